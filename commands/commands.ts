@@ -1,0 +1,20 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from './base.ts';
+
+export default class Commands extends BaseCommand {
+  static override description = 'List every command of this peers binary.';
+  static override hidden = true;
+  static override enableJsonFlag = true;
+  static override flags = { hidden: Flags.boolean({ description: 'Include internal commands.' }) };
+  static override examples = ['<%= config.bin %> commands', '<%= config.bin %> commands --json --hidden'];
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(Commands);
+    const list = this.config.commands
+      .filter((c) => flags.hidden || this.jsonEnabled() || !c.hidden)
+      .map((c) => ({ id: c.id, usage: c.id.replaceAll(':', ' '), hidden: Boolean(c.hidden), summary: c.summary ?? c.description?.split('\n')[0] ?? '' }))
+      .sort((a, b) => a.id.localeCompare(b.id));
+    if (!this.jsonEnabled()) for (const c of list) this.log(`${c.usage.padEnd(24)} ${c.summary}`);
+    return list;
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * The error vocabulary shared by every command. A `PeersError` is an expected failure: it is
+ * printed as one clean message (never a stack trace) and maps to the exit-code convention of
+ * DESIGN §5: 1 = the operation failed, 2 = bad input or configuration.
+ */
+export type ErrorLocation = { file: string; line?: number; column?: number };
+
+export class PeersError extends Error {
+  readonly exitCode: number;
+  readonly location?: ErrorLocation;
+  /** The next thing the user should run or edit. */
+  readonly hint?: string;
+
+  constructor(message: string, opts: { exitCode?: number; location?: ErrorLocation; hint?: string } = {}) {
+    super(message);
+    this.name = 'PeersError';
+    this.exitCode = opts.exitCode ?? 1;
+    this.location = opts.location;
+    this.hint = opts.hint;
+  }
+
+  /** `file:line:col: message` then the hint on its own line, the way compilers report. */
+  format(): string {
+    const loc = this.location;
+    const where = loc ? `${loc.file}${loc.line ? `:${loc.line}` : ''}${loc.line && loc.column ? `:${loc.column}` : ''}: ` : '';
+    return `${where}${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`;
+  }
+}
+
+/** Bad input: flags, arguments, config or goals files. Exit 2. */
+export class InputError extends PeersError {
+  constructor(message: string, opts: { location?: ErrorLocation; hint?: string } = {}) {
+    super(message, { ...opts, exitCode: 2 });
+    this.name = 'InputError';
+  }
+}
+
+/** Several input problems found at once (e.g. every bad key of a config file). Exit 2. */
+export class InputErrors extends InputError {
+  readonly problems: InputError[];
+  constructor(problems: InputError[]) {
+    super(problems.map((p) => p.format()).join('\n'));
+    this.name = 'InputErrors';
+    this.problems = problems;
+  }
+  override format(): string {
+    return this.message;
+  }
+}

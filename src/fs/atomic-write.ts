@@ -1,0 +1,86 @@
+/**
+ * Atomic, link-safe writes for every control-plane file (state.json, registry, stop reason, ...).
+ *
+ * A reader must only ever see the old or the new content: we write a unique temp file beside the
+ * target (O_EXCL|O_NOFOLLOW, so a planted symlink cannot redirect it), fsync it, rename it over the
+ * target, then fsync the directory so the rename itself survives a power cut. A target that is a
+ * symlink or has other hard links is refused: writing through it would change a file elsewhere.
+ */
+import { closeSync, constants, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join } from 'node:path';
+
+export class UnsafePathError extends Error {
+  constructor(readonly path: string, reason: string) {
+    super(`refusing to use ${path}: ${reason}`);
+    this.name = 'UnsafePathError';
+  }
+}
+
+/** Throws when `path` exists and is a symlink, not a regular file, or hard-linked elsewhere. */
+export function assertSafeLeaf(path: string): void {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (st.isSymbolicLink()) throw new UnsafePathError(path, 'it is a symlink');
+  if (!st.isFile()) throw new UnsafePathError(path, 'it is not a regular file');
+  if (st.nlink > 1) throw new UnsafePathError(path, `it has ${st.nlink} hard links`);
+}
+
+export function assertSafeDir(path: string): void {
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) throw new UnsafePathError(path, 'the directory is a symlink');
+  if (!st.isDirectory()) throw new UnsafePathError(path, 'it is not a directory');
+}
+
+export function fsyncDir(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
+  const dir = dirname(path);
+  assertSafeDir(dir);
+  assertSafeLeaf(path);
+  const tmp = join(dir, `.${basename(path)}.${randomBytes(8).toString('hex')}.tmp`);
+  const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (error) {
+    try {
+      closeSync(fd);
+    } catch {}
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    throw error;
+  }
+  fsyncDir(dir);
+}
+
+/** Appends one line (a JSONL record) without following a symlinked leaf. */
+export function appendLineSafe(path: string, line: string, mode = 0o600): void {
+  assertSafeDir(dirname(path));
+  assertSafeLeaf(path);
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, mode);
+  try {
+    const bytes = Buffer.from(line.endsWith('\n') ? line : `${line}\n`, 'utf8');
+    writeSync(fd, bytes);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

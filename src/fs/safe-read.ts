@@ -1,0 +1,58 @@
+/**
+ * Bounded, no-follow reads of files a peer could have tampered with. Everything the loop reads
+ * from the control plane or the repository goes through here, so a symlink to /dev/zero or a 10 GB
+ * file cannot hang or exhaust it.
+ */
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { UnsafePathError } from './atomic-write.ts';
+
+export const MiB = 1024 * 1024;
+
+export class FileTooLargeError extends Error {
+  constructor(readonly path: string, readonly limit: number) {
+    super(`${path} is larger than ${limit} bytes`);
+    this.name = 'FileTooLargeError';
+  }
+}
+
+/** Reads at most `limit` bytes; throws FileTooLargeError beyond it, UnsafePathError on a symlink. */
+export function readFileCapped(path: string, limit: number): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new UnsafePathError(path, 'it is a symlink');
+    throw error;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new UnsafePathError(path, 'it is not a regular file');
+    if (st.size > limit) throw new FileTooLargeError(path, limit);
+    const buf = Buffer.alloc(Math.min(st.size, limit) + 1);
+    let total = 0;
+    for (;;) {
+      const n = readSync(fd, buf, total, buf.length - total, null);
+      if (n === 0) break;
+      total += n;
+      if (total > limit) throw new FileTooLargeError(path, limit);
+      if (total === buf.length) break;
+    }
+    return buf.subarray(0, total);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function readTextCapped(path: string, limit: number): string {
+  return new TextDecoder('utf-8', { fatal: false }).decode(readFileCapped(path, limit));
+}
+
+/** Like readTextCapped but returns undefined when the file does not exist. */
+export function readTextIfExists(path: string, limit: number): string | undefined {
+  try {
+    return readTextCapped(path, limit);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
