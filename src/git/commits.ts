@@ -1,0 +1,35 @@
+/**
+ * Reading commits as data: sha, subject, full message and parsed trailers. NUL-separated output,
+ * so no message content can break the framing.
+ */
+import { git, gitOk } from './git.ts';
+import { parseTrailers, type Trailers } from '../protocol/trailers.ts';
+
+export type Commit = { sha: string; subject: string; message: string; trailers: Trailers; authorEmail: string };
+
+/**
+ * Commits in `range` (any `git log` range expression, e.g. `abc..HEAD` or `HEAD`), oldest first
+ * unless `newestFirst`. `limit` caps how many are read.
+ */
+export function listCommits(repo: string, range: string, opts: { newestFirst?: boolean; limit?: number; paths?: string[] } = {}): Commit[] {
+  const args = ['log', '-z', '--format=%H%x00%ae%x00%B'];
+  if (!opts.newestFirst) args.push('--reverse');
+  if (opts.limit) args.push(`-n${opts.limit}`);
+  args.push(range);
+  if (opts.paths) args.push('--', ...opts.paths);
+  const out = gitOk(repo, args);
+  const parts = out.split('\0');
+  const commits: Commit[] = [];
+  // Records are "sha\0email\0message\0" with message possibly containing newlines (never NUL).
+  for (let i = 0; i + 2 < parts.length; i += 3) {
+    const sha = (parts[i] ?? '').replace(/^\n+/, '');
+    if (!sha) continue;
+    const message = parts[i + 2] ?? '';
+    commits.push({ sha, authorEmail: parts[i + 1] ?? '', message, subject: message.split('\n', 1)[0] ?? '', trailers: parseTrailers(message) });
+  }
+  return commits;
+}
+
+export function isAncestor(repo: string, ancestor: string, descendant = 'HEAD'): boolean {
+  return git(repo, ['merge-base', '--is-ancestor', ancestor, descendant]).code === 0;
+}
