@@ -1,0 +1,56 @@
+/**
+ * Which request headers cross the sidecar. Every credential the client sent is removed, whatever
+ * its name (the baseline forwarded a stray `x-api-key`); the real one is added afterwards, so the
+ * placeholder the workspace holds never reaches the upstream and nothing the workspace sends can
+ * ride along with the real key.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
+
+export function isCredentialHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return n === 'authorization' || n === 'cookie' || n === 'x-auth-token' || n === 'api-key' || n.endsWith('-api-key') || n === 'chatgpt-account-id';
+}
+
+/**
+ * Builds the upstream request headers: client headers minus hop-by-hop and credentials, then the
+ * injected credential headers. `accept-encoding: identity` keeps replies readable by the usage meter.
+ * An injected `anthropic-beta` is merged with the client's, not replaced.
+ */
+export function upstreamHeaders(client: Record<string, string | string[] | undefined>, inject: Record<string, string>, host: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const named = new Set(String(client.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
+  for (const [k, v] of Object.entries(client)) {
+    const n = k.toLowerCase();
+    if (v === undefined || HOP_BY_HOP.has(n) || named.has(n) || isCredentialHeader(n)) continue;
+    out[n] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  for (const [k, v] of Object.entries(inject)) {
+    const n = k.toLowerCase();
+    out[n] = n === 'anthropic-beta' && out[n] ? mergeList(out[n]!, v) : v;
+  }
+  out['accept-encoding'] = 'identity';
+  out.host = host;
+  return out;
+}
+
+function mergeList(a: string, b: string): string {
+  const items = [...a.split(','), ...b.split(',')].map((s) => s.trim()).filter(Boolean);
+  return [...new Set(items)].join(',');
+}
+
+/** Response headers that must not be copied to the client (the server sets its own framing). */
+export function clientResponseHeaders(upstream: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(upstream)) {
+    if (v === undefined || HOP_BY_HOP.has(k.toLowerCase())) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Replaces every occurrence of each secret (≥ 8 chars) with [redacted]: applied to all error text. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s && s.length >= 8) out = out.split(s).join('[redacted]');
+  return out;
+}

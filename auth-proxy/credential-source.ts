@@ -1,0 +1,34 @@
+/**
+ * Where the real credential comes from. The sidecar asks for the headers to inject before every
+ * request, and reports a 401 so an OAuth source can refresh (an API key cannot).
+ */
+export type Injection = {
+  headers: Record<string, string>;
+  /** The secret values inside `headers`, so every error and log line can be scrubbed of them. */
+  secrets: string[];
+};
+
+export interface CredentialSource {
+  readonly kind: 'api-key' | 'oauth-file';
+  current(): Promise<Injection>;
+  /** Called after the upstream answered 401 to `used`; resolves true when a retry may succeed. */
+  onUnauthorized(used: Injection): Promise<boolean>;
+}
+
+export class ApiKeySource implements CredentialSource {
+  readonly kind = 'api-key' as const;
+  private readonly injection: Injection;
+
+  constructor(header: 'x-api-key' | 'authorization', key: string) {
+    if (!key) throw new Error('empty API key');
+    this.injection = { headers: { [header]: header === 'authorization' ? `Bearer ${key}` : key }, secrets: [key] };
+  }
+
+  async current(): Promise<Injection> {
+    return this.injection;
+  }
+
+  async onUnauthorized(): Promise<boolean> {
+    return false;
+  }
+}

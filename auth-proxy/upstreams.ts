@@ -1,0 +1,34 @@
+/**
+ * The upstreams the credential sidecar fronts: one loopback port each, each forwarding only to
+ * its one fixed origin. The workspace is pointed at these ports with placeholder keys.
+ */
+export type UpstreamId = 'anthropic' | 'openai' | 'chatgpt';
+
+export type UpstreamSpec = {
+  id: UpstreamId;
+  /** scheme://host[:port] the sidecar forwards to; nothing else is reachable through this port. */
+  origin: string;
+  /** Prepended to every request path (Codex's ChatGPT backend lives under /backend-api/codex). */
+  pathPrefix: string;
+  defaultPort: number;
+  /** Environment variable holding the API key in the default (API key) mode. */
+  apiKeyEnv: string;
+  /** Which error body shape the upstream's own clients understand. */
+  errorShape: 'anthropic' | 'openai';
+};
+
+export const UPSTREAMS: Record<UpstreamId, UpstreamSpec> = {
+  anthropic: { id: 'anthropic', origin: 'https://api.anthropic.com', pathPrefix: '', defaultPort: 8080, apiKeyEnv: 'ANTHROPIC_API_KEY', errorShape: 'anthropic' },
+  openai: { id: 'openai', origin: 'https://api.openai.com', pathPrefix: '', defaultPort: 8081, apiKeyEnv: 'OPENAI_API_KEY', errorShape: 'openai' },
+  chatgpt: { id: 'chatgpt', origin: 'https://chatgpt.com', pathPrefix: '/backend-api/codex', defaultPort: 8082, apiKeyEnv: '', errorShape: 'openai' },
+};
+
+export type ParsedOrigin = { tls: boolean; host: string; port: number };
+
+export function parseOrigin(origin: string): ParsedOrigin {
+  const u = new URL(origin);
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error(`upstream origin must be http(s): ${origin}`);
+  if (u.pathname !== '/' || u.search || u.username || u.password) throw new Error(`upstream origin must be scheme://host[:port] only: ${origin}`);
+  const tls = u.protocol === 'https:';
+  return { tls, host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : tls ? 443 : 80 };
+}

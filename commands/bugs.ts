@@ -1,0 +1,38 @@
+import { Args } from '@oclif/core';
+import { resolve } from 'node:path';
+import { InputError } from '../src/cli/errors.ts';
+import { isGitRepo } from '../src/git/git.ts';
+import { formatBugLine, formatLedgerHeader, openBlockingBugs, readLedger, summarizeLedger } from '../src/protocol/bug-ledger.ts';
+import { BaseCommand } from './base.ts';
+
+export default class Bugs extends BaseCommand {
+  static override description = 'Show the bug ledger rebuilt from git history: open blocking bugs first, then the rest, with counts by severity.';
+  static override enableJsonFlag = true;
+  static override args = { path: Args.string({ description: 'Repository (default: the current directory).' }) };
+  static override examples = ['<%= config.bin %> bugs', '<%= config.bin %> bugs ../myrepo --json'];
+
+  async run(): Promise<unknown> {
+    const { args } = await this.parse(Bugs);
+    const dir = resolve(args.path ?? process.cwd());
+    if (!isGitRepo(dir)) throw new InputError(`${dir} is not a git repository`, { location: { file: dir }, hint: 'run peers bugs inside the project, or pass its path: peers bugs PATH' });
+    const ledger = readLedger(dir);
+    const summary = summarizeLedger(ledger);
+    const blocking = openBlockingBugs(ledger);
+    const rest = ledger.reports.filter((r) => !blocking.includes(r));
+    if (!this.jsonEnabled()) {
+      this.log(formatLedgerHeader(summary));
+      if (blocking.length) this.log(['open blocking:', ...blocking.map(formatBugLine)].join('\n'));
+      if (rest.length) this.log(['other:', ...rest.map(formatBugLine)].join('\n'));
+      for (const w of ledger.warnings) this.log(`warning: ${w}`);
+    }
+    return {
+      summary,
+      reports: [...blocking, ...rest].map((r) => ({
+        id: r.id, severity: r.severity, status: r.status, open: r.open, title: r.title, description: r.description,
+        fix_by: r.fixBy ?? null, location: r.location ?? null, file: r.file ?? null, found_by: r.foundBy ?? null, sha: r.sha,
+        resolution_sha: r.resolution?.sha ?? null, resolved_by: r.resolution?.resolvedBy ?? null, note: r.resolution?.note ?? null, reproduced: r.reproduceShas,
+      })),
+      warnings: ledger.warnings,
+    };
+  }
+}

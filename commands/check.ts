@@ -1,0 +1,33 @@
+import { Args } from '@oclif/core';
+import { resolve } from 'node:path';
+import { CHECKS, checkIds } from '../modes/checks/index.ts';
+import { InputError } from '../src/cli/errors.ts';
+import { isGitRepo } from '../src/git/git.ts';
+import { BaseCommand } from './base.ts';
+
+export default class Check extends BaseCommand {
+  static override description = 'Run one built-in check (the commands behind the default goals). Exit 0 pass, 1 fail, 2 unknown check or bad path.';
+  static override enableJsonFlag = true;
+  static override args = {
+    id: Args.string({ description: `Check id: ${checkIds().join(', ')}.`, required: true }),
+    path: Args.string({ description: 'Repository to check (default: the current directory).' }),
+  };
+  static override examples = ['<%= config.bin %> check bug-hunt-clean', '<%= config.bin %> check self-review-on-handoff ../myrepo', '<%= config.bin %> check no-secrets --json'];
+
+  async run(): Promise<unknown> {
+    const { args } = await this.parse(Check);
+    const check = CHECKS[args.id];
+    if (!check) throw new InputError(`unknown check "${args.id}"`, { hint: `available checks: ${checkIds().join(', ')}` });
+    const dir = resolve(args.path ?? process.cwd());
+    if (!isGitRepo(dir)) throw new InputError(`${dir} is not a git repository`, { location: { file: dir }, hint: 'run the check inside the project, or pass its path: peers check <id> PATH' });
+    const result = await check.run(dir);
+    const out = { id: args.id, pass: result.pass, report: result.report };
+    if (result.pass) {
+      if (!this.jsonEnabled()) this.log(result.report);
+      return out;
+    }
+    if (this.jsonEnabled()) this.printJson(out);
+    else process.stderr.write(`${result.report}\n`);
+    this.exit(1);
+  }
+}

@@ -1,0 +1,26 @@
+import { runDoctor } from '../src/doctor/doctor-checks.ts';
+import { realHostProbe } from '../src/doctor/host-probe.ts';
+import { BaseCommand } from './base.ts';
+
+const MARK = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' } as const;
+
+export default class Doctor extends BaseCommand {
+  static override description =
+    'Check that this machine can run peers: git, rootless podman (subuid/subgid, OCI runtime, cgroups, network helper, /dev/net/tun), the workspace image, the peer CLIs, and every registered project\'s configuration. Each problem comes with the command that fixes it. Exits 1 if a required check fails.';
+  static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json'];
+  static override enableJsonFlag = true;
+
+  async run(): Promise<unknown> {
+    await this.parse(Doctor);
+    const report = runDoctor(realHostProbe());
+    if (!this.jsonEnabled()) {
+      for (const c of report.checks) {
+        this.log(`${MARK[c.status]}  ${c.title.padEnd(26)} ${c.detail.split('\n').join('\n' + ' '.repeat(34))}`);
+        if (c.fix && c.status !== 'ok') this.log(`${' '.repeat(34)}fix: ${c.fix}`);
+      }
+      this.log(report.ok ? '\nall required checks passed' : '\nsome required checks failed (see FAIL above)');
+    }
+    if (!report.ok) process.exitCode = 1;
+    return report;
+  }
+}

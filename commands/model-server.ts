@@ -1,0 +1,43 @@
+import { Flags } from '@oclif/core';
+import { InputError } from '../src/cli/errors.ts';
+import { loadScenarioFile } from '../src/model-server/load-scenario.ts';
+import { startModelServer } from '../src/model-server/server.ts';
+import { BaseCommand } from './base.ts';
+
+/** `HOST:PORT`, `[v6]:PORT` or `:PORT` (loopback). */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new InputError(`--listen ${value}: expected HOST:PORT, e.g. 127.0.0.1:8089`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+export default class ModelServer extends BaseCommand {
+  static override description =
+    'Run the scripted model server: answers the Anthropic Messages API and the OpenAI Responses API from a scenario file, so the real claude and codex CLIs can be rehearsed offline.';
+  static override hidden = true;
+  static override examples = [
+    '<%= config.bin %> model-server --scenario test/fixtures/scenarios/rehearsal.yaml --listen 127.0.0.1:8089',
+    '<%= config.bin %> model-server --scenario rehearsal.yaml --socket /run/peers/model.sock --log served.jsonl',
+  ];
+  static override flags = {
+    scenario: Flags.file({ description: 'Scenario YAML: what the model does for each peer and tick.', required: true, exists: false }),
+    listen: Flags.string({ description: 'TCP address HOST:PORT (port 0 picks a free one).', default: '127.0.0.1:8089', exclusive: ['socket'] }),
+    socket: Flags.string({ description: 'Listen on this Unix socket path instead of TCP.' }),
+    log: Flags.string({ description: 'Append one JSON line per request served (usage, cost, fault) to this file.' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(ModelServer);
+    const scenario = loadScenarioFile(flags.scenario);
+    const address = flags.socket ? {} : parseListen(flags.listen);
+    const handle = startModelServer({ scenario, ...address, socketPath: flags.socket, logFile: flags.log });
+    this.log(`peers model-server listening on ${handle.url ?? `unix:${handle.socketPath}`} (${Object.keys(scenario.peers).length} peer(s): ${Object.keys(scenario.peers).join(', ')})`);
+    this.log(`point a peer at it with ANTHROPIC_BASE_URL=${handle.url ?? 'http://…'}/peer/<name> (claude) or a codex model_providers entry (base_url …/peer/<name>/v1)`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await handle.stop();
+  }
+}

@@ -1,0 +1,66 @@
+import { Flags } from '@oclif/core';
+import { join } from 'node:path';
+import { startAuthSidecar } from '../../auth-proxy/auth-sidecar.ts';
+import { parseKeyedList } from '../../auth-proxy/auth-sidecar.ts';
+import type { UpstreamId } from '../../auth-proxy/upstreams.ts';
+import { InputError } from '../../src/cli/errors.ts';
+import { BaseCommand } from '../base.ts';
+
+export default class SidecarAuth extends BaseCommand {
+  static override description =
+    'Run the credential sidecar: one loopback port per vendor API, forwarding only to that vendor through the egress proxy, replacing whatever credential the client sent with the real one, streaming replies unbuffered, metering token usage into the usage ledger and refusing requests once the run budget is spent.';
+  static override hidden = true;
+  static override examples = [
+    'ANTHROPIC_API_KEY=… OPENAI_API_KEY=… <%= config.bin %> sidecar auth --egress 127.0.0.1:3128 --usage-ledger ~/.local/state/peers/demo/usage.jsonl --max-usd 20',
+    '<%= config.bin %> sidecar auth --upstream anthropic --upstream chatgpt --credentials oauth-file --claude-credentials /auth/claude/.credentials.json --codex-auth /auth/codex/auth.json',
+  ];
+  static override flags = {
+    upstream: Flags.string({ description: 'Upstreams to serve (ports 8080 anthropic, 8081 openai, 8082 chatgpt).', options: ['anthropic', 'openai', 'chatgpt'], multiple: true, default: ['anthropic', 'openai'] }),
+    host: Flags.string({ description: 'Loopback address to listen on.', default: '127.0.0.1' }),
+    port: Flags.string({ description: 'Override a port: NAME=PORT.', multiple: true, default: [] }),
+    origin: Flags.string({ description: 'Override an upstream origin: NAME=https://host (staging endpoints).', multiple: true, default: [] }),
+    egress: Flags.string({ description: 'The egress proxy: unix:PATH or HOST:PORT.', default: '127.0.0.1:3128' }),
+    credentials: Flags.string({ description: 'api-key: keys from this process\'s environment; oauth-file: the CLIs\' login files (opt-in).', options: ['api-key', 'oauth-file'], default: 'api-key' }),
+    'claude-credentials': Flags.string({ description: 'Claude Code credentials file (oauth-file mode).' }),
+    'codex-auth': Flags.string({ description: 'Codex auth.json (oauth-file mode, chatgpt upstream).' }),
+    'oauth-refresh': Flags.string({ description: 'when-needed: refresh expired tokens under a lock; never: leave refreshing to the host CLI.', options: ['when-needed', 'never'], default: 'when-needed' }),
+    'usage-ledger': Flags.string({ description: 'Usage ledger JSONL (default $PEERS_STATE_DIR/usage.jsonl).' }),
+    'max-tokens': Flags.integer({ description: 'Refuse requests once the run has used this many tokens.', min: 0 }),
+    'max-usd': Flags.string({ description: 'Refuse requests once the run\'s estimated spend reaches this many USD.' }),
+    'budget-file': Flags.string({ description: 'JSON {"max_tokens", "max_usd"} re-read on every request; the tightest cap wins.' }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(SidecarAuth);
+    const stateDir = process.env.PEERS_STATE_DIR;
+    const usageLedger = flags['usage-ledger'] ?? (stateDir ? join(stateDir, 'usage.jsonl') : undefined);
+    if (!usageLedger) throw new InputError('no usage ledger: pass --usage-ledger PATH or set PEERS_STATE_DIR');
+    const maxUsd = flags['max-usd'] === undefined ? undefined : Number(flags['max-usd']);
+    if (maxUsd !== undefined && !(maxUsd >= 0)) throw new InputError(`--max-usd ${flags['max-usd']}: expected a non-negative number`);
+    const port = (v: string) => (/^\d{1,5}$/.test(v) && Number(v) <= 65535 ? Number(v) : null);
+    const sidecar = await startAuthSidecar(
+      {
+        upstreams: [...new Set(flags.upstream)] as UpstreamId[],
+        host: flags.host,
+        ports: parseKeyedList(flags.port, '--port', port),
+        origins: parseKeyedList(flags.origin, '--origin', (v) => (/^https:\/\/[^/]+$/.test(v) ? v : null)),
+        egress: flags.egress,
+        credentials: flags.credentials as 'api-key' | 'oauth-file',
+        claudeCredentialsPath: flags['claude-credentials'],
+        codexAuthPath: flags['codex-auth'],
+        oauthRefresh: flags['oauth-refresh'] as 'when-needed' | 'never',
+        usageLedger,
+        caps: { maxTokens: flags['max-tokens'], maxUsd },
+        budgetFile: flags['budget-file'],
+        env: process.env,
+      },
+      (line) => process.stderr.write(`${line}\n`),
+    );
+    process.stderr.write(`peers auth sidecar listening: ${sidecar.listening.join(' ')}\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await sidecar.stop();
+  }
+}

@@ -1,0 +1,41 @@
+import { Flags } from '@oclif/core';
+import { startEgressSidecar } from '../../proxy/egress-sidecar.ts';
+import { BaseCommand } from '../base.ts';
+
+export default class SidecarEgress extends BaseCommand {
+  static override description =
+    'Run the egress allow-list proxy (HTTP CONNECT and plain HTTP) that is the pod\'s only way out: allowed names only, resolved and checked against private, loopback, link-local and metadata addresses, every decision written to a JSONL audit log.';
+  static override hidden = true;
+  static override examples = [
+    '<%= config.bin %> sidecar egress --listen unix:/run/peers/egress.sock --config .peers/config.yaml --audit-log ~/.local/state/peers/demo/egress.jsonl',
+    '<%= config.bin %> sidecar egress --listen 127.0.0.1:3128 --allow registry.npmjs.org --allow "*.githubusercontent.com"',
+  ];
+  static override flags = {
+    listen: Flags.string({ description: 'Where to listen: HOST:PORT or unix:PATH.', default: '127.0.0.1:3128' }),
+    config: Flags.string({ description: 'A peers config.yaml whose egress.allow entries are added to the defaults.' }),
+    'allow-file': Flags.string({ description: 'A file of extra allow-list entries, one per line (# comments).' }),
+    allow: Flags.string({ description: 'An extra allow-list entry: "host", "*.suffix", optionally ":port".', multiple: true, default: [] }),
+    'oauth-hosts': Flags.boolean({ description: 'Also allow the OAuth token endpoints the auth sidecar refreshes against.' }),
+    'audit-log': Flags.string({ description: 'Append audit records to this JSONL file (default: stdout).' }),
+    'max-tunnels': Flags.integer({ description: 'Concurrent tunnels before new ones get 503.', default: 256, min: 1 }),
+    'idle-timeout-s': Flags.integer({ description: 'Close a tunnel idle this long in both directions.', default: 300, min: 1 }),
+    'header-timeout-s': Flags.integer({ description: 'A client must send its request head within this time.', default: 10, min: 1 }),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(SidecarEgress);
+    const sidecar = await startEgressSidecar(
+      {
+        listen: flags.listen, configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'], auditLog: flags['audit-log'],
+        limits: { maxTunnels: flags['max-tunnels'], idleTimeoutMs: flags['idle-timeout-s'] * 1000, headerTimeoutMs: flags['header-timeout-s'] * 1000 },
+      },
+      (line) => process.stdout.write(`${line}\n`),
+    );
+    process.stderr.write(`peers egress proxy listening on ${sidecar.address}; allowed: ${sidecar.policy.entries.map((e) => e.pattern).join(', ')}\n`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    await sidecar.stop();
+  }
+}

@@ -1,0 +1,33 @@
+import { Flags } from '@oclif/core';
+import { join } from 'node:path';
+import { loadProject, projectDirFrom } from '../src/config/load.ts';
+import { writeFileAtomic } from '../src/fs/atomic-write.ts';
+import { formatVerifyMarkdown, formatVerifyTable } from '../src/gates/verify-report.ts';
+import { runVerify } from '../src/gates/verify-run.ts';
+import { BaseCommand } from './base.ts';
+
+export default class Verify extends BaseCommand {
+  static override description =
+    'Run every hard goal once, plus verify.commands, against the committed HEAD in a temporary checkout (never your working tree). Prints a table, writes .peers/VERIFY.md, exits 0 only if everything passes.';
+  static override examples = ['<%= config.bin %> verify', '<%= config.bin %> verify --jobs 1', '<%= config.bin %> verify --json'];
+  static override flags = {
+    dir: Flags.directory({ char: 'C', description: 'Project directory (default: the current git repository).', default: '.' }),
+    jobs: Flags.integer({ char: 'j', min: 1, description: 'Goals run at the same time (default: goals.jobs of config.yaml).' }),
+  };
+  static override enableJsonFlag = true;
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(Verify);
+    const repo = projectDirFrom(flags.dir);
+    const project = loadProject(repo);
+    const report = await runVerify({ repo, config: project.config, goals: project.goals, jobs: flags.jobs });
+    const mdPath = join(project.dir, 'VERIFY.md');
+    writeFileAtomic(mdPath, formatVerifyMarkdown(report), 0o644);
+    if (!this.jsonEnabled()) {
+      for (const line of formatVerifyTable(report, process.stdout.columns || 120)) this.log(line);
+      this.log(`Wrote ${mdPath}`);
+    }
+    if (!report.ok) process.exitCode = 1;
+    return { ...report, verifyFile: mdPath };
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * `test-coverage-3-class`: the test suite covers happy, edge and sad paths (the aggregate form of
+ * the baseline's coverage_3class for js/go/rust). Test names — `def test_*`, `it('…')`/`test('…')`,
+ * `func Test*`, Rust `fn` under `#[test]` — and `# kind: happy, sad` markers are classified; all
+ * three kinds must appear somewhere.
+ */
+import { join } from 'node:path';
+import { MiB, readTextCapped } from '../../src/fs/safe-read.ts';
+import { gitOk } from '../../src/git/git.ts';
+import { isTestPath } from '../../src/protocol/test-paths.ts';
+import type { Check } from './types.ts';
+
+export type TestKind = 'happy' | 'edge' | 'sad';
+const KIND_RE: Record<TestKind, RegExp> = {
+  happy: /happy|ok|success|nominal|baseline|valid|default|minimal|canonical|single|passthrough|round[_ -]?trip|writes?|reads?|creates?|accepts?|parses?|returns?|supports?|works?/i,
+  edge: /edge|boundary|empty|max|min|long|unicode|multiple|duplicate|oversized|symlink|concurrent|race|truncat|bounded|limit|zero|large/i,
+  sad: /sad|fail|error|invalid|exception|timeout|broken|refuses?|rejects?|missing|corrupt|garbage|denied|unknown|ignores?|wrong|malformed|bad[_ -]|panic|throws?/i,
+};
+const NAME_PATTERNS = [/^\s*(?:async\s+)?def\s+(test_\w+)/gm, /\b(?:it|test)\s*\(\s*(['"`])(.*?)\1/gm, /^\s*func\s+(Test\w+)/gm, /#\[test\]\s*(?:#\[[^\]]*\]\s*)*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)/gm];
+const CODE_EXT = /\.(py|[cm]?[jt]sx?|go|rs)$/;
+
+export function classifyTestNames(text: string): Set<TestKind> {
+  const kinds = new Set<TestKind>();
+  const names: string[] = [];
+  for (const re of NAME_PATTERNS) for (const m of text.matchAll(re)) names.push(m[m.length - 1] ?? '');
+  for (const m of text.matchAll(/#\s*kind:\s*([a-z, ]+)/g)) for (const k of (m[1] ?? '').split(/[ ,]+/)) if (k in KIND_RE) kinds.add(k as TestKind);
+  for (const n of names) for (const k of Object.keys(KIND_RE) as TestKind[]) if (KIND_RE[k].test(n)) kinds.add(k);
+  return kinds;
+}
+
+export const testCoverage3Class: Check = {
+  description: 'Across the test files, test names cover the happy, edge and sad classes.',
+  async run(repoDir) {
+    const files = gitOk(repoDir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0').filter((f) => f && isTestPath(f) && CODE_EXT.test(f) && !f.includes('node_modules/'));
+    const kinds = new Set<TestKind>();
+    for (const f of files) {
+      try {
+        for (const k of classifyTestNames(readTextCapped(join(repoDir, f), 2 * MiB))) kinds.add(k);
+      } catch {
+        // Unreadable, oversized or symlinked test files contribute nothing, as in the baseline.
+      }
+    }
+    const missing = (['happy', 'edge', 'sad'] as TestKind[]).filter((k) => !kinds.has(k));
+    if (files.length === 0) return { pass: false, report: 'coverage-3-class: no test files found' };
+    if (missing.length) return { pass: false, report: `coverage-3-class: ${files.length} test file(s); no ${missing.join(', ')} test found (name tests for what they prove, or add "# kind: ${missing.join(', ')}")` };
+    return { pass: true, report: `coverage-3-class: happy, edge and sad covered across ${files.length} test file(s)` };
+  },
+};

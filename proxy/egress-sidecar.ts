@@ -1,0 +1,97 @@
+/**
+ * Assembles the egress sidecar from its command-line inputs: the allow-list (defaults, the
+ * project's `egress.allow`, extra entries), the system resolver, the product address guard (no
+ * test override here) and the audit sink; `peers sidecar egress` is a thin wrapper around this.
+ */
+import { readFileSync } from 'node:fs';
+import { InputError } from '../src/cli/errors.ts';
+import { loadConfigFile } from '../src/config/load.ts';
+import { AddressGuard } from './address-guard.ts';
+import { type AuditSink, type EgressAuditRecord, JsonlAuditLog } from './audit-log.ts';
+import { AllowEntryError, DEFAULT_EGRESS_ALLOW, EgressPolicy, OAUTH_REFRESH_ALLOW } from './egress-policy.ts';
+import { type EgressLimits, EgressServer, type ListenTarget } from './egress-server.ts';
+import { SystemResolver } from './resolver.ts';
+
+export type EgressSidecarInput = {
+  listen: string;
+  configPath?: string;
+  allowFile?: string;
+  allow: string[];
+  oauthHosts: boolean;
+  auditLog?: string;
+  limits: Partial<EgressLimits>;
+};
+
+export function parseListenTarget(text: string, flag = '--listen'): ListenTarget {
+  if (text.startsWith('unix:')) {
+    if (text.length <= 5) throw new InputError(`${flag} ${text}: expected unix:PATH`);
+    return { path: text.slice(5) };
+  }
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new InputError(`${flag} ${text}: expected HOST:PORT or unix:PATH`, { hint: 'e.g. --listen 127.0.0.1:3128 or --listen unix:/run/peers/egress.sock' });
+  return { host: m[1] ?? m[2]!, port };
+}
+
+/** Reads an allow-list file: one entry per line, `#` comments and blank lines ignored. */
+export function readAllowFile(path: string): { entries: string[]; lines: number[] } {
+  const entries: string[] = [];
+  const lines: number[] = [];
+  readFileSync(path, 'utf8').split('\n').forEach((raw, i) => {
+    const t = raw.replace(/#.*$/, '').trim();
+    if (!t) return;
+    entries.push(t);
+    lines.push(i + 1);
+  });
+  return { entries, lines };
+}
+
+export function buildPolicy(input: Pick<EgressSidecarInput, 'configPath' | 'allowFile' | 'allow' | 'oauthHosts'>): EgressPolicy {
+  const sources: { entries: readonly string[]; where: (i: number) => { file: string; line?: number } }[] = [
+    { entries: DEFAULT_EGRESS_ALLOW, where: () => ({ file: 'built-in defaults' }) },
+  ];
+  if (input.oauthHosts) sources.push({ entries: OAUTH_REFRESH_ALLOW, where: () => ({ file: 'built-in OAuth hosts' }) });
+  if (input.configPath) {
+    const path = input.configPath;
+    sources.push({ entries: loadConfigFile(path).egress.allow, where: () => ({ file: path }) });
+  }
+  if (input.allowFile) {
+    const path = input.allowFile;
+    const f = readAllowFile(path);
+    sources.push({ entries: f.entries, where: (i) => ({ file: path, line: f.lines[i] }) });
+  }
+  sources.push({ entries: input.allow, where: () => ({ file: '--allow' }) });
+  for (const s of sources) {
+    s.entries.forEach((e, i) => {
+      try {
+        EgressPolicy.fromLists([e]);
+      } catch (err) {
+        if (err instanceof AllowEntryError) throw new InputError(`egress allow-list entry ${JSON.stringify(e)}: ${err.message.replace(/^egress\.allow\[\d+\] "[^"]*": /, '')}`, { location: s.where(i), hint: 'entries are "host", "*.suffix", optionally ":port" (443 by default)' });
+        throw err;
+      }
+    });
+  }
+  return EgressPolicy.fromLists(...sources.map((s) => s.entries));
+}
+
+/** Audit records go to the JSONL file, or to stdout (the container's log) when no file is given. */
+export function auditSinkFor(path: string | undefined, write: (line: string) => void): AuditSink {
+  if (path) return new JsonlAuditLog(path);
+  return { record: (r: EgressAuditRecord) => write(JSON.stringify(r)), close: () => {} };
+}
+
+export async function startEgressSidecar(input: EgressSidecarInput, write: (line: string) => void): Promise<{ address: string; policy: EgressPolicy; stop(): Promise<void> }> {
+  const policy = buildPolicy(input);
+  const target = parseListenTarget(input.listen);
+  const audit = auditSinkFor(input.auditLog, write);
+  const server = new EgressServer({ policy, resolver: new SystemResolver(), guard: new AddressGuard(), audit, limits: input.limits });
+  const address = await server.listen(target);
+  return {
+    address,
+    policy,
+    stop: async () => {
+      await server.close();
+      audit.close();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The workspace image. `buildWorkspaceImage` runs `podman build` of the repository's Containerfile
+ * with the CLI versions pinned in package.json. Machines that reach no image registry (CI,
+ * air-gapped hosts) pass an offline base made with debootstrap + `podman import` (OFFLINE_BASE_HINT;
+ * test/setup.d/podman.sh does exactly that). The build is skipped when the image already exists.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PeersError } from '../src/cli/errors.ts';
+import { imageExists, podman } from './podman.ts';
+import CONTAINERFILE from '../Containerfile' with { type: 'text' };
+import PACKAGE_JSON from '../package.json' with { type: 'json' };
+
+export const WORKSPACE_IMAGE = 'localhost/peers-workspace:latest';
+export const OFFLINE_BASE_IMAGE = 'localhost/peers-base:bookworm';
+export const DEFAULT_BASE_IMAGE = 'docker.io/library/debian:bookworm-slim';
+export const OFFLINE_BASE_HINT = `sudo debootstrap --variant=minbase bookworm /tmp/rootfs && sudo tar -C /tmp/rootfs -c . | podman import - ${OFFLINE_BASE_IMAGE}, then peers image build --base ${OFFLINE_BASE_IMAGE}`;
+
+/** The CLI versions baked into the image: the ones this peers release was tested with. */
+export function pinnedCliVersions(): { claude: string; codex: string } {
+  const dev = (PACKAGE_JSON as { devDependencies: Record<string, string> }).devDependencies;
+  return { claude: dev['@anthropic-ai/claude-code']!, codex: dev['@openai/codex']! };
+}
+
+export type Progress = (line: string) => void;
+
+/** `podman build` of the embedded Containerfile (the binary carries it; no checkout needed). */
+/**
+ * CA certificates the build must trust: an explicit file, else the bundle Node is told to trust on
+ * this host (NODE_EXTRA_CA_CERTS / SSL_CERT_FILE), which is how TLS-inspecting proxies are set up.
+ */
+export function hostCaFile(explicit?: string): string | undefined {
+  for (const f of [explicit, process.env.NODE_EXTRA_CA_CERTS, process.env.SSL_CERT_FILE]) {
+    if (f && existsSync(f)) return f;
+  }
+  if (explicit) throw new PeersError(`CA file not found: ${explicit}`, { exitCode: 2 });
+  return undefined;
+}
+
+export async function buildWorkspaceImage(opts: { base: string; tag?: string; progress: Progress; force?: boolean; caFile?: string }): Promise<{ tag: string; seconds: number; skipped: boolean }> {
+  const tag = opts.tag ?? WORKSPACE_IMAGE;
+  const started = Date.now();
+  if (!opts.force && (await imageExists(tag))) return { tag, seconds: 0, skipped: true };
+  if (!(await imageExists(opts.base)) && opts.base.startsWith('localhost/')) {
+    throw new PeersError(`base image ${opts.base} does not exist`, { hint: OFFLINE_BASE_HINT });
+  }
+  const ctx = mkdtempSync(join(tmpdir(), 'peers-image-'));
+  try {
+    await Bun.write(join(ctx, 'Containerfile'), CONTAINERFILE);
+    const ca = hostCaFile(opts.caFile);
+    writeFileSync(join(ctx, 'extra-ca.crt'), ca ? readFileSync(ca) : '');
+    if (ca) opts.progress(`trusting the build host's CA certificates from ${ca}`);
+    const v = pinnedCliVersions();
+    const args = [
+      'build', '--network=host', '--layers', '-f', join(ctx, 'Containerfile'), '-t', tag,
+      '--build-arg', `BASE=${opts.base}`,
+      '--build-arg', `CLAUDE_CODE_VERSION=${v.claude}`,
+      '--build-arg', `CODEX_VERSION=${v.codex}`,
+      ctx,
+    ];
+    const r = await podman(args, { onLine: (l) => /^STEP \d+\/\d+|^COMMIT|^Successfully/.test(l) && opts.progress(l.slice(0, 160)) });
+    if (r.code !== 0) throw new PeersError(`podman build failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`);
+    return { tag, seconds: (Date.now() - started) / 1000, skipped: false };
+  } finally {
+    rmSync(ctx, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * The sandbox pod as DATA, generated in exactly one place (DESIGN §1). Renderers turn it into
+ * podman argv (`podman-render.ts`) or a Kubernetes Pod (`k8s-render.ts`); neither adds security
+ * decisions of its own, so the topology reviewed here is the topology that runs.
+ *
+ *   pod (network none: loopback only, one user namespace via keep-id)
+ *     loop       peers loop          state dir rw, repo rw, every runner socket dir
+ *     workspace  peers runner        repo rw with .peers/ masked, its own socket dir only
+ *     gates      peers runner        repo ro with .peers/ masked, gate cache volume, its own socket dir
+ *     auth       peers sidecar auth  credentials (env by name, files) — nowhere else
+ *     bridge     peers sidecar bridge 127.0.0.1:3128 → egress socket dir
+ *   egress container (outside the pod, has a network): peers sidecar egress, egress socket dir
+ */
+
+export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
+export const REPO_IN_CONTAINER = '/work';
+export const STATE_IN_CONTAINER = '/state';
+export const SOCKETS_IN_CONTAINER = '/run/peers';
+export const HOME_IN_CONTAINER = '/home/peer';
+export const PROXY_PORT = 3128;
+export const AUTH_PORT = 8080;
+export const RUNNER_SOCKET_NAME = 'runner.sock';
+export const EGRESS_SOCKET_NAME = 'egress.sock';
+
+export type Role = 'loop' | 'workspace' | 'gates' | 'auth' | 'bridge' | 'egress';
+export const POD_ROLES: readonly Role[] = ['loop', 'workspace', 'gates', 'auth', 'bridge'];
+export const RUNNER_ROLES = ['workspace', 'gates'] as const;
+export type RunnerRole = (typeof RUNNER_ROLES)[number];
+
+export type MountSpec =
+  /** A host path. */
+  | { kind: 'bind'; source: string; target: string; readOnly: boolean }
+  /** Memory-backed scratch; `readOnly` + tiny size is how a directory is masked. */
+  | { kind: 'tmpfs'; target: string; sizeMiB: number; mode: number; readOnly?: boolean }
+  /** A directory that lives as long as the pod and is shared by the containers that mount it
+   *  (podman: a host dir under the run dir; Kubernetes: an emptyDir). Used for Unix sockets. */
+  | { kind: 'shared-dir'; name: string; target: string; readOnly: boolean }
+  /** A persistent named volume (gate dependency cache). */
+  | { kind: 'volume'; name: string; target: string; readOnly: boolean };
+
+export type ContainerSpec = {
+  role: Role;
+  name: string;
+  image: string;
+  command: string[];
+  workdir: string;
+  env: Record<string, string>;
+  /** Environment variables whose VALUES come from the host at start, never written in argv or data. */
+  secretEnv: string[];
+  mounts: MountSpec[];
+  memoryMiB: number;
+  pidsLimit: number;
+  /** Every container: read-only root, no capabilities, no privilege gain. Kept as data so a
+   *  test can assert it and a renderer cannot forget it. */
+  readOnlyRoot: true;
+  capDrop: ['ALL'];
+  noNewPrivileges: true;
+};
+
+export type PodSpec = {
+  project: string;
+  podName: string;
+  labels: Record<string, string>;
+  /** The pod has no interface but loopback. */
+  network: 'none';
+  userns: 'keep-id';
+  containers: ContainerSpec[];
+  /** Outside the pod: the one container with a network, reached only through its socket dir. */
+  egress: ContainerSpec & { network: 'slirp4netns' };
+  /** Names of the shared dirs the renderer must create (podman) or declare (Kubernetes). */
+  sharedDirs: string[];
+  volumes: string[];
+};
+
+export type PodInputs = {
+  /** Sanitised project name (see `projectSlug`). */
+  project: string;
+  repoDir: string;
+  stateDir: string;
+  /** The compiled peers executable on the host (bind-mounted read-only everywhere). */
+  binaryPath: string;
+  image: string;
+  /** Allow-list entries (`host`, `*.suffix`, optional `:port`). */
+  allow: string[];
+  /** Host environment variable names holding API keys; passed to the auth container only. */
+  secretEnv: string[];
+  /** Credential files (e.g. OAuth files) mounted into the auth container only. */
+  secretFiles: { source: string; target: string; readOnly: boolean }[];
+  /** Extra arguments for `peers loop` (budget overrides from `peers up`). */
+  loopArgs: string[];
+  limits?: Partial<Record<Role, { memoryMiB: number; pidsLimit: number }>>;
+};
+
+const DEFAULT_LIMITS: Record<Role, { memoryMiB: number; pidsLimit: number }> = {
+  loop: { memoryMiB: 1024, pidsLimit: 512 },
+  workspace: { memoryMiB: 4096, pidsLimit: 4096 },
+  gates: { memoryMiB: 4096, pidsLimit: 4096 },
+  auth: { memoryMiB: 256, pidsLimit: 128 },
+  bridge: { memoryMiB: 128, pidsLimit: 64 },
+  egress: { memoryMiB: 256, pidsLimit: 128 },
+};
+
+/** Container names are derived from the project: `peers-<project>-<role>`, pod `peers-<project>`. */
+export function containerName(project: string, role: Role): string {
+  return `peers-${project}-${role}`;
+}
+export function podName(project: string): string {
+  return `peers-${project}`;
+}
+export function runnerSocketPath(role: RunnerRole): string {
+  return `${SOCKETS_IN_CONTAINER}/${role}/${RUNNER_SOCKET_NAME}`;
+}
+
+const scratch = (target: string, sizeMiB: number): MountSpec => ({ kind: 'tmpfs', target, sizeMiB, mode: 0o1777 });
+/** An empty, read-only, mode-000 tmpfs laid over a directory hides what the bind below holds. */
+const mask = (target: string): MountSpec => ({ kind: 'tmpfs', target, sizeMiB: 1, mode: 0o000, readOnly: true });
+const binary = (path: string): MountSpec => ({ kind: 'bind', source: path, target: PEERS_BIN_IN_CONTAINER, readOnly: true });
+const socketDir = (name: string, readOnly = false): MountSpec => ({ kind: 'shared-dir', name, target: `${SOCKETS_IN_CONTAINER}/${name}`, readOnly });
+
+export function buildPodSpec(inp: PodInputs): PodSpec {
+  const limits = (role: Role) => ({ ...DEFAULT_LIMITS[role], ...inp.limits?.[role] });
+  const base = (role: Role, command: string[], mounts: MountSpec[], env: Record<string, string> = {}, secretEnv: string[] = []): ContainerSpec => ({
+    role,
+    name: containerName(inp.project, role),
+    image: inp.image,
+    command: [PEERS_BIN_IN_CONTAINER, ...command],
+    workdir: role === 'workspace' || role === 'loop' ? REPO_IN_CONTAINER : '/',
+    env: { HOME: HOME_IN_CONTAINER, PEERS_PROJECT: inp.project, ...env },
+    secretEnv,
+    mounts: [binary(inp.binaryPath), scratch('/tmp', role === 'workspace' || role === 'gates' ? 1024 : 64), scratch(HOME_IN_CONTAINER, role === 'workspace' ? 512 : 64), ...mounts],
+    ...limits(role),
+    readOnlyRoot: true,
+    capDrop: ['ALL'],
+    noNewPrivileges: true,
+  });
+
+  // Peers and gates reach the internet only through the bridge, and the vendors only through auth.
+  const proxyEnv = {
+    HTTPS_PROXY: `http://127.0.0.1:${PROXY_PORT}`,
+    HTTP_PROXY: `http://127.0.0.1:${PROXY_PORT}`,
+    https_proxy: `http://127.0.0.1:${PROXY_PORT}`,
+    http_proxy: `http://127.0.0.1:${PROXY_PORT}`,
+    NO_PROXY: 'localhost,127.0.0.1,::1',
+    no_proxy: 'localhost,127.0.0.1,::1',
+  };
+  const vendorEnv = {
+    ANTHROPIC_BASE_URL: `http://127.0.0.1:${AUTH_PORT}`,
+    ANTHROPIC_API_KEY: 'peers-auth-sidecar-placeholder',
+    OPENAI_BASE_URL: `http://127.0.0.1:${AUTH_PORT}/v1`,
+    OPENAI_API_KEY: 'peers-auth-sidecar-placeholder',
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+  };
+  const repoMasked = (readOnly: boolean): MountSpec[] => [
+    { kind: 'bind', source: inp.repoDir, target: REPO_IN_CONTAINER, readOnly },
+    mask(`${REPO_IN_CONTAINER}/.peers`),
+  ];
+  const runnerCmd = (role: RunnerRole) => ['runner', '--socket', runnerSocketPath(role)];
+
+  const loop = base(
+    'loop',
+    ['loop', REPO_IN_CONTAINER, '--state-dir', STATE_IN_CONTAINER, ...inp.loopArgs],
+    [
+      { kind: 'bind', source: inp.repoDir, target: REPO_IN_CONTAINER, readOnly: false },
+      { kind: 'bind', source: inp.stateDir, target: STATE_IN_CONTAINER, readOnly: false },
+      ...RUNNER_ROLES.map((r) => socketDir(r)),
+    ],
+    {
+      PEERS_STATE_DIR: STATE_IN_CONTAINER,
+      PEERS_RUNNER_WORKSPACE: runnerSocketPath('workspace'),
+      PEERS_RUNNER_GATES: runnerSocketPath('gates'),
+    },
+  );
+  const workspace = base('workspace', runnerCmd('workspace'), [...repoMasked(false), socketDir('workspace')], { ...proxyEnv, ...vendorEnv });
+  const gates = base(
+    'gates',
+    runnerCmd('gates'),
+    [...repoMasked(true), socketDir('gates'), { kind: 'volume', name: `peers-${inp.project}-gates-cache`, target: '/cache', readOnly: false }],
+    { ...proxyEnv, PEERS_GATES_CACHE: '/cache' },
+  );
+  const auth = base(
+    'auth',
+    ['sidecar', 'auth', '--listen', `127.0.0.1:${AUTH_PORT}`, '--usage-log', `${SOCKETS_IN_CONTAINER}/auth-usage/usage.jsonl`],
+    [...inp.secretFiles.map((f): MountSpec => ({ kind: 'bind', ...f })), socketDir('auth-usage')],
+    proxyEnv,
+    inp.secretEnv,
+  );
+  const bridge = base('bridge', ['sidecar', 'bridge', '--listen', `127.0.0.1:${PROXY_PORT}`, '--upstream-socket', `${SOCKETS_IN_CONTAINER}/egress/${EGRESS_SOCKET_NAME}`], [socketDir('egress')]);
+  const egressBase = base(
+    'egress',
+    ['sidecar', 'egress', '--socket', `${SOCKETS_IN_CONTAINER}/egress/${EGRESS_SOCKET_NAME}`, '--audit-log', `${SOCKETS_IN_CONTAINER}/egress-log/egress.jsonl`, ...inp.allow.flatMap((a) => ['--allow', a])],
+    [socketDir('egress'), socketDir('egress-log')],
+  );
+  // The auth sidecar's usage ledger and the egress audit log are written to dirs the loop reads.
+  loop.mounts.push(socketDir('auth-usage', true), socketDir('egress-log', true));
+
+  return {
+    project: inp.project,
+    podName: podName(inp.project),
+    labels: { 'peers.project': inp.project, 'peers.repo': inp.repoDir },
+    network: 'none',
+    userns: 'keep-id',
+    containers: [loop, workspace, gates, auth, bridge],
+    egress: { ...egressBase, network: 'slirp4netns' },
+    sharedDirs: ['workspace', 'gates', 'egress', 'egress-log', 'auth-usage'],
+    volumes: [`peers-${inp.project}-gates-cache`],
+  };
+}
+
+/** Every (container, mount) pair, for the invariant checks in tests and `peers up --dry-run`. */
+export function allContainers(spec: PodSpec): ContainerSpec[] {
+  return [...spec.containers, spec.egress];
+}

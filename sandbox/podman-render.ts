@@ -1,0 +1,92 @@
+/**
+ * Renders the pod spec (pod-spec.ts) into podman argv. Pure: no process is started here, so the
+ * exact commands `peers up` will run can be unit-tested and printed by `peers up --dry-run`.
+ */
+import { join } from 'node:path';
+import type { ContainerSpec, MountSpec, PodSpec } from './pod-spec.ts';
+
+export type RenderOptions = {
+  /** Host directory holding the pod's shared dirs (one subdirectory per shared-dir name). */
+  sharedRoot: string;
+  /** cgroup v1 rootless cannot apply --memory/--pids-limit (podman ignores them with a warning);
+   *  an nproc ulimit is then the only process cap available. */
+  cgroupLimits: boolean;
+  /** Shared dirs that must outlive the pod (the egress audit log, the auth usage ledger) live at
+   *  these host paths instead (under the state dir). */
+  sharedDirPaths?: Record<string, string>;
+};
+
+export type PodmanPlan = {
+  /** Created first; fails if a pod of that name exists. */
+  createPod: string[];
+  /** `podman create` for each container, in start order (sidecars first, loop last). */
+  createContainers: { role: string; argv: string[] }[];
+  /** Host dirs to create (0700) before any container starts. */
+  sharedDirs: string[];
+};
+
+export function sharedDirPath(opts: RenderOptions, name: string): string {
+  return opts.sharedDirPaths?.[name] ?? join(opts.sharedRoot, name);
+}
+
+function mountArgs(m: MountSpec, opts: RenderOptions): string[] {
+  switch (m.kind) {
+    case 'bind':
+      return ['--mount', `type=bind,source=${m.source},destination=${m.target}${m.readOnly ? ',ro=true' : ''}`];
+    case 'tmpfs': {
+      const o = [`type=tmpfs`, `destination=${m.target}`, `tmpfs-size=${m.sizeMiB}m`, `tmpfs-mode=${m.mode.toString(8).padStart(4, '0')}`];
+      if (m.readOnly) o.push('ro=true');
+      return ['--mount', o.join(',')];
+    }
+    case 'shared-dir':
+      return ['--mount', `type=bind,source=${sharedDirPath(opts, m.name)},destination=${m.target}${m.readOnly ? ',ro=true' : ''}`];
+    case 'volume':
+      return ['--mount', `type=volume,source=${m.name},destination=${m.target}${m.readOnly ? ',ro=true' : ''}`];
+  }
+}
+
+function securityArgs(c: ContainerSpec, opts: RenderOptions): string[] {
+  const a = ['--cap-drop=ALL', '--security-opt=no-new-privileges', '--read-only', '--read-only-tmpfs=false'];
+  if (opts.cgroupLimits) a.push(`--memory=${c.memoryMiB}m`, `--memory-swap=${c.memoryMiB}m`, `--pids-limit=${c.pidsLimit}`);
+  // Explicit limits: the rootless default tries to raise nofile/nproc to the host maximum, which
+  // fails inside nested sandboxes; nproc also caps forks where cgroup pids limits are unavailable.
+  a.push('--ulimit=nofile=4096:4096', `--ulimit=nproc=${c.pidsLimit * 4}:${c.pidsLimit * 4}`);
+  return a;
+}
+
+function containerArgs(c: ContainerSpec, spec: PodSpec, opts: RenderOptions): string[] {
+  const a = ['create', '--name', c.name, '--label', `peers.role=${c.role}`];
+  for (const [k, v] of Object.entries(spec.labels)) a.push('--label', `${k}=${v}`);
+  a.push(...securityArgs(c, opts), '--workdir', c.workdir, '--init=false');
+  for (const [k, v] of Object.entries(c.env)) a.push('--env', `${k}=${v}`);
+  // By name only: podman copies the value from its own environment, so no secret enters argv.
+  for (const k of c.secretEnv) a.push('--env', k);
+  for (const m of c.mounts) a.push(...mountArgs(m, opts));
+  a.push('--entrypoint', c.command[0]!, c.image, ...c.command.slice(1));
+  return a;
+}
+
+export function renderPodman(spec: PodSpec, opts: RenderOptions): PodmanPlan {
+  const createPod = ['pod', 'create', '--name', spec.podName, `--network=${spec.network}`, `--userns=${spec.userns}`];
+  for (const [k, v] of Object.entries(spec.labels)) createPod.push('--label', `${k}=${v}`);
+
+  const egressArgs = containerArgs(spec.egress, spec, opts);
+  // The egress container is outside the pod: its own keep-id user namespace and a real network.
+  egressArgs.splice(1, 0, `--network=${spec.egress.network}`, '--userns=keep-id');
+
+  // Start order: egress, then the sidecars the others depend on, then runners, the loop last.
+  const order = ['bridge', 'auth', 'gates', 'workspace', 'loop'];
+  const inPod = [...spec.containers].sort((x, y) => order.indexOf(x.role) - order.indexOf(y.role));
+  return {
+    createPod,
+    createContainers: [
+      { role: 'egress', argv: egressArgs },
+      ...inPod.map((c) => {
+        const argv = containerArgs(c, spec, opts);
+        argv.splice(1, 0, '--pod', spec.podName);
+        return { role: c.role, argv };
+      }),
+    ],
+    sharedDirs: spec.sharedDirs.map((n) => sharedDirPath(opts, n)),
+  };
+}

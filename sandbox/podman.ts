@@ -1,0 +1,91 @@
+/**
+ * The one place peers starts podman. Everything else builds argv (podman-render.ts) and calls
+ * `podman(args)`. `PEERS_PODMAN` overrides the executable (a wrapper script in tests).
+ */
+import { spawn } from 'node:child_process';
+import { PeersError } from '../src/cli/errors.ts';
+
+export type PodmanResult = { code: number; stdout: string; stderr: string };
+
+export function podmanBin(): string {
+  return process.env.PEERS_PODMAN || 'podman';
+}
+
+/** Runs podman; resolves with its exit code and output (never throws on a non-zero exit). */
+export function podman(
+  args: string[],
+  opts: { stdin?: string | NodeJS.ReadableStream; timeoutMs?: number; onLine?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
+): Promise<PodmanResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(podmanBin(), args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    let partial = '';
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs) : undefined;
+    child.stdout.on('data', (b: Buffer) => {
+      const s = b.toString('utf8');
+      stdout += s;
+      if (opts.onLine) {
+        const lines = (partial + s).split('\n');
+        partial = lines.pop() ?? '';
+        for (const l of lines) opts.onLine(l);
+      }
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString('utf8');
+    });
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
+      if (e.code === 'ENOENT') reject(new PeersError(`podman not found (${podmanBin()})`, { hint: 'install podman (Debian: apt-get install podman uidmap slirp4netns catatonit runc)' }));
+      else reject(e);
+    });
+    child.on('close', (code) => {
+      if (timer) clearTimeout(timer);
+      if (opts.onLine && partial) opts.onLine(partial);
+      resolve({ code: code ?? 1, stdout, stderr: stripNoise(stderr) });
+    });
+    if (typeof opts.stdin === 'string') child.stdin.end(opts.stdin);
+    else if (opts.stdin) opts.stdin.pipe(child.stdin);
+    else child.stdin.end();
+  });
+}
+
+/** Like `podman` but a non-zero exit is a PeersError naming the command. */
+export async function podmanOk(args: string[], opts: Parameters<typeof podman>[1] = {}): Promise<string> {
+  const r = await podman(args, opts);
+  if (r.code !== 0) throw new PeersError(`podman ${args.slice(0, 2).join(' ')} failed (exit ${r.code}): ${r.stderr.trim().slice(0, 600)}`);
+  return r.stdout;
+}
+
+/** Podman prints warnings that are facts of the host, not of the command (e.g. "/" not shared). */
+function stripNoise(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => !/is not a shared mount|Resource limits are not supported and ignored on cgroups V1 rootless/.test(l))
+    .join('\n');
+}
+
+export async function imageExists(ref: string): Promise<boolean> {
+  return (await podman(['image', 'exists', ref])).code === 0;
+}
+
+/** True when cgroup-based limits (--memory, --pids-limit) take effect for this rootless user. */
+export async function cgroupLimitsAvailable(): Promise<boolean> {
+  const out = await podman(['info', '--format', '{{.Host.CgroupsVersion}}']);
+  return out.code === 0 && out.stdout.trim() === 'v2';
+}
+
+export type ContainerState = { name: string; role: string; status: string; running: boolean; exitCode: number };
+
+/** The state of every container labelled with this project (in the pod or not). */
+export async function projectContainers(project: string): Promise<ContainerState[]> {
+  const out = await podmanOk(['ps', '-a', '--filter', `label=peers.project=${project}`, '--format', 'json']);
+  const rows = JSON.parse(out || '[]') as { Names: string[]; Labels?: Record<string, string>; State: string; ExitCode: number }[];
+  return rows.map((r) => ({
+    name: r.Names[0] ?? '',
+    role: r.Labels?.['peers.role'] ?? '',
+    status: r.State,
+    running: r.State === 'running',
+    exitCode: r.ExitCode,
+  }));
+}

@@ -1,0 +1,69 @@
+/**
+ * A project's run status, derived every time from podman and the state dir (never stored, so it
+ * cannot go stale the way a recorded pid does):
+ *   fresh    never started (no state.json, no containers)
+ *   running  the loop container is running
+ *   stopped  the loop is gone and wrote its stop reason after it last started (complete,
+ *            max_ticks, budget:…, interrupted by `peers down`, stuck:…, …)
+ *   crashed  the loop is gone without a stop reason from its last start, or stopped with error:…
+ */
+import { existsSync } from 'node:fs';
+import { loadState } from '../src/state/state-store.ts';
+import { statePaths, stateDirFor, projectKey } from '../src/state/paths.ts';
+import { readStopReason } from '../src/state/stop-reason.ts';
+import { containerName } from './pod-spec.ts';
+import { podman, projectContainers, type ContainerState } from './podman.ts';
+import type { ProjectEntry } from './registry.ts';
+
+export type RunStatus = 'fresh' | 'running' | 'stopped' | 'crashed';
+
+export type ProjectStatus = {
+  name: string;
+  path: string;
+  status: RunStatus;
+  tick: number | null;
+  stopReason: string | null;
+  stateDir: string;
+  containers: ContainerState[];
+};
+
+export function classify(o: { loopRunning: boolean; loopStartedAt: string | null; stopReason: { reason: string; at: string } | undefined; hasState: boolean; hasContainers: boolean }): RunStatus {
+  if (o.loopRunning) return 'running';
+  if (!o.hasState && !o.hasContainers && !o.stopReason) return 'fresh';
+  if (!o.stopReason) return 'crashed';
+  if (o.stopReason.reason.startsWith('error')) return 'crashed';
+  // A stop reason older than the loop's last start belongs to an earlier run.
+  if (o.loopStartedAt && o.stopReason.at && Date.parse(o.stopReason.at) < Date.parse(o.loopStartedAt) - 1000) return 'crashed';
+  return 'stopped';
+}
+
+async function startedAt(name: string): Promise<string | null> {
+  const r = await podman(['inspect', '--type', 'container', '--format', '{{.State.StartedAt}}', name]);
+  if (r.code !== 0) return null;
+  // Go's time format: "2026-11-22 02:41:07.123456789 +0000 UTC"
+  const m = r.stdout.trim().match(/^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d+)? ([+-]\d{4})/);
+  return m ? new Date(`${m[1]}T${m[2]}${(m[3] ?? '').slice(0, 4)}${m[4]!.slice(0, 3)}:${m[4]!.slice(3)}`).toISOString() : null;
+}
+
+export async function projectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = process.env): Promise<ProjectStatus> {
+  const key = existsSync(p.path) ? projectKey(p.path) : '';
+  const stateDir = existsSync(p.path) ? stateDirFor(p.path, env) : '';
+  const paths = stateDir ? statePaths(stateDir) : undefined;
+  const containers = key ? await projectContainers(key) : [];
+  const loop = containers.find((c) => c.role === 'loop');
+  const stop = paths ? readStopReason(paths.stopReason) : undefined;
+  let tick: number | null = null;
+  try {
+    tick = paths ? (loadState(paths.state)?.tick ?? null) : null;
+  } catch {
+    tick = null; // A corrupt state.json is reported by `peers status`; ls still lists the project.
+  }
+  const status = classify({
+    loopRunning: Boolean(loop?.running),
+    loopStartedAt: loop ? await startedAt(containerName(key, 'loop')) : null,
+    stopReason: stop,
+    hasState: Boolean(paths && existsSync(paths.state)),
+    hasContainers: containers.length > 0,
+  });
+  return { name: p.name ?? p.path, path: p.path, status, tick, stopReason: stop?.reason ?? null, stateDir, containers };
+}

@@ -1,0 +1,64 @@
+/**
+ * The runner protocol: how the loop container asks a runner container (workspace, gates) to run a
+ * process. JSON, one message per line, over a filesystem Unix socket on a volume shared only by
+ * the loop and that runner. One connection carries one invocation:
+ *
+ *   loop → runner   {"type":"run", argv, env, cwd, stdin?, limits}
+ *   runner → loop   {"type":"started", pid}
+ *                   {"type":"output", stream, text}          (as it happens)
+ *                   {"type":"exit", result: SupervisedResult}  then the runner closes
+ *   loop → runner   {"type":"kill"}   graceful stop: SIGTERM to the group, grace, SIGKILL
+ *   a dropped connection also stops the process: a dead loop must not leave peers running.
+ */
+import { z } from 'zod';
+import type { SupervisedResult } from '../src/proc/supervise.ts';
+
+export const RunLimitsSchema = z.object({
+  idleTimeoutMs: z.number().int().positive().optional(),
+  absoluteTimeoutMs: z.number().int().positive().optional(),
+  killGraceMs: z.number().int().nonnegative().optional(),
+  maxStreamBytes: z.number().int().positive().optional(),
+});
+
+export const RunRequestSchema = z.object({
+  type: z.literal('run'),
+  argv: z.array(z.string()).min(1),
+  /** Overlaid on the runner container's own environment (which carries the proxy and vendor URLs). */
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().min(1),
+  stdin: z.string().optional(),
+  limits: RunLimitsSchema.default({}),
+});
+export const KillRequestSchema = z.object({ type: z.literal('kill'), reason: z.string().optional() });
+export const ClientMessageSchema = z.discriminatedUnion('type', [RunRequestSchema, KillRequestSchema]);
+
+export type RunRequest = z.infer<typeof RunRequestSchema>;
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+export type ServerMessage =
+  | { type: 'started' }
+  | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'exit'; result: SupervisedResult }
+  | { type: 'error'; message: string };
+
+/** A request line longer than this is refused (stdin prompts are large, but not unbounded). */
+export const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+export function encode(msg: ClientMessage | ServerMessage): string {
+  return `${JSON.stringify(msg)}\n`;
+}
+
+/** Splits a byte stream into lines; calls `onLine` for each complete one. Throws past the cap. */
+export class LineDecoder {
+  private buf = '';
+  constructor(private readonly onLine: (line: string) => void) {}
+  push(chunk: string): void {
+    this.buf += chunk;
+    if (this.buf.length > MAX_MESSAGE_BYTES) throw new Error(`runner message over ${MAX_MESSAGE_BYTES} bytes`);
+    let nl: number;
+    while ((nl = this.buf.indexOf('\n')) >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      if (line.trim()) this.onLine(line);
+    }
+  }
+}

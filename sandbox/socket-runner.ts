@@ -1,0 +1,93 @@
+/**
+ * `PeerRunner` (src/peers/peer-runner.ts) over the runner protocol: the loop container runs peer
+ * CLIs and gates in another container by talking to that container's `peers runner` socket.
+ * The result has exactly the shape `supervise` returns on the host, so the loop cannot tell (and
+ * need not care) whether a process ran locally or in the workspace.
+ */
+import { connect } from 'node:net';
+import type { PeerInvocation, PeerRunner } from '../src/peers/peer-runner.ts';
+import type { SupervisedResult } from '../src/proc/supervise.ts';
+import { encode, LineDecoder, type RunRequest, type ServerMessage } from './runner-protocol.ts';
+
+/** Added to the absolute timeout before the client gives up on a silent runner by itself. */
+const CLIENT_MARGIN_MS = 10_000;
+
+function failed(message: string, started: number): SupervisedResult {
+  return {
+    exitCode: null,
+    signal: null,
+    stdout: '',
+    stderr: '',
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    durationMs: Date.now() - started,
+    endedBy: 'spawn-error',
+    spawnError: message,
+  };
+}
+
+export class SocketRunner implements PeerRunner {
+  constructor(readonly socketPath: string) {}
+
+  run(inv: PeerInvocation, signal?: AbortSignal): Promise<SupervisedResult> {
+    const started = Date.now();
+    const req: RunRequest = {
+      type: 'run',
+      argv: inv.argv,
+      env: inv.env,
+      cwd: inv.cwd,
+      stdin: inv.stdin,
+      limits: { idleTimeoutMs: inv.idleTimeoutMs, absoluteTimeoutMs: inv.absoluteTimeoutMs, killGraceMs: inv.killGraceMs, maxStreamBytes: inv.maxStreamBytes },
+    };
+    return new Promise((resolve) => {
+      const sock = connect(this.socketPath);
+      sock.setEncoding('utf8');
+      let settled = false;
+      let killedByCallback = false;
+      const finish = (r: SupervisedResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(guard);
+        signal?.removeEventListener('abort', onAbort);
+        sock.destroy();
+        resolve(r);
+      };
+      const kill = (reason: string) => {
+        if (!sock.destroyed) sock.write(encode({ type: 'kill', reason }));
+      };
+      const onAbort = () => kill('aborted');
+      // If the runner itself hangs, dropping the connection makes it kill the process (see server).
+      const guard = setTimeout(
+        () => finish({ ...failed('runner did not report an exit in time', started), endedBy: 'absolute-timeout' }),
+        inv.absoluteTimeoutMs + inv.killGraceMs + CLIENT_MARGIN_MS,
+      );
+      const decoder = new LineDecoder((line) => {
+        let msg: ServerMessage;
+        try {
+          msg = JSON.parse(line) as ServerMessage;
+        } catch {
+          return finish(failed(`runner sent a malformed message: ${line.slice(0, 200)}`, started));
+        }
+        if (msg.type === 'output') {
+          if (inv.onOutput?.(msg.stream, msg.text) === 'kill' && !killedByCallback) {
+            killedByCallback = true;
+            kill('callback');
+          }
+        } else if (msg.type === 'exit') {
+          const r = msg.result;
+          finish(killedByCallback && r.endedBy === 'aborted' ? { ...r, endedBy: 'killed-by-callback' } : r);
+        } else if (msg.type === 'error') {
+          finish(failed(`runner: ${msg.message}`, started));
+        }
+      });
+      sock.on('connect', () => {
+        sock.write(encode(req));
+        if (signal?.aborted) onAbort();
+      });
+      sock.on('data', (chunk: string) => decoder.push(chunk));
+      sock.on('error', (e) => finish(failed(`runner at ${this.socketPath} unreachable: ${e.message}`, started)));
+      sock.on('close', () => finish(failed(`runner at ${this.socketPath} closed the connection before reporting an exit`, started)));
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

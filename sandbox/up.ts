@@ -1,0 +1,134 @@
+/**
+ * `peers up`: register the project, snapshot its control files and git guard into the state dir,
+ * then create and start the pod of pod-spec.ts (egress first, the loop last). Idempotent: a
+ * running project is reported, a dead pod from an earlier run is removed and recreated (the loop
+ * resumes from the saved tick in the state dir).
+ */
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { InputError, PeersError } from '../src/cli/errors.ts';
+import { loadProject } from '../src/config/load.ts';
+import { isGitRepo, repoRoot } from '../src/git/git.ts';
+import { isCompiledBinary } from '../src/proc/self-exec.ts';
+import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
+import { saveGitGuard, snapshotGitGuard } from './git-guard.ts';
+import { WORKSPACE_IMAGE } from './image.ts';
+import { buildPodSpec, containerName, podName } from './pod-spec.ts';
+import { cgroupLimitsAvailable, imageExists, podman, podmanOk, projectContainers } from './podman.ts';
+import { renderPodman } from './podman-render.ts';
+import { ensureRegistered, findByName, updateRegistry } from './registry.ts';
+
+export type UpOptions = {
+  target?: string;
+  maxTicks?: number;
+  maxUsd?: number;
+  maxRuntimeS?: number;
+  allow: string[];
+  image?: string;
+  progress: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+};
+export type UpResult = { name: string; project: string; pod: string; alreadyRunning: boolean; stateDir: string; seconds: number };
+
+/** API keys the auth sidecar may need; passed by name when set on the host, never elsewhere. */
+const CREDENTIAL_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENROUTER_API_KEY'];
+
+/** PATH, a name from the registry, or the current directory. */
+export function resolveProjectDir(target: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (target && !target.includes('/') && !existsSync(target)) {
+    const entry = findByName(target, env);
+    if (!entry) throw new InputError(`no project named '${target}'`, { hint: 'run `peers ls` to see registered projects, or pass a path' });
+    return entry.path;
+  }
+  const dir = resolve(target ?? '.');
+  if (!existsSync(dir)) throw new InputError(`${target} does not exist`);
+  if (!isGitRepo(dir)) throw new InputError(`${dir} is not a git repository`, { hint: 'peers runs on a git repository: git init, then peers init' });
+  return repoRoot(dir);
+}
+
+/** The compiled binary to mount in the containers (a dev checkout uses its dist/peers). */
+export function hostBinary(): string {
+  if (isCompiledBinary()) return process.execPath;
+  const dist = resolve(import.meta.dir, '..', 'dist', 'peers');
+  if (!existsSync(dist)) throw new PeersError('no compiled peers binary to mount into the pod', { hint: 'run `bun build.ts` (creates dist/peers)' });
+  return dist;
+}
+
+export function sharedRoot(project: string, env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_RUNTIME_DIR || join(tmpdir(), `peers-${process.getuid?.() ?? 'user'}`);
+  return join(base, 'peers', project);
+}
+
+export async function up(o: UpOptions): Promise<UpResult> {
+  const env = o.env ?? process.env;
+  const t0 = Date.now();
+  const repo = resolveProjectDir(o.target, env);
+  const project = loadProject(repo); // validates config + goals: bad input fails before any podman call
+  const key = projectKey(repo);
+  const entry = await ensureRegistered(repo, env);
+  const stateDir = stateDirFor(repo, env);
+  const paths = statePaths(stateDir);
+  const image = o.image ?? WORKSPACE_IMAGE;
+
+  const existing = await projectContainers(key);
+  if (existing.find((c) => c.role === 'loop')?.running) {
+    return { name: entry.name!, project: key, pod: podName(key), alreadyRunning: true, stateDir, seconds: 0 };
+  }
+  if (!(await imageExists(image))) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
+  if (existing.length) {
+    o.progress('removing the stopped pod of the previous run');
+    await teardown(key);
+  }
+
+  mkdirSync(paths.snapshotDir, { recursive: true, mode: 0o700 });
+  copyFileSync(project.configPath, join(paths.snapshotDir, 'config.yaml'));
+  copyFileSync(project.goalsPath, join(paths.snapshotDir, 'goals.yaml'));
+  saveGitGuard(join(stateDir, 'git-guard.json'), snapshotGitGuard(repo));
+  const sidecarDirs = { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': join(stateDir, 'sidecars', 'auth') };
+
+  const loopArgs: string[] = [];
+  if (o.maxTicks) loopArgs.push('--max-ticks', String(o.maxTicks));
+  if (o.maxUsd) loopArgs.push('--max-usd', String(o.maxUsd));
+  if (o.maxRuntimeS) loopArgs.push('--max-runtime', String(o.maxRuntimeS));
+  const spec = buildPodSpec({
+    project: key,
+    repoDir: repo,
+    stateDir,
+    binaryPath: hostBinary(),
+    image,
+    allow: [...new Set([...(project.config.egress?.allow ?? []), ...o.allow])],
+    secretEnv: CREDENTIAL_ENV.filter((k) => env[k]),
+    secretFiles: [],
+    loopArgs,
+  });
+  const shared = sharedRoot(key, env);
+  const plan = renderPodman(spec, { sharedRoot: shared, cgroupLimits: await cgroupLimitsAvailable(), sharedDirPaths: sidecarDirs });
+  for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
+
+  o.progress(`creating pod ${spec.podName} (network: none)`);
+  try {
+    await podmanOk(plan.createPod);
+    for (const v of spec.volumes) if ((await podman(['volume', 'exists', v])).code !== 0) await podmanOk(['volume', 'create', v]);
+    for (const c of plan.createContainers) await podmanOk(c.argv, { env });
+    for (const c of plan.createContainers) {
+      o.progress(`starting ${c.role}`);
+      await podmanOk(['start', containerName(key, c.role as never)]);
+    }
+  } catch (e) {
+    await teardown(key);
+    throw e;
+  }
+  await updateRegistry((ps) => {
+    const p = ps.find((x) => x.path === repo);
+    if (p) p.last_up_at = new Date().toISOString();
+  }, env);
+  return { name: entry.name ?? basename(repo), project: key, pod: spec.podName, alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** Removes the pod and the egress container (any state); shared socket dirs go with them. */
+export async function teardown(project: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  await podman(['pod', 'rm', '-f', '-t', '2', podName(project)]);
+  await podman(['rm', '-f', '-t', '2', containerName(project, 'egress')]);
+  rmSync(sharedRoot(project, env), { recursive: true, force: true });
+}

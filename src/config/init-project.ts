@@ -1,0 +1,157 @@
+/**
+ * `peers init`: puts the control plane into a git repository. Writes `.peers/config.yaml`,
+ * `.peers/goals.yaml` and their JSON Schemas, keeps `.peers/` out of git (a commit by
+ * `peers-init` touching only `.gitignore`), tags the starting point `peers-baseline` (checks
+ * compare `peers-baseline..HEAD`), and registers the project for `peers doctor`.
+ * Every refusal happens before the first write, so a refused init leaves the tree untouched.
+ */
+import { existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import configTemplate from '../../templates/config.yaml' with { type: 'text' };
+import goalsTemplate from '../../templates/goals.yaml' with { type: 'text' };
+import { InputError } from '../cli/errors.ts';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { MiB, readTextIfExists } from '../fs/safe-read.ts';
+import { git, gitOk, headSha, isGitRepo, repoRoot } from '../git/git.ts';
+import { jsonSchemaText } from './json-schema.ts';
+import { registerProject } from './project-registry.ts';
+
+export const BASELINE_TAG = 'peers-baseline';
+export const INIT_AUTHOR = { name: 'peers-init', email: 'peers-init@local' };
+export const GITIGNORE_COMMIT_MESSAGE = 'peers init: add .peers/ to .gitignore\n\nPeer: peers-init\n';
+
+export { configTemplate, goalsTemplate };
+
+export type InitResult = {
+  repo: string;
+  files: string[];
+  gitignoreCommit?: string;
+  baselineTag?: string;
+  /** Things that did not stop init but the user should know. */
+  notes: string[];
+};
+
+const PEERS_IGNORE_LINE = /^\/?\.peers\/?\s*$/m;
+
+function checkTarget(target: string, env: Record<string, string | undefined>): string {
+  if (!existsSync(target) || !statSync(target).isDirectory()) {
+    throw new InputError(`${target} is not a directory`, { hint: 'pass the path of an existing git repository: `peers init PATH`' });
+  }
+  const real = realpathSync(target);
+  if (real === '/') throw new InputError('refusing to initialise the filesystem root', { hint: 'run `peers init` inside a git repository' });
+  const home = env.HOME || homedir();
+  if (existsSync(home) && real === realpathSync(home)) {
+    throw new InputError('refusing to initialise your home directory', { hint: 'run `peers init` inside a project repository' });
+  }
+  if (!isGitRepo(real)) {
+    throw new InputError(`${target} is not a git repository`, { hint: `create one first: \`git -C ${real} init\`` });
+  }
+  const root = realpathSync(repoRoot(real));
+  if (root !== real) {
+    throw new InputError(`${target} is inside a git repository but not at its top`, { hint: `run \`peers init ${root}\`` });
+  }
+  return real;
+}
+
+function checkControlDir(repo: string, force: boolean): void {
+  const dir = join(repo, '.peers');
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) throw new InputError(`${dir} is a symlink; refusing to write through it`, { hint: `remove it: \`rm ${dir}\`` });
+  if (!force) throw new InputError(`${dir} already exists`, { hint: 'run `peers init --force` to replace it (this deletes .peers/ and its contents)' });
+}
+
+function checkGitignore(repo: string): void {
+  const path = join(repo, '.gitignore');
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) {
+    const listed = (() => {
+      try {
+        return PEERS_IGNORE_LINE.test(readTextIfExists(realpathSync(path), MiB) ?? '');
+      } catch {
+        return false;
+      }
+    })();
+    if (!listed) throw new InputError(`${path} is a symlink; refusing to write through it`, { hint: 'add the line `.peers/` to the file it points to, then re-run `peers init`' });
+  }
+}
+
+/** Appends `.peers/` to .gitignore and commits only that file; returns the new commit, if any. */
+function ignoreControlDir(repo: string): string | undefined {
+  const path = join(repo, '.gitignore');
+  if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) return undefined; // already lists .peers (checked)
+  const current = readTextIfExists(path, MiB) ?? '';
+  if (PEERS_IGNORE_LINE.test(current)) return undefined;
+  const next = `${current}${current && !current.endsWith('\n') ? '\n' : ''}.peers/\n`;
+  writeFileAtomic(path, next, 0o644);
+  const identity = {
+    GIT_AUTHOR_NAME: INIT_AUTHOR.name,
+    GIT_AUTHOR_EMAIL: INIT_AUTHOR.email,
+    GIT_COMMITTER_NAME: INIT_AUTHOR.name,
+    GIT_COMMITTER_EMAIL: INIT_AUTHOR.email,
+  };
+  gitOk(repo, ['add', '--', '.gitignore']);
+  // Pathspec = --only: whatever else the user has staged stays staged and out of this commit.
+  gitOk(repo, ['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', GITIGNORE_COMMIT_MESSAGE, '--', '.gitignore'], { env: identity });
+  return headSha(repo);
+}
+
+export function initProject(opts: { target?: string; force?: boolean; env?: Record<string, string | undefined> }): InitResult {
+  const env = opts.env ?? process.env;
+  const repo = checkTarget(resolve(opts.target ?? '.'), env);
+  checkControlDir(repo, opts.force ?? false);
+  checkGitignore(repo);
+
+  const dir = join(repo, '.peers');
+  // rmSync never follows symlinks inside the tree; .peers itself was checked not to be one.
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'schema'), { recursive: true, mode: 0o755 });
+  const files: [string, string][] = [
+    ['config.yaml', configTemplate],
+    ['goals.yaml', goalsTemplate],
+    ['schema/config.schema.json', jsonSchemaText('config')],
+    ['schema/goals.schema.json', jsonSchemaText('goals')],
+  ];
+  for (const [name, text] of files) writeFileAtomic(join(dir, name), text, 0o644);
+
+  const notes: string[] = [];
+  const result: InitResult = { repo, files: files.map(([name]) => join(dir, name)), notes };
+  result.gitignoreCommit = ignoreControlDir(repo);
+  if (headSha(repo)) {
+    gitOk(repo, ['tag', '-f', BASELINE_TAG, 'HEAD']);
+    result.baselineTag = BASELINE_TAG;
+  } else {
+    notes.push(`no commit yet, so no ${BASELINE_TAG} tag; commit once, then run \`git tag -f ${BASELINE_TAG}\``);
+  }
+  try {
+    registerProject(repo, env);
+  } catch (error) {
+    notes.push(`could not register the project for \`peers doctor\`: ${(error as Error).message}`);
+  }
+  return result;
+}
+
+export function nextSteps(result: InitResult): string[] {
+  return [
+    `Initialized peers in ${join(result.repo, '.peers')}`,
+    ...(result.gitignoreCommit ? [`  committed .gitignore (${result.gitignoreCommit.slice(0, 12)}), tagged ${BASELINE_TAG}`] : result.baselineTag ? [`  tagged ${BASELINE_TAG}`] : []),
+    ...result.notes.map((n) => `  note: ${n}`),
+    '',
+    'Next steps:',
+    '  1. Edit .peers/goals.yaml: replace placeholder-replace-me with your real gates (tests, typecheck, lint).',
+    '  2. peers verify     # run every hard goal once against HEAD',
+    '  3. peers info       # the exact command each peer will run, goals and budget',
+    '  4. peers doctor     # check podman, the workspace image and the peer CLIs',
+    '  5. peers up         # start the peers in the sandbox',
+  ];
+}

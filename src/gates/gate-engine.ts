@@ -1,0 +1,115 @@
+/**
+ * Runs hard goals: each goal's command on a clean checkout, judged by its pass_when expression.
+ * Goals are independent, so they run concurrently up to `jobs`; results come back in file order.
+ */
+import type { HardGoal } from '../config/goals-schema.ts';
+import { selfBinDir } from '../proc/self-exec.ts';
+import { signalExitCode, supervise, type SupervisedResult } from '../proc/supervise.ts';
+import { compilePassWhen, pyRepr, type CompiledPassWhen } from './pass-when/index.ts';
+import { lookupPass, readGateCache, recordPasses } from './gate-cache.ts';
+
+export type GateResult = { id: string; state: 'pass' | 'fail'; durationMs: number; diagnostic: string; cached: boolean; exitCode: number | null };
+
+export type EvaluateGatesOptions = {
+  goals: HardGoal[];
+  checkoutDir: string;
+  head: string;
+  defaultTimeoutS: number;
+  jobs?: number;
+  cacheFile?: string;
+  ids?: string[];
+  env?: Record<string, string>;
+};
+
+export const GATE_OUTPUT_CAP = 2 * 1024 * 1024;
+/** The baseline waited 1 s between SIGTERM and SIGKILL for gates; a test runner needs a little more to clean up. */
+export const GATE_KILL_GRACE_MS = 2000;
+const TAIL_CHARS = 1000;
+
+export async function evaluateGates(opts: EvaluateGatesOptions): Promise<GateResult[]> {
+  const goals = opts.ids ? opts.goals.filter((g) => opts.ids!.includes(g.id)) : opts.goals;
+  const cache = opts.cacheFile ? readGateCache(opts.cacheFile) : undefined;
+  const env = gateEnv(opts.env ?? (process.env as Record<string, string>));
+  const results = await mapLimited(goals, Math.max(1, opts.jobs ?? 1), async (goal): Promise<GateResult> => {
+    const hit = cache && goal.cacheable ? lookupPass(cache, opts.head, goal) : undefined;
+    if (hit) {
+      return { id: goal.id, state: 'pass', durationMs: 0, cached: true, exitCode: 0, diagnostic: `cached pass of ${opts.head.slice(0, 10)} (took ${hit.durationMs} ms)` };
+    }
+    return runWithRetries(goal, opts.checkoutDir, env, goal.timeout_s ?? opts.defaultTimeoutS);
+  });
+  if (opts.cacheFile) {
+    const passes = results.flatMap((r, i) => (r.state === 'pass' && !r.cached && goals[i]!.cacheable ? [{ head: opts.head, goal: goals[i]!, durationMs: r.durationMs }] : []));
+    recordPasses(opts.cacheFile, passes);
+  }
+  return results;
+}
+
+/** `peers` on PATH inside a gate is this very binary, so `peers check <id>` gates work anywhere. */
+function gateEnv(base: Record<string, string>): Record<string, string> {
+  const path = base.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+  return { ...base, PATH: `${selfBinDir()}:${path}` };
+}
+
+async function runWithRetries(goal: HardGoal, cwd: string, env: Record<string, string>, timeoutS: number): Promise<GateResult> {
+  let compiled: CompiledPassWhen;
+  try {
+    compiled = compilePassWhen(goal.pass_when);
+  } catch (error) {
+    return { id: goal.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `pass_when error: ${(error as Error).message}` };
+  }
+  const attempts = 1 + (goal.retry_on_fail ?? 0);
+  let total = 0;
+  let last: GateResult | undefined;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    last = await runOnce(goal, compiled, cwd, env, timeoutS);
+    total += last.durationMs;
+    if (last.state === 'pass') break;
+  }
+  const result = { ...last!, durationMs: total };
+  if (attempts > 1 && result.state === 'fail') result.diagnostic += ` (failed ${attempts} attempts)`;
+  return result;
+}
+
+async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, env: Record<string, string>, timeoutS: number): Promise<GateResult> {
+  const run = await supervise({
+    argv: ['/bin/sh', '-c', goal.cmd],
+    cwd,
+    env,
+    absoluteTimeoutMs: timeoutS * 1000,
+    killGraceMs: GATE_KILL_GRACE_MS,
+    maxStreamBytes: GATE_OUTPUT_CAP,
+  });
+  const exitCode = run.exitCode ?? signalExitCode(run.signal);
+  const base = { id: goal.id, durationMs: run.durationMs, cached: false, exitCode };
+  if (run.endedBy === 'absolute-timeout') return { ...base, state: 'fail', diagnostic: `timeout after ${timeoutS}s${tails(run)}` };
+  if (run.endedBy === 'spawn-error') return { ...base, state: 'fail', diagnostic: `could not start /bin/sh: ${run.spawnError}` };
+  try {
+    const ok = passWhen.evaluate({ exit_code: exitCode ?? -1, stdout: run.stdout, stderr: run.stderr, cwd });
+    if (ok) return { ...base, state: 'pass', diagnostic: '' };
+    return { ...base, state: 'fail', diagnostic: `pass_when returned False; exit_code=${exitCode}${tails(run)}` };
+  } catch (error) {
+    return { ...base, state: 'fail', diagnostic: `pass_when error: ${(error as Error).message}; exit_code=${exitCode}${tails(run)}` };
+  }
+}
+
+/** The end of each non-empty stream, quoted so control characters cannot garble a report. */
+function tails(run: SupervisedResult): string {
+  let out = '';
+  if (run.stdout) out += `; stdout-tail=${pyRepr(run.stdout.slice(-TAIL_CHARS))}`;
+  if (run.stderr) out += `; stderr-tail=${pyRepr(run.stderr.slice(-TAIL_CHARS))}`;
+  return out;
+}
+
+/** Like Promise.all(items.map(fn)) with at most `limit` in flight; results keep the input order. */
+export async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,60 @@
+/** How a verify result is shown: the terminal table and `.peers/VERIFY.md`. */
+import type { VerifyReport, VerifyRow } from './verify-run.ts';
+
+const MD_DIAGNOSTIC_CHARS = 200;
+
+export function verifyCounts(r: VerifyReport): { hardPassed: number; hardTotal: number; verifyPassed: number; verifyTotal: number } {
+  return {
+    hardPassed: r.hard.filter((x) => x.state === 'pass').length,
+    hardTotal: r.hard.length,
+    verifyPassed: r.commands.filter((x) => x.state === 'pass').length,
+    verifyTotal: r.commands.length,
+  };
+}
+
+export function resultLine(r: VerifyReport): string {
+  const c = verifyCounts(r);
+  return `${r.ok ? 'PASS' : 'FAIL'} (hard ${c.hardPassed}/${c.hardTotal}, verify ${c.verifyPassed}/${c.verifyTotal})`;
+}
+
+/** One table cell: pipes escaped, newlines flattened, long diagnostics cut. */
+function cell(text: string, max = Infinity): string {
+  const flat = text.replace(/\r?\n|\r/g, ' ').replaceAll('|', '\\|');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+function mdTable(rows: VerifyRow[]): string[] {
+  return [
+    '| id | state | duration (ms) | diagnostic |',
+    '| --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${cell(r.id)} | ${r.state} | ${r.durationMs} | ${cell(r.diagnostic, MD_DIAGNOSTIC_CHARS)} |`),
+  ];
+}
+
+export function formatVerifyMarkdown(r: VerifyReport): string {
+  const lines = [
+    `# peers verify — ${r.project}`,
+    '',
+    `**Result:** ${resultLine(r)}`,
+    '',
+    `Commit \`${r.head}\`, checked ${r.finishedAt} on a clean checkout (uncommitted changes are not part of this result).`,
+    '',
+  ];
+  if (r.setup) lines.push('## Setup', '', ...mdTable([r.setup]), '');
+  lines.push('## Hard goals', '', ...(r.hard.length ? mdTable(r.hard) : ['(no hard goals)']), '');
+  if (r.commands.length) lines.push('## Verify commands', '', ...mdTable(r.commands), '');
+  return lines.join('\n');
+}
+
+/** Plain aligned columns for a terminal; the diagnostic is cut to the line. */
+export function formatVerifyTable(r: VerifyReport, width = 120): string[] {
+  const rows = [...(r.setup ? [{ ...r.setup, kind: 'setup' }] : []), ...r.hard.map((x) => ({ ...x, kind: 'hard' })), ...r.commands.map((x) => ({ ...x, kind: 'verify' }))];
+  const idWidth = Math.max(2, ...rows.map((x) => x.id.length));
+  const out = [`${'kind'.padEnd(6)}  ${'id'.padEnd(idWidth)}  state  ${'ms'.padStart(7)}  diagnostic`];
+  for (const x of rows) {
+    const head = `${x.kind.padEnd(6)}  ${x.id.padEnd(idWidth)}  ${(x.state === 'pass' ? 'pass' : 'FAIL').padEnd(5)}  ${String(x.durationMs).padStart(7)}  `;
+    out.push(head + cell(x.diagnostic, Math.max(20, width - head.length)));
+  }
+  out.push('', `Result: ${resultLine(r)}  (commit ${r.head.slice(0, 12)})`);
+  return out;
+}

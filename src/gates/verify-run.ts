@@ -1,0 +1,74 @@
+/**
+ * `peers verify`: the acceptance check a human runs. Every hard goal once, plus the extra
+ * `verify.commands`, against the committed HEAD in a throwaway checkout, never the working tree,
+ * so what passes here is exactly what was committed.
+ */
+import { basename } from 'node:path';
+import type { PeersConfig } from '../config/config-schema.ts';
+import { hardGoals, type GoalsFile } from '../config/goals-schema.ts';
+import { InputError } from '../cli/errors.ts';
+import { headSha } from '../git/git.ts';
+import { selfBinDir } from '../proc/self-exec.ts';
+import { supervise } from '../proc/supervise.ts';
+import { withCleanCheckout } from './clean-checkout.ts';
+import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP, mapLimited, type GateResult } from './gate-engine.ts';
+import { pyRepr } from './pass-when/index.ts';
+
+export type VerifyRow = { id: string; state: 'pass' | 'fail'; durationMs: number; diagnostic: string };
+export type VerifyReport = {
+  project: string;
+  head: string;
+  ok: boolean;
+  setup?: VerifyRow;
+  hard: GateResult[];
+  commands: VerifyRow[];
+  finishedAt: string;
+};
+
+/** Installing dependencies (`npm ci`) can take far longer than one test suite. */
+const SETUP_TIMEOUT_S = 1800;
+const STDERR_TAIL_CHARS = 400;
+
+export async function runVerify(opts: { repo: string; config: PeersConfig; goals: GoalsFile; jobs?: number; env?: Record<string, string> }): Promise<VerifyReport> {
+  const head = headSha(opts.repo);
+  if (!head) throw new InputError(`${opts.repo} has no commits yet; verify judges the committed HEAD`, { hint: 'commit your work, then run `peers verify` again' });
+  const timeoutS = opts.config.verify?.timeout_s ?? opts.config.goals.timeout_s;
+  const jobs = opts.jobs ?? opts.config.goals.jobs;
+  const env = { ...((opts.env ?? process.env) as Record<string, string>) };
+  env.PATH = `${selfBinDir()}:${env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`;
+
+  return withCleanCheckout(opts.repo, head, async (dir) => {
+    let setup: VerifyRow | undefined;
+    if (opts.config.setup) {
+      setup = await runCommand({ id: 'setup', cmd: opts.config.setup, timeoutS: Math.max(SETUP_TIMEOUT_S, timeoutS) }, dir, env);
+    }
+    const setupFailed = setup?.state === 'fail';
+    const hard = setupFailed
+      ? hardGoals(opts.goals).map((g): GateResult => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: 'not run: setup failed' }))
+      : await evaluateGates({ goals: hardGoals(opts.goals), checkoutDir: dir, head, defaultTimeoutS: timeoutS, jobs, env: opts.env as Record<string, string> | undefined });
+    const specs = (opts.config.verify?.commands ?? []).map((c) => ({ id: c.name ?? c.cmd, cmd: c.cmd, timeoutS: c.timeout_s ?? timeoutS }));
+    const commands = setupFailed
+      ? specs.map((s): VerifyRow => ({ id: s.id, state: 'fail', durationMs: 0, diagnostic: 'not run: setup failed' }))
+      : await mapLimited(specs, Math.max(1, jobs), (spec) => runCommand(spec, dir, env));
+    const ok = !setupFailed && hard.every((r) => r.state === 'pass') && commands.every((r) => r.state === 'pass');
+    return { project: basename(opts.repo), head, ok, setup, hard, commands, finishedAt: new Date().toISOString() };
+  });
+}
+
+/** A verify command passes on exit 0; the baseline's diagnostics for the rest. */
+async function runCommand(spec: { id: string; cmd: string; timeoutS: number }, cwd: string, env: Record<string, string>): Promise<VerifyRow> {
+  const run = await supervise({
+    argv: ['/bin/sh', '-c', spec.cmd],
+    cwd,
+    env,
+    absoluteTimeoutMs: spec.timeoutS * 1000,
+    killGraceMs: GATE_KILL_GRACE_MS,
+    maxStreamBytes: GATE_OUTPUT_CAP,
+  });
+  const row = { id: spec.id, durationMs: run.durationMs };
+  const stderrTail = run.stderr ? `; stderr-tail=${pyRepr(run.stderr.slice(-STDERR_TAIL_CHARS))}` : '';
+  if (run.endedBy === 'absolute-timeout') return { ...row, state: 'fail', diagnostic: `timeout after ${spec.timeoutS}s${stderrTail}` };
+  if (run.endedBy === 'spawn-error') return { ...row, state: 'fail', diagnostic: `could not start /bin/sh: ${run.spawnError}` };
+  if (run.exitCode === 0) return { ...row, state: 'pass', diagnostic: '' };
+  return { ...row, state: 'fail', diagnostic: `exit=${run.exitCode ?? run.signal}${stderrTail}` };
+}

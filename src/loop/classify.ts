@@ -1,0 +1,56 @@
+/**
+ * How a peer turn ended (baseline §11.3-11.5), from what supervision saw plus the output scans:
+ * success | process-fail | idle-timeout | absolute-timeout | api-error | rate-limited.
+ * Precedence: a structured halt event overrides everything; then a pattern match (halt patterns
+ * are echo-immune); then timeouts; then a structured transient error; then the exit status.
+ */
+import type { SupervisedResult } from '../proc/supervise.ts';
+import type { PatternMatch } from '../peers/halt-patterns.ts';
+import type { StructuredStatus } from '../peers/structured-events.ts';
+
+export const CLASSIFICATIONS = ['success', 'process-fail', 'idle-timeout', 'absolute-timeout', 'api-error', 'rate-limited'] as const;
+export type Classification = (typeof CLASSIFICATIONS)[number];
+
+export type Verdict = {
+  classification: Classification;
+  /** Set when the peer cannot work until the operator acts (→ unavailable, `peer-unavailable:<peer>`). */
+  halt: { reason: string; pattern: string; snippet: string; source: 'in-loop' | 'post-join' | 'structured' } | null;
+  matched: { pattern: string; snippet: string; source: string } | null;
+};
+
+const RATE_LIMIT_TEXT = /rate.?limit|too many requests|\b429\b/i;
+
+export function classifyTurn(
+  r: Pick<SupervisedResult, 'exitCode' | 'endedBy'>,
+  scan: { live: PatternMatch | null; post: PatternMatch | null },
+  structured: StructuredStatus | null,
+): Verdict {
+  if (structured?.kind === 'halt') {
+    return {
+      classification: 'api-error',
+      halt: { reason: `structured: ${structured.snippet.slice(0, 80)}`, pattern: structured.label, snippet: structured.snippet, source: 'structured' },
+      matched: { pattern: structured.label, snippet: structured.snippet, source: 'structured' },
+    };
+  }
+  const match = scan.live ?? scan.post;
+  if (match) {
+    const source = scan.live ? 'in-loop' : 'post-join';
+    if (match.kind === 'halt') {
+      return {
+        classification: 'api-error',
+        halt: { reason: `halt-pattern: ${match.pattern.slice(0, 80)}`, pattern: match.pattern, snippet: match.snippet, source },
+        matched: { pattern: match.pattern, snippet: match.snippet, source },
+      };
+    }
+    // An error pattern that speaks of rate limits is the neutral rate-limited case, not a failure.
+    const classification = RATE_LIMIT_TEXT.test(match.snippet) ? 'rate-limited' : 'api-error';
+    return { classification, halt: null, matched: { pattern: match.pattern, snippet: match.snippet, source } };
+  }
+  if (r.endedBy === 'idle-timeout') return { classification: 'idle-timeout', halt: null, matched: null };
+  if (r.endedBy === 'absolute-timeout') return { classification: 'absolute-timeout', halt: null, matched: null };
+  if (structured?.kind === 'transient') {
+    return { classification: 'rate-limited', halt: null, matched: { pattern: structured.label, snippet: structured.snippet, source: 'structured-transient' } };
+  }
+  if (r.endedBy === 'exit' && r.exitCode === 0) return { classification: 'success', halt: null, matched: null };
+  return { classification: 'process-fail', halt: null, matched: null };
+}

@@ -1,0 +1,73 @@
+/**
+ * Did the turn end in a valid handoff? (DESIGN §3, baseline §13.1, tightened.) A turn succeeds when
+ * history was only extended, and the peer's newest commit of the turn carries `Peer: <name>`,
+ * `Peer-Status: handoff`, `Self-Review: pass` and a `## Self-Review` section, and nothing is left
+ * uncommitted. Commits after the handoff were not self-reviewed; uncommitted work never counts.
+ * Those two cases, and commits without a handoff, are soft failures (half credit toward degrading).
+ */
+import type { TurnCredit } from './peer-health.ts';
+import type { Classification } from './classify.ts';
+
+export type CommitView = { sha: string; message: string; trailers: { get(key: string): string | undefined } };
+
+export type HandoffInput = {
+  peer: string;
+  classification: Classification;
+  /** Commits of `head_before..head_after`, oldest first (empty when history was rewritten). */
+  newCommits: CommitView[];
+  headBefore: string | null;
+  rewritten: boolean;
+  dirtyPaths: string[];
+};
+
+export type HandoffVerdict = {
+  success: boolean;
+  credit: TurnCredit;
+  /** Why the turn is not a success (the runs.jsonl `soft_fail_reason`); null on success. */
+  reason: string | null;
+  handoffSha: string | null;
+  /** An idle-timeout turn whose handoff commit had landed before the kill. */
+  rescuedFromIdle: boolean;
+};
+
+const SELF_REVIEW_SECTION = /^##[ \t]+Self-Review[ \t]*\r?$/im;
+
+export function isHandoffCommit(c: CommitView, peer: string): boolean {
+  return (
+    c.trailers.get('Peer') === peer &&
+    c.trailers.get('Peer-Status') === 'handoff' &&
+    c.trailers.get('Self-Review') === 'pass' &&
+    SELF_REVIEW_SECTION.test(c.message)
+  );
+}
+
+function fail(reason: string, credit: TurnCredit = 0): HandoffVerdict {
+  return { success: false, credit, reason, handoffSha: null, rescuedFromIdle: false };
+}
+
+const short = (sha: string) => sha.slice(0, 8);
+
+export function checkHandoff(i: HandoffInput): HandoffVerdict {
+  if (i.classification !== 'success' && i.classification !== 'idle-timeout') return fail(`run classification ${i.classification}`);
+  if (i.rewritten) {
+    return fail(`history was rewritten: ${short(i.headBefore ?? '')} is no longer an ancestor of HEAD (amend / rebase / reset is not allowed)`);
+  }
+  const mine = i.newCommits.filter((c) => c.trailers.get('Peer') === i.peer);
+  if (mine.length === 0) return fail(`no commit by ${i.peer} this turn${i.classification === 'success' ? '' : ` (classification was ${i.classification})`}`);
+  const last = i.newCommits[i.newCommits.length - 1]!;
+  const handoffs = i.newCommits.filter((c) => isHandoffCommit(c, i.peer));
+  if (handoffs.length === 0) {
+    const claimed = mine.find((c) => c.trailers.get('Peer-Status') === 'handoff' && c.trailers.get('Self-Review') === 'pass');
+    if (claimed) return fail(`handoff commit ${short(claimed.sha)} has no "## Self-Review" section`, 0.5);
+    return fail('productive commit(s) this turn but no Peer-Status: handoff + Self-Review: pass trailers', 0.5);
+  }
+  if (!isHandoffCommit(last, i.peer)) {
+    const after = i.newCommits.slice(i.newCommits.indexOf(handoffs[handoffs.length - 1]!) + 1).map((c) => short(c.sha));
+    return fail(`commit(s) after the handoff were not self-reviewed: ${after.join(', ')}`, 0.5);
+  }
+  if (i.dirtyPaths.length > 0) {
+    const shown = i.dirtyPaths.slice(0, 20).join(', ') + (i.dirtyPaths.length > 20 ? `, … (+${i.dirtyPaths.length - 20})` : '');
+    return fail(`uncommitted changes left after the handoff: ${shown}`, 0.5);
+  }
+  return { success: true, credit: 1, reason: null, handoffSha: last.sha, rescuedFromIdle: i.classification === 'idle-timeout' };
+}

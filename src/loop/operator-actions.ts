@@ -1,0 +1,51 @@
+/**
+ * What only an operator can do (baseline §23.3 fixed): bring unavailable or degraded peers back and
+ * lift an all-peers-down halt. Two ways, both explicit: `peers loop --reset-peer <name|all>`, or
+ * changing `.peers/config.yaml`/`goals.yaml` (a new snapshot digest at start means someone acted —
+ * e.g. fixed a key or a model name — so every peer gets a fresh start). Also keeps the state's peer
+ * list in step with the config.
+ */
+import { InputError } from '../cli/errors.ts';
+import type { LoopState } from '../state/state-schema.ts';
+import { freshPeerHealth } from '../state/state-schema.ts';
+import { resetPeerHealth } from './peer-health.ts';
+
+/** Peers added to or removed from config: keep survivors, resume with the previously active peer. */
+export function syncPeerOrder(state: LoopState, names: string[]): LoopState {
+  if (state.peer_order.length === names.length && state.peer_order.every((p, i) => p === names[i])) return state;
+  const active = state.peer_order[state.turn_index];
+  const peers = Object.fromEntries(names.map((n) => [n, state.peers[n] ?? freshPeerHealth()]));
+  const idx = active ? names.indexOf(active) : -1;
+  return { ...state, peer_order: [...names], peers, turn_index: Math.max(0, idx), attempts: 0 };
+}
+
+export type OperatorActions = { configChanged: boolean; resetPeers: string[] };
+
+export function applyOperatorActions(state: LoopState, a: OperatorActions): { state: LoopState; notes: string[] } {
+  const notes: string[] = [];
+  let targets: string[] = [];
+  if (a.configChanged) {
+    targets = state.peer_order;
+  } else if (a.resetPeers.length) {
+    for (const name of a.resetPeers) {
+      if (name !== 'all' && !state.peers[name]) {
+        throw new InputError(`--reset-peer ${name}: no such peer (peers: ${state.peer_order.join(', ')})`, { hint: 'pass a peer name from .peers/config.yaml, or all' });
+      }
+    }
+    targets = a.resetPeers.includes('all') ? state.peer_order : a.resetPeers;
+  }
+  const peers = { ...state.peers };
+  for (const name of targets) {
+    const h = peers[name]!;
+    if (h.state === 'healthy') continue;
+    peers[name] = resetPeerHealth(h);
+    notes.push(`peer ${name} reset from ${h.state} to healthy (${a.configChanged ? 'config changed since the last run' : '--reset-peer'})`);
+  }
+  const anyHealthy = state.peer_order.some((p) => peers[p]?.state === 'healthy');
+  const halted = state.halted && anyHealthy ? null : state.halted;
+  if (state.halted && !halted) notes.push(`halt lifted (${state.halted.reason})`);
+  const next: LoopState = { ...state, peers, halted };
+  // A fresh start for the peers also forgives the failure streak that stopped the last run.
+  if (notes.length) next.budget = { ...next.budget, consecutive_failures: 0 };
+  return { state: next, notes };
+}

@@ -1,0 +1,60 @@
+/**
+ * The knobs the loop's pure core reads, resolved once from the config snapshot and the command's
+ * flags. Every rule in src/loop takes this object instead of the raw config, so each knob has
+ * exactly one place where it comes from (baseline quirk §23.1: knobs that were read from nowhere).
+ */
+import type { PeersConfig } from '../config/config-schema.ts';
+
+export type UsdCapMode = 'hard' | 'warn' | 'off';
+
+export type LoopSettings = {
+  peers: Array<{ name: string; tool: string }>;
+  /** `--max-ticks`: ticks in this run (stop reason `max_ticks`); undefined = no per-run limit. */
+  maxTicksThisRun?: number;
+  budget: {
+    maxTicks: number;
+    maxRuntimeS: number;
+    maxConsecutiveFailures: number;
+    maxTokens?: number;
+    maxUsd?: number;
+    usdMode: UsdCapMode;
+  };
+  health: { maxRetries: number; recoveryInterval: number };
+  goals: { convergenceN: number; stuckHaltAfter: number; stuckHaltGates: string[]; softConsensusRequired: boolean };
+  skeptic: boolean;
+  /** Base of the rate-limit backoff (15 s in production: 15, 30, 60, 120 s). */
+  backoffBaseMs: number;
+};
+
+export type SettingsOverrides = {
+  maxTicksThisRun?: number;
+  maxUsd?: number;
+  maxRuntimeS?: number;
+  noSkeptic?: boolean;
+  usdMode: UsdCapMode;
+  backoffBaseMs?: number;
+};
+
+export function settingsFromConfig(config: PeersConfig, o: SettingsOverrides): LoopSettings {
+  return {
+    peers: config.peers.map((p) => ({ name: p.name, tool: p.tool })),
+    maxTicksThisRun: o.maxTicksThisRun,
+    budget: {
+      maxTicks: config.budget.max_ticks,
+      maxRuntimeS: o.maxRuntimeS ?? config.budget.max_runtime_s,
+      maxConsecutiveFailures: config.budget.max_consecutive_failures,
+      maxTokens: config.budget.max_tokens,
+      maxUsd: o.maxUsd ?? config.budget.max_usd,
+      usdMode: o.usdMode,
+    },
+    health: { maxRetries: config.health.max_retries, recoveryInterval: config.health.recovery_interval },
+    goals: {
+      convergenceN: config.goals.convergence_n,
+      stuckHaltAfter: config.goals.stuck_halt_after,
+      stuckHaltGates: config.goals.stuck_halt_gates,
+      softConsensusRequired: config.goals.soft_consensus_required,
+    },
+    skeptic: !o.noSkeptic,
+    backoffBaseMs: o.backoffBaseMs ?? 15_000,
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Whose turn it is (baseline §12.1-12.2, with §23.3 fixed: an unavailable peer is never scheduled).
+ * Round-robin over `peer_order`; a failing peer gets `max_retries + 1` attempts before the turn
+ * rotates; a degraded peer is skipped until `recovery_interval` ticks after it last failed; when no
+ * peer can take a turn the run halts.
+ */
+import type { LoopState, PeerHealth } from '../state/state-schema.ts';
+import type { LoopSettings } from './settings.ts';
+
+export type TurnOutcome = 'success' | 'failure' | 'rate-limited';
+
+export function recoveryDue(h: PeerHealth, tick: number, interval: number): boolean {
+  return h.state === 'degraded' && interval > 0 && h.cooldown_from_tick !== null && tick - h.cooldown_from_tick >= interval;
+}
+
+export function eligible(state: LoopState, peer: string, s: LoopSettings): boolean {
+  const h = state.peers[peer];
+  if (!h) return false;
+  if (h.state === 'healthy') return true;
+  if (h.state === 'degraded') return recoveryDue(h, state.tick, s.health.recoveryInterval);
+  return false;
+}
+
+/** The peer to run now, scanning forward from `turn_index`; null when nobody can take a turn. */
+export function pickPeer(state: LoopState, s: LoopSettings): { peer: string; index: number } | null {
+  const n = state.peer_order.length;
+  for (let step = 0; step < n; step++) {
+    const index = (state.turn_index + step) % n;
+    const peer = state.peer_order[index]!;
+    if (eligible(state, peer, s)) return { peer, index };
+  }
+  return null;
+}
+
+/**
+ * True when no peer will ever get a turn without operator action: every peer is unavailable or
+ * degraded. (A lone degraded peer waiting for its recovery interval still counts as down: with
+ * no one else to run, the tick counter cannot advance to make it due.)
+ */
+export function allPeersDown(state: LoopState): boolean {
+  return state.peer_order.every((p) => state.peers[p]?.state !== 'healthy');
+}
+
+/** Turn bookkeeping after a turn by the peer at `index`. */
+export function advanceTurn(state: LoopState, index: number, outcome: TurnOutcome, s: LoopSettings): Pick<LoopState, 'turn_index' | 'attempts'> {
+  const n = state.peer_order.length;
+  const next = (index + 1) % n;
+  if (outcome !== 'failure') return { turn_index: next, attempts: 0 };
+  const attempts = (index === state.turn_index ? state.attempts : 0) + 1;
+  if (attempts > s.health.maxRetries) return { turn_index: next, attempts: 0 };
+  return { turn_index: index, attempts };
+}

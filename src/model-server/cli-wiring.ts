@@ -1,0 +1,91 @@
+/**
+ * How to point the real CLIs at a model server (the scripted one, or the auth sidecar, which
+ * speaks the same APIs): environment for Claude Code, `-c` overrides or a config.toml for Codex.
+ * Shared by the real-CLI tests, the loop, the sandbox and `peers demo`, so there is one place
+ * that knows these settings. Each peer gets its own URL prefix (`/peer/<name>`), which is how the
+ * scripted server tells two peers on the same API apart.
+ *
+ * Verified against Claude Code 2.1.330 and Codex 0.169.0: Claude appends `/v1/messages` to
+ * ANTHROPIC_BASE_URL (path prefix kept) and sends ANTHROPIC_API_KEY as `x-api-key`; Codex appends
+ * `/responses` to the provider's base_url and sends the env_key variable as a Bearer token.
+ */
+import { join } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+
+/** The Codex `model_providers` key used for the model server. */
+export const CODEX_PROVIDER_ID = 'peers-model-server';
+/** Environment variable Codex reads the (placeholder) key from: the provider's `env_key`. */
+export const CODEX_KEY_ENV = 'PEERS_MODEL_SERVER_KEY';
+/** Credentials never reach the workspace; the server (or the auth sidecar) ignores or swaps this. */
+export const PLACEHOLDER_KEY = 'placeholder-key-not-a-secret';
+
+export type ServerTarget = { serverUrl: string; peer: string };
+
+export function peerBaseUrl({ serverUrl, peer }: ServerTarget): string {
+  return `${serverUrl.replace(/\/+$/, '')}/peer/${encodeURIComponent(peer)}`;
+}
+
+/**
+ * Claude Code's environment. DISABLE_NONESSENTIAL_TRAFFIC stops telemetry, update checks and
+ * side requests that would otherwise try to leave the machine. HOME must be writable by the
+ * (unprivileged) user the CLI runs as: Claude keeps its session files there.
+ */
+export function claudeEnv(target: ServerTarget & { home: string }): Record<string, string> {
+  return {
+    HOME: target.home,
+    ANTHROPIC_BASE_URL: peerBaseUrl(target),
+    ANTHROPIC_API_KEY: PLACEHOLDER_KEY,
+    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    DISABLE_AUTOUPDATER: '1',
+    DISABLE_ERROR_REPORTING: '1',
+    DISABLE_TELEMETRY: '1',
+  };
+}
+
+function tomlString(s: string): string {
+  return JSON.stringify(s); // a JSON string literal is a valid TOML basic string
+}
+
+/** The provider table as TOML inline-table text (usable in `-c key=value` and in config.toml). */
+function providerInlineTable(target: ServerTarget): string {
+  return `{ name = "peers model server", base_url = ${tomlString(`${peerBaseUrl(target)}/v1`)}, wire_api = "responses", env_key = ${tomlString(CODEX_KEY_ENV)} }`;
+}
+
+/** `codex exec` arguments that select the model server without touching any config file. */
+export function codexProviderArgs(target: ServerTarget): string[] {
+  return ['-c', `model_providers.${CODEX_PROVIDER_ID}=${providerInlineTable(target)}`, '-c', `model_provider=${tomlString(CODEX_PROVIDER_ID)}`];
+}
+
+/** The same selection as a config.toml, for a CODEX_HOME the caller owns. */
+export function codexConfigToml(target: ServerTarget & { model?: string }): string {
+  return [
+    ...(target.model ? [`model = ${tomlString(target.model)}`] : []),
+    `model_provider = ${tomlString(CODEX_PROVIDER_ID)}`,
+    '',
+    `[model_providers.${CODEX_PROVIDER_ID}]`,
+    'name = "peers model server"',
+    `base_url = ${tomlString(`${peerBaseUrl(target)}/v1`)}`,
+    'wire_api = "responses"',
+    `env_key = ${tomlString(CODEX_KEY_ENV)}`,
+    '',
+  ].join('\n');
+}
+
+/** Writes `<codexHome>/config.toml` atomically; returns the environment Codex then needs. */
+export function writeCodexHome(codexHome: string, target: ServerTarget & { model?: string }): Record<string, string> {
+  writeFileAtomic(join(codexHome, 'config.toml'), codexConfigToml(target), 0o600);
+  return codexEnv(codexHome);
+}
+
+export function codexEnv(codexHome: string): Record<string, string> {
+  return { CODEX_HOME: codexHome, [CODEX_KEY_ENV]: PLACEHOLDER_KEY };
+}
+
+/**
+ * Base argv for an unattended Codex turn: JSONL events on stdout, no approval prompts, no
+ * sandbox of its own (the pod is the sandbox), usable outside a git repository.
+ */
+export const CODEX_EXEC_ARGV = ['exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '--skip-git-repo-check'] as const;
+
+/** Base argv for an unattended Claude Code turn with machine-readable output (needs a non-root user). */
+export const CLAUDE_PRINT_ARGV = ['-p', '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions'] as const;

@@ -1,0 +1,63 @@
+/**
+ * What the model server served, one record per request, kept in memory and optionally appended
+ * to a JSONL file (`--log`), so tests and rehearsals can compare a CLI's or the loop's token and
+ * USD totals with what was really served. Records carry no timestamps: the same scenario gives
+ * the same log.
+ */
+import { appendLineSafe } from '../fs/atomic-write.ts';
+import { ZERO_USAGE, type Api, type FaultKind, type Usage } from './scenario-schema.ts';
+
+export type ServedKind = 'reply' | 'fault' | 'auxiliary' | 'exhausted' | 'error';
+
+export type ServedRecord = {
+  seq: number;
+  api: Api;
+  endpoint: string;
+  peer?: string;
+  session?: string;
+  tick?: number;
+  tick_name?: string;
+  step?: number;
+  kind: ServedKind;
+  status: number;
+  stream: boolean;
+  model?: string;
+  effort?: string;
+  fault?: FaultKind;
+  tool_calls?: string[];
+  /** Tokens reported to the CLI in this response (zero for faults and errors). */
+  usage: Usage;
+  cost_usd: number | null;
+  message?: string;
+};
+
+export type UsageTotals = Usage & { cost_usd: number; replies: number };
+
+export class ServedLog {
+  readonly records: ServedRecord[] = [];
+  constructor(private readonly file?: string) {}
+
+  add(record: Omit<ServedRecord, 'seq'>): ServedRecord {
+    const full = { seq: this.records.length, ...record };
+    this.records.push(full);
+    if (this.file) appendLineSafe(this.file, JSON.stringify(full));
+    return full;
+  }
+
+  /** Sum of usage and cost served, optionally for one peer only. */
+  totals(peer?: string): UsageTotals {
+    const t: UsageTotals = { ...ZERO_USAGE, cost_usd: 0, replies: 0 };
+    for (const r of this.records) {
+      if (peer !== undefined && r.peer !== peer) continue;
+      t.input_tokens += r.usage.input_tokens;
+      t.output_tokens += r.usage.output_tokens;
+      t.cache_read_tokens += r.usage.cache_read_tokens;
+      t.cache_write_tokens += r.usage.cache_write_tokens;
+      t.reasoning_tokens += r.usage.reasoning_tokens;
+      t.cost_usd += r.cost_usd ?? 0;
+      if (r.kind === 'reply') t.replies += 1;
+    }
+    t.cost_usd = Math.round(t.cost_usd * 1e9) / 1e9;
+    return t;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Structured status events of the known CLIs (baseline §11.6): claude stream-json `result` with
+ * `is_error: true`, codex `error` / `turn.failed`, opencode `error`. Only these status events are
+ * read (never assistant text or tool output), so this channel is immune to echoed content. An error
+ * naming auth/quota vocabulary is a halt; rate-limit/overload vocabulary is transient.
+ */
+export type StructuredStatus = { kind: 'halt' | 'transient'; label: string; snippet: string };
+
+const HALT_VOCAB =
+  /quota[ _-]?exhausted|hit your usage limit|usage[ _-]?limit[ _-]?(?:reached|exceeded|exhausted)|authentication[ _-]?(?:failed|error)|(?:invalid|missing|expired)[ _-]?api[ _-]?key|not[ _-]?(?:logged|signed)[ _-]?in|(?:please )?run \/login/i;
+const TRANSIENT_VOCAB =
+  /rate[ _-]?limit|overloaded|temporarily (?:limiting|unavailable)|too many requests|service unavailable|bad gateway|gateway time-?out|try again (?:later|in|soon)/i;
+const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504, 529]);
+
+function jsonLines(text: string): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (!t.startsWith('{')) continue;
+    try {
+      const v = JSON.parse(t);
+      if (v && typeof v === 'object' && !Array.isArray(v)) out.push(v as Record<string, unknown>);
+    } catch {}
+  }
+  return out;
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+
+/** Error texts (and an optional HTTP status) the CLI reported through its status channel. */
+export function errorBlobs(tool: string, stdout: string): Array<{ text: string; status?: number }> {
+  const events = jsonLines(stdout);
+  if (tool === 'claude') {
+    const results = events.filter((e) => e.type === 'result');
+    const last = results[results.length - 1];
+    if (!last || last.is_error !== true) return [];
+    const text = ['subtype', 'result', 'error', 'message'].map((k) => str(last[k])).filter(Boolean).join(' ');
+    const status = typeof last.api_error_status === 'number' ? last.api_error_status : undefined;
+    return [{ text, status }];
+  }
+  if (tool === 'codex') {
+    return events.flatMap((e) => {
+      if (e.type === 'error' && typeof e.message === 'string') return [{ text: e.message }];
+      if (e.type === 'turn.failed' && e.error && typeof e.error === 'object') return [{ text: str((e.error as Record<string, unknown>).message) }];
+      return [];
+    });
+  }
+  if (tool === 'opencode') {
+    return events.flatMap((e) => {
+      if (e.type !== 'error' || !e.error || typeof e.error !== 'object') return [];
+      const err = e.error as Record<string, unknown>;
+      const data = err.data;
+      const msg = typeof data === 'string' ? data : data && typeof data === 'object' ? str((data as Record<string, unknown>).message) : '';
+      return [{ text: [str(err.name), msg].filter(Boolean).join(' ') }];
+    });
+  }
+  return [];
+}
+
+export function structuredStatus(tool: string, stdout: string): StructuredStatus | null {
+  const blobs = errorBlobs(tool, stdout);
+  for (const b of blobs) {
+    const m = HALT_VOCAB.exec(b.text);
+    if (m) return { kind: 'halt', label: `structured:${tool}:${m[0].toLowerCase().replace(/[\s_-]+/g, '-')}`, snippet: b.text.slice(0, 200) };
+  }
+  for (const b of blobs) {
+    if ((b.status !== undefined && TRANSIENT_STATUS.has(b.status)) || TRANSIENT_VOCAB.test(b.text)) {
+      return { kind: 'transient', label: `transient:${tool}:rate-limited`, snippet: b.text.slice(0, 200) };
+    }
+  }
+  return null;
+}

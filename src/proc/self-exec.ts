@@ -1,0 +1,41 @@
+/**
+ * How to run "this same peers" from a child process: gate commands call `peers check …`, and that
+ * must reach the binary (or dev checkout) that is running now, not whatever `peers` is on PATH.
+ */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** `bun build --compile` serves the bundled entry from a virtual filesystem under /$bunfs/. */
+export function isCompiledBinary(): boolean {
+  const main = typeof Bun !== 'undefined' ? Bun.main : '';
+  return main.startsWith('/$bunfs/') || main.startsWith('B:/~BUN/');
+}
+
+/** Argv prefix that runs this peers: compiled → [binary]; dev → [bun, <repo>/src/main.ts]. */
+export function selfCommand(): string[] {
+  if (isCompiledBinary()) return [process.execPath];
+  return [process.execPath, resolve(import.meta.dir, '..', 'main.ts')];
+}
+
+let binDir: string | undefined;
+
+/**
+ * A private directory holding an executable `peers` shim for this process, to prepend to PATH.
+ * A fresh mkdtemp directory (mode 0700) rather than a fixed path, so nobody else sharing /tmp can
+ * plant the shim; removed when the process exits.
+ */
+export function selfBinDir(): string {
+  if (binDir) return binDir;
+  const dir = mkdtempSync(join(tmpdir(), 'peers-self-'));
+  const shim = join(dir, 'peers');
+  writeFileSync(shim, `#!/bin/sh\nexec ${selfCommand().map(shellQuote).join(' ')} "$@"\n`, { mode: 0o755 });
+  chmodSync(shim, 0o755);
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  binDir = dir;
+  return dir;
+}
+
+export function shellQuote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}

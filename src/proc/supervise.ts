@@ -1,0 +1,235 @@
+/**
+ * Runs one child process under supervision: its own process group (so a kill reaches everything it
+ * started), bounded output capture, idle and absolute timeouts, an external abort, and a live output
+ * callback. Used for hard gates and for peer CLIs alike.
+ *
+ * The one subtle promise: it returns promptly even when a background grandchild keeps stdout/stderr
+ * open after the child itself exited. Waiting for EOF alone would hang forever on `cmd &`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import { StreamCapture } from './stream-capture.ts';
+
+export type SuperviseOptions = {
+  argv: string[];
+  cwd: string;
+  /** Full environment for the child (caller merges process.env if wanted). */
+  env?: Record<string, string>;
+  /** Written then closed; undefined → /dev/null. */
+  stdin?: string;
+  /** No stdout/stderr byte for this long → kill, endedBy 'idle-timeout'. */
+  idleTimeoutMs?: number;
+  /** → kill, endedBy 'absolute-timeout'. */
+  absoluteTimeoutMs?: number;
+  /** SIGTERM to the whole process group, wait, then SIGKILL (default 5000). */
+  killGraceMs?: number;
+  /** Per stream, default 2 MiB; keeps head + tail, sets *Truncated. */
+  maxStreamBytes?: number;
+  /** Live scan/tee; returning 'kill' stops the child. */
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void | 'kill';
+  /** External stop request (graceful: SIGTERM, grace, SIGKILL). */
+  signal?: AbortSignal;
+};
+
+export type EndedBy = 'exit' | 'idle-timeout' | 'absolute-timeout' | 'aborted' | 'killed-by-callback' | 'spawn-error';
+
+export type SupervisedResult = {
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  stdoutTruncated: boolean;
+  stderrTruncated: boolean;
+  durationMs: number;
+  endedBy: EndedBy;
+  spawnError?: string;
+};
+
+export const DEFAULT_MAX_STREAM_BYTES = 2 * 1024 * 1024;
+export const DEFAULT_KILL_GRACE_MS = 5000;
+/** After the leader exits: how long leftover group members get after SIGTERM before SIGKILL. */
+const ORPHAN_TERM_MS = 300;
+/** After that: how long we keep reading before abandoning pipes held by an escaped (setsid) process. */
+const FINAL_DRAIN_MS = 200;
+
+/** Python-style exit status for a signal death: -N, so callers can show one number. */
+export function signalExitCode(signal: string | null): number | null {
+  if (!signal) return null;
+  const n = (osConstants.signals as Record<string, number>)[signal];
+  return n === undefined ? null : -n;
+}
+
+export function supervise(opts: SuperviseOptions): Promise<SupervisedResult> {
+  return new Promise((resolve) => new Supervision(opts, resolve).start());
+}
+
+class Supervision {
+  private readonly t0 = performance.now();
+  private readonly out: StreamCapture;
+  private readonly err: StreamCapture;
+  private child: ChildProcess | undefined;
+  private endedBy: EndedBy | undefined;
+  private lastOutputAt = performance.now();
+  private timers = new Set<ReturnType<typeof setTimeout>>();
+  private openStreams = 0;
+  private exited: { code: number | null; signal: string | null } | undefined;
+  private done = false;
+  private readonly onAbort = () => this.kill('aborted');
+
+  constructor(
+    private readonly opts: SuperviseOptions,
+    private readonly resolve: (r: SupervisedResult) => void,
+  ) {
+    const cap = opts.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES;
+    this.out = new StreamCapture(cap);
+    this.err = new StreamCapture(cap);
+  }
+
+  start(): void {
+    const { opts } = this;
+    if (opts.argv.length === 0) return this.spawnFailed('empty argv');
+    if (opts.signal?.aborted) {
+      this.endedBy = 'aborted';
+      return this.finish();
+    }
+    let child: ChildProcess;
+    try {
+      child = spawn(opts.argv[0]!, opts.argv.slice(1), {
+        cwd: opts.cwd,
+        env: opts.env ?? (process.env as Record<string, string>),
+        // detached → setsid(): the child leads a new process group we can signal as a whole.
+        detached: true,
+        stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      });
+    } catch (error) {
+      return this.spawnFailed((error as Error).message, (error as NodeJS.ErrnoException).code);
+    }
+    this.child = child;
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      // 'error' also fires for a failed kill(); only a spawn failure leaves us without a pid.
+      if (child.pid === undefined && !this.done) this.spawnFailed(error.message, error.code);
+    });
+    if (child.pid === undefined) return; // the 'error' event will report it
+
+    this.attach('stdout', child.stdout!, this.out);
+    this.attach('stderr', child.stderr!, this.err);
+    if (opts.stdin !== undefined && child.stdin) {
+      // A child that never reads its stdin closes the pipe: EPIPE is its choice, not our failure.
+      child.stdin.on('error', () => {});
+      child.stdin.end(opts.stdin);
+    }
+    child.on('exit', (code, signal) => this.leaderExited(code, signal));
+
+    if (opts.absoluteTimeoutMs !== undefined) this.after(opts.absoluteTimeoutMs, () => this.kill('absolute-timeout'));
+    if (opts.idleTimeoutMs !== undefined) this.armIdle(opts.idleTimeoutMs);
+    opts.signal?.addEventListener('abort', this.onAbort, { once: true });
+  }
+
+  private attach(name: 'stdout' | 'stderr', stream: NodeJS.ReadableStream, capture: StreamCapture): void {
+    this.openStreams++;
+    // Stream-mode decoding keeps a multi-byte character split across two reads intact for onOutput.
+    const decoder = new TextDecoder('utf-8', { fatal: false });
+    stream.on('data', (chunk: Buffer) => {
+      this.lastOutputAt = performance.now();
+      capture.push(chunk);
+      if (this.opts.onOutput && this.endedBy === undefined) {
+        const text = decoder.decode(chunk, { stream: true });
+        if (text && this.opts.onOutput(name, text) === 'kill') this.kill('killed-by-callback');
+      }
+    });
+    let open = true;
+    const closed = () => {
+      if (!open) return;
+      open = false;
+      const rest = decoder.decode();
+      if (rest && this.opts.onOutput && this.endedBy === undefined && !this.done) this.opts.onOutput(name, rest);
+      this.openStreams--;
+      this.maybeFinish();
+    };
+    stream.once('end', closed);
+    stream.once('close', closed);
+    stream.on('error', () => {}); // a destroyed pipe is expected when we abandon it
+  }
+
+  private armIdle(idleMs: number): void {
+    const check = () => {
+      const silent = performance.now() - this.lastOutputAt;
+      if (silent >= idleMs) this.kill('idle-timeout');
+      else this.after(idleMs - silent, check);
+    };
+    this.after(idleMs, check);
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      if (!this.done) fn();
+    }, Math.max(0, ms));
+    this.timers.add(t);
+  }
+
+  private signalGroup(sig: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, sig);
+    } catch {
+      // ESRCH: the group is already gone.
+    }
+  }
+
+  /** First reason wins; SIGTERM to the group now, SIGKILL after the grace period. */
+  private kill(reason: EndedBy): void {
+    // Once the leader has exited, the run ended on its own; stragglers are handled by leaderExited.
+    if (this.endedBy !== undefined || this.done || this.exited) return;
+    this.endedBy = reason;
+    this.signalGroup('SIGTERM');
+    this.after(this.opts.killGraceMs ?? DEFAULT_KILL_GRACE_MS, () => this.signalGroup('SIGKILL'));
+  }
+
+  private leaderExited(code: number | null, signal: NodeJS.Signals | null): void {
+    this.exited = { code, signal };
+    // Leftover group members (`cmd &`) must not outlive the run, nor hold our pipes open.
+    this.signalGroup('SIGTERM');
+    this.after(ORPHAN_TERM_MS, () => {
+      this.signalGroup('SIGKILL');
+      // A process that escaped the group (setsid) may still hold the pipes: stop waiting for it.
+      this.after(FINAL_DRAIN_MS, () => this.finish());
+    });
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    if (this.exited && this.openStreams <= 0) this.finish();
+  }
+
+  private spawnFailed(message: string, code?: string): void {
+    this.endedBy = 'spawn-error';
+    this.finish({ exitCode: code === 'ENOENT' ? 127 : 126, spawnError: message });
+  }
+
+  private finish(extra: Partial<SupervisedResult> = {}): void {
+    if (this.done) return;
+    this.done = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.opts.signal?.removeEventListener('abort', this.onAbort);
+    if (this.child) {
+      this.child.stdout?.destroy();
+      this.child.stderr?.destroy();
+      this.child.stdin?.destroy();
+      this.child.unref();
+    }
+    this.resolve({
+      exitCode: this.exited?.code ?? null,
+      signal: this.exited?.signal ?? null,
+      stdout: this.out.text(),
+      stderr: this.err.text(),
+      stdoutTruncated: this.out.truncated,
+      stderrTruncated: this.err.truncated,
+      durationMs: Math.round(performance.now() - this.t0),
+      endedBy: this.endedBy ?? 'exit',
+      ...extra,
+    });
+  }
+}

@@ -1,0 +1,273 @@
+/**
+ * The bug ledger: every bug filed, resolved, deferred or reproduced, rebuilt from git history on
+ * each read (original-goals-modes §8). History is the only store, so a peer cannot edit the ledger
+ * except by committing, and every rule below is applied to what was committed.
+ *
+ * `buildLedger` is a pure function over commits listed NEWEST FIRST; `readLedger` is the thin git
+ * adapter. Newest-first matters: a newer re-filing of an id reopens a bug whose older resolution
+ * would otherwise close it.
+ */
+import { listCommits, type Commit } from '../git/commits.ts';
+import { headSha } from '../git/git.ts';
+import { jsonBlocks } from './json-blocks.ts';
+
+export const SEVERITIES = ['crit', 'high', 'med', 'low', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+export const BLOCKING_SEVERITIES: ReadonlySet<Severity> = new Set(['crit', 'high', 'med']);
+export const RESOLUTION_STATUSES = ['fixed', 'deferred', 'wontfix', 'duplicate', 'invalid'] as const;
+export type ResolutionStatus = (typeof RESOLUTION_STATUSES)[number];
+/** Only these close a bug; wontfix/duplicate/invalid keep it open until a human re-triages it. */
+export const CLOSING_STATUSES: ReadonlySet<ResolutionStatus> = new Set(['fixed', 'deferred']);
+
+export type Resolution = { status: ResolutionStatus; sha: string; note: string; resolvedBy?: string; position: number };
+
+export type BugReport = {
+  id: string;
+  severity: Severity;
+  title: string;
+  description: string;
+  fixBy?: string;
+  location?: string;
+  file?: string;
+  function?: string;
+  cwe?: string;
+  /** The commit of the newest filing of this id. */
+  sha: string;
+  foundBy?: string;
+  /** 'open' or the resolution status; `open` is the flag to gate on. */
+  status: 'open' | ResolutionStatus;
+  open: boolean;
+  resolution?: Resolution;
+  /** Reproduce commits, newest first. */
+  reproduceShas: string[];
+  /** Position in history of the filing (0 = oldest commit), for ordering rules. */
+  position: number;
+};
+
+export type Ledger = {
+  reports: BugReport[];
+  warnings: string[];
+  /** Reproduce commits by bug id with their history positions (0 = oldest), oldest first. */
+  reproduces: Map<string, Array<{ sha: string; position: number }>>;
+};
+
+const SEVERITY_RANK: Record<Severity, number> = { crit: 4, high: 3, med: 2, low: 1, info: 0 };
+const LEGACY_REPRODUCE = /^TDD:\s*reproducer for\s+(\S+)/i;
+
+export function normalizeSeverity(v: unknown): Severity | undefined {
+  const s = typeof v === 'string' ? v.trim().toLowerCase() : '';
+  return (SEVERITIES as readonly string[]).includes(s) ? (s as Severity) : undefined;
+}
+
+export function severityRank(s: Severity): number {
+  return SEVERITY_RANK[s];
+}
+
+/**
+ * Anti-decoy selection (§8.3): among the body's JSON objects whose `id` equals the bug id, the one
+ * with the highest severity. Blocks naming another id never count, so a second "low" block cannot
+ * downgrade a crit, and an unrelated block cannot stand in for a missing one.
+ */
+export function selectReportBlock(message: string, bugId: string): { block: Record<string, unknown>; severity: Severity; knownSeverity: boolean } | undefined {
+  let best: { block: Record<string, unknown>; severity: Severity; knownSeverity: boolean } | undefined;
+  for (const { value } of jsonBlocks(message)) {
+    if (value.id !== bugId) continue;
+    const sev = normalizeSeverity(value.severity);
+    const cand = { block: value, severity: sev ?? 'info', knownSeverity: sev !== undefined };
+    if (!best || SEVERITY_RANK[cand.severity] > SEVERITY_RANK[best.severity]) best = cand;
+  }
+  return best;
+}
+
+function firstBlockNaming(message: string, bugId: string, keys: string[]): Record<string, unknown> | undefined {
+  return jsonBlocks(message).find(({ value }) => keys.some((k) => value[k] === bugId))?.value;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
+
+/** Builds the ledger from commits listed newest first. */
+export function buildLedger(commitsNewestFirst: Commit[]): Ledger {
+  const warnings: string[] = [];
+  const reports = new Map<string, BugReport>();
+  const resolutions = new Map<string, Resolution>();
+  const reproduces = new Map<string, Array<{ sha: string; position: number }>>();
+  const n = commitsNewestFirst.length;
+
+  commitsNewestFirst.forEach((c, i) => {
+    const position = n - 1 - i;
+    const short = c.sha.slice(0, 8);
+    const peer = c.trailers.all('Peer')[0];
+
+    for (const rawId of c.trailers.all('Bug-Report')) {
+      const id = rawId.trim();
+      if (!id) continue;
+      const sel = selectReportBlock(c.message, id);
+      const existing = reports.get(id);
+      if (existing) {
+        warnings.push(`${id} is filed again in ${short}; the newest filing (${existing.sha.slice(0, 8)}) is kept`);
+        if (sel && SEVERITY_RANK[sel.severity] > SEVERITY_RANK[existing.severity]) {
+          warnings.push(`${id}: older filing ${short} has severity ${sel.severity} > ${existing.severity}; the highest severity gates`);
+          existing.severity = sel.severity;
+        }
+        continue;
+      }
+      if (!sel) warnings.push(`${id} (${short}) has no JSON block with "id": "${id}"; treated as info`);
+      else if (!sel.knownSeverity) warnings.push(`${id} (${short}) has severity ${JSON.stringify(sel.block.severity)} outside crit|high|med|low|info; treated as info`);
+      const b = sel?.block ?? {};
+      const location = str(b.location);
+      reports.set(id, {
+        id,
+        severity: sel?.severity ?? 'info',
+        title: str(b.title) ?? c.subject,
+        description: str(b.description) ?? '',
+        fixBy: str(b.fix_by),
+        location,
+        file: str(b.file) ?? (location ? location.split(':')[0] : undefined),
+        function: str(b.function),
+        cwe: str(b.cwe),
+        sha: c.sha,
+        foundBy: peer,
+        status: 'open',
+        open: true,
+        reproduceShas: [],
+        position,
+      });
+    }
+
+    const closeWith = (id: string, make: () => Resolution, kind: string): void => {
+      if (resolutions.has(id)) {
+        warnings.push(`${kind} ${id} in ${short} ignored: already resolved by a newer commit`);
+        return;
+      }
+      const rep = reports.get(id);
+      if (rep && rep.sha !== c.sha) {
+        warnings.push(`${kind} ${id} in ${short} ignored: ${id} was filed again later (${rep.sha.slice(0, 8)}), treating the bug as reopened`);
+        return;
+      }
+      resolutions.set(id, make());
+    };
+
+    for (const rawId of c.trailers.all('Bug-Resolves')) {
+      const id = rawId.trim();
+      if (!id) continue;
+      closeWith(id, () => {
+        const b = firstBlockNaming(c.message, id, ['resolves', 'id']) ?? {};
+        const raw = (str(b.status) ?? 'fixed').trim().toLowerCase();
+        let status = raw as ResolutionStatus;
+        if (!(RESOLUTION_STATUSES as readonly string[]).includes(raw)) {
+          warnings.push(`Bug-Resolves ${id} in ${short}: status ${JSON.stringify(b.status)} is not fixed|deferred|wontfix|duplicate|invalid; recorded as invalid`);
+          status = 'invalid';
+        }
+        return { status, sha: c.sha, note: str(b.note) ?? '', resolvedBy: peer, position };
+      }, 'Bug-Resolves');
+    }
+
+    for (const rawId of c.trailers.all('Bug-Defer')) {
+      const id = rawId.trim();
+      if (!id) continue;
+      closeWith(id, () => {
+        const b = firstBlockNaming(c.message, id, ['defers', 'id']) ?? {};
+        const note = str(b.reason) ?? str(b.note) ?? '';
+        if (!note) warnings.push(`Bug-Defer ${id} in ${short} gives no reason`);
+        return { status: 'deferred', sha: c.sha, note, resolvedBy: peer, position };
+      }, 'Bug-Defer');
+    }
+
+    const reproIds = c.trailers.all('Bug-Reproduce').map((v) => v.trim()).filter(Boolean);
+    const legacy = LEGACY_REPRODUCE.exec(c.subject);
+    if (legacy?.[1]) reproIds.push(legacy[1]);
+    for (const id of new Set(reproIds)) {
+      const list = reproduces.get(id) ?? [];
+      list.unshift({ sha: c.sha, position });
+      reproduces.set(id, list);
+    }
+  });
+
+  for (const [id, res] of resolutions) {
+    const rep = reports.get(id);
+    if (!rep) {
+      warnings.push(`${res.status === 'deferred' ? 'Bug-Defer' : 'Bug-Resolves'} ${id} in ${res.sha.slice(0, 8)} names a bug that was never filed`);
+      continue;
+    }
+    rep.resolution = res;
+    rep.status = res.status;
+    rep.open = !CLOSING_STATUSES.has(res.status);
+  }
+  for (const [id, list] of reproduces) {
+    const rep = reports.get(id);
+    if (rep) rep.reproduceShas = list.map((r) => r.sha).reverse();
+  }
+  const sorted = [...reports.values()].sort((a, b) => b.position - a.position);
+  return { reports: sorted, warnings, reproduces };
+}
+
+/** Reads the ledger of `repo` at HEAD. An empty repository has an empty ledger. */
+export function readLedger(repo: string): Ledger {
+  if (!headSha(repo)) return { reports: [], warnings: [], reproduces: new Map() };
+  return buildLedger(listCommits(repo, 'HEAD', { newestFirst: true }));
+}
+
+export type LedgerSummary = {
+  total: number;
+  openBlocking: number;
+  fixed: number;
+  deferred: number;
+  reproduced: number;
+  /** Open bugs by severity. */
+  openBySeverity: Record<Severity, number>;
+  /** All reported bugs by severity. */
+  bySeverity: Record<Severity, number>;
+};
+
+export function summarizeLedger(ledger: Ledger): LedgerSummary {
+  const zero = (): Record<Severity, number> => ({ crit: 0, high: 0, med: 0, low: 0, info: 0 });
+  const s: LedgerSummary = { total: 0, openBlocking: 0, fixed: 0, deferred: 0, reproduced: 0, openBySeverity: zero(), bySeverity: zero() };
+  for (const r of ledger.reports) {
+    s.total++;
+    s.bySeverity[r.severity]++;
+    if (r.open) s.openBySeverity[r.severity]++;
+    if (r.open && BLOCKING_SEVERITIES.has(r.severity)) s.openBlocking++;
+    if (r.status === 'fixed') s.fixed++;
+    if (r.status === 'deferred') s.deferred++;
+    if (r.reproduceShas.length > 0) s.reproduced++;
+  }
+  return s;
+}
+
+/** Open bugs with crit/high/med severity, most severe first. */
+export function openBlockingBugs(ledger: Ledger): BugReport[] {
+  return ledger.reports.filter((r) => r.open && BLOCKING_SEVERITIES.has(r.severity)).sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+}
+
+/**
+ * How many new blocking (or weak-fix/shallow-fix flag) reports the commits carry (§8.6). The loop
+ * uses it after each tick: zero keeps the clean-tick streak going, anything else resets it, which
+ * is also how a skeptic tick that finds a bug resets convergence.
+ */
+export function countNewBlockingReports(commits: Commit[]): number {
+  let count = 0;
+  for (const c of commits) {
+    for (const raw of c.trailers.all('Bug-Report')) {
+      const id = raw.trim();
+      if (/^(weak-fix|shallow-fix):/i.test(id)) count++;
+      else if (BLOCKING_SEVERITIES.has(selectReportBlock(c.message, id)?.severity ?? 'info')) count++;
+    }
+  }
+  return count;
+}
+
+/** The one-line header `peers bugs` and the bug-hunt-clean check print. */
+export function formatLedgerHeader(s: LedgerSummary): string {
+  const o = s.openBySeverity;
+  return `bug-hunt: ${s.openBlocking} blocking open (crit=${o.crit} high=${o.high} med=${o.med} low=${o.low} info=${o.info}); ${s.total} total reported, ${s.fixed} fixed, ${s.deferred} deferred, ${s.reproduced} have reproduce-tests`;
+}
+
+export function formatBugLine(r: BugReport): string {
+  const what = r.title || r.description.slice(0, 60);
+  return `  [${r.severity}] ${r.id} (${r.sha.slice(0, 8)}, fix_by=${r.fixBy ?? r.foundBy ?? '?'}, @ ${r.location ?? '?'}): ${what}${statusSuffix(r)}`;
+}
+
+function statusSuffix(r: BugReport): string {
+  if (r.status === 'open') return '';
+  return r.open ? ` — ${r.status} (still open until re-triaged)` : ` — ${r.status}`;
+}

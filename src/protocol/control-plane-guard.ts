@@ -1,0 +1,105 @@
+/**
+ * The control plane (`.peers/`: goals, config, checks) belongs to the operator. The loop enforces
+ * the snapshot it took at `up`, never the live files, so a peer editing them changes nothing; this
+ * module finds such edits so the loop can record them in runs.jsonl, warn in the next prompt and
+ * count them in the report.
+ */
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { MiB, readFileCapped } from '../fs/safe-read.ts';
+import { git } from '../git/git.ts';
+
+export type ControlPlaneChange = 'modified' | 'deleted' | 'added' | 'not-a-regular-file';
+export type ControlPlaneEdit = { path: string; change: ControlPlaneChange };
+
+const CONTROL_DIR = '.peers';
+const FILE_LIMIT = 8 * MiB;
+/** Live paths outside the snapshot that still matter: new checks or goal files. */
+const WATCHED = [/^goals\.ya?ml$/, /^config\.ya?ml$/, /^VERIFY\.md$/, /^checks\//];
+
+function listFiles(root: string, rel = ''): string[] {
+  let entries;
+  try {
+    entries = readdirSync(join(root, rel), { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    const p = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) out.push(...listFiles(root, p));
+    else out.push(p);
+  }
+  return out.sort();
+}
+
+/** sha256 of a regular file, 'symlink'/'other' for anything else, undefined when absent. */
+function fileDigest(path: string): string | undefined {
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return undefined;
+  }
+  if (!st.isFile()) return st.isSymbolicLink() ? 'symlink' : 'other';
+  try {
+    return createHash('sha256').update(readFileCapped(path, FILE_LIMIT)).digest('hex');
+  } catch {
+    return 'unreadable';
+  }
+}
+
+/** Copies `<repo>/.peers/{config.yaml,goals.yaml,VERIFY.md,checks/**}` into `snapshotDir`. */
+export function takeControlPlaneSnapshot(repoDir: string, snapshotDir: string): string[] {
+  const live = join(repoDir, CONTROL_DIR);
+  const taken: string[] = [];
+  for (const rel of listFiles(live)) {
+    if (!WATCHED.some((re) => re.test(rel))) continue;
+    const src = join(live, rel);
+    if (!lstatSync(src).isFile()) continue;
+    const dest = join(snapshotDir, rel);
+    mkdirSync(dirname(dest), { recursive: true });
+    writeFileAtomic(dest, readFileCapped(src, FILE_LIMIT), 0o600);
+    taken.push(rel);
+  }
+  return taken;
+}
+
+/** Every difference between the live `.peers/` files and the loop's snapshot. */
+export function detectControlPlaneEdits(repoDir: string, snapshotDir: string): ControlPlaneEdit[] {
+  const live = join(repoDir, CONTROL_DIR);
+  const edits: ControlPlaneEdit[] = [];
+  const snapFiles = listFiles(snapshotDir);
+  for (const rel of snapFiles) {
+    const want = fileDigest(join(snapshotDir, rel));
+    const have = fileDigest(join(live, rel));
+    const path = `${CONTROL_DIR}/${rel}`;
+    if (have === undefined) edits.push({ path, change: 'deleted' });
+    else if (have === 'symlink' || have === 'other') edits.push({ path, change: 'not-a-regular-file' });
+    else if (have !== want) edits.push({ path, change: 'modified' });
+  }
+  const known = new Set(snapFiles);
+  for (const rel of listFiles(live)) {
+    if (!known.has(rel) && WATCHED.some((re) => re.test(rel))) edits.push({ path: `${CONTROL_DIR}/${rel}`, change: 'added' });
+  }
+  return edits;
+}
+
+/** `.peers/` paths a range of commits touched (a peer can commit there even if the dir is masked). */
+export function controlPlaneEditsInRange(repo: string, before: string, after = 'HEAD'): ControlPlaneEdit[] {
+  const res = git(repo, ['diff', '--name-status', '--no-renames', `${before}..${after}`, '--', CONTROL_DIR]);
+  if (res.code !== 0) return [];
+  const change = (s: string): ControlPlaneChange => (s === 'A' ? 'added' : s === 'D' ? 'deleted' : 'modified');
+  return res.stdout
+    .split('\n')
+    .map((l) => /^([A-Z])\d*\t(.+)$/.exec(l))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ path: m[2]!, change: change(m[1]!) }));
+}
+
+export function formatControlPlaneEdits(edits: ControlPlaneEdit[]): string {
+  return `control-plane edit detected (${edits.map((e) => `${e.path} ${e.change}`).join(', ')}): the loop enforces its own snapshot, so these edits change nothing; leave .peers/ to the operator.`;
+}
+

@@ -1,0 +1,161 @@
+/**
+ * Soft-goal reviews (original-goals-modes §5): a review is a commit with `Peer-Review-Of: <goal>`
+ * and a `## Review` section whose first JSON object has a boolean `pass`. The tally per goal is a
+ * pure state transition; whether a goal has passed depends on its reviewer mode.
+ *
+ * The reviewer of record is the peer the LOOP attested for the commit (git notes, see
+ * attestation.ts), never the `Peer:` trailer a peer writes itself: an unattested review, or one
+ * whose trailer claims a different peer than the attestation, is ignored with a warning.
+ */
+import type { Commit } from '../git/commits.ts';
+import { firstJsonBlock } from './json-blocks.ts';
+
+export type ReviewerMode = 'other' | 'both' | 'alternating' | 'quorum';
+/** The fields of a soft goal the tally needs (structurally a subset of config's SoftGoal). */
+export type SoftGoalRule = { id: string; reviewer: ReviewerMode; consensus_needed?: number; quorum?: string };
+
+export type ReviewRecord = { pass: boolean; reviewer: string; sha: string; notes: string };
+export type SoftStatus = {
+  consensusCount: number;
+  lastPass: boolean | null;
+  lastReviewer?: string;
+  history: ReviewRecord[];
+  altCursor: number;
+  perPeer: Record<string, { consensusCount: number }>;
+};
+
+export const HISTORY_KEEP = 20;
+const SHA_LIKE = /^[0-9a-fA-F]{7,64}$/;
+const REVIEW_HEADING = /^##[ \t]+Review[ \t]*\r?$/im;
+
+export function emptySoftStatus(): SoftStatus {
+  return { consensusCount: 0, lastPass: null, history: [], altCursor: 0, perPeer: {} };
+}
+
+export function parseQuorum(q: string | undefined): { num: number; den: number } | undefined {
+  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(q ?? '');
+  if (!m) return undefined;
+  const num = Number(m[1]);
+  const den = Number(m[2]);
+  return num > 0 && num <= den ? { num, den } : undefined;
+}
+
+/**
+ * One review applied to a goal's tally (§5.3). `peerCount` is the number of peers in the loop
+ * (alternating's cursor wraps on it). History keeps the last 20 entries, or the quorum's M when
+ * that is larger — the baseline's fixed 20 made a quorum over more than 20 reviews unreachable.
+ */
+export function applyReview(status: SoftStatus, goal: SoftGoalRule, review: ReviewRecord, peerCount: number): SoftStatus {
+  const next: SoftStatus = { ...status, history: [...status.history], perPeer: { ...status.perPeer } };
+  if (goal.reviewer === 'other' || goal.reviewer === 'alternating') {
+    if (review.pass) {
+      // A repeat pass by the same reviewer is still one vote: consensus needs independent peers.
+      next.consensusCount = status.lastPass === true && status.lastReviewer !== review.reviewer ? status.consensusCount + 1 : 1;
+    } else {
+      next.consensusCount = 0;
+    }
+    next.lastPass = review.pass;
+  }
+  next.lastReviewer = review.reviewer;
+  const mine = status.perPeer[review.reviewer]?.consensusCount ?? 0;
+  next.perPeer[review.reviewer] = { consensusCount: review.pass ? mine + 1 : 0 };
+  if (goal.reviewer === 'alternating') next.altCursor = (status.altCursor + 1) % Math.max(peerCount, 1);
+  next.history.push(review);
+  const keep = Math.max(HISTORY_KEEP, parseQuorum(goal.quorum)?.den ?? 0);
+  if (next.history.length > keep) next.history.splice(0, next.history.length - keep);
+  return next;
+}
+
+/** Whether a goal's tally means it has passed (§5.4). */
+export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrder: string[]): boolean {
+  const needed = goal.consensus_needed ?? 2;
+  switch (goal.reviewer) {
+    case 'other':
+    case 'alternating':
+      return status.consensusCount >= needed;
+    case 'both': {
+      const satisfied = Object.values(status.perPeer).filter((p) => p.consensusCount >= needed).length;
+      return satisfied >= Math.max(peerOrder.length, 1);
+    }
+    case 'quorum': {
+      const q = parseQuorum(goal.quorum);
+      if (!q || status.history.length < q.den) return false;
+      const window = status.history.slice(-q.den);
+      return new Set(window.filter((r) => r.pass).map((r) => r.reviewer)).size >= q.num;
+    }
+  }
+}
+
+/** Soft goals to offer `peer` this turn (§5.1): alternating goals only to the peer whose turn it is. */
+export function pendingSoftGoals(goals: SoftGoalRule[], statuses: Record<string, SoftStatus>, peerOrder: string[], peer: string): SoftGoalRule[] {
+  return goals.filter((g) => {
+    const st = statuses[g.id] ?? emptySoftStatus();
+    if (isSoftGoalPassed(g, st, peerOrder)) return false;
+    if (g.reviewer !== 'alternating') return true;
+    return peerOrder[st.altCursor % Math.max(peerOrder.length, 1)] === peer;
+  });
+}
+
+export type ParsedReview =
+  | { kind: 'none' }
+  | { kind: 'invalid'; goalId: string; warning: string }
+  | { kind: 'review'; goalId: string; pass: boolean; notes: string };
+
+/** Reads a commit as a soft review (§5.2), without deciding who the reviewer is. */
+export function parseReviewCommit(commit: Commit, goalIds: ReadonlySet<string>): ParsedReview {
+  const value = commit.trailers.get('Peer-Review-Of')?.trim();
+  if (!value) return { kind: 'none' };
+  const short = commit.sha.slice(0, 8);
+  if (!goalIds.has(value)) {
+    // A sha-shaped value is a code review of a commit, not a soft-goal review: not ours to count.
+    if (SHA_LIKE.test(value)) return { kind: 'none' };
+    return { kind: 'invalid', goalId: value, warning: `soft-review ignored (${short}): Peer-Review-Of: ${value} — no soft goal with that id exists in goals.yaml` };
+  }
+  const heading = REVIEW_HEADING.exec(commit.message);
+  if (!heading) return { kind: 'invalid', goalId: value, warning: `soft-review ignored (${short}) for ${value}: the body has no "## Review" line` };
+  const block = firstJsonBlock(commit.message, heading.index + heading[0].length);
+  if (!block) return { kind: 'invalid', goalId: value, warning: `soft-review ignored (${short}) for ${value}: no JSON object after "## Review"` };
+  if (typeof block.pass !== 'boolean') return { kind: 'invalid', goalId: value, warning: `soft-review ignored (${short}) for ${value}: "pass" must be true or false, got ${JSON.stringify(block.pass)}` };
+  return { kind: 'review', goalId: value, pass: block.pass, notes: typeof block.notes === 'string' ? block.notes : '' };
+}
+
+export type IngestResult = { statuses: Record<string, SoftStatus>; warnings: string[]; ingested: Array<{ goalId: string } & ReviewRecord> };
+
+/**
+ * Ingests the reviews among `commits` (oldest first, typically the range a tick produced).
+ * `attestedPeer(sha)` is the loop's record of which peer's tick made the commit.
+ */
+export function ingestReviews(
+  commits: Commit[],
+  goals: SoftGoalRule[],
+  statuses: Record<string, SoftStatus>,
+  peerOrder: string[],
+  attestedPeer: (sha: string) => string | undefined,
+): IngestResult {
+  const byId = new Map(goals.map((g) => [g.id, g]));
+  const out: IngestResult = { statuses: { ...statuses }, warnings: [], ingested: [] };
+  for (const c of commits) {
+    const parsed = parseReviewCommit(c, new Set(byId.keys()));
+    if (parsed.kind === 'none') continue;
+    if (parsed.kind === 'invalid') {
+      out.warnings.push(parsed.warning);
+      continue;
+    }
+    const short = c.sha.slice(0, 8);
+    const reviewer = attestedPeer(c.sha);
+    if (!reviewer) {
+      out.warnings.push(`soft-review ignored (${short}) for ${parsed.goalId}: the commit is not attested to any peer's tick`);
+      continue;
+    }
+    const claimed = c.trailers.get('Peer');
+    if (claimed !== undefined && claimed !== reviewer) {
+      out.warnings.push(`soft-review ignored (${short}) for ${parsed.goalId}: its Peer: trailer says "${claimed}" but the commit came from ${reviewer}'s tick`);
+      continue;
+    }
+    const goal = byId.get(parsed.goalId)!;
+    const record: ReviewRecord = { pass: parsed.pass, reviewer, sha: c.sha, notes: parsed.notes };
+    out.statuses[goal.id] = applyReview(out.statuses[goal.id] ?? emptySoftStatus(), goal, record, peerOrder.length);
+    out.ingested.push({ goalId: goal.id, ...record });
+  }
+  return out;
+}

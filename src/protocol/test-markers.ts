@@ -1,0 +1,130 @@
+/**
+ * New skip/xfail/only markers, disabled tests and deleted tests in a diff. A peer that cannot make
+ * a test pass is tempted to skip, focus or delete it; each of those is reported with file and line
+ * so the next prompt and the report can name it. Pure over unified-diff text; `scanRangeForTestMarkers`
+ * is the git adapter.
+ */
+import { git } from '../git/git.ts';
+import { isTestPath } from './test-paths.ts';
+
+export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file';
+export type MarkerFinding = { file: string; line: number; kind: MarkerKind; text: string };
+
+type Rule = { kind: MarkerKind; re: RegExp };
+
+/** Markers recognised on ADDED lines. */
+const ADDED_RULES: Rule[] = [
+  { kind: 'skip', re: /@?pytest\.mark\.skip(if)?\b/ },
+  { kind: 'skip', re: /\bpytest\.skip\s*\(/ },
+  { kind: 'xfail', re: /@?pytest\.mark\.xfail\b/ },
+  { kind: 'xfail', re: /\bpytest\.xfail\s*\(/ },
+  { kind: 'skip', re: /@unittest\.skip(If|Unless)?\b/ },
+  { kind: 'xfail', re: /@unittest\.expectedFailure\b/ },
+  { kind: 'skip', re: /\b(it|describe|test|context|suite)\.skip(If)?\s*[(.]/ },
+  { kind: 'skip', re: /\b(it|describe|test)\.todo\s*\(/ },
+  { kind: 'skip', re: /(^|[^\w.])x(it|describe|test)\s*\(/ },
+  { kind: 'only', re: /\b(it|describe|test|context|suite)\.only\s*\(/ },
+  { kind: 'only', re: /(^|[^\w.])f(it|describe)\s*\(/ },
+  { kind: 'skip', re: /\bt\.Skip(f|Now)?\s*\(/ },
+  { kind: 'skip', re: /#\[ignore(\s*=\s*"[^"]*")?\]/ },
+];
+
+/** A test definition that has been commented out. */
+const DISABLED_RULES: RegExp[] = [
+  /^\s*#\s*(async\s+)?def\s+test_\w*\s*\(/, // python
+  /^\s*\/\/\s*(it|test|describe)\s*\(/, // js/ts
+  /^\s*\/\/\s*func\s+Test\w*\s*\(/, // go
+  /^\s*\/\/\s*#\[test\]/, // rust
+];
+
+/** A test definition; its name says whether a removed one came back elsewhere in the diff. */
+const TEST_DEFINITION: Array<{ re: RegExp; name: (m: RegExpExecArray) => string }> = [
+  { re: /^\s*(?:async\s+)?def\s+(test_\w*)\s*\(/, name: (m) => m[1]! },
+  // `it.only(` / `xit(` / `test.skip(` name the same test as `it(`: a marker is not a deletion.
+  { re: /^\s*[xf]?(it|test|describe)(?:\.\w+)?\s*\(\s*(['"`])(.*?)\2/, name: (m) => `${m[1]}:${m[3]}` },
+  { re: /^\s*func\s+(Test\w*)\s*\(/, name: (m) => m[1]! },
+  { re: /^\s*(?:pub\s+)?(?:async\s+)?fn\s+(\w+)\s*\(/, name: (m) => m[1]! },
+];
+
+const CODE_EXT = /\.(py|pyi|[cm]?[jt]sx?|go|rs|rb|java|kt|swift|php|cs)$/i;
+
+function definitionName(line: string, file: string): string | undefined {
+  for (const d of TEST_DEFINITION) {
+    // A Rust `fn` counts only in test code; everywhere else it is just a function.
+    if (d.re.source.includes('fn\\s+') && !(isTestPath(file) || file.endsWith('.rs'))) continue;
+    const m = d.re.exec(line);
+    if (m) return d.name(m);
+  }
+  return undefined;
+}
+
+/** Scans unified diff text (`git diff -U0`) for newly added markers and removed tests. */
+export function scanDiffForTestMarkers(diff: string): MarkerFinding[] {
+  const findings: MarkerFinding[] = [];
+  const removedDefs: Array<{ file: string; line: number; name: string; text: string }> = [];
+  const addedDefNames = new Set<string>();
+  let file = '';
+  let oldLine = 0;
+  let newLine = 0;
+  let deletedFile = false;
+  let oldPath = '';
+
+  for (const raw of diff.split('\n')) {
+    if (raw.startsWith('diff --git ')) {
+      deletedFile = false;
+      file = '';
+      oldPath = /^diff --git a\/(.*) b\//.exec(raw)?.[1] ?? '';
+      continue;
+    }
+    if (raw.startsWith('deleted file mode')) {
+      deletedFile = true;
+      if (isTestPath(oldPath)) findings.push({ file: oldPath, line: 0, kind: 'deleted-test-file', text: `test file ${oldPath} deleted` });
+      continue;
+    }
+    if (raw.startsWith('+++ ')) {
+      file = raw === '+++ /dev/null' ? oldPath : raw.replace(/^\+\+\+ b\//, '');
+      continue;
+    }
+    if (raw.startsWith('--- ')) continue;
+    const hunk = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(raw);
+    if (hunk) {
+      oldLine = Number(hunk[1]);
+      newLine = Number(hunk[2]);
+      continue;
+    }
+    if (!file || !CODE_EXT.test(file)) continue;
+    if (raw.startsWith('+')) {
+      const text = raw.slice(1);
+      for (const rule of ADDED_RULES) {
+        if (rule.re.test(text)) {
+          findings.push({ file, line: newLine, kind: rule.kind, text: text.trim() });
+          break;
+        }
+      }
+      if (DISABLED_RULES.some((re) => re.test(text))) findings.push({ file, line: newLine, kind: 'disabled-test', text: text.trim() });
+      const name = definitionName(text.replace(/^\s*(#|\/\/)\s*/, ''), file);
+      if (name) addedDefNames.add(name);
+      newLine++;
+    } else if (raw.startsWith('-')) {
+      const text = raw.slice(1);
+      const name = deletedFile ? undefined : definitionName(text, file);
+      if (name && (isTestPath(file) || /^test_|^Test|^(it|test|describe):/.test(name))) removedDefs.push({ file, line: oldLine, name, text: text.trim() });
+      oldLine++;
+    }
+  }
+  // A removed definition that reappears (moved, re-indented, commented-out) is not a deletion.
+  for (const r of removedDefs) {
+    if (!addedDefNames.has(r.name)) findings.push({ file: r.file, line: r.line, kind: 'deleted-test', text: `removed ${r.text}` });
+  }
+  return findings;
+}
+
+/** Findings for `base..head` in a repository; an unreadable range gives none. */
+export function scanRangeForTestMarkers(repo: string, base: string, head = 'HEAD'): MarkerFinding[] {
+  const res = git(repo, ['diff', '-U0', '--no-color', '--no-ext-diff', '-M', `${base}..${head}`]);
+  return res.code === 0 ? scanDiffForTestMarkers(res.stdout) : [];
+}
+
+export function formatMarkerFinding(f: MarkerFinding): string {
+  return `${f.file}${f.line ? `:${f.line}` : ''}: ${f.kind}: ${f.text.slice(0, 160)}`;
+}

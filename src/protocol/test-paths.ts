@@ -1,0 +1,22 @@
+/**
+ * Which repository paths are tests. Anti-cheat (a turn that touches only tests), the TDD gate (a
+ * reproduce commit must touch a test) and the test-marker scan all ask this one question, so they
+ * must answer it the same way (original-core §16.1, extended with the JS/TS conventions).
+ */
+const TEST_PATH_RULES: RegExp[] = [
+  /^tests?\//i, // leading test/ or tests/
+  /\/tests?\//i, // any test/ or tests/ segment
+  /(^|\/)__tests__\//, // jest convention
+  /(^|\/)test_[^/]*\.py$/,
+  /(^|\/)[^/]+_test\.py$/,
+  /(^|\/)conftest\.py$/,
+  /(^|\/)[^/]+_spec\.rb$/,
+  /(^|\/)spec\/.*\.rb$/,
+  /(^|\/)[^/]+_test\.go$/,
+  /(^|\/)[^/]+\.(test|spec)\.[A-Za-z0-9]+$/, // *.test.ts, *.spec.js, *.test.tsx …
+];
+
+export function isTestPath(path: string): boolean {
+  const p = path.replace(/^\.\//, '');
+  return TEST_PATH_RULES.some((re) => re.test(p));
+}

@@ -1,0 +1,32 @@
+/** `HALTED.md`: what an operator finds in the morning when every peer went down. */
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+import type { LoopState } from './state-schema.ts';
+
+export function haltedMarkdown(state: LoopState, reason: string, runsPath: string): string {
+  const lines = [
+    `# Peers loop halted: ${reason}`,
+    '',
+    `Tick: ${state.tick}`,
+    `Whose turn was next: ${state.peer_order[state.turn_index]}`,
+    '',
+    '## Peer health',
+    '',
+    ...state.peer_order.map((p) => {
+      const h = state.peers[p]!;
+      return `- ${p}: state=${h.state} recent_fails=${h.recent_runs.reduce((a, r) => a + (1 - r), 0)} last=${h.last_classification ?? 'none'}${h.reason ? ` reason="${h.reason}"` : ''}`;
+    }),
+    '',
+    '## What to do',
+    '',
+    `1. Read the last ticks in ${runsPath} (stderr_tail / stdout_tail say what the CLIs printed).`,
+    '2. Check each CLI\'s authentication and quota; adjust health.idle_timeout_s or the halt patterns if they fired wrongly.',
+    '3. Bring peers back: `peers loop --reset-peer <name>` (or `--reset-peer all`), or change .peers/config.yaml —',
+    '   a changed config is taken as the operator having acted and every peer starts healthy again.',
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export function writeHaltedFile(path: string, state: LoopState, reason: string, runsPath: string): void {
+  writeFileAtomic(path, haltedMarkdown(state, reason, runsPath));
+}

@@ -1,0 +1,69 @@
+/**
+ * Where a project's run state lives: outside the repository, so peers cannot reach it (DESIGN §1).
+ * `$PEERS_STATE_DIR` if set, else `$XDG_STATE_HOME/peers/<project>/` (default
+ * `~/.local/state/peers/<project>/`), `<project>` = sanitized basename of the repo root + '-' +
+ * the first 8 hex of sha256(realpath): two clones named alike never share state.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, realpathSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { basename, join } from 'node:path';
+import { assertSafeDir } from '../fs/atomic-write.ts';
+
+export function projectKey(repoDir: string): string {
+  const real = realpathSync(repoDir);
+  const name = basename(real).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '').slice(0, 64) || 'project';
+  return `${name}-${createHash('sha256').update(real).digest('hex').slice(0, 8)}`;
+}
+
+export function stateDirFor(repoDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.PEERS_STATE_DIR) return env.PEERS_STATE_DIR;
+  const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
+  return join(base, 'peers', projectKey(repoDir));
+}
+
+export type StatePaths = {
+  dir: string;
+  state: string;
+  runs: string;
+  lock: string;
+  stopReason: string;
+  halted: string;
+  report: string;
+  snapshotDir: string;
+  prompts: string;
+  logs: string;
+  gateCache: string;
+  recon: string;
+  codemap: string;
+};
+
+export function statePaths(dir: string): StatePaths {
+  return {
+    dir,
+    state: join(dir, 'state.json'),
+    runs: join(dir, 'runs.jsonl'),
+    lock: join(dir, 'run.lock'),
+    stopReason: join(dir, 'last-stop-reason.txt'),
+    halted: join(dir, 'HALTED.md'),
+    report: join(dir, 'REPORT.md'),
+    snapshotDir: join(dir, 'snapshot'),
+    prompts: join(dir, 'prompts'),
+    logs: join(dir, 'logs'),
+    gateCache: join(dir, 'gate-cache.json'),
+    recon: join(dir, 'recon.md'),
+    codemap: join(dir, 'codemap.md'),
+  };
+}
+
+export function promptFile(p: StatePaths, tick: number, peer: string): string {
+  return join(p.prompts, `tick-${String(tick).padStart(5, '0')}-${peer}.txt`);
+}
+
+/** Creates the state directory tree (0700) and refuses symlinked directories. */
+export function ensureStateDirs(p: StatePaths): void {
+  for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs]) {
+    mkdirSync(d, { recursive: true, mode: 0o700 });
+    assertSafeDir(d);
+  }
+}

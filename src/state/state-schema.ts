@@ -1,0 +1,108 @@
+/**
+ * The shape of `state.json`: everything the loop must remember between ticks and across restarts.
+ * zod validates it on every read (a hand-edited or torn file is refused with a clear message) and
+ * on every write (the loop never persists a state it could not read back).
+ */
+import { z } from 'zod';
+
+export const STATE_SCHEMA_VERSION = 1;
+
+export const PEER_STATES = ['healthy', 'degraded', 'unavailable'] as const;
+export type PeerState = (typeof PEER_STATES)[number];
+
+const count = z.number().int().min(0);
+
+export const PeerHealthSchema = z.object({
+  state: z.enum(PEER_STATES),
+  /** Last 5 turns: 1 = success (or rate-limited), 0.5 = productive without handoff, 0 = failure. */
+  recent_runs: z.array(z.number().min(0).max(1)).max(5),
+  /** Tick at which the peer was degraded, or last failed while degraded (recovery clock start). */
+  cooldown_from_tick: count.nullable(),
+  reason: z.string().nullable(),
+  last_classification: z.string().nullable(),
+  last_duration_ms: count.nullable(),
+  turns: count,
+  successes: count,
+  tokens: count,
+  usd: z.number().min(0),
+});
+export type PeerHealth = z.infer<typeof PeerHealthSchema>;
+
+export const GateRecordSchema = z.object({
+  state: z.enum(['pass', 'fail']),
+  diagnostic: z.string(),
+  duration_ms: count,
+  cached: z.boolean(),
+});
+export type GateRecord = z.infer<typeof GateRecordSchema>;
+
+export const LoopStateSchema = z.object({
+  schema_version: z.literal(STATE_SCHEMA_VERSION),
+  /** Completed ticks, cumulative across runs (the number of the last runs.jsonl tick line). */
+  tick: count,
+  peer_order: z.array(z.string().min(1)).min(2),
+  turn_index: count,
+  /** Failed attempts of the peer whose turn it is (rotates after max_retries + 1). */
+  attempts: count,
+  peers: z.record(z.string(), PeerHealthSchema),
+  budget: z.object({
+    spent_runtime_ms: count,
+    wasted_runtime_ms: count,
+    consecutive_failures: count,
+    spent_tokens: count,
+    spent_usd: z.number().min(0),
+    /** warn mode: the cap value we already warned about, so the warning is given once per cap. */
+    usd_warned_for: z.number().nullable(),
+  }),
+  gates: z.object({
+    /** The commit the recorded results belong to; the same HEAD is never evaluated twice. */
+    head: z.string().nullable(),
+    results: z.record(z.string(), GateRecordSchema),
+    /** Consecutive red evaluations per gate (distinct heads), for the stuck halt. */
+    red_streak: z.record(z.string(), count),
+    /** The tick whose pre-tick last counted red gates (a pre-tick re-run after a crash counts once). */
+    counted_for_tick: count.nullable(),
+  }),
+  clean_ticks: count,
+  /** Tick number of the skeptic turn since convergence was last reached; null = not yet run. */
+  skeptic_ran_at_tick: count.nullable(),
+  rate_limit_streak: count,
+  /** Warnings queued for the next prompt (popped when a prompt shows them). */
+  warnings: z.array(z.string()),
+  /** Soft-goal review tallies (src/protocol/soft-reviews.ts SoftStatus), keyed by goal id. */
+  soft_status: z.record(z.string(), z.record(z.string(), z.unknown())),
+  /** Per-peer inbox cursor: HEAD when the peer last received its prompt. */
+  inbox_cursor: z.record(z.string(), z.string()),
+  /** Set when every peer is down; only an operator action clears it. */
+  halted: z.object({ reason: z.string(), at_tick: count }).nullable(),
+  /** sha256 of the config snapshot the state was last run with (a change is an operator action). */
+  config_digest: z.string().nullable(),
+  updated_at: z.string(),
+});
+export type LoopState = z.infer<typeof LoopStateSchema>;
+
+export function freshPeerHealth(): PeerHealth {
+  return { state: 'healthy', recent_runs: [], cooldown_from_tick: null, reason: null, last_classification: null, last_duration_ms: null, turns: 0, successes: 0, tokens: 0, usd: 0 };
+}
+
+export function freshState(peerOrder: string[], now = new Date()): LoopState {
+  return {
+    schema_version: STATE_SCHEMA_VERSION,
+    tick: 0,
+    peer_order: [...peerOrder],
+    turn_index: 0,
+    attempts: 0,
+    peers: Object.fromEntries(peerOrder.map((p) => [p, freshPeerHealth()])),
+    budget: { spent_runtime_ms: 0, wasted_runtime_ms: 0, consecutive_failures: 0, spent_tokens: 0, spent_usd: 0, usd_warned_for: null },
+    gates: { head: null, results: {}, red_streak: {}, counted_for_tick: null },
+    clean_ticks: 0,
+    skeptic_ran_at_tick: null,
+    rate_limit_streak: 0,
+    warnings: [],
+    soft_status: {},
+    inbox_cursor: {},
+    halted: null,
+    config_digest: null,
+    updated_at: now.toISOString(),
+  };
+}

@@ -1,0 +1,79 @@
+import { afterAll, describe, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeRepo, makeSandbox, runPeers } from './peers-cli.ts';
+
+const sb = makeSandbox();
+afterAll(() => sb.cleanup());
+
+type Check = { id: string; status: string; detail: string; fix?: string; required: boolean };
+function doctor(env: Record<string, string | undefined>): { code: number; checks: Check[]; ok: boolean; stderr: string } {
+  const res = runPeers(['doctor', '--json'], { cwd: sb.root, env: { ...sb.env, ...env } });
+  const report = JSON.parse(res.stdout);
+  return { code: res.code, checks: report.checks, ok: report.ok, stderr: res.stderr };
+}
+const byId = (checks: Check[], id: string) => checks.find((c) => c.id === id);
+const which = (p: string) => spawnSync('sh', ['-c', `command -v ${p}`], { encoding: 'utf8' }).stdout.trim();
+
+describe('peers doctor', () => {
+  test('reports what this machine really has, and exits 1 exactly when a required check fails', () => {
+    const r = doctor({});
+    expect(byId(r.checks, 'git')!.status).toBe('ok');
+    const podman = byId(r.checks, 'podman')!;
+    if (which('podman')) {
+      const version = spawnSync('podman', ['--version'], { encoding: 'utf8' }).stdout.trim();
+      expect(podman).toMatchObject({ status: 'ok', detail: version });
+      const image = spawnSync('podman', ['image', 'exists', 'localhost/peers-workspace:latest']).status === 0;
+      expect(byId(r.checks, 'image')!.status).toBe(image ? 'ok' : 'fail');
+      if (!image) expect(byId(r.checks, 'image')!.fix).toBe('peers image build');
+    } else {
+      expect(podman.status).toBe('fail');
+    }
+    expect(byId(r.checks, 'network-helper')!.status).toBe(which('slirp4netns') || which('pasta') ? 'ok' : 'fail');
+    expect(r.ok).toBe(!r.checks.some((c) => c.required && c.status === 'fail'));
+    expect(r.code).toBe(r.ok ? 0 : 1);
+    for (const c of r.checks) if (c.status === 'fail') expect(c.fix).toBeTruthy();
+  });
+
+  test('without podman on PATH: podman fails with the install command, image is skipped, exit 1', () => {
+    const bin = join(sb.root, 'only-git');
+    mkdirSync(bin);
+    symlinkSync(which('git'), join(bin, 'git'));
+    const r = doctor({ PATH: bin });
+    expect(byId(r.checks, 'git')!.status).toBe('ok');
+    expect(byId(r.checks, 'podman')).toMatchObject({ status: 'fail', detail: 'podman is not on PATH', fix: 'sudo apt-get install -y podman uidmap slirp4netns fuse-overlayfs runc' });
+    expect(byId(r.checks, 'image')!.status).toBe('skip');
+    expect(byId(r.checks, 'network-helper')).toMatchObject({ status: 'fail', fix: 'sudo apt-get install -y slirp4netns' });
+    expect(byId(r.checks, 'cli-claude')).toMatchObject({ status: 'warn', fix: 'npm install -g @anthropic-ai/claude-code', required: false });
+    expect(r.code).toBe(1);
+  });
+
+  test('the peer CLIs found on PATH are reported with their versions', () => {
+    const bin = join(import.meta.dir, '../../../node_modules/.bin');
+    const r = doctor({ PATH: `${bin}:${process.env.PATH}` });
+    expect(byId(r.checks, 'cli-claude')!.detail).toMatch(/Claude Code/);
+    expect(byId(r.checks, 'cli-codex')!.detail).toMatch(/^codex-cli \d/);
+  });
+
+  test('no registry yet: says none registered; a registered project with a broken config fails with its location', () => {
+    const fresh = doctor({ XDG_CONFIG_HOME: join(sb.root, 'no-config') });
+    expect(byId(fresh.checks, 'projects')!.detail).toContain('none registered');
+    const repo = makeRepo(sb.root, 'proj');
+    expect(runPeers(['init'], { cwd: repo, env: sb.env }).code).toBe(0);
+    expect(byId(doctor({}).checks, `project:${repo}`)).toMatchObject({ status: 'ok', detail: '2 peers, 6 goals' });
+    writeFileSync(join(repo, '.peers/config.yaml'), 'peers: []\nbudgt: {}\n');
+    const broken = byId(doctor({}).checks, `project:${repo}`)!;
+    expect(broken.status).toBe('fail');
+    expect(broken.detail).toContain(`${repo}/.peers/config.yaml:2:1: unknown key 'budgt'; did you mean budget?`);
+    expect(broken.fix).toBe(`\${EDITOR:-vi} ${repo}/.peers/config.yaml  # then: peers info -C ${repo}`);
+  });
+
+  test('text output prints each failing check with its fix', () => {
+    const bin = join(sb.root, 'only-git');
+    const res = runPeers(['doctor'], { cwd: sb.root, env: { ...sb.env, PATH: bin } });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toMatch(/FAIL {2}podman +podman is not on PATH\n +fix: sudo apt-get install -y podman/);
+    expect(res.stdout).toContain('some required checks failed');
+  });
+});

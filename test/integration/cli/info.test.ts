@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeRepo, makeSandbox, runPeers, STACK_LINE } from './peers-cli.ts';
+
+const sb = makeSandbox();
+let repo: string;
+beforeAll(() => {
+  repo = makeRepo(sb.root, 'proj');
+  expect(runPeers(['init'], { cwd: repo, env: sb.env }).code).toBe(0);
+});
+afterAll(() => sb.cleanup());
+
+describe('peers info', () => {
+  test('--json: peers with the exact argv, goals split hard/soft, budget, USD-cap mode with reason', () => {
+    const res = runPeers(['info', '--json'], { cwd: repo, env: sb.env });
+    expect(res.code).toBe(0);
+    const info = JSON.parse(res.stdout);
+    expect(info.repo).toBe(repo);
+    expect(info.peers).toEqual([
+      { name: 'claude', tool: 'claude', prompt_mode: 'stdin', argv: ['claude', '-p', '--dangerously-skip-permissions', '--output-format', 'stream-json', '--verbose'], prompt_on_stdin: true, env: { PEERS_PEER_NAME: 'claude' }, missing_env: [] },
+      { name: 'codex', tool: 'codex', prompt_mode: 'stdin', argv: ['codex', 'exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '-'], prompt_on_stdin: true, env: { PEERS_PEER_NAME: 'codex' }, missing_env: [] },
+    ]);
+    expect(info.goals.hard.map((g: { id: string }) => g.id)).toEqual(['self-review-on-handoff', 'bug-hunt-clean', 'placeholder-replace-me']);
+    expect(info.goals.soft).toEqual([
+      { id: 'bug-hunt-round-1', reviewer: 'both', consensus_needed: 2 },
+      { id: 'bug-hunt-round-2', reviewer: 'both', consensus_needed: 2 },
+      { id: 'test-coverage-3-class', reviewer: 'other', consensus_needed: 2 },
+    ]);
+    expect(info.goals.hard[2]).toEqual({ id: 'placeholder-replace-me', cmd: 'false', pass_when: 'exit_code == 0', timeout_s: 120, cacheable: false, expensive: false, retry_on_fail: 0 });
+    expect(info.budget).toEqual({ max_ticks: 200, max_runtime_s: 21600, max_consecutive_failures: 5, max_usd_mode: 'auto' });
+    expect(info.usd_cap).toEqual({ mode: 'warn', reason: 'auto: billing claude=unknown, codex=unknown' });
+  });
+
+  test('model and reasoning become real flags; an API key makes the USD cap hard', () => {
+    const path = join(repo, '.peers/config.yaml');
+    const original = readFileSync(path, 'utf8');
+    try {
+      writeFileSync(path, original.replace('# model: claude-opus-4-5', 'model: claude-opus-4-5').replace('# reasoning: high             # minimal', 'reasoning: high             # minimal').replace('max_usd_mode: auto', 'max_usd: 25\n  max_usd_mode: auto'));
+      const res = runPeers(['info', '--json'], { cwd: repo, env: { ...sb.env, ANTHROPIC_API_KEY: 'sk-ant-test' } });
+      expect(res.stderr).toBe('');
+      const info = JSON.parse(res.stdout);
+      expect(info.peers[0].argv).toEqual(['claude', '-p', '--dangerously-skip-permissions', '--output-format', 'stream-json', '--verbose', '--model', 'claude-opus-4-5']);
+      expect(info.peers[1].argv).toEqual(['codex', 'exec', '-c', 'model_reasoning_effort="high"', '--json', '--dangerously-bypass-approvals-and-sandbox', '-']);
+      expect(info.usd_cap).toEqual({ mode: 'hard', reason: 'auto: claude bills through an API key', max_usd: 25 });
+      const text = runPeers(['info'], { cwd: repo, env: { ...sb.env, ANTHROPIC_API_KEY: 'sk-ant-test' } }).stdout;
+      expect(text).toContain('max_usd_mode=hard (auto: claude bills through an API key)');
+      expect(text).toContain("codex exec -c 'model_reasoning_effort=\"high\"' --json --dangerously-bypass-approvals-and-sandbox - < prompt");
+      expect(text).not.toContain('sk-ant-test');
+    } finally {
+      writeFileSync(path, original);
+    }
+  });
+
+  test('text output names every peer command and goal', () => {
+    const res = runPeers(['info'], { cwd: repo, env: sb.env });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('claude -p --dangerously-skip-permissions --output-format stream-json --verbose < prompt');
+    expect(res.stdout).toContain('goals:   6 (3 hard, 3 soft)');
+    expect(res.stdout).toContain('  - soft: test-coverage-3-class (reviewer=other, consensus_needed=2)');
+  });
+
+  test('works from a subdirectory and with -C', () => {
+    mkdirSync(join(repo, 'src'), { recursive: true });
+    expect(runPeers(['info', '--json'], { cwd: join(repo, 'src'), env: sb.env }).code).toBe(0);
+    expect(JSON.parse(runPeers(['info', '--json', '-C', repo], { cwd: sb.root, env: sb.env }).stdout).repo).toBe(repo);
+  });
+
+  test('outside a peers project: exit 2 with a hint to run peers init', () => {
+    const other = makeRepo(sb.root, 'not-initialised');
+    const res = runPeers(['info'], { cwd: other, env: sb.env });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`no .peers/ directory in ${other}`);
+    expect(res.stderr).toContain('hint: run `peers init`');
+    expect(res.stderr).not.toMatch(STACK_LINE);
+  });
+});
+
+describe('peers schema and peers modes list', () => {
+  test('peers schema prints exactly what init wrote', () => {
+    for (const kind of ['config', 'goals']) {
+      const res = runPeers(['schema', kind], { cwd: sb.root, env: sb.env });
+      expect(res.code).toBe(0);
+      expect(res.stdout).toBe(readFileSync(join(repo, `.peers/schema/${kind}.schema.json`), 'utf8'));
+    }
+    expect(runPeers(['schema', 'state'], { cwd: sb.root, env: sb.env }).code).toBe(2);
+  });
+
+  test('modes list names the default mode, whose goals are the ones init writes', () => {
+    const res = runPeers(['modes', 'list', '--json'], { cwd: sb.root, env: sb.env });
+    expect(res.code).toBe(0);
+    const modes = JSON.parse(res.stdout);
+    expect(modes.map((m: { name: string }) => m.name)).toEqual(['default']);
+    const info = JSON.parse(runPeers(['info', '--json'], { cwd: repo, env: sb.env }).stdout);
+    expect(modes[0].hard).toEqual(info.goals.hard.map((g: { id: string }) => g.id));
+    expect(modes[0].soft).toEqual(info.goals.soft.map((g: { id: string }) => g.id));
+    const text = runPeers(['modes', 'list'], { cwd: sb.root, env: sb.env }).stdout.trim().split('\n');
+    expect(text).toHaveLength(1);
+    expect(text[0]).toStartWith('default ');
+  });
+});

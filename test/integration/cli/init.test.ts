@@ -1,0 +1,123 @@
+import { afterAll, describe, expect, test } from 'bun:test';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gitIn, makeRepo, makeSandbox, runPeers, STACK_LINE } from './peers-cli.ts';
+
+const sb = makeSandbox();
+afterAll(() => sb.cleanup());
+
+function expectRefused(res: { code: number; stderr: string }, message: string, hint: string): void {
+  expect(res.code).toBe(2);
+  expect(res.stderr).toContain(message);
+  expect(res.stderr).toContain(`hint: ${hint}`);
+  expect(res.stderr).not.toMatch(STACK_LINE);
+}
+
+describe('peers init', () => {
+  test('writes the control files, commits .gitignore as peers-init, tags the baseline, registers the project', () => {
+    const repo = makeRepo(sb.root, 'fresh');
+    const before = gitIn(repo, ['rev-parse', 'HEAD']);
+    const res = runPeers(['init'], { cwd: repo, env: sb.env });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(`Initialized peers in ${join(repo, '.peers')}`);
+    expect(res.stdout).toContain('peers verify');
+    for (const f of ['config.yaml', 'goals.yaml', 'schema/config.schema.json', 'schema/goals.schema.json']) expect(existsSync(join(repo, '.peers', f))).toBe(true);
+    expect(readFileSync(join(repo, '.peers/config.yaml'), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./schema/config.schema.json');
+    expect(readFileSync(join(repo, '.peers/goals.yaml'), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=./schema/goals.schema.json');
+    expect(JSON.parse(readFileSync(join(repo, '.peers/schema/config.schema.json'), 'utf8')).additionalProperties).toBe(false);
+
+    expect(readFileSync(join(repo, '.gitignore'), 'utf8')).toBe('.peers/\n');
+    expect(gitIn(repo, ['log', '-1', '--format=%an <%ae>|%cn <%ce>|%s'])).toBe('peers-init <peers-init@local>|peers-init <peers-init@local>|peers init: add .peers/ to .gitignore');
+    expect(gitIn(repo, ['log', '-1', '--format=%(trailers:key=Peer,valueonly)'])).toBe('peers-init');
+    expect(gitIn(repo, ['rev-parse', 'HEAD~1'])).toBe(before);
+    expect(gitIn(repo, ['show', '--name-only', '--format=', 'HEAD'])).toBe('.gitignore');
+    expect(gitIn(repo, ['rev-parse', 'peers-baseline^{commit}'])).toBe(gitIn(repo, ['rev-parse', 'HEAD']));
+    expect(gitIn(repo, ['status', '--porcelain'])).toBe(''); // .peers/ is ignored
+
+    const registry = JSON.parse(readFileSync(join(sb.home, '.config/peers/projects.json'), 'utf8'));
+    expect(registry.projects.map((p: { path: string }) => p.path)).toContain(repo);
+  });
+
+  test('the user\'s staged work stays staged and out of the init commit; .gitignore is appended to', () => {
+    const repo = makeRepo(sb.root, 'busy');
+    writeFileSync(join(repo, '.gitignore'), 'node_modules'); // no trailing newline
+    writeFileSync(join(repo, 'wip.txt'), 'work in progress\n');
+    gitIn(repo, ['add', '.gitignore', 'wip.txt']);
+    expect(runPeers(['init'], { cwd: repo, env: sb.env }).code).toBe(0);
+    expect(gitIn(repo, ['show', 'HEAD:.gitignore'])).toBe('node_modules\n.peers/');
+    expect(gitIn(repo, ['show', '--name-only', '--format=', 'HEAD'])).toBe('.gitignore');
+    expect(gitIn(repo, ['diff', '--cached', '--name-only'])).toBe('wip.txt');
+  });
+
+  test('a .gitignore that already lists .peers means no commit, but the baseline is still tagged', () => {
+    const repo = makeRepo(sb.root, 'ignored');
+    writeFileSync(join(repo, '.gitignore'), '/.peers\n');
+    gitIn(repo, ['add', '.gitignore']);
+    gitIn(repo, ['commit', '-q', '-m', 'ignore']);
+    const head = gitIn(repo, ['rev-parse', 'HEAD']);
+    expect(runPeers(['init', repo, '--json'], { cwd: sb.root, env: sb.env }).code).toBe(0);
+    expect(gitIn(repo, ['rev-parse', 'HEAD'])).toBe(head);
+    expect(gitIn(repo, ['rev-parse', 'peers-baseline^{commit}'])).toBe(head);
+  });
+
+  test('a repository without commits gets the .gitignore commit as its first, then the tag', () => {
+    const repo = makeRepo(sb.root, 'empty', { commits: 0 });
+    const res = runPeers(['init', '--json'], { cwd: repo, env: sb.env });
+    expect(res.code).toBe(0);
+    const out = JSON.parse(res.stdout);
+    expect(out.baselineTag).toBe('peers-baseline');
+    expect(gitIn(repo, ['rev-list', '--count', 'HEAD'])).toBe('1');
+  });
+
+  test('refuses a directory that is not a git repository, and one that does not exist', () => {
+    const plain = join(sb.root, 'plain');
+    mkdirSync(plain);
+    expectRefused(runPeers(['init', plain], { cwd: sb.root, env: sb.env }), 'is not a git repository', `create one first: \`git -C ${plain} init\``);
+    expect(existsSync(join(plain, '.peers'))).toBe(false);
+    const gone = runPeers(['init', join(sb.root, 'nope')], { cwd: sb.root, env: sb.env });
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).not.toMatch(STACK_LINE);
+  });
+
+  test('refuses /, the home directory, and a subdirectory of a repository', () => {
+    expectRefused(runPeers(['init', '/'], { cwd: sb.root, env: sb.env }), 'refusing to initialise the filesystem root', 'run `peers init` inside a git repository');
+    const homeRepo = makeRepo(sb.root, 'homerepo');
+    expectRefused(runPeers(['init'], { cwd: homeRepo, env: { ...sb.env, HOME: homeRepo } }), 'refusing to initialise your home directory', 'run `peers init` inside a project repository');
+    const repo = makeRepo(sb.root, 'nested');
+    mkdirSync(join(repo, 'sub'));
+    expectRefused(runPeers(['init'], { cwd: join(repo, 'sub'), env: sb.env }), 'not at its top', `run \`peers init ${repo}\``);
+  });
+
+  test('refuses an existing .peers/ without --force and leaves it untouched; --force replaces it', () => {
+    const repo = makeRepo(sb.root, 'again');
+    expect(runPeers(['init'], { cwd: repo, env: sb.env }).code).toBe(0);
+    writeFileSync(join(repo, '.peers/goals.yaml'), 'goals: []\n');
+    writeFileSync(join(repo, '.peers/notes.txt'), 'mine\n');
+    expectRefused(runPeers(['init'], { cwd: repo, env: sb.env }), 'already exists', 'run `peers init --force`');
+    expect(readFileSync(join(repo, '.peers/goals.yaml'), 'utf8')).toBe('goals: []\n');
+    const forced = runPeers(['init', '--force'], { cwd: repo, env: sb.env });
+    expect(forced.code).toBe(0);
+    expect(readFileSync(join(repo, '.peers/goals.yaml'), 'utf8')).toContain('placeholder-replace-me');
+    expect(existsSync(join(repo, '.peers/notes.txt'))).toBe(false);
+    expect(gitIn(repo, ['log', '--format=%s', '--author=peers-init'])).toBe('peers init: add .peers/ to .gitignore'); // not committed twice
+  });
+
+  test('refuses a symlinked .peers even with --force, and writes nothing through it', () => {
+    const repo = makeRepo(sb.root, 'linked');
+    const elsewhere = join(sb.root, 'elsewhere');
+    mkdirSync(elsewhere);
+    symlinkSync(elsewhere, join(repo, '.peers'));
+    expectRefused(runPeers(['init', '--force'], { cwd: repo, env: sb.env }), 'is a symlink', `remove it: \`rm ${join(repo, '.peers')}\``);
+    expect(existsSync(join(elsewhere, 'config.yaml'))).toBe(false);
+  });
+
+  test('refuses a symlinked .gitignore that does not list .peers', () => {
+    const repo = makeRepo(sb.root, 'gi-link');
+    writeFileSync(join(sb.root, 'shared-ignore'), 'dist\n');
+    symlinkSync(join(sb.root, 'shared-ignore'), join(repo, '.gitignore'));
+    expectRefused(runPeers(['init'], { cwd: repo, env: sb.env }), '.gitignore is a symlink', 'add the line `.peers/`');
+    expect(readFileSync(join(sb.root, 'shared-ignore'), 'utf8')).toBe('dist\n');
+    expect(existsSync(join(repo, '.peers'))).toBe(false);
+  });
+});

@@ -1,0 +1,144 @@
+/**
+ * `peers verify` end to end: the real CLI entry point, real git repositories, real gate processes.
+ */
+import { describe, expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gitOk } from '../../../src/git/git.ts';
+
+const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
+const ID = ['-c', 'user.name=t', '-c', 'user.email=t@example.com'];
+
+const CONFIG = `peers:
+  - name: alpha
+    tool: custom
+    argv: [cat]
+  - name: beta
+    tool: custom
+    argv: [cat]
+`;
+
+function makeRepo(goalsYaml: string, configExtra = ''): string {
+  const repo = mkdtempSync(join(tmpdir(), 'verify-repo-'));
+  gitOk(repo, ['init', '-q', '-b', 'main']);
+  writeFileSync(join(repo, '.gitignore'), '.peers/\n');
+  writeFileSync(join(repo, 'status.txt'), 'green\n');
+  gitOk(repo, ['add', '.']);
+  gitOk(repo, [...ID, 'commit', '-q', '-m', 'initial']);
+  mkdirSync(join(repo, '.peers'));
+  writeFileSync(join(repo, '.peers', 'config.yaml'), CONFIG + configExtra);
+  writeFileSync(join(repo, '.peers', 'goals.yaml'), goalsYaml);
+  return repo;
+}
+
+function verify(repo: string, ...args: string[]) {
+  const res = Bun.spawnSync([process.execPath, MAIN, 'verify', '-C', repo, ...args], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: res.exitCode, stdout: res.stdout.toString(), stderr: res.stderr.toString() };
+}
+
+const STATUS_GOAL = `goals:
+  - id: status-green
+    type: hard
+    cmd: cat status.txt
+    pass_when: "stdout.strip() == 'green'"
+  - id: has-readme-note
+    type: soft
+    prompt: is it nice?
+    reviewer: other
+`;
+
+describe('peers verify', () => {
+  test('all green: exit 0, a table, and VERIFY.md with the result line and the table', () => {
+    const repo = makeRepo(STATUS_GOAL, 'verify:\n  commands:\n    - name: lists-files\n      cmd: ls status.txt\n');
+    const r = verify(repo);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/hard\s+status-green\s+pass/);
+    expect(r.stdout).toMatch(/verify\s+lists-files\s+pass/);
+    expect(r.stdout).toContain('Result: PASS (hard 1/1, verify 1/1)');
+    const md = readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8');
+    const head = gitOk(repo, ['rev-parse', 'HEAD']).trim();
+    expect(md).toStartWith(`# peers verify — ${repo.split('/').pop()}\n`);
+    expect(md).toContain('**Result:** PASS (hard 1/1, verify 1/1)');
+    expect(md).toContain(head);
+    expect(md).toMatch(/\| id \| state \| duration \(ms\) \| diagnostic \|\n\| --- \| --- \| --- \| --- \|\n\| status-green \| pass \| \d+ \|  \|/);
+    expect(md).toMatch(/\| lists-files \| pass \| \d+ \|  \|/);
+  });
+
+  test('a failing gate: exit 1, the diagnostic in the table and VERIFY.md (pipes escaped, newlines flattened)', () => {
+    const repo = makeRepo(`goals:
+  - id: status-green
+    type: hard
+    cmd: "printf 'a|b\\\\nred\\\\n'; exit 1"
+    pass_when: exit_code == 0
+`, 'verify:\n  commands:\n    - cmd: echo boom >&2; exit 4\n');
+    const r = verify(repo);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('Result: FAIL (hard 0/1, verify 0/1)');
+    const md = readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8');
+    expect(md).toContain('**Result:** FAIL (hard 0/1, verify 0/1)');
+    expect(md).toContain("| status-green | fail |");
+    expect(md).toContain("pass_when returned False; exit_code=1; stdout-tail='a\\|b\\nred\\n' |");
+    expect(md).toContain("| echo boom >&2; exit 4 | fail |");
+    expect(md).toContain("exit=4; stderr-tail='boom\\n' |");
+  });
+
+  test('only committed content counts: a dirty working tree neither fixes nor breaks the result', () => {
+    const repo = makeRepo(STATUS_GOAL);
+    writeFileSync(join(repo, 'status.txt'), 'red (uncommitted)\n');
+    expect(verify(repo).code).toBe(0);
+    gitOk(repo, [...ID, 'commit', '-q', '-am', 'now red']);
+    writeFileSync(join(repo, 'status.txt'), 'green\n');
+    const r = verify(repo);
+    expect(r.code).toBe(1);
+    expect(readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8')).toContain("stdout-tail='red (uncommitted)\\n'");
+    // The user's edit is still there.
+    expect(readFileSync(join(repo, 'status.txt'), 'utf8')).toBe('green\n');
+  });
+
+  test('--json reports every goal and the file written', () => {
+    const repo = makeRepo(STATUS_GOAL);
+    const r = verify(repo, '--json', '--jobs', '1');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ ok: true, hard: [{ id: 'status-green', state: 'pass', cached: false }], commands: [], verifyFile: join(repo, '.peers', 'VERIFY.md') });
+  });
+
+  test('a setup command runs in the checkout before the gates', () => {
+    const repo = makeRepo(`goals:
+  - id: deps-installed
+    type: hard
+    cmd: cat node_modules/marker
+    pass_when: "'installed' in stdout"
+`, 'setup: mkdir -p node_modules && echo installed > node_modules/marker\n');
+    const r = verify(repo);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/setup\s+setup\s+pass/);
+  });
+
+  test('a repository without commits is bad input (exit 2) with a hint', () => {
+    const repo = mkdtempSync(join(tmpdir(), 'verify-empty-'));
+    gitOk(repo, ['init', '-q']);
+    mkdirSync(join(repo, '.peers'));
+    writeFileSync(join(repo, '.peers', 'config.yaml'), CONFIG);
+    writeFileSync(join(repo, '.peers', 'goals.yaml'), STATUS_GOAL);
+    const r = verify(repo);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('has no commits yet');
+    expect(r.stderr).toContain('commit your work');
+  });
+
+  test('an unparsable pass_when is reported with file and line, exit 2, before anything runs', () => {
+    const repo = makeRepo(`goals:
+  - id: broken
+    type: hard
+    cmd: touch ran-anyway
+    pass_when: "exit_code == "
+`);
+    const r = verify(repo);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/goals\.yaml:5/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});

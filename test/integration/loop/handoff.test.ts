@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gitOk } from '../../../src/git/git.ts';
+import { HARD_GOAL_WORK, exits, loop, makeProject, state, stopReason, ticks, writeConfig, type Project } from './harness.ts';
+
+let p: Project | undefined;
+afterEach(() => p?.cleanup());
+
+describe('handoff rules with fake peers', () => {
+  test('always-handoff peers alternate, every tick succeeds, and the run completes after the skeptic tick', async () => {
+    p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' }, goals: [HARD_GOAL_WORK], goalsSettings: { convergence_n: 2 } });
+    const out = await loop(p, { maxTicks: 10 });
+    expect(out.reason).toBe('complete');
+    expect(out.exitCode).toBe(0);
+    const t = ticks(p);
+    // 2 clean ticks reach convergence, the 3rd is the skeptic tick, then complete.
+    expect(t.map((x) => x.peer)).toEqual(['alice', 'bob', 'alice']);
+    expect(t.every((x) => x.success && x.classification === 'success')).toBe(true);
+    expect(t.map((x) => x.skeptic)).toEqual([false, false, true]);
+    expect(t.map((x) => x.tick)).toEqual([1, 2, 3]);
+    expect(readFileSync(t[2]!.prompt_file as string, 'utf8')).toContain('POST-CONVERGENCE SKEPTIC RE-AUDIT');
+    expect(exits(p).map((e) => e.reason)).toEqual(['complete']);
+    expect(stopReason(p)).toBe('complete');
+    const s = state(p);
+    expect(s.tick).toBe(3);
+    expect(s.gates.results['has-work']?.state).toBe('pass');
+    // every commit of a tick is attested to its peer in git notes
+    const note = gitOk(p.repo, ['notes', '--ref=peers-attest', 'show', t[0]!.head_after as string]).trim();
+    expect(note).toBe('alice');
+  });
+
+  test('--no-skeptic completes right at convergence', async () => {
+    p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' }, goals: [HARD_GOAL_WORK], goalsSettings: { convergence_n: 1 } });
+    const out = await loop(p, { maxTicks: 10, noSkeptic: true });
+    expect(out.reason).toBe('complete');
+    expect(ticks(p).length).toBe(1);
+  });
+
+  test('a wrong Peer-Status trailer is a soft failure: retried once, then the turn rotates', async () => {
+    p = makeProject({ peers: { alice: 'wrong-trailer', bob: 'always-handoff' } });
+    const out = await loop(p, { maxTicks: 3 });
+    expect(out.reason).toBe('max_ticks');
+    const t = ticks(p);
+    expect(t.map((x) => [x.peer, x.success])).toEqual([['alice', false], ['alice', false], ['bob', true]]);
+    expect(t[0]!.soft_fail_reason).toContain('no Peer-Status: handoff');
+    expect(t[0]!.credit).toBe(0.5);
+  });
+
+  test('commits after the handoff fail the turn and are named', async () => {
+    p = makeProject({ peers: { alice: 'junk-after-handoff', bob: 'always-handoff' } });
+    await loop(p, { maxTicks: 1 });
+    const [t] = ticks(p);
+    expect(t!.success).toBe(false);
+    expect(t!.soft_fail_reason).toMatch(/after the handoff were not self-reviewed: [0-9a-f]{8}/);
+  });
+
+  test('uncommitted leftovers are a soft failure that lists the dirty paths', async () => {
+    p = makeProject({ peers: { alice: 'uncommitted-work', bob: 'always-handoff' } });
+    await loop(p, { maxTicks: 1 });
+    const [t] = ticks(p);
+    expect(t!.success).toBe(false);
+    expect(t!.dirty_paths).toEqual(expect.arrayContaining(['stray.txt', 'work-alice.txt']));
+    expect(t!.soft_fail_reason).toContain('stray.txt');
+    expect(t!.credit).toBe(0.5);
+  });
+
+  test('a history rewrite fails the turn and is reported', async () => {
+    p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' } });
+    // A peer that amends the previous commit instead of extending history.
+    const script = join(p.root, 'amend.sh');
+    writeFileSync(script, `#!/bin/sh\ncat >/dev/null\ngit -c user.name=x -c user.email=x@y commit -q --amend -m "rewritten" -m "## Self-Review\nok" -m "Self-Review: pass\nPeer-Status: handoff\nPeer: $PEERS_PEER_NAME"\n`);
+    writeConfig(p, { peers: { alice: 'always-handoff', bob: 'always-handoff' }, peerExtra: { alice: { argv: ['sh', script] } } });
+    await loop(p, { maxTicks: 1 });
+    const [t] = ticks(p);
+    expect(t!.success).toBe(false);
+    expect(t!.soft_fail_reason).toContain('history was rewritten');
+    expect(state(p).warnings.join('\n')).toContain('rewrote history');
+    expect(existsSync(t!.prompt_file as string)).toBe(true);
+  });
+});

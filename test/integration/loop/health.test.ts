@@ -1,0 +1,116 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { exits, loop, makeProject, state, stopReason, ticks, type Project } from './harness.ts';
+
+let p: Project | undefined;
+afterEach(() => p?.cleanup());
+
+describe('peer health with fake peers', () => {
+  test('a silent peer is stopped by the idle timeout and the turn fails', async () => {
+    p = makeProject({ peers: { alice: 'silent', bob: 'always-handoff' }, health: { idle_timeout_s: 1 } });
+    const t0 = performance.now();
+    await loop(p, { maxTicks: 1 });
+    const [t] = ticks(p);
+    expect(t!.classification).toBe('idle-timeout');
+    expect(t!.success).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(8000);
+  });
+
+  test('a chatty-but-slow peer outlives the idle timeout and hands off', async () => {
+    p = makeProject({ peers: { alice: 'chatty-slow', bob: 'always-handoff' }, health: { idle_timeout_s: 1 } });
+    await loop(p, { maxTicks: 1 });
+    const [t] = ticks(p);
+    expect(t!.duration_ms).toBeGreaterThan(1500);
+    expect(t!.classification).toBe('success');
+    expect(t!.success).toBe(true);
+  });
+
+  test('a flood is capped per stream keeping head and tail, marked truncated, and warned about', async () => {
+    p = makeProject({ peers: { alice: 'flood', bob: 'always-handoff' }, health: { output_cap_bytes: 65536 } });
+    await loop(p, { maxTicks: 1 });
+    const [t] = ticks(p);
+    expect(t!.truncated).toBe(true);
+    expect(t!.truncated_streams).toEqual(['stdout']);
+    expect(t!.success).toBe(true);
+    const log = readFileSync(join(p.stateDir, 'logs', 'tick-00001-alice.stdout.log'), 'utf8');
+    expect(log.length).toBeLessThanOrEqual(65536 + 1024);
+    expect(log).toContain('FLOOD-HEAD');
+    expect(log).toContain('FLOOD-TAIL');
+    expect(state(p).warnings.join('\n')).toContain('exceeded the 65536-byte cap');
+  });
+
+  test('a peer that ignores SIGTERM is killed after the grace period at the absolute cap', async () => {
+    p = makeProject({ peers: { alice: 'ignores-sigterm', bob: 'always-handoff' }, health: { absolute_max_runtime_s: 1, kill_grace_s: 1 } });
+    const t0 = performance.now();
+    await loop(p, { maxTicks: 1 });
+    const [t] = ticks(p);
+    expect(t!.classification).toBe('absolute-timeout');
+    expect(t!.exit_code).toBe(-9);
+    expect(performance.now() - t0).toBeLessThan(8000);
+  });
+
+  test('a rate-limited turn is neutral: no failure charged, the turn passes on, backoff grows', async () => {
+    p = makeProject({ peers: { alice: 'rate-limited', bob: 'always-handoff' }, budget: { max_consecutive_failures: 1 } });
+    const logs: string[] = [];
+    const out = await loop(p, { maxTicks: 4, log: (l) => logs.push(l) });
+    expect(out.reason).toBe('max_ticks');
+    const t = ticks(p);
+    expect(t.map((x) => [x.peer, x.classification])).toEqual([
+      ['alice', 'rate-limited'],
+      ['bob', 'success'],
+      ['alice', 'rate-limited'],
+      ['bob', 'success'],
+    ]);
+    const s = state(p);
+    expect(s.budget.consecutive_failures).toBe(0);
+    expect(s.peers.alice!.state).toBe('healthy');
+    expect(logs.filter((l) => l.includes('backing off')).length).toBe(2);
+  });
+
+  test('an authentication failure halts the run as peer-unavailable:<peer>; the peer stays out until reset', async () => {
+    p = makeProject({ peers: { alice: 'auth-failure', bob: 'always-handoff' } });
+    const out = await loop(p, { maxTicks: 5 });
+    expect(out.reason).toBe('peer-unavailable:alice');
+    expect(out.exitCode).toBe(1);
+    const [t] = ticks(p);
+    expect(t!.classification).toBe('api-error');
+    expect((t!.halt as { snippet: string }).snippet).toContain('authentication failed');
+    expect(stopReason(p)).toBe('peer-unavailable:alice');
+    expect(state(p).peers.alice!.state).toBe('unavailable');
+    // Next start: alice is never scheduled; bob works alone.
+    await loop(p, { maxTicks: 2 });
+    expect(ticks(p).slice(1).map((x) => x.peer)).toEqual(['bob', 'bob']);
+    // Operator action brings alice back (and she fails again, as her credentials are still bad).
+    const again = await loop(p, { maxTicks: 2, resetPeers: ['alice'] });
+    expect(again.reason).toBe('peer-unavailable:alice');
+    expect(exits(p).map((e) => e.reason)).toEqual(['peer-unavailable:alice', 'max_ticks', 'peer-unavailable:alice']);
+  });
+
+  test('a quota/auth line inside a diff or log listing does not halt', async () => {
+    p = makeProject({ peers: { alice: 'quota-in-diff', bob: 'always-handoff' } });
+    const out = await loop(p, { maxTicks: 2 });
+    expect(out.reason).toBe('max_ticks');
+    const t = ticks(p);
+    expect(t.map((x) => [x.classification, x.success])).toEqual([
+      ['success', true],
+      ['success', true],
+    ]);
+    expect(state(p).peers.alice!.state).toBe('healthy');
+  });
+
+  test('all peers down halts the run, writes HALTED.md and an exit line, and stays halted until the operator acts', async () => {
+    p = makeProject({ peers: { alice: 'crash', bob: 'crash' }, health: { max_retries: 0 }, budget: { max_consecutive_failures: 99 } });
+    const out = await loop(p, { maxTicks: 20 });
+    expect(out.reason).toBe('peer-unavailable:all-peers-down');
+    // 3 failures each degrade a peer (max_retries 0 → alternate): a,b,a,b,a,b
+    expect(ticks(p).map((t) => t.classification)).toEqual(Array(6).fill('process-fail'));
+    expect(ticks(p)[0]!.stderr_tail).toContain('segmentation fault');
+    expect(existsSync(join(p.stateDir, 'HALTED.md'))).toBe(true);
+    expect(readFileSync(join(p.stateDir, 'HALTED.md'), 'utf8')).toContain('--reset-peer');
+    expect(exits(p).map((e) => e.reason)).toEqual(['peer-unavailable:all-peers-down']);
+    const again = await loop(p, { maxTicks: 5 });
+    expect(again.reason).toBe('peer-unavailable:all-peers-down');
+    expect(ticks(p).length).toBe(6);
+  });
+});

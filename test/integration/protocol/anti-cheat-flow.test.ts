@@ -1,0 +1,113 @@
+/**
+ * The anti-cheat and control-plane rules as the loop applies them after each tick, on a real git
+ * repository: a scripted peer makes commits, then the same calls the loop makes decide and act.
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listCommits } from '../../../src/git/commits.ts';
+import { decideAntiCheat, findJustification, initialAntiCheatState, revertTurn, turnDiffStats, type AntiCheatPeerState } from '../../../src/protocol/anti-cheat.ts';
+import { controlPlaneEditsInRange, detectControlPlaneEdits, takeControlPlaneSnapshot } from '../../../src/protocol/control-plane-guard.ts';
+import { makeRepo, sh, type Repo } from '../../unit/protocol/git-fixture.ts';
+
+let repo: Repo;
+const dirs: string[] = [];
+afterEach(() => {
+  repo?.cleanup();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** One tick of the loop's post-run anti-cheat step. */
+function afterTick(state: AntiCheatPeerState, before: string) {
+  const stats = turnDiffStats(repo.dir, before);
+  const decision = decideAntiCheat(state, { success: true, stats, justification: findJustification(listCommits(repo.dir, `${before}..HEAD`)) });
+  const revert = decision.action === 'revert' ? revertTurn(repo.dir, before, decision.reason!) : undefined;
+  return { decision, revert };
+}
+
+describe('test-only turns', () => {
+  test('warned the first time, reverted by a peers-substrate commit the second time', () => {
+    repo = makeRepo();
+    repo.commit('init', { 'src/calc.py': 'def add(a, b):\n    return a - b\n', 'tests/test_calc.py': 'def test_add():\n    assert add(1, 1) == 2\n' });
+
+    let before = repo.head();
+    repo.commit('loosen test\n\nPeer: alice\nPeer-Status: handoff', { 'tests/test_calc.py': 'def test_add():\n    assert add(1, 1) is not None\n' });
+    const t1 = afterTick(initialAntiCheatState(), before);
+    expect(t1.decision.action).toBe('warn');
+    expect(t1.revert).toBeUndefined();
+
+    before = repo.head();
+    repo.commit('loosen more\n\nPeer: alice\nPeer-Status: handoff', { 'tests/test_calc.py': 'def test_add():\n    pass\n' });
+    const t2 = afterTick(t1.decision.next, before);
+    expect(t2.decision.action).toBe('revert');
+    expect(t2.revert?.method).toBe('revert');
+    // The tree is back to the pre-turn test, history was only extended, and the revert is signed.
+    expect(readFileSync(join(repo.dir, 'tests/test_calc.py'), 'utf8')).toContain('is not None');
+    const head = listCommits(repo.dir, 'HEAD', { newestFirst: true, limit: 1 })[0]!;
+    expect(head.subject).toStartWith('Anti-cheating revert: the turn modified only test files');
+    expect(head.trailers.get('Peer')).toBe('peers-substrate');
+    expect(head.authorEmail).toBe('peers-substrate@local');
+    expect(sh(repo.dir, ['rev-list', '--count', 'HEAD']).trim()).toBe('4');
+  });
+
+  test('JUSTIFIED-TEST-ONLY with a real reason is accepted instead of reverted', () => {
+    repo = makeRepo();
+    repo.commit('init', { 'src/a.ts': 'export const a = 1;\n', 'src/a.test.ts': "test('a', () => {});\n" });
+    const warned = decideAntiCheat(initialAntiCheatState(), { success: true, stats: { testLines: 1, srcLines: 0, testFiles: [], srcFiles: [] } }).next;
+    const before = repo.head();
+    repo.commit('more tests\n\nJUSTIFIED-TEST-ONLY: the empty-input class had no test at all\n\nPeer: bob', { 'src/a.test.ts': "test('a', () => {});\ntest('empty', () => {});\n" });
+    const t = afterTick(warned, before);
+    expect(t.decision.action).toBe('accept-justified');
+    expect(t.decision.justification).toBe('the empty-input class had no test at all');
+    expect(repo.head()).not.toBe(before);
+  });
+
+  test('a revert that cannot apply falls back to resetting to the pre-turn commit', () => {
+    repo = makeRepo();
+    const before = repo.commit('init', { 'tests/t_test.go': 'package t\n' });
+    repo.commit('edit', { 'tests/t_test.go': 'package t\n// x\n' });
+    // A dirty working tree blocks `git revert`.
+    writeFileSync(join(repo.dir, 'tests/t_test.go'), 'package t\n// uncommitted\n');
+    const out = revertTurn(repo.dir, before, 'test-only');
+    expect(out.method).toBe('reset');
+    expect(repo.head()).toBe(before);
+  });
+});
+
+describe('control-plane edits', () => {
+  test('goals edited, a check added and config deleted by a peer are all detected against the snapshot', () => {
+    repo = makeRepo();
+    repo.commit('init', { '.peers/goals.yaml': 'goals:\n  - {id: t, type: hard, cmd: "npm test", pass_when: "exit_code == 0"}\n', '.peers/config.yaml': 'peers: []\n' });
+    const snap = mkdtempSync(join(tmpdir(), 'peers-h7-snap-'));
+    dirs.push(snap);
+    expect(takeControlPlaneSnapshot(repo.dir, snap).sort()).toEqual(['config.yaml', 'goals.yaml']);
+    expect(detectControlPlaneEdits(repo.dir, snap)).toEqual([]);
+
+    const before = repo.head();
+    repo.commit('weaken goals\n\nPeer: alice', { '.peers/goals.yaml': 'goals:\n  - {id: t, type: hard, cmd: "true", pass_when: "exit_code == 0"}\n', '.peers/checks/fake.sh': 'exit 0\n', '.peers/config.yaml': null });
+    expect(detectControlPlaneEdits(repo.dir, snap)).toEqual([
+      { path: '.peers/config.yaml', change: 'deleted' },
+      { path: '.peers/goals.yaml', change: 'modified' },
+      { path: '.peers/checks/fake.sh', change: 'added' },
+    ]);
+    expect(controlPlaneEditsInRange(repo.dir, before)).toEqual([
+      { path: '.peers/checks/fake.sh', change: 'added' },
+      { path: '.peers/config.yaml', change: 'deleted' },
+      { path: '.peers/goals.yaml', change: 'modified' },
+    ]);
+    // The snapshot the loop enforces is untouched.
+    expect(readFileSync(join(snap, 'goals.yaml'), 'utf8')).toContain('npm test');
+  });
+
+  test('a goals file swapped for a symlink is reported, not followed', () => {
+    repo = makeRepo();
+    repo.commit('init', { '.peers/goals.yaml': 'goals: []\n' });
+    const snap = mkdtempSync(join(tmpdir(), 'peers-h7-snap-'));
+    dirs.push(snap);
+    takeControlPlaneSnapshot(repo.dir, snap);
+    rmSync(join(repo.dir, '.peers/goals.yaml'));
+    symlinkSync('/etc/hostname', join(repo.dir, '.peers/goals.yaml'));
+    expect(detectControlPlaneEdits(repo.dir, snap)).toEqual([{ path: '.peers/goals.yaml', change: 'not-a-regular-file' }]);
+  });
+});

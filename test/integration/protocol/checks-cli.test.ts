@@ -1,0 +1,134 @@
+/**
+ * `peers check <id>` and `peers bugs` as a user runs them: the real CLI in a real repository,
+ * judged by exit code and output.
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { bugReport, bugResolve, makeRepo, type Repo } from '../../unit/protocol/git-fixture.ts';
+
+const ROOT = resolve(import.meta.dir, '../../..');
+const BUN = join(ROOT, 'node_modules/.bin/bun');
+
+function peers(args: string[], cwd: string) {
+  const r = spawnSync(BUN, [join(ROOT, 'src/main.ts'), ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let repo: Repo;
+afterEach(() => repo?.cleanup());
+
+const HANDOFF = 'Add parser\n\n## Self-Review\nRe-read the diff; empty input handled.\n\nPeer: alice\nPeer-Status: handoff\nSelf-Review: pass';
+
+describe('peers check', () => {
+  test('self-review-on-handoff passes on a proper handoff and fails, naming the commit, without the section', () => {
+    repo = makeRepo();
+    repo.commit(HANDOFF, { 'a.txt': 'a' });
+    let r = peers(['check', 'self-review-on-handoff'], repo.dir);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('carries a self-review');
+    repo.commit('Quick fix\n\nPeer: bob\nPeer-Status: handoff\nSelf-Review: pass');
+    r = peers(['check', 'self-review-on-handoff', repo.dir], '/');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('"Quick fix" has no "## Self-Review" section');
+  });
+
+  test('bug-hunt-clean fails while a med bug is open and passes once it is fixed; bug-tdd wants the reproduce first', () => {
+    repo = makeRepo();
+    repo.commit('init', { 'src/x.py': 'x = 1\n' });
+    repo.commit(bugReport('BUG-001', 'med'));
+    let r = peers(['check', 'bug-hunt-clean'], repo.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('bug-hunt: 1 blocking open (crit=0 high=0 med=1');
+    expect(r.stderr).toContain('[med] BUG-001');
+
+    repo.commit(bugResolve('BUG-001'), { 'src/x.py': 'x = 2\n' });
+    expect(peers(['check', 'bug-hunt-clean'], repo.dir).code).toBe(0);
+    r = peers(['check', 'bug-tdd', '--json'], repo.dir);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toMatchObject({ id: 'bug-tdd', pass: false });
+    expect(JSON.parse(r.stdout).report).toContain('BUG-001: no Bug-Reproduce commit found');
+  });
+
+  test('bug-tdd passes with a test-touching reproduce before the fix, and with a long enough waiver', () => {
+    repo = makeRepo();
+    repo.commit(bugReport('B-1', 'high'));
+    repo.commit('Reproduce B-1\n\nPeer: bob\nBug-Reproduce: B-1', { 'tests/test_x.py': 'def test_empty():\n    assert parse("") == []\n' });
+    repo.commit(bugResolve('B-1'), { 'src/x.py': 'def parse(s): return []\n' });
+    repo.commit(bugReport('B-2', 'crit'));
+    repo.commit(bugResolve('B-2'), { 'src/y.py': 'y = 1\n' });
+    repo.commit('Waive B-2\n\n{"id": "B-2", "reason": "fixed before this run started; the regression test lives in CI"}\n\nPeer: bob\nBug-Reproduce-Waive: B-2');
+    const r = peers(['check', 'bug-tdd'], repo.dir);
+    expect(r.stdout + r.stderr).toContain('tdd-gate: clean (1 reproduced, 1 waived, 2 fixed); waived historical fix(es): B-2');
+    expect(r.code).toBe(0);
+  });
+
+  test('bug-tdd rejects a reproduce that lands after the fix and a waiver with a short reason', () => {
+    repo = makeRepo();
+    repo.commit(bugReport('B-1', 'high'));
+    repo.commit(bugResolve('B-1'), { 'src/x.py': 'x = 1\n' });
+    repo.commit('Reproduce B-1\n\nPeer: bob\nBug-Reproduce: B-1', { 'tests/test_x.py': 'def test_x(): pass\n' });
+    repo.commit(bugReport('B-2', 'high'));
+    repo.commit(bugResolve('B-2'), { 'src/y.py': 'y = 1\n' });
+    repo.commit('Waive\n\n{"id": "B-2", "reason": "trust me"}\n\nPeer: bob\nBug-Reproduce-Waive: B-2');
+    const r = peers(['check', 'bug-tdd'], repo.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('B-1: TDD-order broken');
+    expect(r.stderr).toContain('B-2: no Bug-Reproduce commit found');
+  });
+
+  test('no-secrets finds a committed key with its line, and honours an exact allowlist entry', () => {
+    repo = makeRepo();
+    repo.commit('init', { 'src/conf.py': 'region = "eu"\nkey = "AKIAABCDEFGHIJKLMNOP"\n', 'node_modules/x/k.js': 'AKIAABCDEFGHIJKLMNOP' });
+    let r = peers(['check', 'no-secrets'], repo.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('src/conf.py:2: AWS access key id');
+    expect(r.stderr).not.toContain('node_modules');
+    writeFileSync(join(repo.dir, '.secrets-allowlist'), '# test fixture\nsrc/conf.py:2:AWS access key id\n');
+    r = peers(['check', 'no-secrets'], repo.dir);
+    expect(r.code).toBe(0);
+  });
+
+  test('test-coverage-3-class needs happy, edge and sad tests across the suite', () => {
+    repo = makeRepo();
+    repo.commit('init', { 'tests/test_a.py': 'def test_parses_valid_input(): pass\ndef test_empty_input(): pass\n' });
+    let r = peers(['check', 'test-coverage-3-class'], repo.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no sad test found');
+    repo.commit('sad', { 'src/a.test.ts': "it('rejects malformed input', () => {});\n" });
+    r = peers(['check', 'test-coverage-3-class'], repo.dir);
+    expect(r.code).toBe(0);
+  });
+
+  test('an unknown check exits 2 and lists the checks; a non-repository path exits 2', () => {
+    repo = makeRepo();
+    let r = peers(['check', 'no-such-check'], repo.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('unknown check "no-such-check"');
+    expect(r.stderr).toContain('bug-hunt-clean, bug-tdd, no-secrets, self-review-on-handoff, test-coverage-3-class');
+    r = peers(['check', 'bug-hunt-clean', '/'], repo.dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('is not a git repository');
+  });
+});
+
+describe('peers bugs', () => {
+  test('lists open blocking bugs first with counts, and as JSON', () => {
+    repo = makeRepo();
+    repo.commit(bugReport('B-low', 'low'));
+    repo.commit(bugReport('B-crit', 'crit'));
+    repo.commit(bugReport('B-fixed', 'high'));
+    repo.commit(bugResolve('B-fixed'));
+    const text = peers(['bugs'], repo.dir);
+    expect(text.code).toBe(0);
+    const lines = text.stdout.split('\n');
+    expect(lines[0]).toBe('bug-hunt: 1 blocking open (crit=1 high=0 med=0 low=1 info=0); 3 total reported, 1 fixed, 0 deferred, 0 have reproduce-tests');
+    expect(lines[1]).toBe('open blocking:');
+    expect(lines[2]).toContain('[crit] B-crit');
+    const json = JSON.parse(peers(['bugs', repo.dir, '--json'], '/').stdout);
+    expect(json.summary).toMatchObject({ total: 3, openBlocking: 1 });
+    expect(json.reports.map((r: { id: string }) => r.id)).toEqual(['B-crit', 'B-fixed', 'B-low']);
+    expect(json.reports[1]).toMatchObject({ status: 'fixed', open: false, resolved_by: 'bob' });
+  });
+});

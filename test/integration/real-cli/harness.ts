@@ -1,0 +1,158 @@
+/**
+ * Runs the real `claude` and `codex` CLIs (the pinned dev dependencies) against the scripted model
+ * server, as the unprivileged test user: Claude Code refuses --dangerously-skip-permissions as
+ * root. Every run goes through the same supervise() the loop uses for peers, so idle timeouts and
+ * kills behave here as they will in production.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { supervise, type SupervisedResult } from '../../../src/proc/supervise.ts';
+import { CLAUDE_PRINT_ARGV, CODEX_EXEC_ARGV, claudeEnv, codexEnv, codexProviderArgs } from '../../../src/model-server/cli-wiring.ts';
+import { ScenarioSchema, type Scenario } from '../../../src/model-server/scenario-schema.ts';
+import { startModelServer, type ModelServerHandle } from '../../../src/model-server/server.ts';
+
+const REPO_ROOT = resolve(import.meta.dir, '../../..');
+export const CLAUDE_BIN = join(REPO_ROOT, 'node_modules/.bin/claude');
+export const CODEX_BIN = join(REPO_ROOT, 'node_modules/.bin/codex');
+export const TEST_USER = process.env.PEERS_TEST_USER ?? 'peerstest';
+const IS_ROOT = process.getuid?.() === 0;
+
+/** Claude Code's list prices for the default model (USD per million tokens), read off its own cost reports. */
+export const CLAUDE_OPUS_PRICES = { input: 4, output: 20, cache_read: 0.2, cache_write: 5 };
+
+function uidGid(): { uid: number; gid: number } {
+  const uid = Number(execFileSync('id', ['-u', TEST_USER]).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', TEST_USER]).toString().trim());
+  return { uid, gid };
+}
+
+/** The unprivileged user exists (setup.sh creates it; created here if a developer skipped setup). */
+export function ensureTestUser(): void {
+  if (!IS_ROOT) return;
+  try {
+    execFileSync('id', [TEST_USER], { stdio: 'ignore' });
+  } catch {
+    execFileSync('useradd', ['-m', '-s', '/bin/bash', TEST_USER]);
+  }
+}
+
+function chownTree(path: string, ids: { uid: number; gid: number }): void {
+  chownSync(path, ids.uid, ids.gid);
+  if (!statSync(path).isDirectory()) return;
+  for (const entry of readdirSync(path)) chownTree(join(path, entry), ids);
+}
+
+/** A scratch directory the test user owns (and everything in it, when called again after writes). */
+export function userDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `peers-h5-${prefix}-`));
+  chmodSync(dir, 0o755);
+  giveToTestUser(dir);
+  return dir;
+}
+
+export function giveToTestUser(path: string): void {
+  if (IS_ROOT) chownTree(path, uidGid());
+}
+
+/** Runs git as the test user, so ownership checks (safe.directory) never get in the way. */
+export function gitAsUser(repo: string, args: string[]): string {
+  const argv = IS_ROOT ? ['runuser', '-u', TEST_USER, '--', 'git', '-C', repo, ...args] : ['git', '-C', repo, ...args];
+  return execFileSync(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: repo } }).toString();
+}
+
+/** A git repository with one commit, owned by the test user. */
+export function makeRepo(): string {
+  const repo = userDir('repo');
+  gitAsUser(repo, ['init', '-q', '-b', 'main']);
+  gitAsUser(repo, ['config', 'user.name', 'Peer Test']);
+  gitAsUser(repo, ['config', 'user.email', 'peer@test.invalid']);
+  gitAsUser(repo, ['commit', '-q', '--allow-empty', '-m', 'Initial commit']);
+  return repo;
+}
+
+export function startServer(scenario: unknown, logFile?: string): ModelServerHandle {
+  return startModelServer({ scenario: ScenarioSchema.parse(scenario) as Scenario, port: 0, logFile });
+}
+
+export function scenarioYaml(scenario: unknown): string {
+  return stringify(scenario);
+}
+
+export type CliRun = SupervisedResult & { events: Array<Record<string, unknown>> };
+
+function parseEvents(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as Record<string, unknown>];
+      } catch {
+        return [];
+      }
+    });
+}
+
+type RunOptions = { cwd: string; prompt?: string; extraArgs?: string[]; extraEnv?: Record<string, string>; idleTimeoutMs?: number; absoluteTimeoutMs?: number };
+
+async function runAsUser(cmd: string[], env: Record<string, string>, opts: RunOptions): Promise<CliRun> {
+  const fullEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', ...env, ...opts.extraEnv };
+  const envArgs = ['env', '-i', ...Object.entries(fullEnv).map(([k, v]) => `${k}=${v}`)];
+  const argv = IS_ROOT ? ['runuser', '-u', TEST_USER, '--', ...envArgs, ...cmd] : [...envArgs, ...cmd];
+  const result = await supervise({
+    argv,
+    cwd: opts.cwd,
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    stdin: opts.prompt ?? 'Take your tick.',
+    idleTimeoutMs: opts.idleTimeoutMs,
+    absoluteTimeoutMs: opts.absoluteTimeoutMs ?? 50_000,
+    killGraceMs: 2000,
+  });
+  return { ...result, events: parseEvents(result.stdout) };
+}
+
+/** `claude -p --output-format stream-json …` with the prompt on stdin, pointed at the server as `peer`. */
+export async function runClaude(server: ModelServerHandle, peer: string, opts: RunOptions): Promise<CliRun> {
+  const home = userDir('claude-home');
+  try {
+    return await runAsUser([CLAUDE_BIN, ...CLAUDE_PRINT_ARGV, ...(opts.extraArgs ?? [])], claudeEnv({ serverUrl: server.url!, peer, home }), opts);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** `codex exec --json …` with the prompt on stdin, a fresh CODEX_HOME, pointed at the server as `peer`. */
+export async function runCodex(server: ModelServerHandle, peer: string, opts: RunOptions & { model?: string }): Promise<CliRun> {
+  const home = userDir('codex-home');
+  mkdirSync(join(home, '.codex'), { recursive: true });
+  giveToTestUser(home);
+  try {
+    const args = [...CODEX_EXEC_ARGV, ...codexProviderArgs({ serverUrl: server.url!, peer }), '-c', `model="${opts.model ?? 'gpt-5.5'}"`, ...(opts.extraArgs ?? [])];
+    return await runAsUser([CODEX_BIN, ...args], { HOME: home, ...codexEnv(join(home, '.codex')) }, opts);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** The handoff commit every scripted tick makes: the tick protocol's trailers and Self-Review section. */
+export function handoffCommitCommand(peer: string, subject: string): string {
+  return [
+    "git add -A && git commit -q -F - <<'MSG'",
+    subject,
+    '',
+    '## Self-Review',
+    `${peer} checked that the change is complete and builds.`,
+    '',
+    `Peer: ${peer}`,
+    'Peer-Status: handoff',
+    'Self-Review: pass',
+    'MSG',
+  ].join('\n');
+}

@@ -1,0 +1,62 @@
+/**
+ * The credential sidecar wired the way the pod wires it: auth server → real egress proxy on a Unix
+ * socket → vendor. The egress proxy's resolver maps the test names to the local fake vendor, and
+ * only its loopback refusal is relaxed (AddressGuard's explicit test override).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuthServer } from '../../../auth-proxy/auth-server.ts';
+import type { CredentialSource } from '../../../auth-proxy/credential-source.ts';
+import { type UpstreamSpec, UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
+import type { BudgetCaps } from '../../../auth-proxy/usage/budget.ts';
+import { UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
+import { AddressGuard } from '../../../proxy/address-guard.ts';
+import { MemoryAuditLog } from '../../../proxy/audit-log.ts';
+import { EgressPolicy } from '../../../proxy/egress-policy.ts';
+import { EgressServer } from '../../../proxy/egress-server.ts';
+import { StaticResolver } from '../../../proxy/resolver.ts';
+
+export type Egress = { dir: string; socket: string; server: EgressServer; audit: MemoryAuditLog; close(): Promise<void> };
+
+export async function startEgress(vendorPort: number): Promise<Egress> {
+  const dir = mkdtempSync(join(tmpdir(), 'peers-auth-'));
+  const audit = new MemoryAuditLog();
+  const server = new EgressServer({
+    policy: EgressPolicy.fromLists([`api.peers.test:${vendorPort}`, `auth.peers.test:${vendorPort}`]),
+    resolver: new StaticResolver({ 'api.peers.test': ['127.0.0.1'], 'auth.peers.test': ['127.0.0.1'], 'blocked.peers.test': ['127.0.0.1'] }),
+    guard: new AddressGuard({ allowLoopbackForTests: true }),
+    audit,
+  });
+  const socket = join(dir, 'egress.sock');
+  await server.listen({ path: socket });
+  return { dir, socket, server, audit, close: async () => { await server.close(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+export type Sidecar = { url: string; server: AuthServer; ledger: UsageLedger; logs: string[]; close(): Promise<void> };
+
+export async function startSidecar(opts: { egress: Egress; vendorPort: number; upstream?: UpstreamSpec; credentials: CredentialSource; caps?: BudgetCaps; ledgerPath?: string; host?: string }): Promise<Sidecar> {
+  const logs: string[] = [];
+  const ledger = new UsageLedger(opts.ledgerPath ?? join(opts.egress.dir, 'usage.jsonl'));
+  const server = new AuthServer({
+    upstream: opts.upstream ?? UPSTREAMS.anthropic,
+    origin: `http://${opts.host ?? 'api.peers.test'}:${opts.vendorPort}`,
+    credentials: opts.credentials,
+    egress: { via: { path: opts.egress.socket } },
+    ledger,
+    caps: () => opts.caps ?? {},
+    log: (l) => logs.push(l),
+  });
+  const port = await server.listen('127.0.0.1', 0);
+  return { url: `http://127.0.0.1:${port}`, server, ledger, logs, close: () => server.close() };
+}
+
+/** A full reply as the client sees it: status, headers and body text. */
+export async function call(url: string, path: string, init: { body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; headers: Headers; text: string }> {
+  const res = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...init.headers },
+    body: JSON.stringify(init.body ?? {}),
+  });
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}

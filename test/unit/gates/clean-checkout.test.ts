@@ -1,0 +1,61 @@
+import { expect, test } from 'bun:test';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withCleanCheckout } from '../../../src/gates/clean-checkout.ts';
+import { gitOk } from '../../../src/git/git.ts';
+
+const ID = ['-c', 'user.name=t', '-c', 'user.email=t@example.com'];
+
+function makeRepo(): { repo: string; first: string; second: string } {
+  const repo = mkdtempSync(join(tmpdir(), 'checkout-repo-'));
+  gitOk(repo, ['init', '-q', '-b', 'main']);
+  writeFileSync(join(repo, 'a.txt'), 'one\n');
+  gitOk(repo, ['add', 'a.txt']);
+  gitOk(repo, [...ID, 'commit', '-q', '-m', 'one']);
+  const first = gitOk(repo, ['rev-parse', 'HEAD']).trim();
+  writeFileSync(join(repo, 'a.txt'), 'two\n');
+  gitOk(repo, [...ID, 'commit', '-q', '-am', 'two']);
+  const second = gitOk(repo, ['rev-parse', 'HEAD']).trim();
+  return { repo, first, second };
+}
+
+test('the checkout has the committed content only, never the dirty working tree', async () => {
+  const { repo, second } = makeRepo();
+  writeFileSync(join(repo, 'a.txt'), 'uncommitted edit\n');
+  writeFileSync(join(repo, 'untracked.txt'), 'not committed\n');
+  const seen = await withCleanCheckout(repo, second, async (dir) => ({
+    dir,
+    a: readFileSync(join(dir, 'a.txt'), 'utf8'),
+    untracked: existsSync(join(dir, 'untracked.txt')),
+    outsideRepo: !dir.startsWith(repo),
+  }));
+  expect(seen).toMatchObject({ a: 'two\n', untracked: false, outsideRepo: true });
+  expect(existsSync(seen.dir)).toBe(false);
+  // The user's tree is untouched and no worktree registration is left behind.
+  expect(readFileSync(join(repo, 'a.txt'), 'utf8')).toBe('uncommitted edit\n');
+  expect(gitOk(repo, ['worktree', 'list', '--porcelain']).match(/^worktree /gm)).toHaveLength(1);
+});
+
+test('an older sha checks out that commit', async () => {
+  const { repo, first } = makeRepo();
+  expect(await withCleanCheckout(repo, first, async (dir) => readFileSync(join(dir, 'a.txt'), 'utf8'))).toBe('one\n');
+});
+
+test('the checkout is removed even when the callback throws', async () => {
+  const { repo, second } = makeRepo();
+  let seenDir = '';
+  const failing = withCleanCheckout(repo, second, async (dir) => {
+    seenDir = dir;
+    writeFileSync(join(dir, 'junk.txt'), 'x');
+    throw new Error('gate crashed');
+  });
+  await expect(failing).rejects.toThrow('gate crashed');
+  expect(existsSync(seenDir)).toBe(false);
+  expect(gitOk(repo, ['worktree', 'list', '--porcelain']).match(/^worktree /gm)).toHaveLength(1);
+});
+
+test('an unknown sha is an error before anything is created', async () => {
+  const { repo } = makeRepo();
+  await expect(withCleanCheckout(repo, 'deadbeef'.repeat(5), async () => 1)).rejects.toThrow(/rev-parse/);
+});

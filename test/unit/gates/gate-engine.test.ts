@@ -1,0 +1,146 @@
+import { describe, expect, test } from 'bun:test';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HardGoalSchema, type HardGoal } from '../../../src/config/goals-schema.ts';
+import { evaluateGates } from '../../../src/gates/gate-engine.ts';
+import { selfBinDir } from '../../../src/proc/self-exec.ts';
+
+const goal = (g: { id: string; cmd: string; pass_when?: string } & Partial<HardGoal>): HardGoal =>
+  HardGoalSchema.parse({ type: 'hard', pass_when: 'exit_code == 0', ...g });
+
+const scratch = () => mkdtempSync(join(tmpdir(), 'gates-'));
+const HEAD_A = 'a'.repeat(40);
+const HEAD_B = 'b'.repeat(40);
+
+function count(file: string): number {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').length : 0;
+}
+
+describe('evaluateGates', () => {
+  test('pass and fail, with the exit code and output tails in the diagnostic', async () => {
+    const dir = scratch();
+    const [ok, bad, err] = await evaluateGates({
+      checkoutDir: dir, head: HEAD_A, defaultTimeoutS: 30,
+      goals: [
+        goal({ id: 'ok', cmd: 'echo 3 passed', pass_when: "regex('\\d+ passed', stdout) != None" }),
+        goal({ id: 'bad', cmd: "echo 'line1'; echo \"it's broken\" >&2; exit 3" }),
+        goal({ id: 'err', cmd: 'echo hi', pass_when: "json('missing.json').x == 1" }),
+      ],
+    });
+    expect(ok).toMatchObject({ id: 'ok', state: 'pass', diagnostic: '', cached: false, exitCode: 0 });
+    expect(bad).toMatchObject({ id: 'bad', state: 'fail', exitCode: 3 });
+    expect(bad!.diagnostic).toBe(`pass_when returned False; exit_code=3; stdout-tail='line1\\n'; stderr-tail="it's broken\\n"`);
+    expect(err!.diagnostic).toBe("pass_when error: json(): no such file: 'missing.json'; exit_code=0; stdout-tail='hi\\n'");
+  });
+
+  test('gates run in the checkout directory; json() reads from there', async () => {
+    const dir = scratch();
+    const [r] = await evaluateGates({
+      checkoutDir: dir, head: HEAD_A, defaultTimeoutS: 30,
+      goals: [goal({ id: 'cov', cmd: 'echo \'{"percent": 91}\' > cov.json', pass_when: "json('cov.json').percent >= 90" })],
+    });
+    expect(r!.state).toBe('pass');
+    expect(existsSync(join(dir, 'cov.json'))).toBe(true);
+  });
+
+  test('`peers` on PATH inside a gate is this peers', async () => {
+    const [r] = await evaluateGates({
+      checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 60,
+      goals: [goal({ id: 'self', cmd: 'command -v peers && peers --version', pass_when: "regex('\\d+\\.\\d+\\.\\d+', stdout) != None" })],
+    });
+    expect(r!.state).toBe('pass');
+    const [shim] = await evaluateGates({
+      checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 60,
+      goals: [goal({ id: 'which', cmd: 'command -v peers', pass_when: `stdout.strip() == '${join(selfBinDir(), 'peers')}'` })],
+    });
+    expect(shim!.state).toBe('pass');
+  });
+
+  test('a gate over its timeout fails with "timeout"; goal timeout_s overrides the default', async () => {
+    const [r] = await evaluateGates({
+      checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 120,
+      goals: [goal({ id: 'slow', cmd: 'echo started; sleep 30', timeout_s: 1 })],
+    });
+    expect(r!.state).toBe('fail');
+    expect(r!.diagnostic).toBe("timeout after 1s; stdout-tail='started\\n'");
+  });
+
+  test('a gate that ignores SIGTERM is SIGKILLed, its children with it', async () => {
+    const pids = scratch();
+    const [r] = await evaluateGates({
+      checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 1,
+      goals: [goal({ id: 'stubborn', cmd: `trap '' TERM; sleep 60 & echo $! > ${pids}/child; while :; do sleep 0.1; done` })],
+    });
+    expect(r!.state).toBe('fail');
+    expect(r!.diagnostic).toStartWith('timeout after 1s');
+    expect(r!.exitCode).toBe(-9);
+    const child = readFileSync(join(pids, 'child'), 'utf8').trim();
+    const stat = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8') : '';
+    expect(stat === '' || stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z').toBe(true);
+  });
+
+  test('retry_on_fail re-runs a failing gate; the first pass wins', async () => {
+    const state = scratch();
+    const flaky = (id: string, retries: number) =>
+      goal({ id, retry_on_fail: retries, cmd: `echo run >> ${state}/${id}; [ "$(wc -l < ${state}/${id})" -ge 3 ]` });
+    const [enough, tooFew] = await evaluateGates({ checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 30, goals: [flaky('enough', 2), flaky('few', 1)] });
+    expect(enough!.state).toBe('pass');
+    expect(count(join(state, 'enough'))).toBe(3);
+    expect(tooFew!.state).toBe('fail');
+    expect(tooFew!.diagnostic).toEndWith('(failed 2 attempts)');
+    expect(count(join(state, 'few'))).toBe(2);
+  });
+
+  test('cacheable passes are reused for the same HEAD and goal, rerun when either changes; failures never cached', async () => {
+    const state = scratch();
+    const cacheFile = join(scratch(), 'gate-cache.json');
+    const counted = (cmdSuffix = '') => goal({ id: 'suite', cacheable: true, cmd: `echo run >> ${state}/runs${cmdSuffix}` });
+    const run = (head: string, g: HardGoal) => evaluateGates({ checkoutDir: scratch(), head, defaultTimeoutS: 30, cacheFile, goals: [g] });
+
+    expect((await run(HEAD_A, counted()))[0]).toMatchObject({ state: 'pass', cached: false });
+    expect((await run(HEAD_A, counted()))[0]).toMatchObject({ state: 'pass', cached: true, durationMs: 0 });
+    expect(count(join(state, 'runs'))).toBe(1);
+    expect((await run(HEAD_B, counted()))[0]!.cached).toBe(false);
+    expect(count(join(state, 'runs'))).toBe(2);
+    expect((await run(HEAD_B, counted(' # edited')))[0]!.cached).toBe(false);
+    expect(count(join(state, 'runs'))).toBe(3);
+
+    const failing = goal({ id: 'red', cacheable: true, cmd: `echo run >> ${state}/red; exit 1` });
+    await run(HEAD_A, failing);
+    expect((await run(HEAD_A, failing))[0]).toMatchObject({ state: 'fail', cached: false });
+    expect(count(join(state, 'red'))).toBe(2);
+
+    const notCacheable = goal({ id: 'plain', cmd: `echo run >> ${state}/plain` });
+    await run(HEAD_A, notCacheable);
+    await run(HEAD_A, notCacheable);
+    expect(count(join(state, 'plain'))).toBe(2);
+    expect(JSON.parse(readFileSync(cacheFile, 'utf8')).version).toBe(1);
+  });
+
+  test('concurrency never exceeds jobs, does use it, and results keep file order', async () => {
+    const stamps = scratch();
+    // The first goal is the slowest, so completion order differs from file order.
+    const goals = ['g1', 'g2', 'g3', 'g4', 'g5'].map((id, i) =>
+      goal({ id, cmd: `date +%s%N > ${stamps}/${id}.start; sleep ${i === 0 ? 0.6 : 0.2}; date +%s%N > ${stamps}/${id}.end` }),
+    );
+    const overlap = () => {
+      const iv = goals.map((g) => [Number(readFileSync(`${stamps}/${g.id}.start`, 'utf8')), Number(readFileSync(`${stamps}/${g.id}.end`, 'utf8'))] as const);
+      return Math.max(...iv.map(([s]) => iv.filter(([s2, e2]) => s2 <= s && s < e2).length));
+    };
+    const two = await evaluateGates({ checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 30, jobs: 2, goals });
+    expect(two.map((r) => r.id)).toEqual(['g1', 'g2', 'g3', 'g4', 'g5']);
+    expect(two.every((r) => r.state === 'pass')).toBe(true);
+    expect(overlap()).toBe(2);
+    await evaluateGates({ checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 30, jobs: 1, goals });
+    expect(overlap()).toBe(1);
+  });
+
+  test('ids restricts which goals run', async () => {
+    const results = await evaluateGates({
+      checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 30, ids: ['b'],
+      goals: [goal({ id: 'a', cmd: 'true' }), goal({ id: 'b', cmd: 'true' })],
+    });
+    expect(results.map((r) => r.id)).toEqual(['b']);
+  });
+});

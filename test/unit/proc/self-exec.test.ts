@@ -1,0 +1,27 @@
+import { expect, test } from 'bun:test';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { selfBinDir, selfCommand, isCompiledBinary } from '../../../src/proc/self-exec.ts';
+import { supervise } from '../../../src/proc/supervise.ts';
+
+test('in a dev checkout selfCommand runs bun on src/main.ts', () => {
+  expect(isCompiledBinary()).toBe(false);
+  const argv = selfCommand();
+  expect(argv[0]).toBe(process.execPath);
+  expect(argv[1]).toMatch(/\/src\/main\.ts$/);
+});
+
+test('selfBinDir holds a private executable peers shim that a gate can call through PATH', async () => {
+  const dir = selfBinDir();
+  expect(selfBinDir()).toBe(dir);
+  expect(statSync(dir).mode & 0o777).toBe(0o700);
+  expect(statSync(join(dir, 'peers')).mode & 0o111).not.toBe(0);
+  const r = await supervise({
+    argv: ['/bin/sh', '-c', 'peers --version'],
+    cwd: '/',
+    env: { ...(process.env as Record<string, string>), PATH: `${dir}:/usr/bin:/bin` },
+    absoluteTimeoutMs: 30_000,
+  });
+  expect(r.exitCode).toBe(0);
+  expect(r.stdout).toMatch(/\d+\.\d+\.\d+/);
+});

@@ -1,0 +1,59 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import { scanRangeForTestMarkers } from '../../../src/protocol/test-markers.ts';
+import { makeRepo, type Repo } from './git-fixture.ts';
+
+let repo: Repo;
+afterEach(() => repo?.cleanup());
+
+describe('test marker scan on a real diff', () => {
+  test('reports new skip/xfail/only markers with file and line, across languages', () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'tests/test_a.py': 'import pytest\n\ndef test_a():\n    assert 1\n', 'src/a.test.ts': "it('works', () => {});\n" });
+    repo.commit('skip things', {
+      'tests/test_a.py': 'import pytest\n\n@pytest.mark.skip(reason="later")\ndef test_a():\n    assert 1\n\n@pytest.mark.xfail\ndef test_b():\n    assert 0\n',
+      'src/a.test.ts': "it.only('works', () => {});\nxit('other', () => {});\ndescribe.skip('group', () => {});\n",
+      'pkg/a_test.go': 'package pkg\nfunc TestA(t *testing.T) {\n\tt.Skip("flaky")\n}\n',
+      'src/lib.rs': '#[test]\n#[ignore]\nfn slow() {}\n',
+      'tests/test_c.py': 'import unittest\nclass T(unittest.TestCase):\n    @unittest.skipIf(True, "x")\n    def test_c(self): pass\n',
+    });
+    const found = scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.line}:${f.kind}`);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'tests/test_a.py:3:skip',
+        'tests/test_a.py:7:xfail',
+        'src/a.test.ts:1:only',
+        'src/a.test.ts:2:skip',
+        'src/a.test.ts:3:skip',
+        'pkg/a_test.go:3:skip',
+        'src/lib.rs:2:skip',
+        'tests/test_c.py:3:skip',
+      ]),
+    );
+    expect(found).toHaveLength(8);
+  });
+
+  test('reports commented-out and deleted tests, and deleted test files', () => {
+    repo = makeRepo();
+    const base = repo.commit('init', {
+      'tests/test_a.py': 'def test_keep():\n    assert 1\n\ndef test_gone():\n    assert 1\n\ndef test_off():\n    assert 1\n',
+      'tests/test_old.py': 'def test_old():\n    assert 1\n',
+      'src/b.spec.ts': "test('stays', () => {});\ntest('removed', () => {});\n",
+    });
+    repo.commit('drop tests', {
+      'tests/test_a.py': 'def test_keep():\n    assert 1\n\n# def test_off():\n#     assert 1\n',
+      'tests/test_old.py': null,
+      'src/b.spec.ts': "test('stays', () => {});\n",
+    });
+    const found = scanRangeForTestMarkers(repo.dir, base);
+    const keys = found.map((f) => `${f.file}:${f.line}:${f.kind}`).sort();
+    expect(keys).toEqual(['src/b.spec.ts:2:deleted-test', 'tests/test_a.py:4:deleted-test', 'tests/test_a.py:4:disabled-test', 'tests/test_old.py:0:deleted-test-file'].sort());
+    expect(found.find((f) => f.kind === 'deleted-test' && f.file === 'tests/test_a.py')!.text).toContain('test_gone');
+  });
+
+  test('moving a test within the diff is not a deletion; ordinary code is not a marker', () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'tests/test_a.py': 'def test_a():\n    assert 1\n' });
+    repo.commit('move', { 'tests/test_a.py': '\n\nclass TestGroup:\n    pass\n\ndef test_a():\n    assert 2\n', 'src/skip.py': 'def skip(items):\n    return items[1:]\n' });
+    expect(scanRangeForTestMarkers(repo.dir, base)).toEqual([]);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * The hidden commands as the pod runs them: real processes of this binary, the egress proxy on a
+ * Unix socket with the system resolver and the product address guard, the bridge in front of it.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { rawExchange, sleep, startUpstream, type Upstream } from './helpers.ts';
+
+const repo = join(import.meta.dir, '../../..');
+const bun = process.execPath;
+let dir: string;
+let up: Upstream;
+let egress: ChildProcess;
+let bridge: ChildProcess;
+let egressErr = '';
+const bridgePort = 20000 + Math.floor(Math.random() * 20000);
+
+function startCmd(args: string[], onErr: (t: string) => void): ChildProcess {
+  const p = spawn(bun, [join(repo, 'src/main.ts'), ...args], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
+  p.stderr!.on('data', (d) => onErr(String(d)));
+  return p;
+}
+
+async function waitFor(cond: () => boolean, ms = 15000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting for the sidecar to start');
+    await sleep(50);
+  }
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'peers-sidecar-cmd-'));
+  up = await startUpstream();
+  egress = startCmd(['sidecar', 'egress', '--listen', `unix:${join(dir, 'egress.sock')}`, '--allow', `localhost:${up.port}`, '--audit-log', join(dir, 'egress.jsonl')], (t) => (egressErr += t));
+  let bridgeErr = '';
+  bridge = startCmd(['sidecar', 'bridge', '--listen', `127.0.0.1:${bridgePort}`, '--to', `unix:${join(dir, 'egress.sock')}`], (t) => (bridgeErr += t));
+  await waitFor(() => egressErr.includes('listening on') && bridgeErr.includes('peers bridge'));
+}, 30000);
+
+afterAll(async () => {
+  for (const p of [bridge, egress]) if (p.exitCode === null) p.kill('SIGTERM');
+  await up.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('peers sidecar egress + bridge', () => {
+  test('an allow-listed name that really resolves to loopback is refused by the product guard', async () => {
+    const r = await rawExchange(bridgePort, `CONNECT localhost:${up.port} HTTP/1.1\r\nHost: localhost:${up.port}\r\n\r\n`);
+    expect(r.text).toStartWith('HTTP/1.1 403');
+    expect(r.text).toMatch(/localhost resolves to (127\.0\.0\.1|::1), a loopback address/);
+    expect(up.connections).toBe(0);
+  });
+
+  test('refusals are written to the audit log file and the proxy stops cleanly on SIGTERM', async () => {
+    await rawExchange(bridgePort, 'CONNECT exfil.example:443 HTTP/1.1\r\nHost: exfil.example:443\r\n\r\n');
+    const exited = new Promise<number | null>((r) => egress.on('exit', (code) => r(code)));
+    egress.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const lines = readFileSync(join(dir, 'egress.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.host, l.decision, l.status])).toEqual([['localhost', 'deny', 403], ['exfil.example', 'deny', 403]]);
+    expect(egressErr).toContain(`localhost:${up.port}`);
+  });
+});
