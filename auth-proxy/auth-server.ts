@@ -10,7 +10,8 @@ import type net from 'node:net';
 import { budgetErrorBody, budgetExhausted, type BudgetCaps } from './usage/budget.ts';
 import { clientResponseHeaders, redact, upstreamHeaders } from './credential-headers.ts';
 import type { CredentialSource, Injection } from './credential-source.ts';
-import { type ConnectOptions, sendUpstream } from './egress-connector.ts';
+import type { ConnectOptions } from './egress-connector.ts';
+import { type PoolResponse, UpstreamPool } from './upstream-pool.ts';
 import { type ParsedOrigin, parseOrigin, type UpstreamSpec } from './upstreams.ts';
 import { SseParser } from './usage/sse-parser.ts';
 import { UsageAccumulator } from './usage/usage-extract.ts';
@@ -44,12 +45,19 @@ export class AuthServer {
   private readonly limits: AuthLimits;
   private active = 0;
   private readonly known = new Set<string>();
+  private readonly pool: UpstreamPool;
 
   constructor(private readonly opts: AuthServerOptions) {
     this.target = parseOrigin(opts.origin ?? opts.upstream.origin);
     this.limits = { ...DEFAULT_AUTH_LIMITS, ...opts.limits };
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.headersTimeout = 30_000;
+    this.pool = new UpstreamPool(this.target, opts.egress, { readTimeoutMs: this.limits.upstreamIdleMs });
+  }
+
+  /** Tunnels opened to the upstream so far (connections are kept alive and reused). */
+  get upstreamConnections(): number {
+    return this.pool.opened;
   }
 
   async listen(host: string, port: number): Promise<number> {
@@ -61,6 +69,7 @@ export class AuthServer {
   }
 
   async close(): Promise<void> {
+    this.pool.close();
     this.server.closeAllConnections?.();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -95,10 +104,10 @@ export class AuthServer {
     return Buffer.concat(chunks);
   }
 
-  private send(req: http.IncomingMessage, body: Buffer, inj: Injection): Promise<http.IncomingMessage> {
+  private send(req: http.IncomingMessage, body: Buffer, inj: Injection): Promise<PoolResponse> {
     for (const s of inj.secrets) this.known.add(s);
     const hostHeader = this.target.port === (this.target.tls ? 443 : 80) ? this.target.host : `${this.target.host}:${this.target.port}`;
-    return sendUpstream(this.target, { method: req.method ?? 'GET', path: `${this.opts.upstream.pathPrefix}${req.url}`, headers: upstreamHeaders(req.headers, inj.headers, hostHeader), body }, this.opts.egress);
+    return this.pool.request({ method: req.method ?? 'GET', path: `${this.opts.upstream.pathPrefix}${req.url}`, headers: upstreamHeaders(req.headers, inj.headers, hostHeader), body });
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -119,8 +128,8 @@ export class AuthServer {
       const body = await this.readBody(req);
       let inj = await this.opts.credentials.current();
       let up = await this.send(req, body, inj);
-      if (up.statusCode === 401 && this.opts.credentials.kind === 'oauth-file') {
-        up.resume();
+      if (up.status === 401 && this.opts.credentials.kind === 'oauth-file') {
+        up.body.resume();
         if (await this.opts.credentials.onUnauthorized(inj)) {
           inj = await this.opts.credentials.current();
           up = await this.send(req, body, inj);
@@ -135,8 +144,8 @@ export class AuthServer {
   }
 
   /** Streams the reply to the client unmodified while the meter reads a copy. */
-  private relay(up: http.IncomingMessage, res: http.ServerResponse, what: string, started: number): void {
-    const status = up.statusCode ?? 502;
+  private relay(up: PoolResponse, res: http.ServerResponse, what: string, started: number): void {
+    const status = up.status;
     res.writeHead(status, clientResponseHeaders(up.headers));
     res.flushHeaders();
     const contentType = String(up.headers['content-type'] ?? '');
@@ -150,21 +159,23 @@ export class AuthServer {
     const json: Buffer[] = [];
     let jsonBytes = 0;
     const meterJson = !stream && contentType.includes('json');
-    up.socket?.setTimeout(this.limits.upstreamIdleMs, () => up.destroy(new Error('upstream idle timeout')));
-    up.on('data', (c: Buffer) => {
-      if (!res.write(c)) up.pause();
+    let complete = false;
+    up.body.on('data', (c: Buffer) => {
+      if (!res.write(c)) up.body.pause();
       if (sse) sse.feed(c);
       else if (meterJson && jsonBytes + c.length <= this.limits.maxMeteredJsonBytes) {
         json.push(c);
         jsonBytes += c.length;
       }
     });
-    res.on('drain', () => up.resume());
+    res.on('drain', () => up.body.resume());
     res.on('close', () => {
-      if (!up.complete) up.destroy();
+      // The client went away mid-reply: drop the upstream connection rather than reuse it.
+      if (!complete) up.body.destroy();
     });
-    up.on('error', () => res.destroy());
-    up.on('end', () => {
+    up.body.on('error', () => res.destroy());
+    up.body.on('end', () => {
+      complete = true;
       res.end();
       if (sse) sse.end();
       else if (meterJson) {

@@ -63,9 +63,18 @@ export async function startAuthSidecar(input: AuthSidecarInput, log: (line: stri
   const via = parseBridgeTarget(input.egress);
   if (!via) throw new InputError(`--egress ${input.egress}: expected unix:PATH or HOST:PORT`);
   const egress: ConnectOptions = { via };
-  const ledger = new UsageLedger(input.usageLedger);
+  let ledger: UsageLedger;
+  try {
+    ledger = new UsageLedger(input.usageLedger);
+  } catch (e) {
+    throw new InputError(`usage ledger: ${(e as Error).message}`, { hint: 'the ledger is append-only JSONL written by this sidecar; move a damaged file aside to start a new one' });
+  }
   const caps = () => tightest(input.caps, capsFromEnv(input.env), input.budgetFile ? capsFromFile(input.budgetFile) : {});
-  caps(); // a malformed budget is a startup error, not a surprise on the first request
+  try {
+    caps(); // a malformed budget is a startup error, not a surprise on the first request
+  } catch (e) {
+    throw new InputError((e as Error).message, { hint: 'budget caps are non-negative numbers, e.g. {"max_tokens": 2000000, "max_usd": 25}' });
+  }
   const servers: AuthServer[] = [];
   const listening: string[] = [];
   try {

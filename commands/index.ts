@@ -19,7 +19,14 @@ import ModelServer from './model-server.ts';
 import Runner from './runner.ts';
 import Verify from './verify.ts';
 import ImageBuild from './image/build.ts';
+import Up from './up.ts';
+import Down from './down.ts';
+import Ls from './ls.ts';
+import Logs from './logs.ts';
 import Loop from './loop.ts';
+import Status from './status.ts';
+import Replay from './replay.ts';
+import Report from './report.ts';
 
 export const COMMANDS: CommandMap = {
   help: helpPlugin.help as CommandMap[string],
@@ -38,5 +45,12 @@ export const COMMANDS: CommandMap = {
   runner: Runner,
   verify: Verify,
   'image:build': ImageBuild,
+  up: Up,
+  down: Down,
+  ls: Ls,
+  logs: Logs,
   loop: Loop,
+  status: Status,
+  replay: Replay,
+  report: Report,
 };

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
+import { InputError } from '../src/cli/errors.ts';
 import { runLoop } from '../src/loop/loop-runner.ts';
 import { BaseCommand } from './base.ts';
 
@@ -33,7 +34,7 @@ operator action: --reset-peer NAME|all, or a changed .peers/config.yaml or goals
     let maxUsd: number | undefined;
     if (flags['max-usd'] !== undefined) {
       maxUsd = Number(flags['max-usd']);
-      if (!Number.isFinite(maxUsd) || maxUsd <= 0) this.error(`--max-usd must be a positive number, got ${flags['max-usd']}`, { exit: 2 });
+      if (!Number.isFinite(maxUsd) || maxUsd <= 0) throw new InputError(`--max-usd must be a positive number, got ${flags['max-usd']}`, { hint: 'e.g. --max-usd 5' });
     }
     const stop = new AbortController();
     const onSignal = () => stop.abort();

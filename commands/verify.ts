@@ -20,7 +20,17 @@ export default class Verify extends BaseCommand {
     const { flags } = await this.parse(Verify);
     const repo = projectDirFrom(flags.dir);
     const project = loadProject(repo);
-    const report = await runVerify({ repo, config: project.config, goals: project.goals, jobs: flags.jobs });
+    // Progress goes to stderr, and only on a terminal: the table on stdout stays clean for pipes.
+    const showProgress = !this.jsonEnabled() && process.stderr.isTTY === true;
+    const report = await runVerify({
+      repo,
+      config: project.config,
+      goals: project.goals,
+      jobs: flags.jobs,
+      progress: showProgress
+        ? (e) => process.stderr.write(e.phase === 'start' ? `running ${e.kind}: ${e.id}\n` : `  ${e.state === 'pass' ? 'pass' : 'FAIL'}  ${e.id} (${e.durationMs} ms)\n`)
+        : undefined,
+    });
     const mdPath = join(project.dir, 'VERIFY.md');
     writeFileAtomic(mdPath, formatVerifyMarkdown(report), 0o644);
     if (!this.jsonEnabled()) {

@@ -24,6 +24,8 @@ export type EgressLimits = HeadLimits & {
   connectTimeoutMs: number;
   /** Concurrent tunnels and plain requests; more are refused with 503. */
   maxTunnels: number;
+  /** Open client connections of any kind (including ones still sending their head). */
+  maxConnections: number;
 };
 
 export const DEFAULT_EGRESS_LIMITS: EgressLimits = {
@@ -34,6 +36,7 @@ export const DEFAULT_EGRESS_LIMITS: EgressLimits = {
   idleTimeoutMs: 300_000,
   connectTimeoutMs: 10_000,
   maxTunnels: 256,
+  maxConnections: 1024,
 };
 
 export type EgressServerOptions = {
@@ -112,6 +115,13 @@ export class EgressServer {
   }
 
   private handle(client: net.Socket): void {
+    if (this.sockets.size >= this.limits.maxConnections) {
+      // Refused before reading anything: a flood of idle connections cannot exhaust descriptors.
+      client.on('error', () => {});
+      client.end(`HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: 51\r\n\r\npeers-egress: too many open connections; try later\n`);
+      setTimeout(() => client.destroy(), 1000).unref();
+      return;
+    }
     this.sockets.add(client);
     const started = performance.now();
     const label = client.remoteAddress ? `${client.remoteAddress}:${client.remotePort}` : 'unix';

@@ -7,7 +7,7 @@
  *     loop       peers loop          state dir rw, repo rw, every runner socket dir
  *     workspace  peers runner        repo rw with .peers/ masked, its own socket dir only
  *     gates      peers runner        repo ro with .peers/ masked, gate cache volume, its own socket dir
- *     auth       peers sidecar auth  credentials (env by name, files) — nowhere else
+ *     auth       peers sidecar auth  127.0.0.1:8080/8081; credentials (env by name, files) — nowhere else
  *     bridge     peers sidecar bridge 127.0.0.1:3128 → egress socket dir
  *   egress container (outside the pod, has a network): peers sidecar egress, egress socket dir
  */
@@ -18,7 +18,9 @@ export const STATE_IN_CONTAINER = '/state';
 export const SOCKETS_IN_CONTAINER = '/run/peers';
 export const HOME_IN_CONTAINER = '/home/peer';
 export const PROXY_PORT = 3128;
+/** The auth sidecar's ports: Anthropic API, OpenAI API. */
 export const AUTH_PORT = 8080;
+export const AUTH_OPENAI_PORT = 8081;
 export const RUNNER_SOCKET_NAME = 'runner.sock';
 export const EGRESS_SOCKET_NAME = 'egress.sock';
 
@@ -146,7 +148,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const vendorEnv = {
     ANTHROPIC_BASE_URL: `http://127.0.0.1:${AUTH_PORT}`,
     ANTHROPIC_API_KEY: 'peers-auth-sidecar-placeholder',
-    OPENAI_BASE_URL: `http://127.0.0.1:${AUTH_PORT}/v1`,
+    OPENAI_BASE_URL: `http://127.0.0.1:${AUTH_OPENAI_PORT}/v1`,
     OPENAI_API_KEY: 'peers-auth-sidecar-placeholder',
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
   };
@@ -179,15 +181,16 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   );
   const auth = base(
     'auth',
-    ['sidecar', 'auth', '--listen', `127.0.0.1:${AUTH_PORT}`, '--usage-log', `${SOCKETS_IN_CONTAINER}/auth-usage/usage.jsonl`],
+    ['sidecar', 'auth', '--egress', `127.0.0.1:${PROXY_PORT}`, '--usage-ledger', `${SOCKETS_IN_CONTAINER}/auth-usage/usage.jsonl`],
     [...inp.secretFiles.map((f): MountSpec => ({ kind: 'bind', ...f })), socketDir('auth-usage')],
-    proxyEnv,
+    {},
     inp.secretEnv,
   );
-  const bridge = base('bridge', ['sidecar', 'bridge', '--listen', `127.0.0.1:${PROXY_PORT}`, '--upstream-socket', `${SOCKETS_IN_CONTAINER}/egress/${EGRESS_SOCKET_NAME}`], [socketDir('egress')]);
+  const egressSocket = `unix:${SOCKETS_IN_CONTAINER}/egress/${EGRESS_SOCKET_NAME}`;
+  const bridge = base('bridge', ['sidecar', 'bridge', '--listen', `127.0.0.1:${PROXY_PORT}`, '--to', egressSocket], [socketDir('egress')]);
   const egressBase = base(
     'egress',
-    ['sidecar', 'egress', '--socket', `${SOCKETS_IN_CONTAINER}/egress/${EGRESS_SOCKET_NAME}`, '--audit-log', `${SOCKETS_IN_CONTAINER}/egress-log/egress.jsonl`, ...inp.allow.flatMap((a) => ['--allow', a])],
+    ['sidecar', 'egress', '--listen', egressSocket, '--audit-log', `${SOCKETS_IN_CONTAINER}/egress-log/egress.jsonl`, ...inp.allow.flatMap((a) => ['--allow', a])],
     [socketDir('egress'), socketDir('egress-log')],
   );
   // The auth sidecar's usage ledger and the egress audit log are written to dirs the loop reads.

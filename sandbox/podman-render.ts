@@ -11,6 +11,9 @@ export type RenderOptions = {
   /** cgroup v1 rootless cannot apply --memory/--pids-limit (podman ignores them with a warning);
    *  an nproc ulimit is then the only process cap available. */
   cgroupLimits: boolean;
+  /** `uid:gid` of the invoking user: with --userns=keep-id it is the same id inside, so files in
+   *  the repo and the state dir keep their owner (the image's own USER would map elsewhere). */
+  user: string;
   /** Shared dirs that must outlive the pod (the egress audit log, the auth usage ledger) live at
    *  these host paths instead (under the state dir). */
   sharedDirPaths?: Record<string, string>;
@@ -57,7 +60,7 @@ function securityArgs(c: ContainerSpec, opts: RenderOptions): string[] {
 function containerArgs(c: ContainerSpec, spec: PodSpec, opts: RenderOptions): string[] {
   const a = ['create', '--name', c.name, '--label', `peers.role=${c.role}`];
   for (const [k, v] of Object.entries(spec.labels)) a.push('--label', `${k}=${v}`);
-  a.push(...securityArgs(c, opts), '--workdir', c.workdir, '--init=false');
+  a.push(...securityArgs(c, opts), '--user', opts.user, '--workdir', c.workdir, '--init=false');
   for (const [k, v] of Object.entries(c.env)) a.push('--env', `${k}=${v}`);
   // By name only: podman copies the value from its own environment, so no secret enters argv.
   for (const k of c.secretEnv) a.push('--env', k);

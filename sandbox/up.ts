@@ -103,7 +103,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     loopArgs,
   });
   const shared = sharedRoot(key, env);
-  const plan = renderPodman(spec, { sharedRoot: shared, cgroupLimits: await cgroupLimitsAvailable(), sharedDirPaths: sidecarDirs });
+  const plan = renderPodman(spec, { sharedRoot: shared, cgroupLimits: await cgroupLimitsAvailable(), user: `${process.getuid!()}:${process.getgid!()}`, sharedDirPaths: sidecarDirs });
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
 
   o.progress(`creating pod ${spec.podName} (network: none)`);

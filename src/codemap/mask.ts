@@ -8,13 +8,35 @@
 const REGEX_PRECEDERS = new Set(['(', ',', '=', ':', '[', '!', '&', '|', '?', '{', '}', ';', '+', '-', '*', '%', '<', '>', '~', '^']);
 const REGEX_KEYWORDS = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await']);
 
-function blank(out: string[], from: number, to: number, src: string): void {
-  for (let k = from; k < to; k++) if (src[k] !== '\n') out[k] = ' ';
+/** Ranges to blank, collected while scanning and applied once (per-char array writes are slow on MB files). */
+type Ranges = number[];
+function blank(out: Ranges, from: number, to: number, _src?: string): void {
+  if (to > from) out.push(from, to);
+}
+
+function applyBlanks(src: string, ranges: Ranges): string {
+  if (ranges.length === 0) return src;
+  const parts: string[] = [];
+  let at = 0;
+  for (let r = 0; r < ranges.length; r += 2) {
+    const from = Math.max(ranges[r]!, at);
+    const to = ranges[r + 1]!;
+    if (to <= from) continue;
+    const seg = src.slice(from, to);
+    parts.push(src.slice(at, from), seg.includes('\n') ? seg.split('\n').map((l) => ' '.repeat(l.length)).join('\n') : ' '.repeat(seg.length));
+    at = to;
+  }
+  parts.push(src.slice(at));
+  return parts.join('');
+}
+
+function isIdentChar(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95 || code === 36;
 }
 
 /** JavaScript/TypeScript: `//`, `/* *\/`, '…', "…", `…${expr}…` (nested), /regex/. */
 export function maskJs(src: string): string {
-  const out = src.split('');
+  const out: Ranges = [];
   const n = src.length;
   // Stack of open template literals' expression brace depths; non-empty = inside `${ … }`.
   const templateDepth: number[] = [];
@@ -106,9 +128,9 @@ export function maskJs(src: string): string {
         continue;
       }
     }
-    if (/[A-Za-z0-9_$]/.test(c)) {
+    if (isIdentChar(src.charCodeAt(i))) {
       let k = i;
-      while (k < n && /[A-Za-z0-9_$]/.test(src[k]!)) k++;
+      while (k < n && isIdentChar(src.charCodeAt(k))) k++;
       lastWord = src.slice(i, k);
       lastSig = 'a';
       i = k;
@@ -121,7 +143,7 @@ export function maskJs(src: string): string {
     i++;
   }
   if (maskFrom !== -1) blank(out, maskFrom, n, src);
-  return out.join('');
+  return applyBlanks(src, out);
 }
 
 /** End offset (exclusive, after flags) of a regex literal starting at `start`, or -1 if it is not one. */
@@ -143,43 +165,25 @@ function regexEnd(src: string, start: number): number {
   return -1;
 }
 
-/** Python: `#` comments and every string form (prefixes, triple quotes). */
+/**
+ * Python: `#` comments and every string form (prefixes, triple quotes), in one regex pass. The
+ * quotes stay, the contents go; an unterminated one-line string ends at the line's end.
+ */
+const PY_TOKENS = /#[^\n]*|("""|\'\'\')((?:\\[\s\S]|[^\\])*?)(?:\1|$)|(["'])((?:\\[^\n]|(?!\3)[^\\\n])*)\3?/g;
 export function maskPython(src: string): string {
-  const out = src.split('');
-  const n = src.length;
-  let i = 0;
-  while (i < n) {
-    const c = src[i]!;
-    if (c === '#') {
-      const end = src.indexOf('\n', i);
-      const stop = end === -1 ? n : end;
-      blank(out, i, stop, src);
-      i = stop;
-      continue;
-    }
-    if (c === '"' || c === "'") {
-      const triple = src.startsWith(c.repeat(3), i);
-      const q = triple ? c.repeat(3) : c;
-      let k = i + q.length;
-      while (k < n) {
-        if (src[k] === '\\') k += 2;
-        else if (src.startsWith(q, k)) break;
-        else if (!triple && src[k] === '\n') break;
-        else k++;
-      }
-      const stop = Math.min(n, src.startsWith(q, k) ? k + q.length : k);
-      blank(out, i + q.length, Math.max(i + q.length, stop - (src.startsWith(q, k) ? q.length : 0)), src);
-      i = stop;
-      continue;
-    }
-    i++;
+  const out: Ranges = [];
+  PY_TOKENS.lastIndex = 0;
+  for (let m = PY_TOKENS.exec(src); m !== null; m = PY_TOKENS.exec(src)) {
+    if (m[1] !== undefined) blank(out, m.index + 3, m.index + 3 + m[2]!.length);
+    else if (m[3] !== undefined) blank(out, m.index + 1, m.index + 1 + m[4]!.length);
+    else blank(out, m.index, m.index + m[0].length);
   }
-  return out.join('');
+  return applyBlanks(src, out);
 }
 
 /** Go and Rust: `//`, `/* *\/`, "…", Go `raw`, Rust r#"raw"#, and char literals (not lifetimes). */
 export function maskCFamily(src: string, lang: 'go' | 'rust'): string {
-  const out = src.split('');
+  const out: Ranges = [];
   const n = src.length;
   let i = 0;
   while (i < n) {
@@ -224,7 +228,7 @@ export function maskCFamily(src: string, lang: 'go' | 'rust'): string {
     }
     i++;
   }
-  return out.join('');
+  return applyBlanks(src, out);
 }
 
 /** Offset of the bracket that closes the one at `open` in masked text, or -1. */
@@ -253,4 +257,24 @@ export function braceDepths(masked: string): Int32Array {
   }
   d[masked.length] = depth;
   return d;
+}
+
+/**
+ * `src[start, end)` with comments removed, for signatures. A comment is where the original text
+ * starts a comment marker and the masked text is blank (a `//` inside a string keeps its quotes
+ * in the masked text, so it is not mistaken for one).
+ */
+export function sliceWithoutComments(src: string, masked: string, start: number, end: number, markers: string[]): string {
+  let out = '';
+  let k = start;
+  while (k < end) {
+    if (masked[k] === ' ' && markers.some((m) => src.startsWith(m, k))) {
+      while (k < end && (masked[k] === ' ' || masked[k] === '\n' || masked[k] === '\t')) k++;
+      out += ' ';
+      continue;
+    }
+    out += src[k];
+    k++;
+  }
+  return out;
 }

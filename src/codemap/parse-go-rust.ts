@@ -4,7 +4,9 @@
  * grouped `type ( … )`. Rust: `pub` items (not `pub(crate)`), `pub fn` inside `impl` blocks as
  * methods of the implemented type, and the methods declared by a `pub trait`.
  */
-import { braceDepths, maskCFamily, matchBracket } from './mask.ts';
+import { braceDepths, maskCFamily, matchBracket, sliceWithoutComments } from './mask.ts';
+
+const C_COMMENTS = ['//', '/*'];
 import { lineIndex, oneLine, type CodeSymbol, type SymbolKind } from './types.ts';
 
 /** Header end: the `{` of the body or `;`, skipping bracketed parameter and generic lists. */
@@ -32,7 +34,7 @@ export function parseGo(src: string, file: string): CodeSymbol[] {
     const receiver = m[1] ? /([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*\)$/.exec(m[1])?.[1] : undefined;
     const end = headerEnd(masked, m.index! + m[0].length, false);
     const name = m[2]!;
-    out.push({ id: `${file}:${receiver ? `${receiver}.` : ''}${name}`, kind: receiver ? 'method' : 'function', name, ...(receiver ? { parent: receiver } : {}), file, line: lineOf(m.index!), signature: oneLine(src.slice(m.index!, end)) });
+    out.push({ id: `${file}:${receiver ? `${receiver}.` : ''}${name}`, kind: receiver ? 'method' : 'function', name, ...(receiver ? { parent: receiver } : {}), file, line: lineOf(m.index!), signature: oneLine(sliceWithoutComments(src, masked, m.index!, end, C_COMMENTS)) });
   }
   const typeAt = (at: number, name: string, header: string): void => {
     const kind: SymbolKind = /\binterface\b/.test(header) ? 'interface' : /\bstruct\b/.test(header) ? 'struct' : 'type';
@@ -94,7 +96,7 @@ export function parseRust(src: string, file: string): CodeSymbol[] {
       ...(isMethod ? { parent: block.owner } : {}),
       file,
       line: lineOf(start),
-      signature: oneLine(src.slice(start, end)),
+      signature: oneLine(sliceWithoutComments(src, masked, start, end, C_COMMENTS)),
     });
   }
   return out;

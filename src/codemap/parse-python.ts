@@ -4,7 +4,7 @@
  * Indentation decides scope, on masked text (strings and comments blanked) so a `def` inside a
  * docstring is never a symbol. Public = no leading underscore (dunders included, as in the baseline).
  */
-import { maskPython, matchBracket } from './mask.ts';
+import { maskPython, matchBracket, sliceWithoutComments } from './mask.ts';
 import { lineIndex, oneLine, type CodeSymbol } from './types.ts';
 
 const DEF = /^([ \t]*)(async[ \t]+def|def|class)[ \t]+([A-Za-z_]\w*)/gm;
@@ -32,13 +32,15 @@ function headerColon(masked: string, from: number): number {
 }
 
 function decoratorsAbove(src: string, lineStart: number): string[] {
+  // Walk back line by line from the def (never split the whole file: that is quadratic).
   const out: string[] = [];
-  const before = src.slice(0, lineStart).split('\n');
-  before.pop();
-  for (let i = before.length - 1; i >= 0; i--) {
-    const t = before[i]!.trim();
+  let end = lineStart - 1;
+  while (end > 0) {
+    const start = src.lastIndexOf('\n', end - 1) + 1;
+    const t = src.slice(start, end).trim();
     if (t.startsWith('@')) out.unshift(t);
     else if (t !== '' && !t.startsWith('#')) break;
+    end = start - 1;
   }
   return out;
 }
@@ -66,7 +68,7 @@ export function parsePython(src: string, file: string): CodeSymbol[] {
 
     const start = m.index! + m[1]!.length;
     const colon = headerColon(masked, start + m[0].length - m[1]!.length);
-    const header = colon === -1 ? src.slice(start, src.indexOf('\n', start) === -1 ? undefined : src.indexOf('\n', start)) : src.slice(start, colon);
+    const header = colon === -1 ? src.slice(start, src.indexOf('\n', start) === -1 ? undefined : src.indexOf('\n', start)) : sliceWithoutComments(src, masked, start, colon, ['#']);
     const decorators = decoratorsAbove(src, m.index!);
     const doc = colon === -1 ? null : DOCSTRING.exec(src.slice(colon + 1, colon + 400).replace(/^[^\n]*\n/, (l) => (l.trim() === '' ? '' : l)));
     const summary = doc?.[2]?.replace(/("""|'''|"|')\s*$/, '').trim();

@@ -4,7 +4,9 @@
  * are found at brace depth 0 and class members at the class body's depth. Exported means
  * `export …`, `export default …`, or named in a local `export { … }` list.
  */
-import { braceDepths, maskJs, matchBracket } from './mask.ts';
+import { braceDepths, maskJs, matchBracket, sliceWithoutComments } from './mask.ts';
+
+const JS_COMMENTS = ['//', '/*'];
 import { lineIndex, oneLine, type CodeSymbol, type SymbolKind } from './types.ts';
 
 const DECL =
@@ -43,7 +45,9 @@ function headerEnd(masked: string, from: number): number {
       continue;
     }
     if (c === '{') {
-      const prev = masked.slice(0, k).trimEnd().slice(-1);
+      let b = k - 1;
+      while (b >= 0 && /\s/.test(masked[b]!)) b--;
+      const prev = masked[b] ?? '';
       if (prev === ':' || prev === '|' || prev === '&' || prev === '<' || prev === ',') {
         const close = matchBracket(masked, k);
         k = close === -1 ? masked.length : close + 1;
@@ -79,9 +83,9 @@ export function parseTypeScript(src: string, file: string): CodeSymbol[] {
     const declStart = m.index! + m[0].length - name.length;
     let end: number;
     if (kind === 'function' || kind === 'class' || kind === 'interface' || kind === 'enum' || kind === 'namespace') end = headerEnd(masked, declStart + name.length);
-    else if (kind === 'type') end = Math.min(...[masked.indexOf('\n', declStart), masked.indexOf(';', declStart)].filter((x) => x !== -1), masked.length);
+    else if (kind === 'type') end = typeEnd(masked, declStart + name.length);
     else end = constEnd(masked, declStart + name.length);
-    const sigText = src.slice(start, end).replace(/^export\s+(default\s+)?/, '');
+    const sigText = sliceWithoutComments(src, masked, start, end, JS_COMMENTS).replace(/^export\s+(default\s+)?/, '');
     found.push({ id: '', kind, name, file, line: lineOf(start), signature: oneLine(sigText), exported: Boolean(m[1]), end });
 
     if (kind === 'class') {
@@ -101,6 +105,7 @@ export function parseTypeScript(src: string, file: string): CodeSymbol[] {
     }
   }
   for (const m of masked.matchAll(EXPORT_DEFAULT_NAME)) exportedNames.add(m[1]!);
+  found.push(...commonJsExports(src, masked, depth, file, lineOf, exportedNames));
 
   const publicClasses = new Set(found.filter((f) => f.kind === 'class' && (f.exported || exportedNames.has(f.name))).map((f) => f.name));
   return found
@@ -147,7 +152,66 @@ function classMembers(src: string, masked: string, depth: Int32Array, open: numb
     const name = m[2]!.replace(/^\*\s*/, '');
     if (/\b(private|protected)\b/.test(mods) || name.startsWith('#') || ['if', 'for', 'while', 'switch', 'catch', 'return', 'function'].includes(name)) continue;
     const end = headerEnd(masked, open + 1 + m.index! + m[0].length - 1);
-    out.push({ id: '', kind: 'method', name, parent: className, file, line: lineOf(start), signature: oneLine(src.slice(start, end)), exported: true, end });
+    out.push({ id: '', kind: 'method', name, parent: className, file, line: lineOf(start), signature: oneLine(sliceWithoutComments(src, masked, start, end, JS_COMMENTS)), exported: true, end });
   }
   return out;
+}
+
+const CJS_MEMBER = /(?:^|(?<=[;{}\n]))[ \t]*(?:module\.)?exports\.([A-Za-z_$][\w$]*)[ \t]*=(?!=)/g;
+const CJS_OBJECT = /(?:^|(?<=[;{}\n]))[ \t]*module\.exports[ \t]*=[ \t]*(\{|[A-Za-z_$][\w$]*)/g;
+
+/**
+ * CommonJS modules export by assignment: `exports.name = …` is a public symbol, and
+ * `module.exports = { a, b }` or `module.exports = Name` makes those local declarations public.
+ */
+function commonJsExports(src: string, masked: string, depth: Int32Array, file: string, lineOf: (o: number) => number, exportedNames: Set<string>): Found[] {
+  const out: Found[] = [];
+  for (const m of masked.matchAll(CJS_MEMBER)) {
+    const start = m.index! + m[0].search(/\S/);
+    if (depth[start] !== 0) continue;
+    const eq = m.index! + m[0].length - 1;
+    const fn = /^=\s*(async\s+)?function\b[^(]*\(/.exec(masked.slice(eq, eq + 200));
+    const end = fn ? headerEnd(masked, eq + fn[0].length - 1) : constEnd(masked, eq - 1);
+    out.push({ id: '', kind: fn ? 'function' : 'const', name: m[1]!, file, line: lineOf(start), signature: oneLine(sliceWithoutComments(src, masked, start, end, JS_COMMENTS)), exported: true, end });
+  }
+  for (const m of masked.matchAll(CJS_OBJECT)) {
+    if (depth[m.index! + m[0].search(/\S/)] !== 0) continue;
+    if (m[1] !== '{') {
+      exportedNames.add(m[1]!);
+      continue;
+    }
+    const open = m.index! + m[0].length - 1;
+    const close = matchBracket(masked, open);
+    if (close === -1) continue;
+    for (const part of masked.slice(open + 1, close).split(',')) {
+      const name = /^\s*([A-Za-z_$][\w$]*)\s*(?::\s*([A-Za-z_$][\w$]*)\s*)?$/.exec(part);
+      if (name) exportedNames.add(name[2] ?? name[1]!);
+    }
+  }
+  return out;
+}
+
+/**
+ * End of a type alias: the `;` or line end at bracket depth 0, continuing over lines that start
+ * with `|` or `&` (multi-line unions). Object types are kept whole; oneLine() bounds the length.
+ */
+function typeEnd(masked: string, from: number): number {
+  let k = from;
+  while (k < masked.length) {
+    const c = masked[k];
+    if (c === '(' || c === '[' || c === '{' || c === '<') {
+      const close = matchBracket(masked, k);
+      if (close === -1) return masked.length;
+      k = close + 1;
+      continue;
+    }
+    if (c === ';') return k;
+    if (c === '\n') {
+      const next = /^[ \t]*(\S)/.exec(masked.slice(k + 1, k + 200));
+      const before = masked.slice(Math.max(from, k - 3), k).trimEnd();
+      if (!(next && (next[1] === '|' || next[1] === '&')) && !before.endsWith('=') && !before.endsWith('|') && !before.endsWith('&')) return k;
+    }
+    k++;
+  }
+  return masked.length;
 }

@@ -21,6 +21,9 @@ export const CONTROL_FILE_LIMIT = 2 * MiB;
 /** More problems than this are noise; the user fixes the first ones and re-runs. */
 const MAX_PROBLEMS = 20;
 
+/** Keys of the Python peers' config.yaml that exist here under another name. */
+const RENAMED_KEYS: Record<string, string> = { max_iterations: 'max_ticks', buf_cap_bytes: 'output_cap_bytes', tools: 'peers', egress_allow: 'egress' };
+
 type Located = { node?: Node; keyNode?: Node; parent?: Node };
 
 export type LoadedProject = { config: PeersConfig; goals: GoalsFile; dir: string; configPath: string; goalsPath: string };
@@ -30,7 +33,7 @@ function readControlFile(path: string): string {
     return readTextCapped(path, CONTROL_FILE_LIMIT);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('file not found', { location: { file: path }, hint: 'run `peers init` to create it' });
+    if (code === 'ENOENT') throw new InputError('file not found', { location: { file: path }, hint: 'restore it, or start over with `peers init --force` (replaces .peers/)' });
     if (error instanceof FileTooLargeError) throw new InputError(`file is larger than ${CONTROL_FILE_LIMIT} bytes`, { location: { file: path } });
     if (error instanceof UnsafePathError) throw new InputError(error.message, { location: { file: path }, hint: 'replace it with a regular file' });
     if (code === 'EACCES') throw new InputError('permission denied', { location: { file: path } });
@@ -97,7 +100,7 @@ function issueToErrors(issue: z.core.$ZodIssue, doc: Document, counter: LineCoun
     const allowed = allowedKeysAt(schema, issue.path, data);
     return issue.keys.map((key) => {
       const keyNode = isMap(node) ? (node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key)?.key as Node | undefined) : undefined;
-      const guess = didYouMean(key, allowed);
+      const guess = (RENAMED_KEYS[key] && allowed.includes(RENAMED_KEYS[key]) ? RENAMED_KEYS[key] : undefined) ?? didYouMean(key, allowed);
       const scope = where ? ` in ${where}` : '';
       return new InputError(`unknown key '${key}'${scope}${guess ? `; did you mean ${guess}?` : ''}`, {
         location: at(keyNode ?? node),

@@ -19,6 +19,8 @@ export type EvaluateGatesOptions = {
   cacheFile?: string;
   ids?: string[];
   env?: Record<string, string>;
+  /** Called as each goal finishes (completion order), for progress display. */
+  onResult?: (result: GateResult) => void;
 };
 
 export const GATE_OUTPUT_CAP = 2 * 1024 * 1024;
@@ -32,10 +34,11 @@ export async function evaluateGates(opts: EvaluateGatesOptions): Promise<GateRes
   const env = gateEnv(opts.env ?? (process.env as Record<string, string>));
   const results = await mapLimited(goals, Math.max(1, opts.jobs ?? 1), async (goal): Promise<GateResult> => {
     const hit = cache && goal.cacheable ? lookupPass(cache, opts.head, goal) : undefined;
-    if (hit) {
-      return { id: goal.id, state: 'pass', durationMs: 0, cached: true, exitCode: 0, diagnostic: `cached pass of ${opts.head.slice(0, 10)} (took ${hit.durationMs} ms)` };
-    }
-    return runWithRetries(goal, opts.checkoutDir, env, goal.timeout_s ?? opts.defaultTimeoutS);
+    const result: GateResult = hit
+      ? { id: goal.id, state: 'pass', durationMs: 0, cached: true, exitCode: 0, diagnostic: `cached pass of ${opts.head.slice(0, 10)} (took ${hit.durationMs} ms)` }
+      : await runWithRetries(goal, opts.checkoutDir, env, goal.timeout_s ?? opts.defaultTimeoutS);
+    opts.onResult?.(result);
+    return result;
   });
   if (opts.cacheFile) {
     const passes = results.flatMap((r, i) => (r.state === 'pass' && !r.cached && goals[i]!.cacheable ? [{ head: opts.head, goal: goals[i]!, durationMs: r.durationMs }] : []));

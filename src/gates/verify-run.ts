@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import type { PeersConfig } from '../config/config-schema.ts';
 import { hardGoals, type GoalsFile } from '../config/goals-schema.ts';
 import { InputError } from '../cli/errors.ts';
-import { headSha } from '../git/git.ts';
+import { headSha, isGitRepo } from '../git/git.ts';
 import { selfBinDir } from '../proc/self-exec.ts';
 import { supervise } from '../proc/supervise.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
@@ -29,8 +29,19 @@ export type VerifyReport = {
 const SETUP_TIMEOUT_S = 1800;
 const STDERR_TAIL_CHARS = 400;
 
-export async function runVerify(opts: { repo: string; config: PeersConfig; goals: GoalsFile; jobs?: number; env?: Record<string, string> }): Promise<VerifyReport> {
+export type VerifyProgress = (event: { kind: 'setup' | 'hard' | 'verify'; phase: 'start' | 'done'; id: string; state?: 'pass' | 'fail'; durationMs?: number }) => void;
+
+export async function runVerify(opts: {
+  repo: string;
+  config: PeersConfig;
+  goals: GoalsFile;
+  jobs?: number;
+  env?: Record<string, string>;
+  progress?: VerifyProgress;
+}): Promise<VerifyReport> {
+  if (!isGitRepo(opts.repo)) throw new InputError(`${opts.repo} is not a git repository; verify judges the committed HEAD`, { hint: 'run `git init` and commit, then `peers init`' });
   const head = headSha(opts.repo);
+  const progress = opts.progress ?? (() => {});
   if (!head) throw new InputError(`${opts.repo} has no commits yet; verify judges the committed HEAD`, { hint: 'commit your work, then run `peers verify` again' });
   const timeoutS = opts.config.verify?.timeout_s ?? opts.config.goals.timeout_s;
   const jobs = opts.jobs ?? opts.config.goals.jobs;
@@ -40,16 +51,30 @@ export async function runVerify(opts: { repo: string; config: PeersConfig; goals
   return withCleanCheckout(opts.repo, head, async (dir) => {
     let setup: VerifyRow | undefined;
     if (opts.config.setup) {
+      progress({ kind: 'setup', phase: 'start', id: opts.config.setup });
       setup = await runCommand({ id: 'setup', cmd: opts.config.setup, timeoutS: Math.max(SETUP_TIMEOUT_S, timeoutS) }, dir, env);
+      progress({ kind: 'setup', phase: 'done', id: 'setup', state: setup.state, durationMs: setup.durationMs });
     }
     const setupFailed = setup?.state === 'fail';
     const hard = setupFailed
       ? hardGoals(opts.goals).map((g): GateResult => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: 'not run: setup failed' }))
-      : await evaluateGates({ goals: hardGoals(opts.goals), checkoutDir: dir, head, defaultTimeoutS: timeoutS, jobs, env: opts.env as Record<string, string> | undefined });
+      : await evaluateGates({
+          goals: hardGoals(opts.goals),
+          checkoutDir: dir,
+          head,
+          defaultTimeoutS: timeoutS,
+          jobs,
+          env: opts.env,
+          onResult: (r) => progress({ kind: 'hard', phase: 'done', id: r.id, state: r.state, durationMs: r.durationMs }),
+        });
     const specs = (opts.config.verify?.commands ?? []).map((c) => ({ id: c.name ?? c.cmd, cmd: c.cmd, timeoutS: c.timeout_s ?? timeoutS }));
     const commands = setupFailed
       ? specs.map((s): VerifyRow => ({ id: s.id, state: 'fail', durationMs: 0, diagnostic: 'not run: setup failed' }))
-      : await mapLimited(specs, Math.max(1, jobs), (spec) => runCommand(spec, dir, env));
+      : await mapLimited(specs, Math.max(1, jobs), async (spec) => {
+          const row = await runCommand(spec, dir, env);
+          progress({ kind: 'verify', phase: 'done', id: row.id, state: row.state, durationMs: row.durationMs });
+          return row;
+        });
     const ok = !setupFailed && hard.every((r) => r.state === 'pass') && commands.every((r) => r.state === 'pass');
     return { project: basename(opts.repo), head, ok, setup, hard, commands, finishedAt: new Date().toISOString() };
   });

@@ -94,7 +94,12 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     if (resumed.replayed.length) log(`peers: resumed: tick ${resumed.replayed.join(', ')} was logged but not saved; state rebuilt from runs.jsonl`);
     if (resumed.warning) log(`peers: warning: ${resumed.warning}`);
     const acted = applyOperatorActions(state, { configChanged: state.config_digest !== null && state.config_digest !== digest, resetPeers: o.resetPeers ?? [] });
-    state = { ...acted.state, config_digest: digest, warnings: [...acted.state.warnings, ...acted.notes] };
+    state = {
+      ...acted.state,
+      config_digest: digest,
+      warnings: [...acted.state.warnings, ...acted.notes],
+      budget: { ...acted.state.budget, usd_cap_mode: `${usd.mode} (${usd.reason})` },
+    };
     for (const n of acted.notes) log(`peers: ${n}`);
     saveState(paths.state, state);
     const run = new LoopRun(repo, paths, config, goals, settings, state, o.runner ?? new LocalPeerRunner(), o.signal ?? new AbortController().signal, log, env);

@@ -36,6 +36,37 @@ function readScenarioText(path: string): string {
   }
 }
 
+type Issue = { code: string; path: PropertyKey[]; message: string; errors?: Issue[][]; keys?: string[] };
+
+const UNION_NAMES: Record<string, string> = {
+  replies: 'a reply needs tool_calls (and optional text), text, or fault',
+  tool_calls: 'a tool call is one of shell, write, edit, read, apply_patch or tool',
+};
+
+/**
+ * A union failure says little by itself. When exactly one alternative matched the keys written
+ * (its problems are all deeper down), report that alternative's problem; otherwise name the
+ * alternatives and the keys nobody expected.
+ */
+function explain(issue: Issue): { path: PropertyKey[]; message: string } {
+  const last = issue.path[issue.path.length - 1];
+  if (issue.code === 'invalid_type' && issue.message.endsWith('received undefined') && typeof last === 'string') {
+    return { path: issue.path.slice(0, -1), message: `missing required key '${last}'` };
+  }
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return { path: issue.path, message: issue.message };
+  const shallow = (branch: Issue[]) => branch.filter((i) => i.path.length <= 1).length;
+  const ranked = [...issue.errors].sort((a, b) => shallow(a) - shallow(b));
+  const best = ranked[0]!;
+  if (shallow(best) === 0 && (ranked.length === 1 || shallow(ranked[1]!) > 0) && best[0]) {
+    const inner = explain(best[0]);
+    return { path: [...issue.path, ...inner.path], message: inner.message };
+  }
+  const unknown = [...new Set(issue.errors.flat().flatMap((i) => (i.code === 'unrecognized_keys' && i.path.length === 0 ? (i.keys ?? []) : [])))];
+  const container = [...issue.path].reverse().find((s) => typeof s === 'string') as string | undefined;
+  const what = (container && UNION_NAMES[container]) ?? 'not a valid entry here';
+  return { path: issue.path, message: `${what}${unknown.length ? `; unknown key(s): ${unknown.join(', ')}` : ''}` };
+}
+
 export function parseScenario(text: string, file: string): Scenario {
   const counter = new LineCounter();
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
@@ -50,10 +81,10 @@ export function parseScenario(text: string, file: string): Scenario {
   }
   const result = ScenarioSchema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {});
   if (result.success) return result.data;
-  const problems = result.error.issues.slice(0, 20).map((issue) => {
-    const where = issue.path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`)).join('').replace(/^\./, '');
-    const message = issue.code === 'invalid_union' ? 'not a valid entry here (see the scenario schema in src/model-server/scenario-schema.ts)' : issue.message;
-    return new InputError(`${where ? `${where}: ` : ''}${message}`, { location: at(nodeAt(doc, issue.path)?.range?.[0]) });
+  const problems = result.error.issues.slice(0, 20).map((raw) => {
+    const { path, message } = explain(raw as unknown as Issue);
+    const where = path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`)).join('').replace(/^\./, '');
+    return new InputError(`${where ? `${where}: ` : ''}${message}`, { location: at(nodeAt(doc, path)?.range?.[0]) });
   });
   throw problems.length === 1 ? problems[0]! : new InputErrors(problems);
 }

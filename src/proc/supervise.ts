@@ -7,6 +7,7 @@
  * open after the child itself exited. Waiting for EOF alone would hang forever on `cmd &`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { StreamCapture } from './stream-capture.ts';
 
@@ -205,6 +206,8 @@ class Supervision {
 
   private spawnFailed(message: string, code?: string): void {
     this.endedBy = 'spawn-error';
+    // posix_spawn reports a missing cwd as ENOENT of the program, which sends users hunting the wrong path.
+    if (code === 'ENOENT' && !existsSync(this.opts.cwd)) message = `working directory ${this.opts.cwd} does not exist (${message})`;
     this.finish({ exitCode: code === 'ENOENT' ? 127 : 126, spawnError: message });
   }
 

@@ -1,14 +1,17 @@
 /**
  * Anti-cheat for test-only turns (original-core §16.2): a turn whose diff touches test files and
  * no source cannot have fixed production behaviour, yet it can flip a gate (by weakening tests).
- * First offence per peer: a warning. Second: the loop reverts the turn with a commit signed
- * `peers-substrate`. Two reverts in a row: the peer is degraded. A commit line
+ * First offence per peer: a warning. Every further test-only turn before a turn that touches
+ * source: the loop reverts it with a commit signed `peers-substrate`. Two reverts in a row: the
+ * peer is degraded. (The baseline re-armed the warning after each revert, so a peer could alternate
+ * warn/revert forever without being degraded.) A commit line
  * `JUSTIFIED-TEST-ONLY: <≥20 chars of reason>` accepts the turn, and the reason goes to the report.
  *
  * `decideAntiCheat` is pure (state + observation → decision); the git parts are small adapters.
  */
 import type { Commit } from '../git/commits.ts';
 import { git, gitOk } from '../git/git.ts';
+import { attestCommits } from './attestation.ts';
 import { isTestPath } from './test-paths.ts';
 
 export const JUSTIFICATION_MIN = 20;
@@ -117,7 +120,8 @@ export function decideAntiCheat(state: AntiCheatPeerState, obs: { success: boole
     reason,
     warning: `anti-cheating: your previous handoff was reverted because ${reason}`,
     degrade: reverts >= 2,
-    next: { consecutiveReverts: reverts },
+    // The warning stays in force until a turn that changes source: the next test-only turn is reverted too.
+    next: { prewarned: state.prewarned, consecutiveReverts: reverts },
   };
 }
 
@@ -133,7 +137,12 @@ export function revertTurn(repo: string, since: string, reason: string): RevertO
   if (rev.code === 0) {
     const msg = `Anti-cheating revert: ${reason}\n\nPeer: ${SUBSTRATE_PEER}\n`;
     const commit = git(repo, ['commit', '--allow-empty', '--no-verify', '-m', msg], { env: SUBSTRATE_ENV });
-    if (commit.code === 0) return { method: 'revert', sha: gitOk(repo, ['rev-parse', 'HEAD']).trim() };
+    if (commit.code === 0) {
+      const sha = gitOk(repo, ['rev-parse', 'HEAD']).trim();
+      // The revert is the loop's own commit: attest it so no peer is credited (or blamed) for it.
+      attestCommits(repo, SUBSTRATE_PEER, `${sha}~1`, sha);
+      return { method: 'revert', sha };
+    }
   }
   git(repo, ['revert', '--abort']);
   const reset = git(repo, ['reset', '--hard', since]);

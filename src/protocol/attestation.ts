@@ -10,17 +10,16 @@ export const ATTEST_REF = 'peers-attest';
 const SUBSTRATE_IDENT = { GIT_AUTHOR_NAME: 'peers-substrate', GIT_AUTHOR_EMAIL: 'peers-substrate@local', GIT_COMMITTER_NAME: 'peers-substrate', GIT_COMMITTER_EMAIL: 'peers-substrate@local' };
 
 /**
- * Notes `peer` on every commit in `before..after` (oldest first) and returns them. No `before`
- * (first tick of a fresh repository) attests every commit reachable from `after` that has no note
- * yet, so the first tick's commits are attributed too. An empty range is a no-op.
+ * Notes `peer` on every commit in `before..after` (oldest first) and returns them. `before` is HEAD
+ * before the tick; it is undefined only when the repository had no commit yet, and then every
+ * commit reachable from `after` came from this tick. An empty range is a no-op.
  */
 export function attestCommits(repo: string, peer: string, before: string | undefined, after: string): string[] {
   if (before === after) return [];
   const range = before ? `${before}..${after}` : after;
   const shas = gitOk(repo, ['rev-list', '--reverse', range]).split('\n').filter(Boolean);
-  const targets = before ? shas : shas.filter((sha) => attestedPeer(repo, sha) === undefined);
-  for (const sha of targets) gitOk(repo, ['notes', `--ref=${ATTEST_REF}`, 'add', '-f', '-m', peer, sha], { env: SUBSTRATE_IDENT });
-  return targets;
+  for (const sha of shas) gitOk(repo, ['notes', `--ref=${ATTEST_REF}`, 'add', '-f', '-m', peer, sha], { env: SUBSTRATE_IDENT });
+  return shas;
 }
 
 /** The attested peer of a commit, or undefined when the loop never attested it. */

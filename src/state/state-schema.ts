@@ -53,6 +53,8 @@ export const LoopStateSchema = z.object({
     spent_usd: z.number().min(0),
     /** warn mode: the cap value we already warned about, so the warning is given once per cap. */
     usd_warned_for: z.number().nullable(),
+    /** max_usd_mode as resolved at the last start (auto → hard|warn) and why. */
+    usd_cap_mode: z.string().nullable(),
   }),
   gates: z.object({
     /** The commit the recorded results belong to; the same HEAD is never evaluated twice. */
@@ -93,7 +95,7 @@ export function freshState(peerOrder: string[], now = new Date()): LoopState {
     turn_index: 0,
     attempts: 0,
     peers: Object.fromEntries(peerOrder.map((p) => [p, freshPeerHealth()])),
-    budget: { spent_runtime_ms: 0, wasted_runtime_ms: 0, consecutive_failures: 0, spent_tokens: 0, spent_usd: 0, usd_warned_for: null },
+    budget: { spent_runtime_ms: 0, wasted_runtime_ms: 0, consecutive_failures: 0, spent_tokens: 0, spent_usd: 0, usd_warned_for: null, usd_cap_mode: null },
     gates: { head: null, results: {}, red_streak: {}, counted_for_tick: null },
     clean_ticks: 0,
     skeptic_ran_at_tick: null,

@@ -2,7 +2,8 @@
  * Codemap on large repositories (run: `node_modules/.bin/bun test/bench/codemap.ts`).
  *
  * 1. A synthetic repository of 3,000 TypeScript and 2,000 Python files (git work tree).
- * 2. Real-world code: packages from node_modules/ (walked, not git-listed).
+ * 2. Real-world code: this repository, packages from node_modules/ (walked, not git-listed) and
+ *    the system's Python standard library.
  *
  * Each codemap time is printed next to a baseline measured in the same run on the same files:
  * listing them (`git ls-files` or the walk) and reading every one, i.e. the I/O floor any codemap
@@ -111,8 +112,12 @@ try {
   rmSync(synth, { recursive: true, force: true });
 }
 
-const real = ['zod', 'undici', 'yaml', '@oclif/core', 'execa', 'typescript/lib'].filter((p) => existsSync(join(ROOT, 'node_modules', p)));
-for (const p of real) measure(`node_modules/${p} (walk)`, join(ROOT, 'node_modules', p));
+// Real code: this repository (TypeScript, git-listed), zod (TypeScript sources), undici (CommonJS),
+// execa (ESM JavaScript) and the system's Python standard library when present.
+measure('peers itself (TypeScript, git ls-files)', ROOT);
+for (const p of ['zod', 'undici', 'execa'].filter((p) => existsSync(join(ROOT, 'node_modules', p)))) measure(`node_modules/${p} (walk)`, join(ROOT, 'node_modules', p));
+const pyStdlib = ['/usr/lib/python3.13', '/usr/lib/python3.12', '/usr/lib/python3.11'].find((d) => existsSync(d));
+if (pyStdlib) measure(`${pyStdlib} (Python stdlib, walk)`, pyStdlib);
 
 console.log(`codemap benchmark — ${new Date().toISOString()} — bun ${Bun.version}, ${process.platform}/${process.arch}`);
 console.log('| corpus | source files parsed | source MiB | public symbols | baseline: list + read (ms) | codemap (ms) | ratio | digest (ms) |');

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRepo, makeSandbox, runPeers } from './peers-cli.ts';
 
@@ -67,6 +67,28 @@ describe('peers doctor', () => {
     expect(broken.status).toBe('fail');
     expect(broken.detail).toContain(`${repo}/.peers/config.yaml:2:1: unknown key 'budgt'; did you mean budget?`);
     expect(broken.fix).toBe(`\${EDITOR:-vi} ${repo}/.peers/config.yaml  # then: peers info -C ${repo}`);
+  });
+
+  test('as the unprivileged test user: rootless readiness is checked against /etc/subuid and /etc/subgid', () => {
+    const user = process.env.PEERS_TEST_USER || 'peerstest';
+    const id = spawnSync('id', ['-u', user], { encoding: 'utf8' });
+    if (id.status !== 0) throw new Error(`test user ${user} does not exist: run test/setup.sh (as root) first`);
+    const uid = Number(id.stdout.trim());
+    const home = join(sb.root, 'unpriv-home');
+    mkdirSync(home);
+    chownSync(home, uid, uid);
+    chownSync(sb.root, uid, uid);
+    const bun = join(import.meta.dir, '../../../node_modules/.bin/bun');
+    const res = spawnSync('runuser', ['-u', user, '--', 'env', `HOME=${home}`, `XDG_CONFIG_HOME=${home}/.config`, `PATH=${process.env.PATH}`, bun, join(import.meta.dir, '../../../src/main.ts'), 'doctor', '--json'], { cwd: home, encoding: 'utf8', timeout: 60_000 });
+    const report = JSON.parse(res.stdout) as { checks: Check[] };
+    expect(byId(report.checks, 'rootless')).toBeUndefined();
+    for (const kind of ['subuid', 'subgid']) {
+      const listed = readFileSync(`/etc/${kind}`, 'utf8').split('\n').filter((l) => l.startsWith(`${user}:`)).reduce((n, l) => n + Number(l.split(':')[2]), 0);
+      const check = byId(report.checks, kind)!;
+      expect(check.status).toBe(listed >= 65536 ? 'ok' : 'fail');
+      expect(check.detail).toContain(`${user} has ${listed} subordinate`);
+      if (check.status === 'fail') expect(check.fix).toBe(`sudo usermod --add-${kind}s 100000-165535 ${user} && podman system migrate`);
+    }
   });
 
   test('text output prints each failing check with its fix', () => {

@@ -142,3 +142,13 @@ describe('peers verify', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+test('a directory that is not a git repository is bad input (exit 2)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'verify-nogit-'));
+  mkdirSync(join(dir, '.peers'));
+  writeFileSync(join(dir, '.peers', 'config.yaml'), CONFIG);
+  writeFileSync(join(dir, '.peers', 'goals.yaml'), STATUS_GOAL);
+  const r = verify(dir);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('is not a git repository');
+});

@@ -88,8 +88,12 @@ export const HARD_GOAL_WORK = { id: 'has-work', type: 'hard', cmd: 'ls work-*.tx
 
 /** The CLI as a separate process (for signals and the run lock). */
 export function spawnLoopCli(p: Project, args: string[] = []) {
+  // Gate checkouts of a killed loop land in the project's own temp dir, removed with it.
+  const tmp = join(p.root, 'tmp');
+  mkdirSync(tmp, { recursive: true });
   return Bun.spawn([process.execPath, join(REPO_ROOT, 'src/main.ts'), 'loop', p.repo, '--state-dir', p.stateDir, '--backoff-base-ms', '10', ...args], {
     stdout: 'pipe',
     stderr: 'pipe',
+    env: { ...process.env, TMPDIR: tmp },
   });
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listCommits } from '../../../src/git/commits.ts';
+import { attestedPeer } from '../../../src/protocol/attestation.ts';
 import { decideAntiCheat, findJustification, initialAntiCheatState, revertTurn, turnDiffStats, type AntiCheatPeerState } from '../../../src/protocol/anti-cheat.ts';
 import { controlPlaneEditsInRange, detectControlPlaneEdits, takeControlPlaneSnapshot } from '../../../src/protocol/control-plane-guard.ts';
 import { makeRepo, sh, type Repo } from '../../unit/protocol/git-fixture.ts';
@@ -48,6 +49,7 @@ describe('test-only turns', () => {
     expect(head.subject).toStartWith('Anti-cheating revert: the turn modified only test files');
     expect(head.trailers.get('Peer')).toBe('peers-substrate');
     expect(head.authorEmail).toBe('peers-substrate@local');
+    expect(attestedPeer(repo.dir, head.sha)).toBe('peers-substrate');
     expect(sh(repo.dir, ['rev-list', '--count', 'HEAD']).trim()).toBe('4');
   });
 

@@ -54,7 +54,7 @@ describe('429 and 529', () => {
     expect(retries.map((e) => [e.error_status, e.error])).toEqual([
       [429, 'rate_limit'],
       [429, 'rate_limit'],
-      [529, 'server_error'],
+      [529, 'overloaded'],
     ]);
     // retry-after: 1 is honoured as the minimum delay.
     expect(retries.slice(0, 2).every((e) => (e.retry_delay_ms as number) >= 1000)).toBe(true);

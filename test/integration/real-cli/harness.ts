@@ -96,7 +96,8 @@ function parseEvents(stdout: string): Array<Record<string, unknown>> {
     });
 }
 
-type RunOptions = { cwd: string; prompt?: string; extraArgs?: string[]; extraEnv?: Record<string, string>; idleTimeoutMs?: number; absoluteTimeoutMs?: number };
+/** `args` replaces the default arguments after the binary (e.g. an argv built by buildPeerArgv). */
+type RunOptions = { cwd: string; prompt?: string; args?: string[]; extraArgs?: string[]; extraEnv?: Record<string, string>; idleTimeoutMs?: number; absoluteTimeoutMs?: number };
 
 async function runAsUser(cmd: string[], env: Record<string, string>, opts: RunOptions): Promise<CliRun> {
   const fullEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', ...env, ...opts.extraEnv };
@@ -118,7 +119,7 @@ async function runAsUser(cmd: string[], env: Record<string, string>, opts: RunOp
 export async function runClaude(server: ModelServerHandle, peer: string, opts: RunOptions): Promise<CliRun> {
   const home = userDir('claude-home');
   try {
-    return await runAsUser([CLAUDE_BIN, ...CLAUDE_PRINT_ARGV, ...(opts.extraArgs ?? [])], claudeEnv({ serverUrl: server.url!, peer, home }), opts);
+    return await runAsUser([CLAUDE_BIN, ...(opts.args ?? CLAUDE_PRINT_ARGV), ...(opts.extraArgs ?? [])], claudeEnv({ serverUrl: server.url!, peer, home }), opts);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
@@ -130,7 +131,8 @@ export async function runCodex(server: ModelServerHandle, peer: string, opts: Ru
   mkdirSync(join(home, '.codex'), { recursive: true });
   giveToTestUser(home);
   try {
-    const args = [...CODEX_EXEC_ARGV, ...codexProviderArgs({ serverUrl: server.url!, peer }), '-c', `model="${opts.model ?? 'gpt-5.5'}"`, ...(opts.extraArgs ?? [])];
+    const base = opts.args ?? [...CODEX_EXEC_ARGV, '-c', `model="${opts.model ?? 'gpt-5.5'}"`];
+    const args = [...base, ...(opts.extraArgs ?? []), ...codexProviderArgs({ serverUrl: server.url!, peer })];
     return await runAsUser([CODEX_BIN, ...args], { HOME: home, ...codexEnv(join(home, '.codex')) }, opts);
   } finally {
     rmSync(home, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { buildCodemap, runCodemap } from '../../../src/codemap/codemap.ts';
 import { renderCodemapDigest } from '../../../src/codemap/digest.ts';
 import { parseGo, parseRust } from '../../../src/codemap/parse-go-rust.ts';
+import { parseTypeScript } from '../../../src/codemap/parse-ts.ts';
 import type { Repo } from '../protocol/git-fixture.ts';
 import { pythonRepo, typescriptRepo } from './fixtures.ts';
 
@@ -50,6 +51,18 @@ describe('codemap of a TypeScript repository', () => {
     expect(md).toContain('## src/money.ts');
     expect(md).toContain('  function format(m: Money, digits = 2): string  (:9)');
     expect(md).toContain('    add(item: T, qty = 1): this  (:11)');
+  });
+});
+
+describe('codemap of CommonJS JavaScript', () => {
+  test('exports.x assignments and module.exports objects make symbols public', () => {
+    const src = "'use strict';\nfunction parse(text) { return text; }\nclass Lexer { next() {} }\nfunction internal() {}\nexports.tokenize = function tokenize(src, { strict = false } = {}) { return []; };\nmodule.exports = { parse, Lexer };\n";
+    expect(parseTypeScript(src, 'lib.js').map((s) => `${s.id}:${s.line}:${s.signature}`)).toEqual([
+      'lib.js:parse:2:function parse(text)',
+      'lib.js:Lexer:3:class Lexer',
+      'lib.js:Lexer.next:3:next()',
+      'lib.js:tokenize:5:exports.tokenize = function tokenize(src, { strict = false } = {})',
+    ]);
   });
 });
 

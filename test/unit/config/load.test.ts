@@ -160,3 +160,13 @@ describe('non-list top-level values', () => {
     expect(problems(() => loadGoalsFile(file('goals: {a: 1}\n')))[0]).toBe('1:8 goals: Invalid input: expected array, received object');
   });
 });
+
+describe('keys renamed since the Python peers', () => {
+  test('max_iterations and buf_cap_bytes point to their new names', () => {
+    const path = file(`${PEERS}budget:\n  max_iterations: 10\nhealth:\n  buf_cap_bytes: 1024\n`);
+    expect(problems(() => loadConfigFile(path))).toEqual([
+      "9:3 unknown key 'max_iterations' in budget; did you mean max_ticks?",
+      "11:3 unknown key 'buf_cap_bytes' in health; did you mean output_cap_bytes?",
+    ]);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { supervise, signalExitCode } from '../../../src/proc/supervise.ts';
@@ -170,6 +170,16 @@ describe('supervise', () => {
     expect(r.endedBy).toBe('spawn-error');
     expect(r.exitCode).toBe(127);
     expect(r.spawnError).toContain('ENOENT');
+  });
+
+  test('a missing working directory is named as such; a non-executable file gives 126', async () => {
+    const noCwd = await supervise({ argv: ['/bin/true'], cwd: '/nonexistent-peers-dir' });
+    expect(noCwd).toMatchObject({ endedBy: 'spawn-error', exitCode: 127 });
+    expect(noCwd.spawnError).toContain('working directory /nonexistent-peers-dir does not exist');
+    const plain = join(mkdtempSync(join(tmpdir(), 'sup-')), 'not-executable');
+    writeFileSync(plain, 'echo hi\n', { mode: 0o644 });
+    const notExec = await supervise({ argv: [plain], cwd });
+    expect(notExec).toMatchObject({ endedBy: 'spawn-error', exitCode: 126 });
   });
 
   test('env is the full child environment', async () => {

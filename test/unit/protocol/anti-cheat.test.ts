@@ -27,16 +27,22 @@ describe('decideAntiCheat', () => {
   const testOnly = { testLines: 5, srcLines: 0, testFiles: ['t/a.test.ts'], srcFiles: [] };
   const mixed = { testLines: 5, srcLines: 3, testFiles: ['t/a.test.ts'], srcFiles: ['src/a.ts'] };
 
-  test('first test-only turn warns, second reverts, a third in a row degrades', () => {
+  test('first test-only turn warns, second reverts, a second revert in a row degrades', () => {
     const first = decideAntiCheat(initialAntiCheatState(), { success: true, stats: testOnly });
     expect(first.action).toBe('warn');
     expect(first.warning).toContain('anti-cheating pre-warning');
     const second = decideAntiCheat(first.next, { success: true, stats: testOnly });
     expect(second).toMatchObject({ action: 'revert', degrade: false });
+    expect(second.warning).toContain('your previous handoff was reverted');
     const third = decideAntiCheat(second.next, { success: true, stats: testOnly });
-    expect(third.action).toBe('warn'); // the prewarning was consumed by the revert
-    const fourth = decideAntiCheat(third.next, { success: true, stats: testOnly });
-    expect(fourth).toMatchObject({ action: 'revert', degrade: true });
+    expect(third).toMatchObject({ action: 'revert', degrade: true });
+  });
+
+  test('a failed tick between two reverts breaks the streak but keeps the warning', () => {
+    const warned = decideAntiCheat(initialAntiCheatState(), { success: true, stats: testOnly }).next;
+    const reverted = decideAntiCheat(warned, { success: true, stats: testOnly }).next;
+    const failed = decideAntiCheat(reverted, { success: false, stats: undefined }).next;
+    expect(decideAntiCheat(failed, { success: true, stats: testOnly })).toMatchObject({ action: 'revert', degrade: false });
   });
 
   test('a turn that also changes source resets the streak', () => {

@@ -148,7 +148,7 @@ describe('review ingestion from attested commits', () => {
     expect(res.warnings[2]).toContain('no soft goal with that id exists');
   });
 
-  test('attestCommits on the first tick attests every unattested commit; an empty range does nothing', () => {
+  test('attestCommits on the first tick of an empty repository attests every commit; an empty range does nothing', () => {
     repo = makeRepo();
     const a = repo.commit('one');
     const b = repo.commit('two');

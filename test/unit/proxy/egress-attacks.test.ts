@@ -146,6 +146,18 @@ describe('egress proxy refuses ambiguous requests', () => {
     b.destroy();
   });
 
+  test('a flood of connections that send nothing: past the connection cap, new ones get 503 at once', async () => {
+    const small = await startProxy({ allow: [], names: {}, allowLoopbackForTests: false, limits: { maxConnections: 4, headerTimeoutMs: 2000 } });
+    const idle = await Promise.all([0, 1, 2, 3].map(() => new Promise<net.Socket>((r) => { const s = net.connect(small.port, '127.0.0.1', () => r(s)); })));
+    await sleep(50);
+    const r = await rawExchange(small.port, '');
+    expect(r.text).toStartWith('HTTP/1.1 503');
+    expect(r.text).toContain('too many open connections');
+    expect(r.ms).toBeLessThan(1500);
+    for (const s of idle) s.destroy();
+    await small.close();
+  });
+
   test('an idle tunnel is closed after the idle timeout', async () => {
     const t = await openTunnel(proxy.port, `up.peers.test:${up.port}`);
     const t0 = performance.now();

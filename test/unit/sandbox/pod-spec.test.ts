@@ -89,15 +89,16 @@ describe('pod topology', () => {
 });
 
 describe('podman rendering', () => {
-  const plan = renderPodman(spec, { sharedRoot: '/run/user/1000/peers/demo', cgroupLimits: true });
+  const plan = renderPodman(spec, { sharedRoot: '/run/user/1000/peers/demo', cgroupLimits: true, user: '1000:1000' });
   const argvOf = (role: string) => plan.createContainers.find((c) => c.role === role)!.argv;
 
   test('the pod is created with no network and one keep-id user namespace', () => {
     expect(plan.createPod).toEqual(expect.arrayContaining(['pod', 'create', '--network=none', '--userns=keep-id']));
   });
 
-  test('every container is created with the lockdown flags and limits', () => {
+  test('every container is created with the lockdown flags and limits, as the invoking user', () => {
     for (const { argv } of plan.createContainers) {
+      expect(argv[argv.indexOf('--user') + 1]).toBe('1000:1000');
       expect(argv).toEqual(expect.arrayContaining(['--cap-drop=ALL', '--security-opt=no-new-privileges', '--read-only']));
       expect(argv.some((a) => a.startsWith('--memory='))).toBe(true);
       expect(argv.some((a) => a.startsWith('--pids-limit='))).toBe(true);
@@ -125,7 +126,7 @@ describe('podman rendering', () => {
   });
 
   test('without cgroup v2 delegation the pids cap falls back to an nproc ulimit', () => {
-    const v1 = renderPodman(spec, { sharedRoot: '/r', cgroupLimits: false });
+    const v1 = renderPodman(spec, { sharedRoot: '/r', cgroupLimits: false, user: '1000:1000' });
     for (const { argv } of v1.createContainers) {
       expect(argv.some((a) => a.startsWith('--memory='))).toBe(false);
       expect(argv.some((a) => a.startsWith('--ulimit=nproc='))).toBe(true);

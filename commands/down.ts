@@ -1,0 +1,24 @@
+import { Args, Flags } from '@oclif/core';
+import { down } from '../sandbox/down.ts';
+import { BaseCommand } from './base.ts';
+
+export default class Down extends BaseCommand {
+  static override description = `Stop a project's run: the loop saves its state and stop reason, then the pod and the egress
+container are removed. Git hooks or hooksPath/fsmonitor settings planted during the run are
+neutralised and listed. \`peers up\` resumes from the saved tick.`;
+  static override enableJsonFlag = true;
+  static override args = { project: Args.string({ description: 'Project path or registered name (default: the current directory).' }) };
+  static override flags = { grace: Flags.integer({ min: 0, default: 30, description: 'Seconds the loop gets to save its state before it is killed.' }) };
+  static override examples = ['<%= config.bin %> down', '<%= config.bin %> down app --grace 60'];
+
+  async run(): Promise<unknown> {
+    const { args, flags } = await this.parse(Down);
+    const quiet = this.jsonEnabled();
+    const r = await down({ target: args.project, graceS: flags.grace, progress: (l) => quiet || process.stderr.write(`peers down: ${l}\n`) });
+    if (!quiet) {
+      this.log(r.wasRunning ? `stopped ${r.path} in ${r.seconds.toFixed(1)} s (stop reason: ${r.stopReason ?? 'none recorded'})` : `${r.path} was not running; nothing left behind`);
+      for (const a of r.gitActions) this.log(`  ${a}`);
+    }
+    return r;
+  }
+}

@@ -1,0 +1,50 @@
+import { Args, Flags } from '@oclif/core';
+import { resolve } from 'node:path';
+import { InputError, PeersError } from '../src/cli/errors.ts';
+import { projectDirFrom } from '../src/config/load.ts';
+import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
+import { readRunSummary } from '../src/loop/run-summary.ts';
+import { stateDirFor } from '../src/state/paths.ts';
+import { BaseCommand } from './base.ts';
+
+export default class Replay extends BaseCommand {
+  static override description = 'Show one tick exactly as it happened: the prompt the peer received (byte for byte), the peer and argv, the gates it started from, and the result.';
+  static override enableJsonFlag = true;
+  static override args = {
+    tick: Args.integer({ required: true, min: 1, description: 'Tick number (as in peers status and runs.jsonl).' }),
+    path: Args.string({ description: 'Project repository (default: the current directory).' }),
+  };
+  static override flags = { 'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }) };
+  static override examples = ['<%= config.bin %> replay 12', '<%= config.bin %> replay 12 ~/src/app --json'];
+
+  async run(): Promise<unknown> {
+    const { args, flags } = await this.parse(Replay);
+    const dir = flags['state-dir'] ? resolve(flags['state-dir']) : stateDirFor(projectDirFrom(args.path ?? process.cwd()));
+    const summary = readRunSummary(dir);
+    const line = summary.ticks.find((t) => t.tick === args.tick);
+    if (!line) {
+      throw new InputError(`no tick ${args.tick} in ${summary.paths.runs} (ticks 1..${summary.ticks.length} were logged)`, { hint: 'peers status shows the current tick' });
+    }
+    const promptPath = String(line.prompt_file ?? '');
+    let prompt: string | undefined;
+    try {
+      prompt = promptPath ? readTextIfExists(promptPath, 4 * MiB) : undefined;
+    } catch (error) {
+      throw new PeersError(`cannot read the prompt of tick ${args.tick}: ${(error as Error).message}`, { location: { file: promptPath } });
+    }
+    if (!this.jsonEnabled()) {
+      const gates = (line.gates as { head?: string; hard?: Record<string, string> } | undefined) ?? {};
+      this.log(`Tick ${line.tick} — peer ${line.peer} (${line.tool})${line.skeptic ? ', skeptic tick' : ''} at ${line.ts}`);
+      this.log(`argv: ${JSON.stringify(line.argv)}`);
+      this.log(`gates at ${gates.head?.slice(0, 8) ?? '?'}: ${Object.entries(gates.hard ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}`);
+      this.log(`result: ${line.success ? 'handoff' : 'failed'} · ${line.classification} · exit ${line.exit_code} · ${line.duration_ms} ms · ${line.tokens_this_tick} tokens · $${line.usd_this_tick}`);
+      if (line.soft_fail_reason) this.log(`reason: ${line.soft_fail_reason}`);
+      this.log(`head: ${line.head_before ?? '-'} → ${line.head_after ?? '-'}${line.truncated ? ' · output truncated' : ''}`);
+      if (!line.success && line.stderr_tail) this.log(`stderr tail:\n${line.stderr_tail}`);
+      this.log(`--- prompt (${promptPath}) ---`);
+      process.stdout.write(prompt ?? '(prompt file missing)\n');
+      this.log('--- end of prompt ---');
+    }
+    return { tick: line, prompt: prompt ?? null };
+  }
+}

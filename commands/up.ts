@@ -1,0 +1,49 @@
+import { Args, Flags } from '@oclif/core';
+import { InputError } from '../src/cli/errors.ts';
+import { up } from '../sandbox/up.ts';
+import { BaseCommand } from './base.ts';
+
+export default class Up extends BaseCommand {
+  static override description = `Start an unattended run of a project inside a rootless podman pod, and return.
+
+The pod has no network but loopback: peers reach the internet only through the egress allow-list
+proxy, credentials live only in the auth sidecar, and the run state stays outside the repository.
+Running it again on a running project says so; after \`peers down\` it resumes from the saved tick.`;
+  static override enableJsonFlag = true;
+  static override args = { project: Args.string({ description: 'Project path or registered name (default: the current directory).' }) };
+  static override flags = {
+    'max-ticks': Flags.integer({ min: 1, description: 'Stop after this many ticks.' }),
+    'max-usd': Flags.string({ description: 'Spending cap in US dollars.' }),
+    'max-runtime': Flags.integer({ min: 1, description: 'Runtime cap in seconds.' }),
+    allow: Flags.string({ multiple: true, description: 'Extra egress allow-list entry (host, *.suffix, optional :port).' }),
+    attach: Flags.boolean({ description: 'Follow the loop log after starting (Ctrl-C detaches; the run continues).' }),
+  };
+  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up ~/src/app --max-ticks 20 --max-usd 10', '<%= config.bin %> up app --allow registry.npmjs.org --attach'];
+
+  async run(): Promise<unknown> {
+    const { args, flags } = await this.parse(Up);
+    let maxUsd: number | undefined;
+    if (flags['max-usd'] !== undefined) {
+      maxUsd = Number(flags['max-usd']);
+      if (!Number.isFinite(maxUsd) || maxUsd <= 0) throw new InputError(`--max-usd must be a positive number, got ${flags['max-usd']}`);
+    }
+    const quiet = this.jsonEnabled();
+    const r = await up({
+      target: args.project,
+      maxTicks: flags['max-ticks'],
+      maxUsd,
+      maxRuntimeS: flags['max-runtime'],
+      allow: flags.allow ?? [],
+      progress: (l) => quiet || process.stderr.write(`peers up: ${l}\n`),
+    });
+    if (!quiet) {
+      this.log(r.alreadyRunning ? `${r.name} is already running (pod ${r.pod}).` : `${r.name} is running in pod ${r.pod} (started in ${r.seconds.toFixed(1)} s).`);
+      this.log(`  follow it:   peers logs ${r.name} -f\n  status:      peers ls\n  stop it:     peers down ${r.name}`);
+    }
+    if (flags.attach && !quiet) {
+      const { followLogs } = await import('../sandbox/logs.ts');
+      await followLogs({ project: r.project, follow: true, egress: false });
+    }
+    return r;
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * `peers logs`: the loop container's output (or, with --egress, the egress proxy's audit log,
+ * which lives in the state dir and so survives `peers down`).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { PeersError } from '../src/cli/errors.ts';
+import { containerName } from './pod-spec.ts';
+import { podman, podmanBin } from './podman.ts';
+
+export async function followLogs(o: { project: string; follow: boolean; egress: boolean; stateDir?: string }): Promise<number> {
+  if (o.egress && o.stateDir) {
+    const log = join(o.stateDir, 'sidecars', 'egress', 'egress.jsonl');
+    if (!existsSync(log)) throw new PeersError(`no egress audit log yet (${log})`, { hint: 'it appears once the run made its first outbound request' });
+    return run(o.follow ? ['tail', '-n', '+1', '-f', log] : ['cat', log]);
+  }
+  const name = containerName(o.project, o.egress ? 'egress' : 'loop');
+  if ((await podman(['container', 'exists', name])).code !== 0) {
+    throw new PeersError(`no ${o.egress ? 'egress' : 'loop'} container for this project (not started, or removed by peers down)`, { hint: 'the run history stays in `peers report`' });
+  }
+  return run([podmanBin(), 'logs', ...(o.follow ? ['-f'] : []), name]);
+}
+
+function run(argv: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const c = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
+    const stop = () => c.kill('SIGTERM');
+    process.once('SIGINT', stop);
+    c.on('close', (code) => {
+      process.off('SIGINT', stop);
+      resolve(code ?? 0);
+    });
+  });
+}

@@ -1,0 +1,37 @@
+/**
+ * `peers report`: a Markdown summary of a run for the morning after — outcome, budget, peers,
+ * gates, the tick history and every stop. Pure function of the state directory's contents.
+ */
+import type { RunSummary } from './run-summary.ts';
+import { statusJson } from './run-summary.ts';
+
+const cell = (s: unknown) => String(s ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 120);
+
+export function reportMarkdown(r: RunSummary, projectName: string): string {
+  const j = statusJson(r);
+  const out: string[] = [`# peers report — ${projectName}`, ''];
+  out.push(`**Outcome:** ${j.last_stop ? `${j.last_stop.reason} (${j.last_stop.at})` : j.running ? 'running' : 'not stopped yet'}`);
+  out.push(`**Ticks:** ${j.tick}, ${r.ticks.filter((t) => t.success).length} handed off · **Next up:** ${j.next_peer}${j.halted ? ` · **HALTED:** ${j.halted.reason}` : ''}`, '');
+  out.push('## Budget', '', '| measure | spent | cap |', '| --- | --- | --- |');
+  const b = j.budget;
+  out.push(`| ticks | ${b.ticks.spent} | ${b.ticks.cap ?? '∞'} |`);
+  out.push(`| runtime (s) | ${b.runtime_s.spent} (wasted ${b.wasted_runtime_s}) | ${b.runtime_s.cap ?? '∞'} |`);
+  out.push(`| tokens | ${b.tokens.spent} | ${b.tokens.cap ?? '∞'} |`);
+  out.push(`| USD | ${b.usd.spent.toFixed(4)} | ${b.usd.cap ?? '∞'}${b.usd.mode ? ` (${b.usd.mode})` : ''} |`, '');
+  out.push('## Peers', '', '| peer | state | handed off / turns | last | tokens | USD |', '| --- | --- | --- | --- | --- | --- |');
+  for (const [name, p] of Object.entries(j.peers)) out.push(`| ${cell(name)} | ${cell(p.state + (p.reason ? ` (${p.reason})` : ''))} | ${p.successes}/${p.turns} | ${cell(p.last_classification)} | ${p.tokens} | ${p.usd.toFixed(4)} |`);
+  out.push('', `## Gates${j.gates.head ? ` at ${j.gates.head.slice(0, 8)}` : ''}`, '', '| gate | state | red ticks | diagnostic |', '| --- | --- | --- | --- |');
+  for (const [id, g] of Object.entries(j.gates.results)) out.push(`| ${cell(id)} | ${g.state} | ${j.gates.red_streak[id] ?? 0} | ${cell(g.state === 'fail' ? g.diagnostic : '')} |`);
+  out.push('', '## Ticks (last 50)', '', '| tick | peer | result | classification | dur (s) | tokens | USD | head | note |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const t of r.ticks.slice(-50)) {
+    const head = typeof t.head_after === 'string' ? t.head_after.slice(0, 8) : '';
+    const note = t.success ? (t.skeptic ? 'skeptic tick' : '') : (t.soft_fail_reason as string | null) ?? '';
+    out.push(`| ${t.tick} | ${cell(t.peer)} | ${t.success ? 'handoff' : 'failed'} | ${t.classification} | ${Math.round(Number(t.duration_ms) / 1000)} | ${t.tokens_this_tick ?? 0} | ${Number(t.usd_this_tick ?? 0).toFixed(4)} | ${head} | ${cell(note)}${t.truncated ? ' (output truncated)' : ''} |`);
+  }
+  out.push('', '## Stops', '');
+  for (const e of r.exits) out.push(`- ${e.ts} — **${e.reason}** after ${e.ticks_in_run} tick(s) in that run (tick ${e.tick})`);
+  if (!r.exits.length) out.push('- (none yet)');
+  if (j.warnings.length) out.push('', '## Pending warnings', '', ...j.warnings.map((w) => `- ${w}`));
+  if (r.log.skipped) out.push('', `_${r.log.skipped} unreadable line(s) of runs.jsonl were skipped._`);
+  return `${out.join('\n')}\n`;
+}

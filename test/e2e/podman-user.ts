@@ -1,0 +1,76 @@
+/**
+ * Runs rootless podman (and peers) as the unprivileged test user, the way a real user would: the
+ * tests run as root in CI, so every command goes through `runuser` with a clean, complete
+ * environment (HOME, XDG_RUNTIME_DIR, PATH). Also makes sure the one-time setup (podman config,
+ * offline base image, workspace image) is done, under a lock, so parallel test files share it.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const TEST_USER = process.env.PEERS_TEST_USER || 'peerstest';
+const REPO = resolve(import.meta.dir, '..', '..');
+/** A copy of the compiled binary the test user can read (the checkout may live under /root). */
+export const PEERS_BIN = '/var/lib/peers-test/bin/peers';
+
+export type Run = { code: number; stdout: string; stderr: string };
+
+function userInfo(): { uid: number; gid: number; home: string } {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${TEST_USER}:`));
+  if (!line) throw new Error(`test user ${TEST_USER} does not exist (test/setup.sh creates it)`);
+  const f = line.split(':');
+  return { uid: Number(f[2]), gid: Number(f[3]), home: f[5]! };
+}
+
+export function userEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const u = userInfo();
+  const env: Record<string, string> = { HOME: u.home, USER: TEST_USER, LOGNAME: TEST_USER, XDG_RUNTIME_DIR: `/run/user/${u.uid}`, PATH: '/usr/local/bin:/usr/bin:/bin' };
+  for (const k of ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE']) if (process.env[k]) env[k] = process.env[k]!;
+  return { ...env, ...extra };
+}
+
+export function asUser(argv: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Run {
+  const env = userEnv(opts.env);
+  const r = spawnSync('runuser', ['-u', TEST_USER, '--', 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], {
+    cwd: opts.cwd ?? '/',
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 120_000,
+    input: opts.input,
+  });
+  const stderr = (r.stderr ?? '')
+    .split('\n')
+    .filter((l) => !/is not a shared mount|Resource limits are not supported/.test(l))
+    .join('\n');
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr };
+}
+
+export function podmanAsUser(args: string[], timeoutMs = 60_000): Run {
+  return asUser(['podman', ...args], { timeoutMs });
+}
+
+export function uid(): number {
+  return userInfo().uid;
+}
+
+/**
+ * One-time machine setup shared by every e2e file: user, podman config and both images.
+ * test/setup.sh normally did it already; this repeats the idempotent step under a lock.
+ */
+export function ensurePodmanReady(): void {
+  if (process.getuid?.() !== 0) throw new Error('the e2e tests run as root (they drive podman as the test user via runuser)');
+  const dist = join(REPO, 'dist', 'peers');
+  if (!existsSync(dist)) throw new Error('dist/peers is missing: run `bun build.ts` (test/setup.sh does)');
+  const ready = existsSync(join(userInfo().home, '.config/containers/containers.conf')) && podmanAsUser(['image', 'exists', 'localhost/peers-workspace:latest']).code === 0;
+  if (!ready) {
+    const r = spawnSync('flock', ['/var/lock/peers-e2e-setup.lock', 'bash', '-c', 'set -euo pipefail; source test/setup.d/podman.sh'], { cwd: REPO, encoding: 'utf8', timeout: 20 * 60_000 });
+    if (r.status !== 0) throw new Error(`podman setup failed: ${r.stdout}\n${r.stderr}`);
+  }
+  mkdirSync('/var/lib/peers-test/bin', { recursive: true, mode: 0o755 });
+  if (!existsSync(PEERS_BIN) || statSync(PEERS_BIN).mtimeMs < statSync(dist).mtimeMs) {
+    // Copy then rename: a running container may be executing the old binary (ETXTBSY otherwise).
+    const tmp = `${PEERS_BIN}.${process.pid}.tmp`;
+    copyFileSync(dist, tmp);
+    chmodSync(tmp, 0o755);
+    renameSync(tmp, PEERS_BIN);
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The sandbox for real: `peers up` as an unprivileged user starts the rootless podman pod, and we
+ * check what DESIGN §1 promises by inspecting the running containers (podman inspect, /proc inside
+ * them), never by trusting the argv we generated. One pod serves the whole file (~3 s warm start);
+ * the last tests stop it with `peers down`. Needs the workspace image (test/setup.d/podman.sh
+ * builds it once per machine; ensurePodmanReady repeats that when missing).
+ *
+ * The allowed-host check uses the Debian mirror (reachable from CI, like apt) because the egress
+ * proxy rightly refuses every loopback/private address, so a local upstream cannot stand in.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid } from './podman-user.ts';
+
+const CANARY_ANTHROPIC = `sk-ant-canary-${Math.random().toString(36).slice(2)}`;
+const CANARY_OPENAI = `sk-openai-canary-${Math.random().toString(36).slice(2)}`;
+
+let root: string;
+let repo: string;
+let env: Record<string, string>;
+let key: string;
+let upSeconds = 0;
+
+const peers = (args: string[], timeoutMs = 120_000) => asUser([PEERS_BIN, ...args], { cwd: repo, env, timeoutMs });
+const cname = (role: string) => `peers-${key}-${role}`;
+const inspect = (role: string) => JSON.parse(podmanAsUser(['inspect', '--type', 'container', cname(role)]).stdout)[0];
+const execIn = (role: string, script: string, timeoutMs = 60_000) => podmanAsUser(['exec', cname(role), 'sh', '-c', script], timeoutMs);
+const nodeIn = (role: string, js: string) => podmanAsUser(['exec', cname(role), 'node', '-e', js], 60_000);
+const lsJson = () => (JSON.parse(peers(['ls', '--json']).stdout) as { path: string; status: string; stopReason: string | null }[]).find((p) => p.path === repo)!;
+
+beforeAll(() => {
+  ensurePodmanReady();
+  root = mkdtempSync('/var/tmp/peers-e2e-');
+  chownSync(root, uid(), uid());
+  env = { XDG_CONFIG_HOME: join(root, 'config'), XDG_STATE_HOME: join(root, 'state'), ANTHROPIC_API_KEY: CANARY_ANTHROPIC, OPENAI_API_KEY: CANARY_OPENAI };
+  const setup = asUser(
+    [
+      'sh',
+      '-ec',
+      `cd ${root} && git init -q app && cd app && git config user.email t@e && git config user.name t && ${PEERS_BIN} init >/dev/null
+       echo secret-goal > .peers/PRIVATE.txt
+       git add -A && git commit -qm init`,
+    ],
+    { env },
+  );
+  expect(setup.stderr).toBe('');
+  repo = join(root, 'app');
+  // Two peers that just stay busy, so the loop keeps running while we look at the pod.
+  const cfg = readFileSync(join(repo, '.peers/config.yaml'), 'utf8').replace(/^peers:\n(?:  .*\n|    .*\n)*/m, 'peers:\n  - name: alpha\n    tool: custom\n    argv: ["sleep", "600"]\n  - name: beta\n    tool: custom\n    argv: ["sleep", "600"]\n');
+  writeFileSync(join(repo, '.peers/config.yaml'), cfg);
+  const t0 = Date.now();
+  const r = peers(['up', '--allow', 'deb.debian.org:80']);
+  upSeconds = (Date.now() - t0) / 1000;
+  expect(r.stderr).toContain('creating pod');
+  expect(r.code).toBe(0);
+  key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;
+  console.log(`e2e: peers up (warm image) took ${upSeconds.toFixed(1)} s`);
+}, 20 * 60_000);
+
+afterAll(() => {
+  if (key) {
+    podmanAsUser(['pod', 'rm', '-f', `peers-${key}`]);
+    podmanAsUser(['rm', '-f', cname('egress')]);
+  }
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('pod topology, as podman reports it', () => {
+  test('five containers in one pod without network; egress outside with slirp4netns', () => {
+    const pod = JSON.parse(podmanAsUser(['pod', 'inspect', `peers-${key}`]).stdout);
+    const podInfo = Array.isArray(pod) ? pod[0] : pod;
+    const names = (podInfo.Containers as { Name: string }[]).map((c) => c.Name).filter((n) => !n.endsWith('-infra')).sort();
+    expect(names).toEqual(['auth', 'bridge', 'gates', 'loop', 'workspace'].map(cname).sort());
+    expect(podInfo.InfraConfig.NetworkOptions ?? podInfo.InfraConfig.Networks ?? []).not.toContain('slirp4netns');
+    expect(inspect('workspace').HostConfig.NetworkMode).toMatch(/^container:/);
+    const egress = inspect('egress');
+    expect(egress.Pod).toBe('');
+    expect(egress.HostConfig.NetworkMode).toBe('slirp4netns');
+  });
+
+  test('every container: read-only root, no capabilities at all, no-new-privileges, runs as the user', () => {
+    for (const role of ['loop', 'workspace', 'gates', 'auth', 'bridge', 'egress']) {
+      const c = inspect(role);
+      expect(c.HostConfig.ReadonlyRootfs).toBe(true);
+      expect(c.HostConfig.SecurityOpt).toContain('no-new-privileges');
+      if (c.State.Running) {
+        const st = execIn(role, 'grep -E "^(CapEff|CapPrm|CapBnd|NoNewPrivs)" /proc/1/status; id -u').stdout;
+        expect(st).toMatch(/CapEff:\s+0+\n/);
+        expect(st).toMatch(/CapBnd:\s+0+\n/);
+        expect(st).toMatch(/NoNewPrivs:\s+1/);
+        expect(st.trim().split('\n').at(-1)).toBe(String(uid()));
+      }
+    }
+  });
+
+  test('limits: memory and pids via cgroups where available, else an nproc ulimit', () => {
+    const c = inspect('workspace');
+    const cg = podmanAsUser(['info', '--format', '{{.Host.CgroupsVersion}}']).stdout.trim();
+    if (cg === 'v2') {
+      expect(c.HostConfig.Memory).toBeGreaterThan(0);
+      expect(c.HostConfig.PidsLimit).toBeGreaterThan(0);
+    } else {
+      expect(execIn('workspace', 'ulimit -u').stdout.trim()).toMatch(/^\d+$/);
+      expect(Number(execIn('workspace', 'ulimit -u').stdout.trim())).toBeLessThan(100_000);
+    }
+  });
+
+  test('the peers binary is mounted read-only in every container; nobody can replace it', () => {
+    for (const role of ['loop', 'workspace', 'auth']) {
+      const m = (inspect(role).Mounts as { Destination: string; RW: boolean }[]).find((x) => x.Destination === '/usr/local/bin/peers');
+      expect(m?.RW).toBe(false);
+    }
+    expect(execIn('workspace', 'echo x > /usr/local/bin/peers').code).not.toBe(0);
+    expect(execIn('workspace', 'touch /etc/x').stderr).toContain('Read-only file system');
+  });
+});
+
+describe('isolation from the workspace', () => {
+  test('no network: direct TCP (v4, v6), UDP and DNS all fail; only loopback exists', () => {
+    const r = nodeIn(
+      'workspace',
+      `const net=require('net'),dns=require('dns'),dgram=require('dgram'),os=require('os');
+       const tcp=(host,port)=>new Promise(r=>{const s=net.connect({host,port});s.setTimeout(3000);s.on('connect',()=>{s.destroy();r('CONNECTED')});s.on('error',e=>r(e.code));s.on('timeout',()=>{s.destroy();r('timeout')})});
+       (async()=>{const o={};
+         o.tcp4=await tcp('1.1.1.1',443); o.tcp6=await tcp('2606:4700:4700::1111',443);
+         o.dns=await new Promise(r=>dns.lookup('deb.debian.org',(e,a)=>r(e?e.code:'RESOLVED '+a)));
+         o.udp=await new Promise(r=>{const s=dgram.createSocket('udp4');s.send('x',53,'8.8.8.8',e=>{s.close();r(e?e.code:'SENT')})});
+         o.ifaces=Object.keys(os.networkInterfaces());
+         console.log(JSON.stringify(o))})()`,
+    );
+    const o = JSON.parse(r.stdout);
+    expect(o.tcp4).toBe('ENETUNREACH');
+    expect(o.tcp6).toBe('ENETUNREACH');
+    expect(o.dns).not.toMatch(/^RESOLVED/);
+    expect(o.udp).not.toBe('SENT');
+    expect(o.ifaces).toEqual(['lo']);
+  });
+
+  test('through the proxy: an allowed host answers, a disallowed one is refused, both audited', async () => {
+    const connect = (target: string, request: string) =>
+      nodeIn(
+        'workspace',
+        `const s=require('net').connect(3128,'127.0.0.1',()=>s.write('CONNECT ${target} HTTP/1.1\\r\\nHost: ${target}\\r\\n\\r\\n'));
+         let buf='',sent=false;s.setTimeout(15000,()=>{console.log(buf||'timeout');process.exit()});
+         s.on('data',d=>{buf+=d;if(!sent&&buf.includes('\\r\\n\\r\\n')){if(!buf.startsWith('HTTP/1.1 200')){console.log(buf.split('\\r\\n')[0]);process.exit()}sent=true;buf='';s.write(${JSON.stringify(request)})}});
+         s.on('end',()=>{console.log(buf.split('\\r\\n')[0]);process.exit()});s.on('error',e=>{console.log(e.code);process.exit()})`,
+      ).stdout.trim();
+    expect(connect('deb.debian.org:80', 'HEAD /debian/dists/bookworm/Release HTTP/1.1\r\nHost: deb.debian.org\r\nConnection: close\r\n\r\n')).toMatch(/^HTTP\/1\.[01] 200/);
+    expect(connect('example.com:443', '')).toMatch(/^HTTP\/1\.1 403/);
+    const auditPath = join(root, 'state', 'peers', key, 'sidecars', 'egress', 'egress.jsonl');
+    const audit = readFileSync(auditPath, 'utf8');
+    expect(audit).toContain('deb.debian.org');
+    expect(audit).toContain('example.com');
+  });
+
+  test('the workspace cannot read .peers/, the state dir, or the gates socket', () => {
+    expect(execIn('workspace', 'cat /work/.peers/PRIVATE.txt').code).not.toBe(0);
+    expect(execIn('workspace', 'ls /work/.peers').code).not.toBe(0);
+    expect(execIn('workspace', 'touch /work/.peers/goals.yaml').code).not.toBe(0);
+    expect(execIn('workspace', 'ls /state').code).not.toBe(0);
+    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['workspace']);
+    // …while the repository itself is writable there, and the loop does see the state dir.
+    expect(execIn('workspace', 'touch /work/peer-was-here && echo ok').stdout.trim()).toBe('ok');
+    expect(existsSync(join(repo, 'peer-was-here'))).toBe(true);
+    expect(execIn('loop', 'ls /state').stdout).toContain('snapshot');
+    expect(execIn('loop', 'cat /work/.peers/PRIVATE.txt').stdout.trim()).toBe('secret-goal');
+  });
+
+  test('no credential anywhere in the workspace: environment, processes, files', () => {
+    const scan = execIn('workspace', `env; cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'; grep -rs -l -e sk-ant-canary -e sk-openai-canary /work /home /tmp /run /etc 2>/dev/null; true`).stdout;
+    expect(scan).not.toContain(CANARY_ANTHROPIC);
+    expect(scan).not.toContain(CANARY_OPENAI);
+    expect(scan).toContain('ANTHROPIC_BASE_URL=http://127.0.0.1:8080');
+    // The keys did reach the auth sidecar (so the scan above was looking for something real).
+    const auth = inspect('auth').Config.Env as string[];
+    expect(auth).toContain(`ANTHROPIC_API_KEY=${CANARY_ANTHROPIC}`);
+    for (const role of ['loop', 'workspace', 'gates', 'bridge', 'egress']) expect(JSON.stringify(inspect(role).Config.Env)).not.toContain('canary');
+  });
+});
+
+describe('lifecycle', () => {
+  test('ls shows the project running; up again says so and changes nothing', () => {
+    expect(lsJson().status).toBe('running');
+    const r = peers(['up']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('already running');
+  });
+
+  test('a killed loop shows as crashed', () => {
+    podmanAsUser(['kill', cname('loop')]);
+    expect(lsJson().status).toBe('crashed');
+  });
+
+  test('down removes everything and neutralises git hooks/config planted during the run', () => {
+    execIn('workspace', `printf '#!/bin/sh\\necho pwned\\n' > /work/.git/hooks/post-checkout && chmod +x /work/.git/hooks/post-checkout && git -C /work config core.fsmonitor "touch /tmp/pwned"`);
+    const t0 = Date.now();
+    const r = peers(['down', '--grace', '5']);
+    console.log(`e2e: peers down took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('disabled git hook .git/hooks/post-checkout');
+    expect(r.stdout).toContain('reset git config core.fsmonitor');
+    expect(existsSync(join(repo, '.git/hooks/post-checkout'))).toBe(false);
+    expect(asUser(['git', '-C', repo, 'config', '--local', '--get', 'core.fsmonitor']).code).toBe(1);
+    expect(podmanAsUser(['ps', '-a', '--filter', `label=peers.project=${key}`, '--format', '{{.Names}}']).stdout.trim()).toBe('');
+    expect(podmanAsUser(['pod', 'exists', `peers-${key}`]).code).not.toBe(0);
+  });
+
+  test('up after down starts again; down during a tick stops the loop cleanly (stopped, interrupted)', () => {
+    expect(peers(['up']).code).toBe(0);
+    expect(lsJson().status).toBe('running');
+    Bun.sleepSync(1500);
+    const r = peers(['down', '--grace', '10']);
+    expect(r.code).toBe(0);
+    const row = lsJson();
+    expect(row.stopReason).toBe('interrupted');
+    expect(row.status).toBe('stopped');
+  });
+});

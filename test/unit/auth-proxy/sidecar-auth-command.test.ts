@@ -1,0 +1,50 @@
+/** `peers sidecar auth` as a real process: startup checks, and the budget cap from flags and file. */
+import { afterAll, describe, expect, test } from 'bun:test';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const repo = join(import.meta.dir, '../../..');
+const dir = mkdtempSync(join(tmpdir(), 'peers-auth-cmd-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (args: string[], env: Record<string, string | undefined>) =>
+  spawnSync(process.execPath, [join(repo, 'src/main.ts'), 'sidecar', 'auth', ...args], { cwd: repo, env: { ...process.env, ANTHROPIC_API_KEY: undefined, OPENAI_API_KEY: undefined, ...env } as NodeJS.ProcessEnv, encoding: 'utf8', timeout: 20000 });
+
+describe('peers sidecar auth', () => {
+  test('refuses to start without the API key, naming the variable (exit 2)', () => {
+    const r = run(['--upstream', 'anthropic', '--usage-ledger', join(dir, 'u0.jsonl')], {});
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('ANTHROPIC_API_KEY is not set in the auth sidecar');
+  });
+
+  test('refuses a malformed budget file at startup, not at the first request (exit 2)', () => {
+    writeFileSync(join(dir, 'bad-budget.json'), '{"max_usd": "lots"}');
+    const r = run(['--upstream', 'anthropic', '--usage-ledger', join(dir, 'u1.jsonl'), '--budget-file', join(dir, 'bad-budget.json')], { ANTHROPIC_API_KEY: 'sk-ant-x-000000000' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('max_usd: expected a non-negative number');
+  });
+
+  test('a run whose ledger already exceeds the budget file cap is refused without contacting anyone', async () => {
+    const ledger = join(dir, 'usage.jsonl');
+    writeFileSync(ledger, `${JSON.stringify({ ts: 'x', upstream: 'anthropic', model: 'claude-sonnet-4-5', input_tokens: 900, output_tokens: 200, cache_read_tokens: 0, cache_write_tokens: 0, total_tokens: 1100, usd: 0.0057, priced: 'table', status: 200, stream: false })}\n`);
+    writeFileSync(join(dir, 'budget.json'), '{"max_tokens": 1000}');
+    // The egress address points nowhere: a refusal must not need it.
+    const p = spawn(process.execPath, [join(repo, 'src/main.ts'), 'sidecar', 'auth', '--upstream', 'anthropic', '--port', 'anthropic=0', '--usage-ledger', ledger, '--budget-file', join(dir, 'budget.json'), '--egress', `unix:${join(dir, 'nothing.sock')}`], { cwd: repo, env: { ...process.env, ANTHROPIC_API_KEY: 'sk-ant-real-key-0000000' } });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d));
+    const end = Date.now() + 15000;
+    while (!/anthropic=http:\/\/127\.0\.0\.1:(\d+)/.test(err) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    const url = /anthropic=(http:\/\/127\.0\.0\.1:\d+)/.exec(err)![1];
+    const res = await fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'placeholder' }, body: '{}' });
+    const body = (await res.json()) as { error: { type: string; message: string } };
+    const exited = new Promise<number | null>((r) => p.on('exit', (c) => r(c)));
+    p.kill('SIGTERM');
+    expect(res.status).toBe(402);
+    expect(body.error.type).toBe('billing_error');
+    expect(body.error.message).toContain('1100 of 1000 tokens');
+    expect(await exited).toBe(0);
+    expect(err).not.toContain('sk-ant-real-key');
+  });
+});
