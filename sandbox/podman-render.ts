@@ -38,6 +38,9 @@ function mountArgs(m: MountSpec, opts: RenderOptions): string[] {
       return ['--mount', `type=bind,source=${m.source},destination=${m.target}${m.readOnly ? ',ro=true' : ''}`];
     case 'tmpfs': {
       const o = [`type=tmpfs`, `destination=${m.target}`, `tmpfs-size=${m.sizeMiB}m`, `tmpfs-mode=${m.mode.toString(8).padStart(4, '0')}`];
+      // podman copies the mountpoint's existing content into a new tmpfs by default ("tmpcopyup");
+      // over the repo's .peers/ that would defeat the mask, so never copy up.
+      o.push('notmpcopyup');
       if (m.readOnly) o.push('ro=true');
       return ['--mount', o.join(',')];
     }

@@ -3,10 +3,6 @@
  * The single entry point of the `peers` executable. Every role (CLI, loop, runner, sidecars,
  * model server) is a subcommand of this one binary.
  */
-import { run } from '@oclif/core';
-import { COMMANDS } from '../commands/index.ts';
-import { loadConfig } from './cli/bootstrap.ts';
-import { reportFatal } from './cli/report-error.ts';
 import { PEERS_NAME, PEERS_VERSION } from './cli/version.ts';
 
 export async function main(argv: string[]): Promise<number> {
@@ -15,7 +11,12 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${PEERS_NAME} ${PEERS_VERSION}\n`);
     return 0;
   }
+  // Everything else is loaded only now, so `--version` does not pay for the whole command tree.
+  const { reportFatal } = await import('./cli/report-error.ts');
   try {
+    const { COMMANDS } = await import('../commands/index.ts');
+    const { loadConfig } = await import('./cli/bootstrap.ts');
+    const { run } = await import('@oclif/core');
     const config = await loadConfig(COMMANDS);
     await run(argv, config);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

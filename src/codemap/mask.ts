@@ -35,7 +35,7 @@ function isIdentChar(code: number): boolean {
 }
 
 /** JavaScript/TypeScript: `//`, `/* *\/`, '…', "…", `…${expr}…` (nested), /regex/. */
-export function maskJs(src: string): string {
+export function maskJs(src: string, comments: number[] = []): string {
   const out: Ranges = [];
   const n = src.length;
   // Stack of open template literals' expression brace depths; non-empty = inside `${ … }`.
@@ -66,14 +66,14 @@ export function maskJs(src: string): string {
     if (c === '/' && next === '/') {
       const end = src.indexOf('\n', i);
       const stop = end === -1 ? n : end;
-      if (maskFrom === -1) blank(out, i, stop, src);
+      if (maskFrom === -1) blank(out, i, stop, src), comments.push(i, stop);
       i = stop;
       continue;
     }
     if (c === '/' && next === '*') {
       const end = src.indexOf('*/', i + 2);
       const stop = end === -1 ? n : end + 2;
-      if (maskFrom === -1) blank(out, i, stop, src);
+      if (maskFrom === -1) blank(out, i, stop, src), comments.push(i, stop);
       i = stop;
       continue;
     }
@@ -170,19 +170,19 @@ function regexEnd(src: string, start: number): number {
  * quotes stay, the contents go; an unterminated one-line string ends at the line's end.
  */
 const PY_TOKENS = /#[^\n]*|("""|\'\'\')((?:\\[\s\S]|[^\\])*?)(?:\1|$)|(["'])((?:\\[^\n]|(?!\3)[^\\\n])*)\3?/g;
-export function maskPython(src: string): string {
+export function maskPython(src: string, comments: number[] = []): string {
   const out: Ranges = [];
   PY_TOKENS.lastIndex = 0;
   for (let m = PY_TOKENS.exec(src); m !== null; m = PY_TOKENS.exec(src)) {
     if (m[1] !== undefined) blank(out, m.index + 3, m.index + 3 + m[2]!.length);
     else if (m[3] !== undefined) blank(out, m.index + 1, m.index + 1 + m[4]!.length);
-    else blank(out, m.index, m.index + m[0].length);
+    else blank(out, m.index, m.index + m[0].length), comments.push(m.index, m.index + m[0].length);
   }
   return applyBlanks(src, out);
 }
 
 /** Go and Rust: `//`, `/* *\/`, "…", Go `raw`, Rust r#"raw"#, and char literals (not lifetimes). */
-export function maskCFamily(src: string, lang: 'go' | 'rust'): string {
+export function maskCFamily(src: string, lang: 'go' | 'rust', comments: number[] = []): string {
   const out: Ranges = [];
   const n = src.length;
   let i = 0;
@@ -192,6 +192,7 @@ export function maskCFamily(src: string, lang: 'go' | 'rust'): string {
       const end = src.indexOf('\n', i);
       const stop = end === -1 ? n : end;
       blank(out, i, stop, src);
+      comments.push(i, stop);
       i = stop;
       continue;
     }
@@ -199,6 +200,7 @@ export function maskCFamily(src: string, lang: 'go' | 'rust'): string {
       const end = src.indexOf('*/', i + 2);
       const stop = end === -1 ? n : end + 2;
       blank(out, i, stop, src);
+      comments.push(i, stop);
       i = stop;
       continue;
     }
@@ -260,21 +262,25 @@ export function braceDepths(masked: string): Int32Array {
 }
 
 /**
- * `src[start, end)` with comments removed, for signatures. A comment is where the original text
- * starts a comment marker and the masked text is blank (a `//` inside a string keeps its quotes
- * in the masked text, so it is not mistaken for one).
+ * `src[start, end)` with comments removed, for signatures. `comments` is the sorted flat list of
+ * [from, to) comment ranges a mask function reported, so `//` inside a string is never cut.
  */
-export function sliceWithoutComments(src: string, masked: string, start: number, end: number, markers: string[]): string {
-  let out = '';
-  let k = start;
-  while (k < end) {
-    if (masked[k] === ' ' && markers.some((m) => src.startsWith(m, k))) {
-      while (k < end && (masked[k] === ' ' || masked[k] === '\n' || masked[k] === '\t')) k++;
-      out += ' ';
-      continue;
-    }
-    out += src[k];
-    k++;
+export function sliceWithoutComments(src: string, comments: number[], start: number, end: number): string {
+  // Binary search for the first comment that ends after `start`.
+  let lo = 0;
+  let hi = comments.length / 2;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (comments[mid * 2 + 1]! <= start) lo = mid + 1;
+    else hi = mid;
   }
-  return out;
+  let out = '';
+  let at = start;
+  for (let r = lo * 2; r < comments.length && comments[r]! < end; r += 2) {
+    const from = Math.max(comments[r]!, at);
+    if (from > at) out += src.slice(at, from);
+    out += ' ';
+    at = Math.max(at, Math.min(comments[r + 1]!, end));
+  }
+  return out + src.slice(at, end);
 }

@@ -5,8 +5,6 @@
  * methods of the implemented type, and the methods declared by a `pub trait`.
  */
 import { braceDepths, maskCFamily, matchBracket, sliceWithoutComments } from './mask.ts';
-
-const C_COMMENTS = ['//', '/*'];
 import { lineIndex, oneLine, type CodeSymbol, type SymbolKind } from './types.ts';
 
 /** Header end: the `{` of the body or `;`, skipping bracketed parameter and generic lists. */
@@ -27,28 +25,28 @@ const GO_TYPE = /^type[ \t]+([A-Z]\w*)/gm;
 const GO_TYPE_GROUP = /^type[ \t]*\(/gm;
 
 export function parseGo(src: string, file: string): CodeSymbol[] {
-  const masked = maskCFamily(src, 'go');
+  const comments: number[] = [];
+  const masked = maskCFamily(src, 'go', comments);
   const lineOf = lineIndex(src);
   const out: CodeSymbol[] = [];
   for (const m of masked.matchAll(GO_FUNC)) {
     const receiver = m[1] ? /([A-Za-z_]\w*)\s*(?:\[[^\]]*\])?\s*\)$/.exec(m[1])?.[1] : undefined;
     const end = headerEnd(masked, m.index! + m[0].length, false);
     const name = m[2]!;
-    out.push({ id: `${file}:${receiver ? `${receiver}.` : ''}${name}`, kind: receiver ? 'method' : 'function', name, ...(receiver ? { parent: receiver } : {}), file, line: lineOf(m.index!), signature: oneLine(sliceWithoutComments(src, masked, m.index!, end, C_COMMENTS)) });
+    out.push({ id: `${file}:${receiver ? `${receiver}.` : ''}${name}`, kind: receiver ? 'method' : 'function', name, ...(receiver ? { parent: receiver } : {}), file, line: lineOf(m.index!), signature: oneLine(sliceWithoutComments(src, comments, m.index!, end)) });
   }
   const typeAt = (at: number, name: string, header: string): void => {
     const kind: SymbolKind = /\binterface\b/.test(header) ? 'interface' : /\bstruct\b/.test(header) ? 'struct' : 'type';
     out.push({ id: `${file}:${name}`, kind, name, file, line: lineOf(at), signature: oneLine(header) });
   };
-  for (const m of masked.matchAll(GO_TYPE)) typeAt(m.index!, m[1]!, src.slice(m.index!, headerEnd(masked, m.index! + m[0].length, true)));
+  for (const m of masked.matchAll(GO_TYPE)) typeAt(m.index!, m[1]!, sliceWithoutComments(src, comments, m.index!, headerEnd(masked, m.index! + m[0].length, true)));
   for (const m of masked.matchAll(GO_TYPE_GROUP)) {
     const open = m.index! + m[0].length - 1;
     const close = matchBracket(masked, open);
     const body = masked.slice(open + 1, close === -1 ? masked.length : close);
     for (const t of body.matchAll(/^[ \t]+([A-Z]\w*)[ \t]+/gm)) {
       const at = open + 1 + t.index!;
-      const lineEnd = masked.indexOf('\n', at);
-      typeAt(at + t[0].length - t[0].trimStart().length, t[1]!, `type ${src.slice(at, headerEnd(masked, at, true) === -1 ? lineEnd : headerEnd(masked, at, true)).trim()}`);
+      typeAt(at, t[1]!, `type ${sliceWithoutComments(src, comments, at, headerEnd(masked, at, true)).trim()}`);
     }
   }
   return out;
@@ -59,7 +57,8 @@ const RUST_BLOCK = /(?:^|(?<=[;{}\n]))[ \t]*(?:pub(?:\([^)]*\))?[ \t]+)?(?:unsaf
 const RUST_KIND: Record<string, SymbolKind> = { fn: 'function', struct: 'struct', enum: 'enum', trait: 'trait', type: 'type', const: 'const', static: 'variable', mod: 'namespace', union: 'struct' };
 
 export function parseRust(src: string, file: string): CodeSymbol[] {
-  const masked = maskCFamily(src, 'rust');
+  const comments: number[] = [];
+  const masked = maskCFamily(src, 'rust', comments);
   const depth = braceDepths(masked);
   const lineOf = lineIndex(src);
   // Body ranges of impl/trait blocks → the type they belong to, and whether members are public by default.
@@ -96,7 +95,7 @@ export function parseRust(src: string, file: string): CodeSymbol[] {
       ...(isMethod ? { parent: block.owner } : {}),
       file,
       line: lineOf(start),
-      signature: oneLine(sliceWithoutComments(src, masked, start, end, C_COMMENTS)),
+      signature: oneLine(sliceWithoutComments(src, comments, start, end)),
     });
   }
   return out;

@@ -46,7 +46,8 @@ function decoratorsAbove(src: string, lineStart: number): string[] {
 }
 
 export function parsePython(src: string, file: string): CodeSymbol[] {
-  const masked = maskPython(src);
+  const comments: number[] = [];
+  const masked = maskPython(src, comments);
   const lineOf = lineIndex(src);
   const out: CodeSymbol[] = [];
   const stack: Scope[] = [];
@@ -68,7 +69,7 @@ export function parsePython(src: string, file: string): CodeSymbol[] {
 
     const start = m.index! + m[1]!.length;
     const colon = headerColon(masked, start + m[0].length - m[1]!.length);
-    const header = colon === -1 ? src.slice(start, src.indexOf('\n', start) === -1 ? undefined : src.indexOf('\n', start)) : sliceWithoutComments(src, masked, start, colon, ['#']);
+    const header = colon === -1 ? src.slice(start, src.indexOf('\n', start) === -1 ? undefined : src.indexOf('\n', start)) : sliceWithoutComments(src, comments, start, colon);
     const decorators = decoratorsAbove(src, m.index!);
     const doc = colon === -1 ? null : DOCSTRING.exec(src.slice(colon + 1, colon + 400).replace(/^[^\n]*\n/, (l) => (l.trim() === '' ? '' : l)));
     const summary = doc?.[2]?.replace(/("""|'''|"|')\s*$/, '').trim();

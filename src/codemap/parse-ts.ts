@@ -5,8 +5,6 @@
  * `export …`, `export default …`, or named in a local `export { … }` list.
  */
 import { braceDepths, maskJs, matchBracket, sliceWithoutComments } from './mask.ts';
-
-const JS_COMMENTS = ['//', '/*'];
 import { lineIndex, oneLine, type CodeSymbol, type SymbolKind } from './types.ts';
 
 const DECL =
@@ -69,7 +67,8 @@ function kindOf(keyword: string): SymbolKind {
 }
 
 export function parseTypeScript(src: string, file: string): CodeSymbol[] {
-  const masked = maskJs(src);
+  const comments: number[] = [];
+  const masked = maskJs(src, comments);
   const depth = braceDepths(masked);
   const lineOf = lineIndex(src);
   const found: Found[] = [];
@@ -85,14 +84,14 @@ export function parseTypeScript(src: string, file: string): CodeSymbol[] {
     if (kind === 'function' || kind === 'class' || kind === 'interface' || kind === 'enum' || kind === 'namespace') end = headerEnd(masked, declStart + name.length);
     else if (kind === 'type') end = typeEnd(masked, declStart + name.length);
     else end = constEnd(masked, declStart + name.length);
-    const sigText = sliceWithoutComments(src, masked, start, end, JS_COMMENTS).replace(/^export\s+(default\s+)?/, '');
+    const sigText = sliceWithoutComments(src, comments, start, end).replace(/^export\s+(default\s+)?/, '');
     found.push({ id: '', kind, name, file, line: lineOf(start), signature: oneLine(sigText), exported: Boolean(m[1]), end });
 
     if (kind === 'class') {
       const open = end;
       if (masked[open] !== '{') continue;
       const close = matchBracket(masked, open);
-      found.push(...classMembers(src, masked, depth, open, close === -1 ? masked.length : close, name, file, lineOf));
+      found.push(...classMembers(src, comments, masked, depth, open, close === -1 ? masked.length : close, name, file, lineOf));
     }
   }
 
@@ -105,7 +104,7 @@ export function parseTypeScript(src: string, file: string): CodeSymbol[] {
     }
   }
   for (const m of masked.matchAll(EXPORT_DEFAULT_NAME)) exportedNames.add(m[1]!);
-  found.push(...commonJsExports(src, masked, depth, file, lineOf, exportedNames));
+  found.push(...commonJsExports(src, comments, masked, depth, file, lineOf, exportedNames));
 
   const publicClasses = new Set(found.filter((f) => f.kind === 'class' && (f.exported || exportedNames.has(f.name))).map((f) => f.name));
   return found
@@ -140,7 +139,7 @@ function constEnd(masked: string, from: number): number {
   return k;
 }
 
-function classMembers(src: string, masked: string, depth: Int32Array, open: number, close: number, className: string, file: string, lineOf: (o: number) => number): Found[] {
+function classMembers(src: string, comments: number[], masked: string, depth: Int32Array, open: number, close: number, className: string, file: string, lineOf: (o: number) => number): Found[] {
   const body = masked.slice(open + 1, close);
   const bodyDepth = depth[open]! + 1;
   const out: Found[] = [];
@@ -152,7 +151,7 @@ function classMembers(src: string, masked: string, depth: Int32Array, open: numb
     const name = m[2]!.replace(/^\*\s*/, '');
     if (/\b(private|protected)\b/.test(mods) || name.startsWith('#') || ['if', 'for', 'while', 'switch', 'catch', 'return', 'function'].includes(name)) continue;
     const end = headerEnd(masked, open + 1 + m.index! + m[0].length - 1);
-    out.push({ id: '', kind: 'method', name, parent: className, file, line: lineOf(start), signature: oneLine(sliceWithoutComments(src, masked, start, end, JS_COMMENTS)), exported: true, end });
+    out.push({ id: '', kind: 'method', name, parent: className, file, line: lineOf(start), signature: oneLine(sliceWithoutComments(src, comments, start, end)), exported: true, end });
   }
   return out;
 }
@@ -164,7 +163,7 @@ const CJS_OBJECT = /(?:^|(?<=[;{}\n]))[ \t]*module\.exports[ \t]*=[ \t]*(\{|[A-Z
  * CommonJS modules export by assignment: `exports.name = …` is a public symbol, and
  * `module.exports = { a, b }` or `module.exports = Name` makes those local declarations public.
  */
-function commonJsExports(src: string, masked: string, depth: Int32Array, file: string, lineOf: (o: number) => number, exportedNames: Set<string>): Found[] {
+function commonJsExports(src: string, comments: number[], masked: string, depth: Int32Array, file: string, lineOf: (o: number) => number, exportedNames: Set<string>): Found[] {
   const out: Found[] = [];
   for (const m of masked.matchAll(CJS_MEMBER)) {
     const start = m.index! + m[0].search(/\S/);
@@ -172,7 +171,7 @@ function commonJsExports(src: string, masked: string, depth: Int32Array, file: s
     const eq = m.index! + m[0].length - 1;
     const fn = /^=\s*(async\s+)?function\b[^(]*\(/.exec(masked.slice(eq, eq + 200));
     const end = fn ? headerEnd(masked, eq + fn[0].length - 1) : constEnd(masked, eq - 1);
-    out.push({ id: '', kind: fn ? 'function' : 'const', name: m[1]!, file, line: lineOf(start), signature: oneLine(sliceWithoutComments(src, masked, start, end, JS_COMMENTS)), exported: true, end });
+    out.push({ id: '', kind: fn ? 'function' : 'const', name: m[1]!, file, line: lineOf(start), signature: oneLine(sliceWithoutComments(src, comments, start, end)), exported: true, end });
   }
   for (const m of masked.matchAll(CJS_OBJECT)) {
     if (depth[m.index! + m[0].search(/\S/)] !== 0) continue;

@@ -32,6 +32,7 @@ beforeAll(() => {
               { text: 'Committed and handed off.', usage: { input_tokens: 2300, output_tokens: 20 } },
             ],
           },
+          { name: 'configured by config.toml', replies: [{ tool_calls: [{ read: 'src/answer.txt' }] }, { text: 'The answer is 42.' }] },
         ],
       },
     },
@@ -77,4 +78,17 @@ test('codex commits through apply_patch and exec_command and reports exactly the
   });
   expect(totals).toMatchObject({ input_tokens: 8600, cache_read_tokens: 1600, output_tokens: 310, reasoning_tokens: 40 });
   expect(parseUsage('codex', run.stdout, run.stderr).tokens).toBe(totals.input_tokens + totals.cache_read_tokens + totals.output_tokens);
+}, 30_000);
+
+test('a CODEX_HOME config.toml written by cli-wiring selects the server just as well (second tick, new session)', async () => {
+  const run = await runCodex(server, 'codex', { cwd: repo, viaConfigToml: true });
+  expect(run.exitCode).toBe(0);
+  const second = server.log.records.filter((r) => r.tick === 1);
+  expect(second.map((r) => [r.step, r.tool_calls])).toEqual([
+    [0, ['exec_command']],
+    [1, []],
+  ]);
+  const read = run.events.find((e) => e.type === 'item.completed' && (e.item as { type: string }).type === 'command_execution')!.item as Record<string, unknown>;
+  expect(read.aggregated_output).toBe('answer: 42\n');
+  expect(run.events.findLast((e) => e.type === 'item.completed')?.item).toMatchObject({ type: 'agent_message', text: 'The answer is 42.' });
 }, 30_000);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { supervise, type SupervisedResult } from '../../../src/proc/supervise.ts';
-import { CLAUDE_PRINT_ARGV, CODEX_EXEC_ARGV, claudeEnv, codexEnv, codexProviderArgs } from '../../../src/model-server/cli-wiring.ts';
+import { CLAUDE_PRINT_ARGV, CODEX_EXEC_ARGV, claudeEnv, codexEnv, codexProviderArgs, writeCodexHome } from '../../../src/model-server/cli-wiring.ts';
 import { ScenarioSchema, type Scenario } from '../../../src/model-server/scenario-schema.ts';
 import { startModelServer, type ModelServerHandle } from '../../../src/model-server/server.ts';
 
@@ -18,7 +18,7 @@ const REPO_ROOT = resolve(import.meta.dir, '../../..');
 export const CLAUDE_BIN = join(REPO_ROOT, 'node_modules/.bin/claude');
 export const CODEX_BIN = join(REPO_ROOT, 'node_modules/.bin/codex');
 export const TEST_USER = process.env.PEERS_TEST_USER ?? 'peerstest';
-const IS_ROOT = process.getuid?.() === 0;
+export const IS_ROOT = process.getuid?.() === 0;
 
 /** Claude Code's list prices for the default model (USD per million tokens), read off its own cost reports. */
 export const CLAUDE_OPUS_PRICES = { input: 4, output: 20, cache_read: 0.2, cache_write: 5 };
@@ -126,13 +126,15 @@ export async function runClaude(server: ModelServerHandle, peer: string, opts: R
 }
 
 /** `codex exec --json …` with the prompt on stdin, a fresh CODEX_HOME, pointed at the server as `peer`. */
-export async function runCodex(server: ModelServerHandle, peer: string, opts: RunOptions & { model?: string }): Promise<CliRun> {
+export async function runCodex(server: ModelServerHandle, peer: string, opts: RunOptions & { model?: string; viaConfigToml?: boolean }): Promise<CliRun> {
   const home = userDir('codex-home');
   mkdirSync(join(home, '.codex'), { recursive: true });
+  // Either a config.toml in CODEX_HOME selects the server, or `-c` overrides on the command line.
+  if (opts.viaConfigToml) writeCodexHome(join(home, '.codex'), { serverUrl: server.url!, peer, model: opts.model ?? 'gpt-5.5' });
   giveToTestUser(home);
   try {
-    const base = opts.args ?? [...CODEX_EXEC_ARGV, '-c', `model="${opts.model ?? 'gpt-5.5'}"`];
-    const args = [...base, ...(opts.extraArgs ?? []), ...codexProviderArgs({ serverUrl: server.url!, peer })];
+    const base = opts.args ?? [...CODEX_EXEC_ARGV, ...(opts.viaConfigToml ? [] : ['-c', `model="${opts.model ?? 'gpt-5.5'}"`])];
+    const args = [...base, ...(opts.extraArgs ?? []), ...(opts.viaConfigToml ? [] : codexProviderArgs({ serverUrl: server.url!, peer }))];
     return await runAsUser([CODEX_BIN, ...args], { HOME: home, ...codexEnv(join(home, '.codex')) }, opts);
   } finally {
     rmSync(home, { recursive: true, force: true });

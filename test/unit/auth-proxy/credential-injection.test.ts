@@ -63,11 +63,15 @@ describe('credential sidecar', () => {
     expect(seen.headers['x-api-key']).toBeUndefined();
   });
 
-  test('reaches only its fixed upstream, through the egress proxy', async () => {
+  test('reaches only its fixed upstream, through one kept-alive tunnel in the egress proxy', async () => {
     const before = egress.audit.records.length;
-    await call(anthropic.url, '/v1/messages', { body: {} });
-    const rec = egress.audit.records.slice(before).find((r) => r.decision === 'allow');
-    expect(rec).toMatchObject({ method: 'CONNECT', host: 'api.peers.test', port: vendor.port });
+    const fresh = await startSidecar({ egress, vendorPort: vendor.port, credentials: new ApiKeySource('x-api-key', REAL_ANTHROPIC) });
+    for (let i = 0; i < 3; i++) expect((await call(fresh.url, '/v1/messages', { body: { stream: i === 1 } })).status).toBe(200);
+    expect(fresh.server.upstreamConnections).toBe(1);
+    await fresh.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const recs = egress.audit.records.slice(before).filter((r) => r.decision === 'allow');
+    expect(recs.map((r) => [r.method, r.host, r.port])).toEqual([['CONNECT', 'api.peers.test', vendor.port]]);
     // An absolute-form request (an attempt to use the sidecar as a forward proxy) is refused.
     const raw = await new Promise<string>((resolve) => {
       const sock = connect(Number(new URL(anthropic.url).port), '127.0.0.1');

@@ -66,6 +66,13 @@ describe('codemap of CommonJS JavaScript', () => {
   });
 });
 
+describe('signatures', () => {
+  test('comments inside a signature are dropped, while // inside a string default stays', () => {
+    const src = 'export function fetchUrl(\n  url = "http://example.test/x", // where\n  /** ms */ timeout = 5,\n): Promise<string> {}\nexport type Mode =\n  | "a" // first\n  | "b";\n';
+    expect(parseTypeScript(src, 'a.ts').map((s) => s.signature)).toEqual(['function fetchUrl(url = "http://example.test/x", timeout = 5): Promise<string>', 'type Mode = | "a" | "b"']);
+  });
+});
+
 describe('codemap of a Python repository', () => {
   test('top-level defs and classes, public methods, decorators, async and multi-line signatures, docstring summaries', () => {
     repo = pythonRepo();

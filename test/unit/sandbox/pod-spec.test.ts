@@ -121,7 +121,7 @@ describe('podman rendering', () => {
   test('the .peers mask renders as a read-only mode-000 tmpfs after the repo bind', () => {
     const a = argvOf('workspace').join(' ');
     expect(a).toContain(`type=bind,source=${inputs.repoDir},destination=/work `);
-    expect(a).toContain('type=tmpfs,destination=/work/.peers,tmpfs-size=1m,tmpfs-mode=0000,ro=true');
+    expect(a).toContain('type=tmpfs,destination=/work/.peers,tmpfs-size=1m,tmpfs-mode=0000,notmpcopyup,ro=true');
     expect(a.indexOf('destination=/work/.peers')).toBeGreaterThan(a.indexOf('destination=/work '));
   });
 

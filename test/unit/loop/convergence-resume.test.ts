@@ -1,0 +1,102 @@
+import { describe, expect, test } from 'bun:test';
+import { decideConvergence, nextCleanTicks } from '../../../src/loop/convergence.ts';
+import { decidePreTick, finalizeTick, recordGates, countRedTick } from '../../../src/loop/tick.ts';
+import { resumeFromLog } from '../../../src/loop/resume.ts';
+import { applyOperatorActions, syncPeerOrder } from '../../../src/loop/operator-actions.ts';
+import type { TickLine } from '../../../src/state/run-log.ts';
+import { fail, obs, settings, state } from './fixtures.ts';
+
+const green = (s = state()) => recordGates(s, 'h1', [{ id: 'g', state: 'pass', durationMs: 1, diagnostic: '', cached: false }]);
+const conv = { hardGoalIds: ['g'], openBlockingBugs: 0, softConsensus: true };
+const run = { ticksThisRun: 0, stopRequested: false };
+
+describe('convergence', () => {
+  test('needs green gates, no blocking bug, soft consensus and N clean ticks; then one skeptic tick; then complete', () => {
+    const s = settings();
+    const st = { ...green(), clean_ticks: 2 };
+    expect(decideConvergence({ ...st, clean_ticks: 1 }, conv, s).kind).toBe('continue');
+    expect(decideConvergence(st, { ...conv, openBlockingBugs: 1 }, s).kind).toBe('continue');
+    expect(decideConvergence(st, { ...conv, softConsensus: false }, s).kind).toBe('continue');
+    expect(decideConvergence(st, { ...conv, softConsensus: false }, settings({ goals: { ...s.goals, softConsensusRequired: false } })).kind).toBe('skeptic');
+    expect(decideConvergence(st, conv, s).kind).toBe('skeptic');
+    expect(decideConvergence({ ...st, skeptic_ran_at_tick: 5 }, conv, s).kind).toBe('complete');
+    expect(decideConvergence(st, conv, settings({ skeptic: false })).kind).toBe('complete');
+  });
+
+  test('a skeptic tick that files a blocking bug resets convergence and re-arms the skeptic', () => {
+    const s = settings();
+    let st = { ...green(), clean_ticks: 2 };
+    const pre = decidePreTick(st, run, conv, s);
+    expect(pre.action).toMatchObject({ kind: 'turn', skeptic: true });
+    st = finalizeTick(pre.state, obs(pre.state, { skeptic: true, new_blocking_bugs: 1 }), s).state;
+    expect(st).toMatchObject({ clean_ticks: 0, skeptic_ran_at_tick: 1 });
+    const again = decidePreTick(st, run, conv, s);
+    expect(again.action).toMatchObject({ kind: 'turn', skeptic: false });
+    expect(again.state.skeptic_ran_at_tick).toBeNull();
+  });
+
+  test('clean-tick counter: +1 clean, 0 on failure or new blocking bug, unchanged when rate-limited', () => {
+    expect(nextCleanTicks(2, { success: true, rateLimited: false, newBlockingBugs: 0 })).toBe(3);
+    expect(nextCleanTicks(2, { success: false, rateLimited: false, newBlockingBugs: 0 })).toBe(0);
+    expect(nextCleanTicks(2, { success: true, rateLimited: false, newBlockingBugs: 2 })).toBe(0);
+    expect(nextCleanTicks(2, { success: false, rateLimited: true, newBlockingBugs: 0 })).toBe(2);
+  });
+
+  test('red gates are counted once per pre-tick, even if the pre-tick is re-run after a crash', () => {
+    let st = recordGates(state(), 'h', [{ id: 'tests-pass', state: 'fail', durationMs: 1, diagnostic: 'x', cached: false }]);
+    st = countRedTick(st);
+    st = countRedTick(st);
+    expect(st.gates.red_streak['tests-pass']).toBe(1);
+    st = countRedTick({ ...st, tick: 1 });
+    expect(st.gates.red_streak['tests-pass']).toBe(2);
+    st = countRedTick(recordGates({ ...st, tick: 2 }, 'h2', [{ id: 'tests-pass', state: 'pass', durationMs: 1, diagnostic: '', cached: true }]));
+    expect(st.gates.red_streak).toEqual({});
+  });
+});
+
+describe('resume after a crash', () => {
+  test('replaying a logged-but-unsaved tick gives exactly the state that was about to be written', () => {
+    const s = settings();
+    const st0 = state();
+    const o = obs(st0, { ...fail, tokens_this_tick: 40 });
+    const fin = finalizeTick(st0, o, s, new Date('2026-01-01T00:00:05Z'));
+    const line = { event: 'tick', ts: '2026-01-01T00:00:05.000Z', ...o, spent_tokens_total: 40 } as unknown as TickLine;
+    const r = resumeFromLog(st0, [line], s);
+    expect(r.replayed).toEqual([1]);
+    expect(r.state).toEqual(fin.state);
+    // already-saved ticks are skipped; a gap is reported, not guessed
+    expect(resumeFromLog(fin.state, [line], s).replayed).toEqual([]);
+    const gap = resumeFromLog(st0, [{ ...line, tick: 3 } as TickLine], s);
+    expect(gap.warning).toContain('jumps from tick 0 to 3');
+  });
+});
+
+describe('operator actions', () => {
+  const down = () => {
+    const st = state();
+    return { ...st, halted: { reason: 'peer-unavailable:all-peers-down', at_tick: 4 }, peers: { a: { ...st.peers.a!, state: 'unavailable' as const, reason: 'auth', turns: 3 }, b: { ...st.peers.b!, state: 'degraded' as const } } };
+  };
+
+  test('--reset-peer brings one peer back and lifts the halt; unknown names are bad input', () => {
+    const r = applyOperatorActions(down(), { configChanged: false, resetPeers: ['a'] });
+    expect(r.state.peers.a).toMatchObject({ state: 'healthy', reason: null, turns: 3 });
+    expect(r.state.peers.b!.state).toBe('degraded');
+    expect(r.state.halted).toBeNull();
+    expect(() => applyOperatorActions(down(), { configChanged: false, resetPeers: ['zed'] })).toThrow('--reset-peer zed: no such peer');
+  });
+
+  test('a changed config resets every peer; nothing changes without an action', () => {
+    expect(Object.values(applyOperatorActions(down(), { configChanged: true, resetPeers: [] }).state.peers).map((p) => p.state)).toEqual(['healthy', 'healthy']);
+    const none = applyOperatorActions(down(), { configChanged: false, resetPeers: [] });
+    expect(none.notes).toEqual([]);
+    expect(none.state.halted).not.toBeNull();
+  });
+
+  test('peer order follows the config, keeping survivors and the active peer', () => {
+    const st = { ...state(['a', 'b', 'c']), turn_index: 2 };
+    const next = syncPeerOrder(st, ['c', 'd']);
+    expect(next.peer_order).toEqual(['c', 'd']);
+    expect(next.turn_index).toBe(0);
+    expect(Object.keys(next.peers)).toEqual(['c', 'd']);
+  });
+});
