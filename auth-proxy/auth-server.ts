@@ -7,7 +7,7 @@
  */
 import http from 'node:http';
 import type net from 'node:net';
-import { budgetErrorBody, budgetExhausted, type BudgetCaps } from './usage/budget.ts';
+import { type BudgetCaps, budgetExhausted, budgetRefusal } from './usage/budget.ts';
 import { clientResponseHeaders, redact, upstreamHeaders } from './credential-headers.ts';
 import type { CredentialSource, Injection } from './credential-source.ts';
 import type { ConnectOptions } from './egress-connector.ts';
@@ -85,8 +85,8 @@ export class AuthServer {
       return;
     }
     const body = this.opts.upstream.errorShape === 'anthropic'
-      ? JSON.stringify({ type: 'error', error: { type: status === 402 ? 'billing_error' : status >= 500 ? 'api_error' : 'invalid_request_error', message: clean } })
-      : JSON.stringify({ error: { message: clean, type: status === 402 ? 'insufficient_quota' : 'peers_sidecar_error', param: null, code: null } });
+      ? JSON.stringify({ type: 'error', error: { type: status >= 500 ? 'api_error' : 'invalid_request_error', message: clean } })
+      : JSON.stringify({ error: { message: clean, type: 'peers_sidecar_error', param: null, code: null } });
     res.writeHead(status, { 'content-type': 'application/json', 'x-peers-sidecar': 'error' });
     res.end(body);
   }
@@ -120,9 +120,10 @@ export class AuthServer {
       if (!req.url?.startsWith('/') || req.url.startsWith('//')) throw new ClientError(400, 'the sidecar accepts origin-form request paths only');
       const exhausted = this.opts.ledger ? budgetExhausted(this.opts.caps(), this.opts.ledger.totals) : null;
       if (exhausted) {
-        this.log(`${what} 402 budget refused`);
-        res.writeHead(402, { 'content-type': 'application/json', 'x-peers-budget': 'exhausted' });
-        res.end(budgetErrorBody(this.opts.upstream.errorShape, exhausted));
+        const refusal = budgetRefusal(this.opts.upstream.errorShape, exhausted);
+        this.log(`${what} ${refusal.status} budget refused`);
+        res.writeHead(refusal.status, { 'content-type': 'application/json', 'x-peers-budget': 'exhausted' });
+        res.end(refusal.body);
         return;
       }
       const body = await this.readBody(req);

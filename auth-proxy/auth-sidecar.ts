@@ -12,6 +12,7 @@ import { ApiKeySource, type CredentialSource } from './credential-source.ts';
 import type { ConnectOptions } from './egress-connector.ts';
 import { claudeCredentials, codexAuth } from './oauth/formats.ts';
 import { OAuthFileSource } from './oauth/oauth-file-source.ts';
+import { readTokenFile } from './oauth/token-file.ts';
 import { tokenPostVia } from './oauth/token-post.ts';
 import { UPSTREAMS, type UpstreamId } from './upstreams.ts';
 import { type BudgetCaps, capsFromEnv, capsFromFile, tightest } from './usage/budget.ts';
@@ -45,21 +46,35 @@ export function parseKeyedList<V>(values: string[], flag: string, parse: (v: str
   return out;
 }
 
+/**
+ * anthropic: API key (default) or Claude Code's login file (--credentials oauth-file);
+ * openai: API key; chatgpt: Codex's ChatGPT login file (choosing this upstream is the opt-in).
+ */
 function credentialsFor(id: UpstreamId, input: AuthSidecarInput, egress: ConnectOptions): CredentialSource {
   const spec = UPSTREAMS[id];
-  if (input.credentials === 'api-key' && id !== 'chatgpt') {
+  if (id === 'openai' || (id === 'anthropic' && input.credentials === 'api-key')) {
     const key = input.env[spec.apiKeyEnv];
-    if (!key) throw new InputError(`${spec.apiKeyEnv} is not set in the auth sidecar's environment`, { hint: `export ${spec.apiKeyEnv} on the host (it is passed to the sidecar only), or use --credentials oauth-file` });
+    if (!key) throw new InputError(`${spec.apiKeyEnv} is not set in the auth sidecar's environment`, { hint: `export ${spec.apiKeyEnv} on the host (it is passed to the sidecar only)${id === 'anthropic' ? ', or use --credentials oauth-file' : ''}` });
     return new ApiKeySource(id === 'anthropic' ? 'x-api-key' : 'authorization', key);
   }
-  if (id === 'openai') throw new InputError('the openai upstream takes an API key (OPENAI_API_KEY); a ChatGPT login uses the chatgpt upstream');
   const claude = id === 'anthropic';
-  if (!claude && input.credentials === 'api-key') throw new InputError('the chatgpt upstream needs --credentials oauth-file (a Codex ChatGPT login)');
   const path = claude ? input.claudeCredentialsPath ?? join(homedir(), '.claude', '.credentials.json') : input.codexAuthPath ?? join(homedir(), '.codex', 'auth.json');
-  return new OAuthFileSource({ path, format: claude ? claudeCredentials : codexAuth, post: tokenPostVia(egress), refresh: input.oauthRefresh });
+  const format = claude ? claudeCredentials : codexAuth;
+  try {
+    format.read(readTokenFile(path).doc);
+  } catch (e) {
+    const login = claude ? '`claude` then `/login`' : '`codex login`';
+    throw new InputError(`cannot use this credentials file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { location: { file: path }, hint: `log in on the host with ${login}, or pass the file with --${claude ? 'claude-credentials' : 'codex-auth'}` });
+  }
+  return new OAuthFileSource({ path, format, post: tokenPostVia(egress), refresh: input.oauthRefresh });
 }
 
 export async function startAuthSidecar(input: AuthSidecarInput, log: (line: string) => void): Promise<{ listening: string[]; stop(): Promise<void> }> {
+  // Loopback only: in the pod that is the workspace's side of the sidecar; anywhere else, binding a
+  // wider address would hand the real credential to the network.
+  if (!/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/.test(input.host)) {
+    throw new InputError(`--host ${input.host}: the auth sidecar listens on loopback only (127.0.0.1 or ::1)`);
+  }
   const via = parseBridgeTarget(input.egress);
   if (!via) throw new InputError(`--egress ${input.egress}: expected unix:PATH or HOST:PORT`);
   const egress: ConnectOptions = { via };

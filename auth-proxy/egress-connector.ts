@@ -51,6 +51,9 @@ export async function openUpstreamSocket(target: ParsedOrigin, opts: ConnectOpti
       raw.off('data', onData);
       raw.removeAllListeners('close');
       raw.removeAllListeners('error');
+      // Errors after the handshake surface to the consumer as 'close'/'error' on the socket it
+      // uses (the TLS socket, when wrapped); never as an unhandled exception from this one.
+      raw.on('error', () => {});
       resolve(buf.subarray(end + 4));
     };
     raw.on('data', onData);

@@ -22,7 +22,10 @@ export default class Bugs extends BaseCommand {
     if (!this.jsonEnabled()) {
       this.log(formatLedgerHeader(summary));
       if (blocking.length) this.log(['open blocking:', ...blocking.map(formatBugLine)].join('\n'));
-      if (rest.length) this.log(['other:', ...rest.map(formatBugLine)].join('\n'));
+      const advisory = rest.filter((r) => r.open);
+      const closed = rest.filter((r) => !r.open);
+      if (advisory.length) this.log(['open advisory (low/info, or re-triage needed):', ...advisory.map(formatBugLine)].join('\n'));
+      if (closed.length) this.log(['closed:', ...closed.map(formatBugLine)].join('\n'));
       for (const w of ledger.warnings) this.log(`warning: ${w}`);
     }
     return {

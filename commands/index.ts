@@ -27,6 +27,7 @@ import Loop from './loop.ts';
 import Status from './status.ts';
 import Replay from './replay.ts';
 import Report from './report.ts';
+import Demo from './demo.ts';
 
 export const COMMANDS: CommandMap = {
   help: helpPlugin.help as CommandMap[string],
@@ -53,4 +54,5 @@ export const COMMANDS: CommandMap = {
   status: Status,
   replay: Replay,
   report: Report,
+  demo: Demo,
 };

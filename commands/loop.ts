@@ -5,20 +5,22 @@ import { runLoop } from '../src/loop/loop-runner.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Loop extends BaseCommand {
-  static override description = `Run peer ticks until the gates converge or a limit stops the run (the loop container's main process).
-
-Resumes from the state directory's state.json; a second loop on the same project refuses to start.
-Stop reasons (last-stop-reason.txt): complete, max_ticks, budget:<cap>, stuck:<gate>,
-peer-unavailable:<peer>, peer-unavailable:all-peers-down, interrupted. Exit 0 for complete and
-max_ticks, 1 otherwise, 2 for bad input. An unavailable peer or a halted run comes back only by
-operator action: --reset-peer NAME|all, or a changed .peers/config.yaml or goals.yaml.`;
+  static override description = [
+    "Run peer ticks until the gates converge or a limit stops the run (the loop container's main process).",
+    '',
+    "Resumes from the state directory's state.json; a second loop on the same project refuses to start. Stop reasons (last-stop-reason.txt): complete, max_ticks, budget:<cap>, stuck:<gate>, peer-unavailable:<peer>, peer-unavailable:all-peers-down, interrupted. Exit 0 for complete and max_ticks, 1 otherwise, 2 for bad input.",
+    '',
+    'An unavailable peer or a halted run comes back only by operator action: --reset-peer NAME|all, or a changed .peers/config.yaml or goals.yaml.',
+  ].join('\n');
   static override hidden = true;
   static override args = { path: Args.string({ description: 'Project repository (default: the current directory).' }) };
   static override flags = {
-    'max-ticks': Flags.integer({ min: 1, description: 'Stop after this many ticks in this run (stop reason max_ticks).' }),
+    'max-ticks': Flags.integer({ min: 1, description: 'Stop after this many ticks in this run (stop reason max_ticks); budget.max_ticks caps all runs together (budget:max_ticks).' }),
     'max-usd': Flags.string({ description: 'Spending cap in US dollars (overrides budget.max_usd).' }),
     'max-runtime': Flags.integer({ min: 1, description: 'Runtime cap in seconds (overrides budget.max_runtime_s).' }),
     'no-skeptic': Flags.boolean({ description: 'Complete at convergence without the post-convergence skeptic tick.' }),
+    'no-recon': Flags.boolean({ description: 'Do not write the recon digest (recon.md) before the first tick.' }),
+    'no-codemap': Flags.boolean({ description: 'Do not write the codemap (CODEMAP.yaml, codemap.md) before the first tick.' }),
     'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }),
     'reset-peer': Flags.string({ multiple: true, description: 'Bring an unavailable or degraded peer (or "all") back before starting.' }),
     'backoff-base-ms': Flags.integer({ min: 0, hidden: true, description: 'Base of the rate-limit backoff (tests).' }),
@@ -48,6 +50,8 @@ operator action: --reset-peer NAME|all, or a changed .peers/config.yaml or goals
         maxUsd,
         maxRuntimeS: flags['max-runtime'],
         noSkeptic: flags['no-skeptic'],
+        noRecon: flags['no-recon'],
+        noCodemap: flags['no-codemap'],
         resetPeers: flags['reset-peer'] ?? [],
         backoffBaseMs: flags['backoff-base-ms'],
         signal: stop.signal,

@@ -1,16 +1,11 @@
 import { Flags } from '@oclif/core';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
+import { parseListen } from '../src/model-server/listen-address.ts';
 import { loadScenarioFile } from '../src/model-server/load-scenario.ts';
 import { startModelServer } from '../src/model-server/server.ts';
 import { BaseCommand } from './base.ts';
-
-/** `HOST:PORT`, `[v6]:PORT` or `:PORT` (loopback). */
-export function parseListen(value: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new InputError(`--listen ${value}: expected HOST:PORT, e.g. 127.0.0.1:8089`);
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
-}
 
 export default class ModelServer extends BaseCommand {
   static override description =
@@ -30,6 +25,9 @@ export default class ModelServer extends BaseCommand {
   async run(): Promise<void> {
     const { flags } = await this.parse(ModelServer);
     const scenario = loadScenarioFile(flags.scenario);
+    if (flags.log && !existsSync(dirname(resolve(flags.log)))) {
+      throw new InputError(`--log ${flags.log}: directory ${dirname(resolve(flags.log))} does not exist`, { hint: 'create it first, or log to an existing directory' });
+    }
     const address = flags.socket ? {} : parseListen(flags.listen);
     const handle = startModelServer({ scenario, ...address, socketPath: flags.socket, logFile: flags.log });
     this.log(`peers model-server listening on ${handle.url ?? `unix:${handle.socketPath}`} (${Object.keys(scenario.peers).length} peer(s): ${Object.keys(scenario.peers).join(', ')})`);

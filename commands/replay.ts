@@ -25,7 +25,7 @@ export default class Replay extends BaseCommand {
     if (!line) {
       throw new InputError(`no tick ${args.tick} in ${summary.paths.runs} (ticks 1..${summary.ticks.length} were logged)`, { hint: 'peers status shows the current tick' });
     }
-    const promptPath = String(line.prompt_file ?? '');
+    const promptPath = line.prompt_file ? resolve(summary.paths.dir, String(line.prompt_file)) : '';
     let prompt: string | undefined;
     try {
       prompt = promptPath ? readTextIfExists(promptPath, 4 * MiB) : undefined;

@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
+import { Bridge, parseBridgeTarget } from '../proxy/bridge.ts';
 import { startRunnerServer } from '../sandbox/runner-server.ts';
+import { InputError } from '../src/cli/errors.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Runner extends BaseCommand {
@@ -9,16 +11,31 @@ export default class Runner extends BaseCommand {
   static override examples = ['<%= config.bin %> runner --socket /run/peers/workspace/runner.sock'];
   static override flags = {
     socket: Flags.string({ description: 'Filesystem Unix socket to listen on (created 0600).', required: true }),
+    bridge: Flags.string({
+      description: 'Also carry HOST:PORT on this container\'s own loopback to TARGET (unix:PATH of the egress proxy), so processes here get a proxy without sharing a loopback with anyone.',
+      helpValue: 'HOST:PORT=unix:PATH',
+    }),
   };
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Runner);
+    const bridge = flags.bridge ? await startBridge(flags.bridge) : undefined;
     const server = await startRunnerServer({ socketPath: flags.socket, log: (l) => process.stderr.write(`peers runner: ${l}\n`) });
     // PID 1 of its container: SIGTERM (podman stop) stops every running process, then exits.
     await new Promise<void>((resolve) => {
-      const stop = () => void server.close().then(resolve);
+      const stop = () => void Promise.all([server.close(), bridge?.close()]).then(() => resolve());
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
   }
+}
+
+async function startBridge(spec: string): Promise<Bridge> {
+  const [listen, target] = spec.split('=', 2) as [string, string | undefined];
+  const m = /^([\d.]+):(\d{1,5})$/.exec(listen);
+  const to = target ? parseBridgeTarget(target) : null;
+  if (!m || !to) throw new InputError(`--bridge must be HOST:PORT=unix:PATH (or =HOST:PORT), got ${spec}`);
+  const bridge = new Bridge(to);
+  await bridge.listen(m[1]!, Number(m[2]));
+  return bridge;
 }

@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { InputError } from '../src/cli/errors.ts';
-import { up } from '../sandbox/up.ts';
+import { renderK8s } from '../sandbox/k8s-render.ts';
+import { planPod, resolveProjectDir, up } from '../sandbox/up.ts';
+import { shellQuote } from '../src/proc/self-exec.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Up extends BaseCommand {
@@ -17,8 +19,9 @@ Running it again on a running project says so; after \`peers down\` it resumes f
     'max-runtime': Flags.integer({ min: 1, description: 'Runtime cap in seconds.' }),
     allow: Flags.string({ multiple: true, description: 'Extra egress allow-list entry (host, *.suffix, optional :port).' }),
     attach: Flags.boolean({ description: 'Follow the loop log after starting (Ctrl-C detaches; the run continues).' }),
+    'dry-run': Flags.string({ options: ['podman', 'k8s'], description: 'Print the pod (podman commands, or Kubernetes YAML) instead of starting it.' }),
   };
-  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up ~/src/app --max-ticks 20 --max-usd 10', '<%= config.bin %> up app --allow registry.npmjs.org --attach'];
+  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up ~/src/app --max-ticks 20 --max-usd 10', '<%= config.bin %> up app --allow registry.npmjs.org --attach', '<%= config.bin %> up --dry-run k8s > pod.yaml'];
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Up);
@@ -28,6 +31,13 @@ Running it again on a running project says so; after \`peers down\` it resumes f
       if (!Number.isFinite(maxUsd) || maxUsd <= 0) throw new InputError(`--max-usd must be a positive number, got ${flags['max-usd']}`);
     }
     const quiet = this.jsonEnabled();
+    if (flags['dry-run']) {
+      const { spec, plan } = await planPod(resolveProjectDir(args.project), { maxTicks: flags['max-ticks'], maxUsd, maxRuntimeS: flags['max-runtime'], allow: flags.allow ?? [] });
+      if (quiet) return flags['dry-run'] === 'k8s' ? { yaml: renderK8s(spec) } : plan;
+      if (flags['dry-run'] === 'k8s') this.log(renderK8s(spec));
+      else for (const argv of [plan.createPod, ...plan.createContainers.map((c) => c.argv)]) this.log(['podman', ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : shellQuote(a))).join(' '));
+      return undefined;
+    }
     const r = await up({
       target: args.project,
       maxTicks: flags['max-ticks'],

@@ -13,6 +13,8 @@ export type EgressDecision = 'allow' | 'deny' | 'error';
 
 export type EgressAuditRecord = {
   ts: string;
+  /** Which listener took the connection ("workspace", "sidecar", or "egress" when there is one). */
+  listener: string;
   client: string;
   method: string;
   host: string;

@@ -45,6 +45,8 @@ export type EgressServerOptions = {
   guard: AddressGuard;
   audit: AuditSink;
   limits?: Partial<EgressLimits>;
+  /** Names this listener in audit records. */
+  name?: string;
 };
 
 export type ListenTarget = { host: string; port: number } | { path: string; mode?: number };
@@ -126,7 +128,7 @@ export class EgressServer {
     const started = performance.now();
     const label = client.remoteAddress ? `${client.remoteAddress}:${client.remotePort}` : 'unix';
     const rec: EgressAuditRecord = {
-      ts: new Date().toISOString(), client: label, method: '', host: '', port: 0, address: null,
+      ts: new Date().toISOString(), listener: this.opts.name ?? 'egress', client: label, method: '', host: '', port: 0, address: null,
       decision: 'deny', reason: '', status: 0, bytes_up: 0, bytes_down: 0, duration_ms: 0,
     };
     let logged = false;
@@ -156,6 +158,7 @@ export class EgressServer {
 
     client.on('error', () => {});
     client.on('close', () => {
+      clearTimeout(headTimer);
       this.sockets.delete(client);
       upstream?.destroy();
       if (!logged && rec.reason === '') {

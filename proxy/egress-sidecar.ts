@@ -14,6 +14,13 @@ import { SystemResolver } from './resolver.ts';
 
 export type EgressSidecarInput = {
   listen: string;
+  /**
+   * A second listener for the auth sidecar alone. When set, the vendor API hosts (and the OAuth
+   * token hosts) are served only there, and the workspace listener gets only the project's own
+   * entries: an agent then cannot reach the vendor APIs with a key of its own (an exfiltration
+   * channel), since the credential sidecar is the only client that needs them.
+   */
+  vendorListen?: string;
   configPath?: string;
   allowFile?: string;
   allow: string[];
@@ -46,11 +53,22 @@ export function readAllowFile(path: string): { entries: string[]; lines: number[
   return { entries, lines };
 }
 
-export function buildPolicy(input: Pick<EgressSidecarInput, 'configPath' | 'allowFile' | 'allow' | 'oauthHosts'>): EgressPolicy {
-  const sources: { entries: readonly string[]; where: (i: number) => { file: string; line?: number } }[] = [
-    { entries: DEFAULT_EGRESS_ALLOW, where: () => ({ file: 'built-in defaults' }) },
-  ];
-  if (input.oauthHosts) sources.push({ entries: OAUTH_REFRESH_ALLOW, where: () => ({ file: 'built-in OAuth hosts' }) });
+type Source = { entries: readonly string[]; where: (i: number) => { file: string; line?: number } };
+
+function vendorSources(oauthHosts: boolean): Source[] {
+  const sources: Source[] = [{ entries: DEFAULT_EGRESS_ALLOW, where: () => ({ file: 'built-in defaults' }) }];
+  if (oauthHosts) sources.push({ entries: OAUTH_REFRESH_ALLOW, where: () => ({ file: 'built-in OAuth hosts' }) });
+  return sources;
+}
+
+/** The vendor-only policy of the auth sidecar's listener. */
+export function buildVendorPolicy(oauthHosts: boolean): EgressPolicy {
+  return EgressPolicy.fromLists(...vendorSources(oauthHosts).map((s) => s.entries));
+}
+
+/** The project's entries, plus the vendor defaults unless they are served on a listener of their own. */
+export function buildPolicy(input: Pick<EgressSidecarInput, 'configPath' | 'allowFile' | 'allow' | 'oauthHosts'>, withVendorHosts = true): EgressPolicy {
+  const sources: Source[] = withVendorHosts ? vendorSources(input.oauthHosts) : [];
   if (input.configPath) {
     const path = input.configPath;
     sources.push({ entries: loadConfigFile(path).egress.allow, where: () => ({ file: path }) });
@@ -80,18 +98,30 @@ export function auditSinkFor(path: string | undefined, write: (line: string) => 
   return { record: (r: EgressAuditRecord) => write(JSON.stringify(r)), close: () => {} };
 }
 
-export async function startEgressSidecar(input: EgressSidecarInput, write: (line: string) => void): Promise<{ address: string; policy: EgressPolicy; stop(): Promise<void> }> {
-  const policy = buildPolicy(input);
-  const target = parseListenTarget(input.listen);
+export type RunningEgress = { listeners: { name: string; address: string; policy: EgressPolicy }[]; stop(): Promise<void> };
+
+export async function startEgressSidecar(input: EgressSidecarInput, write: (line: string) => void): Promise<RunningEgress> {
+  const split = input.vendorListen !== undefined;
+  const plan = [{ name: split ? 'workspace' : 'egress', target: parseListenTarget(input.listen), policy: buildPolicy(input, !split) }];
+  if (split) plan.push({ name: 'sidecar', target: parseListenTarget(input.vendorListen!, '--vendor-listen'), policy: buildVendorPolicy(input.oauthHosts) });
   const audit = auditSinkFor(input.auditLog, write);
-  const server = new EgressServer({ policy, resolver: new SystemResolver(), guard: new AddressGuard(), audit, limits: input.limits });
-  const address = await server.listen(target);
-  return {
-    address,
-    policy,
-    stop: async () => {
-      await server.close();
-      audit.close();
-    },
+  const resolver = new SystemResolver();
+  const guard = new AddressGuard();
+  const servers: EgressServer[] = [];
+  const listeners: RunningEgress['listeners'] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    audit.close();
   };
+  try {
+    for (const l of plan) {
+      const server = new EgressServer({ policy: l.policy, resolver, guard, audit, limits: input.limits, name: l.name });
+      servers.push(server);
+      listeners.push({ name: l.name, address: await server.listen(l.target), policy: l.policy });
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { listeners, stop };
 }

@@ -1,8 +1,10 @@
 /**
- * Renders the same pod spec as Kubernetes objects: the pod (loop, workspace, gates, auth, bridge)
- * with a deny-all NetworkPolicy, and the egress proxy as its own pod whose policy allows egress.
- * In Kubernetes the bridge ↔ egress Unix socket becomes a TCP hop to the egress Service, so the
- * pod's policy allows exactly that one destination.
+ * Renders the same pod spec as Kubernetes objects. Pod members (workspace, auth, bridge) form one
+ * Pod; each container with its own network namespace (loop, gates, egress) becomes its own Pod, as
+ * in podman. Every Pod gets a NetworkPolicy: none may send or receive anything, except the egress
+ * Pod, which may send anywhere (its allow-list decides). The shared socket dirs are node-local
+ * volumes (a PersistentVolumeClaim per dir, ReadWriteMany on a node-local class), and podAffinity
+ * keeps the project's Pods on one node, because Unix sockets do not cross nodes.
  */
 import { stringify } from 'yaml';
 import type { ContainerSpec, MountSpec, PodSpec } from './pod-spec.ts';
@@ -13,13 +15,14 @@ const volName = (m: MountSpec, i: number, c: ContainerSpec): string => {
   return `${c.role}-${m.kind}-${i}`;
 };
 
-function container(c: ContainerSpec): { spec: Record<string, unknown>; volumes: Record<string, unknown>[] } {
+function container(c: ContainerSpec, podPrefix: string): { spec: Record<string, unknown>; volumes: Record<string, unknown>[] } {
   const volumes: Record<string, unknown>[] = [];
   const mounts = c.mounts.map((m, i) => {
     const name = volName(m, i, c);
     if (m.kind === 'bind') volumes.push({ name, hostPath: { path: m.source } });
     if (m.kind === 'tmpfs') volumes.push({ name, emptyDir: { medium: 'Memory', sizeLimit: `${m.sizeMiB}Mi` } });
     if (m.kind === 'volume') volumes.push({ name, persistentVolumeClaim: { claimName: m.name } });
+    if (m.kind === 'shared-dir') volumes.push({ name, persistentVolumeClaim: { claimName: `${podPrefix}-${m.name}` } });
     return { name, mountPath: m.target, readOnly: m.kind === 'tmpfs' ? Boolean(m.readOnly) : m.readOnly };
   });
   const env = [
@@ -46,10 +49,11 @@ function container(c: ContainerSpec): { spec: Record<string, unknown>; volumes: 
   };
 }
 
-function pod(name: string, labels: Record<string, string>, cs: ContainerSpec[], shared: string[]): Record<string, unknown> {
-  const rendered = cs.map(container);
+function pod(name: string, labels: Record<string, string>, cs: ContainerSpec[]): Record<string, unknown> {
+  const prefix = `peers-${labels['peers/project']}`;
+  const rendered = cs.map((c) => container(c, prefix));
   const seen = new Set<string>();
-  const volumes = [...shared.map((n) => ({ name: `shared-${n}`, emptyDir: {} })), ...rendered.flatMap((r) => r.volumes)].filter((v) => {
+  const volumes = rendered.flatMap((r) => r.volumes).filter((v) => {
     const n = v.name as string;
     if (seen.has(n)) return false;
     seen.add(n);
@@ -71,23 +75,36 @@ function pod(name: string, labels: Record<string, string>, cs: ContainerSpec[], 
 
 const k8sLabels = (spec: PodSpec, role: string) => ({ 'app.kubernetes.io/name': 'peers', 'peers/project': spec.project, 'peers/role': role });
 
+function policy(name: string, labels: Record<string, string>, allowEgress: boolean): Record<string, unknown> {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: `${name}-network` },
+    spec: { podSelector: { matchLabels: labels }, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: allowEgress ? [{}] : [] },
+  };
+}
+
 export function renderK8s(spec: PodSpec): string {
-  const podLabels = k8sLabels(spec, 'pod');
-  const egressLabels = k8sLabels(spec, 'egress');
-  const docs = [
-    pod(spec.podName, podLabels, spec.containers, spec.sharedDirs),
-    pod(spec.egress.name, egressLabels, [spec.egress], ['egress', 'egress-log']),
-    {
-      apiVersion: 'networking.k8s.io/v1',
-      kind: 'NetworkPolicy',
-      metadata: { name: `${spec.podName}-egress-only-via-proxy` },
-      spec: {
-        podSelector: { matchLabels: podLabels },
-        policyTypes: ['Ingress', 'Egress'],
-        ingress: [],
-        egress: [{ to: [{ podSelector: { matchLabels: egressLabels } }] }],
-      },
-    },
+  const groups: { name: string; role: string; containers: ContainerSpec[] }[] = [
+    { name: spec.podName, role: 'pod', containers: spec.containers.filter((c) => c.placement === 'pod') },
+    ...spec.containers.filter((c) => c.placement === 'own').map((c) => ({ name: c.name, role: c.role, containers: [c] })),
   ];
+  const docs: Record<string, unknown>[] = [];
+  for (const g of groups) {
+    const labels = k8sLabels(spec, g.role);
+    const p = pod(g.name, labels, g.containers);
+    (p.spec as Record<string, unknown>).affinity = {
+      podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { 'peers/project': spec.project } }, topologyKey: 'kubernetes.io/hostname' }] },
+    };
+    docs.push(p, policy(g.name, labels, g.containers.some((c) => c.network !== 'none')));
+  }
+  for (const d of spec.sharedDirs) {
+    docs.push({
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: `${spec.podName}-${d}` },
+      spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '64Mi' } } },
+    });
+  }
   return docs.map((d) => stringify(d)).join('---\n');
 }

@@ -3,13 +3,18 @@
  * podman argv (`podman-render.ts`) or a Kubernetes Pod (`k8s-render.ts`); neither adds security
  * decisions of its own, so the topology reviewed here is the topology that runs.
  *
- *   pod (network none: loopback only, one user namespace via keep-id)
- *     loop       peers loop          state dir rw, repo rw, every runner socket dir
- *     workspace  peers runner        repo rw with .peers/ masked, its own socket dir only
- *     gates      peers runner        repo ro with .peers/ masked, gate cache volume, its own socket dir
- *     auth       peers sidecar auth  127.0.0.1:8080/8081; credentials (env by name, files) — nowhere else
+ *   pod (network none: one loopback shared by its members, one keep-id user namespace)
+ *     workspace  peers runner         repo rw with .peers/ masked, its own socket dir only
+ *     auth       peers sidecar auth   127.0.0.1:8080/8081; credentials (env by name, files) — nowhere else
  *     bridge     peers sidecar bridge 127.0.0.1:3128 → egress socket dir
- *   egress container (outside the pod, has a network): peers sidecar egress, egress socket dir
+ *   loop    (own network namespace, none)  peers loop     state dir rw, repo rw, every runner socket dir
+ *   gates   (own network namespace, none)  peers runner   repo ro with .peers/ masked, gate cache,
+ *                                          its own socket dir, a private 127.0.0.1:3128 → egress
+ *   egress  (own network: slirp4netns)     peers sidecar egress, egress socket dir
+ *
+ * Why loop and gates are NOT pod members: members of a pod share one loopback, so a server a peer
+ * leaves running in the workspace (127.0.0.1:5000 answering "tests pass") would be reachable from
+ * gate commands. In their own empty network namespaces they reach only files and sockets we mount.
  */
 
 export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
@@ -25,7 +30,8 @@ export const RUNNER_SOCKET_NAME = 'runner.sock';
 export const EGRESS_SOCKET_NAME = 'egress.sock';
 
 export type Role = 'loop' | 'workspace' | 'gates' | 'auth' | 'bridge' | 'egress';
-export const POD_ROLES: readonly Role[] = ['loop', 'workspace', 'gates', 'auth', 'bridge'];
+/** The containers that share the pod's loopback. */
+export const POD_ROLES: readonly Role[] = ['workspace', 'auth', 'bridge'];
 export const RUNNER_ROLES = ['workspace', 'gates'] as const;
 export type RunnerRole = (typeof RUNNER_ROLES)[number];
 
@@ -42,6 +48,9 @@ export type MountSpec =
 
 export type ContainerSpec = {
   role: Role;
+  /** 'pod': joins the pod (shared loopback, no network). 'own': its own network namespace. */
+  placement: 'pod' | 'own';
+  network: 'none' | 'slirp4netns';
   name: string;
   image: string;
   command: string[];
@@ -66,9 +75,8 @@ export type PodSpec = {
   /** The pod has no interface but loopback. */
   network: 'none';
   userns: 'keep-id';
+  /** Every container, in the pod or beside it (see `placement`). Egress alone has a network. */
   containers: ContainerSpec[];
-  /** Outside the pod: the one container with a network, reached only through its socket dir. */
-  egress: ContainerSpec & { network: 'slirp4netns' };
   /** Names of the shared dirs the renderer must create (podman) or declare (Kubernetes). */
   sharedDirs: string[];
   volumes: string[];
@@ -123,6 +131,8 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const limits = (role: Role) => ({ ...DEFAULT_LIMITS[role], ...inp.limits?.[role] });
   const base = (role: Role, command: string[], mounts: MountSpec[], env: Record<string, string> = {}, secretEnv: string[] = []): ContainerSpec => ({
     role,
+    placement: POD_ROLES.includes(role) ? 'pod' : 'own',
+    network: role === 'egress' ? 'slirp4netns' : 'none',
     name: containerName(inp.project, role),
     image: inp.image,
     command: [PEERS_BIN_IN_CONTAINER, ...command],
@@ -156,6 +166,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     { kind: 'bind', source: inp.repoDir, target: REPO_IN_CONTAINER, readOnly },
     mask(`${REPO_IN_CONTAINER}/.peers`),
   ];
+  const egressSocket = `unix:${SOCKETS_IN_CONTAINER}/egress/${EGRESS_SOCKET_NAME}`;
   const runnerCmd = (role: RunnerRole) => ['runner', '--socket', runnerSocketPath(role)];
 
   const loop = base(
@@ -175,8 +186,9 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const workspace = base('workspace', runnerCmd('workspace'), [...repoMasked(false), socketDir('workspace')], { ...proxyEnv, ...vendorEnv });
   const gates = base(
     'gates',
-    runnerCmd('gates'),
-    [...repoMasked(true), socketDir('gates'), { kind: 'volume', name: `peers-${inp.project}-gates-cache`, target: '/cache', readOnly: false }],
+    // Its own loopback carries 127.0.0.1:3128 to the egress socket (for the project's `setup`).
+    [...runnerCmd('gates'), '--bridge', `127.0.0.1:${PROXY_PORT}=${egressSocket}`],
+    [...repoMasked(true), socketDir('gates'), socketDir('egress'), { kind: 'volume', name: `peers-${inp.project}-gates-cache`, target: '/cache', readOnly: false }],
     { ...proxyEnv, PEERS_GATES_CACHE: '/cache' },
   );
   const auth = base(
@@ -186,9 +198,8 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     {},
     inp.secretEnv,
   );
-  const egressSocket = `unix:${SOCKETS_IN_CONTAINER}/egress/${EGRESS_SOCKET_NAME}`;
   const bridge = base('bridge', ['sidecar', 'bridge', '--listen', `127.0.0.1:${PROXY_PORT}`, '--to', egressSocket], [socketDir('egress')]);
-  const egressBase = base(
+  const egress = base(
     'egress',
     ['sidecar', 'egress', '--listen', egressSocket, '--audit-log', `${SOCKETS_IN_CONTAINER}/egress-log/egress.jsonl`, ...inp.allow.flatMap((a) => ['--allow', a])],
     [socketDir('egress'), socketDir('egress-log')],
@@ -202,14 +213,12 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     labels: { 'peers.project': inp.project, 'peers.repo': inp.repoDir },
     network: 'none',
     userns: 'keep-id',
-    containers: [loop, workspace, gates, auth, bridge],
-    egress: { ...egressBase, network: 'slirp4netns' },
+    containers: [loop, workspace, gates, auth, bridge, egress],
     sharedDirs: ['workspace', 'gates', 'egress', 'egress-log', 'auth-usage'],
     volumes: [`peers-${inp.project}-gates-cache`],
   };
 }
 
-/** Every (container, mount) pair, for the invariant checks in tests and `peers up --dry-run`. */
 export function allContainers(spec: PodSpec): ContainerSpec[] {
-  return [...spec.containers, spec.egress];
+  return spec.containers;
 }

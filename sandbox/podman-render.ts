@@ -76,23 +76,19 @@ export function renderPodman(spec: PodSpec, opts: RenderOptions): PodmanPlan {
   const createPod = ['pod', 'create', '--name', spec.podName, `--network=${spec.network}`, `--userns=${spec.userns}`];
   for (const [k, v] of Object.entries(spec.labels)) createPod.push('--label', `${k}=${v}`);
 
-  const egressArgs = containerArgs(spec.egress, spec, opts);
-  // The egress container is outside the pod: its own keep-id user namespace and a real network.
-  egressArgs.splice(1, 0, `--network=${spec.egress.network}`, '--userns=keep-id');
-
-  // Start order: egress, then the sidecars the others depend on, then runners, the loop last.
-  const order = ['bridge', 'auth', 'gates', 'workspace', 'loop'];
-  const inPod = [...spec.containers].sort((x, y) => order.indexOf(x.role) - order.indexOf(y.role));
+  // Start order: egress, the sidecars the others depend on, runners, the loop last.
+  const order = ['egress', 'bridge', 'auth', 'gates', 'workspace', 'loop'];
+  const sorted = [...spec.containers].sort((x, y) => order.indexOf(x.role) - order.indexOf(y.role));
   return {
     createPod,
-    createContainers: [
-      { role: 'egress', argv: egressArgs },
-      ...inPod.map((c) => {
-        const argv = containerArgs(c, spec, opts);
-        argv.splice(1, 0, '--pod', spec.podName);
-        return { role: c.role, argv };
-      }),
-    ],
+    createContainers: sorted.map((c) => {
+      const argv = containerArgs(c, spec, opts);
+      // Pod members share the pod's namespaces; the others get their own network namespace (none,
+      // or slirp4netns for egress) and their own keep-id user namespace.
+      if (c.placement === 'pod') argv.splice(1, 0, '--pod', spec.podName);
+      else argv.splice(1, 0, `--network=${c.network}`, '--userns=keep-id');
+      return { role: c.role, argv };
+    }),
     sharedDirs: spec.sharedDirs.map((n) => sharedDirPath(opts, n)),
   };
 }

@@ -27,7 +27,14 @@ export type ProjectStatus = {
   containers: ContainerState[];
 };
 
-export function classify(o: { loopRunning: boolean; loopStartedAt: string | null; stopReason: { reason: string; at: string } | undefined; hasState: boolean; hasContainers: boolean }): RunStatus {
+export function classify(o: {
+  loopRunning: boolean;
+  /** The later of the loop container's start and the registry's last `peers up`. */
+  loopStartedAt: string | null;
+  stopReason: { reason: string; at: string } | undefined;
+  hasState: boolean;
+  hasContainers: boolean;
+}): RunStatus {
   if (o.loopRunning) return 'running';
   if (!o.hasState && !o.hasContainers && !o.stopReason) return 'fresh';
   if (!o.stopReason) return 'crashed';
@@ -35,6 +42,11 @@ export function classify(o: { loopRunning: boolean; loopStartedAt: string | null
   // A stop reason older than the loop's last start belongs to an earlier run.
   if (o.loopStartedAt && o.stopReason.at && Date.parse(o.stopReason.at) < Date.parse(o.loopStartedAt) - 1000) return 'crashed';
   return 'stopped';
+}
+
+function latest(a: string | null, b: string | null): string | null {
+  if (!a || !b) return a ?? b;
+  return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
 async function startedAt(name: string): Promise<string | null> {
@@ -60,7 +72,7 @@ export async function projectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = pr
   }
   const status = classify({
     loopRunning: Boolean(loop?.running),
-    loopStartedAt: loop ? await startedAt(containerName(key, 'loop')) : null,
+    loopStartedAt: latest(loop ? await startedAt(containerName(key, 'loop')) : null, p.last_up_at ?? null),
     stopReason: stop,
     hasState: Boolean(paths && existsSync(paths.state)),
     hasContainers: containers.length > 0,

@@ -91,3 +91,12 @@ export class SocketRunner implements PeerRunner {
     });
   }
 }
+
+/**
+ * The runner the loop should use: inside the pod, `peers up` sets PEERS_RUNNER_WORKSPACE to the
+ * workspace runner's socket, so peer CLIs run in the workspace container, not in the loop's.
+ * Outside the pod (host runs, tests) it is undefined and the loop keeps its local runner.
+ */
+export function peerRunnerFromEnv(env: NodeJS.ProcessEnv = process.env): PeerRunner | undefined {
+  return env.PEERS_RUNNER_WORKSPACE ? new SocketRunner(env.PEERS_RUNNER_WORKSPACE) : undefined;
+}

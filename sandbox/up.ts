@@ -60,33 +60,11 @@ export function sharedRoot(project: string, env: NodeJS.ProcessEnv = process.env
   return join(base, 'peers', project);
 }
 
-export async function up(o: UpOptions): Promise<UpResult> {
-  const env = o.env ?? process.env;
-  const t0 = Date.now();
-  const repo = resolveProjectDir(o.target, env);
+/** The pod for this project as data, plus its podman rendering: what `up` runs and `--dry-run` prints. */
+export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'maxUsd' | 'maxRuntimeS' | 'allow' | 'image'>, env: NodeJS.ProcessEnv = process.env) {
   const project = loadProject(repo); // validates config + goals: bad input fails before any podman call
   const key = projectKey(repo);
-  const entry = await ensureRegistered(repo, env);
   const stateDir = stateDirFor(repo, env);
-  const paths = statePaths(stateDir);
-  const image = o.image ?? WORKSPACE_IMAGE;
-
-  const existing = await projectContainers(key);
-  if (existing.find((c) => c.role === 'loop')?.running) {
-    return { name: entry.name!, project: key, pod: podName(key), alreadyRunning: true, stateDir, seconds: 0 };
-  }
-  if (!(await imageExists(image))) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
-  if (existing.length) {
-    o.progress('removing the stopped pod of the previous run');
-    await teardown(key);
-  }
-
-  mkdirSync(paths.snapshotDir, { recursive: true, mode: 0o700 });
-  copyFileSync(project.configPath, join(paths.snapshotDir, 'config.yaml'));
-  copyFileSync(project.goalsPath, join(paths.snapshotDir, 'goals.yaml'));
-  saveGitGuard(join(stateDir, 'git-guard.json'), snapshotGitGuard(repo));
-  const sidecarDirs = { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': join(stateDir, 'sidecars', 'auth') };
-
   const loopArgs: string[] = [];
   if (o.maxTicks) loopArgs.push('--max-ticks', String(o.maxTicks));
   if (o.maxUsd) loopArgs.push('--max-usd', String(o.maxUsd));
@@ -96,16 +74,55 @@ export async function up(o: UpOptions): Promise<UpResult> {
     repoDir: repo,
     stateDir,
     binaryPath: hostBinary(),
-    image,
+    image: o.image ?? WORKSPACE_IMAGE,
     allow: [...new Set([...(project.config.egress?.allow ?? []), ...o.allow])],
     secretEnv: CREDENTIAL_ENV.filter((k) => env[k]),
     secretFiles: [],
     loopArgs,
   });
-  const shared = sharedRoot(key, env);
-  const plan = renderPodman(spec, { sharedRoot: shared, cgroupLimits: await cgroupLimitsAvailable(), user: `${process.getuid!()}:${process.getgid!()}`, sharedDirPaths: sidecarDirs });
+  const plan = renderPodman(spec, {
+    sharedRoot: sharedRoot(key, env),
+    cgroupLimits: await cgroupLimitsAvailable(),
+    user: `${process.getuid!()}:${process.getgid!()}`,
+    // The egress audit log and the auth usage ledger outlive the pod: they are run history.
+    sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': join(stateDir, 'sidecars', 'auth') },
+  });
+  return { project, key, stateDir, spec, plan };
+}
+
+export async function up(o: UpOptions): Promise<UpResult> {
+  const env = o.env ?? process.env;
+  const t0 = Date.now();
+  const repo = resolveProjectDir(o.target, env);
+  loadProject(repo); // bad config or goals are reported before anything else
+  // Rootful podman would run the whole pod with real root behind it; the design is rootless.
+  if (process.getuid?.() === 0) throw new InputError('peers up runs a rootless podman pod and refuses to run as root', { hint: 'run it as your normal user (the one that owns the repository)' });
+  const { project, key, stateDir, spec, plan } = await planPod(repo, o, env);
+  const entry = await ensureRegistered(repo, env);
+  const paths = statePaths(stateDir);
+
+  const existing = await projectContainers(key);
+  if (existing.find((c) => c.role === 'loop')?.running) {
+    return { name: entry.name!, project: key, pod: podName(key), alreadyRunning: true, stateDir, seconds: 0 };
+  }
+  const image = spec.containers[0]!.image;
+  if (!(await imageExists(image))) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
+  if (existing.length) {
+    o.progress('removing the stopped pod of the previous run');
+    await teardown(key, env);
+  }
+
+  mkdirSync(paths.snapshotDir, { recursive: true, mode: 0o700 });
+  copyFileSync(project.configPath, join(paths.snapshotDir, 'config.yaml'));
+  copyFileSync(project.goalsPath, join(paths.snapshotDir, 'goals.yaml'));
+  saveGitGuard(join(stateDir, 'git-guard.json'), snapshotGitGuard(repo));
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
 
+  // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.
+  await updateRegistry((ps) => {
+    const p = ps.find((x) => x.path === repo);
+    if (p) p.last_up_at = new Date().toISOString();
+  }, env);
   o.progress(`creating pod ${spec.podName} (network: none)`);
   try {
     await podmanOk(plan.createPod);
@@ -116,13 +133,9 @@ export async function up(o: UpOptions): Promise<UpResult> {
       await podmanOk(['start', containerName(key, c.role as never)]);
     }
   } catch (e) {
-    await teardown(key);
+    await teardown(key, env);
     throw e;
   }
-  await updateRegistry((ps) => {
-    const p = ps.find((x) => x.path === repo);
-    if (p) p.last_up_at = new Date().toISOString();
-  }, env);
   return { name: entry.name ?? basename(repo), project: key, pod: spec.podName, alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000 };
 }
 

@@ -47,8 +47,13 @@ export function budgetExhausted(caps: BudgetCaps, totals: UsageTotals): string |
   return null;
 }
 
-/** The error body each vendor's CLI parses and shows (status 402: not retried by either SDK). */
-export function budgetErrorBody(shape: 'anthropic' | 'openai', message: string): string {
-  if (shape === 'anthropic') return JSON.stringify({ type: 'error', error: { type: 'billing_error', message } });
-  return JSON.stringify({ error: { message, type: 'insufficient_quota', param: null, code: 'peers_budget_exhausted' } });
+/**
+ * The refusal each vendor's CLI shows at once, without retrying (checked against the real CLIs,
+ * test/unit/auth-proxy/real-cli-budget.test.ts): Claude Code prints "API Error: 402 <message>" for
+ * an Anthropic `billing_error`; Codex retries a 402 five times and replaces a 429
+ * `insufficient_quota` message with its own generic one, but prints a 400 body as is, at once.
+ */
+export function budgetRefusal(shape: 'anthropic' | 'openai', message: string): { status: number; body: string } {
+  if (shape === 'anthropic') return { status: 402, body: JSON.stringify({ type: 'error', error: { type: 'billing_error', message } }) };
+  return { status: 400, body: JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: 'peers_budget_exhausted' } }) };
 }

@@ -13,6 +13,7 @@ export default class SidecarAuth extends BaseCommand {
   static override examples = [
     'ANTHROPIC_API_KEY=… OPENAI_API_KEY=… <%= config.bin %> sidecar auth --egress 127.0.0.1:3128 --usage-ledger ~/.local/state/peers/demo/usage.jsonl --max-usd 20',
     '<%= config.bin %> sidecar auth --upstream anthropic --upstream chatgpt --credentials oauth-file --claude-credentials /auth/claude/.credentials.json --codex-auth /auth/codex/auth.json',
+    '<%= config.bin %> sidecar auth --egress unix:/run/peers/egress-auth/auth.sock --budget-file ~/.local/state/peers/demo/budget.json',
   ];
   static override flags = {
     upstream: Flags.string({ description: 'Upstreams to serve (ports 8080 anthropic, 8081 openai, 8082 chatgpt).', options: ['anthropic', 'openai', 'chatgpt'], multiple: true, default: ['anthropic', 'openai'] }),
@@ -20,7 +21,7 @@ export default class SidecarAuth extends BaseCommand {
     port: Flags.string({ description: 'Override a port: NAME=PORT.', multiple: true, default: [] }),
     origin: Flags.string({ description: 'Override an upstream origin: NAME=https://host (staging endpoints).', multiple: true, default: [] }),
     egress: Flags.string({ description: 'The egress proxy: unix:PATH or HOST:PORT.', default: '127.0.0.1:3128' }),
-    credentials: Flags.string({ description: 'api-key: keys from this process\'s environment; oauth-file: the CLIs\' login files (opt-in).', options: ['api-key', 'oauth-file'], default: 'api-key' }),
+    credentials: Flags.string({ description: 'For anthropic: api-key (ANTHROPIC_API_KEY from this process\'s environment) or oauth-file (Claude Code\'s login file, opt-in). openai always takes OPENAI_API_KEY; chatgpt always takes Codex\'s auth.json.', options: ['api-key', 'oauth-file'], default: 'api-key' }),
     'claude-credentials': Flags.string({ description: 'Claude Code credentials file (oauth-file mode).' }),
     'codex-auth': Flags.string({ description: 'Codex auth.json (oauth-file mode, chatgpt upstream).' }),
     'oauth-refresh': Flags.string({ description: 'when-needed: refresh expired tokens under a lock; never: leave refreshing to the host CLI.', options: ['when-needed', 'never'], default: 'when-needed' }),

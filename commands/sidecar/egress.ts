@@ -9,9 +9,11 @@ export default class SidecarEgress extends BaseCommand {
   static override examples = [
     '<%= config.bin %> sidecar egress --listen unix:/run/peers/egress.sock --config .peers/config.yaml --audit-log ~/.local/state/peers/demo/egress.jsonl',
     '<%= config.bin %> sidecar egress --listen 127.0.0.1:3128 --allow registry.npmjs.org --allow "*.githubusercontent.com"',
+    '<%= config.bin %> sidecar egress --listen unix:/run/peers/egress/workspace.sock --vendor-listen unix:/run/peers/egress-auth/auth.sock --config snapshot/config.yaml',
   ];
   static override flags = {
     listen: Flags.string({ description: 'Where to listen: HOST:PORT or unix:PATH.', default: '127.0.0.1:3128' }),
+    'vendor-listen': Flags.string({ description: 'A second listener (unix:PATH) for the auth sidecar alone: the vendor API hosts are then served only there, and --listen gets only the project\'s entries.' }),
     config: Flags.string({ description: 'A peers config.yaml whose egress.allow entries are added to the defaults.' }),
     'allow-file': Flags.string({ description: 'A file of extra allow-list entries, one per line (# comments).' }),
     allow: Flags.string({ description: 'An extra allow-list entry: "host", "*.suffix", optionally ":port".', multiple: true, default: [] }),
@@ -26,12 +28,15 @@ export default class SidecarEgress extends BaseCommand {
     const { flags } = await this.parse(SidecarEgress);
     const sidecar = await startEgressSidecar(
       {
-        listen: flags.listen, configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'], auditLog: flags['audit-log'],
+        listen: flags.listen, vendorListen: flags['vendor-listen'], configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'], auditLog: flags['audit-log'],
         limits: { maxTunnels: flags['max-tunnels'], idleTimeoutMs: flags['idle-timeout-s'] * 1000, headerTimeoutMs: flags['header-timeout-s'] * 1000 },
       },
       (line) => process.stdout.write(`${line}\n`),
     );
-    process.stderr.write(`peers egress proxy listening on ${sidecar.address}; allowed: ${sidecar.policy.entries.map((e) => e.pattern).join(', ')}\n`);
+    for (const l of sidecar.listeners) {
+      const allowed = l.policy.entries.map((e) => e.pattern).join(', ') || 'nothing';
+      process.stderr.write(`peers egress proxy (${l.name}) listening on ${l.address}; allowed: ${allowed}\n`);
+    }
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

@@ -1,7 +1,7 @@
 /**
  * Light parsers for Go and Rust public symbols, on masked text (comments, strings and raw strings
- * blanked). Go: exported (capitalised) `func`, methods with receivers, and `type`s, including
- * grouped `type ( … )`. Rust: `pub` items (not `pub(crate)`), `pub fn` inside `impl` blocks as
+ * blanked). Go: exported (capitalised) `func`, methods with receivers, `var`/`const`, and
+ * `type`s, including grouped `type ( … )`. Rust: `pub` items (not `pub(crate)`), `pub fn` inside `impl` blocks as
  * methods of the implemented type, and the methods declared by a `pub trait`.
  */
 import { braceDepths, maskCFamily, matchBracket, sliceWithoutComments } from './mask.ts';
@@ -23,6 +23,7 @@ function headerEnd(masked: string, from: number, stopAtNewline: boolean): number
 const GO_FUNC = /^func[ \t]*(\([^)]*\))?[ \t]*([A-Z]\w*)/gm;
 const GO_TYPE = /^type[ \t]+([A-Z]\w*)/gm;
 const GO_TYPE_GROUP = /^type[ \t]*\(/gm;
+const GO_VALUE = /^(var|const)[ \t]+([A-Z]\w*)/gm;
 
 export function parseGo(src: string, file: string): CodeSymbol[] {
   const comments: number[] = [];
@@ -40,6 +41,10 @@ export function parseGo(src: string, file: string): CodeSymbol[] {
     out.push({ id: `${file}:${name}`, kind, name, file, line: lineOf(at), signature: oneLine(header) });
   };
   for (const m of masked.matchAll(GO_TYPE)) typeAt(m.index!, m[1]!, sliceWithoutComments(src, comments, m.index!, headerEnd(masked, m.index! + m[0].length, true)));
+  for (const m of masked.matchAll(GO_VALUE)) {
+    const end = headerEnd(masked, m.index! + m[0].length, true);
+    out.push({ id: `${file}:${m[2]}`, kind: m[1] === 'const' ? 'const' : 'variable', name: m[2]!, file, line: lineOf(m.index!), signature: oneLine(sliceWithoutComments(src, comments, m.index!, end)) });
+  }
   for (const m of masked.matchAll(GO_TYPE_GROUP)) {
     const open = m.index! + m[0].length - 1;
     const close = matchBracket(masked, open);

@@ -2,7 +2,8 @@
  * Public symbols of a Python module: top-level `def`/`async def`/`class` and the methods of
  * top-level classes, with decorators, multi-line signatures and the docstring's first line.
  * Indentation decides scope, on masked text (strings and comments blanked) so a `def` inside a
- * docstring is never a symbol. Public = no leading underscore (dunders included, as in the baseline).
+ * docstring is never a symbol. Public = no leading underscore (dunders included, as in the
+ * baseline) and, when the module has a literal `__all__`, listed in it.
  */
 import { maskPython, matchBracket, sliceWithoutComments } from './mask.ts';
 import { lineIndex, oneLine, type CodeSymbol } from './types.ts';
@@ -45,12 +46,25 @@ function decoratorsAbove(src: string, lineStart: number): string[] {
   return out;
 }
 
+const DUNDER_ALL = /^__all__[ \t]*(?::[^=\n]*)?=[ \t]*[[(]/m;
+
+/** The names a module's `__all__ = [...]` lists, when it has a literal one: then only those are public. */
+function dunderAll(src: string, masked: string): Set<string> | undefined {
+  const m = DUNDER_ALL.exec(masked);
+  if (!m) return undefined;
+  const open = m.index + m[0].length - 1;
+  const close = matchBracket(masked, open);
+  if (close === -1) return undefined;
+  return new Set([...src.slice(open + 1, close).matchAll(/(['"])([A-Za-z_]\w*)\1/g)].map((x) => x[2]!));
+}
+
 export function parsePython(src: string, file: string): CodeSymbol[] {
   const comments: number[] = [];
   const masked = maskPython(src, comments);
   const lineOf = lineIndex(src);
   const out: CodeSymbol[] = [];
   const stack: Scope[] = [];
+  const exported = dunderAll(src, masked);
 
   for (const m of masked.matchAll(DEF)) {
     const indent = indentWidth(m[1]!);
@@ -66,6 +80,7 @@ export function parsePython(src: string, file: string): CodeSymbol[] {
     const isMethod = depth === 1 && parent?.kind === 'class' && kind === 'def';
     if (!isTop && !isMethod) continue;
     if (name.startsWith('_') || (isMethod && parent!.name.startsWith('_'))) continue;
+    if (exported && !exported.has(isMethod ? parent!.name : name)) continue;
 
     const start = m.index! + m[1]!.length;
     const colon = headerColon(masked, start + m[0].length - m[1]!.length);

@@ -37,6 +37,7 @@ import { resumeFromLog } from './resume.ts';
 import { inboxLines } from './git-observe.ts';
 import { probeGates } from './gate-probe.ts';
 import { runPeerTurn } from './peer-turn.ts';
+import { prepareRunContext } from '../recon/run-context.ts';
 
 export type LoopOptions = {
   repo: string;
@@ -45,6 +46,9 @@ export type LoopOptions = {
   maxUsd?: number;
   maxRuntimeS?: number;
   noSkeptic?: boolean;
+  /** Skip writing recon.md / the codemap before the first tick (they are written only when absent). */
+  noRecon?: boolean;
+  noCodemap?: boolean;
   resetPeers?: string[];
   backoffBaseMs?: number;
   runner?: PeerRunner;
@@ -101,6 +105,13 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       budget: { ...acted.state.budget, usd_cap_mode: `${usd.mode} (${usd.reason})` },
     };
     for (const n of acted.notes) log(`peers: ${n}`);
+    // Project context for the prompts, generated once (no model call); best-effort.
+    const context = prepareRunContext(repo, paths.dir, {
+      recon: !o.noRecon && !existsSync(paths.recon),
+      codemap: !o.noCodemap && !(existsSync(paths.codemap) && existsSync(join(paths.dir, 'CODEMAP.yaml'))),
+    });
+    for (const w of context.warnings) log(`peers: warning: ${w}`);
+    state = { ...state, warnings: [...state.warnings, ...context.warnings] };
     saveState(paths.state, state);
     const run = new LoopRun(repo, paths, config, goals, settings, state, o.runner ?? new LocalPeerRunner(), o.signal ?? new AbortController().signal, log, env);
     return await run.run();
@@ -147,11 +158,15 @@ class LoopRun {
         return this.finish(early.stop);
       }
       await this.refreshGates();
+      const before = this.state;
       this.state = countRedTick(this.state);
       const conv = this.convergenceInput();
       const pre = decidePreTick(this.state, this.runCtx(), conv.input, this.settings);
       this.state = pre.state;
       if (pre.action.kind === 'stop') return this.finish(pre.action.reason);
+      // Persist the pre-tick decisions (red counts, warnings, skeptic re-arm) so a crash during the
+      // turn resumes — or replays the logged tick — from exactly this state.
+      if (this.state !== before) saveState(this.paths.state, this.state);
       const { peer, index, skeptic } = pre.action;
       const headBefore = headSha(this.repo) ?? null;
       const prompt = this.prompt(peer, skeptic, headBefore, conv.bugLines);
@@ -251,15 +266,22 @@ class LoopRun {
   private tickLine(obs: TickObservation, after: LoopState, peerStateAfter: string) {
     const hard: Record<string, string> = {};
     for (const g of hardGoals(this.goals)) hard[g.id] = after.gates.results[g.id]?.state ?? 'unknown';
+    const soft: Record<string, string> = {};
+    const statuses = after.soft_status as unknown as Record<string, SoftStatus>;
+    for (const g of softGoals(this.goals)) soft[g.id] = `${statuses[g.id]?.consensusCount ?? 0}/${g.consensus_needed}`;
     return {
       event: 'tick' as const,
       ts: after.updated_at,
       ...obs,
+      // The baseline's flat names for the matched pattern, for tools that read runs.jsonl.
+      matched_error_pattern: obs.matched?.pattern ?? null,
+      matched_error_snippet: obs.matched?.snippet ?? null,
+      matched_error_source: obs.matched?.source ?? null,
       spent_tokens_total: after.budget.spent_tokens,
       spent_usd_total: after.budget.spent_usd,
       peer_state_after: peerStateAfter,
       clean_ticks: after.clean_ticks,
-      gates: { head: after.gates.head, hard },
+      gates: { head: after.gates.head, hard, soft },
     };
   }
 

@@ -4,13 +4,17 @@
  * facts, handoff verdict, soft reviews, warnings) into a TickObservation. Attestation happens here,
  * right after the turn, so soft reviews are credited to the peer whose tick made them.
  */
-import { join } from 'node:path';
+import { readdirSync, unlinkSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { MiB, readFileCapped } from '../fs/safe-read.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { buildPeerArgv } from '../config/peer-argv.ts';
 import type { PeerSpec, PeersConfig } from '../config/config-schema.ts';
 import type { SoftGoal } from '../config/goals-schema.ts';
 import { attestCommits, attestedPeerLookup } from '../protocol/attestation.ts';
 import { countNewBlockingReports } from '../protocol/bug-ledger.ts';
+import { decideAntiCheat, findJustification, initialAntiCheatState, revertTurn, turnDiffStats } from '../protocol/anti-cheat.ts';
+import { headSha } from '../git/git.ts';
 import { ingestReviews, type SoftStatus } from '../protocol/soft-reviews.ts';
 import type { PeerRunner } from '../peers/peer-runner.ts';
 import { signalExitCode } from '../proc/supervise.ts';
@@ -52,7 +56,8 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
     turn_index: t.index,
     skeptic: t.skeptic,
     head_before: t.headBefore,
-    prompt_file: promptPath,
+    // Relative to the state dir: the pod mounts it elsewhere than the host that runs `peers replay`.
+    prompt_file: relative(ctx.paths.dir, promptPath),
     argv: cmd.argv.map((a) => (a.length > 512 ? `${a.slice(0, 512)}…[${a.length} chars]` : a)),
   };
   if (cmd.missingEnv.length) {
@@ -63,7 +68,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
       classification: 'process-fail', exit_code: null, ended_by: 'spawn-error', duration_ms: 0, success: false, credit: 0,
       soft_fail_reason: reason, halt: { reason, pattern: 'missing-env', snippet: reason, source: 'structured' }, matched: null,
       tokens_this_tick: 0, usd_this_tick: 0, head_after: t.headBefore, handoff_sha: null, dirty_paths: [], new_blocking_bugs: 0,
-      truncated: false, truncated_streams: [], warnings_emitted: [...t.extraWarnings], stdout_tail: '', stderr_tail: reason, soft_status: null,
+      truncated: false, truncated_streams: [], warnings_emitted: [...t.extraWarnings], stdout_tail: '', stderr_tail: reason, soft_status: null, anti_cheat: null, soft_reviews_ingested: 0, soft_reviews_rejected: 0,
     };
   }
   const h = ctx.config.health;
@@ -98,6 +103,22 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
     }
   }
   const handoff = checkHandoff({ peer: t.peer, classification: verdict.classification, newCommits: facts.newCommits, headBefore: t.headBefore, rewritten: facts.rewritten, dirtyPaths: facts.dirtyPaths });
+  // Anti-cheat (baseline §16): a handoff that only touched tests is warned once, then reverted.
+  const cheat = decideAntiCheat(t.state.anti_cheat[t.peer] ?? initialAntiCheatState(), {
+    success: handoff.success,
+    stats: handoff.success && t.headBefore && facts.headAfter ? turnDiffStats(ctx.repo, t.headBefore, facts.headAfter) : undefined,
+    justification: findJustification(facts.newCommits),
+  });
+  if (cheat.warning) warnings.push(cheat.warning);
+  let headAfter = facts.headAfter;
+  let softFailReason = handoff.reason;
+  let success = handoff.success;
+  if (cheat.action === 'revert' && t.headBefore) {
+    const undo = revertTurn(ctx.repo, t.headBefore, cheat.reason ?? 'test-only turn');
+    success = false;
+    softFailReason = `anti-cheating revert: ${cheat.reason}${undo.method === 'failed' ? ` (revert failed: ${undo.error})` : ''}`;
+    headAfter = headSha(ctx.repo) ?? headAfter;
+  }
   const soft = ingestReviews(facts.newCommits, ctx.softGoals, t.state.soft_status as unknown as Record<string, SoftStatus>, t.state.peer_order, attestedPeerLookup(ctx.repo));
   warnings.push(...soft.warnings);
   const truncatedStreams = [...(result.stdoutTruncated ? ['stdout' as const] : []), ...(result.stderrTruncated ? ['stderr' as const] : [])];
@@ -107,7 +128,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
   if (handoff.rescuedFromIdle) warnings.push(`peer ${t.peer} handed off but then went silent for ${h.idle_timeout_s}s and was stopped; consider raising health.idle_timeout_s.`);
   if (facts.rewritten) warnings.push(`peer ${t.peer} rewrote history (amend/rebase/reset); the turn failed. History may only be extended.`);
   writePeerLogs(ctx.paths, tick, t.peer, result.stdout, result.stderr);
-  const ok = handoff.success;
+  const ok = success;
   return {
     ...base,
     classification: verdict.classification,
@@ -115,14 +136,14 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
     ended_by: result.endedBy,
     duration_ms: Math.round(result.durationMs),
     success: ok,
-    credit: handoff.credit,
-    soft_fail_reason: handoff.reason,
+    credit: success ? 1 : cheat.action === 'revert' ? 0 : handoff.credit,
+    soft_fail_reason: softFailReason,
     halt: verdict.halt,
     matched: verdict.matched,
     tokens_this_tick: usage.tokens,
     usd_this_tick: Math.round(usage.usd * 1e6) / 1e6,
-    head_after: facts.headAfter,
-    handoff_sha: handoff.handoffSha,
+    head_after: headAfter,
+    handoff_sha: success ? handoff.handoffSha : null,
     dirty_paths: facts.dirtyPaths.slice(0, 200),
     new_blocking_bugs: facts.rewritten ? 0 : countNewBlockingReports(facts.newCommits),
     truncated: truncatedStreams.length > 0,
@@ -130,9 +151,15 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
     warnings_emitted: warnings,
     stdout_tail: tail(result.stdout, ok ? 200 : 400),
     stderr_tail: tail(result.stderr, ok ? 400 : 800),
+    anti_cheat: cheat.action === 'none' && !t.state.anti_cheat[t.peer] ? null : { action: cheat.action, degrade: cheat.degrade, next: cheat.next },
+    soft_reviews_ingested: soft.ingested.length,
+    soft_reviews_rejected: soft.warnings.length,
     soft_status: soft.ingested.length ? (soft.statuses as unknown as Record<string, Record<string, unknown>>) : null,
   };
 }
+
+/** Plain per-tick logs kept; older ones are gzipped (each stream is capped, so this bounds disk use). */
+export const PLAIN_LOGS_KEPT = 400;
 
 function writePeerLogs(paths: StatePaths, tick: number, peer: string, stdout: string, stderr: string): void {
   for (const [ext, text] of [['stdout', stdout], ['stderr', stderr]] as const) {
@@ -142,5 +169,20 @@ function writePeerLogs(paths: StatePaths, tick: number, peer: string, stdout: st
     } catch (error) {
       process.stderr.write(`peers: note: could not write the ${ext} log of tick ${tick}: ${(error as Error).message}\n`);
     }
+  }
+  try {
+    compressOldLogs(paths.logs, PLAIN_LOGS_KEPT);
+  } catch (error) {
+    process.stderr.write(`peers: note: could not compress old tick logs: ${(error as Error).message}\n`);
+  }
+}
+
+/** Gzips the oldest plain `tick-*.log` files beyond `keep` (names sort by tick number). */
+export function compressOldLogs(dir: string, keep: number): void {
+  const plain = readdirSync(dir).filter((n) => n.startsWith('tick-') && n.endsWith('.log')).sort();
+  for (const name of plain.slice(0, Math.max(0, plain.length - keep))) {
+    const path = join(dir, name);
+    writeFileAtomic(`${path}.gz`, Bun.gzipSync(new Uint8Array(readFileCapped(path, 64 * MiB))));
+    unlinkSync(path);
   }
 }

@@ -84,8 +84,13 @@ export type TickObservation = {
   warnings_emitted: string[];
   stdout_tail: string;
   stderr_tail: string;
+  /** The exact prompt, relative to the state dir (prompts/tick-NNNNN-<peer>.txt). */
   prompt_file: string;
   argv: string[];
+  /** The anti-cheat verdict on this turn (test-only handoffs); null when the rule was not consulted. */
+  anti_cheat: { action: string; degrade: boolean; next: { prewarned?: string; consecutiveReverts: number } } | null;
+  soft_reviews_ingested: number;
+  soft_reviews_rejected: number;
   /** Soft-review tallies after this tick's review commits were ingested; null = unchanged. */
   soft_status: Record<string, Record<string, unknown>> | null;
 };
@@ -96,7 +101,7 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
   const rateLimited = o.classification === 'rate-limited';
   const outcome = o.success ? 'success' : rateLimited ? 'rate-limited' : 'failure';
   const turn = advanceTurn(state, o.turn_index, o.halt ? 'rate-limited' : outcome, s);
-  const health = updatePeerHealth(state.peers[o.peer]!, {
+  let health = updatePeerHealth(state.peers[o.peer]!, {
     tick: o.tick,
     credit: o.credit,
     rateLimited,
@@ -106,6 +111,10 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     tokens: o.tokens_this_tick,
     usd: o.usd_this_tick,
   });
+  if (o.anti_cheat?.degrade && health.state === 'healthy') {
+    // Two reverted test-only handoffs in a row: the peer is gaming gates, not fixing code.
+    health = { ...health, state: 'degraded', reason: `anti-cheating-reverts:${o.anti_cheat.next.consecutiveReverts}`, cooldown_from_tick: o.tick };
+  }
   const streak = rateLimited ? state.rate_limit_streak + 1 : 0;
   let next: LoopState = {
     ...state,
@@ -118,6 +127,7 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     rate_limit_streak: streak,
     warnings: [...o.warnings_emitted],
     soft_status: o.soft_status ?? state.soft_status,
+    anti_cheat: o.anti_cheat ? { ...state.anti_cheat, [o.peer]: o.anti_cheat.next } : state.anti_cheat,
     inbox_cursor: o.head_before ? { ...state.inbox_cursor, [o.peer]: o.head_before } : state.inbox_cursor,
     updated_at: now.toISOString(),
   };

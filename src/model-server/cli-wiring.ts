@@ -89,3 +89,39 @@ export const CODEX_EXEC_ARGV = ['exec', '--json', '--dangerously-bypass-approval
 
 /** Base argv for an unattended Claude Code turn with machine-readable output (needs a non-root user). */
 export const CLAUDE_PRINT_ARGV = ['-p', '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions'] as const;
+
+/**
+ * config.yaml peer entries that run the real CLIs against a model server, for rehearsals,
+ * `peers demo` and tests. `claudeHome`/`codexHome` must be writable by the user the peers run as.
+ */
+export function modelServerPeerSpecs(opts: {
+  serverUrl: string;
+  claudeBin?: string;
+  codexBin?: string;
+  claudeHome: string;
+  codexHome: string;
+  claudeModel?: string;
+  codexModel?: string;
+  extraClaudeEnv?: Record<string, string>;
+}): { claude: ModelServerPeerSpec; codex: ModelServerPeerSpec } {
+  const { serverUrl } = opts;
+  return {
+    claude: {
+      name: 'claude',
+      tool: 'claude',
+      argv: [opts.claudeBin ?? 'claude', ...CLAUDE_PRINT_ARGV],
+      model: opts.claudeModel ?? 'claude-opus-5-5',
+      env: { ...claudeEnv({ serverUrl, peer: 'claude', home: opts.claudeHome }), ...opts.extraClaudeEnv },
+    },
+    codex: {
+      name: 'codex',
+      tool: 'codex',
+      argv: [opts.codexBin ?? 'codex', ...CODEX_EXEC_ARGV, ...codexProviderArgs({ serverUrl, peer: 'codex' })],
+      model: opts.codexModel ?? 'gpt-5.5',
+      // Codex keeps sessions under CODEX_HOME and reads ~/.codex only through it; HOME too is scratch.
+      env: { ...codexEnv(opts.codexHome), HOME: opts.codexHome },
+    },
+  };
+}
+
+export type ModelServerPeerSpec = { name: string; tool: 'claude' | 'codex'; argv: string[]; model: string; env: Record<string, string> };

@@ -9,9 +9,9 @@ import { anthropicError, anthropicMalformedEvents, anthropicMessageJson, anthrop
 import { cwdOf, effortOf, estimateTokens, isAuxiliary, modelOf, routeOf, sessionIdOf, toolContextOf, type Route } from './request-facts.ts';
 import { responsesError, responsesJson, responsesMalformedEvents, responsesOpening, responsesPlainError, responsesStreamEvents } from './responses-wire.ts';
 import { ScenarioPlayer, type Plan } from './scenario-player.ts';
-import { ZERO_USAGE, type Api, type Scenario } from './scenario-schema.ts';
+import { ZERO_USAGE, type Api, type Scenario, type Usage } from './scenario-schema.ts';
 import { ServedLog, type ServedRecord } from './served-log.ts';
-import { toAnthropicCalls, toResponsesCalls } from './tool-mapping.ts';
+import { toAnthropicCalls, toResponsesCalls, type ConcreteCall } from './tool-mapping.ts';
 
 export type ModelServerOptions = {
   scenario: Scenario;
@@ -112,7 +112,7 @@ export function startModelServer(opts: ModelServerOptions): ModelServerHandle {
     ? Bun.serve({ unix: prepareSocket(opts.socketPath), fetch })
     : Bun.serve({ hostname: opts.host ?? '127.0.0.1', port: opts.port ?? 0, fetch });
   return {
-    url: opts.socketPath ? undefined : `http://${opts.host ?? '127.0.0.1'}:${server.port}`,
+    url: opts.socketPath ? undefined : `http://${hostForUrl(opts.host ?? '127.0.0.1')}:${server.port}`,
     socketPath: opts.socketPath,
     log,
     async stop() {
@@ -121,7 +121,7 @@ export function startModelServer(opts: ModelServerOptions): ModelServerHandle {
   };
 }
 
-function replyResponse(route: Route, body: Json, id: string, model: string, content: { text?: string; calls: ReturnType<typeof toAnthropicCalls> }, usage: typeof ZERO_USAGE, stream: boolean): Response {
+function replyResponse(route: Route, body: Json, id: string, model: string, content: { text?: string; calls: ConcreteCall[] }, usage: Usage, stream: boolean): Response {
   const full = { ...content, idPrefix: id };
   if (route.api === 'anthropic') {
     const msgId = `msg_${id}`;
@@ -157,6 +157,8 @@ function faultResponse(
   const headers: Record<string, string> = fault.retry_after_s !== undefined ? { 'retry-after': String(fault.retry_after_s) } : {};
   return jsonResponse(e.status, e.body, headers);
 }
+
+const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
 /** A leftover socket from a previous run is replaced; any other file at that path is refused. */
 function prepareSocket(path: string): string {

@@ -25,6 +25,7 @@ export type SoftStatus = {
 };
 
 export const HISTORY_KEEP = 20;
+export const NOTES_MAX = 500;
 const SHA_LIKE = /^[0-9a-fA-F]{7,64}$/;
 const REVIEW_HEADING = /^##[ \t]+Review[ \t]*\r?$/im;
 
@@ -116,7 +117,8 @@ export function parseReviewCommit(commit: Commit, goalIds: ReadonlySet<string>):
   const block = firstJsonBlock(commit.message, heading.index + heading[0].length);
   if (!block) return { kind: 'invalid', goalId: value, warning: `soft-review ignored (${short}) for ${value}: no JSON object after "## Review"` };
   if (typeof block.pass !== 'boolean') return { kind: 'invalid', goalId: value, warning: `soft-review ignored (${short}) for ${value}: "pass" must be true or false, got ${JSON.stringify(block.pass)}` };
-  return { kind: 'review', goalId: value, pass: block.pass, notes: typeof block.notes === 'string' ? block.notes : '' };
+  // Notes go into state and prompts: bounded, so one verbose review cannot crowd them out.
+  return { kind: 'review', goalId: value, pass: block.pass, notes: typeof block.notes === 'string' ? block.notes.slice(0, NOTES_MAX) : '' };
 }
 
 export type IngestResult = { statuses: Record<string, SoftStatus>; warnings: string[]; ingested: Array<{ goalId: string } & ReviewRecord> };

@@ -73,6 +73,8 @@ export const LoopStateSchema = z.object({
   warnings: z.array(z.string()),
   /** Soft-goal review tallies (src/protocol/soft-reviews.ts SoftStatus), keyed by goal id. */
   soft_status: z.record(z.string(), z.record(z.string(), z.unknown())),
+  /** Per-peer anti-cheat memory (src/protocol/anti-cheat.ts AntiCheatPeerState). */
+  anti_cheat: z.record(z.string(), z.object({ prewarned: z.string().optional(), consecutiveReverts: count })),
   /** Per-peer inbox cursor: HEAD when the peer last received its prompt. */
   inbox_cursor: z.record(z.string(), z.string()),
   /** Set when every peer is down; only an operator action clears it. */
@@ -102,6 +104,7 @@ export function freshState(peerOrder: string[], now = new Date()): LoopState {
     rate_limit_streak: 0,
     warnings: [],
     soft_status: {},
+    anti_cheat: {},
     inbox_cursor: {},
     halted: null,
     config_digest: null,

@@ -17,7 +17,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dir, '../..');
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
       const section = [
         '## Auth sidecar',
         '',
-        `\`bun test/bench/auth-ttfb.ts --requests ${N}\`, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, loopback.`,
+        `\`bun test/bench/auth-ttfb.ts --requests ${N}\`, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, loopback, load average ${loadavg()[0]!.toFixed(1)} at the end of the run (a shared machine: p99 figures are mostly scheduling noise).`,
         'Time to the first SSE byte of a streamed Messages reply (the vendor stand-in sends its first event at once), measured by the client from writing the request; direct and via-sidecar requests alternate.',
         '"Via" is the pod\'s path: auth sidecar (credential swap, usage meter, ledger append) → a CONNECT tunnel through the egress proxy on its Unix socket (allow-list, resolver, audit record) → vendor; each in its own process.',
         'The sidecar keeps its upstream tunnel alive and reuses it (as the CLIs do with their own connections), so after the first request no tunnel or TLS setup lies on the path; the client opens a new connection for every request on both paths.',

@@ -15,7 +15,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dir, '../..');
@@ -217,7 +217,7 @@ async function main(): Promise<void> {
       const section = [
         '## Egress proxy',
         '',
-        `\`bun test/bench/egress.ts --mib ${MIB} --tunnels ${N}\`, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, loopback.`,
+        `\`bun test/bench/egress.ts --mib ${MIB} --tunnels ${N}\`, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model.trim()}, loopback, load average ${loadavg()[0]!.toFixed(1)} at the end of the run (a shared machine: p99 figures are mostly scheduling noise).`,
         `One CONNECT tunnel carrying ${MIB} MiB from the target to the client; tunnel setup (TCP connect + CONNECT + \`200\`, the proxy resolving \`localhost\` and connecting to the target) over ${N} sequential tunnels after 100 warm-up ones; peak RSS (VmHWM) of the proxy process.`,
         'Both proxies run in their own process with a default-deny host filter and the target port as the only CONNECT port; ours also writes its JSONL audit record for every tunnel.',
         'The machine is shared (2 cores, other jobs running), so compare the two rows of one run, not across runs.',

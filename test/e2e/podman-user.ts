@@ -60,7 +60,9 @@ export function ensurePodmanReady(): void {
   if (process.getuid?.() !== 0) throw new Error('the e2e tests run as root (they drive podman as the test user via runuser)');
   const dist = join(REPO, 'dist', 'peers');
   if (!existsSync(dist)) throw new Error('dist/peers is missing: run `bun build.ts` (test/setup.sh does)');
-  const ready = existsSync(join(userInfo().home, '.config/containers/containers.conf')) && podmanAsUser(['image', 'exists', 'localhost/peers-workspace:latest']).code === 0;
+  const ready =
+    existsSync(join(userInfo().home, '.config/containers/containers.conf')) &&
+    existsSync(`/run/user/${userInfo().uid}`) && podmanAsUser(['image', 'exists', 'localhost/peers-workspace:latest']).code === 0;
   if (!ready) {
     const r = spawnSync('flock', ['/var/lock/peers-e2e-setup.lock', 'bash', '-c', 'set -euo pipefail; source test/setup.d/podman.sh'], { cwd: REPO, encoding: 'utf8', timeout: 20 * 60_000 });
     if (r.status !== 0) throw new Error(`podman setup failed: ${r.stdout}\n${r.stderr}`);

@@ -70,13 +70,18 @@ afterAll(() => {
 });
 
 describe('pod topology, as podman reports it', () => {
-  test('five containers in one pod without network; egress outside with slirp4netns', () => {
+  test('workspace, auth, bridge in one pod without network; loop and gates alone without network; egress alone with one', () => {
     const pod = JSON.parse(podmanAsUser(['pod', 'inspect', `peers-${key}`]).stdout);
     const podInfo = Array.isArray(pod) ? pod[0] : pod;
     const names = (podInfo.Containers as { Name: string }[]).map((c) => c.Name).filter((n) => !n.endsWith('-infra')).sort();
-    expect(names).toEqual(['auth', 'bridge', 'gates', 'loop', 'workspace'].map(cname).sort());
-    expect(podInfo.InfraConfig.NetworkOptions ?? podInfo.InfraConfig.Networks ?? []).not.toContain('slirp4netns');
+    expect(names).toEqual(['auth', 'bridge', 'workspace'].map(cname).sort());
+    expect(JSON.stringify(podInfo.InfraConfig)).not.toContain('slirp4netns');
     expect(inspect('workspace').HostConfig.NetworkMode).toMatch(/^container:/);
+    for (const role of ['loop', 'gates']) {
+      expect(inspect(role).Pod).toBe('');
+      expect(inspect(role).HostConfig.NetworkMode).toBe('none');
+      expect(execIn(role, 'ls /sys/class/net').stdout.trim()).toBe('lo');
+    }
     const egress = inspect('egress');
     expect(egress.Pod).toBe('');
     expect(egress.HostConfig.NetworkMode).toBe('slirp4netns');
@@ -169,9 +174,31 @@ describe('isolation from the workspace', () => {
     }
   });
 
+  test('a server a peer leaves running in the workspace is invisible to gates and loop (no shared loopback)', () => {
+    podmanAsUser(['exec', '-d', cname('workspace'), 'node', '-e', "require('net').createServer(s=>s.end('tests pass\\n')).listen(5055,'127.0.0.1')"]);
+    const probe = `const s=require('net').connect(5055,'127.0.0.1');s.on('data',d=>{console.log('REACHED '+d);process.exit()});s.on('error',e=>{console.log(e.code);process.exit()})`;
+    let fromWorkspace = '';
+    for (let i = 0; i < 20 && !fromWorkspace.startsWith('REACHED'); i++) {
+      fromWorkspace = nodeIn('workspace', probe).stdout.trim();
+      if (!fromWorkspace.startsWith('REACHED')) Bun.sleepSync(200);
+    }
+    expect(fromWorkspace).toBe('REACHED tests pass');
+    expect(nodeIn('gates', probe).stdout.trim()).toBe('ECONNREFUSED');
+    expect(nodeIn('loop', probe).stdout.trim()).toBe('ECONNREFUSED');
+  });
+
+  test('gates reach the egress proxy through their own private bridge (for `setup`), and it polices them', () => {
+    const r = nodeIn(
+      'gates',
+      `const s=require('net').connect(3128,'127.0.0.1',()=>s.write('CONNECT example.com:443 HTTP/1.1\\r\\nHost: example.com:443\\r\\n\\r\\n'));s.on('data',d=>{console.log(String(d).split('\\r\\n')[0]);process.exit()});s.on('error',e=>{console.log(e.code);process.exit()})`,
+    );
+    expect(r.stdout.trim()).toBe('HTTP/1.1 403 Forbidden');
+  });
+
   test('the workspace cannot read .peers/, the state dir, or the gates socket', () => {
     expect(execIn('workspace', 'cat /work/.peers/PRIVATE.txt').code).not.toBe(0);
-    expect(execIn('workspace', 'ls /work/.peers').code).not.toBe(0);
+    // An empty, read-only, root-owned tmpfs lies over it: nothing to read, nothing to plant.
+    expect(execIn('workspace', 'ls -A /work/.peers').stdout.trim()).toBe('');
     expect(execIn('workspace', 'touch /work/.peers/goals.yaml').code).not.toBe(0);
     expect(execIn('workspace', 'ls /state').code).not.toBe(0);
     expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['workspace']);
@@ -180,6 +207,23 @@ describe('isolation from the workspace', () => {
     expect(existsSync(join(repo, 'peer-was-here'))).toBe(true);
     expect(execIn('loop', 'ls /state').stdout).toContain('snapshot');
     expect(execIn('loop', 'cat /work/.peers/PRIVATE.txt').stdout.trim()).toBe('secret-goal');
+  });
+
+  test('the loop runs processes in the workspace over the runner socket (real protocol, across containers)', () => {
+    const r = nodeIn(
+      'loop',
+      `const s=require('net').connect(process.env.PEERS_RUNNER_WORKSPACE);let buf='';
+       s.on('connect',()=>s.write(JSON.stringify({type:'run',argv:['sh','-c','cat /proc/1/cmdline | tr "\\\\0" " "; echo; echo "base=$ANTHROPIC_BASE_URL"; ls -A /work/.peers | wc -l; cat'],cwd:'/work',env:{},stdin:'from-the-loop',limits:{}})+'\\n'));
+       s.on('data',d=>buf+=d);s.on('end',()=>{const msgs=buf.trim().split('\\n').map(JSON.parse);console.log(JSON.stringify(msgs.find(m=>m.type==='exit').result))})`,
+    );
+    const result = JSON.parse(r.stdout);
+    expect(result.endedBy).toBe('exit');
+    expect(result.exitCode).toBe(0);
+    const [cmdline, base, peersEntries, stdin] = (result.stdout as string).trim().split('\n');
+    expect(cmdline).toContain('runner --socket /run/peers/workspace/runner.sock');
+    expect(base).toBe('base=http://127.0.0.1:8080');
+    expect(peersEntries!.trim()).toBe('0');
+    expect(stdin).toBe('from-the-loop');
   });
 
   test('no credential anywhere in the workspace: environment, processes, files', () => {
@@ -219,6 +263,8 @@ describe('lifecycle', () => {
     expect(asUser(['git', '-C', repo, 'config', '--local', '--get', 'core.fsmonitor']).code).toBe(1);
     expect(podmanAsUser(['ps', '-a', '--filter', `label=peers.project=${key}`, '--format', '{{.Names}}']).stdout.trim()).toBe('');
     expect(podmanAsUser(['pod', 'exists', `peers-${key}`]).code).not.toBe(0);
+    // The loop was killed before this down, so the run stays marked crashed, not stopped.
+    expect(lsJson().status).toBe('crashed');
   });
 
   test('up after down starts again; down during a tick stops the loop cleanly (stopped, interrupted)', () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { exits, loop, makeProject, state, stopReason, ticks, type Project } from './harness.ts';
+import { exits, loop, makeProject, state, stopReason, ticks, promptOf, type Project } from './harness.ts';
 
 let p: Project | undefined;
 afterEach(() => p?.cleanup());
@@ -61,7 +61,7 @@ describe('budget caps: each named in the stop reason', () => {
     const out = await loop(p, { maxTicks: 4 });
     expect(out.reason).toBe('max_ticks');
     const { readFileSync } = await import('node:fs');
-    const prompts = ticks(p).map((t) => readFileSync(t.prompt_file as string, 'utf8'));
+    const prompts = ticks(p).map((t) => promptOf(p!, t));
     expect(prompts.filter((x) => x.includes('max_usd:1.00 reached')).length).toBe(1);
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireRunLock } from '../../../src/state/run-lock.ts';
-import { REPO_ROOT, loop, makeProject, ticks, type Project } from './harness.ts';
+import { REPO_ROOT, loop, makeProject, ticks, promptOf, type Project } from './harness.ts';
 
 let p: Project | undefined;
 afterEach(() => p?.cleanup());
@@ -55,8 +55,8 @@ describe('status, replay and report read the state directory', () => {
     expect(r.out).toContain('Tick 2 — peer bob');
     expect(r.out).toContain('result: failed · success');
     expect(r.out).toContain('never-green=fail');
-    const prompt = readFileSync(t2.prompt_file as string, 'utf8');
-    expect(r.out).toContain(`--- prompt (${t2.prompt_file}) ---\n${prompt}--- end of prompt ---`);
+    const prompt = promptOf(p!, t2);
+    expect(r.out).toContain(`--- prompt (${join(p.stateDir, t2.prompt_file as string)}) ---\n${prompt}--- end of prompt ---`);
     const json = JSON.parse((await cli(['replay', '2', p.repo, '--state-dir', p.stateDir, '--json'])).out);
     expect(json.prompt).toBe(prompt);
     expect(json.tick.peer).toBe('bob');

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireRunLock } from '../../../src/state/run-lock.ts';
 import { readRunLog } from '../../../src/state/run-log.ts';
-import { exits, loop, makeProject, spawnLoopCli, state, stopReason, ticks, writeConfig, type Project } from './harness.ts';
+import { exits, loop, makeProject, spawnLoopCli, state, stopReason, ticks, writeConfig, promptOf, type Project } from './harness.ts';
 
 let p: Project | undefined;
 afterEach(() => p?.cleanup());
@@ -57,6 +57,24 @@ describe('durable state', () => {
     expect(s.tick).toBe(1);
     expect(s.peer_order[s.turn_index]).toBe('bob');
     expect(s.peers.bob!.turns).toBe(0);
+  });
+
+  test('SIGTERM while the peer ignores SIGTERM: the peer is killed after its grace and the loop still exits cleanly', async () => {
+    p = makeProject({ peers: { alice: 'ignores-sigterm', bob: 'always-handoff' }, health: { kill_grace_s: 1 } });
+    const child = spawnLoopCli(p, ['--max-ticks', '5']);
+    let err = '';
+    const reader = (async () => {
+      for await (const chunk of child.stderr) err += new TextDecoder().decode(chunk);
+    })();
+    await waitFor(() => err.includes('tick 1 peer=alice starting'), 15000);
+    await Bun.sleep(200);
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    await child.exited;
+    await reader;
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(stopReason(p)).toBe('interrupted');
+    expect(state(p).tick).toBe(0);
   });
 
   test('a tick logged but not saved (killed between the two writes) is replayed, never re-run', async () => {
@@ -123,7 +141,7 @@ describe('durable state', () => {
     const out = await loop(p, { maxTicks: 4 });
     // With the live (emptied) goals the run would complete; the snapshot keeps never-green red.
     expect(out.reason).toBe('max_ticks');
-    const prompt = readFileSync(ticks(p)[1]!.prompt_file as string, 'utf8');
+    const prompt = promptOf(p!, ticks(p)[1]!);
     expect(prompt).toContain('control-plane edit detected (.peers/goals.yaml modified)');
   });
 

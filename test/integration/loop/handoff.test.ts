@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
-import { HARD_GOAL_WORK, exits, loop, makeProject, state, stopReason, ticks, writeConfig, type Project } from './harness.ts';
+import { FIXTURES, HARD_GOAL_WORK, exits, loop, makeProject, state, stopReason, ticks, writeConfig, promptOf, type Project } from './harness.ts';
 
 let p: Project | undefined;
 afterEach(() => p?.cleanup());
@@ -19,7 +19,10 @@ describe('handoff rules with fake peers', () => {
     expect(t.every((x) => x.success && x.classification === 'success')).toBe(true);
     expect(t.map((x) => x.skeptic)).toEqual([false, false, true]);
     expect(t.map((x) => x.tick)).toEqual([1, 2, 3]);
-    expect(readFileSync(t[2]!.prompt_file as string, 'utf8')).toContain('POST-CONVERGENCE SKEPTIC RE-AUDIT');
+    expect(promptOf(p!, t[2]!)).toContain('POST-CONVERGENCE SKEPTIC RE-AUDIT');
+    // recon is generated into the state dir before tick 1 and inlined into every prompt
+    expect(existsSync(join(p.stateDir, 'recon.md'))).toBe(true);
+    expect(promptOf(p!, t[0]!)).toContain('--- recon ---');
     expect(exits(p).map((e) => e.reason)).toEqual(['complete']);
     expect(stopReason(p)).toBe('complete');
     const s = state(p);
@@ -76,6 +79,16 @@ describe('handoff rules with fake peers', () => {
     expect(t!.success).toBe(false);
     expect(t!.soft_fail_reason).toContain('history was rewritten');
     expect(state(p).warnings.join('\n')).toContain('rewrote history');
-    expect(existsSync(t!.prompt_file as string)).toBe(true);
+    expect(existsSync(join(p.stateDir, t!.prompt_file as string))).toBe(true);
+  });
+
+  test('argv-substitute delivers the prompt in argv (stdin empty) with PEERS_PEER_NAME and the peer env', async () => {
+    p = makeProject({
+      peers: { alice: 'argv-prompt', bob: 'always-handoff' },
+      peerExtra: { alice: { prompt_mode: 'argv-substitute', argv: ['sh', join(FIXTURES, 'argv-prompt.sh'), '{PROMPT}'], env: { FAKE_PEER_SETTING: 'on' } } },
+    });
+    await loop(p, { maxTicks: 1 });
+    expect(ticks(p)[0]!.success).toBe(true);
+    expect(readFileSync(join(p.repo, 'received-alice.txt'), 'utf8')).toBe("first-line: You are peer 'alice'. Your counterpart is 'bob'.\nstdin-bytes: 0\npeer-name: alice\ncustom-env: on\n");
   });
 });

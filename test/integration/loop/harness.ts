@@ -84,6 +84,11 @@ export function stopReason(p: Project): string {
   return readFileSync(statePaths(p.stateDir).stopReason, 'utf8').split(' ')[0]!;
 }
 
+/** The exact prompt a tick's peer received. */
+export function promptOf(p: Project, t: TickLine): string {
+  return readFileSync(join(p.stateDir, t.prompt_file as string), 'utf8');
+}
+
 export const HARD_GOAL_WORK = { id: 'has-work', type: 'hard', cmd: 'ls work-*.txt', pass_when: 'exit_code == 0' };
 
 /** The CLI as a separate process (for signals and the run lock). */

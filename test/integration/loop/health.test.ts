@@ -76,6 +76,8 @@ describe('peer health with fake peers', () => {
     const [t] = ticks(p);
     expect(t!.classification).toBe('api-error');
     expect((t!.halt as { snippet: string }).snippet).toContain('authentication failed');
+    expect(t!.matched_error_snippet).toBe('ERROR: authentication failed');
+    expect(t!.matched_error_source).toBe('in-loop');
     expect(stopReason(p)).toBe('peer-unavailable:alice');
     expect(state(p).peers.alice!.state).toBe('unavailable');
     // Next start: alice is never scheduled; bob works alone.

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { bugReport, bugResolve, makeRepo, type Repo } from '../../unit/protocol/git-fixture.ts';
+import { bugReport, bugResolve, makeRepo, sh, type Repo } from '../../unit/protocol/git-fixture.ts';
 
 const ROOT = resolve(import.meta.dir, '../../..');
 const BUN = join(ROOT, 'node_modules/.bin/bun');
@@ -80,7 +80,9 @@ describe('peers check', () => {
 
   test('no-secrets finds a committed key with its line, and honours an exact allowlist entry', () => {
     repo = makeRepo();
-    repo.commit('init', { 'src/conf.py': 'region = "eu"\nkey = "AKIAABCDEFGHIJKLMNOP"\n', 'node_modules/x/k.js': 'AKIAABCDEFGHIJKLMNOP' });
+    // Assembled at run time so this test file itself holds no key-shaped string.
+    const key = ['AKIA', 'ABCDEFGHIJKLMNOP'].join('');
+    repo.commit('init', { 'src/conf.py': `region = "eu"\nkey = "${key}"\n`, 'node_modules/x/k.js': key });
     let r = peers(['check', 'no-secrets'], repo.dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('src/conf.py:2: AWS access key id');
@@ -101,12 +103,30 @@ describe('peers check', () => {
     expect(r.code).toBe(0);
   });
 
+  test('no-new-skip-markers fails on an unexplained skip and a focused test, passes once they carry reasons or go', () => {
+    repo = makeRepo();
+    repo.commit('init', { 'tests/test_a.py': 'def test_a():\n    assert 1\n\ndef test_b():\n    assert 1\n', 'src/a.test.ts': "it('x', () => {});\n" });
+    sh(repo.dir, ['tag', 'peers-baseline']);
+    repo.commit('skip', { 'tests/test_a.py': '@pytest.mark.skip(reason="later")\ndef test_a():\n    assert 1\n\ndef test_b():\n    assert 1\n', 'src/a.test.ts': "it.only('x', () => {});\n" });
+    let r = peers(['check', 'no-new-skip-markers'], repo.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('tests/test_a.py:1: skip: @pytest.mark.skip(reason="later")');
+    expect(r.stderr).toContain('src/a.test.ts:1: only: it.only');
+    repo.commit('justify', { 'tests/test_a.py': '@pytest.mark.skip(reason="needs a running postgres; covered by the integration job")\ndef test_a():\n    assert 1\n', 'src/a.test.ts': "it('x', () => {});\n" });
+    r = peers(['check', 'no-new-skip-markers'], repo.dir);
+    // test_b was deleted without a stated reason.
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('tests/test_a.py:4: deleted-test: removed def test_b():');
+    repo.commit('Explain removal\n\nJUSTIFIED-TEST-REMOVAL: tests/test_a.py test_b duplicated test_a line for line');
+    expect(peers(['check', 'no-new-skip-markers'], repo.dir).code).toBe(0);
+  });
+
   test('an unknown check exits 2 and lists the checks; a non-repository path exits 2', () => {
     repo = makeRepo();
     let r = peers(['check', 'no-such-check'], repo.dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown check "no-such-check"');
-    expect(r.stderr).toContain('bug-hunt-clean, bug-tdd, no-secrets, self-review-on-handoff, test-coverage-3-class');
+    expect(r.stderr).toContain('bug-hunt-clean, bug-tdd, no-new-skip-markers, no-secrets, self-review-on-handoff, test-coverage-3-class');
     r = peers(['check', 'bug-hunt-clean', '/'], repo.dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('is not a git repository');
@@ -126,6 +146,13 @@ describe('peers bugs', () => {
     expect(lines[0]).toBe('bug-hunt: 1 blocking open (crit=1 high=0 med=0 low=1 info=0); 3 total reported, 1 fixed, 0 deferred, 0 have reproduce-tests');
     expect(lines[1]).toBe('open blocking:');
     expect(lines[2]).toContain('[crit] B-crit');
+    expect(lines.slice(3, 7)).toEqual([
+      'open advisory (low/info, or re-triage needed):',
+      expect.stringContaining('[low] B-low'),
+      'closed:',
+      expect.stringContaining('[high] B-fixed'),
+    ]);
+    expect(lines[6]).toEndWith('— fixed');
     const json = JSON.parse(peers(['bugs', repo.dir, '--json'], '/').stdout);
     expect(json.summary).toMatchObject({ total: 3, openBlocking: 1 });
     expect(json.reports.map((r: { id: string }) => r.id)).toEqual(['B-crit', 'B-fixed', 'B-low']);

@@ -5,12 +5,12 @@
  * kills behave here as they will in production.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { supervise, type SupervisedResult } from '../../../src/proc/supervise.ts';
-import { CLAUDE_PRINT_ARGV, CODEX_EXEC_ARGV, claudeEnv, codexEnv, codexProviderArgs, writeCodexHome } from '../../../src/model-server/cli-wiring.ts';
+import { CLAUDE_PRINT_ARGV, CODEX_EXEC_ARGV, claudeEnv, codexEnv, codexProviderArgs, modelServerPeerSpecs, writeCodexHome } from '../../../src/model-server/cli-wiring.ts';
 import { ScenarioSchema, type Scenario } from '../../../src/model-server/scenario-schema.ts';
 import { startModelServer, type ModelServerHandle } from '../../../src/model-server/server.ts';
 
@@ -159,4 +159,62 @@ export function handoffCommitCommand(peer: string, subject: string): string {
     'Self-Review: pass',
     'MSG',
   ].join('\n');
+}
+
+export type LoopProject = { repo: string; root: string; stateDir: string; cleanup(): void };
+
+/**
+ * A repository whose `.peers/config.yaml` runs the real claude and codex CLIs against `server`,
+ * wired by cli-wiring exactly as a rehearsal would be, with a state directory the test user owns.
+ */
+export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknown[]; health?: Record<string, unknown>; goalsSettings?: Record<string, unknown>; claudeEnv?: Record<string, string>; peers?: Array<'claude' | 'codex'> }): LoopProject {
+  const repo = makeRepo();
+  const root = userDir('loop');
+  for (const d of ['claude-home', 'codex-home', 'state']) mkdirSync(join(root, d));
+  giveToTestUser(root);
+  const serverUrl = server.url!;
+  const specs = modelServerPeerSpecs({ serverUrl, claudeBin: CLAUDE_BIN, codexBin: CODEX_BIN, claudeHome: join(root, 'claude-home'), codexHome: join(root, 'codex-home'), extraClaudeEnv: opts.claudeEnv });
+  mkdirSync(join(repo, '.peers'));
+  writeFileSync(join(repo, '.gitignore'), '.peers/\n');
+  writeFileSync(
+    join(repo, '.peers', 'config.yaml'),
+    stringify({
+      peers: (opts.peers ?? ['claude', 'codex']).map((p) => specs[p]),
+      health: { idle_timeout_s: 30, absolute_max_runtime_s: 60, kill_grace_s: 2, ...opts.health },
+      goals: opts.goalsSettings ?? {},
+    }),
+  );
+  writeFileSync(join(repo, '.peers', 'goals.yaml'), stringify({ goals: opts.goals }));
+  giveToTestUser(repo);
+  gitAsUser(repo, ['add', '.gitignore']);
+  gitAsUser(repo, ['commit', '-q', '-m', 'Ignore the control plane']);
+  return {
+    repo,
+    root,
+    stateDir: join(root, 'state'),
+    cleanup: () => {
+      removeDir(repo);
+      removeDir(root);
+    },
+  };
+}
+
+const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
+
+/** `peers loop` as the test user (it starts claude, which refuses to run as root). */
+export async function runLoopAsUser(project: LoopProject, args: string[]): Promise<SupervisedResult & { runs: Array<Record<string, unknown>>; stopReason: string }> {
+  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: join(project.root, 'claude-home'), LANG: 'C.UTF-8' };
+  const loopArgv = [process.execPath, MAIN, 'loop', project.repo, '--state-dir', project.stateDir, ...args];
+  const envArgs = ['env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
+  const result = await supervise({
+    argv: IS_ROOT ? ['runuser', '-u', TEST_USER, '--', ...envArgs, ...loopArgv] : [...envArgs, ...loopArgv],
+    cwd: project.repo,
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    absoluteTimeoutMs: 55_000,
+  });
+  const runsFile = join(project.stateDir, 'runs.jsonl');
+  const runs = existsSync(runsFile) ? parseEvents(readFileSync(runsFile, 'utf8')) : [];
+  const reasonFile = join(project.stateDir, 'last-stop-reason.txt');
+  // last-stop-reason.txt is `<reason> <timestamp>`; the reason is what tests compare.
+  return { ...result, runs, stopReason: existsSync(reasonFile) ? readFileSync(reasonFile, 'utf8').trim().split(/\s+/)[0]! : '' };
 }

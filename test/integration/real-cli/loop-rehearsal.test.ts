@@ -6,74 +6,38 @@
  * the server served.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { stringify } from 'yaml';
 import { loadScenarioFile } from '../../../src/model-server/load-scenario.ts';
-import { CLAUDE_PRINT_ARGV, CODEX_EXEC_ARGV, claudeEnv, codexEnv, codexProviderArgs } from '../../../src/model-server/cli-wiring.ts';
 import { startModelServer, type ModelServerHandle } from '../../../src/model-server/server.ts';
-import { supervise } from '../../../src/proc/supervise.ts';
 import { parseTrailers } from '../../../src/protocol/trailers.ts';
-import { CLAUDE_BIN, CODEX_BIN, IS_ROOT, TEST_USER, ensureTestUser, giveToTestUser, gitAsUser, makeRepo, removeDir, userDir } from './harness.ts';
+import { ensureTestUser, gitAsUser, makeLoopProject, runLoopAsUser, type LoopProject } from './harness.ts';
 
 const REHEARSAL = resolve(import.meta.dir, '../../fixtures/scenarios/rehearsal.yaml');
-const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
 
 let server: ModelServerHandle;
-let repo: string;
-let root: string;
+let project: LoopProject;
 
 beforeAll(() => {
   ensureTestUser();
   server = startModelServer({ scenario: loadScenarioFile(REHEARSAL), port: 0 });
-  repo = makeRepo();
-  root = userDir('loop');
-  for (const d of ['claude-home', 'codex-home', 'state']) mkdirSync(join(root, d));
-  giveToTestUser(root);
-  const serverUrl = server.url!;
-  mkdirSync(join(repo, '.peers'));
-  writeFileSync(join(repo, '.gitignore'), '.peers/\n');
-  writeFileSync(
-    join(repo, '.peers', 'config.yaml'),
-    stringify({
-      peers: [
-        { name: 'claude', tool: 'claude', argv: [CLAUDE_BIN, ...CLAUDE_PRINT_ARGV], model: 'claude-opus-5-5', env: claudeEnv({ serverUrl, peer: 'claude', home: join(root, 'claude-home') }) },
-        {
-          name: 'codex',
-          tool: 'codex',
-          argv: [CODEX_BIN, ...CODEX_EXEC_ARGV, ...codexProviderArgs({ serverUrl, peer: 'codex' })],
-          model: 'gpt-5.5',
-          env: { ...codexEnv(join(root, 'codex-home')), HOME: join(root, 'codex-home') },
-        },
-      ],
-      health: { idle_timeout_s: 30, absolute_max_runtime_s: 60, kill_grace_s: 2 },
-      goals: { convergence_n: 4 },
-    }),
-  );
-  writeFileSync(join(repo, '.peers', 'goals.yaml'), stringify({ goals: [{ id: 'first-note', type: 'hard', cmd: 'test -f notes/rehearsal-claude-1.md', pass_when: 'exit_code == 0' }] }));
-  giveToTestUser(repo);
-  gitAsUser(repo, ['add', '.gitignore']);
-  gitAsUser(repo, ['commit', '-q', '-m', 'Ignore the control plane']);
+  project = makeLoopProject(server, {
+    goals: [{ id: 'first-note', type: 'hard', cmd: 'test -f notes/rehearsal-claude-1.md', pass_when: 'exit_code == 0' }],
+    goalsSettings: { convergence_n: 4 },
+  });
 });
 
 afterAll(async () => {
   await server.stop();
-  removeDir(repo);
-  removeDir(root);
+  project.cleanup();
 });
 
 test('claude and codex alternate through peers loop until the gates converge; totals match the server', async () => {
-  const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: join(root, 'claude-home'), LANG: 'C.UTF-8' };
-  const loopArgv = [process.execPath, MAIN, 'loop', repo, '--state-dir', join(root, 'state'), '--no-skeptic', '--max-ticks', '8'];
-  const envArgs = ['env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
-  const run = await supervise({
-    argv: IS_ROOT ? ['runuser', '-u', TEST_USER, '--', ...envArgs, ...loopArgv] : [...envArgs, ...loopArgv],
-    cwd: repo,
-    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-    absoluteTimeoutMs: 50_000,
-  });
+  const run = await runLoopAsUser(project, ['--no-skeptic', '--max-ticks', '8']);
   expect(`${run.stdout}\n${run.stderr}`).toContain('Stopped: complete');
   expect(run.exitCode).toBe(0);
+  expect(run.stopReason).toBe('complete');
+  const repo = project.repo;
 
   // Four real commits, alternating, each with the tick protocol's trailers.
   const log = gitAsUser(repo, ['log', '--format=%H', 'HEAD~4..HEAD']).trim().split('\n');
@@ -89,7 +53,7 @@ test('claude and codex alternate through peers loop until the gates converge; to
   expect(served.filter((r) => r.kind === 'fault').map((r) => [r.peer, r.tick, r.fault])).toEqual([['claude', 1, 'rate_limit']]);
   expect(served.filter((r) => r.kind === 'exhausted' || r.kind === 'error')).toEqual([]);
 
-  const state = JSON.parse(readFileSync(join(root, 'state', 'state.json'), 'utf8')) as { budget: { spent_tokens: number; spent_usd: number } };
+  const state = JSON.parse(readFileSync(join(project.stateDir, 'state.json'), 'utf8')) as { budget: { spent_tokens: number; spent_usd: number } };
   const claude = server.log.totals('claude');
   const codex = server.log.totals('codex');
   // Claude reports all four token kinds; Codex reports input (cached included) and output.

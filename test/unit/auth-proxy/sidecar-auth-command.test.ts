@@ -19,6 +19,14 @@ describe('peers sidecar auth', () => {
     expect(r.stderr).toContain('ANTHROPIC_API_KEY is not set in the auth sidecar');
   });
 
+  test('in OAuth mode, refuses to start without a usable credentials file, saying how to log in (exit 2)', () => {
+    writeFileSync(join(dir, 'creds.json'), '{"claudeAiOauth": {"accessToken": "only-half"}}');
+    const r = run(['--upstream', 'anthropic', '--credentials', 'oauth-file', '--claude-credentials', join(dir, 'creds.json'), '--usage-ledger', join(dir, 'u2.jsonl')], {});
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${join(dir, 'creds.json')}: cannot use this credentials file: .credentials.json: claudeAiOauth has no accessToken/refreshToken`);
+    expect(r.stderr).toContain('log in on the host with `claude` then `/login`');
+  });
+
   test('refuses a malformed budget file at startup, not at the first request (exit 2)', () => {
     writeFileSync(join(dir, 'bad-budget.json'), '{"max_usd": "lots"}');
     const r = run(['--upstream', 'anthropic', '--usage-ledger', join(dir, 'u1.jsonl'), '--budget-file', join(dir, 'bad-budget.json')], { ANTHROPIC_API_KEY: 'sk-ant-x-000000000' });

@@ -99,8 +99,9 @@ describe('usage meter and budget', () => {
     // A sidecar (re)started on the same ledger knows the run's spend and refuses at once.
     const o2 = await startSidecar({ egress, vendorPort: vendor.port, upstream: UPSTREAMS.openai, credentials: new ApiKeySource('authorization', 'sk-real-openai-000000'), caps });
     const oRefused = await call(o2.url, '/v1/responses', { body: {} });
-    expect(oRefused.status).toBe(402);
-    expect(JSON.parse(oRefused.text).error).toMatchObject({ type: 'insufficient_quota', code: 'peers_budget_exhausted' });
+    expect(oRefused.status).toBe(400);
+    expect(oRefused.headers.get('x-peers-budget')).toBe('exhausted');
+    expect(JSON.parse(oRefused.text).error).toMatchObject({ type: 'invalid_request_error', code: 'peers_budget_exhausted' });
     expect(JSON.parse(oRefused.text).error.message).toContain('Raise budget.max_tokens');
     expect(vendor.requests.length).toBe(forwarded);
     await Promise.all([a.close(), o2.close()]);

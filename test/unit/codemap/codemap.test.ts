@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { buildCodemap, runCodemap } from '../../../src/codemap/codemap.ts';
+import { buildCodemap, runCodemap, selfCheckCodemap } from '../../../src/codemap/codemap.ts';
 import { renderCodemapDigest } from '../../../src/codemap/digest.ts';
 import { parseGo, parseRust } from '../../../src/codemap/parse-go-rust.ts';
+import { parsePython } from '../../../src/codemap/parse-python.ts';
 import { parseTypeScript } from '../../../src/codemap/parse-ts.ts';
 import type { Repo } from '../protocol/git-fixture.ts';
 import { pythonRepo, typescriptRepo } from './fixtures.ts';
@@ -44,7 +45,10 @@ describe('codemap of a TypeScript repository', () => {
     const out = mkdtempSync(join(tmpdir(), 'peers-h7-out-'));
     dirs.push(out);
     const res = runCodemap(repo.dir, out);
-    expect(res).toMatchObject({ symbols: 12, filesScanned: 3, digestLevel: 'signatures' });
+    expect(res).toMatchObject({ symbols: 12, filesScanned: 3, digestLevel: 'signatures', selfCheck: 'self-check CLEAN (12 entries grounded)' });
+    // An entry whose line does not hold its name is reported as drift.
+    const fake = { id: 'src/money.ts:Ghost', kind: 'function' as const, name: 'Ghost', file: 'src/money.ts', line: 3, signature: 'function Ghost()' };
+    expect(selfCheckCodemap(repo.dir, [fake]).verdict).toBe('self-check 1 DRIFT: src/money.ts:3 Ghost');
     const yaml = parse(readFileSync(join(out, 'CODEMAP.yaml'), 'utf8'));
     expect(yaml.entries[0]).toEqual({ id: 'src/cart.ts:Cart', kind: 'class', file: 'src/cart.ts', line: 7, signature: 'class Cart<T extends { sku: string }>' });
     const md = readFileSync(join(out, 'codemap.md'), 'utf8');
@@ -89,7 +93,18 @@ describe('codemap of a Python repository', () => {
   });
 });
 
+describe('Python __all__', () => {
+  test('a literal __all__ limits the public symbols to the names it lists', () => {
+    const src = '__all__ = [\n    "Public",\n    "helper",\n]\n\nclass Public:\n    def m(self): pass\n\nclass NotListed:\n    def n(self): pass\n\ndef helper(): pass\ndef other(): pass\n';
+    expect(parsePython(src, 'm.py').map((s) => s.id)).toEqual(['m.py:Public', 'm.py:Public.m', 'm.py:helper']);
+  });
+});
+
 describe('Go and Rust', () => {
+  test('Go: exported var and const', () => {
+    expect(parseGo('package p\nconst MaxSize = 10 // bytes\nvar Default = New()\nvar hidden = 1\n', 'p.go').map((s) => `${s.kind}:${s.signature}`)).toEqual(['const:const MaxSize = 10', 'variable:var Default = New()']);
+  });
+
   test('Go: exported funcs, methods with receivers, types (grouped too); unexported and raw-string text ignored', () => {
     const src = 'package s\n// func Commented() {}\nvar x = `func InRaw() {}`\ntype Store struct{ p string }\ntype (\n\tKey string\n\tlocal int\n)\nfunc New(p string) (*Store, error) { return nil, nil }\nfunc (s *Store) Get(k Key) string { return "" }\nfunc helper() {}\n';
     expect(parseGo(src, 'a.go').map((s) => `${s.id}:${s.line}:${s.signature}`)).toEqual([

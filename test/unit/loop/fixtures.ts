@@ -54,6 +54,9 @@ export function obs(s: LoopState, over: Partial<TickObservation> = {}): TickObse
     prompt_file: '/x',
     argv: [],
     soft_status: null,
+    anti_cheat: null,
+    soft_reviews_ingested: 0,
+    soft_reviews_rejected: 0,
     ...over,
   };
 }

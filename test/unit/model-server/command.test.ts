@@ -3,7 +3,7 @@ import { expect, test } from 'bun:test';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseListen } from '../../../commands/model-server.ts';
+import { parseListen } from '../../../src/model-server/listen-address.ts';
 
 const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
 const REHEARSAL = resolve(import.meta.dir, '../../fixtures/scenarios/rehearsal.yaml');

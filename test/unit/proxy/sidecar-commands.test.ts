@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import net from 'node:net';
 import { rawExchange, sleep, startUpstream, type Upstream } from './helpers.ts';
 
 const repo = join(import.meta.dir, '../../..');
@@ -64,4 +65,31 @@ describe('peers sidecar egress + bridge', () => {
     expect(lines.map((l) => [l.host, l.decision, l.status])).toEqual([['localhost', 'deny', 403], ['exfil.example', 'deny', 403]]);
     expect(egressErr).toContain(`localhost:${up.port}`);
   });
+
+  test('with --vendor-listen, the vendor APIs are reachable only from the sidecar listener', async () => {
+    let err = '';
+    const split = startCmd(['sidecar', 'egress', '--listen', `unix:${join(dir, 'ws.sock')}`, '--vendor-listen', `unix:${join(dir, 'auth.sock')}`, '--allow', 'registry.npmjs.org', '--audit-log', join(dir, 'split.jsonl')], (t) => (err += t));
+    await waitFor(() => (err.match(/listening on/g) ?? []).length === 2);
+    const ask = (sock: string, authority: string) => new Promise<string>((resolve) => {
+      const c = net.connect(sock);
+      let t = '';
+      c.on('data', (d) => (t += d));
+      c.on('close', () => resolve(t));
+      c.on('error', () => resolve(t));
+      c.write(`CONNECT ${authority} HTTP/1.1\r\nHost: ${authority}\r\n\r\n`);
+      setTimeout(() => c.destroy(), 8000);
+    });
+    const fromWorkspace = await ask(join(dir, 'ws.sock'), 'api.anthropic.com:443');
+    expect(fromWorkspace).toStartWith('HTTP/1.1 403');
+    expect(fromWorkspace).toContain('api.anthropic.com is not on the egress allow-list');
+    // The sidecar listener lets it past the policy (what follows depends on this machine's DNS).
+    expect(await ask(join(dir, 'auth.sock'), 'api.anthropic.com:443')).not.toStartWith('HTTP/1.1 403');
+    const projectFromSidecar = await ask(join(dir, 'auth.sock'), 'registry.npmjs.org:443');
+    expect(projectFromSidecar).toStartWith('HTTP/1.1 403');
+    const exited = new Promise((r) => split.on('exit', r));
+    split.kill('SIGTERM');
+    await exited;
+    const lines = readFileSync(join(dir, 'split.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.listener, l.host])).toEqual([['workspace', 'api.anthropic.com'], ['sidecar', 'api.anthropic.com'], ['sidecar', 'registry.npmjs.org']]);
+  }, 30000);
 });

@@ -49,6 +49,20 @@ describe('recon of a Python repository', () => {
   });
 });
 
+describe('recon entry points and unsafe docs', () => {
+  test('pyproject console scripts are entry points; a README that is a symlink is not followed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peers-h7-py-'));
+    dirs.push(dir);
+    writeFileSync(join(dir, 'pyproject.toml'), '[project]\nname = "x"\n\n[project.scripts]\ninv = "inventory.cli:main"\n\n[tool.ruff]\nline-length = 100\n');
+    symlinkSync('/etc/passwd', join(dir, 'README.md'));
+    const md = renderRecon(dir);
+    expect(md).toContain('- `inventory.cli:main` (pyproject.toml script inv)');
+    expect(md).toContain('(no README)');
+    expect(md).not.toContain('root:');
+    expect(md).toContain('README.md@');
+  });
+});
+
 describe('recon limits', () => {
   test('a long doc is cut to 3000 characters', () => {
     expect(untrustedBlock('SPEC.md', 'x'.repeat(5000))).toContain(`    ${'x'.repeat(3000)}\n    \n    …[truncated]`);

@@ -27,10 +27,15 @@ const sources = (c: ContainerSpec) => c.mounts.map((m) => (m.kind === 'bind' ? m
 const mountAt = (c: ContainerSpec, target: string): MountSpec | undefined => c.mounts.filter((m) => m.target === target).at(-1);
 
 describe('pod topology', () => {
-  test('five containers share a loopback-only pod; egress alone is outside with a network', () => {
+  test('workspace, auth and bridge share a loopback-only pod; loop and gates have their own empty netns; egress alone has a network', () => {
     expect(spec.network).toBe('none');
-    expect(spec.containers.map((c) => c.role).sort()).toEqual(['auth', 'bridge', 'gates', 'loop', 'workspace']);
-    expect(spec.egress.network).toBe('slirp4netns');
+    const where = Object.fromEntries(spec.containers.map((c) => [c.role, `${c.placement}/${c.network}`]));
+    expect(where).toEqual({ workspace: 'pod/none', auth: 'pod/none', bridge: 'pod/none', loop: 'own/none', gates: 'own/none', egress: 'own/slirp4netns' });
+  });
+
+  test('gates reach the egress proxy through their own private bridge, not the pod\'s', () => {
+    expect(byRole('gates').command).toContain('--bridge');
+    expect(byRole('gates').command.at(-1)).toBe('127.0.0.1:3128=unix:/run/peers/egress/egress.sock');
   });
 
   test('every container: read-only root, all capabilities dropped, no privilege gain, limits, binary ro', () => {
@@ -76,7 +81,7 @@ describe('pod topology', () => {
     const sharers = (name: string) => allContainers(spec).filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name)).map((c) => c.role).sort();
     expect(sharers('workspace')).toEqual(['loop', 'workspace']);
     expect(sharers('gates')).toEqual(['gates', 'loop']);
-    expect(sharers('egress')).toEqual(['bridge', 'egress']);
+    expect(sharers('egress')).toEqual(['bridge', 'egress', 'gates']);
   });
 
   test('peers and gates are pointed at the bridge proxy; the loop gets both runner sockets', () => {
@@ -105,11 +110,12 @@ describe('podman rendering', () => {
     }
   });
 
-  test('sidecars start before runners and the loop starts last; egress is outside the pod', () => {
+  test('sidecars start before runners and the loop starts last; only pod members join the pod', () => {
     expect(plan.createContainers.map((c) => c.role)).toEqual(['egress', 'bridge', 'auth', 'gates', 'workspace', 'loop']);
-    expect(argvOf('egress')).not.toContain('--pod');
     expect(argvOf('egress')).toContain('--network=slirp4netns');
-    expect(argvOf('workspace').slice(0, 3)).toEqual(['create', '--pod', spec.podName]);
+    for (const role of ['loop', 'gates']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--network=none', '--userns=keep-id']);
+    for (const role of ['workspace', 'auth', 'bridge']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--pod', spec.podName]);
+    for (const role of ['loop', 'gates', 'egress']) expect(argvOf(role)).not.toContain('--pod');
   });
 
   test('secret env vars are passed by name only, never with a value', () => {
@@ -136,29 +142,43 @@ describe('podman rendering', () => {
 
 describe('kubernetes rendering', () => {
   const docs = parseAllDocuments(renderK8s(spec)).map((d) => d.toJSON());
-  const [pod, egressPod, policy] = docs;
+  const pods = docs.filter((d) => d.kind === 'Pod');
+  const podOf = (role: string) => pods.find((p) => p.metadata.labels['peers/role'] === role);
+  const policyOf = (name: string) => docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === `${name}-network`);
 
-  test('the same containers and lockdown appear in the Pod', () => {
-    expect(pod.kind).toBe('Pod');
-    expect(pod.spec.containers.map((c: { name: string }) => c.name).sort()).toEqual(['auth', 'bridge', 'gates', 'loop', 'workspace']);
-    for (const c of pod.spec.containers) {
-      expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-      expect(c.resources.limits.memory).toMatch(/Mi$/);
+  test('the same grouping: one Pod for the pod members, one per own-netns container, same lockdown', () => {
+    expect(podOf('pod').spec.containers.map((c: { name: string }) => c.name).sort()).toEqual(['auth', 'bridge', 'workspace']);
+    for (const r of ['loop', 'gates', 'egress']) expect(podOf(r).spec.containers.map((c: { name: string }) => c.name)).toEqual([r]);
+    for (const p of pods) {
+      expect(p.spec.automountServiceAccountToken).toBe(false);
+      for (const c of p.spec.containers) {
+        expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+        expect(c.resources.limits.memory).toMatch(/Mi$/);
+      }
     }
-    expect(pod.spec.automountServiceAccountToken).toBe(false);
   });
 
   test('credentials come from a Secret and only into auth', () => {
-    for (const c of pod.spec.containers) {
-      const fromSecret = (c.env as { valueFrom?: unknown }[]).filter((e) => e.valueFrom);
-      expect(fromSecret.length > 0).toBe(c.name === 'auth');
+    for (const p of pods)
+      for (const c of p.spec.containers) {
+        const fromSecret = (c.env as { valueFrom?: unknown }[]).filter((e) => e.valueFrom);
+        expect(fromSecret.length > 0).toBe(c.name === 'auth');
+      }
+  });
+
+  test('network policies: only the egress Pod may send anything', () => {
+    for (const p of pods) {
+      const pol = policyOf(p.metadata.name);
+      expect(pol.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+      expect(pol.spec.egress.length > 0).toBe(p.metadata.labels['peers/role'] === 'egress');
     }
   });
 
-  test('socket dirs become shared emptyDirs; a NetworkPolicy allows egress only to the egress pod', () => {
-    expect(pod.spec.volumes).toContainEqual({ name: 'shared-workspace', emptyDir: {} });
-    expect(egressPod.metadata.labels['peers/role']).toBe('egress');
-    expect(policy.kind).toBe('NetworkPolicy');
-    expect(policy.spec.egress).toEqual([{ to: [{ podSelector: { matchLabels: egressPod.metadata.labels } }] }]);
+  test('socket dirs are claims shared by exactly the Pods that mount them', () => {
+    const claims = docs.filter((d) => d.kind === 'PersistentVolumeClaim').map((d) => d.metadata.name);
+    expect(claims).toContain(`${spec.podName}-workspace`);
+    const mounts = (role: string) => podOf(role).spec.volumes.map((v: { persistentVolumeClaim?: { claimName: string } }) => v.persistentVolumeClaim?.claimName);
+    expect(mounts('loop')).toContain(`${spec.podName}-workspace`);
+    expect(mounts('gates')).not.toContain(`${spec.podName}-workspace`);
   });
 });

@@ -1,0 +1,57 @@
+import { Flags } from '@oclif/core';
+import { PeersError } from '../src/cli/errors.ts';
+import { runDemo } from '../src/demo/run-demo.ts';
+import { BaseCommand } from './base.ts';
+
+export default class Demo extends BaseCommand {
+  static override description = `See peers work, offline, in about a minute: a sample project with a failing test and a spec,
+the real claude and codex CLIs driven by a scripted model server (nothing leaves the machine,
+nothing is billed), the real loop and gates, to convergence. Then the run's report, and the
+commands to look further.
+
+Runs in the sandbox pod when podman and the workspace image are there (peers image build);
+otherwise on the host, and says so.`;
+  static override enableJsonFlag = true;
+  static override flags = {
+    keep: Flags.boolean({ description: 'Keep the temporary demo directory (project, state, logs) afterwards.' }),
+    dir: Flags.string({ description: 'Put the demo in this new or empty directory (kept afterwards).' }),
+    host: Flags.boolean({ description: 'Run on the host even when the sandbox pod is available.', exclusive: ['pod'] }),
+    pod: Flags.boolean({ description: 'Run in the sandbox pod, or fail saying why it cannot.', exclusive: ['host'] }),
+  };
+  static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --keep', '<%= config.bin %> demo --dir /tmp/peers-demo --json'];
+
+  async run(): Promise<unknown> {
+    const { flags } = await this.parse(Demo);
+    const json = this.jsonEnabled();
+    const stop = new AbortController();
+    const onSignal = () => stop.abort();
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      // Progress goes to stderr under --json, so stdout stays one JSON document.
+      const print = (line: string) => (json ? process.stderr.write(`${line}\n`) : this.log(line));
+      const outcome = await runDemo({ dir: flags.dir, keep: flags.keep, where: flags.host ? 'host' : flags.pod ? 'pod' : 'auto', signal: stop.signal, print });
+      if (!json) {
+        this.log('');
+        this.log(outcome.report.trimEnd());
+        this.log('');
+        this.log(`Tokens: ${outcome.tokens.loop.toLocaleString('en-US')} (model server served ${outcome.tokens.served.toLocaleString('en-US')}); USD if billed: $${outcome.usd.loop.toFixed(4)}`);
+        this.log(outcome.kept ? 'Look further:' : 'Next:');
+        for (const line of outcome.next_steps) this.log(`  ${line}`);
+      }
+      if (!outcome.ok) {
+        const why = `the demo stopped with ${outcome.stop_reason ?? 'no stop reason'} instead of complete`;
+        if (json) {
+          this.printJson(outcome);
+          process.exitCode = 1;
+          return undefined;
+        }
+        throw new PeersError(why, { hint: `the loop's last output:\n${outcome.loop_output_tail ?? ''}\nlook at ${outcome.state_dir}/logs` });
+      }
+      return outcome;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}

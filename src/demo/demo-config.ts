@@ -1,0 +1,84 @@
+/**
+ * `.peers/config.yaml` and `.peers/goals.yaml` of the demo project: two peers, the real `claude`
+ * and `codex` CLIs pointed at the scripted model server (settings from H5's cli-wiring, the one
+ * place that knows them), real gates (the test suite and the self-review check), and caps low
+ * enough that a demo can never run away. Written as YAML with comments, because users open it.
+ */
+import { stringify } from 'yaml';
+import { CLAUDE_PRINT_ARGV, CODEX_EXEC_ARGV, claudeEnv, codexEnv, codexProviderArgs } from '../model-server/cli-wiring.ts';
+import { SAMPLE_TEST_COMMAND } from './sample-project.ts';
+
+/** Models the scenario prices; claude's own cost report uses its price table for this model. */
+export const DEMO_MODELS = { claude: 'claude-opus-5-5', codex: 'gpt-5.5' } as const;
+export const DEMO_PEERS = ['claude', 'codex'] as const;
+export type DemoPeer = (typeof DEMO_PEERS)[number];
+
+/** Gate ids, in goals.yaml order. */
+export const DEMO_GATES = ['tests-pass', 'self-review-on-handoff'] as const;
+
+export type DemoConfigInput = {
+  /** Where the model server answers, as the peers see it (`http://127.0.0.1:PORT`). */
+  serverUrl: string;
+  /** Executables (absolute paths on the host, plain names inside the pod's image). */
+  bins: Record<DemoPeer, string>;
+  /** A writable HOME per peer, outside the repository (the CLIs keep session files there). */
+  homes: Record<DemoPeer, string>;
+  /** CODEX_HOME (must exist); default `<homes.codex>/.codex`. */
+  codexHome?: string;
+};
+
+/** Each peer commits under its own name, so `git log` shows who did what. */
+function gitIdentity(peer: DemoPeer): Record<string, string> {
+  const email = `${peer}@peers-demo.invalid`;
+  return { GIT_AUTHOR_NAME: peer, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: peer, GIT_COMMITTER_EMAIL: email };
+}
+
+export function demoConfig(i: DemoConfigInput) {
+  return {
+    peers: [
+      {
+        name: 'claude',
+        tool: 'claude',
+        argv: [i.bins.claude, ...CLAUDE_PRINT_ARGV],
+        model: DEMO_MODELS.claude,
+        env: { ...claudeEnv({ serverUrl: i.serverUrl, peer: 'claude', home: i.homes.claude }), ...gitIdentity('claude') },
+      },
+      {
+        name: 'codex',
+        tool: 'codex',
+        argv: [i.bins.codex, ...CODEX_EXEC_ARGV, ...codexProviderArgs({ serverUrl: i.serverUrl, peer: 'codex' })],
+        model: DEMO_MODELS.codex,
+        env: { HOME: i.homes.codex, ...codexEnv(i.codexHome ?? `${i.homes.codex}/.codex`), ...gitIdentity('codex') },
+      },
+    ],
+    budget: { max_ticks: 8, max_runtime_s: 600, max_consecutive_failures: 3, max_tokens: 200_000, max_usd: 1, max_usd_mode: 'hard' },
+    health: { idle_timeout_s: 60, absolute_max_runtime_s: 180, kill_grace_s: 2, max_retries: 1 },
+    goals: { timeout_s: 60, jobs: 2, convergence_n: 2 },
+  };
+}
+
+const CONFIG_HEADER = `# peers demo: two real CLIs (claude, codex) talking to the scripted model server instead of
+# the vendors, so nothing leaves this machine and nothing is billed. The USD figures are what
+# the same tokens would cost. Caps are deliberately low.
+`;
+
+export function demoConfigYaml(i: DemoConfigInput): string {
+  return `${CONFIG_HEADER}${stringify(demoConfig(i), { lineWidth: 0 })}`;
+}
+
+export const DEMO_GOALS_YAML = `# peers demo: the run converges when both hard gates pass at HEAD, two ticks in a row were
+# clean handoffs, and a skeptic re-audit stays clean.
+goals:
+  - id: ${DEMO_GATES[0]}
+    type: hard
+    description: The library's tests pass (Node's built-in test runner).
+    cmd: ${SAMPLE_TEST_COMMAND}
+    pass_when: exit_code == 0
+    timeout_s: 60
+
+  - id: ${DEMO_GATES[1]}
+    type: hard
+    description: The latest handoff commit carries Self-Review pass and a "## Self-Review" section.
+    cmd: peers check self-review-on-handoff
+    pass_when: exit_code == 0
+`;

@@ -1,0 +1,122 @@
+/**
+ * The demo in the sandbox pod (DESIGN §1): `peers up` (H6's sandbox/up.ts) creates the pod and
+ * starts the loop; the scripted model server joins the pod as one more container on its loopback,
+ * standing in for the vendors, so the peers' API traffic never leaves the pod. `peers down` removes
+ * everything at the end. The state directory is the project's default one, so `peers status`,
+ * `peers report` and `peers logs` work on the demo project without flags.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PeersError } from '../cli/errors.ts';
+import { MiB, readTextIfExists } from '../fs/safe-read.ts';
+import { ServedLog, type ServedRecord } from '../model-server/served-log.ts';
+import { projectKey, stateDirFor, statePaths } from '../state/paths.ts';
+import { readStopReason } from '../state/stop-reason.ts';
+import { exitCodeFor } from '../loop/stop-check.ts';
+import { down } from '../../sandbox/down.ts';
+import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
+import { containerName, HOME_IN_CONTAINER, PEERS_BIN_IN_CONTAINER, podName } from '../../sandbox/pod-spec.ts';
+import { imageExists, podman, podmanBin, podmanOk } from '../../sandbox/podman.ts';
+import { hostBinary, up } from '../../sandbox/up.ts';
+import { DEMO_GOALS_YAML, DEMO_PEERS, demoConfigYaml } from './demo-config.ts';
+import { DEMO_SCENARIO_TEXT } from './demo-scenario.ts';
+import type { DemoContext, DemoLauncher, DemoRunResult } from './launcher.ts';
+import { ProgressWatcher } from './progress.ts';
+import { writeSampleProject } from './sample-project.ts';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+
+/** The model server's port on the pod's loopback (the auth sidecar has 8080/8081). */
+export const DEMO_MODEL_PORT = 8090;
+const DEMO_DIR_IN_CONTAINER = '/demo';
+const RUN_DEADLINE_MS = 10 * 60_000;
+const POLL_MS = 500;
+
+export class PodLauncher implements DemoLauncher {
+  readonly kind = 'pod' as const;
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  async unavailableReason(): Promise<string | null> {
+    if (!Bun.which(podmanBin(), { PATH: this.env.PATH ?? '' })) return 'podman is not installed (install podman, then run `peers image build`)';
+    if (!(await imageExists(WORKSPACE_IMAGE))) return `the workspace image ${WORKSPACE_IMAGE} is missing (build it once: \`peers image build\`)`;
+    try {
+      hostBinary();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return null;
+  }
+
+  async run(ctx: DemoContext): Promise<DemoRunResult> {
+    const { layout } = ctx;
+    const home = HOME_IN_CONTAINER; // a tmpfs in the loop container: exists, writable, gone with the pod
+    writeSampleProject(layout.project, {
+      configYaml: demoConfigYaml({
+        serverUrl: `http://127.0.0.1:${DEMO_MODEL_PORT}`,
+        bins: { claude: 'claude', codex: 'codex' },
+        homes: { claude: home, codex: home },
+        codexHome: home,
+      }),
+      goalsYaml: DEMO_GOALS_YAML,
+    });
+    const serverDir = join(layout.root, 'model-server');
+    mkdirSync(serverDir, { recursive: true, mode: 0o700 });
+    writeFileAtomic(join(serverDir, 'scenario.yaml'), DEMO_SCENARIO_TEXT, 0o644);
+    const key = projectKey(layout.project);
+    const stateDir = stateDirFor(layout.project, ctx.env);
+    const started = new Date();
+
+    ctx.note('starting the sandbox pod (peers up)');
+    await up({ target: layout.project, allow: [], progress: (line) => ctx.note(line), env: ctx.env });
+    try {
+      // The loop's first step is a gate run, so the server is listening before the first peer
+      // asks; the CLIs retry a refused connection in any case.
+      await podmanOk([
+        'run', '--detach', '--pod', podName(key), '--name', `${podName(key)}-model-server`,
+        '--read-only', '--cap-drop=ALL', '--security-opt=no-new-privileges',
+        '--volume', `${hostBinary()}:${PEERS_BIN_IN_CONTAINER}:ro`,
+        '--volume', `${serverDir}:${DEMO_DIR_IN_CONTAINER}`,
+        WORKSPACE_IMAGE,
+        PEERS_BIN_IN_CONTAINER, 'model-server', '--scenario', `${DEMO_DIR_IN_CONTAINER}/scenario.yaml`,
+        '--listen', `127.0.0.1:${DEMO_MODEL_PORT}`, '--log', `${DEMO_DIR_IN_CONTAINER}/served.jsonl`,
+      ]);
+      const stop = await this.waitForStop(stateDir, started, ctx);
+      const logs = await podman(['logs', '--tail', '40', containerName(key, 'loop')]);
+      return { stateDir, loopExitCode: stop ? exitCodeFor(stop) : null, stopReason: stop, served: servedTotals(join(serverDir, 'served.jsonl')), loopOutputTail: `${logs.stdout}${logs.stderr}`.slice(-4000) };
+    } finally {
+      await down({ target: layout.project, graceS: 5, progress: (line) => ctx.note(line), env: ctx.env });
+    }
+  }
+
+  /** Follows the run through the state directory until the loop writes a stop reason. */
+  private async waitForStop(stateDir: string, started: Date, ctx: DemoContext): Promise<string | null> {
+    const watcher = new ProgressWatcher(stateDir, ctx.progress);
+    const deadline = Date.now() + RUN_DEADLINE_MS;
+    while (Date.now() < deadline && !ctx.signal.aborted) {
+      watcher.poll();
+      const stop = readStopReason(statePaths(stateDir).stopReason);
+      if (stop && new Date(stop.at) >= started) {
+        watcher.poll(true);
+        return stop.reason;
+      }
+      await Bun.sleep(POLL_MS);
+    }
+    if (ctx.signal.aborted) return null;
+    throw new PeersError(`the demo run did not finish within ${RUN_DEADLINE_MS / 60_000} minutes`, { hint: `peers logs ${stateDir}` });
+  }
+}
+
+/** Sums the model server's JSONL log the same way its in-memory log would. */
+function servedTotals(logFile: string): DemoRunResult['served'] {
+  const log = new ServedLog();
+  for (const line of (readTextIfExists(logFile, 64 * MiB) ?? '').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const { seq: _seq, ...record } = JSON.parse(line) as ServedRecord;
+      log.add(record);
+    } catch {
+      // a torn last line of a killed server: its usage was never sent to a peer either
+    }
+  }
+  return Object.fromEntries(DEMO_PEERS.map((p) => [p, log.totals(p)]));
+}

@@ -1,0 +1,161 @@
+/**
+ * `peers demo`: a sample project with a failing test, two real agent CLIs driven by the scripted
+ * model server, the real loop and gates, to convergence; then the run's report and where to look
+ * further. Picks the sandbox pod when it can run here, else the host with a one-line notice.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InputError, PeersError } from '../cli/errors.ts';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+import type { UsageTotals } from '../model-server/served-log.ts';
+import { readRunSummary } from '../loop/run-summary.ts';
+import { reportMarkdown } from '../loop/run-report.ts';
+import { DEMO_PEERS } from './demo-config.ts';
+import { HostLauncher } from './host-launcher.ts';
+import type { DemoLauncher, DemoLayout } from './launcher.ts';
+import { PodLauncher } from './pod-launcher.ts';
+import { formatProgress, type ProgressEvent } from './progress.ts';
+import { chownTree, isRoot } from './run-as-user.ts';
+import { SAMPLE_NAME } from './sample-project.ts';
+
+export type DemoOptions = {
+  /** Where to put the demo (kept afterwards); default: a fresh temporary directory. */
+  dir?: string;
+  /** Keep the temporary directory after the run. */
+  keep: boolean;
+  /** 'auto' = the pod when it can run here, else the host. */
+  where: 'auto' | 'pod' | 'host';
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Human-readable lines as the run goes (progress, notices). */
+  print: (line: string) => void;
+};
+
+export type DemoTick = Extract<ProgressEvent, { kind: 'tick' }>;
+
+export type DemoOutcome = {
+  ok: boolean;
+  launcher: 'pod' | 'host';
+  sandboxed: boolean;
+  notice: string | null;
+  stop_reason: string | null;
+  loop_exit_code: number | null;
+  project: string;
+  state_dir: string;
+  kept: boolean;
+  ticks: DemoTick[];
+  /** The loop's accounting (state.json) next to what the model server served. */
+  tokens: { loop: number; served: number };
+  usd: { loop: number; served: number };
+  served: Record<string, UsageTotals>;
+  report: string;
+  next_steps: string[];
+  loop_output_tail?: string;
+};
+
+/** Tokens the way the loop counts them: reasoning tokens are already part of output tokens. */
+export function totalTokens(t: UsageTotals): number {
+  return t.input_tokens + t.output_tokens + t.cache_read_tokens + t.cache_write_tokens;
+}
+
+/** --dir must be new or empty: the demo never mixes its files with someone else's. */
+function checkDemoDir(dir: string | undefined): void {
+  if (!dir) return;
+  const root = resolve(dir);
+  if (existsSync(root) && readdirSync(root).length > 0) {
+    throw new InputError(`${root} is not empty`, { location: { file: root }, hint: 'pass a new or empty directory to --dir, or leave --dir out for a temporary one' });
+  }
+}
+
+function makeLayout(dir: string | undefined): { layout: DemoLayout; created: 'temp' | 'user' } {
+  let root: string;
+  if (dir) {
+    checkDemoDir(dir);
+    root = resolve(dir);
+    mkdirSync(root, { recursive: true, mode: 0o755 });
+  } else {
+    root = mkdtempSync(join(tmpdir(), 'peers-demo-'));
+  }
+  const homes = join(root, 'homes');
+  return {
+    layout: { root, project: join(root, SAMPLE_NAME), state: join(root, 'state'), homes: { loop: join(homes, 'loop'), claude: join(homes, 'claude'), codex: join(homes, 'codex') } },
+    created: dir ? 'user' : 'temp',
+  };
+}
+
+/** The pod when it can run here; otherwise the host, with the reason the run is not sandboxed. */
+export async function chooseLauncher(where: DemoOptions['where'], env: NodeJS.ProcessEnv): Promise<{ launcher: DemoLauncher; notice: string | null }> {
+  if (where === 'host') return { launcher: new HostLauncher(), notice: 'running on the host as asked (--host): not sandboxed' };
+  const pod = new PodLauncher(env);
+  const why = await pod.unavailableReason();
+  if (!why) return { launcher: pod, notice: null };
+  if (where === 'pod') throw new PeersError(`cannot run the demo in the sandbox pod: ${why}`);
+  return { launcher: new HostLauncher(), notice: `not sandboxed: ${why}; the peers run directly on this machine` };
+}
+
+export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
+  const env = o.env ?? process.env;
+  checkDemoDir(o.dir);
+  const { launcher, notice } = await chooseLauncher(o.where, env);
+  const { layout, created } = makeLayout(o.dir);
+  const keep = o.keep || created === 'user';
+  const ticks: DemoTick[] = [];
+  if (notice) o.print(`peers demo: ${notice}`);
+  o.print(`peers demo: sample project ${layout.project} (${launcher.kind === 'pod' ? 'in the sandbox pod' : 'on the host'}); claude and codex against the scripted model server`);
+  let removeAtEnd = !keep;
+  try {
+    const result = await launcher.run({
+      layout,
+      env,
+      signal: o.signal ?? new AbortController().signal,
+      note: (line) => o.print(`peers demo: ${line}`),
+      progress: (e) => {
+        if (e.kind === 'tick') ticks.push(e);
+        o.print(formatProgress(e));
+      },
+    });
+    // A root run handed the tree to an unprivileged user; give it back so that the follow-up
+    // commands (peers status, git log) run by the same root see a repository it owns.
+    if (isRoot()) chownTree(layout.root, { user: 'root', uid: 0, gid: 0 });
+    const summary = readRunSummary(layout.state);
+    const report = reportMarkdown(summary, SAMPLE_NAME);
+    writeFileAtomic(summary.paths.report, report);
+    const served = Object.fromEntries(DEMO_PEERS.map((p) => [p, result.served[p]!]));
+    const ok = result.stopReason === 'complete';
+    if (!ok) removeAtEnd = false; // a failed demo is worth looking at
+    const kept = !removeAtEnd;
+    return {
+      ok,
+      launcher: launcher.kind,
+      sandboxed: launcher.kind === 'pod',
+      notice,
+      stop_reason: result.stopReason,
+      loop_exit_code: result.loopExitCode,
+      project: layout.project,
+      state_dir: layout.state,
+      kept,
+      ticks,
+      tokens: { loop: summary.state.budget.spent_tokens, served: Object.values(served).reduce((n, t) => n + totalTokens(t), 0) },
+      usd: { loop: summary.state.budget.spent_usd, served: Math.round(Object.values(served).reduce((n, t) => n + t.cost_usd, 0) * 1e6) / 1e6 },
+      served,
+      report,
+      next_steps: kept ? nextSteps(layout) : [`rerun with --keep (or --dir DIR) to keep the project and look further: peers status, peers report, git log`],
+      ...(ok ? {} : { loop_output_tail: result.loopOutputTail }),
+    };
+  } catch (error) {
+    removeAtEnd = false;
+    throw error;
+  } finally {
+    if (removeAtEnd) rmSync(layout.root, { recursive: true, force: true });
+  }
+}
+
+export function nextSteps(l: DemoLayout): string[] {
+  return [
+    `peers status ${l.project} --state-dir ${l.state}`,
+    `peers report ${l.project} --state-dir ${l.state}`,
+    `git -C ${l.project} log --format='%h %an: %s%n%(trailers:key=Peer,key=Peer-Status,key=Self-Review)'`,
+    `cat ${l.project}/.peers/config.yaml ${l.project}/.peers/goals.yaml`,
+  ];
+}

@@ -1,0 +1,73 @@
+/**
+ * The budget refusal as the user meets it: the real `claude` and `codex` CLIs (devDependencies)
+ * pointed at `peers sidecar auth` with placeholder keys, on a run whose budget is already spent.
+ * Each must stop at once with exit 1 and show our sentence, and the sidecar must have refused
+ * every request without forwarding it (its egress address leads nowhere, so nothing could be).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const repo = join(import.meta.dir, '../../..');
+const bin = (name: string) => join(repo, 'node_modules/.bin', name);
+let dir: string;
+let sidecar: ChildProcess;
+let log = '';
+let ports: { anthropic: number; openai: number };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'peers-real-cli-budget-'));
+  writeFileSync(join(dir, 'usage.jsonl'), `${JSON.stringify({ ts: '2026-11-22T00:00:00Z', upstream: 'anthropic', model: 'claude-sonnet-4-5', input_tokens: 4000, output_tokens: 1000, cache_read_tokens: 0, cache_write_tokens: 0, total_tokens: 5000, usd: 0.027, priced: 'table', status: 200, stream: true })}\n`);
+  sidecar = spawn(process.execPath, [join(repo, 'src/main.ts'), 'sidecar', 'auth', '--port', 'anthropic=0', '--port', 'openai=0', '--usage-ledger', join(dir, 'usage.jsonl'), '--max-tokens', '1000', '--egress', `unix:${join(dir, 'no-egress.sock')}`], {
+    cwd: repo,
+    env: { ...process.env, ANTHROPIC_API_KEY: 'sk-ant-real-key-never-shown-0001', OPENAI_API_KEY: 'sk-real-openai-never-shown-0001' },
+  });
+  sidecar.stderr!.on('data', (d) => (log += d));
+  const end = Date.now() + 20000;
+  while (!/openai=http/.test(log) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  ports = { anthropic: Number(/anthropic=http:\/\/127\.0\.0\.1:(\d+)/.exec(log)![1]), openai: Number(/openai=http:\/\/127\.0\.0\.1:(\d+)/.exec(log)![1]) };
+}, 30000);
+
+afterAll(() => {
+  sidecar.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a spent budget, seen through the real CLIs', () => {
+  test('claude -p stops at once and prints the sidecar\'s sentence', () => {
+    const home = join(dir, 'claude-home');
+    mkdirSync(home);
+    const t0 = Date.now();
+    const r = spawnSync(bin('claude'), ['-p', 'say hi'], {
+      cwd: dir, encoding: 'utf8', timeout: 60000,
+      env: { PATH: process.env.PATH, HOME: home, ANTHROPIC_BASE_URL: `http://127.0.0.1:${ports.anthropic}`, ANTHROPIC_API_KEY: 'peers-placeholder', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1' },
+    });
+    const out = r.stdout + r.stderr;
+    expect(out).toContain("API Error: 402 peers: the run's token budget is spent (5000 of 1000 tokens)");
+    expect(r.status).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(30000);
+    expect(out).not.toContain('never-shown');
+  }, 70000);
+
+  test('codex exec stops at once (no retries) and prints the sidecar\'s sentence', async () => {
+    const home = join(dir, 'codex-home');
+    mkdirSync(home);
+    writeFileSync(join(home, 'config.toml'), `model = "gpt-5-codex"\nmodel_provider = "peers"\n[model_providers.peers]\nname = "peers"\nbase_url = "http://127.0.0.1:${ports.openai}/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n`);
+    const before = (log.match(/openai POST \/v1\/responses 400 budget refused/g) ?? []).length;
+    const r = spawnSync(bin('codex'), ['exec', '--skip-git-repo-check', 'say hi'], {
+      cwd: dir, encoding: 'utf8', timeout: 60000,
+      env: { PATH: process.env.PATH, HOME: home, CODEX_HOME: home, OPENAI_API_KEY: 'peers-placeholder' },
+    });
+    const out = r.stdout + r.stderr;
+    expect(out).toContain("peers: the run's token budget is spent (5000 of 1000 tokens)");
+    expect(out).not.toContain('Reconnecting');
+    expect(r.status).toBe(1);
+    // spawnSync blocked this event loop: let the sidecar's log lines arrive before counting.
+    await new Promise((res) => setTimeout(res, 300));
+    expect((log.match(/openai POST \/v1\/responses 400 budget refused/g) ?? []).length - before).toBe(1);
+    expect(out).not.toContain('never-shown');
+    expect(readFileSync(join(dir, 'usage.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+  }, 70000);
+});

@@ -1,0 +1,64 @@
+/**
+ * `peers up` / `down` / `logs` on bad input fail before any podman call, with exit 2, the path, and
+ * the next command to run (real CLI process, real directories).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
+let dir: string;
+const peers = (args: string[], cwd = dir) =>
+  spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'cfg'), PEERS_PODMAN: '/nonexistent/podman' } });
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'peers-up-input-'));
+  mkdirSync(join(dir, 'plain'));
+  mkdirSync(join(dir, 'repo'));
+  spawnSync('git', ['init', '-q'], { cwd: join(dir, 'repo') });
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('up/down input errors', () => {
+  test('a directory that is not a git repository', () => {
+    const r = peers(['up', join(dir, 'plain')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${join(dir, 'plain')} is not a git repository`);
+    expect(r.stderr).not.toContain('    at ');
+  });
+
+  test('a repository without .peers/ points at peers init', () => {
+    const r = peers(['up', join(dir, 'repo')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('no .peers/ directory');
+    expect(r.stderr).toContain('peers init');
+  });
+
+  test('an unknown project name points at peers ls', () => {
+    const r = peers(['down', 'no-such-project']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("no project named 'no-such-project'");
+    expect(r.stderr).toContain('peers ls');
+  });
+
+  test('--max-usd must be a positive number', () => {
+    const r = peers(['up', join(dir, 'repo'), '--max-usd', 'lots']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--max-usd must be a positive number');
+  });
+});
+
+describe('up refuses root', () => {
+  test('as root, up explains that the pod is rootless (exit 2); CI runs the suite as root', () => {
+    if (process.getuid?.() !== 0) throw new Error('run this suite as root, like CI, to exercise the root refusal');
+    const repo = join(dir, 'rooted');
+    mkdirSync(repo);
+    spawnSync('git', ['init', '-q'], { cwd: repo });
+    spawnSync(process.execPath, [MAIN, 'init'], { cwd: repo, env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'cfg') } });
+    const r = peers(['up', repo]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('refuses to run as root');
+  });
+});
