@@ -139,9 +139,11 @@ export async function up(o: UpOptions): Promise<UpResult> {
   return { name: entry.name ?? basename(repo), project: key, pod: spec.podName, alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000 };
 }
 
-/** Removes the pod and the egress container (any state); shared socket dirs go with them. */
+/** Removes the pod and the containers beside it (loop, gates, egress), in any state; the shared
+ *  socket dirs go with them. The loop goes first so it never outlives its runners by long. */
 export async function teardown(project: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  await podman(['rm', '-f', '-t', '2', containerName(project, 'loop')]);
   await podman(['pod', 'rm', '-f', '-t', '2', podName(project)]);
-  await podman(['rm', '-f', '-t', '2', containerName(project, 'egress')]);
+  await podman(['rm', '-f', '-t', '2', containerName(project, 'gates'), containerName(project, 'egress')]);
   rmSync(sharedRoot(project, env), { recursive: true, force: true });
 }
