@@ -1,6 +1,6 @@
 /**
  * `peers down`: SIGTERM to the loop (it persists its state and writes its stop reason), wait up to
- * the grace period, then remove the pod and the egress container — nothing is left behind — and
+ * the grace period, then remove the pod and the loop, gates and egress containers — nothing is left behind — and
  * neutralise git hooks or config planted during the run (git-guard.ts).
  */
 import { join } from 'node:path';
@@ -30,7 +30,7 @@ export async function down(o: { target?: string; graceS: number; progress: (l: s
     if (r.code !== 0) throw new PeersError(`could not stop the loop container: ${r.stderr.trim().slice(0, 400)}`, { hint: `podman logs ${containerName(key, 'loop')}` });
   }
   if (containers.length) {
-    o.progress('removing the pod and the egress container');
+    o.progress('removing the pod and the loop, gates and egress containers');
     await teardown(key, env);
   }
   const gitActions = neutraliseGit(repo, loadGitGuard(join(stateDir, 'git-guard.json')));

@@ -4,6 +4,7 @@
  * air-gapped hosts) pass an offline base made with debootstrap + `podman import` (OFFLINE_BASE_HINT;
  * test/setup.d/podman.sh does exactly that). The build is skipped when the image already exists.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,10 +39,27 @@ export function hostCaFile(explicit?: string): string | undefined {
   return undefined;
 }
 
+/**
+ * What the image is built from: the Containerfile, the pinned CLI versions and the base. Stored as
+ * a label, so an upgraded peers (new Containerfile or CLI pins) rebuilds a stale image by itself.
+ */
+export function imageRecipe(base: string): string {
+  const v = pinnedCliVersions();
+  return createHash('sha256').update(JSON.stringify([CONTAINERFILE, v.claude, v.codex, base])).digest('hex').slice(0, 16);
+}
+
+async function recipeOf(tag: string): Promise<string | null> {
+  const r = await podman(['image', 'inspect', '--format', '{{index .Labels "peers.recipe"}}', tag]);
+  return r.code === 0 ? r.stdout.trim() : null;
+}
+
 export async function buildWorkspaceImage(opts: { base: string; tag?: string; progress: Progress; force?: boolean; caFile?: string }): Promise<{ tag: string; seconds: number; skipped: boolean }> {
   const tag = opts.tag ?? WORKSPACE_IMAGE;
   const started = Date.now();
-  if (!opts.force && (await imageExists(tag))) return { tag, seconds: 0, skipped: true };
+  const recipe = imageRecipe(opts.base);
+  const current = await recipeOf(tag);
+  if (!opts.force && current === recipe) return { tag, seconds: 0, skipped: true };
+  if (current !== null && current !== recipe) opts.progress(`${tag} was built from an older recipe; rebuilding`);
   if (!(await imageExists(opts.base)) && opts.base.startsWith('localhost/')) {
     throw new PeersError(`base image ${opts.base} does not exist`, { hint: OFFLINE_BASE_HINT });
   }
@@ -55,6 +73,7 @@ export async function buildWorkspaceImage(opts: { base: string; tag?: string; pr
     const args = [
       'build', '--network=host', '--layers', '-f', join(ctx, 'Containerfile'), '-t', tag,
       '--build-arg', `BASE=${opts.base}`,
+      '--label', `peers.recipe=${recipe}`,
       '--build-arg', `CLAUDE_CODE_VERSION=${v.claude}`,
       '--build-arg', `CODEX_VERSION=${v.codex}`,
       ctx,

@@ -4,17 +4,17 @@
  * decisions of its own, so the topology reviewed here is the topology that runs.
  *
  *   pod (network none: one loopback shared by its members, one keep-id user namespace)
+ *     loop       peers loop           state dir rw, repo rw, every runner socket dir
  *     workspace  peers runner         repo rw with .peers/ masked, its own socket dir only
  *     auth       peers sidecar auth   127.0.0.1:8080/8081; credentials (env by name, files) — nowhere else
  *     bridge     peers sidecar bridge 127.0.0.1:3128 → egress socket dir
- *   loop    (own network namespace, none)  peers loop     state dir rw, repo rw, every runner socket dir
  *   gates   (own network namespace, none)  peers runner   repo ro with .peers/ masked, gate cache,
  *                                          its own socket dir, a private 127.0.0.1:3128 → egress
  *   egress  (own network: slirp4netns)     peers sidecar egress, egress socket dir
  *
- * Why loop and gates are NOT pod members: members of a pod share one loopback, so a server a peer
- * leaves running in the workspace (127.0.0.1:5000 answering "tests pass") would be reachable from
- * gate commands. In their own empty network namespaces they reach only files and sockets we mount.
+ * Why gates are NOT a pod member: members of a pod share one loopback, so a server a peer leaves
+ * running in the workspace (127.0.0.1:5000 answering "tests pass") would be reachable from gate
+ * commands. In its own empty network namespace the gates container reaches only what we mount.
  */
 
 export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
@@ -31,7 +31,7 @@ export const EGRESS_SOCKET_NAME = 'egress.sock';
 
 export type Role = 'loop' | 'workspace' | 'gates' | 'auth' | 'bridge' | 'egress';
 /** The containers that share the pod's loopback. */
-export const POD_ROLES: readonly Role[] = ['workspace', 'auth', 'bridge'];
+export const POD_ROLES: readonly Role[] = ['loop', 'workspace', 'auth', 'bridge'];
 export const RUNNER_ROLES = ['workspace', 'gates'] as const;
 export type RunnerRole = (typeof RUNNER_ROLES)[number];
 

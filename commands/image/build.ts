@@ -29,7 +29,7 @@ export default class ImageBuild extends BaseCommand {
       caFile: flags['ca-file'],
       progress: (l) => quiet || process.stderr.write(`  ${l}\n`),
     });
-    if (!quiet) this.log(r.skipped ? `${r.tag} already exists (use --force to rebuild)` : `built ${r.tag} in ${r.seconds.toFixed(1)} s`);
+    if (!quiet) this.log(r.skipped ? `${r.tag} is up to date (use --force to rebuild)` : `built ${r.tag} in ${r.seconds.toFixed(1)} s`);
     return r;
   }
 }

@@ -230,7 +230,14 @@ class LoopRun {
     const statuses = this.state.soft_status as unknown as Record<string, SoftStatus>;
     for (const line of goals) {
       const g = softGoals(this.goals).find((s) => s.id === line.id);
-      if (g && statuses[g.id] && isSoftGoalPassed(g, statuses[g.id]!, this.state.peer_order)) line.state = 'pass';
+      const st = g ? statuses[g.id] : undefined;
+      if (!g || !st) continue;
+      // Soft goals show their review progress (baseline quirk §23.8: always "not yet evaluated").
+      if (isSoftGoalPassed(g, st, this.state.peer_order)) line.state = 'pass';
+      else {
+        line.state = 'in review';
+        line.diagnostic = `consensus ${st.consensusCount}/${g.consensus_needed}${st.lastPass === false ? `; last review by ${st.lastReviewer ?? '?'} failed` : ''}`;
+      }
     }
     const stuckAt = Math.max(2, Math.ceil(this.settings.goals.stuckHaltAfter / 2));
     return buildPrompt({

@@ -22,6 +22,11 @@ export function reportMarkdown(r: RunSummary, projectName: string): string {
   for (const [name, p] of Object.entries(j.peers)) out.push(`| ${cell(name)} | ${cell(p.state + (p.reason ? ` (${p.reason})` : ''))} | ${p.successes}/${p.turns} | ${cell(p.last_classification)} | ${p.tokens} | ${p.usd.toFixed(4)} |`);
   out.push('', `## Gates${j.gates.head ? ` at ${j.gates.head.slice(0, 8)}` : ''}`, '', '| gate | state | red ticks | diagnostic |', '| --- | --- | --- | --- |');
   for (const [id, g] of Object.entries(j.gates.results)) out.push(`| ${cell(id)} | ${g.state} | ${j.gates.red_streak[id] ?? 0} | ${cell(g.state === 'fail' ? g.diagnostic : '')} |`);
+  const soft = (r.ticks.at(-1)?.gates as { soft?: Record<string, string> } | undefined)?.soft ?? {};
+  if (Object.keys(soft).length) {
+    out.push('', '## Soft goals (passing reviews / needed)', '');
+    for (const [id, v] of Object.entries(soft)) out.push(`- ${cell(id)}: ${cell(v)}`);
+  }
   out.push('', '## Ticks (last 50)', '', '| tick | peer | result | classification | dur (s) | tokens | USD | head | note |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const t of r.ticks.slice(-50)) {
     const head = typeof t.head_after === 'string' ? t.head_after.slice(0, 8) : '';

@@ -6,8 +6,10 @@
  */
 export type StructuredStatus = { kind: 'halt' | 'transient'; label: string; snippet: string };
 
+// `401 Unauthorized` / `Incorrect API key provided` is how codex reports a rejected credential
+// (seen from codex 0.169 against a 401): without them a dead key would be retried forever.
 const HALT_VOCAB =
-  /quota[ _-]?exhausted|hit your usage limit|usage[ _-]?limit[ _-]?(?:reached|exceeded|exhausted)|authentication[ _-]?(?:failed|error)|(?:invalid|missing|expired)[ _-]?api[ _-]?key|not[ _-]?(?:logged|signed)[ _-]?in|(?:please )?run \/login/i;
+  /\b401 unauthorized\b|incorrect api key|quota[ _-]?exhausted|hit your usage limit|usage[ _-]?limit[ _-]?(?:reached|exceeded|exhausted)|authentication[ _-]?(?:failed|error)|(?:invalid|missing|expired)[ _-]?api[ _-]?key|not[ _-]?(?:logged|signed)[ _-]?in|(?:please )?run \/login/i;
 const TRANSIENT_VOCAB =
   /rate[ _-]?limit|overloaded|temporarily (?:limiting|unavailable)|too many requests|service unavailable|bad gateway|gateway time-?out|try again (?:later|in|soon)/i;
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504, 529]);

@@ -11,7 +11,7 @@ export const PROMPT_CAP_BYTES = 64 * 1024;
 const DIGEST_CAP = 12 * 1024;
 const MAX_LIST = 50;
 
-export type GoalLine = { id: string; type: 'hard' | 'soft'; state: 'pass' | 'fail' | 'not yet evaluated'; diagnostic?: string; description?: string };
+export type GoalLine = { id: string; type: 'hard' | 'soft'; state: 'pass' | 'fail' | 'in review' | 'not yet evaluated'; diagnostic?: string; description?: string };
 
 export type PromptInput = {
   peer: string;

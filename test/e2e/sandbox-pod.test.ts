@@ -70,18 +70,16 @@ afterAll(() => {
 });
 
 describe('pod topology, as podman reports it', () => {
-  test('workspace, auth, bridge in one pod without network; loop and gates alone without network; egress alone with one', () => {
+  test('loop, workspace, auth, bridge in one pod without network; gates alone without network; egress alone with one', () => {
     const pod = JSON.parse(podmanAsUser(['pod', 'inspect', `peers-${key}`]).stdout);
     const podInfo = Array.isArray(pod) ? pod[0] : pod;
     const names = (podInfo.Containers as { Name: string }[]).map((c) => c.Name).filter((n) => !n.endsWith('-infra')).sort();
-    expect(names).toEqual(['auth', 'bridge', 'workspace'].map(cname).sort());
+    expect(names).toEqual(['auth', 'bridge', 'loop', 'workspace'].map(cname).sort());
     expect(JSON.stringify(podInfo.InfraConfig)).not.toContain('slirp4netns');
     expect(inspect('workspace').HostConfig.NetworkMode).toMatch(/^container:/);
-    for (const role of ['loop', 'gates']) {
-      expect(inspect(role).Pod).toBe('');
-      expect(inspect(role).HostConfig.NetworkMode).toBe('none');
-      expect(execIn(role, 'ls /sys/class/net').stdout.trim()).toBe('lo');
-    }
+    expect(inspect('gates').Pod).toBe('');
+    expect(inspect('gates').HostConfig.NetworkMode).toBe('none');
+    for (const role of ['gates', 'loop', 'workspace']) expect(execIn(role, 'ls /sys/class/net').stdout.trim()).toBe('lo');
     const egress = inspect('egress');
     expect(egress.Pod).toBe('');
     expect(egress.HostConfig.NetworkMode).toBe('slirp4netns');
@@ -174,7 +172,7 @@ describe('isolation from the workspace', () => {
     }
   });
 
-  test('a server a peer leaves running in the workspace is invisible to gates and loop (no shared loopback)', () => {
+  test('a server a peer leaves running in the workspace is invisible to the gates container (no shared loopback)', () => {
     podmanAsUser(['exec', '-d', cname('workspace'), 'node', '-e', "require('net').createServer(s=>s.end('tests pass\\n')).listen(5055,'127.0.0.1')"]);
     const probe = `const s=require('net').connect(5055,'127.0.0.1');s.on('data',d=>{console.log('REACHED '+d);process.exit()});s.on('error',e=>{console.log(e.code);process.exit()})`;
     let fromWorkspace = '';
@@ -184,7 +182,6 @@ describe('isolation from the workspace', () => {
     }
     expect(fromWorkspace).toBe('REACHED tests pass');
     expect(nodeIn('gates', probe).stdout.trim()).toBe('ECONNREFUSED');
-    expect(nodeIn('loop', probe).stdout.trim()).toBe('ECONNREFUSED');
   });
 
   test('gates reach the egress proxy through their own private bridge (for `setup`), and it polices them', () => {

@@ -68,6 +68,9 @@ podman_images() {
   local t1
   t1=$(date +%s)
   peers_as_test_user "$bindir/peers" image build --base localhost/peers-base:bookworm
+  # The first keep-id container of a new image copies its layers with shifted ownership (15-45 s);
+  # pay that here once rather than inside the first e2e test.
+  peers_as_test_user podman run --rm --network=none --userns=keep-id --entrypoint /bin/true localhost/peers-workspace:latest
   echo "podman.sh: workspace image ready in $(( $(date +%s) - t1 ))s"
 }
 

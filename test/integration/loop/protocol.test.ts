@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { readFileSync } from 'node:fs';
 import { loop, makeProject, state, ticks, promptOf, type Project } from './harness.ts';
 
 let p: Project | undefined;
@@ -27,6 +26,7 @@ describe('convergence with the bug ledger and soft reviews', () => {
     p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' }, goals: [soft] });
     expect((await loop(p, { maxTicks: 4 })).reason).toBe('max_ticks');
     expect(promptOf(p!, ticks(p)[0]!)).toContain('SOFT REVIEWS REQUESTED');
+    expect(promptOf(p!, ticks(p)[0]!)).toContain('  - docs-clear (soft): not yet evaluated');
 
     p.cleanup();
     p = makeProject({ peers: { alice: 'reviewer', bob: 'reviewer' }, goals: [soft] });
@@ -35,6 +35,8 @@ describe('convergence with the bug ledger and soft reviews', () => {
     const st = state(p).soft_status['docs-clear'] as { consensusCount: number; history: Array<{ reviewer: string }> };
     expect(st.consensusCount).toBeGreaterThanOrEqual(2);
     expect(new Set(st.history.map((h) => h.reviewer))).toEqual(new Set(['alice', 'bob']));
+    // after the first review the goal status shows its progress
+    expect(promptOf(p!, ticks(p)[1]!)).toContain('  - docs-clear (soft): in review — consensus 1/2');
     const last = ticks(p).at(-1)!;
     expect((last.gates as { soft: Record<string, string> }).soft['docs-clear']).toMatch(/^[2-9]\/2$/);
     expect(ticks(p).some((t) => t.soft_reviews_ingested === 1)).toBe(true);

@@ -24,6 +24,11 @@ describe('structured status events', () => {
     expect(structuredStatus('codex', '{"type":"turn.failed","error":{"message":"stream error: 429 Too Many Requests; try again later"}}')?.kind).toBe('transient');
   });
 
+  test('codex: a rejected credential (401) is a halt, not a process failure', () => {
+    const failed = '{"type":"turn.failed","error":{"message":"unexpected status 401 Unauthorized: Incorrect API key provided., url: http://127.0.0.1:9/v1/responses"}}';
+    expect(structuredStatus('codex', failed)?.kind).toBe('halt');
+  });
+
   test('opencode: error events with name and data.message', () => {
     expect(structuredStatus('opencode', '{"type":"error","error":{"name":"ProviderAuthError","data":{"message":"authentication failed"}}}')?.label).toBe('structured:opencode:authentication-failed');
   });

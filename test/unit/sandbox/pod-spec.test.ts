@@ -27,10 +27,10 @@ const sources = (c: ContainerSpec) => c.mounts.map((m) => (m.kind === 'bind' ? m
 const mountAt = (c: ContainerSpec, target: string): MountSpec | undefined => c.mounts.filter((m) => m.target === target).at(-1);
 
 describe('pod topology', () => {
-  test('workspace, auth and bridge share a loopback-only pod; loop and gates have their own empty netns; egress alone has a network', () => {
+  test('loop, workspace, auth and bridge share a loopback-only pod; gates have their own empty netns; egress alone has a network', () => {
     expect(spec.network).toBe('none');
     const where = Object.fromEntries(spec.containers.map((c) => [c.role, `${c.placement}/${c.network}`]));
-    expect(where).toEqual({ workspace: 'pod/none', auth: 'pod/none', bridge: 'pod/none', loop: 'own/none', gates: 'own/none', egress: 'own/slirp4netns' });
+    expect(where).toEqual({ workspace: 'pod/none', auth: 'pod/none', bridge: 'pod/none', loop: 'pod/none', gates: 'own/none', egress: 'own/slirp4netns' });
   });
 
   test('gates reach the egress proxy through their own private bridge, not the pod\'s', () => {
@@ -113,9 +113,9 @@ describe('podman rendering', () => {
   test('sidecars start before runners and the loop starts last; only pod members join the pod', () => {
     expect(plan.createContainers.map((c) => c.role)).toEqual(['egress', 'bridge', 'auth', 'gates', 'workspace', 'loop']);
     expect(argvOf('egress')).toContain('--network=slirp4netns');
-    for (const role of ['loop', 'gates']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--network=none', '--userns=keep-id']);
-    for (const role of ['workspace', 'auth', 'bridge']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--pod', spec.podName]);
-    for (const role of ['loop', 'gates', 'egress']) expect(argvOf(role)).not.toContain('--pod');
+    expect(argvOf('gates').slice(0, 3)).toEqual(['create', '--network=none', '--userns=keep-id']);
+    for (const role of ['loop', 'workspace', 'auth', 'bridge']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--pod', spec.podName]);
+    for (const role of ['gates', 'egress']) expect(argvOf(role)).not.toContain('--pod');
   });
 
   test('secret env vars are passed by name only, never with a value', () => {
@@ -147,8 +147,8 @@ describe('kubernetes rendering', () => {
   const policyOf = (name: string) => docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === `${name}-network`);
 
   test('the same grouping: one Pod for the pod members, one per own-netns container, same lockdown', () => {
-    expect(podOf('pod').spec.containers.map((c: { name: string }) => c.name).sort()).toEqual(['auth', 'bridge', 'workspace']);
-    for (const r of ['loop', 'gates', 'egress']) expect(podOf(r).spec.containers.map((c: { name: string }) => c.name)).toEqual([r]);
+    expect(podOf('pod').spec.containers.map((c: { name: string }) => c.name).sort()).toEqual(['auth', 'bridge', 'loop', 'workspace']);
+    for (const r of ['gates', 'egress']) expect(podOf(r).spec.containers.map((c: { name: string }) => c.name)).toEqual([r]);
     for (const p of pods) {
       expect(p.spec.automountServiceAccountToken).toBe(false);
       for (const c of p.spec.containers) {
@@ -178,7 +178,9 @@ describe('kubernetes rendering', () => {
     const claims = docs.filter((d) => d.kind === 'PersistentVolumeClaim').map((d) => d.metadata.name);
     expect(claims).toContain(`${spec.podName}-workspace`);
     const mounts = (role: string) => podOf(role).spec.volumes.map((v: { persistentVolumeClaim?: { claimName: string } }) => v.persistentVolumeClaim?.claimName);
-    expect(mounts('loop')).toContain(`${spec.podName}-workspace`);
+    expect(mounts('pod')).toContain(`${spec.podName}-workspace`);
+    expect(mounts('pod')).toContain(`${spec.podName}-gates`);
+    expect(mounts('gates')).toContain(`${spec.podName}-gates`);
     expect(mounts('gates')).not.toContain(`${spec.podName}-workspace`);
   });
 });

@@ -1,0 +1,63 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gitOk, headSha } from '../../../src/git/git.ts';
+import { dirtyPaths, inboxLines, observeTurnGit } from '../../../src/loop/git-observe.ts';
+
+let repo: string;
+const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
+function commit(msg: string, file = 'f.txt'): string {
+  writeFileSync(join(repo, file), `${msg}\n`);
+  gitOk(repo, ['add', file]);
+  gitOk(repo, [...id, 'commit', '-q', '-m', msg]);
+  return headSha(repo)!;
+}
+
+beforeEach(() => {
+  repo = mkdtempSync(join(tmpdir(), 'peers-gitobs-'));
+  gitOk(repo, ['init', '-q', '-b', 'main']);
+});
+afterEach(() => rmSync(repo, { recursive: true, force: true }));
+
+describe('git facts of a turn', () => {
+  test('new commits oldest first; a reset behind the start is a rewrite', () => {
+    const a = commit('a');
+    commit('b');
+    commit('c');
+    const facts = observeTurnGit(repo, a);
+    expect(facts.rewritten).toBe(false);
+    expect(facts.newCommits.map((c) => c.subject)).toEqual(['b', 'c']);
+    gitOk(repo, ['reset', '-q', '--hard', a]);
+    commit('other');
+    expect(observeTurnGit(repo, facts.headAfter).rewritten).toBe(true);
+  });
+
+  test('an empty repository: the first commits are all new', () => {
+    commit('first');
+    expect(observeTurnGit(repo, null).newCommits.map((c) => c.subject)).toEqual(['first']);
+  });
+
+  test('dirty paths include untracked files and renames, never the .peers control plane', () => {
+    commit('a', 'old.txt');
+    gitOk(repo, ['mv', 'old.txt', 'new.txt']);
+    writeFileSync(join(repo, 'untracked.txt'), 'x');
+    mkdirSync(join(repo, '.peers'));
+    writeFileSync(join(repo, '.peers', 'config.yaml'), 'x');
+    expect(dirtyPaths(repo).sort()).toEqual(['new.txt', 'untracked.txt']);
+  });
+
+  test("inbox: the other peers' commits since the cursor, not one's own", () => {
+    const start = commit('base');
+    writeFileSync(join(repo, 'g.txt'), '1');
+    gitOk(repo, ['add', 'g.txt']);
+    gitOk(repo, [...id, 'commit', '-q', '-m', 'fix parser', '-m', 'Peer: bob']);
+    writeFileSync(join(repo, 'h.txt'), '1');
+    gitOk(repo, ['add', 'h.txt']);
+    gitOk(repo, [...id, 'commit', '-q', '-m', 'my own', '-m', 'Peer: alice']);
+    const lines = inboxLines(repo, 'alice', start, headSha(repo)!);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[bob\] fix parser \([0-9a-f]{8}\)$/);
+    expect(inboxLines(repo, 'alice', undefined, headSha(repo)!)).toEqual([]);
+  });
+});
