@@ -12,7 +12,7 @@ export default class Commands extends BaseCommand {
     const { flags } = await this.parse(Commands);
     const list = this.config.commands
       .filter((c) => flags.hidden || this.jsonEnabled() || !c.hidden)
-      .map((c) => ({ id: c.id, usage: c.id.replaceAll(':', ' '), hidden: Boolean(c.hidden), summary: c.summary ?? c.description?.split('\n')[0] ?? '' }))
+      .map((c) => ({ id: c.id, usage: c.id.replaceAll(':', ' '), hidden: Boolean(c.hidden), summary: (c.summary ?? c.description?.split('\n')[0] ?? '').replaceAll('<%= config.bin %>', this.config.bin) }))
       .sort((a, b) => a.id.localeCompare(b.id));
     if (!this.jsonEnabled()) for (const c of list) this.log(`${c.usage.padEnd(24)} ${c.summary}`);
     return list;

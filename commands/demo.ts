@@ -4,10 +4,11 @@ import { runDemo } from '../src/demo/run-demo.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Demo extends BaseCommand {
-  static override description = `See peers work, offline, in about a minute: a sample project with a failing test and a spec,
-the real claude and codex CLIs driven by a scripted model server (nothing leaves the machine,
-nothing is billed), the real loop and gates, to convergence. Then the run's report, and the
-commands to look further.
+  static override description = `See peers work, offline, in about a minute.
+
+A sample project with a failing test and a spec; the real claude and codex CLIs driven by a
+scripted model server (nothing leaves the machine, nothing is billed); the real loop and gates,
+to convergence. Then the run's report, and the commands to look further.
 
 Runs in the sandbox pod when podman and the workspace image are there (peers image build);
 otherwise on the host, and says so.`;
@@ -35,7 +36,7 @@ otherwise on the host, and says so.`;
         this.log('');
         this.log(outcome.report.trimEnd());
         this.log('');
-        this.log(`Tokens: ${outcome.tokens.loop.toLocaleString('en-US')} (model server served ${outcome.tokens.served.toLocaleString('en-US')}); USD if billed: $${outcome.usd.loop.toFixed(4)}`);
+        this.log(`Tokens: ${outcome.tokens.loop.toLocaleString('en-US')} (model server served ${outcome.tokens.served.toLocaleString('en-US')}); cost had it been billed, as the CLIs report it: $${outcome.usd.loop.toFixed(4)} (codex reports tokens only)`);
         this.log(outcome.kept ? 'Look further:' : 'Next:');
         for (const line of outcome.next_steps) this.log(`  ${line}`);
       }

@@ -8,13 +8,16 @@ gates and egress containers are removed. Git hooks or hooksPath/fsmonitor settin
 neutralised and listed. \`peers up\` resumes from the saved tick.`;
   static override enableJsonFlag = true;
   static override args = { project: Args.string({ description: 'Project path or registered name (default: the current directory).' }) };
-  static override flags = { grace: Flags.integer({ min: 0, default: 30, description: 'Seconds the loop gets to save its state before it is killed.' }) };
-  static override examples = ['<%= config.bin %> down', '<%= config.bin %> down app --grace 60'];
+  static override flags = {
+    grace: Flags.integer({ min: 0, default: 30, description: 'Seconds the loop gets to save its state before it is killed.' }),
+    purge: Flags.boolean({ description: "Also delete the project's gate dependency cache (kept by default for the next up)." }),
+  };
+  static override examples = ['<%= config.bin %> down', '<%= config.bin %> down app --grace 60', '<%= config.bin %> down app --purge'];
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Down);
     const quiet = this.jsonEnabled();
-    const r = await down({ target: args.project, graceS: flags.grace, progress: (l) => quiet || process.stderr.write(`peers down: ${l}\n`) });
+    const r = await down({ target: args.project, graceS: flags.grace, purge: flags.purge, progress: (l) => quiet || process.stderr.write(`peers down: ${l}\n`) });
     if (!quiet) {
       this.log(r.wasRunning ? `stopped ${r.path} in ${r.seconds.toFixed(1)} s (stop reason: ${r.stopReason ?? 'none recorded'})` : `${r.path} was not running; nothing left behind`);
       for (const a of r.gitActions) this.log(`  ${a}`);

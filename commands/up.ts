@@ -19,6 +19,11 @@ Running it again on a running project says so; after \`peers down\` it resumes f
     'max-runtime': Flags.integer({ min: 1, description: 'Runtime cap in seconds.' }),
     allow: Flags.string({ multiple: true, description: 'Extra egress allow-list entry (host, *.suffix, optional :port).' }),
     attach: Flags.boolean({ description: 'Follow the loop log after starting (Ctrl-C detaches; the run continues).' }),
+    credentials: Flags.string({
+      options: ['api-key', 'oauth-file'],
+      default: 'api-key',
+      description: 'api-key: ANTHROPIC_API_KEY/OPENAI_API_KEY from this shell. oauth-file: your claude/codex login files (opt-in; mounted into the auth sidecar only).',
+    }),
     'dry-run': Flags.string({ options: ['podman', 'k8s'], description: 'Print the pod (podman commands, or Kubernetes YAML) instead of starting it.' }),
   };
   static override examples = ['<%= config.bin %> up', '<%= config.bin %> up ~/src/app --max-ticks 20 --max-usd 10', '<%= config.bin %> up app --allow registry.npmjs.org --attach', '<%= config.bin %> up --dry-run k8s > pod.yaml'];
@@ -32,7 +37,7 @@ Running it again on a running project says so; after \`peers down\` it resumes f
     }
     const quiet = this.jsonEnabled();
     if (flags['dry-run']) {
-      const { spec, plan } = await planPod(resolveProjectDir(args.project), { maxTicks: flags['max-ticks'], maxUsd, maxRuntimeS: flags['max-runtime'], allow: flags.allow ?? [] });
+      const { spec, plan } = await planPod(resolveProjectDir(args.project), { maxTicks: flags['max-ticks'], maxUsd, maxRuntimeS: flags['max-runtime'], allow: flags.allow ?? [], credentials: flags.credentials as 'api-key' | 'oauth-file' });
       if (quiet) return flags['dry-run'] === 'k8s' ? { yaml: renderK8s(spec) } : plan;
       if (flags['dry-run'] === 'k8s') this.log(renderK8s(spec));
       else for (const argv of [plan.createPod, ...plan.createContainers.map((c) => c.argv)]) this.log(['podman', ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : shellQuote(a))).join(' '));
@@ -44,6 +49,7 @@ Running it again on a running project says so; after \`peers down\` it resumes f
       maxUsd,
       maxRuntimeS: flags['max-runtime'],
       allow: flags.allow ?? [],
+      credentials: flags.credentials as 'api-key' | 'oauth-file',
       progress: (l) => quiet || process.stderr.write(`peers up: ${l}\n`),
     });
     if (!quiet) {

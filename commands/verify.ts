@@ -4,6 +4,7 @@ import { loadProject, projectDirFrom } from '../src/config/load.ts';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { formatVerifyMarkdown, formatVerifyTable } from '../src/gates/verify-report.ts';
 import { runVerify } from '../src/gates/verify-run.ts';
+import { withInterrupts } from '../src/proc/interrupt.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Verify extends BaseCommand {
@@ -22,15 +23,17 @@ export default class Verify extends BaseCommand {
     const project = loadProject(repo);
     // Progress goes to stderr, and only on a terminal: the table on stdout stays clean for pipes.
     const showProgress = !this.jsonEnabled() && process.stderr.isTTY === true;
-    const report = await runVerify({
+    // Ctrl-C stops the gates and removes the checkout; a partial result is not written to VERIFY.md.
+    const report = await withInterrupts((signal) => runVerify({
       repo,
+      signal,
       config: project.config,
       goals: project.goals,
       jobs: flags.jobs,
       progress: showProgress
         ? (e) => process.stderr.write(e.phase === 'start' ? `running ${e.kind}: ${e.id}\n` : `  ${e.state === 'pass' ? 'pass' : 'FAIL'}  ${e.id} (${e.durationMs} ms)\n`)
         : undefined,
-    });
+    }));
     const mdPath = join(project.dir, 'VERIFY.md');
     writeFileAtomic(mdPath, formatVerifyMarkdown(report), 0o644);
     if (!this.jsonEnabled()) {

@@ -8,14 +8,14 @@ import { PeersError } from '../src/cli/errors.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
 import { loadGitGuard, neutraliseGit } from './git-guard.ts';
-import { containerName } from './pod-spec.ts';
+import { containerName, gatesCacheVolume } from './pod-spec.ts';
 import { podman, projectContainers } from './podman.ts';
 import { updateRegistry } from './registry.ts';
 import { resolveProjectDir, teardown } from './up.ts';
 
 export type DownResult = { path: string; project: string; wasRunning: boolean; stopReason: string | null; gitActions: string[]; seconds: number };
 
-export async function down(o: { target?: string; graceS: number; progress: (l: string) => void; env?: NodeJS.ProcessEnv }): Promise<DownResult> {
+export async function down(o: { target?: string; graceS: number; progress: (l: string) => void; env?: NodeJS.ProcessEnv; purge?: boolean }): Promise<DownResult> {
   const env = o.env ?? process.env;
   const t0 = Date.now();
   const repo = resolveProjectDir(o.target, env);
@@ -32,6 +32,10 @@ export async function down(o: { target?: string; graceS: number; progress: (l: s
   if (containers.length) {
     o.progress('removing the pod and the loop, gates and egress containers');
     await teardown(key, env);
+  }
+  if (o.purge) {
+    // The gate dependency cache survives a plain down on purpose (the next `up` reuses it).
+    await podman(['volume', 'rm', '-f', gatesCacheVolume(key)]);
   }
   const gitActions = neutraliseGit(repo, loadGitGuard(join(stateDir, 'git-guard.json')));
   await updateRegistry((ps) => {

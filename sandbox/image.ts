@@ -53,6 +53,15 @@ async function recipeOf(tag: string): Promise<string | null> {
   return r.code === 0 ? r.stdout.trim() : null;
 }
 
+/** Null when the image matches this peers; otherwise a one-line warning for the user. */
+export async function staleImageWarning(tag: string): Promise<string | null> {
+  const r = await podman(['image', 'inspect', '--format', '{{index .Labels "peers.recipe"}} {{index .Labels "peers.base"}}', tag]);
+  if (r.code !== 0) return null;
+  const [recipe, base] = r.stdout.trim().split(' ');
+  if (base && recipe === imageRecipe(base)) return null;
+  return `${tag} was built for another peers version (Containerfile or CLI pins differ); rebuild it with \`peers image build${base && base !== DEFAULT_BASE_IMAGE ? ` --base ${base}` : ''}\``;
+}
+
 export async function buildWorkspaceImage(opts: { base: string; tag?: string; progress: Progress; force?: boolean; caFile?: string }): Promise<{ tag: string; seconds: number; skipped: boolean }> {
   const tag = opts.tag ?? WORKSPACE_IMAGE;
   const started = Date.now();
@@ -74,6 +83,7 @@ export async function buildWorkspaceImage(opts: { base: string; tag?: string; pr
       'build', '--network=host', '--layers', '-f', join(ctx, 'Containerfile'), '-t', tag,
       '--build-arg', `BASE=${opts.base}`,
       '--label', `peers.recipe=${recipe}`,
+      '--label', `peers.base=${opts.base}`,
       '--build-arg', `CLAUDE_CODE_VERSION=${v.claude}`,
       '--build-arg', `CODEX_VERSION=${v.codex}`,
       ctx,

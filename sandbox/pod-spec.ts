@@ -96,6 +96,8 @@ export type PodInputs = {
   secretEnv: string[];
   /** Credential files (e.g. OAuth files) mounted into the auth container only. */
   secretFiles: { source: string; target: string; readOnly: boolean }[];
+  /** Extra `peers sidecar auth` arguments (credential mode and file paths inside the container). */
+  authArgs?: string[];
   /** Extra arguments for `peers loop` (budget overrides from `peers up`). */
   loopArgs: string[];
   limits?: Partial<Record<Role, { memoryMiB: number; pidsLimit: number }>>;
@@ -116,6 +118,9 @@ export function containerName(project: string, role: Role): string {
 }
 export function podName(project: string): string {
   return `peers-${project}`;
+}
+export function gatesCacheVolume(project: string): string {
+  return `peers-${project}-gates-cache`;
 }
 export function runnerSocketPath(role: RunnerRole): string {
   return `${SOCKETS_IN_CONTAINER}/${role}/${RUNNER_SOCKET_NAME}`;
@@ -188,12 +193,12 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     'gates',
     // Its own loopback carries 127.0.0.1:3128 to the egress socket (for the project's `setup`).
     [...runnerCmd('gates'), '--bridge', `127.0.0.1:${PROXY_PORT}=${egressSocket}`],
-    [...repoMasked(true), socketDir('gates'), socketDir('egress'), { kind: 'volume', name: `peers-${inp.project}-gates-cache`, target: '/cache', readOnly: false }],
-    { ...proxyEnv, PEERS_GATES_CACHE: '/cache' },
+    [...repoMasked(true), socketDir('gates'), socketDir('egress'), { kind: 'volume', name: gatesCacheVolume(inp.project), target: '/cache', readOnly: false }],
+    { ...proxyEnv, PEERS_GATE_CACHE: '/cache/gate-cache.json' },
   );
   const auth = base(
     'auth',
-    ['sidecar', 'auth', '--egress', `127.0.0.1:${PROXY_PORT}`, '--usage-ledger', `${SOCKETS_IN_CONTAINER}/auth-usage/usage.jsonl`],
+    ['sidecar', 'auth', '--egress', `127.0.0.1:${PROXY_PORT}`, '--usage-ledger', `${SOCKETS_IN_CONTAINER}/auth-usage/usage.jsonl`, ...(inp.authArgs ?? [])],
     [...inp.secretFiles.map((f): MountSpec => ({ kind: 'bind', ...f })), socketDir('auth-usage')],
     {},
     inp.secretEnv,
@@ -215,7 +220,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     userns: 'keep-id',
     containers: [loop, workspace, gates, auth, bridge, egress],
     sharedDirs: ['workspace', 'gates', 'egress', 'egress-log', 'auth-usage'],
-    volumes: [`peers-${inp.project}-gates-cache`],
+    volumes: [gatesCacheVolume(inp.project)],
   };
 }
 

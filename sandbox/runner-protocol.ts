@@ -6,6 +6,7 @@
  *   loop → runner   {"type":"run", argv, env, cwd, stdin?, limits}
  *   runner → loop   {"type":"started", pid}
  *                   {"type":"output", stream, text}          (as it happens)
+ *                   {"type":"streaming-stopped", afterBytes}  (a flood: the rest only in the result)
  *                   {"type":"exit", result: SupervisedResult}  then the runner closes
  *   loop → runner   {"type":"kill"}   graceful stop: SIGTERM to the group, grace, SIGKILL
  *   a dropped connection also stops the process: a dead loop must not leave peers running.
@@ -37,6 +38,7 @@ export type ClientMessage = z.infer<typeof ClientMessageSchema>;
 export type ServerMessage =
   | { type: 'started' }
   | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'streaming-stopped'; afterBytes: number }
   | { type: 'exit'; result: SupervisedResult }
   | { type: 'error'; message: string };
 

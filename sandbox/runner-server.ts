@@ -10,7 +10,11 @@ import { ClientMessageSchema, encode, LineDecoder, type RunRequest, type ServerM
 
 export type RunnerServer = { server: Server; close: () => Promise<void>; active: () => number };
 
-export async function startRunnerServer(opts: { socketPath: string; baseEnv?: Record<string, string>; log?: (line: string) => void }): Promise<RunnerServer> {
+/** Live output streamed per invocation before the runner stops streaming (the final result still
+ *  carries supervise's head + tail). Bounds the memory a flooding process can pin in the socket. */
+export const DEFAULT_MAX_STREAMED_BYTES = 64 * 1024 * 1024;
+
+export async function startRunnerServer(opts: { socketPath: string; baseEnv?: Record<string, string>; log?: (line: string) => void; maxStreamedBytes?: number }): Promise<RunnerServer> {
   const log = opts.log ?? (() => {});
   // A stale socket from a previous container life is replaced; anything else at the path is not.
   if (existsSync(opts.socketPath)) {
@@ -18,7 +22,8 @@ export async function startRunnerServer(opts: { socketPath: string; baseEnv?: Re
     unlinkSync(opts.socketPath);
   }
   const aborts = new Set<AbortController>();
-  const server = createServer((sock) => handleConnection(sock, opts.baseEnv ?? currentEnv(), aborts, log));
+  const cap = opts.maxStreamedBytes ?? DEFAULT_MAX_STREAMED_BYTES;
+  const server = createServer((sock) => handleConnection(sock, opts.baseEnv ?? currentEnv(), aborts, log, cap));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.socketPath, () => resolve());
@@ -41,7 +46,7 @@ function currentEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts: Set<AbortController>, log: (l: string) => void): void {
+function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts: Set<AbortController>, log: (l: string) => void, cap: number): void {
   sock.setEncoding('utf8');
   const send = (m: ServerMessage) => {
     if (!sock.destroyed) sock.write(encode(m));
@@ -68,7 +73,7 @@ function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts:
     started = true;
     abort = new AbortController();
     aborts.add(abort);
-    void run(msg, baseEnv, abort, send, log).finally(() => {
+    void run(msg, baseEnv, abort, send, log, cap).finally(() => {
       aborts.delete(abort!);
       sock.end();
     });
@@ -87,9 +92,10 @@ function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts:
   sock.on('error', () => abort?.abort());
 }
 
-async function run(req: RunRequest, baseEnv: Record<string, string>, abort: AbortController, send: (m: ServerMessage) => void, log: (l: string) => void): Promise<void> {
+async function run(req: RunRequest, baseEnv: Record<string, string>, abort: AbortController, send: (m: ServerMessage) => void, log: (l: string) => void, cap: number): Promise<void> {
   log(`run ${JSON.stringify(req.argv.slice(0, 3))} in ${req.cwd}`);
   send({ type: 'started' });
+  let streamed = 0;
   const result = await supervise({
     argv: req.argv,
     cwd: req.cwd,
@@ -97,7 +103,12 @@ async function run(req: RunRequest, baseEnv: Record<string, string>, abort: Abor
     stdin: req.stdin,
     ...req.limits,
     signal: abort.signal,
-    onOutput: (stream, text) => send({ type: 'output', stream, text }),
+    onOutput: (stream, text) => {
+      if (streamed > cap) return;
+      streamed += text.length;
+      if (streamed > cap) send({ type: 'streaming-stopped', afterBytes: cap });
+      else send({ type: 'output', stream, text });
+    },
   });
   log(`exit ${result.endedBy} code=${result.exitCode} signal=${result.signal}`);
   send({ type: 'exit', result });

@@ -5,7 +5,7 @@
  * resumes from the saved tick in the state dir).
  */
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { loadProject } from '../src/config/load.ts';
@@ -13,8 +13,8 @@ import { isGitRepo, repoRoot } from '../src/git/git.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { saveGitGuard, snapshotGitGuard } from './git-guard.ts';
-import { WORKSPACE_IMAGE } from './image.ts';
-import { buildPodSpec, containerName, podName } from './pod-spec.ts';
+import { staleImageWarning, WORKSPACE_IMAGE } from './image.ts';
+import { buildPodSpec, containerName, podName, type PodInputs } from './pod-spec.ts';
 import { cgroupLimitsAvailable, imageExists, podman, podmanOk, projectContainers } from './podman.ts';
 import { renderPodman } from './podman-render.ts';
 import { ensureRegistered, findByName, updateRegistry } from './registry.ts';
@@ -26,6 +26,8 @@ export type UpOptions = {
   maxRuntimeS?: number;
   allow: string[];
   image?: string;
+  /** 'oauth-file': the CLIs' own login files instead of API keys (opt-in; see oauthMounts). */
+  credentials?: 'api-key' | 'oauth-file';
   progress: (line: string) => void;
   env?: NodeJS.ProcessEnv;
 };
@@ -33,6 +35,28 @@ export type UpResult = { name: string; project: string; pod: string; alreadyRunn
 
 /** API keys the auth sidecar may need; passed by name when set on the host, never elsewhere. */
 const CREDENTIAL_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENROUTER_API_KEY'];
+
+/**
+ * Opt-in OAuth: the directories holding Claude Code's and Codex's login files are mounted into the
+ * auth container only, read-write, because a refresh replaces the file atomically (a rename in its
+ * directory) and refresh tokens are single-use: the user's login must stay current on the host.
+ */
+export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodInputs['secretFiles']; args: string[] } {
+  const home = env.HOME || homedir();
+  const files: PodInputs['secretFiles'] = [];
+  const args = ['--credentials', 'oauth-file', '--upstream', 'anthropic', '--upstream', 'openai'];
+  if (existsSync(join(home, '.claude', '.credentials.json'))) {
+    files.push({ source: join(home, '.claude'), target: '/auth/claude', readOnly: false });
+    args.push('--claude-credentials', '/auth/claude/.credentials.json');
+  }
+  const codexHome = env.CODEX_HOME || join(home, '.codex');
+  if (existsSync(join(codexHome, 'auth.json'))) {
+    files.push({ source: codexHome, target: '/auth/codex', readOnly: false });
+    args.push('--upstream', 'chatgpt', '--codex-auth', '/auth/codex/auth.json');
+  }
+  if (!files.length) throw new InputError('--credentials oauth-file: no login file found (~/.claude/.credentials.json or ~/.codex/auth.json)', { hint: 'log in with `claude` or `codex login` on this machine first, or use API keys (the default)' });
+  return { files, args };
+}
 
 /** PATH, a name from the registry, or the current directory. */
 export function resolveProjectDir(target: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
@@ -61,10 +85,15 @@ export function sharedRoot(project: string, env: NodeJS.ProcessEnv = process.env
 }
 
 /** The pod for this project as data, plus its podman rendering: what `up` runs and `--dry-run` prints. */
-export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'maxUsd' | 'maxRuntimeS' | 'allow' | 'image'>, env: NodeJS.ProcessEnv = process.env) {
+export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'maxUsd' | 'maxRuntimeS' | 'allow' | 'image' | 'credentials'>, env: NodeJS.ProcessEnv = process.env) {
   const project = loadProject(repo); // validates config + goals: bad input fails before any podman call
+  // podman's --mount syntax is comma-separated key=value: a comma in a host path cannot be expressed.
+  for (const p of [repo, stateDirFor(repo, env), hostBinary()]) {
+    if (p.includes(',')) throw new InputError(`podman cannot mount a path containing a comma: ${p}`, { hint: 'move or rename the directory (or set XDG_STATE_HOME) so the path has no comma' });
+  }
   const key = projectKey(repo);
   const stateDir = stateDirFor(repo, env);
+  const oauth = o.credentials === 'oauth-file' ? oauthMounts(env) : undefined;
   const loopArgs: string[] = [];
   if (o.maxTicks) loopArgs.push('--max-ticks', String(o.maxTicks));
   if (o.maxUsd) loopArgs.push('--max-usd', String(o.maxUsd));
@@ -77,7 +106,8 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     image: o.image ?? WORKSPACE_IMAGE,
     allow: [...new Set([...(project.config.egress?.allow ?? []), ...o.allow])],
     secretEnv: CREDENTIAL_ENV.filter((k) => env[k]),
-    secretFiles: [],
+    secretFiles: oauth?.files ?? [],
+    authArgs: oauth?.args,
     loopArgs,
   });
   const plan = renderPodman(spec, {
@@ -107,6 +137,8 @@ export async function up(o: UpOptions): Promise<UpResult> {
   }
   const image = spec.containers[0]!.image;
   if (!(await imageExists(image))) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
+  const stale = await staleImageWarning(image);
+  if (stale) o.progress(`warning: ${stale}`);
   if (existing.length) {
     o.progress('removing the stopped pod of the previous run');
     await teardown(key, env);

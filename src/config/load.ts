@@ -29,6 +29,16 @@ type Located = { node?: Node; keyNode?: Node; parent?: Node };
 export type LoadedProject = { config: PeersConfig; goals: GoalsFile; dir: string; configPath: string; goalsPath: string };
 
 function readControlFile(path: string): string {
+  // Opening a FIFO for reading blocks until a writer appears: `peers info` would hang, not report.
+  let kind: ReturnType<typeof lstatSync> | undefined;
+  try {
+    kind = lstatSync(path);
+  } catch {
+    // Missing or unreadable: the read below reports it precisely.
+  }
+  if (kind && !kind.isFile() && !kind.isSymbolicLink()) {
+    throw new InputError(`refusing to use ${path}: it is not a regular file`, { location: { file: path }, hint: 'replace it with a regular file' });
+  }
   try {
     return readTextCapped(path, CONTROL_FILE_LIMIT);
   } catch (error) {
@@ -92,7 +102,8 @@ function pathLabel(path: readonly PropertyKey[]): string {
 function issueToErrors(issue: z.core.$ZodIssue, doc: Document, counter: LineCounter, text: string, file: string, schema: z.ZodType, data: unknown): InputError[] {
   const at = (node: Node | undefined, charOffset?: number) => {
     const offset = charOffset ?? node?.range?.[0];
-    return offset === undefined ? { file } : { file, ...position(counter, offset) };
+    // No node to point at (an empty or comment-only file): its first line is where the key belongs.
+    return offset === undefined ? { file, line: 1, column: 1 } : { file, ...position(counter, offset) };
   };
   const where = pathLabel(issue.path);
   if (issue.code === 'unrecognized_keys') {

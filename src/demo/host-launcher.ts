@@ -31,6 +31,10 @@ export class HostLauncher implements DemoLauncher {
     return null; // its prerequisites (the CLIs, a user when root) fail in run() with their own fix
   }
 
+  async discard(): Promise<void> {
+    // Everything of a host run (project, state, homes) lives under the layout root.
+  }
+
   async run(ctx: DemoContext): Promise<DemoRunResult> {
     const { layout } = ctx;
     const who = demoRunAs(ctx.env);

@@ -48,4 +48,6 @@ export interface DemoLauncher {
   unavailableReason(): Promise<string | null>;
   /** Writes the sample project, starts the model server and runs the loop to its end. */
   run(ctx: DemoContext): Promise<DemoRunResult>;
+  /** Removes what the run left outside `layout.root` (run-demo removes the root itself). */
+  discard(layout: DemoLayout, stateDir: string): Promise<void>;
 }

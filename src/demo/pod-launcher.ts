@@ -5,7 +5,7 @@
  * everything at the end. The state directory is the project's default one, so `peers status`,
  * `peers report` and `peers logs` work on the demo project without flags.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PeersError } from '../cli/errors.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
@@ -15,12 +15,13 @@ import { readStopReason } from '../state/stop-reason.ts';
 import { exitCodeFor } from '../loop/stop-check.ts';
 import { down } from '../../sandbox/down.ts';
 import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
-import { containerName, HOME_IN_CONTAINER, PEERS_BIN_IN_CONTAINER, podName } from '../../sandbox/pod-spec.ts';
+import { containerName, PEERS_BIN_IN_CONTAINER, podName, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
 import { imageExists, podman, podmanBin, podmanOk } from '../../sandbox/podman.ts';
 import { hostBinary, up } from '../../sandbox/up.ts';
+import { updateRegistry } from '../../sandbox/registry.ts';
 import { DEMO_GOALS_YAML, DEMO_PEERS, demoConfigYaml } from './demo-config.ts';
 import { DEMO_SCENARIO_TEXT } from './demo-scenario.ts';
-import type { DemoContext, DemoLauncher, DemoRunResult } from './launcher.ts';
+import type { DemoContext, DemoLauncher, DemoLayout, DemoRunResult } from './launcher.ts';
 import { ProgressWatcher } from './progress.ts';
 import { writeSampleProject } from './sample-project.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
@@ -28,6 +29,7 @@ import { writeFileAtomic } from '../fs/atomic-write.ts';
 /** The model server's port on the pod's loopback (the auth sidecar has 8080/8081). */
 export const DEMO_MODEL_PORT = 8090;
 const DEMO_DIR_IN_CONTAINER = '/demo';
+const DEMO_HOMES_IN_GIT = '.git/peers-demo-homes';
 const RUN_DEADLINE_MS = 10 * 60_000;
 const POLL_MS = 500;
 
@@ -49,16 +51,16 @@ export class PodLauncher implements DemoLauncher {
 
   async run(ctx: DemoContext): Promise<DemoRunResult> {
     const { layout } = ctx;
-    const home = HOME_IN_CONTAINER; // a tmpfs in the loop container: exists, writable, gone with the pod
+    // The CLIs' homes live in the repository's .git/: git never reports it as a change, and it is
+    // in every container that runs peers. The pod's own HOME tmpfs (/home/peer) is owned by root
+    // and not writable by the keep-id user on podman 4.3 (tmpfs-mode is not applied), and codex
+    // refuses to start without a writable CODEX_HOME.
+    const homes = { claude: `${REPO_IN_CONTAINER}/${DEMO_HOMES_IN_GIT}/claude`, codex: `${REPO_IN_CONTAINER}/${DEMO_HOMES_IN_GIT}/codex` };
     writeSampleProject(layout.project, {
-      configYaml: demoConfigYaml({
-        serverUrl: `http://127.0.0.1:${DEMO_MODEL_PORT}`,
-        bins: { claude: 'claude', codex: 'codex' },
-        homes: { claude: home, codex: home },
-        codexHome: home,
-      }),
+      configYaml: demoConfigYaml({ serverUrl: `http://127.0.0.1:${DEMO_MODEL_PORT}`, bins: { claude: 'claude', codex: 'codex' }, homes }),
       goalsYaml: DEMO_GOALS_YAML,
     });
+    for (const peer of DEMO_PEERS) mkdirSync(join(layout.project, DEMO_HOMES_IN_GIT, peer, peer === 'codex' ? '.codex' : ''), { recursive: true, mode: 0o700 });
     const serverDir = join(layout.root, 'model-server');
     mkdirSync(serverDir, { recursive: true, mode: 0o700 });
     writeFileAtomic(join(serverDir, 'scenario.yaml'), DEMO_SCENARIO_TEXT, 0o644);
@@ -67,25 +69,26 @@ export class PodLauncher implements DemoLauncher {
     const started = new Date();
 
     ctx.note('starting the sandbox pod (peers up)');
-    await up({ target: layout.project, allow: [], progress: (line) => ctx.note(line), env: ctx.env });
+    // The demo talks to no vendor: the auth sidecar gets no credential, whatever the caller has set.
+    const env = Object.fromEntries(Object.entries(ctx.env).filter(([k]) => !/(API_KEY|AUTH_TOKEN)$/.test(k)));
+    await up({ target: layout.project, allow: [], progress: (line) => ctx.note(line), env });
     try {
-      // The loop's first step is a gate run, so the server is listening before the first peer
-      // asks; the CLIs retry a refused connection in any case.
-      await podmanOk([
-        'run', '--detach', '--pod', podName(key), '--name', `${podName(key)}-model-server`,
-        '--read-only', '--cap-drop=ALL', '--security-opt=no-new-privileges',
-        '--volume', `${hostBinary()}:${PEERS_BIN_IN_CONTAINER}:ro`,
-        '--volume', `${serverDir}:${DEMO_DIR_IN_CONTAINER}`,
-        WORKSPACE_IMAGE,
-        PEERS_BIN_IN_CONTAINER, 'model-server', '--scenario', `${DEMO_DIR_IN_CONTAINER}/scenario.yaml`,
-        '--listen', `127.0.0.1:${DEMO_MODEL_PORT}`, '--log', `${DEMO_DIR_IN_CONTAINER}/served.jsonl`,
-      ]);
+      await startModelServerContainer(key, serverDir);
       const stop = await this.waitForStop(stateDir, started, ctx);
       const logs = await podman(['logs', '--tail', '40', containerName(key, 'loop')]);
       return { stateDir, loopExitCode: stop ? exitCodeFor(stop) : null, stopReason: stop, served: servedTotals(join(serverDir, 'served.jsonl')), loopOutputTail: `${logs.stdout}${logs.stderr}`.slice(-4000) };
     } finally {
       await down({ target: layout.project, graceS: 5, progress: (line) => ctx.note(line), env: ctx.env });
     }
+  }
+
+  /** The state directory and the registry entry `peers up` made for the project. */
+  async discard(layout: DemoLayout, stateDir: string): Promise<void> {
+    rmSync(stateDir, { recursive: true, force: true });
+    await updateRegistry((projects) => {
+      const at = projects.findIndex((p) => p.path === layout.project);
+      if (at >= 0) projects.splice(at, 1);
+    }, this.env);
   }
 
   /** Follows the run through the state directory until the loop writes a stop reason. */
@@ -103,6 +106,37 @@ export class PodLauncher implements DemoLauncher {
     }
     if (ctx.signal.aborted) return null;
     throw new PeersError(`the demo run did not finish within ${RUN_DEADLINE_MS / 60_000} minutes`, { hint: `peers logs ${stateDir}` });
+  }
+}
+
+/**
+ * The scripted model server as one more container of the pod, with the pod's security flags
+ * (sandbox/podman-render.ts): it shares the pod's loopback, so the peers reach it at
+ * 127.0.0.1:DEMO_MODEL_PORT and nothing of their traffic leaves the pod. The loop's first step
+ * is a gate run and the CLIs retry a refused connection, so starting it right after `up` is in
+ * time; it is confirmed listening before the demo goes on.
+ */
+async function startModelServerContainer(key: string, serverDir: string): Promise<void> {
+  const name = `${podName(key)}-model-server`;
+  await podmanOk([
+    'run', '--detach', '--pod', podName(key), '--name', name, '--label', `peers.project=${key}`,
+    '--cap-drop=ALL', '--security-opt=no-new-privileges', '--read-only', '--read-only-tmpfs=false',
+    '--ulimit=nofile=4096:4096', '--ulimit=nproc=512:512', '--user', `${process.getuid!()}:${process.getgid!()}`,
+    '--mount', 'type=tmpfs,destination=/tmp,tmpfs-size=64m',
+    '--volume', `${hostBinary()}:${PEERS_BIN_IN_CONTAINER}:ro`,
+    '--volume', `${serverDir}:${DEMO_DIR_IN_CONTAINER}`,
+    '--entrypoint', PEERS_BIN_IN_CONTAINER, WORKSPACE_IMAGE,
+    'model-server', '--scenario', `${DEMO_DIR_IN_CONTAINER}/scenario.yaml`, '--listen', `127.0.0.1:${DEMO_MODEL_PORT}`, '--log', `${DEMO_DIR_IN_CONTAINER}/served.jsonl`,
+  ]);
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const logs = await podman(['logs', name]);
+    if (logs.stdout.includes('listening on')) return;
+    const state = await podman(['inspect', '--format', '{{.State.Running}}', name]);
+    if (state.stdout.trim() !== 'true' || Date.now() > deadline) {
+      throw new PeersError(`the model server container did not start: ${`${logs.stdout}${logs.stderr}`.trim().slice(-600)}`, { hint: `podman logs ${name}` });
+    }
+    await Bun.sleep(200);
   }
 }
 

@@ -53,6 +53,14 @@ export class ProgressWatcher {
       this.emit({ kind: 'start', head: state.gates.head, gates: gatesOf(state) });
     }
     const ticks = existsSync(paths.runs) ? tickLines(readRunLog(paths.runs)) : [];
+    if (!this.startShown && ticks.length > 0) {
+      // The first turn ended before a poll saw its starting gates; its log line recorded them.
+      this.startShown = true;
+      const g = ticks[0]!.gates as { head?: string; hard?: Record<string, string> } | undefined;
+      const gates: GateView = {};
+      for (const [id, st] of Object.entries(g?.hard ?? {})) if (st === 'pass' || st === 'fail') gates[id] = st;
+      if (g?.head) this.emit({ kind: 'start', head: g.head, gates });
+    }
     while (this.shown < ticks.length) {
       const t = ticks[this.shown]!;
       const head = (t.head_after as string | null) ?? null;

@@ -64,7 +64,7 @@ function checkDemoDir(dir: string | undefined): void {
   if (!dir) return;
   const root = resolve(dir);
   if (existsSync(root) && readdirSync(root).length > 0) {
-    throw new InputError(`${root} is not empty`, { location: { file: root }, hint: 'pass a new or empty directory to --dir, or leave --dir out for a temporary one' });
+    throw new InputError('the --dir directory is not empty', { location: { file: root }, hint: 'pass a new or empty directory to --dir, or leave --dir out for a temporary one' });
   }
 }
 
@@ -104,6 +104,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
   if (notice) o.print(`peers demo: ${notice}`);
   o.print(`peers demo: sample project ${layout.project} (${launcher.kind === 'pod' ? 'in the sandbox pod' : 'on the host'}); claude and codex against the scripted model server`);
   let removeAtEnd = !keep;
+  let stateDir: string | null = null;
   try {
     const result = await launcher.run({
       layout,
@@ -115,10 +116,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
         o.print(formatProgress(e));
       },
     });
-    // A root run handed the tree to an unprivileged user; give it back so that the follow-up
-    // commands (peers status, git log) run by the same root see a repository it owns.
-    if (isRoot()) chownTree(layout.root, { user: 'root', uid: 0, gid: 0 });
-    const summary = readRunSummary(layout.state);
+    stateDir = result.stateDir;
+    if (!existsSync(join(result.stateDir, 'state.json'))) {
+      throw new PeersError(`the demo's loop stopped before its first tick (${result.stopReason ?? 'no stop reason'})`, { hint: `its last output:\n${result.loopOutputTail.trim()}` });
+    }
+    const summary = readRunSummary(result.stateDir);
     const report = reportMarkdown(summary, SAMPLE_NAME);
     writeFileAtomic(summary.paths.report, report);
     const served = Object.fromEntries(DEMO_PEERS.map((p) => [p, result.served[p]!]));
@@ -133,29 +135,38 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
       stop_reason: result.stopReason,
       loop_exit_code: result.loopExitCode,
       project: layout.project,
-      state_dir: layout.state,
+      state_dir: result.stateDir,
       kept,
       ticks,
       tokens: { loop: summary.state.budget.spent_tokens, served: Object.values(served).reduce((n, t) => n + totalTokens(t), 0) },
       usd: { loop: summary.state.budget.spent_usd, served: Math.round(Object.values(served).reduce((n, t) => n + t.cost_usd, 0) * 1e6) / 1e6 },
       served,
       report,
-      next_steps: kept ? nextSteps(layout) : [`rerun with --keep (or --dir DIR) to keep the project and look further: peers status, peers report, git log`],
+      next_steps: kept ? nextSteps(layout.project, result.stateDir === layout.state ? layout.state : null) : [`rerun with --keep (or --dir DIR) to keep the project and look further: peers status, peers report, git log`],
       ...(ok ? {} : { loop_output_tail: result.loopOutputTail }),
     };
   } catch (error) {
-    removeAtEnd = false;
+    // Keep what a failed run left to look at; a run refused before the project existed left nothing.
+    if (existsSync(layout.project)) removeAtEnd = false;
     throw error;
   } finally {
-    if (removeAtEnd) rmSync(layout.root, { recursive: true, force: true });
+    // A root run handed the tree to an unprivileged user; give it back so that the follow-up
+    // commands (peers status, git log) run by the same root see a repository it owns.
+    if (isRoot() && !removeAtEnd && existsSync(layout.root)) chownTree(layout.root, { user: 'root', uid: 0, gid: 0 });
+    if (removeAtEnd) {
+      rmSync(layout.root, { recursive: true, force: true });
+      if (stateDir) await launcher.discard(layout, stateDir);
+    }
   }
 }
 
-export function nextSteps(l: DemoLayout): string[] {
+/** `stateDir` null = the project's default state directory, which the commands find by themselves. */
+export function nextSteps(project: string, stateDir: string | null): string[] {
+  const flag = stateDir ? ` --state-dir ${stateDir}` : '';
   return [
-    `peers status ${l.project} --state-dir ${l.state}`,
-    `peers report ${l.project} --state-dir ${l.state}`,
-    `git -C ${l.project} log --format='%h %an: %s%n%(trailers:key=Peer,key=Peer-Status,key=Self-Review)'`,
-    `cat ${l.project}/.peers/config.yaml ${l.project}/.peers/goals.yaml`,
+    `peers status ${project}${flag}`,
+    `peers report ${project}${flag}`,
+    `git -C ${project} log --format='%h %an: %s%n%(trailers:key=Peer,key=Peer-Status,key=Self-Review)'`,
+    `cat ${project}/.peers/config.yaml ${project}/.peers/goals.yaml`,
   ];
 }

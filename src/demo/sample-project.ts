@@ -5,7 +5,7 @@
  * every machine that can run the claude and codex CLIs has Node, and nothing needs installing.
  *
  * The files here are also what `demo-scenario.yaml` edits: the scripted model's Edit of
- * `src/chunk.mjs` must match BUGGY_LOOP exactly, so both live next to each other.
+ * `src/chunk.mjs` must find BUGGY_LOOP's condition verbatim; change them together.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -13,9 +13,8 @@ import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { gitOk } from '../git/git.ts';
 import { BASELINE_TAG } from '../config/init-project.ts';
 
-/** The line with the bug; the scenario's claude tick replaces it with FIXED_LOOP. */
-export const BUGGY_LOOP = '  for (let start = 0; start + size <= items.length; start += size) {';
-export const FIXED_LOOP = '  for (let start = 0; start < items.length; start += size) {';
+/** The line with the bug; the scenario's claude tick edits `start + size <= items.length` in it. */
+const BUGGY_LOOP = '  for (let start = 0; start + size <= items.length; start += size) {';
 
 export const SAMPLE_NAME = 'chunk-list';
 export const SAMPLE_TEST_COMMAND = 'node --test';

@@ -21,6 +21,8 @@ export type EvaluateGatesOptions = {
   env?: Record<string, string>;
   /** Called as each goal finishes (completion order), for progress display. */
   onResult?: (result: GateResult) => void;
+  /** Stops running gates (SIGTERM, grace, SIGKILL to their groups); goals not yet started fail as not run. */
+  signal?: AbortSignal;
 };
 
 export const GATE_OUTPUT_CAP = 2 * 1024 * 1024;
@@ -36,7 +38,9 @@ export async function evaluateGates(opts: EvaluateGatesOptions): Promise<GateRes
     const hit = cache && goal.cacheable ? lookupPass(cache, opts.head, goal) : undefined;
     const result: GateResult = hit
       ? { id: goal.id, state: 'pass', durationMs: 0, cached: true, exitCode: 0, diagnostic: `cached pass of ${opts.head.slice(0, 10)} (took ${hit.durationMs} ms)` }
-      : await runWithRetries(goal, opts.checkoutDir, env, goal.timeout_s ?? opts.defaultTimeoutS);
+      : opts.signal?.aborted
+        ? { id: goal.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: 'not run: interrupted' }
+        : await runWithRetries(goal, opts.checkoutDir, env, goal.timeout_s ?? opts.defaultTimeoutS, opts.signal);
     opts.onResult?.(result);
     return result;
   });
@@ -53,7 +57,7 @@ function gateEnv(base: Record<string, string>): Record<string, string> {
   return { ...base, PATH: `${selfBinDir()}:${path}` };
 }
 
-async function runWithRetries(goal: HardGoal, cwd: string, env: Record<string, string>, timeoutS: number): Promise<GateResult> {
+async function runWithRetries(goal: HardGoal, cwd: string, env: Record<string, string>, timeoutS: number, signal?: AbortSignal): Promise<GateResult> {
   let compiled: CompiledPassWhen;
   try {
     compiled = compilePassWhen(goal.pass_when);
@@ -62,18 +66,20 @@ async function runWithRetries(goal: HardGoal, cwd: string, env: Record<string, s
   }
   const attempts = 1 + (goal.retry_on_fail ?? 0);
   let total = 0;
+  let made = 0;
   let last: GateResult | undefined;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    last = await runOnce(goal, compiled, cwd, env, timeoutS);
+  while (made < attempts) {
+    made++;
+    last = await runOnce(goal, compiled, cwd, env, timeoutS, signal);
     total += last.durationMs;
-    if (last.state === 'pass') break;
+    if (last.state === 'pass' || signal?.aborted) break;
   }
   const result = { ...last!, durationMs: total };
-  if (attempts > 1 && result.state === 'fail') result.diagnostic += ` (failed ${attempts} attempts)`;
+  if (made > 1 && result.state === 'fail') result.diagnostic += ` (failed ${made} attempts)`;
   return result;
 }
 
-async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, env: Record<string, string>, timeoutS: number): Promise<GateResult> {
+async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, env: Record<string, string>, timeoutS: number, signal?: AbortSignal): Promise<GateResult> {
   const run = await supervise({
     argv: ['/bin/sh', '-c', goal.cmd],
     cwd,
@@ -81,10 +87,12 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
     absoluteTimeoutMs: timeoutS * 1000,
     killGraceMs: GATE_KILL_GRACE_MS,
     maxStreamBytes: GATE_OUTPUT_CAP,
+    signal,
   });
   const exitCode = run.exitCode ?? signalExitCode(run.signal);
   const base = { id: goal.id, durationMs: run.durationMs, cached: false, exitCode };
   if (run.endedBy === 'absolute-timeout') return { ...base, state: 'fail', diagnostic: `timeout after ${timeoutS}s${tails(run)}` };
+  if (run.endedBy === 'aborted') return { ...base, state: 'fail', diagnostic: `interrupted${tails(run)}` };
   if (run.endedBy === 'spawn-error') return { ...base, state: 'fail', diagnostic: `could not start /bin/sh: ${run.spawnError}` };
   try {
     const ok = passWhen.evaluate({ exit_code: exitCode ?? -1, stdout: run.stdout, stderr: run.stderr, cwd });

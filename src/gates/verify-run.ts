@@ -38,6 +38,8 @@ export async function runVerify(opts: {
   jobs?: number;
   env?: Record<string, string>;
   progress?: VerifyProgress;
+  /** Stops every running command (and what it started) so the checkout can be removed. */
+  signal?: AbortSignal;
 }): Promise<VerifyReport> {
   if (!isGitRepo(opts.repo)) throw new InputError(`${opts.repo} is not a git repository; verify judges the committed HEAD`, { hint: 'run `git init` and commit, then `peers init`' });
   const head = headSha(opts.repo);
@@ -52,7 +54,7 @@ export async function runVerify(opts: {
     let setup: VerifyRow | undefined;
     if (opts.config.setup) {
       progress({ kind: 'setup', phase: 'start', id: opts.config.setup });
-      setup = await runCommand({ id: 'setup', cmd: opts.config.setup, timeoutS: Math.max(SETUP_TIMEOUT_S, timeoutS) }, dir, env);
+      setup = await runCommand({ id: 'setup', cmd: opts.config.setup, timeoutS: Math.max(SETUP_TIMEOUT_S, timeoutS) }, dir, env, opts.signal);
       progress({ kind: 'setup', phase: 'done', id: 'setup', state: setup.state, durationMs: setup.durationMs });
     }
     const setupFailed = setup?.state === 'fail';
@@ -65,13 +67,15 @@ export async function runVerify(opts: {
           defaultTimeoutS: timeoutS,
           jobs,
           env: opts.env,
+          signal: opts.signal,
           onResult: (r) => progress({ kind: 'hard', phase: 'done', id: r.id, state: r.state, durationMs: r.durationMs }),
         });
     const specs = (opts.config.verify?.commands ?? []).map((c) => ({ id: c.name ?? c.cmd, cmd: c.cmd, timeoutS: c.timeout_s ?? timeoutS }));
     const commands = setupFailed
       ? specs.map((s): VerifyRow => ({ id: s.id, state: 'fail', durationMs: 0, diagnostic: 'not run: setup failed' }))
       : await mapLimited(specs, Math.max(1, jobs), async (spec) => {
-          const row = await runCommand(spec, dir, env);
+          if (opts.signal?.aborted) return { id: spec.id, state: 'fail', durationMs: 0, diagnostic: 'not run: interrupted' } satisfies VerifyRow;
+          const row = await runCommand(spec, dir, env, opts.signal);
           progress({ kind: 'verify', phase: 'done', id: row.id, state: row.state, durationMs: row.durationMs });
           return row;
         });
@@ -81,8 +85,9 @@ export async function runVerify(opts: {
 }
 
 /** A verify command passes on exit 0; the baseline's diagnostics for the rest. */
-async function runCommand(spec: { id: string; cmd: string; timeoutS: number }, cwd: string, env: Record<string, string>): Promise<VerifyRow> {
+async function runCommand(spec: { id: string; cmd: string; timeoutS: number }, cwd: string, env: Record<string, string>, signal?: AbortSignal): Promise<VerifyRow> {
   const run = await supervise({
+    signal,
     argv: ['/bin/sh', '-c', spec.cmd],
     cwd,
     env,
@@ -94,6 +99,7 @@ async function runCommand(spec: { id: string; cmd: string; timeoutS: number }, c
   const stderrTail = run.stderr ? `; stderr-tail=${pyRepr(run.stderr.slice(-STDERR_TAIL_CHARS))}` : '';
   if (run.endedBy === 'absolute-timeout') return { ...row, state: 'fail', diagnostic: `timeout after ${spec.timeoutS}s${stderrTail}` };
   if (run.endedBy === 'spawn-error') return { ...row, state: 'fail', diagnostic: `could not start /bin/sh: ${run.spawnError}` };
+  if (run.endedBy === 'aborted') return { ...row, state: 'fail', diagnostic: `interrupted${stderrTail}` };
   if (run.exitCode === 0) return { ...row, state: 'pass', diagnostic: '' };
   return { ...row, state: 'fail', diagnostic: `exit=${run.exitCode ?? run.signal}${stderrTail}` };
 }

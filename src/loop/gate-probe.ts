@@ -2,18 +2,62 @@
  * Hard gates for the loop: evaluated on a clean checkout of the committed HEAD (never the peers'
  * working tree), at most once per HEAD — the result is recorded in state.json with the HEAD it
  * belongs to, and H2's gate cache makes cacheable gates free across HEADs.
+ * The project's `setup` command (e.g. `npm ci`) runs in that checkout first, because a fresh
+ * checkout has none of the gate dependencies; if it fails, every gate fails and says why.
  */
 import type { HardGoal } from '../config/goals-schema.ts';
-import { evaluateGates } from '../gates/gate-engine.ts';
+import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../gates/gate-engine.ts';
 import { withCleanCheckout } from '../gates/clean-checkout.ts';
+import { selfBinDir } from '../proc/self-exec.ts';
+import { supervise } from '../proc/supervise.ts';
 import type { GateInput } from './tick.ts';
 
-export type GateProbeOptions = { repo: string; head: string; goals: HardGoal[]; timeoutS: number; jobs: number; cacheFile: string };
+export type GateProbeOptions = {
+  repo: string;
+  head: string;
+  goals: HardGoal[];
+  timeoutS: number;
+  jobs: number;
+  cacheFile: string;
+  /** `config.setup`: installs gate dependencies in the checkout before any gate runs. */
+  setup?: string;
+  env?: Record<string, string>;
+  /** Stop request: running gates are killed; the caller must not record the partial results. */
+  signal?: AbortSignal;
+};
+
+/** Installing dependencies can take far longer than one gate (same bound as `peers verify`). */
+export const SETUP_TIMEOUT_S = 1800;
+const TAIL_CHARS = 400;
 
 export async function probeGates(o: GateProbeOptions): Promise<GateInput[]> {
   if (o.goals.length === 0) return [];
-  const results = await withCleanCheckout(o.repo, o.head, (dir) =>
-    evaluateGates({ goals: o.goals, checkoutDir: dir, head: o.head, defaultTimeoutS: o.timeoutS, jobs: o.jobs, cacheFile: o.cacheFile }),
-  );
+  const results = await withCleanCheckout(o.repo, o.head, async (dir) => {
+    if (o.setup) {
+      const failure = await runSetup(o.setup, dir, o.env, o.signal);
+      if (failure !== null) return o.goals.map((g) => ({ id: g.id, state: 'fail' as const, durationMs: 0, diagnostic: `not run: setup \`${o.setup}\` failed: ${failure}`, cached: false }));
+    }
+    return evaluateGates({ goals: o.goals, checkoutDir: dir, head: o.head, defaultTimeoutS: o.timeoutS, jobs: o.jobs, cacheFile: o.cacheFile, env: o.env, signal: o.signal });
+  });
   return results.map((r) => ({ id: r.id, state: r.state, durationMs: r.durationMs, diagnostic: r.diagnostic, cached: r.cached }));
+}
+
+/** Runs the setup command in the checkout; null when it succeeded, else a one-line diagnostic. */
+async function runSetup(cmd: string, dir: string, env: Record<string, string> | undefined, signal?: AbortSignal): Promise<string | null> {
+  const base = env ?? (process.env as Record<string, string>);
+  const run = await supervise({
+    argv: ['/bin/sh', '-c', cmd],
+    cwd: dir,
+    env: { ...base, PATH: `${selfBinDir()}:${base.PATH ?? '/usr/local/bin:/usr/bin:/bin'}` },
+    absoluteTimeoutMs: SETUP_TIMEOUT_S * 1000,
+    killGraceMs: GATE_KILL_GRACE_MS,
+    maxStreamBytes: GATE_OUTPUT_CAP,
+    signal,
+  });
+  const tail = run.stderr.trim() ? `; stderr: ${run.stderr.trim().slice(-TAIL_CHARS)}` : '';
+  if (run.endedBy === 'exit' && run.exitCode === 0) return null;
+  if (run.endedBy === 'absolute-timeout') return `timeout after ${SETUP_TIMEOUT_S}s${tail}`;
+  if (run.endedBy === 'aborted') return `interrupted${tail}`;
+  if (run.endedBy === 'spawn-error') return `could not start /bin/sh: ${run.spawnError}`;
+  return `exit=${run.exitCode ?? run.signal}${tail}`;
 }

@@ -44,3 +44,22 @@ export function inboxLines(repo: string, peer: string, cursor: string | undefine
     })
     .map((c) => `[${c.trailers.get('Peer')}] ${c.subject.slice(0, 200)} (${c.sha.slice(0, 8)})`);
 }
+
+/** Cap on the counterparts' diff shown in a prompt: enough to review a step, never the whole prompt. */
+export const CHANGES_CAP_BYTES = 16 * 1024;
+
+/**
+ * The code the counterparts changed since this peer's last turn, as a plain diff: the reviewer
+ * judges the change itself, blind to the implementer's commit messages and `## Self-Review` notes.
+ * External diff drivers and textconv are disabled (a peer could have planted them in .git/config);
+ * the operator's `.peers/` is excluded.
+ */
+export function changesSince(repo: string, cursor: string | undefined, head: string | null): string {
+  if (!cursor || !head || cursor === head || !isAncestor(repo, cursor, head)) return '';
+  const res = git(repo, ['diff', '--no-color', '--no-ext-diff', '--no-textconv', '--stat', '--patch', `${cursor}..${head}`, '--', '.', ':(exclude).peers'], { maxBuffer: 8 * 1024 * 1024 });
+  if (res.code !== 0) return '';
+  const text = res.stdout;
+  if (Buffer.byteLength(text, 'utf8') <= CHANGES_CAP_BYTES) return text;
+  const cut = Buffer.from(text, 'utf8').subarray(0, CHANGES_CAP_BYTES).toString('utf8').replace(/\uFFFD$/, '');
+  return `${cut}\n…[diff truncated to ${CHANGES_CAP_BYTES} bytes; run \`git diff ${cursor.slice(0, 8)}..${head.slice(0, 8)}\` for the rest]`;
+}

@@ -34,7 +34,7 @@ import { ALL_PEERS_DOWN, countRedTick, decidePreTick, finalizeTick, recordGates,
 import type { ConvergenceInput } from './convergence.ts';
 import { applyOperatorActions, syncPeerOrder } from './operator-actions.ts';
 import { resumeFromLog } from './resume.ts';
-import { inboxLines } from './git-observe.ts';
+import { changesSince, inboxLines } from './git-observe.ts';
 import { probeGates } from './gate-probe.ts';
 import { runPeerTurn } from './peer-turn.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
@@ -45,6 +45,8 @@ export type LoopOptions = {
   maxTicks?: number;
   maxUsd?: number;
   maxRuntimeS?: number;
+  maxTokens?: number;
+  maxConsecutiveFailures?: number;
   noSkeptic?: boolean;
   /** Skip writing recon.md / the codemap before the first tick (they are written only when absent). */
   noRecon?: boolean;
@@ -85,6 +87,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       maxTicksThisRun: o.maxTicks,
       maxUsd: o.maxUsd,
       maxRuntimeS: o.maxRuntimeS,
+      maxTokens: o.maxTokens,
+      maxConsecutiveFailures: o.maxConsecutiveFailures,
       noSkeptic: o.noSkeptic,
       usdMode: usd.mode,
       backoffBaseMs: o.backoffBaseMs,
@@ -180,7 +184,7 @@ class LoopRun {
       // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompt.
       obs.warnings_emitted.push(...this.controlPlaneWarnings());
       const fin = finalizeTick(this.state, obs, this.settings);
-      appendRunLine(this.paths.runs, this.tickLine(obs, fin.state, fin.peerStateAfter));
+      appendRunLine(this.paths.runs, this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs));
       this.state = fin.state;
       saveState(this.paths.state, this.state);
       this.ticksThisRun++;
@@ -203,7 +207,12 @@ class LoopRun {
     const head = headSha(this.repo) ?? null;
     if (!head || this.state.gates.head === head) return;
     const hard = hardGoals(this.goals);
-    const results = await probeGates({ repo: this.repo, head, goals: hard, timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, cacheFile: this.paths.gateCache });
+    const results = await probeGates({
+      repo: this.repo, head, goals: hard, timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, cacheFile: this.paths.gateCache,
+      setup: this.config.setup, env: stringEnv(this.env), signal: this.signal,
+    });
+    // Gates cut short by a stop request say nothing about HEAD: evaluate them again on the next start.
+    if (this.signal.aborted) return;
     this.state = recordGates(this.state, head, results);
     saveState(this.paths.state, this.state);
   }
@@ -251,8 +260,9 @@ class LoopRun {
       stuckGates: Object.entries(this.state.gates.red_streak)
         .filter(([, n]) => n >= stuckAt)
         .map(([id, redTicks]) => ({ id, redTicks })),
-      warnings: this.state.warnings,
+      warnings: [...this.state.warnings, ...(this.state.peer_warnings[peer] ?? [])],
       inbox: inboxLines(this.repo, peer, this.state.inbox_cursor[peer], head),
+      changes: changesSince(this.repo, this.state.inbox_cursor[peer], head),
       openBlockingBugs: bugLines,
       softReviewsRequested: pendingSoftGoals(softGoals(this.goals), statuses, this.state.peer_order, peer).map((g) => ({
         id: g.id,
@@ -270,7 +280,7 @@ class LoopRun {
     return [formatControlPlaneEdits(edits)];
   }
 
-  private tickLine(obs: TickObservation, after: LoopState, peerStateAfter: string) {
+  private tickLine(obs: TickObservation, after: LoopState, peerStateAfter: string, backoffMs: number) {
     const hard: Record<string, string> = {};
     for (const g of hardGoals(this.goals)) hard[g.id] = after.gates.results[g.id]?.state ?? 'unknown';
     const soft: Record<string, string> = {};
@@ -287,6 +297,8 @@ class LoopRun {
       spent_tokens_total: after.budget.spent_tokens,
       spent_usd_total: after.budget.spent_usd,
       peer_state_after: peerStateAfter,
+      /** The rate-limit wait before the next tick (0 unless this turn was rate-limited). */
+      backoff_ms: backoffMs,
       clean_ticks: after.clean_ticks,
       gates: { head: after.gates.head, hard, soft },
     };

@@ -109,7 +109,9 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
     stats: handoff.success && t.headBefore && facts.headAfter ? turnDiffStats(ctx.repo, t.headBefore, facts.headAfter) : undefined,
     justification: findJustification(facts.newCommits),
   });
-  if (cheat.warning) warnings.push(cheat.warning);
+  // Warnings about the peer's own conduct wait for its next prompt; the rest go to the next prompt.
+  const ownWarnings: string[] = [];
+  if (cheat.warning) ownWarnings.push(cheat.warning);
   let headAfter = facts.headAfter;
   let softFailReason = handoff.reason;
   let success = handoff.success;
@@ -123,7 +125,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
   warnings.push(...soft.warnings);
   const truncatedStreams = [...(result.stdoutTruncated ? ['stdout' as const] : []), ...(result.stderrTruncated ? ['stderr' as const] : [])];
   if (truncatedStreams.length) {
-    warnings.push(`peer ${t.peer}'s ${truncatedStreams.join(' and ')} exceeded the ${h.output_cap_bytes}-byte cap; head and tail kept, middle dropped. Print less (e.g. quieter test output).`);
+    ownWarnings.push(`peer ${t.peer}'s ${truncatedStreams.join(' and ')} exceeded the ${h.output_cap_bytes}-byte cap; head and tail kept, middle dropped. Print less (e.g. quieter test output).`);
   }
   if (handoff.rescuedFromIdle) warnings.push(`peer ${t.peer} handed off but then went silent for ${h.idle_timeout_s}s and was stopped; consider raising health.idle_timeout_s.`);
   if (facts.rewritten) warnings.push(`peer ${t.peer} rewrote history (amend/rebase/reset); the turn failed. History may only be extended.`);
@@ -149,6 +151,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
     truncated: truncatedStreams.length > 0,
     truncated_streams: truncatedStreams,
     warnings_emitted: warnings,
+    warnings_for_peer: ownWarnings,
     stdout_tail: tail(result.stdout, ok ? 200 : 400),
     stderr_tail: tail(result.stderr, ok ? 400 : 800),
     anti_cheat: cheat.action === 'none' && !t.state.anti_cheat[t.peer] ? null : { action: cheat.action, degrade: cheat.degrade, next: cheat.next },

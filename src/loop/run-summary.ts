@@ -84,7 +84,7 @@ export function statusJson(r: RunSummary) {
     },
     gates: { head: s.gates.head, results: s.gates.results, red_streak: s.gates.red_streak },
     clean_ticks: s.clean_ticks,
-    warnings: s.warnings,
+    warnings: [...s.warnings, ...Object.entries(s.peer_warnings).flatMap(([peer, ws]) => ws.map((w) => `(for ${peer}) ${w}`))],
     run_log: { path: r.paths.runs, ticks: r.ticks.length, skipped_lines: r.log.skipped },
   };
 }

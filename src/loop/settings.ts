@@ -30,6 +30,8 @@ export type SettingsOverrides = {
   maxTicksThisRun?: number;
   maxUsd?: number;
   maxRuntimeS?: number;
+  maxTokens?: number;
+  maxConsecutiveFailures?: number;
   noSkeptic?: boolean;
   usdMode: UsdCapMode;
   backoffBaseMs?: number;
@@ -42,8 +44,8 @@ export function settingsFromConfig(config: PeersConfig, o: SettingsOverrides): L
     budget: {
       maxTicks: config.budget.max_ticks,
       maxRuntimeS: o.maxRuntimeS ?? config.budget.max_runtime_s,
-      maxConsecutiveFailures: config.budget.max_consecutive_failures,
-      maxTokens: config.budget.max_tokens,
+      maxConsecutiveFailures: o.maxConsecutiveFailures ?? config.budget.max_consecutive_failures,
+      maxTokens: o.maxTokens ?? config.budget.max_tokens,
       maxUsd: o.maxUsd ?? config.budget.max_usd,
       usdMode: o.usdMode,
     },

@@ -82,6 +82,8 @@ export type TickObservation = {
   truncated_streams: Array<'stdout' | 'stderr'>;
   /** Warnings raised by this tick, queued for the next prompt. */
   warnings_emitted: string[];
+  /** Warnings about this peer's own turn, held for this peer's next prompt (absent in old runs.jsonl lines). */
+  warnings_for_peer?: string[];
   stdout_tail: string;
   stderr_tail: string;
   /** The exact prompt, relative to the state dir (prompts/tick-NNNNN-<peer>.txt). */
@@ -126,6 +128,8 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     skeptic_ran_at_tick: o.skeptic ? o.tick : state.skeptic_ran_at_tick,
     rate_limit_streak: streak,
     warnings: [...o.warnings_emitted],
+    // This peer's held warnings were in this tick's prompt: replace them with the new ones.
+    peer_warnings: { ...state.peer_warnings, [o.peer]: [...(o.warnings_for_peer ?? [])] },
     soft_status: o.soft_status ?? state.soft_status,
     anti_cheat: o.anti_cheat ? { ...state.anti_cheat, [o.peer]: o.anti_cheat.next } : state.anti_cheat,
     inbox_cursor: o.head_before ? { ...state.inbox_cursor, [o.peer]: o.head_before } : state.inbox_cursor,

@@ -31,9 +31,15 @@ export function selfBinDir(): string {
   const shim = join(dir, 'peers');
   writeFileSync(shim, `#!/bin/sh\nexec ${selfCommand().map(shellQuote).join(' ')} "$@"\n`, { mode: 0o755 });
   chmodSync(shim, 0o755);
-  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  process.once('exit', removeSelfBinDir);
   binDir = dir;
   return dir;
+}
+
+/** Removes the shim directory now (bun test fires no 'exit' event, so test files call this). */
+export function removeSelfBinDir(): void {
+  if (binDir) rmSync(binDir, { recursive: true, force: true });
+  binDir = undefined;
 }
 
 export function shellQuote(s: string): string {

@@ -24,6 +24,8 @@ export type PromptInput = {
   stuckGates: Array<{ id: string; redTicks: number }>;
   warnings: string[];
   inbox: string[];
+  /** The diff since this peer's last turn began (code only, no commit messages). */
+  changes?: string;
   openBlockingBugs: string[];
   softReviewsRequested: Array<{ id: string; prompt: string }>;
 };
@@ -118,6 +120,10 @@ export function buildPrompt(i: PromptInput): string {
     );
   }
   if (i.inbox.length) head.push(['INBOX (commits by your counterparts since your last turn):', ...capList(i.inbox, 'messages').map((m) => `  - ${m}`)].join('\n'));
+  if (i.changes) {
+    // Blind review: the change itself, never the implementer's notes about it — judge the code first.
+    head.push(['CHANGES TO REVIEW (the diff since your last turn began; commit messages and self-reviews are left out on purpose, so judge the code itself):', i.changes.trimEnd()].join('\n'));
+  }
   const tail = [TASK, TESTING, BUG_HUNT, SELF_REVIEW(i.peer), CONVENTIONS].join('\n\n');
   const budget = PROMPT_CAP_BYTES - utf8(tail) - 2;
   const headText = capText(head.join('\n\n'), budget, 'prompt');

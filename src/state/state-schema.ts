@@ -71,6 +71,11 @@ export const LoopStateSchema = z.object({
   rate_limit_streak: count,
   /** Warnings queued for the next prompt (popped when a prompt shows them). */
   warnings: z.array(z.string()),
+  /**
+   * Warnings about one peer's own conduct (anti-cheat, output flood), held for that
+   * peer's next prompt whoever runs in between: the offender must be the one who reads them.
+   */
+  peer_warnings: z.record(z.string(), z.array(z.string())).default({}),
   /** Soft-goal review tallies (src/protocol/soft-reviews.ts SoftStatus), keyed by goal id. */
   soft_status: z.record(z.string(), z.record(z.string(), z.unknown())),
   /** Per-peer anti-cheat memory (src/protocol/anti-cheat.ts AntiCheatPeerState). */
@@ -103,6 +108,7 @@ export function freshState(peerOrder: string[], now = new Date()): LoopState {
     skeptic_ran_at_tick: null,
     rate_limit_streak: 0,
     warnings: [],
+    peer_warnings: {},
     soft_status: {},
     anti_cheat: {},
     inbox_cursor: {},

@@ -3,7 +3,7 @@
 # binary as ./peers and defines `check NAME CMD...`. Walks the first minutes of a new user:
 # init a scratch repository, inspect it, replace the goals with one real gate, verify it.
 scratch="$work/scratch"
-smoke_env="XDG_CONFIG_HOME=$work/xdg XDG_STATE_HOME=$work/state"
+smoke_env="XDG_CONFIG_HOME=$XDG_CONFIG_HOME XDG_STATE_HOME=$XDG_STATE_HOME"
 mkdir -p "$scratch"
 git -C "$scratch" init -q
 echo "scratch project" > "$scratch/README.md"
@@ -15,18 +15,43 @@ check "init wrote config, goals and schemas" test -f "$scratch/.peers/config.yam
 check "init committed .gitignore and tagged peers-baseline" sh -c "git -C '$scratch' log -1 --format=%B | grep -qx 'Peer: peers-init' && git -C '$scratch' rev-parse -q --verify peers-baseline >/dev/null"
 check "init refuses a second run (exit 2)" sh -c "cd '$scratch'; env $smoke_env '$work/peers' init >/dev/null 2>&1; test \$? = 2"
 check "info --json shows both peers' argv" sh -c "cd '$scratch' && '$work/peers' info --json | grep -q '\"codex\",' && '$work/peers' info --json | grep -q '\"--dangerously-skip-permissions\"'"
+check "a normal run prints no warnings (info, modes list: stderr empty)" sh -c "cd '$scratch' && '$work/peers' info >/dev/null 2>'$work/run.err' && '$work/peers' modes list >/dev/null 2>>'$work/run.err' && test ! -s '$work/run.err'"
 check "modes list" sh -c "'$work/peers' modes list | grep -q '^default '"
 check "schema config is JSON" sh -c "'$work/peers' schema config | grep -q '\"additionalProperties\": false'"
+
+check "verify on the template goals: the binary's own \`peers check\` gate passes, the placeholder fails (exit 1)" sh -c "cd /; '$work/peers' verify -C '$scratch' > '$work/verify.out'; test \$? = 1 && grep -Eq 'bug-hunt-clean +pass' '$work/verify.out' && grep -Eq 'placeholder-replace-me +FAIL' '$work/verify.out'"
 
 cat > "$scratch/.peers/goals.yaml" <<'GOALS'
 goals:
   - id: readme-exists
     type: hard
-    cmd: cat README.md
+    cmd: cat README.md; touch made-by-gate
     pass_when: exit_code == 0 and "scratch" in stdout
 GOALS
+echo "uncommitted edit" >> "$scratch/README.md"
+status_before=$(git -C "$scratch" status --porcelain --branch --untracked-files=all; git -C "$scratch" worktree list)
 check "verify passes with one passing hard goal" sh -c "cd '$scratch' && '$work/peers' verify && test -f .peers/VERIFY.md"
+status_after=$(git -C "$scratch" status --porcelain --branch --untracked-files=all; git -C "$scratch" worktree list)
+check "verify left the working tree, index and worktree list as they were" test "$status_before" = "$status_after" -a ! -e "$scratch/made-by-gate"
+good_goals=$(cat "$scratch/.peers/goals.yaml")
+good_config=$(cat "$scratch/.peers/config.yaml")
 
-printf 'goals:\n  - id: broken\n    type: hard\n    cmd: "true"\n    pass_when: exit_code =\n' > "$scratch/.peers/goals.yaml"
-check "malformed goals: exit 2 with file:line, no stack trace" sh -c "cd '$scratch'; out=\$('$work/peers' info 2>&1); rc=\$?; test \$rc = 2 && echo \"\$out\" | grep -q 'goals.yaml:5:' && ! echo \"\$out\" | grep -qE '^ +at '"
-check "doctor --json reports" sh -c "cd '$scratch'; env $smoke_env '$work/peers' doctor --json | grep -q '\"id\": \"podman\"'"
+# malformed FILE EXPECTED-LOCATION NAME CONTENT: the other file stays good; `info` and `verify` must
+# both exit 2 naming file:line, with no stack trace.
+malformed() {
+  local file=$1 where=$2 name=$3 content=$4
+  printf '%s\n' "$good_config" > "$scratch/.peers/config.yaml"
+  printf '%s\n' "$good_goals" > "$scratch/.peers/goals.yaml"
+  printf '%b' "$content" > "$scratch/.peers/$file"
+  for cmd in info verify; do
+    check "malformed $file ($name): $cmd exits 2 at $where, no stack trace" sh -c "cd '$scratch'; out=\$('$work/peers' $cmd 2>&1); rc=\$?; echo \"\$out\"; test \$rc = 2 && echo \"\$out\" | grep -q '$file:$where' && ! echo \"\$out\" | grep -qE '^ +at |internal error'"
+  done
+}
+malformed goals.yaml 5: "unparsable pass_when" 'goals:\n  - id: broken\n    type: hard\n    cmd: "true"\n    pass_when: exit_code =\n'
+malformed goals.yaml 3: "bad YAML" 'goals:\n  - id: a\n   type: hard\n'
+malformed config.yaml 1:1 "unknown key" 'peerz: []\n'
+malformed config.yaml 4:14 "bad type" 'peers: [{name: a, tool: claude, argv: [a]}, {name: b, tool: codex, argv: [b]}]\nbudget:\n  max_usd_mode: auto\n  max_ticks: lots\n'
+printf '%s\n' "$good_config" > "$scratch/.peers/config.yaml"
+printf '%s\n' "$good_goals" > "$scratch/.peers/goals.yaml"
+
+check "doctor --json reports" sh -c "cd '$scratch'; '$work/peers' doctor --json | grep -q '\"id\": \"podman\"'"

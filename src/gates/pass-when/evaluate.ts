@@ -11,11 +11,19 @@ import { add, contains, equals, EvalTypeError, identical, JsonView, length, Matc
 
 export type PassWhenContext = { exit_code: number; stdout: string; stderr: string; /** checkout root for json() */ cwd: string };
 
-/** What the DSL sees of each output stream and what regex() scans: the first 1 MiB of characters. */
+/** What the DSL sees of each output stream and what regex() scans: at most 1 MiB of characters. */
 export const MAX_TEXT_CHARS = 1024 * 1024;
+/** Of a longer stream, this much of its start is kept; the rest of the budget goes to its end. */
+const HEAD_CHARS = 64 * 1024;
+const CUT_MARKER = '\n... <output cut for pass_when> ...\n';
 
+/**
+ * The baseline showed only the first 1 MiB, so the summary a test runner prints last ("0 failed")
+ * was invisible on verbose suites and a passing gate failed. Keep the start and, above all, the end.
+ */
 export function sliceText(s: string): string {
-  return s.length > MAX_TEXT_CHARS ? s.slice(0, MAX_TEXT_CHARS) : s;
+  if (s.length <= MAX_TEXT_CHARS) return s;
+  return s.slice(0, HEAD_CHARS) + CUT_MARKER + s.slice(s.length - (MAX_TEXT_CHARS - HEAD_CHARS - CUT_MARKER.length));
 }
 
 export function evaluate(root: Node, ctx: PassWhenContext, regexes: RegexCache): boolean {

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listCommits } from '../../../src/git/commits.ts';
@@ -125,13 +125,33 @@ describe('peers demo', () => {
     expect(JSON.parse(status.stdout).last_stop.reason).toBe('complete');
   }, 60_000);
 
+  test('plain `peers demo` prints progress, the report and what next, and removes its temporary directory', async () => {
+    const tmp = join(scratch, 'tmp');
+    mkdirSync(tmp, { mode: 0o755 });
+    const run = await peers(['demo'], { ...home, TMPDIR: tmp });
+    if (run.code !== 0) console.error(run.stderr.slice(-3000), run.stdout.slice(-3000));
+    expect(run.code).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines.filter((l) => /^ {2}tick \d/.test(l)).map((l) => l.replace(/^ {2}tick (\d) +[0-9a-f]{8} +(\S+( \(skeptic\))?): (\S+) .*$/, '$1 $2 $4'))).toEqual([
+      '1 claude handoff',
+      '2 codex handoff',
+      '3 claude (skeptic) handoff',
+    ]);
+    expect(run.stdout).toContain('# peers report — chunk-list');
+    expect(run.stdout).toContain('**Outcome:** complete');
+    expect(run.stdout).toMatch(/Tokens: [\d,]+ \(model server served [\d,]+\)/);
+    expect(run.stdout).toContain('rerun with --keep');
+    expect(run.stdout).not.toContain('peers status /');
+    expect(readdirSync(tmp).filter((f) => f.startsWith('peers-demo-'))).toEqual([]);
+  }, 60_000);
+
   test('refuses a --dir that already holds files, naming it, with exit 2', async () => {
     const dir = join(scratch, 'taken');
     mkdirSync(dir);
     writeFileSync(join(dir, 'keep-me.txt'), 'mine\n');
     const run = await peers(['demo', '--dir', dir], home);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`${dir} is not empty`);
+    expect(run.stderr).toContain(`${dir}: the --dir directory is not empty`);
     expect(run.stderr).not.toMatch(/^\s+at\s/m);
     expect(existsSync(join(dir, 'keep-me.txt'))).toBe(true);
   }, 20_000);

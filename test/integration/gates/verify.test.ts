@@ -2,7 +2,7 @@
  * `peers verify` end to end: the real CLI entry point, real git repositories, real gate processes.
  */
 import { describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
@@ -95,6 +95,75 @@ describe('peers verify', () => {
     expect(readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8')).toContain("stdout-tail='red (uncommitted)\\n'");
     // The user's edit is still there.
     expect(readFileSync(join(repo, 'status.txt'), 'utf8')).toBe('green\n');
+  });
+
+  test('the user\'s repository is left exactly as it was: status, index, HEAD, branch, worktrees', () => {
+    const repo = makeRepo(`goals:
+  - id: sees-only-committed
+    type: hard
+    cmd: "touch made-by-gate; git add made-by-gate; ls"
+    pass_when: "'status.txt' in stdout and 'untracked' not in stdout and 'staged' not in stdout"
+`);
+    writeFileSync(join(repo, 'untracked.txt'), 'u\n');
+    writeFileSync(join(repo, 'staged.txt'), 's\n');
+    gitOk(repo, ['add', 'staged.txt']);
+    writeFileSync(join(repo, 'status.txt'), 'edited, not staged\n');
+    const snapshot = () => ({
+      status: gitOk(repo, ['status', '--porcelain=v1', '--branch', '--untracked-files=all']),
+      index: gitOk(repo, ['ls-files', '--stage']),
+      head: gitOk(repo, ['rev-parse', 'HEAD']),
+      worktrees: gitOk(repo, ['worktree', 'list', '--porcelain']),
+      stash: gitOk(repo, ['stash', 'list']),
+    });
+    const before = snapshot();
+    const r = verify(repo);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(snapshot()).toEqual(before);
+    expect(existsSync(join(repo, 'made-by-gate'))).toBe(false);
+    expect(readFileSync(join(repo, 'status.txt'), 'utf8')).toBe('edited, not staged\n');
+  });
+
+  test('--jobs bounds how many goals run at once (two goals that wait for each other)', () => {
+    const meet = mkdtempSync(join(tmpdir(), 'verify-meet-'));
+    // Each goal marks its start, then passes only if the other one has started within 3 s.
+    const waiter = (me: string, other: string) => `  - id: ${me}
+    type: hard
+    cmd: "touch ${meet}/${me}; for i in $(seq 30); do [ -e ${meet}/${other} ] && exit 0; sleep 0.1; done; exit 1"
+    pass_when: exit_code == 0
+`;
+    const repo = makeRepo(`goals:\n${waiter('left', 'right')}${waiter('right', 'left')}`);
+    expect(verify(repo, '--jobs', '2').code).toBe(0);
+    for (const f of ['left', 'right']) Bun.spawnSync(['rm', '-f', join(meet, f)]);
+    const serial = verify(repo, '--jobs', '1', '--json');
+    expect(serial.code).toBe(1);
+    // Run one at a time, the first waits in vain; the second finds the first's mark.
+    expect(JSON.parse(serial.stdout).hard.map((h: { id: string; state: string }) => `${h.id}:${h.state}`)).toEqual(['left:fail', 'right:pass']);
+  });
+
+  test('Ctrl-C stops the running gate and what it started, removes the checkout, writes no VERIFY.md, exit 130', async () => {
+    const marks = mkdtempSync(join(tmpdir(), 'verify-marks-'));
+    const repo = makeRepo(`goals:
+  - id: long-suite
+    type: hard
+    cmd: "sleep 60 & echo $! > ${marks}/child; echo $$ > ${marks}/shell; pwd > ${marks}/cwd; wait"
+    pass_when: exit_code == 0
+`);
+    const proc = Bun.spawn([process.execPath, MAIN, 'verify', '-C', repo], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } });
+    for (let i = 0; i < 300 && !existsSync(join(marks, 'cwd')); i++) await Bun.sleep(50);
+    const checkout = readFileSync(join(marks, 'cwd'), 'utf8').trim();
+    expect(existsSync(checkout)).toBe(true);
+    proc.kill('SIGINT');
+    expect(await proc.exited).toBe(130);
+    expect(await new Response(proc.stderr).text()).toContain('interrupted by SIGINT');
+    for (const name of ['shell', 'child']) {
+      const pid = readFileSync(join(marks, name), 'utf8').trim();
+      const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+      expect(`${name}: ${stat === '' || stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z' ? 'gone' : 'still running'}`).toBe(`${name}: gone`);
+    }
+    expect(existsSync(checkout)).toBe(false);
+    expect(gitOk(repo, ['worktree', 'list', '--porcelain']).match(/^worktree /gm)).toHaveLength(1);
+    expect(existsSync(join(repo, '.peers', 'VERIFY.md'))).toBe(false);
   });
 
   test('--json reports every goal and the file written', () => {

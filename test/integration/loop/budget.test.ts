@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { exits, loop, makeProject, state, stopReason, ticks, promptOf, type Project } from './harness.ts';
+import { exits, loop, makeProject, spawnLoopCli, state, stopReason, ticks, promptOf, type Project } from './harness.ts';
 
 let p: Project | undefined;
 afterEach(() => p?.cleanup());
@@ -63,5 +63,23 @@ describe('budget caps: each named in the stop reason', () => {
     const { readFileSync } = await import('node:fs');
     const prompts = ticks(p).map((t) => promptOf(p!, t));
     expect(prompts.filter((x) => x.includes('max_usd:1.00 reached')).length).toBe(1);
+  });
+
+  test('every cap has a `peers loop` flag that overrides the config key', async () => {
+    p = makeProject({ peers: { alice: 'usage-claude', bob: 'usage-claude' }, peerExtra: metered, budget: { max_tokens: 1_000_000, max_usd_mode: 'hard' } });
+    const byTokens = spawnLoopCli(p, ['--max-ticks', '10', '--max-tokens', '1000']);
+    expect(await byTokens.exited).toBe(1);
+    expect(stopReason(p)).toBe('budget:max_tokens');
+    expect(ticks(p).length).toBe(1);
+    const byUsd = spawnLoopCli(p, ['--max-ticks', '10', '--max-tokens', '1000000', '--max-usd', '1']);
+    expect(await byUsd.exited).toBe(1);
+    expect(stopReason(p)).toBe('budget:max_usd');
+    expect(ticks(p).length).toBe(2);
+    p.cleanup();
+    p = makeProject({ peers: { alice: 'crash', bob: 'crash' }, budget: { max_consecutive_failures: 5 } });
+    const byFailures = spawnLoopCli(p, ['--max-ticks', '10', '--max-consecutive-failures', '1']);
+    expect(await byFailures.exited).toBe(1);
+    expect(stopReason(p)).toBe('budget:max_consecutive_failures');
+    expect(ticks(p).length).toBe(1);
   });
 });

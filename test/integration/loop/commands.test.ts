@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireRunLock } from '../../../src/state/run-lock.ts';
-import { REPO_ROOT, loop, makeProject, ticks, promptOf, type Project } from './harness.ts';
+import { REPO_ROOT, loop, makeProject, ticks, promptOf, writeConfig, type Project } from './harness.ts';
 
 let p: Project | undefined;
 afterEach(() => p?.cleanup());
@@ -63,6 +63,19 @@ describe('status, replay and report read the state directory', () => {
     const missing = await cli(['replay', '9', p.repo, '--state-dir', p.stateDir]);
     expect(missing.code).toBe(2);
     expect(missing.err).toContain('no tick 9');
+  });
+
+  test('replay shows byte for byte the prompt the peer read on stdin', async () => {
+    p = makeProject({ peers: { alice: 'always-handoff', bob: 'records-prompt' }, goals: [NEVER_GREEN] });
+    const received = join(p.root, 'bob-received-prompt.txt');
+    writeConfig(p, { peers: { alice: 'always-handoff', bob: 'records-prompt' }, peerExtra: { bob: { env: { RECORD_PROMPT_TO: received } } } });
+    await loop(p, { maxTicks: 4 }); // the file keeps bob's last prompt: tick 4, his second turn
+    const json = JSON.parse((await cli(['replay', '4', p.repo, '--state-dir', p.stateDir, '--json'])).out);
+    expect(json.tick.peer).toBe('bob');
+    const sent = readFileSync(received, 'utf8');
+    expect(sent).toContain("You are peer 'bob'.");
+    expect(sent).toContain('+alice '); // alice's work since his last turn, as a diff
+    expect(json.prompt).toBe(sent);
   });
 
   test('report writes REPORT.md with outcome, peers, gates, ticks and stops', async () => {

@@ -22,6 +22,8 @@ export type ProjectSpec = {
   budget?: Record<string, unknown>;
   goalsSettings?: Record<string, unknown>;
   peerExtra?: Record<string, Record<string, unknown>>;
+  /** `config.setup`: the gate dependency install command. */
+  setup?: string;
 };
 
 export type Project = { repo: string; stateDir: string; root: string; cleanup(): void };
@@ -40,6 +42,7 @@ export function configYaml(spec: ProjectSpec): string {
     health: { idle_timeout_s: 5, absolute_max_runtime_s: 20, kill_grace_s: 1, ...(spec.health ?? {}) },
     budget: { ...(spec.budget ?? {}) },
     goals: { stuck_halt_after: 50, ...(spec.goalsSettings ?? {}) },
+    ...(spec.setup ? { setup: spec.setup } : {}),
   });
 }
 
@@ -92,13 +95,13 @@ export function promptOf(p: Project, t: TickLine): string {
 export const HARD_GOAL_WORK = { id: 'has-work', type: 'hard', cmd: 'ls work-*.txt', pass_when: 'exit_code == 0' };
 
 /** The CLI as a separate process (for signals and the run lock). */
-export function spawnLoopCli(p: Project, args: string[] = []) {
+export function spawnLoopCli(p: Project, args: string[] = [], extraEnv: Record<string, string> = {}) {
   // Gate checkouts of a killed loop land in the project's own temp dir, removed with it.
   const tmp = join(p.root, 'tmp');
   mkdirSync(tmp, { recursive: true });
   return Bun.spawn([process.execPath, join(REPO_ROOT, 'src/main.ts'), 'loop', p.repo, '--state-dir', p.stateDir, '--backoff-base-ms', '10', ...args], {
     stdout: 'pipe',
     stderr: 'pipe',
-    env: { ...process.env, TMPDIR: tmp },
+    env: { ...process.env, TMPDIR: tmp, ...extraEnv },
   });
 }

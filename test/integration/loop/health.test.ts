@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exits, loop, makeProject, state, stopReason, ticks, type Project } from './harness.ts';
+import { exits, loop, makeProject, state, stopReason, ticks, writeConfig, type Project } from './harness.ts';
 
 let p: Project | undefined;
 afterEach(() => p?.cleanup());
@@ -37,7 +37,9 @@ describe('peer health with fake peers', () => {
     expect(log.length).toBeLessThanOrEqual(65536 + 1024);
     expect(log).toContain('FLOOD-HEAD');
     expect(log).toContain('FLOOD-TAIL');
-    expect(state(p).warnings.join('\n')).toContain('exceeded the 65536-byte cap');
+    // Advice for the flooding peer itself: held for alice's next prompt, not spent on bob's.
+    expect(state(p).peer_warnings.alice!.join('\n')).toContain('exceeded the 65536-byte cap');
+    expect(state(p).warnings.join('\n')).not.toContain('exceeded');
   });
 
   test('a peer that ignores SIGTERM is killed after the grace period at the absolute cap', async () => {
@@ -48,6 +50,29 @@ describe('peer health with fake peers', () => {
     expect(t!.classification).toBe('absolute-timeout');
     expect(t!.exit_code).toBe(-9);
     expect(performance.now() - t0).toBeLessThan(8000);
+  });
+
+  test('a background grandchild holding the pipes open neither stalls the turn nor outlives it', async () => {
+    p = makeProject({ peers: { alice: 'leaves-grandchild', bob: 'always-handoff' } });
+    const pidFile = join(p.root, 'grandchild.pid');
+    writeConfig(p, { peers: { alice: 'leaves-grandchild', bob: 'always-handoff' }, peerExtra: { alice: { env: { GRANDCHILD_PID_TO: pidFile } } } });
+    await loop(p, { maxTicks: 1 });
+    const [t] = ticks(p);
+    expect([t!.classification, t!.success]).toEqual(['success', true]);
+    expect(t!.duration_ms).toBeLessThan(4000); // not the idle timeout (5 s), not the sleep (300 s)
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    expect(pid).toBeGreaterThan(1);
+    // The group kill is SIGTERM then SIGKILL; wait for the death itself (a zombie counts as dead).
+    const running = () => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 10_000;
+    while (running() && Date.now() < deadline) await Bun.sleep(50);
+    expect(running()).toBe(false);
   });
 
   test('a rate-limited turn is neutral: no failure charged, the turn passes on, backoff grows', async () => {
@@ -66,6 +91,21 @@ describe('peer health with fake peers', () => {
     expect(s.budget.consecutive_failures).toBe(0);
     expect(s.peers.alice!.state).toBe('healthy');
     expect(logs.filter((l) => l.includes('backing off')).length).toBe(2);
+  });
+
+  test('rate limits in a row back off 1, 2, 4, 8, 8 × the base (15, 30, 60, 120, 120 s in production)', async () => {
+    p = makeProject({ peers: { alice: 'rate-limited', bob: 'rate-limited' }, budget: { max_consecutive_failures: 1 } });
+    const out = await loop(p, { maxTicks: 5, backoffBaseMs: 10 });
+    expect(out.reason).toBe('max_ticks');
+    expect(ticks(p).map((x) => [x.peer, x.classification, x.backoff_ms])).toEqual([
+      ['alice', 'rate-limited', 10],
+      ['bob', 'rate-limited', 20],
+      ['alice', 'rate-limited', 40],
+      ['bob', 'rate-limited', 80],
+      ['alice', 'rate-limited', 80],
+    ]);
+    expect(state(p).rate_limit_streak).toBe(5);
+    expect(state(p).budget.consecutive_failures).toBe(0);
   });
 
   test('an authentication failure halts the run as peer-unavailable:<peer>; the peer stays out until reset', async () => {

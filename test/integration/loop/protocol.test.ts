@@ -56,7 +56,10 @@ describe('anti-cheat', () => {
       ['alice', false, 'revert'],
     ]);
     expect(t[2]!.soft_fail_reason).toContain('anti-cheating revert: the turn modified only test files');
-    expect(promptOf(p!, t[1]!)).toContain('anti-cheating pre-warning');
+    // The pre-warning reaches alice herself, on her next turn; bob's turn in between does not eat it.
+    expect(promptOf(p!, t[1]!)).not.toContain('anti-cheating pre-warning');
+    expect(promptOf(p!, t[2]!)).toContain('anti-cheating pre-warning');
+    expect(promptOf(p!, t[3]!)).toContain('anti-cheating: your previous handoff was reverted');
     const s = state(p);
     expect(s.peers.alice).toMatchObject({ state: 'degraded', reason: 'anti-cheating-reverts:2' });
     const subjects = gitOk(p.repo, ['log', '--format=%s', '-n', '1']).trim();

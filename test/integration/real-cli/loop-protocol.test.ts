@@ -95,10 +95,20 @@ test('bug filed by codex, fixed by claude, blind reviews by both, then the skept
   expect(subjects).toEqual(['Add the answer|', 'Bug: the answer is off by one|B1', 'Fix the off-by-one answer|B1', 'Review: readable|readable', 'Review: readable|readable', 'Skeptic re-audit: nothing new|']);
   expect(readFileSync(join(project.repo, 'answer.txt'), 'utf8')).toBe('answer: 42\n');
 
-  // Blind review: what the reviewers were sent never carries the implementer's Self-Review text,
-  // and the skeptic tick got the skeptic header.
+  // Blind review. The implementer's self-review notes are in the repository (commit bodies), so a
+  // prompt that carried commit text would carry them; the reviewer's prompt carries the diff, the
+  // goal and the commit subjects, never those notes.
+  const bodies = gitAsUser(project.repo, ['log', '--format=%B', 'HEAD~6..HEAD']);
+  expect(bodies).toContain('SELF-REVIEW-OF-CLAUDE: I checked my change.');
   const prompts = readdirSync(join(project.stateDir, 'prompts')).sort().map((f) => readFileSync(join(project.stateDir, 'prompts', f), 'utf8'));
   expect(prompts).toHaveLength(6);
-  expect(prompts.filter((p) => p.includes('SELF-REVIEW-OF-'))).toEqual([]);
+  const codexReview = prompts[3]!; // tick 4: codex reviews `readable` after claude's fix
+  expect(codexReview).toContain('SOFT REVIEWS REQUESTED');
+  expect(codexReview).toContain('answer.txt is one clear line'); // the goal under review
+  expect(codexReview).toContain('[claude] Fix the off-by-one answer'); // commit subjects do reach the prompt
+  expect(codexReview).toContain('CHANGES TO REVIEW');
+  expect(codexReview).toContain('-answer: 41'); // ...and so does the diff itself
+  expect(codexReview).toContain('+answer: 42');
+  expect(prompts.filter((p) => p.includes('SELF-REVIEW-OF-') || p.includes('I checked my change'))).toEqual([]);
   expect(prompts.map((p) => p.includes('POST-CONVERGENCE SKEPTIC RE-AUDIT'))).toEqual([false, false, false, false, false, true]);
 }, 55_000);

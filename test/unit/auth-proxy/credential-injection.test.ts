@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { ApiKeySource } from '../../../auth-proxy/credential-source.ts';
+import { ApiKeySource, type CredentialSource } from '../../../auth-proxy/credential-source.ts';
 import { UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
 import { type FakeVendor, startFakeVendor } from './fake-vendor.ts';
 import { call, type Egress, type Sidecar, startEgress, startSidecar } from './sidecar-fixture.ts';
@@ -114,5 +114,30 @@ describe('credential sidecar', () => {
     expect(everything).not.toContain(REAL_ANTHROPIC);
     expect(everything).not.toContain(REAL_OPENAI);
     expect(everything).not.toContain('REAL-');
+  });
+
+  test('an error that quotes a credential the sidecar used is scrubbed from the reply and the log', async () => {
+    // E.g. a credentials file caught half-written: the parse error quotes the token it holds.
+    const token = 'sk-ant-oat01-REAL-oauth-token-0123456789abcdef';
+    let calls = 0;
+    const source: CredentialSource = {
+      kind: 'oauth-file',
+      current: async () => {
+        if (++calls === 1) return { headers: { authorization: `Bearer ${token}` }, secrets: [token] };
+        throw new Error(`.credentials.json: not valid JSON near "accessToken": "${token}", (truncated)`);
+      },
+      onUnauthorized: async () => false,
+    };
+    const sidecar = await startSidecar({ egress, vendorPort: vendor.port, credentials: source });
+    try {
+      expect((await call(sidecar.url, '/v1/messages', { body: {} })).status).toBe(200);
+      const failed = await call(sidecar.url, '/v1/messages', { body: {} });
+      expect(failed.status).toBe(502);
+      expect(failed.text).toContain('not valid JSON near \\"accessToken\\": \\"[redacted]\\"');
+      expect([failed.text, ...sidecar.logs].join('\n')).not.toContain(token);
+      expect(sidecar.logs.some((l) => l.includes('[redacted]'))).toBe(true);
+    } finally {
+      await sidecar.close();
+    }
   });
 });

@@ -111,7 +111,7 @@ describe('loading config.yaml and goals.yaml', () => {
 
   test('empty goals file is no goals; empty config is an error naming peers', () => {
     expect(loadGoalsFile(file('')).goals).toEqual([]);
-    expect(problems(() => loadConfigFile(file('# nothing\n')))[0]).toContain("missing required key 'peers'");
+    expect(problems(() => loadConfigFile(file('# nothing\n')))[0]).toBe("1:1 missing required key 'peers'");
   });
 
   test('a file over 2 MiB, a symlink and a missing file are refused cleanly', () => {
@@ -121,6 +121,15 @@ describe('loading config.yaml and goals.yaml', () => {
     symlinkSync(target, link);
     expect(problems(() => loadConfigFile(link))[0]).toContain('symlink');
     expect(problems(() => loadConfigFile(join(root, 'nope.yaml')))[0]).toContain('file not found');
+  });
+
+  test('a FIFO or a directory in place of a control file is refused at once, never read (no hang)', () => {
+    const fifo = join(root, 'fifo.yaml');
+    Bun.spawnSync(['mkfifo', fifo]);
+    expect(problems(() => loadConfigFile(fifo))[0]).toContain('not a regular file');
+    const dir = join(root, 'dir.yaml');
+    mkdirSync(dir);
+    expect(problems(() => loadGoalsFile(dir))[0]).toContain('not a regular file');
   });
 
   test('loadProject needs .peers/ and reports both files together', () => {

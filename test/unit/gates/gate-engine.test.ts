@@ -1,13 +1,15 @@
-import { describe, expect, test } from 'bun:test';
+import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HardGoalSchema, type HardGoal } from '../../../src/config/goals-schema.ts';
 import { evaluateGates } from '../../../src/gates/gate-engine.ts';
-import { selfBinDir } from '../../../src/proc/self-exec.ts';
+import { removeSelfBinDir, selfBinDir } from '../../../src/proc/self-exec.ts';
 
 const goal = (g: { id: string; cmd: string; pass_when?: string } & Partial<HardGoal>): HardGoal =>
   HardGoalSchema.parse({ type: 'hard', pass_when: 'exit_code == 0', ...g });
+
+afterAll(removeSelfBinDir);
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'gates-'));
 const HEAD_A = 'a'.repeat(40);
@@ -78,6 +80,24 @@ describe('evaluateGates', () => {
     const child = readFileSync(join(pids, 'child'), 'utf8').trim();
     const stat = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8') : '';
     expect(stat === '' || stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z').toBe(true);
+  });
+
+  test('a gate flooding 6 MB is judged by the summary it prints last; its diagnostic quotes only the end', async () => {
+    const flood = 'head -c 6000000 /dev/zero | tr "\\0" x; echo; echo "3 passed, 0 failed"';
+    const [r] = await evaluateGates({
+      checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 60,
+      goals: [
+        goal({ id: 'verbose-suite', cmd: flood, pass_when: "'0 failed' in stdout and len(stdout) <= 1048576" }),
+      ],
+    });
+    expect(r).toMatchObject({ state: 'pass', exitCode: 0 });
+    const [shown] = await evaluateGates({
+      checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 60,
+      goals: [goal({ id: 'verbose-red', cmd: `{ ${flood}; } >&2; exit 1` })],
+    });
+    // The diagnostic quotes the end of the capped stream, not megabytes of it.
+    expect(shown!.diagnostic).toMatch(/^pass_when returned False; exit_code=1; stderr-tail='x+\\n3 passed, 0 failed\\n'$/);
+    expect(shown!.diagnostic.length).toBeLessThan(1200);
   });
 
   test('retry_on_fail re-runs a failing gate; the first pass wins', async () => {

@@ -54,6 +54,20 @@ describe('convergence', () => {
   });
 });
 
+describe('warnings', () => {
+  test("general warnings go to the next prompt; a peer's own warnings wait for that peer's next turn", () => {
+    const s = settings();
+    const t1 = finalizeTick(state(), obs(state(), { peer: 'a', warnings_emitted: ['flaky gate'], warnings_for_peer: ['a: test-only turn'] }), s).state;
+    expect(t1.warnings).toEqual(['flaky gate']);
+    expect(t1.peer_warnings).toEqual({ a: ['a: test-only turn'] });
+    const t2 = finalizeTick(t1, obs(t1, { peer: 'b' }), s).state; // b's turn does not consume a's warning
+    expect(t2.warnings).toEqual([]);
+    expect(t2.peer_warnings).toEqual({ a: ['a: test-only turn'], b: [] });
+    const t3 = finalizeTick(t2, obs(t2, { peer: 'a' }), s).state; // a saw it in this tick's prompt
+    expect(t3.peer_warnings.a).toEqual([]);
+  });
+});
+
 describe('resume after a crash', () => {
   test('replaying a logged-but-unsaved tick gives exactly the state that was about to be written', () => {
     const s = settings();

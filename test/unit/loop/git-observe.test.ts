@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
-import { dirtyPaths, inboxLines, observeTurnGit } from '../../../src/loop/git-observe.ts';
+import { CHANGES_CAP_BYTES, changesSince, dirtyPaths, inboxLines, observeTurnGit } from '../../../src/loop/git-observe.ts';
 
 let repo: string;
 const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
@@ -59,5 +59,32 @@ describe('git facts of a turn', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^\[bob\] fix parser \([0-9a-f]{8}\)$/);
     expect(inboxLines(repo, 'alice', undefined, headSha(repo)!)).toEqual([]);
+  });
+
+  test('changes for a blind review: the code diff since the cursor, never commit messages, .peers/ excluded', () => {
+    const a = commit('start');
+    writeFileSync(join(repo, 'f.txt'), 'answer: 42\n');
+    mkdirSync(join(repo, '.peers'), { recursive: true });
+    writeFileSync(join(repo, '.peers', 'goals.yaml'), 'goals: []\n');
+    gitOk(repo, ['add', '-A']);
+    gitOk(repo, [...id, 'commit', '-q', '-m', 'Fix it\n\n## Self-Review\nNOTES-OF-THE-IMPLEMENTER\n\nPeer: bob']);
+    const diff = changesSince(repo, a, headSha(repo)!);
+    expect(diff).toContain('+answer: 42');
+    expect(diff).toContain('-start');
+    expect(diff).not.toContain('NOTES-OF-THE-IMPLEMENTER');
+    expect(diff).not.toContain('Fix it');
+    expect(diff).not.toContain('.peers');
+    expect(changesSince(repo, undefined, headSha(repo)!)).toBe('');
+    expect(changesSince(repo, headSha(repo)!, headSha(repo)!)).toBe('');
+  });
+
+  test('changes are capped and say how to see the rest', () => {
+    const a = commit('start');
+    writeFileSync(join(repo, 'big.txt'), `${'x'.repeat(100)}\n`.repeat(1000));
+    gitOk(repo, ['add', '-A']);
+    gitOk(repo, [...id, 'commit', '-q', '-m', 'big']);
+    const diff = changesSince(repo, a, headSha(repo)!);
+    expect(Buffer.byteLength(diff)).toBeLessThan(CHANGES_CAP_BYTES + 200);
+    expect(diff).toContain(`diff truncated to ${CHANGES_CAP_BYTES} bytes; run \`git diff ${a.slice(0, 8)}..`);
   });
 });

@@ -28,10 +28,11 @@ describe('prompt builder', () => {
         stuckGates: [{ id: 'tests-pass', redTicks: 4 }],
         warnings: ['w1'],
         inbox: ['[bob] fix parser (abcd1234)'],
+        changes: 'diff --git a/p.ts b/p.ts\n+fixed line',
         softReviewsRequested: [{ id: 'docs-clear', prompt: 'Are the docs clear?' }],
       }),
     );
-    const order = ['POST-CONVERGENCE SKEPTIC', "You are peer 'alice'. Your counterpart is 'bob'.", 'NO SLOP', 'PROJECT CONTEXT', '# Recon', 'GOAL STATUS:', 'OPEN GOALS', 'STUCK:', 'WARNINGS', 'SOFT REVIEWS REQUESTED', 'INBOX', 'TASK:', 'THOROUGH TESTING', 'BUG HUNT', 'SELF-REVIEW AND HANDOFF', 'CONVENTIONS'];
+    const order = ['POST-CONVERGENCE SKEPTIC', "You are peer 'alice'. Your counterpart is 'bob'.", 'NO SLOP', 'PROJECT CONTEXT', '# Recon', 'GOAL STATUS:', 'OPEN GOALS', 'STUCK:', 'WARNINGS', 'SOFT REVIEWS REQUESTED', 'INBOX', 'CHANGES TO REVIEW', '+fixed line', 'TASK:', 'THOROUGH TESTING', 'BUG HUNT', 'SELF-REVIEW AND HANDOFF', 'CONVENTIONS'];
     const idx = order.map((s) => p.indexOf(s));
     expect(idx.every((i) => i >= 0)).toBe(true);
     expect([...idx].sort((a, b) => a - b)).toEqual(idx);

@@ -1,7 +1,9 @@
-import { expect, test } from 'bun:test';
+import { afterAll, expect, test } from 'bun:test';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { selfBinDir, selfCommand, isCompiledBinary } from '../../../src/proc/self-exec.ts';
+import { isCompiledBinary, removeSelfBinDir, selfBinDir, selfCommand } from '../../../src/proc/self-exec.ts';
+
+afterAll(removeSelfBinDir);
 import { supervise } from '../../../src/proc/supervise.ts';
 
 test('in a dev checkout selfCommand runs bun on src/main.ts', () => {

@@ -4,6 +4,11 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import net from 'node:net';
+import { AddressGuard } from '../../../proxy/address-guard.ts';
+import { MemoryAuditLog } from '../../../proxy/audit-log.ts';
+import { EgressPolicy } from '../../../proxy/egress-policy.ts';
+import { EgressServer } from '../../../proxy/egress-server.ts';
+import type { Resolver } from '../../../proxy/resolver.ts';
 import { openTunnel, type ProxyFixture, rawExchange, requestThrough, sleep, startProxy, startUpstream, type Upstream } from './helpers.ts';
 
 let up: Upstream;
@@ -79,6 +84,24 @@ describe('egress proxy refuses', () => {
     expect(r.text).toStartWith('HTTP/1.1 403');
     expect(r.text).toContain('port 22 is not allowed for allowed.peers.test');
   });
+});
+
+test('DNS rebinding: the name is resolved once and the proxy connects to the very address it checked', async () => {
+  // An attacker's DNS answers the check with one address and any later lookup with another.
+  let lookups = 0;
+  const rebinding: Resolver = { resolve: async () => (++lookups === 1 ? ['127.0.0.1'] : ['127.0.0.9']) };
+  const audit = new MemoryAuditLog();
+  const server = new EgressServer({ policy: EgressPolicy.fromLists([`rebind.peers.test:${up.port}`]), resolver: rebinding, guard: new AddressGuard({ allowLoopbackForTests: true }), audit });
+  await server.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const t = await openTunnel(server.port, `rebind.peers.test:${up.port}`);
+    expect(await requestThrough(t, `rebind.peers.test:${up.port}`, '/checked')).toContain('upstream saw GET /checked');
+    expect(lookups).toBe(1);
+    await sleep(50);
+    expect(audit.records.at(-1)).toMatchObject({ decision: 'allow', address: '127.0.0.1' });
+  } finally {
+    await server.close();
+  }
 });
 
 describe('egress proxy refuses ambiguous requests', () => {

@@ -155,6 +155,24 @@ describe('runner protocol over a Unix socket', () => {
     expect(r.spawnError).toContain('nobody.sock');
   });
 
+  test('a flood stops being streamed past the cap, while the result still keeps head and tail', async () => {
+    const small = await startRunnerServer({ socketPath: join(dir, 'small.sock'), baseEnv: { PATH: '/usr/bin:/bin' }, maxStreamedBytes: 4096 });
+    try {
+      let live = 0;
+      const r = await new SocketRunner(join(dir, 'small.sock')).run(
+        inv(['sh', '-c', 'echo START; head -c 200000 /dev/zero | tr "\\0" x; echo; echo END'], { maxStreamBytes: 1000, onOutput: (_s, t) => void (live += t.length) }),
+      );
+      expect(r.exitCode).toBe(0);
+      expect(live).toBeLessThanOrEqual(4096 + 65536);
+      expect(live).toBeLessThan(200_000);
+      expect(r.stdout.startsWith('START')).toBe(true);
+      expect(r.stdout.trimEnd().endsWith('END')).toBe(true);
+      expect(r.stdoutTruncated).toBe(true);
+    } finally {
+      await small.close();
+    }
+  });
+
   test('two invocations run concurrently on one runner (gates run in parallel)', async () => {
     const t0 = Date.now();
     const [a, b] = await Promise.all([runner.run(inv(['sh', '-c', 'sleep 0.6; echo a'])), runner.run(inv(['sh', '-c', 'sleep 0.6; echo b']))]);

@@ -43,6 +43,16 @@ describe('up/down input errors', () => {
     expect(r.stderr).toContain('peers ls');
   });
 
+  test('a repository path with a comma (inexpressible in podman --mount) is refused up front', () => {
+    const repo = join(dir, 'a,b');
+    mkdirSync(repo);
+    spawnSync('git', ['init', '-q'], { cwd: repo });
+    spawnSync(process.execPath, [MAIN, 'init'], { cwd: repo, env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'cfg') } });
+    const r = peers(['up', '--dry-run', 'podman', repo]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('podman cannot mount a path containing a comma');
+  });
+
   test('--max-usd must be a positive number', () => {
     const r = peers(['up', join(dir, 'repo'), '--max-usd', 'lots']);
     expect(r.status).toBe(2);

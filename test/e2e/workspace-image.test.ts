@@ -1,0 +1,62 @@
+/**
+ * The workspace image as built by `peers image build` (test/setup.d/podman.sh builds it once per
+ * machine from the offline debootstrap base): it carries the pinned peer CLIs and the gate tools,
+ * not peers itself, and a second build is a no-op because the image records its recipe.
+ */
+import { beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { rmSync, writeFileSync } from 'node:fs';
+import { pinnedCliVersions, staleImageWarning } from '../../sandbox/image.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, TEST_USER, userEnv } from './podman-user.ts';
+
+setDefaultTimeout(120_000);
+beforeAll(() => ensurePodmanReady(), 20 * 60_000);
+
+const inImage = (script: string) =>
+  podmanAsUser(['run', '--rm', '--network=none', '--userns=keep-id', '--read-only', '--cap-drop=ALL', '--tmpfs', '/home/peer', '--entrypoint', '/bin/sh', 'localhost/peers-workspace:latest', '-c', script]);
+
+describe('workspace image', () => {
+  test('has the pinned claude and codex CLIs and the tools gates use', () => {
+    const v = pinnedCliVersions();
+    const r = inImage('claude --version; codex --version 2>/dev/null; python3 -m pytest --version; rg --version | head -1; git --version; node --version');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`${v.claude} (Claude Code)`);
+    expect(r.stdout).toContain(`codex-cli ${v.codex}`);
+    expect(r.stdout).toMatch(/pytest \d/);
+    expect(r.stdout).toMatch(/ripgrep \d/);
+    expect(r.stdout).toMatch(/git version/);
+  });
+
+  test('does not contain peers (it is mounted at run time) and has the unprivileged peer user', () => {
+    const r = inImage('test -e /usr/local/bin/peers && echo HAS-PEERS; getent passwd peer');
+    expect(r.stdout).not.toContain('HAS-PEERS');
+    expect(r.stdout).toContain('peer:x:1000:1000');
+  });
+
+  test('a second `peers image build` with the same recipe does nothing', () => {
+    const t0 = Date.now();
+    const r = asUser([PEERS_BIN, 'image', 'build', '--base', 'localhost/peers-base:bookworm']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('is up to date');
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(podmanAsUser(['image', 'inspect', '--format', '{{index .Labels "peers.recipe"}}', 'localhost/peers-workspace:latest']).stdout.trim()).toMatch(/^[0-9a-f]{16}$/);
+  });
+});
+
+describe('stale image detection', () => {
+  test('an image built from another recipe is reported by staleImageWarning, the current one is not', async () => {
+    // Run podman as the test user through a tiny wrapper, the way `peers` itself would run it.
+    const wrapper = `/var/lib/peers-test/bin/podman-as-${TEST_USER}`;
+    writeFileSync(wrapper, `#!/bin/sh\nexec runuser -u ${TEST_USER} -- env -i ${Object.entries(userEnv()).map(([k, v]) => `${k}=${v}`).join(' ')} podman "$@"\n`, { mode: 0o755 });
+    const prev = process.env.PEERS_PODMAN;
+    process.env.PEERS_PODMAN = wrapper;
+    try {
+      expect(await staleImageWarning('localhost/peers-workspace:latest')).toBeNull();
+      expect(podmanAsUser(['tag', 'localhost/peers-base:bookworm', 'localhost/peers-stale-test:1']).code).toBe(0);
+      expect(await staleImageWarning('localhost/peers-stale-test:1')).toContain('peers image build');
+    } finally {
+      process.env.PEERS_PODMAN = prev;
+      podmanAsUser(['rmi', 'localhost/peers-stale-test:1']);
+      rmSync(wrapper, { force: true });
+    }
+  });
+});

@@ -1,0 +1,61 @@
+/**
+ * The loop's hard gates run on a clean checkout of HEAD, after the project's `setup` command has
+ * installed their dependencies there; a stop request during a long gate ends the run promptly.
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { exits, loop, makeProject, spawnLoopCli, state, stopReason, ticks, type Project } from './harness.ts';
+
+let p: Project | undefined;
+afterEach(() => p?.cleanup());
+
+describe('gate setup on the clean checkout', () => {
+  test('setup runs in the checkout before the gates, never in the user tree', async () => {
+    p = makeProject({
+      peers: { alice: 'always-handoff', bob: 'always-handoff' },
+      setup: 'echo installed > deps-installed.txt',
+      goals: [{ id: 'deps-present', type: 'hard', cmd: 'test -f deps-installed.txt', pass_when: 'exit_code == 0' }],
+    });
+    await loop(p, { maxTicks: 1 });
+    expect(state(p).gates.results['deps-present']?.state).toBe('pass');
+    expect((ticks(p)[0]!.gates as { hard: unknown }).hard).toEqual({ 'deps-present': 'pass' });
+    expect(existsSync(join(p.repo, 'deps-installed.txt'))).toBe(false);
+  });
+
+  test('a failing setup fails every gate and says so in the diagnostic the peers see', async () => {
+    p = makeProject({
+      peers: { alice: 'always-handoff', bob: 'always-handoff' },
+      setup: 'echo "registry unreachable" >&2; exit 7',
+      goals: [{ id: 'always-true', type: 'hard', cmd: 'true', pass_when: 'exit_code == 0' }],
+    });
+    await loop(p, { maxTicks: 1 });
+    const r = state(p).gates.results['always-true']!;
+    expect(r.state).toBe('fail');
+    expect(r.diagnostic).toContain('not run: setup `echo "registry unreachable" >&2; exit 7` failed: exit=7; stderr: registry unreachable');
+  });
+
+  test('SIGTERM during a long gate stops the run promptly as interrupted, without recording a verdict for HEAD', async () => {
+    p = makeProject({
+      peers: { alice: 'always-handoff', bob: 'always-handoff' },
+      goals: [{ id: 'slow-gate', type: 'hard', cmd: 'echo gate-started > "$MARK"; sleep 60', pass_when: 'exit_code == 0', timeout_s: 120 }],
+    });
+    const mark = join(p.root, 'gate-started');
+    const child = spawnLoopCli(p, ['--max-ticks', '1'], { MARK: mark });
+    // Event, not time: wait until the gate itself has started.
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(mark)) {
+      if (Date.now() > deadline) throw new Error('the gate never started');
+      await Bun.sleep(25);
+    }
+    const t0 = Date.now();
+    child.kill('SIGTERM');
+    const code = await child.exited;
+    expect(Date.now() - t0).toBeLessThan(10_000); // well under the gate's 60 s
+    expect(code).toBe(1);
+    expect(stopReason(p)).toBe('interrupted');
+    expect(exits(p).map((e) => e.reason)).toEqual(['interrupted']);
+    expect(ticks(p)).toEqual([]);
+    expect(state(p).gates.results).toEqual({});
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * Gates through the gates runner, on the host with real git, a real runner socket and the real
+ * `peers runner --probe-gates` process: only what is committed counts, the repository may be
+ * read-only, and a malformed probe is refused.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { selfCommand } from '../../../src/proc/self-exec.ts';
+import type { HardGoal } from '../../../src/config/goals-schema.ts';
+import { probeGatesVia } from '../../../sandbox/gates-remote.ts';
+import { startRunnerServer, type RunnerServer } from '../../../sandbox/runner-server.ts';
+import { SocketRunner } from '../../../sandbox/socket-runner.ts';
+
+let dir: string;
+let repo: string;
+let head: string;
+let server: RunnerServer;
+const goal = (id: string, cmd: string): HardGoal => ({ id, type: 'hard', cmd, pass_when: 'exit_code == 0', cacheable: false, expensive: false, retry_on_fail: 0 });
+const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], { cwd: repo, encoding: 'utf8' });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'peers-gates-remote-'));
+  repo = join(dir, 'repo');
+  mkdirSync(repo);
+  sh('git init -q && git config user.email t@e && git config user.name t && echo ok > committed.txt && git add . && git commit -qm c');
+  head = sh('git rev-parse HEAD').stdout.trim();
+  writeFileSync(join(repo, 'uncommitted.txt'), 'only in the working tree');
+  writeFileSync(join(repo, 'committed.txt'), 'edited but not committed');
+  server = await startRunnerServer({ socketPath: join(dir, 'gates.sock'), baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir } });
+});
+afterAll(async () => {
+  await server.close();
+  chmodSync(repo, 0o755);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('gate probe through the gates runner', () => {
+  test('only the committed HEAD counts; the repository is made read-only (the e2e suite mounts it read-only for real)', async () => {
+    spawnSync('chmod', ['-R', 'a-w', repo]);
+    try {
+      const results = await probeGatesVia(
+        new SocketRunner(join(dir, 'gates.sock')),
+        {
+          head,
+          goals: [goal('committed', 'grep -qx ok committed.txt'), goal('uncommitted', 'test -f uncommitted.txt'), goal('red', 'exit 3')],
+          timeoutS: 30,
+          jobs: 2,
+        },
+        { peersCommand: selfCommand(), repo },
+      );
+      const state = Object.fromEntries(results.map((r) => [r.id, r.state]));
+      expect(state).toEqual({ committed: 'pass', uncommitted: 'fail', red: 'fail' });
+      expect(results.find((r) => r.id === 'red')?.exitCode).toBe(3);
+    } finally {
+      spawnSync('chmod', ['-R', 'u+w', repo]);
+    }
+    // The user's working tree is untouched by the probe.
+    expect(sh('git status --porcelain').stdout).toContain('uncommitted.txt');
+  }, 60_000);
+
+  test('a malformed probe request fails with a clear message, not a crash', async () => {
+    let err: unknown;
+    try {
+      await probeGatesVia(new SocketRunner(join(dir, 'gates.sock')), { head: 'not-a-sha', goals: [], timeoutS: 5, jobs: 1 }, { peersCommand: selfCommand(), repo });
+    } catch (e) {
+      err = e;
+    }
+    expect(String(err)).toContain('head must be a commit sha');
+  }, 60_000);
+});

@@ -1,0 +1,57 @@
+/**
+ * `peers up --credentials oauth-file`: the login files' directories go to the auth sidecar only
+ * (read-write, so a refresh can replace the file atomically), and a machine without any login
+ * file gets a clear exit-2 error instead of a pod whose auth sidecar dies.
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../../../src/cli/errors.ts';
+import { allContainers, buildPodSpec } from '../../../sandbox/pod-spec.ts';
+import { oauthMounts } from '../../../sandbox/up.ts';
+
+let home: string;
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'peers-oauth-'));
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+describe('oauth credential mounts', () => {
+  test('both login files: both dirs mounted rw into auth only, with the sidecar flags', () => {
+    mkdirSync(join(home, '.claude'));
+    writeFileSync(join(home, '.claude/.credentials.json'), '{}');
+    mkdirSync(join(home, '.codex'));
+    writeFileSync(join(home, '.codex/auth.json'), '{}');
+    const m = oauthMounts({ HOME: home });
+    expect(m.files).toEqual([
+      { source: join(home, '.claude'), target: '/auth/claude', readOnly: false },
+      { source: join(home, '.codex'), target: '/auth/codex', readOnly: false },
+    ]);
+    expect(m.args).toEqual(expect.arrayContaining(['--credentials', 'oauth-file', '--claude-credentials', '/auth/claude/.credentials.json', '--codex-auth', '/auth/codex/auth.json']));
+    const spec = buildPodSpec({ project: 'p', repoDir: '/r', stateDir: '/s', binaryPath: '/b', image: 'i', allow: [], secretEnv: [], secretFiles: m.files, authArgs: m.args, loopArgs: [] });
+    for (const c of allContainers(spec)) {
+      const hasLogin = c.mounts.some((x) => x.kind === 'bind' && x.source.startsWith(join(home, '.c')));
+      expect(hasLogin).toBe(c.role === 'auth');
+    }
+  });
+
+  test('CODEX_HOME is honoured; claude absent → only codex', () => {
+    mkdirSync(join(home, 'cx'));
+    writeFileSync(join(home, 'cx/auth.json'), '{}');
+    const m = oauthMounts({ HOME: home, CODEX_HOME: join(home, 'cx') });
+    expect(m.files.map((f) => f.target)).toEqual(['/auth/codex']);
+    expect(m.args).not.toContain('--claude-credentials');
+  });
+
+  test('no login file at all is an input error pointing at `claude` / `codex login`', () => {
+    let err: unknown;
+    try {
+      oauthMounts({ HOME: home });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).hint).toContain('codex login');
+  });
+});
