@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
 import { join } from 'node:path';
 import { loadProject, projectDirFrom } from '../src/config/load.ts';
-import { writeFileAtomic } from '../src/fs/atomic-write.ts';
-import { formatVerifyMarkdown, formatVerifyTable } from '../src/gates/verify-report.ts';
+import { formatVerifyTable, writeVerifyMarkdown } from '../src/gates/verify-report.ts';
 import { runVerify } from '../src/gates/verify-run.ts';
 import { withInterrupts } from '../src/proc/interrupt.ts';
 import { BaseCommand } from './base.ts';
@@ -35,7 +34,7 @@ export default class Verify extends BaseCommand {
         : undefined,
     }));
     const mdPath = join(project.dir, 'VERIFY.md');
-    writeFileAtomic(mdPath, formatVerifyMarkdown(report), 0o644);
+    writeVerifyMarkdown(mdPath, report);
     if (!this.jsonEnabled()) {
       for (const line of formatVerifyTable(report, process.stdout.columns || 120)) this.log(line);
       this.log(`Wrote ${mdPath}`);

@@ -3,9 +3,11 @@
  * project's `egress.allow`, extra entries), the system resolver, the product address guard (no
  * test override here) and the audit sink; `peers sidecar egress` is a thin wrapper around this.
  */
-import { readFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { InputError } from '../src/cli/errors.ts';
 import { loadConfigFile } from '../src/config/load.ts';
+import { UnsafePathError } from '../src/fs/atomic-write.ts';
+import { FileTooLargeError, MiB, readTextCapped } from '../src/fs/safe-read.ts';
 import { AddressGuard } from './address-guard.ts';
 import { type AuditSink, type EgressAuditRecord, JsonlAuditLog } from './audit-log.ts';
 import { AllowEntryError, DEFAULT_EGRESS_ALLOW, EgressPolicy, OAUTH_REFRESH_ALLOW } from './egress-policy.ts';
@@ -44,13 +46,31 @@ export function parseListenTarget(text: string, flag = '--listen'): ListenTarget
 export function readAllowFile(path: string): { entries: string[]; lines: number[] } {
   const entries: string[] = [];
   const lines: number[] = [];
-  readFileSync(path, 'utf8').split('\n').forEach((raw, i) => {
+  readStartupFile(path, '--allow-file').split('\n').forEach((raw, i) => {
     const t = raw.replace(/#.*$/, '').trim();
     if (!t) return;
     entries.push(t);
     lines.push(i + 1);
   });
   return { entries, lines };
+}
+
+/** A file named on the command line: a bad one is bad input (exit 2), and a FIFO must not hang startup. */
+function readStartupFile(path: string, flag: string): string {
+  const bad = (why: string, hint = `pass a regular file to ${flag}`) => new InputError(`${flag}: ${why}`, { location: { file: path }, hint });
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch (e) {
+    throw bad((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message);
+  }
+  if (!st.isFile()) throw bad(st.isSymbolicLink() ? 'is a symlink' : 'is not a regular file');
+  try {
+    return readTextCapped(path, MiB);
+  } catch (e) {
+    if (e instanceof FileTooLargeError || e instanceof UnsafePathError) throw bad(e.message);
+    throw bad((e as Error).message);
+  }
 }
 
 type Source = { entries: readonly string[]; where: (i: number) => { file: string; line?: number } };
@@ -94,7 +114,15 @@ export function buildPolicy(input: Pick<EgressSidecarInput, 'configPath' | 'allo
 
 /** Audit records go to the JSONL file, or to stdout (the container's log) when no file is given. */
 export function auditSinkFor(path: string | undefined, write: (line: string) => void): AuditSink {
-  if (path) return new JsonlAuditLog(path);
+  if (path) {
+    try {
+      return new JsonlAuditLog(path);
+    } catch (e) {
+      // A missing directory or a planted symlink is a wrong flag, not a crash.
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'its directory does not exist' : (e as Error).message;
+      throw new InputError(`--audit-log: ${why}`, { location: { file: path }, hint: 'point --audit-log at a file in an existing directory you own' });
+    }
+  }
   return { record: (r: EgressAuditRecord) => write(JSON.stringify(r)), close: () => {} };
 }
 

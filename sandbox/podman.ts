@@ -71,8 +71,12 @@ export async function imageExists(ref: string): Promise<boolean> {
 
 /** True when cgroup-based limits (--memory, --pids-limit) take effect for this rootless user. */
 export async function cgroupLimitsAvailable(): Promise<boolean> {
-  const out = await podman(['info', '--format', '{{.Host.CgroupsVersion}}']);
-  return out.code === 0 && out.stdout.trim() === 'v2';
+  try {
+    const out = await podman(['info', '--format', '{{.Host.CgroupsVersion}}']);
+    return out.code === 0 && out.stdout.trim() === 'v2';
+  } catch {
+    return true; // no podman here (a dry run rendering for another host): render the full limits
+  }
 }
 
 export type ContainerState = { name: string; role: string; status: string; running: boolean; exitCode: number };

@@ -94,6 +94,12 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
   const key = projectKey(repo);
   const stateDir = stateDirFor(repo, env);
   const oauth = o.credentials === 'oauth-file' ? oauthMounts(env) : undefined;
+  // The auth sidecar sees every token, so a hard USD cap is enforced there too (DESIGN §1): an
+  // explicit --max-usd always, config's budget.max_usd when its mode is hard (auto = API keys).
+  const usdCap = o.maxUsd ?? project.config.budget?.max_usd;
+  const usdMode = project.config.budget?.max_usd_mode ?? 'auto';
+  const capAtProxy = usdCap !== undefined && (o.maxUsd !== undefined || usdMode === 'hard' || (usdMode === 'auto' && !oauth));
+  const authArgs = [...(oauth?.args ?? []), ...(capAtProxy ? ['--max-usd', String(usdCap)] : [])];
   const loopArgs: string[] = [];
   if (o.maxTicks) loopArgs.push('--max-ticks', String(o.maxTicks));
   if (o.maxUsd) loopArgs.push('--max-usd', String(o.maxUsd));
@@ -107,7 +113,7 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     allow: [...new Set([...(project.config.egress?.allow ?? []), ...o.allow])],
     secretEnv: CREDENTIAL_ENV.filter((k) => env[k]),
     secretFiles: oauth?.files ?? [],
-    authArgs: oauth?.args,
+    authArgs,
     loopArgs,
   });
   const plan = renderPodman(spec, {

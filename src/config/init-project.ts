@@ -77,12 +77,19 @@ function checkGitignore(repo: string): void {
   if (st.isSymbolicLink()) {
     const listed = (() => {
       try {
-        return PEERS_IGNORE_LINE.test(readTextIfExists(realpathSync(path), MiB) ?? '');
+        // Only a regular target is read: a FIFO would block the read forever.
+        return statSync(path).isFile() && PEERS_IGNORE_LINE.test(readTextIfExists(realpathSync(path), MiB) ?? '');
       } catch {
         return false;
       }
     })();
     if (!listed) throw new InputError(`${path} is a symlink; refusing to write through it`, { hint: 'add the line `.peers/` to the file it points to, then re-run `peers init`' });
+    return;
+  }
+  if (!st.isFile()) throw new InputError(`${path} is not a regular file`, { hint: 'remove it or replace it with a regular file, then re-run `peers init`' });
+  // The atomic rewrite (rename) would silently split a hard link from its other names: refuse first.
+  if (st.nlink > 1 && !PEERS_IGNORE_LINE.test(readTextIfExists(path, MiB) ?? '')) {
+    throw new InputError(`${path} has ${st.nlink} hard links; refusing to replace it`, { hint: 'add the line `.peers/` to it yourself, then re-run `peers init`' });
   }
 }
 

@@ -23,6 +23,7 @@ import { DEMO_GOALS_YAML, DEMO_PEERS, demoConfigYaml } from './demo-config.ts';
 import { DEMO_SCENARIO_TEXT } from './demo-scenario.ts';
 import type { DemoContext, DemoLauncher, DemoLayout, DemoRunResult } from './launcher.ts';
 import { ProgressWatcher } from './progress.ts';
+import { isRoot } from './run-as-user.ts';
 import { writeSampleProject } from './sample-project.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 
@@ -40,6 +41,8 @@ export class PodLauncher implements DemoLauncher {
 
   async unavailableReason(): Promise<string | null> {
     if (!Bun.which(podmanBin(), { PATH: this.env.PATH ?? '' })) return 'podman is not installed (install podman, then run `peers image build`)';
+    // Rootful, the peers would run as uid 0 in the pod, and Claude Code refuses to run unattended as root.
+    if (isRoot()) return 'the sandbox pod is rootless and this is root (run `peers demo` as a normal user, after `peers image build` as that user)';
     if (!(await imageExists(WORKSPACE_IMAGE))) return `the workspace image ${WORKSPACE_IMAGE} is missing (build it once: \`peers image build\`)`;
     try {
       hostBinary();

@@ -1,4 +1,6 @@
 /** How a verify result is shown: the terminal table and `.peers/VERIFY.md`. */
+import { InputError } from '../cli/errors.ts';
+import { UnsafePathError, writeFileAtomic } from '../fs/atomic-write.ts';
 import type { VerifyReport, VerifyRow } from './verify-run.ts';
 
 const MD_DIAGNOSTIC_CHARS = 200;
@@ -57,4 +59,14 @@ export function formatVerifyTable(r: VerifyReport, width = 120): string[] {
   }
   out.push('', `Result: ${resultLine(r)}  (commit ${r.head.slice(0, 12)})`);
   return out;
+}
+
+/** Writes VERIFY.md atomically; a symlink or hard link planted at that path is bad input, not a crash. */
+export function writeVerifyMarkdown(path: string, r: VerifyReport): void {
+  try {
+    writeFileAtomic(path, formatVerifyMarkdown(r), 0o644);
+  } catch (error) {
+    if (error instanceof UnsafePathError) throw new InputError(error.message, { location: { file: path }, hint: `remove it (rm ${path}) and run \`peers verify\` again` });
+    throw error;
+  }
 }

@@ -30,6 +30,18 @@ const cname = (role: string) => `peers-${key}-${role}`;
 const inspect = (role: string) => JSON.parse(podmanAsUser(['inspect', '--type', 'container', cname(role)]).stdout)[0];
 const execIn = (role: string, script: string, timeoutMs = 60_000) => podmanAsUser(['exec', cname(role), 'sh', '-c', script], timeoutMs);
 const nodeIn = (role: string, js: string) => podmanAsUser(['exec', cname(role), 'node', '-e', js], 60_000);
+const probeJs = (port: number) =>
+  `const s=require('net').connect(${port},'127.0.0.1');s.on('data',d=>{console.log('REACHED '+d);process.exit()});s.on('error',e=>{console.log(e.code);process.exit()})`;
+/** A server "a peer left running" in the workspace; returns once the workspace itself reaches it. */
+function startWorkspaceServer(port: number): void {
+  podmanAsUser(['exec', '-d', cname('workspace'), 'node', '-e', `require('net').createServer(s=>s.end('tests pass\\n')).listen(${port},'127.0.0.1')`]);
+  let seen = '';
+  for (let i = 0; i < 25 && !seen.startsWith('REACHED'); i++) {
+    seen = nodeIn('workspace', probeJs(port)).stdout.trim();
+    if (!seen.startsWith('REACHED')) Bun.sleepSync(200);
+  }
+  expect(seen).toBe('REACHED tests pass');
+}
 const lsJson = () => (JSON.parse(peers(['ls', '--json']).stdout) as { path: string; status: string; stopReason: string | null }[]).find((p) => p.path === repo)!;
 
 beforeAll(() => {
@@ -180,19 +192,13 @@ describe('isolation from the workspace', () => {
   });
 
   test('a server a peer leaves running in the workspace is invisible to the gates container (no shared loopback)', () => {
-    podmanAsUser(['exec', '-d', cname('workspace'), 'node', '-e', "require('net').createServer(s=>s.end('tests pass\\n')).listen(5055,'127.0.0.1')"]);
-    const probe = `const s=require('net').connect(5055,'127.0.0.1');s.on('data',d=>{console.log('REACHED '+d);process.exit()});s.on('error',e=>{console.log(e.code);process.exit()})`;
-    let fromWorkspace = '';
-    for (let i = 0; i < 20 && !fromWorkspace.startsWith('REACHED'); i++) {
-      fromWorkspace = nodeIn('workspace', probe).stdout.trim();
-      if (!fromWorkspace.startsWith('REACHED')) Bun.sleepSync(200);
-    }
-    expect(fromWorkspace).toBe('REACHED tests pass');
-    expect(nodeIn('gates', probe).stdout.trim()).toBe('ECONNREFUSED');
+    startWorkspaceServer(5055);
+    expect(nodeIn('gates', probeJs(5055)).stdout.trim()).toBe('ECONNREFUSED');
   });
 
   test('gates judge the committed HEAD only: uncommitted files and a leftover workspace server do not make them pass', () => {
     execIn('workspace', 'echo sneaky > /work/uncommitted.txt');
+    startWorkspaceServer(5056);
     const head = asUser(['git', '-C', repo, 'rev-parse', 'HEAD']).stdout.trim();
     const goal = (id: string, cmd: string) => ({ id, type: 'hard', cmd, pass_when: 'exit_code == 0', cacheable: false, expensive: false, retry_on_fail: 0 });
     const probe = {
@@ -202,7 +208,7 @@ describe('isolation from the workspace', () => {
       goals: [
         goal('committed-file', 'grep -qx ok committed.txt'),
         goal('uncommitted-file', 'test -f uncommitted.txt'),
-        goal('leftover-server', `node -e "require('net').connect(5055,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"`),
+        goal('leftover-server', `node -e "require('net').connect(5056,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"`),
       ],
     };
     const r = nodeIn(

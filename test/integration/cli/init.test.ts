@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitIn, makeRepo, makeSandbox, runPeers, STACK_LINE } from './peers-cli.ts';
 
@@ -119,5 +119,21 @@ describe('peers init', () => {
     expectRefused(runPeers(['init'], { cwd: repo, env: sb.env }), '.gitignore is a symlink', 'add the line `.peers/`');
     expect(readFileSync(join(sb.root, 'shared-ignore'), 'utf8')).toBe('dist\n');
     expect(existsSync(join(repo, '.peers'))).toBe(false);
+  });
+
+  test('a .gitignore that is a directory, a FIFO (or a symlink to one) or a hard link is refused before any write, without hanging', () => {
+    const cases: [string, (path: string) => void, string, string][] = [
+      ['gi-dir', (p) => mkdirSync(p), 'is not a regular file', 'remove it or replace it'],
+      ['gi-fifo', (p) => Bun.spawnSync(['mkfifo', p]), 'is not a regular file', 'remove it or replace it'],
+      ['gi-fifo-link', (p) => { Bun.spawnSync(['mkfifo', `${p}.target`]); symlinkSync(`${p}.target`, p); }, 'is a symlink', 'add the line `.peers/`'],
+      ['gi-hardlink', (p) => { writeFileSync(join(sb.root, 'other-name'), 'dist\n'); linkSync(join(sb.root, 'other-name'), p); }, 'has 2 hard links', 'add the line `.peers/` to it yourself'],
+    ];
+    for (const [name, plant, message, hint] of cases) {
+      const repo = makeRepo(sb.root, name);
+      plant(join(repo, '.gitignore'));
+      expectRefused(runPeers(['init'], { cwd: repo, env: sb.env }), message, hint);
+      expect(`${name}: ${existsSync(join(repo, '.peers'))}`).toBe(`${name}: false`);
+    }
+    expect(readFileSync(join(sb.root, 'other-name'), 'utf8')).toBe('dist\n');
   });
 });

@@ -2,7 +2,7 @@
  * `peers verify` end to end: the real CLI entry point, real git repositories, real gate processes.
  */
 import { describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
@@ -164,6 +164,18 @@ describe('peers verify', () => {
     expect(existsSync(checkout)).toBe(false);
     expect(gitOk(repo, ['worktree', 'list', '--porcelain']).match(/^worktree /gm)).toHaveLength(1);
     expect(existsSync(join(repo, '.peers', 'VERIFY.md'))).toBe(false);
+  });
+
+  test('a symlink planted at .peers/VERIFY.md is refused (exit 2, with the fix), never written through', () => {
+    const repo = makeRepo(STATUS_GOAL);
+    const target = join(mkdtempSync(join(tmpdir(), 'verify-target-')), 'elsewhere.md');
+    symlinkSync(target, join(repo, '.peers', 'VERIFY.md'));
+    const r = verify(repo);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${join(repo, '.peers', 'VERIFY.md')}: refusing to use`);
+    expect(r.stderr).toContain('hint: remove it');
+    expect(r.stderr).not.toContain('internal error');
+    expect(existsSync(target)).toBe(false);
   });
 
   test('--json reports every goal and the file written', () => {

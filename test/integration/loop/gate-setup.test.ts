@@ -3,12 +3,30 @@
  * installed their dependencies there; a stop request during a long gate ends the run promptly.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { exits, loop, makeProject, spawnLoopCli, state, stopReason, ticks, type Project } from './harness.ts';
+import { stringify } from 'yaml';
+import { exits, loop, makeProject, spawnLoopCli, state, stopReason, ticks, writeConfig, type Project } from './harness.ts';
 
 let p: Project | undefined;
 afterEach(() => p?.cleanup());
+
+describe('gates once per HEAD', () => {
+  test('a HEAD is evaluated once, however many ticks see it (baseline quirk: the doubled evaluation)', async () => {
+    p = makeProject({ peers: { alice: 'crash', bob: 'crash' }, budget: { max_consecutive_failures: 99 } });
+    const seen = join(p.root, 'evaluated-heads.txt');
+    const goals = [{ id: 'records-head', type: 'hard', cmd: `git rev-parse HEAD >> ${seen}`, pass_when: 'exit_code == 0' }];
+    writeFileSync(join(p.repo, '.peers', 'goals.yaml'), stringify({ goals }));
+    await loop(p, { maxTicks: 3 }); // three failed turns: HEAD never moves
+    expect(ticks(p).length).toBe(3);
+    expect(readFileSync(seen, 'utf8').trim().split('\n')).toHaveLength(1);
+    writeConfig(p, { peers: { alice: 'always-handoff', bob: 'always-handoff' } });
+    await loop(p, { maxTicks: 2 }); // two new HEADs, each evaluated once (the last one at the stop)
+    const heads = readFileSync(seen, 'utf8').trim().split('\n');
+    expect(heads).toHaveLength(3);
+    expect(new Set(heads).size).toBe(3);
+  });
+});
 
 describe('gate setup on the clean checkout', () => {
   test('setup runs in the checkout before the gates, never in the user tree', async () => {

@@ -3,8 +3,8 @@
  * Unix socket with the system resolver and the product address guard, the bridge in front of it.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import net from 'node:net';
@@ -92,4 +92,28 @@ describe('peers sidecar egress + bridge', () => {
     const lines = readFileSync(join(dir, 'split.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.listener, l.host])).toEqual([['workspace', 'api.anthropic.com'], ['sidecar', 'api.anthropic.com'], ['sidecar', 'registry.npmjs.org']]);
   }, 30000);
+});
+
+test('bad startup input is exit 2 naming the file (and line), never a hang or a crash', () => {
+  const bad = mkdtempSync(join(tmpdir(), 'peers-egress-bad-'));
+  try {
+    writeFileSync(join(bad, 'allow.txt'), '# project hosts\nregistry.npmjs.org\n10.0.0.1\n');
+    writeFileSync(join(bad, 'config.yaml'), 'peers: [\n');
+    spawnSync('mkfifo', [join(bad, 'fifo.txt')]);
+    const cases: [string[], string][] = [
+      [['--allow-file', join(bad, 'allow.txt')], `${join(bad, 'allow.txt')}:3: egress allow-list entry "10.0.0.1": IP addresses cannot be allow-listed`],
+      [['--allow-file', join(bad, 'fifo.txt')], `${join(bad, 'fifo.txt')}: --allow-file: is not a regular file`],
+      [['--allow-file', join(bad, 'missing.txt')], `${join(bad, 'missing.txt')}: --allow-file: no such file`],
+      [['--config', join(bad, 'config.yaml')], `${join(bad, 'config.yaml')}:2:1: YAML syntax error`],
+      [['--audit-log', join(bad, 'no-such-dir', 'egress.jsonl')], `${join(bad, 'no-such-dir', 'egress.jsonl')}: --audit-log: its directory does not exist`],
+    ];
+    for (const [args, message] of cases) {
+      const r = spawnSync(bun, [join(repo, 'src/main.ts'), 'sidecar', 'egress', '--listen', `unix:${join(bad, 'egress.sock')}`, ...args], { encoding: 'utf8', timeout: 20_000 });
+      expect(`${args.join(' ')} → ${r.status}`).toBe(`${args.join(' ')} → 2`);
+      expect(r.stderr).toStartWith(`peers: ${message}`);
+      expect(r.stderr).not.toContain('internal error');
+    }
+  } finally {
+    rmSync(bad, { recursive: true, force: true });
+  }
 });

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -70,5 +70,31 @@ describe('up refuses root', () => {
     const r = peers(['up', repo]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('refuses to run as root');
+  });
+});
+
+describe('up --dry-run (no podman needed)', () => {
+  const project = () => {
+    const repo = mkdtempSync(join(dir, 'dry-'));
+    spawnSync('git', ['init', '-q'], { cwd: repo });
+    spawnSync(process.execPath, [MAIN, 'init'], { cwd: repo, env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'cfg') } });
+    return repo;
+  };
+  const authLine = (out: string) => out.split('\n').find((l) => l.includes(' sidecar auth ')) ?? '';
+
+  test('a hard budget.max_usd in config.yaml is enforced at the auth sidecar; --max-usd overrides it', () => {
+    const repo = project();
+    const cfg = join(repo, '.peers/config.yaml');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/^ {2}max_usd_mode: auto.*$/m, '  max_usd: 7\n  max_usd_mode: hard'));
+    expect(authLine(peers(['up', '--dry-run', 'podman', repo]).stdout)).toContain('--max-usd 7');
+    expect(authLine(peers(['up', '--dry-run', 'podman', '--max-usd', '3', repo]).stdout)).toContain('--max-usd 3');
+  });
+
+  test('no cap configured → no cap at the proxy; --dry-run k8s prints the Pods', () => {
+    const repo = project();
+    expect(authLine(peers(['up', '--dry-run', 'podman', repo]).stdout)).not.toContain('--max-usd');
+    const k8s = peers(['up', '--dry-run', 'k8s', repo]);
+    expect(k8s.status).toBe(0);
+    expect(k8s.stdout).toContain('kind: NetworkPolicy');
   });
 });
