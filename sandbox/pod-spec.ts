@@ -180,7 +180,9 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     [
       { kind: 'bind', source: inp.repoDir, target: REPO_IN_CONTAINER, readOnly: false },
       { kind: 'bind', source: inp.stateDir, target: STATE_IN_CONTAINER, readOnly: false },
-      ...RUNNER_ROLES.map((r) => socketDir(r)),
+      // Read-only is enough to connect to a socket (EROFS does not apply to socket inodes), and
+      // only the runner itself may create, replace or remove it.
+      ...RUNNER_ROLES.map((r) => socketDir(r, true)),
     ],
     {
       PEERS_STATE_DIR: STATE_IN_CONTAINER,
@@ -193,7 +195,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     'gates',
     // Its own loopback carries 127.0.0.1:3128 to the egress socket (for the project's `setup`).
     [...runnerCmd('gates'), '--bridge', `127.0.0.1:${PROXY_PORT}=${egressSocket}`],
-    [...repoMasked(true), socketDir('gates'), socketDir('egress'), { kind: 'volume', name: gatesCacheVolume(inp.project), target: '/cache', readOnly: false }],
+    [...repoMasked(true), socketDir('gates'), socketDir('egress', true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: '/cache', readOnly: false }],
     { ...proxyEnv, PEERS_GATE_CACHE: '/cache/gate-cache.json' },
   );
   const auth = base(
@@ -203,7 +205,9 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     {},
     inp.secretEnv,
   );
-  const bridge = base('bridge', ['sidecar', 'bridge', '--listen', `127.0.0.1:${PROXY_PORT}`, '--to', egressSocket], [socketDir('egress')]);
+  // Only the egress container may create the egress socket; the others connect through ro mounts,
+  // so untrusted gate code cannot delete it or plant an impostor in its place.
+  const bridge = base('bridge', ['sidecar', 'bridge', '--listen', `127.0.0.1:${PROXY_PORT}`, '--to', egressSocket], [socketDir('egress', true)]);
   const egress = base(
     'egress',
     ['sidecar', 'egress', '--listen', egressSocket, '--audit-log', `${SOCKETS_IN_CONTAINER}/egress-log/egress.jsonl`, ...inp.allow.flatMap((a) => ['--allow', a])],

@@ -150,7 +150,13 @@ function parseAndValidate<S extends z.ZodType>(path: string, schema: S, emptyVal
     );
     throw problems.length === 1 ? problems[0]! : new InputErrors(problems);
   }
-  const data = doc.contents === null ? emptyValue : doc.toJS({ maxAliasCount: 100 });
+  let data: unknown = emptyValue;
+  try {
+    if (doc.contents !== null) data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // The yaml library refuses alias bombs ("billion laughs") while expanding: bad input, not a crash.
+    throw new InputError(`YAML aliases expand too far: ${(error as Error).message}`, { location: { file: path, line: 1, column: 1 }, hint: 'write the values out instead of nesting aliases (*name) of aliases' });
+  }
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const problems = result.error.issues.flatMap((issue) => issueToErrors(issue, doc, counter, text, path, schema, data));

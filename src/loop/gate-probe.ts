@@ -30,6 +30,9 @@ export type GateProbeOptions = {
 export const SETUP_TIMEOUT_S = 1800;
 const TAIL_CHARS = 400;
 
+/** Evaluates the hard gates for one HEAD (swappable: the pod runs them in its gates container). */
+export type GateProbe = (o: GateProbeOptions) => Promise<GateInput[]>;
+
 export async function probeGates(o: GateProbeOptions): Promise<GateInput[]> {
   if (o.goals.length === 0) return [];
   const results = await withCleanCheckout(o.repo, o.head, async (dir) => {

@@ -35,7 +35,7 @@ import type { ConvergenceInput } from './convergence.ts';
 import { applyOperatorActions, syncPeerOrder } from './operator-actions.ts';
 import { resumeFromLog } from './resume.ts';
 import { changesSince, inboxLines } from './git-observe.ts';
-import { probeGates } from './gate-probe.ts';
+import { probeGates, type GateProbe } from './gate-probe.ts';
 import { runPeerTurn } from './peer-turn.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
 
@@ -54,6 +54,8 @@ export type LoopOptions = {
   resetPeers?: string[];
   backoffBaseMs?: number;
   runner?: PeerRunner;
+  /** Where hard gates run: a local clean checkout by default; the pod passes its gates container. */
+  gateProbe?: GateProbe;
   /** Graceful stop (the command wires SIGTERM/SIGINT to it). */
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -117,7 +119,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     for (const w of context.warnings) log(`peers: warning: ${w}`);
     state = { ...state, warnings: [...state.warnings, ...context.warnings] };
     saveState(paths.state, state);
-    const run = new LoopRun(repo, paths, config, goals, settings, state, o.runner ?? new LocalPeerRunner(), o.signal ?? new AbortController().signal, log, env);
+    const run = new LoopRun(repo, paths, config, goals, settings, state, o.runner ?? new LocalPeerRunner(), o.gateProbe ?? probeGates, o.signal ?? new AbortController().signal, log, env);
     return await run.run();
   } finally {
     lock.release();
@@ -136,6 +138,7 @@ class LoopRun {
     private readonly settings: LoopSettings,
     private state: LoopState,
     private readonly runner: PeerRunner,
+    private readonly gateProbe: GateProbe,
     private readonly signal: AbortSignal,
     private readonly log: (line: string) => void,
     private readonly env: NodeJS.ProcessEnv,
@@ -207,7 +210,7 @@ class LoopRun {
     const head = headSha(this.repo) ?? null;
     if (!head || this.state.gates.head === head) return;
     const hard = hardGoals(this.goals);
-    const results = await probeGates({
+    const results = await this.gateProbe({
       repo: this.repo, head, goals: hard, timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, cacheFile: this.paths.gateCache,
       setup: this.config.setup, env: stringEnv(this.env), signal: this.signal,
     });

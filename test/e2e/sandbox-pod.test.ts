@@ -232,6 +232,13 @@ describe('isolation from the workspace', () => {
     expect(r.stdout.trim()).toBe('HTTP/1.1 403 Forbidden');
   });
 
+  test('gate code cannot remove or replace the egress socket (read-only for all but egress)', () => {
+    const r = execIn('gates', 'rm -f /run/peers/egress/egress.sock; echo rm=$?; touch /run/peers/egress/fake; echo touch=$?');
+    expect(r.stdout).toContain('rm=1');
+    expect(r.stdout).toContain('touch=1');
+    expect(r.stderr).toContain('Read-only file system');
+  });
+
   test('the workspace cannot read .peers/, the state dir, or the gates socket', () => {
     expect(execIn('workspace', 'cat /work/.peers/PRIVATE.txt').code).not.toBe(0);
     // An empty, read-only, root-owned tmpfs lies over it: nothing to read, nothing to plant.

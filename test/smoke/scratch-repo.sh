@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sourced by test/smoke/compiled-binary.sh, which runs in a directory holding only the compiled
 # binary as ./peers and defines `check NAME CMD...`. Walks the first minutes of a new user:
-# init a scratch repository, inspect it, replace the goals with one real gate, verify it.
+# init a scratch repository, inspect it, replace the goals with one real gate, verify it (and that
+# verify leaves the working tree alone and cleans up when killed), then break each control file.
 scratch="$work/scratch"
 smoke_env="XDG_CONFIG_HOME=$XDG_CONFIG_HOME XDG_STATE_HOME=$XDG_STATE_HOME"
 mkdir -p "$scratch"
@@ -34,6 +35,20 @@ check "verify passes with one passing hard goal" sh -c "cd '$scratch' && '$work/
 status_after=$(git -C "$scratch" status --porcelain --branch --untracked-files=all; git -C "$scratch" worktree list)
 check "verify left the working tree, index and worktree list as they were" test "$status_before" = "$status_after" -a ! -e "$scratch/made-by-gate"
 good_goals=$(cat "$scratch/.peers/goals.yaml")
+
+cat > "$scratch/.peers/goals.yaml" <<GOALS
+goals:
+  - id: long-suite
+    type: hard
+    cmd: touch '$work/gate-started'; sleep 120
+    pass_when: exit_code == 0
+GOALS
+check "verify stopped by SIGTERM: exit 143, the gate killed, no checkout left" sh -c "
+  '$work/peers' verify -C '$scratch' >/dev/null 2>&1 & p=\$!
+  for i in \$(seq 300); do [ -e '$work/gate-started' ] && break; sleep 0.1; done
+  kill -TERM \$p; wait \$p; rc=\$?
+  test \$rc = 143 && test \$(git -C '$scratch' worktree list | wc -l) = 1 && ! ps -eo args | grep -q '^sleep 120\$'"
+
 good_config=$(cat "$scratch/.peers/config.yaml")
 
 # malformed FILE EXPECTED-LOCATION NAME CONTENT: the other file stays good; `info` and `verify` must

@@ -36,9 +36,21 @@ function describe(t: Token): string {
   return `'${t.value}'`;
 }
 
+/**
+ * Nesting (parentheses, call arguments, `not not …`, `.method()` chains) beyond this is refused: the
+ * parser and evaluator recurse, and a 300 000-deep expression would overflow the stack and crash
+ * `peers info` instead of reporting a line. Python's own parser stops at 200 parentheses.
+ */
+export const MAX_NESTING = 100;
+
 class Parser {
   private pos = 0;
+  private depth = 0;
   constructor(private readonly tokens: Token[]) {}
+
+  private deeper(offset: number): void {
+    if (++this.depth > MAX_NESTING) throw new PassWhenError(`expression nested deeper than ${MAX_NESTING} levels`, offset);
+  }
 
   peek(ahead = 0): Token {
     return this.tokens[Math.min(this.pos + ahead, this.tokens.length - 1)]!;
@@ -63,7 +75,10 @@ class Parser {
   }
 
   expr(): Node {
-    return this.boolChain('or', () => this.boolChain('and', () => this.notExpr()));
+    this.deeper(this.peek().offset);
+    const node = this.boolChain('or', () => this.boolChain('and', () => this.notExpr()));
+    this.depth--;
+    return node;
   }
 
   private boolChain(word: 'or' | 'and', sub: () => Node): Node {
@@ -80,7 +95,10 @@ class Parser {
   private notExpr(): Node {
     if (this.isWord('not')) {
       const t = this.next();
-      return { k: 'not', operand: this.notExpr(), offset: t.offset };
+      this.deeper(t.offset);
+      const operand = this.notExpr();
+      this.depth--;
+      return { k: 'not', operand, offset: t.offset };
     }
     return this.compare();
   }
@@ -119,9 +137,10 @@ class Parser {
 
   private postfix(): Node {
     let node = this.atom();
+    const outer = this.depth;
     while (this.isOp('.') || this.isOp('(')) {
       if (this.isOp('(')) throw new PassWhenError('only regex, json, int, float, len and string methods can be called', this.peek().offset);
-      this.next();
+      this.deeper(this.next().offset); // each link of a chain is one level deeper in the tree
       const t = this.next();
       if (t.kind !== 'name') throw new PassWhenError(`expected a name after '.' but found ${describe(t)}`, t.offset);
       if (t.value.startsWith('_')) throw new PassWhenError(`'${t.value}': names starting with '_' are not accessible`, t.offset);
@@ -136,6 +155,7 @@ class Parser {
         node = { k: 'attr', target: node, name: t.value, offset: t.offset };
       }
     }
+    this.depth = outer;
     return node;
   }
 

@@ -26,6 +26,24 @@ describe('gates once per HEAD', () => {
     expect(heads).toHaveLength(3);
     expect(new Set(heads).size).toBe(3);
   });
+
+  test('the gate probe is swappable (the pod runs gates in its gates container) and gets HEAD, goals and setup', async () => {
+    p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' }, setup: 'npm ci', goals: [{ id: 'remote', type: 'hard', cmd: 'false', pass_when: 'exit_code == 0' }] });
+    const asked: Array<{ head: string; goals: string[]; setup?: string }> = [];
+    await loop(p, {
+      maxTicks: 1,
+      gateProbe: async (o) => {
+        asked.push({ head: o.head, goals: o.goals.map((g) => g.id), setup: o.setup });
+        return [{ id: 'remote', state: 'pass', durationMs: 1, diagnostic: '', cached: false }];
+      },
+    });
+    expect(asked.map((a) => [a.goals, a.setup])).toEqual([
+      [['remote'], 'npm ci'],
+      [['remote'], 'npm ci'],
+    ]);
+    expect(asked[0]!.head).not.toBe(asked[1]!.head);
+    expect(state(p).gates.results.remote?.state).toBe('pass');
+  });
 });
 
 describe('gate setup on the clean checkout', () => {

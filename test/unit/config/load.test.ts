@@ -123,6 +123,11 @@ describe('loading config.yaml and goals.yaml', () => {
     expect(problems(() => loadConfigFile(join(root, 'nope.yaml')))[0]).toContain('file not found');
   });
 
+  test('an alias bomb ("billion laughs") is refused as bad input, not expanded and not a crash', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...['b', 'c', 'd', 'e'].map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcd'[i]}`).join(', ')}]`)].join('\n');
+    expect(problems(() => loadConfigFile(file(`${bomb}\n`)))[0]).toMatch(/^1:1 YAML aliases expand too far: /);
+  });
+
   test('a FIFO or a directory in place of a control file is refused at once, never read (no hang)', () => {
     const fifo = join(root, 'fifo.yaml');
     Bun.spawnSync(['mkfifo', fifo]);

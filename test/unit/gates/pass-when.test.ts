@@ -189,6 +189,16 @@ describe('pass_when: rejected at load time with an offset', () => {
     expect(error.offset).toBe(offset);
   });
 
+  test('nesting is bounded: 100 levels work, a 300 000-deep expression is an error with its offset, not a stack overflow', () => {
+    expect(run(`${'('.repeat(98)}exit_code == 0${')'.repeat(98)}`)).toBe(true);
+    expect(run(`${'not '.repeat(98)}True`)).toBe(true);
+    for (const deep of [`${'('.repeat(300_000)}1${')'.repeat(300_000)}`, `${'not '.repeat(300_000)}True`, `stdout${'.strip()'.repeat(300_000)} == ''`]) {
+      const error = parseError(deep);
+      expect(error.message).toBe('expression nested deeper than 100 levels');
+      expect(error.offset).toBeGreaterThan(0);
+    }
+  });
+
   test('a pattern built at runtime is still checked, at evaluation', () => {
     expect(runtimeError("regex('(?=' + stdout + ')', stdout) != None", { stdout: 'x' }).message).toMatch(/lookahead/);
   });

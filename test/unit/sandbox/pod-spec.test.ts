@@ -82,6 +82,11 @@ describe('pod topology', () => {
     expect(sharers('workspace')).toEqual(['loop', 'workspace']);
     expect(sharers('gates')).toEqual(['gates', 'loop']);
     expect(sharers('egress')).toEqual(['bridge', 'egress', 'gates']);
+    // Only the container that creates a socket may write its dir; the others connect read-only.
+    const writers = (name: string) => allContainers(spec).filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name && !m.readOnly)).map((c) => c.role);
+    expect(writers('workspace')).toEqual(['workspace']);
+    expect(writers('gates')).toEqual(['gates']);
+    expect(writers('egress')).toEqual(['egress']);
   });
 
   test('peers and gates are pointed at the bridge proxy; the loop gets both runner sockets', () => {
