@@ -16,7 +16,14 @@ export type TokenDocument = {
   mode: number;
 };
 
+/** A CLI's credentials file is a few KiB; anything else at that path is a mistake, and a FIFO would block. */
+const MAX_TOKEN_FILE_BYTES = 1024 * 1024;
+
 export function readTokenFile(path: string): TokenDocument {
+  // stat follows a symlink on purpose: users may keep their CLI login in a dotfile-managed link.
+  const st = statSync(path);
+  if (!st.isFile()) throw new Error(`${path}: not a regular file`);
+  if (st.size > MAX_TOKEN_FILE_BYTES) throw new Error(`${path}: larger than ${MAX_TOKEN_FILE_BYTES} bytes`);
   const text = readFileSync(path, 'utf8');
   let doc: unknown;
   try {

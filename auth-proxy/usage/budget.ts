@@ -5,7 +5,7 @@
  * given applies, so the tightest one wins. The file is re-read on each request so the loop can
  * lower a cap while the run goes on.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { UsageTotals } from './usage-ledger.ts';
 
 export type BudgetCaps = { maxTokens?: number; maxUsd?: number };
@@ -24,6 +24,9 @@ export function capsFromEnv(env: Record<string, string | undefined>): BudgetCaps
 /** A budget file is JSON: {"max_tokens": N, "max_usd": X} (either key optional). */
 export function capsFromFile(path: string): BudgetCaps {
   if (!existsSync(path)) return {};
+  // Re-read on every request: a FIFO here would block the sidecar's only thread.
+  const st = statSync(path);
+  if (!st.isFile() || st.size > 64 * 1024) throw new Error(`${path}: not a regular budget file of at most 64 KiB`);
   const doc = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   return { maxTokens: positive(doc.max_tokens, `${path}: max_tokens`), maxUsd: positive(doc.max_usd, `${path}: max_usd`) };
 }

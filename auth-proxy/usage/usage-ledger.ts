@@ -3,7 +3,7 @@
  * O_APPEND descriptor (fsync'd: this is the budget's record of spend). The sidecar keeps running
  * totals in memory, seeded from the existing file so a restart does not forget money spent.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { appendLineSafe } from '../../src/fs/atomic-write.ts';
 import { readTextCapped } from '../../src/fs/safe-read.ts';
 import type { Usage } from './usage-extract.ts';
@@ -34,6 +34,9 @@ export function totalsOf(lines: Iterable<Pick<LedgerLine, 'total_tokens' | 'usd'
 /** Reads a ledger; a torn last line (a crash mid-append) is ignored, other bad lines are errors. */
 export function readLedger(path: string): LedgerLine[] {
   if (!existsSync(path)) return [];
+  // Opening a FIFO would block startup forever; a symlink is refused by the no-follow read below.
+  const st = lstatSync(path);
+  if (!st.isFile() && !st.isSymbolicLink()) throw new Error(`${path}: not a regular file`);
   const lines = readTextCapped(path, 256 * 1024 * 1024).split('\n');
   const out: LedgerLine[] = [];
   lines.forEach((l, i) => {

@@ -34,6 +34,22 @@ describe('peers sidecar auth', () => {
     expect(r.stderr).toContain('max_usd: expected a non-negative number');
   });
 
+  test('a FIFO given as ledger, budget file or credentials file is refused at startup (exit 2), never read (no hang)', () => {
+    const fifo = join(dir, 'fifo');
+    spawnSync('mkfifo', [fifo]);
+    const key = { ANTHROPIC_API_KEY: 'sk-ant-x-000000000' };
+    const cases: [string[], string][] = [
+      [['--usage-ledger', fifo], `usage ledger: ${fifo}: not a regular file`],
+      [['--usage-ledger', join(dir, 'u3.jsonl'), '--budget-file', fifo], `${fifo}: not a regular budget file`],
+      [['--usage-ledger', join(dir, 'u4.jsonl'), '--credentials', 'oauth-file', '--claude-credentials', fifo], `${fifo}: cannot use this credentials file: ${fifo}: not a regular file`],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(['--upstream', 'anthropic', ...args], key);
+      expect(`${args.join(' ')} → ${r.status}`).toBe(`${args.join(' ')} → 2`);
+      expect(r.stderr).toContain(message);
+    }
+  });
+
   test('a run whose ledger already exceeds the budget file cap is refused without contacting anyone', async () => {
     const ledger = join(dir, 'usage.jsonl');
     writeFileSync(ledger, `${JSON.stringify({ ts: 'x', upstream: 'anthropic', model: 'claude-sonnet-4-5', input_tokens: 900, output_tokens: 200, cache_read_tokens: 0, cache_write_tokens: 0, total_tokens: 1100, usd: 0.0057, priced: 'table', status: 200, stream: false })}\n`);
