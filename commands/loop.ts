@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
+import { gateProbeFromEnv } from '../sandbox/gates-remote.ts';
+import { peerRunnerFromEnv } from '../sandbox/socket-runner.ts';
 import { runLoop } from '../src/loop/loop-runner.ts';
 import { BaseCommand } from './base.ts';
 
@@ -58,6 +60,10 @@ export default class Loop extends BaseCommand {
         noCodemap: flags['no-codemap'],
         resetPeers: flags['reset-peer'] ?? [],
         backoffBaseMs: flags['backoff-base-ms'],
+        // In the pod (`peers up` sets PEERS_RUNNER_*): peer CLIs run in the workspace container and
+        // gates in the gates container; elsewhere both stay local.
+        runner: peerRunnerFromEnv(),
+        gateProbe: gateProbeFromEnv(),
         signal: stop.signal,
       });
       this.log(`Stopped: ${outcome.reason}`);

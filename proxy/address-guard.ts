@@ -120,7 +120,8 @@ export class AddressGuard {
     return this.opts.allowLoopbackForTests === true;
   }
 
-  check(address: string): AddressVerdict {
+  /** `_host` (the name it was resolved from) is ignored here; see TestExemptGuard in test-resolve.ts. */
+  check(address: string, _host?: string): AddressVerdict {
     if (isIPv4(address)) return checkV4(v4(address), this.opts);
     if (isIPv6(address.replace(/%.*$/, ''))) return checkV6(address, this.opts);
     return { ok: false, reason: `not an IP address: ${JSON.stringify(address)}` };

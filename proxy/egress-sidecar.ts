@@ -12,7 +12,8 @@ import { AddressGuard } from './address-guard.ts';
 import { type AuditSink, type EgressAuditRecord, JsonlAuditLog } from './audit-log.ts';
 import { AllowEntryError, DEFAULT_EGRESS_ALLOW, EgressPolicy, OAUTH_REFRESH_ALLOW } from './egress-policy.ts';
 import { type EgressLimits, EgressServer, type ListenTarget } from './egress-server.ts';
-import { SystemResolver } from './resolver.ts';
+import { type Resolver, SystemResolver } from './resolver.ts';
+import { parseTestResolve, TestExemptGuard, TestOverrideResolver } from './test-resolve.ts';
 
 export type EgressSidecarInput = {
   listen: string;
@@ -29,6 +30,9 @@ export type EgressSidecarInput = {
   oauthHosts: boolean;
   auditLog?: string;
   limits: Partial<EgressLimits>;
+  /** TEST ONLY (proxy/test-resolve.ts): `NAME=IP` entries, refused unless PEERS_EGRESS_TEST_MODE=1 in `env`. */
+  testResolve?: string[];
+  env?: NodeJS.ProcessEnv;
 };
 
 export function parseListenTarget(text: string, flag = '--listen'): ListenTarget {
@@ -132,9 +136,10 @@ export async function startEgressSidecar(input: EgressSidecarInput, write: (line
   const split = input.vendorListen !== undefined;
   const plan = [{ name: split ? 'workspace' : 'egress', target: parseListenTarget(input.listen), policy: buildPolicy(input, !split) }];
   if (split) plan.push({ name: 'sidecar', target: parseListenTarget(input.vendorListen!, '--vendor-listen'), policy: buildVendorPolicy(input.oauthHosts) });
+  const testTable = parseTestResolve(input.testResolve ?? [], input.env ?? process.env);
   const audit = auditSinkFor(input.auditLog, write);
-  const resolver = new SystemResolver();
-  const guard = new AddressGuard();
+  const resolver: Resolver = testTable ? new TestOverrideResolver(testTable, new SystemResolver()) : new SystemResolver();
+  const guard = testTable ? new TestExemptGuard(testTable) : new AddressGuard();
   const servers: EgressServer[] = [];
   const listeners: RunningEgress['listeners'] = [];
   const stop = async () => {

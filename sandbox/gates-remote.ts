@@ -1,7 +1,9 @@
 /**
  * Hard gates in the gates container. The loop sends `{head, goals, timeoutS, jobs}` to the gates
  * runner, which runs `peers runner --probe-gates`: a fresh clone of the committed HEAD (shared
- * objects, read-only repo mount, hooks off) in its own tmpfs, then H2's gate engine there. The
+ * objects, read-only repo mount, hooks off) in its own tmpfs, the project's `setup` command there
+ * (its dependencies; same rules as the host path in src/loop/gate-probe.ts), then H2's gate
+ * engine. The
  * gates container has its own empty network namespace and no access to the workspace's files, so
  * uncommitted files and processes a peer left running cannot make a gate pass.
  */
@@ -14,6 +16,8 @@ import { HardGoalSchema, type HardGoal } from '../src/config/goals-schema.ts';
 import { evaluateGates, type GateResult } from '../src/gates/gate-engine.ts';
 import { gitOk } from '../src/git/git.ts';
 import type { PeerRunner } from '../src/peers/peer-runner.ts';
+import { runSetup, setupFailedResults, SETUP_TIMEOUT_S, type GateProbe } from '../src/loop/gate-probe.ts';
+import { SocketRunner } from './socket-runner.ts';
 import { PEERS_BIN_IN_CONTAINER } from './pod-spec.ts';
 
 export const GateProbeRequestSchema = z.strictObject({
@@ -21,8 +25,9 @@ export const GateProbeRequestSchema = z.strictObject({
   goals: z.array(HardGoalSchema),
   timeoutS: z.number().int().positive(),
   jobs: z.number().int().positive(),
+  setup: z.string().min(1).optional(),
 });
-export type GateProbeRequest = { head: string; goals: HardGoal[]; timeoutS: number; jobs: number };
+export type GateProbeRequest = { head: string; goals: HardGoal[]; timeoutS: number; jobs: number; setup?: string };
 
 /**
  * A checkout that needs no write access to the repository: `git worktree add` would write into
@@ -48,9 +53,13 @@ export async function runGateProbe(raw: unknown, repo: string, cacheFile?: strin
   const parsed = GateProbeRequestSchema.safeParse(raw);
   if (!parsed.success) throw new PeersError(`bad gate probe request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { exitCode: 2 });
   const req = parsed.data;
-  return withReadOnlyCheckout(repo, req.head, (dir) =>
-    evaluateGates({ goals: req.goals, checkoutDir: dir, head: req.head, defaultTimeoutS: req.timeoutS, jobs: req.jobs, cacheFile }),
-  );
+  return withReadOnlyCheckout(repo, req.head, async (dir): Promise<GateResult[]> => {
+    if (req.setup) {
+      const failure = await runSetup(req.setup, dir, undefined);
+      if (failure !== null) return setupFailedResults(req.goals, req.setup, failure).map((r) => ({ ...r, exitCode: null }));
+    }
+    return evaluateGates({ goals: req.goals, checkoutDir: dir, head: req.head, defaultTimeoutS: req.timeoutS, jobs: req.jobs, cacheFile });
+  });
 }
 
 /** The loop side: asks the gates runner for one probe and returns its results. */
@@ -60,7 +69,7 @@ export async function probeGatesVia(
   opts: { signal?: AbortSignal; peersCommand?: string[]; repo?: string } = {},
 ): Promise<GateResult[]> {
   const longest = Math.max(req.timeoutS, ...req.goals.map((g) => g.timeout_s ?? 0));
-  const budgetMs = (longest * Math.max(1, req.goals.length) + 60) * 1000;
+  const budgetMs = (longest * Math.max(1, req.goals.length) + (req.setup ? SETUP_TIMEOUT_S : 0) + 60) * 1000;
   const r = await runner.run(
     {
       peer: 'gates',
@@ -77,4 +86,26 @@ export async function probeGatesVia(
   );
   if (r.exitCode !== 0) throw new PeersError(`gate probe in the gates container failed (${r.endedBy}, exit ${r.exitCode}): ${(r.spawnError ?? r.stderr).trim().slice(-600)}`);
   return JSON.parse(r.stdout) as GateResult[];
+}
+
+/**
+ * The loop's gate probe inside the pod: `peers up` sets PEERS_RUNNER_GATES, and every hard gate
+ * (with `setup` first) then runs in the gates container on a clean checkout, never in the loop
+ * container or the workspace. Outside the pod it is undefined and the loop probes on the host.
+ */
+export function gateProbeFromEnv(env: NodeJS.ProcessEnv = process.env, via: { peersCommand?: string[]; repo?: string } = {}): GateProbe | undefined {
+  const socket = env.PEERS_RUNNER_GATES;
+  if (!socket) return undefined;
+  const runner = new SocketRunner(socket);
+  return async (o) => {
+    if (o.goals.length === 0) return [];
+    try {
+      const results = await probeGatesVia(runner, { head: o.head, goals: o.goals, timeoutS: o.timeoutS, jobs: o.jobs, setup: o.setup }, { ...via, signal: o.signal });
+      return results.map((r) => ({ id: r.id, state: r.state, durationMs: r.durationMs, diagnostic: r.diagnostic, cached: r.cached }));
+    } catch (e) {
+      // A stop request kills the probe; the loop discards results cut short, so do not crash it.
+      if (o.signal?.aborted) return [];
+      throw e;
+    }
+  };
 }

@@ -196,7 +196,9 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     // Its own loopback carries 127.0.0.1:3128 to the egress socket (for the project's `setup`).
     [...runnerCmd('gates'), '--bridge', `127.0.0.1:${PROXY_PORT}=${egressSocket}`],
     [...repoMasked(true), socketDir('gates'), socketDir('egress', true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: '/cache', readOnly: false }],
-    { ...proxyEnv, PEERS_GATE_CACHE: '/cache/gate-cache.json' },
+    // `setup` (npm ci, pip install…) keeps its download caches in the gate cache volume, so a
+    // fresh checkout per HEAD does not download everything again (and HOME is a small tmpfs).
+    { ...proxyEnv, PEERS_GATE_CACHE: '/cache/gate-cache.json', XDG_CACHE_HOME: '/cache/xdg', npm_config_cache: '/cache/npm', PIP_CACHE_DIR: '/cache/pip' },
   );
   const auth = base(
     'auth',

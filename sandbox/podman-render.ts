@@ -63,7 +63,9 @@ function securityArgs(c: ContainerSpec, opts: RenderOptions): string[] {
 function containerArgs(c: ContainerSpec, spec: PodSpec, opts: RenderOptions): string[] {
   const a = ['create', '--name', c.name, '--label', `peers.role=${c.role}`];
   for (const [k, v] of Object.entries(spec.labels)) a.push('--label', `${k}=${v}`);
-  a.push(...securityArgs(c, opts), '--user', opts.user, '--workdir', c.workdir, '--init=false');
+  // --init: catatonit is PID 1 and reaps orphans (a peer's stray grandchildren would otherwise stay
+  // zombies under `peers runner`, which never waits for processes it did not start).
+  a.push(...securityArgs(c, opts), '--user', opts.user, '--workdir', c.workdir, '--init');
   for (const [k, v] of Object.entries(c.env)) a.push('--env', `${k}=${v}`);
   // By name only: podman copies the value from its own environment, so no secret enters argv.
   for (const k of c.secretEnv) a.push('--env', k);

@@ -27,14 +27,22 @@ function failed(message: string, started: number): SupervisedResult {
 }
 
 export class SocketRunner implements PeerRunner {
-  constructor(readonly socketPath: string) {}
+  /**
+   * `ownEnv`: the loop container's own environment. Entries of the invocation identical to it are
+   * not sent: the runner container's environment is the base there (proxy and vendor URLs), and
+   * the loop's own settings (its state dir, its runner sockets) are none of the peer's business.
+   */
+  constructor(
+    readonly socketPath: string,
+    private readonly ownEnv: NodeJS.ProcessEnv = {},
+  ) {}
 
   run(inv: PeerInvocation, signal?: AbortSignal): Promise<SupervisedResult> {
     const started = Date.now();
     const req: RunRequest = {
       type: 'run',
       argv: inv.argv,
-      env: inv.env,
+      env: Object.fromEntries(Object.entries(inv.env).filter(([k, v]) => this.ownEnv[k] !== v)),
       cwd: inv.cwd,
       stdin: inv.stdin,
       limits: { idleTimeoutMs: inv.idleTimeoutMs, absoluteTimeoutMs: inv.absoluteTimeoutMs, killGraceMs: inv.killGraceMs, maxStreamBytes: inv.maxStreamBytes },
@@ -98,5 +106,5 @@ export class SocketRunner implements PeerRunner {
  * Outside the pod (host runs, tests) it is undefined and the loop keeps its local runner.
  */
 export function peerRunnerFromEnv(env: NodeJS.ProcessEnv = process.env): PeerRunner | undefined {
-  return env.PEERS_RUNNER_WORKSPACE ? new SocketRunner(env.PEERS_RUNNER_WORKSPACE) : undefined;
+  return env.PEERS_RUNNER_WORKSPACE ? new SocketRunner(env.PEERS_RUNNER_WORKSPACE, env) : undefined;
 }

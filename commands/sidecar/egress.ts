@@ -22,6 +22,8 @@ export default class SidecarEgress extends BaseCommand {
     'max-tunnels': Flags.integer({ description: 'Concurrent tunnels before new ones get 503.', default: 256, min: 1 }),
     'idle-timeout-s': Flags.integer({ description: 'Close a tunnel idle this long in both directions.', default: 300, min: 1 }),
     'header-timeout-s': Flags.integer({ description: 'A client must send its request head within this time.', default: 10, min: 1 }),
+    // Hidden and refused without PEERS_EGRESS_TEST_MODE=1: see proxy/test-resolve.ts and SECURITY.md.
+    'test-resolve': Flags.string({ hidden: true, multiple: true, default: [], description: 'TEST ONLY: resolve NAME to IP and exempt IP from the address guard (needs PEERS_EGRESS_TEST_MODE=1).' }),
   };
 
   async run(): Promise<void> {
@@ -30,9 +32,11 @@ export default class SidecarEgress extends BaseCommand {
       {
         listen: flags.listen, vendorListen: flags['vendor-listen'], configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'], auditLog: flags['audit-log'],
         limits: { maxTunnels: flags['max-tunnels'], idleTimeoutMs: flags['idle-timeout-s'] * 1000, headerTimeoutMs: flags['header-timeout-s'] * 1000 },
+        testResolve: flags['test-resolve'],
       },
       (line) => process.stdout.write(`${line}\n`),
     );
+    if (flags['test-resolve'].length) process.stderr.write(`peers egress proxy: TEST MODE, resolving ${flags['test-resolve'].join(', ')} from a table (never in a real run)\n`);
     for (const l of sidecar.listeners) {
       const allowed = l.policy.entries.map((e) => e.pattern).join(', ') || 'nothing';
       process.stderr.write(`peers egress proxy (${l.name}) listening on ${l.address}; allowed: ${allowed}\n`);

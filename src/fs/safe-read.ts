@@ -19,7 +19,9 @@ export class FileTooLargeError extends Error {
 export function readFileCapped(path: string, limit: number): Buffer {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: opening a FIFO planted where a file belongs must not hang; the regular-file
+    // check below then refuses it. Regular files ignore the flag.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new UnsafePathError(path, 'it is a symlink');
     throw error;

@@ -38,15 +38,20 @@ export async function probeGates(o: GateProbeOptions): Promise<GateInput[]> {
   const results = await withCleanCheckout(o.repo, o.head, async (dir) => {
     if (o.setup) {
       const failure = await runSetup(o.setup, dir, o.env, o.signal);
-      if (failure !== null) return o.goals.map((g) => ({ id: g.id, state: 'fail' as const, durationMs: 0, diagnostic: `not run: setup \`${o.setup}\` failed: ${failure}`, cached: false }));
+      if (failure !== null) return setupFailedResults(o.goals, o.setup, failure);
     }
     return evaluateGates({ goals: o.goals, checkoutDir: dir, head: o.head, defaultTimeoutS: o.timeoutS, jobs: o.jobs, cacheFile: o.cacheFile, env: o.env, signal: o.signal });
   });
   return results.map((r) => ({ id: r.id, state: r.state, durationMs: r.durationMs, diagnostic: r.diagnostic, cached: r.cached }));
 }
 
+/** Every goal failed because `setup` did (shared with the gates container's probe). */
+export function setupFailedResults(goals: HardGoal[], setup: string, failure: string): GateInput[] {
+  return goals.map((g) => ({ id: g.id, state: 'fail' as const, durationMs: 0, diagnostic: `not run: setup \`${setup}\` failed: ${failure}`, cached: false }));
+}
+
 /** Runs the setup command in the checkout; null when it succeeded, else a one-line diagnostic. */
-async function runSetup(cmd: string, dir: string, env: Record<string, string> | undefined, signal?: AbortSignal): Promise<string | null> {
+export async function runSetup(cmd: string, dir: string, env: Record<string, string> | undefined, signal?: AbortSignal): Promise<string | null> {
   const base = env ?? (process.env as Record<string, string>);
   const run = await supervise({
     argv: ['/bin/sh', '-c', cmd],

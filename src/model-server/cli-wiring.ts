@@ -8,6 +8,8 @@
  * Verified against Claude Code 2.1.330 and Codex 0.169.0: Claude appends `/v1/messages` to
  * ANTHROPIC_BASE_URL (path prefix kept) and sends ANTHROPIC_API_KEY as `x-api-key`; Codex appends
  * `/responses` to the provider's base_url and sends the env_key variable as a Bearer token.
+ * opencode 1.18.33 reaches it through a custom provider on its bundled `@ai-sdk/anthropic`
+ * (Messages API), configured inline via OPENCODE_CONFIG_CONTENT; it appends `/messages` to baseURL.
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
@@ -89,6 +91,65 @@ export const CODEX_EXEC_ARGV = ['exec', '--json', '--dangerously-bypass-approval
 
 /** Base argv for an unattended Claude Code turn with machine-readable output (needs a non-root user). */
 export const CLAUDE_PRINT_ARGV = ['-p', '--output-format', 'stream-json', '--verbose', '--dangerously-skip-permissions'] as const;
+
+/** The opencode provider id for the model server; models are then named `peers-model-server/<model>`. */
+export const OPENCODE_PROVIDER_ID = 'peers-model-server';
+
+/** USD per million tokens, in opencode's (models.dev) cost fields: opencode computes `cost` from these. */
+export type OpencodePrice = { input: number; output: number; cache_read?: number; cache_write?: number };
+
+/**
+ * An opencode config (opencode.json shape) whose only model is `model` on the model server.
+ * `npm: @ai-sdk/anthropic` is bundled in the opencode binary, so nothing is installed at run time.
+ * Without `cost` opencode reports cost 0; with the scenario's prices it reports what the server logs.
+ */
+export function opencodeConfig(target: ServerTarget & { model: string; price?: OpencodePrice }): Record<string, unknown> {
+  const model: Record<string, unknown> = { name: target.model, tool_call: true, limit: { context: 200_000, output: 32_000 } };
+  if (target.price) model.cost = { cache_read: 0, cache_write: 0, ...target.price };
+  return {
+    $schema: 'https://opencode.ai/config.json',
+    model: `${OPENCODE_PROVIDER_ID}/${target.model}`,
+    // The title generator uses small_model; pinning it keeps that side call on the server too.
+    small_model: `${OPENCODE_PROVIDER_ID}/${target.model}`,
+    autoupdate: false,
+    share: 'disabled',
+    provider: {
+      [OPENCODE_PROVIDER_ID]: {
+        npm: '@ai-sdk/anthropic',
+        name: 'peers model server',
+        options: { baseURL: `${peerBaseUrl(target)}/v1`, apiKey: PLACEHOLDER_KEY },
+        models: { [target.model]: model },
+      },
+    },
+  };
+}
+
+/**
+ * opencode's environment. MODELS_FETCH off: otherwise it tries models.opencode.ai at every start
+ * (harmless offline, but a request leaving the pod). HOME and the XDG dirs are scratch: opencode
+ * keeps its database, session snapshots (a git store) and logs there.
+ */
+export function opencodeEnv(target: ServerTarget & { home: string; model: string; price?: OpencodePrice }): Record<string, string> {
+  return {
+    HOME: target.home,
+    XDG_CONFIG_HOME: join(target.home, '.config'),
+    XDG_DATA_HOME: join(target.home, '.local', 'share'),
+    XDG_CACHE_HOME: join(target.home, '.cache'),
+    XDG_STATE_HOME: join(target.home, '.local', 'state'),
+    OPENCODE_CONFIG_CONTENT: JSON.stringify(opencodeConfig(target)),
+    OPENCODE_DISABLE_MODELS_FETCH: '1',
+    OPENCODE_DISABLE_AUTOUPDATE: '1',
+    OPENCODE_DISABLE_LSP_DOWNLOAD: '1',
+    OPENCODE_DISABLE_SHARE: '1',
+  };
+}
+
+/**
+ * Base argv for an unattended opencode turn: JSON events on stdout, permissions auto-approved
+ * (`--auto`; without it `run` auto-rejects every bash/edit request). The prompt may come on stdin:
+ * `opencode run` reads a non-TTY stdin and appends it to the message.
+ */
+export const OPENCODE_RUN_ARGV = ['run', '--format', 'json', '--auto'] as const;
 
 /**
  * config.yaml peer entries that run the real CLIs against a model server, for rehearsals,

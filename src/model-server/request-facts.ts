@@ -6,7 +6,9 @@
  * the prompt ("Primary working directory: …"). Codex 0.169.0 posts to `<base_url>/responses`
  * with headers `session-id`, `thread-id`, `authorization: Bearer <env_key value>`,
  * `x-codex-turn-metadata` (JSON, `request_kind: "turn"` for agent turns) and `<cwd>…</cwd>` in
- * its environment_context message.
+ * its environment_context message. opencode 1.18.33 (Anthropic provider) posts to
+ * `<baseURL>/messages` with `x-session-id` (its session id, `ses_…`), `x-api-key`, and
+ * "Working directory: …" in the `<env>` block of its system prompt; its title request has no tools.
  */
 import type { Api } from './scenario-schema.ts';
 import type { ToolContext } from './tool-mapping.ts';
@@ -38,7 +40,7 @@ type Json = Record<string, unknown>;
 
 export function sessionIdOf(api: Api, headers: Headers, body: Json): string | undefined {
   if (api === 'anthropic') {
-    const header = headers.get('x-claude-code-session-id');
+    const header = headers.get('x-claude-code-session-id') ?? headers.get('x-session-id');
     if (header) return header;
     const userId = (body.metadata as Json | undefined)?.user_id;
     if (typeof userId === 'string') {
@@ -85,7 +87,8 @@ export function effortOf(api: Api, body: Json): string | undefined {
   return typeof effort === 'string' ? effort : undefined;
 }
 
-const CWD_PATTERNS = [/Primary working directory: ([^\n]+)/, /<cwd>([^<]+)<\/cwd>/];
+// Claude Code, Codex, opencode (case matters: Claude's line says "Primary working directory").
+const CWD_PATTERNS = [/Primary working directory: ([^\n]+)/, /<cwd>([^<]+)<\/cwd>/, /\n\s*Working directory: ([^\n]+)/];
 
 export function cwdOf(body: Json): string | undefined {
   const found: string[] = [];

@@ -5,6 +5,9 @@
  * Edit {file_path, old_string, new_string}, Read {file_path}; Codex 0.169.0: exec_command {cmd}
  * as a JSON function, apply_patch as a freeform "custom" tool whose input is the patch text).
  * Older Codex tool names (shell, shell_command) are honoured when those are what is declared.
+ * opencode 1.18.33 also speaks the Anthropic API but declares lower-case tools with camelCase
+ * arguments: bash {command}, write {filePath, content}, edit {filePath, oldString, newString},
+ * read {filePath}, all paths absolute; those shapes are used whenever its `bash` is declared.
  */
 import { isAbsolute, join } from 'node:path';
 import type { ToolCall } from './scenario-schema.ts';
@@ -37,8 +40,18 @@ export function shellQuote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
+/** opencode's tools (it declares `bash`, never Claude's `Bash`). */
+function toOpencodeCall(call: Exclude<ToolCall, { tool: unknown } | { apply_patch: string }>, ctx: ToolContext): ConcreteCall {
+  if ('shell' in call) return { kind: 'json', name: 'bash', input: { command: call.shell } };
+  if ('write' in call) return { kind: 'json', name: 'write', input: { filePath: absolute(call.write.path, ctx.cwd), content: call.write.content } };
+  if ('edit' in call) return { kind: 'json', name: 'edit', input: { filePath: absolute(call.edit.path, ctx.cwd), oldString: call.edit.old, newString: call.edit.new } };
+  return { kind: 'json', name: 'read', input: { filePath: absolute(call.read, ctx.cwd) } };
+}
+
 export function toAnthropicCalls(calls: ToolCall[], ctx: ToolContext): ConcreteCall[] {
+  const opencode = ctx.declared.has('bash') && !ctx.declared.has('Bash');
   return calls.map((call): ConcreteCall => {
+    if (opencode && !('tool' in call) && !('apply_patch' in call)) return toOpencodeCall(call, ctx);
     if ('shell' in call) return { kind: 'json', name: 'Bash', input: { command: call.shell, description: 'Scripted step' } };
     if ('write' in call) return { kind: 'json', name: 'Write', input: { file_path: absolute(call.write.path, ctx.cwd), content: call.write.content } };
     if ('edit' in call) {

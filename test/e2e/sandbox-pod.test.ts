@@ -5,8 +5,11 @@
  * the last tests stop it with `peers down`. Needs the workspace image (test/setup.d/podman.sh
  * builds it once per machine; ensurePodmanReady repeats that when missing).
  *
- * The allowed-host check uses the Debian mirror (reachable from CI, like apt) because the egress
- * proxy rightly refuses every loopback/private address, so a local upstream cannot stand in.
+ * The allowed-host check needs an upstream without the internet: the egress container is replaced
+ * by one with the same argv plus the TEST-ONLY `--test-resolve upstream.test=127.0.0.1` (accepted
+ * only with PEERS_EGRESS_TEST_MODE=1; see proxy/test-resolve.ts), and a small server runs on the
+ * egress container's own loopback. Everything else on the path (workspace → bridge → egress socket
+ * → allow-list → audit log) is the product's.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +19,8 @@ import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid } from './podma
 // Each test drives podman a few times (~1 s per exec on a loaded 2-core machine).
 setDefaultTimeout(60_000);
 
+/** The test upstream's name (mapped by the test-mode egress) and port (on the egress loopback). */
+const UPSTREAM = 'upstream.test:8099';
 const CANARY_ANTHROPIC = `sk-ant-canary-${Math.random().toString(36).slice(2)}`;
 const CANARY_OPENAI = `sk-openai-canary-${Math.random().toString(36).slice(2)}`;
 
@@ -66,7 +71,7 @@ beforeAll(() => {
   const cfg = readFileSync(join(repo, '.peers/config.yaml'), 'utf8').replace(/^peers:\n(?:  .*\n|    .*\n)*/m, 'peers:\n  - name: alpha\n    tool: custom\n    argv: ["sleep", "600"]\n  - name: beta\n    tool: custom\n    argv: ["sleep", "600"]\n');
   writeFileSync(join(repo, '.peers/config.yaml'), cfg);
   const t0 = Date.now();
-  const r = peers(['up', '--allow', 'deb.debian.org:80']);
+  const r = peers(['up', '--allow', UPSTREAM]);
   upSeconds = (Date.now() - t0) / 1000;
   expect(r.stderr).toContain('creating pod');
   expect(r.stderr).not.toContain('warning'); // the image matches this peers (recipe label)
@@ -161,34 +166,47 @@ describe('isolation from the workspace', () => {
     expect(o.ifaces).toEqual(['lo']);
   });
 
-  test('through the proxy: an allowed host passes the allow-list, a disallowed one is refused, both audited', () => {
+  test('through the proxy: an allowed host answers (local test upstream), a disallowed one is refused, both audited', () => {
+    // Same egress container as `peers up` makes it, plus the test-only resolver override.
+    const plan = JSON.parse(peers(['up', '--dry-run', 'podman', '--json', '--allow', UPSTREAM]).stdout) as { createContainers: { role: string; argv: string[] }[] };
+    const argv = plan.createContainers.find((c) => c.role === 'egress')!.argv;
+    expect(argv).toContain(cname('egress'));
+    expect(podmanAsUser(['rm', '-f', '-t', '0', cname('egress')]).code).toBe(0);
+    const created = podmanAsUser([argv[0]!, '--env', 'PEERS_EGRESS_TEST_MODE=1', ...argv.slice(1), '--test-resolve', `${UPSTREAM.split(':')[0]}=127.0.0.1`]);
+    expect(created.code, created.stderr).toBe(0);
+    expect(podmanAsUser(['start', cname('egress')]).code).toBe(0);
+    podmanAsUser(['exec', '-d', cname('egress'), 'node', '-e', `require('http').createServer((q,r)=>r.end('hello from the e2e upstream: '+q.method+' '+q.url)).listen(8099,'127.0.0.1')`]);
     const connect = (target: string, request: string) =>
       nodeIn(
         'workspace',
         `const s=require('net').connect(3128,'127.0.0.1',()=>s.write('CONNECT ${target} HTTP/1.1\\r\\nHost: ${target}\\r\\n\\r\\n'));
          let buf='',sent=false;s.setTimeout(15000,()=>{console.log(buf||'timeout');process.exit()});
          s.on('data',d=>{buf+=d;if(!sent&&buf.includes('\\r\\n\\r\\n')){if(!buf.startsWith('HTTP/1.1 200')){console.log(buf.split('\\r\\n')[0]);process.exit()}sent=true;buf='';s.write(${JSON.stringify(request)})}});
-         s.on('end',()=>{console.log(buf.split('\\r\\n')[0]);process.exit()});s.on('error',e=>{console.log(e.code);process.exit()})`,
+         s.on('end',()=>{console.log(JSON.stringify(buf));process.exit()});s.on('error',e=>{console.log(e.code);process.exit()})`,
       ).stdout.trim();
-    const allowed = connect('deb.debian.org:80', 'HEAD /debian/dists/bookworm/Release HTTP/1.1\r\nHost: deb.debian.org\r\nConnection: close\r\n\r\n');
+    // The egress and its upstream take a moment to listen: retry the allowed request briefly.
+    let allowed = '';
+    for (let i = 0; i < 20 && !allowed.includes('hello from'); i++) {
+      allowed = connect(UPSTREAM, `GET /from-the-workspace HTTP/1.1\r\nHost: ${UPSTREAM}\r\nConnection: close\r\n\r\n`);
+      if (!allowed.includes('hello from')) Bun.sleepSync(300);
+    }
+    expect(allowed).toContain('hello from the e2e upstream');
+    const answer = JSON.parse(allowed) as string;
+    expect(answer).toStartWith('HTTP/1.1 200 OK');
+    expect(answer).toContain('hello from the e2e upstream: GET /from-the-workspace');
     expect(connect('example.com:443', '')).toMatch(/^HTTP\/1\.1 403/);
+    // Mapped for the test does not mean allowed: another port of the same name is refused.
+    expect(connect('upstream.test:443', '')).toMatch(/^HTTP\/1\.1 403/);
     const auditPath = join(root, 'state', 'peers', key, 'sidecars', 'egress', 'egress.jsonl');
-    const audit = readFileSync(auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { host: string; decision: string; reason?: string });
+    const readAudit = () => readFileSync(auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { host: string; port: number; decision: string; reason?: string });
+    // A tunnel's record is written when it closes, a moment after the client saw the end.
+    for (let i = 0; i < 25 && !readAudit().some((a) => a.host === 'upstream.test' && a.decision === 'allow'); i++) Bun.sleepSync(200);
+    const audit = readAudit();
     const denied = audit.find((a) => a.host === 'example.com')!;
     expect(denied.decision).toBe('deny');
     expect(denied.reason).toContain('not on the egress allow-list');
-    // The allowed name passed the allow-list. Where the machine's resolver maps every name to a
-    // reserved test address (sandboxed build hosts do), the proxy's address guard then refuses it,
-    // which is the correct outcome there; with a real resolver the request itself succeeds.
-    const passed = audit.find((a) => a.host === 'deb.debian.org')!;
-    if (passed.decision === 'deny') {
-      expect(passed.reason).toMatch(/resolves to \S+, a (documentation|private|reserved|loopback|link-local)/);
-      expect(allowed).toMatch(/^HTTP\/1\.1 403/);
-    } else {
-      // Allowed and connected: a real answer, or a gateway error if this machine's own network
-      // refuses the mirror (the proxy did try, which is what this test is about).
-      expect(allowed).toMatch(/^HTTP\/1\.[01] (200|502|504)/);
-    }
+    expect(audit.filter((a) => a.host === 'upstream.test').map((a) => [a.port, a.decision])).toContainEqual([8099, 'allow']);
+    expect(audit.filter((a) => a.host === 'upstream.test').map((a) => [a.port, a.decision])).toContainEqual([443, 'deny']);
   });
 
   test('a server a peer leaves running in the workspace is invisible to the gates container (no shared loopback)', () => {
@@ -257,14 +275,15 @@ describe('isolation from the workspace', () => {
     const r = nodeIn(
       'loop',
       `const s=require('net').connect(process.env.PEERS_RUNNER_WORKSPACE);let buf='';
-       s.on('connect',()=>s.write(JSON.stringify({type:'run',argv:['sh','-c','cat /proc/1/cmdline | tr "\\\\0" " "; echo; echo "base=$ANTHROPIC_BASE_URL"; ls -A /work/.peers | wc -l; cat'],cwd:'/work',env:{},stdin:'from-the-loop',limits:{}})+'\\n'));
+       s.on('connect',()=>s.write(JSON.stringify({type:'run',argv:['sh','-c','for f in /proc/[0-9]*/cmdline; do tr "\\\\0" " " < $f; echo; done | grep -c "[r]unner --socket /run/peers/workspace/runner.sock"; echo "base=$ANTHROPIC_BASE_URL"; ls -A /work/.peers | wc -l; cat'],cwd:'/work',env:{},stdin:'from-the-loop',limits:{}})+'\\n'));
        s.on('data',d=>buf+=d);s.on('end',()=>{const msgs=buf.trim().split('\\n').map(JSON.parse);console.log(JSON.stringify(msgs.find(m=>m.type==='exit').result))})`,
     );
     const result = JSON.parse(r.stdout);
     expect(result.endedBy).toBe('exit');
     expect(result.exitCode).toBe(0);
-    const [cmdline, base, peersEntries, stdin] = (result.stdout as string).trim().split('\n');
-    expect(cmdline).toContain('runner --socket /run/peers/workspace/runner.sock');
+    const [runners, base, peersEntries, stdin] = (result.stdout as string).trim().split('\n');
+    // The workspace's own runner (its PID namespace is its own: the loop is not visible there).
+    expect(runners).toBe('1');
     expect(base).toBe('base=http://127.0.0.1:8080');
     expect(peersEntries!.trim()).toBe('0');
     expect(stdin).toBe('from-the-loop');

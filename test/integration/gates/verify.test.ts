@@ -198,6 +198,23 @@ describe('peers verify', () => {
     expect(r.stdout).toMatch(/setup\s+setup\s+pass/);
   });
 
+  test('a failing setup command fails verify without running any gate', () => {
+    const marks = mkdtempSync(join(tmpdir(), 'verify-setup-'));
+    const repo = makeRepo(`goals:
+  - id: needs-deps
+    type: hard
+    cmd: touch ${marks}/gate-ran
+    pass_when: exit_code == 0
+`, 'setup: echo registry unreachable >&2; exit 3\n');
+    const r = verify(repo, '--json');
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.setup).toMatchObject({ id: 'setup', state: 'fail' });
+    expect(report.setup.diagnostic).toBe("exit=3; stderr-tail='registry unreachable\\n'");
+    expect(report.hard).toMatchObject([{ id: 'needs-deps', state: 'fail', diagnostic: 'not run: setup failed' }]);
+    expect(existsSync(join(marks, 'gate-ran'))).toBe(false);
+  });
+
   test('a repository without commits is bad input (exit 2) with a hint', () => {
     const repo = mkdtempSync(join(tmpdir(), 'verify-empty-'));
     gitOk(repo, ['init', '-q']);

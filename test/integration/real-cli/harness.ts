@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { supervise, type SupervisedResult } from '../../../src/proc/supervise.ts';
-import { CLAUDE_PRINT_ARGV, CODEX_EXEC_ARGV, claudeEnv, codexEnv, codexProviderArgs, modelServerPeerSpecs, writeCodexHome } from '../../../src/model-server/cli-wiring.ts';
+import { CLAUDE_PRINT_ARGV, CODEX_EXEC_ARGV, OPENCODE_RUN_ARGV, claudeEnv, codexEnv, codexProviderArgs, modelServerPeerSpecs, opencodeEnv, writeCodexHome, type OpencodePrice } from '../../../src/model-server/cli-wiring.ts';
 import { ScenarioSchema, type Scenario } from '../../../src/model-server/scenario-schema.ts';
 import { startModelServer, type ModelServerHandle } from '../../../src/model-server/server.ts';
 
 const REPO_ROOT = resolve(import.meta.dir, '../../..');
 export const CLAUDE_BIN = join(REPO_ROOT, 'node_modules/.bin/claude');
 export const CODEX_BIN = join(REPO_ROOT, 'node_modules/.bin/codex');
+export const OPENCODE_BIN = join(REPO_ROOT, 'node_modules/.bin/opencode');
 export const TEST_USER = process.env.PEERS_TEST_USER ?? 'peerstest';
 export const IS_ROOT = process.getuid?.() === 0;
 
@@ -136,6 +137,17 @@ export async function runCodex(server: ModelServerHandle, peer: string, opts: Ru
     const base = opts.args ?? [...CODEX_EXEC_ARGV, ...(opts.viaConfigToml ? [] : ['-c', `model="${opts.model ?? 'gpt-5.5'}"`])];
     const args = [...base, ...(opts.extraArgs ?? []), ...(opts.viaConfigToml ? [] : codexProviderArgs({ serverUrl: server.url!, peer }))];
     return await runAsUser([CODEX_BIN, ...args], { HOME: home, ...codexEnv(join(home, '.codex')) }, opts);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+/** `opencode run --format json --auto` with the prompt on stdin, a fresh HOME, pointed at the server as `peer`. */
+export async function runOpencode(server: ModelServerHandle, peer: string, opts: RunOptions & { model: string; price?: OpencodePrice }): Promise<CliRun> {
+  const home = userDir('opencode-home');
+  try {
+    const env = opencodeEnv({ serverUrl: server.url!, peer, home, model: opts.model, price: opts.price });
+    return await runAsUser([OPENCODE_BIN, ...(opts.args ?? OPENCODE_RUN_ARGV), ...(opts.extraArgs ?? [])], env, opts);
   } finally {
     rmSync(home, { recursive: true, force: true });
   }

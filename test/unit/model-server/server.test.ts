@@ -227,3 +227,25 @@ test('the same scenario and requests give the same log, written as JSONL; a Unix
     ['claude', 0, 0], ['claude', 0, 1], ['claude', 1, 0], ['codex', 0, 0],
   ]);
 });
+
+test('opencode requests (lower-case tools, x-session-id, "Working directory:") get its tool names and camelCase arguments', async () => {
+  const h = serve({
+    version: 1,
+    peers: { opencode: { api: 'anthropic', ticks: [{ replies: [{ tool_calls: [{ write: { path: 'a.txt', content: 'A\n' } }, { edit: { path: '/abs/b.txt', old: 'x', new: 'y' } }, { read: 'c.txt' }, { shell: 'git status' }] }, { text: 'done' }] }, { replies: [{ text: 'tick 2' }] }] } },
+  });
+  const url = `${h.url}/peer/opencode/v1/messages`;
+  const tools = ['bash', 'edit', 'glob', 'read', 'write'].map((name) => ({ name, input_schema: { type: 'object' } }));
+  const body = { model: 'claude-opus-5-5', stream: false, tools, system: [{ type: 'text', text: '<env>\n  Working directory: /work/oc-repo\n  Is directory a git repo: yes\n</env>' }], messages: [{ role: 'user', content: 'go' }] };
+  const first = (await (await post(url, body, { 'x-session-id': 'ses_a' })).json()) as { content: Array<{ name: string; input: unknown }> };
+  expect(first.content.map((b) => [b.name, b.input])).toEqual([
+    ['write', { filePath: '/work/oc-repo/a.txt', content: 'A\n' }],
+    ['edit', { filePath: '/abs/b.txt', oldString: 'x', newString: 'y' }],
+    ['read', { filePath: '/work/oc-repo/c.txt' }],
+    ['bash', { command: 'git status' }],
+  ]);
+  // The same opencode session continues its tick; a new session id starts the next tick.
+  const second = (await (await post(url, body, { 'x-session-id': 'ses_a' })).json()) as { content: Array<{ text: string }> };
+  expect(second.content[0]!.text).toBe('done');
+  const next = (await (await post(url, body, { 'x-session-id': 'ses_b' })).json()) as { content: Array<{ text: string }> };
+  expect(next.content[0]!.text).toBe('tick 2');
+});

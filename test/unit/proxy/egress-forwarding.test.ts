@@ -64,6 +64,12 @@ describe('egress proxy on a Unix socket, reached through the in-pod bridge', () 
     expect(seen.headers['proxy-authorization']).toBeUndefined();
     expect(seen.headers['proxy-connection']).toBeUndefined();
     expect(seen.headers['x-kept']).toBe('yes');
+    // The audit log names the destination, never the path or query (they may carry tokens).
+    await sleep(100);
+    const rec = auditLines().at(-1);
+    expect(rec).toMatchObject({ method: 'GET', host: 'api.peers.test', decision: 'allow', reason: 'forwarded' });
+    expect(JSON.stringify(rec)).not.toContain('plain');
+    expect(JSON.stringify(rec)).not.toContain('q=1');
   });
 
   test('a refusal through the bridge reaches the client intact and lands in the audit file', async () => {

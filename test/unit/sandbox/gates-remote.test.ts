@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfCommand } from '../../../src/proc/self-exec.ts';
 import type { HardGoal } from '../../../src/config/goals-schema.ts';
-import { probeGatesVia } from '../../../sandbox/gates-remote.ts';
+import { gateProbeFromEnv, probeGatesVia } from '../../../sandbox/gates-remote.ts';
 import { startRunnerServer, type RunnerServer } from '../../../sandbox/runner-server.ts';
 import { SocketRunner } from '../../../sandbox/socket-runner.ts';
 
@@ -69,5 +69,30 @@ describe('gate probe through the gates runner', () => {
       err = e;
     }
     expect(String(err)).toContain('head must be a commit sha');
+  }, 60_000);
+
+  test('the loop\'s pod gate probe (PEERS_RUNNER_GATES) runs `setup` in the clean checkout before the gates', async () => {
+    const probe = gateProbeFromEnv({ PEERS_RUNNER_GATES: join(dir, 'gates.sock') }, { peersCommand: selfCommand(), repo })!;
+    const goals = [goal('needs-deps', 'grep -qx installed deps/marker'), goal('plain', 'true')];
+    const base = { repo, head, goals, timeoutS: 30, jobs: 2, cacheFile: join(dir, 'unused-cache.json') };
+    const ok = await probe({ ...base, setup: 'mkdir deps && echo installed > deps/marker' });
+    expect(Object.fromEntries(ok.map((r) => [r.id, r.state]))).toEqual({ 'needs-deps': 'pass', plain: 'pass' });
+    // Without setup the dependency is missing: the checkout is fresh, nothing carried over.
+    const without = await probe(base);
+    expect(without.find((r) => r.id === 'needs-deps')?.state).toBe('fail');
+    const broken = await probe({ ...base, setup: 'echo registry unreachable >&2; exit 7' });
+    expect(broken.map((r) => r.state)).toEqual(['fail', 'fail']);
+    expect(broken[0]!.diagnostic).toContain('not run: setup `echo registry unreachable >&2; exit 7` failed: exit=7; stderr: registry unreachable');
+    expect(gateProbeFromEnv({})).toBeUndefined();
+  }, 60_000);
+
+  test('a stop request during the probe ends it quietly (the loop discards cut-short gates)', async () => {
+    const probe = gateProbeFromEnv({ PEERS_RUNNER_GATES: join(dir, 'gates.sock') }, { peersCommand: selfCommand(), repo })!;
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 1500);
+    const t0 = Date.now();
+    const r = await probe({ repo, head, goals: [goal('slow', 'sleep 30')], timeoutS: 60, jobs: 1, cacheFile: join(dir, 'c.json'), signal: stop.signal });
+    expect(r).toEqual([]);
+    expect(Date.now() - t0).toBeLessThan(20_000);
   }, 60_000);
 });

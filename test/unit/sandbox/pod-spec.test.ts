@@ -110,6 +110,9 @@ describe('podman rendering', () => {
     for (const { argv } of plan.createContainers) {
       expect(argv[argv.indexOf('--user') + 1]).toBe('1000:1000');
       expect(argv).toEqual(expect.arrayContaining(['--cap-drop=ALL', '--security-opt=no-new-privileges', '--read-only']));
+      // An init (catatonit) is PID 1 and reaps orphans; peers itself never is (the e2e proves reaping).
+      expect(argv).toContain('--init');
+      expect(argv).not.toContain('--init=false');
       expect(argv.some((a) => a.startsWith('--memory='))).toBe(true);
       expect(argv.some((a) => a.startsWith('--pids-limit='))).toBe(true);
     }

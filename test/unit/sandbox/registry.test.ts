@@ -1,14 +1,15 @@
 /**
- * The projects registry shared by init/doctor (H1's format) and up/down/ls: concurrent writers
- * never lose an entry, names are unique and stable, and a corrupt file is a clear exit-2 error.
+ * The projects registry shared by init/doctor and up/down/ls (one owner: src/config/project-registry.ts):
+ * concurrent writers never lose an entry, names are unique and stable, and a corrupt file is a clear exit-2 error.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { PeersError } from '../../../src/cli/errors.ts';
 import { registerProject } from '../../../src/config/project-registry.ts';
+import { withRegistryLock } from '../../../src/config/registry-lock.ts';
 import { ensureRegistered, findByName, listProjects } from '../../../sandbox/registry.ts';
 
 let dir: string;
@@ -40,16 +41,62 @@ describe('projects registry', () => {
     expect(file.projects[0].registered_at).toMatch(/^\d{4}-/);
   });
 
+  /** Runs `n` bun processes at once, each evaluating `script(i)`; resolves to their exit codes + stderr. */
+  const concurrently = (n: number, script: (i: number) => string) =>
+    Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        new Promise<string>((res) => {
+          const c = spawn(process.execPath, ['-e', script(i)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+          let err = '';
+          c.stderr.on('data', (d) => (err += d));
+          c.on('close', (code) => res(`${code}${err ? ` ${err.slice(0, 300)}` : ''}`));
+        }),
+      ),
+    );
+
   test('eight processes registering at once lose no entry (the lock serialises them)', async () => {
     const mod = resolve(import.meta.dir, '../../../sandbox/registry.ts');
-    const runs = Array.from({ length: 8 }, (_, i) =>
-      new Promise<number>((res) => {
-        const c = spawn(process.execPath, ['-e', `import('${mod}').then(m => m.ensureRegistered('/src/p${i}'))`], { env, stdio: 'ignore' });
-        c.on('close', (code) => res(code ?? 1));
-      }),
-    );
-    expect(await Promise.all(runs)).toEqual(Array(8).fill(0));
+    const codes = await concurrently(8, (i) => `await (await import('${mod}')).ensureRegistered('/src/p${i}')`);
+    expect(codes).toEqual(Array(8).fill('0'));
     expect(listProjects(env).map((p) => p.path).sort()).toEqual(Array.from({ length: 8 }, (_, i) => `/src/p${i}`).sort());
+  });
+
+  test('`peers init` and `peers up` writers interleaved, many times each, over a stale lock: every entry survives', async () => {
+    // The old flake: a writer that saw a lock whose owner had just released it and exited took it
+    // for stale and deleted the NEXT holder's live lock (two writers in; one crashed on unlink).
+    // Processes that exit right after writing make exactly that window common; 64 writes hit it.
+    mkdirSync(join(dir, 'config/peers'), { recursive: true });
+    writeFileSync(join(dir, 'config/peers/projects.json.lock'), '999999 dead-owner');
+    const up = resolve(import.meta.dir, '../../../sandbox/registry.ts');
+    const init = resolve(import.meta.dir, '../../../src/config/project-registry.ts');
+    const codes = await concurrently(8, (i) =>
+      i % 2
+        ? `const m = await import('${up}'); for (let k = 0; k < 8; k++) await m.ensureRegistered('/src/up${i}-' + k)`
+        : `const m = await import('${init}'); for (let k = 0; k < 8; k++) m.registerProject('/src/init${i}-' + k)`,
+    );
+    expect(codes).toEqual(Array(8).fill('0'));
+    const paths = listProjects(env).map((p) => p.path);
+    expect(paths).toHaveLength(64);
+    expect(new Set(paths).size).toBe(64);
+    expect(existsSync(join(dir, 'config/peers/projects.json.lock'))).toBe(false);
+    expect(readdirSync(join(dir, 'config/peers'))).toEqual(['projects.json']); // no temp or stale files left
+  }, 60_000);
+
+  test('a lock held by a live process is waited for, then reported with its pid (never stolen)', () => {
+    mkdirSync(join(dir, 'config/peers'), { recursive: true });
+    const lock = join(dir, 'config/peers/projects.json.lock');
+    writeFileSync(lock, `${process.pid} live-owner`);
+    const t0 = Date.now();
+    expect(() => withRegistryLock(lock, () => 'entered', 300)).toThrow(`projects registry is locked by pid ${process.pid}`);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(300);
+    expect(readFileSync(lock, 'utf8')).toBe(`${process.pid} live-owner`);
+  });
+
+  test('`peers init` on a corrupt registry leaves the file alone and says so', () => {
+    mkdirSync(join(dir, 'config/peers'), { recursive: true });
+    writeFileSync(join(dir, 'config/peers/projects.json'), 'not json');
+    expect(() => registerProject('/src/x', env)).toThrow('projects.json: projects registry is not valid JSON');
+    expect(readFileSync(join(dir, 'config/peers/projects.json'), 'utf8')).toBe('not json');
   });
 
   test('a lock left by a dead process is taken over', async () => {

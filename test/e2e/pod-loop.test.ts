@@ -1,0 +1,212 @@
+/**
+ * The real loop in the real pod (`peers up` as an unprivileged user, rootless podman), with fake
+ * peers that are shell scripts: each tick a peer records where it runs, leaves an uncommitted file
+ * and a server behind in the workspace, then commits its work with handoff trailers. We check:
+ *  - the peer process runs in the WORKSPACE container (it sees the workspace runner, not the loop;
+ *    no state dir, an empty .peers/, only its own socket dir, the vendor URLs but not the loop's
+ *    settings);
+ *  - the hard gates the loop records run in the GATES container on a clean checkout of HEAD, after
+ *    the project's `setup`: committed work passes; the uncommitted file and the leftover server do
+ *    not make a gate pass;
+ *  - `peers down` in the middle of a tick, then `peers up`, resumes: tick numbers continue, no tick
+ *    is lost or repeated, state.json stays valid; a killed loop shows as crashed, and `up` after
+ *    the crash resumes too;
+ *  - orphans the peers leave behind are reaped (an init is PID 1, not peers).
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid } from './podman-user.ts';
+
+setDefaultTimeout(180_000);
+
+let root: string;
+let repo: string;
+let env: Record<string, string>;
+let key: string;
+let stateDir: string;
+/** Commits before the first tick (peers init's, ours). */
+let baseCommits = 0;
+
+const peers = (args: string[], timeoutMs = 120_000) => asUser([PEERS_BIN, ...args], { cwd: repo, env, timeoutMs });
+const cname = (role: string) => `peers-${key}-${role}`;
+const execIn = (role: string, script: string) => podmanAsUser(['exec', cname(role), 'sh', '-c', script]);
+const lsRow = () => (JSON.parse(peers(['ls', '--json']).stdout) as { path: string; status: string; tick: number | null; stopReason: string | null }[]).find((p) => p.path === repo)!;
+const state = () => JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'));
+type TickLine = { event: string; tick: number; peer: string; success: boolean };
+const tickLines = (): TickLine[] =>
+  existsSync(join(stateDir, 'runs.jsonl'))
+    ? readFileSync(join(stateDir, 'runs.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((l) => l.event === 'tick')
+    : [];
+function waitFor(what: string, cond: () => boolean, ms = 120_000): void {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; loop log:\n${peers(['logs']).stderr.slice(-2000)}`);
+    Bun.sleepSync(500);
+  }
+}
+
+/** One fake peer turn. Runs wherever the loop's runner puts it; records the evidence of where. */
+const PEER_SCRIPT = `set -e
+cat >/dev/null
+me=$PEERS_PEER_NAME
+cd /work
+echo $$ > .in-tick
+procs() { for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f" 2>/dev/null; echo; done; }
+{
+  echo "workspace-runner=$(procs | grep -c '[r]unner --socket /run/peers/workspace/runner.sock')"
+  echo "loop-process=$(procs | grep -c '[p]eers loop /work')"
+  if ls /state >/dev/null 2>&1; then echo state=readable; else echo state=absent; fi
+  echo "peers-dir-entries=$(ls -A .peers | wc -l)"
+  echo "sockets=$(ls /run/peers | tr '\\n' ' ')"
+  echo "vendor-url=$ANTHROPIC_BASE_URL"
+  echo "loop-state-dir-env=\${PEERS_STATE_DIR:-unset}"
+} > evidence-$me.txt
+echo "only in the working tree" > marker.txt
+setsid node -e "require('net').createServer(s=>s.end('tests pass')).listen(5077,'127.0.0.1')" >/dev/null 2>&1 </dev/null &
+sleep 3
+echo "tick by $me" >> work.log
+git add work.log evidence-$me.txt
+printf 'work by %s\\n\\n## Self-Review\\nappended one line\\n\\nPeer: %s\\nPeer-Status: handoff\\nSelf-Review: pass\\n' "$me" "$me" > /tmp/msg
+git commit -q -F /tmp/msg
+rm -f .in-tick
+`;
+
+const CONFIG = `peers:
+  - name: alpha
+    tool: custom
+    argv: ${JSON.stringify(['sh', '-c', PEER_SCRIPT])}
+  - name: beta
+    tool: custom
+    argv: ${JSON.stringify(['sh', '-c', PEER_SCRIPT])}
+health:
+  idle_timeout_s: 120
+goals:
+  timeout_s: 30
+  stuck_halt_after: 1000
+setup: "echo installed > .deps-installed"
+`;
+const hard = (id: string, cmd: string) => `  - id: ${id}\n    type: hard\n    cmd: ${JSON.stringify(cmd)}\n    pass_when: exit_code == 0\n`;
+const GOALS = `goals:
+${hard('committed-work', 'grep -q "tick by" work.log')}${hard('uncommitted-file', 'test -f marker.txt')}${hard('leftover-server', `node -e "require('net').connect(5077,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"`)}${hard('in-gates-container', 'test -d /cache && test ! -e /state && test ! -e /run/peers/workspace')}${hard('setup-ran', 'grep -qx installed .deps-installed')}`;
+
+beforeAll(() => {
+  ensurePodmanReady();
+  root = mkdtempSync('/var/tmp/peers-e2e-loop-');
+  chownSync(root, uid(), uid());
+  env = { XDG_CONFIG_HOME: join(root, 'config'), XDG_STATE_HOME: join(root, 'state') };
+  const setup = asUser(['sh', '-ec', `cd ${root} && git init -q app && cd app && git config user.email t@e && git config user.name t && ${PEERS_BIN} init >/dev/null && git commit -q --allow-empty -m start`], { env });
+  expect(setup.stderr).toBe('');
+  repo = join(root, 'app');
+  baseCommits = Number(asUser(['git', '-C', repo, 'rev-list', '--count', 'HEAD']).stdout.trim());
+  writeFileSync(join(repo, '.peers/config.yaml'), CONFIG);
+  writeFileSync(join(repo, '.peers/goals.yaml'), GOALS);
+  chownSync(join(repo, '.peers/config.yaml'), uid(), uid());
+  chownSync(join(repo, '.peers/goals.yaml'), uid(), uid());
+  const r = peers(['up', '--max-ticks', '50']);
+  expect(r.code, r.stderr).toBe(0);
+  key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;
+  stateDir = join(root, 'state', 'peers', key);
+}, 20 * 60_000);
+
+afterAll(() => {
+  if (key) {
+    podmanAsUser(['pod', 'rm', '-f', `peers-${key}`]);
+    podmanAsUser(['rm', '-f', cname('loop'), cname('gates'), cname('egress')]);
+    rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
+    podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
+  }
+  if (root) rmSync(root, { recursive: true, force: true });
+});
+
+describe('the real loop in the pod', () => {
+  test('peer CLIs run in the workspace container: no state dir, masked .peers/, its own socket only', () => {
+    waitFor('two completed ticks', () => tickLines().filter((t) => t.success).length >= 2);
+    for (const peer of ['alpha', 'beta']) {
+      const ev = Object.fromEntries(readFileSync(join(repo, `evidence-${peer}.txt`), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
+      expect(ev).toEqual({
+        'workspace-runner': '1',
+        'loop-process': '0',
+        state: 'absent',
+        'peers-dir-entries': '0',
+        sockets: 'workspace ',
+        'vendor-url': 'http://127.0.0.1:8080',
+        'loop-state-dir-env': 'unset',
+      });
+    }
+    // The same check from the loop's side: it does see the state dir and its own process.
+    expect(execIn('loop', 'ls /state').stdout).toContain('state.json');
+  });
+
+  test('gates run in the gates container on a clean checkout after `setup`: uncommitted files and leftover servers do not count', () => {
+    // The workspace really has both: the file in the tree, the server answering on its loopback.
+    expect(existsSync(join(repo, 'marker.txt'))).toBe(true);
+    expect(podmanAsUser(['exec', cname('workspace'), 'node', '-e', `require('net').connect(5077,'127.0.0.1').on('data',d=>{console.log(String(d));process.exit()})`]).stdout.trim()).toBe('tests pass');
+    waitFor('gates recorded for a HEAD with work on it', () => state().gates.results['committed-work']?.state === 'pass');
+    const results = state().gates.results as Record<string, { state: string; diagnostic: string }>;
+    expect(Object.fromEntries(Object.entries(results).map(([id, r]) => [id, r.state]))).toEqual({
+      'committed-work': 'pass',
+      'uncommitted-file': 'fail',
+      'leftover-server': 'fail',
+      'in-gates-container': 'pass',
+      'setup-ran': 'pass',
+    });
+    // `setup` wrote into the throwaway checkout, never into the user's repository.
+    expect(existsSync(join(repo, '.deps-installed'))).toBe(false);
+  });
+
+  test('`peers down` in the middle of a tick, then `peers up`: the run resumes where it stopped', () => {
+    waitFor('a tick in progress after at least two', () => tickLines().length >= 2 && existsSync(join(repo, '.in-tick')));
+    const r = peers(['down', '--grace', '20']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('stop reason: interrupted');
+    const before = tickLines();
+    const savedTick = state().tick;
+    expect(savedTick).toBe(before.length);
+    expect(lsRow()).toMatchObject({ status: 'stopped', stopReason: 'interrupted', tick: savedTick });
+    // The interrupted turn left no commit: HEAD is the last completed tick's.
+    expect(asUser(['git', '-C', repo, 'log', '-1', '--format=%s']).stdout.trim()).toMatch(/^work by (alpha|beta)$/);
+
+    const again = peers(['up', '--max-ticks', '2']);
+    expect(again.code, again.stderr).toBe(0);
+    waitFor('the resumed run to stop after two more ticks', () => lsRow().status === 'stopped' && lsRow().stopReason === 'max_ticks');
+    const after = tickLines();
+    expect(after.map((t) => t.tick)).toEqual(Array.from({ length: savedTick + 2 }, (_, i) => i + 1));
+    expect(after.slice(savedTick).every((t) => t.success)).toBe(true);
+    expect(state().tick).toBe(savedTick + 2);
+    expect(lsRow().tick).toBe(savedTick + 2);
+    // Turns alternate across the restart too (the saved turn order is honoured).
+    expect(after.at(-1)!.peer).not.toBe(after.at(-2)!.peer);
+    expect(asUser(['git', '-C', repo, 'rev-list', '--count', 'HEAD']).stdout.trim()).toBe(String(baseCommits + savedTick + 2));
+  });
+
+  test('a killed loop shows as crashed; `up` after the crash resumes from the saved tick', () => {
+    const r = peers(['up', '--max-ticks', '50']);
+    expect(r.code, r.stderr).toBe(0);
+    const base = state().tick;
+    waitFor('one more tick', () => tickLines().length > base);
+    expect(podmanAsUser(['kill', cname('loop')]).code).toBe(0);
+    waitFor('the loop container to stop', () => lsRow().status !== 'running', 30_000);
+    expect(lsRow().status).toBe('crashed');
+    const crashedAt = state().tick;
+    expect(peers(['up', '--max-ticks', '1']).code).toBe(0);
+    waitFor('the run after the crash to stop', () => lsRow().status === 'stopped');
+    expect(lsRow().stopReason).toBe('max_ticks');
+    const ticks = tickLines().map((t) => t.tick);
+    expect(ticks).toEqual(Array.from({ length: ticks.length }, (_, i) => i + 1));
+    expect(state().tick).toBe(crashedAt + 1);
+  });
+
+  test('orphans the peers leave behind are reaped: an init is PID 1, no zombie accumulates', () => {
+    expect(peers(['up', '--max-ticks', '50']).code).toBe(0);
+    expect(execIn('workspace', 'cat /proc/1/comm').stdout.trim()).toBe('catatonit');
+    // Three orphans: their parent shell exits at once, so they are re-parented to PID 1.
+    expect(execIn('workspace', 'for i in 1 2 3; do sh -c "sleep 0.3 &"; done; echo started').stdout.trim()).toBe('started');
+    Bun.sleepSync(2000);
+    const zombies = execIn('workspace', `grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l`).stdout.trim();
+    expect(zombies).toBe('0');
+    // The peers' own stray processes (each tick's second `node` server fails and exits) too.
+    for (const role of ['loop', 'gates']) expect(execIn(role, `grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l`).stdout.trim()).toBe('0');
+    expect(peers(['down', '--grace', '20']).code).toBe(0);
+  });
+});
