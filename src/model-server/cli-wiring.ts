@@ -164,9 +164,22 @@ export function modelServerPeerSpecs(opts: {
   claudeModel?: string;
   codexModel?: string;
   extraClaudeEnv?: Record<string, string>;
-}): { claude: ModelServerPeerSpec; codex: ModelServerPeerSpec } {
+  /** The opencode peer (scenario api: anthropic). Its home defaults to claude's: their files never overlap. */
+  opencodeBin?: string;
+  opencodeHome?: string;
+  opencodeModel?: string;
+  opencodePrice?: OpencodePrice;
+}): { claude: ModelServerPeerSpec; codex: ModelServerPeerSpec; opencode: ModelServerPeerSpec } {
   const { serverUrl } = opts;
+  const opencodeModel = opts.opencodeModel ?? 'claude-opus-5-5';
   return {
+    opencode: {
+      name: 'opencode',
+      tool: 'opencode',
+      argv: [opts.opencodeBin ?? 'opencode', ...OPENCODE_RUN_ARGV],
+      model: `${OPENCODE_PROVIDER_ID}/${opencodeModel}`,
+      env: opencodeEnv({ serverUrl, peer: 'opencode', home: opts.opencodeHome ?? opts.claudeHome, model: opencodeModel, price: opts.opencodePrice }),
+    },
     claude: {
       name: 'claude',
       tool: 'claude',
@@ -185,4 +198,4 @@ export function modelServerPeerSpecs(opts: {
   };
 }
 
-export type ModelServerPeerSpec = { name: string; tool: 'claude' | 'codex'; argv: string[]; model: string; env: Record<string, string> };
+export type ModelServerPeerSpec = { name: string; tool: 'claude' | 'codex' | 'opencode'; argv: string[]; model: string; env: Record<string, string> };

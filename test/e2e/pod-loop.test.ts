@@ -54,8 +54,8 @@ cd /work
 echo $$ > .in-tick
 procs() { for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f" 2>/dev/null; echo; done; }
 {
-  echo "workspace-runner=$(procs | grep -c '[r]unner --socket /run/peers/workspace/runner.sock')"
-  echo "loop-process=$(procs | grep -c '[p]eers loop /work')"
+  echo "workspace-runner=$(procs | grep -c '^/usr/local/bin/[p]eers runner --socket /run/peers/workspace/runner.sock')"
+  echo "loop-process=$(procs | grep -c '^/usr/local/bin/[p]eers loop /work')"
   if ls /state >/dev/null 2>&1; then echo state=readable; else echo state=absent; fi
   echo "peers-dir-entries=$(ls -A .peers | wc -l)"
   echo "sockets=$(ls /run/peers | tr '\\n' ' ')"
@@ -84,18 +84,24 @@ health:
 goals:
   timeout_s: 30
   stuck_halt_after: 1000
-setup: "echo installed > .deps-installed"
+setup: 'echo installed > .deps-installed && mkdir -p "$npm_config_cache" && echo run >> "$npm_config_cache/setup-runs"'
 `;
 const hard = (id: string, cmd: string) => `  - id: ${id}\n    type: hard\n    cmd: ${JSON.stringify(cmd)}\n    pass_when: exit_code == 0\n`;
 const GOALS = `goals:
-${hard('committed-work', 'grep -q "tick by" work.log')}${hard('uncommitted-file', 'test -f marker.txt')}${hard('leftover-server', `node -e "require('net').connect(5077,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"`)}${hard('in-gates-container', 'test -d /cache && test ! -e /state && test ! -e /run/peers/workspace')}${hard('setup-ran', 'grep -qx installed .deps-installed')}`;
+${hard('committed-work', 'grep -q "tick by" work.log')}${hard('uncommitted-file', 'test -f marker.txt')}${hard('leftover-server', `node -e "require('net').connect(5077,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"`)}${hard('in-gates-container', 'test -d /cache && test ! -e /state && test ! -e /run/peers/workspace')}${hard('setup-ran', 'grep -qx installed .deps-installed')}${hard('setup-cache-persists', 'test -s /cache/npm/setup-runs')}`;
 
 beforeAll(() => {
   ensurePodmanReady();
   root = mkdtempSync('/var/tmp/peers-e2e-loop-');
   chownSync(root, uid(), uid());
-  env = { XDG_CONFIG_HOME: join(root, 'config'), XDG_STATE_HOME: join(root, 'state') };
-  const setup = asUser(['sh', '-ec', `cd ${root} && git init -q app && cd app && git config user.email t@e && git config user.name t && ${PEERS_BIN} init >/dev/null && git commit -q --allow-empty -m start`], { env });
+  // The auth sidecar needs a key to start; no vendor is called (the peers are scripts).
+  env = { XDG_CONFIG_HOME: join(root, 'config'), XDG_STATE_HOME: join(root, 'state'), ANTHROPIC_API_KEY: 'sk-ant-unused', OPENAI_API_KEY: 'sk-unused' };
+  // marker.txt is ignored like a build artifact: the tree is clean for the handoff, yet the file
+  // sits in the workspace where a gate run there would find it.
+  const setup = asUser(
+    ['sh', '-ec', `cd ${root} && git init -q app && cd app && git config user.email t@e && git config user.name t && ${PEERS_BIN} init >/dev/null && printf 'marker.txt\\n.in-tick\\n' >> .git/info/exclude && git commit -q --allow-empty -m start`],
+    { env },
+  );
   expect(setup.stderr).toBe('');
   repo = join(root, 'app');
   baseCommits = Number(asUser(['git', '-C', repo, 'rev-list', '--count', 'HEAD']).stdout.trim());
@@ -150,14 +156,20 @@ describe('the real loop in the pod', () => {
       'leftover-server': 'fail',
       'in-gates-container': 'pass',
       'setup-ran': 'pass',
+      // setup's download cache goes to the gates' cache volume (writable, kept across HEADs).
+      'setup-cache-persists': 'pass',
     });
+    // One line per probe: the volume outlived the earlier HEADs' throwaway checkouts.
+    expect(Number(execIn('gates', 'wc -l < /cache/npm/setup-runs').stdout.trim())).toBeGreaterThanOrEqual(2);
     // `setup` wrote into the throwaway checkout, never into the user's repository.
     expect(existsSync(join(repo, '.deps-installed'))).toBe(false);
   });
 
   test('`peers down` in the middle of a tick, then `peers up`: the run resumes where it stopped', () => {
     waitFor('a tick in progress after at least two', () => tickLines().length >= 2 && existsSync(join(repo, '.in-tick')));
+    const t0 = Date.now();
     const r = peers(['down', '--grace', '20']);
+    console.log(`e2e: peers down in the middle of a peer turn took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('stop reason: interrupted');
     const before = tickLines();
@@ -167,8 +179,11 @@ describe('the real loop in the pod', () => {
     // The interrupted turn left no commit: HEAD is the last completed tick's.
     expect(asUser(['git', '-C', repo, 'log', '-1', '--format=%s']).stdout.trim()).toMatch(/^work by (alpha|beta)$/);
 
+    const t1 = Date.now();
     const again = peers(['up', '--max-ticks', '2']);
     expect(again.code, again.stderr).toBe(0);
+    waitFor('the first resumed tick', () => tickLines().length > savedTick);
+    console.log(`e2e: peers up → first resumed tick done (gates in the gates container + a 3 s fake turn) ${((Date.now() - t1) / 1000).toFixed(1)} s`);
     waitFor('the resumed run to stop after two more ticks', () => lsRow().status === 'stopped' && lsRow().stopReason === 'max_ticks');
     const after = tickLines();
     expect(after.map((t) => t.tick)).toEqual(Array.from({ length: savedTick + 2 }, (_, i) => i + 1));
@@ -199,7 +214,8 @@ describe('the real loop in the pod', () => {
 
   test('orphans the peers leave behind are reaped: an init is PID 1, no zombie accumulates', () => {
     expect(peers(['up', '--max-ticks', '50']).code).toBe(0);
-    expect(execIn('workspace', 'cat /proc/1/comm').stdout.trim()).toBe('catatonit');
+    // catatonit, bind-mounted by podman as /run/podman-init.
+    expect(execIn('workspace', 'cat /proc/1/comm').stdout.trim()).toBe('podman-init');
     // Three orphans: their parent shell exits at once, so they are re-parented to PID 1.
     expect(execIn('workspace', 'for i in 1 2 3; do sh -c "sleep 0.3 &"; done; echo started').stdout.trim()).toBe('started');
     Bun.sleepSync(2000);

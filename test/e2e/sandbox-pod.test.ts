@@ -275,7 +275,7 @@ describe('isolation from the workspace', () => {
     const r = nodeIn(
       'loop',
       `const s=require('net').connect(process.env.PEERS_RUNNER_WORKSPACE);let buf='';
-       s.on('connect',()=>s.write(JSON.stringify({type:'run',argv:['sh','-c','for f in /proc/[0-9]*/cmdline; do tr "\\\\0" " " < $f; echo; done | grep -c "[r]unner --socket /run/peers/workspace/runner.sock"; echo "base=$ANTHROPIC_BASE_URL"; ls -A /work/.peers | wc -l; cat'],cwd:'/work',env:{},stdin:'from-the-loop',limits:{}})+'\\n'));
+       s.on('connect',()=>s.write(JSON.stringify({type:'run',argv:['sh','-c','for f in /proc/[0-9]*/cmdline; do tr "\\\\0" " " < $f; echo; done | grep -c "^/usr/local/bin/[p]eers runner --socket /run/peers/workspace/runner.sock"; echo "base=$ANTHROPIC_BASE_URL"; ls -A /work/.peers | wc -l; cat'],cwd:'/work',env:{},stdin:'from-the-loop',limits:{}})+'\\n'));
        s.on('data',d=>buf+=d);s.on('end',()=>{const msgs=buf.trim().split('\\n').map(JSON.parse);console.log(JSON.stringify(msgs.find(m=>m.type==='exit').result))})`,
     );
     const result = JSON.parse(r.stdout);

@@ -179,13 +179,13 @@ export type LoopProject = { repo: string; root: string; stateDir: string; cleanu
  * A repository whose `.peers/config.yaml` runs the real claude and codex CLIs against `server`,
  * wired by cli-wiring exactly as a rehearsal would be, with a state directory the test user owns.
  */
-export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknown[]; health?: Record<string, unknown>; goalsSettings?: Record<string, unknown>; claudeEnv?: Record<string, string>; peers?: Array<'claude' | 'codex'> }): LoopProject {
+export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknown[]; health?: Record<string, unknown>; goalsSettings?: Record<string, unknown>; claudeEnv?: Record<string, string>; peers?: Array<'claude' | 'codex' | 'opencode'>; opencodePrice?: OpencodePrice }): LoopProject {
   const repo = makeRepo();
   const root = userDir('loop');
-  for (const d of ['claude-home', 'codex-home', 'state']) mkdirSync(join(root, d));
+  for (const d of ['claude-home', 'codex-home', 'opencode-home', 'state']) mkdirSync(join(root, d));
   giveToTestUser(root);
   const serverUrl = server.url!;
-  const specs = modelServerPeerSpecs({ serverUrl, claudeBin: CLAUDE_BIN, codexBin: CODEX_BIN, claudeHome: join(root, 'claude-home'), codexHome: join(root, 'codex-home'), extraClaudeEnv: opts.claudeEnv });
+  const specs = modelServerPeerSpecs({ serverUrl, claudeBin: CLAUDE_BIN, codexBin: CODEX_BIN, claudeHome: join(root, 'claude-home'), codexHome: join(root, 'codex-home'), extraClaudeEnv: opts.claudeEnv, opencodeBin: OPENCODE_BIN, opencodeHome: join(root, 'opencode-home'), opencodePrice: opts.opencodePrice });
   mkdirSync(join(repo, '.peers'));
   writeFileSync(join(repo, '.gitignore'), '.peers/\n');
   writeFileSync(

@@ -130,6 +130,16 @@ describe('runner protocol over a Unix socket', () => {
     expect(alive(pid)).toBe(false);
   });
 
+  test("the loop's own environment stays in the loop; the peer's settings arrive; the runner's base env stands", async () => {
+    // As in the pod: the invocation env is the loop container's env plus the peer's own entries.
+    const loopEnv = { PATH: '/usr/bin:/bin', PEERS_STATE_DIR: '/state', FROM_CONTAINER: 'loop' };
+    const viaLoop = new SocketRunner(join(dir, 'runner.sock'), loopEnv);
+    const r = await viaLoop.run(
+      inv(['sh', '-c', 'echo "state=${PEERS_STATE_DIR:-unset} from=$FROM_CONTAINER peer=$PEERS_PEER_NAME"'], { env: { ...loopEnv, PEERS_PEER_NAME: 'alpha' } }),
+    );
+    expect(r.stdout.trim()).toBe('state=unset from=workspace peer=alpha');
+  });
+
   test('a malformed request gets an error message, not a crash, and the server keeps serving', async () => {
     const reply = await new Promise<string>((resolve) => {
       const sock = connect(join(dir, 'runner.sock'));
