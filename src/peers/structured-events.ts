@@ -9,7 +9,7 @@ export type StructuredStatus = { kind: 'halt' | 'transient'; label: string; snip
 // `401 Unauthorized` / `Incorrect API key provided` is how codex reports a rejected credential
 // (seen from codex 0.169 against a 401): without them a dead key would be retried forever.
 const HALT_VOCAB =
-  /\b401 unauthorized\b|incorrect api key|quota[ _-]?exhausted|hit your usage limit|usage[ _-]?limit[ _-]?(?:reached|exceeded|exhausted)|authentication[ _-]?(?:failed|error)|(?:invalid|missing|expired)[ _-]?api[ _-]?key|not[ _-]?(?:logged|signed)[ _-]?in|(?:please )?run \/login/i;
+  /\b401 unauthorized\b|incorrect api key|quota[ _-]?exhausted|hit your usage limit|usage[ _-]?limit[ _-]?(?:reached|exceeded|exhausted)|authentication[ _-]?(?:failed|error)|(?:invalid|missing|expired)[ _-]?(?:x-)?api[ _-]?key|not[ _-]?(?:logged|signed)[ _-]?in|(?:please )?run \/login/i;
 const TRANSIENT_VOCAB =
   /rate[ _-]?limit|overloaded|temporarily (?:limiting|unavailable)|too many requests|service unavailable|bad gateway|gateway time-?out|try again (?:later|in|soon)/i;
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504, 529]);
@@ -53,7 +53,8 @@ export function errorBlobs(tool: string, stdout: string): Array<{ text: string; 
       const err = e.error as Record<string, unknown>;
       const data = err.data;
       const msg = typeof data === 'string' ? data : data && typeof data === 'object' ? str((data as Record<string, unknown>).message) : '';
-      return [{ text: [str(err.name), msg].filter(Boolean).join(' ') }];
+      const code = data && typeof data === 'object' ? (data as Record<string, unknown>).statusCode : undefined;
+      return [{ text: [str(err.name), msg].filter(Boolean).join(' '), status: typeof code === 'number' ? code : undefined }];
     });
   }
   return [];
@@ -64,6 +65,8 @@ export function structuredStatus(tool: string, stdout: string): StructuredStatus
   for (const b of blobs) {
     const m = HALT_VOCAB.exec(b.text);
     if (m) return { kind: 'halt', label: `structured:${tool}:${m[0].toLowerCase().replace(/[\s_-]+/g, '-')}`, snippet: b.text.slice(0, 200) };
+    // A rejected credential is final whatever the wording: retrying a 401/403 only burns turns.
+    if (b.status === 401 || b.status === 403) return { kind: 'halt', label: `structured:${tool}:http-${b.status}`, snippet: b.text.slice(0, 200) };
   }
   for (const b of blobs) {
     if ((b.status !== undefined && TRANSIENT_STATUS.has(b.status)) || TRANSIENT_VOCAB.test(b.text)) {

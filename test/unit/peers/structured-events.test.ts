@@ -33,6 +33,13 @@ describe('structured status events', () => {
     expect(structuredStatus('opencode', '{"type":"error","error":{"name":"ProviderAuthError","data":{"message":"authentication failed"}}}')?.label).toBe('structured:opencode:authentication-failed');
   });
 
+  test('opencode: a 401 from the API is a halt (Anthropic says "invalid x-api-key")', () => {
+    const ev = '{"type":"error","error":{"name":"APIError","data":{"message":"invalid x-api-key","statusCode":401}}}';
+    expect(structuredStatus('opencode', ev)?.kind).toBe('halt');
+    const noStatus = '{"type":"error","error":{"name":"APIError","data":{"message":"invalid x-api-key"}}}';
+    expect(structuredStatus('opencode', noStatus)?.kind).toBe('halt');
+  });
+
   test('custom tools have no structured channel', () => {
     expect(structuredStatus('custom', '{"type":"error","message":"authentication failed"}')).toBeNull();
   });
