@@ -180,8 +180,10 @@ export async function up(o: UpOptions): Promise<UpResult> {
 /** Removes the pod and the containers beside it (loop, gates, egress), in any state; the shared
  *  socket dirs go with them. The loop goes first so it never outlives its runners by long. */
 export async function teardown(project: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  await podman(['rm', '-f', '-t', '2', containerName(project, 'loop')]);
-  await podman(['pod', 'rm', '-f', '-t', '2', podName(project)]);
-  await podman(['rm', '-f', '-t', '2', containerName(project, 'gates'), containerName(project, 'egress')]);
+  // --ignore: podman 4.3's `rm -f A B` silently removes NOTHING (exit 0) when one of the names is
+  // missing, e.g. after an `up` that failed before creating the gates container.
+  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'loop')]);
+  await podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)]);
+  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'gates'), containerName(project, 'egress')]);
   rmSync(sharedRoot(project, env), { recursive: true, force: true });
 }

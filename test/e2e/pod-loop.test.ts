@@ -117,8 +117,9 @@ beforeAll(() => {
 
 afterAll(() => {
   if (key) {
-    podmanAsUser(['pod', 'rm', '-f', `peers-${key}`]);
-    podmanAsUser(['rm', '-f', cname('loop'), cname('gates'), cname('egress')]);
+    // --ignore: without it podman 4.3 removes none of the names if one is already gone.
+    podmanAsUser(['pod', 'rm', '-f', '--ignore', `peers-${key}`]);
+    podmanAsUser(['rm', '-f', '--ignore', cname('loop'), cname('gates'), cname('egress')]);
     rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
     podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
   }

@@ -83,8 +83,9 @@ beforeAll(() => {
 afterAll(() => {
   if (key) {
     // Whatever a failed or filtered run left: the pod and every container beside it.
-    podmanAsUser(['pod', 'rm', '-f', `peers-${key}`]);
-    podmanAsUser(['rm', '-f', cname('loop'), cname('gates'), cname('egress')]);
+    // --ignore: without it podman 4.3 removes none of the names if one is already gone.
+    podmanAsUser(['pod', 'rm', '-f', '--ignore', `peers-${key}`]);
+    podmanAsUser(['rm', '-f', '--ignore', cname('loop'), cname('gates'), cname('egress')]);
     rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
     podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
   }
@@ -343,5 +344,13 @@ describe('lifecycle', () => {
     const row = lsJson();
     expect(row.stopReason).toBe('interrupted');
     expect(row.status).toBe('stopped');
+  });
+
+  test('down leaves nothing behind even when a container is already gone (podman rm of a missing name)', () => {
+    expect(peers(['up']).code).toBe(0);
+    expect(podmanAsUser(['rm', '-f', '-t', '0', cname('gates')]).code).toBe(0);
+    expect(peers(['down', '--grace', '5']).code).toBe(0);
+    expect(podmanAsUser(['ps', '-a', '--filter', `label=peers.project=${key}`, '--format', '{{.Names}}']).stdout.trim()).toBe('');
+    expect(podmanAsUser(['pod', 'exists', `peers-${key}`]).code).not.toBe(0);
   });
 });
