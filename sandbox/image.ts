@@ -19,9 +19,9 @@ export const DEFAULT_BASE_IMAGE = 'docker.io/library/debian:bookworm-slim';
 export const OFFLINE_BASE_HINT = `sudo debootstrap --variant=minbase bookworm /tmp/rootfs && sudo tar -C /tmp/rootfs -c . | podman import - ${OFFLINE_BASE_IMAGE}, then peers image build --base ${OFFLINE_BASE_IMAGE}`;
 
 /** The CLI versions baked into the image: the ones this peers release was tested with. */
-export function pinnedCliVersions(): { claude: string; codex: string } {
-  const dev = (PACKAGE_JSON as { devDependencies: Record<string, string> }).devDependencies;
-  return { claude: dev['@anthropic-ai/claude-code']!, codex: dev['@openai/codex']! };
+export function pinnedCliVersions(): { claude: string; codex: string; opencode: string } {
+  const pkg = PACKAGE_JSON as { devDependencies: Record<string, string>; optionalTools: Record<string, string> };
+  return { claude: pkg.devDependencies['@anthropic-ai/claude-code']!, codex: pkg.devDependencies['@openai/codex']!, opencode: pkg.optionalTools['opencode-ai']! };
 }
 
 export type Progress = (line: string) => void;
@@ -45,7 +45,7 @@ export function hostCaFile(explicit?: string): string | undefined {
  */
 export function imageRecipe(base: string): string {
   const v = pinnedCliVersions();
-  return createHash('sha256').update(JSON.stringify([CONTAINERFILE, v.claude, v.codex, base])).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify([CONTAINERFILE, v.claude, v.codex, v.opencode, base])).digest('hex').slice(0, 16);
 }
 
 async function recipeOf(tag: string): Promise<string | null> {
@@ -86,6 +86,7 @@ export async function buildWorkspaceImage(opts: { base: string; tag?: string; pr
       '--label', `peers.base=${opts.base}`,
       '--build-arg', `CLAUDE_CODE_VERSION=${v.claude}`,
       '--build-arg', `CODEX_VERSION=${v.codex}`,
+      '--build-arg', `OPENCODE_VERSION=${v.opencode}`,
       ctx,
     ];
     const r = await podman(args, { onLine: (l) => /^STEP \d+\/\d+|^COMMIT|^Successfully/.test(l) && opts.progress(l.slice(0, 160)) });

@@ -23,6 +23,15 @@ fi
 echo "setup: npm ci"
 npm ci --no-audit --no-fund --loglevel=error
 
+# Tools pinned in package.json's "optionalTools" rather than devDependencies: opencode-ai lists a
+# prebuilt package per platform as optional dependencies, and the registry reachable here does not
+# serve all of them, so `npm ci` cannot validate it in the lock file. Installed without touching it.
+optional=$(node -p 'Object.entries(require("./package.json").optionalTools || {}).map(([n, v]) => n + "@" + v).join(" ")')
+if [ -n "$optional" ]; then
+  echo "setup: npm install (optional tools) $optional"
+  npm install --no-save --no-audit --no-fund --loglevel=error $optional
+fi
+
 echo "setup: building dist/peers"
 node_modules/.bin/bun build.ts >/dev/null
 

@@ -15,12 +15,13 @@ const inImage = (script: string) =>
   podmanAsUser(['run', '--rm', '--network=none', '--userns=keep-id', '--read-only', '--cap-drop=ALL', '--tmpfs', '/home/peer', '--entrypoint', '/bin/sh', 'localhost/peers-workspace:latest', '-c', script]);
 
 describe('workspace image', () => {
-  test('has the pinned claude and codex CLIs and the tools gates use', () => {
+  test('has the pinned claude, codex and opencode CLIs and the tools gates use', () => {
     const v = pinnedCliVersions();
-    const r = inImage('claude --version; codex --version 2>/dev/null; python3 -m pytest --version; rg --version | head -1; git --version; node --version');
+    const r = inImage('claude --version; codex --version 2>/dev/null; opencode --version 2>/dev/null; python3 -m pytest --version; rg --version | head -1; git --version; node --version');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`${v.claude} (Claude Code)`);
     expect(r.stdout).toContain(`codex-cli ${v.codex}`);
+    expect(r.stdout).toContain(v.opencode);
     expect(r.stdout).toMatch(/pytest \d/);
     expect(r.stdout).toMatch(/ripgrep \d/);
     expect(r.stdout).toMatch(/git version/);
