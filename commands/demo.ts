@@ -11,7 +11,8 @@ scripted model server (nothing leaves the machine, nothing is billed); the real 
 to convergence. Then the run's report, and the commands to look further.
 
 Runs in the sandbox pod when podman and the workspace image are there (peers image build);
-otherwise on the host, and says so.`;
+otherwise on the host, and says so. Run as root (a fresh machine after test/setup.sh), it hands
+the demo to the unprivileged user $PEERS_TEST_USER (default peerstest), whose rootless pod it uses.`;
   static override enableJsonFlag = true;
   static override flags = {
     keep: Flags.boolean({ description: 'Keep the temporary demo directory (project, state, logs) afterwards.' }),

@@ -1,9 +1,10 @@
 import { listProjects } from '../sandbox/registry.ts';
 import { projectStatus } from '../sandbox/reconcile.ts';
+import { statusLine, statusRow } from '../sandbox/status-view.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Ls extends BaseCommand {
-  static override description = 'List registered projects and their run status (fresh, running, stopped, crashed), reconciled with podman.';
+  static override description = 'List registered projects: run status (fresh, running, stopped, crashed, reconciled with podman), tick, spend (USD and tokens) and open gates.';
   static override enableJsonFlag = true;
   static override examples = ['<%= config.bin %> ls', '<%= config.bin %> ls --json'];
 
@@ -12,8 +13,8 @@ export default class Ls extends BaseCommand {
     const rows = await Promise.all(listProjects().map((p) => projectStatus(p)));
     if (!this.jsonEnabled()) {
       if (!rows.length) this.log('no projects yet: run `peers init` then `peers up` in a repository');
-      for (const r of rows) this.log(`${r.name.padEnd(20)} ${r.status.padEnd(8)} tick ${String(r.tick ?? '-').padEnd(5)} ${(r.stopReason ?? '').padEnd(22)} ${r.path}`);
+      for (const r of rows) this.log(statusLine(r));
     }
-    return rows.map(({ containers, ...r }) => ({ ...r, containers: containers.map((c) => ({ role: c.role, status: c.status })) }));
+    return rows.map(statusRow);
   }
 }

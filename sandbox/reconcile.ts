@@ -8,12 +8,13 @@
  *   crashed  the loop is gone without a stop reason from its last start, or stopped with error:…
  */
 import { existsSync } from 'node:fs';
-import { loadState } from '../src/state/state-store.ts';
+import { probeRunLock } from '../src/state/run-lock.ts';
 import { statePaths, stateDirFor, projectKey } from '../src/state/paths.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
 import { containerName } from './pod-spec.ts';
-import { podman, projectContainers, type ContainerState } from './podman.ts';
+import { podman, podmanBin, projectContainers, type ContainerState } from './podman.ts';
 import type { ProjectEntry } from './registry.ts';
+import { runFigures, type RunFigures } from './run-figures.ts';
 
 export type RunStatus = 'fresh' | 'running' | 'stopped' | 'crashed';
 
@@ -23,6 +24,9 @@ export type ProjectStatus = {
   status: RunStatus;
   tick: number | null;
   stopReason: string | null;
+  /** The loop's own accounting (state.json): what the run has cost so far. */
+  spend: RunFigures['spend'];
+  openGates: string[];
   stateDir: string;
   containers: ContainerState[];
 };
@@ -57,25 +61,38 @@ async function startedAt(name: string): Promise<string | null> {
   return m ? new Date(`${m[1]}T${m[2]}${(m[3] ?? '').slice(0, 4)}${m[4]!.slice(0, 3)}:${m[4]!.slice(3)}`).toISOString() : null;
 }
 
-export async function projectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = process.env): Promise<ProjectStatus> {
+/**
+ * The project's containers; none without podman to ask, and none for root, whose pods `peers up`
+ * never creates (the pod is rootless), so root's status never wakes rootful podman.
+ */
+async function containersOf(key: string): Promise<ContainerState[]> {
+  if (!key || process.getuid?.() === 0) return [];
+  if (!Bun.which(podmanBin(), { PATH: process.env.PATH ?? '' })) return [];
+  return projectContainers(key);
+}
+
+/** `stateDir` overrides the project's default state directory (`peers status --state-dir`). */
+export async function projectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = process.env, stateDirOverride?: string): Promise<ProjectStatus> {
   const key = existsSync(p.path) ? projectKey(p.path) : '';
-  const stateDir = existsSync(p.path) ? stateDirFor(p.path, env) : '';
+  const stateDir = stateDirOverride ?? (existsSync(p.path) ? stateDirFor(p.path, env) : '');
   const paths = stateDir ? statePaths(stateDir) : undefined;
-  const containers = key ? await projectContainers(key) : [];
+  const containers = await containersOf(key);
   const loop = containers.find((c) => c.role === 'loop');
   const stop = paths ? readStopReason(paths.stopReason) : undefined;
-  let tick: number | null = null;
+  const figures = runFigures(stateDir, p.path);
+  // A loop run on the host (`peers loop`) has no container but holds the state dir's run lock.
+  let lockHeld = false;
   try {
-    tick = paths ? (loadState(paths.state)?.tick ?? null) : null;
+    lockHeld = paths ? probeRunLock(paths.lock).held : false;
   } catch {
-    tick = null; // A corrupt state.json is reported by `peers status`; ls still lists the project.
+    lockHeld = false; // an unreadable lock file says nothing about a loop
   }
   const status = classify({
-    loopRunning: Boolean(loop?.running),
+    loopRunning: Boolean(loop?.running) || lockHeld,
     loopStartedAt: latest(loop ? await startedAt(containerName(key, 'loop')) : null, p.last_up_at ?? null),
     stopReason: stop,
     hasState: Boolean(paths && existsSync(paths.state)),
     hasContainers: containers.length > 0,
   });
-  return { name: p.name ?? p.path, path: p.path, status, tick, stopReason: stop?.reason ?? null, stateDir, containers };
+  return { name: p.name ?? p.path, path: p.path, status, tick: figures.tick, stopReason: stop?.reason ?? null, spend: figures.spend, openGates: figures.openGates, stateDir, containers };
 }

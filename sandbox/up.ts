@@ -12,6 +12,7 @@ import { loadProject } from '../src/config/load.ts';
 import { isGitRepo, repoRoot } from '../src/git/git.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
+import { assertApiKeys } from './credential-check.ts';
 import { saveGitGuard, snapshotGitGuard } from './git-guard.ts';
 import { staleImageWarning, WORKSPACE_IMAGE } from './image.ts';
 import { buildPodSpec, containerName, podName, type PodInputs } from './pod-spec.ts';
@@ -30,6 +31,12 @@ export type UpOptions = {
   credentials?: 'api-key' | 'oauth-file';
   progress: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * 'model-server': the peers talk to a scripted model server inside the pod, not to the vendors,
+   * so no API key is required (only `peers demo`'s pod launcher sets it; deliberately an option,
+   * never an environment variable a user could leave set by accident).
+   */
+  upstream?: 'vendors' | 'model-server';
 };
 export type UpResult = { name: string; project: string; pod: string; alreadyRunning: boolean; stateDir: string; seconds: number };
 
@@ -130,7 +137,9 @@ export async function up(o: UpOptions): Promise<UpResult> {
   const env = o.env ?? process.env;
   const t0 = Date.now();
   const repo = resolveProjectDir(o.target, env);
-  loadProject(repo); // bad config or goals are reported before anything else
+  const loaded = loadProject(repo); // bad config or goals are reported before anything else
+  // A pod whose auth sidecar has no key fails every turn: refuse before creating anything.
+  if (o.credentials !== 'oauth-file' && o.upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env);
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
   if (process.getuid?.() === 0) throw new InputError('peers up runs a rootless podman pod and refuses to run as root', { hint: 'run it as your normal user (the one that owns the repository)' });
   const { project, key, stateDir, spec, plan } = await planPod(repo, o, env);

@@ -157,6 +157,7 @@ export const GoalsSettingsSchema = z
     convergence_n: positiveInt.default(2).describe('Consecutive clean ticks needed before the skeptic tick.'),
     stuck_halt_after: positiveInt.default(5).describe('Halt when the stuck gates stay red this many ticks.'),
     stuck_halt_gates: z.array(z.string()).default(['tests-pass', 'no-prior-regression']).describe('Gates watched for the stuck halt.'),
+    require_healthy_peers: z.boolean().default(false).describe('Thorough convergence: every peer must be healthy (none degraded, cooling down or down) before the skeptic tick and completion.'),
     soft_consensus_required: z.boolean().default(true).describe('Whether soft goals must reach consensus before convergence.'),
   })
   .describe('How goals are evaluated and when a run has converged.');

@@ -74,7 +74,7 @@ export class PodLauncher implements DemoLauncher {
     ctx.note('starting the sandbox pod (peers up)');
     // The demo talks to no vendor: the auth sidecar gets no credential, whatever the caller has set.
     const env = Object.fromEntries(Object.entries(ctx.env).filter(([k]) => !/(API_KEY|AUTH_TOKEN)$/.test(k)));
-    await up({ target: layout.project, allow: [], progress: (line) => ctx.note(line), env });
+    await up({ target: layout.project, allow: [], progress: (line) => ctx.note(line), env, upstream: 'model-server' });
     try {
       await startModelServerContainer(key, serverDir);
       const stop = await this.waitForStop(stateDir, started, ctx);

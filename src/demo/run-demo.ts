@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../cli/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import type { UsageTotals } from '../model-server/served-log.ts';
@@ -16,6 +16,7 @@ import { HostLauncher } from './host-launcher.ts';
 import type { DemoLauncher, DemoLayout } from './launcher.ts';
 import { PodLauncher } from './pod-launcher.ts';
 import { formatProgress, type ProgressEvent } from './progress.ts';
+import { rootHandoff, runDemoAs } from './root-handoff.ts';
 import { chownTree, isRoot } from './run-as-user.ts';
 import { SAMPLE_NAME } from './sample-project.ts';
 
@@ -52,6 +53,8 @@ export type DemoOutcome = {
   report: string;
   next_steps: string[];
   loop_output_tail?: string;
+  /** Set when root handed the run to this unprivileged user (root-handoff.ts). */
+  run_as?: string;
 };
 
 /** Tokens the way the loop counts them: reasoning tokens are already part of output tokens. */
@@ -97,7 +100,14 @@ export async function chooseLauncher(where: DemoOptions['where'], env: NodeJS.Pr
 export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
   const env = o.env ?? process.env;
   checkDemoDir(o.dir);
-  const { launcher, notice } = await chooseLauncher(o.where, env);
+  let rootNotice: string | null = null;
+  if (isRoot() && o.where !== 'host') {
+    const r = rootHandoff(env);
+    if ('handoff' in r) return handedBack(await runDemoAs(r.handoff, o));
+    if (o.where === 'pod') throw new PeersError(`cannot run the demo in the sandbox pod: ${r.why}`);
+    rootNotice = `not sandboxed: ${r.why}; the peers run directly on this machine`;
+  }
+  const { launcher, notice } = rootNotice ? { launcher: new HostLauncher() as DemoLauncher, notice: rootNotice } : await chooseLauncher(o.where, env);
   const { layout, created } = makeLayout(o.dir);
   const keep = o.keep || created === 'user';
   const ticks: DemoTick[] = [];
@@ -158,6 +168,17 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
       if (stateDir) await launcher.discard(layout, stateDir);
     }
   }
+}
+
+/**
+ * A kept run of the unprivileged user, made usable by root: the tree goes back to root (git
+ * refuses a repository owned by someone else) and the follow-up commands name the state
+ * directory, which is under that user's home, not root's.
+ */
+function handedBack(outcome: DemoOutcome): DemoOutcome {
+  if (!outcome.kept) return outcome;
+  if (existsSync(outcome.project)) chownTree(dirname(outcome.project), { user: 'root', uid: 0, gid: 0 });
+  return { ...outcome, next_steps: nextSteps(outcome.project, outcome.state_dir) };
 }
 
 /** `stateDir` null = the project's default state directory, which the commands find by themselves. */

@@ -26,7 +26,8 @@ export function converged(state: LoopState, i: ConvergenceInput, s: LoopSettings
     hardGatesGreen(state, i.hardGoalIds) &&
     i.openBlockingBugs === 0 &&
     (!s.goals.softConsensusRequired || i.softConsensus) &&
-    state.clean_ticks >= s.goals.convergenceN
+    state.clean_ticks >= s.goals.convergenceN &&
+    (!s.goals.requireHealthyPeers || Object.values(state.peers).every((p) => p.state === 'healthy'))
   );
 }
 

@@ -18,7 +18,7 @@ import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
 import { headSha } from '../git/git.ts';
 import { openBlockingBugs, readLedger, formatBugLine } from '../protocol/bug-ledger.ts';
 import { isSoftGoalPassed, pendingSoftGoals, type SoftStatus } from '../protocol/soft-reviews.ts';
-import { detectControlPlaneEdits, formatControlPlaneEdits, takeControlPlaneSnapshot } from '../protocol/control-plane-guard.ts';
+import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits, takeControlPlaneSnapshot } from '../protocol/control-plane-guard.ts';
 import { LocalPeerRunner, type PeerRunner } from '../peers/peer-runner.ts';
 import { buildPrompt, type GoalLine } from '../prompt/prompt-builder.ts';
 import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../state/paths.ts';
@@ -185,7 +185,7 @@ class LoopRun {
       );
       if (obs === 'aborted') return this.finish('interrupted');
       // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompt.
-      obs.warnings_emitted.push(...this.controlPlaneWarnings());
+      obs.warnings_emitted.push(...this.controlPlaneWarnings(headBefore, obs.head_after));
       const fin = finalizeTick(this.state, obs, this.settings);
       appendRunLine(this.paths.runs, this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs));
       this.state = fin.state;
@@ -263,7 +263,7 @@ class LoopRun {
       stuckGates: Object.entries(this.state.gates.red_streak)
         .filter(([, n]) => n >= stuckAt)
         .map(([id, redTicks]) => ({ id, redTicks })),
-      warnings: [...this.state.warnings, ...(this.state.peer_warnings[peer] ?? [])],
+      warnings: [...new Set([...this.state.warnings, ...(this.state.peer_warnings[peer] ?? [])])],
       inbox: inboxLines(this.repo, peer, this.state.inbox_cursor[peer], head),
       changes: changesSince(this.repo, this.state.inbox_cursor[peer], head),
       openBlockingBugs: bugLines,
@@ -274,12 +274,20 @@ class LoopRun {
     });
   }
 
-  /** A warning for the next prompt when the live `.peers/` files differ from the snapshot (once per distinct edit). */
-  private controlPlaneWarnings(): string[] {
-    const edits = detectControlPlaneEdits(this.repo, this.paths.snapshotDir);
-    const key = JSON.stringify(edits);
-    if (!edits.length || key === this.warnedEdits) return [];
+  /**
+   * A warning for the next prompt when the turn committed to `.peers/` (every such turn), or the live
+   * `.peers/` files differ from the snapshot (once per distinct difference, so a lingering
+   * uncommitted edit is not repeated every tick).
+   */
+  private controlPlaneWarnings(headBefore: string | null, headAfter: string | null): string[] {
+    const live = detectControlPlaneEdits(this.repo, this.paths.snapshotDir);
+    const key = JSON.stringify(live);
+    const committed = headBefore && headAfter && headBefore !== headAfter ? controlPlaneEditsInRange(this.repo, headBefore, headAfter) : [];
+    const liveIsNew = live.length > 0 && key !== this.warnedEdits;
     this.warnedEdits = key;
+    if (!committed.length && !liveIsNew) return [];
+    const edits = [...committed];
+    for (const e of live) if (!edits.some((x) => x.path === e.path)) edits.push(e);
     return [formatControlPlaneEdits(edits)];
   }
 

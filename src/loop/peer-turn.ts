@@ -15,6 +15,7 @@ import { attestCommits, attestedPeerLookup } from '../protocol/attestation.ts';
 import { countNewBlockingReports } from '../protocol/bug-ledger.ts';
 import { decideAntiCheat, findJustification, initialAntiCheatState, revertTurn, turnDiffStats } from '../protocol/anti-cheat.ts';
 import { headSha } from '../git/git.ts';
+import { formatMarkerFinding, scanRangeForTestMarkers } from '../protocol/test-markers.ts';
 import { ingestReviews, type SoftStatus } from '../protocol/soft-reviews.ts';
 import type { PeerRunner } from '../peers/peer-runner.ts';
 import { signalExitCode } from '../proc/supervise.ts';
@@ -102,6 +103,17 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
       warnings.push(`attestation skipped for ${t.peer}: ${(error as Error).message}`);
     }
   }
+  // New skip/xfail/only markers and disabled or deleted tests (issue 4): named with file:line in
+  // runs.jsonl, in the next prompt, and in this peer's own next prompt, whatever else the turn did.
+  const markerWarnings: string[] = [];
+  if (t.headBefore && facts.headAfter && !facts.rewritten) {
+    try {
+      for (const f of scanRangeForTestMarkers(ctx.repo, t.headBefore, facts.headAfter)) markerWarnings.push(`test-marker: ${formatMarkerFinding(f)}`);
+    } catch (error) {
+      warnings.push(`test-marker scan skipped for ${t.peer}: ${(error as Error).message}`);
+    }
+  }
+  warnings.push(...markerWarnings);
   const handoff = checkHandoff({ peer: t.peer, classification: verdict.classification, newCommits: facts.newCommits, headBefore: t.headBefore, rewritten: facts.rewritten, dirtyPaths: facts.dirtyPaths });
   // Anti-cheat (baseline §16): a handoff that only touched tests is warned once, then reverted.
   const cheat = decideAntiCheat(t.state.anti_cheat[t.peer] ?? initialAntiCheatState(), {
@@ -110,8 +122,9 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
     justification: findJustification(facts.newCommits),
   });
   // Warnings about the peer's own conduct wait for its next prompt; the rest go to the next prompt.
-  const ownWarnings: string[] = [];
-  if (cheat.warning) ownWarnings.push(cheat.warning);
+  const ownWarnings: string[] = [...markerWarnings];
+  // An accepted justification is for the counterpart to audit; warn/revert notices are for the peer itself.
+  if (cheat.warning) (cheat.action === 'accept-justified' ? warnings : ownWarnings).push(cheat.warning);
   let headAfter = facts.headAfter;
   let softFailReason = handoff.reason;
   let success = handoff.success;
@@ -121,8 +134,12 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
     softFailReason = `anti-cheating revert: ${cheat.reason}${undo.method === 'failed' ? ` (revert failed: ${undo.error})` : ''}`;
     headAfter = headSha(ctx.repo) ?? headAfter;
   }
-  const soft = ingestReviews(facts.newCommits, ctx.softGoals, t.state.soft_status as unknown as Record<string, SoftStatus>, t.state.peer_order, attestedPeerLookup(ctx.repo));
+  // A reverted turn's reviews do not count: the work they vouched for is gone.
+  const reverted = cheat.action === 'revert' && t.headBefore !== null;
+  const soft = ingestReviews(reverted ? [] : facts.newCommits, ctx.softGoals, t.state.soft_status as unknown as Record<string, SoftStatus>, t.state.peer_order, attestedPeerLookup(ctx.repo));
   warnings.push(...soft.warnings);
+  const droppedReviews = reverted ? facts.newCommits.filter((c) => c.trailers.get('Peer-Review-Of') !== undefined).length : 0;
+  if (droppedReviews) warnings.push(`${droppedReviews} soft review(s) by ${t.peer} not counted: they were part of the reverted turn`);
   const truncatedStreams = [...(result.stdoutTruncated ? ['stdout' as const] : []), ...(result.stderrTruncated ? ['stderr' as const] : [])];
   if (truncatedStreams.length) {
     ownWarnings.push(`peer ${t.peer}'s ${truncatedStreams.join(' and ')} exceeded the ${h.output_cap_bytes}-byte cap; head and tail kept, middle dropped. Print less (e.g. quieter test output).`);

@@ -27,6 +27,11 @@ export function reportMarkdown(r: RunSummary, projectName: string): string {
     out.push('', '## Soft goals (passing reviews / needed)', '');
     for (const [id, v] of Object.entries(soft)) out.push(`- ${cell(id)}: ${cell(v)}`);
   }
+  const events = protocolEventCounts(r.ticks);
+  out.push('', '## Protocol events', '', '| event | count |', '| --- | --- |');
+  out.push(`| control-plane (.peers/) edits detected | ${events.controlPlaneEdits} |`);
+  out.push(`| test markers (skip/xfail/only, disabled or deleted tests) | ${events.testMarkers} |`);
+  out.push(`| anti-cheat warnings / reverts / justified test-only turns | ${events.antiCheatWarnings} / ${events.antiCheatReverts} / ${events.antiCheatJustified} |`);
   out.push('', '## Ticks (last 50)', '', '| tick | peer | result | classification | dur (s) | tokens | USD | head | note |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const t of r.ticks.slice(-50)) {
     const head = typeof t.head_after === 'string' ? t.head_after.slice(0, 8) : '';
@@ -39,4 +44,23 @@ export function reportMarkdown(r: RunSummary, projectName: string): string {
   if (j.warnings.length) out.push('', '## Pending warnings', '', ...j.warnings.map((w) => `- ${w}`));
   if (r.log.skipped) out.push('', `_${r.log.skipped} unreadable line(s) of runs.jsonl were skipped._`);
   return `${out.join('\n')}\n`;
+}
+
+/** Protocol events over the whole run, counted from the warnings and verdicts each tick logged. */
+export function protocolEventCounts(ticks: RunSummary['ticks']) {
+  let controlPlaneEdits = 0;
+  let testMarkers = 0;
+  let antiCheatWarnings = 0;
+  let antiCheatReverts = 0;
+  let antiCheatJustified = 0;
+  for (const t of ticks) {
+    const warnings = Array.isArray(t.warnings_emitted) ? (t.warnings_emitted as unknown[]).filter((w): w is string => typeof w === 'string') : [];
+    controlPlaneEdits += warnings.filter((w) => w.startsWith('control-plane edit detected')).length;
+    testMarkers += warnings.filter((w) => w.startsWith('test-marker: ')).length;
+    const action = (t.anti_cheat as { action?: string } | null | undefined)?.action;
+    if (action === 'warn') antiCheatWarnings++;
+    if (action === 'revert') antiCheatReverts++;
+    if (action === 'accept-justified') antiCheatJustified++;
+  }
+  return { controlPlaneEdits, testMarkers, antiCheatWarnings, antiCheatReverts, antiCheatJustified };
 }

@@ -20,7 +20,7 @@ export type LoopSettings = {
     usdMode: UsdCapMode;
   };
   health: { maxRetries: number; recoveryInterval: number };
-  goals: { convergenceN: number; stuckHaltAfter: number; stuckHaltGates: string[]; softConsensusRequired: boolean };
+  goals: { convergenceN: number; stuckHaltAfter: number; stuckHaltGates: string[]; softConsensusRequired: boolean; requireHealthyPeers?: boolean };
   skeptic: boolean;
   /** Base of the rate-limit backoff (15 s in production: 15, 30, 60, 120 s). */
   backoffBaseMs: number;
@@ -55,6 +55,7 @@ export function settingsFromConfig(config: PeersConfig, o: SettingsOverrides): L
       stuckHaltAfter: config.goals.stuck_halt_after,
       stuckHaltGates: config.goals.stuck_halt_gates,
       softConsensusRequired: config.goals.soft_consensus_required,
+      requireHealthyPeers: config.goals.require_healthy_peers,
     },
     skeptic: !o.noSkeptic,
     backoffBaseMs: o.backoffBaseMs ?? 15_000,

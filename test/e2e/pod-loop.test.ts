@@ -177,6 +177,11 @@ describe('the real loop in the pod', () => {
     const savedTick = state().tick;
     expect(savedTick).toBe(before.length);
     expect(lsRow()).toMatchObject({ status: 'stopped', stopReason: 'interrupted', tick: savedTick });
+    // `peers status NAME`: the same reconciled status, plus the gates still open at the saved HEAD.
+    const st = JSON.parse(peers(['status', 'app', '--json']).stdout);
+    expect(st).toMatchObject({ name: 'app', status: 'stopped', stopReason: 'interrupted', tick: savedTick });
+    expect(st.openGates).toEqual(expect.arrayContaining(['uncommitted-file', 'leftover-server']));
+    expect(st.openGates).not.toContain('committed-work');
     // The interrupted turn left no commit: HEAD is the last completed tick's.
     expect(asUser(['git', '-C', repo, 'log', '-1', '--format=%s']).stdout.trim()).toMatch(/^work by (alpha|beta)$/);
 

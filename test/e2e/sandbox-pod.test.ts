@@ -305,6 +305,11 @@ describe('isolation from the workspace', () => {
 describe('lifecycle', () => {
   test('ls shows the project running; logs show the loop and the egress audit; up again changes nothing', () => {
     expect(lsJson().status).toBe('running');
+    // `peers status NAME` reconciles with podman the same way (the registry name is the basename).
+    const st = peers(['status', 'app', '--json']);
+    expect(st.code, st.stderr).toBe(0);
+    expect(JSON.parse(st.stdout)).toMatchObject({ name: 'app', path: repo, status: 'running' });
+    expect(JSON.parse(st.stdout).containers.find((c: { role: string }) => c.role === 'loop').status).toBe('running');
     expect(peers(['logs']).stdout + peers(['logs']).stderr).toContain('tick 1');
     expect(peers(['logs', '--egress']).stdout).toContain('"host":"example.com"');
     const r = peers(['up']);
@@ -315,6 +320,7 @@ describe('lifecycle', () => {
   test('a killed loop shows as crashed', () => {
     podmanAsUser(['kill', cname('loop')]);
     expect(lsJson().status).toBe('crashed');
+    expect(JSON.parse(peers(['status', '--json']).stdout).status).toBe('crashed');
   });
 
   test('down removes everything and neutralises git hooks/config planted during the run', () => {

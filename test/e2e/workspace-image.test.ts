@@ -17,7 +17,8 @@ const inImage = (script: string) =>
 describe('workspace image', () => {
   test('has the pinned claude, codex and opencode CLIs and the tools gates use', () => {
     const v = pinnedCliVersions();
-    const r = inImage('claude --version; codex --version 2>/dev/null; opencode --version 2>/dev/null; python3 -m pytest --version; rg --version | head -1; git --version; node --version');
+    // opencode creates ~/.local at start; the --tmpfs HOME here is root-owned on podman 4.3 (keep-id).
+    const r = inImage('claude --version; codex --version 2>/dev/null; HOME=$(mktemp -d) opencode --version 2>/dev/null; python3 -m pytest --version; rg --version | head -1; git --version; node --version');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`${v.claude} (Claude Code)`);
     expect(r.stdout).toContain(`codex-cli ${v.codex}`);

@@ -77,16 +77,16 @@ describe('peers demo', () => {
 
   test('converges with real commits by both peers, passing tests, and exact token accounting', async () => {
     const dir = join(scratch, 'demo');
-    const run = await peers(['demo', '--json', '--dir', dir], home);
+    // --host: this file proves the host run (the pod run is demo-pod.test.ts's).
+    const run = await peers(['demo', '--json', '--host', '--dir', dir], home);
     if (run.code !== 0) console.error(run.stderr.slice(-3000), run.stdout.slice(-3000));
     expect(run.code).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out.ok).toBe(true);
     expect(out.stop_reason).toBe('complete');
     expect(out.kept).toBe(true);
-    // The one-line notice says why the run is not sandboxed and how to fix that.
-    if (out.launcher === 'host') expect(out.notice).toMatch(/^not sandboxed: (podman is not installed|.* this is root|the workspace image .* is missing).*peers image build/);
-    if (process.getuid?.() === 0 && !out.notice.includes('podman is not installed')) expect(out.notice).toContain('this is root');
+    expect(out).toMatchObject({ launcher: 'host', sandboxed: false, notice: 'running on the host as asked (--host): not sandboxed' });
+    expect(run.stderr).toContain('peers demo: running on the host as asked (--host): not sandboxed');
 
     // Progress: one line per tick on stderr, the gates judged at each tick's commit.
     expect(run.stderr).toMatch(/^ {2}start +[0-9a-f]{8} +gates: tests-pass FAIL/m);
@@ -133,6 +133,9 @@ describe('peers demo', () => {
     const run = await peers(['demo'], { ...home, TMPDIR: tmp });
     if (run.code !== 0) console.error(run.stderr.slice(-3000), run.stdout.slice(-3000));
     expect(run.code).toBe(0);
+    // Where it runs is said up front: as root, handed to the unprivileged user's pod, or why not.
+    expect(run.stdout).toMatch(/^peers demo: sample project .* \((in the sandbox pod|on the host)\)/m);
+    if (process.getuid?.() === 0) expect(run.stdout).toMatch(/^peers demo: (running as root: the demo runs as the unprivileged user \S+, in its rootless sandbox pod|not sandboxed: )/m);
     const lines = run.stdout.split('\n');
     expect(lines.filter((l) => /^ {2}tick \d/.test(l)).map((l) => l.replace(/^ {2}tick (\d) +[0-9a-f]{8} +(\S+( \(skeptic\))?): (\S+) .*$/, '$1 $2 $4'))).toEqual([
       '1 claude handoff',
@@ -146,6 +149,17 @@ describe('peers demo', () => {
     expect(run.stdout).not.toContain('peers status /');
     expect(readdirSync(tmp).filter((f) => f.startsWith('peers-demo-'))).toEqual([]);
   }, 60_000);
+
+  test("as root without the unprivileged user: says why it is not sandboxed, then names the missing user (exit 1)", async () => {
+    if (process.getuid?.() !== 0) throw new Error('run this suite as root, like CI, to exercise the root hand-off');
+    const auto = await peers(['demo', '--json'], { ...home, PEERS_TEST_USER: 'no-such-peers-user' });
+    expect(auto.code).toBe(1);
+    expect(auto.stderr).toContain("peers demo: not sandboxed: this is root and the unprivileged user 'no-such-peers-user' does not exist");
+    expect(auto.stderr).toContain('useradd -m no-such-peers-user');
+    const pod = await peers(['demo', '--pod'], { ...home, PEERS_TEST_USER: 'no-such-peers-user' });
+    expect(pod.code).toBe(1);
+    expect(pod.stderr).toContain("cannot run the demo in the sandbox pod: this is root and the unprivileged user 'no-such-peers-user' does not exist");
+  }, 20_000);
 
   test('refuses a --dir that already holds files, naming it, with exit 2', async () => {
     const dir = join(scratch, 'taken');

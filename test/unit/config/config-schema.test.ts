@@ -20,7 +20,7 @@ describe('config schema', () => {
     expect(c.health.kill_grace_s).toBe(5);
     expect(c.health.max_retries).toBe(1);
     expect(c.health.recovery_interval).toBe(8);
-    expect(c.goals).toEqual({ timeout_s: 120, jobs: 4, convergence_n: 2, stuck_halt_after: 5, stuck_halt_gates: ['tests-pass', 'no-prior-regression'], soft_consensus_required: true });
+    expect(c.goals).toEqual({ timeout_s: 120, jobs: 4, convergence_n: 2, stuck_halt_after: 5, stuck_halt_gates: ['tests-pass', 'no-prior-regression'], require_healthy_peers: false, soft_consensus_required: true });
     expect(c.egress.allow).toEqual([]);
   });
 

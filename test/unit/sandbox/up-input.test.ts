@@ -10,8 +10,10 @@ import { join, resolve } from 'node:path';
 
 const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
 let dir: string;
+/** Every CLI run gets a scratch HOME and XDG dirs: no test writes the developer's own registry or state. */
+const isolated = () => ({ HOME: join(dir, 'home'), XDG_CONFIG_HOME: join(dir, 'cfg'), XDG_STATE_HOME: join(dir, 'state') });
 const peers = (args: string[], cwd = dir) =>
-  spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'cfg'), PEERS_PODMAN: '/nonexistent/podman' } });
+  spawnSync(process.execPath, [MAIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ...isolated(), PEERS_PODMAN: '/nonexistent/podman' } });
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'peers-up-input-'));
@@ -47,7 +49,7 @@ describe('up/down input errors', () => {
     const repo = join(dir, 'a,b');
     mkdirSync(repo);
     spawnSync('git', ['init', '-q'], { cwd: repo });
-    spawnSync(process.execPath, [MAIN, 'init'], { cwd: repo, env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'cfg') } });
+    spawnSync(process.execPath, [MAIN, 'init'], { cwd: repo, env: { ...process.env, ...isolated() } });
     const r = peers(['up', '--dry-run', 'podman', repo]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('podman cannot mount a path containing a comma');
@@ -60,14 +62,58 @@ describe('up/down input errors', () => {
   });
 });
 
+describe('up without an API key', () => {
+  const initProject = (name: string) => {
+    const repo = join(dir, name);
+    mkdirSync(repo);
+    spawnSync('git', ['init', '-q'], { cwd: repo });
+    spawnSync(process.execPath, [MAIN, 'init'], { cwd: repo, env: { ...process.env, ...isolated() } });
+    return repo;
+  };
+  /** The CLI with exactly these vendor keys set (none of the developer's own), podman unreachable. */
+  const upWithKeys = (repo: string, keys: Record<string, string>, extra: string[] = []) => {
+    const env: Record<string, string | undefined> = { ...process.env, ...isolated(), PEERS_PODMAN: '/nonexistent/podman', ...keys };
+    for (const k of ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY']) if (!(k in keys)) delete env[k];
+    return spawnSync(process.execPath, [MAIN, 'up', repo, ...extra], { encoding: 'utf8', env: env as NodeJS.ProcessEnv });
+  };
+
+  test('the default claude + codex peers without keys: exit 2 naming both variables, before any podman call', () => {
+    const repo = initProject('nokeys');
+    const r = upWithKeys(repo, {});
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${join(repo, '.peers/config.yaml')}: no API key for the configured peers: ANTHROPIC_API_KEY (for claude) and OPENAI_API_KEY (for codex) are not set`);
+    expect(r.stderr).toContain('hint: export ANTHROPIC_API_KEY=… OPENAI_API_KEY=…');
+    expect(r.stderr).toContain('--credentials oauth-file');
+    expect(r.stderr).not.toContain('podman');
+    expect(r.stderr).not.toContain('    at ');
+  });
+
+  test('only the missing one is named; with both set the key check passes (and root is refused next)', () => {
+    const repo = initProject('onekey');
+    const half = upWithKeys(repo, { ANTHROPIC_API_KEY: 'sk-ant-test' });
+    expect(half.status).toBe(2);
+    expect(half.stderr).toContain('OPENAI_API_KEY (for codex) is not set');
+    expect(half.stderr).not.toContain('ANTHROPIC_API_KEY (');
+    const both = upWithKeys(repo, { ANTHROPIC_API_KEY: 'sk-ant-test', OPENAI_API_KEY: 'sk-test' });
+    expect(both.stderr).not.toContain('no API key');
+    if (process.getuid?.() === 0) expect(both.stderr).toContain('refuses to run as root');
+  });
+
+  test('--credentials oauth-file does not ask for API keys', () => {
+    const repo = initProject('oauth');
+    const r = upWithKeys(repo, {}, ['--credentials', 'oauth-file']);
+    expect(r.stderr).not.toContain('no API key');
+  });
+});
+
 describe('up refuses root', () => {
   test('as root, up explains that the pod is rootless (exit 2); CI runs the suite as root', () => {
     if (process.getuid?.() !== 0) throw new Error('run this suite as root, like CI, to exercise the root refusal');
     const repo = join(dir, 'rooted');
     mkdirSync(repo);
     spawnSync('git', ['init', '-q'], { cwd: repo });
-    spawnSync(process.execPath, [MAIN, 'init'], { cwd: repo, env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'cfg') } });
-    const r = peers(['up', repo]);
+    spawnSync(process.execPath, [MAIN, 'init'], { cwd: repo, env: { ...process.env, ...isolated() } });
+    const r = spawnSync(process.execPath, [MAIN, 'up', repo], { encoding: 'utf8', env: { ...process.env, ...isolated(), PEERS_PODMAN: '/nonexistent/podman', ANTHROPIC_API_KEY: 'sk-ant-test', OPENAI_API_KEY: 'sk-test' } });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('refuses to run as root');
   });
@@ -77,7 +123,7 @@ describe('up --dry-run (no podman needed)', () => {
   const project = () => {
     const repo = mkdtempSync(join(dir, 'dry-'));
     spawnSync('git', ['init', '-q'], { cwd: repo });
-    spawnSync(process.execPath, [MAIN, 'init'], { cwd: repo, env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'cfg') } });
+    spawnSync(process.execPath, [MAIN, 'init'], { cwd: repo, env: { ...process.env, ...isolated() } });
     return repo;
   };
   const authLine = (out: string) => out.split('\n').find((l) => l.includes(' sidecar auth ')) ?? '';

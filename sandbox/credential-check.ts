@@ -1,0 +1,36 @@
+/**
+ * `peers up` with API keys (the default) needs, in the shell that runs it, the key of every vendor
+ * the configured peers talk to: the auth sidecar is the only holder of credentials in the pod and
+ * exits at once without one, after which every peer's turn fails. Checked before any podman call,
+ * so the user gets one clear message naming the variables instead of a pod that cannot work.
+ */
+import { InputError } from '../src/cli/errors.ts';
+import type { PeersConfig } from '../src/config/config-schema.ts';
+
+/** The auth sidecar's upstream key per tool (auth-proxy/upstreams.ts); custom/opencode peers bring their own. */
+const KEY_BY_TOOL: Partial<Record<PeersConfig['peers'][number]['tool'], string>> = {
+  claude: 'ANTHROPIC_API_KEY',
+  codex: 'OPENAI_API_KEY',
+};
+
+/** Each missing variable with the peers that need it, in config order. */
+export function missingApiKeys(config: PeersConfig, env: NodeJS.ProcessEnv): { variable: string; peers: string[] }[] {
+  const missing = new Map<string, string[]>();
+  for (const peer of config.peers) {
+    const variable = KEY_BY_TOOL[peer.tool];
+    if (!variable || env[variable]) continue;
+    missing.set(variable, [...(missing.get(variable) ?? []), peer.name]);
+  }
+  return [...missing].map(([variable, peers]) => ({ variable, peers }));
+}
+
+/** Throws the exit-2 error `peers up` shows when a peer's vendor key is not set. */
+export function assertApiKeys(config: PeersConfig, configPath: string, env: NodeJS.ProcessEnv): void {
+  const missing = missingApiKeys(config, env);
+  if (!missing.length) return;
+  const what = missing.map((m) => `${m.variable} (for ${m.peers.join(', ')})`).join(' and ');
+  throw new InputError(`no API key for the configured peers: ${what} ${missing.length > 1 ? 'are' : 'is'} not set`, {
+    location: { file: configPath },
+    hint: `export ${missing.map((m) => `${m.variable}=…`).join(' ')} in this shell, then peers up again (the key goes to the auth sidecar only, never to the peers); or use your CLI logins with --credentials oauth-file`,
+  });
+}

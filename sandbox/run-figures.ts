@@ -1,0 +1,50 @@
+/**
+ * The figures `peers ls` and `peers status` show next to a project's run status: tick, spend
+ * (USD and tokens, the loop's own accounting in state.json) and the gates still open. Read from
+ * the state directory only; a project that never ran has spent nothing and every hard gate of
+ * its goals file is open (not evaluated yet).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadGoalsFile } from '../src/config/load.ts';
+import type { LoopState } from '../src/state/state-schema.ts';
+import { loadState } from '../src/state/state-store.ts';
+import { statePaths } from '../src/state/paths.ts';
+
+export type RunFigures = {
+  tick: number | null;
+  spend: { usd: number; tokens: number };
+  /** Hard gates not green at the last evaluated commit, and those never evaluated. */
+  openGates: string[];
+};
+
+/** The hard goals' ids: from the snapshot the loop enforces, else the project's own goals file. */
+function hardGoalIds(stateDir: string, projectDir: string): string[] {
+  for (const file of [join(statePaths(stateDir).snapshotDir, 'goals.yaml'), join(projectDir, '.peers', 'goals.yaml')]) {
+    if (!existsSync(file)) continue;
+    try {
+      return loadGoalsFile(file).goals.filter((g) => g.type === 'hard').map((g) => g.id);
+    } catch {
+      return []; // a broken goals file is `peers up`'s and `peers doctor`'s to report, not ls's
+    }
+  }
+  return [];
+}
+
+export function runFigures(stateDir: string, projectDir: string): RunFigures {
+  if (!stateDir) return { tick: null, spend: { usd: 0, tokens: 0 }, openGates: [] }; // the project directory is gone
+  let state: LoopState | undefined;
+  try {
+    state = loadState(statePaths(stateDir).state);
+  } catch {
+    state = undefined; // A corrupt state.json is reported by `peers status`; ls still lists the project.
+  }
+  const results = state?.gates.results ?? {};
+  const failing = Object.entries(results).filter(([, g]) => g.state !== 'pass').map(([id]) => id);
+  const unevaluated = hardGoalIds(stateDir, projectDir).filter((id) => !(id in results));
+  return {
+    tick: state?.tick ?? null,
+    spend: { usd: state?.budget.spent_usd ?? 0, tokens: state?.budget.spent_tokens ?? 0 },
+    openGates: [...failing, ...unevaluated],
+  };
+}
