@@ -22,6 +22,20 @@ check "schema config is JSON" sh -c "'$work/peers' schema config | grep -q '\"ad
 
 check "verify on the template goals: the binary's own \`peers check\` gate passes, the placeholder fails (exit 1)" sh -c "cd /; '$work/peers' verify -C '$scratch' > '$work/verify.out'; test \$? = 1 && grep -Eq 'bug-hunt-clean +pass' '$work/verify.out' && grep -Eq 'placeholder-replace-me +FAIL' '$work/verify.out'"
 
+check "check self-review-on-handoff fails before any handoff (exit 1)" sh -c "cd '$scratch'; '$work/peers' check self-review-on-handoff >/dev/null 2>&1; test \$? = 1"
+git -C "$scratch" -c user.name=smoke -c user.email=smoke@local -c commit.gpgsign=false commit -q --allow-empty -F - <<'MSG'
+Hand off
+
+## Self-Review
+Nothing to review in an empty commit.
+
+Peer: claude
+Peer-Status: handoff
+Self-Review: pass
+MSG
+check "check self-review-on-handoff passes after a proper handoff commit" sh -c "cd '$scratch' && '$work/peers' check self-review-on-handoff >/dev/null"
+check "check with an unknown id is bad input (exit 2)" sh -c "cd '$scratch'; '$work/peers' check no-such-check >/dev/null 2>&1; test \$? = 2"
+
 cat > "$scratch/.peers/goals.yaml" <<'GOALS'
 goals:
   - id: readme-exists
