@@ -4,6 +4,7 @@
  * read (never assistant text or tool output), so this channel is immune to echoed content. An error
  * naming auth/quota vocabulary is a halt; rate-limit/overload vocabulary is transient.
  */
+import { jsonObjectLines } from './json-lines.ts';
 export type StructuredStatus = { kind: 'halt' | 'transient'; label: string; snippet: string };
 
 // `401 Unauthorized` / `Incorrect API key provided` is how codex reports a rejected credential
@@ -14,24 +15,11 @@ const TRANSIENT_VOCAB =
   /rate[ _-]?limit|overloaded|temporarily (?:limiting|unavailable)|too many requests|service unavailable|bad gateway|gateway time-?out|try again (?:later|in|soon)/i;
 const TRANSIENT_STATUS = new Set([408, 429, 500, 502, 503, 504, 529]);
 
-function jsonLines(text: string): Array<Record<string, unknown>> {
-  const out: Array<Record<string, unknown>> = [];
-  for (const line of text.split('\n')) {
-    const t = line.trim();
-    if (!t.startsWith('{')) continue;
-    try {
-      const v = JSON.parse(t);
-      if (v && typeof v === 'object' && !Array.isArray(v)) out.push(v as Record<string, unknown>);
-    } catch {}
-  }
-  return out;
-}
-
 const str = (v: unknown) => (typeof v === 'string' ? v : '');
 
 /** Error texts (and an optional HTTP status) the CLI reported through its status channel. */
 export function errorBlobs(tool: string, stdout: string): Array<{ text: string; status?: number }> {
-  const events = jsonLines(stdout);
+  const events = jsonObjectLines(stdout);
   if (tool === 'claude') {
     const results = events.filter((e) => e.type === 'result');
     const last = results[results.length - 1];

@@ -4,23 +4,11 @@
  * usage (or the legacy `tokens used` banner), opencode `step-finish` parts. Unknown tools → zero.
  * The auth sidecar's ledger is authoritative inside the pod; this is the fallback and the local mode.
  */
+import { jsonObjectLines } from './json-lines.ts';
 export type Usage = { tokens: number; usd: number };
 
 const int = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
 const money = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : 0);
-
-function objects(text: string): Array<Record<string, unknown>> {
-  const out: Array<Record<string, unknown>> = [];
-  for (const line of text.split('\n')) {
-    const t = line.trim();
-    if (!t.startsWith('{')) continue;
-    try {
-      const v = JSON.parse(t);
-      if (v && typeof v === 'object' && !Array.isArray(v)) out.push(v as Record<string, unknown>);
-    } catch {}
-  }
-  return out;
-}
 
 function claudeEnvelope(o: Record<string, unknown>): Usage | null {
   if (!('usage' in o) && !('total_cost_usd' in o)) return null;
@@ -41,14 +29,14 @@ export function parseUsage(tool: string, stdout: string, stderr: string): Usage 
   if (tool === 'claude') {
     let found: Usage | null = null;
     // Only top-level usage counts: stream-json assistant events nest theirs under `message`.
-    for (const o of objects(stdout)) found = claudeEnvelope(o) ?? found;
+    for (const o of jsonObjectLines(stdout)) found = claudeEnvelope(o) ?? found;
     if (found && (found.tokens > 0 || found.usd > 0)) return found;
     return banners(`${stdout}\n${stderr}`);
   }
   if (tool === 'codex') {
     let tokens = 0;
     let seen = false;
-    for (const o of objects(stdout)) {
+    for (const o of jsonObjectLines(stdout)) {
       if (o.type !== 'turn.completed' || !o.usage || typeof o.usage !== 'object') continue;
       const u = o.usage as Record<string, unknown>;
       tokens += int(u.input_tokens) + int(u.output_tokens);
@@ -60,7 +48,7 @@ export function parseUsage(tool: string, stdout: string, stderr: string): Usage 
   if (tool === 'opencode') {
     let tokens = 0;
     let usd = 0;
-    for (const o of objects(stdout)) {
+    for (const o of jsonObjectLines(stdout)) {
       const part = o.part as Record<string, unknown> | undefined;
       if (!part || part.type !== 'step-finish') continue;
       const t = (part.tokens ?? {}) as Record<string, unknown>;
