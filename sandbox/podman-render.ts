@@ -42,6 +42,10 @@ function mountArgs(m: MountSpec, opts: RenderOptions): string[] {
       // over the repo's .peers/ that would defeat the mask, so never copy up.
       o.push('notmpcopyup');
       if (m.readOnly) o.push('ro=true');
+      // podman 4.3 ignores tmpfs-mode where the image already has the directory (it did for
+      // /home/peer: root-owned 0755, so the CLIs could not write their HOME); U=true chowns the
+      // tmpfs to the container user instead. Masks stay root-owned and unreadable.
+      else o.push('U=true');
       return ['--mount', o.join(',')];
     }
     case 'shared-dir':

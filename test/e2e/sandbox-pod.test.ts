@@ -144,6 +144,12 @@ describe('pod topology, as podman reports it', () => {
     expect(execIn('workspace', 'echo x > /usr/local/bin/peers').code).not.toBe(0);
     expect(execIn('workspace', 'touch /etc/x').stderr).toContain('Read-only file system');
   });
+
+  test('the peer CLIs get a writable HOME and /tmp (scratch tmpfs owned by the user) on the read-only root', () => {
+    const r = execIn('workspace', 'mkdir -p "$HOME/.config/x" && touch "$HOME/.claude.json" /tmp/scratch && stat -c "%U %a" "$HOME" && echo writable');
+    expect(r.stdout).toContain('writable');
+    expect(r.stdout).not.toMatch(/^root /m);
+  });
 });
 
 describe('isolation from the workspace', () => {
