@@ -218,6 +218,16 @@ describe('the real loop in the pod', () => {
     expect(state().tick).toBe(crashedAt + 1);
   });
 
+  test('up --attach follows the loop output until the run stops, then returns', () => {
+    expect(lsRow().status).not.toBe('running');
+    const next = state().tick + 1;
+    const r = peers(['up', '--max-ticks', '1', '--attach'], 180_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toContain(`tick ${next} peer=`);
+    expect(lsRow().status).toBe('stopped');
+    expect(state().tick).toBe(next);
+  });
+
   test('orphans the peers leave behind are reaped: an init is PID 1, no zombie accumulates', () => {
     expect(peers(['up', '--max-ticks', '50']).code).toBe(0);
     // catatonit, bind-mounted by podman as /run/podman-init.
