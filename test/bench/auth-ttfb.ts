@@ -14,11 +14,12 @@
  * `## Auth sidecar` section of BENCHMARKS.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { writeBenchmarkSection } from './benchmarks-file.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const args = process.argv.slice(2);
@@ -157,11 +158,7 @@ async function main(): Promise<void> {
         `Added time to first byte: p50 ${added50.toFixed(3)} ms, p99 ${added99.toFixed(3)} ms (×${(pct(via, 50) / pct(direct, 50)).toFixed(2)} at p50). Goal (issue 6): under 5 ms added.`,
         '',
       ].join('\n');
-      const file = join(ROOT, 'BENCHMARKS.md');
-      const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';
-      const re = /^## Auth sidecar\n[\s\S]*?(?=^## |(?![\s\S]))/m;
-      const next = re.test(old) ? old.replace(re, `${section}\n`) : `${old.trimEnd()}\n\n${section}`;
-      writeFileSync(file, next.replace(/\n{3,}/g, '\n\n'));
+      const file = writeBenchmarkSection('Auth sidecar', section);
       console.log(`updated ${file}`);
     }
   } finally {

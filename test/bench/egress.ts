@@ -13,10 +13,11 @@
  * Rewrites the `## Egress proxy` section of BENCHMARKS.md.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { writeBenchmarkSection } from './benchmarks-file.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const args = process.argv.slice(2);
@@ -231,11 +232,7 @@ async function main(): Promise<void> {
         'Memory is where a C proxy wins: most of ours is the Bun runtime itself (the RSS-at-start column, before any traffic); the rest is buffers and garbage from the bulk transfer that the garbage collector had not returned yet.',
         '',
       ].join('\n');
-      const file = join(ROOT, 'BENCHMARKS.md');
-      const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';
-      const re = /^## Egress proxy\n[\s\S]*?(?=^## |(?![\s\S]))/m;
-      const next = re.test(old) ? old.replace(re, `${section}\n`) : `${old.trimEnd()}\n\n${section}`;
-      writeFileSync(file, next.replace(/\n{3,}/g, '\n\n'));
+      const file = writeBenchmarkSection('Egress proxy', section);
       console.log(`updated ${file}`);
     }
   } finally {

@@ -9,6 +9,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { writeBenchmarkSection } from './benchmarks-file.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const args = process.argv.slice(2);
@@ -91,11 +92,7 @@ try {
       table,
       '',
     ].join('\n');
-    const file = join(ROOT, 'BENCHMARKS.md');
-    const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';
-    const re = /^## Startup\n[\s\S]*?(?=^## |(?![\s\S]))/m;
-    const next = re.test(old) ? old.replace(re, section + '\n') : `${old.trimEnd()}\n\n${section}`;
-    writeFileSync(file, next.replace(/\n{3,}/g, '\n\n'));
+    const file = writeBenchmarkSection('Startup', section);
     console.log(`\nupdated ${file}`);
   }
 } finally {

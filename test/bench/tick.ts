@@ -10,12 +10,13 @@
  * With --write, replaces the `## Loop tick overhead` section of BENCHMARKS.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeProject } from '../integration/loop/harness.ts';
 import { runLoop } from '../../src/loop/loop-runner.ts';
 import { readRunLog, tickLines } from '../../src/state/run-log.ts';
+import { writeBenchmarkSection } from './benchmarks-file.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const TICKS = 40;
@@ -71,11 +72,7 @@ try {
   ].join('\n');
   console.log(section);
   if (process.argv.includes('--write')) {
-    const file = join(ROOT, 'BENCHMARKS.md');
-    const old = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n\n';
-    const re = /^## Loop tick overhead\n[\s\S]*?(?=^## |(?![\s\S]))/m;
-    const next = re.test(old) ? old.replace(re, `${section}\n`) : `${old.trimEnd()}\n\n${section}`;
-    writeFileSync(file, next.replace(/\n{3,}/g, '\n\n'));
+    const file = writeBenchmarkSection('Loop tick overhead', section);
     console.log(`updated ${file}`);
   }
 } finally {
