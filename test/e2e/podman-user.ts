@@ -5,13 +5,19 @@
  * offline base image, workspace image) is done, under a lock, so parallel test files share it.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const TEST_USER = process.env.PEERS_TEST_USER || 'peerstest';
 const REPO = resolve(import.meta.dir, '..', '..');
-/** A copy of the compiled binary the test user can read (the checkout may live under /root). */
-export const PEERS_BIN = '/var/lib/peers-test/bin/peers';
+/**
+ * A copy of the compiled binary the test user can read (the checkout may live under /root). One
+ * per checkout, so two checkouts testing at once on one machine never run each other's binary.
+ */
+const CHECKOUT_ID = createHash('sha256').update(REPO).digest('hex').slice(0, 8);
+export const PEERS_BIN_DIR = `/var/lib/peers-test/bin-${CHECKOUT_ID}`;
+export const PEERS_BIN = `${PEERS_BIN_DIR}/peers`;
 
 export type Run = { code: number; stdout: string; stderr: string };
 
@@ -67,7 +73,7 @@ export function ensurePodmanReady(): void {
     const r = spawnSync('flock', ['/var/lock/peers-e2e-setup.lock', 'bash', '-c', 'set -euo pipefail; source test/setup.d/podman.sh'], { cwd: REPO, encoding: 'utf8', timeout: 20 * 60_000 });
     if (r.status !== 0) throw new Error(`podman setup failed: ${r.stdout}\n${r.stderr}`);
   }
-  mkdirSync('/var/lib/peers-test/bin', { recursive: true, mode: 0o755 });
+  mkdirSync(PEERS_BIN_DIR, { recursive: true, mode: 0o755 });
   if (!existsSync(PEERS_BIN) || statSync(PEERS_BIN).mtimeMs < statSync(dist).mtimeMs) {
     // Copy then rename: a running container may be executing the old binary (ETXTBSY otherwise).
     const tmp = `${PEERS_BIN}.${process.pid}.tmp`;
