@@ -3,14 +3,19 @@
  * podman argv (`podman-render.ts`) or a Kubernetes Pod (`k8s-render.ts`); neither adds security
  * decisions of its own, so the topology reviewed here is the topology that runs.
  *
- *   pod (network none: one loopback shared by its members, one keep-id user namespace)
+ *   pod (network none: one loopback shared by its members, one keep-id user namespace; IPC and
+ *        /dev/shm NOT shared: each member has its own)
  *     loop       peers loop           state dir rw, repo rw, every runner socket dir
  *     workspace  peers runner         repo rw with .peers/ masked, its own socket dir only
- *     auth       peers sidecar auth   127.0.0.1:8080/8081; credentials (env by name, files) — nowhere else
- *     bridge     peers sidecar bridge 127.0.0.1:3128 → egress socket dir
+ *     auth       peers sidecar auth   127.0.0.1:8080/8081; credentials (env by name, files) — nowhere else;
+ *                                     reaches the vendors through its own egress socket (egress-auth)
+ *     bridge     peers sidecar bridge 127.0.0.1:3128 → egress socket dir (the project's allow-list only)
  *   gates   (own network namespace, none)  peers runner   repo ro with .peers/ masked, gate cache,
  *                                          its own socket dir, a private 127.0.0.1:3128 → egress
- *   egress  (own network: slirp4netns)     peers sidecar egress, egress socket dir
+ *   egress  (own network: slirp4netns)     peers sidecar egress: egress/ (workspace listener: the
+ *                                          project's allow-list) and egress-auth/ (vendor hosts only)
+ *
+ * Every container runs under a seccomp profile without user namespace creation (seccomp-profile.ts).
  *
  * Why gates are NOT a pod member: members of a pod share one loopback, so a server a peer leaves
  * running in the workspace (127.0.0.1:5000 answering "tests pass") would be reachable from gate
@@ -28,6 +33,8 @@ export const AUTH_PORT = 8080;
 export const AUTH_OPENAI_PORT = 8081;
 export const RUNNER_SOCKET_NAME = 'runner.sock';
 export const EGRESS_SOCKET_NAME = 'egress.sock';
+/** The shared dir of the egress proxy's second listener, mounted by the egress and auth containers only. */
+export const VENDOR_EGRESS_DIR = 'egress-auth';
 
 export type Role = 'loop' | 'workspace' | 'gates' | 'auth' | 'bridge' | 'egress';
 /** The containers that share the pod's loopback. */
@@ -66,6 +73,8 @@ export type ContainerSpec = {
   readOnlyRoot: true;
   capDrop: ['ALL'];
   noNewPrivileges: true;
+  /** Rendered as the pod's seccomp profile (seccomp-profile.ts): unshare/clone of a user namespace fail. */
+  noUserNamespaces: true;
 };
 
 export type PodSpec = {
@@ -75,6 +84,9 @@ export type PodSpec = {
   /** The pod has no interface but loopback. */
   network: 'none';
   userns: 'keep-id';
+  /** The namespaces pod members share: the loopback (net) and hostname (uts). Never ipc: a SysV or
+   *  POSIX shared-memory object the workspace creates must be invisible to the auth sidecar. */
+  sharedNamespaces: readonly ('net' | 'uts')[];
   /** Every container, in the pod or beside it (see `placement`). Egress alone has a network. */
   containers: ContainerSpec[];
   /** Names of the shared dirs the renderer must create (podman) or declare (Kubernetes). */
@@ -98,12 +110,19 @@ export type PodInputs = {
   secretFiles: { source: string; target: string; readOnly: boolean }[];
   /** Extra `peers sidecar auth` arguments (credential mode and file paths inside the container). */
   authArgs?: string[];
+  /** `--credentials oauth-file`: the auth sidecar's listener also serves the OAuth token hosts. */
+  oauth?: boolean;
+  /**
+   * 'model-server' (the demo, rehearsals): the peers' model is a server inside the pod, so the
+   * egress proxy serves nothing at all, neither vendor hosts nor allow-list entries.
+   */
+  upstream?: 'vendors' | 'model-server';
   /** Extra arguments for `peers loop` (budget overrides from `peers up`). */
   loopArgs: string[];
   limits?: Partial<Record<Role, { memoryMiB: number; pidsLimit: number }>>;
 };
 
-const DEFAULT_LIMITS: Record<Role, { memoryMiB: number; pidsLimit: number }> = {
+export const DEFAULT_LIMITS: Record<Role, { memoryMiB: number; pidsLimit: number }> = {
   loop: { memoryMiB: 1024, pidsLimit: 512 },
   workspace: { memoryMiB: 4096, pidsLimit: 4096 },
   gates: { memoryMiB: 4096, pidsLimit: 4096 },
@@ -149,6 +168,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     readOnlyRoot: true,
     capDrop: ['ALL'],
     noNewPrivileges: true,
+    noUserNamespaces: true,
   });
 
   // Peers and gates reach the internet only through the bridge, and the vendors only through auth.
@@ -200,20 +220,35 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     // fresh checkout per HEAD does not download everything again (and HOME is a small tmpfs).
     { ...proxyEnv, PEERS_GATE_CACHE: '/cache/gate-cache.json', XDG_CACHE_HOME: '/cache/xdg', npm_config_cache: '/cache/npm', PIP_CACHE_DIR: '/cache/pip' },
   );
+  // The vendor hosts are served only on the egress proxy's second socket, in a dir only the auth
+  // container mounts (read-only: only egress creates the socket): the workspace's way out (the
+  // bridge) cannot reach a vendor API with a key of its own (docs/ARCHITECTURE.md).
+  const vendorEgressSocket = `unix:${SOCKETS_IN_CONTAINER}/${VENDOR_EGRESS_DIR}/${EGRESS_SOCKET_NAME}`;
   const auth = base(
     'auth',
-    ['sidecar', 'auth', '--egress', `127.0.0.1:${PROXY_PORT}`, '--usage-ledger', `${SOCKETS_IN_CONTAINER}/auth-usage/usage.jsonl`, ...(inp.authArgs ?? [])],
-    [...inp.secretFiles.map((f): MountSpec => ({ kind: 'bind', ...f })), socketDir('auth-usage')],
+    [
+      'sidecar', 'auth', '--egress', vendorEgressSocket, '--usage-ledger', `${SOCKETS_IN_CONTAINER}/auth-usage/usage.jsonl`,
+      // Its per-request log is size-capped beside the ledger (the ledger itself is never rotated).
+      '--log-file', `${SOCKETS_IN_CONTAINER}/auth-usage/auth.log`,
+      ...(inp.authArgs ?? []),
+    ],
+    [...inp.secretFiles.map((f): MountSpec => ({ kind: 'bind', ...f })), socketDir('auth-usage'), socketDir(VENDOR_EGRESS_DIR, true)],
     {},
     inp.secretEnv,
   );
   // Only the egress container may create the egress socket; the others connect through ro mounts,
   // so untrusted gate code cannot delete it or plant an impostor in its place.
   const bridge = base('bridge', ['sidecar', 'bridge', '--listen', `127.0.0.1:${PROXY_PORT}`, '--to', egressSocket], [socketDir('egress', true)]);
+  const modelInPod = inp.upstream === 'model-server';
   const egress = base(
     'egress',
-    ['sidecar', 'egress', '--listen', egressSocket, '--audit-log', `${SOCKETS_IN_CONTAINER}/egress-log/egress.jsonl`, ...inp.allow.flatMap((a) => ['--allow', a])],
-    [socketDir('egress'), socketDir('egress-log')],
+    [
+      'sidecar', 'egress', '--listen', egressSocket, '--vendor-listen', vendorEgressSocket,
+      '--audit-log', `${SOCKETS_IN_CONTAINER}/egress-log/egress.jsonl`,
+      ...(modelInPod ? ['--no-vendor-hosts'] : inp.oauth ? ['--oauth-hosts'] : []),
+      ...(modelInPod ? [] : inp.allow).flatMap((a) => ['--allow', a]),
+    ],
+    [socketDir('egress'), socketDir(VENDOR_EGRESS_DIR), socketDir('egress-log')],
   );
   // The auth sidecar's usage ledger and the egress audit log are written to dirs the loop reads.
   loop.mounts.push(socketDir('auth-usage', true), socketDir('egress-log', true));
@@ -224,8 +259,9 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     labels: { 'peers.project': inp.project, 'peers.repo': inp.repoDir },
     network: 'none',
     userns: 'keep-id',
+    sharedNamespaces: ['net', 'uts'],
     containers: [loop, workspace, gates, auth, bridge, egress],
-    sharedDirs: ['workspace', 'gates', 'egress', 'egress-log', 'auth-usage'],
+    sharedDirs: ['workspace', 'gates', 'egress', VENDOR_EGRESS_DIR, 'egress-log', 'auth-usage'],
     volumes: [gatesCacheVolume(inp.project)],
   };
 }

@@ -18,6 +18,7 @@ import { staleImageWarning, WORKSPACE_IMAGE } from './image.ts';
 import { buildPodSpec, containerName, podName, type PodInputs } from './pod-spec.ts';
 import { cgroupLimitsAvailable, imageExists, podman, podmanOk, projectContainers } from './podman.ts';
 import { renderPodman } from './podman-render.ts';
+import { writePodSeccompProfile } from './pod-seccomp.ts';
 import { ensureRegistered, findByName, updateRegistry } from './registry.ts';
 
 export type UpOptions = {
@@ -91,8 +92,13 @@ export function sharedRoot(project: string, env: NodeJS.ProcessEnv = process.env
   return join(base, 'peers', project);
 }
 
+/** Where `up` writes the pod's seccomp profile (pod-seccomp.ts); removed with the pod. */
+export function seccompProfilePath(project: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(sharedRoot(project, env), 'seccomp.json');
+}
+
 /** The pod for this project as data, plus its podman rendering: what `up` runs and `--dry-run` prints. */
-export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'maxUsd' | 'maxRuntimeS' | 'allow' | 'image' | 'credentials'>, env: NodeJS.ProcessEnv = process.env) {
+export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'maxUsd' | 'maxRuntimeS' | 'allow' | 'image' | 'credentials' | 'upstream'>, env: NodeJS.ProcessEnv = process.env) {
   const project = loadProject(repo); // validates config + goals: bad input fails before any podman call
   // podman's --mount syntax is comma-separated key=value: a comma in a host path cannot be expressed.
   for (const p of [repo, stateDirFor(repo, env), hostBinary()]) {
@@ -121,12 +127,15 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     secretEnv: CREDENTIAL_ENV.filter((k) => env[k]),
     secretFiles: oauth?.files ?? [],
     authArgs,
+    oauth: oauth !== undefined,
+    upstream: o.upstream,
     loopArgs,
   });
   const plan = renderPodman(spec, {
     sharedRoot: sharedRoot(key, env),
     cgroupLimits: await cgroupLimitsAvailable(),
     user: `${process.getuid!()}:${process.getgid!()}`,
+    seccompProfile: seccompProfilePath(key, env),
     // The egress audit log and the auth usage ledger outlive the pod: they are run history.
     sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': join(stateDir, 'sidecars', 'auth') },
   });
@@ -164,6 +173,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
   copyFileSync(project.goalsPath, join(paths.snapshotDir, 'goals.yaml'));
   saveGitGuard(join(stateDir, 'git-guard.json'), snapshotGitGuard(repo));
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
+  await writePodSeccompProfile(seccompProfilePath(key, env));
 
   // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.
   await updateRegistry((ps) => {

@@ -4,6 +4,7 @@ import { startAuthSidecar } from '../../auth-proxy/auth-sidecar.ts';
 import { parseKeyedList } from '../../auth-proxy/auth-sidecar.ts';
 import type { UpstreamId } from '../../auth-proxy/upstreams.ts';
 import { InputError } from '../../src/cli/errors.ts';
+import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES, SizeCappedLog } from '../../src/fs/size-capped-log.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class SidecarAuth extends BaseCommand {
@@ -29,6 +30,8 @@ export default class SidecarAuth extends BaseCommand {
     'max-tokens': Flags.integer({ description: 'Refuse requests once the run has used this many tokens.', min: 0 }),
     'max-usd': Flags.string({ description: 'Refuse requests once the run\'s estimated spend reaches this many USD.' }),
     'budget-file': Flags.string({ description: 'JSON {"max_tokens", "max_usd"} re-read on every request; the tightest cap wins.' }),
+    'log-file': Flags.string({ description: 'Write the per-request log here (timestamped lines) instead of stderr; rotated to FILE.1 at half the size cap. The usage ledger is never rotated.' }),
+    'log-max-bytes': Flags.integer({ description: 'The log file\'s cap on disk, both files together; older lines are dropped and counted.', default: DEFAULT_LOG_CAP_BYTES, min: MIN_CAP_BYTES }),
   };
 
   async run(): Promise<void> {
@@ -39,6 +42,9 @@ export default class SidecarAuth extends BaseCommand {
     const maxUsd = flags['max-usd'] === undefined ? undefined : Number(flags['max-usd']);
     if (maxUsd !== undefined && !(maxUsd >= 0)) throw new InputError(`--max-usd ${flags['max-usd']}: expected a non-negative number`);
     const port = (v: string) => (/^\d{1,5}$/.test(v) && Number(v) <= 65535 ? Number(v) : null);
+    const logFile = flags['log-file'] ? openLogFile(flags['log-file'], flags['log-max-bytes']) : undefined;
+    // A timestamp first: a logged line never starts with the rotation marker's `{"ts":`.
+    const log = logFile ? (line: string) => logFile.append(`${new Date().toISOString()} ${line}`) : (line: string) => process.stderr.write(`${line}\n`);
     const sidecar = await startAuthSidecar(
       {
         upstreams: [...new Set(flags.upstream)] as UpstreamId[],
@@ -55,7 +61,7 @@ export default class SidecarAuth extends BaseCommand {
         budgetFile: flags['budget-file'],
         env: process.env,
       },
-      (line) => process.stderr.write(`${line}\n`),
+      log,
     );
     process.stderr.write(`peers auth sidecar listening: ${sidecar.listening.join(' ')}\n`);
     await new Promise<void>((resolve) => {
@@ -63,5 +69,16 @@ export default class SidecarAuth extends BaseCommand {
       process.once('SIGTERM', resolve);
     });
     await sidecar.stop();
+    logFile?.close();
+  }
+}
+
+/** A bad --log-file is bad input (exit 2) naming the file, never a crash. */
+function openLogFile(path: string, capBytes: number): SizeCappedLog {
+  try {
+    return new SizeCappedLog(path, capBytes);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'its directory does not exist' : (e as Error).message;
+    throw new InputError(`--log-file: ${why}`, { location: { file: path }, hint: 'point --log-file at a file in an existing directory you own' });
   }
 }

@@ -17,7 +17,7 @@ import { down } from '../../sandbox/down.ts';
 import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
 import { containerName, PEERS_BIN_IN_CONTAINER, podName, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
 import { imageExists, podman, podmanBin, podmanOk } from '../../sandbox/podman.ts';
-import { hostBinary, up } from '../../sandbox/up.ts';
+import { hostBinary, seccompProfilePath, up } from '../../sandbox/up.ts';
 import { updateRegistry } from '../../sandbox/registry.ts';
 import { DEMO_GOALS_YAML, DEMO_PEERS, demoConfigYaml } from './demo-config.ts';
 import { DEMO_SCENARIO_TEXT } from './demo-scenario.ts';
@@ -123,7 +123,7 @@ async function startModelServerContainer(key: string, serverDir: string): Promis
   const name = `${podName(key)}-model-server`;
   await podmanOk([
     'run', '--detach', '--pod', podName(key), '--name', name, '--label', `peers.project=${key}`,
-    '--cap-drop=ALL', '--security-opt=no-new-privileges', '--read-only', '--read-only-tmpfs=false',
+    '--cap-drop=ALL', '--security-opt=no-new-privileges', `--security-opt=seccomp=${seccompProfilePath(key)}`, '--read-only', '--read-only-tmpfs=false',
     '--ulimit=nofile=4096:4096', '--ulimit=nproc=512:512', '--user', `${process.getuid!()}:${process.getgid!()}`,
     '--mount', 'type=tmpfs,destination=/tmp,tmpfs-size=64m',
     '--volume', `${hostBinary()}:${PEERS_BIN_IN_CONTAINER}:ro`,

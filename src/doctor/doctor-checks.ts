@@ -8,6 +8,7 @@ import { loadProject } from '../config/load.ts';
 import { listRegisteredProjects, projectRegistryPath } from '../config/project-registry.ts';
 import { InputErrors, PeersError } from '../cli/errors.ts';
 import type { HostProbe } from './host-probe.ts';
+import { limitsCheck } from './limits-check.ts';
 
 export const WORKSPACE_IMAGE = 'localhost/peers-workspace:latest';
 const APT = 'sudo apt-get install -y';
@@ -40,7 +41,7 @@ function gitCheck(probe: HostProbe): DoctorCheck {
     : { id: 'git', title: 'git', status: 'fail', detail: 'git is not on PATH', fix: `${APT} git`, required: true };
 }
 
-type PodmanInfo = { host?: { ociRuntime?: { name?: string }; cgroupVersion?: string; networkBackend?: string; security?: { rootless?: boolean } } };
+type PodmanInfo = { host?: { ociRuntime?: { name?: string }; cgroupVersion?: string; cgroupControllers?: string[]; networkBackend?: string; security?: { rootless?: boolean } } };
 
 function podmanChecks(probe: HostProbe): DoctorCheck[] {
   const checks: DoctorCheck[] = [];
@@ -92,6 +93,7 @@ function podmanChecks(probe: HostProbe): DoctorCheck[] {
 
   const cgroupV2 = info?.host?.cgroupVersion ? info.host.cgroupVersion === 'v2' : probe.exists('/sys/fs/cgroup/cgroup.controllers');
   checks.push({ id: 'cgroups', title: 'cgroups', status: 'ok', detail: cgroupV2 ? 'v2 (unified)' : 'v1 (legacy or hybrid): use the runc runtime', required: true });
+  checks.push(limitsCheck(info?.host));
 
   const runtime = info?.host?.ociRuntime?.name;
   const runtimes = ['runc', 'crun'].filter((r) => probe.which(r));

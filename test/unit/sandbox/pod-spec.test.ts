@@ -99,7 +99,7 @@ describe('pod topology', () => {
 });
 
 describe('podman rendering', () => {
-  const plan = renderPodman(spec, { sharedRoot: '/run/user/1000/peers/demo', cgroupLimits: true, user: '1000:1000' });
+  const plan = renderPodman(spec, { sharedRoot: '/run/user/1000/peers/demo', cgroupLimits: true, user: '1000:1000', seccompProfile: '/run/user/1000/peers/demo/seccomp.json' });
   const argvOf = (role: string) => plan.createContainers.find((c) => c.role === role)!.argv;
 
   test('the pod is created with no network and one keep-id user namespace', () => {
@@ -140,7 +140,7 @@ describe('podman rendering', () => {
   });
 
   test('without cgroup v2 delegation the pids cap falls back to an nproc ulimit', () => {
-    const v1 = renderPodman(spec, { sharedRoot: '/r', cgroupLimits: false, user: '1000:1000' });
+    const v1 = renderPodman(spec, { sharedRoot: '/r', cgroupLimits: false, user: '1000:1000', seccompProfile: '/r/seccomp.json' });
     for (const { argv } of v1.createContainers) {
       expect(argv.some((a) => a.startsWith('--memory='))).toBe(false);
       expect(argv.some((a) => a.startsWith('--ulimit=nproc='))).toBe(true);
