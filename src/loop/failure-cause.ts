@@ -6,6 +6,7 @@
  * status`, `peers logs` and the report. Informational: it never decides anything, so a peer that
  * prints a misleading message can at worst mislabel its own failed turn.
  */
+import { errorBlobs } from '../peers/structured-events.ts';
 import type { Classification, Verdict } from './classify.ts';
 
 export type TurnFacts = {
@@ -85,8 +86,9 @@ function lineContaining(text: string, snippet: string): string {
 
 const base = (program: string) => program.split('/').pop() || program;
 
-function apiCause(text: string, fallback: string): string {
-  const status = /\b(401|403|429|5\d\d)\b/.exec(text)?.[1];
+/** `httpStatus`: what the CLI's own status event reported (claude's api_error_status), if anything. */
+function apiCause(text: string, fallback: string, httpStatus?: number): string {
+  const status = httpStatus !== undefined ? String(httpStatus) : /\b(401|403|429|5\d\d)\b/.exec(text)?.[1];
   if (AUTH_TEXT.test(text)) {
     if (status === '403') return '403 forbidden: the credential is not allowed to do this';
     if (/not[ _-]?(?:logged|signed)[ _-]?in|run \/login/i.test(text)) return 'not logged in (log in with the CLI on the host, or use an API key)';
@@ -112,11 +114,12 @@ export function explainFailure(f: TurnFacts): string | null {
     if (f.endedBy === 'spawn-error') return oneLine(`${cmd}: could not start: ${f.spawnError ?? 'unknown error'}`);
   }
   if (ROOT_REFUSAL.test(f.stderr) || (f.tool === 'claude' && ROOT_REFUSAL.test(f.stdout))) return 'claude refused to run as root (run peers as an unprivileged user)';
-  if (f.halt) return apiCause(f.halt.snippet || f.halt.reason, 'halted');
+  const httpStatus = errorBlobs(f.tool, f.stdout).find((b) => b.status !== undefined)?.status;
+  if (f.halt) return apiCause(f.halt.snippet || f.halt.reason, 'halted', httpStatus);
   // A pattern's snippet is only what the pattern matched: the whole line says more.
   const said = f.matched ? lineContaining(output, f.matched.snippet) : undefined;
   if (f.classification === 'rate-limited') return `rate limited${said ? `: ${oneLine(said, 150)}` : ''}`;
-  if (f.classification === 'api-error') return said ? apiCause(said, 'API error') : 'API error';
+  if (f.classification === 'api-error') return said ? apiCause(said, 'API error', httpStatus) : 'API error';
   if (f.endedBy === 'idle-timeout' && !f.committed) return `no output for ${f.idleTimeoutS}s: stopped (health.idle_timeout_s)`;
   if (f.endedBy === 'absolute-timeout') return `turn ran longer than ${f.absoluteTimeoutS}s: stopped (health.absolute_max_runtime_s)`;
   if (!f.committed) {

@@ -62,6 +62,9 @@ describe('explainFailure', () => {
   test('401 invalid API key, from claude\'s result event and from codex\'s error event', () => {
     const claude = JSON.stringify({ type: 'result', subtype: 'success', is_error: true, api_error_status: 401, result: 'Failed to authenticate. API Error: 401 {"type":"error","error":{"type":"authentication_error","message":"invalid x-api-key"}}' });
     expect(explainFailure(facts(classified('claude', { exitCode: 1, endedBy: 'exit' }, claude)))).toBe('401 invalid API key');
+    // Claude Code 2.x: the status only in api_error_status, the words in result.
+    const claude2 = JSON.stringify({ type: 'result', subtype: 'success', is_error: true, api_error_status: 401, api_error_type: 'authentication_error', result: 'Invalid API key · Fix external API key' });
+    expect(explainFailure(facts(classified('claude', { exitCode: 1, endedBy: 'exit' }, claude2)))).toBe('401 invalid API key');
     const codex = JSON.stringify({ type: 'error', message: 'unexpected status 401 Unauthorized: Incorrect API key provided' });
     expect(explainFailure(facts({ tool: 'codex', program: 'codex', ...classified('codex', { exitCode: 1, endedBy: 'exit' }, codex) }))).toBe('401 invalid API key');
     const halt = { reason: 'halt-pattern: auth', pattern: 'auth', snippet: 'ERROR: authentication failed: invalid x-api-key', source: 'post-join' as const };
