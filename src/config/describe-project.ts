@@ -102,6 +102,7 @@ export function describeProject(input: {
   };
 }
 
+const IDENTITY_SOURCE_SHORT: Record<string, string> = { config: 'git_author', user: 'your git identity', default: 'the default' };
 const IDENTITY_SOURCE_LABEL: Record<string, string> = {
   config: 'git_author in config.yaml',
   user: 'your git identity',
@@ -120,8 +121,9 @@ export function formatProjectView(view: ProjectView): string[] {
     const extras = [p.model && `model=${p.model}`, p.reasoning && `reasoning=${p.reasoning}`, p.provider && `provider=${p.provider}`].filter(Boolean).join(', ');
     lines.push(`  - ${p.name} (tool=${p.tool}, prompt_mode=${p.prompt_mode}${extras ? `, ${extras}` : ''})`);
     lines.push(`      ${p.argv.map(shellQuote).join(' ')}${p.prompt_on_stdin ? ' < prompt' : ''}`);
-    const from = p.git_author.source.name === p.git_author.source.email ? p.git_author.source.name : `${p.git_author.source.name}/${p.git_author.source.email}`;
-    lines.push(`      commits as: ${p.git_author.name} <${p.git_author.email}> (${IDENTITY_SOURCE_LABEL[from] ?? from})`);
+    const { source } = p.git_author;
+    const from = source.name === source.email ? IDENTITY_SOURCE_LABEL[source.name] : `name from ${IDENTITY_SOURCE_SHORT[source.name]}, email from ${IDENTITY_SOURCE_SHORT[source.email]}`;
+    lines.push(`      commits as: ${p.git_author.name} <${p.git_author.email}> (${from})`);
     if (p.missing_env.length) lines.push(`      missing environment: ${p.missing_env.join(', ')} (export it before \`peers up\`)`);
   }
   const budgetParts = [`ticks≤${b.max_ticks}`, `runtime≤${b.max_runtime_s}s`, `consecutive failures≤${b.max_consecutive_failures}`];
