@@ -57,6 +57,14 @@ describe('no git identity anywhere', () => {
     ]);
   });
 
+  test("a peer that rewrites the repository's git identity config cannot break or spoof the next peer's commits", async () => {
+    p = makeProject({ peers: { mallory: 'breaks-identity', bob: 'plain-git-handoff' } });
+    await loop(p, { maxTicks: 2, env: noIdentityEnv(p.root), log: () => {} });
+    expect(gitOk(p.repo, ['config', '--local', '--get', 'author.email']).trim()).toBe('spoof@evil.invalid');
+    expect(ticks(p).map((t) => [t.peer, t.success])).toEqual([['mallory', true], ['bob', true]]);
+    expect(gitOk(p.repo, ['log', '-1', '--format=%an <%ae> | %cn <%ce>']).trim()).toBe('bob (peers) <bob@peers.invalid> | bob (peers) <bob@peers.invalid>');
+  });
+
   test("git_author in config.yaml and the user's identity handed to the loop", async () => {
     p = makeProject({ peers: { alice: 'plain-git-handoff', bob: 'plain-git-handoff' }, peerExtra: { alice: { git_author: { name: 'alice (peers)' } } } });
     const env = { ...noIdentityEnv(p.root), PEERS_GIT_USER_NAME: 'Ada Lovelace', PEERS_GIT_USER_EMAIL: 'ada@example.com' };
