@@ -237,7 +237,7 @@ function peerChecks(probe: HostProbe, path: string, config: ReturnType<typeof lo
   const home = probe.env.HOME ?? '';
   const checks: DoctorCheck[] = [];
   for (const peer of config.peers) {
-    const found = peerCredentials(peer, probe.env, home, (file) => probe.isFile(file));
+    const found = peerCredentials(peer, probe.env, home, (file) => probe.exists(file));
     checks.push({ id: `credentials:${path}:${peer.name}`, title: `  ${peer.name} credentials`, status: found.status, detail: found.detail, ...(found.fix ? { fix: found.fix } : {}), required: found.status === 'fail' });
     const program = basename(peer.argv[0] ?? '');
     if (imageClis && (IMAGE_CLIS as readonly string[]).includes(program) && !imageClis[program as ImageCli]) {

@@ -15,8 +15,6 @@ export type HostProbe = {
   run(argv: string[], timeoutMs?: number): RunResult;
   readText(path: string): string | undefined;
   exists(path: string): boolean;
-  /** A regular file (a symlink counts when it points at one): login files. */
-  isFile(path: string): boolean;
   isCharDevice(path: string): boolean;
   canReadWrite(path: string): boolean;
   uid: number;
@@ -55,13 +53,6 @@ export function realHostProbe(env: Record<string, string | undefined> = process.
       try {
         statSync(path);
         return true;
-      } catch {
-        return false;
-      }
-    },
-    isFile(path) {
-      try {
-        return statSync(path).isFile();
       } catch {
         return false;
       }

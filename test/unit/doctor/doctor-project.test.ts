@@ -119,7 +119,6 @@ describe('runDoctor with the image inspected (a scripted HostProbe)', () => {
         },
         readText: () => 'u:100000:65536\n',
         exists: () => true,
-        isFile: () => false,
         isCharDevice: () => true,
         canReadWrite: () => true,
       };
