@@ -10,7 +10,6 @@ import { errorBlobs } from '../peers/structured-events.ts';
 import type { Classification, Verdict } from './classify.ts';
 
 export type TurnFacts = {
-  peer: string;
   tool: string;
   /** The executable the peer's argv starts with. */
   program: string;

@@ -151,7 +151,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
   writePeerLogs(ctx.paths, tick, t.peer, result.stdout, result.stderr);
   const ok = success;
   const cause = explainFailure({
-    peer: t.peer, tool: spec.tool, program: cmd.argv[0] ?? '', success: ok, classification: verdict.classification, endedBy: result.endedBy, exitCode: result.exitCode,
+    tool: spec.tool, program: cmd.argv[0] ?? '', success: ok, classification: verdict.classification, endedBy: result.endedBy, exitCode: result.exitCode,
     spawnError: result.spawnError, halt: verdict.halt, matched: verdict.matched, stdout: result.stdout, stderr: result.stderr,
     committed: facts.headAfter !== t.headBefore, softFailReason, idleTimeoutS: h.idle_timeout_s, absoluteTimeoutS: h.absolute_max_runtime_s,
   });

@@ -23,7 +23,7 @@ fatal: unable to auto-detect email address (got 'peer@vm.(none)')`;
 
 function facts(over: Partial<TurnFacts>): TurnFacts {
   return {
-    peer: 'claude', tool: 'claude', program: '/usr/local/bin/claude', success: false, classification: 'success', endedBy: 'exit', exitCode: 0,
+    tool: 'claude', program: '/usr/local/bin/claude', success: false, classification: 'success', endedBy: 'exit', exitCode: 0,
     halt: null, matched: null, stdout: '', stderr: '', committed: false, softFailReason: 'no commit by claude this turn', idleTimeoutS: 1800, absoluteTimeoutS: 14400,
     ...over,
   };
