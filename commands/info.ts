@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { homedir } from 'node:os';
 import { describeProject, formatProjectView } from '../src/config/describe-project.ts';
+import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
 import { loadProject, projectDirFrom } from '../src/config/load.ts';
 import { BaseCommand } from './base.ts';
 
@@ -15,7 +16,9 @@ export default class Info extends BaseCommand {
     const { flags } = await this.parse(Info);
     const repo = projectDirFrom(flags.dir);
     const project = loadProject(repo);
-    const view = describeProject({ repo, ...project, env: process.env, homeDir: process.env.HOME || homedir() });
+    // The identity `peers up` would hand to the peers: read the same way, from this repository.
+    const env = { ...process.env, ...userIdentityEnv(readUserGitIdentity(repo)) };
+    const view = describeProject({ repo, ...project, env, homeDir: process.env.HOME || homedir() });
     if (!this.jsonEnabled()) for (const line of formatProjectView(view)) this.log(line);
     return view;
   }

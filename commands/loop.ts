@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
+import { readUserGitIdentity, USER_IDENTITY_ENV, userIdentityEnv } from '../src/config/git-identity.ts';
 import { gateProbeFromEnv } from '../sandbox/gates-remote.ts';
 import { peerRunnerFromEnv } from '../sandbox/socket-runner.ts';
 import { runLoop } from '../src/loop/loop-runner.ts';
@@ -46,9 +47,18 @@ export default class Loop extends BaseCommand {
     const onSignal = () => stop.abort();
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    // In the pod (`peers up` sets PEERS_RUNNER_*): peer CLIs run in the workspace container and
+    // gates in the gates container; elsewhere both stay local.
+    const runner = peerRunnerFromEnv();
+    const repo = resolve(args.path ?? process.cwd());
+    // The peers' git identity falls back to the user's (git-identity.ts). `peers up` reads it on the
+    // host and hands it over; a loop started on the host reads it here, once, before any turn.
+    const handedOver = USER_IDENTITY_ENV.name in process.env || USER_IDENTITY_ENV.email in process.env;
+    const env = runner || handedOver ? process.env : { ...process.env, ...userIdentityEnv(readUserGitIdentity(repo)) };
     try {
       const outcome = await runLoop({
-        repo: resolve(args.path ?? process.cwd()),
+        repo,
+        env,
         stateDir: flags['state-dir'] ? resolve(flags['state-dir']) : undefined,
         maxTicks: flags['max-ticks'],
         maxUsd,
@@ -60,9 +70,7 @@ export default class Loop extends BaseCommand {
         noCodemap: flags['no-codemap'],
         resetPeers: flags['reset-peer'] ?? [],
         backoffBaseMs: flags['backoff-base-ms'],
-        // In the pod (`peers up` sets PEERS_RUNNER_*): peer CLIs run in the workspace container and
-        // gates in the gates container; elsewhere both stay local.
-        runner: peerRunnerFromEnv(),
+        runner,
         gateProbe: gateProbeFromEnv(),
         signal: stop.signal,
       });

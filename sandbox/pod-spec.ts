@@ -119,6 +119,8 @@ export type PodInputs = {
   upstream?: 'vendors' | 'model-server';
   /** Extra arguments for `peers loop` (budget overrides from `peers up`). */
   loopArgs: string[];
+  /** Extra environment of the loop container (the user's git identity for the peers' commits). */
+  loopEnv?: Record<string, string>;
   limits?: Partial<Record<Role, { memoryMiB: number; pidsLimit: number }>>;
 };
 
@@ -205,6 +207,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       ...RUNNER_ROLES.map((r) => socketDir(r, true)),
     ],
     {
+      ...inp.loopEnv,
       PEERS_STATE_DIR: STATE_IN_CONTAINER,
       PEERS_RUNNER_WORKSPACE: runnerSocketPath('workspace'),
       PEERS_RUNNER_GATES: runnerSocketPath('gates'),

@@ -9,6 +9,7 @@ import { homedir, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { loadProject } from '../src/config/load.ts';
+import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
 import { isGitRepo, repoRoot } from '../src/git/git.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
@@ -130,6 +131,8 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     oauth: oauth !== undefined,
     upstream: o.upstream,
     loopArgs,
+    // The peers commit under the user's git identity (or the default): the pod has no ~/.gitconfig.
+    loopEnv: userIdentityEnv(readUserGitIdentity(repo, env)),
   });
   const plan = renderPodman(spec, {
     sharedRoot: sharedRoot(key, env),

@@ -32,6 +32,18 @@ export const PROVIDERS_BY_TOOL: Record<Tool, readonly string[]> = {
 const nonEmpty = z.string().trim().min(1);
 const positiveInt = z.number().int().positive();
 
+// git refuses angle brackets and line breaks in a name or an address.
+const identityPart = (what: string) => nonEmpty.max(200).regex(/^[^<>\r\n\0]+$/, `${what} must not contain <, > or a line break`);
+
+export const GitAuthorSchema = z
+  .strictObject({
+    name: identityPart('git_author.name').optional().describe('Author and committer name of this peer\'s commits, e.g. "claude (peers)".'),
+    email: identityPart('git_author.email').optional().describe('Author and committer email of this peer\'s commits.'),
+  })
+  .describe(
+    'Git identity of this peer\'s commits, set through GIT_AUTHOR_*/GIT_COMMITTER_* in its environment. Each field left out comes from your own git identity when the run starts, else the default "<peer> (peers)" <peer@peers.invalid>.',
+  );
+
 export const PeerSpecSchema = z
   .strictObject({
     name: z
@@ -54,6 +66,7 @@ export const PeerSpecSchema = z
       .describe('Reasoning effort; mapped to claude --effort, codex -c model_reasoning_effort=, opencode --variant.'),
     provider: nonEmpty.toLowerCase().optional().describe('API provider: anthropic|openrouter for claude, openai|openrouter for codex.'),
     env: z.record(z.string(), z.string()).optional().describe('Extra environment variables for this peer\'s process.'),
+    git_author: GitAuthorSchema.optional(),
   })
   .superRefine((peer, ctx) => {
     if (RESERVED_PEER_NAMES.includes(peer.name as (typeof RESERVED_PEER_NAMES)[number])) {

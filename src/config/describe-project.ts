@@ -6,6 +6,7 @@
  */
 import type { PeersConfig } from './config-schema.ts';
 import { hardGoals, softGoals, type GoalsFile } from './goals-schema.ts';
+import { resolvePeerIdentity, userIdentityFromEnv, type ResolvedIdentity } from './git-identity.ts';
 import { buildPeerArgv, PROMPT_PLACEHOLDER } from './peer-argv.ts';
 import { resolveUsdCapMode, type ResolvedUsdCapMode } from './usd-cap-mode.ts';
 
@@ -24,6 +25,8 @@ export type PeerView = {
   /** Environment added for the peer; values of secret-looking names are redacted. */
   env: Record<string, string>;
   missing_env: string[];
+  /** Author and committer of this peer's commits, and where each part comes from. */
+  git_author: ResolvedIdentity;
 };
 
 export type ProjectView = {
@@ -68,6 +71,7 @@ export function describeProject(input: {
       prompt_on_stdin: built.stdin !== undefined,
       env,
       missing_env: built.missingEnv,
+      git_author: resolvePeerIdentity(peer, userIdentityFromEnv(input.env)),
     };
   });
   const usd = resolveUsdCapMode(config, input.env, input.homeDir);
@@ -98,6 +102,13 @@ export function describeProject(input: {
   };
 }
 
+const IDENTITY_SOURCE_SHORT: Record<string, string> = { config: 'git_author', user: 'your git identity', default: 'the default' };
+const IDENTITY_SOURCE_LABEL: Record<string, string> = {
+  config: 'git_author in config.yaml',
+  user: 'your git identity',
+  default: 'default: no git identity found; set git_author or git config user.name/user.email',
+};
+
 /** Shell-style quoting for display, so the printed argv can be pasted into a terminal. */
 export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -110,6 +121,9 @@ export function formatProjectView(view: ProjectView): string[] {
     const extras = [p.model && `model=${p.model}`, p.reasoning && `reasoning=${p.reasoning}`, p.provider && `provider=${p.provider}`].filter(Boolean).join(', ');
     lines.push(`  - ${p.name} (tool=${p.tool}, prompt_mode=${p.prompt_mode}${extras ? `, ${extras}` : ''})`);
     lines.push(`      ${p.argv.map(shellQuote).join(' ')}${p.prompt_on_stdin ? ' < prompt' : ''}`);
+    const { source } = p.git_author;
+    const from = source.name === source.email ? IDENTITY_SOURCE_LABEL[source.name] : `name from ${IDENTITY_SOURCE_SHORT[source.name]}, email from ${IDENTITY_SOURCE_SHORT[source.email]}`;
+    lines.push(`      commits as: ${p.git_author.name} <${p.git_author.email}> (${from})`);
     if (p.missing_env.length) lines.push(`      missing environment: ${p.missing_env.join(', ')} (export it before \`peers up\`)`);
   }
   const budgetParts = [`ticks≤${b.max_ticks}`, `runtime≤${b.max_runtime_s}s`, `consecutive failures≤${b.max_consecutive_failures}`];

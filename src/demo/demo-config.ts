@@ -27,11 +27,6 @@ export type DemoConfigInput = {
   codexHome?: string;
 };
 
-/** Each peer commits under its own name, so `git log` shows who did what. */
-function gitIdentity(peer: DemoPeer): Record<string, string> {
-  const email = `${peer}@peers-demo.invalid`;
-  return { GIT_AUTHOR_NAME: peer, GIT_AUTHOR_EMAIL: email, GIT_COMMITTER_NAME: peer, GIT_COMMITTER_EMAIL: email };
-}
 
 export function demoConfig(i: DemoConfigInput) {
   return {
@@ -41,14 +36,18 @@ export function demoConfig(i: DemoConfigInput) {
         tool: 'claude',
         argv: [i.bins.claude, ...CLAUDE_PRINT_ARGV],
         model: DEMO_MODELS.claude,
-        env: { ...claudeEnv({ serverUrl: i.serverUrl, peer: 'claude', home: i.homes.claude }), ...gitIdentity('claude') },
+        env: claudeEnv({ serverUrl: i.serverUrl, peer: 'claude', home: i.homes.claude }),
+        // Each peer commits under its own name, so `git log` shows who did what; the email is the
+        // user's when git knows it, else the default (nothing in the sample repository sets one).
+        git_author: { name: 'claude (peers demo)' },
       },
       {
         name: 'codex',
         tool: 'codex',
         argv: [i.bins.codex, ...CODEX_EXEC_ARGV, ...codexProviderArgs({ serverUrl: i.serverUrl, peer: 'codex' })],
         model: DEMO_MODELS.codex,
-        env: { HOME: i.homes.codex, ...codexEnv(i.codexHome ?? `${i.homes.codex}/.codex`), ...gitIdentity('codex') },
+        env: { HOME: i.homes.codex, ...codexEnv(i.codexHome ?? `${i.homes.codex}/.codex`) },
+        git_author: { name: 'codex (peers demo)' },
       },
     ],
     budget: { max_ticks: 8, max_runtime_s: 600, max_consecutive_failures: 3, max_tokens: 200_000, max_usd: 1, max_usd_mode: 'hard' },

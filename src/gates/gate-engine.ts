@@ -7,8 +7,18 @@ import { selfBinDir } from '../proc/self-exec.ts';
 import { signalExitCode, supervise, type SupervisedResult } from '../proc/supervise.ts';
 import { compilePassWhen, pyRepr, type CompiledPassWhen } from './pass-when/index.ts';
 import { lookupPass, readGateCache, recordPasses } from './gate-cache.ts';
+import { failureExcerpt } from './output-excerpt.ts';
 
-export type GateResult = { id: string; state: 'pass' | 'fail'; durationMs: number; diagnostic: string; cached: boolean; exitCode: number | null };
+export type GateResult = {
+  id: string;
+  state: 'pass' | 'fail';
+  durationMs: number;
+  diagnostic: string;
+  cached: boolean;
+  exitCode: number | null;
+  /** A failed run's output, head and tail of each stream (output-excerpt.ts); what `peers verify` shows. */
+  excerpt?: string;
+};
 
 export type EvaluateGatesOptions = {
   goals: HardGoal[];
@@ -90,13 +100,15 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
     signal,
   });
   const exitCode = run.exitCode ?? signalExitCode(run.signal);
-  const base = { id: goal.id, durationMs: run.durationMs, cached: false, exitCode };
+  const excerpt = failureExcerpt(run.stdout, run.stderr);
+  // The excerpt belongs to failures only: a pass drops it below.
+  const base = { id: goal.id, durationMs: run.durationMs, cached: false, exitCode, ...(excerpt ? { excerpt } : {}) };
   if (run.endedBy === 'absolute-timeout') return { ...base, state: 'fail', diagnostic: `timeout after ${timeoutS}s${tails(run)}` };
   if (run.endedBy === 'aborted') return { ...base, state: 'fail', diagnostic: `interrupted${tails(run)}` };
   if (run.endedBy === 'spawn-error') return { ...base, state: 'fail', diagnostic: `could not start /bin/sh: ${run.spawnError}` };
   try {
     const ok = passWhen.evaluate({ exit_code: exitCode ?? -1, stdout: run.stdout, stderr: run.stderr, cwd });
-    if (ok) return { ...base, state: 'pass', diagnostic: '' };
+    if (ok) return { id: base.id, durationMs: base.durationMs, cached: false, exitCode, state: 'pass', diagnostic: '' };
     return { ...base, state: 'fail', diagnostic: `pass_when returned False; exit_code=${exitCode}${tails(run)}` };
   } catch (error) {
     return { ...base, state: 'fail', diagnostic: `pass_when error: ${(error as Error).message}; exit_code=${exitCode}${tails(run)}` };

@@ -12,17 +12,29 @@ import { selfBinDir } from '../proc/self-exec.ts';
 import { supervise } from '../proc/supervise.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
 import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP, mapLimited, type GateResult } from './gate-engine.ts';
+import { failureExcerpt } from './output-excerpt.ts';
 import { pyRepr } from './pass-when/index.ts';
 
-export type VerifyRow = { id: string; state: 'pass' | 'fail'; durationMs: number; diagnostic: string };
+export type VerifyRow = {
+  id: string;
+  state: 'pass' | 'fail';
+  durationMs: number;
+  diagnostic: string;
+  /** The command that ran (setup and verify commands; hard goals carry theirs in goals.yaml). */
+  cmd?: string;
+  /** A failure's output, head and tail of each stream (output-excerpt.ts). */
+  excerpt?: string;
+};
 export type VerifyReport = {
   project: string;
   head: string;
   ok: boolean;
   setup?: VerifyRow;
-  hard: GateResult[];
+  hard: (GateResult & { cmd?: string })[];
   commands: VerifyRow[];
   finishedAt: string;
+  /** Wall time of the whole verify (setup and gates, run `jobs` at a time): what one tick's gates cost. */
+  durationMs: number;
 };
 
 /** Installing dependencies (`npm ci`) can take far longer than one test suite. */
@@ -50,6 +62,7 @@ export async function runVerify(opts: {
   const env = { ...((opts.env ?? process.env) as Record<string, string>) };
   env.PATH = `${selfBinDir()}:${env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`;
 
+  const started = performance.now();
   return withCleanCheckout(opts.repo, head, async (dir) => {
     let setup: VerifyRow | undefined;
     if (opts.config.setup) {
@@ -80,7 +93,17 @@ export async function runVerify(opts: {
           return row;
         });
     const ok = !setupFailed && hard.every((r) => r.state === 'pass') && commands.every((r) => r.state === 'pass');
-    return { project: basename(opts.repo), head, ok, setup, hard, commands, finishedAt: new Date().toISOString() };
+    const cmdOf = new Map(hardGoals(opts.goals).map((g) => [g.id, g.cmd]));
+    return {
+      project: basename(opts.repo),
+      head,
+      ok,
+      setup,
+      hard: hard.map((r) => ({ ...r, cmd: cmdOf.get(r.id) })),
+      commands,
+      finishedAt: new Date().toISOString(),
+      durationMs: Math.round(performance.now() - started),
+    };
   });
 }
 
@@ -95,11 +118,12 @@ async function runCommand(spec: { id: string; cmd: string; timeoutS: number }, c
     killGraceMs: GATE_KILL_GRACE_MS,
     maxStreamBytes: GATE_OUTPUT_CAP,
   });
-  const row = { id: spec.id, durationMs: run.durationMs };
+  const excerpt = run.exitCode === 0 && run.endedBy === 'exit' ? '' : failureExcerpt(run.stdout, run.stderr);
+  const row = { id: spec.id, cmd: spec.cmd, durationMs: run.durationMs, ...(excerpt ? { excerpt } : {}) };
   const stderrTail = run.stderr ? `; stderr-tail=${pyRepr(run.stderr.slice(-STDERR_TAIL_CHARS))}` : '';
   if (run.endedBy === 'absolute-timeout') return { ...row, state: 'fail', diagnostic: `timeout after ${spec.timeoutS}s${stderrTail}` };
   if (run.endedBy === 'spawn-error') return { ...row, state: 'fail', diagnostic: `could not start /bin/sh: ${run.spawnError}` };
   if (run.endedBy === 'aborted') return { ...row, state: 'fail', diagnostic: `interrupted${stderrTail}` };
-  if (run.exitCode === 0) return { ...row, state: 'pass', diagnostic: '' };
+  if (run.exitCode === 0) return { id: spec.id, cmd: spec.cmd, durationMs: run.durationMs, state: 'pass', diagnostic: '' };
   return { ...row, state: 'fail', diagnostic: `exit=${run.exitCode ?? run.signal}${stderrTail}` };
 }

@@ -25,6 +25,7 @@ import { parseUsage } from '../peers/usage.ts';
 import type { LoopState } from '../state/state-schema.ts';
 import type { StatePaths } from '../state/paths.ts';
 import { classifyTurn } from './classify.ts';
+import { explainFailure } from './failure-cause.ts';
 import { checkHandoff } from './handoff-check.ts';
 import { observeTurnGit } from './git-observe.ts';
 import type { TickObservation } from './tick.ts';
@@ -70,6 +71,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
       soft_fail_reason: reason, halt: { reason, pattern: 'missing-env', snippet: reason, source: 'structured' }, matched: null,
       tokens_this_tick: 0, usd_this_tick: 0, head_after: t.headBefore, handoff_sha: null, dirty_paths: [], new_blocking_bugs: 0,
       truncated: false, truncated_streams: [], warnings_emitted: [...t.extraWarnings], stdout_tail: '', stderr_tail: reason, soft_status: null, anti_cheat: null, soft_reviews_ingested: 0, soft_reviews_rejected: 0,
+      cause: reason,
     };
   }
   const h = ctx.config.health;
@@ -148,6 +150,11 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
   if (facts.rewritten) warnings.push(`peer ${t.peer} rewrote history (amend/rebase/reset); the turn failed. History may only be extended.`);
   writePeerLogs(ctx.paths, tick, t.peer, result.stdout, result.stderr);
   const ok = success;
+  const cause = explainFailure({
+    tool: spec.tool, program: cmd.argv[0] ?? '', success: ok, classification: verdict.classification, endedBy: result.endedBy, exitCode: result.exitCode,
+    spawnError: result.spawnError, halt: verdict.halt, matched: verdict.matched, stdout: result.stdout, stderr: result.stderr,
+    committed: facts.headAfter !== t.headBefore, softFailReason, idleTimeoutS: h.idle_timeout_s, absoluteTimeoutS: h.absolute_max_runtime_s,
+  });
   return {
     ...base,
     classification: verdict.classification,
@@ -157,6 +164,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
     success: ok,
     credit: success ? 1 : cheat.action === 'revert' ? 0 : handoff.credit,
     soft_fail_reason: softFailReason,
+    cause,
     halt: verdict.halt,
     matched: verdict.matched,
     tokens_this_tick: usage.tokens,

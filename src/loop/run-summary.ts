@@ -71,7 +71,7 @@ export function statusJson(r: RunSummary) {
     peers: Object.fromEntries(
       s.peer_order.map((p) => {
         const h = s.peers[p]!;
-        return [p, { state: h.state, reason: h.reason, last_classification: h.last_classification, turns: h.turns, successes: h.successes, tokens: h.tokens, usd: h.usd }];
+        return [p, { state: h.state, reason: h.reason, last_classification: h.last_classification, last_failure: h.last_failure, turns: h.turns, successes: h.successes, tokens: h.tokens, usd: h.usd }];
       }),
     ),
     budget: {
@@ -110,6 +110,7 @@ export function formatStatus(r: RunSummary): string {
   lines.push('Peers:');
   for (const [name, p] of Object.entries(j.peers)) {
     lines.push(`  ${name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}, ${p.successes}/${p.turns} turns handed off, last ${p.last_classification ?? '-'}, ${p.tokens} tokens, $${p.usd.toFixed(4)}`);
+    if (p.last_failure) lines.push(`    last failure (tick ${p.last_failure.tick}): ${p.last_failure.cause}`);
   }
   const gates = Object.entries(j.gates.results);
   lines.push(`Gates${j.gates.head ? ` at ${j.gates.head.slice(0, 8)}` : ''}:`);

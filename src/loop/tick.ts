@@ -68,6 +68,8 @@ export type TickObservation = {
   success: boolean;
   credit: TurnCredit;
   soft_fail_reason: string | null;
+  /** Why a failed tick failed, in one line (failure-cause.ts); null on success and in lines written before it existed. */
+  cause?: string | null;
   halt: Verdict['halt'];
   matched: Verdict['matched'];
   tokens_this_tick: number;
@@ -113,6 +115,8 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     tokens: o.tokens_this_tick,
     usd: o.usd_this_tick,
   });
+  // The last failure stays visible (status, report) until a later failure replaces it.
+  if (!o.success) health = { ...health, last_failure: { tick: o.tick, cause: o.cause ?? o.soft_fail_reason ?? o.classification } };
   if (o.anti_cheat?.degrade && health.state === 'healthy') {
     // Two reverted test-only handoffs in a row: the peer is gaming gates, not fixing code.
     health = { ...health, state: 'degraded', reason: `anti-cheating-reverts:${o.anti_cheat.next.consecutiveReverts}`, cooldown_from_tick: o.tick };

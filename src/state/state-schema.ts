@@ -25,6 +25,8 @@ export const PeerHealthSchema = z.object({
   successes: count,
   tokens: count,
   usd: z.number().min(0),
+  /** The peer's latest failed tick and its one-line cause (src/loop/failure-cause.ts). */
+  last_failure: z.object({ tick: count, cause: z.string() }).nullable().default(null),
 });
 export type PeerHealth = z.infer<typeof PeerHealthSchema>;
 
@@ -91,7 +93,7 @@ export const LoopStateSchema = z.object({
 export type LoopState = z.infer<typeof LoopStateSchema>;
 
 export function freshPeerHealth(): PeerHealth {
-  return { state: 'healthy', recent_runs: [], cooldown_from_tick: null, reason: null, last_classification: null, last_duration_ms: null, turns: 0, successes: 0, tokens: 0, usd: 0 };
+  return { state: 'healthy', recent_runs: [], cooldown_from_tick: null, reason: null, last_classification: null, last_duration_ms: null, turns: 0, successes: 0, tokens: 0, usd: 0, last_failure: null };
 }
 
 export function freshState(peerOrder: string[], now = new Date()): LoopState {

@@ -107,6 +107,12 @@ describe('peers demo', () => {
     const commits = listCommits(project, `${BASELINE_TAG}..HEAD`, {});
     expect(commits.map((c) => c.trailers.get('Peer'))).toEqual(['claude', 'codex', 'claude']);
     for (const c of commits) expect(isHandoffCommit(c, c.trailers.get('Peer')!)).toBe(true);
+    // No git identity anywhere (the sample repository sets none; the loop's HOME has no .gitconfig):
+    // the peers committed under git_author's names and the documented default address.
+    expect(spawnSync('git', ['-C', project, 'config', '--local', '--get', 'user.email']).status).toBe(1);
+    expect(gitOk(project, ['log', '--format=%an <%ae>|%cn <%ce>', `${BASELINE_TAG}..HEAD`]).trim().split('\n').reverse()).toEqual(
+      ['claude', 'codex', 'claude'].map((p) => `${p} (peers demo) <${p}@peers.invalid>|${p} (peers demo) <${p}@peers.invalid>`),
+    );
     expect(gitOk(project, ['diff', '--name-only', `${BASELINE_TAG}..HEAD`]).trim().split('\n').sort()).toEqual(['src/chunk.mjs', 'test/chunk-edges.test.mjs']);
 
     // Tokens: the loop's total = the server's = the scenario's own figures; USD = claude's bill.

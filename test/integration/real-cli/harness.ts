@@ -59,18 +59,25 @@ export function giveToTestUser(path: string): void {
 }
 
 /** Runs git as the test user, so ownership checks (safe.directory) never get in the way. */
-export function gitAsUser(repo: string, args: string[]): string {
+export function gitAsUser(repo: string, args: string[], env: Record<string, string> = {}): string {
   const argv = IS_ROOT ? ['runuser', '-u', TEST_USER, '--', 'git', '-C', repo, ...args] : ['git', '-C', repo, ...args];
-  return execFileSync(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: repo } }).toString();
+  return execFileSync(argv[0]!, argv.slice(1), { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: repo, ...env } }).toString();
 }
 
-/** A git repository with one commit, owned by the test user. */
-export function makeRepo(): string {
+const TEST_IDENTITY = { GIT_AUTHOR_NAME: 'Peer Test', GIT_AUTHOR_EMAIL: 'peer@test.invalid', GIT_COMMITTER_NAME: 'Peer Test', GIT_COMMITTER_EMAIL: 'peer@test.invalid' };
+
+/**
+ * A git repository with one commit, owned by the test user. `gitIdentity: false` leaves git no
+ * identity in the repository (as in a user's fresh clone): the peers get theirs from peers.
+ */
+export function makeRepo(opts: { gitIdentity?: boolean } = {}): string {
   const repo = userDir('repo');
   gitAsUser(repo, ['init', '-q', '-b', 'main']);
-  gitAsUser(repo, ['config', 'user.name', 'Peer Test']);
-  gitAsUser(repo, ['config', 'user.email', 'peer@test.invalid']);
-  gitAsUser(repo, ['commit', '-q', '--allow-empty', '-m', 'Initial commit']);
+  if (opts.gitIdentity !== false) {
+    gitAsUser(repo, ['config', 'user.name', 'Peer Test']);
+    gitAsUser(repo, ['config', 'user.email', 'peer@test.invalid']);
+  }
+  gitAsUser(repo, ['commit', '-q', '--allow-empty', '-m', 'Initial commit'], TEST_IDENTITY);
   return repo;
 }
 
@@ -179,8 +186,8 @@ export type LoopProject = { repo: string; root: string; stateDir: string; cleanu
  * A repository whose `.peers/config.yaml` runs the real claude and codex CLIs against `server`,
  * wired by cli-wiring exactly as a rehearsal would be, with a state directory the test user owns.
  */
-export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknown[]; health?: Record<string, unknown>; goalsSettings?: Record<string, unknown>; claudeEnv?: Record<string, string>; peers?: Array<'claude' | 'codex' | 'opencode'>; opencodePrice?: OpencodePrice }): LoopProject {
-  const repo = makeRepo();
+export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknown[]; health?: Record<string, unknown>; goalsSettings?: Record<string, unknown>; claudeEnv?: Record<string, string>; peers?: Array<'claude' | 'codex' | 'opencode'>; opencodePrice?: OpencodePrice; gitIdentity?: boolean }): LoopProject {
+  const repo = makeRepo({ gitIdentity: opts.gitIdentity });
   const root = userDir('loop');
   for (const d of ['claude-home', 'codex-home', 'opencode-home', 'state']) mkdirSync(join(root, d));
   giveToTestUser(root);
@@ -199,7 +206,7 @@ export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknow
   writeFileSync(join(repo, '.peers', 'goals.yaml'), stringify({ goals: opts.goals }));
   giveToTestUser(repo);
   gitAsUser(repo, ['add', '.gitignore']);
-  gitAsUser(repo, ['commit', '-q', '-m', 'Ignore the control plane']);
+  gitAsUser(repo, ['commit', '-q', '-m', 'Ignore the control plane'], TEST_IDENTITY);
   return {
     repo,
     root,
