@@ -1,23 +1,85 @@
 /**
- * Compiles the single `peers` executable with `bun build --compile`.
+ * Compiles the single `peers` executable with Bun's bundler (`Bun.build` with `compile`).
  *
  *   bun build.ts                 dist/peers for this machine (linux-x64 in CI)
  *   bun build.ts --release       also dist/release/peers-<target> for every supported target
  *
  * Templates and mode files are imported as text by the source, so they are embedded in the binary;
  * nothing needs to sit beside it.
+ *
+ * Start-up is most of what a short command costs, so the build is shaped for it:
+ *  - ESM with precompiled bytecode: the runtime skips parsing and compiling the bundle at each start.
+ *  - Code splitting: each dynamic import (the command tree, each command) is its own chunk, loaded
+ *    only when reached, so `--version` loads almost nothing and `status` not the loop.
+ *  - JIT tier-up thresholds scaled up at start (STARTUP_JIT_POLICY): a short command runs most of its
+ *    code once, and compiling it costs more than interpreting it; src/main.ts restores the normal
+ *    policy once a process has lived a second (sidecars, the loop, gates).
+ *  - oclif's tsconfig reader is replaced by a stub (see `withoutTypeScriptCompiler`): the real one
+ *    `require`s the TypeScript compiler (6 MB, ~100 ms of CPU per start) only to run `.ts` sources
+ *    of linked plugins in development, which a compiled binary never has.
+ *
+ * And shaped for safety: a compiled Bun executable by default reads `.env` and `bunfig.toml` from its
+ * working directory. peers runs in repositories the peers write to (the loop's working directory is
+ * the repository, and users run `peers status`/`verify` there), so a peer's `.env` would set peers'
+ * environment and a peer's `bunfig.toml` `preload` would run its code in the loop (the trusted side of
+ * the pod) at its next start, or on the host. Every autoload is off (SECURITY.md;
+ * test/smoke/compiled-binary.sh proves it).
  */
+import type { BunPlugin } from 'bun';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const RELEASE_TARGETS = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64'] as const;
+/** See Bun.unsafe.setJITPolicy: how many times more reluctant the JIT is until main.ts resets it. */
+const STARTUP_JIT_POLICY = 8;
 
-async function compile(target: string | undefined, outfile: string): Promise<void> {
-  const argv = [process.execPath, 'build', 'src/main.ts', '--compile', '--minify-syntax', '--minify-whitespace', '--outfile', outfile];
-  if (target) argv.push(`--target=bun-${target}`);
-  const proc = Bun.spawn(argv, { stdout: 'inherit', stderr: 'inherit', cwd: import.meta.dir });
-  const code = await proc.exited;
-  if (code !== 0) throw new Error(`bun build --compile failed for ${target ?? 'host'} (exit ${code})`);
+export const RELEASE_TARGETS = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64'] as const;
+type ReleaseTarget = (typeof RELEASE_TARGETS)[number];
+
+/** The module of @oclif/core that requires `typescript`; matched on its resolved path. */
+export const OCLIF_TSCONFIG_READER = /[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]read-tsconfig\.js$/;
+
+/**
+ * oclif reads a plugin's tsconfig.json only to find `.ts` sources to run instead of compiled ones
+ * (development with ts-node/tsx). The compiled binary has no tsconfig and no sources on disk, so
+ * "no tsconfig" is the true answer; the stub gives it without the compiler. bootstrap.ts also turns
+ * the lookup off (`enableAutoTranspile: false`), so this stub is a second wall, not the only one.
+ */
+const TSCONFIG_READER_STUB = `"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.readTSConfig = async function readTSConfig() { return undefined; };
+`;
+
+export const withoutTypeScriptCompiler: BunPlugin = {
+  name: 'peers-without-typescript-compiler',
+  setup(build) {
+    build.onLoad({ filter: OCLIF_TSCONFIG_READER }, () => ({ contents: TSCONFIG_READER_STUB, loader: 'js' }));
+  },
+};
+
+async function compile(target: ReleaseTarget | undefined, outfile: string): Promise<void> {
+  const result = await Bun.build({
+    entrypoints: [join(import.meta.dir, 'src/main.ts')],
+    target: 'bun',
+    format: 'esm',
+    bytecode: true,
+    splitting: true,
+    minify: { syntax: true, whitespace: true },
+    plugins: [withoutTypeScriptCompiler],
+    compile: {
+      outfile: join(import.meta.dir, outfile),
+      ...(target ? { target: `bun-${target}` as const } : {}),
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+      autoloadTsconfig: false,
+      autoloadPackageJson: false,
+      jitPolicy: STARTUP_JIT_POLICY,
+    },
+  });
+  if (!result.success) {
+    for (const log of result.logs) console.error(log);
+    throw new Error(`bun build --compile failed for ${target ?? 'host'}`);
+  }
+  console.log(`compiled ${outfile}`);
 }
 
 if (import.meta.main) {
