@@ -14,7 +14,9 @@
  *  - JIT tier-up thresholds scaled up at start (STARTUP_JIT_POLICY): a short command runs most of its
  *    code once, and compiling it costs more than interpreting it; src/main.ts restores the normal
  *    policy once a process has lived a second (sidecars, the loop, gates).
- *  - oclif's tsconfig reader is replaced by a stub (see `withoutTypeScriptCompiler`): the real one
+ *  - The command manifest is computed here and embedded (see `buildTimeModules`), so listing the
+ *    commands imports none of them.
+ *  - oclif's tsconfig reader is replaced by a stub (see `buildTimeModules`): the real one
  *    `require`s the TypeScript compiler (6 MB, ~100 ms of CPU per start) only to run `.ts` sources
  *    of linked plugins in development, which a compiled binary never has.
  *
@@ -37,6 +39,7 @@ type ReleaseTarget = (typeof RELEASE_TARGETS)[number];
 
 /** The module of @oclif/core that requires `typescript`; matched on its resolved path. */
 export const OCLIF_TSCONFIG_READER = /[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]read-tsconfig\.js$/;
+const COMMAND_MANIFEST_MODULE = join(import.meta.dir, 'src/cli/command-manifest.ts');
 
 /**
  * oclif reads a plugin's tsconfig.json only to find `.ts` sources to run instead of compiled ones
@@ -49,14 +52,32 @@ Object.defineProperty(exports, "__esModule", { value: true });
 exports.readTSConfig = async function readTSConfig() { return undefined; };
 `;
 
-export const withoutTypeScriptCompiler: BunPlugin = {
-  name: 'peers-without-typescript-compiler',
-  setup(build) {
-    build.onLoad({ filter: OCLIF_TSCONFIG_READER }, () => ({ contents: TSCONFIG_READER_STUB, loader: 'js' }));
-  },
-};
+/**
+ * Modules replaced at build time: oclif's tsconfig reader by the stub, and command-manifest.ts by
+ * the manifest it computes (so the binary imports no command to list them). Each replacement must
+ * happen: a build where one did not (a moved file) fails instead of shipping the compiler or an
+ * eager command tree.
+ */
+export function buildTimeModules(manifestModule: string): { plugin: BunPlugin; unused(): string[] } {
+  const hits = { tsconfigReader: 0, commandManifest: 0 };
+  const plugin: BunPlugin = {
+    name: 'peers-build-time-modules',
+    setup(build) {
+      build.onLoad({ filter: OCLIF_TSCONFIG_READER }, () => {
+        hits.tsconfigReader++;
+        return { contents: TSCONFIG_READER_STUB, loader: 'js' };
+      });
+      build.onLoad({ filter: new RegExp(`^${COMMAND_MANIFEST_MODULE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }, () => {
+        hits.commandManifest++;
+        return { contents: manifestModule, loader: 'js' };
+      });
+    },
+  };
+  return { plugin, unused: () => Object.entries(hits).filter(([, n]) => n === 0).map(([name]) => name) };
+}
 
-async function compile(target: ReleaseTarget | undefined, outfile: string): Promise<void> {
+async function compile(target: ReleaseTarget | undefined, outfile: string, manifestModule: string): Promise<void> {
+  const modules = buildTimeModules(manifestModule);
   const result = await Bun.build({
     entrypoints: [join(import.meta.dir, 'src/main.ts')],
     target: 'bun',
@@ -64,7 +85,7 @@ async function compile(target: ReleaseTarget | undefined, outfile: string): Prom
     bytecode: true,
     splitting: true,
     minify: { syntax: true, whitespace: true },
-    plugins: [withoutTypeScriptCompiler],
+    plugins: [modules.plugin],
     compile: {
       outfile: join(import.meta.dir, outfile),
       ...(target ? { target: `bun-${target}` as const } : {}),
@@ -79,15 +100,18 @@ async function compile(target: ReleaseTarget | undefined, outfile: string): Prom
     for (const log of result.logs) console.error(log);
     throw new Error(`bun build --compile failed for ${target ?? 'host'}`);
   }
+  if (modules.unused().length) throw new Error(`build.ts: not replaced in the bundle: ${modules.unused().join(', ')} (did a path change?)`);
   console.log(`compiled ${outfile}`);
 }
 
 if (import.meta.main) {
   const release = process.argv.includes('--release');
   mkdirSync(join(import.meta.dir, 'dist'), { recursive: true });
-  await compile(undefined, 'dist/peers');
+  const { commandManifest, embeddedCommandManifest } = await import('./src/cli/command-manifest.ts');
+  const manifestModule = embeddedCommandManifest(await commandManifest());
+  await compile(undefined, 'dist/peers', manifestModule);
   if (release) {
     mkdirSync(join(import.meta.dir, 'dist/release'), { recursive: true });
-    for (const target of RELEASE_TARGETS) await compile(target, `dist/release/peers-${target}`);
+    for (const target of RELEASE_TARGETS) await compile(target, `dist/release/peers-${target}`, manifestModule);
   }
 }

@@ -4,11 +4,11 @@
  * oclif normally discovers commands by reading package.json and importing files by path; neither
  * exists inside a `bun build --compile` executable (its files live in a virtual /$bunfs). So we hand
  * oclif a ready-made root plugin: the package metadata is inlined, the manifest (every command's
- * flags, args, help text) was computed at build time, and a command's module is imported only when
- * that command runs.
+ * flags, args, help text) comes from command-manifest.ts (computed at build time for the binary), and a
+ * command's module is imported only when that command runs.
  */
 import { Config, settings, type Command, type Interfaces } from '@oclif/core';
-import { commandManifest } from './command-manifest.ts' with { type: 'macro' };
+import { commandManifest } from './command-manifest.ts';
 import { EMBEDDED_ROOT, TOPICS, embeddedPjson } from './embedded-pjson.ts';
 import { PEERS_NAME, PEERS_VERSION } from './version.ts';
 
@@ -72,14 +72,10 @@ class EmbeddedPlugin implements Interfaces.Plugin {
   }
 }
 
-export function embeddedManifest(): Interfaces.Manifest {
-  return commandManifest() as unknown as Interfaces.Manifest;
-}
-
-export async function loadConfig(loaders: CommandLoaders, manifest: Interfaces.Manifest = embeddedManifest()): Promise<Config> {
+export async function loadConfig(loaders: CommandLoaders, manifest?: Interfaces.Manifest): Promise<Config> {
   // oclif would look for a tsconfig.json (and the TypeScript compiler) to run `.ts` sources of
   // linked plugins in development; peers has none (build.ts also stubs the reader out).
   settings.enableAutoTranspile = false;
-  const plugin = new EmbeddedPlugin(manifest, loaders);
+  const plugin = new EmbeddedPlugin(manifest ?? (await commandManifest()), loaders);
   return Config.load({ root: EMBEDDED_ROOT, pjson: plugin.pjson, plugins: new Map([[PEERS_NAME, plugin]]), ignoreManifest: true });
 }

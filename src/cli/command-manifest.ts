@@ -2,10 +2,10 @@
  * oclif's manifest of the command tree (ids, descriptions, flags, args, examples): what help,
  * `peers commands` and command lookup need, without importing any command.
  *
- * bootstrap.ts imports `commandManifest` as a Bun macro (`with { type: 'macro' }`), so it runs once at
- * bundle time and the binary carries the result as a literal; from the sources (`bun src/main.ts`)
- * the macro runs when bootstrap.ts is transpiled. Either way the manifest is derived from the
- * command classes themselves, by oclif's own Plugin, so it cannot drift from them.
+ * From the sources (`bun src/main.ts`) `commandManifest` imports every command and asks oclif's own
+ * Plugin for the manifest. The compiled binary never runs this: build.ts computes the manifest once
+ * with this same function and replaces this module with the result (`embeddedCommandManifest`), so
+ * the binary imports a command only when it runs it, and the manifest cannot drift from the classes.
  */
 import { Plugin, type Command, type Interfaces } from '@oclif/core';
 import { EMBEDDED_ROOT, embeddedPjson } from './embedded-pjson.ts';
@@ -23,13 +23,17 @@ class ClassesPlugin extends Plugin {
 export async function manifestOf(commands: Record<string, Command.Class>): Promise<Interfaces.Manifest> {
   const plugin = new ClassesPlugin(commands);
   await plugin.load();
-  // A macro's result must be plain data; the round trip also drops anything that is not.
+  // Plain data only: the manifest is embedded in the binary as JSON.
   return JSON.parse(JSON.stringify(plugin.manifest)) as Interfaces.Manifest;
 }
 
-/** The macro: loads every command once and returns the manifest. */
 export async function commandManifest(): Promise<Interfaces.Manifest> {
   const { COMMAND_LOADERS } = await import('../../commands/index.ts');
   const entries = await Promise.all(Object.entries(COMMAND_LOADERS).map(async ([id, load]) => [id, await load()] as const));
   return manifestOf(Object.fromEntries(entries));
+}
+
+/** The module build.ts puts in this one's place: the same export, answered from the embedded JSON. */
+export function embeddedCommandManifest(manifest: Interfaces.Manifest): string {
+  return `export async function commandManifest() { return JSON.parse(${JSON.stringify(JSON.stringify(manifest))}); }\n`;
 }
