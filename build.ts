@@ -15,7 +15,7 @@
  *    code once, and compiling it costs more than interpreting it; src/main.ts restores the normal
  *    policy once a process has lived a second (sidecars, the loop, gates).
  *  - The command manifest is computed here and embedded (see `buildTimeModules`), so listing the
- *    commands imports none of them.
+ *    commands imports none of them; help measures text with Bun's native string width.
  *  - oclif's tsconfig reader is replaced by a stub (see `buildTimeModules`): the real one
  *    `require`s the TypeScript compiler (6 MB, ~100 ms of CPU per start) only to run `.ts` sources
  *    of linked plugins in development, which a compiled binary never has.
@@ -52,20 +52,38 @@ Object.defineProperty(exports, "__esModule", { value: true });
 exports.readTSConfig = async function readTSConfig() { return undefined; };
 `;
 
+/** The `string-width` package oclif's help and wrap-ansi measure text with (v4: one function). */
+export const STRING_WIDTH = /[\\/]node_modules[\\/]string-width[\\/]index\.js$/;
+
 /**
- * Modules replaced at build time: oclif's tsconfig reader by the stub, and command-manifest.ts by
- * the manifest it computes (so the binary imports no command to list them). Each replacement must
- * happen: a build where one did not (a moved file) fails instead of shipping the compiler or an
- * eager command tree.
+ * string-width 4 matches every string against a huge emoji regular expression, whose compilation
+ * was a fifth of `peers --help`. Bun's native Bun.stringWidth gives the same widths for the text
+ * peers prints (test/unit/cli-string-width.test.ts) without it.
+ */
+export const STRING_WIDTH_NATIVE = `"use strict";
+const stringWidth = (string) => (typeof string === "string" ? Bun.stringWidth(string) : 0);
+module.exports = stringWidth;
+module.exports.default = stringWidth;
+`;
+
+/**
+ * Modules replaced at build time: oclif's tsconfig reader by the stub, string-width by Bun's native
+ * one, and command-manifest.ts by the manifest it computes (so the binary imports no command to list
+ * them). Each replacement must happen: a build where one did not (a moved file) fails instead of
+ * shipping the compiler or an eager command tree.
  */
 export function buildTimeModules(manifestModule: string): { plugin: BunPlugin; unused(): string[] } {
-  const hits = { tsconfigReader: 0, commandManifest: 0 };
+  const hits = { tsconfigReader: 0, stringWidth: 0, commandManifest: 0 };
   const plugin: BunPlugin = {
     name: 'peers-build-time-modules',
     setup(build) {
       build.onLoad({ filter: OCLIF_TSCONFIG_READER }, () => {
         hits.tsconfigReader++;
         return { contents: TSCONFIG_READER_STUB, loader: 'js' };
+      });
+      build.onLoad({ filter: STRING_WIDTH }, () => {
+        hits.stringWidth++;
+        return { contents: STRING_WIDTH_NATIVE, loader: 'js' };
       });
       build.onLoad({ filter: new RegExp(`^${COMMAND_MANIFEST_MODULE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }, () => {
         hits.commandManifest++;
