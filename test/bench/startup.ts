@@ -185,7 +185,8 @@ try {
     lines.push(
       `The Python original (github.com/c0decave/peers at ${commit}, \`python -m peers\` with its \`src\` on`,
       'PYTHONPATH, byte-compiled by the warm-up rounds as an installed package is), measured in the same rounds, each in a',
-      'project its own `peers init` set up, under each interpreter listed. How many times faster peers is (goal: at least 5×):',
+      'project its own `peers init` set up, under each interpreter listed. Interpreter builds differ a lot in their own',
+      'start-up, so the fastest one listed is the fair comparison. How many times faster peers is (goal: at least 5×):',
       '',
       '| command | original run by | original / peers, wall | original / peers, CPU |',
       '| --- | --- | ---: | ---: |',
