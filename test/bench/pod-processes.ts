@@ -52,7 +52,7 @@ function commOf(pid: number): string {
   }
 }
 
-/** Resolves when `ready` holds (checked every 20 ms on the stderr so far); rejects if the process exits first. */
+/** Resolves when `ready` holds (checked every 20 ms on the stderr so far); rejects if the process fails to start or exits first. */
 export function waitUntil(proc: ChildProcess, role: string, ready: (stderr: string) => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   return new Promise((resolve, reject) => {
     let err = '';
@@ -63,6 +63,7 @@ export function waitUntil(proc: ChildProcess, role: string, ready: (stderr: stri
       clearInterval(timer);
       clearTimeout(deadline);
       proc.off('exit', onExit);
+      proc.off('error', onError);
       proc.stderr?.off('data', onData);
       if (error) reject(error);
       else resolve();
@@ -71,10 +72,12 @@ export function waitUntil(proc: ChildProcess, role: string, ready: (stderr: stri
       if (!settled && (await ready(err))) finish();
     };
     const onExit = (code: number | null) => finish(new Error(`${role} exited (${code}) before it was ready; stderr:\n${err}`));
+    const onError = (error: Error) => finish(new Error(`${role} could not start: ${error.message}`));
     const onData = (b: Buffer) => (err += b.toString());
     const timer = setInterval(() => void check(), 20);
     const deadline = setTimeout(() => finish(new Error(`${role} not ready after ${timeoutMs} ms; stderr:\n${err}`)), timeoutMs);
     proc.on('exit', onExit);
+    proc.on('error', onError);
     proc.stderr?.on('data', onData);
   });
 }
