@@ -1,5 +1,6 @@
 import { runDoctor } from '../src/doctor/doctor-checks.ts';
 import { realHostProbe } from '../src/doctor/host-probe.ts';
+import { DOCTOR_COMMANDS, hostRunAsync, withPrefetchedRuns } from '../src/doctor/prefetch-probe.ts';
 import { BaseCommand } from './base.ts';
 
 const MARK = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' } as const;
@@ -12,7 +13,8 @@ export default class Doctor extends BaseCommand {
 
   async run(): Promise<unknown> {
     await this.parse(Doctor);
-    const report = runDoctor(realHostProbe());
+    const probe = realHostProbe();
+    const report = runDoctor(await withPrefetchedRuns(probe, DOCTOR_COMMANDS, hostRunAsync(probe)));
     if (!this.jsonEnabled()) {
       for (const c of report.checks) {
         this.log(`${MARK[c.status]}  ${c.title.padEnd(26)} ${c.detail.split('\n').join('\n' + ' '.repeat(34))}`);
