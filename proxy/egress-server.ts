@@ -17,6 +17,7 @@ import type { AddressGuard } from './address-guard.ts';
 import type { AuditSink } from './audit-log.ts';
 import { type ClientData, Connection, Refusal } from './egress-connection.ts';
 import type { EgressPolicy } from './egress-policy.ts';
+import type { ListenTarget } from './listen-target.ts';
 import type { HeadLimits } from './request-head.ts';
 import type { Resolver } from './resolver.ts';
 import { CLIENT } from './socket-relay.ts';
@@ -54,7 +55,6 @@ export type EgressServerOptions = {
   name?: string;
 };
 
-export type ListenTarget = { host: string; port: number } | { path: string; mode?: number };
 
 export class EgressServer {
   readonly limits: EgressLimits;

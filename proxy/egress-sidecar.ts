@@ -5,13 +5,13 @@
  */
 import { lstatSync } from 'node:fs';
 import { InputError } from '../src/cli/errors.ts';
-import { loadConfigFile } from '../src/config/load.ts';
 import { UnsafePathError } from '../src/fs/atomic-write.ts';
 import { FileTooLargeError, MiB, readTextCapped } from '../src/fs/safe-read.ts';
 import { AddressGuard } from './address-guard.ts';
 import { type AuditSink, type EgressAuditRecord, JsonlAuditLog } from './audit-log.ts';
 import { AllowEntryError, DEFAULT_EGRESS_ALLOW, EgressPolicy, OAUTH_REFRESH_ALLOW } from './egress-policy.ts';
-import { type EgressLimits, EgressServer, type ListenTarget } from './egress-server.ts';
+import { type EgressLimits, EgressServer } from './egress-server.ts';
+import { parseListenTarget } from './listen-target.ts';
 import { type Resolver, SystemResolver } from './resolver.ts';
 import { parseTestResolve, TestExemptGuard, TestOverrideResolver } from './test-resolve.ts';
 
@@ -41,17 +41,6 @@ export type EgressSidecarInput = {
   testResolve?: string[];
   env?: NodeJS.ProcessEnv;
 };
-
-export function parseListenTarget(text: string, flag = '--listen'): ListenTarget {
-  if (text.startsWith('unix:')) {
-    if (text.length <= 5) throw new InputError(`${flag} ${text}: expected unix:PATH`);
-    return { path: text.slice(5) };
-  }
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) throw new InputError(`${flag} ${text}: expected HOST:PORT or unix:PATH`, { hint: 'e.g. --listen 127.0.0.1:3128 or --listen unix:/run/peers/egress.sock' });
-  return { host: m[1] ?? m[2]!, port };
-}
 
 /** Reads an allow-list file: one entry per line, `#` comments and blank lines ignored. */
 export function readAllowFile(path: string): { entries: string[]; lines: number[] } {
@@ -100,12 +89,27 @@ export function buildVendorPolicy(choice: VendorChoice): EgressPolicy {
   return EgressPolicy.fromLists(...vendorSources(choice).map((s) => s.entries));
 }
 
+/**
+ * The project's `egress.allow` from a config.yaml. The config loader (a YAML parser, the schemas)
+ * is loaded only when a config is given: the pod passes its entries as `--allow` flags, and the
+ * long-running sidecar should not carry the loader's memory for nothing.
+ */
+async function configAllow(path: string): Promise<readonly string[]> {
+  const { loadConfigFile } = await import('../src/config/load.ts');
+  return loadConfigFile(path).egress.allow;
+}
+
+type PolicyInput = Pick<EgressSidecarInput, 'configPath' | 'allowFile' | 'allow' | 'oauthHosts' | 'vendorHosts'> & {
+  /** The entries of `configPath`, read by configAllow. */
+  configEntries?: readonly string[];
+};
+
 /** The project's entries, plus the vendor defaults unless they are served on a listener of their own. */
-export function buildPolicy(input: Pick<EgressSidecarInput, 'configPath' | 'allowFile' | 'allow' | 'oauthHosts' | 'vendorHosts'>, withVendorHosts = true): EgressPolicy {
+export function buildPolicy(input: PolicyInput, withVendorHosts = true): EgressPolicy {
   const sources: Source[] = withVendorHosts ? vendorSources(input) : [];
-  if (input.configPath) {
+  if (input.configPath && input.configEntries) {
     const path = input.configPath;
-    sources.push({ entries: loadConfigFile(path).egress.allow, where: () => ({ file: path }) });
+    sources.push({ entries: input.configEntries, where: () => ({ file: path }) });
   }
   if (input.allowFile) {
     const path = input.allowFile;
@@ -145,7 +149,8 @@ export type RunningEgress = { listeners: { name: string; address: string; policy
 
 export async function startEgressSidecar(input: EgressSidecarInput, write: (line: string) => void): Promise<RunningEgress> {
   const split = input.vendorListen !== undefined;
-  const plan = [{ name: split ? 'workspace' : 'egress', target: parseListenTarget(input.listen), policy: buildPolicy(input, !split) }];
+  const configEntries = input.configPath ? await configAllow(input.configPath) : undefined;
+  const plan = [{ name: split ? 'workspace' : 'egress', target: parseListenTarget(input.listen), policy: buildPolicy({ ...input, configEntries }, !split) }];
   if (split) plan.push({ name: 'sidecar', target: parseListenTarget(input.vendorListen!, '--vendor-listen'), policy: buildVendorPolicy(input) });
   const testTable = parseTestResolve(input.testResolve ?? [], input.env ?? process.env);
   const audit = auditSinkFor(input.auditLog, write, input.auditLogMaxBytes);

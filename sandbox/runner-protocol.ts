@@ -11,26 +11,30 @@
  *   loop → runner   {"type":"kill"}   graceful stop: SIGTERM to the group, grace, SIGKILL
  *   a dropped connection also stops the process: a dead loop must not leave peers running.
  */
-import { z } from 'zod';
+// zod's functional build: the runner runs for hours in its container and needs only these
+// schemas, and the full build would hold ~5 MiB more of it in memory (BENCHMARKS.md, Memory).
+import * as z from 'zod/mini';
 import type { SupervisedResult } from '../src/proc/supervise.ts';
 
+const positiveInt = z.int().check(z.positive());
+
 export const RunLimitsSchema = z.object({
-  idleTimeoutMs: z.number().int().positive().optional(),
-  absoluteTimeoutMs: z.number().int().positive().optional(),
-  killGraceMs: z.number().int().nonnegative().optional(),
-  maxStreamBytes: z.number().int().positive().optional(),
+  idleTimeoutMs: z.optional(positiveInt),
+  absoluteTimeoutMs: z.optional(positiveInt),
+  killGraceMs: z.optional(z.int().check(z.nonnegative())),
+  maxStreamBytes: z.optional(positiveInt),
 });
 
 export const RunRequestSchema = z.object({
   type: z.literal('run'),
-  argv: z.array(z.string()).min(1),
+  argv: z.array(z.string()).check(z.minLength(1)),
   /** Overlaid on the runner container's own environment (which carries the proxy and vendor URLs). */
-  env: z.record(z.string(), z.string()).default({}),
-  cwd: z.string().min(1),
-  stdin: z.string().optional(),
-  limits: RunLimitsSchema.default({}),
+  env: z._default(z.record(z.string(), z.string()), {}),
+  cwd: z.string().check(z.minLength(1)),
+  stdin: z.optional(z.string()),
+  limits: z._default(RunLimitsSchema, {}),
 });
-export const KillRequestSchema = z.object({ type: z.literal('kill'), reason: z.string().optional() });
+export const KillRequestSchema = z.object({ type: z.literal('kill'), reason: z.optional(z.string()) });
 export const ClientMessageSchema = z.discriminatedUnion('type', [RunRequestSchema, KillRequestSchema]);
 
 export type RunRequest = z.infer<typeof RunRequestSchema>;

@@ -3,6 +3,7 @@
  * The single entry point of the `peers` executable. Every role (CLI, loop, runner, sidecars,
  * model server) is a subcommand of this one binary.
  */
+import { podRole } from './cli/pod-roles.ts';
 import { PEERS_NAME, PEERS_VERSION } from './cli/version.ts';
 
 /**
@@ -30,6 +31,17 @@ export async function main(argv: string[]): Promise<number> {
   // The binary starts with a reluctant JIT (build.ts): right for a command that is over in a moment.
   // A process still running after a second serves or loops, so it gets the normal JIT back.
   setTimeout(() => Bun.unsafe.setJITPolicy(1), 1000).unref();
+  // The sidecars and runners run for hours: they start without oclif, which would hold ~12 MiB each.
+  const role = await podRole(argv);
+  if (role) {
+    try {
+      await role();
+      return 0;
+    } catch (error) {
+      const { reportFatal } = await importWithoutEngineCheck(() => import('./cli/report-error.ts'));
+      return reportFatal(error);
+    }
+  }
   // Everything else is loaded only now, so `--version` does not pay for the whole command tree.
   const { reportFatal } = await importWithoutEngineCheck(() => import('./cli/report-error.ts'));
   try {

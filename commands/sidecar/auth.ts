@@ -1,11 +1,6 @@
-import { Flags } from '@oclif/core';
-import { join } from 'node:path';
-import { startAuthSidecar } from '../../auth-proxy/auth-sidecar.ts';
-import { parseKeyedList } from '../../auth-proxy/auth-sidecar.ts';
-import type { UpstreamId } from '../../auth-proxy/upstreams.ts';
-import { InputError } from '../../src/cli/errors.ts';
-import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES, SizeCappedLog } from '../../src/fs/size-capped-log.ts';
+import { oclifFlags } from '../../src/cli/oclif-flags.ts';
 import { BaseCommand } from '../base.ts';
+import { AUTH_FLAGS, runAuthSidecar } from './auth-role.ts';
 
 export default class SidecarAuth extends BaseCommand {
   static override description =
@@ -16,69 +11,10 @@ export default class SidecarAuth extends BaseCommand {
     '<%= config.bin %> sidecar auth --upstream anthropic --upstream chatgpt --credentials oauth-file --claude-credentials /auth/claude/.credentials.json --codex-auth /auth/codex/auth.json',
     '<%= config.bin %> sidecar auth --egress unix:/run/peers/egress-auth/auth.sock --budget-file ~/.local/state/peers/demo/budget.json',
   ];
-  static override flags = {
-    upstream: Flags.string({ description: 'Upstreams to serve (ports 8080 anthropic, 8081 openai, 8082 chatgpt).', options: ['anthropic', 'openai', 'chatgpt'], multiple: true, default: ['anthropic', 'openai'] }),
-    host: Flags.string({ description: 'Loopback address to listen on.', default: '127.0.0.1' }),
-    port: Flags.string({ description: 'Override a port: NAME=PORT.', multiple: true, default: [] }),
-    origin: Flags.string({ description: 'Override an upstream origin: NAME=https://host (staging endpoints).', multiple: true, default: [] }),
-    egress: Flags.string({ description: 'The egress proxy: unix:PATH or HOST:PORT.', default: '127.0.0.1:3128' }),
-    credentials: Flags.string({ description: 'For anthropic: api-key (ANTHROPIC_API_KEY from this process\'s environment) or oauth-file (Claude Code\'s login file, opt-in). openai always takes OPENAI_API_KEY; chatgpt always takes Codex\'s auth.json.', options: ['api-key', 'oauth-file'], default: 'api-key' }),
-    'claude-credentials': Flags.string({ description: 'Claude Code credentials file (oauth-file mode).' }),
-    'codex-auth': Flags.string({ description: 'Codex auth.json (oauth-file mode, chatgpt upstream).' }),
-    'oauth-refresh': Flags.string({ description: 'when-needed: refresh expired tokens under a lock; never: leave refreshing to the host CLI.', options: ['when-needed', 'never'], default: 'when-needed' }),
-    'usage-ledger': Flags.string({ description: 'Usage ledger JSONL (default $PEERS_STATE_DIR/usage.jsonl).' }),
-    'max-tokens': Flags.integer({ description: 'Refuse requests once the run has used this many tokens.', min: 0 }),
-    'max-usd': Flags.string({ description: 'Refuse requests once the run\'s estimated spend reaches this many USD.' }),
-    'budget-file': Flags.string({ description: 'JSON {"max_tokens", "max_usd"} re-read on every request; the tightest cap wins.' }),
-    'log-file': Flags.string({ description: 'Write the per-request log here (timestamped lines) instead of stderr; rotated to FILE.1 at half the size cap. The usage ledger is never rotated.' }),
-    'log-max-bytes': Flags.integer({ description: 'The log file\'s cap on disk, both files together; older lines are dropped and counted.', default: DEFAULT_LOG_CAP_BYTES, min: MIN_CAP_BYTES }),
-  };
+  static override flags = oclifFlags(AUTH_FLAGS);
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SidecarAuth);
-    const stateDir = process.env.PEERS_STATE_DIR;
-    const usageLedger = flags['usage-ledger'] ?? (stateDir ? join(stateDir, 'usage.jsonl') : undefined);
-    if (!usageLedger) throw new InputError('no usage ledger: pass --usage-ledger PATH or set PEERS_STATE_DIR');
-    const maxUsd = flags['max-usd'] === undefined ? undefined : Number(flags['max-usd']);
-    if (maxUsd !== undefined && !(maxUsd >= 0)) throw new InputError(`--max-usd ${flags['max-usd']}: expected a non-negative number`);
-    const port = (v: string) => (/^\d{1,5}$/.test(v) && Number(v) <= 65535 ? Number(v) : null);
-    const logFile = flags['log-file'] ? openLogFile(flags['log-file'], flags['log-max-bytes']) : undefined;
-    // A timestamp first: a logged line never starts with the rotation marker's `{"ts":`.
-    const log = logFile ? (line: string) => logFile.append(`${new Date().toISOString()} ${line}`) : (line: string) => process.stderr.write(`${line}\n`);
-    const sidecar = await startAuthSidecar(
-      {
-        upstreams: [...new Set(flags.upstream)] as UpstreamId[],
-        host: flags.host,
-        ports: parseKeyedList(flags.port, '--port', port),
-        origins: parseKeyedList(flags.origin, '--origin', (v) => (/^https:\/\/[^/]+$/.test(v) ? v : null)),
-        egress: flags.egress,
-        credentials: flags.credentials as 'api-key' | 'oauth-file',
-        claudeCredentialsPath: flags['claude-credentials'],
-        codexAuthPath: flags['codex-auth'],
-        oauthRefresh: flags['oauth-refresh'] as 'when-needed' | 'never',
-        usageLedger,
-        caps: { maxTokens: flags['max-tokens'], maxUsd },
-        budgetFile: flags['budget-file'],
-        env: process.env,
-      },
-      log,
-    );
-    process.stderr.write(`peers auth sidecar listening: ${sidecar.listening.join(' ')}\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await sidecar.stop();
-    logFile?.close();
-  }
-}
-
-/** A bad --log-file is bad input (exit 2) naming the file, never a crash. */
-function openLogFile(path: string, capBytes: number): SizeCappedLog {
-  try {
-    return new SizeCappedLog(path, capBytes);
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'its directory does not exist' : (e as Error).message;
-    throw new InputError(`--log-file: ${why}`, { location: { file: path }, hint: 'point --log-file at a file in an existing directory you own' });
+    await runAuthSidecar(flags);
   }
 }

@@ -1,0 +1,73 @@
+/**
+ * `peers sidecar auth`: its flags (plain data, see src/cli/role-flags.ts) and what it does with
+ * them. src/main.ts runs it without loading oclif; auth.ts is its oclif command (help, errors).
+ */
+import { join } from 'node:path';
+import { parseKeyedList, startAuthSidecar } from '../../auth-proxy/auth-sidecar.ts';
+import type { UpstreamId } from '../../auth-proxy/upstreams.ts';
+import { InputError } from '../../src/cli/errors.ts';
+import type { FlagSpecs, FlagValues } from '../../src/cli/role-flags.ts';
+import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES, SizeCappedLog } from '../../src/fs/size-capped-log.ts';
+import { untilStopped } from './until-stopped.ts';
+
+export const AUTH_FLAGS = {
+  upstream: { kind: 'strings', description: 'Upstreams to serve (ports 8080 anthropic, 8081 openai, 8082 chatgpt).', options: ['anthropic', 'openai', 'chatgpt'], default: ['anthropic', 'openai'] },
+  host: { kind: 'string', description: 'Loopback address to listen on.', default: '127.0.0.1' },
+  port: { kind: 'strings', description: 'Override a port: NAME=PORT.', default: [] },
+  origin: { kind: 'strings', description: 'Override an upstream origin: NAME=https://host (staging endpoints).', default: [] },
+  egress: { kind: 'string', description: 'The egress proxy: unix:PATH or HOST:PORT.', default: '127.0.0.1:3128' },
+  credentials: { kind: 'string', description: 'For anthropic: api-key (ANTHROPIC_API_KEY from this process\'s environment) or oauth-file (Claude Code\'s login file, opt-in). openai always takes OPENAI_API_KEY; chatgpt always takes Codex\'s auth.json.', options: ['api-key', 'oauth-file'], default: 'api-key' },
+  'claude-credentials': { kind: 'string', description: 'Claude Code credentials file (oauth-file mode).' },
+  'codex-auth': { kind: 'string', description: 'Codex auth.json (oauth-file mode, chatgpt upstream).' },
+  'oauth-refresh': { kind: 'string', description: 'when-needed: refresh expired tokens under a lock; never: leave refreshing to the host CLI.', options: ['when-needed', 'never'], default: 'when-needed' },
+  'usage-ledger': { kind: 'string', description: 'Usage ledger JSONL (default $PEERS_STATE_DIR/usage.jsonl).' },
+  'max-tokens': { kind: 'integer', description: 'Refuse requests once the run has used this many tokens.', min: 0 },
+  'max-usd': { kind: 'string', description: 'Refuse requests once the run\'s estimated spend reaches this many USD.' },
+  'budget-file': { kind: 'string', description: 'JSON {"max_tokens", "max_usd"} re-read on every request; the tightest cap wins.' },
+  'log-file': { kind: 'string', description: 'Write the per-request log here (timestamped lines) instead of stderr; rotated to FILE.1 at half the size cap. The usage ledger is never rotated.' },
+  'log-max-bytes': { kind: 'integer', description: 'The log file\'s cap on disk, both files together; older lines are dropped and counted.', default: DEFAULT_LOG_CAP_BYTES, min: MIN_CAP_BYTES },
+} as const satisfies FlagSpecs;
+
+export async function runAuthSidecar(flags: FlagValues<typeof AUTH_FLAGS>): Promise<void> {
+  const stateDir = process.env.PEERS_STATE_DIR;
+  const usageLedger = flags['usage-ledger'] ?? (stateDir ? join(stateDir, 'usage.jsonl') : undefined);
+  if (!usageLedger) throw new InputError('no usage ledger: pass --usage-ledger PATH or set PEERS_STATE_DIR');
+  const maxUsd = flags['max-usd'] === undefined ? undefined : Number(flags['max-usd']);
+  if (maxUsd !== undefined && !(maxUsd >= 0)) throw new InputError(`--max-usd ${flags['max-usd']}: expected a non-negative number`);
+  const port = (v: string) => (/^\d{1,5}$/.test(v) && Number(v) <= 65535 ? Number(v) : null);
+  const logFile = flags['log-file'] ? openLogFile(flags['log-file'], flags['log-max-bytes']) : undefined;
+  // A timestamp first: a logged line never starts with the rotation marker's `{"ts":`.
+  const log = logFile ? (line: string) => logFile.append(`${new Date().toISOString()} ${line}`) : (line: string) => process.stderr.write(`${line}\n`);
+  const sidecar = await startAuthSidecar(
+    {
+      upstreams: [...new Set(flags.upstream)] as UpstreamId[],
+      host: flags.host,
+      ports: parseKeyedList(flags.port, '--port', port),
+      origins: parseKeyedList(flags.origin, '--origin', (v) => (/^https:\/\/[^/]+$/.test(v) ? v : null)),
+      egress: flags.egress,
+      credentials: flags.credentials as 'api-key' | 'oauth-file',
+      claudeCredentialsPath: flags['claude-credentials'],
+      codexAuthPath: flags['codex-auth'],
+      oauthRefresh: flags['oauth-refresh'] as 'when-needed' | 'never',
+      usageLedger,
+      caps: { maxTokens: flags['max-tokens'], maxUsd },
+      budgetFile: flags['budget-file'],
+      env: process.env,
+    },
+    log,
+  );
+  process.stderr.write(`peers auth sidecar listening: ${sidecar.listening.join(' ')}\n`);
+  await untilStopped();
+  await sidecar.stop();
+  logFile?.close();
+}
+
+/** A bad --log-file is bad input (exit 2) naming the file, never a crash. */
+function openLogFile(path: string, capBytes: number): SizeCappedLog {
+  try {
+    return new SizeCappedLog(path, capBytes);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'its directory does not exist' : (e as Error).message;
+    throw new InputError(`--log-file: ${why}`, { location: { file: path }, hint: 'point --log-file at a file in an existing directory you own' });
+  }
+}
