@@ -2,8 +2,11 @@
  * Memory of the sandbox pod's long-running processes, each started by its real command from the
  * compiled binary (`peers sidecar egress|bridge|auth`, `peers runner` twice, `peers loop` idle in a
  * peer's turn), all at once as in a pod, on the host. Baseline measured in the same run: an idle TCP
- * server built with `bun build --compile` by this script (the floor of any Bun process that serves).
- * The pod is started twice, the second time with Bun's `--smol` (BUN_OPTIONS) to show what it buys.
+ * server built with `bun build --compile` by this script (the floor of any Bun process that serves),
+ * and the same with one package or one kind of HTTP server, to show what each costs.
+ * The pod is started three times: as `peers up` starts it (the sidecars and runners without oclif,
+ * src/cli/pod-roles.ts), with every command line parsed by oclif instead (how they all started
+ * before), and with Bun's `--smol` (BUN_OPTIONS) to show what that buys.
  * With --original DIR (a checkout of github.com/c0decave/peers), also the Python original's processes.
  *
  *   node_modules/.bin/bun build.ts && node_modules/.bin/bun test/bench/memory.ts [--binary PATH] [--original DIR [--python PATH]] [--no-write]
@@ -51,16 +54,20 @@ async function measure(start: (() => Promise<Started>)[]): Promise<Figure[]> {
   }
 }
 
+const LISTEN_TCP = `import { createServer } from 'node:net';\ncreateServer().listen(0, '127.0.0.1', () => process.stderr.write('ready\\n'));\n`;
+const LISTEN_HTTP = `import http from 'node:http';\nhttp.createServer((q, s) => s.end()).listen(0, '127.0.0.1', () => process.stderr.write('ready\\n'));\n`;
+const LISTEN_BUN_SERVE = `Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response() });\nprocess.stderr.write('ready\\n');\n`;
+
 /**
- * An idle TCP server built with `bun build --compile`, optionally importing one package first (by its
- * resolved path, so the bundler finds it from the scratch directory): the floor, and what a package
- * adds to it.
+ * An idle server built with `bun build --compile` from `source`, optionally importing one package
+ * first (by its resolved path, so the bundler finds it from the scratch directory): the floor, and
+ * what a package or a kind of server adds to it.
  */
-async function idleServer(name: string, pkg?: string): Promise<Figure> {
-  const dir = join(work, `server-${pkg ?? 'floor'}`.replace(/\W+/g, '-'));
+async function idleServer(name: string, source: string, pkg?: string): Promise<Figure> {
+  const dir = join(work, `server-${name}`.replace(/\W+/g, '-'));
   mkdirSync(dir);
   const load = pkg ? `import * as pkg from ${JSON.stringify(Bun.resolveSync(pkg, ROOT))};\n(globalThis as Record<string, unknown>).pkg = pkg;\n` : '';
-  writeFileSync(join(dir, 'server.ts'), `${load}import { createServer } from 'node:net';\ncreateServer().listen(0, '127.0.0.1', () => process.stderr.write('ready\\n'));\n`);
+  writeFileSync(join(dir, 'server.ts'), `${load}${source}`);
   const built = Bun.spawnSync([process.execPath, 'build', 'server.ts', '--compile', '--bytecode', '--format=esm', '--outfile', 'server'], { cwd: dir, stdout: 'pipe', stderr: 'pipe' });
   if (built.exitCode !== 0) throw new Error(`bun build --compile: ${built.stderr.toString()}`);
   const [figure] = await measure([
@@ -77,38 +84,54 @@ const mib = (v: number) => v.toFixed(1);
 const sum = (fs: Figure[], k: 'rss' | 'pss') => fs.reduce((a, f) => a + f[k], 0);
 
 try {
-  const floor = await idleServer('idle TCP server (`bun build --compile`)');
-  // What the command framework and the schema library add to any process that loads them.
-  const withLibraries = [await idleServer('the same + `@oclif/core`', '@oclif/core'), await idleServer('the same + `zod`', 'zod')];
+  const floor = await idleServer('idle TCP server (`bun build --compile`)', LISTEN_TCP);
+  // What the command framework and the schema library add to any process that loads them, and what
+  // an HTTP server costs (the auth sidecar's is node:http's).
+  const others = [
+    await idleServer('the same + `@oclif/core`', LISTEN_TCP, '@oclif/core'),
+    await idleServer('the same + `zod`', LISTEN_TCP, 'zod'),
+    await idleServer('the same + `zod/mini`', LISTEN_TCP, 'zod/mini'),
+    await idleServer('an idle `node:http` server instead', LISTEN_HTTP),
+    await idleServer('an idle `Bun.serve` server instead', LISTEN_BUN_SERVE),
+  ];
   const pod = await measure(POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod'))));
-  const smol = await measure(POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod-smol'), { BUN_OPTIONS: '--smol' })));
+  const oclif = await measure(POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod-oclif'), { viaOclif: true })));
+  const smol = await measure(POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod-smol'), { env: { BUN_OPTIONS: '--smol' } })));
   const original = ORIGINAL ? await measure(ORIGINAL_ROLES.map((role) => () => startOriginalRole(ORIGINAL, role, join(work, 'original', role.replace(/\W+/g, '-')), PYTHON))) : undefined;
 
   const rows = pod.map((f, i) => {
     const sidecar = f.name !== 'loop';
     const goal = sidecar ? `≤ ${SIDECAR_GOAL_MIB} MiB: ${f.rss <= SIDECAR_GOAL_MIB ? 'met' : 'not met'}` : '';
-    return `| \`${f.name}\` | ${mib(f.rss)} | ${(f.rss / floor.rss).toFixed(2)}× | ${mib(f.pss)} | ${mib(smol[i]!.rss)} | ${goal} |`;
+    return `| \`${f.name}\` | ${mib(f.rss)} | ${(f.rss / floor.rss).toFixed(2)}× | ${mib(f.pss)} | ${sidecar ? mib(oclif[i]!.rss) : ''} | ${mib(smol[i]!.rss)} | ${goal} |`;
   });
+  const [http, bunServe] = others.slice(-2) as [Figure, Figure];
+  const authRss = pod[POD_ROLES.indexOf('auth')]!.rss;
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const lines = [
     '## Memory',
     '',
     `Measured by \`bun test/bench/memory.ts${ORIGINAL ? ' --original <checkout>' : ''}\` on ${new Date().toISOString().slice(0, 10)}: each long-running process of the`,
     `pod started by its real command from the compiled \`dist/peers\`, all six at once on the host, read after`,
-    `${IDLE_MS / 1000} s idle (the loop in a peer's turn), on ${cpus().length} × ${cpu}, Bun ${Bun.version}. The floor, measured in the same run, is an idle`,
-    'TCP server built with `bun build --compile`: what any Bun process that serves costs. RSS counts the',
-    "binary's code pages in every process; PSS splits pages shared between processes (the six map one file),",
-    "so the pod's PSS sum is what it costs the machine. The two rows under the floor are the same server",
-    'importing one package: what the command framework (every command loads it to parse its flags) and the',
-    "schema library add to any Bun process. The last column starts the same pod with Bun's `--smol` (a",
-    'smaller JavaScript heap) through BUN_OPTIONS.',
+    `${IDLE_MS / 1000} s idle (the loop in a peer's turn), on ${cpus().length} × ${cpu}, Bun ${Bun.version}; each command line is the one`,
+    "sandbox/pod-spec.ts writes (the egress proxy's two listeners, the gates runner's own bridge, the auth sidecar's log file).",
+    'The floor, measured in the same run, is an idle TCP server built with `bun build --compile`: what any Bun process that serves',
+    "costs. RSS counts the binary's code pages in every process; PSS splits pages shared between processes (the six map one",
+    "file), so the pod's PSS sum is what it costs the machine. The rows under the floor are the same server importing one",
+    'package, or serving HTTP instead: what the command framework, the schema library (full and functional builds) and an',
+    "HTTP server add to any Bun process. The sidecars and runners start without oclif (src/cli/pod-roles.ts); the",
+    '"through oclif" column starts the same command lines through oclif\'s parser, as they all started before, and the last',
+    "column the pod with Bun's `--smol` (a smaller JavaScript heap) through BUN_OPTIONS.",
     '',
-    '| process | RSS (MiB) | RSS / floor | PSS (MiB) | RSS with `--smol` (MiB) | goal |',
-    '| --- | ---: | ---: | ---: | ---: | --- |',
-    `| ${floor.name} (floor) | ${mib(floor.rss)} | 1× | ${mib(floor.pss)} | | |`,
-    ...withLibraries.map((f) => `| ${f.name} | ${mib(f.rss)} | ${(f.rss / floor.rss).toFixed(2)}× | ${mib(f.pss)} | | |`),
+    '| process | RSS (MiB) | RSS / floor | PSS (MiB) | RSS through oclif (MiB) | RSS with `--smol` (MiB) | goal |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    `| ${floor.name} (floor) | ${mib(floor.rss)} | 1× | ${mib(floor.pss)} | | | |`,
+    ...others.map((f) => `| ${f.name} | ${mib(f.rss)} | ${(f.rss / floor.rss).toFixed(2)}× | ${mib(f.pss)} | | | |`),
     ...rows,
-    `| **whole pod** (6 processes) | **${mib(sum(pod, 'rss'))}** | | **${mib(sum(pod, 'pss'))}** | ${mib(sum(smol, 'rss'))} | |`,
+    `| **whole pod** (6 processes) | **${mib(sum(pod, 'rss'))}** | | **${mib(sum(pod, 'pss'))}** | ${mib(sum(oclif, 'rss'))} | ${mib(sum(smol, 'rss'))} | |`,
+    '',
+    `Without oclif the pod's processes hold ${mib(sum(oclif, 'rss') - sum(pod, 'rss'))} MiB less RSS together. The auth sidecar serves its ports with`,
+    `\`node:http\`: an idle \`node:http\` server alone holds ${mib(http.rss)} MiB (+${mib(http.rss - floor.rss)} over the floor), an idle \`Bun.serve\` one`,
+    `${mib(bunServe.rss)} MiB (${bunServe.rss >= floor.rss ? '+' : ''}${mib(bunServe.rss - floor.rss)}); the auth sidecar is ${mib(authRss - http.rss)} MiB over that \`node:http\` server.`,
     '',
   ];
   if (original) {

@@ -100,18 +100,22 @@ export function stopper(proc: ChildProcess): () => Promise<void> {
     });
 }
 
-/** The role's command line (sandbox/pod-spec.ts), with sockets and files under `dir`; the sidecars share `egress.sock`. */
+/**
+ * The role's command line as sandbox/pod-spec.ts writes it, with sockets and files under `dir`: the
+ * egress proxy's two listeners (the workspace's and the auth sidecar's), the bridge and the gates
+ * runner's own bridge to the first, the auth sidecar to the second with its log file.
+ */
 function roleArgv(role: Role, dir: string): string[] {
   const sock = (name: string) => join(dir, `${name}.sock`);
   switch (role) {
     case 'egress':
-      return ['sidecar', 'egress', '--listen', `unix:${sock('egress')}`, '--audit-log', join(dir, 'egress.jsonl')];
+      return ['sidecar', 'egress', '--listen', `unix:${sock('egress')}`, '--vendor-listen', `unix:${sock('egress-vendor')}`, '--audit-log', join(dir, 'egress.jsonl')];
     case 'bridge':
       return ['sidecar', 'bridge', '--listen', '127.0.0.1:0', '--to', `unix:${sock('egress')}`];
     case 'auth':
-      return ['sidecar', 'auth', '--port', 'anthropic=0', '--port', 'openai=0', '--egress', `unix:${sock('egress')}`, '--usage-ledger', join(dir, 'usage.jsonl')];
+      return ['sidecar', 'auth', '--port', 'anthropic=0', '--port', 'openai=0', '--egress', `unix:${sock('egress-vendor')}`, '--usage-ledger', join(dir, 'usage.jsonl'), '--log-file', join(dir, 'auth.log')];
     case 'gates runner':
-      return ['runner', '--socket', sock('gates-runner')];
+      return ['runner', '--socket', sock('gates-runner'), '--bridge', `127.0.0.1:0=unix:${sock('egress')}`];
     case 'workspace runner':
       return ['runner', '--socket', sock('workspace-runner')];
     case 'loop':
@@ -127,10 +131,20 @@ const READY_LINE: Record<Exclude<Role, 'loop'>, RegExp> = {
   'workspace runner': /peers runner: /,
 };
 
+export type StartOptions = {
+  env?: Record<string, string>;
+  /**
+   * Have oclif parse the command line, as every role was started before src/cli/pod-roles.ts: a
+   * trailing `--` (which oclif reads as "no more flags" and the fast path leaves to oclif).
+   */
+  viaOclif?: boolean;
+};
+
 /** Starts `role` from `binary`, files under `dir` (one dir for the whole pod); resolves once it serves, or for the loop, waits on a peer. */
-export async function startRole(binary: string, role: Role, dir: string, env: Record<string, string> = {}): Promise<Started> {
+export async function startRole(binary: string, role: Role, dir: string, { env = {}, viaOclif = false }: StartOptions = {}): Promise<Started> {
   mkdirSync(dir, { recursive: true });
-  const proc = spawn(binary, roleArgv(role, dir), {
+  const argv = roleArgv(role, dir);
+  const proc = spawn(binary, viaOclif && role !== 'loop' ? [...argv, '--'] : argv, {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
     // Placeholder keys: the auth sidecar refuses to start without its upstreams' credentials.
