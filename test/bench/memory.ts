@@ -90,7 +90,8 @@ try {
   const others = [
     await idleServer('the same + `@oclif/core`', LISTEN_TCP, '@oclif/core'),
     await idleServer('the same + `zod`', LISTEN_TCP, 'zod'),
-    await idleServer('the same + `zod/mini`', LISTEN_TCP, 'zod/mini'),
+    // What the runner loads of zod: its protocol's schemas in zod's functional build (tree-shaken).
+    await idleServer('the same + the runner protocol (`sandbox/runner-protocol.ts`, `zod/mini`)', LISTEN_TCP, './sandbox/runner-protocol.ts'),
     await idleServer('an idle `node:http` server instead', LISTEN_HTTP),
     await idleServer('an idle `Bun.serve` server instead', LISTEN_BUN_SERVE),
   ];
@@ -117,9 +118,9 @@ try {
     'The floor, measured in the same run, is an idle TCP server built with `bun build --compile`: what any Bun process that serves',
     "costs. RSS counts the binary's code pages in every process; PSS splits pages shared between processes (the six map one",
     "file), so the pod's PSS sum is what it costs the machine. The rows under the floor are the same server importing one",
-    'package, or serving HTTP instead: what the command framework, the schema library (full and functional builds) and an',
-    "HTTP server add to any Bun process. The sidecars and runners start without oclif (src/cli/pod-roles.ts); the",
-    '"through oclif" column starts the same command lines through oclif\'s parser, as they all started before, and the last',
+    'package (or module), or serving HTTP instead: what the command framework, the schema library (all of it, and what the',
+    'runner uses of its functional build) and an HTTP server add to any Bun process. The sidecars and runners start without',
+    'oclif (src/cli/pod-roles.ts); the "through oclif" column starts the same command lines through oclif\'s parser, as they all started before, and the last',
     "column the pod with Bun's `--smol` (a smaller JavaScript heap) through BUN_OPTIONS.",
     '',
     '| process | RSS (MiB) | RSS / floor | PSS (MiB) | RSS through oclif (MiB) | RSS with `--smol` (MiB) | goal |',
@@ -143,6 +144,10 @@ try {
       '| --- | ---: | ---: |',
       ...original.map((f) => `| ${f.name} | ${mib(f.rss)} | ${mib(f.pss)} |`),
       `| **whole original** (${original.length} processes) | **${mib(sum(original, 'rss'))}** | **${mib(sum(original, 'pss'))}** |`,
+      '',
+      `The whole pod against the whole original: RSS ${mib(sum(pod, 'rss'))} against ${mib(sum(original, 'rss'))} MiB (×${(sum(pod, 'rss') / sum(original, 'rss')).toFixed(1)}), PSS ${mib(sum(pod, 'pss'))} against ${mib(sum(original, 'pss'))} MiB (×${(sum(pod, 'pss') / sum(original, 'pss')).toFixed(1)}).`,
+      'The original runs three processes where peers runs six (its peers and gates run from its loop, with no runners or bridge), and every',
+      'Bun process costs the floor above before it does anything.',
       '',
     );
   }
