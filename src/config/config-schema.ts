@@ -107,11 +107,16 @@ const patternList = z
     });
   });
 
-// Quote-free, newline-free lazy prefix: a JSON event that merely quotes an error is not a halt.
-const ERR_LINE = '^[^"\\n]*?\\b(?:ERROR|FATAL)\\b[^"\\n]*?';
+// Quote-free, newline-free prefix up to the line's first ERROR/FATAL word: a JSON event that merely
+// quotes an error is not a halt. The prefix cannot run past that first word, so the engine never
+// retries from a later one: a line of a million "ERROR"s costs linear time, not quadratic
+// (src/peers/halt-patterns.ts). Any match after a later ERROR is also a match after the first.
+const ERR_HEAD = '^(?:(?!\\b(?:ERROR|FATAL)\\b)[^"\\n])*\\b(?:ERROR|FATAL)\\b';
+const ERR_LINE = `${ERR_HEAD}[^"\\n]*?`;
 export const DEFAULT_ERROR_PATTERNS = [
   `${ERR_LINE}\\brate.?limit`,
-  `${ERR_LINE}\\bAPI[ _-]?error\\b[^"\\n]*?\\b5\\d\\d\\b`,
+  // Same idea for the second word: only the first "API error" after ERROR is a starting point.
+  `${ERR_HEAD}(?:(?!\\bAPI[ _-]?error\\b)[^"\\n])*\\bAPI[ _-]?error\\b[^"\\n]*?\\b5\\d\\d\\b`,
   '^Error:\\s*rate[_-]?limit',
 ];
 export const DEFAULT_HALT_PATTERNS = [
