@@ -1,0 +1,56 @@
+/**
+ * What a failed read of a user- or peer-writable file means for the person at the keyboard. Every
+ * reader of such a file (config, goals, scenario, state.json, runs.jsonl, the registry, the stop
+ * reason, the gate cache) maps its failure here, so each kind of file reports the same way: the
+ * file, what is wrong with it, what to do, and exit 2 for a file that is not what it must be (exit 1
+ * when the system failed to read a file that is fine).
+ */
+import { UnsafePathError } from '../fs/atomic-write.ts';
+import { FileTooLargeError } from '../fs/safe-read.ts';
+import { InputError, PeersError } from './errors.ts';
+
+export type FileKind = {
+  /** What the file is, for the message: "run state", "projects registry", "scenario file". */
+  what: string;
+  /** The next thing to do when the file is not usable (move it aside, restore it, …). */
+  hint: string;
+  /** The hint when the file is missing, if a missing file is an error at all. */
+  missingHint?: string;
+};
+
+/** Input problems by errno: the path is not what it must be (or cannot be reached as given). */
+const INPUT_ERRNO: Record<string, string> = {
+  ENOTDIR: 'a component of the path is not a directory',
+  EISDIR: 'it is a directory, not a file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ELOOP: 'too many symlinks in the path',
+  ENAMETOOLONG: 'the path is too long',
+  ENXIO: 'it is a socket or device without a reader, not a file',
+};
+
+/** The PeersError to throw for `error`, raised while reading `path` (a file of `kind`). */
+export function fileReadError(error: unknown, path: string, kind: FileKind): PeersError {
+  if (error instanceof PeersError) return error;
+  const location = { file: path };
+  if (error instanceof FileTooLargeError) {
+    return new InputError(`${kind.what} is larger than ${error.limit} bytes, the most peers reads`, { location, hint: kind.hint });
+  }
+  if (error instanceof UnsafePathError) {
+    return new InputError(`${kind.what}: ${error.message.replace(`refusing to use ${path}: `, 'refusing to read it: ')}`, { location, hint: kind.hint });
+  }
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT') return new InputError(`${kind.what} not found`, { location, hint: kind.missingHint ?? kind.hint });
+  if (code && INPUT_ERRNO[code]) return new InputError(`${kind.what}: ${INPUT_ERRNO[code]}`, { location, hint: kind.hint });
+  // EIO and the like: the file may be fine, the system failed to read it.
+  return new PeersError(`cannot read ${kind.what}: ${(error as Error)?.message ?? String(error)}`, { exitCode: 1, location, hint: 'check the disk and its file system, then retry' });
+}
+
+/** Runs `read`, turning any failure into fileReadError's PeersError. */
+export function readingFile<T>(path: string, kind: FileKind, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw fileReadError(error, path, kind);
+  }
+}
