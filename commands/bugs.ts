@@ -1,7 +1,5 @@
 import { Args } from '@oclif/core';
-import { resolve } from 'node:path';
-import { InputError } from '../src/cli/errors.ts';
-import { isGitRepo } from '../src/git/git.ts';
+import { gitRepoRootOf } from '../src/cli/project-dir.ts';
 import { formatBugLine, formatLedgerHeader, openBlockingBugs, readLedger, summarizeLedger } from '../src/protocol/bug-ledger.ts';
 import { BaseCommand } from './base.ts';
 
@@ -13,8 +11,7 @@ export default class Bugs extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args } = await this.parse(Bugs);
-    const dir = resolve(args.path ?? process.cwd());
-    if (!isGitRepo(dir)) throw new InputError(`${dir} is not a git repository`, { location: { file: dir }, hint: 'run peers bugs inside the project, or pass its path: peers bugs PATH' });
+    const dir = gitRepoRootOf(args.path ?? process.cwd(), 'run peers bugs inside the project, or pass its path: peers bugs PATH');
     const ledger = readLedger(dir);
     const summary = summarizeLedger(ledger);
     const blocking = openBlockingBugs(ledger);

@@ -1,8 +1,7 @@
 import { Args } from '@oclif/core';
-import { resolve } from 'node:path';
 import { CHECKS, checkIds } from '../modes/checks/index.ts';
 import { InputError } from '../src/cli/errors.ts';
-import { isGitRepo } from '../src/git/git.ts';
+import { gitRepoRootOf } from '../src/cli/project-dir.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Check extends BaseCommand {
@@ -16,10 +15,10 @@ export default class Check extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args } = await this.parse(Check);
-    const check = CHECKS[args.id];
+    // An own property only: `peers check constructor` is an unknown check, not Object's constructor.
+    const check = Object.hasOwn(CHECKS, args.id) ? CHECKS[args.id] : undefined;
     if (!check) throw new InputError(`unknown check "${args.id}"`, { hint: `available checks: ${checkIds().join(', ')}` });
-    const dir = resolve(args.path ?? process.cwd());
-    if (!isGitRepo(dir)) throw new InputError(`${dir} is not a git repository`, { location: { file: dir }, hint: 'run the check inside the project, or pass its path: peers check <id> PATH' });
+    const dir = gitRepoRootOf(args.path ?? process.cwd(), 'run the check inside the project, or pass its path: peers check <id> PATH');
     const result = await check.run(dir);
     const out = { id: args.id, pass: result.pass, report: result.report };
     if (result.pass) {

@@ -4,6 +4,7 @@ import { runDemo } from '../src/demo/run-demo.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Demo extends BaseCommand {
+  static override controlsRuns = true;
   static override description = `See peers work, offline, in about a minute.
 
 A sample project with a failing test and a spec; the real claude and codex CLIs driven by a

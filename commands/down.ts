@@ -3,6 +3,7 @@ import { down } from '../sandbox/down.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Down extends BaseCommand {
+  static override controlsRuns = true;
   static override description = `Stop a project's run: the loop saves its state and stop reason, then the pod and the loop,
 gates and egress containers are removed. Git hooks or hooksPath/fsmonitor settings planted during the run are
 neutralised and listed. \`peers up\` resumes from the saved tick.`;

@@ -7,6 +7,7 @@ import { runLoop } from '../src/loop/loop-runner.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Loop extends BaseCommand {
+  static override controlsRuns = true;
   static override description = [
     "Run peer ticks until the gates converge or a limit stops the run (the loop container's main process).",
     '',

@@ -8,6 +8,7 @@ import { startModelServer } from '../src/model-server/server.ts';
 import { BaseCommand } from './base.ts';
 
 export default class ModelServer extends BaseCommand {
+  static override controlsRuns = true;
   static override description =
     'Run the scripted model server: answers the Anthropic Messages API and the OpenAI Responses API from a scenario file, so the real claude and codex CLIs can be rehearsed offline.';
   static override hidden = true;

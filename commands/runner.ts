@@ -7,6 +7,7 @@ import { InputError } from '../src/cli/errors.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Runner extends BaseCommand {
+  static override controlsRuns = true;
   static override description = `Run processes for the loop inside a sandbox container (internal). Listens on a Unix socket for
 the runner protocol (sandbox/runner-protocol.ts) until SIGTERM. With --probe-gates, instead
 evaluates the hard goals given as JSON on stdin on a fresh read-only clone of HEAD and prints the
@@ -31,7 +32,7 @@ results as JSON (what the gates container runs for the loop).`;
   async run(): Promise<void> {
     const { flags } = await this.parse(Runner);
     if (flags['probe-gates']) {
-      const results = await runGateProbe(JSON.parse(await Bun.stdin.text()), flags.repo, flags['gate-cache']);
+      const results = await runGateProbe(probeRequest(await Bun.stdin.text()), flags.repo, flags['gate-cache']);
       process.stdout.write(`${JSON.stringify(results)}\n`);
       return;
     }
@@ -43,6 +44,15 @@ results as JSON (what the gates container runs for the loop).`;
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
+  }
+}
+
+/** The gate probe request on stdin: JSON, or bad input (its shape is checked by runGateProbe). */
+function probeRequest(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`--probe-gates: the request on stdin is not JSON (${(error as Error).message})`, { hint: 'send {"head", "goals", "timeoutS", "jobs"} as one JSON document' });
   }
 }
 

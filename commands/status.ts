@@ -1,12 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { InputError } from '../src/cli/errors.ts';
-import { projectDirFrom } from '../src/config/load.ts';
 import { formatStatus, readRunSummary, statusJson } from '../src/loop/run-summary.ts';
 import { statePaths } from '../src/state/paths.ts';
 import { projectStatus } from '../sandbox/reconcile.ts';
-import { listProjects } from '../sandbox/registry.ts';
+import { listProjects, resolveProjectTarget } from '../sandbox/registry.ts';
 import { statusRow } from '../sandbox/status-view.ts';
 import { BaseCommand } from './base.ts';
 
@@ -20,17 +18,8 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Status);
-    const target = args.project;
-    let dir: string;
-    if (target && !target.includes('/') && !existsSync(target)) {
-      const named = listProjects().filter((p) => p.name === target);
-      if (!named.length) throw new InputError(`no project named '${target}' and no such directory`, { hint: 'run `peers ls` to see registered projects, or pass a path' });
-      // Entries `peers init` wrote carry no name of their own, so two repositories may share a basename.
-      if (named.length > 1) throw new InputError(`${named.length} projects are named '${target}': ${named.map((p) => p.path).join(', ')}`, { hint: 'pass the path instead' });
-      dir = named[0]!.path;
-    } else {
-      dir = projectDirFrom(target ?? process.cwd());
-    }
+    // A registered name or a path in a git repository; anything else (a plain directory, a file) is exit 2.
+    const dir = resolveProjectTarget(args.project);
     const entry = listProjects().find((p) => p.path === dir) ?? { path: dir, registered_at: '', name: dir };
     const project = await projectStatus(entry, process.env, flags['state-dir'] ? resolve(flags['state-dir']) : undefined);
     const head = statusRow(project);

@@ -6,6 +6,7 @@ import { shellQuote } from '../src/proc/self-exec.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Up extends BaseCommand {
+  static override controlsRuns = true;
   static override description = `Start an unattended run of a project inside a rootless podman pod, and return.
 
 The pod has no network but loopback: peers reach the internet only through the egress allow-list

@@ -9,7 +9,6 @@ import { homedir, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { loadProject } from '../src/config/load.ts';
-import { isGitRepo, repoRoot } from '../src/git/git.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { assertApiKeys } from './credential-check.ts';
@@ -18,7 +17,7 @@ import { staleImageWarning, WORKSPACE_IMAGE } from './image.ts';
 import { buildPodSpec, containerName, podName, type PodInputs } from './pod-spec.ts';
 import { cgroupLimitsAvailable, imageExists, podman, podmanOk, projectContainers } from './podman.ts';
 import { renderPodman } from './podman-render.ts';
-import { ensureRegistered, findByName, updateRegistry } from './registry.ts';
+import { ensureRegistered, resolveProjectTarget, updateRegistry } from './registry.ts';
 
 export type UpOptions = {
   target?: string;
@@ -67,15 +66,7 @@ export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodI
 
 /** PATH, a name from the registry, or the current directory. */
 export function resolveProjectDir(target: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (target && !target.includes('/') && !existsSync(target)) {
-    const entry = findByName(target, env);
-    if (!entry) throw new InputError(`no project named '${target}'`, { hint: 'run `peers ls` to see registered projects, or pass a path' });
-    return entry.path;
-  }
-  const dir = resolve(target ?? '.');
-  if (!existsSync(dir)) throw new InputError(`${target} does not exist`);
-  if (!isGitRepo(dir)) throw new InputError(`${dir} is not a git repository`, { hint: 'peers runs on a git repository: git init, then peers init' });
-  return repoRoot(dir);
+  return resolveProjectTarget(target, env);
 }
 
 /** The compiled binary to mount in the containers (a dev checkout uses its dist/peers). */

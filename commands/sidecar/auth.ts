@@ -7,6 +7,7 @@ import { InputError } from '../../src/cli/errors.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class SidecarAuth extends BaseCommand {
+  static override controlsRuns = true;
   static override description =
     'Run the credential sidecar: one loopback port per vendor API, forwarding only to that vendor through the egress proxy, replacing whatever credential the client sent with the real one, streaming replies unbuffered, metering token usage into the usage ledger and refusing requests once the run budget is spent.';
   static override hidden = true;

@@ -1,9 +1,9 @@
 /**
- * What a failed read of a user- or peer-writable file means for the person at the keyboard. Every
- * reader of such a file (config, goals, scenario, state.json, runs.jsonl, the registry, the stop
- * reason, the gate cache) maps its failure here, so each kind of file reports the same way: the
- * file, what is wrong with it, what to do, and exit 2 for a file that is not what it must be (exit 1
- * when the system failed to read a file that is fine).
+ * What a failed read or write of a user- or peer-writable file means for the person at the
+ * keyboard. Every reader of such a file (config, goals, scenario, state.json, runs.jsonl, the
+ * registry, the stop reason, the gate cache) maps its failure here, so each kind of file reports
+ * the same way: the file, what is wrong with it, what to do, and exit 2 for a path that is not what
+ * it must be (exit 1 when the system failed on a path that is fine).
  */
 import { UnsafePathError } from '../fs/atomic-write.ts';
 import { FileTooLargeError } from '../fs/safe-read.ts';
@@ -27,30 +27,32 @@ const INPUT_ERRNO: Record<string, string> = {
   ELOOP: 'too many symlinks in the path',
   ENAMETOOLONG: 'the path is too long',
   ENXIO: 'it is a socket or device without a reader, not a file',
+  EEXIST: 'something else is already there',
+  EROFS: 'the file system is read-only',
 };
 
-/** The PeersError to throw for `error`, raised while reading `path` (a file of `kind`). */
-export function fileReadError(error: unknown, path: string, kind: FileKind): PeersError {
+/** The PeersError to throw for `error`, raised while reading or writing `path` (a file of `kind`). */
+export function fileAccessError(error: unknown, path: string, kind: FileKind): PeersError {
   if (error instanceof PeersError) return error;
   const location = { file: path };
   if (error instanceof FileTooLargeError) {
     return new InputError(`${kind.what} is larger than ${error.limit} bytes, the most peers reads`, { location, hint: kind.hint });
   }
   if (error instanceof UnsafePathError) {
-    return new InputError(`${kind.what}: ${error.message.replace(`refusing to use ${path}: `, 'refusing to read it: ')}`, { location, hint: kind.hint });
+    return new InputError(`${kind.what}: ${error.message.replace(`refusing to use ${error.path}: `, 'refusing to use it: ')}`, { location, hint: kind.hint });
   }
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT') return new InputError(`${kind.what} not found`, { location, hint: kind.missingHint ?? kind.hint });
   if (code && INPUT_ERRNO[code]) return new InputError(`${kind.what}: ${INPUT_ERRNO[code]}`, { location, hint: kind.hint });
-  // EIO and the like: the file may be fine, the system failed to read it.
-  return new PeersError(`cannot read ${kind.what}: ${(error as Error)?.message ?? String(error)}`, { exitCode: 1, location, hint: 'check the disk and its file system, then retry' });
+  // EIO, ENOSPC and the like: the path may be fine, the system failed on it.
+  return new PeersError(`cannot use ${kind.what}: ${(error as Error)?.message ?? String(error)}`, { exitCode: 1, location, hint: 'check the disk and its file system, then retry' });
 }
 
-/** Runs `read`, turning any failure into fileReadError's PeersError. */
-export function readingFile<T>(path: string, kind: FileKind, read: () => T): T {
+/** Runs `access` (a read or write of `path`), turning any failure into fileAccessError's PeersError. */
+export function accessingFile<T>(path: string, kind: FileKind, access: () => T): T {
   try {
-    return read();
+    return access();
   } catch (error) {
-    throw fileReadError(error, path, kind);
+    throw fileAccessError(error, path, kind);
   }
 }

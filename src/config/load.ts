@@ -5,12 +5,12 @@
  * node the user wrote.
  */
 import { existsSync, lstatSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { isMap, isScalar, type Document, type LineCounter, type Node } from 'yaml';
 import type { z } from 'zod';
 import { InputError, InputErrors } from '../cli/errors.ts';
 import type { FileKind } from '../cli/file-errors.ts';
-import { isGitRepo, repoRoot } from '../git/git.ts';
+import { gitRepoRootOf } from '../cli/project-dir.ts';
 import { MiB } from '../fs/safe-read.ts';
 import { ConfigSchema, type PeersConfig } from './config-schema.ts';
 import { didYouMean } from './did-you-mean.ts';
@@ -135,9 +135,7 @@ export function loadProject(repoDir: string): LoadedProject {
   return { config: config!, goals: goals!, dir, configPath, goalsPath };
 }
 
-/** The repository a command acts on: the top of the git repo containing `start`, else `start`. */
+/** The repository a command acts on: the top of the git repository containing `start` (else exit 2). */
 export function projectDirFrom(start: string): string {
-  const dir = resolve(start);
-  if (!existsSync(dir)) throw new InputError(`${start} does not exist`, { hint: 'pass an existing project directory with -C DIR' });
-  return isGitRepo(dir) ? repoRoot(dir) : dir;
+  return gitRepoRootOf(start);
 }

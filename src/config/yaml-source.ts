@@ -11,7 +11,7 @@
  * back to the node written: `file:line:column: message`.
  */
 import { Composer, isMap, isScalar, isSeq, Lexer, LineCounter, Parser, visit, type CST, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
-import { readingFile, type FileKind } from '../cli/file-errors.ts';
+import { accessingFile, type FileKind } from '../cli/file-errors.ts';
 import { InputError, InputErrors, type ErrorLocation } from '../cli/errors.ts';
 import { readTextCapped } from '../fs/safe-read.ts';
 
@@ -26,7 +26,7 @@ export type YamlSource = { file: string; text: string; doc: Document; counter: L
 
 /** Reads a YAML file of `kind` with the size limit; every failure is a PeersError naming the file. */
 export function readYamlText(path: string, maxBytes: number, kind: FileKind): string {
-  return readingFile(path, kind, () => readTextCapped(path, maxBytes));
+  return accessingFile(path, kind, () => readTextCapped(path, maxBytes));
 }
 
 export function locationAt(counter: LineCounter, file: string, offset: number | undefined): ErrorLocation {
@@ -110,7 +110,7 @@ export function parseYaml(text: string, file: string, limits: YamlLimits, emptyV
   }
   const doc = docs[0]!;
   const errors = doc.errors.map((e) => ({ message: e.message, offset: e.pos[0] }));
-  if (docs.length > 1) errors.push({ message: 'Source contains multiple documents; a peers file is one document', offset: docs[1]!.range[0] });
+  if (docs.length > 1) errors.push({ message: 'Source contains multiple documents; a peers file is one document', offset: docs[1]!.range?.[0] ?? 0 });
   if (errors.length > 0) {
     throwAll(errors.slice(0, MAX_PROBLEMS).map((e) => new InputError(`YAML syntax error: ${e.message.split('\n')[0]}`, { location: locationAt(counter, file, e.offset) })));
   }

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
+import { z } from 'zod';
 import type { HardGoal } from '../config/goals-schema.ts';
 
 const CACHE_VERSION = 1;
@@ -27,17 +28,27 @@ export function cacheKey(head: string, goal: HardGoal): string {
   return `${head}:${goalDigest(goal)}`;
 }
 
+const EntrySchema = z.object({ goal: z.string(), head: z.string(), durationMs: z.number(), at: z.string() });
+
+/** The cache; a missing, corrupt or foreign file (or entry) only costs re-running the gates. */
 export function readGateCache(path: string): CacheFile {
+  let raw: unknown;
   try {
     const text = readTextIfExists(path, 8 * MiB);
     if (text === undefined) return { version: CACHE_VERSION, entries: {} };
-    const parsed = JSON.parse(text) as CacheFile;
-    if (parsed.version !== CACHE_VERSION || typeof parsed.entries !== 'object' || parsed.entries === null) throw new Error('stale');
-    return parsed;
+    raw = JSON.parse(text);
   } catch {
-    // A corrupt or foreign cache only costs re-running the gates.
     return { version: CACHE_VERSION, entries: {} };
   }
+  const file = raw as Partial<CacheFile> | null;
+  if (file?.version !== CACHE_VERSION || typeof file.entries !== 'object' || file.entries === null || Array.isArray(file.entries)) return { version: CACHE_VERSION, entries: {} };
+  // Entries of the wrong shape are dropped one by one (a wrong-typed `at` broke the eviction sort).
+  const entries: Record<string, Entry> = {};
+  for (const [key, value] of Object.entries(file.entries)) {
+    const entry = EntrySchema.safeParse(value);
+    if (entry.success) entries[key] = entry.data;
+  }
+  return { version: CACHE_VERSION, entries };
 }
 
 export function lookupPass(cache: CacheFile, head: string, goal: HardGoal): Entry | undefined {

@@ -120,6 +120,6 @@ export function formatStatus(r: RunSummary): string {
   }
   lines.push(`Clean ticks in a row: ${j.clean_ticks}`);
   for (const w of j.warnings.slice(-5)) lines.push(`Warning: ${w}`);
-  lines.push(`Run log: ${j.run_log.ticks} ticks (${j.run_log.path})${j.run_log.skipped_lines ? `, ${j.run_log.skipped_lines} unreadable line(s) skipped` : ''}`);
+  lines.push(`Run log: ${j.run_log.ticks} ticks (${j.run_log.path})${j.run_log.skipped_lines ? `, ${j.run_log.skipped_lines} unreadable line(s) skipped (first: ${r.log.firstSkipped})` : ''}`);
   return lines.join('\n');
 }
