@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { buildWorkspaceImage, DEFAULT_BASE_IMAGE, WORKSPACE_IMAGE } from '../../sandbox/image.ts';
+import { requireRegularFile } from '../../src/cli/input-file.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class ImageBuild extends BaseCommand {
@@ -21,6 +22,7 @@ export default class ImageBuild extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(ImageBuild);
+    if (flags['ca-file'] !== undefined) requireRegularFile(flags['ca-file'], '--ca-file');
     const quiet = this.jsonEnabled();
     if (!quiet) this.log(`building ${flags.tag} from ${flags.base} (first build takes a few minutes) …`);
     const r = await buildWorkspaceImage({

@@ -96,7 +96,29 @@ function knownInvalid(id: string, w: World, rnd: Random): { argv: string[]; stdi
   return table[id]?.();
 }
 
+/** A plausible value for a required argument, so a state case reaches the reader, not the arg parser. */
+function plausibleArg(a: ManifestArg, w: World, rnd: Random): string {
+  if (a.options) return rnd.pick(a.options);
+  if (a.name === 'tick') return rnd.pick(['1', '2']);
+  if (a.name === 'id') return 'bug-hunt-clean';
+  return rnd.pick([w.repoB, 'repo-b']);
+}
+
+/**
+ * One broken file a user or a peer can write, then a command that is not controls_runs, run the
+ * plain way (the project's own directory, no odd flags): every reader meets every kind of damage.
+ */
+function stateCase(commands: ManifestCommand[], w: World, rnd: Random): FuzzCase {
+  const c = rnd.pick(commands.filter((x) => !x.controls_runs && x.id !== 'help'));
+  const target = rnd.pick([...w.stateFiles, w.stateB, w.registry, `${w.registry}.lock`, ...w.controlFiles]);
+  const argv = [...c.id.split(':'), ...c.args.filter((a) => a.required).map((a) => plausibleArg(a, w, rnd))];
+  if (rnd.chance(0.3) && c.flags.some((f) => f.name === 'json')) argv.push('--json');
+  const cwd = target.startsWith(w.repoA) ? w.repoA : w.repoB;
+  return { argv, env: {}, cwd, broken: { path: target, mutation: rnd.pick(MUTATIONS) }, mustFail: false };
+}
+
 export function makeCase(commands: ManifestCommand[], w: World, rnd: Random): FuzzCase {
+  if (rnd.chance(0.4)) return stateCase(commands, w, rnd);
   const c = rnd.pick(commands);
   const v = () => value(rnd, w);
   const words = c.id.split(':');
