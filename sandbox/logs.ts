@@ -3,9 +3,10 @@
  * which lives in the state dir and so survives `peers down`).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { PeersError } from '../src/cli/errors.ts';
+import { InputError, PeersError } from '../src/cli/errors.ts';
+import { isRegularFile } from '../src/cli/input-file.ts';
 import { containerName } from './pod-spec.ts';
 import { podman, podmanBin } from './podman.ts';
 
@@ -13,6 +14,8 @@ export async function followLogs(o: { project: string; follow: boolean; egress: 
   if (o.egress && o.stateDir) {
     const log = join(o.stateDir, 'sidecars', 'egress', 'egress.jsonl');
     if (!existsSync(log)) throw new PeersError(`no egress audit log yet (${log})`, { hint: 'it appears once the run made its first outbound request' });
+    // `cat` of a FIFO or a device planted in the state dir would wait or read forever.
+    if (!isRegularFile(log) || lstatSync(log).isSymbolicLink()) throw new InputError(`${log}: the egress audit log is not a regular file`, { location: { file: log }, hint: 'move it aside; the egress proxy writes a new one' });
     return run(o.follow ? ['tail', '-n', '+1', '-f', log] : ['cat', log]);
   }
   const name = containerName(o.project, o.egress ? 'egress' : 'loop');

@@ -10,6 +10,7 @@ import { basename, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { loadProject } from '../src/config/load.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
+import { xdgRuntimeDir } from '../src/state/env-dirs.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { assertApiKeys } from './credential-check.ts';
 import { saveGitGuard, snapshotGitGuard } from './git-guard.ts';
@@ -78,7 +79,7 @@ export function hostBinary(): string {
 }
 
 export function sharedRoot(project: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_RUNTIME_DIR || join(tmpdir(), `peers-${process.getuid?.() ?? 'user'}`);
+  const base = xdgRuntimeDir(env) ?? join(tmpdir(), `peers-${process.getuid?.() ?? 'user'}`);
   return join(base, 'peers', project);
 }
 

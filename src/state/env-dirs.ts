@@ -31,6 +31,12 @@ export function xdgConfigHome(env: Record<string, string | undefined> = process.
   return xdgDir(env, 'XDG_CONFIG_HOME', ['.config']);
 }
 
+/** $XDG_RUNTIME_DIR when it holds an absolute path (it has no default: the caller picks one). */
+export function xdgRuntimeDir(env: Record<string, string | undefined> = process.env): string | undefined {
+  const value = env.XDG_RUNTIME_DIR;
+  return value && isAbsolute(value) ? value : undefined;
+}
+
 /** $PEERS_STATE_DIR when set (absolute, else exit 2), or undefined. */
 export function stateDirOverride(env: Record<string, string | undefined> = process.env): string | undefined {
   const value = env.PEERS_STATE_DIR;

@@ -16,7 +16,7 @@ import { buildWorld, PEERS, type World } from './fuzz-world.ts';
 import { seededRandom, seedFrom } from './seeded-random.ts';
 
 const SEED = seedFrom('PEERS_FUZZ_SEED', 14_2026);
-const CASES = Number(process.env.PEERS_FUZZ_CASES ?? 150);
+const CASES = Number(process.env.PEERS_FUZZ_CASES ?? 120);
 const ONLY = process.env.PEERS_FUZZ_CASE === undefined ? undefined : Number(process.env.PEERS_FUZZ_CASE);
 /** Far above any command that validates and exits; a case that takes longer hangs. */
 const CASE_TIMEOUT_MS = 30_000;

@@ -121,6 +121,17 @@ describe('state files a user can break', () => {
     });
   });
 
+  test('a FIFO as the egress audit log: `peers logs --egress` refuses it instead of waiting on it', () => {
+    const dir = join(p.stateDir, 'sidecars', 'egress');
+    mkdirSync(dir, { recursive: true });
+    Bun.spawnSync(['mkfifo', join(dir, 'egress.jsonl')]);
+    try {
+      refused(runPeers(['logs', '--egress', p.repo], { cwd: p.repo, env: { ...sb.env, PEERS_STATE_DIR: p.stateDir } }), `${join(dir, 'egress.jsonl')}: the egress audit log is not a regular file`);
+    } finally {
+      rmSync(join(p.stateDir, 'sidecars'), { recursive: true, force: true });
+    }
+  });
+
   test('state.json naming a peer without a health record is corrupt (exit 2), not a crash in status', () => {
     const s = JSON.parse(readFileSync(state('state.json'), 'utf8'));
     delete s.peers.bob;
