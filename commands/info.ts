@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
-import { homedir } from 'node:os';
 import { describeProject, formatProjectView } from '../src/config/describe-project.ts';
 import { loadProject, projectDirFrom } from '../src/config/load.ts';
+import { homeDir } from '../src/state/env-dirs.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Info extends BaseCommand {
@@ -15,7 +15,7 @@ export default class Info extends BaseCommand {
     const { flags } = await this.parse(Info);
     const repo = projectDirFrom(flags.dir);
     const project = loadProject(repo);
-    const view = describeProject({ repo, ...project, env: process.env, homeDir: process.env.HOME || homedir() });
+    const view = describeProject({ repo, ...project, env: process.env, homeDir: homeDir() });
     if (!this.jsonEnabled()) for (const line of formatProjectView(view)) this.log(line);
     return view;
   }

@@ -7,6 +7,8 @@
  * CI runs a fixed seed and a bounded number of cases. A longer run (documented in BENCHMARKS.md):
  *   PEERS_FUZZ_CASES=3000 PEERS_FUZZ_SEED=<n> node_modules/.bin/bun test test/fuzz --timeout 0
  * Replay one failing case: PEERS_FUZZ_SEED=<seed> PEERS_FUZZ_CASE=<index> node_modules/.bin/bun test test/fuzz
+ * PEERS_FUZZ_BINARY=<path> runs the cases against another build (the manifest and the world still
+ * come from dist/peers): how the fuzzer was checked against the code before issue 14.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ const CASES = Number(process.env.PEERS_FUZZ_CASES ?? 120);
 const ONLY = process.env.PEERS_FUZZ_CASE === undefined ? undefined : Number(process.env.PEERS_FUZZ_CASE);
 /** Far above any command that validates and exits; a case that takes longer hangs. */
 const CASE_TIMEOUT_MS = 30_000;
+const BINARY = process.env.PEERS_FUZZ_BINARY || PEERS;
 /** A stack frame as JS runtimes print them. */
 const STACK_LINE = /^\s+at\s.+[(:]\d+/m;
 /** podman subcommands that would create, start or change anything. */
@@ -43,7 +46,7 @@ async function runCase(c: FuzzCase): Promise<Outcome> {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
-  const child = Bun.spawn([PEERS, ...c.argv], { cwd: c.cwd, env, stdin: c.stdin === undefined ? 'ignore' : new Blob([c.stdin]), stdout: 'pipe', stderr: 'pipe' });
+  const child = Bun.spawn([BINARY, ...c.argv], { cwd: c.cwd, env, stdin: c.stdin === undefined ? 'ignore' : new Blob([c.stdin]), stdout: 'pipe', stderr: 'pipe' });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
