@@ -33,14 +33,16 @@ const INPUT_ERRNO: Record<string, string> = {
 
 /** The PeersError to throw for `error`, raised while reading or writing `path` (a file of `kind`). */
 export function fileAccessError(error: unknown, path: string, kind: FileKind): PeersError {
-  if (error instanceof PeersError) return error;
   const location = { file: path };
   if (error instanceof FileTooLargeError) {
     return new InputError(`${kind.what} is larger than ${error.limit} bytes, the most peers reads`, { location, hint: kind.hint });
   }
   if (error instanceof UnsafePathError) {
-    return new InputError(`${kind.what}: ${error.message.replace(`refusing to use ${error.path}: `, 'refusing to use it: ')}`, { location, hint: kind.hint });
+    // The refused path may be a directory above the file (a symlinked state dir): name it then.
+    const what = error.path === path ? error.message.replace(`refusing to use ${path}: `, 'refusing to use it: ') : error.message;
+    return new InputError(`${kind.what}: ${what}`, { location, hint: kind.hint });
   }
+  if (error instanceof PeersError) return error;
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT') return new InputError(`${kind.what} not found`, { location, hint: kind.missingHint ?? kind.hint });
   if (code && INPUT_ERRNO[code]) return new InputError(`${kind.what}: ${INPUT_ERRNO[code]}`, { location, hint: kind.hint });

@@ -132,6 +132,16 @@ describe('state files a user can break', () => {
     }
   });
 
+  test('report refuses to write REPORT.md through a planted symlink: exit 2 naming it (was exit 70)', () => {
+    const report = state('REPORT.md');
+    symlinkSync('/dev/null', report);
+    try {
+      refused(inState(['report']), `refusing to use ${report}: it is a symlink`);
+    } finally {
+      rmSync(report, { force: true });
+    }
+  });
+
   test('state.json naming a peer without a health record is corrupt (exit 2), not a crash in status', () => {
     const s = JSON.parse(readFileSync(state('state.json'), 'utf8'));
     delete s.peers.bob;
