@@ -14,6 +14,8 @@ export async function main(argv: string[]): Promise<number> {
   // Everything else is loaded only now, so `--version` does not pay for the whole command tree.
   const { reportFatal } = await import('./cli/report-error.ts');
   try {
+    const { dropUnusableTmpdir } = await import('./state/env-dirs.ts');
+    dropUnusableTmpdir();
     const { COMMANDS } = await import('../commands/index.ts');
     const { loadConfig } = await import('./cli/bootstrap.ts');
     const { run } = await import('@oclif/core');

@@ -86,6 +86,18 @@ describe('environment', () => {
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout).state_dir).toStartWith(join(sb.home, '.local/state/peers/'));
   });
+
+  test('a relative or missing TMPDIR is passed over for the system temp directory (verify made its checkout in "--": exit 70)', () => {
+    const repo = makeRepo(sb.root, 'tmpdir-repo');
+    expect(runPeers(['init'], { cwd: repo, env: sb.env }).code).toBe(0);
+    for (const TMPDIR of ['--', join(sb.home, 'no-such-tmp')]) {
+      const res = runPeers(['verify', '--json'], { cwd: repo, env: { ...sb.env, TMPDIR } });
+      expect(res.stderr).not.toContain('internal error');
+      // The gates of the `peers init` goals ran (some fail on a fresh repository: exit 1).
+      expect(res.code).toBe(1);
+      expect(JSON.parse(res.stdout).hard.map((g: { state: string }) => g.state)).toContain('pass');
+    }
+  });
 });
 
 describe('state files a user can break', () => {
