@@ -2,8 +2,9 @@
  * The base directories peers derives from the environment ($PEERS_STATE_DIR, $XDG_STATE_HOME,
  * $XDG_CONFIG_HOME, $XDG_RUNTIME_DIR, $HOME, $TMPDIR), read in one place. Following the XDG Base
  * Directory specification, an XDG variable holding a relative path is ignored (its default
- * applies); a relative $HOME is ignored for the account's home from the password database. $PEERS_STATE_DIR is peers' own: a
- * relative value would put the run state wherever the command happens to run, so it is refused.
+ * applies); a relative $HOME is ignored for the account's home from the password database.
+ * $PEERS_STATE_DIR is peers' own: a relative value would put the run state wherever the command
+ * happens to run, so it is refused.
  */
 import { homedir, userInfo } from 'node:os';
 import { accessSync, constants, statSync } from 'node:fs';
