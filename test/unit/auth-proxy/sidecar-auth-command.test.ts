@@ -34,7 +34,7 @@ describe('peers sidecar auth', () => {
     expect(r.stderr).toContain('max_usd: expected a non-negative number');
   });
 
-  test('a FIFO given as ledger, budget file or credentials file is refused at startup (exit 2), never read (no hang)', () => {
+  test('a FIFO given as ledger, budget file, budget policy or credentials file is refused at startup (exit 2), never read (no hang)', () => {
     const fifo = join(dir, 'fifo');
     spawnSync('mkfifo', [fifo]);
     const key = { ANTHROPIC_API_KEY: 'sk-ant-x-000000000' };
@@ -42,13 +42,14 @@ describe('peers sidecar auth', () => {
       [['--usage-ledger', fifo], `usage ledger: ${fifo}: not a regular file`],
       [['--usage-ledger', join(dir, 'u3.jsonl'), '--budget-file', fifo], `${fifo}: not a regular budget file`],
       [['--usage-ledger', join(dir, 'u4.jsonl'), '--credentials', 'oauth-file', '--claude-credentials', fifo], `${fifo}: cannot use this credentials file: ${fifo}: not a regular file`],
+      [['--usage-ledger', join(dir, 'u5.jsonl'), '--budget-policy', fifo], `${fifo}: the budget policy is not a regular file`],
     ];
     for (const [args, message] of cases) {
       const r = run(['--upstream', 'anthropic', ...args], key);
       expect(`${args.join(' ')} → ${r.status}`).toBe(`${args.join(' ')} → 2`);
       expect(r.stderr).toContain(message);
     }
-  });
+  }, 30_000); // five process starts
 
   test('a run whose ledger already exceeds the budget file cap is refused without contacting anyone', async () => {
     const ledger = join(dir, 'usage.jsonl');
