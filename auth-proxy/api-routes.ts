@@ -4,8 +4,8 @@
  * other methods) is refused with 403 and an audit line: with the real key attached, such calls
  * would spend money the usage meter never sees, or reach data that is not the run's.
  *
- * What the real CLIs were seen to call (test/unit/auth-proxy/api-routes.test.ts re-checks the
- * list against them): Claude Code 2.1.330 `POST /v1/messages?beta=true`; Codex 0.169.0
+ * What the real CLIs were seen to call (real-cli-through-sidecar.test.ts runs them through the
+ * sidecar and requires an empty audit log): Claude Code 2.1.330 `POST /v1/messages?beta=true`; Codex 0.169.0
  * `POST <base_url>/responses`; opencode 1.18.33 `POST <baseURL>/messages`. The other entries
  * are calls these CLIs make in situations a short test does not reach, named below.
  *

@@ -14,7 +14,7 @@ import { clientResponseHeaders, redact, upstreamHeaders } from './credential-hea
 import type { CredentialSource, Injection } from './credential-source.ts';
 import type { ConnectOptions } from './egress-connector.ts';
 import type { RequestAudit } from './request-audit.ts';
-import { type PoolResponse, UpstreamPool } from './upstream-pool.ts';
+import { type PoolResponse, UnansweredRequest, UpstreamPool } from './upstream-pool.ts';
 import { type ParsedOrigin, parseOrigin, type UpstreamSpec } from './upstreams.ts';
 import { type BudgetCaps, budgetRefusal, Reservations } from './usage/budget.ts';
 import { planUsageSignals } from './usage/plan-usage.ts';
@@ -144,8 +144,13 @@ export class AuthServer {
     const what = `${this.opts.upstream.id} ${method} ${url.split('?')[0]}`;
     if (this.active >= this.limits.maxConcurrent) return this.fail(res, 503, `auth sidecar busy: ${this.limits.maxConcurrent} requests in flight`);
     this.active++;
-    res.on('close', () => this.active--);
+    let clientGone = false;
+    res.on('close', () => {
+      this.active--;
+      if (!res.writableFinished) clientGone = true;
+    });
     let release = () => {};
+    let exchange: Exchange | null = null;
     try {
       if (!url.startsWith('/') || url.startsWith('//')) throw new ClientError(400, 'the sidecar accepts origin-form request paths only');
       const match = matchRoute(this.opts.upstream.id, method, url);
@@ -171,6 +176,7 @@ export class AuthServer {
         release = r;
       }
       const path = this.opts.keepPeerPrefix ? url : url.slice(match.peerPrefix.length);
+      exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: body.length, release };
       let inj = await this.opts.credentials.current();
       let up = await this.send(req, path, body, inj);
       if (up.status === 401 && this.opts.credentials.kind === 'oauth-file') {
@@ -180,10 +186,13 @@ export class AuthServer {
           up = await this.send(req, path, body, inj);
         }
       }
-      const exchange: Exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: body.length, release };
       release = () => {}; // the relay settles it now
-      this.relay(up, res, what, started, exchange);
+      this.relay(up, res, what, started, exchange, () => clientGone);
     } catch (e) {
+      // A request that went out but got no reply may still have been processed (and billed).
+      if (e instanceof UnansweredRequest && exchange?.facts && this.opts.ledger) {
+        this.meterUnanswered(exchange, what, clientGone ? 'client-abort' : e.stalled ? 'stall' : 'upstream-error');
+      }
       release();
       const status = e instanceof ClientError ? e.status : 502;
       this.log(`${what} ${status} ${(e as Error).message}`);
@@ -195,7 +204,7 @@ export class AuthServer {
    * Streams the reply to the client unmodified while the meter reads a copy; when the reply ends,
    * however it ends, its ledger line replaces the request's reservation.
    */
-  private relay(up: PoolResponse, res: http.ServerResponse, what: string, started: number, x: Exchange): void {
+  private relay(up: PoolResponse, res: http.ServerResponse, what: string, started: number, x: Exchange, clientGone: () => boolean): void {
     const status = up.status;
     res.writeHead(status, clientResponseHeaders(up.headers));
     res.flushHeaders();
@@ -242,6 +251,23 @@ export class AuthServer {
       res.end();
       settle('complete');
     });
+    if (clientGone()) {
+      // The client left while the upstream was still answering the head: nothing more will be read.
+      up.body.destroy();
+      settle('client-abort');
+    }
+  }
+
+  /** Records the estimate for a request sent upstream that never got a reply head. */
+  private meterUnanswered(x: Exchange, what: string, outcome: MeterOutcome): void {
+    try {
+      const meter = new ReplyMeter({ stream: x.facts!.stream, json: true, requestBytes: x.requestBytes, maxOutputTokens: x.facts!.maxOutputTokens, requestModel: x.facts!.model, maxJsonBytes: 0 });
+      const line = this.ledgerLine(x, 0, x.facts!.stream, meter.finish(outcome), {});
+      this.opts.ledger!.append(line);
+      this.log(`${what} no reply (${outcome}): metered as estimated in=${line.input_tokens} out=${line.output_tokens} usd=${line.usd}`);
+    } catch (err) {
+      this.log(`${what}: could not record usage: ${(err as Error).message}`);
+    }
   }
 
   private ledgerLine(x: Exchange, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>): ReplyLine {

@@ -89,7 +89,8 @@ export class UpstreamPool {
         if (!settled) {
           settled = true;
           sock.destroy();
-          reject(reused && !gotAny ? new StaleConnection() : e);
+          // The request was written before it failed: the vendor may have processed (and billed) it.
+          reject(reused && !gotAny ? new StaleConnection() : new UnansweredRequest(e.message));
         } else body?.destroy(e);
         sock.destroy();
       };
@@ -164,6 +165,16 @@ export class UpstreamPool {
 }
 
 class StaleConnection extends Error {}
+
+/** The request went out on the connection, but no reply head came back (reset, close, idle timeout). */
+export class UnansweredRequest extends UpstreamConnectError {
+  readonly stalled: boolean;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnansweredRequest';
+    this.stalled = message === 'upstream idle timeout';
+  }
+}
 
 function parseHead(text: string): { version: string; status: number; headers: Record<string, string | string[]> } | null {
   const lines = text.split('\r\n');

@@ -15,7 +15,7 @@ import type { Need } from './budget.ts';
 export const DEFAULT_MAX_OUTPUT_TOKENS = 128_000;
 export const PROMPT_OVERHEAD_TOKENS = 1024;
 
-export type RequestFacts = { model: string; maxOutputTokens: number; promptTokensBound: number; speed?: string; serviceTier?: string };
+export type RequestFacts = { model: string; stream: boolean; maxOutputTokens: number; promptTokensBound: number; speed?: string; serviceTier?: string };
 
 const positiveInt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
 
@@ -30,6 +30,7 @@ export function requestFacts(body: Buffer, vendor: Vendor): RequestFacts {
   const cap = vendor === 'anthropic' ? positiveInt(doc.max_tokens) : positiveInt(doc.max_output_tokens);
   return {
     model: typeof doc.model === 'string' ? doc.model : '',
+    stream: doc.stream === true,
     maxOutputTokens: cap ?? DEFAULT_MAX_OUTPUT_TOKENS,
     promptTokensBound: body.length + PROMPT_OVERHEAD_TOKENS,
     ...(typeof doc.speed === 'string' ? { speed: doc.speed } : {}),
