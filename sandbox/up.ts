@@ -15,7 +15,9 @@ import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { assertApiKeys } from './credential-check.ts';
 import { saveGitGuard, snapshotGitGuard } from './git-guard.ts';
 import { staleImageWarning, WORKSPACE_IMAGE } from './image.ts';
-import { buildPodSpec, containerName, podName, type PodInputs } from './pod-spec.ts';
+import { buildPodSpec, containerName, MODEL_SERVER_PORT, podName, type PodInputs, STATE_IN_CONTAINER } from './pod-spec.ts';
+import { planRunBudget, writeRunBudget } from '../src/budget/run-budget.ts';
+import { authSidecarDir } from '../src/budget/ledger-spend.ts';
 import { cgroupLimitsAvailable, imageExists, podman, podmanOk, projectContainers } from './podman.ts';
 import { renderPodman } from './podman-render.ts';
 import { ensureRegistered, findByName, updateRegistry } from './registry.ts';
@@ -92,7 +94,7 @@ export function sharedRoot(project: string, env: NodeJS.ProcessEnv = process.env
 }
 
 /** The pod for this project as data, plus its podman rendering: what `up` runs and `--dry-run` prints. */
-export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'maxUsd' | 'maxRuntimeS' | 'allow' | 'image' | 'credentials'>, env: NodeJS.ProcessEnv = process.env) {
+export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'maxUsd' | 'maxRuntimeS' | 'allow' | 'image' | 'credentials' | 'upstream'>, env: NodeJS.ProcessEnv = process.env) {
   const project = loadProject(repo); // validates config + goals: bad input fails before any podman call
   // podman's --mount syntax is comma-separated key=value: a comma in a host path cannot be expressed.
   for (const p of [repo, stateDirFor(repo, env), hostBinary()]) {
@@ -101,15 +103,13 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
   const key = projectKey(repo);
   const stateDir = stateDirFor(repo, env);
   const oauth = o.credentials === 'oauth-file' ? oauthMounts(env) : undefined;
-  // The auth sidecar sees every token, so a hard USD cap is enforced there too (DESIGN §1): an
-  // explicit --max-usd always, config's budget.max_usd when its mode is hard (auto = API keys).
-  const usdCap = o.maxUsd ?? project.config.budget?.max_usd;
-  const usdMode = project.config.budget?.max_usd_mode ?? 'auto';
-  const capAtProxy = usdCap !== undefined && (o.maxUsd !== undefined || usdMode === 'hard' || (usdMode === 'auto' && !oauth));
-  const authArgs = [...(oauth?.args ?? []), ...(capAtProxy ? ['--max-usd', String(usdCap)] : [])];
-  const loopArgs: string[] = [];
+  // One budget policy for the whole run, resolved here where the credentials and flags are
+  // (src/budget/run-budget.ts): the loop and the auth sidecar both read it from the state dir.
+  const budget = planRunBudget({ config: project.config, stateDir, credentials: o.upstream === 'model-server' ? 'model-server' : (o.credentials ?? 'api-key'), env, maxUsd: o.maxUsd });
+  const modelServer = o.upstream === 'model-server' ? ['--model-server', `127.0.0.1:${MODEL_SERVER_PORT}`] : [];
+  const authArgs = [...(oauth?.args ?? []), ...modelServer, ...budget.authArgs];
+  const loopArgs: string[] = [...budget.loopArgs(STATE_IN_CONTAINER)];
   if (o.maxTicks) loopArgs.push('--max-ticks', String(o.maxTicks));
-  if (o.maxUsd) loopArgs.push('--max-usd', String(o.maxUsd));
   if (o.maxRuntimeS) loopArgs.push('--max-runtime', String(o.maxRuntimeS));
   const spec = buildPodSpec({
     project: key,
@@ -122,15 +122,16 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     secretFiles: oauth?.files ?? [],
     authArgs,
     loopArgs,
+    budgetPolicyFile: budget.hostPath,
   });
   const plan = renderPodman(spec, {
     sharedRoot: sharedRoot(key, env),
     cgroupLimits: await cgroupLimitsAvailable(),
     user: `${process.getuid!()}:${process.getgid!()}`,
     // The egress audit log and the auth usage ledger outlive the pod: they are run history.
-    sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': join(stateDir, 'sidecars', 'auth') },
+    sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': authSidecarDir(stateDir) },
   });
-  return { project, key, stateDir, spec, plan };
+  return { project, key, stateDir, spec, plan, budget };
 }
 
 export async function up(o: UpOptions): Promise<UpResult> {
@@ -142,7 +143,8 @@ export async function up(o: UpOptions): Promise<UpResult> {
   if (o.credentials !== 'oauth-file' && o.upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env);
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
   if (process.getuid?.() === 0) throw new InputError('peers up runs a rootless podman pod and refuses to run as root', { hint: 'run it as your normal user (the one that owns the repository)' });
-  const { project, key, stateDir, spec, plan } = await planPod(repo, o, env);
+  const { project, key, stateDir, spec, plan, budget } = await planPod(repo, o, env);
+  if (budget.warning) o.progress(`warning: ${budget.warning}`);
   const entry = await ensureRegistered(repo, env);
   const paths = statePaths(stateDir);
 
@@ -163,6 +165,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
   copyFileSync(project.configPath, join(paths.snapshotDir, 'config.yaml'));
   copyFileSync(project.goalsPath, join(paths.snapshotDir, 'goals.yaml'));
   saveGitGuard(join(stateDir, 'git-guard.json'), snapshotGitGuard(repo));
+  writeRunBudget(budget);
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
 
   // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.

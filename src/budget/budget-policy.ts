@@ -48,7 +48,8 @@ export const budgetPolicyPath = (stateDir: string) => join(stateDir, 'budget.jso
 export function podBilling(tool: string, credentials: CredentialMode, env: Record<string, string | undefined>): Billing {
   if (credentials === 'model-server') return 'api';
   if (tool === 'claude' || tool === 'opencode') return credentials === 'oauth-file' ? 'oauth' : 'api';
-  if (tool === 'codex') return env.OPENAI_API_KEY ? 'api' : credentials === 'oauth-file' ? 'oauth' : 'unknown';
+  // Codex reaches the OpenAI upstream (OPENAI_API_KEY) unless only its ChatGPT login is there.
+  if (tool === 'codex') return credentials === 'api-key' || env.OPENAI_API_KEY ? 'api' : 'oauth';
   return 'unknown';
 }
 

@@ -17,8 +17,12 @@ export type DemoPeer = (typeof DEMO_PEERS)[number];
 export const DEMO_GATES = ['tests-pass', 'self-review-on-handoff'] as const;
 
 export type DemoConfigInput = {
-  /** Where the model server answers, as the peers see it (`http://127.0.0.1:PORT`). */
-  serverUrl: string;
+  /**
+   * Where the model server answers, as the peers see it (`http://127.0.0.1:PORT`): one URL, or
+   * one per peer (in the pod, each CLI talks to its vendor's auth sidecar port, which meters the
+   * reply and forwards it to the model server).
+   */
+  serverUrl: string | Record<DemoPeer, string>;
   /** Executables (absolute paths on the host, plain names inside the pod's image). */
   bins: Record<DemoPeer, string>;
   /** A writable HOME per peer, outside the repository (the CLIs keep session files there). */
@@ -34,6 +38,7 @@ function gitIdentity(peer: DemoPeer): Record<string, string> {
 }
 
 export function demoConfig(i: DemoConfigInput) {
+  const url = (peer: DemoPeer) => (typeof i.serverUrl === 'string' ? i.serverUrl : i.serverUrl[peer]);
   return {
     peers: [
       {
@@ -41,12 +46,12 @@ export function demoConfig(i: DemoConfigInput) {
         tool: 'claude',
         argv: [i.bins.claude, ...CLAUDE_PRINT_ARGV],
         model: DEMO_MODELS.claude,
-        env: { ...claudeEnv({ serverUrl: i.serverUrl, peer: 'claude', home: i.homes.claude }), ...gitIdentity('claude') },
+        env: { ...claudeEnv({ serverUrl: url('claude'), peer: 'claude', home: i.homes.claude }), ...gitIdentity('claude') },
       },
       {
         name: 'codex',
         tool: 'codex',
-        argv: [i.bins.codex, ...CODEX_EXEC_ARGV, ...codexProviderArgs({ serverUrl: i.serverUrl, peer: 'codex' })],
+        argv: [i.bins.codex, ...CODEX_EXEC_ARGV, ...codexProviderArgs({ serverUrl: url('codex'), peer: 'codex' })],
         model: DEMO_MODELS.codex,
         env: { HOME: i.homes.codex, ...codexEnv(i.codexHome ?? `${i.homes.codex}/.codex`), ...gitIdentity('codex') },
       },
