@@ -34,5 +34,5 @@ export function accountTick(b: LoopState['budget'], i: AccountingInput): LoopSta
  * ledger's (the per-tick figures, summed, can only lag behind it).
  */
 export function withLedgerSpend(b: LoopState['budget'], ledger: { tokens: number; usd: number }): LoopState['budget'] {
-  return { ...b, spent_tokens: Math.max(0, Math.floor(ledger.tokens)), spent_usd: Math.round(Math.max(0, ledger.usd) * 1e6) / 1e6 };
+  return { ...b, spent_tokens: Math.max(0, Math.floor(ledger.tokens)), spent_usd: Math.round(Math.max(0, ledger.usd) * 1e8) / 1e8 };
 }
