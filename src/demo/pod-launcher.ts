@@ -121,7 +121,7 @@ export class PodLauncher implements DemoLauncher {
  * is a gate run and the CLIs retry a refused connection, so starting it right after `up` is in
  * time; it is confirmed listening before the demo goes on.
  */
-async function startModelServerContainer(key: string, serverDir: string): Promise<void> {
+export async function startModelServerContainer(key: string, serverDir: string): Promise<void> {
   const name = `${podName(key)}-model-server`;
   await podmanOk([
     'run', '--detach', '--pod', podName(key), '--name', name, '--label', `peers.project=${key}`,
