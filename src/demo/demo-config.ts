@@ -56,7 +56,10 @@ export function demoConfig(i: DemoConfigInput) {
         env: { HOME: i.homes.codex, ...codexEnv(i.codexHome ?? `${i.homes.codex}/.codex`), ...gitIdentity('codex') },
       },
     ],
-    budget: { max_ticks: 8, max_runtime_s: 600, max_consecutive_failures: 3, max_tokens: 200_000, max_usd: 1, max_usd_mode: 'hard' },
+    // In the pod the auth sidecar admits a request only if the budget left covers the most it could
+    // cost (every prompt byte as a token, plus its max_tokens: about 180k tokens and $2 for one
+    // Claude Code request), so the caps leave room for a few such reservations.
+    budget: { max_ticks: 8, max_runtime_s: 600, max_consecutive_failures: 3, max_tokens: 2_000_000, max_usd: 10, max_usd_mode: 'hard' },
     health: { idle_timeout_s: 60, absolute_max_runtime_s: 180, kill_grace_s: 2, max_retries: 1 },
     goals: { timeout_s: 60, jobs: 2, convergence_n: 2 },
   };
