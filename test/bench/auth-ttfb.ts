@@ -180,7 +180,7 @@ async function main(): Promise<void> {
       const section = [
         '## Auth sidecar',
         '',
-        `\`bun build.ts && bun test/bench/auth-ttfb.ts --requests ${N}\`, ${new Date().toISOString().slice(0, 10)}, the compiled \`dist/peers\`, ${cpus().length} × ${cpus()[0]?.model.trim()}, loopback, load average ${loadavg()[0]!.toFixed(1)} at the end of the run (a shared machine: p99 figures are mostly scheduling noise).`,
+        `\`bun build.ts && bun test/bench/auth-ttfb.ts --requests ${N}${compareBin ? ` --compare-bin ${compareBin}` : ''}\`, ${new Date().toISOString().slice(0, 10)}, the compiled \`dist/peers\`, ${cpus().length} × ${cpus()[0]?.model.trim()}, loopback, load average ${loadavg()[0]!.toFixed(1)} at the end of the run (a shared machine: p99 figures are mostly scheduling noise).`,
         'A streamed Messages request with a 100 KB body (about a Claude Code turn); the vendor stand-in (HTTPS) sends the head and first event at once, the rest 5 ms later. Both paths use one kept-alive client connection, as the CLIs do; direct and via requests alternate.',
         '"Via" is the pod\'s path, both sidecars being `dist/peers` processes: `peers sidecar auth` (path allow-list, credential swap, the request parsed and its worst case reserved against the budget policy\'s caps, every reply metered and one fsync\'d ledger line appended) → a CONNECT tunnel through `peers sidecar egress` on its Unix socket (allow-list, resolver, audit record) → TLS to the vendor, kept alive.',
         '',
@@ -188,10 +188,11 @@ async function main(): Promise<void> {
         '| --- | ---: | ---: | ---: |',
         `| direct (baseline, same run) | ${f3(pct(d, 50))} | ${f3(pct(d, 99))} | ${f3(pct(dt, 50))} |`,
         `| via auth sidecar + egress proxy | ${f3(pct(v, 50))} | ${f3(pct(v, 99))} | ${f3(pct(vt, 50))} |`,
-        ...(o && ot ? [`| via the auth sidecar of \`${compareBin}\` (before metering and reservations) | ${f3(pct(o, 50))} | ${f3(pct(o, 99))} | ${f3(pct(ot, 50))} |`] : []),
+        ...(o && ot ? [`| via the earlier build's auth sidecar (\`--compare-bin\`: before metering and reservations) + the same egress proxy | ${f3(pct(o, 50))} | ${f3(pct(o, 99))} | ${f3(pct(ot, 50))} |`] : []),
         '',
         `Added time to first byte: p50 ${f3(pct(v, 50) - pct(d, 50))} ms, p99 ${f3(pct(v, 99) - pct(d, 99))} ms (×${(pct(v, 50) / pct(d, 50)).toFixed(2)} at p50). Goal (issue 6): under 5 ms added.`,
         `CPU per request (user + system, over the ${N} measured requests): auth sidecar ${f3(authMs)} ms${o ? ` (the earlier build's: ${f3(oldMs)} ms)` : ''}, egress proxy ${f3(egressPerRequest)} ms.`,
+        ...(o ? [`What metering and reservations cost, against the earlier build in the same run: TTFB p50 ${f3(pct(v, 50) - pct(o, 50))} ms, CPU ${f3(authMs - oldMs)} ms per request (parsing the 100 KB body for the reservation, the reply meter, the fsync'd ledger line).`] : []),
         '',
       ].join('\n');
       console.log(`updated ${writeBenchmarkSection('Auth sidecar', section)}`);
