@@ -165,6 +165,8 @@ export class AuthServer {
       let facts: RequestFacts | null = null;
       const ledger = this.opts.ledger;
       if (match.route.kind === 'billable' && ledger) {
+        // Fail closed: what cannot be recorded is not spent.
+        if (ledger.broken) throw new ClientError(503, `the usage ledger cannot be written (${ledger.broken.message}); no billable request is forwarded until the sidecar is restarted with a writable ledger`);
         facts = requestFacts(body, this.vendor);
         const { admission, release: r } = this.reservations.tryReserve(this.opts.caps(), ledger.totals, worstCase(facts, this.vendor));
         if (!admission.ok) {

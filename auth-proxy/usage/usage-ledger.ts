@@ -189,6 +189,8 @@ export class UsageLedger {
   totals: UsageTotals;
   /** What the start-up repair did to a torn last line. */
   readonly repair: 'none' | 'completed' | 'truncated';
+  /** Set when an append failed (disk full, file replaced): spend can no longer be recorded. */
+  broken: Error | null = null;
 
   constructor(readonly path: string) {
     this.repair = repairTornTail(path);
@@ -196,7 +198,12 @@ export class UsageLedger {
   }
 
   append(line: LedgerLine): void {
-    appendLineSafe(this.path, JSON.stringify(line));
+    try {
+      appendLineSafe(this.path, JSON.stringify(line));
+    } catch (e) {
+      this.broken ??= e as Error;
+      throw e;
+    }
     if (!isReply(line)) return;
     this.totals.replies++;
     this.totals.tokens += line.total_tokens;

@@ -8,10 +8,13 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LedgerError, readLedgerFile, repairTornTail, totalsOf, UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
+import { ApiKeySource } from '../../../auth-proxy/credential-source.ts';
+import { startFakeVendor } from './fake-vendor.ts';
+import { call, startEgress, startSidecar } from './sidecar-fixture.ts';
 
 const REPO = join(import.meta.dir, '../../..');
 const reply = (over: Record<string, unknown> = {}) =>
@@ -115,4 +118,30 @@ describe('a line that cannot be read as numbers fails closed', () => {
     expect(r.stderr).toContain('(got "999999999")');
     expect(r.stderr).not.toContain('listening');
   }, 30_000);
+});
+
+describe('a ledger that can no longer be written', () => {
+  test('stops every billable request (503, nothing forwarded) instead of spending unrecorded', async () => {
+    const vendor = await startFakeVendor();
+    const egress = await startEgress(vendor.port);
+    const path = join(egress.dir, 'usage.jsonl');
+    const side = await startSidecar({ egress, vendorPort: vendor.port, credentials: new ApiKeySource('x-api-key', 'sk-ant-broken-0000000'), ledgerPath: path });
+    try {
+      expect((await call(side.url, '/v1/messages', { body: { max_tokens: 10 } })).status).toBe(200);
+      // The file is replaced by something that cannot be appended to (as a full disk would refuse).
+      rmSync(path);
+      mkdirSync(path);
+      expect((await call(side.url, '/v1/messages', { body: { max_tokens: 10 } })).status).toBe(200); // its line cannot be written
+      expect(side.logs.at(-1)).toContain('could not record usage');
+      const seen = vendor.requests.length;
+      const refused = await call(side.url, '/v1/messages', { body: { max_tokens: 10 } });
+      expect(refused.status).toBe(503);
+      expect(refused.text).toContain('the usage ledger cannot be written');
+      expect(vendor.requests.length).toBe(seen);
+    } finally {
+      await side.close();
+      await egress.close();
+      await vendor.close();
+    }
+  });
 });
