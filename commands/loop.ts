@@ -28,6 +28,8 @@ export default class Loop extends BaseCommand {
     'no-codemap': Flags.boolean({ description: 'Do not write the codemap (CODEMAP.yaml, codemap.md) before the first tick.' }),
     'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }),
     'reset-peer': Flags.string({ multiple: true, description: 'Bring an unavailable or degraded peer (or "all") back before starting.' }),
+    'budget-policy': Flags.string({ description: 'The budget policy `peers up` resolved (budget.json): its caps and max_usd_mode replace the config\'s. A missing or invalid file is an error.' }),
+    'usage-ledger': Flags.string({ description: 'The auth sidecar\'s usage ledger: the authority for tokens and USD (the CLIs\' own figures are kept for comparison). Damage holds the run.' }),
     'backoff-base-ms': Flags.integer({ min: 0, hidden: true, description: 'Base of the rate-limit backoff (tests).' }),
   };
   static override examples = [
@@ -70,6 +72,8 @@ export default class Loop extends BaseCommand {
         noCodemap: flags['no-codemap'],
         resetPeers: flags['reset-peer'] ?? [],
         backoffBaseMs: flags['backoff-base-ms'],
+        budgetPolicy: flags['budget-policy'] ? resolve(flags['budget-policy']) : undefined,
+        usageLedger: flags['usage-ledger'] ? resolve(flags['usage-ledger']) : undefined,
         runner,
         gateProbe: gateProbeFromEnv(),
         signal: stop.signal,

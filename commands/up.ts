@@ -3,6 +3,7 @@ import { InputError } from '../src/cli/errors.ts';
 import { renderK8s } from '../sandbox/k8s-render.ts';
 import { planPod, resolveProjectDir, up } from '../sandbox/up.ts';
 import { shellQuote } from '../src/proc/self-exec.ts';
+import { describePolicy } from '../src/budget/budget-policy.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Up extends BaseCommand {
@@ -37,8 +38,11 @@ Running it again on a running project says so; after \`peers down\` it resumes f
     }
     const quiet = this.jsonEnabled();
     if (flags['dry-run']) {
-      const { spec, plan } = await planPod(resolveProjectDir(args.project), { maxTicks: flags['max-ticks'], maxUsd, maxRuntimeS: flags['max-runtime'], allow: flags.allow ?? [], credentials: flags.credentials as 'api-key' | 'oauth-file' });
-      if (quiet) return flags['dry-run'] === 'k8s' ? { yaml: renderK8s(spec) } : plan;
+      const { spec, plan, budget } = await planPod(resolveProjectDir(args.project), { maxTicks: flags['max-ticks'], maxUsd, maxRuntimeS: flags['max-runtime'], allow: flags.allow ?? [], credentials: flags.credentials as 'api-key' | 'oauth-file' });
+      if (quiet) return flags['dry-run'] === 'k8s' ? { yaml: renderK8s(spec), budget_policy: budget.policy } : { ...plan, budget_policy: budget.policy };
+      // The policy `up` would write to the state dir for the loop and the auth sidecar to read.
+      this.log(`# budget: ${describePolicy(budget.policy)} (written to ${budget.hostPath})`);
+      if (budget.warning) this.log(`# warning: ${budget.warning}`);
       if (flags['dry-run'] === 'k8s') this.log(renderK8s(spec));
       else for (const argv of [plan.createPod, ...plan.createContainers.map((c) => c.argv)]) this.log(['podman', ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : shellQuote(a))).join(' '));
       return undefined;

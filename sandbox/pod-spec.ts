@@ -22,6 +22,8 @@
  * commands. In its own empty network namespace the gates container reaches only what we mount.
  */
 
+import { POD_BUDGET_POLICY_FOR_AUTH } from '../src/budget/run-budget.ts';
+
 export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
 export const REPO_IN_CONTAINER = '/work';
 export const STATE_IN_CONTAINER = '/state';
@@ -31,6 +33,8 @@ export const PROXY_PORT = 3128;
 /** The auth sidecar's ports: Anthropic API, OpenAI API. */
 export const AUTH_PORT = 8080;
 export const AUTH_OPENAI_PORT = 8081;
+/** The scripted model server's port on the pod's loopback (`peers up` in model-server mode, `peers demo`). */
+export const MODEL_SERVER_PORT = 8090;
 export const RUNNER_SOCKET_NAME = 'runner.sock';
 export const EGRESS_SOCKET_NAME = 'egress.sock';
 /** The shared dir of the egress proxy's second listener, mounted by the egress and auth containers only. */
@@ -121,6 +125,8 @@ export type PodInputs = {
   loopArgs: string[];
   /** Extra environment of the loop container (the user's git identity for the peers' commits). */
   loopEnv?: Record<string, string>;
+  /** The run's budget policy on the host, mounted read-only into the auth container (src/budget/run-budget.ts). */
+  budgetPolicyFile?: string;
   limits?: Partial<Record<Role, { memoryMiB: number; pidsLimit: number }>>;
 };
 
@@ -235,7 +241,12 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       '--log-file', `${SOCKETS_IN_CONTAINER}/auth-usage/auth.log`,
       ...(inp.authArgs ?? []),
     ],
-    [...inp.secretFiles.map((f): MountSpec => ({ kind: 'bind', ...f })), socketDir('auth-usage'), socketDir(VENDOR_EGRESS_DIR, true)],
+    [
+      ...inp.secretFiles.map((f): MountSpec => ({ kind: 'bind', ...f })),
+      socketDir('auth-usage'),
+      socketDir(VENDOR_EGRESS_DIR, true),
+      ...(inp.budgetPolicyFile ? [{ kind: 'bind', source: inp.budgetPolicyFile, target: POD_BUDGET_POLICY_FOR_AUTH, readOnly: true } satisfies MountSpec] : []),
+    ],
     {},
     inp.secretEnv,
   );

@@ -16,7 +16,9 @@ import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { assertApiKeys } from './credential-check.ts';
 import { saveGitGuard, snapshotGitGuard } from './git-guard.ts';
 import { staleImageWarning, WORKSPACE_IMAGE } from './image.ts';
-import { buildPodSpec, containerName, podName, type PodInputs } from './pod-spec.ts';
+import { buildPodSpec, containerName, MODEL_SERVER_PORT, podName, type PodInputs, STATE_IN_CONTAINER } from './pod-spec.ts';
+import { planRunBudget, writeRunBudget } from '../src/budget/run-budget.ts';
+import { authSidecarDir } from '../src/budget/ledger-spend.ts';
 import { cgroupLimitsAvailable, imageExists, podman, podmanOk, projectContainers } from './podman.ts';
 import { renderPodman } from './podman-render.ts';
 import { writePodSeccompProfile } from './pod-seccomp.ts';
@@ -108,15 +110,13 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
   const key = projectKey(repo);
   const stateDir = stateDirFor(repo, env);
   const oauth = o.credentials === 'oauth-file' ? oauthMounts(env) : undefined;
-  // The auth sidecar sees every token, so a hard USD cap is enforced there too (DESIGN §1): an
-  // explicit --max-usd always, config's budget.max_usd when its mode is hard (auto = API keys).
-  const usdCap = o.maxUsd ?? project.config.budget?.max_usd;
-  const usdMode = project.config.budget?.max_usd_mode ?? 'auto';
-  const capAtProxy = usdCap !== undefined && (o.maxUsd !== undefined || usdMode === 'hard' || (usdMode === 'auto' && !oauth));
-  const authArgs = [...(oauth?.args ?? []), ...(capAtProxy ? ['--max-usd', String(usdCap)] : [])];
-  const loopArgs: string[] = [];
+  // One budget policy for the whole run, resolved here where the credentials and flags are
+  // (src/budget/run-budget.ts): the loop and the auth sidecar both read it from the state dir.
+  const budget = planRunBudget({ config: project.config, stateDir, credentials: o.upstream === 'model-server' ? 'model-server' : (o.credentials ?? 'api-key'), env, maxUsd: o.maxUsd });
+  const modelServer = o.upstream === 'model-server' ? ['--model-server', `127.0.0.1:${MODEL_SERVER_PORT}`] : [];
+  const authArgs = [...(oauth?.args ?? []), ...modelServer, ...budget.authArgs];
+  const loopArgs: string[] = [...budget.loopArgs(STATE_IN_CONTAINER)];
   if (o.maxTicks) loopArgs.push('--max-ticks', String(o.maxTicks));
-  if (o.maxUsd) loopArgs.push('--max-usd', String(o.maxUsd));
   if (o.maxRuntimeS) loopArgs.push('--max-runtime', String(o.maxRuntimeS));
   const spec = buildPodSpec({
     project: key,
@@ -133,6 +133,7 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     loopArgs,
     // The peers commit under the user's git identity (or the default): the pod has no ~/.gitconfig.
     loopEnv: userIdentityEnv(readUserGitIdentity(repo, env)),
+    budgetPolicyFile: budget.hostPath,
   });
   const plan = renderPodman(spec, {
     sharedRoot: sharedRoot(key, env),
@@ -140,9 +141,9 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     user: `${process.getuid!()}:${process.getgid!()}`,
     seccompProfile: seccompProfilePath(key, env),
     // The egress audit log and the auth usage ledger outlive the pod: they are run history.
-    sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': join(stateDir, 'sidecars', 'auth') },
+    sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': authSidecarDir(stateDir) },
   });
-  return { project, key, stateDir, spec, plan };
+  return { project, key, stateDir, spec, plan, budget };
 }
 
 export async function up(o: UpOptions): Promise<UpResult> {
@@ -154,7 +155,8 @@ export async function up(o: UpOptions): Promise<UpResult> {
   if (o.credentials !== 'oauth-file' && o.upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env);
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
   if (process.getuid?.() === 0) throw new InputError('peers up runs a rootless podman pod and refuses to run as root', { hint: 'run it as your normal user (the one that owns the repository)' });
-  const { project, key, stateDir, spec, plan } = await planPod(repo, o, env);
+  const { project, key, stateDir, spec, plan, budget } = await planPod(repo, o, env);
+  if (budget.warning) o.progress(`warning: ${budget.warning}`);
   const entry = await ensureRegistered(repo, env);
   const paths = statePaths(stateDir);
 
@@ -175,6 +177,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
   copyFileSync(project.configPath, join(paths.snapshotDir, 'config.yaml'));
   copyFileSync(project.goalsPath, join(paths.snapshotDir, 'goals.yaml'));
   saveGitGuard(join(stateDir, 'git-guard.json'), snapshotGitGuard(repo));
+  writeRunBudget(budget);
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
   await writePodSeccompProfile(seccompProfilePath(key, env));
 

@@ -15,7 +15,7 @@ import { readStopReason } from '../state/stop-reason.ts';
 import { exitCodeFor } from '../loop/stop-check.ts';
 import { down } from '../../sandbox/down.ts';
 import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
-import { containerName, PEERS_BIN_IN_CONTAINER, podName, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
+import { AUTH_OPENAI_PORT, AUTH_PORT, containerName, MODEL_SERVER_PORT, PEERS_BIN_IN_CONTAINER, podName, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
 import { imageExists, podman, podmanBin, podmanOk } from '../../sandbox/podman.ts';
 import { hostBinary, seccompProfilePath, up } from '../../sandbox/up.ts';
 import { updateRegistry } from '../../sandbox/registry.ts';
@@ -28,7 +28,7 @@ import { writeSampleProject } from './sample-project.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 
 /** The model server's port on the pod's loopback (the auth sidecar has 8080/8081). */
-export const DEMO_MODEL_PORT = 8090;
+export const DEMO_MODEL_PORT = MODEL_SERVER_PORT;
 const DEMO_DIR_IN_CONTAINER = '/demo';
 const DEMO_HOMES_IN_GIT = '.git/peers-demo-homes';
 const RUN_DEADLINE_MS = 10 * 60_000;
@@ -60,7 +60,9 @@ export class PodLauncher implements DemoLauncher {
     // refuses to start without a writable CODEX_HOME.
     const homes = { claude: `${REPO_IN_CONTAINER}/${DEMO_HOMES_IN_GIT}/claude`, codex: `${REPO_IN_CONTAINER}/${DEMO_HOMES_IN_GIT}/codex` };
     writeSampleProject(layout.project, {
-      configYaml: demoConfigYaml({ serverUrl: `http://127.0.0.1:${DEMO_MODEL_PORT}`, bins: { claude: 'claude', codex: 'codex' }, homes }),
+      // Through the auth sidecar (which `up` points at the model server): the run is metered and
+      // budgeted exactly as a real one.
+      configYaml: demoConfigYaml({ serverUrl: { claude: `http://127.0.0.1:${AUTH_PORT}`, codex: `http://127.0.0.1:${AUTH_OPENAI_PORT}` }, bins: { claude: 'claude', codex: 'codex' }, homes }),
       goalsYaml: DEMO_GOALS_YAML,
     });
     for (const peer of DEMO_PEERS) mkdirSync(join(layout.project, DEMO_HOMES_IN_GIT, peer, peer === 'codex' ? '.codex' : ''), { recursive: true, mode: 0o700 });
@@ -114,12 +116,12 @@ export class PodLauncher implements DemoLauncher {
 
 /**
  * The scripted model server as one more container of the pod, with the pod's security flags
- * (sandbox/podman-render.ts): it shares the pod's loopback, so the peers reach it at
- * 127.0.0.1:DEMO_MODEL_PORT and nothing of their traffic leaves the pod. The loop's first step
+ * (sandbox/podman-render.ts): it shares the pod's loopback, so the auth sidecar reaches it at
+ * 127.0.0.1:DEMO_MODEL_PORT and nothing of the peers' traffic leaves the pod. The loop's first step
  * is a gate run and the CLIs retry a refused connection, so starting it right after `up` is in
  * time; it is confirmed listening before the demo goes on.
  */
-async function startModelServerContainer(key: string, serverDir: string): Promise<void> {
+export async function startModelServerContainer(key: string, serverDir: string): Promise<void> {
   const name = `${podName(key)}-model-server`;
   await podmanOk([
     'run', '--detach', '--pod', podName(key), '--name', name, '--label', `peers.project=${key}`,

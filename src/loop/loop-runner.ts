@@ -37,6 +37,9 @@ import { resumeFromLog } from './resume.ts';
 import { changesSince, inboxLines } from './git-observe.ts';
 import { probeGates, type GateProbe } from './gate-probe.ts';
 import { runPeerTurn } from './peer-turn.ts';
+import { withLedgerSpend } from './budget-ledger.ts';
+import { LEDGER_UNREADABLE, RunLedger } from './run-ledger.ts';
+import { readBudgetPolicy } from '../budget/budget-policy.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
 
 export type LoopOptions = {
@@ -56,6 +59,13 @@ export type LoopOptions = {
   runner?: PeerRunner;
   /** Where hard gates run: a local clean checkout by default; the pod passes its gates container. */
   gateProbe?: GateProbe;
+  /**
+   * The budget policy `peers up` resolved (caps and max_usd_mode): in the pod the loop takes it
+   * from there instead of deciding `auto` from its own key-less environment.
+   */
+  budgetPolicy?: string;
+  /** The auth sidecar's usage ledger: when given, it is the authority for tokens and USD. */
+  usageLedger?: string;
   /** Graceful stop (the command wires SIGTERM/SIGINT to it). */
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -84,8 +94,11 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       .update(existsSync(goalsPath) ? readFileCapped(goalsPath, 2 * MiB) : '')
       .digest('hex');
     const env = o.env ?? process.env;
-    const usd = resolveUsdCapMode(config, env, homedir());
-    const settings = settingsFromConfig(config, {
+    const policy = o.budgetPolicy ? readBudgetPolicy(o.budgetPolicy) : undefined;
+    const usd = policy ? { mode: policy.max_usd_mode, reason: `${policy.reason}; resolved by peers up at ${policy.resolved_at}` } : resolveUsdCapMode(config, env, homedir());
+    // The policy's caps are the run's caps (peers up folded its flags into them).
+    const budgeted = policy ? { ...config, budget: { ...config.budget, max_usd: policy.max_usd ?? undefined, max_tokens: policy.max_tokens ?? undefined } } : config;
+    const settings = settingsFromConfig(budgeted, {
       maxTicksThisRun: o.maxTicks,
       maxUsd: o.maxUsd,
       maxRuntimeS: o.maxRuntimeS,
@@ -99,6 +112,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     repairTornTail(paths.runs);
     const names = config.peers.map((p) => p.name);
     let state = syncPeerOrder(loadState(paths.state) ?? freshState(names), names);
+    const ledger = o.usageLedger ? new RunLedger(o.usageLedger, log) : null;
+    if (ledger) ledger.readOrThrowInput();
     const resumed = resumeFromLog(state, tickLines(readRunLog(paths.runs)), settings);
     state = resumed.state;
     if (resumed.replayed.length) log(`peers: resumed: tick ${resumed.replayed.join(', ')} was logged but not saved; state rebuilt from runs.jsonl`);
@@ -108,7 +123,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       ...acted.state,
       config_digest: digest,
       warnings: [...acted.state.warnings, ...acted.notes],
-      budget: { ...acted.state.budget, usd_cap_mode: `${usd.mode} (${usd.reason})` },
+      budget: { ...(ledger ? withLedgerSpend(acted.state.budget, ledger.spend!) : acted.state.budget), usd_cap_mode: `${usd.mode} (${usd.reason})` },
     };
     for (const n of acted.notes) log(`peers: ${n}`);
     // Project context for the prompts, generated once (no model call); best-effort.
@@ -119,7 +134,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     for (const w of context.warnings) log(`peers: warning: ${w}`);
     state = { ...state, warnings: [...state.warnings, ...context.warnings] };
     saveState(paths.state, state);
-    const run = new LoopRun(repo, paths, config, goals, settings, state, o.runner ?? new LocalPeerRunner(), o.gateProbe ?? probeGates, o.signal ?? new AbortController().signal, log, env);
+    const run = new LoopRun(repo, paths, config, goals, settings, state, o.runner ?? new LocalPeerRunner(), o.gateProbe ?? probeGates, o.signal ?? new AbortController().signal, log, env, ledger);
     return await run.run();
   } finally {
     lock.release();
@@ -142,6 +157,7 @@ class LoopRun {
     private readonly signal: AbortSignal,
     private readonly log: (line: string) => void,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly ledger: RunLedger | null,
   ) {}
 
   async run(): Promise<LoopOutcome> {
@@ -159,6 +175,9 @@ class LoopRun {
 
   private async loop(): Promise<LoopOutcome> {
     for (;;) {
+      // Spend as the sidecar recorded it, also what was spent while no loop ran.
+      const unreadable = this.syncLedger();
+      if (unreadable) return this.finish(unreadable);
       const early = budgetStop(this.state, this.runCtx(), this.settings);
       if (early.stop) {
         if (STOPS_THAT_REFRESH_GATES.test(early.stop)) await this.refreshGates();
@@ -184,9 +203,15 @@ class LoopRun {
         { state: this.state, peer, index, skeptic, prompt, headBefore, extraWarnings: [] },
       );
       if (obs === 'aborted') return this.finish('interrupted');
+      if (this.ledger) {
+        const metered = await this.ledger.turnSpend();
+        if (metered === null) return this.finish(LEDGER_UNREADABLE);
+        Object.assign(obs, { metered_by: 'ledger', cli_tokens: obs.tokens_this_tick, cli_usd: obs.usd_this_tick, tokens_this_tick: metered.tokens, usd_this_tick: metered.usd });
+      } else obs.metered_by = 'cli';
       // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompt.
       obs.warnings_emitted.push(...this.controlPlaneWarnings(headBefore, obs.head_after));
       const fin = finalizeTick(this.state, obs, this.settings);
+      if (this.ledger?.spend) fin.state = { ...fin.state, budget: withLedgerSpend(fin.state.budget, this.ledger.spend) };
       appendRunLine(this.paths.runs, this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs));
       this.state = fin.state;
       saveState(this.paths.state, this.state);
@@ -202,7 +227,20 @@ class LoopRun {
   }
 
   private runCtx() {
-    return { ticksThisRun: this.ticksThisRun, stopRequested: this.signal.aborted };
+    return { ticksThisRun: this.ticksThisRun, stopRequested: this.signal.aborted, budgetRefusals: this.ledger?.spend?.refusals };
+  }
+
+  /** Brings state.json's spend up to the ledger; a stop reason when the ledger cannot be read. */
+  private syncLedger(): string | null {
+    if (!this.ledger) return null;
+    const spend = this.ledger.read();
+    if (!spend) return LEDGER_UNREADABLE;
+    const budget = withLedgerSpend(this.state.budget, spend);
+    if (budget.spent_tokens !== this.state.budget.spent_tokens || budget.spent_usd !== this.state.budget.spent_usd) {
+      this.state = { ...this.state, budget };
+      saveState(this.paths.state, this.state);
+    }
+    return null;
   }
 
   /** Evaluates the hard gates unless the recorded results already belong to HEAD. */

@@ -4,6 +4,7 @@
  */
 import type { RunSummary } from './run-summary.ts';
 import { statusJson } from './run-summary.ts';
+import { spendLines } from '../budget/spend-view.ts';
 
 const cell = (s: unknown, max = 120) => String(s ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, max);
 
@@ -18,8 +19,14 @@ export function reportMarkdown(r: RunSummary, projectName: string): string {
   out.push(`| runtime (s) | ${b.runtime_s.spent} (wasted ${b.wasted_runtime_s}) | ${b.runtime_s.cap ?? '∞'} |`);
   out.push(`| tokens | ${b.tokens.spent} | ${b.tokens.cap ?? '∞'} |`);
   out.push(`| USD | ${b.usd.spent.toFixed(4)} | ${b.usd.cap ?? '∞'}${b.usd.mode ? ` (${b.usd.mode})` : ''} |`, '');
-  out.push('## Peers', '', '| peer | state | handed off / turns | last | tokens | USD |', '| --- | --- | --- | --- | --- | --- |');
-  for (const [name, p] of Object.entries(j.peers)) out.push(`| ${cell(name)} | ${cell(p.state + (p.reason ? ` (${p.reason})` : ''))} | ${p.successes}/${p.turns} | ${cell(p.last_classification)} | ${p.tokens} | ${p.usd.toFixed(4)} |`);
+  out.push('## Spend', '', ...spendLines(j.bill).map((l) => `- ${l}`), '');
+  const compare = Object.values(j.bill.per_peer).some((p) => p.cli_tokens !== undefined);
+  out.push('## Peers', '', `| peer | state | handed off / turns | last | tokens | USD |${compare ? ' CLI-reported tokens | CLI-reported USD |' : ''}`, `| --- | --- | --- | --- | --- | --- |${compare ? ' --- | --- |' : ''}`);
+  for (const [name, p] of Object.entries(j.peers)) {
+    const c = j.bill.per_peer[name];
+    const cliCols = compare ? ` ${c?.cli_tokens ?? ''} | ${c?.cli_usd !== undefined ? c.cli_usd.toFixed(4) : ''} |` : '';
+    out.push(`| ${cell(name)} | ${cell(p.state + (p.reason ? ` (${p.reason})` : ''))} | ${p.successes}/${p.turns} | ${cell(p.last_classification)} | ${p.tokens} | ${p.usd.toFixed(4)} |${cliCols}`);
+  }
   const failures = failureCauses(r.ticks);
   if (failures.length) {
     out.push('', '## Why ticks failed', '', '| cause | ticks | peers | last tick |', '| --- | --- | --- | --- |');

@@ -6,7 +6,15 @@
 import type { LoopState } from '../state/state-schema.ts';
 import type { LoopSettings } from './settings.ts';
 
-export type RunContext = { ticksThisRun: number; stopRequested: boolean };
+export type RunContext = {
+  ticksThisRun: number;
+  stopRequested: boolean;
+  /**
+   * The last request the auth sidecar refused per cap, with the cap it enforced then: the budget
+   * left could not cover a request, so the run is over for that cap (unless the cap was raised).
+   */
+  budgetRefusals?: Partial<Record<'max_usd' | 'max_tokens', { limit: number }>>;
+};
 
 export type StopDecision = { stop: string | null; warning?: string };
 
@@ -19,6 +27,9 @@ export function budgetStop(state: LoopState, run: RunContext, s: LoopSettings): 
   if (b.spent_runtime_ms >= s.budget.maxRuntimeS * 1000) return { stop: 'budget:max_runtime' };
   if (b.consecutive_failures >= s.budget.maxConsecutiveFailures) return { stop: 'budget:max_consecutive_failures' };
   if (s.budget.maxTokens !== undefined && b.spent_tokens >= s.budget.maxTokens) return { stop: 'budget:max_tokens' };
+  const refused = run.budgetRefusals ?? {};
+  if (s.budget.maxTokens !== undefined && refused.max_tokens && refused.max_tokens.limit >= s.budget.maxTokens) return { stop: 'budget:max_tokens' };
+  if (s.budget.maxUsd !== undefined && s.budget.usdMode === 'hard' && refused.max_usd && refused.max_usd.limit >= s.budget.maxUsd) return { stop: 'budget:max_usd' };
   if (s.budget.maxUsd !== undefined && b.spent_usd >= s.budget.maxUsd) {
     if (s.budget.usdMode === 'hard') return { stop: 'budget:max_usd' };
     if (s.budget.usdMode === 'warn' && b.usd_warned_for !== s.budget.maxUsd) {

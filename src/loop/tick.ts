@@ -74,6 +74,11 @@ export type TickObservation = {
   matched: Verdict['matched'];
   tokens_this_tick: number;
   usd_this_tick: number;
+  /** Where tokens/usd_this_tick come from: the sidecar's ledger (in the pod) or the CLI's own output. */
+  metered_by?: 'ledger' | 'cli';
+  /** What the CLI itself reported, kept for comparison when the ledger is the authority. */
+  cli_tokens?: number;
+  cli_usd?: number;
   head_before: string | null;
   head_after: string | null;
   handoff_sha: string | null;

@@ -31,6 +31,18 @@ describe('stop checks', () => {
     expect(budgetStop(st, run, { ...s, budget: { ...s.budget, usdMode: 'off' } })).toEqual({ stop: null });
   });
 
+  test('a request the sidecar refused under the current cap stops the run; a raised cap lifts it', () => {
+    const s = settings({ budget: { maxTicks: 10, maxRuntimeS: 60, maxConsecutiveFailures: 3, maxTokens: 100, maxUsd: 2, usdMode: 'hard' } });
+    const st = state();
+    const refused = (cap: 'max_usd' | 'max_tokens', limit: number) => ({ ...run, budgetRefusals: { [cap]: { limit } } });
+    expect(budgetStop(st, refused('max_usd', 2), s).stop).toBe('budget:max_usd');
+    expect(budgetStop(st, refused('max_tokens', 100), s).stop).toBe('budget:max_tokens');
+    // Refused under a lower cap than the one now in force: the run may go on.
+    expect(budgetStop(st, refused('max_usd', 1), s).stop).toBeNull();
+    // In warn mode a USD refusal cannot happen (the sidecar does not enforce it) and stops nothing.
+    expect(budgetStop(st, refused('max_usd', 2), { ...s, budget: { ...s.budget, usdMode: 'warn' } }).stop).toBeNull();
+  });
+
   test('a watched gate red for stuck_halt_after ticks stops as stuck:<gate>; others do not', () => {
     const s = settings();
     const st = state();

@@ -131,16 +131,25 @@ describe('up --dry-run (no podman needed)', () => {
   test('a hard budget.max_usd in config.yaml is enforced at the auth sidecar; --max-usd overrides it', () => {
     const repo = project();
     const cfg = join(repo, '.peers/config.yaml');
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/^ {2}max_usd_mode: auto.*$/m, '  max_usd: 7\n  max_usd_mode: hard'));
-    expect(authLine(peers(['up', '--dry-run', 'podman', repo]).stdout)).toContain('--max-usd 7');
-    expect(authLine(peers(['up', '--dry-run', 'podman', '--max-usd', '3', repo]).stdout)).toContain('--max-usd 3');
-  });
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/^ {2}max_usd: .*$/m, '  max_usd: 7').replace(/^ {2}max_usd_mode: auto.*$/m, '  max_usd_mode: hard'));
+    const plain = peers(['up', '--dry-run', 'podman', repo]).stdout;
+    expect(plain).toContain('# budget: max_usd $7 (hard: explicit max_usd_mode=hard)');
+    // The sidecar and the loop read that one policy file; the sidecar's copy is read-only.
+    expect(authLine(plain)).toContain('--budget-policy /run/peers/budget.json');
+    expect(authLine(plain)).toMatch(/type=bind,source=[^ ]*\/budget\.json,destination=\/run\/peers\/budget\.json,ro=true/);
+    expect(plain.split('\n').find((l) => l.includes(' loop /work ')) ?? '').toContain('--budget-policy /state/budget.json --usage-ledger /run/peers/auth-usage/usage.jsonl');
+    expect(peers(['up', '--dry-run', 'podman', '--max-usd', '3', repo]).stdout).toContain('# budget: max_usd $3 (hard: peers up --max-usd 3)');
+  }, 60_000);
 
-  test('no cap configured → no cap at the proxy; --dry-run k8s prints the Pods', () => {
+  test('the configuration `peers init` writes has a USD cap; without any cap, up warns; --dry-run k8s prints the Pods', () => {
     const repo = project();
-    expect(authLine(peers(['up', '--dry-run', 'podman', repo]).stdout)).not.toContain('--max-usd');
+    expect(peers(['up', '--dry-run', 'podman', repo]).stdout).toContain('# budget: max_usd $50 (hard: auto: claude, codex bill through an API key)');
+    const cfg = join(repo, '.peers/config.yaml');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/^ {2}max_usd: .*$/m, ''));
+    const uncapped = peers(['up', '--dry-run', 'podman', repo]).stdout;
+    expect(uncapped).toContain('# warning: this run has no spending cap');
     const k8s = peers(['up', '--dry-run', 'k8s', repo]);
     expect(k8s.status).toBe(0);
     expect(k8s.stdout).toContain('kind: NetworkPolicy');
-  });
+  }, 60_000);
 });
