@@ -8,7 +8,7 @@
  * explicit approval before the run can converge (see approvals.ts). Pure over paths and
  * `git diff --name-status` output; the git adapter is gateSurfaceOfCommit.
  */
-import { isTestPath } from './test-paths.ts';
+import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 
 export type GateSurfaceKind = 'test' | 'test-data' | 'runner-config' | 'package-manager' | 'vendored-tool' | 'toolchain' | 'git-attributes';
 
@@ -44,6 +44,7 @@ export type GateSurfaceMatch = { kind: GateSurfaceKind; what: string };
 export function gateSurfaceOf(path: string): GateSurfaceMatch | undefined {
   const p = path.replace(/^\.\//, '');
   if (p === '.peers' || p.startsWith('.peers/')) return undefined; // the operator's, enforced apart
+  if (/(^|\/)conftest\.py$/.test(p)) return { kind: 'runner-config', what: 'pytest plugin and hook file' };
   if (isTestPath(p)) return { kind: 'test', what: 'test file' };
   for (const r of RULES) if (r.re.test(p)) return { kind: r.kind, what: r.what };
   return undefined;
@@ -75,7 +76,7 @@ export function surfaceChangesOf(nameStatusZ: string): SurfaceChange[] {
       const to = parts[++i] ?? '';
       const src = gateSurfaceOf(from);
       const dst = gateSurfaceOf(to);
-      const outOfReach = letter === 'R' && src?.kind === 'test' && dst?.kind !== 'test';
+      const outOfReach = letter === 'R' && movesTestOutOfReach(from, to);
       if (outOfReach) out.push({ path: from, from, change: 'deleted', kind: 'test', what: `test file moved out of the runner's reach (to ${to})`, movedOutOfReach: true });
       else if (src || dst) {
         const m = (dst ?? src)!;

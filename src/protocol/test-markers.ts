@@ -6,7 +6,7 @@
  * adapter.
  */
 import { git } from '../git/git.ts';
-import { isTestPath } from './test-paths.ts';
+import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 
 export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file';
 export type MarkerFinding = { file: string; line: number; kind: MarkerKind; text: string };
@@ -84,7 +84,7 @@ export function scanDiffForTestMarkers(diff: string): MarkerFinding[] {
     if (raw.startsWith('rename to ')) {
       // A test renamed or moved where the runner does not look is as good as deleted.
       const to = raw.slice('rename to '.length);
-      if (isTestPath(oldPath) && !isTestPath(to)) findings.push({ file: oldPath, line: 0, kind: 'deleted-test-file', text: `test file ${oldPath} moved out of the runner's reach (to ${to})` });
+      if (movesTestOutOfReach(oldPath, to)) findings.push({ file: oldPath, line: 0, kind: 'deleted-test-file', text: `test file ${oldPath} moved out of the runner's reach (to ${to})` });
       continue;
     }
     if (raw.startsWith('deleted file mode')) {

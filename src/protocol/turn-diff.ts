@@ -8,7 +8,7 @@
  * `turnDiff` is the git adapter.
  */
 import { git } from '../git/git.ts';
-import { isTestPath } from './test-paths.ts';
+import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 
 export type TurnDiff = {
   testLines: number;
@@ -81,7 +81,7 @@ export function classifyTurnPatch(patch: string): TurnDiff {
     file = classify(p, fromTest);
     fileCounted = { test: false, src: false, cosmetic: false };
     // A test moved where the runner no longer finds it is changed even when no line differs.
-    if (fromTest && !isTestPath(p)) note('test', 1);
+    if (renameFrom !== '' && movesTestOutOfReach(renameFrom, p)) note('test', 1);
   };
   let inHeader = false;
   for (const raw of patch.split('\n')) {

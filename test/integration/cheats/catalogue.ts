@@ -125,7 +125,7 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
 }
 
 export async function runCatalogue(p: CheatProject, maxTicks: number): Promise<LoopOutcome> {
-  return runLoop({ repo: p.repo, stateDir: p.stateDir, maxTicks, log: () => {}, backoffBaseMs: 10 });
+  return runLoop({ repo: p.repo, stateDir: p.stateDir, maxTicks, log: () => {}, backoffBaseMs: 10, noRecon: true, noCodemap: true });
 }
 
 export function ticksOf(p: CheatProject): TickLine[] {
