@@ -10,44 +10,67 @@ import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../protocol/appr
 import { REVERTED_TRAILER } from '../protocol/anti-cheat.ts';
 import { surfaceChangesOf, type SurfaceChange } from '../protocol/gate-surface.ts';
 
-const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
-const NOT_CONTROL_PLANE = ['--', '.', ':(exclude).peers'];
+type CommitFacts = { changesTree: boolean; surface: SurfaceChange[] };
+
+/** Splits `git log -z --format=%x01%H --name-status -M --diff-merges=first-parent` output per commit. */
+export function parseLogNameStatus(out: string): Map<string, CommitFacts> {
+  const facts = new Map<string, CommitFacts>();
+  for (const chunk of out.split('\x01')) {
+    if (!chunk) continue;
+    const nul = chunk.indexOf('\0');
+    const sha = (nul < 0 ? chunk : chunk.slice(0, nul)).trim();
+    if (!/^[0-9a-f]{40,64}$/.test(sha)) continue;
+    const entries = nul < 0 ? '' : chunk.slice(nul + 1).replace(/^\n/, '');
+    const parts = entries.split('\0');
+    const paths: string[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const status = parts[i]!;
+      if (!status) continue;
+      paths.push(parts[++i] ?? '');
+      if (status[0] === 'R' || status[0] === 'C') paths.push(parts[++i] ?? '');
+    }
+    facts.set(sha, { changesTree: paths.some((p) => p !== '.peers' && !p.startsWith('.peers/')), surface: surfaceChangesOf(entries) });
+  }
+  return facts;
+}
 
 export class HistoryFacts {
-  private readonly changes = new Map<string, boolean>();
-  private readonly surface = new Map<string, SurfaceChange[]>();
+  private readonly facts = new Map<string, CommitFacts>();
 
   constructor(private readonly repo: string) {}
 
-  private parent(sha: string): string {
-    const res = git(this.repo, ['rev-parse', '--verify', '--quiet', `${sha}^1`]);
-    return res.code === 0 ? res.stdout.trim() : EMPTY_TREE;
+  /** Reads the facts of every commit in `range` not known yet, in one git call. */
+  private prefetch(range: string): void {
+    const res = git(this.repo, ['log', '-z', '--format=%x01%H', '--name-status', '-M', '--diff-merges=first-parent', '--no-ext-diff', range], { maxBuffer: 256 * 1024 * 1024 });
+    if (res.code !== 0) return;
+    for (const [sha, f] of parseLogNameStatus(res.stdout)) this.facts.set(sha, f);
+  }
+
+  private factsOf(sha: string): CommitFacts {
+    let f = this.facts.get(sha);
+    if (!f) {
+      const res = git(this.repo, ['log', '-z', '--format=%x01%H', '--name-status', '-M', '--diff-merges=first-parent', '--no-ext-diff', '-n1', sha]);
+      f = (res.code === 0 ? parseLogNameStatus(res.stdout).get(sha) : undefined) ?? { changesTree: true, surface: [{ path: '(unreadable diff)', change: 'modified', kind: 'test', what: 'diff could not be read', movedOutOfReach: false }] };
+      this.facts.set(sha, f);
+    }
+    return f;
   }
 
   /** Whether the commit changes anything outside `.peers/` against its first parent. */
   changesTree(sha: string): boolean {
-    let v = this.changes.get(sha);
-    if (v === undefined) {
-      v = git(this.repo, ['diff', '--quiet', '--no-ext-diff', '--no-textconv', this.parent(sha), sha, ...NOT_CONTROL_PLANE]).code !== 0;
-      this.changes.set(sha, v);
-    }
-    return v;
+    return this.factsOf(sha).changesTree;
   }
 
   surfaceOf(sha: string): SurfaceChange[] {
-    let v = this.surface.get(sha);
-    if (v === undefined) {
-      const res = git(this.repo, ['diff', '--name-status', '-M', '-z', '--no-ext-diff', this.parent(sha), sha, ...NOT_CONTROL_PLANE]);
-      v = res.code === 0 ? surfaceChangesOf(res.stdout) : [{ path: '(unreadable diff)', change: 'modified', kind: 'test', what: 'diff could not be read', movedOutOfReach: false }];
-      this.surface.set(sha, v);
-    }
-    return v;
+    return this.factsOf(sha).surface;
   }
 
-  /** Shas of `range`, oldest first (empty when the range cannot be read). */
+  /** Shas of `range`, oldest first (empty when the range cannot be read); their facts are fetched in bulk. */
   shas(range: string): string[] {
     const res = git(this.repo, ['rev-list', '--reverse', range]);
-    return res.code === 0 ? res.stdout.split('\n').filter(Boolean) : [];
+    const list = res.code === 0 ? res.stdout.split('\n').filter(Boolean) : [];
+    if (list.some((sha) => !this.facts.has(sha))) this.prefetch(range);
+    return list;
   }
 
   /** Peers whose attested commits in `base..head` change the tree. */
@@ -65,7 +88,13 @@ export class HistoryFacts {
    * authors a skeptic tick by someone else must still re-audit.
    */
   unauditedAuthors(peers: string[], marks: Record<string, string>, baseline: string | undefined, head: string, view: AttestationView): string[] {
-    return peers.filter((p) => this.shas(marks[p] ?? baseline ? `${marks[p] ?? baseline}..${head}` : head).some((sha) => view.peerOf(sha) === p && this.changesTree(sha)));
+    const all = this.shas(baseline ? `${baseline}..${head}` : head);
+    return peers.filter((p) => {
+      const mark = marks[p];
+      const at = mark ? all.indexOf(mark) : -1;
+      const since = !mark || mark === baseline ? all : at >= 0 ? all.slice(at + 1) : this.shas(`${mark}..${head}`);
+      return since.some((sha) => view.peerOf(sha) === p && this.changesTree(sha));
+    });
   }
 
   /** Commits undone by the loop's own anti-cheat reverts (their changes are gone from the tree). */

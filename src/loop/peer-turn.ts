@@ -144,6 +144,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   const baseline = t.state.baseline ?? undefined;
   const view = readAttestationView(ctx.repo, baseline);
   const diff = extended ? turnDiff(ctx.repo, t.headBefore!, facts.headAfter!) : undefined;
+  if (extended) ctx.history.shas(`${t.headBefore}..${facts.headAfter}`); // per-commit facts in one git call
   const turnFacts: TurnFacts = {
     peer: t.peer,
     classification: classified.classification,
