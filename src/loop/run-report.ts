@@ -35,7 +35,8 @@ export function reportMarkdown(r: RunSummary, projectName: string): string {
   const failing = Object.entries(j.gates.results).filter(([, g]) => g.state === 'fail' && g.diagnostic.trim());
   if (failing.length) {
     out.push('', '### Why the failing gates fail', '');
-    for (const [id, g] of failing) out.push(`**${id}**`, '', '```', g.diagnostic.trim().slice(0, 1500).replace(/```/g, "'''"), '```', '');
+    // Diagnostics quote the gate's output tail with escaped newlines; show them as lines.
+    for (const [id, g] of failing) out.push(`**${id}**`, '', '```', g.diagnostic.trim().slice(0, 1500).replace(/\\n/g, '\n').replace(/```/g, "'''"), '```', '');
   }
   const soft = (r.ticks.at(-1)?.gates as { soft?: Record<string, string> } | undefined)?.soft ?? {};
   if (Object.keys(soft).length) {
