@@ -11,7 +11,7 @@ export default class Loop extends BaseCommand {
   static override description = [
     "Run peer ticks until the gates converge or a limit stops the run (the loop container's main process).",
     '',
-    "Resumes from the state directory's state.json; a second loop on the same project refuses to start. Stop reasons (last-stop-reason.txt): complete, max_ticks, budget:<cap>, stuck:<gate>, peer-unavailable:<peer>, peer-unavailable:all-peers-down, interrupted. Exit 0 for complete and max_ticks, 1 otherwise, 2 for bad input.",
+    "Resumes from the state directory's state.json; a second loop on the same project refuses to start. Stop reasons (last-stop-reason.txt): complete, blocked (the peers agree the task cannot be done as specified; the reason is in peers report), max_ticks, budget:<cap>, stuck:<gate>, peer-unavailable:<peer>, peer-unavailable:all-peers-down, interrupted. Exit 0 for complete and max_ticks, 1 otherwise, 2 for bad input.",
     '',
     'An unavailable peer or a halted run comes back only by operator action: --reset-peer NAME|all, or a changed .peers/config.yaml or goals.yaml.',
   ].join('\n');

@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const PEER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 
 /** Names that collide with trailers, directories or internal actors of peers itself. */
-export const RESERVED_PEER_NAMES = ['peers-substrate', 'peers-init', 'archive', 'comms', 'log', 'logs', 'checks', 'hooks', 'queue'] as const;
+export const RESERVED_PEER_NAMES = ['peers-substrate', 'operator', 'peers-init', 'archive', 'comms', 'log', 'logs', 'checks', 'hooks', 'queue'] as const;
 
 export const TOOLS = ['claude', 'codex', 'opencode', 'custom'] as const;
 export type Tool = (typeof TOOLS)[number];

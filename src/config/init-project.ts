@@ -20,7 +20,8 @@ import { jsonSchemaText } from './json-schema.ts';
 import { renderConfig, renderGoals } from './render-init.ts';
 import { registerProject } from './project-registry.ts';
 
-export const BASELINE_TAG = 'peers-baseline';
+export { BASELINE_TAG } from '../protocol/run-baseline.ts';
+import { BASELINE_TAG } from '../protocol/run-baseline.ts';
 export const INIT_AUTHOR = { name: 'peers-init', email: 'peers-init@local' };
 export const GITIGNORE_COMMIT_MESSAGE = 'peers init: add .peers/ to .gitignore\n\nPeer: peers-init\n';
 

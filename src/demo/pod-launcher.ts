@@ -11,8 +11,7 @@ import { PeersError } from '../cli/errors.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { ServedLog, type ServedRecord } from '../model-server/served-log.ts';
 import { projectKey, stateDirFor, statePaths } from '../state/paths.ts';
-import { readStopReason } from '../state/stop-reason.ts';
-import { exitCodeFor } from '../loop/stop-check.ts';
+import { exitCodeFor, parseStopReason, readStopReason } from '../state/stop-reason.ts';
 import { down } from '../../sandbox/down.ts';
 import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
 import { AUTH_OPENAI_PORT, AUTH_PORT, containerName, MODEL_SERVER_PORT, PEERS_BIN_IN_CONTAINER, podName, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
@@ -81,7 +80,7 @@ export class PodLauncher implements DemoLauncher {
       await startModelServerContainer(key, serverDir);
       const stop = await this.waitForStop(stateDir, started, ctx);
       const logs = await podman(['logs', '--tail', '40', containerName(key, 'loop')]);
-      return { stateDir, loopExitCode: stop ? exitCodeFor(stop) : null, stopReason: stop, served: servedTotals(join(serverDir, 'served.jsonl')), loopOutputTail: `${logs.stdout}${logs.stderr}`.slice(-4000) };
+      return { stateDir, loopExitCode: stop ? exitCodeFor(parseStopReason(stop)) : null, stopReason: stop, served: servedTotals(join(serverDir, 'served.jsonl')), loopOutputTail: `${logs.stdout}${logs.stderr}`.slice(-4000) };
     } finally {
       await down({ target: layout.project, graceS: 5, progress: (line) => ctx.note(line), env: ctx.env });
     }

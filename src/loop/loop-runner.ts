@@ -16,30 +16,34 @@ import type { PeersConfig } from '../config/config-schema.ts';
 import { resolveUsdCapMode } from '../config/usd-cap-mode.ts';
 import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
 import { headSha } from '../git/git.ts';
+import { readAttestationView } from '../protocol/attestation.ts';
 import { openBlockingBugs, readLedger, formatBugLine } from '../protocol/bug-ledger.ts';
-import { isSoftGoalPassed, pendingSoftGoals, type SoftStatus } from '../protocol/soft-reviews.ts';
+import { isSoftGoalPassed } from '../protocol/soft-reviews.ts';
 import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits, takeControlPlaneSnapshot } from '../protocol/control-plane-guard.ts';
+import { readGitExecSurface } from '../protocol/git-hook-guard.ts';
+import { RUN_BASELINE_ENV } from '../protocol/run-baseline.ts';
+import { formatSurfaceChange } from '../protocol/gate-surface.ts';
 import { LocalPeerRunner, type PeerRunner } from '../peers/peer-runner.ts';
-import { buildPrompt, type GoalLine } from '../prompt/prompt-builder.ts';
 import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../state/paths.ts';
 import { acquireRunLock } from '../state/run-lock.ts';
 import { appendRunLine, readRunLog, repairTornTail, tickLines } from '../state/run-log.ts';
 import { freshState, type LoopState } from '../state/state-schema.ts';
 import { loadState, saveState } from '../state/state-store.ts';
-import { writeStopReason } from '../state/stop-reason.ts';
+import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, type StopReason } from '../state/stop-reason.ts';
 import { writeHaltedFile } from '../state/halted-file.ts';
 import { settingsFromConfig, type LoopSettings } from './settings.ts';
-import { budgetStop, exitCodeFor } from './stop-check.ts';
-import { ALL_PEERS_DOWN, countRedTick, decidePreTick, finalizeTick, recordGates, type TickObservation } from './tick.ts';
+import { budgetStop } from './stop-check.ts';
+import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput, type TickObservation } from './tick.ts';
 import type { ConvergenceInput } from './convergence.ts';
 import { applyOperatorActions, syncPeerOrder } from './operator-actions.ts';
 import { resumeFromLog } from './resume.ts';
-import { changesSince, inboxLines } from './git-observe.ts';
 import { probeGates, type GateProbe } from './gate-probe.ts';
+import { HistoryFacts } from './history-facts.ts';
 import { runPeerTurn } from './peer-turn.ts';
 import { withLedgerSpend } from './budget-ledger.ts';
 import { LEDGER_UNREADABLE, RunLedger } from './run-ledger.ts';
 import { readBudgetPolicy } from '../budget/budget-policy.ts';
+import { buildTurnPrompt, type RunHistory } from './turn-prompt.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
 
 export type LoopOptions = {
@@ -72,9 +76,7 @@ export type LoopOptions = {
   env?: NodeJS.ProcessEnv;
 };
 
-export type LoopOutcome = { reason: string; exitCode: number; ticksInRun: number; stateDir: string };
-
-const STOPS_THAT_REFRESH_GATES = /^(max_ticks|budget:)/;
+export type LoopOutcome = { reason: string; stop: StopReason; exitCode: number; ticksInRun: number; stateDir: string };
 
 export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
   const repo = projectDirFrom(o.repo);
@@ -126,6 +128,10 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       budget: { ...(ledger ? withLedgerSpend(acted.state.budget, ledger.spend!) : acted.state.budget), usd_cap_mode: `${usd.mode} (${usd.reason})` },
     };
     for (const n of acted.notes) log(`peers: ${n}`);
+    // Anchors of the run, recorded once: where reviews and audits begin (never the movable
+    // peers-baseline tag), and the hooks and git config that were already there (the user's own).
+    if (state.baseline === null) state = { ...state, baseline: headSha(repo) ?? null };
+    if (state.git_exec_surface === null) state = { ...state, git_exec_surface: readGitExecSurface(repo) };
     // Project context for the prompts, generated once (no model call); best-effort.
     const context = prepareRunContext(repo, paths.dir, {
       recon: !o.noRecon && !existsSync(paths.recon),
@@ -144,6 +150,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
 class LoopRun {
   private ticksThisRun = 0;
   private warnedEdits = '';
+  private readonly history: HistoryFacts;
 
   constructor(
     private readonly repo: string,
@@ -158,14 +165,16 @@ class LoopRun {
     private readonly log: (line: string) => void,
     private readonly env: NodeJS.ProcessEnv,
     private readonly ledger: RunLedger | null,
-  ) {}
+  ) {
+    this.history = new HistoryFacts(repo);
+  }
 
   async run(): Promise<LoopOutcome> {
     try {
       return await this.loop();
     } catch (error) {
       // Every exit leaves a trace, even an unexpected one.
-      const reason = `error:${(error as Error).name || 'Error'}`;
+      const reason: StopReason = { kind: 'error', name: (error as Error).name || 'Error' };
       try {
         this.finishRecords(reason);
       } catch {}
@@ -180,7 +189,7 @@ class LoopRun {
       if (unreadable) return this.finish(unreadable);
       const early = budgetStop(this.state, this.runCtx(), this.settings);
       if (early.stop) {
-        if (STOPS_THAT_REFRESH_GATES.test(early.stop)) await this.refreshGates();
+        if (refreshesGatesOnStop(early.stop)) await this.refreshGates();
         return this.finish(early.stop);
       }
       await this.refreshGates();
@@ -193,23 +202,34 @@ class LoopRun {
       // Persist the pre-tick decisions (red counts, warnings, skeptic re-arm) so a crash during the
       // turn resumes — or replays the logged tick — from exactly this state.
       if (this.state !== before) saveState(this.paths.state, this.state);
-      const { peer, index, skeptic } = pre.action;
+      const { peer, index, skeptic, audits } = pre.action;
       const headBefore = headSha(this.repo) ?? null;
-      const prompt = this.prompt(peer, skeptic, headBefore, conv.bugLines);
       const tick = this.state.tick + 1;
+      const prompt = buildTurnPrompt({ repo: this.repo, paths: this.paths, goals: this.goals, settings: this.settings, state: this.state, history: conv.history, tick }, { peer, skeptic, audits, head: headBefore });
       this.log(`peers: tick ${tick} peer=${peer}${skeptic ? ' (skeptic)' : ''} starting...`);
-      const obs = await runPeerTurn(
-        { repo: this.repo, paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env) },
-        { state: this.state, peer, index, skeptic, prompt, headBefore, extraWarnings: [] },
+      const outcome = await runPeerTurn(
+        {
+          repo: this.repo, paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
+          history: this.history, probeGates: (head) => this.evaluateGates(head),
+        },
+        { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: [] },
       );
-      if (obs === 'aborted') return this.finish('interrupted');
+      if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
+      const obs = outcome.obs;
       if (this.ledger) {
         const metered = await this.ledger.turnSpend();
         if (metered === null) return this.finish(LEDGER_UNREADABLE);
         Object.assign(obs, { metered_by: 'ledger', cli_tokens: obs.tokens_this_tick, cli_usd: obs.usd_this_tick, tokens_this_tick: metered.tokens, usd_this_tick: metered.usd });
       } else obs.metered_by = 'cli';
-      // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompt.
-      obs.warnings_emitted.push(...this.controlPlaneWarnings(headBefore, obs.head_after));
+      // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompts.
+      const edits = this.controlPlaneWarnings(headBefore, obs.head_after);
+      obs.warnings_emitted.push(...edits);
+      if (edits.length) {
+        obs.findings = [...(obs.findings ?? []), { kind: 'control-plane-edit', detail: `${peer}: ${edits.join(' ')}`.slice(0, 600), action: "ignored: the loop enforces its snapshot of .peers/" }];
+        obs.warnings_for_others = [...(obs.warnings_for_others ?? []), ...edits];
+      }
+      // Gates the turn already measured at its HEAD are recorded, not evaluated again.
+      if (outcome.gates && outcome.gates.head === obs.head_after) this.state = recordGates(this.state, outcome.gates.head, outcome.gates.results);
       const fin = finalizeTick(this.state, obs, this.settings);
       if (this.ledger?.spend) fin.state = { ...fin.state, budget: withLedgerSpend(fin.state.budget, this.ledger.spend) };
       appendRunLine(this.paths.runs, this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs));
@@ -218,6 +238,7 @@ class LoopRun {
       this.ticksThisRun++;
       const status = obs.success ? 'handoff' : obs.classification === 'success' ? 'no-handoff' : obs.classification;
       this.log(`peers: tick ${tick} ${status} head=${obs.head_after && obs.head_after !== headBefore ? obs.head_after.slice(0, 8) : 'no-new-commit'} dur=${Math.round(obs.duration_ms / 1000)}s${obs.cause ? ` -- ${obs.cause}` : ''}`);
+      for (const f of obs.findings ?? []) if (f.kind !== 'test-marker') this.log(`peers: tick ${tick} anti-cheat: ${f.kind}: ${f.detail.slice(0, 160)} → ${f.action.slice(0, 120)}`);
       if (fin.exit) return this.finish(fin.exit);
       if (fin.backoffMs > 0) {
         this.log(`peers: peer=${peer} rate-limited (streak=${this.state.rate_limit_streak}); backing off ${Math.round(fin.backoffMs / 1000)}s before next tick`);
@@ -231,7 +252,7 @@ class LoopRun {
   }
 
   /** Brings state.json's spend up to the ledger; a stop reason when the ledger cannot be read. */
-  private syncLedger(): string | null {
+  private syncLedger(): StopReason | null {
     if (!this.ledger) return null;
     const spend = this.ledger.read();
     if (!spend) return LEDGER_UNREADABLE;
@@ -247,69 +268,55 @@ class LoopRun {
   private async refreshGates(): Promise<void> {
     const head = headSha(this.repo) ?? null;
     if (!head || this.state.gates.head === head) return;
-    const hard = hardGoals(this.goals);
-    const results = await this.gateProbe({
-      repo: this.repo, head, goals: hard, timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, cacheFile: this.paths.gateCache,
-      setup: this.config.setup, env: stringEnv(this.env), signal: this.signal,
-    });
+    const results = await this.evaluateGates(head);
     // Gates cut short by a stop request say nothing about HEAD: evaluate them again on the next start.
     if (this.signal.aborted) return;
     this.state = recordGates(this.state, head, results);
     saveState(this.paths.state, this.state);
   }
 
-  private convergenceInput(): { input: ConvergenceInput; bugLines: string[] } {
-    let bugs: string[] = [];
-    try {
-      bugs = openBlockingBugs(readLedger(this.repo)).map((b) => formatBugLine(b).trim());
-    } catch (error) {
-      this.log(`peers: warning: cannot read the bug ledger: ${(error as Error).message}`);
-    }
-    const statuses = this.state.soft_status as unknown as Record<string, SoftStatus>;
-    const softConsensus = softGoals(this.goals).every((g) => statuses[g.id] !== undefined && isSoftGoalPassed(g, statuses[g.id]!, this.state.peer_order));
-    return { input: { hardGoalIds: hardGoals(this.goals).map((g) => g.id), openBlockingBugs: bugs.length, softConsensus }, bugLines: bugs };
+  /** The hard gates at `head`; every gate learns the run's baseline (the checks never trust the tag). */
+  private evaluateGates(head: string): Promise<GateInput[]> {
+    const env = { ...stringEnv(this.env), ...(this.state.baseline ? { [RUN_BASELINE_ENV]: this.state.baseline } : {}) };
+    return this.gateProbe({
+      repo: this.repo, head, goals: hardGoals(this.goals), timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, cacheFile: this.paths.gateCache,
+      setup: this.config.setup, env, signal: this.signal,
+    });
   }
 
-  private prompt(peer: string, skeptic: boolean, head: string | null, bugLines: string[]): string {
-    const results = this.state.gates.results;
-    const goals: GoalLine[] = this.goals.goals.map((g) =>
-      g.type === 'hard'
-        ? { id: g.id, type: 'hard', state: results[g.id]?.state ?? 'not yet evaluated', diagnostic: results[g.id]?.state === 'fail' ? results[g.id]!.diagnostic : undefined, description: g.description }
-        : { id: g.id, type: 'soft', state: 'not yet evaluated', description: g.description },
-    );
-    const statuses = this.state.soft_status as unknown as Record<string, SoftStatus>;
-    for (const line of goals) {
-      const g = softGoals(this.goals).find((s) => s.id === line.id);
-      const st = g ? statuses[g.id] : undefined;
-      if (!g || !st) continue;
-      // Soft goals show their review progress (baseline quirk §23.8: always "not yet evaluated").
-      if (isSoftGoalPassed(g, st, this.state.peer_order)) line.state = 'pass';
-      else {
-        line.state = 'in review';
-        line.diagnostic = `consensus ${st.consensusCount}/${g.consensus_needed}${st.lastPass === false ? `; last review by ${st.lastReviewer ?? '?'} failed` : ''}`;
+  /**
+   * What convergence needs from the repository. Anything that cannot be read holds the run
+   * (fail closed): an unreadable ledger is not an empty one.
+   */
+  private convergenceInput(): { input: ConvergenceInput; history: RunHistory } {
+    const head = headSha(this.repo) ?? null;
+    const baseline = this.state.baseline ?? undefined;
+    const history: RunHistory = { bugLines: [], gateSurfacePending: [], unauditedAuthors: [] };
+    let ledgerReadable = true;
+    try {
+      history.bugLines = openBlockingBugs(readLedger(this.repo, baseline)).map((b) => formatBugLine(b).trim());
+    } catch (error) {
+      ledgerReadable = false;
+      this.log(`peers: warning: cannot read the bug ledger, convergence held: ${(error as Error).message}`);
+    }
+    let unapproved: number | null = 0;
+    if (head) {
+      try {
+        const view = readAttestationView(this.repo, baseline, head);
+        history.gateSurfacePending = this.history.pendingGateSurface(baseline, head, view).map((g) => ({ sha: g.sha, author: g.author, changes: g.changes.map(formatSurfaceChange).join('; ').slice(0, 400) }));
+        unapproved = history.gateSurfacePending.length;
+        history.unauditedAuthors = this.history.unauditedAuthors(this.state.peer_order, this.state.skeptic_audited, baseline, head, view);
+      } catch (error) {
+        unapproved = null;
+        this.log(`peers: warning: cannot read the run's history, convergence held: ${(error as Error).message}`);
       }
     }
-    const stuckAt = Math.max(2, Math.ceil(this.settings.goals.stuckHaltAfter / 2));
-    return buildPrompt({
-      peer,
-      others: this.state.peer_order.filter((p) => p !== peer),
-      skeptic,
-      cleanTicks: this.state.clean_ticks,
-      recon: readDigest(this.paths.recon),
-      codemap: readDigest(this.paths.codemap),
-      goals,
-      stuckGates: Object.entries(this.state.gates.red_streak)
-        .filter(([, n]) => n >= stuckAt)
-        .map(([id, redTicks]) => ({ id, redTicks })),
-      warnings: [...new Set([...this.state.warnings, ...(this.state.peer_warnings[peer] ?? [])])],
-      inbox: inboxLines(this.repo, peer, this.state.inbox_cursor[peer], head),
-      changes: changesSince(this.repo, this.state.inbox_cursor[peer], head),
-      openBlockingBugs: bugLines,
-      softReviewsRequested: pendingSoftGoals(softGoals(this.goals), statuses, this.state.peer_order, peer).map((g) => ({
-        id: g.id,
-        prompt: softGoals(this.goals).find((s) => s.id === g.id)?.prompt ?? '',
-      })),
-    });
+    const statuses = this.state.soft_status;
+    const softConsensus = softGoals(this.goals).every((g) => statuses[g.id] !== undefined && isSoftGoalPassed(g, statuses[g.id]!, this.state.peer_order));
+    return {
+      input: { hardGoalIds: hardGoals(this.goals).map((g) => g.id), openBlockingBugs: history.bugLines.length, ledgerReadable, softConsensus, unapprovedGateSurface: unapproved, unauditedAuthors: history.unauditedAuthors },
+      history,
+    };
   }
 
   /**
@@ -333,7 +340,7 @@ class LoopRun {
     const hard: Record<string, string> = {};
     for (const g of hardGoals(this.goals)) hard[g.id] = after.gates.results[g.id]?.state ?? 'unknown';
     const soft: Record<string, string> = {};
-    const statuses = after.soft_status as unknown as Record<string, SoftStatus>;
+    const statuses = after.soft_status;
     for (const g of softGoals(this.goals)) soft[g.id] = `${statuses[g.id]?.consensusCount ?? 0}/${g.consensus_needed}`;
     return {
       event: 'tick' as const,
@@ -353,25 +360,20 @@ class LoopRun {
     };
   }
 
-  private finishRecords(reason: string): void {
+  private finishRecords(stop: StopReason): void {
+    const reason = formatStopReason(stop);
     appendRunLine(this.paths.runs, { event: 'exit', ts: new Date().toISOString(), reason, ticks_in_run: this.ticksThisRun, tick: this.state.tick });
-    writeStopReason(this.paths.stopReason, reason);
-    if (reason === ALL_PEERS_DOWN) writeHaltedFile(this.paths.halted, this.state, reason, this.paths.runs);
+    writeStopReason(this.paths.stopReason, stop);
+    if (stop.kind === 'all-peers-down') writeHaltedFile(this.paths.halted, this.state, reason, this.paths.runs);
     saveState(this.paths.state, this.state);
   }
 
-  private finish(reason: string): LoopOutcome {
-    this.finishRecords(reason);
-    this.log(`peers: stopped: ${reason}`);
-    return { reason, exitCode: exitCodeFor(reason), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
-  }
-}
-
-function readDigest(path: string): string | undefined {
-  try {
-    return readTextIfExists(path, 1 * MiB);
-  } catch {
-    return undefined;
+  private finish(stop: StopReason): LoopOutcome {
+    this.finishRecords(stop);
+    const reason = formatStopReason(stop);
+    const why = stop.kind === 'blocked' && this.state.blocked ? ` — ${this.state.blocked.by}: ${this.state.blocked.reason.slice(0, 200)} (confirmed by ${this.state.blocked.confirmed_by})` : '';
+    this.log(`peers: stopped: ${reason}${why}`);
+    return { reason, stop, exitCode: exitCodeFor(stop), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
   }
 }
 

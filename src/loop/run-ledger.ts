@@ -7,8 +7,9 @@
 import { LedgerError } from '../../auth-proxy/usage/usage-ledger.ts';
 import { type LedgerSpend, readLedgerSpend, waitForQuietLedger } from '../budget/ledger-spend.ts';
 import { InputError } from '../cli/errors.ts';
+import type { StopReason } from '../state/stop-reason.ts';
 
-export const LEDGER_UNREADABLE = 'budget:ledger-unreadable';
+export const LEDGER_UNREADABLE: StopReason = { kind: 'budget', cap: 'ledger-unreadable' };
 
 const EMPTY: LedgerSpend = { tokens: 0, usd: 0, replies: 0, cutShort: 0, fallback: [], refusals: {}, planUsage: [], peakUtilization: [], tornTail: false };
 const HINT = 'the usage ledger is the run\'s record of spend, written by the auth sidecar; repair the line it names, or move the file aside (the run then forgets what it spent) and `peers up` again';

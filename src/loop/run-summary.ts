@@ -94,6 +94,8 @@ export function statusJson(r: RunSummary) {
     lock_pid: r.lock.pid ?? null,
     last_stop: r.stop ?? null,
     halted: s.halted,
+    /** A `Peer-Status: blocked` declaration (confirmed_by set: the run stopped as `blocked`). */
+    blocked: s.blocked,
     peers: Object.fromEntries(
       s.peer_order.map((p) => {
         const h = s.peers[p]!;
@@ -129,6 +131,7 @@ export function formatStatus(r: RunSummary): string {
   ];
   if (j.last_stop) lines.push(`Last stop: ${j.last_stop.reason} at ${j.last_stop.at}`);
   if (j.halted) lines.push(`HALTED: ${j.halted.reason} at tick ${j.halted.at_tick} — see ${r.paths.halted}`);
+  if (j.blocked) lines.push(`${j.blocked.confirmed_by ? 'BLOCKED' : 'Blocked (declared, not confirmed)'}: ${j.blocked.by}${j.blocked.confirmed_by ? ` and ${j.blocked.confirmed_by}` : ''} say the task cannot be done as specified: ${j.blocked.reason.replace(/\s+/g, ' ').slice(0, 200)}`);
   const bu = j.budget;
   lines.push(
     'Budget:',

@@ -33,6 +33,8 @@ export type StatePaths = {
   snapshotDir: string;
   prompts: string;
   logs: string;
+  /** Full review diffs too large for a prompt (the prompt lists the files and points here). */
+  diffs: string;
   gateCache: string;
   recon: string;
   codemap: string;
@@ -50,6 +52,7 @@ export function statePaths(dir: string): StatePaths {
     snapshotDir: join(dir, 'snapshot'),
     prompts: join(dir, 'prompts'),
     logs: join(dir, 'logs'),
+    diffs: join(dir, 'diffs'),
     gateCache: join(dir, 'gate-cache.json'),
     recon: join(dir, 'recon.md'),
     codemap: join(dir, 'codemap.md'),
@@ -62,7 +65,7 @@ export function promptFile(p: StatePaths, tick: number, peer: string): string {
 
 /** Creates the state directory tree (0700) and refuses symlinked directories. */
 export function ensureStateDirs(p: StatePaths): void {
-  for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs]) {
+  for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs, p.diffs]) {
     mkdirSync(d, { recursive: true, mode: 0o700 });
     assertSafeDir(d);
   }

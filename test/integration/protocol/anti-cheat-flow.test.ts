@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listCommits } from '../../../src/git/commits.ts';
 import { attestedPeer } from '../../../src/protocol/attestation.ts';
-import { decideAntiCheat, findJustification, initialAntiCheatState, revertTurn, turnDiffStats, type AntiCheatPeerState } from '../../../src/protocol/anti-cheat.ts';
+import { decideAntiCheat, initialAntiCheatState, revertTurn, type AntiCheatPeerState } from '../../../src/protocol/anti-cheat.ts';
+import { turnDiff } from '../../../src/protocol/turn-diff.ts';
+import { moveHeadTo } from '../../../src/loop/workspace-head.ts';
 import { controlPlaneEditsInRange, detectControlPlaneEdits, takeControlPlaneSnapshot } from '../../../src/protocol/control-plane-guard.ts';
 import { makeRepo, sh, type Repo } from '../../unit/protocol/git-fixture.ts';
 
@@ -20,10 +22,10 @@ afterEach(() => {
 });
 
 /** One tick of the loop's post-run anti-cheat step. */
-function afterTick(state: AntiCheatPeerState, before: string) {
-  const stats = turnDiffStats(repo.dir, before);
-  const decision = decideAntiCheat(state, { success: true, stats, justification: findJustification(listCommits(repo.dir, `${before}..HEAD`)) });
-  const revert = decision.action === 'revert' ? revertTurn(repo.dir, before, decision.reason!) : undefined;
+function afterTick(state: AntiCheatPeerState, before: string, justifiedByOther?: { reason: string; by: string }) {
+  const diff = turnDiff(repo.dir, before, repo.head());
+  const decision = decideAntiCheat(state, { peer: 'alice', success: true, diff, justifiedByOther, turnedGreen: [] });
+  const revert = decision.action === 'revert' ? revertTurn(repo.dir, before, decision.reason!, moveHeadTo) : undefined;
   return { decision, revert };
 }
 
@@ -46,20 +48,21 @@ describe('test-only turns', () => {
     // The tree is back to the pre-turn test, history was only extended, and the revert is signed.
     expect(readFileSync(join(repo.dir, 'tests/test_calc.py'), 'utf8')).toContain('is not None');
     const head = listCommits(repo.dir, 'HEAD', { newestFirst: true, limit: 1 })[0]!;
-    expect(head.subject).toStartWith('Anti-cheating revert: the turn modified only test files');
+    expect(head.subject).toStartWith('Anti-cheating revert: the turn changed only tests');
+    expect(head.trailers.get('Peers-Reverted')).toBe(`${before}..${listCommits(repo.dir, 'HEAD~1', { newestFirst: true, limit: 1 })[0]!.sha}`);
     expect(head.trailers.get('Peer')).toBe('peers-substrate');
     expect(head.authorEmail).toBe('peers-substrate@local');
     expect(attestedPeer(repo.dir, head.sha)).toBe('peers-substrate');
     expect(sh(repo.dir, ['rev-list', '--count', 'HEAD']).trim()).toBe('4');
   });
 
-  test('JUSTIFIED-TEST-ONLY with a real reason is accepted instead of reverted', () => {
+  test('JUSTIFIED-TEST-ONLY written by another peer is accepted instead of reverted', () => {
     repo = makeRepo();
     repo.commit('init', { 'src/a.ts': 'export const a = 1;\n', 'src/a.test.ts': "test('a', () => {});\n" });
-    const warned = decideAntiCheat(initialAntiCheatState(), { success: true, stats: { testLines: 1, srcLines: 0, testFiles: [], srcFiles: [] } }).next;
+    const warned = decideAntiCheat(initialAntiCheatState(), { peer: 'alice', success: true, diff: { testLines: 1, srcLines: 0, cosmeticLines: 0, testFiles: [], srcFiles: [], cosmeticFiles: [] }, turnedGreen: [] }).next;
     const before = repo.head();
-    repo.commit('more tests\n\nJUSTIFIED-TEST-ONLY: the empty-input class had no test at all\n\nPeer: bob', { 'src/a.test.ts': "test('a', () => {});\ntest('empty', () => {});\n" });
-    const t = afterTick(warned, before);
+    repo.commit('more tests\n\nPeer: alice', { 'src/a.test.ts': "test('a', () => {});\ntest('empty', () => {});\n" });
+    const t = afterTick(warned, before, { reason: 'the empty-input class had no test at all', by: 'bob' });
     expect(t.decision.action).toBe('accept-justified');
     expect(t.decision.justification).toBe('the empty-input class had no test at all');
     expect(repo.head()).not.toBe(before);
@@ -71,7 +74,7 @@ describe('test-only turns', () => {
     repo.commit('edit', { 'tests/t_test.go': 'package t\n// x\n' });
     // A dirty working tree blocks `git revert`.
     writeFileSync(join(repo.dir, 'tests/t_test.go'), 'package t\n// uncommitted\n');
-    const out = revertTurn(repo.dir, before, 'test-only');
+    const out = revertTurn(repo.dir, before, 'test-only', moveHeadTo);
     expect(out.method).toBe('reset');
     expect(repo.head()).toBe(before);
   });

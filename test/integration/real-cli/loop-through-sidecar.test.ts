@@ -92,7 +92,7 @@ afterAll(async () => {
 });
 
 test('the ledger is the bill: state equals it, codex is priced, an interrupted turn is metered', async () => {
-  const run = await runLoopAsUser(project, ['--max-ticks', '3', '--no-recon', '--no-codemap', '--budget-policy', join(project.root, 'budget.json'), '--usage-ledger', ledgerPath], 200_000);
+  const run = await runLoopAsUser(project, ['--max-ticks', '3', '--no-recon', '--no-codemap', '--budget-policy', join(project.root, 'budget.json'), '--usage-ledger', ledgerPath], { timeoutMs: 200_000 });
   expect(run.stopReason, `${run.stderr.slice(-3000)}\n${anthropic.logs.slice(-10).join('\n')}`).toBe('max_ticks');
   type Tick = { peer: string; metered_by: string; ended_by: string; tokens_this_tick: number; usd_this_tick: number; cli_tokens: number; cli_usd: number };
   const ticks = run.runs.filter((l) => l.event === 'tick') as unknown as Tick[];

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
-import { CHANGES_CAP_BYTES, changesSince, dirtyPaths, inboxLines, observeTurnGit } from '../../../src/loop/git-observe.ts';
+import { CHANGES_CAP_BYTES, reviewChanges, dirtyPaths, inboxLines, observeTurnGit } from '../../../src/loop/git-observe.ts';
 
 let repo: string;
 const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
@@ -68,23 +68,36 @@ describe('git facts of a turn', () => {
     writeFileSync(join(repo, '.peers', 'goals.yaml'), 'goals: []\n');
     gitOk(repo, ['add', '-A']);
     gitOk(repo, [...id, 'commit', '-q', '-m', 'Fix it\n\n## Self-Review\nNOTES-OF-THE-IMPLEMENTER\n\nPeer: bob']);
-    const diff = changesSince(repo, a, headSha(repo)!);
+    const saved: string[] = [];
+    const { text: diff, truncated } = reviewChanges(repo, a, headSha(repo)!, (d) => (saved.push(d), 'unused'));
+    expect(truncated).toBe(false);
+    expect(saved).toEqual([]);
     expect(diff).toContain('+answer: 42');
     expect(diff).toContain('-start');
     expect(diff).not.toContain('NOTES-OF-THE-IMPLEMENTER');
     expect(diff).not.toContain('Fix it');
     expect(diff).not.toContain('.peers');
-    expect(changesSince(repo, undefined, headSha(repo)!)).toBe('');
-    expect(changesSince(repo, headSha(repo)!, headSha(repo)!)).toBe('');
+    expect(reviewChanges(repo, undefined, headSha(repo)!, () => null).text).toBe('');
+    expect(reviewChanges(repo, headSha(repo)!, headSha(repo)!, () => null).text).toBe('');
   });
 
-  test('changes are capped and say how to see the rest', () => {
+  test('a diff too large for the prompt is summarised: every changed file listed, the full diff saved and named', () => {
     const a = commit('start');
     writeFileSync(join(repo, 'big.txt'), `${'x'.repeat(100)}\n`.repeat(1000));
+    mkdirSync(join(repo, 'src'), { recursive: true });
+    writeFileSync(join(repo, 'src', 'small.ts'), 'export const tiny = 1;\n');
     gitOk(repo, ['add', '-A']);
     gitOk(repo, [...id, 'commit', '-q', '-m', 'big']);
-    const diff = changesSince(repo, a, headSha(repo)!);
-    expect(Buffer.byteLength(diff)).toBeLessThan(CHANGES_CAP_BYTES + 200);
-    expect(diff).toContain(`diff truncated to ${CHANGES_CAP_BYTES} bytes; run \`git diff ${a.slice(0, 8)}..`);
+    let full = '';
+    const { text, truncated } = reviewChanges(repo, a, headSha(repo)!, (d) => ((full = d), '/state/diffs/tick-00002-bob.diff'));
+    expect(truncated).toBe(true);
+    expect(Buffer.byteLength(text)).toBeLessThan(CHANGES_CAP_BYTES);
+    expect(text).toContain('big.txt');
+    expect(text).toContain('src/small.ts');
+    expect(text).toContain('The full diff is saved at /state/diffs/tick-00002-bob.diff.');
+    expect(text).toContain(`\`git diff ${a.slice(0, 12)}..${headSha(repo)!.slice(0, 12)} -- <file>\``);
+    expect(text).not.toContain('xxxxxxxxxx');
+    expect(full).toContain('+export const tiny = 1;');
+    expect(Buffer.byteLength(full)).toBeGreaterThan(100_000);
   });
 });

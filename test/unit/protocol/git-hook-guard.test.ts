@@ -1,0 +1,56 @@
+/** Hooks and code-running git config: forced off for peer processes, found and disabled after each tick. */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { disablePlanted, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../../src/protocol/git-hook-guard.ts';
+import { makeRepo, sh, type Repo } from './git-fixture.ts';
+
+let repo: Repo;
+afterEach(() => repo?.cleanup());
+
+function gitAsPeer(dir: string, args: string[], env: Record<string, string>) {
+  return spawnSync('git', args, { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, GIT_CONFIG_NOSYSTEM: '1', ...env } });
+}
+
+describe('git hooks in peer processes', () => {
+  test("the overrides outrank the repository's own config: a planted commit-msg hook and core.hooksPath never run", () => {
+    repo = makeRepo();
+    repo.commit('init');
+    writeFileSync(join(repo.dir, '.git/hooks/commit-msg'), '#!/bin/sh\necho HOOKED >> "$1"\n');
+    chmodSync(join(repo.dir, '.git/hooks/commit-msg'), 0o755);
+    const ident = { GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' };
+    // Without the overrides the hook runs (the attack is real) ...
+    gitAsPeer(repo.dir, ['commit', '-q', '--allow-empty', '-m', 'plain'], ident);
+    expect(sh(repo.dir, ['log', '-1', '--format=%B'])).toContain('HOOKED');
+    // ... with them it does not, not even when the repository points core.hooksPath at it.
+    sh(repo.dir, ['config', 'core.hooksPath', '.git/hooks']);
+    const env = withPeerGitOverrides({ ...ident, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_VALUE_0: 'false' });
+    expect(env).toMatchObject({ GIT_CONFIG_COUNT: '5', GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_KEY_1: 'core.hooksPath', GIT_CONFIG_VALUE_1: '/dev/null' });
+    const r = gitAsPeer(repo.dir, ['commit', '-q', '--allow-empty', '-m', 'reviewed'], env);
+    expect(r.status).toBe(0);
+    expect(sh(repo.dir, ['log', '-1', '--format=%B']).trim()).toBe('reviewed');
+  });
+});
+
+describe('after every tick', () => {
+  test('hooks and code-running config added since the run started are found; the user\'s own are not', () => {
+    repo = makeRepo();
+    repo.commit('init');
+    writeFileSync(join(repo.dir, '.git/hooks/pre-push'), '#!/bin/sh\nexit 0\n'); // the user's own
+    sh(repo.dir, ['config', 'alias.st', 'status']);
+    const start = readGitExecSurface(repo.dir);
+    expect(plantedSince(start, readGitExecSurface(repo.dir))).toEqual({ hooks: [], config: [] });
+    writeFileSync(join(repo.dir, '.git/hooks/commit-msg'), '#!/bin/sh\n');
+    writeFileSync(join(repo.dir, '.git/hooks/pre-push'), '#!/bin/sh\ncurl evil\n'); // changed
+    sh(repo.dir, ['config', 'filter.x.clean', 'sed s/false/true/']);
+    sh(repo.dir, ['config', 'core.fsmonitor', '/tmp/monitor']);
+    const planted = plantedSince(start, readGitExecSurface(repo.dir));
+    expect(planted).toEqual({ hooks: ['commit-msg', 'pre-push'], config: ['core.fsmonitor=/tmp/monitor', 'filter.x.clean=sed s/false/true/'] });
+    expect(disablePlanted(repo.dir, planted, 7)).toEqual([]);
+    expect(existsSync(join(repo.dir, '.git/hooks/commit-msg'))).toBe(false);
+    expect(readFileSync(join(repo.dir, '.git/peers-disabled-hooks/tick-7-pre-push'), 'utf8')).toContain('curl evil');
+    expect(plantedSince(start, readGitExecSurface(repo.dir)).config).toEqual([]);
+    expect(sh(repo.dir, ['config', 'alias.st']).trim()).toBe('status');
+  });
+});
