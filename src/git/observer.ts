@@ -1,0 +1,144 @@
+/**
+ * The trusted observer (docs/ARCHITECTURE.md, "The trusted observer"). Everything outside the
+ * workspace reads commits through a git dir whose configuration peers wrote:
+ *
+ *   - the MIRROR (`<state>/run/mirror.git`): a bare repository holding the run's history. Its HEAD
+ *     is `refs/peers/head`; the loop's attestation notes live here, where no peer can write.
+ *   - a STAGE (`<state>/run/stage.git`): a bare git dir whose only ref we write ourselves from a
+ *     no-follow, size-capped parse of the working repository's HEAD (repo-layout.ts), and whose
+ *     objects are that repository's object store, as a read-only alternate.
+ *
+ * `syncMirror` fetches the stage's ref into the mirror: git's upload-pack runs in the stage (our
+ * config), reads the peers' objects as plain data, and the mirror's index-pack recomputes every
+ * object's hash and fscks it. No git process ever opens the peers' repository as a repository, so
+ * nothing in its config, hooks or attributes runs. After a sync, every reader uses the mirror.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { git, gitOk, hermeticGitEnv, OBSERVER_MARKER } from './git.ts';
+import { declaredAlternates, isObjectId, readHead, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
+
+/** The run's current commit in the mirror (the mirror's HEAD points here). */
+export const RUN_HEAD_REF = 'refs/peers/head';
+/** The user's HEAD the run started from. */
+export const RUN_BASE_REF = 'refs/peers/base';
+
+/** Long enough for a first import of a large repository, short enough that a hang ends. */
+const FETCH_TIMEOUT_MS = 30 * 60_000;
+const QUICK_TIMEOUT_MS = 60_000;
+
+const OBSERVER_CONFIG: [string, string][] = [
+  ['core.hooksPath', '/dev/null'],
+  ['core.fsmonitor', 'false'],
+  ['core.logAllRefUpdates', 'always'],
+  ['gc.auto', '0'],
+  ['maintenance.auto', 'false'],
+  // Objects coming from the peers' store are checked for structure, not just hashed.
+  ['transfer.fsckObjects', 'true'],
+  // The stage must not trust auxiliary files a peer could forge in the object store it borrows.
+  ['core.commitGraph', 'false'],
+  ['core.multiPackIndex', 'false'],
+  ['pack.useBitmaps', 'false'],
+];
+
+/** Creates (or completes) a peers-owned bare git dir: our config, the marker, HEAD → RUN_HEAD_REF. */
+export function initObserverRepo(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(join(dir, 'HEAD'))) {
+    const template = join(dir, '..', `.template-${process.pid}`);
+    mkdirSync(template, { recursive: true });
+    try {
+      gitOk(dir, ['init', '--quiet', '--bare', `--template=${template}`, dir], { hermetic: true });
+    } finally {
+      rmSync(template, { recursive: true, force: true });
+    }
+  }
+  for (const [k, v] of OBSERVER_CONFIG) gitOk(dir, ['--git-dir', dir, 'config', k, v], { hermetic: true });
+  gitOk(dir, ['--git-dir', dir, 'symbolic-ref', 'HEAD', RUN_HEAD_REF], { hermetic: true });
+  writeFileAtomic(join(dir, OBSERVER_MARKER), 'This git dir is written by peers only; peers reads it hermetically.\n');
+}
+
+/** The commit RUN_HEAD_REF holds in an observer repo, or null when it has none yet. */
+export function observedHead(dir: string, ref = RUN_HEAD_REF): string | null {
+  const r = git(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { timeoutMs: QUICK_TIMEOUT_MS });
+  return r.code === 0 ? r.stdout.trim() : null;
+}
+
+/**
+ * Imports `ref` of a repository peers trusts (the user's own, at `peers up`) into `mirror` as
+ * `dest`. git runs upload-pack in that repository with its config: acceptable for the user's
+ * repository, which no peer can write, and never used for the run clone.
+ */
+export function importTrusted(mirror: string, source: string, ref: string, dest: string): string {
+  gitOk(mirror, ['-c', 'transfer.fsckObjects=false', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', source, `+${ref}:${dest}`], { timeoutMs: FETCH_TIMEOUT_MS });
+  const sha = observedHead(mirror, dest);
+  if (!sha) throw new RepoLayoutError(`${ref} of ${source} is not a commit`);
+  return sha;
+}
+
+export type SyncResult = {
+  /** The working repository's HEAD, now in the mirror (null when HEAD is unborn). */
+  head: string | null;
+  /** The branch HEAD is on (null when detached). */
+  branch: string | null;
+};
+
+export class ObserverError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ObserverError';
+  }
+}
+
+function ensureStage(stage: string, objectsDir: string): void {
+  if (!existsSync(join(stage, OBSERVER_MARKER))) initObserverRepo(stage);
+  const alternates = join(stage, 'objects', 'info', 'alternates');
+  const want = `${objectsDir}\n`;
+  let have = '';
+  try {
+    have = readFileSync(alternates, 'utf8');
+  } catch {}
+  if (have !== want) {
+    mkdirSync(join(stage, 'objects', 'info'), { recursive: true });
+    writeFileAtomic(alternates, want);
+  }
+}
+
+/**
+ * Brings the working repository's HEAD into the mirror (see the file comment). `allowGitFile` and
+ * `allowAlternates` are for a user's repository (a `git worktree`, a `clone --shared`); the run
+ * clone has neither, so either there means a peer tampered with it, and the sync is refused.
+ * Throws ObserverError when the HEAD cannot be imported; the mirror then keeps what it had.
+ */
+export function syncMirror(o: { mirror: string; stage: string; workDir: string; allowGitFile?: boolean; allowAlternates?: boolean }): SyncResult {
+  let layout;
+  let head;
+  try {
+    layout = resolveRepoLayout(o.workDir, { allowGitFile: o.allowGitFile ?? false });
+    const alts = declaredAlternates(layout);
+    if (alts.length && !o.allowAlternates) throw new RepoLayoutError(`the object store declares ${alts.join(' and ')}, which peers never creates`);
+    head = readHead(layout);
+  } catch (error) {
+    throw new ObserverError(`cannot read the repository at ${o.workDir}: ${(error as Error).message}`);
+  }
+  const branch = head.ref?.startsWith('refs/heads/') ? head.ref.slice('refs/heads/'.length) : null;
+  if (!head.sha) return { head: null, branch };
+  if (!isObjectId(head.sha)) throw new ObserverError(`HEAD of ${o.workDir} is not an object id`);
+  ensureStage(o.stage, layout.objectsDir);
+  const type = git(o.stage, ['cat-file', '-t', head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
+  if (type.code !== 0 || type.stdout.trim() !== 'commit') throw new ObserverError(`HEAD of ${o.workDir} (${head.sha.slice(0, 12)}) is ${type.code === 0 ? `a ${type.stdout.trim()}` : 'missing from its object store'}, not a commit`);
+  const upd = git(o.stage, ['update-ref', '--no-deref', RUN_HEAD_REF, head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
+  if (upd.code !== 0) throw new ObserverError(`cannot stage HEAD ${head.sha.slice(0, 12)}: ${upd.stderr.trim().slice(-300)}`);
+  if (observedHead(o.mirror) !== head.sha) {
+    const f = git(o.mirror, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', o.stage, `+${RUN_HEAD_REF}:${RUN_HEAD_REF}`], { timeoutMs: FETCH_TIMEOUT_MS });
+    if (f.code !== 0) throw new ObserverError(`importing ${head.sha.slice(0, 12)} into the trusted mirror failed: ${f.stderr.trim().slice(-400)}`);
+  }
+  if (observedHead(o.mirror) !== head.sha) throw new ObserverError(`the trusted mirror did not take ${head.sha.slice(0, 12)}`);
+  return { head: head.sha, branch };
+}
+
+/** The environment hermetic git runs with, for callers that spawn git themselves (the gates' clone). */
+export function observerEnv(): Record<string, string> {
+  return hermeticGitEnv();
+}
