@@ -28,6 +28,11 @@ export default class Loop extends BaseCommand {
     'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }),
     'reset-peer': Flags.string({ multiple: true, description: 'Bring an unavailable or degraded peer (or "all") back before starting.' }),
     'backoff-base-ms': Flags.integer({ min: 0, hidden: true, description: 'Base of the rate-limit backoff (tests).' }),
+    'accept-changes': Flags.boolean({ description: 'Adopt a .peers/config.yaml or goals.yaml that changed since the last run (refused otherwise, with the diff).' }),
+    'workspace-dir': Flags.string({
+      hidden: true,
+      description: 'In the pod: PATH is the run clone as the loop sees it, peers run on it at this directory in the workspace container, and the control plane is the state dir\'s read-only snapshot.',
+    }),
   };
   static override examples = [
     '<%= config.bin %> loop',
@@ -60,6 +65,8 @@ export default class Loop extends BaseCommand {
         noCodemap: flags['no-codemap'],
         resetPeers: flags['reset-peer'] ?? [],
         backoffBaseMs: flags['backoff-base-ms'],
+        acceptChanges: flags['accept-changes'],
+        pod: flags['workspace-dir'] ? { workspaceDir: flags['workspace-dir'] } : undefined,
         // In the pod (`peers up` sets PEERS_RUNNER_*): peer CLIs run in the workspace container and
         // gates in the gates container; elsewhere both stay local.
         runner: peerRunnerFromEnv(),

@@ -1,19 +1,24 @@
 /**
- * `peers up`: register the project, snapshot its control files and git guard into the state dir,
- * then create and start the pod of pod-spec.ts (egress first, the loop last). Idempotent: a
- * running project is reported, a dead pod from an earlier run is removed and recreated (the loop
- * resumes from the saved tick in the state dir).
+ * `peers up`: register the project; fingerprint the user's repository (down proves the run left it
+ * alone); adopt the control-plane snapshot (a changed `.peers/` is refused with its diff unless
+ * `--accept-changes`); make or reuse the run clone and the trusted mirror in the state dir
+ * (run-clone.ts); publish the run's branch; then create and start the pod of pod-spec.ts (egress
+ * first, the loop last). Idempotent: a running project is reported, a dead pod from an earlier run
+ * is removed and recreated (the loop resumes from the saved tick, on the same clone).
  */
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
-import { loadProject } from '../src/config/load.ts';
+import { adoptControlPlane } from '../src/config/control-snapshot.ts';
+import { loadConfigFile, loadProject } from '../src/config/load.ts';
 import { isGitRepo, repoRoot } from '../src/git/git.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
-import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
+import { ensureStateDirs, projectKey, stateDirFor, statePaths, type StatePaths } from '../src/state/paths.ts';
 import { assertApiKeys } from './credential-check.ts';
-import { saveGitGuard, snapshotGitGuard } from './git-guard.ts';
+import { defaultRunBranch, describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
+import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
+import { prepareRunClone } from './run-clone.ts';
 import { staleImageWarning, WORKSPACE_IMAGE } from './image.ts';
 import { buildPodSpec, containerName, podName, type PodInputs } from './pod-spec.ts';
 import { cgroupLimitsAvailable, imageExists, podman, podmanOk, projectContainers } from './podman.ts';
@@ -37,8 +42,35 @@ export type UpOptions = {
    * never an environment variable a user could leave set by accident).
    */
   upstream?: 'vendors' | 'model-server';
+  /** Adopt a `.peers/` that changed since the last run's snapshot (refused with the diff otherwise). */
+  acceptChanges?: boolean;
 };
-export type UpResult = { name: string; project: string; pod: string; alreadyRunning: boolean; stateDir: string; seconds: number };
+export type UpResult = { name: string; project: string; pod: string; alreadyRunning: boolean; stateDir: string; seconds: number; clone?: string; results?: PublishResult };
+
+/** Where `up` records the user's repository as it was, for `down` to compare. */
+export function fingerprintPath(paths: StatePaths): string {
+  return join(paths.dir, 'user-repo-fingerprint.json');
+}
+
+/** The branch a run's results are published to: config's `results.branch` (from the run's snapshot). */
+export function runBranch(paths: StatePaths, key: string): string {
+  try {
+    return loadConfigFile(join(paths.snapshotDir, 'config.yaml')).results?.branch ?? defaultRunBranch(key);
+  } catch {
+    return defaultRunBranch(key);
+  }
+}
+
+/** Publishes the run's head when there is a run (a host command's side step; never fails it). */
+export function publishIfRun(repo: string, stateDir: string): PublishResult | undefined {
+  const paths = statePaths(stateDir);
+  if (!existsSync(join(paths.mirror, 'HEAD'))) return undefined;
+  try {
+    return publishRunBranch(repo, paths, runBranch(paths, projectKey(repo)));
+  } catch (error) {
+    return { branch: runBranch(paths, projectKey(repo)), sha: null, ahead: 0, updated: false, note: `could not publish the run's branch: ${(error as Error).message}` };
+  }
+}
 
 /** API keys the auth sidecar may need; passed by name when set on the host, never elsewhere. */
 const CREDENTIAL_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENROUTER_API_KEY'];
@@ -95,11 +127,12 @@ export function sharedRoot(project: string, env: NodeJS.ProcessEnv = process.env
 export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'maxUsd' | 'maxRuntimeS' | 'allow' | 'image' | 'credentials'>, env: NodeJS.ProcessEnv = process.env) {
   const project = loadProject(repo); // validates config + goals: bad input fails before any podman call
   // podman's --mount syntax is comma-separated key=value: a comma in a host path cannot be expressed.
-  for (const p of [repo, stateDirFor(repo, env), hostBinary()]) {
+  for (const p of [stateDirFor(repo, env), hostBinary()]) {
     if (p.includes(',')) throw new InputError(`podman cannot mount a path containing a comma: ${p}`, { hint: 'move or rename the directory (or set XDG_STATE_HOME) so the path has no comma' });
   }
   const key = projectKey(repo);
   const stateDir = stateDirFor(repo, env);
+  const paths = statePaths(stateDir);
   const oauth = o.credentials === 'oauth-file' ? oauthMounts(env) : undefined;
   // The auth sidecar sees every token, so a hard USD cap is enforced there too (DESIGN §1): an
   // explicit --max-usd always, config's budget.max_usd when its mode is hard (auto = API keys).
@@ -115,6 +148,9 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     project: key,
     repoDir: repo,
     stateDir,
+    cloneDir: paths.clone,
+    mirrorDir: paths.mirror,
+    snapshotDir: paths.snapshotDir,
     binaryPath: hostBinary(),
     image: o.image ?? WORKSPACE_IMAGE,
     allow: [...new Set([...(project.config.egress?.allow ?? []), ...o.allow])],
@@ -128,7 +164,8 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     cgroupLimits: await cgroupLimitsAvailable(),
     user: `${process.getuid!()}:${process.getgid!()}`,
     // The egress audit log and the auth usage ledger outlive the pod: they are run history.
-    sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': join(stateDir, 'sidecars', 'auth') },
+    // Gate checkouts can be large (node_modules): on disk beside the run, not in the runtime tmpfs.
+    sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': join(stateDir, 'sidecars', 'auth'), checkouts: join(paths.run, 'checkouts') },
   });
   return { project, key, stateDir, spec, plan };
 }
@@ -142,7 +179,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
   if (o.credentials !== 'oauth-file' && o.upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env);
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
   if (process.getuid?.() === 0) throw new InputError('peers up runs a rootless podman pod and refuses to run as root', { hint: 'run it as your normal user (the one that owns the repository)' });
-  const { project, key, stateDir, spec, plan } = await planPod(repo, o, env);
+  const { key, stateDir, spec, plan } = await planPod(repo, o, env);
   const entry = await ensureRegistered(repo, env);
   const paths = statePaths(stateDir);
 
@@ -159,10 +196,15 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await teardown(key, env);
   }
 
-  mkdirSync(paths.snapshotDir, { recursive: true, mode: 0o700 });
-  copyFileSync(project.configPath, join(paths.snapshotDir, 'config.yaml'));
-  copyFileSync(project.goalsPath, join(paths.snapshotDir, 'goals.yaml'));
-  saveGitGuard(join(stateDir, 'git-guard.json'), snapshotGitGuard(repo));
+  // Before anything else touches the state dir: what the user's repository looks like now.
+  ensureStateDirs(paths);
+  saveFingerprint(fingerprintPath(paths), fingerprintRepo(repo));
+  const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers up' });
+  if (adopted.adopted.length) o.progress(`adopted the changed control plane: ${adopted.adopted.map((e) => `${e.path} ${e.change}`).join(', ')}`);
+  const clone = prepareRunClone(repo, paths);
+  for (const n of clone.notes) o.progress(n);
+  const results = publishRunBranch(repo, paths, runBranch(paths, key));
+  o.progress(describePublish(results));
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
 
   // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.
@@ -183,16 +225,16 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await teardown(key, env);
     throw e;
   }
-  return { name: entry.name ?? basename(repo), project: key, pod: spec.podName, alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000 };
+  return { name: entry.name ?? basename(repo), project: key, pod: spec.podName, alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000, clone: paths.clone, results };
 }
 
-/** Removes the pod and the containers beside it (loop, gates, egress), in any state; the shared
+/** Removes the pod and the containers beside it (loop, setup, gates, egress), in any state; the shared
  *  socket dirs go with them. The loop goes first so it never outlives its runners by long. */
 export async function teardown(project: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // --ignore: podman 4.3's `rm -f A B` silently removes NOTHING (exit 0) when one of the names is
   // missing, e.g. after an `up` that failed before creating the gates container.
   await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'loop')]);
   await podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)]);
-  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'gates'), containerName(project, 'egress')]);
+  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'setup'), containerName(project, 'gates'), containerName(project, 'egress')]);
   rmSync(sharedRoot(project, env), { recursive: true, force: true });
 }

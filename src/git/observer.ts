@@ -13,49 +13,58 @@
  * object's hash and fscks it. No git process ever opens the peers' repository as a repository, so
  * nothing in its config, hooks or attributes runs. After a sync, every reader uses the mirror.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { git, gitOk, hermeticGitEnv, OBSERVER_MARKER } from './git.ts';
-import { declaredAlternates, isObjectId, readHead, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
+import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
 /** The run's current commit in the mirror (the mirror's HEAD points here). */
 export const RUN_HEAD_REF = 'refs/peers/head';
 /** The user's HEAD the run started from. */
 export const RUN_BASE_REF = 'refs/peers/base';
+/** `peers init`'s tag: where "new" test markers are counted from. Taken from the user's repository
+ *  when the run starts, never from the peers'. */
+export const BASELINE_TAG = 'refs/tags/peers-baseline';
 
 /** Long enough for a first import of a large repository, short enough that a hang ends. */
 const FETCH_TIMEOUT_MS = 30 * 60_000;
 const QUICK_TIMEOUT_MS = 60_000;
 
-const OBSERVER_CONFIG: [string, string][] = [
-  ['core.hooksPath', '/dev/null'],
-  ['core.fsmonitor', 'false'],
-  ['core.logAllRefUpdates', 'always'],
-  ['gc.auto', '0'],
-  ['maintenance.auto', 'false'],
-  // Objects coming from the peers' store are checked for structure, not just hashed.
-  ['transfer.fsckObjects', 'true'],
-  // The stage must not trust auxiliary files a peer could forge in the object store it borrows.
-  ['core.commitGraph', 'false'],
-  ['core.multiPackIndex', 'false'],
-  ['pack.useBitmaps', 'false'],
-];
+/** Appended to what `git init` writes: the whole configuration of an observer repo. */
+const OBSERVER_CONFIG = `[core]
+	hooksPath = /dev/null
+	fsmonitor = false
+	logAllRefUpdates = always
+	# The stage must not trust auxiliary files a peer could forge in the object store it borrows.
+	commitGraph = false
+	multiPackIndex = false
+[gc]
+	auto = 0
+[maintenance]
+	auto = false
+[transfer]
+	# Objects coming from the peers' store are checked for structure, not just hashed.
+	fsckObjects = true
+[pack]
+	useBitmaps = false
+`;
 
 /** Creates (or completes) a peers-owned bare git dir: our config, the marker, HEAD → RUN_HEAD_REF. */
 export function initObserverRepo(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  if (!existsSync(join(dir, 'HEAD'))) {
-    const template = join(dir, '..', `.template-${process.pid}`);
-    mkdirSync(template, { recursive: true });
+  if (!existsSync(join(dir, OBSERVER_MARKER))) {
+    const template = mkdtempSync(join(tmpdir(), 'peers-template-'));
     try {
       gitOk(dir, ['init', '--quiet', '--bare', `--template=${template}`, dir], { hermetic: true });
     } finally {
       rmSync(template, { recursive: true, force: true });
     }
+    const base = readFileSync(join(dir, 'config'), 'utf8').replace(/\n*$/, '\n');
+    writeFileAtomic(join(dir, 'config'), `${base}${OBSERVER_CONFIG}`);
   }
-  for (const [k, v] of OBSERVER_CONFIG) gitOk(dir, ['--git-dir', dir, 'config', k, v], { hermetic: true });
-  gitOk(dir, ['--git-dir', dir, 'symbolic-ref', 'HEAD', RUN_HEAD_REF], { hermetic: true });
+  writeFileAtomic(join(dir, 'HEAD'), `ref: ${RUN_HEAD_REF}\n`, 0o644);
   writeFileAtomic(join(dir, OBSERVER_MARKER), 'This git dir is written by peers only; peers reads it hermetically.\n');
 }
 
@@ -70,9 +79,9 @@ export function observedHead(dir: string, ref = RUN_HEAD_REF): string | null {
  * `dest`. git runs upload-pack in that repository with its config: acceptable for the user's
  * repository, which no peer can write, and never used for the run clone.
  */
-export function importTrusted(mirror: string, source: string, ref: string, dest: string): string {
+export function importTrusted(mirror: string, source: string, ref: string, dest: string, kind: 'commit' | 'any' = 'commit'): string {
   gitOk(mirror, ['-c', 'transfer.fsckObjects=false', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', source, `+${ref}:${dest}`], { timeoutMs: FETCH_TIMEOUT_MS });
-  const sha = observedHead(mirror, dest);
+  const sha = kind === 'commit' ? observedHead(mirror, dest) : gitOk(mirror, ['rev-parse', '--verify', dest]).trim();
   if (!sha) throw new RepoLayoutError(`${ref} of ${source} is not a commit`);
   return sha;
 }
@@ -136,6 +145,79 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
   }
   if (observedHead(o.mirror) !== head.sha) throw new ObserverError(`the trusted mirror did not take ${head.sha.slice(0, 12)}`);
   return { head: head.sha, branch };
+}
+
+/**
+ * A throwaway read-only view of a user's repository (for `peers verify`, `check`, `bugs` on the
+ * host): a peers-owned git dir borrowing the repository's objects, with RUN_HEAD_REF (and the
+ * view's HEAD) at the repository's HEAD. Reading through it honours nothing from the
+ * repository's config. Returns HEAD's commit, or null when the repository has none.
+ */
+export function openView(workDir: string, viewDir: string): string | null {
+  const layout = resolveRepoLayout(workDir, { allowGitFile: true });
+  const head = readHead(layout);
+  ensureStage(viewDir, layout.objectsDir);
+  // A shallow repository's history ends where its `shallow` file says; the view must know that too.
+  try {
+    writeFileAtomic(join(viewDir, 'shallow'), readFileSync(join(layout.commonDir, 'shallow')));
+  } catch {}
+  const tag = resolveRef(layout, BASELINE_TAG);
+  if (tag) git(viewDir, ['update-ref', BASELINE_TAG, tag], { timeoutMs: QUICK_TIMEOUT_MS });
+  if (!head.sha) return null;
+  const upd = git(viewDir, ['update-ref', '--no-deref', RUN_HEAD_REF, head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
+  if (upd.code !== 0) throw new ObserverError(`cannot read HEAD ${head.sha.slice(0, 12)} of ${workDir}: ${upd.stderr.trim().slice(-300)}`);
+  return observedHead(viewDir);
+}
+
+/**
+ * Copies one ref of a working repository into the mirror through the stage (same guarantees as
+ * syncMirror). The host loop uses it once, when its mirror is new, for BASELINE_TAG.
+ */
+export function importRefViaStage(o: { mirror: string; stage: string; workDir: string }, ref: string): boolean {
+  const layout = resolveRepoLayout(o.workDir, { allowGitFile: true });
+  const sha = resolveRef(layout, ref);
+  if (!sha) return false;
+  ensureStage(o.stage, layout.objectsDir);
+  if (git(o.stage, ['update-ref', ref, sha], { timeoutMs: QUICK_TIMEOUT_MS }).code !== 0) return false;
+  return git(o.mirror, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', o.stage, `+${ref}:${ref}`], { timeoutMs: FETCH_TIMEOUT_MS }).code === 0;
+}
+
+/**
+ * Runs `fn` with this process's git pointed at a read-only view of `workDir`: GIT_DIR is the view
+ * (our config), GIT_WORK_TREE the user's tree, GIT_INDEX_FILE a copy of the user's index (never
+ * written back), no system or global config. For host commands whose checks read both history
+ * and files (`peers check`): no configuration of the repository is honoured.
+ */
+export async function withObservedWorkTree<T>(workDir: string, fn: () => Promise<T>): Promise<T> {
+  const scratch = mkdtempSync(join(tmpdir(), 'peers-view-'));
+  const saved: Record<string, string | undefined> = {};
+  try {
+    const view = join(scratch, 'view.git');
+    openView(workDir, view);
+    const layout = resolveRepoLayout(workDir, { allowGitFile: true });
+    for (const name of readdirSync(layout.gitDir)) {
+      if (name === 'index' || name.startsWith('sharedindex.')) copyFileSync(join(layout.gitDir, name), join(view, name));
+    }
+    try {
+      mkdirSync(join(view, 'info'), { recursive: true });
+      copyFileSync(join(layout.commonDir, 'info', 'exclude'), join(view, 'info', 'exclude'));
+    } catch {}
+    const env: Record<string, string> = {
+      GIT_DIR: view, GIT_WORK_TREE: workDir, GIT_INDEX_FILE: join(view, 'index'),
+      GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_ATTR_NOSYSTEM: '1', GIT_NO_REPLACE_OBJECTS: '1', GIT_OPTIONAL_LOCKS: '0', GIT_PAGER: 'cat',
+    };
+    for (const [k, v] of Object.entries(env)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /** The environment hermetic git runs with, for callers that spawn git themselves (the gates' clone). */

@@ -5,8 +5,8 @@
  * size-capped, every directory on the way is checked not to be a symlink, and every ref name and
  * object id is validated before use.
  */
-import { lstatSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { lstatSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { MiB, readTextCapped } from '../fs/safe-read.ts';
 
 export type RepoLayout = {
@@ -168,4 +168,24 @@ export function readHead(layout: RepoLayout): HeadState {
 /** Alternates the object store declares (a peer could point them anywhere the reader can see). */
 export function declaredAlternates(layout: RepoLayout): string[] {
   return ['alternates', 'http-alternates'].filter((n) => kind(join(layout.objectsDir, 'info', n)) !== 'missing');
+}
+
+/**
+ * The top of the working tree containing `start` (the nearest directory with a `.git` entry),
+ * found without running git; undefined outside any repository.
+ */
+export function findWorkTreeRoot(start: string): string | undefined {
+  let dir: string;
+  try {
+    dir = realpathSync(start);
+  } catch {
+    return undefined;
+  }
+  for (;;) {
+    const k = kind(join(dir, '.git'));
+    if (k === 'dir' || k === 'file') return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
 }

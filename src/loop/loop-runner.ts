@@ -2,23 +2,32 @@
  * `peers loop`: the imperative shell around the pure core in tick.ts. Per tick:
  *   stop checks → hard gates at HEAD (clean checkout, once per HEAD) → stuck/convergence → one peer
  *   turn → finalize → runs.jsonl line → atomic state.json.
- * The loop enforces the config/goals snapshot taken at start, never the live `.peers/` files.
+ * The loop enforces the config/goals snapshot (taken by the host: control-snapshot.ts), never the
+ * live `.peers/` files. It reads commits only through the trusted mirror (RunObserver), and runs
+ * git in the peers' repository only through the workspace runner (WorkspaceGit).
  * Every exit writes an exit line, `last-stop-reason.txt` and state.json; a SIGKILL between the log
  * line and the state write is repaired on the next start (resume.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfigFile, loadGoalsFile, loadProject, projectDirFrom } from '../config/load.ts';
 import { hardGoals, softGoals, type GoalsFile } from '../config/goals-schema.ts';
 import type { PeersConfig } from '../config/config-schema.ts';
 import { resolveUsdCapMode } from '../config/usd-cap-mode.ts';
 import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
-import { headSha } from '../git/git.ts';
+import { gitOk } from '../git/git.ts';
+import { RunObserver } from '../git/run-observer.ts';
+import { RunnerWorkspaceGit, type WorkspaceGit } from '../git/workspace-git.ts';
+import { adoptControlPlane } from '../config/control-snapshot.ts';
+import { InputError } from '../cli/errors.ts';
+import { ephemeralCacheKey, persistentCacheKey } from '../gates/gate-cache.ts';
+import { filterProjectFiles } from '../recon/repo-files.ts';
+import { withGateCache } from './cached-gate-probe.ts';
 import { openBlockingBugs, readLedger, formatBugLine } from '../protocol/bug-ledger.ts';
 import { isSoftGoalPassed, pendingSoftGoals, type SoftStatus } from '../protocol/soft-reviews.ts';
-import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits, takeControlPlaneSnapshot } from '../protocol/control-plane-guard.ts';
+import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../protocol/control-plane-guard.ts';
 import { LocalPeerRunner, type PeerRunner } from '../peers/peer-runner.ts';
 import { buildPrompt, type GoalLine } from '../prompt/prompt-builder.ts';
 import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../state/paths.ts';
@@ -60,6 +69,14 @@ export type LoopOptions = {
   signal?: AbortSignal;
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * In the pod (`peers up`): `repo` is the run clone as the loop sees it, the peers work on it at
+   * `workspaceDir` in the workspace container, and the control plane is the read-only snapshot the
+   * host took. Without it (the host-only loop) `repo` is the peers' repository on this machine.
+   */
+  pod?: { workspaceDir: string };
+  /** Host loop: adopt a `.peers/` that changed since the last snapshot (refused otherwise). */
+  acceptChanges?: boolean;
 };
 
 export type LoopOutcome = { reason: string; exitCode: number; ticksInRun: number; stateDir: string };
@@ -67,13 +84,19 @@ export type LoopOutcome = { reason: string; exitCode: number; ticksInRun: number
 const STOPS_THAT_REFRESH_GATES = /^(max_ticks|budget:)/;
 
 export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
-  const repo = projectDirFrom(o.repo);
-  loadProject(repo); // validates the live files, so errors name the user's own file and line
+  const pod = o.pod;
+  const repo = pod ? resolve(o.repo) : projectDirFrom(o.repo);
+  if (!pod) loadProject(repo); // validates the live files, so errors name the user's own file and line
   const paths = statePaths(o.stateDir ?? stateDirFor(repo, o.env ?? process.env));
   ensureStateDirs(paths);
   const lock = acquireRunLock(paths.lock);
   try {
-    takeControlPlaneSnapshot(repo, paths.snapshotDir);
+    if (pod) {
+      // The pod's loop has no `.peers/`: only the snapshot `peers up` took (mounted read-only).
+      if (!existsSync(join(paths.snapshotDir, 'config.yaml'))) throw new InputError(`no control-plane snapshot in ${paths.snapshotDir}`, { hint: 'start runs in the pod with `peers up`' });
+    } else {
+      adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers loop' });
+    }
     const configPath = join(paths.snapshotDir, 'config.yaml');
     const goalsPath = join(paths.snapshotDir, 'goals.yaml');
     const config = loadConfigFile(configPath);
@@ -111,15 +134,31 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       budget: { ...acted.state.budget, usd_cap_mode: `${usd.mode} (${usd.reason})` },
     };
     for (const n of acted.notes) log(`peers: ${n}`);
-    // Project context for the prompts, generated once (no model call); best-effort.
+    const observer = new RunObserver({ workDir: repo, mirror: paths.mirror, stage: paths.stage, lenient: !pod });
+    try {
+      observer.sync();
+    } catch (error) {
+      log(`peers: warning: ${(error as Error).message}`);
+    }
+    const runner = o.runner ?? new LocalPeerRunner();
+    const workspace = new RunnerWorkspaceGit(runner, pod?.workspaceDir ?? repo, observer, pod ? {} : hostGitEnv(env));
+    // Project context for the prompts, generated once (no model call); best-effort. The file list
+    // is HEAD's tree in the mirror: no git runs in the peers' repository.
     const context = prepareRunContext(repo, paths.dir, {
       recon: !o.noRecon && !existsSync(paths.recon),
       codemap: !o.noCodemap && !(existsSync(paths.codemap) && existsSync(join(paths.dir, 'CODEMAP.yaml'))),
+      files: trackedFiles(observer),
     });
     for (const w of context.warnings) log(`peers: warning: ${w}`);
     state = { ...state, warnings: [...state.warnings, ...context.warnings] };
     saveState(paths.state, state);
-    const run = new LoopRun(repo, paths, config, goals, settings, state, o.runner ?? new LocalPeerRunner(), o.gateProbe ?? probeGates, o.signal ?? new AbortController().signal, log, env);
+    // Gate passes are remembered by the loop alone, under its own key (gate-cache.ts).
+    const cacheKey = pod ? persistentCacheKey(paths.gateCacheKey) : ephemeralCacheKey();
+    const gateProbe = withGateCache(o.gateProbe ?? probeGates, { path: paths.gateCache, key: cacheKey });
+    const run = new LoopRun(
+      { repo, peerCwd: pod?.workspaceDir ?? repo, live: !pod, observer, workspace },
+      paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env,
+    );
     return await run.run();
   } finally {
     lock.release();
@@ -130,8 +169,11 @@ class LoopRun {
   private ticksThisRun = 0;
   private warnedEdits = '';
 
+  private readonly repo: string;
+  private readonly observer: RunObserver;
+
   constructor(
-    private readonly repo: string,
+    private readonly where: RunPlaces,
     private readonly paths: StatePaths,
     private readonly config: PeersConfig,
     private readonly goals: GoalsFile,
@@ -142,7 +184,20 @@ class LoopRun {
     private readonly signal: AbortSignal,
     private readonly log: (line: string) => void,
     private readonly env: NodeJS.ProcessEnv,
-  ) {}
+  ) {
+    this.repo = where.repo;
+    this.observer = where.observer;
+  }
+
+  /** The peers' HEAD, imported into the mirror; on failure the mirror's last head (and a log line). */
+  private head(): string | null {
+    try {
+      return this.observer.sync().head;
+    } catch (error) {
+      this.log(`peers: warning: ${(error as Error).message}`);
+      return this.observer.head();
+    }
+  }
 
   async run(): Promise<LoopOutcome> {
     try {
@@ -175,12 +230,12 @@ class LoopRun {
       // turn resumes — or replays the logged tick — from exactly this state.
       if (this.state !== before) saveState(this.paths.state, this.state);
       const { peer, index, skeptic } = pre.action;
-      const headBefore = headSha(this.repo) ?? null;
+      const headBefore = this.head();
       const prompt = this.prompt(peer, skeptic, headBefore, conv.bugLines);
       const tick = this.state.tick + 1;
       this.log(`peers: tick ${tick} peer=${peer}${skeptic ? ' (skeptic)' : ''} starting...`);
       const obs = await runPeerTurn(
-        { repo: this.repo, paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env) },
+        { observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd, paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env) },
         { state: this.state, peer, index, skeptic, prompt, headBefore, extraWarnings: [] },
       );
       if (obs === 'aborted') return this.finish('interrupted');
@@ -207,11 +262,11 @@ class LoopRun {
 
   /** Evaluates the hard gates unless the recorded results already belong to HEAD. */
   private async refreshGates(): Promise<void> {
-    const head = headSha(this.repo) ?? null;
+    const head = this.head();
     if (!head || this.state.gates.head === head) return;
     const hard = hardGoals(this.goals);
     const results = await this.gateProbe({
-      repo: this.repo, head, goals: hard, timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, cacheFile: this.paths.gateCache,
+      repo: this.observer.mirror, head, goals: hard, timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, depCache: this.paths.depCache,
       setup: this.config.setup, env: stringEnv(this.env), signal: this.signal,
     });
     // Gates cut short by a stop request say nothing about HEAD: evaluate them again on the next start.
@@ -223,7 +278,7 @@ class LoopRun {
   private convergenceInput(): { input: ConvergenceInput; bugLines: string[] } {
     let bugs: string[] = [];
     try {
-      bugs = openBlockingBugs(readLedger(this.repo)).map((b) => formatBugLine(b).trim());
+      bugs = openBlockingBugs(readLedger(this.observer.mirror)).map((b) => formatBugLine(b).trim());
     } catch (error) {
       this.log(`peers: warning: cannot read the bug ledger: ${(error as Error).message}`);
     }
@@ -264,8 +319,8 @@ class LoopRun {
         .filter(([, n]) => n >= stuckAt)
         .map(([id, redTicks]) => ({ id, redTicks })),
       warnings: [...new Set([...this.state.warnings, ...(this.state.peer_warnings[peer] ?? [])])],
-      inbox: inboxLines(this.repo, peer, this.state.inbox_cursor[peer], head),
-      changes: changesSince(this.repo, this.state.inbox_cursor[peer], head),
+      inbox: inboxLines(this.observer.mirror, peer, this.state.inbox_cursor[peer], head),
+      changes: changesSince(this.observer.mirror, this.state.inbox_cursor[peer], head),
       openBlockingBugs: bugLines,
       softReviewsRequested: pendingSoftGoals(softGoals(this.goals), statuses, this.state.peer_order, peer).map((g) => ({
         id: g.id,
@@ -280,9 +335,10 @@ class LoopRun {
    * uncommitted edit is not repeated every tick).
    */
   private controlPlaneWarnings(headBefore: string | null, headAfter: string | null): string[] {
-    const live = detectControlPlaneEdits(this.repo, this.paths.snapshotDir);
+    // The pod's clone has no live `.peers/` the peers can reach (masked); committed edits still count.
+    const live = this.where.live ? detectControlPlaneEdits(this.repo, this.paths.snapshotDir) : [];
     const key = JSON.stringify(live);
-    const committed = headBefore && headAfter && headBefore !== headAfter ? controlPlaneEditsInRange(this.repo, headBefore, headAfter) : [];
+    const committed = headBefore && headAfter && headBefore !== headAfter ? controlPlaneEditsInRange(this.observer.mirror, headBefore, headAfter) : [];
     const liveIsNew = live.length > 0 && key !== this.warnedEdits;
     this.warnedEdits = key;
     if (!committed.length && !liveIsNew) return [];
@@ -327,6 +383,25 @@ class LoopRun {
     this.log(`peers: stopped: ${reason}`);
     return { reason, exitCode: exitCodeFor(reason), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
   }
+}
+
+type RunPlaces = { repo: string; peerCwd: string; live: boolean; observer: RunObserver; workspace: WorkspaceGit };
+
+/** HEAD's files from the mirror (recon and codemap read their content from the working tree). */
+function trackedFiles(observer: RunObserver): string[] | undefined {
+  if (!observer.head()) return undefined;
+  try {
+    return filterProjectFiles(gitOk(observer.mirror, ['ls-tree', '-r', '-z', '--name-only', 'HEAD'], { maxBuffer: 512 * 1024 * 1024 }).split('\0').filter(Boolean));
+  } catch {
+    return undefined;
+  }
+}
+
+/** What git needs to run in the peers' repository on the host (the pod's runner has its own). */
+function hostGitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = { PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
+  if (env.HOME) out.HOME = env.HOME;
+  return out;
 }
 
 function readDigest(path: string): string | undefined {

@@ -14,7 +14,8 @@ import type { SoftGoal } from '../config/goals-schema.ts';
 import { attestCommits, attestedPeerLookup } from '../protocol/attestation.ts';
 import { countNewBlockingReports } from '../protocol/bug-ledger.ts';
 import { decideAntiCheat, findJustification, initialAntiCheatState, revertTurn, turnDiffStats } from '../protocol/anti-cheat.ts';
-import { headSha } from '../git/git.ts';
+import type { RunObserver } from '../git/run-observer.ts';
+import type { WorkspaceGit } from '../git/workspace-git.ts';
 import { formatMarkerFinding, scanRangeForTestMarkers } from '../protocol/test-markers.ts';
 import { ingestReviews, type SoftStatus } from '../protocol/soft-reviews.ts';
 import type { PeerRunner } from '../peers/peer-runner.ts';
@@ -30,7 +31,12 @@ import { observeTurnGit } from './git-observe.ts';
 import type { TickObservation } from './tick.ts';
 
 export type TurnContext = {
-  repo: string;
+  /** The trusted mirror every git read goes to (never the peers' repository). */
+  observer: RunObserver;
+  /** git in the peers' repository, run in the workspace (status, moving HEAD). */
+  workspace: WorkspaceGit;
+  /** Where the peer runs (the clone as the runner sees it: `/work` in the pod). */
+  peerCwd: string;
   paths: StatePaths;
   config: PeersConfig;
   softGoals: SoftGoal[];
@@ -80,7 +86,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
       argv: cmd.argv,
       env: { ...ctx.env, ...cmd.env },
       stdin: cmd.stdin,
-      cwd: ctx.repo,
+      cwd: ctx.peerCwd,
       idleTimeoutMs: h.idle_timeout_s * 1000,
       absoluteTimeoutMs: h.absolute_max_runtime_s * 1000,
       killGraceMs: h.kill_grace_s * 1000,
@@ -94,11 +100,13 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
   const post = scanner.match ? null : (scanLines(result.stdout, patterns) ?? scanLines(result.stderr, patterns));
   const verdict = classifyTurn(result, { live: scanner.match, post }, structuredStatus(spec.tool, result.stdout));
   const usage = parseUsage(spec.tool, result.stdout, result.stderr);
-  const facts = observeTurnGit(ctx.repo, t.headBefore);
+  const facts = await observeTurnGit(ctx.observer, ctx.workspace, t.headBefore);
+  const repo = ctx.observer.mirror;
   const warnings = [...t.extraWarnings];
+  if (facts.unreadable) warnings.push(`the run clone could not be imported after ${t.peer}'s turn, so none of it counts: ${facts.unreadable}`);
   if (facts.headAfter && !facts.rewritten) {
     try {
-      attestCommits(ctx.repo, t.peer, t.headBefore ?? undefined, facts.headAfter);
+      attestCommits(repo, t.peer, t.headBefore ?? undefined, facts.headAfter);
     } catch (error) {
       warnings.push(`attestation skipped for ${t.peer}: ${(error as Error).message}`);
     }
@@ -108,7 +116,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
   const markerWarnings: string[] = [];
   if (t.headBefore && facts.headAfter && !facts.rewritten) {
     try {
-      for (const f of scanRangeForTestMarkers(ctx.repo, t.headBefore, facts.headAfter)) markerWarnings.push(`test-marker: ${formatMarkerFinding(f)}`);
+      for (const f of scanRangeForTestMarkers(repo, t.headBefore, facts.headAfter)) markerWarnings.push(`test-marker: ${formatMarkerFinding(f)}`);
     } catch (error) {
       warnings.push(`test-marker scan skipped for ${t.peer}: ${(error as Error).message}`);
     }
@@ -118,7 +126,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
   // Anti-cheat (baseline §16): a handoff that only touched tests is warned once, then reverted.
   const cheat = decideAntiCheat(t.state.anti_cheat[t.peer] ?? initialAntiCheatState(), {
     success: handoff.success,
-    stats: handoff.success && t.headBefore && facts.headAfter ? turnDiffStats(ctx.repo, t.headBefore, facts.headAfter) : undefined,
+    stats: handoff.success && t.headBefore && facts.headAfter ? turnDiffStats(repo, t.headBefore, facts.headAfter) : undefined,
     justification: findJustification(facts.newCommits),
   });
   // Warnings about the peer's own conduct wait for its next prompt; the rest go to the next prompt.
@@ -126,17 +134,17 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
   // An accepted justification is for the counterpart to audit; warn/revert notices are for the peer itself.
   if (cheat.warning) (cheat.action === 'accept-justified' ? warnings : ownWarnings).push(cheat.warning);
   let headAfter = facts.headAfter;
-  let softFailReason = handoff.reason;
+  let softFailReason = facts.unreadable ? `the run clone could not be imported: ${facts.unreadable}` : handoff.reason;
   let success = handoff.success;
   if (cheat.action === 'revert' && t.headBefore) {
-    const undo = revertTurn(ctx.repo, t.headBefore, cheat.reason ?? 'test-only turn');
+    const undo = await revertTurn(ctx.observer, ctx.workspace, t.headBefore, cheat.reason ?? 'test-only turn');
     success = false;
     softFailReason = `anti-cheating revert: ${cheat.reason}${undo.method === 'failed' ? ` (revert failed: ${undo.error})` : ''}`;
-    headAfter = headSha(ctx.repo) ?? headAfter;
+    headAfter = ctx.observer.head() ?? headAfter;
   }
   // A reverted turn's reviews do not count: the work they vouched for is gone.
   const reverted = cheat.action === 'revert' && t.headBefore !== null;
-  const soft = ingestReviews(reverted ? [] : facts.newCommits, ctx.softGoals, t.state.soft_status as unknown as Record<string, SoftStatus>, t.state.peer_order, attestedPeerLookup(ctx.repo));
+  const soft = ingestReviews(reverted ? [] : facts.newCommits, ctx.softGoals, t.state.soft_status as unknown as Record<string, SoftStatus>, t.state.peer_order, attestedPeerLookup(repo));
   warnings.push(...soft.warnings);
   const droppedReviews = reverted ? facts.newCommits.filter((c) => c.trailers.get('Peer-Review-Of') !== undefined).length : 0;
   if (droppedReviews) warnings.push(`${droppedReviews} soft review(s) by ${t.peer} not counted: they were part of the reverted turn`);
