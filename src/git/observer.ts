@@ -120,7 +120,7 @@ function ensureStage(stage: string, objectsDir: string): void {
  * clone has neither, so either there means a peer tampered with it, and the sync is refused.
  * Throws ObserverError when the HEAD cannot be imported; the mirror then keeps what it had.
  */
-export function syncMirror(o: { mirror: string; stage: string; workDir: string; allowGitFile?: boolean; allowAlternates?: boolean }): SyncResult {
+export function syncMirror(o: { mirror: string; stage: string; workDir: string; allowGitFile?: boolean; allowAlternates?: boolean; known?: string | null }): SyncResult {
   let layout;
   let head;
   try {
@@ -134,12 +134,15 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
   const branch = head.ref?.startsWith('refs/heads/') ? head.ref.slice('refs/heads/'.length) : null;
   if (!head.sha) return { head: null, branch };
   if (!isObjectId(head.sha)) throw new ObserverError(`HEAD of ${o.workDir} is not an object id`);
+  // Unchanged since the caller's last sync (the mirror's only writer knows its head): nothing to do.
+  if (o.known && head.sha === o.known) return { head: head.sha, branch };
   ensureStage(o.stage, layout.objectsDir);
   const type = git(o.stage, ['cat-file', '-t', head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
   if (type.code !== 0 || type.stdout.trim() !== 'commit') throw new ObserverError(`HEAD of ${o.workDir} (${head.sha.slice(0, 12)}) is ${type.code === 0 ? `a ${type.stdout.trim()}` : 'missing from its object store'}, not a commit`);
   const upd = git(o.stage, ['update-ref', '--no-deref', RUN_HEAD_REF, head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
   if (upd.code !== 0) throw new ObserverError(`cannot stage HEAD ${head.sha.slice(0, 12)}: ${upd.stderr.trim().slice(-300)}`);
-  if (observedHead(o.mirror) !== head.sha) {
+  // The caller that knows the mirror's head (its only writer) skips asking for it.
+  if (o.known !== undefined ? o.known !== head.sha : observedHead(o.mirror) !== head.sha) {
     const f = git(o.mirror, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', o.stage, `+${RUN_HEAD_REF}:${RUN_HEAD_REF}`], { timeoutMs: FETCH_TIMEOUT_MS });
     if (f.code !== 0) throw new ObserverError(`importing ${head.sha.slice(0, 12)} into the trusted mirror failed: ${f.stderr.trim().slice(-400)}`);
   }

@@ -18,6 +18,8 @@ export type RunObserverOptions = {
 
 export class RunObserver {
   readonly mirror: string;
+  /** What the mirror's head was after our last sync: this process is its only writer. */
+  private known: string | null = null;
 
   constructor(private readonly o: RunObserverOptions) {
     this.mirror = o.mirror;
@@ -36,11 +38,14 @@ export class RunObserver {
 
   /** Imports the peers' HEAD; throws ObserverError when it cannot (the mirror keeps its last head). */
   sync(): SyncResult {
-    return syncMirror({ mirror: this.o.mirror, stage: this.o.stage, workDir: this.o.workDir, allowGitFile: this.o.lenient, allowAlternates: this.o.lenient });
+    const r = syncMirror({ mirror: this.o.mirror, stage: this.o.stage, workDir: this.o.workDir, allowGitFile: this.o.lenient, allowAlternates: this.o.lenient, known: this.known });
+    if (r.head) this.known = r.head;
+    return r;
   }
 
   /** The last head the mirror took. */
   head(): string | null {
-    return observedHead(this.o.mirror);
+    this.known = observedHead(this.o.mirror);
+    return this.known;
   }
 }
