@@ -13,6 +13,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
+import { readFileCapped } from '../src/fs/safe-read.ts';
 import { git, gitOk } from '../src/git/git.ts';
 import { BASELINE_TAG, importTrusted, initObserverRepo, observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
 import { readHead, resolveRef, resolveRepoLayout } from '../src/git/repo-layout.ts';
@@ -55,22 +56,32 @@ function submodulePaths(mirror: string, ref: string): string[] {
   return r.stdout.split('\0').filter((l) => l.startsWith('160000 ')).map((l) => l.slice(l.indexOf('\t') + 1));
 }
 
-function makeClone(paths: StatePaths, branch: string, tracksPeersDir: boolean, identity: Record<string, string>): void {
+function makeClone(paths: StatePaths, branch: string, tracksPeersDir: boolean, identity: Record<string, string>, exclude: Buffer | undefined): void {
   const clone = paths.clone;
   const template = join(paths.run, '.empty-template');
   mkdirSync(template, { recursive: true });
   const h = { hermetic: true, timeoutMs: CLONE_TIMEOUT_MS };
   gitOk(paths.run, ['init', '--quiet', `--template=${template}`, `--initial-branch=${branch}`, clone], h);
   // Objects arrive as a pack through upload-pack in the mirror (our config): nothing is linked.
-  gitOk(clone, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', paths.mirror, `+${RUN_BASE_REF}:refs/heads/${branch}`], h);
+  gitOk(clone, ['fetch', '--quiet', '--update-head-ok', '--no-tags', '--no-write-fetch-head', paths.mirror, `+${RUN_BASE_REF}:refs/heads/${branch}`], h);
   for (const [k, v] of Object.entries(identity)) gitOk(clone, ['config', k, v], h);
+  mkdirSync(join(clone, '.git', 'info'), { recursive: true });
+  // The user's private ignore rules (build output, editor files) hold for the peers too.
+  if (exclude) writeFileSync(join(clone, '.git', 'info', 'exclude'), exclude);
   if (tracksPeersDir) {
     // The operator's .peers/ stays out of the peers' tree (it is masked in the workspace too).
     gitOk(clone, ['config', 'core.sparseCheckout', 'true'], h);
-    mkdirSync(join(clone, '.git', 'info'), { recursive: true });
     writeFileSync(join(clone, '.git', 'info', 'sparse-checkout'), '/*\n!/.peers/\n');
   }
   gitOk(clone, ['reset', '--quiet', '--hard'], h);
+}
+
+function readExclude(commonDir: string): Buffer | undefined {
+  try {
+    return readFileCapped(join(commonDir, 'info', 'exclude'), 1024 * 1024);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The user's repository-local identity, so the peers commit as they did on the user's checkout. */
@@ -106,7 +117,7 @@ export function prepareRunClone(repo: string, paths: StatePaths): RunClone {
   const branch = userHead.ref?.startsWith('refs/heads/') ? userHead.ref.slice('refs/heads/'.length) : 'peers-run';
   const tracksPeersDir = git(paths.mirror, ['cat-file', '-e', `${base}:.peers`]).code === 0;
   try {
-    makeClone(paths, branch, tracksPeersDir, localIdentity(repo));
+    makeClone(paths, branch, tracksPeersDir, localIdentity(repo), readExclude(layout.commonDir));
   } catch (error) {
     rmSync(paths.run, { recursive: true, force: true });
     throw new PeersError(`cannot make the run clone: ${(error as Error).message}`);
