@@ -28,6 +28,7 @@ from the saved tick, on the same clone.`;
       default: 'api-key',
       description: 'api-key: ANTHROPIC_API_KEY/OPENAI_API_KEY from this shell. oauth-file: your claude/codex login files (opt-in; mounted into the auth sidecar only).',
     }),
+    'clone-only': Flags.boolean({ hidden: true, description: 'Prepare the run (control-plane snapshot, fingerprint, run clone, results branch) and stop before starting the pod.' }),
     'accept-changes': Flags.boolean({ description: 'Adopt a .peers/ that changed since the last run (refused otherwise, with the diff).' }),
     'dry-run': Flags.string({ options: ['podman', 'k8s'], description: 'Print the pod (podman commands, or Kubernetes YAML) instead of starting it.' }),
   };
@@ -56,9 +57,14 @@ from the saved tick, on the same clone.`;
       allow: flags.allow ?? [],
       credentials: flags.credentials as 'api-key' | 'oauth-file',
       acceptChanges: flags['accept-changes'],
+      cloneOnly: flags['clone-only'],
       progress: (l) => quiet || process.stderr.write(`peers up: ${l}\n`),
     });
     if (!quiet) {
+      if (flags['clone-only']) {
+        this.log(`${r.name}: run clone ready at ${r.clone} (${r.seconds.toFixed(1)} s); the pod was not started.`);
+        return r;
+      }
       this.log(r.alreadyRunning ? `${r.name} is already running (pod ${r.pod}).` : `${r.name} is running in pod ${r.pod} (started in ${r.seconds.toFixed(1)} s).`);
       this.log(`  follow it:   peers logs ${r.name} -f\n  status:      peers ls\n  stop it:     peers down ${r.name}`);
     }

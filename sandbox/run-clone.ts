@@ -1,9 +1,10 @@
 /**
  * The run clone (docs/ARCHITECTURE.md, "The run clone"): `peers up` gives the peers their own
  * repository in the state dir, made from the user's HEAD, sharing nothing writable with the
- * user's `.git` (objects are copied through a pack, never hardlinked or borrowed). The trusted
- * mirror is made first, from the user's repository; the clone is made from the mirror with
- * hermetic git, so no filter, hook or template of anyone's configuration runs. A later `up`
+ * user's `.git` (objects are copied, never hardlinked or borrowed). The trusted mirror is made
+ * first, from the user's repository (one pack, hashes verified); the clone is a copy of the
+ * mirror's object files made with hermetic git, so no filter, hook or template of anyone's
+ * configuration runs. A later `up`
  * reuses both: the run continues on its own history.
  *
  * Supported: ordinary repositories, `git worktree` checkouts, dirty working trees (what is not
@@ -61,9 +62,13 @@ function makeClone(paths: StatePaths, branch: string, tracksPeersDir: boolean, i
   const template = join(paths.run, '.empty-template');
   mkdirSync(template, { recursive: true });
   const h = { hermetic: true, timeoutMs: CLONE_TIMEOUT_MS };
-  gitOk(paths.run, ['init', '--quiet', `--template=${template}`, `--initial-branch=${branch}`, clone], h);
-  // Objects arrive as a pack through upload-pack in the mirror (our config): nothing is linked.
-  gitOk(clone, ['fetch', '--quiet', '--update-head-ok', '--no-tags', '--no-write-fetch-head', paths.mirror, `+${RUN_BASE_REF}:refs/heads/${branch}`], h);
+  // A local clone of the mirror COPYING its object files (--no-hardlinks): nothing of the clone is
+  // linked to the mirror, whose objects the loop trusts, and the mirror was verified on import.
+  gitOk(paths.run, ['clone', '--quiet', '--no-hardlinks', '--no-checkout', `--template=${template}`, paths.mirror, clone], h);
+  const base = gitOk(paths.mirror, ['rev-parse', '--verify', `${RUN_BASE_REF}^{commit}`], h).trim();
+  gitOk(clone, ['update-ref', `refs/heads/${branch}`, base], h);
+  gitOk(clone, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`], h);
+  gitOk(clone, ['remote', 'remove', 'origin'], h);
   for (const [k, v] of Object.entries(identity)) gitOk(clone, ['config', k, v], h);
   mkdirSync(join(clone, '.git', 'info'), { recursive: true });
   // The user's private ignore rules (build output, editor files) hold for the peers too.

@@ -44,6 +44,10 @@ export type UpOptions = {
   upstream?: 'vendors' | 'model-server';
   /** Adopt a `.peers/` that changed since the last run's snapshot (refused with the diff otherwise). */
   acceptChanges?: boolean;
+  /** Prepare the run (snapshot, fingerprint, clone, branch) and stop before podman (benchmarks, inspection). */
+  cloneOnly?: boolean;
+  /** Called with the run clone's path before any container starts (the demo puts the CLIs' homes there). */
+  prepareClone?: (cloneDir: string) => void;
 };
 export type UpResult = { name: string; project: string; pod: string; alreadyRunning: boolean; stateDir: string; seconds: number; clone?: string; results?: PublishResult };
 
@@ -175,6 +179,13 @@ export async function up(o: UpOptions): Promise<UpResult> {
   const t0 = Date.now();
   const repo = resolveProjectDir(o.target, env);
   const loaded = loadProject(repo); // bad config or goals are reported before anything else
+  if (o.cloneOnly) {
+    const key = projectKey(repo);
+    const stateDir = stateDirFor(repo, env);
+    const entry = await ensureRegistered(repo, env);
+    const { clone, results } = prepareRun(repo, statePaths(stateDir), key, o);
+    return { name: entry.name ?? basename(repo), project: key, pod: podName(key), alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000, clone, results };
+  }
   // A pod whose auth sidecar has no key fails every turn: refuse before creating anything.
   if (o.credentials !== 'oauth-file' && o.upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env);
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
@@ -196,15 +207,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await teardown(key, env);
   }
 
-  // Before anything else touches the state dir: what the user's repository looks like now.
-  ensureStateDirs(paths);
-  saveFingerprint(fingerprintPath(paths), fingerprintRepo(repo));
-  const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers up' });
-  if (adopted.adopted.length) o.progress(`adopted the changed control plane: ${adopted.adopted.map((e) => `${e.path} ${e.change}`).join(', ')}`);
-  const clone = prepareRunClone(repo, paths);
-  for (const n of clone.notes) o.progress(n);
-  const results = publishRunBranch(repo, paths, runBranch(paths, key));
-  o.progress(describePublish(results));
+  const { results } = prepareRun(repo, paths, key, o);
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
 
   // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.
@@ -226,6 +229,24 @@ export async function up(o: UpOptions): Promise<UpResult> {
     throw e;
   }
   return { name: entry.name ?? basename(repo), project: key, pod: spec.podName, alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000, clone: paths.clone, results };
+}
+
+/**
+ * Everything `up` does before podman: the control plane first (a refusal changes nothing), then
+ * the fingerprint of the user's repository as it is now (`down` compares against it), the run
+ * clone and mirror, and the results branch.
+ */
+function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOptions): { clone: string; results: PublishResult } {
+  ensureStateDirs(paths);
+  const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers up' });
+  if (adopted.adopted.length) o.progress(`adopted the changed control plane: ${adopted.adopted.map((e) => `${e.path} ${e.change}`).join(', ')}`);
+  saveFingerprint(fingerprintPath(paths), fingerprintRepo(repo));
+  const clone = prepareRunClone(repo, paths);
+  for (const n of clone.notes) o.progress(n);
+  o.prepareClone?.(paths.clone);
+  const results = publishRunBranch(repo, paths, runBranch(paths, key));
+  o.progress(describePublish(results));
+  return { clone: paths.clone, results };
 }
 
 /** Removes the pod and the containers beside it (loop, setup, gates, egress), in any state; the shared
