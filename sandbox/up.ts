@@ -65,10 +65,13 @@ export function runBranch(paths: StatePaths, key: string): string {
   }
 }
 
-/** Publishes the run's head when there is a run (a host command's side step; never fails it). */
+/**
+ * Publishes the run's head when there is a pod run (a host command's side step; never fails it).
+ * A host-only `peers loop` has a mirror but no run clone: its commits are the repository's own.
+ */
 export function publishIfRun(repo: string, stateDir: string): PublishResult | undefined {
   const paths = statePaths(stateDir);
-  if (!existsSync(join(paths.mirror, 'HEAD'))) return undefined;
+  if (!existsSync(join(paths.mirror, 'HEAD')) || !existsSync(join(paths.clone, '.git'))) return undefined;
   try {
     return publishRunBranch(repo, paths, runBranch(paths, projectKey(repo)));
   } catch (error) {

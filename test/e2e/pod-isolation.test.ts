@@ -98,6 +98,8 @@ health:
 goals:
   timeout_s: 60
   stuck_halt_after: 1000
+  # never converge: the loop keeps running while we look into its container
+  convergence_n: 1000
 setup: 'git status --short >/dev/null; git log -p -2 >/dev/null; true'
 `;
 const hard = (id: string, cmd: string) => `  - id: ${id}\n    type: hard\n    cmd: ${JSON.stringify(cmd)}\n    pass_when: exit_code == 0\n`;

@@ -67,7 +67,8 @@ test('a smudge filter, hook or fsmonitor planted in the repository\'s config doe
   gitOk(repo, ['add', '.gitattributes']);
   gitOk(repo, [...ID, 'commit', '-q', '-m', 'attrs']);
   const head = gitOk(repo, ['rev-parse', 'HEAD']).trim();
-  for (const [k, v] of [['filter.pwn.smudge', `touch ${marker}; cat`], ['filter.pwn.required', 'true'], ['core.fsmonitor', `touch ${marker}`], ['core.hooksPath', '/dev/null']]) gitOk(repo, ['config', k, v!]);
+  const planted: [string, string][] = [['filter.pwn.smudge', `touch ${marker}; cat`], ['filter.pwn.required', 'true'], ['core.fsmonitor', `touch ${marker}`]];
+  for (const [k, v] of planted) gitOk(repo, ['config', k, v]);
   writeFileSync(join(repo, '.git/hooks/post-checkout'), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
   for (const sha of [second, head]) expect(await withCleanCheckout(repo, sha, async (dir) => readFileSync(join(dir, 'a.txt'), 'utf8'))).toBe('two\n');
   expect(existsSync(marker)).toBe(false);
