@@ -12,7 +12,7 @@ import { basename, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { adoptControlPlane } from '../src/config/control-snapshot.ts';
 import { loadConfigFile, loadProject } from '../src/config/load.ts';
-import { isGitRepo, repoRoot } from '../src/git/git.ts';
+import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { ensureStateDirs, projectKey, stateDirFor, statePaths, type StatePaths } from '../src/state/paths.ts';
 import { assertApiKeys } from './credential-check.ts';
@@ -113,8 +113,9 @@ export function resolveProjectDir(target: string | undefined, env: NodeJS.Proces
   }
   const dir = resolve(target ?? '.');
   if (!existsSync(dir)) throw new InputError(`${target} does not exist`);
-  if (!isGitRepo(dir)) throw new InputError(`${dir} is not a git repository`, { hint: 'peers runs on a git repository: git init, then peers init' });
-  return repoRoot(dir);
+  const root = findWorkTreeRoot(dir);
+  if (!root) throw new InputError(`${dir} is not a git repository`, { hint: 'peers runs on a git repository: git init, then peers init' });
+  return root;
 }
 
 /** The compiled binary to mount in the containers (a dev checkout uses its dist/peers). */
