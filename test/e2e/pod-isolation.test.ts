@@ -165,6 +165,7 @@ describe('a worktree repository with uncommitted work, and a peer planting every
     const st = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'));
     expect(st.gates.results['git-in-the-gates']?.state).toBe('pass');
     expect(st.gates.results['has-work']?.state).toBe('pass');
+    expect(st.gates.results['peers-check-in-the-gates']?.state).toBe('pass');
   });
 
   test('no marker outside the workspace: loop, setup and gates containers, state dir, mirror, host', () => {
