@@ -86,7 +86,7 @@ try {
       `\`dist/peers\` (${size} MiB), ${RUNS} runs each after 2 warm-up runs, on ${cpus().length} × ${cpu}, Bun ${Bun.version}.`,
       'The baselines are measured in the same run, so compare against them rather than across machines;',
       'on a shared or busy machine the min column is the steadier figure.',
-      '`peers verify` includes a `git worktree add`/`remove` of a clean checkout and one trivial gate.',
+      '`peers verify` includes a clean checkout (a clone of a read-only view of the repository) and one trivial gate.',
       '',
       header,
       table,
