@@ -17,13 +17,10 @@ import { hardGoals, softGoals, type GoalsFile } from '../config/goals-schema.ts'
 import type { PeersConfig } from '../config/config-schema.ts';
 import { resolveUsdCapMode } from '../config/usd-cap-mode.ts';
 import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
-import { gitOk } from '../git/git.ts';
-import { RunObserver } from '../git/run-observer.ts';
-import { RunnerWorkspaceGit, type WorkspaceGit } from '../git/workspace-git.ts';
+import type { RunObserver } from '../git/run-observer.ts';
 import { adoptControlPlane } from '../config/control-snapshot.ts';
 import { InputError } from '../cli/errors.ts';
 import { ephemeralCacheKey, persistentCacheKey } from '../gates/gate-cache.ts';
-import { filterProjectFiles } from '../recon/repo-files.ts';
 import { withGateCache } from './cached-gate-probe.ts';
 import { openBlockingBugs, readLedger, formatBugLine } from '../protocol/bug-ledger.ts';
 import { isSoftGoalPassed, pendingSoftGoals, type SoftStatus } from '../protocol/soft-reviews.ts';
@@ -46,6 +43,7 @@ import { resumeFromLog } from './resume.ts';
 import { changesSince, inboxLines } from './git-observe.ts';
 import { probeGates, type GateProbe } from './gate-probe.ts';
 import { runPeerTurn } from './peer-turn.ts';
+import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
 
 export type LoopOptions = {
@@ -134,20 +132,14 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       budget: { ...acted.state.budget, usd_cap_mode: `${usd.mode} (${usd.reason})` },
     };
     for (const n of acted.notes) log(`peers: ${n}`);
-    const observer = new RunObserver({ workDir: repo, mirror: paths.mirror, stage: paths.stage, lenient: !pod });
-    try {
-      observer.sync();
-    } catch (error) {
-      log(`peers: warning: ${(error as Error).message}`);
-    }
     const runner = o.runner ?? new LocalPeerRunner();
-    const workspace = new RunnerWorkspaceGit(runner, pod?.workspaceDir ?? repo, observer, pod ? {} : hostGitEnv(env));
+    const places = openRunPlaces({ repo, paths, runner, pod, env, log });
     // Project context for the prompts, generated once (no model call); best-effort. The file list
     // is HEAD's tree in the mirror: no git runs in the peers' repository.
     const context = prepareRunContext(repo, paths.dir, {
       recon: !o.noRecon && !existsSync(paths.recon),
       codemap: !o.noCodemap && !(existsSync(paths.codemap) && existsSync(join(paths.dir, 'CODEMAP.yaml'))),
-      files: trackedFiles(observer),
+      files: trackedFiles(places.observer),
     });
     for (const w of context.warnings) log(`peers: warning: ${w}`);
     state = { ...state, warnings: [...state.warnings, ...context.warnings] };
@@ -156,7 +148,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const cacheKey = pod ? persistentCacheKey(paths.gateCacheKey) : ephemeralCacheKey();
     const gateProbe = withGateCache(o.gateProbe ?? probeGates, { path: paths.gateCache, key: cacheKey });
     const run = new LoopRun(
-      { repo, peerCwd: pod?.workspaceDir ?? repo, live: !pod, observer, workspace },
+      places,
       paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env,
     );
     return await run.run();
@@ -383,25 +375,6 @@ class LoopRun {
     this.log(`peers: stopped: ${reason}`);
     return { reason, exitCode: exitCodeFor(reason), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
   }
-}
-
-type RunPlaces = { repo: string; peerCwd: string; live: boolean; observer: RunObserver; workspace: WorkspaceGit };
-
-/** HEAD's files from the mirror (recon and codemap read their content from the working tree). */
-function trackedFiles(observer: RunObserver): string[] | undefined {
-  if (!observer.head()) return undefined;
-  try {
-    return filterProjectFiles(gitOk(observer.mirror, ['ls-tree', '-r', '-z', '--name-only', 'HEAD'], { maxBuffer: 512 * 1024 * 1024 }).split('\0').filter(Boolean));
-  } catch {
-    return undefined;
-  }
-}
-
-/** What git needs to run in the peers' repository on the host (the pod's runner has its own). */
-function hostGitEnv(env: NodeJS.ProcessEnv): Record<string, string> {
-  const out: Record<string, string> = { PATH: env.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
-  if (env.HOME) out.HOME = env.HOME;
-  return out;
 }
 
 function readDigest(path: string): string | undefined {
