@@ -59,3 +59,17 @@ test('an unknown sha is an error before anything is created', async () => {
   const { repo } = makeRepo();
   await expect(withCleanCheckout(repo, 'deadbeef'.repeat(5), async () => 1)).rejects.toThrow(/rev-parse/);
 });
+
+test('a smudge filter, hook or fsmonitor planted in the repository\'s config does not run while checking out', async () => {
+  const { repo, second } = makeRepo();
+  const marker = join(repo, '..', `pwned-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(join(repo, '.gitattributes'), '* filter=pwn\n');
+  gitOk(repo, ['add', '.gitattributes']);
+  gitOk(repo, [...ID, 'commit', '-q', '-m', 'attrs']);
+  const head = gitOk(repo, ['rev-parse', 'HEAD']).trim();
+  const planted: [string, string][] = [['filter.pwn.smudge', `touch ${marker}; cat`], ['filter.pwn.required', 'true'], ['core.fsmonitor', `touch ${marker}`]];
+  for (const [k, v] of planted) gitOk(repo, ['config', k, v]);
+  writeFileSync(join(repo, '.git/hooks/post-checkout'), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+  for (const sha of [second, head]) expect(await withCleanCheckout(repo, sha, async (dir) => readFileSync(join(dir, 'a.txt'), 'utf8'))).toBe('two\n');
+  expect(existsSync(marker)).toBe(false);
+});
