@@ -47,7 +47,7 @@ from the saved tick, on the same clone.`;
       const { spec, plan, budget } = await planPod(resolveProjectDir(args.project), { maxTicks: flags['max-ticks'], maxUsd, maxRuntimeS: flags['max-runtime'], allow: flags.allow ?? [], credentials: flags.credentials as 'api-key' | 'oauth-file' });
       if (quiet) return flags['dry-run'] === 'k8s' ? { yaml: renderK8s(spec), budget_policy: budget.policy } : { ...plan, budget_policy: budget.policy };
       // The policy `up` would write to the state dir for the loop and the auth sidecar to read.
-      this.log(`# budget: ${describePolicy(budget.policy)} (written to ${budget.hostPath})`);
+      this.log(`# budget: ${describePolicy(budget.policy)} (up writes it to ${budget.hostPath})`);
       if (budget.warning) this.log(`# warning: ${budget.warning}`);
       if (flags['dry-run'] === 'k8s') this.log(renderK8s(spec));
       else for (const argv of [plan.createPod, ...plan.createContainers.map((c) => c.argv)]) this.log(['podman', ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : shellQuote(a))).join(' '));

@@ -11,13 +11,20 @@
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gitOk, isObserverRepo } from '../git/git.ts';
-import { openView } from '../git/observer.ts';
+import { git, gitOk, isObserverRepo } from '../git/git.ts';
+import { ATTEST_NOTES_REF, openView } from '../git/observer.ts';
 
-/** Clones `sha` of the observer repo `source` into `dir` (which must not exist or be empty). */
+/**
+ * Clones `sha` of the observer repo `source` into `dir` (which must not exist or be empty), with
+ * the loop's attestation notes: `peers check` in a gate judges approvals and escape valves by who
+ * made each commit, which only those notes say (a clone copies branches and tags, never notes).
+ */
 export function checkoutFromObserver(source: string, sha: string, dir: string): void {
   const commit = gitOk(source, ['rev-parse', '--verify', '--quiet', `${sha}^{commit}`]).trim();
   gitOk(tmpdir(), ['clone', '--quiet', '--shared', '--no-checkout', source, dir], { hermetic: true });
+  const notes = git(source, ['rev-parse', '--verify', '--quiet', ATTEST_NOTES_REF]);
+  // The clone borrows the source's objects, so the notes' commit is already readable there.
+  if (notes.code === 0) gitOk(dir, ['update-ref', ATTEST_NOTES_REF, notes.stdout.trim()], { hermetic: true });
   gitOk(dir, ['checkout', '--quiet', '--detach', commit], { hermetic: true });
 }
 

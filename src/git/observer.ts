@@ -27,6 +27,8 @@ export const RUN_BASE_REF = 'refs/peers/base';
 /** `peers init`'s tag: where "new" test markers are counted from. Taken from the user's repository
  *  when the run starts, never from the peers'. */
 export const BASELINE_TAG = 'refs/tags/peers-baseline';
+/** The loop's attestation notes (src/protocol/attestation.ts): written in the mirror only. */
+export const ATTEST_NOTES_REF = 'refs/notes/peers-attest';
 
 /** Long enough for a first import of a large repository, short enough that a hang ends. */
 const FETCH_TIMEOUT_MS = 30 * 60_000;
@@ -166,8 +168,13 @@ export function openView(workDir: string, viewDir: string): string | null {
   try {
     writeFileAtomic(join(viewDir, 'shallow'), readFileSync(join(layout.commonDir, 'shallow')));
   } catch {}
-  const tag = resolveRef(layout, BASELINE_TAG);
-  if (tag) git(viewDir, ['update-ref', BASELINE_TAG, tag], { timeoutMs: QUICK_TIMEOUT_MS });
+  // The baseline tag and the attestation notes travel with the history the view shows: a gate's
+  // checkout of the mirror carries the mirror's notes (clean-checkout.ts), so `peers check` in a
+  // gate sees who made each commit. A note is data (a blob), read only through this view.
+  for (const ref of [BASELINE_TAG, ATTEST_NOTES_REF]) {
+    const sha = resolveRef(layout, ref);
+    if (sha) git(viewDir, ['update-ref', ref, sha], { timeoutMs: QUICK_TIMEOUT_MS });
+  }
   if (!head.sha) return null;
   const upd = git(viewDir, ['update-ref', '--no-deref', RUN_HEAD_REF, head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
   if (upd.code !== 0) throw new ObserverError(`cannot read HEAD ${head.sha.slice(0, 12)} of ${workDir}: ${upd.stderr.trim().slice(-300)}`);

@@ -71,6 +71,15 @@ describe('gate probe through the setup and gates runners', () => {
     expect(readdirSync(places.checkouts)).toEqual([]);
   });
 
+  test('every gate in the gates container learns the run baseline the loop sends (PEERS_RUN_BASELINE), as on the host', async () => {
+    // `peers check` in a gate counts "new" work from this commit; without it the check would
+    // fall back to the tag a peer can move (run-baseline.ts).
+    const goals = [goal('knows-baseline', `test "$PEERS_RUN_BASELINE" = ${head}`)];
+    const base = { repo: places.mirror, head, goals, timeoutS: 30, jobs: 1 };
+    expect((await probe()({ ...base, runBaseline: head })).map((r) => r.state)).toEqual(['pass']);
+    expect((await probe()(base)).map((r) => r.state)).toEqual(['fail']);
+  });
+
   test('malformed requests fail with a clear message; a checkout outside /checkouts is refused', async () => {
     await expect(probe()({ repo: places.mirror, head: 'not-a-sha', goals: [goal('a', 'true')], timeoutS: 5, jobs: 1 })).rejects.toThrow('head must be a commit sha');
     const outside = mkdtempSync(join(dir, 'elsewhere-'));

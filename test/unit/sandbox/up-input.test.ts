@@ -140,7 +140,12 @@ describe('up --dry-run (no podman needed)', () => {
     // The sidecar and the loop read that one policy file; the sidecar's copy is read-only.
     expect(authLine(plain)).toContain('--budget-policy /run/peers/budget.json');
     expect(authLine(plain)).toMatch(/type=bind,source=[^ ]*\/budget\.json,destination=\/run\/peers\/budget\.json,ro=true/);
-    expect(plain.split('\n').find((l) => l.includes(' loop /work ')) ?? '').toContain('--budget-policy /state/budget.json --usage-ledger /run/peers/auth-usage/usage.jsonl');
+    const loopLine = plain.split('\n').find((l) => l.includes(' loop /state/run/clone ')) ?? '';
+    expect(loopLine).toContain('--budget-policy /state/budget.json --usage-ledger /run/peers/auth-usage/usage.jsonl');
+    // One file: the auth sidecar's bind is the budget.json in the state dir the loop mounts at /state.
+    const stateDir = /type=bind,source=([^ ,]+),destination=\/state(?=[ ,])/.exec(loopLine)?.[1];
+    const policy = /type=bind,source=([^ ,]+),destination=\/run\/peers\/budget\.json/.exec(authLine(plain))?.[1];
+    expect(policy).toBe(join(stateDir!, 'budget.json'));
     expect(peers(['up', '--dry-run', 'podman', '--max-usd', '3', repo]).stdout).toContain('# budget: max_usd $3 (hard: peers up --max-usd 3)');
   }, 60_000);
 
