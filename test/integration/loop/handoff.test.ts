@@ -87,7 +87,10 @@ describe('handoff rules with fake peers', () => {
     expect(state(p).warnings.join('\n')).toContain('history rewritten (amend / rebase / reset)');
     expect(gitOk(p.repo, ['rev-parse', 'HEAD']).trim()).toBe(before);
     expect(t!.head_after).toBe(before);
-    expect(gitOk(p.repo, ['log', '--format=%s', '-n', '1', 'refs/peers/rewritten/tick-00001']).trim()).toBe('rewritten');
+    // Kept in the loop's mirror, where no peer can delete it; the peers' repository has no such ref.
+    expect(t!.rewritten_ref).toBe('refs/peers/rewritten/tick-00001');
+    expect(gitOk(statePaths(p.stateDir).mirror, ['log', '--format=%s', '-n', '1', 'refs/peers/rewritten/tick-00001']).trim()).toBe('rewritten');
+    expect(gitOk(p.repo, ['for-each-ref', 'refs/peers/'])).toBe('');
     expect(existsSync(join(p.stateDir, t!.prompt_file as string))).toBe(true);
   });
 
