@@ -175,10 +175,21 @@ describe('a worktree repository with uncommitted work, and a peer planting every
     expect(readdirSync(stateDir).filter((n) => n.includes('pwned'))).toEqual([]);
     expect(readdirSync(join(stateDir, 'run', 'mirror.git')).filter((n) => n.includes('pwned'))).toEqual([]);
     expect(hostMarkers()).toEqual([]);
+    // The loop also found what alpha planted in the clone's .git after that tick and had the
+    // workspace disable it (git-hook-guard.ts): the turn failed with the finding.
+    const planted = readFileSync(join(stateDir, 'runs.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.event === 'tick' && l.peer === 'alpha' && (l.findings ?? []).some((f: { kind: string }) => f.kind === 'planted-git-hook'));
+    expect(planted?.success).toBe(false);
+    expect(readFileSync(join(stateDir, 'run', 'clone', '.git', 'config'), 'utf8')).not.toContain('evil.gitconfig');
   });
 
   test('host commands run nothing a peer planted, on the user\'s repository and on the peers\' clone itself', () => {
     const clone = join(stateDir, 'run', 'clone');
+    // A process a peer leaves running can plant everything again after the loop disabled it. Stop
+    // the loop (nothing disables them now), then re-arm the traps from inside the workspace.
+    expect(podmanAsUser(['stop', '-t', '30', cname('loop')]).code).toBe(0);
+    const rearm = execIn('workspace', `cat > /tmp/plant.sh <<'PLANT_EOF'\n${PLANT}\nPLANT_EOF\nsh /tmp/plant.sh /work ${TOKEN}`);
+    expect(rearm.code, rearm.stderr).toBe(0);
+    expect(readFileSync(join(clone, '.git', 'config'), 'utf8')).toContain('evil.gitconfig');
     const runs: [string, string[], number[]][] = [
       ['status', ['status'], [0]],
       ['report', ['report'], [0]],
