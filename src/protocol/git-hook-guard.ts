@@ -44,7 +44,9 @@ export function withPeerGitOverrides(env: Record<string, string>): Record<string
 }
 
 /** Repository config keys that make git run a program (or pull in config that could). */
-const CODE_RUNNING_KEY = /^(core\.(hookspath|fsmonitor|sshcommand|pager|editor|askpass|attributesfile|gitproxy|worktree)|filter\..+\.(clean|smudge|process)|diff\..+\.(textconv|command)|diff\.external|merge\..+\.driver|include\.path|includeif\..+\.path|gpg\.(.+\.)?program|commit\.gpgsign|credential\..*helper|sequence\.editor|uploadpack\.packobjectshook|alias\..+|pager\..+)$/;
+// extensions.worktreeConfig makes git read `.git/config.worktree` too, where any of the others could
+// hide: switching it on is itself the finding, and unsetting it switches that file off.
+const CODE_RUNNING_KEY = /^(core\.(hookspath|fsmonitor|sshcommand|pager|editor|askpass|attributesfile|gitproxy|worktree)|filter\..+\.(clean|smudge|process)|diff\..+\.(textconv|command)|diff\.external|merge\..+\.driver|include\.path|includeif\..+\.path|gpg\.(.+\.)?program|commit\.gpgsign|credential\..*helper|sequence\.editor|uploadpack\.packobjectshook|alias\..+|pager\..+|extensions\.worktreeconfig)$/;
 
 export type GitExecSurface = { hooks: Record<string, string>; config: string[] };
 

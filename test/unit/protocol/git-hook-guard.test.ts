@@ -75,6 +75,21 @@ describe('after every tick', () => {
     expect(plantedSince(start, readGitExecSurface(repo.dir)).config).toEqual([]);
     expect(sh(repo.dir, ['config', 'alias.st']).trim()).toBe('status');
   });
+
+  test('a per-worktree config switched on (extensions.worktreeConfig) is found and switched off, so what hides in config.worktree never runs', async () => {
+    repo = makeRepo();
+    repo.commit('init');
+    const start = readGitExecSurface(repo.dir);
+    sh(repo.dir, ['config', 'extensions.worktreeConfig', 'true']);
+    sh(repo.dir, ['config', '--worktree', 'diff.x.textconv', 'touch /tmp/never']);
+    expect(sh(repo.dir, ['config', 'diff.x.textconv']).trim()).toBe('touch /tmp/never');
+    const planted = plantedSince(start, readGitExecSurface(repo.dir));
+    expect(planted.config).toEqual(['extensions.worktreeconfig=true']);
+    expect(await workspaceOf(repo.dir).disableGitExec({ hooks: [], keys: plantedConfigKeys(repo.dir, planted.config) }, 3)).toEqual([]);
+    // The next peer's git no longer reads config.worktree.
+    expect(gitAsPeer(repo.dir, ['config', 'diff.x.textconv'], {}).stdout).toBe('');
+    expect(plantedSince(start, readGitExecSurface(repo.dir)).config).toEqual([]);
+  });
 });
 
 describe('reading the surface runs no git', () => {
