@@ -1,10 +1,11 @@
 import { Args } from '@oclif/core';
 import { gitRepoRootOf } from '../src/cli/project-dir.ts';
+import { readObserved } from '../src/git/observed-repo.ts';
 import { formatBugLine, formatLedgerHeader, openBlockingBugs, readLedger, summarizeLedger } from '../src/protocol/bug-ledger.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Bugs extends BaseCommand {
-  static override description = 'Show the bug ledger rebuilt from git history: open blocking bugs first, then the rest, with counts by severity.';
+  static override description = "Show the bug ledger rebuilt from git history: open blocking bugs first, then the rest, with counts by severity. With a run, the run's history (its trusted mirror); else the repository's HEAD. No configuration of the repository is honoured.";
   static override enableJsonFlag = true;
   static override args = { path: Args.string({ description: 'Repository (default: the current directory).' }) };
   static override examples = ['<%= config.bin %> bugs', '<%= config.bin %> bugs ../myrepo --json'];
@@ -12,7 +13,7 @@ export default class Bugs extends BaseCommand {
   async run(): Promise<unknown> {
     const { args } = await this.parse(Bugs);
     const dir = gitRepoRootOf(args.path ?? process.cwd(), 'run peers bugs inside the project, or pass its path: peers bugs PATH');
-    const ledger = readLedger(dir);
+    const ledger = readObserved(dir, readLedger);
     const summary = summarizeLedger(ledger);
     const blocking = openBlockingBugs(ledger);
     const rest = ledger.reports.filter((r) => !blocking.includes(r));

@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { CHECKS, checkIds } from '../modes/checks/index.ts';
 import { InputError } from '../src/cli/errors.ts';
 import { gitRepoRootOf } from '../src/cli/project-dir.ts';
+import { withObservedWorkTree } from '../src/git/observer.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Check extends BaseCommand {
@@ -19,7 +20,9 @@ export default class Check extends BaseCommand {
     const check = Object.hasOwn(CHECKS, args.id) ? CHECKS[args.id] : undefined;
     if (!check) throw new InputError(`unknown check "${args.id}"`, { hint: `available checks: ${checkIds().join(', ')}` });
     const dir = gitRepoRootOf(args.path ?? process.cwd(), 'run the check inside the project, or pass its path: peers check <id> PATH');
-    const result = await check.run(dir);
+    // History through a read-only view, files from the working tree: the repository's own config
+    // (filters, fsmonitor, hooks, includes…) is never honoured.
+    const result = await withObservedWorkTree(dir, () => check.run(dir));
     const out = { id: args.id, pass: result.pass, report: result.report };
     if (result.pass) {
       if (!this.jsonEnabled()) this.log(result.report);

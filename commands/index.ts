@@ -1,58 +1,38 @@
 /**
  * The command tree, listed explicitly so that oclif needs no file discovery inside the compiled
  * binary. Ids use ':' internally; users type them separated by spaces (`peers modes list`).
+ *
+ * Each command is imported only when it runs: a dynamic import per entry becomes its own chunk of the
+ * bundle, so `peers status` does not evaluate the loop, the model server or the sidecars. Help and
+ * command lookup read the manifest computed from these classes at build time (command-manifest.ts).
  */
-import { commands as helpPlugin } from '@oclif/plugin-help';
-import type { CommandMap } from '../src/cli/bootstrap.ts';
-import Commands from './commands.ts';
-import SidecarAuth from './sidecar/auth.ts';
-import SidecarBridge from './sidecar/bridge.ts';
-import SidecarEgress from './sidecar/egress.ts';
-import Doctor from './doctor.ts';
-import Info from './info.ts';
-import Init from './init.ts';
-import ModesList from './modes/list.ts';
-import Schema from './schema.ts';
-import Bugs from './bugs.ts';
-import Check from './check.ts';
-import ModelServer from './model-server.ts';
-import Runner from './runner.ts';
-import Verify from './verify.ts';
-import ImageBuild from './image/build.ts';
-import Up from './up.ts';
-import Down from './down.ts';
-import Ls from './ls.ts';
-import Logs from './logs.ts';
-import Loop from './loop.ts';
-import Status from './status.ts';
-import Replay from './replay.ts';
-import Report from './report.ts';
-import Demo from './demo.ts';
+import type { Command } from '@oclif/core';
+import type { CommandLoaders } from '../src/cli/bootstrap.ts';
 
-export const COMMANDS: CommandMap = {
-  help: helpPlugin.help as CommandMap[string],
-  commands: Commands,
-  'sidecar:auth': SidecarAuth,
-  'sidecar:bridge': SidecarBridge,
-  'sidecar:egress': SidecarEgress,
-  doctor: Doctor,
-  info: Info,
-  init: Init,
-  'modes:list': ModesList,
-  schema: Schema,
-  bugs: Bugs,
-  check: Check,
-  'model-server': ModelServer,
-  runner: Runner,
-  verify: Verify,
-  'image:build': ImageBuild,
-  up: Up,
-  down: Down,
-  ls: Ls,
-  logs: Logs,
-  loop: Loop,
-  status: Status,
-  replay: Replay,
-  report: Report,
-  demo: Demo,
+export const COMMAND_LOADERS: CommandLoaders = {
+  help: async () => (await import('@oclif/plugin-help')).commands.help as Command.Class,
+  commands: async () => (await import('./commands.ts')).default,
+  'sidecar:auth': async () => (await import('./sidecar/auth.ts')).default,
+  'sidecar:bridge': async () => (await import('./sidecar/bridge.ts')).default,
+  'sidecar:egress': async () => (await import('./sidecar/egress.ts')).default,
+  doctor: async () => (await import('./doctor.ts')).default,
+  info: async () => (await import('./info.ts')).default,
+  init: async () => (await import('./init.ts')).default,
+  'modes:list': async () => (await import('./modes/list.ts')).default,
+  schema: async () => (await import('./schema.ts')).default,
+  bugs: async () => (await import('./bugs.ts')).default,
+  check: async () => (await import('./check.ts')).default,
+  'model-server': async () => (await import('./model-server.ts')).default,
+  runner: async () => (await import('./runner.ts')).default,
+  verify: async () => (await import('./verify.ts')).default,
+  'image:build': async () => (await import('./image/build.ts')).default,
+  up: async () => (await import('./up.ts')).default,
+  down: async () => (await import('./down.ts')).default,
+  ls: async () => (await import('./ls.ts')).default,
+  logs: async () => (await import('./logs.ts')).default,
+  loop: async () => (await import('./loop.ts')).default,
+  status: async () => (await import('./status.ts')).default,
+  replay: async () => (await import('./replay.ts')).default,
+  report: async () => (await import('./report.ts')).default,
+  demo: async () => (await import('./demo.ts')).default,
 };

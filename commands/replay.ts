@@ -39,6 +39,7 @@ export default class Replay extends BaseCommand {
       this.log(`argv: ${JSON.stringify(line.argv)}`);
       this.log(`gates at ${gates.head?.slice(0, 8) ?? '?'}: ${Object.entries(gates.hard ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}`);
       this.log(`result: ${line.success ? 'handoff' : 'failed'} · ${line.classification} · exit ${line.exit_code} · ${line.duration_ms} ms · ${line.tokens_this_tick} tokens · $${line.usd_this_tick}`);
+      if (typeof line.cause === 'string') this.log(`cause: ${line.cause}`);
       if (line.soft_fail_reason) this.log(`reason: ${line.soft_fail_reason}`);
       this.log(`head: ${line.head_before ?? '-'} → ${line.head_after ?? '-'}${line.truncated ? ' · output truncated' : ''}`);
       if (!line.success && line.stderr_tail) this.log(`stderr tail:\n${line.stderr_tail}`);

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { join } from 'node:path';
 import { loadProject, projectDirFrom } from '../src/config/load.ts';
+import { VERIFY_RECORD_FILE, verifyRecord, writeVerifyRecord } from '../src/gates/verify-record.ts';
 import { formatVerifyTable, writeVerifyMarkdown } from '../src/gates/verify-report.ts';
 import { runVerify } from '../src/gates/verify-run.ts';
 import { withInterrupts } from '../src/proc/interrupt.ts';
@@ -8,7 +9,7 @@ import { BaseCommand } from './base.ts';
 
 export default class Verify extends BaseCommand {
   static override description =
-    'Run every hard goal once, plus verify.commands, against the committed HEAD in a temporary checkout (never your working tree). Prints a table, writes .peers/VERIFY.md, exits 0 only if everything passes.';
+    'Run every hard goal once, plus verify.commands, against the committed HEAD in a temporary checkout (never your working tree). Prints a table (and the first and last lines of what each failure printed), writes .peers/VERIFY.md and .peers/verify.json (read by `peers doctor`), exits 0 only if everything passes.';
   static override examples = ['<%= config.bin %> verify', '<%= config.bin %> verify --jobs 1', '<%= config.bin %> verify --json'];
   static override flags = {
     dir: Flags.directory({ char: 'C', description: 'Project directory (default: the current git repository).', default: '.' }),
@@ -35,6 +36,8 @@ export default class Verify extends BaseCommand {
     }));
     const mdPath = join(project.dir, 'VERIFY.md');
     writeVerifyMarkdown(mdPath, report);
+    // What `peers doctor` reports before a run: pass or not, and what the gates cost per tick.
+    writeVerifyRecord(join(project.dir, VERIFY_RECORD_FILE), verifyRecord(report, project.config.setup));
     if (!this.jsonEnabled()) {
       for (const line of formatVerifyTable(report, process.stdout.columns || 120)) this.log(line);
       this.log(`Wrote ${mdPath}`);

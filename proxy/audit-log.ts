@@ -1,13 +1,12 @@
 /**
  * The egress audit log: one JSON line per decision (`peers logs --egress` shows it).
  *
- * Each record is written with a single write(2) on an O_APPEND descriptor, so concurrent records
- * never interleave and a reader sees whole lines. The file is opened without following symlinks.
- * There is no fsync per line: the log must not slow every tunnel down, and it is synced on close.
+ * Each record is one write(2) on an O_APPEND, O_NOFOLLOW descriptor, so records never interleave
+ * and a reader sees whole lines. The log is size-capped (src/fs/size-capped-log.ts): a connection
+ * flood rotates it (`egress.jsonl` → `egress.jsonl.1`) instead of filling the disk, and a marker
+ * line counts the records dropped. There is no fsync per line: the log must not slow every tunnel.
  */
-import { closeSync, constants, fsyncSync, openSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { assertSafeDir, assertSafeLeaf } from '../src/fs/atomic-write.ts';
+import { DEFAULT_LOG_CAP_BYTES, SizeCappedLog } from '../src/fs/size-capped-log.ts';
 
 export type EgressDecision = 'allow' | 'deny' | 'error';
 
@@ -34,24 +33,23 @@ export interface AuditSink {
 }
 
 export class JsonlAuditLog implements AuditSink {
-  private fd: number | null;
+  private readonly log: SizeCappedLog;
 
-  constructor(readonly path: string) {
-    assertSafeDir(dirname(path));
-    assertSafeLeaf(path);
-    this.fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+  constructor(readonly path: string, capBytes = DEFAULT_LOG_CAP_BYTES) {
+    this.log = new SizeCappedLog(path, capBytes);
+  }
+
+  /** Records dropped by rotation since the log was created. */
+  get droppedTotal(): number {
+    return this.log.droppedTotal;
   }
 
   record(rec: EgressAuditRecord): void {
-    if (this.fd === null) return;
-    writeSync(this.fd, Buffer.from(`${JSON.stringify(rec)}\n`, 'utf8'));
+    this.log.append(JSON.stringify(rec));
   }
 
   close(): void {
-    if (this.fd === null) return;
-    fsyncSync(this.fd);
-    closeSync(this.fd);
-    this.fd = null;
+    this.log.close();
   }
 }
 

@@ -1,8 +1,8 @@
 /**
  * The egress allow-list: which host names and ports may leave the pod.
  *
- * Entries are exact host names (`api.anthropic.com`) or suffix wildcards (`*.chatgpt.com`, which
- * matches any name strictly below chatgpt.com, never chatgpt.com itself), each with an optional
+ * Entries are exact host names (`api.anthropic.com`) or suffix wildcards (`*.example.com`, which
+ * matches any name strictly below example.com, never example.com itself), each with an optional
  * `:port` (443 when absent). Matching is by name only; the address a name resolves to is checked
  * separately (address-guard.ts). IP literals cannot be allow-listed: an allowed address would
  * bypass the resolver check that keeps the proxy off private networks.
@@ -13,15 +13,23 @@ export type AllowEntry = { pattern: string; wildcard: boolean; suffix: string; p
 export type PolicyVerdict = { ok: true; entry: AllowEntry } | { ok: false; reason: string };
 
 /**
- * What the configured peers need: the Anthropic and OpenAI APIs and ChatGPT (Codex with a ChatGPT
- * login talks to chatgpt.com/backend-api). Multi-tenant telemetry hosts (Sentry, Statsig, Datadog)
- * are deliberately absent and must never be wildcarded: anyone can open an account there and
- * receive exfiltrated data.
+ * The vendor API hosts: exactly the origins the auth sidecar forwards to (auth-proxy/upstreams.ts),
+ * no wildcard. In the pod they are served only on the auth sidecar's own listener, never to the
+ * workspace (docs/ARCHITECTURE.md, "Two egress listeners"). Multi-tenant telemetry hosts (Sentry,
+ * Statsig, Datadog) are deliberately absent and must never be added: anyone can open an account
+ * there and receive exfiltrated data.
  */
-export const DEFAULT_EGRESS_ALLOW: readonly string[] = ['api.anthropic.com', 'api.openai.com', 'chatgpt.com', '*.chatgpt.com'];
+export const DEFAULT_EGRESS_ALLOW: readonly string[] = [
+  'api.anthropic.com', // the auth sidecar's `anthropic` upstream (Claude Code, opencode with Anthropic models)
+  'api.openai.com', // the auth sidecar's `openai` upstream (Codex and opencode with an API key)
+  'chatgpt.com', // the auth sidecar's `chatgpt` upstream (Codex with a ChatGPT login: /backend-api/codex)
+];
 
 /** Token endpoints the auth sidecar's OAuth refresh reaches; added only when OAuth is opted in. */
-export const OAUTH_REFRESH_ALLOW: readonly string[] = ['console.anthropic.com', 'auth.openai.com'];
+export const OAUTH_REFRESH_ALLOW: readonly string[] = [
+  'console.anthropic.com', // Claude Code's OAuth token endpoint (/v1/oauth/token)
+  'auth.openai.com', // Codex's ChatGPT-login token endpoint (/oauth/token)
+];
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 export const MAX_ALLOW_ENTRIES = 256;

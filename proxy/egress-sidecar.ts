@@ -28,7 +28,14 @@ export type EgressSidecarInput = {
   allowFile?: string;
   allow: string[];
   oauthHosts: boolean;
+  /**
+   * Serve the vendor API hosts at all (default true). False for the demo and rehearsals, whose
+   * model is a server inside the pod: then nothing outside the pod is a default destination.
+   */
+  vendorHosts?: boolean;
   auditLog?: string;
+  /** The audit log's cap on disk (both files together); see src/fs/size-capped-log.ts. */
+  auditLogMaxBytes?: number;
   limits: Partial<EgressLimits>;
   /** TEST ONLY (proxy/test-resolve.ts): `NAME=IP` entries, refused unless PEERS_EGRESS_TEST_MODE=1 in `env`. */
   testResolve?: string[];
@@ -79,20 +86,23 @@ function readStartupFile(path: string, flag: string): string {
 
 type Source = { entries: readonly string[]; where: (i: number) => { file: string; line?: number } };
 
-function vendorSources(oauthHosts: boolean): Source[] {
+type VendorChoice = Pick<EgressSidecarInput, 'oauthHosts' | 'vendorHosts'>;
+
+function vendorSources({ oauthHosts, vendorHosts }: VendorChoice): Source[] {
+  if (vendorHosts === false) return [];
   const sources: Source[] = [{ entries: DEFAULT_EGRESS_ALLOW, where: () => ({ file: 'built-in defaults' }) }];
   if (oauthHosts) sources.push({ entries: OAUTH_REFRESH_ALLOW, where: () => ({ file: 'built-in OAuth hosts' }) });
   return sources;
 }
 
 /** The vendor-only policy of the auth sidecar's listener. */
-export function buildVendorPolicy(oauthHosts: boolean): EgressPolicy {
-  return EgressPolicy.fromLists(...vendorSources(oauthHosts).map((s) => s.entries));
+export function buildVendorPolicy(choice: VendorChoice): EgressPolicy {
+  return EgressPolicy.fromLists(...vendorSources(choice).map((s) => s.entries));
 }
 
 /** The project's entries, plus the vendor defaults unless they are served on a listener of their own. */
-export function buildPolicy(input: Pick<EgressSidecarInput, 'configPath' | 'allowFile' | 'allow' | 'oauthHosts'>, withVendorHosts = true): EgressPolicy {
-  const sources: Source[] = withVendorHosts ? vendorSources(input.oauthHosts) : [];
+export function buildPolicy(input: Pick<EgressSidecarInput, 'configPath' | 'allowFile' | 'allow' | 'oauthHosts' | 'vendorHosts'>, withVendorHosts = true): EgressPolicy {
+  const sources: Source[] = withVendorHosts ? vendorSources(input) : [];
   if (input.configPath) {
     const path = input.configPath;
     sources.push({ entries: loadConfigFile(path).egress.allow, where: () => ({ file: path }) });
@@ -117,11 +127,12 @@ export function buildPolicy(input: Pick<EgressSidecarInput, 'configPath' | 'allo
 }
 
 /** Audit records go to the JSONL file, or to stdout (the container's log) when no file is given. */
-export function auditSinkFor(path: string | undefined, write: (line: string) => void): AuditSink {
+export function auditSinkFor(path: string | undefined, write: (line: string) => void, capBytes?: number): AuditSink {
   if (path) {
     try {
-      return new JsonlAuditLog(path);
+      return new JsonlAuditLog(path, capBytes);
     } catch (e) {
+      if (e instanceof RangeError) throw new InputError(`--audit-log-max-bytes: ${e.message}`);
       // A missing directory or a planted symlink is a wrong flag, not a crash.
       const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'its directory does not exist' : (e as Error).message;
       throw new InputError(`--audit-log: ${why}`, { location: { file: path }, hint: 'point --audit-log at a file in an existing directory you own' });
@@ -135,9 +146,9 @@ export type RunningEgress = { listeners: { name: string; address: string; policy
 export async function startEgressSidecar(input: EgressSidecarInput, write: (line: string) => void): Promise<RunningEgress> {
   const split = input.vendorListen !== undefined;
   const plan = [{ name: split ? 'workspace' : 'egress', target: parseListenTarget(input.listen), policy: buildPolicy(input, !split) }];
-  if (split) plan.push({ name: 'sidecar', target: parseListenTarget(input.vendorListen!, '--vendor-listen'), policy: buildVendorPolicy(input.oauthHosts) });
+  if (split) plan.push({ name: 'sidecar', target: parseListenTarget(input.vendorListen!, '--vendor-listen'), policy: buildVendorPolicy(input) });
   const testTable = parseTestResolve(input.testResolve ?? [], input.env ?? process.env);
-  const audit = auditSinkFor(input.auditLog, write);
+  const audit = auditSinkFor(input.auditLog, write, input.auditLogMaxBytes);
   const resolver: Resolver = testTable ? new TestOverrideResolver(testTable, new SystemResolver()) : new SystemResolver();
   const guard = testTable ? new TestExemptGuard(testTable) : new AddressGuard();
   const servers: EgressServer[] = [];

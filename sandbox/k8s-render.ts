@@ -44,6 +44,9 @@ function container(c: ContainerSpec, podPrefix: string): { spec: Record<string, 
         allowPrivilegeEscalation: !c.noNewPrivileges,
         capabilities: { drop: c.capDrop },
         runAsNonRoot: true,
+        // The runtime's default profile: containerd's refuses unshare/clone of a user namespace
+        // without CAP_SYS_ADMIN; CRI-O's (podman's) does not (SECURITY.md, known limits).
+        ...(c.noUserNamespaces ? { seccompProfile: { type: 'RuntimeDefault' } } : {}),
       },
     },
   };

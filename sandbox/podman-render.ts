@@ -14,6 +14,9 @@ export type RenderOptions = {
   /** `uid:gid` of the invoking user: with --userns=keep-id it is the same id inside, so files in
    *  the repo and the state dir keep their owner (the image's own USER would map elsewhere). */
   user: string;
+  /** The pod's seccomp profile on the host (pod-seccomp.ts writes it at `up`), for every container
+   *  whose spec says `noUserNamespaces`. */
+  seccompProfile: string;
   /** Shared dirs that must outlive the pod (the egress audit log, the auth usage ledger) live at
    *  these host paths instead (under the state dir). */
   sharedDirPaths?: Record<string, string>;
@@ -55,12 +58,18 @@ function mountArgs(m: MountSpec, opts: RenderOptions): string[] {
   }
 }
 
+/** The nproc ulimit that stands in for a container's pids limit where cgroups cannot apply it. */
+export function nprocUlimit(pidsLimit: number): number {
+  return pidsLimit * 4;
+}
+
 function securityArgs(c: ContainerSpec, opts: RenderOptions): string[] {
   const a = ['--cap-drop=ALL', '--security-opt=no-new-privileges', '--read-only', '--read-only-tmpfs=false'];
+  if (c.noUserNamespaces) a.push(`--security-opt=seccomp=${opts.seccompProfile}`);
   if (opts.cgroupLimits) a.push(`--memory=${c.memoryMiB}m`, `--memory-swap=${c.memoryMiB}m`, `--pids-limit=${c.pidsLimit}`);
   // Explicit limits: the rootless default tries to raise nofile/nproc to the host maximum, which
   // fails inside nested sandboxes; nproc also caps forks where cgroup pids limits are unavailable.
-  a.push('--ulimit=nofile=4096:4096', `--ulimit=nproc=${c.pidsLimit * 4}:${c.pidsLimit * 4}`);
+  a.push('--ulimit=nofile=4096:4096', `--ulimit=nproc=${nprocUlimit(c.pidsLimit)}:${nprocUlimit(c.pidsLimit)}`);
   return a;
 }
 
@@ -79,11 +88,12 @@ function containerArgs(c: ContainerSpec, spec: PodSpec, opts: RenderOptions): st
 }
 
 export function renderPodman(spec: PodSpec, opts: RenderOptions): PodmanPlan {
-  const createPod = ['pod', 'create', '--name', spec.podName, `--network=${spec.network}`, `--userns=${spec.userns}`];
+  // --share without ipc: podman pods share IPC (and /dev/shm) by default.
+  const createPod = ['pod', 'create', '--name', spec.podName, `--network=${spec.network}`, `--userns=${spec.userns}`, `--share=${spec.sharedNamespaces.join(',')}`];
   for (const [k, v] of Object.entries(spec.labels)) createPod.push('--label', `${k}=${v}`);
 
   // Start order: egress, the sidecars the others depend on, runners, the loop last.
-  const order = ['egress', 'bridge', 'auth', 'gates', 'workspace', 'loop'];
+  const order = ['egress', 'bridge', 'auth', 'setup', 'gates', 'workspace', 'loop'];
   const sorted = [...spec.containers].sort((x, y) => order.indexOf(x.role) - order.indexOf(y.role));
   return {
     createPod,

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { PeersError } from '../src/cli/errors.ts';
+import { limitsSupport } from './host-limits.ts';
 
 export type PodmanResult = { code: number; stdout: string; stderr: string };
 
@@ -72,10 +73,14 @@ export async function imageExists(ref: string): Promise<boolean> {
 /** True when cgroup-based limits (--memory, --pids-limit) take effect for this rootless user. */
 export async function cgroupLimitsAvailable(): Promise<boolean> {
   try {
-    const out = await podman(['info', '--format', '{{.Host.CgroupsVersion}}']);
-    return out.code === 0 && out.stdout.trim() === 'v2';
-  } catch {
-    return true; // no podman here (a dry run rendering for another host): render the full limits
+    const out = await podman(['info', '--format', 'json']);
+    if (out.code !== 0) return false;
+    const host = (JSON.parse(out.stdout) as { host?: { cgroupVersion?: string; cgroupControllers?: string[] } }).host;
+    return limitsSupport(host?.cgroupVersion, host?.cgroupControllers).effective;
+  } catch (e) {
+    // No podman here (a dry run rendering for another host): render the full limits.
+    if (e instanceof PeersError) return true;
+    return false;
   }
 }
 

@@ -5,21 +5,40 @@
  */
 import { PEERS_NAME, PEERS_VERSION } from './cli/version.ts';
 
+/**
+ * The first import of @oclif/core checks the Node version against oclif's package.json, which loads
+ * and runs semver (~30 ms of every start) to judge a runtime that is Bun, not Node. The switch is
+ * an environment variable; it is removed again so the processes peers starts never inherit it.
+ */
+async function importWithoutEngineCheck<T>(load: () => Promise<T>): Promise<T> {
+  const before = process.env.OCLIF_DISABLE_ENGINE_WARNING;
+  process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';
+  try {
+    return await load();
+  } finally {
+    if (before === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING;
+    else process.env.OCLIF_DISABLE_ENGINE_WARNING = before;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   // oclif would print its user-agent string; users expect `peers <version>`.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version')) {
     process.stdout.write(`${PEERS_NAME} ${PEERS_VERSION}\n`);
     return 0;
   }
+  // The binary starts with a reluctant JIT (build.ts): right for a command that is over in a moment.
+  // A process still running after a second serves or loops, so it gets the normal JIT back.
+  setTimeout(() => Bun.unsafe.setJITPolicy(1), 1000).unref();
   // Everything else is loaded only now, so `--version` does not pay for the whole command tree.
-  const { reportFatal } = await import('./cli/report-error.ts');
+  const { reportFatal } = await importWithoutEngineCheck(() => import('./cli/report-error.ts'));
   try {
     const { dropUnusableTmpdir } = await import('./state/env-dirs.ts');
     dropUnusableTmpdir();
-    const { COMMANDS } = await import('../commands/index.ts');
+    const { COMMAND_LOADERS } = await import('../commands/index.ts');
     const { loadConfig } = await import('./cli/bootstrap.ts');
     const { run } = await import('@oclif/core');
-    const config = await loadConfig(COMMANDS);
+    const config = await loadConfig(COMMAND_LOADERS);
     await run(argv, config);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {

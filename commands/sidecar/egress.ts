@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { startEgressSidecar } from '../../proxy/egress-sidecar.ts';
+import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES } from '../../src/fs/size-capped-log.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class SidecarEgress extends BaseCommand {
@@ -19,7 +20,9 @@ export default class SidecarEgress extends BaseCommand {
     'allow-file': Flags.string({ description: 'A file of extra allow-list entries, one per line (# comments).' }),
     allow: Flags.string({ description: 'An extra allow-list entry: "host", "*.suffix", optionally ":port".', multiple: true, default: [] }),
     'oauth-hosts': Flags.boolean({ description: 'Also allow the OAuth token endpoints the auth sidecar refreshes against.' }),
-    'audit-log': Flags.string({ description: 'Append audit records to this JSONL file (default: stdout).' }),
+    'vendor-hosts': Flags.boolean({ description: 'Serve the vendor API hosts (api.anthropic.com, api.openai.com, chatgpt.com). --no-vendor-hosts: none at all, for a pod whose model is a server inside it (demo, rehearsals).', default: true, allowNo: true }),
+    'audit-log': Flags.string({ description: 'Append audit records to this JSONL file (default: stdout). It is rotated to FILE.1 at half the size cap.' }),
+    'audit-log-max-bytes': Flags.integer({ description: 'The audit log\'s cap on disk, both files together; older records are dropped and counted.', default: DEFAULT_LOG_CAP_BYTES, min: MIN_CAP_BYTES }),
     'max-tunnels': Flags.integer({ description: 'Concurrent tunnels before new ones get 503.', default: 256, min: 1 }),
     'idle-timeout-s': Flags.integer({ description: 'Close a tunnel idle this long in both directions.', default: 300, min: 1 }),
     'header-timeout-s': Flags.integer({ description: 'A client must send its request head within this time.', default: 10, min: 1 }),
@@ -31,7 +34,7 @@ export default class SidecarEgress extends BaseCommand {
     const { flags } = await this.parse(SidecarEgress);
     const sidecar = await startEgressSidecar(
       {
-        listen: flags.listen, vendorListen: flags['vendor-listen'], configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'], auditLog: flags['audit-log'],
+        listen: flags.listen, vendorListen: flags['vendor-listen'], configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'], vendorHosts: flags['vendor-hosts'], auditLog: flags['audit-log'], auditLogMaxBytes: flags['audit-log-max-bytes'],
         limits: { maxTunnels: flags['max-tunnels'], idleTimeoutMs: flags['idle-timeout-s'] * 1000, headerTimeoutMs: flags['header-timeout-s'] * 1000 },
         testResolve: flags['test-resolve'],
       },

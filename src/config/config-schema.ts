@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const PEER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 
 /** Names that collide with trailers, directories or internal actors of peers itself. */
-export const RESERVED_PEER_NAMES = ['peers-substrate', 'peers-init', 'archive', 'comms', 'log', 'logs', 'checks', 'hooks', 'queue'] as const;
+export const RESERVED_PEER_NAMES = ['peers-substrate', 'operator', 'peers-init', 'archive', 'comms', 'log', 'logs', 'checks', 'hooks', 'queue'] as const;
 
 export const TOOLS = ['claude', 'codex', 'opencode', 'custom'] as const;
 export type Tool = (typeof TOOLS)[number];
@@ -32,6 +32,18 @@ export const PROVIDERS_BY_TOOL: Record<Tool, readonly string[]> = {
 const nonEmpty = z.string().trim().min(1);
 const positiveInt = z.number().int().positive();
 
+// git refuses angle brackets and line breaks in a name or an address.
+const identityPart = (what: string) => nonEmpty.max(200).regex(/^[^<>\r\n\0]+$/, `${what} must not contain <, > or a line break`);
+
+export const GitAuthorSchema = z
+  .strictObject({
+    name: identityPart('git_author.name').optional().describe('Author and committer name of this peer\'s commits, e.g. "claude (peers)".'),
+    email: identityPart('git_author.email').optional().describe('Author and committer email of this peer\'s commits.'),
+  })
+  .describe(
+    'Git identity of this peer\'s commits, set through GIT_AUTHOR_*/GIT_COMMITTER_* in its environment. Each field left out comes from your own git identity when the run starts, else the default "<peer> (peers)" <peer@peers.invalid>.',
+  );
+
 export const PeerSpecSchema = z
   .strictObject({
     name: z
@@ -54,6 +66,7 @@ export const PeerSpecSchema = z
       .describe('Reasoning effort; mapped to claude --effort, codex -c model_reasoning_effort=, opencode --variant.'),
     provider: nonEmpty.toLowerCase().optional().describe('API provider: anthropic|openrouter for claude, openai|openrouter for codex.'),
     env: z.record(z.string(), z.string()).optional().describe('Extra environment variables for this peer\'s process.'),
+    git_author: GitAuthorSchema.optional(),
   })
   .superRefine((peer, ctx) => {
     if (RESERVED_PEER_NAMES.includes(peer.name as (typeof RESERVED_PEER_NAMES)[number])) {
@@ -194,6 +207,17 @@ export const VerifySchema = z
   })
   .describe('Settings of `peers verify`.');
 
+export const ResultsSchema = z
+  .strictObject({
+    branch: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._\/-]{0,200}$/, 'a branch name: letters, digits, ".", "_", "-" and "/"')
+      .refine((b) => !b.includes('..') && !b.includes('//') && !b.endsWith('/') && !b.endsWith('.lock') && !b.split('/').some((p) => p.startsWith('.')), 'not a valid git branch name')
+      .optional()
+      .describe('Branch of your repository the run\'s commits are fetched into (default: peers/<project name>).'),
+  })
+  .describe('Where a run\'s results go.');
+
 export const ConfigSchema = z
   .strictObject({
     peers: z
@@ -220,6 +244,7 @@ export const ConfigSchema = z
     setup: nonEmpty.optional().describe('Command that installs gate dependencies on the clean checkout (e.g. "npm ci").'),
     modes: z.array(nonEmpty).optional().describe('Mode bundles this project was initialised with.'),
     verify: VerifySchema.optional(),
+    results: ResultsSchema.optional(),
   })
   .describe('peers project configuration (.peers/config.yaml).');
 

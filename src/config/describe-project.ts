@@ -6,6 +6,7 @@
  */
 import type { PeersConfig } from './config-schema.ts';
 import { hardGoals, softGoals, type GoalsFile } from './goals-schema.ts';
+import { resolvePeerIdentity, userIdentityFromEnv, type ResolvedIdentity } from './git-identity.ts';
 import { buildPeerArgv, PROMPT_PLACEHOLDER } from './peer-argv.ts';
 import { resolveUsdCapMode, type ResolvedUsdCapMode } from './usd-cap-mode.ts';
 
@@ -24,6 +25,8 @@ export type PeerView = {
   /** Environment added for the peer; values of secret-looking names are redacted. */
   env: Record<string, string>;
   missing_env: string[];
+  /** Author and committer of this peer's commits, and where each part comes from. */
+  git_author: ResolvedIdentity;
 };
 
 export type ProjectView = {
@@ -32,7 +35,8 @@ export type ProjectView = {
   goals_path: string;
   peers: PeerView[];
   budget: PeersConfig['budget'];
-  usd_cap: ResolvedUsdCapMode & { max_usd?: number };
+  /** Whether max_usd is a hard stop and why; `source` says who decided it (`peers up`, or a prediction of it). */
+  usd_cap: ResolvedUsdCapMode & { max_usd?: number; max_tokens?: number; source?: string };
   health: PeersConfig['health'];
   goal_settings: PeersConfig['goals'];
   goals: {
@@ -52,6 +56,8 @@ export function describeProject(input: {
   goals: GoalsFile;
   env: Record<string, string | undefined>;
   homeDir: string;
+  /** The run's budget policy (written by `peers up`, or what it would write): it decides max_usd_mode. */
+  budget?: { mode: ResolvedUsdCapMode['mode']; reason: string; max_usd: number | null; max_tokens: number | null; source: string };
 }): ProjectView {
   const { config, goals } = input;
   const peers = config.peers.map((peer): PeerView => {
@@ -68,16 +74,20 @@ export function describeProject(input: {
       prompt_on_stdin: built.stdin !== undefined,
       env,
       missing_env: built.missingEnv,
+      git_author: resolvePeerIdentity(peer, userIdentityFromEnv(input.env)),
     };
   });
-  const usd = resolveUsdCapMode(config, input.env, input.homeDir);
+  const b = input.budget;
+  const usd = b
+    ? { mode: b.mode, reason: b.reason, ...(b.max_usd !== null ? { max_usd: b.max_usd } : {}), ...(b.max_tokens !== null ? { max_tokens: b.max_tokens } : {}), source: b.source }
+    : { ...resolveUsdCapMode(config, input.env, input.homeDir), ...(config.budget.max_usd !== undefined ? { max_usd: config.budget.max_usd } : {}) };
   return {
     repo: input.repo,
     config_path: input.configPath,
     goals_path: input.goalsPath,
     peers,
     budget: config.budget,
-    usd_cap: { ...usd, ...(config.budget.max_usd !== undefined ? { max_usd: config.budget.max_usd } : {}) },
+    usd_cap: usd,
     health: config.health,
     goal_settings: config.goals,
     goals: {
@@ -98,6 +108,13 @@ export function describeProject(input: {
   };
 }
 
+const IDENTITY_SOURCE_SHORT: Record<string, string> = { config: 'git_author', user: 'your git identity', default: 'the default' };
+const IDENTITY_SOURCE_LABEL: Record<string, string> = {
+  config: 'git_author in config.yaml',
+  user: 'your git identity',
+  default: 'default: no git identity found; set git_author or git config user.name/user.email',
+};
+
 /** Shell-style quoting for display, so the printed argv can be pasted into a terminal. */
 export function shellQuote(arg: string): string {
   return /^[A-Za-z0-9_@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
@@ -110,13 +127,17 @@ export function formatProjectView(view: ProjectView): string[] {
     const extras = [p.model && `model=${p.model}`, p.reasoning && `reasoning=${p.reasoning}`, p.provider && `provider=${p.provider}`].filter(Boolean).join(', ');
     lines.push(`  - ${p.name} (tool=${p.tool}, prompt_mode=${p.prompt_mode}${extras ? `, ${extras}` : ''})`);
     lines.push(`      ${p.argv.map(shellQuote).join(' ')}${p.prompt_on_stdin ? ' < prompt' : ''}`);
+    const { source } = p.git_author;
+    const from = source.name === source.email ? IDENTITY_SOURCE_LABEL[source.name] : `name from ${IDENTITY_SOURCE_SHORT[source.name]}, email from ${IDENTITY_SOURCE_SHORT[source.email]}`;
+    lines.push(`      commits as: ${p.git_author.name} <${p.git_author.email}> (${from})`);
     if (p.missing_env.length) lines.push(`      missing environment: ${p.missing_env.join(', ')} (export it before \`peers up\`)`);
   }
   const budgetParts = [`ticks≤${b.max_ticks}`, `runtime≤${b.max_runtime_s}s`, `consecutive failures≤${b.max_consecutive_failures}`];
   if (b.max_tokens !== undefined) budgetParts.push(`tokens≤${b.max_tokens}`);
   if (b.max_usd !== undefined) budgetParts.push(`USD≤$${b.max_usd}`);
   lines.push(`budget:  ${budgetParts.join(', ')}`);
-  lines.push(`  max_usd_mode=${view.usd_cap.mode} (${view.usd_cap.reason})${b.max_usd === undefined ? ' — no max_usd set' : ''}`);
+  const cap = view.usd_cap;
+  lines.push(`  max_usd_mode=${cap.mode} (${cap.reason})${cap.max_usd === undefined ? ' — no max_usd set' : ''}${cap.source ? ` — ${cap.source}` : ''}`);
   const h = view.health;
   lines.push(`health:  idle≤${h.idle_timeout_s}s, turn≤${h.absolute_max_runtime_s}s, output cap ${h.output_cap_bytes} bytes, kill grace ${h.kill_grace_s}s`);
   lines.push(`goals:   ${view.goals.hard.length + view.goals.soft.length} (${view.goals.hard.length} hard, ${view.goals.soft.length} soft)`);

@@ -1,11 +1,12 @@
 /**
  * `peers init`: puts the control plane into a git repository. Writes `.peers/config.yaml`,
- * `.peers/goals.yaml` and their JSON Schemas, keeps `.peers/` out of git (a commit by
+ * `.peers/goals.yaml` (with the gates, setup and egress it proposes from the project it finds:
+ * detect-project.ts) and their JSON Schemas, keeps `.peers/` out of git (a commit by
  * `peers-init` touching only `.gitignore`), tags the starting point `peers-baseline` (checks
  * compare `peers-baseline..HEAD`), and registers the project for `peers doctor`.
  * Every refusal happens before the first write, so a refused init leaves the tree untouched.
  */
-import { existsSync, lstatSync, mkdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import configTemplate from '../../templates/config.yaml' with { type: 'text' };
@@ -14,10 +15,13 @@ import { InputError } from '../cli/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { git, gitOk, headSha, isGitRepo, repoRoot } from '../git/git.ts';
+import { detectProject, type ProjectFiles, type ProjectProposal } from './detect-project.ts';
 import { jsonSchemaText } from './json-schema.ts';
+import { renderConfig, renderGoals } from './render-init.ts';
 import { registerProject } from './project-registry.ts';
 
-export const BASELINE_TAG = 'peers-baseline';
+export { BASELINE_TAG } from '../protocol/run-baseline.ts';
+import { BASELINE_TAG } from '../protocol/run-baseline.ts';
 export const INIT_AUTHOR = { name: 'peers-init', email: 'peers-init@local' };
 export const GITIGNORE_COMMIT_MESSAGE = 'peers init: add .peers/ to .gitignore\n\nPeer: peers-init\n';
 
@@ -28,9 +32,36 @@ export type InitResult = {
   files: string[];
   gitignoreCommit?: string;
   baselineTag?: string;
+  /** What init found in the project and wrote into the control files. */
+  proposal: ProjectProposal;
   /** Things that did not stop init but the user should know. */
   notes: string[];
 };
+
+/** The project's own files as detect-project.ts reads them: regular files only, at most 1 MiB. */
+export function projectFilesAt(repo: string): ProjectFiles {
+  const regular = (rel: string) => lstatSync(join(repo, rel), { throwIfNoEntry: false });
+  return {
+    read(rel) {
+      const st = regular(rel);
+      if (!st?.isFile() || st.size > MiB) return undefined;
+      try {
+        return readTextIfExists(join(repo, rel), MiB);
+      } catch {
+        return undefined;
+      }
+    },
+    exists: (rel) => regular(rel) !== undefined,
+    list(rel) {
+      if (!regular(rel || '.')?.isDirectory()) return [];
+      try {
+        return readdirSync(join(repo, rel));
+      } catch {
+        return [];
+      }
+    },
+  };
+}
 
 const PEERS_IGNORE_LINE = /^\/?\.peers\/?\s*$/m;
 
@@ -123,16 +154,17 @@ export function initProject(opts: { target?: string; force?: boolean; env?: Reco
   // rmSync never follows symlinks inside the tree; .peers itself was checked not to be one.
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'schema'), { recursive: true, mode: 0o755 });
+  const proposal = detectProject(projectFilesAt(repo));
   const files: [string, string][] = [
-    ['config.yaml', configTemplate],
-    ['goals.yaml', goalsTemplate],
+    ['config.yaml', renderConfig(configTemplate, proposal)],
+    ['goals.yaml', renderGoals(goalsTemplate, proposal)],
     ['schema/config.schema.json', jsonSchemaText('config')],
     ['schema/goals.schema.json', jsonSchemaText('goals')],
   ];
   for (const [name, text] of files) writeFileAtomic(join(dir, name), text, 0o644);
 
-  const notes: string[] = [];
-  const result: InitResult = { repo, files: files.map(([name]) => join(dir, name)), notes };
+  const notes: string[] = [...proposal.notes];
+  const result: InitResult = { repo, files: files.map(([name]) => join(dir, name)), proposal, notes };
   result.gitignoreCommit = ignoreControlDir(repo);
   if (headSha(repo)) {
     gitOk(repo, ['tag', '-f', BASELINE_TAG, 'HEAD']);
@@ -148,14 +180,28 @@ export function initProject(opts: { target?: string; force?: boolean; env?: Reco
   return result;
 }
 
+function proposalLines(p: ProjectProposal): string[] {
+  if (!p.gates.length) return ['No test suite found: goals.yaml has a placeholder gate that never passes until you replace it.'];
+  return [
+    `Found a ${p.kinds.join(' + ')} project; proposed:`,
+    ...p.gates.map((g) => `  gate ${g.id}: ${g.cmd}   (pass_when: ${g.pass_when})`),
+    ...(p.setup ? [`  setup: ${p.setup}`] : []),
+    ...(p.egress.length ? [`  egress allow: ${p.egress.join(', ')}`] : []),
+  ];
+}
+
 export function nextSteps(result: InitResult): string[] {
   return [
     `Initialized peers in ${join(result.repo, '.peers')}`,
     ...(result.gitignoreCommit ? [`  committed .gitignore (${result.gitignoreCommit.slice(0, 12)}), tagged ${BASELINE_TAG}`] : result.baselineTag ? [`  tagged ${BASELINE_TAG}`] : []),
     ...result.notes.map((n) => `  note: ${n}`),
     '',
+    ...proposalLines(result.proposal),
+    '',
     'Next steps:',
-    '  1. Edit .peers/goals.yaml: replace placeholder-replace-me with your real gates (tests, typecheck, lint).',
+    result.proposal.gates.length
+      ? '  1. Check the proposed gates in .peers/goals.yaml (add lint or others you rely on), and add your goals.'
+      : '  1. Edit .peers/goals.yaml: replace placeholder-replace-me with your real gates (tests, typecheck, lint).',
     '  2. peers verify     # run every hard goal once against HEAD',
     '  3. peers info       # the exact command each peer will run, goals and budget',
     '  4. peers doctor     # check podman, the workspace image and the peer CLIs',

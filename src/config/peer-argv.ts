@@ -1,18 +1,20 @@
 /**
  * The exact command line a peer runs: the configured argv, plus model / reasoning / provider
- * translated into that CLI's own flags, plus the prompt (substituted into argv or sent on stdin).
+ * translated into that CLI's own flags, plus the prompt (substituted into argv or sent on stdin),
+ * plus the git identity its commits are made with (git-identity.ts).
  * A switch the user already wrote in argv always wins over the semantic field, so argv stays the
  * escape hatch for anything this mapping does not know.
  */
 import { basename } from 'node:path';
 import type { PeerSpec } from './config-schema.ts';
+import { identityEnv, resolvePeerIdentity, userIdentityFromEnv } from './git-identity.ts';
 
 export const PROMPT_PLACEHOLDER = '{PROMPT}';
 export const OPENROUTER_KEY_ENV = 'OPENROUTER_API_KEY';
 
 export type PeerCommand = {
   argv: string[];
-  /** Variables to set for the peer on top of the inherited environment. */
+  /** Variables to set for the peer on top of the inherited environment (its git identity included). */
   env: Record<string, string>;
   /** The prompt, when it is delivered on standard input; undefined → stdin is /dev/null. */
   stdin?: string;
@@ -98,7 +100,9 @@ function opencodeArgv(peer: PeerSpec): string[] {
 
 export function buildPeerArgv(peer: PeerSpec, prompt: string, opts: BuildOptions = {}): PeerCommand {
   const hostEnv = opts.hostEnv ?? process.env;
-  const out: PeerCommand = { argv: [], env: { ...(peer.env ?? {}), PEERS_PEER_NAME: peer.name }, missingEnv: [] };
+  // The git identity comes first, so a GIT_AUTHOR_* the user wrote in the peer's env still wins.
+  const identity = identityEnv(resolvePeerIdentity(peer, userIdentityFromEnv(hostEnv)));
+  const out: PeerCommand = { argv: [], env: { ...identity, ...(peer.env ?? {}), PEERS_PEER_NAME: peer.name }, missingEnv: [] };
   let argv: string[];
   if (peer.tool === 'claude') argv = claudeArgv(peer, hostEnv, out);
   else if (peer.tool === 'codex') argv = codexArgv(peer, hostEnv, out);

@@ -24,7 +24,8 @@ function gatesOf(state: LoopState): GateView {
 
 function resultOf(t: TickLine): string {
   if (t.success) return 'handoff';
-  return t.classification === 'success' ? 'no handoff' : t.classification;
+  const result = t.classification === 'success' ? 'no handoff' : t.classification;
+  return typeof t.cause === 'string' ? `${result}: ${t.cause}` : result;
 }
 
 /** Polls a state directory and reports each tick once, in order. */

@@ -19,7 +19,7 @@ const BUGGY_LOOP = '  for (let start = 0; start + size <= items.length; start +=
 export const SAMPLE_NAME = 'chunk-list';
 export const SAMPLE_TEST_COMMAND = 'node --test';
 export const INITIAL_COMMIT_SUBJECT = 'chunk(): split a list into groups, with its spec and tests';
-/** Author of the initial commit; the peers commit under their own names (see demo-config.ts). */
+/** Author of the initial commit; the peers commit under their own names (git_author in demo-config.ts). */
 export const SAMPLE_AUTHOR = { name: 'peers demo', email: 'demo@peers.invalid' };
 
 const SPEC = `# chunk-list
@@ -101,12 +101,12 @@ export function writeSampleProject(dir: string, control: ControlFiles): string {
     writeFileAtomic(join(dir, rel), text, 0o644);
   }
   gitOk(dir, ['init', '--quiet', '-b', 'main']);
-  // Repository-local identity: the peers' CLIs run with a fresh HOME and no global git config.
-  gitOk(dir, ['config', 'user.name', SAMPLE_AUTHOR.name]);
-  gitOk(dir, ['config', 'user.email', SAMPLE_AUTHOR.email]);
   gitOk(dir, ['config', 'commit.gpgsign', 'false']);
   gitOk(dir, ['add', '--all']);
-  gitOk(dir, ['commit', '--quiet', '--no-verify', '-m', INITIAL_COMMIT_SUBJECT]);
+  // No identity is configured in the repository, as in a user's fresh clone on a machine without
+  // ~/.gitconfig: the peers' commits get theirs from peers itself (src/config/git-identity.ts).
+  const author = { GIT_AUTHOR_NAME: SAMPLE_AUTHOR.name, GIT_AUTHOR_EMAIL: SAMPLE_AUTHOR.email, GIT_COMMITTER_NAME: SAMPLE_AUTHOR.name, GIT_COMMITTER_EMAIL: SAMPLE_AUTHOR.email };
+  gitOk(dir, ['commit', '--quiet', '--no-verify', '-m', INITIAL_COMMIT_SUBJECT], { env: author });
   gitOk(dir, ['tag', BASELINE_TAG]);
   writeControlFiles(dir, control);
   return gitOk(dir, ['rev-parse', 'HEAD']).trim();

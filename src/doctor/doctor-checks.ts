@@ -1,13 +1,21 @@
 /**
  * `peers doctor`: can this machine run peers? Each check says what it found, and every problem
  * carries the exact command that fixes it. Required checks (git, rootless podman and its helpers,
- * the workspace image, every registered project's config) make doctor exit 1; peer CLIs on the host
- * are advisory, because peers run inside the image.
+ * the workspace image and the peer CLIs in it, every registered project's config and each of its
+ * peers' credentials) make doctor exit 1; peer CLIs on the host are advisory, because peers run
+ * inside the image. Per project it also reports the last `peers verify`: do the gates pass, and
+ * what do they cost per tick.
  */
+import { basename, join } from 'node:path';
 import { loadProject } from '../config/load.ts';
+import { readVerifyRecord, VERIFY_RECORD_FILE } from '../gates/verify-record.ts';
+import { peerCredentials } from './credentials.ts';
+import { IMAGE_CLIS, probeImageClis, type ImageCli } from './image-clis.ts';
+import { verifyFinding } from './verify-cost.ts';
 import { listRegisteredProjects, projectRegistryPath } from '../config/project-registry.ts';
 import { InputErrors, PeersError } from '../cli/errors.ts';
 import type { HostProbe } from './host-probe.ts';
+import { limitsCheck } from './limits-check.ts';
 
 export const WORKSPACE_IMAGE = 'localhost/peers-workspace:latest';
 const APT = 'sudo apt-get install -y';
@@ -40,9 +48,9 @@ function gitCheck(probe: HostProbe): DoctorCheck {
     : { id: 'git', title: 'git', status: 'fail', detail: 'git is not on PATH', fix: `${APT} git`, required: true };
 }
 
-type PodmanInfo = { host?: { ociRuntime?: { name?: string }; cgroupVersion?: string; networkBackend?: string; security?: { rootless?: boolean } } };
+type PodmanInfo = { host?: { ociRuntime?: { name?: string }; cgroupVersion?: string; cgroupControllers?: string[]; networkBackend?: string; security?: { rootless?: boolean } } };
 
-function podmanChecks(probe: HostProbe): DoctorCheck[] {
+function podmanChecks(probe: HostProbe): { checks: DoctorCheck[]; imageClis: ImageCliVersions } {
   const checks: DoctorCheck[] = [];
   const version = versionOf(probe, 'podman');
   if (!version) {
@@ -92,6 +100,7 @@ function podmanChecks(probe: HostProbe): DoctorCheck[] {
 
   const cgroupV2 = info?.host?.cgroupVersion ? info.host.cgroupVersion === 'v2' : probe.exists('/sys/fs/cgroup/cgroup.controllers');
   checks.push({ id: 'cgroups', title: 'cgroups', status: 'ok', detail: cgroupV2 ? 'v2 (unified)' : 'v1 (legacy or hybrid): use the runc runtime', required: true });
+  checks.push(limitsCheck(info?.host));
 
   const runtime = info?.host?.ociRuntime?.name;
   const runtimes = ['runc', 'crun'].filter((r) => probe.which(r));
@@ -133,6 +142,7 @@ function podmanChecks(probe: HostProbe): DoctorCheck[] {
         },
   );
 
+  let imageClis: ImageCliVersions;
   if (version) {
     const res = probe.run(['podman', 'image', 'exists', WORKSPACE_IMAGE], 30_000);
     checks.push(
@@ -140,10 +150,29 @@ function podmanChecks(probe: HostProbe): DoctorCheck[] {
         ? { id: 'image', title: 'workspace image', status: 'ok', detail: WORKSPACE_IMAGE, required: true }
         : { id: 'image', title: 'workspace image', status: 'fail', detail: `${WORKSPACE_IMAGE} is not built`, fix: 'peers image build', required: true },
     );
+    if (res.code === 0) {
+      const found = probeImageClis(probe, WORKSPACE_IMAGE);
+      imageClis = 'versions' in found ? found.versions : undefined;
+      checks.push(imageCliCheck(found));
+    }
   } else {
     checks.push({ id: 'image', title: 'workspace image', status: 'skip', detail: 'needs podman', required: true });
   }
-  return checks;
+  return { checks, imageClis };
+}
+
+/** Versions of the CLIs in the image; undefined when the image could not be inspected. */
+type ImageCliVersions = Partial<Record<ImageCli, string>> | undefined;
+
+function imageCliCheck(found: ReturnType<typeof probeImageClis>): DoctorCheck {
+  const title = 'peer CLIs in the image';
+  if ('error' in found) return { id: 'image-clis', title, status: 'warn', detail: `could not run the image: ${found.error}`, fix: 'podman run --rm localhost/peers-workspace:latest --version', required: false };
+  const have = IMAGE_CLIS.filter((c) => found.versions[c]);
+  const missing = (['claude', 'codex'] as const).filter((c) => !found.versions[c]);
+  const detail = [...have.map((c) => `${c} ${found.versions[c]}`), ...IMAGE_CLIS.filter((c) => !found.versions[c]).map((c) => `${c} missing`)].join('; ');
+  return missing.length
+    ? { id: 'image-clis', title, status: 'fail', detail, fix: 'peers image build --force', required: true }
+    : { id: 'image-clis', title, status: 'ok', detail, required: true };
 }
 
 const PEER_CLIS: { program: string; pkg: string }[] = [
@@ -167,7 +196,7 @@ function peerCliChecks(probe: HostProbe): DoctorCheck[] {
   });
 }
 
-function projectChecks(probe: HostProbe): DoctorCheck[] {
+function projectChecks(probe: HostProbe, imageClis: ImageCliVersions): DoctorCheck[] {
   let projects;
   try {
     projects = listRegisteredProjects(probe.env);
@@ -178,28 +207,56 @@ function projectChecks(probe: HostProbe): DoctorCheck[] {
   if (projects.length === 0) {
     return [{ id: 'projects', title: 'registered projects', status: 'ok', detail: 'none registered yet (`peers init` registers a project)', required: false }];
   }
-  return projects.map(({ path }) => {
+  return projects.flatMap(({ path }): DoctorCheck[] => {
     try {
-      const { config, goals } = loadProject(path);
-      return { id: `project:${path}`, title: `project ${path}`, status: 'ok', detail: `${config.peers.length} peers, ${goals.goals.length} goals`, required: true } satisfies DoctorCheck;
+      const { config, goals, dir } = loadProject(path);
+      return [
+        { id: `project:${path}`, title: `project ${path}`, status: 'ok', detail: `${config.peers.length} peers, ${goals.goals.length} goals`, required: true },
+        ...peerChecks(probe, path, config, imageClis),
+        verifyCheck(probe, path, dir, config, goals),
+      ];
     } catch (error) {
       if (!(error instanceof PeersError)) throw error;
       const first = error instanceof InputErrors ? error.problems[0] : error;
       const file = first?.location?.file;
       const missing = !probe.exists(`${path}/.peers`);
-      return {
-        id: `project:${path}`,
-        title: `project ${path}`,
-        status: 'fail',
-        detail: error.format(),
-        fix: missing ? `peers init ${path}` : `\${EDITOR:-vi} ${file ?? `${path}/.peers/config.yaml`}  # then: peers info -C ${path}`,
-        required: true,
-      } satisfies DoctorCheck;
+      return [
+        {
+          id: `project:${path}`,
+          title: `project ${path}`,
+          status: 'fail',
+          detail: error.format(),
+          fix: missing ? `peers init ${path}` : `\${EDITOR:-vi} ${file ?? `${path}/.peers/config.yaml`}  # then: peers info -C ${path}`,
+          required: true,
+        },
+      ];
     }
   });
 }
 
+/** Each peer: its credentials (by name, never by value), and its CLI in the image when peers knows it. */
+function peerChecks(probe: HostProbe, path: string, config: ReturnType<typeof loadProject>['config'], imageClis: ImageCliVersions): DoctorCheck[] {
+  const home = probe.env.HOME ?? '';
+  const checks: DoctorCheck[] = [];
+  for (const peer of config.peers) {
+    const found = peerCredentials(peer, probe.env, home, (file) => probe.exists(file));
+    checks.push({ id: `credentials:${path}:${peer.name}`, title: `  ${peer.name} credentials`, status: found.status, detail: found.detail, ...(found.fix ? { fix: found.fix } : {}), required: found.status === 'fail' });
+    const program = basename(peer.argv[0] ?? '');
+    if (imageClis && (IMAGE_CLIS as readonly string[]).includes(program) && !imageClis[program as ImageCli]) {
+      checks.push({ id: `cli:${path}:${peer.name}`, title: `  ${peer.name} CLI`, status: 'fail', detail: `${program} is not in the workspace image, so every turn of ${peer.name} would fail`, fix: 'peers image build --force', required: true });
+    }
+  }
+  return checks;
+}
+
+function verifyCheck(probe: HostProbe, path: string, dir: string, config: ReturnType<typeof loadProject>['config'], goals: ReturnType<typeof loadProject>['goals']): DoctorCheck {
+  const head = probe.run(['git', '-C', path, 'rev-parse', '--verify', '--quiet', 'HEAD']);
+  const found = verifyFinding(path, readVerifyRecord(join(dir, VERIFY_RECORD_FILE)), head.code === 0 ? head.stdout.trim() : undefined, config, goals);
+  return { id: `verify:${path}`, title: '  gates (last verify)', status: found.status, detail: found.detail, ...(found.fix ? { fix: found.fix } : {}), required: found.status === 'fail' };
+}
+
 export function runDoctor(probe: HostProbe): { checks: DoctorCheck[]; ok: boolean } {
-  const checks = [gitCheck(probe), ...podmanChecks(probe), ...peerCliChecks(probe), ...projectChecks(probe)];
+  const podman = podmanChecks(probe);
+  const checks = [gitCheck(probe), ...podman.checks, ...peerCliChecks(probe), ...projectChecks(probe, podman.imageClis)];
   return { checks, ok: !checks.some((c) => c.required && c.status === 'fail') };
 }

@@ -33,6 +33,21 @@ function mdTable(rows: VerifyRow[]): string[] {
   ];
 }
 
+type FailedRow = { kind: 'setup' | 'hard' | 'verify'; id: string; cmd?: string; excerpt: string };
+
+/** Failed rows that printed something, in table order: their output is where the error is. */
+export function failureExcerpts(r: VerifyReport): FailedRow[] {
+  const rows: { kind: FailedRow['kind']; row: { id: string; state: string; cmd?: string; excerpt?: string } }[] = [
+    ...(r.setup ? [{ kind: 'setup' as const, row: r.setup }] : []),
+    ...r.hard.map((row) => ({ kind: 'hard' as const, row })),
+    ...r.commands.map((row) => ({ kind: 'verify' as const, row })),
+  ];
+  return rows.filter((x) => x.row.state === 'fail' && x.row.excerpt).map((x) => ({ kind: x.kind, id: x.row.id, cmd: x.row.cmd, excerpt: x.row.excerpt! }));
+}
+
+const label = (f: FailedRow) => (f.kind === f.id ? f.kind : `${f.kind} ${f.id}`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
 export function formatVerifyMarkdown(r: VerifyReport): string {
   const lines = [
     `# peers verify — ${r.project}`,
@@ -45,6 +60,16 @@ export function formatVerifyMarkdown(r: VerifyReport): string {
   if (r.setup) lines.push('## Setup', '', ...mdTable([r.setup]), '');
   lines.push('## Hard goals', '', ...(r.hard.length ? mdTable(r.hard) : ['(no hard goals)']), '');
   if (r.commands.length) lines.push('## Verify commands', '', ...mdTable(r.commands), '');
+  lines.push(`Took ${seconds(r.durationMs)} in all: each tick of a run pays about this for its gates (once per new commit).`, '');
+  const failures = failureExcerpts(r);
+  if (failures.length) {
+    lines.push('## What the failures printed', '');
+    for (const f of failures) {
+      // A fence longer than any backtick run in the output, so the output cannot close it.
+      const fence = '`'.repeat(Math.max(3, ...[...f.excerpt.matchAll(/`+/g)].map((m) => m[0].length + 1)));
+      lines.push(`### ${label(f)}${f.cmd ? ` — \`${f.cmd.replace(/`/g, "'")}\`` : ''}`, '', `${fence}text`, f.excerpt, fence, '');
+    }
+  }
   return lines.join('\n');
 }
 
@@ -57,7 +82,15 @@ export function formatVerifyTable(r: VerifyReport, width = 120): string[] {
     const head = `${x.kind.padEnd(6)}  ${x.id.padEnd(idWidth)}  ${(x.state === 'pass' ? 'pass' : 'FAIL').padEnd(5)}  ${String(x.durationMs).padStart(7)}  `;
     out.push(head + cell(x.diagnostic, Math.max(20, width - head.length)));
   }
-  out.push('', `Result: ${resultLine(r)}  (commit ${r.head.slice(0, 12)})`);
+  const failures = failureExcerpts(r);
+  if (failures.length) {
+    out.push('', 'What the failures printed (the first lines are often where the error is):');
+    for (const f of failures) {
+      out.push(`  ${label(f)}${f.cmd ? `: ${f.cmd}` : ''}`);
+      for (const line of f.excerpt.split('\n')) out.push(`    ${line}`);
+    }
+  }
+  out.push('', `Result: ${resultLine(r)}  (commit ${r.head.slice(0, 12)}, took ${seconds(r.durationMs)})`);
   return out;
 }
 

@@ -7,22 +7,34 @@ import { basename } from 'node:path';
 import type { PeersConfig } from '../config/config-schema.ts';
 import { hardGoals, type GoalsFile } from '../config/goals-schema.ts';
 import { InputError } from '../cli/errors.ts';
-import { headSha, isGitRepo } from '../git/git.ts';
+import { findWorkTreeRoot, readHead, resolveRepoLayout } from '../git/repo-layout.ts';
 import { selfBinDir } from '../proc/self-exec.ts';
 import { supervise } from '../proc/supervise.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
 import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP, mapLimited, type GateResult } from './gate-engine.ts';
+import { failureExcerpt } from './output-excerpt.ts';
 import { pyRepr } from './pass-when/index.ts';
 
-export type VerifyRow = { id: string; state: 'pass' | 'fail'; durationMs: number; diagnostic: string };
+export type VerifyRow = {
+  id: string;
+  state: 'pass' | 'fail';
+  durationMs: number;
+  diagnostic: string;
+  /** The command that ran (setup and verify commands; hard goals carry theirs in goals.yaml). */
+  cmd?: string;
+  /** A failure's output, head and tail of each stream (output-excerpt.ts). */
+  excerpt?: string;
+};
 export type VerifyReport = {
   project: string;
   head: string;
   ok: boolean;
   setup?: VerifyRow;
-  hard: GateResult[];
+  hard: (GateResult & { cmd?: string })[];
   commands: VerifyRow[];
   finishedAt: string;
+  /** Wall time of the whole verify (setup and gates, run `jobs` at a time): what one tick's gates cost. */
+  durationMs: number;
 };
 
 /** Installing dependencies (`npm ci`) can take far longer than one test suite. */
@@ -41,8 +53,10 @@ export async function runVerify(opts: {
   /** Stops every running command (and what it started) so the checkout can be removed. */
   signal?: AbortSignal;
 }): Promise<VerifyReport> {
-  if (!isGitRepo(opts.repo)) throw new InputError(`${opts.repo} is not a git repository; verify judges the committed HEAD`, { hint: 'run `git init` and commit, then `peers init`' });
-  const head = headSha(opts.repo);
+  // Read without git: the repository's configuration is never honoured (docs/ARCHITECTURE.md,
+  // "The trusted observer"); the checkout comes from a read-only view of it.
+  if (!findWorkTreeRoot(opts.repo)) throw new InputError(`${opts.repo} is not a git repository; verify judges the committed HEAD`, { hint: 'run `git init` and commit, then `peers init`' });
+  const head = readHead(resolveRepoLayout(opts.repo, { allowGitFile: true })).sha;
   const progress = opts.progress ?? (() => {});
   if (!head) throw new InputError(`${opts.repo} has no commits yet; verify judges the committed HEAD`, { hint: 'commit your work, then run `peers verify` again' });
   const timeoutS = opts.config.verify?.timeout_s ?? opts.config.goals.timeout_s;
@@ -50,6 +64,7 @@ export async function runVerify(opts: {
   const env = { ...((opts.env ?? process.env) as Record<string, string>) };
   env.PATH = `${selfBinDir()}:${env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`;
 
+  const started = performance.now();
   return withCleanCheckout(opts.repo, head, async (dir) => {
     let setup: VerifyRow | undefined;
     if (opts.config.setup) {
@@ -80,7 +95,17 @@ export async function runVerify(opts: {
           return row;
         });
     const ok = !setupFailed && hard.every((r) => r.state === 'pass') && commands.every((r) => r.state === 'pass');
-    return { project: basename(opts.repo), head, ok, setup, hard, commands, finishedAt: new Date().toISOString() };
+    const cmdOf = new Map(hardGoals(opts.goals).map((g) => [g.id, g.cmd]));
+    return {
+      project: basename(opts.repo),
+      head,
+      ok,
+      setup,
+      hard: hard.map((r) => ({ ...r, cmd: cmdOf.get(r.id) })),
+      commands,
+      finishedAt: new Date().toISOString(),
+      durationMs: Math.round(performance.now() - started),
+    };
   });
 }
 
@@ -95,11 +120,12 @@ async function runCommand(spec: { id: string; cmd: string; timeoutS: number }, c
     killGraceMs: GATE_KILL_GRACE_MS,
     maxStreamBytes: GATE_OUTPUT_CAP,
   });
-  const row = { id: spec.id, durationMs: run.durationMs };
+  const excerpt = run.exitCode === 0 && run.endedBy === 'exit' ? '' : failureExcerpt(run.stdout, run.stderr);
+  const row = { id: spec.id, cmd: spec.cmd, durationMs: run.durationMs, ...(excerpt ? { excerpt } : {}) };
   const stderrTail = run.stderr ? `; stderr-tail=${pyRepr(run.stderr.slice(-STDERR_TAIL_CHARS))}` : '';
   if (run.endedBy === 'absolute-timeout') return { ...row, state: 'fail', diagnostic: `timeout after ${spec.timeoutS}s${stderrTail}` };
   if (run.endedBy === 'spawn-error') return { ...row, state: 'fail', diagnostic: `could not start /bin/sh: ${run.spawnError}` };
   if (run.endedBy === 'aborted') return { ...row, state: 'fail', diagnostic: `interrupted${stderrTail}` };
-  if (run.exitCode === 0) return { ...row, state: 'pass', diagnostic: '' };
+  if (run.exitCode === 0) return { id: spec.id, cmd: spec.cmd, durationMs: run.durationMs, state: 'pass', diagnostic: '' };
   return { ...row, state: 'fail', diagnostic: `exit=${run.exitCode ?? run.signal}${stderrTail}` };
 }

@@ -28,6 +28,33 @@ for id in $ids; do
 done
 source "$here/test/smoke/scratch-repo.sh"
 
+# The TypeScript compiler is not in the binary, nor oclif's tsconfig reader that requires it (build.ts
+# stubs the reader): a diagnostic key found only in typescript.js, and the parser the reader calls.
+check "the binary contains neither the TypeScript compiler nor oclif's tsconfig reader" sh -c "! grep -a -q -e 'Cannot_find_name_0_2304' -e 'parseConfigFileTextToJson' ./peers"
+# Nor does any command try to load it at run time: a module named `typescript` in the working directory
+# (where a compiled binary resolves a package it lacks; a peer can write one into the repository)
+# records that it was loaded. NODE_ENV=development is when oclif would look for TypeScript sources.
+decoy="$work/decoy"
+mkdir -p "$decoy/node_modules/typescript"
+echo '{"name":"typescript","version":"5.9.3","main":"index.js"}' > "$decoy/node_modules/typescript/package.json"
+echo "require('fs').writeFileSync('$work/typescript-loaded', 'yes'); module.exports = {};" > "$decoy/node_modules/typescript/index.js"
+echo '{"name":"decoy"}' > "$decoy/package.json"
+echo '{}' > "$decoy/tsconfig.json"
+git -C "$decoy" init -q
+check "no command loads a 'typescript' module (decoy in the working directory, NODE_ENV=development)" sh -c "cd '$decoy' && for c in --help 'status --help' status ls info 'commands --json' 'help status'; do NODE_ENV=development '$work/peers' \$c >/dev/null 2>&1; done; test ! -e '$work/typescript-loaded'"
+
+# A compiled Bun executable would read .env and bunfig.toml from its working directory; peers runs in
+# repositories the peers write to. Neither may reach it (build.ts turns every autoload off).
+hostile="$work/hostile"
+mkdir -p "$hostile"
+git -C "$hostile" init -q
+printf 'PEERS_STATE_DIR=%s\n' "$hostile/state-from-dotenv" > "$hostile/.env"
+printf 'preload = ["./preload.js"]\n' > "$hostile/bunfig.toml"
+echo "require('fs').writeFileSync('$work/preload-ran', 'yes');" > "$hostile/preload.js"
+check "a bunfig.toml preload in the working directory is not run" sh -c "cd '$hostile' && '$work/peers' status >/dev/null 2>&1; '$work/peers' --version >/dev/null; test ! -e '$work/preload-ran'"
+check "a .env in the working directory does not set peers' environment" sh -c "cd '$hostile' && out=\$('$work/peers' status --json) && echo \"\$out\" | grep -q '\"state_dir\"' && ! echo \"\$out\" | grep -q state-from-dotenv"
+check "a positional argument is never read from stdin (echo x | peers status)" sh -c "cd '$hostile' && echo no-such-project | '$work/peers' status >/dev/null"
+
 # Release artifacts for every target (Bun fetches each target's runtime from the npm registry).
 check "build.ts --release emits linux-x64, linux-arm64, darwin-x64, darwin-arm64" sh -c "cd '$here' && node_modules/.bin/bun build.ts --release >/dev/null 2>&1"
 check "release binaries are ELF for linux, Mach-O for darwin; linux-x64 runs" sh -c "

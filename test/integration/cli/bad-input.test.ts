@@ -75,7 +75,7 @@ describe('arguments and flags', () => {
   });
 
   test('runner --probe-gates with a request that is not JSON', () => {
-    refused(runPeers(['runner', '--probe-gates', '--repo', plainRepo], { cwd: plainRepo, env: sb.env }), '--probe-gates: the request on stdin is not JSON');
+    refused(runPeers(['runner', '--probe-gates'], { cwd: plainRepo, env: sb.env }), '--probe-gates: the request on stdin is not JSON');
   });
 });
 

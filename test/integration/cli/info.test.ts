@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRepo, makeSandbox, runPeers, STACK_LINE } from './peers-cli.ts';
@@ -11,15 +12,41 @@ beforeAll(() => {
 });
 afterAll(() => sb.cleanup());
 
+/** No git identity in the sandbox (GIT_CONFIG_GLOBAL=/dev/null, no system config): the default. */
+const defaultAuthor = (peer: string) => ({ name: `${peer} (peers)`, email: `${peer}@peers.invalid`, source: { name: 'default', email: 'default' } });
+const identityEnv = (peer: string) => ({ GIT_AUTHOR_NAME: `${peer} (peers)`, GIT_AUTHOR_EMAIL: `${peer}@peers.invalid`, GIT_COMMITTER_NAME: `${peer} (peers)`, GIT_COMMITTER_EMAIL: `${peer}@peers.invalid` });
+
 describe('peers info', () => {
+  test("who each peer commits as: git_author, else the user's git identity, else the default", () => {
+    const path = join(repo, '.peers/config.yaml');
+    const original = readFileSync(path, 'utf8');
+    try {
+      let text = runPeers(['info'], { cwd: repo, env: sb.env }).stdout;
+      expect(text).toContain('      commits as: claude (peers) <claude@peers.invalid> (default: no git identity found; set git_author or git config user.name/user.email)');
+      writeFileSync(path, original.replace('    prompt_mode: stdin\n', '    prompt_mode: stdin\n    git_author: { name: "claude (peers)" }\n'));
+      spawnSync('git', ['-C', repo, 'config', 'user.name', 'Ada Lovelace']);
+      spawnSync('git', ['-C', repo, 'config', 'user.email', 'ada@example.com']);
+      text = runPeers(['info'], { cwd: repo, env: sb.env }).stdout;
+      expect(text).toContain('      commits as: claude (peers) <ada@example.com> (name from git_author, email from your git identity)');
+      expect(text).toContain('      commits as: Ada Lovelace <ada@example.com> (your git identity)');
+      const info = JSON.parse(runPeers(['info', '--json'], { cwd: repo, env: sb.env }).stdout);
+      expect(info.peers[0].git_author).toEqual({ name: 'claude (peers)', email: 'ada@example.com', source: { name: 'config', email: 'user' } });
+      expect(info.peers[0].env.GIT_COMMITTER_EMAIL).toBe('ada@example.com');
+    } finally {
+      writeFileSync(path, original);
+      spawnSync('git', ['-C', repo, 'config', '--unset', 'user.name']);
+      spawnSync('git', ['-C', repo, 'config', '--unset', 'user.email']);
+    }
+  });
+
   test('--json: peers with the exact argv, goals split hard/soft, budget, USD-cap mode with reason', () => {
     const res = runPeers(['info', '--json'], { cwd: repo, env: sb.env });
     expect(res.code).toBe(0);
     const info = JSON.parse(res.stdout);
     expect(info.repo).toBe(repo);
     expect(info.peers).toEqual([
-      { name: 'claude', tool: 'claude', prompt_mode: 'stdin', argv: ['claude', '-p', '--dangerously-skip-permissions', '--output-format', 'stream-json', '--verbose'], prompt_on_stdin: true, env: { PEERS_PEER_NAME: 'claude' }, missing_env: [] },
-      { name: 'codex', tool: 'codex', prompt_mode: 'stdin', argv: ['codex', 'exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '-'], prompt_on_stdin: true, env: { PEERS_PEER_NAME: 'codex' }, missing_env: [] },
+      { name: 'claude', tool: 'claude', prompt_mode: 'stdin', argv: ['claude', '-p', '--dangerously-skip-permissions', '--output-format', 'stream-json', '--verbose'], prompt_on_stdin: true, env: { ...identityEnv('claude'), PEERS_PEER_NAME: 'claude' }, missing_env: [], git_author: defaultAuthor('claude') },
+      { name: 'codex', tool: 'codex', prompt_mode: 'stdin', argv: ['codex', 'exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '-'], prompt_on_stdin: true, env: { ...identityEnv('codex'), PEERS_PEER_NAME: 'codex' }, missing_env: [], git_author: defaultAuthor('codex') },
     ]);
     expect(info.goals.hard.map((g: { id: string }) => g.id)).toEqual(['self-review-on-handoff', 'bug-hunt-clean', 'placeholder-replace-me']);
     expect(info.goals.soft).toEqual([
@@ -28,23 +55,24 @@ describe('peers info', () => {
       { id: 'test-coverage-3-class', reviewer: 'other', consensus_needed: 2 },
     ]);
     expect(info.goals.hard[2]).toEqual({ id: 'placeholder-replace-me', cmd: 'false', pass_when: 'exit_code == 0', timeout_s: 120, cacheable: false, expensive: false, retry_on_fail: 0 });
-    expect(info.budget).toEqual({ max_ticks: 200, max_runtime_s: 21600, max_consecutive_failures: 5, max_usd_mode: 'auto' });
-    expect(info.usd_cap).toEqual({ mode: 'warn', reason: 'auto: billing claude=unknown, codex=unknown' });
+    expect(info.budget).toEqual({ max_ticks: 200, max_runtime_s: 21600, max_consecutive_failures: 5, max_usd: 50, max_usd_mode: 'auto' });
+    // What `peers up` (API keys, the default) would decide: the pod bills both peers through keys.
+    expect(info.usd_cap).toEqual({ mode: 'hard', reason: 'auto: claude, codex bill through an API key', max_usd: 50, source: 'as peers up would decide it (API keys)' });
   });
 
-  test('model and reasoning become real flags; an API key makes the USD cap hard', () => {
+  test('model and reasoning become real flags; with API keys the USD cap is hard', () => {
     const path = join(repo, '.peers/config.yaml');
     const original = readFileSync(path, 'utf8');
     try {
-      writeFileSync(path, original.replace('# model: claude-opus-4-5', 'model: claude-opus-4-5').replace('# reasoning: high             # minimal', 'reasoning: high             # minimal').replace('max_usd_mode: auto', 'max_usd: 25\n  max_usd_mode: auto'));
+      writeFileSync(path, original.replace('# model: claude-opus-4-5', 'model: claude-opus-4-5').replace('# reasoning: high             # minimal', 'reasoning: high             # minimal').replace(/max_usd: 50 .*/, 'max_usd: 25'));
       const res = runPeers(['info', '--json'], { cwd: repo, env: { ...sb.env, ANTHROPIC_API_KEY: 'sk-ant-test' } });
       expect(res.stderr).toBe('');
       const info = JSON.parse(res.stdout);
       expect(info.peers[0].argv).toEqual(['claude', '-p', '--dangerously-skip-permissions', '--output-format', 'stream-json', '--verbose', '--model', 'claude-opus-4-5']);
       expect(info.peers[1].argv).toEqual(['codex', 'exec', '-c', 'model_reasoning_effort="high"', '--json', '--dangerously-bypass-approvals-and-sandbox', '-']);
-      expect(info.usd_cap).toEqual({ mode: 'hard', reason: 'auto: claude bills through an API key', max_usd: 25 });
+      expect(info.usd_cap).toEqual({ mode: 'hard', reason: 'auto: claude, codex bill through an API key', max_usd: 25, source: 'as peers up would decide it (API keys)' });
       const text = runPeers(['info'], { cwd: repo, env: { ...sb.env, ANTHROPIC_API_KEY: 'sk-ant-test' } }).stdout;
-      expect(text).toContain('max_usd_mode=hard (auto: claude bills through an API key)');
+      expect(text).toContain('max_usd_mode=hard (auto: claude, codex bill through an API key) — as peers up would decide it (API keys)');
       expect(text).toContain("codex exec -c 'model_reasoning_effort=\"high\"' --json --dangerously-bypass-approvals-and-sandbox - < prompt");
       expect(text).not.toContain('sk-ant-test');
     } finally {

@@ -23,6 +23,8 @@ function helpDocuments(help: string, flag: string): boolean {
   return new RegExp(`(^|[\\s,])${flag.replace(/[-]/g, '\\-')}([\\s,=<]|$)`, 'm').test(help);
 }
 
+const DEFAULT_IDENTITY_ENV = { GIT_AUTHOR_NAME: 'p (peers)', GIT_AUTHOR_EMAIL: 'p@peers.invalid', GIT_COMMITTER_NAME: 'p (peers)', GIT_COMMITTER_EMAIL: 'p@peers.invalid' };
+
 function peer(p: Partial<PeerSpec> & Pick<PeerSpec, 'tool' | 'argv'>): PeerSpec {
   return { name: 'p', prompt_mode: 'stdin', ...p };
 }
@@ -30,7 +32,7 @@ function peer(p: Partial<PeerSpec> & Pick<PeerSpec, 'tool' | 'argv'>): PeerSpec 
 describe('buildPeerArgv', () => {
   test('stdin mode leaves argv alone and sends the prompt on stdin', () => {
     const out = buildPeerArgv(peer({ tool: 'custom', argv: ['agent', '--go'] }), 'do it', { hostEnv: {} });
-    expect(out).toEqual({ argv: ['agent', '--go'], env: { PEERS_PEER_NAME: 'p' }, stdin: 'do it', missingEnv: [] });
+    expect(out).toEqual({ argv: ['agent', '--go'], env: { ...DEFAULT_IDENTITY_ENV, PEERS_PEER_NAME: 'p' }, stdin: 'do it', missingEnv: [] });
   });
 
   test('argv-substitute replaces {PROMPT} verbatim, even with $& and several occurrences', () => {
@@ -41,7 +43,7 @@ describe('buildPeerArgv', () => {
 
   test('peer env is passed through and the peer name is always set', () => {
     const out = buildPeerArgv(peer({ tool: 'custom', argv: ['a'], env: { FOO: '1', PEERS_PEER_NAME: 'spoof' } }), 'x', { hostEnv: {} });
-    expect(out.env).toEqual({ FOO: '1', PEERS_PEER_NAME: 'p' });
+    expect(out.env).toEqual({ ...DEFAULT_IDENTITY_ENV, FOO: '1', PEERS_PEER_NAME: 'p' });
   });
 
   test('claude: --model and --effort go before the prompt element; flags exist in the installed claude', () => {

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'bun:test';
-import { AllowEntryError, DEFAULT_EGRESS_ALLOW, EgressPolicy, parseAllowEntry } from '../../../proxy/egress-policy.ts';
+import { claudeCredentials, codexAuth } from '../../../auth-proxy/oauth/formats.ts';
+import { UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
+import { AllowEntryError, DEFAULT_EGRESS_ALLOW, EgressPolicy, OAUTH_REFRESH_ALLOW, parseAllowEntry } from '../../../proxy/egress-policy.ts';
 
 describe('egress allow-list', () => {
   const policy = EgressPolicy.fromLists(DEFAULT_EGRESS_ALLOW, ['registry.npmjs.org', 'git.example.com:22']);
@@ -8,18 +10,28 @@ describe('egress allow-list', () => {
     expect(policy.check('api.anthropic.com', 443).ok).toBe(true);
     expect(policy.check('API.OpenAI.com.', 443).ok).toBe(true);
     expect(policy.check('chatgpt.com', 443).ok).toBe(true);
-    expect(policy.check('ab.chatgpt.com', 443).ok).toBe(true);
+    // No wildcard among the defaults: nothing below a vendor's host is reachable.
+    expect(policy.check('ab.chatgpt.com', 443).ok).toBe(false);
     const v = policy.check('api.anthropic.com', 80);
     expect(v.ok).toBe(false);
     if (!v.ok) expect(v.reason).toContain('port 80 is not allowed for api.anthropic.com');
   });
 
   test('a wildcard matches names below the suffix, never look-alikes', () => {
+    const wild = EgressPolicy.fromLists(DEFAULT_EGRESS_ALLOW, ['*.chatgpt.com']);
+    expect(wild.check('ab.chatgpt.com', 443).ok).toBe(true);
     for (const h of ['evilchatgpt.com', 'chatgpt.com.evil.test', 'statsig.anthropic.com', 'anthropic.com']) {
-      const v = policy.check(h, 443);
+      const v = wild.check(h, 443);
       expect(v.ok).toBe(false);
       if (!v.ok) expect(v.reason).toContain('not on the egress allow-list');
     }
+  });
+
+  test('the vendor defaults are exactly the auth sidecar\'s origins and token endpoints: no wildcard, nothing extra', () => {
+    const hostOf = (url: string) => new URL(url).hostname;
+    expect([...DEFAULT_EGRESS_ALLOW].sort()).toEqual(Object.values(UPSTREAMS).map((u) => hostOf(u.origin)).sort());
+    expect([...OAUTH_REFRESH_ALLOW].sort()).toEqual([claudeCredentials.defaultTokenUrl, codexAuth.defaultTokenUrl].map(hostOf).sort());
+    for (const e of [...DEFAULT_EGRESS_ALLOW, ...OAUTH_REFRESH_ALLOW]) expect(e).not.toContain('*');
   });
 
   test('project entries add hosts and explicit ports', () => {

@@ -25,6 +25,19 @@ function startCmd(args: string[], onErr: (t: string) => void): ChildProcess {
   return p;
 }
 
+/** One request over a Unix socket; resolves with everything the proxy sent before closing. */
+function rawUnix(sock: string, text: string): Promise<string> {
+  return new Promise((resolve) => {
+    const c = net.connect(sock);
+    let t = '';
+    c.on('data', (d) => (t += d));
+    c.on('close', () => resolve(t));
+    c.on('error', () => resolve(t));
+    c.write(text);
+    setTimeout(() => c.destroy(), 8000);
+  });
+}
+
 async function waitFor(cond: () => boolean, ms = 15000): Promise<void> {
   const end = Date.now() + ms;
   while (!cond()) {
@@ -91,6 +104,22 @@ describe('peers sidecar egress + bridge', () => {
     await exited;
     const lines = readFileSync(join(dir, 'split.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.map((l) => [l.listener, l.host])).toEqual([['workspace', 'api.anthropic.com'], ['sidecar', 'api.anthropic.com'], ['sidecar', 'registry.npmjs.org']]);
+  }, 30000);
+
+  test('with --no-vendor-hosts (the demo and rehearsals), neither listener lets a vendor host or an OAuth host past the policy', async () => {
+    let err = '';
+    const closed = startCmd(['sidecar', 'egress', '--listen', `unix:${join(dir, 'ws2.sock')}`, '--vendor-listen', `unix:${join(dir, 'auth2.sock')}`, '--no-vendor-hosts', '--oauth-hosts', '--audit-log', join(dir, 'closed.jsonl')], (t) => (err += t));
+    await waitFor(() => (err.match(/listening on/g) ?? []).length === 2);
+    expect(err).toContain('(workspace) listening on');
+    expect(err.match(/allowed: nothing/g)).toHaveLength(2);
+    for (const sock of ['ws2.sock', 'auth2.sock'])
+      for (const host of ['api.anthropic.com', 'api.openai.com', 'chatgpt.com', 'console.anthropic.com']) {
+        const reply = await rawUnix(join(dir, sock), `CONNECT ${host}:443 HTTP/1.1\r\nHost: ${host}:443\r\n\r\n`);
+        expect(`${sock} ${host} ${reply.split('\r\n')[0]}`).toBe(`${sock} ${host} HTTP/1.1 403 Forbidden`);
+      }
+    const exited = new Promise((r) => closed.on('exit', r));
+    closed.kill('SIGTERM');
+    await exited;
   }, 30000);
 });
 

@@ -87,7 +87,10 @@ describe('--test-resolve (test only)', () => {
       // Allow-listed, resolved by the system to loopback: the guard still refuses it.
       expect(await through(sock, `localhost:${up.port}`)).toBe('HTTP/1.1 403 Forbidden');
       expect(up.requests.map((r) => r.headers.host)).toEqual([`upstream.test:${up.port}`]);
-      const lines = readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { host: string; decision: string; reason: string });
+      // The proxy writes a refusal's record just after sending it: another process may read first.
+      const read = () => readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { host: string; decision: string; reason: string });
+      for (let i = 0; i < 100 && read().length < 3; i++) await Bun.sleep(20);
+      const lines = read();
       expect(lines.map((l) => [l.host, l.decision])).toEqual([['upstream.test', 'allow'], ['unlisted.test', 'deny'], ['localhost', 'deny']]);
       expect(lines[1]!.reason).toContain('not on the egress allow-list');
       expect(lines[2]!.reason).toMatch(/loopback address/);

@@ -1,0 +1,202 @@
+/**
+ * What `peers init` proposes from the project it finds: the test command as a hard gate with a
+ * `pass_when` that means something for that runner (tests ran and none failed, not only exit 0),
+ * a `setup:` that installs dependencies from the lockfile, the package registries the gates need
+ * through the egress proxy, and notes on what the workspace image lacks. Pure: it sees the
+ * repository only through `ProjectFiles`, so every rule is tested on file contents alone.
+ */
+
+export type ProjectFiles = {
+  /** Text of a regular file (relative path), undefined when absent, not regular, or too large. */
+  read(rel: string): string | undefined;
+  exists(rel: string): boolean;
+  /** Names in a directory (relative path; '' is the top), [] when absent. */
+  list(rel: string): string[];
+};
+
+export type ProposedGate = { id: string; description: string; cmd: string; pass_when: string; timeout_s: number; cacheable?: boolean; why: string };
+
+export type ProjectProposal = {
+  /** Ecosystems found, in the order their gates appear. */
+  kinds: string[];
+  gates: ProposedGate[];
+  setup?: string;
+  egress: string[];
+  notes: string[];
+};
+
+type Found = { kind: string; tests?: Omit<ProposedGate, 'id'>; extra: ProposedGate[]; setup?: string; egress: string[]; notes: string[] };
+
+/** What `npm init` writes into scripts.test: a test command that always fails. */
+const NPM_PLACEHOLDER_TEST = /no test specified/;
+const TEST_TIMEOUT_S = 600;
+
+// node --test reports `# pass N` (TAP) or `ℹ pass N` (spec reporter): one leading character.
+const NODE_TEST_PASS = 'exit_code == 0 and regex("(?m)^. pass [1-9]", stdout) != None and regex("(?m)^. fail 0$", stdout) != None';
+
+/** pass_when per test runner named in a test script: tests must have run, and none failed. */
+function nodeRunnerPassWhen(script: string): { runner: string; pass_when: string } {
+  if (/\bnode\b[^&|;]*--test\b/.test(script)) return { runner: 'node --test', pass_when: NODE_TEST_PASS };
+  if (/\bvitest\b/.test(script)) return { runner: 'vitest', pass_when: 'exit_code == 0 and regex("Tests +[0-9]+ passed", stdout) != None' };
+  // Jest prints its summary on stderr.
+  if (/\bjest\b/.test(script)) return { runner: 'jest', pass_when: 'exit_code == 0 and regex("Tests: +[0-9]+ passed", stderr) != None' };
+  if (/\bmocha\b/.test(script)) return { runner: 'mocha', pass_when: 'exit_code == 0 and regex("[1-9][0-9]* passing", stdout) != None' };
+  if (/\bbun test\b/.test(script)) return { runner: 'bun test', pass_when: 'exit_code == 0 and regex("(?m)^ *[1-9][0-9]* pass$", stderr) != None and regex("(?m)^ *0 fail$", stderr) != None' };
+  return { runner: 'its test script', pass_when: 'exit_code == 0' };
+}
+
+function parseJson(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const v: unknown = JSON.parse(text);
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const record = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+
+function detectNode(files: ProjectFiles): Found | undefined {
+  const text = files.read('package.json');
+  if (text === undefined) return undefined;
+  const pkg = parseJson(text);
+  const notes: string[] = [];
+  if (!pkg) return { kind: 'node', extra: [], egress: [], notes: ['package.json does not parse as JSON: no gate proposed for it'] };
+  const scripts = record(pkg.scripts);
+  const deps = { ...record(pkg.dependencies), ...record(pkg.devDependencies) };
+  const declared = typeof pkg.packageManager === 'string' ? pkg.packageManager.split('@')[0] : undefined;
+  const pm =
+    declared && ['npm', 'pnpm', 'yarn', 'bun'].includes(declared)
+      ? declared
+      : files.exists('pnpm-lock.yaml')
+        ? 'pnpm'
+        : files.exists('yarn.lock')
+          ? 'yarn'
+          : files.exists('bun.lock') || files.exists('bun.lockb')
+            ? 'bun'
+            : 'npm';
+  const npmLock = files.exists('package-lock.json') || files.exists('npm-shrinkwrap.json');
+  const hasDeps = Object.keys(deps).length > 0;
+  const setup: Record<string, string | undefined> = {
+    npm: npmLock ? 'npm ci' : hasDeps ? 'npm install --no-audit --no-fund' : undefined,
+    pnpm: 'pnpm install --frozen-lockfile',
+    yarn: files.exists('.yarnrc.yml') ? 'yarn install --immutable' : 'yarn install --frozen-lockfile',
+    bun: 'bun install --frozen-lockfile',
+  };
+  if (pm === 'npm' && !npmLock && hasDeps) notes.push('no package-lock.json: setup is `npm install`, so each gate run may resolve newer dependencies; commit a lockfile and use `npm ci`');
+  if (pm !== 'npm') notes.push(`${pm} is not in the workspace image (it has node and npm): add it to the Containerfile, or switch setup and the gates to npm`);
+  const run = (script: string) => (pm === 'npm' ? (script === 'test' ? 'npm test' : `npm run ${script}`) : pm === 'bun' ? `bun run ${script}` : `${pm} ${script === 'test' ? 'test' : `run ${script}`}`);
+  const testScript = typeof scripts.test === 'string' ? scripts.test : undefined;
+  let tests: Found['tests'];
+  if (testScript && !NPM_PLACEHOLDER_TEST.test(testScript)) {
+    const { runner, pass_when } = nodeRunnerPassWhen(testScript);
+    tests = { description: `The test suite passes (${runner}).`, cmd: run('test'), pass_when, timeout_s: TEST_TIMEOUT_S, why: `package.json scripts.test: ${testScript}` };
+  } else {
+    notes.push(testScript ? 'package.json scripts.test is npm\'s "no test specified" placeholder: no test gate proposed' : 'package.json has no scripts.test: no test gate proposed');
+  }
+  const extra: ProposedGate[] = [];
+  const typecheck = ['typecheck', 'type-check', 'tsc'].find((s) => typeof scripts[s] === 'string');
+  if (typecheck) {
+    extra.push({ id: 'typecheck', description: 'The code typechecks.', cmd: run(typecheck), pass_when: 'exit_code == 0', timeout_s: TEST_TIMEOUT_S, why: `package.json scripts.${typecheck}` });
+  } else if (files.exists('tsconfig.json') && 'typescript' in deps) {
+    extra.push({ id: 'typecheck', description: 'The code typechecks.', cmd: 'npx --no-install tsc --noEmit', pass_when: 'exit_code == 0', timeout_s: TEST_TIMEOUT_S, why: 'tsconfig.json and typescript in devDependencies' });
+  }
+  const egress = pm === 'yarn' ? ['registry.npmjs.org', 'registry.yarnpkg.com'] : ['registry.npmjs.org'];
+  return { kind: 'node', tests, extra, setup: setup[pm], egress: setup[pm] ? egress : [], notes };
+}
+
+function mentionsPytest(files: ProjectFiles): boolean {
+  if (files.exists('pytest.ini') || files.exists('conftest.py')) return true;
+  const pyproject = files.read('pyproject.toml') ?? '';
+  if (/^\[tool\.pytest/m.test(pyproject) || /\bpytest\b/.test(pyproject)) return true;
+  if (/^\[(?:tool:)?pytest\]/m.test(files.read('setup.cfg') ?? '') || /^\[pytest\]/m.test(files.read('tox.ini') ?? '')) return true;
+  return files.list('').filter((n) => /^requirements.*\.txt$/.test(n)).some((n) => /^pytest\b/im.test(files.read(n) ?? ''));
+}
+
+function hasPythonTests(files: ProjectFiles): boolean {
+  const isTest = (n: string) => /^test_.*\.py$|_test\.py$/.test(n);
+  return ['', 'tests', 'test'].some((d) => files.list(d).some(isTest));
+}
+
+function detectPython(files: ProjectFiles): Found | undefined {
+  const markers = ['pyproject.toml', 'setup.py', 'setup.cfg', 'pytest.ini', 'tox.ini'];
+  const requirements = files.list('').filter((n) => /^requirements.*\.txt$/.test(n));
+  if (!markers.some((m) => files.exists(m)) && !requirements.length && !hasPythonTests(files)) return undefined;
+  const notes: string[] = [];
+  const egress = ['pypi.org', 'files.pythonhosted.org'];
+  const pytest = mentionsPytest(files);
+  if (files.exists('uv.lock')) {
+    notes.push('uv is not in the workspace image: add it to the Containerfile');
+    return { kind: 'python', tests: { description: 'The test suite passes (pytest).', cmd: 'uv run pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: 'uv.lock' }, extra: [], setup: 'uv sync --frozen', egress, notes };
+  }
+  if (files.exists('poetry.lock')) {
+    notes.push('poetry is not in the workspace image: add it to the Containerfile');
+    return { kind: 'python', tests: { description: 'The test suite passes (pytest).', cmd: 'poetry run pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: 'poetry.lock' }, extra: [], setup: 'poetry install --no-interaction', egress, notes };
+  }
+  if (requirements.length) notes.push(`${requirements.join(', ')}: the image's Python is externally managed (PEP 668), so installing them needs a virtualenv; put that in setup: if the tests import them`);
+  if (pytest || files.exists('pyproject.toml')) {
+    return {
+      kind: 'python',
+      tests: { description: 'The test suite passes (pytest).', cmd: 'python3 -m pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: pytest ? 'pytest configured or required' : 'pyproject.toml' },
+      extra: [],
+      egress: [],
+      notes,
+    };
+  }
+  if (hasPythonTests(files)) {
+    return {
+      kind: 'python',
+      // unittest prints "Ran N tests" and "OK" on stderr; zero tests is "Ran 0 tests" and must not pass.
+      tests: { description: 'The test suite passes (unittest).', cmd: 'python3 -m unittest discover -v', pass_when: 'exit_code == 0 and regex("Ran [1-9][0-9]* tests?", stderr) != None', timeout_s: TEST_TIMEOUT_S, why: 'test_*.py files' },
+      extra: [],
+      egress: [],
+      notes,
+    };
+  }
+  return { kind: 'python', extra: [], egress: [], notes: [...notes, 'a Python project without tests that peers could find: no test gate proposed'] };
+}
+
+function detectRust(files: ProjectFiles): Found | undefined {
+  if (!files.exists('Cargo.toml')) return undefined;
+  return {
+    kind: 'rust',
+    // Each test binary (doc-tests too) prints "test result: ok. N passed"; at least one must have run tests.
+    tests: { description: 'The test suite passes (cargo test).', cmd: 'cargo test', pass_when: 'exit_code == 0 and regex("test result: ok[.] [1-9][0-9]* passed", stdout) != None and "test result: FAILED" not in stdout', timeout_s: 1800, cacheable: true, why: 'Cargo.toml' },
+    extra: [],
+    setup: files.exists('Cargo.lock') ? 'cargo fetch --locked' : 'cargo fetch',
+    egress: ['crates.io', 'index.crates.io', 'static.crates.io'],
+    notes: ['the workspace image has no Rust toolchain: add rustup/cargo to the Containerfile before `peers up`'],
+  };
+}
+
+function detectGo(files: ProjectFiles): Found | undefined {
+  if (!files.exists('go.mod')) return undefined;
+  return {
+    kind: 'go',
+    // `ok  <pkg>` per package whose tests passed; a package without tests prints `?` and does not count.
+    tests: { description: 'The test suite passes (go test).', cmd: 'go test ./...', pass_when: 'exit_code == 0 and regex("(?m)^ok ", stdout) != None', timeout_s: 1800, cacheable: true, why: 'go.mod' },
+    extra: [],
+    setup: files.exists('go.sum') ? 'go mod download' : undefined,
+    egress: files.exists('go.sum') ? ['proxy.golang.org', 'sum.golang.org'] : [],
+    notes: ['the workspace image has no Go toolchain: add it to the Containerfile before `peers up`'],
+  };
+}
+
+export function detectProject(files: ProjectFiles): ProjectProposal {
+  const found = [detectNode(files), detectPython(files), detectRust(files), detectGo(files)].filter((f): f is Found => f !== undefined);
+  const gates: ProposedGate[] = [];
+  for (const f of found) {
+    // The first suite is `tests-pass`: the id the stuck-gate detector watches by default.
+    if (f.tests) gates.push({ id: gates.some((g) => g.id === 'tests-pass') ? `${f.kind}-tests-pass` : 'tests-pass', ...f.tests });
+    for (const g of f.extra) if (!gates.some((x) => x.id === g.id)) gates.push(g);
+  }
+  const setups = found.map((f) => f.setup).filter((s): s is string => Boolean(s));
+  return {
+    kinds: found.map((f) => f.kind),
+    gates,
+    ...(setups.length ? { setup: setups.join(' && ') } : {}),
+    egress: [...new Set(found.flatMap((f) => f.egress))],
+    notes: found.flatMap((f) => f.notes),
+  };
+}

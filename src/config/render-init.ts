@@ -1,0 +1,44 @@
+/**
+ * The files `peers init` writes, with what it found in the project filled in: the proposed gates
+ * replace the never-passing placeholder goal, `setup:` and the egress allow-list are set for the
+ * lockfile's package manager. With nothing found, the templates are written as they are.
+ */
+import { stringify } from 'yaml';
+import type { ProjectProposal } from './detect-project.ts';
+
+/** The lines of templates/ that a proposal replaces (the template tests check they exist). */
+export const TEMPLATE_LINES = {
+  placeholderStart: '  # Never passes, so a fresh project cannot converge on nothing. Replace it with your real gates',
+  setup: '# setup: npm ci',
+  allow: '  allow: []',
+} as const;
+
+function replaceLine(text: string, line: string, by: string): string {
+  const at = text.split('\n').indexOf(line);
+  if (at < 0) throw new Error(`template line not found: ${line}`);
+  const lines = text.split('\n');
+  lines[at] = by;
+  return lines.join('\n');
+}
+
+export function renderConfig(template: string, p: ProjectProposal): string {
+  let text = template;
+  if (p.setup) text = replaceLine(text, TEMPLATE_LINES.setup, `setup: ${JSON.stringify(p.setup)}   # proposed by peers init from the project's lockfile`);
+  if (p.egress.length) text = replaceLine(text, TEMPLATE_LINES.allow, `  allow: ${JSON.stringify(p.egress)}   # what setup downloads from (proposed by peers init)`);
+  return text;
+}
+
+export function renderGoals(template: string, p: ProjectProposal): string {
+  if (!p.gates.length) return template;
+  const lines = template.split('\n');
+  const at = lines.indexOf(TEMPLATE_LINES.placeholderStart);
+  if (at < 0) throw new Error('template placeholder goal not found');
+  const block: string[] = ['  # Proposed by `peers init` from what it found in the project. Check them, then run', '  # `peers verify`: it should pass on a green repository.'];
+  for (const { why, id, ...goal } of p.gates) {
+    block.push('', `  # From ${why}.`);
+    // Keys in the order every goal of this file uses: id, type, then the rest.
+    const yaml = stringify([{ id, type: 'hard', ...goal }], { lineWidth: 0 });
+    block.push(...yaml.trimEnd().split('\n').map((l) => `  ${l}`));
+  }
+  return `${[...lines.slice(0, at), ...block].join('\n')}\n`;
+}

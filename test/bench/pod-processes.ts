@@ -1,0 +1,155 @@
+/**
+ * Starts each long-running role of the sandbox pod the way the pod does (`peers sidecar egress|bridge|auth`,
+ * `peers runner`, `peers loop`), here on the host without podman, and waits until it is ready.
+ * Shared by the memory benchmark; nothing here measures.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+
+export type Role = 'egress' | 'bridge' | 'auth' | 'gates runner' | 'workspace runner' | 'loop';
+/** The pod's long-running processes, each once (sandbox/pod-spec.ts). */
+export const POD_ROLES: readonly Role[] = ['egress', 'bridge', 'auth', 'gates runner', 'workspace runner', 'loop'];
+
+export type Started = { role: string; pid: number; stop(): Promise<void> };
+
+function git(cwd: string, ...a: string[]): void {
+  const r = Bun.spawnSync(['git', '-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...a], { cwd, stdout: 'ignore', stderr: 'pipe' });
+  if (r.exitCode !== 0) throw new Error(`git ${a.join(' ')}: ${r.stderr.toString()}`);
+}
+
+/** A repository whose two peers each take a long turn (`sleep`), so the loop sits idle in tick 1. */
+export function idleLoopRepo(dir: string): string {
+  const repo = join(dir, 'repo');
+  mkdirSync(join(repo, '.peers'), { recursive: true });
+  git(repo, 'init', '-q', '-b', 'main');
+  writeFileSync(join(repo, '.gitignore'), '.peers/\n');
+  writeFileSync(join(repo, 'README.md'), '# bench\n');
+  const peer = (name: string) => ({ name, tool: 'custom', argv: ['sleep', '600'], prompt_mode: 'stdin' });
+  writeFileSync(join(repo, '.peers/config.yaml'), stringify({ peers: [peer('a'), peer('b')], health: { idle_timeout_s: 600, absolute_max_runtime_s: 900 } }));
+  writeFileSync(join(repo, '.peers/goals.yaml'), stringify({ goals: [{ id: 'trivial', type: 'hard', cmd: 'true', pass_when: 'exit_code == 0' }] }));
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'bench');
+  return repo;
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readdirSync(`/proc/${pid}/task`).flatMap((t) =>
+      readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number),
+    );
+  } catch {
+    return [];
+  }
+}
+
+function commOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** Resolves when `ready` holds (checked every 20 ms on the stderr so far); rejects if the process fails to start or exits first. */
+export function waitUntil(proc: ChildProcess, role: string, ready: (stderr: string) => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    let settled = false;
+    const finish = (error?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearInterval(timer);
+      clearTimeout(deadline);
+      proc.off('exit', onExit);
+      proc.off('error', onError);
+      proc.stderr?.off('data', onData);
+      if (error) reject(error);
+      else resolve();
+    };
+    const check = async () => {
+      if (!settled && (await ready(err))) finish();
+    };
+    const onExit = (code: number | null) => finish(new Error(`${role} exited (${code}) before it was ready; stderr:\n${err}`));
+    const onError = (error: Error) => finish(new Error(`${role} could not start: ${error.message}`));
+    const onData = (b: Buffer) => (err += b.toString());
+    const timer = setInterval(() => void check(), 20);
+    const deadline = setTimeout(() => finish(new Error(`${role} not ready after ${timeoutMs} ms; stderr:\n${err}`)), timeoutMs);
+    proc.on('exit', onExit);
+    proc.on('error', onError);
+    proc.stderr?.on('data', onData);
+  });
+}
+
+/** True once `pid` has a descendant (child or grandchild) running `sleep`: a fake peer's turn is under way. */
+export function waitsOnSleep(pid: number): boolean {
+  return childPids(pid).some((c) => commOf(c) === 'sleep' || childPids(c).some((g) => commOf(g) === 'sleep'));
+}
+
+export function stopper(proc: ChildProcess): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      const kill = setTimeout(() => proc.kill('SIGKILL'), 10_000);
+      proc.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      proc.kill('SIGTERM');
+    });
+}
+
+/** The role's command line (sandbox/pod-spec.ts), with sockets and files under `dir`; the sidecars share `egress.sock`. */
+function roleArgv(role: Role, dir: string): string[] {
+  const sock = (name: string) => join(dir, `${name}.sock`);
+  switch (role) {
+    case 'egress':
+      return ['sidecar', 'egress', '--listen', `unix:${sock('egress')}`, '--audit-log', join(dir, 'egress.jsonl')];
+    case 'bridge':
+      return ['sidecar', 'bridge', '--listen', '127.0.0.1:0', '--to', `unix:${sock('egress')}`];
+    case 'auth':
+      return ['sidecar', 'auth', '--port', 'anthropic=0', '--port', 'openai=0', '--egress', `unix:${sock('egress')}`, '--usage-ledger', join(dir, 'usage.jsonl')];
+    case 'gates runner':
+      return ['runner', '--socket', sock('gates-runner')];
+    case 'workspace runner':
+      return ['runner', '--socket', sock('workspace-runner')];
+    case 'loop':
+      return ['loop', idleLoopRepo(join(dir, 'loop')), '--state-dir', join(dir, 'loop/state')];
+  }
+}
+
+const READY_LINE: Record<Exclude<Role, 'loop'>, RegExp> = {
+  egress: /listening on/,
+  bridge: /peers bridge .* -> /,
+  auth: /auth sidecar listening/,
+  'gates runner': /peers runner: /,
+  'workspace runner': /peers runner: /,
+};
+
+/** Starts `role` from `binary`, files under `dir` (one dir for the whole pod); resolves once it serves, or for the loop, waits on a peer. */
+export async function startRole(binary: string, role: Role, dir: string, env: Record<string, string> = {}): Promise<Started> {
+  mkdirSync(dir, { recursive: true });
+  const proc = spawn(binary, roleArgv(role, dir), {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // Placeholder keys: the auth sidecar refuses to start without its upstreams' credentials.
+    env: { ...process.env, ANTHROPIC_API_KEY: 'bench-placeholder', OPENAI_API_KEY: 'bench-placeholder', HOME: dir, XDG_STATE_HOME: join(dir, 'xdg-state'), ...env },
+  });
+  await waitUntil(proc, role, role === 'loop' ? () => waitsOnSleep(proc.pid!) : (err) => READY_LINE[role].test(err));
+  return { role, pid: proc.pid!, stop: stopper(proc) };
+}
+
+/** Resident set size of one process, in MiB (VmRSS of /proc/<pid>/status). */
+export function rssMiB(pid: number): number {
+  const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+/** Proportional set size in MiB: shared pages (the one binary every role maps) split between their users. */
+export function pssMiB(pid: number): number {
+  const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  if (!m) throw new Error(`no Pss for ${pid}`);
+  return Number(m[1]) / 1024;
+}

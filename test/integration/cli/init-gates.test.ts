@@ -1,0 +1,110 @@
+/**
+ * `peers init` on real-shaped projects proposes the project's own test suite as a gate, and
+ * `peers verify` then judges it with the real runner: green when tests pass, red when one fails,
+ * and red when no test ran at all (the proposed pass_when is not just `exit_code == 0`).
+ * Real npm + node --test, real pytest, real cargo (each skipped with a reason when the runner is
+ * not installed on this machine; test/setup.sh installs them).
+ */
+import { afterAll, describe, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { gitIn, makeRepo, makeSandbox, runPeers } from './peers-cli.ts';
+
+const sb = makeSandbox();
+afterAll(() => sb.cleanup());
+const has = (cmd: string) => spawnSync('sh', ['-c', cmd], { stdio: 'ignore' }).status === 0;
+// The sandbox HOME hides rustup's toolchains: point cargo at the real ones (read-only use).
+const realHome = process.env.HOME ?? '/root';
+const env = {
+  ...sb.env,
+  npm_config_cache: join(sb.root, 'npm-cache'),
+  npm_config_update_notifier: 'false',
+  RUSTUP_HOME: process.env.RUSTUP_HOME ?? join(realHome, '.rustup'),
+  CARGO_HOME: process.env.CARGO_HOME ?? join(realHome, '.cargo'),
+  CARGO_TARGET_DIR: join(sb.root, 'cargo-target'),
+};
+
+function project(name: string, tree: Record<string, string>): string {
+  const repo = makeRepo(sb.root, name, { commits: 0 });
+  for (const [rel, text] of Object.entries(tree)) {
+    mkdirSync(join(repo, rel, '..'), { recursive: true });
+    writeFileSync(join(repo, rel), text);
+  }
+  gitIn(repo, ['add', '-A']);
+  gitIn(repo, ['commit', '-q', '-m', 'initial']);
+  return repo;
+}
+const commitAll = (repo: string, message: string) => {
+  gitIn(repo, ['add', '-A']);
+  gitIn(repo, ['commit', '-q', '-m', message]);
+};
+const hardGates = (repo: string) => (parse(readFileSync(join(repo, '.peers/goals.yaml'), 'utf8')) as { goals: { id: string; type: string; cmd?: string }[] }).goals.filter((g) => g.type === 'hard');
+const verify = (repo: string) => runPeers(['verify', '-C', repo], { cwd: repo, env });
+
+describe('init proposes the real test suite; verify judges it', () => {
+  test.skipIf(!has('npm --version'))('npm + node --test: green, then red on a failing test, then red with no tests at all', () => {
+    const repo = project('npm-lib', {
+      'package.json': JSON.stringify({ name: 'add', version: '1.0.0', type: 'module', scripts: { test: 'node --test' } }, null, 2),
+      'index.js': 'export const add = (a, b) => a + b;\n',
+      'test/add.test.js': "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { add } from '../index.js';\ntest('adds', () => assert.equal(add(1, 2), 3));\n",
+    });
+    const init = runPeers(['init'], { cwd: repo, env });
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain('Found a node project; proposed:\n  gate tests-pass: npm test');
+    expect(hardGates(repo).map((g) => [g.id, g.cmd])).toEqual([['self-review-on-handoff', 'peers check self-review-on-handoff'], ['bug-hunt-clean', 'peers check bug-hunt-clean'], ['tests-pass', 'npm test']]);
+
+    const green = verify(repo);
+    expect(green.stdout).toContain('Result: PASS (hard 3/3');
+    expect(green.code).toBe(0);
+
+    writeFileSync(join(repo, 'index.js'), 'export const add = (a, b) => a - b;\n');
+    commitAll(repo, 'break add');
+    const red = verify(repo);
+    expect(red.code).toBe(1);
+    expect(red.stdout).toMatch(/hard +tests-pass +FAIL/);
+
+    rmSync(join(repo, 'test'), { recursive: true });
+    commitAll(repo, 'no tests');
+    const none = verify(repo);
+    expect(none.code).toBe(1);
+    expect(none.stdout).toMatch(/hard +tests-pass +FAIL/);
+  }, 120_000);
+
+  test.skipIf(!has('python3 -m pytest --version'))('pyproject + pytest: green with passing tests, red with none collected', () => {
+    const repo = project('py-lib', {
+      'pyproject.toml': '[project]\nname = "calc"\nversion = "0.1.0"\n\n[tool.pytest.ini_options]\npythonpath = ["."]\n',
+      'calc.py': 'def add(a, b):\n    return a + b\n',
+      'tests/test_calc.py': 'from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n',
+    });
+    expect(runPeers(['init'], { cwd: repo, env }).code).toBe(0);
+    expect(hardGates(repo).at(-1)).toMatchObject({ id: 'tests-pass', cmd: 'python3 -m pytest -q' });
+    expect(verify(repo).code).toBe(0);
+    writeFileSync(join(repo, 'tests/test_calc.py'), 'from calc import add\n');
+    commitAll(repo, 'no tests');
+    expect(verify(repo).code).toBe(1);
+  }, 120_000);
+
+  test.skipIf(!has('cargo --version'))('Cargo.toml: cargo test green; only doc-tests (0 passed) is red', () => {
+    const repo = project('rs-lib', {
+      'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\nedition = "2021"\n',
+      'src/lib.rs': 'pub fn add(a: i32, b: i32) -> i32 { a + b }\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() { assert_eq!(super::add(1, 2), 3); }\n}\n',
+    });
+    const init = runPeers(['init'], { cwd: repo, env });
+    expect(init.stdout).toContain('note: the workspace image has no Rust toolchain');
+    const config = parse(readFileSync(join(repo, '.peers/config.yaml'), 'utf8'));
+    expect(config).toMatchObject({ setup: 'cargo fetch', egress: { allow: ['crates.io', 'index.crates.io', 'static.crates.io'] } });
+    expect(verify(repo).code).toBe(0);
+    writeFileSync(join(repo, 'src/lib.rs'), 'pub fn add(a: i32, b: i32) -> i32 { a + b }\n');
+    commitAll(repo, 'no tests');
+    expect(verify(repo).code).toBe(1);
+  }, 240_000);
+
+  test('nothing recognisable: the placeholder gate, and init says so', () => {
+    const repo = project('docs-only', { 'README.md': '# notes\n' });
+    const init = runPeers(['init'], { cwd: repo, env });
+    expect(init.stdout).toContain('No test suite found: goals.yaml has a placeholder gate');
+    expect(hardGates(repo).map((g) => g.id)).toContain('placeholder-replace-me');
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * What `peers init` proposes from the files it finds (src/config/detect-project.ts), and that each
+ * proposed pass_when means "tests ran and none failed" on its runner's real output.
+ */
+import { describe, expect, test } from 'bun:test';
+import { parse } from 'yaml';
+import { ConfigSchema } from '../../../src/config/config-schema.ts';
+import { detectProject, type ProjectFiles } from '../../../src/config/detect-project.ts';
+import { GoalsSchema } from '../../../src/config/goals-schema.ts';
+import { configTemplate, goalsTemplate } from '../../../src/config/init-project.ts';
+import { renderConfig, renderGoals, TEMPLATE_LINES } from '../../../src/config/render-init.ts';
+import { compilePassWhen } from '../../../src/gates/pass-when/index.ts';
+
+function files(tree: Record<string, string>): ProjectFiles {
+  return {
+    read: (rel) => tree[rel],
+    exists: (rel) => rel in tree || Object.keys(tree).some((k) => k.startsWith(`${rel}/`)),
+    list: (rel) => [...new Set(Object.keys(tree).filter((k) => (rel ? k.startsWith(`${rel}/`) : true)).map((k) => (rel ? k.slice(rel.length + 1) : k).split('/')[0]!))],
+  };
+}
+const pkg = (o: Record<string, unknown>) => JSON.stringify({ name: 'lib', version: '1.0.0', ...o });
+const passes = (passWhen: string, out: { exit_code?: number; stdout?: string; stderr?: string }) =>
+  compilePassWhen(passWhen).evaluate({ exit_code: out.exit_code ?? 0, stdout: out.stdout ?? '', stderr: out.stderr ?? '', cwd: '/nonexistent' });
+
+describe('node', () => {
+  test('npm with a lockfile: npm test, npm ci, the npm registry', () => {
+    const p = detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' }, devDependencies: { c8: '1' } }), 'package-lock.json': '{}' }));
+    expect(p).toMatchObject({ kinds: ['node'], setup: 'npm ci', egress: ['registry.npmjs.org'], notes: [] });
+    expect(p.gates).toEqual([expect.objectContaining({ id: 'tests-pass', cmd: 'npm test', why: 'package.json scripts.test: node --test', timeout_s: 600 })]);
+  });
+
+  test('node --test: passes on TAP and spec summaries with tests run and none failed, never on zero tests', () => {
+    const { gates } = detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test test/' } }) }));
+    const pw = gates[0]!.pass_when;
+    expect(passes(pw, { stdout: '> lib@1.0.0 test\n> node --test\n\nTAP version 13\n# tests 3\n# suites 0\n# pass 3\n# fail 0\n# cancelled 0\n' })).toBe(true);
+    expect(passes(pw, { stdout: '✔ splits (0.5ms)\nℹ tests 3\nℹ pass 3\nℹ fail 0\n' })).toBe(true);
+    expect(passes(pw, { stdout: '# tests 0\n# pass 0\n# fail 0\n' })).toBe(false);
+    expect(passes(pw, { exit_code: 1, stdout: '# tests 3\n# pass 2\n# fail 1\n' })).toBe(false);
+  });
+
+  test('jest, vitest and mocha get a pass_when that reads their own summary', () => {
+    const pw = (script: string) => detectProject(files({ 'package.json': pkg({ scripts: { test: script } }) })).gates[0]!.pass_when;
+    expect(passes(pw('jest --ci'), { stderr: 'Test Suites: 1 passed, 1 total\nTests:       4 passed, 4 total\n' })).toBe(true);
+    expect(passes(pw('jest --ci'), { stderr: 'No tests found, exiting with code 0\n' })).toBe(false);
+    expect(passes(pw('vitest run'), { stdout: ' Test Files  1 passed (1)\n      Tests  4 passed (4)\n' })).toBe(true);
+    expect(passes(pw('mocha'), { stdout: '\n  4 passing (6ms)\n' })).toBe(true);
+    expect(passes(pw('mocha'), { stdout: '\n  0 passing (1ms)\n' })).toBe(false);
+    expect(pw('ava')).toBe('exit_code == 0');
+  });
+
+  test("npm's placeholder test script and a missing one propose no gate, and say why", () => {
+    const placeholder = detectProject(files({ 'package.json': pkg({ scripts: { test: 'echo "Error: no test specified" && exit 1' } }) }));
+    expect(placeholder.gates).toEqual([]);
+    expect(placeholder.notes[0]).toContain('"no test specified" placeholder');
+    expect(detectProject(files({ 'package.json': pkg({}) })).notes[0]).toContain('no scripts.test');
+    expect(detectProject(files({ 'package.json': '{not json' })).notes[0]).toContain('does not parse');
+  });
+
+  test('pnpm, yarn (classic and berry), bun and no lockfile; a typecheck gate when the project has one', () => {
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'vitest run' } }), 'pnpm-lock.yaml': '' }))).toMatchObject({ setup: 'pnpm install --frozen-lockfile', gates: [{ cmd: 'pnpm test' }] });
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'jest' } }), 'yarn.lock': '' }))).toMatchObject({ setup: 'yarn install --frozen-lockfile', egress: ['registry.npmjs.org', 'registry.yarnpkg.com'] });
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'jest' } }), 'yarn.lock': '', '.yarnrc.yml': '' })).setup).toBe('yarn install --immutable');
+    const bun = detectProject(files({ 'package.json': pkg({ scripts: { test: 'bun test' } }), 'bun.lock': '' }));
+    expect(bun).toMatchObject({ setup: 'bun install --frozen-lockfile', gates: [{ cmd: 'bun run test' }] });
+    expect(bun.notes[0]).toContain('bun is not in the workspace image');
+    expect(passes(bun.gates[0]!.pass_when, { stderr: ' 12 pass\n 0 fail\n 30 expect() calls\n' })).toBe(true);
+    const noLock = detectProject(files({ 'package.json': pkg({ scripts: { test: 'mocha', typecheck: 'tsc --noEmit' }, dependencies: { a: '1' } }) }));
+    expect(noLock.setup).toBe('npm install --no-audit --no-fund');
+    expect(noLock.gates.map((g) => [g.id, g.cmd])).toEqual([['tests-pass', 'npm test'], ['typecheck', 'npm run typecheck']]);
+    const ts = detectProject(files({ 'package.json': pkg({ scripts: { test: 'mocha' }, devDependencies: { typescript: '5' } }), 'tsconfig.json': '{}' }));
+    expect(ts.gates[1]).toMatchObject({ id: 'typecheck', cmd: 'npx --no-install tsc --noEmit' });
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'mocha' } }) })).setup).toBeUndefined();
+  });
+});
+
+describe('python, rust, go', () => {
+  test('pytest from pyproject, requirements or pytest.ini: python3 -m pytest, passing only when tests passed', () => {
+    const p = detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\n\n[tool.pytest.ini_options]\n', 'tests/test_x.py': '' }));
+    expect(p.gates).toEqual([expect.objectContaining({ id: 'tests-pass', cmd: 'python3 -m pytest -q' })]);
+    expect(passes(p.gates[0]!.pass_when, { stdout: '...\n3 passed in 0.02s\n' })).toBe(true);
+    expect(passes(p.gates[0]!.pass_when, { exit_code: 5, stdout: 'no tests ran in 0.01s\n' })).toBe(false);
+    expect(detectProject(files({ 'requirements-dev.txt': 'pytest==8\n' })).gates[0]!.cmd).toBe('python3 -m pytest -q');
+    expect(detectProject(files({ 'requirements-dev.txt': 'pytest==8\n' })).notes[0]).toContain('PEP 668');
+  });
+
+  test('uv and poetry run pytest through their tool; plain test_*.py files get unittest', () => {
+    expect(detectProject(files({ 'pyproject.toml': '', 'uv.lock': '' }))).toMatchObject({ setup: 'uv sync --frozen', gates: [{ cmd: 'uv run pytest -q' }], egress: ['pypi.org', 'files.pythonhosted.org'] });
+    expect(detectProject(files({ 'pyproject.toml': '', 'poetry.lock': '' }))).toMatchObject({ setup: 'poetry install --no-interaction', gates: [{ cmd: 'poetry run pytest -q' }] });
+    const ut = detectProject(files({ 'test_calc.py': 'import unittest\n' }));
+    expect(ut.gates[0]).toMatchObject({ cmd: 'python3 -m unittest discover -v' });
+    expect(passes(ut.gates[0]!.pass_when, { stderr: 'test_add ... ok\n\n----\nRan 1 test in 0.000s\n\nOK\n' })).toBe(true);
+    expect(passes(ut.gates[0]!.pass_when, { stderr: '\n----\nRan 0 tests in 0.000s\n\nNO TESTS RAN\n' })).toBe(false);
+  });
+
+  test('cargo test and go test, with their fetch steps, registries, and the toolchain the image lacks', () => {
+    const rust = detectProject(files({ 'Cargo.toml': '[package]\nname="x"\n', 'Cargo.lock': '' }));
+    expect(rust).toMatchObject({ setup: 'cargo fetch --locked', egress: ['crates.io', 'index.crates.io', 'static.crates.io'], gates: [{ cmd: 'cargo test' }] });
+    expect(rust.notes[0]).toContain('no Rust toolchain');
+    expect(passes(rust.gates[0]!.pass_when, { stdout: 'running 2 tests\ntest a ... ok\n\ntest result: ok. 2 passed; 0 failed\n' })).toBe(true);
+    // A library's doc-test binary reports ok with 0 passed: no tests at all must not pass.
+    expect(passes(rust.gates[0]!.pass_when, { stdout: 'running 0 tests\n\ntest result: ok. 0 passed; 0 failed\n' })).toBe(false);
+    const go = detectProject(files({ 'go.mod': 'module x\n', 'go.sum': '' }));
+    expect(go).toMatchObject({ setup: 'go mod download', gates: [{ cmd: 'go test ./...' }] });
+    expect(passes(go.gates[0]!.pass_when, { stdout: 'ok  \texample.com/x\t0.01s\n?   \texample.com/x/cmd\t[no test files]\n' })).toBe(true);
+    expect(passes(go.gates[0]!.pass_when, { stdout: '?   \texample.com/x\t[no test files]\n' })).toBe(false);
+  });
+
+  test('two ecosystems: both suites, the first as tests-pass, setups joined', () => {
+    const p = detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' } }), 'package-lock.json': '', 'pyproject.toml': '[tool.pytest.ini_options]\n' }));
+    expect(p.kinds).toEqual(['node', 'python']);
+    expect(p.gates.map((g) => g.id)).toEqual(['tests-pass', 'python-tests-pass']);
+    expect(p.setup).toBe('npm ci');
+  });
+
+  test('nothing recognisable: no proposal', () => {
+    expect(detectProject(files({ 'README.md': '# hi' }))).toEqual({ kinds: [], gates: [], egress: [], notes: [] });
+  });
+});
+
+describe('the files init writes', () => {
+  test('the template lines a proposal replaces exist', () => {
+    expect(configTemplate.split('\n')).toEqual(expect.arrayContaining([TEMPLATE_LINES.setup, TEMPLATE_LINES.allow]));
+    expect(goalsTemplate.split('\n')).toContain(TEMPLATE_LINES.placeholderStart);
+  });
+
+  test('with a proposal: valid files, the placeholder goal gone, setup and egress set', () => {
+    const p = detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test', typecheck: 'tsc' } }), 'package-lock.json': '', 'Cargo.toml': '' }));
+    const goals = GoalsSchema.parse(parse(renderGoals(goalsTemplate, p)));
+    const hard = goals.goals.filter((g) => g.type === 'hard').map((g) => g.id);
+    expect(hard).toEqual(['self-review-on-handoff', 'bug-hunt-clean', 'tests-pass', 'typecheck', 'rust-tests-pass']);
+    const config = ConfigSchema.parse(parse(renderConfig(configTemplate, p)));
+    expect(config.setup).toBe('npm ci && cargo fetch');
+    expect(config.egress.allow).toEqual(['registry.npmjs.org', 'crates.io', 'index.crates.io', 'static.crates.io']);
+  });
+
+  test('without one: the templates as they are, placeholder included', () => {
+    const none = detectProject(files({}));
+    expect(renderGoals(goalsTemplate, none)).toBe(goalsTemplate);
+    expect(renderConfig(configTemplate, none)).toBe(configTemplate);
+  });
+});

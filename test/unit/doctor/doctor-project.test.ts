@@ -1,0 +1,137 @@
+/**
+ * What `peers doctor` says per project (pure parts): each peer's credentials, found by name or
+ * login file and never by value; the last verify's verdict and cost; the CLIs in the image.
+ */
+import { describe, expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { registerProject } from '../../../src/config/project-registry.ts';
+import { runDoctor } from '../../../src/doctor/doctor-checks.ts';
+import { ConfigSchema } from '../../../src/config/config-schema.ts';
+import { GoalsSchema } from '../../../src/config/goals-schema.ts';
+import { peerCredentials } from '../../../src/doctor/credentials.ts';
+import { parseImageCliVersions } from '../../../src/doctor/image-clis.ts';
+import { verifyFinding } from '../../../src/doctor/verify-cost.ts';
+import type { VerifyRecord } from '../../../src/gates/verify-record.ts';
+
+const SECRET = 'sk-ant-do-not-print-me';
+const config = ConfigSchema.parse({
+  peers: [
+    { name: 'claude', tool: 'claude', argv: ['claude'] },
+    { name: 'codex', tool: 'codex', argv: ['codex'] },
+    { name: 'router', tool: 'codex', argv: ['codex'], provider: 'openrouter' },
+    { name: 'rehearsal', tool: 'claude', argv: ['claude'], env: { ANTHROPIC_BASE_URL: 'http://127.0.0.1:8089/peer/claude', ANTHROPIC_API_KEY: 'placeholder' } },
+    { name: 'mine', tool: 'custom', argv: ['aider'] },
+  ],
+});
+const [claude, codex, router, rehearsal, custom] = config.peers;
+const none = () => false;
+
+describe('peerCredentials', () => {
+  test('an API key counts by its name; its value is never shown', () => {
+    const f = peerCredentials(claude!, { ANTHROPIC_API_KEY: SECRET }, '/home/u', none);
+    expect(f).toEqual({ status: 'ok', detail: 'ANTHROPIC_API_KEY is set (an API key: only the auth sidecar will hold it)' });
+    expect(JSON.stringify(f)).not.toContain(SECRET);
+  });
+
+  test('a login file counts, with the flag the run then needs', () => {
+    expect(peerCredentials(claude!, {}, '/home/u', (p) => p === '/home/u/.claude/.credentials.json')).toEqual({
+      status: 'ok',
+      detail: 'logged in (~/.claude/.credentials.json), no ANTHROPIC_API_KEY: start the run with `peers up --credentials oauth-file`',
+    });
+    expect(peerCredentials(codex!, { CODEX_HOME: '/srv/codex' }, '/home/u', (p) => p === '/srv/codex/auth.json').status).toBe('ok');
+  });
+
+  test('neither: fail, naming the variable and the login file, with the fix', () => {
+    expect(peerCredentials(codex!, {}, '/home/u', none)).toEqual({
+      status: 'fail',
+      detail: 'no credentials: OPENAI_API_KEY is not set and there is no login file (~/.codex/auth.json)',
+      fix: 'export OPENAI_API_KEY=… in the shell that runs `peers up`, or log in with `codex login` and use `peers up --credentials oauth-file`',
+    });
+  });
+
+  test('openrouter needs its own key; a peer whose config sets its endpoint is not second-guessed; custom CLIs are skipped', () => {
+    expect(peerCredentials(router!, { OPENAI_API_KEY: 'x' }, '/h', none)).toMatchObject({ status: 'fail', detail: 'provider openrouter, but OPENROUTER_API_KEY is not set' });
+    expect(peerCredentials(router!, { OPENROUTER_API_KEY: 'x' }, '/h', none).status).toBe('ok');
+    expect(peerCredentials(rehearsal!, {}, '/h', none)).toMatchObject({ status: 'ok', detail: expect.stringContaining('config.yaml sets ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL') });
+    expect(peerCredentials(custom!, {}, '/h', none).status).toBe('skip');
+  });
+});
+
+describe('verifyFinding', () => {
+  const goals = GoalsSchema.parse({ goals: [{ id: 'tests-pass', type: 'hard', cmd: 'npm test', pass_when: 'exit_code == 0', timeout_s: 100 }] });
+  const head = 'a'.repeat(40);
+  const record = (over: Partial<VerifyRecord>): VerifyRecord => ({
+    version: 1, head, ok: true, finished_at: '2026-01-02T03:04:05Z', duration_ms: 12_300, setup: { cmd: 'npm ci', state: 'pass', duration_ms: 9_000 },
+    gates: [{ id: 'tests-pass', kind: 'hard', state: 'pass', duration_ms: 3_100 }], ...over,
+  });
+
+  test('never verified, or unreadable: warn with the command', () => {
+    expect(verifyFinding('/p', undefined, head, config, goals)).toMatchObject({ status: 'warn', fix: 'peers verify -C /p' });
+    expect(verifyFinding('/p', 'unreadable', head, config, goals).status).toBe('warn');
+  });
+
+  test('passed: what the gates cost per tick', () => {
+    expect(verifyFinding('/p', record({}), head, config, goals)).toEqual({
+      status: 'ok',
+      detail: 'last verify of aaaaaaaa (2026-01-02T03:04:05Z) passed: the gates took 12.3 s (setup 9.0 s), slowest tests-pass 3.1 s; each tick with a new commit pays this again',
+    });
+    expect(verifyFinding('/p', record({}), 'b'.repeat(40), config, goals).detail).toContain('HEAD has moved since');
+  });
+
+  test('a broken setup fails; red gates warn; a gate near its timeout warns with the setting to raise', () => {
+    expect(verifyFinding('/p', record({ ok: false, setup: { cmd: 'npm ci', state: 'fail', duration_ms: 800 } }), head, config, goals)).toMatchObject({ status: 'fail', detail: expect.stringContaining('setup `npm ci` failed') });
+    expect(verifyFinding('/p', record({ ok: false, gates: [{ id: 'tests-pass', kind: 'hard', state: 'fail', duration_ms: 10 }] }), head, config, goals)).toMatchObject({ status: 'warn', detail: expect.stringContaining('1 of 1 gate(s) red (tests-pass)') });
+    expect(verifyFinding('/p', record({ gates: [{ id: 'tests-pass', kind: 'hard', state: 'pass', duration_ms: 95_000 }] }), head, config, goals)).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('tests-pass 95.0 s of 100 s'),
+      fix: 'raise timeout_s of tests-pass in .peers/goals.yaml',
+    });
+  });
+});
+
+test('parseImageCliVersions: one line per CLI, an empty version means missing', () => {
+  expect(parseImageCliVersions('claude\t2.1.330 (Claude Code)\ncodex\tcodex-cli 0.169.0\nopencode\t\n')).toEqual({ claude: '2.1.330 (Claude Code)', codex: 'codex-cli 0.169.0' });
+});
+
+describe('runDoctor with the image inspected (a scripted HostProbe)', () => {
+  test('a CLI missing from the image fails, and so does each configured peer that runs it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'peers-doctor-'));
+    try {
+      const repo = join(root, 'proj');
+      mkdirSync(join(repo, '.peers'), { recursive: true });
+      writeFileSync(join(repo, '.peers', 'config.yaml'), 'peers:\n  - { name: claude, tool: claude, argv: [claude] }\n  - { name: codex, tool: codex, argv: [/usr/local/bin/codex] }\n');
+      writeFileSync(join(repo, '.peers', 'goals.yaml'), 'goals: []\n');
+      const env = { HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'cfg'), PATH: '/nonexistent', ANTHROPIC_API_KEY: 'k', OPENAI_API_KEY: 'k' };
+      registerProject(repo, env);
+      const ran: string[][] = [];
+      const probe = {
+        env,
+        uid: 1000,
+        user: 'u',
+        which: (p: string) => (['git', 'podman', 'newuidmap', 'newgidmap', 'runc', 'slirp4netns'].includes(p) ? `/usr/bin/${p}` : undefined),
+        run(argv: string[]) {
+          ran.push(argv);
+          if (argv[1] === 'run') return { code: 0, stdout: 'claude\t2.1.330 (Claude Code)\ncodex\t\nopencode\t1.18.33\n', stderr: '' };
+          if (argv[1] === 'info') return { code: 0, stdout: '{"host":{"cgroupVersion":"v2","ociRuntime":{"name":"runc"}}}', stderr: '' };
+          return { code: argv[0] === 'git' ? 1 : 0, stdout: argv.includes('--version') ? `${argv[0]} 1.0` : '', stderr: '' };
+        },
+        readText: () => 'u:100000:65536\n',
+        exists: () => true,
+        isCharDevice: () => true,
+        canReadWrite: () => true,
+      };
+      const report = runDoctor(probe);
+      const byId = (id: string) => report.checks.find((c) => c.id === id);
+      expect(byId('image-clis')).toMatchObject({ status: 'fail', detail: 'claude 2.1.330 (Claude Code); opencode 1.18.33; codex missing', fix: 'peers image build --force', required: true });
+      expect(byId(`cli:${repo}:codex`)).toMatchObject({ status: 'fail', detail: 'codex is not in the workspace image, so every turn of codex would fail' });
+      expect(byId(`cli:${repo}:claude`)).toBeUndefined();
+      // One container, no network, the image's CLIs asked for their versions.
+      expect(ran.find((a) => a[1] === 'run')).toEqual(expect.arrayContaining(['podman', 'run', '--rm', '--network=none', 'localhost/peers-workspace:latest']));
+      expect(report.ok).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
