@@ -76,7 +76,7 @@ function to24h(hour: number, ampm: string | undefined): number {
  * "… try again at Jan 3rd, 2026 3:44 PM." (another day); "Try again in 2 hours 5 minutes".
  */
 function codexReset(text: string, nowMs: number): number | null {
-  const at = /try again at (?:([A-Za-z]{3})[a-z]* (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})? ?)?(\d{1,2}):(\d{2}) ?([AaPp][Mm])?/.exec(text);
+  const at = /try again at (?:([A-Za-z]{3})[a-z]* (\d{1,2})(?:st|nd|rd|th)?,? (\d{4})? ?)?(\d{1,2}):(\d{2}) ?([AaPp][Mm])?/i.exec(text);
   if (at) {
     const hour = to24h(Number(at[4]), at[6]);
     const minute = Number(at[5]);
