@@ -46,7 +46,7 @@ export function sleepUntil(limit: Pick<VendorLimit, 'resetAtMs' | 'source'>, now
   if (limit.resetAtMs !== null) {
     const want = limit.resetAtMs + RESET_SLACK_MS;
     const untilMs = Math.min(nowMs + MAX_SLEEP_MS, Math.max(nowMs + MIN_SLEEP_MS, want));
-    const basis = untilMs === want ? `reset from ${limit.source}` : untilMs < want ? `reset from ${limit.source}, capped at ${MAX_SLEEP_MS / 86_400_000} days` : `reset from ${limit.source} had passed: retry shortly`;
+    const basis = untilMs === want ? `reset from ${limit.source}` : untilMs < want ? `reset from ${limit.source}, capped at ${MAX_SLEEP_MS / 86_400_000} days` : `reset from ${limit.source}, waiting at least ${MIN_SLEEP_MS / 1000}s`;
     return { untilMs, basis };
   }
   const backoff = Math.min(LIMIT_BACKOFF_CAP_MS, LIMIT_BACKOFF_BASE_MS * 2 ** Math.max(0, streak - 1));
