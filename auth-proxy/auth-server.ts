@@ -157,7 +157,7 @@ export class AuthServer {
     let exchange: Exchange | null = null;
     try {
       if (!url.startsWith('/') || url.startsWith('//')) throw new ClientError(400, 'the sidecar accepts origin-form request paths only');
-      const match = matchRoute(this.opts.upstream.id, method, url);
+      const match = matchRoute(this.opts.upstream.routes, method, url);
       if (!match) {
         const reason = 'not an API path the peer CLIs need';
         this.opts.audit?.record({ upstream: this.opts.upstream.id, method, path: url, decision: 'denied', status: 403, reason });

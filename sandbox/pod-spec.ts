@@ -29,6 +29,13 @@
  */
 
 import { POD_BUDGET_POLICY_FOR_AUTH } from '../src/budget/run-budget.ts';
+import { formatProviderArg, type ProviderUpstream, SIDECAR_PLACEHOLDER_KEY } from '../src/config/provider.ts';
+
+/** A provider's host as an egress allow-list entry (`host`, or `host:port` off 443). */
+export function providerAllowEntry(p: Pick<ProviderUpstream, 'base_url'>): string {
+  const u = new URL(p.base_url);
+  return u.port && u.port !== '443' ? `${u.hostname}:${u.port}` : u.hostname;
+}
 
 export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
 export const REPO_IN_CONTAINER = '/work';
@@ -138,6 +145,11 @@ export type PodInputs = {
   /** `--credentials oauth-file`: the auth sidecar's listener also serves the OAuth token hosts. */
   oauth?: boolean;
   /**
+   * The run's providers (src/config/provider.ts runProviders): one more auth sidecar upstream
+   * each, and each one's host on the sidecar's egress listener (never the workspace's).
+   */
+  providers?: ProviderUpstream[];
+  /**
    * 'model-server' (the demo, rehearsals): the peers' model is a server inside the pod, so the
    * egress proxy serves nothing at all, neither vendor hosts nor allow-list entries.
    */
@@ -212,9 +224,9 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   };
   const vendorEnv = {
     ANTHROPIC_BASE_URL: `http://127.0.0.1:${AUTH_PORT}`,
-    ANTHROPIC_API_KEY: 'peers-auth-sidecar-placeholder',
+    ANTHROPIC_API_KEY: SIDECAR_PLACEHOLDER_KEY,
     OPENAI_BASE_URL: `http://127.0.0.1:${AUTH_OPENAI_PORT}/v1`,
-    OPENAI_API_KEY: 'peers-auth-sidecar-placeholder',
+    OPENAI_API_KEY: SIDECAR_PLACEHOLDER_KEY,
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
   };
   const cloneMasked: MountSpec[] = [{ kind: 'bind', source: inp.cloneDir, target: REPO_IN_CONTAINER, readOnly: false }, mask(`${REPO_IN_CONTAINER}/.peers`)];
@@ -261,6 +273,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       // Its per-request log is size-capped beside the ledger (the ledger itself is never rotated).
       '--log-file', `${SOCKETS_IN_CONTAINER}/auth-usage/auth.log`,
       ...(inp.authArgs ?? []),
+      ...(inp.providers ?? []).flatMap((p) => ['--provider', formatProviderArg(p)]),
     ],
     [
       ...inp.secretFiles.map((f): MountSpec => ({ kind: 'bind', ...f })),
@@ -281,6 +294,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       'sidecar', 'egress', '--listen', egressSocket, '--vendor-listen', vendorEgressSocket,
       '--audit-log', `${SOCKETS_IN_CONTAINER}/egress-log/egress.jsonl`,
       ...(modelInPod ? ['--no-vendor-hosts'] : inp.oauth ? ['--oauth-hosts'] : []),
+      ...(modelInPod ? [] : (inp.providers ?? []).flatMap((p) => ['--vendor-allow', providerAllowEntry(p)])),
       ...(modelInPod ? [] : inp.allow).flatMap((a) => ['--allow', a]),
     ],
     [socketDir('egress'), socketDir(VENDOR_EGRESS_DIR), socketDir('egress-log')],

@@ -13,6 +13,7 @@ import { InputError, PeersError } from '../src/cli/errors.ts';
 import { adoptControlPlane } from '../src/config/control-snapshot.ts';
 import { loadConfigFile, loadProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
+import { runProviders } from '../src/config/provider.ts';
 import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { ensureStateDirs, projectKey, stateDirFor, statePaths, type StatePaths } from '../src/state/paths.ts';
@@ -151,6 +152,8 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
   const stateDir = stateDirFor(repo, env);
   const paths = statePaths(stateDir);
   const oauth = o.credentials === 'oauth-file' ? oauthMounts(env) : undefined;
+  // Each provider of the config is one more auth sidecar upstream (its key passed to auth only).
+  const providers = runProviders(project.config.peers);
   // One budget policy for the whole run, resolved here where the credentials and flags are
   // (src/budget/run-budget.ts): the loop and the auth sidecar both read it from the state dir.
   const budget = planRunBudget({ config: project.config, stateDir, credentials: o.upstream === 'model-server' ? 'model-server' : (o.credentials ?? 'api-key'), env, maxUsd: o.maxUsd });
@@ -169,10 +172,11 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     binaryPath: hostBinary(),
     image: o.image ?? WORKSPACE_IMAGE,
     allow: [...new Set([...(project.config.egress?.allow ?? []), ...o.allow])],
-    secretEnv: CREDENTIAL_ENV.filter((k) => env[k]),
+    secretEnv: [...new Set([...CREDENTIAL_ENV, ...providers.map((p) => p.key_env)])].filter((k) => env[k]),
     secretFiles: oauth?.files ?? [],
     authArgs,
     oauth: oauth !== undefined,
+    providers,
     upstream: o.upstream,
     loopArgs,
     // The peers commit under the user's git identity (or the default): the pod has no ~/.gitconfig.
@@ -204,7 +208,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     return { name: entry.name ?? basename(repo), project: key, pod: podName(key), alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000, clone, results };
   }
   // A pod whose auth sidecar has no key fails every turn: refuse before creating anything.
-  if (o.credentials !== 'oauth-file' && o.upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env);
+  if (o.upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env, { providersOnly: o.credentials === 'oauth-file' });
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
   if (process.getuid?.() === 0) throw new InputError('peers up runs a rootless podman pod and refuses to run as root', { hint: 'run it as your normal user (the one that owns the repository)' });
   const { key, stateDir, spec, plan, budget } = await planPod(repo, o, env);

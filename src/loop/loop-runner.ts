@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { loadConfigFile, loadGoalsFile, loadProject, projectDirFrom } from '../config/load.ts';
 import { hardGoals, softGoals, type GoalsFile } from '../config/goals-schema.ts';
 import type { PeersConfig } from '../config/config-schema.ts';
+import { runProviders } from '../config/provider.ts';
 import { resolveUsdCapMode } from '../config/usd-cap-mode.ts';
 import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
 import type { RunObserver } from '../git/run-observer.ts';
@@ -267,6 +268,8 @@ class LoopRun {
           history: this.history, probeGates: (head) => this.evaluateGates(head),
           // The limits the vendor reported during the turn, read with its spend (one ledger read).
           vendorLimits: this.ledger ? async () => (metered = await this.ledger!.turnSpend())?.limits ?? [] : undefined,
+          // In the pod a provider is an upstream of the auth sidecar, which holds its key.
+          providers: this.where.live ? undefined : runProviders(this.config.peers),
         },
         { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: [] },
       );

@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { MiB, readFileCapped } from '../fs/safe-read.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { buildPeerArgv } from '../config/peer-argv.ts';
+import type { ProviderUpstream } from '../config/provider.ts';
 import type { PeerSpec, PeersConfig } from '../config/config-schema.ts';
 import type { SoftGoal } from '../config/goals-schema.ts';
 import { listCommits, type Commit } from '../git/commits.ts';
@@ -67,6 +68,8 @@ export type TurnContext = {
    * absent outside the pod, where the CLI's own output is all there is.
    */
   vendorLimits?: () => Promise<Pick<LimitedLine, 'upstream' | 'limit' | 'reset_at' | 'source' | 'message'>[]>;
+  /** In the pod: the auth sidecar's provider upstreams the peers are pointed at (src/config/provider.ts). */
+  providers?: readonly ProviderUpstream[];
 };
 
 export type TurnRequest = {
@@ -107,7 +110,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   const spec = ctx.config.peers.find((p) => p.name === t.peer) as PeerSpec;
   const promptPath = join(ctx.paths.prompts, `tick-${pad(tick)}-${t.peer}.txt`);
   writeFileAtomic(promptPath, t.prompt);
-  const cmd = buildPeerArgv(spec, t.prompt, { hostEnv: ctx.env });
+  const cmd = buildPeerArgv(spec, t.prompt, { hostEnv: ctx.env, providers: ctx.providers });
   const base = {
     tick,
     peer: t.peer,
