@@ -87,7 +87,7 @@ function credentialsFor(id: UpstreamId, input: AuthSidecarInput, egress: Connect
 }
 
 /** A provider's key, from the sidecar's environment only. */
-function providerCredentials(p: ProviderUpstream, input: AuthSidecarInput): CredentialSource {
+export function providerCredentials(p: ProviderUpstream, input: Pick<AuthSidecarInput, 'env' | 'modelServer'>): CredentialSource {
   if (input.modelServer) return new NoCredential();
   const key = input.env[p.key_env];
   if (!key) throw new InputError(`${p.key_env} is not set in the auth sidecar's environment (provider ${p.name})`, { hint: `export ${p.key_env} on the host before \`peers up\` (it is passed to the sidecar only)` });

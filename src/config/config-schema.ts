@@ -227,7 +227,8 @@ export const ConfigSchema = z
   .superRefine((config, ctx) => {
     // Providers become upstreams of the auth sidecar by name: two different ones need two names.
     try {
-      runProviders(config.peers);
+      // A peer whose provider does not fit its tool is reported on that peer already.
+      runProviders(config.peers.filter((p) => p.provider === undefined || providerProblem(p.tool, p.provider) === null));
     } catch (e) {
       ctx.addIssue({ code: 'custom', path: ['peers'], message: (e as Error).message });
     }
