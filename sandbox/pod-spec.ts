@@ -55,6 +55,8 @@ export const PROXY_PORT = 3128;
 /** The auth sidecar's ports: Anthropic API, OpenAI API. */
 export const AUTH_PORT = 8080;
 export const AUTH_OPENAI_PORT = 8081;
+/** The auth sidecar's ChatGPT upstream (Codex on a ChatGPT login, `--credentials oauth-file`). */
+export const AUTH_CHATGPT_PORT = 8082;
 /** The scripted model server's port on the pod's loopback (`peers up` in model-server mode, `peers demo`). */
 export const MODEL_SERVER_PORT = 8090;
 export const RUNNER_SOCKET_NAME = 'runner.sock';
@@ -145,6 +147,11 @@ export type PodInputs = {
   /** `--credentials oauth-file`: the auth sidecar's listener also serves the OAuth token hosts. */
   oauth?: boolean;
   /**
+   * Where the workspace's Codex goes: the OpenAI API upstream (default) or, with
+   * `--credentials oauth-file` and only a Codex login, the ChatGPT one (the login's backend).
+   */
+  codexUpstream?: 'openai' | 'chatgpt';
+  /**
    * The run's providers (src/config/provider.ts runProviders): one more auth sidecar upstream
    * each, and each one's host on the sidecar's egress listener (never the workspace's).
    */
@@ -225,7 +232,8 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const vendorEnv = {
     ANTHROPIC_BASE_URL: `http://127.0.0.1:${AUTH_PORT}`,
     ANTHROPIC_API_KEY: SIDECAR_PLACEHOLDER_KEY,
-    OPENAI_BASE_URL: `http://127.0.0.1:${AUTH_OPENAI_PORT}/v1`,
+    // The ChatGPT upstream serves the Responses API at its root (auth-proxy/api-routes.ts).
+    OPENAI_BASE_URL: inp.codexUpstream === 'chatgpt' ? `http://127.0.0.1:${AUTH_CHATGPT_PORT}` : `http://127.0.0.1:${AUTH_OPENAI_PORT}/v1`,
     OPENAI_API_KEY: SIDECAR_PLACEHOLDER_KEY,
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
   };
