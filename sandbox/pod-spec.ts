@@ -29,6 +29,13 @@
  */
 
 import { POD_BUDGET_POLICY_FOR_AUTH } from '../src/budget/run-budget.ts';
+import { formatProviderArg, type ProviderUpstream, SIDECAR_PLACEHOLDER_KEY } from '../src/config/provider.ts';
+
+/** A provider's host as an egress allow-list entry (`host`, or `host:port` off 443). */
+export function providerAllowEntry(p: Pick<ProviderUpstream, 'base_url'>): string {
+  const u = new URL(p.base_url);
+  return u.port && u.port !== '443' ? `${u.hostname}:${u.port}` : u.hostname;
+}
 
 export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
 export const REPO_IN_CONTAINER = '/work';
@@ -48,6 +55,8 @@ export const PROXY_PORT = 3128;
 /** The auth sidecar's ports: Anthropic API, OpenAI API. */
 export const AUTH_PORT = 8080;
 export const AUTH_OPENAI_PORT = 8081;
+/** The auth sidecar's ChatGPT upstream (Codex on a ChatGPT login, `--credentials oauth-file`). */
+export const AUTH_CHATGPT_PORT = 8082;
 /** The scripted model server's port on the pod's loopback (`peers up` in model-server mode, `peers demo`). */
 export const MODEL_SERVER_PORT = 8090;
 export const RUNNER_SOCKET_NAME = 'runner.sock';
@@ -138,6 +147,16 @@ export type PodInputs = {
   /** `--credentials oauth-file`: the auth sidecar's listener also serves the OAuth token hosts. */
   oauth?: boolean;
   /**
+   * Where the workspace's Codex goes: the OpenAI API upstream (default) or, with
+   * `--credentials oauth-file` and only a Codex login, the ChatGPT one (the login's backend).
+   */
+  codexUpstream?: 'openai' | 'chatgpt';
+  /**
+   * The run's providers (src/config/provider.ts runProviders): one more auth sidecar upstream
+   * each, and each one's host on the sidecar's egress listener (never the workspace's).
+   */
+  providers?: ProviderUpstream[];
+  /**
    * 'model-server' (the demo, rehearsals): the peers' model is a server inside the pod, so the
    * egress proxy serves nothing at all, neither vendor hosts nor allow-list entries.
    */
@@ -212,9 +231,10 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   };
   const vendorEnv = {
     ANTHROPIC_BASE_URL: `http://127.0.0.1:${AUTH_PORT}`,
-    ANTHROPIC_API_KEY: 'peers-auth-sidecar-placeholder',
-    OPENAI_BASE_URL: `http://127.0.0.1:${AUTH_OPENAI_PORT}/v1`,
-    OPENAI_API_KEY: 'peers-auth-sidecar-placeholder',
+    ANTHROPIC_API_KEY: SIDECAR_PLACEHOLDER_KEY,
+    // The ChatGPT upstream serves the Responses API at its root (auth-proxy/api-routes.ts).
+    OPENAI_BASE_URL: inp.codexUpstream === 'chatgpt' ? `http://127.0.0.1:${AUTH_CHATGPT_PORT}` : `http://127.0.0.1:${AUTH_OPENAI_PORT}/v1`,
+    OPENAI_API_KEY: SIDECAR_PLACEHOLDER_KEY,
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
   };
   const cloneMasked: MountSpec[] = [{ kind: 'bind', source: inp.cloneDir, target: REPO_IN_CONTAINER, readOnly: false }, mask(`${REPO_IN_CONTAINER}/.peers`)];
@@ -261,6 +281,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       // Its per-request log is size-capped beside the ledger (the ledger itself is never rotated).
       '--log-file', `${SOCKETS_IN_CONTAINER}/auth-usage/auth.log`,
       ...(inp.authArgs ?? []),
+      ...(inp.providers ?? []).flatMap((p) => ['--provider', formatProviderArg(p)]),
     ],
     [
       ...inp.secretFiles.map((f): MountSpec => ({ kind: 'bind', ...f })),
@@ -281,6 +302,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       'sidecar', 'egress', '--listen', egressSocket, '--vendor-listen', vendorEgressSocket,
       '--audit-log', `${SOCKETS_IN_CONTAINER}/egress-log/egress.jsonl`,
       ...(modelInPod ? ['--no-vendor-hosts'] : inp.oauth ? ['--oauth-hosts'] : []),
+      ...(modelInPod ? [] : (inp.providers ?? []).flatMap((p) => ['--vendor-allow', providerAllowEntry(p)])),
       ...(modelInPod ? [] : inp.allow).flatMap((a) => ['--allow', a]),
     ],
     [socketDir('egress'), socketDir(VENDOR_EGRESS_DIR), socketDir('egress-log')],

@@ -13,6 +13,9 @@ import { InputError, PeersError } from '../src/cli/errors.ts';
 import { adoptControlPlane } from '../src/config/control-snapshot.ts';
 import { loadConfigFile, loadProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
+import { resolveProvider, runProviders } from '../src/config/provider.ts';
+import type { PeersConfig } from '../src/config/config-schema.ts';
+import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { xdgRuntimeDir } from '../src/state/env-dirs.ts';
 import { ensureStateDirs, projectKey, stateDirFor, statePaths, type StatePaths } from '../src/state/paths.ts';
@@ -90,22 +93,47 @@ const CREDENTIAL_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'OPENAI_API
  * Opt-in OAuth: the directories holding Claude Code's and Codex's login files are mounted into the
  * auth container only, read-write, because a refresh replaces the file atomically (a rename in its
  * directory) and refresh tokens are single-use: the user's login must stay current on the host.
+ * An API key set beside a login still serves its vendor (and wins for Codex, as podBilling says);
+ * `codexUpstream` is where the workspace's Codex is pointed: the OpenAI API or its ChatGPT login.
  */
-export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodInputs['secretFiles']; args: string[] } {
+export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodInputs['secretFiles']; args: string[]; codexUpstream?: 'openai' | 'chatgpt'; serves: string[] } {
   const home = env.HOME || homedir();
   const files: PodInputs['secretFiles'] = [];
-  const args = ['--credentials', 'oauth-file', '--upstream', 'anthropic', '--upstream', 'openai'];
-  if (existsSync(join(home, '.claude', '.credentials.json'))) {
+  const claudeLogin = existsSync(join(home, '.claude', '.credentials.json'));
+  const codexHome = env.CODEX_HOME || join(home, '.codex');
+  const codexLogin = existsSync(join(codexHome, 'auth.json'));
+  if (!claudeLogin && !codexLogin) throw new InputError('--credentials oauth-file: no login file found (~/.claude/.credentials.json or ~/.codex/auth.json)', { hint: 'log in with `claude` or `codex login` on this machine first, or use API keys (the default)' });
+  // --credentials is how the sidecar serves Anthropic: the login file, else ANTHROPIC_API_KEY.
+  const args = ['--credentials', claudeLogin ? 'oauth-file' : 'api-key'];
+  const serves: string[] = [];
+  if (claudeLogin) {
     files.push({ source: join(home, '.claude'), target: '/auth/claude', readOnly: false });
     args.push('--claude-credentials', '/auth/claude/.credentials.json');
   }
-  const codexHome = env.CODEX_HOME || join(home, '.codex');
-  if (existsSync(join(codexHome, 'auth.json'))) {
+  if (claudeLogin || env.ANTHROPIC_API_KEY) serves.push('anthropic');
+  if (env.OPENAI_API_KEY) serves.push('openai');
+  if (codexLogin) {
     files.push({ source: codexHome, target: '/auth/codex', readOnly: false });
-    args.push('--upstream', 'chatgpt', '--codex-auth', '/auth/codex/auth.json');
+    args.push('--codex-auth', '/auth/codex/auth.json');
+    serves.push('chatgpt');
   }
-  if (!files.length) throw new InputError('--credentials oauth-file: no login file found (~/.claude/.credentials.json or ~/.codex/auth.json)', { hint: 'log in with `claude` or `codex login` on this machine first, or use API keys (the default)' });
-  return { files, args };
+  for (const u of serves) args.push('--upstream', u);
+  const codexUpstream = env.OPENAI_API_KEY ? 'openai' : codexLogin ? 'chatgpt' : undefined;
+  return { files, args, codexUpstream, serves };
+}
+
+/**
+ * With logins, each peer's vendor must still be served: a claude (or opencode) peer needs the
+ * Claude login or ANTHROPIC_API_KEY, a codex peer the Codex login or OPENAI_API_KEY.
+ */
+export function assertLoginsCover(config: PeersConfig, configPath: string, serves: string[]): void {
+  const missing: string[] = [];
+  for (const p of config.peers) {
+    if (resolveProvider(p.tool, p.provider)) continue; // a provider peer has its own key (checked before)
+    if ((p.tool === 'claude' || p.tool === 'opencode') && !serves.includes('anthropic')) missing.push(`${p.name} (no Claude login and no ANTHROPIC_API_KEY)`);
+    if (p.tool === 'codex' && !serves.includes('openai') && !serves.includes('chatgpt')) missing.push(`${p.name} (no Codex login and no OPENAI_API_KEY)`);
+  }
+  if (missing.length) throw new InputError(`--credentials oauth-file: nothing to authenticate ${missing.join(', ')}`, { location: { file: configPath }, hint: 'log in on this machine with `claude` (then /login) or `codex login`, or export the API key, then peers up again' });
 }
 
 /** PATH, a name from the registry, or the current directory. */
@@ -142,6 +170,9 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
   const stateDir = stateDirFor(repo, env);
   const paths = statePaths(stateDir);
   const oauth = o.credentials === 'oauth-file' ? oauthMounts(env) : undefined;
+  if (oauth && o.upstream !== 'model-server') assertLoginsCover(project.config, project.configPath, oauth.serves);
+  // Each provider of the config is one more auth sidecar upstream (its key passed to auth only).
+  const providers = runProviders(project.config.peers);
   // One budget policy for the whole run, resolved here where the credentials and flags are
   // (src/budget/run-budget.ts): the loop and the auth sidecar both read it from the state dir.
   const budget = planRunBudget({ config: project.config, stateDir, credentials: o.upstream === 'model-server' ? 'model-server' : (o.credentials ?? 'api-key'), env, maxUsd: o.maxUsd });
@@ -160,10 +191,12 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     binaryPath: hostBinary(),
     image: o.image ?? WORKSPACE_IMAGE,
     allow: [...new Set([...(project.config.egress?.allow ?? []), ...o.allow])],
-    secretEnv: CREDENTIAL_ENV.filter((k) => env[k]),
+    secretEnv: [...new Set([...CREDENTIAL_ENV, ...providers.map((p) => p.key_env)])].filter((k) => env[k]),
     secretFiles: oauth?.files ?? [],
     authArgs,
     oauth: oauth !== undefined,
+    codexUpstream: oauth?.codexUpstream,
+    providers,
     upstream: o.upstream,
     loopArgs,
     // The peers commit under the user's git identity (or the default): the pod has no ~/.gitconfig.
@@ -195,7 +228,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     return { name: entry.name ?? basename(repo), project: key, pod: podName(key), alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000, clone, results };
   }
   // A pod whose auth sidecar has no key fails every turn: refuse before creating anything.
-  if (o.credentials !== 'oauth-file' && o.upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env);
+  if (o.upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env, { providersOnly: o.credentials === 'oauth-file' });
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
   if (process.getuid?.() === 0) throw new InputError('peers up runs a rootless podman pod and refuses to run as root', { hint: 'run it as your normal user (the one that owns the repository)' });
   const { key, stateDir, spec, plan, budget } = await planPod(repo, o, env);

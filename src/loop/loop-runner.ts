@@ -15,6 +15,7 @@ import { join, resolve } from 'node:path';
 import { loadConfigFile, loadGoalsFile, loadProject, projectDirFrom } from '../config/load.ts';
 import { hardGoals, softGoals, type GoalsFile } from '../config/goals-schema.ts';
 import type { PeersConfig } from '../config/config-schema.ts';
+import { runProviders } from '../config/provider.ts';
 import { resolveUsdCapMode } from '../config/usd-cap-mode.ts';
 import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
 import type { RunObserver } from '../git/run-observer.ts';
@@ -46,7 +47,8 @@ import { probeGates, type GateProbe } from './gate-probe.ts';
 import { HistoryFacts } from './history-facts.ts';
 import { runPeerTurn } from './peer-turn.ts';
 import { withLedgerSpend } from './budget-ledger.ts';
-import { LEDGER_UNREADABLE, RunLedger } from './run-ledger.ts';
+import { LEDGER_UNREADABLE, RunLedger, type TurnMeter } from './run-ledger.ts';
+import { describeWaiters, waitersOf, type Waiter } from './peer-sleep.ts';
 import { readBudgetPolicy } from '../budget/budget-policy.ts';
 import { buildTurnPrompt, type RunHistory } from './turn-prompt.ts';
 import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
@@ -249,23 +251,32 @@ class LoopRun {
       // Persist the pre-tick decisions (red counts, warnings, skeptic re-arm) so a crash during the
       // turn resumes — or replays the logged tick — from exactly this state.
       if (this.state !== before) saveState(this.paths.state, this.state);
+      if (pre.action.kind === 'wait') {
+        await this.waitForWake(pre.action.untilMs, pre.action.waiters);
+        continue;
+      }
       const { peer, index, skeptic, audits } = pre.action;
       const headBefore = this.head();
       const tick = this.state.tick + 1;
       const prompt = buildTurnPrompt({ repo: this.observer.mirror, paths: this.paths, goals: this.goals, settings: this.settings, state: this.state, history: conv.history, tick }, { peer, skeptic, audits, head: headBefore });
       this.log(`peers: tick ${tick} peer=${peer}${skeptic ? ' (skeptic)' : ''} starting...`);
+      let metered: TurnMeter | null | undefined;
       const outcome = await runPeerTurn(
         {
           repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
           paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
           history: this.history, probeGates: (head) => this.evaluateGates(head),
+          // The limits the vendor reported during the turn, read with its spend (one ledger read).
+          vendorLimits: this.ledger ? async () => (metered = await this.ledger!.turnSpend())?.limits ?? [] : undefined,
+          // In the pod a provider is an upstream of the auth sidecar, which holds its key.
+          providers: this.where.live ? undefined : runProviders(this.config.peers),
         },
         { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: [] },
       );
       if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
       const obs = outcome.obs;
       if (this.ledger) {
-        const metered = await this.ledger.turnSpend();
+        if (metered === undefined) metered = await this.ledger.turnSpend();
         if (metered === null) return this.finish(LEDGER_UNREADABLE);
         Object.assign(obs, { metered_by: 'ledger', cli_tokens: obs.tokens_this_tick, cli_usd: obs.usd_this_tick, tokens_this_tick: metered.tokens, usd_this_tick: metered.usd });
       } else obs.metered_by = 'cli';
@@ -280,13 +291,14 @@ class LoopRun {
       if (outcome.gates && outcome.gates.head === obs.head_after) this.state = recordGates(this.state, outcome.gates.head, outcome.gates.results);
       const fin = finalizeTick(this.state, obs, this.settings);
       if (this.ledger?.spend) fin.state = { ...fin.state, budget: withLedgerSpend(fin.state.budget, this.ledger.spend) };
-      appendRunLine(this.paths.runs, this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs));
+      appendRunLine(this.paths.runs, { ...this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs), sleeps_until: fin.sleep?.until ?? null });
       this.state = fin.state;
       saveState(this.paths.state, this.state);
       this.ticksThisRun++;
       const status = obs.success ? 'handoff' : obs.classification === 'success' ? 'no-handoff' : obs.classification;
       this.log(`peers: tick ${tick} ${status} head=${obs.head_after && obs.head_after !== headBefore ? obs.head_after.slice(0, 8) : 'no-new-commit'} dur=${Math.round(obs.duration_ms / 1000)}s${obs.cause ? ` -- ${obs.cause}` : ''}`);
       for (const f of obs.findings ?? []) if (f.kind !== 'test-marker') this.log(`peers: tick ${tick} anti-cheat: ${f.kind}: ${f.detail.slice(0, 160)} → ${f.action.slice(0, 120)}`);
+      if (fin.sleep) this.log(`peers: peer=${peer} hit its usage limit; it sleeps until ${fin.sleep.until} (${fin.sleep.reason}) while the others work`);
       if (fin.exit) return this.finish(fin.exit);
       if (fin.backoffMs > 0) {
         this.log(`peers: peer=${peer} rate-limited (streak=${this.state.rate_limit_streak}); backing off ${Math.round(fin.backoffMs / 1000)}s before next tick`);
@@ -296,7 +308,21 @@ class LoopRun {
   }
 
   private runCtx() {
-    return { ticksThisRun: this.ticksThisRun, stopRequested: this.signal.aborted, budgetRefusals: this.ledger?.spend?.refusals };
+    return { ticksThisRun: this.ticksThisRun, stopRequested: this.signal.aborted, budgetRefusals: this.ledger?.spend?.refusals, nowMs: Date.now() };
+  }
+
+  /**
+   * Every peer that could work sleeps for its usage limit: wait for the first to wake (decideWait
+   * checked that it fits in max_runtime_s). The wait is run time: it counts against max_runtime_s.
+   */
+  private async waitForWake(untilMs: number, waiters: Waiter[]): Promise<void> {
+    const started = Date.now();
+    const ms = Math.max(0, untilMs - started);
+    this.log(`peers: every peer waits for its usage limit: ${describeWaiters(waiters)}; waiting ${formatWait(ms)} (until ${new Date(untilMs).toISOString()})`);
+    await abortableSleep(ms, this.signal);
+    const waited = Date.now() - started;
+    this.state = { ...this.state, budget: { ...this.state.budget, spent_runtime_ms: this.state.budget.spent_runtime_ms + waited } };
+    saveState(this.paths.state, this.state);
   }
 
   /** Brings state.json's spend up to the ledger; a stop reason when the ledger cannot be read. */
@@ -423,10 +449,20 @@ class LoopRun {
   private finish(stop: StopReason): LoopOutcome {
     this.finishRecords(stop);
     const reason = formatStopReason(stop);
-    const why = stop.kind === 'blocked' && this.state.blocked ? ` — ${this.state.blocked.by}: ${this.state.blocked.reason.slice(0, 200)} (confirmed by ${this.state.blocked.confirmed_by})` : '';
+    const why =
+      stop.kind === 'blocked' && this.state.blocked
+        ? ` — ${this.state.blocked.by}: ${this.state.blocked.reason.slice(0, 200)} (confirmed by ${this.state.blocked.confirmed_by})`
+        : stop.kind === 'usage-limited'
+          ? ` — every peer waits for its usage limit (${describeWaiters(waitersOf(this.state))}), past what max_runtime_s (${this.settings.budget.maxRuntimeS}s) leaves; \`peers up\` again after ${stop.until}, or raise budget.max_runtime_s`
+          : '';
     this.log(`peers: stopped: ${reason}${why}`);
     return { reason, stop, exitCode: exitCodeFor(stop), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
   }
+}
+
+function formatWait(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  return m < 1 ? `${Math.ceil(ms / 1000)}s` : m < 120 ? `${m} min` : `${(m / 60).toFixed(1)} h`;
 }
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import { MiB, readFileCapped } from '../fs/safe-read.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { buildPeerArgv } from '../config/peer-argv.ts';
+import type { ProviderUpstream } from '../config/provider.ts';
 import type { PeerSpec, PeersConfig } from '../config/config-schema.ts';
 import type { SoftGoal } from '../config/goals-schema.ts';
 import { listCommits, type Commit } from '../git/commits.ts';
@@ -28,6 +29,9 @@ import type { PeerRunner } from '../peers/peer-runner.ts';
 import { signalExitCode } from '../proc/supervise.ts';
 import { compilePatterns, LiveScanner, scanLines } from '../peers/halt-patterns.ts';
 import { structuredStatus } from '../peers/structured-events.ts';
+import { limitFromOutput } from '../peers/vendor-limit.ts';
+import type { LimitedLine } from '../../auth-proxy/usage/usage-ledger.ts';
+import { turnUsageLimit } from './peer-sleep.ts';
 import { parseUsage } from '../peers/usage.ts';
 import type { LoopState } from '../state/state-schema.ts';
 import type { StatePaths } from '../state/paths.ts';
@@ -59,6 +63,13 @@ export type TurnContext = {
   history: HistoryFacts;
   /** Evaluates the hard gates at a commit (asked only for test-only turns, to see whether they flipped a gate). */
   probeGates: (head: string) => Promise<GateInput[]>;
+  /**
+   * The limits the vendor reported during the turn, as the auth sidecar recorded them (in the pod);
+   * absent outside the pod, where the CLI's own output is all there is.
+   */
+  vendorLimits?: () => Promise<Pick<LimitedLine, 'upstream' | 'limit' | 'reset_at' | 'source' | 'message'>[]>;
+  /** In the pod: the auth sidecar's provider upstreams the peers are pointed at (src/config/provider.ts). */
+  providers?: readonly ProviderUpstream[];
 };
 
 export type TurnRequest = {
@@ -99,7 +110,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   const spec = ctx.config.peers.find((p) => p.name === t.peer) as PeerSpec;
   const promptPath = join(ctx.paths.prompts, `tick-${pad(tick)}-${t.peer}.txt`);
   writeFileAtomic(promptPath, t.prompt);
-  const cmd = buildPeerArgv(spec, t.prompt, { hostEnv: ctx.env });
+  const cmd = buildPeerArgv(spec, t.prompt, { hostEnv: ctx.env, providers: ctx.providers });
   const base = {
     tick,
     peer: t.peer,
@@ -149,7 +160,9 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   if (result.endedBy === 'aborted') return 'aborted';
   const patterns = compilePatterns(h.halt_patterns, h.error_patterns);
   const post = scanner.match ? null : (scanLines(result.stdout, patterns) ?? scanLines(result.stderr, patterns));
-  const classified = classifyTurn(result, { live: scanner.match, post }, structuredStatus(spec.tool, result.stdout));
+  const limit = turnUsageLimit((await ctx.vendorLimits?.()) ?? [], limitFromOutput(spec.tool, result.stdout, result.stderr, Date.now()));
+  const classified = classifyTurn(result, { live: scanner.match, post }, structuredStatus(spec.tool, result.stdout), limit);
+  const usageLimit = classified.classification === 'usage-limited' && limit ? { reset_at: limit.resetAtMs === null ? null : new Date(limit.resetAtMs).toISOString(), source: limit.source, message: limit.message } : null;
   const usage = parseUsage(spec.tool, result.stdout, result.stderr);
   const facts = await observeTurnGit(ctx.observer, ctx.workspace, t.headBefore);
   // Every git read below goes to the trusted mirror, never to the peers' repository.
@@ -233,6 +246,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     tool: spec.tool, program: cmd.argv[0] ?? '', success: ok, classification: classified.classification, endedBy: result.endedBy, exitCode: result.exitCode,
     spawnError: result.spawnError, halt: classified.halt, matched: classified.matched, stdout: result.stdout, stderr: result.stderr,
     committed: facts.headAfter !== t.headBefore, softFailReason: reason, idleTimeoutS: h.idle_timeout_s, absoluteTimeoutS: h.absolute_max_runtime_s,
+    usageLimit,
   });
   return {
     gates: probed,
@@ -246,6 +260,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       credit: verdict.credit,
       soft_fail_reason: reason,
       cause,
+      usage_limit: usageLimit,
       halt: classified.halt,
       matched: classified.matched,
       tokens_this_tick: usage.tokens,

@@ -18,6 +18,7 @@ import { statePaths, type StatePaths } from '../state/paths.ts';
 import { type BudgetPolicy, readPolicyIfPresent } from '../budget/budget-policy.ts';
 import { hostUsageLedgerPath, type LedgerSpend, readLedgerSpend } from '../budget/ledger-spend.ts';
 import { spendLines, spendView } from '../budget/spend-view.ts';
+import { describeWaiters, isAsleep } from './peer-sleep.ts';
 
 export type RunSummary = {
   paths: StatePaths;
@@ -81,8 +82,9 @@ export function readRunSummary(stateDir: string): RunSummary {
 }
 
 /** The JSON shape of `peers status --json` (stable keys, snake_case like the state files). */
-export function statusJson(r: RunSummary) {
+export function statusJson(r: RunSummary, nowMs = Date.now()) {
   const s = r.state;
+  const asleep = (p: string) => (s.peers[p] && isAsleep(s.peers[p]!, nowMs) ? s.peers[p]!.waiting : null);
   const b = r.config?.budget;
   const bill = spendView({ state: s, ticks: r.ticks, ledger: r.ledger, ledgerError: r.ledgerError, policy: r.policy, running: r.lock.held });
   const policy = r.policy;
@@ -99,9 +101,15 @@ export function statusJson(r: RunSummary) {
     peers: Object.fromEntries(
       s.peer_order.map((p) => {
         const h = s.peers[p]!;
-        return [p, { state: h.state, reason: h.reason, last_classification: h.last_classification, last_failure: h.last_failure, turns: h.turns, successes: h.successes, tokens: h.tokens, usd: h.usd }];
+        const w = asleep(p);
+        return [p, { state: h.state, reason: h.reason, last_classification: h.last_classification, last_failure: h.last_failure, waiting_until: w?.until ?? null, waiting_reason: w?.reason ?? null, turns: h.turns, successes: h.successes, tokens: h.tokens, usd: h.usd }];
       }),
     ),
+    /** Peers asleep for their usage limit now, and until when (the others keep working; when none can, the run waits). */
+    waiting: s.peer_order.flatMap((p) => {
+      const w = asleep(p);
+      return w ? [{ peer: p, until: w.until, reason: w.reason }] : [];
+    }),
     budget: {
       ticks: { spent: s.tick, cap: b?.max_ticks ?? null },
       runtime_s: { spent: Math.round(s.budget.spent_runtime_ms / 1000), cap: b?.max_runtime_s ?? null },
@@ -131,6 +139,7 @@ export function formatStatus(r: RunSummary): string {
   ];
   if (j.last_stop) lines.push(`Last stop: ${j.last_stop.reason} at ${j.last_stop.at}`);
   if (j.halted) lines.push(`HALTED: ${j.halted.reason} at tick ${j.halted.at_tick} — see ${r.paths.halted}`);
+  if (j.waiting.length) lines.push(`Waiting for usage limits: ${describeWaiters(j.waiting)}`);
   if (j.blocked) lines.push(`${j.blocked.confirmed_by ? 'BLOCKED' : 'Blocked (declared, not confirmed)'}: ${j.blocked.by}${j.blocked.confirmed_by ? ` and ${j.blocked.confirmed_by}` : ''} say the task cannot be done as specified: ${j.blocked.reason.replace(/\s+/g, ' ').slice(0, 200)}`);
   const bu = j.budget;
   lines.push(
@@ -142,6 +151,7 @@ export function formatStatus(r: RunSummary): string {
   lines.push('Peers:');
   for (const [name, p] of Object.entries(j.peers)) {
     lines.push(`  ${name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}, ${p.successes}/${p.turns} turns handed off, last ${p.last_classification ?? '-'}, ${p.tokens} tokens, $${p.usd.toFixed(4)}`);
+    if (p.waiting_until) lines.push(`    asleep until ${p.waiting_until} (${p.waiting_reason})`);
     if (p.last_failure) lines.push(`    last failure (tick ${p.last_failure.tick}): ${p.last_failure.cause}`);
   }
   const gates = Object.entries(j.gates.results);

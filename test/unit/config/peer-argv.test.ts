@@ -92,6 +92,7 @@ describe('buildPeerArgv', () => {
       '-c', 'model_providers.openrouter.name="openrouter"',
       '-c', 'model_providers.openrouter.base_url="https://openrouter.ai/api/v1"',
       '-c', 'model_providers.openrouter.env_key="OPENROUTER_API_KEY"',
+      '-c', 'model_providers.openrouter.wire_api="responses"',
       '-',
     ]);
     expect(out.missingEnv).toEqual(['OPENROUTER_API_KEY']);
