@@ -36,7 +36,7 @@ import { freshState, type LoopState } from '../state/state-schema.ts';
 import { loadState, saveState } from '../state/state-store.ts';
 import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, type StopReason } from '../state/stop-reason.ts';
 import { writeHaltedFile } from '../state/halted-file.ts';
-import { settingsFromConfig, type LoopSettings } from './settings.ts';
+import { settingsForRun, withOperatorControl, type LoopSettings } from './settings.ts';
 import { budgetStop } from './stop-check.ts';
 import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput, type TickObservation } from './tick.ts';
 import type { ConvergenceInput } from './convergence.ts';
@@ -51,6 +51,8 @@ import { readBudgetPolicy } from '../budget/budget-policy.ts';
 import { buildTurnPrompt, type RunHistory } from './turn-prompt.ts';
 import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
+import { readControl } from '../state/operator-control.ts';
+import { formatDuration } from './runtime-change.ts';
 
 export type LoopOptions = {
   repo: string;
@@ -119,8 +121,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const policy = o.budgetPolicy ? readBudgetPolicy(o.budgetPolicy) : undefined;
     const usd = policy ? { mode: policy.max_usd_mode, reason: `${policy.reason}; resolved by peers up at ${policy.resolved_at}` } : resolveUsdCapMode(config, env, homedir());
     // The policy's caps are the run's caps (peers up folded its flags into them).
-    const budgeted = policy ? { ...config, budget: { ...config.budget, max_usd: policy.max_usd ?? undefined, max_tokens: policy.max_tokens ?? undefined } } : config;
-    const settings = settingsFromConfig(budgeted, {
+    const settings = settingsForRun(config, policy, {
       maxTicksThisRun: o.maxTicks,
       maxUsd: o.maxUsd,
       maxRuntimeS: o.maxRuntimeS,
@@ -182,6 +183,10 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
 class LoopRun {
   private ticksThisRun = 0;
   private warnedEdits = '';
+  /** The settings with the operator's controls of this tick applied (readOperatorControl). */
+  private settings: LoopSettings;
+  /** What the last control read said, so each change is logged once. */
+  private controlSeen = '';
   private readonly history: HistoryFacts;
 
   private readonly repo: string;
@@ -192,7 +197,7 @@ class LoopRun {
     private readonly paths: StatePaths,
     private readonly config: PeersConfig,
     private readonly goals: GoalsFile,
-    private readonly settings: LoopSettings,
+    private readonly baseSettings: LoopSettings,
     private state: LoopState,
     private readonly runner: PeerRunner,
     private readonly gateProbe: GateProbe,
@@ -201,6 +206,7 @@ class LoopRun {
     private readonly env: NodeJS.ProcessEnv,
     private readonly ledger: RunLedger | null,
   ) {
+    this.settings = baseSettings;
     this.repo = where.repo;
     this.observer = where.observer;
     this.history = new HistoryFacts(where.observer.mirror);
@@ -231,6 +237,12 @@ class LoopRun {
 
   private async loop(): Promise<LoopOutcome> {
     for (;;) {
+      // The operator's controls, re-read every tick; a control file that cannot be read holds the run.
+      if (!this.readOperatorControl()) {
+        if (this.signal.aborted) return this.finish({ kind: 'interrupted' });
+        await abortableSleep(CONTROL_POLL_MS, this.signal);
+        continue;
+      }
       // Spend as the sidecar recorded it, also what was spent while no loop ran.
       const unreadable = this.syncLedger();
       if (unreadable) return this.finish(unreadable);
@@ -249,6 +261,11 @@ class LoopRun {
       // Persist the pre-tick decisions (red counts, warnings, skeptic re-arm) so a crash during the
       // turn resumes — or replays the logged tick — from exactly this state.
       if (this.state !== before) saveState(this.paths.state, this.state);
+      if (pre.action.kind === 'wait') {
+        // Paused peers cost nothing: the wait is not peer turn time (budget.max_runtime_s).
+        await abortableSleep(CONTROL_POLL_MS, this.signal);
+        continue;
+      }
       const { peer, index, skeptic, audits } = pre.action;
       const headBefore = this.head();
       const tick = this.state.tick + 1;
@@ -293,6 +310,33 @@ class LoopRun {
         await abortableSleep(fin.backoffMs, this.signal);
       }
     }
+  }
+
+  /**
+   * Applies `control/operator.json` (paused peers, runtime cap) to this tick's settings and logs
+   * what changed. False when the file exists but cannot be read or validated: the run is held
+   * (fail closed), with one log line per distinct problem.
+   */
+  private readOperatorControl(): boolean {
+    const read = readControl(this.paths.control);
+    if (!read.ok) {
+      const seen = `error:${read.error}`;
+      if (seen !== this.controlSeen) this.log(`peers: the operator control file ${this.paths.control} cannot be used (${read.error}); holding the run until it is fixed (peers pause/resume rewrites it)`);
+      this.controlSeen = seen;
+      return false;
+    }
+    this.settings = withOperatorControl(this.baseSettings, read.control);
+    const paused = [...(this.settings.paused ?? [])].sort();
+    const seen = JSON.stringify({ paused, runtime: this.settings.budget.maxRuntimeS });
+    if (seen !== this.controlSeen) {
+      const was = this.controlSeen.startsWith('{') ? (JSON.parse(this.controlSeen) as { paused: string[]; runtime: number }) : { paused: [], runtime: this.baseSettings.budget.maxRuntimeS };
+      for (const p of paused) if (!was.paused.includes(p)) this.log(`peers: ${p} is paused by the operator: no turns until \`peers resume ${p}\``);
+      for (const p of was.paused) if (!paused.includes(p)) this.log(`peers: ${p} resumed by the operator`);
+      if (was.runtime !== this.settings.budget.maxRuntimeS) this.log(`peers: max runtime is now ${formatDuration(this.settings.budget.maxRuntimeS)} (set by the operator)`);
+      if (paused.length && this.state.peer_order.every((p) => paused.includes(p))) this.log(`peers: every peer is paused: waiting for \`peers resume NAME\``);
+      this.controlSeen = seen;
+    }
+    return true;
   }
 
   private runCtx() {
@@ -428,6 +472,9 @@ class LoopRun {
     return { reason, stop, exitCode: exitCodeFor(stop), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
   }
 }
+
+/** How often a held run (unreadable control file, every peer paused) looks at the control file again. */
+const CONTROL_POLL_MS = 3000;
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

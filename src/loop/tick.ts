@@ -29,7 +29,9 @@ export const HELD_WARNINGS_MAX = 40;
 export type PreTickAction =
   | { kind: 'stop'; reason: StopReason }
   /** `audits`: for a skeptic turn, the authors whose changes it re-audits (never itself). */
-  | { kind: 'turn'; peer: string; index: number; skeptic: boolean; audits: string[] };
+  | { kind: 'turn'; peer: string; index: number; skeptic: boolean; audits: string[] }
+  /** Every peer that could take a turn is paused by the operator: wait for `peers resume`. */
+  | { kind: 'wait'; paused: string[] };
 
 export function decidePreTick(state: LoopState, run: RunContext, conv: ConvergenceInput, s: LoopSettings): { state: LoopState; action: PreTickAction } {
   const budget = budgetStop(state, run, s);
@@ -46,6 +48,7 @@ export function decidePreTick(state: LoopState, run: RunContext, conv: Convergen
     if (skeptic) return { state: next, action: { kind: 'turn', peer: skeptic.peer, index: skeptic.index, skeptic: true, audits: skeptic.audits } };
   }
   const pick = pickPeer(next, s);
+  if (!pick && s.paused?.length && pickPeer(next, { ...s, paused: [] })) return { state: next, action: { kind: 'wait', paused: [...s.paused] } };
   if (!pick) return { state: { ...next, halted: { reason: ALL_PEERS_DOWN, at_tick: next.tick } }, action: { kind: 'stop', reason: { kind: 'all-peers-down' } } };
   return { state: next, action: { kind: 'turn', peer: pick.peer, index: pick.index, skeptic: false, audits: [] } };
 }

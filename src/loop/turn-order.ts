@@ -1,8 +1,9 @@
 /**
  * Whose turn it is (baseline §12.1-12.2, with §23.3 fixed: an unavailable peer is never scheduled).
  * Round-robin over `peer_order`; a failing peer gets `max_retries + 1` attempts before the turn
- * rotates; a degraded peer is skipped until `recovery_interval` ticks after it last failed; when no
- * peer can take a turn the run halts.
+ * rotates; a degraded peer is skipped until `recovery_interval` ticks after it last failed; a peer
+ * the operator paused is skipped; when no peer can take a turn the run halts (or waits, when only
+ * the operator's pause stands in the way: tick.ts).
  */
 import type { LoopState, PeerHealth } from '../state/state-schema.ts';
 import type { LoopSettings } from './settings.ts';
@@ -16,6 +17,8 @@ export function recoveryDue(h: PeerHealth, tick: number, interval: number): bool
 export function eligible(state: LoopState, peer: string, s: LoopSettings): boolean {
   const h = state.peers[peer];
   if (!h) return false;
+  // Paused by the operator: skipped without any change to its health or the turn bookkeeping.
+  if (s.paused?.includes(peer)) return false;
   if (h.state === 'healthy') return true;
   if (h.state === 'degraded') return recoveryDue(h, state.tick, s.health.recoveryInterval);
   return false;
