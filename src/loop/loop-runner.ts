@@ -8,7 +8,6 @@
  * Every exit writes an exit line, `last-stop-reason.txt` and state.json; a SIGKILL between the log
  * line and the state write is repaired on the next start (resume.ts).
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,9 +15,8 @@ import { loadConfigFile, loadGoalsFile, loadProject, projectDirFrom } from '../c
 import { hardGoals, softGoals, type GoalsFile } from '../config/goals-schema.ts';
 import type { PeersConfig } from '../config/config-schema.ts';
 import { resolveUsdCapMode } from '../config/usd-cap-mode.ts';
-import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
 import type { RunObserver } from '../git/run-observer.ts';
-import { adoptControlPlane } from '../config/control-snapshot.ts';
+import { adoptControlPlane, snapshotDigest } from '../config/control-snapshot.ts';
 import { InputError } from '../cli/errors.ts';
 import { ephemeralCacheKey, persistentCacheKey } from '../gates/gate-cache.ts';
 import { withGateCache } from './cached-gate-probe.ts';
@@ -112,11 +110,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const goalsPath = join(paths.snapshotDir, 'goals.yaml');
     const config = loadConfigFile(configPath);
     const goals: GoalsFile = existsSync(goalsPath) ? loadGoalsFile(goalsPath) : { goals: [] };
-    const digest = createHash('sha256')
-      .update(readFileCapped(configPath, 2 * MiB))
-      .update('\0')
-      .update(existsSync(goalsPath) ? readFileCapped(goalsPath, 2 * MiB) : '')
-      .digest('hex');
+    const digest = snapshotDigest(paths.snapshotDir);
     const env = o.env ?? process.env;
     const policy = o.budgetPolicy ? readBudgetPolicy(o.budgetPolicy) : undefined;
     const usd = policy ? { mode: policy.max_usd_mode, reason: `${policy.reason}; resolved by peers up at ${policy.resolved_at}` } : resolveUsdCapMode(config, env, homedir());

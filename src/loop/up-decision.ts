@@ -34,6 +34,10 @@ export type UpSituation = {
   startOnlyFlags: string[];
   /** `peers up` as the user would type it for this project (`peers up`, `peers up app`). */
   upCommand: string;
+  /** This `up`: a rehearsal against the scripted model server, or a real run. */
+  mode?: 'rehearsal' | 'real';
+  /** What the saved run was (from its budget policy), when known. */
+  previousMode?: 'rehearsal' | 'real';
   resultsBranch: string;
 };
 
@@ -48,16 +52,24 @@ export type UpDecision =
   /** The run is over for a reason the operator has not answered: why, and what would continue it. */
   | { kind: 'finished'; stop: StopReason; why: string; next: string[]; exitCode: number };
 
-export function decideUp(u: UpSituation): UpDecision {
-  if (u.status === 'running') {
-    if (u.fresh) return { kind: 'refuse', message: 'the run is still running; --fresh starts over only from a stopped run', hint: `stop it first: peers down, then ${u.upCommand} --fresh`, exitCode: 1 };
-    if (u.startOnlyFlags.length) {
-      return { kind: 'refuse', message: `the run is already running; ${u.startOnlyFlags.join(', ')} take effect only when the loop starts`, hint: `peers down, then ${u.upCommand} ${u.startOnlyFlags.join(' ')} (it resumes from the saved tick)`, exitCode: 2 };
-    }
-    return { kind: 'running' };
+/** `peers up` on a run whose loop is running: only live controls (--max-runtime) can apply. */
+export function decideWhileRunning(u: Pick<UpSituation, 'fresh' | 'startOnlyFlags' | 'upCommand'>): UpDecision {
+  if (u.fresh) return { kind: 'refuse', message: 'the run is still running; --fresh starts over only from a stopped run', hint: `stop it first: peers down, then ${u.upCommand} --fresh`, exitCode: 1 };
+  if (u.startOnlyFlags.length) {
+    return { kind: 'refuse', message: `the run is already running; ${u.startOnlyFlags.join(', ')} take effect only when the loop starts`, hint: `peers down, then ${u.upCommand} ${u.startOnlyFlags.join(' ')} (it resumes from the saved tick)`, exitCode: 2 };
   }
+  return { kind: 'running' };
+}
+
+export function decideUp(u: UpSituation): UpDecision {
+  if (u.status === 'running') return decideWhileRunning(u);
   if (u.fresh) return { kind: 'start', archive: u.status !== 'fresh' || u.state !== null };
   if (!u.state) return { kind: 'start', archive: false };
+  // A rehearsal's history is a scripted model's, a real run's is real: neither continues the other.
+  if (u.previousMode && u.previousMode !== u.mode) {
+    const was = u.previousMode === 'rehearsal' ? 'a rehearsal (the scripted model server)' : 'a real run (the vendors)';
+    return { kind: 'refuse', message: `the run here was ${was}; a ${u.mode === 'rehearsal' ? 'rehearsal' : 'real run'} does not continue it`, hint: `start over: ${u.upCommand} --fresh${u.mode === 'rehearsal' ? ' --rehearse SCENARIO.yaml' : ''} (the old run is archived, nothing is deleted)`, exitCode: 2 };
+  }
   // The operator's answer to the last stop, exactly as the loop will apply it at start.
   const acted = applyOperatorActions(u.state, { configChanged: u.configChanged, resetPeers: u.resetPeers }).state;
   const finished = (stop: StopReason): UpDecision => ({ kind: 'finished', stop, why: whyStopped(stop, acted, u.settings), next: whatNext(stop, u), exitCode: exitCodeFor(stop) });

@@ -23,7 +23,7 @@ function nodeAt(doc: Document, path: readonly PropertyKey[]): Node | undefined {
   return node;
 }
 
-function readScenarioText(path: string): string {
+export function readScenarioText(path: string): string {
   try {
     return readTextCapped(path, SCENARIO_FILE_LIMIT);
   } catch (error) {

@@ -52,6 +52,13 @@ describe('peers up on a run that can go on', () => {
     expect(decideUp(situation({ status: 'running', fresh: true }))).toMatchObject({ kind: 'refuse', exitCode: 1, hint: 'stop it first: peers down, then peers up --fresh' });
   });
 
+  test('a rehearsal does not continue a real run, nor a real run a rehearsal: --fresh starts over (exit 2 otherwise)', () => {
+    expect(decideUp(situation({ mode: 'real', previousMode: 'rehearsal' }))).toMatchObject({ kind: 'refuse', exitCode: 2, hint: 'start over: peers up --fresh (the old run is archived, nothing is deleted)' });
+    expect(decideUp(situation({ mode: 'rehearsal', previousMode: 'real' }))).toMatchObject({ kind: 'refuse', exitCode: 2, hint: 'start over: peers up --fresh --rehearse SCENARIO.yaml (the old run is archived, nothing is deleted)' });
+    expect(decideUp(situation({ mode: 'real', previousMode: 'rehearsal', fresh: true }))).toEqual({ kind: 'start', archive: true });
+    expect(decideUp(situation({ mode: 'rehearsal', previousMode: 'rehearsal' })).kind).toBe('resume');
+  });
+
   test('--fresh on a stopped run archives it and starts; on a project that never ran there is nothing to archive', () => {
     expect(decideUp(situation({ fresh: true, stop: { kind: 'complete' } }))).toEqual({ kind: 'start', archive: true });
     expect(decideUp(situation({ fresh: true, status: 'fresh', stop: null, state: null }))).toEqual({ kind: 'start', archive: false });

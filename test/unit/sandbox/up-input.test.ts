@@ -140,7 +140,7 @@ describe('up --dry-run (no podman needed)', () => {
     // The sidecar and the loop read that one policy file; the sidecar's copy is read-only.
     expect(authLine(plain)).toContain('--budget-policy /run/peers/budget.json');
     expect(authLine(plain)).toMatch(/type=bind,source=[^ ]*\/budget\.json,destination=\/run\/peers\/budget\.json,ro=true/);
-    expect(plain.split('\n').find((l) => l.includes(' loop /work ')) ?? '').toContain('--budget-policy /state/budget.json --usage-ledger /run/peers/auth-usage/usage.jsonl');
+    expect(plain.split('\n').find((l) => l.includes(' loop /state/run/clone ')) ?? '').toContain('--budget-policy /state/budget.json --usage-ledger /run/peers/auth-usage/usage.jsonl');
     expect(peers(['up', '--dry-run', 'podman', '--max-usd', '3', repo]).stdout).toContain('# budget: max_usd $3 (hard: peers up --max-usd 3)');
   }, 60_000);
 
