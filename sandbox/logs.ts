@@ -16,15 +16,22 @@ import { exitCodeFor, parseStopReason, readStopReason } from '../src/state/stop-
 import { containerName } from './pod-spec.ts';
 import { podman, podmanBin } from './podman.ts';
 
-/** The text of a k8s-file log: `<time> <stream> <F|P> <text>` lines, P marking a partial line. */
-export function k8sLogText(raw: string): string {
-  let out = '';
+export type LogChunk = { stream: 'stdout' | 'stderr'; text: string };
+
+/** A k8s-file log as written: `<time> <stream> <F|P> <text>` lines, P marking a partial line. */
+export function k8sLogChunks(raw: string): LogChunk[] {
+  const out: LogChunk[] = [];
   for (const line of raw.split('\n')) {
-    const m = /^\S+ (?:stdout|stderr) ([FP]) ?(.*)$/.exec(line);
+    const m = /^\S+ (stdout|stderr) ([FP]) ?(.*)$/.exec(line);
     if (!m) continue;
-    out += m[1] === 'P' ? m[2] : `${m[2]}\n`;
+    out.push({ stream: m[1] as LogChunk['stream'], text: m[2] === 'P' ? m[3]! : `${m[3]}\n` });
   }
   return out;
+}
+
+/** The console text of a k8s-file log, both streams in the order written. */
+export function k8sLogText(raw: string): string {
+  return k8sLogChunks(raw).map((c) => c.text).join('');
 }
 
 export async function followLogs(o: { project: string; follow: boolean; egress: boolean; stateDir?: string }): Promise<number> {
@@ -44,7 +51,8 @@ export async function followLogs(o: { project: string; follow: boolean; egress: 
   const exists = (await podman(['container', 'exists', name])).code === 0;
   // Following needs the container; reading does not (the file has every `up`'s output, also after down).
   if (file && existsSync(file) && !(o.follow && exists)) {
-    process.stdout.write(k8sLogText(readTextIfExists(file, 256 * MiB) ?? ''));
+    // Each line to the stream it came from, as `podman logs` does.
+    for (const c of k8sLogChunks(readTextIfExists(file, 256 * MiB) ?? '')) (c.stream === 'stdout' ? process.stdout : process.stderr).write(c.text);
     if (o.follow) process.stderr.write('peers logs: the loop is not running; nothing more to follow\n');
     return 0;
   }

@@ -91,7 +91,9 @@ function containerArgs(c: ContainerSpec, spec: PodSpec, opts: RenderOptions): st
 
 export function renderPodman(spec: PodSpec, opts: RenderOptions): PodmanPlan {
   // --share without ipc: podman pods share IPC (and /dev/shm) by default.
-  const createPod = ['pod', 'create', '--name', spec.podName, `--network=${spec.network}`, `--userns=${spec.userns}`, `--share=${spec.sharedNamespaces.join(',')}`];
+  // --exit-policy=stop: once its last member has exited (they all follow the loop, lifeline.ts),
+  // the pod's infra container stops too; nothing of the pod keeps running.
+  const createPod = ['pod', 'create', '--name', spec.podName, `--network=${spec.network}`, `--userns=${spec.userns}`, `--share=${spec.sharedNamespaces.join(',')}`, '--exit-policy=stop'];
   for (const [k, v] of Object.entries(spec.labels)) createPod.push('--label', `${k}=${v}`);
 
   // Start order: egress, the sidecars the others depend on, runners, the loop last.

@@ -181,8 +181,8 @@ describe('podman rendering', () => {
   const plan = renderPodman(spec, { sharedRoot: '/run/user/1000/peers/demo', cgroupLimits: true, user: '1000:1000', seccompProfile: '/run/user/1000/peers/demo/seccomp.json' });
   const argvOf = (role: string) => plan.createContainers.find((c) => c.role === role)!.argv;
 
-  test('the pod is created with no network and one keep-id user namespace', () => {
-    expect(plan.createPod).toEqual(expect.arrayContaining(['pod', 'create', '--network=none', '--userns=keep-id']));
+  test('the pod is created with no network and one keep-id user namespace; it stops once its last member exits', () => {
+    expect(plan.createPod).toEqual(expect.arrayContaining(['pod', 'create', '--network=none', '--userns=keep-id', '--exit-policy=stop']));
   });
 
   test('every container is created with the lockdown flags and limits, as the invoking user', () => {
