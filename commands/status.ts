@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatStatus, readRunSummary, statusJson } from '../src/loop/run-summary.ts';
 import { statePaths } from '../src/state/paths.ts';
+import { listArchives } from '../src/state/run-archive.ts';
 import { projectStatus } from '../sandbox/reconcile.ts';
 import { listProjects, resolveProjectTarget } from '../sandbox/registry.ts';
 import { statusRow } from '../sandbox/status-view.ts';
@@ -30,6 +31,8 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
     const summary = hasRun ? readRunSummary(project.stateDir) : undefined;
     // The run's commits reach the user's repository here too (the pod cannot write it).
     const results = publishIfRun(project.path, project.stateDir);
+    // Runs archived by `peers up --fresh` / `peers reset`, oldest first.
+    const archives = project.stateDir ? listArchives(project.stateDir) : [];
     if (!this.jsonEnabled()) {
       this.log(`Project: ${project.name} (${project.path})`);
       this.log(`Status: ${project.status}${project.stopReason ? ` (${project.stopReason})` : ''}`);
@@ -37,7 +40,11 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
       this.log(`Open gates: ${project.openGates.length ? project.openGates.join(', ') : 'none (all green)'}`);
       if (results) this.log(describePublish(results));
       this.log(summary ? formatStatus(summary) : `No run yet: start one with \`peers up ${project.path}\``);
+      if (archives.length) {
+        this.log(`Earlier runs (archived, oldest first; read one with peers report --state-dir DIR):`);
+        for (const a of archives) this.log(`  ${a.stopReason ?? 'no stop reason'}, tick ${a.tick ?? '-'}, $${(a.spentUsd ?? 0).toFixed(2)}: ${a.path}`);
+      }
     }
-    return summary ? { ...statusJson(summary), ...head, results: results ?? null } : { ...head, state_dir: project.stateDir, last_stop: null, results: results ?? null };
+    return summary ? { ...statusJson(summary), ...head, results: results ?? null, archives } : { ...head, state_dir: project.stateDir, last_stop: null, results: results ?? null, archives };
   }
 }

@@ -12,6 +12,13 @@ import { type Provider, type ProviderUpstream, resolveProvider, SIDECAR_HOST, SI
 
 export const PROMPT_PLACEHOLDER = '{PROMPT}';
 export { OPENROUTER_KEY_ENV } from './provider.ts';
+/**
+ * In the pod (set on the loop by sandbox/pod-spec.ts): the auth sidecar's OpenAI URL. codex ignores
+ * OPENAI_BASE_URL, so a codex peer that names no provider of its own is given one pointing there.
+ */
+export const CODEX_BASE_URL_ENV = 'PEERS_CODEX_BASE_URL';
+/** The codex `model_providers` key of that provider. */
+export const CODEX_SIDECAR_PROVIDER = 'peers-auth-sidecar';
 
 export type PeerCommand = {
   argv: string[];
@@ -109,9 +116,16 @@ function codexArgv(peer: PeerSpec, opts: BuildOptions, out: PeerCommand): string
   }
   if (peer.model && !hasSwitch(peer.argv, '--model', '-m') && !present.has('model')) pairs.push(['model', peer.model]);
   if (peer.reasoning && !present.has('model_reasoning_effort')) pairs.push(['model_reasoning_effort', peer.reasoning]);
-  if (pairs.length === 0) return [...peer.argv];
   // TOML basic strings and JSON strings agree for these values, so JSON.stringify quotes them.
   const extra = pairs.flatMap(([k, v]) => ['-c', `${k}=${JSON.stringify(v)}`]);
+  const sidecar = opts.hostEnv?.[CODEX_BASE_URL_ENV];
+  if (sidecar && !provider && !present.has('model_provider') && !present.has('openai_base_url')) {
+    // wire_api "responses" over plain HTTPS: the built-in provider would first try a WebSocket the
+    // sidecar does not forward. The key is the workspace's placeholder; the sidecar swaps it.
+    const table = `{ name = "OpenAI through the peers auth sidecar", base_url = ${JSON.stringify(sidecar)}, wire_api = "responses", env_key = "OPENAI_API_KEY" }`;
+    extra.push('-c', `model_providers.${CODEX_SIDECAR_PROVIDER}=${table}`, '-c', `model_provider=${JSON.stringify(CODEX_SIDECAR_PROVIDER)}`);
+  }
+  if (extra.length === 0) return [...peer.argv];
   const argv = peer.argv;
   if (basename(argv[0] ?? '') !== 'codex') return insertBeforePrompt(argv, extra);
   // `-c` is accepted both globally and by `codex exec`; after `exec` reads most naturally.

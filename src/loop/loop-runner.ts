@@ -8,7 +8,6 @@
  * Every exit writes an exit line, `last-stop-reason.txt` and state.json; a SIGKILL between the log
  * line and the state write is repaired on the next start (resume.ts).
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,9 +16,8 @@ import { hardGoals, softGoals, type GoalsFile } from '../config/goals-schema.ts'
 import type { PeersConfig } from '../config/config-schema.ts';
 import { runProviders } from '../config/provider.ts';
 import { resolveUsdCapMode } from '../config/usd-cap-mode.ts';
-import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
 import type { RunObserver } from '../git/run-observer.ts';
-import { adoptControlPlane } from '../config/control-snapshot.ts';
+import { adoptControlPlane, snapshotDigest } from '../config/control-snapshot.ts';
 import { InputError } from '../cli/errors.ts';
 import { ephemeralCacheKey, persistentCacheKey } from '../gates/gate-cache.ts';
 import { withGateCache } from './cached-gate-probe.ts';
@@ -37,7 +35,7 @@ import { freshState, type LoopState } from '../state/state-schema.ts';
 import { loadState, saveState } from '../state/state-store.ts';
 import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, type StopReason } from '../state/stop-reason.ts';
 import { writeHaltedFile } from '../state/halted-file.ts';
-import { settingsFromConfig, type LoopSettings } from './settings.ts';
+import { settingsForRun, withOperatorControl, type LoopSettings } from './settings.ts';
 import { budgetStop } from './stop-check.ts';
 import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput, type TickObservation } from './tick.ts';
 import type { ConvergenceInput } from './convergence.ts';
@@ -53,6 +51,8 @@ import { readBudgetPolicy } from '../budget/budget-policy.ts';
 import { buildTurnPrompt, type RunHistory } from './turn-prompt.ts';
 import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
+import { readControl } from '../state/operator-control.ts';
+import { formatDuration } from './runtime-change.ts';
 
 export type LoopOptions = {
   repo: string;
@@ -112,17 +112,12 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const goalsPath = join(paths.snapshotDir, 'goals.yaml');
     const config = loadConfigFile(configPath);
     const goals: GoalsFile = existsSync(goalsPath) ? loadGoalsFile(goalsPath) : { goals: [] };
-    const digest = createHash('sha256')
-      .update(readFileCapped(configPath, 2 * MiB))
-      .update('\0')
-      .update(existsSync(goalsPath) ? readFileCapped(goalsPath, 2 * MiB) : '')
-      .digest('hex');
+    const digest = snapshotDigest(paths.snapshotDir);
     const env = o.env ?? process.env;
     const policy = o.budgetPolicy ? readBudgetPolicy(o.budgetPolicy) : undefined;
     const usd = policy ? { mode: policy.max_usd_mode, reason: `${policy.reason}; resolved by peers up at ${policy.resolved_at}` } : resolveUsdCapMode(config, env, homedir());
     // The policy's caps are the run's caps (peers up folded its flags into them).
-    const budgeted = policy ? { ...config, budget: { ...config.budget, max_usd: policy.max_usd ?? undefined, max_tokens: policy.max_tokens ?? undefined } } : config;
-    const settings = settingsFromConfig(budgeted, {
+    const settings = settingsForRun(config, policy, {
       maxTicksThisRun: o.maxTicks,
       maxUsd: o.maxUsd,
       maxRuntimeS: o.maxRuntimeS,
@@ -184,6 +179,10 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
 class LoopRun {
   private ticksThisRun = 0;
   private warnedEdits = '';
+  /** The settings with the operator's controls of this tick applied (readOperatorControl). */
+  private settings: LoopSettings;
+  /** What the last control read said, so each change is logged once. */
+  private controlSeen = '';
   private readonly history: HistoryFacts;
 
   private readonly repo: string;
@@ -194,7 +193,7 @@ class LoopRun {
     private readonly paths: StatePaths,
     private readonly config: PeersConfig,
     private readonly goals: GoalsFile,
-    private readonly settings: LoopSettings,
+    private readonly baseSettings: LoopSettings,
     private state: LoopState,
     private readonly runner: PeerRunner,
     private readonly gateProbe: GateProbe,
@@ -203,6 +202,7 @@ class LoopRun {
     private readonly env: NodeJS.ProcessEnv,
     private readonly ledger: RunLedger | null,
   ) {
+    this.settings = baseSettings;
     this.repo = where.repo;
     this.observer = where.observer;
     this.history = new HistoryFacts(where.observer.mirror);
@@ -233,6 +233,12 @@ class LoopRun {
 
   private async loop(): Promise<LoopOutcome> {
     for (;;) {
+      // The operator's controls, re-read every tick; a control file that cannot be read holds the run.
+      if (!this.readOperatorControl()) {
+        if (this.signal.aborted) return this.finish({ kind: 'interrupted' });
+        await abortableSleep(CONTROL_POLL_MS, this.signal);
+        continue;
+      }
       // Spend as the sidecar recorded it, also what was spent while no loop ran.
       const unreadable = this.syncLedger();
       if (unreadable) return this.finish(unreadable);
@@ -253,6 +259,11 @@ class LoopRun {
       if (this.state !== before) saveState(this.paths.state, this.state);
       if (pre.action.kind === 'wait') {
         await this.waitForWake(pre.action.untilMs, pre.action.waiters);
+        continue;
+      }
+      if (pre.action.kind === 'paused') {
+        // Paused peers cost nothing: the wait is not peer turn time (budget.max_runtime_s).
+        await abortableSleep(CONTROL_POLL_MS, this.signal);
         continue;
       }
       const { peer, index, skeptic, audits } = pre.action;
@@ -305,6 +316,33 @@ class LoopRun {
         await abortableSleep(fin.backoffMs, this.signal);
       }
     }
+  }
+
+  /**
+   * Applies `control/operator.json` (paused peers, runtime cap) to this tick's settings and logs
+   * what changed. False when the file exists but cannot be read or validated: the run is held
+   * (fail closed), with one log line per distinct problem.
+   */
+  private readOperatorControl(): boolean {
+    const read = readControl(this.paths.control);
+    if (!read.ok) {
+      const seen = `error:${read.error}`;
+      if (seen !== this.controlSeen) this.log(`peers: the operator control file ${this.paths.control} cannot be used (${read.error}); holding the run until it is fixed (peers pause/resume rewrites it)`);
+      this.controlSeen = seen;
+      return false;
+    }
+    this.settings = withOperatorControl(this.baseSettings, read.control);
+    const paused = [...(this.settings.paused ?? [])].sort();
+    const seen = JSON.stringify({ paused, runtime: this.settings.budget.maxRuntimeS });
+    if (seen !== this.controlSeen) {
+      const was = this.controlSeen.startsWith('{') ? (JSON.parse(this.controlSeen) as { paused: string[]; runtime: number }) : { paused: [], runtime: this.baseSettings.budget.maxRuntimeS };
+      for (const p of paused) if (!was.paused.includes(p)) this.log(`peers: ${p} is paused by the operator: no turns until \`peers resume ${p}\``);
+      for (const p of was.paused) if (!paused.includes(p)) this.log(`peers: ${p} resumed by the operator`);
+      if (was.runtime !== this.settings.budget.maxRuntimeS) this.log(`peers: max runtime is now ${formatDuration(this.settings.budget.maxRuntimeS)} (set by the operator)`);
+      if (paused.length && this.state.peer_order.every((p) => paused.includes(p))) this.log(`peers: every peer is paused: waiting for \`peers resume NAME\``);
+      this.controlSeen = seen;
+    }
+    return true;
   }
 
   private runCtx() {
@@ -464,6 +502,8 @@ function formatWait(ms: number): string {
   const m = Math.round(ms / 60_000);
   return m < 1 ? `${Math.ceil(ms / 1000)}s` : m < 120 ? `${m} min` : `${(m / 60).toFixed(1)} h`;
 }
+/** How often a held run (unreadable control file, every peer paused) looks at the control file again. */
+const CONTROL_POLL_MS = 3000;
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

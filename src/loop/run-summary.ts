@@ -19,6 +19,7 @@ import { type BudgetPolicy, readPolicyIfPresent } from '../budget/budget-policy.
 import { hostUsageLedgerPath, type LedgerSpend, readLedgerSpend } from '../budget/ledger-spend.ts';
 import { spendLines, spendView } from '../budget/spend-view.ts';
 import { describeWaiters, isAsleep } from './peer-sleep.ts';
+import { readControl, type ControlRead } from '../state/operator-control.ts';
 
 export type RunSummary = {
   paths: StatePaths;
@@ -34,6 +35,8 @@ export type RunSummary = {
   policy?: BudgetPolicy;
   ledger: LedgerSpend | null;
   ledgerError?: string;
+  /** The operator's live controls (paused peers, runtime cap), or why the file cannot be used. */
+  control: ControlRead;
 };
 
 export function readRunSummary(stateDir: string): RunSummary {
@@ -78,6 +81,7 @@ export function readRunSummary(stateDir: string): RunSummary {
     lock: probeRunLock(paths.lock),
     halted: existsSync(paths.halted),
     config,
+    control: readControl(paths.control),
   };
 }
 
@@ -88,6 +92,7 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
   const b = r.config?.budget;
   const bill = spendView({ state: s, ticks: r.ticks, ledger: r.ledger, ledgerError: r.ledgerError, policy: r.policy, running: r.lock.held });
   const policy = r.policy;
+  const control = r.control.ok ? r.control.control : null;
   return {
     state_dir: r.paths.dir,
     tick: s.tick,
@@ -102,7 +107,8 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
       s.peer_order.map((p) => {
         const h = s.peers[p]!;
         const w = asleep(p);
-        return [p, { state: h.state, reason: h.reason, last_classification: h.last_classification, last_failure: h.last_failure, waiting_until: w?.until ?? null, waiting_reason: w?.reason ?? null, turns: h.turns, successes: h.successes, tokens: h.tokens, usd: h.usd }];
+        const paused = control?.paused[p]?.since ?? null;
+        return [p, { state: h.state, reason: h.reason, paused_since: paused, last_classification: h.last_classification, last_failure: h.last_failure, waiting_until: w?.until ?? null, waiting_reason: w?.reason ?? null, turns: h.turns, successes: h.successes, tokens: h.tokens, usd: h.usd }];
       }),
     ),
     /** Peers asleep for their usage limit now, and until when (the others keep working; when none can, the run waits). */
@@ -110,9 +116,11 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
       const w = asleep(p);
       return w ? [{ peer: p, until: w.until, reason: w.reason }] : [];
     }),
+    /** `peers pause` / `peers up --max-runtime`: what the loop reads before every tick (error: the run is held). */
+    operator: { paused: control ? Object.keys(control.paused) : [], max_runtime_s: control?.max_runtime_s ?? null, error: r.control.ok ? null : r.control.error },
     budget: {
       ticks: { spent: s.tick, cap: b?.max_ticks ?? null },
-      runtime_s: { spent: Math.round(s.budget.spent_runtime_ms / 1000), cap: b?.max_runtime_s ?? null },
+      runtime_s: { spent: Math.round(s.budget.spent_runtime_ms / 1000), cap: control?.max_runtime_s ?? b?.max_runtime_s ?? null },
       consecutive_failures: { spent: s.budget.consecutive_failures, cap: b?.max_consecutive_failures ?? null },
       // Live from the ledger when there is one; caps from the policy `peers up` resolved.
       tokens: { spent: bill.tokens, cap: policy ? policy.max_tokens : (b?.max_tokens ?? null) },
@@ -138,6 +146,8 @@ export function formatStatus(r: RunSummary): string {
     j.running ? `Loop: running (pid ${j.lock_pid ?? '?'})` : 'Loop: not running',
   ];
   if (j.last_stop) lines.push(`Last stop: ${j.last_stop.reason} at ${j.last_stop.at}`);
+  if (j.operator.error) lines.push(`HELD: the operator control file cannot be used (${j.operator.error}): fix or remove ${r.paths.control}`);
+  if (j.operator.max_runtime_s !== null) lines.push(`Max runtime: ${j.operator.max_runtime_s}s (set by the operator)`);
   if (j.halted) lines.push(`HALTED: ${j.halted.reason} at tick ${j.halted.at_tick} — see ${r.paths.halted}`);
   if (j.waiting.length) lines.push(`Waiting for usage limits: ${describeWaiters(j.waiting)}`);
   if (j.blocked) lines.push(`${j.blocked.confirmed_by ? 'BLOCKED' : 'Blocked (declared, not confirmed)'}: ${j.blocked.by}${j.blocked.confirmed_by ? ` and ${j.blocked.confirmed_by}` : ''} say the task cannot be done as specified: ${j.blocked.reason.replace(/\s+/g, ' ').slice(0, 200)}`);
@@ -150,7 +160,7 @@ export function formatStatus(r: RunSummary): string {
   lines.push('Spend:', ...spendLines(j.bill).map((l) => `  ${l}`));
   lines.push('Peers:');
   for (const [name, p] of Object.entries(j.peers)) {
-    lines.push(`  ${name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}, ${p.successes}/${p.turns} turns handed off, last ${p.last_classification ?? '-'}, ${p.tokens} tokens, $${p.usd.toFixed(4)}`);
+    lines.push(`  ${name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}${p.paused_since ? `, PAUSED by the operator since ${p.paused_since} (peers resume ${name})` : ''}, ${p.successes}/${p.turns} turns handed off, last ${p.last_classification ?? '-'}, ${p.tokens} tokens, $${p.usd.toFixed(4)}`);
     if (p.waiting_until) lines.push(`    asleep until ${p.waiting_until} (${p.waiting_reason})`);
     if (p.last_failure) lines.push(`    last failure (tick ${p.last_failure.tick}): ${p.last_failure.cause}`);
   }

@@ -32,7 +32,9 @@ export type PreTickAction =
   /** Every peer that could work sleeps for its usage limit: wait until `untilMs`, then decide again. */
   | { kind: 'wait'; untilMs: number; waiters: Waiter[] }
   /** `audits`: for a skeptic turn, the authors whose changes it re-audits (never itself). */
-  | { kind: 'turn'; peer: string; index: number; skeptic: boolean; audits: string[] };
+  | { kind: 'turn'; peer: string; index: number; skeptic: boolean; audits: string[] }
+  /** Every peer that could take a turn is paused by the operator: wait for `peers resume`. */
+  | { kind: 'paused'; paused: string[] };
 
 export function decidePreTick(state: LoopState, run: RunContext, conv: ConvergenceInput, s: LoopSettings): { state: LoopState; action: PreTickAction } {
   const budget = budgetStop(state, run, s);
@@ -49,6 +51,8 @@ export function decidePreTick(state: LoopState, run: RunContext, conv: Convergen
     if (skeptic) return { state: next, action: { kind: 'turn', peer: skeptic.peer, index: skeptic.index, skeptic: true, audits: skeptic.audits } };
   }
   const pick = pickPeer(next, s, run.nowMs);
+  // Only the operator's pause stands in the way: wait for `peers resume`, not a halt.
+  if (!pick && s.paused?.length && pickPeer(next, { ...s, paused: [] }, run.nowMs)) return { state: next, action: { kind: 'paused', paused: [...s.paused] } };
   const wait = pick || run.nowMs === undefined ? null : decideWait(next, sleepers(next, s, run.nowMs), run.nowMs, s.budget.maxRuntimeS);
   if (wait?.kind === 'wait') return { state: next, action: wait };
   if (wait?.kind === 'stop') return { state: next, action: { kind: 'stop', reason: { kind: 'usage-limited', until: new Date(wait.untilMs).toISOString() } } };

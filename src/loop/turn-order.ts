@@ -2,8 +2,9 @@
  * Whose turn it is (baseline §12.1-12.2, with §23.3 fixed: an unavailable peer is never scheduled).
  * Round-robin over `peer_order`; a failing peer gets `max_retries + 1` attempts before the turn
  * rotates; a degraded peer is skipped until `recovery_interval` ticks after it last failed; a peer
- * asleep for its usage limit is skipped until it wakes (peer-sleep.ts); when no peer can take a
- * turn the run waits for a sleeper or halts.
+ * asleep for its usage limit is skipped until it wakes (peer-sleep.ts), and one the operator paused
+ * is skipped; when no peer can take a turn the run waits for a sleeper or for `peers resume`
+ * (tick.ts), or halts.
  */
 import type { LoopState, PeerHealth } from '../state/state-schema.ts';
 import type { LoopSettings } from './settings.ts';
@@ -20,6 +21,8 @@ export function eligible(state: LoopState, peer: string, s: LoopSettings, nowMs 
   const h = state.peers[peer];
   if (!h) return false;
   if (isAsleep(h, nowMs)) return false;
+  // Paused by the operator: skipped without any change to its health or the turn bookkeeping.
+  if (s.paused?.includes(peer)) return false;
   if (h.state === 'healthy') return true;
   if (h.state === 'degraded') return recoveryDue(h, state.tick, s.health.recoveryInterval);
   return false;

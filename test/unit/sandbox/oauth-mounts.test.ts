@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../../src/cli/errors.ts';
 import { allContainers, buildPodSpec } from '../../../sandbox/pod-spec.ts';
-import { assertLoginsCover, oauthMounts } from '../../../sandbox/up.ts';
+import { assertLoginsCover, oauthMounts } from '../../../sandbox/pod-plan.ts';
 import { ConfigSchema } from '../../../src/config/config-schema.ts';
 
 let home: string;
