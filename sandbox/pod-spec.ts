@@ -286,8 +286,8 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     {
       ...inp.loopEnv,
       // codex ignores OPENAI_BASE_URL: the loop points it at the auth sidecar on its command line
-      // (src/config/peer-argv.ts), at the same route the workspace's OPENAI_BASE_URL names.
-      [CODEX_BASE_URL_ENV]: vendorEnv.OPENAI_BASE_URL,
+      // (src/config/peer-argv.ts). Not with OAuth logins, whose ChatGPT route is the sidecar's own.
+      ...(inp.oauth ? {} : { [CODEX_BASE_URL_ENV]: `http://127.0.0.1:${AUTH_OPENAI_PORT}/v1` }),
       PEERS_STATE_DIR: STATE_IN_CONTAINER,
       PEERS_RUNNER_WORKSPACE: runnerSocketPath('workspace'),
       PEERS_RUNNER_SETUP: runnerSocketPath('setup'),
