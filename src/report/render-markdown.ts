@@ -16,6 +16,8 @@ const FULL_COMMIT_LIST = 60;
 const TOP_FILES = 25;
 const MAX_FINDINGS = 200;
 const MAX_SEGMENTS = 24;
+/** Rows of a cause table; the rest are counted in one last row. */
+const MAX_CAUSES = 15;
 
 export const cell = (s: unknown, max = 120) =>
   String(s ?? '')
@@ -146,11 +148,15 @@ function peers(m: ReportModel, out: string[]): void {
   }
   for (const p of m.peers.filter((x) => x.failures.length)) {
     out.push('', `### ${cell(p.name)}: why its ticks failed`, '', '| cause | ticks | last tick |', '| --- | --- | --- |');
-    for (const f of p.failures) out.push(`| ${cell(f.cause, 240)} | ${f.count} | ${f.last_tick} |`);
+    for (const f of p.failures.slice(0, MAX_CAUSES)) out.push(`| ${cell(f.cause, 240)} | ${f.count} | ${f.last_tick} |`);
+    const rest = p.failures.slice(MAX_CAUSES);
+    if (rest.length) out.push(`| … ${rest.length} other cause(s), listed in the HTML report | ${rest.reduce((n, f) => n + f.count, 0)} | ${Math.max(...rest.map((f) => f.last_tick))} |`);
   }
   if (m.failure_causes.length) {
     out.push('', '## Why ticks failed', '', '| cause | ticks | peers | last tick |', '| --- | --- | --- | --- |');
-    for (const f of m.failure_causes) out.push(`| ${cell(f.cause, 240)} | ${f.count} | ${cell(f.peers.join(', '))} | ${f.lastTick} |`);
+    for (const f of m.failure_causes.slice(0, MAX_CAUSES)) out.push(`| ${cell(f.cause, 240)} | ${f.count} | ${cell(f.peers.join(', '))} | ${f.lastTick} |`);
+    const rest = m.failure_causes.slice(MAX_CAUSES);
+    if (rest.length) out.push(`| … ${rest.length} other cause(s), listed in the HTML report | ${rest.reduce((n, f) => n + f.count, 0)} | ${cell([...new Set(rest.flatMap((f) => f.peers))].join(', '))} | ${Math.max(...rest.map((f) => f.lastTick))} |`);
   }
 }
 

@@ -6,19 +6,10 @@
 import { expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readRunSummary } from '../../../src/loop/run-summary.ts';
-import { readEgressLines } from '../../../src/report/egress-summary.ts';
-import { buildReportModel } from '../../../src/report/report-model.ts';
 import { renderMarkdown } from '../../../src/report/render-markdown.ts';
-import type { RunHistory } from '../../../src/report/run-history.ts';
+import { RECORDED_RUN as RUN, recordedModel } from './recorded.ts';
 
-const RUN = resolve(import.meta.dir, '../../fixtures/report/recorded-run');
 const GOLDEN = resolve(import.meta.dir, '../../fixtures/report/recorded-run.md');
-
-export function recordedModel() {
-  const history = JSON.parse(readFileSync(resolve(RUN, 'history.json'), 'utf8')) as RunHistory;
-  return buildReportModel({ project: 'app', summary: readRunSummary(RUN), history, egress: readEgressLines(RUN), generatedAt: '2026-12-05T07:00:00.000Z' });
-}
 
 test('the Markdown report of a recorded run matches the golden file', () => {
   const md = renderMarkdown(recordedModel()).split(RUN).join('<state-dir>');
