@@ -34,5 +34,6 @@ export const COMMAND_LOADERS: CommandLoaders = {
   status: async () => (await import('./status.ts')).default,
   replay: async () => (await import('./replay.ts')).default,
   report: async () => (await import('./report.ts')).default,
+  dashboard: async () => (await import('./dashboard.ts')).default,
   demo: async () => (await import('./demo.ts')).default,
 };

@@ -3,11 +3,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
 import { projectDirFrom } from '../src/config/load.ts';
-import { formatStatus, readRunSummary, statusJson } from '../src/loop/run-summary.ts';
-import { statePaths } from '../src/state/paths.ts';
-import { projectStatus } from '../sandbox/reconcile.ts';
+import { projectJson, projectText, readProjectView } from '../src/apps/project-view.ts';
+import { watchStatus } from '../src/apps/watch/status-watch.ts';
 import { listProjects } from '../sandbox/registry.ts';
-import { statusRow } from '../sandbox/status-view.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Status extends BaseCommand {
@@ -15,8 +13,12 @@ export default class Status extends BaseCommand {
 spend, open gates; then whose turn it is, peer health, budget spent against caps, gate diagnostics and why it last stopped.`;
   static override enableJsonFlag = true;
   static override args = { project: Args.string({ description: 'Registered project name (peers ls) or repository path (default: the current directory).' }) };
-  static override flags = { 'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }) };
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status app', '<%= config.bin %> status ~/src/app --json'];
+  static override flags = {
+    'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }),
+    watch: Flags.boolean({ char: 'w', description: 'Redraw the status as the run goes (who is working and on what, spend, gates) until it stops or Ctrl-C.' }),
+    interval: Flags.integer({ min: 1, default: 2, description: 'Seconds between redraws with --watch.' }),
+  };
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status app --watch', '<%= config.bin %> status ~/src/app --json'];
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Status);
@@ -32,18 +34,13 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
       dir = projectDirFrom(target ?? process.cwd());
     }
     const entry = listProjects().find((p) => p.path === dir) ?? { path: dir, registered_at: '', name: dir };
-    const project = await projectStatus(entry, process.env, flags['state-dir'] ? resolve(flags['state-dir']) : undefined);
-    const head = statusRow(project);
-    // An explicit --state-dir without a run in it is a wrong path, not a fresh project.
-    const hasRun = existsSync(statePaths(project.stateDir).state) || flags['state-dir'] !== undefined;
-    const summary = hasRun ? readRunSummary(project.stateDir) : undefined;
-    if (!this.jsonEnabled()) {
-      this.log(`Project: ${project.name} (${project.path})`);
-      this.log(`Status: ${project.status}${project.stopReason ? ` (${project.stopReason})` : ''}`);
-      this.log(`Spend: $${project.spend.usd.toFixed(4)}, ${project.spend.tokens} tokens`);
-      this.log(`Open gates: ${project.openGates.length ? project.openGates.join(', ') : 'none (all green)'}`);
-      this.log(summary ? formatStatus(summary) : `No run yet: start one with \`peers up ${project.path}\``);
+    const stateDir = flags['state-dir'] ? resolve(flags['state-dir']) : undefined;
+    if (flags.watch) {
+      process.exitCode = await watchStatus({ read: () => readProjectView(entry, process.env, stateDir, true), intervalMs: flags.interval * 1000, json: this.jsonEnabled() });
+      return undefined;
     }
-    return summary ? { ...statusJson(summary), ...head } : { ...head, state_dir: project.stateDir, last_stop: null };
+    const view = await readProjectView(entry, process.env, stateDir);
+    if (!this.jsonEnabled()) this.log(projectText(view).join('\n'));
+    return projectJson(view);
   }
 }
