@@ -35,5 +35,6 @@ export const COMMAND_LOADERS: CommandLoaders = {
   replay: async () => (await import('./replay.ts')).default,
   report: async () => (await import('./report.ts')).default,
   dashboard: async () => (await import('./dashboard.ts')).default,
+  'notify-watch': async () => (await import('./notify-watch.ts')).default,
   demo: async () => (await import('./demo.ts')).default,
 };

@@ -5,6 +5,8 @@ import { InputError } from '../src/cli/errors.ts';
 import { projectDirFrom } from '../src/config/load.ts';
 import { projectJson, projectText, readProjectView } from '../src/apps/project-view.ts';
 import { watchStatus } from '../src/apps/watch/status-watch.ts';
+import { catchUpNotifications } from '../src/notify/notify-watch.ts';
+import { notifyStatusLine } from '../src/notify/notify-store.ts';
 import { listProjects } from '../sandbox/registry.ts';
 import { BaseCommand } from './base.ts';
 
@@ -40,7 +42,9 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
       return undefined;
     }
     const view = await readProjectView(entry, process.env, stateDir);
-    if (!this.jsonEnabled()) this.log(projectText(view).join('\n'));
+    if (view.summary) await catchUpNotifications(view.project.stateDir);
+    const notified = view.summary ? notifyStatusLine(view.project.stateDir) : undefined;
+    if (!this.jsonEnabled()) this.log([...projectText(view), ...(notified ? [notified] : [])].join('\n'));
     return projectJson(view);
   }
 }

@@ -23,6 +23,8 @@ import { cgroupLimitsAvailable, imageExists, podman, podmanOk, projectContainers
 import { renderPodman } from './podman-render.ts';
 import { writePodSeccompProfile } from './pod-seccomp.ts';
 import { ensureRegistered, findByName, updateRegistry } from './registry.ts';
+import { armNotifications } from '../src/notify/notify-store.ts';
+import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
 
 export type UpOptions = {
   target?: string;
@@ -178,6 +180,8 @@ export async function up(o: UpOptions): Promise<UpResult> {
   copyFileSync(project.goalsPath, join(paths.snapshotDir, 'goals.yaml'));
   saveGitGuard(join(stateDir, 'git-guard.json'), snapshotGitGuard(repo));
   writeRunBudget(budget);
+  // Notifications come from the host, with the settings of the operator's config as read now.
+  armNotifications(stateDir, { name: entry.name ?? basename(repo), path: repo }, loaded.config.notify);
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
   await writePodSeccompProfile(seccompProfilePath(key, env));
 
@@ -199,6 +203,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await teardown(key, env);
     throw e;
   }
+  if (loaded.config.notify) startNotifyWatcher(stateDir, env);
   return { name: entry.name ?? basename(repo), project: key, pod: spec.podName, alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000 };
 }
 
