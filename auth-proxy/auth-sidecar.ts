@@ -83,7 +83,7 @@ function credentialsFor(id: UpstreamId, input: AuthSidecarInput, egress: Connect
   return new OAuthFileSource({ path, format, post: tokenPostVia(egress), refresh: input.oauthRefresh });
 }
 
-export async function startAuthSidecar(input: AuthSidecarInput, log: (line: string) => void): Promise<{ listening: string[]; stop(): Promise<void> }> {
+export async function startAuthSidecar(input: AuthSidecarInput, log: (line: string) => void): Promise<{ listening: string[]; budgetLine: string; stop(): Promise<void> }> {
   // Loopback only: in the pod that is the workspace's side of the sidecar; anywhere else, binding a
   // wider address would hand the real credential to the network.
   if (!/^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|localhost)$/.test(input.host)) {
@@ -132,5 +132,5 @@ export async function startAuthSidecar(input: AuthSidecarInput, log: (line: stri
     throw e;
   }
   log(budgetLine);
-  return { listening, stop: async () => void (await Promise.all(servers.map((s) => s.close()))) };
+  return { listening, budgetLine, stop: async () => void (await Promise.all(servers.map((s) => s.close()))) };
 }

@@ -31,6 +31,11 @@ export default class Loop extends BaseCommand {
     'budget-policy': Flags.string({ description: 'The budget policy `peers up` resolved (budget.json): its caps and max_usd_mode replace the config\'s. A missing or invalid file is an error.' }),
     'usage-ledger': Flags.string({ description: 'The auth sidecar\'s usage ledger: the authority for tokens and USD (the CLIs\' own figures are kept for comparison). Damage holds the run.' }),
     'backoff-base-ms': Flags.integer({ min: 0, hidden: true, description: 'Base of the rate-limit backoff (tests).' }),
+    'accept-changes': Flags.boolean({ description: 'Adopt a .peers/config.yaml or goals.yaml that changed since the last run (refused otherwise, with the diff).' }),
+    'workspace-dir': Flags.string({
+      hidden: true,
+      description: 'In the pod: PATH is the run clone as the loop sees it, peers run on it at this directory in the workspace container, and the control plane is the state dir\'s read-only snapshot.',
+    }),
   };
   static override examples = [
     '<%= config.bin %> loop',
@@ -74,6 +79,8 @@ export default class Loop extends BaseCommand {
         backoffBaseMs: flags['backoff-base-ms'],
         budgetPolicy: flags['budget-policy'] ? resolve(flags['budget-policy']) : undefined,
         usageLedger: flags['usage-ledger'] ? resolve(flags['usage-ledger']) : undefined,
+        acceptChanges: flags['accept-changes'],
+        pod: flags['workspace-dir'] ? { workspaceDir: flags['workspace-dir'] } : undefined,
         runner,
         gateProbe: gateProbeFromEnv(),
         signal: stop.signal,

@@ -7,6 +7,8 @@ import { readReport } from '../src/report/read-report.ts';
 import { renderHtml } from '../src/report/render-html.ts';
 import { renderMarkdown } from '../src/report/render-markdown.ts';
 import { stateDirFor } from '../src/state/paths.ts';
+import { describePublish } from '../sandbox/publish-branch.ts';
+import { publishIfRun } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Report extends BaseCommand {
@@ -24,8 +26,11 @@ Printed and saved as REPORT.md in the state directory; with --html, one self-con
     const { args, flags } = await this.parse(Report);
     const repo = projectDirFrom(args.path ?? process.cwd());
     const dir = flags['state-dir'] ? resolve(flags['state-dir']) : stateDirFor(repo);
+    // The run's commits reach the user's repository here too (the pod cannot write it); first, so
+    // the report names the branch as it is now.
+    const results = flags['state-dir'] ? undefined : publishIfRun(repo, dir);
     const { model, summary } = readReport(dir, { project: basename(repo), repo });
-    const markdown = renderMarkdown(model);
+    const markdown = `${renderMarkdown(model)}${results ? `\n${describePublish(results)}\n` : ''}`;
     const mdPath = join(dir, 'REPORT.md');
     writeFileAtomic(mdPath, markdown);
     let htmlPath: string | undefined;
@@ -35,6 +40,6 @@ Printed and saved as REPORT.md in the state directory; with --html, one self-con
       writeFileAtomic(htmlPath, html);
       if (!this.jsonEnabled()) process.stdout.write(html);
     } else if (!this.jsonEnabled()) process.stdout.write(markdown);
-    return { report_path: mdPath, ...(htmlPath ? { html_path: htmlPath } : {}), markdown, status: statusJson(summary), ticks: summary.ticks.length, stops: summary.exits };
+    return { report_path: mdPath, ...(htmlPath ? { html_path: htmlPath } : {}), markdown, status: statusJson(summary), ticks: summary.ticks.length, stops: summary.exits, results: results ?? null };
   }
 }

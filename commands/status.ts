@@ -8,6 +8,8 @@ import { watchStatus } from '../src/apps/watch/status-watch.ts';
 import { catchUpNotifications } from '../src/notify/notify-watch.ts';
 import { notifyStatusLine } from '../src/notify/notify-store.ts';
 import { listProjects } from '../sandbox/registry.ts';
+import { describePublish } from '../sandbox/publish-branch.ts';
+import { publishIfRun } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Status extends BaseCommand {
@@ -42,9 +44,11 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
       return undefined;
     }
     const view = await readProjectView(entry, process.env, stateDir);
+    // The run's commits reach the user's repository here too (the pod cannot write it).
+    const results = publishIfRun(view.project.path, view.project.stateDir);
     if (view.summary) await catchUpNotifications(view.project.stateDir);
     const notified = view.summary ? notifyStatusLine(view.project.stateDir) : undefined;
-    if (!this.jsonEnabled()) this.log([...projectText(view), ...(notified ? [notified] : [])].join('\n'));
-    return projectJson(view);
+    if (!this.jsonEnabled()) this.log([...projectText(view, results ? describePublish(results) : undefined), ...(notified ? [notified] : [])].join('\n'));
+    return { ...projectJson(view), results: results ?? null };
   }
 }

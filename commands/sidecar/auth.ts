@@ -70,6 +70,8 @@ export default class SidecarAuth extends BaseCommand {
       log,
     );
     process.stderr.write(`peers auth sidecar listening: ${sidecar.listening.join(' ')}\n`);
+    // What it enforces goes where the operator looks (`podman logs`), not only into the log file.
+    if (logFile) process.stderr.write(`peers auth sidecar ${sidecar.budgetLine}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

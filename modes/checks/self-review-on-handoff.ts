@@ -23,11 +23,12 @@ export const selfReviewOnHandoff: Check = {
     const base = resolveRunBaseline(repoDir);
     if ('error' in base) return { pass: false, report: `self-review: ${base.error}` };
     const baseline = base.source !== 'root';
+    const since = base.source === 'tag' ? ' since peers-baseline' : " since the run's baseline";
     const commits = listCommits(repoDir, baseline ? `${base.sha}..HEAD` : 'HEAD', { newestFirst: true, limit: SCAN_LIMIT });
     const handoff = commits.find((c) => c.trailers.get('Peer-Status') === 'handoff');
     if (!handoff) {
-      if (commits.length < SCAN_LIMIT) return { pass: true, report: `self-review: no commit with "Peer-Status: handoff"${baseline ? ' since the run\'s baseline' : ''} yet; ${NOTHING_YET}` };
-      return { pass: false, report: `self-review: no commit with "Peer-Status: handoff" among the newest ${SCAN_LIMIT}${baseline ? ' since the run\'s baseline' : ''}` };
+      if (commits.length < SCAN_LIMIT) return { pass: true, report: `self-review: no commit with "Peer-Status: handoff"${baseline ? since : ''} yet; ${NOTHING_YET}` };
+      return { pass: false, report: `self-review: no commit with "Peer-Status: handoff" among the newest ${SCAN_LIMIT}${baseline ? since : ''}` };
     }
     const where = `${handoff.sha.slice(0, 8)} "${handoff.subject}"`;
     const problem = selfReviewProblem(handoff);

@@ -30,14 +30,15 @@ export function projectJson(v: ProjectView) {
   return v.summary ? { ...statusJson(v.summary), ...head } : { ...head, state_dir: v.project.stateDir, last_stop: null, current_turn: null };
 }
 
-/** The text of `peers status` (and of each `status --watch` frame). */
-export function projectText(v: ProjectView): string[] {
+/** The text of `peers status` (and of each `status --watch` frame); `results`: where the run's commits are. */
+export function projectText(v: ProjectView, results?: string): string[] {
   const p = v.project;
   return [
     `Project: ${p.name} (${p.path})`,
     `Status: ${p.status}${p.stopReason ? ` (${p.stopReason})` : ''}`,
     `Spend: $${p.spend.usd.toFixed(4)}, ${p.spend.tokens} tokens`,
     `Open gates: ${p.openGates.length ? p.openGates.join(', ') : 'none (all green)'}`,
+    ...(results ? [results] : []),
     ...(v.summary ? formatStatus(v.summary).split('\n') : [`No run yet: start one with \`peers up ${p.path}\``]),
   ];
 }

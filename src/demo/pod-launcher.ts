@@ -53,10 +53,8 @@ export class PodLauncher implements DemoLauncher {
 
   async run(ctx: DemoContext): Promise<DemoRunResult> {
     const { layout } = ctx;
-    // The CLIs' homes live in the repository's .git/: git never reports it as a change, and it is
-    // in every container that runs peers. The pod's own HOME tmpfs (/home/peer) is owned by root
-    // and not writable by the keep-id user on podman 4.3 (tmpfs-mode is not applied), and codex
-    // refuses to start without a writable CODEX_HOME.
+    // The CLIs' homes live in the run clone's .git/ (made before the loop starts): git never
+    // reports it as a change, and codex refuses to start without an existing, writable CODEX_HOME.
     const homes = { claude: `${REPO_IN_CONTAINER}/${DEMO_HOMES_IN_GIT}/claude`, codex: `${REPO_IN_CONTAINER}/${DEMO_HOMES_IN_GIT}/codex` };
     writeSampleProject(layout.project, {
       // Through the auth sidecar (which `up` points at the model server): the run is metered and
@@ -64,7 +62,6 @@ export class PodLauncher implements DemoLauncher {
       configYaml: demoConfigYaml({ serverUrl: { claude: `http://127.0.0.1:${AUTH_PORT}`, codex: `http://127.0.0.1:${AUTH_OPENAI_PORT}` }, bins: { claude: 'claude', codex: 'codex' }, homes }),
       goalsYaml: DEMO_GOALS_YAML,
     });
-    for (const peer of DEMO_PEERS) mkdirSync(join(layout.project, DEMO_HOMES_IN_GIT, peer, peer === 'codex' ? '.codex' : ''), { recursive: true, mode: 0o700 });
     const serverDir = join(layout.root, 'model-server');
     mkdirSync(serverDir, { recursive: true, mode: 0o700 });
     writeFileAtomic(join(serverDir, 'scenario.yaml'), DEMO_SCENARIO_TEXT, 0o644);
@@ -75,15 +72,22 @@ export class PodLauncher implements DemoLauncher {
     ctx.note('starting the sandbox pod (peers up)');
     // The demo talks to no vendor: the auth sidecar gets no credential, whatever the caller has set.
     const env = Object.fromEntries(Object.entries(ctx.env).filter(([k]) => !/(API_KEY|AUTH_TOKEN)$/.test(k)));
-    await up({ target: layout.project, allow: [], progress: (line) => ctx.note(line), env, upstream: 'model-server' });
+    const prepareClone = (clone: string) => {
+      for (const peer of DEMO_PEERS) mkdirSync(join(clone, DEMO_HOMES_IN_GIT, peer, peer === 'codex' ? '.codex' : ''), { recursive: true, mode: 0o700 });
+    };
+    await up({ target: layout.project, allow: [], progress: (line) => ctx.note(line), env, upstream: 'model-server', prepareClone });
+    let result: DemoRunResult | undefined;
     try {
       await startModelServerContainer(key, serverDir);
       const stop = await this.waitForStop(stateDir, started, ctx);
       const logs = await podman(['logs', '--tail', '40', containerName(key, 'loop')]);
-      return { stateDir, loopExitCode: stop ? exitCodeFor(parseStopReason(stop)) : null, stopReason: stop, served: servedTotals(join(serverDir, 'served.jsonl')), loopOutputTail: `${logs.stdout}${logs.stderr}`.slice(-4000) };
+      result = { stateDir, loopExitCode: stop ? exitCodeFor(parseStopReason(stop)) : null, stopReason: stop, served: servedTotals(join(serverDir, 'served.jsonl')), loopOutputTail: `${logs.stdout}${logs.stderr}`.slice(-4000) };
     } finally {
-      await down({ target: layout.project, graceS: 5, progress: (line) => ctx.note(line), env: ctx.env });
+      const d = await down({ target: layout.project, graceS: 5, progress: (line) => ctx.note(line), env: ctx.env });
+      // The peers' commits came back as a branch of the project (down published it).
+      if (result && d.results?.sha) result.resultsBranch = d.results.branch;
     }
+    return result;
   }
 
   /** The state directory and the registry entry `peers up` made for the project. */

@@ -1,33 +1,34 @@
 /**
  * What git says about a turn: the commits it added, whether history was rewritten, what was left
  * uncommitted, and the reviewer's window (INBOX and CHANGES) for the next prompt. Thin adapters over
- * src/git; the rules that judge these facts live in judge-turn.ts and convergence.ts.
+ * src/git; the rules that judge these facts live in judge-turn.ts and convergence.ts. Commits are
+ * read from the trusted mirror, never from the peers' repository; its working tree state comes from
+ * the workspace itself (WorkspaceGit).
  */
-import { git, headSha } from '../git/git.ts';
+import { git } from '../git/git.ts';
 import { isAncestor, listCommits, type Commit } from '../git/commits.ts';
+import type { RunObserver } from '../git/run-observer.ts';
+import type { WorkspaceGit } from '../git/workspace-git.ts';
 
-export type TurnGitFacts = { headAfter: string | null; rewritten: boolean; newCommits: Commit[]; dirtyPaths: string[] };
+export type TurnGitFacts = {
+  headAfter: string | null;
+  rewritten: boolean;
+  newCommits: Commit[];
+  dirtyPaths: string[];
+  /** Set when the peers' repository could not be imported (tampered layout, forged objects…). */
+  unreadable?: string;
+};
 
-export function dirtyPaths(repo: string): string[] {
-  const res = git(repo, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
-  if (res.code !== 0) return ['(git status failed: worktree state unknown)'];
-  const out: string[] = [];
-  const parts = res.stdout.split('\0');
-  for (let i = 0; i < parts.length; i++) {
-    const entry = parts[i]!;
-    if (entry.length < 4) continue;
-    const path = entry.slice(3);
-    // The control plane is the operator's, masked from peers in the pod; never a peer's leftover.
-    if (path !== '.peers/' && !path.startsWith('.peers/')) out.push(path);
-    // Renames and copies carry the source path as the next NUL field.
-    if (entry[0] === 'R' || entry[0] === 'C') i++;
+export async function observeTurnGit(observer: RunObserver, workspace: WorkspaceGit, headBefore: string | null): Promise<TurnGitFacts> {
+  const dirty = await workspace.dirtyPaths();
+  let headAfter: string | null;
+  try {
+    headAfter = observer.sync().head;
+  } catch (error) {
+    // Nothing the turn did can be trusted: no new commits, the mirror keeps the last good head.
+    return { headAfter: headBefore, rewritten: false, newCommits: [], dirtyPaths: dirty, unreadable: (error as Error).message };
   }
-  return out;
-}
-
-export function observeTurnGit(repo: string, headBefore: string | null): TurnGitFacts {
-  const headAfter = headSha(repo) ?? null;
-  const dirty = dirtyPaths(repo);
+  const repo = observer.mirror;
   if (!headAfter || headAfter === headBefore) return { headAfter, rewritten: headBefore !== null && !headAfter, newCommits: [], dirtyPaths: dirty };
   if (headBefore && !isAncestor(repo, headBefore, headAfter)) return { headAfter, rewritten: true, newCommits: [], dirtyPaths: dirty };
   const newCommits = listCommits(repo, headBefore ? `${headBefore}..${headAfter}` : headAfter);

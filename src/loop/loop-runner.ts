@@ -2,26 +2,31 @@
  * `peers loop`: the imperative shell around the pure core in tick.ts. Per tick:
  *   stop checks → hard gates at HEAD (clean checkout, once per HEAD) → stuck/convergence → one peer
  *   turn → finalize → runs.jsonl line → atomic state.json.
- * The loop enforces the config/goals snapshot taken at start, never the live `.peers/` files.
+ * The loop enforces the config/goals snapshot (taken by the host: control-snapshot.ts), never the
+ * live `.peers/` files. It reads commits only through the trusted mirror (RunObserver), and runs
+ * git in the peers' repository only through the workspace runner (WorkspaceGit).
  * Every exit writes an exit line, `last-stop-reason.txt` and state.json; a SIGKILL between the log
  * line and the state write is repaired on the next start (resume.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfigFile, loadGoalsFile, loadProject, projectDirFrom } from '../config/load.ts';
 import { hardGoals, softGoals, type GoalsFile } from '../config/goals-schema.ts';
 import type { PeersConfig } from '../config/config-schema.ts';
 import { resolveUsdCapMode } from '../config/usd-cap-mode.ts';
 import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
-import { headSha } from '../git/git.ts';
+import type { RunObserver } from '../git/run-observer.ts';
+import { adoptControlPlane } from '../config/control-snapshot.ts';
+import { InputError } from '../cli/errors.ts';
+import { ephemeralCacheKey, persistentCacheKey } from '../gates/gate-cache.ts';
+import { withGateCache } from './cached-gate-probe.ts';
 import { readAttestationView } from '../protocol/attestation.ts';
 import { openBlockingBugs, readLedger, formatBugLine } from '../protocol/bug-ledger.ts';
 import { isSoftGoalPassed } from '../protocol/soft-reviews.ts';
-import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits, takeControlPlaneSnapshot } from '../protocol/control-plane-guard.ts';
+import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../protocol/control-plane-guard.ts';
 import { readGitExecSurface } from '../protocol/git-hook-guard.ts';
-import { RUN_BASELINE_ENV } from '../protocol/run-baseline.ts';
 import { formatSurfaceChange } from '../protocol/gate-surface.ts';
 import { LocalPeerRunner, type PeerRunner } from '../peers/peer-runner.ts';
 import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../state/paths.ts';
@@ -44,6 +49,7 @@ import { withLedgerSpend } from './budget-ledger.ts';
 import { LEDGER_UNREADABLE, RunLedger } from './run-ledger.ts';
 import { readBudgetPolicy } from '../budget/budget-policy.ts';
 import { buildTurnPrompt, type RunHistory } from './turn-prompt.ts';
+import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
 
 export type LoopOptions = {
@@ -74,18 +80,32 @@ export type LoopOptions = {
   signal?: AbortSignal;
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * In the pod (`peers up`): `repo` is the run clone as the loop sees it, the peers work on it at
+   * `workspaceDir` in the workspace container, and the control plane is the read-only snapshot the
+   * host took. Without it (the host-only loop) `repo` is the peers' repository on this machine.
+   */
+  pod?: { workspaceDir: string };
+  /** Host loop: adopt a `.peers/` that changed since the last snapshot (refused otherwise). */
+  acceptChanges?: boolean;
 };
 
 export type LoopOutcome = { reason: string; stop: StopReason; exitCode: number; ticksInRun: number; stateDir: string };
 
 export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
-  const repo = projectDirFrom(o.repo);
-  loadProject(repo); // validates the live files, so errors name the user's own file and line
+  const pod = o.pod;
+  const repo = pod ? resolve(o.repo) : projectDirFrom(o.repo);
+  if (!pod) loadProject(repo); // validates the live files, so errors name the user's own file and line
   const paths = statePaths(o.stateDir ?? stateDirFor(repo, o.env ?? process.env));
   ensureStateDirs(paths);
   const lock = acquireRunLock(paths.lock);
   try {
-    takeControlPlaneSnapshot(repo, paths.snapshotDir);
+    if (pod) {
+      // The pod's loop has no `.peers/`: only the snapshot `peers up` took (mounted read-only).
+      if (!existsSync(join(paths.snapshotDir, 'config.yaml'))) throw new InputError(`no control-plane snapshot in ${paths.snapshotDir}`, { hint: 'start runs in the pod with `peers up`' });
+    } else {
+      adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers loop' });
+    }
     const configPath = join(paths.snapshotDir, 'config.yaml');
     const goalsPath = join(paths.snapshotDir, 'goals.yaml');
     const config = loadConfigFile(configPath);
@@ -128,19 +148,31 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       budget: { ...(ledger ? withLedgerSpend(acted.state.budget, ledger.spend!) : acted.state.budget), usd_cap_mode: `${usd.mode} (${usd.reason})` },
     };
     for (const n of acted.notes) log(`peers: ${n}`);
+    const runner = o.runner ?? new LocalPeerRunner();
+    const places = openRunPlaces({ repo, paths, runner, pod, env, log });
     // Anchors of the run, recorded once: where reviews and audits begin (never the movable
     // peers-baseline tag), and the hooks and git config that were already there (the user's own).
-    if (state.baseline === null) state = { ...state, baseline: headSha(repo) ?? null };
-    if (state.git_exec_surface === null) state = { ...state, git_exec_surface: readGitExecSurface(repo) };
-    // Project context for the prompts, generated once (no model call); best-effort.
+    // Both are read without running git in the peers' repository: HEAD from the mirror, the
+    // hooks and config as files.
+    if (state.baseline === null) state = { ...state, baseline: places.observer.head() };
+    if (state.git_exec_surface === null) state = { ...state, git_exec_surface: readGitExecSurface(repo, { allowGitFile: places.live }) };
+    // Project context for the prompts, generated once (no model call); best-effort. The file list
+    // is HEAD's tree in the mirror: no git runs in the peers' repository.
     const context = prepareRunContext(repo, paths.dir, {
       recon: !o.noRecon && !existsSync(paths.recon),
       codemap: !o.noCodemap && !(existsSync(paths.codemap) && existsSync(join(paths.dir, 'CODEMAP.yaml'))),
+      files: trackedFiles(places.observer),
     });
     for (const w of context.warnings) log(`peers: warning: ${w}`);
     state = { ...state, warnings: [...state.warnings, ...context.warnings] };
     saveState(paths.state, state);
-    const run = new LoopRun(repo, paths, config, goals, settings, state, o.runner ?? new LocalPeerRunner(), o.gateProbe ?? probeGates, o.signal ?? new AbortController().signal, log, env, ledger);
+    // Gate passes are remembered by the loop alone, under its own key (gate-cache.ts).
+    const cacheKey = pod ? persistentCacheKey(paths.gateCacheKey) : ephemeralCacheKey();
+    const gateProbe = withGateCache(o.gateProbe ?? probeGates, { path: paths.gateCache, key: cacheKey });
+    const run = new LoopRun(
+      places,
+      paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger,
+    );
     return await run.run();
   } finally {
     lock.release();
@@ -152,8 +184,11 @@ class LoopRun {
   private warnedEdits = '';
   private readonly history: HistoryFacts;
 
+  private readonly repo: string;
+  private readonly observer: RunObserver;
+
   constructor(
-    private readonly repo: string,
+    private readonly where: RunPlaces,
     private readonly paths: StatePaths,
     private readonly config: PeersConfig,
     private readonly goals: GoalsFile,
@@ -166,7 +201,19 @@ class LoopRun {
     private readonly env: NodeJS.ProcessEnv,
     private readonly ledger: RunLedger | null,
   ) {
-    this.history = new HistoryFacts(repo);
+    this.repo = where.repo;
+    this.observer = where.observer;
+    this.history = new HistoryFacts(where.observer.mirror);
+  }
+
+  /** The peers' HEAD, imported into the mirror; on failure the mirror's last head (and a log line). */
+  private head(): string | null {
+    try {
+      return this.observer.sync().head;
+    } catch (error) {
+      this.log(`peers: warning: ${(error as Error).message}`);
+      return this.observer.head();
+    }
   }
 
   async run(): Promise<LoopOutcome> {
@@ -203,13 +250,14 @@ class LoopRun {
       // turn resumes — or replays the logged tick — from exactly this state.
       if (this.state !== before) saveState(this.paths.state, this.state);
       const { peer, index, skeptic, audits } = pre.action;
-      const headBefore = headSha(this.repo) ?? null;
+      const headBefore = this.head();
       const tick = this.state.tick + 1;
-      const prompt = buildTurnPrompt({ repo: this.repo, paths: this.paths, goals: this.goals, settings: this.settings, state: this.state, history: conv.history, tick }, { peer, skeptic, audits, head: headBefore });
+      const prompt = buildTurnPrompt({ repo: this.observer.mirror, paths: this.paths, goals: this.goals, settings: this.settings, state: this.state, history: conv.history, tick }, { peer, skeptic, audits, head: headBefore });
       this.log(`peers: tick ${tick} peer=${peer}${skeptic ? ' (skeptic)' : ''} starting...`);
       const outcome = await runPeerTurn(
         {
-          repo: this.repo, paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
+          repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
+          paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
           history: this.history, probeGates: (head) => this.evaluateGates(head),
         },
         { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: [] },
@@ -266,7 +314,7 @@ class LoopRun {
 
   /** Evaluates the hard gates unless the recorded results already belong to HEAD. */
   private async refreshGates(): Promise<void> {
-    const head = headSha(this.repo) ?? null;
+    const head = this.head();
     if (!head || this.state.gates.head === head) return;
     const results = await this.evaluateGates(head);
     // Gates cut short by a stop request say nothing about HEAD: evaluate them again on the next start.
@@ -275,12 +323,14 @@ class LoopRun {
     saveState(this.paths.state, this.state);
   }
 
-  /** The hard gates at `head`; every gate learns the run's baseline (the checks never trust the tag). */
+  /**
+   * The hard gates at `head`, on a checkout from the trusted mirror; every gate learns the run's
+   * baseline (the checks never trust the tag), in the pod too (gates-remote.ts).
+   */
   private evaluateGates(head: string): Promise<GateInput[]> {
-    const env = { ...stringEnv(this.env), ...(this.state.baseline ? { [RUN_BASELINE_ENV]: this.state.baseline } : {}) };
     return this.gateProbe({
-      repo: this.repo, head, goals: hardGoals(this.goals), timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, cacheFile: this.paths.gateCache,
-      setup: this.config.setup, env, signal: this.signal,
+      repo: this.observer.mirror, head, goals: hardGoals(this.goals), timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, depCache: this.paths.depCache,
+      setup: this.config.setup, env: stringEnv(this.env), runBaseline: this.state.baseline ?? undefined, signal: this.signal,
     });
   }
 
@@ -289,12 +339,13 @@ class LoopRun {
    * (fail closed): an unreadable ledger is not an empty one.
    */
   private convergenceInput(): { input: ConvergenceInput; history: RunHistory } {
-    const head = headSha(this.repo) ?? null;
+    const repo = this.observer.mirror;
+    const head = this.observer.head();
     const baseline = this.state.baseline ?? undefined;
     const history: RunHistory = { bugLines: [], gateSurfacePending: [], unauditedAuthors: [] };
     let ledgerReadable = true;
     try {
-      history.bugLines = openBlockingBugs(readLedger(this.repo, baseline)).map((b) => formatBugLine(b).trim());
+      history.bugLines = openBlockingBugs(readLedger(repo, baseline)).map((b) => formatBugLine(b).trim());
     } catch (error) {
       ledgerReadable = false;
       this.log(`peers: warning: cannot read the bug ledger, convergence held: ${(error as Error).message}`);
@@ -302,7 +353,7 @@ class LoopRun {
     let unapproved: number | null = 0;
     if (head) {
       try {
-        const view = readAttestationView(this.repo, baseline, head);
+        const view = readAttestationView(repo, baseline, head);
         history.gateSurfacePending = this.history.pendingGateSurface(baseline, head, view).map((g) => ({ sha: g.sha, author: g.author, changes: g.changes.map(formatSurfaceChange).join('; ').slice(0, 400) }));
         unapproved = history.gateSurfacePending.length;
         history.unauditedAuthors = this.history.unauditedAuthors(this.state.peer_order, this.state.skeptic_audited, baseline, head, view);
@@ -325,9 +376,10 @@ class LoopRun {
    * uncommitted edit is not repeated every tick).
    */
   private controlPlaneWarnings(headBefore: string | null, headAfter: string | null): string[] {
-    const live = detectControlPlaneEdits(this.repo, this.paths.snapshotDir);
+    // The pod's clone has no live `.peers/` the peers can reach (masked); committed edits still count.
+    const live = this.where.live ? detectControlPlaneEdits(this.repo, this.paths.snapshotDir) : [];
     const key = JSON.stringify(live);
-    const committed = headBefore && headAfter && headBefore !== headAfter ? controlPlaneEditsInRange(this.repo, headBefore, headAfter) : [];
+    const committed = headBefore && headAfter && headBefore !== headAfter ? controlPlaneEditsInRange(this.observer.mirror, headBefore, headAfter) : [];
     const liveIsNew = live.length > 0 && key !== this.warnedEdits;
     this.warnedEdits = key;
     if (!committed.length && !liveIsNew) return [];

@@ -11,12 +11,14 @@ import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { buildPeerArgv } from '../config/peer-argv.ts';
 import type { PeerSpec, PeersConfig } from '../config/config-schema.ts';
 import type { SoftGoal } from '../config/goals-schema.ts';
-import { git, headSha } from '../git/git.ts';
 import { listCommits, type Commit } from '../git/commits.ts';
+import { resolveRef, resolveRepoLayout } from '../git/repo-layout.ts';
+import type { RunObserver } from '../git/run-observer.ts';
+import type { WorkspaceGit } from '../git/workspace-git.ts';
 import { attestCommits, readAttestationView } from '../protocol/attestation.ts';
 import { findJustification, initialAntiCheatState, revertTurn } from '../protocol/anti-cheat.ts';
 import { readLedger } from '../protocol/bug-ledger.ts';
-import { disablePlanted, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../protocol/git-hook-guard.ts';
+import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../protocol/git-hook-guard.ts';
 import { BASELINE_TAG } from '../protocol/run-baseline.ts';
 import { scanRangeForTestMarkers } from '../protocol/test-markers.ts';
 import { isTestOnly, turnDiff } from '../protocol/turn-diff.ts';
@@ -33,14 +35,23 @@ import { observeTurnGit } from './git-observe.ts';
 import type { HistoryFacts } from './history-facts.ts';
 import { judgeTurn, type GateStates, type TurnFacts } from './judge-turn.ts';
 import type { GateInput, TickObservation } from './tick.ts';
-import { keepRewrittenHistory, moveHeadTo } from './workspace-head.ts';
+import { restoreHead } from './workspace-head.ts';
 import { compressOldLogs, PLAIN_LOGS_KEPT, TickLog, tickLogName } from './tick-log.ts';
 import { clearLiveTurn, writeLiveTurn } from '../state/live-turn.ts';
 
 export { compressOldLogs, PLAIN_LOGS_KEPT } from './tick-log.ts';
 
 export type TurnContext = {
+  /** The peers' repository as this process sees it: read as files only (hooks, config, a tag). */
   repo: string;
+  /** The host loop's repository may be a `git worktree`; the run clone never is. */
+  lenient: boolean;
+  /** The trusted mirror every git read goes to (never the peers' repository). */
+  observer: RunObserver;
+  /** git in the peers' repository, run in the workspace (status, moving HEAD). */
+  workspace: WorkspaceGit;
+  /** Where the peer runs (the clone as the runner sees it: `/work` in the pod). */
+  peerCwd: string;
   paths: StatePaths;
   config: PeersConfig;
   softGoals: SoftGoal[];
@@ -71,9 +82,16 @@ export type TurnOutcome = { obs: TickObservation; gates: { head: string; results
 const pad = (n: number) => String(n).padStart(5, '0');
 const tail = (s: string, n: number) => (s.length > n ? s.slice(-n) : s);
 
-function tagSha(repo: string): string | null {
-  const res = git(repo, ['rev-parse', '--verify', '--quiet', `refs/tags/${BASELINE_TAG}^{commit}`]);
-  return res.code === 0 ? res.stdout.trim() : null;
+/**
+ * What the peers-baseline tag names in the peers' repository, read as files (repo-layout.ts): a peer
+ * moving it is reported; nothing of the run depends on it (the baseline is in the loop's state).
+ */
+function tagSha(ctx: TurnContext): string | null {
+  try {
+    return resolveRef(resolveRepoLayout(ctx.repo, { allowGitFile: ctx.lenient }), `refs/tags/${BASELINE_TAG}`) ?? null;
+  } catch {
+    return null;
+  }
 }
 
 const gateStates = (results: Array<{ id: string; state: 'pass' | 'fail' }>): GateStates => Object.fromEntries(results.map((r) => [r.id, r.state]));
@@ -112,7 +130,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     };
   }
   const h = ctx.config.health;
-  const tagBefore = tagSha(ctx.repo);
+  const tagBefore = tagSha(ctx);
   const scanner = new LiveScanner(compilePatterns(h.halt_patterns, h.error_patterns));
   // The output goes to the tick's log as it arrives (`peers logs -f --peer`), and the turn under
   // way is on record for `peers status` and the dashboard.
@@ -131,7 +149,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       // Hooks off for every peer process: a hook one peer plants must never rewrite another's commit.
       env: withPeerGitOverrides({ ...ctx.env, ...cmd.env }),
       stdin: cmd.stdin,
-      cwd: ctx.repo,
+      cwd: ctx.peerCwd,
       idleTimeoutMs: h.idle_timeout_s * 1000,
       absoluteTimeoutMs: h.absolute_max_runtime_s * 1000,
       killGraceMs: h.kill_grace_s * 1000,
@@ -149,20 +167,24 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   const post = scanner.match ? null : (scanLines(result.stdout, patterns) ?? scanLines(result.stderr, patterns));
   const classified = classifyTurn(result, { live: scanner.match, post }, structuredStatus(spec.tool, result.stdout));
   const usage = parseUsage(spec.tool, result.stdout, result.stderr);
-  const facts = observeTurnGit(ctx.repo, t.headBefore);
+  const facts = await observeTurnGit(ctx.observer, ctx.workspace, t.headBefore);
+  // Every git read below goes to the trusted mirror, never to the peers' repository.
+  const repo = ctx.observer.mirror;
   const notes = [...t.extraWarnings];
+  if (facts.unreadable) notes.push(`the run clone could not be imported after ${t.peer}'s turn, so none of it counts: ${facts.unreadable}`);
   if (facts.headAfter && !facts.rewritten) {
     try {
-      attestCommits(ctx.repo, t.peer, t.headBefore ?? undefined, facts.headAfter);
+      attestCommits(repo, t.peer, t.headBefore ?? undefined, facts.headAfter);
     } catch (error) {
       notes.push(`attestation skipped for ${t.peer}: ${(error as Error).message}`);
     }
   }
   const extended = Boolean(t.headBefore && facts.headAfter && !facts.rewritten && facts.headAfter !== t.headBefore);
   const baseline = t.state.baseline ?? undefined;
-  const view = readAttestationView(ctx.repo, baseline);
-  const diff = extended ? turnDiff(ctx.repo, t.headBefore!, facts.headAfter!) : undefined;
+  const view = readAttestationView(repo, baseline);
+  const diff = extended ? turnDiff(repo, t.headBefore!, facts.headAfter!) : undefined;
   if (extended) ctx.history.shas(`${t.headBefore}..${facts.headAfter}`); // per-commit facts in one git call
+  const tagAfter = tagSha(ctx);
   const turnFacts: TurnFacts = {
     peer: t.peer,
     classification: classified.classification,
@@ -173,13 +195,13 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     dirtyPaths: facts.dirtyPaths,
     diff,
     surface: facts.newCommits.map((c) => ({ sha: c.sha, changes: ctx.history.surfaceOf(c.sha) })),
-    markers: extended ? scanRangeForTestMarkers(ctx.repo, t.headBefore!, facts.headAfter!) : [],
+    markers: extended ? scanRangeForTestMarkers(repo, t.headBefore!, facts.headAfter!) : [],
     gatesBefore: t.state.gates.head !== null && t.state.gates.head === t.headBefore ? gateStates(Object.entries(t.state.gates.results).map(([id, r]) => ({ id, state: r.state }))) : null,
     gatesAfter: null,
-    justifiedByOther: justificationByOther(ctx.repo, t, view.peerOf),
-    bugs: bugOwners(ctx.repo, facts.newCommits, baseline, view.peerOf),
-    planted: plantedHooks(ctx.repo, t.state, tick),
-    anchorMoved: tagSha(ctx.repo) !== tagBefore ? { from: tagBefore, to: tagSha(ctx.repo) } : null,
+    justifiedByOther: justificationByOther(repo, t, view.peerOf),
+    bugs: bugOwners(repo, facts.newCommits, baseline, view.peerOf),
+    planted: await plantedHooks(ctx, t.state, tick),
+    anchorMoved: tagAfter !== tagBefore ? { from: tagBefore, to: tagAfter } : null,
     antiCheat: t.state.anti_cheat[t.peer] ?? initialAntiCheatState(),
     reviews: {
       goals: ctx.softGoals,
@@ -200,21 +222,18 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     }
   }
   let headAfter = facts.headAfter;
-  let reason = verdict.reason;
+  let reason = facts.unreadable ? `the run clone could not be imported: ${facts.unreadable}` : verdict.reason;
   let rewrittenRef: string | null = null;
   if (verdict.action.kind === 'revert') {
-    const undo = revertTurn(ctx.repo, verdict.action.since, verdict.action.reason, moveHeadTo);
+    const undo = await revertTurn(ctx.observer, ctx.workspace, verdict.action.since, verdict.action.reason);
     if (undo.method === 'failed') reason = `${reason} (revert failed: ${undo.error})`;
-    headAfter = headSha(ctx.repo) ?? headAfter;
+    headAfter = ctx.observer.head() ?? headAfter;
     probed = null;
   } else if (verdict.action.kind === 'restore') {
-    if (facts.headAfter) rewrittenRef = keepRewrittenHistory(ctx.repo, tick, facts.headAfter);
-    try {
-      moveHeadTo(ctx.repo, verdict.action.to);
-    } catch (error) {
-      reason = `${reason}; HEAD could not be restored: ${(error as Error).message}`;
-    }
-    headAfter = headSha(ctx.repo) ?? null;
+    const restored = await restoreHead({ mirror: repo, workspace: ctx.workspace }, tick, facts.headAfter, verdict.action.to);
+    rewrittenRef = restored.rewrittenRef;
+    if (restored.error) reason = `${reason}; HEAD could not be restored: ${restored.error}`;
+    headAfter = ctx.observer.head();
   }
   const ownWarnings = [...verdict.warningsForPeer];
   const truncatedStreams = [...(result.stdoutTruncated ? ['stdout' as const] : []), ...(result.stderrTruncated ? ['stderr' as const] : [])];
@@ -303,10 +322,17 @@ function bugOwners(repo: string, commits: Commit[], baseline: string | undefined
   }
 }
 
-/** Hooks and code-running git config added during the turn, disabled on the spot. */
-function plantedHooks(repo: string, state: LoopState, tick: number): TurnFacts['planted'] {
+/**
+ * Hooks and code-running git config added during the turn (read as files), disabled on the spot
+ * in the workspace: config entries whose key cannot be found again are reported as not disabled.
+ */
+async function plantedHooks(ctx: TurnContext, state: LoopState, tick: number): Promise<TurnFacts['planted']> {
   if (!state.git_exec_surface) return null;
-  const planted = plantedSince(state.git_exec_surface, readGitExecSurface(repo));
+  const opts = { allowGitFile: ctx.lenient };
+  const planted = plantedSince(state.git_exec_surface, readGitExecSurface(ctx.repo, opts));
   if (!planted.hooks.length && !planted.config.length) return null;
-  return { ...planted, failed: disablePlanted(repo, planted, tick) };
+  const keys = plantedConfigKeys(ctx.repo, planted.config, opts);
+  const unkeyed = planted.config.filter((c) => !keys.some((k) => c === k || c.startsWith(`${k}=`))).map((c) => `config ${c.slice(0, 120)}`);
+  const failed = await ctx.workspace.disableGitExec({ hooks: planted.hooks, keys }, tick);
+  return { ...planted, failed: [...unkeyed, ...failed] };
 }

@@ -14,7 +14,9 @@
  * `decideAntiCheat` is pure (state + observation → decision); `revertTurn` is the git adapter.
  */
 import type { Commit } from '../git/commits.ts';
-import { git, gitOk } from '../git/git.ts';
+import { git } from '../git/git.ts';
+import type { RunObserver } from '../git/run-observer.ts';
+import type { WorkspaceGit } from '../git/workspace-git.ts';
 import { SUBSTRATE_PEER } from './approvals.ts';
 import { attestCommits } from './attestation.ts';
 import { isTestOnly, type TurnDiff } from './turn-diff.ts';
@@ -110,31 +112,26 @@ export function decideAntiCheat(state: AntiCheatPeerState, obs: AntiCheatInput):
   return revert(reason);
 }
 
-export type RevertOutcome = { method: 'revert' | 'reset' | 'failed'; sha?: string; error?: string };
+export type RevertOutcome = { method: 'revert' | 'failed'; sha?: string; error?: string };
 
 /**
- * Undoes `since..HEAD` with one commit by `peers-substrate` (history is only extended, so the
- * peer's commits stay visible as evidence). If the revert cannot apply, falls back to moving HEAD
- * back to `since` through `moveHead`, which still removes the turn's effect.
+ * Undoes `since..HEAD` with one commit by `peers-substrate` whose tree is `since`'s (history is only
+ * extended, so the peer's commits stay visible as evidence; REVERTED_TRAILER names the undone
+ * range). The commit is built and attested in the trusted mirror and applied to the clone through
+ * the workspace (workspace-git.ts): the loop runs no git in the peers' repository.
  */
-export function revertTurn(repo: string, since: string, reason: string, moveHead: (repo: string, sha: string) => void): RevertOutcome {
-  const until = gitOk(repo, ['rev-parse', 'HEAD']).trim();
-  const rev = git(repo, ['revert', '--no-commit', `${since}..HEAD`], { env: SUBSTRATE_ENV });
-  if (rev.code === 0) {
-    const msg = `Anti-cheating revert: ${reason}\n\nPeer: ${SUBSTRATE_PEER}\n${REVERTED_TRAILER}: ${since}..${until}\n`;
-    const commit = git(repo, ['commit', '--allow-empty', '--no-verify', '-m', msg], { env: SUBSTRATE_ENV });
-    if (commit.code === 0) {
-      const sha = gitOk(repo, ['rev-parse', 'HEAD']).trim();
-      // The revert is the loop's own commit: attest it so no peer is credited (or blamed) for it.
-      attestCommits(repo, SUBSTRATE_PEER, `${sha}~1`, sha);
-      return { method: 'revert', sha };
-    }
-  }
-  git(repo, ['revert', '--abort']);
-  try {
-    moveHead(repo, since);
-    return { method: 'reset', sha: since };
-  } catch (error) {
-    return { method: 'failed', error: `${rev.stderr.trim()} | ${(error as Error).message}` };
-  }
+export async function revertTurn(observer: RunObserver, workspace: WorkspaceGit, since: string, reason: string): Promise<RevertOutcome> {
+  const mirror = observer.mirror;
+  const head = observer.head();
+  if (!head) return { method: 'failed', error: 'the mirror has no head to revert' };
+  const tree = git(mirror, ['rev-parse', '--verify', '--quiet', `${since}^{tree}`]);
+  if (tree.code !== 0) return { method: 'failed', error: `${since.slice(0, 12)} is not in the mirror` };
+  const msg = `Anti-cheating revert: ${reason}\n\nPeer: ${SUBSTRATE_PEER}\n${REVERTED_TRAILER}: ${since}..${head}\n`;
+  const made = git(mirror, ['commit-tree', tree.stdout.trim(), '-p', head], { env: SUBSTRATE_ENV, input: msg });
+  if (made.code !== 0) return { method: 'failed', error: made.stderr.trim().slice(-300) };
+  const sha = made.stdout.trim();
+  // The revert is the loop's own commit: attest it so no peer is credited (or blamed) for it.
+  attestCommits(mirror, SUBSTRATE_PEER, head, sha);
+  const moved = await workspace.moveHeadTo(sha, 'anti-cheating revert');
+  return moved.ok ? { method: 'revert', sha } : { method: 'failed', error: moved.error };
 }

@@ -6,9 +6,11 @@
  */
 import { GitError, git, gitOk } from '../git/git.ts';
 import { listCommits } from '../git/commits.ts';
+import { ATTEST_NOTES_REF } from '../git/observer.ts';
 import { OPERATOR, approvalsIn, makeAttestationView, type AttestationView } from './approvals.ts';
 
-export const ATTEST_REF = 'peers-attest';
+/** `git notes --ref=` takes the name under refs/notes/. */
+export const ATTEST_REF = ATTEST_NOTES_REF.slice('refs/notes/'.length);
 const SUBSTRATE_IDENT = { GIT_AUTHOR_NAME: 'peers-substrate', GIT_AUTHOR_EMAIL: 'peers-substrate@local', GIT_COMMITTER_NAME: 'peers-substrate', GIT_COMMITTER_EMAIL: 'peers-substrate@local' };
 
 /**

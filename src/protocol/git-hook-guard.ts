@@ -7,14 +7,19 @@
  *      signing program through git's environment config (`GIT_CONFIG_COUNT`/`KEY_n`/`VALUE_n`),
  *      which outranks every config file a peer can write.
  *   2. After every tick the loop compares the repository's hooks and code-running config keys with
- *      what was there when the run started; anything new is reported as a finding and disabled
- *      (hooks moved to `.git/peers-disabled-hooks/`, config keys unset).
+ *      what was there when the run started, reading them as files; anything new is reported as a
+ *      finding and disabled IN THE WORKSPACE (workspace-git.ts: hooks moved to
+ *      `.git/peers-disabled-hooks/`, config keys unset), where the peers' own git runs anyway.
+ *
+ * Outside the workspace no git process ever opens the peers' repository (the trusted mirror,
+ * docs/ARCHITECTURE.md), so what is planted there can only ever run in the workspace itself.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
-import { MiB, readFileCapped } from '../fs/safe-read.ts';
-import { git } from '../git/git.ts';
+import { lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
+import { parseGitConfig } from '../git/config-file.ts';
+import { resolveRepoLayout } from '../git/repo-layout.ts';
 
 /** Forced for every peer process; outranks repository, global and system config. */
 export const PEER_GIT_OVERRIDES: Array<[string, string]> = [
@@ -39,16 +44,14 @@ export function withPeerGitOverrides(env: Record<string, string>): Record<string
 }
 
 /** Repository config keys that make git run a program (or pull in config that could). */
-const CODE_RUNNING_KEY = /^(core\.(hookspath|fsmonitor|sshcommand|pager|editor|askpass|attributesfile|gitproxy|worktree)|filter\..+\.(clean|smudge|process)|diff\..+\.(textconv|command)|diff\.external|merge\..+\.driver|include\.path|includeif\..+\.path|gpg\.(.+\.)?program|commit\.gpgsign|credential\..*helper|sequence\.editor|uploadpack\.packobjectshook|alias\..+|pager\..+)$/;
+// extensions.worktreeConfig makes git read `.git/config.worktree` too, where any of the others could
+// hide: switching it on is itself the finding, and unsetting it switches that file off.
+const CODE_RUNNING_KEY = /^(core\.(hookspath|fsmonitor|sshcommand|pager|editor|askpass|attributesfile|gitproxy|worktree)|filter\..+\.(clean|smudge|process)|diff\..+\.(textconv|command)|diff\.external|merge\..+\.driver|include\.path|includeif\..+\.path|gpg\.(.+\.)?program|commit\.gpgsign|credential\..*helper|sequence\.editor|uploadpack\.packobjectshook|alias\..+|pager\..+|extensions\.worktreeconfig)$/;
 
 export type GitExecSurface = { hooks: Record<string, string>; config: string[] };
 
-function hooksDir(repo: string): string | undefined {
-  const res = git(repo, ['rev-parse', '--git-common-dir']);
-  if (res.code !== 0) return undefined;
-  const dir = res.stdout.trim();
-  return join(isAbsolute(dir) ? dir : join(repo, dir), 'hooks');
-}
+/** A repository's own config is small; beyond this it is reported as unreadable. */
+const CONFIG_LIMIT = 4 * MiB;
 
 function digestOf(path: string): string {
   const st = lstatSync(path);
@@ -57,29 +60,75 @@ function digestOf(path: string): string {
   return createHash('sha256').update(readFileCapped(path, 8 * MiB)).digest('hex');
 }
 
-/** The hooks (`.sample` files excluded) and code-running local config entries of a repository. */
-export function readGitExecSurface(repo: string): GitExecSurface {
+function kindOf(path: string): 'dir' | 'missing' | 'other' {
+  try {
+    return lstatSync(path).isDirectory() ? 'dir' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+type CodeRunningEntry = { text: string; key: string };
+
+/** The entries of a config file whose key makes git run code, each as `key=value` (or `key` alone) with its key. */
+export function codeRunningEntries(text: string): CodeRunningEntry[] {
+  return parseGitConfig(text)
+    .filter((e) => CODE_RUNNING_KEY.test(e.key.toLowerCase()))
+    .map((e) => ({ text: e.value === null ? e.key : `${e.key}=${e.value}`, key: e.key }));
+}
+
+function configEntries(repo: string, opts: { allowGitFile?: boolean }): CodeRunningEntry[] {
+  let text: string | undefined;
+  try {
+    text = readTextIfExists(join(resolveRepoLayout(repo, { allowGitFile: opts.allowGitFile ?? false }).commonDir, 'config'), CONFIG_LIMIT);
+  } catch (error) {
+    return [{ text: `(config unreadable: ${(error as Error).message.slice(0, 200)})`, key: '' }];
+  }
+  try {
+    return codeRunningEntries(text ?? '');
+  } catch (error) {
+    return [{ text: `(config unparsable: ${(error as Error).message.slice(0, 200)})`, key: '' }];
+  }
+}
+
+/**
+ * The hooks (`.sample` files excluded) and code-running config entries of a repository's own git
+ * dir, read as files (no-follow, size-capped, repo-layout.ts): no git process opens a repository a
+ * peer can write. `allowGitFile` for a host repository that is a `git worktree`; the run clone
+ * always has a real `.git` directory. Anything unreadable is listed as such, so a peer that
+ * replaces the hooks directory or the config file is reported rather than missed.
+ */
+export function readGitExecSurface(repo: string, opts: { allowGitFile?: boolean } = {}): GitExecSurface {
+  let layout;
+  try {
+    layout = resolveRepoLayout(repo, { allowGitFile: opts.allowGitFile ?? false });
+  } catch (error) {
+    return { hooks: {}, config: [`(git directory unreadable: ${(error as Error).message.slice(0, 200)})`] };
+  }
   const hooks: Record<string, string> = {};
-  const dir = hooksDir(repo);
-  if (dir) {
-    let names: string[] = [];
+  const dir = join(layout.commonDir, 'hooks');
+  const kind = kindOf(dir);
+  let names: string[] = kind === 'other' ? ['(hooks directory replaced)'] : [];
+  try {
+    if (kind === 'dir') names = readdirSync(dir);
+  } catch {
+    names = ['(hooks directory unreadable)'];
+  }
+  for (const name of names) {
+    if (name.endsWith('.sample')) continue;
     try {
-      names = lstatSync(dir).isDirectory() ? readdirSync(dir) : ['(hooks directory replaced)'];
+      hooks[name] = name.startsWith('(') ? 'other' : digestOf(join(dir, name));
     } catch {
-      names = [];
-    }
-    for (const name of names) {
-      if (name.endsWith('.sample')) continue;
-      try {
-        hooks[name] = name.startsWith('(') ? 'other' : digestOf(join(dir, name));
-      } catch {
-        hooks[name] = 'unreadable';
-      }
+      hooks[name] = 'unreadable';
     }
   }
-  const res = git(repo, ['config', '--local', '--null', '--list']);
-  const config = res.code === 0 ? res.stdout.split('\0').filter((e) => CODE_RUNNING_KEY.test(e.split('\n', 1)[0]!.toLowerCase())).map((e) => e.replace('\n', '=')) : [];
-  return { hooks, config: config.sort() };
+  return { hooks, config: configEntries(repo, opts).map((e) => e.text).sort() };
+}
+
+/** The config keys behind planted entries (read again from the file), for unsetting them. */
+export function plantedConfigKeys(repo: string, planted: string[], opts: { allowGitFile?: boolean } = {}): string[] {
+  const wanted = new Set(planted);
+  return [...new Set(configEntries(repo, opts).filter((e) => e.key && wanted.has(e.text)).map((e) => e.key))];
 }
 
 export type PlantedGitExec = { hooks: string[]; config: string[] };
@@ -90,39 +139,4 @@ export function plantedSince(before: GitExecSurface, now: GitExecSurface): Plant
     hooks: Object.keys(now.hooks).filter((h) => before.hooks[h] !== now.hooks[h]).sort(),
     config: now.config.filter((c) => !before.config.includes(c)),
   };
-}
-
-/**
- * Disables what was planted: hooks are moved to `.git/peers-disabled-hooks/tick-N-<name>` (only
- * when the hooks directory is a real directory: a symlinked one is reported, never followed) and
- * planted config keys are unset. Returns what could not be disabled.
- */
-export function disablePlanted(repo: string, planted: PlantedGitExec, tick: number): string[] {
-  const failed: string[] = [];
-  const dir = hooksDir(repo);
-  if (dir && planted.hooks.length) {
-    let real = false;
-    try {
-      real = lstatSync(dir).isDirectory();
-    } catch {}
-    const dest = join(dir, '..', 'peers-disabled-hooks');
-    for (const name of planted.hooks) {
-      if (!real || name.includes('/') || name.startsWith('(')) {
-        failed.push(`hook ${name}`);
-        continue;
-      }
-      try {
-        mkdirSync(dest, { recursive: true, mode: 0o700 });
-        if (!lstatSync(dest).isDirectory()) throw new Error('not a directory');
-        renameSync(join(dir, name), join(dest, `tick-${tick}-${name}`));
-      } catch {
-        failed.push(`hook ${name}`);
-      }
-    }
-  }
-  for (const entry of planted.config) {
-    const key = entry.split('=', 1)[0]!;
-    if (git(repo, ['config', '--local', '--unset-all', key]).code !== 0) failed.push(`config ${key}`);
-  }
-  return failed;
 }

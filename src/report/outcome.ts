@@ -107,7 +107,7 @@ export function mergeAdvice(src: HistorySource, outcome: Outcome, project: strin
   const branch = src.branch ?? 'HEAD';
   return [
     ...caution,
-    `The run committed directly to \`${branch}\` of ${src.gitDir} (a host run): there is nothing to merge.`,
+    `The run committed directly to \`${branch}\` of ${src.repo ?? src.gitDir} (a host run): there is nothing to merge.`,
     `Review: \`git log -p ${base ? `${base}..` : ''}${branch}\``,
     ...(base ? [`To set them aside instead: \`git branch peers-run ${branch} && git reset --keep ${base}\``] : []),
   ];

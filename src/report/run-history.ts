@@ -1,26 +1,34 @@
 /**
  * What the run committed, for the report: its commits (with the attested peer and a numstat), the
- * overall diffstat, and the bug ledger. Every read goes through one `HistorySource`: the git dir
- * to read and the run's base and head. `historySource` is the single place that decides which git
- * dir that is (docs/ARCHITECTURE.md: host commands read commits through the run's trusted mirror
- * once there is one; a host-only run reads the repository it ran in).
+ * overall diffstat, and the bug ledger. Every read goes through one `HistorySource`: a peers-owned
+ * git dir and the run's base and head. `withHistorySource` is the single place that decides which
+ * git dir that is (docs/ARCHITECTURE.md, "The trusted observer"): the run's trusted mirror, or for
+ * a state dir without one, a throwaway read-only view of the repository. No git ever runs in a
+ * repository a peer could write, so nothing in its config, hooks or attributes runs.
  *
  * Only plumbing-level output is parsed: SHAs and numstat from one call, messages NUL-framed from
  * another (listCommits), so no commit message can forge a commit or a file in the report. Diffs
  * are asked for with --no-textconv --no-ext-diff: no repository-supplied converter runs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listCommits } from '../git/commits.ts';
 import { git } from '../git/git.ts';
+import { observedHead, openView, RUN_BASE_REF } from '../git/observer.ts';
+import { readHead, resolveRepoLayout } from '../git/repo-layout.ts';
 import { readAttestationView } from '../protocol/attestation.ts';
 import { readLedger, type BugReport } from '../protocol/bug-ledger.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
+import { statePaths } from '../state/paths.ts';
 
 export type HistorySource = {
-  /** The repository (or bare mirror) git reads. */
+  /** The peers-owned git dir git reads: the run's mirror, or a read-only view of the repository. */
   gitDir: string;
+  /** 'mirror': a pod run, whose results come back as a branch; 'repository': a host run, which committed in place. */
   kind: 'repository' | 'mirror';
+  /** A host run's repository (where its commits are), for the reader. */
+  repo?: string | null;
   /** The commit the run started from, and its current commit. */
   base: string | null;
   head: string | null;
@@ -28,30 +36,47 @@ export type HistorySource = {
   branch: string | null;
 };
 
-/** The run's trusted mirror and its refs (the run-clone design; absent for a host-only run). */
-const MIRROR = ['run', 'mirror.git'];
-const MIRROR_HEAD = 'refs/peers/head';
-const MIRROR_BASE = 'refs/peers/base';
-
-function revParse(dir: string, rev: string): string | null {
-  const r = git(dir, ['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
-  return r.code === 0 ? r.stdout.trim() : null;
+/** The branch a repository's HEAD is on, read as a file (no git runs in it); null when detached or unreadable. */
+function branchOf(repo: string): string | null {
+  try {
+    const ref = readHead(resolveRepoLayout(repo, { allowGitFile: true })).ref;
+    return ref?.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : ref;
+  } catch {
+    return null;
+  }
 }
 
-/** Which git dir holds the run's commits, and between which commits. */
-export function historySource(stateDir: string, repo: string | undefined, baseline: string | null): HistorySource | null {
-  const mirror = join(stateDir, ...MIRROR);
-  if (existsSync(join(mirror, 'HEAD'))) {
-    let branch: string | null = null;
-    try {
-      const published = JSON.parse(readTextIfExists(join(stateDir, 'run', 'published.json'), MiB) ?? 'null') as { branch?: unknown } | null;
-      branch = typeof published?.branch === 'string' ? published.branch : null;
-    } catch {}
-    return { gitDir: mirror, kind: 'mirror', base: revParse(mirror, MIRROR_BASE) ?? baseline, head: revParse(mirror, MIRROR_HEAD), branch };
+/** The branch `peers up`/`status`/`report` last published the run's head to (sandbox/publish-branch.ts). */
+function publishedBranch(runDir: string): string | null {
+  try {
+    const published = JSON.parse(readTextIfExists(join(runDir, 'published.json'), MiB) ?? 'null') as { branch?: unknown } | null;
+    return typeof published?.branch === 'string' ? published.branch : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Calls `read` with the run's history source, or returns null when there is none (no mirror and
+ * no repository). A pod run has a run clone beside its mirror; a host loop's mirror has none.
+ */
+export function withHistorySource<T>(stateDir: string, repo: string | undefined, baseline: string | null, read: (src: HistorySource) => T): T | null {
+  const paths = statePaths(stateDir);
+  if (existsSync(join(paths.mirror, 'HEAD'))) {
+    const base = observedHead(paths.mirror, RUN_BASE_REF) ?? baseline;
+    const head = observedHead(paths.mirror);
+    if (existsSync(join(paths.clone, '.git'))) return read({ gitDir: paths.mirror, kind: 'mirror', base, head, branch: publishedBranch(paths.run) });
+    return read({ gitDir: paths.mirror, kind: 'repository', repo: repo ?? null, base, head, branch: repo ? branchOf(repo) : null });
   }
   if (!repo || !existsSync(repo)) return null;
-  const sym = git(repo, ['symbolic-ref', '--short', '-q', 'HEAD']);
-  return { gitDir: repo, kind: 'repository', base: baseline, head: revParse(repo, 'HEAD'), branch: sym.code === 0 ? sym.stdout.trim() : null };
+  const scratch = mkdtempSync(join(tmpdir(), 'peers-report-view-'));
+  try {
+    const view = join(scratch, 'view.git');
+    const head = openView(repo, view);
+    return read({ gitDir: view, kind: 'repository', repo, base: baseline, head, branch: branchOf(repo) });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 export type FileStat = { path: string; insertions: number | null; deletions: number | null };

@@ -59,9 +59,9 @@ function writeConfig(budget: Record<string, unknown>): void {
 }
 
 /** `peers up` in model-server mode; waits for the run to stop and returns its stop reason. */
-function runUntilStopped(): string {
+function runUntilStopped(upArgs: string[] = []): string {
   const started = new Date();
-  const r = asUser([BUN, DRIVER, repo, serverDir], { cwd: repo, env, timeoutMs: 300_000 });
+  const r = asUser([BUN, DRIVER, repo, serverDir, ...upArgs], { cwd: repo, env, timeoutMs: 300_000 });
   expect(r.code, r.stderr).toBe(0);
   ({ project: key, stateDir } = JSON.parse(r.stdout.trim().split('\n').at(-1)!));
   const end = Date.now() + 8 * 60_000;
@@ -133,7 +133,12 @@ describe('the budget in the pod', () => {
     const cap = before + 400_000;
     expect(peers(['down', '--grace', '5']).code).toBe(0);
     writeConfig({ max_usd: 500, max_usd_mode: 'auto', max_tokens: cap });
-    expect(runUntilStopped()).toBe('budget:max_tokens');
+    // The raised cap is a changed .peers/: `up` shows the diff and refuses until it is accepted.
+    const refused = asUser([BUN, DRIVER, repo, serverDir], { cwd: repo, env, timeoutMs: 300_000 });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(".peers/ changed since the last run's snapshot (.peers/config.yaml modified)");
+    expect(refused.stderr).toContain('+  max_usd: 500');
+    expect(runUntilStopped(['--accept-changes'])).toBe('budget:max_tokens');
     const lines = ledger();
     const totals = totalsOf(lines);
     expect(totals.tokens).toBeGreaterThan(before);

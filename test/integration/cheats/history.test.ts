@@ -1,12 +1,13 @@
 /**
  * Cheat class "history and anchors": a `git reset --hard` over the reviewer's bug report, and a
  * moved `peers-baseline` tag. The loop restores HEAD to the last attested commit (keeping the
- * rewritten commits under a ref for the report), and compares against the baseline it recorded in
+ * rewritten commits under a ref in its trusted mirror, for the report), and compares against the baseline it recorded in
  * its own state at run start, never the tag.
  */
 import { afterEach, expect, test } from 'bun:test';
 import { gitOk } from '../../../src/git/git.ts';
 import { readLedger } from '../../../src/protocol/bug-ledger.ts';
+import { statePaths } from '../../../src/state/paths.ts';
 import { findingKinds, gateOf, makeCheatProject, reportOf, runCatalogue, stateOf, ticksOf, type CheatProject } from './catalogue.ts';
 
 let p: CheatProject | undefined;
@@ -22,7 +23,7 @@ test("a reset over the reviewer's bug report is undone: HEAD restored, the repor
   expect(rewrite.head_after).toBe(rewrite.head_before);
   expect(rewrite.rewritten_ref).toBe(`refs/peers/rewritten/tick-${String(rewrite.tick).padStart(5, '0')}`);
   // The rewritten history is kept (its tip lacks the bug report) ...
-  const kept = gitOk(p.repo, ['log', '--format=%B', rewrite.rewritten_ref as string]);
+  const kept = gitOk(statePaths(p.stateDir).mirror, ['log', '--format=%B', rewrite.rewritten_ref as string]);
   expect(kept).not.toContain('Bug-Report: BUG-1');
   // ... while HEAD descends from the report again, and the bug is open.
   expect(gitOk(p.repo, ['log', '--format=%B', 'HEAD'])).toContain('Bug-Report: BUG-1');

@@ -5,7 +5,9 @@
  */
 import { afterEach, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { probeRunLock } from '../../../src/state/run-lock.ts';
 import { makeProject, REPO_ROOT, spawnLoopCli, ticks, type Project } from '../loop/harness.ts';
 
 let p: Project | undefined;
@@ -36,6 +38,15 @@ function pane(name: string, args: string[]): void {
   } else tmux('new-window', '-d', '-t', 'live', '-n', name, ...env, line);
 }
 
+/** The loop holds its run lock (as the pod's loop does by the time `peers up` returns). */
+async function running(p: Project): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (!(existsSync(join(p.stateDir, 'run.lock')) && probeRunLock(join(p.stateDir, 'run.lock')).held)) {
+    if (Date.now() > deadline) throw new Error('the loop did not start');
+    await Bun.sleep(50);
+  }
+}
+
 const screen = (name: string) => tmux('capture-pane', '-p', '-t', `live:${name}`);
 /** The pane's scrollback and screen (the normal screen, after an alternate-screen program left). */
 const history = (name: string) => tmux('capture-pane', '-p', '-S', '-200', '-t', `live:${name}`);
@@ -54,6 +65,7 @@ test('status --watch redraws who is working on what as the run goes and leaves t
   const steps = { env: { STEPS: '10', STEP_DELAY: '0.4' } };
   p = makeProject({ peers: { alice: 'slow-steps', bob: 'slow-steps' }, peerExtra: { alice: steps, bob: steps } });
   const loop = spawnLoopCli(p, ['--max-ticks', '2']);
+  await running(p);
   pane('watch', ['status', p.repo, '--state-dir', p.stateDir, '--watch', '--interval', '1']);
   pane('logs', ['logs', p.repo, '--peer', 'bob', '-f']);
 
@@ -83,6 +95,7 @@ test('Ctrl-C leaves status --watch at once and restores the screen', async () =>
   p = makeProject({ peers: { alice: 'slow-steps', bob: 'slow-steps' }, peerExtra: { alice: { env: { STEPS: '200', STEP_DELAY: '0.2' } } } });
   const loop = spawnLoopCli(p, ['--max-ticks', '1']);
   try {
+    await running(p);
     pane('watch', ['status', p.repo, '--state-dir', p.stateDir, '--watch', '--interval', '1']);
     await until('watch', 'the first frame', (s) => s.includes('Ctrl-C to stop watching') && s.includes('Now: tick 1, alice'));
     tmux('send-keys', '-t', 'live:watch', 'C-c');

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
+import { statePaths } from '../../../src/state/paths.ts';
 import { FIXTURES, HARD_GOAL_WORK, exits, loop, makeProject, state, stopReason, ticks, writeConfig, promptOf, type Project } from './harness.ts';
 
 let p: Project | undefined;
@@ -30,9 +31,11 @@ describe('handoff rules with fake peers', () => {
     const s = state(p);
     expect(s.tick).toBe(4);
     expect(s.gates.results['has-work']?.state).toBe('pass');
-    // every commit of a tick is attested to its peer in git notes
-    const note = gitOk(p.repo, ['notes', '--ref=peers-attest', 'show', t[0]!.head_after as string]).trim();
+    // every commit of a tick is attested to its peer in git notes, in the loop's mirror (never
+    // in the peers' repository, where a peer could forge one)
+    const note = gitOk(statePaths(p.stateDir).mirror, ['notes', '--ref=peers-attest', 'show', t[0]!.head_after as string]).trim();
     expect(note).toBe('alice');
+    expect(gitOk(p.repo, ['notes', '--ref=peers-attest', 'list'])).toBe('');
   });
 
   test('--no-skeptic completes right at convergence', async () => {
@@ -84,7 +87,10 @@ describe('handoff rules with fake peers', () => {
     expect(state(p).warnings.join('\n')).toContain('history rewritten (amend / rebase / reset)');
     expect(gitOk(p.repo, ['rev-parse', 'HEAD']).trim()).toBe(before);
     expect(t!.head_after).toBe(before);
-    expect(gitOk(p.repo, ['log', '--format=%s', '-n', '1', 'refs/peers/rewritten/tick-00001']).trim()).toBe('rewritten');
+    // Kept in the loop's mirror, where no peer can delete it; the peers' repository has no such ref.
+    expect(t!.rewritten_ref).toBe('refs/peers/rewritten/tick-00001');
+    expect(gitOk(statePaths(p.stateDir).mirror, ['log', '--format=%s', '-n', '1', 'refs/peers/rewritten/tick-00001']).trim()).toBe('rewritten');
+    expect(gitOk(p.repo, ['for-each-ref', 'refs/peers/'])).toBe('');
     expect(existsSync(join(p.stateDir, t!.prompt_file as string))).toBe(true);
   });
 

@@ -1,13 +1,33 @@
-/** Hooks and code-running git config: forced off for peer processes, found and disabled after each tick. */
+/**
+ * Hooks and code-running git config: forced off for peer processes, found after each tick by
+ * reading the git dir as files (no git process in the peers' repository), and disabled through the
+ * workspace.
+ */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { disablePlanted, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../../src/protocol/git-hook-guard.ts';
+import { RunObserver } from '../../../src/git/run-observer.ts';
+import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
+import { LocalPeerRunner } from '../../../src/peers/peer-runner.ts';
+import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../../src/protocol/git-hook-guard.ts';
 import { makeRepo, sh, type Repo } from './git-fixture.ts';
 
 let repo: Repo;
-afterEach(() => repo?.cleanup());
+const scratch: string[] = [];
+afterEach(() => {
+  repo?.cleanup();
+  for (const d of scratch.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** The loop's workspace adapter on a local repository (in the pod it runs in the workspace container). */
+function workspaceOf(dir: string): RunnerWorkspaceGit {
+  const s = mkdtempSync(join(tmpdir(), 'peers-hook-guard-'));
+  scratch.push(s);
+  const observer = new RunObserver({ workDir: dir, mirror: join(s, 'mirror.git'), stage: join(s, 'stage.git'), lenient: false });
+  return new RunnerWorkspaceGit(new LocalPeerRunner(), dir, observer, { PATH: process.env.PATH! });
+}
 
 function gitAsPeer(dir: string, args: string[], env: Record<string, string>) {
   return spawnSync('git', args, { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, GIT_CONFIG_NOSYSTEM: '1', ...env } });
@@ -34,7 +54,7 @@ describe('git hooks in peer processes', () => {
 });
 
 describe('after every tick', () => {
-  test('hooks and code-running config added since the run started are found; the user\'s own are not', () => {
+  test('hooks and code-running config added since the run started are found; the user\'s own are not', async () => {
     repo = makeRepo();
     repo.commit('init');
     writeFileSync(join(repo.dir, '.git/hooks/pre-push'), '#!/bin/sh\nexit 0\n'); // the user's own
@@ -47,10 +67,56 @@ describe('after every tick', () => {
     sh(repo.dir, ['config', 'core.fsmonitor', '/tmp/monitor']);
     const planted = plantedSince(start, readGitExecSurface(repo.dir));
     expect(planted).toEqual({ hooks: ['commit-msg', 'pre-push'], config: ['core.fsmonitor=/tmp/monitor', 'filter.x.clean=sed s/false/true/'] });
-    expect(disablePlanted(repo.dir, planted, 7)).toEqual([]);
+    const keys = plantedConfigKeys(repo.dir, planted.config);
+    expect(keys).toEqual(['core.fsmonitor', 'filter.x.clean']);
+    expect(await workspaceOf(repo.dir).disableGitExec({ hooks: planted.hooks, keys }, 7)).toEqual([]);
     expect(existsSync(join(repo.dir, '.git/hooks/commit-msg'))).toBe(false);
     expect(readFileSync(join(repo.dir, '.git/peers-disabled-hooks/tick-7-pre-push'), 'utf8')).toContain('curl evil');
     expect(plantedSince(start, readGitExecSurface(repo.dir)).config).toEqual([]);
     expect(sh(repo.dir, ['config', 'alias.st']).trim()).toBe('status');
+  });
+
+  test('a per-worktree config switched on (extensions.worktreeConfig) is found and switched off, so what hides in config.worktree never runs', async () => {
+    repo = makeRepo();
+    repo.commit('init');
+    const start = readGitExecSurface(repo.dir);
+    sh(repo.dir, ['config', 'extensions.worktreeConfig', 'true']);
+    sh(repo.dir, ['config', '--worktree', 'diff.x.textconv', 'touch /tmp/never']);
+    expect(sh(repo.dir, ['config', 'diff.x.textconv']).trim()).toBe('touch /tmp/never');
+    const planted = plantedSince(start, readGitExecSurface(repo.dir));
+    expect(planted.config).toEqual(['extensions.worktreeconfig=true']);
+    expect(await workspaceOf(repo.dir).disableGitExec({ hooks: [], keys: plantedConfigKeys(repo.dir, planted.config) }, 3)).toEqual([]);
+    // The next peer's git no longer reads config.worktree.
+    expect(gitAsPeer(repo.dir, ['config', 'diff.x.textconv'], {}).stdout).toBe('');
+    expect(plantedSince(start, readGitExecSurface(repo.dir)).config).toEqual([]);
+  });
+});
+
+describe('reading the surface runs no git', () => {
+  test('found with no git on PATH; an include is reported, never followed; a replaced config is reported', () => {
+    repo = makeRepo();
+    repo.commit('init');
+    const start = readGitExecSurface(repo.dir);
+    writeFileSync(join(repo.dir, 'evil.cfg'), '[core]\n\thooksPath = /tmp/never-read\n');
+    writeFileSync(
+      join(repo.dir, '.git/config'),
+      `${readFileSync(join(repo.dir, '.git/config'), 'utf8')}[include]\n\tpath = ../evil.cfg\n[diff "x"]\n\ttextconv = "sh -c \\"touch /tmp/x\\"" ; a comment\n[Alias]\n\tst = status\n`,
+    );
+    const savedPath = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    let planted;
+    try {
+      planted = plantedSince(start, readGitExecSurface(repo.dir));
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    expect(planted.config).toEqual(['alias.st=status', 'diff.x.textconv=sh -c "touch /tmp/x"', 'include.path=../evil.cfg']);
+    // The same entries git itself reads from the file.
+    const listed = sh(repo.dir, ['config', '--file', '.git/config', '--list']).split('\n');
+    for (const e of planted.config) expect(listed).toContain(e);
+    rmSync(join(repo.dir, '.git/config'));
+    writeFileSync(join(repo.dir, 'elsewhere'), '[core]\n');
+    spawnSync('ln', ['-s', join(repo.dir, 'elsewhere'), join(repo.dir, '.git/config')]);
+    expect(readGitExecSurface(repo.dir).config[0]).toStartWith('(config unreadable:');
   });
 });

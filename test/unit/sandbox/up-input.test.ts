@@ -45,15 +45,18 @@ describe('up/down input errors', () => {
     expect(r.stderr).toContain('peers ls');
   });
 
-  test('a repository path with a comma (inexpressible in podman --mount) is refused up front', () => {
+  test('a state dir path with a comma (inexpressible in podman --mount) is refused up front; the repository is never mounted, so its path may have one', () => {
     const repo = join(dir, 'a,b');
     mkdirSync(repo);
     spawnSync('git', ['init', '-q'], { cwd: repo });
     spawnSync(process.execPath, [MAIN, 'init'], { cwd: repo, env: { ...process.env, ...isolated() } });
-    const r = peers(['up', '--dry-run', 'podman', repo]);
+    const ok = peers(['up', '--dry-run', 'podman', repo]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout.split(' ').filter((a) => a.startsWith('type=bind') && a.includes('a,b'))).toEqual([]);
+    const r = spawnSync(process.execPath, [MAIN, 'up', '--dry-run', 'podman', repo], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...isolated(), XDG_STATE_HOME: join(dir, 'st,ate'), PEERS_PODMAN: '/nonexistent/podman' } });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('podman cannot mount a path containing a comma');
-  });
+  }, 30_000);
 
   test('--max-usd must be a positive number', () => {
     const r = peers(['up', join(dir, 'repo'), '--max-usd', 'lots']);
@@ -137,7 +140,12 @@ describe('up --dry-run (no podman needed)', () => {
     // The sidecar and the loop read that one policy file; the sidecar's copy is read-only.
     expect(authLine(plain)).toContain('--budget-policy /run/peers/budget.json');
     expect(authLine(plain)).toMatch(/type=bind,source=[^ ]*\/budget\.json,destination=\/run\/peers\/budget\.json,ro=true/);
-    expect(plain.split('\n').find((l) => l.includes(' loop /work ')) ?? '').toContain('--budget-policy /state/budget.json --usage-ledger /run/peers/auth-usage/usage.jsonl');
+    const loopLine = plain.split('\n').find((l) => l.includes(' loop /state/run/clone ')) ?? '';
+    expect(loopLine).toContain('--budget-policy /state/budget.json --usage-ledger /run/peers/auth-usage/usage.jsonl');
+    // One file: the auth sidecar's bind is the budget.json in the state dir the loop mounts at /state.
+    const stateDir = /type=bind,source=([^ ,]+),destination=\/state(?=[ ,])/.exec(loopLine)?.[1];
+    const policy = /type=bind,source=([^ ,]+),destination=\/run\/peers\/budget\.json/.exec(authLine(plain))?.[1];
+    expect(policy).toBe(join(stateDir!, 'budget.json'));
     expect(peers(['up', '--dry-run', 'podman', '--max-usd', '3', repo]).stdout).toContain('# budget: max_usd $3 (hard: peers up --max-usd 3)');
   }, 60_000);
 
