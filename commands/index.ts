@@ -37,5 +37,7 @@ export const COMMAND_LOADERS: CommandLoaders = {
   status: async () => (await import('./status.ts')).default,
   replay: async () => (await import('./replay.ts')).default,
   report: async () => (await import('./report.ts')).default,
+  dashboard: async () => (await import('./dashboard.ts')).default,
+  'notify-watch': async () => (await import('./notify-watch.ts')).default,
   demo: async () => (await import('./demo.ts')).default,
 };

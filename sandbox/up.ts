@@ -44,6 +44,8 @@ import { projectStatus } from './reconcile.ts';
 import { ensureRegistered, resolveProjectTarget, updateRegistry } from './registry.ts';
 import { checkRehearsal, rehearsalDir, waitForModelServer, writeRehearsal } from './rehearsal.ts';
 import { resetProject } from './reset.ts';
+import { armNotifications } from '../src/notify/notify-store.ts';
+import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
 
 export type UpOptions = Omit<PodPlanOptions, 'modelServerDir'> & {
   target?: string;
@@ -231,6 +233,8 @@ export async function up(o: UpOptions): Promise<UpResult> {
   const { results } = prepareRun(repo, paths, key, o);
   if (rehearsal !== undefined) writeRehearsal(stateDir, rehearsal);
   writeRunBudget(budget);
+  // Notifications come from the host, with the settings of the operator's config as read now.
+  armNotifications(stateDir, { name: entry.name ?? basename(repo), path: repo }, loaded.config.notify);
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
   await writePodSeccompProfile(seccompProfilePath(key, env));
 
@@ -253,6 +257,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await teardown(key, env);
     throw e;
   }
+  if (loaded.config.notify) startNotifyWatcher(stateDir, env);
   return { ...base, pod: spec.podName, alreadyRunning: false, seconds: seconds(), clone: paths.clone, results, decision: decision.kind, archived, previousResults, notes };
 }
 

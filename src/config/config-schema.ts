@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { providerProblem, ProviderSchema, runProviders } from './provider.ts';
+import { NotifySchema } from '../notify/notify-schema.ts';
 
 export const PEER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 
@@ -228,6 +229,7 @@ export const ConfigSchema = z
     modes: z.array(nonEmpty).optional().describe('Mode bundles this project was initialised with.'),
     verify: VerifySchema.optional(),
     results: ResultsSchema.optional(),
+    notify: NotifySchema.optional(),
   })
   .superRefine((config, ctx) => {
     // Providers become upstreams of the auth sidecar by name: two different ones need two names.

@@ -302,7 +302,7 @@ class LoopRun {
       if (outcome.gates && outcome.gates.head === obs.head_after) this.state = recordGates(this.state, outcome.gates.head, outcome.gates.results);
       const fin = finalizeTick(this.state, obs, this.settings);
       if (this.ledger?.spend) fin.state = { ...fin.state, budget: withLedgerSpend(fin.state.budget, this.ledger.spend) };
-      appendRunLine(this.paths.runs, { ...this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs), sleeps_until: fin.sleep?.until ?? null });
+      appendRunLine(this.paths.runs, { ...this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs, before.gates), sleeps_until: fin.sleep?.until ?? null });
       this.state = fin.state;
       saveState(this.paths.state, this.state);
       this.ticksThisRun++;
@@ -452,9 +452,13 @@ class LoopRun {
     return [formatControlPlaneEdits(edits)];
   }
 
-  private tickLine(obs: TickObservation, after: LoopState, peerStateAfter: string, backoffMs: number) {
+  private tickLine(obs: TickObservation, after: LoopState, peerStateAfter: string, backoffMs: number, atStart: LoopState['gates']) {
     const hard: Record<string, string> = {};
     for (const g of hardGoals(this.goals)) hard[g.id] = after.gates.results[g.id]?.state ?? 'unknown';
+    // The gates measured when the tick started, when the turn measured them again at its own HEAD
+    // (a test-only turn): the report's gate timeline needs both commits' results.
+    const startHard: Record<string, string> = {};
+    if (atStart.head && atStart.head !== after.gates.head) for (const g of hardGoals(this.goals)) startHard[g.id] = atStart.results[g.id]?.state ?? 'unknown';
     const soft: Record<string, string> = {};
     const statuses = after.soft_status;
     for (const g of softGoals(this.goals)) soft[g.id] = `${statuses[g.id]?.consensusCount ?? 0}/${g.consensus_needed}`;
@@ -472,7 +476,7 @@ class LoopRun {
       /** The rate-limit wait before the next tick (0 unless this turn was rate-limited). */
       backoff_ms: backoffMs,
       clean_ticks: after.clean_ticks,
-      gates: { head: after.gates.head, hard, soft },
+      gates: { head: after.gates.head, hard, soft, ...(Object.keys(startHard).length ? { start: { head: atStart.head, hard: startHard } } : {}) },
     };
   }
 

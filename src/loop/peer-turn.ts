@@ -6,9 +6,7 @@
  * verdict: revert the turn or restore HEAD. Attestation happens right after the turn, so reviews
  * and escape valves are credited to the peer whose tick made them.
  */
-import { readdirSync, unlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { MiB, readFileCapped } from '../fs/safe-read.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { buildPeerArgv } from '../config/peer-argv.ts';
 import type { ProviderUpstream } from '../config/provider.ts';
@@ -42,6 +40,10 @@ import type { HistoryFacts } from './history-facts.ts';
 import { judgeTurn, type GateStates, type TurnFacts } from './judge-turn.ts';
 import type { GateInput, TickObservation } from './tick.ts';
 import { restoreHead } from './workspace-head.ts';
+import { compressOldLogs, PLAIN_LOGS_KEPT, TickLog, tickLogName } from './tick-log.ts';
+import { clearLiveTurn, writeLiveTurn } from '../state/live-turn.ts';
+
+export { compressOldLogs, PLAIN_LOGS_KEPT } from './tick-log.ts';
 
 export type TurnContext = {
   /** The peers' repository as this process sees it: read as files only (hooks, config, a tag). */
@@ -141,6 +143,16 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   const h = ctx.config.health;
   const tagBefore = tagSha(ctx);
   const scanner = new LiveScanner(compilePatterns(h.halt_patterns, h.error_patterns));
+  // The output goes to the tick's log as it arrives (`peers logs -f --peer`), and the turn under
+  // way is on record for `peers status` and the dashboard.
+  const note = (line: string) => process.stderr.write(`peers: note: ${line}\n`);
+  const live = new TickLog(ctx.paths.logs, tick, t.peer, h.output_cap_bytes, note);
+  const logRel = (stream: 'stdout' | 'stderr') => relative(ctx.paths.dir, join(ctx.paths.logs, tickLogName(tick, t.peer, stream)));
+  try {
+    writeLiveTurn(ctx.paths.dir, { tick, peer: t.peer, tool: spec.tool, skeptic: t.skeptic, started_at: new Date().toISOString(), stdout_log: logRel('stdout'), stderr_log: logRel('stderr') });
+  } catch (error) {
+    note(`could not record the turn under way: ${(error as Error).message}`);
+  }
   const result = await ctx.runner.run(
     {
       peer: t.peer,
@@ -153,10 +165,14 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       absoluteTimeoutMs: h.absolute_max_runtime_s * 1000,
       killGraceMs: h.kill_grace_s * 1000,
       maxStreamBytes: h.output_cap_bytes,
-      onOutput: (stream, text) => (scanner.feed(stream, text) ? 'kill' : undefined),
+      onOutput: (stream, text) => {
+        live.write(stream, text);
+        return scanner.feed(stream, text) ? 'kill' : undefined;
+      },
     },
     ctx.signal,
-  );
+  ).finally(() => clearLiveTurn(ctx.paths.dir));
+  live.finish(result);
   if (result.endedBy === 'aborted') return 'aborted';
   const patterns = compilePatterns(h.halt_patterns, h.error_patterns);
   const post = scanner.match ? null : (scanLines(result.stdout, patterns) ?? scanLines(result.stderr, patterns));
@@ -239,7 +255,11 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   }
   const warnings = [...notes, ...verdict.warnings];
   if (verdict.rescuedFromIdle) warnings.push(`peer ${t.peer} handed off but then went silent for ${h.idle_timeout_s}s and was stopped; consider raising health.idle_timeout_s.`);
-  writePeerLogs(ctx.paths, tick, t.peer, result.stdout, result.stderr);
+  try {
+    compressOldLogs(ctx.paths.logs, PLAIN_LOGS_KEPT);
+  } catch (error) {
+    note(`could not compress old tick logs: ${(error as Error).message}`);
+  }
   const ok = verdict.success;
   const cheat = verdict.antiCheat;
   const cause = explainFailure({
@@ -330,33 +350,4 @@ async function plantedHooks(ctx: TurnContext, state: LoopState, tick: number): P
   const unkeyed = planted.config.filter((c) => !keys.some((k) => c === k || c.startsWith(`${k}=`))).map((c) => `config ${c.slice(0, 120)}`);
   const failed = await ctx.workspace.disableGitExec({ hooks: planted.hooks, keys }, tick);
   return { ...planted, failed: [...unkeyed, ...failed] };
-}
-
-/** Plain per-tick logs kept; older ones are gzipped (each stream is capped, so this bounds disk use). */
-export const PLAIN_LOGS_KEPT = 400;
-
-function writePeerLogs(paths: StatePaths, tick: number, peer: string, stdout: string, stderr: string): void {
-  for (const [ext, text] of [['stdout', stdout], ['stderr', stderr]] as const) {
-    if (!text) continue;
-    try {
-      writeFileAtomic(join(paths.logs, `tick-${pad(tick)}-${peer}.${ext}.log`), text);
-    } catch (error) {
-      process.stderr.write(`peers: note: could not write the ${ext} log of tick ${tick}: ${(error as Error).message}\n`);
-    }
-  }
-  try {
-    compressOldLogs(paths.logs, PLAIN_LOGS_KEPT);
-  } catch (error) {
-    process.stderr.write(`peers: note: could not compress old tick logs: ${(error as Error).message}\n`);
-  }
-}
-
-/** Gzips the oldest plain `tick-*.log` files beyond `keep` (names sort by tick number). */
-export function compressOldLogs(dir: string, keep: number): void {
-  const plain = readdirSync(dir).filter((n) => n.startsWith('tick-') && n.endsWith('.log')).sort();
-  for (const name of plain.slice(0, Math.max(0, plain.length - keep))) {
-    const path = join(dir, name);
-    writeFileAtomic(`${path}.gz`, Bun.gzipSync(new Uint8Array(readFileCapped(path, 64 * MiB))));
-    unlinkSync(path);
-  }
 }

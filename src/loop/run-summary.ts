@@ -4,7 +4,7 @@
  * the usage ledger (spend, live), and the caps of the config snapshot the loop enforces. Never
  * writes, never takes the lock.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { PeersError } from '../cli/errors.ts';
 import { loadConfigFile } from '../config/load.ts';
@@ -20,6 +20,8 @@ import { hostUsageLedgerPath, type LedgerSpend, readLedgerSpend } from '../budge
 import { spendLines, spendView } from '../budget/spend-view.ts';
 import { describeWaiters, isAsleep } from './peer-sleep.ts';
 import { readControl, type ControlRead } from '../state/operator-control.ts';
+import { readLiveTurn, type LiveTurn } from '../state/live-turn.ts';
+import { ACTIVITY_TAIL_BYTES, describeActivity } from './turn-activity.ts';
 
 export type RunSummary = {
   paths: StatePaths;
@@ -37,6 +39,11 @@ export type RunSummary = {
   ledgerError?: string;
   /** The operator's live controls (paused peers, runtime cap), or why the file cannot be used. */
   control: ControlRead;
+  /** The turn under way (turn.json), only while the run lock is held; with what its output says it is doing. */
+  liveTurn: LiveTurn | null;
+  activity: { text: string | null; last_output_at: string | null } | null;
+  /** When the files were read (elapsed times are measured against it). */
+  readAt: string;
 };
 
 export function readRunSummary(stateDir: string): RunSummary {
@@ -68,21 +75,58 @@ export function readRunSummary(stateDir: string): RunSummary {
   } catch {
     policy = undefined; // `peers up` rewrites it; the loop refuses to run on a bad one
   }
+  const lock = probeRunLock(paths.lock);
+  const liveTurn = lock.held ? readLiveTurn(stateDir) : null;
   return {
     paths,
     state,
     log,
     policy,
+    liveTurn,
+    activity: liveTurn ? turnActivity(stateDir, liveTurn) : null,
+    readAt: new Date().toISOString(),
     ledger,
     ...(ledgerError ? { ledgerError } : {}),
     ticks: log.lines.filter((l): l is TickLine => l.event === 'tick'),
     exits: log.lines.filter((l): l is ExitLine => l.event === 'exit'),
     stop: readStopReason(paths.stopReason),
-    lock: probeRunLock(paths.lock),
+    lock,
     halted: existsSync(paths.halted),
     config,
     control: readControl(paths.control),
   };
+}
+
+/** The end of the turn's output logs: what the peer is doing, and when it last printed anything. */
+function turnActivity(stateDir: string, turn: LiveTurn): RunSummary['activity'] {
+  let last: number | null = null;
+  let text: string | null = null;
+  for (const rel of [turn.stdout_log, turn.stderr_log]) {
+    const tail = readTail(join(stateDir, rel), ACTIVITY_TAIL_BYTES);
+    if (!tail) continue;
+    last = Math.max(last ?? 0, tail.mtimeMs);
+    text ??= describeActivity(tail.text);
+  }
+  return { text, last_output_at: last === null ? null : new Date(last).toISOString() };
+}
+
+function readTail(path: string, bytes: number): { text: string; mtimeMs: number } | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return null;
+    const len = Math.min(bytes, st.size);
+    const buf = Buffer.alloc(len);
+    const n = readSync(fd, buf, 0, len, st.size - len);
+    return { text: buf.subarray(0, n).toString('utf8'), mtimeMs: st.mtimeMs };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The JSON shape of `peers status --json` (stable keys, snake_case like the state files). */
@@ -100,6 +144,21 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
     running: r.lock.held,
     lock_pid: r.lock.pid ?? null,
     last_stop: r.stop ?? null,
+    /** The turn under way while the loop runs: who, since when, and what its output says it is doing. */
+    current_turn: r.liveTurn
+      ? {
+          tick: r.liveTurn.tick,
+          peer: r.liveTurn.peer,
+          tool: r.liveTurn.tool,
+          skeptic: r.liveTurn.skeptic,
+          started_at: r.liveTurn.started_at,
+          elapsed_s: Math.max(0, Math.round((Date.parse(r.readAt) - Date.parse(r.liveTurn.started_at)) / 1000)),
+          activity: r.activity?.text ?? null,
+          last_output_at: r.activity?.last_output_at ?? null,
+          stdout_log: join(r.paths.dir, r.liveTurn.stdout_log),
+          stderr_log: join(r.paths.dir, r.liveTurn.stderr_log),
+        }
+      : null,
     halted: s.halted,
     /** A `Peer-Status: blocked` declaration (confirmed_by set: the run stopped as `blocked`). */
     blocked: s.blocked,
@@ -145,6 +204,11 @@ export function formatStatus(r: RunSummary): string {
     `Tick: ${j.tick}    next: ${j.next_peer}`,
     j.running ? `Loop: running (pid ${j.lock_pid ?? '?'})` : 'Loop: not running',
   ];
+  const c = j.current_turn;
+  if (c) {
+    lines.push(`Now: tick ${c.tick}, ${c.peer}${c.skeptic ? ' (skeptic)' : ''} working for ${c.elapsed_s}s${c.last_output_at ? `, last output ${Math.max(0, Math.round((Date.parse(r.readAt) - Date.parse(c.last_output_at)) / 1000))}s ago` : ', no output yet'}`);
+    if (c.activity) lines.push(`  doing: ${c.activity}`);
+  }
   if (j.last_stop) lines.push(`Last stop: ${j.last_stop.reason} at ${j.last_stop.at}`);
   if (j.operator.error) lines.push(`HELD: the operator control file cannot be used (${j.operator.error}): fix or remove ${r.paths.control}`);
   if (j.operator.max_runtime_s !== null) lines.push(`Max runtime: ${j.operator.max_runtime_s}s (set by the operator)`);
