@@ -197,8 +197,8 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
 const pct = (a: number, b: number | null | undefined) => (b ? ` (${Math.round((100 * a) / b)}%)` : '');
 const cap = (v: number | null | undefined) => (v === null || v === undefined ? '∞' : String(v));
 
-export function formatStatus(r: RunSummary): string {
-  const j = statusJson(r);
+export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
+  const j = statusJson(r, nowMs);
   const lines = [
     `State: ${j.state_dir}`,
     `Tick: ${j.tick}    next: ${j.next_peer}`,

@@ -8,6 +8,8 @@ import { classifyTurn } from '../../../src/loop/classify.ts';
 import { LIMIT_BACKOFF_BASE_MS, LIMIT_BACKOFF_CAP_MS, MAX_SLEEP_MS, MIN_SLEEP_MS, RESET_SLACK_MS, decideWait, sleepUntil, turnUsageLimit } from '../../../src/loop/peer-sleep.ts';
 import { decidePreTick, finalizeTick } from '../../../src/loop/tick.ts';
 import { formatStopReason, parseStopReason } from '../../../src/state/stop-reason.ts';
+import { formatStatus, statusJson } from '../../../src/loop/run-summary.ts';
+import { statePaths } from '../../../src/state/paths.ts';
 import type { LoopState } from '../../../src/state/state-schema.ts';
 import { fail, obs, settings, state } from './fixtures.ts';
 
@@ -149,5 +151,21 @@ describe('one peer sleeps, the others work', () => {
     st = step(st, T0 + first + 1, limited(null, 'codex output (no reset time)')).st;
     expect(st.peers.a!.limit_streak).toBe(2);
     expect(Date.parse(st.peers.a!.waiting!.until) - (T0 + first + 1)).toBe(2 * first);
+  });
+});
+
+describe('status says who waits until when', () => {
+  test('asleep peers are listed with their wake time and reason, in text and JSON; a wait that has passed is not', () => {
+    let st = step(state(), T0, limited('2026-03-01T11:00:00.000Z')).st;
+    st = step(st, T0 + 1000).st;
+    const summary = { paths: statePaths('/s'), state: st, log: { lines: [], skipped: 0, tornTail: false }, ticks: [], exits: [], lock: { held: true, pid: 7 }, halted: false, ledger: null };
+    const json = statusJson(summary, T0 + 2000);
+    expect(json.waiting).toEqual([{ peer: 'a', until: '2026-03-01T11:00:10.000Z', reason: 'usage limit: reset from anthropic-ratelimit-unified-reset' }]);
+    expect(json.peers.a).toMatchObject({ state: 'healthy', waiting_until: '2026-03-01T11:00:10.000Z' });
+    expect(json.peers.b!.waiting_until).toBeNull();
+    const text = formatStatus(summary, T0 + 2000);
+    expect(text).toContain('Waiting for usage limits: a until 2026-03-01T11:00:10Z (usage limit: reset from anthropic-ratelimit-unified-reset)');
+    expect(text).toContain('    asleep until 2026-03-01T11:00:10.000Z');
+    expect(statusJson(summary, Date.parse('2026-03-01T11:00:11Z')).waiting).toEqual([]);
   });
 });
