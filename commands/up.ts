@@ -5,7 +5,8 @@ import { renderK8s } from '../sandbox/k8s-render.ts';
 import { planPod } from '../sandbox/pod-plan.ts';
 import { rehearsalDir } from '../sandbox/rehearsal.ts';
 import { describeReset } from '../sandbox/reset.ts';
-import { resolveProjectDir, up } from '../sandbox/up.ts';
+import { publishIfRun, resolveProjectDir, up } from '../sandbox/up.ts';
+import { describePublish } from '../sandbox/publish-branch.ts';
 import { shellQuote } from '../src/proc/self-exec.ts';
 import { describePolicy } from '../src/budget/budget-policy.ts';
 import { stateDirFor } from '../src/state/paths.ts';
@@ -132,6 +133,9 @@ starts over from your HEAD.
     if (flags.attach && !quiet) {
       const { attachToRun } = await import('../sandbox/logs.ts');
       process.exitCode = await attachToRun({ project: r.project, stateDir: r.stateDir, log: (l) => this.log(l) });
+      // The run's last commits, as the branch in the user's repository (the pod cannot write it).
+      const results = publishIfRun(resolveProjectDir(args.project), r.stateDir);
+      if (results) this.log(describePublish(results));
     }
     return r;
   }
