@@ -158,7 +158,7 @@ describe('status says who waits until when', () => {
   test('asleep peers are listed with their wake time and reason, in text and JSON; a wait that has passed is not', () => {
     let st = step(state(), T0, limited('2026-03-01T11:00:00.000Z')).st;
     st = step(st, T0 + 1000).st;
-    const summary = { paths: statePaths('/s'), state: st, log: { lines: [], skipped: 0, tornTail: false }, ticks: [], exits: [], lock: { held: true, pid: 7 }, halted: false, ledger: null };
+    const summary = { paths: statePaths('/s'), state: st, log: { lines: [], skipped: 0, tornTail: false }, ticks: [], exits: [], lock: { held: true, pid: 7 }, halted: false, ledger: null, control: { ok: true as const, control: null }, liveTurn: null, activity: null, readAt: new Date(T0 + 2000).toISOString() };
     const json = statusJson(summary, T0 + 2000);
     expect(json.waiting).toEqual([{ peer: 'a', until: '2026-03-01T11:00:10.000Z', reason: 'usage limit: reset from anthropic-ratelimit-unified-reset' }]);
     expect(json.peers.a).toMatchObject({ state: 'healthy', waiting_until: '2026-03-01T11:00:10.000Z' });
