@@ -63,7 +63,7 @@ test('converges inside the sandbox pod, then leaves nothing behind: no container
   expect(readdirSync(scratch)).toEqual([]);
   const registry = asUser(['sh', '-c', 'cat "${XDG_CONFIG_HOME:-$HOME/.config}/peers/projects.json" 2>/dev/null || true']).stdout;
   expect(registry).not.toContain(out.project);
-}, 300_000); // about 1 min on a quiet 2-core machine with the setup container and the model server in the pod; headroom for a loaded one
+}, 300_000); // a hang guard: about 2.5 min at load 15 on 2 cores, with the setup container and the model server in the pod
 
 test('as root, `dist/peers demo --json --keep` (the README line) hands the run to the unprivileged user, converges in the pod, and its follow-up commands work for root', () => {
   // Root's own HOME/XDG dirs are scratch: the hand-off must not need them, nor write to them.
