@@ -11,6 +11,7 @@ import type { ModelServerHandle } from '../../../src/model-server/server.ts';
 import { readRunSummary } from '../../../src/loop/run-summary.ts';
 import { findingsOf, reportMarkdown } from '../../../src/loop/run-report.ts';
 import { readRunLog, tickLines } from '../../../src/state/run-log.ts';
+import { statePaths } from '../../../src/state/paths.ts';
 import { ensureTestUser, giveToTestUser, gitAsUser, makeLoopProject, runLoopAsUser, startServer, type LoopProject } from './harness.ts';
 
 const CAREFUL_NODE = 'exit_code == 0 and "# fail 0" in stdout and "# skipped 0" in stdout and "# todo 0" in stdout and "# pass 0" not in stdout';
@@ -157,7 +158,8 @@ test("history: claude resets away codex's bug report; HEAD is restored and the r
   expect(rewrite.soft_fail_reason).toContain('history was rewritten');
   expect(rewrite.head_after).toBe(rewrite.head_before);
   expect(gitAsUser(p.repo, ['log', '--format=%B', 'HEAD'])).toContain('Bug-Report: BUG-1');
-  expect(gitAsUser(p.repo, ['rev-parse', '--verify', 'refs/peers/rewritten/tick-00003']).trim()).toMatch(/^[0-9a-f]{40}$/);
+  // The rewritten history is kept in the run's trusted mirror, never in the peers' repository.
+  expect(gitAsUser(statePaths(p.stateDir).mirror, ['rev-parse', '--verify', 'refs/peers/rewritten/tick-00003']).trim()).toMatch(/^[0-9a-f]{40}$/);
   expect(r.kinds).toContain('history-rewrite');
 }, 120_000);
 
