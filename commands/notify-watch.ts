@@ -6,6 +6,7 @@ import { BaseCommand } from './base.ts';
 export default class NotifyWatch extends BaseCommand {
   static override hidden = true;
   static override description = 'Send the notifications a run owes (`notify:` in config.yaml) until it stops; `peers up` starts it in the background on the host.';
+  static override examples = ['<%= config.bin %> notify-watch --state-dir ~/.local/state/peers/app', '<%= config.bin %> notify-watch --state-dir ~/.local/state/peers/app --poll-ms 1000'];
   static override flags = {
     'state-dir': Flags.string({ required: true, description: "The run's state directory." }),
     'poll-ms': Flags.integer({ min: 100, default: 3000, description: 'How often to look at the run.' }),
