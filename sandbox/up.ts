@@ -7,14 +7,14 @@
  * is removed and recreated (the loop resumes from the saved tick, on the same clone).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { adoptControlPlane } from '../src/config/control-snapshot.ts';
 import { loadConfigFile, loadProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
-import { xdgRuntimeDir } from '../src/state/env-dirs.ts';
+import { peersRuntimeDir } from '../src/state/env-dirs.ts';
 import { ensureStateDirs, projectKey, stateDirFor, statePaths, type StatePaths } from '../src/state/paths.ts';
 import { assertApiKeys } from './credential-check.ts';
 import { defaultRunBranch, describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
@@ -122,8 +122,7 @@ export function hostBinary(): string {
 }
 
 export function sharedRoot(project: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = xdgRuntimeDir(env) ?? join(tmpdir(), `peers-${process.getuid?.() ?? 'user'}`);
-  return join(base, 'peers', project);
+  return join(peersRuntimeDir(env), project);
 }
 
 /** Where `up` writes the pod's seccomp profile (pod-seccomp.ts); removed with the pod. */
