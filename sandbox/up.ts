@@ -11,11 +11,12 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { adoptControlPlane } from '../src/config/control-snapshot.ts';
-import { loadConfigFile, loadProject } from '../src/config/load.ts';
+import { loadConfigFile, loadProject, type LoadedProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { peersRuntimeDir } from '../src/state/env-dirs.ts';
 import { ensureStateDirs, projectKey, stateDirFor, statePaths, type StatePaths } from '../src/state/paths.ts';
+import { podLockWaitLine, probeRepositoryLoopLock, withPodLock } from '../src/state/project-locks.ts';
 import { assertApiKeys } from './credential-check.ts';
 import { defaultRunBranch, describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
 import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
@@ -186,6 +187,15 @@ export async function up(o: UpOptions): Promise<UpResult> {
   const t0 = Date.now();
   const repo = resolveProjectDir(o.target, env);
   const loaded = loadProject(repo); // bad config or goals are reported before anything else
+  // One `up` or `down` of a project at a time (project-locks.ts): two `up`s at once would each
+  // remove the pod the other is creating. The later one waits, then finds the pod running.
+  return withPodLock(projectKey(repo), env, (pid) => o.progress(podLockWaitLine(pid)), () => upLocked(repo, loaded, o, env, t0));
+}
+
+async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: NodeJS.ProcessEnv, t0: number): Promise<UpResult> {
+  // One run per repository: a `peers loop` on the host works in it directly.
+  const hostLoop = probeRepositoryLoopLock(repo, env);
+  if (hostLoop.held) throw new PeersError(`a peers loop${hostLoop.pid ? ` (pid ${hostLoop.pid})` : ''} is running on ${repo} on the host`, { hint: 'let it finish or stop it, then run peers up' });
   if (o.cloneOnly) {
     const key = projectKey(repo);
     const stateDir = stateDirFor(repo, env);

@@ -68,6 +68,11 @@ export function probeRepositoryLoopLock(repo: string, env: Record<string, string
   return accessingFile(path, LOCK_FILE, () => probeRunLock(path));
 }
 
+/** What `up` and `down` print while they wait for the pod lock. */
+export function podLockWaitLine(pid: number | undefined): string {
+  return `waiting for another peers up or down of this project${pid ? ` (pid ${pid})` : ''} to finish`;
+}
+
 /**
  * Runs `fn` holding the project's pod lock, waiting (up to `waitMs`) while another `up` or `down`
  * of the same project holds it; `onWait` is told once, with the holder's pid when known.

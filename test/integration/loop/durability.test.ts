@@ -64,6 +64,29 @@ describe('durable state', () => {
     await (await startedLoop(other)).stop();
   });
 
+  test('peers up on a repository a host loop is running on is refused, naming the loop', async () => {
+    const project = makeProject({ peers: { alice: 'silent', bob: 'always-handoff' }, health: { idle_timeout_s: 30 } });
+    p = project;
+    const hostLoop = spawnLoopCli(project, ['--max-ticks', '1']);
+    let err = '';
+    const reader = (async () => {
+      for await (const chunk of hostLoop.stderr) err += new TextDecoder().decode(chunk);
+    })();
+    try {
+      await waitFor(() => err.includes('tick 1 peer=alice starting'), 15000);
+      // Its own state and config homes: up's state directory is not the loop's.
+      const env = { ...process.env, TMPDIR: join(project.root, 'tmp'), XDG_STATE_HOME: join(project.root, 'xdg-state'), XDG_CONFIG_HOME: join(project.root, 'xdg-config') };
+      const up = Bun.spawnSync([process.execPath, join(import.meta.dir, '../../../src/main.ts'), 'up', '--clone-only', project.repo], { env, stderr: 'pipe' });
+      expect(up.stderr.toString()).toContain(`a peers loop (pid ${hostLoop.pid}) is running on ${realpathSync(project.repo)} on the host`);
+      expect(up.exitCode).toBe(1);
+      expect(existsSync(join(project.root, 'xdg-state'))).toBe(false);
+    } finally {
+      hostLoop.kill('SIGTERM');
+      await hostLoop.exited;
+      await reader;
+    }
+  });
+
   test('SIGTERM during a turn stops the peer, persists state and records `interrupted`', async () => {
     p = makeProject({ peers: { alice: 'always-handoff', bob: 'silent' }, health: { idle_timeout_s: 30 } });
     const child = spawnLoopCli(p, ['--max-ticks', '5']);
