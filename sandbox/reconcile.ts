@@ -65,7 +65,7 @@ async function startedAt(name: string): Promise<string | null> {
  * The project's containers; none without podman to ask, and none for root, whose pods `peers up`
  * never creates (the pod is rootless), so root's status never wakes rootful podman.
  */
-async function containersOf(key: string): Promise<ContainerState[]> {
+export async function containersOf(key: string): Promise<ContainerState[]> {
   if (!key || process.getuid?.() === 0) return [];
   if (!Bun.which(podmanBin(), { PATH: process.env.PATH ?? '' })) return [];
   return projectContainers(key);

@@ -10,6 +10,11 @@ import { ScenarioSchema, type Scenario } from './scenario-schema.ts';
 const SCENARIO_FILE_LIMIT = 8 * MiB;
 const SCENARIO_FILE = { what: 'scenario file', hint: 'replace it with a regular YAML file', missingHint: 'see test/fixtures/scenarios/rehearsal.yaml for an example' };
 
+/** A scenario file's text (a rehearsal reads it to check it before the pod starts). */
+export function readScenarioText(path: string): string {
+  return readYamlText(path, SCENARIO_FILE_LIMIT, SCENARIO_FILE);
+}
+
 type Issue = { code: string; path: PropertyKey[]; message: string; errors?: Issue[][]; keys?: string[] };
 
 const UNION_NAMES: Record<string, string> = {
@@ -55,5 +60,5 @@ export function parseScenario(text: string, file: string): Scenario {
 }
 
 export function loadScenarioFile(path: string): Scenario {
-  return parseScenario(readYamlText(path, SCENARIO_FILE_LIMIT, SCENARIO_FILE), path);
+  return parseScenario(readScenarioText(path), path);
 }

@@ -49,6 +49,11 @@ export type StatePaths = {
   /** The host loop's dependency cache for `setup`. */
   depCache: string;
   codemap: string;
+  /** The operator's live controls (operator-control.ts): written by the host, read-only to the loop in the pod. */
+  controlDir: string;
+  control: string;
+  /** The loop container's console output (podman writes it here, so it outlives the container). */
+  loopLog: string;
 };
 
 export function statePaths(dir: string): StatePaths {
@@ -73,6 +78,9 @@ export function statePaths(dir: string): StatePaths {
     depCache: join(dir, 'dep-cache'),
     recon: join(dir, 'recon.md'),
     codemap: join(dir, 'codemap.md'),
+    controlDir: join(dir, 'control'),
+    control: join(dir, 'control', 'operator.json'),
+    loopLog: join(dir, 'loop.log'),
   };
 }
 
@@ -82,7 +90,7 @@ export function promptFile(p: StatePaths, tick: number, peer: string): string {
 
 /** Creates the state directory tree (0700) and refuses symlinked directories. */
 export function ensureStateDirs(p: StatePaths): void {
-  for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs, p.diffs]) {
+  for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs, p.diffs, p.controlDir]) {
     accessingFile(d, STATE_DIR, () => {
       mkdirSync(d, { recursive: true, mode: 0o700 });
       assertSafeDir(d);

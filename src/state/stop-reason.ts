@@ -22,6 +22,8 @@ export type StopReason =
   | { kind: 'stuck'; gate: string }
   | { kind: 'peer-unavailable'; peer: string }
   | { kind: 'all-peers-down' }
+  /** Every peer that could work waits for its usage limit past what max_runtime_s leaves: `until` is the first reset (ISO). */
+  | { kind: 'usage-limited'; until: string }
   | { kind: 'interrupted' }
   | { kind: 'error'; name: string };
 
@@ -39,6 +41,8 @@ export function formatStopReason(r: StopReason): string {
       return ALL_PEERS_DOWN_TEXT;
     case 'error':
       return `error:${r.name}`;
+    case 'usage-limited':
+      return `usage-limited:${r.until}`;
     default:
       return r.kind;
   }
@@ -54,6 +58,7 @@ export function parseStopReason(text: string): StopReason {
   if (head === 'budget' && (BUDGET_CAPS as readonly string[]).includes(rest)) return { kind: 'budget', cap: rest as BudgetCap };
   if (head === 'stuck' && rest) return { kind: 'stuck', gate: rest };
   if (head === 'peer-unavailable' && rest) return { kind: 'peer-unavailable', peer: rest };
+  if (head === 'usage-limited' && rest) return { kind: 'usage-limited', until: rest };
   if (head === 'error') return { kind: 'error', name: rest || 'Error' };
   return { kind: 'error', name: text };
 }
