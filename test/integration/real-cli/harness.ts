@@ -166,19 +166,14 @@ export function removeDir(dir: string): void {
 }
 
 /** The handoff commit every scripted tick makes: the tick protocol's trailers and Self-Review section. */
-export function handoffCommitCommand(peer: string, subject: string, opts: { approveHead?: string } = {}): string {
-  // approveHead: also approve the commit HEAD is on before this one (a review of the other peer's
-  // handoff, which a gate-surface change such as a new test file needs before the run converges).
-  const review = opts.approveHead === undefined ? [] : ['## Review', JSON.stringify({ pass: true, notes: opts.approveHead }), ''];
+export function handoffCommitCommand(peer: string, subject: string): string {
   return [
-    opts.approveHead === undefined ? "git add -A && git commit -q -F - <<'MSG'" : 'approved=$(git rev-parse HEAD) && git add -A && git commit -q -F - <<MSG',
+    "git add -A && git commit -q -F - <<'MSG'",
     subject,
     '',
-    ...review,
     '## Self-Review',
     `${peer} checked that the change is complete and builds.`,
     '',
-    ...(opts.approveHead === undefined ? [] : ['Peer-Review-Of: $approved']),
     `Peer: ${peer}`,
     'Peer-Status: handoff',
     'Self-Review: pass',
