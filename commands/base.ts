@@ -8,8 +8,9 @@ import { InputError, PeersError } from '../src/cli/errors.ts';
 export abstract class BaseCommand extends Command {
   /**
    * True for a command that, given valid input, starts or stops pods, servers or long runs (up,
-   * down, loop, demo, runner, sidecars, model-server, image build). Tools that run every command
-   * (the CLI fuzzer in test/fuzz) give such a command only input that must fail validation.
+   * down, loop, demo, runner, sidecars, model-server, image build, dashboard, notify-watch). Tools
+   * that run every command (the CLI fuzzer in test/fuzz) give such a command only input that must
+   * fail validation.
    * Carried into oclif's command manifest, so `peers commands --json` reports it.
    */
   static controlsRuns = false;

@@ -4,6 +4,7 @@ import { watchNotifications } from '../src/notify/notify-watch.ts';
 import { BaseCommand } from './base.ts';
 
 export default class NotifyWatch extends BaseCommand {
+  static override controlsRuns = true;
   static override hidden = true;
   static override description = 'Send the notifications a run owes (`notify:` in config.yaml) until it stops; `peers up` starts it in the background on the host.';
   static override examples = ['<%= config.bin %> notify-watch --state-dir ~/.local/state/peers/app', '<%= config.bin %> notify-watch --state-dir ~/.local/state/peers/app --poll-ms 1000'];

@@ -7,6 +7,7 @@
  */
 import { PeersError } from '../src/cli/errors.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
+import { podLockWaitLine, withPodLock } from '../src/state/project-locks.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
 import { containerName, gatesCacheVolume } from './pod-spec.ts';
 import { podman, projectContainers } from './podman.ts';
@@ -43,6 +44,11 @@ export async function down(o: { target?: string; graceS: number; progress: (l: s
   const t0 = Date.now();
   const repo = resolveProjectDir(o.target, env);
   const key = projectKey(repo);
+  // Not while an `up` of this project is creating its pod (project-locks.ts).
+  return withPodLock(key, env, (pid) => o.progress(podLockWaitLine(pid)), () => downLocked(repo, key, o, env, t0));
+}
+
+async function downLocked(repo: string, key: string, o: { graceS: number; progress: (l: string) => void; purge?: boolean }, env: NodeJS.ProcessEnv, t0: number): Promise<DownResult> {
   const stateDir = stateDirFor(repo, env);
   const containers = await projectContainers(key);
   const wasRunning = Boolean(containers.find((c) => c.role === 'loop')?.running);

@@ -4,14 +4,14 @@
  * prints. Pure apart from reading the project's files and asking podman whether cgroup limits apply.
  */
 import { existsSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { loadProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
 import { resolveProvider, runProviders } from '../src/config/provider.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
-import { xdgRuntimeDir } from '../src/state/env-dirs.ts';
+import { peersRuntimeDir } from '../src/state/env-dirs.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { planRunBudget } from '../src/budget/run-budget.ts';
@@ -101,8 +101,7 @@ export function hostBinary(): string {
 }
 
 export function sharedRoot(project: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = xdgRuntimeDir(env) ?? join(tmpdir(), `peers-${process.getuid?.() ?? 'user'}`);
-  return join(base, 'peers', project);
+  return join(peersRuntimeDir(env), project);
 }
 
 /** Where `up` writes the pod's seccomp profile (pod-seccomp.ts); removed with the pod. */

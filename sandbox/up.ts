@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { adoptControlPlane, snapshotDigest } from '../src/config/control-snapshot.ts';
-import { loadConfigFile, loadProject } from '../src/config/load.ts';
+import { loadConfigFile, loadProject, type LoadedProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
 import { resolveProvider, runProviders } from '../src/config/provider.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
@@ -20,6 +20,7 @@ import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { xdgRuntimeDir } from '../src/state/env-dirs.ts';
 import { ensureStateDirs, projectKey, stateDirFor, statePaths, type StatePaths } from '../src/state/paths.ts';
+import { podLockWaitLine, probeRepositoryLoopLock, withPodLock } from '../src/state/project-locks.ts';
 import { readControl, withMaxRuntime, writeControl, type OperatorControl } from '../src/state/operator-control.ts';
 import { loadState } from '../src/state/state-store.ts';
 import { formatStopReason, parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
@@ -151,7 +152,16 @@ export async function up(o: UpOptions): Promise<UpResult> {
   const t0 = Date.now();
   const repo = resolveProjectDir(o.target, env);
   const loaded = loadProject(repo); // bad config or goals are reported before anything else
+  // One `up` or `down` of a project at a time (project-locks.ts): two `up`s at once would each
+  // remove the pod the other is creating. The later one waits, then finds the pod running.
+  return withPodLock(projectKey(repo), env, (pid) => o.progress(podLockWaitLine(pid)), () => upLocked(repo, loaded, o, env, t0));
+}
+
+async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: NodeJS.ProcessEnv, t0: number): Promise<UpResult> {
   const seconds = () => (Date.now() - t0) / 1000;
+  // One run per repository: a `peers loop` on the host works in it directly.
+  const hostLoop = probeRepositoryLoopLock(repo, env);
+  if (hostLoop.held) throw new PeersError(`a peers loop${hostLoop.pid ? ` (pid ${hostLoop.pid})` : ''} is running on ${repo} on the host`, { hint: 'let it finish or stop it, then run peers up' });
   if (o.cloneOnly) {
     const key = projectKey(repo);
     const stateDir = stateDirFor(repo, env);

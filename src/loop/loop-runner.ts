@@ -29,7 +29,8 @@ import { readGitExecSurface } from '../protocol/git-hook-guard.ts';
 import { formatSurfaceChange } from '../protocol/gate-surface.ts';
 import { LocalPeerRunner, type PeerRunner } from '../peers/peer-runner.ts';
 import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../state/paths.ts';
-import { acquireRunLock } from '../state/run-lock.ts';
+import { acquireRepositoryLoopLock } from '../state/project-locks.ts';
+import { acquireRunLock, type RunLock } from '../state/run-lock.ts';
 import { appendRunLine, readRunLog, repairTornTail, tickLines } from '../state/run-log.ts';
 import { freshState, type LoopState } from '../state/state-schema.ts';
 import { loadState, saveState } from '../state/state-store.ts';
@@ -101,6 +102,15 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
   const paths = statePaths(o.stateDir ?? stateDirFor(repo, o.env ?? process.env));
   ensureStateDirs(paths);
   const lock = acquireRunLock(paths.lock);
+  // On the host the loop works in the repository itself: one loop per repository, whatever the
+  // state directory. (In the pod the repository is the run clone inside the state directory.)
+  let repoLock: RunLock | undefined;
+  try {
+    repoLock = pod ? undefined : acquireRepositoryLoopLock(repo, o.env ?? process.env);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   try {
     if (pod) {
       // The pod's loop has no `.peers/`: only the snapshot `peers up` took (mounted read-only).
@@ -172,6 +182,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     );
     return await run.run();
   } finally {
+    repoLock?.release();
     lock.release();
   }
 }

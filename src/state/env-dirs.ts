@@ -6,7 +6,7 @@
  * $PEERS_STATE_DIR is peers' own: a relative value would put the run state wherever the command
  * happens to run, so it is refused.
  */
-import { homedir, userInfo } from 'node:os';
+import { homedir, tmpdir, userInfo } from 'node:os';
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { InputError } from '../cli/errors.ts';
@@ -37,6 +37,15 @@ export function xdgConfigHome(env: Record<string, string | undefined> = process.
 export function xdgRuntimeDir(env: Record<string, string | undefined> = process.env): string | undefined {
   const value = env.XDG_RUNTIME_DIR;
   return value && isAbsolute(value) ? value : undefined;
+}
+
+/**
+ * peers' directory for what lives only while processes run (sockets shared with a pod, locks):
+ * under $XDG_RUNTIME_DIR, else a per-user directory in the temp dir.
+ */
+export function peersRuntimeDir(env: Record<string, string | undefined> = process.env): string {
+  const temp = env.TMPDIR && isAbsolute(env.TMPDIR) ? env.TMPDIR : tmpdir();
+  return join(xdgRuntimeDir(env) ?? join(temp, `peers-${process.getuid?.() ?? 'user'}`), 'peers');
 }
 
 /** Whether `dir` is a directory this process can create files in. */

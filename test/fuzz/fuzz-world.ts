@@ -125,6 +125,8 @@ export function buildWorld(): World {
     // (absent after a host loop: a mutation creates them).
     'run', 'run/mirror.git', 'run/mirror.git/HEAD', 'run/mirror.git/config', 'run/mirror.git/packed-refs', 'diffs',
     'budget.json', 'gate-cache.key', 'sidecars/auth/usage.jsonl', 'user-repo-fingerprint.json',
+    // The operator's controls (pause, resume, runtime) and the loop container's console log.
+    'control', 'control/operator.json', 'loop.log',
   ].map((f) => join(stateB, f));
   const controlFiles = [join(repoA, '.peers/config.yaml'), join(repoA, '.peers/goals.yaml'), join(repoA, '.peers'), join(repoB, '.peers/config.yaml')];
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireRunLock } from '../../../src/state/run-lock.ts';
 import { readRunLog } from '../../../src/state/run-log.ts';
@@ -32,6 +32,58 @@ describe('durable state', () => {
       expect(ticks(p).length).toBe(1);
     } finally {
       lock.release();
+    }
+  });
+
+  test('a second loop on the same repository with another state directory is refused; the first runs on', async () => {
+    const project = makeProject({ peers: { alice: 'silent', bob: 'always-handoff' }, health: { idle_timeout_s: 30 } });
+    p = project;
+    const other = { ...project, stateDir: join(project.root, 'other-state') };
+    /** A loop whose first turn (alice, silent) is under way. */
+    const startedLoop = async (at: Project) => {
+      const child = spawnLoopCli(at, ['--max-ticks', '1']);
+      let err = '';
+      const reader = (async () => {
+        for await (const chunk of child.stderr) err += new TextDecoder().decode(chunk);
+      })();
+      await waitFor(() => err.includes('tick 1 peer=alice starting'), 15000);
+      return { child, stop: async () => (child.kill('SIGTERM'), await child.exited, await reader) };
+    };
+    const first = await startedLoop(project);
+    try {
+      const second = spawnLoopCli(other, ['--max-ticks', '1']);
+      expect(await second.exited).toBe(1);
+      expect(await new Response(second.stderr).text()).toContain(`another peers loop (pid ${first.child.pid}) is already running on ${realpathSync(project.repo)} (with another state directory)`);
+      // Refused before it started a run in its state directory; the first loop's turn goes on.
+      expect(existsSync(join(other.stateDir, 'runs.jsonl'))).toBe(false);
+      expect(first.child.exitCode).toBeNull();
+    } finally {
+      await first.stop();
+    }
+    // The lock went with the first loop: now the other state directory's loop starts its turn.
+    await (await startedLoop(other)).stop();
+  });
+
+  test('peers up on a repository a host loop is running on is refused, naming the loop', async () => {
+    const project = makeProject({ peers: { alice: 'silent', bob: 'always-handoff' }, health: { idle_timeout_s: 30 } });
+    p = project;
+    const hostLoop = spawnLoopCli(project, ['--max-ticks', '1']);
+    let err = '';
+    const reader = (async () => {
+      for await (const chunk of hostLoop.stderr) err += new TextDecoder().decode(chunk);
+    })();
+    try {
+      await waitFor(() => err.includes('tick 1 peer=alice starting'), 15000);
+      // Its own state and config homes: up's state directory is not the loop's.
+      const env = { ...process.env, TMPDIR: join(project.root, 'tmp'), XDG_STATE_HOME: join(project.root, 'xdg-state'), XDG_CONFIG_HOME: join(project.root, 'xdg-config') };
+      const up = Bun.spawnSync([process.execPath, join(import.meta.dir, '../../../src/main.ts'), 'up', '--clone-only', project.repo], { env, stderr: 'pipe' });
+      expect(up.stderr.toString()).toContain(`a peers loop (pid ${hostLoop.pid}) is running on ${realpathSync(project.repo)} on the host`);
+      expect(up.exitCode).toBe(1);
+      expect(existsSync(join(project.root, 'xdg-state'))).toBe(false);
+    } finally {
+      hostLoop.kill('SIGTERM');
+      await hostLoop.exited;
+      await reader;
     }
   });
 

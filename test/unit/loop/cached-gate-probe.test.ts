@@ -5,9 +5,10 @@
  * gate green.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { InputError } from '../../../src/cli/errors.ts';
 import { HardGoalSchema, type HardGoal } from '../../../src/config/goals-schema.ts';
 import { cacheKey, ephemeralCacheKey, persistentCacheKey } from '../../../src/gates/gate-cache.ts';
 import { gitOk } from '../../../src/git/git.ts';
@@ -98,5 +99,22 @@ describe('the loop\'s gate cache', () => {
     const keyFile = join(dir, 'gate-cache.key');
     await probeWith(persistentCacheKey(keyFile))(green);
     expect(await probeWith(persistentCacheKey(keyFile))(green)).toMatchObject({ cached: true });
+  });
+
+  test('a damaged key file is bad input naming it (exit 2), not a crash', () => {
+    const short = join(dir, 'short.key');
+    writeFileSync(short, 'abc');
+    expect(() => persistentCacheKey(short)).toThrow(`gate cache key: 3 bytes, not 32`);
+    const asDir = join(dir, 'dir.key');
+    mkdirSync(asDir);
+    let error: unknown;
+    try {
+      persistentCacheKey(asDir);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).exitCode).toBe(2);
+    expect((error as InputError).message).toContain('gate cache key');
   });
 });
