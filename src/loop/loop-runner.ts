@@ -38,6 +38,8 @@ import { changesSince, inboxLines } from './git-observe.ts';
 import { probeGates, type GateProbe } from './gate-probe.ts';
 import { runPeerTurn } from './peer-turn.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
+import type { Contract } from '../modes/contract.ts';
+import { changedPathsBetween, contractRefusal, frozenContractAtStart, frozenPathsTouched, refuseTurn } from '../modes/contract-guard.ts';
 
 export type LoopOptions = {
   repo: string;
@@ -78,6 +80,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const goalsPath = join(paths.snapshotDir, 'goals.yaml');
     const config = loadConfigFile(configPath);
     const goals: GoalsFile = existsSync(goalsPath) ? loadGoalsFile(goalsPath) : { goals: [] };
+    // implement mode: the frozen acceptance contract must be the one contracts.log records.
+    const contract = frozenContractAtStart(goals, paths.snapshotDir);
     const digest = createHash('sha256')
       .update(readFileCapped(configPath, 2 * MiB))
       .update('\0')
@@ -119,7 +123,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     for (const w of context.warnings) log(`peers: warning: ${w}`);
     state = { ...state, warnings: [...state.warnings, ...context.warnings] };
     saveState(paths.state, state);
-    const run = new LoopRun(repo, paths, config, goals, settings, state, o.runner ?? new LocalPeerRunner(), o.gateProbe ?? probeGates, o.signal ?? new AbortController().signal, log, env);
+    const run = new LoopRun(repo, paths, config, goals, settings, state, o.runner ?? new LocalPeerRunner(), o.gateProbe ?? probeGates, o.signal ?? new AbortController().signal, log, env, contract);
     return await run.run();
   } finally {
     lock.release();
@@ -142,6 +146,7 @@ class LoopRun {
     private readonly signal: AbortSignal,
     private readonly log: (line: string) => void,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly contract: Contract | undefined,
   ) {}
 
   async run(): Promise<LoopOutcome> {
@@ -179,11 +184,14 @@ class LoopRun {
       const prompt = this.prompt(peer, skeptic, headBefore, conv.bugLines);
       const tick = this.state.tick + 1;
       this.log(`peers: tick ${tick} peer=${peer}${skeptic ? ' (skeptic)' : ''} starting...`);
-      const obs = await runPeerTurn(
+      const observed = await runPeerTurn(
         { repo: this.repo, paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env) },
         { state: this.state, peer, index, skeptic, prompt, headBefore, extraWarnings: [] },
       );
-      if (obs === 'aborted') return this.finish('interrupted');
+      if (observed === 'aborted') return this.finish('interrupted');
+      // A turn that changed the frozen acceptance contract is refused (src/modes/contract-guard.ts).
+      const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.repo, headBefore, observed.head_after));
+      const obs = touched.length ? refuseTurn(observed, contractRefusal(peer, touched)) : observed;
       // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompt.
       obs.warnings_emitted.push(...this.controlPlaneWarnings(headBefore, obs.head_after));
       const fin = finalizeTick(this.state, obs, this.settings);

@@ -1,13 +1,14 @@
 /**
  * `honesty-audit`: at the end, each peer says what is weakest in the delivery. HONESTY_AUDIT.md
- * needs a `## <peer>` section per peer of the run (`--peers a,b`) with the sub-sections
+ * needs a `## <peer>` section per peer that made a commit of the run (attested; `--peers a,b`
+ * names them instead) with the sub-sections
  * `### Weakest part`, `### Likely uncaught bug` and `### Skipped or shortcut` (more than five words
  * each). A section counts only when every line of it was written in that peer's own ticks (blame
  * plus the loop's attestation: no peer writes another's confession) and after the last change to
  * anything but prose (.md/.txt), so an audit written before the code settled does not count.
  */
 import { baselineOrFail } from '../baseline-or-fail.ts';
-import { openCheckRepo } from '../check-repo.ts';
+import { OPERATOR, openCheckRepo } from '../check-repo.ts';
 import type { Check } from '../types.ts';
 
 export const HONESTY_FILE = 'HONESTY_AUDIT.md';
@@ -47,16 +48,16 @@ const isProse = (path: string) => /\.(md|txt)$/i.test(path);
 export const honestyAudit: Check = {
   description: 'HONESTY_AUDIT.md has a complete section per peer, written by that peer after the last code change.',
   async run(repoDir, opts = {}) {
-    const peers = opts.peers ?? [];
-    if (peers.length === 0) return { pass: false, report: 'honesty-audit: no --peers given (peers init writes them from config.yaml)' };
     const repo = openCheckRepo(repoDir);
     const head = repo.head();
     if (!head) return { pass: false, report: 'honesty-audit: no commits yet' };
     const base = baselineOrFail(repo, 'honesty-audit');
     if ('pass' in base) return base;
+    const commits = repo.commits(`${base.sha}..${head}`);
+    const peers = opts.peers?.length ? opts.peers : [...new Set(commits.map((c) => repo.peerOf(c.sha)).filter((p): p is string => p !== undefined && p !== OPERATOR))];
+    if (peers.length === 0) return { pass: false, report: 'honesty-audit: no peer has made a commit in this run yet' };
     const text = repo.fileAt(head, HONESTY_FILE);
     if (text === undefined) return { pass: false, report: `honesty-audit: ${HONESTY_FILE} is not committed; when the work is done, each peer writes its own "## <name>" section with ${REQUIRED_H3.map((h) => `"### ${h}"`).join(', ')}` };
-    const commits = repo.commits(`${base.sha}..${head}`);
     const order = new Map(commits.map((c, i) => [c.sha, i]));
     let lastCode = -1;
     commits.forEach((c, i) => {
