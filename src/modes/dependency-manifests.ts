@@ -107,8 +107,23 @@ export function tomlEntries(text: string): TomlEntry[] {
   return out;
 }
 
+/** A TOML line without its `# comment` (a `#` inside a string is kept). */
+export function stripTomlComment(line: string): string {
+  let quote: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#') return line.slice(0, i);
+  }
+  return line;
+}
+
 function tomlStrings(value: string): string[] {
-  return [...value.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g)].map((m) => m[1] ?? m[2] ?? '');
+  const text = value.split('\n').map(stripTomlComment).join('\n');
+  return [...text.matchAll(/"((?:[^"\\]|\\.)*)"|'([^']*)'/g)].map((m) => m[1] ?? m[2] ?? '');
 }
 
 function pyprojectDeps(text: string): string[] {

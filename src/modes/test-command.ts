@@ -65,6 +65,6 @@ export function testCommand(lang: Lang, files: ProjectFiles, ctx: TestCommandCon
     case 'go':
       return { cmd: 'go test -json ./...', env: {}, format: 'go-json', why: 'go.mod' };
     case 'rust':
-      return { cmd: 'cargo test --no-fail-fast', env: {}, format: 'cargo-text', why: 'Cargo.toml' };
+      return { cmd: 'cargo test --no-fail-fast 2>&1', env: {}, format: 'cargo-text', why: 'Cargo.toml' };
   }
 }
