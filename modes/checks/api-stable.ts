@@ -29,7 +29,8 @@ export function apiChanges(before: CodeSymbol[], after: CodeSymbol[]): ApiChange
 export type BreakingNote = { sha: string; symbol: string; reason: string };
 
 export function breakingNotesIn(sha: string, message: string): BreakingNote[] {
-  return [...message.matchAll(/^Breaking-API:[ \t]*(\S+?)[ \t]*:[ \t]*(.+?)[ \t]*$/gm)].map((m) => ({ sha, symbol: m[1]!, reason: m[2]! }));
+  // A symbol id holds ":" itself (`src/a.ts:greet`): the symbol ends at the colon before a space.
+  return [...message.matchAll(/^Breaking-API:[ \t]*(\S+):[ \t]+(.+?)[ \t]*$/gm)].map((m) => ({ sha, symbol: m[1]!, reason: m[2]! }));
 }
 
 /** A note names a symbol by its id (`file:Name`), qualified name (`Class.method`) or bare name. */
