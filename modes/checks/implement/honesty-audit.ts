@@ -15,7 +15,8 @@ export const HONESTY_FILE = 'HONESTY_AUDIT.md';
 export const REQUIRED_H3 = ['Weakest part', 'Likely uncaught bug', 'Skipped or shortcut'] as const;
 const MIN_WORDS = 6;
 
-export type PeerSection = { peer: string; start: number; end: number; h3: Map<string, string> };
+/** A peer's section: its `### title` bodies (titles lower-cased) and the line numbers of its prose. */
+export type PeerSection = { peer: string; h3: Map<string, string>; prose: number[] };
 
 /** `## name` sections (1-based line range) with their `### title` bodies, titles lower-cased. */
 export function peerSections(text: string): PeerSection[] {
@@ -26,8 +27,7 @@ export function peerSections(text: string): PeerSection[] {
   lines.forEach((line, i) => {
     const h2 = /^##\s+(\S.*?)\s*$/.exec(line);
     if (h2 && !line.startsWith('###')) {
-      if (cur) cur.end = i;
-      cur = { peer: h2[1]!, start: i + 1, end: lines.length, h3: new Map() };
+      cur = { peer: h2[1]!, h3: new Map(), prose: [] };
       out.push(cur);
       h3 = undefined;
       return;
@@ -38,6 +38,11 @@ export function peerSections(text: string): PeerSection[] {
       cur.h3.set(h3, '');
       return;
     }
+    if (/^#\s/.test(line)) {
+      cur = undefined;
+      return;
+    }
+    if (cur && line.trim()) cur.prose.push(i + 1);
     if (cur && h3 !== undefined) cur.h3.set(h3, `${cur.h3.get(h3)} ${line}`.trim());
   });
   return out;
@@ -77,7 +82,8 @@ export const honestyAudit: Check = {
         if (body === undefined) bad.push(`  ${peer}: no "### ${h}"`);
         else if (body.split(/\s+/).filter(Boolean).length < MIN_WORDS) bad.push(`  ${peer}: "### ${h}" says too little (${MIN_WORDS}+ words)`);
       }
-      const shas = new Set(blame.slice(sec.start - 1, sec.end).filter(Boolean));
+      // Headings are structure anyone may write; the prose under them is the confession.
+      const shas = new Set(sec.prose.map((n) => blame[n - 1]).filter((s): s is string => Boolean(s)));
       const others = [...shas].map((s) => repo.peerOf(s)).filter((p) => p?.toLowerCase() !== peer.toLowerCase());
       if (others.length) bad.push(`  ${peer}: lines of its section were written by ${[...new Set(others.map((p) => p ?? 'no peer'))].join(', ')}; each peer writes only its own section`);
       const newest = Math.max(...[...shas].map((s) => order.get(s) ?? -1));

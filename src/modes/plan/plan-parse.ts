@@ -134,7 +134,9 @@ export function parsePlan(text: string): PlanResult {
     found.add(key);
   };
   if (!result.success) {
-    for (const issue of result.error.issues) add({ line: issueLine(issue, lineOf, titleLine), message: issueMessage(issue) });
+    // A missing section is reported once, not once per key it would have held.
+    const missing = new Set(['meta', 'steps'].filter((name) => !lineOf.has(name)));
+    for (const issue of result.error.issues) if (!missing.has(String(issue.path[0]))) add({ line: issueLine(issue, lineOf, titleLine), message: issueMessage(issue) });
     // zod skips the rules between steps while a step is malformed: apply them to what was read.
     const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
     const steps = raw.steps.map((s) => ({ id: String(s.id), touches: list(s.touches), depends: list(s.depends), trivial: s.trivial === true, pure_documentation: s.pure_documentation === true }));
