@@ -221,7 +221,7 @@ export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknow
 const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
 
 /** `peers loop` as the test user (it starts claude, which refuses to run as root). */
-export async function runLoopAsUser(project: LoopProject, args: string[]): Promise<SupervisedResult & { runs: Array<Record<string, unknown>>; stopReason: string }> {
+export async function runLoopAsUser(project: LoopProject, args: string[], timeoutMs = 55_000): Promise<SupervisedResult & { runs: Array<Record<string, unknown>>; stopReason: string }> {
   const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: join(project.root, 'claude-home'), LANG: 'C.UTF-8' };
   const loopArgv = [process.execPath, MAIN, 'loop', project.repo, '--state-dir', project.stateDir, ...args];
   const envArgs = ['env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
@@ -229,7 +229,7 @@ export async function runLoopAsUser(project: LoopProject, args: string[]): Promi
     argv: IS_ROOT ? ['runuser', '-u', TEST_USER, '--', ...envArgs, ...loopArgv] : [...envArgs, ...loopArgv],
     cwd: project.repo,
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-    absoluteTimeoutMs: 55_000,
+    absoluteTimeoutMs: timeoutMs,
   });
   const runsFile = join(project.stateDir, 'runs.jsonl');
   const runs = existsSync(runsFile) ? parseEvents(readFileSync(runsFile, 'utf8')) : [];
