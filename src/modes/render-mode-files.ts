@@ -22,7 +22,7 @@ export type GoalsRender = {
 const HEADER = (names: string) => `# yaml-language-server: $schema=./schema/goals.schema.json
 #
 # The goal program of mode${names.includes(',') ? 's' : ''} ${names}, written by \`peers init --modes ${names}\`.
-# \`peers modes list\` says what each mode adds; \`peers check <id> --help\` what a check does.
+# \`peers modes list\` says what each mode adds; \`peers check <id>\` runs one gate by hand and says why it fails.
 # A run converges only when every hard goal passes, the soft goals reach consensus, and a skeptic
 # re-audit stays clean.
 #

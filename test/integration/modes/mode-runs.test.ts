@@ -40,7 +40,7 @@ describe('audit,thorough', () => {
     expect(run.outcome.reason).toBe('max_ticks');
     const failing = failingGates(run);
     expect(Object.keys(failing).sort()).toEqual(['api-stable', 'deps-justified']);
-    expect(failing['api-stable']).toContain('src/shapes.py:perimeter (function, src/shapes.py:9): removed');
+    expect(failing['api-stable']).toContain('src/shapes.py:perimeter (function, src/shapes.py:8): removed');
     expect(failing['deps-justified']).toContain('pyproject.toml: requests');
   }, RUN_TIMEOUT);
 
