@@ -4,7 +4,7 @@
  * repository left as it was.
  */
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { gitIn, makeRepo, makeSandbox, runPeers, STACK_LINE } from './peers-cli.ts';
@@ -36,10 +36,17 @@ function refused(res: { code: number; stderr: string }, ...parts: string[]) {
 }
 
 describe('peers init --modes', () => {
-  test('audit,thorough on a Python project: language detected, mode gates written, thorough settings, lint/type left out with a note', () => {
+  test('audit,thorough on a Python project: language detected, mode gates written, thorough settings, lint/type left out with a note, --spec committed as SPEC.md', () => {
     const repo = makeRepo(sb.root, 'py');
     writeFileSync(join(repo, 'pyproject.toml'), '[project]\nname = "x"\n');
-    const res = runPeers(['init', '--modes', 'audit,thorough'], { cwd: repo, env: sb.env });
+    const spec = join(sb.root, 'the-spec.md');
+    writeFileSync(spec, '# x\n\nWhat the project must do: add two numbers.\n');
+    // A SPEC.md of other content in the repository would be replaced: refused, nothing written.
+    writeFileSync(join(repo, 'SPEC.md'), 'mine\n');
+    refused(runPeers(['init', '--modes', 'audit,thorough', '--spec', spec], { cwd: repo, env: sb.env }), 'SPEC.md exists with other content; --spec would replace it');
+    expect(existsSync(join(repo, '.peers'))).toBe(false);
+    rmSync(join(repo, 'SPEC.md'));
+    const res = runPeers(['init', '--modes', 'audit,thorough', '--spec', spec], { cwd: repo, env: sb.env });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toContain('modes: audit, thorough (language python)');
@@ -54,6 +61,8 @@ describe('peers init --modes', () => {
     expect(config.modes).toEqual(['audit', 'thorough']);
     // What init wrote is what `peers info` loads.
     expect(runPeers(['info', '--json'], { cwd: repo, env: sb.env }).code).toBe(0);
+    // The spec is part of the project at the run's start, where every peer reads it.
+    expect(gitIn(repo, ['show', 'peers-baseline:SPEC.md'])).toBe('# x\n\nWhat the project must do: add two numbers.');
   });
 
   test('refusals name the fix and leave the repository untouched', () => {

@@ -2,14 +2,14 @@
  * An end-to-end run of a mode: a small real project is committed, `peers init --modes …` (the real
  * init, in-process) writes its control files, the two peers in config.yaml are replaced by the
  * scripted peer test/fixtures/peers/modes/peer.sh (everything else init wrote is kept: goals,
- * convergence settings, setup), and the real loop runs with its real gates on clean checkouts.
+ * convergence settings, setup), and the real loop (the compiled `peers loop`) runs with its real
+ * gates on clean checkouts.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { initProject, type InitResult } from '../../../src/config/init-project.ts';
-import { runLoop, type LoopOutcome } from '../../../src/loop/loop-runner.ts';
 import { readRunLog, tickLines, type TickLine } from '../../../src/state/run-log.ts';
 import { loadState } from '../../../src/state/state-store.ts';
 import { statePaths } from '../../../src/state/paths.ts';
@@ -17,6 +17,7 @@ import type { LoopState } from '../../../src/state/state-schema.ts';
 import { git, type Files } from './repo-fixture.ts';
 
 const FIXTURES = resolve(import.meta.dir, '../../fixtures/peers');
+const PEERS_BIN = resolve(import.meta.dir, '../../../dist/peers');
 
 export type ModeRunSpec = {
   modes: string[];
@@ -35,7 +36,7 @@ export type ModeRunSpec = {
   maxTicks: number;
 };
 
-export type ModeRun = { repo: string; root: string; init: InitResult; outcome: LoopOutcome; ticks: TickLine[]; state: LoopState; cleanup(): void };
+export type ModeRun = { repo: string; root: string; init: InitResult; outcome: { reason: string; exitCode: number }; ticks: TickLine[]; state: LoopState; cleanup(): void };
 
 export async function modeRun(spec: ModeRunSpec): Promise<ModeRun> {
   const root = mkdtempSync(join(tmpdir(), `peers-mode-${spec.scenario}-`));
@@ -84,7 +85,20 @@ export async function modeRun(spec: ModeRunSpec): Promise<ModeRun> {
   config.goals = { ...(config.goals as object), timeout_s: 600, stuck_halt_after: 50 };
   writeFileSync(configPath, stringify(config));
 
-  const outcome = await runLoop({ repo, stateDir, maxTicks: spec.maxTicks, log: () => {}, backoffBaseMs: 10, noRecon: true, noCodemap: true });
+  // The compiled binary (test/setup.sh builds it), as users run it: its gates' `peers check` calls
+  // start in a fifth of the time the TypeScript sources take, and the runs make hundreds of them.
+  if (!existsSync(PEERS_BIN)) throw new Error(`${PEERS_BIN} is missing: run \`bun build.ts\` (test/setup.sh does)`);
+  const loop = Bun.spawn([PEERS_BIN, 'loop', repo, '--state-dir', stateDir, '--max-ticks', String(spec.maxTicks), '--backoff-base-ms', '10', '--no-recon', '--no-codemap'], {
+    // One cargo target directory per run, as a dependency cache would be: each tick's clean checkout
+    // builds only what changed instead of the whole crate again.
+    env: { ...process.env, CARGO_TARGET_DIR: join(root, 'cargo-target') },
+    stdout: 'ignore',
+    stderr: 'pipe',
+  });
+  const stderr = await new Response(loop.stderr).text();
+  const status = await loop.exited;
+  if (status > 1) throw new Error(`peers loop exited ${status}: ${stderr.slice(-2000)}`);
+  const outcome = { reason: readFileSync(statePaths(stateDir).stopReason, 'utf8').trim().split(' ')[0]!, exitCode: status };
   const ticks = tickLines(readRunLog(statePaths(stateDir).runs));
   const state = loadState(statePaths(stateDir).state)!;
   return { repo, root, init, outcome, ticks, state, cleanup: () => rmSync(root, { recursive: true, force: true }) };

@@ -22,6 +22,8 @@ const commit = (peer: string, subject: string, body: string, trailers = '') => s
 const review = (peer: string) => sh(`git commit -q --allow-empty -F - <<'MSG'\nReview blind-review\n\n## Review\n{"pass": true, "notes": "read the step's diff alone first; it does what the step says and its tests cover it"}\n\nPeer-Review-Of: blind-review\nPeer: ${peer}\nMSG`);
 const checkOff = (step: string) => sh(`s=$(git log --format=%H --grep='^${step}:' -n 1) && sed -i "s/^- \\[ \\] \\[${step}\\] \\(.*\\)$/- [x] [${step}] \\1 ($s)/" PLAN.md`);
 const honesty = (peer: string, weakest: string) => `\n## ${peer}\n### Weakest part\n${weakest}\n### Likely uncaught bug\nNames with surrounding whitespace are greeted with the whitespace kept.\n### Skipped or shortcut\nThere is no test for a language code in upper case such as FR.\n`;
+// The hand-off of a turn whose work is already committed: an empty commit carrying the trailers.
+const handoff = (peer: string, subject: string) => sh(handoffCommitCommand(peer, subject).replace('git commit -q', 'git commit -q --allow-empty'));
 const tick = (...calls: unknown[]) => ({ replies: [...calls.map((c) => ({ tool_calls: [c] })), { text: 'Handed off.' }] });
 
 const SCENARIO = {
@@ -30,24 +32,24 @@ const SCENARIO = {
     claude: {
       api: 'anthropic',
       ticks: [
-        tick({ write: { path: 'src/greet.js', content: p.step1['src/greet.js'] } }, commit('claude', 'STEP-1: greet by name', 'English greeting with a stranger fallback.'), sh(handoffCommitCommand('claude', 'Hand off STEP-1 for review'))),
+        tick({ write: { path: 'src/greet.js', content: p.step1['src/greet.js'] } }, commit('claude', 'STEP-1: greet by name', 'English greeting with a stranger fallback.'), handoff('claude', 'Hand off STEP-1 for review')),
         tick(
           review('claude'),
           checkOff('STEP-2'),
           sh(`s1=$(git log --format=%H --grep='^STEP-1:' -n 1); s2=$(git log --format=%H --grep='^STEP-2:' -n 1); printf '# Delivery\\n\\n## [STEP-1] Greet a person by name\\n- **Commit:** %s\\n- **Tests:** test/acceptance.test.js\\n- **Justification:** implemented by claude, reviewed by codex\\n\\n## [STEP-2] Greet in French\\n- **Commit:** %s\\n- **Tests:** test/acceptance.test.js\\n- **Justification:** implemented by codex, reviewed by claude\\n' "$s1" "$s2" > DELIVERY.md`),
           { write: { path: 'HONESTY_AUDIT.md', content: `# Honesty audit\n${honesty('claude', 'The French form was checked against one example only, not a style guide.')}` } },
           commit('claude', 'Check off STEP-2; delivery report; honesty audit of claude', 'Reviewed STEP-2 blind.'),
-          sh(handoffCommitCommand('claude', 'Hand off the delivery')),
+          handoff('claude', 'Hand off the delivery'),
         ),
-        tick(sh(handoffCommitCommand('claude', 'Skeptic re-audit: nothing new found'))),
+        tick(handoff('claude', 'Skeptic re-audit: nothing new found')),
       ],
     },
     codex: {
       api: 'responses',
       ticks: [
-        tick(review('codex'), checkOff('STEP-1'), commit('codex', 'Check off STEP-1', 'Reviewed blind: the diff does what the step says.'), { write: { path: 'src/greet.js', content: p.step2['src/greet.js'] } }, commit('codex', 'STEP-2: greet in French', 'A table of forms; unknown languages are refused.'), sh(handoffCommitCommand('codex', 'Hand off STEP-2 for review'))),
-        tick(sh(`printf '%s' '${honesty('codex', 'The forms table has no way to say which languages need a space before punctuation.').replace(/'/g, "'\\''")}' >> HONESTY_AUDIT.md`), commit('codex', 'Honesty audit of codex', 'Written after the last code change.'), sh(handoffCommitCommand('codex', 'Hand off'))),
-        tick(sh(handoffCommitCommand('codex', 'Nothing left'))),
+        tick(review('codex'), checkOff('STEP-1'), commit('codex', 'Check off STEP-1', 'Reviewed blind: the diff does what the step says.'), { write: { path: 'src/greet.js', content: p.step2['src/greet.js'] } }, commit('codex', 'STEP-2: greet in French', 'A table of forms; unknown languages are refused.'), handoff('codex', 'Hand off STEP-2 for review')),
+        tick(sh(`printf '%s' '${honesty('codex', 'The forms table has no way to say which languages need a space before punctuation.').replace(/'/g, "'\\''")}' >> HONESTY_AUDIT.md`), commit('codex', 'Honesty audit of codex', 'Written after the last code change.'), handoff('codex', 'Hand off')),
+        tick(handoff('codex', 'Nothing left')),
       ],
     },
   },
@@ -88,7 +90,7 @@ test('implement mode with claude and codex on a two-step PLAN.md: every gate gre
     writeFileSync(configPath, stringify(config));
     giveToTestUser(repo);
 
-    const run = await runLoopAsUser({ repo, root, stateDir: join(root, 'state'), cleanup: () => {} }, ['--max-ticks', '8'], 600_000);
+    const run = await runLoopAsUser({ repo, root, stateDir: join(root, 'state'), cleanup: () => {} }, ['--max-ticks', '8'], 600_000, { compiled: true });
     const ticks = run.runs.filter((r) => r.event === 'tick');
     const state = JSON.parse(readFileSync(join(root, 'state/state.json'), 'utf8'));
     const failing = Object.entries(state.gates.results as Record<string, { state: string; diagnostic: string }>).filter(([, r]) => r.state === 'fail');
