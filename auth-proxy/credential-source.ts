@@ -32,3 +32,19 @@ export class ApiKeySource implements CredentialSource {
     return false;
   }
 }
+
+/**
+ * No credential at all: the scripted model server needs none, so in model-server mode the sidecar
+ * never reads a key, whatever its environment holds (client credentials are still stripped).
+ */
+export class NoCredential implements CredentialSource {
+  readonly kind = 'api-key' as const;
+
+  async current(): Promise<Injection> {
+    return { headers: {}, secrets: [] };
+  }
+
+  async onUnauthorized(): Promise<boolean> {
+    return false;
+  }
+}

@@ -1,21 +1,22 @@
 import { Args } from '@oclif/core';
 import { resolve } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
-import { isGitRepo } from '../src/git/git.ts';
+import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
+import { readObserved } from '../src/git/observed-repo.ts';
 import { formatBugLine, formatLedgerHeader, openBlockingBugs, readLedger, summarizeLedger } from '../src/protocol/bug-ledger.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Bugs extends BaseCommand {
-  static override description = 'Show the bug ledger rebuilt from git history: open blocking bugs first, then the rest, with counts by severity.';
+  static override description = "Show the bug ledger rebuilt from git history: open blocking bugs first, then the rest, with counts by severity. With a run, the run's history (its trusted mirror); else the repository's HEAD. No configuration of the repository is honoured.";
   static override enableJsonFlag = true;
   static override args = { path: Args.string({ description: 'Repository (default: the current directory).' }) };
   static override examples = ['<%= config.bin %> bugs', '<%= config.bin %> bugs ../myrepo --json'];
 
   async run(): Promise<unknown> {
     const { args } = await this.parse(Bugs);
-    const dir = resolve(args.path ?? process.cwd());
-    if (!isGitRepo(dir)) throw new InputError(`${dir} is not a git repository`, { location: { file: dir }, hint: 'run peers bugs inside the project, or pass its path: peers bugs PATH' });
-    const ledger = readLedger(dir);
+    const dir = findWorkTreeRoot(resolve(args.path ?? process.cwd()));
+    if (!dir) throw new InputError(`${resolve(args.path ?? process.cwd())} is not a git repository`, { location: { file: resolve(args.path ?? process.cwd()) }, hint: 'run peers bugs inside the project, or pass its path: peers bugs PATH' });
+    const ledger = readObserved(dir, readLedger);
     const summary = summarizeLedger(ledger);
     const blocking = openBlockingBugs(ledger);
     const rest = ledger.reports.filter((r) => !blocking.includes(r));

@@ -2,7 +2,8 @@ import { Args, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { CHECKS, checkIds } from '../modes/checks/index.ts';
 import { InputError } from '../src/cli/errors.ts';
-import { isGitRepo } from '../src/git/git.ts';
+import { withObservedWorkTree } from '../src/git/observer.ts';
+import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Check extends BaseCommand {
@@ -30,15 +31,20 @@ export default class Check extends BaseCommand {
     const { args, flags } = await this.parse(Check);
     const check = CHECKS[args.id];
     if (!check) throw new InputError(`unknown check "${args.id}"`, { hint: `available checks: ${checkIds().join(', ')}` });
-    const dir = resolve(args.path ?? process.cwd());
-    if (!isGitRepo(dir)) throw new InputError(`${dir} is not a git repository`, { location: { file: dir }, hint: 'run the check inside the project, or pass its path: peers check <id> PATH' });
-    const result = await check.run(dir, {
-      lang: flags.lang,
-      pins: flags.pin,
-      acked: flags.acked,
-      peers: flags.peers?.split(',').map((p) => p.trim()).filter(Boolean),
-      n: flags.n,
-    });
+    const given = resolve(args.path ?? process.cwd());
+    const dir = findWorkTreeRoot(given);
+    if (!dir) throw new InputError(`${given} is not a git repository`, { location: { file: given }, hint: 'run the check inside the project, or pass its path: peers check <id> PATH' });
+    // History through a read-only view, files from the working tree: the repository's own config
+    // (filters, fsmonitor, hooks, includes…) is never honoured.
+    const result = await withObservedWorkTree(dir, () =>
+      check.run(dir, {
+        lang: flags.lang,
+        pins: flags.pin,
+        acked: flags.acked,
+        peers: flags.peers?.split(',').map((p) => p.trim()).filter(Boolean),
+        n: flags.n,
+      }),
+    );
     const out = { id: args.id, pass: result.pass, report: result.report };
     if (result.pass) {
       if (!this.jsonEnabled()) this.log(result.report);

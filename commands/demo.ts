@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { PeersError } from '../src/cli/errors.ts';
 import { runDemo } from '../src/demo/run-demo.ts';
+import { PRICE_TABLE_DATE } from '../auth-proxy/usage/price-table.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Demo extends BaseCommand {
@@ -37,7 +38,8 @@ the demo to the unprivileged user $PEERS_TEST_USER (default peerstest), whose ro
         this.log('');
         this.log(outcome.report.trimEnd());
         this.log('');
-        this.log(`Tokens: ${outcome.tokens.loop.toLocaleString('en-US')} (model server served ${outcome.tokens.served.toLocaleString('en-US')}); cost had it been billed, as the CLIs report it: $${outcome.usd.loop.toFixed(4)} (codex reports tokens only)`);
+        const metered = outcome.launcher === 'pod' ? `as the auth sidecar metered it (list prices of ${PRICE_TABLE_DATE})` : 'as the CLIs report it (codex reports tokens only)';
+        this.log(`Tokens: ${outcome.tokens.loop.toLocaleString('en-US')} (model server served ${outcome.tokens.served.toLocaleString('en-US')}); cost had it been billed, ${metered}: $${outcome.usd.loop.toFixed(4)}`);
         this.log(outcome.kept ? 'Look further:' : 'Next:');
         for (const line of outcome.next_steps) this.log(`  ${line}`);
       }

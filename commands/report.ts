@@ -5,6 +5,8 @@ import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { readRunSummary, statusJson } from '../src/loop/run-summary.ts';
 import { reportMarkdown } from '../src/loop/run-report.ts';
 import { stateDirFor } from '../src/state/paths.ts';
+import { describePublish } from '../sandbox/publish-branch.ts';
+import { publishIfRun } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Report extends BaseCommand {
@@ -19,9 +21,11 @@ export default class Report extends BaseCommand {
     const repo = projectDirFrom(args.path ?? process.cwd());
     const dir = flags['state-dir'] ? resolve(flags['state-dir']) : stateDirFor(repo);
     const summary = readRunSummary(dir);
-    const markdown = reportMarkdown(summary, basename(repo));
+    // The run's commits reach the user's repository here too (the pod cannot write it).
+    const results = flags['state-dir'] ? undefined : publishIfRun(repo, dir);
+    const markdown = `${reportMarkdown(summary, basename(repo))}${results ? `\n${describePublish(results)}\n` : ''}`;
     writeFileAtomic(summary.paths.report, markdown);
     if (!this.jsonEnabled()) process.stdout.write(markdown);
-    return { report_path: summary.paths.report, markdown, status: statusJson(summary), ticks: summary.ticks.length, stops: summary.exits };
+    return { report_path: summary.paths.report, markdown, status: statusJson(summary), ticks: summary.ticks.length, stops: summary.exits, results: results ?? null };
   }
 }

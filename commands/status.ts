@@ -8,6 +8,8 @@ import { statePaths } from '../src/state/paths.ts';
 import { projectStatus } from '../sandbox/reconcile.ts';
 import { listProjects } from '../sandbox/registry.ts';
 import { statusRow } from '../sandbox/status-view.ts';
+import { describePublish } from '../sandbox/publish-branch.ts';
+import { publishIfRun } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Status extends BaseCommand {
@@ -37,13 +39,16 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
     // An explicit --state-dir without a run in it is a wrong path, not a fresh project.
     const hasRun = existsSync(statePaths(project.stateDir).state) || flags['state-dir'] !== undefined;
     const summary = hasRun ? readRunSummary(project.stateDir) : undefined;
+    // The run's commits reach the user's repository here too (the pod cannot write it).
+    const results = publishIfRun(project.path, project.stateDir);
     if (!this.jsonEnabled()) {
       this.log(`Project: ${project.name} (${project.path})`);
       this.log(`Status: ${project.status}${project.stopReason ? ` (${project.stopReason})` : ''}`);
       this.log(`Spend: $${project.spend.usd.toFixed(4)}, ${project.spend.tokens} tokens`);
       this.log(`Open gates: ${project.openGates.length ? project.openGates.join(', ') : 'none (all green)'}`);
+      if (results) this.log(describePublish(results));
       this.log(summary ? formatStatus(summary) : `No run yet: start one with \`peers up ${project.path}\``);
     }
-    return summary ? { ...statusJson(summary), ...head } : { ...head, state_dir: project.stateDir, last_stop: null };
+    return summary ? { ...statusJson(summary), ...head, results: results ?? null } : { ...head, state_dir: project.stateDir, last_stop: null, results: results ?? null };
   }
 }

@@ -93,7 +93,7 @@ export function renderPodman(spec: PodSpec, opts: RenderOptions): PodmanPlan {
   for (const [k, v] of Object.entries(spec.labels)) createPod.push('--label', `${k}=${v}`);
 
   // Start order: egress, the sidecars the others depend on, runners, the loop last.
-  const order = ['egress', 'bridge', 'auth', 'gates', 'workspace', 'loop'];
+  const order = ['egress', 'bridge', 'auth', 'setup', 'gates', 'workspace', 'loop'];
   const sorted = [...spec.containers].sort((x, y) => order.indexOf(x.role) - order.indexOf(y.role));
   return {
     createPod,

@@ -1,22 +1,29 @@
 /**
- * `peers up`: register the project, snapshot its control files and git guard into the state dir,
- * then create and start the pod of pod-spec.ts (egress first, the loop last). Idempotent: a
- * running project is reported, a dead pod from an earlier run is removed and recreated (the loop
- * resumes from the saved tick in the state dir).
+ * `peers up`: register the project; fingerprint the user's repository (down proves the run left it
+ * alone); adopt the control-plane snapshot (a changed `.peers/` is refused with its diff unless
+ * `--accept-changes`); make or reuse the run clone and the trusted mirror in the state dir
+ * (run-clone.ts); publish the run's branch; then create and start the pod of pod-spec.ts (egress
+ * first, the loop last). Idempotent: a running project is reported, a dead pod from an earlier run
+ * is removed and recreated (the loop resumes from the saved tick, on the same clone).
  */
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
-import { loadProject } from '../src/config/load.ts';
+import { adoptControlPlane } from '../src/config/control-snapshot.ts';
+import { loadConfigFile, loadProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
-import { isGitRepo, repoRoot } from '../src/git/git.ts';
+import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
-import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
+import { ensureStateDirs, projectKey, stateDirFor, statePaths, type StatePaths } from '../src/state/paths.ts';
 import { assertApiKeys } from './credential-check.ts';
-import { saveGitGuard, snapshotGitGuard } from './git-guard.ts';
+import { defaultRunBranch, describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
+import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
+import { prepareRunClone } from './run-clone.ts';
 import { staleImageWarning, WORKSPACE_IMAGE } from './image.ts';
-import { buildPodSpec, containerName, podName, type PodInputs } from './pod-spec.ts';
+import { buildPodSpec, containerName, MODEL_SERVER_PORT, podName, type PodInputs, STATE_IN_CONTAINER } from './pod-spec.ts';
+import { planRunBudget, writeRunBudget } from '../src/budget/run-budget.ts';
+import { authSidecarDir } from '../src/budget/ledger-spend.ts';
 import { cgroupLimitsAvailable, imageExists, podman, podmanOk, projectContainers } from './podman.ts';
 import { renderPodman } from './podman-render.ts';
 import { writePodSeccompProfile } from './pod-seccomp.ts';
@@ -39,8 +46,42 @@ export type UpOptions = {
    * never an environment variable a user could leave set by accident).
    */
   upstream?: 'vendors' | 'model-server';
+  /** Adopt a `.peers/` that changed since the last run's snapshot (refused with the diff otherwise). */
+  acceptChanges?: boolean;
+  /** Prepare the run (snapshot, fingerprint, clone, branch) and stop before podman (benchmarks, inspection). */
+  cloneOnly?: boolean;
+  /** Called with the run clone's path before any container starts (the demo puts the CLIs' homes there). */
+  prepareClone?: (cloneDir: string) => void;
 };
-export type UpResult = { name: string; project: string; pod: string; alreadyRunning: boolean; stateDir: string; seconds: number };
+export type UpResult = { name: string; project: string; pod: string; alreadyRunning: boolean; stateDir: string; seconds: number; clone?: string; results?: PublishResult };
+
+/** Where `up` records the user's repository as it was, for `down` to compare. */
+export function fingerprintPath(paths: StatePaths): string {
+  return join(paths.dir, 'user-repo-fingerprint.json');
+}
+
+/** The branch a run's results are published to: config's `results.branch` (from the run's snapshot). */
+export function runBranch(paths: StatePaths, key: string): string {
+  try {
+    return loadConfigFile(join(paths.snapshotDir, 'config.yaml')).results?.branch ?? defaultRunBranch(key);
+  } catch {
+    return defaultRunBranch(key);
+  }
+}
+
+/**
+ * Publishes the run's head when there is a pod run (a host command's side step; never fails it).
+ * A host-only `peers loop` has a mirror but no run clone: its commits are the repository's own.
+ */
+export function publishIfRun(repo: string, stateDir: string): PublishResult | undefined {
+  const paths = statePaths(stateDir);
+  if (!existsSync(join(paths.mirror, 'HEAD')) || !existsSync(join(paths.clone, '.git'))) return undefined;
+  try {
+    return publishRunBranch(repo, paths, runBranch(paths, projectKey(repo)));
+  } catch (error) {
+    return { branch: runBranch(paths, projectKey(repo)), sha: null, ahead: 0, updated: false, note: `could not publish the run's branch: ${(error as Error).message}` };
+  }
+}
 
 /** API keys the auth sidecar may need; passed by name when set on the host, never elsewhere. */
 const CREDENTIAL_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENROUTER_API_KEY'];
@@ -76,8 +117,9 @@ export function resolveProjectDir(target: string | undefined, env: NodeJS.Proces
   }
   const dir = resolve(target ?? '.');
   if (!existsSync(dir)) throw new InputError(`${target} does not exist`);
-  if (!isGitRepo(dir)) throw new InputError(`${dir} is not a git repository`, { hint: 'peers runs on a git repository: git init, then peers init' });
-  return repoRoot(dir);
+  const root = findWorkTreeRoot(dir);
+  if (!root) throw new InputError(`${dir} is not a git repository`, { hint: 'peers runs on a git repository: git init, then peers init' });
+  return root;
 }
 
 /** The compiled binary to mount in the containers (a dev checkout uses its dist/peers). */
@@ -102,26 +144,28 @@ export function seccompProfilePath(project: string, env: NodeJS.ProcessEnv = pro
 export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'maxUsd' | 'maxRuntimeS' | 'allow' | 'image' | 'credentials' | 'upstream'>, env: NodeJS.ProcessEnv = process.env) {
   const project = loadProject(repo); // validates config + goals: bad input fails before any podman call
   // podman's --mount syntax is comma-separated key=value: a comma in a host path cannot be expressed.
-  for (const p of [repo, stateDirFor(repo, env), hostBinary()]) {
+  for (const p of [stateDirFor(repo, env), hostBinary()]) {
     if (p.includes(',')) throw new InputError(`podman cannot mount a path containing a comma: ${p}`, { hint: 'move or rename the directory (or set XDG_STATE_HOME) so the path has no comma' });
   }
   const key = projectKey(repo);
   const stateDir = stateDirFor(repo, env);
+  const paths = statePaths(stateDir);
   const oauth = o.credentials === 'oauth-file' ? oauthMounts(env) : undefined;
-  // The auth sidecar sees every token, so a hard USD cap is enforced there too (DESIGN §1): an
-  // explicit --max-usd always, config's budget.max_usd when its mode is hard (auto = API keys).
-  const usdCap = o.maxUsd ?? project.config.budget?.max_usd;
-  const usdMode = project.config.budget?.max_usd_mode ?? 'auto';
-  const capAtProxy = usdCap !== undefined && (o.maxUsd !== undefined || usdMode === 'hard' || (usdMode === 'auto' && !oauth));
-  const authArgs = [...(oauth?.args ?? []), ...(capAtProxy ? ['--max-usd', String(usdCap)] : [])];
-  const loopArgs: string[] = [];
+  // One budget policy for the whole run, resolved here where the credentials and flags are
+  // (src/budget/run-budget.ts): the loop and the auth sidecar both read it from the state dir.
+  const budget = planRunBudget({ config: project.config, stateDir, credentials: o.upstream === 'model-server' ? 'model-server' : (o.credentials ?? 'api-key'), env, maxUsd: o.maxUsd });
+  const modelServer = o.upstream === 'model-server' ? ['--model-server', `127.0.0.1:${MODEL_SERVER_PORT}`] : [];
+  const authArgs = [...(oauth?.args ?? []), ...modelServer, ...budget.authArgs];
+  const loopArgs: string[] = [...budget.loopArgs(STATE_IN_CONTAINER)];
   if (o.maxTicks) loopArgs.push('--max-ticks', String(o.maxTicks));
-  if (o.maxUsd) loopArgs.push('--max-usd', String(o.maxUsd));
   if (o.maxRuntimeS) loopArgs.push('--max-runtime', String(o.maxRuntimeS));
   const spec = buildPodSpec({
     project: key,
     repoDir: repo,
     stateDir,
+    cloneDir: paths.clone,
+    mirrorDir: paths.mirror,
+    snapshotDir: paths.snapshotDir,
     binaryPath: hostBinary(),
     image: o.image ?? WORKSPACE_IMAGE,
     allow: [...new Set([...(project.config.egress?.allow ?? []), ...o.allow])],
@@ -133,6 +177,7 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     loopArgs,
     // The peers commit under the user's git identity (or the default): the pod has no ~/.gitconfig.
     loopEnv: userIdentityEnv(readUserGitIdentity(repo, env)),
+    budgetPolicyFile: budget.hostPath,
   });
   const plan = renderPodman(spec, {
     sharedRoot: sharedRoot(key, env),
@@ -140,9 +185,10 @@ export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
     user: `${process.getuid!()}:${process.getgid!()}`,
     seccompProfile: seccompProfilePath(key, env),
     // The egress audit log and the auth usage ledger outlive the pod: they are run history.
-    sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': join(stateDir, 'sidecars', 'auth') },
+    // Gate checkouts can be large (node_modules): on disk beside the run, not in the runtime tmpfs.
+    sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': authSidecarDir(stateDir), checkouts: join(paths.run, 'checkouts') },
   });
-  return { project, key, stateDir, spec, plan };
+  return { project, key, stateDir, spec, plan, budget };
 }
 
 export async function up(o: UpOptions): Promise<UpResult> {
@@ -150,11 +196,19 @@ export async function up(o: UpOptions): Promise<UpResult> {
   const t0 = Date.now();
   const repo = resolveProjectDir(o.target, env);
   const loaded = loadProject(repo); // bad config or goals are reported before anything else
+  if (o.cloneOnly) {
+    const key = projectKey(repo);
+    const stateDir = stateDirFor(repo, env);
+    const entry = await ensureRegistered(repo, env);
+    const { clone, results } = prepareRun(repo, statePaths(stateDir), key, o);
+    return { name: entry.name ?? basename(repo), project: key, pod: podName(key), alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000, clone, results };
+  }
   // A pod whose auth sidecar has no key fails every turn: refuse before creating anything.
   if (o.credentials !== 'oauth-file' && o.upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env);
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
   if (process.getuid?.() === 0) throw new InputError('peers up runs a rootless podman pod and refuses to run as root', { hint: 'run it as your normal user (the one that owns the repository)' });
-  const { project, key, stateDir, spec, plan } = await planPod(repo, o, env);
+  const { key, stateDir, spec, plan, budget } = await planPod(repo, o, env);
+  if (budget.warning) o.progress(`warning: ${budget.warning}`);
   const entry = await ensureRegistered(repo, env);
   const paths = statePaths(stateDir);
 
@@ -171,10 +225,8 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await teardown(key, env);
   }
 
-  mkdirSync(paths.snapshotDir, { recursive: true, mode: 0o700 });
-  copyFileSync(project.configPath, join(paths.snapshotDir, 'config.yaml'));
-  copyFileSync(project.goalsPath, join(paths.snapshotDir, 'goals.yaml'));
-  saveGitGuard(join(stateDir, 'git-guard.json'), snapshotGitGuard(repo));
+  const { results } = prepareRun(repo, paths, key, o);
+  writeRunBudget(budget);
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
   await writePodSeccompProfile(seccompProfilePath(key, env));
 
@@ -196,16 +248,34 @@ export async function up(o: UpOptions): Promise<UpResult> {
     await teardown(key, env);
     throw e;
   }
-  return { name: entry.name ?? basename(repo), project: key, pod: spec.podName, alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000 };
+  return { name: entry.name ?? basename(repo), project: key, pod: spec.podName, alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000, clone: paths.clone, results };
 }
 
-/** Removes the pod and the containers beside it (loop, gates, egress), in any state; the shared
+/**
+ * Everything `up` does before podman: the control plane first (a refusal changes nothing), then
+ * the fingerprint of the user's repository as it is now (`down` compares against it), the run
+ * clone and mirror, and the results branch.
+ */
+function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOptions): { clone: string; results: PublishResult } {
+  ensureStateDirs(paths);
+  const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers up' });
+  if (adopted.adopted.length) o.progress(`adopted the changed control plane: ${adopted.adopted.map((e) => `${e.path} ${e.change}`).join(', ')}`);
+  saveFingerprint(fingerprintPath(paths), fingerprintRepo(repo));
+  const clone = prepareRunClone(repo, paths);
+  for (const n of clone.notes) o.progress(n);
+  o.prepareClone?.(paths.clone);
+  const results = publishRunBranch(repo, paths, runBranch(paths, key));
+  o.progress(describePublish(results));
+  return { clone: paths.clone, results };
+}
+
+/** Removes the pod and the containers beside it (loop, setup, gates, egress), in any state; the shared
  *  socket dirs go with them. The loop goes first so it never outlives its runners by long. */
 export async function teardown(project: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // --ignore: podman 4.3's `rm -f A B` silently removes NOTHING (exit 0) when one of the names is
   // missing, e.g. after an `up` that failed before creating the gates container.
   await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'loop')]);
   await podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)]);
-  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'gates'), containerName(project, 'egress')]);
+  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'setup'), containerName(project, 'gates'), containerName(project, 'egress')]);
   rmSync(sharedRoot(project, env), { recursive: true, force: true });
 }

@@ -4,27 +4,30 @@
  * calls git, reads a ref or a note any other way, so pointing this module at the trusted repository
  * (docs/ARCHITECTURE.md) moves every check at once.
  *
- * - git runs through src/git/git.ts (hooks and fsmonitor off); no repository configuration is
- *   needed for anything read here: objects, trees, notes and logs only.
- * - The baseline is the commit the loop names in PEERS_RUN_BASELINE inside a run; outside a run
- *   (`peers verify`, a user's own `peers check`) the `peers-baseline` tag, then the root commit.
- * - Who made a commit is the attestation note the loop writes after each tick; commits already in
- *   history at the baseline are the operator's. An escape valve (a Breaking-API trailer, a
- *   Dependency-Justification, a Diff-Size-Waive, a JUSTIFIED line) counts only when a peer other
- *   than the author of the change it excuses wrote it, or approved the commit carrying it.
+ * - git runs through src/git/git.ts and inherits the environment `peers check` sets up
+ *   (commands/check.ts, src/git/observer.ts `withObservedWorkTree`): GIT_DIR is a read-only view
+ *   peers owns, so nothing of the repository's own configuration (filters, textconv, external diff,
+ *   includes, pager, fsmonitor, hooks) is honoured. Only objects, trees, notes and logs are read,
+ *   diffs and blame without textconv.
+ * - The baseline is src/protocol/run-baseline.ts: the commit the loop names in PEERS_RUN_BASELINE
+ *   inside a run; outside a run (`peers verify`, a user's own `peers check`) the `peers-baseline`
+ *   tag, then the root commit.
+ * - Who made a commit is src/protocol/attestation.ts: the note the loop writes after each tick;
+ *   commits already in history at the baseline are the operator's. An escape valve (a Breaking-API
+ *   trailer, a Dependency-Justification, a Diff-Size-Waive, a JUSTIFIED line) counts only when a
+ *   peer other than the author of the change it excuses wrote it, or approved the commit carrying
+ *   it (src/protocol/approvals.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { listCommits, type Commit } from '../../src/git/commits.ts';
 import { git, gitOk, SAFE_GIT_FLAGS, type GitResult } from '../../src/git/git.ts';
-import { approvalsOf, type Approval } from '../../src/modes/approvals.ts';
+import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../src/protocol/approvals.ts';
+import { readAttestationView } from '../../src/protocol/attestation.ts';
+import { resolveRunBaseline } from '../../src/protocol/run-baseline.ts';
 
-export const RUN_BASELINE_ENV = 'PEERS_RUN_BASELINE';
-export const BASELINE_TAG = 'peers-baseline';
-export const ATTEST_NOTES_REF = 'refs/notes/peers-attest';
-/** Who made commits that were already in history when the run began. */
-export const OPERATOR = 'operator';
+export { OPERATOR };
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 export type Baseline = { sha: string; source: 'run' | 'tag' | 'root' };
@@ -73,9 +76,8 @@ export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = process.env)
   const run = (args: string[], input?: string) => git(dir, args, { input, maxBuffer: MAX_BUFFER });
   const ok = (args: string[], input?: string) => gitOk(dir, args, { input, maxBuffer: MAX_BUFFER });
   let baseline: Baseline | undefined;
-  let notes: Map<string, string> | undefined;
-  let approvals: Approval[] | undefined;
-  const preRun = new Map<string, boolean>();
+  let attestations: AttestationView | undefined;
+  const view = () => (attestations ??= readAttestationView(dir, repo.baseline().sha));
 
   const commitOf = (rev: string): string | undefined => {
     const r = run(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`]);
@@ -89,20 +91,10 @@ export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = process.env)
     head: () => commitOf('HEAD'),
     baseline() {
       if (baseline) return baseline;
-      const named = env[RUN_BASELINE_ENV]?.trim();
-      if (named) {
-        // A baseline the loop named but the repository lacks is an error, never a fallback.
-        if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/i.test(named)) throw new CheckRepoError(`${RUN_BASELINE_ENV}=${named.slice(0, 80)} is not a commit id`);
-        const sha = commitOf(named);
-        if (!sha) throw new CheckRepoError(`${RUN_BASELINE_ENV} names ${named.slice(0, 12)}, which is not in this repository`);
-        return (baseline = { sha, source: 'run' });
-      }
-      const tag = commitOf(BASELINE_TAG);
-      if (tag) return (baseline = { sha: tag, source: 'tag' });
-      const roots = run(['rev-list', '--max-parents=0', 'HEAD']);
-      const root = roots.code === 0 ? roots.stdout.trim().split('\n').pop() : undefined;
-      if (!root) throw new CheckRepoError('no run baseline, no peers-baseline tag and no commit');
-      return (baseline = { sha: root, source: 'root' });
+      // A baseline the loop named but the repository lacks is an error, never a fallback.
+      const found = resolveRunBaseline(dir, env);
+      if ('error' in found) throw new CheckRepoError(found.error);
+      return (baseline = found);
     },
     commits: (range, opts = {}) => listCommits(dir, range, opts),
     tree(sha) {
@@ -144,7 +136,7 @@ export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = process.env)
     },
     isAncestor: (a, d) => run(['merge-base', '--is-ancestor', a, d]).code === 0,
     blame(sha, path) {
-      const res = run(['blame', '--porcelain', sha, '--', path]);
+      const res = run(['blame', '--porcelain', '--no-textconv', sha, '--', path]);
       if (res.code !== 0) return [];
       const out: string[] = [];
       for (const line of res.stdout.split('\n')) {
@@ -154,7 +146,7 @@ export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = process.env)
       return out;
     },
     addedLines(from, to, path) {
-      const res = run(['diff', '-U0', '--no-color', '--no-ext-diff', '--no-renames', from, to, '--', path]);
+      const res = run(['diff', '-U0', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', from, to, '--', path]);
       const out: Array<{ line: number; text: string }> = [];
       let at = 0;
       for (const l of res.stdout.split('\n')) {
@@ -180,39 +172,18 @@ export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = process.env)
         }
       }
     },
-    peerOf(sha) {
-      notes ??= readNotes(dir, run);
-      const noted = notes.get(sha);
-      if (noted) return noted;
-      if (!preRun.has(sha)) preRun.set(sha, repo.isAncestor(sha, repo.baseline().sha));
-      return preRun.get(sha) ? OPERATOR : undefined;
-    },
+    peerOf: (sha) => view().peerOf(sha),
     vouched(sha, owners) {
-      const writer = repo.peerOf(sha);
+      const writer = view().peerOf(sha);
       if (writer === OPERATOR) return { counts: true, by: OPERATOR };
-      if (writer !== undefined && !owners.has(writer)) return { counts: true, by: writer };
       if (writer === undefined) return { counts: false, writer };
-      approvals ??= approvalsOf(repo.commits(`${repo.baseline().sha}..HEAD`), (s) => repo.peerOf(s));
-      const full = sha.toLowerCase();
-      const by = approvals.find((a) => full.startsWith(a.target) && a.approver !== writer && !owners.has(a.approver));
-      return by ? { counts: true, by: by.approver } : { counts: false, writer };
+      if (!owners.has(writer) && writer !== SUBSTRATE_PEER) return { counts: true, by: writer };
+      // approversOf never lists the commit's own author.
+      for (const by of view().approversOf(sha)) if (!owners.has(by)) return { counts: true, by };
+      return { counts: false, writer };
     },
   };
   return repo;
-}
-
-/** Every attestation note at once: commit → peer. A repository without notes gives an empty map. */
-function readNotes(dir: string, run: (args: string[]) => GitResult): Map<string, string> {
-  const out = new Map<string, string>();
-  const list = run(['notes', `--ref=${ATTEST_NOTES_REF}`, 'list']);
-  if (list.code !== 0 || !list.stdout.trim()) return out;
-  const pairs = list.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
-  const texts = catBlobs(dir, pairs.map((p) => p[0]!));
-  for (const [blob, commit] of pairs) {
-    const name = texts.get(blob!)?.toString('utf8').trim();
-    if (name && commit) out.set(commit, name);
-  }
-  return out;
 }
 
 /**

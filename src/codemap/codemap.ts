@@ -109,8 +109,8 @@ export function selfCheckCodemap(repoDir: string, symbols: CodeSymbol[]): { verd
 export type CodemapResult = { yamlPath: string; digestPath: string; symbols: number; filesScanned: number; digestBytes: number; digestLevel: string; selfCheck: string };
 
 /** Writes `CODEMAP.yaml` and `codemap.md` into `outDir` (the run's state dir). */
-export function runCodemap(repoDir: string, outDir: string): CodemapResult {
-  const map = buildCodemap(repoDir);
+export function runCodemap(repoDir: string, outDir: string, files?: string[]): CodemapResult {
+  const map = buildCodemap(repoDir, { files });
   mkdirSync(outDir, { recursive: true });
   const yamlPath = join(outDir, 'CODEMAP.yaml');
   const digestPath = join(outDir, 'codemap.md');

@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const PEER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 
 /** Names that collide with trailers, directories or internal actors of peers itself. */
-export const RESERVED_PEER_NAMES = ['peers-substrate', 'peers-init', 'archive', 'comms', 'log', 'logs', 'checks', 'hooks', 'queue'] as const;
+export const RESERVED_PEER_NAMES = ['peers-substrate', 'operator', 'peers-init', 'archive', 'comms', 'log', 'logs', 'checks', 'hooks', 'queue'] as const;
 
 export const TOOLS = ['claude', 'codex', 'opencode', 'custom'] as const;
 export type Tool = (typeof TOOLS)[number];
@@ -202,6 +202,17 @@ export const VerifySchema = z
   })
   .describe('Settings of `peers verify`.');
 
+export const ResultsSchema = z
+  .strictObject({
+    branch: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._\/-]{0,200}$/, 'a branch name: letters, digits, ".", "_", "-" and "/"')
+      .refine((b) => !b.includes('..') && !b.includes('//') && !b.endsWith('/') && !b.endsWith('.lock') && !b.split('/').some((p) => p.startsWith('.')), 'not a valid git branch name')
+      .optional()
+      .describe('Branch of your repository the run\'s commits are fetched into (default: peers/<project name>).'),
+  })
+  .describe('Where a run\'s results go.');
+
 export const ConfigSchema = z
   .strictObject({
     peers: z
@@ -228,6 +239,7 @@ export const ConfigSchema = z
     setup: nonEmpty.optional().describe('Command that installs gate dependencies on the clean checkout (e.g. "npm ci").'),
     modes: z.array(nonEmpty).optional().describe('Mode bundles this project was initialised with.'),
     verify: VerifySchema.optional(),
+    results: ResultsSchema.optional(),
   })
   .describe('peers project configuration (.peers/config.yaml).');
 

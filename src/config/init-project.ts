@@ -22,7 +22,8 @@ import { registerProject } from './project-registry.ts';
 import { installModeFiles, type InstalledModes } from '../modes/init-modes.ts';
 import type { ModeInstallRequest } from '../modes/mode-install.ts';
 
-export const BASELINE_TAG = 'peers-baseline';
+export { BASELINE_TAG } from '../protocol/run-baseline.ts';
+import { BASELINE_TAG } from '../protocol/run-baseline.ts';
 export const INIT_AUTHOR = { name: 'peers-init', email: 'peers-init@local' };
 export const GITIGNORE_COMMIT_MESSAGE = 'peers init: add .peers/ to .gitignore\n\nPeer: peers-init\n';
 

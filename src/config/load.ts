@@ -10,7 +10,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import type { z } from 'zod';
 import { InputError, InputErrors } from '../cli/errors.ts';
 import { UnsafePathError } from '../fs/atomic-write.ts';
-import { isGitRepo, repoRoot } from '../git/git.ts';
+import { findWorkTreeRoot } from '../git/repo-layout.ts';
 import { FileTooLargeError, MiB, readTextCapped } from '../fs/safe-read.ts';
 import { ConfigSchema, type PeersConfig } from './config-schema.ts';
 import { didYouMean } from './did-you-mean.ts';
@@ -206,5 +206,6 @@ export function loadProject(repoDir: string): LoadedProject {
 export function projectDirFrom(start: string): string {
   const dir = resolve(start);
   if (!existsSync(dir)) throw new InputError(`${start} does not exist`, { hint: 'pass an existing project directory with -C DIR' });
-  return isGitRepo(dir) ? repoRoot(dir) : dir;
+  // Found without git: the directory may be a repository a peer wrote (the host loop's).
+  return findWorkTreeRoot(dir) ?? dir;
 }

@@ -2,41 +2,54 @@
  * `peers loop`: the imperative shell around the pure core in tick.ts. Per tick:
  *   stop checks → hard gates at HEAD (clean checkout, once per HEAD) → stuck/convergence → one peer
  *   turn → finalize → runs.jsonl line → atomic state.json.
- * The loop enforces the config/goals snapshot taken at start, never the live `.peers/` files.
+ * The loop enforces the config/goals snapshot (taken by the host: control-snapshot.ts), never the
+ * live `.peers/` files. It reads commits only through the trusted mirror (RunObserver), and runs
+ * git in the peers' repository only through the workspace runner (WorkspaceGit).
  * Every exit writes an exit line, `last-stop-reason.txt` and state.json; a SIGKILL between the log
  * line and the state write is repaired on the next start (resume.ts).
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfigFile, loadGoalsFile, loadProject, projectDirFrom } from '../config/load.ts';
 import { hardGoals, softGoals, type GoalsFile } from '../config/goals-schema.ts';
 import type { PeersConfig } from '../config/config-schema.ts';
 import { resolveUsdCapMode } from '../config/usd-cap-mode.ts';
 import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
-import { headSha } from '../git/git.ts';
+import type { RunObserver } from '../git/run-observer.ts';
+import { adoptControlPlane } from '../config/control-snapshot.ts';
+import { InputError } from '../cli/errors.ts';
+import { ephemeralCacheKey, persistentCacheKey } from '../gates/gate-cache.ts';
+import { withGateCache } from './cached-gate-probe.ts';
+import { readAttestationView } from '../protocol/attestation.ts';
 import { openBlockingBugs, readLedger, formatBugLine } from '../protocol/bug-ledger.ts';
-import { isSoftGoalPassed, pendingSoftGoals, type SoftStatus } from '../protocol/soft-reviews.ts';
-import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits, takeControlPlaneSnapshot } from '../protocol/control-plane-guard.ts';
+import { isSoftGoalPassed } from '../protocol/soft-reviews.ts';
+import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../protocol/control-plane-guard.ts';
+import { readGitExecSurface } from '../protocol/git-hook-guard.ts';
+import { formatSurfaceChange } from '../protocol/gate-surface.ts';
 import { LocalPeerRunner, type PeerRunner } from '../peers/peer-runner.ts';
-import { buildPrompt, type GoalLine } from '../prompt/prompt-builder.ts';
 import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../state/paths.ts';
 import { acquireRunLock } from '../state/run-lock.ts';
 import { appendRunLine, readRunLog, repairTornTail, tickLines } from '../state/run-log.ts';
 import { freshState, type LoopState } from '../state/state-schema.ts';
 import { loadState, saveState } from '../state/state-store.ts';
-import { writeStopReason } from '../state/stop-reason.ts';
+import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, type StopReason } from '../state/stop-reason.ts';
 import { writeHaltedFile } from '../state/halted-file.ts';
 import { settingsFromConfig, type LoopSettings } from './settings.ts';
-import { budgetStop, exitCodeFor } from './stop-check.ts';
-import { ALL_PEERS_DOWN, countRedTick, decidePreTick, finalizeTick, recordGates, type TickObservation } from './tick.ts';
+import { budgetStop } from './stop-check.ts';
+import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput, type TickObservation } from './tick.ts';
 import type { ConvergenceInput } from './convergence.ts';
 import { applyOperatorActions, syncPeerOrder } from './operator-actions.ts';
 import { resumeFromLog } from './resume.ts';
-import { changesSince, inboxLines } from './git-observe.ts';
 import { probeGates, type GateProbe } from './gate-probe.ts';
+import { HistoryFacts } from './history-facts.ts';
 import { runPeerTurn } from './peer-turn.ts';
+import { withLedgerSpend } from './budget-ledger.ts';
+import { LEDGER_UNREADABLE, RunLedger } from './run-ledger.ts';
+import { readBudgetPolicy } from '../budget/budget-policy.ts';
+import { buildTurnPrompt, type RunHistory } from './turn-prompt.ts';
+import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
 import type { Contract } from '../modes/contract.ts';
 import { changedPathsBetween, contractRefusal, frozenContractAtStart, frozenPathsTouched, refuseTurn } from '../modes/contract-guard.ts';
@@ -58,24 +71,43 @@ export type LoopOptions = {
   runner?: PeerRunner;
   /** Where hard gates run: a local clean checkout by default; the pod passes its gates container. */
   gateProbe?: GateProbe;
+  /**
+   * The budget policy `peers up` resolved (caps and max_usd_mode): in the pod the loop takes it
+   * from there instead of deciding `auto` from its own key-less environment.
+   */
+  budgetPolicy?: string;
+  /** The auth sidecar's usage ledger: when given, it is the authority for tokens and USD. */
+  usageLedger?: string;
   /** Graceful stop (the command wires SIGTERM/SIGINT to it). */
   signal?: AbortSignal;
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * In the pod (`peers up`): `repo` is the run clone as the loop sees it, the peers work on it at
+   * `workspaceDir` in the workspace container, and the control plane is the read-only snapshot the
+   * host took. Without it (the host-only loop) `repo` is the peers' repository on this machine.
+   */
+  pod?: { workspaceDir: string };
+  /** Host loop: adopt a `.peers/` that changed since the last snapshot (refused otherwise). */
+  acceptChanges?: boolean;
 };
 
-export type LoopOutcome = { reason: string; exitCode: number; ticksInRun: number; stateDir: string };
-
-const STOPS_THAT_REFRESH_GATES = /^(max_ticks|budget:)/;
+export type LoopOutcome = { reason: string; stop: StopReason; exitCode: number; ticksInRun: number; stateDir: string };
 
 export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
-  const repo = projectDirFrom(o.repo);
-  loadProject(repo); // validates the live files, so errors name the user's own file and line
+  const pod = o.pod;
+  const repo = pod ? resolve(o.repo) : projectDirFrom(o.repo);
+  if (!pod) loadProject(repo); // validates the live files, so errors name the user's own file and line
   const paths = statePaths(o.stateDir ?? stateDirFor(repo, o.env ?? process.env));
   ensureStateDirs(paths);
   const lock = acquireRunLock(paths.lock);
   try {
-    takeControlPlaneSnapshot(repo, paths.snapshotDir);
+    if (pod) {
+      // The pod's loop has no `.peers/`: only the snapshot `peers up` took (mounted read-only).
+      if (!existsSync(join(paths.snapshotDir, 'config.yaml'))) throw new InputError(`no control-plane snapshot in ${paths.snapshotDir}`, { hint: 'start runs in the pod with `peers up`' });
+    } else {
+      adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers loop' });
+    }
     const configPath = join(paths.snapshotDir, 'config.yaml');
     const goalsPath = join(paths.snapshotDir, 'goals.yaml');
     const config = loadConfigFile(configPath);
@@ -88,8 +120,11 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       .update(existsSync(goalsPath) ? readFileCapped(goalsPath, 2 * MiB) : '')
       .digest('hex');
     const env = o.env ?? process.env;
-    const usd = resolveUsdCapMode(config, env, homedir());
-    const settings = settingsFromConfig(config, {
+    const policy = o.budgetPolicy ? readBudgetPolicy(o.budgetPolicy) : undefined;
+    const usd = policy ? { mode: policy.max_usd_mode, reason: `${policy.reason}; resolved by peers up at ${policy.resolved_at}` } : resolveUsdCapMode(config, env, homedir());
+    // The policy's caps are the run's caps (peers up folded its flags into them).
+    const budgeted = policy ? { ...config, budget: { ...config.budget, max_usd: policy.max_usd ?? undefined, max_tokens: policy.max_tokens ?? undefined } } : config;
+    const settings = settingsFromConfig(budgeted, {
       maxTicksThisRun: o.maxTicks,
       maxUsd: o.maxUsd,
       maxRuntimeS: o.maxRuntimeS,
@@ -103,6 +138,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     repairTornTail(paths.runs);
     const names = config.peers.map((p) => p.name);
     let state = syncPeerOrder(loadState(paths.state) ?? freshState(names), names);
+    const ledger = o.usageLedger ? new RunLedger(o.usageLedger, log) : null;
+    if (ledger) ledger.readOrThrowInput();
     const resumed = resumeFromLog(state, tickLines(readRunLog(paths.runs)), settings);
     state = resumed.state;
     if (resumed.replayed.length) log(`peers: resumed: tick ${resumed.replayed.join(', ')} was logged but not saved; state rebuilt from runs.jsonl`);
@@ -112,18 +149,34 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       ...acted.state,
       config_digest: digest,
       warnings: [...acted.state.warnings, ...acted.notes],
-      budget: { ...acted.state.budget, usd_cap_mode: `${usd.mode} (${usd.reason})` },
+      budget: { ...(ledger ? withLedgerSpend(acted.state.budget, ledger.spend!) : acted.state.budget), usd_cap_mode: `${usd.mode} (${usd.reason})` },
     };
     for (const n of acted.notes) log(`peers: ${n}`);
-    // Project context for the prompts, generated once (no model call); best-effort.
+    const runner = o.runner ?? new LocalPeerRunner();
+    const places = openRunPlaces({ repo, paths, runner, pod, env, log });
+    // Anchors of the run, recorded once: where reviews and audits begin (never the movable
+    // peers-baseline tag), and the hooks and git config that were already there (the user's own).
+    // Both are read without running git in the peers' repository: HEAD from the mirror, the
+    // hooks and config as files.
+    if (state.baseline === null) state = { ...state, baseline: places.observer.head() };
+    if (state.git_exec_surface === null) state = { ...state, git_exec_surface: readGitExecSurface(repo, { allowGitFile: places.live }) };
+    // Project context for the prompts, generated once (no model call); best-effort. The file list
+    // is HEAD's tree in the mirror: no git runs in the peers' repository.
     const context = prepareRunContext(repo, paths.dir, {
       recon: !o.noRecon && !existsSync(paths.recon),
       codemap: !o.noCodemap && !(existsSync(paths.codemap) && existsSync(join(paths.dir, 'CODEMAP.yaml'))),
+      files: trackedFiles(places.observer),
     });
     for (const w of context.warnings) log(`peers: warning: ${w}`);
     state = { ...state, warnings: [...state.warnings, ...context.warnings] };
     saveState(paths.state, state);
-    const run = new LoopRun(repo, paths, config, goals, settings, state, o.runner ?? new LocalPeerRunner(), o.gateProbe ?? probeGates, o.signal ?? new AbortController().signal, log, env, contract);
+    // Gate passes are remembered by the loop alone, under its own key (gate-cache.ts).
+    const cacheKey = pod ? persistentCacheKey(paths.gateCacheKey) : ephemeralCacheKey();
+    const gateProbe = withGateCache(o.gateProbe ?? probeGates, { path: paths.gateCache, key: cacheKey });
+    const run = new LoopRun(
+      places,
+      paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger, contract,
+    );
     return await run.run();
   } finally {
     lock.release();
@@ -133,9 +186,13 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
 class LoopRun {
   private ticksThisRun = 0;
   private warnedEdits = '';
+  private readonly history: HistoryFacts;
+
+  private readonly repo: string;
+  private readonly observer: RunObserver;
 
   constructor(
-    private readonly repo: string,
+    private readonly where: RunPlaces,
     private readonly paths: StatePaths,
     private readonly config: PeersConfig,
     private readonly goals: GoalsFile,
@@ -146,15 +203,30 @@ class LoopRun {
     private readonly signal: AbortSignal,
     private readonly log: (line: string) => void,
     private readonly env: NodeJS.ProcessEnv,
+    private readonly ledger: RunLedger | null,
     private readonly contract: Contract | undefined,
-  ) {}
+  ) {
+    this.repo = where.repo;
+    this.observer = where.observer;
+    this.history = new HistoryFacts(where.observer.mirror);
+  }
+
+  /** The peers' HEAD, imported into the mirror; on failure the mirror's last head (and a log line). */
+  private head(): string | null {
+    try {
+      return this.observer.sync().head;
+    } catch (error) {
+      this.log(`peers: warning: ${(error as Error).message}`);
+      return this.observer.head();
+    }
+  }
 
   async run(): Promise<LoopOutcome> {
     try {
       return await this.loop();
     } catch (error) {
       // Every exit leaves a trace, even an unexpected one.
-      const reason = `error:${(error as Error).name || 'Error'}`;
+      const reason: StopReason = { kind: 'error', name: (error as Error).name || 'Error' };
       try {
         this.finishRecords(reason);
       } catch {}
@@ -164,9 +236,12 @@ class LoopRun {
 
   private async loop(): Promise<LoopOutcome> {
     for (;;) {
+      // Spend as the sidecar recorded it, also what was spent while no loop ran.
+      const unreadable = this.syncLedger();
+      if (unreadable) return this.finish(unreadable);
       const early = budgetStop(this.state, this.runCtx(), this.settings);
       if (early.stop) {
-        if (STOPS_THAT_REFRESH_GATES.test(early.stop)) await this.refreshGates();
+        if (refreshesGatesOnStop(early.stop)) await this.refreshGates();
         return this.finish(early.stop);
       }
       await this.refreshGates();
@@ -179,28 +254,47 @@ class LoopRun {
       // Persist the pre-tick decisions (red counts, warnings, skeptic re-arm) so a crash during the
       // turn resumes — or replays the logged tick — from exactly this state.
       if (this.state !== before) saveState(this.paths.state, this.state);
-      const { peer, index, skeptic } = pre.action;
-      const headBefore = headSha(this.repo) ?? null;
-      const prompt = this.prompt(peer, skeptic, headBefore, conv.bugLines);
+      const { peer, index, skeptic, audits } = pre.action;
+      const headBefore = this.head();
       const tick = this.state.tick + 1;
+      const prompt = buildTurnPrompt({ repo: this.observer.mirror, paths: this.paths, goals: this.goals, settings: this.settings, state: this.state, history: conv.history, tick }, { peer, skeptic, audits, head: headBefore });
       this.log(`peers: tick ${tick} peer=${peer}${skeptic ? ' (skeptic)' : ''} starting...`);
-      const observed = await runPeerTurn(
-        { repo: this.repo, paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env) },
-        { state: this.state, peer, index, skeptic, prompt, headBefore, extraWarnings: [] },
+      const outcome = await runPeerTurn(
+        {
+          repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
+          paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
+          history: this.history, probeGates: (head) => this.evaluateGates(head),
+        },
+        { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: [] },
       );
-      if (observed === 'aborted') return this.finish('interrupted');
-      // A turn that changed the frozen acceptance contract is refused (src/modes/contract-guard.ts).
-      const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.repo, headBefore, observed.head_after));
-      const obs = touched.length ? refuseTurn(observed, contractRefusal(peer, touched)) : observed;
-      // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompt.
-      obs.warnings_emitted.push(...this.controlPlaneWarnings(headBefore, obs.head_after));
+      if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
+      // A turn that changed the frozen acceptance contract is refused (src/modes/contract-guard.ts);
+      // what it changed is read in the trusted mirror, never in the peers' repository.
+      const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after));
+      const obs = touched.length ? refuseTurn(outcome.obs, contractRefusal(peer, touched)) : outcome.obs;
+      if (this.ledger) {
+        const metered = await this.ledger.turnSpend();
+        if (metered === null) return this.finish(LEDGER_UNREADABLE);
+        Object.assign(obs, { metered_by: 'ledger', cli_tokens: obs.tokens_this_tick, cli_usd: obs.usd_this_tick, tokens_this_tick: metered.tokens, usd_this_tick: metered.usd });
+      } else obs.metered_by = 'cli';
+      // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompts.
+      const edits = this.controlPlaneWarnings(headBefore, obs.head_after);
+      obs.warnings_emitted.push(...edits);
+      if (edits.length) {
+        obs.findings = [...(obs.findings ?? []), { kind: 'control-plane-edit', detail: `${peer}: ${edits.join(' ')}`.slice(0, 600), action: "ignored: the loop enforces its snapshot of .peers/" }];
+        obs.warnings_for_others = [...(obs.warnings_for_others ?? []), ...edits];
+      }
+      // Gates the turn already measured at its HEAD are recorded, not evaluated again.
+      if (outcome.gates && outcome.gates.head === obs.head_after) this.state = recordGates(this.state, outcome.gates.head, outcome.gates.results);
       const fin = finalizeTick(this.state, obs, this.settings);
+      if (this.ledger?.spend) fin.state = { ...fin.state, budget: withLedgerSpend(fin.state.budget, this.ledger.spend) };
       appendRunLine(this.paths.runs, this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs));
       this.state = fin.state;
       saveState(this.paths.state, this.state);
       this.ticksThisRun++;
       const status = obs.success ? 'handoff' : obs.classification === 'success' ? 'no-handoff' : obs.classification;
       this.log(`peers: tick ${tick} ${status} head=${obs.head_after && obs.head_after !== headBefore ? obs.head_after.slice(0, 8) : 'no-new-commit'} dur=${Math.round(obs.duration_ms / 1000)}s${obs.cause ? ` -- ${obs.cause}` : ''}`);
+      for (const f of obs.findings ?? []) if (f.kind !== 'test-marker') this.log(`peers: tick ${tick} anti-cheat: ${f.kind}: ${f.detail.slice(0, 160)} → ${f.action.slice(0, 120)}`);
       if (fin.exit) return this.finish(fin.exit);
       if (fin.backoffMs > 0) {
         this.log(`peers: peer=${peer} rate-limited (streak=${this.state.rate_limit_streak}); backing off ${Math.round(fin.backoffMs / 1000)}s before next tick`);
@@ -210,76 +304,78 @@ class LoopRun {
   }
 
   private runCtx() {
-    return { ticksThisRun: this.ticksThisRun, stopRequested: this.signal.aborted };
+    return { ticksThisRun: this.ticksThisRun, stopRequested: this.signal.aborted, budgetRefusals: this.ledger?.spend?.refusals };
+  }
+
+  /** Brings state.json's spend up to the ledger; a stop reason when the ledger cannot be read. */
+  private syncLedger(): StopReason | null {
+    if (!this.ledger) return null;
+    const spend = this.ledger.read();
+    if (!spend) return LEDGER_UNREADABLE;
+    const budget = withLedgerSpend(this.state.budget, spend);
+    if (budget.spent_tokens !== this.state.budget.spent_tokens || budget.spent_usd !== this.state.budget.spent_usd) {
+      this.state = { ...this.state, budget };
+      saveState(this.paths.state, this.state);
+    }
+    return null;
   }
 
   /** Evaluates the hard gates unless the recorded results already belong to HEAD. */
   private async refreshGates(): Promise<void> {
-    const head = headSha(this.repo) ?? null;
+    const head = this.head();
     if (!head || this.state.gates.head === head) return;
-    const hard = hardGoals(this.goals);
-    const results = await this.gateProbe({
-      repo: this.repo, head, goals: hard, timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, cacheFile: this.paths.gateCache,
-      setup: this.config.setup, env: stringEnv(this.env), signal: this.signal,
-    });
+    const results = await this.evaluateGates(head);
     // Gates cut short by a stop request say nothing about HEAD: evaluate them again on the next start.
     if (this.signal.aborted) return;
     this.state = recordGates(this.state, head, results);
     saveState(this.paths.state, this.state);
   }
 
-  private convergenceInput(): { input: ConvergenceInput; bugLines: string[] } {
-    let bugs: string[] = [];
-    try {
-      bugs = openBlockingBugs(readLedger(this.repo)).map((b) => formatBugLine(b).trim());
-    } catch (error) {
-      this.log(`peers: warning: cannot read the bug ledger: ${(error as Error).message}`);
-    }
-    const statuses = this.state.soft_status as unknown as Record<string, SoftStatus>;
-    const softConsensus = softGoals(this.goals).every((g) => statuses[g.id] !== undefined && isSoftGoalPassed(g, statuses[g.id]!, this.state.peer_order));
-    return { input: { hardGoalIds: hardGoals(this.goals).map((g) => g.id), openBlockingBugs: bugs.length, softConsensus }, bugLines: bugs };
+  /**
+   * The hard gates at `head`, on a checkout from the trusted mirror; every gate learns the run's
+   * baseline (the checks never trust the tag), in the pod too (gates-remote.ts).
+   */
+  private evaluateGates(head: string): Promise<GateInput[]> {
+    return this.gateProbe({
+      repo: this.observer.mirror, head, goals: hardGoals(this.goals), timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, depCache: this.paths.depCache,
+      setup: this.config.setup, env: stringEnv(this.env), runBaseline: this.state.baseline ?? undefined, signal: this.signal,
+    });
   }
 
-  private prompt(peer: string, skeptic: boolean, head: string | null, bugLines: string[]): string {
-    const results = this.state.gates.results;
-    const goals: GoalLine[] = this.goals.goals.map((g) =>
-      g.type === 'hard'
-        ? { id: g.id, type: 'hard', state: results[g.id]?.state ?? 'not yet evaluated', diagnostic: results[g.id]?.state === 'fail' ? results[g.id]!.diagnostic : undefined, description: g.description }
-        : { id: g.id, type: 'soft', state: 'not yet evaluated', description: g.description },
-    );
-    const statuses = this.state.soft_status as unknown as Record<string, SoftStatus>;
-    for (const line of goals) {
-      const g = softGoals(this.goals).find((s) => s.id === line.id);
-      const st = g ? statuses[g.id] : undefined;
-      if (!g || !st) continue;
-      // Soft goals show their review progress (baseline quirk §23.8: always "not yet evaluated").
-      if (isSoftGoalPassed(g, st, this.state.peer_order)) line.state = 'pass';
-      else {
-        line.state = 'in review';
-        line.diagnostic = `consensus ${st.consensusCount}/${g.consensus_needed}${st.lastPass === false ? `; last review by ${st.lastReviewer ?? '?'} failed` : ''}`;
+  /**
+   * What convergence needs from the repository. Anything that cannot be read holds the run
+   * (fail closed): an unreadable ledger is not an empty one.
+   */
+  private convergenceInput(): { input: ConvergenceInput; history: RunHistory } {
+    const repo = this.observer.mirror;
+    const head = this.observer.head();
+    const baseline = this.state.baseline ?? undefined;
+    const history: RunHistory = { bugLines: [], gateSurfacePending: [], unauditedAuthors: [] };
+    let ledgerReadable = true;
+    try {
+      history.bugLines = openBlockingBugs(readLedger(repo, baseline)).map((b) => formatBugLine(b).trim());
+    } catch (error) {
+      ledgerReadable = false;
+      this.log(`peers: warning: cannot read the bug ledger, convergence held: ${(error as Error).message}`);
+    }
+    let unapproved: number | null = 0;
+    if (head) {
+      try {
+        const view = readAttestationView(repo, baseline, head);
+        history.gateSurfacePending = this.history.pendingGateSurface(baseline, head, view).map((g) => ({ sha: g.sha, author: g.author, changes: g.changes.map(formatSurfaceChange).join('; ').slice(0, 400) }));
+        unapproved = history.gateSurfacePending.length;
+        history.unauditedAuthors = this.history.unauditedAuthors(this.state.peer_order, this.state.skeptic_audited, baseline, head, view);
+      } catch (error) {
+        unapproved = null;
+        this.log(`peers: warning: cannot read the run's history, convergence held: ${(error as Error).message}`);
       }
     }
-    const stuckAt = Math.max(2, Math.ceil(this.settings.goals.stuckHaltAfter / 2));
-    return buildPrompt({
-      peer,
-      others: this.state.peer_order.filter((p) => p !== peer),
-      skeptic,
-      cleanTicks: this.state.clean_ticks,
-      recon: readDigest(this.paths.recon),
-      codemap: readDigest(this.paths.codemap),
-      goals,
-      stuckGates: Object.entries(this.state.gates.red_streak)
-        .filter(([, n]) => n >= stuckAt)
-        .map(([id, redTicks]) => ({ id, redTicks })),
-      warnings: [...new Set([...this.state.warnings, ...(this.state.peer_warnings[peer] ?? [])])],
-      inbox: inboxLines(this.repo, peer, this.state.inbox_cursor[peer], head),
-      changes: changesSince(this.repo, this.state.inbox_cursor[peer], head),
-      openBlockingBugs: bugLines,
-      softReviewsRequested: pendingSoftGoals(softGoals(this.goals), statuses, this.state.peer_order, peer).map((g) => ({
-        id: g.id,
-        prompt: softGoals(this.goals).find((s) => s.id === g.id)?.prompt ?? '',
-      })),
-    });
+    const statuses = this.state.soft_status;
+    const softConsensus = softGoals(this.goals).every((g) => statuses[g.id] !== undefined && isSoftGoalPassed(g, statuses[g.id]!, this.state.peer_order));
+    return {
+      input: { hardGoalIds: hardGoals(this.goals).map((g) => g.id), openBlockingBugs: history.bugLines.length, ledgerReadable, softConsensus, unapprovedGateSurface: unapproved, unauditedAuthors: history.unauditedAuthors },
+      history,
+    };
   }
 
   /**
@@ -288,9 +384,10 @@ class LoopRun {
    * uncommitted edit is not repeated every tick).
    */
   private controlPlaneWarnings(headBefore: string | null, headAfter: string | null): string[] {
-    const live = detectControlPlaneEdits(this.repo, this.paths.snapshotDir);
+    // The pod's clone has no live `.peers/` the peers can reach (masked); committed edits still count.
+    const live = this.where.live ? detectControlPlaneEdits(this.repo, this.paths.snapshotDir) : [];
     const key = JSON.stringify(live);
-    const committed = headBefore && headAfter && headBefore !== headAfter ? controlPlaneEditsInRange(this.repo, headBefore, headAfter) : [];
+    const committed = headBefore && headAfter && headBefore !== headAfter ? controlPlaneEditsInRange(this.observer.mirror, headBefore, headAfter) : [];
     const liveIsNew = live.length > 0 && key !== this.warnedEdits;
     this.warnedEdits = key;
     if (!committed.length && !liveIsNew) return [];
@@ -303,7 +400,7 @@ class LoopRun {
     const hard: Record<string, string> = {};
     for (const g of hardGoals(this.goals)) hard[g.id] = after.gates.results[g.id]?.state ?? 'unknown';
     const soft: Record<string, string> = {};
-    const statuses = after.soft_status as unknown as Record<string, SoftStatus>;
+    const statuses = after.soft_status;
     for (const g of softGoals(this.goals)) soft[g.id] = `${statuses[g.id]?.consensusCount ?? 0}/${g.consensus_needed}`;
     return {
       event: 'tick' as const,
@@ -323,25 +420,20 @@ class LoopRun {
     };
   }
 
-  private finishRecords(reason: string): void {
+  private finishRecords(stop: StopReason): void {
+    const reason = formatStopReason(stop);
     appendRunLine(this.paths.runs, { event: 'exit', ts: new Date().toISOString(), reason, ticks_in_run: this.ticksThisRun, tick: this.state.tick });
-    writeStopReason(this.paths.stopReason, reason);
-    if (reason === ALL_PEERS_DOWN) writeHaltedFile(this.paths.halted, this.state, reason, this.paths.runs);
+    writeStopReason(this.paths.stopReason, stop);
+    if (stop.kind === 'all-peers-down') writeHaltedFile(this.paths.halted, this.state, reason, this.paths.runs);
     saveState(this.paths.state, this.state);
   }
 
-  private finish(reason: string): LoopOutcome {
-    this.finishRecords(reason);
-    this.log(`peers: stopped: ${reason}`);
-    return { reason, exitCode: exitCodeFor(reason), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
-  }
-}
-
-function readDigest(path: string): string | undefined {
-  try {
-    return readTextIfExists(path, 1 * MiB);
-  } catch {
-    return undefined;
+  private finish(stop: StopReason): LoopOutcome {
+    this.finishRecords(stop);
+    const reason = formatStopReason(stop);
+    const why = stop.kind === 'blocked' && this.state.blocked ? ` — ${this.state.blocked.by}: ${this.state.blocked.reason.slice(0, 200)} (confirmed by ${this.state.blocked.confirmed_by})` : '';
+    this.log(`peers: stopped: ${reason}${why}`);
+    return { reason, stop, exitCode: exitCodeFor(stop), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * What only an operator can do (baseline §23.3 fixed): bring unavailable or degraded peers back and
- * lift an all-peers-down halt. Two ways, both explicit: `peers loop --reset-peer <name|all>`, or
+ * lift an all-peers-down halt or a confirmed `blocked` stop. Two ways, both explicit: `peers loop --reset-peer <name|all>`, or
  * changing `.peers/config.yaml`/`goals.yaml` (a new snapshot digest at start means someone acted —
  * e.g. fixed a key or a model name — so every peer gets a fresh start). Also keeps the state's peer
  * list in step with the config.
@@ -44,7 +44,10 @@ export function applyOperatorActions(state: LoopState, a: OperatorActions): { st
   const anyHealthy = state.peer_order.some((p) => peers[p]?.state === 'healthy');
   const halted = state.halted && anyHealthy ? null : state.halted;
   if (state.halted && !halted) notes.push(`halt lifted (${state.halted.reason})`);
-  const next: LoopState = { ...state, peers, halted };
+  // The peers said the task cannot be done as specified; a changed config or goals is the operator's answer.
+  const blocked = state.blocked?.confirmed_by && a.configChanged ? null : state.blocked;
+  if (state.blocked?.confirmed_by && !blocked) notes.push(`blocked stop lifted (${state.blocked.by}: ${state.blocked.reason.slice(0, 120)})`);
+  const next: LoopState = { ...state, peers, halted, blocked };
   // A fresh start for the peers also forgives the failure streak that stopped the last run.
   if (notes.length) next.budget = { ...next.budget, consecutive_failures: 0 };
   return { state: next, notes };

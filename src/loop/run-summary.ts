@@ -1,7 +1,8 @@
 /**
  * Read-only view of a project's state directory for `peers status`, `peers replay` and
- * `peers report`: state.json, runs.jsonl, the stop reason, the lock holder and the caps of the
- * config snapshot the loop enforces. Never writes, never takes the lock.
+ * `peers report`: state.json, runs.jsonl, the stop reason, the lock holder, the budget policy and
+ * the usage ledger (spend, live), and the caps of the config snapshot the loop enforces. Never
+ * writes, never takes the lock.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,9 @@ import type { LoopState } from '../state/state-schema.ts';
 import { loadState } from '../state/state-store.ts';
 import { readStopReason } from '../state/stop-reason.ts';
 import { statePaths, type StatePaths } from '../state/paths.ts';
+import { type BudgetPolicy, readPolicyIfPresent } from '../budget/budget-policy.ts';
+import { hostUsageLedgerPath, type LedgerSpend, readLedgerSpend } from '../budget/ledger-spend.ts';
+import { spendLines, spendView } from '../budget/spend-view.ts';
 
 export type RunSummary = {
   paths: StatePaths;
@@ -25,6 +29,10 @@ export type RunSummary = {
   lock: { held: boolean; pid?: number };
   halted: boolean;
   config?: PeersConfig;
+  /** The budget policy of the last `peers up`, and the auth sidecar's ledger (the authority for spend). */
+  policy?: BudgetPolicy;
+  ledger: LedgerSpend | null;
+  ledgerError?: string;
 };
 
 export function readRunSummary(stateDir: string): RunSummary {
@@ -43,10 +51,26 @@ export function readRunSummary(stateDir: string): RunSummary {
       config = undefined;
     }
   }
+  let ledger: LedgerSpend | null = null;
+  let ledgerError: string | undefined;
+  try {
+    ledger = readLedgerSpend(hostUsageLedgerPath(stateDir));
+  } catch (e) {
+    ledgerError = (e as Error).message;
+  }
+  let policy: BudgetPolicy | undefined;
+  try {
+    policy = readPolicyIfPresent(stateDir);
+  } catch {
+    policy = undefined; // `peers up` rewrites it; the loop refuses to run on a bad one
+  }
   return {
     paths,
     state,
     log,
+    policy,
+    ledger,
+    ...(ledgerError ? { ledgerError } : {}),
     ticks: log.lines.filter((l): l is TickLine => l.event === 'tick'),
     exits: log.lines.filter((l): l is ExitLine => l.event === 'exit'),
     stop: readStopReason(paths.stopReason),
@@ -60,6 +84,8 @@ export function readRunSummary(stateDir: string): RunSummary {
 export function statusJson(r: RunSummary) {
   const s = r.state;
   const b = r.config?.budget;
+  const bill = spendView({ state: s, ticks: r.ticks, ledger: r.ledger, ledgerError: r.ledgerError, policy: r.policy, running: r.lock.held });
+  const policy = r.policy;
   return {
     state_dir: r.paths.dir,
     tick: s.tick,
@@ -68,6 +94,8 @@ export function statusJson(r: RunSummary) {
     lock_pid: r.lock.pid ?? null,
     last_stop: r.stop ?? null,
     halted: s.halted,
+    /** A `Peer-Status: blocked` declaration (confirmed_by set: the run stopped as `blocked`). */
+    blocked: s.blocked,
     peers: Object.fromEntries(
       s.peer_order.map((p) => {
         const h = s.peers[p]!;
@@ -78,10 +106,12 @@ export function statusJson(r: RunSummary) {
       ticks: { spent: s.tick, cap: b?.max_ticks ?? null },
       runtime_s: { spent: Math.round(s.budget.spent_runtime_ms / 1000), cap: b?.max_runtime_s ?? null },
       consecutive_failures: { spent: s.budget.consecutive_failures, cap: b?.max_consecutive_failures ?? null },
-      tokens: { spent: s.budget.spent_tokens, cap: b?.max_tokens ?? null },
-      usd: { spent: s.budget.spent_usd, cap: b?.max_usd ?? null, mode: s.budget.usd_cap_mode ?? b?.max_usd_mode ?? null },
+      // Live from the ledger when there is one; caps from the policy `peers up` resolved.
+      tokens: { spent: bill.tokens, cap: policy ? policy.max_tokens : (b?.max_tokens ?? null) },
+      usd: { spent: bill.usd, cap: policy ? policy.max_usd : (b?.max_usd ?? null), mode: s.budget.usd_cap_mode ?? (policy ? `${policy.max_usd_mode} (${policy.reason})` : null) ?? b?.max_usd_mode ?? null },
       wasted_runtime_s: Math.round(s.budget.wasted_runtime_ms / 1000),
     },
+    bill,
     gates: { head: s.gates.head, results: s.gates.results, red_streak: s.gates.red_streak },
     clean_ticks: s.clean_ticks,
     warnings: [...s.warnings, ...Object.entries(s.peer_warnings).flatMap(([peer, ws]) => ws.map((w) => `(for ${peer}) ${w}`))],
@@ -101,12 +131,14 @@ export function formatStatus(r: RunSummary): string {
   ];
   if (j.last_stop) lines.push(`Last stop: ${j.last_stop.reason} at ${j.last_stop.at}`);
   if (j.halted) lines.push(`HALTED: ${j.halted.reason} at tick ${j.halted.at_tick} — see ${r.paths.halted}`);
+  if (j.blocked) lines.push(`${j.blocked.confirmed_by ? 'BLOCKED' : 'Blocked (declared, not confirmed)'}: ${j.blocked.by}${j.blocked.confirmed_by ? ` and ${j.blocked.confirmed_by}` : ''} say the task cannot be done as specified: ${j.blocked.reason.replace(/\s+/g, ' ').slice(0, 200)}`);
   const bu = j.budget;
   lines.push(
     'Budget:',
     `  ticks ${bu.ticks.spent}/${cap(bu.ticks.cap)}${pct(bu.ticks.spent, bu.ticks.cap)}, runtime ${bu.runtime_s.spent}s/${cap(bu.runtime_s.cap)}s${pct(bu.runtime_s.spent, bu.runtime_s.cap)}, wasted ${bu.wasted_runtime_s}s`,
     `  consecutive failures ${bu.consecutive_failures.spent}/${cap(bu.consecutive_failures.cap)}, tokens ${bu.tokens.spent}/${cap(bu.tokens.cap)}, usd $${bu.usd.spent.toFixed(4)}/${bu.usd.cap === null ? '∞' : `$${bu.usd.cap}`}${bu.usd.mode ? ` (mode ${bu.usd.mode})` : ''}`,
   );
+  lines.push('Spend:', ...spendLines(j.bill).map((l) => `  ${l}`));
   lines.push('Peers:');
   for (const [name, p] of Object.entries(j.peers)) {
     lines.push(`  ${name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}, ${p.successes}/${p.turns} turns handed off, last ${p.last_classification ?? '-'}, ${p.tokens} tokens, $${p.usd.toFixed(4)}`);

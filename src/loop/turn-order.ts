@@ -50,3 +50,20 @@ export function advanceTurn(state: LoopState, index: number, outcome: TurnOutcom
   if (attempts > s.health.maxRetries) return { turn_index: next, attempts: 0 };
   return { turn_index: index, attempts };
 }
+
+/**
+ * The skeptic for a re-audit of `authors`' changes: the first peer in turn order that can take a
+ * turn and is not the only author under audit (a peer never audits its own change). With no
+ * authors to audit, anyone may. Null when nobody qualifies (the audit then waits).
+ */
+export function pickSkeptic(state: LoopState, s: LoopSettings, authors: string[]): { peer: string; index: number; audits: string[] } | null {
+  const n = state.peer_order.length;
+  for (let step = 0; step < n; step++) {
+    const index = (state.turn_index + step) % n;
+    const peer = state.peer_order[index]!;
+    if (!eligible(state, peer, s)) continue;
+    const audits = authors.filter((a) => a !== peer);
+    if (authors.length === 0 || audits.length > 0) return { peer, index, audits };
+  }
+  return null;
+}

@@ -20,3 +20,20 @@ export function isTestPath(path: string): boolean {
   const p = path.replace(/^\.\//, '');
   return TEST_PATH_RULES.some((re) => re.test(p));
 }
+
+/** Source-code extensions a test runner loads; a test file without one is data to every runner. */
+const RUNNABLE_EXT = /\.(py|[cm]?[jt]sx?|go|rs|rb|java|kt|swift|php|cs|exs?)$/i;
+
+/**
+ * A test file a runner would still find: a test path with a code extension. Renaming
+ * `test/calc.test.mjs` to `test/calc.test.mjs.off`, or moving it to `old/calc.mjs`, takes it out
+ * of the runner's reach: as good as deleting it.
+ */
+export function isRunnableTestPath(path: string): boolean {
+  return isTestPath(path) && RUNNABLE_EXT.test(path);
+}
+
+/** A rename that takes a test out of the runner's reach. */
+export function movesTestOutOfReach(from: string, to: string): boolean {
+  return isRunnableTestPath(from) && !isRunnableTestPath(to);
+}

@@ -33,8 +33,22 @@ export type StatePaths = {
   snapshotDir: string;
   prompts: string;
   logs: string;
+  /** Full review diffs too large for a prompt (the prompt lists the files and points here). */
+  diffs: string;
   gateCache: string;
+  /** The loop's key for gate cache entries (pod only; gate-cache.ts). */
+  gateCacheKey: string;
   recon: string;
+  /** Everything of the run's repositories (docs/ARCHITECTURE.md, "The run clone"). */
+  run: string;
+  /** The run clone: the only repository the peers work in (`peers up`). */
+  clone: string;
+  /** The trusted mirror every git read outside the workspace goes through. */
+  mirror: string;
+  /** The stage the mirror is synced through (observer.ts). */
+  stage: string;
+  /** The host loop's dependency cache for `setup`. */
+  depCache: string;
   codemap: string;
 };
 
@@ -50,7 +64,14 @@ export function statePaths(dir: string): StatePaths {
     snapshotDir: join(dir, 'snapshot'),
     prompts: join(dir, 'prompts'),
     logs: join(dir, 'logs'),
+    diffs: join(dir, 'diffs'),
     gateCache: join(dir, 'gate-cache.json'),
+    gateCacheKey: join(dir, 'gate-cache.key'),
+    run: join(dir, 'run'),
+    clone: join(dir, 'run', 'clone'),
+    mirror: join(dir, 'run', 'mirror.git'),
+    stage: join(dir, 'run', 'stage.git'),
+    depCache: join(dir, 'dep-cache'),
     recon: join(dir, 'recon.md'),
     codemap: join(dir, 'codemap.md'),
   };
@@ -62,7 +83,7 @@ export function promptFile(p: StatePaths, tick: number, peer: string): string {
 
 /** Creates the state directory tree (0700) and refuses symlinked directories. */
 export function ensureStateDirs(p: StatePaths): void {
-  for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs]) {
+  for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs, p.diffs]) {
     mkdirSync(d, { recursive: true, mode: 0o700 });
     assertSafeDir(d);
   }

@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMAND_LOADERS } from '../../commands/index.ts';
 import { loadConfig, type CommandLoaders } from '../../src/cli/bootstrap.ts';
-import { commandManifest } from '../../src/cli/command-manifest.ts';
+import { commandManifest, embeddedCommandManifest } from '../../src/cli/command-manifest.ts';
 
 const ROOT = join(import.meta.dir, '../..');
 const run = (...args: string[]) =>
@@ -57,6 +57,25 @@ describe('the lazily loaded command tree', () => {
 
   test('the manifest lists exactly the commands there are loaders for', async () => {
     expect(Object.keys((await commandManifest()).commands).sort()).toEqual(Object.keys(COMMAND_LOADERS).sort());
+  });
+
+  test('the manifest the binary embeds carries every flag of every command, the run clone\'s --accept-changes included', async () => {
+    const manifest = await commandManifest();
+    // build.ts replaces command-manifest.ts with this module: load it as the binary would.
+    const dir = mkdtempSync(join(tmpdir(), 'peers-manifest-'));
+    let embedded: typeof manifest;
+    try {
+      writeFileSync(join(dir, 'manifest.mjs'), embeddedCommandManifest(manifest));
+      embedded = await (await import(join(dir, 'manifest.mjs'))).commandManifest();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const [id, load] of Object.entries(COMMAND_LOADERS)) {
+      const cls = (await load()) as { flags?: object; baseFlags?: object; enableJsonFlag?: boolean };
+      const declared = [...Object.keys({ ...cls.baseFlags, ...cls.flags }), ...(cls.enableJsonFlag ? ['json'] : [])].sort();
+      expect(`${id}: ${Object.keys(embedded.commands[id]?.flags ?? {}).sort().join(' ')}`).toBe(`${id}: ${declared.join(' ')}`);
+    }
+    for (const id of ['up', 'loop']) expect(embedded.commands[id]?.flags['accept-changes']).toMatchObject({ type: 'boolean' });
   });
 
   test('building the config imports no command; running one imports that one only', async () => {

@@ -49,7 +49,7 @@ test('converges inside the sandbox pod, then leaves nothing behind: no container
   const out = JSON.parse(run.stdout);
   expect(out).toMatchObject({ ok: true, launcher: 'pod', sandboxed: true, notice: null, stop_reason: 'complete', kept: false });
   expect(run.stderr).toContain('(network: none)');
-  expect(out.ticks.map((t: { peer: string; result: string }) => `${t.peer}:${t.result}`)).toEqual(['claude:handoff', 'codex:handoff', 'claude:handoff']);
+  expect(out.ticks.map((t: { peer: string; result: string }) => `${t.peer}:${t.result}`)).toEqual(['claude:handoff', 'codex:handoff', 'claude:handoff', 'codex:handoff', 'claude:handoff']);
   expect(out.ticks.at(-1).gates).toEqual({ 'tests-pass': 'pass', 'self-review-on-handoff': 'pass' });
   expect(out.tokens).toEqual({ loop: scenarioTokens(), served: scenarioTokens() });
   expect(out.report).toContain('**Outcome:** complete');
@@ -79,12 +79,12 @@ test('as root, `dist/peers demo --json --keep` (the README line) hands the run t
   const out = JSON.parse(run.stdout);
   try {
     expect(out).toMatchObject({ ok: true, launcher: 'pod', sandboxed: true, stop_reason: 'complete', run_as: TEST_USER, kept: true });
-    expect(out.ticks.map((t: { peer: string; result: string }) => `${t.peer}:${t.result}`)).toEqual(['claude:handoff', 'codex:handoff', 'claude:handoff']);
+    expect(out.ticks.map((t: { peer: string; result: string }) => `${t.peer}:${t.result}`)).toEqual(['claude:handoff', 'codex:handoff', 'claude:handoff', 'codex:handoff', 'claude:handoff']);
     expect(out.report).toContain('**Outcome:** complete');
     // Progress streamed as it came (stderr under --json), from the user's pod.
     expect(run.stderr).toContain(`peers demo: running as root: the demo runs as the unprivileged user ${TEST_USER}, in its rootless sandbox pod`);
     expect(run.stderr).toContain('(network: none)');
-    expect(run.stderr).toMatch(/^ {2}tick 3 +[0-9a-f]{8} +claude \(skeptic\): handoff/m);
+    expect(run.stderr).toMatch(/^ {2}tick 5 +[0-9a-f]{8} +claude \(skeptic\): handoff/m);
     expect(String(out.project)).toStartWith(`${userTmp}/peers-demo-`);
     expect(String(out.state_dir)).toStartWith(`${userHome()}/`);
 
@@ -100,7 +100,7 @@ test('as root, `dist/peers demo --json --keep` (the README line) hands the run t
     expect(out.next_steps[0]).toBe(`peers status ${out.project} --state-dir ${out.state_dir}`);
     const status = spawnSync(DIST_PEERS, [...String(out.next_steps[0]).split(' ').slice(1), '--json'], { cwd: '/', env, encoding: 'utf8', timeout: 30_000 });
     expect(status.status).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ status: 'stopped', stopReason: 'complete', tick: 3, openGates: [] });
+    expect(JSON.parse(status.stdout)).toMatchObject({ status: 'stopped', stopReason: 'complete', tick: 5, openGates: [] });
     const log = spawnSync('git', ['-C', out.project, 'log', '--format=%s'], { encoding: 'utf8', env: { PATH: env.PATH, HOME: rootHome } });
     expect(log.status).toBe(0);
   } finally {

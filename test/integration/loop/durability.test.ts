@@ -122,7 +122,8 @@ describe('durable state', () => {
     p = makeProject({ peers: { alice: 'auth-failure', bob: 'always-handoff' } });
     expect((await loop(p, { maxTicks: 3 })).reason).toBe('peer-unavailable:alice');
     writeConfig(p, { peers: { alice: 'always-handoff', bob: 'always-handoff' } });
-    const out = await loop(p, { maxTicks: 2 });
+    // Never adopted silently: the operator accepts the change (see the next test for the refusal).
+    const out = await loop(p, { maxTicks: 2, acceptChanges: true });
     expect(out.reason).toBe('max_ticks');
     expect(ticks(p).slice(1).map((t) => [t.peer, t.success])).toEqual([
       ['bob', true],
@@ -143,6 +144,26 @@ describe('durable state', () => {
     expect(out.reason).toBe('max_ticks');
     const prompt = promptOf(p!, ticks(p)[1]!);
     expect(prompt).toContain('control-plane edit detected (.peers/goals.yaml modified)');
+  });
+
+  test('a .peers/ edited between runs (by a peer on the host, or anyone) is refused with its diff until --accept-changes', async () => {
+    p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' }, goals: [NEVER_GREEN] });
+    const script = join(p.root, 'edit-goals.sh');
+    writeFileSync(script, `#!/bin/sh\nprintf 'goals: []\\n' > .peers/goals.yaml\nexec sh ${join(import.meta.dir, '../../fixtures/peers/always-handoff.sh')}\n`);
+    writeConfig(p, { peers: { alice: 'always-handoff', bob: 'always-handoff' }, peerExtra: { alice: { argv: ['sh', script] } } });
+    expect((await loop(p, { maxTicks: 2, acceptChanges: true })).reason).toBe('max_ticks');
+    // The peer emptied goals.yaml during its turn. The next start does not adopt it…
+    const refused = await loop(p, { maxTicks: 2 }).then(() => null, (e: Error) => e);
+    expect(refused?.name).toBe('InputError');
+    expect(refused?.message).toContain(".peers/ changed since the last run's snapshot (.peers/goals.yaml modified)");
+    expect(refused?.message).toContain('-  - id: never-green'); // a unified diff
+    expect(refused?.message).toContain('+goals: []');
+    expect((refused as unknown as { hint?: string }).hint).toContain('--accept-changes');
+    const snapshot = readFileSync(join(p.stateDir, 'snapshot', 'goals.yaml'), 'utf8');
+    expect(snapshot).toContain('never-green');
+    // …until the operator accepts it.
+    expect((await loop(p, { maxTicks: 1, acceptChanges: true })).reason).toBe('max_ticks');
+    expect(readFileSync(join(p.stateDir, 'snapshot', 'goals.yaml'), 'utf8')).toBe('goals: []\n');
   });
 
   test('a watched gate red for stuck_halt_after ticks stops the run as stuck:<gate>', async () => {

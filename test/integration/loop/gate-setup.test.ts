@@ -21,7 +21,7 @@ describe('gates once per HEAD', () => {
     expect(ticks(p).length).toBe(3);
     expect(readFileSync(seen, 'utf8').trim().split('\n')).toHaveLength(1);
     writeConfig(p, { peers: { alice: 'always-handoff', bob: 'always-handoff' } });
-    await loop(p, { maxTicks: 2 }); // two new HEADs, each evaluated once (the last one at the stop)
+    await loop(p, { maxTicks: 2, acceptChanges: true }); // two new HEADs, each evaluated once (the last one at the stop)
     const heads = readFileSync(seen, 'utf8').trim().split('\n');
     expect(heads).toHaveLength(3);
     expect(new Set(heads).size).toBe(3);

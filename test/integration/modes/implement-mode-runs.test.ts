@@ -34,7 +34,7 @@ describe('implement', () => {
 
   test.skipIf(!HAVE_NODE)('implement holds: a self-checked step fails checkoff-by-other-peer; a turn that weakens the acceptance test is refused', async () => {
     const p = IMPLEMENT.js;
-    run = await modeRun({ modes: ['implement'], lang: 'js', start: p.start, plan: p.plan, scenario: 'implement-self-checkoff', fake: { step1: p.step1, weaken: p.weaken }, maxTicks: 4 });
+    run = await modeRun({ modes: ['implement'], lang: 'js', start: p.start, plan: p.plan, scenario: 'implement-self-checkoff', fake: { step1: p.step1, step2: p.step2, weaken: p.weaken }, maxTicks: 4 });
     expect(run.outcome.reason).toBe('max_ticks');
     const bob = run.ticks.find((t) => t.peer === 'bob')!;
     expect(bob.success).toBe(false);

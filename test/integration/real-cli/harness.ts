@@ -165,14 +165,19 @@ export function removeDir(dir: string): void {
 }
 
 /** The handoff commit every scripted tick makes: the tick protocol's trailers and Self-Review section. */
-export function handoffCommitCommand(peer: string, subject: string): string {
+export function handoffCommitCommand(peer: string, subject: string, opts: { approveHead?: string } = {}): string {
+  // approveHead: also approve the commit HEAD is on before this one (a review of the other peer's
+  // handoff, which a gate-surface change such as a new test file needs before the run converges).
+  const review = opts.approveHead === undefined ? [] : ['## Review', JSON.stringify({ pass: true, notes: opts.approveHead }), ''];
   return [
-    "git add -A && git commit -q -F - <<'MSG'",
+    opts.approveHead === undefined ? "git add -A && git commit -q -F - <<'MSG'" : 'approved=$(git rev-parse HEAD) && git add -A && git commit -q -F - <<MSG',
     subject,
     '',
+    ...review,
     '## Self-Review',
     `${peer} checked that the change is complete and builds.`,
     '',
+    ...(opts.approveHead === undefined ? [] : ['Peer-Review-Of: $approved']),
     `Peer: ${peer}`,
     'Peer-Status: handoff',
     'Self-Review: pass',
@@ -186,13 +191,14 @@ export type LoopProject = { repo: string; root: string; stateDir: string; cleanu
  * A repository whose `.peers/config.yaml` runs the real claude and codex CLIs against `server`,
  * wired by cli-wiring exactly as a rehearsal would be, with a state directory the test user owns.
  */
-export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknown[]; health?: Record<string, unknown>; goalsSettings?: Record<string, unknown>; claudeEnv?: Record<string, string>; peers?: Array<'claude' | 'codex' | 'opencode'>; opencodePrice?: OpencodePrice; gitIdentity?: boolean }): LoopProject {
+export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknown[]; health?: Record<string, unknown>; goalsSettings?: Record<string, unknown>; budget?: Record<string, unknown>; claudeEnv?: Record<string, string>; peers?: Array<'claude' | 'codex' | 'opencode'>; opencodePrice?: OpencodePrice; gitIdentity?: boolean; /** Per-peer base URLs (e.g. the auth sidecar's ports) instead of the server's. */ urls?: Partial<Record<'claude' | 'codex' | 'opencode', string>> }): LoopProject {
   const repo = makeRepo({ gitIdentity: opts.gitIdentity });
   const root = userDir('loop');
   for (const d of ['claude-home', 'codex-home', 'opencode-home', 'state']) mkdirSync(join(root, d));
   giveToTestUser(root);
   const serverUrl = server.url!;
-  const specs = modelServerPeerSpecs({ serverUrl, claudeBin: CLAUDE_BIN, codexBin: CODEX_BIN, claudeHome: join(root, 'claude-home'), codexHome: join(root, 'codex-home'), extraClaudeEnv: opts.claudeEnv, opencodeBin: OPENCODE_BIN, opencodeHome: join(root, 'opencode-home'), opencodePrice: opts.opencodePrice });
+  const specsFor = (url: string) => modelServerPeerSpecs({ serverUrl: url, claudeBin: CLAUDE_BIN, codexBin: CODEX_BIN, claudeHome: join(root, 'claude-home'), codexHome: join(root, 'codex-home'), extraClaudeEnv: opts.claudeEnv, opencodeBin: OPENCODE_BIN, opencodeHome: join(root, 'opencode-home'), opencodePrice: opts.opencodePrice });
+  const specs = { claude: specsFor(opts.urls?.claude ?? serverUrl).claude, codex: specsFor(opts.urls?.codex ?? serverUrl).codex, opencode: specsFor(opts.urls?.opencode ?? serverUrl).opencode };
   mkdirSync(join(repo, '.peers'));
   writeFileSync(join(repo, '.gitignore'), '.peers/\n');
   writeFileSync(
@@ -201,6 +207,7 @@ export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknow
       peers: (opts.peers ?? ['claude', 'codex']).map((p) => specs[p]),
       health: { idle_timeout_s: 30, absolute_max_runtime_s: 60, kill_grace_s: 2, ...opts.health },
       goals: opts.goalsSettings ?? {},
+      ...(opts.budget ? { budget: opts.budget } : {}),
     }),
   );
   writeFileSync(join(repo, '.peers', 'goals.yaml'), stringify({ goals: opts.goals }));
@@ -221,12 +228,11 @@ export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknow
 const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
 const DIST_PEERS = resolve(import.meta.dir, '../../../dist/peers');
 
-/** `peers loop` as the test user (it starts claude, which refuses to run as root). */
 /**
- * `compiled`: the binary test/setup.sh builds (dist/peers) instead of the sources; its gates'
+ * `peers loop` as the test user (it starts claude, which refuses to run as root). `compiled`: the binary test/setup.sh builds (dist/peers) instead of the sources; its gates'
  * `peers check` calls start in a fraction of the time, which counts for goal programs full of them.
  */
-export async function runLoopAsUser(project: LoopProject, args: string[], timeoutMs = 55_000, opts: { compiled?: boolean } = {}): Promise<SupervisedResult & { runs: Array<Record<string, unknown>>; stopReason: string }> {
+export async function runLoopAsUser(project: LoopProject, args: string[], opts: { timeoutMs?: number; compiled?: boolean } = {}): Promise<SupervisedResult & { runs: Array<Record<string, unknown>>; stopReason: string }> {
   const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: join(project.root, 'claude-home'), LANG: 'C.UTF-8' };
   if (opts.compiled && !existsSync(DIST_PEERS)) throw new Error(`${DIST_PEERS} is missing: run \`bun build.ts\` (test/setup.sh does)`);
   const loopArgv = [...(opts.compiled ? [DIST_PEERS] : [process.execPath, MAIN]), 'loop', project.repo, '--state-dir', project.stateDir, ...args];
@@ -235,7 +241,7 @@ export async function runLoopAsUser(project: LoopProject, args: string[], timeou
     argv: IS_ROOT ? ['runuser', '-u', TEST_USER, '--', ...envArgs, ...loopArgv] : [...envArgs, ...loopArgv],
     cwd: project.repo,
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-    absoluteTimeoutMs: timeoutMs,
+    absoluteTimeoutMs: opts.timeoutMs ?? 55_000,
   });
   const runsFile = join(project.stateDir, 'runs.jsonl');
   const runs = existsSync(runsFile) ? parseEvents(readFileSync(runsFile, 'utf8')) : [];

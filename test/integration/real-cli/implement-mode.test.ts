@@ -90,7 +90,7 @@ test('implement mode with claude and codex on a two-step PLAN.md: every gate gre
     writeFileSync(configPath, stringify(config));
     giveToTestUser(repo);
 
-    const run = await runLoopAsUser({ repo, root, stateDir: join(root, 'state'), cleanup: () => {} }, ['--max-ticks', '8'], 600_000, { compiled: true });
+    const run = await runLoopAsUser({ repo, root, stateDir: join(root, 'state'), cleanup: () => {} }, ['--max-ticks', '8'], { timeoutMs: 600_000, compiled: true });
     const ticks = run.runs.filter((r) => r.event === 'tick');
     const state = JSON.parse(readFileSync(join(root, 'state/state.json'), 'utf8'));
     const failing = Object.entries(state.gates.results as Record<string, { state: string; diagnostic: string }>).filter(([, r]) => r.state === 'fail');

@@ -71,8 +71,13 @@ const scenario = {
           { text: 'Added clamp() with a test; handing off.' },
         ]),
         tick([
-          { tool_calls: [{ write: { path: 'AUDIT.md', content: 'Re-audited clamp(): range, inverted bounds, values inside. Nothing new.\n' } }] },
-          { tool_calls: [{ shell: handoffCommitCommand('claude', 'Skeptic re-audit of clamp(): nothing new') }] },
+          { tool_calls: [{ write: { path: 'REVIEW.md', content: 'The edge tests exercise clamp() itself; nothing else changed.\n' } }] },
+          { tool_calls: [{ shell: handoffCommitCommand('claude', 'Review of the edge tests: approved', { approveHead: 'the edge tests check clamp() itself' }) }] },
+          { text: 'Approved.' },
+        ]),
+        tick([
+          { tool_calls: [{ write: { path: 'AUDIT.md', content: 'Re-audited the edge tests against clamp(): they check the function, not a copy. Nothing new.\n' } }] },
+          { tool_calls: [{ shell: handoffCommitCommand('claude', 'Skeptic re-audit of the edge tests: nothing new') }] },
           { text: 'Nothing new.' },
         ]),
       ],
@@ -82,8 +87,13 @@ const scenario = {
       ticks: [
         tick([
           { tool_calls: [{ write: { path: 'test/clamp-edges.test.js', content: CLAMP_EDGES } }] },
-          { tool_calls: [{ shell: handoffCommitCommand('codex', 'Test the edges of clamp()') }] },
+          { tool_calls: [{ shell: handoffCommitCommand('codex', 'Test the edges of clamp()', { approveHead: 'clamp() and its test are right' }) }] },
           { text: 'Edge cases covered; handing off.' },
+        ]),
+        tick([
+          { tool_calls: [{ write: { path: 'AUDIT.md', content: 'Re-audited clamp() and its tests: range, inverted bounds, values inside. Nothing new.\n' } }] },
+          { tool_calls: [{ shell: handoffCommitCommand('codex', 'Skeptic re-audit of clamp(): nothing new') }] },
+          { text: 'Nothing new.' },
         ]),
       ],
     },
@@ -183,22 +193,26 @@ test('init proposes the gates, verify is green, and the real CLIs take the run t
     argv: asUserArgv([process.execPath, MAIN, 'loop', repo, '--state-dir', stateDir, '--max-ticks', '6']),
     cwd: repo,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    absoluteTimeoutMs: 170_000,
+    absoluteTimeoutMs: 230_000,
   });
-  if (loop.exitCode !== 0) console.error(loop.stderr.slice(-4000));
+  if (loop.exitCode !== 0 || !loop.stdout.includes('Stopped: complete')) console.error(loop.stderr.slice(-4000));
   expect(loop.exitCode).toBe(0);
   expect(loop.stdout).toContain('Stopped: complete');
   const lines = readFileSync(join(stateDir, 'runs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   expect(lines.filter((l) => l.event === 'tick').map((t) => [t.peer, t.skeptic, t.success, t.cause])).toEqual([
     ['claude', false, true, null],
     ['codex', false, true, null],
+    ['claude', false, true, null],
+    // Every author's work is re-audited by a skeptic that did not write it: codex re-audits
+    // claude's clamp(), then claude re-audits codex's edge tests.
+    ['codex', true, true, null],
     ['claude', true, true, null],
   ]);
   expect(server.log.records.filter((r) => r.kind !== 'reply')).toEqual([]);
 
   // The peers committed under the documented default identity, author and committer alike.
   expect(git(['log', '--format=%an <%ae>|%cn <%ce>', 'peers-baseline..HEAD']).split('\n').reverse()).toEqual(
-    ['claude', 'codex', 'claude'].map((p) => `${p} (peers) <${p}@peers.invalid>|${p} (peers) <${p}@peers.invalid>`),
+    ['claude', 'codex', 'claude', 'codex', 'claude'].map((p) => `${p} (peers) <${p}@peers.invalid>|${p} (peers) <${p}@peers.invalid>`),
   );
   expect(git(['config', '--get', 'user.email'])).toBe('');
   // What the user reads in the morning.
@@ -211,4 +225,4 @@ test('init proposes the gates, verify is green, and the real CLIs take the run t
   const after = peers(['verify']);
   expect(after.stdout).toContain('Result: PASS (hard 4/4');
   expect(existsSync(join(repo, 'test', 'clamp-edges.test.js'))).toBe(true);
-}, 180_000);
+}, 240_000);

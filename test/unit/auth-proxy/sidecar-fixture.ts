@@ -6,10 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuthServer } from '../../../auth-proxy/auth-server.ts';
+import { type AuthLimits, AuthServer } from '../../../auth-proxy/auth-server.ts';
+import type { RequestAudit } from '../../../auth-proxy/request-audit.ts';
 import type { CredentialSource } from '../../../auth-proxy/credential-source.ts';
 import { type UpstreamSpec, UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
-import type { BudgetCaps } from '../../../auth-proxy/usage/budget.ts';
+import type { BudgetCaps, Reservations } from '../../../auth-proxy/usage/budget.ts';
 import { UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { AddressGuard } from '../../../proxy/address-guard.ts';
 import { MemoryAuditLog } from '../../../proxy/audit-log.ts';
@@ -35,9 +36,9 @@ export async function startEgress(vendorPort: number): Promise<Egress> {
 
 export type Sidecar = { url: string; server: AuthServer; ledger: UsageLedger; logs: string[]; close(): Promise<void> };
 
-export async function startSidecar(opts: { egress: Egress; vendorPort: number; upstream?: UpstreamSpec; credentials: CredentialSource; caps?: BudgetCaps; ledgerPath?: string; host?: string }): Promise<Sidecar> {
+export async function startSidecar(opts: { egress: Egress; vendorPort: number; upstream?: UpstreamSpec; credentials: CredentialSource; caps?: BudgetCaps; ledgerPath?: string; host?: string; limits?: Partial<AuthLimits>; audit?: RequestAudit; ledger?: UsageLedger; reservations?: Reservations }): Promise<Sidecar> {
   const logs: string[] = [];
-  const ledger = new UsageLedger(opts.ledgerPath ?? join(opts.egress.dir, 'usage.jsonl'));
+  const ledger = opts.ledger ?? new UsageLedger(opts.ledgerPath ?? join(opts.egress.dir, 'usage.jsonl'));
   const server = new AuthServer({
     upstream: opts.upstream ?? UPSTREAMS.anthropic,
     origin: `http://${opts.host ?? 'api.peers.test'}:${opts.vendorPort}`,
@@ -45,6 +46,9 @@ export async function startSidecar(opts: { egress: Egress; vendorPort: number; u
     egress: { via: { path: opts.egress.socket } },
     ledger,
     caps: () => opts.caps ?? {},
+    limits: opts.limits,
+    reservations: opts.reservations,
+    audit: opts.audit,
     log: (l) => logs.push(l),
   });
   const port = await server.listen('127.0.0.1', 0);

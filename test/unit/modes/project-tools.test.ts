@@ -1,4 +1,6 @@
 import { describe, expect, test } from 'bun:test';
+import { tmpdir } from 'node:os';
+import { runShell } from '../../../modes/checks/run-command.ts';
 import type { ProjectFiles } from '../../../src/config/detect-project.ts';
 import { detectLang, normalizeLang } from '../../../src/modes/language.ts';
 import { projectTool } from '../../../src/modes/project-tools.ts';
@@ -67,5 +69,21 @@ describe('test commands with per-test results', () => {
     expect(testCommand('python', files({}), { ...CTX, pytestAvailable: false })).toMatchObject({ cmd: 'python3 -m unittest discover -v', format: 'unittest-verbose' });
     expect(testCommand('go', files({}), CTX)).toMatchObject({ cmd: 'go test -json ./...', format: 'go-json' });
     expect(testCommand('rust', files({}), CTX)).toMatchObject({ cmd: 'cargo test --no-fail-fast 2>&1', format: 'cargo-text' });
+  });
+});
+
+describe("the project's commands", () => {
+  test("never see the repository view `peers check` reads through, keeping the rest of the environment", () => {
+    const saved = { GIT_DIR: process.env.GIT_DIR, GIT_WORK_TREE: process.env.GIT_WORK_TREE, GIT_INDEX_FILE: process.env.GIT_INDEX_FILE, PEERS_PROBE: process.env.PEERS_PROBE };
+    Object.assign(process.env, { GIT_DIR: '/tmp/view.git', GIT_WORK_TREE: '/tmp/work', GIT_INDEX_FILE: '/tmp/view.git/index', PEERS_PROBE: 'kept' });
+    try {
+      const run = runShell('printf "%s|%s|%s|%s|%s" "${GIT_DIR-unset}" "${GIT_WORK_TREE-unset}" "${GIT_INDEX_FILE-unset}" "$PEERS_PROBE" "$EXTRA"', tmpdir(), { EXTRA: 'given' });
+      expect(run.stdout).toBe('unset|unset|unset|kept|given');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 });

@@ -29,7 +29,7 @@ describe('oauth credential mounts', () => {
       { source: join(home, '.codex'), target: '/auth/codex', readOnly: false },
     ]);
     expect(m.args).toEqual(expect.arrayContaining(['--credentials', 'oauth-file', '--claude-credentials', '/auth/claude/.credentials.json', '--codex-auth', '/auth/codex/auth.json']));
-    const spec = buildPodSpec({ project: 'p', repoDir: '/r', stateDir: '/s', binaryPath: '/b', image: 'i', allow: [], secretEnv: [], secretFiles: m.files, authArgs: m.args, loopArgs: [] });
+    const spec = buildPodSpec({ project: 'p', repoDir: '/r', stateDir: '/s', cloneDir: '/s/run/clone', mirrorDir: '/s/run/mirror.git', snapshotDir: '/s/snapshot', binaryPath: '/b', image: 'i', allow: [], secretEnv: [], secretFiles: m.files, authArgs: m.args, loopArgs: [] });
     for (const c of allContainers(spec)) {
       const hasLogin = c.mounts.some((x) => x.kind === 'bind' && x.source.startsWith(join(home, '.c')));
       expect(hasLogin).toBe(c.role === 'auth');

@@ -14,6 +14,9 @@ const inputs: PodInputs = {
   project: 'demo-1a2b3c4d',
   repoDir: '/home/u/src/demo',
   stateDir: '/home/u/.local/state/peers/demo-1a2b3c4d',
+  cloneDir: '/home/u/.local/state/peers/demo-1a2b3c4d/run/clone',
+  mirrorDir: '/home/u/.local/state/peers/demo-1a2b3c4d/run/mirror.git',
+  snapshotDir: '/home/u/.local/state/peers/demo-1a2b3c4d/snapshot',
   binaryPath: '/home/u/bin/peers',
   image: 'localhost/peers-workspace:latest',
   allow: ['registry.npmjs.org', '*.pypi.org'],
@@ -27,15 +30,17 @@ const sources = (c: ContainerSpec) => c.mounts.map((m) => (m.kind === 'bind' ? m
 const mountAt = (c: ContainerSpec, target: string): MountSpec | undefined => c.mounts.filter((m) => m.target === target).at(-1);
 
 describe('pod topology', () => {
-  test('loop, workspace, auth and bridge share a loopback-only pod; gates have their own empty netns; egress alone has a network', () => {
+  test('loop, workspace, auth and bridge share a loopback-only pod; setup and gates have their own empty netns; egress alone has a network', () => {
     expect(spec.network).toBe('none');
     const where = Object.fromEntries(spec.containers.map((c) => [c.role, `${c.placement}/${c.network}`]));
-    expect(where).toEqual({ workspace: 'pod/none', auth: 'pod/none', bridge: 'pod/none', loop: 'pod/none', gates: 'own/none', egress: 'own/slirp4netns' });
+    expect(where).toEqual({ workspace: 'pod/none', auth: 'pod/none', bridge: 'pod/none', loop: 'pod/none', setup: 'own/none', gates: 'own/none', egress: 'own/slirp4netns' });
   });
 
-  test('gates reach the egress proxy through their own private bridge, not the pod\'s', () => {
-    expect(byRole('gates').command).toContain('--bridge');
-    expect(byRole('gates').command.at(-1)).toBe('127.0.0.1:3128=unix:/run/peers/egress/egress.sock');
+  test('setup and gates reach the egress proxy through their own private bridge, not the pod\'s', () => {
+    for (const r of ['setup', 'gates'] as Role[]) {
+      expect(byRole(r).command).toContain('--bridge');
+      expect(byRole(r).command.at(-1)).toBe('127.0.0.1:3128=unix:/run/peers/egress/egress.sock');
+    }
   });
 
   test('every container: read-only root, all capabilities dropped, no privilege gain, limits, binary ro', () => {
@@ -55,15 +60,39 @@ describe('pod topology', () => {
     expect(holders).toEqual(['loop']);
   });
 
-  test('the repo is rw in workspace with .peers/ masked, ro in gates (masked), absent from sidecars', () => {
+  test('no container mounts the user\'s repository; the run clone is rw in the workspace only, .peers/ masked', () => {
+    for (const c of allContainers(spec)) expect(sources(c).filter((x) => x === inputs.repoDir || x.startsWith(`${inputs.repoDir}/`))).toEqual([]);
     const ws = byRole('workspace');
-    expect(mountAt(ws, '/work')).toMatchObject({ kind: 'bind', source: inputs.repoDir, readOnly: false });
+    expect(mountAt(ws, '/work')).toMatchObject({ kind: 'bind', source: inputs.cloneDir, readOnly: false });
     expect(mountAt(ws, '/work/.peers')).toMatchObject({ kind: 'tmpfs', readOnly: true, mode: 0 });
-    // The mask is declared after the repo so it is mounted on top of it.
+    // The mask is declared after the clone so it is mounted on top of it.
     expect(ws.mounts.findIndex((m) => m.target === '/work/.peers')).toBeGreaterThan(ws.mounts.findIndex((m) => m.target === '/work'));
-    expect(mountAt(byRole('gates'), '/work')).toMatchObject({ readOnly: true });
-    expect(mountAt(byRole('gates'), '/work/.peers')).toMatchObject({ kind: 'tmpfs', readOnly: true });
-    for (const r of ['auth', 'bridge', 'egress'] as Role[]) expect(sources(byRole(r))).not.toContain(inputs.repoDir);
+    expect(allContainers(spec).filter((c) => sources(c).includes(inputs.cloneDir)).map((c) => c.role)).toEqual(['workspace']);
+  });
+
+  test('the trusted mirror is read-only in setup and gates, which never see the clone; the loop reads both through its state dir', () => {
+    for (const r of ['setup', 'gates'] as Role[]) {
+      expect(mountAt(byRole(r), '/mirror')).toEqual({ kind: 'bind', source: inputs.mirrorDir, target: '/mirror', readOnly: true });
+      expect(sources(byRole(r))).not.toContain(inputs.cloneDir);
+    }
+    expect(allContainers(spec).filter((c) => sources(c).includes(inputs.mirrorDir)).map((c) => c.role).sort()).toEqual(['gates', 'setup']);
+  });
+
+  test('the control-plane snapshot is read-only over the loop\'s state dir; nobody else sees it', () => {
+    const loop = byRole('loop');
+    expect(mountAt(loop, '/state/snapshot')).toEqual({ kind: 'bind', source: inputs.snapshotDir, target: '/state/snapshot', readOnly: true });
+    expect(loop.mounts.findIndex((m) => m.target === '/state/snapshot')).toBeGreaterThan(loop.mounts.findIndex((m) => m.target === '/state'));
+    expect(allContainers(spec).filter((c) => sources(c).includes(inputs.snapshotDir)).map((c) => c.role)).toEqual(['loop']);
+  });
+
+  test('only setup can write the dependency cache; gates get no cache at all', () => {
+    const cacheHolders = allContainers(spec).filter((c) => c.mounts.some((m) => m.kind === 'volume')).map((c) => c.role);
+    expect(cacheHolders).toEqual(['setup']);
+    expect(mountAt(byRole('setup'), '/cache')).toMatchObject({ kind: 'volume', readOnly: false });
+    expect(JSON.stringify(byRole('gates').env)).not.toMatch(/cache/i);
+    // Checkouts pass from setup to gates through a dir only those two share.
+    const sharers = allContainers(spec).filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === 'checkouts')).map((c) => c.role).sort();
+    expect(sharers).toEqual(['gates', 'setup']);
   });
 
   test('credentials (env by name and files) reach the auth container only', () => {
@@ -81,11 +110,13 @@ describe('pod topology', () => {
     const sharers = (name: string) => allContainers(spec).filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name)).map((c) => c.role).sort();
     expect(sharers('workspace')).toEqual(['loop', 'workspace']);
     expect(sharers('gates')).toEqual(['gates', 'loop']);
-    expect(sharers('egress')).toEqual(['bridge', 'egress', 'gates']);
+    expect(sharers('setup')).toEqual(['loop', 'setup']);
+    expect(sharers('egress')).toEqual(['bridge', 'egress', 'gates', 'setup']);
     // Only the container that creates a socket may write its dir; the others connect read-only.
     const writers = (name: string) => allContainers(spec).filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name && !m.readOnly)).map((c) => c.role);
     expect(writers('workspace')).toEqual(['workspace']);
     expect(writers('gates')).toEqual(['gates']);
+    expect(writers('setup')).toEqual(['setup']);
     expect(writers('egress')).toEqual(['egress']);
   });
 
@@ -93,7 +124,9 @@ describe('pod topology', () => {
     expect(byRole('workspace').env.HTTPS_PROXY).toBe('http://127.0.0.1:3128');
     expect(byRole('gates').env.HTTPS_PROXY).toBe('http://127.0.0.1:3128');
     expect(byRole('loop').env.PEERS_RUNNER_WORKSPACE).toBe('/run/peers/workspace/runner.sock');
-    expect(byRole('loop').command).toEqual(['/usr/local/bin/peers', 'loop', '/work', '--state-dir', '/state', '--max-ticks', '5']);
+    expect(byRole('loop').env.PEERS_RUNNER_SETUP).toBe('/run/peers/setup/runner.sock');
+    expect(byRole('loop').env.PEERS_RUNNER_GATES).toBe('/run/peers/gates/runner.sock');
+    expect(byRole('loop').command).toEqual(['/usr/local/bin/peers', 'loop', '/state/run/clone', '--state-dir', '/state', '--workspace-dir', '/work', '--max-ticks', '5']);
     expect(byRole('egress').command).toContain('*.pypi.org');
   });
 });
@@ -119,11 +152,11 @@ describe('podman rendering', () => {
   });
 
   test('sidecars start before runners and the loop starts last; only pod members join the pod', () => {
-    expect(plan.createContainers.map((c) => c.role)).toEqual(['egress', 'bridge', 'auth', 'gates', 'workspace', 'loop']);
+    expect(plan.createContainers.map((c) => c.role)).toEqual(['egress', 'bridge', 'auth', 'setup', 'gates', 'workspace', 'loop']);
     expect(argvOf('egress')).toContain('--network=slirp4netns');
-    expect(argvOf('gates').slice(0, 3)).toEqual(['create', '--network=none', '--userns=keep-id']);
+    for (const role of ['setup', 'gates']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--network=none', '--userns=keep-id']);
     for (const role of ['loop', 'workspace', 'auth', 'bridge']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--pod', spec.podName]);
-    for (const role of ['gates', 'egress']) expect(argvOf(role)).not.toContain('--pod');
+    for (const role of ['setup', 'gates', 'egress']) expect(argvOf(role)).not.toContain('--pod');
   });
 
   test('secret env vars are passed by name only, never with a value', () => {
@@ -132,9 +165,9 @@ describe('podman rendering', () => {
     expect(a.join(' ')).not.toMatch(/ANTHROPIC_API_KEY=/);
   });
 
-  test('the .peers mask renders as a read-only mode-000 tmpfs after the repo bind', () => {
+  test('the .peers mask renders as a read-only mode-000 tmpfs after the clone bind', () => {
     const a = argvOf('workspace').join(' ');
-    expect(a).toContain(`type=bind,source=${inputs.repoDir},destination=/work `);
+    expect(a).toContain(`type=bind,source=${inputs.cloneDir},destination=/work `);
     expect(a).toContain('type=tmpfs,destination=/work/.peers,tmpfs-size=1m,tmpfs-mode=0000,notmpcopyup,ro=true');
     expect(a.indexOf('destination=/work/.peers')).toBeGreaterThan(a.indexOf('destination=/work '));
   });
@@ -156,7 +189,7 @@ describe('kubernetes rendering', () => {
 
   test('the same grouping: one Pod for the pod members, one per own-netns container, same lockdown', () => {
     expect(podOf('pod').spec.containers.map((c: { name: string }) => c.name).sort()).toEqual(['auth', 'bridge', 'loop', 'workspace']);
-    for (const r of ['gates', 'egress']) expect(podOf(r).spec.containers.map((c: { name: string }) => c.name)).toEqual([r]);
+    for (const r of ['setup', 'gates', 'egress']) expect(podOf(r).spec.containers.map((c: { name: string }) => c.name)).toEqual([r]);
     for (const p of pods) {
       expect(p.spec.automountServiceAccountToken).toBe(false);
       for (const c of p.spec.containers) {

@@ -52,7 +52,7 @@ describe('runs.jsonl', () => {
 describe('last-stop-reason.txt', () => {
   test('"<reason> <iso>" written atomically and read back', () => {
     const path = join(dir, 'last-stop-reason.txt');
-    writeStopReason(path, 'budget:max_usd', new Date('2026-01-02T03:04:05Z'));
+    writeStopReason(path, { kind: 'budget', cap: 'max_usd' }, new Date('2026-01-02T03:04:05Z'));
     expect(readFileSync(path, 'utf8')).toBe('budget:max_usd 2026-01-02T03:04:05.000Z\n');
     expect(readStopReason(path)).toEqual({ reason: 'budget:max_usd', at: '2026-01-02T03:04:05.000Z' });
   });
