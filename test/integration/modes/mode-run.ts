@@ -6,7 +6,7 @@
  * gates on clean checkouts.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { initProject, type InitResult } from '../../../src/config/init-project.ts';
@@ -91,7 +91,9 @@ export async function modeRun(spec: ModeRunSpec): Promise<ModeRun> {
   const loop = Bun.spawn([PEERS_BIN, 'loop', repo, '--state-dir', stateDir, '--max-ticks', String(spec.maxTicks), '--backoff-base-ms', '10', '--no-recon', '--no-codemap'], {
     // One cargo target directory per run, as a dependency cache would be: each tick's clean checkout
     // builds only what changed instead of the whole crate again.
-    env: { ...process.env, CARGO_TARGET_DIR: join(root, 'cargo-target') },
+    // Gates run with a fresh HOME (src/gates/gate-env.ts): a rustup-managed cargo must be told
+    // where its toolchains are, as a user's profile would.
+    env: { ...process.env, CARGO_TARGET_DIR: join(root, 'cargo-target'), ...rustupHomes() },
     stdout: 'ignore',
     stderr: 'pipe',
   });
@@ -102,6 +104,16 @@ export async function modeRun(spec: ModeRunSpec): Promise<ModeRun> {
   const ticks = tickLines(readRunLog(statePaths(stateDir).runs));
   const state = loadState(statePaths(stateDir).state)!;
   return { repo, root, init, outcome, ticks, state, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** RUSTUP_HOME and CARGO_HOME where the toolchain lives (from the environment, else under HOME). */
+function rustupHomes(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, d] of [['RUSTUP_HOME', '.rustup'], ['CARGO_HOME', '.cargo']] as const) {
+    const dir = process.env[k] ?? join(homedir(), d);
+    if (existsSync(dir)) out[k] = dir;
+  }
+  return out;
 }
 
 /** The gates of the last evaluation that failed, with their diagnostics. */

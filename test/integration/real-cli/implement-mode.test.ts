@@ -100,7 +100,9 @@ test('implement mode with claude and codex on a two-step PLAN.md: every gate gre
       ['codex', true],
       ['claude', true],
       ['codex', true],
+      // Both wrote changes: each is re-audited by the other's skeptic tick.
       ['claude', true],
+      ['codex', true],
     ]);
     expect(Object.keys(state.gates.results)).toEqual(expect.arrayContaining(['acceptance-pass', 'checkoff-by-other-peer', 'honesty-audit', 'delivery-report-complete', 'contracts-unchanged']));
     expect(readFileSync(join(repo, 'PLAN.md'), 'utf8')).toMatch(/^- \[x\] \[STEP-1\] Greet a person by name \([0-9a-f]{40}\)$/m);
