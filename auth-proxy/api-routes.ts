@@ -12,7 +12,6 @@
  * A leading `/peer/<name>` is accepted and removed before matching: it is how a peer is pointed
  * at the scripted model server (src/model-server/cli-wiring.ts); the vendors never see it.
  */
-import type { UpstreamId } from './upstreams.ts';
 
 /** billable: the reply carries usage and costs money (reserved, metered); free: no tokens billed. */
 export type RouteKind = 'billable' | 'free';
@@ -27,11 +26,18 @@ const responses = (prefix: string): ApiRoute[] => [
   { method: 'GET', path: `${prefix}/models`, kind: 'free', why: 'Codex refreshes its model catalogue' },
 ];
 
-export const API_ROUTES: Readonly<Record<UpstreamId, readonly ApiRoute[]>> = {
+/**
+ * The route sets: the Anthropic API (also every anthropic-compatible provider: Claude Code keeps
+ * its paths under the provider's base URL), the OpenAI API under /v1, and the Responses API at the
+ * root of a base URL that already ends in its version (Codex with a ChatGPT login: base_url
+ * https://chatgpt.com/backend-api/codex; an openai-compatible provider: e.g. .../api/v1).
+ */
+export type RouteSet = 'anthropic' | 'openai' | 'responses';
+
+export const API_ROUTES: Readonly<Record<RouteSet, readonly ApiRoute[]>> = {
   anthropic: [MESSAGES, COUNT_TOKENS, ANTHROPIC_MODELS],
   openai: responses('/v1'),
-  // Codex with a ChatGPT login: base_url is https://chatgpt.com/backend-api/codex, prefixed by the upstream.
-  chatgpt: responses(''),
+  responses: responses(''),
 };
 
 const PEER_PREFIX = /^\/peer\/[A-Za-z0-9][A-Za-z0-9_-]{0,31}(?=\/)/;
@@ -42,13 +48,13 @@ export type RouteMatch = { route: ApiRoute; pathname: string; peerPrefix: string
  * The route a request may take, or null. Matching is exact on the path (query string aside, one
  * trailing slash tolerated): no prefixes, no percent-encoding tricks, no `..`.
  */
-export function matchRoute(upstream: UpstreamId, method: string, url: string): RouteMatch | null {
+export function matchRoute(routes: RouteSet, method: string, url: string): RouteMatch | null {
   const q = url.indexOf('?');
   let pathname = q < 0 ? url : url.slice(0, q);
   const peer = PEER_PREFIX.exec(pathname);
   const peerPrefix = peer ? peer[0] : '';
   pathname = pathname.slice(peerPrefix.length);
   if (pathname.length > 1 && pathname.endsWith('/')) pathname = pathname.slice(0, -1);
-  const route = API_ROUTES[upstream].find((r) => r.method === method && r.path === pathname);
+  const route = API_ROUTES[routes].find((r) => r.method === method && r.path === pathname);
   return route ? { route, pathname, peerPrefix } : null;
 }

@@ -17,11 +17,15 @@ import type { RequestAudit } from './request-audit.ts';
 import { type PoolResponse, UnansweredRequest, UpstreamPool } from './upstream-pool.ts';
 import { type ParsedOrigin, parseOrigin, type UpstreamSpec } from './upstreams.ts';
 import { type BudgetCaps, budgetRefusal, Reservations } from './usage/budget.ts';
+import { limitFromReply } from './usage/limit-reply.ts';
 import { planUsageSignals } from './usage/plan-usage.ts';
 import { usdFor, type Vendor } from './usage/price-table.ts';
 import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
 import { type RequestFacts, requestFacts, worstCase } from './usage/request-cost.ts';
 import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
+
+/** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
+const MAX_LIMIT_BODY = 64 * 1024;
 
 export type AuthLimits = { maxRequestBytes: number; maxMeteredJsonBytes: number; maxConcurrent: number; upstreamIdleMs: number };
 export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxRequestBytes: 32 * 1024 * 1024, maxMeteredJsonBytes: 32 * 1024 * 1024, maxConcurrent: 64, upstreamIdleMs: 600_000 };
@@ -153,7 +157,7 @@ export class AuthServer {
     let exchange: Exchange | null = null;
     try {
       if (!url.startsWith('/') || url.startsWith('//')) throw new ClientError(400, 'the sidecar accepts origin-form request paths only');
-      const match = matchRoute(this.opts.upstream.id, method, url);
+      const match = matchRoute(this.opts.upstream.routes, method, url);
       if (!match) {
         const reason = 'not an API path the peer CLIs need';
         this.opts.audit?.record({ upstream: this.opts.upstream.id, method, path: url, decision: 'denied', status: 403, reason });
@@ -216,6 +220,9 @@ export class AuthServer {
     const meter = billed
       ? new ReplyMeter({ stream, json: contentType.includes('json'), requestBytes: x.requestBytes, maxOutputTokens: x.facts?.maxOutputTokens ?? 0, requestModel: x.facts?.model ?? '', maxJsonBytes: this.limits.maxMeteredJsonBytes })
       : null;
+    // A 429 says which limit was hit and when it lifts: its (small) error body is kept for that.
+    const limitBody: Buffer[] | null = x.route.kind === 'billable' && this.opts.ledger !== null && status === 429 ? [] : null;
+    let limitBytes = 0;
     let complete = false;
     let settled = false;
     const settle = (outcome: MeterOutcome) => {
@@ -223,6 +230,7 @@ export class AuthServer {
       settled = true;
       const ms = Math.round(performance.now() - started);
       try {
+        if (limitBody) this.recordLimit(x, status, up.headers, Buffer.concat(limitBody).toString('utf8'), what);
         if (!meter) return this.log(`${what} ${status} ${ms}ms${outcome === 'complete' ? '' : ` (${outcome})`}`);
         const line = this.ledgerLine(x, status, stream, meter.finish(outcome), up.headers);
         this.opts.ledger!.append(line);
@@ -236,6 +244,10 @@ export class AuthServer {
     up.body.on('data', (c: Buffer) => {
       if (!res.write(c)) up.body.pause();
       meter?.feed(c);
+      if (limitBody && limitBytes < MAX_LIMIT_BODY) {
+        limitBody.push(c.subarray(0, MAX_LIMIT_BODY - limitBytes));
+        limitBytes += c.length;
+      }
     });
     res.on('drain', () => up.body.resume());
     res.on('close', () => {
@@ -258,6 +270,15 @@ export class AuthServer {
       up.body.destroy();
       settle('client-abort');
     }
+  }
+
+  /** A `limited` ledger line for a 429: the loop reads from it which peer sleeps until when. */
+  private recordLimit(x: Exchange, status: number, headers: Record<string, string | string[]>, body: string, what: string): void {
+    const limit = limitFromReply({ status, headers, body }, Date.now());
+    if (!limit) return;
+    const resetAt = limit.resetAtMs === null ? null : new Date(limit.resetAtMs).toISOString();
+    this.opts.ledger!.append({ kind: 'limited', ts: new Date().toISOString(), upstream: this.opts.upstream.id, path: x.pathname, status, limit: limit.kind, reset_at: resetAt, source: limit.source, message: limit.message });
+    this.log(`${what} ${status} ${limit.kind} limit${resetAt ? ` until ${resetAt} (${limit.source})` : ` (${limit.source})`}`);
   }
 
   /** Records the estimate for a request sent upstream that never got a reply head. */

@@ -17,7 +17,8 @@ import { readTokenFile } from './oauth/token-file.ts';
 import { tokenPostVia } from './oauth/token-post.ts';
 import { readBudgetPolicy, sidecarCaps, describePolicy, type BudgetPolicy } from '../src/budget/budget-policy.ts';
 import { RequestAudit } from './request-audit.ts';
-import { UPSTREAMS, type UpstreamId } from './upstreams.ts';
+import { providerUpstream, UPSTREAMS, type UpstreamId } from './upstreams.ts';
+import type { ProviderUpstream } from '../src/config/provider.ts';
 import { type BudgetCaps, capsFromEnv, capsFromFile, Reservations, tightest } from './usage/budget.ts';
 import { UsageLedger } from './usage/usage-ledger.ts';
 import { PRICE_TABLE_DATE } from './usage/price-table.ts';
@@ -44,6 +45,8 @@ export type AuthSidecarInput = {
   modelServer?: string;
   /** Audit log of refused paths (default: audit.jsonl beside the ledger). */
   auditLog?: string;
+  /** The run's providers (src/config/provider.ts): one more upstream each, keyed from `key_env`. */
+  providers?: ProviderUpstream[];
   env: Record<string, string | undefined>;
 };
 
@@ -81,6 +84,16 @@ function credentialsFor(id: UpstreamId, input: AuthSidecarInput, egress: Connect
     throw new InputError(`cannot use this credentials file: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, { location: { file: path }, hint: `log in on the host with ${login}, or pass the file with --${claude ? 'claude-credentials' : 'codex-auth'}` });
   }
   return new OAuthFileSource({ path, format, post: tokenPostVia(egress), refresh: input.oauthRefresh });
+}
+
+/** A provider's key, from the sidecar's environment only. */
+export function providerCredentials(p: ProviderUpstream, input: Pick<AuthSidecarInput, 'env' | 'modelServer'>): CredentialSource {
+  if (input.modelServer) return new NoCredential();
+  const key = input.env[p.key_env];
+  if (!key) throw new InputError(`${p.key_env} is not set in the auth sidecar's environment (provider ${p.name})`, { hint: `export ${p.key_env} on the host before \`peers up\` (it is passed to the sidecar only)` });
+  // Compatible APIs differ in where they read the key: OpenRouter's Anthropic API a bearer token,
+  // others x-api-key. Both go to the provider's one origin.
+  return new ApiKeySource(p.kind === 'anthropic-compatible' ? ['x-api-key', 'authorization'] : 'authorization', key);
 }
 
 export async function startAuthSidecar(input: AuthSidecarInput, log: (line: string) => void): Promise<{ listening: string[]; budgetLine: string; stop(): Promise<void> }> {
@@ -126,6 +139,14 @@ export async function startAuthSidecar(input: AuthSidecarInput, log: (line: stri
       const port = await server.listen(input.host, input.ports[id] ?? spec.defaultPort);
       servers.push(server);
       listening.push(`${id}=http://${input.host}:${port}`);
+    }
+    for (const p of input.providers ?? []) {
+      // The scripted model server serves every API at its root: no provider path prefix there.
+      const spec = modelServer ? { ...providerUpstream(p), pathPrefix: '' } : providerUpstream(p);
+      const server = new AuthServer({ upstream: spec, origin: modelServer, direct: modelServer !== undefined, keepPeerPrefix: modelServer !== undefined, credentials: providerCredentials(p, input), egress, ledger, caps, reservations, audit, log });
+      const port = await server.listen(input.host, p.port);
+      servers.push(server);
+      listening.push(`${p.name}=http://${input.host}:${port} (${p.base_url})`);
     }
   } catch (e) {
     await Promise.all(servers.map((s) => s.close()));

@@ -2,10 +2,36 @@
  * The base of every peers command: consistent `--json` output and error reporting. Commands stay
  * thin: parse flags, call into `src/`, print.
  */
-import { Command } from '@oclif/core';
-import { PeersError } from '../src/cli/errors.ts';
+import { Command, Errors, type Interfaces } from '@oclif/core';
+import { InputError, PeersError } from '../src/cli/errors.ts';
 
 export abstract class BaseCommand extends Command {
+  /**
+   * True for a command that, given valid input, starts or stops pods, servers or long runs (up,
+   * down, loop, demo, runner, sidecars, model-server, image build). Tools that run every command
+   * (the CLI fuzzer in test/fuzz) give such a command only input that must fail validation.
+   * Carried into oclif's command manifest, so `peers commands --json` reports it.
+   */
+  static controlsRuns = false;
+
+  /**
+   * Whatever goes wrong while parsing the command line is the user's input: an unknown flag, a
+   * missing or malformed value, a value below a flag's minimum. oclif's own parse errors and the
+   * plain errors its argument parsers throw (`replay abc`) become one InputError, exit 2.
+   */
+  protected override async parse<F extends Record<string, unknown>, B extends Record<string, unknown>, A extends Record<string, unknown>>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    try {
+      return await super.parse(options, argv);
+    } catch (error) {
+      if (error instanceof PeersError || error instanceof Errors.ExitError) throw error;
+      const message = (error instanceof Error ? error.message : String(error)).replace(/\n\s*See more help with --help\s*$/, '');
+      throw new InputError(message, { hint: `see \`${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')} --help\`` });
+    }
+  }
+
   /** Print a value as the command's JSON result (stable, two-space indented). */
   protected printJson(value: unknown): void {
     process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -1,7 +1,5 @@
 import { Args } from '@oclif/core';
-import { resolve } from 'node:path';
-import { InputError } from '../src/cli/errors.ts';
-import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
+import { gitRepoRootOf } from '../src/cli/project-dir.ts';
 import { readObserved } from '../src/git/observed-repo.ts';
 import { formatBugLine, formatLedgerHeader, openBlockingBugs, readLedger, summarizeLedger } from '../src/protocol/bug-ledger.ts';
 import { BaseCommand } from './base.ts';
@@ -14,8 +12,7 @@ export default class Bugs extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args } = await this.parse(Bugs);
-    const dir = findWorkTreeRoot(resolve(args.path ?? process.cwd()));
-    if (!dir) throw new InputError(`${resolve(args.path ?? process.cwd())} is not a git repository`, { location: { file: resolve(args.path ?? process.cwd()) }, hint: 'run peers bugs inside the project, or pass its path: peers bugs PATH' });
+    const dir = gitRepoRootOf(args.path ?? process.cwd(), 'run peers bugs inside the project, or pass its path: peers bugs PATH');
     const ledger = readObserved(dir, readLedger);
     const summary = summarizeLedger(ledger);
     const blocking = openBlockingBugs(ledger);

@@ -1,9 +1,8 @@
 import { Args, Flags } from '@oclif/core';
-import { resolve } from 'node:path';
 import { CHECKS, checkIds } from '../modes/checks/index.ts';
 import { InputError } from '../src/cli/errors.ts';
+import { gitRepoRootOf } from '../src/cli/project-dir.ts';
 import { withObservedWorkTree } from '../src/git/observer.ts';
-import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Check extends BaseCommand {
@@ -29,11 +28,10 @@ export default class Check extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Check);
-    const check = CHECKS[args.id];
+    // An own property only: `peers check constructor` is an unknown check, not Object's constructor.
+    const check = Object.hasOwn(CHECKS, args.id) ? CHECKS[args.id] : undefined;
     if (!check) throw new InputError(`unknown check "${args.id}"`, { hint: `available checks: ${checkIds().join(', ')}` });
-    const given = resolve(args.path ?? process.cwd());
-    const dir = findWorkTreeRoot(given);
-    if (!dir) throw new InputError(`${given} is not a git repository`, { location: { file: given }, hint: 'run the check inside the project, or pass its path: peers check <id> PATH' });
+    const dir = gitRepoRootOf(args.path ?? process.cwd(), 'run the check inside the project, or pass its path: peers check <id> PATH');
     // History through a read-only view, files from the working tree: the repository's own config
     // (filters, fsmonitor, hooks, includes…) is never honoured.
     const result = await withObservedWorkTree(dir, () =>

@@ -5,6 +5,7 @@ import { PRICE_TABLE_DATE } from '../auth-proxy/usage/price-table.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Demo extends BaseCommand {
+  static override controlsRuns = true;
   static override description = `See peers work, offline, in about a minute.
 
 A sample project with a failing test and a spec; the real claude and codex CLIs driven by a

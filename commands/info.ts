@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
-import { homedir } from 'node:os';
 import { describeProject, formatProjectView } from '../src/config/describe-project.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
 import { loadProject, projectDirFrom } from '../src/config/load.ts';
+import { homeDir } from '../src/state/env-dirs.ts';
 import { BaseCommand } from './base.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
 import { detectBilling } from '../src/config/usd-cap-mode.ts';
@@ -15,9 +15,9 @@ import { missingApiKeys } from '../sandbox/credential-check.ts';
  * when there is one, else what `peers up` would resolve (with API keys when they are set, with the
  * CLI logins when only those exist).
  */
-function budgetView(repo: string, config: PeersConfig, env: NodeJS.ProcessEnv, homeDir: string) {
+function budgetView(repo: string, config: PeersConfig, env: NodeJS.ProcessEnv, home: string) {
   const upPolicy = readPolicyIfPresent(stateDirFor(repo, env));
-  const logins = config.peers.some((p) => detectBilling(p.tool, {}, homeDir) === 'oauth');
+  const logins = config.peers.some((p) => detectBilling(p.tool, {}, home) === 'oauth');
   const credentials = upPolicy?.credentials ?? (missingApiKeys(config, env).length && logins ? 'oauth-file' : 'api-key');
   const p = upPolicy ?? resolveBudgetPolicy({ config, credentials, env });
   const source = upPolicy ? `decided by peers up at ${upPolicy.resolved_at}` : `as peers up would decide it (${credentials === 'api-key' ? 'API keys' : '--credentials oauth-file'})`;
@@ -37,8 +37,8 @@ export default class Info extends BaseCommand {
     const project = loadProject(repo);
     // The identity `peers up` would hand to the peers: read the same way, from this repository.
     const env = { ...process.env, ...userIdentityEnv(readUserGitIdentity(repo)) };
-    const homeDir = process.env.HOME || homedir();
-    const view = describeProject({ repo, ...project, env, homeDir, budget: budgetView(repo, project.config, process.env, homeDir) });
+    const home = homeDir();
+    const view = describeProject({ repo, ...project, env, homeDir: home, budget: budgetView(repo, project.config, process.env, home) });
     if (!this.jsonEnabled()) for (const line of formatProjectView(view)) this.log(line);
     return view;
   }

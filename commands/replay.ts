@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
-import { resolve } from 'node:path';
-import { InputError, PeersError } from '../src/cli/errors.ts';
+import { resolve, sep } from 'node:path';
+import { InputError } from '../src/cli/errors.ts';
+import { accessingFile } from '../src/cli/file-errors.ts';
 import { projectDirFrom } from '../src/config/load.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { readRunSummary } from '../src/loop/run-summary.ts';
@@ -23,15 +24,15 @@ export default class Replay extends BaseCommand {
     const summary = readRunSummary(dir);
     const line = summary.ticks.find((t) => t.tick === args.tick);
     if (!line) {
-      throw new InputError(`no tick ${args.tick} in ${summary.paths.runs} (ticks 1..${summary.ticks.length} were logged)`, { hint: 'peers status shows the current tick' });
+      const skipped = summary.log.skipped ? `; ${summary.log.skipped} unreadable line(s) skipped, first ${summary.log.firstSkipped}` : '';
+      throw new InputError(`no tick ${args.tick} in ${summary.paths.runs} (${summary.ticks.length} tick line(s) logged${skipped})`, { hint: 'peers status shows the current tick' });
     }
-    const promptPath = line.prompt_file ? resolve(summary.paths.dir, String(line.prompt_file)) : '';
-    let prompt: string | undefined;
-    try {
-      prompt = promptPath ? readTextIfExists(promptPath, 4 * MiB) : undefined;
-    } catch (error) {
-      throw new PeersError(`cannot read the prompt of tick ${args.tick}: ${(error as Error).message}`, { location: { file: promptPath } });
-    }
+    // Only a prompt under the state dir's prompts/ is read: a hand-edited line cannot make replay print /etc/shadow.
+    const promptPath = line.prompt_file ? resolve(summary.paths.dir, line.prompt_file) : '';
+    const inPrompts = promptPath.startsWith(`${summary.paths.prompts}${sep}`);
+    const prompt = inPrompts
+      ? accessingFile(promptPath, { what: `prompt of tick ${args.tick}`, hint: 'the prompt file was replaced; the tick line above is all there is' }, () => readTextIfExists(promptPath, 4 * MiB))
+      : undefined;
     if (!this.jsonEnabled()) {
       const gates = (line.gates as { head?: string; hard?: Record<string, string> } | undefined) ?? {};
       this.log(`Tick ${line.tick} — peer ${line.peer} (${line.tool})${line.skeptic ? ', skeptic tick' : ''} at ${line.ts}`);

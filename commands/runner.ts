@@ -7,6 +7,7 @@ import { InputError } from '../src/cli/errors.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Runner extends BaseCommand {
+  static override controlsRuns = true;
   static override description = `Run processes for the loop inside a sandbox container (internal). Listens on a Unix socket for
 the runner protocol (sandbox/runner-protocol.ts) until SIGTERM. With --prepare-checkout (the setup
 container), checks out the HEAD given as JSON on stdin from the trusted mirror and runs the
@@ -35,12 +36,12 @@ checkout. Both print JSON.`;
   async run(): Promise<void> {
     const { flags } = await this.parse(Runner);
     if (flags['prepare-checkout']) {
-      const prepared = await runPrepareCheckout(JSON.parse(await Bun.stdin.text()), { mirror: flags.mirror, checkouts: flags.checkouts, depCache: flags['dep-cache'] });
+      const prepared = await runPrepareCheckout(stdinRequest('--prepare-checkout', await Bun.stdin.text(), '{"head", "setup"}'), { mirror: flags.mirror, checkouts: flags.checkouts, depCache: flags['dep-cache'] });
       process.stdout.write(`${JSON.stringify(prepared)}\n`);
       return;
     }
     if (flags['probe-gates']) {
-      const results = await runGateProbe(JSON.parse(await Bun.stdin.text()), { checkouts: flags.checkouts });
+      const results = await runGateProbe(stdinRequest('--probe-gates', await Bun.stdin.text(), '{"dir", "head", "goals", "timeoutS", "jobs"}'), { checkouts: flags.checkouts });
       process.stdout.write(`${JSON.stringify(results)}\n`);
       return;
     }
@@ -52,6 +53,15 @@ checkout. Both print JSON.`;
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
+  }
+}
+
+/** A request on stdin: JSON, or bad input (its shape is checked by the function it is for). */
+function stdinRequest(flag: string, text: string, shape: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${flag}: the request on stdin is not JSON (${(error as Error).message})`, { hint: `send ${shape} as one JSON document` });
   }
 }
 

@@ -39,13 +39,22 @@ function publishedPath(paths: StatePaths): string {
   return join(paths.run, 'published.json');
 }
 
-function lastPublished(paths: StatePaths): { branch: string; sha: string } | undefined {
-  try {
-    const text = readTextIfExists(publishedPath(paths), 1 * MiB);
-    return text === undefined ? undefined : (JSON.parse(text) as { branch: string; sha: string });
-  } catch {
-    return undefined;
+/** What the archived run had published, for the first run after a reset (sandbox/reset.ts writes it). */
+export function publishedBeforeResetPath(paths: StatePaths): string {
+  return join(paths.dir, 'published-before-reset.json');
+}
+
+/** What peers last wrote to the branch: this run's record, else the archived run's before a reset. */
+export function lastPublished(paths: StatePaths): { branch: string; sha: string } | undefined {
+  for (const file of [publishedPath(paths), publishedBeforeResetPath(paths)]) {
+    try {
+      const text = readTextIfExists(file, 1 * MiB);
+      if (text !== undefined) return JSON.parse(text) as { branch: string; sha: string };
+    } catch {
+      // unreadable: as if peers had never written the branch (it is then left alone)
+    }
   }
+  return undefined;
 }
 
 /** Git in the user's repository: their own config (it is theirs), no hooks, no auto-gc, no submodules. */

@@ -33,10 +33,14 @@ export async function main(argv: string[]): Promise<number> {
   // Everything else is loaded only now, so `--version` does not pay for the whole command tree.
   const { reportFatal } = await importWithoutEngineCheck(() => import('./cli/report-error.ts'));
   try {
+    const { dropUnusableTmpdir } = await import('./state/env-dirs.ts');
+    dropUnusableTmpdir();
     const { COMMAND_LOADERS } = await import('../commands/index.ts');
     const { loadConfig } = await import('./cli/bootstrap.ts');
     const { run } = await import('@oclif/core');
     const config = await loadConfig(COMMAND_LOADERS);
+    // In the pod: the loop holds the lifeline, the other roles stop when it drops (sandbox/lifeline.ts).
+    if (process.env.PEERS_LIFELINE) await (await import('../sandbox/lifeline.ts')).startLifelineForRole(argv[0]);
     await run(argv, config);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {

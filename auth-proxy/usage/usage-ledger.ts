@@ -70,7 +70,26 @@ export const RefusalLineSchema = z.looseObject({
 });
 export type RefusalLine = z.infer<typeof RefusalLineSchema>;
 
-export type LedgerLine = ReplyLine | RefusalLine;
+/**
+ * A vendor reply that said a limit was hit (HTTP 429; limit-reply.ts reads what kind and until
+ * when). Costs nothing; the loop reads it to put the peer whose turn it was to sleep until the reset.
+ */
+export const LimitedLineSchema = z.looseObject({
+  kind: z.literal('limited'),
+  ts: z.string(),
+  upstream: z.string(),
+  path: z.string().optional(),
+  status: count,
+  limit: z.enum(['usage', 'quota', 'rate']),
+  /** When the limit lifts (ISO 8601), or null when the vendor did not say. */
+  reset_at: z.string().nullable(),
+  /** Where the reset came from (a header or body field). */
+  source: z.string(),
+  message: z.string(),
+});
+export type LimitedLine = z.infer<typeof LimitedLineSchema>;
+
+export type LedgerLine = ReplyLine | RefusalLine | LimitedLine;
 
 export class LedgerError extends Error {
   constructor(readonly path: string, readonly line: number, detail: string) {
@@ -87,7 +106,7 @@ function parseLine(text: string): { ok: true; line: LedgerLine } | { ok: false; 
     return { ok: false, detail: 'not a JSON line' };
   }
   const kind = raw && typeof raw === 'object' ? (raw as { kind?: unknown }).kind : undefined;
-  const schema = kind === 'refused' ? RefusalLineSchema : ReplyLineSchema;
+  const schema = kind === 'refused' ? RefusalLineSchema : kind === 'limited' ? LimitedLineSchema : ReplyLineSchema;
   const r = schema.safeParse(raw);
   if (r.success) return { ok: true, line: r.data };
   const issue = r.error.issues[0]!;
@@ -130,10 +149,11 @@ export function readLedgerFile(path: string): LedgerRead {
   return { lines, tornTail };
 }
 
-export const isReply = (l: LedgerLine): l is ReplyLine => l.kind !== 'refused';
+export const isReply = (l: LedgerLine): l is ReplyLine => l.kind === undefined || l.kind === 'reply';
 export const isRefusal = (l: LedgerLine): l is RefusalLine => l.kind === 'refused';
+export const isLimited = (l: LedgerLine): l is LimitedLine => l.kind === 'limited';
 
-/** The metered replies of a ledger (refusal lines left out). */
+/** The metered replies of a ledger (refusal and limit lines left out). */
 export function readLedger(path: string): ReplyLine[] {
   return readLedgerFile(path).lines.filter(isReply);
 }

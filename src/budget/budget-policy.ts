@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { PRICE_TABLE_DATE } from '../../auth-proxy/usage/price-table.ts';
 import { InputError } from '../cli/errors.ts';
 import type { PeersConfig } from '../config/config-schema.ts';
+import { PROVIDER_KIND_BY_TOOL, type ProviderSpec, resolveProvider } from '../config/provider.ts';
 import { type Billing, decideAutoUsdMode } from '../config/usd-cap-mode.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { readTextCapped } from '../fs/safe-read.ts';
@@ -45,8 +46,10 @@ export const budgetPolicyPath = (stateDir: string) => join(stateDir, 'budget.jso
  * through the auth sidecar, which holds either API keys or (opt-in) the Claude login; a custom
  * peer's billing is its own business.
  */
-export function podBilling(tool: string, credentials: CredentialMode, env: Record<string, string | undefined>): Billing {
+export function podBilling(tool: string, credentials: CredentialMode, env: Record<string, string | undefined>, provider?: ProviderSpec): Billing {
   if (credentials === 'model-server') return 'api';
+  // A provider (OpenRouter, any compatible API) is always reached with its API key.
+  if (PROVIDER_KIND_BY_TOOL[tool] && resolveProvider(tool, provider)) return 'api';
   if (tool === 'claude' || tool === 'opencode') return credentials === 'oauth-file' ? 'oauth' : 'api';
   // Codex reaches the OpenAI upstream (OPENAI_API_KEY) unless only its ChatGPT login is there.
   if (tool === 'codex') return credentials === 'api-key' || env.OPENAI_API_KEY ? 'api' : 'oauth';
@@ -70,7 +73,7 @@ export function resolveBudgetPolicy(i: PolicyInput): BudgetPolicy {
   if (i.maxUsd !== undefined && declared !== 'off') decision = { mode: 'hard', reason: `peers up --max-usd ${i.maxUsd}` };
   else if (declared !== 'auto') decision = { mode: declared, reason: `explicit max_usd_mode=${declared}` };
   else if (i.credentials === 'model-server') decision = { mode: 'hard', reason: 'auto: the scripted model server stands in for API-key billing' };
-  else decision = decideAutoUsdMode(i.config.peers.map((p) => ({ name: p.name, billing: podBilling(p.tool, i.credentials, i.env) })));
+  else decision = decideAutoUsdMode(i.config.peers.map((p) => ({ name: p.name, billing: podBilling(p.tool, i.credentials, i.env, p.provider) })));
   return {
     version: 1,
     resolved_at: (i.now ?? new Date()).toISOString(),

@@ -6,7 +6,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRefusal, isReply, type LedgerLine, readLedgerFile, type RefusalLine } from '../../auth-proxy/usage/usage-ledger.ts';
+import { isLimited, isRefusal, isReply, type LedgerLine, type LimitedLine, readLedgerFile, type RefusalLine } from '../../auth-proxy/usage/usage-ledger.ts';
 import { isUtilizationSignal, utilizationPercent } from '../../auth-proxy/usage/plan-usage.ts';
 
 /** Where `peers up` keeps the auth sidecar's files on the host (mounted into the pod). */
@@ -30,13 +30,19 @@ export type LedgerSpend = {
   /** The last plan-usage / rate-limit signals each upstream sent, and the highest utilization seen. */
   planUsage: { upstream: string; ts: string; signals: Record<string, string> }[];
   peakUtilization: { upstream: string; signal: string; percent: number; ts: string }[];
+  /** Limit replies (429) the vendors sent: how many in all, and the latest ones. */
+  limits: number;
+  recentLimits: LimitedLine[];
   tornTail: boolean;
 };
+
+/** How many of the latest limit lines a summary keeps (a turn's are read as the growth since the last read). */
+export const RECENT_LIMITS = 32;
 
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 export function summarizeLedger(lines: LedgerLine[], tornTail = false): LedgerSpend {
-  const s: LedgerSpend = { tokens: 0, usd: 0, replies: 0, cutShort: 0, fallback: [], refusals: {}, planUsage: [], peakUtilization: [], tornTail };
+  const s: LedgerSpend = { tokens: 0, usd: 0, replies: 0, cutShort: 0, fallback: [], refusals: {}, planUsage: [], peakUtilization: [], limits: 0, recentLimits: [], tornTail };
   const fallback = new Map<string, LedgerSpend['fallback'][number]>();
   const plan = new Map<string, LedgerSpend['planUsage'][number]>();
   const peak = new Map<string, LedgerSpend['peakUtilization'][number]>();
@@ -44,6 +50,12 @@ export function summarizeLedger(lines: LedgerLine[], tornTail = false): LedgerSp
     if (isRefusal(l)) {
       const { ts, upstream, model, cap, limit, spent, in_flight, needed } = l;
       s.refusals[l.cap] = { ts, upstream, model, cap, limit, spent, in_flight, needed };
+      continue;
+    }
+    if (isLimited(l)) {
+      s.limits++;
+      s.recentLimits.push(l);
+      if (s.recentLimits.length > RECENT_LIMITS) s.recentLimits.shift();
       continue;
     }
     if (!isReply(l)) continue;

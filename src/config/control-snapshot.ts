@@ -5,11 +5,13 @@
  * run's snapshot, nothing is adopted silently: the caller refuses with the diff until the operator
  * says `--accept-changes` — a peer on the host path, or anything else, may have edited them.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../cli/errors.ts';
 import { git } from '../git/git.ts';
+import { MiB, readFileCapped } from '../fs/safe-read.ts';
 import { detectControlPlaneEdits, takeControlPlaneSnapshot, type ControlPlaneEdit } from '../protocol/control-plane-guard.ts';
 
 const DIFF_CAP = 64 * 1024;
@@ -51,4 +53,18 @@ export function adoptControlPlane(repo: string, snapshotDir: string, opts: { acc
     takeControlPlaneSnapshot(repo, snapshotDir);
   }
   return { first, adopted: edits };
+}
+
+/**
+ * The snapshot's fingerprint (config.yaml, then goals.yaml): the loop stores it in state.json, and a
+ * different one at the next start is an operator action (src/loop/operator-actions.ts).
+ */
+export function snapshotDigest(snapshotDir: string): string {
+  const config = join(snapshotDir, 'config.yaml');
+  const goals = join(snapshotDir, 'goals.yaml');
+  return createHash('sha256')
+    .update(readFileCapped(config, 2 * MiB))
+    .update('\0')
+    .update(existsSync(goals) ? readFileCapped(goals, 2 * MiB) : '')
+    .digest('hex');
 }

@@ -8,6 +8,7 @@ import type { PeersConfig } from './config-schema.ts';
 import { hardGoals, softGoals, type GoalsFile } from './goals-schema.ts';
 import { resolvePeerIdentity, userIdentityFromEnv, type ResolvedIdentity } from './git-identity.ts';
 import { buildPeerArgv, PROMPT_PLACEHOLDER } from './peer-argv.ts';
+import { describeProvider } from './provider.ts';
 import { resolveUsdCapMode, type ResolvedUsdCapMode } from './usd-cap-mode.ts';
 
 const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
@@ -69,7 +70,7 @@ export function describeProject(input: {
       prompt_mode: peer.prompt_mode,
       ...(peer.model ? { model: peer.model } : {}),
       ...(peer.reasoning ? { reasoning: peer.reasoning } : {}),
-      ...(peer.provider ? { provider: peer.provider } : {}),
+      ...(peer.provider ? { provider: describeProvider(peer.tool, peer.provider) } : {}),
       argv: built.argv,
       prompt_on_stdin: built.stdin !== undefined,
       env,

@@ -6,6 +6,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeersConfig } from './config-schema.ts';
+import { PROVIDER_KIND_BY_TOOL, resolveProvider } from './provider.ts';
 
 export type UsdCapMode = 'hard' | 'warn' | 'off';
 export type Billing = 'api' | 'oauth' | 'unknown';
@@ -71,5 +72,6 @@ export function decideAutoUsdMode(billing: PeerBilling[]): ResolvedUsdCapMode {
 export function resolveUsdCapMode(config: PeersConfig, env: Record<string, string | undefined>, homeDir: string): ResolvedUsdCapMode {
   const declared = config.budget.max_usd_mode;
   if (declared !== 'auto') return { mode: declared, reason: `explicit max_usd_mode=${declared}` };
-  return decideAutoUsdMode(config.peers.map((p) => ({ name: p.name, billing: detectBilling(p.tool, env, homeDir) })));
+  // A provider (OpenRouter, any compatible API) is reached with its API key: real money per token.
+  return decideAutoUsdMode(config.peers.map((p) => ({ name: p.name, billing: PROVIDER_KIND_BY_TOOL[p.tool] && resolveProvider(p.tool, p.provider) ? 'api' : detectBilling(p.tool, env, homeDir) })));
 }

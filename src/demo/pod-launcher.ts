@@ -14,9 +14,10 @@ import { projectKey, stateDirFor, statePaths } from '../state/paths.ts';
 import { exitCodeFor, parseStopReason, readStopReason } from '../state/stop-reason.ts';
 import { down } from '../../sandbox/down.ts';
 import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
-import { AUTH_OPENAI_PORT, AUTH_PORT, containerName, MODEL_SERVER_PORT, PEERS_BIN_IN_CONTAINER, podName, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
-import { imageExists, podman, podmanBin, podmanOk } from '../../sandbox/podman.ts';
-import { hostBinary, seccompProfilePath, up } from '../../sandbox/up.ts';
+import { AUTH_OPENAI_PORT, AUTH_PORT, containerName, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
+import { imageExists, podman, podmanBin } from '../../sandbox/podman.ts';
+import { hostBinary } from '../../sandbox/pod-plan.ts';
+import { up } from '../../sandbox/up.ts';
 import { updateRegistry } from '../../sandbox/registry.ts';
 import { DEMO_GOALS_YAML, DEMO_PEERS, demoConfigYaml } from './demo-config.ts';
 import { DEMO_SCENARIO_TEXT } from './demo-scenario.ts';
@@ -26,9 +27,6 @@ import { isRoot } from './run-as-user.ts';
 import { writeSampleProject } from './sample-project.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 
-/** The model server's port on the pod's loopback (the auth sidecar has 8080/8081). */
-export const DEMO_MODEL_PORT = MODEL_SERVER_PORT;
-const DEMO_DIR_IN_CONTAINER = '/demo';
 const DEMO_HOMES_IN_GIT = '.git/peers-demo-homes';
 const RUN_DEADLINE_MS = 10 * 60_000;
 const POLL_MS = 500;
@@ -75,10 +73,10 @@ export class PodLauncher implements DemoLauncher {
     const prepareClone = (clone: string) => {
       for (const peer of DEMO_PEERS) mkdirSync(join(clone, DEMO_HOMES_IN_GIT, peer, peer === 'codex' ? '.codex' : ''), { recursive: true, mode: 0o700 });
     };
-    await up({ target: layout.project, allow: [], progress: (line) => ctx.note(line), env, upstream: 'model-server', prepareClone });
+    // The model server is a pod member (sandbox/pod-spec.ts), started and heard listening before the loop.
+    await up({ target: layout.project, allow: [], progress: (line) => ctx.note(line), env, upstream: 'model-server', modelServerDir: serverDir, prepareClone });
     let result: DemoRunResult | undefined;
     try {
-      await startModelServerContainer(key, serverDir);
       const stop = await this.waitForStop(stateDir, started, ctx);
       const logs = await podman(['logs', '--tail', '40', containerName(key, 'loop')]);
       result = { stateDir, loopExitCode: stop ? exitCodeFor(parseStopReason(stop)) : null, stopReason: stop, served: servedTotals(join(serverDir, 'served.jsonl')), loopOutputTail: `${logs.stdout}${logs.stderr}`.slice(-4000) };
@@ -114,37 +112,6 @@ export class PodLauncher implements DemoLauncher {
     }
     if (ctx.signal.aborted) return null;
     throw new PeersError(`the demo run did not finish within ${RUN_DEADLINE_MS / 60_000} minutes`, { hint: `peers logs ${stateDir}` });
-  }
-}
-
-/**
- * The scripted model server as one more container of the pod, with the pod's security flags
- * (sandbox/podman-render.ts): it shares the pod's loopback, so the auth sidecar reaches it at
- * 127.0.0.1:DEMO_MODEL_PORT and nothing of the peers' traffic leaves the pod. The loop's first step
- * is a gate run and the CLIs retry a refused connection, so starting it right after `up` is in
- * time; it is confirmed listening before the demo goes on.
- */
-export async function startModelServerContainer(key: string, serverDir: string): Promise<void> {
-  const name = `${podName(key)}-model-server`;
-  await podmanOk([
-    'run', '--detach', '--pod', podName(key), '--name', name, '--label', `peers.project=${key}`,
-    '--cap-drop=ALL', '--security-opt=no-new-privileges', `--security-opt=seccomp=${seccompProfilePath(key)}`, '--read-only', '--read-only-tmpfs=false',
-    '--ulimit=nofile=4096:4096', '--ulimit=nproc=512:512', '--user', `${process.getuid!()}:${process.getgid!()}`,
-    '--mount', 'type=tmpfs,destination=/tmp,tmpfs-size=64m',
-    '--volume', `${hostBinary()}:${PEERS_BIN_IN_CONTAINER}:ro`,
-    '--volume', `${serverDir}:${DEMO_DIR_IN_CONTAINER}`,
-    '--entrypoint', PEERS_BIN_IN_CONTAINER, WORKSPACE_IMAGE,
-    'model-server', '--scenario', `${DEMO_DIR_IN_CONTAINER}/scenario.yaml`, '--listen', `127.0.0.1:${DEMO_MODEL_PORT}`, '--log', `${DEMO_DIR_IN_CONTAINER}/served.jsonl`,
-  ]);
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const logs = await podman(['logs', name]);
-    if (logs.stdout.includes('listening on')) return;
-    const state = await podman(['inspect', '--format', '{{.State.Running}}', name]);
-    if (state.stdout.trim() !== 'true' || Date.now() > deadline) {
-      throw new PeersError(`the model server container did not start: ${`${logs.stdout}${logs.stderr}`.trim().slice(-600)}`, { hint: `podman logs ${name}` });
-    }
-    await Bun.sleep(200);
   }
 }
 

@@ -4,13 +4,15 @@
  * file cannot hang or exhaust it.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { InputError } from '../cli/errors.ts';
 import { UnsafePathError } from './atomic-write.ts';
 
 export const MiB = 1024 * 1024;
 
-export class FileTooLargeError extends Error {
+/** A file over the size peers reads: bad input (exit 2) wherever it surfaces. */
+export class FileTooLargeError extends InputError {
   constructor(readonly path: string, readonly limit: number) {
-    super(`${path} is larger than ${limit} bytes`);
+    super(`${path} is larger than ${limit} bytes, the most peers reads`, { hint: 'move it aside or make it smaller' });
     this.name = 'FileTooLargeError';
   }
 }

@@ -14,6 +14,9 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import { existsSync } from 'node:fs';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { readFileCapped, MiB, readTextIfExists } from '../fs/safe-read.ts';
+import { z } from 'zod';
+import { InputError } from '../cli/errors.ts';
+import { accessingFile, type FileKind } from '../cli/file-errors.ts';
 import type { HardGoal } from '../config/goals-schema.ts';
 
 const CACHE_VERSION = 2;
@@ -21,7 +24,8 @@ const CACHE_VERSION = 2;
 const MAX_ENTRIES = 1000;
 const KEY_BYTES = 32;
 
-type Entry = { goal: string; head: string; durationMs: number; at: string; mac: string };
+const EntrySchema = z.object({ goal: z.string(), head: z.string(), durationMs: z.number(), at: z.string(), mac: z.string() });
+type Entry = z.infer<typeof EntrySchema>;
 type CacheFile = { version: number; entries: Record<string, Entry> };
 export type GateCache = { file: CacheFile; key: Buffer };
 
@@ -49,11 +53,15 @@ export function ephemeralCacheKey(): Buffer {
   return randomBytes(KEY_BYTES);
 }
 
+const CACHE_KEY: FileKind = { what: 'gate cache key', hint: 'remove it: a new key is made and the gates run again' };
+
 /** The key kept in the loop's state dir (the pod: no peer can reach it), created on first use. */
 export function persistentCacheKey(path: string): Buffer {
-  if (!existsSync(path)) writeFileAtomic(path, randomBytes(KEY_BYTES), 0o600);
-  const key = readFileCapped(path, 1024);
-  if (key.length !== KEY_BYTES) throw new Error(`${path} is not a gate cache key (${key.length} bytes)`);
+  const key = accessingFile(path, CACHE_KEY, () => {
+    if (!existsSync(path)) writeFileAtomic(path, randomBytes(KEY_BYTES), 0o600);
+    return readFileCapped(path, 1024);
+  });
+  if (key.length !== KEY_BYTES) throw new InputError(`${CACHE_KEY.what}: ${key.length} bytes, not ${KEY_BYTES}`, { location: { file: path }, hint: CACHE_KEY.hint });
   return key;
 }
 
@@ -65,7 +73,11 @@ export function readGateCache(path: string, key: Buffer): GateCache {
     const parsed = JSON.parse(text) as CacheFile;
     if (parsed.version !== CACHE_VERSION || typeof parsed.entries !== 'object' || parsed.entries === null) return empty;
     const entries: Record<string, Entry> = {};
-    for (const [k, e] of Object.entries(parsed.entries)) if (e && typeof e === 'object' && macOk(key, k, e)) entries[k] = e;
+    for (const [k, value] of Object.entries(parsed.entries)) {
+      // Entries of the wrong shape are dropped one by one (a wrong-typed `at` broke the eviction sort).
+      const e = EntrySchema.safeParse(value);
+      if (e.success && macOk(key, k, e.data)) entries[k] = e.data;
+    }
     return { file: { version: CACHE_VERSION, entries }, key };
   } catch {
     // A corrupt or foreign cache only costs re-running the gates.

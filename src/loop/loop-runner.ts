@@ -8,17 +8,16 @@
  * Every exit writes an exit line, `last-stop-reason.txt` and state.json; a SIGKILL between the log
  * line and the state write is repaired on the next start (resume.ts).
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadConfigFile, loadGoalsFile, loadProject, projectDirFrom } from '../config/load.ts';
 import { hardGoals, softGoals, type GoalsFile } from '../config/goals-schema.ts';
 import type { PeersConfig } from '../config/config-schema.ts';
+import { runProviders } from '../config/provider.ts';
 import { resolveUsdCapMode } from '../config/usd-cap-mode.ts';
-import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
 import type { RunObserver } from '../git/run-observer.ts';
-import { adoptControlPlane } from '../config/control-snapshot.ts';
+import { adoptControlPlane, snapshotDigest } from '../config/control-snapshot.ts';
 import { InputError } from '../cli/errors.ts';
 import { ephemeralCacheKey, persistentCacheKey } from '../gates/gate-cache.ts';
 import { withGateCache } from './cached-gate-probe.ts';
@@ -36,7 +35,7 @@ import { freshState, type LoopState } from '../state/state-schema.ts';
 import { loadState, saveState } from '../state/state-store.ts';
 import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, type StopReason } from '../state/stop-reason.ts';
 import { writeHaltedFile } from '../state/halted-file.ts';
-import { settingsFromConfig, type LoopSettings } from './settings.ts';
+import { settingsForRun, withOperatorControl, type LoopSettings } from './settings.ts';
 import { budgetStop } from './stop-check.ts';
 import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput, type TickObservation } from './tick.ts';
 import type { ConvergenceInput } from './convergence.ts';
@@ -46,11 +45,14 @@ import { probeGates, type GateProbe } from './gate-probe.ts';
 import { HistoryFacts } from './history-facts.ts';
 import { runPeerTurn } from './peer-turn.ts';
 import { withLedgerSpend } from './budget-ledger.ts';
-import { LEDGER_UNREADABLE, RunLedger } from './run-ledger.ts';
+import { LEDGER_UNREADABLE, RunLedger, type TurnMeter } from './run-ledger.ts';
+import { describeWaiters, waitersOf, type Waiter } from './peer-sleep.ts';
 import { readBudgetPolicy } from '../budget/budget-policy.ts';
 import { buildTurnPrompt, type RunHistory } from './turn-prompt.ts';
 import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
+import { readControl } from '../state/operator-control.ts';
+import { formatDuration } from './runtime-change.ts';
 import type { Contract } from '../modes/contract.ts';
 import { changedPathsBetween, contractRefusal, frozenContractAtStart, frozenPathsTouched, refuseTurn } from '../modes/contract-guard.ts';
 
@@ -114,17 +116,12 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const goals: GoalsFile = existsSync(goalsPath) ? loadGoalsFile(goalsPath) : { goals: [] };
     // implement mode: the frozen acceptance contract must be the one contracts.log records.
     const contract = frozenContractAtStart(goals, paths.snapshotDir);
-    const digest = createHash('sha256')
-      .update(readFileCapped(configPath, 2 * MiB))
-      .update('\0')
-      .update(existsSync(goalsPath) ? readFileCapped(goalsPath, 2 * MiB) : '')
-      .digest('hex');
+    const digest = snapshotDigest(paths.snapshotDir);
     const env = o.env ?? process.env;
     const policy = o.budgetPolicy ? readBudgetPolicy(o.budgetPolicy) : undefined;
     const usd = policy ? { mode: policy.max_usd_mode, reason: `${policy.reason}; resolved by peers up at ${policy.resolved_at}` } : resolveUsdCapMode(config, env, homedir());
     // The policy's caps are the run's caps (peers up folded its flags into them).
-    const budgeted = policy ? { ...config, budget: { ...config.budget, max_usd: policy.max_usd ?? undefined, max_tokens: policy.max_tokens ?? undefined } } : config;
-    const settings = settingsFromConfig(budgeted, {
+    const settings = settingsForRun(config, policy, {
       maxTicksThisRun: o.maxTicks,
       maxUsd: o.maxUsd,
       maxRuntimeS: o.maxRuntimeS,
@@ -186,6 +183,10 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
 class LoopRun {
   private ticksThisRun = 0;
   private warnedEdits = '';
+  /** The settings with the operator's controls of this tick applied (readOperatorControl). */
+  private settings: LoopSettings;
+  /** What the last control read said, so each change is logged once. */
+  private controlSeen = '';
   private readonly history: HistoryFacts;
 
   private readonly repo: string;
@@ -196,7 +197,7 @@ class LoopRun {
     private readonly paths: StatePaths,
     private readonly config: PeersConfig,
     private readonly goals: GoalsFile,
-    private readonly settings: LoopSettings,
+    private readonly baseSettings: LoopSettings,
     private state: LoopState,
     private readonly runner: PeerRunner,
     private readonly gateProbe: GateProbe,
@@ -206,6 +207,7 @@ class LoopRun {
     private readonly ledger: RunLedger | null,
     private readonly contract: Contract | undefined,
   ) {
+    this.settings = baseSettings;
     this.repo = where.repo;
     this.observer = where.observer;
     this.history = new HistoryFacts(where.observer.mirror);
@@ -236,6 +238,12 @@ class LoopRun {
 
   private async loop(): Promise<LoopOutcome> {
     for (;;) {
+      // The operator's controls, re-read every tick; a control file that cannot be read holds the run.
+      if (!this.readOperatorControl()) {
+        if (this.signal.aborted) return this.finish({ kind: 'interrupted' });
+        await abortableSleep(CONTROL_POLL_MS, this.signal);
+        continue;
+      }
       // Spend as the sidecar recorded it, also what was spent while no loop ran.
       const unreadable = this.syncLedger();
       if (unreadable) return this.finish(unreadable);
@@ -254,16 +262,30 @@ class LoopRun {
       // Persist the pre-tick decisions (red counts, warnings, skeptic re-arm) so a crash during the
       // turn resumes — or replays the logged tick — from exactly this state.
       if (this.state !== before) saveState(this.paths.state, this.state);
+      if (pre.action.kind === 'wait') {
+        await this.waitForWake(pre.action.untilMs, pre.action.waiters);
+        continue;
+      }
+      if (pre.action.kind === 'paused') {
+        // Paused peers cost nothing: the wait is not peer turn time (budget.max_runtime_s).
+        await abortableSleep(CONTROL_POLL_MS, this.signal);
+        continue;
+      }
       const { peer, index, skeptic, audits } = pre.action;
       const headBefore = this.head();
       const tick = this.state.tick + 1;
       const prompt = buildTurnPrompt({ repo: this.observer.mirror, paths: this.paths, goals: this.goals, settings: this.settings, state: this.state, history: conv.history, tick }, { peer, skeptic, audits, head: headBefore });
       this.log(`peers: tick ${tick} peer=${peer}${skeptic ? ' (skeptic)' : ''} starting...`);
+      let metered: TurnMeter | null | undefined;
       const outcome = await runPeerTurn(
         {
           repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
           paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
           history: this.history, probeGates: (head) => this.evaluateGates(head),
+          // The limits the vendor reported during the turn, read with its spend (one ledger read).
+          vendorLimits: this.ledger ? async () => (metered = await this.ledger!.turnSpend())?.limits ?? [] : undefined,
+          // In the pod a provider is an upstream of the auth sidecar, which holds its key.
+          providers: this.where.live ? undefined : runProviders(this.config.peers),
         },
         { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: [] },
       );
@@ -273,7 +295,7 @@ class LoopRun {
       const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after));
       const obs = touched.length ? refuseTurn(outcome.obs, contractRefusal(peer, touched)) : outcome.obs;
       if (this.ledger) {
-        const metered = await this.ledger.turnSpend();
+        if (metered === undefined) metered = await this.ledger.turnSpend();
         if (metered === null) return this.finish(LEDGER_UNREADABLE);
         Object.assign(obs, { metered_by: 'ledger', cli_tokens: obs.tokens_this_tick, cli_usd: obs.usd_this_tick, tokens_this_tick: metered.tokens, usd_this_tick: metered.usd });
       } else obs.metered_by = 'cli';
@@ -288,13 +310,14 @@ class LoopRun {
       if (outcome.gates && outcome.gates.head === obs.head_after) this.state = recordGates(this.state, outcome.gates.head, outcome.gates.results);
       const fin = finalizeTick(this.state, obs, this.settings);
       if (this.ledger?.spend) fin.state = { ...fin.state, budget: withLedgerSpend(fin.state.budget, this.ledger.spend) };
-      appendRunLine(this.paths.runs, this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs));
+      appendRunLine(this.paths.runs, { ...this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs, before.gates), sleeps_until: fin.sleep?.until ?? null });
       this.state = fin.state;
       saveState(this.paths.state, this.state);
       this.ticksThisRun++;
       const status = obs.success ? 'handoff' : obs.classification === 'success' ? 'no-handoff' : obs.classification;
       this.log(`peers: tick ${tick} ${status} head=${obs.head_after && obs.head_after !== headBefore ? obs.head_after.slice(0, 8) : 'no-new-commit'} dur=${Math.round(obs.duration_ms / 1000)}s${obs.cause ? ` -- ${obs.cause}` : ''}`);
       for (const f of obs.findings ?? []) if (f.kind !== 'test-marker') this.log(`peers: tick ${tick} anti-cheat: ${f.kind}: ${f.detail.slice(0, 160)} → ${f.action.slice(0, 120)}`);
+      if (fin.sleep) this.log(`peers: peer=${peer} hit its usage limit; it sleeps until ${fin.sleep.until} (${fin.sleep.reason}) while the others work`);
       if (fin.exit) return this.finish(fin.exit);
       if (fin.backoffMs > 0) {
         this.log(`peers: peer=${peer} rate-limited (streak=${this.state.rate_limit_streak}); backing off ${Math.round(fin.backoffMs / 1000)}s before next tick`);
@@ -303,8 +326,49 @@ class LoopRun {
     }
   }
 
+  /**
+   * Applies `control/operator.json` (paused peers, runtime cap) to this tick's settings and logs
+   * what changed. False when the file exists but cannot be read or validated: the run is held
+   * (fail closed), with one log line per distinct problem.
+   */
+  private readOperatorControl(): boolean {
+    const read = readControl(this.paths.control);
+    if (!read.ok) {
+      const seen = `error:${read.error}`;
+      if (seen !== this.controlSeen) this.log(`peers: the operator control file ${this.paths.control} cannot be used (${read.error}); holding the run until it is fixed (peers pause/resume rewrites it)`);
+      this.controlSeen = seen;
+      return false;
+    }
+    this.settings = withOperatorControl(this.baseSettings, read.control);
+    const paused = [...(this.settings.paused ?? [])].sort();
+    const seen = JSON.stringify({ paused, runtime: this.settings.budget.maxRuntimeS });
+    if (seen !== this.controlSeen) {
+      const was = this.controlSeen.startsWith('{') ? (JSON.parse(this.controlSeen) as { paused: string[]; runtime: number }) : { paused: [], runtime: this.baseSettings.budget.maxRuntimeS };
+      for (const p of paused) if (!was.paused.includes(p)) this.log(`peers: ${p} is paused by the operator: no turns until \`peers resume ${p}\``);
+      for (const p of was.paused) if (!paused.includes(p)) this.log(`peers: ${p} resumed by the operator`);
+      if (was.runtime !== this.settings.budget.maxRuntimeS) this.log(`peers: max runtime is now ${formatDuration(this.settings.budget.maxRuntimeS)} (set by the operator)`);
+      if (paused.length && this.state.peer_order.every((p) => paused.includes(p))) this.log(`peers: every peer is paused: waiting for \`peers resume NAME\``);
+      this.controlSeen = seen;
+    }
+    return true;
+  }
+
   private runCtx() {
-    return { ticksThisRun: this.ticksThisRun, stopRequested: this.signal.aborted, budgetRefusals: this.ledger?.spend?.refusals };
+    return { ticksThisRun: this.ticksThisRun, stopRequested: this.signal.aborted, budgetRefusals: this.ledger?.spend?.refusals, nowMs: Date.now() };
+  }
+
+  /**
+   * Every peer that could work sleeps for its usage limit: wait for the first to wake (decideWait
+   * checked that it fits in max_runtime_s). The wait is run time: it counts against max_runtime_s.
+   */
+  private async waitForWake(untilMs: number, waiters: Waiter[]): Promise<void> {
+    const started = Date.now();
+    const ms = Math.max(0, untilMs - started);
+    this.log(`peers: every peer waits for its usage limit: ${describeWaiters(waiters)}; waiting ${formatWait(ms)} (until ${new Date(untilMs).toISOString()})`);
+    await abortableSleep(ms, this.signal);
+    const waited = Date.now() - started;
+    this.state = { ...this.state, budget: { ...this.state.budget, spent_runtime_ms: this.state.budget.spent_runtime_ms + waited } };
+    saveState(this.paths.state, this.state);
   }
 
   /** Brings state.json's spend up to the ledger; a stop reason when the ledger cannot be read. */
@@ -396,9 +460,13 @@ class LoopRun {
     return [formatControlPlaneEdits(edits)];
   }
 
-  private tickLine(obs: TickObservation, after: LoopState, peerStateAfter: string, backoffMs: number) {
+  private tickLine(obs: TickObservation, after: LoopState, peerStateAfter: string, backoffMs: number, atStart: LoopState['gates']) {
     const hard: Record<string, string> = {};
     for (const g of hardGoals(this.goals)) hard[g.id] = after.gates.results[g.id]?.state ?? 'unknown';
+    // The gates measured when the tick started, when the turn measured them again at its own HEAD
+    // (a test-only turn): the report's gate timeline needs both commits' results.
+    const startHard: Record<string, string> = {};
+    if (atStart.head && atStart.head !== after.gates.head) for (const g of hardGoals(this.goals)) startHard[g.id] = atStart.results[g.id]?.state ?? 'unknown';
     const soft: Record<string, string> = {};
     const statuses = after.soft_status;
     for (const g of softGoals(this.goals)) soft[g.id] = `${statuses[g.id]?.consensusCount ?? 0}/${g.consensus_needed}`;
@@ -416,7 +484,7 @@ class LoopRun {
       /** The rate-limit wait before the next tick (0 unless this turn was rate-limited). */
       backoff_ms: backoffMs,
       clean_ticks: after.clean_ticks,
-      gates: { head: after.gates.head, hard, soft },
+      gates: { head: after.gates.head, hard, soft, ...(Object.keys(startHard).length ? { start: { head: atStart.head, hard: startHard } } : {}) },
     };
   }
 
@@ -431,11 +499,23 @@ class LoopRun {
   private finish(stop: StopReason): LoopOutcome {
     this.finishRecords(stop);
     const reason = formatStopReason(stop);
-    const why = stop.kind === 'blocked' && this.state.blocked ? ` — ${this.state.blocked.by}: ${this.state.blocked.reason.slice(0, 200)} (confirmed by ${this.state.blocked.confirmed_by})` : '';
+    const why =
+      stop.kind === 'blocked' && this.state.blocked
+        ? ` — ${this.state.blocked.by}: ${this.state.blocked.reason.slice(0, 200)} (confirmed by ${this.state.blocked.confirmed_by})`
+        : stop.kind === 'usage-limited'
+          ? ` — every peer waits for its usage limit (${describeWaiters(waitersOf(this.state))}), past what max_runtime_s (${this.settings.budget.maxRuntimeS}s) leaves; \`peers up\` again after ${stop.until}, or raise budget.max_runtime_s`
+          : '';
     this.log(`peers: stopped: ${reason}${why}`);
     return { reason, stop, exitCode: exitCodeFor(stop), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
   }
 }
+
+function formatWait(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  return m < 1 ? `${Math.ceil(ms / 1000)}s` : m < 120 ? `${m} min` : `${(m / 60).toFixed(1)} h`;
+}
+/** How often a held run (unreadable control file, every peer paused) looks at the control file again. */
+const CONTROL_POLL_MS = 3000;
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

@@ -6,11 +6,10 @@
  * verdict: revert the turn or restore HEAD. Attestation happens right after the turn, so reviews
  * and escape valves are credited to the peer whose tick made them.
  */
-import { readdirSync, unlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { MiB, readFileCapped } from '../fs/safe-read.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { buildPeerArgv } from '../config/peer-argv.ts';
+import type { ProviderUpstream } from '../config/provider.ts';
 import type { PeerSpec, PeersConfig } from '../config/config-schema.ts';
 import type { SoftGoal } from '../config/goals-schema.ts';
 import { listCommits, type Commit } from '../git/commits.ts';
@@ -28,6 +27,9 @@ import type { PeerRunner } from '../peers/peer-runner.ts';
 import { signalExitCode } from '../proc/supervise.ts';
 import { compilePatterns, LiveScanner, scanLines } from '../peers/halt-patterns.ts';
 import { structuredStatus } from '../peers/structured-events.ts';
+import { limitFromOutput } from '../peers/vendor-limit.ts';
+import type { LimitedLine } from '../../auth-proxy/usage/usage-ledger.ts';
+import { turnUsageLimit } from './peer-sleep.ts';
 import { parseUsage } from '../peers/usage.ts';
 import type { LoopState } from '../state/state-schema.ts';
 import type { StatePaths } from '../state/paths.ts';
@@ -38,6 +40,10 @@ import type { HistoryFacts } from './history-facts.ts';
 import { judgeTurn, type GateStates, type TurnFacts } from './judge-turn.ts';
 import type { GateInput, TickObservation } from './tick.ts';
 import { restoreHead } from './workspace-head.ts';
+import { compressOldLogs, PLAIN_LOGS_KEPT, TickLog, tickLogName } from './tick-log.ts';
+import { clearLiveTurn, writeLiveTurn } from '../state/live-turn.ts';
+
+export { compressOldLogs, PLAIN_LOGS_KEPT } from './tick-log.ts';
 
 export type TurnContext = {
   /** The peers' repository as this process sees it: read as files only (hooks, config, a tag). */
@@ -59,6 +65,13 @@ export type TurnContext = {
   history: HistoryFacts;
   /** Evaluates the hard gates at a commit (asked only for test-only turns, to see whether they flipped a gate). */
   probeGates: (head: string) => Promise<GateInput[]>;
+  /**
+   * The limits the vendor reported during the turn, as the auth sidecar recorded them (in the pod);
+   * absent outside the pod, where the CLI's own output is all there is.
+   */
+  vendorLimits?: () => Promise<Pick<LimitedLine, 'upstream' | 'limit' | 'reset_at' | 'source' | 'message'>[]>;
+  /** In the pod: the auth sidecar's provider upstreams the peers are pointed at (src/config/provider.ts). */
+  providers?: readonly ProviderUpstream[];
 };
 
 export type TurnRequest = {
@@ -99,7 +112,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   const spec = ctx.config.peers.find((p) => p.name === t.peer) as PeerSpec;
   const promptPath = join(ctx.paths.prompts, `tick-${pad(tick)}-${t.peer}.txt`);
   writeFileAtomic(promptPath, t.prompt);
-  const cmd = buildPeerArgv(spec, t.prompt, { hostEnv: ctx.env });
+  const cmd = buildPeerArgv(spec, t.prompt, { hostEnv: ctx.env, providers: ctx.providers });
   const base = {
     tick,
     peer: t.peer,
@@ -130,6 +143,16 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   const h = ctx.config.health;
   const tagBefore = tagSha(ctx);
   const scanner = new LiveScanner(compilePatterns(h.halt_patterns, h.error_patterns));
+  // The output goes to the tick's log as it arrives (`peers logs -f --peer`), and the turn under
+  // way is on record for `peers status` and the dashboard.
+  const note = (line: string) => process.stderr.write(`peers: note: ${line}\n`);
+  const live = new TickLog(ctx.paths.logs, tick, t.peer, h.output_cap_bytes, note);
+  const logRel = (stream: 'stdout' | 'stderr') => relative(ctx.paths.dir, join(ctx.paths.logs, tickLogName(tick, t.peer, stream)));
+  try {
+    writeLiveTurn(ctx.paths.dir, { tick, peer: t.peer, tool: spec.tool, skeptic: t.skeptic, started_at: new Date().toISOString(), stdout_log: logRel('stdout'), stderr_log: logRel('stderr') });
+  } catch (error) {
+    note(`could not record the turn under way: ${(error as Error).message}`);
+  }
   const result = await ctx.runner.run(
     {
       peer: t.peer,
@@ -142,14 +165,20 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       absoluteTimeoutMs: h.absolute_max_runtime_s * 1000,
       killGraceMs: h.kill_grace_s * 1000,
       maxStreamBytes: h.output_cap_bytes,
-      onOutput: (stream, text) => (scanner.feed(stream, text) ? 'kill' : undefined),
+      onOutput: (stream, text) => {
+        live.write(stream, text);
+        return scanner.feed(stream, text) ? 'kill' : undefined;
+      },
     },
     ctx.signal,
-  );
+  ).finally(() => clearLiveTurn(ctx.paths.dir));
+  live.finish(result);
   if (result.endedBy === 'aborted') return 'aborted';
   const patterns = compilePatterns(h.halt_patterns, h.error_patterns);
   const post = scanner.match ? null : (scanLines(result.stdout, patterns) ?? scanLines(result.stderr, patterns));
-  const classified = classifyTurn(result, { live: scanner.match, post }, structuredStatus(spec.tool, result.stdout));
+  const limit = turnUsageLimit((await ctx.vendorLimits?.()) ?? [], limitFromOutput(spec.tool, result.stdout, result.stderr, Date.now()));
+  const classified = classifyTurn(result, { live: scanner.match, post }, structuredStatus(spec.tool, result.stdout), limit);
+  const usageLimit = classified.classification === 'usage-limited' && limit ? { reset_at: limit.resetAtMs === null ? null : new Date(limit.resetAtMs).toISOString(), source: limit.source, message: limit.message } : null;
   const usage = parseUsage(spec.tool, result.stdout, result.stderr);
   const facts = await observeTurnGit(ctx.observer, ctx.workspace, t.headBefore);
   // Every git read below goes to the trusted mirror, never to the peers' repository.
@@ -226,13 +255,18 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   }
   const warnings = [...notes, ...verdict.warnings];
   if (verdict.rescuedFromIdle) warnings.push(`peer ${t.peer} handed off but then went silent for ${h.idle_timeout_s}s and was stopped; consider raising health.idle_timeout_s.`);
-  writePeerLogs(ctx.paths, tick, t.peer, result.stdout, result.stderr);
+  try {
+    compressOldLogs(ctx.paths.logs, PLAIN_LOGS_KEPT);
+  } catch (error) {
+    note(`could not compress old tick logs: ${(error as Error).message}`);
+  }
   const ok = verdict.success;
   const cheat = verdict.antiCheat;
   const cause = explainFailure({
     tool: spec.tool, program: cmd.argv[0] ?? '', success: ok, classification: classified.classification, endedBy: result.endedBy, exitCode: result.exitCode,
     spawnError: result.spawnError, halt: classified.halt, matched: classified.matched, stdout: result.stdout, stderr: result.stderr,
     committed: facts.headAfter !== t.headBefore, softFailReason: reason, idleTimeoutS: h.idle_timeout_s, absoluteTimeoutS: h.absolute_max_runtime_s,
+    usageLimit,
   });
   return {
     gates: probed,
@@ -246,6 +280,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       credit: verdict.credit,
       soft_fail_reason: reason,
       cause,
+      usage_limit: usageLimit,
       halt: classified.halt,
       matched: classified.matched,
       tokens_this_tick: usage.tokens,
@@ -315,33 +350,4 @@ async function plantedHooks(ctx: TurnContext, state: LoopState, tick: number): P
   const unkeyed = planted.config.filter((c) => !keys.some((k) => c === k || c.startsWith(`${k}=`))).map((c) => `config ${c.slice(0, 120)}`);
   const failed = await ctx.workspace.disableGitExec({ hooks: planted.hooks, keys }, tick);
   return { ...planted, failed: [...unkeyed, ...failed] };
-}
-
-/** Plain per-tick logs kept; older ones are gzipped (each stream is capped, so this bounds disk use). */
-export const PLAIN_LOGS_KEPT = 400;
-
-function writePeerLogs(paths: StatePaths, tick: number, peer: string, stdout: string, stderr: string): void {
-  for (const [ext, text] of [['stdout', stdout], ['stderr', stderr]] as const) {
-    if (!text) continue;
-    try {
-      writeFileAtomic(join(paths.logs, `tick-${pad(tick)}-${peer}.${ext}.log`), text);
-    } catch (error) {
-      process.stderr.write(`peers: note: could not write the ${ext} log of tick ${tick}: ${(error as Error).message}\n`);
-    }
-  }
-  try {
-    compressOldLogs(paths.logs, PLAIN_LOGS_KEPT);
-  } catch (error) {
-    process.stderr.write(`peers: note: could not compress old tick logs: ${(error as Error).message}\n`);
-  }
-}
-
-/** Gzips the oldest plain `tick-*.log` files beyond `keep` (names sort by tick number). */
-export function compressOldLogs(dir: string, keep: number): void {
-  const plain = readdirSync(dir).filter((n) => n.startsWith('tick-') && n.endsWith('.log')).sort();
-  for (const name of plain.slice(0, Math.max(0, plain.length - keep))) {
-    const path = join(dir, name);
-    writeFileAtomic(`${path}.gz`, Bun.gzipSync(new Uint8Array(readFileCapped(path, 64 * MiB))));
-    unlinkSync(path);
-  }
 }

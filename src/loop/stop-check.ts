@@ -15,6 +15,8 @@ export type RunContext = {
    * left could not cover a request, so the run is over for that cap (unless the cap was raised).
    */
   budgetRefusals?: Partial<Record<'max_usd' | 'max_tokens', { limit: number }>>;
+  /** The clock (ms): who is asleep for a usage limit. Without it no peer wakes (and the run never waits). */
+  nowMs?: number;
 };
 
 export type StopDecision = { stop: StopReason | null; warning?: string };

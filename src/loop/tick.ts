@@ -16,7 +16,8 @@ import type { Classification, Verdict } from './classify.ts';
 import type { TurnCredit } from './peer-health.ts';
 import { budgetStop, noteUsdWarning, stuckStop, type RunContext } from './stop-check.ts';
 import { advanceAuditMarks, decideConvergence, nextCleanTicks, type ConvergenceInput } from './convergence.ts';
-import { advanceTurn, allPeersDown, pickPeer, pickSkeptic } from './turn-order.ts';
+import { advanceTurn, allPeersDown, pickPeer, pickSkeptic, sleepers } from './turn-order.ts';
+import { decideWait, sleepUntil, type Waiter } from './peer-sleep.ts';
 import { updatePeerHealth } from './peer-health.ts';
 import { accountTick } from './budget-ledger.ts';
 import { backoffMs } from './backoff.ts';
@@ -28,8 +29,12 @@ export const HELD_WARNINGS_MAX = 40;
 
 export type PreTickAction =
   | { kind: 'stop'; reason: StopReason }
+  /** Every peer that could work sleeps for its usage limit: wait until `untilMs`, then decide again. */
+  | { kind: 'wait'; untilMs: number; waiters: Waiter[] }
   /** `audits`: for a skeptic turn, the authors whose changes it re-audits (never itself). */
-  | { kind: 'turn'; peer: string; index: number; skeptic: boolean; audits: string[] };
+  | { kind: 'turn'; peer: string; index: number; skeptic: boolean; audits: string[] }
+  /** Every peer that could take a turn is paused by the operator: wait for `peers resume`. */
+  | { kind: 'paused'; paused: string[] };
 
 export function decidePreTick(state: LoopState, run: RunContext, conv: ConvergenceInput, s: LoopSettings): { state: LoopState; action: PreTickAction } {
   const budget = budgetStop(state, run, s);
@@ -42,10 +47,15 @@ export function decidePreTick(state: LoopState, run: RunContext, conv: Convergen
   if (c.kind === 'complete') return { state: next, action: { kind: 'stop', reason: { kind: 'complete' } } };
   if (c.kind === 'continue' && c.skepticReset) next = { ...next, skeptic_ran_at_tick: null };
   if (c.kind === 'skeptic') {
-    const skeptic = pickSkeptic(next, s, c.audits);
+    const skeptic = pickSkeptic(next, s, c.audits, run.nowMs);
     if (skeptic) return { state: next, action: { kind: 'turn', peer: skeptic.peer, index: skeptic.index, skeptic: true, audits: skeptic.audits } };
   }
-  const pick = pickPeer(next, s);
+  const pick = pickPeer(next, s, run.nowMs);
+  // Only the operator's pause stands in the way: wait for `peers resume`, not a halt.
+  if (!pick && s.paused?.length && pickPeer(next, { ...s, paused: [] }, run.nowMs)) return { state: next, action: { kind: 'paused', paused: [...s.paused] } };
+  const wait = pick || run.nowMs === undefined ? null : decideWait(next, sleepers(next, s, run.nowMs), run.nowMs, s.budget.maxRuntimeS);
+  if (wait?.kind === 'wait') return { state: next, action: wait };
+  if (wait?.kind === 'stop') return { state: next, action: { kind: 'stop', reason: { kind: 'usage-limited', until: new Date(wait.untilMs).toISOString() } } };
   if (!pick) return { state: { ...next, halted: { reason: ALL_PEERS_DOWN, at_tick: next.tick } }, action: { kind: 'stop', reason: { kind: 'all-peers-down' } } };
   return { state: next, action: { kind: 'turn', peer: pick.peer, index: pick.index, skeptic: false, audits: [] } };
 }
@@ -85,6 +95,8 @@ export type TickObservation = {
   soft_fail_reason: string | null;
   /** Why a failed tick failed, in one line (failure-cause.ts); null on success and in lines written before it existed. */
   cause?: string | null;
+  /** The usage limit that ended the turn (classification usage-limited): the vendor's reset, where it came from, its words. */
+  usage_limit?: { reset_at: string | null; source: string; message: string } | null;
   halt: Verdict['halt'];
   matched: Verdict['matched'];
   tokens_this_tick: number;
@@ -130,7 +142,7 @@ export type TickObservation = {
   rewritten_ref?: string | null;
 };
 
-export type Finalized = { state: LoopState; backoffMs: number; exit: StopReason | null; peerStateAfter: string };
+export type Finalized = { state: LoopState; backoffMs: number; exit: StopReason | null; peerStateAfter: string; sleep: { until: string; reason: string } | null };
 
 function hold(list: string[] | undefined, add: string[]): string[] {
   const merged = [...new Set([...(list ?? []), ...add])];
@@ -150,12 +162,23 @@ function nextBlocked(state: LoopState, o: TickObservation): { blocked: LoopState
 
 export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettings, now = new Date()): Finalized {
   const rateLimited = o.classification === 'rate-limited';
-  const outcome = o.success ? 'success' : rateLimited ? 'rate-limited' : 'failure';
+  // A usage limit is neutral like a rate limit (no failure charged, the turn passes on), but only
+  // this peer waits for it: the others keep working (peer-sleep.ts).
+  const usageLimited = o.classification === 'usage-limited';
+  const outcome = o.success ? 'success' : rateLimited || usageLimited ? 'rate-limited' : 'failure';
   const turn = advanceTurn(state, o.turn_index, o.halt ? 'rate-limited' : outcome, s);
-  let health = updatePeerHealth(state.peers[o.peer]!, {
+  const before = state.peers[o.peer]!;
+  let sleep: Finalized['sleep'] = null;
+  if (usageLimited) {
+    const resetAtMs = o.usage_limit?.reset_at ? Date.parse(o.usage_limit.reset_at) : NaN;
+    const slept = sleepUntil({ resetAtMs: Number.isFinite(resetAtMs) ? resetAtMs : null, source: o.usage_limit?.source ?? 'usage limit' }, now.getTime(), before.limit_streak + 1);
+    sleep = { until: new Date(slept.untilMs).toISOString(), reason: `usage limit: ${slept.basis}` };
+  }
+  let health = updatePeerHealth(before, {
     tick: o.tick,
     credit: o.credit,
-    rateLimited,
+    rateLimited: rateLimited || usageLimited,
+    sleep,
     classification: o.classification,
     durationMs: o.duration_ms,
     halt: o.halt ? { reason: o.halt.reason } : null,
@@ -174,8 +197,8 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     ...turn,
     tick: o.tick,
     peers: { ...state.peers, [o.peer]: health },
-    budget: accountTick(state.budget, { success: o.success, rateLimited, durationMs: o.duration_ms, tokens: o.tokens_this_tick, usd: o.usd_this_tick }),
-    clean_ticks: nextCleanTicks(state.clean_ticks, { success: o.success, rateLimited, newBlockingBugs: o.new_blocking_bugs, blocked: Boolean(o.success && o.blocked) }),
+    budget: accountTick(state.budget, { success: o.success, rateLimited: rateLimited || usageLimited, durationMs: o.duration_ms, tokens: o.tokens_this_tick, usd: o.usd_this_tick }),
+    clean_ticks: nextCleanTicks(state.clean_ticks, { success: o.success, rateLimited: rateLimited || usageLimited, newBlockingBugs: o.new_blocking_bugs, blocked: Boolean(o.success && o.blocked) }),
     skeptic_ran_at_tick: o.skeptic ? o.tick : state.skeptic_ran_at_tick,
     skeptic_audited:
       o.skeptic && o.success && o.new_blocking_bugs === 0 && o.head_after
@@ -205,5 +228,5 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
   } else if (next.blocked?.confirmed_by) {
     exit = { kind: 'blocked' };
   }
-  return { state: next, backoffMs: rateLimited ? backoffMs(streak, s.backoffBaseMs) : 0, exit, peerStateAfter: health.state };
+  return { state: next, backoffMs: rateLimited ? backoffMs(streak, s.backoffBaseMs) : 0, exit, peerStateAfter: health.state, sleep };
 }

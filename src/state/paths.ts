@@ -6,9 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, realpathSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { accessingFile } from '../cli/file-errors.ts';
 import { basename, join } from 'node:path';
 import { assertSafeDir } from '../fs/atomic-write.ts';
+import { stateDirOverride, xdgStateHome } from './env-dirs.ts';
 
 export function projectKey(repoDir: string): string {
   const real = realpathSync(repoDir);
@@ -17,9 +18,7 @@ export function projectKey(repoDir: string): string {
 }
 
 export function stateDirFor(repoDir: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (env.PEERS_STATE_DIR) return env.PEERS_STATE_DIR;
-  const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  return join(base, 'peers', projectKey(repoDir));
+  return stateDirOverride(env) ?? join(xdgStateHome(env), 'peers', projectKey(repoDir));
 }
 
 export type StatePaths = {
@@ -50,6 +49,11 @@ export type StatePaths = {
   /** The host loop's dependency cache for `setup`. */
   depCache: string;
   codemap: string;
+  /** The operator's live controls (operator-control.ts): written by the host, read-only to the loop in the pod. */
+  controlDir: string;
+  control: string;
+  /** The loop container's console output (podman writes it here, so it outlives the container). */
+  loopLog: string;
 };
 
 export function statePaths(dir: string): StatePaths {
@@ -74,6 +78,9 @@ export function statePaths(dir: string): StatePaths {
     depCache: join(dir, 'dep-cache'),
     recon: join(dir, 'recon.md'),
     codemap: join(dir, 'codemap.md'),
+    controlDir: join(dir, 'control'),
+    control: join(dir, 'control', 'operator.json'),
+    loopLog: join(dir, 'loop.log'),
   };
 }
 
@@ -83,8 +90,12 @@ export function promptFile(p: StatePaths, tick: number, peer: string): string {
 
 /** Creates the state directory tree (0700) and refuses symlinked directories. */
 export function ensureStateDirs(p: StatePaths): void {
-  for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs, p.diffs]) {
-    mkdirSync(d, { recursive: true, mode: 0o700 });
-    assertSafeDir(d);
+  for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs, p.diffs, p.controlDir]) {
+    accessingFile(d, STATE_DIR, () => {
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+      assertSafeDir(d);
+    });
   }
 }
+
+const STATE_DIR = { what: 'state directory', hint: 'point --state-dir or $PEERS_STATE_DIR at a directory peers can create and own (not a symlink)' };

@@ -7,6 +7,7 @@
 import { dlopen, FFIType } from 'bun:ffi';
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { PeersError } from '../cli/errors.ts';
+import { fileAccessError } from '../cli/file-errors.ts';
 import { UnsafePathError } from '../fs/atomic-write.ts';
 
 const LOCK_SH = 1;
@@ -35,7 +36,8 @@ function loadLibc(): Libc {
 function openLockFile(path: string, flags: number): number {
   let fd: number;
   try {
-    fd = openSync(path, flags | constants.O_NOFOLLOW, 0o600);
+    // O_NONBLOCK: a FIFO planted as the lock must be refused (below), not wait for a writer.
+    fd = openSync(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new UnsafePathError(path, 'it is a symlink');
     throw error;
@@ -84,14 +86,14 @@ export function acquireRunLock(path: string): RunLock {
   };
 }
 
-/** Who holds the lock, without taking it (for `peers status`). */
+/** Who holds the lock, without taking it (for `peers status`); an unusable lock file is exit 2. */
 export function probeRunLock(path: string): { held: boolean; pid?: number } {
   let fd: number;
   try {
     fd = openLockFile(path, constants.O_RDONLY);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { held: false };
-    throw error;
+    throw fileAccessError(error, path, { what: 'run lock', hint: 'if no peers loop is running for this project, remove the file' });
   }
   try {
     const pid = readPid(fd);

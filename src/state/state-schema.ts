@@ -28,6 +28,13 @@ export const PeerHealthSchema = z.object({
   usd: z.number().min(0),
   /** The peer's latest failed tick and its one-line cause (src/loop/failure-cause.ts). */
   last_failure: z.object({ tick: count, cause: z.string() }).nullable().default(null),
+  /**
+   * Asleep until its vendor's usage limit lifts (src/loop/peer-sleep.ts): not given a turn before
+   * `until` (ISO 8601) while the other peers work. Cleared by its next turn that is not limited.
+   */
+  waiting: z.object({ until: z.string(), reason: z.string(), since_tick: count }).nullable().default(null),
+  /** Usage-limited turns in a row (the backoff without a vendor reset time grows with it). */
+  limit_streak: count.default(0),
 });
 export type PeerHealth = z.infer<typeof PeerHealthSchema>;
 
@@ -109,7 +116,7 @@ export const LoopStateSchema = z.object({
 export type LoopState = z.infer<typeof LoopStateSchema>;
 
 export function freshPeerHealth(): PeerHealth {
-  return { state: 'healthy', recent_runs: [], cooldown_from_tick: null, reason: null, last_classification: null, last_duration_ms: null, turns: 0, successes: 0, tokens: 0, usd: 0, last_failure: null };
+  return { state: 'healthy', recent_runs: [], cooldown_from_tick: null, reason: null, last_classification: null, last_duration_ms: null, turns: 0, successes: 0, tokens: 0, usd: 0, last_failure: null, waiting: null, limit_streak: 0 };
 }
 
 export function freshState(peerOrder: string[], now = new Date()): LoopState {

@@ -6,6 +6,7 @@
  */
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
+import { accessingFile } from '../cli/file-errors.ts';
 
 /** The caps, plus `ledger-unreadable`: the spend cannot be known, so no cap can be checked (fail closed). */
 export const BUDGET_CAPS = ['max_ticks', 'max_runtime', 'max_consecutive_failures', 'max_tokens', 'max_usd', 'ledger-unreadable'] as const;
@@ -21,6 +22,8 @@ export type StopReason =
   | { kind: 'stuck'; gate: string }
   | { kind: 'peer-unavailable'; peer: string }
   | { kind: 'all-peers-down' }
+  /** Every peer that could work waits for its usage limit past what max_runtime_s leaves: `until` is the first reset (ISO). */
+  | { kind: 'usage-limited'; until: string }
   | { kind: 'interrupted' }
   | { kind: 'error'; name: string };
 
@@ -38,6 +41,8 @@ export function formatStopReason(r: StopReason): string {
       return ALL_PEERS_DOWN_TEXT;
     case 'error':
       return `error:${r.name}`;
+    case 'usage-limited':
+      return `usage-limited:${r.until}`;
     default:
       return r.kind;
   }
@@ -53,6 +58,7 @@ export function parseStopReason(text: string): StopReason {
   if (head === 'budget' && (BUDGET_CAPS as readonly string[]).includes(rest)) return { kind: 'budget', cap: rest as BudgetCap };
   if (head === 'stuck' && rest) return { kind: 'stuck', gate: rest };
   if (head === 'peer-unavailable' && rest) return { kind: 'peer-unavailable', peer: rest };
+  if (head === 'usage-limited' && rest) return { kind: 'usage-limited', until: rest };
   if (head === 'error') return { kind: 'error', name: rest || 'Error' };
   return { kind: 'error', name: text };
 }
@@ -71,8 +77,15 @@ export function writeStopReason(path: string, reason: StopReason, now = new Date
   writeFileAtomic(path, `${formatStopReason(reason)} ${now.toISOString()}\n`);
 }
 
+const STOP_REASON = { what: 'stop reason file', hint: 'move it aside; the loop writes it again at its next stop' };
+
+/** The last stop; a file that is not a regular one (or too big) is exit 2, garbage in it is shown as written. */
 export function readStopReason(path: string): { reason: string; at: string } | undefined {
-  const text = readTextIfExists(path, 64 * 1024)?.trim();
+  const text = accessingFile(path, STOP_REASON, () => readTextIfExists(path, 64 * 1024))
+    ?.split('\n')[0]!
+    // Shown on a terminal: no control characters (escape sequences) from a hand-edited file.
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+    .trim();
   if (!text) return undefined;
   const cut = text.lastIndexOf(' ');
   return cut < 0 ? { reason: text, at: '' } : { reason: text.slice(0, cut), at: text.slice(cut + 1) };

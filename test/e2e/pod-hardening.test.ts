@@ -173,7 +173,8 @@ describe('vendors only through the auth sidecar', () => {
       (inspect(role).Mounts as { Destination: string; RW: boolean }[]).filter((m) => m.Destination === '/run/peers/egress-auth').map((m) => `${role}:${m.RW ? 'rw' : 'ro'}`),
     );
     expect(holders.sort()).toEqual(['auth:ro', 'egress:rw']);
-    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['workspace']);
+    // Its own runner socket dir, and the loop's lifeline (read-only: it can connect, not replace it).
+    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['lifeline', 'workspace']);
     expect(execIn('auth', 'rm -f /run/peers/egress-auth/egress.sock; echo rm=$?').stdout).toContain('rm=1');
   });
 });

@@ -141,7 +141,8 @@ describe('the real loop in the pod', () => {
         'loop-process': '0',
         state: 'absent',
         'peers-dir-entries': '0',
-        sockets: 'workspace ',
+        // Its own runner socket dir, and the loop's lifeline (read-only).
+        sockets: 'lifeline workspace ',
         'vendor-url': 'http://127.0.0.1:8080',
         'loop-state-dir-env': 'unset',
       });

@@ -281,7 +281,8 @@ describe('isolation from the workspace', () => {
     expect(execIn('workspace', 'ls -A /work/.peers').stdout.trim()).toBe('');
     expect(execIn('workspace', 'touch /work/.peers/goals.yaml').code).not.toBe(0);
     expect(execIn('workspace', 'ls /state').code).not.toBe(0);
-    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['workspace']);
+    // Its own runner socket dir, and the loop's lifeline (read-only: it can connect, not replace it).
+    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['lifeline', 'workspace']);
     // …while the run clone is writable there (and only the clone: the user's tree never sees it).
     expect(execIn('workspace', 'touch /work/peer-was-here && echo ok').stdout.trim()).toBe('ok');
     expect(existsSync(join(clone(), 'peer-was-here'))).toBe(true);
@@ -341,15 +342,19 @@ describe('lifecycle', () => {
     expect(r.stdout).toContain('already running');
   });
 
+  let repoBefore = '';
   test('a killed loop shows as crashed', () => {
+    // What a peer plants in its clone while it runs (checked after `down`, below; the workspace
+    // stops with the loop, so it is planted now).
+    repoBefore = asUser(['sh', '-c', `cd ${repo} && cat .git/config; ls -A .git/hooks`]).stdout;
+    execIn('workspace', `mkdir -p /work/.git/hooks && printf '#!/bin/sh\\necho pwned\\n' > /work/.git/hooks/post-checkout && chmod +x /work/.git/hooks/post-checkout && git -C /work config core.fsmonitor "touch /tmp/pwned"`);
     podmanAsUser(['kill', cname('loop')]);
     expect(lsJson().status).toBe('crashed');
     expect(JSON.parse(peers(['status', '--json']).stdout).status).toBe('crashed');
   });
 
   test('down removes everything; what a peer plants in its clone never reaches the user\'s repository, and down says so', () => {
-    const before = asUser(['sh', '-c', `cd ${repo} && cat .git/config; ls -A .git/hooks`]).stdout;
-    execIn('workspace', `mkdir -p /work/.git/hooks && printf '#!/bin/sh\\necho pwned\\n' > /work/.git/hooks/post-checkout && chmod +x /work/.git/hooks/post-checkout && git -C /work config core.fsmonitor "touch /tmp/pwned"`);
+    const before = repoBefore;
     const t0 = Date.now();
     const r = peers(['down', '--grace', '5']);
     console.log(`e2e: peers down took ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -107,7 +107,8 @@ function parseEvents(stdout: string): Array<Record<string, unknown>> {
 /** `args` replaces the default arguments after the binary (e.g. an argv built by buildPeerArgv). */
 type RunOptions = { cwd: string; prompt?: string; args?: string[]; extraArgs?: string[]; extraEnv?: Record<string, string>; idleTimeoutMs?: number; absoluteTimeoutMs?: number };
 
-async function runAsUser(cmd: string[], env: Record<string, string>, opts: RunOptions): Promise<CliRun> {
+/** Any command line as the test user (e.g. a peer argv built by buildPeerArgv), with only `env` in its environment. */
+export async function runAsUser(cmd: string[], env: Record<string, string>, opts: RunOptions): Promise<CliRun> {
   const fullEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', ...env, ...opts.extraEnv };
   const envArgs = ['env', '-i', ...Object.entries(fullEnv).map(([k, v]) => `${k}=${v}`)];
   const argv = IS_ROOT ? ['runuser', '-u', TEST_USER, '--', ...envArgs, ...cmd] : [...envArgs, ...cmd];

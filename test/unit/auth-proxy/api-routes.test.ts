@@ -85,7 +85,7 @@ describe('only the API paths the peer CLIs need are forwarded', () => {
     expect(matchRoute('anthropic', 'POST', '/peer/claude/v1/messages')).toMatchObject({ pathname: '/v1/messages', peerPrefix: '/peer/claude' });
     expect(matchRoute('anthropic', 'POST', '/v1/messages/count_tokens')?.route.kind).toBe('free');
     expect(matchRoute('openai', 'POST', '/v1/responses')?.route.kind).toBe('billable');
-    expect(matchRoute('chatgpt', 'POST', '/responses')?.route.kind).toBe('billable');
+    expect(matchRoute('responses', 'POST', '/responses')?.route.kind).toBe('billable');
     expect(matchRoute('openai', 'POST', '/responses')).toBeNull();
     for (const [side, method, path] of FORBIDDEN) expect(matchRoute(side, method, path), `${method} ${path}`).toBeNull();
     // Every route says why a CLI needs it.

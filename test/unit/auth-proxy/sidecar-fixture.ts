@@ -20,11 +20,12 @@ import { StaticResolver } from '../../../proxy/resolver.ts';
 
 export type Egress = { dir: string; socket: string; server: EgressServer; audit: MemoryAuditLog; close(): Promise<void> };
 
-export async function startEgress(vendorPort: number): Promise<Egress> {
+/** `tokenPort`: where auth.peers.test (the OAuth token endpoint) listens, when not beside the API. */
+export async function startEgress(vendorPort: number, tokenPort = vendorPort): Promise<Egress> {
   const dir = mkdtempSync(join(tmpdir(), 'peers-auth-'));
   const audit = new MemoryAuditLog();
   const server = new EgressServer({
-    policy: EgressPolicy.fromLists([`api.peers.test:${vendorPort}`, `auth.peers.test:${vendorPort}`]),
+    policy: EgressPolicy.fromLists([`api.peers.test:${vendorPort}`, `auth.peers.test:${tokenPort}`]),
     resolver: new StaticResolver({ 'api.peers.test': ['127.0.0.1'], 'auth.peers.test': ['127.0.0.1'], 'blocked.peers.test': ['127.0.0.1'] }),
     guard: new AddressGuard({ allowLoopbackForTests: true }),
     audit,

@@ -139,6 +139,17 @@ describe('resume after a crash', () => {
     const gap = resumeFromLog(st0, [{ ...line, tick: 3 } as TickLine], s);
     expect(gap.warning).toContain('jumps from tick 0 to 3');
   });
+
+  test('a hand-edited tick line that would yield an invalid state (or throw) is not replayed', () => {
+    const s = settings();
+    const st0 = state();
+    const o = obs(st0, { ...fail, tokens_this_tick: 40 });
+    const line = { event: 'tick', ts: '2026-01-01T00:00:05.000Z', ...o } as unknown as TickLine;
+    for (const bad of [{ credit: 'lots' }, { ts: 'not a date' }, { warnings_emitted: 7 }, { peer: 'constructor' }]) {
+      const r = resumeFromLog(st0, [{ ...line, ...bad } as unknown as TickLine], s);
+      expect(r).toEqual({ state: st0, replayed: [], warning: 'runs.jsonl tick 1 cannot be replayed; state.json kept as is' });
+    }
+  });
 });
 
 describe('operator actions', () => {

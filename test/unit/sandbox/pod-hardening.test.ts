@@ -1,6 +1,6 @@
 /**
  * The pod's egress split and container hardening, as data and as rendered podman argv: the vendor
- * hosts only behind a socket the auth container alone mounts, nothing outside the pod for the demo
+ * hosts only behind a socket the auth container alone mounts, no vendor host at all for the demo
  * and rehearsals, no IPC shared between pod members, and every container under the seccomp profile
  * that takes user namespaces away (the profile itself is tested below, and on real podman in
  * test/e2e/pod-hardening.test.ts).
@@ -62,11 +62,15 @@ describe('vendors only through the auth sidecar', () => {
     expect(roleOf(buildPodSpec({ ...inputs, oauth: true }), 'egress').command).toContain('--oauth-hosts');
   });
 
-  test('the demo and rehearsals (model server in the pod) allow nothing outside the pod, whatever the allow-list', () => {
-    const cmd = roleOf(buildPodSpec({ ...inputs, upstream: 'model-server', oauth: true }), 'egress').command;
+  test('the demo and rehearsals (model server in the pod): no vendor host on either listener, whatever the allow-list says', () => {
+    const allow = ['registry.npmjs.org', 'api.anthropic.com', '*.openai.com', 'chatgpt.com:443', 'console.anthropic.com', 'auth.openai.com:8443', '*.pythonhosted.org'];
+    const cmd = roleOf(buildPodSpec({ ...inputs, allow, upstream: 'model-server', oauth: true }), 'egress').command;
     expect(cmd).toContain('--no-vendor-hosts');
-    expect(cmd).not.toContain('--allow');
     expect(cmd).not.toContain('--oauth-hosts');
+    // What setup and the tests download from stays (a rehearsal checks those too); nothing else.
+    expect(flagValues(cmd, '--allow')).toEqual(['registry.npmjs.org', '*.pythonhosted.org']);
+    // The demo has no allow-list: nothing leaves the pod at all.
+    expect(flagValues(roleOf(buildPodSpec({ ...inputs, allow: [], upstream: 'model-server' }), 'egress').command, '--allow')).toEqual([]);
   });
 
   test('the auth sidecar logs to a size-capped file beside its ledger, not to the container log', () => {

@@ -131,12 +131,58 @@ describe('pod topology', () => {
   });
 });
 
+describe('when the loop stops, and the operator\'s controls', () => {
+  const sharers = (sp: typeof spec, name: string, readOnly?: boolean) =>
+    allContainers(sp).filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name && (readOnly === undefined || m.readOnly === readOnly))).map((c) => c.role).sort();
+
+  test('the lifeline: only the loop can create its socket; every other container can only connect to it', () => {
+    expect(sharers(spec, 'lifeline', false)).toEqual(['loop']);
+    expect(sharers(spec, 'lifeline', true)).toEqual(['auth', 'bridge', 'egress', 'gates', 'setup', 'workspace']);
+    for (const c of allContainers(spec)) expect(c.env.PEERS_LIFELINE).toBe('/run/peers/lifeline/loop.sock');
+    expect(spec.sharedDirs).toContain('lifeline');
+  });
+
+  test('the operator\'s control dir is read-only in the loop, over its state dir, and mounted nowhere else', () => {
+    const control = `${inputs.stateDir}/control`;
+    const loop = byRole('loop');
+    expect(mountAt(loop, '/state/control')).toEqual({ kind: 'bind', source: control, target: '/state/control', readOnly: true });
+    expect(loop.mounts.findIndex((m) => m.target === '/state/control')).toBeGreaterThan(loop.mounts.findIndex((m) => m.target === '/state'));
+    expect(allContainers(spec).filter((c) => sources(c).some((x) => x === control || x.startsWith(`${inputs.stateDir}/`) && x !== inputs.snapshotDir && x !== inputs.cloneDir && x !== inputs.mirrorDir)).map((c) => c.role)).toEqual(['loop']);
+  });
+
+  test('the loop\'s console is kept in loop.log in the state dir (podman\'s k8s-file driver), so `peers logs` works after down', () => {
+    expect(byRole('loop').logFile).toBe(`${inputs.stateDir}/loop.log`);
+    expect(allContainers(spec).filter((c) => c.logFile).map((c) => c.role)).toEqual(['loop']);
+    const argv = renderPodman(spec, { sharedRoot: '/r', cgroupLimits: true, user: '1:1', seccompProfile: '/r/s.json' }).createContainers.find((c) => c.role === 'loop')!.argv;
+    expect(argv).toEqual(expect.arrayContaining(['--log-driver=k8s-file', `--log-opt=path=${inputs.stateDir}/loop.log`, '--log-opt=max-size=64mb']));
+  });
+
+  test('a rehearsal\'s model server is a pod member with its own dir (nobody else mounts it), started before the loop', () => {
+    expect(allContainers(spec).map((c) => c.role)).not.toContain('model-server');
+    const dir = `${inputs.stateDir}/rehearsal`;
+    const rehearsal = buildPodSpec({ ...inputs, upstream: 'model-server', modelServerDir: dir });
+    const ms = rehearsal.containers.find((c) => c.role === 'model-server')!;
+    expect(ms.placement).toBe('pod');
+    expect(ms.command).toEqual(['/usr/local/bin/peers', 'model-server', '--scenario', '/model-server/scenario.yaml', '--listen', '127.0.0.1:8090', '--log', '/model-server/served.jsonl']);
+    expect(rehearsal.containers.filter((c) => sources(c).includes(dir)).map((c) => c.role)).toEqual(['model-server']);
+    expect(ms.secretEnv).toEqual([]);
+    const order = renderPodman(rehearsal, { sharedRoot: '/r', cgroupLimits: true, user: '1:1', seccompProfile: '/r/s.json' }).createContainers.map((c) => c.role);
+    expect(order.indexOf('model-server')).toBeLessThan(order.indexOf('loop'));
+    expect(order.indexOf('model-server')).toBeGreaterThan(order.indexOf('auth'));
+  });
+
+  test('codex is wired to the auth sidecar by the loop (it ignores OPENAI_BASE_URL); not with OAuth logins', () => {
+    expect(byRole('loop').env.PEERS_CODEX_BASE_URL).toBe('http://127.0.0.1:8081/v1');
+    expect(buildPodSpec({ ...inputs, oauth: true }).containers.find((c) => c.role === 'loop')!.env.PEERS_CODEX_BASE_URL).toBeUndefined();
+  });
+});
+
 describe('podman rendering', () => {
   const plan = renderPodman(spec, { sharedRoot: '/run/user/1000/peers/demo', cgroupLimits: true, user: '1000:1000', seccompProfile: '/run/user/1000/peers/demo/seccomp.json' });
   const argvOf = (role: string) => plan.createContainers.find((c) => c.role === role)!.argv;
 
-  test('the pod is created with no network and one keep-id user namespace', () => {
-    expect(plan.createPod).toEqual(expect.arrayContaining(['pod', 'create', '--network=none', '--userns=keep-id']));
+  test('the pod is created with no network and one keep-id user namespace; it stops once its last member exits', () => {
+    expect(plan.createPod).toEqual(expect.arrayContaining(['pod', 'create', '--network=none', '--userns=keep-id', '--exit-policy=stop']));
   });
 
   test('every container is created with the lockdown flags and limits, as the invoking user', () => {

@@ -149,6 +149,21 @@ describe('up --dry-run (no podman needed)', () => {
     expect(peers(['up', '--dry-run', 'podman', '--max-usd', '3', repo]).stdout).toContain('# budget: max_usd $3 (hard: peers up --max-usd 3)');
   }, 60_000);
 
+  test('--rehearse: the model server is a pod member and no credential of the user\'s enters the pod, though the shell has them', () => {
+    const repo = project();
+    const r = spawnSync(process.execPath, [MAIN, 'up', '--dry-run', 'podman', '--rehearse', 'x.yaml', repo], { encoding: 'utf8', env: { ...process.env, ...isolated(), PEERS_PODMAN: '/nonexistent/podman', ANTHROPIC_API_KEY: 'sk-ant-users-own', OPENAI_API_KEY: 'sk-users-own' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(' model-server --scenario /model-server/scenario.yaml');
+    expect(authLine(r.stdout)).toContain('--model-server 127.0.0.1:8090');
+    // By name (no "="): a key from the shell. The workspace's placeholders are written out and are no key.
+    expect(r.stdout).not.toMatch(/--env (ANTHROPIC|OPENAI)_API_KEY(\s|$)/m);
+    expect(r.stdout).toContain('--no-vendor-hosts');
+    // The same project for real: the keys go to the auth container, by name.
+    const real = spawnSync(process.execPath, [MAIN, 'up', '--dry-run', 'podman', repo], { encoding: 'utf8', env: { ...process.env, ...isolated(), PEERS_PODMAN: '/nonexistent/podman', ANTHROPIC_API_KEY: 'sk-ant-users-own', OPENAI_API_KEY: 'sk-users-own' } });
+    expect(authLine(real.stdout)).toContain('--env ANTHROPIC_API_KEY');
+    expect(real.stdout).not.toContain(' model-server ');
+  }, 60_000);
+
   test('the configuration `peers init` writes has a USD cap; without any cap, up warns; --dry-run k8s prints the Pods', () => {
     const repo = project();
     expect(peers(['up', '--dry-run', 'podman', repo]).stdout).toContain('# budget: max_usd $50 (hard: auto: claude, codex bill through an API key)');
