@@ -10,9 +10,10 @@
  * trusted observer").
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { InputError } from '../cli/errors.ts';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const SAFE_GIT_FLAGS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.file.allow=always'];
 
@@ -91,12 +92,36 @@ export function hermeticGitEnv(extra: Record<string, string | undefined> = {}): 
 
 const observerCache = new Map<string, boolean>();
 
-/** True when `dir` is a git dir peers created for reading (mirror or view). */
+/** Files git opens on a bare repository; a FIFO or a device there would block or feed git forever. */
+const GIT_DIR_FILES = ['HEAD', 'config', 'packed-refs', 'shallow', 'commondir', 'objects/info/alternates', 'info/grafts'];
+
+/** A peers-owned git dir lives in the state dir, where a user can damage it: refuse what git would hang on. */
+function assertPlainGitDir(dir: string): void {
+  for (const f of GIT_DIR_FILES) {
+    let st;
+    try {
+      st = lstatSync(join(dir, f));
+    } catch {
+      continue;
+    }
+    if (!st.isFile()) {
+      throw new InputError(`the git dir ${dir} is damaged: ${f} is not a regular file`, {
+        location: { file: join(dir, f) },
+        hint: `put the file back as it was; or move ${dirname(dir)} away to start a new run from your HEAD`,
+      });
+    }
+  }
+}
+
+/** True when `dir` is a git dir peers created for reading (mirror or view), checked once per process. */
 export function isObserverRepo(dir: string): boolean {
   let known = observerCache.get(dir);
   if (known === undefined) {
     known = existsSync(join(dir, OBSERVER_MARKER));
-    if (known) observerCache.set(dir, known);
+    if (known) {
+      assertPlainGitDir(dir);
+      observerCache.set(dir, known);
+    }
   }
   return known;
 }

@@ -185,9 +185,10 @@ describe('a worktree repository with uncommitted work, and a peer planting every
   test('host commands run nothing a peer planted, on the user\'s repository and on the peers\' clone itself', () => {
     const clone = join(stateDir, 'run', 'clone');
     // A process a peer leaves running can plant everything again after the loop disabled it. Stop
-    // the loop (nothing disables them now), then re-arm the traps from inside the workspace.
+    // the loop (nothing disables them now; the workspace stops with it), then re-arm the traps as
+    // the peer would, with the workspace image on the clone.
     expect(podmanAsUser(['stop', '-t', '30', cname('loop')]).code).toBe(0);
-    const rearm = execIn('workspace', `cat > /tmp/plant.sh <<'PLANT_EOF'\n${PLANT}\nPLANT_EOF\nsh /tmp/plant.sh /work ${TOKEN}`);
+    const rearm = podmanAsUser(['run', '--rm', '--network=none', '--userns=keep-id', '--user', `${uid()}:${uid()}`, '--entrypoint', '/bin/sh', '-v', `${clone}:/work`, 'localhost/peers-workspace:latest', '-c', `cat > /tmp/plant.sh <<'PLANT_EOF'\n${PLANT}\nPLANT_EOF\nsh /tmp/plant.sh /work ${TOKEN}`]);
     expect(rearm.code, rearm.stderr).toBe(0);
     expect(readFileSync(join(clone, '.git', 'config'), 'utf8')).toContain('evil.gitconfig');
     const runs: [string, string[], number[]][] = [

@@ -27,6 +27,13 @@ const BINARY = process.env.PEERS_FUZZ_BINARY || PEERS;
 const STACK_LINE = /^\s+at\s.+[(:]\d+/m;
 /** podman subcommands that would create, start or change anything. */
 const POD_EFFECT = /^podman (?:(?:pod|container|network|volume|image|kube) )?(?:create|run|start|build|play|rm|rmi|kill|stop|load|import|commit|exec|restart|unpause)\b/m;
+/** `peers doctor`'s probe of the image's CLIs: a throwaway container, no network, never pulling (src/doctor/image-clis.ts). */
+const IMAGE_PROBE = /^podman run --rm --pull=never --network=none --entrypoint \/bin\/sh \S+ -c /;
+
+/** podman calls that create, start or change anything (the image probe reads only). */
+function podEffects(podCalls: string): string[] {
+  return podCalls.split('\n').filter((l) => POD_EFFECT.test(l) && !IMAGE_PROBE.test(l));
+}
 
 let world: World;
 let commands: ManifestCommand[];
@@ -66,7 +73,8 @@ function verdict(c: FuzzCase, o: Outcome, podCalls: string): string | undefined 
   if (STACK_LINE.test(o.stderr) || STACK_LINE.test(o.stdout)) return 'stack trace in the output';
   if (/internal error/i.test(o.stderr)) return '"internal error" in stderr';
   if (o.code !== 0 && !o.stderr.trim() && !o.stdout.trim()) return `exit ${o.code} without a message`;
-  if (POD_EFFECT.test(podCalls)) return `started or changed pods: ${podCalls.trim().split('\n')[0]}`;
+  const effects = podEffects(podCalls);
+  if (effects.length) return `started or changed pods: ${effects[0]}`;
   if (c.mustFail && o.code === 0) return 'input that must be refused was accepted (exit 0)';
   return undefined;
 }

@@ -115,10 +115,16 @@ export function buildWorld(): World {
   symlinkSync(repoA, odd.dirLink);
   run(['truncate', '-s', '300M', odd.huge], root, env);
 
+  // Where the auth sidecar keeps its ledger in a pod run, so a mutation can plant one.
+  mkdirSync(join(stateB, 'sidecars', 'auth'), { recursive: true });
   const prompts = join(stateB, 'prompts');
   const stateFiles = [
     'state.json', 'runs.jsonl', 'last-stop-reason.txt', 'gate-cache.json', 'run.lock', 'HALTED.md', 'REPORT.md',
     'snapshot/config.yaml', 'snapshot/goals.yaml', 'snapshot', 'logs', 'prompts', join('prompts', readdirSync(prompts)[0]!),
+    // The trusted mirror every host read goes through, and files `peers up` and the pod write
+    // (absent after a host loop: a mutation creates them).
+    'run', 'run/mirror.git', 'run/mirror.git/HEAD', 'run/mirror.git/config', 'run/mirror.git/packed-refs', 'diffs',
+    'budget.json', 'gate-cache.key', 'sidecars/auth/usage.jsonl', 'user-repo-fingerprint.json',
   ].map((f) => join(stateB, f));
   const controlFiles = [join(repoA, '.peers/config.yaml'), join(repoA, '.peers/goals.yaml'), join(repoA, '.peers'), join(repoB, '.peers/config.yaml')];
 

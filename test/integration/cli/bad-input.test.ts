@@ -164,6 +164,13 @@ describe('state files a user can break', () => {
     withBroken('run.lock', (f) => Bun.spawnSync(['mkfifo', f]), () => refused(inState(['status']), `${state('run.lock')}: run lock: refusing to use it: it is not a regular single-link file`));
     withBroken('last-stop-reason.txt', (f) => Bun.spawnSync(['mkfifo', f]), () => refused(inState(['report']), 'stop reason file: refusing to use it: it is not a regular file'));
   });
+
+  test('a FIFO in the trusted mirror (its config): bugs refuses at once naming it, git is never left waiting on it', () => {
+    const mirror = state('run/mirror.git');
+    withBroken('run/mirror.git/config', (f) => Bun.spawnSync(['mkfifo', f]), () =>
+      refused(runPeers(['bugs'], { cwd: p.repo, env: { ...sb.env, PEERS_STATE_DIR: p.stateDir } }), `${join(mirror, 'config')}: the git dir ${mirror} is damaged: config is not a regular file`),
+    );
+  });
 });
 
 describe('the projects registry', () => {
