@@ -54,6 +54,8 @@ import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
 import { readControl } from '../state/operator-control.ts';
 import { formatDuration } from './runtime-change.ts';
+import type { Contract } from '../modes/contract.ts';
+import { changedPathsBetween, contractRefusal, frozenContractAtStart, frozenPathsTouched, refuseTurn } from '../modes/contract-guard.ts';
 
 export type LoopOptions = {
   repo: string;
@@ -122,6 +124,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const goalsPath = join(paths.snapshotDir, 'goals.yaml');
     const config = loadConfigFile(configPath);
     const goals: GoalsFile = existsSync(goalsPath) ? loadGoalsFile(goalsPath) : { goals: [] };
+    // implement mode: the frozen acceptance contract must be the one contracts.log records.
+    const contract = frozenContractAtStart(goals, paths.snapshotDir);
     const digest = snapshotDigest(paths.snapshotDir);
     const env = o.env ?? process.env;
     const policy = o.budgetPolicy ? readBudgetPolicy(o.budgetPolicy) : undefined;
@@ -178,7 +182,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const gateProbe = withGateCache(o.gateProbe ?? probeGates, { path: paths.gateCache, key: cacheKey });
     const run = new LoopRun(
       places,
-      paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger,
+      paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger, contract,
     );
     return await run.run();
   } finally {
@@ -212,6 +216,7 @@ class LoopRun {
     private readonly log: (line: string) => void,
     private readonly env: NodeJS.ProcessEnv,
     private readonly ledger: RunLedger | null,
+    private readonly contract: Contract | undefined,
   ) {
     this.settings = baseSettings;
     this.repo = where.repo;
@@ -296,7 +301,10 @@ class LoopRun {
         { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: [] },
       );
       if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
-      const obs = outcome.obs;
+      // A turn that changed the frozen acceptance contract is refused (src/modes/contract-guard.ts);
+      // what it changed is read in the trusted mirror, never in the peers' repository.
+      const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after));
+      const obs = touched.length ? refuseTurn(outcome.obs, contractRefusal(peer, touched)) : outcome.obs;
       if (this.ledger) {
         if (metered === undefined) metered = await this.ledger.turnSpend();
         if (metered === null) return this.finish(LEDGER_UNREADABLE);

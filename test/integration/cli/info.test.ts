@@ -114,16 +114,16 @@ describe('peers schema and peers modes list', () => {
     expect(runPeers(['schema', 'state'], { cwd: sb.root, env: sb.env }).code).toBe(2);
   });
 
-  test('modes list names the default mode, whose goals are the ones init writes', () => {
+  test('modes list names every mode; the default mode\'s goals are the ones plain init writes', () => {
     const res = runPeers(['modes', 'list', '--json'], { cwd: sb.root, env: sb.env });
     expect(res.code).toBe(0);
     const modes = JSON.parse(res.stdout);
-    expect(modes.map((m: { name: string }) => m.name)).toEqual(['default']);
+    expect(modes.map((m: { name: string }) => m.name)).toEqual(['default', 'audit', 'thorough', 'describe', 'document', 'implement']);
     const info = JSON.parse(runPeers(['info', '--json'], { cwd: repo, env: sb.env }).stdout);
     expect(modes[0].hard).toEqual(info.goals.hard.map((g: { id: string }) => g.id));
     expect(modes[0].soft).toEqual(info.goals.soft.map((g: { id: string }) => g.id));
     const text = runPeers(['modes', 'list'], { cwd: sb.root, env: sb.env }).stdout.trim().split('\n');
-    expect(text).toHaveLength(1);
     expect(text[0]).toStartWith('default ');
+    expect(text).toContain('           needs audit; stacks with audit, document');
   });
 });

@@ -157,7 +157,7 @@ describe('peers check', () => {
     let r = peers(['check', 'no-such-check'], repo.dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown check "no-such-check"');
-    expect(r.stderr).toContain('bug-hunt-clean, bug-tdd, no-new-skip-markers, no-secrets, self-review-on-handoff, test-coverage-3-class');
+    for (const id of ['bug-hunt-clean', 'bug-tdd', 'no-new-skip-markers', 'no-secrets', 'self-review-on-handoff', 'test-coverage-3-class', 'api-stable', 'no-prior-regression']) expect(r.stderr).toContain(`${id},`);
     r = peers(['check', 'bug-hunt-clean', '/'], repo.dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('is not a git repository');

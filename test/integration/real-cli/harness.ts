@@ -222,11 +222,16 @@ export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknow
 }
 
 const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
+const DIST_PEERS = resolve(import.meta.dir, '../../../dist/peers');
 
-/** `peers loop` as the test user (it starts claude, which refuses to run as root). */
-export async function runLoopAsUser(project: LoopProject, args: string[], opts: { timeoutMs?: number } = {}): Promise<SupervisedResult & { runs: Array<Record<string, unknown>>; stopReason: string }> {
+/**
+ * `peers loop` as the test user (it starts claude, which refuses to run as root). `compiled`: the binary test/setup.sh builds (dist/peers) instead of the sources; its gates'
+ * `peers check` calls start in a fraction of the time, which counts for goal programs full of them.
+ */
+export async function runLoopAsUser(project: LoopProject, args: string[], opts: { timeoutMs?: number; compiled?: boolean } = {}): Promise<SupervisedResult & { runs: Array<Record<string, unknown>>; stopReason: string }> {
   const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: join(project.root, 'claude-home'), LANG: 'C.UTF-8' };
-  const loopArgv = [process.execPath, MAIN, 'loop', project.repo, '--state-dir', project.stateDir, ...args];
+  if (opts.compiled && !existsSync(DIST_PEERS)) throw new Error(`${DIST_PEERS} is missing: run \`bun build.ts\` (test/setup.sh does)`);
+  const loopArgv = [...(opts.compiled ? [DIST_PEERS] : [process.execPath, MAIN]), 'loop', project.repo, '--state-dir', project.stateDir, ...args];
   const envArgs = ['env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
   const result = await supervise({
     argv: IS_ROOT ? ['runuser', '-u', TEST_USER, '--', ...envArgs, ...loopArgv] : [...envArgs, ...loopArgv],
