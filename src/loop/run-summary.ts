@@ -4,7 +4,8 @@
  * the usage ledger (spend, live), and the caps of the config snapshot the loop enforces. Never
  * writes, never takes the lock.
  */
-import { closeSync, constants, existsSync, fstatSync, openSync, readSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { readRange } from '../fs/safe-read.ts';
 import { join } from 'node:path';
 import { PeersError } from '../cli/errors.ts';
 import { loadConfigFile } from '../config/load.ts';
@@ -102,31 +103,12 @@ function turnActivity(stateDir: string, turn: LiveTurn): RunSummary['activity'] 
   let last: number | null = null;
   let text: string | null = null;
   for (const rel of [turn.stdout_log, turn.stderr_log]) {
-    const tail = readTail(join(stateDir, rel), ACTIVITY_TAIL_BYTES);
+    const tail = readRange(join(stateDir, rel), { lastBytes: ACTIVITY_TAIL_BYTES });
     if (!tail) continue;
     last = Math.max(last ?? 0, tail.mtimeMs);
-    text ??= describeActivity(tail.text);
+    text ??= describeActivity(tail.bytes.toString('utf8'));
   }
   return { text, last_output_at: last === null ? null : new Date(last).toISOString() };
-}
-
-function readTail(path: string, bytes: number): { text: string; mtimeMs: number } | null {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    return null;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return null;
-    const len = Math.min(bytes, st.size);
-    const buf = Buffer.alloc(len);
-    const n = readSync(fd, buf, 0, len, st.size - len);
-    return { text: buf.subarray(0, n).toString('utf8'), mtimeMs: st.mtimeMs };
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** The JSON shape of `peers status --json` (stable keys, snake_case like the state files). */

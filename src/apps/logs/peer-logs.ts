@@ -5,10 +5,10 @@
  * the run stops (or on Ctrl-C). stdout goes to stdout, stderr to stderr; each turn starts with a
  * `==> tick N (peer) <==` line. Old turns' logs are gzipped by the loop and read as well.
  */
-import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../cli/errors.ts';
-import { MiB, readFileCapped } from '../../fs/safe-read.ts';
+import { MiB, readFileCapped, readRange } from '../../fs/safe-read.ts';
 import { probeRunLock } from '../../state/run-lock.ts';
 import { statePaths } from '../../state/paths.ts';
 import { loadState } from '../../state/state-store.ts';
@@ -60,25 +60,6 @@ export function tailChunks<T extends { text: string }>(chunks: T[], n: number): 
     out.unshift({ ...c, text: `${keep.join('\n')}${c.text.endsWith('\n') ? '\n' : ''}` });
   }
   return out;
-}
-
-function readFrom(path: string, offset: number): { bytes: Buffer; size: number } | null {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch {
-    return null;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return null;
-    const len = Math.max(0, Math.min(st.size - offset, 16 * MiB));
-    const buf = Buffer.alloc(len);
-    const n = len ? readSync(fd, buf, 0, len, offset) : 0;
-    return { bytes: buf.subarray(0, n), size: offset + n };
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export type PeerLogOptions = {
@@ -135,11 +116,11 @@ export async function showPeerLogs(o: PeerLogOptions): Promise<number> {
       chunks.push({ tick: f.tick, stream: f.stream, text: new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(readFileCapped(path, 64 * MiB)))) });
       continue;
     }
-    const r = readFrom(path, 0);
+    const r = readRange(path, { from: 0 });
     if (!r) continue;
     const dec = new TextDecoder('utf-8', { fatal: false });
     decoders.set(f.name, dec);
-    offsets.set(f.name, r.size);
+    offsets.set(f.name, r.end);
     chunks.push({ tick: f.tick, stream: f.stream, text: dec.decode(r.bytes, { stream: true }) });
   }
   let headerFor = -1;
@@ -159,11 +140,11 @@ export async function showPeerLogs(o: PeerLogOptions): Promise<number> {
     let grew = false;
     for (const f of mine()) {
       if (f.gz || (files.some((h) => h.name === f.name) && !offsets.has(f.name))) continue;
-      const r = readFrom(join(paths.logs, f.name), offsets.get(f.name) ?? 0);
+      const r = readRange(join(paths.logs, f.name), { from: offsets.get(f.name) ?? 0 });
       if (!r || !r.bytes.length) continue;
       let dec = decoders.get(f.name);
       if (!dec) decoders.set(f.name, (dec = new TextDecoder('utf-8', { fatal: false })));
-      offsets.set(f.name, r.size);
+      offsets.set(f.name, r.end);
       grew = true;
       emit(f.tick, f.stream, dec.decode(r.bytes, { stream: true }));
     }
