@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { initProject, nextSteps } from '../src/config/init-project.ts';
-import { parseModeList } from '../src/modes/compose.ts';
 import { BaseCommand } from './base.ts';
+import { modeFlags, modeOptions } from './mode-flags.ts';
 
 export default class Init extends BaseCommand {
   static override description =
@@ -17,12 +17,8 @@ export default class Init extends BaseCommand {
   ];
   static override args = { path: Args.directory({ description: 'The repository to set up (its top directory).', default: '.' }) };
   static override flags = {
+    ...modeFlags,
     force: Flags.boolean({ description: 'Replace an existing .peers/ directory (its contents are deleted).' }),
-    modes: Flags.string({ description: 'Modes to install, comma-separated: audit, thorough, describe, document, implement (peers modes list).' }),
-    lang: Flags.string({ description: 'Project language for the mode checks: js, ts, python, go or rust (detected when absent).' }),
-    spec: Flags.string({ description: 'A specification file, committed as SPEC.md.' }),
-    plan: Flags.string({ description: 'implement: the PLAN.md to build (validated; committed as PLAN.md, its acceptance test frozen).' }),
-    'allow-passing-acceptance': Flags.boolean({ description: 'implement: install even though the acceptance command already passes.' }),
   };
   static override enableJsonFlag = true;
 
@@ -31,11 +27,7 @@ export default class Init extends BaseCommand {
     const result = initProject({
       target: args.path,
       force: flags.force,
-      modes: flags.modes !== undefined ? parseModeList(flags.modes) : undefined,
-      lang: flags.lang,
-      spec: flags.spec,
-      plan: flags.plan,
-      allowPassingAcceptance: flags['allow-passing-acceptance'],
+      ...modeOptions(flags),
     });
     if (!this.jsonEnabled()) for (const line of nextSteps(result)) this.log(line);
     return result;

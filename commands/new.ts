@@ -1,8 +1,8 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { nextSteps } from '../src/config/init-project.ts';
-import { parseModeList } from '../src/modes/compose.ts';
 import { newProject } from '../src/modes/new-project.ts';
 import { BaseCommand } from './base.ts';
+import { modeFlags, modeOptions } from './mode-flags.ts';
 
 export default class New extends BaseCommand {
   static override description = 'Start a new project: creates the directory, git, a skeleton for --lang and a first commit, then runs `peers init` with the same modes, spec and plan (and registers the project).';
@@ -15,13 +15,7 @@ export default class New extends BaseCommand {
     name: Args.string({ description: 'Project name (letters, digits, ".", "_", "-").', required: true }),
     dir: Args.string({ description: 'Where to create it (default: ./NAME); must not exist or be empty.' }),
   };
-  static override flags = {
-    modes: Flags.string({ description: 'Modes to install, comma-separated (peers modes list).' }),
-    lang: Flags.string({ description: 'js, ts, python, go or rust: the skeleton and the mode checks\' language.' }),
-    spec: Flags.string({ description: 'A specification file, committed as SPEC.md.' }),
-    plan: Flags.string({ description: 'implement: the PLAN.md to build; acceptance_files it lists are copied from beside it.' }),
-    'allow-passing-acceptance': Flags.boolean({ description: 'implement: create it even though the acceptance command already passes.' }),
-  };
+  static override flags = modeFlags;
   static override enableJsonFlag = true;
 
   async run(): Promise<unknown> {
@@ -29,11 +23,7 @@ export default class New extends BaseCommand {
     const result = newProject({
       name: args.name,
       dir: args.dir,
-      modes: flags.modes !== undefined ? parseModeList(flags.modes) : undefined,
-      lang: flags.lang,
-      spec: flags.spec,
-      plan: flags.plan,
-      allowPassingAcceptance: flags['allow-passing-acceptance'],
+      ...modeOptions(flags),
     });
     if (!this.jsonEnabled()) for (const line of nextSteps(result)) this.log(line);
     return result;

@@ -6,6 +6,7 @@
  * Pure: the repository is seen through ProjectFiles.
  */
 import type { ProjectFiles } from '../config/detect-project.ts';
+import { packageManagerOf, scriptCommand } from '../config/package-manager.ts';
 import type { Lang } from './language.ts';
 
 export type ToolKind = 'lint' | 'type';
@@ -24,21 +25,7 @@ const rec = (v: unknown): Record<string, unknown> => (v && typeof v === 'object'
 
 /** The command that runs a package.json script with the package manager the project uses. */
 export function runScript(files: ProjectFiles, script: string): string {
-  const pkg = packageJson(files) ?? {};
-  const declared = typeof pkg.packageManager === 'string' ? pkg.packageManager.split('@')[0] : undefined;
-  const pm =
-    declared && ['npm', 'pnpm', 'yarn', 'bun'].includes(declared)
-      ? declared
-      : files.exists('pnpm-lock.yaml')
-        ? 'pnpm'
-        : files.exists('yarn.lock')
-          ? 'yarn'
-          : files.exists('bun.lock') || files.exists('bun.lockb')
-            ? 'bun'
-            : 'npm';
-  if (pm === 'npm') return script === 'test' ? 'npm test' : `npm run ${script}`;
-  if (pm === 'bun') return `bun run ${script}`;
-  return `${pm} run ${script}`;
+  return scriptCommand(packageManagerOf(packageJson(files) ?? {}, files), script);
 }
 
 function firstScript(files: ProjectFiles, names: string[]): string | undefined {

@@ -59,7 +59,7 @@ describe('test commands with per-test results', () => {
 
   test('jest, vitest and mocha get their JSON reporter; an unknown runner is refused, not guessed', () => {
     expect(testCommand('ts', files({ 'package.json': '{"scripts":{"test":"jest --ci"}}' }), CTX)).toMatchObject({ cmd: "npm test -- --json --outputFile='/tmp/r'", format: 'jest-json' });
-    expect(testCommand('ts', files({ 'package.json': '{"scripts":{"test":"vitest run"}}', 'yarn.lock': '' }), CTX)).toMatchObject({ cmd: "yarn run test --reporter=json --outputFile='/tmp/r'", format: 'jest-json' });
+    expect(testCommand('ts', files({ 'package.json': '{"scripts":{"test":"vitest run"}}', 'yarn.lock': '' }), CTX)).toMatchObject({ cmd: "yarn test --reporter=json --outputFile='/tmp/r'", format: 'jest-json' });
     expect(testCommand('js', files({ 'package.json': '{"scripts":{"test":"ava"}}' }), CTX)).toEqual({ error: 'cannot read single test results from "ava": no-prior-regression understands node --test, jest, vitest and mocha' });
     expect(testCommand('js', files({ 'package.json': '{"scripts":{"test":"echo \\"Error: no test specified\\" && exit 1"}}' }), CTX)).toEqual({ error: 'package.json has no test script' });
   });
