@@ -1,5 +1,5 @@
 /**
- * The sandbox pod as DATA, generated in exactly one place (DESIGN §1). Renderers turn it into
+ * The sandbox pod as DATA, generated in exactly one place (docs/ARCHITECTURE.md, Processes and trust boundaries). Renderers turn it into
  * podman argv (`podman-render.ts`) or a Kubernetes Pod (`k8s-render.ts`); neither adds security
  * decisions of its own, so the topology reviewed here is the topology that runs.
  *

@@ -1,5 +1,5 @@
 /**
- * `no-secrets` (original-goals-modes §12.1 scan_secrets): no credential-shaped string in any file
+ * `no-secrets`: no credential-shaped string in any file
  * git would commit (tracked, or untracked and not ignored). Symlinks and files over 2 MiB are
  * findings too, since they cannot be scanned honestly. Exact `path:line:label` triples in
  * `.secrets-allowlist` are exempt (for test fixtures that must contain a fake key).

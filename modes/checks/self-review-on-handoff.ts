@@ -1,5 +1,5 @@
 /**
- * `self-review-on-handoff` (original-goals-modes §12.1 verify_self_review): the newest handoff
+ * `self-review-on-handoff`: the newest handoff
  * commit must be a self-reviewed handoff, judged by the same predicate the loop uses for every
  * turn (src/protocol/self-review.ts). A peer that hands off without reviewing its own diff fails.
  * Before any peer has handed off there is nothing to judge: the gate passes with a note, so

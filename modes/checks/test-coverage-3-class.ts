@@ -1,6 +1,6 @@
 /**
- * `test-coverage-3-class`: the test suite covers happy, edge and sad paths (the aggregate form of
- * the baseline's coverage_3class for js/go/rust). Test names — `def test_*`, `it('…')`/`test('…')`,
+ * `test-coverage-3-class`: the test suite covers happy, edge and sad paths (in aggregate, for
+ * js/go/rust). Test names — `def test_*`, `it('…')`/`test('…')`,
  * `func Test*`, Rust `fn` under `#[test]` — and `# kind: happy, sad` markers are classified; all
  * three kinds must appear somewhere. Rust keeps unit tests beside the code (`#[cfg(test)] mod
  * tests` in src/), so every .rs file with a `#[test]` counts as a test file.

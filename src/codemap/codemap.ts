@@ -84,7 +84,7 @@ export function codemapYaml(map: Codemap): string {
 }
 
 /**
- * Self-check (baseline §20.2): every entry must be grounded — its file's line must contain its
+ * Self-check: every entry must be grounded — its file's line must contain its
  * name. A parser bug that shifts lines or invents names shows up here as DRIFT instead of
  * silently misleading the peers.
  */

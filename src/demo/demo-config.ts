@@ -1,6 +1,6 @@
 /**
  * `.peers/config.yaml` and `.peers/goals.yaml` of the demo project: two peers, the real `claude`
- * and `codex` CLIs pointed at the scripted model server (settings from H5's cli-wiring, the one
+ * and `codex` CLIs pointed at the scripted model server (settings from src/model-server/cli-wiring.ts, the one
  * place that knows them), real gates (the test suite and the self-review check), and caps low
  * enough that a demo can never run away. Written as YAML with comments, because users open it.
  */

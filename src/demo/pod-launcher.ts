@@ -1,5 +1,5 @@
 /**
- * The demo in the sandbox pod (DESIGN §1): `peers up` (H6's sandbox/up.ts) creates the pod and
+ * The demo in the sandbox pod (docs/ARCHITECTURE.md, Processes and trust boundaries): `peers up` (sandbox/up.ts) creates the pod and
  * starts the loop; the scripted model server joins the pod as one more container on its loopback,
  * standing in for the vendors, so the peers' API traffic never leaves the pod. `peers down` removes
  * everything at the end. The state directory is the project's default one, so `peers status`,

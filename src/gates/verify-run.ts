@@ -109,7 +109,7 @@ export async function runVerify(opts: {
   });
 }
 
-/** A verify command passes on exit 0; the baseline's diagnostics for the rest. */
+/** A verify command passes on exit 0; any other exit gets its diagnostics. */
 async function runCommand(spec: { id: string; cmd: string; timeoutS: number }, cwd: string, env: Record<string, string>, signal?: AbortSignal): Promise<VerifyRow> {
   const run = await supervise({
     signal,

@@ -1,6 +1,6 @@
 /**
  * The one way peers runs git. Every call disables repository hooks and fsmonitor, because a peer
- * may have planted them in `.git/` and the host must never execute them (baseline weakness §17.2).
+ * may have planted them in `.git/` and the host must never execute them.
  *
  * Repositories peers owns (the run's trusted mirror and the read-only views of
  * src/git/observer.ts, marked by an `peers-observer` file in their git dir) are always read

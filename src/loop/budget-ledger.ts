@@ -1,5 +1,5 @@
 /**
- * Budget accounting after a turn (baseline §14.2): runtime, wasted runtime, consecutive failures,
+ * Budget accounting after a turn: runtime, wasted runtime, consecutive failures,
  * tokens and USD, summed in total (here) and per peer (peer-health.ts). Cumulative across runs.
  * Tokens and USD come from the auth sidecar's ledger when there is one (withLedgerSpend), from
  * what the CLIs print otherwise (a run outside the pod).

@@ -1,5 +1,5 @@
 /**
- * How a peer turn ended (baseline §11.3-11.5), from what supervision saw plus the output scans:
+ * How a peer turn ended, from what supervision saw plus the output scans:
  * success | process-fail | idle-timeout | absolute-timeout | api-error | rate-limited | usage-limited.
  * Precedence: a structured halt event overrides everything; then a pattern match (halt patterns
  * are echo-immune); then timeouts; then a structured transient error; then the exit status.

@@ -1,5 +1,5 @@
 /**
- * When is the run done? (DESIGN §3, baseline §18.) All hard gates green, no open blocking
+ * When is the run done? (docs/ARCHITECTURE.md, The tick protocol.) All hard gates green, no open blocking
  * (crit/high/med) bug in a ledger that could be read, soft consensus (unless not required), every
  * gate-surface change approved by a peer other than its author, and `convergence_n` consecutive
  * clean ticks; then skeptic ticks (unless disabled) until every peer's changes have been re-audited
@@ -50,7 +50,7 @@ export function decideConvergence(state: LoopState, i: ConvergenceInput, s: Loop
 }
 
 /**
- * Clean-tick counter after a turn (baseline §18.3): rate-limited → unchanged; a failed turn, a turn
+ * Clean-tick counter after a turn: rate-limited → unchanged; a failed turn, a turn
  * that filed a new blocking bug or one that declared the task blocked → 0; otherwise +1.
  */
 export function nextCleanTicks(current: number, i: { success: boolean; rateLimited: boolean; newBlockingBugs: number; blocked?: boolean }): number {

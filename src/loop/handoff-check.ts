@@ -1,5 +1,5 @@
 /**
- * Did the turn end in a valid handoff? (DESIGN §3, baseline §13.1, tightened.) A turn succeeds when
+ * Did the turn end in a valid handoff? (docs/ARCHITECTURE.md, The tick protocol.) A turn succeeds when
  * history was only extended, and the peer's newest commit of the turn carries `Peer: <name>`,
  * `Peer-Status: handoff`, `Self-Review: pass` and a `## Self-Review` section, and nothing is left
  * uncommitted. Commits after the handoff were not self-reviewed; uncommitted work never counts.

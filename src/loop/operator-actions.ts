@@ -1,5 +1,5 @@
 /**
- * What only an operator can do (baseline §23.3 fixed): bring unavailable or degraded peers back,
+ * What only an operator can do: bring unavailable or degraded peers back,
  * lift an all-peers-down halt or a confirmed `blocked` stop, forgive a failure streak, and (with
  * changed goals) have the gates evaluated again. Two ways, both explicit: `peers loop --reset-peer <name|all>`, or
  * changing `.peers/config.yaml`/`goals.yaml` (a new snapshot digest at start means someone acted —

@@ -1,5 +1,5 @@
 /**
- * Peer health after a turn (baseline §12.3, §23.3/§23.7 fixed). States: healthy → degraded after
+ * Peer health after a turn. States: healthy → degraded after
  * 3 failure-weights in the last 5 turns; degraded → healthy on its next success; unavailable when
  * the peer's CLI reports a halt condition (authentication, quota) — that one never heals by itself,
  * only by operator action (see `resetPeers`). A usage limit does not touch the state: the peer

@@ -1,7 +1,7 @@
 /**
  * The knobs the loop's pure core reads, resolved once from the config snapshot and the command's
  * flags. Every rule in src/loop takes this object instead of the raw config, so each knob has
- * exactly one place where it comes from (baseline quirk §23.1: knobs that were read from nowhere).
+ * exactly one place where it comes from (no knob that is read from nowhere).
  */
 import type { PeersConfig } from '../config/config-schema.ts';
 import type { OperatorControl } from '../state/operator-control.ts';

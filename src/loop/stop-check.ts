@@ -1,5 +1,5 @@
 /**
- * Pre-tick stop rules (baseline §14.3, §17.3), first hit wins. Pure: the same state and run context
+ * Pre-tick stop rules, first hit wins. Pure: the same state and run context
  * always give the same answer. Stop reasons are StopReason values (src/state/stop-reason.ts); users
  * see their text form, e.g. `budget:max_usd` or `stuck:tests-pass`.
  */

@@ -1,5 +1,5 @@
 /**
- * Whose turn it is (baseline §12.1-12.2, with §23.3 fixed: an unavailable peer is never scheduled).
+ * Whose turn it is (an unavailable peer is never scheduled).
  * Round-robin over `peer_order`; a failing peer gets `max_retries + 1` attempts before the turn
  * rotates; a degraded peer is skipped until `recovery_interval` ticks after it last failed; a peer
  * asleep for its usage limit is skipped until it wakes (peer-sleep.ts), and one the operator paused

@@ -55,7 +55,7 @@ export function buildTurnPrompt(ctx: PromptContext, t: { peer: string; skeptic: 
     const g = soft.find((s) => s.id === line.id);
     const st = g ? state.soft_status[g.id] : undefined;
     if (!g || !st) continue;
-    // Soft goals show their review progress (baseline quirk §23.8: always "not yet evaluated").
+    // Soft goals show their review progress (never a bare "not yet evaluated").
     if (isSoftGoalPassed(g, st, state.peer_order)) line.state = 'pass';
     else {
       line.state = 'in review';

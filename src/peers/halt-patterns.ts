@@ -1,5 +1,5 @@
 /**
- * Halt and error patterns over a peer's output (baseline §3.1, §11.4). A halt pattern (auth failed,
+ * Halt and error patterns over a peer's output. A halt pattern (auth failed,
  * quota exhausted, invalid API key, usage limit) means the peer cannot work until the operator acts;
  * an error pattern (rate limit, API 5xx) fails the turn. Halt patterns are echo-immune: a line that
  * is clearly repository content the peer printed — a diff line, a log line with a commit sha, a

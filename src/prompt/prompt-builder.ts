@@ -1,5 +1,5 @@
 /**
- * The prompt every peer gets, built the same way every tick (baseline §19) and deterministic for
+ * The prompt every peer gets, built the same way every tick and deterministic for
  * the same inputs, so `peers replay` can show exactly what a peer was told. Sections, in order:
  * skeptic header (when due), identity and role, directive, project context, goal status and open
  * goals, stuck gates, warnings, inbox, task, testing rules, bug-hunt and self-review protocol,

@@ -1,5 +1,5 @@
 /**
- * Anti-cheat for test-only turns (original-core §16.2, tightened): a handoff whose diff changes
+ * Anti-cheat for test-only turns: a handoff whose diff changes
  * tests and nothing substantive elsewhere (turn-diff.ts: comments, blank lines and docs do not
  * count) cannot have fixed production behaviour, yet it can flip a gate by weakening a test.
  *

@@ -1,7 +1,7 @@
 /**
  * Who vouched for what. Every escape valve (JUSTIFIED-TEST-ONLY, JUSTIFIED-TEST-REMOVAL, a skip
  * reason, Bug-Defer, Bug-Reproduce-Waive) and every gate-surface change counts only when a peer
- * OTHER than the one it excuses stands behind it (DESIGN §3): either that peer's tick wrote it
+ * OTHER than the one it excuses stands behind it (docs/ARCHITECTURE.md, The tick protocol): either that peer's tick wrote it
  * (the loop's attestation note, never a trailer), or that peer approved the commit carrying it in
  * a review commit:
  *

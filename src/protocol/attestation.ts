@@ -1,6 +1,6 @@
 /**
  * Attestation: after each tick the loop writes the ticking peer's name as a git note
- * (`refs/notes/peers-attest`) on every commit the tick produced (original-goals-modes §10). The
+ * (`refs/notes/peers-attest`) on every commit the tick produced. The
  * note, not the `Peer:` trailer a peer types itself, is who made a commit. `-f` overwrites any
  * note a peer forged during its own tick.
  */

@@ -1,6 +1,6 @@
 /**
  * The bug ledger: every bug filed, resolved, deferred or reproduced, rebuilt from git history on
- * each read (original-goals-modes §8). History is the only store, so a peer cannot edit the ledger
+ * each read. History is the only store, so a peer cannot edit the ledger
  * except by committing, and every rule below is applied to what was committed.
  *
  * `buildLedger` is a pure function over commits listed NEWEST FIRST; `readLedger` is the thin git
@@ -71,7 +71,7 @@ export function severityRank(s: Severity): number {
 }
 
 /**
- * Anti-decoy selection (§8.3): among the body's JSON objects whose `id` equals the bug id, the one
+ * Anti-decoy selection: among the body's JSON objects whose `id` equals the bug id, the one
  * with the highest severity. Blocks naming another id never count, so a second "low" block cannot
  * downgrade a crit, and an unrelated block cannot stand in for a missing one.
  */
@@ -257,7 +257,7 @@ export function openBlockingBugs(ledger: Ledger): BugReport[] {
 }
 
 /**
- * How many new blocking (or weak-fix/shallow-fix flag) reports the commits carry (§8.6). The loop
+ * How many new blocking (or weak-fix/shallow-fix flag) reports the commits carry. The loop
  * uses it after each tick: zero keeps the clean-tick streak going, anything else resets it, which
  * is also how a skeptic tick that finds a bug resets convergence.
  */

@@ -1,5 +1,5 @@
 /**
- * The TDD gate (`peers check bug-tdd`, original-goals-modes §8.5 gate-tdd): every blocking bug that
+ * The TDD gate (`peers check bug-tdd`): every blocking bug that
  * was FIXED needs a reproduce commit that touches a test and lands strictly before the fix, or a
  * written waiver (≥40 characters of reason) newer than the fix when no reproduce exists at all. A
  * waiver is an escape valve: it counts only when written or approved by a peer other than the one

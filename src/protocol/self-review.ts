@@ -1,5 +1,5 @@
 /**
- * What makes a commit a self-reviewed handoff (DESIGN §3): the trailers `Peer-Status: handoff` and
+ * What makes a commit a self-reviewed handoff (docs/ARCHITECTURE.md, The tick protocol): the trailers `Peer-Status: handoff` and
  * `Self-Review: pass`, and a body section headed exactly `## Self-Review`. The loop's handoff rule
  * and the `self-review-on-handoff` check both ask this one predicate, so they can never disagree
  * (a heading such as `## Self-Review notes` is not the section, for either of them).

@@ -1,5 +1,5 @@
 /**
- * The skeptic tick (original-core §18.4): once everything looks converged, a peer that did not
+ * The skeptic tick: once everything looks converged, a peer that did not
  * write the changes under audit is told that N clean ticks are suspicious and asked to re-audit
  * (convergence.ts and turn-order.ts pick it). A new blocking finding resets the clean-tick count and
  * convergence (bug-ledger.ts countNewBlockingReports); a clean skeptic tick means done.

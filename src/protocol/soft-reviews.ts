@@ -1,5 +1,5 @@
 /**
- * Soft-goal reviews (original-goals-modes §5): a review is a commit with `Peer-Review-Of: <goal>`
+ * Soft-goal reviews: a review is a commit with `Peer-Review-Of: <goal>`
  * and a `## Review` section whose first JSON object has a boolean `pass`. The tally per goal is a
  * pure state transition; whether a goal has passed depends on its reviewer mode.
  *
@@ -47,9 +47,9 @@ export function parseQuorum(q: string | undefined): { num: number; den: number }
 }
 
 /**
- * One review applied to a goal's tally (§5.3). `peerCount` is the number of peers in the loop
+ * One review applied to a goal's tally. `peerCount` is the number of peers in the loop
  * (alternating's cursor wraps on it). History keeps the last 20 entries, or the quorum's M when
- * that is larger — the baseline's fixed 20 made a quorum over more than 20 reviews unreachable.
+ * that is larger: a fixed 20 would make a quorum over more than 20 reviews unreachable.
  */
 export function applyReview(status: SoftStatus, goal: SoftGoalRule, review: ReviewRecord, peerCount: number): SoftStatus {
   const next: SoftStatus = { ...status, history: [...status.history], perPeer: { ...status.perPeer } };
@@ -72,7 +72,7 @@ export function applyReview(status: SoftStatus, goal: SoftGoalRule, review: Revi
   return next;
 }
 
-/** Whether a goal's tally means it has passed (§5.4). */
+/** Whether a goal's tally means it has passed. */
 export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrder: string[]): boolean {
   const needed = goal.consensus_needed ?? 2;
   switch (goal.reviewer) {
@@ -92,7 +92,7 @@ export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrd
   }
 }
 
-/** Soft goals to offer `peer` this turn (§5.1): alternating goals only to the peer whose turn it is. */
+/** Soft goals to offer `peer` this turn: alternating goals only to the peer whose turn it is. */
 export function pendingSoftGoals(goals: SoftGoalRule[], statuses: Record<string, SoftStatus>, peerOrder: string[], peer: string): SoftGoalRule[] {
   return goals.filter((g) => {
     const st = statuses[g.id] ?? emptySoftStatus();
@@ -107,7 +107,7 @@ export type ParsedReview =
   | { kind: 'invalid'; goalId: string; warning: string }
   | { kind: 'review'; goalId: string; pass: boolean; notes: string };
 
-/** Reads a commit as a soft review (§5.2), without deciding who the reviewer is. */
+/** Reads a commit as a soft review, without deciding who the reviewer is. */
 export function parseReviewCommit(commit: Commit, goalIds: ReadonlySet<string>): ParsedReview {
   const value = commit.trailers.get('Peer-Review-Of')?.trim();
   if (!value) return { kind: 'none' };

@@ -1,7 +1,7 @@
 /**
  * Which repository paths are tests. Anti-cheat (a turn that touches only tests), the TDD gate (a
  * reproduce commit must touch a test) and the test-marker scan all ask this one question, so they
- * must answer it the same way (original-core §16.1, extended with the JS/TS conventions).
+ * must answer it the same way (with the JS/TS conventions).
  */
 const TEST_PATH_RULES: RegExp[] = [
   /^tests?\//i, // leading test/ or tests/

@@ -1,5 +1,5 @@
 /**
- * Recon (original-core §20.1): a short, model-free orientation written before tick 1 — detected
+ * Recon: a short, model-free orientation written before tick 1 — detected
  * languages, entry-point candidates, the top-level tree and excerpts of the key docs. Project text
  * is wrapped as UNTRUSTED data blocks: a README can say anything, and the peers must read it as
  * data, never as instructions. The file is capped at 25000 bytes.

@@ -1,5 +1,5 @@
 /**
- * Where a project's run state lives: outside the repository, so peers cannot reach it (DESIGN §1).
+ * Where a project's run state lives: outside the repository, so peers cannot reach it (docs/ARCHITECTURE.md, Processes and trust boundaries).
  * `$PEERS_STATE_DIR` if set, else `$XDG_STATE_HOME/peers/<project>/` (default
  * `~/.local/state/peers/<project>/`), `<project>` = sanitized basename of the repo root + '-' +
  * the first 8 hex of sha256(realpath): two clones named alike never share state.

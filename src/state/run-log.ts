@@ -1,5 +1,5 @@
 /**
- * `runs.jsonl`: one line per completed tick (every baseline §9.1 field plus `truncated`, the gate
+ * `runs.jsonl`: one line per completed tick (every field of a tick, `truncated`, the gate
  * snapshot and the observation the tick was decided from) and one `exit` line per stop. Appends are
  * single write()+fsync; a line torn by a power cut is skipped on read and cut off before the next
  * append, so the file stays parseable line by line.

@@ -139,7 +139,7 @@ const section = [
   `the scan cost is the median of the paired differences. On ${cpus().length} × ${cpu}, Bun ${Bun.version}, load average`,
   `${loadavg()[0]!.toFixed(1)} at the end of the run (a shared machine: single ratios are noisy, the fit below is the figure to read).`,
   'The scan costs the difference: its ratio to the previous size is the size ratio when the scan is linear (shown',
-  'when the previous cost is over 50 ms; below that, noise dominates). Before issue 14 the scan was quadratic: one',
+  'when the previous cost is over 50 ms; below that, noise dominates). Before the bounded window the scan was quadratic: one',
   '240 KB line of ERROR words took 66 s, 480 KB 205 s.',
   '',
   '| output | MiB | baseline: no patterns (ms CPU) | default patterns (ms CPU) | scan cost (ms) | cost per MiB (ms) | cost ratio to the previous size |',

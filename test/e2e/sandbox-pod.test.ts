@@ -1,6 +1,6 @@
 /**
  * The sandbox for real: `peers up` as an unprivileged user starts the rootless podman pod, and we
- * check what DESIGN §1 promises by inspecting the running containers (podman inspect, /proc inside
+ * check what docs/ARCHITECTURE.md promises by inspecting the running containers (podman inspect, /proc inside
  * them), never by trusting the argv we generated. One pod serves the whole file (~3 s warm start);
  * the last tests stop it with `peers down`. Needs the workspace image (test/setup.d/podman.sh
  * builds it once per machine; ensurePodmanReady repeats that when missing).

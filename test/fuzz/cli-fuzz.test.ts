@@ -8,7 +8,7 @@
  *   PEERS_FUZZ_CASES=3000 PEERS_FUZZ_SEED=<n> node_modules/.bin/bun test test/fuzz --timeout 0
  * Replay one failing case: PEERS_FUZZ_SEED=<seed> PEERS_FUZZ_CASE=<index> node_modules/.bin/bun test test/fuzz
  * PEERS_FUZZ_BINARY=<path> runs the cases against another build (the manifest and the world still
- * come from dist/peers): how the fuzzer was checked against the code before issue 14.
+ * come from dist/peers): how the fuzzer was checked against the code before exit 2 held everywhere.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';

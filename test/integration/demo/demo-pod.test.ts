@@ -1,6 +1,6 @@
 /**
  * `peers demo --pod`: the same demo inside the real rootless podman pod, run by the compiled
- * binary as the unprivileged test user (H6's e2e helper prepares podman and the workspace image,
+ * binary as the unprivileged test user (test/e2e/podman-user.ts prepares podman and the workspace image,
  * as test/setup.sh does in CI). The scripted model server joins the pod on its loopback, so the
  * peers' API traffic never leaves it; the run converges, and afterwards nothing of it is left:
  * no container, no temporary directory, no state directory, no registry entry. Run by root (the

@@ -1,5 +1,5 @@
 /**
- * Convergence through the real loop with shell-script peers (issue 4): the bug ledger read from git
+ * Convergence through the real loop with shell-script peers: the bug ledger read from git
  * (a decoy severity changes nothing), the skeptic tick that finds a bug and re-arms, thorough
  * convergence (N=3 + all peers healthy), blind review in the prompt, and the recon/codemap context
  * on TypeScript and Python repositories.

@@ -1,5 +1,5 @@
 /**
- * Tamper evidence through the real loop with shell-script peers (issue 4): test markers named with
+ * Tamper evidence through the real loop with shell-script peers: test markers named with
  * file:line, committed `.peers/` edits that change nothing, and reviews that die with a reverted turn.
  */
 import { afterEach, describe, expect, test } from 'bun:test';

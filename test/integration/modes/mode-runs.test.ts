@@ -1,5 +1,5 @@
 /**
- * audit, thorough and document end to end (issue 17): `peers init --modes audit,thorough,document`
+ * audit, thorough and document end to end: `peers init --modes audit,thorough,document`
  * on a small real project per language, two scripted peers, the compiled loop with its real gates.
  * The stack converges; audit's own gates hold a run that breaks its rule. describe and document
  * holds: doc-mode-runs.test.ts; implement: implement-mode-runs.test.ts.

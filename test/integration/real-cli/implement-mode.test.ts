@@ -1,6 +1,6 @@
 /**
  * implement mode driven by the real claude and codex CLIs against the scripted model server
- * (issue 17): `peers init --modes implement --plan PLAN.md` (two steps, a failing acceptance test)
+ *: `peers init --modes implement --plan PLAN.md` (two steps, a failing acceptance test)
  * writes the goal program; claude builds STEP-1, codex reviews it blind, checks it off and builds
  * STEP-2, claude checks that off and writes DELIVERY.md and its honesty audit, codex writes its
  * own. Every implement gate goes green on the real checkouts and the run completes.

@@ -1,5 +1,5 @@
 /**
- * The pod spec is the security design in data form. These tests pin the properties DESIGN §1
+ * The pod spec is the security design in data form. These tests pin the properties docs/ARCHITECTURE.md
  * promises — who sees the repo, the state dir, the credentials and each runner socket; that every
  * container is locked down; that only the egress container has a network — and that both renderers
  * carry them through unchanged.
