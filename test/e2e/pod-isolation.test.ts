@@ -1,5 +1,5 @@
 /**
- * Issue 10 in the real pod: the peers never touch the user's repository, and nothing a peer writes
+ * In the real pod: the peers never touch the user's repository, and nothing a peer writes
  * runs outside the workspace container. The user's repository is a `git worktree` with uncommitted
  * work; fake peers (shell scripts) run by the real loop. On its first turn, alpha plants every way
  * a repository can make git run a command (test/fixtures/attacks/plant-git-traps.sh: textconv, an

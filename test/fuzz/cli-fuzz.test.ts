@@ -1,5 +1,5 @@
 /**
- * Issue 14: every command's flags and arguments, every environment variable peers reads and every
+ * Every command's flags and arguments, every environment variable peers reads and every
  * file a user or a peer can write, fuzzed against the compiled binary. The bar: a clear message and
  * exit 0, 1 or 2 — never exit 70 (a bug), never a stack trace, never a hang — and never a pod,
  * server or run started by input that must have been refused.

@@ -1,5 +1,5 @@
 /**
- * Issue 14: each input that used to end in exit 70 "internal error" (found by fuzzing the CLI) is a
+ * Each input that used to end in exit 70 "internal error" (found by fuzzing the CLI) is a
  * clear message naming what is wrong, with exit 2. The fuzz test (test/fuzz) covers the space;
  * these are the named regressions, each with the message a user sees.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 14: a peer's output flood never freezes the loop. The halt/error pattern scan is linear in
+ * A peer's output flood never freezes the loop. The halt/error pattern scan is linear in
  * the output (a long line is judged by its head and tail windows), so a multi-MB line of ERROR
  * words is scanned at once, and SIGTERM during a flood stops the run promptly.
  */

@@ -125,7 +125,7 @@ describe('frozen contract and honesty', () => {
     expect(r.report).not.toContain('old.py');
     expect(r.report).not.toContain('src/c.ts');
     repo.commitAs('alice', 'fill in', { 'src/new.py': 'def f():\n    return 1\n', 'src/b.rs': 'pub fn g() {}\n' });
-    const marked = repo.commitAs('alice', 'hack', { 'src/d.js': 'const t = 5; // HACK JUSTIFIED: the vendor API needs a 5 s pause, see issue 12\n' });
+    const marked = repo.commitAs('alice', 'hack', { 'src/d.js': 'const t = 5; // HACK JUSTIFIED: the vendor API needs a 5 s pause, see its rate-limit docs\n' });
     r = await repo.check('no-shortcut-markers');
     expect(r.report).toContain(`JUSTIFIED, but alice wrote it for its own change; another peer must approve commit ${marked.slice(0, 12)}`);
     repo.approve('bob', marked);
