@@ -4,6 +4,7 @@ import { ackBlock } from '../src/modes/operator-contract.ts';
 import { BaseCommand } from './base.ts';
 
 export default class AckBlock extends BaseCommand {
+  static override summary = 'Accept a [BLOCKED] plan step as it stands, with your reason.';
   static override description = 'Accept a plan step the peers marked [BLOCKED] as it stands, so plan-complete no longer waits for it. Logged with your reason in .peers/contracts.log; applies when the run next starts.';
   static override examples = ['<%= config.bin %> ack-block STEP-3 --reason "needs the payment sandbox, which we do not have; done by hand"'];
   static override args = {

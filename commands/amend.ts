@@ -4,6 +4,7 @@ import { amendContract } from '../src/modes/operator-contract.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Amend extends BaseCommand {
+  static override summary = 'Change implement mode\'s frozen acceptance contract, with your reason.';
   static override description = "Change implement mode's frozen acceptance contract (the peers cannot): another acceptance or e2e command, files re-pinned at HEAD or unpinned. Logged with your reason in .peers/contracts.log; applies when the run next starts.";
   static override examples = [
     '<%= config.bin %> amend --acceptance "node --test test/acceptance.test.js" --reason "the spec now asks for ISO dates"',

@@ -3,6 +3,7 @@
  * thin: parse flags, call into `src/`, print.
  */
 import { Command, Errors, type Interfaces } from '@oclif/core';
+import { unknownFlagMessage } from '../src/cli/command-suggest.ts';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 
 export abstract class BaseCommand extends Command {
@@ -28,6 +29,11 @@ export abstract class BaseCommand extends Command {
       return await super.parse(options, argv);
     } catch (error) {
       if (error instanceof PeersError || error instanceof Errors.ExitError) throw error;
+      const unknownFlags = (error as { flags?: unknown }).flags;
+      if (Array.isArray(unknownFlags) && unknownFlags.length && String((error as Error).message).startsWith('Nonexistent flag')) {
+        const known = [...Object.keys(this.ctor.flags ?? {}), ...Object.keys(this.ctor.baseFlags ?? {}), ...(this.ctor.enableJsonFlag ? ['json'] : []), 'help'];
+        throw new InputError(unknownFlagMessage(String(unknownFlags[0]), (this.id ?? '').replaceAll(':', ' '), known));
+      }
       const message = (error instanceof Error ? error.message : String(error)).replace(/\n\s*See more help with --help\s*$/, '');
       throw new InputError(message, { hint: `see \`${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')} --help\`` });
     }

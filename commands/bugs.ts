@@ -5,6 +5,7 @@ import { formatBugLine, formatLedgerHeader, openBlockingBugs, readLedger, summar
 import { BaseCommand } from './base.ts';
 
 export default class Bugs extends BaseCommand {
+  static override summary = 'Show the bug ledger rebuilt from git history.';
   static override description = "Show the bug ledger rebuilt from git history: open blocking bugs first, then the rest, with counts by severity. With a run, the run's history (its trusted mirror); else the repository's HEAD. No configuration of the repository is honoured.";
   static override enableJsonFlag = true;
   static override args = { path: Args.string({ description: 'Repository (default: the current directory).' }) };

@@ -6,6 +6,7 @@ import { withObservedWorkTree } from '../src/git/observer.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Check extends BaseCommand {
+  static override summary = 'Run one built-in check (the commands behind the mode goals).';
   static override description = 'Run one built-in check (the commands behind the mode goals). Exit 0 pass, 1 fail, 2 unknown check or bad path.';
   static override enableJsonFlag = true;
   static override args = {

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from './base.ts';
 
 export default class Commands extends BaseCommand {
+  static override summary = 'List every command of this peers binary.';
   static override description = 'List every command of this peers binary; with --json, each one\'s flags and arguments too (the manifest tools such as the CLI fuzzer enumerate).';
   static override hidden = true;
   static override enableJsonFlag = true;

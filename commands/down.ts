@@ -5,6 +5,7 @@ import { BaseCommand } from './base.ts';
 
 export default class Down extends BaseCommand {
   static override controlsRuns = true;
+  static override summary = 'Stop a project\'s run and bring its commits home.';
   static override description = `Stop a project's run: the loop saves its state and stop reason, then the pod and the loop,
 setup, gates and egress containers are removed. The run's commits are fetched into your repository as the
 branch peers/<project> (results.branch in config.yaml), and your repository is checked against the

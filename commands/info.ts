@@ -25,6 +25,7 @@ function budgetView(repo: string, config: PeersConfig, env: NodeJS.ProcessEnv, h
 }
 
 export default class Info extends BaseCommand {
+  static override summary = 'Show the resolved configuration: peers, goals and budget.';
   static override description =
     'Show the resolved configuration: each peer with the exact command it will run, the goals, the budget, and whether max_usd is enforced (and why) — as `peers up` decided it for the current run, or would decide it.';
   static override examples = ['<%= config.bin %> info', '<%= config.bin %> info --json', '<%= config.bin %> info -C ~/src/my-project'];

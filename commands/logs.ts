@@ -7,6 +7,7 @@ import { resolveProjectDir } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Logs extends BaseCommand {
+  static override summary = 'Show a project\'s loop output, one peer\'s output, or the egress log.';
   static override description = "Show a project's loop output; with --peer one peer's output turn by turn, as it happens; with --egress the egress audit log (every allowed and refused connection).";
   static override args = { project: Args.string({ description: 'Project path or registered name (default: the current directory).' }) };
   static override flags = {

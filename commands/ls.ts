@@ -4,6 +4,7 @@ import { statusLine, statusRow } from '../sandbox/status-view.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Ls extends BaseCommand {
+  static override summary = 'List registered projects with their run status, tick, spend and open gates.';
   static override description = 'List registered projects: run status (fresh, running, stopped, crashed, reconciled with podman), tick, spend (USD and tokens) and open gates.';
   static override enableJsonFlag = true;
   static override examples = ['<%= config.bin %> ls', '<%= config.bin %> ls --json'];

@@ -4,6 +4,7 @@ import { resolveProjectDir } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Pause extends BaseCommand {
+  static override summary = 'Pause one peer (or all) while the run goes on.';
   static override description = `Pause one peer (or all) while the run goes on: it gets no turn, not even as the skeptic,
 until \`peers resume\`. A turn in progress finishes first; the loop reads the pause before its next
 tick. With every peer paused the run waits (the wait is not counted against the max runtime).

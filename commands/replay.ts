@@ -9,6 +9,7 @@ import { stateDirFor } from '../src/state/paths.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Replay extends BaseCommand {
+  static override summary = 'Show one tick exactly as it happened, prompt included.';
   static override description = 'Show one tick exactly as it happened: the prompt the peer received (byte for byte), the peer and argv, the gates it started from, and the result.';
   static override enableJsonFlag = true;
   static override args = {

@@ -12,6 +12,7 @@ import { publishIfRun } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Report extends BaseCommand {
+  static override summary = 'Summarise a run in Markdown (or one HTML file).';
   static override description = `Summarise a run: outcome and why, the commits and how to merge them, the bug ledger, each gate's timeline, spend per tick against the caps, peers, cheats caught and egress.
 Printed and saved as REPORT.md in the state directory; with --html, one self-contained HTML file (charts, no network) saved as REPORT.html.`;
   static override enableJsonFlag = true;

@@ -4,6 +4,7 @@ import { resolveProjectDir } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Reset extends BaseCommand {
+  static override summary = 'Start a project over: archive its stopped run.';
   static override description = `Start a project over: archive its stopped run and leave an empty state dir, so the next
 \`peers up\` starts from your current HEAD.
 

@@ -4,6 +4,7 @@ import { resolveProjectDir } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Resume extends BaseCommand {
+  static override summary = 'Resume a peer paused with peers pause.';
   static override description = 'Resume a peer paused with `peers pause` (or all): it takes turns again from the loop\'s next tick.';
   static override enableJsonFlag = true;
   static override args = {

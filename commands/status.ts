@@ -14,6 +14,7 @@ import { publishIfRun } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Status extends BaseCommand {
+  static override summary = 'Show where a run stands: state, tick, spend, gates, whose turn it is.';
   static override description = `Show where a run stands: fresh, running, stopped or crashed (reconciled with podman), tick,
 spend, open gates; then whose turn it is, peer health, budget spent against caps, gate diagnostics and why it last stopped.`;
   static override enableJsonFlag = true;

@@ -14,6 +14,7 @@ import { BaseCommand } from './base.ts';
 
 export default class Up extends BaseCommand {
   static override controlsRuns = true;
+  static override summary = 'Start an unattended run of a project in a rootless podman pod.';
   static override description = `Start an unattended run of a project inside a rootless podman pod, and return.
 
 The peers work on their own clone of your HEAD (in the state dir), never on your repository:

@@ -8,6 +8,7 @@ import { withInterrupts } from '../src/proc/interrupt.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Verify extends BaseCommand {
+  static override summary = 'Run every hard goal once against the committed HEAD.';
   static override description =
     'Run every hard goal once, plus verify.commands, against the committed HEAD in a temporary checkout (never your working tree). Prints a table (and the first and last lines of what each failure printed), writes .peers/VERIFY.md and .peers/verify.json (read by `peers doctor`), exits 0 only if everything passes.';
   static override examples = ['<%= config.bin %> verify', '<%= config.bin %> verify --jobs 1', '<%= config.bin %> verify --json'];

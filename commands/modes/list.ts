@@ -2,6 +2,7 @@ import { listModes } from '../../src/modes/registry.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class ModesList extends BaseCommand {
+  static override summary = 'List the built-in modes and what each adds.';
   static override description = 'List the built-in modes (goal programs `peers init --modes` installs): what each adds and what it can be stacked with.';
   static override examples = ['<%= config.bin %> modes list', '<%= config.bin %> modes list --json', '<%= config.bin %> init --modes audit,thorough'];
   static override enableJsonFlag = true;
