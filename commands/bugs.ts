@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { gitRepoRootOf } from '../src/cli/project-dir.ts';
 import { readObserved } from '../src/git/observed-repo.ts';
 import { formatBugLine, formatLedgerHeader, openBlockingBugs, readLedger, summarizeLedger } from '../src/protocol/bug-ledger.ts';
+import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Bugs extends BaseCommand {
@@ -28,7 +29,7 @@ export default class Bugs extends BaseCommand {
       for (const w of ledger.warnings) this.log(`warning: ${w}`);
     }
     return {
-      summary,
+      summary: { ...snakeKeys(summary), open_by_severity: summary.openBySeverity, by_severity: summary.bySeverity },
       reports: [...blocking, ...rest].map((r) => ({
         id: r.id, severity: r.severity, status: r.status, open: r.open, title: r.title, description: r.description,
         fix_by: r.fixBy ?? null, location: r.location ?? null, file: r.file ?? null, found_by: r.foundBy ?? null, sha: r.sha,

@@ -32,6 +32,6 @@ export default class Commands extends BaseCommand {
       }))
       .sort((a, b) => a.id.localeCompare(b.id));
     if (!this.jsonEnabled()) for (const c of list) this.log(`${c.usage.padEnd(24)} ${c.summary}`);
-    return list;
+    return { commands: list };
   }
 }

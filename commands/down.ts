@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { down } from '../sandbox/down.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
+import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Down extends BaseCommand {
@@ -28,6 +29,6 @@ fingerprint \`peers up\` took (HEAD, index, config, hooks, .peers/): a run never
       if (r.results) this.log(`  ${describePublish(r.results)}`);
       this.log(`  ${r.repoCheck.line}`);
     }
-    return r;
+    return { ...snakeKeys(r), repo_check: r.repoCheck };
   }
 }

@@ -1,6 +1,7 @@
 import { Args } from '@oclif/core';
 import { describeReset, resetProject } from '../sandbox/reset.ts';
 import { resolveProjectDir } from '../sandbox/up.ts';
+import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Reset extends BaseCommand {
@@ -25,6 +26,6 @@ run is refused (stop it with \`peers down\` first). \`peers up --fresh\` does th
       for (const l of describeReset(r)) this.log(l);
       if (r.archived) this.log(`next: peers up${args.project ? ` ${args.project}` : ''} starts a new run from your HEAD`);
     }
-    return r;
+    return { state_dir: r.stateDir, archived: r.archived && archivedRunJson(r.archived), previous_results: r.previousResults };
   }
 }

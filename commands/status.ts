@@ -11,6 +11,7 @@ import { listProjects, resolveProjectTarget } from '../sandbox/registry.ts';
 import { listArchives } from '../src/state/run-archive.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
 import { publishIfRun } from '../sandbox/up.ts';
+import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Status extends BaseCommand {
@@ -47,6 +48,6 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
       ? ['Earlier runs (archived, oldest first; read one with peers report --state-dir DIR):', ...archives.map((a) => `  ${a.stopReason ?? 'no stop reason'}, tick ${a.tick ?? '-'}, $${(a.spentUsd ?? 0).toFixed(2)}: ${a.path}`)]
       : [];
     if (!this.jsonEnabled()) this.log([...projectText(view, results ? describePublish(results) : undefined), ...(notified ? [notified] : []), ...archiveLines].join('\n'));
-    return { ...projectJson(view), results: results ?? null, archives };
+    return { ...projectJson(view), results: results ?? null, archives: archives.map(archivedRunJson) };
   }
 }

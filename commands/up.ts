@@ -10,7 +10,17 @@ import { describePublish } from '../sandbox/publish-branch.ts';
 import { shellQuote } from '../src/proc/self-exec.ts';
 import { describePolicy } from '../src/budget/budget-policy.ts';
 import { stateDirFor } from '../src/state/paths.ts';
+import { archivedRunJson, snakeKeys } from '../src/cli/json-output/snake-case.ts';
+import type { UpResult } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
+
+function upJson(r: UpResult) {
+  return {
+    ...snakeKeys(r),
+    ...(r.finished ? { finished: snakeKeys(r.finished) } : {}),
+    ...(r.archived !== undefined ? { archived: r.archived && archivedRunJson(r.archived) } : {}),
+  };
+}
 
 export default class Up extends BaseCommand {
   static override controlsRuns = true;
@@ -92,7 +102,7 @@ starts over from your HEAD.
       const repo = resolveProjectDir(args.project);
       const rehearse = flags.rehearse ? { upstream: 'model-server' as const, modelServerDir: rehearsalDir(stateDirFor(repo)) } : {};
       const { spec, plan, budget } = await planPod(repo, { ...common, ...rehearse });
-      if (quiet) return flags['dry-run'] === 'k8s' ? { yaml: renderK8s(spec), budget_policy: budget.policy } : { ...plan, budget_policy: budget.policy };
+      if (quiet) return flags['dry-run'] === 'k8s' ? { yaml: renderK8s(spec), budget_policy: budget.policy } : { ...snakeKeys(plan), budget_policy: budget.policy };
       // The policy `up` would write to the state dir for the loop and the auth sidecar to read.
       this.log(`# budget: ${describePolicy(budget.policy)} (up writes it to ${budget.hostPath})`);
       if (budget.warning) this.log(`# warning: ${budget.warning}`);
@@ -118,12 +128,12 @@ starts over from your HEAD.
         this.log('What next:');
         for (const n of r.finished.next) this.log(`  - ${n}`);
       }
-      return r;
+      return upJson(r);
     }
     if (!quiet) {
       if (flags['clone-only']) {
         this.log(`${r.name}: run clone ready at ${r.clone} (${r.seconds.toFixed(1)} s); the pod was not started.`);
-        return r;
+        return upJson(r);
       }
       if (r.archived !== undefined) for (const l of describeReset({ stateDir: r.stateDir, archived: r.archived, previousResults: r.previousResults ?? null })) this.log(l);
       const what = r.decision === 'resume' ? 'resumed' : flags.rehearse ? 'rehearsing (scripted model server, nothing billed)' : 'running';
@@ -138,6 +148,6 @@ starts over from your HEAD.
       const results = publishIfRun(resolveProjectDir(args.project), r.stateDir);
       if (results) this.log(describePublish(results));
     }
-    return r;
+    return upJson(r);
   }
 }

@@ -5,6 +5,7 @@ import { VERIFY_RECORD_FILE, verifyRecord, writeVerifyRecord } from '../src/gate
 import { formatVerifyTable, writeVerifyMarkdown } from '../src/gates/verify-report.ts';
 import { runVerify } from '../src/gates/verify-run.ts';
 import { withInterrupts } from '../src/proc/interrupt.ts';
+import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Verify extends BaseCommand {
@@ -44,6 +45,6 @@ export default class Verify extends BaseCommand {
       this.log(`Wrote ${mdPath}`);
     }
     if (!report.ok) process.exitCode = 1;
-    return { ...report, verifyFile: mdPath };
+    return { ...snakeKeys(report), ...(report.setup ? { setup: snakeKeys(report.setup) } : {}), hard: report.hard.map(snakeKeys), commands: report.commands.map(snakeKeys), verify_file: mdPath };
   }
 }

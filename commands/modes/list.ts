@@ -19,6 +19,6 @@ export default class ModesList extends BaseCommand {
         this.log(`${' '.repeat(11)}hard: ${m.hard.join(', ') || '-'}${m.soft.length ? `; soft: ${m.soft.join(', ')}` : ''}`);
       }
     }
-    return modes;
+    return { modes };
   }
 }
