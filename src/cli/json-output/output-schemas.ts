@@ -157,3 +157,15 @@ export type OutputName = keyof typeof OUTPUT_SCHEMAS;
 
 /** The error document of any command (`{ schema_version, error }`). */
 export const ERROR_OUTPUT = z.strictObject({ error: ErrorJson });
+
+/** The JSON Schema of `peers <command> --json` (what `peers schema <command>` prints). */
+export function outputJsonSchema(command: OutputName): Record<string, unknown> {
+  const body = OUTPUT_SCHEMAS[command] as z.ZodType;
+  const shape = body instanceof z.ZodObject ? body.shape : {};
+  const doc = z.object({ schema_version: z.literal(SCHEMA_VERSION), ...shape }).catchall(z.never());
+  return {
+    ...(z.toJSONSchema(doc, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>),
+    $id: `https://peers.local/schema/output/${command.replaceAll(':', '-')}.schema.json`,
+    title: `peers ${command.replaceAll(':', ' ')} --json`,
+  };
+}
