@@ -142,13 +142,13 @@ export const OUTPUT_SCHEMAS = {
   rm: z.strictObject({ name: Str, path: Str, removed: z.boolean(), state_dir: Str, state_dir_kept: z.boolean() }),
   prune: z.strictObject({
     dry_run: z.boolean(),
-    older_than_days: z.number(),
-    pruned: z.array(z.strictObject({ project: Str, path: Str, kind: z.enum(['archived-run', 'rotated-log']), bytes: z.number(), modified_at: Str })),
+    older_than_s: z.number(),
+    pruned: z.array(z.strictObject({ project: Str, path: Str, archived_at: Str, bytes: z.number() })),
     bytes: z.number(),
   }),
   review: z.strictObject({
     state_dir: Str,
-    handoff: z.strictObject({ sha: Str, peer: NullableStr, tick: z.number().nullable(), subject: Str, self_review: NullableStr }).nullable(),
+    handoff: z.strictObject({ sha: Str, peer: NullableStr, subject: Str, self_review: NullableStr }).nullable(),
     reviews: z.array(z.strictObject({ sha: Str, peer: NullableStr, goal: Str, pass: z.boolean().nullable(), subject: Str, review: NullableStr })),
   }),
 } satisfies Record<string, z.ZodType>;
