@@ -28,7 +28,7 @@ describe('the peers entry point', () => {
   test('commands --json lists the command tree from any working directory', () => {
     const r = run('commands', '--json');
     expect(r.status).toBe(0);
-    const ids = (JSON.parse(r.stdout) as { id: string }[]).map((c) => c.id);
+    const ids = (JSON.parse(r.stdout) as { commands: { id: string }[] }).commands.map((c) => c.id);
     expect(ids).toContain('help');
   });
 

@@ -103,7 +103,10 @@ export const OUTPUT_SCHEMAS = {
     warnings: z.array(Str),
   }),
   report: z.strictObject({ report_path: Str, html_path: Str.optional(), markdown: Str, status: z.strictObject({ state_dir: Str, ...RunStatus }), ticks: z.number(), stops: z.array(Nested), results: Results }),
-  replay: z.strictObject({ tick: Nested, prompt: NullableStr }),
+  replay: z.strictObject({
+    tick: z.looseObject({ gates: z.looseObject({ hard: z.record(Str, Str).optional(), soft: z.record(Str, z.unknown()).optional() }).optional() }),
+    prompt: NullableStr,
+  }),
   'modes:list': z.strictObject({ modes: z.array(z.looseObject({ name: Str, description: Str, adds: Str, standalone: z.boolean(), requires: z.array(Str), composes_with: z.array(Str), hard: z.array(Str), soft: z.array(Str), config: Nested })) }),
   doctor: z.strictObject({ checks: z.array(z.strictObject({ id: Str, title: Str, status: z.enum(['ok', 'warn', 'fail', 'skip']), detail: Str, fix: Str.optional(), required: z.boolean() })), ok: z.boolean() }),
   verify: z.strictObject({ project: Str, head: Str, ok: z.boolean(), setup: Nested.nullable().optional(), hard: z.array(Nested), commands: z.array(Nested), finished_at: Str, duration_ms: z.number(), verify_file: Str }),

@@ -112,12 +112,13 @@ describe('peers ls', () => {
   test('lists each project with status, tick, spend (USD and tokens) and open gates', async () => {
     const r = await peers(['ls', '--json']);
     expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as Record<string, unknown>[];
-    expect(rows.find((x) => x.path === fresh.repo)).toMatchObject({ status: 'fresh', tick: null, spend: { usd: 0, tokens: 0 }, openGates: ['never-green', 'always-green'] });
-    expect(rows.find((x) => x.path === stopped.repo)).toMatchObject({ status: 'stopped', tick: 2, spend: { tokens: 2200 }, openGates: ['never-green'], stopReason: 'max_ticks' });
+    const rows = (JSON.parse(r.out) as { projects: Record<string, unknown>[] }).projects;
+    expect(rows.find((x) => x.path === fresh.repo)).toMatchObject({ status: 'fresh', tick: null, spend: { usd: 0, tokens: 0 }, open_gates: ['never-green', 'always-green'] });
+    expect(rows.find((x) => x.path === stopped.repo)).toMatchObject({ status: 'stopped', tick: 2, spend: { tokens: 2200 }, open_gates: ['never-green'], stop_reason: 'max_ticks' });
     const text = (await peers(['ls'])).out.split('\n');
     const line = text.find((l) => l.endsWith(stopped.repo))!;
-    expect(line).toMatch(/ stopped +tick 2 +\$1\.50 2200 tok +max_ticks +open: never-green /);
-    expect(text.find((l) => l.endsWith(fresh.repo))).toMatch(/ fresh +tick - +\$0\.00 0 tok +open: never-green,always-green /);
+    expect(text[0]).toMatch(/^NAME +STATUS +TICK +SPEND +STOPPED BY +OPEN GATES +PATH$/);
+    expect(line).toMatch(/ stopped +2 +\$1\.50 2200 tok +max_ticks +never-green /);
+    expect(text.find((l) => l.endsWith(fresh.repo))).toMatch(/ fresh +- +\$0\.00 0 tok +- +never-green,always-green /);
   });
 });
