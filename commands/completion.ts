@@ -5,9 +5,7 @@ import { BaseCommand } from './base.ts';
 
 export default class Completion extends BaseCommand {
   static override summary = 'Print the shell completion script for bash, zsh or fish.';
-  static override description = `Print a completion script for bash, zsh or fish: commands, every command's flags, and the values of
-flags that take one of a fixed set. It is generated from the commands built into this binary, so it
-always matches it; load it from your shell's startup file.`;
+  static override description = `Print a completion script for bash, zsh or fish: commands, every command's flags, and the values of flags that take one of a fixed set. It is generated from the commands built into this binary, so it always matches it; load it from your shell's startup file.`;
   static override args = { shell: Args.string({ description: 'bash, zsh or fish.', options: [...SHELLS], required: true }) };
   static override examples = [
     '<%= config.bin %> completion bash > ~/.local/share/bash-completion/completions/peers',

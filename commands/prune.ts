@@ -7,10 +7,7 @@ import { BaseCommand } from './base.ts';
 
 export default class Prune extends BaseCommand {
   static override summary = "Delete old runs' archived logs and states.";
-  static override description = `Delete archived runs (what \`peers reset\` and \`peers up --fresh\` keep beside the state directory:
-state, logs, prompts, usage ledger, run clone) archived longer ago than --older-than, for every
-registered project or the one named. The current run is never touched, nor your repository.
---dry-run lists what would go.`;
+  static override description = `Delete archived runs (what \`peers reset\` and \`peers up --fresh\` keep beside the state directory: state, logs, prompts, usage ledger, run clone) archived longer ago than --older-than, for every registered project or the one named. The current run is never touched, nor your repository. --dry-run lists what would go.`;
   static override enableJsonFlag = true;
   static override args = { project: Args.string({ description: 'Only this project: registered name (peers ls) or a path in its repository (default: every registered project).' }) };
   static override flags = {

@@ -9,10 +9,7 @@ import { BaseCommand } from './base.ts';
 
 export default class Review extends BaseCommand {
   static override summary = "Show the latest handoff's self-review and the run's review commits.";
-  static override description = `Show what the peers said about the work: the latest self-reviewed handoff with its ## Self-Review
-section, and the newest review commits (Peer-Review-Of:) with their verdict. Read from the run's
-trusted mirror (else the repository's HEAD, through a read-only view); the peer shown is the one the
-loop attested, never the commit's own trailer.`;
+  static override description = `Show what the peers said about the work: the latest self-reviewed handoff with its ## Self-Review section, and the newest review commits (Peer-Review-Of:) with their verdict. Read from the run's trusted mirror (else the repository's HEAD, through a read-only view); the peer shown is the one the loop attested, never the commit's own trailer.`;
   static override enableJsonFlag = true;
   static override args = { project: projectArg() };
   static override flags = projectDirFlag();

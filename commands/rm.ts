@@ -7,10 +7,7 @@ import { BaseCommand } from './base.ts';
 
 export default class Rm extends BaseCommand {
   static override summary = 'Remove a project from the registry (never its repository).';
-  static override description = `Remove a project from the registry that peers ls, doctor and the dashboard read. Your repository is not
-touched, and the run's state directory (logs, reports, archived runs) is kept: its path is printed;
-\`peers prune\` removes old archived runs. Refused while the project's run is running (peers down first).
-\`peers up\` in the repository registers it again.`;
+  static override description = `Remove a project from the registry that peers ls, doctor and the dashboard read. Your repository is not touched, and the run's state directory (logs, reports, archived runs) is kept: its path is printed; \`peers prune\` removes old archived runs. Refused while the project's run is running (peers down first). \`peers up\` in the repository registers it again.`;
   static override enableJsonFlag = true;
   static override args = { project: Args.string({ description: 'Registered project name (peers ls) or its path.', required: true }) };
   static override examples = ['<%= config.bin %> rm app', '<%= config.bin %> rm ~/src/old-project --json'];

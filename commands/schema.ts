@@ -9,9 +9,7 @@ const OUTPUT_NAMES = Object.keys(OUTPUT_SCHEMAS).map((id) => id.replaceAll(':', 
 
 export default class Schema extends BaseCommand {
   static override summary = "Print the JSON Schema of a config file or of a command's --json output.";
-  static override description = `Print a JSON Schema: of config.yaml or goals.yaml (what \`peers init\` writes to .peers/schema/), or of
-the document a command prints with --json (every one has schema_version, snake_case keys, US dollars
-rounded to 6 decimals). The zod schemas in the binary are the source of both.
+  static override description = `Print a JSON Schema: of config.yaml or goals.yaml (what \`peers init\` writes to .peers/schema/), or of the document a command prints with --json (every one has schema_version, snake_case keys, US dollars rounded to 6 decimals). The zod schemas in the binary are the source of both.
 Names: ${[...SCHEMA_KINDS, ...OUTPUT_NAMES].join(', ')}.`;
   static override hidden = true;
   static override examples = ['<%= config.bin %> schema config > config.schema.json', '<%= config.bin %> schema goals', '<%= config.bin %> schema status', '<%= config.bin %> schema "modes list"'];
