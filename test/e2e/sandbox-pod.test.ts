@@ -179,7 +179,7 @@ describe('isolation from the workspace', () => {
   test('through the proxy: an allowed host answers (local test upstream), a disallowed one is refused, both audited', () => {
     // Same egress container as `peers up` makes it, plus the test-only resolver override.
     const plan = JSON.parse(peers(['up', '--dry-run', 'podman', '--json', '--allow', UPSTREAM]).stdout) as { create_containers: { role: string; argv: string[] }[] };
-    const argv = plan.createContainers.find((c) => c.role === 'egress')!.argv;
+    const argv = plan.create_containers.find((c) => c.role === 'egress')!.argv;
     expect(argv).toContain(cname('egress'));
     expect(podmanAsUser(['rm', '-f', '-t', '0', cname('egress')]).code).toBe(0);
     const created = podmanAsUser([argv[0]!, '--env', 'PEERS_EGRESS_TEST_MODE=1', ...argv.slice(1), '--test-resolve', `${UPSTREAM.split(':')[0]}=127.0.0.1`]);

@@ -83,7 +83,7 @@ describe('the lazily loaded command tree', () => {
     const config = await loadConfig(loaders, await commandManifest());
     expect(loaded).toEqual([]);
     expect(config.commands.map((c) => c.id)).toContain('sidecar:egress');
-    const modes = await config.runCommand<{ name: string }[]>('modes:list', []);
+    const { modes } = await config.runCommand<{ modes: { name: string }[] }>('modes:list', []);
     expect(modes.map((m) => m.name)).toContain('default');
     expect(loaded).toEqual(['modes:list']);
   });
