@@ -70,7 +70,7 @@ describe('colour', () => {
   test('on a terminal: the table header is bold and errors are red', () => {
     expect(onTty('commands')).toContain(`${ESC}1mCOMMAND`);
     expect(onTty('stauts')).toContain(`${ESC}31mpeers:`);
-  });
+  }, 60_000);
 
   test('NO_COLOR, --no-color and a pipe each turn it off', () => {
     const plain = (out: string) => expect(out.includes(ESC)).toBe(false);
@@ -95,7 +95,7 @@ describe('one way to name a project', () => {
     const twice = peers(['status', repo, '-C', repo]);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toContain('the project is named twice');
-  });
+  }, 60_000);
 });
 
 describe('golden --help', () => {
