@@ -1,16 +1,18 @@
 import { Args, Flags } from '@oclif/core';
-import { projectDirFrom } from '../src/config/load.ts';
 import { amendContract } from '../src/modes/operator-contract.ts';
+import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Amend extends BaseCommand {
+  static override summary = 'Change implement mode\'s frozen acceptance contract, with your reason.';
   static override description = "Change implement mode's frozen acceptance contract (the peers cannot): another acceptance or e2e command, files re-pinned at HEAD or unpinned. Logged with your reason in .peers/contracts.log; applies when the run next starts.";
   static override examples = [
     '<%= config.bin %> amend --acceptance "node --test test/acceptance.test.js" --reason "the spec now asks for ISO dates"',
     '<%= config.bin %> amend --file test/acceptance.test.js --reason "fixed a wrong expectation in the acceptance test"',
   ];
-  static override args = { path: Args.directory({ description: 'The project (default: the current directory).' }) };
+  static override args = { path: Args.string({ description: PROJECT_DESCRIPTION }) };
   static override flags = {
+    ...projectDirFlag(),
     acceptance: Flags.string({ description: 'The new acceptance command.' }),
     e2e: Flags.string({ description: 'The new end-to-end command (web and gui plans).' }),
     file: Flags.string({ description: 'Pin this file at its committed content (HEAD); repeatable.', multiple: true }),
@@ -21,7 +23,7 @@ export default class Amend extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Amend);
-    const repo = projectDirFrom(args.path ?? process.cwd());
+    const repo = projectFrom(args.path, flags.dir);
     const r = amendContract(repo, { acceptance: flags.acceptance, e2e: flags.e2e, files: flags.file, unpin: flags.unpin, reason: flags.reason });
     if (!this.jsonEnabled()) {
       this.log(`Amended the acceptance contract of ${repo}:`);

@@ -1,18 +1,20 @@
 import { Args, Flags } from '@oclif/core';
 import { CHECKS, checkIds } from '../modes/checks/index.ts';
 import { InputError } from '../src/cli/errors.ts';
-import { gitRepoRootOf } from '../src/cli/project-dir.ts';
 import { withObservedWorkTree } from '../src/git/observer.ts';
+import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Check extends BaseCommand {
+  static override summary = 'Run one built-in check (the commands behind the mode goals).';
   static override description = 'Run one built-in check (the commands behind the mode goals). Exit 0 pass, 1 fail, 2 unknown check or bad path.';
   static override enableJsonFlag = true;
   static override args = {
     id: Args.string({ description: `Check id: ${checkIds().join(', ')}.`, required: true }),
-    path: Args.string({ description: 'Repository to check (default: the current directory).' }),
+    path: Args.string({ description: PROJECT_DESCRIPTION }),
   };
   static override flags = {
+    ...projectDirFlag(),
     lang: Flags.string({ description: 'Project language for lint-clean, type-clean and no-prior-regression: js, ts, python, go or rust (detected when absent).' }),
     pin: Flags.string({ description: 'contracts-unchanged: a frozen file, PATH=BLOB (repeatable).', multiple: true }),
     acked: Flags.string({ description: 'plan-complete: a [BLOCKED] step the operator acknowledged (repeatable).', multiple: true }),
@@ -31,7 +33,7 @@ export default class Check extends BaseCommand {
     // An own property only: `peers check constructor` is an unknown check, not Object's constructor.
     const check = Object.hasOwn(CHECKS, args.id) ? CHECKS[args.id] : undefined;
     if (!check) throw new InputError(`unknown check "${args.id}"`, { hint: `available checks: ${checkIds().join(', ')}` });
-    const dir = gitRepoRootOf(args.path ?? process.cwd(), 'run the check inside the project, or pass its path: peers check <id> PATH');
+    const dir = projectFrom(args.path, flags.dir);
     // History through a read-only view, files from the working tree: the repository's own config
     // (filters, fsmonitor, hooks, includes…) is never honoured.
     const result = await withObservedWorkTree(dir, () =>

@@ -1,7 +1,10 @@
 import { Flags } from '@oclif/core';
+import { paintFor } from '../src/cli/colour.ts';
+import { renderTable } from '../src/cli/text-table.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Commands extends BaseCommand {
+  static override summary = 'List every command of this peers binary.';
   static override description = 'List every command of this peers binary; with --json, each one\'s flags and arguments too (the manifest tools such as the CLI fuzzer enumerate).';
   static override hidden = true;
   static override enableJsonFlag = true;
@@ -30,7 +33,7 @@ export default class Commands extends BaseCommand {
         args: Object.values(c.args ?? {}).map((a) => ({ name: a.name, required: Boolean(a.required), options: a.options ?? null })),
       }))
       .sort((a, b) => a.id.localeCompare(b.id));
-    if (!this.jsonEnabled()) for (const c of list) this.log(`${c.usage.padEnd(24)} ${c.summary}`);
-    return list;
+    if (!this.jsonEnabled()) for (const line of renderTable(list, [{ header: 'COMMAND', cell: (c) => c.usage }, { header: 'SUMMARY', cell: (c) => c.summary }], paintFor(process.stdout))) this.log(line);
+    return { commands: list };
   }
 }

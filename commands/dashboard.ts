@@ -4,6 +4,7 @@ import { BaseCommand } from './base.ts';
 
 export default class Dashboard extends BaseCommand {
   static override controlsRuns = true;
+  static override summary = 'Serve a live local page of every registered project.';
   static override description = `Serve a live page of every registered project (state, tick, who is working on what, spend, gates) with a drill-down per project: the same data as \`peers status --json\`.
 Listens on 127.0.0.1 only and answers only requests that carry the random token in the printed URL. Ctrl-C stops it.`;
   static override flags = {

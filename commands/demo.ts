@@ -6,6 +6,7 @@ import { BaseCommand } from './base.ts';
 
 export default class Demo extends BaseCommand {
   static override controlsRuns = true;
+  static override summary = 'See peers work, offline, in about a minute.';
   static override description = `See peers work, offline, in about a minute.
 
 A sample project with a failing test and a spec; the real claude and codex CLIs driven by a

@@ -43,4 +43,8 @@ export const COMMAND_LOADERS: CommandLoaders = {
   dashboard: async () => (await import('./dashboard.ts')).default,
   'notify-watch': async () => (await import('./notify-watch.ts')).default,
   demo: async () => (await import('./demo.ts')).default,
+  rm: async () => (await import('./rm.ts')).default,
+  prune: async () => (await import('./prune.ts')).default,
+  review: async () => (await import('./review.ts')).default,
+  completion: async () => (await import('./completion.ts')).default,
 };

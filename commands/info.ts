@@ -1,8 +1,8 @@
-import { Flags } from '@oclif/core';
 import { describeProject, formatProjectView } from '../src/config/describe-project.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
-import { loadProject, projectDirFrom } from '../src/config/load.ts';
+import { loadProject } from '../src/config/load.ts';
 import { homeDir } from '../src/state/env-dirs.ts';
+import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
 import { detectBilling } from '../src/config/usd-cap-mode.ts';
@@ -25,15 +25,17 @@ function budgetView(repo: string, config: PeersConfig, env: NodeJS.ProcessEnv, h
 }
 
 export default class Info extends BaseCommand {
+  static override summary = 'Show the resolved configuration: peers, goals and budget.';
   static override description =
     'Show the resolved configuration: each peer with the exact command it will run, the goals, the budget, and whether max_usd is enforced (and why) — as `peers up` decided it for the current run, or would decide it.';
+  static override args = { project: projectArg() };
   static override examples = ['<%= config.bin %> info', '<%= config.bin %> info --json', '<%= config.bin %> info -C ~/src/my-project'];
-  static override flags = { dir: Flags.directory({ char: 'C', description: 'Project directory (default: the current git repository).', default: '.' }) };
+  static override flags = { ...projectDirFlag() };
   static override enableJsonFlag = true;
 
   async run(): Promise<unknown> {
-    const { flags } = await this.parse(Info);
-    const repo = projectDirFrom(flags.dir);
+    const { args, flags } = await this.parse(Info);
+    const repo = projectFrom(args.project, flags.dir);
     const project = loadProject(repo);
     // The identity `peers up` would hand to the peers: read the same way, from this repository.
     const env = { ...process.env, ...userIdentityEnv(readUserGitIdentity(repo)) };

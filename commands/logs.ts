@@ -1,15 +1,17 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { InputError } from '../src/cli/errors.ts';
 import { parseSince, showPeerLogs } from '../src/apps/logs/peer-logs.ts';
 import { stateDirFor, projectKey } from '../src/state/paths.ts';
 import { followLogs } from '../sandbox/logs.ts';
-import { resolveProjectDir } from '../sandbox/up.ts';
+import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Logs extends BaseCommand {
+  static override summary = 'Show a project\'s loop output, one peer\'s output, or the egress log.';
   static override description = "Show a project's loop output; with --peer one peer's output turn by turn, as it happens; with --egress the egress audit log (every allowed and refused connection).";
-  static override args = { project: Args.string({ description: 'Project path or registered name (default: the current directory).' }) };
+  static override args = { project: projectArg() };
   static override flags = {
+    ...projectDirFlag(),
     follow: Flags.boolean({ char: 'f', description: 'Keep following new output (until the run stops, or Ctrl-C).' }),
     egress: Flags.boolean({ description: 'The egress audit log (JSONL) instead of the loop output.' }),
     peer: Flags.string({ description: "One peer's output (its CLI's stdout and stderr), written while its turn runs." }),
@@ -20,7 +22,7 @@ export default class Logs extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Logs);
-    const repo = resolveProjectDir(args.project);
+    const repo = projectFrom(args.project, flags.dir);
     if (flags.peer) {
       if (flags.egress) throw new InputError('--peer and --egress show different logs: pass one of them');
       const stop = new AbortController();

@@ -9,6 +9,7 @@ import { BaseCommand } from './base.ts';
 
 export default class Loop extends BaseCommand {
   static override controlsRuns = true;
+  static override summary = 'Run peer ticks until the gates converge or a limit stops the run.';
   static override description = [
     "Run peer ticks until the gates converge or a limit stops the run (the loop container's main process).",
     '',

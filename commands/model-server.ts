@@ -9,6 +9,7 @@ import { BaseCommand } from './base.ts';
 
 export default class ModelServer extends BaseCommand {
   static override controlsRuns = true;
+  static override summary = 'Run the scripted model server for offline rehearsals.';
   static override description =
     'Run the scripted model server: answers the Anthropic Messages API and the OpenAI Responses API from a scenario file, so the real claude and codex CLIs can be rehearsed offline.';
   static override hidden = true;

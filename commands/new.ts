@@ -5,6 +5,7 @@ import { BaseCommand } from './base.ts';
 import { modeFlags, modeOptions } from './mode-flags.ts';
 
 export default class New extends BaseCommand {
+  static override summary = 'Start a new project: directory, git, skeleton, then peers init.';
   static override description = 'Start a new project: creates the directory, git, a skeleton for --lang and a first commit, then runs `peers init` with the same modes, spec and plan (and registers the project).';
   static override examples = [
     '<%= config.bin %> new greeter --lang js --modes implement --plan ./PLAN.md',

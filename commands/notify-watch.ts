@@ -6,6 +6,7 @@ import { BaseCommand } from './base.ts';
 export default class NotifyWatch extends BaseCommand {
   static override controlsRuns = true;
   static override hidden = true;
+  static override summary = 'Send the notifications a run owes until it stops.';
   static override description = 'Send the notifications a run owes (`notify:` in config.yaml) until it stops; `peers up` starts it in the background on the host.';
   static override examples = ['<%= config.bin %> notify-watch --state-dir ~/.local/state/peers/app', '<%= config.bin %> notify-watch --state-dir ~/.local/state/peers/app --poll-ms 1000'];
   static override flags = {

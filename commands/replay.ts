@@ -2,25 +2,26 @@ import { Args, Flags } from '@oclif/core';
 import { resolve, sep } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
 import { accessingFile } from '../src/cli/file-errors.ts';
-import { projectDirFrom } from '../src/config/load.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { readRunSummary } from '../src/loop/run-summary.ts';
 import { stateDirFor } from '../src/state/paths.ts';
+import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Replay extends BaseCommand {
+  static override summary = 'Show one tick exactly as it happened, prompt included.';
   static override description = 'Show one tick exactly as it happened: the prompt the peer received (byte for byte), the peer and argv, the gates it started from, and the result.';
   static override enableJsonFlag = true;
   static override args = {
     tick: Args.integer({ required: true, min: 1, description: 'Tick number (as in peers status and runs.jsonl).' }),
-    path: Args.string({ description: 'Project repository (default: the current directory).' }),
+    path: Args.string({ description: PROJECT_DESCRIPTION }),
   };
-  static override flags = { 'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }) };
+  static override flags = { ...projectDirFlag(), 'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }) };
   static override examples = ['<%= config.bin %> replay 12', '<%= config.bin %> replay 12 ~/src/app --json'];
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Replay);
-    const dir = flags['state-dir'] ? resolve(flags['state-dir']) : stateDirFor(projectDirFrom(args.path ?? process.cwd()));
+    const dir = flags['state-dir'] ? resolve(flags['state-dir']) : stateDirFor(projectFrom(args.path, flags.dir));
     const summary = readRunSummary(dir);
     const line = summary.ticks.find((t) => t.tick === args.tick);
     if (!line) {

@@ -1,6 +1,5 @@
 import { Args, Flags } from '@oclif/core';
 import { basename, join, resolve } from 'node:path';
-import { projectDirFrom } from '../src/config/load.ts';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { statusJson } from '../src/loop/run-summary.ts';
 import { readReport } from '../src/report/read-report.ts';
@@ -9,14 +8,17 @@ import { renderMarkdown } from '../src/report/render-markdown.ts';
 import { stateDirFor } from '../src/state/paths.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
 import { publishIfRun } from '../sandbox/up.ts';
+import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Report extends BaseCommand {
+  static override summary = 'Summarise a run in Markdown (or one HTML file).';
   static override description = `Summarise a run: outcome and why, the commits and how to merge them, the bug ledger, each gate's timeline, spend per tick against the caps, peers, cheats caught and egress.
 Printed and saved as REPORT.md in the state directory; with --html, one self-contained HTML file (charts, no network) saved as REPORT.html.`;
   static override enableJsonFlag = true;
-  static override args = { path: Args.string({ description: 'Project repository (default: the current directory).' }) };
+  static override args = { path: Args.string({ description: PROJECT_DESCRIPTION }) };
   static override flags = {
+    ...projectDirFlag(),
     'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }),
     html: Flags.boolean({ description: 'Write the report as one self-contained HTML file (REPORT.html in the state directory) and print it.' }),
   };
@@ -24,7 +26,7 @@ Printed and saved as REPORT.md in the state directory; with --html, one self-con
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Report);
-    const repo = projectDirFrom(args.path ?? process.cwd());
+    const repo = projectFrom(args.path, flags.dir);
     const dir = flags['state-dir'] ? resolve(flags['state-dir']) : stateDirFor(repo);
     // The run's commits reach the user's repository here too (the pod cannot write it); first, so
     // the report names the branch as it is now.

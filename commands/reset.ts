@@ -1,9 +1,10 @@
-import { Args } from '@oclif/core';
 import { describeReset, resetProject } from '../sandbox/reset.ts';
-import { resolveProjectDir } from '../sandbox/up.ts';
+import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
+import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Reset extends BaseCommand {
+  static override summary = 'Start a project over: archive its stopped run.';
   static override description = `Start a project over: archive its stopped run and leave an empty state dir, so the next
 \`peers up\` starts from your current HEAD.
 
@@ -12,18 +13,19 @@ reports) moves in one atomic rename to <state dir>.archive/<when>-<stop reason>/
 \`peers report --state-dir DIR\` still reads it; \`peers status\` lists the archived runs. A running
 run is refused (stop it with \`peers down\` first). \`peers up --fresh\` does the same, then starts.`;
   static override enableJsonFlag = true;
-  static override args = { project: Args.string({ description: 'Project path or registered name (default: the current directory).' }) };
+  static override args = { project: projectArg() };
+  static override flags = projectDirFlag();
   static override examples = ['<%= config.bin %> reset', '<%= config.bin %> reset app --json'];
 
   async run(): Promise<unknown> {
-    const { args } = await this.parse(Reset);
-    const repo = resolveProjectDir(args.project);
+    const { args, flags } = await this.parse(Reset);
+    const repo = projectFrom(args.project, flags.dir);
     const quiet = this.jsonEnabled();
     const r = await resetProject({ repo, progress: (l) => quiet || process.stderr.write(`peers reset: ${l}\n`), upCommand: `peers reset${args.project ? ` ${args.project}` : ''}` });
     if (!quiet) {
       for (const l of describeReset(r)) this.log(l);
       if (r.archived) this.log(`next: peers up${args.project ? ` ${args.project}` : ''} starts a new run from your HEAD`);
     }
-    return r;
+    return { state_dir: r.stateDir, archived: r.archived && archivedRunJson(r.archived), previous_results: r.previousResults };
   }
 }

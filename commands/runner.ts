@@ -8,6 +8,7 @@ import { BaseCommand } from './base.ts';
 
 export default class Runner extends BaseCommand {
   static override controlsRuns = true;
+  static override summary = 'Run processes for the loop inside a sandbox container (internal).';
   static override description = `Run processes for the loop inside a sandbox container (internal). Listens on a Unix socket for
 the runner protocol (sandbox/runner-protocol.ts) until SIGTERM. With --prepare-checkout (the setup
 container), checks out the HEAD given as JSON on stdin from the trusted mirror and runs the

@@ -1,24 +1,25 @@
-import { Args, Flags } from '@oclif/core';
-import { existsSync } from 'node:fs';
+import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
-import { InputError } from '../src/cli/errors.ts';
-import { projectDirFrom } from '../src/config/load.ts';
 import { projectJson, projectText, readProjectView } from '../src/apps/project-view.ts';
 import { watchStatus } from '../src/apps/watch/status-watch.ts';
 import { catchUpNotifications } from '../src/notify/notify-watch.ts';
 import { notifyStatusLine } from '../src/notify/notify-store.ts';
-import { listProjects, resolveProjectTarget } from '../sandbox/registry.ts';
+import { listProjects } from '../sandbox/registry.ts';
 import { listArchives } from '../src/state/run-archive.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
 import { publishIfRun } from '../sandbox/up.ts';
+import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
+import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Status extends BaseCommand {
+  static override summary = 'Show where a run stands: state, tick, spend, gates, whose turn it is.';
   static override description = `Show where a run stands: fresh, running, stopped or crashed (reconciled with podman), tick,
 spend, open gates; then whose turn it is, peer health, budget spent against caps, gate diagnostics and why it last stopped.`;
   static override enableJsonFlag = true;
-  static override args = { project: Args.string({ description: 'Registered project name (peers ls) or repository path (default: the current directory).' }) };
+  static override args = { project: projectArg() };
   static override flags = {
+    ...projectDirFlag(),
     'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }),
     watch: Flags.boolean({ char: 'w', description: 'Redraw the status as the run goes (who is working and on what, spend, gates) until it stops or Ctrl-C.' }),
     interval: Flags.integer({ min: 1, default: 2, description: 'Seconds between redraws with --watch.' }),
@@ -28,7 +29,7 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Status);
     // A registered name or a path in a git repository; anything else (a plain directory, a file) is exit 2.
-    const dir = resolveProjectTarget(args.project);
+    const dir = projectFrom(args.project, flags.dir);
     const entry = listProjects().find((p) => p.path === dir) ?? { path: dir, registered_at: '', name: dir };
     const stateDir = flags['state-dir'] ? resolve(flags['state-dir']) : undefined;
     if (flags.watch) {
@@ -46,6 +47,6 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
       ? ['Earlier runs (archived, oldest first; read one with peers report --state-dir DIR):', ...archives.map((a) => `  ${a.stopReason ?? 'no stop reason'}, tick ${a.tick ?? '-'}, $${(a.spentUsd ?? 0).toFixed(2)}: ${a.path}`)]
       : [];
     if (!this.jsonEnabled()) this.log([...projectText(view, results ? describePublish(results) : undefined), ...(notified ? [notified] : []), ...archiveLines].join('\n'));
-    return { ...projectJson(view), results: results ?? null, archives };
+    return { ...projectJson(view), results: results ?? null, archives: archives.map(archivedRunJson) };
   }
 }

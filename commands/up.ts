@@ -1,19 +1,31 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { InputError } from '../src/cli/errors.ts';
 import { parseRuntimeChange } from '../src/loop/runtime-change.ts';
 import { renderK8s } from '../sandbox/k8s-render.ts';
 import { planPod } from '../sandbox/pod-plan.ts';
 import { rehearsalDir } from '../sandbox/rehearsal.ts';
 import { describeReset } from '../sandbox/reset.ts';
-import { publishIfRun, resolveProjectDir, up } from '../sandbox/up.ts';
+import { publishIfRun, up } from '../sandbox/up.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
 import { shellQuote } from '../src/proc/self-exec.ts';
 import { describePolicy } from '../src/budget/budget-policy.ts';
 import { stateDirFor } from '../src/state/paths.ts';
+import { archivedRunJson, snakeKeys } from '../src/cli/json-output/snake-case.ts';
+import type { UpResult } from '../sandbox/up.ts';
+import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
+
+function upJson(r: UpResult) {
+  return {
+    ...snakeKeys(r),
+    ...(r.finished ? { finished: snakeKeys(r.finished) } : {}),
+    ...(r.archived !== undefined ? { archived: r.archived && archivedRunJson(r.archived) } : {}),
+  };
+}
 
 export default class Up extends BaseCommand {
   static override controlsRuns = true;
+  static override summary = 'Start an unattended run of a project in a rootless podman pod.';
   static override description = `Start an unattended run of a project inside a rootless podman pod, and return.
 
 The peers work on their own clone of your HEAD (in the state dir), never on your repository:
@@ -32,8 +44,9 @@ starts over from your HEAD.
 --rehearse SCENARIO.yaml runs your own configuration in the pod against the scripted model server
 (no vendor is reached and nothing is billed), to check a config before paying.`;
   static override enableJsonFlag = true;
-  static override args = { project: Args.string({ description: 'Project path or registered name (default: the current directory).' }) };
+  static override args = { project: projectArg() };
   static override flags = {
+    ...projectDirFlag(),
     'max-ticks': Flags.integer({ min: 1, description: 'Stop after this many ticks.' }),
     'max-usd': Flags.string({ description: 'Spending cap in US dollars.' }),
     'max-runtime': Flags.string({
@@ -70,6 +83,7 @@ starts over from your HEAD.
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Up);
+    const target = projectFrom(args.project, flags.dir);
     let maxUsd: number | undefined;
     if (flags['max-usd'] !== undefined) {
       maxUsd = Number(flags['max-usd']);
@@ -88,10 +102,10 @@ starts over from your HEAD.
       noCodemap: flags['no-codemap'],
     };
     if (flags['dry-run']) {
-      const repo = resolveProjectDir(args.project);
+      const repo = target;
       const rehearse = flags.rehearse ? { upstream: 'model-server' as const, modelServerDir: rehearsalDir(stateDirFor(repo)) } : {};
       const { spec, plan, budget } = await planPod(repo, { ...common, ...rehearse });
-      if (quiet) return flags['dry-run'] === 'k8s' ? { yaml: renderK8s(spec), budget_policy: budget.policy } : { ...plan, budget_policy: budget.policy };
+      if (quiet) return flags['dry-run'] === 'k8s' ? { yaml: renderK8s(spec), budget_policy: budget.policy } : { ...snakeKeys(plan), budget_policy: budget.policy };
       // The policy `up` would write to the state dir for the loop and the auth sidecar to read.
       this.log(`# budget: ${describePolicy(budget.policy)} (up writes it to ${budget.hostPath})`);
       if (budget.warning) this.log(`# warning: ${budget.warning}`);
@@ -100,7 +114,7 @@ starts over from your HEAD.
       return undefined;
     }
     const r = await up({
-      target: args.project,
+      target,
       ...common,
       maxRuntime,
       fresh: flags.fresh,
@@ -117,12 +131,12 @@ starts over from your HEAD.
         this.log('What next:');
         for (const n of r.finished.next) this.log(`  - ${n}`);
       }
-      return r;
+      return upJson(r);
     }
     if (!quiet) {
       if (flags['clone-only']) {
         this.log(`${r.name}: run clone ready at ${r.clone} (${r.seconds.toFixed(1)} s); the pod was not started.`);
-        return r;
+        return upJson(r);
       }
       if (r.archived !== undefined) for (const l of describeReset({ stateDir: r.stateDir, archived: r.archived, previousResults: r.previousResults ?? null })) this.log(l);
       const what = r.decision === 'resume' ? 'resumed' : flags.rehearse ? 'rehearsing (scripted model server, nothing billed)' : 'running';
@@ -134,9 +148,9 @@ starts over from your HEAD.
       const { attachToRun } = await import('../sandbox/logs.ts');
       process.exitCode = await attachToRun({ project: r.project, stateDir: r.stateDir, log: (l) => this.log(l) });
       // The run's last commits, as the branch in the user's repository (the pod cannot write it).
-      const results = publishIfRun(resolveProjectDir(args.project), r.stateDir);
+      const results = publishIfRun(target, r.stateDir);
       if (results) this.log(describePublish(results));
     }
-    return r;
+    return upJson(r);
   }
 }

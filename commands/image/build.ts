@@ -5,6 +5,7 @@ import { BaseCommand } from '../base.ts';
 
 export default class ImageBuild extends BaseCommand {
   static override controlsRuns = true;
+  static override summary = 'Build the workspace image the peers run in.';
   static override description =
     'Build the workspace image (git, Node.js, Python + pytest, ripgrep, the pinned claude and codex CLIs). The peers binary is not inside: it is mounted read-only into every container at run time.';
   static override enableJsonFlag = true;

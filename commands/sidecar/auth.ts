@@ -10,6 +10,7 @@ import { BaseCommand } from '../base.ts';
 
 export default class SidecarAuth extends BaseCommand {
   static override controlsRuns = true;
+  static override summary = 'Run the credential sidecar (internal).';
   static override description =
     'Run the credential sidecar: one loopback port per vendor API, forwarding only the API paths the peer CLIs need to that vendor through the egress proxy, replacing whatever credential the client sent with the real one, streaming replies unbuffered, metering every reply (even one cut short) into the usage ledger and refusing a request the budget left cannot cover.';
   static override hidden = true;

@@ -33,7 +33,7 @@ let baseCommits = 0;
 const peers = (args: string[], timeoutMs = 120_000) => asUser([PEERS_BIN, ...args], { cwd: repo, env, timeoutMs });
 const cname = (role: string) => `peers-${key}-${role}`;
 const execIn = (role: string, script: string) => podmanAsUser(['exec', cname(role), 'sh', '-c', script]);
-const lsRow = () => (JSON.parse(peers(['ls', '--json']).stdout) as { path: string; status: string; tick: number | null; stopReason: string | null }[]).find((p) => p.path === repo)!;
+const lsRow = () => (JSON.parse(peers(['ls', '--json']).stdout).projects as { path: string; status: string; tick: number | null; stop_reason: string | null }[]).find((p) => p.path === repo)!;
 const state = () => JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'));
 type TickLine = { event: string; tick: number; peer: string; success: boolean };
 const tickLines = (): TickLine[] =>
@@ -187,12 +187,12 @@ describe('the real loop in the pod', () => {
     const before = tickLines();
     const savedTick = state().tick;
     expect(savedTick).toBe(before.length);
-    expect(lsRow()).toMatchObject({ status: 'stopped', stopReason: 'interrupted', tick: savedTick });
+    expect(lsRow()).toMatchObject({ status: 'stopped', stop_reason: 'interrupted', tick: savedTick });
     // `peers status NAME`: the same reconciled status, plus the gates still open at the saved HEAD.
     const st = JSON.parse(peers(['status', 'app', '--json']).stdout);
-    expect(st).toMatchObject({ name: 'app', status: 'stopped', stopReason: 'interrupted', tick: savedTick });
-    expect(st.openGates).toEqual(expect.arrayContaining(['uncommitted-file', 'leftover-server']));
-    expect(st.openGates).not.toContain('committed-work');
+    expect(st).toMatchObject({ name: 'app', status: 'stopped', stop_reason: 'interrupted', tick: savedTick });
+    expect(st.open_gates).toEqual(expect.arrayContaining(['uncommitted-file', 'leftover-server']));
+    expect(st.open_gates).not.toContain('committed-work');
     // The interrupted turn left no commit: the branch is at the last completed tick's.
     expect(asUser(['git', '-C', repo, 'log', '-1', '--format=%s', 'peers/app']).stdout.trim()).toMatch(/^work by (alpha|beta)$/);
     expect(asUser(['git', '-C', repo, 'rev-list', '--count', 'HEAD']).stdout.trim()).toBe(String(baseCommits));
@@ -202,7 +202,7 @@ describe('the real loop in the pod', () => {
     expect(again.code, again.stderr).toBe(0);
     waitFor('the first resumed tick', () => tickLines().length > savedTick);
     console.log(`e2e: peers up → first resumed tick done (gates in the gates container + a 3 s fake turn) ${((Date.now() - t1) / 1000).toFixed(1)} s`);
-    waitFor('the resumed run to stop after two more ticks', () => lsRow().status === 'stopped' && lsRow().stopReason === 'max_ticks');
+    waitFor('the resumed run to stop after two more ticks', () => lsRow().status === 'stopped' && lsRow().stop_reason === 'max_ticks');
     const after = tickLines();
     expect(after.map((t) => t.tick)).toEqual(Array.from({ length: savedTick + 2 }, (_, i) => i + 1));
     expect(after.slice(savedTick).every((t) => t.success)).toBe(true);
@@ -228,7 +228,7 @@ describe('the real loop in the pod', () => {
     const crashedAt = state().tick;
     expect(peers(['up', '--max-ticks', '1']).code).toBe(0);
     waitFor('the run after the crash to stop', () => lsRow().status === 'stopped');
-    expect(lsRow().stopReason).toBe('max_ticks');
+    expect(lsRow().stop_reason).toBe('max_ticks');
     const ticks = tickLines().map((t) => t.tick);
     expect(ticks).toEqual(Array.from({ length: ticks.length }, (_, i) => i + 1));
     expect(state().tick).toBe(crashedAt + 1);

@@ -48,7 +48,7 @@ function startWorkspaceServer(port: number): void {
   expect(seen).toBe('REACHED tests pass');
 }
 const clone = () => join(root, 'state', 'peers', key, 'run', 'clone');
-const lsJson = () => (JSON.parse(peers(['ls', '--json']).stdout) as { path: string; status: string; stopReason: string | null }[]).find((p) => p.path === repo)!;
+const lsJson = () => (JSON.parse(peers(['ls', '--json']).stdout).projects as { path: string; status: string; stop_reason: string | null }[]).find((p) => p.path === repo)!;
 
 beforeAll(() => {
   ensurePodmanReady();
@@ -178,8 +178,8 @@ describe('isolation from the workspace', () => {
 
   test('through the proxy: an allowed host answers (local test upstream), a disallowed one is refused, both audited', () => {
     // Same egress container as `peers up` makes it, plus the test-only resolver override.
-    const plan = JSON.parse(peers(['up', '--dry-run', 'podman', '--json', '--allow', UPSTREAM]).stdout) as { createContainers: { role: string; argv: string[] }[] };
-    const argv = plan.createContainers.find((c) => c.role === 'egress')!.argv;
+    const plan = JSON.parse(peers(['up', '--dry-run', 'podman', '--json', '--allow', UPSTREAM]).stdout) as { create_containers: { role: string; argv: string[] }[] };
+    const argv = plan.create_containers.find((c) => c.role === 'egress')!.argv;
     expect(argv).toContain(cname('egress'));
     expect(podmanAsUser(['rm', '-f', '-t', '0', cname('egress')]).code).toBe(0);
     const created = podmanAsUser([argv[0]!, '--env', 'PEERS_EGRESS_TEST_MODE=1', ...argv.slice(1), '--test-resolve', `${UPSTREAM.split(':')[0]}=127.0.0.1`]);
@@ -379,7 +379,7 @@ describe('lifecycle', () => {
     expect(r.code).toBe(0);
     expect(podmanAsUser(['volume', 'exists', `peers-${key}-gates-cache`]).code).not.toBe(0);
     const row = lsJson();
-    expect(row.stopReason).toBe('interrupted');
+    expect(row.stop_reason).toBe('interrupted');
     expect(row.status).toBe('stopped');
   });
 

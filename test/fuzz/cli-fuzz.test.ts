@@ -41,7 +41,7 @@ let commands: ManifestCommand[];
 beforeAll(() => {
   world = buildWorld();
   const r = Bun.spawnSync([PEERS, 'commands', '--json', '--hidden'], { cwd: world.repoA, env: world.env });
-  commands = JSON.parse(r.stdout.toString()) as ManifestCommand[];
+  commands = (JSON.parse(r.stdout.toString()) as { commands: ManifestCommand[] }).commands;
 }, 120_000);
 afterAll(() => world?.cleanup());
 

@@ -28,7 +28,7 @@ describe('the peers entry point', () => {
   test('commands --json lists the command tree from any working directory', () => {
     const r = run('commands', '--json');
     expect(r.status).toBe(0);
-    const ids = (JSON.parse(r.stdout) as { id: string }[]).map((c) => c.id);
+    const ids = (JSON.parse(r.stdout) as { commands: { id: string }[] }).commands.map((c) => c.id);
     expect(ids).toContain('help');
   });
 
@@ -83,7 +83,7 @@ describe('the lazily loaded command tree', () => {
     const config = await loadConfig(loaders, await commandManifest());
     expect(loaded).toEqual([]);
     expect(config.commands.map((c) => c.id)).toContain('sidecar:egress');
-    const modes = await config.runCommand<{ name: string }[]>('modes:list', []);
+    const { modes } = await config.runCommand<{ modes: { name: string }[] }>('modes:list', []);
     expect(modes.map((m) => m.name)).toContain('default');
     expect(loaded).toEqual(['modes:list']);
   });

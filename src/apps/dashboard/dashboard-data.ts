@@ -4,6 +4,7 @@
  * gate's timeline from the report model. Only registered projects can be asked for: the page
  * names a project by its registered path, never an arbitrary directory.
  */
+import { roundMoney } from '../../cli/json-output/json-output.ts';
 import { buildReportModel } from '../../report/report-model.ts';
 import { listProjects, type ProjectEntry } from '../../../sandbox/registry.ts';
 import { projectJson, readProjectView } from '../project-view.ts';
@@ -14,7 +15,7 @@ export type ProjectsSnapshot = { generated_at: string; projects: Array<Record<st
 
 async function oneProject(entry: ProjectEntry, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
   try {
-    return projectJson(await readProjectView(entry, env)) as Record<string, unknown>;
+    return roundMoney(projectJson(await readProjectView(entry, env))) as Record<string, unknown>;
   } catch (error) {
     // One unreadable state dir must not take the whole page down: it shows as that project's error.
     return { name: entry.name ?? entry.path, path: entry.path, status: 'unreadable', error: (error as Error).message };

@@ -43,14 +43,14 @@ function nowCell(p) {
     c.activity ? el('div', { class: 'activity' }, c.activity) : null);
 }
 function gatesCell(p) {
-  const open = p.openGates || [];
+  const open = p.open_gates || [];
   return el('td', { class: open.length ? 'fail' : 'pass' }, open.length ? 'open: ' + open.join(', ') : 'all green');
 }
 function renderList(data) {
   const rows = data.projects.map((p) => {
     const tr = el('tr', { class: 'project', data: { path: p.path } },
       el('td', null, el('a', { href: '#project=' + encodeURIComponent(p.path) }, p.name)),
-      el('td', { class: 'status status-' + p.status }, p.status + (p.stopReason ? ' (' + p.stopReason + ')' : '')),
+      el('td', { class: 'status status-' + p.status }, p.status + (p.stop_reason ? ' (' + p.stop_reason + ')' : '')),
       el('td', { class: 'tick' }, p.tick === null || p.tick === undefined ? '-' : p.tick),
       nowCell(p),
       el('td', { class: 'spend' }, money(p.spend && p.spend.usd) + ', ' + ((p.spend && p.spend.tokens) || 0) + ' tokens'),

@@ -117,13 +117,14 @@ describe('peers schema and peers modes list', () => {
   test('modes list names every mode; the default mode\'s goals are the ones plain init writes', () => {
     const res = runPeers(['modes', 'list', '--json'], { cwd: sb.root, env: sb.env });
     expect(res.code).toBe(0);
-    const modes = JSON.parse(res.stdout);
+    const modes = JSON.parse(res.stdout).modes;
     expect(modes.map((m: { name: string }) => m.name)).toEqual(['default', 'audit', 'thorough', 'describe', 'document', 'implement']);
     const info = JSON.parse(runPeers(['info', '--json'], { cwd: repo, env: sb.env }).stdout);
     expect(modes[0].hard).toEqual(info.goals.hard.map((g: { id: string }) => g.id));
     expect(modes[0].soft).toEqual(info.goals.soft.map((g: { id: string }) => g.id));
     const text = runPeers(['modes', 'list'], { cwd: sb.root, env: sb.env }).stdout.trim().split('\n');
-    expect(text[0]).toStartWith('default ');
+    expect(text[0]).toMatch(/^MODE +WHAT IT DOES$/);
+    expect(text[1]).toStartWith('default ');
     expect(text).toContain('           needs audit; stacks with audit, document');
   });
 });

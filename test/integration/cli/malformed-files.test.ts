@@ -62,7 +62,7 @@ describe('malformed control files: file:line:column, exit 2, no stack trace', ()
     const res = runPeers(['info', '--json'], { cwd: repo, env: sb.env });
     expect(res.code).toBe(2);
     const err = JSON.parse(res.stdout).error;
-    expect(err.exitCode).toBe(2);
+    expect(err.exit_code).toBe(2);
     expect(err.message).toContain("unknown key 'jobz' in goals; did you mean jobs?");
     expect(err.message).toContain("missing required key 'cmd' in goals[1]");
     expect(res.stderr).not.toMatch(STACK_LINE);

@@ -100,7 +100,7 @@ test('as root, `dist/peers demo --json --keep` (the README line) hands the run t
     expect(out.next_steps[0]).toBe(`peers status ${out.project} --state-dir ${out.state_dir}`);
     const status = spawnSync(DIST_PEERS, [...String(out.next_steps[0]).split(' ').slice(1), '--json'], { cwd: '/', env, encoding: 'utf8', timeout: 30_000 });
     expect(status.status).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ status: 'stopped', stopReason: 'complete', tick: 5, openGates: [] });
+    expect(JSON.parse(status.stdout)).toMatchObject({ status: 'stopped', stop_reason: 'complete', tick: 5, open_gates: [] });
     const log = spawnSync('git', ['-C', out.project, 'log', '--format=%s'], { encoding: 'utf8', env: { PATH: env.PATH, HOME: rootHome } });
     expect(log.status).toBe(0);
   } finally {

@@ -185,7 +185,7 @@ describe('peers bugs', () => {
     ]);
     expect(lines[6]).toEndWith('— fixed');
     const json = JSON.parse(peers(['bugs', repo.dir, '--json'], '/').stdout);
-    expect(json.summary).toMatchObject({ total: 3, openBlocking: 1 });
+    expect(json.summary).toMatchObject({ total: 3, open_blocking: 1 });
     expect(json.reports.map((r: { id: string }) => r.id)).toEqual(['B-crit', 'B-fixed', 'B-low']);
     expect(json.reports[1]).toMatchObject({ status: 'fixed', open: false, resolved_by: 'bob' });
   });
