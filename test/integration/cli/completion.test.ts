@@ -1,5 +1,5 @@
 /**
- * Issue 18: `peers completion bash|zsh|fish`, generated from the command manifest. Golden files pin
+ * `peers completion bash|zsh|fish`, generated from the command manifest. Golden files pin
  * the scripts (regenerate with UPDATE_GOLDEN=1 after changing a command); the bash script is sourced
  * in a real bash and asked for completions the way bash's readline asks.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 18, CLI conventions a user brings from gh and docker compose: -h, did-you-mean, colour only
+ * CLI conventions a user brings from gh and docker compose: -h, did-you-mean, colour only
  * on a terminal (NO_COLOR and --no-color respected; a real pty via `script`), table headers, full
  * one-sentence summaries, one way to name a project, and golden --help of a few commands.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 18: `peers rm` (forget a project, never its repository; refused while it runs),
+ * `peers rm` (forget a project, never its repository; refused while it runs),
  * `peers prune` (archived runs older than a cut-off; --dry-run), `peers review` (the latest
  * handoff's self-review and the review commits, with the attested peer).
  */

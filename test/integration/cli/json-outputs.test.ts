@@ -1,5 +1,5 @@
 /**
- * Issue 18: one JSON style. Every command with --json is run on a real project with a stopped run,
+ * One JSON style. Every command with --json is run on a real project with a stopped run,
  * and its document is checked against its zod schema (src/cli/json-output/output-schemas.ts):
  * schema_version first, every key snake_case (maps keyed by data excepted), money rounded.
  */
