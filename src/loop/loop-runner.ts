@@ -42,6 +42,7 @@ import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput,
 import type { ConvergenceInput } from './convergence.ts';
 import { applyOperatorActions, syncPeerOrder } from './operator-actions.ts';
 import { resumeFromLog } from './resume.ts';
+import { startCleanup } from './start-cleanup.ts';
 import { probeGates, type GateProbe } from './gate-probe.ts';
 import { HistoryFacts } from './history-facts.ts';
 import { runPeerTurn } from './peer-turn.ts';
@@ -113,7 +114,10 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     lock.release();
     throw error;
   }
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let stopTracking: (() => void) | undefined;
   try {
+    stopTracking = await startCleanup(paths, log);
     if (pod) {
       // The pod's loop has no `.peers/`: only the snapshot `peers up` took (mounted read-only).
       if (!existsSync(join(paths.snapshotDir, 'config.yaml'))) throw new InputError(`no control-plane snapshot in ${paths.snapshotDir}`, { hint: 'start runs in the pod with `peers up`' });
@@ -141,7 +145,6 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       usdMode: usd.mode,
       backoffBaseMs: o.backoffBaseMs,
     });
-    const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     repairTornTail(paths.runs);
     const names = config.peers.map((p) => p.name);
     let state = syncPeerOrder(loadState(paths.state) ?? freshState(names), names);
@@ -186,6 +189,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     );
     return await run.run();
   } finally {
+    stopTracking?.();
     repoLock?.release();
     lock.release();
   }

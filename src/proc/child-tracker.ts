@@ -9,21 +9,18 @@ export type ChildTracker = {
   ended(pid: number): void;
 };
 
-let current: ChildTracker | undefined;
+const trackers = new Set<ChildTracker>();
 
-/** Installs `tracker` until the returned function is called. One at a time: a second is a bug. */
+/** Installs `tracker` until the returned function is called. */
 export function installChildTracker(tracker: ChildTracker): () => void {
-  if (current) throw new Error('a child tracker is already installed in this process');
-  current = tracker;
-  return () => {
-    if (current === tracker) current = undefined;
-  };
+  trackers.add(tracker);
+  return () => void trackers.delete(tracker);
 }
 
 export function noteChildStarted(pid: number, program: string): void {
-  current?.started(pid, program);
+  for (const t of trackers) t.started(pid, program);
 }
 
 export function noteChildEnded(pid: number): void {
-  current?.ended(pid);
+  for (const t of trackers) t.ended(pid);
 }
