@@ -90,14 +90,16 @@ describe('children.json', () => {
     const path = join(dir, 'children.json');
     // A detached group standing in for an orphaned peer (its "loop", pid 1 here, is not our kind).
     const orphan = Bun.spawn(['setsid', '/bin/sh', '-c', 'sleep 300 & wait'], { stdout: 'ignore', stderr: 'ignore' });
+    // Wait for the leader and its background child to be up.
     let leader: ProcIdentity | null = null;
+    let members: number[] = [];
     const end = Date.now() + 5000;
-    while (!leader && Date.now() < end) {
-      leader = listProcesses().find((p) => p.pgid !== process.pid && p.pid === orphan.pid && p.pgid === orphan.pid) ?? null;
-      if (!leader) await Bun.sleep(20);
+    while (members.length < 2 && Date.now() < end) {
+      leader = listProcesses().find((p) => p.pid === orphan.pid && p.pgid === orphan.pid) ?? null;
+      members = leader ? listProcesses().filter((p) => p.pgid === leader!.pgid && !p.zombie).map((p) => p.pid) : [];
+      if (members.length < 2) await Bun.sleep(20);
     }
     expect(leader).not.toBeNull();
-    const members = listProcesses().filter((p) => p.pgid === leader!.pgid).map((p) => p.pid);
     expect(members.length).toBe(2);
     writeFileSync(path, JSON.stringify(record([{ pid: leader!.pid, pgid: leader!.pgid, start: leader!.start, program: '/usr/bin/claude', since: 'x' }], { pid: 1, start: 'not-pid-1' })));
     const reaped = await reapLeftChildren(path);
