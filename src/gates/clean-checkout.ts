@@ -8,9 +8,10 @@
  * while checking out, and the source repository is never written (no `git worktree add`). The
  * checkout lives outside the repository and is always removed, even when `fn` throws.
  */
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { git, gitOk, isObserverRepo } from '../git/git.ts';
 import { ATTEST_NOTES_REF, openView } from '../git/observer.ts';
 
@@ -32,7 +33,7 @@ export function checkoutFromObserver(source: string, sha: string, dir: string): 
  * `source`: an observer repo, or a user's working repository (read through a temporary view).
  */
 export async function withCleanCheckout<T>(source: string, sha: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const scratch = realpathSync(mkdtempSync(join(tmpdir(), 'peers-checkout-')));
+  const scratch = realpathSync(makeScratchDir('peers-checkout-'));
   try {
     let from = source;
     if (!isObserverRepo(source)) {

@@ -10,10 +10,10 @@
  * trusted observer").
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, rmSync } from 'node:fs';
 import { InputError } from '../cli/errors.ts';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { makeScratchDir } from '../proc/scratch-dir.ts';
 
 export const SAFE_GIT_FLAGS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.file.allow=always'];
 
@@ -55,7 +55,7 @@ let scratchHome: string | undefined;
 /** An empty private directory used as HOME and XDG_CONFIG_HOME of hermetic git calls. */
 function hermeticHome(): string {
   if (scratchHome && existsSync(scratchHome)) return scratchHome;
-  scratchHome = mkdtempSync(join(tmpdir(), 'peers-git-home-'));
+  scratchHome = makeScratchDir('peers-git-home-');
   const dir = scratchHome;
   process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   return dir;

@@ -13,9 +13,9 @@
  * object's hash and fscks it. No git process ever opens the peers' repository as a repository, so
  * nothing in its config, hooks or attributes runs. After a sync, every reader uses the mirror.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { git, gitOk, hermeticGitEnv, OBSERVER_MARKER } from './git.ts';
 import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
@@ -57,7 +57,7 @@ const OBSERVER_CONFIG = `[core]
 export function initObserverRepo(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!existsSync(join(dir, OBSERVER_MARKER))) {
-    const template = mkdtempSync(join(tmpdir(), 'peers-template-'));
+    const template = makeScratchDir('peers-template-');
     try {
       gitOk(dir, ['init', '--quiet', '--bare', `--template=${template}`, dir], { hermetic: true });
     } finally {
@@ -201,7 +201,7 @@ export function importRefViaStage(o: { mirror: string; stage: string; workDir: s
  * and files (`peers check`): no configuration of the repository is honoured.
  */
 export async function withObservedWorkTree<T>(workDir: string, fn: () => Promise<T>): Promise<T> {
-  const scratch = mkdtempSync(join(tmpdir(), 'peers-view-'));
+  const scratch = makeScratchDir('peers-view-');
   const saved: Record<string, string | undefined> = {};
   try {
     const view = join(scratch, 'view.git');

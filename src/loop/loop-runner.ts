@@ -21,7 +21,7 @@ import { adoptControlPlane, snapshotDigest } from '../config/control-snapshot.ts
 import { InputError } from '../cli/errors.ts';
 import { ephemeralCacheKey, persistentCacheKey } from '../gates/gate-cache.ts';
 import { withGateCache } from './cached-gate-probe.ts';
-import { readAttestationView } from '../protocol/attestation.ts';
+import { readAttestations, readAttestationView } from '../protocol/attestation.ts';
 import { openBlockingBugs, readLedger, formatBugLine } from '../protocol/bug-ledger.ts';
 import { isSoftGoalPassed } from '../protocol/soft-reviews.ts';
 import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../protocol/control-plane-guard.ts';
@@ -42,6 +42,8 @@ import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput,
 import type { ConvergenceInput } from './convergence.ts';
 import { applyOperatorActions, syncPeerOrder } from './operator-actions.ts';
 import { resumeFromLog } from './resume.ts';
+import { startCleanup } from './start-cleanup.ts';
+import { describeUnattested, newUnattested } from './unattested.ts';
 import { probeGates, type GateProbe } from './gate-probe.ts';
 import { HistoryFacts } from './history-facts.ts';
 import { runPeerTurn } from './peer-turn.ts';
@@ -113,7 +115,10 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     lock.release();
     throw error;
   }
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let stopTracking: (() => void) | undefined;
   try {
+    stopTracking = await startCleanup(paths, log);
     if (pod) {
       // The pod's loop has no `.peers/`: only the snapshot `peers up` took (mounted read-only).
       if (!existsSync(join(paths.snapshotDir, 'config.yaml'))) throw new InputError(`no control-plane snapshot in ${paths.snapshotDir}`, { hint: 'start runs in the pod with `peers up`' });
@@ -141,7 +146,6 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       usdMode: usd.mode,
       backoffBaseMs: o.backoffBaseMs,
     });
-    const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     repairTornTail(paths.runs);
     const names = config.peers.map((p) => p.name);
     let state = syncPeerOrder(loadState(paths.state) ?? freshState(names), names);
@@ -186,6 +190,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     );
     return await run.run();
   } finally {
+    stopTracking?.();
     repoLock?.release();
     lock.release();
   }
@@ -284,6 +289,7 @@ class LoopRun {
       }
       const { peer, index, skeptic, audits } = pre.action;
       const headBefore = this.head();
+      const outside = this.unattestedBefore(headBefore);
       const tick = this.state.tick + 1;
       const prompt = buildTurnPrompt({ repo: this.observer.mirror, paths: this.paths, goals: this.goals, settings: this.settings, state: this.state, history: conv.history, tick }, { peer, skeptic, audits, head: headBefore });
       this.log(`peers: tick ${tick} peer=${peer}${skeptic ? ' (skeptic)' : ''} starting...`);
@@ -298,13 +304,14 @@ class LoopRun {
           // In the pod a provider is an upstream of the auth sidecar, which holds its key.
           providers: this.where.live ? undefined : runProviders(this.config.peers),
         },
-        { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: [] },
+        { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: outside.warning ? [outside.warning] : [] },
       );
       if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
       // A turn that changed the frozen acceptance contract is refused (src/modes/contract-guard.ts);
       // what it changed is read in the trusted mirror, never in the peers' repository.
       const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after));
       const obs = touched.length ? refuseTurn(outcome.obs, contractRefusal(peer, touched)) : outcome.obs;
+      if (outside.shas.length) obs.unattested_commits = outside.shas;
       if (this.ledger) {
         if (metered === undefined) metered = await this.ledger.turnSpend();
         if (metered === null) return this.finish(LEDGER_UNREADABLE);
@@ -362,6 +369,19 @@ class LoopRun {
       this.controlSeen = seen;
     }
     return true;
+  }
+
+  /** Commits of the run no turn made, found as a turn starts (unattested.ts): reported, never credited. */
+  private unattestedBefore(head: string | null): { shas: string[]; warning: string | null } {
+    try {
+      const found = newUnattested(this.observer.mirror, this.state.baseline, head, readAttestations(this.observer.mirror), this.state.unattested);
+      const warning = describeUnattested(found);
+      if (warning) this.log(`peers: warning: ${warning}`);
+      return { shas: found.shas, warning };
+    } catch (error) {
+      this.log(`peers: warning: cannot check the run's commits for attestation: ${(error as Error).message}`);
+      return { shas: [], warning: null };
+    }
   }
 
   private runCtx() {

@@ -171,6 +171,8 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
     bill,
     gates: { head: s.gates.head, results: s.gates.results, red_streak: s.gates.red_streak },
     clean_ticks: s.clean_ticks,
+    /** Commits of the run made outside any attested turn: credited to no peer (src/loop/unattested.ts). */
+    unattested_commits: s.unattested,
     warnings: [...s.warnings, ...Object.entries(s.peer_warnings).flatMap(([peer, ws]) => ws.map((w) => `(for ${peer}) ${w}`))],
     run_log: { path: r.paths.runs, ticks: r.ticks.length, skipped_lines: r.log.skipped },
   };
@@ -218,6 +220,8 @@ export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
     lines.push(`  ${id}: ${g.state}${red ? ` (red ${red} ticks)` : ''}${g.state === 'fail' ? ` — ${g.diagnostic.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`);
   }
   lines.push(`Clean ticks in a row: ${j.clean_ticks}`);
+  const outside = j.unattested_commits;
+  if (outside.length) lines.push(`Unattested: ${outside.length} commit${outside.length === 1 ? '' : 's'} made outside any peer's turn, credited to no peer (latest ${outside.at(-1)!.slice(0, 8)})`);
   for (const w of j.warnings.slice(-5)) lines.push(`Warning: ${w}`);
   lines.push(`Run log: ${j.run_log.ticks} ticks (${j.run_log.path})${j.run_log.skipped_lines ? `, ${j.run_log.skipped_lines} unreadable line(s) skipped (first: ${r.log.firstSkipped})` : ''}`);
   return lines.join('\n');

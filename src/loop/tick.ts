@@ -140,6 +140,8 @@ export type TickObservation = {
   blocked?: { reason: string; sha: string } | null;
   /** After a history rewrite: the ref keeping the rewritten commits (HEAD was restored to head_before). */
   rewritten_ref?: string | null;
+  /** Commits found before this turn that no turn made (unattested.ts): credited to no peer. */
+  unattested_commits?: string[];
 };
 
 export type Finalized = { state: LoopState; backoffMs: number; exit: StopReason | null; peerStateAfter: string; sleep: { until: string; reason: string } | null };
@@ -215,6 +217,7 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     anti_cheat: o.anti_cheat ? { ...state.anti_cheat, [o.peer]: o.anti_cheat.next } : state.anti_cheat,
     // The review window of this peer's next turn starts where this turn ended.
     inbox_cursor: o.head_after ?? o.head_before ? { ...state.inbox_cursor, [o.peer]: (o.head_after ?? o.head_before)! } : state.inbox_cursor,
+    unattested: o.unattested_commits?.length ? [...new Set([...state.unattested, ...o.unattested_commits])].slice(-1000) : state.unattested,
     updated_at: now.toISOString(),
   };
   const blocked = nextBlocked(state, o);

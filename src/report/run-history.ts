@@ -10,9 +10,9 @@
  * another (listCommits), so no commit message can forge a commit or a file in the report. Diffs
  * are asked for with --no-textconv --no-ext-diff: no repository-supplied converter runs.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { listCommits } from '../git/commits.ts';
 import { git } from '../git/git.ts';
 import { observedHead, openView, RUN_BASE_REF } from '../git/observer.ts';
@@ -69,7 +69,7 @@ export function withHistorySource<T>(stateDir: string, repo: string | undefined,
     return read({ gitDir: paths.mirror, kind: 'repository', repo: repo ?? null, base, head, branch: repo ? branchOf(repo) : null });
   }
   if (!repo || !existsSync(repo)) return null;
-  const scratch = mkdtempSync(join(tmpdir(), 'peers-report-view-'));
+  const scratch = makeScratchDir('peers-report-view-');
   try {
     const view = join(scratch, 'view.git');
     const head = openView(repo, view);

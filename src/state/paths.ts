@@ -54,6 +54,8 @@ export type StatePaths = {
   control: string;
   /** The loop container's console output (podman writes it here, so it outlives the container). */
   loopLog: string;
+  /** The processes the loop supervises right now, so the next loop can stop what a dead one left (loop-children.ts). */
+  children: string;
 };
 
 export function statePaths(dir: string): StatePaths {
@@ -81,6 +83,7 @@ export function statePaths(dir: string): StatePaths {
     controlDir: join(dir, 'control'),
     control: join(dir, 'control', 'operator.json'),
     loopLog: join(dir, 'loop.log'),
+    children: join(dir, 'children.json'),
   };
 }
 
