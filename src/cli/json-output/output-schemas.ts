@@ -57,6 +57,7 @@ const RunStatus = {
   bill: Nested.optional(),
   gates: z.strictObject({ head: NullableStr, results: z.record(Str, Nested), red_streak: z.record(Str, z.number()) }).optional(),
   clean_ticks: z.number().optional(),
+  unattested_commits: z.array(Str).optional().meta({ description: 'commits made outside any attested turn: credited to no peer' }),
   warnings: z.array(Str).optional(),
   run_log: z.strictObject({ path: Str, ticks: z.number(), skipped_lines: z.number() }).optional(),
 };
