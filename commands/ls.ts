@@ -1,9 +1,10 @@
 import { listProjects } from '../sandbox/registry.ts';
 import { projectStatus } from '../sandbox/reconcile.ts';
-import { statusLine, statusRow } from '../sandbox/status-view.ts';
+import { projectTable, statusRow } from '../sandbox/status-view.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Ls extends BaseCommand {
+  static override summary = 'List registered projects with their run status, tick, spend and open gates.';
   static override description = 'List registered projects: run status (fresh, running, stopped, crashed, reconciled with podman), tick, spend (USD and tokens) and open gates.';
   static override enableJsonFlag = true;
   static override examples = ['<%= config.bin %> ls', '<%= config.bin %> ls --json'];
@@ -13,8 +14,8 @@ export default class Ls extends BaseCommand {
     const rows = await Promise.all(listProjects().map((p) => projectStatus(p)));
     if (!this.jsonEnabled()) {
       if (!rows.length) this.log('no projects yet: run `peers init` then `peers up` in a repository');
-      for (const r of rows) this.log(statusLine(r));
+      else for (const line of projectTable(rows)) this.log(line);
     }
-    return rows.map(statusRow);
+    return { projects: rows.map(statusRow) };
   }
 }

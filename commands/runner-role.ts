@@ -3,16 +3,18 @@
  * src/main.ts runs it without loading oclif; runner.ts is its oclif command (help, errors).
  */
 import { Bridge, parseBridgeTarget } from '../proxy/bridge.ts';
-import { REPO_IN_CONTAINER } from '../sandbox/pod-spec.ts';
+import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER } from '../sandbox/pod-spec.ts';
 import { startRunnerServer } from '../sandbox/runner-server.ts';
 import { InputError } from '../src/cli/errors.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
 
 export const RUNNER_FLAGS = {
-  socket: { kind: 'string', description: 'Filesystem Unix socket to listen on (created 0600).', exactlyOne: ['socket', 'probe-gates'] },
+  socket: { kind: 'string', description: 'Filesystem Unix socket to listen on (created 0600).', exactlyOne: ['socket', 'probe-gates', 'prepare-checkout'] },
+  'prepare-checkout': { kind: 'boolean', description: 'Check out the requested HEAD from the mirror under --checkouts and run setup there (JSON in, JSON out).' },
   'probe-gates': { kind: 'boolean', description: 'Evaluate the gate probe request on stdin and print the results (JSON).' },
-  repo: { kind: 'string', description: 'Repository for --probe-gates (read-only is fine).', default: REPO_IN_CONTAINER },
-  'gate-cache': { kind: 'string', description: 'Gate result cache file for --probe-gates.', env: 'PEERS_GATE_CACHE' },
+  mirror: { kind: 'string', description: 'The trusted mirror to check out from (read-only is fine).', default: MIRROR_IN_CONTAINER },
+  checkouts: { kind: 'string', description: 'Directory holding gate checkouts.', default: CHECKOUTS_IN_CONTAINER },
+  'dep-cache': { kind: 'string', description: 'Dependency cache for setup (npm, pip…).', default: DEP_CACHE_IN_CONTAINER },
   bridge: {
     kind: 'string',
     description: 'Also carry HOST:PORT on this container\'s own loopback to TARGET (unix:PATH of the egress proxy), so processes here get a proxy without sharing a loopback with anyone.',
@@ -21,10 +23,16 @@ export const RUNNER_FLAGS = {
 } as const satisfies FlagSpecs;
 
 export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>): Promise<void> {
+  // Loaded only for these one-shot modes: the gate engine and its schemas are no part of the long-running runner.
+  if (flags['prepare-checkout']) {
+    const { runPrepareCheckout } = await import('../sandbox/gates-remote.ts');
+    const prepared = await runPrepareCheckout(stdinRequest('--prepare-checkout', await Bun.stdin.text(), '{"head", "setup"}'), { mirror: flags.mirror, checkouts: flags.checkouts, depCache: flags['dep-cache'] });
+    process.stdout.write(`${JSON.stringify(prepared)}\n`);
+    return;
+  }
   if (flags['probe-gates']) {
-    // Loaded only here: the gate engine and its schemas are no part of the long-running runner.
     const { runGateProbe } = await import('../sandbox/gates-remote.ts');
-    const results = await runGateProbe(JSON.parse(await Bun.stdin.text()), flags.repo, flags['gate-cache']);
+    const results = await runGateProbe(stdinRequest('--probe-gates', await Bun.stdin.text(), '{"dir", "head", "goals", "timeoutS", "jobs"}'), { checkouts: flags.checkouts });
     process.stdout.write(`${JSON.stringify(results)}\n`);
     return;
   }
@@ -36,6 +44,15 @@ export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>): Promise
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+}
+
+/** A request on stdin: JSON, or bad input (its shape is checked by the function it is for). */
+function stdinRequest(flag: string, text: string, shape: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${flag}: the request on stdin is not JSON (${(error as Error).message})`, { hint: `send ${shape} as one JSON document` });
+  }
 }
 
 async function startBridge(spec: string): Promise<Bridge> {

@@ -1,8 +1,11 @@
 import { Flags } from '@oclif/core';
 import { buildWorkspaceImage, DEFAULT_BASE_IMAGE, WORKSPACE_IMAGE } from '../../sandbox/image.ts';
+import { requireRegularFile } from '../../src/cli/input-file.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class ImageBuild extends BaseCommand {
+  static override controlsRuns = true;
+  static override summary = 'Build the workspace image the peers run in.';
   static override description =
     'Build the workspace image (git, Node.js, Python + pytest, ripgrep, the pinned claude and codex CLIs). The peers binary is not inside: it is mounted read-only into every container at run time.';
   static override enableJsonFlag = true;
@@ -20,6 +23,7 @@ export default class ImageBuild extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(ImageBuild);
+    if (flags['ca-file'] !== undefined) requireRegularFile(flags['ca-file'], '--ca-file');
     const quiet = this.jsonEnabled();
     if (!quiet) this.log(`building ${flags.tag} from ${flags.base} (first build takes a few minutes) …`);
     const r = await buildWorkspaceImage({

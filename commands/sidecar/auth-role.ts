@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseKeyedList, startAuthSidecar } from '../../auth-proxy/auth-sidecar.ts';
 import type { UpstreamId } from '../../auth-proxy/upstreams.ts';
 import { InputError } from '../../src/cli/errors.ts';
+import { parseProviderArg } from '../../src/config/provider.ts';
 import type { FlagSpecs, FlagValues } from '../../src/cli/role-flags.ts';
 import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES, SizeCappedLog } from '../../src/fs/size-capped-log.ts';
 import { untilStopped } from './until-stopped.ts';
@@ -26,6 +27,10 @@ export const AUTH_FLAGS = {
   'budget-file': { kind: 'string', description: 'JSON {"max_tokens", "max_usd"} re-read on every request; the tightest cap wins.' },
   'log-file': { kind: 'string', description: 'Write the per-request log here (timestamped lines) instead of stderr; rotated to FILE.1 at half the size cap. The usage ledger is never rotated.' },
   'log-max-bytes': { kind: 'integer', description: 'The log file\'s cap on disk, both files together; older lines are dropped and counted.', default: DEFAULT_LOG_CAP_BYTES, min: MIN_CAP_BYTES },
+  'budget-policy': { kind: 'string', description: 'The budget policy `peers up` wrote (budget.json): max_tokens, and max_usd when its mode is hard. Read at start; a missing or invalid file is an error.' },
+  'audit-log': { kind: 'string', description: 'JSONL audit of refused API paths (default: audit.jsonl beside the usage ledger).' },
+  provider: { kind: 'strings', description: 'One more upstream for an API-compatible provider: JSON {"name", "kind": "anthropic-compatible"|"openai-compatible", "base_url", "key_env", "port"} (peers up writes it from the config\'s provider:). Its key comes from $key_env.', default: [] },
+  'model-server': { kind: 'string', hidden: true, description: 'Send every upstream to the scripted model server at 127.0.0.1:PORT, with no credential (`peers up` in model-server mode only).' },
 } as const satisfies FlagSpecs;
 
 export async function runAuthSidecar(flags: FlagValues<typeof AUTH_FLAGS>): Promise<void> {
@@ -52,11 +57,23 @@ export async function runAuthSidecar(flags: FlagValues<typeof AUTH_FLAGS>): Prom
       usageLedger,
       caps: { maxTokens: flags['max-tokens'], maxUsd },
       budgetFile: flags['budget-file'],
+      budgetPolicy: flags['budget-policy'],
+      auditLog: flags['audit-log'],
+      modelServer: flags['model-server'],
+      providers: flags.provider.map((text) => {
+        try {
+          return parseProviderArg(text);
+        } catch (e) {
+          throw new InputError(`--provider ${text}: ${(e as Error).message}`, { hint: 'e.g. --provider \'{"name":"openrouter","kind":"openai-compatible","base_url":"https://openrouter.ai/api/v1","key_env":"OPENROUTER_API_KEY","port":8100}\'' });
+        }
+      }),
       env: process.env,
     },
     log,
   );
   process.stderr.write(`peers auth sidecar listening: ${sidecar.listening.join(' ')}\n`);
+  // What it enforces goes where the operator looks (`podman logs`), not only into the log file.
+  if (logFile) process.stderr.write(`peers auth sidecar ${sidecar.budgetLine}\n`);
   await untilStopped();
   await sidecar.stop();
   logFile?.close();

@@ -13,6 +13,7 @@ export const EGRESS_FLAGS = {
   config: { kind: 'string', description: 'A peers config.yaml whose egress.allow entries are added to the defaults.' },
   'allow-file': { kind: 'string', description: 'A file of extra allow-list entries, one per line (# comments).' },
   allow: { kind: 'strings', description: 'An extra allow-list entry: "host", "*.suffix", optionally ":port".', default: [] },
+  'vendor-allow': { kind: 'strings', description: 'A provider host for the auth sidecar ("host", optionally ":port"): served with the vendor hosts, so only on --vendor-listen when it is given.', default: [] },
   'oauth-hosts': { kind: 'boolean', description: 'Also allow the OAuth token endpoints the auth sidecar refreshes against.' },
   'vendor-hosts': { kind: 'boolean', description: 'Serve the vendor API hosts (api.anthropic.com, api.openai.com, chatgpt.com). --no-vendor-hosts: none at all, for a pod whose model is a server inside it (demo, rehearsals).', default: true, allowNo: true },
   'audit-log': { kind: 'string', description: 'Append audit records to this JSONL file (default: stdout). It is rotated to FILE.1 at half the size cap.' },
@@ -27,7 +28,7 @@ export const EGRESS_FLAGS = {
 export async function runEgressSidecar(flags: FlagValues<typeof EGRESS_FLAGS>): Promise<void> {
   const sidecar = await startEgressSidecar(
     {
-      listen: flags.listen, vendorListen: flags['vendor-listen'], configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'] ?? false, vendorHosts: flags['vendor-hosts'], auditLog: flags['audit-log'], auditLogMaxBytes: flags['audit-log-max-bytes'],
+      listen: flags.listen, vendorListen: flags['vendor-listen'], configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'] ?? false, vendorAllow: flags['vendor-allow'], vendorHosts: flags['vendor-hosts'], auditLog: flags['audit-log'], auditLogMaxBytes: flags['audit-log-max-bytes'],
       limits: { maxTunnels: flags['max-tunnels'], idleTimeoutMs: flags['idle-timeout-s'] * 1000, headerTimeoutMs: flags['header-timeout-s'] * 1000 },
       testResolve: flags['test-resolve'],
     },

@@ -3,6 +3,8 @@ import { BaseCommand } from '../base.ts';
 import { EGRESS_FLAGS, runEgressSidecar } from './egress-role.ts';
 
 export default class SidecarEgress extends BaseCommand {
+  static override controlsRuns = true;
+  static override summary = 'Run the egress allow-list proxy (internal).';
   static override description =
     'Run the egress allow-list proxy (HTTP CONNECT and plain HTTP) that is the pod\'s only way out: allowed names only, resolved and checked against private, loopback, link-local and metadata addresses, every decision written to a JSONL audit log.';
   static override hidden = true;

@@ -279,7 +279,7 @@ async function main(): Promise<void> {
     const summary = [
       `Throughput: peers at least tinyproxy's in **${won} of ${ROUNDS}** rounds (median ×${(med(mibps[1]!) / med(mibps[0]!)).toFixed(2)}, worst round ×${Math.min(...mibps[1]!.map((v, r) => v / mibps[0]![r]!)).toFixed(2)}).`,
       `Setup p50: ${addedP50 >= 0 ? '+' : ''}${(addedP50 * 1000).toFixed(0)} µs over tinyproxy (×${(pct(setup[1]!, 50) / pct(setup[0]!, 50)).toFixed(2)}); within +150 µs in ${roundP50Wins} of ${ROUNDS} rounds taken alone. p99 ×${(pct(setup[1]!, 99) / pct(setup[0]!, 99)).toFixed(2)}.`,
-      "Goal (issue 16): at least tinyproxy's throughput in every round, setup p50 within +0.15 ms.",
+      "Goal: at least tinyproxy's throughput in every round, setup p50 within +0.15 ms.",
     ];
     console.log(summary.join('\n'));
     if (WRITE) {

@@ -7,7 +7,9 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { Parser } from '@oclif/core';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import SidecarAuth from '../../../commands/sidecar/auth.ts';
@@ -18,6 +20,7 @@ import { AUTH_FLAGS } from '../../../commands/sidecar/auth-role.ts';
 import { BRIDGE_FLAGS } from '../../../commands/sidecar/bridge-role.ts';
 import { EGRESS_FLAGS } from '../../../commands/sidecar/egress-role.ts';
 import { RUNNER_FLAGS } from '../../../commands/runner-role.ts';
+import { LIFELINE_ENV } from '../../../sandbox/lifeline.ts';
 import { allContainers, buildPodSpec, type PodInputs } from '../../../sandbox/pod-spec.ts';
 import { podRole } from '../../../src/cli/pod-roles.ts';
 import { type FlagSpecs, parseRoleArgv } from '../../../src/cli/role-flags.ts';
@@ -41,6 +44,7 @@ const ROLES: Role[] = [
       fast('--vendor-hosts', '--oauth-hosts', '--max-tunnels=3', '--idle-timeout-s', '1', '--header-timeout-s=10'),
       fast('--audit-log-max-bytes', String(MIN_CAP_BYTES), '--config', '/snap/config.yaml', '--allow-file=/snap/allow.txt'),
       fast('--test-resolve', 'up.test=127.0.0.1', '--test-resolve', 'other.test=::1'),
+      fast('--vendor-listen', 'unix:/run/peers/egress-auth/egress.sock', '--vendor-allow', 'openrouter.ai', '--vendor-allow', 'api.example.com:8443'),
       oclif('--help'),
       oclif('-h'),
       oclif('--listen', '127.0.0.1:0', '--help'),
@@ -77,6 +81,8 @@ const ROLES: Role[] = [
       fast('--egress', 'unix:/run/peers/egress-auth/egress.sock', '--usage-ledger', '/run/peers/auth-usage/usage.jsonl', '--log-file', '/run/peers/auth-usage/auth.log'),
       fast('--credentials', 'oauth-file', '--upstream', 'anthropic', '--upstream', 'openai', '--claude-credentials', '/auth/claude/.credentials.json', '--upstream', 'chatgpt', '--codex-auth', '/auth/codex/auth.json', '--max-usd', '12.5'),
       fast('--port', 'anthropic=0', '--port', 'openai=0', '--max-tokens', '0', '--oauth-refresh', 'never', '--origin', 'anthropic=https://staging.example'),
+      fast('--budget-policy', '/run/peers/auth-usage/budget.json', '--audit-log', '/run/peers/auth-usage/audit.jsonl', '--provider', '{"name":"openrouter","kind":"openai-compatible","base_url":"https://openrouter.ai/api/v1","key_env":"OPENROUTER_API_KEY","port":8100}'),
+      fast('--model-server', '18080', '--upstream', 'anthropic'),
       oclif('--upstream', 'bogus'),
       oclif('--credentials', 'password'),
       oclif('--max-tokens', '-5'),
@@ -91,13 +97,14 @@ const ROLES: Role[] = [
     cases: [
       fast('--socket', '/run/peers/workspace/runner.sock'),
       fast('--socket', '/run/peers/gates/runner.sock', '--bridge', '127.0.0.1:3128=unix:/run/peers/egress/egress.sock'),
-      fast('--probe-gates', '--repo', '/work'),
-      fast('--probe-gates', '--gate-cache', '/cache/gate-cache.json'),
-      { argv: ['--probe-gates'], fast: true, env: { PEERS_GATE_CACHE: '/cache/from-env.json' } },
-      { argv: ['--socket', '/s.sock'], fast: true, env: { PEERS_GATE_CACHE: '' } },
+      fast('--probe-gates'),
+      fast('--probe-gates', '--checkouts', '/checkouts'),
+      fast('--prepare-checkout', '--mirror', '/mirror.git', '--checkouts=/checkouts', '--dep-cache', '/cache/deps'),
       oclif(),
       oclif('--socket', '/a.sock', '--probe-gates'),
+      oclif('--prepare-checkout', '--probe-gates'),
       oclif('--probe-gates=yes'),
+      oclif('--probe-gates', '--repo', '/work'),
     ],
   },
 ];
@@ -135,6 +142,9 @@ describe('dispatch', () => {
     project: 'demo-1a2b3c4d',
     repoDir: '/home/u/src/demo',
     stateDir: '/home/u/.local/state/peers/demo-1a2b3c4d',
+    cloneDir: '/home/u/.local/state/peers/demo-1a2b3c4d/run/clone',
+    mirrorDir: '/home/u/.local/state/peers/demo-1a2b3c4d/run/mirror.git',
+    snapshotDir: '/home/u/.local/state/peers/demo-1a2b3c4d/snapshot',
     binaryPath: '/home/u/bin/peers',
     image: 'localhost/peers-workspace:latest',
     allow: ['registry.npmjs.org', '*.pypi.org'],
@@ -155,7 +165,7 @@ describe('dispatch', () => {
   for (const [name, spec] of Object.entries(pods)) {
     test(`every sidecar and runner of a pod (${name}) starts without oclif; the loop through it`, async () => {
       const taken = await Promise.all(allContainers(spec).map(async (c) => [c.role, (await podRole(c.command.slice(1), {})) !== null] as const));
-      expect(Object.fromEntries(taken)).toEqual({ loop: false, workspace: true, gates: true, auth: true, bridge: true, egress: true });
+      expect(Object.fromEntries(taken)).toEqual({ loop: false, setup: true, workspace: true, gates: true, auth: true, bridge: true, egress: true });
     });
   }
 
@@ -173,10 +183,10 @@ describe('dispatch', () => {
     // Each stderr is what the same command line printed before the fast path existed (all through oclif).
     const cases: [string[], number, string][] = [
       // Declined by the fast path: oclif's own parse errors, exit 2.
-      [['sidecar', 'egress', '--max-tunnels', '0'], 2, 'peers: Parsing --max-tunnels \n\tExpected an integer greater than or equal to 1 but received: 0\nSee more help with --help\n'],
-      [['sidecar', 'bridge', '--listen', '127.0.0.1:0'], 2, 'peers: The following error occurred:\n  Missing required flag to\nSee more help with --help\n'],
-      [['sidecar', 'auth', '--upstream', 'bogus'], 2, 'peers: Expected --upstream=bogus to be one of: anthropic, openai, chatgpt\nSee more help with --help\n'],
-      [['runner', '--nope'], 2, 'peers: Nonexistent flag: --nope\nSee more help with --help\n'],
+      [['sidecar', 'egress', '--max-tunnels', '0'], 2, 'peers: Parsing --max-tunnels \n\tExpected an integer greater than or equal to 1 but received: 0\n  hint: see `peers sidecar egress --help`\n'],
+      [['sidecar', 'bridge', '--listen', '127.0.0.1:0'], 2, 'peers: The following error occurred:\n  Missing required flag to\n  hint: see `peers sidecar bridge --help`\n'],
+      [['sidecar', 'auth', '--upstream', 'bogus'], 2, 'peers: Expected --upstream=bogus to be one of: anthropic, openai, chatgpt\n  hint: see `peers sidecar auth --help`\n'],
+      [['runner', '--nope'], 2, "peers: unknown flag '--nope' for 'runner' (peers runner --help lists its flags)\n"],
       // Taken by the fast path, refused by the role itself: the same PeersError report, exit 2.
       [['sidecar', 'bridge', '--listen', 'unix:/tmp/x.sock', '--to', sock], 2, 'peers: --listen unix:/tmp/x.sock: the bridge listens on TCP (HOST:PORT)\n'],
       [['sidecar', 'egress', '--listen', 'nowhere'], 2, 'peers: --listen nowhere: expected HOST:PORT or unix:PATH\n  hint: e.g. --listen 127.0.0.1:3128 or --listen unix:/run/peers/egress.sock\n'],
@@ -187,6 +197,46 @@ describe('dispatch', () => {
       expect({ argv, code: r.status, stderr: r.stderr }).toEqual({ argv, code, stderr });
     }
   }, 120_000);
+
+  test('a role started without oclif still stops when the loop\'s lifeline drops', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'peers-role-lifeline-'));
+    // The loop's end of the lifeline (sandbox/lifeline.ts): a listener that learns when the role has connected.
+    const holders: Socket[] = [];
+    const connected = Promise.withResolvers<void>();
+    const loop = createServer((s) => {
+      s.on('data', () => {});
+      s.on('error', () => {});
+      holders.push(s);
+      connected.resolve();
+    });
+    try {
+      await new Promise<void>((ready) => loop.listen(join(dir, 'loop.sock'), ready));
+      const argv = ['sidecar', 'bridge', '--listen', '127.0.0.1:0', '--to', `unix:${join(dir, 'egress.sock')}`];
+      expect(await podRole(argv, {})).not.toBeNull();
+      const child = spawn(process.execPath, [join(import.meta.dir, '../../../src/main.ts'), ...argv], { env: { ...process.env, [LIFELINE_ENV]: join(dir, 'loop.sock') }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      const serving = Promise.withResolvers<void>();
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('peers bridge ')) serving.resolve();
+      });
+      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      // Connected, and serving: the role watched its lifeline before it started (it connects first).
+      await Promise.all([connected.promise, serving.promise]);
+      // One round trip through the bridge (it closes the connection: no egress proxy behind it), so
+      // the role's event loop has run since the line connected and has taken it as connected.
+      const port = Number(/peers bridge 127\.0\.0\.1:(\d+)/.exec(stderr)![1]);
+      await new Promise<void>((done) => connect(port, '127.0.0.1').on('close', () => done()).on('error', () => {}));
+      // The loop is gone: the bridge must stop with it.
+      for (const s of holders) s.destroy();
+      loop.close();
+      expect(await exited).toBe(0);
+      expect(stderr).toContain('stopping');
+    } finally {
+      loop.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   test('--help still shows the role\'s help, from oclif', () => {
     const r = peers('sidecar', 'egress', '--help');
