@@ -14,6 +14,7 @@ import { existsSync, lstatSync, rmSync } from 'node:fs';
 import { InputError } from '../cli/errors.ts';
 import { dirname, join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
+import { classifyGitRead, GitReadMemo, movesOnlyNotes } from './read-memo.ts';
 
 export const SAFE_GIT_FLAGS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.file.allow=always'];
 
@@ -134,7 +135,39 @@ function envFor(cwd: string, opts: GitOptions): { hermetic: boolean; env: Record
   return { hermetic, env: hermeticGitEnv(observer ? { GIT_DIR: cwd, ...opts.env } : opts.env) };
 }
 
+const readMemo = new GitReadMemo();
+
+/**
+ * Repeated reads of `mirror` are answered from memory from now on (read-memo.ts says which reads
+ * and why that is sound). Only for the run's mirror: its objects were all verified on import, and
+ * only this process writes it.
+ */
+export function memoizeReadsOf(mirror: string): void {
+  readMemo.register(mirror);
+}
+
+/** A tick has ended: reads of refs are made afresh from now on. */
+export function forgetRefReads(): void {
+  readMemo.forgetAllRefs();
+}
+
 export function git(cwd: string, args: string[], opts: GitOptions = {}): GitResult {
+  if (!readMemo.covers(cwd)) return runGit(cwd, args, opts);
+  // A call with an environment of its own is never answered from memory, and may write.
+  const kind = opts.env || opts.hermetic === false ? 'other' : classifyGitRead(args, opts.input);
+  if (kind === 'other') {
+    readMemo.forgetRefs(cwd, movesOnlyNotes(args));
+    return runGit(cwd, args, opts);
+  }
+  const key = [...args, '', typeof opts.input === 'string' ? opts.input : '', String(opts.maxBuffer ?? '')].join('\0');
+  const kept = readMemo.lookup(cwd, kind, key);
+  if (kept) return { ...kept };
+  const res = runGit(cwd, args, opts);
+  readMemo.keep(cwd, kind, key, res, args[0] === 'merge-base');
+  return res;
+}
+
+function runGit(cwd: string, args: string[], opts: GitOptions): GitResult {
   const { hermetic, env } = envFor(cwd, opts);
   const res = spawnSync('git', [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], {
     cwd,
@@ -161,6 +194,7 @@ export function gitOk(cwd: string, args: string[], opts: GitOptions = {}): strin
 
 /** Raw bytes of a git call's stdout (packs, objects); throws GitError on a non-zero exit. */
 export function gitBytes(cwd: string, args: string[], opts: GitOptions = {}): Buffer {
+  readMemo.forgetRefs(cwd);
   const { hermetic, env } = envFor(cwd, opts);
   const res = spawnSync('git', [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], {
     cwd,

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { OBSERVER_MARKER } from './git.ts';
+import { memoizeReadsOf, OBSERVER_MARKER } from './git.ts';
 import { BASELINE_TAG, importRefViaStage, initObserverRepo, observedHead, syncMirror, type SyncResult } from './observer.ts';
 
 export type RunObserverOptions = {
@@ -34,6 +34,7 @@ export class RunObserver {
         } catch {}
       }
     }
+    memoizeReadsOf(o.mirror);
   }
 
   /** Imports the peers' HEAD; throws ObserverError when it cannot (the mirror keeps its last head). */

@@ -15,6 +15,7 @@ import { loadConfigFile, loadGoalsFile, loadProject, projectDirFrom } from '../c
 import { hardGoals, softGoals, type GoalsFile } from '../config/goals-schema.ts';
 import type { PeersConfig } from '../config/config-schema.ts';
 import { runProviders } from '../config/provider.ts';
+import { forgetRefReads } from '../git/git.ts';
 import { resolveUsdCapMode } from '../config/usd-cap-mode.ts';
 import type { RunObserver } from '../git/run-observer.ts';
 import { adoptControlPlane, snapshotDigest } from '../config/control-snapshot.ts';
@@ -254,6 +255,8 @@ class LoopRun {
 
   private async loop(): Promise<LoopOutcome> {
     for (;;) {
+      // What the last tick read of the mirror's refs is read afresh (src/git/read-memo.ts).
+      forgetRefReads();
       // The operator's controls, re-read every tick; a control file that cannot be read holds the run.
       if (!this.readOperatorControl()) {
         if (this.signal.aborted) return this.finish({ kind: 'interrupted' });
