@@ -1,0 +1,169 @@
+/**
+ * Processes and time per loop tick, on the compiled binary:
+ *
+ *   node_modules/.bin/bun build.ts && node_modules/.bin/bun test/bench/tick-processes.ts \
+ *     [--before OTHER_BINARY] [--ticks K (6)] [--rounds N (5)] [--no-write]
+ *
+ * `peers loop` runs a project whose two fake peers each commit one change and hand off, with one
+ * trivial hard gate (`true`). Every process it starts is counted with `strace -f` (execve), for
+ * 1 tick and for 1+K ticks; the difference over K is what one tick costs. The baseline, measured
+ * in the same run, is a shell loop doing the same work by hand: the same peer script, HEAD read
+ * once, the gate's checkout moved to it, the gate run there. What the loop spawns beyond that is
+ * its own overhead (the goal: 8 processes, 15 ms). CPU time per tick (the process and everything
+ * it waited for) is measured the same way, without strace, in interleaved rounds: less moved by
+ * other load on a shared machine than wall time, and the loop's waits are not its cost.
+ * `--before` measures another build (an older commit) in the same rounds.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { writeBenchmarkSection } from './benchmarks-file.ts';
+
+const ROOT = resolve(import.meta.dir, '../..');
+const args = process.argv.slice(2);
+const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const TICKS = Number(flag('--ticks') ?? 6);
+const ROUNDS = Number(flag('--rounds') ?? 5);
+const BEFORE = flag('--before');
+const BINARY = join(ROOT, 'dist/peers');
+
+for (const b of [BINARY, ...(BEFORE ? [BEFORE] : [])]) {
+  if (!existsSync(b)) {
+    console.error(`${b} does not exist; build it first: node_modules/.bin/bun build.ts`);
+    process.exit(2);
+  }
+}
+if (Bun.spawnSync(['strace', '-V']).exitCode !== 0) {
+  console.error('strace is needed to count processes');
+  process.exit(2);
+}
+
+const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', NO_COLOR: '1' };
+/** A proper handoff: one change, a self-review section and the trailers. */
+const PEER = [
+  'cat >/dev/null',
+  'echo "$(date +%s%N)" >> work.txt',
+  'git add work.txt',
+  'git -c user.name=$PEERS_PEER_NAME -c user.email=p@bench commit -q -m work -m "## Self-Review',
+  'Re-read the diff." -m "Self-Review: pass',
+  'Peer-Status: handoff',
+  'Peer: $PEERS_PEER_NAME"',
+  '',
+].join('\n');
+
+function sh(cwd: string, script: string): void {
+  const r = Bun.spawnSync(['sh', '-ec', script], { cwd, env, stdout: 'ignore', stderr: 'pipe' });
+  if (r.exitCode !== 0) throw new Error(`${script}: ${r.stderr.toString()}`);
+}
+
+/** A fresh project: repository, peer script, config and goals as a user would write them. */
+function project(): { root: string; repo: string; state: string; peer: string } {
+  const root = mkdtempSync(join(tmpdir(), 'peers-tick-bench-'));
+  const repo = join(root, 'repo');
+  const peer = join(root, 'peer.sh');
+  writeFileSync(peer, PEER);
+  mkdirSync(join(repo, '.peers'), { recursive: true });
+  sh(repo, 'git init -q -b main && echo .peers/ > .gitignore && git add -A && git -c user.name=b -c user.email=b@x commit -qm start');
+  const p = (name: string) => `  - { name: ${name}, tool: custom, argv: [sh, ${peer}], prompt_mode: stdin }`;
+  writeFileSync(join(repo, '.peers/config.yaml'), ['peers:', p('alice'), p('bob'), 'goals: { convergence_n: 1000000 }', ''].join('\n'));
+  writeFileSync(join(repo, '.peers/goals.yaml'), 'goals:\n  - { id: trivial, type: hard, cmd: "true", pass_when: exit_code == 0 }\n');
+  return { root, repo, state: join(root, 'state'), peer };
+}
+
+/** The shell loop: `ticks` times the peer, HEAD read once, the gate's checkout moved there, the gate. */
+function baselineScript(p: { repo: string; peer: string; root: string }, ticks: number): string {
+  const co = join(p.root, 'gate-checkout');
+  return [
+    `git clone -q --no-checkout ${p.repo} ${co}`,
+    `i=0; while [ $i -lt ${ticks} ]; do`,
+    `  (cd ${p.repo} && PEERS_PEER_NAME=alice sh ${p.peer} </dev/null)`,
+    `  head=$(git -C ${p.repo} rev-parse HEAD)`,
+    `  git -C ${co} fetch -q ${p.repo} "$head" && git -C ${co} checkout -q --detach "$head"`,
+    `  (cd ${co} && sh -c true)`,
+    '  i=$((i+1))',
+    'done',
+  ].join('\n');
+}
+
+type Run = { processes: number; ms: number };
+
+/** One run of `argv` (under strace when `trace`): processes started, CPU milliseconds (its own and its children's). */
+function run(argv: string[], trace: boolean, cwd: string): Run {
+  const out = join(tmpdir(), `peers-tick-trace-${process.pid}`);
+  const full = trace ? ['strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', out, ...argv] : argv;
+  const r = Bun.spawnSync(full, { cwd, env, stdout: 'pipe', stderr: 'pipe' });
+  const ms = Number(r.resourceUsage.cpuTime.total) / 1000;
+  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${r.exitCode}: ${r.stderr.toString().slice(-1500)}`);
+  let processes = 0;
+  if (trace) {
+    // Successful execs only: a PATH search tries several directories for one process.
+    processes = readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('execve(') && !/= -1 /.test(l)).length;
+    rmSync(out, { force: true });
+  }
+  return { processes, ms };
+}
+
+/** What one tick costs: (1+K ticks − 1 tick) / K, each on a fresh project. */
+function perTick(start: (ticks: number) => { argv: string[]; cwd: string; cleanup: () => void }, trace: boolean): Run {
+  const measure = (ticks: number) => {
+    const s = start(ticks);
+    try {
+      return run(s.argv, trace, s.cwd);
+    } finally {
+      s.cleanup();
+    }
+  };
+  const one = measure(1);
+  const many = measure(1 + TICKS);
+  return { processes: (many.processes - one.processes) / TICKS, ms: (many.ms - one.ms) / TICKS };
+}
+
+const loopStart = (binary: string) => (ticks: number) => {
+  const p = project();
+  return { argv: [binary, 'loop', p.repo, '--state-dir', p.state, '--max-ticks', String(ticks), '--no-recon', '--no-codemap', '--no-skeptic'], cwd: p.root, cleanup: () => rmSync(p.root, { recursive: true, force: true }) };
+};
+const baselineStart = (ticks: number) => {
+  const p = project();
+  return { argv: ['sh', '-ec', baselineScript(p, ticks)], cwd: p.root, cleanup: () => rmSync(p.root, { recursive: true, force: true }) };
+};
+
+const subjects = [
+  { name: 'shell loop doing the same work (baseline)', start: baselineStart },
+  ...(BEFORE ? [{ name: `\`peers loop\`, the build before (${BEFORE.replace(ROOT, '.')})`, start: loopStart(BEFORE) }] : []),
+  { name: '`peers loop` (this build, `dist/peers`)', start: loopStart(BINARY) },
+];
+
+const counts = subjects.map((s) => perTick(s.start, true).processes);
+const times: number[][] = subjects.map(() => []);
+for (let r = 0; r < ROUNDS; r++) subjects.forEach((s, i) => times[i]!.push(perTick(s.start, false).ms));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+const ms = times.map(median);
+const base = { processes: counts[0]!, ms: ms[0]! };
+
+const rows = subjects.map((s, i) =>
+  i === 0
+    ? `| ${s.name} | ${counts[i]!.toFixed(1)} | | ${ms[i]!.toFixed(0)} | |`
+    : `| ${s.name} | ${counts[i]!.toFixed(1)} | ${(counts[i]! - base.processes).toFixed(1)} | ${ms[i]!.toFixed(0)} | ${(ms[i]! - base.ms).toFixed(0)} |`,
+);
+const mine = { processes: counts.at(-1)! - base.processes, ms: ms.at(-1)! - base.ms };
+const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+const section = [
+  '## Loop processes per tick',
+  '',
+  `Measured by \`bun test/bench/tick-processes.ts${BEFORE ? ' --before <older build>' : ''}\` on ${new Date().toISOString().slice(0, 10)}, on ${cpus().length} × ${cpu}, Bun ${Bun.version}, load average ${loadavg()[0]!.toFixed(1)}.`,
+  'The compiled `peers loop` runs two fake peers that each commit one change and hand off, and one trivial hard gate (`true`).',
+  `Processes are counted with \`strace -f\` (every successful execve, git's own helpers included) for 1 tick and for ${1 + TICKS}; the`,
+  `difference over ${TICKS} is one tick. CPU time per tick (the process and every process it waited for) is measured the same way`,
+  `without strace, median of ${ROUNDS} interleaved rounds.`,
+  'The baseline, in the same run, is a shell loop doing the same work by hand: the same peer script, HEAD read once, one',
+  'reused gate checkout moved to it, the gate run there. "Over the baseline" is what the loop itself costs.',
+  '',
+  '| what | processes per tick | over the baseline | CPU ms per tick | over the baseline (ms) |',
+  '| --- | ---: | ---: | ---: | ---: |',
+  ...rows,
+  '',
+  `Goal: at most 8 processes and 15 ms per tick over the baseline: ${mine.processes <= 8 ? 'met' : 'not met'} for processes (${mine.processes.toFixed(1)}), ${mine.ms <= 15 ? 'met' : 'not met'} for CPU time (${mine.ms.toFixed(0)} ms).`,
+  '',
+].join('\n');
+console.log(section);
+if (!args.includes('--no-write')) console.log(`updated ${writeBenchmarkSection('Loop processes per tick', section)}`);
