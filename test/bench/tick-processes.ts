@@ -2,7 +2,7 @@
  * Processes and time per loop tick, on the compiled binary:
  *
  *   node_modules/.bin/bun build.ts && node_modules/.bin/bun test/bench/tick-processes.ts \
- *     [--before OTHER_BINARY] [--ticks K (6)] [--rounds N (5)] [--no-write]
+ *     [--before OTHER_BINARY [--before-label TEXT]] [--ticks K (6)] [--rounds N (5)] [--no-write]
  *
  * `peers loop` runs a project whose two fake peers each commit one change and hand off, with one
  * trivial hard gate (`true`). Every process it starts is counted with `strace -f` (execve), for
@@ -25,6 +25,7 @@ const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 
 const TICKS = Number(flag('--ticks') ?? 6);
 const ROUNDS = Number(flag('--rounds') ?? 5);
 const BEFORE = flag('--before');
+const BEFORE_LABEL = flag('--before-label') ?? BEFORE;
 const BINARY = join(ROOT, 'dist/peers');
 
 for (const b of [BINARY, ...(BEFORE ? [BEFORE] : [])]) {
@@ -129,7 +130,7 @@ const baselineStart = (ticks: number) => {
 
 const subjects = [
   { name: 'shell loop doing the same work (baseline)', start: baselineStart },
-  ...(BEFORE ? [{ name: `\`peers loop\`, the build before (${BEFORE.replace(ROOT, '.')})`, start: loopStart(BEFORE) }] : []),
+  ...(BEFORE ? [{ name: `\`peers loop\`, the build before (${BEFORE_LABEL})`, start: loopStart(BEFORE) }] : []),
   { name: '`peers loop` (this build, `dist/peers`)', start: loopStart(BINARY) },
 ];
 
