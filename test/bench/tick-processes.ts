@@ -92,16 +92,16 @@ type Run = { processes: number; ms: number };
 function run(argv: string[], trace: boolean, cwd: string): Run {
   const out = join(tmpdir(), `peers-tick-trace-${process.pid}`);
   const full = trace ? ['strace', '-f', '-qq', '-e', 'trace=execve', '-e', 'signal=none', '-o', out, ...argv] : argv;
-  const r = Bun.spawnSync(full, { cwd, env, stdout: 'pipe', stderr: 'pipe' });
-  const ms = Number(r.resourceUsage.cpuTime.total) / 1000;
-  if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${r.exitCode}: ${r.stderr.toString().slice(-1500)}`);
-  let processes = 0;
-  if (trace) {
+  try {
+    const r = Bun.spawnSync(full, { cwd, env, stdout: 'pipe', stderr: 'pipe' });
+    const ms = Number(r.resourceUsage.cpuTime.total) / 1000;
+    if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${r.exitCode}: ${r.stderr.toString().slice(-1500)}`);
     // Successful execs only: a PATH search tries several directories for one process.
-    processes = readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('execve(') && !/= -1 /.test(l)).length;
+    const processes = trace ? readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('execve(') && !/= -1 /.test(l)).length : 0;
+    return { processes, ms };
+  } finally {
     rmSync(out, { force: true });
   }
-  return { processes, ms };
 }
 
 /** What one tick costs: (1+K ticks − 1 tick) / K, each on a fresh project. */
