@@ -36,6 +36,8 @@ import { freshState, type LoopState } from '../state/state-schema.ts';
 import { loadState, saveState } from '../state/state-store.ts';
 import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, type StopReason } from '../state/stop-reason.ts';
 import { writeHaltedFile } from '../state/halted-file.ts';
+import { keepReserve } from '../state/disk-reserve.ts';
+import { recordStorageStop, storageStop } from './storage-stop.ts';
 import { settingsForRun, withOperatorControl, type LoopSettings } from './settings.ts';
 import { budgetStop } from './stop-check.ts';
 import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput, type TickObservation } from './tick.ts';
@@ -114,6 +116,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     throw error;
   }
   try {
+    // Space to record a stop in, should the disk fill (storage-stop.ts).
+    keepReserve(paths.diskReserve);
     if (pod) {
       // The pod's loop has no `.peers/`: only the snapshot `peers up` took (mounted read-only).
       if (!existsSync(join(paths.snapshotDir, 'config.yaml'))) throw new InputError(`no control-plane snapshot in ${paths.snapshotDir}`, { hint: 'start runs in the pod with `peers up`' });
@@ -185,9 +189,24 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger, contract,
     );
     return await run.run();
+  } catch (error) {
+    // A full disk before the first tick: the state on disk is untouched (storage-stop.ts).
+    const stop = storageStop(error, paths.dir);
+    if (!stop) throw error;
+    const state = loadStateIfReadable(paths.state);
+    recordStorageStop(paths, stop, { tick: state?.tick ?? 0, ticksInRun: 0 }, o.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
+    return { reason: formatStopReason(stop), stop, exitCode: exitCodeFor(stop), ticksInRun: 0, stateDir: paths.dir };
   } finally {
     repoLock?.release();
     lock.release();
+  }
+}
+
+function loadStateIfReadable(path: string): LoopState | undefined {
+  try {
+    return loadState(path);
+  } catch {
+    return undefined;
   }
 }
 
@@ -229,6 +248,8 @@ class LoopRun {
     try {
       return this.observer.sync().head;
     } catch (error) {
+      // A full disk stops the run (storage-stop.ts); other failures fall back to the last head.
+      if (storageStop(error, this.observer.mirror)) throw error;
       this.log(`peers: warning: ${(error as Error).message}`);
       return this.observer.head();
     }
@@ -238,6 +259,11 @@ class LoopRun {
     try {
       return await this.loop();
     } catch (error) {
+      const storage = storageStop(error, this.paths.dir);
+      if (storage) {
+        recordStorageStop(this.paths, storage, { state: this.state, tick: this.state.tick, ticksInRun: this.ticksThisRun }, this.log);
+        return { reason: formatStopReason(storage), stop: storage, exitCode: exitCodeFor(storage), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
+      }
       // Every exit leaves a trace, even an unexpected one.
       const reason: StopReason = { kind: 'error', name: (error as Error).name || 'Error' };
       try {

@@ -167,6 +167,8 @@ export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'r
           return ['peers status names the damaged line of sidecars/auth/usage.jsonl in the state dir: repair it, then peers up', fresh];
       }
       return [fresh];
+    case 'storage':
+      return [`${stop.problem === 'disk-full' ? 'free space on the disk' : 'check the disk (dmesg, df)'} holding ${stop.path}, then ${up} resumes it from the last state written whole`, fresh];
     default:
       return [`${up} resumes it`];
   }

@@ -54,6 +54,8 @@ export type StatePaths = {
   control: string;
   /** The loop container's console output (podman writes it here, so it outlives the container). */
   loopLog: string;
+  /** Space the loop frees to record its stop when the disk fills (disk-reserve.ts). */
+  diskReserve: string;
 };
 
 export function statePaths(dir: string): StatePaths {
@@ -81,6 +83,7 @@ export function statePaths(dir: string): StatePaths {
     controlDir: join(dir, 'control'),
     control: join(dir, 'control', 'operator.json'),
     loopLog: join(dir, 'loop.log'),
+    diskReserve: join(dir, 'disk-reserve'),
   };
 }
 
