@@ -38,6 +38,7 @@ import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, t
 import { writeHaltedFile } from '../state/halted-file.ts';
 import { keepReserve } from '../state/disk-reserve.ts';
 import { recordStorageStop, storageStop } from './storage-stop.ts';
+import { notePodHealth, podDownCause, type PodHealth } from './pod-health.ts';
 import { settingsForRun, withOperatorControl, type LoopSettings } from './settings.ts';
 import { budgetStop } from './stop-check.ts';
 import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput, type TickObservation } from './tick.ts';
@@ -95,6 +96,8 @@ export type LoopOptions = {
   pod?: { workspaceDir: string };
   /** Host loop: adopt a `.peers/` that changed since the last snapshot (refused otherwise). */
   acceptChanges?: boolean;
+  /** In the pod: which of its containers are down (the lifeline); the run holds while any is. */
+  podHealth?: PodHealth;
 };
 
 export type LoopOutcome = { reason: string; stop: StopReason; exitCode: number; ticksInRun: number; stateDir: string };
@@ -186,7 +189,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const gateProbe = withGateCache(o.gateProbe ?? probeGates, { path: paths.gateCache, key: cacheKey });
     const run = new LoopRun(
       places,
-      paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger, contract,
+      paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger, contract, o.podHealth,
     );
     return await run.run();
   } catch (error) {
@@ -236,6 +239,7 @@ class LoopRun {
     private readonly env: NodeJS.ProcessEnv,
     private readonly ledger: RunLedger | null,
     private readonly contract: Contract | undefined,
+    private readonly podHealth: PodHealth | undefined,
   ) {
     this.settings = baseSettings;
     this.repo = where.repo;
@@ -279,6 +283,12 @@ class LoopRun {
       if (!this.readOperatorControl()) {
         if (this.signal.aborted) return this.finish({ kind: 'interrupted' });
         await abortableSleep(CONTROL_POLL_MS, this.signal);
+        continue;
+      }
+      // A dead container of the pod: hold (no gates, no turn) until it is back (pod-health.ts).
+      if (this.notePod().length) {
+        if (this.signal.aborted) return this.finish({ kind: 'interrupted' });
+        await this.podHealth!.changed(this.signal);
         continue;
       }
       // Spend as the sidecar recorded it, also what was spent while no loop ran.
@@ -327,6 +337,8 @@ class LoopRun {
         { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: [] },
       );
       if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
+      const podDown = outcome.obs.success ? [] : this.notePod();
+      if (podDown.length) Object.assign(outcome.obs, { pod_down: podDown, cause: podDownCause(podDown) });
       // A turn that changed the frozen acceptance contract is refused (src/modes/contract-guard.ts);
       // what it changed is read in the trusted mirror, never in the peers' repository.
       const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after));
@@ -388,6 +400,18 @@ class LoopRun {
       this.controlSeen = seen;
     }
     return true;
+  }
+
+  /** Records which containers of the pod are down (state.json, one log line per change); returns them. */
+  private notePod(): string[] {
+    const down = this.podHealth?.down() ?? [];
+    const noted = notePodHealth(this.state, down);
+    if (noted.state !== this.state) {
+      this.state = noted.state;
+      saveState(this.paths.state, this.state);
+    }
+    if (noted.line) this.log(noted.line);
+    return down;
   }
 
   private runCtx() {
