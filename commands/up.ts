@@ -140,7 +140,7 @@ starts over from your HEAD.
       }
       if (r.archived !== undefined) for (const l of describeReset({ stateDir: r.stateDir, archived: r.archived, previousResults: r.previousResults ?? null })) this.log(l);
       const what = r.decision === 'resume' ? 'resumed' : flags.rehearse ? 'rehearsing (scripted model server, nothing billed)' : 'running';
-      this.log(r.alreadyRunning ? `${r.name} is already running (pod ${r.pod}).` : `${r.name} is ${what} in pod ${r.pod} (started in ${r.seconds.toFixed(1)} s).`);
+      this.log(r.repaired ? `${r.name} is running (pod ${r.pod}); restarted ${r.repaired.join(', ')}, which had stopped.` : r.alreadyRunning ? `${r.name} is already running (pod ${r.pod}).` : `${r.name} is ${what} in pod ${r.pod} (started in ${r.seconds.toFixed(1)} s).`);
       for (const n of r.notes) this.log(`  note: ${n}`);
       this.log(`  follow it:   peers logs ${r.name} -f\n  status:      peers status ${r.name}\n  pause a peer: peers pause NAME ${r.name}\n  stop it:     peers down ${r.name}`);
     }

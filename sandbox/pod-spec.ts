@@ -46,7 +46,7 @@ export function providerAllowEntry(p: Pick<ProviderUpstream, 'base_url'>): strin
 import { statePaths } from '../src/state/paths.ts';
 import { CODEX_BASE_URL_ENV } from '../src/config/peer-argv.ts';
 import { withoutVendorHosts } from '../proxy/egress-policy.ts';
-import { LIFELINE_DIR_NAME, LIFELINE_ENV, LIFELINE_SOCKET_NAME } from './lifeline.ts';
+import { LIFELINE_DIR_NAME, LIFELINE_ENV, LIFELINE_SOCKET_NAME, POD_ROLES_ENV, ROLE_ENV } from './lifeline.ts';
 
 export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
 export const REPO_IN_CONTAINER = '/work';
@@ -236,7 +236,8 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     image: inp.image,
     command: [PEERS_BIN_IN_CONTAINER, ...command],
     workdir: role === 'workspace' ? REPO_IN_CONTAINER : '/',
-    env: { HOME: HOME_IN_CONTAINER, PEERS_PROJECT: inp.project, [LIFELINE_ENV]: LIFELINE_PATH, ...env },
+    // The role is what the container tells the loop over the lifeline (which ones are alive).
+    env: { HOME: HOME_IN_CONTAINER, PEERS_PROJECT: inp.project, [LIFELINE_ENV]: LIFELINE_PATH, [ROLE_ENV]: role, ...env },
     secretEnv,
     // The lifeline: the loop creates its socket; everyone else may only connect (lifeline.ts).
     mounts: [binary(inp.binaryPath), scratch('/tmp', role === 'workspace' || role === 'gates' || role === 'setup' ? 1024 : 64), scratch(HOME_IN_CONTAINER, role === 'workspace' ? 512 : 64), socketDir(LIFELINE_DIR_NAME, role !== 'loop'), ...mounts],
@@ -355,6 +356,9 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   loop.logFile = statePaths(inp.stateDir).loopLog;
   // The auth sidecar's usage ledger and the egress audit log are written to dirs the loop reads.
   loop.mounts.push(socketDir('auth-usage', true), socketDir('egress-log', true));
+  const containers = [loop, workspace, setup, gates, auth, bridge, egress, ...modelServer];
+  // The loop holds the run while one of these is down (src/loop/pod-health.ts).
+  loop.env[POD_ROLES_ENV] = containers.filter((c) => c !== loop).map((c) => c.role).join(',');
 
   return {
     project: inp.project,
@@ -363,7 +367,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     network: 'none',
     userns: 'keep-id',
     sharedNamespaces: ['net', 'uts'],
-    containers: [loop, workspace, setup, gates, auth, bridge, egress, ...modelServer],
+    containers,
     sharedDirs: ['workspace', 'setup', 'gates', 'checkouts', 'egress', VENDOR_EGRESS_DIR, 'egress-log', 'auth-usage', LIFELINE_DIR_NAME],
     volumes: [gatesCacheVolume(inp.project)],
   };

@@ -41,7 +41,8 @@ import { containerName, podName } from './pod-spec.ts';
 import { planPod, seccompProfilePath, sharedRoot, type PodPlanOptions } from './pod-plan.ts';
 import { imageExists, podman, podmanOk } from './podman.ts';
 import { writePodSeccompProfile } from './pod-seccomp.ts';
-import { projectStatus } from './reconcile.ts';
+import { deadContainers, projectStatus } from './reconcile.ts';
+import { restartContainers } from './pod-repair.ts';
 import { ensureRegistered, resolveProjectTarget, updateRegistry } from './registry.ts';
 import { checkRehearsal, rehearsalDir, waitForModelServer, writeRehearsal } from './rehearsal.ts';
 import { resetProject } from './reset.ts';
@@ -86,6 +87,8 @@ export type UpResult = {
   previousResults?: { branch: string; sha: string } | null;
   /** Lines worth saying (peers that sit out, the runtime cap changed, …). */
   notes: string[];
+  /** A running run's containers that had stopped and were started again. */
+  repaired?: string[];
 };
 
 /** Where `up` records the user's repository as it was, for `down` to compare. */
@@ -189,19 +192,26 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const entry = await ensureRegistered(repo, env);
   const name = entry.name ?? basename(repo);
   const base = { name, project: key, pod: podName(key), stateDir };
-  const status = (await projectStatus(entry, env)).status;
+  const reconciled = await projectStatus(entry, env);
+  const status = reconciled.status;
 
   if (status === 'running') {
-    const d = decideWhileRunning({ fresh: o.fresh ?? false, startOnlyFlags: startOnlyFlags(o), upCommand });
+    // Containers podman shows stopped beside the running loop: a dead sidecar or runner.
+    const down = deadContainers(reconciled.containers, []);
+    const d = decideWhileRunning({ fresh: o.fresh ?? false, startOnlyFlags: startOnlyFlags(o), upCommand, down });
     if (d.kind === 'refuse') throw new PeersError(d.message, { hint: d.hint, exitCode: d.exitCode });
     const notes: string[] = [];
+    if (d.kind === 'repair') {
+      await restartContainers(key, d.restart, o.progress);
+      notes.push(`restarted ${d.restart.join(', ')}: the loop held the run while ${d.restart.length > 1 ? 'they were' : 'it was'} down and goes on now`);
+    }
     if (o.maxRuntime) {
       const config = loadConfigFile(join(paths.snapshotDir, 'config.yaml'));
       const c = controlWithRuntime(paths, config.budget.max_runtime_s, o.maxRuntime);
       writeControl(paths.control, c.control!);
       notes.push(c.note!);
     }
-    return { ...base, alreadyRunning: true, seconds: 0, decision: 'running', notes };
+    return { ...base, alreadyRunning: true, seconds: 0, decision: d.kind, repaired: d.kind === 'repair' ? d.restart : undefined, notes };
   }
 
   const modelServerDir = rehearsal !== undefined ? rehearsalDir(stateDir) : o.modelServerDir;

@@ -24,6 +24,7 @@ const ProjectRow = z.strictObject({
   stop_reason: NullableStr,
   spend: Spend,
   open_gates: z.array(Str),
+  degraded: z.array(Str).meta({ description: 'containers of the pod that are down: the run holds until `peers up` restarts them' }),
   state_dir: Str,
   containers: z.array(z.strictObject({ role: Str, status: Str })),
 });
