@@ -21,8 +21,8 @@ let stateDir: string;
 
 const peers = (args: string[], timeoutMs = 120_000) => asUser([PEERS_BIN, ...args], { cwd: repo, env, timeoutMs });
 const cname = (role: string) => `peers-${key}-${role}`;
-type Row = { path: string; status: string; tick: number | null; stopReason: string | null; degraded: string[] };
-const lsRow = (): Row => (JSON.parse(peers(['ls', '--json']).stdout) as Row[]).find((p) => p.path === repo)!;
+type Row = { path: string; status: string; tick: number | null; stop_reason: string | null; degraded: string[] };
+const lsRow = (): Row => (JSON.parse(peers(['ls', '--json']).stdout) as { projects: Row[] }).projects.find((p) => p.path === repo)!;
 const state = () => JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')) as { tick: number; degraded: { down: string[]; since: string } | null };
 type TickLine = { event: string; tick: number; peer: string; success: boolean; ts: string; pod_down?: string[] };
 const tickLines = (): TickLine[] =>
@@ -130,7 +130,7 @@ describe('a sidecar dies during a pod run', () => {
     expect(lsRow().degraded).toEqual([]);
 
     waitFor('the run to complete', () => lsRow().status === 'stopped', 150_000);
-    expect(lsRow().stopReason).toBe('complete');
+    expect(lsRow().stop_reason).toBe('complete');
     const ticks = tickLines();
     expect(ticks.length).toBeGreaterThan(ticksWhenHeld);
     expect(ticks.map((t) => t.tick)).toEqual(ticks.map((_, i) => i + 1));
