@@ -4,6 +4,7 @@
  * read is generated from it (descriptions included), so the three can never drift apart.
  */
 import { z } from 'zod';
+import { KubernetesSchema } from './kubernetes-schema.ts';
 
 export const PEER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 
@@ -228,6 +229,7 @@ export const ConfigSchema = z
     setup: nonEmpty.optional().describe('Command that installs gate dependencies on the clean checkout (e.g. "npm ci").'),
     modes: z.array(nonEmpty).optional().describe('Mode bundles this project was initialised with.'),
     verify: VerifySchema.optional(),
+    kubernetes: KubernetesSchema.optional(),
   })
   .describe('peers project configuration (.peers/config.yaml).');
 
