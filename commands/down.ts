@@ -1,5 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { down } from '../sandbox/down.ts';
+import { targetOfRepo } from '../sandbox/k8s/target.ts';
+import { resolveProjectDir } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Down extends BaseCommand {
@@ -17,7 +19,12 @@ neutralised and listed. \`peers up\` resumes from the saved tick.`;
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Down);
     const quiet = this.jsonEnabled();
-    const r = await down({ target: args.project, graceS: flags.grace, purge: flags.purge, progress: (l) => quiet || process.stderr.write(`peers down: ${l}\n`) });
+    const progress = (l: string) => quiet || process.stderr.write(`peers down: ${l}\n`);
+    const repo = resolveProjectDir(args.project);
+    // A run on Kubernetes is stopped on its cluster (the client loads only for such a project).
+    const r = targetOfRepo(repo)
+      ? await (await import('../sandbox/k8s/k8s-down.ts')).downK8s({ repo, graceS: flags.grace, purge: flags.purge, progress })
+      : await down({ target: args.project, graceS: flags.grace, purge: flags.purge, progress });
     if (!quiet) {
       this.log(r.wasRunning ? `stopped ${r.path} in ${r.seconds.toFixed(1)} s (stop reason: ${r.stopReason ?? 'none recorded'})` : `${r.path} was not running; nothing left behind`);
       for (const a of r.gitActions) this.log(`  ${a}`);

@@ -1,5 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { stateDirFor, projectKey } from '../src/state/paths.ts';
+import { targetOfRepo } from '../sandbox/k8s/target.ts';
 import { followLogs } from '../sandbox/logs.ts';
 import { resolveProjectDir } from '../sandbox/up.ts';
 import { BaseCommand } from './base.ts';
@@ -16,6 +17,10 @@ export default class Logs extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Logs);
     const repo = resolveProjectDir(args.project);
+    if (targetOfRepo(repo)) {
+      process.exitCode = await (await import('../sandbox/k8s/k8s-logs.ts')).followK8sLogs({ repo, follow: flags.follow, egress: flags.egress });
+      return;
+    }
     process.exitCode = await followLogs({ project: projectKey(repo), follow: flags.follow, egress: flags.egress, stateDir: stateDirFor(repo) });
   }
 }

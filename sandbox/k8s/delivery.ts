@@ -25,7 +25,8 @@ export const MAX_DELIVERY_BYTES = 64 * 1024 * MiB;
 const STAGING = '.peers-incoming';
 
 export type DeliveryFile = { path: string; bytes: number; sha256: string };
-export type DeliveryMarker = { bytes: number; sha256: string; at: string };
+/** Written last: what was delivered, and the commit the run starts from (its results count from it). */
+export type DeliveryMarker = { bytes: number; sha256: string; at: string; base?: string };
 
 /** Packs the trees into `path`, hashing as it writes. */
 export async function packDelivery(sources: PackSource[], path: string): Promise<DeliveryFile> {
@@ -109,7 +110,7 @@ export function readMarker(marker: string): DeliveryMarker | undefined {
  * The receiving end (`peers k8s unpack` in the init container): unpack, verify, move into place,
  * write the marker. Refuses when the marker already exists (a delivered run is never overwritten).
  */
-export async function receiveDelivery(input: AsyncIterable<Uint8Array>, o: { roots: Record<string, string>; marker: string }): Promise<DeliveryMarker> {
+export async function receiveDelivery(input: AsyncIterable<Uint8Array>, o: { roots: Record<string, string>; marker: string; base?: string }): Promise<DeliveryMarker> {
   if (existsSync(o.marker)) throw new PeersError(`the run was already delivered (${o.marker} exists)`, { hint: 'peers down --purge removes the run\'s volumes; then peers up starts a new run' });
   const staging: Record<string, string> = {};
   for (const [name, root] of Object.entries(o.roots)) {
@@ -139,7 +140,7 @@ export async function receiveDelivery(input: AsyncIterable<Uint8Array>, o: { roo
   } finally {
     for (const dir of Object.values(staging)) rmSync(dir, { recursive: true, force: true });
   }
-  const marker: DeliveryMarker = { bytes: header!.bytes, sha256: header!.sha256, at: new Date().toISOString() };
+  const marker: DeliveryMarker = { bytes: header!.bytes, sha256: header!.sha256, at: new Date().toISOString(), ...(o.base ? { base: o.base } : {}) };
   writeFileAtomic(o.marker, `${JSON.stringify(marker)}\n`, 0o644);
   return marker;
 }

@@ -139,7 +139,7 @@ describe('up --dry-run (no podman needed)', () => {
   test('no cap configured → no cap at the proxy; --dry-run k8s prints the Pods', () => {
     const repo = project();
     expect(authLine(peers(['up', '--dry-run', 'podman', repo]).stdout)).not.toContain('--max-usd');
-    const k8s = peers(['up', '--dry-run', 'k8s', repo]);
+    const k8s = peers(['up', '--dry-run', 'k8s', '--registry', 'registry.example.com/team', repo]);
     expect(k8s.status).toBe(0);
     expect(k8s.stdout).toContain('kind: NetworkPolicy');
   });
