@@ -20,7 +20,7 @@ import { ANNOTATION_KEY, type K8sNames, projectLabels, RUN_POD_KIND } from './k8
 import { networkPolicies } from './k8s/network-policy.ts';
 import { type ClaimDir, type K8sBind, podVolumes, type PodGroup } from './k8s/pod-volumes.ts';
 import { resourcesFor } from './k8s/resources.ts';
-import { baseSecurity, claimRoot, DELIVERY_MARKER, INIT_BINARY, initContainer, listenedSockets, readerContainer, socketWaitHook } from './k8s/transport.ts';
+import { baseSecurity, claimRoot, DELIVERY_MARKER, INIT_BINARY, afterListeners, initContainer, initTmpVolume, listenedPorts, listenedSockets, readerContainer } from './k8s/transport.ts';
 import type { ContainerSpec, PodSpec } from './pod-spec.ts';
 
 export type { K8sBind } from './k8s/pod-volumes.ts';
@@ -81,23 +81,23 @@ function podOf(g: PodGroup, groups: PodGroup[], inp: K8sRunInputs): V1Pod {
   const { names } = inp;
   const vols = podVolumes(g, groups, { binds: inp.binds, persistentDirs: inp.persistentDirs, socketsClaim: names.socketsClaim, volumeClaim: names.volumeClaim });
   const hasLoop = g.containers.some((c) => c.role === 'loop');
+  const others = (c: ContainerSpec) => g.containers.filter((x) => x !== c);
   const containers: V1Container[] = g.containers.map((c) => {
-    const own = listenedSockets(c);
+    // The loop starts after the runners and the bridge of its Pod listen (podman starts them in order).
+    const command = c.role === 'loop' ? afterListeners(c.command, others(c).flatMap(listenedSockets), others(c).flatMap(listenedPorts)) : c.command;
     return {
       name: c.role,
       image: inp.image,
-      command: [INIT_BINARY, '--', ...c.command],
+      command: [INIT_BINARY, '--', ...command],
       workingDir: c.workdir,
       env: env(c, names.credentials),
       volumeMounts: vols.mounts.get(c),
       resources: resourcesFor(c.role, c.memoryMiB, inp.config.resources),
       securityContext: baseSecurity,
-      // In the run Pod, the loop starts after the runners it drives are listening.
-      ...(hasLoop && c.role !== 'loop' && own.length ? { lifecycle: socketWaitHook(own[0]!) } : {}),
     };
   });
   const extraVolumes = [
-    { name: 'init-tmp', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+    { name: initTmpVolume(g.kind), emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
     ...(hasLoop ? [{ name: 'reader-tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } }, { name: 'reader-home', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } }] : []),
   ];
   if (hasLoop) containers.push(readerContainer(inp.image, names.stateClaim));
@@ -117,7 +117,7 @@ function podOf(g: PodGroup, groups: PodGroup[], inp: K8sRunInputs): V1Pod {
     }
   }
   const claimsInInit = new Set([...vols.dirs.map((d) => d.claim), ...(hasLoop ? [names.stateClaim] : [])]);
-  const init = initContainer(inp.image, {
+  const init = initContainer(inp.image, g.kind, {
     dirs: vols.dirs.filter((d) => !d.fresh).map((d) => `${claimRoot(d.claim)}/${d.subPath}`),
     freshDirs: vols.dirs.filter((d) => d.fresh).map((d) => `${claimRoot(d.claim)}/${d.subPath}`),
     isolated: g.containers.every((c) => c.network === 'none'),

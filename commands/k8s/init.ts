@@ -11,6 +11,7 @@ export default class K8sInit extends BaseCommand {
     'fresh-dir': Flags.string({ multiple: true, default: [], description: 'Create this directory and empty it (stale sockets).' }),
     isolated: Flags.boolean({ description: 'Fail unless this Pod is cut off from the network (NetworkPolicy enforced).' }),
     'wait-socket': Flags.string({ multiple: true, default: [], description: 'Wait until this Unix socket accepts connections.' }),
+    'wait-tcp': Flags.string({ multiple: true, default: [], description: 'Wait until HOST:PORT accepts connections.' }),
     'await-delivery': Flags.string({ description: 'Wait until this delivery marker exists.' }),
     'timeout-s': Flags.integer({ min: 1, default: 900, description: 'Give up (exit 1) after this many seconds.' }),
   };
@@ -22,6 +23,7 @@ export default class K8sInit extends BaseCommand {
       freshDirs: flags['fresh-dir'],
       isolated: flags.isolated,
       waitSockets: flags['wait-socket'],
+      waitTcp: flags['wait-tcp'],
       awaitDelivery: flags['await-delivery'],
       timeoutS: flags['timeout-s'],
       env: process.env,

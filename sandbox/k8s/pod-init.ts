@@ -14,6 +14,8 @@ export type InitOptions = {
   freshDirs: string[];
   isolated: boolean;
   waitSockets: string[];
+  /** HOST:PORT addresses to wait for (the bridge beside the loop). */
+  waitTcp?: string[];
   awaitDelivery?: string;
   timeoutS: number;
   env: NodeJS.ProcessEnv;
@@ -101,5 +103,9 @@ export async function podInit(o: InitOptions): Promise<void> {
   }
   // A listening socket, not a file: a stale one from an earlier run refuses connections.
   for (const s of o.waitSockets) await waitFor(`${s} to accept connections`, () => socketAnswers(s), deadline, o.log);
+  for (const a of o.waitTcp ?? []) {
+    const i = a.lastIndexOf(':');
+    await waitFor(`${a} to accept connections`, () => tcpReachable(a.slice(0, i), Number(a.slice(i + 1)), 1000), deadline, o.log);
+  }
   o.log('ready');
 }

@@ -12,6 +12,7 @@
  *           --egress` and `down` can read the run's record after the loop has exited.
  */
 import type { V1Container, V1VolumeMount } from '@kubernetes/client-node';
+import { shellQuote } from '../../src/proc/self-exec.ts';
 import { HOME_IN_CONTAINER, PEERS_BIN_IN_CONTAINER, STATE_IN_CONTAINER, type ContainerSpec } from '../pod-spec.ts';
 
 export const INIT_CONTAINER = 'init';
@@ -56,7 +57,10 @@ export type InitPlan = {
   mounts: V1VolumeMount[];
 };
 
-export function initContainer(image: string, p: InitPlan): V1Container {
+/** The init container's scratch volume; named per Pod (podman 4.3 plays an emptyDir as a volume shared by name). */
+export const initTmpVolume = (podKind: string): string => `${podKind}-init-tmp`;
+
+export function initContainer(image: string, podKind: string, p: InitPlan): V1Container {
   const args = [
     ...p.dirs.flatMap((d) => ['--dir', d]),
     ...p.freshDirs.flatMap((d) => ['--fresh-dir', d]),
@@ -71,7 +75,7 @@ export function initContainer(image: string, p: InitPlan): V1Container {
     image,
     command: [PEERS_BIN_IN_CONTAINER, 'k8s', 'init', ...args],
     workingDir: '/',
-    volumeMounts: [...p.mounts, { name: 'init-tmp', mountPath: '/tmp' }],
+    volumeMounts: [...p.mounts, { name: initTmpVolume(podKind), mountPath: '/tmp' }],
     resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '256Mi' } },
     securityContext: baseSecurity,
   };
@@ -94,9 +98,20 @@ export function readerContainer(image: string, stateClaim: string): V1Container 
   };
 }
 
-/** Waits (as a postStart hook) until a container's own socket exists: the next container starts after. */
-export function socketWaitHook(socket: string): V1Container['lifecycle'] {
-  return { postStart: { exec: { command: [PEERS_BIN_IN_CONTAINER, 'k8s', 'init', '--wait-socket', socket, '--timeout-s', '120'] } } };
+/** The TCP addresses (`HOST:PORT`) a container of the pod spec listens on (the bridge). */
+export function listenedPorts(c: ContainerSpec): string[] {
+  return c.command.flatMap((arg, i) => (arg === '--listen' && c.command[i + 1] && !c.command[i + 1]!.startsWith('unix:') ? [c.command[i + 1]!] : []));
+}
+
+/**
+ * The loop's command on Kubernetes: it starts once the runners and the bridge beside it listen.
+ * Containers of a Pod start together, not in order (podman starts them in order); `exec` hands
+ * PID 1's signals (catatonit's) straight to the loop.
+ */
+export function afterListeners(command: string[], sockets: string[], ports: string[]): string[] {
+  if (!sockets.length && !ports.length) return command;
+  const wait = [PEERS_BIN_IN_CONTAINER, 'k8s', 'init', ...sockets.flatMap((s) => ['--wait-socket', s]), ...ports.flatMap((p) => ['--wait-tcp', p]), '--timeout-s', '120'];
+  return ['/bin/sh', '-c', `${wait.map(shellQuote).join(' ')} && exec "$@"`, 'sh', ...command];
 }
 
 /** What `peers up` execs in the run Pod's init container: the framed archive on stdin. */
