@@ -50,30 +50,56 @@ export async function planK8s(repo: string, o: Pick<UpOptions, 'maxTicks' | 'max
   }
   const binary = hostBinary();
   const image = await imageForBinary(registry, binary);
-  const allow = [...new Set([...(project.config.egress?.allow ?? []), ...o.allow])];
-  const state = { claim: names.stateClaim };
-  const inputs: K8sRunInputs = {
-    names,
-    namespace,
+  const inputs = k8sRunInputs({
+    key,
+    repo,
+    stateDir,
+    binary,
     image,
-    createNamespace: namespace === names.defaultNamespace,
+    namespace,
+    config,
+    allow: [...new Set([...(project.config.egress?.allow ?? []), ...o.allow])],
+    vendorHosts: o.upstream !== 'model-server',
+    annotations: { [ANNOTATION_STARTED_BY]: `${safeUser()}@${hostname()}`, 'peers.dev/version': PEERS_VERSION },
+  });
+  return { key, repo, stateDir, spec, names, namespace, context: o.context ?? config.context, image, config, inputs, configPath: project.configPath };
+}
+
+/**
+ * What each host path of the pod spec is in the cluster, and the rest of the rendering's inputs
+ * (pure). The peers binary is in the image; the state dir is the state claim; the repository is
+ * the run clone delivered onto the state claim; the sidecars' logs are kept on the state claim.
+ */
+export function k8sRunInputs(o: {
+  key: string;
+  repo: string;
+  stateDir: string;
+  binary: string;
+  image: string;
+  namespace: string;
+  config: KubernetesConfig;
+  allow: string[];
+  vendorHosts: boolean;
+  annotations?: Record<string, string>;
+}): K8sRunInputs {
+  const names = k8sNames(o.key);
+  const state = { claim: names.stateClaim };
+  return {
+    names,
+    namespace: o.namespace,
+    image: o.image,
+    createNamespace: o.namespace === names.defaultNamespace,
     binds: {
-      [binary]: { inImage: true },
-      [stateDir]: state,
+      [o.binary]: { inImage: true },
+      [o.stateDir]: state,
       // The run's repository is delivered onto the state claim (run-repo.ts), never mounted from here.
-      [repo]: { ...state, subPath: CLONE_ON_STATE },
+      [o.repo]: { ...state, subPath: CLONE_ON_STATE },
     },
     persistentDirs: { 'egress-log': { ...state, subPath: 'sidecars/egress' }, 'auth-usage': { ...state, subPath: 'sidecars/auth' } },
-    egressPorts: o.upstream === 'model-server' ? [] : egressPorts(allow, true),
-    config,
-    annotations: {
-      [ANNOTATION_KEY]: key,
-      [ANNOTATION_REPO]: repo,
-      [ANNOTATION_STARTED_BY]: `${safeUser()}@${hostname()}`,
-      'peers.dev/version': PEERS_VERSION,
-    },
+    egressPorts: o.vendorHosts ? egressPorts(o.allow, true) : [],
+    config: o.config,
+    annotations: { [ANNOTATION_KEY]: o.key, [ANNOTATION_REPO]: o.repo, ...o.annotations },
   };
-  return { key, repo, stateDir, spec, names, namespace, context: o.context ?? config.context, image, config, inputs, configPath: project.configPath };
 }
 
 function safeUser(): string {
