@@ -1,22 +1,31 @@
 /**
  * The credential sidecar for one upstream: a reverse proxy on a loopback port that forwards only
- * to its fixed origin, through the egress proxy, with the client's credentials removed and the
- * real one injected. Replies stream through chunk by chunk (the first SSE byte is written to the
- * client the moment it arrives); a copy of each chunk feeds the usage meter, which appends one
- * ledger line per metered reply. When the run's budget is spent, requests are refused here.
+ * the API paths the peer CLIs need (api-routes.ts) to its fixed origin, through the egress proxy,
+ * with the client's credentials removed and the real one injected. Replies stream through chunk
+ * by chunk (the first SSE byte is written to the client the moment it arrives); a copy of each
+ * chunk feeds the reply meter, which appends one ledger line per billable reply however it ends.
+ * A billable request goes out only if the budget left covers the most it could cost (a
+ * reservation, settled by its ledger line).
  */
 import http from 'node:http';
-import type net from 'node:net';
-import { type BudgetCaps, budgetExhausted, budgetRefusal } from './usage/budget.ts';
+import net from 'node:net';
+import { matchRoute, type ApiRoute } from './api-routes.ts';
 import { clientResponseHeaders, redact, upstreamHeaders } from './credential-headers.ts';
 import type { CredentialSource, Injection } from './credential-source.ts';
 import type { ConnectOptions } from './egress-connector.ts';
-import { type PoolResponse, UpstreamPool } from './upstream-pool.ts';
+import type { RequestAudit } from './request-audit.ts';
+import { type PoolResponse, UnansweredRequest, UpstreamPool } from './upstream-pool.ts';
 import { type ParsedOrigin, parseOrigin, type UpstreamSpec } from './upstreams.ts';
-import { SseParser } from './usage/sse-parser.ts';
-import { UsageAccumulator } from './usage/usage-extract.ts';
-import type { UsageLedger } from './usage/usage-ledger.ts';
-import { usdFor } from './usage/price-table.ts';
+import { type BudgetCaps, budgetRefusal, Reservations } from './usage/budget.ts';
+import { limitFromReply } from './usage/limit-reply.ts';
+import { planUsageSignals } from './usage/plan-usage.ts';
+import { usdFor, type Vendor } from './usage/price-table.ts';
+import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
+import { type RequestFacts, requestFacts, worstCase } from './usage/request-cost.ts';
+import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
+
+/** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
+const MAX_LIMIT_BODY = 64 * 1024;
 
 export type AuthLimits = { maxRequestBytes: number; maxMeteredJsonBytes: number; maxConcurrent: number; upstreamIdleMs: number };
 export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxRequestBytes: 32 * 1024 * 1024, maxMeteredJsonBytes: 32 * 1024 * 1024, maxConcurrent: 64, upstreamIdleMs: 600_000 };
@@ -27,8 +36,18 @@ export type AuthServerOptions = {
   origin?: string;
   credentials: CredentialSource;
   egress: ConnectOptions;
+  /**
+   * Connect to the origin directly instead of through the egress proxy: only for the scripted
+   * model server on the pod's own loopback (`peers up` in model-server mode), never a vendor.
+   */
+  direct?: boolean;
+  /** Forward a leading `/peer/<name>` (the scripted model server routes on it); vendors never get it. */
+  keepPeerPrefix?: boolean;
   ledger: UsageLedger | null;
   caps: () => BudgetCaps;
+  /** Shared by every upstream of one sidecar, so they all draw on one budget. */
+  reservations?: Reservations;
+  audit?: RequestAudit;
   limits?: Partial<AuthLimits>;
   log?: (line: string) => void;
 };
@@ -39,6 +58,8 @@ class ClientError extends Error {
   }
 }
 
+type Exchange = { route: ApiRoute; pathname: string; facts: RequestFacts | null; requestBytes: number; release: () => void };
+
 export class AuthServer {
   private readonly server: http.Server;
   private readonly target: ParsedOrigin;
@@ -46,13 +67,19 @@ export class AuthServer {
   private active = 0;
   private readonly known = new Set<string>();
   private readonly pool: UpstreamPool;
+  private readonly reservations: Reservations;
+  private readonly vendor: Vendor;
 
   constructor(private readonly opts: AuthServerOptions) {
     this.target = parseOrigin(opts.origin ?? opts.upstream.origin);
     this.limits = { ...DEFAULT_AUTH_LIMITS, ...opts.limits };
+    this.reservations = opts.reservations ?? new Reservations();
+    this.vendor = opts.upstream.errorShape;
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.headersTimeout = 30_000;
-    this.pool = new UpstreamPool(this.target, opts.egress, { readTimeoutMs: this.limits.upstreamIdleMs });
+    const { host, port } = this.target;
+    const dial = opts.direct ? () => dialDirect(host, port) : opts.egress;
+    this.pool = new UpstreamPool(this.target, dial, { readTimeoutMs: this.limits.upstreamIdleMs });
   }
 
   /** Tunnels opened to the upstream so far (connections are kept alive and reused). */
@@ -78,17 +105,21 @@ export class AuthServer {
     this.opts.log?.(redact(line, [...this.known]));
   }
 
+  private reply(res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(body);
+  }
+
   private fail(res: http.ServerResponse, status: number, message: string): void {
     const clean = redact(message, [...this.known]);
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    const body = this.opts.upstream.errorShape === 'anthropic'
-      ? JSON.stringify({ type: 'error', error: { type: status >= 500 ? 'api_error' : 'invalid_request_error', message: clean } })
-      : JSON.stringify({ error: { message: clean, type: 'peers_sidecar_error', param: null, code: null } });
-    res.writeHead(status, { 'content-type': 'application/json', 'x-peers-sidecar': 'error' });
-    res.end(body);
+    const body = this.vendor === 'anthropic'
+      ? JSON.stringify({ type: 'error', error: { type: status === 403 ? 'permission_error' : status >= 500 ? 'api_error' : 'invalid_request_error', message: clean } })
+      : JSON.stringify({ error: { message: clean, type: 'peers_sidecar_error', param: null, code: status === 403 ? 'peers_path_not_allowed' : null } });
+    this.reply(res, status, body, { 'x-peers-sidecar': 'error' });
   }
 
   private async readBody(req: http.IncomingMessage): Promise<Buffer> {
@@ -104,96 +135,196 @@ export class AuthServer {
     return Buffer.concat(chunks);
   }
 
-  private send(req: http.IncomingMessage, body: Buffer, inj: Injection): Promise<PoolResponse> {
+  private send(req: http.IncomingMessage, path: string, body: Buffer, inj: Injection): Promise<PoolResponse> {
     for (const s of inj.secrets) this.known.add(s);
     const hostHeader = this.target.port === (this.target.tls ? 443 : 80) ? this.target.host : `${this.target.host}:${this.target.port}`;
-    return this.pool.request({ method: req.method ?? 'GET', path: `${this.opts.upstream.pathPrefix}${req.url}`, headers: upstreamHeaders(req.headers, inj.headers, hostHeader), body });
+    return this.pool.request({ method: req.method ?? 'GET', path: `${this.opts.upstream.pathPrefix}${path}`, headers: upstreamHeaders(req.headers, inj.headers, hostHeader), body });
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const started = performance.now();
-    const what = `${this.opts.upstream.id} ${req.method} ${(req.url ?? '').split('?')[0]}`;
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '';
+    const what = `${this.opts.upstream.id} ${method} ${url.split('?')[0]}`;
     if (this.active >= this.limits.maxConcurrent) return this.fail(res, 503, `auth sidecar busy: ${this.limits.maxConcurrent} requests in flight`);
     this.active++;
-    res.on('close', () => this.active--);
+    let clientGone = false;
+    res.on('close', () => {
+      this.active--;
+      if (!res.writableFinished) clientGone = true;
+    });
+    let release = () => {};
+    let exchange: Exchange | null = null;
     try {
-      if (!req.url?.startsWith('/') || req.url.startsWith('//')) throw new ClientError(400, 'the sidecar accepts origin-form request paths only');
-      const exhausted = this.opts.ledger ? budgetExhausted(this.opts.caps(), this.opts.ledger.totals) : null;
-      if (exhausted) {
-        const refusal = budgetRefusal(this.opts.upstream.errorShape, exhausted);
-        this.log(`${what} ${refusal.status} budget refused`);
-        res.writeHead(refusal.status, { 'content-type': 'application/json', 'x-peers-budget': 'exhausted' });
-        res.end(refusal.body);
-        return;
+      if (!url.startsWith('/') || url.startsWith('//')) throw new ClientError(400, 'the sidecar accepts origin-form request paths only');
+      const match = matchRoute(this.opts.upstream.routes, method, url);
+      if (!match) {
+        const reason = 'not an API path the peer CLIs need';
+        this.opts.audit?.record({ upstream: this.opts.upstream.id, method, path: url, decision: 'denied', status: 403, reason });
+        this.log(`${what} 403 denied: ${reason}`);
+        req.resume();
+        return this.fail(res, 403, `peers auth sidecar: ${method} ${url.split('?')[0]} is not forwarded (${reason}; see auth-proxy/api-routes.ts)`);
       }
       const body = await this.readBody(req);
+      let facts: RequestFacts | null = null;
+      const ledger = this.opts.ledger;
+      if (match.route.kind === 'billable' && ledger) {
+        // Fail closed: what cannot be recorded is not spent.
+        if (ledger.broken) throw new ClientError(503, `the usage ledger cannot be written (${ledger.broken.message}); no billable request is forwarded until the sidecar is restarted with a writable ledger`);
+        facts = requestFacts(body, this.vendor);
+        const { admission, release: r } = this.reservations.tryReserve(this.opts.caps(), ledger.totals, worstCase(facts, this.vendor));
+        if (!admission.ok) {
+          const { status, body: refusal } = budgetRefusal(this.vendor, admission.message);
+          ledger.append({ kind: 'refused', ts: new Date().toISOString(), upstream: this.opts.upstream.id, path: match.pathname, model: facts.model, cap: admission.cap, limit: admission.limit, spent: admission.spent, in_flight: admission.inFlight, needed: admission.needed });
+          this.log(`${what} ${status} budget refused (${admission.cap}: spent ${admission.spent}, in flight ${admission.inFlight}, needed ${admission.needed}, cap ${admission.limit})`);
+          return this.reply(res, status, refusal, { 'x-peers-budget': 'exhausted' });
+        }
+        release = r;
+      }
+      const path = this.opts.keepPeerPrefix ? url : url.slice(match.peerPrefix.length);
+      exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: body.length, release };
       let inj = await this.opts.credentials.current();
-      let up = await this.send(req, body, inj);
+      let up = await this.send(req, path, body, inj);
       if (up.status === 401 && this.opts.credentials.kind === 'oauth-file') {
         up.body.resume();
         if (await this.opts.credentials.onUnauthorized(inj)) {
           inj = await this.opts.credentials.current();
-          up = await this.send(req, body, inj);
+          up = await this.send(req, path, body, inj);
         }
       }
-      this.relay(up, res, what, started);
+      release = () => {}; // the relay settles it now
+      this.relay(up, res, what, started, exchange, () => clientGone);
     } catch (e) {
+      // A request that went out but got no reply may still have been processed (and billed).
+      if (e instanceof UnansweredRequest && exchange?.facts && this.opts.ledger) {
+        this.meterUnanswered(exchange, what, clientGone ? 'client-abort' : e.stalled ? 'stall' : 'upstream-error');
+      }
+      release();
       const status = e instanceof ClientError ? e.status : 502;
       this.log(`${what} ${status} ${(e as Error).message}`);
       this.fail(res, status, `peers auth sidecar: ${(e as Error).message}`);
     }
   }
 
-  /** Streams the reply to the client unmodified while the meter reads a copy. */
-  private relay(up: PoolResponse, res: http.ServerResponse, what: string, started: number): void {
+  /**
+   * Streams the reply to the client unmodified while the meter reads a copy; when the reply ends,
+   * however it ends, its ledger line replaces the request's reservation.
+   */
+  private relay(up: PoolResponse, res: http.ServerResponse, what: string, started: number, x: Exchange, clientGone: () => boolean): void {
     const status = up.status;
     res.writeHead(status, clientResponseHeaders(up.headers));
     res.flushHeaders();
     const contentType = String(up.headers['content-type'] ?? '');
     const stream = contentType.includes('text/event-stream');
-    const acc = new UsageAccumulator();
-    const sse = stream ? new SseParser((e) => {
-      try {
-        acc.observe(JSON.parse(e.data), e.event);
-      } catch {}
-    }) : null;
-    const json: Buffer[] = [];
-    let jsonBytes = 0;
-    const meterJson = !stream && contentType.includes('json');
+    const billed = x.route.kind === 'billable' && this.opts.ledger !== null && status >= 200 && status < 300;
+    const meter = billed
+      ? new ReplyMeter({ stream, json: contentType.includes('json'), requestBytes: x.requestBytes, maxOutputTokens: x.facts?.maxOutputTokens ?? 0, requestModel: x.facts?.model ?? '', maxJsonBytes: this.limits.maxMeteredJsonBytes })
+      : null;
+    // A 429 says which limit was hit and when it lifts: its (small) error body is kept for that.
+    const limitBody: Buffer[] | null = x.route.kind === 'billable' && this.opts.ledger !== null && status === 429 ? [] : null;
+    let limitBytes = 0;
     let complete = false;
+    let settled = false;
+    const settle = (outcome: MeterOutcome) => {
+      if (settled) return;
+      settled = true;
+      const ms = Math.round(performance.now() - started);
+      try {
+        if (limitBody) this.recordLimit(x, status, up.headers, Buffer.concat(limitBody).toString('utf8'), what);
+        if (!meter) return this.log(`${what} ${status} ${ms}ms${outcome === 'complete' ? '' : ` (${outcome})`}`);
+        const line = this.ledgerLine(x, status, stream, meter.finish(outcome), up.headers);
+        this.opts.ledger!.append(line);
+        this.log(`${what} ${status} ${ms}ms model=${line.model} in=${line.input_tokens} out=${line.output_tokens} usd=${line.usd}${line.cut_short ? ` cut short (${line.cut_short}; estimated: ${line.estimated?.join(', ') ?? 'nothing'})` : ''}`);
+      } catch (e) {
+        this.log(`${what} ${status}: could not record usage: ${(e as Error).message}`);
+      } finally {
+        x.release();
+      }
+    };
     up.body.on('data', (c: Buffer) => {
       if (!res.write(c)) up.body.pause();
-      if (sse) sse.feed(c);
-      else if (meterJson && jsonBytes + c.length <= this.limits.maxMeteredJsonBytes) {
-        json.push(c);
-        jsonBytes += c.length;
+      meter?.feed(c);
+      if (limitBody && limitBytes < MAX_LIMIT_BODY) {
+        limitBody.push(c.subarray(0, MAX_LIMIT_BODY - limitBytes));
+        limitBytes += c.length;
       }
     });
     res.on('drain', () => up.body.resume());
     res.on('close', () => {
+      if (complete) return;
       // The client went away mid-reply: drop the upstream connection rather than reuse it.
-      if (!complete) up.body.destroy();
+      up.body.destroy();
+      settle('client-abort');
     });
-    up.body.on('error', () => res.destroy());
+    up.body.on('error', (e) => {
+      res.destroy();
+      settle(/idle timeout/.test(e.message) ? 'stall' : 'upstream-error');
+    });
     up.body.on('end', () => {
       complete = true;
       res.end();
-      if (sse) sse.end();
-      else if (meterJson) {
-        try {
-          acc.observe(JSON.parse(Buffer.concat(json).toString('utf8')));
-        } catch {}
-      }
-      const ms = Math.round(performance.now() - started);
-      if (!acc.seen || !this.opts.ledger) {
-        this.log(`${what} ${status} ${ms}ms`);
-        return;
-      }
-      const u = acc.usage;
-      const { usd, priced } = usdFor(u.model, u);
-      const total = u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens;
-      this.opts.ledger.append({ ts: new Date().toISOString(), upstream: this.opts.upstream.id, status, stream, ...u, total_tokens: total, usd, priced });
-      this.log(`${what} ${status} ${ms}ms model=${u.model} in=${u.input_tokens} out=${u.output_tokens} usd=${usd}`);
+      settle('complete');
     });
+    if (clientGone()) {
+      // The client left while the upstream was still answering the head: nothing more will be read.
+      up.body.destroy();
+      settle('client-abort');
+    }
   }
+
+  /** A `limited` ledger line for a 429: the loop reads from it which peer sleeps until when. */
+  private recordLimit(x: Exchange, status: number, headers: Record<string, string | string[]>, body: string, what: string): void {
+    const limit = limitFromReply({ status, headers, body }, Date.now());
+    if (!limit) return;
+    const resetAt = limit.resetAtMs === null ? null : new Date(limit.resetAtMs).toISOString();
+    this.opts.ledger!.append({ kind: 'limited', ts: new Date().toISOString(), upstream: this.opts.upstream.id, path: x.pathname, status, limit: limit.kind, reset_at: resetAt, source: limit.source, message: limit.message });
+    this.log(`${what} ${status} ${limit.kind} limit${resetAt ? ` until ${resetAt} (${limit.source})` : ` (${limit.source})`}`);
+  }
+
+  /** Records the estimate for a request sent upstream that never got a reply head. */
+  private meterUnanswered(x: Exchange, what: string, outcome: MeterOutcome): void {
+    try {
+      const meter = new ReplyMeter({ stream: x.facts!.stream, json: true, requestBytes: x.requestBytes, maxOutputTokens: x.facts!.maxOutputTokens, requestModel: x.facts!.model, maxJsonBytes: 0 });
+      const line = this.ledgerLine(x, 0, x.facts!.stream, meter.finish(outcome), {});
+      this.opts.ledger!.append(line);
+      this.log(`${what} no reply (${outcome}): metered as estimated in=${line.input_tokens} out=${line.output_tokens} usd=${line.usd}`);
+    } catch (err) {
+      this.log(`${what}: could not record usage: ${(err as Error).message}`);
+    }
+  }
+
+  private ledgerLine(x: Exchange, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>): ReplyLine {
+    const u = m.usage;
+    const price = usdFor(u, this.vendor);
+    const signals = planUsageSignals(headers);
+    return {
+      kind: 'reply',
+      ts: new Date().toISOString(),
+      upstream: this.opts.upstream.id,
+      path: x.pathname,
+      status,
+      stream,
+      ...u,
+      total_tokens: u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens,
+      usd: price.usd,
+      priced: price.priced,
+      ...(price.note ? { price_note: price.note } : {}),
+      ...(m.cutShort ? { cut_short: m.cutShort } : {}),
+      ...(m.estimated ? { estimated: m.estimated } : {}),
+      ...(signals ? { rate_limits: signals } : {}),
+    };
+  }
+}
+
+/** A plain TCP connection on the pod's loopback (model-server mode only). */
+function dialDirect(host: string, port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, host);
+    s.once('connect', () => {
+      s.off('error', reject);
+      s.setNoDelay(true);
+      resolve(s);
+    });
+    s.once('error', reject);
+  });
 }

@@ -1,6 +1,6 @@
 /**
  * Which request headers cross the sidecar. Every credential the client sent is removed, whatever
- * its name (the baseline forwarded a stray `x-api-key`); the real one is added afterwards, so the
+ * its name (a stray `x-api-key` too); the real one is added afterwards, so the
  * placeholder the workspace holds never reaches the upstream and nothing the workspace sends can
  * ride along with the real key.
  */

@@ -15,17 +15,37 @@ export interface CredentialSource {
   onUnauthorized(used: Injection): Promise<boolean>;
 }
 
+export type ApiKeyHeader = 'x-api-key' | 'authorization';
+
 export class ApiKeySource implements CredentialSource {
   readonly kind = 'api-key' as const;
   private readonly injection: Injection;
 
-  constructor(header: 'x-api-key' | 'authorization', key: string) {
+  /** Several headers: an anthropic-compatible provider may read either x-api-key or a bearer token. */
+  constructor(header: ApiKeyHeader | ApiKeyHeader[], key: string) {
     if (!key) throw new Error('empty API key');
-    this.injection = { headers: { [header]: header === 'authorization' ? `Bearer ${key}` : key }, secrets: [key] };
+    const headers = Array.isArray(header) ? header : [header];
+    this.injection = { headers: Object.fromEntries(headers.map((h) => [h, h === 'authorization' ? `Bearer ${key}` : key])), secrets: [key] };
   }
 
   async current(): Promise<Injection> {
     return this.injection;
+  }
+
+  async onUnauthorized(): Promise<boolean> {
+    return false;
+  }
+}
+
+/**
+ * No credential at all: the scripted model server needs none, so in model-server mode the sidecar
+ * never reads a key, whatever its environment holds (client credentials are still stripped).
+ */
+export class NoCredential implements CredentialSource {
+  readonly kind = 'api-key' as const;
+
+  async current(): Promise<Injection> {
+    return { headers: {}, secrets: [] };
   }
 
   async onUnauthorized(): Promise<boolean> {

@@ -1,6 +1,6 @@
 /**
  * A small HTTP/1.1 client with keep-alive connections to ONE upstream origin, over tunnels through
- * the egress proxy.
+ * the egress proxy (or a caller-supplied dialer: the scripted model server on the pod's loopback).
  *
  * Why not node:http: under Bun, a request sent over a caller-supplied socket is always
  * `Connection: close`, so every request would pay a new tunnel and a new TLS handshake to the
@@ -28,7 +28,7 @@ export class UpstreamPool {
   /** New tunnels opened (observable: tests and the benchmark check reuse). */
   opened = 0;
 
-  constructor(private readonly target: ParsedOrigin, private readonly connect: ConnectOptions, private readonly opts: { idleMs?: number; maxIdle?: number; readTimeoutMs?: number } = {}) {}
+  constructor(private readonly target: ParsedOrigin, private readonly connect: ConnectOptions | (() => Promise<net.Socket>), private readonly opts: { idleMs?: number; maxIdle?: number; readTimeoutMs?: number } = {}) {}
 
   async request(req: PoolRequest): Promise<PoolResponse> {
     const reused = this.takeIdle();
@@ -40,7 +40,7 @@ export class UpstreamPool {
       }
     }
     this.opened++;
-    return this.exchange(await openUpstreamSocket(this.target, this.connect), req, false);
+    return this.exchange(await (typeof this.connect === 'function' ? this.connect() : openUpstreamSocket(this.target, this.connect)), req, false);
   }
 
   close(): void {
@@ -89,7 +89,8 @@ export class UpstreamPool {
         if (!settled) {
           settled = true;
           sock.destroy();
-          reject(reused && !gotAny ? new StaleConnection() : e);
+          // The request was written before it failed: the vendor may have processed (and billed) it.
+          reject(reused && !gotAny ? new StaleConnection() : new UnansweredRequest(e.message));
         } else body?.destroy(e);
         sock.destroy();
       };
@@ -164,6 +165,16 @@ export class UpstreamPool {
 }
 
 class StaleConnection extends Error {}
+
+/** The request went out on the connection, but no reply head came back (reset, close, idle timeout). */
+export class UnansweredRequest extends UpstreamConnectError {
+  readonly stalled: boolean;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnansweredRequest';
+    this.stalled = message === 'upstream idle timeout';
+  }
+}
 
 function parseHead(text: string): { version: string; status: number; headers: Record<string, string | string[]> } | null {
   const lines = text.split('\r\n');

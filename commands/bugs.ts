@@ -1,21 +1,22 @@
 import { Args } from '@oclif/core';
-import { resolve } from 'node:path';
-import { InputError } from '../src/cli/errors.ts';
-import { isGitRepo } from '../src/git/git.ts';
+import { readObserved } from '../src/git/observed-repo.ts';
 import { formatBugLine, formatLedgerHeader, openBlockingBugs, readLedger, summarizeLedger } from '../src/protocol/bug-ledger.ts';
+import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
+import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Bugs extends BaseCommand {
-  static override description = 'Show the bug ledger rebuilt from git history: open blocking bugs first, then the rest, with counts by severity.';
+  static override summary = 'Show the bug ledger rebuilt from git history.';
+  static override description = "Show the bug ledger rebuilt from git history: open blocking bugs first, then the rest, with counts by severity. With a run, the run's history (its trusted mirror); else the repository's HEAD. No configuration of the repository is honoured.";
   static override enableJsonFlag = true;
-  static override args = { path: Args.string({ description: 'Repository (default: the current directory).' }) };
+  static override args = { path: Args.string({ description: PROJECT_DESCRIPTION }) };
+  static override flags = projectDirFlag();
   static override examples = ['<%= config.bin %> bugs', '<%= config.bin %> bugs ../myrepo --json'];
 
   async run(): Promise<unknown> {
-    const { args } = await this.parse(Bugs);
-    const dir = resolve(args.path ?? process.cwd());
-    if (!isGitRepo(dir)) throw new InputError(`${dir} is not a git repository`, { location: { file: dir }, hint: 'run peers bugs inside the project, or pass its path: peers bugs PATH' });
-    const ledger = readLedger(dir);
+    const { args, flags } = await this.parse(Bugs);
+    const dir = projectFrom(args.path, flags.dir);
+    const ledger = readObserved(dir, readLedger);
     const summary = summarizeLedger(ledger);
     const blocking = openBlockingBugs(ledger);
     const rest = ledger.reports.filter((r) => !blocking.includes(r));
@@ -29,7 +30,7 @@ export default class Bugs extends BaseCommand {
       for (const w of ledger.warnings) this.log(`warning: ${w}`);
     }
     return {
-      summary,
+      summary: { ...snakeKeys(summary), open_by_severity: summary.openBySeverity, by_severity: summary.bySeverity },
       reports: [...blocking, ...rest].map((r) => ({
         id: r.id, severity: r.severity, status: r.status, open: r.open, title: r.title, description: r.description,
         fix_by: r.fixBy ?? null, location: r.location ?? null, file: r.file ?? null, found_by: r.foundBy ?? null, sha: r.sha,

@@ -1,9 +1,12 @@
 import { Flags } from '@oclif/core';
 import { PeersError } from '../src/cli/errors.ts';
 import { runDemo } from '../src/demo/run-demo.ts';
+import { PRICE_TABLE_DATE } from '../auth-proxy/usage/price-table.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Demo extends BaseCommand {
+  static override controlsRuns = true;
+  static override summary = 'See peers work, offline, in about a minute.';
   static override description = `See peers work, offline, in about a minute.
 
 A sample project with a failing test and a spec; the real claude and codex CLIs driven by a
@@ -37,7 +40,8 @@ the demo to the unprivileged user $PEERS_TEST_USER (default peerstest), whose ro
         this.log('');
         this.log(outcome.report.trimEnd());
         this.log('');
-        this.log(`Tokens: ${outcome.tokens.loop.toLocaleString('en-US')} (model server served ${outcome.tokens.served.toLocaleString('en-US')}); cost had it been billed, as the CLIs report it: $${outcome.usd.loop.toFixed(4)} (codex reports tokens only)`);
+        const metered = outcome.launcher === 'pod' ? `as the auth sidecar metered it (list prices of ${PRICE_TABLE_DATE})` : 'as the CLIs report it (codex reports tokens only)';
+        this.log(`Tokens: ${outcome.tokens.loop.toLocaleString('en-US')} (model server served ${outcome.tokens.served.toLocaleString('en-US')}); cost had it been billed, ${metered}: $${outcome.usd.loop.toFixed(4)}`);
         this.log(outcome.kept ? 'Look further:' : 'Next:');
         for (const line of outcome.next_steps) this.log(`  ${line}`);
       }

@@ -1,11 +1,13 @@
 import { runDoctor } from '../src/doctor/doctor-checks.ts';
 import { realHostProbe } from '../src/doctor/host-probe.ts';
 import { DOCTOR_COMMANDS, hostRunAsync, withPrefetchedRuns } from '../src/doctor/prefetch-probe.ts';
+import { paintFor } from '../src/cli/colour.ts';
 import { BaseCommand } from './base.ts';
 
 const MARK = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' } as const;
 
 export default class Doctor extends BaseCommand {
+  static override summary = 'Check that this machine and every registered project can run peers.';
   static override description =
     'Check that this machine can run peers: git, rootless podman (subuid/subgid, OCI runtime, cgroups, network helper, /dev/net/tun), the workspace image and the peer CLIs (and versions) in it, the peer CLIs on the host, and per registered project: its configuration, each peer\'s credentials (the API key by name or the login file; never a secret\'s value) and the last `peers verify` (do the gates pass, how long they take per tick). Each problem comes with the command that fixes it. Exits 1 if a required check fails.';
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json'];
@@ -16,8 +18,10 @@ export default class Doctor extends BaseCommand {
     const probe = realHostProbe();
     const report = runDoctor(await withPrefetchedRuns(probe, DOCTOR_COMMANDS, hostRunAsync(probe)));
     if (!this.jsonEnabled()) {
+      const paint = paintFor(process.stdout);
+      const style = { ok: paint.green, warn: paint.yellow, fail: paint.red, skip: paint.dim } as const;
       for (const c of report.checks) {
-        this.log(`${MARK[c.status]}  ${c.title.padEnd(26)} ${c.detail.split('\n').join('\n' + ' '.repeat(34))}`);
+        this.log(`${style[c.status](MARK[c.status])}  ${c.title.padEnd(26)} ${c.detail.split('\n').join('\n' + ' '.repeat(34))}`);
         if (c.fix && c.status !== 'ok') this.log(`${' '.repeat(34)}fix: ${c.fix}`);
       }
       this.log(report.ok ? '\nall required checks passed' : '\nsome required checks failed (see FAIL above)');

@@ -1,18 +1,35 @@
 import { Args, Flags } from '@oclif/core';
 import { initProject, nextSteps } from '../src/config/init-project.ts';
 import { BaseCommand } from './base.ts';
+import { modeFlags, modeOptions } from './mode-flags.ts';
 
 export default class Init extends BaseCommand {
+  static override summary = 'Set up peers in a git repository.';
   static override description =
-    'Set up peers in a git repository: writes .peers/config.yaml and .peers/goals.yaml (with JSON Schemas for editors), adds .peers/ to .gitignore in a commit, and tags the current HEAD peers-baseline.';
-  static override examples = ['<%= config.bin %> init', '<%= config.bin %> init ~/src/my-project', '<%= config.bin %> init --force   # replace an existing .peers/'];
+    'Set up peers in a git repository: writes .peers/config.yaml and .peers/goals.yaml (with JSON Schemas for editors), adds .peers/ to .gitignore in a commit, and tags the current HEAD peers-baseline. With --modes, installs a proven goal program (peers modes list).';
+  static override examples = [
+    '<%= config.bin %> init',
+    '<%= config.bin %> init ~/src/my-project',
+    '<%= config.bin %> init --modes audit,thorough              # audit an existing codebase (language detected)',
+    '<%= config.bin %> init --modes audit --lang python',
+    '<%= config.bin %> init --modes implement --plan PLAN.md     # build a feature against a frozen acceptance test',
+    '<%= config.bin %> init --modes describe --spec notes.md',
+    '<%= config.bin %> init --force   # replace an existing .peers/',
+  ];
   static override args = { path: Args.directory({ description: 'The repository to set up (its top directory).', default: '.' }) };
-  static override flags = { force: Flags.boolean({ description: 'Replace an existing .peers/ directory (its contents are deleted).' }) };
+  static override flags = {
+    ...modeFlags,
+    force: Flags.boolean({ description: 'Replace an existing .peers/ directory (its contents are deleted).' }),
+  };
   static override enableJsonFlag = true;
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Init);
-    const result = initProject({ target: args.path, force: flags.force });
+    const result = initProject({
+      target: args.path,
+      force: flags.force,
+      ...modeOptions(flags),
+    });
     if (!this.jsonEnabled()) for (const line of nextSteps(result)) this.log(line);
     return result;
   }

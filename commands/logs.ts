@@ -1,24 +1,54 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
+import { InputError } from '../src/cli/errors.ts';
+import { parseSince, showPeerLogs } from '../src/apps/logs/peer-logs.ts';
 import { stateDirFor, projectKey } from '../src/state/paths.ts';
 import { targetOfRepo } from '../sandbox/k8s/target.ts';
 import { followLogs } from '../sandbox/logs.ts';
-import { resolveProjectDir } from '../sandbox/up.ts';
+import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Logs extends BaseCommand {
-  static override description = "Show a project's loop output, or with --egress its egress audit log (every allowed and refused connection).";
-  static override args = { project: Args.string({ description: 'Project path or registered name (default: the current directory).' }) };
+  static override summary = 'Show a project\'s loop output, one peer\'s output, or the egress log.';
+  static override description = "Show a project's loop output; with --peer one peer's output turn by turn, as it happens; with --egress the egress audit log (every allowed and refused connection).";
+  static override args = { project: projectArg() };
   static override flags = {
-    follow: Flags.boolean({ char: 'f', description: 'Keep following new output.' }),
+    ...projectDirFlag(),
+    follow: Flags.boolean({ char: 'f', description: 'Keep following new output (until the run stops, or Ctrl-C).' }),
     egress: Flags.boolean({ description: 'The egress audit log (JSONL) instead of the loop output.' }),
+    peer: Flags.string({ description: "One peer's output (its CLI's stdout and stderr), written while its turn runs." }),
+    since: Flags.string({ description: 'With --peer: turns with output since a duration ago (30m, 2h), a date, or a tick (tick:12).', dependsOn: ['peer'] }),
+    tail: Flags.integer({ min: 0, description: 'With --peer: only the last N lines before following.', dependsOn: ['peer'] }),
   };
-  static override examples = ['<%= config.bin %> logs -f', '<%= config.bin %> logs app --egress'];
+  static override examples = ['<%= config.bin %> logs -f', '<%= config.bin %> logs app --peer claude -f --tail 50', '<%= config.bin %> logs --peer codex --since 2h', '<%= config.bin %> logs app --egress'];
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Logs);
-    const repo = resolveProjectDir(args.project);
-    if (targetOfRepo(repo)) {
+    const repo = projectFrom(args.project, flags.dir);
+    if (targetOfRepo(repo) && !flags.peer) {
       process.exitCode = await (await import('../sandbox/k8s/k8s-logs.ts')).followK8sLogs({ repo, follow: flags.follow, egress: flags.egress });
+      return;
+    }
+    if (flags.peer) {
+      if (flags.egress) throw new InputError('--peer and --egress show different logs: pass one of them');
+      const stop = new AbortController();
+      const onSignal = () => stop.abort();
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        process.exitCode = await showPeerLogs({
+          stateDir: stateDirFor(repo),
+          peer: flags.peer,
+          since: flags.since ? parseSince(flags.since, new Date()) : undefined,
+          tail: flags.tail,
+          follow: flags.follow,
+          out: (t) => process.stdout.write(t),
+          err: (t) => process.stderr.write(t),
+          signal: stop.signal,
+        });
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
       return;
     }
     process.exitCode = await followLogs({ project: projectKey(repo), follow: flags.follow, egress: flags.egress, stateDir: stateDirFor(repo) });

@@ -8,19 +8,23 @@ import { runLoop } from '../src/loop/loop-runner.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Loop extends BaseCommand {
+  static override controlsRuns = true;
+  static override summary = 'Run peer ticks until the gates converge or a limit stops the run.';
   static override description = [
     "Run peer ticks until the gates converge or a limit stops the run (the loop container's main process).",
     '',
-    "Resumes from the state directory's state.json; a second loop on the same project refuses to start. Stop reasons (last-stop-reason.txt): complete, max_ticks, budget:<cap>, stuck:<gate>, peer-unavailable:<peer>, peer-unavailable:all-peers-down, interrupted. Exit 0 for complete and max_ticks, 1 otherwise, 2 for bad input.",
+    "Resumes from the state directory's state.json; a second loop on the same project refuses to start. Stop reasons (last-stop-reason.txt): complete, blocked (the peers agree the task cannot be done as specified; the reason is in peers report), max_ticks, budget:<cap>, stuck:<gate>, peer-unavailable:<peer>, peer-unavailable:all-peers-down, interrupted. Exit 0 for complete and max_ticks, 1 otherwise, 2 for bad input.",
     '',
     'An unavailable peer or a halted run comes back only by operator action: --reset-peer NAME|all, or a changed .peers/config.yaml or goals.yaml.',
+    '',
+    'Before every tick it reads the operator control file (control/operator.json in the state dir: `peers pause|resume`, `peers up --max-runtime`); a damaged one holds the run.',
   ].join('\n');
   static override hidden = true;
   static override args = { path: Args.string({ description: 'Project repository (default: the current directory).' }) };
   static override flags = {
     'max-ticks': Flags.integer({ min: 1, description: 'Stop after this many ticks in this run (stop reason max_ticks); budget.max_ticks caps all runs together (budget:max_ticks).' }),
     'max-usd': Flags.string({ description: 'Spending cap in US dollars (overrides budget.max_usd).' }),
-    'max-runtime': Flags.integer({ min: 1, description: 'Runtime cap in seconds (overrides budget.max_runtime_s).' }),
+    'max-runtime': Flags.integer({ min: 1, description: 'Runtime cap in seconds (overrides budget.max_runtime_s; the operator control file\'s, from `peers up --max-runtime`, overrides both).' }),
     'max-tokens': Flags.integer({ min: 1, description: 'Token cap over all peers (overrides budget.max_tokens; stop reason budget:max_tokens).' }),
     'max-consecutive-failures': Flags.integer({ min: 1, description: 'Failed turns in a row before stopping (overrides budget.max_consecutive_failures).' }),
     'no-skeptic': Flags.boolean({ description: 'Complete at convergence without the post-convergence skeptic tick.' }),
@@ -28,7 +32,14 @@ export default class Loop extends BaseCommand {
     'no-codemap': Flags.boolean({ description: 'Do not write the codemap (CODEMAP.yaml, codemap.md) before the first tick.' }),
     'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }),
     'reset-peer': Flags.string({ multiple: true, description: 'Bring an unavailable or degraded peer (or "all") back before starting.' }),
+    'budget-policy': Flags.string({ description: 'The budget policy `peers up` resolved (budget.json): its caps and max_usd_mode replace the config\'s. A missing or invalid file is an error.' }),
+    'usage-ledger': Flags.string({ description: 'The auth sidecar\'s usage ledger: the authority for tokens and USD (the CLIs\' own figures are kept for comparison). Damage holds the run.' }),
     'backoff-base-ms': Flags.integer({ min: 0, hidden: true, description: 'Base of the rate-limit backoff (tests).' }),
+    'accept-changes': Flags.boolean({ description: 'Adopt a .peers/config.yaml or goals.yaml that changed since the last run (refused otherwise, with the diff).' }),
+    'workspace-dir': Flags.string({
+      hidden: true,
+      description: 'In the pod: PATH is the run clone as the loop sees it, peers run on it at this directory in the workspace container, and the control plane is the state dir\'s read-only snapshot.',
+    }),
   };
   static override examples = [
     '<%= config.bin %> loop',
@@ -70,6 +81,10 @@ export default class Loop extends BaseCommand {
         noCodemap: flags['no-codemap'],
         resetPeers: flags['reset-peer'] ?? [],
         backoffBaseMs: flags['backoff-base-ms'],
+        budgetPolicy: flags['budget-policy'] ? resolve(flags['budget-policy']) : undefined,
+        usageLedger: flags['usage-ledger'] ? resolve(flags['usage-ledger']) : undefined,
+        acceptChanges: flags['accept-changes'],
+        pod: flags['workspace-dir'] ? { workspaceDir: flags['workspace-dir'] } : undefined,
         runner,
         gateProbe: gateProbeFromEnv(),
         signal: stop.signal,

@@ -1,37 +1,39 @@
 import { Args, Flags } from '@oclif/core';
-import { resolve } from 'node:path';
-import { InputError, PeersError } from '../src/cli/errors.ts';
-import { projectDirFrom } from '../src/config/load.ts';
+import { resolve, sep } from 'node:path';
+import { InputError } from '../src/cli/errors.ts';
+import { accessingFile } from '../src/cli/file-errors.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { readRunSummary } from '../src/loop/run-summary.ts';
 import { stateDirFor } from '../src/state/paths.ts';
+import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Replay extends BaseCommand {
+  static override summary = 'Show one tick exactly as it happened, prompt included.';
   static override description = 'Show one tick exactly as it happened: the prompt the peer received (byte for byte), the peer and argv, the gates it started from, and the result.';
   static override enableJsonFlag = true;
   static override args = {
     tick: Args.integer({ required: true, min: 1, description: 'Tick number (as in peers status and runs.jsonl).' }),
-    path: Args.string({ description: 'Project repository (default: the current directory).' }),
+    path: Args.string({ description: PROJECT_DESCRIPTION }),
   };
-  static override flags = { 'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }) };
+  static override flags = { ...projectDirFlag(), 'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }) };
   static override examples = ['<%= config.bin %> replay 12', '<%= config.bin %> replay 12 ~/src/app --json'];
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Replay);
-    const dir = flags['state-dir'] ? resolve(flags['state-dir']) : stateDirFor(projectDirFrom(args.path ?? process.cwd()));
+    const dir = flags['state-dir'] ? resolve(flags['state-dir']) : stateDirFor(projectFrom(args.path, flags.dir));
     const summary = readRunSummary(dir);
     const line = summary.ticks.find((t) => t.tick === args.tick);
     if (!line) {
-      throw new InputError(`no tick ${args.tick} in ${summary.paths.runs} (ticks 1..${summary.ticks.length} were logged)`, { hint: 'peers status shows the current tick' });
+      const skipped = summary.log.skipped ? `; ${summary.log.skipped} unreadable line(s) skipped, first ${summary.log.firstSkipped}` : '';
+      throw new InputError(`no tick ${args.tick} in ${summary.paths.runs} (${summary.ticks.length} tick line(s) logged${skipped})`, { hint: 'peers status shows the current tick' });
     }
-    const promptPath = line.prompt_file ? resolve(summary.paths.dir, String(line.prompt_file)) : '';
-    let prompt: string | undefined;
-    try {
-      prompt = promptPath ? readTextIfExists(promptPath, 4 * MiB) : undefined;
-    } catch (error) {
-      throw new PeersError(`cannot read the prompt of tick ${args.tick}: ${(error as Error).message}`, { location: { file: promptPath } });
-    }
+    // Only a prompt under the state dir's prompts/ is read: a hand-edited line cannot make replay print /etc/shadow.
+    const promptPath = line.prompt_file ? resolve(summary.paths.dir, line.prompt_file) : '';
+    const inPrompts = promptPath.startsWith(`${summary.paths.prompts}${sep}`);
+    const prompt = inPrompts
+      ? accessingFile(promptPath, { what: `prompt of tick ${args.tick}`, hint: 'the prompt file was replaced; the tick line above is all there is' }, () => readTextIfExists(promptPath, 4 * MiB))
+      : undefined;
     if (!this.jsonEnabled()) {
       const gates = (line.gates as { head?: string; hard?: Record<string, string> } | undefined) ?? {};
       this.log(`Tick ${line.tick} — peer ${line.peer} (${line.tool})${line.skeptic ? ', skeptic tick' : ''} at ${line.ts}`);

@@ -1,31 +1,52 @@
 import { Args, Flags } from '@oclif/core';
-import { basename, resolve } from 'node:path';
-import { projectDirFrom } from '../src/config/load.ts';
+import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
-import { readRunSummary, statusJson } from '../src/loop/run-summary.ts';
-import { reportMarkdown } from '../src/loop/run-report.ts';
+import { statusJson } from '../src/loop/run-summary.ts';
+import { readReport } from '../src/report/read-report.ts';
+import { renderHtml } from '../src/report/render-html.ts';
+import { renderMarkdown } from '../src/report/render-markdown.ts';
 import { stateDirFor } from '../src/state/paths.ts';
 import { targetOfRepo } from '../sandbox/k8s/target.ts';
+import { describePublish } from '../sandbox/publish-branch.ts';
+import { publishIfRun } from '../sandbox/up.ts';
+import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Report extends BaseCommand {
-  static override description = 'Summarise a run in Markdown (outcome, budget, peers, gates, tick history, stops); printed and saved as REPORT.md in the state directory.';
+  static override summary = 'Summarise a run in Markdown (or one HTML file).';
+  static override description = `Summarise a run: outcome and why, the commits and how to merge them, the bug ledger, each gate's timeline, spend per tick against the caps, peers, cheats caught and egress.
+Printed and saved as REPORT.md in the state directory; with --html, one self-contained HTML file (charts, no network) saved as REPORT.html.`;
   static override enableJsonFlag = true;
-  static override args = { path: Args.string({ description: 'Project repository (default: the current directory).' }) };
-  static override flags = { 'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }) };
-  static override examples = ['<%= config.bin %> report', '<%= config.bin %> report ~/src/app --json'];
+  static override args = { path: Args.string({ description: PROJECT_DESCRIPTION }) };
+  static override flags = {
+    ...projectDirFlag(),
+    'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }),
+    html: Flags.boolean({ description: 'Write the report as one self-contained HTML file (REPORT.html in the state directory) and print it.' }),
+  };
+  static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --html > report.html', '<%= config.bin %> report ~/src/app --json'];
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Report);
-    const repo = projectDirFrom(args.path ?? process.cwd());
+    const repo = projectFrom(args.path, flags.dir);
     const dir = flags['state-dir'] ? resolve(flags['state-dir']) : stateDirFor(repo);
-    // A run on Kubernetes: its state and its commits come home first, then the same report.
-    const results = !flags['state-dir'] && targetOfRepo(repo) ? await (await import('../sandbox/k8s/k8s-report.ts')).refreshFromCluster(repo) : undefined;
-    const summary = readRunSummary(dir);
-    const markdown = reportMarkdown(summary, basename(repo));
-    writeFileAtomic(summary.paths.report, markdown);
-    if (!this.jsonEnabled()) process.stdout.write(markdown);
-    if (results && !this.jsonEnabled()) process.stderr.write(`${results}\n`);
-    return { report_path: summary.paths.report, markdown, status: statusJson(summary), ticks: summary.ticks.length, stops: summary.exits };
+    // A run on Kubernetes: its state and the run's commits (into the trusted mirror) come home from
+    // the cluster first; what follows is the same as for a podman run.
+    const fromCluster = !flags['state-dir'] && targetOfRepo(repo) ? await (await import('../sandbox/k8s/k8s-report.ts')).refreshFromCluster(repo) : undefined;
+    if (fromCluster && !this.jsonEnabled()) process.stderr.write(`${fromCluster}\n`);
+    // The run's commits reach the user's repository here too (the pod cannot write it); first, so
+    // the report names the branch as it is now.
+    const results = flags['state-dir'] ? undefined : publishIfRun(repo, dir);
+    const { model, summary } = readReport(dir, { project: basename(repo), repo });
+    const markdown = `${renderMarkdown(model)}${results ? `\n${describePublish(results)}\n` : ''}`;
+    const mdPath = join(dir, 'REPORT.md');
+    writeFileAtomic(mdPath, markdown);
+    let htmlPath: string | undefined;
+    if (flags.html) {
+      htmlPath = join(dir, 'REPORT.html');
+      const html = renderHtml(model);
+      writeFileAtomic(htmlPath, html);
+      if (!this.jsonEnabled()) process.stdout.write(html);
+    } else if (!this.jsonEnabled()) process.stdout.write(markdown);
+    return { report_path: mdPath, ...(htmlPath ? { html_path: htmlPath } : {}), markdown, status: statusJson(summary), ticks: summary.ticks.length, stops: summary.exits, results: results ?? null };
   }
 }

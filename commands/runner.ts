@@ -1,27 +1,33 @@
 import { Flags } from '@oclif/core';
 import { Bridge, parseBridgeTarget } from '../proxy/bridge.ts';
-import { runGateProbe } from '../sandbox/gates-remote.ts';
-import { REPO_IN_CONTAINER } from '../sandbox/pod-spec.ts';
+import { runGateProbe, runPrepareCheckout } from '../sandbox/gates-remote.ts';
+import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER } from '../sandbox/pod-spec.ts';
 import { startRunnerServer } from '../sandbox/runner-server.ts';
 import { InputError } from '../src/cli/errors.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Runner extends BaseCommand {
+  static override controlsRuns = true;
+  static override summary = 'Run processes for the loop inside a sandbox container (internal).';
   static override description = `Run processes for the loop inside a sandbox container (internal). Listens on a Unix socket for
-the runner protocol (sandbox/runner-protocol.ts) until SIGTERM. With --probe-gates, instead
-evaluates the hard goals given as JSON on stdin on a fresh read-only clone of HEAD and prints the
-results as JSON (what the gates container runs for the loop).`;
+the runner protocol (sandbox/runner-protocol.ts) until SIGTERM. With --prepare-checkout (the setup
+container), checks out the HEAD given as JSON on stdin from the trusted mirror and runs the
+project's setup there; with --probe-gates (the gates container), evaluates the hard goals on that
+checkout. Both print JSON.`;
   static override hidden = true;
   static override examples = [
     '<%= config.bin %> runner --socket /run/peers/workspace/runner.sock',
     '<%= config.bin %> runner --socket /run/peers/gates/runner.sock --bridge 127.0.0.1:3128=unix:/run/peers/egress/egress.sock',
-    'echo \'{"head":"…","goals":[…],"timeoutS":120,"jobs":4}\' | <%= config.bin %> runner --probe-gates --repo /work',
+    'echo \'{"head":"…","setup":"npm ci"}\' | <%= config.bin %> runner --prepare-checkout',
+    'echo \'{"dir":"/checkouts/c-x/tree","head":"…","goals":[…],"timeoutS":120,"jobs":4}\' | <%= config.bin %> runner --probe-gates',
   ];
   static override flags = {
-    socket: Flags.string({ description: 'Filesystem Unix socket to listen on (created 0600).', exactlyOne: ['socket', 'probe-gates'] }),
+    socket: Flags.string({ description: 'Filesystem Unix socket to listen on (created 0600).', exactlyOne: ['socket', 'probe-gates', 'prepare-checkout'] }),
+    'prepare-checkout': Flags.boolean({ description: 'Check out the requested HEAD from the mirror under --checkouts and run setup there (JSON in, JSON out).' }),
     'probe-gates': Flags.boolean({ description: 'Evaluate the gate probe request on stdin and print the results (JSON).' }),
-    repo: Flags.string({ description: 'Repository for --probe-gates (read-only is fine).', default: REPO_IN_CONTAINER }),
-    'gate-cache': Flags.string({ description: 'Gate result cache file for --probe-gates.', env: 'PEERS_GATE_CACHE' }),
+    mirror: Flags.string({ description: 'The trusted mirror to check out from (read-only is fine).', default: MIRROR_IN_CONTAINER }),
+    checkouts: Flags.string({ description: 'Directory holding gate checkouts.', default: CHECKOUTS_IN_CONTAINER }),
+    'dep-cache': Flags.string({ description: 'Dependency cache for setup (npm, pip…).', default: DEP_CACHE_IN_CONTAINER }),
     bridge: Flags.string({
       description: 'Also carry HOST:PORT on this container\'s own loopback to TARGET (unix:PATH of the egress proxy), so processes here get a proxy without sharing a loopback with anyone.',
       helpValue: 'HOST:PORT=unix:PATH',
@@ -30,8 +36,13 @@ results as JSON (what the gates container runs for the loop).`;
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Runner);
+    if (flags['prepare-checkout']) {
+      const prepared = await runPrepareCheckout(stdinRequest('--prepare-checkout', await Bun.stdin.text(), '{"head", "setup"}'), { mirror: flags.mirror, checkouts: flags.checkouts, depCache: flags['dep-cache'] });
+      process.stdout.write(`${JSON.stringify(prepared)}\n`);
+      return;
+    }
     if (flags['probe-gates']) {
-      const results = await runGateProbe(JSON.parse(await Bun.stdin.text()), flags.repo, flags['gate-cache']);
+      const results = await runGateProbe(stdinRequest('--probe-gates', await Bun.stdin.text(), '{"dir", "head", "goals", "timeoutS", "jobs"}'), { checkouts: flags.checkouts });
       process.stdout.write(`${JSON.stringify(results)}\n`);
       return;
     }
@@ -43,6 +54,15 @@ results as JSON (what the gates container runs for the loop).`;
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
+  }
+}
+
+/** A request on stdin: JSON, or bad input (its shape is checked by the function it is for). */
+function stdinRequest(flag: string, text: string, shape: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`${flag}: the request on stdin is not JSON (${(error as Error).message})`, { hint: `send ${shape} as one JSON document` });
   }
 }
 

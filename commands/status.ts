@@ -1,49 +1,52 @@
-import { Args, Flags } from '@oclif/core';
-import { existsSync } from 'node:fs';
+import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
-import { InputError } from '../src/cli/errors.ts';
-import { projectDirFrom } from '../src/config/load.ts';
-import { formatStatus, readRunSummary, statusJson } from '../src/loop/run-summary.ts';
-import { statePaths } from '../src/state/paths.ts';
-import { projectStatus } from '../sandbox/reconcile.ts';
+import { projectJson, projectText, readProjectView } from '../src/apps/project-view.ts';
+import { watchStatus } from '../src/apps/watch/status-watch.ts';
+import { catchUpNotifications } from '../src/notify/notify-watch.ts';
+import { notifyStatusLine } from '../src/notify/notify-store.ts';
 import { listProjects } from '../sandbox/registry.ts';
-import { statusRow } from '../sandbox/status-view.ts';
+import { listArchives } from '../src/state/run-archive.ts';
+import { describePublish } from '../sandbox/publish-branch.ts';
+import { publishIfRun } from '../sandbox/up.ts';
+import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
+import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Status extends BaseCommand {
+  static override summary = 'Show where a run stands: state, tick, spend, gates, whose turn it is.';
   static override description = `Show where a run stands: fresh, running, stopped or crashed (reconciled with podman), tick,
 spend, open gates; then whose turn it is, peer health, budget spent against caps, gate diagnostics and why it last stopped.`;
   static override enableJsonFlag = true;
-  static override args = { project: Args.string({ description: 'Registered project name (peers ls) or repository path (default: the current directory).' }) };
-  static override flags = { 'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }) };
-  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status app', '<%= config.bin %> status ~/src/app --json'];
+  static override args = { project: projectArg() };
+  static override flags = {
+    ...projectDirFlag(),
+    'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }),
+    watch: Flags.boolean({ char: 'w', description: 'Redraw the status as the run goes (who is working and on what, spend, gates) until it stops or Ctrl-C.' }),
+    interval: Flags.integer({ min: 1, default: 2, description: 'Seconds between redraws with --watch.' }),
+  };
+  static override examples = ['<%= config.bin %> status', '<%= config.bin %> status app --watch', '<%= config.bin %> status ~/src/app --json'];
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Status);
-    const target = args.project;
-    let dir: string;
-    if (target && !target.includes('/') && !existsSync(target)) {
-      const named = listProjects().filter((p) => p.name === target);
-      if (!named.length) throw new InputError(`no project named '${target}' and no such directory`, { hint: 'run `peers ls` to see registered projects, or pass a path' });
-      // Entries `peers init` wrote carry no name of their own, so two repositories may share a basename.
-      if (named.length > 1) throw new InputError(`${named.length} projects are named '${target}': ${named.map((p) => p.path).join(', ')}`, { hint: 'pass the path instead' });
-      dir = named[0]!.path;
-    } else {
-      dir = projectDirFrom(target ?? process.cwd());
-    }
+    // A registered name or a path in a git repository; anything else (a plain directory, a file) is exit 2.
+    const dir = projectFrom(args.project, flags.dir);
     const entry = listProjects().find((p) => p.path === dir) ?? { path: dir, registered_at: '', name: dir };
-    const project = await projectStatus(entry, process.env, flags['state-dir'] ? resolve(flags['state-dir']) : undefined);
-    const head = statusRow(project);
-    // An explicit --state-dir without a run in it is a wrong path, not a fresh project.
-    const hasRun = existsSync(statePaths(project.stateDir).state) || flags['state-dir'] !== undefined;
-    const summary = hasRun ? readRunSummary(project.stateDir) : undefined;
-    if (!this.jsonEnabled()) {
-      this.log(`Project: ${project.name} (${project.path})`);
-      this.log(`Status: ${project.status}${project.stopReason ? ` (${project.stopReason})` : ''}`);
-      this.log(`Spend: $${project.spend.usd.toFixed(4)}, ${project.spend.tokens} tokens`);
-      this.log(`Open gates: ${project.openGates.length ? project.openGates.join(', ') : 'none (all green)'}`);
-      this.log(summary ? formatStatus(summary) : `No run yet: start one with \`peers up ${project.path}\``);
+    const stateDir = flags['state-dir'] ? resolve(flags['state-dir']) : undefined;
+    if (flags.watch) {
+      process.exitCode = await watchStatus({ read: () => readProjectView(entry, process.env, stateDir, true), intervalMs: flags.interval * 1000, json: this.jsonEnabled() });
+      return undefined;
     }
-    return summary ? { ...statusJson(summary), ...head } : { ...head, state_dir: project.stateDir, last_stop: null };
+    const view = await readProjectView(entry, process.env, stateDir);
+    // The run's commits reach the user's repository here too (the pod cannot write it).
+    const results = publishIfRun(view.project.path, view.project.stateDir);
+    if (view.summary) await catchUpNotifications(view.project.stateDir);
+    const notified = view.summary ? notifyStatusLine(view.project.stateDir) : undefined;
+    // Runs archived by `peers up --fresh` / `peers reset`, oldest first.
+    const archives = view.project.stateDir ? listArchives(view.project.stateDir) : [];
+    const archiveLines = archives.length
+      ? ['Earlier runs (archived, oldest first; read one with peers report --state-dir DIR):', ...archives.map((a) => `  ${a.stopReason ?? 'no stop reason'}, tick ${a.tick ?? '-'}, $${(a.spentUsd ?? 0).toFixed(2)}: ${a.path}`)]
+      : [];
+    if (!this.jsonEnabled()) this.log([...projectText(view, results ? describePublish(results) : undefined), ...(notified ? [notified] : []), ...archiveLines].join('\n'));
+    return { ...projectJson(view), results: results ?? null, archives: archives.map(archivedRunJson) };
   }
 }

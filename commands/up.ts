@@ -1,8 +1,18 @@
-import { Args, Flags } from '@oclif/core';
+import { Flags } from '@oclif/core';
 import { InputError } from '../src/cli/errors.ts';
-import { planPod, resolveProjectDir, up } from '../sandbox/up.ts';
+import { parseRuntimeChange } from '../src/loop/runtime-change.ts';
+import { planPod } from '../sandbox/pod-plan.ts';
+import { rehearsalDir } from '../sandbox/rehearsal.ts';
+import { describeReset } from '../sandbox/reset.ts';
+import { publishIfRun, up } from '../sandbox/up.ts';
+import { describePublish } from '../sandbox/publish-branch.ts';
 import { listProjects } from '../sandbox/registry.ts';
 import { shellQuote } from '../src/proc/self-exec.ts';
+import { describePolicy } from '../src/budget/budget-policy.ts';
+import { stateDirFor } from '../src/state/paths.ts';
+import { archivedRunJson, snakeKeys } from '../src/cli/json-output/snake-case.ts';
+import type { UpResult } from '../sandbox/up.ts';
+import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 /** A project whose run is on a cluster is not started on podman as well (one run per project). */
@@ -14,90 +24,178 @@ async function refuseK8sProject(repo: string): Promise<void> {
   throw new InputError(`this project's run is on Kubernetes (namespace ${t?.namespace})`, { hint: 'peers down first (add --purge to drop its state there), or peers up --target k8s to resume it' });
 }
 
+function upJson(r: UpResult) {
+  return {
+    ...snakeKeys(r),
+    ...(r.finished ? { finished: snakeKeys(r.finished) } : {}),
+    ...(r.archived !== undefined ? { archived: r.archived && archivedRunJson(r.archived) } : {}),
+  };
+}
+
 export default class Up extends BaseCommand {
+  static override controlsRuns = true;
+  static override summary = 'Start an unattended run of a project in a rootless podman pod.';
   static override description = `Start an unattended run of a project inside a rootless podman pod, and return.
 
-The pod has no network but loopback: peers reach the internet only through the egress allow-list
-proxy, credentials live only in the auth sidecar, and the run state stays outside the repository.
-Running it again on a running project says so; after \`peers down\` it resumes from the saved tick.`;
+The peers work on their own clone of your HEAD (in the state dir), never on your repository:
+uncommitted changes are not in the run (up lists them), and the run's commits come back as the
+branch peers/<project> (git log / git merge it). The pod has no network but loopback: peers reach
+the internet only through the egress allow-list proxy, and credentials live only in the auth
+sidecar. A .peers/ changed since the last run is shown as a diff and refused without
+--accept-changes.
+
+On a running project it says so (and --max-runtime +DURATION extends the running run). After
+\`peers down\` or a crash it resumes from the saved tick, on the same clone. On a run that
+finished (complete, blocked, a budget cap, stuck, every peer down) it says why it stopped and what
+would continue it, and exits as the run did (0 for complete, else 1); --fresh archives it and
+starts over from your HEAD.
+
+--rehearse SCENARIO.yaml runs your own configuration in the pod against the scripted model server
+(no vendor is reached and nothing is billed), to check a config before paying.`;
   static override enableJsonFlag = true;
-  static override args = { project: Args.string({ description: 'Project path or registered name (default: the current directory).' }) };
+  static override args = { project: projectArg() };
   static override flags = {
+    ...projectDirFlag(),
     'max-ticks': Flags.integer({ min: 1, description: 'Stop after this many ticks.' }),
     'max-usd': Flags.string({ description: 'Spending cap in US dollars.' }),
-    'max-runtime': Flags.integer({ min: 1, description: 'Runtime cap in seconds.' }),
+    'max-runtime': Flags.string({
+      description: 'Runtime cap (peer turn time): seconds or a duration (8h, 1h30m); +DURATION extends the cap in force, also of a running run.',
+      helpValue: '[+]DURATION',
+    }),
     allow: Flags.string({ multiple: true, description: 'Extra egress allow-list entry (host, *.suffix, optional :port).' }),
-    attach: Flags.boolean({ description: 'Follow the loop log after starting (Ctrl-C detaches; the run continues).' }),
+    attach: Flags.boolean({ description: 'Follow the loop log after starting (Ctrl-C detaches; the run continues); exit as the run did.' }),
+    fresh: Flags.boolean({ description: 'Start over from your current HEAD: the old run (state, clone, logs, ledger) is archived beside the state dir, nothing is deleted.' }),
+    'reset-peer': Flags.string({ multiple: true, helpValue: 'NAME|all', description: 'Bring an unavailable or degraded peer (or all) back, and forgive the failure streak, as the loop starts.' }),
+    'no-skeptic': Flags.boolean({ description: 'Complete at convergence without the skeptic\'s re-audit.' }),
+    'no-recon': Flags.boolean({ description: 'Do not write the recon digest before the first tick.' }),
+    'no-codemap': Flags.boolean({ description: 'Do not write the codemap before the first tick.' }),
+    rehearse: Flags.string({ helpValue: 'SCENARIO.yaml', description: 'Rehearse: the scripted model server (this scenario) is the only upstream; no vendor host is reachable, no credential enters the pod.' }),
     credentials: Flags.string({
       options: ['api-key', 'oauth-file'],
       default: 'api-key',
       description: 'api-key: ANTHROPIC_API_KEY/OPENAI_API_KEY from this shell. oauth-file: your claude/codex login files (opt-in; mounted into the auth sidecar only).',
     }),
+    'clone-only': Flags.boolean({ hidden: true, description: 'Prepare the run (control-plane snapshot, fingerprint, run clone, results branch) and stop before starting the pod.' }),
+    'accept-changes': Flags.boolean({ description: 'Adopt a .peers/ that changed since the last run (refused otherwise, with the diff).' }),
     'dry-run': Flags.string({ options: ['podman', 'k8s'], description: 'Print the pod (podman commands, or Kubernetes YAML) instead of starting it.' }),
     target: Flags.string({ options: ['podman', 'k8s'], default: 'podman', description: 'Where the run goes: a rootless podman pod on this machine, or a Kubernetes cluster (README: Running on Kubernetes).' }),
     context: Flags.string({ description: 'k8s: the kubeconfig context (default: kubernetes.context, else the current one).' }),
     namespace: Flags.string({ description: 'k8s: the namespace (default: kubernetes.namespace, else peers-<project>, created).' }),
     registry: Flags.string({ description: 'k8s: where `peers image build --push REGISTRY` pushed the peers image (default: kubernetes.registry).' }),
   };
-  static override examples = ['<%= config.bin %> up', '<%= config.bin %> up ~/src/app --max-ticks 20 --max-usd 10', '<%= config.bin %> up app --allow registry.npmjs.org --attach', '<%= config.bin %> up --target k8s --registry registry.example.com/team', '<%= config.bin %> up --dry-run k8s --registry registry.example.com/team > run.yaml'];
+  static override examples = [
+    '<%= config.bin %> up',
+    '<%= config.bin %> up ~/src/app --max-ticks 20 --max-usd 10',
+    '<%= config.bin %> up --rehearse rehearsal.yaml --attach',
+    '<%= config.bin %> up --fresh',
+    '<%= config.bin %> up --max-runtime +6h',
+    '<%= config.bin %> up --reset-peer codex --no-skeptic',
+    '<%= config.bin %> up app --allow registry.npmjs.org --attach',
+    '<%= config.bin %> up --dry-run k8s > pod.yaml',
+    '<%= config.bin %> up --target k8s --registry registry.example.com/team',
+    '<%= config.bin %> up --dry-run k8s --registry registry.example.com/team > run.yaml',
+  ];
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Up);
+    const target = projectFrom(args.project, flags.dir);
     let maxUsd: number | undefined;
     if (flags['max-usd'] !== undefined) {
       maxUsd = Number(flags['max-usd']);
       if (!Number.isFinite(maxUsd) || maxUsd <= 0) throw new InputError(`--max-usd must be a positive number, got ${flags['max-usd']}`);
     }
+    const maxRuntime = flags['max-runtime'] === undefined ? undefined : parseRuntimeChange(flags['max-runtime']);
     const quiet = this.jsonEnabled();
     const k8s = flags.target === 'k8s' || flags['dry-run'] === 'k8s';
     const k8sTarget = { context: flags.context, namespace: flags.namespace, registry: flags.registry };
     if (!k8s && (flags.context || flags.namespace || flags.registry)) throw new InputError('--context, --namespace and --registry are for --target k8s');
-    const common = { maxTicks: flags['max-ticks'], maxUsd, maxRuntimeS: flags['max-runtime'], allow: flags.allow ?? [], credentials: flags.credentials as 'api-key' | 'oauth-file' };
+    const common = {
+      maxTicks: flags['max-ticks'],
+      maxUsd,
+      allow: flags.allow ?? [],
+      credentials: flags.credentials as 'api-key' | 'oauth-file',
+      resetPeers: flags['reset-peer'] ?? [],
+      noSkeptic: flags['no-skeptic'],
+      noRecon: flags['no-recon'],
+      noCodemap: flags['no-codemap'],
+    };
     if (flags['dry-run'] === 'k8s') {
       const [{ planK8s, k8sObjects }, { k8sYaml }] = await Promise.all([import('../sandbox/k8s/k8s-plan.ts'), import('../sandbox/k8s-render.ts')]);
+      const rehearse = flags.rehearse ? { upstream: 'model-server' as const } : {};
       // No credential values: the Secret is created by `peers up --target k8s` from this shell's environment.
-      const objects = k8sObjects(await planK8s(resolveProjectDir(args.project), { ...common, ...k8sTarget }), undefined);
-      if (quiet) return { objects };
+      const plan = await planK8s(target, { ...common, ...rehearse, ...k8sTarget });
+      const objects = k8sObjects(plan, undefined);
+      if (quiet) return { yaml: k8sYaml(objects), objects, budget_policy: plan.budget.policy };
+      this.log(`# budget: ${describePolicy(plan.budget.policy)} (up --target k8s delivers it with the run)`);
+      if (plan.budget.warning) this.log(`# warning: ${plan.budget.warning}`);
       this.log(k8sYaml(objects));
       return undefined;
     }
     if (flags['dry-run']) {
-      const { plan } = await planPod(resolveProjectDir(args.project), common);
-      if (quiet) return plan;
+      const repo = target;
+      const rehearse = flags.rehearse ? { upstream: 'model-server' as const, modelServerDir: rehearsalDir(stateDirFor(repo)) } : {};
+      const { plan, budget } = await planPod(repo, { ...common, ...rehearse });
+      if (quiet) return { ...snakeKeys(plan), budget_policy: budget.policy };
+      // The policy `up` would write to the state dir for the loop and the auth sidecar to read.
+      this.log(`# budget: ${describePolicy(budget.policy)} (up writes it to ${budget.hostPath})`);
+      if (budget.warning) this.log(`# warning: ${budget.warning}`);
       for (const argv of [plan.createPod, ...plan.createContainers.map((c) => c.argv)]) this.log(['podman', ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : shellQuote(a))).join(' '));
       return undefined;
     }
     if (k8s) {
+      if (flags.fresh || flags['clone-only'] || flags['max-runtime'] !== undefined) throw new InputError('--fresh, --clone-only and --max-runtime are not available with --target k8s yet', { hint: 'peers down --purge, then peers up --target k8s starts a new run' });
       const { upK8s } = await import('../sandbox/k8s/k8s-up.ts');
-      const r = await upK8s({ target: args.project, ...common, ...k8sTarget, progress: (l) => quiet || process.stderr.write(`peers up: ${l}\n`) });
+      const r = await upK8s({ target, ...common, rehearse: flags.rehearse, acceptChanges: flags['accept-changes'], ...k8sTarget, progress: (l) => quiet || process.stderr.write(`peers up: ${l}\n`) });
       if (!quiet) {
         this.log(r.alreadyRunning ? `${r.name} is already running (Pod ${r.pod} in ${r.namespace}).` : `${r.name} is running on ${r.context}: Pod ${r.pod} in namespace ${r.namespace} (${r.resumed ? 'resumed' : 'started'} in ${r.seconds.toFixed(1)} s).`);
+        for (const n of r.notes) this.log(`  note: ${n}`);
         this.log(`  follow it:   peers logs ${r.name} -f\n  status:      peers status ${r.name}\n  stop it:     peers down ${r.name}`);
       }
       if (flags.attach && !quiet) {
         const { followK8sLogs } = await import('../sandbox/k8s/k8s-logs.ts');
-        await followK8sLogs({ repo: resolveProjectDir(args.project), follow: true, egress: false });
+        await followK8sLogs({ repo: target, follow: true, egress: false });
       }
-      return r;
+      return upJson(r);
     }
-    await refuseK8sProject(resolveProjectDir(args.project));
+    await refuseK8sProject(target);
     const r = await up({
-      target: args.project,
-      maxTicks: flags['max-ticks'],
-      maxUsd,
-      maxRuntimeS: flags['max-runtime'],
-      allow: flags.allow ?? [],
-      credentials: flags.credentials as 'api-key' | 'oauth-file',
+      target,
+      ...common,
+      maxRuntime,
+      fresh: flags.fresh,
+      rehearse: flags.rehearse,
+      acceptChanges: flags['accept-changes'],
+      cloneOnly: flags['clone-only'],
       progress: (l) => quiet || process.stderr.write(`peers up: ${l}\n`),
     });
+    if (r.finished) {
+      // Not an error: the run is over; the exit code is the run's own (0 for complete).
+      process.exitCode = r.finished.exitCode;
+      if (!quiet) {
+        this.log(`${r.name}: the run has finished: ${r.finished.why}`);
+        this.log('What next:');
+        for (const n of r.finished.next) this.log(`  - ${n}`);
+      }
+      return upJson(r);
+    }
     if (!quiet) {
-      this.log(r.alreadyRunning ? `${r.name} is already running (pod ${r.pod}).` : `${r.name} is running in pod ${r.pod} (started in ${r.seconds.toFixed(1)} s).`);
-      this.log(`  follow it:   peers logs ${r.name} -f\n  status:      peers ls\n  stop it:     peers down ${r.name}`);
+      if (flags['clone-only']) {
+        this.log(`${r.name}: run clone ready at ${r.clone} (${r.seconds.toFixed(1)} s); the pod was not started.`);
+        return upJson(r);
+      }
+      if (r.archived !== undefined) for (const l of describeReset({ stateDir: r.stateDir, archived: r.archived, previousResults: r.previousResults ?? null })) this.log(l);
+      const what = r.decision === 'resume' ? 'resumed' : flags.rehearse ? 'rehearsing (scripted model server, nothing billed)' : 'running';
+      this.log(r.alreadyRunning ? `${r.name} is already running (pod ${r.pod}).` : `${r.name} is ${what} in pod ${r.pod} (started in ${r.seconds.toFixed(1)} s).`);
+      for (const n of r.notes) this.log(`  note: ${n}`);
+      this.log(`  follow it:   peers logs ${r.name} -f\n  status:      peers status ${r.name}\n  pause a peer: peers pause NAME ${r.name}\n  stop it:     peers down ${r.name}`);
     }
     if (flags.attach && !quiet) {
-      const { followLogs } = await import('../sandbox/logs.ts');
-      await followLogs({ project: r.project, follow: true, egress: false });
+      const { attachToRun } = await import('../sandbox/logs.ts');
+      process.exitCode = await attachToRun({ project: r.project, stateDir: r.stateDir, log: (l) => this.log(l) });
+      // The run's last commits, as the branch in the user's repository (the pod cannot write it).
+      const results = publishIfRun(target, r.stateDir);
+      if (results) this.log(describePublish(results));
     }
-    return r;
+    return upJson(r);
   }
 }

@@ -1,25 +1,29 @@
 import { Flags } from '@oclif/core';
 import { join } from 'node:path';
-import { loadProject, projectDirFrom } from '../src/config/load.ts';
+import { loadProject } from '../src/config/load.ts';
 import { VERIFY_RECORD_FILE, verifyRecord, writeVerifyRecord } from '../src/gates/verify-record.ts';
 import { formatVerifyTable, writeVerifyMarkdown } from '../src/gates/verify-report.ts';
 import { runVerify } from '../src/gates/verify-run.ts';
 import { withInterrupts } from '../src/proc/interrupt.ts';
+import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
+import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Verify extends BaseCommand {
+  static override summary = 'Run every hard goal once against the committed HEAD.';
   static override description =
     'Run every hard goal once, plus verify.commands, against the committed HEAD in a temporary checkout (never your working tree). Prints a table (and the first and last lines of what each failure printed), writes .peers/VERIFY.md and .peers/verify.json (read by `peers doctor`), exits 0 only if everything passes.';
+  static override args = { project: projectArg() };
   static override examples = ['<%= config.bin %> verify', '<%= config.bin %> verify --jobs 1', '<%= config.bin %> verify --json'];
   static override flags = {
-    dir: Flags.directory({ char: 'C', description: 'Project directory (default: the current git repository).', default: '.' }),
+    ...projectDirFlag(),
     jobs: Flags.integer({ char: 'j', min: 1, description: 'Goals run at the same time (default: goals.jobs of config.yaml).' }),
   };
   static override enableJsonFlag = true;
 
   async run(): Promise<unknown> {
-    const { flags } = await this.parse(Verify);
-    const repo = projectDirFrom(flags.dir);
+    const { args, flags } = await this.parse(Verify);
+    const repo = projectFrom(args.project, flags.dir);
     const project = loadProject(repo);
     // Progress goes to stderr, and only on a terminal: the table on stdout stays clean for pipes.
     const showProgress = !this.jsonEnabled() && process.stderr.isTTY === true;
@@ -43,6 +47,6 @@ export default class Verify extends BaseCommand {
       this.log(`Wrote ${mdPath}`);
     }
     if (!report.ok) process.exitCode = 1;
-    return { ...report, verifyFile: mdPath };
+    return { ...snakeKeys(report), ...(report.setup ? { setup: snakeKeys(report.setup) } : {}), hard: report.hard.map(snakeKeys), commands: report.commands.map(snakeKeys), verify_file: mdPath };
   }
 }

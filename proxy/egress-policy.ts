@@ -105,3 +105,27 @@ export class EgressPolicy {
     return { ok: false, reason: `host ${host} is not on the egress allow-list (add it to egress.allow in .peers/config.yaml)` };
   }
 }
+
+/**
+ * The allow-list without any entry that would let the workspace reach a vendor API or token
+ * host (`api.openai.com`, `*.anthropic.com`, …): for the pod whose model is the scripted server
+ * in it (rehearsals, the demo), nothing of the peers' model traffic may leave.
+ */
+export function withoutVendorHosts(allow: readonly string[]): { kept: string[]; dropped: string[] } {
+  const vendors = [...DEFAULT_EGRESS_ALLOW, ...OAUTH_REFRESH_ALLOW];
+  const kept: string[] = [];
+  const dropped: string[] = [];
+  allow.forEach((raw, i) => {
+    let entry: AllowEntry;
+    try {
+      entry = parseAllowEntry(raw, i);
+    } catch {
+      kept.push(raw); // invalid entries are the egress proxy's to refuse, with their own message
+      return;
+    }
+    const one = new EgressPolicy([entry]);
+    if (vendors.some((host) => one.check(host, entry.port).ok)) dropped.push(raw);
+    else kept.push(raw);
+  });
+  return { kept, dropped };
+}

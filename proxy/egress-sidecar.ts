@@ -29,6 +29,11 @@ export type EgressSidecarInput = {
   allow: string[];
   oauthHosts: boolean;
   /**
+   * The hosts of the run's providers (src/config/provider.ts): served beside the vendor hosts, so
+   * on the auth sidecar's listener only when there is one.
+   */
+  vendorAllow?: string[];
+  /**
    * Serve the vendor API hosts at all (default true). False for the demo and rehearsals, whose
    * model is a server inside the pod: then nothing outside the pod is a default destination.
    */
@@ -86,33 +91,18 @@ function readStartupFile(path: string, flag: string): string {
 
 type Source = { entries: readonly string[]; where: (i: number) => { file: string; line?: number } };
 
-type VendorChoice = Pick<EgressSidecarInput, 'oauthHosts' | 'vendorHosts'>;
+type VendorChoice = Pick<EgressSidecarInput, 'oauthHosts' | 'vendorHosts' | 'vendorAllow'>;
 
-function vendorSources({ oauthHosts, vendorHosts }: VendorChoice): Source[] {
+function vendorSources({ oauthHosts, vendorHosts, vendorAllow }: VendorChoice): Source[] {
   if (vendorHosts === false) return [];
   const sources: Source[] = [{ entries: DEFAULT_EGRESS_ALLOW, where: () => ({ file: 'built-in defaults' }) }];
   if (oauthHosts) sources.push({ entries: OAUTH_REFRESH_ALLOW, where: () => ({ file: 'built-in OAuth hosts' }) });
+  if (vendorAllow?.length) sources.push({ entries: vendorAllow, where: () => ({ file: '--vendor-allow' }) });
   return sources;
 }
 
-/** The vendor-only policy of the auth sidecar's listener. */
-export function buildVendorPolicy(choice: VendorChoice): EgressPolicy {
-  return EgressPolicy.fromLists(...vendorSources(choice).map((s) => s.entries));
-}
-
-/** The project's entries, plus the vendor defaults unless they are served on a listener of their own. */
-export function buildPolicy(input: Pick<EgressSidecarInput, 'configPath' | 'allowFile' | 'allow' | 'oauthHosts' | 'vendorHosts'>, withVendorHosts = true): EgressPolicy {
-  const sources: Source[] = withVendorHosts ? vendorSources(input) : [];
-  if (input.configPath) {
-    const path = input.configPath;
-    sources.push({ entries: loadConfigFile(path).egress.allow, where: () => ({ file: path }) });
-  }
-  if (input.allowFile) {
-    const path = input.allowFile;
-    const f = readAllowFile(path);
-    sources.push({ entries: f.entries, where: (i) => ({ file: path, line: f.lines[i] }) });
-  }
-  sources.push({ entries: input.allow, where: () => ({ file: '--allow' }) });
+/** Every entry parsed, or an InputError naming where it came from (exit 2, never a crash). */
+function validated(sources: Source[]): EgressPolicy {
   for (const s of sources) {
     s.entries.forEach((e, i) => {
       try {
@@ -124,6 +114,27 @@ export function buildPolicy(input: Pick<EgressSidecarInput, 'configPath' | 'allo
     });
   }
   return EgressPolicy.fromLists(...sources.map((s) => s.entries));
+}
+
+/** The vendor-only policy of the auth sidecar's listener. */
+export function buildVendorPolicy(choice: VendorChoice): EgressPolicy {
+  return validated(vendorSources(choice));
+}
+
+/** The project's entries, plus the vendor defaults unless they are served on a listener of their own. */
+export function buildPolicy(input: Pick<EgressSidecarInput, 'configPath' | 'allowFile' | 'allow' | 'oauthHosts' | 'vendorHosts' | 'vendorAllow'>, withVendorHosts = true): EgressPolicy {
+  const sources: Source[] = withVendorHosts ? vendorSources(input) : [];
+  if (input.configPath) {
+    const path = input.configPath;
+    sources.push({ entries: loadConfigFile(path).egress.allow, where: () => ({ file: path }) });
+  }
+  if (input.allowFile) {
+    const path = input.allowFile;
+    const f = readAllowFile(path);
+    sources.push({ entries: f.entries, where: (i) => ({ file: path, line: f.lines[i] }) });
+  }
+  sources.push({ entries: input.allow, where: () => ({ file: '--allow' }) });
+  return validated(sources);
 }
 
 /** Audit records go to the JSONL file, or to stdout (the container's log) when no file is given. */

@@ -6,6 +6,7 @@
  */
 import { InputError } from '../src/cli/errors.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
+import { resolveProvider } from '../src/config/provider.ts';
 
 /** The auth sidecar's upstream key per tool (auth-proxy/upstreams.ts); custom/opencode peers bring their own. */
 const KEY_BY_TOOL: Partial<Record<PeersConfig['peers'][number]['tool'], string>> = {
@@ -13,11 +14,19 @@ const KEY_BY_TOOL: Partial<Record<PeersConfig['peers'][number]['tool'], string>>
   codex: 'OPENAI_API_KEY',
 };
 
+/** The variable holding the key a peer's requests are sent with: its provider's, else its vendor's. */
+export function keyVariable(peer: PeersConfig['peers'][number]): string | undefined {
+  return resolveProvider(peer.tool, peer.provider)?.key_env ?? KEY_BY_TOOL[peer.tool];
+}
+
 /** Each missing variable with the peers that need it, in config order. */
-export function missingApiKeys(config: PeersConfig, env: NodeJS.ProcessEnv): { variable: string; peers: string[] }[] {
+export function missingApiKeys(config: PeersConfig, env: NodeJS.ProcessEnv, opts: { providersOnly?: boolean } = {}): { variable: string; peers: string[] }[] {
   const missing = new Map<string, string[]>();
   for (const peer of config.peers) {
-    const variable = KEY_BY_TOOL[peer.tool];
+    const provider = resolveProvider(peer.tool, peer.provider);
+    // With subscription logins, a provider peer still needs its provider's key.
+    if (opts.providersOnly && !provider) continue;
+    const variable = provider?.key_env ?? KEY_BY_TOOL[peer.tool];
     if (!variable || env[variable]) continue;
     missing.set(variable, [...(missing.get(variable) ?? []), peer.name]);
   }
@@ -25,8 +34,8 @@ export function missingApiKeys(config: PeersConfig, env: NodeJS.ProcessEnv): { v
 }
 
 /** Throws the exit-2 error `peers up` shows when a peer's vendor key is not set. */
-export function assertApiKeys(config: PeersConfig, configPath: string, env: NodeJS.ProcessEnv): void {
-  const missing = missingApiKeys(config, env);
+export function assertApiKeys(config: PeersConfig, configPath: string, env: NodeJS.ProcessEnv, opts: { providersOnly?: boolean } = {}): void {
+  const missing = missingApiKeys(config, env, opts);
   if (!missing.length) return;
   const what = missing.map((m) => `${m.variable} (for ${m.peers.join(', ')})`).join(' and ');
   throw new InputError(`no API key for the configured peers: ${what} ${missing.length > 1 ? 'are' : 'is'} not set`, {

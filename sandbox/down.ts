@@ -1,25 +1,54 @@
 /**
  * `peers down`: SIGTERM to the loop (it persists its state and writes its stop reason), wait up to
- * the grace period, then remove the pod and the loop, gates and egress containers — nothing is left behind — and
- * neutralise git hooks or config planted during the run (git-guard.ts).
+ * the grace period, then remove the pod and the loop, setup, gates and egress containers — nothing
+ * is left behind. Then publish the run's branch from the trusted mirror (publish-branch.ts), and
+ * prove the run left the user's repository alone: its fingerprint (repo-fingerprint.ts) is
+ * compared with the one `peers up` took, and the result is reported either way.
  */
-import { join } from 'node:path';
 import { PeersError } from '../src/cli/errors.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
+import { podLockWaitLine, withPodLock } from '../src/state/project-locks.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
-import { loadGitGuard, neutraliseGit } from './git-guard.ts';
 import { containerName, gatesCacheVolume } from './pod-spec.ts';
 import { podman, projectContainers } from './podman.ts';
+import type { PublishResult } from './publish-branch.ts';
 import { updateRegistry } from './registry.ts';
-import { resolveProjectDir, teardown } from './up.ts';
+import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint } from './repo-fingerprint.ts';
+import { fingerprintPath, publishIfRun, resolveProjectDir, teardown } from './up.ts';
 
-export type DownResult = { path: string; project: string; wasRunning: boolean; stopReason: string | null; gitActions: string[]; seconds: number };
+export type RepoCheck = { checked: boolean; unchanged: boolean; changed: string[]; line: string };
+export type DownResult = { path: string; project: string; wasRunning: boolean; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number };
+
+/** The user's repository against the fingerprint `up` took. */
+export function checkUserRepo(repo: string, fpPath: string): RepoCheck {
+  const before = loadFingerprint(fpPath);
+  if (!before) return { checked: false, unchanged: false, changed: [], line: 'your repository: no fingerprint from `peers up` to compare with' };
+  let after;
+  try {
+    after = fingerprintRepo(repo);
+  } catch (error) {
+    return { checked: false, unchanged: false, changed: [], line: `your repository: cannot be read (${(error as Error).message})` };
+  }
+  const changed = changedParts(before, after).map((k) => FINGERPRINT_PARTS[k]);
+  if (!changed.length) return { checked: true, unchanged: true, changed, line: `your repository: unchanged since \`peers up\` (${Object.values(FINGERPRINT_PARTS).join(', ')})` };
+  return {
+    checked: true,
+    unchanged: false,
+    changed,
+    line: `your repository: changed since \`peers up\`: ${changed.join(', ')}. No container can write it (the peers work on their own clone), so this was done on the host; if not by you, look into it.`,
+  };
+}
 
 export async function down(o: { target?: string; graceS: number; progress: (l: string) => void; env?: NodeJS.ProcessEnv; purge?: boolean }): Promise<DownResult> {
   const env = o.env ?? process.env;
   const t0 = Date.now();
   const repo = resolveProjectDir(o.target, env);
   const key = projectKey(repo);
+  // Not while an `up` of this project is creating its pod (project-locks.ts).
+  return withPodLock(key, env, (pid) => o.progress(podLockWaitLine(pid)), () => downLocked(repo, key, o, env, t0));
+}
+
+async function downLocked(repo: string, key: string, o: { graceS: number; progress: (l: string) => void; purge?: boolean }, env: NodeJS.ProcessEnv, t0: number): Promise<DownResult> {
   const stateDir = stateDirFor(repo, env);
   const containers = await projectContainers(key);
   const wasRunning = Boolean(containers.find((c) => c.role === 'loop')?.running);
@@ -30,17 +59,18 @@ export async function down(o: { target?: string; graceS: number; progress: (l: s
     if (r.code !== 0) throw new PeersError(`could not stop the loop container: ${r.stderr.trim().slice(0, 400)}`, { hint: `podman logs ${containerName(key, 'loop')}` });
   }
   if (containers.length) {
-    o.progress('removing the pod and the loop, gates and egress containers');
+    o.progress('removing the pod and the loop, setup, gates and egress containers');
     await teardown(key, env);
   }
   if (o.purge) {
     // The gate dependency cache survives a plain down on purpose (the next `up` reuses it).
     await podman(['volume', 'rm', '-f', gatesCacheVolume(key)]);
   }
-  const gitActions = neutraliseGit(repo, loadGitGuard(join(stateDir, 'git-guard.json')));
+  const results = publishIfRun(repo, stateDir) ?? null;
+  const repoCheck = checkUserRepo(repo, fingerprintPath(statePaths(stateDir)));
   await updateRegistry((ps) => {
     const p = ps.find((x) => x.path === repo);
     if (p) p.last_down_at = new Date().toISOString();
   }, env);
-  return { path: repo, project: key, wasRunning, stopReason: readStopReason(statePaths(stateDir).stopReason)?.reason ?? null, gitActions, seconds: (Date.now() - t0) / 1000 };
+  return { path: repo, project: key, wasRunning, stopReason: readStopReason(statePaths(stateDir).stopReason)?.reason ?? null, results, repoCheck, seconds: (Date.now() - t0) / 1000 };
 }

@@ -1,107 +1,120 @@
 /**
- * Hard gates in the gates container. The loop sends `{head, goals, timeoutS, jobs}` to the gates
- * runner, which runs `peers runner --probe-gates`: a fresh clone of the committed HEAD (shared
- * objects, read-only repo mount, hooks off) in its own tmpfs, the project's `setup` command there
- * (its dependencies; same rules as the host path in src/loop/gate-probe.ts), then H2's gate
- * engine. The
- * gates container has its own empty network namespace and no access to the workspace's files, so
- * uncommitted files and processes a peer left running cannot make a gate pass.
+ * Hard gates in the pod, in two containers beside it (docs/ARCHITECTURE.md, "Gates"):
+ *
+ *   setup  `peers runner --prepare-checkout`: a fresh checkout of the committed HEAD from the
+ *          trusted mirror (read-only mount, hermetic git) under /checkouts, then the project's
+ *          `setup` there. The only process that can write the dependency cache volume.
+ *   gates  `peers runner --probe-gates`: the hard gates on that checkout, each run with a fresh
+ *          HOME/TMPDIR/XDG, then the checkout is removed. No dependency cache, no gate cache.
+ *
+ * Both have their own empty network namespace and no access to the workspace's files, so
+ * uncommitted files and processes a peer left running cannot make a gate pass. The gate result
+ * cache stays with the loop (cached-gate-probe.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { PeersError } from '../src/cli/errors.ts';
 import { HardGoalSchema, type HardGoal } from '../src/config/goals-schema.ts';
+import { checkoutFromObserver } from '../src/gates/clean-checkout.ts';
 import { evaluateGates, type GateResult } from '../src/gates/gate-engine.ts';
-import { gitOk } from '../src/git/git.ts';
 import type { PeerRunner } from '../src/peers/peer-runner.ts';
-import { runSetup, setupFailedResults, SETUP_TIMEOUT_S, type GateProbe } from '../src/loop/gate-probe.ts';
+import { runSetup, setupFailedResults, SETUP_TIMEOUT_S, withRunBaseline, type GateProbe } from '../src/loop/gate-probe.ts';
 import { SocketRunner } from './socket-runner.ts';
-import { PEERS_BIN_IN_CONTAINER } from './pod-spec.ts';
+import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER, PEERS_BIN_IN_CONTAINER } from './pod-spec.ts';
 
+const sha = z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, 'head must be a commit sha');
+export const PrepareRequestSchema = z.strictObject({ head: sha, setup: z.string().min(1).optional() });
 export const GateProbeRequestSchema = z.strictObject({
-  head: z.string().regex(/^[0-9a-f]{7,64}$/, 'head must be a commit sha'),
+  dir: z.string().min(1),
+  head: sha,
   goals: z.array(HardGoalSchema),
   timeoutS: z.number().int().positive(),
   jobs: z.number().int().positive(),
-  setup: z.string().min(1).optional(),
+  /** The run's baseline commit, given to every gate as PEERS_RUN_BASELINE (run-baseline.ts). */
+  runBaseline: sha.optional(),
 });
-export type GateProbeRequest = { head: string; goals: HardGoal[]; timeoutS: number; jobs: number; setup?: string };
+export type PrepareRequest = z.infer<typeof PrepareRequestSchema>;
+export type GateProbeRequest = { dir: string; head: string; goals: HardGoal[]; timeoutS: number; jobs: number; runBaseline?: string };
+export type PrepareResult = { dir: string | null; setupFailure: string | null };
+export type SetupPlaces = { mirror: string; checkouts: string; depCache?: string };
 
-/**
- * A checkout that needs no write access to the repository: `git worktree add` would write into
- * `.git/worktrees`, which the gates container mounts read-only.
- */
-export async function withReadOnlyCheckout<T>(repo: string, sha: string, fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(join(tmpdir(), 'peers-gates-'));
+function parse<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new PeersError(`bad ${what} request: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { exitCode: 2 });
+  return r.data;
+}
+
+/** Runs in the setup container. One probe at a time: checkouts left by an interrupted one go first. */
+export async function runPrepareCheckout(raw: unknown, at: SetupPlaces): Promise<PrepareResult> {
+  const req = parse(PrepareRequestSchema, raw, 'prepare-checkout');
+  mkdirSync(at.checkouts, { recursive: true });
+  for (const stale of readdirSync(at.checkouts)) rmSync(join(at.checkouts, stale), { recursive: true, force: true });
+  const root = mkdtempSync(join(at.checkouts, 'c-'));
+  const dir = join(root, 'tree');
   try {
-    try {
-      gitOk(dir, ['clone', '--quiet', '--shared', '--no-checkout', repo, '.']);
-      gitOk(dir, ['checkout', '--quiet', '--detach', sha]);
-    } catch (e) {
-      throw new PeersError(`cannot check out ${sha} of ${repo} for the gates: ${(e as Error).message}`);
+    checkoutFromObserver(at.mirror, req.head, dir);
+  } catch (e) {
+    rmSync(root, { recursive: true, force: true });
+    throw new PeersError(`cannot check out ${req.head} from the mirror for the gates: ${(e as Error).message}`);
+  }
+  if (req.setup) {
+    const failure = await runSetup(req.setup, dir, undefined, undefined, at.depCache);
+    if (failure !== null) {
+      rmSync(root, { recursive: true, force: true });
+      return { dir: null, setupFailure: failure };
     }
-    return await fn(dir);
+  }
+  return { dir, setupFailure: null };
+}
+
+/** Runs in the gates container; removes the checkout afterwards. */
+export async function runGateProbe(raw: unknown, at: { checkouts: string }): Promise<GateResult[]> {
+  const req = parse(GateProbeRequestSchema, raw, 'gate probe');
+  const root = dirname(req.dir);
+  // Only a checkout the setup runner made: a direct child of /checkouts, no link on the way.
+  const real = realpathSync(root);
+  if (dirname(real) !== realpathSync(at.checkouts) || lstatSync(req.dir).isSymbolicLink()) throw new PeersError(`refusing gate checkout ${req.dir}: not under ${at.checkouts}`, { exitCode: 2 });
+  try {
+    // The container's own environment, plus the run's baseline for `peers check` in a gate.
+    return await evaluateGates({ goals: req.goals, checkoutDir: req.dir, head: req.head, defaultTimeoutS: req.timeoutS, jobs: req.jobs, env: withRunBaseline(process.env as Record<string, string>, req.runBaseline) });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 }
 
-/** Runs in the gates container (`peers runner --probe-gates`). */
-export async function runGateProbe(raw: unknown, repo: string, cacheFile?: string): Promise<GateResult[]> {
-  const parsed = GateProbeRequestSchema.safeParse(raw);
-  if (!parsed.success) throw new PeersError(`bad gate probe request: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, { exitCode: 2 });
-  const req = parsed.data;
-  return withReadOnlyCheckout(repo, req.head, async (dir): Promise<GateResult[]> => {
-    if (req.setup) {
-      const failure = await runSetup(req.setup, dir, undefined);
-      if (failure !== null) return setupFailedResults(req.goals, req.setup, failure).map((r) => ({ ...r, exitCode: null }));
-    }
-    return evaluateGates({ goals: req.goals, checkoutDir: dir, head: req.head, defaultTimeoutS: req.timeoutS, jobs: req.jobs, cacheFile });
-  });
+async function callRunner(runner: PeerRunner, argv: string[], stdin: unknown, budgetMs: number, signal?: AbortSignal): Promise<string | 'aborted'> {
+  const r = await runner.run({ peer: 'gates', argv, env: {}, stdin: JSON.stringify(stdin), cwd: tmpdir(), idleTimeoutMs: budgetMs, absoluteTimeoutMs: budgetMs, killGraceMs: 5000, maxStreamBytes: 16 * 1024 * 1024 }, signal);
+  if (signal?.aborted) return 'aborted';
+  if (r.exitCode !== 0) throw new PeersError(`${argv.slice(1, 3).join(' ')} failed (${r.endedBy}, exit ${r.exitCode}): ${(r.spawnError ?? r.stderr).trim().slice(-600)}`);
+  return r.stdout;
 }
 
-/** The loop side: asks the gates runner for one probe and returns its results. */
-export async function probeGatesVia(
-  runner: PeerRunner,
-  req: GateProbeRequest,
-  opts: { signal?: AbortSignal; peersCommand?: string[]; repo?: string } = {},
-): Promise<GateResult[]> {
-  const longest = Math.max(req.timeoutS, ...req.goals.map((g) => g.timeout_s ?? 0));
-  const budgetMs = (longest * Math.max(1, req.goals.length) + (req.setup ? SETUP_TIMEOUT_S : 0) + 60) * 1000;
-  const r = await runner.run(
-    {
-      peer: 'gates',
-      argv: [...(opts.peersCommand ?? [PEERS_BIN_IN_CONTAINER]), 'runner', '--probe-gates', ...(opts.repo ? ['--repo', opts.repo] : [])],
-      env: {},
-      stdin: JSON.stringify(req),
-      cwd: tmpdir(),
-      idleTimeoutMs: budgetMs,
-      absoluteTimeoutMs: budgetMs,
-      killGraceMs: 5000,
-      maxStreamBytes: 16 * 1024 * 1024,
-    },
-    opts.signal,
-  );
-  if (r.exitCode !== 0) throw new PeersError(`gate probe in the gates container failed (${r.endedBy}, exit ${r.exitCode}): ${(r.spawnError ?? r.stderr).trim().slice(-600)}`);
-  return JSON.parse(r.stdout) as GateResult[];
-}
+export type RemoteGateRunners = { setup: PeerRunner; gates: PeerRunner; peersCommand?: string[]; places?: { mirror?: string; checkouts?: string; depCache?: string } };
 
-/**
- * The loop's gate probe inside the pod: `peers up` sets PEERS_RUNNER_GATES, and every hard gate
- * (with `setup` first) then runs in the gates container on a clean checkout, never in the loop
- * container or the workspace. Outside the pod it is undefined and the loop probes on the host.
- */
-export function gateProbeFromEnv(env: NodeJS.ProcessEnv = process.env, via: { peersCommand?: string[]; repo?: string } = {}): GateProbe | undefined {
-  const socket = env.PEERS_RUNNER_GATES;
-  if (!socket) return undefined;
-  const runner = new SocketRunner(socket);
+/** The loop side: one probe = a checkout (+ setup) in the setup container, then the gates. */
+export function remoteGateProbe(r: RemoteGateRunners): GateProbe {
+  const bin = r.peersCommand ?? [PEERS_BIN_IN_CONTAINER];
+  const places = (flag: string, v: string | undefined) => (v ? [flag, v] : []);
   return async (o) => {
     if (o.goals.length === 0) return [];
     try {
-      const results = await probeGatesVia(runner, { head: o.head, goals: o.goals, timeoutS: o.timeoutS, jobs: o.jobs, setup: o.setup }, { ...via, signal: o.signal });
-      return results.map((r) => ({ id: r.id, state: r.state, durationMs: r.durationMs, diagnostic: r.diagnostic, cached: r.cached }));
+      const prepared = await callRunner(
+        r.setup,
+        [...bin, 'runner', '--prepare-checkout', ...places('--mirror', r.places?.mirror), ...places('--checkouts', r.places?.checkouts), ...places('--dep-cache', r.places?.depCache)],
+        { head: o.head, setup: o.setup },
+        (SETUP_TIMEOUT_S + 120) * 1000,
+        o.signal,
+      );
+      if (prepared === 'aborted') return [];
+      const prep = JSON.parse(prepared) as PrepareResult;
+      if (prep.setupFailure !== null || !prep.dir) return setupFailedResults(o.goals, o.setup ?? '', prep.setupFailure ?? 'no checkout');
+      const longest = Math.max(o.timeoutS, ...o.goals.map((g) => g.timeout_s ?? 0));
+      const budgetMs = (longest * Math.max(1, o.goals.length) + 60) * 1000;
+      const probed = await callRunner(r.gates, [...bin, 'runner', '--probe-gates', ...places('--checkouts', r.places?.checkouts)], { dir: prep.dir, head: o.head, goals: o.goals, timeoutS: o.timeoutS, jobs: o.jobs, ...(o.runBaseline ? { runBaseline: o.runBaseline } : {}) } satisfies GateProbeRequest, budgetMs, o.signal);
+      if (probed === 'aborted') return [];
+      return (JSON.parse(probed) as GateResult[]).map((g) => ({ id: g.id, state: g.state, durationMs: g.durationMs, diagnostic: g.diagnostic, cached: g.cached }));
     } catch (e) {
       // A stop request kills the probe; the loop discards results cut short, so do not crash it.
       if (o.signal?.aborted) return [];
@@ -109,3 +122,14 @@ export function gateProbeFromEnv(env: NodeJS.ProcessEnv = process.env, via: { pe
     }
   };
 }
+
+/**
+ * The loop's gate probe inside the pod: `peers up` sets PEERS_RUNNER_SETUP and PEERS_RUNNER_GATES.
+ * Outside the pod it is undefined and the loop probes on the host.
+ */
+export function gateProbeFromEnv(env: NodeJS.ProcessEnv = process.env, via: Omit<RemoteGateRunners, 'setup' | 'gates'> = {}): GateProbe | undefined {
+  if (!env.PEERS_RUNNER_GATES || !env.PEERS_RUNNER_SETUP) return undefined;
+  return remoteGateProbe({ setup: new SocketRunner(env.PEERS_RUNNER_SETUP), gates: new SocketRunner(env.PEERS_RUNNER_GATES), ...via });
+}
+
+export const POD_GATE_PLACES = { mirror: MIRROR_IN_CONTAINER, checkouts: CHECKOUTS_IN_CONTAINER, depCache: DEP_CACHE_IN_CONTAINER };

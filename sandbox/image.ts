@@ -5,7 +5,8 @@
  * test/setup.d/podman.sh does exactly that). The build is skipped when the image already exists.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isRegularFile } from '../src/cli/input-file.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PeersError } from '../src/cli/errors.ts';
@@ -33,7 +34,8 @@ export type Progress = (line: string) => void;
  */
 export function hostCaFile(explicit?: string): string | undefined {
   for (const f of [explicit, process.env.NODE_EXTRA_CA_CERTS, process.env.SSL_CERT_FILE]) {
-    if (f && existsSync(f)) return f;
+    // A directory, FIFO or device in one of these variables is skipped like a missing file.
+    if (f && isRegularFile(f)) return f;
   }
   if (explicit) throw new PeersError(`CA file not found: ${explicit}`, { exitCode: 2 });
   return undefined;

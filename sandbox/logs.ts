@@ -1,22 +1,46 @@
 /**
- * `peers logs`: the loop container's output (or, with --egress, the egress proxy's audit log,
- * which lives in the state dir and so survives `peers down`). The audit log is size-capped: its
- * older half (`egress.jsonl.1`) is shown first, then the current file, whose first line says how
- * many records rotation dropped, if any.
+ * `peers logs`: the loop's console (or, with --egress, the egress proxy's audit log). Both live in
+ * the state dir and so survive `peers down`: podman writes the loop container's output to
+ * `loop.log` (k8s-file format, pod-spec.ts), appending across `up`s. `-f` follows the running
+ * loop through podman. The audit log is size-capped: its older half (`egress.jsonl.1`) is shown
+ * first, then the current file, whose first line says how many records rotation dropped, if any.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { PeersError } from '../src/cli/errors.ts';
+import { InputError, PeersError } from '../src/cli/errors.ts';
+import { isRegularFile } from '../src/cli/input-file.ts';
+import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { ROTATED_SUFFIX } from '../src/fs/size-capped-log.ts';
+import { statePaths } from '../src/state/paths.ts';
+import { exitCodeFor, parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
 import { containerName } from './pod-spec.ts';
 import { podman, podmanBin } from './podman.ts';
+
+export type LogChunk = { stream: 'stdout' | 'stderr'; text: string };
+
+/** A k8s-file log as written: `<time> <stream> <F|P> <text>` lines, P marking a partial line. */
+export function k8sLogChunks(raw: string): LogChunk[] {
+  const out: LogChunk[] = [];
+  for (const line of raw.split('\n')) {
+    const m = /^\S+ (stdout|stderr) ([FP]) ?(.*)$/.exec(line);
+    if (!m) continue;
+    out.push({ stream: m[1] as LogChunk['stream'], text: m[2] === 'P' ? m[3]! : `${m[3]}\n` });
+  }
+  return out;
+}
+
+/** The console text of a k8s-file log, both streams in the order written. */
+export function k8sLogText(raw: string): string {
+  return k8sLogChunks(raw).map((c) => c.text).join('');
+}
 
 export async function followLogs(o: { project: string; follow: boolean; egress: boolean; stateDir?: string }): Promise<number> {
   if (o.egress && o.stateDir) {
     const log = join(o.stateDir, 'sidecars', 'egress', 'egress.jsonl');
     if (!existsSync(log)) throw new PeersError(`no egress audit log yet (${log})`, { hint: 'it appears once the run made its first outbound request' });
     const older = log + ROTATED_SUFFIX;
+    for (const f of existsSync(older) ? [older, log] : [log]) refuseIfNotRegular(f);
     if (existsSync(older)) {
       const code = await run(['cat', older]);
       if (code !== 0) return code;
@@ -25,10 +49,52 @@ export async function followLogs(o: { project: string; follow: boolean; egress: 
     return run(o.follow ? ['tail', '-n', '+1', '-F', log] : ['cat', log]);
   }
   const name = containerName(o.project, o.egress ? 'egress' : 'loop');
-  if ((await podman(['container', 'exists', name])).code !== 0) {
-    throw new PeersError(`no ${o.egress ? 'egress' : 'loop'} container for this project (not started, or removed by peers down)`, { hint: 'the run history stays in `peers report`' });
+  const file = o.stateDir && !o.egress ? statePaths(o.stateDir).loopLog : undefined;
+  const exists = (await podman(['container', 'exists', name])).code === 0;
+  // Following needs the container; reading does not (the file has every `up`'s output, also after down).
+  if (file && existsSync(file) && !(o.follow && exists)) {
+    // Each line to the stream it came from, as `podman logs` does.
+    for (const c of k8sLogChunks(readTextIfExists(file, 256 * MiB) ?? '')) (c.stream === 'stdout' ? process.stdout : process.stderr).write(c.text);
+    if (o.follow) process.stderr.write('peers logs: the loop is not running; nothing more to follow\n');
+    return 0;
+  }
+  if (!exists) {
+    throw new PeersError(`no ${o.egress ? 'egress' : 'loop'} output for this project yet (never started${o.egress ? ', or removed by peers down' : ''})`, { hint: 'the run history stays in `peers report`' });
   }
   return run([podmanBin(), 'logs', ...(o.follow ? ['-f'] : []), name]);
+}
+
+/** `cat` of a FIFO or a device planted in the state dir would wait or read forever. */
+function refuseIfNotRegular(log: string): void {
+  if (!isRegularFile(log) || lstatSync(log).isSymbolicLink()) throw new InputError(`${log}: the egress audit log is not a regular file`, { location: { file: log }, hint: 'move it aside; the egress proxy writes a new one' });
+}
+
+/**
+ * `peers up --attach`: follows the loop until it stops, then says how it ended and returns the
+ * run's exit code (0 for complete). Ctrl-C detaches (the run goes on) and returns 0.
+ */
+export async function attachToRun(o: { project: string; stateDir: string; log: (line: string) => void }): Promise<number> {
+  const since = Date.now();
+  let detached = false;
+  const onInt = () => (detached = true);
+  process.once('SIGINT', onInt);
+  try {
+    await run([podmanBin(), 'logs', '-f', containerName(o.project, 'loop')]);
+  } finally {
+    process.off('SIGINT', onInt);
+  }
+  if (detached) {
+    o.log('detached; the run goes on (peers status, peers logs -f)');
+    return 0;
+  }
+  const stop = readStopReason(statePaths(o.stateDir).stopReason);
+  // A reason older than this attach belongs to an earlier start (1 s: the file's own clock).
+  if (!stop || Date.parse(stop.at) < since - 1000) {
+    o.log('the loop stopped without a stop reason (crashed?): peers status, peers logs');
+    return 1;
+  }
+  o.log(`the run stopped: ${stop.reason} (peers status, peers report)`);
+  return exitCodeFor(parseStopReason(stop.reason));
 }
 
 function run(argv: string[]): Promise<number> {

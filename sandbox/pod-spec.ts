@@ -1,45 +1,90 @@
 /**
- * The sandbox pod as DATA, generated in exactly one place (DESIGN §1). Renderers turn it into
+ * The sandbox pod as DATA, generated in exactly one place (docs/ARCHITECTURE.md, Processes and trust boundaries). Renderers turn it into
  * podman argv (`podman-render.ts`) or a Kubernetes Pod (`k8s-render.ts`); neither adds security
  * decisions of its own, so the topology reviewed here is the topology that runs.
  *
  *   pod (network none: one loopback shared by its members, one keep-id user namespace; IPC and
  *        /dev/shm NOT shared: each member has its own)
- *     loop       peers loop           state dir rw, repo rw, every runner socket dir
- *     workspace  peers runner         repo rw with .peers/ masked, its own socket dir only
+ *     loop       peers loop           state dir rw (run clone and mirror inside it), the .peers/
+ *                                     snapshot READ-ONLY, every runner socket dir; NOT the user's repo
+ *     workspace  peers runner         the run clone rw at /work (.peers/ masked), its own socket dir only
  *     auth       peers sidecar auth   127.0.0.1:8080/8081; credentials (env by name, files) — nowhere else;
  *                                     reaches the vendors through its own egress socket (egress-auth)
  *     bridge     peers sidecar bridge 127.0.0.1:3128 → egress socket dir (the project's allow-list only)
- *   gates   (own network namespace, none)  peers runner   repo ro with .peers/ masked, gate cache,
+ *   setup   (own network namespace, none)  peers runner   mirror ro, checkouts rw, the dependency
+ *                                          cache rw (the only writer), a private 127.0.0.1:3128 → egress
+ *   gates   (own network namespace, none)  peers runner   mirror ro, checkouts rw, no cache,
  *                                          its own socket dir, a private 127.0.0.1:3128 → egress
  *   egress  (own network: slirp4netns)     peers sidecar egress: egress/ (workspace listener: the
  *                                          project's allow-list) and egress-auth/ (vendor hosts only)
+ *   model-server (pod member; rehearsals and the demo only)  peers model-server: the scripted
+ *                                          stand-in for the vendors, on the pod's loopback
+ *
+ * The loop holds a lifeline socket (lifeline/, writable by the loop alone); every other container
+ * stops when it drops, so nothing keeps running once the loop has stopped (lifeline.ts). The
+ * loop's console goes to loop.log in the state dir, so `peers logs` works after `peers down`.
+ * The operator's control file (control/) is read-only to the loop; nobody else mounts it.
  *
  * Every container runs under a seccomp profile without user namespace creation (seccomp-profile.ts).
+ *
+ * No container mounts the user's repository: the peers work on the run clone in the state dir,
+ * and results reach the user's repository as a branch fetched on the host (sandbox/publish-branch.ts).
  *
  * Why gates are NOT a pod member: members of a pod share one loopback, so a server a peer leaves
  * running in the workspace (127.0.0.1:5000 answering "tests pass") would be reachable from gate
  * commands. In its own empty network namespace the gates container reaches only what we mount.
  */
 
+import { POD_BUDGET_POLICY_FOR_AUTH } from '../src/budget/run-budget.ts';
+import { formatProviderArg, type ProviderUpstream, SIDECAR_PLACEHOLDER_KEY } from '../src/config/provider.ts';
+
+/** A provider's host as an egress allow-list entry (`host`, or `host:port` off 443). */
+export function providerAllowEntry(p: Pick<ProviderUpstream, 'base_url'>): string {
+  const u = new URL(p.base_url);
+  return u.port && u.port !== '443' ? `${u.hostname}:${u.port}` : u.hostname;
+}
+import { statePaths } from '../src/state/paths.ts';
+import { CODEX_BASE_URL_ENV } from '../src/config/peer-argv.ts';
+import { withoutVendorHosts } from '../proxy/egress-policy.ts';
+import { LIFELINE_DIR_NAME, LIFELINE_ENV, LIFELINE_SOCKET_NAME } from './lifeline.ts';
+
 export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
 export const REPO_IN_CONTAINER = '/work';
 export const STATE_IN_CONTAINER = '/state';
 export const SOCKETS_IN_CONTAINER = '/run/peers';
+/** The trusted mirror (read-only) in the setup and gates containers. */
+export const MIRROR_IN_CONTAINER = '/mirror';
+/** Gate checkouts, shared by the setup and gates containers only. */
+export const CHECKOUTS_IN_CONTAINER = '/checkouts';
+/** The dependency cache volume: writable in the setup container alone. */
+export const DEP_CACHE_IN_CONTAINER = '/cache';
+/** The run clone and the snapshot, as the loop sees them under its state dir mount. */
+export const CLONE_IN_LOOP = `${STATE_IN_CONTAINER}/run/clone`;
+export const SNAPSHOT_IN_LOOP = `${STATE_IN_CONTAINER}/snapshot`;
 export const HOME_IN_CONTAINER = '/home/peer';
 export const PROXY_PORT = 3128;
 /** The auth sidecar's ports: Anthropic API, OpenAI API. */
 export const AUTH_PORT = 8080;
 export const AUTH_OPENAI_PORT = 8081;
+/** The auth sidecar's ChatGPT upstream (Codex on a ChatGPT login, `--credentials oauth-file`). */
+export const AUTH_CHATGPT_PORT = 8082;
+/** The scripted model server's port on the pod's loopback (`peers up` in model-server mode, `peers demo`). */
+export const MODEL_SERVER_PORT = 8090;
 export const RUNNER_SOCKET_NAME = 'runner.sock';
 export const EGRESS_SOCKET_NAME = 'egress.sock';
 /** The shared dir of the egress proxy's second listener, mounted by the egress and auth containers only. */
 export const VENDOR_EGRESS_DIR = 'egress-auth';
+/** The operator's control dir as the loop sees it: read-only over its state dir mount. */
+export const CONTROL_IN_LOOP = `${STATE_IN_CONTAINER}/control`;
+/** The scripted model server's dir (scenario.yaml in, served.jsonl out) in its container. */
+export const MODEL_SERVER_DIR_IN_CONTAINER = '/model-server';
+/** podman caps the loop's console log at this size (it then starts the file over). */
+export const LOOP_LOG_MAX = '64mb';
 
-export type Role = 'loop' | 'workspace' | 'gates' | 'auth' | 'bridge' | 'egress';
+export type Role = 'loop' | 'workspace' | 'setup' | 'gates' | 'auth' | 'bridge' | 'egress' | 'model-server';
 /** The containers that share the pod's loopback. */
-export const POD_ROLES: readonly Role[] = ['loop', 'workspace', 'auth', 'bridge'];
-export const RUNNER_ROLES = ['workspace', 'gates'] as const;
+export const POD_ROLES: readonly Role[] = ['loop', 'workspace', 'auth', 'bridge', 'model-server'];
+export const RUNNER_ROLES = ['workspace', 'setup', 'gates'] as const;
 export type RunnerRole = (typeof RUNNER_ROLES)[number];
 
 export type MountSpec =
@@ -75,6 +120,8 @@ export type ContainerSpec = {
   noNewPrivileges: true;
   /** Rendered as the pod's seccomp profile (seccomp-profile.ts): unshare/clone of a user namespace fail. */
   noUserNamespaces: true;
+  /** A host file the container's console output is kept in (podman's log driver), outliving the container. */
+  logFile?: string;
 };
 
 export type PodSpec = {
@@ -97,8 +144,14 @@ export type PodSpec = {
 export type PodInputs = {
   /** Sanitised project name (see `projectSlug`). */
   project: string;
+  /** The user's repository: a label only; no container mounts it. */
   repoDir: string;
   stateDir: string;
+  /** The run clone (mounted into the workspace), the trusted mirror (read-only into setup and
+   *  gates), the control-plane snapshot (read-only over the loop's state dir mount). */
+  cloneDir: string;
+  mirrorDir: string;
+  snapshotDir: string;
   /** The compiled peers executable on the host (bind-mounted read-only everywhere). */
   binaryPath: string;
   image: string;
@@ -113,6 +166,16 @@ export type PodInputs = {
   /** `--credentials oauth-file`: the auth sidecar's listener also serves the OAuth token hosts. */
   oauth?: boolean;
   /**
+   * Where the workspace's Codex goes: the OpenAI API upstream (default) or, with
+   * `--credentials oauth-file` and only a Codex login, the ChatGPT one (the login's backend).
+   */
+  codexUpstream?: 'openai' | 'chatgpt';
+  /**
+   * The run's providers (src/config/provider.ts runProviders): one more auth sidecar upstream
+   * each, and each one's host on the sidecar's egress listener (never the workspace's).
+   */
+  providers?: ProviderUpstream[];
+  /**
    * 'model-server' (the demo, rehearsals): the peers' model is a server inside the pod, so the
    * egress proxy serves nothing at all, neither vendor hosts nor allow-list entries.
    */
@@ -121,16 +184,25 @@ export type PodInputs = {
   loopArgs: string[];
   /** Extra environment of the loop container (the user's git identity for the peers' commits). */
   loopEnv?: Record<string, string>;
+  /** The run's budget policy on the host, mounted read-only into the auth container (src/budget/run-budget.ts). */
+  budgetPolicyFile?: string;
+  /**
+   * With upstream 'model-server': the scripted model server runs as a pod member, reading
+   * `scenario.yaml` from this host dir and writing `served.jsonl` to it (rehearsals, the demo).
+   */
+  modelServerDir?: string;
   limits?: Partial<Record<Role, { memoryMiB: number; pidsLimit: number }>>;
 };
 
 export const DEFAULT_LIMITS: Record<Role, { memoryMiB: number; pidsLimit: number }> = {
   loop: { memoryMiB: 1024, pidsLimit: 512 },
   workspace: { memoryMiB: 4096, pidsLimit: 4096 },
+  setup: { memoryMiB: 4096, pidsLimit: 4096 },
   gates: { memoryMiB: 4096, pidsLimit: 4096 },
   auth: { memoryMiB: 256, pidsLimit: 128 },
   bridge: { memoryMiB: 128, pidsLimit: 64 },
   egress: { memoryMiB: 256, pidsLimit: 128 },
+  'model-server': { memoryMiB: 256, pidsLimit: 64 },
 };
 
 /** Container names are derived from the project: `peers-<project>-<role>`, pod `peers-<project>`. */
@@ -152,6 +224,7 @@ const scratch = (target: string, sizeMiB: number): MountSpec => ({ kind: 'tmpfs'
 const mask = (target: string): MountSpec => ({ kind: 'tmpfs', target, sizeMiB: 1, mode: 0o000, readOnly: true });
 const binary = (path: string): MountSpec => ({ kind: 'bind', source: path, target: PEERS_BIN_IN_CONTAINER, readOnly: true });
 const socketDir = (name: string, readOnly = false): MountSpec => ({ kind: 'shared-dir', name, target: `${SOCKETS_IN_CONTAINER}/${name}`, readOnly });
+const LIFELINE_PATH = `${SOCKETS_IN_CONTAINER}/${LIFELINE_DIR_NAME}/${LIFELINE_SOCKET_NAME}`;
 
 export function buildPodSpec(inp: PodInputs): PodSpec {
   const limits = (role: Role) => ({ ...DEFAULT_LIMITS[role], ...inp.limits?.[role] });
@@ -162,10 +235,11 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     name: containerName(inp.project, role),
     image: inp.image,
     command: [PEERS_BIN_IN_CONTAINER, ...command],
-    workdir: role === 'workspace' || role === 'loop' ? REPO_IN_CONTAINER : '/',
-    env: { HOME: HOME_IN_CONTAINER, PEERS_PROJECT: inp.project, ...env },
+    workdir: role === 'workspace' ? REPO_IN_CONTAINER : '/',
+    env: { HOME: HOME_IN_CONTAINER, PEERS_PROJECT: inp.project, [LIFELINE_ENV]: LIFELINE_PATH, ...env },
     secretEnv,
-    mounts: [binary(inp.binaryPath), scratch('/tmp', role === 'workspace' || role === 'gates' ? 1024 : 64), scratch(HOME_IN_CONTAINER, role === 'workspace' ? 512 : 64), ...mounts],
+    // The lifeline: the loop creates its socket; everyone else may only connect (lifeline.ts).
+    mounts: [binary(inp.binaryPath), scratch('/tmp', role === 'workspace' || role === 'gates' || role === 'setup' ? 1024 : 64), scratch(HOME_IN_CONTAINER, role === 'workspace' ? 512 : 64), socketDir(LIFELINE_DIR_NAME, role !== 'loop'), ...mounts],
     ...limits(role),
     readOnlyRoot: true,
     capDrop: ['ALL'],
@@ -184,45 +258,50 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   };
   const vendorEnv = {
     ANTHROPIC_BASE_URL: `http://127.0.0.1:${AUTH_PORT}`,
-    ANTHROPIC_API_KEY: 'peers-auth-sidecar-placeholder',
-    OPENAI_BASE_URL: `http://127.0.0.1:${AUTH_OPENAI_PORT}/v1`,
-    OPENAI_API_KEY: 'peers-auth-sidecar-placeholder',
+    ANTHROPIC_API_KEY: SIDECAR_PLACEHOLDER_KEY,
+    // The ChatGPT upstream serves the Responses API at its root (auth-proxy/api-routes.ts).
+    OPENAI_BASE_URL: inp.codexUpstream === 'chatgpt' ? `http://127.0.0.1:${AUTH_CHATGPT_PORT}` : `http://127.0.0.1:${AUTH_OPENAI_PORT}/v1`,
+    OPENAI_API_KEY: SIDECAR_PLACEHOLDER_KEY,
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
   };
-  const repoMasked = (readOnly: boolean): MountSpec[] => [
-    { kind: 'bind', source: inp.repoDir, target: REPO_IN_CONTAINER, readOnly },
-    mask(`${REPO_IN_CONTAINER}/.peers`),
-  ];
+  const cloneMasked: MountSpec[] = [{ kind: 'bind', source: inp.cloneDir, target: REPO_IN_CONTAINER, readOnly: false }, mask(`${REPO_IN_CONTAINER}/.peers`)];
+  const mirrorRo: MountSpec = { kind: 'bind', source: inp.mirrorDir, target: MIRROR_IN_CONTAINER, readOnly: true };
+  const checkouts: MountSpec = { kind: 'shared-dir', name: 'checkouts', target: CHECKOUTS_IN_CONTAINER, readOnly: false };
   const egressSocket = `unix:${SOCKETS_IN_CONTAINER}/egress/${EGRESS_SOCKET_NAME}`;
   const runnerCmd = (role: RunnerRole) => ['runner', '--socket', runnerSocketPath(role)];
 
   const loop = base(
     'loop',
-    ['loop', REPO_IN_CONTAINER, '--state-dir', STATE_IN_CONTAINER, ...inp.loopArgs],
+    ['loop', CLONE_IN_LOOP, '--state-dir', STATE_IN_CONTAINER, '--workspace-dir', REPO_IN_CONTAINER, ...inp.loopArgs],
     [
-      { kind: 'bind', source: inp.repoDir, target: REPO_IN_CONTAINER, readOnly: false },
       { kind: 'bind', source: inp.stateDir, target: STATE_IN_CONTAINER, readOnly: false },
+      // Over the rw state dir: the loop enforces this snapshot and cannot change it.
+      { kind: 'bind', source: inp.snapshotDir, target: SNAPSHOT_IN_LOOP, readOnly: true },
+      // The operator's controls (pause, runtime): the host writes them, the loop only reads them.
+      { kind: 'bind', source: statePaths(inp.stateDir).controlDir, target: CONTROL_IN_LOOP, readOnly: true },
       // Read-only is enough to connect to a socket (EROFS does not apply to socket inodes), and
       // only the runner itself may create, replace or remove it.
       ...RUNNER_ROLES.map((r) => socketDir(r, true)),
     ],
     {
       ...inp.loopEnv,
+      // codex ignores OPENAI_BASE_URL: the loop points it at the auth sidecar on its command line
+      // (src/config/peer-argv.ts). Not with OAuth logins, whose ChatGPT route is the sidecar's own.
+      ...(inp.oauth ? {} : { [CODEX_BASE_URL_ENV]: `http://127.0.0.1:${AUTH_OPENAI_PORT}/v1` }),
       PEERS_STATE_DIR: STATE_IN_CONTAINER,
       PEERS_RUNNER_WORKSPACE: runnerSocketPath('workspace'),
+      PEERS_RUNNER_SETUP: runnerSocketPath('setup'),
       PEERS_RUNNER_GATES: runnerSocketPath('gates'),
     },
   );
-  const workspace = base('workspace', runnerCmd('workspace'), [...repoMasked(false), socketDir('workspace')], { ...proxyEnv, ...vendorEnv });
-  const gates = base(
-    'gates',
-    // Its own loopback carries 127.0.0.1:3128 to the egress socket (for the project's `setup`).
-    [...runnerCmd('gates'), '--bridge', `127.0.0.1:${PROXY_PORT}=${egressSocket}`],
-    [...repoMasked(true), socketDir('gates'), socketDir('egress', true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: '/cache', readOnly: false }],
-    // `setup` (npm ci, pip install…) keeps its download caches in the gate cache volume, so a
-    // fresh checkout per HEAD does not download everything again (and HOME is a small tmpfs).
-    { ...proxyEnv, PEERS_GATE_CACHE: '/cache/gate-cache.json', XDG_CACHE_HOME: '/cache/xdg', npm_config_cache: '/cache/npm', PIP_CACHE_DIR: '/cache/pip' },
-  );
+  const workspace = base('workspace', runnerCmd('workspace'), [...cloneMasked, socketDir('workspace')], { ...proxyEnv, ...vendorEnv });
+  // Each has its own loopback carrying 127.0.0.1:3128 to the egress socket's workspace listener
+  // (installs, tests that fetch: the project's allow-list, never the vendor hosts).
+  const bridged = (role: RunnerRole) => [...runnerCmd(role), '--bridge', `127.0.0.1:${PROXY_PORT}=${egressSocket}`];
+  // `setup` (npm ci, pip install…) keeps its download caches in the cache volume, so a fresh
+  // checkout per HEAD does not download everything again; only this container can write it.
+  const setup = base('setup', bridged('setup'), [mirrorRo, checkouts, socketDir('setup'), socketDir('egress', true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: DEP_CACHE_IN_CONTAINER, readOnly: false }], { ...proxyEnv });
+  const gates = base('gates', bridged('gates'), [mirrorRo, checkouts, socketDir('gates'), socketDir('egress', true)], { ...proxyEnv });
   // The vendor hosts are served only on the egress proxy's second socket, in a dir only the auth
   // container mounts (read-only: only egress creates the socket): the workspace's way out (the
   // bridge) cannot reach a vendor API with a key of its own (docs/ARCHITECTURE.md).
@@ -234,8 +313,14 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       // Its per-request log is size-capped beside the ledger (the ledger itself is never rotated).
       '--log-file', `${SOCKETS_IN_CONTAINER}/auth-usage/auth.log`,
       ...(inp.authArgs ?? []),
+      ...(inp.providers ?? []).flatMap((p) => ['--provider', formatProviderArg(p)]),
     ],
-    [...inp.secretFiles.map((f): MountSpec => ({ kind: 'bind', ...f })), socketDir('auth-usage'), socketDir(VENDOR_EGRESS_DIR, true)],
+    [
+      ...inp.secretFiles.map((f): MountSpec => ({ kind: 'bind', ...f })),
+      socketDir('auth-usage'),
+      socketDir(VENDOR_EGRESS_DIR, true),
+      ...(inp.budgetPolicyFile ? [{ kind: 'bind', source: inp.budgetPolicyFile, target: POD_BUDGET_POLICY_FOR_AUTH, readOnly: true } satisfies MountSpec] : []),
+    ],
     {},
     inp.secretEnv,
   );
@@ -243,16 +328,31 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   // so untrusted gate code cannot delete it or plant an impostor in its place.
   const bridge = base('bridge', ['sidecar', 'bridge', '--listen', `127.0.0.1:${PROXY_PORT}`, '--to', egressSocket], [socketDir('egress', true)]);
   const modelInPod = inp.upstream === 'model-server';
+  // With the model in the pod no vendor host is served on either listener: the project's own
+  // entries stay (what setup and the tests download), minus any that would reach a vendor.
+  const allow = modelInPod ? withoutVendorHosts(inp.allow).kept : inp.allow;
   const egress = base(
     'egress',
     [
       'sidecar', 'egress', '--listen', egressSocket, '--vendor-listen', vendorEgressSocket,
       '--audit-log', `${SOCKETS_IN_CONTAINER}/egress-log/egress.jsonl`,
       ...(modelInPod ? ['--no-vendor-hosts'] : inp.oauth ? ['--oauth-hosts'] : []),
-      ...(modelInPod ? [] : inp.allow).flatMap((a) => ['--allow', a]),
+      ...(modelInPod ? [] : (inp.providers ?? []).flatMap((p) => ['--vendor-allow', providerAllowEntry(p)])),
+      ...allow.flatMap((a) => ['--allow', a]),
     ],
     [socketDir('egress'), socketDir(VENDOR_EGRESS_DIR), socketDir('egress-log')],
   );
+  const modelServer = modelInPod && inp.modelServerDir
+    ? [
+        base(
+          'model-server',
+          ['model-server', '--scenario', `${MODEL_SERVER_DIR_IN_CONTAINER}/scenario.yaml`, '--listen', `127.0.0.1:${MODEL_SERVER_PORT}`, '--log', `${MODEL_SERVER_DIR_IN_CONTAINER}/served.jsonl`],
+          [{ kind: 'bind', source: inp.modelServerDir, target: MODEL_SERVER_DIR_IN_CONTAINER, readOnly: false }],
+        ),
+      ]
+    : [];
+  // The loop's console outlives its container: `peers logs` reads it after `peers down`.
+  loop.logFile = statePaths(inp.stateDir).loopLog;
   // The auth sidecar's usage ledger and the egress audit log are written to dirs the loop reads.
   loop.mounts.push(socketDir('auth-usage', true), socketDir('egress-log', true));
 
@@ -263,8 +363,8 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     network: 'none',
     userns: 'keep-id',
     sharedNamespaces: ['net', 'uts'],
-    containers: [loop, workspace, gates, auth, bridge, egress],
-    sharedDirs: ['workspace', 'gates', 'egress', VENDOR_EGRESS_DIR, 'egress-log', 'auth-usage'],
+    containers: [loop, workspace, setup, gates, auth, bridge, egress, ...modelServer],
+    sharedDirs: ['workspace', 'setup', 'gates', 'checkouts', 'egress', VENDOR_EGRESS_DIR, 'egress-log', 'auth-usage', LIFELINE_DIR_NAME],
     volumes: [gatesCacheVolume(inp.project)],
   };
 }

@@ -3,7 +3,7 @@
  * exact commands `peers up` will run can be unit-tested and printed by `peers up --dry-run`.
  */
 import { join } from 'node:path';
-import type { ContainerSpec, MountSpec, PodSpec } from './pod-spec.ts';
+import { LOOP_LOG_MAX, type ContainerSpec, type MountSpec, type PodSpec } from './pod-spec.ts';
 
 export type RenderOptions = {
   /** Host directory holding the pod's shared dirs (one subdirectory per shared-dir name). */
@@ -79,6 +79,8 @@ function containerArgs(c: ContainerSpec, spec: PodSpec, opts: RenderOptions): st
   // --init: catatonit is PID 1 and reaps orphans (a peer's stray grandchildren would otherwise stay
   // zombies under `peers runner`, which never waits for processes it did not start).
   a.push(...securityArgs(c, opts), '--user', opts.user, '--workdir', c.workdir, '--init');
+  // k8s-file at a path of ours: the log outlives `podman rm` (podman appends across containers).
+  if (c.logFile) a.push('--log-driver=k8s-file', `--log-opt=path=${c.logFile}`, `--log-opt=max-size=${LOOP_LOG_MAX}`);
   for (const [k, v] of Object.entries(c.env)) a.push('--env', `${k}=${v}`);
   // By name only: podman copies the value from its own environment, so no secret enters argv.
   for (const k of c.secretEnv) a.push('--env', k);
@@ -89,11 +91,13 @@ function containerArgs(c: ContainerSpec, spec: PodSpec, opts: RenderOptions): st
 
 export function renderPodman(spec: PodSpec, opts: RenderOptions): PodmanPlan {
   // --share without ipc: podman pods share IPC (and /dev/shm) by default.
-  const createPod = ['pod', 'create', '--name', spec.podName, `--network=${spec.network}`, `--userns=${spec.userns}`, `--share=${spec.sharedNamespaces.join(',')}`];
+  // --exit-policy=stop: once its last member has exited (they all follow the loop, lifeline.ts),
+  // the pod's infra container stops too; nothing of the pod keeps running.
+  const createPod = ['pod', 'create', '--name', spec.podName, `--network=${spec.network}`, `--userns=${spec.userns}`, `--share=${spec.sharedNamespaces.join(',')}`, '--exit-policy=stop'];
   for (const [k, v] of Object.entries(spec.labels)) createPod.push('--label', `${k}=${v}`);
 
   // Start order: egress, the sidecars the others depend on, runners, the loop last.
-  const order = ['egress', 'bridge', 'auth', 'gates', 'workspace', 'loop'];
+  const order = ['egress', 'bridge', 'auth', 'model-server', 'setup', 'gates', 'workspace', 'loop'];
   const sorted = [...spec.containers].sort((x, y) => order.indexOf(x.role) - order.indexOf(y.role));
   return {
     createPod,

@@ -65,7 +65,7 @@ async function startedAt(name: string): Promise<string | null> {
  * The project's containers; none without podman to ask, and none for root, whose pods `peers up`
  * never creates (the pod is rootless), so root's status never wakes rootful podman.
  */
-async function containersOf(key: string): Promise<ContainerState[]> {
+export async function containersOf(key: string): Promise<ContainerState[]> {
   if (!key || process.getuid?.() === 0) return [];
   if (!Bun.which(podmanBin(), { PATH: process.env.PATH ?? '' })) return [];
   return projectContainers(key);
@@ -80,7 +80,12 @@ export async function projectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = pr
   const paths = stateDir ? statePaths(stateDir) : undefined;
   const containers = await containersOf(key);
   const loop = containers.find((c) => c.role === 'loop');
-  const stop = paths ? readStopReason(paths.stopReason) : undefined;
+  let stop: { reason: string; at: string } | undefined;
+  try {
+    stop = paths ? readStopReason(paths.stopReason) : undefined;
+  } catch {
+    stop = undefined; // an unusable stop reason file is `peers status`'s to report; ls still lists the project
+  }
   const figures = runFigures(stateDir, p.path);
   // A loop run on the host (`peers loop`) has no container but holds the state dir's run lock.
   let lockHeld = false;

@@ -5,7 +5,10 @@
  * file's only owner, so `peers init` and two `peers up` at once cannot lose an entry. Run status is NOT stored here: it is
  * derived from podman and the state dir each time (reconcile.ts), so it can never go stale.
  */
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
+import { InputError } from '../src/cli/errors.ts';
+import { gitRepoRootOf } from '../src/cli/project-dir.ts';
 import { listRegisteredProjects, updateProjectRegistry } from '../src/config/project-registry.ts';
 
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -36,6 +39,22 @@ export async function ensureRegistered(repoDir: string, env: NodeJS.ProcessEnv =
     if (!existing) projects.push(entry);
     return { ...entry };
   }, env);
+}
+
+/**
+ * The project a command names: a registered name (`peers ls`), else a path inside a git repository
+ * (default: the current directory), resolved to the repository's top. Every way this can fail is
+ * bad input, exit 2: an unknown or ambiguous name, a missing path, a file, a non-repository.
+ */
+export function resolveProjectTarget(target: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (target && !target.includes('/') && !existsSync(target)) {
+    const named = listProjects(env).filter((p) => p.name === target);
+    if (!named.length) throw new InputError(`no project named '${target}' and no such directory`, { hint: 'run `peers ls` to see registered projects, or pass a path' });
+    // Entries `peers init` wrote carry no name of their own, so two repositories may share a basename.
+    if (named.length > 1) throw new InputError(`${named.length} projects are named '${target}': ${named.map((p) => p.path).join(', ')}`, { hint: 'pass the path instead' });
+    return gitRepoRootOf(named[0]!.path, `the registry entry '${target}' points here; run \`peers up\` in the project again, or remove the entry`);
+  }
+  return gitRepoRootOf(target ?? process.cwd());
 }
 
 /** A project by registry name, or undefined. */

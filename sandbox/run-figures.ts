@@ -1,6 +1,7 @@
 /**
  * The figures `peers ls` and `peers status` show next to a project's run status: tick, spend
- * (USD and tokens, the loop's own accounting in state.json) and the gates still open. Read from
+ * (USD and tokens: the auth sidecar's usage ledger, live, when the run has one; else state.json)
+ * and the gates still open. Read from
  * the state directory only; a project that never ran has spent nothing and every hard gate of
  * its goals file is open (not evaluated yet).
  */
@@ -10,6 +11,7 @@ import { loadGoalsFile } from '../src/config/load.ts';
 import type { LoopState } from '../src/state/state-schema.ts';
 import { loadState } from '../src/state/state-store.ts';
 import { statePaths } from '../src/state/paths.ts';
+import { hostUsageLedgerPath, readLedgerSpend } from '../src/budget/ledger-spend.ts';
 
 export type RunFigures = {
   tick: number | null;
@@ -44,7 +46,16 @@ export function runFigures(stateDir: string, projectDir: string): RunFigures {
   const unevaluated = hardGoalIds(stateDir, projectDir).filter((id) => !(id in results));
   return {
     tick: state?.tick ?? null,
-    spend: { usd: state?.budget.spent_usd ?? 0, tokens: state?.budget.spent_tokens ?? 0 },
+    spend: ledgerSpend(stateDir) ?? { usd: state?.budget.spent_usd ?? 0, tokens: state?.budget.spent_tokens ?? 0 },
     openGates: [...failing, ...unevaluated],
   };
+}
+
+function ledgerSpend(stateDir: string): { usd: number; tokens: number } | null {
+  try {
+    const l = readLedgerSpend(hostUsageLedgerPath(stateDir));
+    return l ? { usd: l.usd, tokens: l.tokens } : null;
+  } catch {
+    return null; // `peers status` reports the damage; ls still lists the project
+  }
 }

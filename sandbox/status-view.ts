@@ -1,14 +1,35 @@
-/** How `peers ls` and `peers status` show a reconciled project: one text line, one JSON row. */
+import { paintFor, statusStyle, type Paint } from '../src/cli/colour.ts';
+import { renderTable } from '../src/cli/text-table.ts';
 import type { ProjectStatus } from './reconcile.ts';
 
-/** name, status, tick, spend, stop reason, open gates, path. */
-export function statusLine(r: ProjectStatus): string {
-  const gates = r.openGates.length ? `open: ${r.openGates.join(',')}` : 'gates green';
-  const spend = `$${r.spend.usd.toFixed(2)} ${r.spend.tokens} tok`;
-  return `${r.name.padEnd(20)} ${r.status.padEnd(8)} tick ${String(r.tick ?? '-').padEnd(5)} ${spend.padEnd(20)} ${(r.stopReason ?? '').padEnd(22)} ${gates.padEnd(24)} ${r.path}`;
+/** The `peers ls` table: a header row, then one line per project. */
+export function projectTable(rows: readonly ProjectStatus[], paint: Paint = paintFor()): string[] {
+  return renderTable(
+    rows,
+    [
+      { header: 'NAME', cell: (r) => r.name },
+      { header: 'STATUS', cell: (r) => r.status, style: (r) => statusStyle(r.status) },
+      { header: 'TICK', cell: (r) => String(r.tick ?? '-') },
+      { header: 'SPEND', cell: (r) => `$${r.spend.usd.toFixed(2)} ${r.spend.tokens} tok` },
+      { header: 'STOPPED BY', cell: (r) => r.stopReason ?? '-' },
+      { header: 'OPEN GATES', cell: (r) => (r.openGates.length ? r.openGates.join(',') : 'none'), style: (r) => (r.openGates.length ? 'yellow' : 'green') },
+      { header: 'PATH', cell: (r) => r.path },
+    ],
+    paint,
+  );
 }
 
-/** The JSON row of a project (containers reduced to role and state). */
-export function statusRow({ containers, ...r }: ProjectStatus) {
-  return { ...r, containers: containers.map((c) => ({ role: c.role, status: c.status })) };
+/** The JSON row of a project (`ls --json`, the head of `status --json`); money is rounded by its schema. */
+export function statusRow(r: ProjectStatus) {
+  return {
+    name: r.name,
+    path: r.path,
+    status: r.status,
+    tick: r.tick,
+    stop_reason: r.stopReason,
+    spend: { usd: r.spend.usd, tokens: r.spend.tokens },
+    open_gates: r.openGates,
+    state_dir: r.stateDir,
+    containers: r.containers.map((c) => ({ role: c.role, status: c.status })),
+  };
 }

@@ -1,148 +1,150 @@
 /**
- * `peers up`: register the project, snapshot its control files and git guard into the state dir,
- * then create and start the pod of pod-spec.ts (egress first, the loop last). Idempotent: a
- * running project is reported, a dead pod from an earlier run is removed and recreated (the loop
- * resumes from the saved tick in the state dir).
+ * `peers up`: register the project; decide what to do with its run (src/loop/up-decision.ts:
+ * start, resume, already running, or say why a finished run stopped and what would continue it);
+ * `--fresh` archives the old run first (reset.ts); adopt the control-plane snapshot (a changed
+ * `.peers/` is refused with its diff unless `--accept-changes`); fingerprint the user's repository
+ * (down proves the run left it alone); make or reuse the run clone and the trusted mirror in the
+ * state dir (run-clone.ts); publish the run's branch; then create and start the pod of
+ * pod-spec.ts (egress first, the loop last). A running run takes live controls only
+ * (`--max-runtime +6h`, written to the operator's control file the loop reads every tick).
  */
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
-import { loadProject } from '../src/config/load.ts';
+import { adoptControlPlane, snapshotDigest } from '../src/config/control-snapshot.ts';
+import { loadConfigFile, loadProject, type LoadedProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
-import { isGitRepo, repoRoot } from '../src/git/git.ts';
+import { resolveProvider, runProviders } from '../src/config/provider.ts';
+import type { PeersConfig } from '../src/config/config-schema.ts';
+import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
-import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
+import { xdgRuntimeDir } from '../src/state/env-dirs.ts';
+import { ensureStateDirs, projectKey, stateDirFor, statePaths, type StatePaths } from '../src/state/paths.ts';
+import { podLockWaitLine, probeRepositoryLoopLock, withPodLock } from '../src/state/project-locks.ts';
+import { readControl, withMaxRuntime, writeControl, type OperatorControl } from '../src/state/operator-control.ts';
+import { loadState } from '../src/state/state-store.ts';
+import { formatStopReason, parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
+import type { ArchivedRun } from '../src/state/run-archive.ts';
+import { decideUp, decideWhileRunning, type UpDecision } from '../src/loop/up-decision.ts';
+import { applyRuntimeChange, formatDuration, type RuntimeChange } from '../src/loop/runtime-change.ts';
+import { settingsForRun, withOperatorControl } from '../src/loop/settings.ts';
+import { withLedgerSpend } from '../src/loop/budget-ledger.ts';
+import { hostUsageLedgerPath, readLedgerSpend } from '../src/budget/ledger-spend.ts';
+import { readPolicyIfPresent } from '../src/budget/budget-policy.ts';
+import { writeRunBudget } from '../src/budget/run-budget.ts';
 import { assertApiKeys } from './credential-check.ts';
-import { saveGitGuard, snapshotGitGuard } from './git-guard.ts';
-import { staleImageWarning, WORKSPACE_IMAGE } from './image.ts';
-import { buildPodSpec, containerName, podName, type PodInputs } from './pod-spec.ts';
-import { cgroupLimitsAvailable, imageExists, podman, podmanOk, projectContainers } from './podman.ts';
-import { renderPodman } from './podman-render.ts';
+import { defaultRunBranch, describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
+import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
+import { prepareRunClone } from './run-clone.ts';
+import { staleImageWarning } from './image.ts';
+import { containerName, podName } from './pod-spec.ts';
+import { planPod, seccompProfilePath, sharedRoot, type PodPlanOptions } from './pod-plan.ts';
+import { imageExists, podman, podmanOk } from './podman.ts';
 import { writePodSeccompProfile } from './pod-seccomp.ts';
-import { ensureRegistered, findByName, updateRegistry } from './registry.ts';
+import { projectStatus } from './reconcile.ts';
+import { ensureRegistered, resolveProjectTarget, updateRegistry } from './registry.ts';
+import { checkRehearsal, rehearsalDir, waitForModelServer, writeRehearsal } from './rehearsal.ts';
+import { resetProject } from './reset.ts';
+import { armNotifications } from '../src/notify/notify-store.ts';
+import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
 
-export type UpOptions = {
+export type UpOptions = Omit<PodPlanOptions, 'modelServerDir'> & {
   target?: string;
-  maxTicks?: number;
-  maxUsd?: number;
-  maxRuntimeS?: number;
-  allow: string[];
-  image?: string;
-  /** 'oauth-file': the CLIs' own login files instead of API keys (opt-in; see oauthMounts). */
-  credentials?: 'api-key' | 'oauth-file';
   progress: (line: string) => void;
   env?: NodeJS.ProcessEnv;
-  /**
-   * 'model-server': the peers talk to a scripted model server inside the pod, not to the vendors,
-   * so no API key is required (only `peers demo`'s pod launcher sets it; deliberately an option,
-   * never an environment variable a user could leave set by accident).
-   */
-  upstream?: 'vendors' | 'model-server';
+  /** Adopt a `.peers/` that changed since the last run's snapshot (refused with the diff otherwise). */
+  acceptChanges?: boolean;
+  /** Prepare the run (snapshot, fingerprint, clone, branch) and stop before podman (benchmarks, inspection). */
+  cloneOnly?: boolean;
+  /** Called with the run clone's path before any container starts (the demo puts the CLIs' homes there). */
+  prepareClone?: (cloneDir: string) => void;
+  /** Archive the old run and start a new one from the user's HEAD. */
+  fresh?: boolean;
+  /** `--max-runtime`: a new runtime cap or an extension of the current one; applies to a running run too. */
+  maxRuntime?: RuntimeChange;
+  /** `--rehearse SCENARIO.yaml`: the scripted model server is the only upstream. */
+  rehearse?: string;
+  /** The demo's model server dir (scenario.yaml), with upstream 'model-server'. */
+  modelServerDir?: string;
 };
-export type UpResult = { name: string; project: string; pod: string; alreadyRunning: boolean; stateDir: string; seconds: number };
 
-/** API keys the auth sidecar may need; passed by name when set on the host, never elsewhere. */
-const CREDENTIAL_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENROUTER_API_KEY'];
+export type UpResult = {
+  name: string;
+  project: string;
+  pod: string;
+  alreadyRunning: boolean;
+  stateDir: string;
+  seconds: number;
+  clone?: string;
+  results?: PublishResult;
+  /** What `up` decided (see src/loop/up-decision.ts). */
+  decision?: UpDecision['kind'];
+  /** A finished run: why it stopped, what would continue it, and the exit code (as the run's own). */
+  finished?: { stop: string; why: string; next: string[]; exitCode: number };
+  /** --fresh: where the old run went. */
+  archived?: ArchivedRun | null;
+  previousResults?: { branch: string; sha: string } | null;
+  /** Lines worth saying (peers that sit out, the runtime cap changed, …). */
+  notes: string[];
+};
+
+/** Where `up` records the user's repository as it was, for `down` to compare. */
+export function fingerprintPath(paths: StatePaths): string {
+  return join(paths.dir, 'user-repo-fingerprint.json');
+}
+
+/** The branch a run's results are published to: config's `results.branch` (from the run's snapshot). */
+export function runBranch(paths: StatePaths, key: string): string {
+  try {
+    return loadConfigFile(join(paths.snapshotDir, 'config.yaml')).results?.branch ?? defaultRunBranch(key);
+  } catch {
+    return defaultRunBranch(key);
+  }
+}
 
 /**
- * Opt-in OAuth: the directories holding Claude Code's and Codex's login files are mounted into the
- * auth container only, read-write, because a refresh replaces the file atomically (a rename in its
- * directory) and refresh tokens are single-use: the user's login must stay current on the host.
+ * Publishes the run's head when there is a pod run (a host command's side step; never fails it).
+ * A host-only `peers loop` has a mirror but no run clone: its commits are the repository's own.
  */
-export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodInputs['secretFiles']; args: string[] } {
-  const home = env.HOME || homedir();
-  const files: PodInputs['secretFiles'] = [];
-  const args = ['--credentials', 'oauth-file', '--upstream', 'anthropic', '--upstream', 'openai'];
-  if (existsSync(join(home, '.claude', '.credentials.json'))) {
-    files.push({ source: join(home, '.claude'), target: '/auth/claude', readOnly: false });
-    args.push('--claude-credentials', '/auth/claude/.credentials.json');
+export function publishIfRun(repo: string, stateDir: string): PublishResult | undefined {
+  const paths = statePaths(stateDir);
+  if (!existsSync(join(paths.mirror, 'HEAD')) || !existsSync(join(paths.clone, '.git'))) return undefined;
+  try {
+    return publishRunBranch(repo, paths, runBranch(paths, projectKey(repo)));
+  } catch (error) {
+    return { branch: runBranch(paths, projectKey(repo)), sha: null, ahead: 0, updated: false, note: `could not publish the run's branch: ${(error as Error).message}` };
   }
-  const codexHome = env.CODEX_HOME || join(home, '.codex');
-  if (existsSync(join(codexHome, 'auth.json'))) {
-    files.push({ source: codexHome, target: '/auth/codex', readOnly: false });
-    args.push('--upstream', 'chatgpt', '--codex-auth', '/auth/codex/auth.json');
-  }
-  if (!files.length) throw new InputError('--credentials oauth-file: no login file found (~/.claude/.credentials.json or ~/.codex/auth.json)', { hint: 'log in with `claude` or `codex login` on this machine first, or use API keys (the default)' });
-  return { files, args };
 }
 
 /** PATH, a name from the registry, or the current directory. */
 export function resolveProjectDir(target: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (target && !target.includes('/') && !existsSync(target)) {
-    const entry = findByName(target, env);
-    if (!entry) throw new InputError(`no project named '${target}'`, { hint: 'run `peers ls` to see registered projects, or pass a path' });
-    return entry.path;
-  }
-  const dir = resolve(target ?? '.');
-  if (!existsSync(dir)) throw new InputError(`${target} does not exist`);
-  if (!isGitRepo(dir)) throw new InputError(`${dir} is not a git repository`, { hint: 'peers runs on a git repository: git init, then peers init' });
-  return repoRoot(dir);
+  return resolveProjectTarget(target, env);
 }
 
-/** The compiled binary to mount in the containers (a dev checkout uses its dist/peers). */
-export function hostBinary(): string {
-  if (isCompiledBinary()) return process.execPath;
-  const dist = resolve(import.meta.dir, '..', 'dist', 'peers');
-  if (!existsSync(dist)) throw new PeersError('no compiled peers binary to mount into the pod', { hint: 'run `bun build.ts` (creates dist/peers)' });
-  return dist;
+/** The flags of this `up` that only a starting loop can take (refused on a running run). */
+function startOnlyFlags(o: UpOptions): string[] {
+  const f: string[] = [];
+  for (const p of o.resetPeers ?? []) f.push(`--reset-peer ${p}`);
+  if (o.noSkeptic) f.push('--no-skeptic');
+  if (o.noRecon) f.push('--no-recon');
+  if (o.noCodemap) f.push('--no-codemap');
+  if (o.maxTicks) f.push(`--max-ticks ${o.maxTicks}`);
+  if (o.maxUsd !== undefined) f.push(`--max-usd ${o.maxUsd}`);
+  for (const a of o.allow) f.push(`--allow ${a}`);
+  if (o.acceptChanges) f.push('--accept-changes');
+  if (o.rehearse) f.push(`--rehearse ${o.rehearse}`);
+  if (o.credentials === 'oauth-file') f.push('--credentials oauth-file');
+  return f;
 }
 
-export function sharedRoot(project: string, env: NodeJS.ProcessEnv = process.env): string {
-  const base = env.XDG_RUNTIME_DIR || join(tmpdir(), `peers-${process.getuid?.() ?? 'user'}`);
-  return join(base, 'peers', project);
-}
-
-/** Where `up` writes the pod's seccomp profile (pod-seccomp.ts); removed with the pod. */
-export function seccompProfilePath(project: string, env: NodeJS.ProcessEnv = process.env): string {
-  return join(sharedRoot(project, env), 'seccomp.json');
-}
-
-/** The pod for this project as data, plus its podman rendering: what `up` runs and `--dry-run` prints. */
-export async function planPod(repo: string, o: Pick<UpOptions, 'maxTicks' | 'maxUsd' | 'maxRuntimeS' | 'allow' | 'image' | 'credentials' | 'upstream'>, env: NodeJS.ProcessEnv = process.env) {
-  const project = loadProject(repo); // validates config + goals: bad input fails before any podman call
-  // podman's --mount syntax is comma-separated key=value: a comma in a host path cannot be expressed.
-  for (const p of [repo, stateDirFor(repo, env), hostBinary()]) {
-    if (p.includes(',')) throw new InputError(`podman cannot mount a path containing a comma: ${p}`, { hint: 'move or rename the directory (or set XDG_STATE_HOME) so the path has no comma' });
-  }
-  const key = projectKey(repo);
-  const stateDir = stateDirFor(repo, env);
-  const oauth = o.credentials === 'oauth-file' ? oauthMounts(env) : undefined;
-  // The auth sidecar sees every token, so a hard USD cap is enforced there too (DESIGN §1): an
-  // explicit --max-usd always, config's budget.max_usd when its mode is hard (auto = API keys).
-  const usdCap = o.maxUsd ?? project.config.budget?.max_usd;
-  const usdMode = project.config.budget?.max_usd_mode ?? 'auto';
-  const capAtProxy = usdCap !== undefined && (o.maxUsd !== undefined || usdMode === 'hard' || (usdMode === 'auto' && !oauth));
-  const authArgs = [...(oauth?.args ?? []), ...(capAtProxy ? ['--max-usd', String(usdCap)] : [])];
-  const loopArgs: string[] = [];
-  if (o.maxTicks) loopArgs.push('--max-ticks', String(o.maxTicks));
-  if (o.maxUsd) loopArgs.push('--max-usd', String(o.maxUsd));
-  if (o.maxRuntimeS) loopArgs.push('--max-runtime', String(o.maxRuntimeS));
-  const spec = buildPodSpec({
-    project: key,
-    repoDir: repo,
-    stateDir,
-    binaryPath: hostBinary(),
-    image: o.image ?? WORKSPACE_IMAGE,
-    allow: [...new Set([...(project.config.egress?.allow ?? []), ...o.allow])],
-    secretEnv: CREDENTIAL_ENV.filter((k) => env[k]),
-    secretFiles: oauth?.files ?? [],
-    authArgs,
-    oauth: oauth !== undefined,
-    upstream: o.upstream,
-    loopArgs,
-    // The peers commit under the user's git identity (or the default): the pod has no ~/.gitconfig.
-    loopEnv: userIdentityEnv(readUserGitIdentity(repo, env)),
-  });
-  const plan = renderPodman(spec, {
-    sharedRoot: sharedRoot(key, env),
-    cgroupLimits: await cgroupLimitsAvailable(),
-    user: `${process.getuid!()}:${process.getgid!()}`,
-    seccompProfile: seccompProfilePath(key, env),
-    // The egress audit log and the auth usage ledger outlive the pod: they are run history.
-    sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': join(stateDir, 'sidecars', 'auth') },
-  });
-  return { project, key, stateDir, spec, plan };
+/** The control file with this `up`'s runtime change applied (not written). */
+function controlWithRuntime(paths: StatePaths, configRuntimeS: number, change: RuntimeChange | undefined): { control: OperatorControl | null; note?: string } {
+  const read = readControl(paths.control);
+  if (!read.ok) throw new InputError(`the operator control file cannot be used: ${read.error}`, { location: { file: paths.control }, hint: 'fix it, or remove it (no peer paused, the config\'s max runtime)' });
+  if (!change) return { control: read.control };
+  const before = read.control?.max_runtime_s ?? configRuntimeS;
+  const after = applyRuntimeChange(before, change);
+  return { control: withMaxRuntime(read.control, after), note: `max runtime: ${formatDuration(before)} → ${formatDuration(after)} (peer turn time; the loop takes it before its next tick)` };
 }
 
 export async function up(o: UpOptions): Promise<UpResult> {
@@ -150,31 +152,99 @@ export async function up(o: UpOptions): Promise<UpResult> {
   const t0 = Date.now();
   const repo = resolveProjectDir(o.target, env);
   const loaded = loadProject(repo); // bad config or goals are reported before anything else
+  // One `up` or `down` of a project at a time (project-locks.ts): two `up`s at once would each
+  // remove the pod the other is creating. The later one waits, then finds the pod running.
+  return withPodLock(projectKey(repo), env, (pid) => o.progress(podLockWaitLine(pid)), () => upLocked(repo, loaded, o, env, t0));
+}
+
+async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: NodeJS.ProcessEnv, t0: number): Promise<UpResult> {
+  const seconds = () => (Date.now() - t0) / 1000;
+  // One run per repository: a `peers loop` on the host works in it directly.
+  const hostLoop = probeRepositoryLoopLock(repo, env);
+  if (hostLoop.held) throw new PeersError(`a peers loop${hostLoop.pid ? ` (pid ${hostLoop.pid})` : ''} is running on ${repo} on the host`, { hint: 'let it finish or stop it, then run peers up' });
+  if (o.cloneOnly) {
+    const key = projectKey(repo);
+    const stateDir = stateDirFor(repo, env);
+    const entry = await ensureRegistered(repo, env);
+    const paths = statePaths(stateDir);
+    ensureStateDirs(paths);
+    adoptRunControlPlane(repo, paths, o);
+    const { clone, results } = prepareRun(repo, paths, key, o);
+    return { name: entry.name ?? basename(repo), project: key, pod: podName(key), alreadyRunning: false, stateDir, seconds: seconds(), clone, results, notes: [] };
+  }
+  const rehearsal = o.rehearse ? checkRehearsal(o.rehearse, loaded.config) : undefined;
+  const upstream = rehearsal !== undefined ? 'model-server' : (o.upstream ?? 'vendors');
   // A pod whose auth sidecar has no key fails every turn: refuse before creating anything.
-  if (o.credentials !== 'oauth-file' && o.upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env);
+  if (upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env, { providersOnly: o.credentials === 'oauth-file' });
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
   if (process.getuid?.() === 0) throw new InputError('peers up runs a rootless podman pod and refuses to run as root', { hint: 'run it as your normal user (the one that owns the repository)' });
-  const { project, key, stateDir, spec, plan } = await planPod(repo, o, env);
-  const entry = await ensureRegistered(repo, env);
-  const paths = statePaths(stateDir);
-
-  const existing = await projectContainers(key);
-  if (existing.find((c) => c.role === 'loop')?.running) {
-    return { name: entry.name!, project: key, pod: podName(key), alreadyRunning: true, stateDir, seconds: 0 };
+  const peerNames = loaded.config.peers.map((p) => p.name);
+  for (const p of o.resetPeers ?? []) {
+    if (p !== 'all' && !peerNames.includes(p)) throw new InputError(`--reset-peer ${p}: no such peer (peers: ${peerNames.join(', ')})`, { hint: 'pass a peer name from .peers/config.yaml, or all' });
   }
+  const key = projectKey(repo);
+  const stateDir = stateDirFor(repo, env);
+  const paths = statePaths(stateDir);
+  const upCommand = `peers up${o.target ? ` ${o.target}` : ''}`;
+  const entry = await ensureRegistered(repo, env);
+  const name = entry.name ?? basename(repo);
+  const base = { name, project: key, pod: podName(key), stateDir };
+  const status = (await projectStatus(entry, env)).status;
+
+  if (status === 'running') {
+    const d = decideWhileRunning({ fresh: o.fresh ?? false, startOnlyFlags: startOnlyFlags(o), upCommand });
+    if (d.kind === 'refuse') throw new PeersError(d.message, { hint: d.hint, exitCode: d.exitCode });
+    const notes: string[] = [];
+    if (o.maxRuntime) {
+      const config = loadConfigFile(join(paths.snapshotDir, 'config.yaml'));
+      const c = controlWithRuntime(paths, config.budget.max_runtime_s, o.maxRuntime);
+      writeControl(paths.control, c.control!);
+      notes.push(c.note!);
+    }
+    return { ...base, alreadyRunning: true, seconds: 0, decision: 'running', notes };
+  }
+
+  const modelServerDir = rehearsal !== undefined ? rehearsalDir(stateDir) : o.modelServerDir;
+  const { spec, plan, budget } = await planPod(repo, { ...o, upstream, modelServerDir }, env);
+  if (budget.warning) o.progress(`warning: ${budget.warning}`);
   const image = spec.containers[0]!.image;
   if (!(await imageExists(image))) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
+
+  let archived: ArchivedRun | null = null;
+  let previousResults: UpResult['previousResults'] = null;
+  if (o.fresh) {
+    const r = await resetProject({ repo, env, progress: o.progress, upCommand });
+    archived = r.archived;
+    previousResults = r.previousResults;
+  }
+  ensureStateDirs(paths);
+  const adopted = adoptRunControlPlane(repo, paths, o);
+  const decision = decideUp({
+    ...situationOf(paths, status, adopted.digestBefore, o, budget.policy, upCommand, key),
+    mode: upstream === 'model-server' ? 'rehearsal' : 'real',
+  });
+  if (decision.kind === 'refuse') throw new PeersError(decision.message, { hint: decision.hint, exitCode: decision.exitCode });
+  if (decision.kind === 'finished') {
+    return { ...base, alreadyRunning: false, seconds: seconds(), decision: 'finished', finished: { stop: formatStopReason(decision.stop), why: decision.why, next: decision.next, exitCode: decision.exitCode }, notes: [] };
+  }
+  const notes = decision.kind === 'resume' ? [...decision.notes] : [];
+  if (o.maxRuntime) {
+    const c = controlWithRuntime(paths, loadConfigFile(join(paths.snapshotDir, 'config.yaml')).budget.max_runtime_s, o.maxRuntime);
+    writeControl(paths.control, c.control!);
+    notes.push(c.note!);
+  }
   const stale = await staleImageWarning(image);
   if (stale) o.progress(`warning: ${stale}`);
-  if (existing.length) {
+  if ((await projectStatus(entry, env)).containers.length) {
     o.progress('removing the stopped pod of the previous run');
     await teardown(key, env);
   }
 
-  mkdirSync(paths.snapshotDir, { recursive: true, mode: 0o700 });
-  copyFileSync(project.configPath, join(paths.snapshotDir, 'config.yaml'));
-  copyFileSync(project.goalsPath, join(paths.snapshotDir, 'goals.yaml'));
-  saveGitGuard(join(stateDir, 'git-guard.json'), snapshotGitGuard(repo));
+  const { results } = prepareRun(repo, paths, key, o);
+  if (rehearsal !== undefined) writeRehearsal(stateDir, rehearsal);
+  writeRunBudget(budget);
+  // Notifications come from the host, with the settings of the operator's config as read now.
+  armNotifications(stateDir, { name: entry.name ?? basename(repo), path: repo }, loaded.config.notify);
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
   await writePodSeccompProfile(seccompProfilePath(key, env));
 
@@ -191,21 +261,75 @@ export async function up(o: UpOptions): Promise<UpResult> {
     for (const c of plan.createContainers) {
       o.progress(`starting ${c.role}`);
       await podmanOk(['start', containerName(key, c.role as never)]);
+      if (c.role === 'model-server') await waitForModelServer(key);
     }
   } catch (e) {
     await teardown(key, env);
     throw e;
   }
-  return { name: entry.name ?? basename(repo), project: key, pod: spec.podName, alreadyRunning: false, stateDir, seconds: (Date.now() - t0) / 1000 };
+  if (loaded.config.notify) startNotifyWatcher(stateDir, env);
+  return { ...base, pod: spec.podName, alreadyRunning: false, seconds: seconds(), clone: paths.clone, results, decision: decision.kind, archived, previousResults, notes };
 }
 
-/** Removes the pod and the containers beside it (loop, gates, egress), in any state; the shared
+/** Adopts the control plane for this run (a refusal changes nothing); the state's digest before, for the decision. */
+function adoptRunControlPlane(repo: string, paths: StatePaths, o: UpOptions): { digestBefore: string | null } {
+  const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers up' });
+  if (adopted.adopted.length) o.progress(`adopted the changed control plane: ${adopted.adopted.map((e) => `${e.path} ${e.change}`).join(', ')}`);
+  return { digestBefore: loadState(paths.state)?.config_digest ?? null };
+}
+
+/** The facts decideUp needs, read from the state dir (spend from the usage ledger, when there is one). */
+function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed', digestBefore: string | null, o: UpOptions, policy: Parameters<typeof settingsForRun>[1], upCommand: string, key: string) {
+  let state = loadState(paths.state) ?? null;
+  let ledger;
+  try {
+    ledger = readLedgerSpend(hostUsageLedgerPath(paths.dir));
+  } catch (e) {
+    throw new InputError(`usage ledger: ${(e as Error).message}`, { location: { file: hostUsageLedgerPath(paths.dir) }, hint: "the usage ledger is the run's record of spend: repair the line it names, or start over with `peers up --fresh`" });
+  }
+  if (state && ledger) state = { ...state, budget: withLedgerSpend(state.budget, ledger) };
+  const config = loadConfigFile(join(paths.snapshotDir, 'config.yaml'));
+  const { control } = controlWithRuntime(paths, config.budget.max_runtime_s, o.maxRuntime);
+  const settings = withOperatorControl(settingsForRun(config, policy, { usdMode: policy?.max_usd_mode ?? 'hard', noSkeptic: o.noSkeptic }), control);
+  const stopText = status === 'stopped' ? readStopReason(paths.stopReason)?.reason : undefined;
+  const previous = readPolicyIfPresent(paths.dir)?.credentials;
+  return {
+    status,
+    stop: stopText ? parseStopReason(stopText) : null,
+    state,
+    settings,
+    configChanged: digestBefore !== null && digestBefore !== snapshotDigest(paths.snapshotDir),
+    resetPeers: o.resetPeers ?? [],
+    budgetRefusals: ledger?.refusals,
+    fresh: false,
+    startOnlyFlags: [],
+    upCommand,
+    resultsBranch: runBranch(paths, key),
+    previousMode: previous === undefined ? undefined : previous === 'model-server' ? ('rehearsal' as const) : ('real' as const),
+  };
+}
+
+/**
+ * Everything `up` does before podman, after the control plane: the fingerprint of the user's
+ * repository as it is now (`down` compares against it), the run clone and mirror, and the results branch.
+ */
+function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOptions): { clone: string; results: PublishResult } {
+  saveFingerprint(fingerprintPath(paths), fingerprintRepo(repo));
+  const clone = prepareRunClone(repo, paths);
+  for (const n of clone.notes) o.progress(n);
+  o.prepareClone?.(paths.clone);
+  const results = publishRunBranch(repo, paths, runBranch(paths, key));
+  o.progress(describePublish(results));
+  return { clone: paths.clone, results };
+}
+
+/** Removes the pod and the containers beside it (loop, setup, gates, egress), in any state; the shared
  *  socket dirs go with them. The loop goes first so it never outlives its runners by long. */
 export async function teardown(project: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // --ignore: podman 4.3's `rm -f A B` silently removes NOTHING (exit 0) when one of the names is
   // missing, e.g. after an `up` that failed before creating the gates container.
   await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'loop')]);
   await podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)]);
-  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'gates'), containerName(project, 'egress')]);
+  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'setup'), containerName(project, 'gates'), containerName(project, 'egress')]);
   rmSync(sharedRoot(project, env), { recursive: true, force: true });
 }

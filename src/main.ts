@@ -22,6 +22,9 @@ async function importWithoutEngineCheck<T>(load: () => Promise<T>): Promise<T> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `--no-color` on any command means NO_COLOR, set before oclif (its help) or anything else reads it.
+  const { takeNoColorFlag } = await import('./cli/colour.ts');
+  if (takeNoColorFlag(argv)) process.env.NO_COLOR = '1';
   // oclif would print its user-agent string; users expect `peers <version>`.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version')) {
     process.stdout.write(`${PEERS_NAME} ${PEERS_VERSION}\n`);
@@ -33,10 +36,21 @@ export async function main(argv: string[]): Promise<number> {
   // Everything else is loaded only now, so `--version` does not pay for the whole command tree.
   const { reportFatal } = await importWithoutEngineCheck(() => import('./cli/report-error.ts'));
   try {
+    const { dropUnusableTmpdir } = await import('./state/env-dirs.ts');
+    dropUnusableTmpdir();
     const { COMMAND_LOADERS } = await import('../commands/index.ts');
     const { loadConfig } = await import('./cli/bootstrap.ts');
     const { run } = await import('@oclif/core');
     const config = await loadConfig(COMMAND_LOADERS);
+    // A mistyped command is one line with the closest command, exit 2 (not oclif's "command x not found").
+    const { unknownCommandMessage } = await import('./cli/command-suggest.ts');
+    const unknown = unknownCommandMessage(argv, { ids: config.commandIDs, topics: config.topics.map((t) => t.name), hiddenIds: config.commands.filter((c) => c.hidden).map((c) => c.id) });
+    if (unknown) {
+      const { InputError } = await import('./cli/errors.ts');
+      throw new InputError(unknown);
+    }
+    // In the pod: the loop holds the lifeline, the other roles stop when it drops (sandbox/lifeline.ts).
+    if (process.env.PEERS_LIFELINE) await (await import('../sandbox/lifeline.ts')).startLifelineForRole(argv[0]);
     await run(argv, config);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {

@@ -1,44 +1,189 @@
 /**
- * List prices used for the USD estimate in the usage ledger, in USD per million tokens, from the
- * vendors' public pricing pages (Anthropic: cache writes 1.25x input, cache reads 0.1x input;
- * OpenAI: cached input as listed). Matching is by the longest model-name prefix. An unknown model
- * is priced at the most expensive row, so a budget in USD errs towards stopping early, and the
- * ledger line says `priced: "fallback"`. Update this table when prices change.
+ * The one price table every USD figure of a run comes from, in USD per million tokens, dated.
+ *
+ * Sources, checked on PRICE_TABLE_DATE:
+ * - Anthropic: the model catalog baked into Claude Code 2.1.330 (the figures it prices its own cost
+ *   report with, which mirror Anthropic's price page): input, output, cache reads, 5-minute and
+ *   1-hour cache writes, the "fast" speed tier, long-prompt rates, US-only inference at 1.1x and
+ *   web searches at $0.01 each.
+ * - OpenAI: the API price page (standard tier: input, cached input, output). Codex's ChatGPT plans
+ *   are billed in credits at the same per-token rates (25 credits = $1), so a ChatGPT-backed peer is
+ *   priced the same way: the figure is what the run would have cost on the API.
+ *
+ * A model is found by its exact id (a date suffix, a `provider/` prefix and `-latest` removed).
+ * A model or a tier the table does not know is priced at the most expensive row of its vendor, so
+ * a budget in USD errs towards stopping early, and the ledger line says `priced: "fallback"` with
+ * the reason. Update the rows and the date together.
  */
-export type Price = { input: number; output: number; cacheRead: number; cacheWrite: number };
+export const PRICE_TABLE_DATE = '2026-12-04';
 
-const anthropic = (input: number, output: number): Price => ({ input, output, cacheRead: input * 0.1, cacheWrite: input * 1.25 });
-const openai = (input: number, output: number, cached: number): Price => ({ input, output, cacheRead: cached, cacheWrite: input });
+export type Vendor = 'anthropic' | 'openai';
+export type Rates = { input: number; output: number; cacheRead: number; cacheWrite: number; cacheWrite1h: number };
+export type ModelPrice = Rates & { vendor: Vendor; fast?: Rates; longPrompt?: { aboveTokens: number; rates: Rates } };
 
-export const PRICE_TABLE: [prefix: string, price: Price][] = [
-  ['claude-opus-4-5', anthropic(5, 25)],
-  ['claude-opus-4', anthropic(15, 75)],
-  ['claude-sonnet-4', anthropic(3, 15)],
-  ['claude-3-7-sonnet', anthropic(3, 15)],
-  ['claude-3-5-sonnet', anthropic(3, 15)],
-  ['claude-haiku-4-5', anthropic(1, 5)],
-  ['claude-3-5-haiku', anthropic(0.8, 4)],
-  ['gpt-5-nano', openai(0.05, 0.4, 0.005)],
-  ['gpt-5-mini', openai(0.25, 2, 0.025)],
-  ['gpt-5', openai(1.25, 10, 0.125)],
-  ['gpt-4.1-mini', openai(0.4, 1.6, 0.1)],
-  ['gpt-4.1', openai(2, 8, 0.5)],
-  ['gpt-4o-mini', openai(0.15, 0.6, 0.075)],
-  ['gpt-4o', openai(2.5, 10, 1.25)],
-  ['o4-mini', openai(1.1, 4.4, 0.275)],
-  ['o3', openai(2, 8, 0.5)],
-];
+const tier = (input: number, output: number, cacheRead = input / 10): Rates => ({ input, output, cacheRead, cacheWrite: input * 1.25, cacheWrite1h: input * 2 });
+const claude = (rates: Rates, extra: Partial<Pick<ModelPrice, 'fast' | 'longPrompt'>> = {}): ModelPrice => ({ vendor: 'anthropic', ...rates, ...extra });
+/** OpenAI bills no cache writes: writing the cache costs the plain input rate. */
+const gpt = (input: number, output: number, cached: number): ModelPrice => ({ vendor: 'openai', input, output, cacheRead: cached, cacheWrite: input, cacheWrite1h: input });
 
-export const FALLBACK_PRICE: Price = anthropic(15, 75);
+const T2_10 = tier(2, 10, 0.2);
+const T3_15 = tier(3, 15);
+const T5_25 = tier(5, 25);
+const T15_75 = tier(15, 75);
+const FAST_30_150 = tier(30, 150);
+const FAST_10_50 = tier(10, 50);
 
-export function priceFor(model: string): { price: Price; priced: 'table' | 'fallback' } {
-  let best: [string, Price] | undefined;
-  for (const row of PRICE_TABLE) if (model.startsWith(row[0]) && (!best || row[0].length > best[0].length)) best = row;
-  return best ? { price: best[1], priced: 'table' } : { price: FALLBACK_PRICE, priced: 'fallback' };
+export const PRICE_TABLE: Readonly<Record<string, ModelPrice>> = {
+  'claude-3-5-haiku': claude(tier(0.8, 4)),
+  'claude-haiku-4-5': claude(tier(1, 5)),
+  'claude-haiku-5-5': claude(tier(0.1, 0.5), { longPrompt: { aboveTokens: 100_000, rates: tier(0.5, 2.5) } }),
+  'claude-3-5-sonnet': claude(T3_15),
+  'claude-3-7-sonnet': claude(T3_15),
+  'claude-sonnet-4': claude(T3_15),
+  'claude-sonnet-4-0': claude(T3_15),
+  'claude-sonnet-4-5': claude(T3_15),
+  'claude-sonnet-4-6': claude(T3_15),
+  'claude-sonnet-5': claude(T2_10),
+  'claude-sonnet-5-5': claude(tier(2, 10, 0.1)),
+  'claude-opus-4': claude(T15_75),
+  'claude-opus-4-0': claude(T15_75),
+  'claude-opus-4-1': claude(T15_75),
+  'claude-opus-4-5': claude(T5_25),
+  'claude-opus-4-6': claude(T5_25, { fast: FAST_30_150 }),
+  'claude-opus-4-7': claude(T5_25, { fast: FAST_30_150 }),
+  'claude-opus-4-8': claude(T5_25, { fast: FAST_10_50 }),
+  'claude-opus-5': claude(T5_25, { fast: FAST_10_50 }),
+  'claude-opus-5-5': claude(tier(4, 20, 0.2), { fast: tier(8, 40, 0.4) }),
+  'claude-fable-5': claude(tier(10, 50, 1)),
+  'claude-fable-5-1': claude(tier(10, 50, 0.25)),
+  'claude-fable-5-2': claude(tier(8, 40, 0.2), { fast: tier(16, 80, 0.4) }),
+  'claude-mythos-5': claude(tier(10, 50, 1)),
+  'claude-mythos-5-1': claude(tier(10, 50, 0.25)),
+  'claude-mythos-5-2': claude(tier(8, 40, 0.2), { fast: tier(16, 80, 0.4) }),
+  'gpt-5.5': gpt(5, 30, 0.5),
+  'gpt-5.5-pro': gpt(30, 180, 30),
+  'gpt-5.4': gpt(2.5, 15, 0.25),
+  'gpt-5.4-mini': gpt(0.75, 4.5, 0.075),
+  'gpt-5.4-nano': gpt(0.2, 1.25, 0.02),
+  'gpt-5.4-pro': gpt(30, 180, 30),
+  'gpt-5.3-codex': gpt(1.75, 14, 0.175),
+  'gpt-5.2': gpt(1.75, 14, 0.175),
+  'gpt-5.2-codex': gpt(1.75, 14, 0.175),
+  'gpt-5.1': gpt(1.25, 10, 0.125),
+  'gpt-5.1-codex': gpt(1.25, 10, 0.125),
+  'gpt-5.1-codex-max': gpt(1.25, 10, 0.125),
+  'gpt-5.1-codex-mini': gpt(0.25, 2, 0.025),
+  'gpt-5': gpt(1.25, 10, 0.125),
+  'gpt-5-codex': gpt(1.25, 10, 0.125),
+  'gpt-5-mini': gpt(0.25, 2, 0.025),
+  'gpt-5-nano': gpt(0.05, 0.4, 0.005),
+  'gpt-4.1': gpt(2, 8, 0.5),
+  'gpt-4.1-mini': gpt(0.4, 1.6, 0.1),
+  'gpt-4o': gpt(2.5, 10, 1.25),
+  'gpt-4o-mini': gpt(0.15, 0.6, 0.075),
+  o3: gpt(2, 8, 0.5),
+  'o4-mini': gpt(1.1, 4.4, 0.275),
+};
+
+/** Web search (Anthropic server tool), USD per request. */
+export const WEB_SEARCH_USD = 0.01;
+/** Anthropic `inference_geo: "us"` multiplier. */
+export const US_INFERENCE_FACTOR = 1.1;
+/**
+ * OpenAI's priority tier (`service_tier: "priority"`, Codex's "fast" mode) costs 2x to 2.5x the
+ * standard rate depending on the model; the larger factor is used.
+ */
+export const PRIORITY_TIER_FACTOR = 2.5;
+
+function maxRates(rates: Rates[]): Rates {
+  const m = (k: keyof Rates) => Math.max(...rates.map((r) => r[k]));
+  return { input: m('input'), output: m('output'), cacheRead: m('cacheRead'), cacheWrite: m('cacheWrite'), cacheWrite1h: m('cacheWrite1h') };
 }
 
-export function usdFor(model: string, u: { input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number }): { usd: number; priced: 'table' | 'fallback' } {
-  const { price, priced } = priceFor(model);
-  const usd = (u.input_tokens * price.input + u.output_tokens * price.output + u.cache_read_tokens * price.cacheRead + u.cache_write_tokens * price.cacheWrite) / 1_000_000;
-  return { usd: Math.round(usd * 1e8) / 1e8, priced };
+const rows = Object.values(PRICE_TABLE);
+const ofVendor = (v: Vendor) => rows.filter((r) => r.vendor === v);
+/** The most expensive standard rates of each vendor: what an unknown model costs. */
+export const FALLBACK_RATES: Record<Vendor, Rates> = { anthropic: maxRates(ofVendor('anthropic')), openai: maxRates(ofVendor('openai')) };
+/** The most expensive fast-tier rates: an unknown model, or one without a listed fast price, asked for "fast". */
+const FALLBACK_FAST: Rates = maxRates(rows.flatMap((r) => (r.fast ? [r.fast] : [])));
+
+/** `anthropic/claude-opus-4-5-20251101` → `claude-opus-4-5`; `gpt-5.4-2026-03-05` → `gpt-5.4`. */
+export function normalizeModel(model: string): string {
+  return model
+    .trim()
+    .toLowerCase()
+    .replace(/^.*\//, '')
+    .replace(/-latest$/, '')
+    .replace(/-\d{8}$/, '')
+    .replace(/-\d{4}-\d{2}-\d{2}$/, '');
+}
+
+export type PriceLookup = { rates: Rates; longPrompt?: ModelPrice['longPrompt']; priced: 'table' | 'fallback'; note?: string };
+
+export type UsageFacts = {
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  /** Part of cache_write_tokens written with a one-hour lifetime (Anthropic), billed higher. */
+  cache_write_1h_tokens?: number;
+  web_search_requests?: number;
+  /** Anthropic `usage.speed`, e.g. "fast". */
+  speed?: string;
+  /** Anthropic `usage.inference_geo`, e.g. "us". */
+  inference_geo?: string;
+  /** OpenAI `service_tier`, e.g. "priority". */
+  service_tier?: string;
+};
+
+export function priceFor(model: string, vendor: Vendor, speed?: string): PriceLookup {
+  const row = PRICE_TABLE[normalizeModel(model)];
+  const fast = speed === 'fast';
+  if (!row) return { rates: fast ? maxRates([FALLBACK_FAST, FALLBACK_RATES[vendor]]) : FALLBACK_RATES[vendor], priced: 'fallback', note: `model ${JSON.stringify(model || '(none)')} is not in the price table of ${PRICE_TABLE_DATE}` };
+  if (fast) {
+    if (row.fast) return { rates: row.fast, priced: 'table' };
+    return { rates: maxRates([FALLBACK_FAST, FALLBACK_RATES[row.vendor]]), priced: 'fallback', note: `no fast-tier price for ${model}` };
+  }
+  return { rates: row, longPrompt: row.longPrompt, priced: 'table' };
+}
+
+const round8 = (x: number) => Math.round(x * 1e8) / 1e8;
+
+/** The USD an exchange cost, with how it was priced. */
+export function usdFor(u: UsageFacts, vendor: Vendor): { usd: number; priced: 'table' | 'fallback'; note?: string } {
+  const found = priceFor(u.model, vendor, u.speed);
+  let rates = found.rates;
+  const promptTokens = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
+  if (found.longPrompt && promptTokens > found.longPrompt.aboveTokens) rates = found.longPrompt.rates;
+  const oneHour = Math.min(u.cache_write_1h_tokens ?? 0, u.cache_write_tokens);
+  let usd = (u.input_tokens * rates.input + u.output_tokens * rates.output + u.cache_read_tokens * rates.cacheRead + (u.cache_write_tokens - oneHour) * rates.cacheWrite + oneHour * rates.cacheWrite1h) / 1_000_000;
+  let note = found.note;
+  let priced = found.priced;
+  if (u.inference_geo === 'us') usd *= US_INFERENCE_FACTOR;
+  if (u.service_tier === 'priority') {
+    usd *= PRIORITY_TIER_FACTOR;
+    priced = 'fallback';
+    note = [note, `priority tier priced at ${PRIORITY_TIER_FACTOR}x the standard rate`].filter(Boolean).join('; ');
+  }
+  usd += (u.web_search_requests ?? 0) * WEB_SEARCH_USD;
+  return { usd: round8(usd), priced, ...(note ? { note } : {}) };
+}
+
+/**
+ * The most one request can cost, for the budget's reservation: every prompt token at the highest
+ * input-side rate (it may all be written to the 1-hour cache), `maxOutputTokens` at the output rate
+ * (the long-prompt rates when they could apply), the tier the request asked for, and Anthropic's
+ * US-only inference factor (the request does not say whether it applies).
+ */
+export function worstCaseUsd(model: string, vendor: Vendor, promptTokens: number, maxOutputTokens: number, tier: { speed?: string; serviceTier?: string } = {}): number {
+  const found = priceFor(model, vendor, tier.speed);
+  const candidates = [found.rates, ...(found.longPrompt && promptTokens > found.longPrompt.aboveTokens ? [found.longPrompt.rates] : [])];
+  let worst = 0;
+  for (const r of candidates) {
+    const inRate = Math.max(r.input, r.cacheRead, r.cacheWrite, r.cacheWrite1h);
+    worst = Math.max(worst, (promptTokens * inRate + maxOutputTokens * r.output) / 1_000_000);
+  }
+  const factor = vendor === 'anthropic' ? US_INFERENCE_FACTOR : tier.serviceTier === 'priority' ? PRIORITY_TIER_FACTOR : 1;
+  return round8(worst * factor);
 }

@@ -2,21 +2,30 @@
  * Token usage from the replies of both vendor APIs, streamed or not.
  *
  * - Anthropic Messages: JSON `usage`; streamed, `message_start.message.usage` carries the input
- *   side and each `message_delta.usage` the cumulative output (the last one wins).
+ *   side (recorded at once, so a reply cut short later is still billed its input) and each
+ *   `message_delta.usage` the cumulative output (the last one wins).
  * - OpenAI Responses: JSON `usage`; streamed, `response.completed` (or `.incomplete`/`.failed`)
  *   carries `response.usage`. `input_tokens` includes cached tokens, which are split out here.
  * - OpenAI Chat Completions: `usage.prompt_tokens`/`completion_tokens` (last stream chunk).
  * All figures are normalised to disjoint buckets so they can be summed and priced.
  */
-export type Usage = { model: string; input_tokens: number; output_tokens: number; cache_read_tokens: number; cache_write_tokens: number };
+import type { UsageFacts } from './price-table.ts';
 
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+export type Usage = UsageFacts;
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : 0);
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length <= 64 ? v : undefined);
+
+export const EMPTY_USAGE: Usage = { model: '', input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 };
 
 export class UsageAccumulator {
-  usage: Usage = { model: '', input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 };
+  usage: Usage = { ...EMPTY_USAGE };
+  /** Some usage figure was read (input or output side). */
   seen = false;
+  /** The reply's final usage arrived (message_delta, response.completed, or a whole JSON body). */
+  final = false;
 
   /** One parsed JSON value: a whole non-streamed reply, or one SSE event's data. */
   observe(value: unknown, event?: string): void {
@@ -25,48 +34,72 @@ export class UsageAccumulator {
     const type = typeof v.type === 'string' ? v.type : event;
     if (type === 'message_start') {
       const m = obj(v.message);
-      if (m) this.anthropic(m.model, obj(m.usage));
+      if (m) this.anthropic(m.model, obj(m.usage), false);
       return;
     }
     if (type === 'message_delta') {
       const u = obj(v.usage);
       if (!u) return;
       this.seen = true;
+      this.final = true;
       // message_delta figures are cumulative: take them as the new totals, never add them.
       if (u.output_tokens !== undefined) this.usage.output_tokens = num(u.output_tokens);
       if (num(u.input_tokens) > 0) this.usage.input_tokens = num(u.input_tokens);
       if (num(u.cache_read_input_tokens) > 0) this.usage.cache_read_tokens = num(u.cache_read_input_tokens);
       if (num(u.cache_creation_input_tokens) > 0) this.usage.cache_write_tokens = num(u.cache_creation_input_tokens);
+      this.anthropicExtras(u);
+      return;
+    }
+    if (type === 'response.created' || type === 'response.in_progress') {
+      const r = obj(v.response);
+      if (r && typeof r.model === 'string') this.usage.model = r.model;
+      if (r) this.usage.service_tier = str(r.service_tier) ?? this.usage.service_tier;
       return;
     }
     if (type === 'response.completed' || type === 'response.incomplete' || type === 'response.failed') {
       const r = obj(v.response);
-      if (r) this.openai(r.model, obj(r.usage));
+      if (r) this.openai(r.model, obj(r.usage), r.service_tier);
       return;
     }
-    if (type === 'message' && obj(v.usage)) return this.anthropic(v.model, obj(v.usage));
+    if (type === 'message' && obj(v.usage)) return this.anthropic(v.model, obj(v.usage), true);
     const u = obj(v.usage);
     if (!u) return;
     if ('prompt_tokens' in u) {
       const cached = num(obj(u.prompt_tokens_details)?.cached_tokens);
-      this.set(v.model, { input_tokens: num(u.prompt_tokens) - cached, output_tokens: num(u.completion_tokens), cache_read_tokens: cached, cache_write_tokens: 0 });
-    } else if (v.object === 'response' || 'input_tokens_details' in u) this.openai(v.model, u);
-    else this.anthropic(v.model, u);
+      this.set(v.model, { input_tokens: Math.max(0, num(u.prompt_tokens) - cached), output_tokens: num(u.completion_tokens), cache_read_tokens: cached, cache_write_tokens: 0 }, true);
+      this.usage.service_tier = str(v.service_tier);
+    } else if (v.object === 'response' || 'input_tokens_details' in u) this.openai(v.model, u, v.service_tier);
+    else this.anthropic(v.model, u, true);
   }
 
-  private anthropic(model: unknown, u: Obj | undefined): void {
+  private anthropic(model: unknown, u: Obj | undefined, final: boolean): void {
     if (!u) return;
-    this.set(model, { input_tokens: num(u.input_tokens), output_tokens: num(u.output_tokens), cache_read_tokens: num(u.cache_read_input_tokens), cache_write_tokens: num(u.cache_creation_input_tokens) });
+    this.set(model, { input_tokens: num(u.input_tokens), output_tokens: num(u.output_tokens), cache_read_tokens: num(u.cache_read_input_tokens), cache_write_tokens: num(u.cache_creation_input_tokens) }, final);
+    this.anthropicExtras(u);
   }
 
-  private openai(model: unknown, u: Obj | undefined): void {
+  private anthropicExtras(u: Obj): void {
+    const oneHour = num(obj(u.cache_creation)?.ephemeral_1h_input_tokens);
+    if (oneHour > 0) this.usage.cache_write_1h_tokens = oneHour;
+    const searches = num(obj(u.server_tool_use)?.web_search_requests);
+    if (searches > 0) this.usage.web_search_requests = searches;
+    for (const k of ['speed', 'inference_geo', 'service_tier'] as const) {
+      const s = str(u[k]);
+      if (s) this.usage[k] = s;
+    }
+  }
+
+  private openai(model: unknown, u: Obj | undefined, tier: unknown): void {
     if (!u) return;
     const cached = num(obj(u.input_tokens_details)?.cached_tokens);
-    this.set(model, { input_tokens: num(u.input_tokens) - cached, output_tokens: num(u.output_tokens), cache_read_tokens: cached, cache_write_tokens: 0 });
+    this.set(model, { input_tokens: Math.max(0, num(u.input_tokens) - cached), output_tokens: num(u.output_tokens), cache_read_tokens: cached, cache_write_tokens: 0 }, true);
+    const s = str(tier);
+    if (s) this.usage.service_tier = s;
   }
 
-  private set(model: unknown, u: Omit<Usage, 'model'>): void {
+  private set(model: unknown, u: Omit<Usage, 'model'>, final: boolean): void {
     this.seen = true;
-    this.usage = { model: typeof model === 'string' ? model : this.usage.model, ...u };
+    this.final ||= final;
+    this.usage = { ...this.usage, ...u, model: typeof model === 'string' ? model : this.usage.model };
   }
 }

@@ -1,28 +1,169 @@
 /**
- * The usage ledger the loop reads: one JSON line per metered reply, appended with one write on an
- * O_APPEND descriptor (fsync'd: this is the budget's record of spend). The sidecar keeps running
- * totals in memory, seeded from the existing file so a restart does not forget money spent.
+ * The usage ledger: the run's authority for spend. One JSON line per metered reply (and one per
+ * request refused for budget), appended with one write on an O_APPEND descriptor and fsync'd.
+ * The sidecar keeps running totals in memory, seeded from the file, so a restart does not forget
+ * money spent; the loop, `peers status` and `peers report` read the file.
+ *
+ * Reading fails closed: a complete line that is not a ledger line (a string where a number
+ * belongs, a negative or non-finite figure, a missing field) is an error naming the file and line,
+ * never a line silently worth $0. Only the last line may be torn (a crash mid-append): readers
+ * count it if it is whole and skip it otherwise; the sidecar repairs it before appending again.
  */
-import { existsSync, lstatSync } from 'node:fs';
-import { appendLineSafe } from '../../src/fs/atomic-write.ts';
+import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { z } from 'zod';
+import { appendLineSafe, assertSafeLeaf } from '../../src/fs/atomic-write.ts';
 import { readTextCapped } from '../../src/fs/safe-read.ts';
-import type { Usage } from './usage-extract.ts';
 
-export type LedgerLine = Usage & {
-  ts: string;
-  upstream: string;
-  status: number;
-  stream: boolean;
-  total_tokens: number;
-  usd: number;
-  priced: 'table' | 'fallback';
-};
+const count = z.number().int().nonnegative();
+const money = z.number().nonnegative().finite();
+
+export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage'] as const;
+export type CutShort = (typeof CUT_SHORT)[number];
+
+/** One metered reply. Lines written before `kind` existed are replies. */
+export const ReplyLineSchema = z.looseObject({
+  kind: z.literal('reply').optional(),
+  ts: z.string(),
+  upstream: z.string(),
+  path: z.string().optional(),
+  status: count,
+  stream: z.boolean(),
+  model: z.string(),
+  input_tokens: count,
+  output_tokens: count,
+  cache_read_tokens: count,
+  cache_write_tokens: count,
+  cache_write_1h_tokens: count.optional(),
+  web_search_requests: count.optional(),
+  speed: z.string().optional(),
+  inference_geo: z.string().optional(),
+  service_tier: z.string().optional(),
+  total_tokens: count,
+  usd: money,
+  priced: z.enum(['table', 'fallback']),
+  /** Why a reply was priced by fallback (unknown model, unknown tier). */
+  price_note: z.string().optional(),
+  /** The reply did not end with its usage figures; the missing side was estimated. */
+  cut_short: z.enum(CUT_SHORT).optional(),
+  estimated: z.array(z.enum(['input', 'output'])).optional(),
+  /** Plan-usage and rate-limit signals the vendor sent with this reply (header → value). */
+  rate_limits: z.record(z.string(), z.string()).optional(),
+});
+export type ReplyLine = z.infer<typeof ReplyLineSchema>;
+
+/** A request the sidecar refused because the budget left could not cover it. */
+export const RefusalLineSchema = z.looseObject({
+  kind: z.literal('refused'),
+  ts: z.string(),
+  upstream: z.string(),
+  path: z.string().optional(),
+  model: z.string(),
+  cap: z.enum(['max_usd', 'max_tokens']),
+  /** The cap in force (USD or tokens). */
+  limit: money,
+  /** Spent when the request came in, in the cap's unit. */
+  spent: money,
+  /** Held by requests still in flight. */
+  in_flight: money,
+  /** What this request could cost at most. */
+  needed: money,
+});
+export type RefusalLine = z.infer<typeof RefusalLineSchema>;
+
+/**
+ * A vendor reply that said a limit was hit (HTTP 429; limit-reply.ts reads what kind and until
+ * when). Costs nothing; the loop reads it to put the peer whose turn it was to sleep until the reset.
+ */
+export const LimitedLineSchema = z.looseObject({
+  kind: z.literal('limited'),
+  ts: z.string(),
+  upstream: z.string(),
+  path: z.string().optional(),
+  status: count,
+  limit: z.enum(['usage', 'quota', 'rate']),
+  /** When the limit lifts (ISO 8601), or null when the vendor did not say. */
+  reset_at: z.string().nullable(),
+  /** Where the reset came from (a header or body field). */
+  source: z.string(),
+  message: z.string(),
+});
+export type LimitedLine = z.infer<typeof LimitedLineSchema>;
+
+export type LedgerLine = ReplyLine | RefusalLine | LimitedLine;
+
+export class LedgerError extends Error {
+  constructor(readonly path: string, readonly line: number, detail: string) {
+    super(line > 0 ? `${path}:${line}: ${detail}` : `${path}: ${detail}`);
+    this.name = 'LedgerError';
+  }
+}
+
+function parseLine(text: string): { ok: true; line: LedgerLine } | { ok: false; detail: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { ok: false, detail: 'not a JSON line' };
+  }
+  const kind = raw && typeof raw === 'object' ? (raw as { kind?: unknown }).kind : undefined;
+  const schema = kind === 'refused' ? RefusalLineSchema : kind === 'limited' ? LimitedLineSchema : ReplyLineSchema;
+  const r = schema.safeParse(raw);
+  if (r.success) return { ok: true, line: r.data };
+  const issue = r.error.issues[0]!;
+  const field = issue.path.join('.') || '(line)';
+  const got = issue.path.length ? JSON.stringify(issue.path.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown> | undefined)?.[k as PropertyKey], raw)) : '';
+  return { ok: false, detail: `${field}: ${issue.message}${got !== undefined && got !== '' ? ` (got ${got})` : ''}` };
+}
+
+export type LedgerRead = { lines: LedgerLine[]; tornTail: boolean };
+
+const READ_LIMIT = 256 * 1024 * 1024;
+
+/** Reads a ledger (missing = empty). Throws LedgerError on a damaged line other than a torn last one. */
+/** Opening a FIFO would block forever; a symlink is refused by the no-follow reads and writes. */
+function assertRegularOrAbsent(path: string): boolean {
+  if (!existsSync(path)) return false;
+  const st = lstatSync(path);
+  if (!st.isFile() && !st.isSymbolicLink()) throw new LedgerError(path, 0, 'not a regular file');
+  return true;
+}
+
+export function readLedgerFile(path: string): LedgerRead {
+  if (!assertRegularOrAbsent(path)) return { lines: [], tornTail: false };
+  const text = readTextCapped(path, READ_LIMIT);
+  const parts = text.split('\n');
+  const last = parts.pop()!; // '' when the file ends with a newline
+  const lines: LedgerLine[] = [];
+  parts.forEach((part, i) => {
+    if (!part.trim()) return;
+    const r = parseLine(part);
+    if (!r.ok) throw new LedgerError(path, i + 1, `${r.detail}; the ledger is damaged: move it aside (the run's spend is then unknown) or repair the line`);
+    lines.push(r.line);
+  });
+  let tornTail = false;
+  if (last.trim()) {
+    const r = parseLine(last);
+    if (r.ok) lines.push(r.line);
+    tornTail = true;
+  }
+  return { lines, tornTail };
+}
+
+export const isReply = (l: LedgerLine): l is ReplyLine => l.kind === undefined || l.kind === 'reply';
+export const isRefusal = (l: LedgerLine): l is RefusalLine => l.kind === 'refused';
+export const isLimited = (l: LedgerLine): l is LimitedLine => l.kind === 'limited';
+
+/** The metered replies of a ledger (refusal and limit lines left out). */
+export function readLedger(path: string): ReplyLine[] {
+  return readLedgerFile(path).lines.filter(isReply);
+}
 
 export type UsageTotals = { replies: number; tokens: number; usd: number };
 
-export function totalsOf(lines: Iterable<Pick<LedgerLine, 'total_tokens' | 'usd'>>): UsageTotals {
+export function totalsOf(lines: Iterable<LedgerLine>): UsageTotals {
   const t: UsageTotals = { replies: 0, tokens: 0, usd: 0 };
   for (const l of lines) {
+    if (!isReply(l)) continue;
     t.replies++;
     t.tokens += l.total_tokens;
     t.usd += l.usd;
@@ -31,34 +172,59 @@ export function totalsOf(lines: Iterable<Pick<LedgerLine, 'total_tokens' | 'usd'
   return t;
 }
 
-/** Reads a ledger; a torn last line (a crash mid-append) is ignored, other bad lines are errors. */
-export function readLedger(path: string): LedgerLine[] {
-  if (!existsSync(path)) return [];
-  // Opening a FIFO would block startup forever; a symlink is refused by the no-follow read below.
-  const st = lstatSync(path);
-  if (!st.isFile() && !st.isSymbolicLink()) throw new Error(`${path}: not a regular file`);
-  const lines = readTextCapped(path, 256 * 1024 * 1024).split('\n');
-  const out: LedgerLine[] = [];
-  lines.forEach((l, i) => {
-    if (!l.trim()) return;
-    try {
-      out.push(JSON.parse(l) as LedgerLine);
-    } catch {
-      if (i < lines.length - 1 && lines.slice(i + 1).some((x) => x.trim())) throw new Error(`${path}:${i + 1}: not a JSON line`);
+/**
+ * Makes the file end with a whole line before the sidecar appends again: a torn last line that is
+ * a complete ledger line gets its newline; anything else after the last newline is cut off.
+ * Returns what was done.
+ */
+export function repairTornTail(path: string): 'none' | 'completed' | 'truncated' {
+  if (!assertRegularOrAbsent(path)) return 'none';
+  assertSafeLeaf(path);
+  const fd = openSync(path, constants.O_RDWR | constants.O_NOFOLLOW);
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return 'none';
+    const tailLen = Math.min(size, 1024 * 1024);
+    const tail = Buffer.alloc(tailLen);
+    readSync(fd, tail, 0, tailLen, size - tailLen);
+    if (tail[tailLen - 1] === 0x0a) return 'none';
+    const nl = tail.lastIndexOf(0x0a);
+    if (nl < 0 && tailLen < size) {
+      throw new LedgerError(path, 0, 'its last line is longer than 1 MiB and has no end; the ledger is damaged: move it aside');
     }
-  });
-  return out;
+    const piece = tail.subarray(nl + 1).toString('utf8');
+    if (parseLine(piece).ok) {
+      writeSync(fd, Buffer.from('\n'), 0, 1, size);
+      return 'completed';
+    }
+    ftruncateSync(fd, size - tailLen + nl + 1);
+    return 'truncated';
+  } finally {
+    closeSync(fd);
+  }
 }
 
+/** The sidecar's handle on the ledger: repaired and read once at start, then appended to. */
 export class UsageLedger {
   totals: UsageTotals;
+  /** What the start-up repair did to a torn last line. */
+  readonly repair: 'none' | 'completed' | 'truncated';
+  /** Set when an append failed (disk full, file replaced): spend can no longer be recorded. */
+  broken: Error | null = null;
 
   constructor(readonly path: string) {
-    this.totals = totalsOf(readLedger(path));
+    this.repair = repairTornTail(path);
+    this.totals = totalsOf(readLedgerFile(path).lines);
   }
 
   append(line: LedgerLine): void {
-    appendLineSafe(this.path, JSON.stringify(line));
+    try {
+      appendLineSafe(this.path, JSON.stringify(line));
+    } catch (e) {
+      this.broken ??= e as Error;
+      throw e;
+    }
+    if (!isReply(line)) return;
     this.totals.replies++;
     this.totals.tokens += line.total_tokens;
     this.totals.usd = Math.round((this.totals.usd + line.usd) * 1e8) / 1e8;

@@ -1,12 +1,16 @@
 import { Flags } from '@oclif/core';
 import { buildWorkspaceImage, DEFAULT_BASE_IMAGE, WORKSPACE_IMAGE } from '../../sandbox/image.ts';
-import { hostBinary } from '../../sandbox/up.ts';
+import { requireRegularFile } from '../../src/cli/input-file.ts';
+import { hostBinary } from '../../sandbox/pod-plan.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class ImageBuild extends BaseCommand {
-  static override description = `Build the workspace image (git, Node.js, Python + pytest, ripgrep, the pinned claude and codex CLIs). The peers binary is not inside: podman mounts it read-only into every container at run time.
+  static override controlsRuns = true;
+  static override summary = 'Build the workspace image the peers run in.';
+  static override description =
+`Build the workspace image (git, Node.js, Python + pytest, ripgrep, the pinned claude and codex CLIs). The peers binary is not inside: it is mounted read-only into every container at run time.
 
-For Kubernetes, --push REGISTRY also builds REGISTRY/peers:<version>-<build> (the workspace image plus this peers binary and catatonit) and pushes it; \`peers up --target k8s --registry REGISTRY\` runs that exact tag. --k8s builds it without pushing (podman kube play, kind load).`;
+For Kubernetes, --push REGISTRY also builds REGISTRY/peers:<version>-<build> (the workspace image plus this peers binary and catatonit) and pushes it; \`peers up --target k8s --registry REGISTRY\` runs that exact tag. --k8s REGISTRY builds it without pushing (podman kube play, kind load).`;
   static override enableJsonFlag = true;
   static override examples = [
     '<%= config.bin %> image build',
@@ -26,6 +30,7 @@ For Kubernetes, --push REGISTRY also builds REGISTRY/peers:<version>-<build> (th
 
   async run(): Promise<unknown> {
     const { flags } = await this.parse(ImageBuild);
+    if (flags['ca-file'] !== undefined) requireRegularFile(flags['ca-file'], '--ca-file');
     const quiet = this.jsonEnabled();
     const progress = (l: string) => quiet || process.stderr.write(`  ${l}\n`);
     if (!quiet) this.log(`building ${flags.tag} from ${flags.base} (first build takes a few minutes) …`);

@@ -4,17 +4,20 @@ import { startAuthSidecar } from '../../auth-proxy/auth-sidecar.ts';
 import { parseKeyedList } from '../../auth-proxy/auth-sidecar.ts';
 import type { UpstreamId } from '../../auth-proxy/upstreams.ts';
 import { InputError } from '../../src/cli/errors.ts';
+import { parseProviderArg } from '../../src/config/provider.ts';
 import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES, SizeCappedLog } from '../../src/fs/size-capped-log.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class SidecarAuth extends BaseCommand {
+  static override controlsRuns = true;
+  static override summary = 'Run the credential sidecar (internal).';
   static override description =
-    'Run the credential sidecar: one loopback port per vendor API, forwarding only to that vendor through the egress proxy, replacing whatever credential the client sent with the real one, streaming replies unbuffered, metering token usage into the usage ledger and refusing requests once the run budget is spent.';
+    'Run the credential sidecar: one loopback port per vendor API, forwarding only the API paths the peer CLIs need to that vendor through the egress proxy, replacing whatever credential the client sent with the real one, streaming replies unbuffered, metering every reply (even one cut short) into the usage ledger and refusing a request the budget left cannot cover.';
   static override hidden = true;
   static override examples = [
     'ANTHROPIC_API_KEY=… OPENAI_API_KEY=… <%= config.bin %> sidecar auth --egress 127.0.0.1:3128 --usage-ledger ~/.local/state/peers/demo/usage.jsonl --max-usd 20',
     '<%= config.bin %> sidecar auth --upstream anthropic --upstream chatgpt --credentials oauth-file --claude-credentials /auth/claude/.credentials.json --codex-auth /auth/codex/auth.json',
-    '<%= config.bin %> sidecar auth --egress unix:/run/peers/egress-auth/auth.sock --budget-file ~/.local/state/peers/demo/budget.json',
+    '<%= config.bin %> sidecar auth --egress unix:/run/peers/egress-auth/auth.sock --budget-policy ~/.local/state/peers/demo/budget.json',
   ];
   static override flags = {
     upstream: Flags.string({ description: 'Upstreams to serve (ports 8080 anthropic, 8081 openai, 8082 chatgpt).', options: ['anthropic', 'openai', 'chatgpt'], multiple: true, default: ['anthropic', 'openai'] }),
@@ -32,6 +35,10 @@ export default class SidecarAuth extends BaseCommand {
     'budget-file': Flags.string({ description: 'JSON {"max_tokens", "max_usd"} re-read on every request; the tightest cap wins.' }),
     'log-file': Flags.string({ description: 'Write the per-request log here (timestamped lines) instead of stderr; rotated to FILE.1 at half the size cap. The usage ledger is never rotated.' }),
     'log-max-bytes': Flags.integer({ description: 'The log file\'s cap on disk, both files together; older lines are dropped and counted.', default: DEFAULT_LOG_CAP_BYTES, min: MIN_CAP_BYTES }),
+    'budget-policy': Flags.string({ description: 'The budget policy `peers up` wrote (budget.json): max_tokens, and max_usd when its mode is hard. Read at start; a missing or invalid file is an error.' }),
+    'audit-log': Flags.string({ description: 'JSONL audit of refused API paths (default: audit.jsonl beside the usage ledger).' }),
+    provider: Flags.string({ description: 'One more upstream for an API-compatible provider: JSON {"name", "kind": "anthropic-compatible"|"openai-compatible", "base_url", "key_env", "port"} (peers up writes it from the config\'s provider:). Its key comes from $key_env.', multiple: true, default: [] }),
+    'model-server': Flags.string({ hidden: true, description: 'Send every upstream to the scripted model server at 127.0.0.1:PORT, with no credential (`peers up` in model-server mode only).' }),
   };
 
   async run(): Promise<void> {
@@ -59,11 +66,23 @@ export default class SidecarAuth extends BaseCommand {
         usageLedger,
         caps: { maxTokens: flags['max-tokens'], maxUsd },
         budgetFile: flags['budget-file'],
+        budgetPolicy: flags['budget-policy'],
+        auditLog: flags['audit-log'],
+        modelServer: flags['model-server'],
+        providers: flags.provider.map((text) => {
+          try {
+            return parseProviderArg(text);
+          } catch (e) {
+            throw new InputError(`--provider ${text}: ${(e as Error).message}`, { hint: 'e.g. --provider \'{"name":"openrouter","kind":"openai-compatible","base_url":"https://openrouter.ai/api/v1","key_env":"OPENROUTER_API_KEY","port":8100}\'' });
+          }
+        }),
         env: process.env,
       },
       log,
     );
     process.stderr.write(`peers auth sidecar listening: ${sidecar.listening.join(' ')}\n`);
+    // What it enforces goes where the operator looks (`podman logs`), not only into the log file.
+    if (logFile) process.stderr.write(`peers auth sidecar ${sidecar.budgetLine}\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);

@@ -4,6 +4,8 @@ import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES } from '../../src/fs/size-capped-l
 import { BaseCommand } from '../base.ts';
 
 export default class SidecarEgress extends BaseCommand {
+  static override controlsRuns = true;
+  static override summary = 'Run the egress allow-list proxy (internal).';
   static override description =
     'Run the egress allow-list proxy (HTTP CONNECT and plain HTTP) that is the pod\'s only way out: allowed names only, resolved and checked against private, loopback, link-local and metadata addresses, every decision written to a JSONL audit log.';
   static override hidden = true;
@@ -18,6 +20,7 @@ export default class SidecarEgress extends BaseCommand {
     config: Flags.string({ description: 'A peers config.yaml whose egress.allow entries are added to the defaults.' }),
     'allow-file': Flags.string({ description: 'A file of extra allow-list entries, one per line (# comments).' }),
     allow: Flags.string({ description: 'An extra allow-list entry: "host", "*.suffix", optionally ":port".', multiple: true, default: [] }),
+    'vendor-allow': Flags.string({ description: 'A provider host for the auth sidecar ("host", optionally ":port"): served with the vendor hosts, so only on --vendor-listen when it is given.', multiple: true, default: [] }),
     'oauth-hosts': Flags.boolean({ description: 'Also allow the OAuth token endpoints the auth sidecar refreshes against.' }),
     'vendor-hosts': Flags.boolean({ description: 'Serve the vendor API hosts (api.anthropic.com, api.openai.com, chatgpt.com). --no-vendor-hosts: none at all, for a pod whose model is a server inside it (demo, rehearsals).', default: true, allowNo: true }),
     'audit-log': Flags.string({ description: 'Append audit records to this JSONL file (default: stdout). It is rotated to FILE.1 at half the size cap.' }),
@@ -33,7 +36,7 @@ export default class SidecarEgress extends BaseCommand {
     const { flags } = await this.parse(SidecarEgress);
     const sidecar = await startEgressSidecar(
       {
-        listen: flags.listen, vendorListen: flags['vendor-listen'], configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'], vendorHosts: flags['vendor-hosts'], auditLog: flags['audit-log'], auditLogMaxBytes: flags['audit-log-max-bytes'],
+        listen: flags.listen, vendorListen: flags['vendor-listen'], configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'], vendorAllow: flags['vendor-allow'], vendorHosts: flags['vendor-hosts'], auditLog: flags['audit-log'], auditLogMaxBytes: flags['audit-log-max-bytes'],
         limits: { maxTunnels: flags['max-tunnels'], idleTimeoutMs: flags['idle-timeout-s'] * 1000, headerTimeoutMs: flags['header-timeout-s'] * 1000 },
         testResolve: flags['test-resolve'],
       },

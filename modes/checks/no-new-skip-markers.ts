@@ -1,56 +1,41 @@
 /**
- * `no-new-skip-markers`: since the run's baseline (tag `peers-baseline`, else the root commit), no
- * test was skipped, focused, commented out or deleted without a stated reason. A skip/xfail
- * passes when its line carries a reason of at least 20 characters (`reason="…"`, `t.Skip("…")`,
- * `#[ignore = "…"]`, or a `skip-reason: …` comment); `.only` never passes (it silently disables
- * every other test); a disabled or deleted test passes when a commit in the range has a line
- * `JUSTIFIED-TEST-REMOVAL: <path> <reason>` naming its file.
+ * `no-new-skip-markers`: since the run's baseline (PEERS_RUN_BASELINE inside a run; the
+ * `peers-baseline` tag or the root commit outside one), no test was skipped, focused, commented out,
+ * deleted or moved out of the runner's reach without a reason that a peer OTHER than its author
+ * stands behind (src/protocol/escape-valves.ts): a skip reason on the marker line once another peer
+ * approved that commit, a `JUSTIFIED-TEST-REMOVAL: <path> <reason>` line written or approved by
+ * another peer. `.only` never passes.
  */
 import { listCommits } from '../../src/git/commits.ts';
 import { git, headSha } from '../../src/git/git.ts';
-import { formatMarkerFinding, scanRangeForTestMarkers, type MarkerFinding } from '../../src/protocol/test-markers.ts';
+import { readAttestationView } from '../../src/protocol/attestation.ts';
+import { attributeFindings, judgeMarkerFindings, removalJustifications } from '../../src/protocol/escape-valves.ts';
+import { resolveRunBaseline } from '../../src/protocol/run-baseline.ts';
+import { formatMarkerFinding, scanRangeForTestMarkers } from '../../src/protocol/test-markers.ts';
 import type { Check } from './types.ts';
 
-export const REASON_MIN = 20;
-const REASON_PATTERNS = [/reason\s*=\s*(['"])(.*?)\1/, /\bt\.Skipf?\s*\(\s*(["`])(.*?)\1/, /#\[ignore\s*=\s*(")(.*?)\1\]/, /(#|\/\/)\s*skip-reason:\s*()(.*)$/];
-
-export function skipReason(line: string): string | undefined {
-  for (const re of REASON_PATTERNS) {
-    const m = re.exec(line);
-    const reason = (m?.[3] ?? m?.[2] ?? '').trim();
-    if (reason.length >= REASON_MIN) return reason;
-  }
-  return undefined;
-}
-
-function baseOf(repo: string): string | undefined {
-  const tag = git(repo, ['rev-parse', '--verify', '--quiet', 'peers-baseline^{commit}']);
-  if (tag.code === 0) return tag.stdout.trim();
-  const roots = git(repo, ['rev-list', '--max-parents=0', 'HEAD']);
-  return roots.code === 0 ? roots.stdout.trim().split('\n').pop() : undefined;
-}
-
-export function unjustifiedFindings(findings: MarkerFinding[], removalJustifications: string[]): MarkerFinding[] {
-  return findings.filter((f) => {
-    if (f.kind === 'only') return true;
-    if (f.kind === 'skip' || f.kind === 'xfail') return skipReason(f.text) === undefined;
-    return !removalJustifications.some((j) => j.includes(f.file));
-  });
-}
-
 export const noNewSkipMarkers: Check = {
-  description: 'Since peers-baseline, no test was skipped, focused (.only), commented out or deleted without a stated reason.',
+  description: 'Since the run began, no test was skipped, focused (.only), commented out, deleted or moved away without a reason another peer stands behind.',
   async run(repoDir) {
     if (!headSha(repoDir)) return { pass: true, report: 'skip-markers: no commits yet' };
-    const base = baseOf(repoDir);
-    if (!base) return { pass: false, report: 'skip-markers: cannot find peers-baseline or a root commit' };
-    const findings = scanRangeForTestMarkers(repoDir, base);
-    const removals = listCommits(repoDir, `${base}..HEAD`).flatMap((c) => c.message.split('\n').filter((l) => /^JUSTIFIED-TEST-REMOVAL:\s*\S+\s+.{20,}/.test(l.trim())));
-    const bad = unjustifiedFindings(findings, removals);
-    if (bad.length === 0) return { pass: true, report: `skip-markers: clean (${findings.length} marker(s) since ${base.slice(0, 8)}, all justified)` };
+    const base = resolveRunBaseline(repoDir);
+    if ('error' in base) return { pass: false, report: `skip-markers: ${base.error}` };
+    const net = scanRangeForTestMarkers(repoDir, base.sha);
+    if (net.length === 0) return { pass: true, report: `skip-markers: clean (no marker since ${base.sha.slice(0, 8)})` };
+    const commits = listCommits(repoDir, `${base.sha}..HEAD`);
+    const perCommit = commits.map((c) => ({ sha: c.sha, findings: scanRangeForTestMarkers(repoDir, parentOf(repoDir, c.sha), c.sha) }));
+    const verdicts = judgeMarkerFindings(attributeFindings(net, perCommit), removalJustifications(commits), readAttestationView(repoDir, base.sha));
+    const bad = verdicts.filter((v) => !v.excused);
+    if (bad.length === 0) return { pass: true, report: `skip-markers: clean (${net.length} marker(s) since ${base.sha.slice(0, 8)}, each excused by another peer)` };
     return {
       pass: false,
-      report: [`skip-markers: ${bad.length} unjustified since ${base.slice(0, 8)}`, ...bad.map((f) => `  ${formatMarkerFinding(f)}`), `give a reason of ${REASON_MIN}+ characters on the marker line, or a commit line "JUSTIFIED-TEST-REMOVAL: <path> <reason>"; .only must go`].join('\n'),
+      report: [`skip-markers: ${bad.length} unexcused since ${base.sha.slice(0, 8)} (${base.source === 'run' ? "the run's baseline" : base.source === 'tag' ? 'tag peers-baseline' : 'root commit'})`, ...bad.map((v) => `  ${formatMarkerFinding(v.finding)} — ${v.why}`)].join('\n'),
     };
   },
 };
+
+/** First parent (a merge is judged against the line it was merged into); the empty tree for a root. */
+function parentOf(repo: string, sha: string): string {
+  const res = git(repo, ['rev-parse', '--verify', '--quiet', `${sha}^1`]);
+  return res.code === 0 ? res.stdout.trim() : '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
+}

@@ -1,5 +1,5 @@
 /**
- * `no-secrets` (original-goals-modes §12.1 scan_secrets): no credential-shaped string in any file
+ * `no-secrets`: no credential-shaped string in any file
  * git would commit (tracked, or untracked and not ignored). Symlinks and files over 2 MiB are
  * findings too, since they cannot be scanned honestly. Exact `path:line:label` triples in
  * `.secrets-allowlist` are exempt (for test fixtures that must contain a fake key).
@@ -7,7 +7,7 @@
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { MiB, readTextCapped, readTextIfExists } from '../../src/fs/safe-read.ts';
-import { gitOk } from '../../src/git/git.ts';
+import { openCheckRepo } from './check-repo.ts';
 import type { Check } from './types.ts';
 
 export const SECRET_PATTERNS: Array<{ label: string; re: RegExp }> = [
@@ -49,7 +49,7 @@ function readAllowlist(root: string): Set<string> {
 }
 
 export function scanRepoForSecrets(root: string): SecretFinding[] {
-  const files = gitOk(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0').filter(Boolean);
+  const files = openCheckRepo(root).gitOk(['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0').filter(Boolean);
   const allow = readAllowlist(root);
   const findings: SecretFinding[] = [];
   for (const rel of [...new Set(files)]) {

@@ -1,13 +1,14 @@
 /**
- * `test-coverage-3-class`: the test suite covers happy, edge and sad paths (the aggregate form of
- * the baseline's coverage_3class for js/go/rust). Test names — `def test_*`, `it('…')`/`test('…')`,
+ * `test-coverage-3-class`: the test suite covers happy, edge and sad paths (in aggregate, for
+ * js/go/rust). Test names — `def test_*`, `it('…')`/`test('…')`,
  * `func Test*`, Rust `fn` under `#[test]` — and `# kind: happy, sad` markers are classified; all
- * three kinds must appear somewhere.
+ * three kinds must appear somewhere. Rust keeps unit tests beside the code (`#[cfg(test)] mod
+ * tests` in src/), so every .rs file with a `#[test]` counts as a test file.
  */
 import { join } from 'node:path';
 import { MiB, readTextCapped } from '../../src/fs/safe-read.ts';
-import { gitOk } from '../../src/git/git.ts';
 import { isTestPath } from '../../src/protocol/test-paths.ts';
+import { openCheckRepo } from './check-repo.ts';
 import type { Check } from './types.ts';
 
 export type TestKind = 'happy' | 'edge' | 'sad';
@@ -31,14 +32,23 @@ export function classifyTestNames(text: string): Set<TestKind> {
 export const testCoverage3Class: Check = {
   description: 'Across the test files, test names cover the happy, edge and sad classes.',
   async run(repoDir) {
-    const files = gitOk(repoDir, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0').filter((f) => f && isTestPath(f) && CODE_EXT.test(f) && !f.includes('node_modules/'));
-    const kinds = new Set<TestKind>();
-    for (const f of files) {
+    const listed = openCheckRepo(repoDir).gitOk(['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0').filter((f) => f && CODE_EXT.test(f) && !f.includes('node_modules/'));
+    const read = (f: string): string | undefined => {
       try {
-        for (const k of classifyTestNames(readTextCapped(join(repoDir, f), 2 * MiB))) kinds.add(k);
+        return readTextCapped(join(repoDir, f), 2 * MiB);
       } catch {
-        // Unreadable, oversized or symlinked test files contribute nothing, as in the baseline.
+        return undefined; // unreadable, oversized or symlinked files contribute nothing, as in the baseline
       }
+    };
+    const kinds = new Set<TestKind>();
+    const files: string[] = [];
+    for (const f of listed) {
+      const rustUnit = !isTestPath(f) && f.endsWith('.rs');
+      if (!isTestPath(f) && !rustUnit) continue;
+      const text = read(f);
+      if (text === undefined || (rustUnit && !text.includes('#[test]'))) continue;
+      files.push(f);
+      for (const k of classifyTestNames(text)) kinds.add(k);
     }
     const missing = (['happy', 'edge', 'sad'] as TestKind[]).filter((k) => !kinds.has(k));
     if (files.length === 0) return { pass: false, report: 'coverage-3-class: no test files found' };

@@ -23,6 +23,8 @@ export function embeddedPjson(): Interfaces.PJSON {
       bin: PEERS_NAME,
       dirname: PEERS_NAME,
       topicSeparator: ' ',
+      // `-h` is help on every command, as in gh, docker and git (no command uses -h for anything else).
+      additionalHelpFlags: ['-h'],
       // Never imported: commands come from COMMAND_LOADERS (commands/index.ts).
       commands: { strategy: 'explicit', target: './embedded-commands', identifier: 'COMMANDS' },
       topics: TOPICS,

@@ -1,7 +1,7 @@
 /**
  * The error vocabulary shared by every command. A `PeersError` is an expected failure: it is
  * printed as one clean message (never a stack trace) and maps to the exit-code convention of
- * DESIGN §5: 1 = the operation failed, 2 = bad input or configuration.
+ * Exit codes (README.md, Commands): 1 = the operation failed, 2 = bad input or configuration.
  */
 export type ErrorLocation = { file: string; line?: number; column?: number };
 

@@ -4,11 +4,15 @@
  * bug in peers, reported with its stack only when PEERS_DEBUG is set.
  */
 import { Errors } from '@oclif/core';
+import { paintFor } from './colour.ts';
 import { PeersError } from './errors.ts';
+
+/** `peers:` in red when stderr is a terminal that takes colour. */
+const prefix = () => paintFor(process.stderr).red('peers:');
 
 export function reportFatal(error: unknown): number {
   if (error instanceof PeersError) {
-    process.stderr.write(`peers: ${error.format()}\n`);
+    process.stderr.write(`${prefix()} ${error.format()}\n`);
     return error.exitCode;
   }
   const oclifExit = (error as { oclif?: { exit?: number } })?.oclif?.exit;
@@ -17,11 +21,11 @@ export function reportFatal(error: unknown): number {
   }
   if (error instanceof Error && oclifExit !== undefined) {
     // Flag/argument parse errors and "command not found": bad input.
-    process.stderr.write(`peers: ${error.message}\n`);
+    process.stderr.write(`${prefix()} ${error.message}\n`);
     return oclifExit === 1 ? 2 : oclifExit;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`peers: internal error: ${message}\n`);
+  process.stderr.write(`${prefix()} internal error: ${message}\n`);
   if (process.env.PEERS_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   else process.stderr.write('  (set PEERS_DEBUG=1 for the stack trace, and please report it)\n');
   return 70;

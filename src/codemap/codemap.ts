@@ -84,7 +84,7 @@ export function codemapYaml(map: Codemap): string {
 }
 
 /**
- * Self-check (baseline §20.2): every entry must be grounded — its file's line must contain its
+ * Self-check: every entry must be grounded — its file's line must contain its
  * name. A parser bug that shifts lines or invents names shows up here as DRIFT instead of
  * silently misleading the peers.
  */
@@ -109,8 +109,8 @@ export function selfCheckCodemap(repoDir: string, symbols: CodeSymbol[]): { verd
 export type CodemapResult = { yamlPath: string; digestPath: string; symbols: number; filesScanned: number; digestBytes: number; digestLevel: string; selfCheck: string };
 
 /** Writes `CODEMAP.yaml` and `codemap.md` into `outDir` (the run's state dir). */
-export function runCodemap(repoDir: string, outDir: string): CodemapResult {
-  const map = buildCodemap(repoDir);
+export function runCodemap(repoDir: string, outDir: string, files?: string[]): CodemapResult {
+  const map = buildCodemap(repoDir, { files });
   mkdirSync(outDir, { recursive: true });
   const yamlPath = join(outDir, 'CODEMAP.yaml');
   const digestPath = join(outDir, 'codemap.md');

@@ -5,11 +5,13 @@
  */
 import { z } from 'zod';
 import { KubernetesSchema } from './kubernetes-schema.ts';
+import { providerProblem, ProviderSchema, runProviders } from './provider.ts';
+import { NotifySchema } from '../notify/notify-schema.ts';
 
 export const PEER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 
 /** Names that collide with trailers, directories or internal actors of peers itself. */
-export const RESERVED_PEER_NAMES = ['peers-substrate', 'peers-init', 'archive', 'comms', 'log', 'logs', 'checks', 'hooks', 'queue'] as const;
+export const RESERVED_PEER_NAMES = ['peers-substrate', 'operator', 'peers-init', 'archive', 'comms', 'log', 'logs', 'checks', 'hooks', 'queue'] as const;
 
 export const TOOLS = ['claude', 'codex', 'opencode', 'custom'] as const;
 export type Tool = (typeof TOOLS)[number];
@@ -19,14 +21,6 @@ export const REASONING_BY_TOOL: Record<Tool, readonly string[]> = {
   claude: ['low', 'medium', 'high', 'xhigh', 'max'],
   codex: ['minimal', 'low', 'medium', 'high', 'xhigh'],
   opencode: ['minimal', 'low', 'medium', 'high', 'xhigh', 'max'],
-  custom: [],
-};
-
-/** opencode encodes the provider in the model (`provider/model`); a custom CLI has no known flags. */
-export const PROVIDERS_BY_TOOL: Record<Tool, readonly string[]> = {
-  claude: ['anthropic', 'openrouter'],
-  codex: ['openai', 'openrouter'],
-  opencode: [],
   custom: [],
 };
 
@@ -65,7 +59,7 @@ export const PeerSpecSchema = z
       .toLowerCase()
       .optional()
       .describe('Reasoning effort; mapped to claude --effort, codex -c model_reasoning_effort=, opencode --variant.'),
-    provider: nonEmpty.toLowerCase().optional().describe('API provider: anthropic|openrouter for claude, openai|openrouter for codex.'),
+    provider: ProviderSchema.optional(),
     env: z.record(z.string(), z.string()).optional().describe('Extra environment variables for this peer\'s process.'),
     git_author: GitAuthorSchema.optional(),
   })
@@ -83,18 +77,8 @@ export const PeerSpecSchema = z
           : `reasoning is not supported for tool ${peer.tool}; put the flag in argv instead`,
       });
     }
-    if (peer.provider !== undefined && !PROVIDERS_BY_TOOL[peer.tool].includes(peer.provider)) {
-      const allowed = PROVIDERS_BY_TOOL[peer.tool];
-      ctx.addIssue({
-        code: 'custom',
-        path: ['provider'],
-        message: allowed.length
-          ? `provider '${peer.provider}' is not supported for ${peer.tool}; use one of ${allowed.join(', ')}`
-          : peer.tool === 'opencode'
-            ? 'opencode takes the provider inside the model (model: provider/model), not as provider:'
-            : `provider is not supported for tool ${peer.tool}; put it in argv or env instead`,
-      });
-    }
+    const providerIssue = peer.provider !== undefined ? providerProblem(peer.tool, peer.provider) : null;
+    if (providerIssue) ctx.addIssue({ code: 'custom', path: ['provider'], message: providerIssue });
     if (peer.model !== undefined && peer.tool === 'custom') {
       ctx.addIssue({ code: 'custom', path: ['model'], message: 'model is not supported for tool custom; put the flag in argv instead' });
     }
@@ -121,11 +105,16 @@ const patternList = z
     });
   });
 
-// Quote-free, newline-free lazy prefix: a JSON event that merely quotes an error is not a halt.
-const ERR_LINE = '^[^"\\n]*?\\b(?:ERROR|FATAL)\\b[^"\\n]*?';
+// Quote-free, newline-free prefix up to the line's first ERROR/FATAL word: a JSON event that merely
+// quotes an error is not a halt. The prefix cannot run past that first word, so the engine never
+// retries from a later one: a line of a million "ERROR"s costs linear time, not quadratic
+// (src/peers/halt-patterns.ts). Any match after a later ERROR is also a match after the first.
+const ERR_HEAD = '^(?:(?!\\b(?:ERROR|FATAL)\\b)[^"\\n])*\\b(?:ERROR|FATAL)\\b';
+const ERR_LINE = `${ERR_HEAD}[^"\\n]*?`;
 export const DEFAULT_ERROR_PATTERNS = [
   `${ERR_LINE}\\brate.?limit`,
-  `${ERR_LINE}\\bAPI[ _-]?error\\b[^"\\n]*?\\b5\\d\\d\\b`,
+  // Same idea for the second word: only the first "API error" after ERROR is a starting point.
+  `${ERR_HEAD}(?:(?!\\bAPI[ _-]?error\\b)[^"\\n])*\\bAPI[ _-]?error\\b[^"\\n]*?\\b5\\d\\d\\b`,
   '^Error:\\s*rate[_-]?limit',
 ];
 export const DEFAULT_HALT_PATTERNS = [
@@ -203,6 +192,17 @@ export const VerifySchema = z
   })
   .describe('Settings of `peers verify`.');
 
+export const ResultsSchema = z
+  .strictObject({
+    branch: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._\/-]{0,200}$/, 'a branch name: letters, digits, ".", "_", "-" and "/"')
+      .refine((b) => !b.includes('..') && !b.includes('//') && !b.endsWith('/') && !b.endsWith('.lock') && !b.split('/').some((p) => p.startsWith('.')), 'not a valid git branch name')
+      .optional()
+      .describe('Branch of your repository the run\'s commits are fetched into (default: peers/<project name>).'),
+  })
+  .describe('Where a run\'s results go.');
+
 export const ConfigSchema = z
   .strictObject({
     peers: z
@@ -229,7 +229,18 @@ export const ConfigSchema = z
     setup: nonEmpty.optional().describe('Command that installs gate dependencies on the clean checkout (e.g. "npm ci").'),
     modes: z.array(nonEmpty).optional().describe('Mode bundles this project was initialised with.'),
     verify: VerifySchema.optional(),
+    results: ResultsSchema.optional(),
+    notify: NotifySchema.optional(),
     kubernetes: KubernetesSchema.optional(),
+  })
+  .superRefine((config, ctx) => {
+    // Providers become upstreams of the auth sidecar by name: two different ones need two names.
+    try {
+      // A peer whose provider does not fit its tool is reported on that peer already.
+      runProviders(config.peers.filter((p) => p.provider === undefined || providerProblem(p.tool, p.provider) === null));
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['peers'], message: (e as Error).message });
+    }
   })
   .describe('peers project configuration (.peers/config.yaml).');
 

@@ -8,6 +8,7 @@ import type { PeersConfig } from './config-schema.ts';
 import { hardGoals, softGoals, type GoalsFile } from './goals-schema.ts';
 import { resolvePeerIdentity, userIdentityFromEnv, type ResolvedIdentity } from './git-identity.ts';
 import { buildPeerArgv, PROMPT_PLACEHOLDER } from './peer-argv.ts';
+import { describeProvider } from './provider.ts';
 import { resolveUsdCapMode, type ResolvedUsdCapMode } from './usd-cap-mode.ts';
 
 const SECRET_NAME = /KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL/i;
@@ -35,7 +36,8 @@ export type ProjectView = {
   goals_path: string;
   peers: PeerView[];
   budget: PeersConfig['budget'];
-  usd_cap: ResolvedUsdCapMode & { max_usd?: number };
+  /** Whether max_usd is a hard stop and why; `source` says who decided it (`peers up`, or a prediction of it). */
+  usd_cap: ResolvedUsdCapMode & { max_usd?: number; max_tokens?: number; source?: string };
   health: PeersConfig['health'];
   goal_settings: PeersConfig['goals'];
   goals: {
@@ -55,6 +57,8 @@ export function describeProject(input: {
   goals: GoalsFile;
   env: Record<string, string | undefined>;
   homeDir: string;
+  /** The run's budget policy (written by `peers up`, or what it would write): it decides max_usd_mode. */
+  budget?: { mode: ResolvedUsdCapMode['mode']; reason: string; max_usd: number | null; max_tokens: number | null; source: string };
 }): ProjectView {
   const { config, goals } = input;
   const peers = config.peers.map((peer): PeerView => {
@@ -66,7 +70,7 @@ export function describeProject(input: {
       prompt_mode: peer.prompt_mode,
       ...(peer.model ? { model: peer.model } : {}),
       ...(peer.reasoning ? { reasoning: peer.reasoning } : {}),
-      ...(peer.provider ? { provider: peer.provider } : {}),
+      ...(peer.provider ? { provider: describeProvider(peer.tool, peer.provider) } : {}),
       argv: built.argv,
       prompt_on_stdin: built.stdin !== undefined,
       env,
@@ -74,14 +78,17 @@ export function describeProject(input: {
       git_author: resolvePeerIdentity(peer, userIdentityFromEnv(input.env)),
     };
   });
-  const usd = resolveUsdCapMode(config, input.env, input.homeDir);
+  const b = input.budget;
+  const usd = b
+    ? { mode: b.mode, reason: b.reason, ...(b.max_usd !== null ? { max_usd: b.max_usd } : {}), ...(b.max_tokens !== null ? { max_tokens: b.max_tokens } : {}), source: b.source }
+    : { ...resolveUsdCapMode(config, input.env, input.homeDir), ...(config.budget.max_usd !== undefined ? { max_usd: config.budget.max_usd } : {}) };
   return {
     repo: input.repo,
     config_path: input.configPath,
     goals_path: input.goalsPath,
     peers,
     budget: config.budget,
-    usd_cap: { ...usd, ...(config.budget.max_usd !== undefined ? { max_usd: config.budget.max_usd } : {}) },
+    usd_cap: usd,
     health: config.health,
     goal_settings: config.goals,
     goals: {
@@ -130,7 +137,8 @@ export function formatProjectView(view: ProjectView): string[] {
   if (b.max_tokens !== undefined) budgetParts.push(`tokens≤${b.max_tokens}`);
   if (b.max_usd !== undefined) budgetParts.push(`USD≤$${b.max_usd}`);
   lines.push(`budget:  ${budgetParts.join(', ')}`);
-  lines.push(`  max_usd_mode=${view.usd_cap.mode} (${view.usd_cap.reason})${b.max_usd === undefined ? ' — no max_usd set' : ''}`);
+  const cap = view.usd_cap;
+  lines.push(`  max_usd_mode=${cap.mode} (${cap.reason})${cap.max_usd === undefined ? ' — no max_usd set' : ''}${cap.source ? ` — ${cap.source}` : ''}`);
   const h = view.health;
   lines.push(`health:  idle≤${h.idle_timeout_s}s, turn≤${h.absolute_max_runtime_s}s, output cap ${h.output_cap_bytes} bytes, kill grace ${h.kill_grace_s}s`);
   lines.push(`goals:   ${view.goals.hard.length + view.goals.soft.length} (${view.goals.hard.length} hard, ${view.goals.soft.length} soft)`);

@@ -5,6 +5,7 @@
  * through the egress proxy, and notes on what the workspace image lacks. Pure: it sees the
  * repository only through `ProjectFiles`, so every rule is tested on file contents alone.
  */
+import { packageManagerOf, scriptCommand, type PackageManager } from './package-manager.ts';
 
 export type ProjectFiles = {
   /** Text of a regular file (relative path), undefined when absent, not regular, or too large. */
@@ -65,20 +66,10 @@ function detectNode(files: ProjectFiles): Found | undefined {
   if (!pkg) return { kind: 'node', extra: [], egress: [], notes: ['package.json does not parse as JSON: no gate proposed for it'] };
   const scripts = record(pkg.scripts);
   const deps = { ...record(pkg.dependencies), ...record(pkg.devDependencies) };
-  const declared = typeof pkg.packageManager === 'string' ? pkg.packageManager.split('@')[0] : undefined;
-  const pm =
-    declared && ['npm', 'pnpm', 'yarn', 'bun'].includes(declared)
-      ? declared
-      : files.exists('pnpm-lock.yaml')
-        ? 'pnpm'
-        : files.exists('yarn.lock')
-          ? 'yarn'
-          : files.exists('bun.lock') || files.exists('bun.lockb')
-            ? 'bun'
-            : 'npm';
+  const pm = packageManagerOf(pkg, files);
   const npmLock = files.exists('package-lock.json') || files.exists('npm-shrinkwrap.json');
   const hasDeps = Object.keys(deps).length > 0;
-  const setup: Record<string, string | undefined> = {
+  const setup: Record<PackageManager, string | undefined> = {
     npm: npmLock ? 'npm ci' : hasDeps ? 'npm install --no-audit --no-fund' : undefined,
     pnpm: 'pnpm install --frozen-lockfile',
     yarn: files.exists('.yarnrc.yml') ? 'yarn install --immutable' : 'yarn install --frozen-lockfile',
@@ -86,7 +77,7 @@ function detectNode(files: ProjectFiles): Found | undefined {
   };
   if (pm === 'npm' && !npmLock && hasDeps) notes.push('no package-lock.json: setup is `npm install`, so each gate run may resolve newer dependencies; commit a lockfile and use `npm ci`');
   if (pm !== 'npm') notes.push(`${pm} is not in the workspace image (it has node and npm): add it to the Containerfile, or switch setup and the gates to npm`);
-  const run = (script: string) => (pm === 'npm' ? (script === 'test' ? 'npm test' : `npm run ${script}`) : pm === 'bun' ? `bun run ${script}` : `${pm} ${script === 'test' ? 'test' : `run ${script}`}`);
+  const run = (script: string) => scriptCommand(pm, script);
   const testScript = typeof scripts.test === 'string' ? scripts.test : undefined;
   let tests: Found['tests'];
   if (testScript && !NPM_PLACEHOLDER_TEST.test(testScript)) {

@@ -19,8 +19,11 @@ import { detectProject, type ProjectFiles, type ProjectProposal } from './detect
 import { jsonSchemaText } from './json-schema.ts';
 import { renderConfig, renderGoals } from './render-init.ts';
 import { registerProject } from './project-registry.ts';
+import { installModeFiles, type InstalledModes } from '../modes/init-modes.ts';
+import type { ModeInstallRequest } from '../modes/mode-install.ts';
 
-export const BASELINE_TAG = 'peers-baseline';
+export { BASELINE_TAG } from '../protocol/run-baseline.ts';
+import { BASELINE_TAG } from '../protocol/run-baseline.ts';
 export const INIT_AUTHOR = { name: 'peers-init', email: 'peers-init@local' };
 export const GITIGNORE_COMMIT_MESSAGE = 'peers init: add .peers/ to .gitignore\n\nPeer: peers-init\n';
 
@@ -35,6 +38,8 @@ export type InitResult = {
   proposal: ProjectProposal;
   /** Things that did not stop init but the user should know. */
   notes: string[];
+  /** What `--modes` installed (absent for a plain init). */
+  modes?: InstalledModes;
 };
 
 /** The project's own files as detect-project.ts reads them: regular files only, at most 1 MiB. */
@@ -123,53 +128,77 @@ function checkGitignore(repo: string): void {
   }
 }
 
-/** Appends `.peers/` to .gitignore and commits only that file; returns the new commit, if any. */
-function ignoreControlDir(repo: string): string | undefined {
+/** Appends `.peers/` to .gitignore; returns whether the file changed. */
+function ignoreControlDir(repo: string): boolean {
   const path = join(repo, '.gitignore');
-  if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) return undefined; // already lists .peers (checked)
+  if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) return false; // already lists .peers (checked)
   const current = readTextIfExists(path, MiB) ?? '';
-  if (PEERS_IGNORE_LINE.test(current)) return undefined;
+  if (PEERS_IGNORE_LINE.test(current)) return false;
   const next = `${current}${current && !current.endsWith('\n') ? '\n' : ''}.peers/\n`;
   writeFileAtomic(path, next, 0o644);
+  return true;
+}
+
+/** Commits exactly `paths` as peers-init (whatever else the user staged stays staged); returns the commit. */
+export function commitInitFiles(repo: string, paths: string[], message: string): string | undefined {
+  if (paths.length === 0) return undefined;
   const identity = {
     GIT_AUTHOR_NAME: INIT_AUTHOR.name,
     GIT_AUTHOR_EMAIL: INIT_AUTHOR.email,
     GIT_COMMITTER_NAME: INIT_AUTHOR.name,
     GIT_COMMITTER_EMAIL: INIT_AUTHOR.email,
   };
-  gitOk(repo, ['add', '--', '.gitignore']);
+  gitOk(repo, ['add', '--', ...paths]);
+  // Nothing to commit when every file was already committed as it is.
+  if (git(repo, ['diff', '--cached', '--quiet', 'HEAD', '--', ...paths]).code === 0 && headSha(repo)) return undefined;
   // Pathspec = --only: whatever else the user has staged stays staged and out of this commit.
-  gitOk(repo, ['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', GITIGNORE_COMMIT_MESSAGE, '--', '.gitignore'], { env: identity });
+  gitOk(repo, ['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', message, '--', ...paths], { env: identity });
   return headSha(repo);
 }
 
-export function initProject(opts: { target?: string; force?: boolean; env?: Record<string, string | undefined> }): InitResult {
+export type InitOptions = { target?: string; force?: boolean; env?: Record<string, string | undefined> } & Partial<ModeInstallRequest>;
+
+export function initProject(opts: InitOptions): InitResult {
   const env = opts.env ?? process.env;
   const repo = checkTarget(resolve(opts.target ?? '.'), env);
   checkControlDir(repo, opts.force ?? false);
   checkGitignore(repo);
+  const proposal = detectProject(projectFilesAt(repo));
+  const modeRequest = opts.modes?.length ? { modes: opts.modes, lang: opts.lang, spec: opts.spec, plan: opts.plan, allowPassingAcceptance: opts.allowPassingAcceptance } : undefined;
+  if (!modeRequest && (opts.lang || opts.spec || opts.plan)) {
+    throw new InputError(`${opts.plan ? '--plan' : opts.spec ? '--spec' : '--lang'} goes with --modes`, { hint: opts.plan ? 'peers init --modes implement --plan PLAN.md' : 'peers init --modes audit,thorough --lang python' });
+  }
 
   const dir = join(repo, '.peers');
+  // Modes decide (and may refuse) before the first write.
+  const modes = modeRequest ? installModeFiles.prepare(repo, modeRequest, projectFilesAt(repo), proposal) : undefined;
   // rmSync never follows symlinks inside the tree; .peers itself was checked not to be one.
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'schema'), { recursive: true, mode: 0o755 });
-  const proposal = detectProject(projectFilesAt(repo));
+  const written = modes ? installModeFiles.write(repo, modes, proposal, configTemplate) : undefined;
   const files: [string, string][] = [
-    ['config.yaml', renderConfig(configTemplate, proposal)],
-    ['goals.yaml', renderGoals(goalsTemplate, proposal)],
+    ['config.yaml', written?.config ?? renderConfig(configTemplate, proposal)],
+    ['goals.yaml', written?.goals ?? renderGoals(goalsTemplate, proposal)],
     ['schema/config.schema.json', jsonSchemaText('config')],
     ['schema/goals.schema.json', jsonSchemaText('goals')],
   ];
   for (const [name, text] of files) writeFileAtomic(join(dir, name), text, 0o644);
 
-  const notes: string[] = [...proposal.notes];
+  const notes: string[] = [...proposal.notes, ...(modes?.notes ?? [])];
   const result: InitResult = { repo, files: files.map(([name]) => join(dir, name)), proposal, notes };
-  result.gitignoreCommit = ignoreControlDir(repo);
+  const ignored = ignoreControlDir(repo);
+  const paths = [...(ignored ? ['.gitignore'] : []), ...(written?.commitPaths ?? [])];
+  const message = written && written.commitPaths.length ? `peers init: modes ${written.installed.modes.join(',')}\n\nAdds ${paths.join(', ')}.\n\nPeer: peers-init\n` : GITIGNORE_COMMIT_MESSAGE;
+  result.gitignoreCommit = commitInitFiles(repo, paths, message);
   if (headSha(repo)) {
     gitOk(repo, ['tag', '-f', BASELINE_TAG, 'HEAD']);
     result.baselineTag = BASELINE_TAG;
   } else {
     notes.push(`no commit yet, so no ${BASELINE_TAG} tag; commit once, then run \`git tag -f ${BASELINE_TAG}\``);
+  }
+  if (written) {
+    installModeFiles.finish(repo, written);
+    result.modes = written.installed;
   }
   try {
     registerProject(repo, env);
@@ -192,7 +221,8 @@ function proposalLines(p: ProjectProposal): string[] {
 export function nextSteps(result: InitResult): string[] {
   return [
     `Initialized peers in ${join(result.repo, '.peers')}`,
-    ...(result.gitignoreCommit ? [`  committed .gitignore (${result.gitignoreCommit.slice(0, 12)}), tagged ${BASELINE_TAG}`] : result.baselineTag ? [`  tagged ${BASELINE_TAG}`] : []),
+    ...(result.modes ? [`  modes: ${result.modes.modes.join(', ')}${result.modes.lang ? ` (language ${result.modes.lang})` : ''}`] : []),
+    ...(result.gitignoreCommit ? [`  committed ${result.modes?.committed.length ? ['.gitignore', ...result.modes.committed].join(', ') : '.gitignore'} (${result.gitignoreCommit.slice(0, 12)}), tagged ${BASELINE_TAG}`] : result.baselineTag ? [`  tagged ${BASELINE_TAG}`] : []),
     ...result.notes.map((n) => `  note: ${n}`),
     '',
     ...proposalLines(result.proposal),

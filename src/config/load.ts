@@ -5,82 +5,29 @@
  * node the user wrote.
  */
 import { existsSync, lstatSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { join } from 'node:path';
+import { isMap, isScalar, type Document, type LineCounter, type Node } from 'yaml';
 import type { z } from 'zod';
 import { InputError, InputErrors } from '../cli/errors.ts';
-import { UnsafePathError } from '../fs/atomic-write.ts';
-import { isGitRepo, repoRoot } from '../git/git.ts';
-import { FileTooLargeError, MiB, readTextCapped } from '../fs/safe-read.ts';
+import type { FileKind } from '../cli/file-errors.ts';
+import { gitRepoRootOf } from '../cli/project-dir.ts';
+import { MiB } from '../fs/safe-read.ts';
 import { ConfigSchema, type PeersConfig } from './config-schema.ts';
 import { didYouMean } from './did-you-mean.ts';
 import { GoalsSchema, type GoalsFile, type PassWhenIssueParams } from './goals-schema.ts';
 import { allowedKeysAt } from './schema-keys.ts';
+import { locate, locationAt, MAX_PROBLEMS, pairFor, parseYaml, readYamlText } from './yaml-source.ts';
 
 export const CONTROL_FILE_LIMIT = 2 * MiB;
-/** More problems than this are noise; the user fixes the first ones and re-runs. */
-const MAX_PROBLEMS = 20;
 
 /** Keys of the Python peers' config.yaml that exist here under another name. */
 const RENAMED_KEYS: Record<string, string> = { max_iterations: 'max_ticks', buf_cap_bytes: 'output_cap_bytes', tools: 'peers', egress_allow: 'egress' };
 
-type Located = { node?: Node; keyNode?: Node; parent?: Node };
-
 export type LoadedProject = { config: PeersConfig; goals: GoalsFile; dir: string; configPath: string; goalsPath: string };
 
-function readControlFile(path: string): string {
-  // Opening a FIFO for reading blocks until a writer appears: `peers info` would hang, not report.
-  let kind: ReturnType<typeof lstatSync> | undefined;
-  try {
-    kind = lstatSync(path);
-  } catch {
-    // Missing or unreadable: the read below reports it precisely.
-  }
-  if (kind && !kind.isFile() && !kind.isSymbolicLink()) {
-    throw new InputError(`refusing to use ${path}: it is not a regular file`, { location: { file: path }, hint: 'replace it with a regular file' });
-  }
-  try {
-    return readTextCapped(path, CONTROL_FILE_LIMIT);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('file not found', { location: { file: path }, hint: 'restore it, or start over with `peers init --force` (replaces .peers/)' });
-    if (error instanceof FileTooLargeError) throw new InputError(`file is larger than ${CONTROL_FILE_LIMIT} bytes`, { location: { file: path } });
-    if (error instanceof UnsafePathError) throw new InputError(error.message, { location: { file: path }, hint: 'replace it with a regular file' });
-    if (code === 'EACCES') throw new InputError('permission denied', { location: { file: path } });
-    throw error;
-  }
-}
-
-/** Follows an issue path through maps and sequences as far as the document goes. */
-function locate(doc: Document, path: readonly PropertyKey[]): Located {
-  let node: Node | undefined = doc.contents ?? undefined;
-  let parent: Node | undefined;
-  let keyNode: Node | undefined;
-  for (const seg of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
-      if (!pair) return { parent: node };
-      parent = node;
-      keyNode = pair.key as Node;
-      node = (pair.value ?? undefined) as Node | undefined;
-      if (!node) return { parent, keyNode };
-    } else if (isSeq(node) && typeof seg === 'number') {
-      const item = node.items[seg] as Node | undefined;
-      if (!item) return { parent: node };
-      parent = node;
-      keyNode = undefined;
-      node = item;
-    } else {
-      return { parent: node };
-    }
-  }
-  return { node, keyNode, parent };
-}
-
-function position(counter: LineCounter, offset: number): { line: number; column: number } {
-  const { line, col } = counter.linePos(offset);
-  return { line, column: col };
-}
+const RESTORE = 'restore it, or start over with `peers init --force` (replaces .peers/)';
+const CONFIG_FILE: FileKind = { what: 'config file', hint: 'replace it with a regular YAML file', missingHint: RESTORE };
+const GOALS_FILE: FileKind = { what: 'goals file', hint: 'replace it with a regular YAML file', missingHint: RESTORE };
 
 /** Offset in the file of character `offset` of a scalar's value (quoted or block scalars shift it). */
 function scalarCharOffset(text: string, node: Node, offset: number): number {
@@ -100,17 +47,16 @@ function pathLabel(path: readonly PropertyKey[]): string {
 }
 
 function issueToErrors(issue: z.core.$ZodIssue, doc: Document, counter: LineCounter, text: string, file: string, schema: z.ZodType, data: unknown): InputError[] {
-  const at = (node: Node | undefined, charOffset?: number) => {
-    const offset = charOffset ?? node?.range?.[0];
-    // No node to point at (an empty or comment-only file): its first line is where the key belongs.
-    return offset === undefined ? { file, line: 1, column: 1 } : { file, ...position(counter, offset) };
-  };
+  // No node to point at (an empty or comment-only file): its first line is where the key belongs.
+  const at = (node: Node | undefined, charOffset?: number) => locationAt(counter, file, charOffset ?? node?.range?.[0]);
   const where = pathLabel(issue.path);
   if (issue.code === 'unrecognized_keys') {
     const { node } = locate(doc, issue.path);
     const allowed = allowedKeysAt(schema, issue.path, data);
-    return issue.keys.map((key) => {
-      const keyNode = isMap(node) ? (node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key)?.key as Node | undefined) : undefined;
+    // Keys come in document order and only the first MAX_PROBLEMS are shown: 50,000 unknown keys
+    // cost 20 messages, not 50,000 did-you-mean searches.
+    return issue.keys.slice(0, MAX_PROBLEMS).map((key) => {
+      const keyNode = isMap(node) ? (pairFor(node, key)?.key as Node | undefined) : undefined;
       const guess = (RENAMED_KEYS[key] && allowed.includes(RENAMED_KEYS[key]) ? RENAMED_KEYS[key] : undefined) ?? didYouMean(key, allowed);
       const scope = where ? ` in ${where}` : '';
       return new InputError(`unknown key '${key}'${scope}${guess ? `; did you mean ${guess}?` : ''}`, {
@@ -133,30 +79,15 @@ function issueToErrors(issue: z.core.$ZodIssue, doc: Document, counter: LineCoun
   }
   if (issue.code === 'invalid_union' && isMap(located.node)) {
     // A goal whose `type` is neither hard nor soft: point at the type itself.
-    const typeNode = located.node.items.find((p) => isScalar(p.key) && p.key.value === 'type');
+    const typeNode = pairFor(located.node, 'type');
     const value = isScalar(typeNode?.value) ? typeNode.value.value : undefined;
     return [new InputError(`${where}: type must be 'hard' or 'soft'${value === undefined ? ' (missing)' : `, not '${String(value)}'`}`, { location: at((typeNode?.value as Node) ?? located.node) })];
   }
   return [new InputError(`${where ? `${where}: ` : ''}${issue.message}`, { location: at(located.node) })];
 }
 
-function parseAndValidate<S extends z.ZodType>(path: string, schema: S, emptyValue: unknown): z.output<S> {
-  const text = readControlFile(path);
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.slice(0, MAX_PROBLEMS).map(
-      (e) => new InputError(`YAML syntax error: ${e.message.split('\n')[0]}`, { location: { file: path, ...position(counter, e.pos[0]) } }),
-    );
-    throw problems.length === 1 ? problems[0]! : new InputErrors(problems);
-  }
-  let data: unknown = emptyValue;
-  try {
-    if (doc.contents !== null) data = doc.toJS({ maxAliasCount: 100 });
-  } catch (error) {
-    // The yaml library refuses alias bombs ("billion laughs") while expanding: bad input, not a crash.
-    throw new InputError(`YAML aliases expand too far: ${(error as Error).message}`, { location: { file: path, line: 1, column: 1 }, hint: 'write the values out instead of nesting aliases (*name) of aliases' });
-  }
+function parseAndValidate<S extends z.ZodType>(path: string, kind: FileKind, schema: S, emptyValue: unknown): z.output<S> {
+  const { doc, counter, text, data } = parseYaml(readYamlText(path, CONTROL_FILE_LIMIT, kind), path, { maxBytes: CONTROL_FILE_LIMIT }, emptyValue);
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const problems = result.error.issues.flatMap((issue) => issueToErrors(issue, doc, counter, text, path, schema, data));
@@ -166,11 +97,11 @@ function parseAndValidate<S extends z.ZodType>(path: string, schema: S, emptyVal
 }
 
 export function loadConfigFile(path: string): PeersConfig {
-  return parseAndValidate(path, ConfigSchema, {});
+  return parseAndValidate(path, CONFIG_FILE, ConfigSchema, {});
 }
 
 export function loadGoalsFile(path: string): GoalsFile {
-  return parseAndValidate(path, GoalsSchema, { goals: [] });
+  return parseAndValidate(path, GOALS_FILE, GoalsSchema, { goals: [] });
 }
 
 /** Loads both control files of the project at `repoDir`; all problems of both files at once. */
@@ -179,7 +110,9 @@ export function loadProject(repoDir: string): LoadedProject {
   if (!existsSync(dir)) {
     throw new InputError(`no .peers/ directory in ${repoDir}`, { hint: 'run `peers init` in the repository first' });
   }
-  if (lstatSync(dir).isSymbolicLink()) throw new InputError('.peers is a symlink; refusing to read through it', { location: { file: dir } });
+  const kind = lstatSync(dir);
+  if (kind.isSymbolicLink()) throw new InputError('.peers is a symlink; refusing to read through it', { location: { file: dir } });
+  if (!kind.isDirectory()) throw new InputError('.peers is not a directory', { location: { file: dir }, hint: 'move it aside and run `peers init`' });
   const configPath = join(dir, 'config.yaml');
   const goalsPath = join(dir, 'goals.yaml');
   const problems: InputError[] = [];
@@ -202,9 +135,7 @@ export function loadProject(repoDir: string): LoadedProject {
   return { config: config!, goals: goals!, dir, configPath, goalsPath };
 }
 
-/** The repository a command acts on: the top of the git repo containing `start`, else `start`. */
+/** The repository a command acts on: the top of the git repository containing `start` (else exit 2). */
 export function projectDirFrom(start: string): string {
-  const dir = resolve(start);
-  if (!existsSync(dir)) throw new InputError(`${start} does not exist`, { hint: 'pass an existing project directory with -C DIR' });
-  return isGitRepo(dir) ? repoRoot(dir) : dir;
+  return gitRepoRootOf(start);
 }

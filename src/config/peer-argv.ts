@@ -8,9 +8,17 @@
 import { basename } from 'node:path';
 import type { PeerSpec } from './config-schema.ts';
 import { identityEnv, resolvePeerIdentity, userIdentityFromEnv } from './git-identity.ts';
+import { type Provider, type ProviderUpstream, resolveProvider, SIDECAR_HOST, SIDECAR_PLACEHOLDER_KEY, upstreamFor } from './provider.ts';
 
 export const PROMPT_PLACEHOLDER = '{PROMPT}';
-export const OPENROUTER_KEY_ENV = 'OPENROUTER_API_KEY';
+export { OPENROUTER_KEY_ENV } from './provider.ts';
+/**
+ * In the pod (set on the loop by sandbox/pod-spec.ts): the auth sidecar's OpenAI URL. codex ignores
+ * OPENAI_BASE_URL, so a codex peer that names no provider of its own is given one pointing there.
+ */
+export const CODEX_BASE_URL_ENV = 'PEERS_CODEX_BASE_URL';
+/** The codex `model_providers` key of that provider. */
+export const CODEX_SIDECAR_PROVIDER = 'peers-auth-sidecar';
 
 export type PeerCommand = {
   argv: string[];
@@ -22,7 +30,11 @@ export type PeerCommand = {
   missingEnv: string[];
 };
 
-export type BuildOptions = { hostEnv?: Record<string, string | undefined> };
+export type BuildOptions = {
+  hostEnv?: Record<string, string | undefined>;
+  /** In the pod: the auth sidecar's provider upstreams (runProviders), which the peers are pointed at. */
+  providers?: readonly ProviderUpstream[];
+};
 
 /** `--x` or `--x=…` anywhere in argv (short aliases passed too). */
 function hasSwitch(argv: readonly string[], ...names: string[]): boolean {
@@ -47,43 +59,73 @@ function insertBeforePrompt(argv: string[], extra: string[]): string[] {
   return at < 0 ? [...argv, ...extra] : [...argv.slice(0, at), ...extra, ...argv.slice(at)];
 }
 
-function claudeArgv(peer: PeerSpec, hostEnv: BuildOptions['hostEnv'], out: PeerCommand): string[] {
+/** Where a provider peer's CLI is pointed: the auth sidecar's port for it in the pod, else the provider itself. */
+function providerTarget(provider: Provider, opts: BuildOptions): { url: string; viaSidecar: boolean } {
+  if (!opts.providers) return { url: provider.base_url, viaSidecar: false };
+  const up = upstreamFor(opts.providers, provider);
+  if (!up) throw new Error(`provider ${provider.name} has no auth sidecar upstream in this run`);
+  return { url: `http://${SIDECAR_HOST}:${up.port}`, viaSidecar: true };
+}
+
+function claudeArgv(peer: PeerSpec, opts: BuildOptions, out: PeerCommand): string[] {
   const extra: string[] = [];
   if (peer.model && !hasSwitch(peer.argv, '--model')) extra.push('--model', peer.model);
   if (peer.reasoning && !hasSwitch(peer.argv, '--effort')) extra.push('--effort', peer.reasoning);
-  if (peer.provider === 'openrouter') {
-    // Claude Code speaks the Anthropic API; OpenRouter serves it under /api with a bearer token.
-    out.env.ANTHROPIC_BASE_URL = 'https://openrouter.ai/api';
-    out.env.ANTHROPIC_API_KEY = '';
-    const key = hostEnv?.[OPENROUTER_KEY_ENV];
-    if (key) out.env.ANTHROPIC_AUTH_TOKEN = key;
-    else out.missingEnv.push(OPENROUTER_KEY_ENV);
+  const provider = resolveProvider('claude', peer.provider);
+  if (provider) {
+    // Claude Code speaks the Anthropic Messages API to ANTHROPIC_BASE_URL.
+    const target = providerTarget(provider, opts);
+    out.env.ANTHROPIC_BASE_URL = target.url;
+    if (target.viaSidecar) {
+      // The sidecar replaces this placeholder with the real key; the workspace never holds it.
+      out.env.ANTHROPIC_API_KEY = SIDECAR_PLACEHOLDER_KEY;
+      out.env.ANTHROPIC_AUTH_TOKEN = '';
+    } else {
+      // Compatible APIs (OpenRouter among them) take the key as a bearer token.
+      out.env.ANTHROPIC_API_KEY = '';
+      const key = opts.hostEnv?.[provider.key_env];
+      if (key) out.env.ANTHROPIC_AUTH_TOKEN = key;
+      else out.missingEnv.push(provider.key_env);
+    }
   }
   return insertBeforePrompt(peer.argv, extra);
 }
 
-function codexArgv(peer: PeerSpec, hostEnv: BuildOptions['hostEnv'], out: PeerCommand): string[] {
+function codexArgv(peer: PeerSpec, opts: BuildOptions, out: PeerCommand): string[] {
   const present = codexConfig(peer.argv);
   const pairs: [string, string][] = [];
-  if (peer.provider === 'openrouter') {
+  const provider = resolveProvider('codex', peer.provider);
+  if (provider) {
+    const id = provider.name;
     const configuredProvider = present.get('model_provider');
-    if (configuredProvider === undefined) pairs.push(['model_provider', 'openrouter']);
-    // A user who routes codex to another provider in argv keeps it; we add nothing for openrouter.
-    if (configuredProvider === undefined || configuredProvider.replace(/^["']|["']$/g, '') === 'openrouter') {
+    if (configuredProvider === undefined) pairs.push(['model_provider', id]);
+    // A user who routes codex to another provider in argv keeps it; we add nothing for this one.
+    if (configuredProvider === undefined || configuredProvider.replace(/^["']|["']$/g, '') === id) {
+      const target = providerTarget(provider, opts);
       const defaults: [string, string][] = [
-        ['model_providers.openrouter.name', 'openrouter'],
-        ['model_providers.openrouter.base_url', 'https://openrouter.ai/api/v1'],
-        ['model_providers.openrouter.env_key', OPENROUTER_KEY_ENV],
+        [`model_providers.${id}.name`, id],
+        [`model_providers.${id}.base_url`, target.url],
+        [`model_providers.${id}.env_key`, provider.key_env],
+        [`model_providers.${id}.wire_api`, 'responses'],
       ];
       for (const [k, v] of defaults) if (!present.has(k)) pairs.push([k, v]);
-      if (!hostEnv?.[OPENROUTER_KEY_ENV]) out.missingEnv.push(OPENROUTER_KEY_ENV);
+      // Codex sends $env_key as a bearer token: in the pod a placeholder the sidecar replaces.
+      if (target.viaSidecar) out.env[provider.key_env] = SIDECAR_PLACEHOLDER_KEY;
+      else if (!opts.hostEnv?.[provider.key_env]) out.missingEnv.push(provider.key_env);
     }
   }
   if (peer.model && !hasSwitch(peer.argv, '--model', '-m') && !present.has('model')) pairs.push(['model', peer.model]);
   if (peer.reasoning && !present.has('model_reasoning_effort')) pairs.push(['model_reasoning_effort', peer.reasoning]);
-  if (pairs.length === 0) return [...peer.argv];
   // TOML basic strings and JSON strings agree for these values, so JSON.stringify quotes them.
   const extra = pairs.flatMap(([k, v]) => ['-c', `${k}=${JSON.stringify(v)}`]);
+  const sidecar = opts.hostEnv?.[CODEX_BASE_URL_ENV];
+  if (sidecar && !provider && !present.has('model_provider') && !present.has('openai_base_url')) {
+    // wire_api "responses" over plain HTTPS: the built-in provider would first try a WebSocket the
+    // sidecar does not forward. The key is the workspace's placeholder; the sidecar swaps it.
+    const table = `{ name = "OpenAI through the peers auth sidecar", base_url = ${JSON.stringify(sidecar)}, wire_api = "responses", env_key = "OPENAI_API_KEY" }`;
+    extra.push('-c', `model_providers.${CODEX_SIDECAR_PROVIDER}=${table}`, '-c', `model_provider=${JSON.stringify(CODEX_SIDECAR_PROVIDER)}`);
+  }
+  if (extra.length === 0) return [...peer.argv];
   const argv = peer.argv;
   if (basename(argv[0] ?? '') !== 'codex') return insertBeforePrompt(argv, extra);
   // `-c` is accepted both globally and by `codex exec`; after `exec` reads most naturally.
@@ -104,8 +146,8 @@ export function buildPeerArgv(peer: PeerSpec, prompt: string, opts: BuildOptions
   const identity = identityEnv(resolvePeerIdentity(peer, userIdentityFromEnv(hostEnv)));
   const out: PeerCommand = { argv: [], env: { ...identity, ...(peer.env ?? {}), PEERS_PEER_NAME: peer.name }, missingEnv: [] };
   let argv: string[];
-  if (peer.tool === 'claude') argv = claudeArgv(peer, hostEnv, out);
-  else if (peer.tool === 'codex') argv = codexArgv(peer, hostEnv, out);
+  if (peer.tool === 'claude') argv = claudeArgv(peer, { ...opts, hostEnv }, out);
+  else if (peer.tool === 'codex') argv = codexArgv(peer, { ...opts, hostEnv }, out);
   else if (peer.tool === 'opencode') argv = opencodeArgv(peer);
   else argv = [...peer.argv];
   if (peer.prompt_mode === 'argv-substitute') {

@@ -7,32 +7,63 @@
  * replaces the file atomically, so two commands at once never lose an entry.
  */
 import { mkdirSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { PeersError } from '../cli/errors.ts';
+import { dirname, isAbsolute, join } from 'node:path';
+import { z } from 'zod';
+import { InputError } from '../cli/errors.ts';
+import { accessingFile, type FileKind } from '../cli/file-errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
+import { xdgConfigHome } from '../state/env-dirs.ts';
 import { withRegistryLock } from './registry-lock.ts';
 
-export type RegisteredProject = { path: string; registered_at: string; [k: string]: unknown };
+/**
+ * One entry as every reader relies on it. Fields added later (by `peers up`, `down`, or a newer
+ * peers) are kept as written; a field of the wrong type is refused with the entry's index rather
+ * than crashing a reader (a numeric `name` made `peers ls` fail with exit 70).
+ */
+const timestamp = z.string().max(64);
+const RegisteredProjectSchema = z.looseObject({
+  path: z.string().min(1).max(4096).refine(isAbsolute, 'must be an absolute path'),
+  registered_at: timestamp,
+  name: z.string().min(1).max(128).regex(/^[^\u0000-\u001f]+$/, 'must be printable text').optional(),
+  last_up_at: timestamp.optional(),
+  last_down_at: timestamp.optional(),
+});
+const RegistryFileSchema = z.looseObject({ version: z.literal(1).optional(), projects: z.array(z.unknown()).max(10_000) });
+
+export type RegisteredProject = z.infer<typeof RegisteredProjectSchema>;
 type RegistryFile = { version: 1; projects: RegisteredProject[]; [k: string]: unknown };
 
+const REGISTRY: FileKind = { what: 'projects registry', hint: 'fix or delete the file; `peers init` or `peers up` in a project registers it again' };
+
 export function projectRegistryPath(env: Record<string, string | undefined> = process.env): string {
-  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
-  return join(base, 'peers', 'projects.json');
+  return join(xdgConfigHome(env), 'peers', 'projects.json');
 }
 
 function readRegistry(path: string): RegistryFile {
-  const text = readTextIfExists(path, 2 * MiB);
+  const text = accessingFile(path, REGISTRY, () => readTextIfExists(path, 2 * MiB));
   if (text === undefined) return { version: 1, projects: [] };
-  let parsed: Partial<RegistryFile>;
+  let raw: unknown;
   try {
-    parsed = JSON.parse(text) as Partial<RegistryFile>;
+    raw = JSON.parse(text);
   } catch (e) {
-    throw new PeersError(`${path}: projects registry is not valid JSON (${(e as Error).message})`, { exitCode: 2, location: { file: path }, hint: 'fix or delete the file; `peers init` or `peers up` in a project registers it again' });
+    throw new InputError(`${path}: projects registry is not valid JSON (${(e as Error).message})`, { location: { file: path }, hint: REGISTRY.hint });
   }
-  if (!Array.isArray(parsed.projects)) throw new PeersError(`${path}: "projects" is not a list`, { exitCode: 2, location: { file: path } });
-  return { ...parsed, version: 1, projects: parsed.projects.filter((p): p is RegisteredProject => typeof p?.path === 'string') };
+  const file = RegistryFileSchema.safeParse(raw);
+  if (!file.success) {
+    const issue = file.error.issues[0]!;
+    throw new InputError(`${path}: projects registry: ${issue.path.join('.') || '(top level)'}: ${issue.message}`, { location: { file: path }, hint: REGISTRY.hint });
+  }
+  const projects = file.data.projects.map((entry, i) => {
+    const parsed = RegisteredProjectSchema.safeParse(entry);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0]!;
+    throw new InputError(`${path}: projects registry entry ${i + 1}: ${issue.path.join('.') || 'the entry'}: ${issue.message}`, {
+      location: { file: path },
+      hint: `fix or delete entry ${i + 1} of "projects"; \`peers init\` or \`peers up\` in that project registers it again`,
+    });
+  });
+  return { ...file.data, version: 1, projects };
 }
 
 /** Registered projects; a missing file means none, a corrupt one is an exit-2 error naming it. */
@@ -46,11 +77,11 @@ export function listRegisteredProjects(env: Record<string, string | undefined> =
  */
 export function updateProjectRegistry<T>(mutate: (projects: RegisteredProject[]) => T, env: Record<string, string | undefined> = process.env): T {
   const path = projectRegistryPath(env);
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  accessingFile(dirname(path), { ...REGISTRY, what: 'projects registry directory' }, () => mkdirSync(dirname(path), { recursive: true, mode: 0o700 }));
   return withRegistryLock(`${path}.lock`, () => {
     const file = readRegistry(path);
     const result = mutate(file.projects);
-    writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, 0o600);
+    accessingFile(path, REGISTRY, () => writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, 0o600));
     return result;
   });
 }

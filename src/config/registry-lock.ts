@@ -13,14 +13,18 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { PeersError } from '../cli/errors.ts';
+import { accessingFile } from '../cli/file-errors.ts';
+import { UnsafePathError } from '../fs/atomic-write.ts';
 
 /** Generous: holders keep the lock for milliseconds, but a loaded machine can stall any process. */
 export const REGISTRY_LOCK_TIMEOUT_MS = 15_000;
 
 type Owner = { pid: number; text: string; ino: number };
 
+const LOCK_FILE = { what: 'projects registry lock', hint: 'remove the lock file if no peers command is running, then retry' };
+
 export function withRegistryLock<T>(lockPath: string, fn: () => T, timeoutMs = REGISTRY_LOCK_TIMEOUT_MS): T {
-  const ino = acquire(lockPath, Date.now() + timeoutMs);
+  const ino = accessingFile(lockPath, LOCK_FILE, () => acquire(lockPath, Date.now() + timeoutMs));
   try {
     return fn();
   } finally {
@@ -57,12 +61,15 @@ function acquire(lockPath: string, deadline: number): number {
 function readOwner(lockPath: string): Owner | undefined {
   let fd: number;
   try {
-    fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+    // O_NONBLOCK: a FIFO planted as the lock must not hang the command (it is refused below).
+    fd = openSync(lockPath, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new UnsafePathError(lockPath, 'it is a symlink');
     throw e;
   }
   try {
+    if (!fstatSync(fd).isFile()) throw new UnsafePathError(lockPath, 'it is not a regular file');
     const buf = Buffer.alloc(256);
     const n = readSync(fd, buf, 0, buf.length, 0);
     const text = buf.subarray(0, n).toString('utf8');

@@ -6,6 +6,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeersConfig } from './config-schema.ts';
+import { PROVIDER_KIND_BY_TOOL, resolveProvider } from './provider.ts';
 
 export type UsdCapMode = 'hard' | 'warn' | 'off';
 export type Billing = 'api' | 'oauth' | 'unknown';
@@ -56,13 +57,21 @@ export function detectBilling(tool: string, env: Record<string, string | undefin
   return 'unknown';
 }
 
-export function resolveUsdCapMode(config: PeersConfig, env: Record<string, string | undefined>, homeDir: string): ResolvedUsdCapMode {
-  const declared = config.budget.max_usd_mode;
-  if (declared !== 'auto') return { mode: declared, reason: `explicit max_usd_mode=${declared}` };
-  if (config.peers.length === 0) return { mode: 'warn', reason: 'auto: no peers configured' };
-  const billing = config.peers.map((p) => ({ name: p.name, billing: detectBilling(p.tool, env, homeDir) }));
+export type PeerBilling = { name: string; billing: Billing };
+
+/** `max_usd_mode: auto` for peers whose billing is known: hard as soon as one pays per token. */
+export function decideAutoUsdMode(billing: PeerBilling[]): ResolvedUsdCapMode {
+  if (billing.length === 0) return { mode: 'warn', reason: 'auto: no peers configured' };
   const api = billing.filter((b) => b.billing === 'api');
   if (api.length > 0) return { mode: 'hard', reason: `auto: ${api.map((b) => b.name).join(', ')} ${api.length === 1 ? 'bills' : 'bill'} through an API key` };
   if (billing.every((b) => b.billing === 'oauth')) return { mode: 'warn', reason: 'auto: every peer uses a subscription login (OAuth)' };
   return { mode: 'warn', reason: `auto: billing ${billing.map((b) => `${b.name}=${b.billing}`).join(', ')}` };
+}
+
+/** The decision for a run on this machine, outside the pod (`peers loop` on the host, `peers info` before any `up`). */
+export function resolveUsdCapMode(config: PeersConfig, env: Record<string, string | undefined>, homeDir: string): ResolvedUsdCapMode {
+  const declared = config.budget.max_usd_mode;
+  if (declared !== 'auto') return { mode: declared, reason: `explicit max_usd_mode=${declared}` };
+  // A provider (OpenRouter, any compatible API) is reached with its API key: real money per token.
+  return decideAutoUsdMode(config.peers.map((p) => ({ name: p.name, billing: PROVIDER_KIND_BY_TOOL[p.tool] && resolveProvider(p.tool, p.provider) ? 'api' : detectBilling(p.tool, env, homeDir) })));
 }

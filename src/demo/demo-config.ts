@@ -1,6 +1,6 @@
 /**
  * `.peers/config.yaml` and `.peers/goals.yaml` of the demo project: two peers, the real `claude`
- * and `codex` CLIs pointed at the scripted model server (settings from H5's cli-wiring, the one
+ * and `codex` CLIs pointed at the scripted model server (settings from src/model-server/cli-wiring.ts, the one
  * place that knows them), real gates (the test suite and the self-review check), and caps low
  * enough that a demo can never run away. Written as YAML with comments, because users open it.
  */
@@ -17,8 +17,12 @@ export type DemoPeer = (typeof DEMO_PEERS)[number];
 export const DEMO_GATES = ['tests-pass', 'self-review-on-handoff'] as const;
 
 export type DemoConfigInput = {
-  /** Where the model server answers, as the peers see it (`http://127.0.0.1:PORT`). */
-  serverUrl: string;
+  /**
+   * Where the model server answers, as the peers see it (`http://127.0.0.1:PORT`): one URL, or
+   * one per peer (in the pod, each CLI talks to its vendor's auth sidecar port, which meters the
+   * reply and forwards it to the model server).
+   */
+  serverUrl: string | Record<DemoPeer, string>;
   /** Executables (absolute paths on the host, plain names inside the pod's image). */
   bins: Record<DemoPeer, string>;
   /** A writable HOME per peer, outside the repository (the CLIs keep session files there). */
@@ -29,6 +33,7 @@ export type DemoConfigInput = {
 
 
 export function demoConfig(i: DemoConfigInput) {
+  const url = (peer: DemoPeer) => (typeof i.serverUrl === 'string' ? i.serverUrl : i.serverUrl[peer]);
   return {
     peers: [
       {
@@ -36,7 +41,7 @@ export function demoConfig(i: DemoConfigInput) {
         tool: 'claude',
         argv: [i.bins.claude, ...CLAUDE_PRINT_ARGV],
         model: DEMO_MODELS.claude,
-        env: claudeEnv({ serverUrl: i.serverUrl, peer: 'claude', home: i.homes.claude }),
+        env: claudeEnv({ serverUrl: url('claude'), peer: 'claude', home: i.homes.claude }),
         // Each peer commits under its own name, so `git log` shows who did what; the email is the
         // user's when git knows it, else the default (nothing in the sample repository sets one).
         git_author: { name: 'claude (peers demo)' },
@@ -44,13 +49,16 @@ export function demoConfig(i: DemoConfigInput) {
       {
         name: 'codex',
         tool: 'codex',
-        argv: [i.bins.codex, ...CODEX_EXEC_ARGV, ...codexProviderArgs({ serverUrl: i.serverUrl, peer: 'codex' })],
+        argv: [i.bins.codex, ...CODEX_EXEC_ARGV, ...codexProviderArgs({ serverUrl: url('codex'), peer: 'codex' })],
         model: DEMO_MODELS.codex,
         env: { HOME: i.homes.codex, ...codexEnv(i.codexHome ?? `${i.homes.codex}/.codex`) },
         git_author: { name: 'codex (peers demo)' },
       },
     ],
-    budget: { max_ticks: 8, max_runtime_s: 600, max_consecutive_failures: 3, max_tokens: 200_000, max_usd: 1, max_usd_mode: 'hard' },
+    // In the pod the auth sidecar admits a request only if the budget left covers the most it could
+    // cost (every prompt byte as a token, plus its max_tokens: about 180k tokens and $2 for one
+    // Claude Code request), so the caps leave room for a few such reservations.
+    budget: { max_ticks: 8, max_runtime_s: 600, max_consecutive_failures: 3, max_tokens: 2_000_000, max_usd: 10, max_usd_mode: 'hard' },
     health: { idle_timeout_s: 60, absolute_max_runtime_s: 180, kill_grace_s: 2, max_retries: 1 },
     goals: { timeout_s: 60, jobs: 2, convergence_n: 2 },
   };

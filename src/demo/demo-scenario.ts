@@ -9,7 +9,7 @@ import type { Scenario } from '../model-server/scenario-schema.ts';
 export const DEMO_SCENARIO_TEXT: string = scenarioText;
 export const DEMO_SCENARIO_FILE = 'demo-scenario.yaml';
 
-/** Validated by H5's schema; an error names demo-scenario.yaml and the line. */
+/** Validated by the scenario schema (src/model-server/scenario-schema.ts); an error names demo-scenario.yaml and the line. */
 export function demoScenario(): Scenario {
   return parseScenario(DEMO_SCENARIO_TEXT, DEMO_SCENARIO_FILE);
 }

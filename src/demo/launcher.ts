@@ -40,6 +40,8 @@ export type DemoRunResult = {
   served: Record<string, UsageTotals>;
   /** The loop's own output, for diagnosing a run that did not complete. */
   loopOutputTail: string;
+  /** In the pod the peers work on a run clone: their commits come back as this branch. */
+  resultsBranch?: string;
 };
 
 export interface DemoLauncher {

@@ -1,5 +1,5 @@
 /**
- * The demo in the sandbox pod (DESIGN §1): `peers up` (H6's sandbox/up.ts) creates the pod and
+ * The demo in the sandbox pod (docs/ARCHITECTURE.md, Processes and trust boundaries): `peers up` (sandbox/up.ts) creates the pod and
  * starts the loop; the scripted model server joins the pod as one more container on its loopback,
  * standing in for the vendors, so the peers' API traffic never leaves the pod. `peers down` removes
  * everything at the end. The state directory is the project's default one, so `peers status`,
@@ -11,13 +11,13 @@ import { PeersError } from '../cli/errors.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { ServedLog, type ServedRecord } from '../model-server/served-log.ts';
 import { projectKey, stateDirFor, statePaths } from '../state/paths.ts';
-import { readStopReason } from '../state/stop-reason.ts';
-import { exitCodeFor } from '../loop/stop-check.ts';
+import { exitCodeFor, parseStopReason, readStopReason } from '../state/stop-reason.ts';
 import { down } from '../../sandbox/down.ts';
 import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
-import { containerName, PEERS_BIN_IN_CONTAINER, podName, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
-import { imageExists, podman, podmanBin, podmanOk } from '../../sandbox/podman.ts';
-import { hostBinary, seccompProfilePath, up } from '../../sandbox/up.ts';
+import { AUTH_OPENAI_PORT, AUTH_PORT, containerName, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
+import { imageExists, podman, podmanBin } from '../../sandbox/podman.ts';
+import { hostBinary } from '../../sandbox/pod-plan.ts';
+import { up } from '../../sandbox/up.ts';
 import { updateRegistry } from '../../sandbox/registry.ts';
 import { DEMO_GOALS_YAML, DEMO_PEERS, demoConfigYaml } from './demo-config.ts';
 import { DEMO_SCENARIO_TEXT } from './demo-scenario.ts';
@@ -27,9 +27,6 @@ import { isRoot } from './run-as-user.ts';
 import { writeSampleProject } from './sample-project.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 
-/** The model server's port on the pod's loopback (the auth sidecar has 8080/8081). */
-export const DEMO_MODEL_PORT = 8090;
-const DEMO_DIR_IN_CONTAINER = '/demo';
 const DEMO_HOMES_IN_GIT = '.git/peers-demo-homes';
 const RUN_DEADLINE_MS = 10 * 60_000;
 const POLL_MS = 500;
@@ -54,16 +51,15 @@ export class PodLauncher implements DemoLauncher {
 
   async run(ctx: DemoContext): Promise<DemoRunResult> {
     const { layout } = ctx;
-    // The CLIs' homes live in the repository's .git/: git never reports it as a change, and it is
-    // in every container that runs peers. The pod's own HOME tmpfs (/home/peer) is owned by root
-    // and not writable by the keep-id user on podman 4.3 (tmpfs-mode is not applied), and codex
-    // refuses to start without a writable CODEX_HOME.
+    // The CLIs' homes live in the run clone's .git/ (made before the loop starts): git never
+    // reports it as a change, and codex refuses to start without an existing, writable CODEX_HOME.
     const homes = { claude: `${REPO_IN_CONTAINER}/${DEMO_HOMES_IN_GIT}/claude`, codex: `${REPO_IN_CONTAINER}/${DEMO_HOMES_IN_GIT}/codex` };
     writeSampleProject(layout.project, {
-      configYaml: demoConfigYaml({ serverUrl: `http://127.0.0.1:${DEMO_MODEL_PORT}`, bins: { claude: 'claude', codex: 'codex' }, homes }),
+      // Through the auth sidecar (which `up` points at the model server): the run is metered and
+      // budgeted exactly as a real one.
+      configYaml: demoConfigYaml({ serverUrl: { claude: `http://127.0.0.1:${AUTH_PORT}`, codex: `http://127.0.0.1:${AUTH_OPENAI_PORT}` }, bins: { claude: 'claude', codex: 'codex' }, homes }),
       goalsYaml: DEMO_GOALS_YAML,
     });
-    for (const peer of DEMO_PEERS) mkdirSync(join(layout.project, DEMO_HOMES_IN_GIT, peer, peer === 'codex' ? '.codex' : ''), { recursive: true, mode: 0o700 });
     const serverDir = join(layout.root, 'model-server');
     mkdirSync(serverDir, { recursive: true, mode: 0o700 });
     writeFileAtomic(join(serverDir, 'scenario.yaml'), DEMO_SCENARIO_TEXT, 0o644);
@@ -74,15 +70,22 @@ export class PodLauncher implements DemoLauncher {
     ctx.note('starting the sandbox pod (peers up)');
     // The demo talks to no vendor: the auth sidecar gets no credential, whatever the caller has set.
     const env = Object.fromEntries(Object.entries(ctx.env).filter(([k]) => !/(API_KEY|AUTH_TOKEN)$/.test(k)));
-    await up({ target: layout.project, allow: [], progress: (line) => ctx.note(line), env, upstream: 'model-server' });
+    const prepareClone = (clone: string) => {
+      for (const peer of DEMO_PEERS) mkdirSync(join(clone, DEMO_HOMES_IN_GIT, peer, peer === 'codex' ? '.codex' : ''), { recursive: true, mode: 0o700 });
+    };
+    // The model server is a pod member (sandbox/pod-spec.ts), started and heard listening before the loop.
+    await up({ target: layout.project, allow: [], progress: (line) => ctx.note(line), env, upstream: 'model-server', modelServerDir: serverDir, prepareClone });
+    let result: DemoRunResult | undefined;
     try {
-      await startModelServerContainer(key, serverDir);
       const stop = await this.waitForStop(stateDir, started, ctx);
       const logs = await podman(['logs', '--tail', '40', containerName(key, 'loop')]);
-      return { stateDir, loopExitCode: stop ? exitCodeFor(stop) : null, stopReason: stop, served: servedTotals(join(serverDir, 'served.jsonl')), loopOutputTail: `${logs.stdout}${logs.stderr}`.slice(-4000) };
+      result = { stateDir, loopExitCode: stop ? exitCodeFor(parseStopReason(stop)) : null, stopReason: stop, served: servedTotals(join(serverDir, 'served.jsonl')), loopOutputTail: `${logs.stdout}${logs.stderr}`.slice(-4000) };
     } finally {
-      await down({ target: layout.project, graceS: 5, progress: (line) => ctx.note(line), env: ctx.env });
+      const d = await down({ target: layout.project, graceS: 5, progress: (line) => ctx.note(line), env: ctx.env });
+      // The peers' commits came back as a branch of the project (down published it).
+      if (result && d.results?.sha) result.resultsBranch = d.results.branch;
     }
+    return result;
   }
 
   /** The state directory and the registry entry `peers up` made for the project. */
@@ -109,37 +112,6 @@ export class PodLauncher implements DemoLauncher {
     }
     if (ctx.signal.aborted) return null;
     throw new PeersError(`the demo run did not finish within ${RUN_DEADLINE_MS / 60_000} minutes`, { hint: `peers logs ${stateDir}` });
-  }
-}
-
-/**
- * The scripted model server as one more container of the pod, with the pod's security flags
- * (sandbox/podman-render.ts): it shares the pod's loopback, so the peers reach it at
- * 127.0.0.1:DEMO_MODEL_PORT and nothing of their traffic leaves the pod. The loop's first step
- * is a gate run and the CLIs retry a refused connection, so starting it right after `up` is in
- * time; it is confirmed listening before the demo goes on.
- */
-async function startModelServerContainer(key: string, serverDir: string): Promise<void> {
-  const name = `${podName(key)}-model-server`;
-  await podmanOk([
-    'run', '--detach', '--pod', podName(key), '--name', name, '--label', `peers.project=${key}`,
-    '--cap-drop=ALL', '--security-opt=no-new-privileges', `--security-opt=seccomp=${seccompProfilePath(key)}`, '--read-only', '--read-only-tmpfs=false',
-    '--ulimit=nofile=4096:4096', '--ulimit=nproc=512:512', '--user', `${process.getuid!()}:${process.getgid!()}`,
-    '--mount', 'type=tmpfs,destination=/tmp,tmpfs-size=64m',
-    '--volume', `${hostBinary()}:${PEERS_BIN_IN_CONTAINER}:ro`,
-    '--volume', `${serverDir}:${DEMO_DIR_IN_CONTAINER}`,
-    '--entrypoint', PEERS_BIN_IN_CONTAINER, WORKSPACE_IMAGE,
-    'model-server', '--scenario', `${DEMO_DIR_IN_CONTAINER}/scenario.yaml`, '--listen', `127.0.0.1:${DEMO_MODEL_PORT}`, '--log', `${DEMO_DIR_IN_CONTAINER}/served.jsonl`,
-  ]);
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const logs = await podman(['logs', name]);
-    if (logs.stdout.includes('listening on')) return;
-    const state = await podman(['inspect', '--format', '{{.State.Running}}', name]);
-    if (state.stdout.trim() !== 'true' || Date.now() > deadline) {
-      throw new PeersError(`the model server container did not start: ${`${logs.stdout}${logs.stderr}`.trim().slice(-600)}`, { hint: `podman logs ${name}` });
-    }
-    await Bun.sleep(200);
   }
 }
 

@@ -12,7 +12,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { PeersError } from '../cli/errors.ts';
 import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
-import { hostBinary } from '../../sandbox/up.ts';
+import { hostBinary } from '../../sandbox/pod-plan.ts';
 import type { DemoOutcome } from './run-demo.ts';
 import { chownTree, unreachableFor, type RunAs } from './run-as-user.ts';
 

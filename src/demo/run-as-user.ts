@@ -2,7 +2,7 @@
  * Who runs the demo's loop and peers on the host. Claude Code refuses
  * `--dangerously-skip-permissions` as root, so a root invocation hands the whole run (loop, peers,
  * gates) to an unprivileged user: `$PEERS_TEST_USER`, default `peerstest`, the same user CI's
- * test/setup.sh creates and H5's real-CLI tests run the CLIs as. Running the loop itself as that
+ * test/setup.sh creates and the real-CLI tests run the CLIs as. Running the loop itself as that
  * user (not only the CLIs) keeps every file of the run owned by one user, so git never sees a
  * repository owned by someone else.
  */

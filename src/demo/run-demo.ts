@@ -55,6 +55,8 @@ export type DemoOutcome = {
   loop_output_tail?: string;
   /** Set when root handed the run to this unprivileged user (root-handoff.ts). */
   run_as?: string;
+  /** The branch holding the peers' commits (pod runs; on the host they are on the project's HEAD). */
+  results_branch?: string;
 };
 
 /** Tokens the way the loop counts them: reasoning tokens are already part of output tokens. */
@@ -152,7 +154,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
       usd: { loop: summary.state.budget.spent_usd, served: Math.round(Object.values(served).reduce((n, t) => n + t.cost_usd, 0) * 1e6) / 1e6 },
       served,
       report,
-      next_steps: kept ? nextSteps(layout.project, result.stateDir === layout.state ? layout.state : null) : [`rerun with --keep (or --dir DIR) to keep the project and look further: peers status, peers report, git log`],
+      next_steps: kept ? nextSteps(layout.project, result.stateDir === layout.state ? layout.state : null, result.resultsBranch) : [`rerun with --keep (or --dir DIR) to keep the project and look further: peers status, peers report, git log`],
+      ...(result.resultsBranch ? { results_branch: result.resultsBranch } : {}),
       ...(ok ? {} : { loop_output_tail: result.loopOutputTail }),
     };
   } catch (error) {
@@ -178,16 +181,16 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
 function handedBack(outcome: DemoOutcome): DemoOutcome {
   if (!outcome.kept) return outcome;
   if (existsSync(outcome.project)) chownTree(dirname(outcome.project), { user: 'root', uid: 0, gid: 0 });
-  return { ...outcome, next_steps: nextSteps(outcome.project, outcome.state_dir) };
+  return { ...outcome, next_steps: nextSteps(outcome.project, outcome.state_dir, outcome.results_branch) };
 }
 
 /** `stateDir` null = the project's default state directory, which the commands find by themselves. */
-export function nextSteps(project: string, stateDir: string | null): string[] {
+export function nextSteps(project: string, stateDir: string | null, branch?: string): string[] {
   const flag = stateDir ? ` --state-dir ${stateDir}` : '';
   return [
     `peers status ${project}${flag}`,
     `peers report ${project}${flag}`,
-    `git -C ${project} log --format='%h %an: %s%n%(trailers:key=Peer,key=Peer-Status,key=Self-Review)'`,
+    `git -C ${project} log --format='%h %an: %s%n%(trailers:key=Peer,key=Peer-Status,key=Self-Review)'${branch ? ` ${branch}` : ''}`,
     `cat ${project}/.peers/config.yaml ${project}/.peers/goals.yaml`,
   ];
 }

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type { PeerSpec } from '../config/config-schema.ts';
-import { OPENROUTER_KEY_ENV } from '../config/peer-argv.ts';
+import { resolveProvider } from '../config/provider.ts';
 
 export type CredentialFinding = { status: 'ok' | 'fail' | 'skip'; detail: string; fix?: string };
 
@@ -24,10 +24,11 @@ export function peerCredentials(peer: PeerSpec, env: Record<string, string | und
   if (!vendor) {
     return { status: 'skip', detail: `peers cannot tell where ${peer.tool === 'custom' ? 'a custom CLI' : peer.tool} keeps its credentials: make sure its provider key reaches it (\`peers info\` shows its command and env)` };
   }
-  if (peer.provider === 'openrouter') {
-    return env[OPENROUTER_KEY_ENV]
-      ? { status: 'ok', detail: `${OPENROUTER_KEY_ENV} is set (OpenRouter)` }
-      : { status: 'fail', detail: `provider openrouter, but ${OPENROUTER_KEY_ENV} is not set`, fix: `export ${OPENROUTER_KEY_ENV}=… in the shell that runs \`peers up\`` };
+  const provider = resolveProvider(peer.tool, peer.provider);
+  if (provider) {
+    return env[provider.key_env]
+      ? { status: 'ok', detail: `${provider.key_env} is set (provider ${provider.name}: only the auth sidecar will hold it)` }
+      : { status: 'fail', detail: `provider ${provider.name}, but ${provider.key_env} is not set`, fix: `export ${provider.key_env}=… in the shell that runs \`peers up\`` };
   }
   const own = vendor.endpointEnv.filter((k) => peer.env?.[k] !== undefined);
   if (own.length) return { status: 'ok', detail: `config.yaml sets ${own.join(', ')} for this peer (a rehearsal or your own endpoint): not checked` };

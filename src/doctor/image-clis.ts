@@ -19,8 +19,14 @@ export function parseImageCliVersions(stdout: string): Partial<Record<ImageCli, 
   return out;
 }
 
+/** The one podman command that reads every CLI's version inside the image (doctor prefetches it). */
+export function imageCliCommand(image: string): { argv: string[]; timeoutMs: number } {
+  return { argv: ['podman', 'run', '--rm', '--pull=never', '--network=none', '--entrypoint', '/bin/sh', image, '-c', SCRIPT], timeoutMs: 120_000 };
+}
+
 export function probeImageClis(probe: HostProbe, image: string): { versions: Partial<Record<ImageCli, string>> } | { error: string } {
-  const res = probe.run(['podman', 'run', '--rm', '--network=none', '--entrypoint', '/bin/sh', image, '-c', SCRIPT], 120_000);
+  const cmd = imageCliCommand(image);
+  const res = probe.run(cmd.argv, cmd.timeoutMs);
   if (res.code !== 0) return { error: (res.stderr || res.error || `podman run exited ${res.code}`).trim().split('\n').slice(-1)[0] ?? 'podman run failed' };
   return { versions: parseImageCliVersions(res.stdout) };
 }

@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { WORKSPACE_IMAGE } from './doctor-checks.ts';
 import type { HostProbe, RunResult } from './host-probe.ts';
+import { imageCliCommand } from './image-clis.ts';
 
 export type Prefetch = { argv: string[]; timeoutMs: number };
 export type RunAsync = (argv: string[], timeoutMs: number) => Promise<RunResult>;
@@ -18,6 +19,8 @@ export const DOCTOR_COMMANDS: readonly Prefetch[] = [
   { argv: ['podman', 'info', '--format', 'json'], timeoutMs: 30_000 },
   { argv: ['podman', 'image', 'exists', WORKSPACE_IMAGE], timeoutMs: 30_000 },
   ...['claude', 'codex', 'opencode'].map((program) => ({ argv: [program, '--version'], timeoutMs: 15_000 })),
+  // The CLIs' versions inside the workspace image (only asked for when the image exists).
+  imageCliCommand(WORKSPACE_IMAGE),
 ];
 
 const key = (argv: string[], timeoutMs: number) => `${timeoutMs}\0${argv.join('\0')}`;

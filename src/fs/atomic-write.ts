@@ -9,10 +9,15 @@
 import { closeSync, constants, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { InputError } from '../cli/errors.ts';
 
-export class UnsafePathError extends Error {
+/**
+ * A path peers manages that is not what it must be (a symlink, a FIFO, a directory, a hard link):
+ * someone put it there, so it is bad input (exit 2) wherever it surfaces, never an internal error.
+ */
+export class UnsafePathError extends InputError {
   constructor(readonly path: string, reason: string) {
-    super(`refusing to use ${path}: ${reason}`);
+    super(`refusing to use ${path}: ${reason}`, { hint: 'move it aside (peers writes a new one) or replace it with a regular file' });
     this.name = 'UnsafePathError';
   }
 }

@@ -4,13 +4,15 @@
  * file cannot hang or exhaust it.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { InputError } from '../cli/errors.ts';
 import { UnsafePathError } from './atomic-write.ts';
 
 export const MiB = 1024 * 1024;
 
-export class FileTooLargeError extends Error {
+/** A file over the size peers reads: bad input (exit 2) wherever it surfaces. */
+export class FileTooLargeError extends InputError {
   constructor(readonly path: string, readonly limit: number) {
-    super(`${path} is larger than ${limit} bytes`);
+    super(`${path} is larger than ${limit} bytes, the most peers reads`, { hint: 'move it aside or make it smaller' });
     this.name = 'FileTooLargeError';
   }
 }
@@ -56,5 +58,33 @@ export function readTextIfExists(path: string, limit: number): string | undefine
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+}
+
+/** A slice of a file read by `readRange`: the bytes, where they end, and the file's mtime. */
+export type FileRange = { bytes: Buffer; end: number; mtimeMs: number };
+
+/**
+ * Reads part of a log that grows while it is read: from byte `from` (following a log), or its last
+ * `lastBytes` bytes (what a peer is doing now), at most `max` bytes either way. Null when the file
+ * is missing, a symlink or not a regular file (a FIFO planted there cannot hang the reader).
+ */
+export function readRange(path: string, at: { from: number } | { lastBytes: number }, max = 16 * MiB): FileRange | null {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return null;
+    const start = 'from' in at ? at.from : Math.max(0, st.size - Math.min(at.lastBytes, max));
+    const len = Math.max(0, Math.min(st.size - start, max));
+    const buf = Buffer.alloc(len);
+    const n = len ? readSync(fd, buf, 0, len, start) : 0;
+    return { bytes: buf.subarray(0, n), end: start + n, mtimeMs: st.mtimeMs };
+  } finally {
+    closeSync(fd);
   }
 }

@@ -1,12 +1,14 @@
 /**
  * Runs hard goals: each goal's command on a clean checkout, judged by its pass_when expression.
  * Goals are independent, so they run concurrently up to `jobs`; results come back in file order.
+ * Remembered passes (gate-cache.ts) are the loop's business, not the engine's: whatever runs the
+ * gates never sees the cache.
  */
 import type { HardGoal } from '../config/goals-schema.ts';
 import { selfBinDir } from '../proc/self-exec.ts';
 import { signalExitCode, supervise, type SupervisedResult } from '../proc/supervise.ts';
 import { compilePassWhen, pyRepr, type CompiledPassWhen } from './pass-when/index.ts';
-import { lookupPass, readGateCache, recordPasses } from './gate-cache.ts';
+import { withScratchEnv } from './gate-env.ts';
 import { failureExcerpt } from './output-excerpt.ts';
 
 export type GateResult = {
@@ -26,7 +28,6 @@ export type EvaluateGatesOptions = {
   head: string;
   defaultTimeoutS: number;
   jobs?: number;
-  cacheFile?: string;
   ids?: string[];
   env?: Record<string, string>;
   /** Called as each goal finishes (completion order), for progress display. */
@@ -42,23 +43,14 @@ const TAIL_CHARS = 1000;
 
 export async function evaluateGates(opts: EvaluateGatesOptions): Promise<GateResult[]> {
   const goals = opts.ids ? opts.goals.filter((g) => opts.ids!.includes(g.id)) : opts.goals;
-  const cache = opts.cacheFile ? readGateCache(opts.cacheFile) : undefined;
   const env = gateEnv(opts.env ?? (process.env as Record<string, string>));
-  const results = await mapLimited(goals, Math.max(1, opts.jobs ?? 1), async (goal): Promise<GateResult> => {
-    const hit = cache && goal.cacheable ? lookupPass(cache, opts.head, goal) : undefined;
-    const result: GateResult = hit
-      ? { id: goal.id, state: 'pass', durationMs: 0, cached: true, exitCode: 0, diagnostic: `cached pass of ${opts.head.slice(0, 10)} (took ${hit.durationMs} ms)` }
-      : opts.signal?.aborted
-        ? { id: goal.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: 'not run: interrupted' }
-        : await runWithRetries(goal, opts.checkoutDir, env, goal.timeout_s ?? opts.defaultTimeoutS, opts.signal);
+  return mapLimited(goals, Math.max(1, opts.jobs ?? 1), async (goal): Promise<GateResult> => {
+    const result: GateResult = opts.signal?.aborted
+      ? { id: goal.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: 'not run: interrupted' }
+      : await runWithRetries(goal, opts.checkoutDir, env, goal.timeout_s ?? opts.defaultTimeoutS, opts.signal);
     opts.onResult?.(result);
     return result;
   });
-  if (opts.cacheFile) {
-    const passes = results.flatMap((r, i) => (r.state === 'pass' && !r.cached && goals[i]!.cacheable ? [{ head: opts.head, goal: goals[i]!, durationMs: r.durationMs }] : []));
-    recordPasses(opts.cacheFile, passes);
-  }
-  return results;
 }
 
 /** `peers` on PATH inside a gate is this very binary, so `peers check <id>` gates work anywhere. */
@@ -90,15 +82,19 @@ async function runWithRetries(goal: HardGoal, cwd: string, env: Record<string, s
 }
 
 async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, env: Record<string, string>, timeoutS: number, signal?: AbortSignal): Promise<GateResult> {
-  const run = await supervise({
-    argv: ['/bin/sh', '-c', goal.cmd],
-    cwd,
-    env,
-    absoluteTimeoutMs: timeoutS * 1000,
-    killGraceMs: GATE_KILL_GRACE_MS,
-    maxStreamBytes: GATE_OUTPUT_CAP,
-    signal,
-  });
+  // Every run gets its own HOME, TMPDIR and XDG dirs (gate-env.ts): nothing a gate leaves there
+  // reaches the next one.
+  const run = await withScratchEnv(env, {}, (runEnv) =>
+    supervise({
+      argv: ['/bin/sh', '-c', goal.cmd],
+      cwd,
+      env: runEnv,
+      absoluteTimeoutMs: timeoutS * 1000,
+      killGraceMs: GATE_KILL_GRACE_MS,
+      maxStreamBytes: GATE_OUTPUT_CAP,
+      signal,
+    }),
+  );
   const exitCode = run.exitCode ?? signalExitCode(run.signal);
   const excerpt = failureExcerpt(run.stdout, run.stderr);
   // The excerpt belongs to failures only: a pass drops it below.

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import type { PeersConfig } from '../config/config-schema.ts';
 import { hardGoals, type GoalsFile } from '../config/goals-schema.ts';
 import { InputError } from '../cli/errors.ts';
-import { headSha, isGitRepo } from '../git/git.ts';
+import { findWorkTreeRoot, readHead, resolveRepoLayout } from '../git/repo-layout.ts';
 import { selfBinDir } from '../proc/self-exec.ts';
 import { supervise } from '../proc/supervise.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
@@ -53,8 +53,10 @@ export async function runVerify(opts: {
   /** Stops every running command (and what it started) so the checkout can be removed. */
   signal?: AbortSignal;
 }): Promise<VerifyReport> {
-  if (!isGitRepo(opts.repo)) throw new InputError(`${opts.repo} is not a git repository; verify judges the committed HEAD`, { hint: 'run `git init` and commit, then `peers init`' });
-  const head = headSha(opts.repo);
+  // Read without git: the repository's configuration is never honoured (docs/ARCHITECTURE.md,
+  // "The trusted observer"); the checkout comes from a read-only view of it.
+  if (!findWorkTreeRoot(opts.repo)) throw new InputError(`${opts.repo} is not a git repository; verify judges the committed HEAD`, { hint: 'run `git init` and commit, then `peers init`' });
+  const head = readHead(resolveRepoLayout(opts.repo, { allowGitFile: true })).sha;
   const progress = opts.progress ?? (() => {});
   if (!head) throw new InputError(`${opts.repo} has no commits yet; verify judges the committed HEAD`, { hint: 'commit your work, then run `peers verify` again' });
   const timeoutS = opts.config.verify?.timeout_s ?? opts.config.goals.timeout_s;
@@ -107,7 +109,7 @@ export async function runVerify(opts: {
   });
 }
 
-/** A verify command passes on exit 0; the baseline's diagnostics for the rest. */
+/** A verify command passes on exit 0; any other exit gets its diagnostics. */
 async function runCommand(spec: { id: string; cmd: string; timeoutS: number }, cwd: string, env: Record<string, string>, signal?: AbortSignal): Promise<VerifyRow> {
   const run = await supervise({
     signal,

@@ -1,11 +1,35 @@
 /**
  * The one way peers runs git. Every call disables repository hooks and fsmonitor, because a peer
- * may have planted them in `.git/` and the host must never execute them (baseline weakness §17.2).
- * Global/system config is left alone except where a caller passes `hermetic` (tests, sandbox).
+ * may have planted them in `.git/` and the host must never execute them.
+ *
+ * Repositories peers owns (the run's trusted mirror and the read-only views of
+ * src/git/observer.ts, marked by an `peers-observer` file in their git dir) are always read
+ * HERMETICALLY: no system or global config, no attributes file, a scratch HOME, no pager, no
+ * inherited `GIT_*` variable, transports limited to local files. Their own config is written by
+ * peers, so no configuration a peer could have written is honoured (docs/ARCHITECTURE.md, "The
+ * trusted observer").
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, rmSync } from 'node:fs';
+import { InputError } from '../cli/errors.ts';
+import { dirname, join } from 'node:path';
+import { makeScratchDir } from '../proc/scratch-dir.ts';
 
 export const SAFE_GIT_FLAGS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.file.allow=always'];
+
+/** Extra flags of a hermetic call (its config is ours anyway: these hold even if it were not). */
+export const HERMETIC_GIT_FLAGS = [
+  ...SAFE_GIT_FLAGS,
+  '-c', 'core.attributesFile=/dev/null',
+  '-c', 'core.pager=cat',
+  '-c', 'log.showSignature=false',
+  '-c', 'protocol.allow=never',
+  '-c', 'gc.auto=0',
+  '-c', 'maintenance.auto=false',
+];
+
+/** The file that marks a git dir as peers-owned (see observer.ts). */
+export const OBSERVER_MARKER = 'peers-observer';
 
 export type GitResult = { code: number; stdout: string; stderr: string };
 
@@ -16,18 +40,116 @@ export class GitError extends Error {
   }
 }
 
-export type GitOptions = { env?: Record<string, string | undefined>; input?: string; maxBuffer?: number };
+export type GitOptions = {
+  env?: Record<string, string | undefined>;
+  input?: string | Uint8Array;
+  maxBuffer?: number;
+  /** Force (or, with false, refuse) the hermetic environment; by default hermetic for observer repos. */
+  hermetic?: boolean;
+  /** Kill git after this long (a FIFO planted where git reads a file must not hang the caller). */
+  timeoutMs?: number;
+};
+
+let scratchHome: string | undefined;
+
+/** An empty private directory used as HOME and XDG_CONFIG_HOME of hermetic git calls. */
+function hermeticHome(): string {
+  if (scratchHome && existsSync(scratchHome)) return scratchHome;
+  scratchHome = makeScratchDir('peers-git-home-');
+  const dir = scratchHome;
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * The environment of a hermetic git call: only PATH and TMPDIR are inherited; everything git
+ * would read configuration or helpers from points at nothing.
+ */
+export function hermeticGitEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const home = hermeticHome();
+  const env: Record<string, string | undefined> = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    TMPDIR: process.env.TMPDIR,
+    HOME: home,
+    XDG_CONFIG_HOME: home,
+    LC_ALL: 'C',
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_ATTR_NOSYSTEM: '1',
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_NO_REPLACE_OBJECTS: '1',
+    GIT_OPTIONAL_LOCKS: '0',
+    GIT_PAGER: 'cat',
+    PAGER: 'cat',
+    GIT_ASKPASS: '/bin/false',
+    SSH_ASKPASS: '/bin/false',
+    GIT_SSH_COMMAND: '/bin/false',
+    GIT_ALLOW_PROTOCOL: 'file',
+    ...extra,
+  };
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+const observerCache = new Map<string, boolean>();
+
+/** Files git opens on a bare repository; a FIFO or a device there would block or feed git forever. */
+const GIT_DIR_FILES = ['HEAD', 'config', 'packed-refs', 'shallow', 'commondir', 'objects/info/alternates', 'info/grafts'];
+
+/** A peers-owned git dir lives in the state dir, where a user can damage it: refuse what git would hang on. */
+function assertPlainGitDir(dir: string): void {
+  for (const f of GIT_DIR_FILES) {
+    let st;
+    try {
+      st = lstatSync(join(dir, f));
+    } catch {
+      continue;
+    }
+    if (!st.isFile()) {
+      throw new InputError(`the git dir ${dir} is damaged: ${f} is not a regular file`, {
+        location: { file: join(dir, f) },
+        hint: `put the file back as it was; or move ${dirname(dir)} away to start a new run from your HEAD`,
+      });
+    }
+  }
+}
+
+/** True when `dir` is a git dir peers created for reading (mirror or view), checked once per process. */
+export function isObserverRepo(dir: string): boolean {
+  let known = observerCache.get(dir);
+  if (known === undefined) {
+    known = existsSync(join(dir, OBSERVER_MARKER));
+    if (known) {
+      assertPlainGitDir(dir);
+      observerCache.set(dir, known);
+    }
+  }
+  return known;
+}
+
+function envFor(cwd: string, opts: GitOptions): { hermetic: boolean; env: Record<string, string | undefined> } {
+  const observer = isObserverRepo(cwd);
+  const hermetic = opts.hermetic ?? observer;
+  if (!hermetic) return { hermetic, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...opts.env } };
+  // An observer repo is a bare git dir: name it, never let git discover a repository from cwd.
+  return { hermetic, env: hermeticGitEnv(observer ? { GIT_DIR: cwd, ...opts.env } : opts.env) };
+}
 
 export function git(cwd: string, args: string[], opts: GitOptions = {}): GitResult {
-  const res = spawnSync('git', [...SAFE_GIT_FLAGS, ...args], {
+  const { hermetic, env } = envFor(cwd, opts);
+  const res = spawnSync('git', [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], {
     cwd,
-    env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...opts.env },
+    env,
     input: opts.input,
     maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024,
     encoding: 'utf8',
+    timeout: opts.timeoutMs,
+    killSignal: 'SIGKILL',
   });
-  if (res.error) throw res.error;
-  return { code: res.status ?? 128, stdout: res.stdout ?? '', stderr: res.stderr ?? '' };
+  if (res.error && (res.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw res.error;
+  const stdout = res.stdout ?? '';
+  const stderr = res.stderr ?? '';
+  if (res.error) return { code: 124, stdout, stderr: `${stderr}\ngit timed out after ${opts.timeoutMs} ms` };
+  return { code: res.status ?? 128, stdout, stderr };
 }
 
 /** Runs git and returns stdout; throws GitError on a non-zero exit. */
@@ -35,6 +157,22 @@ export function gitOk(cwd: string, args: string[], opts: GitOptions = {}): strin
   const res = git(cwd, args, opts);
   if (res.code !== 0) throw new GitError(args, res);
   return res.stdout;
+}
+
+/** Raw bytes of a git call's stdout (packs, objects); throws GitError on a non-zero exit. */
+export function gitBytes(cwd: string, args: string[], opts: GitOptions = {}): Buffer {
+  const { hermetic, env } = envFor(cwd, opts);
+  const res = spawnSync('git', [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], {
+    cwd,
+    env,
+    input: opts.input,
+    maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024,
+    timeout: opts.timeoutMs,
+    killSignal: 'SIGKILL',
+  });
+  if (res.error) throw res.error;
+  if (res.status !== 0) throw new GitError(args, { code: res.status ?? 128, stdout: '', stderr: String(res.stderr ?? '') });
+  return res.stdout as Buffer;
 }
 
 export function isGitRepo(dir: string): boolean {

@@ -1,5 +1,5 @@
 /**
- * Rate-limit backoff (baseline §15): a rate-limited turn is neutral (no failure charged, the turn
+ * Rate-limit backoff: a rate-limited turn is neutral (no failure charged, the turn
  * passes on) and the loop waits 15, 30, 60, then 120 s before the next tick.
  */
 export const BACKOFF_CAP_STEPS = 3;

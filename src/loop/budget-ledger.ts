@@ -1,6 +1,8 @@
 /**
- * Budget accounting after a turn (baseline §14.2): runtime, wasted runtime, consecutive failures,
+ * Budget accounting after a turn: runtime, wasted runtime, consecutive failures,
  * tokens and USD, summed in total (here) and per peer (peer-health.ts). Cumulative across runs.
+ * Tokens and USD come from the auth sidecar's ledger when there is one (withLedgerSpend), from
+ * what the CLIs print otherwise (a run outside the pod).
  */
 import type { LoopState } from '../state/state-schema.ts';
 
@@ -25,4 +27,12 @@ export function accountTick(b: LoopState['budget'], i: AccountingInput): LoopSta
     spent_tokens: b.spent_tokens + sanitizeTokens(i.tokens),
     spent_usd: Math.round((b.spent_usd + sanitizeUsd(i.usd)) * 1e6) / 1e6,
   };
+}
+
+/**
+ * In the pod the auth sidecar's ledger is the authority for spend: the run's totals ARE the
+ * ledger's (the per-tick figures, summed, can only lag behind it).
+ */
+export function withLedgerSpend(b: LoopState['budget'], ledger: { tokens: number; usd: number }): LoopState['budget'] {
+  return { ...b, spent_tokens: Math.max(0, Math.floor(ledger.tokens)), spent_usd: Math.round(Math.max(0, ledger.usd) * 1e8) / 1e8 };
 }

@@ -1,14 +1,19 @@
 /**
- * How a peer turn ended (baseline §11.3-11.5), from what supervision saw plus the output scans:
- * success | process-fail | idle-timeout | absolute-timeout | api-error | rate-limited.
+ * How a peer turn ended, from what supervision saw plus the output scans:
+ * success | process-fail | idle-timeout | absolute-timeout | api-error | rate-limited | usage-limited.
  * Precedence: a structured halt event overrides everything; then a pattern match (halt patterns
  * are echo-immune); then timeouts; then a structured transient error; then the exit status.
+ * Then the vendor's limit, when one was reported (peer-sleep.ts turnUsageLimit): a usage limit makes
+ * a failed turn `usage-limited` (the peer sleeps, it does not halt) unless the credential itself
+ * was refused; a quota (credit gone) halts the peer.
  */
 import type { SupervisedResult } from '../proc/supervise.ts';
 import type { PatternMatch } from '../peers/halt-patterns.ts';
 import type { StructuredStatus } from '../peers/structured-events.ts';
+import type { VendorLimit } from '../peers/vendor-limit.ts';
+import { AUTH_TEXT } from './failure-cause.ts';
 
-export const CLASSIFICATIONS = ['success', 'process-fail', 'idle-timeout', 'absolute-timeout', 'api-error', 'rate-limited'] as const;
+export const CLASSIFICATIONS = ['success', 'process-fail', 'idle-timeout', 'absolute-timeout', 'api-error', 'rate-limited', 'usage-limited'] as const;
 export type Classification = (typeof CLASSIFICATIONS)[number];
 
 export type Verdict = {
@@ -21,6 +26,24 @@ export type Verdict = {
 const RATE_LIMIT_TEXT = /rate.?limit|too many requests|\b429\b/i;
 
 export function classifyTurn(
+  r: Pick<SupervisedResult, 'exitCode' | 'endedBy'>,
+  scan: { live: PatternMatch | null; post: PatternMatch | null },
+  structured: StructuredStatus | null,
+  limit: VendorLimit | null = null,
+): Verdict {
+  const v = classifyOutput(r, scan, structured);
+  if (!limit || v.classification === 'success') return v;
+  // A refused credential is the operator's to fix, whatever limit was also mentioned.
+  if (v.halt && AUTH_TEXT.test(`${v.halt.snippet} ${v.halt.reason}`)) return v;
+  const matched = { pattern: `vendor-limit:${limit.kind}`, snippet: limit.message.slice(0, 200), source: limit.source };
+  if (limit.kind === 'quota') {
+    return v.halt ? v : { classification: 'api-error', halt: { reason: `quota: ${limit.message.slice(0, 120)}`, pattern: matched.pattern, snippet: matched.snippet, source: 'structured' }, matched };
+  }
+  if (limit.kind === 'usage') return { classification: 'usage-limited', halt: null, matched };
+  return v;
+}
+
+function classifyOutput(
   r: Pick<SupervisedResult, 'exitCode' | 'endedBy'>,
   scan: { live: PatternMatch | null; post: PatternMatch | null },
   structured: StructuredStatus | null,

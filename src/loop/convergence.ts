@@ -1,21 +1,29 @@
 /**
- * When is the run done? (DESIGN §3, baseline §18.) All hard gates green, no open blocking
- * (crit/high/med) bug, soft consensus (unless not required), and `convergence_n` consecutive clean
- * ticks; then one skeptic tick (unless disabled); converged again after it → `complete`. Losing
- * convergence at any pre-tick re-arms the skeptic.
+ * When is the run done? (docs/ARCHITECTURE.md, The tick protocol.) All hard gates green, no open blocking
+ * (crit/high/med) bug in a ledger that could be read, soft consensus (unless not required), every
+ * gate-surface change approved by a peer other than its author, and `convergence_n` consecutive
+ * clean ticks; then skeptic ticks (unless disabled) until every peer's changes have been re-audited
+ * by a peer that did not write them; converged again after that → `complete`. Losing convergence
+ * at any pre-tick re-arms the skeptic.
  */
 import type { LoopState } from '../state/state-schema.ts';
 import type { LoopSettings } from './settings.ts';
 
 export type ConvergenceInput = {
   hardGoalIds: string[];
-  /** Open crit/high/med bugs in the ledger (H7's bug ledger); 0 when unknown. */
+  /** Open crit/high/med bugs in the ledger. */
   openBlockingBugs: number;
-  /** Whether every soft goal has reached consensus (H7's soft reviews); true when there are none. */
+  /** False when the ledger could not be read: convergence is held, never assumed clean. */
+  ledgerReadable: boolean;
+  /** Whether every soft goal has reached consensus; true when there are none. */
   softConsensus: boolean;
+  /** Gate-surface changes no other peer has approved yet; null when they could not be determined (held). */
+  unapprovedGateSurface: number | null;
+  /** Peers whose changes since their last audit no skeptic tick by another peer has re-audited. */
+  unauditedAuthors: string[];
 };
 
-export type ConvergenceDecision = { kind: 'continue'; skepticReset: boolean } | { kind: 'skeptic' } | { kind: 'complete' };
+export type ConvergenceDecision = { kind: 'continue'; skepticReset: boolean } | { kind: 'skeptic'; audits: string[] } | { kind: 'complete' };
 
 export function hardGatesGreen(state: LoopState, ids: string[]): boolean {
   return ids.every((id) => state.gates.results[id]?.state === 'pass');
@@ -24,7 +32,9 @@ export function hardGatesGreen(state: LoopState, ids: string[]): boolean {
 export function converged(state: LoopState, i: ConvergenceInput, s: LoopSettings): boolean {
   return (
     hardGatesGreen(state, i.hardGoalIds) &&
+    i.ledgerReadable &&
     i.openBlockingBugs === 0 &&
+    i.unapprovedGateSurface === 0 &&
     (!s.goals.softConsensusRequired || i.softConsensus) &&
     state.clean_ticks >= s.goals.convergenceN &&
     (!s.goals.requireHealthyPeers || Object.values(state.peers).every((p) => p.state === 'healthy'))
@@ -34,16 +44,29 @@ export function converged(state: LoopState, i: ConvergenceInput, s: LoopSettings
 export function decideConvergence(state: LoopState, i: ConvergenceInput, s: LoopSettings): ConvergenceDecision {
   if (!converged(state, i, s)) return { kind: 'continue', skepticReset: state.skeptic_ran_at_tick !== null };
   if (!s.skeptic) return { kind: 'complete' };
-  if (state.skeptic_ran_at_tick === null) return { kind: 'skeptic' };
+  if (i.unauditedAuthors.length > 0) return { kind: 'skeptic', audits: i.unauditedAuthors };
+  if (state.skeptic_ran_at_tick === null) return { kind: 'skeptic', audits: [] };
   return { kind: 'complete' };
 }
 
 /**
- * Clean-tick counter after a turn (baseline §18.3): rate-limited → unchanged; a failed turn or a
- * turn that filed a new blocking bug → 0; otherwise +1.
+ * Clean-tick counter after a turn: rate-limited → unchanged; a failed turn, a turn
+ * that filed a new blocking bug or one that declared the task blocked → 0; otherwise +1.
  */
-export function nextCleanTicks(current: number, i: { success: boolean; rateLimited: boolean; newBlockingBugs: number }): number {
+export function nextCleanTicks(current: number, i: { success: boolean; rateLimited: boolean; newBlockingBugs: number; blocked?: boolean }): number {
   if (i.rateLimited) return current;
-  if (!i.success || i.newBlockingBugs > 0) return 0;
+  if (!i.success || i.newBlockingBugs > 0 || i.blocked) return 0;
   return current + 1;
+}
+
+/**
+ * Skeptic marks after a clean skeptic tick by `skeptic` that began at a HEAD covering everything
+ * the audited authors wrote: every other peer's changes are now audited up to `headAfter` (they
+ * made none during the tick). The skeptic's own mark moves only if it had nothing unaudited
+ * before the tick (what it commits during a skeptic tick is not itself re-audited).
+ */
+export function advanceAuditMarks(marks: Record<string, string>, peers: string[], skeptic: string, skepticWasUnaudited: boolean, headAfter: string): Record<string, string> {
+  const next = { ...marks };
+  for (const p of peers) if (p !== skeptic || !skepticWasUnaudited) next[p] = headAfter;
+  return next;
 }

@@ -28,6 +28,8 @@ export type TurnFacts = {
   softFailReason: string | null;
   idleTimeoutS: number;
   absoluteTimeoutS: number;
+  /** The usage limit that ended the turn (classification usage-limited). */
+  usageLimit?: { reset_at: string | null; message: string } | null;
 };
 
 export const MAX_CAUSE_CHARS = 200;
@@ -45,7 +47,8 @@ const GIT_COMMIT_FAILURES: [RegExp, string][] = [
 ];
 
 const ROOT_REFUSAL = /--dangerously-skip-permissions cannot be used with root\/sudo privileges/;
-const AUTH_TEXT = /\b401\b|unauthori[sz]ed|invalid[ _-]?(?:x-)?api[ _-]?key|incorrect api key|authentication[ _-]?(?:failed|error)|missing[ _-]?api[ _-]?key|expired[ _-]?(?:api[ _-]?key|token)|not[ _-]?(?:logged|signed)[ _-]?in|run \/login/i;
+/** What a refused credential sounds like (also read by classify.ts: such a halt is never a usage limit). */
+export const AUTH_TEXT = /\b401\b|unauthori[sz]ed|invalid[ _-]?(?:x-)?api[ _-]?key|incorrect api key|authentication[ _-]?(?:failed|error)|missing[ _-]?api[ _-]?key|expired[ _-]?(?:api[ _-]?key|token)|not[ _-]?(?:logged|signed)[ _-]?in|run \/login/i;
 const QUOTA_TEXT = /usage[ _-]?limit|quota|hit your usage limit|credit balance is too low|insufficient[ _-]?(?:quota|credits?|funds)/i;
 const FORBIDDEN_TEXT = /\b403\b|forbidden|permission[ _-]?denied/i;
 
@@ -117,6 +120,10 @@ export function explainFailure(f: TurnFacts): string | null {
   if (f.halt) return apiCause(f.halt.snippet || f.halt.reason, 'halted', httpStatus);
   // A pattern's snippet is only what the pattern matched: the whole line says more.
   const said = f.matched ? lineContaining(output, f.matched.snippet) : undefined;
+  if (f.classification === 'usage-limited') {
+    const when = f.usageLimit?.reset_at ? `resets ${f.usageLimit.reset_at.replace(/\.\d{3}Z$/, 'Z')}` : 'no reset time given';
+    return oneLine(`usage limit reached (${when})${f.usageLimit?.message ? `: ${f.usageLimit.message}` : ''}`);
+  }
   if (f.classification === 'rate-limited') return `rate limited${said ? `: ${oneLine(said, 150)}` : ''}`;
   if (f.classification === 'api-error') return said ? apiCause(said, 'API error', httpStatus) : 'API error';
   if (f.endedBy === 'idle-timeout' && !f.committed) return `no output for ${f.idleTimeoutS}s: stopped (health.idle_timeout_s)`;

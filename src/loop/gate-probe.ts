@@ -1,27 +1,38 @@
 /**
- * Hard gates for the loop: evaluated on a clean checkout of the committed HEAD (never the peers'
- * working tree), at most once per HEAD — the result is recorded in state.json with the HEAD it
- * belongs to, and H2's gate cache makes cacheable gates free across HEADs.
- * The project's `setup` command (e.g. `npm ci`) runs in that checkout first, because a fresh
- * checkout has none of the gate dependencies; if it fails, every gate fails and says why.
+ * Hard gates for the loop: evaluated on a clean checkout of the committed HEAD from the trusted
+ * mirror (never the peers' working tree), at most once per HEAD — the result is recorded in
+ * state.json with the HEAD it belongs to, and the loop's gate cache makes cacheable gates free
+ * across HEADs. The project's `setup` command (e.g. `npm ci`) runs in that checkout first, because
+ * a fresh checkout has none of the gate dependencies; if it fails, every gate fails and says why.
+ * Setup and every gate get a fresh HOME/TMPDIR/XDG (gate-env.ts); only setup gets the dependency
+ * cache.
  */
 import type { HardGoal } from '../config/goals-schema.ts';
 import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../gates/gate-engine.ts';
 import { withCleanCheckout } from '../gates/clean-checkout.ts';
+import { withScratchEnv } from '../gates/gate-env.ts';
 import { selfBinDir } from '../proc/self-exec.ts';
+import { RUN_BASELINE_ENV } from '../protocol/run-baseline.ts';
 import { supervise } from '../proc/supervise.ts';
 import type { GateInput } from './tick.ts';
 
 export type GateProbeOptions = {
+  /** The trusted mirror the checkout comes from. */
   repo: string;
   head: string;
   goals: HardGoal[];
   timeoutS: number;
   jobs: number;
-  cacheFile: string;
+  /** The host loop's dependency cache for `setup` (the pod's lives in its setup container). */
+  depCache?: string;
   /** `config.setup`: installs gate dependencies in the checkout before any gate runs. */
   setup?: string;
   env?: Record<string, string>;
+  /**
+   * The run's baseline commit (state.json): every gate gets it as PEERS_RUN_BASELINE, so
+   * `peers check` inside a gate never trusts the movable peers-baseline tag (run-baseline.ts).
+   */
+  runBaseline?: string;
   /** Stop request: running gates are killed; the caller must not record the partial results. */
   signal?: AbortSignal;
 };
@@ -37,12 +48,17 @@ export async function probeGates(o: GateProbeOptions): Promise<GateInput[]> {
   if (o.goals.length === 0) return [];
   const results = await withCleanCheckout(o.repo, o.head, async (dir) => {
     if (o.setup) {
-      const failure = await runSetup(o.setup, dir, o.env, o.signal);
+      const failure = await runSetup(o.setup, dir, o.env, o.signal, o.depCache);
       if (failure !== null) return setupFailedResults(o.goals, o.setup, failure);
     }
-    return evaluateGates({ goals: o.goals, checkoutDir: dir, head: o.head, defaultTimeoutS: o.timeoutS, jobs: o.jobs, cacheFile: o.cacheFile, env: o.env, signal: o.signal });
+    return evaluateGates({ goals: o.goals, checkoutDir: dir, head: o.head, defaultTimeoutS: o.timeoutS, jobs: o.jobs, env: withRunBaseline(o.env ?? (process.env as Record<string, string>), o.runBaseline), signal: o.signal });
   });
   return results.map((r) => ({ id: r.id, state: r.state, durationMs: r.durationMs, diagnostic: r.diagnostic, cached: r.cached }));
+}
+
+/** The gates' environment with the run's baseline (when there is one) as PEERS_RUN_BASELINE. */
+export function withRunBaseline(env: Record<string, string>, runBaseline: string | undefined): Record<string, string> {
+  return runBaseline ? { ...env, [RUN_BASELINE_ENV]: runBaseline } : env;
 }
 
 /** Every goal failed because `setup` did (shared with the gates container's probe). */
@@ -51,17 +67,19 @@ export function setupFailedResults(goals: HardGoal[], setup: string, failure: st
 }
 
 /** Runs the setup command in the checkout; null when it succeeded, else a one-line diagnostic. */
-export async function runSetup(cmd: string, dir: string, env: Record<string, string> | undefined, signal?: AbortSignal): Promise<string | null> {
+export async function runSetup(cmd: string, dir: string, env: Record<string, string> | undefined, signal?: AbortSignal, depCache?: string): Promise<string | null> {
   const base = env ?? (process.env as Record<string, string>);
-  const run = await supervise({
-    argv: ['/bin/sh', '-c', cmd],
-    cwd: dir,
-    env: { ...base, PATH: `${selfBinDir()}:${base.PATH ?? '/usr/local/bin:/usr/bin:/bin'}` },
-    absoluteTimeoutMs: SETUP_TIMEOUT_S * 1000,
-    killGraceMs: GATE_KILL_GRACE_MS,
-    maxStreamBytes: GATE_OUTPUT_CAP,
-    signal,
-  });
+  const run = await withScratchEnv({ ...base, PATH: `${selfBinDir()}:${base.PATH ?? '/usr/local/bin:/usr/bin:/bin'}` }, { depCache }, (setupEnv) =>
+    supervise({
+      argv: ['/bin/sh', '-c', cmd],
+      cwd: dir,
+      env: setupEnv,
+      absoluteTimeoutMs: SETUP_TIMEOUT_S * 1000,
+      killGraceMs: GATE_KILL_GRACE_MS,
+      maxStreamBytes: GATE_OUTPUT_CAP,
+      signal,
+    }),
+  );
   const tail = run.stderr.trim() ? `; stderr: ${run.stderr.trim().slice(-TAIL_CHARS)}` : '';
   if (run.endedBy === 'exit' && run.exitCode === 0) return null;
   if (run.endedBy === 'absolute-timeout') return `timeout after ${SETUP_TIMEOUT_S}s${tail}`;

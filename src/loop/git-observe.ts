@@ -1,43 +1,44 @@
 /**
  * What git says about a turn: the commits it added, whether history was rewritten, what was left
- * uncommitted, and the inbox lines for the next prompt. Thin adapters over src/git; the rules that
- * judge these facts live in handoff-check.ts and convergence.ts.
+ * uncommitted, and the reviewer's window (INBOX and CHANGES) for the next prompt. Thin adapters over
+ * src/git; the rules that judge these facts live in judge-turn.ts and convergence.ts. Commits are
+ * read from the trusted mirror, never from the peers' repository; its working tree state comes from
+ * the workspace itself (WorkspaceGit).
  */
-import { git, headSha } from '../git/git.ts';
+import { git } from '../git/git.ts';
 import { isAncestor, listCommits, type Commit } from '../git/commits.ts';
+import type { RunObserver } from '../git/run-observer.ts';
+import type { WorkspaceGit } from '../git/workspace-git.ts';
 
-export type TurnGitFacts = { headAfter: string | null; rewritten: boolean; newCommits: Commit[]; dirtyPaths: string[] };
+export type TurnGitFacts = {
+  headAfter: string | null;
+  rewritten: boolean;
+  newCommits: Commit[];
+  dirtyPaths: string[];
+  /** Set when the peers' repository could not be imported (tampered layout, forged objects…). */
+  unreadable?: string;
+};
 
-export function dirtyPaths(repo: string): string[] {
-  const res = git(repo, ['status', '--porcelain=v1', '-z', '--untracked-files=all']);
-  if (res.code !== 0) return ['(git status failed: worktree state unknown)'];
-  const out: string[] = [];
-  const parts = res.stdout.split('\0');
-  for (let i = 0; i < parts.length; i++) {
-    const entry = parts[i]!;
-    if (entry.length < 4) continue;
-    const path = entry.slice(3);
-    // The control plane is the operator's, masked from peers in the pod; never a peer's leftover.
-    if (path !== '.peers/' && !path.startsWith('.peers/')) out.push(path);
-    // Renames and copies carry the source path as the next NUL field.
-    if (entry[0] === 'R' || entry[0] === 'C') i++;
+export async function observeTurnGit(observer: RunObserver, workspace: WorkspaceGit, headBefore: string | null): Promise<TurnGitFacts> {
+  const dirty = await workspace.dirtyPaths();
+  let headAfter: string | null;
+  try {
+    headAfter = observer.sync().head;
+  } catch (error) {
+    // Nothing the turn did can be trusted: no new commits, the mirror keeps the last good head.
+    return { headAfter: headBefore, rewritten: false, newCommits: [], dirtyPaths: dirty, unreadable: (error as Error).message };
   }
-  return out;
-}
-
-export function observeTurnGit(repo: string, headBefore: string | null): TurnGitFacts {
-  const headAfter = headSha(repo) ?? null;
-  const dirty = dirtyPaths(repo);
+  const repo = observer.mirror;
   if (!headAfter || headAfter === headBefore) return { headAfter, rewritten: headBefore !== null && !headAfter, newCommits: [], dirtyPaths: dirty };
   if (headBefore && !isAncestor(repo, headBefore, headAfter)) return { headAfter, rewritten: true, newCommits: [], dirtyPaths: dirty };
   const newCommits = listCommits(repo, headBefore ? `${headBefore}..${headAfter}` : headAfter);
   return { headAfter, rewritten: false, newCommits, dirtyPaths: dirty };
 }
 
-/** Commits by the other peers since `cursor`: `[<peer>] <subject> (<sha8>)`. */
-export function inboxLines(repo: string, peer: string, cursor: string | undefined, head: string | null): string[] {
-  if (!cursor || !head || cursor === head || !isAncestor(repo, cursor, head)) return [];
-  return listCommits(repo, `${cursor}..${head}`, { limit: 200 })
+/** Commits by the other peers in `base..head`: `[<peer>] <subject> (<sha8>)`. */
+export function inboxLines(repo: string, peer: string, base: string | undefined, head: string | null): string[] {
+  if (!base || !head || base === head || !isAncestor(repo, base, head)) return [];
+  return listCommits(repo, `${base}..${head}`, { limit: 200 })
     .filter((c) => {
       const from = c.trailers.get('Peer');
       return from !== undefined && from !== peer;
@@ -45,21 +46,41 @@ export function inboxLines(repo: string, peer: string, cursor: string | undefine
     .map((c) => `[${c.trailers.get('Peer')}] ${c.subject.slice(0, 200)} (${c.sha.slice(0, 8)})`);
 }
 
-/** Cap on the counterparts' diff shown in a prompt: enough to review a step, never the whole prompt. */
+/** Cap on the diff shown in a prompt: enough to review a step, never the whole prompt. */
 export const CHANGES_CAP_BYTES = 16 * 1024;
+const FILE_LIST_CAP_BYTES = 6 * 1024;
+
+const DIFF_ARGS = ['diff', '--no-color', '--no-ext-diff', '--no-textconv'];
+const NOT_CONTROL_PLANE = ['--', '.', ':(exclude).peers'];
+
+export type ReviewChanges = { text: string; truncated: boolean };
 
 /**
- * The code the counterparts changed since this peer's last turn, as a plain diff: the reviewer
- * judges the change itself, blind to the implementer's commit messages and `## Self-Review` notes.
- * External diff drivers and textconv are disabled (a peer could have planted them in .git/config);
- * the operator's `.peers/` is excluded.
+ * Everything that changed in `base..head` (the reviewer's window: since the end of its own last
+ * turn, or the run's baseline on its first), as a plain diff: the reviewer judges the change
+ * itself; commit messages reach it only as INBOX subjects. External diff drivers and textconv are
+ * disabled (a peer could have planted them in .git/config); the operator's `.peers/` is excluded.
+ * A diff over the cap is summarised: the changed files with their line counts, and where the full
+ * diff is (`saveFullDiff` stores it and returns its path).
  */
-export function changesSince(repo: string, cursor: string | undefined, head: string | null): string {
-  if (!cursor || !head || cursor === head || !isAncestor(repo, cursor, head)) return '';
-  const res = git(repo, ['diff', '--no-color', '--no-ext-diff', '--no-textconv', '--stat', '--patch', `${cursor}..${head}`, '--', '.', ':(exclude).peers'], { maxBuffer: 8 * 1024 * 1024 });
-  if (res.code !== 0) return '';
-  const text = res.stdout;
-  if (Buffer.byteLength(text, 'utf8') <= CHANGES_CAP_BYTES) return text;
-  const cut = Buffer.from(text, 'utf8').subarray(0, CHANGES_CAP_BYTES).toString('utf8').replace(/\uFFFD$/, '');
-  return `${cut}\n…[diff truncated to ${CHANGES_CAP_BYTES} bytes; run \`git diff ${cursor.slice(0, 8)}..${head.slice(0, 8)}\` for the rest]`;
+export function reviewChanges(repo: string, base: string | undefined, head: string | null, saveFullDiff: (diff: string) => string | null): ReviewChanges {
+  if (!base || !head || base === head || !isAncestor(repo, base, head)) return { text: '', truncated: false };
+  const range = `${base}..${head}`;
+  const res = git(repo, [...DIFF_ARGS, '--stat=200', '--stat-count=400', '--patch', range, ...NOT_CONTROL_PLANE], { maxBuffer: 256 * 1024 * 1024 });
+  if (res.code !== 0) return { text: `(the diff of ${range} could not be read: ${res.stderr.trim().slice(0, 200)})`, truncated: false };
+  const full = res.stdout;
+  if (Buffer.byteLength(full, 'utf8') <= CHANGES_CAP_BYTES) return { text: full, truncated: false };
+  const stat = git(repo, [...DIFF_ARGS, '--stat=200', '--stat-count=400', range, ...NOT_CONTROL_PLANE]).stdout;
+  const files = Buffer.byteLength(stat, 'utf8') > FILE_LIST_CAP_BYTES ? `${Buffer.from(stat, 'utf8').subarray(0, FILE_LIST_CAP_BYTES).toString('utf8').replace(/\uFFFD$/, '')}\n…[file list cut]` : stat;
+  const saved = saveFullDiff(full);
+  const cmd = `git diff ${base.slice(0, 12)}..${head.slice(0, 12)}`;
+  return {
+    text: [
+      `The full diff (${Buffer.byteLength(full, 'utf8')} bytes) is larger than this prompt allows; every changed file is listed below. Read each one with \`${cmd} -- <file>\`.`,
+      saved ? `The full diff is saved at ${saved}.` : `The full diff: \`${cmd}\`.`,
+      '',
+      files.trimEnd(),
+    ].join('\n'),
+    truncated: true,
+  };
 }

@@ -1,10 +1,16 @@
 /**
- * Did the turn end in a valid handoff? (DESIGN §3, baseline §13.1, tightened.) A turn succeeds when
+ * Did the turn end in a valid handoff? (docs/ARCHITECTURE.md, The tick protocol.) A turn succeeds when
  * history was only extended, and the peer's newest commit of the turn carries `Peer: <name>`,
  * `Peer-Status: handoff`, `Self-Review: pass` and a `## Self-Review` section, and nothing is left
  * uncommitted. Commits after the handoff were not self-reviewed; uncommitted work never counts.
  * Those two cases, and commits without a handoff, are soft failures (half credit toward degrading).
+ *
+ * The honest way out: a last commit with `Peer-Status: blocked`, `Peer: <name>` and the reason (a
+ * `## Blocked` section or a `Blocked-Reason:` trailer, at least 20 characters) ends the turn as
+ * a declaration that the task cannot be done as specified; the loop stops when another peer
+ * confirms it the same way (tick.ts).
  */
+import { isSelfReviewedHandoff } from '../protocol/self-review.ts';
 import type { TurnCredit } from './peer-health.ts';
 import type { Classification } from './classify.ts';
 
@@ -28,21 +34,38 @@ export type HandoffVerdict = {
   handoffSha: string | null;
   /** An idle-timeout turn whose handoff commit had landed before the kill. */
   rescuedFromIdle: boolean;
+  /** Set when the turn ended with a valid `Peer-Status: blocked` declaration. */
+  blocked: { reason: string; sha: string } | null;
 };
 
-const SELF_REVIEW_SECTION = /^##[ \t]+Self-Review[ \t]*\r?$/im;
-
 export function isHandoffCommit(c: CommitView, peer: string): boolean {
-  return (
-    c.trailers.get('Peer') === peer &&
-    c.trailers.get('Peer-Status') === 'handoff' &&
-    c.trailers.get('Self-Review') === 'pass' &&
-    SELF_REVIEW_SECTION.test(c.message)
-  );
+  return isSelfReviewedHandoff(c, peer);
+}
+
+export const BLOCKED_REASON_MIN = 20;
+
+/** The reason a `Peer-Status: blocked` commit gives: its `## Blocked` section, else its `Blocked-Reason:` trailer. */
+export function blockedReason(c: CommitView): string {
+  const lines = c.message.split('\n').map((l) => l.replace(/\r$/, ''));
+  const at = lines.findIndex((l) => /^##[ \t]+Blocked[ \t]*$/.test(l));
+  let section: string[] = [];
+  if (at >= 0) {
+    for (const line of lines.slice(at + 1)) {
+      if (/^##[ \t]/.test(line)) break;
+      section.push(line);
+    }
+    while (section.length && section.at(-1)!.trim() === '') section = section.slice(0, -1);
+    // The trailer paragraph (after the last blank line, every line `Key: value`) is protocol, not reason.
+    const blank = section.map((l) => l.trim()).lastIndexOf('');
+    const tail = section.slice(blank + 1);
+    if (blank >= 0 && tail.length && tail.every((l) => /^[A-Za-z][A-Za-z0-9-]+:[ \t]/.test(l))) section = section.slice(0, blank);
+  }
+  const text = section.join(' ').trim() || (c.trailers.get('Blocked-Reason') ?? '').trim();
+  return text.replace(/\s+/g, ' ').slice(0, 1000);
 }
 
 function fail(reason: string, credit: TurnCredit = 0): HandoffVerdict {
-  return { success: false, credit, reason, handoffSha: null, rescuedFromIdle: false };
+  return { success: false, credit, reason, handoffSha: null, rescuedFromIdle: false, blocked: null };
 }
 
 const short = (sha: string) => sha.slice(0, 8);
@@ -55,6 +78,12 @@ export function checkHandoff(i: HandoffInput): HandoffVerdict {
   const mine = i.newCommits.filter((c) => c.trailers.get('Peer') === i.peer);
   if (mine.length === 0) return fail(`no commit by ${i.peer} this turn${i.classification === 'success' ? '' : ` (classification was ${i.classification})`}`);
   const last = i.newCommits[i.newCommits.length - 1]!;
+  if (last.trailers.get('Peer') === i.peer && last.trailers.get('Peer-Status') === 'blocked') {
+    const reason = blockedReason(last);
+    if (reason.length < BLOCKED_REASON_MIN) return fail(`Peer-Status: blocked in ${short(last.sha)} gives no reason (a "## Blocked" section or a Blocked-Reason: trailer of at least ${BLOCKED_REASON_MIN} characters)`, 0.5);
+    if (i.dirtyPaths.length > 0) return fail(`uncommitted changes left after the blocked declaration: ${i.dirtyPaths.slice(0, 20).join(', ')}`, 0.5);
+    return { success: true, credit: 1, reason: null, handoffSha: last.sha, rescuedFromIdle: i.classification === 'idle-timeout', blocked: { reason, sha: last.sha } };
+  }
   const handoffs = i.newCommits.filter((c) => isHandoffCommit(c, i.peer));
   if (handoffs.length === 0) {
     const claimed = mine.find((c) => c.trailers.get('Peer-Status') === 'handoff' && c.trailers.get('Self-Review') === 'pass');
@@ -69,5 +98,5 @@ export function checkHandoff(i: HandoffInput): HandoffVerdict {
     const shown = i.dirtyPaths.slice(0, 20).join(', ') + (i.dirtyPaths.length > 20 ? `, … (+${i.dirtyPaths.length - 20})` : '');
     return fail(`uncommitted changes left after the handoff: ${shown}`, 0.5);
   }
-  return { success: true, credit: 1, reason: null, handoffSha: last.sha, rescuedFromIdle: i.classification === 'idle-timeout' };
+  return { success: true, credit: 1, reason: null, handoffSha: last.sha, rescuedFromIdle: i.classification === 'idle-timeout', blocked: null };
 }

@@ -2,42 +2,62 @@
  * `peers loop`: the imperative shell around the pure core in tick.ts. Per tick:
  *   stop checks → hard gates at HEAD (clean checkout, once per HEAD) → stuck/convergence → one peer
  *   turn → finalize → runs.jsonl line → atomic state.json.
- * The loop enforces the config/goals snapshot taken at start, never the live `.peers/` files.
+ * The loop enforces the config/goals snapshot (taken by the host: control-snapshot.ts), never the
+ * live `.peers/` files. It reads commits only through the trusted mirror (RunObserver), and runs
+ * git in the peers' repository only through the workspace runner (WorkspaceGit).
  * Every exit writes an exit line, `last-stop-reason.txt` and state.json; a SIGKILL between the log
  * line and the state write is repaired on the next start (resume.ts).
  */
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadConfigFile, loadGoalsFile, loadProject, projectDirFrom } from '../config/load.ts';
 import { hardGoals, softGoals, type GoalsFile } from '../config/goals-schema.ts';
 import type { PeersConfig } from '../config/config-schema.ts';
+import { runProviders } from '../config/provider.ts';
 import { resolveUsdCapMode } from '../config/usd-cap-mode.ts';
-import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
-import { headSha } from '../git/git.ts';
+import type { RunObserver } from '../git/run-observer.ts';
+import { adoptControlPlane, snapshotDigest } from '../config/control-snapshot.ts';
+import { InputError } from '../cli/errors.ts';
+import { ephemeralCacheKey, persistentCacheKey } from '../gates/gate-cache.ts';
+import { withGateCache } from './cached-gate-probe.ts';
+import { readAttestations, readAttestationView } from '../protocol/attestation.ts';
 import { openBlockingBugs, readLedger, formatBugLine } from '../protocol/bug-ledger.ts';
-import { isSoftGoalPassed, pendingSoftGoals, type SoftStatus } from '../protocol/soft-reviews.ts';
-import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits, takeControlPlaneSnapshot } from '../protocol/control-plane-guard.ts';
+import { isSoftGoalPassed } from '../protocol/soft-reviews.ts';
+import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../protocol/control-plane-guard.ts';
+import { readGitExecSurface } from '../protocol/git-hook-guard.ts';
+import { formatSurfaceChange } from '../protocol/gate-surface.ts';
 import { LocalPeerRunner, type PeerRunner } from '../peers/peer-runner.ts';
-import { buildPrompt, type GoalLine } from '../prompt/prompt-builder.ts';
 import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../state/paths.ts';
-import { acquireRunLock } from '../state/run-lock.ts';
+import { acquireRepositoryLoopLock } from '../state/project-locks.ts';
+import { acquireRunLock, type RunLock } from '../state/run-lock.ts';
 import { appendRunLine, readRunLog, repairTornTail, tickLines } from '../state/run-log.ts';
 import { freshState, type LoopState } from '../state/state-schema.ts';
 import { loadState, saveState } from '../state/state-store.ts';
-import { writeStopReason } from '../state/stop-reason.ts';
+import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, type StopReason } from '../state/stop-reason.ts';
 import { writeHaltedFile } from '../state/halted-file.ts';
-import { settingsFromConfig, type LoopSettings } from './settings.ts';
-import { budgetStop, exitCodeFor } from './stop-check.ts';
-import { ALL_PEERS_DOWN, countRedTick, decidePreTick, finalizeTick, recordGates, type TickObservation } from './tick.ts';
+import { settingsForRun, withOperatorControl, type LoopSettings } from './settings.ts';
+import { budgetStop } from './stop-check.ts';
+import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput, type TickObservation } from './tick.ts';
 import type { ConvergenceInput } from './convergence.ts';
 import { applyOperatorActions, syncPeerOrder } from './operator-actions.ts';
 import { resumeFromLog } from './resume.ts';
-import { changesSince, inboxLines } from './git-observe.ts';
+import { startCleanup } from './start-cleanup.ts';
+import { describeUnattested, newUnattested } from './unattested.ts';
 import { probeGates, type GateProbe } from './gate-probe.ts';
+import { HistoryFacts } from './history-facts.ts';
 import { runPeerTurn } from './peer-turn.ts';
+import { withLedgerSpend } from './budget-ledger.ts';
+import { LEDGER_UNREADABLE, RunLedger, type TurnMeter } from './run-ledger.ts';
+import { describeWaiters, waitersOf, type Waiter } from './peer-sleep.ts';
+import { readBudgetPolicy } from '../budget/budget-policy.ts';
+import { buildTurnPrompt, type RunHistory } from './turn-prompt.ts';
+import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
+import { readControl } from '../state/operator-control.ts';
+import { formatDuration } from './runtime-change.ts';
+import type { Contract } from '../modes/contract.ts';
+import { changedPathsBetween, contractRefusal, frozenContractAtStart, frozenPathsTouched, refuseTurn } from '../modes/contract-guard.ts';
 
 export type LoopOptions = {
   repo: string;
@@ -56,36 +76,67 @@ export type LoopOptions = {
   runner?: PeerRunner;
   /** Where hard gates run: a local clean checkout by default; the pod passes its gates container. */
   gateProbe?: GateProbe;
+  /**
+   * The budget policy `peers up` resolved (caps and max_usd_mode): in the pod the loop takes it
+   * from there instead of deciding `auto` from its own key-less environment.
+   */
+  budgetPolicy?: string;
+  /** The auth sidecar's usage ledger: when given, it is the authority for tokens and USD. */
+  usageLedger?: string;
   /** Graceful stop (the command wires SIGTERM/SIGINT to it). */
   signal?: AbortSignal;
   log?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /**
+   * In the pod (`peers up`): `repo` is the run clone as the loop sees it, the peers work on it at
+   * `workspaceDir` in the workspace container, and the control plane is the read-only snapshot the
+   * host took. Without it (the host-only loop) `repo` is the peers' repository on this machine.
+   */
+  pod?: { workspaceDir: string };
+  /** Host loop: adopt a `.peers/` that changed since the last snapshot (refused otherwise). */
+  acceptChanges?: boolean;
 };
 
-export type LoopOutcome = { reason: string; exitCode: number; ticksInRun: number; stateDir: string };
-
-const STOPS_THAT_REFRESH_GATES = /^(max_ticks|budget:)/;
+export type LoopOutcome = { reason: string; stop: StopReason; exitCode: number; ticksInRun: number; stateDir: string };
 
 export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
-  const repo = projectDirFrom(o.repo);
-  loadProject(repo); // validates the live files, so errors name the user's own file and line
+  const pod = o.pod;
+  const repo = pod ? resolve(o.repo) : projectDirFrom(o.repo);
+  if (!pod) loadProject(repo); // validates the live files, so errors name the user's own file and line
   const paths = statePaths(o.stateDir ?? stateDirFor(repo, o.env ?? process.env));
   ensureStateDirs(paths);
   const lock = acquireRunLock(paths.lock);
+  // On the host the loop works in the repository itself: one loop per repository, whatever the
+  // state directory. (In the pod the repository is the run clone inside the state directory.)
+  let repoLock: RunLock | undefined;
   try {
-    takeControlPlaneSnapshot(repo, paths.snapshotDir);
+    repoLock = pod ? undefined : acquireRepositoryLoopLock(repo, o.env ?? process.env);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let stopTracking: (() => void) | undefined;
+  try {
+    stopTracking = await startCleanup(paths, log);
+    if (pod) {
+      // The pod's loop has no `.peers/`: only the snapshot `peers up` took (mounted read-only).
+      if (!existsSync(join(paths.snapshotDir, 'config.yaml'))) throw new InputError(`no control-plane snapshot in ${paths.snapshotDir}`, { hint: 'start runs in the pod with `peers up`' });
+    } else {
+      adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers loop' });
+    }
     const configPath = join(paths.snapshotDir, 'config.yaml');
     const goalsPath = join(paths.snapshotDir, 'goals.yaml');
     const config = loadConfigFile(configPath);
     const goals: GoalsFile = existsSync(goalsPath) ? loadGoalsFile(goalsPath) : { goals: [] };
-    const digest = createHash('sha256')
-      .update(readFileCapped(configPath, 2 * MiB))
-      .update('\0')
-      .update(existsSync(goalsPath) ? readFileCapped(goalsPath, 2 * MiB) : '')
-      .digest('hex');
+    // implement mode: the frozen acceptance contract must be the one contracts.log records.
+    const contract = frozenContractAtStart(goals, paths.snapshotDir);
+    const digest = snapshotDigest(paths.snapshotDir);
     const env = o.env ?? process.env;
-    const usd = resolveUsdCapMode(config, env, homedir());
-    const settings = settingsFromConfig(config, {
+    const policy = o.budgetPolicy ? readBudgetPolicy(o.budgetPolicy) : undefined;
+    const usd = policy ? { mode: policy.max_usd_mode, reason: `${policy.reason}; resolved by peers up at ${policy.resolved_at}` } : resolveUsdCapMode(config, env, homedir());
+    // The policy's caps are the run's caps (peers up folded its flags into them).
+    const settings = settingsForRun(config, policy, {
       maxTicksThisRun: o.maxTicks,
       maxUsd: o.maxUsd,
       maxRuntimeS: o.maxRuntimeS,
@@ -95,10 +146,11 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       usdMode: usd.mode,
       backoffBaseMs: o.backoffBaseMs,
     });
-    const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
     repairTornTail(paths.runs);
     const names = config.peers.map((p) => p.name);
     let state = syncPeerOrder(loadState(paths.state) ?? freshState(names), names);
+    const ledger = o.usageLedger ? new RunLedger(o.usageLedger, log) : null;
+    if (ledger) ledger.readOrThrowInput();
     const resumed = resumeFromLog(state, tickLines(readRunLog(paths.runs)), settings);
     state = resumed.state;
     if (resumed.replayed.length) log(`peers: resumed: tick ${resumed.replayed.join(', ')} was logged but not saved; state rebuilt from runs.jsonl`);
@@ -108,20 +160,38 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
       ...acted.state,
       config_digest: digest,
       warnings: [...acted.state.warnings, ...acted.notes],
-      budget: { ...acted.state.budget, usd_cap_mode: `${usd.mode} (${usd.reason})` },
+      budget: { ...(ledger ? withLedgerSpend(acted.state.budget, ledger.spend!) : acted.state.budget), usd_cap_mode: `${usd.mode} (${usd.reason})` },
     };
     for (const n of acted.notes) log(`peers: ${n}`);
-    // Project context for the prompts, generated once (no model call); best-effort.
+    const runner = o.runner ?? new LocalPeerRunner();
+    const places = openRunPlaces({ repo, paths, runner, pod, env, log });
+    // Anchors of the run, recorded once: where reviews and audits begin (never the movable
+    // peers-baseline tag), and the hooks and git config that were already there (the user's own).
+    // Both are read without running git in the peers' repository: HEAD from the mirror, the
+    // hooks and config as files.
+    if (state.baseline === null) state = { ...state, baseline: places.observer.head() };
+    if (state.git_exec_surface === null) state = { ...state, git_exec_surface: readGitExecSurface(repo, { allowGitFile: places.live }) };
+    // Project context for the prompts, generated once (no model call); best-effort. The file list
+    // is HEAD's tree in the mirror: no git runs in the peers' repository.
     const context = prepareRunContext(repo, paths.dir, {
       recon: !o.noRecon && !existsSync(paths.recon),
       codemap: !o.noCodemap && !(existsSync(paths.codemap) && existsSync(join(paths.dir, 'CODEMAP.yaml'))),
+      files: trackedFiles(places.observer),
     });
     for (const w of context.warnings) log(`peers: warning: ${w}`);
     state = { ...state, warnings: [...state.warnings, ...context.warnings] };
     saveState(paths.state, state);
-    const run = new LoopRun(repo, paths, config, goals, settings, state, o.runner ?? new LocalPeerRunner(), o.gateProbe ?? probeGates, o.signal ?? new AbortController().signal, log, env);
+    // Gate passes are remembered by the loop alone, under its own key (gate-cache.ts).
+    const cacheKey = pod ? persistentCacheKey(paths.gateCacheKey) : ephemeralCacheKey();
+    const gateProbe = withGateCache(o.gateProbe ?? probeGates, { path: paths.gateCache, key: cacheKey });
+    const run = new LoopRun(
+      places,
+      paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger, contract,
+    );
     return await run.run();
   } finally {
+    stopTracking?.();
+    repoLock?.release();
     lock.release();
   }
 }
@@ -129,27 +199,52 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
 class LoopRun {
   private ticksThisRun = 0;
   private warnedEdits = '';
+  /** The settings with the operator's controls of this tick applied (readOperatorControl). */
+  private settings: LoopSettings;
+  /** What the last control read said, so each change is logged once. */
+  private controlSeen = '';
+  private readonly history: HistoryFacts;
+
+  private readonly repo: string;
+  private readonly observer: RunObserver;
 
   constructor(
-    private readonly repo: string,
+    private readonly where: RunPlaces,
     private readonly paths: StatePaths,
     private readonly config: PeersConfig,
     private readonly goals: GoalsFile,
-    private readonly settings: LoopSettings,
+    private readonly baseSettings: LoopSettings,
     private state: LoopState,
     private readonly runner: PeerRunner,
     private readonly gateProbe: GateProbe,
     private readonly signal: AbortSignal,
     private readonly log: (line: string) => void,
     private readonly env: NodeJS.ProcessEnv,
-  ) {}
+    private readonly ledger: RunLedger | null,
+    private readonly contract: Contract | undefined,
+  ) {
+    this.settings = baseSettings;
+    this.repo = where.repo;
+    this.observer = where.observer;
+    this.history = new HistoryFacts(where.observer.mirror);
+  }
+
+  /** The peers' HEAD, imported into the mirror; on failure the mirror's last head (and a log line). */
+  private head(): string | null {
+    try {
+      return this.observer.sync().head;
+    } catch (error) {
+      this.log(`peers: warning: ${(error as Error).message}`);
+      return this.observer.head();
+    }
+  }
 
   async run(): Promise<LoopOutcome> {
     try {
       return await this.loop();
     } catch (error) {
       // Every exit leaves a trace, even an unexpected one.
-      const reason = `error:${(error as Error).name || 'Error'}`;
+      const reason: StopReason = { kind: 'error', name: (error as Error).name || 'Error' };
       try {
         this.finishRecords(reason);
       } catch {}
@@ -159,9 +254,18 @@ class LoopRun {
 
   private async loop(): Promise<LoopOutcome> {
     for (;;) {
+      // The operator's controls, re-read every tick; a control file that cannot be read holds the run.
+      if (!this.readOperatorControl()) {
+        if (this.signal.aborted) return this.finish({ kind: 'interrupted' });
+        await abortableSleep(CONTROL_POLL_MS, this.signal);
+        continue;
+      }
+      // Spend as the sidecar recorded it, also what was spent while no loop ran.
+      const unreadable = this.syncLedger();
+      if (unreadable) return this.finish(unreadable);
       const early = budgetStop(this.state, this.runCtx(), this.settings);
       if (early.stop) {
-        if (STOPS_THAT_REFRESH_GATES.test(early.stop)) await this.refreshGates();
+        if (refreshesGatesOnStop(early.stop)) await this.refreshGates();
         return this.finish(early.stop);
       }
       await this.refreshGates();
@@ -174,25 +278,64 @@ class LoopRun {
       // Persist the pre-tick decisions (red counts, warnings, skeptic re-arm) so a crash during the
       // turn resumes — or replays the logged tick — from exactly this state.
       if (this.state !== before) saveState(this.paths.state, this.state);
-      const { peer, index, skeptic } = pre.action;
-      const headBefore = headSha(this.repo) ?? null;
-      const prompt = this.prompt(peer, skeptic, headBefore, conv.bugLines);
+      if (pre.action.kind === 'wait') {
+        await this.waitForWake(pre.action.untilMs, pre.action.waiters);
+        continue;
+      }
+      if (pre.action.kind === 'paused') {
+        // Paused peers cost nothing: the wait is not peer turn time (budget.max_runtime_s).
+        await abortableSleep(CONTROL_POLL_MS, this.signal);
+        continue;
+      }
+      const { peer, index, skeptic, audits } = pre.action;
+      const headBefore = this.head();
+      const outside = this.unattestedBefore(headBefore);
       const tick = this.state.tick + 1;
+      const prompt = buildTurnPrompt({ repo: this.observer.mirror, paths: this.paths, goals: this.goals, settings: this.settings, state: this.state, history: conv.history, tick }, { peer, skeptic, audits, head: headBefore });
       this.log(`peers: tick ${tick} peer=${peer}${skeptic ? ' (skeptic)' : ''} starting...`);
-      const obs = await runPeerTurn(
-        { repo: this.repo, paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env) },
-        { state: this.state, peer, index, skeptic, prompt, headBefore, extraWarnings: [] },
+      let metered: TurnMeter | null | undefined;
+      const outcome = await runPeerTurn(
+        {
+          repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
+          paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
+          history: this.history, probeGates: (head) => this.evaluateGates(head),
+          // The limits the vendor reported during the turn, read with its spend (one ledger read).
+          vendorLimits: this.ledger ? async () => (metered = await this.ledger!.turnSpend())?.limits ?? [] : undefined,
+          // In the pod a provider is an upstream of the auth sidecar, which holds its key.
+          providers: this.where.live ? undefined : runProviders(this.config.peers),
+        },
+        { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: outside.warning ? [outside.warning] : [] },
       );
-      if (obs === 'aborted') return this.finish('interrupted');
-      // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompt.
-      obs.warnings_emitted.push(...this.controlPlaneWarnings(headBefore, obs.head_after));
+      if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
+      // A turn that changed the frozen acceptance contract is refused (src/modes/contract-guard.ts);
+      // what it changed is read in the trusted mirror, never in the peers' repository.
+      const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after));
+      const obs = touched.length ? refuseTurn(outcome.obs, contractRefusal(peer, touched)) : outcome.obs;
+      if (outside.shas.length) obs.unattested_commits = outside.shas;
+      if (this.ledger) {
+        if (metered === undefined) metered = await this.ledger.turnSpend();
+        if (metered === null) return this.finish(LEDGER_UNREADABLE);
+        Object.assign(obs, { metered_by: 'ledger', cli_tokens: obs.tokens_this_tick, cli_usd: obs.usd_this_tick, tokens_this_tick: metered.tokens, usd_this_tick: metered.usd });
+      } else obs.metered_by = 'cli';
+      // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompts.
+      const edits = this.controlPlaneWarnings(headBefore, obs.head_after);
+      obs.warnings_emitted.push(...edits);
+      if (edits.length) {
+        obs.findings = [...(obs.findings ?? []), { kind: 'control-plane-edit', detail: `${peer}: ${edits.join(' ')}`.slice(0, 600), action: "ignored: the loop enforces its snapshot of .peers/" }];
+        obs.warnings_for_others = [...(obs.warnings_for_others ?? []), ...edits];
+      }
+      // Gates the turn already measured at its HEAD are recorded, not evaluated again.
+      if (outcome.gates && outcome.gates.head === obs.head_after) this.state = recordGates(this.state, outcome.gates.head, outcome.gates.results);
       const fin = finalizeTick(this.state, obs, this.settings);
-      appendRunLine(this.paths.runs, this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs));
+      if (this.ledger?.spend) fin.state = { ...fin.state, budget: withLedgerSpend(fin.state.budget, this.ledger.spend) };
+      appendRunLine(this.paths.runs, { ...this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs, before.gates), sleeps_until: fin.sleep?.until ?? null });
       this.state = fin.state;
       saveState(this.paths.state, this.state);
       this.ticksThisRun++;
       const status = obs.success ? 'handoff' : obs.classification === 'success' ? 'no-handoff' : obs.classification;
       this.log(`peers: tick ${tick} ${status} head=${obs.head_after && obs.head_after !== headBefore ? obs.head_after.slice(0, 8) : 'no-new-commit'} dur=${Math.round(obs.duration_ms / 1000)}s${obs.cause ? ` -- ${obs.cause}` : ''}`);
+      for (const f of obs.findings ?? []) if (f.kind !== 'test-marker') this.log(`peers: tick ${tick} anti-cheat: ${f.kind}: ${f.detail.slice(0, 160)} → ${f.action.slice(0, 120)}`);
+      if (fin.sleep) this.log(`peers: peer=${peer} hit its usage limit; it sleeps until ${fin.sleep.until} (${fin.sleep.reason}) while the others work`);
       if (fin.exit) return this.finish(fin.exit);
       if (fin.backoffMs > 0) {
         this.log(`peers: peer=${peer} rate-limited (streak=${this.state.rate_limit_streak}); backing off ${Math.round(fin.backoffMs / 1000)}s before next tick`);
@@ -201,77 +344,133 @@ class LoopRun {
     }
   }
 
+  /**
+   * Applies `control/operator.json` (paused peers, runtime cap) to this tick's settings and logs
+   * what changed. False when the file exists but cannot be read or validated: the run is held
+   * (fail closed), with one log line per distinct problem.
+   */
+  private readOperatorControl(): boolean {
+    const read = readControl(this.paths.control);
+    if (!read.ok) {
+      const seen = `error:${read.error}`;
+      if (seen !== this.controlSeen) this.log(`peers: the operator control file ${this.paths.control} cannot be used (${read.error}); holding the run until it is fixed (peers pause/resume rewrites it)`);
+      this.controlSeen = seen;
+      return false;
+    }
+    this.settings = withOperatorControl(this.baseSettings, read.control);
+    const paused = [...(this.settings.paused ?? [])].sort();
+    const seen = JSON.stringify({ paused, runtime: this.settings.budget.maxRuntimeS });
+    if (seen !== this.controlSeen) {
+      const was = this.controlSeen.startsWith('{') ? (JSON.parse(this.controlSeen) as { paused: string[]; runtime: number }) : { paused: [], runtime: this.baseSettings.budget.maxRuntimeS };
+      for (const p of paused) if (!was.paused.includes(p)) this.log(`peers: ${p} is paused by the operator: no turns until \`peers resume ${p}\``);
+      for (const p of was.paused) if (!paused.includes(p)) this.log(`peers: ${p} resumed by the operator`);
+      if (was.runtime !== this.settings.budget.maxRuntimeS) this.log(`peers: max runtime is now ${formatDuration(this.settings.budget.maxRuntimeS)} (set by the operator)`);
+      if (paused.length && this.state.peer_order.every((p) => paused.includes(p))) this.log(`peers: every peer is paused: waiting for \`peers resume NAME\``);
+      this.controlSeen = seen;
+    }
+    return true;
+  }
+
+  /** Commits of the run no turn made, found as a turn starts (unattested.ts): reported, never credited. */
+  private unattestedBefore(head: string | null): { shas: string[]; warning: string | null } {
+    try {
+      const found = newUnattested(this.observer.mirror, this.state.baseline, head, readAttestations(this.observer.mirror), this.state.unattested);
+      const warning = describeUnattested(found);
+      if (warning) this.log(`peers: warning: ${warning}`);
+      return { shas: found.shas, warning };
+    } catch (error) {
+      this.log(`peers: warning: cannot check the run's commits for attestation: ${(error as Error).message}`);
+      return { shas: [], warning: null };
+    }
+  }
+
   private runCtx() {
-    return { ticksThisRun: this.ticksThisRun, stopRequested: this.signal.aborted };
+    return { ticksThisRun: this.ticksThisRun, stopRequested: this.signal.aborted, budgetRefusals: this.ledger?.spend?.refusals, nowMs: Date.now() };
+  }
+
+  /**
+   * Every peer that could work sleeps for its usage limit: wait for the first to wake (decideWait
+   * checked that it fits in max_runtime_s). The wait is run time: it counts against max_runtime_s.
+   */
+  private async waitForWake(untilMs: number, waiters: Waiter[]): Promise<void> {
+    const started = Date.now();
+    const ms = Math.max(0, untilMs - started);
+    this.log(`peers: every peer waits for its usage limit: ${describeWaiters(waiters)}; waiting ${formatWait(ms)} (until ${new Date(untilMs).toISOString()})`);
+    await abortableSleep(ms, this.signal);
+    const waited = Date.now() - started;
+    this.state = { ...this.state, budget: { ...this.state.budget, spent_runtime_ms: this.state.budget.spent_runtime_ms + waited } };
+    saveState(this.paths.state, this.state);
+  }
+
+  /** Brings state.json's spend up to the ledger; a stop reason when the ledger cannot be read. */
+  private syncLedger(): StopReason | null {
+    if (!this.ledger) return null;
+    const spend = this.ledger.read();
+    if (!spend) return LEDGER_UNREADABLE;
+    const budget = withLedgerSpend(this.state.budget, spend);
+    if (budget.spent_tokens !== this.state.budget.spent_tokens || budget.spent_usd !== this.state.budget.spent_usd) {
+      this.state = { ...this.state, budget };
+      saveState(this.paths.state, this.state);
+    }
+    return null;
   }
 
   /** Evaluates the hard gates unless the recorded results already belong to HEAD. */
   private async refreshGates(): Promise<void> {
-    const head = headSha(this.repo) ?? null;
+    const head = this.head();
     if (!head || this.state.gates.head === head) return;
-    const hard = hardGoals(this.goals);
-    const results = await this.gateProbe({
-      repo: this.repo, head, goals: hard, timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, cacheFile: this.paths.gateCache,
-      setup: this.config.setup, env: stringEnv(this.env), signal: this.signal,
-    });
+    const results = await this.evaluateGates(head);
     // Gates cut short by a stop request say nothing about HEAD: evaluate them again on the next start.
     if (this.signal.aborted) return;
     this.state = recordGates(this.state, head, results);
     saveState(this.paths.state, this.state);
   }
 
-  private convergenceInput(): { input: ConvergenceInput; bugLines: string[] } {
-    let bugs: string[] = [];
-    try {
-      bugs = openBlockingBugs(readLedger(this.repo)).map((b) => formatBugLine(b).trim());
-    } catch (error) {
-      this.log(`peers: warning: cannot read the bug ledger: ${(error as Error).message}`);
-    }
-    const statuses = this.state.soft_status as unknown as Record<string, SoftStatus>;
-    const softConsensus = softGoals(this.goals).every((g) => statuses[g.id] !== undefined && isSoftGoalPassed(g, statuses[g.id]!, this.state.peer_order));
-    return { input: { hardGoalIds: hardGoals(this.goals).map((g) => g.id), openBlockingBugs: bugs.length, softConsensus }, bugLines: bugs };
+  /**
+   * The hard gates at `head`, on a checkout from the trusted mirror; every gate learns the run's
+   * baseline (the checks never trust the tag), in the pod too (gates-remote.ts).
+   */
+  private evaluateGates(head: string): Promise<GateInput[]> {
+    return this.gateProbe({
+      repo: this.observer.mirror, head, goals: hardGoals(this.goals), timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, depCache: this.paths.depCache,
+      setup: this.config.setup, env: stringEnv(this.env), runBaseline: this.state.baseline ?? undefined, signal: this.signal,
+    });
   }
 
-  private prompt(peer: string, skeptic: boolean, head: string | null, bugLines: string[]): string {
-    const results = this.state.gates.results;
-    const goals: GoalLine[] = this.goals.goals.map((g) =>
-      g.type === 'hard'
-        ? { id: g.id, type: 'hard', state: results[g.id]?.state ?? 'not yet evaluated', diagnostic: results[g.id]?.state === 'fail' ? results[g.id]!.diagnostic : undefined, description: g.description }
-        : { id: g.id, type: 'soft', state: 'not yet evaluated', description: g.description },
-    );
-    const statuses = this.state.soft_status as unknown as Record<string, SoftStatus>;
-    for (const line of goals) {
-      const g = softGoals(this.goals).find((s) => s.id === line.id);
-      const st = g ? statuses[g.id] : undefined;
-      if (!g || !st) continue;
-      // Soft goals show their review progress (baseline quirk §23.8: always "not yet evaluated").
-      if (isSoftGoalPassed(g, st, this.state.peer_order)) line.state = 'pass';
-      else {
-        line.state = 'in review';
-        line.diagnostic = `consensus ${st.consensusCount}/${g.consensus_needed}${st.lastPass === false ? `; last review by ${st.lastReviewer ?? '?'} failed` : ''}`;
+  /**
+   * What convergence needs from the repository. Anything that cannot be read holds the run
+   * (fail closed): an unreadable ledger is not an empty one.
+   */
+  private convergenceInput(): { input: ConvergenceInput; history: RunHistory } {
+    const repo = this.observer.mirror;
+    const head = this.observer.head();
+    const baseline = this.state.baseline ?? undefined;
+    const history: RunHistory = { bugLines: [], gateSurfacePending: [], unauditedAuthors: [] };
+    let ledgerReadable = true;
+    try {
+      history.bugLines = openBlockingBugs(readLedger(repo, baseline)).map((b) => formatBugLine(b).trim());
+    } catch (error) {
+      ledgerReadable = false;
+      this.log(`peers: warning: cannot read the bug ledger, convergence held: ${(error as Error).message}`);
+    }
+    let unapproved: number | null = 0;
+    if (head) {
+      try {
+        const view = readAttestationView(repo, baseline, head);
+        history.gateSurfacePending = this.history.pendingGateSurface(baseline, head, view).map((g) => ({ sha: g.sha, author: g.author, changes: g.changes.map(formatSurfaceChange).join('; ').slice(0, 400) }));
+        unapproved = history.gateSurfacePending.length;
+        history.unauditedAuthors = this.history.unauditedAuthors(this.state.peer_order, this.state.skeptic_audited, baseline, head, view);
+      } catch (error) {
+        unapproved = null;
+        this.log(`peers: warning: cannot read the run's history, convergence held: ${(error as Error).message}`);
       }
     }
-    const stuckAt = Math.max(2, Math.ceil(this.settings.goals.stuckHaltAfter / 2));
-    return buildPrompt({
-      peer,
-      others: this.state.peer_order.filter((p) => p !== peer),
-      skeptic,
-      cleanTicks: this.state.clean_ticks,
-      recon: readDigest(this.paths.recon),
-      codemap: readDigest(this.paths.codemap),
-      goals,
-      stuckGates: Object.entries(this.state.gates.red_streak)
-        .filter(([, n]) => n >= stuckAt)
-        .map(([id, redTicks]) => ({ id, redTicks })),
-      warnings: [...new Set([...this.state.warnings, ...(this.state.peer_warnings[peer] ?? [])])],
-      inbox: inboxLines(this.repo, peer, this.state.inbox_cursor[peer], head),
-      changes: changesSince(this.repo, this.state.inbox_cursor[peer], head),
-      openBlockingBugs: bugLines,
-      softReviewsRequested: pendingSoftGoals(softGoals(this.goals), statuses, this.state.peer_order, peer).map((g) => ({
-        id: g.id,
-        prompt: softGoals(this.goals).find((s) => s.id === g.id)?.prompt ?? '',
-      })),
-    });
+    const statuses = this.state.soft_status;
+    const softConsensus = softGoals(this.goals).every((g) => statuses[g.id] !== undefined && isSoftGoalPassed(g, statuses[g.id]!, this.state.peer_order));
+    return {
+      input: { hardGoalIds: hardGoals(this.goals).map((g) => g.id), openBlockingBugs: history.bugLines.length, ledgerReadable, softConsensus, unapprovedGateSurface: unapproved, unauditedAuthors: history.unauditedAuthors },
+      history,
+    };
   }
 
   /**
@@ -280,9 +479,10 @@ class LoopRun {
    * uncommitted edit is not repeated every tick).
    */
   private controlPlaneWarnings(headBefore: string | null, headAfter: string | null): string[] {
-    const live = detectControlPlaneEdits(this.repo, this.paths.snapshotDir);
+    // The pod's clone has no live `.peers/` the peers can reach (masked); committed edits still count.
+    const live = this.where.live ? detectControlPlaneEdits(this.repo, this.paths.snapshotDir) : [];
     const key = JSON.stringify(live);
-    const committed = headBefore && headAfter && headBefore !== headAfter ? controlPlaneEditsInRange(this.repo, headBefore, headAfter) : [];
+    const committed = headBefore && headAfter && headBefore !== headAfter ? controlPlaneEditsInRange(this.observer.mirror, headBefore, headAfter) : [];
     const liveIsNew = live.length > 0 && key !== this.warnedEdits;
     this.warnedEdits = key;
     if (!committed.length && !liveIsNew) return [];
@@ -291,11 +491,15 @@ class LoopRun {
     return [formatControlPlaneEdits(edits)];
   }
 
-  private tickLine(obs: TickObservation, after: LoopState, peerStateAfter: string, backoffMs: number) {
+  private tickLine(obs: TickObservation, after: LoopState, peerStateAfter: string, backoffMs: number, atStart: LoopState['gates']) {
     const hard: Record<string, string> = {};
     for (const g of hardGoals(this.goals)) hard[g.id] = after.gates.results[g.id]?.state ?? 'unknown';
+    // The gates measured when the tick started, when the turn measured them again at its own HEAD
+    // (a test-only turn): the report's gate timeline needs both commits' results.
+    const startHard: Record<string, string> = {};
+    if (atStart.head && atStart.head !== after.gates.head) for (const g of hardGoals(this.goals)) startHard[g.id] = atStart.results[g.id]?.state ?? 'unknown';
     const soft: Record<string, string> = {};
-    const statuses = after.soft_status as unknown as Record<string, SoftStatus>;
+    const statuses = after.soft_status;
     for (const g of softGoals(this.goals)) soft[g.id] = `${statuses[g.id]?.consensusCount ?? 0}/${g.consensus_needed}`;
     return {
       event: 'tick' as const,
@@ -311,31 +515,38 @@ class LoopRun {
       /** The rate-limit wait before the next tick (0 unless this turn was rate-limited). */
       backoff_ms: backoffMs,
       clean_ticks: after.clean_ticks,
-      gates: { head: after.gates.head, hard, soft },
+      gates: { head: after.gates.head, hard, soft, ...(Object.keys(startHard).length ? { start: { head: atStart.head, hard: startHard } } : {}) },
     };
   }
 
-  private finishRecords(reason: string): void {
+  private finishRecords(stop: StopReason): void {
+    const reason = formatStopReason(stop);
     appendRunLine(this.paths.runs, { event: 'exit', ts: new Date().toISOString(), reason, ticks_in_run: this.ticksThisRun, tick: this.state.tick });
-    writeStopReason(this.paths.stopReason, reason);
-    if (reason === ALL_PEERS_DOWN) writeHaltedFile(this.paths.halted, this.state, reason, this.paths.runs);
+    writeStopReason(this.paths.stopReason, stop);
+    if (stop.kind === 'all-peers-down') writeHaltedFile(this.paths.halted, this.state, reason, this.paths.runs);
     saveState(this.paths.state, this.state);
   }
 
-  private finish(reason: string): LoopOutcome {
-    this.finishRecords(reason);
-    this.log(`peers: stopped: ${reason}`);
-    return { reason, exitCode: exitCodeFor(reason), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
+  private finish(stop: StopReason): LoopOutcome {
+    this.finishRecords(stop);
+    const reason = formatStopReason(stop);
+    const why =
+      stop.kind === 'blocked' && this.state.blocked
+        ? ` — ${this.state.blocked.by}: ${this.state.blocked.reason.slice(0, 200)} (confirmed by ${this.state.blocked.confirmed_by})`
+        : stop.kind === 'usage-limited'
+          ? ` — every peer waits for its usage limit (${describeWaiters(waitersOf(this.state))}), past what max_runtime_s (${this.settings.budget.maxRuntimeS}s) leaves; \`peers up\` again after ${stop.until}, or raise budget.max_runtime_s`
+          : '';
+    this.log(`peers: stopped: ${reason}${why}`);
+    return { reason, stop, exitCode: exitCodeFor(stop), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
   }
 }
 
-function readDigest(path: string): string | undefined {
-  try {
-    return readTextIfExists(path, 1 * MiB);
-  } catch {
-    return undefined;
-  }
+function formatWait(ms: number): string {
+  const m = Math.round(ms / 60_000);
+  return m < 1 ? `${Math.ceil(ms / 1000)}s` : m < 120 ? `${m} min` : `${(m / 60).toFixed(1)} h`;
 }
+/** How often a held run (unreadable control file, every peer paused) looks at the control file again. */
+const CONTROL_POLL_MS = 3000;
 
 function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};

@@ -1,8 +1,9 @@
 /**
- * Peer health after a turn (baseline §12.3, §23.3/§23.7 fixed). States: healthy → degraded after
+ * Peer health after a turn. States: healthy → degraded after
  * 3 failure-weights in the last 5 turns; degraded → healthy on its next success; unavailable when
  * the peer's CLI reports a halt condition (authentication, quota) — that one never heals by itself,
- * only by operator action (see `resetPeers`).
+ * only by operator action (see `resetPeers`). A usage limit does not touch the state: the peer
+ * only sleeps until the limit lifts (`waiting`, peer-sleep.ts).
  */
 import type { PeerHealth } from '../state/state-schema.ts';
 import { freshPeerHealth } from '../state/state-schema.ts';
@@ -25,6 +26,8 @@ export type HealthInput = {
   durationMs: number;
   /** A halt pattern or structured halt event: the peer cannot work until the operator acts. */
   halt: { reason: string } | null;
+  /** A usage limit: the peer sleeps until then (peer-sleep.ts); its health is untouched. */
+  sleep?: { until: string; reason: string } | null;
   tokens: number;
   usd: number;
 };
@@ -40,6 +43,8 @@ export function updatePeerHealth(h: PeerHealth, i: HealthInput): PeerHealth {
     successes: h.successes + (i.credit === 1 && !i.rateLimited ? 1 : 0),
     tokens: h.tokens + i.tokens,
     usd: h.usd + i.usd,
+    waiting: i.sleep ? { until: i.sleep.until, reason: i.sleep.reason, since_tick: i.tick } : null,
+    limit_streak: i.sleep ? h.limit_streak + 1 : 0,
   };
   if (i.halt) return { ...base, state: 'unavailable', reason: i.halt.reason, cooldown_from_tick: null };
   if (h.state === 'unavailable') return base;

@@ -1,56 +1,118 @@
 /**
  * One peer turn, observed: build the prompt, save it, run the peer through the PeerRunner with live
- * halt scanning, then collect everything the pure finalizeTick needs (classification, usage, git
- * facts, handoff verdict, soft reviews, warnings) into a TickObservation. Attestation happens here,
- * right after the turn, so soft reviews are credited to the peer whose tick made them.
+ * halt scanning (git hooks forced off in its environment), then gather what the pure judgeTurn
+ * needs — classification, usage, the turn's commits and diff, gate-surface changes, test markers,
+ * gates before and (for test-only turns) after, planted hooks, a moved anchor — and carry out its
+ * verdict: revert the turn or restore HEAD. Attestation happens right after the turn, so reviews
+ * and escape valves are credited to the peer whose tick made them.
  */
-import { readdirSync, unlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { MiB, readFileCapped } from '../fs/safe-read.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { buildPeerArgv } from '../config/peer-argv.ts';
+import type { ProviderUpstream } from '../config/provider.ts';
 import type { PeerSpec, PeersConfig } from '../config/config-schema.ts';
 import type { SoftGoal } from '../config/goals-schema.ts';
-import { attestCommits, attestedPeerLookup } from '../protocol/attestation.ts';
-import { countNewBlockingReports } from '../protocol/bug-ledger.ts';
-import { decideAntiCheat, findJustification, initialAntiCheatState, revertTurn, turnDiffStats } from '../protocol/anti-cheat.ts';
-import { headSha } from '../git/git.ts';
-import { formatMarkerFinding, scanRangeForTestMarkers } from '../protocol/test-markers.ts';
-import { ingestReviews, type SoftStatus } from '../protocol/soft-reviews.ts';
+import { listCommits, type Commit } from '../git/commits.ts';
+import { resolveRef, resolveRepoLayout } from '../git/repo-layout.ts';
+import type { RunObserver } from '../git/run-observer.ts';
+import type { WorkspaceGit } from '../git/workspace-git.ts';
+import { attestCommits, readAttestationView } from '../protocol/attestation.ts';
+import { findJustification, initialAntiCheatState, revertTurn } from '../protocol/anti-cheat.ts';
+import { readLedger } from '../protocol/bug-ledger.ts';
+import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../protocol/git-hook-guard.ts';
+import { BASELINE_TAG } from '../protocol/run-baseline.ts';
+import { scanRangeForTestMarkers } from '../protocol/test-markers.ts';
+import { isTestOnly, turnDiff } from '../protocol/turn-diff.ts';
 import type { PeerRunner } from '../peers/peer-runner.ts';
 import { signalExitCode } from '../proc/supervise.ts';
 import { compilePatterns, LiveScanner, scanLines } from '../peers/halt-patterns.ts';
 import { structuredStatus } from '../peers/structured-events.ts';
+import { limitFromOutput } from '../peers/vendor-limit.ts';
+import type { LimitedLine } from '../../auth-proxy/usage/usage-ledger.ts';
+import { turnUsageLimit } from './peer-sleep.ts';
 import { parseUsage } from '../peers/usage.ts';
 import type { LoopState } from '../state/state-schema.ts';
 import type { StatePaths } from '../state/paths.ts';
 import { classifyTurn } from './classify.ts';
 import { explainFailure } from './failure-cause.ts';
-import { checkHandoff } from './handoff-check.ts';
 import { observeTurnGit } from './git-observe.ts';
-import type { TickObservation } from './tick.ts';
+import type { HistoryFacts } from './history-facts.ts';
+import { judgeTurn, type GateStates, type TurnFacts } from './judge-turn.ts';
+import type { GateInput, TickObservation } from './tick.ts';
+import { restoreHead } from './workspace-head.ts';
+import { compressOldLogs, PLAIN_LOGS_KEPT, TickLog, tickLogName } from './tick-log.ts';
+import { clearLiveTurn, writeLiveTurn } from '../state/live-turn.ts';
+
+export { compressOldLogs, PLAIN_LOGS_KEPT } from './tick-log.ts';
 
 export type TurnContext = {
+  /** The peers' repository as this process sees it: read as files only (hooks, config, a tag). */
   repo: string;
+  /** The host loop's repository may be a `git worktree`; the run clone never is. */
+  lenient: boolean;
+  /** The trusted mirror every git read goes to (never the peers' repository). */
+  observer: RunObserver;
+  /** git in the peers' repository, run in the workspace (status, moving HEAD). */
+  workspace: WorkspaceGit;
+  /** Where the peer runs (the clone as the runner sees it: `/work` in the pod). */
+  peerCwd: string;
   paths: StatePaths;
   config: PeersConfig;
   softGoals: SoftGoal[];
   runner: PeerRunner;
   signal: AbortSignal;
   env: Record<string, string>;
+  history: HistoryFacts;
+  /** Evaluates the hard gates at a commit (asked only for test-only turns, to see whether they flipped a gate). */
+  probeGates: (head: string) => Promise<GateInput[]>;
+  /**
+   * The limits the vendor reported during the turn, as the auth sidecar recorded them (in the pod);
+   * absent outside the pod, where the CLI's own output is all there is.
+   */
+  vendorLimits?: () => Promise<Pick<LimitedLine, 'upstream' | 'limit' | 'reset_at' | 'source' | 'message'>[]>;
+  /** In the pod: the auth sidecar's provider upstreams the peers are pointed at (src/config/provider.ts). */
+  providers?: readonly ProviderUpstream[];
 };
 
-export type TurnRequest = { state: LoopState; peer: string; index: number; skeptic: boolean; prompt: string; headBefore: string | null; extraWarnings: string[] };
+export type TurnRequest = {
+  state: LoopState;
+  peer: string;
+  index: number;
+  skeptic: boolean;
+  /** For a skeptic turn: the authors it re-audits, and whether the skeptic itself has unaudited changes. */
+  audits: string[];
+  selfUnaudited: boolean;
+  prompt: string;
+  headBefore: string | null;
+  extraWarnings: string[];
+};
+
+/** What a turn produced: its observation, and gate results it already measured at head_after. */
+export type TurnOutcome = { obs: TickObservation; gates: { head: string; results: GateInput[] } | null };
 
 const pad = (n: number) => String(n).padStart(5, '0');
 const tail = (s: string, n: number) => (s.length > n ? s.slice(-n) : s);
 
-export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<TickObservation | 'aborted'> {
+/**
+ * What the peers-baseline tag names in the peers' repository, read as files (repo-layout.ts): a peer
+ * moving it is reported; nothing of the run depends on it (the baseline is in the loop's state).
+ */
+function tagSha(ctx: TurnContext): string | null {
+  try {
+    return resolveRef(resolveRepoLayout(ctx.repo, { allowGitFile: ctx.lenient }), `refs/tags/${BASELINE_TAG}`) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+const gateStates = (results: Array<{ id: string; state: 'pass' | 'fail' }>): GateStates => Object.fromEntries(results.map((r) => [r.id, r.state]));
+
+export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnOutcome | 'aborted'> {
   const tick = t.state.tick + 1;
   const spec = ctx.config.peers.find((p) => p.name === t.peer) as PeerSpec;
   const promptPath = join(ctx.paths.prompts, `tick-${pad(tick)}-${t.peer}.txt`);
   writeFileAtomic(promptPath, t.prompt);
-  const cmd = buildPeerArgv(spec, t.prompt, { hostEnv: ctx.env });
+  const cmd = buildPeerArgv(spec, t.prompt, { hostEnv: ctx.env, providers: ctx.providers });
   const base = {
     tick,
     peer: t.peer,
@@ -61,156 +123,231 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tic
     // Relative to the state dir: the pod mounts it elsewhere than the host that runs `peers replay`.
     prompt_file: relative(ctx.paths.dir, promptPath),
     argv: cmd.argv.map((a) => (a.length > 512 ? `${a.slice(0, 512)}…[${a.length} chars]` : a)),
+    ...(t.skeptic ? { skeptic_audits: t.audits, skeptic_self_unaudited: t.selfUnaudited } : {}),
   };
   if (cmd.missingEnv.length) {
     // A peer whose provider key is missing cannot work until the operator sets it.
     const reason = `missing environment for provider settings: ${cmd.missingEnv.join(', ')}`;
     return {
-      ...base,
-      classification: 'process-fail', exit_code: null, ended_by: 'spawn-error', duration_ms: 0, success: false, credit: 0,
-      soft_fail_reason: reason, halt: { reason, pattern: 'missing-env', snippet: reason, source: 'structured' }, matched: null,
-      tokens_this_tick: 0, usd_this_tick: 0, head_after: t.headBefore, handoff_sha: null, dirty_paths: [], new_blocking_bugs: 0,
-      truncated: false, truncated_streams: [], warnings_emitted: [...t.extraWarnings], stdout_tail: '', stderr_tail: reason, soft_status: null, anti_cheat: null, soft_reviews_ingested: 0, soft_reviews_rejected: 0,
-      cause: reason,
+      gates: null,
+      obs: {
+        ...base,
+        classification: 'process-fail', exit_code: null, ended_by: 'spawn-error', duration_ms: 0, success: false, credit: 0,
+        soft_fail_reason: reason, halt: { reason, pattern: 'missing-env', snippet: reason, source: 'structured' }, matched: null,
+        tokens_this_tick: 0, usd_this_tick: 0, head_after: t.headBefore, handoff_sha: null, dirty_paths: [], new_blocking_bugs: 0,
+        truncated: false, truncated_streams: [], warnings_emitted: [...t.extraWarnings], stdout_tail: '', stderr_tail: reason, soft_status: null, anti_cheat: null, soft_reviews_ingested: 0, soft_reviews_rejected: 0, findings: [],
+        cause: reason,
+      },
     };
   }
   const h = ctx.config.health;
+  const tagBefore = tagSha(ctx);
   const scanner = new LiveScanner(compilePatterns(h.halt_patterns, h.error_patterns));
+  // The output goes to the tick's log as it arrives (`peers logs -f --peer`), and the turn under
+  // way is on record for `peers status` and the dashboard.
+  const note = (line: string) => process.stderr.write(`peers: note: ${line}\n`);
+  const live = new TickLog(ctx.paths.logs, tick, t.peer, h.output_cap_bytes, note);
+  const logRel = (stream: 'stdout' | 'stderr') => relative(ctx.paths.dir, join(ctx.paths.logs, tickLogName(tick, t.peer, stream)));
+  try {
+    writeLiveTurn(ctx.paths.dir, { tick, peer: t.peer, tool: spec.tool, skeptic: t.skeptic, started_at: new Date().toISOString(), stdout_log: logRel('stdout'), stderr_log: logRel('stderr') });
+  } catch (error) {
+    note(`could not record the turn under way: ${(error as Error).message}`);
+  }
   const result = await ctx.runner.run(
     {
       peer: t.peer,
       argv: cmd.argv,
-      env: { ...ctx.env, ...cmd.env },
+      // Hooks off for every peer process: a hook one peer plants must never rewrite another's commit.
+      env: withPeerGitOverrides({ ...ctx.env, ...cmd.env }),
       stdin: cmd.stdin,
-      cwd: ctx.repo,
+      cwd: ctx.peerCwd,
       idleTimeoutMs: h.idle_timeout_s * 1000,
       absoluteTimeoutMs: h.absolute_max_runtime_s * 1000,
       killGraceMs: h.kill_grace_s * 1000,
       maxStreamBytes: h.output_cap_bytes,
-      onOutput: (stream, text) => (scanner.feed(stream, text) ? 'kill' : undefined),
+      onOutput: (stream, text) => {
+        live.write(stream, text);
+        return scanner.feed(stream, text) ? 'kill' : undefined;
+      },
     },
     ctx.signal,
-  );
+  ).finally(() => clearLiveTurn(ctx.paths.dir));
+  live.finish(result);
   if (result.endedBy === 'aborted') return 'aborted';
   const patterns = compilePatterns(h.halt_patterns, h.error_patterns);
   const post = scanner.match ? null : (scanLines(result.stdout, patterns) ?? scanLines(result.stderr, patterns));
-  const verdict = classifyTurn(result, { live: scanner.match, post }, structuredStatus(spec.tool, result.stdout));
+  const limit = turnUsageLimit((await ctx.vendorLimits?.()) ?? [], limitFromOutput(spec.tool, result.stdout, result.stderr, Date.now()));
+  const classified = classifyTurn(result, { live: scanner.match, post }, structuredStatus(spec.tool, result.stdout), limit);
+  const usageLimit = classified.classification === 'usage-limited' && limit ? { reset_at: limit.resetAtMs === null ? null : new Date(limit.resetAtMs).toISOString(), source: limit.source, message: limit.message } : null;
   const usage = parseUsage(spec.tool, result.stdout, result.stderr);
-  const facts = observeTurnGit(ctx.repo, t.headBefore);
-  const warnings = [...t.extraWarnings];
+  const facts = await observeTurnGit(ctx.observer, ctx.workspace, t.headBefore);
+  // Every git read below goes to the trusted mirror, never to the peers' repository.
+  const repo = ctx.observer.mirror;
+  const notes = [...t.extraWarnings];
+  if (facts.unreadable) notes.push(`the run clone could not be imported after ${t.peer}'s turn, so none of it counts: ${facts.unreadable}`);
   if (facts.headAfter && !facts.rewritten) {
     try {
-      attestCommits(ctx.repo, t.peer, t.headBefore ?? undefined, facts.headAfter);
+      attestCommits(repo, t.peer, t.headBefore ?? undefined, facts.headAfter);
     } catch (error) {
-      warnings.push(`attestation skipped for ${t.peer}: ${(error as Error).message}`);
+      notes.push(`attestation skipped for ${t.peer}: ${(error as Error).message}`);
     }
   }
-  // New skip/xfail/only markers and disabled or deleted tests (issue 4): named with file:line in
-  // runs.jsonl, in the next prompt, and in this peer's own next prompt, whatever else the turn did.
-  const markerWarnings: string[] = [];
-  if (t.headBefore && facts.headAfter && !facts.rewritten) {
-    try {
-      for (const f of scanRangeForTestMarkers(ctx.repo, t.headBefore, facts.headAfter)) markerWarnings.push(`test-marker: ${formatMarkerFinding(f)}`);
-    } catch (error) {
-      warnings.push(`test-marker scan skipped for ${t.peer}: ${(error as Error).message}`);
+  const extended = Boolean(t.headBefore && facts.headAfter && !facts.rewritten && facts.headAfter !== t.headBefore);
+  const baseline = t.state.baseline ?? undefined;
+  const view = readAttestationView(repo, baseline);
+  const diff = extended ? turnDiff(repo, t.headBefore!, facts.headAfter!) : undefined;
+  if (extended) ctx.history.shas(`${t.headBefore}..${facts.headAfter}`); // per-commit facts in one git call
+  const tagAfter = tagSha(ctx);
+  const turnFacts: TurnFacts = {
+    peer: t.peer,
+    classification: classified.classification,
+    headBefore: t.headBefore,
+    headAfter: facts.headAfter,
+    rewritten: facts.rewritten,
+    newCommits: facts.newCommits,
+    dirtyPaths: facts.dirtyPaths,
+    diff,
+    surface: facts.newCommits.map((c) => ({ sha: c.sha, changes: ctx.history.surfaceOf(c.sha) })),
+    markers: extended ? scanRangeForTestMarkers(repo, t.headBefore!, facts.headAfter!) : [],
+    gatesBefore: t.state.gates.head !== null && t.state.gates.head === t.headBefore ? gateStates(Object.entries(t.state.gates.results).map(([id, r]) => ({ id, state: r.state }))) : null,
+    gatesAfter: null,
+    justifiedByOther: justificationByOther(repo, t, view.peerOf),
+    bugs: bugOwners(repo, facts.newCommits, baseline, view.peerOf),
+    planted: await plantedHooks(ctx, t.state, tick),
+    anchorMoved: tagAfter !== tagBefore ? { from: tagBefore, to: tagAfter } : null,
+    antiCheat: t.state.anti_cheat[t.peer] ?? initialAntiCheatState(),
+    reviews: {
+      goals: ctx.softGoals,
+      statuses: t.state.soft_status,
+      peerOrder: t.state.peer_order,
+      attestedPeer: view.peerOf,
+      authorsUnderReview: (since, reviewSha) => ctx.history.authorsIn(since ?? baseline, `${reviewSha}^`, view),
+    },
+  };
+  let verdict = judgeTurn(turnFacts);
+  // A test-only handoff: measure the gates at its HEAD, to see whether it turned a red gate green.
+  let probed: TurnOutcome['gates'] = null;
+  if (verdict.success && isTestOnly(diff) && !ctx.signal.aborted) {
+    const results = await ctx.probeGates(facts.headAfter!);
+    if (!ctx.signal.aborted) {
+      probed = { head: facts.headAfter!, results };
+      verdict = judgeTurn({ ...turnFacts, gatesAfter: gateStates(results) });
     }
   }
-  warnings.push(...markerWarnings);
-  const handoff = checkHandoff({ peer: t.peer, classification: verdict.classification, newCommits: facts.newCommits, headBefore: t.headBefore, rewritten: facts.rewritten, dirtyPaths: facts.dirtyPaths });
-  // Anti-cheat (baseline §16): a handoff that only touched tests is warned once, then reverted.
-  const cheat = decideAntiCheat(t.state.anti_cheat[t.peer] ?? initialAntiCheatState(), {
-    success: handoff.success,
-    stats: handoff.success && t.headBefore && facts.headAfter ? turnDiffStats(ctx.repo, t.headBefore, facts.headAfter) : undefined,
-    justification: findJustification(facts.newCommits),
-  });
-  // Warnings about the peer's own conduct wait for its next prompt; the rest go to the next prompt.
-  const ownWarnings: string[] = [...markerWarnings];
-  // An accepted justification is for the counterpart to audit; warn/revert notices are for the peer itself.
-  if (cheat.warning) (cheat.action === 'accept-justified' ? warnings : ownWarnings).push(cheat.warning);
   let headAfter = facts.headAfter;
-  let softFailReason = handoff.reason;
-  let success = handoff.success;
-  if (cheat.action === 'revert' && t.headBefore) {
-    const undo = revertTurn(ctx.repo, t.headBefore, cheat.reason ?? 'test-only turn');
-    success = false;
-    softFailReason = `anti-cheating revert: ${cheat.reason}${undo.method === 'failed' ? ` (revert failed: ${undo.error})` : ''}`;
-    headAfter = headSha(ctx.repo) ?? headAfter;
+  let reason = facts.unreadable ? `the run clone could not be imported: ${facts.unreadable}` : verdict.reason;
+  let rewrittenRef: string | null = null;
+  if (verdict.action.kind === 'revert') {
+    const undo = await revertTurn(ctx.observer, ctx.workspace, verdict.action.since, verdict.action.reason);
+    if (undo.method === 'failed') reason = `${reason} (revert failed: ${undo.error})`;
+    headAfter = ctx.observer.head() ?? headAfter;
+    probed = null;
+  } else if (verdict.action.kind === 'restore') {
+    const restored = await restoreHead({ mirror: repo, workspace: ctx.workspace }, tick, facts.headAfter, verdict.action.to);
+    rewrittenRef = restored.rewrittenRef;
+    if (restored.error) reason = `${reason}; HEAD could not be restored: ${restored.error}`;
+    headAfter = ctx.observer.head();
   }
-  // A reverted turn's reviews do not count: the work they vouched for is gone.
-  const reverted = cheat.action === 'revert' && t.headBefore !== null;
-  const soft = ingestReviews(reverted ? [] : facts.newCommits, ctx.softGoals, t.state.soft_status as unknown as Record<string, SoftStatus>, t.state.peer_order, attestedPeerLookup(ctx.repo));
-  warnings.push(...soft.warnings);
-  const droppedReviews = reverted ? facts.newCommits.filter((c) => c.trailers.get('Peer-Review-Of') !== undefined).length : 0;
-  if (droppedReviews) warnings.push(`${droppedReviews} soft review(s) by ${t.peer} not counted: they were part of the reverted turn`);
+  const ownWarnings = [...verdict.warningsForPeer];
   const truncatedStreams = [...(result.stdoutTruncated ? ['stdout' as const] : []), ...(result.stderrTruncated ? ['stderr' as const] : [])];
   if (truncatedStreams.length) {
     ownWarnings.push(`peer ${t.peer}'s ${truncatedStreams.join(' and ')} exceeded the ${h.output_cap_bytes}-byte cap; head and tail kept, middle dropped. Print less (e.g. quieter test output).`);
   }
-  if (handoff.rescuedFromIdle) warnings.push(`peer ${t.peer} handed off but then went silent for ${h.idle_timeout_s}s and was stopped; consider raising health.idle_timeout_s.`);
-  if (facts.rewritten) warnings.push(`peer ${t.peer} rewrote history (amend/rebase/reset); the turn failed. History may only be extended.`);
-  writePeerLogs(ctx.paths, tick, t.peer, result.stdout, result.stderr);
-  const ok = success;
+  const warnings = [...notes, ...verdict.warnings];
+  if (verdict.rescuedFromIdle) warnings.push(`peer ${t.peer} handed off but then went silent for ${h.idle_timeout_s}s and was stopped; consider raising health.idle_timeout_s.`);
+  try {
+    compressOldLogs(ctx.paths.logs, PLAIN_LOGS_KEPT);
+  } catch (error) {
+    note(`could not compress old tick logs: ${(error as Error).message}`);
+  }
+  const ok = verdict.success;
+  const cheat = verdict.antiCheat;
   const cause = explainFailure({
-    tool: spec.tool, program: cmd.argv[0] ?? '', success: ok, classification: verdict.classification, endedBy: result.endedBy, exitCode: result.exitCode,
-    spawnError: result.spawnError, halt: verdict.halt, matched: verdict.matched, stdout: result.stdout, stderr: result.stderr,
-    committed: facts.headAfter !== t.headBefore, softFailReason, idleTimeoutS: h.idle_timeout_s, absoluteTimeoutS: h.absolute_max_runtime_s,
+    tool: spec.tool, program: cmd.argv[0] ?? '', success: ok, classification: classified.classification, endedBy: result.endedBy, exitCode: result.exitCode,
+    spawnError: result.spawnError, halt: classified.halt, matched: classified.matched, stdout: result.stdout, stderr: result.stderr,
+    committed: facts.headAfter !== t.headBefore, softFailReason: reason, idleTimeoutS: h.idle_timeout_s, absoluteTimeoutS: h.absolute_max_runtime_s,
+    usageLimit,
   });
   return {
-    ...base,
-    classification: verdict.classification,
-    exit_code: result.exitCode ?? signalExitCode(result.signal),
-    ended_by: result.endedBy,
-    duration_ms: Math.round(result.durationMs),
-    success: ok,
-    credit: success ? 1 : cheat.action === 'revert' ? 0 : handoff.credit,
-    soft_fail_reason: softFailReason,
-    cause,
-    halt: verdict.halt,
-    matched: verdict.matched,
-    tokens_this_tick: usage.tokens,
-    usd_this_tick: Math.round(usage.usd * 1e6) / 1e6,
-    head_after: headAfter,
-    handoff_sha: success ? handoff.handoffSha : null,
-    dirty_paths: facts.dirtyPaths.slice(0, 200),
-    new_blocking_bugs: facts.rewritten ? 0 : countNewBlockingReports(facts.newCommits),
-    truncated: truncatedStreams.length > 0,
-    truncated_streams: truncatedStreams,
-    warnings_emitted: warnings,
-    warnings_for_peer: ownWarnings,
-    stdout_tail: tail(result.stdout, ok ? 200 : 400),
-    stderr_tail: tail(result.stderr, ok ? 400 : 800),
-    anti_cheat: cheat.action === 'none' && !t.state.anti_cheat[t.peer] ? null : { action: cheat.action, degrade: cheat.degrade, next: cheat.next },
-    soft_reviews_ingested: soft.ingested.length,
-    soft_reviews_rejected: soft.warnings.length,
-    soft_status: soft.ingested.length ? (soft.statuses as unknown as Record<string, Record<string, unknown>>) : null,
+    gates: probed,
+    obs: {
+      ...base,
+      classification: classified.classification,
+      exit_code: result.exitCode ?? signalExitCode(result.signal),
+      ended_by: result.endedBy,
+      duration_ms: Math.round(result.durationMs),
+      success: ok,
+      credit: verdict.credit,
+      soft_fail_reason: reason,
+      cause,
+      usage_limit: usageLimit,
+      halt: classified.halt,
+      matched: classified.matched,
+      tokens_this_tick: usage.tokens,
+      usd_this_tick: Math.round(usage.usd * 1e6) / 1e6,
+      head_after: headAfter,
+      handoff_sha: verdict.handoffSha,
+      dirty_paths: facts.dirtyPaths.slice(0, 200),
+      new_blocking_bugs: verdict.newBlockingBugs,
+      truncated: truncatedStreams.length > 0,
+      truncated_streams: truncatedStreams,
+      warnings_emitted: warnings,
+      warnings_for_peer: ownWarnings,
+      warnings_for_others: verdict.warningsForOthers,
+      stdout_tail: tail(result.stdout, ok ? 200 : 400),
+      stderr_tail: tail(result.stderr, ok ? 400 : 800),
+      anti_cheat: cheat.action === 'none' && !t.state.anti_cheat[t.peer] ? null : { action: cheat.action, degrade: cheat.degrade, next: cheat.next },
+      soft_reviews_ingested: verdict.soft.ingested.length,
+      soft_reviews_rejected: verdict.soft.warnings.length,
+      soft_status: verdict.soft.ingested.length ? verdict.soft.statuses : null,
+      findings: verdict.findings,
+      blocked: verdict.blocked,
+      rewritten_ref: rewrittenRef,
+    },
   };
 }
 
-/** Plain per-tick logs kept; older ones are gzipped (each stream is capped, so this bounds disk use). */
-export const PLAIN_LOGS_KEPT = 400;
-
-function writePeerLogs(paths: StatePaths, tick: number, peer: string, stdout: string, stderr: string): void {
-  for (const [ext, text] of [['stdout', stdout], ['stderr', stderr]] as const) {
-    if (!text) continue;
-    try {
-      writeFileAtomic(join(paths.logs, `tick-${pad(tick)}-${peer}.${ext}.log`), text);
-    } catch (error) {
-      process.stderr.write(`peers: note: could not write the ${ext} log of tick ${tick}: ${(error as Error).message}\n`);
-    }
-  }
+/** A JUSTIFIED-TEST-ONLY another peer wrote since this peer's last turn (a pre-authorisation it can rely on). */
+function justificationByOther(repo: string, t: TurnRequest, peerOf: (sha: string) => string | undefined): { reason: string; by: string } | undefined {
+  const from = t.state.inbox_cursor[t.peer] ?? t.state.baseline;
+  if (!from || !t.headBefore || from === t.headBefore) return undefined;
+  let commits: Commit[];
   try {
-    compressOldLogs(paths.logs, PLAIN_LOGS_KEPT);
-  } catch (error) {
-    process.stderr.write(`peers: note: could not compress old tick logs: ${(error as Error).message}\n`);
+    commits = listCommits(repo, `${from}..${t.headBefore}`, { limit: 500 });
+  } catch {
+    return undefined;
+  }
+  const byOthers = commits.filter((c) => {
+    const who = peerOf(c.sha);
+    return who !== undefined && who !== t.peer && t.state.peer_order.includes(who);
+  });
+  const found = findJustification(byOthers);
+  return found ? { reason: found.reason, by: peerOf(found.sha)! } : undefined;
+}
+
+/** fix_by and fixer of every bug, read only when the turn deferred, resolved or waived something. */
+function bugOwners(repo: string, commits: Commit[], baseline: string | undefined, peerOf: (sha: string) => string | undefined): TurnFacts['bugs'] {
+  const relevant = commits.some((c) => c.trailers.all('Bug-Defer').length || c.trailers.all('Bug-Resolves').length || c.trailers.all('Bug-Reproduce-Waive').length);
+  if (!relevant) return {};
+  try {
+    const ledger = readLedger(repo, baseline);
+    return Object.fromEntries(ledger.reports.map((r) => [r.id, { fixBy: r.fixBy, fixedBy: r.resolution?.status === 'fixed' ? peerOf(r.resolution.sha) : undefined }]));
+  } catch {
+    return {};
   }
 }
 
-/** Gzips the oldest plain `tick-*.log` files beyond `keep` (names sort by tick number). */
-export function compressOldLogs(dir: string, keep: number): void {
-  const plain = readdirSync(dir).filter((n) => n.startsWith('tick-') && n.endsWith('.log')).sort();
-  for (const name of plain.slice(0, Math.max(0, plain.length - keep))) {
-    const path = join(dir, name);
-    writeFileAtomic(`${path}.gz`, Bun.gzipSync(new Uint8Array(readFileCapped(path, 64 * MiB))));
-    unlinkSync(path);
-  }
+/**
+ * Hooks and code-running git config added during the turn (read as files), disabled on the spot
+ * in the workspace: config entries whose key cannot be found again are reported as not disabled.
+ */
+async function plantedHooks(ctx: TurnContext, state: LoopState, tick: number): Promise<TurnFacts['planted']> {
+  if (!state.git_exec_surface) return null;
+  const opts = { allowGitFile: ctx.lenient };
+  const planted = plantedSince(state.git_exec_surface, readGitExecSurface(ctx.repo, opts));
+  if (!planted.hooks.length && !planted.config.length) return null;
+  const keys = plantedConfigKeys(ctx.repo, planted.config, opts);
+  const unkeyed = planted.config.filter((c) => !keys.some((k) => c === k || c.startsWith(`${k}=`))).map((c) => `config ${c.slice(0, 120)}`);
+  const failed = await ctx.workspace.disableGitExec({ hooks: planted.hooks, keys }, tick);
+  return { ...planted, failed: [...unkeyed, ...failed] };
 }

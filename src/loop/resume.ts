@@ -5,7 +5,7 @@
  * finalizeTick gives exactly the state that was about to be written. So a restart never re-runs
  * a completed tick and never logs a tick twice.
  */
-import type { LoopState } from '../state/state-schema.ts';
+import { LoopStateSchema, type LoopState } from '../state/state-schema.ts';
 import type { TickLine } from '../state/run-log.ts';
 import type { LoopSettings } from './settings.ts';
 import { finalizeTick, type TickObservation } from './tick.ts';
@@ -22,8 +22,17 @@ export function resumeFromLog(state: LoopState, ticks: TickLine[], s: LoopSettin
     }
     // The tick line is the observation itself (plus derived totals finalizeTick ignores).
     const obs = line as unknown as TickObservation;
-    if (typeof obs.turn_index !== 'number' || !next.peers[obs.peer]) return { state: next, replayed, warning: `runs.jsonl tick ${line.tick} cannot be replayed; state.json kept as is` };
-    next = finalizeTick(next, obs, s, new Date(line.ts)).state;
+    const refused = { state: next, replayed, warning: `runs.jsonl tick ${line.tick} cannot be replayed; state.json kept as is` };
+    if (typeof obs.turn_index !== 'number' || !Object.hasOwn(next.peers, obs.peer)) return refused;
+    // A hand-edited line may still hold values no tick produces: replay only what yields a valid state.
+    let after: LoopState;
+    try {
+      after = finalizeTick(next, obs, s, new Date(line.ts)).state;
+    } catch {
+      return refused;
+    }
+    if (!LoopStateSchema.safeParse(after).success) return refused;
+    next = after;
     replayed.push(line.tick);
   }
   return { state: next, replayed };

@@ -1,9 +1,11 @@
 /**
  * Read-only view of a project's state directory for `peers status`, `peers replay` and
- * `peers report`: state.json, runs.jsonl, the stop reason, the lock holder and the caps of the
- * config snapshot the loop enforces. Never writes, never takes the lock.
+ * `peers report`: state.json, runs.jsonl, the stop reason, the lock holder, the budget policy and
+ * the usage ledger (spend, live), and the caps of the config snapshot the loop enforces. Never
+ * writes, never takes the lock.
  */
 import { existsSync } from 'node:fs';
+import { readRange } from '../fs/safe-read.ts';
 import { join } from 'node:path';
 import { PeersError } from '../cli/errors.ts';
 import { loadConfigFile } from '../config/load.ts';
@@ -14,6 +16,13 @@ import type { LoopState } from '../state/state-schema.ts';
 import { loadState } from '../state/state-store.ts';
 import { readStopReason } from '../state/stop-reason.ts';
 import { statePaths, type StatePaths } from '../state/paths.ts';
+import { type BudgetPolicy, readPolicyIfPresent } from '../budget/budget-policy.ts';
+import { hostUsageLedgerPath, type LedgerSpend, readLedgerSpend } from '../budget/ledger-spend.ts';
+import { spendLines, spendView } from '../budget/spend-view.ts';
+import { describeWaiters, isAsleep } from './peer-sleep.ts';
+import { readControl, type ControlRead } from '../state/operator-control.ts';
+import { readLiveTurn, type LiveTurn } from '../state/live-turn.ts';
+import { ACTIVITY_TAIL_BYTES, describeActivity } from './turn-activity.ts';
 
 export type RunSummary = {
   paths: StatePaths;
@@ -25,6 +34,17 @@ export type RunSummary = {
   lock: { held: boolean; pid?: number };
   halted: boolean;
   config?: PeersConfig;
+  /** The budget policy of the last `peers up`, and the auth sidecar's ledger (the authority for spend). */
+  policy?: BudgetPolicy;
+  ledger: LedgerSpend | null;
+  ledgerError?: string;
+  /** The operator's live controls (paused peers, runtime cap), or why the file cannot be used. */
+  control: ControlRead;
+  /** The turn under way (turn.json), only while the run lock is held; with what its output says it is doing. */
+  liveTurn: LiveTurn | null;
+  activity: { text: string | null; last_output_at: string | null } | null;
+  /** When the files were read (elapsed times are measured against it). */
+  readAt: string;
 };
 
 export function readRunSummary(stateDir: string): RunSummary {
@@ -43,23 +63,62 @@ export function readRunSummary(stateDir: string): RunSummary {
       config = undefined;
     }
   }
+  let ledger: LedgerSpend | null = null;
+  let ledgerError: string | undefined;
+  try {
+    ledger = readLedgerSpend(hostUsageLedgerPath(stateDir));
+  } catch (e) {
+    ledgerError = (e as Error).message;
+  }
+  let policy: BudgetPolicy | undefined;
+  try {
+    policy = readPolicyIfPresent(stateDir);
+  } catch {
+    policy = undefined; // `peers up` rewrites it; the loop refuses to run on a bad one
+  }
+  const lock = probeRunLock(paths.lock);
+  const liveTurn = lock.held ? readLiveTurn(stateDir) : null;
   return {
     paths,
     state,
     log,
+    policy,
+    liveTurn,
+    activity: liveTurn ? turnActivity(stateDir, liveTurn) : null,
+    readAt: new Date().toISOString(),
+    ledger,
+    ...(ledgerError ? { ledgerError } : {}),
     ticks: log.lines.filter((l): l is TickLine => l.event === 'tick'),
     exits: log.lines.filter((l): l is ExitLine => l.event === 'exit'),
     stop: readStopReason(paths.stopReason),
-    lock: probeRunLock(paths.lock),
+    lock,
     halted: existsSync(paths.halted),
     config,
+    control: readControl(paths.control),
   };
 }
 
+/** The end of the turn's output logs: what the peer is doing, and when it last printed anything. */
+function turnActivity(stateDir: string, turn: LiveTurn): RunSummary['activity'] {
+  let last: number | null = null;
+  let text: string | null = null;
+  for (const rel of [turn.stdout_log, turn.stderr_log]) {
+    const tail = readRange(join(stateDir, rel), { lastBytes: ACTIVITY_TAIL_BYTES });
+    if (!tail) continue;
+    last = Math.max(last ?? 0, tail.mtimeMs);
+    text ??= describeActivity(tail.bytes.toString('utf8'));
+  }
+  return { text, last_output_at: last === null ? null : new Date(last).toISOString() };
+}
+
 /** The JSON shape of `peers status --json` (stable keys, snake_case like the state files). */
-export function statusJson(r: RunSummary) {
+export function statusJson(r: RunSummary, nowMs = Date.now()) {
   const s = r.state;
+  const asleep = (p: string) => (s.peers[p] && isAsleep(s.peers[p]!, nowMs) ? s.peers[p]!.waiting : null);
   const b = r.config?.budget;
+  const bill = spendView({ state: s, ticks: r.ticks, ledger: r.ledger, ledgerError: r.ledgerError, policy: r.policy, running: r.lock.held });
+  const policy = r.policy;
+  const control = r.control.ok ? r.control.control : null;
   return {
     state_dir: r.paths.dir,
     tick: s.tick,
@@ -67,23 +126,53 @@ export function statusJson(r: RunSummary) {
     running: r.lock.held,
     lock_pid: r.lock.pid ?? null,
     last_stop: r.stop ?? null,
+    /** The turn under way while the loop runs: who, since when, and what its output says it is doing. */
+    current_turn: r.liveTurn
+      ? {
+          tick: r.liveTurn.tick,
+          peer: r.liveTurn.peer,
+          tool: r.liveTurn.tool,
+          skeptic: r.liveTurn.skeptic,
+          started_at: r.liveTurn.started_at,
+          elapsed_s: Math.max(0, Math.round((Date.parse(r.readAt) - Date.parse(r.liveTurn.started_at)) / 1000)),
+          activity: r.activity?.text ?? null,
+          last_output_at: r.activity?.last_output_at ?? null,
+          stdout_log: join(r.paths.dir, r.liveTurn.stdout_log),
+          stderr_log: join(r.paths.dir, r.liveTurn.stderr_log),
+        }
+      : null,
     halted: s.halted,
+    /** A `Peer-Status: blocked` declaration (confirmed_by set: the run stopped as `blocked`). */
+    blocked: s.blocked,
     peers: Object.fromEntries(
       s.peer_order.map((p) => {
         const h = s.peers[p]!;
-        return [p, { state: h.state, reason: h.reason, last_classification: h.last_classification, last_failure: h.last_failure, turns: h.turns, successes: h.successes, tokens: h.tokens, usd: h.usd }];
+        const w = asleep(p);
+        const paused = control?.paused[p]?.since ?? null;
+        return [p, { state: h.state, reason: h.reason, paused_since: paused, last_classification: h.last_classification, last_failure: h.last_failure, waiting_until: w?.until ?? null, waiting_reason: w?.reason ?? null, turns: h.turns, successes: h.successes, tokens: h.tokens, usd: h.usd }];
       }),
     ),
+    /** Peers asleep for their usage limit now, and until when (the others keep working; when none can, the run waits). */
+    waiting: s.peer_order.flatMap((p) => {
+      const w = asleep(p);
+      return w ? [{ peer: p, until: w.until, reason: w.reason }] : [];
+    }),
+    /** `peers pause` / `peers up --max-runtime`: what the loop reads before every tick (error: the run is held). */
+    operator: { paused: control ? Object.keys(control.paused) : [], max_runtime_s: control?.max_runtime_s ?? null, error: r.control.ok ? null : r.control.error },
     budget: {
       ticks: { spent: s.tick, cap: b?.max_ticks ?? null },
-      runtime_s: { spent: Math.round(s.budget.spent_runtime_ms / 1000), cap: b?.max_runtime_s ?? null },
+      runtime_s: { spent: Math.round(s.budget.spent_runtime_ms / 1000), cap: control?.max_runtime_s ?? b?.max_runtime_s ?? null },
       consecutive_failures: { spent: s.budget.consecutive_failures, cap: b?.max_consecutive_failures ?? null },
-      tokens: { spent: s.budget.spent_tokens, cap: b?.max_tokens ?? null },
-      usd: { spent: s.budget.spent_usd, cap: b?.max_usd ?? null, mode: s.budget.usd_cap_mode ?? b?.max_usd_mode ?? null },
+      // Live from the ledger when there is one; caps from the policy `peers up` resolved.
+      tokens: { spent: bill.tokens, cap: policy ? policy.max_tokens : (b?.max_tokens ?? null) },
+      usd: { spent: bill.usd, cap: policy ? policy.max_usd : (b?.max_usd ?? null), mode: s.budget.usd_cap_mode ?? (policy ? `${policy.max_usd_mode} (${policy.reason})` : null) ?? b?.max_usd_mode ?? null },
       wasted_runtime_s: Math.round(s.budget.wasted_runtime_ms / 1000),
     },
+    bill,
     gates: { head: s.gates.head, results: s.gates.results, red_streak: s.gates.red_streak },
     clean_ticks: s.clean_ticks,
+    /** Commits of the run made outside any attested turn: credited to no peer (src/loop/unattested.ts). */
+    unattested_commits: s.unattested,
     warnings: [...s.warnings, ...Object.entries(s.peer_warnings).flatMap(([peer, ws]) => ws.map((w) => `(for ${peer}) ${w}`))],
     run_log: { path: r.paths.runs, ticks: r.ticks.length, skipped_lines: r.log.skipped },
   };
@@ -92,24 +181,35 @@ export function statusJson(r: RunSummary) {
 const pct = (a: number, b: number | null | undefined) => (b ? ` (${Math.round((100 * a) / b)}%)` : '');
 const cap = (v: number | null | undefined) => (v === null || v === undefined ? '∞' : String(v));
 
-export function formatStatus(r: RunSummary): string {
-  const j = statusJson(r);
+export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
+  const j = statusJson(r, nowMs);
   const lines = [
     `State: ${j.state_dir}`,
     `Tick: ${j.tick}    next: ${j.next_peer}`,
     j.running ? `Loop: running (pid ${j.lock_pid ?? '?'})` : 'Loop: not running',
   ];
+  const c = j.current_turn;
+  if (c) {
+    lines.push(`Now: tick ${c.tick}, ${c.peer}${c.skeptic ? ' (skeptic)' : ''} working for ${c.elapsed_s}s${c.last_output_at ? `, last output ${Math.max(0, Math.round((Date.parse(r.readAt) - Date.parse(c.last_output_at)) / 1000))}s ago` : ', no output yet'}`);
+    if (c.activity) lines.push(`  doing: ${c.activity}`);
+  }
   if (j.last_stop) lines.push(`Last stop: ${j.last_stop.reason} at ${j.last_stop.at}`);
+  if (j.operator.error) lines.push(`HELD: the operator control file cannot be used (${j.operator.error}): fix or remove ${r.paths.control}`);
+  if (j.operator.max_runtime_s !== null) lines.push(`Max runtime: ${j.operator.max_runtime_s}s (set by the operator)`);
   if (j.halted) lines.push(`HALTED: ${j.halted.reason} at tick ${j.halted.at_tick} — see ${r.paths.halted}`);
+  if (j.waiting.length) lines.push(`Waiting for usage limits: ${describeWaiters(j.waiting)}`);
+  if (j.blocked) lines.push(`${j.blocked.confirmed_by ? 'BLOCKED' : 'Blocked (declared, not confirmed)'}: ${j.blocked.by}${j.blocked.confirmed_by ? ` and ${j.blocked.confirmed_by}` : ''} say the task cannot be done as specified: ${j.blocked.reason.replace(/\s+/g, ' ').slice(0, 200)}`);
   const bu = j.budget;
   lines.push(
     'Budget:',
     `  ticks ${bu.ticks.spent}/${cap(bu.ticks.cap)}${pct(bu.ticks.spent, bu.ticks.cap)}, runtime ${bu.runtime_s.spent}s/${cap(bu.runtime_s.cap)}s${pct(bu.runtime_s.spent, bu.runtime_s.cap)}, wasted ${bu.wasted_runtime_s}s`,
     `  consecutive failures ${bu.consecutive_failures.spent}/${cap(bu.consecutive_failures.cap)}, tokens ${bu.tokens.spent}/${cap(bu.tokens.cap)}, usd $${bu.usd.spent.toFixed(4)}/${bu.usd.cap === null ? '∞' : `$${bu.usd.cap}`}${bu.usd.mode ? ` (mode ${bu.usd.mode})` : ''}`,
   );
+  lines.push('Spend:', ...spendLines(j.bill).map((l) => `  ${l}`));
   lines.push('Peers:');
   for (const [name, p] of Object.entries(j.peers)) {
-    lines.push(`  ${name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}, ${p.successes}/${p.turns} turns handed off, last ${p.last_classification ?? '-'}, ${p.tokens} tokens, $${p.usd.toFixed(4)}`);
+    lines.push(`  ${name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}${p.paused_since ? `, PAUSED by the operator since ${p.paused_since} (peers resume ${name})` : ''}, ${p.successes}/${p.turns} turns handed off, last ${p.last_classification ?? '-'}, ${p.tokens} tokens, $${p.usd.toFixed(4)}`);
+    if (p.waiting_until) lines.push(`    asleep until ${p.waiting_until} (${p.waiting_reason})`);
     if (p.last_failure) lines.push(`    last failure (tick ${p.last_failure.tick}): ${p.last_failure.cause}`);
   }
   const gates = Object.entries(j.gates.results);
@@ -120,7 +220,9 @@ export function formatStatus(r: RunSummary): string {
     lines.push(`  ${id}: ${g.state}${red ? ` (red ${red} ticks)` : ''}${g.state === 'fail' ? ` — ${g.diagnostic.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`);
   }
   lines.push(`Clean ticks in a row: ${j.clean_ticks}`);
+  const outside = j.unattested_commits;
+  if (outside.length) lines.push(`Unattested: ${outside.length} commit${outside.length === 1 ? '' : 's'} made outside any peer's turn, credited to no peer (latest ${outside.at(-1)!.slice(0, 8)})`);
   for (const w of j.warnings.slice(-5)) lines.push(`Warning: ${w}`);
-  lines.push(`Run log: ${j.run_log.ticks} ticks (${j.run_log.path})${j.run_log.skipped_lines ? `, ${j.run_log.skipped_lines} unreadable line(s) skipped` : ''}`);
+  lines.push(`Run log: ${j.run_log.ticks} ticks (${j.run_log.path})${j.run_log.skipped_lines ? `, ${j.run_log.skipped_lines} unreadable line(s) skipped (first: ${r.log.firstSkipped})` : ''}`);
   return lines.join('\n');
 }

@@ -1,9 +1,11 @@
 /**
  * The knobs the loop's pure core reads, resolved once from the config snapshot and the command's
  * flags. Every rule in src/loop takes this object instead of the raw config, so each knob has
- * exactly one place where it comes from (baseline quirk §23.1: knobs that were read from nowhere).
+ * exactly one place where it comes from (no knob that is read from nowhere).
  */
 import type { PeersConfig } from '../config/config-schema.ts';
+import type { OperatorControl } from '../state/operator-control.ts';
+import type { BudgetPolicy } from '../budget/budget-policy.ts';
 
 export type UsdCapMode = 'hard' | 'warn' | 'off';
 
@@ -24,6 +26,8 @@ export type LoopSettings = {
   skeptic: boolean;
   /** Base of the rate-limit backoff (15 s in production: 15, 30, 60, 120 s). */
   backoffBaseMs: number;
+  /** Peers the operator paused (`peers pause`): no turn until resumed. Re-read before every tick. */
+  paused?: readonly string[];
 };
 
 export type SettingsOverrides = {
@@ -36,6 +40,16 @@ export type SettingsOverrides = {
   usdMode: UsdCapMode;
   backoffBaseMs?: number;
 };
+
+/**
+ * The run's settings: the config snapshot with the budget policy `peers up` resolved (its caps
+ * replace the config's), then the flags. The loop starts with this, and `peers up` asks it whether
+ * a stopped run would stop again at once (src/loop/up-decision.ts): one answer for both.
+ */
+export function settingsForRun(config: PeersConfig, policy: BudgetPolicy | undefined, o: SettingsOverrides): LoopSettings {
+  const budgeted = policy ? { ...config, budget: { ...config.budget, max_usd: policy.max_usd ?? undefined, max_tokens: policy.max_tokens ?? undefined } } : config;
+  return settingsFromConfig(budgeted, o);
+}
 
 export function settingsFromConfig(config: PeersConfig, o: SettingsOverrides): LoopSettings {
   return {
@@ -59,5 +73,18 @@ export function settingsFromConfig(config: PeersConfig, o: SettingsOverrides): L
     },
     skeptic: !o.noSkeptic,
     backoffBaseMs: o.backoffBaseMs ?? 15_000,
+  };
+}
+
+/**
+ * The settings with the operator's live controls applied (src/state/operator-control.ts): paused
+ * peers, and a runtime cap that replaces the one the run started with.
+ */
+export function withOperatorControl(s: LoopSettings, control: OperatorControl | null): LoopSettings {
+  if (!control) return s.paused?.length ? { ...s, paused: [] } : s;
+  return {
+    ...s,
+    paused: Object.keys(control.paused),
+    budget: control.max_runtime_s === undefined ? s.budget : { ...s.budget, maxRuntimeS: control.max_runtime_s },
   };
 }

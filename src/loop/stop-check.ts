@@ -1,26 +1,40 @@
 /**
- * Pre-tick stop rules (baseline §14.3, §17.3), first hit wins. Pure: the same state and run context
- * always give the same answer. Stop reasons are the names users see in `last-stop-reason.txt`,
- * runs.jsonl and `peers status`, e.g. `budget:max_usd` or `stuck:tests-pass`.
+ * Pre-tick stop rules, first hit wins. Pure: the same state and run context
+ * always give the same answer. Stop reasons are StopReason values (src/state/stop-reason.ts); users
+ * see their text form, e.g. `budget:max_usd` or `stuck:tests-pass`.
  */
 import type { LoopState } from '../state/state-schema.ts';
+import { parseStopReason, type StopReason } from '../state/stop-reason.ts';
 import type { LoopSettings } from './settings.ts';
 
-export type RunContext = { ticksThisRun: number; stopRequested: boolean };
+export type RunContext = {
+  ticksThisRun: number;
+  stopRequested: boolean;
+  /**
+   * The last request the auth sidecar refused per cap, with the cap it enforced then: the budget
+   * left could not cover a request, so the run is over for that cap (unless the cap was raised).
+   */
+  budgetRefusals?: Partial<Record<'max_usd' | 'max_tokens', { limit: number }>>;
+  /** The clock (ms): who is asleep for a usage limit. Without it no peer wakes (and the run never waits). */
+  nowMs?: number;
+};
 
-export type StopDecision = { stop: string | null; warning?: string };
+export type StopDecision = { stop: StopReason | null; warning?: string };
 
 export function budgetStop(state: LoopState, run: RunContext, s: LoopSettings): StopDecision {
   const b = state.budget;
-  if (run.stopRequested) return { stop: 'interrupted' };
-  if (state.halted) return { stop: state.halted.reason };
-  if (s.maxTicksThisRun !== undefined && run.ticksThisRun >= s.maxTicksThisRun) return { stop: 'max_ticks' };
-  if (state.tick >= s.budget.maxTicks) return { stop: 'budget:max_ticks' };
-  if (b.spent_runtime_ms >= s.budget.maxRuntimeS * 1000) return { stop: 'budget:max_runtime' };
-  if (b.consecutive_failures >= s.budget.maxConsecutiveFailures) return { stop: 'budget:max_consecutive_failures' };
-  if (s.budget.maxTokens !== undefined && b.spent_tokens >= s.budget.maxTokens) return { stop: 'budget:max_tokens' };
+  if (run.stopRequested) return { stop: { kind: 'interrupted' } };
+  if (state.halted) return { stop: parseStopReason(state.halted.reason) };
+  if (s.maxTicksThisRun !== undefined && run.ticksThisRun >= s.maxTicksThisRun) return { stop: { kind: 'max_ticks' } };
+  if (state.tick >= s.budget.maxTicks) return { stop: { kind: 'budget', cap: 'max_ticks' } };
+  if (b.spent_runtime_ms >= s.budget.maxRuntimeS * 1000) return { stop: { kind: 'budget', cap: 'max_runtime' } };
+  if (b.consecutive_failures >= s.budget.maxConsecutiveFailures) return { stop: { kind: 'budget', cap: 'max_consecutive_failures' } };
+  if (s.budget.maxTokens !== undefined && b.spent_tokens >= s.budget.maxTokens) return { stop: { kind: 'budget', cap: 'max_tokens' } };
+  const refused = run.budgetRefusals ?? {};
+  if (s.budget.maxTokens !== undefined && refused.max_tokens && refused.max_tokens.limit >= s.budget.maxTokens) return { stop: { kind: 'budget', cap: 'max_tokens' } };
+  if (s.budget.maxUsd !== undefined && s.budget.usdMode === 'hard' && refused.max_usd && refused.max_usd.limit >= s.budget.maxUsd) return { stop: { kind: 'budget', cap: 'max_usd' } };
   if (s.budget.maxUsd !== undefined && b.spent_usd >= s.budget.maxUsd) {
-    if (s.budget.usdMode === 'hard') return { stop: 'budget:max_usd' };
+    if (s.budget.usdMode === 'hard') return { stop: { kind: 'budget', cap: 'max_usd' } };
     if (s.budget.usdMode === 'warn' && b.usd_warned_for !== s.budget.maxUsd) {
       return { stop: null, warning: `max_usd:${s.budget.maxUsd.toFixed(2)} reached (spent $${b.spent_usd.toFixed(2)}) but max_usd_mode=warn - loop continues` };
     }
@@ -37,16 +51,12 @@ export function noteUsdWarning(state: LoopState, s: LoopSettings, warning: strin
  * A watched gate red for `stuckHaltAfter` consecutive evaluations stops the run as `stuck:<gate>`
  * (highest streak wins; ties go to the first watched gate).
  */
-export function stuckStop(state: LoopState, s: LoopSettings): string | null {
+export function stuckStop(state: LoopState, s: LoopSettings): StopReason | null {
   let best: { gate: string; n: number } | null = null;
   for (const gate of s.goals.stuckHaltGates) {
     const n = state.gates.red_streak[gate] ?? 0;
     if (n >= s.goals.stuckHaltAfter && (!best || n > best.n)) best = { gate, n };
   }
-  return best ? `stuck:${best.gate}` : null;
+  return best ? { kind: 'stuck', gate: best.gate } : null;
 }
 
-/** Exit status of `peers loop` for a stop reason: 0 when the run ended as planned. */
-export function exitCodeFor(reason: string): number {
-  return reason === 'complete' || reason === 'max_ticks' ? 0 : 1;
-}

@@ -2,37 +2,62 @@
  * The loop's functional core: state + what a tick observed → next state and what to do. Nothing
  * here touches a process, a file or git; loop-runner.ts is the imperative shell around it.
  *
- *   decidePreTick  stop checks → stuck check → convergence → whose turn (or: stop with a reason)
+ *   decidePreTick  stop checks → blocked → stuck check → convergence → whose turn (or: stop)
  *   recordGates    hard-gate results for a HEAD (evaluated once per HEAD, never twice)
- *   finalizeTick   handoff verdict → turn advance, accounting, health, backoff, clean-tick counter
+ *   finalizeTick   turn verdict → turn advance, accounting, health, backoff, clean-tick counter,
+ *                  skeptic audit marks, blocked declarations, warnings for every peer
  */
 import type { LoopState, GateRecord } from '../state/state-schema.ts';
+import { ALL_PEERS_DOWN_TEXT, type StopReason } from '../state/stop-reason.ts';
+import type { Finding } from '../protocol/findings.ts';
+import type { SoftStatus } from '../protocol/soft-reviews.ts';
 import type { LoopSettings } from './settings.ts';
 import type { Classification, Verdict } from './classify.ts';
 import type { TurnCredit } from './peer-health.ts';
 import { budgetStop, noteUsdWarning, stuckStop, type RunContext } from './stop-check.ts';
-import { decideConvergence, nextCleanTicks, type ConvergenceInput } from './convergence.ts';
-import { advanceTurn, allPeersDown, pickPeer } from './turn-order.ts';
+import { advanceAuditMarks, decideConvergence, nextCleanTicks, type ConvergenceInput } from './convergence.ts';
+import { advanceTurn, allPeersDown, pickPeer, pickSkeptic, sleepers } from './turn-order.ts';
+import { decideWait, sleepUntil, type Waiter } from './peer-sleep.ts';
 import { updatePeerHealth } from './peer-health.ts';
 import { accountTick } from './budget-ledger.ts';
 import { backoffMs } from './backoff.ts';
 
-export const ALL_PEERS_DOWN = 'peer-unavailable:all-peers-down';
+/** The text state.json's `halted.reason` holds when every peer is down. */
+export const ALL_PEERS_DOWN = ALL_PEERS_DOWN_TEXT;
+/** Warnings held per peer are capped, so a long run of findings cannot crowd out the prompt. */
+export const HELD_WARNINGS_MAX = 40;
 
-export type PreTickAction = { kind: 'stop'; reason: string } | { kind: 'turn'; peer: string; index: number; skeptic: boolean };
+export type PreTickAction =
+  | { kind: 'stop'; reason: StopReason }
+  /** Every peer that could work sleeps for its usage limit: wait until `untilMs`, then decide again. */
+  | { kind: 'wait'; untilMs: number; waiters: Waiter[] }
+  /** `audits`: for a skeptic turn, the authors whose changes it re-audits (never itself). */
+  | { kind: 'turn'; peer: string; index: number; skeptic: boolean; audits: string[] }
+  /** Every peer that could take a turn is paused by the operator: wait for `peers resume`. */
+  | { kind: 'paused'; paused: string[] };
 
 export function decidePreTick(state: LoopState, run: RunContext, conv: ConvergenceInput, s: LoopSettings): { state: LoopState; action: PreTickAction } {
   const budget = budgetStop(state, run, s);
   if (budget.stop) return { state, action: { kind: 'stop', reason: budget.stop } };
+  if (state.blocked?.confirmed_by) return { state, action: { kind: 'stop', reason: { kind: 'blocked' } } };
   let next = budget.warning ? noteUsdWarning(state, s, budget.warning) : state;
   const stuck = stuckStop(next, s);
   if (stuck) return { state: next, action: { kind: 'stop', reason: stuck } };
   const c = decideConvergence(next, conv, s);
-  if (c.kind === 'complete') return { state: next, action: { kind: 'stop', reason: 'complete' } };
+  if (c.kind === 'complete') return { state: next, action: { kind: 'stop', reason: { kind: 'complete' } } };
   if (c.kind === 'continue' && c.skepticReset) next = { ...next, skeptic_ran_at_tick: null };
-  const pick = pickPeer(next, s);
-  if (!pick) return { state: { ...next, halted: { reason: ALL_PEERS_DOWN, at_tick: next.tick } }, action: { kind: 'stop', reason: ALL_PEERS_DOWN } };
-  return { state: next, action: { kind: 'turn', peer: pick.peer, index: pick.index, skeptic: c.kind === 'skeptic' } };
+  if (c.kind === 'skeptic') {
+    const skeptic = pickSkeptic(next, s, c.audits, run.nowMs);
+    if (skeptic) return { state: next, action: { kind: 'turn', peer: skeptic.peer, index: skeptic.index, skeptic: true, audits: skeptic.audits } };
+  }
+  const pick = pickPeer(next, s, run.nowMs);
+  // Only the operator's pause stands in the way: wait for `peers resume`, not a halt.
+  if (!pick && s.paused?.length && pickPeer(next, { ...s, paused: [] }, run.nowMs)) return { state: next, action: { kind: 'paused', paused: [...s.paused] } };
+  const wait = pick || run.nowMs === undefined ? null : decideWait(next, sleepers(next, s, run.nowMs), run.nowMs, s.budget.maxRuntimeS);
+  if (wait?.kind === 'wait') return { state: next, action: wait };
+  if (wait?.kind === 'stop') return { state: next, action: { kind: 'stop', reason: { kind: 'usage-limited', until: new Date(wait.untilMs).toISOString() } } };
+  if (!pick) return { state: { ...next, halted: { reason: ALL_PEERS_DOWN, at_tick: next.tick } }, action: { kind: 'stop', reason: { kind: 'all-peers-down' } } };
+  return { state: next, action: { kind: 'turn', peer: pick.peer, index: pick.index, skeptic: false, audits: [] } };
 }
 
 export type GateInput = { id: string; state: 'pass' | 'fail'; durationMs: number; diagnostic: string; cached: boolean };
@@ -70,10 +95,17 @@ export type TickObservation = {
   soft_fail_reason: string | null;
   /** Why a failed tick failed, in one line (failure-cause.ts); null on success and in lines written before it existed. */
   cause?: string | null;
+  /** The usage limit that ended the turn (classification usage-limited): the vendor's reset, where it came from, its words. */
+  usage_limit?: { reset_at: string | null; source: string; message: string } | null;
   halt: Verdict['halt'];
   matched: Verdict['matched'];
   tokens_this_tick: number;
   usd_this_tick: number;
+  /** Where tokens/usd_this_tick come from: the sidecar's ledger (in the pod) or the CLI's own output. */
+  metered_by?: 'ledger' | 'cli';
+  /** What the CLI itself reported, kept for comparison when the ledger is the authority. */
+  cli_tokens?: number;
+  cli_usd?: number;
   head_before: string | null;
   head_after: string | null;
   handoff_sha: string | null;
@@ -96,19 +128,59 @@ export type TickObservation = {
   soft_reviews_ingested: number;
   soft_reviews_rejected: number;
   /** Soft-review tallies after this tick's review commits were ingested; null = unchanged. */
-  soft_status: Record<string, Record<string, unknown>> | null;
+  soft_status: Record<string, SoftStatus> | null;
+  /** What the loop caught this turn and what it did (absent in old runs.jsonl lines). */
+  findings?: Finding[];
+  /** Warnings held for every OTHER peer's next prompt (anti-cheat findings about this peer). */
+  warnings_for_others?: string[];
+  /** A skeptic turn: the authors whose changes it re-audited, and whether the skeptic itself had unaudited changes. */
+  skeptic_audits?: string[];
+  skeptic_self_unaudited?: boolean;
+  /** The turn ended with a valid `Peer-Status: blocked` declaration. */
+  blocked?: { reason: string; sha: string } | null;
+  /** After a history rewrite: the ref keeping the rewritten commits (HEAD was restored to head_before). */
+  rewritten_ref?: string | null;
+  /** Commits found before this turn that no turn made (unattested.ts): credited to no peer. */
+  unattested_commits?: string[];
 };
 
-export type Finalized = { state: LoopState; backoffMs: number; exit: string | null; peerStateAfter: string };
+export type Finalized = { state: LoopState; backoffMs: number; exit: StopReason | null; peerStateAfter: string; sleep: { until: string; reason: string } | null };
+
+function hold(list: string[] | undefined, add: string[]): string[] {
+  const merged = [...new Set([...(list ?? []), ...add])];
+  return merged.slice(-HELD_WARNINGS_MAX);
+}
+
+/** Blocked-declaration bookkeeping: declare, confirm (→ stop), or withdraw by handing off instead. */
+function nextBlocked(state: LoopState, o: TickObservation): { blocked: LoopState['blocked']; note: string | null } {
+  const cur = state.blocked;
+  if (o.success && o.blocked) {
+    if (cur && cur.by !== o.peer) return { blocked: { ...cur, confirmed_by: o.peer, confirm_reason: o.blocked.reason }, note: null };
+    return { blocked: { by: o.peer, reason: o.blocked.reason, sha: o.blocked.sha, at_tick: o.tick, confirmed_by: null, confirm_reason: null }, note: null };
+  }
+  if (o.success && cur && cur.by !== o.peer) return { blocked: null, note: `${o.peer} handed off instead of confirming ${cur.by}'s blocked declaration; the run goes on.` };
+  return { blocked: cur, note: null };
+}
 
 export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettings, now = new Date()): Finalized {
   const rateLimited = o.classification === 'rate-limited';
-  const outcome = o.success ? 'success' : rateLimited ? 'rate-limited' : 'failure';
+  // A usage limit is neutral like a rate limit (no failure charged, the turn passes on), but only
+  // this peer waits for it: the others keep working (peer-sleep.ts).
+  const usageLimited = o.classification === 'usage-limited';
+  const outcome = o.success ? 'success' : rateLimited || usageLimited ? 'rate-limited' : 'failure';
   const turn = advanceTurn(state, o.turn_index, o.halt ? 'rate-limited' : outcome, s);
-  let health = updatePeerHealth(state.peers[o.peer]!, {
+  const before = state.peers[o.peer]!;
+  let sleep: Finalized['sleep'] = null;
+  if (usageLimited) {
+    const resetAtMs = o.usage_limit?.reset_at ? Date.parse(o.usage_limit.reset_at) : NaN;
+    const slept = sleepUntil({ resetAtMs: Number.isFinite(resetAtMs) ? resetAtMs : null, source: o.usage_limit?.source ?? 'usage limit' }, now.getTime(), before.limit_streak + 1);
+    sleep = { until: new Date(slept.untilMs).toISOString(), reason: `usage limit: ${slept.basis}` };
+  }
+  let health = updatePeerHealth(before, {
     tick: o.tick,
     credit: o.credit,
-    rateLimited,
+    rateLimited: rateLimited || usageLimited,
+    sleep,
     classification: o.classification,
     durationMs: o.duration_ms,
     halt: o.halt ? { reason: o.halt.reason } : null,
@@ -127,24 +199,37 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     ...turn,
     tick: o.tick,
     peers: { ...state.peers, [o.peer]: health },
-    budget: accountTick(state.budget, { success: o.success, rateLimited, durationMs: o.duration_ms, tokens: o.tokens_this_tick, usd: o.usd_this_tick }),
-    clean_ticks: nextCleanTicks(state.clean_ticks, { success: o.success, rateLimited, newBlockingBugs: o.new_blocking_bugs }),
+    budget: accountTick(state.budget, { success: o.success, rateLimited: rateLimited || usageLimited, durationMs: o.duration_ms, tokens: o.tokens_this_tick, usd: o.usd_this_tick }),
+    clean_ticks: nextCleanTicks(state.clean_ticks, { success: o.success, rateLimited: rateLimited || usageLimited, newBlockingBugs: o.new_blocking_bugs, blocked: Boolean(o.success && o.blocked) }),
     skeptic_ran_at_tick: o.skeptic ? o.tick : state.skeptic_ran_at_tick,
+    skeptic_audited:
+      o.skeptic && o.success && o.new_blocking_bugs === 0 && o.head_after
+        ? advanceAuditMarks(state.skeptic_audited, state.peer_order, o.peer, o.skeptic_self_unaudited ?? true, o.head_after)
+        : state.skeptic_audited,
     rate_limit_streak: streak,
     warnings: [...o.warnings_emitted],
-    // This peer's held warnings were in this tick's prompt: replace them with the new ones.
-    peer_warnings: { ...state.peer_warnings, [o.peer]: [...(o.warnings_for_peer ?? [])] },
+    // This peer's held warnings were in this tick's prompt: replace them with the new ones; every
+    // other peer keeps its own and gets this turn's anti-cheat findings added.
+    peer_warnings: Object.fromEntries(
+      state.peer_order.map((p) => [p, p === o.peer ? [...(o.warnings_for_peer ?? [])] : hold(state.peer_warnings[p], o.warnings_for_others ?? [])]),
+    ),
     soft_status: o.soft_status ?? state.soft_status,
     anti_cheat: o.anti_cheat ? { ...state.anti_cheat, [o.peer]: o.anti_cheat.next } : state.anti_cheat,
-    inbox_cursor: o.head_before ? { ...state.inbox_cursor, [o.peer]: o.head_before } : state.inbox_cursor,
+    // The review window of this peer's next turn starts where this turn ended.
+    inbox_cursor: o.head_after ?? o.head_before ? { ...state.inbox_cursor, [o.peer]: (o.head_after ?? o.head_before)! } : state.inbox_cursor,
+    unattested: o.unattested_commits?.length ? [...new Set([...state.unattested, ...o.unattested_commits])].slice(-1000) : state.unattested,
     updated_at: now.toISOString(),
   };
-  let exit: string | null = null;
+  const blocked = nextBlocked(state, o);
+  next = { ...next, blocked: blocked.blocked, warnings: blocked.note ? [...next.warnings, blocked.note] : next.warnings };
+  let exit: StopReason | null = null;
   if (allPeersDown(next)) {
     next = { ...next, halted: { reason: ALL_PEERS_DOWN, at_tick: o.tick } };
-    exit = ALL_PEERS_DOWN;
+    exit = { kind: 'all-peers-down' };
   } else if (o.halt) {
-    exit = `peer-unavailable:${o.peer}`;
+    exit = { kind: 'peer-unavailable', peer: o.peer };
+  } else if (next.blocked?.confirmed_by) {
+    exit = { kind: 'blocked' };
   }
-  return { state: next, backoffMs: rateLimited ? backoffMs(streak, s.backoffBaseMs) : 0, exit, peerStateAfter: health.state };
+  return { state: next, backoffMs: rateLimited ? backoffMs(streak, s.backoffBaseMs) : 0, exit, peerStateAfter: health.state, sleep };
 }

@@ -83,6 +83,7 @@ export function anthropicMalformedEvents(id: string, model: string, usage: Usage
 
 const ERROR_TYPES: Record<Exclude<FaultKind, 'stall' | 'malformed'>, { status: number; type: string; message: string }> = {
   rate_limit: { status: 429, type: 'rate_limit_error', message: 'Number of request tokens has exceeded your per-minute rate limit' },
+  usage_limit: { status: 429, type: 'rate_limit_error', message: "This request would exceed your account's rate limit. Please try again later." },
   unauthorized: { status: 401, type: 'authentication_error', message: 'invalid x-api-key' },
   overloaded: { status: 529, type: 'overloaded_error', message: 'Overloaded' },
 };
@@ -90,6 +91,21 @@ const ERROR_TYPES: Record<Exclude<FaultKind, 'stall' | 'malformed'>, { status: n
 export function anthropicError(kind: keyof typeof ERROR_TYPES, message?: string): { status: number; body: Record<string, unknown> } {
   const e = ERROR_TYPES[kind];
   return { status: e.status, body: { type: 'error', error: { type: e.type, message: message ?? e.message } } };
+}
+
+/**
+ * The headers of a subscription (OAuth) request refused for its usage limit: the unified
+ * rate-limit status `rejected`, with the window's reset as epoch seconds (what Claude Code reads).
+ */
+export function anthropicUsageLimitHeaders(resetEpochS: number): Record<string, string> {
+  return {
+    'anthropic-ratelimit-unified-status': 'rejected',
+    'anthropic-ratelimit-unified-reset': String(resetEpochS),
+    'anthropic-ratelimit-unified-representative-claim': 'five_hour',
+    'anthropic-ratelimit-unified-5h-status': 'rejected',
+    'anthropic-ratelimit-unified-5h-reset': String(resetEpochS),
+    'anthropic-ratelimit-unified-5h-utilization': '1.0',
+  };
 }
 
 export function anthropicPlainError(status: number, type: string, message: string): { status: number; body: Record<string, unknown> } {

@@ -2,38 +2,17 @@
  * Reads a scenario file and validates it, reporting every problem as `file:line:column: message`
  * (exit 2). The YAML is kept as a Document so each zod issue path maps back to the node written.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { InputError, InputErrors } from '../cli/errors.ts';
-import { UnsafePathError } from '../fs/atomic-write.ts';
-import { FileTooLargeError, MiB, readTextCapped } from '../fs/safe-read.ts';
+import { deepestNode, locationAt, MAX_PROBLEMS, parseYaml, readYamlText } from '../config/yaml-source.ts';
+import { MiB } from '../fs/safe-read.ts';
 import { ScenarioSchema, type Scenario } from './scenario-schema.ts';
 
 const SCENARIO_FILE_LIMIT = 8 * MiB;
+const SCENARIO_FILE = { what: 'scenario file', hint: 'replace it with a regular YAML file', missingHint: 'see test/fixtures/scenarios/rehearsal.yaml for an example' };
 
-/** The deepest node the issue path reaches (the parent mapping when a key is missing). */
-function nodeAt(doc: Document, path: readonly PropertyKey[]): Node | undefined {
-  let node: Node | undefined = (doc.contents ?? undefined) as Node | undefined;
-  for (const seg of path) {
-    let next: Node | undefined;
-    if (isMap(node)) next = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg)?.value as Node | undefined;
-    else if (isSeq(node) && typeof seg === 'number') next = node.items[seg] as Node | undefined;
-    if (!next) return node;
-    node = next;
-  }
-  return node;
-}
-
-function readScenarioText(path: string): string {
-  try {
-    return readTextCapped(path, SCENARIO_FILE_LIMIT);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('scenario file not found', { location: { file: path }, hint: 'see test/fixtures/scenarios/rehearsal.yaml for an example' });
-    if (error instanceof FileTooLargeError) throw new InputError(`scenario file is larger than ${SCENARIO_FILE_LIMIT} bytes`, { location: { file: path } });
-    if (error instanceof UnsafePathError) throw new InputError(error.message, { location: { file: path } });
-    if (code === 'EACCES') throw new InputError('permission denied', { location: { file: path } });
-    throw error;
-  }
+/** A scenario file's text (a rehearsal reads it to check it before the pod starts). */
+export function readScenarioText(path: string): string {
+  return readYamlText(path, SCENARIO_FILE_LIMIT, SCENARIO_FILE);
 }
 
 type Issue = { code: string; path: PropertyKey[]; message: string; errors?: Issue[][]; keys?: string[] };
@@ -67,24 +46,15 @@ function explain(issue: Issue): { path: PropertyKey[]; message: string } {
   return { path: issue.path, message: `${what}${unknown.length ? `; unknown key(s): ${unknown.join(', ')}` : ''}` };
 }
 
+/** Parses a scenario with the limits of every user-written YAML file (src/config/yaml-source.ts). */
 export function parseScenario(text: string, file: string): Scenario {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
-  const at = (offset: number | undefined) => {
-    if (offset === undefined) return { file };
-    const { line, col } = counter.linePos(offset);
-    return { file, line, column: col };
-  };
-  if (doc.errors.length > 0) {
-    const problems = doc.errors.slice(0, 20).map((e) => new InputError(`YAML syntax error: ${e.message.split('\n')[0]}`, { location: at(e.pos[0]) }));
-    throw problems.length === 1 ? problems[0]! : new InputErrors(problems);
-  }
-  const result = ScenarioSchema.safeParse(doc.toJS({ maxAliasCount: 100 }) ?? {});
+  const { doc, counter, data } = parseYaml(text, file, { maxBytes: SCENARIO_FILE_LIMIT }, {});
+  const result = ScenarioSchema.safeParse(data ?? {});
   if (result.success) return result.data;
-  const problems = result.error.issues.slice(0, 20).map((raw) => {
+  const problems = result.error.issues.slice(0, MAX_PROBLEMS).map((raw) => {
     const { path, message } = explain(raw as unknown as Issue);
     const where = path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`)).join('').replace(/^\./, '');
-    return new InputError(`${where ? `${where}: ` : ''}${message}`, { location: at(nodeAt(doc, path)?.range?.[0]) });
+    return new InputError(`${where ? `${where}: ` : ''}${message}`, { location: locationAt(counter, file, deepestNode(doc, path)?.range?.[0]) });
   });
   throw problems.length === 1 ? problems[0]! : new InputErrors(problems);
 }

@@ -102,6 +102,7 @@ export function responsesMalformedEvents(id: string, model: string): string[] {
 
 const ERRORS: Record<Exclude<FaultKind, 'stall' | 'malformed'>, { status: number; type: string; code: string; message: string }> = {
   rate_limit: { status: 429, type: 'requests', code: 'rate_limit_exceeded', message: 'Rate limit reached for requests. Please try again later.' },
+  usage_limit: { status: 429, type: 'usage_limit_reached', code: 'usage_limit_reached', message: 'The usage limit has been reached' },
   unauthorized: { status: 401, type: 'invalid_request_error', code: 'invalid_api_key', message: 'Incorrect API key provided.' },
   overloaded: { status: 503, type: 'server_error', code: 'server_is_overloaded', message: 'The server is overloaded. Please try again later.' },
 };
@@ -109,6 +110,20 @@ const ERRORS: Record<Exclude<FaultKind, 'stall' | 'malformed'>, { status: number
 export function responsesError(kind: keyof typeof ERRORS, message?: string): { status: number; body: Record<string, unknown> } {
   const e = ERRORS[kind];
   return { status: e.status, body: { error: { message: message ?? e.message, type: e.type, param: null, code: e.code } } };
+}
+
+/**
+ * Codex on a ChatGPT plan past its usage limit: 429 with `usage_limit_reached`, the reset in the
+ * body (`resets_at` epoch seconds, `resets_in_seconds`) and in the `x-codex-primary-*` headers.
+ */
+export function responsesUsageLimit(resetEpochS: number, nowS: number): { status: number; body: Record<string, unknown>; headers: Record<string, string> } {
+  const e = ERRORS.usage_limit;
+  const inS = Math.max(0, resetEpochS - nowS);
+  return {
+    status: e.status,
+    body: { error: { type: e.type, message: e.message, plan_type: 'plus', resets_at: resetEpochS, resets_in_seconds: inS } },
+    headers: { 'x-codex-primary-used-percent': '100', 'x-codex-primary-window-minutes': '300', 'x-codex-primary-reset-after-seconds': String(inS), 'x-codex-primary-reset-at': String(resetEpochS) },
+  };
 }
 
 export function responsesPlainError(status: number, type: string, message: string): { status: number; body: Record<string, unknown> } {

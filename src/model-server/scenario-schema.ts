@@ -46,13 +46,14 @@ export const ToolCallSchema = z.union([
 ]);
 export type ToolCall = z.output<typeof ToolCallSchema>;
 
-export const FAULT_KINDS = ['rate_limit', 'unauthorized', 'overloaded', 'stall', 'malformed'] as const;
+export const FAULT_KINDS = ['rate_limit', 'usage_limit', 'unauthorized', 'overloaded', 'stall', 'malformed'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export const FaultSchema = z
   .strictObject({
-    kind: z.enum(FAULT_KINDS).describe('rate_limit: HTTP 429; unauthorized: 401; overloaded: 529 (Anthropic) / 503 (Responses); stall: first event then silence; malformed: an event that is not JSON, then close.'),
-    retry_after_s: z.number().int().nonnegative().optional().describe('retry-after header for rate_limit and overloaded.'),
+    kind: z.enum(FAULT_KINDS).describe('rate_limit: HTTP 429; usage_limit: HTTP 429 as a subscription\'s usage limit says it (reset time in headers and body); unauthorized: 401; overloaded: 529 (Anthropic) / 503 (Responses); stall: first event then silence; malformed: an event that is not JSON, then close.'),
+    retry_after_s: z.number().int().nonnegative().optional().describe('retry-after header for rate_limit, usage_limit and overloaded.'),
+    resets_in_s: z.number().int().positive().optional().describe('usage_limit: seconds from the request until the limit resets (default 3600).'),
     times: z.number().int().positive().default(1).describe('How many consecutive requests of the conversation get this fault before the next reply is served.'),
     message: z.string().optional().describe('Error message in the body (a realistic default otherwise).'),
   })

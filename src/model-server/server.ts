@@ -5,9 +5,9 @@
  */
 import { existsSync, lstatSync, unlinkSync } from 'node:fs';
 import type { Server } from 'bun';
-import { anthropicError, anthropicMalformedEvents, anthropicMessageJson, anthropicMessageStart, anthropicPlainError, anthropicStreamEvents } from './anthropic-wire.ts';
+import { anthropicError, anthropicMalformedEvents, anthropicUsageLimitHeaders, anthropicMessageJson, anthropicMessageStart, anthropicPlainError, anthropicStreamEvents } from './anthropic-wire.ts';
 import { cwdOf, effortOf, estimateTokens, isAuxiliary, modelOf, routeOf, sessionIdOf, toolContextOf, type Route } from './request-facts.ts';
-import { responsesError, responsesJson, responsesMalformedEvents, responsesOpening, responsesPlainError, responsesStreamEvents } from './responses-wire.ts';
+import { responsesError, responsesJson, responsesUsageLimit, responsesMalformedEvents, responsesOpening, responsesPlainError, responsesStreamEvents } from './responses-wire.ts';
 import { ScenarioPlayer, type Plan } from './scenario-player.ts';
 import { ZERO_USAGE, type Api, type Scenario, type Usage } from './scenario-schema.ts';
 import { ServedLog, type ServedRecord } from './served-log.ts';
@@ -152,10 +152,17 @@ function faultResponse(
     record(200);
     return sseResponse(route.api === 'anthropic' ? anthropicMalformedEvents(`msg_${id}`, model, ZERO_USAGE) : responsesMalformedEvents(`resp_${id}`, model));
   }
+  const retryAfter: Record<string, string> = fault.retry_after_s !== undefined ? { 'retry-after': String(fault.retry_after_s) } : {};
+  if (fault.kind === 'usage_limit') {
+    const nowS = Math.floor(Date.now() / 1000);
+    const reset = nowS + (fault.resets_in_s ?? 3600);
+    const e = route.api === 'anthropic' ? { ...anthropicError('usage_limit', fault.message), headers: anthropicUsageLimitHeaders(reset) } : responsesUsageLimit(reset, nowS);
+    record(e.status);
+    return jsonResponse(e.status, e.body, { ...e.headers, ...retryAfter });
+  }
   const e = route.api === 'anthropic' ? anthropicError(fault.kind, fault.message) : responsesError(fault.kind, fault.message);
   record(e.status);
-  const headers: Record<string, string> = fault.retry_after_s !== undefined ? { 'retry-after': String(fault.retry_after_s) } : {};
-  return jsonResponse(e.status, e.body, headers);
+  return jsonResponse(e.status, e.body, retryAfter);
 }
 
 const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);

@@ -1,5 +1,5 @@
 /**
- * Structured status events of the known CLIs (baseline §11.6): claude stream-json `result` with
+ * Structured status events of the known CLIs: claude stream-json `result` with
  * `is_error: true`, codex `error` / `turn.failed`, opencode `error`. Only these status events are
  * read (never assistant text or tool output), so this channel is immune to echoed content. An error
  * naming auth/quota vocabulary is a halt; rate-limit/overload vocabulary is transient.

@@ -1,5 +1,5 @@
 /**
- * Tokens and USD a turn used, read from the CLI's own output (baseline §14.1, quirk §23.10 fixed):
+ * Tokens and USD a turn used, read from the CLI's own output (a zero-valued early envelope never hides the real one):
  * claude json/stream-json `result` envelopes (the last one with usage wins), codex `turn.completed`
  * usage (or the legacy `tokens used` banner), opencode `step-finish` parts. Unknown tools → zero.
  * The auth sidecar's ledger is authoritative inside the pod; this is the fallback and the local mode.

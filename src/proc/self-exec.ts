@@ -2,9 +2,9 @@
  * How to run "this same peers" from a child process: gate commands call `peers check …`, and that
  * must reach the binary (or dev checkout) that is running now, not whatever `peers` is on PATH.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { makeScratchDir } from './scratch-dir.ts';
 
 /** `bun build --compile` serves the bundled entry from a virtual filesystem under /$bunfs/. */
 export function isCompiledBinary(): boolean {
@@ -27,7 +27,7 @@ let binDir: string | undefined;
  */
 export function selfBinDir(): string {
   if (binDir) return binDir;
-  const dir = mkdtempSync(join(tmpdir(), 'peers-self-'));
+  const dir = makeScratchDir('peers-self-');
   const shim = join(dir, 'peers');
   writeFileSync(shim, `#!/bin/sh\nexec ${selfCommand().map(shellQuote).join(' ')} "$@"\n`, { mode: 0o755 });
   chmodSync(shim, 0o755);

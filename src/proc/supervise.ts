@@ -5,10 +5,18 @@
  *
  * The one subtle promise: it returns promptly even when a background grandchild keeps stdout/stderr
  * open after the child itself exited. Waiting for EOF alone would hang forever on `cmd &`.
+ *
+ * The child's group also dies when this process dies without a chance to stop it (SIGKILL, a
+ * crash): it runs under a parent-death guard (parent-death-guard.ts), and a tracker installed by
+ * the loop records it so the next loop can reap what a dead one left (child-tracker.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { noteChildEnded, noteChildStarted } from './child-tracker.ts';
+import { guardedArgv } from './parent-death-guard.ts';
+import { lookupProgram } from './program-lookup.ts';
 import { StreamCapture } from './stream-capture.ts';
 
 export type SuperviseOptions = {
@@ -93,24 +101,33 @@ class Supervision {
       this.endedBy = 'aborted';
       return this.finish();
     }
+    const env = opts.env ?? (process.env as Record<string, string>);
+    if (!existsSync(opts.cwd)) return this.spawnFailed(`spawn ${opts.argv[0]} ENOENT`, 'ENOENT');
+    // The guard's `exec` would make a missing program an ordinary exit 127: find it first.
+    const program = lookupProgram(opts.argv[0]!, opts.cwd, env.PATH);
+    if (!program.ok) return this.spawnFailed(program.message, program.code);
+    const guard = guardedArgv(opts.argv);
     let child: ChildProcess;
     try {
-      child = spawn(opts.argv[0]!, opts.argv.slice(1), {
+      child = spawn(guard.file, guard.args, {
         cwd: opts.cwd,
-        env: opts.env ?? (process.env as Record<string, string>),
+        env,
         // detached → setsid(): the child leads a new process group we can signal as a whole.
         detached: true,
-        stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+        // fd 3: the guard's lifeline, never written; it reads end of file when this process dies.
+        stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', 'pipe'],
       });
     } catch (error) {
       return this.spawnFailed((error as Error).message, (error as NodeJS.ErrnoException).code);
     }
     this.child = child;
+    (child.stdio[3] as Readable | Writable | null)?.on('error', () => {});
     child.on('error', (error: NodeJS.ErrnoException) => {
       // 'error' also fires for a failed kill(); only a spawn failure leaves us without a pid.
       if (child.pid === undefined && !this.done) this.spawnFailed(error.message, error.code);
     });
     if (child.pid === undefined) return; // the 'error' event will report it
+    noteChildStarted(child.pid, opts.argv[0]!);
 
     this.attach('stdout', child.stdout!, this.out);
     this.attach('stderr', child.stderr!, this.err);
@@ -221,7 +238,10 @@ class Supervision {
       this.child.stdout?.destroy();
       this.child.stderr?.destroy();
       this.child.stdin?.destroy();
+      // The group is gone (or escaped it): closing the lifeline stops a watcher that outlived it.
+      (this.child.stdio[3] as Readable | Writable | null)?.destroy();
       this.child.unref();
+      if (this.child.pid !== undefined) noteChildEnded(this.child.pid);
     }
     this.resolve({
       exitCode: this.exited?.code ?? null,

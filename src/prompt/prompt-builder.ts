@@ -1,5 +1,5 @@
 /**
- * The prompt every peer gets, built the same way every tick (baseline §19) and deterministic for
+ * The prompt every peer gets, built the same way every tick and deterministic for
  * the same inputs, so `peers replay` can show exactly what a peer was told. Sections, in order:
  * skeptic header (when due), identity and role, directive, project context, goal status and open
  * goals, stuck gates, warnings, inbox, task, testing rules, bug-hunt and self-review protocol,
@@ -24,8 +24,16 @@ export type PromptInput = {
   stuckGates: Array<{ id: string; redTicks: number }>;
   warnings: string[];
   inbox: string[];
-  /** The diff since this peer's last turn began (code only, no commit messages). */
+  /** Every change in the review window (code only, no commit messages), or its file list when too large. */
   changes?: string;
+  /** Where the review window starts, in words: "the end of your last turn", "the start of the run", … */
+  changesSince?: string;
+  /** Gate-surface changes by other peers that nobody but their author has approved yet. */
+  gateSurfacePending?: Array<{ sha: string; author: string; changes: string }>;
+  /** Another peer declared the task blocked; this peer may confirm it. */
+  blockedByOther?: { by: string; reason: string; sha: string };
+  /** A skeptic turn: whose changes it re-audits. */
+  audits?: string[];
   openBlockingBugs: string[];
   softReviewsRequested: Array<{ id: string; prompt: string }>;
 };
@@ -80,6 +88,18 @@ const CONVENTIONS = `CONVENTIONS: use git for every change; trailers go at the b
 reviews of soft goals are separate commits with "## Review" and a JSON object {"pass": true|false, "notes": "..."}
 and the trailers "Peer-Review-Of: <goal-id>" and "Peer: <your-name>".`;
 
+const APPROVALS = `APPROVALS AND ESCAPE VALVES: changes to the gate's surface (tests, test-runner configuration,
+package scripts and config, vendored tools) and every escape valve (JUSTIFIED-TEST-ONLY,
+JUSTIFIED-TEST-REMOVAL, a skip reason, Bug-Defer, Bug-Reproduce-Waive) count only when a peer OTHER
+than their author stands behind them. Approve another peer's commit only after reading it: a review
+commit with "## Review" then {"pass": true, "notes": "..."} and the trailers "Peer-Review-Of: <sha>"
+(one per approved commit) and "Peer: <your-name>". Your own commits cannot be approved by you.`;
+
+const BLOCKED_WAY_OUT = `IF THE TASK CANNOT BE DONE AS SPECIFIED (e.g. a test contradicts SPEC.md), never weaken, skip or
+special-case your way past it. End your turn with a commit whose body has a "## Blocked" section
+giving the reason, and the trailers "Peer-Status: blocked" and "Peer: <your-name>". When another
+peer confirms it the same way, the run stops for the operator.`;
+
 export function buildPrompt(i: PromptInput): string {
   const head: string[] = [];
   if (i.skeptic) head.push(skepticPrompt(i.cleanTicks));
@@ -119,12 +139,29 @@ export function buildPrompt(i: PromptInput): string {
       ].join('\n'),
     );
   }
-  if (i.inbox.length) head.push(['INBOX (commits by your counterparts since your last turn):', ...capList(i.inbox, 'messages').map((m) => `  - ${m}`)].join('\n'));
+  if (i.blockedByOther) {
+    head.push(
+      [
+        `BLOCKED DECLARED by ${i.blockedByOther.by} (${i.blockedByOther.sha.slice(0, 8)}): ${i.blockedByOther.reason.slice(0, 600)}`,
+        'Check the claim against the spec and the tests yourself. If it holds, confirm it with your own "Peer-Status: blocked" commit and reason; if it does not, hand off normally and say why.',
+      ].join('\n'),
+    );
+  }
+  if (i.audits?.length) head.push(`SKEPTIC AUDIT: you re-audit the changes of ${i.audits.join(', ')}; you did not write them.`);
+  if (i.gateSurfacePending?.length) {
+    head.push(
+      [
+        "GATE-SURFACE CHANGES AWAITING YOUR APPROVAL (the run cannot finish until a peer other than the author approves each; approve only what keeps the gates honest, otherwise file a bug):",
+        ...capList(i.gateSurfacePending.map((g) => `${g.sha.slice(0, 12)} by ${g.author}: ${g.changes}`), 'changes').map((g) => `  - ${g}`),
+      ].join('\n'),
+    );
+  }
+  if (i.inbox.length) head.push([`INBOX (commits by your counterparts since ${i.changesSince ?? 'your last turn'}):`, ...capList(i.inbox, 'messages').map((m) => `  - ${m}`)].join('\n'));
   if (i.changes) {
     // Blind review: the change itself, never the implementer's notes about it — judge the code first.
-    head.push(['CHANGES TO REVIEW (the diff since your last turn began; commit messages and self-reviews are left out on purpose, so judge the code itself):', i.changes.trimEnd()].join('\n'));
+    head.push([`CHANGES TO REVIEW (everything since ${i.changesSince ?? 'your last turn'}; commit messages and self-reviews are left out on purpose, so judge the code itself):`, i.changes.trimEnd()].join('\n'));
   }
-  const tail = [TASK, TESTING, BUG_HUNT, SELF_REVIEW(i.peer), CONVENTIONS].join('\n\n');
+  const tail = [TASK, TESTING, BUG_HUNT, SELF_REVIEW(i.peer), CONVENTIONS, APPROVALS, BLOCKED_WAY_OUT].join('\n\n');
   const budget = PROMPT_CAP_BYTES - utf8(tail) - 2;
   const headText = capText(head.join('\n\n'), budget, 'prompt');
   return `${headText}\n\n${tail}\n`;

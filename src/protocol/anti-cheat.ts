@@ -1,71 +1,39 @@
 /**
- * Anti-cheat for test-only turns (original-core §16.2): a turn whose diff touches test files and
- * no source cannot have fixed production behaviour, yet it can flip a gate (by weakening tests).
- * First offence per peer: a warning. Every further test-only turn before a turn that touches
- * source: the loop reverts it with a commit signed `peers-substrate`. Two reverts in a row: the
- * peer is degraded. (The baseline re-armed the warning after each revert, so a peer could alternate
- * warn/revert forever without being degraded.) A commit line
- * `JUSTIFIED-TEST-ONLY: <≥20 chars of reason>` accepts the turn, and the reason goes to the report.
+ * Anti-cheat for test-only turns: a handoff whose diff changes
+ * tests and nothing substantive elsewhere (turn-diff.ts: comments, blank lines and docs do not
+ * count) cannot have fixed production behaviour, yet it can flip a gate by weakening a test.
  *
- * `decideAntiCheat` is pure (state + observation → decision); the git parts are small adapters.
+ *   - A test-only turn that turned a red gate green is reverted at once, the first time.
+ *   - Otherwise the first test-only turn per peer is warned, and every further one before a turn
+ *     that changes source is reverted. Two reverts in a row degrade the peer.
+ *   - `JUSTIFIED-TEST-ONLY: <≥20 chars of reason>` accepts the turn only when ANOTHER peer wrote
+ *     it (approvals.ts): a line in one of the turn's own commits is the author vouching for itself
+ *     and does not count; the warning says so.
+ * Every warning goes to every peer's next prompt (the counterparts audit what the offender did).
+ *
+ * `decideAntiCheat` is pure (state + observation → decision); `revertTurn` is the git adapter.
  */
 import type { Commit } from '../git/commits.ts';
-import { git, gitOk } from '../git/git.ts';
+import { git } from '../git/git.ts';
+import type { RunObserver } from '../git/run-observer.ts';
+import type { WorkspaceGit } from '../git/workspace-git.ts';
+import { SUBSTRATE_PEER } from './approvals.ts';
 import { attestCommits } from './attestation.ts';
-import { isTestPath } from './test-paths.ts';
+import { isTestOnly, type TurnDiff } from './turn-diff.ts';
 
+export { SUBSTRATE_PEER } from './approvals.ts';
 export const JUSTIFICATION_MIN = 20;
-export const SUBSTRATE_PEER = 'peers-substrate';
+/** Trailer on the loop's revert commit naming the undone range, so later rules can skip it. */
+export const REVERTED_TRAILER = 'Peers-Reverted';
 const SUBSTRATE_ENV = { GIT_AUTHOR_NAME: SUBSTRATE_PEER, GIT_AUTHOR_EMAIL: 'peers-substrate@local', GIT_COMMITTER_NAME: SUBSTRATE_PEER, GIT_COMMITTER_EMAIL: 'peers-substrate@local' };
 
-export type DiffStats = { testLines: number; srcLines: number; testFiles: string[]; srcFiles: string[] };
-
-/** Splits `git diff --numstat` output into test and source line counts (binary rows skipped). */
-export function classifyNumstat(numstat: string): DiffStats {
-  const s: DiffStats = { testLines: 0, srcLines: 0, testFiles: [], srcFiles: [] };
-  for (const line of numstat.split('\n')) {
-    const m = /^(\d+|-)\t(\d+|-)\t(.+)$/.exec(line);
-    if (!m || m[1] === '-' || m[2] === '-') continue;
-    const path = renamedTarget(m[3]!);
-    const lines = Number(m[1]) + Number(m[2]);
-    if (isTestPath(path)) {
-      s.testLines += lines;
-      s.testFiles.push(path);
-    } else {
-      s.srcLines += lines;
-      s.srcFiles.push(path);
-    }
-  }
-  return s;
-}
-
-/** numstat writes renames as `a => b` or `dir/{a => b}/f`; the new path is what was changed. */
-function renamedTarget(path: string): string {
-  const brace = /^(.*)\{(.*) => (.*)\}(.*)$/.exec(path);
-  if (brace) return `${brace[1]}${brace[3]}${brace[4]}`.replace(/\/\//g, '/');
-  const plain = /^(.*) => (.*)$/.exec(path);
-  return plain ? plain[2]! : path;
-}
-
-/** Diff stats of a tick's range; undefined when there is nothing to compare. */
-export function turnDiffStats(repo: string, before: string | undefined, after = 'HEAD'): DiffStats | undefined {
-  if (!before) return undefined;
-  const res = git(repo, ['diff', '--numstat', '-M', `${before}..${after}`]);
-  if (res.code !== 0) return undefined;
-  return classifyNumstat(res.stdout);
-}
-
-export function isTestOnly(stats: DiffStats | undefined): boolean {
-  return stats !== undefined && stats.testLines > 0 && stats.srcLines === 0;
-}
-
-/** The first `JUSTIFIED-TEST-ONLY:` reason of ≥20 characters among the turn's commits. */
-export function findJustification(commits: Commit[]): string | undefined {
+/** The first `JUSTIFIED-TEST-ONLY:` reason of ≥20 characters among the commits, with its commit. */
+export function findJustification(commits: Commit[]): { reason: string; sha: string } | undefined {
   for (const c of commits) {
     for (const line of c.message.split('\n')) {
       const m = /JUSTIFIED-TEST-ONLY:(.*)$/.exec(line);
       const reason = m?.[1]?.replace(/^[ #\t]+|[ #\t]+$/g, '') ?? '';
-      if (reason.length >= JUSTIFICATION_MIN) return reason.slice(0, 500);
+      if (reason.length >= JUSTIFICATION_MIN) return { reason: reason.slice(0, 500), sha: c.sha };
     }
   }
   return undefined;
@@ -77,7 +45,7 @@ export const initialAntiCheatState = (): AntiCheatPeerState => ({ consecutiveRev
 
 export type AntiCheatDecision = {
   action: 'none' | 'accept-justified' | 'warn' | 'revert';
-  /** Text for the next prompt's WARNINGS and for runs.jsonl. */
+  /** Text for every peer's next prompt and for runs.jsonl. */
   warning?: string;
   reason?: string;
   justification?: string;
@@ -86,66 +54,84 @@ export type AntiCheatDecision = {
   next: AntiCheatPeerState;
 };
 
-export function testOnlyReason(stats: DiffStats): string {
-  return `the turn modified only test files (+${stats.testLines} test lines, 0 source). Production behavior cannot have been the reason a gate flipped.`;
+export type AntiCheatInput = {
+  peer: string;
+  /** Whether the tick handed off; a failed tick resets the revert streak. */
+  success: boolean;
+  diff: TurnDiff | undefined;
+  /** A JUSTIFIED-TEST-ONLY written by another peer since this peer's last turn. */
+  justifiedByOther?: { reason: string; by: string };
+  /** A JUSTIFIED-TEST-ONLY in the turn's own commits: the author vouching for itself. */
+  selfJustification?: string;
+  /** Hard gates that were red before the turn and green at its HEAD. */
+  turnedGreen: string[];
+};
+
+export function testOnlyReason(d: TurnDiff): string {
+  const cosmetic = d.cosmeticLines ? `, ${d.cosmeticLines} comment/blank/doc line(s) elsewhere` : '';
+  return `the turn changed only tests (+${d.testLines} test lines, 0 substantive source lines${cosmetic}). Production behaviour cannot have been the reason a gate flipped.`;
 }
 
-/** The pure rule. `success` is whether the tick handed off; a failed tick resets the revert streak. */
-export function decideAntiCheat(state: AntiCheatPeerState, obs: { success: boolean; stats: DiffStats | undefined; justification?: string }): AntiCheatDecision {
+export function decideAntiCheat(state: AntiCheatPeerState, obs: AntiCheatInput): AntiCheatDecision {
   if (!obs.success) return { action: 'none', degrade: false, next: { ...state, consecutiveReverts: 0 } };
-  if (!isTestOnly(obs.stats)) return { action: 'none', degrade: false, next: { consecutiveReverts: 0 } };
-  const reason = testOnlyReason(obs.stats!);
-  if (obs.justification) {
+  if (!isTestOnly(obs.diff)) return { action: 'none', degrade: false, next: { consecutiveReverts: 0 } };
+  const reason = testOnlyReason(obs.diff!);
+  if (obs.justifiedByOther) {
+    const j = obs.justifiedByOther;
     return {
       action: 'accept-justified',
       reason,
-      justification: obs.justification,
-      warning: `anti-cheating: accepted test-only handoff because JUSTIFIED-TEST-ONLY was given. Audit the rationale: ${obs.justification.slice(0, 240)}`,
+      justification: j.reason,
+      warning: `anti-cheating: accepted ${obs.peer}'s test-only handoff because ${j.by} wrote JUSTIFIED-TEST-ONLY. Audit it: ${j.reason.slice(0, 240)}`,
       degrade: false,
       next: { consecutiveReverts: state.consecutiveReverts },
     };
   }
+  const selfNote = obs.selfJustification ? ` Its own JUSTIFIED-TEST-ONLY does not count: only another peer can justify a test-only turn.` : '';
+  const revert = (why: string): AntiCheatDecision => {
+    const reverts = state.consecutiveReverts + 1;
+    return {
+      action: 'revert',
+      reason: why,
+      warning: `anti-cheating: ${obs.peer}'s handoff was reverted because ${why}${selfNote}`,
+      degrade: reverts >= 2,
+      // The warning stays in force until a turn that changes source: the next test-only turn is reverted too.
+      next: { prewarned: state.prewarned ?? why, consecutiveReverts: reverts },
+    };
+  };
+  if (obs.turnedGreen.length) return revert(`it turned ${obs.turnedGreen.join(', ')} from red to green by changing only tests. ${reason}`);
   if (!state.prewarned) {
     return {
       action: 'warn',
       reason,
-      warning: `anti-cheating pre-warning: ${reason} A second test-only turn will be reverted unless a commit carries "JUSTIFIED-TEST-ONLY: <reason>".`,
+      warning: `anti-cheating pre-warning for ${obs.peer}: ${reason}${selfNote} A second test-only turn will be reverted unless another peer writes "JUSTIFIED-TEST-ONLY: <reason>".`,
       degrade: false,
       next: { prewarned: reason, consecutiveReverts: state.consecutiveReverts },
     };
   }
-  const reverts = state.consecutiveReverts + 1;
-  return {
-    action: 'revert',
-    reason,
-    warning: `anti-cheating: your previous handoff was reverted because ${reason}`,
-    degrade: reverts >= 2,
-    // The warning stays in force until a turn that changes source: the next test-only turn is reverted too.
-    next: { prewarned: state.prewarned, consecutiveReverts: reverts },
-  };
+  return revert(reason);
 }
 
-export type RevertOutcome = { method: 'revert' | 'reset' | 'failed'; sha?: string; error?: string };
+export type RevertOutcome = { method: 'revert' | 'failed'; sha?: string; error?: string };
 
 /**
- * Undoes `since..HEAD` with one commit by `peers-substrate` (history is only extended, so the
- * peer's commits stay visible as evidence). If the revert cannot apply, falls back to a hard reset
- * to `since`, which still removes the turn's effect.
+ * Undoes `since..HEAD` with one commit by `peers-substrate` whose tree is `since`'s (history is only
+ * extended, so the peer's commits stay visible as evidence; REVERTED_TRAILER names the undone
+ * range). The commit is built and attested in the trusted mirror and applied to the clone through
+ * the workspace (workspace-git.ts): the loop runs no git in the peers' repository.
  */
-export function revertTurn(repo: string, since: string, reason: string): RevertOutcome {
-  const rev = git(repo, ['revert', '--no-commit', `${since}..HEAD`], { env: SUBSTRATE_ENV });
-  if (rev.code === 0) {
-    const msg = `Anti-cheating revert: ${reason}\n\nPeer: ${SUBSTRATE_PEER}\n`;
-    const commit = git(repo, ['commit', '--allow-empty', '--no-verify', '-m', msg], { env: SUBSTRATE_ENV });
-    if (commit.code === 0) {
-      const sha = gitOk(repo, ['rev-parse', 'HEAD']).trim();
-      // The revert is the loop's own commit: attest it so no peer is credited (or blamed) for it.
-      attestCommits(repo, SUBSTRATE_PEER, `${sha}~1`, sha);
-      return { method: 'revert', sha };
-    }
-  }
-  git(repo, ['revert', '--abort']);
-  const reset = git(repo, ['reset', '--hard', since]);
-  if (reset.code === 0) return { method: 'reset', sha: since };
-  return { method: 'failed', error: `${rev.stderr.trim()} | ${reset.stderr.trim()}` };
+export async function revertTurn(observer: RunObserver, workspace: WorkspaceGit, since: string, reason: string): Promise<RevertOutcome> {
+  const mirror = observer.mirror;
+  const head = observer.head();
+  if (!head) return { method: 'failed', error: 'the mirror has no head to revert' };
+  const tree = git(mirror, ['rev-parse', '--verify', '--quiet', `${since}^{tree}`]);
+  if (tree.code !== 0) return { method: 'failed', error: `${since.slice(0, 12)} is not in the mirror` };
+  const msg = `Anti-cheating revert: ${reason}\n\nPeer: ${SUBSTRATE_PEER}\n${REVERTED_TRAILER}: ${since}..${head}\n`;
+  const made = git(mirror, ['commit-tree', tree.stdout.trim(), '-p', head], { env: SUBSTRATE_ENV, input: msg });
+  if (made.code !== 0) return { method: 'failed', error: made.stderr.trim().slice(-300) };
+  const sha = made.stdout.trim();
+  // The revert is the loop's own commit: attest it so no peer is credited (or blamed) for it.
+  attestCommits(mirror, SUBSTRATE_PEER, head, sha);
+  const moved = await workspace.moveHeadTo(sha, 'anti-cheating revert');
+  return moved.ok ? { method: 'revert', sha } : { method: 'failed', error: moved.error };
 }

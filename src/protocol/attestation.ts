@@ -1,12 +1,16 @@
 /**
  * Attestation: after each tick the loop writes the ticking peer's name as a git note
- * (`refs/notes/peers-attest`) on every commit the tick produced (original-goals-modes §10). The
+ * (`refs/notes/peers-attest`) on every commit the tick produced. The
  * note, not the `Peer:` trailer a peer types itself, is who made a commit. `-f` overwrites any
  * note a peer forged during its own tick.
  */
-import { git, gitOk } from '../git/git.ts';
+import { GitError, git, gitOk } from '../git/git.ts';
+import { listCommits } from '../git/commits.ts';
+import { ATTEST_NOTES_REF } from '../git/observer.ts';
+import { OPERATOR, approvalsIn, makeAttestationView, type AttestationView } from './approvals.ts';
 
-export const ATTEST_REF = 'peers-attest';
+/** `git notes --ref=` takes the name under refs/notes/. */
+export const ATTEST_REF = ATTEST_NOTES_REF.slice('refs/notes/'.length);
 const SUBSTRATE_IDENT = { GIT_AUTHOR_NAME: 'peers-substrate', GIT_AUTHOR_EMAIL: 'peers-substrate@local', GIT_COMMITTER_NAME: 'peers-substrate', GIT_COMMITTER_EMAIL: 'peers-substrate@local' };
 
 /**
@@ -37,4 +41,51 @@ export function attestedPeerLookup(repo: string): (sha: string) => string | unde
     if (!cache.has(sha)) cache.set(sha, attestedPeer(repo, sha));
     return cache.get(sha);
   };
+}
+
+/**
+ * Every attestation note at once (`git notes list` + one `git cat-file --batch`), for reads over
+ * a whole run: commit sha → peer. A repository without notes gives an empty map.
+ */
+export function readAttestations(repo: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const list = git(repo, ['notes', `--ref=${ATTEST_REF}`, 'list']);
+  if (list.code !== 0 || !list.stdout.trim()) return out;
+  const pairs = list.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/) as [string, string]);
+  const batch = git(repo, ['cat-file', '--batch'], { input: `${pairs.map(([blob]) => blob).join('\n')}\n` });
+  if (batch.code !== 0) throw new GitError(['cat-file', '--batch'], batch);
+  // `<sha> blob <size>\n<content>\n` per note, in request order.
+  const buf = Buffer.from(batch.stdout, 'utf8');
+  let at = 0;
+  for (const [, commit] of pairs) {
+    const nl = buf.indexOf(0x0a, at);
+    if (nl < 0) break;
+    const header = buf.subarray(at, nl).toString('utf8').split(' ');
+    const size = Number(header[2]);
+    if (header[1] !== 'blob' || !Number.isFinite(size)) break;
+    const name = buf.subarray(nl + 1, nl + 1 + size).toString('utf8').trim();
+    if (name) out.set(commit, name);
+    at = nl + 1 + size + 1;
+  }
+  return out;
+}
+
+/**
+ * The run's attestation view (approvals.ts): notes for the run's commits, OPERATOR for commits
+ * that were already in history at `baseline` (the run's start), and the approvals in review
+ * commits since then. Without a baseline, no commit counts as the operator's.
+ */
+export function readAttestationView(repo: string, baseline: string | undefined, head = 'HEAD'): AttestationView {
+  const notes = readAttestations(repo);
+  const preRun = new Map<string, boolean>();
+  const peerOf = (sha: string): string | undefined => {
+    const noted = notes.get(sha);
+    if (noted) return noted;
+    if (!baseline) return undefined;
+    if (!preRun.has(sha)) preRun.set(sha, git(repo, ['merge-base', '--is-ancestor', sha, baseline]).code === 0);
+    return preRun.get(sha) ? OPERATOR : undefined;
+  };
+  const range = baseline ? `${baseline}..${head}` : head;
+  const commits = git(repo, ['rev-parse', '--verify', '--quiet', head]).code === 0 ? listCommits(repo, range) : [];
+  return makeAttestationView(peerOf, approvalsIn(commits, peerOf));
 }

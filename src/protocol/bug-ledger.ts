@@ -1,14 +1,21 @@
 /**
  * The bug ledger: every bug filed, resolved, deferred or reproduced, rebuilt from git history on
- * each read (original-goals-modes §8). History is the only store, so a peer cannot edit the ledger
+ * each read. History is the only store, so a peer cannot edit the ledger
  * except by committing, and every rule below is applied to what was committed.
  *
  * `buildLedger` is a pure function over commits listed NEWEST FIRST; `readLedger` is the thin git
  * adapter. Newest-first matters: a newer re-filing of an id reopens a bug whose older resolution
  * would otherwise close it.
+ *
+ * A deferral (Bug-Defer, or Bug-Resolves with status deferred) is an escape valve: it closes a bug
+ * only when attested to a peer other than the bug's `fix_by` (approvals.ts) — the peer that should
+ * fix it cannot excuse itself. Who filed, fixed or deferred comes from the loop's attestation,
+ * never from a `Peer:` trailer.
  */
 import { listCommits, type Commit } from '../git/commits.ts';
 import { headSha } from '../git/git.ts';
+import { approvalHint, attestedByAnother, type AttestationView } from './approvals.ts';
+import { readAttestationView } from './attestation.ts';
 import { jsonBlocks } from './json-blocks.ts';
 
 export const SEVERITIES = ['crit', 'high', 'med', 'low', 'info'] as const;
@@ -64,7 +71,7 @@ export function severityRank(s: Severity): number {
 }
 
 /**
- * Anti-decoy selection (§8.3): among the body's JSON objects whose `id` equals the bug id, the one
+ * Anti-decoy selection: among the body's JSON objects whose `id` equals the bug id, the one
  * with the highest severity. Blocks naming another id never count, so a second "low" block cannot
  * downgrade a crit, and an unrelated block cannot stand in for a missing one.
  */
@@ -86,17 +93,18 @@ function firstBlockNaming(message: string, bugId: string, keys: string[]): Recor
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
 
 /** Builds the ledger from commits listed newest first. */
-export function buildLedger(commitsNewestFirst: Commit[]): Ledger {
+export function buildLedger(commitsNewestFirst: Commit[], view: AttestationView): Ledger {
   const warnings: string[] = [];
   const reports = new Map<string, BugReport>();
-  const resolutions = new Map<string, Resolution>();
+  /** Candidate resolutions per id, newest first; the newest one that counts wins. */
+  const resolutions = new Map<string, Resolution[]>();
   const reproduces = new Map<string, Array<{ sha: string; position: number }>>();
   const n = commitsNewestFirst.length;
 
   commitsNewestFirst.forEach((c, i) => {
     const position = n - 1 - i;
     const short = c.sha.slice(0, 8);
-    const peer = c.trailers.all('Peer')[0];
+    const peer = view.peerOf(c.sha);
 
     for (const rawId of c.trailers.all('Bug-Report')) {
       const id = rawId.trim();
@@ -135,16 +143,12 @@ export function buildLedger(commitsNewestFirst: Commit[]): Ledger {
     }
 
     const closeWith = (id: string, make: () => Resolution, kind: string): void => {
-      if (resolutions.has(id)) {
-        warnings.push(`${kind} ${id} in ${short} ignored: already resolved by a newer commit`);
-        return;
-      }
       const rep = reports.get(id);
       if (rep && rep.sha !== c.sha) {
         warnings.push(`${kind} ${id} in ${short} ignored: ${id} was filed again later (${rep.sha.slice(0, 8)}), treating the bug as reopened`);
         return;
       }
-      resolutions.set(id, make());
+      resolutions.set(id, [...(resolutions.get(id) ?? []), make()]);
     };
 
     for (const rawId of c.trailers.all('Bug-Resolves')) {
@@ -183,12 +187,22 @@ export function buildLedger(commitsNewestFirst: Commit[]): Ledger {
     }
   });
 
-  for (const [id, res] of resolutions) {
+  for (const [id, candidates] of resolutions) {
     const rep = reports.get(id);
     if (!rep) {
+      const res = candidates[0]!;
       warnings.push(`${res.status === 'deferred' ? 'Bug-Defer' : 'Bug-Resolves'} ${id} in ${res.sha.slice(0, 8)} names a bug that was never filed`);
       continue;
     }
+    const res = candidates.find((r) => {
+      if (r.status !== 'deferred') return true;
+      const owner = rep.fixBy ?? r.resolvedBy ?? '';
+      if (attestedByAnother(view, r.sha, owner).counts) return true;
+      warnings.push(`deferral of ${id} in ${r.sha.slice(0, 8)} does not count: it is vouched for only by ${owner || 'an unattested commit'}, who must fix the bug; ${approvalHint(r.sha)}`);
+      return false;
+    });
+    if (!res) continue;
+    for (const older of candidates.slice(candidates.indexOf(res) + 1)) warnings.push(`resolution of ${id} in ${older.sha.slice(0, 8)} ignored: already resolved by a newer commit`);
     rep.resolution = res;
     rep.status = res.status;
     rep.open = !CLOSING_STATUSES.has(res.status);
@@ -201,10 +215,13 @@ export function buildLedger(commitsNewestFirst: Commit[]): Ledger {
   return { reports: sorted, warnings, reproduces };
 }
 
-/** Reads the ledger of `repo` at HEAD. An empty repository has an empty ledger. */
-export function readLedger(repo: string): Ledger {
+/**
+ * Reads the ledger of `repo` at HEAD, with the run's attestations (commits before `baseline` are
+ * the operator's). An empty repository has an empty ledger.
+ */
+export function readLedger(repo: string, baseline?: string): Ledger {
   if (!headSha(repo)) return { reports: [], warnings: [], reproduces: new Map() };
-  return buildLedger(listCommits(repo, 'HEAD', { newestFirst: true }));
+  return buildLedger(listCommits(repo, 'HEAD', { newestFirst: true }), readAttestationView(repo, baseline));
 }
 
 export type LedgerSummary = {
@@ -240,7 +257,7 @@ export function openBlockingBugs(ledger: Ledger): BugReport[] {
 }
 
 /**
- * How many new blocking (or weak-fix/shallow-fix flag) reports the commits carry (§8.6). The loop
+ * How many new blocking (or weak-fix/shallow-fix flag) reports the commits carry. The loop
  * uses it after each tick: zero keeps the clean-tick streak going, anything else resets it, which
  * is also how a skeptic tick that finds a bug resets convergence.
  */

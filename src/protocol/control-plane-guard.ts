@@ -17,7 +17,7 @@ export type ControlPlaneEdit = { path: string; change: ControlPlaneChange };
 const CONTROL_DIR = '.peers';
 const FILE_LIMIT = 8 * MiB;
 /** Live paths outside the snapshot that still matter: new checks or goal files. */
-const WATCHED = [/^goals\.ya?ml$/, /^config\.ya?ml$/, /^VERIFY\.md$/, /^checks\//];
+const WATCHED = [/^goals\.ya?ml$/, /^config\.ya?ml$/, /^VERIFY\.md$/, /^checks\//, /^contracts\.log$/];
 
 function listFiles(root: string, rel = ''): string[] {
   let entries;

@@ -1,7 +1,8 @@
 /**
- * The skeptic tick (original-core §18.4): once everything looks converged, one more peer is told
- * that N clean ticks are suspicious and asked to re-audit. A new blocking finding resets the
- * clean-tick count and convergence; a clean skeptic tick means done.
+ * The skeptic tick: once everything looks converged, a peer that did not
+ * write the changes under audit is told that N clean ticks are suspicious and asked to re-audit
+ * (convergence.ts and turn-order.ts pick it). A new blocking finding resets the clean-tick count and
+ * convergence (bug-ledger.ts countNewBlockingReports); a clean skeptic tick means done.
  */
 export function skepticPrompt(cleanTicks: number): string {
   return [
@@ -16,11 +17,4 @@ export function skepticPrompt(cleanTicks: number): string {
     'If you find nothing, document at least 5 concrete failure modes you ruled out per module, and how, in your ## Self-Review.',
     '=== END SKEPTIC HEADER ===',
   ].join('\n');
-}
-
-export type SkepticOutcome = 'clean' | 'reset';
-
-/** The skeptic tick's verdict from the number of new blocking reports it committed. */
-export function classifySkepticOutcome(newBlockingBugs: number): SkepticOutcome {
-  return newBlockingBugs > 0 ? 'reset' : 'clean';
 }

@@ -1,5 +1,5 @@
 /**
- * Soft-goal reviews (original-goals-modes §5): a review is a commit with `Peer-Review-Of: <goal>`
+ * Soft-goal reviews: a review is a commit with `Peer-Review-Of: <goal>`
  * and a `## Review` section whose first JSON object has a boolean `pass`. The tally per goal is a
  * pure state transition; whether a goal has passed depends on its reviewer mode.
  *
@@ -7,6 +7,7 @@
  * attestation.ts), never the `Peer:` trailer a peer writes itself: an unattested review, or one
  * whose trailer claims a different peer than the attestation, is ignored with a warning.
  */
+import { z } from 'zod';
 import type { Commit } from '../git/commits.ts';
 import { firstJsonBlock } from './json-blocks.ts';
 
@@ -14,15 +15,19 @@ export type ReviewerMode = 'other' | 'both' | 'alternating' | 'quorum';
 /** The fields of a soft goal the tally needs (structurally a subset of config's SoftGoal). */
 export type SoftGoalRule = { id: string; reviewer: ReviewerMode; consensus_needed?: number; quorum?: string };
 
-export type ReviewRecord = { pass: boolean; reviewer: string; sha: string; notes: string };
-export type SoftStatus = {
-  consensusCount: number;
-  lastPass: boolean | null;
-  lastReviewer?: string;
-  history: ReviewRecord[];
-  altCursor: number;
-  perPeer: Record<string, { consensusCount: number }>;
-};
+const count = z.number().int().min(0);
+export const ReviewRecordSchema = z.object({ pass: z.boolean(), reviewer: z.string(), sha: z.string(), notes: z.string() });
+export type ReviewRecord = z.infer<typeof ReviewRecordSchema>;
+/** One goal's review tally as state.json keeps it (`soft_status[goal]`). */
+export const SoftStatusSchema = z.object({
+  consensusCount: count,
+  lastPass: z.boolean().nullable(),
+  lastReviewer: z.string().optional(),
+  history: z.array(ReviewRecordSchema),
+  altCursor: count,
+  perPeer: z.record(z.string(), z.object({ consensusCount: count })),
+});
+export type SoftStatus = z.infer<typeof SoftStatusSchema>;
 
 export const HISTORY_KEEP = 20;
 export const NOTES_MAX = 500;
@@ -42,9 +47,9 @@ export function parseQuorum(q: string | undefined): { num: number; den: number }
 }
 
 /**
- * One review applied to a goal's tally (§5.3). `peerCount` is the number of peers in the loop
+ * One review applied to a goal's tally. `peerCount` is the number of peers in the loop
  * (alternating's cursor wraps on it). History keeps the last 20 entries, or the quorum's M when
- * that is larger — the baseline's fixed 20 made a quorum over more than 20 reviews unreachable.
+ * that is larger: a fixed 20 would make a quorum over more than 20 reviews unreachable.
  */
 export function applyReview(status: SoftStatus, goal: SoftGoalRule, review: ReviewRecord, peerCount: number): SoftStatus {
   const next: SoftStatus = { ...status, history: [...status.history], perPeer: { ...status.perPeer } };
@@ -67,7 +72,7 @@ export function applyReview(status: SoftStatus, goal: SoftGoalRule, review: Revi
   return next;
 }
 
-/** Whether a goal's tally means it has passed (§5.4). */
+/** Whether a goal's tally means it has passed. */
 export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrder: string[]): boolean {
   const needed = goal.consensus_needed ?? 2;
   switch (goal.reviewer) {
@@ -87,7 +92,7 @@ export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrd
   }
 }
 
-/** Soft goals to offer `peer` this turn (§5.1): alternating goals only to the peer whose turn it is. */
+/** Soft goals to offer `peer` this turn: alternating goals only to the peer whose turn it is. */
 export function pendingSoftGoals(goals: SoftGoalRule[], statuses: Record<string, SoftStatus>, peerOrder: string[], peer: string): SoftGoalRule[] {
   return goals.filter((g) => {
     const st = statuses[g.id] ?? emptySoftStatus();
@@ -102,7 +107,7 @@ export type ParsedReview =
   | { kind: 'invalid'; goalId: string; warning: string }
   | { kind: 'review'; goalId: string; pass: boolean; notes: string };
 
-/** Reads a commit as a soft review (§5.2), without deciding who the reviewer is. */
+/** Reads a commit as a soft review, without deciding who the reviewer is. */
 export function parseReviewCommit(commit: Commit, goalIds: ReadonlySet<string>): ParsedReview {
   const value = commit.trailers.get('Peer-Review-Of')?.trim();
   if (!value) return { kind: 'none' };
@@ -121,11 +126,26 @@ export function parseReviewCommit(commit: Commit, goalIds: ReadonlySet<string>):
   return { kind: 'review', goalId: value, pass: block.pass, notes: typeof block.notes === 'string' ? block.notes.slice(0, NOTES_MAX) : '' };
 }
 
-export type IngestResult = { statuses: Record<string, SoftStatus>; warnings: string[]; ingested: Array<{ goalId: string } & ReviewRecord> };
+export type IngestResult = {
+  statuses: Record<string, SoftStatus>;
+  warnings: string[];
+  ingested: Array<{ goalId: string } & ReviewRecord>;
+  /** Passing votes not counted because the voter wrote changes under review (`reviewer: other`). */
+  selfVotes: Array<{ goalId: string; reviewer: string; sha: string }>;
+};
+
+/**
+ * Who wrote changes under review for a vote cast in `reviewSha`: the peers whose commits change
+ * the tree between the goal's last counted review (`since`; the run's start when undefined) and
+ * the vote.
+ */
+export type AuthorsUnderReview = (since: string | undefined, reviewSha: string) => ReadonlySet<string>;
 
 /**
  * Ingests the reviews among `commits` (oldest first, typically the range a tick produced).
- * `attestedPeer(sha)` is the loop's record of which peer's tick made the commit.
+ * `attestedPeer(sha)` is the loop's record of which peer's tick made the commit. For
+ * `reviewer: other` a passing vote by a peer that wrote changes under review does not count (a
+ * failing one still does: it can only hold the run).
  */
 export function ingestReviews(
   commits: Commit[],
@@ -133,9 +153,10 @@ export function ingestReviews(
   statuses: Record<string, SoftStatus>,
   peerOrder: string[],
   attestedPeer: (sha: string) => string | undefined,
+  authorsUnderReview?: AuthorsUnderReview,
 ): IngestResult {
   const byId = new Map(goals.map((g) => [g.id, g]));
-  const out: IngestResult = { statuses: { ...statuses }, warnings: [], ingested: [] };
+  const out: IngestResult = { statuses: { ...statuses }, warnings: [], ingested: [], selfVotes: [] };
   for (const c of commits) {
     const parsed = parseReviewCommit(c, new Set(byId.keys()));
     if (parsed.kind === 'none') continue;
@@ -155,8 +176,14 @@ export function ingestReviews(
       continue;
     }
     const goal = byId.get(parsed.goalId)!;
+    const current = out.statuses[goal.id] ?? emptySoftStatus();
+    if (goal.reviewer === 'other' && parsed.pass && authorsUnderReview?.(current.history.at(-1)?.sha, c.sha).has(reviewer)) {
+      out.selfVotes.push({ goalId: goal.id, reviewer, sha: c.sha });
+      out.warnings.push(`soft-review not counted (${short}) for ${goal.id}: ${reviewer} wrote changes under review, and "reviewer: other" needs a peer that did not`);
+      continue;
+    }
     const record: ReviewRecord = { pass: parsed.pass, reviewer, sha: c.sha, notes: parsed.notes };
-    out.statuses[goal.id] = applyReview(out.statuses[goal.id] ?? emptySoftStatus(), goal, record, peerOrder.length);
+    out.statuses[goal.id] = applyReview(current, goal, record, peerOrder.length);
     out.ingested.push({ goalId: goal.id, ...record });
   }
   return out;

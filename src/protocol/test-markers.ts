@@ -1,11 +1,12 @@
 /**
  * New skip/xfail/only markers, disabled tests and deleted tests in a diff. A peer that cannot make
  * a test pass is tempted to skip, focus or delete it; each of those is reported with file and line
- * so the next prompt and the report can name it. Pure over unified-diff text; `scanRangeForTestMarkers`
- * is the git adapter.
+ * so the next prompt and the report can name it. A test file renamed or moved to a path that is not
+ * a test path counts as deleted. Pure over unified-diff text; `scanRangeForTestMarkers` is the git
+ * adapter.
  */
 import { git } from '../git/git.ts';
-import { isTestPath } from './test-paths.ts';
+import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 
 export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file';
 export type MarkerFinding = { file: string; line: number; kind: MarkerKind; text: string };
@@ -74,6 +75,16 @@ export function scanDiffForTestMarkers(diff: string): MarkerFinding[] {
       deletedFile = false;
       file = '';
       oldPath = /^diff --git a\/(.*) b\//.exec(raw)?.[1] ?? '';
+      continue;
+    }
+    if (raw.startsWith('rename from ')) {
+      oldPath = raw.slice('rename from '.length);
+      continue;
+    }
+    if (raw.startsWith('rename to ')) {
+      // A test renamed or moved where the runner does not look is as good as deleted.
+      const to = raw.slice('rename to '.length);
+      if (movesTestOutOfReach(oldPath, to)) findings.push({ file: oldPath, line: 0, kind: 'deleted-test-file', text: `test file ${oldPath} moved out of the runner's reach (to ${to})` });
       continue;
     }
     if (raw.startsWith('deleted file mode')) {

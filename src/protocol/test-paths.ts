@@ -1,7 +1,7 @@
 /**
  * Which repository paths are tests. Anti-cheat (a turn that touches only tests), the TDD gate (a
  * reproduce commit must touch a test) and the test-marker scan all ask this one question, so they
- * must answer it the same way (original-core §16.1, extended with the JS/TS conventions).
+ * must answer it the same way (with the JS/TS conventions).
  */
 const TEST_PATH_RULES: RegExp[] = [
   /^tests?\//i, // leading test/ or tests/
@@ -19,4 +19,21 @@ const TEST_PATH_RULES: RegExp[] = [
 export function isTestPath(path: string): boolean {
   const p = path.replace(/^\.\//, '');
   return TEST_PATH_RULES.some((re) => re.test(p));
+}
+
+/** Source-code extensions a test runner loads; a test file without one is data to every runner. */
+const RUNNABLE_EXT = /\.(py|[cm]?[jt]sx?|go|rs|rb|java|kt|swift|php|cs|exs?)$/i;
+
+/**
+ * A test file a runner would still find: a test path with a code extension. Renaming
+ * `test/calc.test.mjs` to `test/calc.test.mjs.off`, or moving it to `old/calc.mjs`, takes it out
+ * of the runner's reach: as good as deleting it.
+ */
+export function isRunnableTestPath(path: string): boolean {
+  return isTestPath(path) && RUNNABLE_EXT.test(path);
+}
+
+/** A rename that takes a test out of the runner's reach. */
+export function movesTestOutOfReach(from: string, to: string): boolean {
+  return isRunnableTestPath(from) && !isRunnableTestPath(to);
 }

@@ -1,5 +1,5 @@
 /**
- * Git commit trailers: the wire format of the tick protocol (DESIGN §3). One parser serves the
+ * Git commit trailers: the wire format of the tick protocol (docs/ARCHITECTURE.md, The tick protocol). One parser serves the
  * handoff check, the bug ledger, reviews and anti-cheat, so they can never disagree about what a
  * commit says.
  *

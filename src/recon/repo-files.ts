@@ -34,6 +34,11 @@ export function listProjectFiles(root: string, opts: { maxFiles?: number } = {})
     const res = git(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { maxBuffer: 512 * 1024 * 1024 });
     files = res.code === 0 ? [...new Set(res.stdout.split('\0').filter(Boolean))] : walk(root, max);
   } else files = walk(root, max);
+  return filterProjectFiles(files, max);
+}
+
+/** The same filter for a list obtained elsewhere (the loop lists HEAD's tree from its mirror). */
+export function filterProjectFiles(files: string[], max = 200_000): string[] {
   return files.filter((f) => !isNoise(f)).sort().slice(0, max);
 }
 

@@ -1,14 +1,15 @@
 /**
- * Where a project's run state lives: outside the repository, so peers cannot reach it (DESIGN §1).
+ * Where a project's run state lives: outside the repository, so peers cannot reach it (docs/ARCHITECTURE.md, Processes and trust boundaries).
  * `$PEERS_STATE_DIR` if set, else `$XDG_STATE_HOME/peers/<project>/` (default
  * `~/.local/state/peers/<project>/`), `<project>` = sanitized basename of the repo root + '-' +
  * the first 8 hex of sha256(realpath): two clones named alike never share state.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, realpathSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { accessingFile } from '../cli/file-errors.ts';
 import { basename, join } from 'node:path';
 import { assertSafeDir } from '../fs/atomic-write.ts';
+import { stateDirOverride, xdgStateHome } from './env-dirs.ts';
 
 export function projectKey(repoDir: string): string {
   const real = realpathSync(repoDir);
@@ -17,9 +18,7 @@ export function projectKey(repoDir: string): string {
 }
 
 export function stateDirFor(repoDir: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (env.PEERS_STATE_DIR) return env.PEERS_STATE_DIR;
-  const base = env.XDG_STATE_HOME || join(homedir(), '.local', 'state');
-  return join(base, 'peers', projectKey(repoDir));
+  return stateDirOverride(env) ?? join(xdgStateHome(env), 'peers', projectKey(repoDir));
 }
 
 export type StatePaths = {
@@ -33,9 +32,30 @@ export type StatePaths = {
   snapshotDir: string;
   prompts: string;
   logs: string;
+  /** Full review diffs too large for a prompt (the prompt lists the files and points here). */
+  diffs: string;
   gateCache: string;
+  /** The loop's key for gate cache entries (pod only; gate-cache.ts). */
+  gateCacheKey: string;
   recon: string;
+  /** Everything of the run's repositories (docs/ARCHITECTURE.md, "The run clone"). */
+  run: string;
+  /** The run clone: the only repository the peers work in (`peers up`). */
+  clone: string;
+  /** The trusted mirror every git read outside the workspace goes through. */
+  mirror: string;
+  /** The stage the mirror is synced through (observer.ts). */
+  stage: string;
+  /** The host loop's dependency cache for `setup`. */
+  depCache: string;
   codemap: string;
+  /** The operator's live controls (operator-control.ts): written by the host, read-only to the loop in the pod. */
+  controlDir: string;
+  control: string;
+  /** The loop container's console output (podman writes it here, so it outlives the container). */
+  loopLog: string;
+  /** The processes the loop supervises right now, so the next loop can stop what a dead one left (loop-children.ts). */
+  children: string;
 };
 
 export function statePaths(dir: string): StatePaths {
@@ -50,9 +70,20 @@ export function statePaths(dir: string): StatePaths {
     snapshotDir: join(dir, 'snapshot'),
     prompts: join(dir, 'prompts'),
     logs: join(dir, 'logs'),
+    diffs: join(dir, 'diffs'),
     gateCache: join(dir, 'gate-cache.json'),
+    gateCacheKey: join(dir, 'gate-cache.key'),
+    run: join(dir, 'run'),
+    clone: join(dir, 'run', 'clone'),
+    mirror: join(dir, 'run', 'mirror.git'),
+    stage: join(dir, 'run', 'stage.git'),
+    depCache: join(dir, 'dep-cache'),
     recon: join(dir, 'recon.md'),
     codemap: join(dir, 'codemap.md'),
+    controlDir: join(dir, 'control'),
+    control: join(dir, 'control', 'operator.json'),
+    loopLog: join(dir, 'loop.log'),
+    children: join(dir, 'children.json'),
   };
 }
 
@@ -62,8 +93,12 @@ export function promptFile(p: StatePaths, tick: number, peer: string): string {
 
 /** Creates the state directory tree (0700) and refuses symlinked directories. */
 export function ensureStateDirs(p: StatePaths): void {
-  for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs]) {
-    mkdirSync(d, { recursive: true, mode: 0o700 });
-    assertSafeDir(d);
+  for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs, p.diffs, p.controlDir]) {
+    accessingFile(d, STATE_DIR, () => {
+      mkdirSync(d, { recursive: true, mode: 0o700 });
+      assertSafeDir(d);
+    });
   }
 }
+
+const STATE_DIR = { what: 'state directory', hint: 'point --state-dir or $PEERS_STATE_DIR at a directory peers can create and own (not a symlink)' };

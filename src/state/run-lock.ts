@@ -1,5 +1,7 @@
 /**
- * One loop per project: an exclusive `flock` on `<state>/run.lock`, holding our pid. flock is
+ * Exclusive locks held for as long as a process runs: one loop per state directory (an exclusive
+ * `flock` on `<state>/run.lock`, holding our pid), and the per-repository locks of
+ * project-locks.ts. flock is
  * called through `bun:ffi` on libc because neither node:fs nor Bun exposes it, and it has to work
  * inside the compiled binary. The kernel drops the lock when the process dies (even by SIGKILL),
  * so a stale pid in the file never blocks the next start.
@@ -7,6 +9,7 @@
 import { dlopen, FFIType } from 'bun:ffi';
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { PeersError } from '../cli/errors.ts';
+import { fileAccessError } from '../cli/file-errors.ts';
 import { UnsafePathError } from '../fs/atomic-write.ts';
 
 const LOCK_SH = 1;
@@ -35,7 +38,8 @@ function loadLibc(): Libc {
 function openLockFile(path: string, flags: number): number {
   let fd: number;
   try {
-    fd = openSync(path, flags | constants.O_NOFOLLOW, 0o600);
+    // O_NONBLOCK: a FIFO planted as the lock must be refused (below), not wait for a writer.
+    fd = openSync(path, flags | constants.O_NOFOLLOW | constants.O_NONBLOCK, 0o600);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new UnsafePathError(path, 'it is a symlink');
     throw error;
@@ -57,21 +61,18 @@ function readPid(fd: number): number | undefined {
 
 export type RunLock = { release(): void };
 
-/** Takes the project's run lock or throws naming the pid that holds it. */
-export function acquireRunLock(path: string): RunLock {
+/** The exclusive lock at `path` if it is free (our pid written in it), else the pid of its holder. */
+export function tryLock(path: string): { lock: RunLock } | { heldBy: number | undefined } {
   const fd = openLockFile(path, constants.O_RDWR | constants.O_CREAT);
   if (loadLibc().flock(fd, LOCK_EX | LOCK_NB) !== 0) {
-    const pid = readPid(fd);
+    const heldBy = readPid(fd);
     closeSync(fd);
-    throw new PeersError(`another peers loop${pid ? ` (pid ${pid})` : ''} is already running for this project`, {
-      location: { file: path },
-      hint: pid ? `stop it first (peers down, or kill ${pid}), then start again` : 'stop the other loop first',
-    });
+    return { heldBy };
   }
   ftruncateSync(fd, 0);
   writeSync(fd, `${process.pid}\n`, 0);
   let released = false;
-  return {
+  const lock = {
     release() {
       if (released) return;
       released = true;
@@ -82,16 +83,28 @@ export function acquireRunLock(path: string): RunLock {
       closeSync(fd);
     },
   };
+  return { lock };
 }
 
-/** Who holds the lock, without taking it (for `peers status`). */
+/** Takes the project's run lock or throws naming the pid that holds it. */
+export function acquireRunLock(path: string): RunLock {
+  const got = tryLock(path);
+  if ('lock' in got) return got.lock;
+  const pid = got.heldBy;
+  throw new PeersError(`another peers loop${pid ? ` (pid ${pid})` : ''} is already running for this project`, {
+    location: { file: path },
+    hint: pid ? `stop it first (peers down, or kill ${pid}), then start again` : 'stop the other loop first',
+  });
+}
+
+/** Who holds the lock, without taking it (for `peers status`); an unusable lock file is exit 2. */
 export function probeRunLock(path: string): { held: boolean; pid?: number } {
   let fd: number;
   try {
     fd = openLockFile(path, constants.O_RDONLY);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { held: false };
-    throw error;
+    throw fileAccessError(error, path, { what: 'run lock', hint: 'if no peers loop is running for this project, remove the file' });
   }
   try {
     const pid = readPid(fd);

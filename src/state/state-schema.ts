@@ -4,6 +4,7 @@
  * on every write (the loop never persists a state it could not read back).
  */
 import { z } from 'zod';
+import { SoftStatusSchema } from '../protocol/soft-reviews.ts';
 
 export const STATE_SCHEMA_VERSION = 1;
 
@@ -27,6 +28,13 @@ export const PeerHealthSchema = z.object({
   usd: z.number().min(0),
   /** The peer's latest failed tick and its one-line cause (src/loop/failure-cause.ts). */
   last_failure: z.object({ tick: count, cause: z.string() }).nullable().default(null),
+  /**
+   * Asleep until its vendor's usage limit lifts (src/loop/peer-sleep.ts): not given a turn before
+   * `until` (ISO 8601) while the other peers work. Cleared by its next turn that is not limited.
+   */
+  waiting: z.object({ until: z.string(), reason: z.string(), since_tick: count }).nullable().default(null),
+  /** Usage-limited turns in a row (the backoff without a vendor reset time grows with it). */
+  limit_streak: count.default(0),
 });
 export type PeerHealth = z.infer<typeof PeerHealthSchema>;
 
@@ -74,16 +82,33 @@ export const LoopStateSchema = z.object({
   /** Warnings queued for the next prompt (popped when a prompt shows them). */
   warnings: z.array(z.string()),
   /**
-   * Warnings about one peer's own conduct (anti-cheat, output flood), held for that
-   * peer's next prompt whoever runs in between: the offender must be the one who reads them.
+   * Warnings held for one peer's next prompt whoever runs in between: about its own conduct (the
+   * offender must read them) and every anti-cheat finding about another peer (so every
+   * counterpart audits it, not only the next one).
    */
   peer_warnings: z.record(z.string(), z.array(z.string())).default({}),
   /** Soft-goal review tallies (src/protocol/soft-reviews.ts SoftStatus), keyed by goal id. */
-  soft_status: z.record(z.string(), z.record(z.string(), z.unknown())),
+  soft_status: z.record(z.string(), SoftStatusSchema),
   /** Per-peer anti-cheat memory (src/protocol/anti-cheat.ts AntiCheatPeerState). */
   anti_cheat: z.record(z.string(), z.object({ prewarned: z.string().optional(), consecutiveReverts: count })),
-  /** Per-peer inbox cursor: HEAD when the peer last received its prompt. */
+  /**
+   * Per-peer review cursor: HEAD at the end of the peer's last turn. Its next prompt shows every
+   * change since then (CHANGES) and the other peers' commit messages (INBOX); `baseline` before its first turn.
+   */
   inbox_cursor: z.record(z.string(), z.string()),
+  /** HEAD when this run started: where reviews, markers and audits begin (never the movable peers-baseline tag). */
+  baseline: z.string().nullable().default(null),
+  /** Per author: the HEAD up to which a skeptic tick by another peer has re-audited its changes. */
+  skeptic_audited: z.record(z.string(), z.string()).default({}),
+  /** A peer's `Peer-Status: blocked` declaration; confirmed by another peer, it stops the run as `blocked`. */
+  blocked: z
+    .object({ by: z.string(), reason: z.string(), sha: z.string(), at_tick: count, confirmed_by: z.string().nullable(), confirm_reason: z.string().nullable() })
+    .nullable()
+    .default(null),
+  /** Commits of the run made outside any attested turn, credited to no peer (src/loop/unattested.ts; oldest first, the last 1000). */
+  unattested: z.array(z.string()).max(1000).default([]),
+  /** Git hooks and code-running config present when the run started (anything added later is planted). */
+  git_exec_surface: z.object({ hooks: z.record(z.string(), z.string()), config: z.array(z.string()) }).nullable().default(null),
   /** Set when every peer is down; only an operator action clears it. */
   halted: z.object({ reason: z.string(), at_tick: count }).nullable(),
   /** sha256 of the config snapshot the state was last run with (a change is an operator action). */
@@ -93,7 +118,7 @@ export const LoopStateSchema = z.object({
 export type LoopState = z.infer<typeof LoopStateSchema>;
 
 export function freshPeerHealth(): PeerHealth {
-  return { state: 'healthy', recent_runs: [], cooldown_from_tick: null, reason: null, last_classification: null, last_duration_ms: null, turns: 0, successes: 0, tokens: 0, usd: 0, last_failure: null };
+  return { state: 'healthy', recent_runs: [], cooldown_from_tick: null, reason: null, last_classification: null, last_duration_ms: null, turns: 0, successes: 0, tokens: 0, usd: 0, last_failure: null, waiting: null, limit_streak: 0 };
 }
 
 export function freshState(peerOrder: string[], now = new Date()): LoopState {
@@ -114,6 +139,11 @@ export function freshState(peerOrder: string[], now = new Date()): LoopState {
     soft_status: {},
     anti_cheat: {},
     inbox_cursor: {},
+    baseline: null,
+    skeptic_audited: {},
+    blocked: null,
+    unattested: [],
+    git_exec_surface: null,
     halted: null,
     config_digest: null,
     updated_at: now.toISOString(),

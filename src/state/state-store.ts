@@ -6,17 +6,15 @@
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { InputError } from '../cli/errors.ts';
+import { accessingFile } from '../cli/file-errors.ts';
 import { LoopStateSchema, STATE_SCHEMA_VERSION, type LoopState } from './state-schema.ts';
 
 export const STATE_READ_LIMIT = 5 * MiB;
 
+const RUN_STATE = { what: 'run state', hint: 'move the file aside to start the run afresh' };
+
 export function loadState(path: string): LoopState | undefined {
-  let text: string | undefined;
-  try {
-    text = readTextIfExists(path, STATE_READ_LIMIT);
-  } catch (error) {
-    throw new InputError(`cannot read run state: ${(error as Error).message}`, { location: { file: path }, hint: 'move the file aside to start the run afresh' });
-  }
+  const text = accessingFile(path, RUN_STATE, () => readTextIfExists(path, STATE_READ_LIMIT));
   if (text === undefined) return undefined;
   let raw: unknown;
   try {
@@ -40,7 +38,11 @@ export function loadState(path: string): LoopState | undefined {
     });
   }
   const s = parsed.data;
-  if (s.turn_index >= s.peer_order.length) throw new InputError(`run state is corrupt: turn_index ${s.turn_index} out of range`, { location: { file: path } });
+  const corrupt = (what: string) => new InputError(`run state is corrupt: ${what}`, { location: { file: path }, hint: RUN_STATE.hint });
+  if (s.turn_index >= s.peer_order.length) throw corrupt(`turn_index ${s.turn_index} out of range`);
+  if (new Set(s.peer_order).size !== s.peer_order.length) throw corrupt('peer_order names a peer twice');
+  const unknown = s.peer_order.find((p) => !Object.hasOwn(s.peers, p));
+  if (unknown !== undefined) throw corrupt(`peer_order names '${unknown}', which has no entry in peers`);
   return s;
 }
 

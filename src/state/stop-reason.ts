@@ -1,13 +1,91 @@
-/** `last-stop-reason.txt`: one line, `<reason> <iso8601-utc>`, written atomically at every exit. */
+/**
+ * Why a run stopped. The loop decides with the `StopReason` union; the text form
+ * (`budget:max_usd`, `stuck:tests-pass`, `peer-unavailable:alice`, …) is only what users and files
+ * see: `last-stop-reason.txt` (one line, `<reason> <iso8601-utc>`, written atomically at every
+ * exit), runs.jsonl exit lines and `peers status`. Code never matches the text with a regex.
+ */
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
+import { accessingFile } from '../cli/file-errors.ts';
 
-export function writeStopReason(path: string, reason: string, now = new Date()): void {
-  writeFileAtomic(path, `${reason} ${now.toISOString()}\n`);
+/** The caps, plus `ledger-unreadable`: the spend cannot be known, so no cap can be checked (fail closed). */
+export const BUDGET_CAPS = ['max_ticks', 'max_runtime', 'max_consecutive_failures', 'max_tokens', 'max_usd', 'ledger-unreadable'] as const;
+export type BudgetCap = (typeof BUDGET_CAPS)[number];
+
+export type StopReason =
+  | { kind: 'complete' }
+  /** Peers agreed the task cannot be done as specified; the reason is in state.json and the report. */
+  | { kind: 'blocked' }
+  /** `--max-ticks` for this run reached. */
+  | { kind: 'max_ticks' }
+  | { kind: 'budget'; cap: BudgetCap }
+  | { kind: 'stuck'; gate: string }
+  | { kind: 'peer-unavailable'; peer: string }
+  | { kind: 'all-peers-down' }
+  /** Every peer that could work waits for its usage limit past what max_runtime_s leaves: `until` is the first reset (ISO). */
+  | { kind: 'usage-limited'; until: string }
+  | { kind: 'interrupted' }
+  | { kind: 'error'; name: string };
+
+export const ALL_PEERS_DOWN_TEXT = 'peer-unavailable:all-peers-down';
+
+export function formatStopReason(r: StopReason): string {
+  switch (r.kind) {
+    case 'budget':
+      return `budget:${r.cap}`;
+    case 'stuck':
+      return `stuck:${r.gate}`;
+    case 'peer-unavailable':
+      return `peer-unavailable:${r.peer}`;
+    case 'all-peers-down':
+      return ALL_PEERS_DOWN_TEXT;
+    case 'error':
+      return `error:${r.name}`;
+    case 'usage-limited':
+      return `usage-limited:${r.until}`;
+    default:
+      return r.kind;
+  }
 }
 
+/** The inverse of formatStopReason; text it never writes is an `error` reason carrying that text. */
+export function parseStopReason(text: string): StopReason {
+  if (text === 'complete' || text === 'blocked' || text === 'max_ticks' || text === 'interrupted') return { kind: text };
+  if (text === ALL_PEERS_DOWN_TEXT) return { kind: 'all-peers-down' };
+  const cut = text.indexOf(':');
+  const head = cut < 0 ? text : text.slice(0, cut);
+  const rest = cut < 0 ? '' : text.slice(cut + 1);
+  if (head === 'budget' && (BUDGET_CAPS as readonly string[]).includes(rest)) return { kind: 'budget', cap: rest as BudgetCap };
+  if (head === 'stuck' && rest) return { kind: 'stuck', gate: rest };
+  if (head === 'peer-unavailable' && rest) return { kind: 'peer-unavailable', peer: rest };
+  if (head === 'usage-limited' && rest) return { kind: 'usage-limited', until: rest };
+  if (head === 'error') return { kind: 'error', name: rest || 'Error' };
+  return { kind: 'error', name: text };
+}
+
+/** Exit status of `peers loop`: 0 when the run ended as planned (complete, or the per-run tick limit). */
+export function exitCodeFor(r: StopReason): number {
+  return r.kind === 'complete' || r.kind === 'max_ticks' ? 0 : 1;
+}
+
+/** Stops after which the recorded gates should describe the final HEAD (the run may be resumed or read). */
+export function refreshesGatesOnStop(r: StopReason): boolean {
+  return r.kind === 'max_ticks' || r.kind === 'budget';
+}
+
+export function writeStopReason(path: string, reason: StopReason, now = new Date()): void {
+  writeFileAtomic(path, `${formatStopReason(reason)} ${now.toISOString()}\n`);
+}
+
+const STOP_REASON = { what: 'stop reason file', hint: 'move it aside; the loop writes it again at its next stop' };
+
+/** The last stop; a file that is not a regular one (or too big) is exit 2, garbage in it is shown as written. */
 export function readStopReason(path: string): { reason: string; at: string } | undefined {
-  const text = readTextIfExists(path, 64 * 1024)?.trim();
+  const text = accessingFile(path, STOP_REASON, () => readTextIfExists(path, 64 * 1024))
+    ?.split('\n')[0]!
+    // Shown on a terminal: no control characters (escape sequences) from a hand-edited file.
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+    .trim();
   if (!text) return undefined;
   const cut = text.lastIndexOf(' ');
   return cut < 0 ? { reason: text, at: '' } : { reason: text.slice(0, cut), at: text.slice(cut + 1) };

@@ -228,7 +228,7 @@ async function main(): Promise<void> {
         row('tinyproxy', t),
         row('peers', p),
         '',
-        `peers vs tinyproxy: ${ratio}. Goal (issue 6): at least tinyproxy's throughput, under 1 ms added p50 setup latency.`,
+        `peers vs tinyproxy: ${ratio}. Goal: at least tinyproxy's throughput, under 1 ms added p50 setup latency.`,
         'Memory is where a C proxy wins: most of ours is the Bun runtime itself (the RSS-at-start column, before any traffic); the rest is buffers and garbage from the bulk transfer that the garbage collector had not returned yet.',
         '',
       ].join('\n');

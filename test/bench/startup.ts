@@ -175,7 +175,7 @@ try {
     `${RUNS} interleaved rounds after ${WARMUP} warm-up rounds, on ${cpus().length} × ${cpu}. Compare the ratios, not the`,
     'milliseconds, across machines; on a shared machine CPU time is the steadier figure. The project is',
     'what `peers init` writes (registered, so `ls` lists it), with one trivial hard goal for `verify`',
-    '(which includes a `git worktree add`/`remove`). `doctor` waits on podman (`podman info` alone is most of it).',
+    '(which includes a clean checkout: a clone of a read-only view of the repository). `doctor` waits on podman (`podman info` alone is most of it).',
     '',
     header,
     table,

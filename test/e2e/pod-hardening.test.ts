@@ -38,6 +38,8 @@ let key: string;
 
 const peers = (args: string[], timeoutMs = 180_000) => asUser([PEERS_BIN, ...args], { cwd: repo, env, timeoutMs });
 const cname = (role: string) => `peers-${key}-${role}`;
+/** Every container `peers up` starts: the pod's members and the ones beside it. */
+const ROLES = ['workspace', 'setup', 'gates', 'loop', 'auth', 'bridge', 'egress'];
 const inspect = (role: string) => JSON.parse(podmanAsUser(['inspect', '--type', 'container', cname(role)]).stdout)[0];
 const execIn = (role: string, script: string) => podmanAsUser(['exec', cname(role), 'sh', '-c', script], 90_000);
 const nodeIn = (role: string, js: string) => podmanAsUser(['exec', cname(role), 'node', '-e', js], 90_000);
@@ -124,7 +126,7 @@ beforeAll(async () => {
 afterAll(() => {
   if (key) {
     podmanAsUser(['pod', 'rm', '-f', '--ignore', `peers-${key}`]);
-    podmanAsUser(['rm', '-f', '--ignore', cname('loop'), cname('gates'), cname('egress')]);
+    podmanAsUser(['rm', '-f', '--ignore', cname('loop'), cname('setup'), cname('gates'), cname('egress')]);
     rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
     podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
   }
@@ -167,18 +169,26 @@ describe('vendors only through the auth sidecar', () => {
   });
 
   test('only the egress and auth containers mount the vendor socket\'s directory (auth read-only); the workspace sees no socket but its own', () => {
-    const holders = ['loop', 'workspace', 'gates', 'auth', 'bridge', 'egress'].flatMap((role) =>
+    const holders = ['loop', 'workspace', 'setup', 'gates', 'auth', 'bridge', 'egress'].flatMap((role) =>
       (inspect(role).Mounts as { Destination: string; RW: boolean }[]).filter((m) => m.Destination === '/run/peers/egress-auth').map((m) => `${role}:${m.RW ? 'rw' : 'ro'}`),
     );
     expect(holders.sort()).toEqual(['auth:ro', 'egress:rw']);
-    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['workspace']);
+    // Its own runner socket dir, and the loop's lifeline (read-only: it can connect, not replace it).
+    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['lifeline', 'workspace']);
     expect(execIn('auth', 'rm -f /run/peers/egress-auth/egress.sock; echo rm=$?').stdout).toContain('rm=1');
   });
 });
 
 describe('container hardening', () => {
+  test('every container, the setup container included, runs with no capabilities, no privilege gain, seccomp filtering and a read-only root', () => {
+    for (const role of ROLES) {
+      const r = execIn(role, 'grep -E "^(CapEff|CapPrm|NoNewPrivs|Seccomp):" /proc/self/status | tr -s "\\t " " "; touch /usr/peers-ro-probe 2>/dev/null; echo "rootfs-write=$?"');
+      expect(`${role}\n${r.stdout.trim()}`).toBe(`${role}\nCapPrm: 0000000000000000\nCapEff: 0000000000000000\nNoNewPrivs: 1\nSeccomp: 2\nrootfs-write=1`);
+    }
+  });
+
   test('no container can create a user namespace: unshare -Ur and clone(CLONE_NEWUSER) fail; ordinary forks and threads work', () => {
-    for (const role of ['workspace', 'gates', 'loop', 'auth', 'bridge', 'egress']) {
+    for (const role of ROLES) {
       const r = execIn(role, 'unshare -Ur true; echo "unshare=$?"');
       expect(`${role} ${r.stdout.trim()}`).toBe(`${role} unshare=1`);
       expect(r.stderr).toContain('unshare failed: Operation not permitted');

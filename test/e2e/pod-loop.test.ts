@@ -2,9 +2,10 @@
  * The real loop in the real pod (`peers up` as an unprivileged user, rootless podman), with fake
  * peers that are shell scripts: each tick a peer records where it runs, leaves an uncommitted file
  * and a server behind in the workspace, then commits its work with handoff trailers. We check:
- *  - the peer process runs in the WORKSPACE container (it sees the workspace runner, not the loop;
- *    no state dir, an empty .peers/, only its own socket dir, the vendor URLs but not the loop's
- *    settings);
+ *  - the peer process runs in the WORKSPACE container, on the run clone (it sees the workspace
+ *    runner, not the loop; no state dir, an empty .peers/, only its own socket dir, the vendor URLs
+ *    but not the loop's settings), and the user's repository never changes: the work comes back
+ *    as the branch peers/app;
  *  - the hard gates the loop records run in the GATES container on a clean checkout of HEAD, after
  *    the project's `setup`: committed work passes; the uncommitted file and the leftover server do
  *    not make a gate pass;
@@ -25,13 +26,14 @@ let repo: string;
 let env: Record<string, string>;
 let key: string;
 let stateDir: string;
+let clone: string;
 /** Commits before the first tick (peers init's, ours). */
 let baseCommits = 0;
 
 const peers = (args: string[], timeoutMs = 120_000) => asUser([PEERS_BIN, ...args], { cwd: repo, env, timeoutMs });
 const cname = (role: string) => `peers-${key}-${role}`;
 const execIn = (role: string, script: string) => podmanAsUser(['exec', cname(role), 'sh', '-c', script]);
-const lsRow = () => (JSON.parse(peers(['ls', '--json']).stdout) as { path: string; status: string; tick: number | null; stopReason: string | null }[]).find((p) => p.path === repo)!;
+const lsRow = () => (JSON.parse(peers(['ls', '--json']).stdout).projects as { path: string; status: string; tick: number | null; stop_reason: string | null }[]).find((p) => p.path === repo)!;
 const state = () => JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'));
 type TickLine = { event: string; tick: number; peer: string; success: boolean };
 const tickLines = (): TickLine[] =>
@@ -84,11 +86,11 @@ health:
 goals:
   timeout_s: 30
   stuck_halt_after: 1000
-setup: 'echo installed > .deps-installed && mkdir -p "$npm_config_cache" && echo run >> "$npm_config_cache/setup-runs"'
+setup: 'echo installed > .deps-installed && mkdir -p "$npm_config_cache" && echo run >> "$npm_config_cache/setup-runs" && wc -l < "$npm_config_cache/setup-runs" > .setup-runs-seen'
 `;
 const hard = (id: string, cmd: string) => `  - id: ${id}\n    type: hard\n    cmd: ${JSON.stringify(cmd)}\n    pass_when: exit_code == 0\n`;
 const GOALS = `goals:
-${hard('committed-work', 'grep -q "tick by" work.log')}${hard('uncommitted-file', 'test -f marker.txt')}${hard('leftover-server', `node -e "require('net').connect(5077,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"`)}${hard('in-gates-container', 'test -d /cache && test ! -e /state && test ! -e /run/peers/workspace')}${hard('setup-ran', 'grep -qx installed .deps-installed')}${hard('setup-cache-persists', 'test -s /cache/npm/setup-runs')}`;
+${hard('committed-work', 'grep -q "tick by" work.log')}${hard('uncommitted-file', 'test -f marker.txt')}${hard('leftover-server', `node -e "require('net').connect(5077,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"`)}${hard('in-gates-container', 'test -d /run/peers/gates && test ! -e /cache && test ! -e /state && test ! -e /run/peers/workspace && test ! -w /mirror')}${hard('setup-ran', 'grep -qx installed .deps-installed')}${hard('setup-cache-persists', 'test "$(cat .setup-runs-seen)" -ge 1 && test -z "$npm_config_cache"')}`;
 
 beforeAll(() => {
   ensurePodmanReady();
@@ -113,13 +115,14 @@ beforeAll(() => {
   expect(r.code, r.stderr).toBe(0);
   key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;
   stateDir = join(root, 'state', 'peers', key);
+  clone = join(stateDir, 'run', 'clone');
 }, 20 * 60_000);
 
 afterAll(() => {
   if (key) {
     // --ignore: without it podman 4.3 removes none of the names if one is already gone.
     podmanAsUser(['pod', 'rm', '-f', '--ignore', `peers-${key}`]);
-    podmanAsUser(['rm', '-f', '--ignore', cname('loop'), cname('gates'), cname('egress')]);
+    podmanAsUser(['rm', '-f', '--ignore', cname('loop'), cname('setup'), cname('gates'), cname('egress')]);
     rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
     podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
   }
@@ -127,16 +130,19 @@ afterAll(() => {
 });
 
 describe('the real loop in the pod', () => {
-  test('peer CLIs run in the workspace container: no state dir, masked .peers/, its own socket only', () => {
+  test('peer CLIs run in the workspace container on the run clone: no state dir, masked .peers/, its own socket only', () => {
     waitFor('two completed ticks', () => tickLines().filter((t) => t.success).length >= 2);
+    // The work is in the run clone; the user's working tree never sees it.
+    expect(existsSync(join(repo, 'evidence-alpha.txt'))).toBe(false);
     for (const peer of ['alpha', 'beta']) {
-      const ev = Object.fromEntries(readFileSync(join(repo, `evidence-${peer}.txt`), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
+      const ev = Object.fromEntries(readFileSync(join(clone, `evidence-${peer}.txt`), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
       expect(ev).toEqual({
         'workspace-runner': '1',
         'loop-process': '0',
         state: 'absent',
         'peers-dir-entries': '0',
-        sockets: 'workspace ',
+        // Its own runner socket dir, and the loop's lifeline (read-only).
+        sockets: 'lifeline workspace ',
         'vendor-url': 'http://127.0.0.1:8080',
         'loop-state-dir-env': 'unset',
       });
@@ -147,7 +153,7 @@ describe('the real loop in the pod', () => {
 
   test('gates run in the gates container on a clean checkout after `setup`: uncommitted files and leftover servers do not count', () => {
     // The workspace really has both: the file in the tree, the server answering on its loopback.
-    expect(existsSync(join(repo, 'marker.txt'))).toBe(true);
+    expect(existsSync(join(clone, 'marker.txt'))).toBe(true);
     expect(podmanAsUser(['exec', cname('workspace'), 'node', '-e', `require('net').connect(5077,'127.0.0.1').on('data',d=>{console.log(String(d));process.exit()})`]).stdout.trim()).toBe('tests pass');
     waitFor('gates recorded for a HEAD with work on it', () => state().gates.results['committed-work']?.state === 'pass');
     const results = state().gates.results as Record<string, { state: string; diagnostic: string }>;
@@ -160,37 +166,43 @@ describe('the real loop in the pod', () => {
       // setup's download cache goes to the gates' cache volume (writable, kept across HEADs).
       'setup-cache-persists': 'pass',
     });
-    // One line per probe: the volume outlived the earlier HEADs' throwaway checkouts.
-    expect(Number(execIn('gates', 'wc -l < /cache/npm/setup-runs').stdout.trim())).toBeGreaterThanOrEqual(2);
-    // `setup` wrote into the throwaway checkout, never into the user's repository.
+    // One line per probe: the volume outlived the earlier HEADs' throwaway checkouts; only the
+    // setup container has it.
+    expect(Number(execIn('setup', 'wc -l < /cache/npm/setup-runs').stdout.trim())).toBeGreaterThanOrEqual(2);
+    expect(execIn('gates', 'test -e /cache').code).not.toBe(0);
+    // `setup` wrote into the throwaway checkout, never into the clone or the user's repository.
     expect(existsSync(join(repo, '.deps-installed'))).toBe(false);
+    expect(existsSync(join(clone, '.deps-installed'))).toBe(false);
   });
 
   test('`peers down` in the middle of a tick, then `peers up`: the run resumes where it stopped', () => {
-    waitFor('a tick in progress after at least two', () => tickLines().length >= 2 && existsSync(join(repo, '.in-tick')));
+    waitFor('a tick in progress after at least two', () => tickLines().length >= 2 && existsSync(join(clone, '.in-tick')));
     const t0 = Date.now();
     const r = peers(['down', '--grace', '20']);
     console.log(`e2e: peers down in the middle of a peer turn took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('stop reason: interrupted');
+    expect(r.stdout).toContain('results: branch peers/app');
+    expect(r.stdout).toContain('your repository: unchanged since `peers up`');
     const before = tickLines();
     const savedTick = state().tick;
     expect(savedTick).toBe(before.length);
-    expect(lsRow()).toMatchObject({ status: 'stopped', stopReason: 'interrupted', tick: savedTick });
+    expect(lsRow()).toMatchObject({ status: 'stopped', stop_reason: 'interrupted', tick: savedTick });
     // `peers status NAME`: the same reconciled status, plus the gates still open at the saved HEAD.
     const st = JSON.parse(peers(['status', 'app', '--json']).stdout);
-    expect(st).toMatchObject({ name: 'app', status: 'stopped', stopReason: 'interrupted', tick: savedTick });
-    expect(st.openGates).toEqual(expect.arrayContaining(['uncommitted-file', 'leftover-server']));
-    expect(st.openGates).not.toContain('committed-work');
-    // The interrupted turn left no commit: HEAD is the last completed tick's.
-    expect(asUser(['git', '-C', repo, 'log', '-1', '--format=%s']).stdout.trim()).toMatch(/^work by (alpha|beta)$/);
+    expect(st).toMatchObject({ name: 'app', status: 'stopped', stop_reason: 'interrupted', tick: savedTick });
+    expect(st.open_gates).toEqual(expect.arrayContaining(['uncommitted-file', 'leftover-server']));
+    expect(st.open_gates).not.toContain('committed-work');
+    // The interrupted turn left no commit: the branch is at the last completed tick's.
+    expect(asUser(['git', '-C', repo, 'log', '-1', '--format=%s', 'peers/app']).stdout.trim()).toMatch(/^work by (alpha|beta)$/);
+    expect(asUser(['git', '-C', repo, 'rev-list', '--count', 'HEAD']).stdout.trim()).toBe(String(baseCommits));
 
     const t1 = Date.now();
     const again = peers(['up', '--max-ticks', '2']);
     expect(again.code, again.stderr).toBe(0);
     waitFor('the first resumed tick', () => tickLines().length > savedTick);
     console.log(`e2e: peers up → first resumed tick done (gates in the gates container + a 3 s fake turn) ${((Date.now() - t1) / 1000).toFixed(1)} s`);
-    waitFor('the resumed run to stop after two more ticks', () => lsRow().status === 'stopped' && lsRow().stopReason === 'max_ticks');
+    waitFor('the resumed run to stop after two more ticks', () => lsRow().status === 'stopped' && lsRow().stop_reason === 'max_ticks');
     const after = tickLines();
     expect(after.map((t) => t.tick)).toEqual(Array.from({ length: savedTick + 2 }, (_, i) => i + 1));
     expect(after.slice(savedTick).every((t) => t.success)).toBe(true);
@@ -198,7 +210,11 @@ describe('the real loop in the pod', () => {
     expect(lsRow().tick).toBe(savedTick + 2);
     // Turns alternate across the restart too (the saved turn order is honoured).
     expect(after.at(-1)!.peer).not.toBe(after.at(-2)!.peer);
-    expect(asUser(['git', '-C', repo, 'rev-list', '--count', 'HEAD']).stdout.trim()).toBe(String(baseCommits + savedTick + 2));
+    // Resumed on the same clone: its history continues, and the branch follows it (peers status).
+    expect(asUser(['git', '-C', clone, 'rev-list', '--count', 'HEAD']).stdout.trim()).toBe(String(baseCommits + savedTick + 2));
+    expect(peers(['status']).code).toBe(0);
+    expect(asUser(['git', '-C', repo, 'rev-list', '--count', 'peers/app']).stdout.trim()).toBe(String(baseCommits + savedTick + 2));
+    expect(asUser(['git', '-C', repo, 'rev-list', '--count', 'HEAD']).stdout.trim()).toBe(String(baseCommits));
   });
 
   test('a killed loop shows as crashed; `up` after the crash resumes from the saved tick', () => {
@@ -212,7 +228,7 @@ describe('the real loop in the pod', () => {
     const crashedAt = state().tick;
     expect(peers(['up', '--max-ticks', '1']).code).toBe(0);
     waitFor('the run after the crash to stop', () => lsRow().status === 'stopped');
-    expect(lsRow().stopReason).toBe('max_ticks');
+    expect(lsRow().stop_reason).toBe('max_ticks');
     const ticks = tickLines().map((t) => t.tick);
     expect(ticks).toEqual(Array.from({ length: ticks.length }, (_, i) => i + 1));
     expect(state().tick).toBe(crashedAt + 1);
@@ -238,7 +254,7 @@ describe('the real loop in the pod', () => {
     const zombies = execIn('workspace', `grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l`).stdout.trim();
     expect(zombies).toBe('0');
     // The peers' own stray processes (each tick's second `node` server fails and exits) too.
-    for (const role of ['loop', 'gates']) expect(execIn(role, `grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l`).stdout.trim()).toBe('0');
+    for (const role of ['loop', 'setup', 'gates']) expect(execIn(role, `grep -l '^State:.*Z' /proc/[0-9]*/status 2>/dev/null | wc -l`).stdout.trim()).toBe('0');
     expect(peers(['down', '--grace', '20']).code).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The sandbox for real: `peers up` as an unprivileged user starts the rootless podman pod, and we
- * check what DESIGN §1 promises by inspecting the running containers (podman inspect, /proc inside
+ * check what docs/ARCHITECTURE.md promises by inspecting the running containers (podman inspect, /proc inside
  * them), never by trusting the argv we generated. One pod serves the whole file (~3 s warm start);
  * the last tests stop it with `peers down`. Needs the workspace image (test/setup.d/podman.sh
  * builds it once per machine; ensurePodmanReady repeats that when missing).
@@ -47,7 +47,8 @@ function startWorkspaceServer(port: number): void {
   }
   expect(seen).toBe('REACHED tests pass');
 }
-const lsJson = () => (JSON.parse(peers(['ls', '--json']).stdout) as { path: string; status: string; stopReason: string | null }[]).find((p) => p.path === repo)!;
+const clone = () => join(root, 'state', 'peers', key, 'run', 'clone');
+const lsJson = () => (JSON.parse(peers(['ls', '--json']).stdout).projects as { path: string; status: string; stop_reason: string | null }[]).find((p) => p.path === repo)!;
 
 beforeAll(() => {
   ensurePodmanReady();
@@ -85,7 +86,7 @@ afterAll(() => {
     // Whatever a failed or filtered run left: the pod and every container beside it.
     // --ignore: without it podman 4.3 removes none of the names if one is already gone.
     podmanAsUser(['pod', 'rm', '-f', '--ignore', `peers-${key}`]);
-    podmanAsUser(['rm', '-f', '--ignore', cname('loop'), cname('gates'), cname('egress')]);
+    podmanAsUser(['rm', '-f', '--ignore', cname('loop'), cname('setup'), cname('gates'), cname('egress')]);
     rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
     podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
   }
@@ -93,23 +94,25 @@ afterAll(() => {
 });
 
 describe('pod topology, as podman reports it', () => {
-  test('loop, workspace, auth, bridge in one pod without network; gates alone without network; egress alone with one', () => {
+  test('loop, workspace, auth, bridge in one pod without network; setup and gates alone without network; egress alone with one', () => {
     const pod = JSON.parse(podmanAsUser(['pod', 'inspect', `peers-${key}`]).stdout);
     const podInfo = Array.isArray(pod) ? pod[0] : pod;
     const names = (podInfo.Containers as { Name: string }[]).map((c) => c.Name).filter((n) => !n.endsWith('-infra')).sort();
     expect(names).toEqual(['auth', 'bridge', 'loop', 'workspace'].map(cname).sort());
     expect(JSON.stringify(podInfo.InfraConfig)).not.toContain('slirp4netns');
     expect(inspect('workspace').HostConfig.NetworkMode).toMatch(/^container:/);
-    expect(inspect('gates').Pod).toBe('');
-    expect(inspect('gates').HostConfig.NetworkMode).toBe('none');
-    for (const role of ['gates', 'loop', 'workspace']) expect(execIn(role, 'ls /sys/class/net').stdout.trim()).toBe('lo');
+    for (const role of ['setup', 'gates']) {
+      expect(inspect(role).Pod).toBe('');
+      expect(inspect(role).HostConfig.NetworkMode).toBe('none');
+    }
+    for (const role of ['setup', 'gates', 'loop', 'workspace']) expect(execIn(role, 'ls /sys/class/net').stdout.trim()).toBe('lo');
     const egress = inspect('egress');
     expect(egress.Pod).toBe('');
     expect(egress.HostConfig.NetworkMode).toBe('slirp4netns');
   });
 
   test('every container: read-only root, no capabilities at all, no-new-privileges, runs as the user', () => {
-    for (const role of ['loop', 'workspace', 'gates', 'auth', 'bridge', 'egress']) {
+    for (const role of ['loop', 'workspace', 'setup', 'gates', 'auth', 'bridge', 'egress']) {
       const c = inspect(role);
       expect(c.HostConfig.ReadonlyRootfs).toBe(true);
       expect(c.HostConfig.SecurityOpt).toContain('no-new-privileges');
@@ -175,8 +178,8 @@ describe('isolation from the workspace', () => {
 
   test('through the proxy: an allowed host answers (local test upstream), a disallowed one is refused, both audited', () => {
     // Same egress container as `peers up` makes it, plus the test-only resolver override.
-    const plan = JSON.parse(peers(['up', '--dry-run', 'podman', '--json', '--allow', UPSTREAM]).stdout) as { createContainers: { role: string; argv: string[] }[] };
-    const argv = plan.createContainers.find((c) => c.role === 'egress')!.argv;
+    const plan = JSON.parse(peers(['up', '--dry-run', 'podman', '--json', '--allow', UPSTREAM]).stdout) as { create_containers: { role: string; argv: string[] }[] };
+    const argv = plan.create_containers.find((c) => c.role === 'egress')!.argv;
     expect(argv).toContain(cname('egress'));
     expect(podmanAsUser(['rm', '-f', '-t', '0', cname('egress')]).code).toBe(0);
     const created = podmanAsUser([argv[0]!, '--env', 'PEERS_EGRESS_TEST_MODE=1', ...argv.slice(1), '--test-resolve', `${UPSTREAM.split(':')[0]}=127.0.0.1`]);
@@ -226,7 +229,23 @@ describe('isolation from the workspace', () => {
     startWorkspaceServer(5056);
     const head = asUser(['git', '-C', repo, 'rev-parse', 'HEAD']).stdout.trim();
     const goal = (id: string, cmd: string) => ({ id, type: 'hard', cmd, pass_when: 'exit_code == 0', cacheable: false, expensive: false, retry_on_fail: 0 });
-    const probe = {
+    // The loop's two steps by hand: a checkout from the mirror in the setup container, the gates in
+    // the gates container.
+    const call = (socketVar: string, argv: string[], stdin: unknown) => {
+      const r = nodeIn(
+        'loop',
+        `const s=require('net').connect(process.env.${socketVar});let buf='';
+         s.on('connect',()=>s.write(JSON.stringify({type:'run',argv:${JSON.stringify(argv)},cwd:'/tmp',env:{},stdin:${JSON.stringify(JSON.stringify(stdin))},limits:{}})+'\\n'));
+         s.on('data',d=>buf+=d);s.on('end',()=>{const m=buf.trim().split('\\n').map(JSON.parse).find(m=>m.type==='exit');console.log(JSON.stringify(m.result))})`,
+      );
+      const result = JSON.parse(r.stdout);
+      expect(result.exitCode, result.stderr).toBe(0);
+      return JSON.parse(result.stdout);
+    };
+    const prepared = call('PEERS_RUNNER_SETUP', ['/usr/local/bin/peers', 'runner', '--prepare-checkout'], { head });
+    expect(prepared.dir).toStartWith('/checkouts/');
+    const results = call('PEERS_RUNNER_GATES', ['/usr/local/bin/peers', 'runner', '--probe-gates'], {
+      dir: prepared.dir,
       head,
       timeoutS: 30,
       jobs: 3,
@@ -235,18 +254,10 @@ describe('isolation from the workspace', () => {
         goal('uncommitted-file', 'test -f uncommitted.txt'),
         goal('leftover-server', `node -e "require('net').connect(5056,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"`),
       ],
-    };
-    const r = nodeIn(
-      'loop',
-      `const s=require('net').connect(process.env.PEERS_RUNNER_GATES);let buf='';
-       s.on('connect',()=>s.write(JSON.stringify({type:'run',argv:['/usr/local/bin/peers','runner','--probe-gates'],cwd:'/tmp',env:{},stdin:${JSON.stringify(JSON.stringify(probe))},limits:{}})+'\\n'));
-       s.on('data',d=>buf+=d);s.on('end',()=>{const m=buf.trim().split('\\n').map(JSON.parse).find(m=>m.type==='exit');console.log(JSON.stringify(m.result))})`,
-    );
-    const result = JSON.parse(r.stdout);
-    expect(result.exitCode).toBe(0);
-    const states = Object.fromEntries((JSON.parse(result.stdout) as { id: string; state: string }[]).map((g) => [g.id, g.state]));
-    expect(states, result.stdout).toEqual({ 'committed-file': 'pass', 'uncommitted-file': 'fail', 'leftover-server': 'fail' });
-    expect(existsSync(join(repo, 'uncommitted.txt'))).toBe(true);
+    }) as { id: string; state: string }[];
+    expect(Object.fromEntries(results.map((g) => [g.id, g.state]))).toEqual({ 'committed-file': 'pass', 'uncommitted-file': 'fail', 'leftover-server': 'fail' });
+    expect(existsSync(join(clone(), 'uncommitted.txt'))).toBe(true);
+    expect(existsSync(join(repo, 'uncommitted.txt'))).toBe(false);
   });
 
   test('gates reach the egress proxy through their own private bridge (for `setup`), and it polices them', () => {
@@ -264,18 +275,26 @@ describe('isolation from the workspace', () => {
     expect(r.stderr).toContain('Read-only file system');
   });
 
-  test('the workspace cannot read .peers/, the state dir, or the gates socket', () => {
+  test('the workspace cannot read .peers/, the state dir, or the gates socket; the loop cannot change the snapshot', () => {
     expect(execIn('workspace', 'cat /work/.peers/PRIVATE.txt').code).not.toBe(0);
     // An empty, read-only, root-owned tmpfs lies over it: nothing to read, nothing to plant.
     expect(execIn('workspace', 'ls -A /work/.peers').stdout.trim()).toBe('');
     expect(execIn('workspace', 'touch /work/.peers/goals.yaml').code).not.toBe(0);
     expect(execIn('workspace', 'ls /state').code).not.toBe(0);
-    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['workspace']);
-    // …while the repository itself is writable there, and the loop does see the state dir.
+    // Its own runner socket dir, and the loop's lifeline (read-only: it can connect, not replace it).
+    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['lifeline', 'workspace']);
+    // …while the run clone is writable there (and only the clone: the user's tree never sees it).
     expect(execIn('workspace', 'touch /work/peer-was-here && echo ok').stdout.trim()).toBe('ok');
-    expect(existsSync(join(repo, 'peer-was-here'))).toBe(true);
+    expect(existsSync(join(clone(), 'peer-was-here'))).toBe(true);
+    expect(existsSync(join(repo, 'peer-was-here'))).toBe(false);
+    // The loop has the state dir but not the user's repository, and its snapshot is read-only.
     expect(execIn('loop', 'ls /state').stdout).toContain('snapshot');
-    expect(execIn('loop', 'cat /work/.peers/PRIVATE.txt').stdout.trim()).toBe('secret-goal');
+    expect(execIn('loop', 'ls -A /work 2>/dev/null; true').stdout.trim()).toBe('');
+    expect(execIn('loop', 'grep -c alpha /state/snapshot/config.yaml').stdout.trim()).not.toBe('0');
+    const w = execIn('loop', 'echo "goals: []" > /state/snapshot/goals.yaml');
+    expect(w.code).not.toBe(0);
+    expect(w.stderr).toContain('Read-only file system');
+    expect(execIn('loop', 'touch /state/snapshot/new').code).not.toBe(0);
   });
 
   test('the loop runs processes in the workspace over the runner socket (real protocol, across containers)', () => {
@@ -304,7 +323,7 @@ describe('isolation from the workspace', () => {
     // The keys did reach the auth sidecar (so the scan above was looking for something real).
     const auth = inspect('auth').Config.Env as string[];
     expect(auth).toContain(`ANTHROPIC_API_KEY=${CANARY_ANTHROPIC}`);
-    for (const role of ['loop', 'workspace', 'gates', 'bridge', 'egress']) expect(JSON.stringify(inspect(role).Config.Env)).not.toContain('canary');
+    for (const role of ['loop', 'workspace', 'setup', 'gates', 'bridge', 'egress']) expect(JSON.stringify(inspect(role).Config.Env)).not.toContain('canary');
   });
 });
 
@@ -323,22 +342,28 @@ describe('lifecycle', () => {
     expect(r.stdout).toContain('already running');
   });
 
+  let repoBefore = '';
   test('a killed loop shows as crashed', () => {
+    // What a peer plants in its clone while it runs (checked after `down`, below; the workspace
+    // stops with the loop, so it is planted now).
+    repoBefore = asUser(['sh', '-c', `cd ${repo} && cat .git/config; ls -A .git/hooks`]).stdout;
+    execIn('workspace', `mkdir -p /work/.git/hooks && printf '#!/bin/sh\\necho pwned\\n' > /work/.git/hooks/post-checkout && chmod +x /work/.git/hooks/post-checkout && git -C /work config core.fsmonitor "touch /tmp/pwned"`);
     podmanAsUser(['kill', cname('loop')]);
     expect(lsJson().status).toBe('crashed');
     expect(JSON.parse(peers(['status', '--json']).stdout).status).toBe('crashed');
   });
 
-  test('down removes everything and neutralises git hooks/config planted during the run', () => {
-    execIn('workspace', `printf '#!/bin/sh\\necho pwned\\n' > /work/.git/hooks/post-checkout && chmod +x /work/.git/hooks/post-checkout && git -C /work config core.fsmonitor "touch /tmp/pwned"`);
+  test('down removes everything; what a peer plants in its clone never reaches the user\'s repository, and down says so', () => {
+    const before = repoBefore;
     const t0 = Date.now();
     const r = peers(['down', '--grace', '5']);
     console.log(`e2e: peers down took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('disabled git hook .git/hooks/post-checkout');
-    expect(r.stdout).toContain('reset git config core.fsmonitor');
+    expect(r.stdout).toContain('your repository: unchanged since `peers up`');
+    expect(existsSync(join(clone(), '.git/hooks/post-checkout'))).toBe(true);
     expect(existsSync(join(repo, '.git/hooks/post-checkout'))).toBe(false);
     expect(asUser(['git', '-C', repo, 'config', '--local', '--get', 'core.fsmonitor']).code).toBe(1);
+    expect(asUser(['sh', '-c', `cd ${repo} && cat .git/config; ls -A .git/hooks`]).stdout).toBe(before);
     expect(podmanAsUser(['ps', '-a', '--filter', `label=peers.project=${key}`, '--format', '{{.Names}}']).stdout.trim()).toBe('');
     expect(podmanAsUser(['pod', 'exists', `peers-${key}`]).code).not.toBe(0);
     // The loop was killed before this down, so the run stays marked crashed, not stopped.
@@ -354,13 +379,14 @@ describe('lifecycle', () => {
     expect(r.code).toBe(0);
     expect(podmanAsUser(['volume', 'exists', `peers-${key}-gates-cache`]).code).not.toBe(0);
     const row = lsJson();
-    expect(row.stopReason).toBe('interrupted');
+    expect(row.stop_reason).toBe('interrupted');
     expect(row.status).toBe('stopped');
   });
 
   test('down leaves nothing behind even when a container is already gone (podman rm of a missing name)', () => {
     expect(peers(['up']).code).toBe(0);
     expect(podmanAsUser(['rm', '-f', '-t', '0', cname('gates')]).code).toBe(0);
+    expect(podmanAsUser(['rm', '-f', '-t', '0', cname('setup')]).code).toBe(0);
     expect(peers(['down', '--grace', '5']).code).toBe(0);
     expect(podmanAsUser(['ps', '-a', '--filter', `label=peers.project=${key}`, '--format', '{{.Names}}']).stdout.trim()).toBe('');
     expect(podmanAsUser(['pod', 'exists', `peers-${key}`]).code).not.toBe(0);

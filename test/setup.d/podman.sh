@@ -41,8 +41,17 @@ CONF
     printf '# Written by peers test/setup.d/podman.sh\n[storage]\ndriver = "overlay"\n[storage.options.overlay]\nmount_program = "/usr/bin/fuse-overlayfs"\n' > "$home/.config/containers/storage.conf"
   fi
   chown "$user:$user" "$home/.config/containers/containers.conf" "$home/.config/containers/storage.conf"
-  # New subuid ranges only reach an existing podman user namespace after a migrate.
-  if [ "$ids_changed" = 1 ]; then peers_as_test_user podman system migrate >/dev/null 2>&1 || true; fi
+  # New subuid ranges only reach an existing podman user namespace after a migrate. So does a
+  # machine restored from a snapshot: /run is not always a tmpfs, so the runtime directory can
+  # survive a reboot naming a pause process that is gone ("invalid internal status").
+  if [ "$ids_changed" = 1 ] || ! peers_as_test_user podman info >/dev/null 2>&1; then
+    peers_as_test_user podman system migrate >/dev/null 2>&1 || true
+  fi
+  if ! peers_as_test_user podman info >/dev/null 2>&1; then
+    echo "podman.sh: rootless podman does not work for $user; its own words:" >&2
+    peers_as_test_user podman info 2>&1 | grep -v 'not a shared mount' | tail -5 >&2
+    return 1
+  fi
 }
 
 # The offline base (debootstrap, ~30 s) and the workspace image (first build ~4 min, then cached

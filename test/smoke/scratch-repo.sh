@@ -22,7 +22,14 @@ check "schema config is JSON" sh -c "'$work/peers' schema config | grep -q '\"ad
 
 check "verify on the template goals: the binary's own \`peers check\` gate passes, the placeholder fails (exit 1)" sh -c "cd /; '$work/peers' verify -C '$scratch' > '$work/verify.out'; test \$? = 1 && grep -Eq 'bug-hunt-clean +pass' '$work/verify.out' && grep -Eq 'placeholder-replace-me +FAIL' '$work/verify.out'"
 
-check "check self-review-on-handoff fails before any handoff (exit 1)" sh -c "cd '$scratch'; '$work/peers' check self-review-on-handoff >/dev/null 2>&1; test \$? = 1"
+check "check self-review-on-handoff passes with a note before any handoff" sh -c "cd '$scratch' && '$work/peers' check self-review-on-handoff | grep -q 'nothing to check until a peer hands off'"
+git -C "$scratch" -c user.name=smoke -c user.email=smoke@local -c commit.gpgsign=false commit -q --allow-empty -F - <<'MSG'
+Hand off without reviewing
+
+Peer: claude
+Peer-Status: handoff
+MSG
+check "check self-review-on-handoff fails on a handoff without a self-review (exit 1)" sh -c "cd '$scratch'; '$work/peers' check self-review-on-handoff >/dev/null 2>&1; test \$? = 1"
 git -C "$scratch" -c user.name=smoke -c user.email=smoke@local -c commit.gpgsign=false commit -q --allow-empty -F - <<'MSG'
 Hand off
 

@@ -1,11 +1,11 @@
 import { describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { COMMAND_LOADERS } from '../../commands/index.ts';
 import { loadConfig, type CommandLoaders } from '../../src/cli/bootstrap.ts';
-import { commandManifest } from '../../src/cli/command-manifest.ts';
+import { commandManifest, embeddedCommandManifest } from '../../src/cli/command-manifest.ts';
 
 const ROOT = join(import.meta.dir, '../..');
 const run = (...args: string[]) =>
@@ -28,7 +28,7 @@ describe('the peers entry point', () => {
   test('commands --json lists the command tree from any working directory', () => {
     const r = run('commands', '--json');
     expect(r.status).toBe(0);
-    const ids = (JSON.parse(r.stdout) as { id: string }[]).map((c) => c.id);
+    const ids = (JSON.parse(r.stdout) as { commands: { id: string }[] }).commands.map((c) => c.id);
     expect(ids).toContain('help');
   });
 
@@ -59,12 +59,31 @@ describe('the lazily loaded command tree', () => {
     expect(Object.keys((await commandManifest()).commands).sort()).toEqual(Object.keys(COMMAND_LOADERS).sort());
   });
 
+  test('the manifest the binary embeds carries every flag of every command, the run clone\'s --accept-changes included', async () => {
+    const manifest = await commandManifest();
+    // build.ts replaces command-manifest.ts with this module: load it as the binary would.
+    const dir = mkdtempSync(join(tmpdir(), 'peers-manifest-'));
+    let embedded: typeof manifest;
+    try {
+      writeFileSync(join(dir, 'manifest.mjs'), embeddedCommandManifest(manifest));
+      embedded = await (await import(join(dir, 'manifest.mjs'))).commandManifest();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const [id, load] of Object.entries(COMMAND_LOADERS)) {
+      const cls = (await load()) as { flags?: object; baseFlags?: object; enableJsonFlag?: boolean };
+      const declared = [...Object.keys({ ...cls.baseFlags, ...cls.flags }), ...(cls.enableJsonFlag ? ['json'] : [])].sort();
+      expect(`${id}: ${Object.keys(embedded.commands[id]?.flags ?? {}).sort().join(' ')}`).toBe(`${id}: ${declared.join(' ')}`);
+    }
+    for (const id of ['up', 'loop']) expect(embedded.commands[id]?.flags['accept-changes']).toMatchObject({ type: 'boolean' });
+  });
+
   test('building the config imports no command; running one imports that one only', async () => {
     const { loaded, loaders } = recording();
     const config = await loadConfig(loaders, await commandManifest());
     expect(loaded).toEqual([]);
     expect(config.commands.map((c) => c.id)).toContain('sidecar:egress');
-    const modes = await config.runCommand<{ name: string }[]>('modes:list', []);
+    const { modes } = await config.runCommand<{ modes: { name: string }[] }>('modes:list', []);
     expect(modes.map((m) => m.name)).toContain('default');
     expect(loaded).toEqual(['modes:list']);
   });

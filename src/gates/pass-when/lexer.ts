@@ -1,6 +1,6 @@
 /**
  * Tokenizer for `pass_when`, the subset of Python expression syntax that gates use. Newlines count
- * as plain whitespace, which is what the baseline's "collapse newlines" pre-pass amounted to, so
+ * as plain whitespace, so
  * YAML `|` blocks work and offsets still point into the text the user wrote.
  */
 import { PassWhenError } from './errors.ts';

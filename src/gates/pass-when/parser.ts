@@ -1,12 +1,12 @@
 /**
- * Recursive-descent parser for `pass_when`. The grammar is the baseline's accepted subset of Python
- * expressions (original-goals-modes §3.2), with two deliberate widenings, both harmless because the
+ * Recursive-descent parser for `pass_when`. The grammar is a subset of Python
+ * expressions (what the earlier Python peers accepted), with two deliberate widenings, both harmless because the
  * evaluator is our own and reaches nothing but the gate's result and json files in the checkout:
- *   - chained method calls (`stdout.strip().endswith('ok')`) are allowed; the baseline's rejection
- *     was an artefact of its AST whitelist, not a safety property;
+ *   - chained method calls (`stdout.strip().endswith('ok')`) are allowed; rejecting them
+ *     would be an artefact of an AST whitelist, not a safety property;
  *   - a '-' directly before a number literal makes a negative literal (`exit_code == -15` for a
  *     SIGTERM death); there is still no subtraction operator.
- * And one narrowing: the baseline's `cwd` name is not offered. Gates run in a temporary checkout,
+ * And one narrowing: there is no `cwd` name. Gates run in a temporary checkout,
  * so any expression about its path could never be stable; `json()` already reads relative to it.
  */
 import { FUNCTION_ARITY, METHOD_ARITY, VARIABLES, type CompareOp, type FunctionName, type MethodName, type Node, type VariableName } from './ast.ts';

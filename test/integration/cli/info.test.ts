@@ -55,23 +55,24 @@ describe('peers info', () => {
       { id: 'test-coverage-3-class', reviewer: 'other', consensus_needed: 2 },
     ]);
     expect(info.goals.hard[2]).toEqual({ id: 'placeholder-replace-me', cmd: 'false', pass_when: 'exit_code == 0', timeout_s: 120, cacheable: false, expensive: false, retry_on_fail: 0 });
-    expect(info.budget).toEqual({ max_ticks: 200, max_runtime_s: 21600, max_consecutive_failures: 5, max_usd_mode: 'auto' });
-    expect(info.usd_cap).toEqual({ mode: 'warn', reason: 'auto: billing claude=unknown, codex=unknown' });
+    expect(info.budget).toEqual({ max_ticks: 200, max_runtime_s: 21600, max_consecutive_failures: 5, max_usd: 50, max_usd_mode: 'auto' });
+    // What `peers up` (API keys, the default) would decide: the pod bills both peers through keys.
+    expect(info.usd_cap).toEqual({ mode: 'hard', reason: 'auto: claude, codex bill through an API key', max_usd: 50, source: 'as peers up would decide it (API keys)' });
   });
 
-  test('model and reasoning become real flags; an API key makes the USD cap hard', () => {
+  test('model and reasoning become real flags; with API keys the USD cap is hard', () => {
     const path = join(repo, '.peers/config.yaml');
     const original = readFileSync(path, 'utf8');
     try {
-      writeFileSync(path, original.replace('# model: claude-opus-4-5', 'model: claude-opus-4-5').replace('# reasoning: high             # minimal', 'reasoning: high             # minimal').replace('max_usd_mode: auto', 'max_usd: 25\n  max_usd_mode: auto'));
+      writeFileSync(path, original.replace('# model: claude-opus-4-5', 'model: claude-opus-4-5').replace('# reasoning: high             # minimal', 'reasoning: high             # minimal').replace(/max_usd: 50 .*/, 'max_usd: 25'));
       const res = runPeers(['info', '--json'], { cwd: repo, env: { ...sb.env, ANTHROPIC_API_KEY: 'sk-ant-test' } });
       expect(res.stderr).toBe('');
       const info = JSON.parse(res.stdout);
       expect(info.peers[0].argv).toEqual(['claude', '-p', '--dangerously-skip-permissions', '--output-format', 'stream-json', '--verbose', '--model', 'claude-opus-4-5']);
       expect(info.peers[1].argv).toEqual(['codex', 'exec', '-c', 'model_reasoning_effort="high"', '--json', '--dangerously-bypass-approvals-and-sandbox', '-']);
-      expect(info.usd_cap).toEqual({ mode: 'hard', reason: 'auto: claude bills through an API key', max_usd: 25 });
+      expect(info.usd_cap).toEqual({ mode: 'hard', reason: 'auto: claude, codex bill through an API key', max_usd: 25, source: 'as peers up would decide it (API keys)' });
       const text = runPeers(['info'], { cwd: repo, env: { ...sb.env, ANTHROPIC_API_KEY: 'sk-ant-test' } }).stdout;
-      expect(text).toContain('max_usd_mode=hard (auto: claude bills through an API key)');
+      expect(text).toContain('max_usd_mode=hard (auto: claude, codex bill through an API key) — as peers up would decide it (API keys)');
       expect(text).toContain("codex exec -c 'model_reasoning_effort=\"high\"' --json --dangerously-bypass-approvals-and-sandbox - < prompt");
       expect(text).not.toContain('sk-ant-test');
     } finally {
@@ -113,16 +114,17 @@ describe('peers schema and peers modes list', () => {
     expect(runPeers(['schema', 'state'], { cwd: sb.root, env: sb.env }).code).toBe(2);
   });
 
-  test('modes list names the default mode, whose goals are the ones init writes', () => {
+  test('modes list names every mode; the default mode\'s goals are the ones plain init writes', () => {
     const res = runPeers(['modes', 'list', '--json'], { cwd: sb.root, env: sb.env });
     expect(res.code).toBe(0);
-    const modes = JSON.parse(res.stdout);
-    expect(modes.map((m: { name: string }) => m.name)).toEqual(['default']);
+    const modes = JSON.parse(res.stdout).modes;
+    expect(modes.map((m: { name: string }) => m.name)).toEqual(['default', 'audit', 'thorough', 'describe', 'document', 'implement']);
     const info = JSON.parse(runPeers(['info', '--json'], { cwd: repo, env: sb.env }).stdout);
     expect(modes[0].hard).toEqual(info.goals.hard.map((g: { id: string }) => g.id));
     expect(modes[0].soft).toEqual(info.goals.soft.map((g: { id: string }) => g.id));
     const text = runPeers(['modes', 'list'], { cwd: sb.root, env: sb.env }).stdout.trim().split('\n');
-    expect(text).toHaveLength(1);
-    expect(text[0]).toStartWith('default ');
+    expect(text[0]).toMatch(/^MODE +WHAT IT DOES$/);
+    expect(text[1]).toStartWith('default ');
+    expect(text).toContain('           needs audit; stacks with audit, document');
   });
 });

@@ -62,9 +62,19 @@ describe('malformed control files: file:line:column, exit 2, no stack trace', ()
     const res = runPeers(['info', '--json'], { cwd: repo, env: sb.env });
     expect(res.code).toBe(2);
     const err = JSON.parse(res.stdout).error;
-    expect(err.exitCode).toBe(2);
+    expect(err.exit_code).toBe(2);
     expect(err.message).toContain("unknown key 'jobz' in goals; did you mean jobs?");
     expect(err.message).toContain("missing required key 'cmd' in goals[1]");
     expect(res.stderr).not.toMatch(STACK_LINE);
   });
+
+  test('a million-deep nesting and a 50,000-key mapping: file, line and the limit, exit 2', () => {
+    const deep = infoWith({ goals: `goals: ${'['.repeat(1_000_000)}\n` });
+    expect(deep.stderr).toMatch(new RegExp(`^peers: ${repo}/\\.peers/goals\\.yaml:1:\\d+: YAML nested deeper than 64 levels \\(the limit\\)`));
+    const keys = Array.from({ length: 50_000 }, (_, i) => `  k${i}: ${i}`).join('\n');
+    const wide = infoWith({ config: goodConfig.replace(/^budget:\n/m, `budget:\n${keys}\n`) });
+    const line = goodConfig.split('\n').findIndex((l) => l === 'budget:') + 2;
+    expect(wide.stderr).toContain(`${repo}/.peers/config.yaml:${line}:3: unknown key 'k0' in budget`);
+    expect(wide.stderr.split('\n').filter((l) => l.includes('unknown key')).length).toBe(20);
+  }, 60_000);
 });

@@ -49,7 +49,7 @@ test('a failing `npm ci` shows npm\'s first lines (the error) as well as its las
 
   const json = JSON.parse(verify(repo, '--json').stdout);
   expect(json.setup.excerpt).toStartWith('stderr:\n  npm error code EUSAGE');
-  expect(json.durationMs).toBeGreaterThan(0);
+  expect(json.duration_ms).toBeGreaterThan(0);
 });
 
 test('a failing hard goal carries its excerpt too; a passing one carries none', () => {

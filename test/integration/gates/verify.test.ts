@@ -183,7 +183,7 @@ describe('peers verify', () => {
     const r = verify(repo, '--json', '--jobs', '1');
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({ ok: true, hard: [{ id: 'status-green', state: 'pass', cached: false }], commands: [], verifyFile: join(repo, '.peers', 'VERIFY.md') });
+    expect(report).toMatchObject({ ok: true, hard: [{ id: 'status-green', state: 'pass', cached: false }], commands: [], verify_file: join(repo, '.peers', 'VERIFY.md') });
   });
 
   test('a setup command runs in the checkout before the gates', () => {

@@ -1,5 +1,5 @@
 /**
- * Convergence through the real loop with shell-script peers (issue 4): the bug ledger read from git
+ * Convergence through the real loop with shell-script peers: the bug ledger read from git
  * (a decoy severity changes nothing), the skeptic tick that finds a bug and re-arms, thorough
  * convergence (N=3 + all peers healthy), blind review in the prompt, and the recon/codemap context
  * on TypeScript and Python repositories.
@@ -28,18 +28,19 @@ describe('bug ledger', () => {
 });
 
 describe('skeptic tick', () => {
-  test('a skeptic tick that files a blocking bug resets the clean count; after the fix a second skeptic tick stays clean and the run completes', async () => {
+  test('a skeptic tick that files a blocking bug resets the clean count; after the fix clean skeptic ticks audit each author and the run completes', async () => {
     p = makeProject({ peers: { alice: 'skeptic-files-bug', bob: 'resolves-bug' }, goalsSettings: { convergence_n: 2 } });
     const out = await loop(p, { maxTicks: 10 });
     expect(out.reason).toBe('complete');
     const t = ticks(p);
-    expect(t.map((x) => [x.peer, x.skeptic, x.new_blocking_bugs, x.clean_ticks])).toEqual([
-      ['alice', false, 0, 1],
-      ['bob', false, 0, 2],
-      ['alice', true, 1, 0], // the re-audit finds BUG-001
-      ['bob', false, 0, 1], // bob fixes it; the skeptic was re-armed
-      ['alice', false, 0, 2],
-      ['bob', true, 0, 3], // the second skeptic tick finds nothing new
+    expect(t.map((x) => [x.peer, x.skeptic, x.new_blocking_bugs, x.clean_ticks, x.skeptic_audits ?? null])).toEqual([
+      ['alice', false, 0, 1, null],
+      ['bob', false, 0, 2, null],
+      ['alice', true, 1, 0, ['bob']], // alice re-audits bob's changes and finds BUG-001
+      ['bob', false, 0, 1, null], // bob fixes it; the skeptic was re-armed
+      ['alice', false, 0, 2, null],
+      ['bob', true, 0, 3, ['alice']], // bob re-audits alice: nothing new
+      ['alice', true, 0, 4, ['bob']], // alice re-audits bob's fix: nothing new → complete
     ]);
     expect(promptOf(p, t[2]!)).toContain('POST-CONVERGENCE SKEPTIC RE-AUDIT');
     expect(promptOf(p, t[3]!)).toMatch(/OPEN BLOCKING BUGS:\n {2}- \[high\] BUG-001/);
@@ -48,15 +49,27 @@ describe('skeptic tick', () => {
 });
 
 describe('thorough convergence', () => {
-  const spec = (requireHealthy: boolean) => ({ peers: { alice: 'always-handoff', bob: 'crash' }, goalsSettings: { convergence_n: 3, require_healthy_peers: requireHealthy }, budget: { max_consecutive_failures: 50 } });
+  const spec = (requireHealthy: boolean) => ({ peers: { alice: 'always-handoff', bob: 'crash', carol: 'always-handoff' }, goalsSettings: { convergence_n: 3, require_healthy_peers: requireHealthy }, budget: { max_consecutive_failures: 50 } });
 
-  test('N=3 clean ticks alone complete while a peer is degraded', async () => {
+  test('N=3 clean ticks alone complete while a peer is degraded (the other two audit each other)', async () => {
     p = makeProject(spec(false));
     expect((await loop(p, { maxTicks: 14 })).reason).toBe('complete');
     const t = ticks(p);
     const skepticAt = t.findIndex((x) => x.skeptic);
     expect(t[skepticAt - 1]!.clean_ticks).toBe(3);
+    expect(t.filter((x) => x.skeptic).map((x) => [x.peer, x.skeptic_audits])).toEqual([
+      ['alice', ['carol']],
+      ['carol', ['alice']],
+    ]);
     expect(state(p).peers.bob!.state).not.toBe('healthy');
+  });
+
+  test('the skeptic audit waits for a peer that did not write the change: with the only other peer down, no completion', async () => {
+    p = makeProject({ peers: { alice: 'always-handoff', bob: 'crash' }, goalsSettings: { convergence_n: 3 }, budget: { max_consecutive_failures: 50 } });
+    expect((await loop(p, { maxTicks: 12 })).reason).toBe('max_ticks');
+    const t = ticks(p);
+    expect(Math.max(...t.map((x) => Number(x.clean_ticks)))).toBeGreaterThanOrEqual(3);
+    expect(t.filter((x) => x.skeptic && x.peer === 'alice')).toEqual([]);
   });
 
   test('with require_healthy_peers a degraded peer holds convergence', async () => {

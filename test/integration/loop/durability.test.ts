@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireRunLock } from '../../../src/state/run-lock.ts';
 import { readRunLog } from '../../../src/state/run-log.ts';
@@ -32,6 +32,58 @@ describe('durable state', () => {
       expect(ticks(p).length).toBe(1);
     } finally {
       lock.release();
+    }
+  });
+
+  test('a second loop on the same repository with another state directory is refused; the first runs on', async () => {
+    const project = makeProject({ peers: { alice: 'silent', bob: 'always-handoff' }, health: { idle_timeout_s: 30 } });
+    p = project;
+    const other = { ...project, stateDir: join(project.root, 'other-state') };
+    /** A loop whose first turn (alice, silent) is under way. */
+    const startedLoop = async (at: Project) => {
+      const child = spawnLoopCli(at, ['--max-ticks', '1']);
+      let err = '';
+      const reader = (async () => {
+        for await (const chunk of child.stderr) err += new TextDecoder().decode(chunk);
+      })();
+      await waitFor(() => err.includes('tick 1 peer=alice starting'), 15000);
+      return { child, stop: async () => (child.kill('SIGTERM'), await child.exited, await reader) };
+    };
+    const first = await startedLoop(project);
+    try {
+      const second = spawnLoopCli(other, ['--max-ticks', '1']);
+      expect(await second.exited).toBe(1);
+      expect(await new Response(second.stderr).text()).toContain(`another peers loop (pid ${first.child.pid}) is already running on ${realpathSync(project.repo)} (with another state directory)`);
+      // Refused before it started a run in its state directory; the first loop's turn goes on.
+      expect(existsSync(join(other.stateDir, 'runs.jsonl'))).toBe(false);
+      expect(first.child.exitCode).toBeNull();
+    } finally {
+      await first.stop();
+    }
+    // The lock went with the first loop: now the other state directory's loop starts its turn.
+    await (await startedLoop(other)).stop();
+  });
+
+  test('peers up on a repository a host loop is running on is refused, naming the loop', async () => {
+    const project = makeProject({ peers: { alice: 'silent', bob: 'always-handoff' }, health: { idle_timeout_s: 30 } });
+    p = project;
+    const hostLoop = spawnLoopCli(project, ['--max-ticks', '1']);
+    let err = '';
+    const reader = (async () => {
+      for await (const chunk of hostLoop.stderr) err += new TextDecoder().decode(chunk);
+    })();
+    try {
+      await waitFor(() => err.includes('tick 1 peer=alice starting'), 15000);
+      // Its own state and config homes: up's state directory is not the loop's.
+      const env = { ...process.env, TMPDIR: join(project.root, 'tmp'), XDG_STATE_HOME: join(project.root, 'xdg-state'), XDG_CONFIG_HOME: join(project.root, 'xdg-config') };
+      const up = Bun.spawnSync([process.execPath, join(import.meta.dir, '../../../src/main.ts'), 'up', '--clone-only', project.repo], { env, stderr: 'pipe' });
+      expect(up.stderr.toString()).toContain(`a peers loop (pid ${hostLoop.pid}) is running on ${realpathSync(project.repo)} on the host`);
+      expect(up.exitCode).toBe(1);
+      expect(existsSync(join(project.root, 'xdg-state'))).toBe(false);
+    } finally {
+      hostLoop.kill('SIGTERM');
+      await hostLoop.exited;
+      await reader;
     }
   });
 
@@ -122,7 +174,8 @@ describe('durable state', () => {
     p = makeProject({ peers: { alice: 'auth-failure', bob: 'always-handoff' } });
     expect((await loop(p, { maxTicks: 3 })).reason).toBe('peer-unavailable:alice');
     writeConfig(p, { peers: { alice: 'always-handoff', bob: 'always-handoff' } });
-    const out = await loop(p, { maxTicks: 2 });
+    // Never adopted silently: the operator accepts the change (see the next test for the refusal).
+    const out = await loop(p, { maxTicks: 2, acceptChanges: true });
     expect(out.reason).toBe('max_ticks');
     expect(ticks(p).slice(1).map((t) => [t.peer, t.success])).toEqual([
       ['bob', true],
@@ -143,6 +196,26 @@ describe('durable state', () => {
     expect(out.reason).toBe('max_ticks');
     const prompt = promptOf(p!, ticks(p)[1]!);
     expect(prompt).toContain('control-plane edit detected (.peers/goals.yaml modified)');
+  });
+
+  test('a .peers/ edited between runs (by a peer on the host, or anyone) is refused with its diff until --accept-changes', async () => {
+    p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' }, goals: [NEVER_GREEN] });
+    const script = join(p.root, 'edit-goals.sh');
+    writeFileSync(script, `#!/bin/sh\nprintf 'goals: []\\n' > .peers/goals.yaml\nexec sh ${join(import.meta.dir, '../../fixtures/peers/always-handoff.sh')}\n`);
+    writeConfig(p, { peers: { alice: 'always-handoff', bob: 'always-handoff' }, peerExtra: { alice: { argv: ['sh', script] } } });
+    expect((await loop(p, { maxTicks: 2, acceptChanges: true })).reason).toBe('max_ticks');
+    // The peer emptied goals.yaml during its turn. The next start does not adopt it…
+    const refused = await loop(p, { maxTicks: 2 }).then(() => null, (e: Error) => e);
+    expect(refused?.name).toBe('InputError');
+    expect(refused?.message).toContain(".peers/ changed since the last run's snapshot (.peers/goals.yaml modified)");
+    expect(refused?.message).toContain('-  - id: never-green'); // a unified diff
+    expect(refused?.message).toContain('+goals: []');
+    expect((refused as unknown as { hint?: string }).hint).toContain('--accept-changes');
+    const snapshot = readFileSync(join(p.stateDir, 'snapshot', 'goals.yaml'), 'utf8');
+    expect(snapshot).toContain('never-green');
+    // …until the operator accepts it.
+    expect((await loop(p, { maxTicks: 1, acceptChanges: true })).reason).toBe('max_ticks');
+    expect(readFileSync(join(p.stateDir, 'snapshot', 'goals.yaml'), 'utf8')).toBe('goals: []\n');
   });
 
   test('a watched gate red for stuck_halt_after ticks stops the run as stuck:<gate>', async () => {

@@ -21,9 +21,12 @@ describe('gates once per HEAD', () => {
     expect(ticks(p).length).toBe(3);
     expect(readFileSync(seen, 'utf8').trim().split('\n')).toHaveLength(1);
     writeConfig(p, { peers: { alice: 'always-handoff', bob: 'always-handoff' } });
-    await loop(p, { maxTicks: 2 }); // two new HEADs, each evaluated once (the last one at the stop)
+    // The accepted control-plane change re-judges the unchanged HEAD once (its earlier verdict was
+    // under the old config); then two new HEADs, each evaluated once (the last one at the stop).
+    await loop(p, { maxTicks: 2, acceptChanges: true });
     const heads = readFileSync(seen, 'utf8').trim().split('\n');
-    expect(heads).toHaveLength(3);
+    expect(heads).toHaveLength(4);
+    expect(heads[1]).toBe(heads[0]!);
     expect(new Set(heads).size).toBe(3);
   });
 

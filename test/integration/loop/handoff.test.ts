@@ -2,23 +2,26 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
+import { statePaths } from '../../../src/state/paths.ts';
 import { FIXTURES, HARD_GOAL_WORK, exits, loop, makeProject, state, stopReason, ticks, writeConfig, promptOf, type Project } from './harness.ts';
 
 let p: Project | undefined;
 afterEach(() => p?.cleanup());
 
 describe('handoff rules with fake peers', () => {
-  test('always-handoff peers alternate, every tick succeeds, and the run completes after the skeptic tick', async () => {
+  test('always-handoff peers alternate, every tick succeeds, and the run completes after each author is audited by the other', async () => {
     p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' }, goals: [HARD_GOAL_WORK], goalsSettings: { convergence_n: 2 } });
     const out = await loop(p, { maxTicks: 10 });
     expect(out.reason).toBe('complete');
     expect(out.exitCode).toBe(0);
     const t = ticks(p);
-    // 2 clean ticks reach convergence, the 3rd is the skeptic tick, then complete.
-    expect(t.map((x) => x.peer)).toEqual(['alice', 'bob', 'alice']);
+    // 2 clean ticks reach convergence; both peers wrote changes, so each is re-audited by the
+    // other in a skeptic tick (never by itself), then complete.
+    expect(t.map((x) => x.peer)).toEqual(['alice', 'bob', 'alice', 'bob']);
     expect(t.every((x) => x.success && x.classification === 'success')).toBe(true);
-    expect(t.map((x) => x.skeptic)).toEqual([false, false, true]);
-    expect(t.map((x) => x.tick)).toEqual([1, 2, 3]);
+    expect(t.map((x) => x.skeptic)).toEqual([false, false, true, true]);
+    expect(t.map((x) => x.skeptic_audits ?? null)).toEqual([null, null, ['bob'], ['alice']]);
+    expect(t.map((x) => x.tick)).toEqual([1, 2, 3, 4]);
     expect(promptOf(p!, t[2]!)).toContain('POST-CONVERGENCE SKEPTIC RE-AUDIT');
     // recon is generated into the state dir before tick 1 and inlined into every prompt
     expect(existsSync(join(p.stateDir, 'recon.md'))).toBe(true);
@@ -26,11 +29,13 @@ describe('handoff rules with fake peers', () => {
     expect(exits(p).map((e) => e.reason)).toEqual(['complete']);
     expect(stopReason(p)).toBe('complete');
     const s = state(p);
-    expect(s.tick).toBe(3);
+    expect(s.tick).toBe(4);
     expect(s.gates.results['has-work']?.state).toBe('pass');
-    // every commit of a tick is attested to its peer in git notes
-    const note = gitOk(p.repo, ['notes', '--ref=peers-attest', 'show', t[0]!.head_after as string]).trim();
+    // every commit of a tick is attested to its peer in git notes, in the loop's mirror (never
+    // in the peers' repository, where a peer could forge one)
+    const note = gitOk(statePaths(p.stateDir).mirror, ['notes', '--ref=peers-attest', 'show', t[0]!.head_after as string]).trim();
     expect(note).toBe('alice');
+    expect(gitOk(p.repo, ['notes', '--ref=peers-attest', 'list'])).toBe('');
   });
 
   test('--no-skeptic completes right at convergence', async () => {
@@ -68,17 +73,24 @@ describe('handoff rules with fake peers', () => {
     expect(t!.credit).toBe(0.5);
   });
 
-  test('a history rewrite fails the turn and is reported', async () => {
+  test('a history rewrite fails the turn, HEAD is restored and the rewritten commit kept under a ref', async () => {
     p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' } });
     // A peer that amends the previous commit instead of extending history.
     const script = join(p.root, 'amend.sh');
     writeFileSync(script, `#!/bin/sh\ncat >/dev/null\ngit -c user.name=x -c user.email=x@y commit -q --amend -m "rewritten" -m "## Self-Review\nok" -m "Self-Review: pass\nPeer-Status: handoff\nPeer: $PEERS_PEER_NAME"\n`);
     writeConfig(p, { peers: { alice: 'always-handoff', bob: 'always-handoff' }, peerExtra: { alice: { argv: ['sh', script] } } });
+    const before = gitOk(p.repo, ['rev-parse', 'HEAD']).trim();
     await loop(p, { maxTicks: 1 });
     const [t] = ticks(p);
     expect(t!.success).toBe(false);
     expect(t!.soft_fail_reason).toContain('history was rewritten');
-    expect(state(p).warnings.join('\n')).toContain('rewrote history');
+    expect(state(p).warnings.join('\n')).toContain('history rewritten (amend / rebase / reset)');
+    expect(gitOk(p.repo, ['rev-parse', 'HEAD']).trim()).toBe(before);
+    expect(t!.head_after).toBe(before);
+    // Kept in the loop's mirror, where no peer can delete it; the peers' repository has no such ref.
+    expect(t!.rewritten_ref).toBe('refs/peers/rewritten/tick-00001');
+    expect(gitOk(statePaths(p.stateDir).mirror, ['log', '--format=%s', '-n', '1', 'refs/peers/rewritten/tick-00001']).trim()).toBe('rewritten');
+    expect(gitOk(p.repo, ['for-each-ref', 'refs/peers/'])).toBe('');
     expect(existsSync(join(p.stateDir, t!.prompt_file as string))).toBe(true);
   });
 

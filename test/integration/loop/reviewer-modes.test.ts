@@ -1,5 +1,5 @@
 /**
- * Soft-goal reviewer modes through the real loop (issue 4): with shell-script peers that review
+ * Soft-goal reviewer modes through the real loop: with shell-script peers that review
  * every goal they are offered, each mode reaches consensus when both peers pass and misses it when
  * one keeps failing; a review signed with another peer's name is ignored.
  */

@@ -1,5 +1,5 @@
 /**
- * Tamper evidence through the real loop with shell-script peers (issue 4): test markers named with
+ * Tamper evidence through the real loop with shell-script peers: test markers named with
  * file:line, committed `.peers/` edits that change nothing, and reviews that die with a reverted turn.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
@@ -77,18 +77,33 @@ describe('anti-cheat revert and soft reviews', () => {
 });
 
 describe('justified test-only turns', () => {
-  test('JUSTIFIED-TEST-ONLY with a real reason is accepted every time; the counterpart is asked to audit it', async () => {
+  test("JUSTIFIED-TEST-ONLY in the author's own commit does not count: warned, then reverted", async () => {
     p = makeProject({ peers: { alice: 'justified-test-only', bob: 'always-handoff' } });
     await loop(p, { maxTicks: 3 });
     const t = ticks(p);
     expect(t.map((x) => [x.peer, x.success, (x.anti_cheat as { action: string } | null)?.action ?? 'none'])).toEqual([
-      ['alice', true, 'accept-justified'],
+      ['alice', true, 'warn'],
       ['bob', true, 'none'],
-      ['alice', true, 'accept-justified'],
+      ['alice', false, 'revert'],
     ]);
-    expect(promptOf(p, t[1]!)).toContain('Audit the rationale: the empty-input class had no test at all');
+    expect(promptOf(p, t[1]!)).toContain('Its own JUSTIFIED-TEST-ONLY does not count: only another peer can justify a test-only turn.');
+    const report = reportMarkdown(readRunSummary(p.stateDir), 'demo');
+    expect(report).toContain('| anti-cheat warnings / reverts / justified test-only turns | 1 / 1 / 0 |');
+    expect(report).toContain('| self-attested-escape |');
+  });
+
+  test('JUSTIFIED-TEST-ONLY written by the other peer is honoured, and every peer is asked to audit it', async () => {
+    p = makeProject({ peers: { alice: 'test-only', bob: 'authorises-test-only' } });
+    await loop(p, { maxTicks: 3 });
+    const t = ticks(p);
+    expect(t.map((x) => [x.peer, x.success, (x.anti_cheat as { action: string } | null)?.action ?? 'none'])).toEqual([
+      ['alice', true, 'warn'], // nobody has vouched for it yet
+      ['bob', true, 'none'],
+      ['alice', true, 'accept-justified'], // bob's line since alice's last turn
+    ]);
+    expect(warningsOf(t[2]!)).toContain("anti-cheating: accepted alice's test-only handoff because bob wrote JUSTIFIED-TEST-ONLY. Audit it: the empty-input class has no test; add tests only");
     expect(state(p).peers.alice!.state).toBe('healthy');
     const report = reportMarkdown(readRunSummary(p.stateDir), 'demo');
-    expect(report).toContain('| anti-cheat warnings / reverts / justified test-only turns | 0 / 0 / 2 |');
+    expect(report).toContain('| anti-cheat warnings / reverts / justified test-only turns | 1 / 0 / 1 |');
   });
 });

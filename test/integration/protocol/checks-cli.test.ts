@@ -31,7 +31,7 @@ describe('peers check', () => {
     repo.commit('Quick fix\n\nPeer: bob\nPeer-Status: handoff\nSelf-Review: pass');
     r = peers(['check', 'self-review-on-handoff', repo.dir], '/');
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('"Quick fix" has no "## Self-Review" section');
+    expect(r.stderr).toContain('"Quick fix": the body has no "## Self-Review" section');
   });
 
   test('bug-hunt-clean fails while a med bug is open and passes once it is fixed; bug-tdd wants the reproduce first', () => {
@@ -51,15 +51,21 @@ describe('peers check', () => {
     expect(JSON.parse(r.stdout).report).toContain('BUG-001: no Bug-Reproduce commit found');
   });
 
-  test('bug-tdd passes with a test-touching reproduce before the fix, and with a long enough waiver', () => {
+  test('bug-tdd passes with a test-touching reproduce before the fix, and with a long enough waiver from a peer other than the fixer', () => {
     repo = makeRepo();
     repo.commit(bugReport('B-1', 'high'));
     repo.commit('Reproduce B-1\n\nPeer: bob\nBug-Reproduce: B-1', { 'tests/test_x.py': 'def test_empty():\n    assert parse("") == []\n' });
     repo.commit(bugResolve('B-1'), { 'src/x.py': 'def parse(s): return []\n' });
     repo.commit(bugReport('B-2', 'crit'));
-    repo.commit(bugResolve('B-2'), { 'src/y.py': 'y = 1\n' });
-    repo.commit('Waive B-2\n\n{"id": "B-2", "reason": "fixed before this run started; the regression test lives in CI"}\n\nPeer: bob\nBug-Reproduce-Waive: B-2');
-    const r = peers(['check', 'bug-tdd'], repo.dir);
+    repo.commit(bugResolve('B-2'), { 'src/y.py': 'y = 1\n' }); // fixed by bob
+    // bob waives the reproduce for his own fix: that does not count.
+    const waiver = repo.commit('Waive B-2\n\n{"id": "B-2", "reason": "fixed before this run started; the regression test lives in CI"}\n\nPeer: bob\nBug-Reproduce-Waive: B-2');
+    let r = peers(['check', 'bug-tdd'], repo.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`B-2: its Bug-Reproduce-Waive (${waiver.slice(0, 8)}) is vouched for only by bob, who fixed the bug`);
+    // alice, who filed it, approves the waiver commit: now it stands.
+    repo.commit(`Approve the waiver\n\n## Review\n{"pass": true, "notes": "CI covers it"}\n\nPeer-Review-Of: ${waiver}\nPeer: alice`);
+    r = peers(['check', 'bug-tdd'], repo.dir);
     expect(r.stdout + r.stderr).toContain('tdd-gate: clean (1 reproduced, 1 waived, 2 fixed); waived historical fix(es): B-2');
     expect(r.code).toBe(0);
   });
@@ -71,7 +77,7 @@ describe('peers check', () => {
     repo.commit('Reproduce B-1\n\nPeer: bob\nBug-Reproduce: B-1', { 'tests/test_x.py': 'def test_x(): pass\n' });
     repo.commit(bugReport('B-2', 'high'));
     repo.commit(bugResolve('B-2'), { 'src/y.py': 'y = 1\n' });
-    repo.commit('Waive\n\n{"id": "B-2", "reason": "trust me"}\n\nPeer: bob\nBug-Reproduce-Waive: B-2');
+    repo.commit('Waive\n\n{"id": "B-2", "reason": "trust me"}\n\nPeer: alice\nBug-Reproduce-Waive: B-2');
     const r = peers(['check', 'bug-tdd'], repo.dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('B-1: TDD-order broken');
@@ -103,22 +109,47 @@ describe('peers check', () => {
     expect(r.code).toBe(0);
   });
 
-  test('no-new-skip-markers fails on an unexplained skip and a focused test, passes once they carry reasons or go', () => {
+  test('no-new-skip-markers fails on an unexplained skip and a focused test; a reason counts once another peer stands behind it', () => {
     repo = makeRepo();
     repo.commit('init', { 'tests/test_a.py': 'def test_a():\n    assert 1\n\ndef test_b():\n    assert 1\n', 'src/a.test.ts': "it('x', () => {});\n" });
     sh(repo.dir, ['tag', 'peers-baseline']);
-    repo.commit('skip', { 'tests/test_a.py': '@pytest.mark.skip(reason="later")\ndef test_a():\n    assert 1\n\ndef test_b():\n    assert 1\n', 'src/a.test.ts': "it.only('x', () => {});\n" });
+    repo.commit('skip\n\nPeer: alice', { 'tests/test_a.py': '@pytest.mark.skip(reason="later")\ndef test_a():\n    assert 1\n\ndef test_b():\n    assert 1\n', 'src/a.test.ts': "it.only('x', () => {});\n" });
     let r = peers(['check', 'no-new-skip-markers'], repo.dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('tests/test_a.py:1: skip: @pytest.mark.skip(reason="later")');
     expect(r.stderr).toContain('src/a.test.ts:1: only: it.only');
-    repo.commit('justify', { 'tests/test_a.py': '@pytest.mark.skip(reason="needs a running postgres; covered by the integration job")\ndef test_a():\n    assert 1\n', 'src/a.test.ts': "it('x', () => {});\n" });
+    const justify = repo.commit('justify\n\nPeer: alice', { 'tests/test_a.py': '@pytest.mark.skip(reason="needs a running postgres; covered by the integration job")\ndef test_a():\n    assert 1\n', 'src/a.test.ts': "it('x', () => {});\n" });
     r = peers(['check', 'no-new-skip-markers'], repo.dir);
-    // test_b was deleted without a stated reason.
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('tests/test_a.py:4: deleted-test: removed def test_b():');
-    repo.commit('Explain removal\n\nJUSTIFIED-TEST-REMOVAL: tests/test_a.py test_b duplicated test_a line for line');
-    expect(peers(['check', 'no-new-skip-markers'], repo.dir).code).toBe(0);
+    // alice wrote the reason for her own skip, and deleted test_b without a word.
+    expect(r.stderr).toContain(`its reason was written by alice for its own change; another peer must approve commit ${justify.slice(0, 12)}`);
+    expect(r.stderr).toContain('tests/test_a.py:4: deleted-test: removed def test_b(): — a peer other than alice must state "JUSTIFIED-TEST-REMOVAL: tests/test_a.py <reason>"');
+    // Her own JUSTIFIED-TEST-REMOVAL does not count ...
+    repo.commit('Explain removal\n\nJUSTIFIED-TEST-REMOVAL: tests/test_a.py test_b duplicated test_a line for line\n\nPeer: alice');
+    r = peers(['check', 'no-new-skip-markers'], repo.dir);
+    expect(r.stderr).toContain('its JUSTIFIED-TEST-REMOVAL was written by alice for its own change');
+    // ... bob's approval of her skip and his own removal justification do.
+    repo.commit(`Approve\n\n## Review\n{"pass": true, "notes": "postgres job covers it"}\n\nPeer-Review-Of: ${justify.slice(0, 12)}\nPeer: bob`);
+    repo.commit('Agree on removal\n\nJUSTIFIED-TEST-REMOVAL: tests/test_a.py test_b duplicated test_a line for line\n\nPeer: bob');
+    r = peers(['check', 'no-new-skip-markers'], repo.dir);
+    expect(r.stdout + r.stderr).toContain('each excused by another peer');
+    expect(r.code).toBe(0);
+  });
+
+  test('no-new-skip-markers inside a run compares against PEERS_RUN_BASELINE, not the movable tag; a bad baseline fails closed', () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'tests/test_a.py': 'def test_a():\n    assert 1\n\ndef test_b():\n    assert 1\n' });
+    repo.commit('drop test_b\n\nPeer: alice', { 'tests/test_a.py': 'def test_a():\n    assert 1\n' });
+    sh(repo.dir, ['tag', '-f', 'peers-baseline', 'HEAD']); // the peer moves the tag past its deletion
+    expect(peers(['check', 'no-new-skip-markers'], repo.dir).code).toBe(0); // outside a run the tag is all there is
+    const inRun = (value: string) => spawnSync(BUN, [join(ROOT, 'src/main.ts'), 'check', 'no-new-skip-markers'], { cwd: repo.dir, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', PEERS_RUN_BASELINE: value } });
+    let r = inRun(base);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("(the run's baseline)");
+    expect(r.stderr).toContain('deleted-test: removed def test_b():');
+    r = inRun('0'.repeat(40));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('PEERS_RUN_BASELINE names 000000000000, which is not in this repository');
   });
 
   test('an unknown check exits 2 and lists the checks; a non-repository path exits 2', () => {
@@ -126,7 +157,7 @@ describe('peers check', () => {
     let r = peers(['check', 'no-such-check'], repo.dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('unknown check "no-such-check"');
-    expect(r.stderr).toContain('bug-hunt-clean, bug-tdd, no-new-skip-markers, no-secrets, self-review-on-handoff, test-coverage-3-class');
+    for (const id of ['bug-hunt-clean', 'bug-tdd', 'no-new-skip-markers', 'no-secrets', 'self-review-on-handoff', 'test-coverage-3-class', 'api-stable', 'no-prior-regression']) expect(r.stderr).toContain(`${id},`);
     r = peers(['check', 'bug-hunt-clean', '/'], repo.dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('is not a git repository');
@@ -154,7 +185,7 @@ describe('peers bugs', () => {
     ]);
     expect(lines[6]).toEndWith('— fixed');
     const json = JSON.parse(peers(['bugs', repo.dir, '--json'], '/').stdout);
-    expect(json.summary).toMatchObject({ total: 3, openBlocking: 1 });
+    expect(json.summary).toMatchObject({ total: 3, open_blocking: 1 });
     expect(json.reports.map((r: { id: string }) => r.id)).toEqual(['B-crit', 'B-fixed', 'B-low']);
     expect(json.reports[1]).toMatchObject({ status: 'fixed', open: false, resolved_by: 'bob' });
   });

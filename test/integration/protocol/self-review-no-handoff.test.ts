@@ -25,7 +25,7 @@ test('no handoff yet → pass with a note; the first handoff without a self-revi
   repo.commit('Quick fix\n\nPeer: bob\nPeer-Status: handoff\nSelf-Review: pass', { 'index.js': 'module.exports = 2;\n' });
   r = check(repo.dir);
   expect(r.status).toBe(1);
-  expect(r.stderr).toContain('"Quick fix" has no "## Self-Review" section');
+  expect(r.stderr).toContain('"Quick fix": the body has no "## Self-Review" section');
 });
 
 test('without the baseline tag the whole history is read; an empty repository passes too', () => {

@@ -107,7 +107,8 @@ function parseEvents(stdout: string): Array<Record<string, unknown>> {
 /** `args` replaces the default arguments after the binary (e.g. an argv built by buildPeerArgv). */
 type RunOptions = { cwd: string; prompt?: string; args?: string[]; extraArgs?: string[]; extraEnv?: Record<string, string>; idleTimeoutMs?: number; absoluteTimeoutMs?: number };
 
-async function runAsUser(cmd: string[], env: Record<string, string>, opts: RunOptions): Promise<CliRun> {
+/** Any command line as the test user (e.g. a peer argv built by buildPeerArgv), with only `env` in its environment. */
+export async function runAsUser(cmd: string[], env: Record<string, string>, opts: RunOptions): Promise<CliRun> {
   const fullEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', ...env, ...opts.extraEnv };
   const envArgs = ['env', '-i', ...Object.entries(fullEnv).map(([k, v]) => `${k}=${v}`)];
   const argv = IS_ROOT ? ['runuser', '-u', TEST_USER, '--', ...envArgs, ...cmd] : [...envArgs, ...cmd];
@@ -186,13 +187,14 @@ export type LoopProject = { repo: string; root: string; stateDir: string; cleanu
  * A repository whose `.peers/config.yaml` runs the real claude and codex CLIs against `server`,
  * wired by cli-wiring exactly as a rehearsal would be, with a state directory the test user owns.
  */
-export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknown[]; health?: Record<string, unknown>; goalsSettings?: Record<string, unknown>; claudeEnv?: Record<string, string>; peers?: Array<'claude' | 'codex' | 'opencode'>; opencodePrice?: OpencodePrice; gitIdentity?: boolean }): LoopProject {
+export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknown[]; health?: Record<string, unknown>; goalsSettings?: Record<string, unknown>; budget?: Record<string, unknown>; claudeEnv?: Record<string, string>; peers?: Array<'claude' | 'codex' | 'opencode'>; opencodePrice?: OpencodePrice; gitIdentity?: boolean; /** Per-peer base URLs (e.g. the auth sidecar's ports) instead of the server's. */ urls?: Partial<Record<'claude' | 'codex' | 'opencode', string>> }): LoopProject {
   const repo = makeRepo({ gitIdentity: opts.gitIdentity });
   const root = userDir('loop');
   for (const d of ['claude-home', 'codex-home', 'opencode-home', 'state']) mkdirSync(join(root, d));
   giveToTestUser(root);
   const serverUrl = server.url!;
-  const specs = modelServerPeerSpecs({ serverUrl, claudeBin: CLAUDE_BIN, codexBin: CODEX_BIN, claudeHome: join(root, 'claude-home'), codexHome: join(root, 'codex-home'), extraClaudeEnv: opts.claudeEnv, opencodeBin: OPENCODE_BIN, opencodeHome: join(root, 'opencode-home'), opencodePrice: opts.opencodePrice });
+  const specsFor = (url: string) => modelServerPeerSpecs({ serverUrl: url, claudeBin: CLAUDE_BIN, codexBin: CODEX_BIN, claudeHome: join(root, 'claude-home'), codexHome: join(root, 'codex-home'), extraClaudeEnv: opts.claudeEnv, opencodeBin: OPENCODE_BIN, opencodeHome: join(root, 'opencode-home'), opencodePrice: opts.opencodePrice });
+  const specs = { claude: specsFor(opts.urls?.claude ?? serverUrl).claude, codex: specsFor(opts.urls?.codex ?? serverUrl).codex, opencode: specsFor(opts.urls?.opencode ?? serverUrl).opencode };
   mkdirSync(join(repo, '.peers'));
   writeFileSync(join(repo, '.gitignore'), '.peers/\n');
   writeFileSync(
@@ -201,6 +203,7 @@ export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknow
       peers: (opts.peers ?? ['claude', 'codex']).map((p) => specs[p]),
       health: { idle_timeout_s: 30, absolute_max_runtime_s: 60, kill_grace_s: 2, ...opts.health },
       goals: opts.goalsSettings ?? {},
+      ...(opts.budget ? { budget: opts.budget } : {}),
     }),
   );
   writeFileSync(join(repo, '.peers', 'goals.yaml'), stringify({ goals: opts.goals }));
@@ -219,17 +222,22 @@ export function makeLoopProject(server: ModelServerHandle, opts: { goals: unknow
 }
 
 const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
+const DIST_PEERS = resolve(import.meta.dir, '../../../dist/peers');
 
-/** `peers loop` as the test user (it starts claude, which refuses to run as root). */
-export async function runLoopAsUser(project: LoopProject, args: string[]): Promise<SupervisedResult & { runs: Array<Record<string, unknown>>; stopReason: string }> {
+/**
+ * `peers loop` as the test user (it starts claude, which refuses to run as root). `compiled`: the binary test/setup.sh builds (dist/peers) instead of the sources; its gates'
+ * `peers check` calls start in a fraction of the time, which counts for goal programs full of them.
+ */
+export async function runLoopAsUser(project: LoopProject, args: string[], opts: { timeoutMs?: number; compiled?: boolean } = {}): Promise<SupervisedResult & { runs: Array<Record<string, unknown>>; stopReason: string }> {
   const env = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: join(project.root, 'claude-home'), LANG: 'C.UTF-8' };
-  const loopArgv = [process.execPath, MAIN, 'loop', project.repo, '--state-dir', project.stateDir, ...args];
+  if (opts.compiled && !existsSync(DIST_PEERS)) throw new Error(`${DIST_PEERS} is missing: run \`bun build.ts\` (test/setup.sh does)`);
+  const loopArgv = [...(opts.compiled ? [DIST_PEERS] : [process.execPath, MAIN]), 'loop', project.repo, '--state-dir', project.stateDir, ...args];
   const envArgs = ['env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)];
   const result = await supervise({
     argv: IS_ROOT ? ['runuser', '-u', TEST_USER, '--', ...envArgs, ...loopArgv] : [...envArgs, ...loopArgv],
     cwd: project.repo,
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-    absoluteTimeoutMs: 55_000,
+    absoluteTimeoutMs: opts.timeoutMs ?? 55_000,
   });
   const runsFile = join(project.stateDir, 'runs.jsonl');
   const runs = existsSync(runsFile) ? parseEvents(readFileSync(runsFile, 'utf8')) : [];

@@ -6,7 +6,7 @@
  * rounds dropped) and points the init-written peers at the scripted model server (README,
  * "Rehearse offline"); then the real claude and codex CLIs work through the host loop until the
  * run is `complete`, committing under the documented default identity.
- * (The pod version of this walk-through comes with `peers up` on a run clone.)
+ * The pod version of this walk-through, with `peers up --rehearse`: test/e2e/new-user-rehearsal.test.ts.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
@@ -16,79 +16,12 @@ import { parse, stringify } from 'yaml';
 import { claudeEnv, codexEnv, codexProviderArgs } from '../../../src/model-server/cli-wiring.ts';
 import type { ModelServerHandle } from '../../../src/model-server/server.ts';
 import { supervise } from '../../../src/proc/supervise.ts';
-import { IS_ROOT, TEST_USER, ensureTestUser, giveToTestUser, handoffCommitCommand, removeDir, startServer, userDir } from './harness.ts';
+import { IS_ROOT, TEST_USER, ensureTestUser, giveToTestUser, removeDir, startServer, userDir } from './harness.ts';
+import { CLAMP_GOAL, CLAMP_LIB_FILES, EXPECTED_TICKS, scenario } from '../../fixtures/projects/clamp-lib.ts';
 
 const ROOT = resolve(import.meta.dir, '../../..');
 const MAIN = join(ROOT, 'src/main.ts');
 const NODE_BIN = join(ROOT, 'node_modules/.bin');
-
-const LIBRARY = `/** Numbers, kept in range. */
-export function sum(values) {
-  return values.reduce((a, b) => a + b, 0);
-}
-`;
-const LIBRARY_WITH_CLAMP = `${LIBRARY}
-/** \`value\` limited to [min, max]. */
-export function clamp(value, min, max) {
-  if (min > max) throw new RangeError('min must not exceed max');
-  return Math.min(Math.max(value, min), max);
-}
-`;
-const SUM_TEST = `import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { sum } from '../index.js';
-
-test('sums a list', () => assert.equal(sum([1, 2, 3]), 6));
-test('the sum of nothing is 0', () => assert.equal(sum([]), 0));
-`;
-const CLAMP_TEST = `import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { clamp } from '../index.js';
-
-test('clamps into the range', () => assert.equal(clamp(12, 0, 10), 10));
-`;
-const CLAMP_EDGES = `import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { clamp } from '../index.js';
-
-test('a value inside the range is unchanged', () => assert.equal(clamp(5, 0, 10), 5));
-test('below the range gives min', () => assert.equal(clamp(-3, 0, 10), 0));
-test('min above max is refused', () => assert.throws(() => clamp(1, 5, 0), RangeError));
-`;
-
-const tick = (replies: unknown[]) => ({ replies });
-const scenario = {
-  version: 1,
-  prices: { 'claude-opus-5-5': { input: 4, output: 20, cache_read: 0.2, cache_write: 5 } },
-  peers: {
-    claude: {
-      api: 'anthropic',
-      ticks: [
-        tick([
-          { tool_calls: [{ write: { path: 'index.js', content: LIBRARY_WITH_CLAMP } }, { write: { path: 'test/clamp.test.js', content: CLAMP_TEST } }] },
-          { tool_calls: [{ shell: 'npm test' }] },
-          { tool_calls: [{ shell: handoffCommitCommand('claude', 'Add clamp()') }] },
-          { text: 'Added clamp() with a test; handing off.' },
-        ]),
-        tick([
-          { tool_calls: [{ write: { path: 'AUDIT.md', content: 'Re-audited clamp(): range, inverted bounds, values inside. Nothing new.\n' } }] },
-          { tool_calls: [{ shell: handoffCommitCommand('claude', 'Skeptic re-audit of clamp(): nothing new') }] },
-          { text: 'Nothing new.' },
-        ]),
-      ],
-    },
-    codex: {
-      api: 'responses',
-      ticks: [
-        tick([
-          { tool_calls: [{ write: { path: 'test/clamp-edges.test.js', content: CLAMP_EDGES } }] },
-          { tool_calls: [{ shell: handoffCommitCommand('codex', 'Test the edges of clamp()') }] },
-          { text: 'Edge cases covered; handing off.' },
-        ]),
-      ],
-    },
-  },
-};
 
 let server: ModelServerHandle;
 let root: string;
@@ -132,10 +65,7 @@ beforeAll(() => {
   const home = join(root, 'home');
   repo = join(root, 'clamp-lib');
   for (const d of [home, repo, join(repo, 'test'), join(root, 'claude-home'), join(root, 'codex-home')]) mkdirSync(d, { recursive: true });
-  writeFileSync(join(repo, 'package.json'), `${JSON.stringify({ name: 'clamp-lib', version: '1.0.0', type: 'module', scripts: { test: 'node --test' } }, null, 2)}\n`);
-  writeFileSync(join(repo, 'index.js'), LIBRARY);
-  writeFileSync(join(repo, 'test', 'sum.test.js'), SUM_TEST);
-  writeFileSync(join(repo, 'README.md'), '# clamp-lib\n\nSmall number helpers.\n');
+  for (const [file, text] of Object.entries(CLAMP_LIB_FILES)) writeFileSync(join(repo, file), text);
   giveToTestUser(root);
   env = userEnv(home);
 });
@@ -164,7 +94,7 @@ test('init proposes the gates, verify is green, and the real CLIs take the run t
   const goalsPath = join(repo, '.peers', 'goals.yaml');
   const goals = parse(readFileSync(goalsPath, 'utf8')) as { goals: Array<Record<string, unknown>> };
   goals.goals = goals.goals.filter((g) => g.type === 'hard');
-  goals.goals.push({ id: 'clamp-exported', type: 'hard', cmd: `node -e "import('./index.js').then((m) => process.exit(typeof m.clamp === 'function' ? 0 : 1))"`, pass_when: 'exit_code == 0' });
+  goals.goals.push(CLAMP_GOAL);
   writeFileSync(goalsPath, stringify(goals));
   // config.yaml: the peers `init` wrote, pointed at the scripted model server (README, Rehearse offline).
   const configPath = join(repo, '.peers', 'config.yaml');
@@ -180,25 +110,21 @@ test('init proposes the gates, verify is green, and the real CLIs take the run t
 
   const stateDir = join(root, 'state');
   const loop = await supervise({
-    argv: asUserArgv([process.execPath, MAIN, 'loop', repo, '--state-dir', stateDir, '--max-ticks', '6']),
+    argv: asUserArgv([process.execPath, MAIN, 'loop', repo, '--state-dir', stateDir, '--max-ticks', '8']),
     cwd: repo,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    absoluteTimeoutMs: 170_000,
+    absoluteTimeoutMs: 230_000,
   });
-  if (loop.exitCode !== 0) console.error(loop.stderr.slice(-4000));
+  if (loop.exitCode !== 0 || !loop.stdout.includes('Stopped: complete')) console.error(loop.stderr.slice(-4000));
   expect(loop.exitCode).toBe(0);
   expect(loop.stdout).toContain('Stopped: complete');
   const lines = readFileSync(join(stateDir, 'runs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  expect(lines.filter((l) => l.event === 'tick').map((t) => [t.peer, t.skeptic, t.success, t.cause])).toEqual([
-    ['claude', false, true, null],
-    ['codex', false, true, null],
-    ['claude', true, true, null],
-  ]);
+  expect(lines.filter((l) => l.event === 'tick').map((t) => [t.peer, t.skeptic, t.success, t.cause])).toEqual(EXPECTED_TICKS.map(([p, skeptic]) => [p, skeptic, true, null]));
   expect(server.log.records.filter((r) => r.kind !== 'reply')).toEqual([]);
 
   // The peers committed under the documented default identity, author and committer alike.
   expect(git(['log', '--format=%an <%ae>|%cn <%ce>', 'peers-baseline..HEAD']).split('\n').reverse()).toEqual(
-    ['claude', 'codex', 'claude'].map((p) => `${p} (peers) <${p}@peers.invalid>|${p} (peers) <${p}@peers.invalid>`),
+    EXPECTED_TICKS.map(([p]) => `${p} (peers) <${p}@peers.invalid>|${p} (peers) <${p}@peers.invalid>`),
   );
   expect(git(['config', '--get', 'user.email'])).toBe('');
   // What the user reads in the morning.
@@ -211,4 +137,4 @@ test('init proposes the gates, verify is green, and the real CLIs take the run t
   const after = peers(['verify']);
   expect(after.stdout).toContain('Result: PASS (hard 4/4');
   expect(existsSync(join(repo, 'test', 'clamp-edges.test.js'))).toBe(true);
-}, 180_000);
+}, 240_000);

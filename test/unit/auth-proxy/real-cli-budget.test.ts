@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { isRefusal, isReply, readLedgerFile } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -68,6 +69,12 @@ describe('a spent budget, seen through the real CLIs', () => {
     await new Promise((res) => setTimeout(res, 300));
     expect((log.match(/openai POST \/v1\/responses 400 budget refused/g) ?? []).length - before).toBe(1);
     expect(out).not.toContain('never-shown');
-    expect(readFileSync(join(dir, 'usage.jsonl'), 'utf8').trim().split('\n')).toHaveLength(1);
+    // Nothing was spent; every refusal is on record (claude's and codex's), none adds to the spend.
+    const ledger = readLedgerFile(join(dir, 'usage.jsonl')).lines;
+    expect(ledger.filter(isReply)).toHaveLength(1);
+    const refusals = ledger.filter(isRefusal);
+    expect(refusals.length).toBeGreaterThanOrEqual(2);
+    expect(refusals.every((l) => l.cap === 'max_tokens' && l.limit === 1000 && l.spent === 5000)).toBe(true);
+    expect(new Set(refusals.map((l) => l.upstream))).toEqual(new Set(['anthropic', 'openai']));
   }, 70000);
 });

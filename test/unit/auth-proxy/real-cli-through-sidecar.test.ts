@@ -96,6 +96,11 @@ describe('real CLIs through the auth sidecar and the egress proxy', () => {
       expect(sum(l)).toEqual(sum(s.map((x) => x.usage)));
     }
     expect(sum(ledger.filter((x) => x.upstream === 'anthropic')).in).toBeGreaterThanOrEqual(1234);
+    // Codex is priced from the table (it reports no cost of its own).
+    const codexLines = ledger.filter((x) => x.upstream === 'openai');
+    expect(codexLines.every((x) => x.model === 'gpt-5-codex' && x.priced === 'table' && x.usd > 0)).toBe(true);
+    // The CLIs needed no path the sidecar does not forward.
+    expect([...anthropic.logs, ...openai.logs].filter((l) => l.includes(' 403 denied'))).toEqual([]);
     // Nothing the CLIs printed or the sidecars logged holds a real key.
     const transcript = [claude.out, codex.out, ...anthropic.logs, ...openai.logs, JSON.stringify(ledger)].join('\n');
     expect(transcript).not.toContain(REAL.anthropic);

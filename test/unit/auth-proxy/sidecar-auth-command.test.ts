@@ -27,6 +27,45 @@ describe('peers sidecar auth', () => {
     expect(r.stderr).toContain('log in on the host with `claude` then `/login`');
   });
 
+  test('--model-server goes only to this loopback, directly, with no credential; any other address is refused', async () => {
+    for (const target of ['10.0.0.1:80', 'localhost:8090', '127.0.0.1:8090/x', 'api.anthropic.com:443']) {
+      const r = run(['--upstream', 'anthropic', '--usage-ledger', join(dir, 'ms0.jsonl'), '--model-server', target], {});
+      expect(`${target} → ${r.status}`).toBe(`${target} → 2`);
+      expect(r.stderr).toContain('expected 127.0.0.1:PORT');
+    }
+    const seen: { path: string; key: string | null; auth: string | null }[] = [];
+    const model = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      fetch(req) {
+        seen.push({ path: new URL(req.url).pathname, key: req.headers.get('x-api-key'), auth: req.headers.get('authorization') });
+        return Response.json({ type: 'message', model: 'claude-sonnet-4-5', content: [], usage: { input_tokens: 7, output_tokens: 3 } });
+      },
+    });
+    const ledger = join(dir, 'ms1.jsonl');
+    // A real-looking key in its environment is never read in this mode.
+    const p = spawn(process.execPath, [join(repo, 'src/main.ts'), 'sidecar', 'auth', '--upstream', 'anthropic', '--port', 'anthropic=0', '--usage-ledger', ledger, '--model-server', `127.0.0.1:${model.port}`], { cwd: repo, env: { ...process.env, ANTHROPIC_API_KEY: 'sk-ant-must-not-leave-0000' } });
+    let log = '';
+    p.stderr.on('data', (d) => (log += d));
+    try {
+      const end = Date.now() + 20_000;
+      while (!/anthropic=http:\/\/127\.0\.0\.1:(\d+)/.test(log) && Date.now() < end) await Bun.sleep(50);
+      const port = /anthropic=http:\/\/127\.0\.0\.1:(\d+)/.exec(log)![1];
+      const r = await fetch(`http://127.0.0.1:${port}/peer/claude/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'placeholder' }, body: '{"model":"claude-sonnet-4-5","max_tokens":10}' });
+      expect(r.status).toBe(200);
+      await r.text();
+      // The /peer/<name> prefix reaches the model server (it routes on it); no credential does.
+      expect(seen).toEqual([{ path: '/peer/claude/v1/messages', key: null, auth: null }]);
+      const { readLedger } = await import('../../../auth-proxy/usage/usage-ledger.ts');
+      const end2 = Date.now() + 5000;
+      while (readLedger(ledger).length === 0 && Date.now() < end2) await Bun.sleep(20);
+      expect(readLedger(ledger).map((l) => l.total_tokens)).toEqual([10]);
+    } finally {
+      p.kill('SIGTERM');
+      model.stop(true);
+    }
+  }, 60_000);
+
   test('refuses a malformed budget file at startup, not at the first request (exit 2)', () => {
     writeFileSync(join(dir, 'bad-budget.json'), '{"max_usd": "lots"}');
     const r = run(['--upstream', 'anthropic', '--usage-ledger', join(dir, 'u1.jsonl'), '--budget-file', join(dir, 'bad-budget.json')], { ANTHROPIC_API_KEY: 'sk-ant-x-000000000' });
@@ -34,7 +73,7 @@ describe('peers sidecar auth', () => {
     expect(r.stderr).toContain('max_usd: expected a non-negative number');
   });
 
-  test('a FIFO given as ledger, budget file or credentials file is refused at startup (exit 2), never read (no hang)', () => {
+  test('a FIFO given as ledger, budget file, budget policy or credentials file is refused at startup (exit 2), never read (no hang)', () => {
     const fifo = join(dir, 'fifo');
     spawnSync('mkfifo', [fifo]);
     const key = { ANTHROPIC_API_KEY: 'sk-ant-x-000000000' };
@@ -42,13 +81,14 @@ describe('peers sidecar auth', () => {
       [['--usage-ledger', fifo], `usage ledger: ${fifo}: not a regular file`],
       [['--usage-ledger', join(dir, 'u3.jsonl'), '--budget-file', fifo], `${fifo}: not a regular budget file`],
       [['--usage-ledger', join(dir, 'u4.jsonl'), '--credentials', 'oauth-file', '--claude-credentials', fifo], `${fifo}: cannot use this credentials file: ${fifo}: not a regular file`],
+      [['--usage-ledger', join(dir, 'u5.jsonl'), '--budget-policy', fifo], `${fifo}: the budget policy is not a regular file`],
     ];
     for (const [args, message] of cases) {
       const r = run(['--upstream', 'anthropic', ...args], key);
       expect(`${args.join(' ')} → ${r.status}`).toBe(`${args.join(' ')} → 2`);
       expect(r.stderr).toContain(message);
     }
-  });
+  }, 30_000); // five process starts
 
   test('a run whose ledger already exceeds the budget file cap is refused without contacting anyone', async () => {
     const ledger = join(dir, 'usage.jsonl');

@@ -6,10 +6,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuthServer } from '../../../auth-proxy/auth-server.ts';
+import { type AuthLimits, AuthServer } from '../../../auth-proxy/auth-server.ts';
+import type { RequestAudit } from '../../../auth-proxy/request-audit.ts';
 import type { CredentialSource } from '../../../auth-proxy/credential-source.ts';
 import { type UpstreamSpec, UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
-import type { BudgetCaps } from '../../../auth-proxy/usage/budget.ts';
+import type { BudgetCaps, Reservations } from '../../../auth-proxy/usage/budget.ts';
 import { UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { AddressGuard } from '../../../proxy/address-guard.ts';
 import { MemoryAuditLog } from '../../../proxy/audit-log.ts';
@@ -19,11 +20,12 @@ import { StaticResolver } from '../../../proxy/resolver.ts';
 
 export type Egress = { dir: string; socket: string; server: EgressServer; audit: MemoryAuditLog; close(): Promise<void> };
 
-export async function startEgress(vendorPort: number): Promise<Egress> {
+/** `tokenPort`: where auth.peers.test (the OAuth token endpoint) listens, when not beside the API. */
+export async function startEgress(vendorPort: number, tokenPort = vendorPort): Promise<Egress> {
   const dir = mkdtempSync(join(tmpdir(), 'peers-auth-'));
   const audit = new MemoryAuditLog();
   const server = new EgressServer({
-    policy: EgressPolicy.fromLists([`api.peers.test:${vendorPort}`, `auth.peers.test:${vendorPort}`]),
+    policy: EgressPolicy.fromLists([`api.peers.test:${vendorPort}`, `auth.peers.test:${tokenPort}`]),
     resolver: new StaticResolver({ 'api.peers.test': ['127.0.0.1'], 'auth.peers.test': ['127.0.0.1'], 'blocked.peers.test': ['127.0.0.1'] }),
     guard: new AddressGuard({ allowLoopbackForTests: true }),
     audit,
@@ -35,9 +37,9 @@ export async function startEgress(vendorPort: number): Promise<Egress> {
 
 export type Sidecar = { url: string; server: AuthServer; ledger: UsageLedger; logs: string[]; close(): Promise<void> };
 
-export async function startSidecar(opts: { egress: Egress; vendorPort: number; upstream?: UpstreamSpec; credentials: CredentialSource; caps?: BudgetCaps; ledgerPath?: string; host?: string }): Promise<Sidecar> {
+export async function startSidecar(opts: { egress: Egress; vendorPort: number; upstream?: UpstreamSpec; credentials: CredentialSource; caps?: BudgetCaps; ledgerPath?: string; host?: string; limits?: Partial<AuthLimits>; audit?: RequestAudit; ledger?: UsageLedger; reservations?: Reservations }): Promise<Sidecar> {
   const logs: string[] = [];
-  const ledger = new UsageLedger(opts.ledgerPath ?? join(opts.egress.dir, 'usage.jsonl'));
+  const ledger = opts.ledger ?? new UsageLedger(opts.ledgerPath ?? join(opts.egress.dir, 'usage.jsonl'));
   const server = new AuthServer({
     upstream: opts.upstream ?? UPSTREAMS.anthropic,
     origin: `http://${opts.host ?? 'api.peers.test'}:${opts.vendorPort}`,
@@ -45,6 +47,9 @@ export async function startSidecar(opts: { egress: Egress; vendorPort: number; u
     egress: { via: { path: opts.egress.socket } },
     ledger,
     caps: () => opts.caps ?? {},
+    limits: opts.limits,
+    reservations: opts.reservations,
+    audit: opts.audit,
     log: (l) => logs.push(l),
   });
   const port = await server.listen('127.0.0.1', 0);

@@ -76,7 +76,7 @@ describe('usage meter and budget', () => {
     expect(lines.map((l) => l.total_tokens)).toEqual([177, 177, 230, 230, 177]);
     // Sonnet: 25*3 + 42*15 + 100*0.3 + 10*3.75 = 772.5 per million tokens.
     expect(lines[0]!.usd).toBeCloseTo(0.0007725, 10);
-    expect(lines[1]!.usd).toBeCloseTo(usdFor('claude-opus-4-1', a).usd, 10);
+    expect(lines[1]!.usd).toBeCloseTo(usdFor({ model: 'claude-opus-4-1', ...a }, 'anthropic').usd, 10);
     expect(lines[4]!.priced).toBe('fallback');
     const totals = totalsOf(lines);
     expect(totals.tokens).toBe(177 * 3 + 230 * 2);
@@ -88,20 +88,24 @@ describe('usage meter and budget', () => {
 
   test('when the token budget is spent, both APIs answer a clear vendor-shaped error and nothing is forwarded', async () => {
     const spent = new UsageLedger(ledgerPath()).totals.tokens;
-    const caps = { maxTokens: spent + 100 };
+    const body = { max_tokens: 100 };
+    // Room for exactly one such request's reservation (body bytes + 1024 + max_tokens), not two.
+    const caps = { maxTokens: spent + 1200 };
     const a = await startSidecar({ egress, vendorPort: vendor.port, credentials: new ApiKeySource('x-api-key', 'sk-ant-real-0000000000'), caps });
-    expect((await call(a.url, '/v1/messages', { body: {} })).status).toBe(200); // 177 more: now over the cap
+    expect((await call(a.url, '/v1/messages', { body })).status).toBe(200); // 177 spent: the rest cannot cover another
     const forwarded = vendor.requests.length;
-    const refused = await call(a.url, '/v1/messages', { body: {} });
+    const refused = await call(a.url, '/v1/messages', { body });
     expect(refused.status).toBe(402);
     expect(refused.headers.get('x-peers-budget')).toBe('exhausted');
-    expect(JSON.parse(refused.text)).toEqual({ type: 'error', error: { type: 'billing_error', message: expect.stringContaining("the run's token budget is spent") } });
+    expect(JSON.parse(refused.text)).toEqual({ type: 'error', error: { type: 'billing_error', message: expect.stringContaining("the run's token budget left cannot cover this request") } });
     // A sidecar (re)started on the same ledger knows the run's spend and refuses at once.
-    const o2 = await startSidecar({ egress, vendorPort: vendor.port, upstream: UPSTREAMS.openai, credentials: new ApiKeySource('authorization', 'sk-real-openai-000000'), caps });
+    const spentCaps = { maxTokens: new UsageLedger(ledgerPath()).totals.tokens };
+    const o2 = await startSidecar({ egress, vendorPort: vendor.port, upstream: UPSTREAMS.openai, credentials: new ApiKeySource('authorization', 'sk-real-openai-000000'), caps: spentCaps });
     const oRefused = await call(o2.url, '/v1/responses', { body: {} });
     expect(oRefused.status).toBe(400);
     expect(oRefused.headers.get('x-peers-budget')).toBe('exhausted');
     expect(JSON.parse(oRefused.text).error).toMatchObject({ type: 'invalid_request_error', code: 'peers_budget_exhausted' });
+    expect(JSON.parse(oRefused.text).error.message).toContain("the run's token budget is spent");
     expect(JSON.parse(oRefused.text).error.message).toContain('Raise budget.max_tokens');
     expect(vendor.requests.length).toBe(forwarded);
     await Promise.all([a.close(), o2.close()]);

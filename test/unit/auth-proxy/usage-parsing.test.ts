@@ -1,6 +1,6 @@
 /** The meter's parsers on the awkward inputs real streams produce, and the ledger's crash safety. */
 import { describe, expect, test } from 'bun:test';
-import { mkdtempSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { upstreamHeaders } from '../../../auth-proxy/credential-headers.ts';
@@ -8,7 +8,6 @@ import { withFileLock } from '../../../auth-proxy/oauth/file-lock.ts';
 import { priceFor } from '../../../auth-proxy/usage/price-table.ts';
 import { type SseEvent, SseParser } from '../../../auth-proxy/usage/sse-parser.ts';
 import { UsageAccumulator } from '../../../auth-proxy/usage/usage-extract.ts';
-import { readLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
 
 const STREAM = 'event: message_start\r\ndata: {"type":"message_start",\r\ndata: "n":1}\r\n\r\n: keep-alive comment\n\nevent: ping\ndata: {}\n\ndata: {"x":"é"}\n\n';
 
@@ -47,23 +46,17 @@ describe('usage extraction', () => {
     expect(acc.seen).toBe(false);
   });
 
-  test('prices match by the longest model prefix; unknown models take the dearest row', () => {
-    expect(priceFor('gpt-5-mini-2025-08-07').price.input).toBe(0.25);
-    expect(priceFor('gpt-5-codex').price.input).toBe(1.25);
-    expect(priceFor('claude-opus-4-5-20251101').price.output).toBe(25);
-    expect(priceFor('claude-opus-4-1-20250805').price.output).toBe(75);
-    expect(priceFor('llama-9000')).toMatchObject({ priced: 'fallback', price: { output: 75 } });
-  });
-});
-
-describe('usage ledger', () => {
-  test('a torn last line (crash mid-append) is ignored; damage in the middle is an error with its line', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'peers-ledger-'));
-    const line = JSON.stringify({ total_tokens: 5, usd: 0.1 });
-    writeFileSync(join(dir, 'a.jsonl'), `${line}\n${line}\n{"total_tok`);
-    expect(readLedger(join(dir, 'a.jsonl'))).toHaveLength(2);
-    writeFileSync(join(dir, 'b.jsonl'), `${line}\n{"total_tok\n${line}\n`);
-    expect(() => readLedger(join(dir, 'b.jsonl'))).toThrow('b.jsonl:2: not a JSON line');
+  test('prices are looked up by exact model id; an unknown model takes its vendor\'s dearest row, flagged', () => {
+    expect(priceFor('gpt-5-mini-2025-08-07', 'openai').rates.input).toBe(0.25);
+    expect(priceFor('gpt-5-codex', 'openai').rates.input).toBe(1.25);
+    expect(priceFor('gpt-5.5', 'openai').rates).toMatchObject({ input: 5, output: 30, cacheRead: 0.5 });
+    expect(priceFor('claude-opus-4-5-20251101', 'anthropic').rates.output).toBe(25);
+    expect(priceFor('anthropic/claude-opus-4-1-20250805', 'anthropic').rates.output).toBe(75);
+    expect(priceFor('claude-opus-5-5', 'anthropic', 'fast').rates.output).toBe(40);
+    // A family prefix is not a price: a model the table does not list is priced conservatively.
+    expect(priceFor('claude-opus-4-9', 'anthropic')).toMatchObject({ priced: 'fallback', rates: { output: 75 } });
+    expect(priceFor('gpt-6-sol', 'openai')).toMatchObject({ priced: 'fallback', rates: { output: 180 } });
+    expect(priceFor('llama-9000', 'anthropic').note).toContain('not in the price table of');
   });
 });
 

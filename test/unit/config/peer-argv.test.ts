@@ -92,12 +92,28 @@ describe('buildPeerArgv', () => {
       '-c', 'model_providers.openrouter.name="openrouter"',
       '-c', 'model_providers.openrouter.base_url="https://openrouter.ai/api/v1"',
       '-c', 'model_providers.openrouter.env_key="OPENROUTER_API_KEY"',
+      '-c', 'model_providers.openrouter.wire_api="responses"',
       '-',
     ]);
     expect(out.missingEnv).toEqual(['OPENROUTER_API_KEY']);
     const own = buildPeerArgv(peer({ tool: 'codex', argv: ['codex', 'exec', '-c', 'model_provider="azure"', '-'], provider: 'openrouter' }), 'P', { hostEnv: {} });
     expect(own.argv).toEqual(['codex', 'exec', '-c', 'model_provider="azure"', '-']);
     expect(own.missingEnv).toEqual([]);
+  });
+
+  test('codex in the pod: a codex peer with no provider of its own reaches the auth sidecar (codex ignores OPENAI_BASE_URL)', () => {
+    const pod = { PEERS_CODEX_BASE_URL: 'http://127.0.0.1:8081/v1' };
+    const table = '{ name = "OpenAI through the peers auth sidecar", base_url = "http://127.0.0.1:8081/v1", wire_api = "responses", env_key = "OPENAI_API_KEY" }';
+    const out = buildPeerArgv(peer({ tool: 'codex', argv: ['codex', 'exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '-'], model: 'gpt-5.5' }), 'P', { hostEnv: pod });
+    expect(out.argv).toEqual(['codex', 'exec', '-c', 'model="gpt-5.5"', '-c', `model_providers.peers-auth-sidecar=${table}`, '-c', 'model_provider="peers-auth-sidecar"', '--json', '--dangerously-bypass-approvals-and-sandbox', '-']);
+    // On the host (no sidecar), or when the user routes codex themselves, nothing is added.
+    expect(buildPeerArgv(peer({ tool: 'codex', argv: ['codex', 'exec', '-'] }), 'P', { hostEnv: {} }).argv).toEqual(['codex', 'exec', '-']);
+    for (const own of [['codex', 'exec', '-c', 'model_provider="mine"', '-'], ['codex', 'exec', '-c', 'openai_base_url="http://x/v1"', '-']]) {
+      expect(buildPeerArgv(peer({ tool: 'codex', argv: own }), 'P', { hostEnv: pod }).argv).toEqual(own);
+    }
+    expect(buildPeerArgv(peer({ tool: 'codex', argv: ['codex', 'exec', '-'], provider: 'openrouter' }), 'P', { hostEnv: { ...pod, OPENROUTER_API_KEY: 'k' } }).argv).not.toContain('model_provider="peers-auth-sidecar"');
+    // Not a codex tool: never touched.
+    expect(buildPeerArgv(peer({ tool: 'custom', argv: ['sh', '-c', 'x'] }), 'P', { hostEnv: pod }).argv).toEqual(['sh', '-c', 'x']);
   });
 
   test('codex behind a wrapper script: settings go before the prompt element', () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UnsafePathError } from '../../../src/fs/atomic-write.ts';
-import { FileTooLargeError, readTextCapped, readTextIfExists } from '../../../src/fs/safe-read.ts';
+import { FileTooLargeError, readRange, readTextCapped, readTextIfExists } from '../../../src/fs/safe-read.ts';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'peers-safe-read-'));
 
@@ -36,5 +36,40 @@ describe('readTextCapped', () => {
 
   test('readTextIfExists returns undefined for a missing file', () => {
     expect(readTextIfExists(join(dir(), 'nope'), 10)).toBeUndefined();
+  });
+});
+
+describe('readRange (logs read while they grow)', () => {
+  test('from an offset: the new bytes and where they end, so the next read continues there', () => {
+    const d = dir();
+    writeFileSync(join(d, 'log'), 'first\nsecond\n');
+    const r = readRange(join(d, 'log'), { from: 6 })!;
+    expect(r.bytes.toString()).toBe('second\n');
+    expect(r.end).toBe(13);
+    expect(readRange(join(d, 'log'), { from: r.end })!.bytes.length).toBe(0);
+  });
+
+  test('the last N bytes of a file, and all of a shorter one', () => {
+    const d = dir();
+    writeFileSync(join(d, 'log'), 'abcdefgh');
+    expect(readRange(join(d, 'log'), { lastBytes: 3 })!.bytes.toString()).toBe('fgh');
+    expect(readRange(join(d, 'log'), { lastBytes: 100 })!.bytes.toString()).toBe('abcdefgh');
+  });
+
+  test('never more than the cap, from either end', () => {
+    const d = dir();
+    writeFileSync(join(d, 'log'), 'x'.repeat(100));
+    expect(readRange(join(d, 'log'), { from: 0 }, 10)!.bytes.length).toBe(10);
+    expect(readRange(join(d, 'log'), { lastBytes: 50 }, 10)!.bytes.length).toBe(10);
+  });
+
+  test('a missing file, a symlink and a FIFO read as nothing, without hanging', () => {
+    const d = dir();
+    writeFileSync(join(d, 'real'), 'secret');
+    symlinkSync(join(d, 'real'), join(d, 'link'));
+    execFileSync('mkfifo', [join(d, 'fifo')]);
+    expect(readRange(join(d, 'missing'), { from: 0 })).toBeNull();
+    expect(readRange(join(d, 'link'), { from: 0 })).toBeNull();
+    expect(readRange(join(d, 'fifo'), { lastBytes: 10 })).toBeNull();
   });
 });

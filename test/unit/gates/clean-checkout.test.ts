@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withCleanCheckout } from '../../../src/gates/clean-checkout.ts';
 import { gitOk } from '../../../src/git/git.ts';
+import { withObservedWorkTree } from '../../../src/git/observer.ts';
+import { RunObserver } from '../../../src/git/run-observer.ts';
+import { attestCommits, attestedPeer } from '../../../src/protocol/attestation.ts';
 
 const ID = ['-c', 'user.name=t', '-c', 'user.email=t@example.com'];
 
@@ -58,4 +61,29 @@ test('the checkout is removed even when the callback throws', async () => {
 test('an unknown sha is an error before anything is created', async () => {
   const { repo } = makeRepo();
   await expect(withCleanCheckout(repo, 'deadbeef'.repeat(5), async () => 1)).rejects.toThrow(/rev-parse/);
+});
+
+test('a smudge filter, hook or fsmonitor planted in the repository\'s config does not run while checking out', async () => {
+  const { repo, second } = makeRepo();
+  const marker = join(repo, '..', `pwned-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(join(repo, '.gitattributes'), '* filter=pwn\n');
+  gitOk(repo, ['add', '.gitattributes']);
+  gitOk(repo, [...ID, 'commit', '-q', '-m', 'attrs']);
+  const head = gitOk(repo, ['rev-parse', 'HEAD']).trim();
+  const planted: [string, string][] = [['filter.pwn.smudge', `touch ${marker}; cat`], ['filter.pwn.required', 'true'], ['core.fsmonitor', `touch ${marker}`]];
+  for (const [k, v] of planted) gitOk(repo, ['config', k, v]);
+  writeFileSync(join(repo, '.git/hooks/post-checkout'), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+  for (const sha of [second, head]) expect(await withCleanCheckout(repo, sha, async (dir) => readFileSync(join(dir, 'a.txt'), 'utf8'))).toBe('two\n');
+  expect(existsSync(marker)).toBe(false);
+});
+
+test("a gate's `peers check` sees who made each commit: the checkout of the mirror carries the loop's attestation, and the check's view of it reads it", async () => {
+  const { repo, first, second } = makeRepo();
+  const scratch = mkdtempSync(join(tmpdir(), 'checkout-mirror-'));
+  const observer = new RunObserver({ workDir: repo, mirror: join(scratch, 'mirror.git'), stage: join(scratch, 'stage.git'), lenient: true });
+  observer.sync();
+  // The loop attests in the mirror only; a clone would copy branches and tags, never notes.
+  attestCommits(observer.mirror, 'alice', first, second);
+  const seen = await withCleanCheckout(observer.mirror, second, (dir) => withObservedWorkTree(dir, async () => [attestedPeer(dir, second), attestedPeer(dir, first)]));
+  expect(seen).toEqual(['alice', undefined]);
 });

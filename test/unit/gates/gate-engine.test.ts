@@ -112,30 +112,23 @@ describe('evaluateGates', () => {
     expect(count(join(state, 'few'))).toBe(2);
   });
 
-  test('cacheable passes are reused for the same HEAD and goal, rerun when either changes; failures never cached', async () => {
-    const state = scratch();
-    const cacheFile = join(scratch(), 'gate-cache.json');
-    const counted = (cmdSuffix = '') => goal({ id: 'suite', cacheable: true, cmd: `echo run >> ${state}/runs${cmdSuffix}` });
-    const run = (head: string, g: HardGoal) => evaluateGates({ checkoutDir: scratch(), head, defaultTimeoutS: 30, cacheFile, goals: [g] });
-
-    expect((await run(HEAD_A, counted()))[0]).toMatchObject({ state: 'pass', cached: false });
-    expect((await run(HEAD_A, counted()))[0]).toMatchObject({ state: 'pass', cached: true, durationMs: 0 });
-    expect(count(join(state, 'runs'))).toBe(1);
-    expect((await run(HEAD_B, counted()))[0]!.cached).toBe(false);
-    expect(count(join(state, 'runs'))).toBe(2);
-    expect((await run(HEAD_B, counted(' # edited')))[0]!.cached).toBe(false);
-    expect(count(join(state, 'runs'))).toBe(3);
-
-    const failing = goal({ id: 'red', cacheable: true, cmd: `echo run >> ${state}/red; exit 1` });
-    await run(HEAD_A, failing);
-    expect((await run(HEAD_A, failing))[0]).toMatchObject({ state: 'fail', cached: false });
-    expect(count(join(state, 'red'))).toBe(2);
-
-    const notCacheable = goal({ id: 'plain', cmd: `echo run >> ${state}/plain` });
-    await run(HEAD_A, notCacheable);
-    await run(HEAD_A, notCacheable);
-    expect(count(join(state, 'plain'))).toBe(2);
-    expect(JSON.parse(readFileSync(cacheFile, 'utf8')).version).toBe(1);
+  test('every gate run gets a fresh HOME, TMPDIR and XDG dirs: what one run writes there, the next never sees', async () => {
+    const dir = scratch();
+    const poison = goal({ id: 'poison', cmd: 'echo "registry=http://evil.invalid/" > "$HOME/.npmrc"; mkdir -p "$XDG_CONFIG_HOME/git"; echo x > "$XDG_CONFIG_HOME/git/config"; echo x > "$TMPDIR/left"; echo "$HOME" > home-of-poison' });
+    const victim = goal({ id: 'victim', cmd: 'test ! -e "$HOME/.npmrc" && test ! -e "$XDG_CONFIG_HOME/git/config" && test ! -e "$TMPDIR/left" && test -d "$HOME" && test -w "$TMPDIR"' });
+    await evaluateGates({ checkoutDir: dir, head: HEAD_A, defaultTimeoutS: 30, goals: [poison] });
+    const [after] = await evaluateGates({ checkoutDir: dir, head: HEAD_A, defaultTimeoutS: 30, goals: [victim] });
+    expect(after).toMatchObject({ state: 'pass' });
+    // The scratch HOME is gone with its run, and was never the caller's.
+    const home = readFileSync(join(dir, 'home-of-poison'), 'utf8').trim();
+    expect(existsSync(home)).toBe(false);
+    expect(home).not.toBe(process.env.HOME);
+    // Within one evaluation too: two goals side by side do not share a HOME.
+    const both = await evaluateGates({ checkoutDir: dir, head: HEAD_B, defaultTimeoutS: 30, jobs: 1, goals: [poison, victim] });
+    expect(both.map((r) => r.state)).toEqual(['pass', 'pass']);
+    // Dependency-cache variables a gate inherits are dropped: gates never get the cache.
+    const [noCache] = await evaluateGates({ checkoutDir: dir, head: HEAD_A, defaultTimeoutS: 30, env: { PATH: process.env.PATH!, npm_config_cache: '/cache/npm' }, goals: [goal({ id: 'c', cmd: 'test -z "$npm_config_cache"' })] });
+    expect(noCache!.state).toBe('pass');
   });
 
   test('concurrency never exceeds jobs, does use it, and results keep file order', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { decideConvergence, nextCleanTicks } from '../../../src/loop/convergence.ts';
+import { advanceAuditMarks, decideConvergence, nextCleanTicks, type ConvergenceInput } from '../../../src/loop/convergence.ts';
 import { decidePreTick, finalizeTick, recordGates, countRedTick } from '../../../src/loop/tick.ts';
 import { resumeFromLog } from '../../../src/loop/resume.ts';
 import { applyOperatorActions, syncPeerOrder } from '../../../src/loop/operator-actions.ts';
@@ -7,7 +7,7 @@ import type { TickLine } from '../../../src/state/run-log.ts';
 import { fail, obs, settings, state } from './fixtures.ts';
 
 const green = (s = state()) => recordGates(s, 'h1', [{ id: 'g', state: 'pass', durationMs: 1, diagnostic: '', cached: false }]);
-const conv = { hardGoalIds: ['g'], openBlockingBugs: 0, softConsensus: true };
+const conv: ConvergenceInput = { hardGoalIds: ['g'], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unauditedAuthors: [] };
 const run = { ticksThisRun: 0, stopRequested: false };
 
 describe('convergence', () => {
@@ -16,11 +16,58 @@ describe('convergence', () => {
     const st = { ...green(), clean_ticks: 2 };
     expect(decideConvergence({ ...st, clean_ticks: 1 }, conv, s).kind).toBe('continue');
     expect(decideConvergence(st, { ...conv, openBlockingBugs: 1 }, s).kind).toBe('continue');
+    // Fail closed: an unreadable ledger is not an empty one; unknown gate-surface approvals hold too.
+    expect(decideConvergence(st, { ...conv, ledgerReadable: false }, s).kind).toBe('continue');
+    expect(decideConvergence(st, { ...conv, unapprovedGateSurface: 1 }, s).kind).toBe('continue');
+    expect(decideConvergence(st, { ...conv, unapprovedGateSurface: null }, s).kind).toBe('continue');
     expect(decideConvergence(st, { ...conv, softConsensus: false }, s).kind).toBe('continue');
     expect(decideConvergence(st, { ...conv, softConsensus: false }, settings({ goals: { ...s.goals, softConsensusRequired: false } })).kind).toBe('skeptic');
     expect(decideConvergence(st, conv, s).kind).toBe('skeptic');
     expect(decideConvergence({ ...st, skeptic_ran_at_tick: 5 }, conv, s).kind).toBe('complete');
     expect(decideConvergence(st, conv, settings({ skeptic: false })).kind).toBe('complete');
+  });
+
+  test('the skeptic is never an author of the changes under audit; every author is audited by someone else', () => {
+    const s = settings();
+    const st = { ...green(), clean_ticks: 2 }; // turn order says 'a' is next
+    expect(decideConvergence(st, { ...conv, unauditedAuthors: ['a'] }, s)).toEqual({ kind: 'skeptic', audits: ['a'] });
+    let pre = decidePreTick(st, run, { ...conv, unauditedAuthors: ['a'] }, s);
+    expect(pre.action).toEqual({ kind: 'turn', peer: 'b', index: 1, skeptic: true, audits: ['a'] });
+    // Both wrote changes: the next in turn order audits the other; its own changes wait for the other.
+    pre = decidePreTick(st, run, { ...conv, unauditedAuthors: ['a', 'b'] }, s);
+    expect(pre.action).toEqual({ kind: 'turn', peer: 'a', index: 0, skeptic: true, audits: ['b'] });
+    const after = finalizeTick(pre.state, obs(pre.state, { peer: 'a', skeptic: true, skeptic_audits: ['b'], skeptic_self_unaudited: true, head_after: 'h2' }), s).state;
+    expect(after.skeptic_audited).toEqual({ b: 'h2' });
+    // Only an author can audit, and it is the only author: nobody may, so an ordinary turn runs.
+    const lone = { ...st, peers: { ...st.peers, b: { ...st.peers.b!, state: 'unavailable' as const } } };
+    expect(decidePreTick(lone, run, { ...conv, unauditedAuthors: ['a'] }, s).action).toMatchObject({ kind: 'turn', peer: 'a', skeptic: false });
+  });
+
+  test("audit marks: everyone else is audited up to the skeptic tick's end; the skeptic only if it had nothing unaudited", () => {
+    expect(advanceAuditMarks({}, ['a', 'b', 'c'], 'b', false, 'h9')).toEqual({ a: 'h9', b: 'h9', c: 'h9' });
+    expect(advanceAuditMarks({ b: 'h1' }, ['a', 'b', 'c'], 'b', true, 'h9')).toEqual({ a: 'h9', b: 'h1', c: 'h9' });
+  });
+
+  test('blocked: a declaration waits for another peer; the same peer twice does not confirm; a confirmation stops the run; a plain handoff withdraws it', () => {
+    const s = settings();
+    const declared = finalizeTick(state(), obs(state(), { peer: 'a', blocked: { reason: 'the test contradicts SPEC.md rule 2', sha: 'c1' } }), s);
+    expect(declared.exit).toBeNull();
+    expect(declared.state.blocked).toMatchObject({ by: 'a', confirmed_by: null, at_tick: 1 });
+    expect(declared.state.clean_ticks).toBe(0);
+    const again = finalizeTick(declared.state, obs(declared.state, { peer: 'a', blocked: { reason: 'still contradictory', sha: 'c2' } }), s);
+    expect(again.state.blocked?.confirmed_by).toBeNull();
+    const confirmed = finalizeTick(declared.state, obs(declared.state, { peer: 'b', blocked: { reason: 'agreed: rule 2 vs test', sha: 'c3' } }), s);
+    expect(confirmed.exit).toEqual({ kind: 'blocked' });
+    expect(confirmed.state.blocked).toMatchObject({ by: 'a', confirmed_by: 'b', confirm_reason: 'agreed: rule 2 vs test' });
+    expect(decidePreTick(confirmed.state, run, conv, s).action).toEqual({ kind: 'stop', reason: { kind: 'blocked' } });
+    const withdrawn = finalizeTick(declared.state, obs(declared.state, { peer: 'b' }), s).state;
+    expect(withdrawn.blocked).toBeNull();
+    expect(withdrawn.warnings.join('\n')).toContain("b handed off instead of confirming a's blocked declaration");
+    // Only the operator lifts a confirmed stop, by changing the config or goals.
+    expect(applyOperatorActions(confirmed.state, { configChanged: false, resetPeers: ['all'] }).state.blocked?.confirmed_by).toBe('b');
+    const lifted = applyOperatorActions(confirmed.state, { configChanged: true, resetPeers: [] });
+    expect(lifted.state.blocked).toBeNull();
+    expect(lifted.notes.join('\n')).toContain('blocked stop lifted');
   });
 
   test('a skeptic tick that files a blocking bug resets convergence and re-arms the skeptic', () => {
@@ -59,12 +106,21 @@ describe('warnings', () => {
     const s = settings();
     const t1 = finalizeTick(state(), obs(state(), { peer: 'a', warnings_emitted: ['flaky gate'], warnings_for_peer: ['a: test-only turn'] }), s).state;
     expect(t1.warnings).toEqual(['flaky gate']);
-    expect(t1.peer_warnings).toEqual({ a: ['a: test-only turn'] });
+    expect(t1.peer_warnings).toEqual({ a: ['a: test-only turn'], b: [] });
     const t2 = finalizeTick(t1, obs(t1, { peer: 'b' }), s).state; // b's turn does not consume a's warning
     expect(t2.warnings).toEqual([]);
     expect(t2.peer_warnings).toEqual({ a: ['a: test-only turn'], b: [] });
     const t3 = finalizeTick(t2, obs(t2, { peer: 'a' }), s).state; // a saw it in this tick's prompt
     expect(t3.peer_warnings.a).toEqual([]);
+  });
+
+  test('anti-cheat findings about a peer are held for every other peer until each has seen them', () => {
+    const s = settings();
+    const three = state(['a', 'b', 'c']);
+    const t1 = finalizeTick(three, obs(three, { peer: 'a', warnings_for_others: ['anti-cheat: a reverted'] }), s).state;
+    expect(t1.peer_warnings).toEqual({ a: [], b: ['anti-cheat: a reverted'], c: ['anti-cheat: a reverted'] });
+    const t2 = finalizeTick(t1, obs(t1, { peer: 'b' }), s).state;
+    expect(t2.peer_warnings).toEqual({ a: [], b: [], c: ['anti-cheat: a reverted'] });
   });
 });
 
@@ -82,6 +138,17 @@ describe('resume after a crash', () => {
     expect(resumeFromLog(fin.state, [line], s).replayed).toEqual([]);
     const gap = resumeFromLog(st0, [{ ...line, tick: 3 } as TickLine], s);
     expect(gap.warning).toContain('jumps from tick 0 to 3');
+  });
+
+  test('a hand-edited tick line that would yield an invalid state (or throw) is not replayed', () => {
+    const s = settings();
+    const st0 = state();
+    const o = obs(st0, { ...fail, tokens_this_tick: 40 });
+    const line = { event: 'tick', ts: '2026-01-01T00:00:05.000Z', ...o } as unknown as TickLine;
+    for (const bad of [{ credit: 'lots' }, { ts: 'not a date' }, { warnings_emitted: 7 }, { peer: 'constructor' }]) {
+      const r = resumeFromLog(st0, [{ ...line, ...bad } as unknown as TickLine], s);
+      expect(r).toEqual({ state: st0, replayed: [], warning: 'runs.jsonl tick 1 cannot be replayed; state.json kept as is' });
+    }
   });
 });
 

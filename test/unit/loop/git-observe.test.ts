@@ -3,7 +3,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
-import { CHANGES_CAP_BYTES, changesSince, dirtyPaths, inboxLines, observeTurnGit } from '../../../src/loop/git-observe.ts';
+import { RunObserver } from '../../../src/git/run-observer.ts';
+import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
+import { CHANGES_CAP_BYTES, reviewChanges, inboxLines, observeTurnGit } from '../../../src/loop/git-observe.ts';
+import { LocalPeerRunner } from '../../../src/peers/peer-runner.ts';
 
 let repo: string;
 const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
@@ -14,37 +17,55 @@ function commit(msg: string, file = 'f.txt'): string {
   return headSha(repo)!;
 }
 
+let root: string;
+let observer: RunObserver;
+let workspace: RunnerWorkspaceGit;
+const observe = (before: string | null) => observeTurnGit(observer, workspace, before);
+
 beforeEach(() => {
-  repo = mkdtempSync(join(tmpdir(), 'peers-gitobs-'));
+  root = mkdtempSync(join(tmpdir(), 'peers-gitobs-'));
+  repo = join(root, 'repo');
+  mkdirSync(repo);
   gitOk(repo, ['init', '-q', '-b', 'main']);
+  observer = new RunObserver({ workDir: repo, mirror: join(root, 'mirror.git'), stage: join(root, 'stage.git'), lenient: false });
+  workspace = new RunnerWorkspaceGit(new LocalPeerRunner(), repo, observer, { PATH: process.env.PATH! });
 });
-afterEach(() => rmSync(repo, { recursive: true, force: true }));
+afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 describe('git facts of a turn', () => {
-  test('new commits oldest first; a reset behind the start is a rewrite', () => {
+  test('new commits oldest first; a reset behind the start is a rewrite', async () => {
     const a = commit('a');
     commit('b');
     commit('c');
-    const facts = observeTurnGit(repo, a);
+    const facts = await observe(a);
     expect(facts.rewritten).toBe(false);
     expect(facts.newCommits.map((c) => c.subject)).toEqual(['b', 'c']);
     gitOk(repo, ['reset', '-q', '--hard', a]);
     commit('other');
-    expect(observeTurnGit(repo, facts.headAfter).rewritten).toBe(true);
+    expect((await observe(facts.headAfter)).rewritten).toBe(true);
   });
 
-  test('an empty repository: the first commits are all new', () => {
+  test('an empty repository: the first commits are all new', async () => {
     commit('first');
-    expect(observeTurnGit(repo, null).newCommits.map((c) => c.subject)).toEqual(['first']);
+    expect((await observe(null)).newCommits.map((c) => c.subject)).toEqual(['first']);
   });
 
-  test('dirty paths include untracked files and renames, never the .peers control plane', () => {
+  test('a repository the observer cannot import counts nothing of the turn, and says why', async () => {
+    const a = commit('a');
+    commit('b');
+    writeFileSync(join(repo, '.git/objects/info/alternates'), '/nonexistent\n');
+    const facts = await observe(a);
+    expect(facts).toMatchObject({ headAfter: a, rewritten: false, newCommits: [] });
+    expect(facts.unreadable).toContain('alternates');
+  });
+
+  test('dirty paths (from the workspace) include untracked files and renames, never the .peers control plane', async () => {
     commit('a', 'old.txt');
     gitOk(repo, ['mv', 'old.txt', 'new.txt']);
     writeFileSync(join(repo, 'untracked.txt'), 'x');
     mkdirSync(join(repo, '.peers'));
     writeFileSync(join(repo, '.peers', 'config.yaml'), 'x');
-    expect(dirtyPaths(repo).sort()).toEqual(['new.txt', 'untracked.txt']);
+    expect((await workspace.dirtyPaths()).sort()).toEqual(['new.txt', 'untracked.txt']);
   });
 
   test("inbox: the other peers' commits since the cursor, not one's own", () => {
@@ -55,10 +76,11 @@ describe('git facts of a turn', () => {
     writeFileSync(join(repo, 'h.txt'), '1');
     gitOk(repo, ['add', 'h.txt']);
     gitOk(repo, [...id, 'commit', '-q', '-m', 'my own', '-m', 'Peer: alice']);
-    const lines = inboxLines(repo, 'alice', start, headSha(repo)!);
+    const head = observer.sync().head!;
+    const lines = inboxLines(observer.mirror, 'alice', start, head);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^\[bob\] fix parser \([0-9a-f]{8}\)$/);
-    expect(inboxLines(repo, 'alice', undefined, headSha(repo)!)).toEqual([]);
+    expect(inboxLines(observer.mirror, 'alice', undefined, head)).toEqual([]);
   });
 
   test('changes for a blind review: the code diff since the cursor, never commit messages, .peers/ excluded', () => {
@@ -68,23 +90,38 @@ describe('git facts of a turn', () => {
     writeFileSync(join(repo, '.peers', 'goals.yaml'), 'goals: []\n');
     gitOk(repo, ['add', '-A']);
     gitOk(repo, [...id, 'commit', '-q', '-m', 'Fix it\n\n## Self-Review\nNOTES-OF-THE-IMPLEMENTER\n\nPeer: bob']);
-    const diff = changesSince(repo, a, headSha(repo)!);
+    const head = observer.sync().head!;
+    const saved: string[] = [];
+    const { text: diff, truncated } = reviewChanges(observer.mirror, a, head, (d) => (saved.push(d), 'unused'));
+    expect(truncated).toBe(false);
+    expect(saved).toEqual([]);
     expect(diff).toContain('+answer: 42');
     expect(diff).toContain('-start');
     expect(diff).not.toContain('NOTES-OF-THE-IMPLEMENTER');
     expect(diff).not.toContain('Fix it');
     expect(diff).not.toContain('.peers');
-    expect(changesSince(repo, undefined, headSha(repo)!)).toBe('');
-    expect(changesSince(repo, headSha(repo)!, headSha(repo)!)).toBe('');
+    expect(reviewChanges(observer.mirror, undefined, head, () => null).text).toBe('');
+    expect(reviewChanges(observer.mirror, head, head, () => null).text).toBe('');
   });
 
-  test('changes are capped and say how to see the rest', () => {
+  test('a diff too large for the prompt is summarised: every changed file listed, the full diff saved and named', () => {
     const a = commit('start');
     writeFileSync(join(repo, 'big.txt'), `${'x'.repeat(100)}\n`.repeat(1000));
+    mkdirSync(join(repo, 'src'), { recursive: true });
+    writeFileSync(join(repo, 'src', 'small.ts'), 'export const tiny = 1;\n');
     gitOk(repo, ['add', '-A']);
     gitOk(repo, [...id, 'commit', '-q', '-m', 'big']);
-    const diff = changesSince(repo, a, headSha(repo)!);
-    expect(Buffer.byteLength(diff)).toBeLessThan(CHANGES_CAP_BYTES + 200);
-    expect(diff).toContain(`diff truncated to ${CHANGES_CAP_BYTES} bytes; run \`git diff ${a.slice(0, 8)}..`);
+    const head = observer.sync().head!;
+    let full = '';
+    const { text, truncated } = reviewChanges(observer.mirror, a, head, (d) => ((full = d), '/state/diffs/tick-00002-bob.diff'));
+    expect(truncated).toBe(true);
+    expect(Buffer.byteLength(text)).toBeLessThan(CHANGES_CAP_BYTES);
+    expect(text).toContain('big.txt');
+    expect(text).toContain('src/small.ts');
+    expect(text).toContain('The full diff is saved at /state/diffs/tick-00002-bob.diff.');
+    expect(text).toContain(`\`git diff ${a.slice(0, 12)}..${head.slice(0, 12)} -- <file>\``);
+    expect(text).not.toContain('xxxxxxxxxx');
+    expect(full).toContain('+export const tiny = 1;');
+    expect(Buffer.byteLength(full)).toBeGreaterThan(100_000);
   });
 });

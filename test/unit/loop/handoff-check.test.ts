@@ -11,8 +11,38 @@ const base = { peer: 'alice', classification: 'success' as const, headBefore: 'a
 describe('handoff check', () => {
   test('a final commit with Peer, Peer-Status: handoff, Self-Review: pass and a ## Self-Review section succeeds', () => {
     expect(checkHandoff({ ...base, newCommits: [commit('1'.repeat(40), 'wip\n\nPeer: alice'), handoff('2'.repeat(40))] })).toEqual({
-      success: true, credit: 1, reason: null, handoffSha: '2'.repeat(40), rescuedFromIdle: false,
+      success: true, credit: 1, reason: null, handoffSha: '2'.repeat(40), rescuedFromIdle: false, blocked: null,
     });
+  });
+
+  test('"## Self-Review notes" is not the section: the loop and the self-review-on-handoff check agree', async () => {
+    const { selfReviewOnHandoff } = await import('../../../modes/checks/self-review-on-handoff.ts');
+    const { makeRepo } = await import('../protocol/git-fixture.ts');
+    const notes = handoff('5'.repeat(40), 'alice', '## Self-Review notes\nchecked');
+    expect(checkHandoff({ ...base, newCommits: [notes] })).toMatchObject({ success: false, reason: 'handoff commit 55555555 has no "## Self-Review" section' });
+    const repo = makeRepo();
+    try {
+      repo.commit(notes.message);
+      const r = await selfReviewOnHandoff.run(repo.dir);
+      expect(r.pass).toBe(false);
+      expect(r.report).toContain('no "## Self-Review" section');
+      repo.commit(handoff('6'.repeat(40)).message);
+      expect((await selfReviewOnHandoff.run(repo.dir)).pass).toBe(true);
+    } finally {
+      repo.cleanup();
+    }
+  });
+
+  test('Peer-Status: blocked with a reason ends the turn as a declaration; without one it is a soft failure', () => {
+    const blocked = commit('7'.repeat(40), 'The task contradicts the spec\n\n## Blocked\ntest/a.test.ts expects 5 for 2+2; SPEC.md says add returns the sum.\n\nPeer-Status: blocked\nPeer: alice');
+    expect(checkHandoff({ ...base, newCommits: [blocked] })).toEqual({
+      success: true, credit: 1, reason: null, handoffSha: '7'.repeat(40), rescuedFromIdle: false,
+      blocked: { reason: 'test/a.test.ts expects 5 for 2+2; SPEC.md says add returns the sum.', sha: '7'.repeat(40) },
+    });
+    const viaTrailer = commit('8'.repeat(40), 'Blocked\n\nBlocked-Reason: the test and SPEC.md disagree on add(2, 2)\nPeer-Status: blocked\nPeer: alice');
+    expect(checkHandoff({ ...base, newCommits: [viaTrailer] }).blocked?.reason).toBe('the test and SPEC.md disagree on add(2, 2)');
+    const bare = commit('9'.repeat(40), 'Blocked\n\nPeer-Status: blocked\nPeer: alice');
+    expect(checkHandoff({ ...base, newCommits: [bare] })).toMatchObject({ success: false, credit: 0.5, blocked: null });
   });
 
   test('no commit at all fails with full charge', () => {

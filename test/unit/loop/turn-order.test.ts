@@ -3,7 +3,7 @@ import { finalizeTick, decidePreTick, ALL_PEERS_DOWN } from '../../../src/loop/t
 import { advanceTurn, pickPeer } from '../../../src/loop/turn-order.ts';
 import { fail, obs, settings, state } from './fixtures.ts';
 
-const conv = { hardGoalIds: [], openBlockingBugs: 0, softConsensus: true };
+const conv = { hardGoalIds: [], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unauditedAuthors: [] };
 const run = { ticksThisRun: 0, stopRequested: false };
 
 function play(outcomes: Array<'ok' | 'fail' | 'rl'>, order = ['a', 'b'], s = settings()) {
@@ -53,7 +53,7 @@ describe('turn order', () => {
     let st = state();
     st = { ...st, peers: { a: { ...st.peers.a!, state: 'unavailable' }, b: { ...st.peers.b!, state: 'degraded', cooldown_from_tick: 0 } } };
     const pre = decidePreTick(st, run, conv, settings());
-    expect(pre.action).toEqual({ kind: 'stop', reason: ALL_PEERS_DOWN });
+    expect(pre.action).toEqual({ kind: 'stop', reason: { kind: 'all-peers-down' } });
     expect(pre.state.halted?.reason).toBe(ALL_PEERS_DOWN);
   });
 

@@ -51,4 +51,7 @@ test('--listen accepts HOST:PORT, [v6]:PORT and :PORT, and refuses anything else
   expect(parseListen(':0')).toEqual({ host: '127.0.0.1', port: 0 });
   expect(() => parseListen('8089')).toThrow('expected HOST:PORT');
   expect(() => parseListen('h:70000')).toThrow('expected HOST:PORT');
+  // Not an address or a host name: refused here, not by the socket layer (it said ENOTTY, exit 70).
+  for (const bad of ['1.2.3.4.5:1', '[1.2.3.4]:80', 'a b:80', '-host:80', '999.1.1.1:80']) expect(() => parseListen(bad)).toThrow('expected HOST:PORT');
+  expect(parseListen('localhost:0')).toEqual({ host: 'localhost', port: 0 });
 });

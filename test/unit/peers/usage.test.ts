@@ -10,7 +10,7 @@ describe('token and USD parsing', () => {
     expect(parseUsage('claude', out, '')).toEqual({ tokens: 100, usd: 0.0123 });
   });
 
-  test('claude json: a zero-valued early envelope does not hide the real one (baseline quirk §23.10)', () => {
+  test('claude json: a zero-valued early envelope does not hide the real one', () => {
     const out = ['{"usage":{"input_tokens":0}}', '{"type":"result","usage":{"input_tokens":7,"output_tokens":3},"total_cost_usd":0.5}'].join('\n');
     expect(parseUsage('claude', out, '')).toEqual({ tokens: 10, usd: 0.5 });
   });

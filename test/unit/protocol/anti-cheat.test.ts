@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import { parseTrailers } from '../../../src/protocol/trailers.ts';
-import { classifyNumstat, decideAntiCheat, findJustification, initialAntiCheatState } from '../../../src/protocol/anti-cheat.ts';
-import { isTestPath } from '../../../src/protocol/test-paths.ts';
+import { decideAntiCheat, findJustification, initialAntiCheatState, type AntiCheatInput } from '../../../src/protocol/anti-cheat.ts';
+import { isRunnableTestPath, isTestPath, movesTestOutOfReach } from '../../../src/protocol/test-paths.ts';
+import { classifyTurnPatch, isTestOnly, type TurnDiff } from '../../../src/protocol/turn-diff.ts';
 
 describe('test path classifier', () => {
   test('recognises the baseline and JS/TS test conventions', () => {
@@ -14,54 +15,111 @@ describe('test path classifier', () => {
       expect(isTestPath(p)).toBe(false);
     }
   });
+  test('a test renamed to a name no runner loads, or moved out of the test tree, is out of reach', () => {
+    expect(isRunnableTestPath('test/calc.test.mjs')).toBe(true);
+    expect(isRunnableTestPath('test/calc.test.mjs.off')).toBe(false);
+    expect(movesTestOutOfReach('test/calc.test.mjs', 'test/calc.test.mjs.off')).toBe(true);
+    expect(movesTestOutOfReach('tests/test_calc.py', 'old/calc_checks.py')).toBe(true);
+    expect(movesTestOutOfReach('test/calc.test.mjs', 'test/unit/calc.test.mjs')).toBe(false);
+    expect(movesTestOutOfReach('src/calc.mjs', 'src/calc.mjs.off')).toBe(false);
+  });
 });
 
-describe('classifyNumstat', () => {
-  test('splits test and source lines, skips binaries and follows renames', () => {
-    const s = classifyNumstat('3\t1\ttests/test_a.py\n-\t-\timg.png\n2\t0\tsrc/{old => new}/a.py\n1\t1\tsrc/x.ts => src/x.test.ts\n');
-    expect(s).toEqual({ testLines: 6, srcLines: 2, testFiles: ['tests/test_a.py', 'src/x.test.ts'], srcFiles: ['src/new/a.py'] });
+describe('classifyTurnPatch (git diff -U0 -w -M)', () => {
+  const patch = (file: string, lines: string[], header: string[] = []) => [`diff --git a/${file} b/${file}`, ...header, `--- a/${file}`, `+++ b/${file}`, '@@ -1,1 +1,1 @@', ...lines].join('\n');
+
+  test('test lines and substantive source lines are counted apart', () => {
+    const d = classifyTurnPatch([patch('test/a.test.ts', ['-  expect(f()).toBe(2);', '+  expect(f()).toBe(3);']), patch('src/a.ts', ['-  return 1;', '+  return 2;'])].join('\n'));
+    expect(d).toMatchObject({ testLines: 2, srcLines: 2, cosmeticLines: 0, testFiles: ['test/a.test.ts'], srcFiles: ['src/a.ts'] });
+    expect(isTestOnly(d)).toBe(false);
+  });
+
+  test('comment, blank and documentation lines do not make a turn "not test-only"', () => {
+    const d = classifyTurnPatch(
+      [
+        patch('test/a.test.ts', ['-  expect(f()).toBe(2);', '+  expect(f()).toBe(3);']),
+        patch('src/a.ts', ['+// f follows the documented contract', '+', '+  /* see SPEC */', '+   * more']),
+        patch('calc.py', ['+    # explains the sum']),
+        patch('README.md', ['+Some prose.']),
+      ].join('\n'),
+    );
+    expect(d).toMatchObject({ testLines: 2, srcLines: 0, cosmeticLines: 6 });
+    expect(isTestOnly(d)).toBe(true);
+  });
+
+  test("a removed line that starts with '--' inside a hunk is content, not a header", () => {
+    const d = classifyTurnPatch(patch('src/q.sql', ['--- select 1;', '+select 2;']));
+    expect(d.srcLines).toBe(1); // the removed SQL comment is cosmetic, the new statement is not
+    expect(d.cosmeticLines).toBe(1);
+  });
+
+  test("a test renamed out of the runner's reach counts as a test change even with no line changed", () => {
+    const d = classifyTurnPatch(['diff --git a/test/calc.test.mjs b/test/calc.test.mjs.off', 'similarity index 100%', 'rename from test/calc.test.mjs', 'rename to test/calc.test.mjs.off'].join('\n'));
+    expect(d).toMatchObject({ testLines: 1, srcLines: 0 });
+    expect(isTestOnly(d)).toBe(true);
+  });
+
+  test('a binary file counts as source unless it is documentation', () => {
+    const d = classifyTurnPatch(['diff --git a/lib/x.wasm b/lib/x.wasm', 'Binary files a/lib/x.wasm and b/lib/x.wasm differ', 'diff --git a/docs/a.png b/docs/a.png', 'Binary files a/docs/a.png and b/docs/a.png differ'].join('\n'));
+    expect(d).toMatchObject({ srcLines: 1, cosmeticLines: 1 });
   });
 });
 
 describe('decideAntiCheat', () => {
-  const testOnly = { testLines: 5, srcLines: 0, testFiles: ['t/a.test.ts'], srcFiles: [] };
-  const mixed = { testLines: 5, srcLines: 3, testFiles: ['t/a.test.ts'], srcFiles: ['src/a.ts'] };
+  const testOnly: TurnDiff = { testLines: 5, srcLines: 0, cosmeticLines: 0, testFiles: ['t/a.test.ts'], srcFiles: [], cosmeticFiles: [] };
+  const mixed: TurnDiff = { testLines: 5, srcLines: 3, cosmeticLines: 0, testFiles: ['t/a.test.ts'], srcFiles: ['src/a.ts'], cosmeticFiles: [] };
+  const obs = (o: Partial<AntiCheatInput> = {}): AntiCheatInput => ({ peer: 'alice', success: true, diff: testOnly, turnedGreen: [], ...o });
 
   test('first test-only turn warns, second reverts, a second revert in a row degrades', () => {
-    const first = decideAntiCheat(initialAntiCheatState(), { success: true, stats: testOnly });
+    const first = decideAntiCheat(initialAntiCheatState(), obs());
     expect(first.action).toBe('warn');
-    expect(first.warning).toContain('anti-cheating pre-warning');
-    const second = decideAntiCheat(first.next, { success: true, stats: testOnly });
+    expect(first.warning).toContain('anti-cheating pre-warning for alice');
+    const second = decideAntiCheat(first.next, obs());
     expect(second).toMatchObject({ action: 'revert', degrade: false });
-    expect(second.warning).toContain('your previous handoff was reverted');
-    const third = decideAntiCheat(second.next, { success: true, stats: testOnly });
+    expect(second.warning).toContain("alice's handoff was reverted");
+    const third = decideAntiCheat(second.next, obs());
     expect(third).toMatchObject({ action: 'revert', degrade: true });
   });
 
+  test('a test-only turn that turned a red gate green is reverted at the first offence', () => {
+    const d = decideAntiCheat(initialAntiCheatState(), obs({ turnedGreen: ['tests-pass'] }));
+    expect(d).toMatchObject({ action: 'revert', degrade: false });
+    expect(d.reason).toContain('it turned tests-pass from red to green by changing only tests');
+    expect(d.next.prewarned).toBeDefined();
+  });
+
+  test("the author's own JUSTIFIED-TEST-ONLY changes nothing and is called out", () => {
+    const d = decideAntiCheat(initialAntiCheatState(), obs({ selfJustification: 'yes' }));
+    expect(d.action).toBe('warn');
+    expect(d.warning).toContain('Its own JUSTIFIED-TEST-ONLY does not count');
+    const green = decideAntiCheat(initialAntiCheatState(), obs({ selfJustification: 'yes', turnedGreen: ['tests-pass'] }));
+    expect(green.action).toBe('revert');
+  });
+
+  test("a justification another peer wrote is accepted, and every peer is asked to audit it", () => {
+    const warned = decideAntiCheat(initialAntiCheatState(), obs()).next;
+    const d = decideAntiCheat(warned, obs({ justifiedByOther: { reason: 'adding regression tests for the parser fix in 3f2a', by: 'bob' } }));
+    expect(d.action).toBe('accept-justified');
+    expect(d.warning).toContain("accepted alice's test-only handoff because bob wrote JUSTIFIED-TEST-ONLY. Audit it: adding regression tests");
+  });
+
   test('a failed tick between two reverts breaks the streak but keeps the warning', () => {
-    const warned = decideAntiCheat(initialAntiCheatState(), { success: true, stats: testOnly }).next;
-    const reverted = decideAntiCheat(warned, { success: true, stats: testOnly }).next;
-    const failed = decideAntiCheat(reverted, { success: false, stats: undefined }).next;
-    expect(decideAntiCheat(failed, { success: true, stats: testOnly })).toMatchObject({ action: 'revert', degrade: false });
+    const warned = decideAntiCheat(initialAntiCheatState(), obs()).next;
+    const reverted = decideAntiCheat(warned, obs()).next;
+    const failed = decideAntiCheat(reverted, obs({ success: false, diff: undefined })).next;
+    expect(decideAntiCheat(failed, obs())).toMatchObject({ action: 'revert', degrade: false });
   });
 
   test('a turn that also changes source resets the streak', () => {
-    const warned = decideAntiCheat(initialAntiCheatState(), { success: true, stats: testOnly }).next;
-    const clean = decideAntiCheat(warned, { success: true, stats: mixed });
+    const warned = decideAntiCheat(initialAntiCheatState(), obs()).next;
+    const clean = decideAntiCheat(warned, obs({ diff: mixed }));
     expect(clean).toMatchObject({ action: 'none', next: { consecutiveReverts: 0 } });
     expect(clean.next.prewarned).toBeUndefined();
   });
 
-  test('a justified test-only turn is accepted and its reason reported', () => {
-    const warned = decideAntiCheat(initialAntiCheatState(), { success: true, stats: testOnly }).next;
-    const d = decideAntiCheat(warned, { success: true, stats: testOnly, justification: 'adding regression tests for the parser fix in 3f2a' });
-    expect(d.action).toBe('accept-justified');
-    expect(d.warning).toContain('Audit the rationale: adding regression tests');
-  });
-
-  test('findJustification needs at least 20 characters of reason', () => {
-    const c = (message: string) => ({ sha: 'x', subject: '', message, trailers: parseTrailers(message), authorEmail: '' });
+  test('findJustification needs at least 20 characters of reason and names its commit', () => {
+    const c = (message: string) => ({ sha: 'abc', subject: '', message, trailers: parseTrailers(message), authorEmail: '' });
     expect(findJustification([c('tests\n\nJUSTIFIED-TEST-ONLY: too short')])).toBeUndefined();
-    expect(findJustification([c('tests\n\nJUSTIFIED-TEST-ONLY: # the suite lacked any empty-input case #')])).toBe('the suite lacked any empty-input case');
+    expect(findJustification([c('tests\n\nJUSTIFIED-TEST-ONLY: # the suite lacked any empty-input case #')])).toEqual({ reason: 'the suite lacked any empty-input case', sha: 'abc' });
   });
 });

@@ -46,11 +46,11 @@ describe('bug ledger rebuilt from git history', () => {
     expect(ledger.warnings.join('\n')).toContain('outside crit|high|med|low|info');
   });
 
-  test('wontfix, duplicate and invalid keep a bug open; deferred closes it', () => {
+  test('wontfix, duplicate and invalid keep a bug open; a deferral by a peer other than fix_by closes it', () => {
     repo = makeRepo();
     for (const [id, status] of [['B-1', 'wontfix'], ['B-2', 'duplicate'], ['B-3', 'invalid'], ['B-4', 'deferred'], ['B-5', 'nonsense']] as const) {
       repo.commit(bugReport(id, 'med'));
-      repo.commit(bugResolve(id, status));
+      repo.commit(bugResolve(id, status, 'carol'));
     }
     const ledger = readLedger(repo.dir);
     const byId = Object.fromEntries(ledger.reports.map((r) => [r.id, r]));
@@ -63,16 +63,45 @@ describe('bug ledger rebuilt from git history', () => {
     expect(ledger.warnings.join('\n')).toContain('recorded as invalid');
   });
 
-  test('Bug-Defer closes with its reason; a defer without a reason warns', () => {
+  test('Bug-Defer by another peer closes with its reason; a defer without a reason warns', () => {
     repo = makeRepo();
-    repo.commit(bugReport('B-1', 'high'));
-    repo.commit('Defer B-1\n\n{"defers": "B-1", "reason": "needs the v2 storage layer"}\n\nPeer: bob\nBug-Defer: B-1');
+    repo.commit(bugReport('B-1', 'high')); // fix_by bob
+    repo.commit('Defer B-1\n\n{"defers": "B-1", "reason": "needs the v2 storage layer"}\n\nPeer: alice\nBug-Defer: B-1');
     repo.commit(bugReport('B-2', 'high'));
-    repo.commit('Defer B-2\n\nPeer: bob\nBug-Defer: B-2');
+    repo.commit('Defer B-2\n\nPeer: alice\nBug-Defer: B-2');
     const ledger = readLedger(repo.dir);
     expect(ledger.reports.find((r) => r.id === 'B-1')).toMatchObject({ status: 'deferred', open: false });
     expect(ledger.reports.find((r) => r.id === 'B-1')!.resolution!.note).toBe('needs the v2 storage layer');
     expect(ledger.warnings.join('\n')).toContain('Bug-Defer B-2');
+  });
+
+  test('a deferral by the peer that must fix the bug does not close it, until another peer approves that commit', () => {
+    repo = makeRepo();
+    const base = repo.commit('init');
+    repo.commit(bugReport('B-1', 'high', '', 'alice')); // fix_by bob
+    const defer = repo.commit('Defer B-1\n\n{"defers": "B-1", "reason": "out of scope for this release"}\n\nPeer: bob\nBug-Defer: B-1');
+    let ledger = readLedger(repo.dir, base);
+    expect(ledger.reports[0]).toMatchObject({ id: 'B-1', status: 'open', open: true });
+    expect(ledger.warnings.join('\n')).toContain(`deferral of B-1 in ${defer.slice(0, 8)} does not count: it is vouched for only by bob, who must fix the bug`);
+    // A trailer claiming to be alice changes nothing: the attestation says bob.
+    repo.commit(`Approve\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: ${defer.slice(0, 12)}\nPeer: alice`, {}, 'bob');
+    expect(readLedger(repo.dir, base).reports[0]!.open).toBe(true);
+    // alice's own approval counts.
+    repo.commit(`Approve the deferral\n\n## Review\n{"pass": true, "notes": "agreed, v2"}\n\nPeer-Review-Of: ${defer.slice(0, 12)}\nPeer: alice`);
+    ledger = readLedger(repo.dir, base);
+    expect(ledger.reports[0]).toMatchObject({ status: 'deferred', open: false });
+  });
+
+  test('commits before the run are the operator\'s: their deferrals count; an unattested deferral in the run does not', () => {
+    repo = makeRepo();
+    repo.commit(bugReport('B-1', 'high', '', 'alice'), {}, null);
+    repo.commit('Defer B-1\n\n{"defers": "B-1", "reason": "the operator parked it"}\n\nBug-Defer: B-1', {}, null);
+    const base = repo.commit('run starts here', {}, null);
+    repo.commit(bugReport('B-2', 'high', '', 'alice'), {}, null);
+    repo.commit('Defer B-2\n\n{"defers": "B-2", "reason": "nobody knows who wrote this"}\n\nBug-Defer: B-2', {}, null);
+    const byId = Object.fromEntries(readLedger(repo.dir, base).reports.map((r) => [r.id, r]));
+    expect(byId['B-1']).toMatchObject({ status: 'deferred', open: false });
+    expect(byId['B-2']).toMatchObject({ status: 'open', open: true });
   });
 
   test('a newer re-filing reopens a fixed bug; an older resolution never closes it again', () => {

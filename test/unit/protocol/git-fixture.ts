@@ -20,7 +20,13 @@ export function sh(cwd: string, args: string[]): string {
   return r.stdout;
 }
 
-export type Repo = { dir: string; commit(message: string, files?: Record<string, string | null>): string; head(): string; cleanup(): void };
+export type Repo = {
+  dir: string;
+  /** Commits; like the loop, attests the commit to the peer its `Peer:` trailer names (unless `attest` says otherwise, or null for none). */
+  commit(message: string, files?: Record<string, string | null>, attest?: string | null): string;
+  head(): string;
+  cleanup(): void;
+};
 
 export function makeRepo(): Repo {
   const dir = mkdtempSync(join(tmpdir(), 'peers-h7-'));
@@ -30,7 +36,7 @@ export function makeRepo(): Repo {
   sh(dir, ['config', 'commit.gpgsign', 'false']);
   return {
     dir,
-    commit(message, files = {}) {
+    commit(message, files = {}, attest) {
       for (const [path, content] of Object.entries(files)) {
         const abs = join(dir, path);
         if (content === null) unlinkSync(abs);
@@ -41,7 +47,10 @@ export function makeRepo(): Repo {
       }
       sh(dir, ['add', '-A']);
       sh(dir, ['commit', '-q', '--allow-empty', '-m', message]);
-      return sh(dir, ['rev-parse', 'HEAD']).trim();
+      const sha = sh(dir, ['rev-parse', 'HEAD']).trim();
+      const peer = attest === undefined ? /^Peer: (\S+)$/m.exec(message)?.[1] : attest;
+      if (peer) sh(dir, ['notes', '--ref=peers-attest', 'add', '-f', '-m', peer, sha]);
+      return sha;
     },
     head: () => sh(dir, ['rev-parse', 'HEAD']).trim(),
     cleanup: () => rmSync(dir, { recursive: true, force: true }),

@@ -120,7 +120,7 @@ describe('review ingestion from attested commits', () => {
   test('an unattested review is ignored; a forged note is overwritten by the loop', () => {
     repo = makeRepo();
     const base = repo.commit('init');
-    const sha = repo.commit(review('docs-clear', true, 'bob'));
+    const sha = repo.commit(review('docs-clear', true, 'bob'), {}, null);
     let res = ingestReviews(listCommits(repo.dir, `${base}..HEAD`), GOALS, {}, PEERS, attestedPeerLookup(repo.dir));
     expect(res.ingested).toEqual([]);
     expect(res.warnings[0]).toContain('not attested');

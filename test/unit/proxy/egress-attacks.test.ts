@@ -1,5 +1,5 @@
 /**
- * Every attack from issue 6 against the real proxy on loopback. Each refusal must be a clean HTTP
+ * Every attack on the egress proxy (SECURITY.md) against the real proxy on loopback. Each refusal must be a clean HTTP
  * error with a reason, must reach no upstream, and must leave an audit record.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';

@@ -1,25 +1,31 @@
 /**
- * Gates through the gates runner, on the host with real git, a real runner socket and the real
- * `peers runner --probe-gates` process: only what is committed counts, the repository may be
- * read-only, and a malformed probe is refused.
+ * Gates through the setup and gates runners, on the host with real git, real runner sockets and the
+ * real `peers runner --prepare-checkout` / `--probe-gates` processes: the checkout comes from the
+ * trusted mirror (made read-only here, as the pod mounts it), only what is committed counts, only
+ * setup sees the dependency cache, and malformed requests are refused.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selfCommand } from '../../../src/proc/self-exec.ts';
 import type { HardGoal } from '../../../src/config/goals-schema.ts';
-import { gateProbeFromEnv, probeGatesVia } from '../../../sandbox/gates-remote.ts';
+import { RunObserver } from '../../../src/git/run-observer.ts';
+import { gateProbeFromEnv, remoteGateProbe, runGateProbe } from '../../../sandbox/gates-remote.ts';
 import { startRunnerServer, type RunnerServer } from '../../../sandbox/runner-server.ts';
 import { SocketRunner } from '../../../sandbox/socket-runner.ts';
+
+setDefaultTimeout(60_000);
 
 let dir: string;
 let repo: string;
 let head: string;
-let server: RunnerServer;
+let places: { mirror: string; checkouts: string; depCache: string };
+let servers: RunnerServer[] = [];
 const goal = (id: string, cmd: string): HardGoal => ({ id, type: 'hard', cmd, pass_when: 'exit_code == 0', cacheable: false, expensive: false, retry_on_fail: 0 });
 const sh = (cmd: string) => spawnSync('sh', ['-c', cmd], { cwd: repo, encoding: 'utf8' });
+const probe = () => remoteGateProbe({ setup: new SocketRunner(join(dir, 'setup.sock')), gates: new SocketRunner(join(dir, 'gates.sock')), peersCommand: selfCommand(), places });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'peers-gates-remote-'));
@@ -29,70 +35,67 @@ beforeAll(async () => {
   head = sh('git rev-parse HEAD').stdout.trim();
   writeFileSync(join(repo, 'uncommitted.txt'), 'only in the working tree');
   writeFileSync(join(repo, 'committed.txt'), 'edited but not committed');
-  server = await startRunnerServer({ socketPath: join(dir, 'gates.sock'), baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir } });
+  places = { mirror: join(dir, 'mirror.git'), checkouts: join(dir, 'checkouts'), depCache: join(dir, 'cache') };
+  new RunObserver({ workDir: repo, mirror: places.mirror, stage: join(dir, 'stage.git'), lenient: true }).sync();
+  // The pod mounts the mirror read-only into both containers.
+  spawnSync('chmod', ['-R', 'a-w', places.mirror]);
+  const baseEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir };
+  servers = [await startRunnerServer({ socketPath: join(dir, 'setup.sock'), baseEnv }), await startRunnerServer({ socketPath: join(dir, 'gates.sock'), baseEnv })];
 });
 afterAll(async () => {
-  await server.close();
-  chmodSync(repo, 0o755);
+  for (const s of servers) await s.close();
+  spawnSync('chmod', ['-R', 'u+w', dir]);
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('gate probe through the gates runner', () => {
-  test('only the committed HEAD counts; the repository is made read-only (the e2e suite mounts it read-only for real)', async () => {
-    spawnSync('chmod', ['-R', 'a-w', repo]);
-    try {
-      const results = await probeGatesVia(
-        new SocketRunner(join(dir, 'gates.sock')),
-        {
-          head,
-          goals: [goal('committed', 'grep -qx ok committed.txt'), goal('uncommitted', 'test -f uncommitted.txt'), goal('red', 'exit 3')],
-          timeoutS: 30,
-          jobs: 2,
-        },
-        { peersCommand: selfCommand(), repo },
-      );
-      const state = Object.fromEntries(results.map((r) => [r.id, r.state]));
-      expect(state).toEqual({ committed: 'pass', uncommitted: 'fail', red: 'fail' });
-      expect(results.find((r) => r.id === 'red')?.exitCode).toBe(3);
-    } finally {
-      spawnSync('chmod', ['-R', 'u+w', repo]);
-    }
+describe('gate probe through the setup and gates runners', () => {
+  test('only the committed HEAD counts, checked out from the read-only mirror; the checkout is removed', async () => {
+    const results = await probe()({ repo: places.mirror, head, timeoutS: 30, jobs: 2, goals: [goal('committed', 'grep -qx ok committed.txt'), goal('uncommitted', 'test -f uncommitted.txt'), goal('red', 'exit 3')] });
+    expect(Object.fromEntries(results.map((r) => [r.id, r.state]))).toEqual({ committed: 'pass', uncommitted: 'fail', red: 'fail' });
+    expect(readdirSync(places.checkouts)).toEqual([]);
     // The user's working tree is untouched by the probe.
     expect(sh('git status --porcelain').stdout).toContain('uncommitted.txt');
-  }, 60_000);
+  });
 
-  test('a malformed probe request fails with a clear message, not a crash', async () => {
-    let err: unknown;
-    try {
-      await probeGatesVia(new SocketRunner(join(dir, 'gates.sock')), { head: 'not-a-sha', goals: [], timeoutS: 5, jobs: 1 }, { peersCommand: selfCommand(), repo });
-    } catch (e) {
-      err = e;
-    }
-    expect(String(err)).toContain('head must be a commit sha');
-  }, 60_000);
-
-  test('the loop\'s pod gate probe (PEERS_RUNNER_GATES) runs `setup` in the clean checkout before the gates', async () => {
-    const probe = gateProbeFromEnv({ PEERS_RUNNER_GATES: join(dir, 'gates.sock') }, { peersCommand: selfCommand(), repo })!;
-    const goals = [goal('needs-deps', 'grep -qx installed deps/marker'), goal('plain', 'true')];
-    const base = { repo, head, goals, timeoutS: 30, jobs: 2, cacheFile: join(dir, 'unused-cache.json') };
-    const ok = await probe({ ...base, setup: 'mkdir deps && echo installed > deps/marker' });
-    expect(Object.fromEntries(ok.map((r) => [r.id, r.state]))).toEqual({ 'needs-deps': 'pass', plain: 'pass' });
+  test('setup runs first in the checkout and alone gets the dependency cache; gates get none', async () => {
+    const goals = [goal('needs-deps', 'grep -qx installed deps/marker'), goal('no-cache', 'test -z "$npm_config_cache" && test -z "$PEERS_DEP_CACHE"')];
+    const base = { repo: places.mirror, head, goals, timeoutS: 30, jobs: 2 };
+    const ok = await probe()({ ...base, setup: 'mkdir deps && echo installed > deps/marker && mkdir -p "$npm_config_cache" && echo run >> "$npm_config_cache/setup-runs"' });
+    expect(Object.fromEntries(ok.map((r) => [r.id, r.state]))).toEqual({ 'needs-deps': 'pass', 'no-cache': 'pass' });
+    expect(readFileSync(join(places.depCache, 'npm', 'setup-runs'), 'utf8')).toBe('run\n');
     // Without setup the dependency is missing: the checkout is fresh, nothing carried over.
-    const without = await probe(base);
-    expect(without.find((r) => r.id === 'needs-deps')?.state).toBe('fail');
-    const broken = await probe({ ...base, setup: 'echo registry unreachable >&2; exit 7' });
+    expect((await probe()(base)).find((r) => r.id === 'needs-deps')?.state).toBe('fail');
+    const broken = await probe()({ ...base, setup: 'echo registry unreachable >&2; exit 7' });
     expect(broken.map((r) => r.state)).toEqual(['fail', 'fail']);
     expect(broken[0]!.diagnostic).toContain('not run: setup `echo registry unreachable >&2; exit 7` failed: exit=7; stderr: registry unreachable');
+    expect(readdirSync(places.checkouts)).toEqual([]);
+  });
+
+  test('every gate in the gates container learns the run baseline the loop sends (PEERS_RUN_BASELINE), as on the host', async () => {
+    // `peers check` in a gate counts "new" work from this commit; without it the check would
+    // fall back to the tag a peer can move (run-baseline.ts).
+    const goals = [goal('knows-baseline', `test "$PEERS_RUN_BASELINE" = ${head}`)];
+    const base = { repo: places.mirror, head, goals, timeoutS: 30, jobs: 1 };
+    expect((await probe()({ ...base, runBaseline: head })).map((r) => r.state)).toEqual(['pass']);
+    expect((await probe()(base)).map((r) => r.state)).toEqual(['fail']);
+  });
+
+  test('malformed requests fail with a clear message; a checkout outside /checkouts is refused', async () => {
+    await expect(probe()({ repo: places.mirror, head: 'not-a-sha', goals: [goal('a', 'true')], timeoutS: 5, jobs: 1 })).rejects.toThrow('head must be a commit sha');
+    const outside = mkdtempSync(join(dir, 'elsewhere-'));
+    mkdirSync(join(outside, 'tree'));
+    await expect(runGateProbe({ dir: join(outside, 'tree'), head, goals: [], timeoutS: 5, jobs: 1 }, { checkouts: places.checkouts })).rejects.toThrow(/not under/);
+    expect(existsSync(outside)).toBe(true);
     expect(gateProbeFromEnv({})).toBeUndefined();
-  }, 60_000);
+    expect(gateProbeFromEnv({ PEERS_RUNNER_GATES: 'x' })).toBeUndefined();
+  });
 
   test('a stop request during the probe ends it quietly (the loop discards cut-short gates)', async () => {
-    const probe = gateProbeFromEnv({ PEERS_RUNNER_GATES: join(dir, 'gates.sock') }, { peersCommand: selfCommand(), repo })!;
     const stop = new AbortController();
     setTimeout(() => stop.abort(), 1500);
     const t0 = Date.now();
-    const r = await probe({ repo, head, goals: [goal('slow', 'sleep 30')], timeoutS: 60, jobs: 1, cacheFile: join(dir, 'c.json'), signal: stop.signal });
+    const r = await probe()({ repo: places.mirror, head, goals: [goal('slow', 'sleep 30')], timeoutS: 60, jobs: 1, signal: stop.signal });
     expect(r).toEqual([]);
     expect(Date.now() - t0).toBeLessThan(20_000);
-  }, 60_000);
+  });
 });

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../../src/cli/errors.ts';
 import { allContainers, buildPodSpec } from '../../../sandbox/pod-spec.ts';
-import { oauthMounts } from '../../../sandbox/up.ts';
+import { assertLoginsCover, oauthMounts } from '../../../sandbox/pod-plan.ts';
+import { ConfigSchema } from '../../../src/config/config-schema.ts';
 
 let home: string;
 beforeEach(() => {
@@ -29,7 +30,7 @@ describe('oauth credential mounts', () => {
       { source: join(home, '.codex'), target: '/auth/codex', readOnly: false },
     ]);
     expect(m.args).toEqual(expect.arrayContaining(['--credentials', 'oauth-file', '--claude-credentials', '/auth/claude/.credentials.json', '--codex-auth', '/auth/codex/auth.json']));
-    const spec = buildPodSpec({ project: 'p', repoDir: '/r', stateDir: '/s', binaryPath: '/b', image: 'i', allow: [], secretEnv: [], secretFiles: m.files, authArgs: m.args, loopArgs: [] });
+    const spec = buildPodSpec({ project: 'p', repoDir: '/r', stateDir: '/s', cloneDir: '/s/run/clone', mirrorDir: '/s/run/mirror.git', snapshotDir: '/s/snapshot', binaryPath: '/b', image: 'i', allow: [], secretEnv: [], secretFiles: m.files, authArgs: m.args, loopArgs: [] });
     for (const c of allContainers(spec)) {
       const hasLogin = c.mounts.some((x) => x.kind === 'bind' && x.source.startsWith(join(home, '.c')));
       expect(hasLogin).toBe(c.role === 'auth');
@@ -54,4 +55,29 @@ describe('oauth credential mounts', () => {
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).hint).toContain('codex login');
   });
+
+  test('a Codex login alone: the sidecar serves its ChatGPT upstream, not the OpenAI one (no key), and the workspace\'s Codex is pointed there', () => {
+    mkdirSync(join(home, '.codex'));
+    writeFileSync(join(home, '.codex/auth.json'), '{}');
+    const m = oauthMounts({ HOME: home });
+    expect(m.serves).toEqual(['chatgpt']);
+    expect(m.codexUpstream).toBe('chatgpt');
+    expect(m.args).toEqual(['--credentials', 'api-key', '--codex-auth', '/auth/codex/auth.json', '--upstream', 'chatgpt']);
+    const spec = buildPodSpec({ project: 'p', repoDir: '/r', stateDir: '/s', cloneDir: '/s/run/clone', mirrorDir: '/s/run/mirror.git', snapshotDir: '/s/snapshot', binaryPath: '/b', image: 'i', allow: [], secretEnv: [], secretFiles: m.files, authArgs: m.args, loopArgs: [], oauth: true, codexUpstream: m.codexUpstream });
+    const ws = allContainers(spec).find((c) => c.role === 'workspace')!;
+    expect(ws.env.OPENAI_BASE_URL).toBe('http://127.0.0.1:8082');
+    expect(ws.env.OPENAI_API_KEY).toBe('peers-auth-sidecar-placeholder');
+    // With an OpenAI key as well, Codex bills through the key (as the budget policy decides).
+    const both = oauthMounts({ HOME: home, OPENAI_API_KEY: 'sk-x' });
+    expect([both.serves, both.codexUpstream]).toEqual([['openai', 'chatgpt'], 'openai']);
+  });
+
+  test('a peer whose vendor has neither a login nor a key is refused up front, naming it', () => {
+    mkdirSync(join(home, '.codex'));
+    writeFileSync(join(home, '.codex/auth.json'), '{}');
+    const config = ConfigSchema.parse({ peers: [{ name: 'claude', tool: 'claude', argv: ['claude'] }, { name: 'codex', tool: 'codex', argv: ['codex'] }] });
+    expect(() => assertLoginsCover(config, '/r/.peers/config.yaml', oauthMounts({ HOME: home }).serves)).toThrow('--credentials oauth-file: nothing to authenticate claude (no Claude login and no ANTHROPIC_API_KEY)');
+    expect(() => assertLoginsCover(config, '/r/.peers/config.yaml', oauthMounts({ HOME: home, ANTHROPIC_API_KEY: 'sk-ant' }).serves)).not.toThrow();
+  });
 });
+

@@ -1,6 +1,6 @@
 /**
  * The pod's egress split and container hardening, as data and as rendered podman argv: the vendor
- * hosts only behind a socket the auth container alone mounts, nothing outside the pod for the demo
+ * hosts only behind a socket the auth container alone mounts, no vendor host at all for the demo
  * and rehearsals, no IPC shared between pod members, and every container under the seccomp profile
  * that takes user namespaces away (the profile itself is tested below, and on real podman in
  * test/e2e/pod-hardening.test.ts).
@@ -15,6 +15,9 @@ const inputs: PodInputs = {
   project: 'app-1a2b3c4d',
   repoDir: '/home/u/src/app',
   stateDir: '/home/u/.local/state/peers/app-1a2b3c4d',
+  cloneDir: '/home/u/.local/state/peers/app-1a2b3c4d/run/clone',
+  mirrorDir: '/home/u/.local/state/peers/app-1a2b3c4d/run/mirror.git',
+  snapshotDir: '/home/u/.local/state/peers/app-1a2b3c4d/snapshot',
   binaryPath: '/home/u/bin/peers',
   image: 'localhost/peers-workspace:latest',
   allow: ['registry.npmjs.org'],
@@ -39,13 +42,19 @@ describe('vendors only through the auth sidecar', () => {
     expect(egress).not.toContain('--oauth-hosts');
   });
 
-  test('the auth sidecar alone reaches the vendor socket; the bridge and the gates reach only the workspace socket', () => {
+  test('the auth sidecar alone reaches the vendor socket; the bridge, setup and the gates reach only the workspace socket', () => {
     expect(flagValues(roleOf(spec, 'auth').command, '--egress')).toEqual([VENDOR_SOCKET]);
     expect(flagValues(roleOf(spec, 'bridge').command, '--to')).toEqual([WORKSPACE_SOCKET]);
     expect(roleOf(spec, 'gates').command.at(-1)).toBe(`127.0.0.1:3128=${WORKSPACE_SOCKET}`);
+    expect(roleOf(spec, 'setup').command.at(-1)).toBe(`127.0.0.1:3128=${WORKSPACE_SOCKET}`);
+    // setup installs dependencies through the proxy; it gets no vendor base URL or placeholder key.
+    for (const r of ['setup', 'gates'] as const) {
+      expect(roleOf(spec, r).env.HTTPS_PROXY).toBe('http://127.0.0.1:3128');
+      expect(Object.keys(roleOf(spec, r).env).filter((k) => /ANTHROPIC|OPENAI|CLAUDE/.test(k))).toEqual([]);
+    }
     const mounting = (name: string) => spec.containers.filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name)).map((c) => `${c.role}${c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name && m.readOnly) ? ':ro' : ':rw'}`).sort();
     expect(mounting('egress-auth')).toEqual(['auth:ro', 'egress:rw']);
-    expect(mounting('egress')).toEqual(['bridge:ro', 'egress:rw', 'gates:ro']);
+    expect(mounting('egress')).toEqual(['bridge:ro', 'egress:rw', 'gates:ro', 'setup:ro']);
     expect(spec.sharedDirs).toContain('egress-auth');
   });
 
@@ -53,11 +62,15 @@ describe('vendors only through the auth sidecar', () => {
     expect(roleOf(buildPodSpec({ ...inputs, oauth: true }), 'egress').command).toContain('--oauth-hosts');
   });
 
-  test('the demo and rehearsals (model server in the pod) allow nothing outside the pod, whatever the allow-list', () => {
-    const cmd = roleOf(buildPodSpec({ ...inputs, upstream: 'model-server', oauth: true }), 'egress').command;
+  test('the demo and rehearsals (model server in the pod): no vendor host on either listener, whatever the allow-list says', () => {
+    const allow = ['registry.npmjs.org', 'api.anthropic.com', '*.openai.com', 'chatgpt.com:443', 'console.anthropic.com', 'auth.openai.com:8443', '*.pythonhosted.org'];
+    const cmd = roleOf(buildPodSpec({ ...inputs, allow, upstream: 'model-server', oauth: true }), 'egress').command;
     expect(cmd).toContain('--no-vendor-hosts');
-    expect(cmd).not.toContain('--allow');
     expect(cmd).not.toContain('--oauth-hosts');
+    // What setup and the tests download from stays (a rehearsal checks those too); nothing else.
+    expect(flagValues(cmd, '--allow')).toEqual(['registry.npmjs.org', '*.pythonhosted.org']);
+    // The demo has no allow-list: nothing leaves the pod at all.
+    expect(flagValues(roleOf(buildPodSpec({ ...inputs, allow: [], upstream: 'model-server' }), 'egress').command, '--allow')).toEqual([]);
   });
 
   test('the auth sidecar logs to a size-capped file beside its ledger, not to the container log', () => {
@@ -76,7 +89,8 @@ describe('container hardening, rendered for podman', () => {
     expect(plan.createPod).toContain('--share=net,uts');
   });
 
-  test('every container, in the pod or beside it, runs under the profile without user namespaces', () => {
+  test('every container, in the pod or beside it (setup included), runs under the profile without user namespaces', () => {
+    expect(plan.createContainers.map((c) => c.role).sort()).toEqual(['auth', 'bridge', 'egress', 'gates', 'loop', 'setup', 'workspace']);
     for (const c of spec.containers) expect(c.noUserNamespaces).toBe(true);
     for (const { role, argv } of plan.createContainers) expect(`${role} ${argv.filter((a) => a.startsWith('--security-opt=seccomp=')).join(' ')}`).toBe(`${role} --security-opt=seccomp=/run/user/1000/peers/app/seccomp.json`);
   });
@@ -134,8 +148,13 @@ describe('which cgroup limits podman can apply', () => {
 
   test('where they are not effective, --memory/--pids-limit are not rendered and the nproc ulimit is', () => {
     const plan = renderPodman(buildPodSpec(inputs), { sharedRoot: '/r', cgroupLimits: false, user: '1000:1000', seccompProfile: '/r/seccomp.json' });
-    const ws = plan.createContainers.find((c) => c.role === 'workspace')!.argv;
-    expect(ws.some((a) => a.startsWith('--memory') || a.startsWith('--pids-limit'))).toBe(false);
-    expect(ws).toContain('--ulimit=nproc=16384:16384');
+    for (const role of ['workspace', 'setup']) {
+      const argv = plan.createContainers.find((c) => c.role === role)!.argv;
+      expect(argv.some((a) => a.startsWith('--memory') || a.startsWith('--pids-limit'))).toBe(false);
+      expect(argv).toContain('--ulimit=nproc=16384:16384');
+    }
+    // Where they are, every container gets them, the setup container too.
+    const limited = renderPodman(buildPodSpec(inputs), { sharedRoot: '/r', cgroupLimits: true, user: '1000:1000', seccompProfile: '/r/seccomp.json' });
+    for (const { role, argv } of limited.createContainers) expect(`${role} ${argv.filter((a) => a.startsWith('--pids-limit')).length}`).toBe(`${role} 1`);
   });
 });

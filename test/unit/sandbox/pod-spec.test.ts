@@ -1,5 +1,5 @@
 /**
- * The pod spec is the security design in data form. These tests pin the properties DESIGN §1
+ * The pod spec is the security design in data form. These tests pin the properties docs/ARCHITECTURE.md
  * promises — who sees the repo, the state dir, the credentials and each runner socket; that every
  * container is locked down; that only the egress container has a network — and that both renderers
  * carry them through unchanged.
@@ -12,6 +12,9 @@ const inputs: PodInputs = {
   project: 'demo-1a2b3c4d',
   repoDir: '/home/u/src/demo',
   stateDir: '/home/u/.local/state/peers/demo-1a2b3c4d',
+  cloneDir: '/home/u/.local/state/peers/demo-1a2b3c4d/run/clone',
+  mirrorDir: '/home/u/.local/state/peers/demo-1a2b3c4d/run/mirror.git',
+  snapshotDir: '/home/u/.local/state/peers/demo-1a2b3c4d/snapshot',
   binaryPath: '/home/u/bin/peers',
   image: 'localhost/peers-workspace:latest',
   allow: ['registry.npmjs.org', '*.pypi.org'],
@@ -25,15 +28,17 @@ const sources = (c: ContainerSpec) => c.mounts.map((m) => (m.kind === 'bind' ? m
 const mountAt = (c: ContainerSpec, target: string): MountSpec | undefined => c.mounts.filter((m) => m.target === target).at(-1);
 
 describe('pod topology', () => {
-  test('loop, workspace, auth and bridge share a loopback-only pod; gates have their own empty netns; egress alone has a network', () => {
+  test('loop, workspace, auth and bridge share a loopback-only pod; setup and gates have their own empty netns; egress alone has a network', () => {
     expect(spec.network).toBe('none');
     const where = Object.fromEntries(spec.containers.map((c) => [c.role, `${c.placement}/${c.network}`]));
-    expect(where).toEqual({ workspace: 'pod/none', auth: 'pod/none', bridge: 'pod/none', loop: 'pod/none', gates: 'own/none', egress: 'own/slirp4netns' });
+    expect(where).toEqual({ workspace: 'pod/none', auth: 'pod/none', bridge: 'pod/none', loop: 'pod/none', setup: 'own/none', gates: 'own/none', egress: 'own/slirp4netns' });
   });
 
-  test('gates reach the egress proxy through their own private bridge, not the pod\'s', () => {
-    expect(byRole('gates').command).toContain('--bridge');
-    expect(byRole('gates').command.at(-1)).toBe('127.0.0.1:3128=unix:/run/peers/egress/egress.sock');
+  test('setup and gates reach the egress proxy through their own private bridge, not the pod\'s', () => {
+    for (const r of ['setup', 'gates'] as Role[]) {
+      expect(byRole(r).command).toContain('--bridge');
+      expect(byRole(r).command.at(-1)).toBe('127.0.0.1:3128=unix:/run/peers/egress/egress.sock');
+    }
   });
 
   test('every container: read-only root, all capabilities dropped, no privilege gain, limits, binary ro', () => {
@@ -53,15 +58,39 @@ describe('pod topology', () => {
     expect(holders).toEqual(['loop']);
   });
 
-  test('the repo is rw in workspace with .peers/ masked, ro in gates (masked), absent from sidecars', () => {
+  test('no container mounts the user\'s repository; the run clone is rw in the workspace only, .peers/ masked', () => {
+    for (const c of allContainers(spec)) expect(sources(c).filter((x) => x === inputs.repoDir || x.startsWith(`${inputs.repoDir}/`))).toEqual([]);
     const ws = byRole('workspace');
-    expect(mountAt(ws, '/work')).toMatchObject({ kind: 'bind', source: inputs.repoDir, readOnly: false });
+    expect(mountAt(ws, '/work')).toMatchObject({ kind: 'bind', source: inputs.cloneDir, readOnly: false });
     expect(mountAt(ws, '/work/.peers')).toMatchObject({ kind: 'tmpfs', readOnly: true, mode: 0 });
-    // The mask is declared after the repo so it is mounted on top of it.
+    // The mask is declared after the clone so it is mounted on top of it.
     expect(ws.mounts.findIndex((m) => m.target === '/work/.peers')).toBeGreaterThan(ws.mounts.findIndex((m) => m.target === '/work'));
-    expect(mountAt(byRole('gates'), '/work')).toMatchObject({ readOnly: true });
-    expect(mountAt(byRole('gates'), '/work/.peers')).toMatchObject({ kind: 'tmpfs', readOnly: true });
-    for (const r of ['auth', 'bridge', 'egress'] as Role[]) expect(sources(byRole(r))).not.toContain(inputs.repoDir);
+    expect(allContainers(spec).filter((c) => sources(c).includes(inputs.cloneDir)).map((c) => c.role)).toEqual(['workspace']);
+  });
+
+  test('the trusted mirror is read-only in setup and gates, which never see the clone; the loop reads both through its state dir', () => {
+    for (const r of ['setup', 'gates'] as Role[]) {
+      expect(mountAt(byRole(r), '/mirror')).toEqual({ kind: 'bind', source: inputs.mirrorDir, target: '/mirror', readOnly: true });
+      expect(sources(byRole(r))).not.toContain(inputs.cloneDir);
+    }
+    expect(allContainers(spec).filter((c) => sources(c).includes(inputs.mirrorDir)).map((c) => c.role).sort()).toEqual(['gates', 'setup']);
+  });
+
+  test('the control-plane snapshot is read-only over the loop\'s state dir; nobody else sees it', () => {
+    const loop = byRole('loop');
+    expect(mountAt(loop, '/state/snapshot')).toEqual({ kind: 'bind', source: inputs.snapshotDir, target: '/state/snapshot', readOnly: true });
+    expect(loop.mounts.findIndex((m) => m.target === '/state/snapshot')).toBeGreaterThan(loop.mounts.findIndex((m) => m.target === '/state'));
+    expect(allContainers(spec).filter((c) => sources(c).includes(inputs.snapshotDir)).map((c) => c.role)).toEqual(['loop']);
+  });
+
+  test('only setup can write the dependency cache; gates get no cache at all', () => {
+    const cacheHolders = allContainers(spec).filter((c) => c.mounts.some((m) => m.kind === 'volume')).map((c) => c.role);
+    expect(cacheHolders).toEqual(['setup']);
+    expect(mountAt(byRole('setup'), '/cache')).toMatchObject({ kind: 'volume', readOnly: false });
+    expect(JSON.stringify(byRole('gates').env)).not.toMatch(/cache/i);
+    // Checkouts pass from setup to gates through a dir only those two share.
+    const sharers = allContainers(spec).filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === 'checkouts')).map((c) => c.role).sort();
+    expect(sharers).toEqual(['gates', 'setup']);
   });
 
   test('credentials (env by name and files) reach the auth container only', () => {
@@ -79,11 +108,13 @@ describe('pod topology', () => {
     const sharers = (name: string) => allContainers(spec).filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name)).map((c) => c.role).sort();
     expect(sharers('workspace')).toEqual(['loop', 'workspace']);
     expect(sharers('gates')).toEqual(['gates', 'loop']);
-    expect(sharers('egress')).toEqual(['bridge', 'egress', 'gates']);
+    expect(sharers('setup')).toEqual(['loop', 'setup']);
+    expect(sharers('egress')).toEqual(['bridge', 'egress', 'gates', 'setup']);
     // Only the container that creates a socket may write its dir; the others connect read-only.
     const writers = (name: string) => allContainers(spec).filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name && !m.readOnly)).map((c) => c.role);
     expect(writers('workspace')).toEqual(['workspace']);
     expect(writers('gates')).toEqual(['gates']);
+    expect(writers('setup')).toEqual(['setup']);
     expect(writers('egress')).toEqual(['egress']);
   });
 
@@ -91,8 +122,56 @@ describe('pod topology', () => {
     expect(byRole('workspace').env.HTTPS_PROXY).toBe('http://127.0.0.1:3128');
     expect(byRole('gates').env.HTTPS_PROXY).toBe('http://127.0.0.1:3128');
     expect(byRole('loop').env.PEERS_RUNNER_WORKSPACE).toBe('/run/peers/workspace/runner.sock');
-    expect(byRole('loop').command).toEqual(['/usr/local/bin/peers', 'loop', '/work', '--state-dir', '/state', '--max-ticks', '5']);
+    expect(byRole('loop').env.PEERS_RUNNER_SETUP).toBe('/run/peers/setup/runner.sock');
+    expect(byRole('loop').env.PEERS_RUNNER_GATES).toBe('/run/peers/gates/runner.sock');
+    expect(byRole('loop').command).toEqual(['/usr/local/bin/peers', 'loop', '/state/run/clone', '--state-dir', '/state', '--workspace-dir', '/work', '--max-ticks', '5']);
     expect(byRole('egress').command).toContain('*.pypi.org');
+  });
+});
+
+describe('when the loop stops, and the operator\'s controls', () => {
+  const sharers = (sp: typeof spec, name: string, readOnly?: boolean) =>
+    allContainers(sp).filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name && (readOnly === undefined || m.readOnly === readOnly))).map((c) => c.role).sort();
+
+  test('the lifeline: only the loop can create its socket; every other container can only connect to it', () => {
+    expect(sharers(spec, 'lifeline', false)).toEqual(['loop']);
+    expect(sharers(spec, 'lifeline', true)).toEqual(['auth', 'bridge', 'egress', 'gates', 'setup', 'workspace']);
+    for (const c of allContainers(spec)) expect(c.env.PEERS_LIFELINE).toBe('/run/peers/lifeline/loop.sock');
+    expect(spec.sharedDirs).toContain('lifeline');
+  });
+
+  test('the operator\'s control dir is read-only in the loop, over its state dir, and mounted nowhere else', () => {
+    const control = `${inputs.stateDir}/control`;
+    const loop = byRole('loop');
+    expect(mountAt(loop, '/state/control')).toEqual({ kind: 'bind', source: control, target: '/state/control', readOnly: true });
+    expect(loop.mounts.findIndex((m) => m.target === '/state/control')).toBeGreaterThan(loop.mounts.findIndex((m) => m.target === '/state'));
+    expect(allContainers(spec).filter((c) => sources(c).some((x) => x === control || x.startsWith(`${inputs.stateDir}/`) && x !== inputs.snapshotDir && x !== inputs.cloneDir && x !== inputs.mirrorDir)).map((c) => c.role)).toEqual(['loop']);
+  });
+
+  test('the loop\'s console is kept in loop.log in the state dir (podman\'s k8s-file driver), so `peers logs` works after down', () => {
+    expect(byRole('loop').logFile).toBe(`${inputs.stateDir}/loop.log`);
+    expect(allContainers(spec).filter((c) => c.logFile).map((c) => c.role)).toEqual(['loop']);
+    const argv = renderPodman(spec, { sharedRoot: '/r', cgroupLimits: true, user: '1:1', seccompProfile: '/r/s.json' }).createContainers.find((c) => c.role === 'loop')!.argv;
+    expect(argv).toEqual(expect.arrayContaining(['--log-driver=k8s-file', `--log-opt=path=${inputs.stateDir}/loop.log`, '--log-opt=max-size=64mb']));
+  });
+
+  test('a rehearsal\'s model server is a pod member with its own dir (nobody else mounts it), started before the loop', () => {
+    expect(allContainers(spec).map((c) => c.role)).not.toContain('model-server');
+    const dir = `${inputs.stateDir}/rehearsal`;
+    const rehearsal = buildPodSpec({ ...inputs, upstream: 'model-server', modelServerDir: dir });
+    const ms = rehearsal.containers.find((c) => c.role === 'model-server')!;
+    expect(ms.placement).toBe('pod');
+    expect(ms.command).toEqual(['/usr/local/bin/peers', 'model-server', '--scenario', '/model-server/scenario.yaml', '--listen', '127.0.0.1:8090', '--log', '/model-server/served.jsonl']);
+    expect(rehearsal.containers.filter((c) => sources(c).includes(dir)).map((c) => c.role)).toEqual(['model-server']);
+    expect(ms.secretEnv).toEqual([]);
+    const order = renderPodman(rehearsal, { sharedRoot: '/r', cgroupLimits: true, user: '1:1', seccompProfile: '/r/s.json' }).createContainers.map((c) => c.role);
+    expect(order.indexOf('model-server')).toBeLessThan(order.indexOf('loop'));
+    expect(order.indexOf('model-server')).toBeGreaterThan(order.indexOf('auth'));
+  });
+
+  test('codex is wired to the auth sidecar by the loop (it ignores OPENAI_BASE_URL); not with OAuth logins', () => {
+    expect(byRole('loop').env.PEERS_CODEX_BASE_URL).toBe('http://127.0.0.1:8081/v1');
+    expect(buildPodSpec({ ...inputs, oauth: true }).containers.find((c) => c.role === 'loop')!.env.PEERS_CODEX_BASE_URL).toBeUndefined();
   });
 });
 
@@ -100,8 +179,8 @@ describe('podman rendering', () => {
   const plan = renderPodman(spec, { sharedRoot: '/run/user/1000/peers/demo', cgroupLimits: true, user: '1000:1000', seccompProfile: '/run/user/1000/peers/demo/seccomp.json' });
   const argvOf = (role: string) => plan.createContainers.find((c) => c.role === role)!.argv;
 
-  test('the pod is created with no network and one keep-id user namespace', () => {
-    expect(plan.createPod).toEqual(expect.arrayContaining(['pod', 'create', '--network=none', '--userns=keep-id']));
+  test('the pod is created with no network and one keep-id user namespace; it stops once its last member exits', () => {
+    expect(plan.createPod).toEqual(expect.arrayContaining(['pod', 'create', '--network=none', '--userns=keep-id', '--exit-policy=stop']));
   });
 
   test('every container is created with the lockdown flags and limits, as the invoking user', () => {
@@ -117,11 +196,11 @@ describe('podman rendering', () => {
   });
 
   test('sidecars start before runners and the loop starts last; only pod members join the pod', () => {
-    expect(plan.createContainers.map((c) => c.role)).toEqual(['egress', 'bridge', 'auth', 'gates', 'workspace', 'loop']);
+    expect(plan.createContainers.map((c) => c.role)).toEqual(['egress', 'bridge', 'auth', 'setup', 'gates', 'workspace', 'loop']);
     expect(argvOf('egress')).toContain('--network=slirp4netns');
-    expect(argvOf('gates').slice(0, 3)).toEqual(['create', '--network=none', '--userns=keep-id']);
+    for (const role of ['setup', 'gates']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--network=none', '--userns=keep-id']);
     for (const role of ['loop', 'workspace', 'auth', 'bridge']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--pod', spec.podName]);
-    for (const role of ['gates', 'egress']) expect(argvOf(role)).not.toContain('--pod');
+    for (const role of ['setup', 'gates', 'egress']) expect(argvOf(role)).not.toContain('--pod');
   });
 
   test('secret env vars are passed by name only, never with a value', () => {
@@ -130,9 +209,9 @@ describe('podman rendering', () => {
     expect(a.join(' ')).not.toMatch(/ANTHROPIC_API_KEY=/);
   });
 
-  test('the .peers mask renders as a read-only mode-000 tmpfs after the repo bind', () => {
+  test('the .peers mask renders as a read-only mode-000 tmpfs after the clone bind', () => {
     const a = argvOf('workspace').join(' ');
-    expect(a).toContain(`type=bind,source=${inputs.repoDir},destination=/work `);
+    expect(a).toContain(`type=bind,source=${inputs.cloneDir},destination=/work `);
     expect(a).toContain('type=tmpfs,destination=/work/.peers,tmpfs-size=1m,tmpfs-mode=0000,notmpcopyup,ro=true');
     expect(a.indexOf('destination=/work/.peers')).toBeGreaterThan(a.indexOf('destination=/work '));
   });

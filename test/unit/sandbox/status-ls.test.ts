@@ -51,7 +51,7 @@ describe('peers status', () => {
   test('a project that never ran is fresh: no tick, nothing spent, every hard gate open (exit 0)', async () => {
     const json = await peers(['status', fresh.repo, '--json']);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.out)).toMatchObject({ path: fresh.repo, status: 'fresh', tick: null, spend: { usd: 0, tokens: 0 }, openGates: ['never-green', 'always-green'], last_stop: null });
+    expect(JSON.parse(json.out)).toMatchObject({ path: fresh.repo, status: 'fresh', tick: null, spend: { usd: 0, tokens: 0 }, open_gates: ['never-green', 'always-green'], last_stop: null });
     const text = await peers(['status', fresh.repo]);
     expect(text.out).toContain('Status: fresh');
     expect(text.out).toContain('Open gates: never-green, always-green');
@@ -64,7 +64,7 @@ describe('peers status', () => {
     const r = await peers(['status', registered, '--json']);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out);
-    expect(s).toMatchObject({ path: stopped.repo, status: 'stopped', stopReason: 'max_ticks', tick: 2, openGates: ['never-green'], state_dir: stateDirFor(stopped.repo, env) });
+    expect(s).toMatchObject({ path: stopped.repo, status: 'stopped', stop_reason: 'max_ticks', tick: 2, open_gates: ['never-green'], state_dir: stateDirFor(stopped.repo, env) });
     // usage-claude reports 600 + 500 tokens and $0.75 per turn.
     expect(s.spend.tokens).toBe(2200);
     expect(s.spend.usd).toBeCloseTo(1.5, 6);
@@ -83,7 +83,7 @@ describe('peers status', () => {
       expect(run.code).toBe(0);
       rmSync(statePaths(stateDirFor(p.repo, env)).stopReason); // as if the loop had been killed
       const s = JSON.parse((await peers(['status', p.repo, '--json'])).out);
-      expect(s).toMatchObject({ status: 'crashed', tick: 1, openGates: [] });
+      expect(s).toMatchObject({ status: 'crashed', tick: 1, open_gates: [] });
     } finally {
       rmSync(stateDirFor(p.repo, env), { recursive: true, force: true });
       p.cleanup();
@@ -112,12 +112,13 @@ describe('peers ls', () => {
   test('lists each project with status, tick, spend (USD and tokens) and open gates', async () => {
     const r = await peers(['ls', '--json']);
     expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as Record<string, unknown>[];
-    expect(rows.find((x) => x.path === fresh.repo)).toMatchObject({ status: 'fresh', tick: null, spend: { usd: 0, tokens: 0 }, openGates: ['never-green', 'always-green'] });
-    expect(rows.find((x) => x.path === stopped.repo)).toMatchObject({ status: 'stopped', tick: 2, spend: { tokens: 2200 }, openGates: ['never-green'], stopReason: 'max_ticks' });
+    const rows = (JSON.parse(r.out) as { projects: Record<string, unknown>[] }).projects;
+    expect(rows.find((x) => x.path === fresh.repo)).toMatchObject({ status: 'fresh', tick: null, spend: { usd: 0, tokens: 0 }, open_gates: ['never-green', 'always-green'] });
+    expect(rows.find((x) => x.path === stopped.repo)).toMatchObject({ status: 'stopped', tick: 2, spend: { tokens: 2200 }, open_gates: ['never-green'], stop_reason: 'max_ticks' });
     const text = (await peers(['ls'])).out.split('\n');
     const line = text.find((l) => l.endsWith(stopped.repo))!;
-    expect(line).toMatch(/ stopped +tick 2 +\$1\.50 2200 tok +max_ticks +open: never-green /);
-    expect(text.find((l) => l.endsWith(fresh.repo))).toMatch(/ fresh +tick - +\$0\.00 0 tok +open: never-green,always-green /);
+    expect(text[0]).toMatch(/^NAME +STATUS +TICK +SPEND +STOPPED BY +OPEN GATES +PATH$/);
+    expect(line).toMatch(/ stopped +2 +\$1\.50 2200 tok +max_ticks +never-green /);
+    expect(text.find((l) => l.endsWith(fresh.repo))).toMatch(/ fresh +- +\$0\.00 0 tok +- +never-green,always-green /);
   });
 });

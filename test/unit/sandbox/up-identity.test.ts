@@ -48,4 +48,10 @@ test.skipIf(!existsSync(join(ROOT, 'dist/peers')))("the user's git identity goes
   } finally {
     rmSync(join(dir, 'home', '.gitconfig'));
   }
-});
+  // An identity set only in the repository's own .git/config reaches the peers the same way; the run
+  // clone carries none of the user's config (sandbox/run-clone.ts), so this is the only way it can.
+  spawnSync('git', ['config', 'user.name', 'Repo Local'], { cwd: repo, env: env() });
+  spawnSync('git', ['config', 'user.email', 'local@example.com'], { cwd: repo, env: env() });
+  expect(loopLine(peers(['up', '--dry-run', 'podman', repo], repo).stdout)).toContain("--env 'PEERS_GIT_USER_NAME=Repo Local' --env PEERS_GIT_USER_EMAIL=local@example.com");
+  // Five cold starts of the compiled CLI: over bun's default 5 s on a loaded machine.
+}, 60_000);

@@ -45,15 +45,18 @@ describe('up/down input errors', () => {
     expect(r.stderr).toContain('peers ls');
   });
 
-  test('a repository path with a comma (inexpressible in podman --mount) is refused up front', () => {
+  test('a state dir path with a comma (inexpressible in podman --mount) is refused up front; the repository is never mounted, so its path may have one', () => {
     const repo = join(dir, 'a,b');
     mkdirSync(repo);
     spawnSync('git', ['init', '-q'], { cwd: repo });
     spawnSync(process.execPath, [MAIN, 'init'], { cwd: repo, env: { ...process.env, ...isolated() } });
-    const r = peers(['up', '--dry-run', 'podman', repo]);
+    const ok = peers(['up', '--dry-run', 'podman', repo]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout.split(' ').filter((a) => a.startsWith('type=bind') && a.includes('a,b'))).toEqual([]);
+    const r = spawnSync(process.execPath, [MAIN, 'up', '--dry-run', 'podman', repo], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...isolated(), XDG_STATE_HOME: join(dir, 'st,ate'), PEERS_PODMAN: '/nonexistent/podman' } });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('podman cannot mount a path containing a comma');
-  });
+  }, 30_000);
 
   test('--max-usd must be a positive number', () => {
     const r = peers(['up', join(dir, 'repo'), '--max-usd', 'lots']);
@@ -131,16 +134,45 @@ describe('up --dry-run (no podman needed)', () => {
   test('a hard budget.max_usd in config.yaml is enforced at the auth sidecar; --max-usd overrides it', () => {
     const repo = project();
     const cfg = join(repo, '.peers/config.yaml');
-    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/^ {2}max_usd_mode: auto.*$/m, '  max_usd: 7\n  max_usd_mode: hard'));
-    expect(authLine(peers(['up', '--dry-run', 'podman', repo]).stdout)).toContain('--max-usd 7');
-    expect(authLine(peers(['up', '--dry-run', 'podman', '--max-usd', '3', repo]).stdout)).toContain('--max-usd 3');
-  });
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/^ {2}max_usd: .*$/m, '  max_usd: 7').replace(/^ {2}max_usd_mode: auto.*$/m, '  max_usd_mode: hard'));
+    const plain = peers(['up', '--dry-run', 'podman', repo]).stdout;
+    expect(plain).toContain('# budget: max_usd $7 (hard: explicit max_usd_mode=hard)');
+    // The sidecar and the loop read that one policy file; the sidecar's copy is read-only.
+    expect(authLine(plain)).toContain('--budget-policy /run/peers/budget.json');
+    expect(authLine(plain)).toMatch(/type=bind,source=[^ ]*\/budget\.json,destination=\/run\/peers\/budget\.json,ro=true/);
+    const loopLine = plain.split('\n').find((l) => l.includes(' loop /state/run/clone ')) ?? '';
+    expect(loopLine).toContain('--budget-policy /state/budget.json --usage-ledger /run/peers/auth-usage/usage.jsonl');
+    // One file: the auth sidecar's bind is the budget.json in the state dir the loop mounts at /state.
+    const stateDir = /type=bind,source=([^ ,]+),destination=\/state(?=[ ,])/.exec(loopLine)?.[1];
+    const policy = /type=bind,source=([^ ,]+),destination=\/run\/peers\/budget\.json/.exec(authLine(plain))?.[1];
+    expect(policy).toBe(join(stateDir!, 'budget.json'));
+    expect(peers(['up', '--dry-run', 'podman', '--max-usd', '3', repo]).stdout).toContain('# budget: max_usd $3 (hard: peers up --max-usd 3)');
+  }, 60_000);
 
-  test('no cap configured → no cap at the proxy; --dry-run k8s prints the Pods', () => {
+  test('--rehearse: the model server is a pod member and no credential of the user\'s enters the pod, though the shell has them', () => {
     const repo = project();
-    expect(authLine(peers(['up', '--dry-run', 'podman', repo]).stdout)).not.toContain('--max-usd');
+    const r = spawnSync(process.execPath, [MAIN, 'up', '--dry-run', 'podman', '--rehearse', 'x.yaml', repo], { encoding: 'utf8', env: { ...process.env, ...isolated(), PEERS_PODMAN: '/nonexistent/podman', ANTHROPIC_API_KEY: 'sk-ant-users-own', OPENAI_API_KEY: 'sk-users-own' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(' model-server --scenario /model-server/scenario.yaml');
+    expect(authLine(r.stdout)).toContain('--model-server 127.0.0.1:8090');
+    // By name (no "="): a key from the shell. The workspace's placeholders are written out and are no key.
+    expect(r.stdout).not.toMatch(/--env (ANTHROPIC|OPENAI)_API_KEY(\s|$)/m);
+    expect(r.stdout).toContain('--no-vendor-hosts');
+    // The same project for real: the keys go to the auth container, by name.
+    const real = spawnSync(process.execPath, [MAIN, 'up', '--dry-run', 'podman', repo], { encoding: 'utf8', env: { ...process.env, ...isolated(), PEERS_PODMAN: '/nonexistent/podman', ANTHROPIC_API_KEY: 'sk-ant-users-own', OPENAI_API_KEY: 'sk-users-own' } });
+    expect(authLine(real.stdout)).toContain('--env ANTHROPIC_API_KEY');
+    expect(real.stdout).not.toContain(' model-server ');
+  }, 60_000);
+
+  test('the configuration `peers init` writes has a USD cap; without any cap, up warns; --dry-run k8s prints the Pods', () => {
+    const repo = project();
+    expect(peers(['up', '--dry-run', 'podman', repo]).stdout).toContain('# budget: max_usd $50 (hard: auto: claude, codex bill through an API key)');
+    const cfg = join(repo, '.peers/config.yaml');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/^ {2}max_usd: .*$/m, ''));
+    const uncapped = peers(['up', '--dry-run', 'podman', repo]).stdout;
+    expect(uncapped).toContain('# warning: this run has no spending cap');
     const k8s = peers(['up', '--dry-run', 'k8s', '--registry', 'registry.example.com/team', repo]);
     expect(k8s.status).toBe(0);
     expect(k8s.stdout).toContain('kind: NetworkPolicy');
-  });
+  }, 60_000);
 });

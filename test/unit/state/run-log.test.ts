@@ -40,6 +40,17 @@ describe('runs.jsonl', () => {
     expect(tickLines(fixed).map((t) => t.tick)).toEqual([1, 2, 3]);
   });
 
+  test('a line of the wrong shape is skipped and counted like a torn one, the first with its reason', () => {
+    const path = join(dir, 'runs.jsonl');
+    appendRunLine(path, tick(1));
+    appendFileSync(path, `${JSON.stringify({ ...tick(2), tick: '2' })}\n${JSON.stringify({ ...tick(3), argv: 'sh' })}\n["tick"]\n`);
+    appendRunLine(path, tick(4));
+    const log = readRunLog(path);
+    expect(tickLines(log).map((t) => t.tick)).toEqual([1, 4]);
+    expect(log.skipped).toBe(3);
+    expect(log.firstSkipped).toBe('line 2: tick: Invalid input: expected number, received string');
+  });
+
   test('a file that is one torn line is emptied; a missing file is fine', () => {
     const path = join(dir, 'runs.jsonl');
     expect(repairTornTail(path)).toBe(false);
@@ -52,7 +63,7 @@ describe('runs.jsonl', () => {
 describe('last-stop-reason.txt', () => {
   test('"<reason> <iso>" written atomically and read back', () => {
     const path = join(dir, 'last-stop-reason.txt');
-    writeStopReason(path, 'budget:max_usd', new Date('2026-01-02T03:04:05Z'));
+    writeStopReason(path, { kind: 'budget', cap: 'max_usd' }, new Date('2026-01-02T03:04:05Z'));
     expect(readFileSync(path, 'utf8')).toBe('budget:max_usd 2026-01-02T03:04:05.000Z\n');
     expect(readStopReason(path)).toEqual({ reason: 'budget:max_usd', at: '2026-01-02T03:04:05.000Z' });
   });

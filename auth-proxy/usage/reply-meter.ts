@@ -1,0 +1,130 @@
+/**
+ * Meters one forwarded reply, whatever way it ends. The relay feeds it a copy of every chunk; at
+ * the end it says what the reply cost in tokens:
+ *
+ * - the vendor's own figures when the reply carried them to the end (`message_delta`,
+ *   `response.completed`, a whole JSON body);
+ * - a reply cut short (client abort, upstream error, stall, a stream that ended without its final
+ *   usage) keeps what the vendor already said (Anthropic's `message_start` gives the input side at
+ *   once) and estimates the rest: input from the request's size, output from the text streamed so
+ *   far (at least one token per delta event), or, for a JSON reply that never arrived whole, the
+ *   request's whole output allowance. Estimates use about four bytes per token, the usual ratio
+ *   for code and English, and are flagged in the ledger line.
+ */
+import { SseParser } from './sse-parser.ts';
+import type { CutShort } from './usage-ledger.ts';
+import { type Usage, UsageAccumulator } from './usage-extract.ts';
+
+export const BYTES_PER_TOKEN = 4;
+export const estimateTokens = (bytes: number): number => Math.ceil(bytes / BYTES_PER_TOKEN);
+
+export type MeterOutcome = 'complete' | Exclude<CutShort, 'no-final-usage'>;
+export type Metered = { usage: Usage; cutShort?: CutShort; estimated?: ('input' | 'output')[] };
+
+type Obj = Record<string, unknown>;
+
+/** Bytes of generated text an SSE event carries (Anthropic deltas, Responses `*.delta`, Chat chunks). */
+export function streamedTextBytes(value: unknown): { bytes: number; delta: boolean } {
+  if (!value || typeof value !== 'object') return { bytes: 0, delta: false };
+  const v = value as Obj;
+  const len = (s: unknown) => (typeof s === 'string' ? Buffer.byteLength(s, 'utf8') : 0);
+  if (v.type === 'content_block_delta' && v.delta && typeof v.delta === 'object') {
+    const d = v.delta as Obj;
+    return { bytes: len(d.text) + len(d.partial_json) + len(d.thinking), delta: true };
+  }
+  if (typeof v.type === 'string' && v.type.endsWith('.delta') && typeof v.delta === 'string') return { bytes: len(v.delta), delta: true };
+  if (Array.isArray(v.choices)) {
+    let bytes = 0;
+    for (const c of v.choices as Obj[]) {
+      const d = c?.delta as Obj | undefined;
+      if (!d) continue;
+      bytes += len(d.content) + len(d.reasoning_content);
+      if (Array.isArray(d.tool_calls)) for (const t of d.tool_calls as Obj[]) bytes += len((t?.function as Obj | undefined)?.arguments);
+    }
+    return { bytes, delta: bytes > 0 };
+  }
+  return { bytes: 0, delta: false };
+}
+
+export type MeterInput = {
+  stream: boolean;
+  /** The reply is JSON (only then is a non-streamed body read). */
+  json: boolean;
+  requestBytes: number;
+  /** The request's output allowance (max_tokens / max_output_tokens, or the default cap). */
+  maxOutputTokens: number;
+  /** Model named in the request, used when the reply never named one. */
+  requestModel: string;
+  maxJsonBytes: number;
+};
+
+export class ReplyMeter {
+  private readonly acc = new UsageAccumulator();
+  private readonly sse: SseParser | null;
+  private readonly json: Buffer[] = [];
+  private jsonBytes = 0;
+  private jsonOverflow = false;
+  private streamedBytes = 0;
+  private deltas = 0;
+  private ended = false;
+
+  constructor(private readonly input: MeterInput) {
+    this.sse = input.stream
+      ? new SseParser((e) => {
+          let v: unknown;
+          try {
+            v = JSON.parse(e.data);
+          } catch {
+            return;
+          }
+          this.acc.observe(v, e.event);
+          const t = streamedTextBytes(v);
+          this.streamedBytes += t.bytes;
+          if (t.delta) this.deltas++;
+        })
+      : null;
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.sse) return this.sse.feed(chunk);
+    if (!this.input.json) return;
+    if (this.jsonBytes + chunk.length > this.input.maxJsonBytes) {
+      this.jsonOverflow = true;
+      return;
+    }
+    this.json.push(chunk);
+    this.jsonBytes += chunk.length;
+  }
+
+  /** What the reply cost; called once, when it ended (or was cut short) in any way. */
+  finish(outcome: MeterOutcome): Metered {
+    if (this.ended) throw new Error('ReplyMeter.finish called twice');
+    this.ended = true;
+    if (outcome === 'complete') {
+      if (this.sse) this.sse.end();
+      else if (this.input.json && !this.jsonOverflow) {
+        try {
+          this.acc.observe(JSON.parse(Buffer.concat(this.json).toString('utf8')));
+        } catch {}
+      }
+    }
+    const usage: Usage = { ...this.acc.usage, model: this.acc.usage.model || this.input.requestModel };
+    if (this.acc.final) return { usage };
+    const cutShort: CutShort = outcome === 'complete' ? 'no-final-usage' : outcome;
+    const estimated: ('input' | 'output')[] = [];
+    if (!this.acc.seen) {
+      usage.input_tokens = estimateTokens(this.input.requestBytes);
+      estimated.push('input');
+    }
+    let output: number;
+    if (this.sse) output = Math.max(this.deltas, estimateTokens(this.streamedBytes));
+    else if (outcome === 'complete') output = estimateTokens(this.jsonBytes);
+    // A whole JSON reply that never arrived: the vendor may well have generated all of it.
+    else output = this.input.maxOutputTokens;
+    if (output > usage.output_tokens) {
+      usage.output_tokens = output;
+      estimated.push('output');
+    }
+    return { usage, cutShort, ...(estimated.length ? { estimated } : {}) };
+  }
+}

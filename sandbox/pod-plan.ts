@@ -1,0 +1,176 @@
+/**
+ * The pod a project's `peers up` would start, as data (pod-spec.ts) and podman argv
+ * (podman-render.ts), with the budget policy it would write: what `up` runs and `--dry-run`
+ * prints. Pure apart from reading the project's files and asking podman whether cgroup limits apply.
+ */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { InputError, PeersError } from '../src/cli/errors.ts';
+import { loadProject } from '../src/config/load.ts';
+import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
+import { resolveProvider, runProviders } from '../src/config/provider.ts';
+import type { PeersConfig } from '../src/config/config-schema.ts';
+import { peersRuntimeDir } from '../src/state/env-dirs.ts';
+import { isCompiledBinary } from '../src/proc/self-exec.ts';
+import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
+import { planRunBudget } from '../src/budget/run-budget.ts';
+import { authSidecarDir } from '../src/budget/ledger-spend.ts';
+import { WORKSPACE_IMAGE } from './image.ts';
+import { buildPodSpec, MODEL_SERVER_PORT, type PodInputs, STATE_IN_CONTAINER } from './pod-spec.ts';
+import { cgroupLimitsAvailable } from './podman.ts';
+import { renderPodman } from './podman-render.ts';
+
+export type PodPlanOptions = {
+  maxTicks?: number;
+  maxUsd?: number;
+  allow: string[];
+  image?: string;
+  /** 'oauth-file': the CLIs' own login files instead of API keys (opt-in; see oauthMounts). */
+  credentials?: 'api-key' | 'oauth-file';
+  /**
+   * 'model-server': the peers talk to the scripted model server inside the pod, not to the
+   * vendors: no credential enters the pod at all (`peers up --rehearse`, `peers demo`).
+   */
+  upstream?: 'vendors' | 'model-server';
+  /** With upstream 'model-server': the host dir holding scenario.yaml (served.jsonl is written there). */
+  modelServerDir?: string;
+  /** Start-only loop flags (`peers up --reset-peer`, `--no-skeptic`, `--no-recon`, `--no-codemap`). */
+  resetPeers?: string[];
+  noSkeptic?: boolean;
+  noRecon?: boolean;
+  noCodemap?: boolean;
+};
+
+/** API keys the auth sidecar may need; passed by name when set on the host, never elsewhere. */
+const CREDENTIAL_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'OPENAI_API_KEY', 'CODEX_API_KEY', 'OPENROUTER_API_KEY'];
+
+/**
+ * Opt-in OAuth: the directories holding Claude Code's and Codex's login files are mounted into the
+ * auth container only, read-write, because a refresh replaces the file atomically (a rename in its
+ * directory) and refresh tokens are single-use: the user's login must stay current on the host.
+ * An API key set beside a login still serves its vendor (and wins for Codex, as podBilling says);
+ * `codexUpstream` is where the workspace's Codex is pointed: the OpenAI API or its ChatGPT login.
+ */
+export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodInputs['secretFiles']; args: string[]; codexUpstream?: 'openai' | 'chatgpt'; serves: string[] } {
+  const home = env.HOME || homedir();
+  const files: PodInputs['secretFiles'] = [];
+  const claudeLogin = existsSync(join(home, '.claude', '.credentials.json'));
+  const codexHome = env.CODEX_HOME || join(home, '.codex');
+  const codexLogin = existsSync(join(codexHome, 'auth.json'));
+  if (!claudeLogin && !codexLogin) throw new InputError('--credentials oauth-file: no login file found (~/.claude/.credentials.json or ~/.codex/auth.json)', { hint: 'log in with `claude` or `codex login` on this machine first, or use API keys (the default)' });
+  // --credentials is how the sidecar serves Anthropic: the login file, else ANTHROPIC_API_KEY.
+  const args = ['--credentials', claudeLogin ? 'oauth-file' : 'api-key'];
+  const serves: string[] = [];
+  if (claudeLogin) {
+    files.push({ source: join(home, '.claude'), target: '/auth/claude', readOnly: false });
+    args.push('--claude-credentials', '/auth/claude/.credentials.json');
+  }
+  if (claudeLogin || env.ANTHROPIC_API_KEY) serves.push('anthropic');
+  if (env.OPENAI_API_KEY) serves.push('openai');
+  if (codexLogin) {
+    files.push({ source: codexHome, target: '/auth/codex', readOnly: false });
+    args.push('--codex-auth', '/auth/codex/auth.json');
+    serves.push('chatgpt');
+  }
+  for (const u of serves) args.push('--upstream', u);
+  const codexUpstream = env.OPENAI_API_KEY ? 'openai' : codexLogin ? 'chatgpt' : undefined;
+  return { files, args, codexUpstream, serves };
+}
+
+/**
+ * With logins, each peer's vendor must still be served: a claude (or opencode) peer needs the
+ * Claude login or ANTHROPIC_API_KEY, a codex peer the Codex login or OPENAI_API_KEY.
+ */
+export function assertLoginsCover(config: PeersConfig, configPath: string, serves: string[]): void {
+  const missing: string[] = [];
+  for (const p of config.peers) {
+    if (resolveProvider(p.tool, p.provider)) continue; // a provider peer has its own key (checked before)
+    if ((p.tool === 'claude' || p.tool === 'opencode') && !serves.includes('anthropic')) missing.push(`${p.name} (no Claude login and no ANTHROPIC_API_KEY)`);
+    if (p.tool === 'codex' && !serves.includes('openai') && !serves.includes('chatgpt')) missing.push(`${p.name} (no Codex login and no OPENAI_API_KEY)`);
+  }
+  if (missing.length) throw new InputError(`--credentials oauth-file: nothing to authenticate ${missing.join(', ')}`, { location: { file: configPath }, hint: 'log in on this machine with `claude` (then /login) or `codex login`, or export the API key, then peers up again' });
+}
+
+/** The compiled binary to mount in the containers (a dev checkout uses its dist/peers). */
+export function hostBinary(): string {
+  if (isCompiledBinary()) return process.execPath;
+  const dist = resolve(import.meta.dir, '..', 'dist', 'peers');
+  if (!existsSync(dist)) throw new PeersError('no compiled peers binary to mount into the pod', { hint: 'run `bun build.ts` (creates dist/peers)' });
+  return dist;
+}
+
+export function sharedRoot(project: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(peersRuntimeDir(env), project);
+}
+
+/** Where `up` writes the pod's seccomp profile (pod-seccomp.ts); removed with the pod. */
+export function seccompProfilePath(project: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(sharedRoot(project, env), 'seccomp.json');
+}
+
+/** The loop's command-line flags for this start (its budget files first). */
+function loopArgsFor(o: PodPlanOptions, budgetArgs: string[]): string[] {
+  const args = [...budgetArgs];
+  if (o.maxTicks) args.push('--max-ticks', String(o.maxTicks));
+  for (const p of o.resetPeers ?? []) args.push('--reset-peer', p);
+  if (o.noSkeptic) args.push('--no-skeptic');
+  if (o.noRecon) args.push('--no-recon');
+  if (o.noCodemap) args.push('--no-codemap');
+  return args;
+}
+
+/** The pod for this project as data, plus its podman rendering: what `up` runs and `--dry-run` prints. */
+export async function planPod(repo: string, o: PodPlanOptions, env: NodeJS.ProcessEnv = process.env) {
+  const project = loadProject(repo); // validates config + goals: bad input fails before any podman call
+  // podman's --mount syntax is comma-separated key=value: a comma in a host path cannot be expressed.
+  for (const p of [stateDirFor(repo, env), hostBinary()]) {
+    if (p.includes(',')) throw new InputError(`podman cannot mount a path containing a comma: ${p}`, { hint: 'move or rename the directory (or set XDG_STATE_HOME) so the path has no comma' });
+  }
+  const key = projectKey(repo);
+  const stateDir = stateDirFor(repo, env);
+  const paths = statePaths(stateDir);
+  const modelInPod = o.upstream === 'model-server';
+  const oauth = !modelInPod && o.credentials === 'oauth-file' ? oauthMounts(env) : undefined;
+  if (oauth) assertLoginsCover(project.config, project.configPath, oauth.serves);
+  // Each provider of the config is one more auth sidecar upstream (its key passed to auth only).
+  const providers = runProviders(project.config.peers);
+  // One budget policy for the whole run, resolved here where the credentials and flags are
+  // (src/budget/run-budget.ts): the loop and the auth sidecar both read it from the state dir.
+  const budget = planRunBudget({ config: project.config, stateDir, credentials: modelInPod ? 'model-server' : (o.credentials ?? 'api-key'), env, maxUsd: o.maxUsd });
+  const modelServer = modelInPod ? ['--model-server', `127.0.0.1:${MODEL_SERVER_PORT}`] : [];
+  const spec = buildPodSpec({
+    project: key,
+    repoDir: repo,
+    stateDir,
+    cloneDir: paths.clone,
+    mirrorDir: paths.mirror,
+    snapshotDir: paths.snapshotDir,
+    binaryPath: hostBinary(),
+    image: o.image ?? WORKSPACE_IMAGE,
+    allow: [...new Set([...(project.config.egress?.allow ?? []), ...o.allow])],
+    // With the model in the pod no credential of the user's enters it, not even unused.
+    secretEnv: modelInPod ? [] : [...new Set([...CREDENTIAL_ENV, ...providers.map((p) => p.key_env)])].filter((k) => env[k]),
+    secretFiles: oauth?.files ?? [],
+    authArgs: [...(oauth?.args ?? []), ...modelServer, ...budget.authArgs],
+    oauth: oauth !== undefined,
+    codexUpstream: oauth?.codexUpstream,
+    providers,
+    upstream: o.upstream,
+    modelServerDir: modelInPod ? o.modelServerDir : undefined,
+    loopArgs: loopArgsFor(o, budget.loopArgs(STATE_IN_CONTAINER)),
+    // The peers commit under the user's git identity (or the default): the pod has no ~/.gitconfig.
+    loopEnv: userIdentityEnv(readUserGitIdentity(repo, env)),
+    budgetPolicyFile: budget.hostPath,
+  });
+  const plan = renderPodman(spec, {
+    sharedRoot: sharedRoot(key, env),
+    cgroupLimits: await cgroupLimitsAvailable(),
+    user: `${process.getuid!()}:${process.getgid!()}`,
+    seccompProfile: seccompProfilePath(key, env),
+    // The egress audit log and the auth usage ledger outlive the pod: they are run history.
+    // Gate checkouts can be large (node_modules): on disk beside the run, not in the runtime tmpfs.
+    sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': authSidecarDir(stateDir), checkouts: join(paths.run, 'checkouts') },
+  });
+  return { project, key, stateDir, spec, plan, budget };
+}

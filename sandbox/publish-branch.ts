@@ -1,0 +1,92 @@
+/**
+ * Results come back as a branch (docs/ARCHITECTURE.md, "Results as a branch"): host commands
+ * (`up`, `status`, `report`, `down`) fetch the run's head from the trusted mirror into the user's
+ * repository as `refs/heads/<branch>` (default `peers/<project>`), so `git log peers/app` and
+ * `git merge peers/app` work in the morning even if the pod died. The loop container cannot write
+ * the user's repository; the mirror is updated by the loop after every tick.
+ *
+ * The fetch runs upload-pack in the mirror (peers' own config), never in the run clone, and
+ * touches only that one ref in the user's repository: never the checked-out branch, the index,
+ * the working tree, the config or the hooks. A branch the user moved since peers last wrote it is
+ * not overwritten.
+ */
+import { join } from 'node:path';
+import { writeFileAtomic } from '../src/fs/atomic-write.ts';
+import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
+import { git } from '../src/git/git.ts';
+import { observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
+import { isSafeRefName } from '../src/git/repo-layout.ts';
+import type { StatePaths } from '../src/state/paths.ts';
+
+export type PublishResult = {
+  branch: string;
+  /** The run's head, now at refs/heads/<branch> when `updated` or already there. */
+  sha: string | null;
+  /** Commits on the branch since the user's HEAD the run started from. */
+  ahead: number;
+  updated: boolean;
+  /** Why it was not updated, when it was not. */
+  note?: string;
+};
+
+/** `peers/<name>` from the project key (`app-1a2b3c4d` → `peers/app`). */
+export function defaultRunBranch(projectKey: string): string {
+  const name = projectKey.replace(/-[0-9a-f]{8}$/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+|[.]+$/g, '') || 'run';
+  return `peers/${name}`;
+}
+
+function publishedPath(paths: StatePaths): string {
+  return join(paths.run, 'published.json');
+}
+
+/** What the archived run had published, for the first run after a reset (sandbox/reset.ts writes it). */
+export function publishedBeforeResetPath(paths: StatePaths): string {
+  return join(paths.dir, 'published-before-reset.json');
+}
+
+/** What peers last wrote to the branch: this run's record, else the archived run's before a reset. */
+export function lastPublished(paths: StatePaths): { branch: string; sha: string } | undefined {
+  for (const file of [publishedPath(paths), publishedBeforeResetPath(paths)]) {
+    try {
+      const text = readTextIfExists(file, 1 * MiB);
+      if (text !== undefined) return JSON.parse(text) as { branch: string; sha: string };
+    } catch {
+      // unreadable: as if peers had never written the branch (it is then left alone)
+    }
+  }
+  return undefined;
+}
+
+/** Git in the user's repository: their own config (it is theirs), no hooks, no auto-gc, no submodules. */
+const USER_REPO_FLAGS = ['-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-c', 'fetch.recurseSubmodules=false'];
+
+export function publishRunBranch(repo: string, paths: StatePaths, branch: string): PublishResult {
+  const ref = `refs/heads/${branch}`;
+  const head = observedHead(paths.mirror);
+  if (!head) return { branch, sha: null, ahead: 0, updated: false, note: 'the run has no commit yet' };
+  if (!isSafeRefName(ref)) return { branch, sha: head, ahead: 0, updated: false, note: `"${branch}" is not a usable branch name` };
+  const base = observedHead(paths.mirror, RUN_BASE_REF);
+  const ahead = base ? Number(git(paths.mirror, ['rev-list', '--count', `${base}..${head}`]).stdout.trim() || 0) : 0;
+  const cur = git(repo, ['rev-parse', '--verify', '--quiet', ref]);
+  const current = cur.code === 0 ? cur.stdout.trim() : null;
+  if (current === head) {
+    writeFileAtomic(publishedPath(paths), `${JSON.stringify({ branch, sha: head })}\n`);
+    return { branch, sha: head, ahead, updated: false };
+  }
+  const last = lastPublished(paths);
+  if (current && !(last?.branch === branch && last.sha === current)) {
+    return { branch, sha: head, ahead, updated: false, note: `${branch} was moved outside peers (it is at ${current.slice(0, 10)}); not overwritten. The run is at ${head.slice(0, 10)}: \`git fetch ${paths.mirror} ${RUN_HEAD_REF}\` then \`git log FETCH_HEAD\`` };
+  }
+  const f = git(repo, [...USER_REPO_FLAGS, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', paths.mirror, `+${RUN_HEAD_REF}:${ref}`], { hermetic: true, timeoutMs: 30 * 60_000 });
+  if (f.code !== 0) return { branch, sha: head, ahead, updated: false, note: `could not update ${branch}: ${f.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` };
+  writeFileAtomic(publishedPath(paths), `${JSON.stringify({ branch, sha: head })}\n`);
+  return { branch, sha: head, ahead, updated: true };
+}
+
+/** One line for the user: where the results are and how to take them. */
+export function describePublish(r: PublishResult): string {
+  if (!r.sha) return `results: none yet (${r.note})`;
+  const where = `branch ${r.branch} at ${r.sha.slice(0, 10)} (${r.ahead} commit${r.ahead === 1 ? '' : 's'} by the run)`;
+  if (r.note) return `results: ${r.note}`;
+  return `results: ${where}; review with \`git log -p ${r.branch}\`, take them with \`git merge ${r.branch}\``;
+}

@@ -1,0 +1,128 @@
+/**
+ * The run clone (docs/ARCHITECTURE.md, "The run clone"): `peers up` gives the peers their own
+ * repository in the state dir, made from the user's HEAD, sharing nothing writable with the
+ * user's `.git` (objects are copied, never hardlinked or borrowed). The trusted mirror is made
+ * first, from the user's repository (one pack, hashes verified); the clone is a copy of the
+ * mirror's object files made with hermetic git, so no filter, hook or template of anyone's
+ * configuration runs. A later `up`
+ * reuses both: the run continues on its own history.
+ *
+ * The clone's config holds nothing of the user's: who the peers commit as reaches each peer
+ * process in its environment (src/config/git-identity.ts), read from the user's repository by `up`.
+ *
+ * Supported: ordinary repositories, `git worktree` checkouts, dirty working trees (what is not
+ * committed is not in the run, and `up` says so), shallow repositories. Submodules: the run gets
+ * the superproject only — submodule directories are empty in the clone and in the gates' checkout.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError, PeersError } from '../src/cli/errors.ts';
+import { readFileCapped } from '../src/fs/safe-read.ts';
+import { git, gitOk } from '../src/git/git.ts';
+import { BASELINE_TAG, importTrusted, initObserverRepo, observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
+import { readHead, resolveRef, resolveRepoLayout } from '../src/git/repo-layout.ts';
+import type { StatePaths } from '../src/state/paths.ts';
+
+export type RunClone = {
+  created: boolean;
+  /** The user's HEAD the run started from, and where the run is now (as the mirror knows it). */
+  base: string;
+  head: string;
+  /** What the user should know: uncommitted changes left out, submodules, a moved HEAD. */
+  notes: string[];
+};
+
+const CLONE_TIMEOUT_MS = 30 * 60_000;
+
+/** Uncommitted changes in the user's working tree (git status there: the user's own repository). */
+export function uncommittedChanges(repo: string): string[] {
+  const r = git(repo, ['status', '--porcelain=v1', '-z', '--untracked-files=normal', '--ignore-submodules=all'], { env: { GIT_OPTIONAL_LOCKS: '0' }, timeoutMs: 120_000 });
+  if (r.code !== 0) return [];
+  const out: string[] = [];
+  const parts = r.stdout.split('\0');
+  for (let i = 0; i < parts.length; i++) {
+    const e = parts[i]!;
+    if (e.length < 4) continue;
+    const path = e.slice(3);
+    if (path !== '.peers/' && !path.startsWith('.peers/')) out.push(`${e.slice(0, 2).trim() || '?'} ${path}`);
+    if (e[0] === 'R' || e[0] === 'C') i++;
+  }
+  return out;
+}
+
+function listNote(what: string, items: string[], shown = 10): string {
+  return `${what}: ${items.slice(0, shown).join(', ')}${items.length > shown ? `, … (${items.length - shown} more)` : ''}`;
+}
+
+function submodulePaths(mirror: string, ref: string): string[] {
+  const r = git(mirror, ['ls-tree', '-r', '-z', ref], { maxBuffer: 512 * 1024 * 1024 });
+  if (r.code !== 0) return [];
+  return r.stdout.split('\0').filter((l) => l.startsWith('160000 ')).map((l) => l.slice(l.indexOf('\t') + 1));
+}
+
+function makeClone(paths: StatePaths, branch: string, tracksPeersDir: boolean, exclude: Buffer | undefined): void {
+  const clone = paths.clone;
+  const template = join(paths.run, '.empty-template');
+  mkdirSync(template, { recursive: true });
+  const h = { hermetic: true, timeoutMs: CLONE_TIMEOUT_MS };
+  // A local clone of the mirror COPYING its object files (--no-hardlinks): nothing of the clone is
+  // linked to the mirror, whose objects the loop trusts, and the mirror was verified on import.
+  gitOk(paths.run, ['clone', '--quiet', '--no-hardlinks', '--no-checkout', `--template=${template}`, paths.mirror, clone], h);
+  const base = gitOk(paths.mirror, ['rev-parse', '--verify', `${RUN_BASE_REF}^{commit}`], h).trim();
+  gitOk(clone, ['update-ref', `refs/heads/${branch}`, base], h);
+  gitOk(clone, ['symbolic-ref', 'HEAD', `refs/heads/${branch}`], h);
+  gitOk(clone, ['remote', 'remove', 'origin'], h);
+  mkdirSync(join(clone, '.git', 'info'), { recursive: true });
+  // The user's private ignore rules (build output, editor files) hold for the peers too.
+  if (exclude) writeFileSync(join(clone, '.git', 'info', 'exclude'), exclude);
+  if (tracksPeersDir) {
+    // The operator's .peers/ stays out of the peers' tree (it is masked in the workspace too).
+    gitOk(clone, ['config', 'core.sparseCheckout', 'true'], h);
+    writeFileSync(join(clone, '.git', 'info', 'sparse-checkout'), '/*\n!/.peers/\n');
+  }
+  gitOk(clone, ['reset', '--quiet', '--hard'], h);
+}
+
+function readExclude(commonDir: string): Buffer | undefined {
+  try {
+    return readFileCapped(join(commonDir, 'info', 'exclude'), 1024 * 1024);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Makes the run clone and the mirror, or reuses them (resume). */
+export function prepareRunClone(repo: string, paths: StatePaths): RunClone {
+  const layout = resolveRepoLayout(repo, { allowGitFile: true });
+  const userHead = readHead(layout);
+  if (existsSync(join(paths.clone, '.git')) && existsSync(join(paths.mirror, 'HEAD'))) {
+    const base = observedHead(paths.mirror, RUN_BASE_REF);
+    const head = observedHead(paths.mirror);
+    if (!base || !head) throw new PeersError(`the run's mirror at ${paths.mirror} is incomplete`, { hint: `move ${paths.run} away to start a new run from your HEAD` });
+    const notes = [`continuing the run clone (${paths.clone}) at ${head.slice(0, 10)}; it started from ${base.slice(0, 10)}`];
+    if (userHead.sha && userHead.sha !== base) notes.push(`your HEAD (${userHead.sha.slice(0, 10)}) has moved since the run started; the run keeps working on its own history`);
+    return { created: false, base, head, notes };
+  }
+  if (!userHead.sha) throw new InputError(`${repo} has no commit yet: the run starts from your HEAD`, { hint: 'commit your work, then run `peers up` again' });
+  rmSync(paths.run, { recursive: true, force: true });
+  mkdirSync(paths.run, { recursive: true, mode: 0o700 });
+  initObserverRepo(paths.mirror);
+  const base = importTrusted(paths.mirror, repo, 'HEAD', RUN_BASE_REF);
+  gitOk(paths.mirror, ['update-ref', RUN_HEAD_REF, base]);
+  // Where "new" test markers count from (gates read it in their checkout of the mirror).
+  if (resolveRef(layout, BASELINE_TAG)) importTrusted(paths.mirror, repo, BASELINE_TAG, BASELINE_TAG, 'any');
+  const branch = userHead.ref?.startsWith('refs/heads/') ? userHead.ref.slice('refs/heads/'.length) : 'peers-run';
+  const tracksPeersDir = git(paths.mirror, ['cat-file', '-e', `${base}:.peers`]).code === 0;
+  try {
+    makeClone(paths, branch, tracksPeersDir, readExclude(layout.commonDir));
+  } catch (error) {
+    rmSync(paths.run, { recursive: true, force: true });
+    throw new PeersError(`cannot make the run clone: ${(error as Error).message}`);
+  }
+  const notes: string[] = [`made the run clone ${paths.clone} from your HEAD ${base.slice(0, 10)}${userHead.ref ? ` (${branch})` : ''}`];
+  const dirty = uncommittedChanges(repo);
+  if (dirty.length) notes.push(listNote(`${dirty.length} uncommitted change(s) are NOT in the run (commit them and start a new run to include them)`, dirty));
+  const subs = submodulePaths(paths.mirror, base);
+  if (subs.length) notes.push(listNote(`submodules are not part of the run (their directories are empty for the peers and the gates)`, subs));
+  return { created: true, base, head: base, notes };
+}

@@ -1,0 +1,77 @@
+/**
+ * `peers status --watch`: the status redrawn every few seconds until the run stops or Ctrl-C.
+ * On a terminal it draws on the alternate screen (the shell's screen comes back untouched) with
+ * flicker-free frames (terminal-frame.ts), then prints the last status on the normal screen so it
+ * stays in the scrollback. Not on a terminal (a pipe, a log file) it prints the status again only
+ * when it changed; with --json one JSON object per line. A run that is not running when the watch
+ * starts is shown once.
+ */
+import { projectJson, projectText, type ProjectView } from '../project-view.ts';
+import { ESC, renderFrame } from './terminal-frame.ts';
+
+export type WatchOptions = {
+  read: () => Promise<ProjectView>;
+  intervalMs: number;
+  json?: boolean;
+  out?: NodeJS.WriteStream;
+  /** Stops the watch from outside (tests); SIGINT and SIGTERM do too. */
+  signal?: AbortSignal;
+  now?: () => Date;
+};
+
+const running = (v: ProjectView) => v.project.status === 'running';
+
+function frame(v: ProjectView, o: WatchOptions, note: string): string[] {
+  const at = (o.now ?? (() => new Date()))().toISOString().replace('T', ' ').slice(0, 19);
+  return [`peers status ${v.project.name} — ${note} — ${at}`, '', ...projectText(v)];
+}
+
+export async function watchStatus(o: WatchOptions): Promise<number> {
+  const out = o.out ?? process.stdout;
+  const tty = Boolean(out.isTTY) && !o.json;
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  o.signal?.addEventListener('abort', onSignal, { once: true });
+  let wake: (() => void) | undefined;
+  const onResize = () => wake?.();
+  let last = '';
+  let view: ProjectView | undefined;
+  const draw = (lines: string[]) => out.write(renderFrame(lines, out.columns ?? 80, out.rows ?? 24));
+  if (tty) {
+    out.write(ESC.altScreenOn + ESC.hideCursor);
+    out.on('resize', onResize);
+  }
+  try {
+    while (!stop.signal.aborted) {
+      view = await o.read();
+      const ended = !running(view);
+      if (tty) draw(frame(view, o, ended ? 'the run is not running' : `every ${Math.round(o.intervalMs / 1000)}s, Ctrl-C to stop watching`));
+      else {
+        const text = o.json ? JSON.stringify(projectJson(view)) : projectText(view).join('\n');
+        if (text !== last) out.write(o.json ? `${text}\n` : `${last ? '\n' : ''}${text}\n`);
+        last = text;
+      }
+      if (ended) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, o.intervalMs);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+        stop.signal.addEventListener('abort', wake, { once: true });
+      });
+      wake = undefined;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (tty) {
+      out.off('resize', onResize);
+      out.write(ESC.showCursor + ESC.altScreenOff);
+      if (view) out.write(`${projectText(view).join('\n')}\n`);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,114 @@
+/**
+ * The run's spend as the auth sidecar's usage ledger records it — the authority for every figure
+ * the loop stops on and `peers status` / `peers report` show. Read-only: the sidecar is the only
+ * writer. A torn last line is skipped (the sidecar may be mid-write); any other damage throws
+ * LedgerError, and the caller holds the run rather than guess.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { isLimited, isRefusal, isReply, type LedgerLine, type LimitedLine, readLedgerFile, type RefusalLine } from '../../auth-proxy/usage/usage-ledger.ts';
+import { isUtilizationSignal, utilizationPercent } from '../../auth-proxy/usage/plan-usage.ts';
+
+/** Where `peers up` keeps the auth sidecar's files on the host (mounted into the pod). */
+export const authSidecarDir = (stateDir: string) => join(stateDir, 'sidecars', 'auth');
+export const hostUsageLedgerPath = (stateDir: string) => join(authSidecarDir(stateDir), 'usage.jsonl');
+/** The same file inside the pod, where the loop reads it (pod-spec.ts mounts the dir read-only). */
+export const POD_USAGE_LEDGER = '/run/peers/auth-usage/usage.jsonl';
+
+export type Refusal = Pick<RefusalLine, 'ts' | 'upstream' | 'model' | 'cap' | 'limit' | 'spent' | 'in_flight' | 'needed'>;
+
+export type LedgerSpend = {
+  tokens: number;
+  usd: number;
+  replies: number;
+  /** Replies cut short (client abort, upstream error, stall, no final usage): partly estimated. */
+  cutShort: number;
+  /** Replies priced by fallback (a model or tier the price table does not list), by model. */
+  fallback: { model: string; note: string; replies: number; usd: number }[];
+  /** The last refusal for each cap. */
+  refusals: Partial<Record<Refusal['cap'], Refusal>>;
+  /** The last plan-usage / rate-limit signals each upstream sent, and the highest utilization seen. */
+  planUsage: { upstream: string; ts: string; signals: Record<string, string> }[];
+  peakUtilization: { upstream: string; signal: string; percent: number; ts: string }[];
+  /** Limit replies (429) the vendors sent: how many in all, and the latest ones. */
+  limits: number;
+  recentLimits: LimitedLine[];
+  tornTail: boolean;
+};
+
+/** How many of the latest limit lines a summary keeps (a turn's are read as the growth since the last read). */
+export const RECENT_LIMITS = 32;
+
+const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export function summarizeLedger(lines: LedgerLine[], tornTail = false): LedgerSpend {
+  const s: LedgerSpend = { tokens: 0, usd: 0, replies: 0, cutShort: 0, fallback: [], refusals: {}, planUsage: [], peakUtilization: [], limits: 0, recentLimits: [], tornTail };
+  const fallback = new Map<string, LedgerSpend['fallback'][number]>();
+  const plan = new Map<string, LedgerSpend['planUsage'][number]>();
+  const peak = new Map<string, LedgerSpend['peakUtilization'][number]>();
+  for (const l of lines) {
+    if (isRefusal(l)) {
+      const { ts, upstream, model, cap, limit, spent, in_flight, needed } = l;
+      s.refusals[l.cap] = { ts, upstream, model, cap, limit, spent, in_flight, needed };
+      continue;
+    }
+    if (isLimited(l)) {
+      s.limits++;
+      s.recentLimits.push(l);
+      if (s.recentLimits.length > RECENT_LIMITS) s.recentLimits.shift();
+      continue;
+    }
+    if (!isReply(l)) continue;
+    s.replies++;
+    s.tokens += l.total_tokens;
+    s.usd += l.usd;
+    if (l.cut_short) s.cutShort++;
+    if (l.priced === 'fallback') {
+      const key = `${l.model}\0${l.price_note ?? ''}`;
+      const f = fallback.get(key) ?? { model: l.model, note: l.price_note ?? '', replies: 0, usd: 0 };
+      f.replies++;
+      f.usd += l.usd;
+      fallback.set(key, f);
+    }
+    if (l.rate_limits) {
+      plan.set(l.upstream, { upstream: l.upstream, ts: l.ts, signals: l.rate_limits });
+      for (const [name, value] of Object.entries(l.rate_limits)) {
+        if (!isUtilizationSignal(name)) continue;
+        const percent = utilizationPercent(name, value);
+        const key = `${l.upstream}\0${name}`;
+        if (percent !== null && percent >= (peak.get(key)?.percent ?? -1)) peak.set(key, { upstream: l.upstream, signal: name, percent: round(percent, 2), ts: l.ts });
+      }
+    }
+  }
+  s.usd = round(s.usd, 8);
+  s.fallback = [...fallback.values()].map((f) => ({ ...f, usd: round(f.usd, 8) }));
+  s.planUsage = [...plan.values()];
+  s.peakUtilization = [...peak.values()];
+  return s;
+}
+
+/** The ledger's spend, or null when the sidecar has not written one (a run outside the pod). */
+export function readLedgerSpend(path: string): LedgerSpend | null {
+  if (!existsSync(path)) return null;
+  const { lines, tornTail } = readLedgerFile(path);
+  return summarizeLedger(lines, tornTail);
+}
+
+/**
+ * Waits until the ledger stops growing (the sidecar writes a reply's line the moment it ends,
+ * also when its client was just killed), so a turn's spend is read after its last line.
+ */
+export async function waitForQuietLedger(path: string, quietMs = 300, maxMs = 3000): Promise<void> {
+  const size = () => (existsSync(path) ? statSync(path).size : 0);
+  const end = Date.now() + maxMs;
+  let last = size();
+  let since = Date.now();
+  while (Date.now() < end) {
+    await Bun.sleep(Math.min(100, quietMs));
+    const now = size();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) return;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * "Did you mean …?" for a mistyped command or flag, as git and gh answer it: one line, exit 2.
+ * Pure functions over the command manifest (ids use ':'; users type them with spaces).
+ */
+import { didYouMean } from '../config/did-you-mean.ts';
+
+export type CommandIndex = { ids: readonly string[]; topics: readonly string[]; hiddenIds?: readonly string[] };
+
+/**
+ * The message for argv whose command words name no command, or undefined when they do (or when
+ * argv names no command at all: flags only, `help`, an empty line). Topic words are followed, so
+ * `modes lsit` is judged against the commands of the `modes` topic.
+ */
+export function unknownCommandMessage(argv: readonly string[], index: CommandIndex): string | undefined {
+  const words: string[] = [];
+  for (const a of argv) {
+    if (a.startsWith('-')) break;
+    words.push(a);
+  }
+  if (!words.length) return undefined;
+  const ids = new Set(index.ids);
+  const topics = new Set(index.topics);
+  for (let k = 1; k <= words.length; k++) {
+    const id = words.slice(0, k).join(':');
+    if (ids.has(id)) return undefined;
+    if (topics.has(id)) continue;
+    const typed = words.slice(0, k).join(' ');
+    const hidden = new Set(index.hiddenIds ?? []);
+    const inTopic = k > 1 ? `${words.slice(0, k - 1).join(':')}:` : '';
+    const candidates = [...index.ids.filter((c) => !hidden.has(c) && c.startsWith(inTopic)), ...(k === 1 ? index.topics : [])].map((c) => c.replaceAll(':', ' '));
+    const guess = didYouMean(typed, candidates);
+    return guess ? `unknown command '${typed}'. Did you mean '${guess}'?` : `unknown command '${typed}' (peers --help lists the commands)`;
+  }
+  // Only topic words (`peers modes`): oclif shows the topic's help.
+  return undefined;
+}
+
+/** The message for an unknown flag of `command`, suggesting the closest of its flags. */
+export function unknownFlagMessage(flag: string, command: string, flagNames: readonly string[]): string {
+  const guess = didYouMean(flag.replace(/^-+/, '').split('=')[0]!, flagNames);
+  const where = command ? ` for '${command}'` : '';
+  return guess ? `unknown flag '${flag}'${where}. Did you mean '--${guess}'?` : `unknown flag '${flag}'${where} (peers ${command} --help lists its flags)`;
+}

@@ -1,0 +1,45 @@
+/**
+ * A fresh HOME, TMPDIR and XDG dirs for every gate run (and for `setup`), removed afterwards: a gate
+ * whose committed code writes `~/.npmrc`, a git config or a cache entry changes nothing for the
+ * gates after it. Only `setup` keeps the dependency cache (`depCache`): its install downloads are
+ * what the cache is for, and no gate command ever gets a writable path to it.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeScratchDir } from '../proc/scratch-dir.ts';
+
+/** Variables that point a tool at per-user state; each is replaced by a fresh directory. */
+const SCRATCH_DIRS = { HOME: 'home', TMPDIR: 'tmp', XDG_CONFIG_HOME: 'config', XDG_CACHE_HOME: 'cache', XDG_DATA_HOME: 'data', XDG_STATE_HOME: 'state' } as const;
+/** Dependency caches setup may use: set to the shared cache for setup, removed for gates. */
+const CACHE_VARS = ['npm_config_cache', 'PIP_CACHE_DIR', 'YARN_CACHE_FOLDER', 'GOMODCACHE', 'PEERS_DEP_CACHE'];
+
+export type ScratchEnv = { env: Record<string, string>; cleanup: () => void };
+
+/**
+ * `depCache`: for setup only, the dependency cache directory (the pod's cache volume, or a
+ * directory in the host loop's state dir). Gates never get one.
+ */
+export function scratchEnv(base: Record<string, string>, opts: { depCache?: string } = {}): ScratchEnv {
+  const root = makeScratchDir('peers-gate-env-');
+  const env: Record<string, string> = { ...base };
+  for (const k of CACHE_VARS) delete env[k];
+  for (const [k, sub] of Object.entries(SCRATCH_DIRS)) {
+    const dir = join(root, sub);
+    mkdirSync(dir, { mode: 0o700 });
+    env[k] = dir;
+  }
+  if (opts.depCache) {
+    const c = opts.depCache;
+    Object.assign(env, { XDG_CACHE_HOME: join(c, 'xdg'), npm_config_cache: join(c, 'npm'), PIP_CACHE_DIR: join(c, 'pip'), YARN_CACHE_FOLDER: join(c, 'yarn'), GOMODCACHE: join(c, 'go-mod'), PEERS_DEP_CACHE: c });
+  }
+  return { env, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+export async function withScratchEnv<T>(base: Record<string, string>, opts: { depCache?: string }, fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
+  const s = scratchEnv(base, opts);
+  try {
+    return await fn(s.env);
+  } finally {
+    s.cleanup();
+  }
+}

@@ -1,0 +1,238 @@
+/**
+ * The trusted observer (docs/ARCHITECTURE.md, "The trusted observer"). Everything outside the
+ * workspace reads commits through a git dir whose configuration peers wrote:
+ *
+ *   - the MIRROR (`<state>/run/mirror.git`): a bare repository holding the run's history. Its HEAD
+ *     is `refs/peers/head`; the loop's attestation notes live here, where no peer can write.
+ *   - a STAGE (`<state>/run/stage.git`): a bare git dir whose only ref we write ourselves from a
+ *     no-follow, size-capped parse of the working repository's HEAD (repo-layout.ts), and whose
+ *     objects are that repository's object store, as a read-only alternate.
+ *
+ * `syncMirror` fetches the stage's ref into the mirror: git's upload-pack runs in the stage (our
+ * config), reads the peers' objects as plain data, and the mirror's index-pack recomputes every
+ * object's hash and fscks it. No git process ever opens the peers' repository as a repository, so
+ * nothing in its config, hooks or attributes runs. After a sync, every reader uses the mirror.
+ */
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeScratchDir } from '../proc/scratch-dir.ts';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { git, gitOk, hermeticGitEnv, OBSERVER_MARKER } from './git.ts';
+import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
+
+/** The run's current commit in the mirror (the mirror's HEAD points here). */
+export const RUN_HEAD_REF = 'refs/peers/head';
+/** The user's HEAD the run started from. */
+export const RUN_BASE_REF = 'refs/peers/base';
+/** `peers init`'s tag: where "new" test markers are counted from. Taken from the user's repository
+ *  when the run starts, never from the peers'. */
+export const BASELINE_TAG = 'refs/tags/peers-baseline';
+/** The loop's attestation notes (src/protocol/attestation.ts): written in the mirror only. */
+export const ATTEST_NOTES_REF = 'refs/notes/peers-attest';
+
+/** Long enough for a first import of a large repository, short enough that a hang ends. */
+const FETCH_TIMEOUT_MS = 30 * 60_000;
+const QUICK_TIMEOUT_MS = 60_000;
+
+/** Appended to what `git init` writes: the whole configuration of an observer repo. */
+const OBSERVER_CONFIG = `[core]
+	hooksPath = /dev/null
+	fsmonitor = false
+	logAllRefUpdates = always
+	# The stage must not trust auxiliary files a peer could forge in the object store it borrows.
+	commitGraph = false
+	multiPackIndex = false
+[gc]
+	auto = 0
+[maintenance]
+	auto = false
+[transfer]
+	# Objects coming from the peers' store are checked for structure, not just hashed.
+	fsckObjects = true
+[pack]
+	useBitmaps = false
+`;
+
+/** Creates (or completes) a peers-owned bare git dir: our config, the marker, HEAD → RUN_HEAD_REF. */
+export function initObserverRepo(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(join(dir, OBSERVER_MARKER))) {
+    const template = makeScratchDir('peers-template-');
+    try {
+      gitOk(dir, ['init', '--quiet', '--bare', `--template=${template}`, dir], { hermetic: true });
+    } finally {
+      rmSync(template, { recursive: true, force: true });
+    }
+    const base = readFileSync(join(dir, 'config'), 'utf8').replace(/\n*$/, '\n');
+    writeFileAtomic(join(dir, 'config'), `${base}${OBSERVER_CONFIG}`);
+  }
+  writeFileAtomic(join(dir, 'HEAD'), `ref: ${RUN_HEAD_REF}\n`, 0o644);
+  writeFileAtomic(join(dir, OBSERVER_MARKER), 'This git dir is written by peers only; peers reads it hermetically.\n');
+}
+
+/** The commit RUN_HEAD_REF holds in an observer repo, or null when it has none yet. */
+export function observedHead(dir: string, ref = RUN_HEAD_REF): string | null {
+  const r = git(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { timeoutMs: QUICK_TIMEOUT_MS });
+  return r.code === 0 ? r.stdout.trim() : null;
+}
+
+/**
+ * Imports `ref` of a repository peers trusts (the user's own, at `peers up`) into `mirror` as
+ * `dest`. git runs upload-pack in that repository with its config: acceptable for the user's
+ * repository, which no peer can write, and never used for the run clone.
+ */
+export function importTrusted(mirror: string, source: string, ref: string, dest: string, kind: 'commit' | 'any' = 'commit'): string {
+  // Keep the pack as it comes (a few large objects would otherwise be unpacked loose, and every
+  // later clone from the mirror would have to compress and delta-search them again).
+  gitOk(mirror, ['-c', 'transfer.fsckObjects=false', '-c', 'fetch.unpackLimit=1', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', source, `+${ref}:${dest}`], { timeoutMs: FETCH_TIMEOUT_MS });
+  const sha = kind === 'commit' ? observedHead(mirror, dest) : gitOk(mirror, ['rev-parse', '--verify', dest]).trim();
+  if (!sha) throw new RepoLayoutError(`${ref} of ${source} is not a commit`);
+  return sha;
+}
+
+export type SyncResult = {
+  /** The working repository's HEAD, now in the mirror (null when HEAD is unborn). */
+  head: string | null;
+  /** The branch HEAD is on (null when detached). */
+  branch: string | null;
+};
+
+export class ObserverError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ObserverError';
+  }
+}
+
+function ensureStage(stage: string, objectsDir: string): void {
+  if (!existsSync(join(stage, OBSERVER_MARKER))) initObserverRepo(stage);
+  const alternates = join(stage, 'objects', 'info', 'alternates');
+  const want = `${objectsDir}\n`;
+  let have = '';
+  try {
+    have = readFileSync(alternates, 'utf8');
+  } catch {}
+  if (have !== want) {
+    mkdirSync(join(stage, 'objects', 'info'), { recursive: true });
+    writeFileAtomic(alternates, want);
+  }
+}
+
+/**
+ * Brings the working repository's HEAD into the mirror (see the file comment). `allowGitFile` and
+ * `allowAlternates` are for a user's repository (a `git worktree`, a `clone --shared`); the run
+ * clone has neither, so either there means a peer tampered with it, and the sync is refused.
+ * Throws ObserverError when the HEAD cannot be imported; the mirror then keeps what it had.
+ */
+export function syncMirror(o: { mirror: string; stage: string; workDir: string; allowGitFile?: boolean; allowAlternates?: boolean; known?: string | null }): SyncResult {
+  let layout;
+  let head;
+  try {
+    layout = resolveRepoLayout(o.workDir, { allowGitFile: o.allowGitFile ?? false });
+    const alts = declaredAlternates(layout);
+    if (alts.length && !o.allowAlternates) throw new RepoLayoutError(`the object store declares ${alts.join(' and ')}, which peers never creates`);
+    head = readHead(layout);
+  } catch (error) {
+    throw new ObserverError(`cannot read the repository at ${o.workDir}: ${(error as Error).message}`);
+  }
+  const branch = head.ref?.startsWith('refs/heads/') ? head.ref.slice('refs/heads/'.length) : null;
+  if (!head.sha) return { head: null, branch };
+  if (!isObjectId(head.sha)) throw new ObserverError(`HEAD of ${o.workDir} is not an object id`);
+  // Unchanged since the caller's last sync (the mirror's only writer knows its head): nothing to do.
+  if (o.known && head.sha === o.known) return { head: head.sha, branch };
+  ensureStage(o.stage, layout.objectsDir);
+  const type = git(o.stage, ['cat-file', '-t', head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
+  if (type.code !== 0 || type.stdout.trim() !== 'commit') throw new ObserverError(`HEAD of ${o.workDir} (${head.sha.slice(0, 12)}) is ${type.code === 0 ? `a ${type.stdout.trim()}` : 'missing from its object store'}, not a commit`);
+  const upd = git(o.stage, ['update-ref', '--no-deref', RUN_HEAD_REF, head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
+  if (upd.code !== 0) throw new ObserverError(`cannot stage HEAD ${head.sha.slice(0, 12)}: ${upd.stderr.trim().slice(-300)}`);
+  // The caller that knows the mirror's head (its only writer) skips asking for it.
+  if (o.known !== undefined ? o.known !== head.sha : observedHead(o.mirror) !== head.sha) {
+    const f = git(o.mirror, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', o.stage, `+${RUN_HEAD_REF}:${RUN_HEAD_REF}`], { timeoutMs: FETCH_TIMEOUT_MS });
+    if (f.code !== 0) throw new ObserverError(`importing ${head.sha.slice(0, 12)} into the trusted mirror failed: ${f.stderr.trim().slice(-400)}`);
+  }
+  if (observedHead(o.mirror) !== head.sha) throw new ObserverError(`the trusted mirror did not take ${head.sha.slice(0, 12)}`);
+  return { head: head.sha, branch };
+}
+
+/**
+ * A throwaway read-only view of a user's repository (for `peers verify`, `check`, `bugs` on the
+ * host): a peers-owned git dir borrowing the repository's objects, with RUN_HEAD_REF (and the
+ * view's HEAD) at the repository's HEAD. Reading through it honours nothing from the
+ * repository's config. Returns HEAD's commit, or null when the repository has none.
+ */
+export function openView(workDir: string, viewDir: string): string | null {
+  const layout = resolveRepoLayout(workDir, { allowGitFile: true });
+  const head = readHead(layout);
+  ensureStage(viewDir, layout.objectsDir);
+  // A shallow repository's history ends where its `shallow` file says; the view must know that too.
+  try {
+    writeFileAtomic(join(viewDir, 'shallow'), readFileSync(join(layout.commonDir, 'shallow')));
+  } catch {}
+  // The baseline tag and the attestation notes travel with the history the view shows: a gate's
+  // checkout of the mirror carries the mirror's notes (clean-checkout.ts), so `peers check` in a
+  // gate sees who made each commit. A note is data (a blob), read only through this view.
+  for (const ref of [BASELINE_TAG, ATTEST_NOTES_REF]) {
+    const sha = resolveRef(layout, ref);
+    if (sha) git(viewDir, ['update-ref', ref, sha], { timeoutMs: QUICK_TIMEOUT_MS });
+  }
+  if (!head.sha) return null;
+  const upd = git(viewDir, ['update-ref', '--no-deref', RUN_HEAD_REF, head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
+  if (upd.code !== 0) throw new ObserverError(`cannot read HEAD ${head.sha.slice(0, 12)} of ${workDir}: ${upd.stderr.trim().slice(-300)}`);
+  return observedHead(viewDir);
+}
+
+/**
+ * Copies one ref of a working repository into the mirror through the stage (same guarantees as
+ * syncMirror). The host loop uses it once, when its mirror is new, for BASELINE_TAG.
+ */
+export function importRefViaStage(o: { mirror: string; stage: string; workDir: string }, ref: string): boolean {
+  const layout = resolveRepoLayout(o.workDir, { allowGitFile: true });
+  const sha = resolveRef(layout, ref);
+  if (!sha) return false;
+  ensureStage(o.stage, layout.objectsDir);
+  if (git(o.stage, ['update-ref', ref, sha], { timeoutMs: QUICK_TIMEOUT_MS }).code !== 0) return false;
+  return git(o.mirror, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', o.stage, `+${ref}:${ref}`], { timeoutMs: FETCH_TIMEOUT_MS }).code === 0;
+}
+
+/**
+ * Runs `fn` with this process's git pointed at a read-only view of `workDir`: GIT_DIR is the view
+ * (our config), GIT_WORK_TREE the user's tree, GIT_INDEX_FILE a copy of the user's index (never
+ * written back), no system or global config. For host commands whose checks read both history
+ * and files (`peers check`): no configuration of the repository is honoured.
+ */
+export async function withObservedWorkTree<T>(workDir: string, fn: () => Promise<T>): Promise<T> {
+  const scratch = makeScratchDir('peers-view-');
+  const saved: Record<string, string | undefined> = {};
+  try {
+    const view = join(scratch, 'view.git');
+    openView(workDir, view);
+    const layout = resolveRepoLayout(workDir, { allowGitFile: true });
+    for (const name of readdirSync(layout.gitDir)) {
+      if (name === 'index' || name.startsWith('sharedindex.')) copyFileSync(join(layout.gitDir, name), join(view, name));
+    }
+    try {
+      mkdirSync(join(view, 'info'), { recursive: true });
+      copyFileSync(join(layout.commonDir, 'info', 'exclude'), join(view, 'info', 'exclude'));
+    } catch {}
+    const env: Record<string, string> = {
+      GIT_DIR: view, GIT_WORK_TREE: workDir, GIT_INDEX_FILE: join(view, 'index'),
+      GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_ATTR_NOSYSTEM: '1', GIT_NO_REPLACE_OBJECTS: '1', GIT_OPTIONAL_LOCKS: '0', GIT_PAGER: 'cat',
+    };
+    for (const [k, v] of Object.entries(env)) {
+      saved[k] = process.env[k];
+      process.env[k] = v;
+    }
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The environment hermetic git runs with, for callers that spawn git themselves (the gates' clone). */
+export function observerEnv(): Record<string, string> {
+  return hermeticGitEnv();
+}

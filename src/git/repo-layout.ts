@@ -1,0 +1,191 @@
+/**
+ * Where a working repository keeps its git data, and what its HEAD points at, read WITHOUT git:
+ * a repository a peer can write may carry configuration that runs code in any git process that
+ * opens it, so the observer (observer.ts) never runs git there. Every file is read no-follow and
+ * size-capped, every directory on the way is checked not to be a symlink, and every ref name and
+ * object id is validated before use.
+ */
+import { lstatSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { MiB, readTextCapped } from '../fs/safe-read.ts';
+
+export type RepoLayout = {
+  /** The working tree. */
+  workDir: string;
+  /** The per-worktree git dir (HEAD, index); `.git` itself unless this is a `git worktree`. */
+  gitDir: string;
+  /** The shared git dir (refs, objects, config). */
+  commonDir: string;
+  objectsDir: string;
+};
+
+export class RepoLayoutError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RepoLayoutError';
+  }
+}
+
+const SMALL_FILE = 4096;
+/** packed-refs of a repository with very many tags can be large; beyond this we refuse. */
+const PACKED_REFS_LIMIT = 256 * MiB;
+const OBJECT_ID = /^(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+/** Refs git keeps per worktree (in the worktree's git dir), not in the shared one. */
+const PER_WORKTREE = /^refs\/(?:bisect|worktree|rewritten)\//;
+
+export function isObjectId(s: string): boolean {
+  return OBJECT_ID.test(s);
+}
+
+/** A ref name we are willing to look up: what git itself would accept, and nothing that escapes. */
+export function isSafeRefName(name: string): boolean {
+  if (name.length > 1024 || !name.startsWith('refs/')) return false;
+  if (!/^[A-Za-z0-9._\/+@-]+$/.test(name)) return false;
+  return name.split('/').every((part) => part.length > 0 && !part.startsWith('.') && !part.endsWith('.lock') && part !== '..' && !part.includes('..') && !part.includes('@{'));
+}
+
+function kind(path: string): 'dir' | 'file' | 'symlink' | 'other' | 'missing' {
+  try {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink()) return 'symlink';
+    if (st.isDirectory()) return 'dir';
+    if (st.isFile()) return 'file';
+    return 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+/** Every directory from `root` (exclusive) down to `path`'s parent must be a real directory. */
+function assertPlainDirs(root: string, path: string): void {
+  const rel = relative(root, path);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new RepoLayoutError(`${path} is outside ${root}`);
+  const parts = rel.split('/').slice(0, -1);
+  let cur = root;
+  for (const p of parts) {
+    cur = join(cur, p);
+    const k = kind(cur);
+    if (k !== 'dir') throw new RepoLayoutError(`${cur} is ${k === 'missing' ? 'missing' : `a ${k}, not a directory`}`);
+  }
+}
+
+function readSmall(path: string, limit = SMALL_FILE): string {
+  try {
+    return readTextCapped(path, limit);
+  } catch (error) {
+    throw new RepoLayoutError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The git layout of `workDir`. A `.git` FILE (a `git worktree` or a submodule checkout) is followed
+ * only when `allowGitFile`: the run clone always has a real `.git` directory, so anything else
+ * there means a peer replaced it.
+ */
+export function resolveRepoLayout(workDir: string, opts: { allowGitFile: boolean }): RepoLayout {
+  const dotGit = join(workDir, '.git');
+  const k = kind(dotGit);
+  let gitDir: string;
+  if (k === 'dir') gitDir = dotGit;
+  else if (k === 'file' && opts.allowGitFile) {
+    const m = /^gitdir: (.+)$/m.exec(readSmall(dotGit));
+    if (!m) throw new RepoLayoutError(`${dotGit} is not a gitdir link`);
+    gitDir = resolve(workDir, m[1]!.trim());
+  } else {
+    throw new RepoLayoutError(k === 'missing' ? `${workDir} has no .git` : `${dotGit} is a ${k}, not a git directory`);
+  }
+  if (kind(gitDir) !== 'dir') throw new RepoLayoutError(`${gitDir} is not a directory`);
+  let commonDir = gitDir;
+  if (kind(join(gitDir, 'commondir')) === 'file') commonDir = resolve(gitDir, readSmall(join(gitDir, 'commondir')).trim());
+  if (kind(commonDir) !== 'dir') throw new RepoLayoutError(`${commonDir} is not a directory`);
+  if (kind(join(commonDir, 'reftable')) !== 'missing') throw new RepoLayoutError(`${commonDir} uses the reftable ref format, which peers does not read`);
+  const objectsDir = join(commonDir, 'objects');
+  if (kind(objectsDir) !== 'dir') throw new RepoLayoutError(`${objectsDir} is not a directory`);
+  return { workDir, gitDir, commonDir, objectsDir };
+}
+
+function lookupPacked(commonDir: string, name: string): string | undefined {
+  const path = join(commonDir, 'packed-refs');
+  const k = kind(path);
+  if (k === 'missing') return undefined;
+  if (k !== 'file') throw new RepoLayoutError(`${path} is a ${k}, not a file`);
+  let text: string;
+  try {
+    text = readTextCapped(path, PACKED_REFS_LIMIT);
+  } catch (error) {
+    throw new RepoLayoutError(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.startsWith('^')) continue;
+    const sp = line.indexOf(' ');
+    if (sp > 0 && line.slice(sp + 1) === name) return line.slice(0, sp);
+  }
+  return undefined;
+}
+
+/** The object a ref names, following symrefs (at most 5); undefined when the ref does not exist. */
+export function resolveRef(layout: RepoLayout, name: string, depth = 0): string | undefined {
+  if (depth > 5) throw new RepoLayoutError(`${name}: symbolic refs nested too deep`);
+  if (!isSafeRefName(name)) throw new RepoLayoutError(`refusing the ref name ${JSON.stringify(name.slice(0, 200))}`);
+  const root = PER_WORKTREE.test(name) ? layout.gitDir : layout.commonDir;
+  const path = join(root, name);
+  assertPlainDirsOrMissing(root, path);
+  const k = kind(path);
+  let value: string | undefined;
+  if (k === 'file') value = readSmall(path).trim();
+  else if (k === 'missing' || k === 'dir') value = lookupPacked(layout.commonDir, name);
+  else throw new RepoLayoutError(`${path} is a ${k}, not a ref file`);
+  if (value === undefined) return undefined;
+  if (value.startsWith('ref: ')) return resolveRef(layout, value.slice(5).trim(), depth + 1);
+  if (!isObjectId(value)) throw new RepoLayoutError(`${name} does not hold an object id`);
+  return value;
+}
+
+/** Like assertPlainDirs, but a missing directory only means the ref is not loose. */
+function assertPlainDirsOrMissing(root: string, path: string): void {
+  try {
+    assertPlainDirs(root, path);
+  } catch (error) {
+    if (!/is missing$/.test((error as Error).message)) throw error;
+  }
+}
+
+export type HeadState = { sha: string | null; ref: string | null };
+
+/** HEAD of the working repository: the branch it is on (null when detached) and its commit (null when unborn). */
+export function readHead(layout: RepoLayout): HeadState {
+  const path = join(layout.gitDir, 'HEAD');
+  if (kind(path) !== 'file') throw new RepoLayoutError(`${path} is not a regular file`);
+  const text = readSmall(path).trim();
+  if (text.startsWith('ref: ')) {
+    const ref = text.slice(5).trim();
+    return { ref, sha: resolveRef(layout, ref) ?? null };
+  }
+  if (!isObjectId(text)) throw new RepoLayoutError(`${path} holds neither a ref nor an object id`);
+  return { ref: null, sha: text };
+}
+
+/** Alternates the object store declares (a peer could point them anywhere the reader can see). */
+export function declaredAlternates(layout: RepoLayout): string[] {
+  return ['alternates', 'http-alternates'].filter((n) => kind(join(layout.objectsDir, 'info', n)) !== 'missing');
+}
+
+/**
+ * The top of the working tree containing `start` (the nearest directory with a `.git` entry),
+ * found without running git; undefined outside any repository.
+ */
+export function findWorkTreeRoot(start: string): string | undefined {
+  let dir: string;
+  try {
+    dir = realpathSync(start);
+  } catch {
+    return undefined;
+  }
+  for (;;) {
+    const k = kind(join(dir, '.git'));
+    if (k === 'dir' || k === 'file') return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The loop's only way to run git in the peers' repository: through the workspace runner, so in the
+ * pod it runs inside the workspace container (where the peers' own config, hooks and filters may
+ * run: they can run anything there anyway), never in the loop container or on the host.
+ *
+ * Changes the loop makes to the run clone (the anti-cheat revert, restoring HEAD after a rewrite)
+ * are built in the trusted mirror and shipped as a pack: `moveHeadTo(sha)` sends the objects the
+ * clone may lack, moves HEAD there, and checks through the observer that it really did.
+ * docs/ARCHITECTURE.md, "Changing the run clone".
+ */
+import type { PeerRunner } from '../peers/peer-runner.ts';
+import { gitBytes } from './git.ts';
+import { type RunObserver } from './run-observer.ts';
+
+export type MoveHeadResult = { ok: true } | { ok: false; error: string };
+
+export interface WorkspaceGit {
+  /** Paths `git status` reports in the workspace (uncommitted or untracked), `.peers/` excluded. */
+  dirtyPaths(): Promise<string[]>;
+  /** Makes the clone's HEAD `sha` (a commit in the mirror), working tree included. */
+  moveHeadTo(sha: string, why: string): Promise<MoveHeadResult>;
+  /**
+   * Disables hooks and code-running config a peer planted (git-hook-guard.ts): hooks moved to
+   * `.git/peers-disabled-hooks/tick-N-<name>`, config keys unset. Returns what could not be.
+   */
+  disableGitExec(planted: { hooks: string[]; keys: string[] }, tick: number): Promise<string[]>;
+}
+
+/** The runner protocol carries stdin as text: the pack goes base64-encoded, at most this big. */
+export const MAX_PACK_BYTES = 12 * 1024 * 1024;
+const STATUS_TIMEOUT_MS = 120_000;
+const MOVE_TIMEOUT_MS = 600_000;
+/** Hooks and fsmonitor off even here: the loop's request must do what it says. */
+const WS_GIT = 'git -c core.hooksPath=/dev/null -c core.fsmonitor=false';
+const MOVE_SCRIPT = `set -e
+base64 -d | ${WS_GIT} unpack-objects -q
+${WS_GIT} reset -q --hard "$1"
+`;
+
+/** A hook name the workspace may move: nothing that leaves the hooks directory or reads as an option. */
+export function disableableHook(name: string): boolean {
+  return name.length > 0 && name.length <= 200 && /^[A-Za-z0-9_]/.test(name) && !name.includes('/') && !name.includes('\0');
+}
+
+/** A config key `git config --unset-all` takes as a key (never as an option). */
+export function disableableKey(key: string): boolean {
+  return key.length <= 1000 && /^[a-z0-9][a-z0-9.-]*(\.[^\n\0]*)?\.[a-z][a-z0-9-]*$/.test(key);
+}
+
+/**
+ * Arguments: the tick, the hook names, `--`, the config keys. Prints each one it could not disable
+ * (`hook NAME` / `config KEY`). A hooks directory that is a symlink is never followed.
+ */
+const DISABLE_SCRIPT = `tick=$1; shift
+d=$(${WS_GIT} rev-parse --git-common-dir) || d=
+mode=hook
+for a; do
+  if [ "$a" = -- ]; then mode=config; continue; fi
+  if [ $mode = hook ]; then
+    if [ -n "$d" ] && [ -d "$d/hooks" ] && [ ! -L "$d/hooks" ] && mkdir -p "$d/peers-disabled-hooks" && [ ! -L "$d/peers-disabled-hooks" ] && mv -f -- "$d/hooks/$a" "$d/peers-disabled-hooks/tick-$tick-$a"; then :; else echo "hook $a"; fi
+  else
+    ${WS_GIT} config --local --unset-all "$a" || echo "config $a"
+  fi
+done
+`;
+
+/** Parses `git status --porcelain=v1 -z` into paths, leaving out the operator's `.peers/`. */
+export function parseStatusZ(out: string): string[] {
+  const paths: string[] = [];
+  const parts = out.split('\0');
+  for (let i = 0; i < parts.length; i++) {
+    const entry = parts[i]!;
+    if (entry.length < 4) continue;
+    const path = entry.slice(3);
+    if (path !== '.peers/' && !path.startsWith('.peers/')) paths.push(path);
+    // Renames and copies carry the source path as the next NUL field.
+    if (entry[0] === 'R' || entry[0] === 'C') i++;
+  }
+  return paths;
+}
+
+export class RunnerWorkspaceGit implements WorkspaceGit {
+  constructor(
+    private readonly runner: PeerRunner,
+    /** The clone as the runner sees it (`/work` in the pod). */
+    private readonly cwd: string,
+    private readonly observer: RunObserver,
+    /** The environment the runner needs locally (PATH); the pod's runner has its own. */
+    private readonly env: Record<string, string> = {},
+  ) {}
+
+  private run(argv: string[], stdin: string | undefined, timeoutMs: number) {
+    return this.runner.run({
+      peer: 'peers-substrate',
+      argv,
+      env: this.env,
+      stdin,
+      cwd: this.cwd,
+      idleTimeoutMs: timeoutMs,
+      absoluteTimeoutMs: timeoutMs,
+      killGraceMs: 2000,
+      maxStreamBytes: 16 * 1024 * 1024,
+    });
+  }
+
+  async dirtyPaths(): Promise<string[]> {
+    const r = await this.run(['sh', '-c', `${WS_GIT} status --porcelain=v1 -z --untracked-files=all`], undefined, STATUS_TIMEOUT_MS);
+    if (r.exitCode !== 0) return ['(git status failed in the workspace: worktree state unknown)'];
+    return parseStatusZ(r.stdout);
+  }
+
+  async moveHeadTo(sha: string, why: string): Promise<MoveHeadResult> {
+    let current: string | null = null;
+    try {
+      current = this.observer.sync().head;
+    } catch {
+      // The clone cannot be read: send everything `sha` needs.
+    }
+    let pack: Buffer;
+    try {
+      pack = gitBytes(this.observer.mirror, ['pack-objects', '--stdout', '--revs', '-q'], { input: `${sha}\n${current && current !== sha ? `^${current}\n` : ''}`, maxBuffer: MAX_PACK_BYTES * 2 });
+    } catch (error) {
+      return { ok: false, error: `cannot pack ${sha.slice(0, 12)} in the mirror: ${(error as Error).message}` };
+    }
+    if (pack.length > MAX_PACK_BYTES) return { ok: false, error: `${why}: ${pack.length} bytes of objects to send, over the ${MAX_PACK_BYTES}-byte limit` };
+    const r = await this.run(['sh', '-c', MOVE_SCRIPT, 'peers-move-head', sha], pack.toString('base64'), MOVE_TIMEOUT_MS);
+    let now: string | null = null;
+    try {
+      now = this.observer.sync().head;
+    } catch (error) {
+      return { ok: false, error: `${why}: the clone cannot be read afterwards: ${(error as Error).message}` };
+    }
+    if (now === sha) return { ok: true };
+    const detail = r.exitCode === 0 ? `HEAD is ${now?.slice(0, 12) ?? 'unborn'}` : `exit ${r.exitCode ?? r.endedBy}: ${(r.spawnError ?? r.stderr).trim().slice(-300)}`;
+    return { ok: false, error: `${why}: moving the clone to ${sha.slice(0, 12)} failed (${detail})` };
+  }
+
+  async disableGitExec(planted: { hooks: string[]; keys: string[] }, tick: number): Promise<string[]> {
+    const hooks = planted.hooks.filter(disableableHook);
+    const keys = [...new Set(planted.keys)].filter(disableableKey);
+    const failed = [...planted.hooks.filter((h) => !disableableHook(h)).map((h) => `hook ${h}`), ...planted.keys.filter((k) => !disableableKey(k)).map((k) => `config ${k.slice(0, 120)}`)];
+    if (!hooks.length && !keys.length) return failed;
+    const r = await this.run(['sh', '-c', DISABLE_SCRIPT, 'peers-disable-git-exec', String(tick), ...hooks, '--', ...keys], undefined, STATUS_TIMEOUT_MS);
+    if (r.exitCode !== 0) return [...failed, ...hooks.map((h) => `hook ${h}`), ...keys.map((k) => `config ${k}`)];
+    return [...failed, ...r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 200)];
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Facts about the run's history that convergence and the reviews need, read from git: which
+ * commits change the tree and who made them (attestation, never trailers), which gate-surface
+ * changes still lack another peer's approval, and whose changes no skeptic has re-audited.
+ * Per-commit answers never change, so they are cached by sha for the life of the loop.
+ */
+import { git } from '../git/git.ts';
+import { listCommits } from '../git/commits.ts';
+import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../protocol/approvals.ts';
+import { REVERTED_TRAILER } from '../protocol/anti-cheat.ts';
+import { surfaceChangesOf, type SurfaceChange } from '../protocol/gate-surface.ts';
+
+type CommitFacts = { changesTree: boolean; surface: SurfaceChange[] };
+
+/** Splits `git log -z --format=%x01%H --name-status -M --diff-merges=first-parent` output per commit. */
+export function parseLogNameStatus(out: string): Map<string, CommitFacts> {
+  const facts = new Map<string, CommitFacts>();
+  for (const chunk of out.split('\x01')) {
+    if (!chunk) continue;
+    const nul = chunk.indexOf('\0');
+    const sha = (nul < 0 ? chunk : chunk.slice(0, nul)).trim();
+    if (!/^[0-9a-f]{40,64}$/.test(sha)) continue;
+    const entries = nul < 0 ? '' : chunk.slice(nul + 1).replace(/^\n/, '');
+    const parts = entries.split('\0');
+    const paths: string[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const status = parts[i]!;
+      if (!status) continue;
+      paths.push(parts[++i] ?? '');
+      if (status[0] === 'R' || status[0] === 'C') paths.push(parts[++i] ?? '');
+    }
+    facts.set(sha, { changesTree: paths.some((p) => p !== '.peers' && !p.startsWith('.peers/')), surface: surfaceChangesOf(entries) });
+  }
+  return facts;
+}
+
+export class HistoryFacts {
+  private readonly facts = new Map<string, CommitFacts>();
+
+  constructor(private readonly repo: string) {}
+
+  /** Reads the facts of every commit in `range` not known yet, in one git call. */
+  private prefetch(range: string): void {
+    const res = git(this.repo, ['log', '-z', '--format=%x01%H', '--name-status', '-M', '--diff-merges=first-parent', '--no-ext-diff', range], { maxBuffer: 256 * 1024 * 1024 });
+    if (res.code !== 0) return;
+    for (const [sha, f] of parseLogNameStatus(res.stdout)) this.facts.set(sha, f);
+  }
+
+  private factsOf(sha: string): CommitFacts {
+    let f = this.facts.get(sha);
+    if (!f) {
+      const res = git(this.repo, ['log', '-z', '--format=%x01%H', '--name-status', '-M', '--diff-merges=first-parent', '--no-ext-diff', '-n1', sha]);
+      f = (res.code === 0 ? parseLogNameStatus(res.stdout).get(sha) : undefined) ?? { changesTree: true, surface: [{ path: '(unreadable diff)', change: 'modified', kind: 'test', what: 'diff could not be read', movedOutOfReach: false }] };
+      this.facts.set(sha, f);
+    }
+    return f;
+  }
+
+  /** Whether the commit changes anything outside `.peers/` against its first parent. */
+  changesTree(sha: string): boolean {
+    return this.factsOf(sha).changesTree;
+  }
+
+  surfaceOf(sha: string): SurfaceChange[] {
+    return this.factsOf(sha).surface;
+  }
+
+  /** Shas of `range`, oldest first (empty when the range cannot be read); their facts are fetched in bulk. */
+  shas(range: string): string[] {
+    const res = git(this.repo, ['rev-list', '--reverse', range]);
+    const list = res.code === 0 ? res.stdout.split('\n').filter(Boolean) : [];
+    if (list.some((sha) => !this.facts.has(sha))) this.prefetch(range);
+    return list;
+  }
+
+  /** Peers whose attested commits in `base..head` change the tree. */
+  authorsIn(base: string | undefined, head: string, view: AttestationView): Set<string> {
+    const out = new Set<string>();
+    for (const sha of this.shas(base ? `${base}..${head}` : head)) {
+      const who = view.peerOf(sha);
+      if (who && who !== SUBSTRATE_PEER && who !== OPERATOR && this.changesTree(sha)) out.add(who);
+    }
+    return out;
+  }
+
+  /**
+   * Peers with tree-changing commits after their audit mark (the run's baseline when none): the
+   * authors a skeptic tick by someone else must still re-audit.
+   */
+  unauditedAuthors(peers: string[], marks: Record<string, string>, baseline: string | undefined, head: string, view: AttestationView): string[] {
+    const all = this.shas(baseline ? `${baseline}..${head}` : head);
+    return peers.filter((p) => {
+      const mark = marks[p];
+      const at = mark ? all.indexOf(mark) : -1;
+      const since = !mark || mark === baseline ? all : at >= 0 ? all.slice(at + 1) : this.shas(`${mark}..${head}`);
+      return since.some((sha) => view.peerOf(sha) === p && this.changesTree(sha));
+    });
+  }
+
+  /** Commits undone by the loop's own anti-cheat reverts (their changes are gone from the tree). */
+  revertedShas(base: string | undefined, head: string, view: AttestationView): Set<string> {
+    const out = new Set<string>();
+    const range = base ? `${base}..${head}` : head;
+    for (const c of listCommits(this.repo, range)) {
+      if (view.peerOf(c.sha) !== SUBSTRATE_PEER) continue;
+      const r = c.trailers.get(REVERTED_TRAILER);
+      if (r && /^[0-9a-f]{40}\.\.[0-9a-f]{40}$/.test(r)) for (const sha of this.shas(r)) out.add(sha);
+    }
+    return out;
+  }
+
+  /**
+   * Gate-surface changes in `base..head` that no peer other than their author has approved. An
+   * unattested commit cannot be approved on anyone's behalf, so it stays pending (fail closed).
+   */
+  pendingGateSurface(base: string | undefined, head: string, view: AttestationView): Array<{ sha: string; author: string; changes: SurfaceChange[] }> {
+    const reverted = this.revertedShas(base, head, view);
+    const out: Array<{ sha: string; author: string; changes: SurfaceChange[] }> = [];
+    for (const sha of this.shas(base ? `${base}..${head}` : head)) {
+      if (reverted.has(sha)) continue;
+      const author = view.peerOf(sha);
+      if (author === SUBSTRATE_PEER || author === OPERATOR) continue;
+      const changes = this.surfaceOf(sha);
+      if (changes.length === 0) continue;
+      const approvedByOther = author !== undefined && [...view.approversOf(sha)].some((a) => a !== author);
+      if (!approvedByOther) out.push({ sha, author: author ?? '(unattested)', changes });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The whole verdict on one peer turn, in one pure function: did it hand off (or declare the task
+ * blocked), what did it try against the gates, the reviews or the history, what must the loop do
+ * about it (revert the turn, restore HEAD), which reviews count, and what every peer is told.
+ * peer-turn.ts gathers the facts from git and the gates and carries out the action; nothing here
+ * touches a process, a file or git.
+ */
+import type { Commit } from '../git/commits.ts';
+import { approvalHint } from '../protocol/approvals.ts';
+import { decideAntiCheat, type AntiCheatDecision, type AntiCheatPeerState } from '../protocol/anti-cheat.ts';
+import { countNewBlockingReports } from '../protocol/bug-ledger.ts';
+import { selfVouchedValves } from '../protocol/escape-valves.ts';
+import { formatFinding, type Finding } from '../protocol/findings.ts';
+import { formatSurfaceChange, type SurfaceChange } from '../protocol/gate-surface.ts';
+import { ingestReviews, type AuthorsUnderReview, type IngestResult, type SoftGoalRule, type SoftStatus } from '../protocol/soft-reviews.ts';
+import { formatMarkerFinding, type MarkerFinding } from '../protocol/test-markers.ts';
+import type { TurnDiff } from '../protocol/turn-diff.ts';
+import type { Classification } from './classify.ts';
+import { checkHandoff } from './handoff-check.ts';
+import type { TurnCredit } from './peer-health.ts';
+
+export type GateStates = Record<string, 'pass' | 'fail'>;
+
+export type TurnFacts = {
+  peer: string;
+  classification: Classification;
+  headBefore: string | null;
+  headAfter: string | null;
+  rewritten: boolean;
+  /** The turn's commits, oldest first (empty after a rewrite). */
+  newCommits: Commit[];
+  dirtyPaths: string[];
+  diff: TurnDiff | undefined;
+  /** Gate-surface changes per commit of the turn. */
+  surface: Array<{ sha: string; changes: SurfaceChange[] }>;
+  markers: MarkerFinding[];
+  /** Hard gates at head_before (null when not known) and at head_after (only probed for test-only turns). */
+  gatesBefore: GateStates | null;
+  gatesAfter: GateStates | null;
+  justifiedByOther?: { reason: string; by: string };
+  /** Bug ids → who must fix them (fix_by) and who resolved them, for deferrals and waivers written this turn. */
+  bugs: Record<string, { fixBy?: string; fixedBy?: string }>;
+  planted: { hooks: string[]; config: string[]; failed: string[] } | null;
+  anchorMoved: { from: string | null; to: string | null } | null;
+  antiCheat: AntiCheatPeerState;
+  reviews: {
+    goals: SoftGoalRule[];
+    statuses: Record<string, SoftStatus>;
+    peerOrder: string[];
+    attestedPeer: (sha: string) => string | undefined;
+    authorsUnderReview: AuthorsUnderReview;
+  };
+};
+
+export type TurnAction = { kind: 'none' } | { kind: 'revert'; since: string; reason: string } | { kind: 'restore'; to: string };
+
+export type TurnVerdict = {
+  success: boolean;
+  credit: TurnCredit;
+  /** Why the turn is not a success (runs.jsonl `soft_fail_reason`); null on success. */
+  reason: string | null;
+  handoffSha: string | null;
+  rescuedFromIdle: boolean;
+  blocked: { reason: string; sha: string } | null;
+  action: TurnAction;
+  antiCheat: AntiCheatDecision;
+  findings: Finding[];
+  /** For the next prompt, whoever runs it. */
+  warnings: string[];
+  /** Held for this peer's own next prompt. */
+  warningsForPeer: string[];
+  /** Held for every other peer's next prompt. */
+  warningsForOthers: string[];
+  soft: IngestResult;
+  newBlockingBugs: number;
+};
+
+const short = (sha: string) => sha.slice(0, 8);
+
+/** Deferrals and waivers the turn wrote for bugs it must fix itself. */
+function selfExcusedBugs(commits: Commit[], peer: string, bugs: TurnFacts['bugs']): Array<{ sha: string; what: string }> {
+  const out: Array<{ sha: string; what: string }> = [];
+  for (const c of commits) {
+    const deferred = [...c.trailers.all('Bug-Defer'), ...c.trailers.all('Bug-Resolves').filter(() => /"status"\s*:\s*"deferred"/.test(c.message))];
+    for (const id of deferred.map((v) => v.trim())) if ((bugs[id]?.fixBy ?? peer) === peer) out.push({ sha: c.sha, what: `deferral of ${id}, which ${peer} must fix` });
+    if (c.trailers.all('Bug-Reproduce-Waive').length) {
+      const named = [...c.message.matchAll(/"(?:id|ids|waives)"\s*:\s*(?:"([^"]+)"|\[([^\]]*)\])/g)].flatMap((m) => (m[1] ? [m[1]] : (m[2] ?? '').split(',').map((x) => x.trim().replace(/^"|"$/g, ''))));
+      for (const id of named) if (bugs[id]?.fixedBy === peer) out.push({ sha: c.sha, what: `Bug-Reproduce-Waive for ${id}, which ${peer} fixed` });
+    }
+  }
+  return out;
+}
+
+export function judgeTurn(f: TurnFacts): TurnVerdict {
+  const handoff = checkHandoff({ peer: f.peer, classification: f.classification, newCommits: f.newCommits, headBefore: f.headBefore, rewritten: f.rewritten, dirtyPaths: f.dirtyPaths });
+  const findings: Finding[] = [];
+  const warnings: string[] = [];
+  const own: string[] = [];
+  let success = handoff.success;
+  let reason = handoff.reason;
+  let action: TurnAction = { kind: 'none' };
+
+  if (f.rewritten) {
+    action = f.headBefore ? { kind: 'restore', to: f.headBefore } : { kind: 'none' };
+    findings.push({
+      kind: 'history-rewrite',
+      detail: `${f.peer} moved HEAD from ${short(f.headBefore ?? '')} to ${f.headAfter ? short(f.headAfter) : '(nothing)'}, which does not extend it`,
+      action: f.headBefore ? `HEAD restored to ${short(f.headBefore)}; the rewritten commits are kept for the report; the turn failed` : 'the turn failed',
+    });
+  }
+  if (f.planted && (f.planted.hooks.length || f.planted.config.length)) {
+    const what = [...f.planted.hooks.map((h) => `hook ${h}`), ...f.planted.config.map((c) => `config ${c.slice(0, 120)}`)];
+    findings.push({
+      kind: 'planted-git-hook',
+      detail: `${f.peer} left ${what.join(', ')} in the repository's git directory`,
+      action: f.planted.failed.length ? `disabled for every peer process; could not remove ${f.planted.failed.join(', ')}; the turn failed` : 'disabled for every peer process and removed; the turn failed',
+    });
+    if (success) {
+      success = false;
+      reason = `planted ${what.join(', ')}: git hooks and code-running config are not allowed`;
+    }
+  }
+
+  const turnedGreen = f.gatesBefore && f.gatesAfter ? Object.keys(f.gatesAfter).filter((id) => f.gatesBefore![id] === 'fail' && f.gatesAfter![id] === 'pass') : [];
+  const selfJustification = /JUSTIFIED-TEST-ONLY:/.test(f.newCommits.map((c) => c.message).join('\n')) ? 'yes' : undefined;
+  const antiCheat = decideAntiCheat(f.antiCheat, { peer: f.peer, success, diff: success ? f.diff : undefined, justifiedByOther: f.justifiedByOther, selfJustification, turnedGreen });
+  const reverted = antiCheat.action === 'revert' && f.headBefore !== null;
+  if (reverted) {
+    action = { kind: 'revert', since: f.headBefore!, reason: antiCheat.reason ?? 'test-only turn' };
+    success = false;
+    reason = `anti-cheating revert: ${antiCheat.reason}`;
+  }
+  if (antiCheat.action !== 'none') {
+    findings.push({
+      kind: turnedGreen.length && antiCheat.action === 'revert' ? 'test-only-red-to-green' : 'test-only-turn',
+      detail: `${f.peer}: ${antiCheat.reason}${turnedGreen.length ? ` (gates turned green: ${turnedGreen.join(', ')})` : ''}`,
+      action: { revert: 'reverted by a peers-substrate commit', warn: 'warned; the next test-only turn is reverted', 'accept-justified': `accepted: ${antiCheat.justification?.slice(0, 160)}`, none: '' }[antiCheat.action],
+    });
+  }
+
+  const landed = !f.rewritten && !reverted;
+  for (const c of f.surface) {
+    if (!c.changes.length) continue;
+    findings.push({
+      kind: 'gate-surface-change',
+      detail: `${f.peer} in ${short(c.sha)}: ${c.changes.map(formatSurfaceChange).join('; ').slice(0, 600)}`,
+      action: landed ? `convergence held until a peer other than ${f.peer} approves ${short(c.sha)}` : 'undone with the turn',
+    });
+  }
+  const markerLines: string[] = [];
+  for (const m of f.markers) {
+    markerLines.push(`test-marker: ${formatMarkerFinding(m)}`);
+    const removal = m.kind === 'deleted-test' || m.kind === 'deleted-test-file' || m.kind === 'disabled-test';
+    findings.push({ kind: removal ? 'test-removed' : 'test-marker', detail: `${f.peer}: ${formatMarkerFinding(m)}`, action: landed ? 'the no-new-skip-markers gate fails until a peer other than the author excuses it' : 'undone with the turn' });
+  }
+  for (const v of [...selfVouchedValves(f.newCommits, f.markers), ...selfExcusedBugs(f.newCommits, f.peer, f.bugs)]) {
+    findings.push({ kind: 'self-attested-escape', detail: `${f.peer} vouched for its own change: ${v.what} (${short(v.sha)})`, action: `not honoured; ${approvalHint(v.sha)}` });
+  }
+  if (f.anchorMoved) {
+    findings.push({ kind: 'anchor-moved', detail: `${f.peer} moved the peers-baseline tag from ${f.anchorMoved.from ? short(f.anchorMoved.from) : '(none)'} to ${f.anchorMoved.to ? short(f.anchorMoved.to) : '(deleted)'}`, action: "ignored: the run compares against the baseline recorded in its state" });
+  }
+
+  // Reviews of a rewritten or reverted turn do not count: the work they vouched for is gone.
+  const reviewed = landed ? f.newCommits : [];
+  const soft = ingestReviews(reviewed, f.reviews.goals, f.reviews.statuses, f.reviews.peerOrder, f.reviews.attestedPeer, f.reviews.authorsUnderReview);
+  for (const v of soft.selfVotes) findings.push({ kind: 'self-vote', detail: `${v.reviewer} voted pass on ${v.goalId} (${short(v.sha)}) after writing changes under review`, action: 'vote not counted ("reviewer: other")' });
+  warnings.push(...soft.warnings);
+  const dropped = landed ? 0 : f.newCommits.filter((c) => c.trailers.get('Peer-Review-Of') !== undefined).length;
+  if (dropped) warnings.push(`${dropped} soft review(s) by ${f.peer} not counted: they were part of the ${f.rewritten ? 'rewritten' : 'reverted'} turn`);
+
+  // Marker lines keep their established wording; every other finding is shown as a finding.
+  const findingLines = findings.filter((x) => x.kind !== 'test-marker' && x.kind !== 'test-removed').map((x) => `anti-cheat: ${formatFinding(x)}`);
+  if (antiCheat.warning) findingLines.unshift(antiCheat.warning);
+  warnings.push(...markerLines, ...findingLines);
+  own.push(...markerLines, ...findingLines);
+
+  return {
+    success,
+    credit: success ? 1 : reverted || (f.planted && (f.planted.hooks.length || f.planted.config.length)) ? 0 : handoff.credit,
+    reason: success ? null : reason,
+    handoffSha: success ? handoff.handoffSha : null,
+    rescuedFromIdle: handoff.rescuedFromIdle,
+    blocked: success ? handoff.blocked : null,
+    action,
+    antiCheat,
+    findings,
+    warnings,
+    warningsForPeer: own,
+    warningsForOthers: [...markerLines, ...findingLines],
+    soft,
+    newBlockingBugs: f.rewritten ? 0 : countNewBlockingReports(f.newCommits),
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * "What is the peer doing?" in one line, from the end of its live output: the last tool call or
+ * message the CLI reported as a JSON event (claude stream-json, codex --json, opencode --format
+ * json), else the last plain line it printed. Informational only: the text is the peer's own
+ * output, shown as text and never acted upon.
+ */
+export const ACTIVITY_TAIL_BYTES = 16 * 1024;
+const MAX = 160;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown) => (typeof v === 'string' ? v : '');
+const clip = (s: string) => {
+  // Control characters are exactly what must not reach a terminal or a page.
+  const one = s.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return one.length > MAX ? `${one.slice(0, MAX - 1)}…` : one;
+};
+
+function inputSummary(input: unknown): string {
+  if (!isObj(input)) return '';
+  for (const k of ['command', 'cmd', 'file_path', 'filePath', 'path', 'pattern', 'url', 'description']) {
+    const v = input[k];
+    if (typeof v === 'string' && v) return v;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v.join(' ');
+  }
+  return '';
+}
+
+function fromEvent(e: Obj): string | null {
+  // claude stream-json
+  if (e.type === 'result') return 'finished its turn';
+  if (e.type === 'assistant' && isObj(e.message) && Array.isArray(e.message.content)) {
+    const last = [...e.message.content].reverse().find(isObj);
+    if (last?.type === 'tool_use') return `${str(last.name) || 'tool'}: ${inputSummary(last.input)}`;
+    if (last?.type === 'text') return `says: ${str(last.text)}`;
+    if (last?.type === 'thinking') return 'thinking';
+  }
+  // codex --json
+  if (isObj(e.item)) {
+    const it = e.item;
+    if (it.type === 'command_execution') return `${e.type === 'item.completed' ? 'ran' : 'running'}: ${str(it.command)}`;
+    if (it.type === 'file_change' && Array.isArray(it.changes)) return `editing: ${it.changes.filter(isObj).map((c) => str(c.path)).join(', ')}`;
+    if (it.type === 'agent_message') return `says: ${str(it.text)}`;
+    if (it.type === 'reasoning') return 'thinking';
+  }
+  // opencode --format json
+  if (isObj(e.part)) {
+    const p = e.part;
+    if (typeof p.tool === 'string') return `${p.tool}: ${inputSummary(isObj(p.state) ? p.state.input : undefined)}`;
+    if (typeof p.text === 'string' && p.text.trim()) return `says: ${p.text}`;
+  }
+  return null;
+}
+
+/** One line describing the latest activity in `tail` (the end of the turn's output), or null. */
+export function describeActivity(tail: string): string | null {
+  const lines = tail.split('\n').slice(-200).reverse();
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (!line) continue;
+    if (line.startsWith('{')) {
+      try {
+        const v = JSON.parse(line);
+        if (isObj(v)) {
+          const d = fromEvent(v);
+          if (d) return clip(d);
+          continue; // an event that says nothing about activity (usage, session ids)
+        }
+      } catch {
+        // a JSON event cut at the tail's start, or plain text that starts with a brace
+      }
+    }
+    return clip(line);
+  }
+  return null;
+}

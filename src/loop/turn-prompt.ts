@@ -1,0 +1,103 @@
+/**
+ * Everything one turn's prompt says, gathered from the state and the repository and handed to the
+ * pure prompt builder: goal status, open bugs, held warnings, the review window (INBOX and CHANGES
+ * since the end of this peer's last turn, the run's baseline on its first, or since the last audit
+ * for a skeptic), gate-surface changes awaiting approval, a blocked declaration to confirm.
+ */
+import { join } from 'node:path';
+import { softGoals, type GoalsFile } from '../config/goals-schema.ts';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { MiB, readTextIfExists } from '../fs/safe-read.ts';
+import { isAncestor } from '../git/commits.ts';
+import { isSoftGoalPassed, pendingSoftGoals } from '../protocol/soft-reviews.ts';
+import { buildPrompt, type GoalLine } from '../prompt/prompt-builder.ts';
+import type { StatePaths } from '../state/paths.ts';
+import type { LoopState } from '../state/state-schema.ts';
+import { inboxLines, reviewChanges } from './git-observe.ts';
+import type { LoopSettings } from './settings.ts';
+
+/** What the pre-tick read from the history, shared with the prompt. */
+export type RunHistory = {
+  bugLines: string[];
+  gateSurfacePending: Array<{ sha: string; author: string; changes: string }>;
+  unauditedAuthors: string[];
+};
+
+export type PromptContext = { repo: string; paths: StatePaths; goals: GoalsFile; settings: LoopSettings; state: LoopState; history: RunHistory; tick: number };
+
+function readDigest(path: string): string | undefined {
+  try {
+    return readTextIfExists(path, 1 * MiB);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The oldest of the audit marks (or the baseline) of the authors a skeptic re-audits. */
+function auditBase(ctx: PromptContext, audits: string[]): string | undefined {
+  const marks = audits.map((a) => ctx.state.skeptic_audited[a] ?? ctx.state.baseline ?? undefined);
+  if (marks.some((m) => m === undefined)) return ctx.state.baseline ?? undefined;
+  let oldest = marks[0];
+  for (const m of marks.slice(1)) if (oldest && m && m !== oldest && isAncestor(ctx.repo, m, oldest)) oldest = m;
+  return oldest ?? ctx.state.baseline ?? undefined;
+}
+
+export function buildTurnPrompt(ctx: PromptContext, t: { peer: string; skeptic: boolean; audits: string[]; head: string | null }): string {
+  const { state, goals: file } = ctx;
+  const results = state.gates.results;
+  const soft = softGoals(file);
+  const goals: GoalLine[] = file.goals.map((g) =>
+    g.type === 'hard'
+      ? { id: g.id, type: 'hard', state: results[g.id]?.state ?? 'not yet evaluated', diagnostic: results[g.id]?.state === 'fail' ? results[g.id]!.diagnostic : undefined, description: g.description }
+      : { id: g.id, type: 'soft', state: 'not yet evaluated', description: g.description },
+  );
+  for (const line of goals) {
+    const g = soft.find((s) => s.id === line.id);
+    const st = g ? state.soft_status[g.id] : undefined;
+    if (!g || !st) continue;
+    // Soft goals show their review progress (never a bare "not yet evaluated").
+    if (isSoftGoalPassed(g, st, state.peer_order)) line.state = 'pass';
+    else {
+      line.state = 'in review';
+      line.diagnostic = `consensus ${st.consensusCount}/${g.consensus_needed}${st.lastPass === false ? `; last review by ${st.lastReviewer ?? '?'} failed` : ''}`;
+    }
+  }
+  const stuckAt = Math.max(2, Math.ceil(ctx.settings.goals.stuckHaltAfter / 2));
+  const own = state.inbox_cursor[t.peer];
+  const base = t.skeptic && t.audits.length ? auditBase(ctx, t.audits) : (own ?? state.baseline ?? undefined);
+  const since = t.skeptic && t.audits.length ? `the last audit of ${t.audits.join(', ')}` : own ? 'the end of your last turn' : 'the run began';
+  const diffPath = join(ctx.paths.diffs, `tick-${String(ctx.tick).padStart(5, '0')}-${t.peer}.diff`);
+  const changes = reviewChanges(ctx.repo, base, t.head, (diff) => {
+    try {
+      writeFileAtomic(diffPath, diff);
+      return diffPath;
+    } catch {
+      return null;
+    }
+  });
+  const blocked = state.blocked && !state.blocked.confirmed_by && state.blocked.by !== t.peer ? state.blocked : null;
+  return buildPrompt({
+    peer: t.peer,
+    others: state.peer_order.filter((p) => p !== t.peer),
+    skeptic: t.skeptic,
+    cleanTicks: state.clean_ticks,
+    recon: readDigest(ctx.paths.recon),
+    codemap: readDigest(ctx.paths.codemap),
+    goals,
+    stuckGates: Object.entries(state.gates.red_streak)
+      .filter(([, n]) => n >= stuckAt)
+      .map(([id, redTicks]) => ({ id, redTicks })),
+    warnings: [...new Set([...state.warnings, ...(state.peer_warnings[t.peer] ?? [])])],
+    inbox: inboxLines(ctx.repo, t.peer, base, t.head),
+    changes: changes.text,
+    changesSince: since,
+    gateSurfacePending: ctx.history.gateSurfacePending.filter((g) => g.author !== t.peer),
+    blockedByOther: blocked ? { by: blocked.by, reason: blocked.reason, sha: blocked.sha } : undefined,
+    audits: t.skeptic ? t.audits : undefined,
+    openBlockingBugs: ctx.history.bugLines,
+    softReviewsRequested: pendingSoftGoals(soft, state.soft_status, state.peer_order, t.peer).map((g) => ({
+      id: g.id,
+      prompt: soft.find((s) => s.id === g.id)?.prompt ?? '',
+    })),
+  });
+}

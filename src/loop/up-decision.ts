@@ -1,0 +1,173 @@
+/**
+ * What `peers up` does, given where the project's run stands (pure: the shell in sandbox/up.ts
+ * gathers the facts). A stopped run is resumed only when the loop would not stop again at once:
+ * the answer comes from the loop's own stop rules (stop-check.ts, operator-actions.ts) applied to
+ * the saved state with the operator's actions of this `up` (changed goals, --reset-peer,
+ * --max-usd, --max-runtime), so `up` and the loop can never disagree. Otherwise `up` says why the
+ * run stopped and what would continue it, and exits as the run did (0 for complete, else 1).
+ */
+import type { LoopState } from '../state/state-schema.ts';
+import { exitCodeFor, formatStopReason, type StopReason } from '../state/stop-reason.ts';
+import { applyOperatorActions } from './operator-actions.ts';
+import { formatDuration } from './runtime-change.ts';
+import type { LoopSettings } from './settings.ts';
+import { budgetStop, stuckStop, type RunContext } from './stop-check.ts';
+import { allPeersDown } from './turn-order.ts';
+
+/** The run's status as reconciled with podman and the state dir (sandbox/reconcile.ts). */
+export type RunStatusForUp = 'fresh' | 'running' | 'stopped' | 'crashed';
+
+export type UpSituation = {
+  status: RunStatusForUp;
+  /** The last stop reason the loop wrote, when it belongs to the current run. */
+  stop: StopReason | null;
+  /** The saved state, its spend brought up to the usage ledger; null when there is none. */
+  state: LoopState | null;
+  /** What the loop would run with now (snapshot, budget policy, operator controls, flags). */
+  settings: LoopSettings;
+  /** The control plane the loop will enforce differs from the one the state last ran with. */
+  configChanged: boolean;
+  resetPeers: string[];
+  budgetRefusals?: RunContext['budgetRefusals'];
+  fresh: boolean;
+  /** Flags of this `up` that only take effect when a loop starts (--no-skeptic, --reset-peer, …). */
+  startOnlyFlags: string[];
+  /** `peers up` as the user would type it for this project (`peers up`, `peers up app`). */
+  upCommand: string;
+  /** This `up`: a rehearsal against the scripted model server, or a real run. */
+  mode?: 'rehearsal' | 'real';
+  /** What the saved run was (from its budget policy), when known. */
+  previousMode?: 'rehearsal' | 'real';
+  resultsBranch: string;
+};
+
+export type UpDecision =
+  /** No run to continue (never started, or --fresh: the old one is archived first). */
+  | { kind: 'start'; archive: boolean }
+  | { kind: 'resume'; notes: string[] }
+  /** Already running; live controls (--max-runtime) have been applied by the shell. */
+  | { kind: 'running' }
+  /** This `up` cannot do what was asked; nothing was changed. */
+  | { kind: 'refuse'; message: string; hint: string; exitCode: 1 | 2 }
+  /** The run is over for a reason the operator has not answered: why, and what would continue it. */
+  | { kind: 'finished'; stop: StopReason; why: string; next: string[]; exitCode: number };
+
+/** `peers up` on a run whose loop is running: only live controls (--max-runtime) can apply. */
+export function decideWhileRunning(u: Pick<UpSituation, 'fresh' | 'startOnlyFlags' | 'upCommand'>): UpDecision {
+  if (u.fresh) return { kind: 'refuse', message: 'the run is still running; --fresh starts over only from a stopped run', hint: `stop it first: peers down, then ${u.upCommand} --fresh`, exitCode: 1 };
+  if (u.startOnlyFlags.length) {
+    return { kind: 'refuse', message: `the run is already running; ${u.startOnlyFlags.join(', ')} take effect only when the loop starts`, hint: `peers down, then ${u.upCommand} ${u.startOnlyFlags.join(' ')} (it resumes from the saved tick)`, exitCode: 2 };
+  }
+  return { kind: 'running' };
+}
+
+export function decideUp(u: UpSituation): UpDecision {
+  if (u.status === 'running') return decideWhileRunning(u);
+  if (u.fresh) return { kind: 'start', archive: u.status !== 'fresh' || u.state !== null };
+  if (!u.state) return { kind: 'start', archive: false };
+  // A rehearsal's history is a scripted model's, a real run's is real: neither continues the other.
+  if (u.previousMode && u.previousMode !== u.mode) {
+    const was = u.previousMode === 'rehearsal' ? 'a rehearsal (the scripted model server)' : 'a real run (the vendors)';
+    return { kind: 'refuse', message: `the run here was ${was}; a ${u.mode === 'rehearsal' ? 'rehearsal' : 'real run'} does not continue it`, hint: `start over: ${u.upCommand} --fresh${u.mode === 'rehearsal' ? ' --rehearse SCENARIO.yaml' : ''} (the old run is archived, nothing is deleted)`, exitCode: 2 };
+  }
+  // The operator's answer to the last stop, exactly as the loop will apply it at start.
+  const acted = applyOperatorActions(u.state, { configChanged: u.configChanged, resetPeers: u.resetPeers }).state;
+  const finished = (stop: StopReason): UpDecision => ({ kind: 'finished', stop, why: whyStopped(stop, acted, u.settings), next: whatNext(stop, u), exitCode: exitCodeFor(stop) });
+  // A complete run stays complete unless the operator changed what "done" means.
+  if (u.stop?.kind === 'complete' && !u.configChanged) return finished(u.stop);
+  const budget = budgetStop(acted, { ticksThisRun: 0, stopRequested: false, budgetRefusals: u.budgetRefusals }, u.settings);
+  if (budget.stop) return finished(budget.stop);
+  if (acted.blocked?.confirmed_by) return finished({ kind: 'blocked' });
+  const stuck = stuckStop(acted, u.settings);
+  if (stuck) return finished(stuck);
+  if (allPeersDown(acted)) return finished({ kind: 'all-peers-down' });
+  const notes: string[] = [];
+  for (const p of acted.peer_order) {
+    const h = acted.peers[p];
+    if (h && h.state !== 'healthy') notes.push(`${p} is ${h.state}${h.reason ? ` (${h.reason})` : ''}: ${h.state === 'unavailable' ? 'it gets no turn' : 'it gets fewer turns'} until ${u.upCommand} --reset-peer ${p}`);
+  }
+  for (const p of u.settings.paused ?? []) notes.push(`${p} is paused: it gets no turn until \`peers resume ${p}\``);
+  return { kind: 'resume', notes };
+}
+
+function lastFailures(state: LoopState): string {
+  const lines = state.peer_order.flatMap((p) => {
+    const f = state.peers[p]?.last_failure;
+    return f ? [`${p}: ${f.cause} (tick ${f.tick})`] : [];
+  });
+  return lines.length ? `; last failures: ${lines.join('; ')}` : '';
+}
+
+/** One line: the stop reason in the run's own figures. */
+export function whyStopped(stop: StopReason, s: LoopState, settings: LoopSettings): string {
+  const b = s.budget;
+  const text = formatStopReason(stop);
+  switch (stop.kind) {
+    case 'complete':
+      return `${text}: every hard gate green, the reviews and the skeptic's audit clean (tick ${s.tick})`;
+    case 'blocked':
+      return s.blocked ? `${text}: ${s.blocked.by} says the task cannot be done as specified: "${s.blocked.reason.slice(0, 300)}" (confirmed by ${s.blocked.confirmed_by})` : `${text}: the peers agreed the task cannot be done as specified`;
+    case 'stuck': {
+      const diag = s.gates.results[stop.gate]?.diagnostic.split('\n').find((l) => l.trim()) ?? '';
+      return `${text}: gate ${stop.gate} was red ${s.gates.red_streak[stop.gate] ?? 0} evaluations in a row (goals.stuck_halt_after is ${settings.goals.stuckHaltAfter})${diag ? `: ${diag.trim().slice(0, 200)}` : ''}`;
+    }
+    case 'all-peers-down':
+      return `${text}: no peer can take a turn (${s.peer_order.map((p) => `${p} ${s.peers[p]?.state ?? 'unknown'}${s.peers[p]?.reason ? `: ${s.peers[p]!.reason}` : ''}`).join('; ')})`;
+    case 'budget':
+      switch (stop.cap) {
+        case 'max_usd':
+          return `${text}: spent $${b.spent_usd.toFixed(2)} of the $${(settings.budget.maxUsd ?? 0).toFixed(2)} cap (the auth sidecar refuses a request the rest cannot cover)`;
+        case 'max_tokens':
+          return `${text}: spent ${b.spent_tokens} tokens of the ${settings.budget.maxTokens ?? 0} cap`;
+        case 'max_runtime':
+          return `${text}: the peers' turns took ${formatDuration(b.spent_runtime_ms / 1000)} of the ${formatDuration(settings.budget.maxRuntimeS)} cap`;
+        case 'max_ticks':
+          return `${text}: ${s.tick} ticks of budget.max_ticks ${settings.budget.maxTicks}`;
+        case 'max_consecutive_failures':
+          return `${text}: ${b.consecutive_failures} failed turns in a row (budget.max_consecutive_failures is ${settings.budget.maxConsecutiveFailures})${lastFailures(s)}`;
+        case 'ledger-unreadable':
+          return `${text}: the auth sidecar's usage ledger cannot be read, so no cap can be checked`;
+      }
+      return text;
+    default:
+      return text;
+  }
+}
+
+/** What the operator can run next, most useful first. */
+export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'resultsBranch' | 'state'>): string[] {
+  const up = u.upCommand;
+  const fresh = `start over from your current HEAD: ${up} --fresh (this run is archived, nothing is deleted)`;
+  const accept = (what: string) => `${what}, then ${up} --accept-changes (the run continues where it stopped)`;
+  switch (stop.kind) {
+    case 'complete':
+      return ['read it: peers report', `take the work: git log -p ${u.resultsBranch}, then git merge ${u.resultsBranch}`, fresh, accept('or continue it with more goals: edit .peers/goals.yaml')];
+    case 'blocked':
+      return ['read why: peers report', accept('answer it: change .peers/goals.yaml or .peers/config.yaml'), fresh];
+    case 'stuck':
+      return ["see the gate's output: peers status", accept('fix the gate in .peers/goals.yaml, or raise goals.stuck_halt_after in .peers/config.yaml'), fresh];
+    case 'all-peers-down':
+    case 'peer-unavailable':
+      return ["see why: peers status (each peer's last failure) and peers logs", `fix the cause (a key, a login, a model name, a quota), then ${up} --reset-peer all`, fresh];
+    case 'budget':
+      switch (stop.cap) {
+        case 'max_usd': {
+          const spent = u.state?.budget.spent_usd ?? 0;
+          return [`raise the cap for this run: ${up} --max-usd ${Math.max(1, Math.ceil(spent * 2))}`, accept('or raise budget.max_usd in .peers/config.yaml'), fresh];
+        }
+        case 'max_tokens':
+          return [accept('raise budget.max_tokens in .peers/config.yaml'), fresh];
+        case 'max_runtime':
+          return [`give it more time: ${up} --max-runtime +6h`, fresh];
+        case 'max_ticks':
+          return [accept('raise budget.max_ticks in .peers/config.yaml'), fresh];
+        case 'max_consecutive_failures':
+          return ["see why turns failed: peers status (each peer's last failure) and peers logs", `fix the cause, then ${up} --reset-peer all (forgives the failure streak)`, fresh];
+        case 'ledger-unreadable':
+          return ['peers status names the damaged line of sidecars/auth/usage.jsonl in the state dir: repair it, then peers up', fresh];
+      }
+      return [fresh];
+    default:
+      return [`${up} resumes it`];
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Whether a scenario can stand in for the vendors of a project's own peers (`peers up --rehearse`).
+ * In the pod every peer reaches the model through the auth sidecar without a `/peer/<name>` prefix,
+ * so the scripted server tells peers apart by the API they speak (scenario-player.ts): each peer
+ * that talks to a model needs exactly one scenario peer on its API, and no two of them may share one.
+ */
+import type { PeersConfig } from '../config/config-schema.ts';
+import type { Api, Scenario } from './scenario-schema.ts';
+
+/** The API each CLI speaks through the auth sidecar; custom peers talk to no model. */
+const API_OF_TOOL: Record<string, Api | undefined> = { claude: 'anthropic', opencode: 'anthropic', codex: 'responses' };
+
+/** Problems, one line each (empty when the scenario fits). */
+export function rehearsalMisfits(config: PeersConfig, scenario: Scenario): string[] {
+  const problems: string[] = [];
+  const byApi = new Map<Api, string[]>();
+  for (const p of config.peers) {
+    const api = API_OF_TOOL[p.tool];
+    if (api) byApi.set(api, [...(byApi.get(api) ?? []), p.name]);
+  }
+  for (const [api, names] of byApi) {
+    const scripted = Object.entries(scenario.peers).filter(([, s]) => s.api === api).map(([n]) => n);
+    if (names.length > 1) problems.push(`${names.join(' and ')} both use the ${api} API: a rehearsal in the pod tells peers apart by API, so rehearse with one of them`);
+    else if (scripted.length === 0) problems.push(`${names[0]} uses the ${api} API, but no scenario peer does: add one with \`api: ${api}\``);
+    else if (scripted.length > 1) problems.push(`the scenario has ${scripted.length} peers on the ${api} API (${scripted.join(', ')}); ${names[0]} would not know which is its: keep one`);
+  }
+  return problems;
+}

@@ -1,0 +1,82 @@
+/**
+ * Who a process is, as the kernel says: its process group and its start time, read from
+ * /proc/<pid>/stat (Linux). A pid alone names nobody for long: the kernel hands it out again once
+ * its owner is gone, so every record that may outlive a process keeps its start time too, and
+ * nothing is killed or deleted on a pid whose start time no longer matches.
+ *
+ * Where /proc is absent (macOS), identities are unknown (null): callers then never act on a
+ * record they cannot verify.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** `zombie`: exited, waiting to be reaped; it runs nothing and holds nothing but its pid. */
+export type ProcIdentity = { pid: number; pgid: number; start: string; zombie: boolean };
+
+/**
+ * Parses one /proc/<pid>/stat line. The command name (field 2) is in parentheses and may itself
+ * hold spaces and parentheses, so fields are counted from the last ')'.
+ */
+export function parseProcStat(text: string): ProcIdentity | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 1 || close < open) return null;
+  const pid = Number(text.slice(0, open).trim());
+  // After ')': state(3) ppid(4) pgrp(5) ... starttime(22) → indexes 0, 1, 2 ... 19.
+  const rest = text.slice(close + 1).trim().split(/\s+/);
+  const pgid = Number(rest[2]);
+  const start = rest[19];
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(pgid) || start === undefined || !/^\d+$/.test(start)) return null;
+  return { pid, pgid, start: `${bootId()}:${start}`, zombie: rest[0] === 'Z' };
+}
+
+let boot: string | undefined;
+/** Start times count from boot: with the boot id, a record from before a reboot never matches. */
+function bootId(): string {
+  if (boot === undefined) {
+    try {
+      boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim().slice(0, 36);
+    } catch {
+      boot = 'boot';
+    }
+  }
+  return boot;
+}
+
+/** The process now running as `pid`, or null when there is none (or /proc cannot say). */
+export function processIdentity(pid: number): ProcIdentity | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** Whether /proc can identify processes here at all. */
+export function canIdentifyProcesses(): boolean {
+  return processIdentity(process.pid) !== null;
+}
+
+/** True when the process that had `start` as its start time still runs as `pid` (a zombie does not run). */
+export function isSameProcessAlive(pid: number, start: string | null): boolean {
+  if (start === null) return false;
+  const now = processIdentity(pid);
+  return now !== null && !now.zombie && now.start === start;
+}
+
+/** Every process /proc lists (processes that vanish while being read are skipped). */
+export function listProcesses(): ProcIdentity[] {
+  let names: string[];
+  try {
+    names = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const out: ProcIdentity[] = [];
+  for (const name of names) {
+    if (!/^\d+$/.test(name)) continue;
+    const id = processIdentity(Number(name));
+    if (id) out.push(id);
+  }
+  return out;
+}

@@ -1,0 +1,96 @@
+/**
+ * The gate's surface: every file that decides what a hard gate runs or how its result reads, rather
+ * than what the product does. A peer that cannot make a gate pass honestly is tempted to change
+ * these instead of the code: edit or delete the test, rename it out of the runner's reach, change
+ * the `test` script, add runner configuration that deselects or rewrites results (`conftest.py`,
+ * `pytest.ini` addopts, jest/vitest config), or commit a shim where the runner looks for tools
+ * (`node_modules/.bin`). Changes here are flagged, shown to the reviewers and need another peer's
+ * explicit approval before the run can converge (see approvals.ts). Pure over paths and
+ * `git diff --name-status` output; the git adapter is gateSurfaceOfCommit.
+ */
+import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
+
+export type GateSurfaceKind = 'test' | 'test-data' | 'runner-config' | 'package-manager' | 'vendored-tool' | 'toolchain' | 'git-attributes';
+
+type Rule = { kind: GateSurfaceKind; what: string; re: RegExp };
+
+const base = (names: string) => new RegExp(`(^|/)(${names})$`, 'i');
+
+/** Per language (JS/TS, Python, Go, Rust) and shared; the first matching rule names the kind. */
+const RULES: Rule[] = [
+  // Vendored tools: the runner executes what is here before anything on the system.
+  { kind: 'vendored-tool', what: 'vendored dependency or tool shim', re: /(^|\/)(node_modules|bower_components|jspm_packages|\.yarn|\.pnp\.c?js|vendor|third_party|site-packages|\.venv|venv|\.tox|\.nox|__pypackages__)(\/|$)/ },
+  { kind: 'vendored-tool', what: 'tool shim directory', re: /(^|\/)\.bin\// },
+  { kind: 'vendored-tool', what: 'python startup hook', re: /(^|\/)(sitecustomize|usercustomize)\.py$|\.pth$/ },
+  // JS/TS runners.
+  { kind: 'runner-config', what: 'JS/TS test runner configuration', re: base('(jest|vitest|vite|vitest\\.workspace|vitest\\.shims|ava|playwright|cypress|karma\\.conf|wdio\\.conf|nyc|c8|babel|\\.babelrc|jest\\.setup|setupTests|test-setup)(\\.[\\w.-]+)?|\\.mocharc(\\.[\\w]+)?|\\.c8rc(\\.json)?|\\.nycrc(\\.[\\w]+)?|\\.babelrc|tsconfig(\\.[\\w.-]+)?\\.json|jsconfig\\.json|deno\\.jsonc?|bunfig\\.toml') },
+  // Python runners.
+  { kind: 'runner-config', what: 'Python test runner configuration', re: base('conftest\\.py|pytest\\.ini|\\.pytest\\.ini|tox\\.ini|noxfile\\.py|setup\\.cfg|pyproject\\.toml|\\.coveragerc|setup\\.py|manage\\.py') },
+  // Go and Rust build/test configuration.
+  { kind: 'runner-config', what: 'Go/Rust build configuration', re: base('go\\.mod|go\\.work|Cargo\\.toml|build\\.rs|\\.cargo/config(\\.toml)?|clippy\\.toml|\\.config/nextest\\.toml') },
+  // Shared task runners and test scripts.
+  { kind: 'runner-config', what: 'task runner or test script', re: base('(GNU)?[Mm]akefile|justfile|Taskfile\\.ya?ml|Rakefile|(run[-_])?tests?\\.(sh|bash|py|js|mjs|ts)|check\\.sh|ci\\.sh') },
+  // Package managers: scripts, resolution, registries, lock files.
+  { kind: 'package-manager', what: 'package manager scripts or config', re: base('package\\.json|package-lock\\.json|npm-shrinkwrap\\.json|yarn\\.lock|pnpm-lock\\.yaml|pnpm-workspace\\.yaml|bun\\.lockb?|\\.npmrc|\\.yarnrc(\\.yml)?|\\.pnpmfile\\.cjs|requirements[\\w.-]*\\.(txt|in)|constraints[\\w.-]*\\.txt|Pipfile(\\.lock)?|poetry\\.lock|uv\\.lock|pdm\\.lock|\\.python-version|go\\.sum|Cargo\\.lock') },
+  { kind: 'toolchain', what: 'toolchain selection', re: base('\\.nvmrc|\\.node-version|\\.tool-versions|rust-toolchain(\\.toml)?|\\.envrc|mise\\.toml|\\.mise\\.toml') },
+  { kind: 'git-attributes', what: 'git attributes (filters, diff drivers)', re: base('\\.gitattributes|\\.gitmodules') },
+  // Data the tests compare against.
+  { kind: 'test-data', what: 'test fixtures or snapshots', re: /(^|\/)(testdata|__snapshots__|fixtures?|golden)(\/|$)|\.snap$|\.golden$/ },
+];
+
+export type GateSurfaceMatch = { kind: GateSurfaceKind; what: string };
+
+/** What part of the gate's surface a repository path is, or undefined when it is none. */
+export function gateSurfaceOf(path: string): GateSurfaceMatch | undefined {
+  const p = path.replace(/^\.\//, '');
+  if (p === '.peers' || p.startsWith('.peers/')) return undefined; // the operator's, enforced apart
+  if (/(^|\/)conftest\.py$/.test(p)) return { kind: 'runner-config', what: 'pytest plugin and hook file' };
+  if (isTestPath(p)) return { kind: 'test', what: 'test file' };
+  for (const r of RULES) if (r.re.test(p)) return { kind: r.kind, what: r.what };
+  return undefined;
+}
+
+export type SurfaceChange = {
+  path: string;
+  /** For a rename or copy: where the file came from. */
+  from?: string;
+  change: 'added' | 'modified' | 'deleted' | 'renamed' | 'type-changed';
+  kind: GateSurfaceKind;
+  what: string;
+  /** A test renamed or moved to where the runner does not look: as good as deleted. */
+  movedOutOfReach: boolean;
+};
+
+const CHANGE: Record<string, SurfaceChange['change']> = { A: 'added', M: 'modified', D: 'deleted', R: 'renamed', C: 'added', T: 'type-changed' };
+
+/** Gate-surface entries of `git diff --name-status -M -z` output. */
+export function surfaceChangesOf(nameStatusZ: string): SurfaceChange[] {
+  const parts = nameStatusZ.split('\0');
+  const out: SurfaceChange[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const status = parts[i]!;
+    if (!status) continue;
+    const letter = status[0]!;
+    if (letter === 'R' || letter === 'C') {
+      const from = parts[++i] ?? '';
+      const to = parts[++i] ?? '';
+      const src = gateSurfaceOf(from);
+      const dst = gateSurfaceOf(to);
+      const outOfReach = letter === 'R' && movesTestOutOfReach(from, to);
+      if (outOfReach) out.push({ path: from, from, change: 'deleted', kind: 'test', what: `test file moved out of the runner's reach (to ${to})`, movedOutOfReach: true });
+      else if (src || dst) {
+        const m = (dst ?? src)!;
+        out.push({ path: to, from, change: CHANGE[letter]!, kind: m.kind, what: m.what, movedOutOfReach: false });
+      }
+      continue;
+    }
+    const path = parts[++i] ?? '';
+    const m = gateSurfaceOf(path);
+    if (m) out.push({ path, change: CHANGE[letter] ?? 'modified', kind: m.kind, what: m.what, movedOutOfReach: false });
+  }
+  return out;
+}
+
+export function formatSurfaceChange(c: SurfaceChange): string {
+  return c.movedOutOfReach ? `${c.path} ${c.what}` : `${c.path} ${c.change} (${c.what})`;
+}

@@ -1,0 +1,142 @@
+/**
+ * Hooks and config that make git run code, kept away from the peers' view of each other's commits.
+ * A peer can plant `.git/hooks/commit-msg` (or `core.hooksPath`, a clean filter, a textconv) so that
+ * its counterpart's `git commit` silently rewrites the counterpart's own review. Two defences:
+ *
+ *   1. Every peer process gets `core.hooksPath=/dev/null`, `core.fsmonitor=false` and no commit
+ *      signing program through git's environment config (`GIT_CONFIG_COUNT`/`KEY_n`/`VALUE_n`),
+ *      which outranks every config file a peer can write.
+ *   2. After every tick the loop compares the repository's hooks and code-running config keys with
+ *      what was there when the run started, reading them as files; anything new is reported as a
+ *      finding and disabled IN THE WORKSPACE (workspace-git.ts: hooks moved to
+ *      `.git/peers-disabled-hooks/`, config keys unset), where the peers' own git runs anyway.
+ *
+ * Outside the workspace no git process ever opens the peers' repository (the trusted mirror,
+ * docs/ARCHITECTURE.md), so what is planted there can only ever run in the workspace itself.
+ */
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
+import { parseGitConfig } from '../git/config-file.ts';
+import { resolveRepoLayout } from '../git/repo-layout.ts';
+
+/** Forced for every peer process; outranks repository, global and system config. */
+export const PEER_GIT_OVERRIDES: Array<[string, string]> = [
+  ['core.hooksPath', '/dev/null'],
+  ['core.fsmonitor', 'false'],
+  ['commit.gpgSign', 'false'],
+  ['tag.gpgSign', 'false'],
+];
+
+/** `env` plus PEER_GIT_OVERRIDES appended after any GIT_CONFIG_* entries it already has. */
+export function withPeerGitOverrides(env: Record<string, string>): Record<string, string> {
+  const out = { ...env };
+  const have = Number.parseInt(env.GIT_CONFIG_COUNT ?? '0', 10);
+  let n = Number.isFinite(have) && have > 0 ? have : 0;
+  for (const [key, value] of PEER_GIT_OVERRIDES) {
+    out[`GIT_CONFIG_KEY_${n}`] = key;
+    out[`GIT_CONFIG_VALUE_${n}`] = value;
+    n++;
+  }
+  out.GIT_CONFIG_COUNT = String(n);
+  return out;
+}
+
+/** Repository config keys that make git run a program (or pull in config that could). */
+// extensions.worktreeConfig makes git read `.git/config.worktree` too, where any of the others could
+// hide: switching it on is itself the finding, and unsetting it switches that file off.
+const CODE_RUNNING_KEY = /^(core\.(hookspath|fsmonitor|sshcommand|pager|editor|askpass|attributesfile|gitproxy|worktree)|filter\..+\.(clean|smudge|process)|diff\..+\.(textconv|command)|diff\.external|merge\..+\.driver|include\.path|includeif\..+\.path|gpg\.(.+\.)?program|commit\.gpgsign|credential\..*helper|sequence\.editor|uploadpack\.packobjectshook|alias\..+|pager\..+|extensions\.worktreeconfig)$/;
+
+export type GitExecSurface = { hooks: Record<string, string>; config: string[] };
+
+/** A repository's own config is small; beyond this it is reported as unreadable. */
+const CONFIG_LIMIT = 4 * MiB;
+
+function digestOf(path: string): string {
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) return 'symlink';
+  if (!st.isFile()) return 'other';
+  return createHash('sha256').update(readFileCapped(path, 8 * MiB)).digest('hex');
+}
+
+function kindOf(path: string): 'dir' | 'missing' | 'other' {
+  try {
+    return lstatSync(path).isDirectory() ? 'dir' : 'other';
+  } catch {
+    return 'missing';
+  }
+}
+
+type CodeRunningEntry = { text: string; key: string };
+
+/** The entries of a config file whose key makes git run code, each as `key=value` (or `key` alone) with its key. */
+export function codeRunningEntries(text: string): CodeRunningEntry[] {
+  return parseGitConfig(text)
+    .filter((e) => CODE_RUNNING_KEY.test(e.key.toLowerCase()))
+    .map((e) => ({ text: e.value === null ? e.key : `${e.key}=${e.value}`, key: e.key }));
+}
+
+function configEntries(repo: string, opts: { allowGitFile?: boolean }): CodeRunningEntry[] {
+  let text: string | undefined;
+  try {
+    text = readTextIfExists(join(resolveRepoLayout(repo, { allowGitFile: opts.allowGitFile ?? false }).commonDir, 'config'), CONFIG_LIMIT);
+  } catch (error) {
+    return [{ text: `(config unreadable: ${(error as Error).message.slice(0, 200)})`, key: '' }];
+  }
+  try {
+    return codeRunningEntries(text ?? '');
+  } catch (error) {
+    return [{ text: `(config unparsable: ${(error as Error).message.slice(0, 200)})`, key: '' }];
+  }
+}
+
+/**
+ * The hooks (`.sample` files excluded) and code-running config entries of a repository's own git
+ * dir, read as files (no-follow, size-capped, repo-layout.ts): no git process opens a repository a
+ * peer can write. `allowGitFile` for a host repository that is a `git worktree`; the run clone
+ * always has a real `.git` directory. Anything unreadable is listed as such, so a peer that
+ * replaces the hooks directory or the config file is reported rather than missed.
+ */
+export function readGitExecSurface(repo: string, opts: { allowGitFile?: boolean } = {}): GitExecSurface {
+  let layout;
+  try {
+    layout = resolveRepoLayout(repo, { allowGitFile: opts.allowGitFile ?? false });
+  } catch (error) {
+    return { hooks: {}, config: [`(git directory unreadable: ${(error as Error).message.slice(0, 200)})`] };
+  }
+  const hooks: Record<string, string> = {};
+  const dir = join(layout.commonDir, 'hooks');
+  const kind = kindOf(dir);
+  let names: string[] = kind === 'other' ? ['(hooks directory replaced)'] : [];
+  try {
+    if (kind === 'dir') names = readdirSync(dir);
+  } catch {
+    names = ['(hooks directory unreadable)'];
+  }
+  for (const name of names) {
+    if (name.endsWith('.sample')) continue;
+    try {
+      hooks[name] = name.startsWith('(') ? 'other' : digestOf(join(dir, name));
+    } catch {
+      hooks[name] = 'unreadable';
+    }
+  }
+  return { hooks, config: configEntries(repo, opts).map((e) => e.text).sort() };
+}
+
+/** The config keys behind planted entries (read again from the file), for unsetting them. */
+export function plantedConfigKeys(repo: string, planted: string[], opts: { allowGitFile?: boolean } = {}): string[] {
+  const wanted = new Set(planted);
+  return [...new Set(configEntries(repo, opts).filter((e) => e.key && wanted.has(e.text)).map((e) => e.key))];
+}
+
+export type PlantedGitExec = { hooks: string[]; config: string[] };
+
+/** What is new or changed since `before` (pure). */
+export function plantedSince(before: GitExecSurface, now: GitExecSurface): PlantedGitExec {
+  return {
+    hooks: Object.keys(now.hooks).filter((h) => before.hooks[h] !== now.hooks[h]).sort(),
+    config: now.config.filter((c) => !before.config.includes(c)),
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * What kind of change a turn made, for the test-only rule (anti-cheat.ts): how many changed lines
+ * are in tests, and how many are SUBSTANTIVE changes elsewhere. A comment, a blank line, a
+ * whitespace-only edit or a documentation file cannot change what the product does, so they do not
+ * make a turn "not test-only" (editing the failing assertion plus one comment line in a source
+ * file is still a test-only turn). A test renamed or moved where the runner does not look counts
+ * as a change to that test, whatever its new name. Pure over `git diff -U0 -w -M` text;
+ * `turnDiff` is the git adapter.
+ */
+import { git } from '../git/git.ts';
+import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
+
+export type TurnDiff = {
+  testLines: number;
+  /** Changed lines outside tests that can change behaviour. */
+  srcLines: number;
+  /** Changed lines that cannot: comments, blank lines, documentation. */
+  cosmeticLines: number;
+  testFiles: string[];
+  srcFiles: string[];
+  cosmeticFiles: string[];
+};
+
+type CommentStyle = { prefixes: string[] };
+const SLASH: CommentStyle = { prefixes: ['//', '/*', '*/', '*'] };
+const HASH: CommentStyle = { prefixes: ['#'] };
+const DASH: CommentStyle = { prefixes: ['--'] };
+const SEMI: CommentStyle = { prefixes: [';'] };
+const MARKUP: CommentStyle = { prefixes: ['<!--', '-->'] };
+const PHP: CommentStyle = { prefixes: ['//', '/*', '*/', '*', '#'] };
+
+const STYLE_BY_EXT: Record<string, CommentStyle> = {};
+for (const e of 'js jsx mjs cjs ts tsx mts cts go rs c h cc cpp hpp cxx java kt kts swift cs scala dart groovy zig proto css scss less sol v'.split(' ')) STYLE_BY_EXT[e] = SLASH;
+for (const e of 'py pyi sh bash zsh rb pl r yaml yml toml cfg ini conf mk ex exs nim cr tcl ps1'.split(' ')) STYLE_BY_EXT[e] = HASH;
+for (const e of 'sql lua hs elm ada'.split(' ')) STYLE_BY_EXT[e] = DASH;
+for (const e of 'lisp clj el scm asm s'.split(' ')) STYLE_BY_EXT[e] = SEMI;
+for (const e of 'html htm xml vue svelte'.split(' ')) STYLE_BY_EXT[e] = MARKUP;
+STYLE_BY_EXT.php = PHP;
+const STYLE_BY_NAME: Record<string, CommentStyle> = { Makefile: HASH, GNUmakefile: HASH, Dockerfile: HASH, Containerfile: HASH, Rakefile: HASH, Gemfile: HASH };
+
+const DOC_EXT = new Set('md markdown txt rst adoc org png jpg jpeg gif svg ico webp pdf'.split(' '));
+const DOC_NAME = /^(LICEN[CS]E|COPYING|CHANGELOG|CHANGES|AUTHORS|CONTRIBUTORS|NOTICE)(\.|$)/i;
+
+type FileClass = { kind: 'test' } | { kind: 'doc' } | { kind: 'code'; style: CommentStyle | null };
+
+function classify(path: string, renamedFromTest: boolean): FileClass {
+  if (renamedFromTest || isTestPath(path)) return { kind: 'test' };
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  const ext = dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
+  if (DOC_EXT.has(ext) || DOC_NAME.test(name)) return { kind: 'doc' };
+  return { kind: 'code', style: STYLE_BY_EXT[ext] ?? STYLE_BY_NAME[name] ?? null };
+}
+
+/** A line that changes nothing a program does: blank, or wholly a comment in its file's syntax. */
+export function isCosmeticLine(text: string, style: CommentStyle | null): boolean {
+  const t = text.trim();
+  if (t === '') return true;
+  return style !== null && style.prefixes.some((p) => t.startsWith(p));
+}
+
+/** Classifies `git diff -U0 -w --ignore-blank-lines -M --no-color` output. */
+export function classifyTurnPatch(patch: string): TurnDiff {
+  const d: TurnDiff = { testLines: 0, srcLines: 0, cosmeticLines: 0, testFiles: [], srcFiles: [], cosmeticFiles: [] };
+  let file: FileClass | null = null;
+  let path = '';
+  let renameFrom = '';
+  let fileCounted = { test: false, src: false, cosmetic: false };
+  const note = (bucket: 'test' | 'src' | 'cosmetic', lines: number) => {
+    if (bucket === 'test') d.testLines += lines;
+    else if (bucket === 'src') d.srcLines += lines;
+    else d.cosmeticLines += lines;
+    if (!fileCounted[bucket]) {
+      fileCounted[bucket] = true;
+      (bucket === 'test' ? d.testFiles : bucket === 'src' ? d.srcFiles : d.cosmeticFiles).push(path);
+    }
+  };
+  const startFile = (p: string) => {
+    path = p;
+    const fromTest = renameFrom !== '' && isTestPath(renameFrom);
+    file = classify(p, fromTest);
+    fileCounted = { test: false, src: false, cosmetic: false };
+    // A test moved where the runner no longer finds it is changed even when no line differs.
+    if (renameFrom !== '' && movesTestOutOfReach(renameFrom, p)) note('test', 1);
+  };
+  let inHeader = false;
+  for (const raw of patch.split('\n')) {
+    if (raw.startsWith('diff --git ')) {
+      const m = /^diff --git a\/(.*) b\/(.*)$/.exec(raw);
+      renameFrom = '';
+      file = null;
+      path = m?.[2] ?? '';
+      inHeader = true;
+      continue;
+    }
+    if (raw.startsWith('@@')) {
+      if (!file) startFile(path);
+      inHeader = false;
+      continue;
+    }
+    if (!inHeader) {
+      if (!file || !(raw.startsWith('+') || raw.startsWith('-'))) continue;
+      const f = file as FileClass;
+      if (f.kind === 'test') note('test', 1);
+      else if (f.kind === 'doc') note('cosmetic', 1);
+      else note(isCosmeticLine(raw.slice(1), f.style) ? 'cosmetic' : 'src', 1);
+      continue;
+    }
+    if (raw.startsWith('rename from ')) {
+      renameFrom = raw.slice('rename from '.length);
+      continue;
+    }
+    if (raw.startsWith('rename to ')) {
+      startFile(raw.slice('rename to '.length));
+      continue;
+    }
+    if (raw.startsWith('Binary files ')) {
+      if (!file) startFile(path);
+      const f = file as FileClass | null;
+      note(f?.kind === 'test' ? 'test' : f?.kind === 'doc' ? 'cosmetic' : 'src', 1);
+      continue;
+    }
+    if (raw.startsWith('+++ ') || raw.startsWith('--- ')) {
+      if (raw.startsWith('+++ ') && !file) startFile(raw === '+++ /dev/null' ? path : raw.replace(/^\+\+\+ b\//, ''));
+      continue;
+    }
+  }
+  return d;
+}
+
+/** The classified diff of `before..after`; undefined when git cannot compare them. */
+export function turnDiff(repo: string, before: string, after: string): TurnDiff | undefined {
+  const res = git(repo, ['diff', '-U0', '-w', '--ignore-blank-lines', '-M', '--no-color', '--no-ext-diff', '--no-textconv', `${before}..${after}`, '--', '.', ':(exclude).peers']);
+  if (res.code !== 0) return undefined;
+  return classifyTurnPatch(res.stdout);
+}
+
+/** Test lines changed and nothing substantive elsewhere. */
+export function isTestOnly(d: TurnDiff | undefined): boolean {
+  return d !== undefined && d.testLines > 0 && d.srcLines === 0;
+}

@@ -1,0 +1,116 @@
+/**
+ * How a run ended and why, in words, and how to take its result: the first thing the report says.
+ * Derived from the stop reason the loop recorded (never from its text by pattern: parseStopReason),
+ * the budget figures, the gates and the peers' health. A run that is not running and recorded no
+ * stop after its last tick was killed; the report says so rather than repeating an older stop.
+ */
+import type { LiveTurn } from '../state/live-turn.ts';
+import { parseStopReason } from '../state/stop-reason.ts';
+import type { RunSummary, statusJson } from '../loop/run-summary.ts';
+import type { HistorySource } from './run-history.ts';
+import type { GateTimeline } from './tick-series.ts';
+
+export type Outcome = {
+  status: 'running' | 'stopped' | 'killed' | 'not-started';
+  /** The recorded stop reason (`complete`, `budget:max_usd`, …), null while running or never stopped. */
+  reason: string | null;
+  at: string | null;
+  headline: string;
+  why: string[];
+  needs_operator: boolean;
+};
+
+type Status = ReturnType<typeof statusJson>;
+
+const CAP_FIGURE: Record<string, (b: Status['budget']) => string> = {
+  max_usd: (b) => `$${b.usd.spent.toFixed(2)} spent of a $${b.usd.cap ?? '∞'} cap`,
+  max_tokens: (b) => `${b.tokens.spent} tokens spent of a ${b.tokens.cap ?? '∞'} cap`,
+  max_ticks: (b) => `${b.ticks.spent} ticks of a ${b.ticks.cap ?? '∞'} cap`,
+  max_runtime: (b) => `${b.runtime_s.spent} s of a ${b.runtime_s.cap ?? '∞'} s cap`,
+  max_consecutive_failures: (b) => `${b.consecutive_failures.spent} failed ticks in a row (cap ${b.consecutive_failures.cap ?? '∞'})`,
+};
+
+function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimeline[]): { why: string[]; operator: boolean } {
+  const stop = parseStopReason(reason);
+  const red = Object.entries(j.gates.results).filter(([, g]) => g.state === 'fail').map(([id]) => id);
+  switch (stop.kind) {
+    case 'complete':
+      return {
+        why: [
+          `Every hard gate was green at ${j.gates.head?.slice(0, 8) ?? 'the last commit'} (${Object.keys(j.gates.results).join(', ') || 'no hard gates'}), no crit/high/med bug was open, the soft goals had their reviews, and the skeptic's re-audit stayed clean.`,
+        ],
+        operator: false,
+      };
+    case 'max_ticks':
+      return { why: [`This run's --max-ticks limit was reached (${r.exits.at(-1)?.ticks_in_run ?? '?'} ticks in it). \`peers up\` continues from tick ${j.tick}.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : [])], operator: false };
+    case 'budget':
+      if (stop.cap === 'ledger-unreadable') return { why: ['The usage ledger could not be read, so no spending cap could be checked: the run was held (fail closed).'], operator: true };
+      return { why: [`The ${stop.cap} cap was reached: ${CAP_FIGURE[stop.cap]?.(j.budget) ?? stop.cap}. Raise it (config budget or \`peers up --max-…\`) to continue.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : [])], operator: true };
+    case 'stuck': {
+      const g = gates.find((x) => x.id === stop.gate);
+      const diag = j.gates.results[stop.gate]?.diagnostic.replace(/\\n/g, ' ').replace(/\s+/g, ' ').slice(0, 300);
+      return { why: [`Gate ${stop.gate} stayed red for ${j.gates.red_streak[stop.gate] ?? '?'} evaluations in a row (red after ${g?.red_ticks ?? '?'} ticks in all); the loop gave up on it.`, ...(diag ? [`Its last diagnostic: ${diag}`] : [])], operator: true };
+    }
+    case 'peer-unavailable':
+      return { why: [`${stop.peer} is unavailable: ${j.peers[stop.peer]?.reason ?? 'see its last ticks'}.`], operator: true };
+    case 'all-peers-down':
+      return { why: ['Every peer is down:', ...Object.entries(j.peers).map(([p, h]) => `${p}: ${h.state}${h.reason ? ` (${h.reason})` : ''}`), `See ${r.paths.halted}.`], operator: true };
+    case 'blocked': {
+      const b = r.state.blocked;
+      return { why: b ? [`${b.by} declared the task impossible as specified and ${b.confirmed_by ?? 'another peer'} confirmed it: ${b.reason.replace(/\s+/g, ' ').slice(0, 400)}`] : ['The peers agreed the task cannot be done as specified.'], operator: true };
+    }
+    case 'usage-limited':
+      return { why: [`Every peer was waiting for its usage limit, the earliest until ${stop.until}, beyond what the run's max runtime allows. Run \`peers up\` after that time (or raise budget.max_runtime_s).`], operator: true };
+    case 'interrupted':
+      return { why: ['Stopped on request (`peers down`, Ctrl-C or SIGTERM). `peers up` resumes it.'], operator: false };
+    case 'error':
+      return { why: [`The loop stopped on an unexpected error (${stop.name}); its output (\`peers logs\`) has the trace.`], operator: true };
+  }
+}
+
+export function outcomeOf(i: { summary: RunSummary; status: Status; gates: GateTimeline[]; liveTurn?: LiveTurn | null }): Outcome {
+  const r = i.summary;
+  const j = i.status;
+  if (r.lock.held) {
+    const t = i.liveTurn;
+    return { status: 'running', reason: null, at: null, headline: `running: tick ${t?.tick ?? j.tick + 1}${t ? `, ${t.peer} working since ${t.started_at}` : ''}`, why: [], needs_operator: false };
+  }
+  const lastExit = r.exits.at(-1);
+  if (!lastExit && !r.ticks.length) return { status: 'not-started', reason: null, at: null, headline: 'no tick has run yet', why: [], needs_operator: false };
+  // A tick logged after the last stop: the run was restarted and then died without recording one.
+  if (!lastExit || lastExit.tick < j.tick) {
+    return {
+      status: 'killed',
+      reason: null,
+      at: r.ticks.at(-1)?.ts ?? null,
+      headline: `killed: the loop is not running and recorded no stop after tick ${j.tick}`,
+      why: ['The loop process ended without writing a stop (a kill, a power cut, the machine running out of memory). `peers up` resumes from the last saved tick.'],
+      needs_operator: true,
+    };
+  }
+  const reason = r.stop?.reason ?? lastExit.reason;
+  const w = whyStopped(reason, r, j, i.gates);
+  return { status: 'stopped', reason, at: r.stop?.at ?? lastExit.ts, headline: reason, why: w.why, needs_operator: w.operator };
+}
+
+/** How to review and take the run's commits, for where they are. */
+export function mergeAdvice(src: HistorySource, outcome: Outcome, project: string): string[] {
+  const base = src.base?.slice(0, 10) ?? '';
+  const caution = outcome.reason === 'complete' ? [] : [`The run did not end \`complete\` (${outcome.reason ?? outcome.status}): review before taking anything.`];
+  if (src.kind === 'mirror') {
+    const branch = src.branch ?? `peers/${project}`;
+    return [
+      ...caution,
+      `The run's commits reach your repository as the branch \`${branch}\`; your own branches, index and working tree are untouched.`,
+      `Review: \`git log -p ${base ? `${base}..` : ''}${branch}\``,
+      `Take them: \`git merge ${branch}\` (or \`git merge --squash ${branch}\` for one commit).`,
+    ];
+  }
+  const branch = src.branch ?? 'HEAD';
+  return [
+    ...caution,
+    `The run committed directly to \`${branch}\` of ${src.repo ?? src.gitDir} (a host run): there is nothing to merge.`,
+    `Review: \`git log -p ${base ? `${base}..` : ''}${branch}\``,
+    ...(base ? [`To set them aside instead: \`git branch peers-run ${branch} && git reset --keep ${base}\``] : []),
+  ];
+}

@@ -1,0 +1,32 @@
+/**
+ * The control for the cheat catalogue: the same project, gates and reviewer, with an implementer
+ * that fixes the bug and adds a test. Every protection the catalogue proves must leave this run
+ * alone: it still ends `complete`, with no cheat in the report.
+ */
+import { afterEach, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findingKinds, makeCheatProject, promptOf, reportOf, runCatalogue, stateOf, ticksOf, type CheatProject } from './catalogue.ts';
+
+let p: CheatProject | undefined;
+afterEach(() => p?.cleanup());
+
+test('an honest implementer and an honest reviewer reach complete: the fix is reviewed, its new test approved, its author audited by the other peer', async () => {
+  p = makeCheatProject({ cheat: 'honest' });
+  const out = await runCatalogue(p, 8);
+  expect(out.reason).toBe('complete');
+  expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('return a + b;');
+  const t = ticksOf(p);
+  expect(t.every((x) => x.success)).toBe(true);
+  // The reviewer's first prompt carries the implementer's change and commit subject.
+  const review = promptOf(p, t[1]!);
+  expect(review).toContain('CHANGES TO REVIEW (everything since the run began');
+  expect(review).toContain('+  return a + b;');
+  expect(review).toContain('[alice] Fix add() to return the sum');
+  expect(review).toMatch(/GATE-SURFACE CHANGES AWAITING YOUR APPROVAL[^\n]*\n {2}- [0-9a-f]{12} by alice: test\/calc-more\.test\.mjs added \(test file\)/);
+  // The skeptic is the peer that did not write the change.
+  expect(t.filter((x) => x.skeptic).map((x) => x.peer)).toEqual(['bob']);
+  expect(findingKinds(p).filter((k) => k !== 'gate-surface-change')).toEqual([]);
+  expect(stateOf(p).gates.results['tests-pass']?.state).toBe('pass');
+  expect(reportOf(p)).toContain('**Outcome:** complete');
+});

@@ -1,0 +1,157 @@
+/**
+ * implement mode's gates on real repositories with attested commits: a step counts only when a
+ * peer other than its implementer checked it off, is traced to its commit, keeps its original
+ * wording, is reported in DELIVERY.md; the pinned acceptance files stay as pinned; no shortcut
+ * markers are added; each peer writes its own honesty audit after the last code change.
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { git, TestRepo } from './repo-fixture.ts';
+
+let repo: TestRepo;
+afterEach(() => repo?.cleanup());
+
+const plan = (marks: [string, string], shas: [string?, string?] = [], texts = ['Greet by name', 'Greet in French']) => `# Greeter
+
+## Meta
+surfaces: [cli]
+acceptance: node --test test/acceptance.test.js
+
+## Steps
+- [${marks[0]}] [STEP-1] ${texts[0]}${shas[0] ? ` (${shas[0].slice(0, 10)})` : ''}
+  - touches: src/greet.js
+- [${marks[1]}] [STEP-2] ${texts[1]}${shas[1] ? ` (${shas[1].slice(0, 10)})` : ''}
+  - touches: src/fr.js
+`;
+
+function start(): void {
+  repo = new TestRepo();
+  repo.commit('plan', { 'PLAN.md': plan([' ', ' ']), 'test/acceptance.test.js': "require('node:test')('greets', () => {});\n" });
+  repo.baseline();
+}
+
+describe('plan checks', () => {
+  test('a step implemented and checked off by the same peer does not count; checked off by the other peer it does', async () => {
+    start();
+    const impl1 = repo.commitAs('alice', 'STEP-1', { 'src/greet.js': 'module.exports = (n) => `hi ${n}`;\n' });
+    // alice checks off her own step.
+    repo.commitAs('alice', 'check off STEP-1', { 'PLAN.md': plan(['x', ' '], [impl1]) });
+    let r = await repo.check('checkoff-by-other-peer');
+    expect(r.pass).toBe(false);
+    expect(r.report).toContain('PLAN.md:8: STEP-1 was implemented and checked off by alice');
+
+    // Undone, then bob reviews and checks it off: that is the checkoff that counts (the latest).
+    repo.commitAs('alice', 'uncheck', { 'PLAN.md': plan([' ', ' '], [impl1]) });
+    repo.commitAs('bob', 'review STEP-1: ok', { 'PLAN.md': plan(['x', ' '], [impl1]) });
+    r = await repo.check('checkoff-by-other-peer');
+    expect(r.report).toBe('checkoff-by-other-peer: 1 step(s) checked off this run, each by a peer other than its implementer');
+
+    // bob implements STEP-2 in a commit that also checks it off: the same peer again.
+    const impl2 = repo.commitAs('bob', 'STEP-2 and check', { 'src/fr.js': 'module.exports = (n) => `salut ${n}`;\n' });
+    repo.commitAs('bob', 'check STEP-2', { 'PLAN.md': plan(['x', 'x'], [impl1, impl2]) });
+    expect((await repo.check('checkoff-by-other-peer')).report).toContain('STEP-2 was implemented and checked off by bob');
+
+    // A checkoff made outside any peer's tick (no attestation) counts for nobody.
+    repo.commit('operator edits the plan by hand', { 'PLAN.md': plan(['x', ' '], [impl1, impl2]) });
+    repo.commit('and re-checks', { 'PLAN.md': plan(['x', 'x'], [impl1, impl2]) });
+    expect((await repo.check('checkoff-by-other-peer')).report).toContain("STEP-2 was checked off in commit");
+  });
+
+  test('plan-complete: open and PARTIAL steps are not done; BLOCKED waits for the operator\'s --acked', async () => {
+    start();
+    repo.commitAs('alice', 'progress', { 'PLAN.md': plan(['x', 'PARTIAL']) });
+    let r = await repo.check('plan-complete');
+    expect(r.report).toContain('PLAN.md:10: STEP-2 Greet in French — PARTIAL: not done yet');
+    repo.commitAs('alice', 'blocked', { 'PLAN.md': plan(['x', 'BLOCKED']) });
+    r = await repo.check('plan-complete');
+    expect(r.report).toContain('STEP-2 Greet in French — BLOCKED, not acknowledged: the operator decides with `peers ack-block STEP-2 --reason …`');
+    r = await repo.check('plan-complete', { acked: ['STEP-2'] });
+    expect(r).toEqual({ pass: true, report: 'plan-complete: all 2 step(s) done (STEP-2 blocked, acknowledged by the operator)' });
+    // A plan that no longer validates fails with the file and line.
+    repo.commitAs('alice', 'break it', { 'PLAN.md': '# Greeter\n## Steps\n- [x] [STEP-1] x\n' });
+    expect((await repo.check('plan-complete')).report).toBe('plan-complete: PLAN.md does not validate:\n  PLAN.md:3: STEP-1 must list the files it touches (  - touches: src/a.ts, test/a.test.ts), or say trivial: true / pure_documentation: true\n  PLAN.md:4: missing section "## Meta"');
+  });
+
+  test('plan-original-preserved and plan-step-traceable', async () => {
+    start();
+    const impl = repo.commitAs('alice', 'STEP-1', { 'src/greet.js': 'x\n' });
+    const other = repo.commitAs('alice', 'unrelated', { 'README.md': 'x\n' });
+    repo.commitAs('bob', 'reword and check', { 'PLAN.md': plan(['x', 'x'], [impl, other], ['Greet by name', 'Say hello']) });
+    const kept = await repo.check('plan-original-preserved');
+    expect(kept.report).toContain('PLAN.md:10: STEP-2 was reworded from "Greet in French" to "Say hello"');
+    const traced = await repo.check('plan-step-traceable');
+    expect(traced.pass).toBe(false);
+    expect(traced.report).toContain(`STEP-2: ${other.slice(0, 10)} changes none of src/fr.js`);
+    expect(traced.report).not.toContain('STEP-1');
+    repo.commitAs('bob', 'a step named by a commit from before the run', { 'PLAN.md': plan(['x', 'x'], [impl, git(repo.dir, ['rev-parse', 'peers-baseline'])]) });
+    expect((await repo.check('plan-step-traceable')).report).toContain('which is not a commit of this run');
+  });
+
+  test('delivery-report-complete names each missing section and field', async () => {
+    start();
+    repo.commitAs('alice', 'delivery', { 'DELIVERY.md': '# Delivery\n\n## [STEP-1] Greet by name\n- **Commit:** abc\n- **Tests:** test/greet.test.js\n- **Justification:**   \n' });
+    const r = await repo.check('delivery-report-complete');
+    expect(r.report).toBe('delivery-report: DELIVERY.md:\n  STEP-1: the Justification is empty\n  STEP-2: no "## [STEP-2] …" section');
+  });
+});
+
+describe('frozen contract and honesty', () => {
+  test('contracts-unchanged: a pinned file edited, replaced by a symlink or deleted fails', async () => {
+    start();
+    const blob = git(repo.dir, ['rev-parse', 'HEAD:test/acceptance.test.js']);
+    const pin = [`test/acceptance.test.js=${blob}`];
+    expect((await repo.check('contracts-unchanged', { pins: pin })).pass).toBe(true);
+    repo.commitAs('alice', 'weaken', { 'test/acceptance.test.js': "require('node:test')('greets', () => { /* nothing */ });\n" });
+    expect((await repo.check('contracts-unchanged', { pins: pin })).report).toContain(`test/acceptance.test.js: changed (pinned ${blob.slice(0, 12)}`);
+    expect((await repo.check('contracts-unchanged', { pins: ['no-equals-sign'] })).pass).toBe(false);
+    git(repo.dir, ['rm', '-q', 'test/acceptance.test.js']);
+    repo.write({ 'elsewhere.js': 'x' });
+    repo.commitAs('alice', 'move it away');
+    expect((await repo.check('contracts-unchanged', { pins: pin })).report).toContain('test/acceptance.test.js: deleted');
+    const { mkdirSync, symlinkSync } = await import('node:fs');
+    mkdirSync(`${repo.dir}/test`, { recursive: true });
+    symlinkSync('../elsewhere.js', `${repo.dir}/test/acceptance.test.js`);
+    repo.commitAs('alice', 'link it');
+    expect((await repo.check('contracts-unchanged', { pins: pin })).report).toContain('test/acceptance.test.js: replaced by a symlink');
+  });
+
+  test('no-shortcut-markers: new TODOs and stubs fail; old ones do not; JUSTIFIED needs another peer\'s approval', async () => {
+    repo = new TestRepo();
+    repo.commit('start', { 'src/old.py': '# TODO: pre-existing, not this run\n' });
+    repo.baseline();
+    repo.commitAs('alice', 'stub', { 'src/new.py': 'def f():\n    raise NotImplementedError\n', 'src/b.rs': 'pub fn g() { todo!() }\n', 'src/c.ts': '// the todo list is in README\nexport const x = 1;\n' });
+    let r = await repo.check('no-shortcut-markers');
+    expect(r.report).toContain('src/new.py:2: NotImplementedError');
+    expect(r.report).toContain('src/b.rs:1: todo!(');
+    expect(r.report).not.toContain('old.py');
+    expect(r.report).not.toContain('src/c.ts');
+    repo.commitAs('alice', 'fill in', { 'src/new.py': 'def f():\n    return 1\n', 'src/b.rs': 'pub fn g() {}\n' });
+    const marked = repo.commitAs('alice', 'hack', { 'src/d.js': 'const t = 5; // HACK JUSTIFIED: the vendor API needs a 5 s pause, see its rate-limit docs\n' });
+    r = await repo.check('no-shortcut-markers');
+    expect(r.report).toContain(`JUSTIFIED, but alice wrote it for its own change; another peer must approve commit ${marked.slice(0, 12)}`);
+    repo.approve('bob', marked);
+    expect((await repo.check('no-shortcut-markers')).pass).toBe(true);
+  });
+
+  test('honesty-audit: each peer writes its own complete section after the last code change', async () => {
+    start();
+    const section = (name: string) => `## ${name}\n### Weakest part\nThe French greeting ignores regional variants entirely.\n### Likely uncaught bug\nNames with combining accents are not normalised before output.\n### Skipped or shortcut\nNo test covers names longer than one hundred characters.\n`;
+    repo.commitAs('alice', 'code', { 'src/greet.js': 'x\n' });
+    repo.commitAs('bob', 'code', { 'src/fr.js': 'y\n' });
+    // alice writes both sections: bob's confession is not bob's.
+    repo.commitAs('alice', 'audit', { 'HONESTY_AUDIT.md': `# Honesty audit\n\n${section('alice')}\n${section('bob')}` });
+    let r = await repo.check('honesty-audit');
+    expect(r.report).toContain('bob: lines of its section were written by alice');
+    expect(r.report).not.toContain('  alice:');
+    repo.commitAs('bob', 'my audit', { 'HONESTY_AUDIT.md': `# Honesty audit\n\n${section('alice')}\n${section('bob').replace('entirely', 'entirely, as written')}` });
+    r = await repo.check('honesty-audit');
+    expect(r.report).toContain('bob: lines of its section were written by alice');
+    // bob rewrites every line of his section himself.
+    repo.commitAs('bob', 'my audit, all mine', { 'HONESTY_AUDIT.md': `# Honesty audit\n\n${section('alice')}\n## bob\n### Weakest part\nOur French strings were never reviewed by a native speaker.\n### Likely uncaught bug\nAn empty name prints a dangling comma in French.\n### Skipped or shortcut\nThe CLI flag parsing has no tests for unknown flags.\n` });
+    expect((await repo.check('honesty-audit')).pass).toBe(true);
+    // Code changes after the audit make every section stale.
+    repo.commitAs('alice', 'late fix', { 'src/greet.js': 'z\n' });
+    r = await repo.check('honesty-audit');
+    expect(r.report).toContain('alice: its section predates the last code change');
+    expect(r.report).toContain('bob: its section predates the last code change');
+  });
+});

@@ -1,0 +1,161 @@
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { listCommits } from '../../../src/git/commits.ts';
+import { git, gitOk } from '../../../src/git/git.ts';
+import { initObserverRepo, ObserverError, observedHead, RUN_HEAD_REF, syncMirror } from '../../../src/git/observer.ts';
+
+const PLANT = resolve(import.meta.dir, '../../fixtures/attacks/plant-git-traps.sh');
+const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
+let root: string;
+let work: string;
+let mirror: string;
+let stage: string;
+let token: string;
+
+const markers = () => readdirSync('/tmp').filter((n) => n.startsWith(`peers-pwned-${token}-`));
+const clearMarkers = () => {
+  for (const m of markers()) rmSync(join('/tmp', m), { force: true });
+};
+function commit(msg: string, file = 'f.txt', body = msg): string {
+  writeFileSync(join(work, file), `${body}\n`);
+  gitOk(work, ['add', file]);
+  gitOk(work, [...id, 'commit', '-q', '--no-verify', '-m', msg]);
+  return gitOk(work, ['rev-parse', 'HEAD']).trim();
+}
+const sync = () => syncMirror({ mirror, stage, workDir: work });
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'peers-observer-'));
+  work = join(root, 'clone');
+  mirror = join(root, 'mirror.git');
+  stage = join(root, 'stage.git');
+  token = Math.random().toString(36).slice(2, 10);
+  gitOk(root, ['init', '-q', '-b', 'main', work]);
+  initObserverRepo(mirror);
+});
+afterEach(() => {
+  clearMarkers();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('the trusted mirror', () => {
+  test('imports the working repository HEAD and its history; the mirror HEAD follows it', () => {
+    expect(sync()).toEqual({ head: null, branch: 'main' });
+    const a = commit('a');
+    const b = commit('b');
+    expect(sync()).toEqual({ head: b, branch: 'main' });
+    expect(observedHead(mirror)).toBe(b);
+    expect(listCommits(mirror, 'HEAD').map((c) => c.sha)).toEqual([a, b]);
+    // A detached HEAD and a rewrite are imported as they are (judging them is the loop's business).
+    gitOk(work, ['checkout', '-q', '--detach', a]);
+    expect(sync()).toEqual({ head: a, branch: null });
+    expect(git(mirror, ['cat-file', '-e', b]).code).toBe(0);
+  });
+
+  test('every repository-supplied command a peer can plant runs nowhere while the mirror is synced and read', () => {
+    commit('base');
+    const planted = spawnSync('sh', [PLANT, work, token], { encoding: 'utf8' });
+    expect(planted.status, planted.stderr).toBe(0);
+    gitOk(work, [...id, 'commit', '-q', '--no-verify', '-m', 'plant']);
+    const expected = commit('more', 'f.txt', 'changed under diff=pwn and filter=pwn');
+    // The peer's own git ran some of them in its repository: that is the workspace, allowed.
+    clearMarkers();
+    const { head } = sync();
+    expect(head).toBe(expected);
+    // Every kind of read the loop and the host commands do.
+    expect(listCommits(mirror, 'HEAD~2..HEAD').length).toBe(2);
+    gitOk(mirror, ['log', '-p', '--stat', 'HEAD~2..HEAD']);
+    gitOk(mirror, ['diff', '--stat', '--patch', 'HEAD~2..HEAD', '--', '.', ':(exclude).peers']);
+    gitOk(mirror, ['show', 'HEAD']);
+    gitOk(mirror, ['-c', 'user.name=s', '-c', 'user.email=s@s', 'notes', '--ref=peers-attest', 'add', '-f', '-m', 'alpha', 'HEAD']);
+    const checkout = join(root, 'checkout');
+    gitOk(root, ['clone', '-q', '--shared', '--no-checkout', mirror, checkout], { hermetic: true });
+    gitOk(checkout, ['checkout', '-q', '--detach', head!], { hermetic: true });
+    sync();
+    expect(markers()).toEqual([]);
+    // The traps are real: the same reads in the peer's repository with plain git run them.
+    spawnSync('git', ['log', '-p', '-1'], { cwd: work, env: { ...process.env, GIT_PAGER: '' } });
+    expect(markers().length).toBeGreaterThan(0);
+  });
+
+  test('a forged object (content that does not hash to its name) never reaches the mirror', () => {
+    commit('a');
+    sync();
+    const b = commit('b', 'g.txt', 'honest content');
+    // Rewrite b's blob in place: the loose object file now holds another blob's bytes.
+    const blob = gitOk(work, ['rev-parse', 'HEAD:g.txt']).trim();
+    const other = gitOk(work, ['hash-object', '-w', '--stdin'], { input: 'forged content\n' }).trim();
+    const path = (sha: string) => join(work, '.git', 'objects', sha.slice(0, 2), sha.slice(2));
+    rmSync(path(blob), { force: true });
+    writeFileSync(path(blob), readFileSync(path(other)));
+    expect(() => sync()).toThrow(ObserverError);
+    expect(observedHead(mirror)).not.toBe(b);
+  });
+
+  test('tampering with the git layout is refused, never followed', () => {
+    commit('a');
+    sync();
+    const before = observedHead(mirror);
+    // Alternates pointing anywhere the reader can see.
+    writeFileSync(join(work, '.git/objects/info/alternates'), `${mirror}/objects\n`);
+    expect(() => sync()).toThrow(/alternates/);
+    rmSync(join(work, '.git/objects/info/alternates'));
+    // HEAD's branch file replaced by a symlink to a file outside.
+    writeFileSync(join(root, 'outside'), `${'a'.repeat(40)}\n`);
+    rmSync(join(work, '.git/refs/heads/main'));
+    symlinkSync(join(root, 'outside'), join(work, '.git/refs/heads/main'));
+    expect(() => sync()).toThrow(/symlink/);
+    // A symlinked refs directory.
+    rmSync(join(work, '.git/refs/heads'), { recursive: true });
+    mkdirSync(join(root, 'heads'));
+    writeFileSync(join(root, 'heads/main'), `${before}\n`);
+    symlinkSync(join(root, 'heads'), join(work, '.git/refs/heads'));
+    expect(() => sync()).toThrow(/not a directory/);
+    // .git swapped for a gitdir link to somewhere else.
+    rmSync(join(work, '.git'), { recursive: true });
+    writeFileSync(join(work, '.git'), `gitdir: ${mirror}\n`);
+    expect(() => sync()).toThrow(/not a git directory/);
+    expect(observedHead(mirror)).toBe(before);
+  });
+
+  test('HEAD naming a tree, or an escaping ref name, is refused', () => {
+    commit('a');
+    const tree = gitOk(work, ['rev-parse', 'HEAD^{tree}']).trim();
+    writeFileSync(join(work, '.git/HEAD'), `${tree}\n`);
+    expect(() => sync()).toThrow(/a tree, not a commit/);
+    writeFileSync(join(work, '.git/HEAD'), 'ref: refs/heads/../../../../etc/passwd\n');
+    expect(() => sync()).toThrow(/refusing the ref name/);
+    writeFileSync(join(work, '.git/HEAD'), 'ref: refs/heads/main\n');
+    expect(sync().branch).toBe('main');
+  });
+
+  test('a FIFO planted as HEAD or packed-refs cannot hang the sync', () => {
+    commit('a');
+    rmSync(join(work, '.git/HEAD'));
+    expect(spawnSync('mkfifo', [join(work, '.git/HEAD')]).status).toBe(0);
+    expect(() => sync()).toThrow(/not a regular file/);
+    rmSync(join(work, '.git/HEAD'));
+    writeFileSync(join(work, '.git/HEAD'), 'ref: refs/heads/gone\n');
+    expect(spawnSync('mkfifo', [join(work, '.git/packed-refs')]).status).toBe(0);
+    expect(() => sync()).toThrow(/packed-refs/);
+  });
+
+  test('the mirror is read hermetically: the reader\'s global config is not honoured either', () => {
+    commit('a');
+    sync();
+    const global = join(root, 'global.gitconfig');
+    writeFileSync(global, `[core]\n\tpager = touch /tmp/peers-pwned-${token}-global-pager\n[log]\n\tshowSignature = true\n[gpg]\n\tprogram = touch /tmp/peers-pwned-${token}-global-gpg\n`);
+    const saved = process.env.GIT_CONFIG_GLOBAL;
+    process.env.GIT_CONFIG_GLOBAL = global;
+    try {
+      gitOk(mirror, ['log', '-p', 'HEAD']);
+    } finally {
+      if (saved === undefined) delete process.env.GIT_CONFIG_GLOBAL;
+      else process.env.GIT_CONFIG_GLOBAL = saved;
+    }
+    expect(markers()).toEqual([]);
+  });
+});

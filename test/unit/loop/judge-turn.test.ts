@@ -1,0 +1,120 @@
+/** judgeTurn: the whole turn verdict as a pure function of what the shell observed. */
+import { describe, expect, test } from 'bun:test';
+import { judgeTurn, type TurnFacts } from '../../../src/loop/judge-turn.ts';
+import { parseTrailers } from '../../../src/protocol/trailers.ts';
+import type { Commit } from '../../../src/git/commits.ts';
+
+const A = 'a'.repeat(40);
+const B = 'b'.repeat(40);
+const C = 'c'.repeat(40);
+
+function commit(sha: string, message: string): Commit {
+  return { sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorEmail: '' };
+}
+const handoff = (sha: string, subject = 'work', extra = '') => commit(sha, `${subject}\n\n## Self-Review\nchecked\n\n${extra}Self-Review: pass\nPeer-Status: handoff\nPeer: alice`);
+const testOnly = { testLines: 2, srcLines: 0, cosmeticLines: 1, testFiles: ['test/a.test.mjs'], srcFiles: [], cosmeticFiles: ['src/a.mjs'] };
+
+function facts(over: Partial<TurnFacts> = {}): TurnFacts {
+  return {
+    peer: 'alice',
+    classification: 'success',
+    headBefore: A,
+    headAfter: B,
+    rewritten: false,
+    newCommits: [handoff(B)],
+    dirtyPaths: [],
+    diff: { testLines: 0, srcLines: 3, cosmeticLines: 0, testFiles: [], srcFiles: ['src/a.mjs'], cosmeticFiles: [] },
+    surface: [],
+    markers: [],
+    gatesBefore: { 'tests-pass': 'fail' },
+    gatesAfter: null,
+    bugs: {},
+    planted: null,
+    anchorMoved: null,
+    antiCheat: { consecutiveReverts: 0 },
+    reviews: { goals: [{ id: 'code-review', reviewer: 'other', consensus_needed: 1 }], statuses: {}, peerOrder: ['alice', 'bob'], attestedPeer: () => 'alice', authorsUnderReview: () => new Set() },
+    ...over,
+  };
+}
+
+describe('judgeTurn', () => {
+  test('a clean handoff: success, no action, no finding', () => {
+    const v = judgeTurn(facts());
+    expect(v).toMatchObject({ success: true, credit: 1, reason: null, handoffSha: B, action: { kind: 'none' }, findings: [], blocked: null });
+  });
+
+  test('a history rewrite: the turn fails, HEAD is to be restored to head_before, and every peer hears of it', () => {
+    const v = judgeTurn(facts({ rewritten: true, newCommits: [] }));
+    expect(v.success).toBe(false);
+    expect(v.action).toEqual({ kind: 'restore', to: A });
+    expect(v.findings.map((f) => f.kind)).toEqual(['history-rewrite']);
+    expect(v.warningsForOthers.join('\n')).toContain('history rewritten');
+    expect(v.newBlockingBugs).toBe(0);
+  });
+
+  test('a test-only turn that turned a red gate green: revert at the first offence; its reviews do not count', () => {
+    const review = commit(C, 'Review\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: code-review\nPeer: alice');
+    const v = judgeTurn(facts({ diff: testOnly, gatesAfter: { 'tests-pass': 'pass' }, newCommits: [review, handoff(B)], reviews: { ...facts().reviews, attestedPeer: () => 'alice' } }));
+    expect(v.success).toBe(false);
+    expect(v.credit).toBe(0);
+    expect(v.action).toMatchObject({ kind: 'revert', since: A });
+    expect(v.findings.map((f) => f.kind)).toContain('test-only-red-to-green');
+    expect(v.soft.ingested).toEqual([]);
+    expect(v.warnings).toContain('1 soft review(s) by alice not counted: they were part of the reverted turn');
+    // Everyone is told, not only the offender.
+    expect(v.warningsForOthers.some((w) => w.includes("alice's handoff was reverted"))).toBe(true);
+    expect(v.warningsForPeer.some((w) => w.includes("alice's handoff was reverted"))).toBe(true);
+  });
+
+  test('the same test-only turn that flipped nothing is only warned, and gates unknown before the turn flip nothing', () => {
+    expect(judgeTurn(facts({ diff: testOnly, gatesAfter: { 'tests-pass': 'fail' } })).antiCheat.action).toBe('warn');
+    expect(judgeTurn(facts({ diff: testOnly, gatesBefore: null, gatesAfter: { 'tests-pass': 'pass' } })).antiCheat.action).toBe('warn');
+  });
+
+  test('planted hooks fail the turn with a finding; the shell has already disabled them', () => {
+    const v = judgeTurn(facts({ planted: { hooks: ['commit-msg'], config: ['core.hookspath=.githooks'], failed: [] } }));
+    expect(v.success).toBe(false);
+    expect(v.credit).toBe(0);
+    expect(v.reason).toContain('planted hook commit-msg, config core.hookspath=.githooks');
+    expect(v.findings[0]).toMatchObject({ kind: 'planted-git-hook', action: 'disabled for every peer process and removed; the turn failed' });
+  });
+
+  test('gate-surface changes are flagged as held for approval; a reverted turn reports them undone', () => {
+    const surface = [{ sha: B, changes: [{ path: 'package.json', change: 'modified' as const, kind: 'package-manager' as const, what: 'package manager scripts or config', movedOutOfReach: false }] }];
+    expect(judgeTurn(facts({ surface })).findings).toEqual([{ kind: 'gate-surface-change', detail: 'alice in bbbbbbbb: package.json modified (package manager scripts or config)', action: 'convergence held until a peer other than alice approves bbbbbbbb' }]);
+    const reverted = judgeTurn(facts({ surface, diff: testOnly, gatesAfter: { 'tests-pass': 'pass' } }));
+    expect(reverted.findings.find((f) => f.kind === 'gate-surface-change')!.action).toBe('undone with the turn');
+  });
+
+  test('escape valves the author wrote for itself are reported as not honoured', () => {
+    const defer = commit(C, 'Defer B-1\n\n{"defers": "B-1", "reason": "later"}\n\nPeer: alice\nBug-Defer: B-1');
+    const waive = commit(B, 'Waive\n\n{"id": "B-2", "reason": "obvious"}\n\n## Self-Review\nx\n\nBug-Reproduce-Waive: B-2\nSelf-Review: pass\nPeer-Status: handoff\nPeer: alice');
+    const v = judgeTurn(facts({ newCommits: [defer, handoff(B, 'work', 'JUSTIFIED-TEST-REMOVAL: test/a.test.mjs it tested the old parser only\n')], markers: [{ file: 'test/a.test.mjs', line: 0, kind: 'deleted-test-file', text: 'test file test/a.test.mjs deleted' }], bugs: { 'B-1': { fixBy: 'alice' } } }));
+    const escapes = v.findings.filter((f) => f.kind === 'self-attested-escape').map((f) => f.detail);
+    expect(escapes).toEqual([expect.stringContaining('"JUSTIFIED-TEST-REMOVAL: test/a.test.mjs it tested the old parser only"'), expect.stringContaining('deferral of B-1, which alice must fix')]);
+    expect(v.findings.some((f) => f.kind === 'test-removed')).toBe(true);
+    // A deferral of a bug someone else must fix is not self-vouching.
+    expect(judgeTurn(facts({ newCommits: [defer, handoff(B)], bugs: { 'B-1': { fixBy: 'bob' } } })).findings).toEqual([]);
+    const w = judgeTurn(facts({ newCommits: [handoff(C), waive], bugs: { 'B-2': { fixedBy: 'alice' } } }));
+    expect(w.findings.map((f) => f.detail)).toEqual([expect.stringContaining('Bug-Reproduce-Waive for B-2, which alice fixed')]);
+  });
+
+  test("reviewer: other — a pass vote by a peer that wrote changes under review is not counted", () => {
+    const review = commit(C, 'Review\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: code-review\nPeer: alice');
+    const v = judgeTurn(facts({ newCommits: [review, handoff(B)], reviews: { ...facts().reviews, authorsUnderReview: () => new Set(['alice']) } }));
+    expect(v.success).toBe(true);
+    expect(v.soft.ingested).toEqual([]);
+    expect(v.findings).toEqual([{ kind: 'self-vote', detail: 'alice voted pass on code-review (cccccccc) after writing changes under review', action: 'vote not counted ("reviewer: other")' }]);
+  });
+
+  test('a moved peers-baseline tag is reported and ignored', () => {
+    const v = judgeTurn(facts({ anchorMoved: { from: A, to: B } }));
+    expect(v.success).toBe(true);
+    expect(v.findings).toEqual([{ kind: 'anchor-moved', detail: 'alice moved the peers-baseline tag from aaaaaaaa to bbbbbbbb', action: 'ignored: the run compares against the baseline recorded in its state' }]);
+  });
+
+  test('a blocked declaration is carried in the verdict', () => {
+    const blocked = commit(B, 'Blocked\n\n## Blocked\nthe test wants add(2, 2) to be 5; SPEC.md says sum\n\nPeer-Status: blocked\nPeer: alice');
+    expect(judgeTurn(facts({ newCommits: [blocked] })).blocked).toEqual({ reason: 'the test wants add(2, 2) to be 5; SPEC.md says sum', sha: B });
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * What `peers up` does with a project's run: start, resume, say it is running, refuse, or say why
+ * the run stopped and what would continue it. The decision uses the loop's own stop rules, so a
+ * resumed run never "starts" only to stop again at once.
+ */
+import { describe, expect, test } from 'bun:test';
+import { decideUp, type UpSituation } from '../../../src/loop/up-decision.ts';
+import { withOperatorControl } from '../../../src/loop/settings.ts';
+import { withMaxRuntime, withPaused } from '../../../src/state/operator-control.ts';
+import type { LoopState } from '../../../src/state/state-schema.ts';
+import { settings, state } from './fixtures.ts';
+
+function situation(over: Partial<UpSituation> = {}): UpSituation {
+  return {
+    status: 'stopped',
+    stop: { kind: 'interrupted' },
+    state: state(),
+    settings: settings(),
+    configChanged: false,
+    resetPeers: [],
+    fresh: false,
+    startOnlyFlags: [],
+    upCommand: 'peers up',
+    resultsBranch: 'peers/app',
+    ...over,
+  };
+}
+const withBudget = (s: LoopState, b: Partial<LoopState['budget']>): LoopState => ({ ...s, budget: { ...s.budget, ...b } });
+
+describe('peers up on a run that can go on', () => {
+  test('never started: start; interrupted, crashed, or stopped at its per-run --max-ticks: resume', () => {
+    expect(decideUp(situation({ status: 'fresh', stop: null, state: null }))).toEqual({ kind: 'start', archive: false });
+    expect(decideUp(situation()).kind).toBe('resume');
+    expect(decideUp(situation({ status: 'crashed', stop: null })).kind).toBe('resume');
+    expect(decideUp(situation({ status: 'crashed', stop: { kind: 'error', name: 'TypeError' } })).kind).toBe('resume');
+    expect(decideUp(situation({ stop: { kind: 'max_ticks' } })).kind).toBe('resume');
+  });
+
+  test('a resumed run names the peers that will sit out and why', () => {
+    const s = state();
+    s.peers.b = { ...s.peers.b!, state: 'unavailable', reason: 'halt-pattern: invalid x-api-key' };
+    const d = decideUp(situation({ state: s, stop: { kind: 'peer-unavailable', peer: 'b' }, settings: withOperatorControl(settings(), withPaused(null, 'a', true)) }));
+    expect(d).toEqual({
+      kind: 'resume',
+      notes: ['b is unavailable (halt-pattern: invalid x-api-key): it gets no turn until peers up --reset-peer b', 'a is paused: it gets no turn until `peers resume a`'],
+    });
+  });
+
+  test('already running: nothing to start; start-only flags are refused (exit 2), --fresh too (exit 1)', () => {
+    expect(decideUp(situation({ status: 'running' }))).toEqual({ kind: 'running' });
+    expect(decideUp(situation({ status: 'running', startOnlyFlags: ['--no-skeptic'] }))).toMatchObject({ kind: 'refuse', exitCode: 2, hint: 'peers down, then peers up --no-skeptic (it resumes from the saved tick)' });
+    expect(decideUp(situation({ status: 'running', fresh: true }))).toMatchObject({ kind: 'refuse', exitCode: 1, hint: 'stop it first: peers down, then peers up --fresh' });
+  });
+
+  test('a rehearsal does not continue a real run, nor a real run a rehearsal: --fresh starts over (exit 2 otherwise)', () => {
+    expect(decideUp(situation({ mode: 'real', previousMode: 'rehearsal' }))).toMatchObject({ kind: 'refuse', exitCode: 2, hint: 'start over: peers up --fresh (the old run is archived, nothing is deleted)' });
+    expect(decideUp(situation({ mode: 'rehearsal', previousMode: 'real' }))).toMatchObject({ kind: 'refuse', exitCode: 2, hint: 'start over: peers up --fresh --rehearse SCENARIO.yaml (the old run is archived, nothing is deleted)' });
+    expect(decideUp(situation({ mode: 'real', previousMode: 'rehearsal', fresh: true }))).toEqual({ kind: 'start', archive: true });
+    expect(decideUp(situation({ mode: 'rehearsal', previousMode: 'rehearsal' })).kind).toBe('resume');
+  });
+
+  test('--fresh on a stopped run archives it and starts; on a project that never ran there is nothing to archive', () => {
+    expect(decideUp(situation({ fresh: true, stop: { kind: 'complete' } }))).toEqual({ kind: 'start', archive: true });
+    expect(decideUp(situation({ fresh: true, status: 'fresh', stop: null, state: null }))).toEqual({ kind: 'start', archive: false });
+  });
+});
+
+describe('peers up on a finished run says why it stopped and what to do', () => {
+  test('complete: exit 0, how to read it, take it, start over or add goals; changed goals continue it', () => {
+    const d = decideUp(situation({ stop: { kind: 'complete' }, state: { ...state(), tick: 7 } }));
+    expect(d).toMatchObject({ kind: 'finished', exitCode: 0, why: "complete: every hard gate green, the reviews and the skeptic's audit clean (tick 7)" });
+    if (d.kind !== 'finished') throw new Error();
+    expect(d.next).toEqual([
+      'read it: peers report',
+      'take the work: git log -p peers/app, then git merge peers/app',
+      'start over from your current HEAD: peers up --fresh (this run is archived, nothing is deleted)',
+      'or continue it with more goals: edit .peers/goals.yaml, then peers up --accept-changes (the run continues where it stopped)',
+    ]);
+    expect(decideUp(situation({ stop: { kind: 'complete' }, configChanged: true })).kind).toBe('resume');
+  });
+
+  test('budget:max_usd: exit 1 with the spend; a higher --max-usd (in the settings) continues it', () => {
+    const s = withBudget(state(), { spent_usd: 20.5 });
+    const capped = settings({ budget: { ...settings().budget, maxUsd: 20 } });
+    const d = decideUp(situation({ stop: { kind: 'budget', cap: 'max_usd' }, state: s, settings: capped, upCommand: 'peers up app' }));
+    expect(d).toMatchObject({ kind: 'finished', exitCode: 1, why: 'budget:max_usd: spent $20.50 of the $20.00 cap (the auth sidecar refuses a request the rest cannot cover)' });
+    if (d.kind === 'finished') expect(d.next[0]).toBe('raise the cap for this run: peers up app --max-usd 41');
+    expect(decideUp(situation({ stop: { kind: 'budget', cap: 'max_usd' }, state: s, settings: settings({ budget: { ...settings().budget, maxUsd: 41 } }) })).kind).toBe('resume');
+    // A request the sidecar refused under the current cap also keeps it stopped, below the cap too.
+    const refused = decideUp(situation({ state: withBudget(state(), { spent_usd: 19 }), settings: capped, budgetRefusals: { max_usd: { limit: 20 } } }));
+    expect(refused).toMatchObject({ kind: 'finished', stop: { kind: 'budget', cap: 'max_usd' } });
+  });
+
+  test('budget:max_runtime: `--max-runtime +6h` is the way on; with it (in the control) the run resumes', () => {
+    const s = withBudget(state(), { spent_runtime_ms: 21_600_000 });
+    const d = decideUp(situation({ stop: { kind: 'budget', cap: 'max_runtime' }, state: s }));
+    expect(d).toMatchObject({ kind: 'finished', why: "budget:max_runtime: the peers' turns took 6h of the 6h cap", next: ['give it more time: peers up --max-runtime +6h', expect.stringContaining('--fresh')] });
+    expect(decideUp(situation({ state: s, settings: withOperatorControl(settings(), withMaxRuntime(null, 43_200)) })).kind).toBe('resume');
+  });
+
+  test('budget:max_consecutive_failures: the last failures are named; --reset-peer forgives the streak', () => {
+    const s = withBudget(state(), { consecutive_failures: 5 });
+    s.peers.a = { ...s.peers.a!, last_failure: { tick: 4, cause: 'git: no identity' } };
+    const d = decideUp(situation({ state: s }));
+    expect(d).toMatchObject({ kind: 'finished', why: 'budget:max_consecutive_failures: 5 failed turns in a row (budget.max_consecutive_failures is 5); last failures: a: git: no identity (tick 4)' });
+    expect(decideUp(situation({ state: s, resetPeers: ['all'] })).kind).toBe('resume');
+  });
+
+  test('budget:max_ticks (all runs together): only a higher budget.max_ticks continues it', () => {
+    const s = { ...state(), tick: 200 };
+    expect(decideUp(situation({ state: s }))).toMatchObject({ kind: 'finished', why: 'budget:max_ticks: 200 ticks of budget.max_ticks 200' });
+    expect(decideUp(situation({ state: s, configChanged: true, settings: settings({ budget: { ...settings().budget, maxTicks: 300 } }) })).kind).toBe('resume');
+  });
+
+  test('halted (every peer down): why each is down; --reset-peer all continues it, --reset-peer of an unknown peer is bad input', () => {
+    const s = state();
+    for (const p of ['a', 'b']) s.peers[p] = { ...s.peers[p]!, state: 'unavailable', reason: 'halt-pattern: 401' };
+    s.halted = { reason: 'peer-unavailable:all-peers-down', at_tick: 3 };
+    const d = decideUp(situation({ state: s, stop: { kind: 'all-peers-down' } }));
+    expect(d).toMatchObject({ kind: 'finished', exitCode: 1, why: 'peer-unavailable:all-peers-down: no peer can take a turn (a unavailable: halt-pattern: 401; b unavailable: halt-pattern: 401)' });
+    if (d.kind === 'finished') expect(d.next[1]).toBe('fix the cause (a key, a login, a model name, a quota), then peers up --reset-peer all');
+    expect(decideUp(situation({ state: s, resetPeers: ['all'] })).kind).toBe('resume');
+    expect(() => decideUp(situation({ state: s, resetPeers: ['zed'] }))).toThrow('--reset-peer zed: no such peer');
+  });
+
+  test('blocked: the peers\' reason; a changed config is the answer that continues it', () => {
+    const s: LoopState = { ...state(), blocked: { by: 'a', reason: 'the spec asks for two contradictory outputs', sha: 'x', at_tick: 2, confirmed_by: 'b', confirm_reason: 'agreed' } };
+    expect(decideUp(situation({ state: s, stop: { kind: 'blocked' } }))).toMatchObject({ kind: 'finished', why: 'blocked: a says the task cannot be done as specified: "the spec asks for two contradictory outputs" (confirmed by b)' });
+    expect(decideUp(situation({ state: s, stop: { kind: 'blocked' }, configChanged: true })).kind).toBe('resume');
+  });
+
+  test('stuck:<gate>: the gate\'s first output line; changed goals (gates evaluated again) continue it', () => {
+    const s = state();
+    s.gates = { head: 'abc', results: { 'tests-pass': { state: 'fail', diagnostic: '\nnpm ERR! missing script: test\nmore', duration_ms: 1, cached: false } }, red_streak: { 'tests-pass': 5 }, counted_for_tick: 0 };
+    expect(decideUp(situation({ state: s, stop: { kind: 'stuck', gate: 'tests-pass' } }))).toMatchObject({
+      kind: 'finished',
+      why: 'stuck:tests-pass: gate tests-pass was red 5 evaluations in a row (goals.stuck_halt_after is 5): npm ERR! missing script: test',
+    });
+    expect(decideUp(situation({ state: s, configChanged: true })).kind).toBe('resume');
+  });
+});

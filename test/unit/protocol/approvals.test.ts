@@ -1,0 +1,68 @@
+/** Who vouches for what: approvals in review commits and the "another peer" rule for escape valves. */
+import { describe, expect, test } from 'bun:test';
+import { approvalsIn, approvedTargets, attestedByAnother, makeAttestationView, OPERATOR } from '../../../src/protocol/approvals.ts';
+import { attributeFindings, judgeMarkerFindings, removalJustifications } from '../../../src/protocol/escape-valves.ts';
+import { parseTrailers } from '../../../src/protocol/trailers.ts';
+import type { Commit } from '../../../src/git/commits.ts';
+
+const c = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorEmail: '' });
+const S1 = '1'.repeat(40);
+const S2 = '2'.repeat(40);
+const R1 = 'a'.repeat(40);
+
+describe('approvals', () => {
+  test('a passing review naming commits approves each of them; a failing one, or one without "## Review", approves nothing', () => {
+    expect(approvedTargets(c(R1, `ok\n\n## Review\n{"pass": true, "notes": "fine"}\n\nPeer-Review-Of: ${S1.slice(0, 12)}\nPeer-Review-Of: ${S2}\nPeer: bob`))).toEqual([S1.slice(0, 12), S2]);
+    expect(approvedTargets(c(R1, `no\n\n## Review\n{"pass": false}\n\nPeer-Review-Of: ${S1}\nPeer: bob`))).toEqual([]);
+    expect(approvedTargets(c(R1, `{"pass": true}\n\nPeer-Review-Of: ${S1}\nPeer: bob`))).toEqual([]);
+    expect(approvedTargets(c(R1, `ok\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: docs-clear\nPeer: bob`))).toEqual([]);
+  });
+
+  test('an approval counts for the attested reviewer, never its trailer, and never for the commit\'s own author', () => {
+    const who: Record<string, string> = { [S1]: 'alice', [R1]: 'alice' };
+    const view = makeAttestationView((sha) => who[sha], approvalsIn([c(R1, `ok\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: ${S1}\nPeer: bob`)], (sha) => who[sha]));
+    expect([...view.approversOf(S1)]).toEqual([]); // alice "approving" her own commit, signed bob
+    const view2 = makeAttestationView((sha) => ({ ...who, [R1]: 'bob' })[sha], approvalsIn([c(R1, `ok\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: ${S1.slice(0, 8)}\nPeer: bob`)], () => 'bob'));
+    expect([...view2.approversOf(S1)]).toEqual(['bob']);
+  });
+
+  test('attestedByAnother: another writer or another approver counts; the owner, unattested commits and the loop do not; the operator always does', () => {
+    const view = makeAttestationView((sha) => ({ [S1]: 'alice', [S2]: 'bob', [R1]: OPERATOR }) [sha], [{ target: S1.slice(0, 7), approver: 'bob', reviewSha: 'x' }]);
+    expect(attestedByAnother(view, S2, 'alice')).toEqual({ counts: true, by: 'bob' });
+    expect(attestedByAnother(view, S1, 'alice')).toEqual({ counts: true, by: 'bob' }); // approved by bob
+    expect(attestedByAnother(view, S2, 'bob')).toEqual({ counts: false, writer: 'bob' });
+    expect(attestedByAnother(view, '9'.repeat(40), 'alice')).toEqual({ counts: false, writer: undefined });
+    expect(attestedByAnother(view, R1, 'alice')).toEqual({ counts: true, by: OPERATOR });
+    const loop = makeAttestationView(() => 'peers-substrate', []);
+    expect(attestedByAnother(loop, S1, 'alice').counts).toBe(false);
+  });
+});
+
+describe('test removals and skips need another peer', () => {
+  const deleted = { file: 'test/a.test.mjs', line: 0, kind: 'deleted-test-file' as const, text: 'test file test/a.test.mjs deleted' };
+  const skip = { file: 'test/b.test.mjs', line: 3, kind: 'skip' as const, text: "test.skip('b', () => { // skip-reason: needs a network we do not have here" };
+
+  test('findings are attributed to the newest commit that produced them; unmatched ones to nobody', () => {
+    const f = attributeFindings([deleted, skip], [{ sha: S1, findings: [deleted] }, { sha: S2, findings: [] }]);
+    expect(f.map((x) => x.sha)).toEqual([S1, undefined]);
+  });
+
+  test("the author's own justification or reason does not excuse; another peer's does; unattested findings never are", () => {
+    const who: Record<string, string> = { [S1]: 'alice', [S2]: 'alice', [R1]: 'bob' };
+    const view = makeAttestationView((sha) => who[sha], []);
+    const own = removalJustifications([c(S2, 'x\n\nJUSTIFIED-TEST-REMOVAL: test/a.test.mjs the parser it covered is gone for good')]);
+    let v = judgeMarkerFindings([{ ...deleted, sha: S1 }, { ...skip, sha: S1 }, { ...skip, sha: undefined }], own, view);
+    expect(v.map((x) => [x.excused, x.why])).toEqual([
+      [false, 'its JUSTIFIED-TEST-REMOVAL was written by alice for its own change; another peer must write or approve it'],
+      [false, `its reason was written by alice for its own change; another peer must approve commit ${S1.slice(0, 12)} (Peer-Review-Of)`],
+      [false, 'no attested commit introduced it, so nothing can excuse it'],
+    ]);
+    const bobs = removalJustifications([c(R1, 'y\n\nJUSTIFIED-TEST-REMOVAL: test/a.test.mjs the parser it covered is gone for good')]);
+    const approved = makeAttestationView((sha) => who[sha], [{ target: S1, approver: 'bob', reviewSha: R1 }]);
+    v = judgeMarkerFindings([{ ...deleted, sha: S1 }, { ...skip, sha: S1 }], bobs, approved);
+    expect(v.map((x) => [x.excused, x.why])).toEqual([
+      [true, 'JUSTIFIED-TEST-REMOVAL by bob'],
+      [true, 'reason approved by bob'],
+    ]);
+  });
+});

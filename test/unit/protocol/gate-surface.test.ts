@@ -1,0 +1,53 @@
+import { describe, expect, test } from 'bun:test';
+import { gateSurfaceOf, surfaceChangesOf } from '../../../src/protocol/gate-surface.ts';
+
+describe("the gate's surface, per language", () => {
+  const kinds = (paths: string[]) => Object.fromEntries(paths.map((p) => [p, gateSurfaceOf(p)?.kind ?? null]));
+
+  test('JS/TS: tests, runner config, package scripts and lock files, vendored tools', () => {
+    expect(
+      kinds(['test/a.test.mjs', 'src/b.spec.ts', 'jest.config.js', 'jest.config.ts', 'vitest.config.mts', 'vite.config.ts', '.mocharc.yml', 'playwright.config.ts', 'babel.config.js', '.babelrc', 'tsconfig.json', 'tsconfig.test.json', 'package.json', 'package-lock.json', 'pnpm-lock.yaml', 'yarn.lock', '.npmrc', 'node_modules/.bin/node', 'node_modules/jest/bin/jest.js', 'tools/.bin/run', '.nvmrc', 'src/__snapshots__/a.test.ts.snap']),
+    ).toEqual({
+      'test/a.test.mjs': 'test', 'src/b.spec.ts': 'test', 'jest.config.js': 'runner-config', 'jest.config.ts': 'runner-config', 'vitest.config.mts': 'runner-config', 'vite.config.ts': 'runner-config', '.mocharc.yml': 'runner-config', 'playwright.config.ts': 'runner-config', 'babel.config.js': 'runner-config', '.babelrc': 'runner-config', 'tsconfig.json': 'runner-config', 'tsconfig.test.json': 'test',
+      'package.json': 'package-manager', 'package-lock.json': 'package-manager', 'pnpm-lock.yaml': 'package-manager', 'yarn.lock': 'package-manager', '.npmrc': 'package-manager', 'node_modules/.bin/node': 'vendored-tool', 'node_modules/jest/bin/jest.js': 'vendored-tool', 'tools/.bin/run': 'vendored-tool', '.nvmrc': 'toolchain', 'src/__snapshots__/a.test.ts.snap': 'test-data',
+    });
+  });
+
+  test('Python: conftest, pytest.ini, pyproject/setup.cfg/tox, requirements, startup hooks, virtualenvs', () => {
+    expect(kinds(['conftest.py', 'tests/conftest.py', 'pytest.ini', 'pyproject.toml', 'setup.cfg', 'tox.ini', 'noxfile.py', 'requirements-dev.txt', 'poetry.lock', 'sitecustomize.py', 'lib/evil.pth', '.venv/bin/pytest', 'tests/test_a.py', 'pkg/a_test.py'])).toEqual({
+      'conftest.py': 'runner-config', 'tests/conftest.py': 'runner-config', 'pytest.ini': 'runner-config', 'pyproject.toml': 'runner-config', 'setup.cfg': 'runner-config', 'tox.ini': 'runner-config', 'noxfile.py': 'runner-config', 'requirements-dev.txt': 'package-manager', 'poetry.lock': 'package-manager',
+      'sitecustomize.py': 'vendored-tool', 'lib/evil.pth': 'vendored-tool', '.venv/bin/pytest': 'vendored-tool', 'tests/test_a.py': 'test', 'pkg/a_test.py': 'test',
+    });
+  });
+
+  test('Go and Rust: go.mod/go.sum, vendor/, testdata/, Cargo files, build.rs, .cargo/config, toolchain', () => {
+    expect(kinds(['go.mod', 'go.sum', 'vendor/github.com/x/y.go', 'pkg/testdata/golden.txt', 'pkg/a_test.go', 'Cargo.toml', 'Cargo.lock', 'build.rs', '.cargo/config.toml', 'rust-toolchain.toml', 'tests/it.rs'])).toEqual({
+      'go.mod': 'runner-config', 'go.sum': 'package-manager', 'vendor/github.com/x/y.go': 'vendored-tool', 'pkg/testdata/golden.txt': 'test-data', 'pkg/a_test.go': 'test', 'Cargo.toml': 'runner-config', 'Cargo.lock': 'package-manager', 'build.rs': 'runner-config', '.cargo/config.toml': 'runner-config', 'rust-toolchain.toml': 'toolchain', 'tests/it.rs': 'test',
+    });
+  });
+
+  test('shared: task runners and test scripts, git attributes; product code, docs and .peers/ are not surface', () => {
+    expect(kinds(['Makefile', 'justfile', 'scripts/run-tests.sh', '.gitattributes', 'src/calc.ts', 'README.md', 'bin/cli.js', 'docs/guide.md', '.peers/goals.yaml', 'src/testing.py'])).toEqual({
+      Makefile: 'runner-config', justfile: 'runner-config', 'scripts/run-tests.sh': 'runner-config', '.gitattributes': 'git-attributes', 'src/calc.ts': null, 'README.md': null, 'bin/cli.js': null, 'docs/guide.md': null, '.peers/goals.yaml': null, 'src/testing.py': null,
+    });
+  });
+});
+
+describe('surfaceChangesOf (git diff --name-status -M -z)', () => {
+  test('added, modified and deleted surface files; product files are left out', () => {
+    const z = ['M', 'package.json', 'A', 'conftest.py', 'D', 'test/a.test.mjs', 'M', 'src/calc.mjs', ''].join('\0');
+    expect(surfaceChangesOf(z).map((c) => [c.path, c.change, c.kind])).toEqual([
+      ['package.json', 'modified', 'package-manager'],
+      ['conftest.py', 'added', 'runner-config'],
+      ['test/a.test.mjs', 'deleted', 'test'],
+    ]);
+  });
+
+  test("renaming a test out of the runner's reach is a deletion; a rename that keeps it runnable is not", () => {
+    const z = ['R100', 'test/calc.test.mjs', 'test/calc.test.mjs.off', 'R095', 'test/a.test.mjs', 'test/unit/a.test.mjs', 'R100', 'src/x.ts', 'src/y.ts', ''].join('\0');
+    expect(surfaceChangesOf(z)).toEqual([
+      { path: 'test/calc.test.mjs', from: 'test/calc.test.mjs', change: 'deleted', kind: 'test', what: "test file moved out of the runner's reach (to test/calc.test.mjs.off)", movedOutOfReach: true },
+      { path: 'test/unit/a.test.mjs', from: 'test/a.test.mjs', change: 'renamed', kind: 'test', what: 'test file', movedOutOfReach: false },
+    ]);
+  });
+});

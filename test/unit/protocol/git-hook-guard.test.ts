@@ -1,0 +1,122 @@
+/**
+ * Hooks and code-running git config: forced off for peer processes, found after each tick by
+ * reading the git dir as files (no git process in the peers' repository), and disabled through the
+ * workspace.
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunObserver } from '../../../src/git/run-observer.ts';
+import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
+import { LocalPeerRunner } from '../../../src/peers/peer-runner.ts';
+import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../../src/protocol/git-hook-guard.ts';
+import { makeRepo, sh, type Repo } from './git-fixture.ts';
+
+let repo: Repo;
+const scratch: string[] = [];
+afterEach(() => {
+  repo?.cleanup();
+  for (const d of scratch.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** The loop's workspace adapter on a local repository (in the pod it runs in the workspace container). */
+function workspaceOf(dir: string): RunnerWorkspaceGit {
+  const s = mkdtempSync(join(tmpdir(), 'peers-hook-guard-'));
+  scratch.push(s);
+  const observer = new RunObserver({ workDir: dir, mirror: join(s, 'mirror.git'), stage: join(s, 'stage.git'), lenient: false });
+  return new RunnerWorkspaceGit(new LocalPeerRunner(), dir, observer, { PATH: process.env.PATH! });
+}
+
+function gitAsPeer(dir: string, args: string[], env: Record<string, string>) {
+  return spawnSync('git', args, { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, GIT_CONFIG_NOSYSTEM: '1', ...env } });
+}
+
+describe('git hooks in peer processes', () => {
+  test("the overrides outrank the repository's own config: a planted commit-msg hook and core.hooksPath never run", () => {
+    repo = makeRepo();
+    repo.commit('init');
+    writeFileSync(join(repo.dir, '.git/hooks/commit-msg'), '#!/bin/sh\necho HOOKED >> "$1"\n');
+    chmodSync(join(repo.dir, '.git/hooks/commit-msg'), 0o755);
+    const ident = { GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' };
+    // Without the overrides the hook runs (the attack is real) ...
+    gitAsPeer(repo.dir, ['commit', '-q', '--allow-empty', '-m', 'plain'], ident);
+    expect(sh(repo.dir, ['log', '-1', '--format=%B'])).toContain('HOOKED');
+    // ... with them it does not, not even when the repository points core.hooksPath at it.
+    sh(repo.dir, ['config', 'core.hooksPath', '.git/hooks']);
+    const env = withPeerGitOverrides({ ...ident, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_VALUE_0: 'false' });
+    expect(env).toMatchObject({ GIT_CONFIG_COUNT: '5', GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_KEY_1: 'core.hooksPath', GIT_CONFIG_VALUE_1: '/dev/null' });
+    const r = gitAsPeer(repo.dir, ['commit', '-q', '--allow-empty', '-m', 'reviewed'], env);
+    expect(r.status).toBe(0);
+    expect(sh(repo.dir, ['log', '-1', '--format=%B']).trim()).toBe('reviewed');
+  });
+});
+
+describe('after every tick', () => {
+  test('hooks and code-running config added since the run started are found; the user\'s own are not', async () => {
+    repo = makeRepo();
+    repo.commit('init');
+    writeFileSync(join(repo.dir, '.git/hooks/pre-push'), '#!/bin/sh\nexit 0\n'); // the user's own
+    sh(repo.dir, ['config', 'alias.st', 'status']);
+    const start = readGitExecSurface(repo.dir);
+    expect(plantedSince(start, readGitExecSurface(repo.dir))).toEqual({ hooks: [], config: [] });
+    writeFileSync(join(repo.dir, '.git/hooks/commit-msg'), '#!/bin/sh\n');
+    writeFileSync(join(repo.dir, '.git/hooks/pre-push'), '#!/bin/sh\ncurl evil\n'); // changed
+    sh(repo.dir, ['config', 'filter.x.clean', 'sed s/false/true/']);
+    sh(repo.dir, ['config', 'core.fsmonitor', '/tmp/monitor']);
+    const planted = plantedSince(start, readGitExecSurface(repo.dir));
+    expect(planted).toEqual({ hooks: ['commit-msg', 'pre-push'], config: ['core.fsmonitor=/tmp/monitor', 'filter.x.clean=sed s/false/true/'] });
+    const keys = plantedConfigKeys(repo.dir, planted.config);
+    expect(keys).toEqual(['core.fsmonitor', 'filter.x.clean']);
+    expect(await workspaceOf(repo.dir).disableGitExec({ hooks: planted.hooks, keys }, 7)).toEqual([]);
+    expect(existsSync(join(repo.dir, '.git/hooks/commit-msg'))).toBe(false);
+    expect(readFileSync(join(repo.dir, '.git/peers-disabled-hooks/tick-7-pre-push'), 'utf8')).toContain('curl evil');
+    expect(plantedSince(start, readGitExecSurface(repo.dir)).config).toEqual([]);
+    expect(sh(repo.dir, ['config', 'alias.st']).trim()).toBe('status');
+  });
+
+  test('a per-worktree config switched on (extensions.worktreeConfig) is found and switched off, so what hides in config.worktree never runs', async () => {
+    repo = makeRepo();
+    repo.commit('init');
+    const start = readGitExecSurface(repo.dir);
+    sh(repo.dir, ['config', 'extensions.worktreeConfig', 'true']);
+    sh(repo.dir, ['config', '--worktree', 'diff.x.textconv', 'touch /tmp/never']);
+    expect(sh(repo.dir, ['config', 'diff.x.textconv']).trim()).toBe('touch /tmp/never');
+    const planted = plantedSince(start, readGitExecSurface(repo.dir));
+    expect(planted.config).toEqual(['extensions.worktreeconfig=true']);
+    expect(await workspaceOf(repo.dir).disableGitExec({ hooks: [], keys: plantedConfigKeys(repo.dir, planted.config) }, 3)).toEqual([]);
+    // The next peer's git no longer reads config.worktree.
+    expect(gitAsPeer(repo.dir, ['config', 'diff.x.textconv'], {}).stdout).toBe('');
+    expect(plantedSince(start, readGitExecSurface(repo.dir)).config).toEqual([]);
+  });
+});
+
+describe('reading the surface runs no git', () => {
+  test('found with no git on PATH; an include is reported, never followed; a replaced config is reported', () => {
+    repo = makeRepo();
+    repo.commit('init');
+    const start = readGitExecSurface(repo.dir);
+    writeFileSync(join(repo.dir, 'evil.cfg'), '[core]\n\thooksPath = /tmp/never-read\n');
+    writeFileSync(
+      join(repo.dir, '.git/config'),
+      `${readFileSync(join(repo.dir, '.git/config'), 'utf8')}[include]\n\tpath = ../evil.cfg\n[diff "x"]\n\ttextconv = "sh -c \\"touch /tmp/x\\"" ; a comment\n[Alias]\n\tst = status\n`,
+    );
+    const savedPath = process.env.PATH;
+    process.env.PATH = '/nonexistent';
+    let planted;
+    try {
+      planted = plantedSince(start, readGitExecSurface(repo.dir));
+    } finally {
+      process.env.PATH = savedPath;
+    }
+    expect(planted.config).toEqual(['alias.st=status', 'diff.x.textconv=sh -c "touch /tmp/x"', 'include.path=../evil.cfg']);
+    // The same entries git itself reads from the file.
+    const listed = sh(repo.dir, ['config', '--file', '.git/config', '--list']).split('\n');
+    for (const e of planted.config) expect(listed).toContain(e);
+    rmSync(join(repo.dir, '.git/config'));
+    writeFileSync(join(repo.dir, 'elsewhere'), '[core]\n');
+    spawnSync('ln', ['-s', join(repo.dir, 'elsewhere'), join(repo.dir, '.git/config')]);
+    expect(readGitExecSurface(repo.dir).config[0]).toStartWith('(config unreadable:');
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * The lifeline (sandbox/lifeline.ts) on real Unix sockets: the other containers' processes learn
+ * that the loop is gone however it ends — a clean exit, SIGKILL — and also when it never came; a
+ * flood of connections cannot take the loop's file descriptors.
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { holdLifeline, watchLifeline } from '../../../sandbox/lifeline.ts';
+
+const dirs: string[] = [];
+function socketPath(): string {
+  const d = mkdtempSync(join(tmpdir(), 'peers-lifeline-'));
+  dirs.push(d);
+  return join(d, 'loop.sock');
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function lostPromise(path: string, o: { waitMs?: number } = {}): { lost: Promise<string>; connected: Promise<void> } {
+  let resolveLost!: (why: string) => void;
+  let resolveConnected!: () => void;
+  const lost = new Promise<string>((r) => (resolveLost = r));
+  const connected = new Promise<void>((r) => (resolveConnected = r));
+  watchLifeline(path, { waitMs: o.waitMs, pollMs: 20, onLost: resolveLost, onConnected: resolveConnected });
+  return { lost, connected };
+}
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await Bun.sleep(20);
+  }
+}
+
+describe('the lifeline', () => {
+  test('a watcher that started before the loop connects once it listens, and hears when the loop closes it', async () => {
+    const path = socketPath();
+    let lostWhy: string | null = null;
+    const w = lostPromise(path);
+    void w.lost.then((why) => (lostWhy = why));
+    await Bun.sleep(100); // the loop container starts last: the watcher is already polling
+    const line = await holdLifeline(path);
+    await w.connected;
+    expect(lostWhy).toBeNull();
+    await line.close();
+    expect(await w.lost).toBe('the loop has stopped');
+  });
+
+  test('a loop process killed with SIGKILL drops the line too (the kernel closes it)', async () => {
+    const path = socketPath();
+    const script = `import { holdLifeline } from ${JSON.stringify(resolve(import.meta.dir, '../../../sandbox/lifeline.ts'))}; await holdLifeline(${JSON.stringify(path)}); console.log('holding'); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => child.stdout!.once('data', () => r()));
+    const w = lostPromise(path);
+    await w.connected;
+    let lost = false;
+    void w.lost.then(() => (lost = true));
+    await Bun.sleep(200);
+    expect(lost).toBe(false);
+    child.kill('SIGKILL');
+    expect(await w.lost).toBe('the loop has stopped');
+  });
+
+  test('a loop that never listens: the watcher gives up after its wait and says so', async () => {
+    const path = socketPath();
+    const w = lostPromise(path, { waitMs: 300 });
+    expect(await w.lost).toContain('never started listening');
+  });
+
+  test('a flood of connections (a peer in the workspace can connect) is capped; the line still drops for the real watchers', async () => {
+    const path = socketPath();
+    const line = await holdLifeline(path);
+    const w = lostPromise(path);
+    await w.connected;
+    const flood: Socket[] = [];
+    let closedByLoop = 0;
+    for (let i = 0; i < 100; i++) {
+      const s = connect(path);
+      s.on('error', () => {});
+      s.on('close', () => closedByLoop++);
+      flood.push(s);
+    }
+    // All but the first 31 extra connections are closed by the loop at once.
+    await until(() => closedByLoop >= 100 - 31);
+    expect(closedByLoop).toBe(100 - 31);
+    await line.close();
+    expect(await w.lost).toBe('the loop has stopped');
+    for (const s of flood) s.destroy();
+    expect(existsSync(path)).toBe(false);
+  });
+});

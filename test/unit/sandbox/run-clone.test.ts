@@ -1,0 +1,201 @@
+/**
+ * The run clone, the branch that brings results back, and the fingerprint `down` checks — with
+ * real git repositories shaped like users' (an ordinary one, a `git worktree`, a dirty tree,
+ * submodules, a tracked `.peers/`). No podman: the pod only mounts what these make.
+ */
+import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { observedHead, RUN_HEAD_REF } from '../../../src/git/observer.ts';
+import { RunObserver } from '../../../src/git/run-observer.ts';
+import { statePaths, type StatePaths } from '../../../src/state/paths.ts';
+import { defaultRunBranch, publishRunBranch } from '../../../sandbox/publish-branch.ts';
+import { changedParts, fingerprintRepo } from '../../../sandbox/repo-fingerprint.ts';
+import { prepareRunClone } from '../../../sandbox/run-clone.ts';
+
+setDefaultTimeout(60_000);
+
+let root: string;
+let repo: string;
+let paths: StatePaths;
+const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@t' };
+const git = (cwd: string, ...args: string[]) => {
+  const r = spawnSync('git', args, { cwd, env: ENV, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')} (${r.status}): ${r.stderr}${r.stdout}`);
+  return r.stdout.trim();
+};
+const commit = (cwd: string, file: string, text: string, msg = file) => {
+  mkdirSync(join(cwd, file, '..'), { recursive: true });
+  writeFileSync(join(cwd, file), text);
+  git(cwd, 'add', file);
+  git(cwd, 'commit', '-qm', msg);
+  return git(cwd, 'rev-parse', 'HEAD');
+};
+/** Peers' work in the clone, then the mirror sync the loop does after a tick. */
+let made = 0;
+const peerCommits = (n: number) => {
+  for (let i = 0; i < n; i++, made++) commit(paths.clone, `peer-${made}.txt`, `${made}\n`, `peer work ${made}`);
+  new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+};
+
+beforeEach(() => {
+  made = 0;
+  root = mkdtempSync(join(tmpdir(), 'peers-run-clone-'));
+  repo = join(root, 'app');
+  git(root, 'init', '-q', '-b', 'main', repo);
+  git(repo, 'config', 'user.name', 'Ann');
+  git(repo, 'config', 'user.email', 'ann@example.com');
+  commit(repo, 'README.md', '# app\n');
+  paths = statePaths(join(root, 'state'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+describe('the run clone', () => {
+  test('made from the user\'s HEAD on the same branch, sharing no object file, no alternates; reused afterwards', () => {
+    const head = git(repo, 'rev-parse', 'HEAD');
+    writeFileSync(join(repo, '.git/info/exclude'), 'build/\n');
+    const made = prepareRunClone(repo, paths);
+    expect(made).toMatchObject({ created: true, base: head, head });
+    expect(git(paths.clone, 'rev-parse', 'HEAD')).toBe(head);
+    expect(git(paths.clone, 'symbolic-ref', 'HEAD')).toBe('refs/heads/main');
+    expect(lstatSync(join(paths.clone, '.git')).isDirectory()).toBe(true);
+    expect(existsSync(join(paths.clone, '.git/objects/info/alternates'))).toBe(false);
+    expect(git(paths.clone, 'remote')).toBe('');
+    // No object file is a hard link (a peer could chmod and rewrite the user's objects through it).
+    const objects = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? objects(join(dir, e.name)) : [join(dir, e.name)]));
+    for (const f of objects(join(paths.clone, '.git/objects'))) expect(lstatSync(f).nlink).toBe(1);
+    // Nothing of the user's config is copied (the peers' identity reaches them in their environment),
+    // and the user's private ignore rules hold for the peers too.
+    expect(readFileSync(join(paths.clone, '.git/config'), 'utf8')).not.toMatch(/ann|user/i);
+    expect(readFileSync(join(paths.clone, '.git/info/exclude'), 'utf8')).toBe('build/\n');
+    peerCommits(2);
+    commit(repo, 'later.txt', 'user keeps working\n');
+    const again = prepareRunClone(repo, paths);
+    expect(again.created).toBe(false);
+    expect(again.base).toBe(head);
+    expect(again.head).toBe(git(paths.clone, 'rev-parse', 'HEAD'));
+    expect(again.notes.join('\n')).toContain('your HEAD');
+    expect(git(paths.clone, 'rev-list', '--count', 'HEAD')).toBe('3');
+  });
+
+  test('a dirty tree is not an error: up names what is not in the run, and the user\'s files stay as they were', () => {
+    writeFileSync(join(repo, 'README.md'), '# app, edited\n');
+    writeFileSync(join(repo, 'notes.txt'), 'mine\n');
+    git(repo, 'add', 'notes.txt');
+    writeFileSync(join(repo, 'scratch.txt'), 'untracked\n');
+    const before = fingerprintRepo(repo);
+    const made = prepareRunClone(repo, paths);
+    const note = made.notes.find((n) => n.includes('NOT in the run'))!;
+    expect(note).toContain('3 uncommitted change(s)');
+    for (const f of ['M README.md', 'A notes.txt', '?? scratch.txt']) expect(note).toContain(f);
+    expect(readFileSync(join(paths.clone, 'README.md'), 'utf8')).toBe('# app\n');
+    expect(existsSync(join(paths.clone, 'notes.txt'))).toBe(false);
+    expect(readFileSync(join(repo, 'README.md'), 'utf8')).toBe('# app, edited\n');
+    expect(changedParts(before, fingerprintRepo(repo))).toEqual([]);
+  });
+
+  test('a `git worktree` checkout: the clone starts from the worktree\'s own HEAD and branch', () => {
+    const wt = join(root, 'feature-wt');
+    git(repo, 'worktree', 'add', '-q', '-b', 'feature', wt);
+    const tip = commit(wt, 'feature.txt', 'f\n');
+    const made = prepareRunClone(wt, paths);
+    expect(made.base).toBe(tip);
+    expect(git(paths.clone, 'symbolic-ref', 'HEAD')).toBe('refs/heads/feature');
+    expect(lstatSync(join(paths.clone, '.git')).isDirectory()).toBe(true);
+    peerCommits(1);
+    const pub = publishRunBranch(wt, paths, 'peers/app');
+    expect(pub).toMatchObject({ updated: true, ahead: 1 });
+    // Branches are shared by all worktrees: the main checkout sees it too.
+    expect(git(repo, 'rev-parse', 'peers/app')).toBe(observedHead(paths.mirror)!);
+  });
+
+  test('submodules are not part of the run, and up says so; a tracked .peers/ stays out of the clone', () => {
+    const sub = join(root, 'lib');
+    git(root, 'init', '-q', '-b', 'main', sub);
+    commit(sub, 'lib.txt', 'lib\n');
+    git(repo, '-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub, 'vendor/lib');
+    git(repo, 'commit', '-qm', 'add lib');
+    commit(repo, '.peers/goals.yaml', 'goals: []\n');
+    const made = prepareRunClone(repo, paths);
+    expect(made.notes.join('\n')).toContain('submodules are not part of the run (their directories are empty for the peers and the gates): vendor/lib');
+    expect(readdirSync(join(paths.clone, 'vendor/lib'))).toEqual([]);
+    expect(existsSync(join(paths.clone, '.peers'))).toBe(false);
+    expect(git(paths.clone, 'status', '--porcelain')).toBe('');
+  });
+
+  test('a repository without a commit is bad input', () => {
+    const empty = join(root, 'empty');
+    git(root, 'init', '-q', empty);
+    expect(() => prepareRunClone(empty, statePaths(join(root, 'state2')))).toThrow(/no commit yet/);
+  });
+});
+
+describe('results as a branch', () => {
+  test('peers/<project> is created and moved with the run; HEAD, index, config and hooks of the user never change', () => {
+    writeFileSync(join(repo, 'staged.txt'), 'staged\n');
+    git(repo, 'add', 'staged.txt');
+    const before = fingerprintRepo(repo);
+    prepareRunClone(repo, paths);
+    const branch = defaultRunBranch('app-1a2b3c4d');
+    expect(branch).toBe('peers/app');
+    peerCommits(2);
+    expect(publishRunBranch(repo, paths, branch)).toMatchObject({ updated: true, ahead: 2, sha: observedHead(paths.mirror) });
+    expect(git(repo, 'log', '--format=%s', 'main..peers/app')).toBe('peer work 1\npeer work 0');
+    peerCommits(1);
+    expect(publishRunBranch(repo, paths, branch)).toMatchObject({ updated: true, ahead: 3 });
+    expect(publishRunBranch(repo, paths, branch)).toMatchObject({ updated: false, ahead: 3 });
+    expect(changedParts(before, fingerprintRepo(repo))).toEqual([]);
+    expect(git(repo, 'merge', '-q', '--no-edit', 'peers/app')).toBe('');
+    expect(existsSync(join(repo, 'peer-2.txt'))).toBe(true);
+  });
+
+  test('a branch the user moved is not overwritten; a checked-out branch is never touched', () => {
+    prepareRunClone(repo, paths);
+    peerCommits(1);
+    publishRunBranch(repo, paths, 'peers/app');
+    git(repo, 'branch', '-f', 'peers/app', 'main');
+    peerCommits(1);
+    const r = publishRunBranch(repo, paths, 'peers/app');
+    expect(r.updated).toBe(false);
+    expect(r.note).toContain('moved outside peers');
+    expect(git(repo, 'rev-parse', 'peers/app')).toBe(git(repo, 'rev-parse', 'main'));
+    // The user checks out the run's branch to look at it: never moved under them.
+    git(repo, 'branch', '-D', 'peers/app');
+    publishRunBranch(repo, paths, 'peers/app');
+    git(repo, 'checkout', '-q', 'peers/app');
+    peerCommits(1);
+    const held = publishRunBranch(repo, paths, 'peers/app');
+    expect(held.updated).toBe(false);
+    expect(git(repo, 'status', '--porcelain')).toBe('');
+    expect(git(repo, 'rev-parse', 'HEAD')).not.toBe(observedHead(paths.mirror));
+  });
+
+  test('the mirror\'s head is what gets published, whatever the clone\'s config says', () => {
+    prepareRunClone(repo, paths);
+    peerCommits(1);
+    // A peer plants an upload-pack hook and a remote in the clone: the fetch never reads the clone.
+    git(paths.clone, 'config', 'uploadpack.packObjectsHook', `touch ${join(root, 'pwned')}`);
+    git(paths.clone, 'config', 'core.fsmonitor', `touch ${join(root, 'pwned')}`);
+    expect(publishRunBranch(repo, paths, 'peers/app').updated).toBe(true);
+    expect(existsSync(join(root, 'pwned'))).toBe(false);
+    expect(git(repo, 'rev-parse', 'peers/app')).toBe(git(paths.mirror, 'rev-parse', RUN_HEAD_REF));
+  });
+});
+
+describe('the fingerprint down compares', () => {
+  test('names each part that changed: HEAD, index, config, attributes, hooks, .peers/', () => {
+    mkdirSync(join(repo, '.peers'));
+    writeFileSync(join(repo, '.peers/goals.yaml'), 'goals: []\n');
+    const before = fingerprintRepo(repo);
+    writeFileSync(join(repo, '.git/hooks/post-checkout'), '#!/bin/sh\n', { mode: 0o755 });
+    git(repo, 'config', 'core.fsmonitor', 'true');
+    writeFileSync(join(repo, '.git/info/attributes'), '* diff=x\n');
+    writeFileSync(join(repo, '.peers/goals.yaml'), 'goals: [x]\n');
+    writeFileSync(join(repo, 'new.txt'), 'n\n');
+    git(repo, 'add', 'new.txt');
+    git(repo, 'commit', '-qm', 'moved');
+    expect(changedParts(before, fingerprintRepo(repo))).toEqual(['head', 'index', 'config', 'attributes', 'hooks', 'peers']);
+  });
+});

@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, test } from 'bun:test';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listProcesses, processIdentity, type ProcIdentity } from '../../../src/proc/proc-table.ts';
+import { supervise } from '../../../src/proc/supervise.ts';
+import { orphanGroups, readLoopChildren, reapLeftChildren, trackLoopChildren, type LoopChildren } from '../../../src/state/loop-children.ts';
+
+const B = 'boot-a';
+const proc = (pid: number, pgid: number, ticks: number, zombie = false): ProcIdentity => ({ pid, pgid, start: `${B}:${ticks}`, zombie });
+const record = (children: LoopChildren['children'], owner = { pid: 100, start: `${B}:10` }): LoopChildren => ({ owner, children });
+const child = (pid: number, ticks: number, program = 'claude') => ({ pid, pgid: pid, start: `${B}:${ticks}`, program, since: '2025-01-01T00:00:00Z' });
+const self = { pid: 900, pgid: 900 };
+
+describe('orphanGroups (which groups a dead loop left)', () => {
+  test('a dead owner: every child group still running with its recorded start time', () => {
+    const table = [proc(200, 200, 50), proc(201, 200, 51), proc(300, 300, 60), proc(900, 900, 99)];
+    expect(orphanGroups(record([child(200, 50), child(300, 60, 'sh')]), table, self)).toEqual([
+      { pgid: 200, program: 'claude', pids: [200, 201] },
+      { pgid: 300, program: 'sh', pids: [300] },
+    ]);
+  });
+
+  test('a live owner (same pid, same start): nothing is touched', () => {
+    const table = [proc(100, 100, 10), proc(200, 200, 50)];
+    expect(orphanGroups(record([child(200, 50)]), table, self)).toEqual([]);
+  });
+
+  test('the owner pid reused by another process counts as dead', () => {
+    const table = [proc(100, 100, 77), proc(200, 200, 50)];
+    expect(orphanGroups(record([child(200, 50)]), table, self).map((g) => g.pgid)).toEqual([200]);
+  });
+
+  test('a recycled child pid (another start time) is never killed, nor its group', () => {
+    const table = [proc(200, 200, 999), proc(201, 200, 1000)];
+    expect(orphanGroups(record([child(200, 50)]), table, self)).toEqual([]);
+  });
+
+  test('a leader gone while its group runs on: the members are stopped', () => {
+    const table = [proc(201, 200, 51), proc(202, 200, 52)];
+    expect(orphanGroups(record([child(200, 50)]), table, self)).toEqual([{ pgid: 200, program: 'claude', pids: [201, 202] }]);
+  });
+
+  test('zombies, processes older than the child, other boots, unknown start times and our own group are left alone', () => {
+    const table = [proc(200, 200, 50, true), proc(201, 200, 40), { pid: 202, pgid: 200, start: 'boot-b:60', zombie: false }, proc(900, 900, 99), proc(901, 900, 99)];
+    const left = record([child(200, 50), { ...child(400, 1), start: null }, { ...child(900, 99), pgid: 900 }]);
+    expect(orphanGroups(left, table, self)).toEqual([]);
+  });
+});
+
+describe('children.json', () => {
+  let dir: string;
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a damaged record holds the run with the file named (exit 2)', () => {
+    dir = mkdtempSync(join(tmpdir(), 'children-'));
+    const path = join(dir, 'children.json');
+    writeFileSync(path, '{"owner": {"pid": "x"}}');
+    expect(() => readLoopChildren(path)).toThrow(path);
+    try {
+      readLoopChildren(path);
+    } catch (error) {
+      expect((error as { exitCode: number }).exitCode).toBe(2);
+    }
+  });
+
+  test('supervised children are recorded while they run, with group and start time, and removed when done', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'children-'));
+    const path = join(dir, 'children.json');
+    const stop = trackLoopChildren(path, () => {});
+    try {
+      const run = supervise({ argv: ['/bin/sh', '-c', 'echo up; sleep 1'], cwd: dir, onOutput: () => undefined });
+      // Recorded synchronously at spawn: the record already holds the child.
+      const seen = readLoopChildren(path);
+      expect(seen!.owner.pid).toBe(process.pid);
+      expect(seen!.children).toHaveLength(1);
+      const c = seen!.children[0]!;
+      expect(c.pgid).toBe(c.pid);
+      expect(c.start).toBe(processIdentity(c.pid)!.start);
+      await run;
+      expect(readLoopChildren(path)!.children).toEqual([]);
+    } finally {
+      stop();
+    }
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test('reapLeftChildren stops a dead loop\'s group, waits for it, and removes the record', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'children-'));
+    const path = join(dir, 'children.json');
+    // A detached group standing in for an orphaned peer (its "loop", pid 1 here, is not our kind).
+    const orphan = Bun.spawn(['setsid', '/bin/sh', '-c', 'sleep 300 & wait'], { stdout: 'ignore', stderr: 'ignore' });
+    // Wait for the leader and its background child to be up.
+    let leader: ProcIdentity | null = null;
+    let members: number[] = [];
+    const end = Date.now() + 5000;
+    while (members.length < 2 && Date.now() < end) {
+      leader = listProcesses().find((p) => p.pid === orphan.pid && p.pgid === orphan.pid) ?? null;
+      members = leader ? listProcesses().filter((p) => p.pgid === leader!.pgid && !p.zombie).map((p) => p.pid) : [];
+      if (members.length < 2) await Bun.sleep(20);
+    }
+    expect(leader).not.toBeNull();
+    expect(members.length).toBe(2);
+    writeFileSync(path, JSON.stringify(record([{ pid: leader!.pid, pgid: leader!.pgid, start: leader!.start, program: '/usr/bin/claude', since: 'x' }], { pid: 1, start: 'not-pid-1' })));
+    const reaped = await reapLeftChildren(path);
+    expect(reaped!.groups.map((g) => g.pgid)).toEqual([leader!.pgid]);
+    expect(reaped!.survivors).toEqual([]);
+    for (const pid of members) expect(processIdentity(pid)?.zombie ?? true).toBe(true);
+    expect(existsSync(path)).toBe(false);
+  });
+});
