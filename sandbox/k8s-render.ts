@@ -3,8 +3,8 @@
  * "Kubernetes"). Pure: `peers up --target k8s` applies exactly these objects and
  * `peers up --dry-run k8s` prints them.
  *
- * The pod members (placement `pod`: loop, workspace, auth, bridge) form the run Pod; each container
- * with its own network namespace (gates, egress) is a Pod of its own, pinned to the run Pod's node
+ * The pod members (placement `pod`: loop, workspace, auth, bridge, the rehearsal's model server)
+ * form the run Pod; each container with its own network namespace (setup, gates, egress) is a Pod of its own, pinned to the run Pod's node
  * (podAffinity), because they meet through Unix sockets on a volume. NetworkPolicies isolate every
  * Pod both ways and let the egress Pod alone reach out (network-policy.ts). The credentials are a
  * Secret only the auth container references. Every Pod runs as a non-root user with no service
@@ -51,7 +51,7 @@ export type K8sRunInputs = {
 };
 
 /** Start order inside a Pod: sidecars, runners, the reader, the loop last (as podman starts them). */
-const START_ORDER = ['egress', 'bridge', 'auth', 'setup', 'gates', 'workspace', 'reader', 'loop'];
+const START_ORDER = ['egress', 'bridge', 'auth', 'model-server', 'setup', 'gates', 'workspace', 'reader', 'loop'];
 
 export function podGroups(spec: PodSpec, names: K8sNames): PodGroup[] {
   return [

@@ -1,55 +1,43 @@
 /**
- * The run's commits coming home from a cluster as the branch `peers/<project>` of the user's
- * repository (docs/ARCHITECTURE.md, "Kubernetes"). In the reader container, git writes a bundle of
- * the run's head since the commit the run started from (system and global config off, hooks and
- * fsmonitor off); the host fetches that bundle, a pack git verifies object by object, into the one
- * ref. Nothing of the run's repository configuration ever reaches the host. The user's checked-out
- * branch, index, working tree, config and hooks are not touched, and a branch the user moved since
- * peers last wrote it is left alone.
+ * The run's commits coming home from a cluster (docs/ARCHITECTURE.md, "Kubernetes"). On podman
+ * the loop updates the trusted mirror in the host's state dir after every tick; on a cluster that
+ * mirror is on the state claim. In the reader container git writes a bundle of the mirror's run
+ * head since the head the host's mirror already has (system and global config off, hooks and
+ * fsmonitor off); the host fetches that bundle into its own mirror (the mirror's config checks
+ * every object, src/git/observer.ts). Nothing of the cluster's repository configuration reaches
+ * the host. From there the results branch is published exactly as for a podman run
+ * (sandbox/publish-branch.ts).
  */
 import { createWriteStream, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { writeFileAtomic } from '../../src/fs/atomic-write.ts';
-import { MiB, readTextIfExists } from '../../src/fs/safe-read.ts';
+import { join, relative } from 'node:path';
 import { git } from '../../src/git/git.ts';
+import { observedHead, RUN_HEAD_REF } from '../../src/git/observer.ts';
+import { type StatePaths, statePaths } from '../../src/state/paths.ts';
+import { STATE_IN_CONTAINER } from '../pod-spec.ts';
 import { execText, type PodExec } from './pod-exec.ts';
 import { READER_CONTAINER } from './transport.ts';
 
-export type FetchBack = { branch: string; sha: string | null; ahead: number; updated: boolean; note?: string };
+export type RunHeadFetch = { head: string | null; fetched: boolean; note?: string };
 
-/** `peers/<name>` from the project key (`app-1a2b3c4d` → `peers/app`). */
-export function runBranchName(projectKey: string): string {
-  const name = projectKey.replace(/-[0-9a-f]{8}$/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+|[.]+$/g, '') || 'run';
-  return `peers/${name}`;
+/** The trusted mirror as the reader container sees it (the state claim at /state). */
+export function mirrorInReader(): string {
+  const inContainer = statePaths(STATE_IN_CONTAINER);
+  return join(STATE_IN_CONTAINER, relative(inContainer.dir, inContainer.mirror));
 }
 
-/** git in the run's repository inside the reader: nothing of any config file but the repository's own. */
+/** git in the reader: nothing of any config file but the repository's own, no hooks, no fsmonitor. */
 function podGit(repoInPod: string, args: string[]): string[] {
   return ['env', 'GIT_CONFIG_NOSYSTEM=1', 'GIT_CONFIG_GLOBAL=/dev/null', 'HOME=/tmp', 'git', '-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'safe.directory=*', '-C', repoInPod, ...args];
 }
 
-function published(stateDir: string): { branch: string; sha: string } | undefined {
-  try {
-    const text = readTextIfExists(join(stateDir, 'k8s', 'published.json'), MiB);
-    return text ? (JSON.parse(text) as { branch: string; sha: string }) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export async function fetchRunBranch(exec: PodExec, o: { repoInPod: string; base: string; userRepo: string; branch: string; stateDir: string }): Promise<FetchBack> {
-  const { branch } = o;
-  const ref = `refs/heads/${branch}`;
-  const head = (await execText(exec, READER_CONTAINER, podGit(o.repoInPod, ['rev-parse', '--verify', 'HEAD^{commit}']), 'reading the run\'s head')).trim();
-  if (!/^[0-9a-f]{40,64}$/.test(head)) return { branch, sha: null, ahead: 0, updated: false, note: `the run's head is not a commit (${head.slice(0, 80)})` };
-  const cur = git(o.userRepo, ['rev-parse', '--verify', '--quiet', ref]);
-  const current = cur.code === 0 ? cur.stdout.trim() : null;
-  if (head === o.base) return { branch, sha: head, ahead: 0, updated: false, note: 'the run has no commit yet' };
-  const last = published(o.stateDir);
-  if (current && current !== head && !(last?.branch === branch && last.sha === current)) {
-    return { branch, sha: head, ahead: 0, updated: false, note: `${branch} was moved outside peers (it is at ${current.slice(0, 10)}); not overwritten` };
-  }
-  const dir = join(o.stateDir, 'k8s');
+/** Brings the cluster mirror's run head into the host's mirror; the host's mirror is left as it was on any failure. */
+export async function fetchRunHead(exec: PodExec, paths: StatePaths): Promise<RunHeadFetch> {
+  const mirror = mirrorInReader();
+  const local = observedHead(paths.mirror);
+  const out = (await execText(exec, READER_CONTAINER, podGit(mirror, ['rev-parse', '--verify', '--quiet', `${RUN_HEAD_REF}^{commit}`]), "reading the run's head").catch(() => '')).trim();
+  if (!/^[0-9a-f]{40,64}$/.test(out)) return { head: local, fetched: false, note: 'the run on the cluster has no commit yet' };
+  if (out === local) return { head: local, fetched: false };
+  const dir = join(paths.dir, 'k8s');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const bundle = join(dir, 'run.bundle');
   try {
@@ -58,24 +46,14 @@ export async function fetchRunBranch(exec: PodExec, o: { repoInPod: string; base
       file.on('close', () => resolve());
       file.on('error', reject);
     });
-    const r = await exec(READER_CONTAINER, podGit(o.repoInPod, ['bundle', 'create', '-', 'HEAD', `^${o.base}`]), { stdout: file });
+    const r = await exec(READER_CONTAINER, podGit(mirror, ['bundle', 'create', '-', RUN_HEAD_REF, ...(local ? [`^${local}`] : [])]), { stdout: file });
     if (!file.writableEnded) file.end();
     await closed;
-    if (r.code !== 0) return { branch, sha: head, ahead: 0, updated: false, note: `could not bundle the run's commits (exit ${r.code})` };
-    // The bundle's one ref is HEAD; fetch it into the branch, verifying every object.
-    const f = git(o.userRepo, ['-c', 'gc.auto=0', '-c', 'fetch.recurseSubmodules=false', '-c', 'transfer.fsckObjects=true', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', bundle, `+HEAD:${ref}`]);
-    if (f.code !== 0) return { branch, sha: head, ahead: 0, updated: false, note: `could not update ${branch}: ${f.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` };
+    if (r.code !== 0) return { head: local, fetched: false, note: `could not bundle the run's commits on the cluster (exit ${r.code})` };
+    const f = git(paths.mirror, ['-c', 'transfer.fsckObjects=true', 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', bundle, `+${RUN_HEAD_REF}:${RUN_HEAD_REF}`], { timeoutMs: 30 * 60_000 });
+    if (f.code !== 0) return { head: local, fetched: false, note: `could not take the run's commits: ${f.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` };
   } finally {
     rmSync(bundle, { force: true });
   }
-  // The loop may have committed between the two commands: the branch holds what the bundle held.
-  const now = git(o.userRepo, ['rev-parse', '--verify', ref]).stdout.trim();
-  const ahead = Number(git(o.userRepo, ['rev-list', '--count', `${o.base}..${now}`]).stdout.trim() || 0);
-  writeFileAtomic(join(dir, 'published.json'), `${JSON.stringify({ branch, sha: now })}\n`);
-  return { branch, sha: now, ahead, updated: current !== now };
-}
-
-export function describeFetchBack(r: FetchBack): string {
-  if (r.note) return `results: ${r.note}`;
-  return `results: branch ${r.branch} at ${r.sha!.slice(0, 10)} (${r.ahead} commit${r.ahead === 1 ? '' : 's'} by the run); review with \`git log -p ${r.branch}\`, take them with \`git merge ${r.branch}\``;
+  return { head: observedHead(paths.mirror), fetched: true };
 }

@@ -2,30 +2,31 @@
  * `peers down` of a run on Kubernetes, in podman's order: SIGTERM to the loop (through exec, to
  * catatonit, PID 1 of its container, which passes it on) and up to the grace period for it to save
  * its state; then the run's state and its commits come home (state-sync.ts, fetch-back.ts); then
- * the Pods, NetworkPolicies and the credentials Secret are deleted. The state and cache claims stay
+ * the Pods, NetworkPolicies and the credentials Secret are deleted; the results branch and the
+ * check of the user's repository are podman's own. The state and cache claims stay
  * for the next `up` to resume from, unless `--purge` (which also deletes the namespace peers made).
  * Fail closed: a loop that cannot be stopped leaves everything in place.
  */
 import { PeersError } from '../../src/cli/errors.ts';
 import { statePaths } from '../../src/state/paths.ts';
 import { readStopReason } from '../../src/state/stop-reason.ts';
-import type { DownResult } from '../down.ts';
-import { gatesCacheVolume, STATE_IN_CONTAINER } from '../pod-spec.ts';
+import { checkUserRepo, type DownResult } from '../down.ts';
+import { gatesCacheVolume } from '../pod-spec.ts';
 import { updateRegistry } from '../registry.ts';
-import { describeFetchBack, fetchRunBranch, runBranchName } from './fetch-back.ts';
+import { fingerprintPath, publishIfRun } from '../up.ts';
+import { fetchRunHead } from './fetch-back.ts';
 import { type K8sSession, openSession } from './k8s-session.ts';
 import { syncState } from './k8s-status.ts';
 import { RUN_POD_KIND } from './names.ts';
 import { hasTerminated, isRunning } from './pod-state.ts';
-import { CLONE_ON_STATE } from './run-repo.ts';
 import { recordK8sTarget } from './target.ts';
 import { READER_CONTAINER, STATE_FULL_EXCLUDES } from './transport.ts';
 
-/** Brings the run's commits home as peers/<project>; a line for the user, or undefined without a reader. */
+/** Brings the run's commits into the host's trusted mirror; a line when they could not come, undefined when they did (or there is no reader). */
 export async function fetchBack(s: K8sSession): Promise<string | undefined> {
   if (!isRunning(s.runPod, READER_CONTAINER)) return undefined;
-  const r = await fetchRunBranch(s.exec, { repoInPod: `${STATE_IN_CONTAINER}/${CLONE_ON_STATE}`, base: s.target.base, userRepo: s.repo, branch: runBranchName(s.key), stateDir: s.stateDir });
-  return describeFetchBack(r);
+  const r = await fetchRunHead(s.exec, statePaths(s.stateDir));
+  return r.note && r.head === null ? undefined : r.note;
 }
 
 async function stopLoop(s: K8sSession, graceS: number, progress: (l: string) => void): Promise<void> {
@@ -53,12 +54,11 @@ export async function downK8s(o: { repo: string; graceS: number; purge: boolean;
   const ns = s.target.namespace;
   const wasRunning = isRunning(s.runPod, 'loop');
   if (wasRunning) await stopLoop(s, o.graceS, o.progress);
-  const actions: string[] = [];
   if (await syncState(s, STATE_FULL_EXCLUDES)) {
     const line = await fetchBack(s);
-    if (line) actions.push(line);
+    if (line) o.progress(line);
   } else if (s.runPod) {
-    actions.push('the run Pod\'s reader is not running: the state and commits were not brought home (the state claim keeps them)');
+    o.progress('the run Pod\'s reader is not running: the state and commits were not brought home (the state claim keeps them)');
   }
   if (s.pods.length) o.progress('removing the Pods, NetworkPolicies and the credentials Secret');
   for (const p of s.pods) await s.cluster.remove('Pod', ns, p.metadata!.name!, 5);
@@ -76,5 +76,9 @@ export async function downK8s(o: { repo: string; graceS: number; purge: boolean;
     const p = ps.find((x) => x.path === o.repo);
     if (p) p.last_down_at = new Date().toISOString();
   }, env);
-  return { path: o.repo, project: s.key, wasRunning, stopReason: readStopReason(statePaths(s.stateDir).stopReason)?.reason ?? null, gitActions: actions, seconds: (Date.now() - t0) / 1000 };
+  // As on podman: the run's commits become the results branch, and the user's repository is
+  // checked against the fingerprint `up` took.
+  const results = publishIfRun(o.repo, s.stateDir) ?? null;
+  const repoCheck = checkUserRepo(o.repo, fingerprintPath(statePaths(s.stateDir)));
+  return { path: o.repo, project: s.key, wasRunning, stopReason: readStopReason(statePaths(s.stateDir).stopReason)?.reason ?? null, results, repoCheck, seconds: (Date.now() - t0) / 1000 };
 }

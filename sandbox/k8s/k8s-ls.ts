@@ -50,3 +50,8 @@ export function clusterRunLine(r: ClusterRun): string {
   const exit = r.exitCode === null ? '' : `exit ${r.exitCode}`;
   return `${r.project.padEnd(28)} ${r.status.padEnd(9)} ${exit.padEnd(7)} ${r.namespace.padEnd(30)} ${(r.startedBy ?? '').padEnd(24)} ${r.repository ?? ''}`;
 }
+
+/** One run in `peers ls --target k8s --json` (snake_case, as every JSON output). */
+export function clusterRunJson(r: ClusterRun) {
+  return { namespace: r.namespace, project: r.project, pod: r.pod, status: r.status, exit_code: r.exitCode, started_at: r.startedAt, node: r.node, repository: r.repository, started_by: r.startedBy };
+}

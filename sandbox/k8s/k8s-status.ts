@@ -24,7 +24,8 @@ export async function syncState(s: K8sSession, excludes: string[] = STATE_LIGHT_
 
 export async function k8sProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = process.env, stateDirOverride?: string): Promise<ProjectStatus> {
   const s = await openSession(p.path, env, stateDirOverride);
-  await syncState(s);
+  // The state, and the run's head into the host's mirror (what `status` publishes as the results branch).
+  if (await syncState(s)) await (await import('./k8s-down.ts')).fetchBack(s);
   const paths = statePaths(s.stateDir);
   const stop = readStopReason(paths.stopReason);
   const figures = runFigures(s.stateDir, p.path);

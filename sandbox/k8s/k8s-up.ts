@@ -6,23 +6,23 @@
  * are Kubernetes'. Idempotent like the podman `up`: a running loop is reported, the dead Pods of an
  * earlier run are removed and recreated, and a run whose state claim exists resumes from it.
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { InputError, PeersError } from '../../src/cli/errors.ts';
 import { headSha } from '../../src/git/git.ts';
 import { loadProject } from '../../src/config/load.ts';
+import { ensureStateDirs, statePaths } from '../../src/state/paths.ts';
 import { assertApiKeys } from '../credential-check.ts';
+import { checkRehearsal } from '../rehearsal.ts';
 import { ensureRegistered, updateRegistry } from '../registry.ts';
-import { resolveProjectDir, type UpOptions, type UpResult } from '../up.ts';
-import { deliveryStream, packDelivery } from './delivery.ts';
+import { adoptRunControlPlane, resolveProjectDir, type UpOptions, type UpResult } from '../up.ts';
+import { deliverRun, prepareK8sState } from './k8s-deliver.ts';
 import { k8sObjects, type K8sPlan, planK8s, type K8sTargetOptions } from './k8s-plan.ts';
 import { type KubeCluster } from './kube-client.ts';
 import { projectSelector, RUN_POD_KIND } from './names.ts';
 import { execText, type PodExec } from './pod-exec.ts';
 import { hasTerminated, isRunning, podProblem, schedulingWait } from './pod-state.ts';
-import { deliverySources, prepareRunRepo } from './run-repo.ts';
 import { recordK8sTarget, targetOfRepo } from './target.ts';
-import { INIT_CONTAINER, probeDeliveryCommand, unpackCommand } from './transport.ts';
+import { INIT_CONTAINER, probeDeliveryCommand } from './transport.ts';
 
 /** Scheduling, image pulls and the other Pods' start: how long `up` waits for the run to begin. */
 const START_TIMEOUT_MS = 15 * 60_000;
@@ -81,8 +81,11 @@ export async function upK8s(o: UpOptions & K8sTargetOptions): Promise<K8sUpResul
   const t0 = Date.now();
   const repo = resolveProjectDir(o.target, env);
   const loaded = loadProject(repo);
-  if (o.credentials !== 'oauth-file' && o.upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env);
-  const plan = await planK8s(repo, o, env);
+  const rehearsal = o.rehearse ? checkRehearsal(o.rehearse, loaded.config) : undefined;
+  const upstream = rehearsal !== undefined ? 'model-server' : (o.upstream ?? 'vendors');
+  if (upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env);
+  const plan = await planK8s(repo, { ...o, upstream }, env);
+  if (plan.budget.warning) o.progress(`warning: ${plan.budget.warning}`);
   const earlier = targetOfRepo(repo, env);
   if (earlier && (earlier.namespace !== plan.namespace || (earlier.context ?? '') !== (plan.context ?? ''))) {
     throw new InputError(`this project's run is in namespace ${earlier.namespace}${earlier.context ? ` of context ${earlier.context}` : ''}`, { hint: 'peers down first (add --purge to drop its state), then peers up with the new target' });
@@ -102,15 +105,20 @@ export async function upK8s(o: UpOptions & K8sTargetOptions): Promise<K8sUpResul
     context: cluster.context,
     image: plan.image,
     resumed,
+    notes: [],
   });
 
   const current = await cluster.readPod(plan.namespace, runPod);
   if (isRunning(current, 'loop')) return result(true, true);
   await removePods(cluster, plan, o.progress);
 
-  // Refused before anything exists in the cluster: a repository without a commit cannot run.
+  // Refused before anything exists in the cluster: a repository without a commit cannot run, and
+  // a .peers/ changed since the last run is shown and refused as on podman.
   const head = headSha(repo);
   if (!head) throw new InputError(`${repo} has no commit yet: the run starts from your HEAD`, { hint: 'commit your work, then run `peers up` again' });
+  const paths = statePaths(plan.stateDir);
+  ensureStateDirs(paths);
+  adoptRunControlPlane(repo, paths, o);
   await updateRegistry((ps) => {
     const p = ps.find((x) => x.path === repo);
     if (p) p.last_up_at = new Date().toISOString();
@@ -135,32 +143,11 @@ export async function upK8s(o: UpOptions & K8sTargetOptions): Promise<K8sUpResul
     o.progress(`the run volume holds the run started from ${probe.base.slice(0, 10)}: resuming it`);
     base = probe.base;
   } else {
-    base = await deliver(exec, plan, repo, o.progress);
+    base = prepareK8sState(repo, plan, { ...o, rehearsalText: rehearsal });
+    await deliverRun(exec, plan, base, o.progress);
   }
   await recordK8sTarget(repo, target(base), env);
   o.progress('waiting for the loop to start');
   await waitForPod(cluster, plan.namespace, runPod, 'the loop container', (p) => isRunning(p, 'loop') || hasTerminated(p, 'loop'), o.progress);
   return result(Boolean(probe.delivered), false);
-}
-
-/**
- * Prepares the run's repository on the host, packs it and streams it into the init container.
- * Returns the commit the run starts from.
- */
-async function deliver(exec: PodExec, plan: K8sPlan, repo: string, progress: (l: string) => void): Promise<string> {
-  const work = join(plan.stateDir, 'k8s');
-  mkdirSync(work, { recursive: true, mode: 0o700 });
-  const runRepo = prepareRunRepo(repo, join(work, 'clone'));
-  for (const n of runRepo.notes) progress(n);
-  const file = join(work, 'delivery.tar');
-  try {
-    const delivery = await packDelivery(deliverySources({ clone: runRepo.clone }), file);
-    rmSync(runRepo.clone, { recursive: true, force: true });
-    progress(`streaming the repository into the run (${(delivery.bytes / 1048576).toFixed(1)} MiB)`);
-    await execText(exec, INIT_CONTAINER, unpackCommand(plan.names.stateClaim, runRepo.base), 'delivering the repository', { stdin: deliveryStream(delivery) });
-  } finally {
-    rmSync(file, { force: true });
-    rmSync(runRepo.clone, { recursive: true, force: true });
-  }
-  return runRepo.base;
 }

@@ -93,14 +93,15 @@ function socketAnswers(path: string): Promise<boolean> {
 
 export async function podInit(o: InitOptions): Promise<void> {
   const deadline = Date.now() + o.timeoutS * 1000;
-  for (const d of o.dirs) ensureDir(d);
   for (const d of o.freshDirs) emptyDir(d);
   if (o.isolated) o.log(await checkIsolation(o.env, o.reach));
-  // The repository first: the other Pods' runners start only once it is in place.
+  // The run first: the other Pods' runners start only once it is in place. The directories go
+  // after it, since the delivery replaces the trees it carries (run/, snapshot/, control/).
   if (o.awaitDelivery) {
     const marker = o.awaitDelivery;
-    await waitFor(`the repository (peers up streams it into the run Pod)`, () => existsSync(marker), deadline, o.log);
+    await waitFor(`the run's delivery (peers up streams it into the run Pod)`, () => existsSync(marker), deadline, o.log);
   }
+  for (const d of o.dirs) ensureDir(d);
   // A listening socket, not a file: a stale one from an earlier run refuses connections.
   for (const s of o.waitSockets) await waitFor(`${s} to accept connections`, () => socketAnswers(s), deadline, o.log);
   for (const a of o.waitTcp ?? []) {

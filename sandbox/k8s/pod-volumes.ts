@@ -13,7 +13,8 @@ import type { V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { PeersError } from '../../src/cli/errors.ts';
 import { PEERS_BIN_IN_CONTAINER, type ContainerSpec } from '../pod-spec.ts';
 
-export type K8sBind = { claim: string; subPath?: string } | { configMap: string } | { inImage: true };
+/** `file`: the subPath is a file (the budget policy), made by the delivery, never as a directory. */
+export type K8sBind = { claim: string; subPath?: string; file?: true } | { configMap: string } | { inImage: true };
 export type ClaimDir = { claim: string; subPath: string };
 
 export type VolumeInputs = {
@@ -67,7 +68,7 @@ export function podVolumes(group: PodGroup, groups: PodGroup[], inp: VolumeInput
             return;
           }
           claim(ref.claim);
-          if (ref.subPath) dir({ claim: ref.claim, subPath: ref.subPath }, false);
+          if (ref.subPath && !ref.file) dir({ claim: ref.claim, subPath: ref.subPath }, false);
           list.push({ name: ref.claim, mountPath: m.target, readOnly: m.readOnly, ...(ref.subPath ? { subPath: ref.subPath } : {}) });
           return;
         }
