@@ -33,6 +33,8 @@ export function forPodman(objects: K8sObject[], claimsDir: string): PodmanPlay {
   const claims: Record<string, string> = {};
   for (const o of objects) if (o.kind === 'PersistentVolumeClaim') claims[o.metadata!.name!] = join(claimsDir, o.metadata!.name!);
   const out: PodmanPlay = { egress: [], isolated: [], claims, emptyDirs: [] };
+  // A subPath no init container makes as a directory is a file the delivery brings (the budget policy).
+  const initDirs = new Set(objects.flatMap((o) => (o.kind === 'Pod' ? (o as V1Pod).spec!.initContainers!.flatMap((c) => c.command!.filter((_, i, a) => a[i - 1] === '--dir' || a[i - 1] === '--fresh-dir')) : [])));
   for (const o of objects) {
     if (o.kind !== 'Pod') continue;
     const pod = structuredClone(o) as V1Pod;
@@ -45,7 +47,8 @@ export function forPodman(objects: K8sObject[], claimsDir: string): PodmanPlay {
         const claim = byName.get(m.name)?.persistentVolumeClaim?.claimName;
         if (!m.subPath || !claim) continue;
         const name = `sp-${createHash('sha256').update(`${claim}/${m.subPath}`).digest('hex').slice(0, 12)}`;
-        if (!extra.some((v) => v.name === name)) extra.push({ name, hostPath: { path: join(claims[claim]!, m.subPath), type: 'DirectoryOrCreate' } });
+        const isDir = initDirs.has(`/volumes/${claim}/${m.subPath}`);
+        if (!extra.some((v) => v.name === name)) extra.push({ name, hostPath: { path: join(claims[claim]!, m.subPath), type: isDir ? 'DirectoryOrCreate' : 'FileOrCreate' } });
         m.name = name;
         delete m.subPath;
       }
