@@ -34,6 +34,7 @@ let image = '';
 let secretName = '';
 let base = '';
 let userHead = '';
+let ticks = 0;
 const starts: ChildProcess[] = [];
 const pods = () => objects.filter((o) => o.kind === 'Pod').map((o) => o.metadata!.name!);
 const runPod = () => objects.find((o) => o.kind === 'Pod' && o.metadata?.labels?.['peers.dev/pod'] === 'run')!.metadata!.name!;
@@ -156,8 +157,9 @@ describe('the rendered Pods on podman', () => {
     expect(podmanAsUser(['container', 'inspect', '--format', '{{.State.ExitCode}}', `${runPod()}-loop`]).stdout.trim()).toBe('0');
     expect(inRun('reader', 'cat /state/last-stop-reason.txt').stdout).toStartWith('complete ');
     const state = JSON.parse(inRun('reader', 'cat /state/state.json').stdout);
-    // Two clean ticks converge, the third is the skeptic's; every hard gate green in the gates Pod.
-    expect(state.tick).toBe(3);
+    // Clean ticks converge, then the skeptic's re-audit (each tick one commit); every hard gate green in the gates Pod.
+    ticks = state.tick;
+    expect(ticks).toBeGreaterThanOrEqual(3);
     expect(Object.fromEntries(Object.entries(state.gates.results as Record<string, { state: string }>).map(([k, v]) => [k, v.state]))).toEqual({
       'committed-work': 'pass',
       'in-gates-pod': 'pass',
@@ -184,9 +186,9 @@ describe('the rendered Pods on podman', () => {
   test('the commits come home into the trusted mirror and are published as peers/app, the user\'s branch untouched; the state reads as a podman run\'s', () => {
     const fetched = driver(['fetch-back', repo, runPod()]);
     expect(fetched.code, fetched.stderr).toBe(0);
-    expect(JSON.parse(fetched.stdout).results).toMatchObject({ branch: 'peers/app', ahead: 3, updated: true });
-    const log = asUser(['git', '-C', repo, 'log', '--format=%s', `${base}..peers/app`]).stdout.trim().split('\n');
-    expect(log).toEqual(['work by alpha', 'work by beta', 'work by alpha']);
+    expect(JSON.parse(fetched.stdout).results).toMatchObject({ branch: 'peers/app', ahead: ticks, updated: true });
+    const log = asUser(['git', '-C', repo, 'log', '--reverse', '--format=%s', `${base}..peers/app`]).stdout.trim().split('\n');
+    expect(log).toEqual(Array.from({ length: ticks }, (_, i) => `work by ${i % 2 ? 'beta' : 'alpha'}`));
     expect(base).toBe(userHead);
     expect(asUser(['git', '-C', repo, 'rev-parse', 'HEAD']).stdout.trim()).toBe(userHead);
     expect(asUser(['git', '-C', repo, 'symbolic-ref', 'HEAD']).stdout.trim()).not.toBe('refs/heads/peers/app');
@@ -198,6 +200,6 @@ describe('the rendered Pods on podman', () => {
     expect(pulled.code, pulled.stderr).toBe(0);
     const status = asUser([PEERS_BIN, 'status', '--json'], { cwd: repo, env });
     expect(status.code, status.stderr).toBe(0);
-    expect(JSON.parse(status.stdout)).toMatchObject({ tick: 3, last_stop: { reason: 'complete' }, results: { branch: 'peers/app', ahead: 3 } });
+    expect(JSON.parse(status.stdout)).toMatchObject({ tick: ticks, last_stop: { reason: 'complete' }, results: { branch: 'peers/app', ahead: ticks } });
   });
 });
