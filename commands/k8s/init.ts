@@ -3,6 +3,7 @@ import { podInit } from '../../sandbox/k8s/pod-init.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class K8sInit extends BaseCommand {
+  static override summary = "Prepare a Kubernetes Pod's volumes and wait for what it needs to start.";
   static override description = 'Prepare a Kubernetes run Pod before its containers start (its init container): volume directories, the isolation check, the sockets of the other Pods, the repository\'s delivery.';
   static override hidden = true;
   static override examples = ['<%= config.bin %> k8s init --dir /volumes/peers-app-state/sidecars/auth --isolated --await-delivery /volumes/peers-app-state/.peers-delivery.json'];

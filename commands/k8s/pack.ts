@@ -3,6 +3,7 @@ import { packTrees } from '../../sandbox/k8s/tar-tree.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class K8sPack extends BaseCommand {
+  static override summary = 'Write a directory of a Kubernetes run as a tar stream on stdout.';
   static override description = 'Write a directory tree as a tar stream on stdout (the run\'s state, for `peers status`, `report` and `down` against a cluster). Symlinks are stored as links, never followed.';
   static override hidden = true;
   static override examples = ['<%= config.bin %> k8s pack --dir /state --as state --exclude run'];

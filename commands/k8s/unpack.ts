@@ -4,6 +4,7 @@ import { InputError } from '../../src/cli/errors.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class K8sUnpack extends BaseCommand {
+  static override summary = "Receive and verify the run's delivery in a Kubernetes init container.";
   static override description = 'Receive the repository of a Kubernetes run (what `peers up` streams through exec): a framed archive on stdin, verified, moved into place, then the delivery marker. With --probe, only say whether the run was delivered.';
   static override hidden = true;
   static override examples = ['<%= config.bin %> k8s unpack --into state=/volumes/peers-app-state --marker /volumes/peers-app-state/.peers-delivery.json < delivery'];
