@@ -84,6 +84,8 @@ export function deadContainers(containers: ContainerState[], loopSaysDown: strin
 
 /** `stateDir` overrides the project's default state directory (`peers status --state-dir`). */
 export async function projectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = process.env, stateDirOverride?: string): Promise<ProjectStatus> {
+  // A run on Kubernetes is reconciled with its cluster (loaded only for such a project).
+  if (p.kubernetes !== undefined && existsSync(p.path)) return (await import('./k8s/k8s-status.ts')).k8sProjectStatus(p, env, stateDirOverride);
   const key = existsSync(p.path) ? projectKey(p.path) : '';
   const stateDir = stateDirOverride ?? (existsSync(p.path) ? stateDirFor(p.path, env) : '');
   const paths = stateDir ? statePaths(stateDir) : undefined;

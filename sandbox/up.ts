@@ -282,7 +282,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
 }
 
 /** Adopts the control plane for this run (a refusal changes nothing); the state's digest before, for the decision. */
-function adoptRunControlPlane(repo: string, paths: StatePaths, o: UpOptions): { digestBefore: string | null } {
+export function adoptRunControlPlane(repo: string, paths: StatePaths, o: UpOptions): { digestBefore: string | null } {
   const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers up' });
   if (adopted.adopted.length) o.progress(`adopted the changed control plane: ${adopted.adopted.map((e) => `${e.path} ${e.change}`).join(', ')}`);
   return { digestBefore: loadState(paths.state)?.config_digest ?? null };
@@ -323,7 +323,7 @@ function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed',
  * Everything `up` does before podman, after the control plane: the fingerprint of the user's
  * repository as it is now (`down` compares against it), the run clone and mirror, and the results branch.
  */
-function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOptions): { clone: string; results: PublishResult } {
+export function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOptions): { clone: string; results: PublishResult } {
   saveFingerprint(fingerprintPath(paths), fingerprintRepo(repo));
   const clone = prepareRunClone(repo, paths);
   for (const n of clone.notes) o.progress(n);
