@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { statePaths } from '../../src/state/paths.ts';
 import { readStopReason } from '../../src/state/stop-reason.ts';
-import { classify, type ProjectStatus } from '../reconcile.ts';
+import { classify, deadContainers, type ProjectStatus } from '../reconcile.ts';
 import type { ProjectEntry } from '../registry.ts';
 import { runFigures } from '../run-figures.ts';
 import { type K8sSession, openSession } from './k8s-session.ts';
@@ -39,5 +39,7 @@ export async function k8sProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv =
     hasState: existsSync(paths.state),
     hasContainers: containers.length > 0,
   });
-  return { name: p.name ?? p.path, path: p.path, status, tick: figures.tick, stopReason: stop?.reason ?? null, spend: figures.spend, openGates: figures.openGates, stateDir: s.stateDir, containers };
+  // A dead container of a running pod holds the run, as with podman (reconcile.ts).
+  const degraded = status === 'running' ? deadContainers(containers, figures.podDown) : [];
+  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, spend: figures.spend, openGates: figures.openGates, stateDir: s.stateDir, containers };
 }
