@@ -109,6 +109,7 @@ export const OUTPUT_SCHEMAS = {
     goal_settings: Nested,
     goals: z.strictObject({ hard: z.array(Nested), soft: z.array(Nested) }),
     egress: Nested,
+    modes: z.array(Str).optional().meta({ description: 'the goal programs `peers init --modes` installed' }),
   }),
   bugs: z.strictObject({
     summary: z.strictObject({
