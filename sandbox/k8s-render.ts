@@ -8,6 +8,7 @@
  */
 import { stringify } from 'yaml';
 import type { ContainerSpec, MountSpec, PodSpec } from './pod-spec.ts';
+import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 
 const volName = (m: MountSpec, i: number, c: ContainerSpec): string => {
   if (m.kind === 'shared-dir') return `shared-${m.name}`;
@@ -88,6 +89,8 @@ function policy(name: string, labels: Record<string, string>, allowEgress: boole
 }
 
 export function renderK8s(spec: PodSpec): string {
+  // The test-only stand-in vendor (sandbox/test-upstream.ts) is a podman arrangement; never a manifest.
+  if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) throw new Error('a pod spec with a test upstream cannot be rendered for Kubernetes');
   const groups: { name: string; role: string; containers: ContainerSpec[] }[] = [
     { name: spec.podName, role: 'pod', containers: spec.containers.filter((c) => c.placement === 'pod') },
     ...spec.containers.filter((c) => c.placement === 'own').map((c) => ({ name: c.name, role: c.role, containers: [c] })),
