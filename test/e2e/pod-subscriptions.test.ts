@@ -29,7 +29,7 @@ import { type ModelServerHandle, startModelServer } from '../../src/model-server
 import { SIDECAR_PLACEHOLDER_KEY } from '../../src/config/provider.ts';
 import { readStopReason } from '../../src/state/stop-reason.ts';
 import { handoffCommitCommand } from '../integration/real-cli/harness.ts';
-import { asUser, ensurePodmanReady, podmanAsUser, PEERS_BIN, uid } from './podman-user.ts';
+import { asUser, ensurePodmanReady, podmanAsUser, PEERS_BIN, TEST_USER, type Run, uid, userEnv } from './podman-user.ts';
 import { CODEX_CLIENT_ID, jwt, type StandInVendor, startStandInVendor } from './stand-in-vendor.ts';
 
 setDefaultTimeout(300_000);
@@ -63,6 +63,23 @@ let model: ModelServerHandle;
 let vendor: StandInVendor;
 
 const peers = (args: string[], timeoutMs = 120_000) => asUser([PEERS_BIN, ...args], { cwd: repo, env, timeoutMs });
+/**
+ * asUser without blocking: the stand-in vendor and the model server answer from this very process,
+ * so while the run goes on nothing here may hold the event loop (no spawnSync, no sleepSync).
+ */
+async function asUserAsync(argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<Run> {
+  const e = userEnv(env);
+  const p = Bun.spawn(['runuser', '-u', TEST_USER, '--', 'env', '-i', ...Object.entries(e).map(([k, v]) => `${k}=${v}`), ...argv], {
+    cwd: repo,
+    stdin: opts.input === undefined ? 'ignore' : new Blob([opts.input]),
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+  const timer = setTimeout(() => p.kill(), opts.timeoutMs ?? 120_000);
+  const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
 const cname = (role: string) => `peers-${key}-${role}`;
 const claudeFile = () => join(root, 'claude-login', '.credentials.json');
 const codexFile = () => join(root, 'codex-login', 'auth.json');
@@ -149,9 +166,9 @@ afterAll(async () => {
 
 type Tick = { peer: string; classification: string; success: boolean; skeptic: boolean; ts: string; duration_ms: number; sleeps_until: string | null; cause: string | null; stderr_tail: string; stdout_tail: string };
 
-test('on subscription logins the sidecar refreshes both in the pod; codex sleeps until its reset while claude works; the run completes; no token reaches the workspace', () => {
+test('on subscription logins the sidecar refreshes both in the pod; codex sleeps until its reset while claude works; the run completes; no token reaches the workspace', async () => {
   const started = Date.now();
-  const r = asUser([BUN, DRIVER, repo, vendor.certFile], { cwd: repo, env, timeoutMs: 240_000 });
+  const r = await asUserAsync([BUN, DRIVER, repo, vendor.certFile], { timeoutMs: 240_000 });
   expect(r.code, r.stderr).toBe(0);
   ({ project: key, stateDir } = JSON.parse(r.stdout.trim().split('\n').at(-1)!));
   expect(r.stderr).toContain('TEST MODE: the vendors are a local stand-in');
@@ -165,20 +182,20 @@ test('on subscription logins the sidecar refreshes both in the pod; codex sleeps
   for (;;) {
     stop = readStopReason(join(stateDir, 'last-stop-reason.txt'));
     if (stop && Date.parse(stop.at) >= started) break;
-    if (Date.now() > deadline) throw new Error(`the run did not stop; loop log:\n${peers(['logs']).stdout.slice(-4000)}`);
-    const status = peers(['status', '--json']);
+    if (Date.now() > deadline) throw new Error(`the run did not stop; loop log:\n${(await asUserAsync([PEERS_BIN, 'logs'])).stdout.slice(-4000)}`);
+    const status = await asUserAsync([PEERS_BIN, 'status', '--json']);
     const waiting = status.code === 0 ? ((JSON.parse(status.stdout).waiting ?? []) as { peer: string; until: string }[]) : [];
     for (const w of waiting) waits.set(w.peer, w.until);
     if (waiting.some((w) => w.peer === 'codex') && !workspaceLook) {
-      statusText = peers(['status']).stdout;
+      statusText = (await asUserAsync([PEERS_BIN, 'status'])).stdout;
       // Patterns on stdin, so no token is in any process's argv or environment but the ones under test.
       // The second grep proves the first one reads what it should: the placeholder key IS in the CLIs' environment.
-      workspaceLook = asUser(
+      workspaceLook = await asUserAsync(
         ['podman', 'exec', '-i', cname('workspace'), 'sh', '-c', `grep -rlsF -f /dev/stdin /work /home/peer /tmp /proc/[0-9]*/environ /proc/[0-9]*/cmdline; echo "tokens: exit $?"; grep -lsF ${SIDECAR_PLACEHOLDER_KEY} /proc/[0-9]*/environ | wc -l`],
         { input: `${ALL_TOKENS.join('\n')}\n`, timeoutMs: 60_000 },
       );
     }
-    Bun.sleepSync(1500);
+    await Bun.sleep(1500);
   }
   const log = peers(['logs']).stdout;
   const ticks = readFileSync(join(stateDir, 'runs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.event === 'tick') as Tick[];
