@@ -215,8 +215,12 @@ test('on subscription logins the sidecar refreshes both in the pod; codex sleeps
   const chatgpt = vendor.apiCalls.filter((c) => c.host === 'chatgpt.com');
   expect(anthropic.length).toBeGreaterThan(0);
   expect(anthropic.every((c) => c.token === T.claudeNewAccess && c.beta?.includes('oauth-2025-04-20') && c.status === 200), why).toBe(true);
+  // (Codex may have had two requests in flight with the revoked token: both were refused, one refresh served both.)
+  const stale = chatgpt.filter((c) => c.token === T.codexOldAccess);
   expect(chatgpt[0]).toMatchObject({ token: T.codexOldAccess, status: 401 });
-  expect(chatgpt.slice(1).every((c) => c.token === T.codexNewAccess && c.accountId === 'acct-e2e' && c.path.startsWith('/backend-api/codex/')), why).toBe(true);
+  expect(stale.every((c) => c.status === 401)).toBe(true);
+  expect(chatgpt.indexOf(stale.at(-1)!)).toBeLessThan(chatgpt.findIndex((c) => c.token === T.codexNewAccess));
+  expect(chatgpt.filter((c) => c.token !== T.codexOldAccess).every((c) => c.token === T.codexNewAccess && c.accountId === 'acct-e2e' && c.path.startsWith('/backend-api/codex/')), why).toBe(true);
   expect(chatgpt.map((c) => c.status)).toContain(429);
 
   // The new tokens are in the login files, written in place of the old (mode kept, nothing left beside them).
