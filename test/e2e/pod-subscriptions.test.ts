@@ -36,8 +36,8 @@ setDefaultTimeout(420_000);
 
 const BUN = join(import.meta.dir, '../../node_modules/.bin/bun');
 const DRIVER = join(import.meta.dir, 'subscription-pod-up.ts');
-/** Codex's usage limit lifts this long after it is hit: claude works meanwhile. */
-const RESET_S = 30;
+/** Codex's usage limit lifts this long after it is hit: claude works meanwhile (a few turns). */
+const RESET_S = 40;
 const salt = Math.random().toString(36).slice(2, 10);
 const exp = (s: number) => Math.floor(Date.now() / 1000) + s;
 const T = {
@@ -89,7 +89,8 @@ const scenario = {
   version: 1,
   peers: {
     // More turns than claude can take while codex sleeps (each takes a few seconds in the pod).
-    claude: { api: 'anthropic', ticks: Array.from({ length: 40 }, (_, i) => work(`c${i + 1}.txt`)) },
+    // (Not `cN.txt`: `c8.txt` reads as the c8 coverage tool's configuration, gate surface.)
+    claude: { api: 'anthropic', ticks: Array.from({ length: 40 }, (_, i) => work(`step-${i + 1}.md`)) },
     codex: {
       api: 'responses',
       ticks: [
