@@ -22,6 +22,7 @@ import { type ClaimDir, type K8sBind, podVolumes, type PodGroup } from './k8s/po
 import { resourcesFor } from './k8s/resources.ts';
 import { baseSecurity, claimRoot, DELIVERY_MARKER, INIT_BINARY, afterListeners, initContainer, initTmpVolume, listenedPorts, listenedSockets, readerContainer } from './k8s/transport.ts';
 import type { ContainerSpec, PodSpec } from './pod-spec.ts';
+import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 
 export type { K8sBind } from './k8s/pod-volumes.ts';
 export type K8sObject = V1Namespace | V1Secret | V1ConfigMap | V1PersistentVolumeClaim | V1NetworkPolicy | V1Pod;
@@ -155,6 +156,8 @@ function podOf(g: PodGroup, groups: PodGroup[], inp: K8sRunInputs): V1Pod {
 }
 
 export function renderK8s(spec: PodSpec, inp: K8sRunInputs): K8sObject[] {
+  // The test-only stand-in vendor (sandbox/test-upstream.ts) is a podman arrangement; never a manifest.
+  if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) throw new PeersError('a pod spec with a test upstream cannot be rendered for Kubernetes');
   const { names, namespace } = inp;
   const meta = (name: string) => ({ name, namespace, labels: projectLabels(names), annotations: { [ANNOTATION_KEY]: spec.project } });
   const groups = podGroups(spec, names);

@@ -46,6 +46,7 @@ import { restartContainers } from './pod-repair.ts';
 import { ensureRegistered, resolveProjectTarget, updateRegistry } from './registry.ts';
 import { checkRehearsal, rehearsalDir, waitForModelServer, writeRehearsal } from './rehearsal.ts';
 import { resetProject } from './reset.ts';
+import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 import { armNotifications } from '../src/notify/notify-store.ts';
 import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
 
@@ -263,6 +264,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     const p = ps.find((x) => x.path === repo);
     if (p) p.last_up_at = new Date().toISOString();
   }, env);
+  if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) o.progress('TEST MODE: the vendors are a local stand-in (sandbox/test-upstream.ts; never in a real run)');
   o.progress(`creating pod ${spec.podName} (network: none)`);
   try {
     await podmanOk(plan.createPod);

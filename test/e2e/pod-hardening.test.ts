@@ -139,7 +139,7 @@ describe('vendors only through the auth sidecar', () => {
     expect(allowed).toContain('hello from the e2e upstream');
     // The name resolves (test table) to a vendor that is listening: only the policy stands in the way.
     expect(connectFromWorkspace(`${VENDOR}:443`)).toBe('HTTP/1.1 403 Forbidden');
-    for (const other of ['api.openai.com:443', 'chatgpt.com:443', 'console.anthropic.com:443']) expect(connectFromWorkspace(other)).toBe('HTTP/1.1 403 Forbidden');
+    for (const other of ['api.openai.com:443', 'chatgpt.com:443', 'platform.claude.com:443']) expect(connectFromWorkspace(other)).toBe('HTTP/1.1 403 Forbidden');
     const audit = await until(readAudit, (a) => a.some((r) => r.host === VENDOR));
     expect(audit.find((r) => r.host === VENDOR)).toMatchObject({ listener: 'workspace', port: 443, decision: 'deny', status: 403 });
     expect(audit.find((r) => r.host === VENDOR)!.reason).toContain(`host ${VENDOR} is not on the egress allow-list`);

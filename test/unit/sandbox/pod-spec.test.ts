@@ -171,7 +171,11 @@ describe('when the loop stops, and the operator\'s controls', () => {
 
   test('codex is wired to the auth sidecar by the loop (it ignores OPENAI_BASE_URL); not with OAuth logins', () => {
     expect(byRole('loop').env.PEERS_CODEX_BASE_URL).toBe('http://127.0.0.1:8081/v1');
-    expect(buildPodSpec({ ...inputs, oauth: true }).containers.find((c) => c.role === 'loop')!.env.PEERS_CODEX_BASE_URL).toBeUndefined();
+    // A ChatGPT login: codex goes to the sidecar's ChatGPT upstream, the same route the workspace's OPENAI_BASE_URL names.
+    const chatgpt = buildPodSpec({ ...inputs, oauth: true, codexUpstream: 'chatgpt' }).containers;
+    expect(chatgpt.find((c) => c.role === 'loop')!.env.PEERS_CODEX_BASE_URL).toBe('http://127.0.0.1:8082');
+    expect(chatgpt.find((c) => c.role === 'workspace')!.env.OPENAI_BASE_URL).toBe('http://127.0.0.1:8082');
+    expect(buildPodSpec({ ...inputs, oauth: true, codexUpstream: 'openai' }).containers.find((c) => c.role === 'loop')!.env.PEERS_CODEX_BASE_URL).toBe('http://127.0.0.1:8081/v1');
   });
 });
 
