@@ -163,6 +163,7 @@ export const OUTPUT_SCHEMAS = {
     budget_policy: Nested.optional(),
     create_pod: z.array(Str).optional(),
     create_containers: z.array(Nested).optional(),
+    shared_dirs: z.array(Str).optional(),
   }),
   init: Nested,
   new: Nested,
