@@ -6,6 +6,8 @@ export default class K8sInit extends BaseCommand {
   static override summary = "Prepare a Kubernetes Pod's volumes and wait for what it needs to start.";
   static override description = 'Prepare a Kubernetes run Pod before its containers start (its init container): volume directories, the isolation check, the sockets of the other Pods, the repository\'s delivery.';
   static override hidden = true;
+  // Part of a running Kubernetes run (it waits, or writes the run's state): fuzzed for validation only.
+  static override controlsRuns = true;
   static override examples = ['<%= config.bin %> k8s init --dir /volumes/peers-app-state/sidecars/auth --isolated --await-delivery /volumes/peers-app-state/.peers-delivery.json'];
   static override flags = {
     dir: Flags.string({ multiple: true, default: [], description: 'Create this directory (0700) if missing.' }),

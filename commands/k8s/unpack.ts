@@ -7,6 +7,8 @@ export default class K8sUnpack extends BaseCommand {
   static override summary = "Receive and verify the run's delivery in a Kubernetes init container.";
   static override description = 'Receive the repository of a Kubernetes run (what `peers up` streams through exec): a framed archive on stdin, verified, moved into place, then the delivery marker. With --probe, only say whether the run was delivered.';
   static override hidden = true;
+  // Part of a running Kubernetes run (it waits, or writes the run's state): fuzzed for validation only.
+  static override controlsRuns = true;
   static override examples = ['<%= config.bin %> k8s unpack --into state=/volumes/peers-app-state --marker /volumes/peers-app-state/.peers-delivery.json < delivery'];
   static override flags = {
     into: Flags.string({ multiple: true, default: [], description: 'NAME=DIR: archive entries under NAME/ land in DIR.' }),
