@@ -68,8 +68,8 @@ const connectFromWorkspace = (target: string, request = '') =>
 
 /** Recreates a container from the argv `peers up` planned for it, with test-only additions. */
 function recreate(role: string, createOpts: string[], trailing: string[], withKeys = false): void {
-  const plan = JSON.parse(peers(['up', '--dry-run', 'podman', '--json', '--allow', UPSTREAM]).stdout) as { createContainers: { role: string; argv: string[] }[] };
-  const argv = plan.createContainers.find((c) => c.role === role)!.argv;
+  const plan = JSON.parse(peers(['up', '--dry-run', 'podman', '--json', '--allow', UPSTREAM]).stdout) as { create_containers: { role: string; argv: string[] }[] };
+  const argv = plan.create_containers.find((c) => c.role === role)!.argv;
   expect(argv).toContain(cname(role));
   expect(podmanAsUser(['rm', '-f', '-t', '0', cname(role)]).code).toBe(0);
   // Secrets are passed by name (`--env NAME`): podman takes their values from its own environment.
