@@ -45,7 +45,7 @@ import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput,
 import type { ConvergenceInput } from './convergence.ts';
 import { applyOperatorActions, syncPeerOrder } from './operator-actions.ts';
 import { resumeFromLog } from './resume.ts';
-import { startCleanup } from './start-cleanup.ts';
+import { startCleanup, sweepGitLocks } from './start-cleanup.ts';
 import { describeUnattested, newUnattested } from './unattested.ts';
 import { probeGates, type GateProbe } from './gate-probe.ts';
 import { HistoryFacts } from './history-facts.ts';
@@ -123,7 +123,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   let stopTracking: (() => void) | undefined;
   try {
-    stopTracking = await startCleanup(paths, log);
+    stopTracking = await startCleanup(paths, { workDir: repo, allowGitFile: !pod }, log);
     // Space to record a stop in, should the disk fill (storage-stop.ts).
     keepReserve(paths.diskReserve);
     if (pod) {
@@ -343,6 +343,8 @@ class LoopRun {
         { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: outside.warning ? [outside.warning] : [] },
       );
       if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
+      // The turn's processes are gone: a git lock left now would fail the next peer's turn.
+      sweepGitLocks({ workDir: this.repo, allowGitFile: this.where.live }, `${peer}'s turn (tick ${tick})`, this.log);
       const podDown = outcome.obs.success ? [] : this.notePod();
       if (podDown.length) Object.assign(outcome.obs, { pod_down: podDown, cause: podDownCause(podDown) });
       // A turn that changed the frozen acceptance contract is refused (src/modes/contract-guard.ts);

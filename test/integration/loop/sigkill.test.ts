@@ -57,13 +57,7 @@ function checkInvariants(p: Project, afterKill: boolean): { stateTick: number; l
   return { stateTick, logTick };
 }
 
-// Skipped, with its reason: since the start-up cleanup (reaper and scratch-dir sweep) came in, some
-// restarts of this schedule end by themselves at once, so the test no longer kills at the moments it
-// claims to, and fails on its own strength check (kills > 25) about half the time. The property it
-// proves (state.json and runs.jsonl intact after any kill) must be re-established before the skip is
-// removed; test/integration/loop/fault-suite.test.ts still kills the loop 50 times (orphans, credit,
-// leftovers) and test/integration/loop/durability.test.ts covers the state files.
-test.skip('SIGKILL at 50 random moments: every restart resumes with intact state.json and parseable runs.jsonl', async () => {
+test('SIGKILL at 50 random moments: every restart resumes with intact state.json and parseable runs.jsonl', async () => {
   const seed = Number(process.env.PEERS_SIGKILL_SEED ?? Math.floor(Math.random() * 2 ** 31));
   const next = rng(seed);
   p = makeProject({
