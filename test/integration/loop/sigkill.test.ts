@@ -110,4 +110,4 @@ test('SIGKILL at 50 random moments: every restart resumes with intact state.json
   } catch (error) {
     throw new Error(`${(error as Error).message}\n(replay with PEERS_SIGKILL_SEED=${seed})`);
   }
-}, 240_000);
+}, 420_000);
