@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { down } from '../sandbox/down.ts';
+import { targetOfRepo } from '../sandbox/k8s/target.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
 import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
@@ -25,7 +26,13 @@ fingerprint \`peers up\` took (HEAD, index, config, hooks, .peers/): a run never
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Down);
     const quiet = this.jsonEnabled();
-    const r = await down({ target: projectFrom(args.project, flags.dir), graceS: flags.grace, purge: flags.purge, progress: (l) => quiet || process.stderr.write(`peers down: ${l}\n`) });
+    const progress = (l: string) => quiet || process.stderr.write(`peers down: ${l}
+`);
+    const repo = projectFrom(args.project, flags.dir);
+    // A run on Kubernetes is stopped on its cluster (the client loads only for such a project).
+    const r = targetOfRepo(repo)
+      ? await (await import('../sandbox/k8s/k8s-down.ts')).downK8s({ repo, graceS: flags.grace, purge: flags.purge, progress })
+      : await down({ target: repo, graceS: flags.grace, purge: flags.purge, progress });
     if (!quiet) {
       this.log(r.wasRunning ? `stopped ${r.path} in ${r.seconds.toFixed(1)} s (stop reason: ${r.stopReason ?? 'none recorded'})` : `${r.path} was not running; nothing left behind`);
       if (r.results) this.log(`  ${describePublish(r.results)}`);

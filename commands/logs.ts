@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { InputError } from '../src/cli/errors.ts';
 import { parseSince, showPeerLogs } from '../src/apps/logs/peer-logs.ts';
 import { stateDirFor, projectKey } from '../src/state/paths.ts';
+import { targetOfRepo } from '../sandbox/k8s/target.ts';
 import { followLogs } from '../sandbox/logs.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
@@ -23,6 +24,10 @@ export default class Logs extends BaseCommand {
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Logs);
     const repo = projectFrom(args.project, flags.dir);
+    if (targetOfRepo(repo) && !flags.peer) {
+      process.exitCode = await (await import('../sandbox/k8s/k8s-logs.ts')).followK8sLogs({ repo, follow: flags.follow, egress: flags.egress });
+      return;
+    }
     if (flags.peer) {
       if (flags.egress) throw new InputError('--peer and --egress show different logs: pass one of them');
       const stop = new AbortController();

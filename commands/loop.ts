@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
 import { readUserGitIdentity, USER_IDENTITY_ENV, userIdentityEnv } from '../src/config/git-identity.ts';
 import { gateProbeFromEnv } from '../sandbox/gates-remote.ts';
+import { heldLifeline } from '../sandbox/lifeline.ts';
 import { peerRunnerFromEnv } from '../sandbox/socket-runner.ts';
 import { runLoop } from '../src/loop/loop-runner.ts';
 import { BaseCommand } from './base.ts';
@@ -87,6 +88,8 @@ export default class Loop extends BaseCommand {
         pod: flags['workspace-dir'] ? { workspaceDir: flags['workspace-dir'] } : undefined,
         runner,
         gateProbe: gateProbeFromEnv(),
+        // In the pod: the lifeline says which containers are down (the run holds while any is).
+        podHealth: heldLifeline(),
         signal: stop.signal,
       });
       this.log(`Stopped: ${outcome.reason}`);

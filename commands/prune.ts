@@ -33,6 +33,6 @@ export default class Prune extends BaseCommand {
       for (const c of pruned) this.log(`${verb} ${c.path} (${c.project}, archived ${c.archived_at}, ${(c.bytes / 1e6).toFixed(1)} MB)`);
       this.log(pruned.length ? `${verb} ${pruned.length} archived run(s), ${(bytes / 1e6).toFixed(1)} MB` : `no archived run older than ${flags['older-than']}`);
     }
-    return { dry_run: flags['dry-run'], older_than_s: olderThanS, pruned, bytes };
+    return { dry_run: flags['dry-run'] ?? false, older_than_s: olderThanS, pruned, bytes };
   }
 }

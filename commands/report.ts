@@ -6,6 +6,7 @@ import { readReport } from '../src/report/read-report.ts';
 import { renderHtml } from '../src/report/render-html.ts';
 import { renderMarkdown } from '../src/report/render-markdown.ts';
 import { stateDirFor } from '../src/state/paths.ts';
+import { targetOfRepo } from '../sandbox/k8s/target.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
 import { publishIfRun } from '../sandbox/up.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
@@ -28,6 +29,10 @@ Printed and saved as REPORT.md in the state directory; with --html, one self-con
     const { args, flags } = await this.parse(Report);
     const repo = projectFrom(args.path, flags.dir);
     const dir = flags['state-dir'] ? resolve(flags['state-dir']) : stateDirFor(repo);
+    // A run on Kubernetes: its state and the run's commits (into the trusted mirror) come home from
+    // the cluster first; what follows is the same as for a podman run.
+    const fromCluster = !flags['state-dir'] && targetOfRepo(repo) ? await (await import('../sandbox/k8s/k8s-report.ts')).refreshFromCluster(repo) : undefined;
+    if (fromCluster && !this.jsonEnabled()) process.stderr.write(`${fromCluster}\n`);
     // The run's commits reach the user's repository here too (the pod cannot write it); first, so
     // the report names the branch as it is now.
     const results = flags['state-dir'] ? undefined : publishIfRun(repo, dir);

@@ -1,12 +1,12 @@
 import { Flags } from '@oclif/core';
 import { InputError } from '../src/cli/errors.ts';
 import { parseRuntimeChange } from '../src/loop/runtime-change.ts';
-import { renderK8s } from '../sandbox/k8s-render.ts';
 import { planPod } from '../sandbox/pod-plan.ts';
 import { rehearsalDir } from '../sandbox/rehearsal.ts';
 import { describeReset } from '../sandbox/reset.ts';
 import { publishIfRun, up } from '../sandbox/up.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
+import { listProjects } from '../sandbox/registry.ts';
 import { shellQuote } from '../src/proc/self-exec.ts';
 import { describePolicy } from '../src/budget/budget-policy.ts';
 import { stateDirFor } from '../src/state/paths.ts';
@@ -14,6 +14,15 @@ import { archivedRunJson, snakeKeys } from '../src/cli/json-output/snake-case.ts
 import type { UpResult } from '../sandbox/up.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
+
+/** A project whose run is on a cluster is not started on podman as well (one run per project). */
+async function refuseK8sProject(repo: string): Promise<void> {
+  const entry = listProjects().find((p) => p.path === repo);
+  if (entry?.kubernetes === undefined) return;
+  const { k8sTargetOf } = await import('../sandbox/k8s/target.ts');
+  const t = k8sTargetOf(entry);
+  throw new InputError(`this project's run is on Kubernetes (namespace ${t?.namespace})`, { hint: 'peers down first (add --purge to drop its state there), or peers up --target k8s to resume it' });
+}
 
 function upJson(r: UpResult) {
   return {
@@ -69,6 +78,10 @@ starts over from your HEAD.
     'clone-only': Flags.boolean({ hidden: true, description: 'Prepare the run (control-plane snapshot, fingerprint, run clone, results branch) and stop before starting the pod.' }),
     'accept-changes': Flags.boolean({ description: 'Adopt a .peers/ that changed since the last run (refused otherwise, with the diff).' }),
     'dry-run': Flags.string({ options: ['podman', 'k8s'], description: 'Print the pod (podman commands, or Kubernetes YAML) instead of starting it.' }),
+    target: Flags.string({ options: ['podman', 'k8s'], default: 'podman', description: 'Where the run goes: a rootless podman pod on this machine, or a Kubernetes cluster (README: Running on Kubernetes).' }),
+    context: Flags.string({ description: 'k8s: the kubeconfig context (default: kubernetes.context, else the current one).' }),
+    namespace: Flags.string({ description: 'k8s: the namespace (default: kubernetes.namespace, else peers-<project>, created).' }),
+    registry: Flags.string({ description: 'k8s: where `peers image build --push REGISTRY` pushed the peers image (default: kubernetes.registry).' }),
   };
   static override examples = [
     '<%= config.bin %> up',
@@ -79,6 +92,8 @@ starts over from your HEAD.
     '<%= config.bin %> up --reset-peer codex --no-skeptic',
     '<%= config.bin %> up app --allow registry.npmjs.org --attach',
     '<%= config.bin %> up --dry-run k8s > pod.yaml',
+    '<%= config.bin %> up --target k8s --registry registry.example.com/team',
+    '<%= config.bin %> up --dry-run k8s --registry registry.example.com/team > run.yaml',
   ];
 
   async run(): Promise<unknown> {
@@ -91,6 +106,9 @@ starts over from your HEAD.
     }
     const maxRuntime = flags['max-runtime'] === undefined ? undefined : parseRuntimeChange(flags['max-runtime']);
     const quiet = this.jsonEnabled();
+    const k8s = flags.target === 'k8s' || flags['dry-run'] === 'k8s';
+    const k8sTarget = { context: flags.context, namespace: flags.namespace, registry: flags.registry };
+    if (!k8s && (flags.context || flags.namespace || flags.registry)) throw new InputError('--context, --namespace and --registry are for --target k8s');
     const common = {
       maxTicks: flags['max-ticks'],
       maxUsd,
@@ -101,18 +119,45 @@ starts over from your HEAD.
       noRecon: flags['no-recon'],
       noCodemap: flags['no-codemap'],
     };
+    if (flags['dry-run'] === 'k8s') {
+      const [{ planK8s, k8sObjects }, { k8sYaml }] = await Promise.all([import('../sandbox/k8s/k8s-plan.ts'), import('../sandbox/k8s-render.ts')]);
+      const rehearse = flags.rehearse ? { upstream: 'model-server' as const } : {};
+      // No credential values: the Secret is created by `peers up --target k8s` from this shell's environment.
+      const plan = await planK8s(target, { ...common, ...rehearse, ...k8sTarget });
+      const objects = k8sObjects(plan, undefined);
+      if (quiet) return { yaml: k8sYaml(objects), objects, budget_policy: plan.budget.policy };
+      this.log(`# budget: ${describePolicy(plan.budget.policy)} (up --target k8s delivers it with the run)`);
+      if (plan.budget.warning) this.log(`# warning: ${plan.budget.warning}`);
+      this.log(k8sYaml(objects));
+      return undefined;
+    }
     if (flags['dry-run']) {
       const repo = target;
       const rehearse = flags.rehearse ? { upstream: 'model-server' as const, modelServerDir: rehearsalDir(stateDirFor(repo)) } : {};
-      const { spec, plan, budget } = await planPod(repo, { ...common, ...rehearse });
-      if (quiet) return flags['dry-run'] === 'k8s' ? { yaml: renderK8s(spec), budget_policy: budget.policy } : { ...snakeKeys(plan), budget_policy: budget.policy };
+      const { plan, budget } = await planPod(repo, { ...common, ...rehearse });
+      if (quiet) return { ...snakeKeys(plan), budget_policy: budget.policy };
       // The policy `up` would write to the state dir for the loop and the auth sidecar to read.
       this.log(`# budget: ${describePolicy(budget.policy)} (up writes it to ${budget.hostPath})`);
       if (budget.warning) this.log(`# warning: ${budget.warning}`);
-      if (flags['dry-run'] === 'k8s') this.log(renderK8s(spec));
-      else for (const argv of [plan.createPod, ...plan.createContainers.map((c) => c.argv)]) this.log(['podman', ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : shellQuote(a))).join(' '));
+      for (const argv of [plan.createPod, ...plan.createContainers.map((c) => c.argv)]) this.log(['podman', ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : shellQuote(a))).join(' '));
       return undefined;
     }
+    if (k8s) {
+      if (flags.fresh || flags['clone-only'] || flags['max-runtime'] !== undefined) throw new InputError('--fresh, --clone-only and --max-runtime are not available with --target k8s yet', { hint: 'peers down --purge, then peers up --target k8s starts a new run' });
+      const { upK8s } = await import('../sandbox/k8s/k8s-up.ts');
+      const r = await upK8s({ target, ...common, rehearse: flags.rehearse, acceptChanges: flags['accept-changes'], ...k8sTarget, progress: (l) => quiet || process.stderr.write(`peers up: ${l}\n`) });
+      if (!quiet) {
+        this.log(r.alreadyRunning ? `${r.name} is already running (Pod ${r.pod} in ${r.namespace}).` : `${r.name} is running on ${r.context}: Pod ${r.pod} in namespace ${r.namespace} (${r.resumed ? 'resumed' : 'started'} in ${r.seconds.toFixed(1)} s).`);
+        for (const n of r.notes) this.log(`  note: ${n}`);
+        this.log(`  follow it:   peers logs ${r.name} -f\n  status:      peers status ${r.name}\n  stop it:     peers down ${r.name}`);
+      }
+      if (flags.attach && !quiet) {
+        const { followK8sLogs } = await import('../sandbox/k8s/k8s-logs.ts');
+        await followK8sLogs({ repo: target, follow: true, egress: false });
+      }
+      return upJson(r);
+    }
+    await refuseK8sProject(target);
     const r = await up({
       target,
       ...common,
@@ -140,7 +185,7 @@ starts over from your HEAD.
       }
       if (r.archived !== undefined) for (const l of describeReset({ stateDir: r.stateDir, archived: r.archived, previousResults: r.previousResults ?? null })) this.log(l);
       const what = r.decision === 'resume' ? 'resumed' : flags.rehearse ? 'rehearsing (scripted model server, nothing billed)' : 'running';
-      this.log(r.alreadyRunning ? `${r.name} is already running (pod ${r.pod}).` : `${r.name} is ${what} in pod ${r.pod} (started in ${r.seconds.toFixed(1)} s).`);
+      this.log(r.repaired ? `${r.name} is running (pod ${r.pod}); restarted ${r.repaired.join(', ')}, which had stopped.` : r.alreadyRunning ? `${r.name} is already running (pod ${r.pod}).` : `${r.name} is ${what} in pod ${r.pod} (started in ${r.seconds.toFixed(1)} s).`);
       for (const n of r.notes) this.log(`  note: ${n}`);
       this.log(`  follow it:   peers logs ${r.name} -f\n  status:      peers status ${r.name}\n  pause a peer: peers pause NAME ${r.name}\n  stop it:     peers down ${r.name}`);
     }

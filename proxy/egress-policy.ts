@@ -27,7 +27,7 @@ export const DEFAULT_EGRESS_ALLOW: readonly string[] = [
 
 /** Token endpoints the auth sidecar's OAuth refresh reaches; added only when OAuth is opted in. */
 export const OAUTH_REFRESH_ALLOW: readonly string[] = [
-  'console.anthropic.com', // Claude Code's OAuth token endpoint (/v1/oauth/token)
+  'platform.claude.com', // Claude Code's OAuth token endpoint (/v1/oauth/token, its TOKEN_URL in 2.1.330)
   'auth.openai.com', // Codex's ChatGPT-login token endpoint (/oauth/token)
 ];
 

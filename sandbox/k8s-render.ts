@@ -1,113 +1,211 @@
 /**
- * Renders the same pod spec as Kubernetes objects. Pod members (workspace, auth, bridge) form one
- * Pod; each container with its own network namespace (loop, gates, egress) becomes its own Pod, as
- * in podman. Every Pod gets a NetworkPolicy: none may send or receive anything, except the egress
- * Pod, which may send anywhere (its allow-list decides). The shared socket dirs are node-local
- * volumes (a PersistentVolumeClaim per dir, ReadWriteMany on a node-local class), and podAffinity
- * keeps the project's Pods on one node, because Unix sockets do not cross nodes.
+ * Renders the pod spec (pod-spec.ts) as the Kubernetes objects of one run (docs/ARCHITECTURE.md,
+ * "Kubernetes"). Pure: `peers up --target k8s` applies exactly these objects and
+ * `peers up --dry-run k8s` prints them.
+ *
+ * The pod members (placement `pod`: loop, workspace, auth, bridge, the rehearsal's model server)
+ * form the run Pod; each container with its own network namespace (setup, gates, egress) is a Pod of its own, pinned to the run Pod's node
+ * (podAffinity), because they meet through Unix sockets on a volume. NetworkPolicies isolate every
+ * Pod both ways and let the egress Pod alone reach out (network-policy.ts). The credentials are a
+ * Secret only the auth container references. Every Pod runs as a non-root user with no service
+ * account token, no host namespaces, all capabilities dropped, a read-only root and a seccomp
+ * profile, which the restricted Pod Security level of the namespace peers creates also enforces.
+ * What Kubernetes cannot express is listed in SECURITY.md ("Kubernetes").
  */
+import type { V1ConfigMap, V1Container, V1EnvVar, V1Namespace, V1NetworkPolicy, V1PersistentVolumeClaim, V1Pod, V1SeccompProfile, V1Secret } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import type { ContainerSpec, MountSpec, PodSpec } from './pod-spec.ts';
+import { PeersError } from '../src/cli/errors.ts';
+import type { KubernetesConfig } from '../src/config/kubernetes-schema.ts';
+import { ANNOTATION_KEY, type K8sNames, projectLabels, RUN_POD_KIND } from './k8s/names.ts';
+import { networkPolicies } from './k8s/network-policy.ts';
+import { type ClaimDir, type K8sBind, podVolumes, type PodGroup } from './k8s/pod-volumes.ts';
+import { resourcesFor } from './k8s/resources.ts';
+import { baseSecurity, claimRoot, DELIVERY_MARKER, INIT_BINARY, afterListeners, initContainer, initTmpVolume, listenedPorts, listenedSockets, readerContainer } from './k8s/transport.ts';
+import type { ContainerSpec, PodSpec } from './pod-spec.ts';
+import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 
-const volName = (m: MountSpec, i: number, c: ContainerSpec): string => {
-  if (m.kind === 'shared-dir') return `shared-${m.name}`;
-  if (m.kind === 'volume') return m.name;
-  return `${c.role}-${m.kind}-${i}`;
+export type { K8sBind } from './k8s/pod-volumes.ts';
+export type K8sObject = V1Namespace | V1Secret | V1ConfigMap | V1PersistentVolumeClaim | V1NetworkPolicy | V1Pod;
+
+/** The user every container runs as: `peer` of the image (uid 1000), never root. */
+export const RUN_AS = 1000;
+
+export type K8sRunInputs = {
+  names: K8sNames;
+  namespace: string;
+  /** The peers image (the binary inside): every container runs it. */
+  image: string;
+  /** Create the namespace (the default per-project one), with the restricted Pod Security level. */
+  createNamespace: boolean;
+  /** What each host path the spec bind-mounts is in the cluster (pod-volumes.ts). */
+  binds: Record<string, K8sBind>;
+  /** Shared dirs kept as run history on the state claim, by name. */
+  persistentDirs: Record<string, ClaimDir>;
+  /** The credentials' values by name; without them (a dry run) no Secret is rendered. */
+  secretValues?: Record<string, string>;
+  /** The files of the ConfigMap a `{ configMap }` bind refers to. */
+  controlFiles?: Record<string, string>;
+  /** TCP ports the egress Pod may reach (network-policy.ts). */
+  egressPorts: number[];
+  config: KubernetesConfig;
+  annotations: Record<string, string>;
 };
 
-function container(c: ContainerSpec, podPrefix: string): { spec: Record<string, unknown>; volumes: Record<string, unknown>[] } {
-  const volumes: Record<string, unknown>[] = [];
-  const mounts = c.mounts.map((m, i) => {
-    const name = volName(m, i, c);
-    if (m.kind === 'bind') volumes.push({ name, hostPath: { path: m.source } });
-    if (m.kind === 'tmpfs') volumes.push({ name, emptyDir: { medium: 'Memory', sizeLimit: `${m.sizeMiB}Mi` } });
-    if (m.kind === 'volume') volumes.push({ name, persistentVolumeClaim: { claimName: m.name } });
-    if (m.kind === 'shared-dir') volumes.push({ name, persistentVolumeClaim: { claimName: `${podPrefix}-${m.name}` } });
-    return { name, mountPath: m.target, readOnly: m.kind === 'tmpfs' ? Boolean(m.readOnly) : m.readOnly };
-  });
-  const env = [
-    ...Object.entries(c.env).map(([name, value]) => ({ name, value })),
-    ...c.secretEnv.map((name) => ({ name, valueFrom: { secretKeyRef: { name: 'peers-credentials', key: name } } })),
+/** Start order inside a Pod: sidecars, runners, the reader, the loop last (as podman starts them). */
+const START_ORDER = ['egress', 'bridge', 'auth', 'model-server', 'setup', 'gates', 'workspace', 'reader', 'loop'];
+
+export function podGroups(spec: PodSpec, names: K8sNames): PodGroup[] {
+  return [
+    { kind: RUN_POD_KIND, name: names.pod(RUN_POD_KIND), containers: spec.containers.filter((c) => c.placement === 'pod') },
+    ...spec.containers.filter((c) => c.placement === 'own').map((c) => ({ kind: c.role, name: names.pod(c.role), containers: [c] })),
   ];
-  return {
-    volumes,
-    spec: {
-      name: c.role,
-      image: c.image,
-      command: c.command,
-      workingDir: c.workdir,
-      env,
-      volumeMounts: mounts,
-      resources: { limits: { memory: `${c.memoryMiB}Mi` } },
-      securityContext: {
-        readOnlyRootFilesystem: c.readOnlyRoot,
-        allowPrivilegeEscalation: !c.noNewPrivileges,
-        capabilities: { drop: c.capDrop },
-        runAsNonRoot: true,
-        // The runtime's default profile: containerd's refuses unshare/clone of a user namespace
-        // without CAP_SYS_ADMIN; CRI-O's (podman's) does not (SECURITY.md, known limits).
-        ...(c.noUserNamespaces ? { seccompProfile: { type: 'RuntimeDefault' } } : {}),
-      },
-    },
-  };
 }
 
-function pod(name: string, labels: Record<string, string>, cs: ContainerSpec[]): Record<string, unknown> {
-  const prefix = `peers-${labels['peers/project']}`;
-  const rendered = cs.map((c) => container(c, prefix));
-  const seen = new Set<string>();
-  const volumes = rendered.flatMap((r) => r.volumes).filter((v) => {
-    const n = v.name as string;
-    if (seen.has(n)) return false;
-    seen.add(n);
-    return true;
+export function seccompOf(config: KubernetesConfig): V1SeccompProfile {
+  return config.seccomp === 'runtime-default' ? { type: 'RuntimeDefault' } : { type: 'Localhost', localhostProfile: config.seccomp.slice('localhost/'.length) };
+}
+
+function env(c: ContainerSpec, secret: string): V1EnvVar[] {
+  return [
+    ...Object.entries(c.env).map(([name, value]) => ({ name, value })),
+    // By reference only: the value lives in the Secret, never in the Pod object.
+    ...c.secretEnv.map((name) => ({ name, valueFrom: { secretKeyRef: { name: secret, key: name } } })),
+  ];
+}
+
+/** Whether a Pod mounts something of the state claim other than a shared dir (the delivered run). */
+function readsDelivered(g: PodGroup, inp: K8sRunInputs): boolean {
+  return g.containers.some((c) => c.mounts.some((m) => m.kind === 'bind' && (inp.binds[m.source] as { claim?: string } | undefined)?.claim === inp.names.stateClaim));
+}
+
+function podOf(g: PodGroup, groups: PodGroup[], inp: K8sRunInputs): V1Pod {
+  const { names } = inp;
+  const vols = podVolumes(g, groups, { binds: inp.binds, persistentDirs: inp.persistentDirs, socketsClaim: names.socketsClaim, volumeClaim: names.volumeClaim });
+  const hasLoop = g.containers.some((c) => c.role === 'loop');
+  const others = (c: ContainerSpec) => g.containers.filter((x) => x !== c);
+  const containers: V1Container[] = g.containers.map((c) => {
+    // The loop starts after the runners and the bridge of its Pod listen (podman starts them in order).
+    const command = c.role === 'loop' ? afterListeners(c.command, others(c).flatMap(listenedSockets), others(c).flatMap(listenedPorts)) : c.command;
+    return {
+      name: c.role,
+      image: inp.image,
+      command: [INIT_BINARY, '--', ...command],
+      workingDir: c.workdir,
+      env: env(c, names.credentials),
+      volumeMounts: vols.mounts.get(c),
+      resources: resourcesFor(c.role, c.memoryMiB, inp.config.resources),
+      securityContext: baseSecurity,
+    };
   });
+  const extraVolumes = [
+    { name: initTmpVolume(g.kind), emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+    ...(hasLoop ? [{ name: 'reader-tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } }, { name: 'reader-home', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } }] : []),
+  ];
+  if (hasLoop) containers.push(readerContainer(inp.image, names.stateClaim));
+  containers.sort((a, b) => START_ORDER.indexOf(a.name) - START_ORDER.indexOf(b.name));
+
+  // The sockets the run waits for before the loop starts: those other Pods listen on.
+  const waitSockets: string[] = [];
+  if (hasLoop) {
+    for (const other of groups.filter((o) => o !== g)) {
+      for (const c of other.containers) {
+        for (const sock of listenedSockets(c)) {
+          const m = c.mounts.find((mm) => mm.kind === 'shared-dir' && sock.startsWith(`${mm.target}/`));
+          const where = m?.kind === 'shared-dir' ? vols.sharedDirClaims.get(m.name) : undefined;
+          if (where) waitSockets.push(`${claimRoot(where.claim)}/${where.subPath}/${sock.slice(m!.target.length + 1)}`);
+        }
+      }
+    }
+  }
+  const claimsInInit = new Set([...vols.dirs.map((d) => d.claim), ...(hasLoop ? [names.stateClaim] : [])]);
+  const init = initContainer(inp.image, g.kind, {
+    dirs: vols.dirs.filter((d) => !d.fresh).map((d) => `${claimRoot(d.claim)}/${d.subPath}`),
+    freshDirs: vols.dirs.filter((d) => d.fresh).map((d) => `${claimRoot(d.claim)}/${d.subPath}`),
+    isolated: g.containers.every((c) => c.network === 'none'),
+    waitSockets,
+    // A subPath mount binds the directory there is when the container starts: a Pod that mounts
+    // part of the delivered tree starts only after the delivery moved it into place.
+    awaitDelivery: hasLoop || readsDelivered(g, inp) ? `${claimRoot(names.stateClaim)}/${DELIVERY_MARKER}` : undefined,
+    mounts: [...claimsInInit].map((claim) => ({ name: claim, mountPath: claimRoot(claim) })),
+  });
+  for (const claim of claimsInInit) if (!vols.volumes.some((v) => v.name === claim)) vols.volumes.push({ name: claim, persistentVolumeClaim: { claimName: claim } });
+
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name, labels },
+    metadata: { name: g.name, namespace: inp.namespace, labels: projectLabels(names, g.kind), annotations: inp.annotations },
     spec: {
+      restartPolicy: 'Never',
       automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      shareProcessNamespace: false,
       hostNetwork: false,
-      securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 },
-      containers: rendered.map((r) => r.spec),
-      volumes,
+      hostPID: false,
+      hostIPC: false,
+      terminationGracePeriodSeconds: 30,
+      securityContext: { runAsNonRoot: true, runAsUser: RUN_AS, runAsGroup: RUN_AS, fsGroup: RUN_AS, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: seccompOf(inp.config) },
+      // Unix sockets do not cross nodes: every Pod of the run goes where the run Pod is.
+      ...(g.kind === RUN_POD_KIND
+        ? {}
+        : { affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: projectLabels(names, RUN_POD_KIND) }, topologyKey: 'kubernetes.io/hostname' }] } } }),
+      initContainers: [init],
+      containers,
+      volumes: [...vols.volumes, ...extraVolumes],
     },
   };
 }
 
-const k8sLabels = (spec: PodSpec, role: string) => ({ 'app.kubernetes.io/name': 'peers', 'peers/project': spec.project, 'peers/role': role });
-
-function policy(name: string, labels: Record<string, string>, allowEgress: boolean): Record<string, unknown> {
-  return {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: { name: `${name}-network` },
-    spec: { podSelector: { matchLabels: labels }, policyTypes: ['Ingress', 'Egress'], ingress: [], egress: allowEgress ? [{}] : [] },
-  };
-}
-
-export function renderK8s(spec: PodSpec): string {
-  const groups: { name: string; role: string; containers: ContainerSpec[] }[] = [
-    { name: spec.podName, role: 'pod', containers: spec.containers.filter((c) => c.placement === 'pod') },
-    ...spec.containers.filter((c) => c.placement === 'own').map((c) => ({ name: c.name, role: c.role, containers: [c] })),
-  ];
-  const docs: Record<string, unknown>[] = [];
-  for (const g of groups) {
-    const labels = k8sLabels(spec, g.role);
-    const p = pod(g.name, labels, g.containers);
-    (p.spec as Record<string, unknown>).affinity = {
-      podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { 'peers/project': spec.project } }, topologyKey: 'kubernetes.io/hostname' }] },
-    };
-    docs.push(p, policy(g.name, labels, g.containers.some((c) => c.network !== 'none')));
-  }
-  for (const d of spec.sharedDirs) {
-    docs.push({
+export function renderK8s(spec: PodSpec, inp: K8sRunInputs): K8sObject[] {
+  // The test-only stand-in vendor (sandbox/test-upstream.ts) is a podman arrangement; never a manifest.
+  if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) throw new PeersError('a pod spec with a test upstream cannot be rendered for Kubernetes');
+  const { names, namespace } = inp;
+  const meta = (name: string) => ({ name, namespace, labels: projectLabels(names), annotations: { [ANNOTATION_KEY]: spec.project } });
+  const groups = podGroups(spec, names);
+  const out: K8sObject[] = [];
+  if (inp.createNamespace) {
+    out.push({
       apiVersion: 'v1',
-      kind: 'PersistentVolumeClaim',
-      metadata: { name: `${spec.podName}-${d}` },
-      spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '64Mi' } } },
+      kind: 'Namespace',
+      metadata: {
+        name: namespace,
+        labels: {
+          ...projectLabels(names),
+          // The API server itself refuses a Pod of this namespace that is not locked down.
+          'pod-security.kubernetes.io/enforce': 'restricted',
+          'pod-security.kubernetes.io/enforce-version': 'latest',
+          'pod-security.kubernetes.io/warn': 'restricted',
+          'pod-security.kubernetes.io/audit': 'restricted',
+        },
+      },
     });
   }
-  return docs.map((d) => stringify(d)).join('---\n');
+  const secretKeys = [...new Set(spec.containers.flatMap((c) => c.secretEnv))];
+  if (secretKeys.length && inp.secretValues) {
+    const missing = secretKeys.filter((k) => inp.secretValues![k] === undefined);
+    if (missing.length) throw new PeersError(`no value for ${missing.join(', ')} in this environment`);
+    out.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(names.credentials), type: 'Opaque', data: Object.fromEntries(secretKeys.map((k) => [k, Buffer.from(inp.secretValues![k]!).toString('base64')])) });
+  }
+  if (Object.values(inp.binds).some((b) => 'configMap' in b)) {
+    if (!inp.controlFiles) throw new PeersError('the control-plane snapshot is mounted from a ConfigMap, but no snapshot was given');
+    out.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: meta(names.control), data: inp.controlFiles, immutable: true });
+  }
+  const claim = (name: string, size: string): V1PersistentVolumeClaim => ({
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: meta(name),
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: size } }, ...(inp.config.storage_class ? { storageClassName: inp.config.storage_class } : {}) },
+  });
+  out.push(claim(names.stateClaim, inp.config.state_size), claim(names.socketsClaim, '64Mi'), ...spec.volumes.map((v) => claim(names.volumeClaim(v), inp.config.cache_size)));
+  const egress = groups.find((g) => g.containers.some((c) => c.network !== 'none'));
+  if (!egress) throw new PeersError('the pod spec has no container with a network: nothing could reach the allow-list');
+  // Before any Pod: a Pod is never scheduled without its isolation in place.
+  out.push(...networkPolicies(names, namespace, egress.kind, inp.egressPorts, { namespace: inp.config.dns.namespace, podLabels: inp.config.dns.pod_labels }));
+  // Pods with their own network namespace first, the run Pod (which waits for their sockets) last.
+  for (const g of [...groups.filter((x) => x.kind !== RUN_POD_KIND), ...groups.filter((x) => x.kind === RUN_POD_KIND)]) out.push(podOf(g, groups, inp));
+  return out;
+}
+
+/** The objects as one multi-document YAML (`peers up --dry-run k8s`). */
+export function k8sYaml(objects: K8sObject[]): string {
+  return objects.map((o) => stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 }

@@ -8,6 +8,12 @@
  *
  * The workspace can connect too (its runner takes part); the loop keeps at most MAX_HOLDERS
  * connections, so a peer opening sockets in a loop cannot exhaust the loop's file descriptors.
+ *
+ * The line also tells the loop which containers are alive (docs/ARCHITECTURE.md, "A dead
+ * sidecar"): each holder's first line names its role (`PEERS_ROLE`, set by the pod spec), and a
+ * role whose every connection has closed is down until one connects again. Code in the workspace or
+ * the gates can connect and name any role, so it could hide a dead container (the run then fails its
+ * turns, as before) but never fake one: a role counts as down only while no connection holds it.
  */
 import { existsSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -15,23 +21,71 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export const LIFELINE_ENV = 'PEERS_LIFELINE';
 export const LIFELINE_DIR_NAME = 'lifeline';
 export const LIFELINE_SOCKET_NAME = 'loop.sock';
+/** The loop's env: the roles of its pod's other containers, comma-separated. */
+export const POD_ROLES_ENV = 'PEERS_POD_ROLES';
 const MAX_HOLDERS = 32;
 
-export type Lifeline = { close(): Promise<void> };
+export const ROLE_ENV = 'PEERS_ROLE';
+/** The most of a holder's first line the loop reads (a role name is short). */
+const ROLE_MAX = 32;
 
-/** The loop's side: listen, accept up to MAX_HOLDERS, never read or answer (nothing to parse). */
-export function holdLifeline(path: string): Promise<Lifeline> {
+export type Lifeline = {
+  close(): Promise<void>;
+  /** Roles that held the line and no longer do (sorted). */
+  down(): string[];
+  /** Resolves at the next connection or disconnection of a role (or at `signal`). */
+  changed(signal?: AbortSignal): Promise<void>;
+};
+
+let loopLifeline: Lifeline | undefined;
+/** The loop's lifeline, when this process holds one (the pod's loop). */
+export function heldLifeline(): Lifeline | undefined {
+  return loopLifeline;
+}
+
+/**
+ * The loop's side: listen, accept up to MAX_HOLDERS, read only a holder's first line (its role,
+ * one of `roles`: anything else is ignored), never answer.
+ */
+export function holdLifeline(path: string, roles: readonly string[] = []): Promise<Lifeline> {
   if (existsSync(path)) unlinkSync(path); // a socket left by an earlier loop of this pod
   const held = new Set<Socket>();
+  const holders = new Map<string, number>();
+  let waiters: (() => void)[] = [];
+  const notify = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
   const server: Server = createServer((s) => {
     if (held.size >= MAX_HOLDERS) {
       s.destroy();
       return;
     }
     held.add(s);
-    s.on('data', () => {}); // anything sent is ignored
+    let first = '';
+    let role: string | undefined;
+    const onData = (b: Buffer) => {
+      first += b.toString('latin1');
+      const end = first.indexOf('\n');
+      if (end < 0 && first.length <= ROLE_MAX) return;
+      s.off('data', onData);
+      s.on('data', () => {}); // anything after the role is ignored
+      const named = end < 0 ? '' : first.slice(0, end);
+      if (!roles.includes(named)) return;
+      role = named;
+      holders.set(named, (holders.get(named) ?? 0) + 1);
+      notify();
+    };
+    s.on('data', onData);
     s.on('error', () => {});
-    s.on('close', () => held.delete(s));
+    s.on('close', () => {
+      held.delete(s);
+      if (role) {
+        holders.set(role, holders.get(role)! - 1);
+        notify();
+      }
+    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -45,6 +99,17 @@ export function holdLifeline(path: string): Promise<Lifeline> {
             for (const s of held) s.destroy();
             server.close(() => done());
           }),
+        down: () => [...holders].filter(([, n]) => n === 0).map(([r]) => r).sort(),
+        changed: (signal) =>
+          new Promise<void>((done) => {
+            if (signal?.aborted) return done();
+            const finish = () => {
+              signal?.removeEventListener('abort', finish);
+              done();
+            };
+            waiters.push(finish);
+            signal?.addEventListener('abort', finish, { once: true });
+          }),
       });
     });
   });
@@ -57,6 +122,8 @@ export type WatchOptions = {
   /** Called once, when the loop is gone (or never came). */
   onLost: (why: string) => void;
   onConnected?: () => void;
+  /** Sent as the first line: the container's role, so the loop knows who holds the line. */
+  role?: string;
 };
 
 /** The other containers' side: connect once the socket exists; report when the line drops. */
@@ -75,6 +142,7 @@ export function watchLifeline(path: string, o: WatchOptions): { stop(): void } {
     const s = connect(path);
     s.once('connect', () => {
       socket = s;
+      if (o.role) s.write(`${o.role}\n`);
       o.onConnected?.();
       s.on('data', () => {});
       s.once('close', () => lost('the loop has stopped'));
@@ -105,11 +173,13 @@ export async function startLifelineForRole(command: string | undefined, env: Nod
   const path = env[LIFELINE_ENV];
   if (!path) return;
   if (command === 'loop') {
-    await holdLifeline(path);
+    // The roles of this pod the loop watches (pod-spec.ts sets them).
+    loopLifeline = await holdLifeline(path, (env[POD_ROLES_ENV] ?? '').split(',').filter(Boolean));
     return;
   }
   if (!command || !['runner', 'sidecar', 'model-server'].includes(command)) return;
   watchLifeline(path, {
+    role: env[ROLE_ENV],
     onLost: (why) => {
       log(`peers ${command}: ${why}; stopping`);
       process.kill(process.pid, 'SIGTERM');

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { loadProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
+import { claudeConfigDir, claudeLoginFile, codexHomeDir, codexLoginFile } from '../src/config/login-files.ts';
 import { resolveProvider, runProviders } from '../src/config/provider.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
 import { peersRuntimeDir } from '../src/state/env-dirs.ts';
@@ -20,6 +21,7 @@ import { WORKSPACE_IMAGE } from './image.ts';
 import { buildPodSpec, MODEL_SERVER_PORT, type PodInputs, STATE_IN_CONTAINER } from './pod-spec.ts';
 import { cgroupLimitsAvailable } from './podman.ts';
 import { renderPodman } from './podman-render.ts';
+import { checkTestUpstream, type TestUpstream } from './test-upstream.ts';
 
 export type PodPlanOptions = {
   maxTicks?: number;
@@ -40,6 +42,8 @@ export type PodPlanOptions = {
   noSkeptic?: boolean;
   noRecon?: boolean;
   noCodemap?: boolean;
+  /** TEST ONLY (sandbox/test-upstream.ts): refused unless PEERS_EGRESS_TEST_MODE=1 in `env`. */
+  testUpstream?: TestUpstream;
 };
 
 /** API keys the auth sidecar may need; passed by name when set on the host, never elsewhere. */
@@ -55,15 +59,16 @@ const CREDENTIAL_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'OPENAI_API
 export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodInputs['secretFiles']; args: string[]; codexUpstream?: 'openai' | 'chatgpt'; serves: string[] } {
   const home = env.HOME || homedir();
   const files: PodInputs['secretFiles'] = [];
-  const claudeLogin = existsSync(join(home, '.claude', '.credentials.json'));
-  const codexHome = env.CODEX_HOME || join(home, '.codex');
-  const codexLogin = existsSync(join(codexHome, 'auth.json'));
-  if (!claudeLogin && !codexLogin) throw new InputError('--credentials oauth-file: no login file found (~/.claude/.credentials.json or ~/.codex/auth.json)', { hint: 'log in with `claude` or `codex login` on this machine first, or use API keys (the default)' });
+  const claudeDir = claudeConfigDir(env, home);
+  const claudeLogin = existsSync(claudeLoginFile(env, home));
+  const codexHome = codexHomeDir(env, home);
+  const codexLogin = existsSync(codexLoginFile(env, home));
+  if (!claudeLogin && !codexLogin) throw new InputError(`--credentials oauth-file: no login file found (${claudeLoginFile(env, home)} or ${codexLoginFile(env, home)})`, { hint: 'log in with `claude` or `codex login` on this machine first, or use API keys (the default)' });
   // --credentials is how the sidecar serves Anthropic: the login file, else ANTHROPIC_API_KEY.
   const args = ['--credentials', claudeLogin ? 'oauth-file' : 'api-key'];
   const serves: string[] = [];
   if (claudeLogin) {
-    files.push({ source: join(home, '.claude'), target: '/auth/claude', readOnly: false });
+    files.push({ source: claudeDir, target: '/auth/claude', readOnly: false });
     args.push('--claude-credentials', '/auth/claude/.credentials.json');
   }
   if (claudeLogin || env.ANTHROPIC_API_KEY) serves.push('anthropic');
@@ -127,6 +132,7 @@ export async function planPod(repo: string, o: PodPlanOptions, env: NodeJS.Proce
   for (const p of [stateDirFor(repo, env), hostBinary()]) {
     if (p.includes(',')) throw new InputError(`podman cannot mount a path containing a comma: ${p}`, { hint: 'move or rename the directory (or set XDG_STATE_HOME) so the path has no comma' });
   }
+  const testUpstream = o.testUpstream ? checkTestUpstream(o.testUpstream, env) : undefined;
   const key = projectKey(repo);
   const stateDir = stateDirFor(repo, env);
   const paths = statePaths(stateDir);
@@ -162,6 +168,7 @@ export async function planPod(repo: string, o: PodPlanOptions, env: NodeJS.Proce
     // The peers commit under the user's git identity (or the default): the pod has no ~/.gitconfig.
     loopEnv: userIdentityEnv(readUserGitIdentity(repo, env)),
     budgetPolicyFile: budget.hostPath,
+    testUpstream,
   });
   const plan = renderPodman(spec, {
     sharedRoot: sharedRoot(key, env),

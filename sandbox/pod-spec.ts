@@ -46,7 +46,9 @@ export function providerAllowEntry(p: Pick<ProviderUpstream, 'base_url'>): strin
 import { statePaths } from '../src/state/paths.ts';
 import { CODEX_BASE_URL_ENV } from '../src/config/peer-argv.ts';
 import { withoutVendorHosts } from '../proxy/egress-policy.ts';
-import { LIFELINE_DIR_NAME, LIFELINE_ENV, LIFELINE_SOCKET_NAME } from './lifeline.ts';
+import { LIFELINE_DIR_NAME, LIFELINE_ENV, LIFELINE_SOCKET_NAME, POD_ROLES_ENV, ROLE_ENV } from './lifeline.ts';
+import { TEST_MODE_ENV } from '../proxy/test-resolve.ts';
+import { EGRESS_TEST_NETWORK, TEST_CA_IN_AUTH, type TestUpstream } from './test-upstream.ts';
 
 export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
 export const REPO_IN_CONTAINER = '/work';
@@ -102,7 +104,7 @@ export type ContainerSpec = {
   role: Role;
   /** 'pod': joins the pod (shared loopback, no network). 'own': its own network namespace. */
   placement: 'pod' | 'own';
-  network: 'none' | 'slirp4netns';
+  network: 'none' | 'slirp4netns' | typeof EGRESS_TEST_NETWORK;
   name: string;
   image: string;
   command: string[];
@@ -192,6 +194,8 @@ export type PodInputs = {
    */
   modelServerDir?: string;
   limits?: Partial<Record<Role, { memoryMiB: number; pidsLimit: number }>>;
+  /** TEST ONLY (sandbox/test-upstream.ts): the vendors are a local stand-in; checked by pod-plan.ts. */
+  testUpstream?: TestUpstream;
 };
 
 export const DEFAULT_LIMITS: Record<Role, { memoryMiB: number; pidsLimit: number }> = {
@@ -236,7 +240,8 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     image: inp.image,
     command: [PEERS_BIN_IN_CONTAINER, ...command],
     workdir: role === 'workspace' ? REPO_IN_CONTAINER : '/',
-    env: { HOME: HOME_IN_CONTAINER, PEERS_PROJECT: inp.project, [LIFELINE_ENV]: LIFELINE_PATH, ...env },
+    // The role is what the container tells the loop over the lifeline (which ones are alive).
+    env: { HOME: HOME_IN_CONTAINER, PEERS_PROJECT: inp.project, [LIFELINE_ENV]: LIFELINE_PATH, [ROLE_ENV]: role, ...env },
     secretEnv,
     // The lifeline: the loop creates its socket; everyone else may only connect (lifeline.ts).
     mounts: [binary(inp.binaryPath), scratch('/tmp', role === 'workspace' || role === 'gates' || role === 'setup' ? 1024 : 64), scratch(HOME_IN_CONTAINER, role === 'workspace' ? 512 : 64), socketDir(LIFELINE_DIR_NAME, role !== 'loop'), ...mounts],
@@ -286,8 +291,9 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     {
       ...inp.loopEnv,
       // codex ignores OPENAI_BASE_URL: the loop points it at the auth sidecar on its command line
-      // (src/config/peer-argv.ts). Not with OAuth logins, whose ChatGPT route is the sidecar's own.
-      ...(inp.oauth ? {} : { [CODEX_BASE_URL_ENV]: `http://127.0.0.1:${AUTH_OPENAI_PORT}/v1` }),
+      // (src/config/peer-argv.ts), at the route the workspace's OPENAI_BASE_URL names: the OpenAI
+      // API, or with a ChatGPT login the sidecar's ChatGPT upstream (test/e2e/pod-subscriptions.test.ts).
+      [CODEX_BASE_URL_ENV]: vendorEnv.OPENAI_BASE_URL,
       PEERS_STATE_DIR: STATE_IN_CONTAINER,
       PEERS_RUNNER_WORKSPACE: runnerSocketPath('workspace'),
       PEERS_RUNNER_SETUP: runnerSocketPath('setup'),
@@ -351,10 +357,14 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
         ),
       ]
     : [];
+  if (inp.testUpstream) applyTestUpstream(inp.testUpstream, egress, auth);
   // The loop's console outlives its container: `peers logs` reads it after `peers down`.
   loop.logFile = statePaths(inp.stateDir).loopLog;
   // The auth sidecar's usage ledger and the egress audit log are written to dirs the loop reads.
   loop.mounts.push(socketDir('auth-usage', true), socketDir('egress-log', true));
+  const containers = [loop, workspace, setup, gates, auth, bridge, egress, ...modelServer];
+  // The loop holds the run while one of these is down (src/loop/pod-health.ts).
+  loop.env[POD_ROLES_ENV] = containers.filter((c) => c !== loop).map((c) => c.role).join(',');
 
   return {
     project: inp.project,
@@ -363,10 +373,19 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     network: 'none',
     userns: 'keep-id',
     sharedNamespaces: ['net', 'uts'],
-    containers: [loop, workspace, setup, gates, auth, bridge, egress, ...modelServer],
+    containers,
     sharedDirs: ['workspace', 'setup', 'gates', 'checkouts', 'egress', VENDOR_EGRESS_DIR, 'egress-log', 'auth-usage', LIFELINE_DIR_NAME],
     volumes: [gatesCacheVolume(inp.project)],
   };
+}
+
+/** TEST ONLY (sandbox/test-upstream.ts): the stand-in vendor's names, network and CA; nothing else changes. */
+function applyTestUpstream(t: TestUpstream, egress: ContainerSpec, auth: ContainerSpec): void {
+  egress.env[TEST_MODE_ENV] = '1';
+  egress.command.push(...t.resolve.flatMap((r) => ['--test-resolve', r]));
+  egress.network = EGRESS_TEST_NETWORK;
+  auth.mounts.push({ kind: 'bind', source: t.caFile, target: TEST_CA_IN_AUTH, readOnly: true });
+  auth.env.NODE_EXTRA_CA_CERTS = TEST_CA_IN_AUTH;
 }
 
 export function allContainers(spec: PodSpec): ContainerSpec[] {

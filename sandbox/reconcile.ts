@@ -29,6 +29,11 @@ export type ProjectStatus = {
   openGates: string[];
   stateDir: string;
   containers: ContainerState[];
+  /**
+   * A running run whose pod lost containers: those podman shows stopped beside a running loop, and
+   * those the loop itself found down (it holds the run meanwhile; `peers up` restarts them).
+   */
+  degraded: string[];
 };
 
 export function classify(o: {
@@ -71,8 +76,16 @@ export async function containersOf(key: string): Promise<ContainerState[]> {
   return projectContainers(key);
 }
 
+/** Roles of the pod that are down beside a running loop: podman's word and the loop's, together. */
+export function deadContainers(containers: ContainerState[], loopSaysDown: string[]): string[] {
+  const stopped = containers.filter((c) => c.role && c.role !== 'loop' && !c.running).map((c) => c.role);
+  return [...new Set([...stopped, ...loopSaysDown])].sort();
+}
+
 /** `stateDir` overrides the project's default state directory (`peers status --state-dir`). */
 export async function projectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = process.env, stateDirOverride?: string): Promise<ProjectStatus> {
+  // A run on Kubernetes is reconciled with its cluster (loaded only for such a project).
+  if (p.kubernetes !== undefined && existsSync(p.path)) return (await import('./k8s/k8s-status.ts')).k8sProjectStatus(p, env, stateDirOverride);
   const key = existsSync(p.path) ? projectKey(p.path) : '';
   const stateDir = stateDirOverride ?? (existsSync(p.path) ? stateDirFor(p.path, env) : '');
   const paths = stateDir ? statePaths(stateDir) : undefined;
@@ -99,5 +112,6 @@ export async function projectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = pr
     hasState: Boolean(paths && existsSync(paths.state)),
     hasContainers: containers.length > 0,
   });
-  return { name: p.name ?? p.path, path: p.path, status, tick: figures.tick, stopReason: stop?.reason ?? null, spend: figures.spend, openGates: figures.openGates, stateDir, containers };
+  const degraded = status === 'running' ? deadContainers(containers, figures.podDown) : [];
+  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, spend: figures.spend, openGates: figures.openGates, stateDir, containers };
 }

@@ -18,6 +18,8 @@ export type RunFigures = {
   spend: { usd: number; tokens: number };
   /** Hard gates not green at the last evaluated commit, and those never evaluated. */
   openGates: string[];
+  /** Containers of the pod the loop last found down (state.json `degraded`). */
+  podDown: string[];
 };
 
 /** The hard goals' ids: from the snapshot the loop enforces, else the project's own goals file. */
@@ -34,7 +36,7 @@ function hardGoalIds(stateDir: string, projectDir: string): string[] {
 }
 
 export function runFigures(stateDir: string, projectDir: string): RunFigures {
-  if (!stateDir) return { tick: null, spend: { usd: 0, tokens: 0 }, openGates: [] }; // the project directory is gone
+  if (!stateDir) return { tick: null, spend: { usd: 0, tokens: 0 }, openGates: [], podDown: [] }; // the project directory is gone
   let state: LoopState | undefined;
   try {
     state = loadState(statePaths(stateDir).state);
@@ -48,6 +50,7 @@ export function runFigures(stateDir: string, projectDir: string): RunFigures {
     tick: state?.tick ?? null,
     spend: ledgerSpend(stateDir) ?? { usd: state?.budget.spent_usd ?? 0, tokens: state?.budget.spent_tokens ?? 0 },
     openGates: [...failing, ...unevaluated],
+    podDown: state?.degraded?.down ?? [],
   };
 }
 

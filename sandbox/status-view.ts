@@ -1,5 +1,6 @@
 import { paintFor, statusStyle, type Paint } from '../src/cli/colour.ts';
 import { renderTable } from '../src/cli/text-table.ts';
+import { formatDegraded } from '../src/loop/pod-health.ts';
 import type { ProjectStatus } from './reconcile.ts';
 
 /** The `peers ls` table: a header row, then one line per project. */
@@ -11,7 +12,8 @@ export function projectTable(rows: readonly ProjectStatus[], paint: Paint = pain
       { header: 'STATUS', cell: (r) => r.status, style: (r) => statusStyle(r.status) },
       { header: 'TICK', cell: (r) => String(r.tick ?? '-') },
       { header: 'SPEND', cell: (r) => `$${r.spend.usd.toFixed(2)} ${r.spend.tokens} tok` },
-      { header: 'STOPPED BY', cell: (r) => r.stopReason ?? '-' },
+      // A degraded run says so where a stopped one gives its reason.
+      { header: 'STOPPED BY', cell: (r) => (r.degraded.length ? formatDegraded(r.degraded) : (r.stopReason ?? '-')), style: (r) => (r.degraded.length ? 'yellow' : undefined) },
       { header: 'OPEN GATES', cell: (r) => (r.openGates.length ? r.openGates.join(',') : 'none'), style: (r) => (r.openGates.length ? 'yellow' : 'green') },
       { header: 'PATH', cell: (r) => r.path },
     ],
@@ -29,6 +31,7 @@ export function statusRow(r: ProjectStatus) {
     stop_reason: r.stopReason,
     spend: { usd: r.spend.usd, tokens: r.spend.tokens },
     open_gates: r.openGates,
+    degraded: r.degraded,
     state_dir: r.stateDir,
     containers: r.containers.map((c) => ({ role: c.role, status: c.status })),
   };

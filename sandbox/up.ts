@@ -41,10 +41,12 @@ import { containerName, podName } from './pod-spec.ts';
 import { planPod, seccompProfilePath, sharedRoot, type PodPlanOptions } from './pod-plan.ts';
 import { imageExists, podman, podmanOk } from './podman.ts';
 import { writePodSeccompProfile } from './pod-seccomp.ts';
-import { projectStatus } from './reconcile.ts';
+import { deadContainers, projectStatus } from './reconcile.ts';
+import { restartContainers } from './pod-repair.ts';
 import { ensureRegistered, resolveProjectTarget, updateRegistry } from './registry.ts';
 import { checkRehearsal, rehearsalDir, waitForModelServer, writeRehearsal } from './rehearsal.ts';
 import { resetProject } from './reset.ts';
+import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 import { armNotifications } from '../src/notify/notify-store.ts';
 import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
 
@@ -86,6 +88,8 @@ export type UpResult = {
   previousResults?: { branch: string; sha: string } | null;
   /** Lines worth saying (peers that sit out, the runtime cap changed, …). */
   notes: string[];
+  /** A running run's containers that had stopped and were started again. */
+  repaired?: string[];
 };
 
 /** Where `up` records the user's repository as it was, for `down` to compare. */
@@ -189,19 +193,26 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const entry = await ensureRegistered(repo, env);
   const name = entry.name ?? basename(repo);
   const base = { name, project: key, pod: podName(key), stateDir };
-  const status = (await projectStatus(entry, env)).status;
+  const reconciled = await projectStatus(entry, env);
+  const status = reconciled.status;
 
   if (status === 'running') {
-    const d = decideWhileRunning({ fresh: o.fresh ?? false, startOnlyFlags: startOnlyFlags(o), upCommand });
+    // Containers podman shows stopped beside the running loop: a dead sidecar or runner.
+    const down = deadContainers(reconciled.containers, []);
+    const d = decideWhileRunning({ fresh: o.fresh ?? false, startOnlyFlags: startOnlyFlags(o), upCommand, down });
     if (d.kind === 'refuse') throw new PeersError(d.message, { hint: d.hint, exitCode: d.exitCode });
     const notes: string[] = [];
+    if (d.kind === 'repair') {
+      await restartContainers(key, d.restart, o.progress);
+      notes.push(`restarted ${d.restart.join(', ')}: the loop held the run while ${d.restart.length > 1 ? 'they were' : 'it was'} down and goes on now`);
+    }
     if (o.maxRuntime) {
       const config = loadConfigFile(join(paths.snapshotDir, 'config.yaml'));
       const c = controlWithRuntime(paths, config.budget.max_runtime_s, o.maxRuntime);
       writeControl(paths.control, c.control!);
       notes.push(c.note!);
     }
-    return { ...base, alreadyRunning: true, seconds: 0, decision: 'running', notes };
+    return { ...base, alreadyRunning: true, seconds: 0, decision: d.kind, repaired: d.kind === 'repair' ? d.restart : undefined, notes };
   }
 
   const modelServerDir = rehearsal !== undefined ? rehearsalDir(stateDir) : o.modelServerDir;
@@ -253,6 +264,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     const p = ps.find((x) => x.path === repo);
     if (p) p.last_up_at = new Date().toISOString();
   }, env);
+  if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) o.progress('TEST MODE: the vendors are a local stand-in (sandbox/test-upstream.ts; never in a real run)');
   o.progress(`creating pod ${spec.podName} (network: none)`);
   try {
     await podmanOk(plan.createPod);
@@ -272,7 +284,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
 }
 
 /** Adopts the control plane for this run (a refusal changes nothing); the state's digest before, for the decision. */
-function adoptRunControlPlane(repo: string, paths: StatePaths, o: UpOptions): { digestBefore: string | null } {
+export function adoptRunControlPlane(repo: string, paths: StatePaths, o: UpOptions): { digestBefore: string | null } {
   const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers up' });
   if (adopted.adopted.length) o.progress(`adopted the changed control plane: ${adopted.adopted.map((e) => `${e.path} ${e.change}`).join(', ')}`);
   return { digestBefore: loadState(paths.state)?.config_digest ?? null };
@@ -313,7 +325,7 @@ function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed',
  * Everything `up` does before podman, after the control plane: the fingerprint of the user's
  * repository as it is now (`down` compares against it), the run clone and mirror, and the results branch.
  */
-function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOptions): { clone: string; results: PublishResult } {
+export function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOptions): { clone: string; results: PublishResult } {
   saveFingerprint(fingerprintPath(paths), fingerprintRepo(repo));
   const clone = prepareRunClone(repo, paths);
   for (const n of clone.notes) o.progress(n);

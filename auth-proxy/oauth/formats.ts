@@ -4,7 +4,14 @@
  * `~/.claude/.credentials.json` (`claudeAiOauth`, `expiresAt` in epoch MILLISECONDS) and Codex's
  * `~/.codex/auth.json` (`tokens`, `last_refresh` as an ISO timestamp; expiry from the JWT).
  */
-export type TokenState = { accessToken: string; refreshToken: string; expiresAtMs: number | null };
+export type TokenState = {
+  accessToken: string;
+  refreshToken: string;
+  expiresAtMs: number | null;
+  /** Claude's login: the scopes it was granted and its OAuth client, sent back on refresh as Claude Code does. */
+  scopes?: string[];
+  clientId?: string;
+};
 
 export interface OAuthFormat {
   readonly name: string;
@@ -30,28 +37,38 @@ function newAccessToken(response: Record<string, unknown>): string {
   return t;
 }
 
+/** Claude Code's own OAuth client id (its built-in default when the login file names none). */
+export const CLAUDE_CODE_CLIENT_ID = '9d1c250a-e61b-44d9-88ed-5944d1962f5e';
+
+/**
+ * Claude Code 2.1.330 refreshes at `TOKEN_URL` https://platform.claude.com/v1/oauth/token with a
+ * JSON body {grant_type, refresh_token, client_id, scope: the login's scopes joined by spaces}, and
+ * reads access_token, refresh_token (else the old one stays) and expires_in (seconds) back.
+ */
 export const claudeCredentials: OAuthFormat = {
   name: 'claude',
-  defaultTokenUrl: 'https://console.anthropic.com/v1/oauth/token',
+  defaultTokenUrl: 'https://platform.claude.com/v1/oauth/token',
   read(doc) {
     const s = section(doc, 'claudeAiOauth', '.credentials.json');
     const accessToken = str(s.accessToken);
     const refreshToken = str(s.refreshToken);
     if (!accessToken || !refreshToken) throw new Error('.credentials.json: claudeAiOauth has no accessToken/refreshToken');
-    return { accessToken, refreshToken, expiresAtMs: typeof s.expiresAt === 'number' ? s.expiresAt : null };
+    const scopes = Array.isArray(s.scopes) && s.scopes.every((x) => typeof x === 'string' && x.length > 0) ? (s.scopes as string[]) : undefined;
+    return { accessToken, refreshToken, expiresAtMs: typeof s.expiresAt === 'number' ? s.expiresAt : null, scopes, clientId: str(s.clientId) };
   },
   headers(state) {
     // Claude Code marks OAuth bearer requests with this beta flag; the API refuses them without it.
     return { authorization: `Bearer ${state.accessToken}`, 'anthropic-beta': 'oauth-2025-04-20' };
   },
   refreshBody(state) {
-    return JSON.stringify({ grant_type: 'refresh_token', refresh_token: state.refreshToken, client_id: '9d1c250a-e61b-44d9-88ed-5944d1962f5e' });
+    return JSON.stringify({ grant_type: 'refresh_token', refresh_token: state.refreshToken, client_id: state.clientId ?? CLAUDE_CODE_CLIENT_ID, ...(state.scopes?.length ? { scope: state.scopes.join(' ') } : {}) });
   },
   apply(doc, response, nowMs) {
     const s = section(doc, 'claudeAiOauth', '.credentials.json');
     s.accessToken = newAccessToken(response);
     if (str(response.refresh_token)) s.refreshToken = response.refresh_token;
     if (typeof response.expires_in === 'number') s.expiresAt = Math.floor(nowMs + response.expires_in * 1000);
+    if (typeof response.scope === 'string' && response.scope.trim()) s.scopes = response.scope.trim().split(/\s+/);
   },
 };
 

@@ -10,6 +10,7 @@ import { statePaths } from '../state/paths.ts';
 import { projectStatus, type ProjectStatus } from '../../sandbox/reconcile.ts';
 import type { ProjectEntry } from '../../sandbox/registry.ts';
 import { statusRow } from '../../sandbox/status-view.ts';
+import { formatDegraded } from '../loop/pod-health.ts';
 
 export type ProjectView = { project: ProjectStatus; summary?: RunSummary };
 
@@ -35,7 +36,7 @@ export function projectText(v: ProjectView, results?: string): string[] {
   const p = v.project;
   return [
     `Project: ${p.name} (${p.path})`,
-    `Status: ${p.status}${p.stopReason ? ` (${p.stopReason})` : ''}`,
+    `Status: ${p.status}${p.degraded.length ? ` (${formatDegraded(p.degraded)}: the run holds until \`peers up\` restarts ${p.degraded.length > 1 ? 'them' : 'it'})` : p.stopReason ? ` (${p.stopReason})` : ''}`,
     `Spend: $${p.spend.usd.toFixed(4)}, ${p.spend.tokens} tokens`,
     `Open gates: ${p.openGates.length ? p.openGates.join(', ') : 'none (all green)'}`,
     ...(results ? [results] : []),

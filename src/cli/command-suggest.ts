@@ -19,7 +19,8 @@ export function unknownCommandMessage(argv: readonly string[], index: CommandInd
   }
   if (!words.length) return undefined;
   const ids = new Set(index.ids);
-  const topics = new Set(index.topics);
+  // A topic whose commands are all hidden (`k8s`) is not among oclif's topics, but its commands run.
+  const topics = new Set([...index.topics, ...index.ids.flatMap((id) => id.split(':').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join(':')))]);
   for (let k = 1; k <= words.length; k++) {
     const id = words.slice(0, k).join(':');
     if (ids.has(id)) return undefined;

@@ -47,7 +47,9 @@ export function fileAccessError(error: unknown, path: string, kind: FileKind): P
   if (code === 'ENOENT') return new InputError(`${kind.what} not found`, { location, hint: kind.missingHint ?? kind.hint });
   if (code && INPUT_ERRNO[code]) return new InputError(`${kind.what}: ${INPUT_ERRNO[code]}`, { location, hint: kind.hint });
   // EIO, ENOSPC and the like: the path may be fine, the system failed on it.
-  return new PeersError(`cannot use ${kind.what}: ${(error as Error)?.message ?? String(error)}`, { exitCode: 1, location, hint: 'check the disk and its file system, then retry' });
+  const failed = new PeersError(`cannot use ${kind.what}: ${(error as Error)?.message ?? String(error)}`, { exitCode: 1, location, hint: 'check the disk and its file system, then retry' });
+  // The loop tells a full disk from other failures by the errno (src/loop/storage-stop.ts).
+  return Object.assign(failed, { cause: error });
 }
 
 /** Runs `access` (a read or write of `path`), turning any failure into fileAccessError's PeersError. */

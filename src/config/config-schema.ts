@@ -4,6 +4,7 @@
  * read is generated from it (descriptions included), so the three can never drift apart.
  */
 import { z } from 'zod';
+import { KubernetesSchema } from './kubernetes-schema.ts';
 import { providerProblem, ProviderSchema, runProviders } from './provider.ts';
 import { NotifySchema } from '../notify/notify-schema.ts';
 
@@ -230,6 +231,7 @@ export const ConfigSchema = z
     verify: VerifySchema.optional(),
     results: ResultsSchema.optional(),
     notify: NotifySchema.optional(),
+    kubernetes: KubernetesSchema.optional(),
   })
   .superRefine((config, ctx) => {
     // Providers become upstreams of the auth sidecar by name: two different ones need two names.

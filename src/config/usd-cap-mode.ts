@@ -6,6 +6,7 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PeersConfig } from './config-schema.ts';
+import { claudeLoginFile, codexLoginFile } from './login-files.ts';
 import { PROVIDER_KIND_BY_TOOL, resolveProvider } from './provider.ts';
 
 export type UsdCapMode = 'hard' | 'warn' | 'off';
@@ -37,14 +38,14 @@ function isSmallRegularFile(path: string): boolean {
 export function detectBilling(tool: string, env: Record<string, string | undefined>, homeDir: string): Billing {
   if (tool === 'claude') {
     if (env.ANTHROPIC_API_KEY) return 'api';
-    if (isSmallRegularFile(join(homeDir, '.claude', '.credentials.json'))) return 'oauth';
+    if (isSmallRegularFile(claudeLoginFile(env, homeDir))) return 'oauth';
     const state = readSmallJson(join(homeDir, '.claude.json'));
     if (state && typeof state === 'object' && ['userID', 'hasOpusPlanDefault', 'passesEligibilityCache'].some((k) => k in state)) return 'oauth';
     return 'unknown';
   }
   if (tool === 'codex') {
     if (env.OPENAI_API_KEY) return 'api';
-    const auth = readSmallJson(join(homeDir, '.codex', 'auth.json'));
+    const auth = readSmallJson(codexLoginFile(env, homeDir));
     if (!auth || typeof auth !== 'object') return 'unknown';
     const a = auth as Record<string, unknown>;
     const mode = typeof a.auth_mode === 'string' ? a.auth_mode.toLowerCase() : undefined;

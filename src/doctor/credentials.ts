@@ -4,7 +4,7 @@
  * there. Mirrors what `peers up` will need: keys by default, login files with
  * `--credentials oauth-file` (sandbox/credential-check.ts, sandbox/up.ts oauthMounts).
  */
-import { join } from 'node:path';
+import { claudeLoginFile, codexLoginFile } from '../config/login-files.ts';
 import type { PeerSpec } from '../config/config-schema.ts';
 import { resolveProvider } from '../config/provider.ts';
 
@@ -13,8 +13,8 @@ export type CredentialFinding = { status: 'ok' | 'fail' | 'skip'; detail: string
 type Vendor = { key: string; loginFile: (env: Record<string, string | undefined>, home: string) => string; login: string; endpointEnv: string[] };
 
 const VENDORS: Partial<Record<PeerSpec['tool'], Vendor>> = {
-  claude: { key: 'ANTHROPIC_API_KEY', loginFile: (_env, home) => join(home, '.claude', '.credentials.json'), login: 'claude', endpointEnv: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_BASE_URL'] },
-  codex: { key: 'OPENAI_API_KEY', loginFile: (env, home) => join(env.CODEX_HOME || join(home, '.codex'), 'auth.json'), login: 'codex login', endpointEnv: ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'CODEX_HOME'] },
+  claude: { key: 'ANTHROPIC_API_KEY', loginFile: claudeLoginFile, login: 'claude', endpointEnv: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_BASE_URL', 'CLAUDE_CONFIG_DIR'] },
+  codex: { key: 'OPENAI_API_KEY', loginFile: codexLoginFile, login: 'codex login', endpointEnv: ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'CODEX_HOME'] },
 };
 
 const tilde = (path: string, home: string) => (path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path);

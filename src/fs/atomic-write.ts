@@ -6,7 +6,7 @@
  * target, then fsync the directory so the rename itself survives a power cut. A target that is a
  * symlink or has other hard links is refused: writing through it would change a file elsewhere.
  */
-import { closeSync, constants, fsyncSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, fsyncSync, ftruncateSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { InputError } from '../cli/errors.ts';
@@ -71,20 +71,38 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     try {
       unlinkSync(tmp);
     } catch {}
-    throw error;
+    throw withPath(error, path);
   }
   fsyncDir(dir);
 }
 
-/** Appends one line (a JSONL record) without following a symlinked leaf. */
+/** A failed write(2) names no file: say which one (a full disk is reported by the file it hit). */
+function withPath(error: unknown, path: string): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (e && typeof e === 'object' && typeof e.code === 'string' && !e.path) e.path = path;
+  return error;
+}
+
+/**
+ * Appends one line (a JSONL record) without following a symlinked leaf. The line is written whole
+ * or not at all: a write cut short (a full disk) is cut back off, so readers never meet a torn line.
+ */
 export function appendLineSafe(path: string, line: string, mode = 0o600): void {
   assertSafeDir(dirname(path));
   assertSafeLeaf(path);
   const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, mode);
+  const size = fstatSync(fd).size;
+  let off = 0;
   try {
     const bytes = Buffer.from(line.endsWith('\n') ? line : `${line}\n`, 'utf8');
-    writeSync(fd, bytes);
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
     fsyncSync(fd);
+  } catch (error) {
+    try {
+      // Only our own partial bytes (another appender's line stays).
+      if (off > 0 && fstatSync(fd).size === size + off) ftruncateSync(fd, size);
+    } catch {}
+    throw withPath(error, path);
   } finally {
     closeSync(fd);
   }

@@ -37,13 +37,16 @@ import { freshState, type LoopState } from '../state/state-schema.ts';
 import { loadState, saveState } from '../state/state-store.ts';
 import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, type StopReason } from '../state/stop-reason.ts';
 import { writeHaltedFile } from '../state/halted-file.ts';
+import { keepReserve } from '../state/disk-reserve.ts';
+import { recordStorageStop, storageStop } from './storage-stop.ts';
+import { notePodHealth, podDownCause, type PodHealth } from './pod-health.ts';
 import { settingsForRun, withOperatorControl, type LoopSettings } from './settings.ts';
 import { budgetStop } from './stop-check.ts';
 import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput, type TickObservation } from './tick.ts';
 import type { ConvergenceInput } from './convergence.ts';
 import { applyOperatorActions, syncPeerOrder } from './operator-actions.ts';
 import { resumeFromLog } from './resume.ts';
-import { startCleanup } from './start-cleanup.ts';
+import { startCleanup, sweepGitLocks } from './start-cleanup.ts';
 import { describeUnattested, newUnattested } from './unattested.ts';
 import { probeGates, type GateProbe } from './gate-probe.ts';
 import { HistoryFacts } from './history-facts.ts';
@@ -96,6 +99,8 @@ export type LoopOptions = {
   pod?: { workspaceDir: string };
   /** Host loop: adopt a `.peers/` that changed since the last snapshot (refused otherwise). */
   acceptChanges?: boolean;
+  /** In the pod: which of its containers are down (the lifeline); the run holds while any is. */
+  podHealth?: PodHealth;
 };
 
 export type LoopOutcome = { reason: string; stop: StopReason; exitCode: number; ticksInRun: number; stateDir: string };
@@ -119,7 +124,9 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   let stopTracking: (() => void) | undefined;
   try {
-    stopTracking = await startCleanup(paths, log);
+    stopTracking = await startCleanup(paths, { workDir: repo, allowGitFile: !pod }, log);
+    // Space to record a stop in, should the disk fill (storage-stop.ts).
+    keepReserve(paths.diskReserve);
     if (pod) {
       // The pod's loop has no `.peers/`: only the snapshot `peers up` took (mounted read-only).
       if (!existsSync(join(paths.snapshotDir, 'config.yaml'))) throw new InputError(`no control-plane snapshot in ${paths.snapshotDir}`, { hint: 'start runs in the pod with `peers up`' });
@@ -187,13 +194,28 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const gateProbe = withGateCache(o.gateProbe ?? probeGates, { path: paths.gateCache, key: cacheKey });
     const run = new LoopRun(
       places,
-      paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger, contract,
+      paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger, contract, o.podHealth,
     );
     return await run.run();
+  } catch (error) {
+    // A full disk before the first tick: the state on disk is untouched (storage-stop.ts).
+    const stop = storageStop(error, paths.dir);
+    if (!stop) throw error;
+    const state = loadStateIfReadable(paths.state);
+    recordStorageStop(paths, stop, { tick: state?.tick ?? 0, ticksInRun: 0 }, o.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
+    return { reason: formatStopReason(stop), stop, exitCode: exitCodeFor(stop), ticksInRun: 0, stateDir: paths.dir };
   } finally {
     stopTracking?.();
     repoLock?.release();
     lock.release();
+  }
+}
+
+function loadStateIfReadable(path: string): LoopState | undefined {
+  try {
+    return loadState(path);
+  } catch {
+    return undefined;
   }
 }
 
@@ -223,6 +245,7 @@ class LoopRun {
     private readonly env: NodeJS.ProcessEnv,
     private readonly ledger: RunLedger | null,
     private readonly contract: Contract | undefined,
+    private readonly podHealth: PodHealth | undefined,
   ) {
     this.settings = baseSettings;
     this.repo = where.repo;
@@ -235,6 +258,8 @@ class LoopRun {
     try {
       return this.observer.sync().head;
     } catch (error) {
+      // A full disk stops the run (storage-stop.ts); other failures fall back to the last head.
+      if (storageStop(error, this.observer.mirror)) throw error;
       this.log(`peers: warning: ${(error as Error).message}`);
       return this.observer.head();
     }
@@ -244,6 +269,11 @@ class LoopRun {
     try {
       return await this.loop();
     } catch (error) {
+      const storage = storageStop(error, this.paths.dir);
+      if (storage) {
+        recordStorageStop(this.paths, storage, { state: this.state, tick: this.state.tick, ticksInRun: this.ticksThisRun }, this.log);
+        return { reason: formatStopReason(storage), stop: storage, exitCode: exitCodeFor(storage), ticksInRun: this.ticksThisRun, stateDir: this.paths.dir };
+      }
       // Every exit leaves a trace, even an unexpected one.
       const reason: StopReason = { kind: 'error', name: (error as Error).name || 'Error' };
       try {
@@ -261,6 +291,12 @@ class LoopRun {
       if (!this.readOperatorControl()) {
         if (this.signal.aborted) return this.finish({ kind: 'interrupted' });
         await abortableSleep(CONTROL_POLL_MS, this.signal);
+        continue;
+      }
+      // A dead container of the pod: hold (no gates, no turn) until it is back (pod-health.ts).
+      if (this.notePod().length) {
+        if (this.signal.aborted) return this.finish({ kind: 'interrupted' });
+        await this.podHealth!.changed(this.signal);
         continue;
       }
       // Spend as the sidecar recorded it, also what was spent while no loop ran.
@@ -310,6 +346,10 @@ class LoopRun {
         { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: outside.warning ? [outside.warning] : [] },
       );
       if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
+      // The turn's processes are gone: a git lock left now would fail the next peer's turn.
+      sweepGitLocks({ workDir: this.repo, allowGitFile: this.where.live }, `${peer}'s turn (tick ${tick})`, this.log);
+      const podDown = outcome.obs.success ? [] : this.notePod();
+      if (podDown.length) Object.assign(outcome.obs, { pod_down: podDown, cause: podDownCause(podDown) });
       // A turn that changed the frozen acceptance contract is refused (src/modes/contract-guard.ts);
       // what it changed is read in the trusted mirror, never in the peers' repository.
       const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after));
@@ -385,6 +425,18 @@ class LoopRun {
       this.log(`peers: warning: cannot check the run's commits for attestation: ${(error as Error).message}`);
       return { shas: [], warning: null };
     }
+  }
+
+  /** Records which containers of the pod are down (state.json, one log line per change); returns them. */
+  private notePod(): string[] {
+    const down = this.podHealth?.down() ?? [];
+    const noted = notePodHealth(this.state, down);
+    if (noted.state !== this.state) {
+      this.state = noted.state;
+      saveState(this.paths.state, this.state);
+    }
+    if (noted.line) this.log(noted.line);
+    return down;
   }
 
   private runCtx() {

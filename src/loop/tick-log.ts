@@ -3,9 +3,10 @@
  * grow as the runner streams output (`peers logs -f --peer` follows them), instead of appearing
  * once the turn is over. Append-only, so a follower never sees a file shrink or get replaced.
  *
- * Bounded like the capture the loop judges from (src/proc/stream-capture.ts): up to `capBytes`
- * per stream are written live; past that a rolling tail is kept in memory and appended at the end
- * after a marker that counts what was left out. Output the live stream missed (after a kill the
+ * Bounded like the capture the loop judges from (src/proc/stream-capture.ts): the first half of
+ * `capBytes` per stream is written live; past that a rolling tail of the other half is kept in
+ * memory and appended at the end, after a marker that counts what was left out, so a log never
+ * holds more than the cap plus one marker line, however the output arrived in chunks. Output the live stream missed (after a kill the
  * supervisor stops streaming) is appended from the final result when it is a plain continuation.
  * A write error (disk full) stops the log, never the turn.
  */
@@ -16,26 +17,30 @@ import { MiB, readFileCapped } from '../fs/safe-read.ts';
 
 export type LogStream = 'stdout' | 'stderr';
 
-/** How much of the end of a flood is kept for the end of the log. */
-const TAIL_KEEP_CHARS = 64 * 1024;
-
 export function tickLogName(tick: number, peer: string, stream: LogStream): string {
   return `tick-${String(tick).padStart(5, '0')}-${peer}.${stream}.log`;
 }
 
 class StreamLog {
   private fd: number | undefined;
+  /** Bytes written live (the head): at most half the cap, so head and tail together stay within it. */
   private bytes = 0;
   private chars = 0;
-  private dropped = 0;
-  private tail = '';
+  private readonly headCap: number;
+  private readonly tailCap: number;
+  /** Bytes past the head, and the last `tailCap` of them, written after a marker at the end. */
+  private over = 0;
+  private tail: Buffer = Buffer.alloc(0);
   private failed = false;
 
   constructor(
     private readonly path: string,
     private readonly capBytes: number,
     private readonly note: (line: string) => void,
-  ) {}
+  ) {
+    this.headCap = Math.floor(Math.max(0, capBytes) / 2);
+    this.tailCap = Math.max(0, capBytes) - this.headCap;
+  }
 
   private open(): boolean {
     if (this.fd !== undefined) return true;
@@ -59,32 +64,40 @@ class StreamLog {
     this.close();
   }
 
-  private put(text: string): void {
-    if (!text || !this.open()) return;
+  private put(data: string | Buffer): void {
+    if (!data.length || !this.open()) return;
     try {
-      writeSync(this.fd!, text);
+      writeSync(this.fd!, typeof data === 'string' ? Buffer.from(data) : data);
     } catch (error) {
       this.fail(error);
     }
   }
 
+  /** However the output is chunked, the head is its first bytes and the tail its last ones. */
   write(text: string): void {
-    const size = Buffer.byteLength(text);
-    if (this.bytes + size <= this.capBytes && this.dropped === 0) {
-      this.put(text);
-      this.bytes += size;
+    const data = Buffer.from(text);
+    const live = this.over === 0 ? Math.min(this.headCap - this.bytes, data.length) : 0;
+    if (live === data.length) {
+      this.put(data);
+      this.bytes += live;
       this.chars += text.length;
       return;
     }
-    this.dropped += size;
-    this.tail = (this.tail + text).slice(-TAIL_KEEP_CHARS);
+    if (live > 0) this.put(data.subarray(0, live));
+    this.bytes += live;
+    const rest = data.subarray(live);
+    this.over += rest.length;
+    this.tail = Buffer.concat([this.tail, rest]);
+    if (this.tail.length > this.tailCap) this.tail = Buffer.from(this.tail.subarray(this.tail.length - this.tailCap));
   }
 
   /** `captured`: the stream as the supervisor captured it (head + tail when it was truncated). */
   finish(captured: string, capturedTruncated: boolean): void {
-    if (this.dropped > 0) {
-      const tailBytes = Buffer.byteLength(this.tail);
-      this.put(`\n[peers: ${this.dropped - tailBytes} bytes of output left out here (over the ${this.capBytes}-byte log cap); the last ${tailBytes} follow]\n${this.tail}`);
+    if (this.over > 0) {
+      const left = this.over - this.tail.length;
+      // Nothing lost (the output fit the cap): the rest follows the head as it was printed.
+      if (left > 0) this.put(`\n[peers: ${left} bytes of output left out here (over the ${this.capBytes}-byte log cap); the last ${this.tail.length} follow]\n`);
+      this.put(left > 0 ? this.tail.subarray(leadingContinuationBytes(this.tail)) : this.tail);
     } else if (!capturedTruncated && captured.length > this.chars) {
       this.put(captured.slice(this.chars));
     }
@@ -141,4 +154,11 @@ export function compressOldLogs(dir: string, keep: number): void {
     writeFileAtomic(`${path}.gz`, Bun.gzipSync(new Uint8Array(readFileCapped(path, 64 * MiB))));
     unlinkSync(path);
   }
+}
+
+/** Bytes at the start of a tail cut inside a UTF-8 character (they would decode as garbage). */
+function leadingContinuationBytes(buf: Buffer): number {
+  let i = 0;
+  while (i < buf.length && i < 3 && (buf[i]! & 0xc0) === 0x80) i++;
+  return i;
 }

@@ -142,6 +142,8 @@ export type TickObservation = {
   rewritten_ref?: string | null;
   /** Commits found before this turn that no turn made (unattested.ts): credited to no peer. */
   unattested_commits?: string[];
+  /** Containers of the pod that were down when a failed turn ended (pod-health.ts): the failure is not the peer's. */
+  pod_down?: string[];
 };
 
 export type Finalized = { state: LoopState; backoffMs: number; exit: StopReason | null; peerStateAfter: string; sleep: { until: string; reason: string } | null };
@@ -167,8 +169,12 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
   // A usage limit is neutral like a rate limit (no failure charged, the turn passes on), but only
   // this peer waits for it: the others keep working (peer-sleep.ts).
   const usageLimited = o.classification === 'usage-limited';
-  const outcome = o.success ? 'success' : rateLimited || usageLimited ? 'rate-limited' : 'failure';
-  const turn = advanceTurn(state, o.turn_index, o.halt ? 'rate-limited' : outcome, s);
+  // A turn failed by a dead container of the pod is neutral too, and cannot halt the peer.
+  const podDown = !o.success && Boolean(o.pod_down?.length);
+  const halt = podDown ? null : o.halt;
+  const neutral = rateLimited || usageLimited || podDown;
+  const outcome = o.success ? 'success' : neutral ? 'rate-limited' : 'failure';
+  const turn = advanceTurn(state, o.turn_index, halt ? 'rate-limited' : outcome, s);
   const before = state.peers[o.peer]!;
   let sleep: Finalized['sleep'] = null;
   if (usageLimited) {
@@ -179,16 +185,16 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
   let health = updatePeerHealth(before, {
     tick: o.tick,
     credit: o.credit,
-    rateLimited: rateLimited || usageLimited,
+    rateLimited: neutral,
     sleep,
     classification: o.classification,
     durationMs: o.duration_ms,
-    halt: o.halt ? { reason: o.halt.reason } : null,
+    halt: halt ? { reason: halt.reason } : null,
     tokens: o.tokens_this_tick,
     usd: o.usd_this_tick,
   });
   // The last failure stays visible (status, report) until a later failure replaces it.
-  if (!o.success) health = { ...health, last_failure: { tick: o.tick, cause: o.cause ?? o.soft_fail_reason ?? o.classification } };
+  if (!o.success && !podDown) health = { ...health, last_failure: { tick: o.tick, cause: o.cause ?? o.soft_fail_reason ?? o.classification } };
   if (o.anti_cheat?.degrade && health.state === 'healthy') {
     // Two reverted test-only handoffs in a row: the peer is gaming gates, not fixing code.
     health = { ...health, state: 'degraded', reason: `anti-cheating-reverts:${o.anti_cheat.next.consecutiveReverts}`, cooldown_from_tick: o.tick };
@@ -199,8 +205,8 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     ...turn,
     tick: o.tick,
     peers: { ...state.peers, [o.peer]: health },
-    budget: accountTick(state.budget, { success: o.success, rateLimited: rateLimited || usageLimited, durationMs: o.duration_ms, tokens: o.tokens_this_tick, usd: o.usd_this_tick }),
-    clean_ticks: nextCleanTicks(state.clean_ticks, { success: o.success, rateLimited: rateLimited || usageLimited, newBlockingBugs: o.new_blocking_bugs, blocked: Boolean(o.success && o.blocked) }),
+    budget: accountTick(state.budget, { success: o.success, rateLimited: neutral, durationMs: o.duration_ms, tokens: o.tokens_this_tick, usd: o.usd_this_tick }),
+    clean_ticks: nextCleanTicks(state.clean_ticks, { success: o.success, rateLimited: neutral, newBlockingBugs: o.new_blocking_bugs, blocked: Boolean(o.success && o.blocked) }),
     skeptic_ran_at_tick: o.skeptic ? o.tick : state.skeptic_ran_at_tick,
     skeptic_audited:
       o.skeptic && o.success && o.new_blocking_bugs === 0 && o.head_after
@@ -226,7 +232,7 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
   if (allPeersDown(next)) {
     next = { ...next, halted: { reason: ALL_PEERS_DOWN, at_tick: o.tick } };
     exit = { kind: 'all-peers-down' };
-  } else if (o.halt) {
+  } else if (halt) {
     exit = { kind: 'peer-unavailable', peer: o.peer };
   } else if (next.blocked?.confirmed_by) {
     exit = { kind: 'blocked' };

@@ -47,17 +47,23 @@ export type UpDecision =
   | { kind: 'resume'; notes: string[] }
   /** Already running; live controls (--max-runtime) have been applied by the shell. */
   | { kind: 'running' }
+  /** Running, but containers of its pod have stopped (the loop holds the run): start them again. */
+  | { kind: 'repair'; restart: string[] }
   /** This `up` cannot do what was asked; nothing was changed. */
   | { kind: 'refuse'; message: string; hint: string; exitCode: 1 | 2 }
   /** The run is over for a reason the operator has not answered: why, and what would continue it. */
   | { kind: 'finished'; stop: StopReason; why: string; next: string[]; exitCode: number };
 
-/** `peers up` on a run whose loop is running: only live controls (--max-runtime) can apply. */
-export function decideWhileRunning(u: Pick<UpSituation, 'fresh' | 'startOnlyFlags' | 'upCommand'>): UpDecision {
+/**
+ * `peers up` on a run whose loop is running: only live controls (--max-runtime) can apply, and
+ * containers of the pod that stopped (`down`, from podman) are started again.
+ */
+export function decideWhileRunning(u: Pick<UpSituation, 'fresh' | 'startOnlyFlags' | 'upCommand'> & { down?: string[] }): UpDecision {
   if (u.fresh) return { kind: 'refuse', message: 'the run is still running; --fresh starts over only from a stopped run', hint: `stop it first: peers down, then ${u.upCommand} --fresh`, exitCode: 1 };
   if (u.startOnlyFlags.length) {
     return { kind: 'refuse', message: `the run is already running; ${u.startOnlyFlags.join(', ')} take effect only when the loop starts`, hint: `peers down, then ${u.upCommand} ${u.startOnlyFlags.join(' ')} (it resumes from the saved tick)`, exitCode: 2 };
   }
+  if (u.down?.length) return { kind: 'repair', restart: [...u.down].sort() };
   return { kind: 'running' };
 }
 
@@ -167,6 +173,8 @@ export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'r
           return ['peers status names the damaged line of sidecars/auth/usage.jsonl in the state dir: repair it, then peers up', fresh];
       }
       return [fresh];
+    case 'storage':
+      return [`${stop.problem === 'disk-full' ? 'free space on the disk' : 'check the disk (dmesg, df)'} holding ${stop.path}, then ${up} resumes it from the last state written whole`, fresh];
     default:
       return [`${up} resumes it`];
   }

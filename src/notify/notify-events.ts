@@ -42,6 +42,7 @@ export function eventForStop(reason: string): NotifyEvent {
       return 'stopped';
     case 'blocked':
     case 'stuck':
+    case 'storage':
     case 'error':
       return 'needs-operator';
   }

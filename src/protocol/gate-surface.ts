@@ -23,7 +23,7 @@ const RULES: Rule[] = [
   { kind: 'vendored-tool', what: 'tool shim directory', re: /(^|\/)\.bin\// },
   { kind: 'vendored-tool', what: 'python startup hook', re: /(^|\/)(sitecustomize|usercustomize)\.py$|\.pth$/ },
   // JS/TS runners.
-  { kind: 'runner-config', what: 'JS/TS test runner configuration', re: base('(jest|vitest|vite|vitest\\.workspace|vitest\\.shims|ava|playwright|cypress|karma\\.conf|wdio\\.conf|nyc|c8|babel|\\.babelrc|jest\\.setup|setupTests|test-setup)(\\.[\\w.-]+)?|\\.mocharc(\\.[\\w]+)?|\\.c8rc(\\.json)?|\\.nycrc(\\.[\\w]+)?|\\.babelrc|tsconfig(\\.[\\w.-]+)?\\.json|jsconfig\\.json|deno\\.jsonc?|bunfig\\.toml') },
+  { kind: 'runner-config', what: 'JS/TS test runner configuration', re: base('(jest|vitest|vite|vitest\\.workspace|vitest\\.shims|ava|playwright|cypress|karma\\.conf|wdio\\.conf|nyc|c8|babel|\\.babelrc|jest\\.setup|setupTests|test-setup)(\\.[\\w-]+)*\\.(c|m)?[jt]sx?|(jest|vitest|vite|ava|playwright|cypress|nyc|c8|babel)(\\.[\\w-]+)*\\.(json5?|jsonc|ya?ml|toml)|\\.mocharc(\\.[\\w]+)?|\\.c8rc(\\.json)?|\\.nycrc(\\.[\\w]+)?|\\.babelrc|tsconfig(\\.[\\w.-]+)?\\.json|jsconfig\\.json|deno\\.jsonc?|bunfig\\.toml') },
   // Python runners.
   { kind: 'runner-config', what: 'Python test runner configuration', re: base('conftest\\.py|pytest\\.ini|\\.pytest\\.ini|tox\\.ini|noxfile\\.py|setup\\.cfg|pyproject\\.toml|\\.coveragerc|setup\\.py|manage\\.py') },
   // Go and Rust build/test configuration.

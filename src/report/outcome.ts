@@ -5,7 +5,7 @@
  * stop after its last tick was killed; the report says so rather than repeating an older stop.
  */
 import type { LiveTurn } from '../state/live-turn.ts';
-import { parseStopReason } from '../state/stop-reason.ts';
+import { parseStopReason, storageStopText } from '../state/stop-reason.ts';
 import type { RunSummary, statusJson } from '../loop/run-summary.ts';
 import type { HistorySource } from './run-history.ts';
 import type { GateTimeline } from './tick-series.ts';
@@ -63,6 +63,8 @@ function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimelin
       return { why: [`Every peer was waiting for its usage limit, the earliest until ${stop.until}, beyond what the run's max runtime allows. Run \`peers up\` after that time (or raise budget.max_runtime_s).`], operator: true };
     case 'interrupted':
       return { why: ['Stopped on request (`peers down`, Ctrl-C or SIGTERM). `peers up` resumes it.'], operator: false };
+    case 'storage':
+      return { why: [storageStopText(stop)], operator: true };
     case 'error':
       return { why: [`The loop stopped on an unexpected error (${stop.name}); its output (\`peers logs\`) has the trace.`], operator: true };
   }

@@ -56,6 +56,8 @@ export type StatePaths = {
   loopLog: string;
   /** The processes the loop supervises right now, so the next loop can stop what a dead one left (loop-children.ts). */
   children: string;
+  /** Space the loop frees to record its stop when the disk fills (disk-reserve.ts). */
+  diskReserve: string;
 };
 
 export function statePaths(dir: string): StatePaths {
@@ -84,6 +86,7 @@ export function statePaths(dir: string): StatePaths {
     control: join(dir, 'control', 'operator.json'),
     loopLog: join(dir, 'loop.log'),
     children: join(dir, 'children.json'),
+    diskReserve: join(dir, 'disk-reserve'),
   };
 }
 

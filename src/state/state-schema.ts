@@ -109,6 +109,11 @@ export const LoopStateSchema = z.object({
   unattested: z.array(z.string()).max(1000).default([]),
   /** Git hooks and code-running config present when the run started (anything added later is planted). */
   git_exec_surface: z.object({ hooks: z.record(z.string(), z.string()), config: z.array(z.string()) }).nullable().default(null),
+  /**
+   * Containers of the pod the loop found dead (`egress`, `auth`, …) and since when: the run holds,
+   * no turn starts, until each is back (src/loop/pod-health.ts); null while the pod is whole.
+   */
+  degraded: z.object({ down: z.array(z.string()).min(1), since: z.string() }).nullable().default(null),
   /** Set when every peer is down; only an operator action clears it. */
   halted: z.object({ reason: z.string(), at_tick: count }).nullable(),
   /** sha256 of the config snapshot the state was last run with (a change is an operator action). */
@@ -144,6 +149,7 @@ export function freshState(peerOrder: string[], now = new Date()): LoopState {
     blocked: null,
     unattested: [],
     git_exec_surface: null,
+    degraded: null,
     halted: null,
     config_digest: null,
     updated_at: now.toISOString(),

@@ -25,7 +25,16 @@ export type StopReason =
   /** Every peer that could work waits for its usage limit past what max_runtime_s leaves: `until` is the first reset (ISO). */
   | { kind: 'usage-limited'; until: string }
   | { kind: 'interrupted' }
+  /**
+   * A write of the run's state failed for want of space (ENOSPC, EDQUOT: `disk-full`) or with an
+   * I/O error (EIO: `io-error`); `path` is the file it was writing. The state on disk is the last
+   * one written whole (src/loop/storage-stop.ts); `peers up` resumes once the disk is usable again.
+   */
+  | { kind: 'storage'; problem: StorageProblem; path: string }
   | { kind: 'error'; name: string };
+
+export const STORAGE_PROBLEMS = ['disk-full', 'io-error'] as const;
+export type StorageProblem = (typeof STORAGE_PROBLEMS)[number];
 
 export const ALL_PEERS_DOWN_TEXT = 'peer-unavailable:all-peers-down';
 
@@ -43,6 +52,8 @@ export function formatStopReason(r: StopReason): string {
       return `error:${r.name}`;
     case 'usage-limited':
       return `usage-limited:${r.until}`;
+    case 'storage':
+      return `${r.problem}:${r.path}`;
     default:
       return r.kind;
   }
@@ -59,6 +70,7 @@ export function parseStopReason(text: string): StopReason {
   if (head === 'stuck' && rest) return { kind: 'stuck', gate: rest };
   if (head === 'peer-unavailable' && rest) return { kind: 'peer-unavailable', peer: rest };
   if (head === 'usage-limited' && rest) return { kind: 'usage-limited', until: rest };
+  if ((STORAGE_PROBLEMS as readonly string[]).includes(head) && rest) return { kind: 'storage', problem: head as StorageProblem, path: rest };
   if (head === 'error') return { kind: 'error', name: rest || 'Error' };
   return { kind: 'error', name: text };
 }
@@ -89,4 +101,12 @@ export function readStopReason(path: string): { reason: string; at: string } | u
   if (!text) return undefined;
   const cut = text.lastIndexOf(' ');
   return cut < 0 ? { reason: text, at: '' } : { reason: text.slice(0, cut), at: text.slice(cut + 1) };
+}
+
+/** What a storage stop means and what the operator does about it, in one line. */
+export function storageStopText(r: { problem: StorageProblem; path: string }): string {
+  const resume = "the state on disk is the last one written whole, so `peers up` (or `peers loop`) resumes the run from there";
+  return r.problem === 'disk-full'
+    ? `The disk holding the run's state is full (writing ${r.path}): free space on it; ${resume}.`
+    : `An I/O error while writing ${r.path} stopped the run: check the disk (dmesg, df); ${resume}.`;
 }

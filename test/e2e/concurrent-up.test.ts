@@ -93,7 +93,7 @@ describe('peers up is atomic per project', () => {
     // At least one of them really waited for the first (they were started together).
     expect(others.some((r) => r.stderr.includes('waiting for another peers up or down of this project'))).toBe(true);
     expect(podsOf(key)).toEqual([{ name: `peers-${key}`, status: 'Running' }]);
-    const ls = JSON.parse(peers(['ls', '--json']).stdout) as { path: string; status: string }[];
+    const ls = (JSON.parse(peers(['ls', '--json']).stdout) as { projects: { path: string; status: string }[] }).projects;
     expect(ls.find((p) => p.path === repo)?.status).toBe('running');
   });
 

@@ -63,7 +63,7 @@ function runUntilStopped(upArgs: string[] = []): string {
   const started = new Date();
   const r = asUser([BUN, DRIVER, repo, serverDir, ...upArgs], { cwd: repo, env, timeoutMs: 300_000 });
   expect(r.code, r.stderr).toBe(0);
-  ({ project: key, state_dir: stateDir } = JSON.parse(r.stdout.trim().split('\n').at(-1)!));
+  ({ project: key, stateDir } = JSON.parse(r.stdout.trim().split('\n').at(-1)!));
   const end = Date.now() + 8 * 60_000;
   for (;;) {
     const stop = readStopReason(join(stateDir, 'last-stop-reason.txt'));

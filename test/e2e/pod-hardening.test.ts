@@ -68,8 +68,8 @@ const connectFromWorkspace = (target: string, request = '') =>
 
 /** Recreates a container from the argv `peers up` planned for it, with test-only additions. */
 function recreate(role: string, createOpts: string[], trailing: string[], withKeys = false): void {
-  const plan = JSON.parse(peers(['up', '--dry-run', 'podman', '--json', '--allow', UPSTREAM]).stdout) as { createContainers: { role: string; argv: string[] }[] };
-  const argv = plan.createContainers.find((c) => c.role === role)!.argv;
+  const plan = JSON.parse(peers(['up', '--dry-run', 'podman', '--json', '--allow', UPSTREAM]).stdout) as { create_containers: { role: string; argv: string[] }[] };
+  const argv = plan.create_containers.find((c) => c.role === role)!.argv;
   expect(argv).toContain(cname(role));
   expect(podmanAsUser(['rm', '-f', '-t', '0', cname(role)]).code).toBe(0);
   // Secrets are passed by name (`--env NAME`): podman takes their values from its own environment.
@@ -139,7 +139,7 @@ describe('vendors only through the auth sidecar', () => {
     expect(allowed).toContain('hello from the e2e upstream');
     // The name resolves (test table) to a vendor that is listening: only the policy stands in the way.
     expect(connectFromWorkspace(`${VENDOR}:443`)).toBe('HTTP/1.1 403 Forbidden');
-    for (const other of ['api.openai.com:443', 'chatgpt.com:443', 'console.anthropic.com:443']) expect(connectFromWorkspace(other)).toBe('HTTP/1.1 403 Forbidden');
+    for (const other of ['api.openai.com:443', 'chatgpt.com:443', 'platform.claude.com:443']) expect(connectFromWorkspace(other)).toBe('HTTP/1.1 403 Forbidden');
     const audit = await until(readAudit, (a) => a.some((r) => r.host === VENDOR));
     expect(audit.find((r) => r.host === VENDOR)).toMatchObject({ listener: 'workspace', port: 443, decision: 'deny', status: 403 });
     expect(audit.find((r) => r.host === VENDOR)!.reason).toContain(`host ${VENDOR} is not on the egress allow-list`);

@@ -172,7 +172,7 @@ describe('a run\'s life in the pod', () => {
       const r = peers(args);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain("the run has finished: complete: every hard gate green, the reviews and the skeptic's audit clean");
-      expect(r.stdout).toContain('peers up --fresh (this run is archived, nothing is deleted)');
+      expect(r.stdout).toMatch(/peers up (\S+ )?--fresh \(this run is archived, nothing is deleted\)/);
       expect(r.stdout).toContain('git merge peers/app');
       expect(containers()).toEqual([]);
     }
@@ -195,7 +195,7 @@ describe('a run\'s life in the pod', () => {
     waitFor('the new run to stop after one tick', () => existsSync(join(stateDir, 'last-stop-reason.txt')) && readFileSync(join(stateDir, 'last-stop-reason.txt'), 'utf8').startsWith('max_ticks'));
     expect(tickLines().map((t) => t.tick)).toEqual([1]);
     const st = JSON.parse(peers(['status', '--json']).stdout);
-    expect(st.archives.map((a: { path: string; stopReason: string }) => [a.path, a.stopReason])).toEqual([[archiveDir, 'complete']]);
+    expect(st.archives.map((a: { path: string; stop_reason: string }) => [a.path, a.stop_reason])).toEqual([[archiveDir, 'complete']]);
     expect(st.operator.paused).toEqual([]);
     expect(peers(['down']).code).toBe(0);
   });

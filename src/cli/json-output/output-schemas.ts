@@ -24,6 +24,7 @@ const ProjectRow = z.strictObject({
   stop_reason: NullableStr,
   spend: Spend,
   open_gates: z.array(Str),
+  degraded: z.array(Str).meta({ description: 'containers of the pod that are down: the run holds until `peers up` restarts them' }),
   state_dir: Str,
   containers: z.array(z.strictObject({ role: Str, status: Str })),
 });
@@ -77,7 +78,26 @@ const Finished = z.strictObject({ stop: Str, why: Str, next: z.array(Str), exit_
 
 export const OUTPUT_SCHEMAS = {
   status: StatusOutput,
-  ls: z.strictObject({ projects: z.array(ProjectRow) }),
+  ls: z.union([
+    z.strictObject({ projects: z.array(ProjectRow) }),
+    // --target k8s: the runs on a cluster (sandbox/k8s/k8s-ls.ts).
+    z.strictObject({
+      context: Str,
+      runs: z.array(
+        z.strictObject({
+          namespace: Str,
+          project: Str,
+          pod: Str,
+          status: z.enum(['running', 'stopped', 'ended', 'starting', 'failed']),
+          exit_code: z.number().nullable(),
+          started_at: NullableStr,
+          node: NullableStr,
+          repository: NullableStr,
+          started_by: NullableStr,
+        }),
+      ),
+    }),
+  ]),
   info: z.strictObject({
     repo: Str,
     config_path: Str,
@@ -89,6 +109,7 @@ export const OUTPUT_SCHEMAS = {
     goal_settings: Nested,
     goals: z.strictObject({ hard: z.array(Nested), soft: z.array(Nested) }),
     egress: Nested,
+    modes: z.array(Str).optional().meta({ description: 'the goal programs `peers init --modes` installed' }),
   }),
   bugs: z.strictObject({
     summary: z.strictObject({
@@ -131,8 +152,14 @@ export const OUTPUT_SCHEMAS = {
     archived: ArchivedRunJson.nullable().optional(),
     previous_results: z.strictObject({ branch: Str, sha: Str }).nullable().optional(),
     notes: z.array(Str).optional(),
+    // --target k8s
+    namespace: Str.optional(),
+    context: Str.optional(),
+    image: Str.optional(),
+    resumed: z.boolean().optional(),
     // --dry-run
     yaml: Str.optional(),
+    objects: z.array(Nested).optional(),
     budget_policy: Nested.optional(),
     create_pod: z.array(Str).optional(),
     create_containers: z.array(Nested).optional(),

@@ -116,7 +116,7 @@ describe('peers demo', () => {
     // the peers committed under git_author's names and the documented default address.
     expect(spawnSync('git', ['-C', project, 'config', '--local', '--get', 'user.email']).status).toBe(1);
     expect(gitOk(project, ['log', '--format=%an <%ae>|%cn <%ce>', `${BASELINE_TAG}..HEAD`]).trim().split('\n').reverse()).toEqual(
-      ['claude', 'codex', 'claude'].map((p) => `${p} (peers demo) <${p}@peers.invalid>|${p} (peers demo) <${p}@peers.invalid>`),
+      ['claude', 'codex', 'claude', 'codex', 'claude'].map((p) => `${p} (peers demo) <${p}@peers.invalid>|${p} (peers demo) <${p}@peers.invalid>`),
     );
     expect(gitOk(project, ['diff', '--name-only', `${BASELINE_TAG}..HEAD`]).trim().split('\n').sort()).toEqual(['src/chunk.mjs', 'test/chunk-edges.test.mjs']);
 

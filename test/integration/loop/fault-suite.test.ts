@@ -179,5 +179,5 @@ describe('fault suite', () => {
     } catch (error) {
       throw new Error(`${(error as Error).message}\n(replay with PEERS_FAULT_SEED=${seed})`);
     }
-  }, 240_000);
+  }, 420_000);
 });

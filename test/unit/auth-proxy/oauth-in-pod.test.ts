@@ -41,7 +41,7 @@ const vendorSock = () => join(dir, 'vendor.sock');
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'peers-oauth-pod-'));
-  const names = ['console.anthropic.com', 'auth.openai.com', 'api.anthropic.com'];
+  const names = ['platform.claude.com', 'auth.openai.com', 'api.anthropic.com'];
   const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem'), '-days', '1', '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${names.map((n) => `DNS:${n}`).join(',')}`], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`openssl failed: ${r.stderr}`);
   cert = readFileSync(join(dir, 'c.pem'));
@@ -101,13 +101,13 @@ function connect(socket: string, authority: string): Promise<string> {
 
 describe('token endpoints in the pod', () => {
   test('the workspace cannot reach a token endpoint; the auth sidecar can', async () => {
-    for (const host of ['console.anthropic.com:443', 'auth.openai.com:443']) {
+    for (const host of ['platform.claude.com:443', 'auth.openai.com:443']) {
       expect(await connect(ws(), host), host).toStartWith('HTTP/1.1 403');
       expect(await connect(vendorSock(), host), host).toStartWith('HTTP/1.1 200');
     }
     // A refresh sent from the workspace's side never reaches the vendor.
     const before = refreshes.length;
-    await expect(tokenPostVia({ via: { path: ws() }, ca: cert })('https://console.anthropic.com/v1/oauth/token', '{"grant_type":"refresh_token","refresh_token":"rt-stolen"}')).rejects.toThrow(/console\.anthropic\.com is not on the egress allow-list/);
+    await expect(tokenPostVia({ via: { path: ws() }, ca: cert })('https://platform.claude.com/v1/oauth/token', '{"grant_type":"refresh_token","refresh_token":"rt-stolen"}')).rejects.toThrow(/platform\.claude\.com is not on the egress allow-list/);
     expect(refreshes.length).toBe(before);
   });
 
@@ -118,7 +118,7 @@ describe('token endpoints in the pod', () => {
     const source = new OAuthFileSource({ path: file, format: claudeCredentials, post: tokenPostVia({ via: { path: vendorSock() }, ca: cert }) });
     const inj = await source.current();
     expect(inj.headers.authorization).toBe('Bearer sk-ant-oat01-new');
-    expect(refreshes.at(-1)).toMatchObject({ host: 'console.anthropic.com', url: '/v1/oauth/token', grant_type: 'refresh_token', refresh_token: 'sk-ant-ort01-one' });
+    expect(refreshes.at(-1)).toMatchObject({ host: 'platform.claude.com', url: '/v1/oauth/token', grant_type: 'refresh_token', refresh_token: 'sk-ant-ort01-one', client_id: '9d1c250a-e61b-44d9-88ed-5944d1962f5e', scope: 'user:inference' });
     const saved = JSON.parse(readFileSync(file, 'utf8')).claudeAiOauth;
     expect(saved).toMatchObject({ accessToken: 'sk-ant-oat01-new', refreshToken: 'sk-ant-ort01-two', subscriptionType: 'max' });
     expect(saved.expiresAt).toBeGreaterThan(Date.now() + 28_000_000);

@@ -30,16 +30,51 @@ test('output the live stream missed (after a kill) is appended from the final ca
   expect(out('stderr')).toBe('working\nTerminated by grace period\n');
 });
 
-test('a flood is capped: the first bytes live, then a marker counting what was left out, then the last bytes', () => {
+test('a flood is capped: the first half of the cap live, then a marker counting what was left out, then the last half', () => {
   const log = new TickLog(dir, 3, 'alice', 100);
-  log.write('stdout', `${'a'.repeat(90)}\n`);
+  log.write('stdout', `${'a'.repeat(40)}\n`);
   for (let i = 0; i < 50; i++) log.write('stdout', `line ${i} ${'x'.repeat(40)}\n`);
-  expect(out().length).toBe(91); // nothing past the cap while the turn runs
+  expect(out().length).toBe(50); // nothing past half the cap while the turn runs
   log.finish(done('(head+tail capture)', '', true));
   const text = out();
-  expect(text.startsWith(`${'a'.repeat(90)}\n`)).toBe(true);
-  expect(text).toMatch(/\[peers: 0 bytes of output left out here \(over the 100-byte log cap\); the last \d+ follow\]/);
+  expect(text.startsWith(`${'a'.repeat(40)}\n`)).toBe(true);
+  const marker = text.match(/\n\[peers: (\d+) bytes of output left out here \(over the 100-byte log cap\); the last 50 follow\]\n/);
+  expect(marker).not.toBeNull();
+  const total = 41 + 50 * `line 00 ${'x'.repeat(40)}\n`.length - 10;
+  expect(Number(marker![1])).toBe(total - 100);
   expect(text.endsWith(`line 49 ${'x'.repeat(40)}\n`)).toBe(true);
+  expect(text.length - marker![0].length).toBe(100);
+});
+
+test('however a flood is chunked, the log holds its first and last bytes and never more than the cap and one marker', () => {
+  const flood = `HEAD${'x'.repeat(10_000)}TAIL`;
+  for (const size of [1, 7, 64, 4096, flood.length]) {
+    rmSync(join(dir, 'tick-00003-alice.stdout.log'), { force: true });
+    const log = new TickLog(dir, 3, 'alice', 1000);
+    for (let i = 0; i < flood.length; i += size) log.write('stdout', flood.slice(i, i + size));
+    log.finish(done('(capture)', '', true));
+    const text = out();
+    expect(text.startsWith('HEAD')).toBe(true);
+    expect(text.endsWith('TAIL')).toBe(true);
+    expect(text.replace(/\n\[peers: [^\]]*\]\n/, '').length).toBe(1000);
+  }
+});
+
+test('output between half the cap and the cap is kept whole, with no marker', () => {
+  const log = new TickLog(dir, 3, 'alice', 100);
+  const text = `${'a'.repeat(45)}\n${'b'.repeat(45)}\n`;
+  log.write('stdout', text.slice(0, 30));
+  log.write('stdout', text.slice(30));
+  log.finish(done(text));
+  expect(out()).toBe(text);
+});
+
+test('a tail cut inside a multi-byte character starts at the next whole one', () => {
+  const log = new TickLog(dir, 3, 'alice', 20);
+  log.write('stdout', `${'a'.repeat(10)}${'é'.repeat(30)}`);
+  log.finish(done('(capture)', '', true));
+  expect(out()).not.toContain('\uFFFD');
+  expect(out().endsWith('é')).toBe(true);
 });
 
 test('the same tick run again after a crash appends after a marker instead of erasing what was printed', () => {

@@ -134,7 +134,9 @@ describe('supervise', () => {
   });
 
   test('a timeout cannot relabel a run whose leader already exited while a straggler holds the pipe', async () => {
-    const r = await sh("setsid sh -c 'sleep 3' & exit 0", { idleTimeoutMs: 50 });
+    // The idle timeout falls inside the 500 ms the supervisor gives stragglers after the leader's
+    // exit, and far after the leader's own start (a shell under the parent-death guard).
+    const r = await sh("setsid sh -c 'sleep 3' & exit 0", { idleTimeoutMs: 250 });
     expect(r.endedBy).toBe('exit');
     expect(r.exitCode).toBe(0);
   });

@@ -26,6 +26,13 @@ describe("the gate's surface, per language", () => {
     });
   });
 
+  test('a runner name in a file that no runner loads is not surface (notes named after a tool); its config files are', () => {
+    expect(kinds(['c8.txt', 'notes/jest.md', 'ava.txt', 'docs/vitest.html', 'c8.config.mjs', 'jest.config.json', 'cypress.json', 'ava.config.cjs', 'jest.setup.tsx', 'vitest.workspace.yaml'])).toEqual({
+      'c8.txt': null, 'notes/jest.md': null, 'ava.txt': null, 'docs/vitest.html': null,
+      'c8.config.mjs': 'runner-config', 'jest.config.json': 'runner-config', 'cypress.json': 'runner-config', 'ava.config.cjs': 'runner-config', 'jest.setup.tsx': 'runner-config', 'vitest.workspace.yaml': 'runner-config',
+    });
+  });
+
   test('shared: task runners and test scripts, git attributes; product code, docs and .peers/ are not surface', () => {
     expect(kinds(['Makefile', 'justfile', 'scripts/run-tests.sh', '.gitattributes', 'src/calc.ts', 'README.md', 'bin/cli.js', 'docs/guide.md', '.peers/goals.yaml', 'src/testing.py'])).toEqual({
       Makefile: 'runner-config', justfile: 'runner-config', 'scripts/run-tests.sh': 'runner-config', '.gitattributes': 'git-attributes', 'src/calc.ts': null, 'README.md': null, 'bin/cli.js': null, 'docs/guide.md': null, '.peers/goals.yaml': null, 'src/testing.py': null,

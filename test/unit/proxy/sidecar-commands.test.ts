@@ -113,7 +113,7 @@ describe('peers sidecar egress + bridge', () => {
     expect(err).toContain('(workspace) listening on');
     expect(err.match(/allowed: nothing/g)).toHaveLength(2);
     for (const sock of ['ws2.sock', 'auth2.sock'])
-      for (const host of ['api.anthropic.com', 'api.openai.com', 'chatgpt.com', 'console.anthropic.com']) {
+      for (const host of ['api.anthropic.com', 'api.openai.com', 'chatgpt.com', 'platform.claude.com']) {
         const reply = await rawUnix(join(dir, sock), `CONNECT ${host}:443 HTTP/1.1\r\nHost: ${host}:443\r\n\r\n`);
         expect(`${sock} ${host} ${reply.split('\r\n')[0]}`).toBe(`${sock} ${host} HTTP/1.1 403 Forbidden`);
       }

@@ -94,4 +94,69 @@ describe('the lifeline', () => {
     for (const s of flood) s.destroy();
     expect(existsSync(path)).toBe(false);
   });
+
+  test('the loop learns which container died and when it is back: a role is down while no connection holds it', async () => {
+    const path = socketPath();
+    const line = await holdLifeline(path, ['egress', 'auth']);
+    const watch = (role: string) => {
+      let connected!: () => void;
+      const ready = new Promise<void>((r) => (connected = r));
+      const w = watchLifeline(path, { role, pollMs: 20, onLost: () => {}, onConnected: connected });
+      return { ready, stop: () => w.stop() };
+    };
+    const egress = watch('egress');
+    const auth = watch('auth');
+    await Promise.all([egress.ready, auth.ready]);
+    await until(() => line.down().length === 0);
+    // The container dies: its connection closes, and the loop is told.
+    let changed = line.changed();
+    egress.stop();
+    await changed;
+    await until(() => line.down().join() === 'egress');
+    // Restarted (peers up): it connects again and the role is back.
+    changed = line.changed();
+    const again = watch('egress');
+    await again.ready;
+    await changed;
+    await until(() => line.down().length === 0);
+    auth.stop();
+    again.stop();
+    await until(() => line.down().join() === 'auth,egress');
+    await line.close();
+  });
+
+  test('a peer naming a role it does not hold cannot make the loop think a live container died', async () => {
+    const path = socketPath();
+    const line = await holdLifeline(path, ['egress']);
+    let connected!: () => void;
+    const ready = new Promise<void>((r) => (connected = r));
+    const registered = line.changed();
+    const real = watchLifeline(path, { role: 'egress', pollMs: 20, onLost: () => {}, onConnected: connected });
+    await ready;
+    await registered;
+    // The workspace connects as a role of no container of this pod, and with junk: ignored.
+    const ignored = ['model-server\n', 'x'.repeat(100)].map((text) => {
+      const s = connect(path);
+      s.on('error', () => {});
+      s.write(text);
+      return s;
+    });
+    // It connects as egress beside the real one, then drops: egress is still held.
+    let changed = line.changed();
+    const fake = connect(path);
+    fake.on('error', () => {});
+    fake.write('egress\n');
+    await changed;
+    changed = line.changed();
+    fake.destroy();
+    for (const s of ignored) s.destroy();
+    await changed;
+    expect(line.down()).toEqual([]);
+    // Only the real egress's departure makes it down.
+    changed = line.changed();
+    real.stop();
+    await changed;
+    expect(line.down()).toEqual(['egress']);
+    await line.close();
+  });
 });

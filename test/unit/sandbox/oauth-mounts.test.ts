@@ -45,6 +45,18 @@ describe('oauth credential mounts', () => {
     expect(m.args).not.toContain('--claude-credentials');
   });
 
+  test('CLAUDE_CONFIG_DIR is honoured as Claude Code honours it: that dir is mounted, not ~/.claude', () => {
+    mkdirSync(join(home, '.claude'));
+    writeFileSync(join(home, '.claude/.credentials.json'), '{}');
+    mkdirSync(join(home, 'claude-elsewhere'));
+    writeFileSync(join(home, 'claude-elsewhere/.credentials.json'), '{}');
+    const m = oauthMounts({ HOME: home, CLAUDE_CONFIG_DIR: join(home, 'claude-elsewhere') });
+    expect(m.files).toEqual([{ source: join(home, 'claude-elsewhere'), target: '/auth/claude', readOnly: false }]);
+    rmSync(join(home, 'claude-elsewhere/.credentials.json'));
+    // The login is where CLAUDE_CONFIG_DIR says or nowhere: ~/.claude is not a fallback.
+    expect(() => oauthMounts({ HOME: home, CLAUDE_CONFIG_DIR: join(home, 'claude-elsewhere') })).toThrow(/no login file found/);
+  });
+
   test('no login file at all is an input error pointing at `claude` / `codex login`', () => {
     let err: unknown;
     try {

@@ -63,7 +63,7 @@ describe('vendors only through the auth sidecar', () => {
   });
 
   test('the demo and rehearsals (model server in the pod): no vendor host on either listener, whatever the allow-list says', () => {
-    const allow = ['registry.npmjs.org', 'api.anthropic.com', '*.openai.com', 'chatgpt.com:443', 'console.anthropic.com', 'auth.openai.com:8443', '*.pythonhosted.org'];
+    const allow = ['registry.npmjs.org', 'api.anthropic.com', '*.openai.com', 'chatgpt.com:443', 'platform.claude.com', 'auth.openai.com:8443', '*.pythonhosted.org'];
     const cmd = roleOf(buildPodSpec({ ...inputs, allow, upstream: 'model-server', oauth: true }), 'egress').command;
     expect(cmd).toContain('--no-vendor-hosts');
     expect(cmd).not.toContain('--oauth-hosts');

@@ -5,9 +5,7 @@
  * carry them through unchanged.
  */
 import { describe, expect, test } from 'bun:test';
-import { parseAllDocuments } from 'yaml';
 import { allContainers, buildPodSpec, type ContainerSpec, type MountSpec, type PodInputs, type Role } from '../../../sandbox/pod-spec.ts';
-import { renderK8s } from '../../../sandbox/k8s-render.ts';
 import { renderPodman } from '../../../sandbox/podman-render.ts';
 
 const inputs: PodInputs = {
@@ -173,7 +171,11 @@ describe('when the loop stops, and the operator\'s controls', () => {
 
   test('codex is wired to the auth sidecar by the loop (it ignores OPENAI_BASE_URL); not with OAuth logins', () => {
     expect(byRole('loop').env.PEERS_CODEX_BASE_URL).toBe('http://127.0.0.1:8081/v1');
-    expect(buildPodSpec({ ...inputs, oauth: true }).containers.find((c) => c.role === 'loop')!.env.PEERS_CODEX_BASE_URL).toBeUndefined();
+    // A ChatGPT login: codex goes to the sidecar's ChatGPT upstream, the same route the workspace's OPENAI_BASE_URL names.
+    const chatgpt = buildPodSpec({ ...inputs, oauth: true, codexUpstream: 'chatgpt' }).containers;
+    expect(chatgpt.find((c) => c.role === 'loop')!.env.PEERS_CODEX_BASE_URL).toBe('http://127.0.0.1:8082');
+    expect(chatgpt.find((c) => c.role === 'workspace')!.env.OPENAI_BASE_URL).toBe('http://127.0.0.1:8082');
+    expect(buildPodSpec({ ...inputs, oauth: true, codexUpstream: 'openai' }).containers.find((c) => c.role === 'loop')!.env.PEERS_CODEX_BASE_URL).toBe('http://127.0.0.1:8081/v1');
   });
 });
 
@@ -224,50 +226,5 @@ describe('podman rendering', () => {
       expect(argv.some((a) => a.startsWith('--memory='))).toBe(false);
       expect(argv.some((a) => a.startsWith('--ulimit=nproc='))).toBe(true);
     }
-  });
-});
-
-describe('kubernetes rendering', () => {
-  const docs = parseAllDocuments(renderK8s(spec)).map((d) => d.toJSON());
-  const pods = docs.filter((d) => d.kind === 'Pod');
-  const podOf = (role: string) => pods.find((p) => p.metadata.labels['peers/role'] === role);
-  const policyOf = (name: string) => docs.find((d) => d.kind === 'NetworkPolicy' && d.metadata.name === `${name}-network`);
-
-  test('the same grouping: one Pod for the pod members, one per own-netns container, same lockdown', () => {
-    expect(podOf('pod').spec.containers.map((c: { name: string }) => c.name).sort()).toEqual(['auth', 'bridge', 'loop', 'workspace']);
-    for (const r of ['setup', 'gates', 'egress']) expect(podOf(r).spec.containers.map((c: { name: string }) => c.name)).toEqual([r]);
-    for (const p of pods) {
-      expect(p.spec.automountServiceAccountToken).toBe(false);
-      for (const c of p.spec.containers) {
-        expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
-        expect(c.resources.limits.memory).toMatch(/Mi$/);
-      }
-    }
-  });
-
-  test('credentials come from a Secret and only into auth', () => {
-    for (const p of pods)
-      for (const c of p.spec.containers) {
-        const fromSecret = (c.env as { valueFrom?: unknown }[]).filter((e) => e.valueFrom);
-        expect(fromSecret.length > 0).toBe(c.name === 'auth');
-      }
-  });
-
-  test('network policies: only the egress Pod may send anything', () => {
-    for (const p of pods) {
-      const pol = policyOf(p.metadata.name);
-      expect(pol.spec.policyTypes).toEqual(['Ingress', 'Egress']);
-      expect(pol.spec.egress.length > 0).toBe(p.metadata.labels['peers/role'] === 'egress');
-    }
-  });
-
-  test('socket dirs are claims shared by exactly the Pods that mount them', () => {
-    const claims = docs.filter((d) => d.kind === 'PersistentVolumeClaim').map((d) => d.metadata.name);
-    expect(claims).toContain(`${spec.podName}-workspace`);
-    const mounts = (role: string) => podOf(role).spec.volumes.map((v: { persistentVolumeClaim?: { claimName: string } }) => v.persistentVolumeClaim?.claimName);
-    expect(mounts('pod')).toContain(`${spec.podName}-workspace`);
-    expect(mounts('pod')).toContain(`${spec.podName}-gates`);
-    expect(mounts('gates')).toContain(`${spec.podName}-gates`);
-    expect(mounts('gates')).not.toContain(`${spec.podName}-workspace`);
   });
 });

@@ -171,7 +171,7 @@ describe('up --dry-run (no podman needed)', () => {
     writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/^ {2}max_usd: .*$/m, ''));
     const uncapped = peers(['up', '--dry-run', 'podman', repo]).stdout;
     expect(uncapped).toContain('# warning: this run has no spending cap');
-    const k8s = peers(['up', '--dry-run', 'k8s', repo]);
+    const k8s = peers(['up', '--dry-run', 'k8s', '--registry', 'registry.example.com/team', repo]);
     expect(k8s.status).toBe(0);
     expect(k8s.stdout).toContain('kind: NetworkPolicy');
   }, 60_000);

@@ -33,6 +33,9 @@ _peers() {
     'down --grace') COMPREPLY=(); return ;;
     'image:build --base') COMPREPLY=(); return ;;
     'image:build --ca-file') COMPREPLY=(); return ;;
+    'image:build --init-binary') COMPREPLY=(); return ;;
+    'image:build --k8s') COMPREPLY=(); return ;;
+    'image:build --push') COMPREPLY=(); return ;;
     'image:build --tag') COMPREPLY=(); return ;;
     'info --dir'|'info -C') COMPREPLY=(); return ;;
     'init --lang') COMPREPLY=(); return ;;
@@ -43,6 +46,8 @@ _peers() {
     'logs --peer') COMPREPLY=(); return ;;
     'logs --since') COMPREPLY=(); return ;;
     'logs --tail') COMPREPLY=(); return ;;
+    'ls --context') COMPREPLY=(); return ;;
+    'ls --target') COMPREPLY=($(compgen -W 'podman k8s' -- "$cur")); return ;;
     'new --lang') COMPREPLY=(); return ;;
     'new --modes') COMPREPLY=(); return ;;
     'new --plan') COMPREPLY=(); return ;;
@@ -61,14 +66,18 @@ _peers() {
     'status --interval') COMPREPLY=(); return ;;
     'status --state-dir') COMPREPLY=(); return ;;
     'up --allow') COMPREPLY=(); return ;;
+    'up --context') COMPREPLY=(); return ;;
     'up --credentials') COMPREPLY=($(compgen -W 'api-key oauth-file' -- "$cur")); return ;;
     'up --dir'|'up -C') COMPREPLY=(); return ;;
     'up --dry-run') COMPREPLY=($(compgen -W 'podman k8s' -- "$cur")); return ;;
     'up --max-runtime') COMPREPLY=(); return ;;
     'up --max-ticks') COMPREPLY=(); return ;;
     'up --max-usd') COMPREPLY=(); return ;;
+    'up --namespace') COMPREPLY=(); return ;;
+    'up --registry') COMPREPLY=(); return ;;
     'up --rehearse') COMPREPLY=(); return ;;
     'up --reset-peer') COMPREPLY=(); return ;;
+    'up --target') COMPREPLY=($(compgen -W 'podman k8s' -- "$cur")); return ;;
     'verify --dir'|'verify -C') COMPREPLY=(); return ;;
     'verify --jobs'|'verify -j') COMPREPLY=(); return ;;
     esac
@@ -86,11 +95,11 @@ _peers() {
     'demo') words='--dir --host --json --keep --pod --help -h --no-color' ;;
     'doctor') words='--json --help -h --no-color' ;;
     'down') words='--dir -C --grace --json --purge --help -h --no-color' ;;
-    'image:build') words='--base --ca-file --force --json --tag --help -h --no-color' ;;
+    'image:build') words='--base --ca-file --force --init-binary --json --k8s --push --tag --help -h --no-color' ;;
     'info') words='--dir -C --json --help -h --no-color' ;;
     'init') words='--allow-passing-acceptance --force --json --lang --modes --plan --spec --help -h --no-color' ;;
     'logs') words='--dir -C --egress --follow -f --peer --since --tail --help -h --no-color' ;;
-    'ls') words='--json --help -h --no-color' ;;
+    'ls') words='--context --json --target --help -h --no-color' ;;
     'modes:list') words='--json --help -h --no-color' ;;
     'new') words='--allow-passing-acceptance --json --lang --modes --plan --spec --help -h --no-color' ;;
     'pause') words='--dir -C --json --help -h --no-color' ;;
@@ -102,7 +111,7 @@ _peers() {
     'review') words='--dir -C --json --help -h --no-color' ;;
     'rm') words='--json --help -h --no-color' ;;
     'status') words='--dir -C --interval --json --state-dir --watch -w --help -h --no-color' ;;
-    'up') words='--accept-changes --allow --attach --credentials --dir -C --dry-run --fresh --json --max-runtime --max-ticks --max-usd --no-codemap --no-recon --no-skeptic --rehearse --reset-peer --help -h --no-color' ;;
+    'up') words='--accept-changes --allow --attach --context --credentials --dir -C --dry-run --fresh --json --max-runtime --max-ticks --max-usd --namespace --no-codemap --no-recon --no-skeptic --registry --rehearse --reset-peer --target --help -h --no-color' ;;
     'verify') words='--dir -C --jobs -j --json --help -h --no-color' ;;
     *) return ;;
   esac

@@ -13,8 +13,10 @@ _peers() {
     fi
   done
   case "$cmd ${words[CURRENT-1]}" in
+    'ls --target') compadd -- 'podman' 'k8s'; return ;;
     'up --credentials') compadd -- 'api-key' 'oauth-file'; return ;;
     'up --dry-run') compadd -- 'podman' 'k8s'; return ;;
+    'up --target') compadd -- 'podman' 'k8s'; return ;;
   esac
   case $cmd in
     '') subs=('ack-block:Accept a [BLOCKED] plan step as it stands, with your reason.' 'amend:Change implement mode'\''s frozen acceptance contract, with your reason.' 'bugs:Show the bug ledger rebuilt from git history.' 'check:Run one built-in check (the commands behind the mode goals).' 'completion:Print the shell completion script for bash, zsh or fish.' 'dashboard:Serve a live local page of every registered project.' 'demo:See peers work, offline, in about a minute.' 'doctor:Check that this machine and every registered project can run peers.' 'down:Stop a project'\''s run and bring its commits home.' 'image:Build and inspect the workspace image.' 'info:Show the resolved configuration: peers, goals and budget.' 'init:Set up peers in a git repository.' 'logs:Show a project'\''s loop output, one peer'\''s output, or the egress log.' 'ls:List registered projects with their run status, tick, spend and open gates.' 'modes:Inspect the built-in mode bundles.' 'new:Start a new project: directory, git, skeleton, then peers init.' 'pause:Pause one peer (or all) while the run goes on.' 'prune:Delete old runs'\'' archived logs and states.' 'replay:Show one tick exactly as it happened, prompt included.' 'report:Summarise a run in Markdown (or one HTML file).' 'reset:Start a project over: archive its stopped run.' 'resume:Resume a peer paused with peers pause.' 'review:Show the latest handoff'\''s self-review and the run'\''s review commits.' 'rm:Remove a project from the registry (never its repository).' 'status:Show where a run stands: state, tick, spend, gates, whose turn it is.' 'up:Start an unattended run of a project in a rootless podman pod.' 'verify:Run every hard goal once against the committed HEAD.') ;;
@@ -29,11 +31,11 @@ _peers() {
     'demo') flags=('--dir' '--host' '--json' '--keep' '--pod' '--help' '-h' '--no-color') ;;
     'doctor') flags=('--json' '--help' '-h' '--no-color') ;;
     'down') flags=('--dir' '-C' '--grace' '--json' '--purge' '--help' '-h' '--no-color') ;;
-    'image:build') flags=('--base' '--ca-file' '--force' '--json' '--tag' '--help' '-h' '--no-color') ;;
+    'image:build') flags=('--base' '--ca-file' '--force' '--init-binary' '--json' '--k8s' '--push' '--tag' '--help' '-h' '--no-color') ;;
     'info') flags=('--dir' '-C' '--json' '--help' '-h' '--no-color') ;;
     'init') flags=('--allow-passing-acceptance' '--force' '--json' '--lang' '--modes' '--plan' '--spec' '--help' '-h' '--no-color') ;;
     'logs') flags=('--dir' '-C' '--egress' '--follow' '-f' '--peer' '--since' '--tail' '--help' '-h' '--no-color') ;;
-    'ls') flags=('--json' '--help' '-h' '--no-color') ;;
+    'ls') flags=('--context' '--json' '--target' '--help' '-h' '--no-color') ;;
     'modes:list') flags=('--json' '--help' '-h' '--no-color') ;;
     'new') flags=('--allow-passing-acceptance' '--json' '--lang' '--modes' '--plan' '--spec' '--help' '-h' '--no-color') ;;
     'pause') flags=('--dir' '-C' '--json' '--help' '-h' '--no-color') ;;
@@ -45,7 +47,7 @@ _peers() {
     'review') flags=('--dir' '-C' '--json' '--help' '-h' '--no-color') ;;
     'rm') flags=('--json' '--help' '-h' '--no-color') ;;
     'status') flags=('--dir' '-C' '--interval' '--json' '--state-dir' '--watch' '-w' '--help' '-h' '--no-color') ;;
-    'up') flags=('--accept-changes' '--allow' '--attach' '--credentials' '--dir' '-C' '--dry-run' '--fresh' '--json' '--max-runtime' '--max-ticks' '--max-usd' '--no-codemap' '--no-recon' '--no-skeptic' '--rehearse' '--reset-peer' '--help' '-h' '--no-color') ;;
+    'up') flags=('--accept-changes' '--allow' '--attach' '--context' '--credentials' '--dir' '-C' '--dry-run' '--fresh' '--json' '--max-runtime' '--max-ticks' '--max-usd' '--namespace' '--no-codemap' '--no-recon' '--no-skeptic' '--registry' '--rehearse' '--reset-peer' '--target' '--help' '-h' '--no-color') ;;
     'verify') flags=('--dir' '-C' '--jobs' '-j' '--json' '--help' '-h' '--no-color') ;;
   esac
   if [[ ${words[CURRENT]} == -* ]]; then

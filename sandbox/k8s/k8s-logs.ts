@@ -1,0 +1,37 @@
+/**
+ * `peers logs` of a run on Kubernetes: the loop container's log through the API (follows it with
+ * -f until the container ends or Ctrl-C), or with --egress the egress audit log on the state
+ * volume, read in the reader container (older rotated half first, as on podman).
+ */
+import { PeersError } from '../../src/cli/errors.ts';
+import { ROTATED_SUFFIX } from '../../src/fs/size-capped-log.ts';
+import { STATE_IN_CONTAINER } from '../pod-spec.ts';
+import { openSession } from './k8s-session.ts';
+import { RUN_POD_KIND } from './names.ts';
+import { isRunning } from './pod-state.ts';
+import { READER_CONTAINER } from './transport.ts';
+
+export async function followK8sLogs(o: { repo: string; follow: boolean; egress: boolean; env?: NodeJS.ProcessEnv }): Promise<number> {
+  const s = await openSession(o.repo, o.env);
+  const pod = s.names.pod(RUN_POD_KIND);
+  if (!s.runPod) throw new PeersError(`no run Pod for this project in ${s.target.namespace} (not started, or removed by peers down)`, { hint: 'the run history stays in `peers report`' });
+  if (!o.egress) {
+    // Ctrl-C ends the stream (and the command), never the run.
+    const stop = new AbortController();
+    const onSigint = () => stop.abort();
+    process.once('SIGINT', onSigint);
+    try {
+      await s.cluster.logs(s.target.namespace, pod, 'loop', process.stdout, { follow: o.follow, signal: stop.signal });
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    return 0;
+  }
+  {
+    if (!isRunning(s.runPod, READER_CONTAINER)) throw new PeersError('the run Pod\'s reader container is not running: the audit log cannot be read', { hint: `kubectl -n ${s.target.namespace} describe pod ${pod}` });
+    const log = `${STATE_IN_CONTAINER}/sidecars/egress/egress.jsonl`;
+    const script = `cat ${log}${ROTATED_SUFFIX} 2>/dev/null; ${o.follow ? `exec tail -n +1 -F ${log}` : `cat ${log}`}`;
+    const r = await s.exec(READER_CONTAINER, ['/bin/sh', '-c', script], { stdout: process.stdout, stderr: process.stderr });
+    return r.code;
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * The status of a run on Kubernetes, derived as podman's is (reconcile.ts): the containers' states
+ * from the API, the run's figures from the state, which the reader container sends home first
+ * (state-sync.ts) so `status`, `ls` and `report` read the same files on both targets. A cluster
+ * that cannot be reached is an error naming it, never a made-up status.
+ */
+import { existsSync } from 'node:fs';
+import { statePaths } from '../../src/state/paths.ts';
+import { readStopReason } from '../../src/state/stop-reason.ts';
+import { classify, deadContainers, type ProjectStatus } from '../reconcile.ts';
+import type { ProjectEntry } from '../registry.ts';
+import { runFigures } from '../run-figures.ts';
+import { type K8sSession, openSession } from './k8s-session.ts';
+import { containerStates, isRunning, startedAt } from './pod-state.ts';
+import { pullState } from './state-sync.ts';
+import { READER_CONTAINER, STATE_LIGHT_EXCLUDES } from './transport.ts';
+
+/** Brings the run's state home when the reader can send it; says whether it did. */
+export async function syncState(s: K8sSession, excludes: string[] = STATE_LIGHT_EXCLUDES): Promise<boolean> {
+  if (!isRunning(s.runPod, READER_CONTAINER)) return false;
+  await pullState(s.exec, s.stateDir, excludes);
+  return true;
+}
+
+export async function k8sProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = process.env, stateDirOverride?: string): Promise<ProjectStatus> {
+  const s = await openSession(p.path, env, stateDirOverride);
+  // The state, and the run's head into the host's mirror (what `status` publishes as the results branch).
+  if (await syncState(s)) await (await import('./k8s-down.ts')).fetchBack(s);
+  const paths = statePaths(s.stateDir);
+  const stop = readStopReason(paths.stopReason);
+  const figures = runFigures(s.stateDir, p.path);
+  const containers = containerStates(s.pods);
+  const loopStart = startedAt(s.runPod, 'loop');
+  const lastUp = p.last_up_at ?? null;
+  const status = classify({
+    loopRunning: isRunning(s.runPod, 'loop'),
+    loopStartedAt: loopStart && lastUp ? (Date.parse(loopStart) >= Date.parse(lastUp) ? loopStart : lastUp) : (loopStart ?? lastUp),
+    stopReason: stop,
+    hasState: existsSync(paths.state),
+    hasContainers: containers.length > 0,
+  });
+  // A dead container of a running pod holds the run, as with podman (reconcile.ts).
+  const degraded = status === 'running' ? deadContainers(containers, figures.podDown) : [];
+  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, spend: figures.spend, openGates: figures.openGates, stateDir: s.stateDir, containers };
+}
