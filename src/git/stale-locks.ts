@@ -8,7 +8,8 @@
  * see holds one open or runs git in the repository; otherwise it leaves them and says why.
  *
  * Read as files, never through git (the repository may be hostile, repo-layout.ts); nothing is
- * followed through a symlink and only regular files are removed.
+ * followed through a symlink: a file or a symlink itself is removed, never what a symlink names,
+ * and a directory named `*.lock` is left alone.
  */
 import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, unlinkSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
@@ -18,9 +19,14 @@ import type { RepoLayout } from './repo-layout.ts';
 /** How many entries of `refs/` are looked at, at most (a repository with huge ref trees is left alone past that). */
 const MAX_REF_ENTRIES = 20_000;
 
-function isRegularFile(path: string): boolean {
+/**
+ * A file or a symlink: git's `O_CREAT|O_EXCL` fails on either (a planted symlink named
+ * `index.lock` blocks git as well as a file), and unlinking a symlink never touches its target.
+ */
+function isLockEntry(path: string): boolean {
   try {
-    return lstatSync(path).isFile();
+    const st = lstatSync(path);
+    return st.isFile() || st.isSymbolicLink();
   } catch {
     return false;
   }
@@ -33,7 +39,7 @@ function locksIn(dir: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((n) => n.endsWith('.lock')).map((n) => join(dir, n)).filter(isRegularFile);
+  return names.filter((n) => n.endsWith('.lock')).map((n) => join(dir, n)).filter(isLockEntry);
 }
 
 /** `*.lock` files under `refs/` (loose ref updates), depth-first, bounded. */
@@ -53,7 +59,7 @@ function refLocks(refsDir: string): string[] {
       if (++seen > MAX_REF_ENTRIES) break;
       const path = join(dir, e.name);
       if (e.isDirectory()) stack.push(path);
-      else if (e.isFile() && e.name.endsWith('.lock')) out.push(path);
+      else if ((e.isFile() || e.isSymbolicLink()) && e.name.endsWith('.lock')) out.push(path);
     }
   }
   return out;

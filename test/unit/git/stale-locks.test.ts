@@ -4,7 +4,7 @@
  * can be caught holding the lock, and killed with it held.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { git, gitOk } from '../../../src/git/git.ts';
@@ -90,7 +90,7 @@ describe('git lock files a killed git left', () => {
     }
   });
 
-  test('ref, HEAD and packed-refs locks are found; a symlink or a directory named *.lock is never removed', () => {
+  test('ref, HEAD and packed-refs locks are found; a planted symlink lock is removed itself (never its target); a directory named *.lock is left', () => {
     const dir = repo();
     const g = join(dir, '.git');
     for (const f of ['HEAD.lock', 'packed-refs.lock', 'config.lock', 'refs/heads/main.lock']) writeFileSync(join(g, f), '');
@@ -101,10 +101,11 @@ describe('git lock files a killed git left', () => {
     symlinkSync(outside, join(g, 'shallow.lock'));
     mkdirSync(join(g, 'odd.lock'));
     const layout = resolveRepoLayout(dir, { allowGitFile: false });
-    const expected = ['HEAD.lock', 'config.lock', 'packed-refs.lock', 'refs/heads/main.lock', 'refs/heads/topic/x.lock'].map((f) => join(g, f)).sort();
+    const expected = ['HEAD.lock', 'config.lock', 'packed-refs.lock', 'refs/heads/main.lock', 'refs/heads/topic/x.lock', 'shallow.lock'].map((f) => join(g, f)).sort();
     expect(findGitLocks(layout)).toEqual(expected);
     expect(removeStaleGitLocks(layout, () => []).removed).toEqual(expected);
-    expect(existsSync(join(g, 'shallow.lock'))).toBe(true);
+    expect(existsSync(join(g, 'shallow.lock'))).toBe(false);
+    expect(readFileSync(outside, 'utf8')).toBe('keep me\n');
     expect(existsSync(join(g, 'odd.lock'))).toBe(true);
     expect(gitOk(dir, ['rev-parse', 'HEAD']).trim()).toMatch(/^[0-9a-f]{40}$/);
   });
