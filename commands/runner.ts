@@ -1,9 +1,11 @@
 import { Flags } from '@oclif/core';
+import { text } from 'node:stream/consumers';
 import { Bridge, parseBridgeTarget } from '../proxy/bridge.ts';
 import { runGateProbe, runPrepareCheckout } from '../sandbox/gates-remote.ts';
 import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER } from '../sandbox/pod-spec.ts';
 import { startRunnerServer } from '../sandbox/runner-server.ts';
 import { InputError } from '../src/cli/errors.ts';
+import { untilStopSignal } from '../src/cli/stop-signal.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Runner extends BaseCommand {
@@ -37,23 +39,20 @@ checkout. Both print JSON.`;
   async run(): Promise<void> {
     const { flags } = await this.parse(Runner);
     if (flags['prepare-checkout']) {
-      const prepared = await runPrepareCheckout(stdinRequest('--prepare-checkout', await Bun.stdin.text(), '{"head", "setup"}'), { mirror: flags.mirror, checkouts: flags.checkouts, depCache: flags['dep-cache'] });
-      process.stdout.write(`${JSON.stringify(prepared)}\n`);
+      const prepared = await runPrepareCheckout(stdinRequest('--prepare-checkout', await text(this.io.stdin), '{"head", "setup"}'), { mirror: flags.mirror, checkouts: flags.checkouts, depCache: flags['dep-cache'] });
+      this.io.stdout.write(`${JSON.stringify(prepared)}\n`);
       return;
     }
     if (flags['probe-gates']) {
-      const results = await runGateProbe(stdinRequest('--probe-gates', await Bun.stdin.text(), '{"dir", "head", "goals", "timeoutS", "jobs"}'), { checkouts: flags.checkouts });
-      process.stdout.write(`${JSON.stringify(results)}\n`);
+      const results = await runGateProbe(stdinRequest('--probe-gates', await text(this.io.stdin), '{"dir", "head", "goals", "timeoutS", "jobs"}'), { checkouts: flags.checkouts });
+      this.io.stdout.write(`${JSON.stringify(results)}\n`);
       return;
     }
     const bridge = flags.bridge ? await startBridge(flags.bridge) : undefined;
-    const server = await startRunnerServer({ socketPath: flags.socket!, log: (l) => process.stderr.write(`peers runner: ${l}\n`) });
+    const server = await startRunnerServer({ socketPath: flags.socket!, log: (l) => this.io.stderr.write(`peers runner: ${l}\n`) });
     // PID 1 of its container: SIGTERM (podman stop) stops every running process, then exits.
-    await new Promise<void>((resolve) => {
-      const stop = () => void Promise.all([server.close(), bridge?.close()]).then(() => resolve());
-      process.once('SIGTERM', stop);
-      process.once('SIGINT', stop);
-    });
+    await untilStopSignal(this.io.signals);
+    await Promise.all([server.close(), bridge?.close()]);
   }
 }
 

@@ -6,6 +6,8 @@ import type { UpstreamId } from '../../auth-proxy/upstreams.ts';
 import { InputError } from '../../src/cli/errors.ts';
 import { parseProviderArg } from '../../src/config/provider.ts';
 import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES, SizeCappedLog } from '../../src/fs/size-capped-log.ts';
+import { maxTokensFlag, maxUsdFlag } from '../run-flags.ts';
+import { untilStopSignal } from '../../src/cli/stop-signal.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class SidecarAuth extends BaseCommand {
@@ -30,8 +32,8 @@ export default class SidecarAuth extends BaseCommand {
     'codex-auth': Flags.string({ description: 'Codex auth.json (oauth-file mode, chatgpt upstream).' }),
     'oauth-refresh': Flags.string({ description: 'when-needed: refresh expired tokens under a lock; never: leave refreshing to the host CLI.', options: ['when-needed', 'never'], default: 'when-needed' }),
     'usage-ledger': Flags.string({ description: 'Usage ledger JSONL (default $PEERS_STATE_DIR/usage.jsonl).' }),
-    'max-tokens': Flags.integer({ description: 'Refuse requests once the run has used this many tokens.', min: 0 }),
-    'max-usd': Flags.string({ description: 'Refuse requests once the run\'s estimated spend reaches this many USD.' }),
+    'max-tokens': maxTokensFlag('Refuse requests once the run has used this many tokens.'),
+    'max-usd': maxUsdFlag('Refuse requests once the run\'s estimated spend reaches this many USD.'),
     'budget-file': Flags.string({ description: 'JSON {"max_tokens", "max_usd"} re-read on every request; the tightest cap wins.' }),
     'log-file': Flags.string({ description: 'Write the per-request log here (timestamped lines) instead of stderr; rotated to FILE.1 at half the size cap. The usage ledger is never rotated.' }),
     'log-max-bytes': Flags.integer({ description: 'The log file\'s cap on disk, both files together; older lines are dropped and counted.', default: DEFAULT_LOG_CAP_BYTES, min: MIN_CAP_BYTES }),
@@ -43,15 +45,13 @@ export default class SidecarAuth extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SidecarAuth);
-    const stateDir = process.env.PEERS_STATE_DIR;
+    const stateDir = this.io.env.PEERS_STATE_DIR;
     const usageLedger = flags['usage-ledger'] ?? (stateDir ? join(stateDir, 'usage.jsonl') : undefined);
     if (!usageLedger) throw new InputError('no usage ledger: pass --usage-ledger PATH or set PEERS_STATE_DIR');
-    const maxUsd = flags['max-usd'] === undefined ? undefined : Number(flags['max-usd']);
-    if (maxUsd !== undefined && !(maxUsd >= 0)) throw new InputError(`--max-usd ${flags['max-usd']}: expected a non-negative number`);
     const port = (v: string) => (/^\d{1,5}$/.test(v) && Number(v) <= 65535 ? Number(v) : null);
     const logFile = flags['log-file'] ? openLogFile(flags['log-file'], flags['log-max-bytes']) : undefined;
     // A timestamp first: a logged line never starts with the rotation marker's `{"ts":`.
-    const log = logFile ? (line: string) => logFile.append(`${new Date().toISOString()} ${line}`) : (line: string) => process.stderr.write(`${line}\n`);
+    const log = logFile ? (line: string) => logFile.append(`${new Date().toISOString()} ${line}`) : (line: string) => this.io.stderr.write(`${line}\n`);
     const sidecar = await startAuthSidecar(
       {
         upstreams: [...new Set(flags.upstream)] as UpstreamId[],
@@ -64,7 +64,7 @@ export default class SidecarAuth extends BaseCommand {
         codexAuthPath: flags['codex-auth'],
         oauthRefresh: flags['oauth-refresh'] as 'when-needed' | 'never',
         usageLedger,
-        caps: { maxTokens: flags['max-tokens'], maxUsd },
+        caps: { maxTokens: flags['max-tokens'], maxUsd: flags['max-usd'] },
         budgetFile: flags['budget-file'],
         budgetPolicy: flags['budget-policy'],
         auditLog: flags['audit-log'],
@@ -76,17 +76,14 @@ export default class SidecarAuth extends BaseCommand {
             throw new InputError(`--provider ${text}: ${(e as Error).message}`, { hint: 'e.g. --provider \'{"name":"openrouter","kind":"openai-compatible","base_url":"https://openrouter.ai/api/v1","key_env":"OPENROUTER_API_KEY","port":8100}\'' });
           }
         }),
-        env: process.env,
+        env: this.io.env,
       },
       log,
     );
-    process.stderr.write(`peers auth sidecar listening: ${sidecar.listening.join(' ')}\n`);
+    this.io.stderr.write(`peers auth sidecar listening: ${sidecar.listening.join(' ')}\n`);
     // What it enforces goes where the operator looks (`podman logs`), not only into the log file.
-    if (logFile) process.stderr.write(`peers auth sidecar ${sidecar.budgetLine}\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    if (logFile) this.io.stderr.write(`peers auth sidecar ${sidecar.budgetLine}\n`);
+    await untilStopSignal(this.io.signals);
     await sidecar.stop();
     logFile?.close();
   }

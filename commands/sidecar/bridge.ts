@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { InputError } from '../../src/cli/errors.ts';
 import { Bridge, parseBridgeTarget } from '../../proxy/bridge.ts';
 import { parseListenTarget } from '../../proxy/egress-sidecar.ts';
+import { untilStopSignal } from '../../src/cli/stop-signal.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class SidecarBridge extends BaseCommand {
@@ -23,11 +24,8 @@ export default class SidecarBridge extends BaseCommand {
     if (!to) throw new InputError(`--to ${flags.to}: expected unix:PATH or HOST:PORT`);
     const bridge = new Bridge(to);
     const port = await bridge.listen(listen.host, listen.port);
-    process.stderr.write(`peers bridge ${listen.host}:${port} -> ${flags.to}\n`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    this.io.stderr.write(`peers bridge ${listen.host}:${port} -> ${flags.to}\n`);
+    await untilStopSignal(this.io.signals);
     await bridge.close();
   }
 }

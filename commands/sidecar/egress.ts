@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { startEgressSidecar } from '../../proxy/egress-sidecar.ts';
 import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES } from '../../src/fs/size-capped-log.ts';
+import { untilStopSignal } from '../../src/cli/stop-signal.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class SidecarEgress extends BaseCommand {
@@ -40,17 +41,14 @@ export default class SidecarEgress extends BaseCommand {
         limits: { maxTunnels: flags['max-tunnels'], idleTimeoutMs: flags['idle-timeout-s'] * 1000, headerTimeoutMs: flags['header-timeout-s'] * 1000 },
         testResolve: flags['test-resolve'],
       },
-      (line) => process.stdout.write(`${line}\n`),
+      (line) => this.io.stdout.write(`${line}\n`),
     );
-    if (flags['test-resolve'].length) process.stderr.write(`peers egress proxy: TEST MODE, resolving ${flags['test-resolve'].join(', ')} from a table (never in a real run)\n`);
+    if (flags['test-resolve'].length) this.io.stderr.write(`peers egress proxy: TEST MODE, resolving ${flags['test-resolve'].join(', ')} from a table (never in a real run)\n`);
     for (const l of sidecar.listeners) {
       const allowed = l.policy.entries.map((e) => e.pattern).join(', ') || 'nothing';
-      process.stderr.write(`peers egress proxy (${l.name}) listening on ${l.address}; allowed: ${allowed}\n`);
+      this.io.stderr.write(`peers egress proxy (${l.name}) listening on ${l.address}; allowed: ${allowed}\n`);
     }
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilStopSignal(this.io.signals);
     await sidecar.stop();
   }
 }
