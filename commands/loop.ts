@@ -80,6 +80,7 @@ export default class Loop extends BaseCommand {
         // In the pod: the lifeline says which containers are down (the run holds while any is).
         podHealth: heldLifeline(),
         signal,
+        log: (line) => this.io.stderr.write(`${line}\n`),
       }),
     );
     this.log(`Stopped: ${outcome.reason}`);

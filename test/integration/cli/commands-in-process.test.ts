@@ -172,6 +172,30 @@ describe('one error path: a command that fails by its result', () => {
 });
 
 describe('stop signals are injected', () => {
+  test('loop: ends with the run\'s own exit code (max_ticks: 0); the injected SIGTERM interrupts it (exit 1)', async () => {
+    const p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' } });
+    const q = makeProject({ peers: { alice: 'silent', bob: 'silent' } });
+    try {
+      const done = await runInProcess(['loop', p.repo, '--state-dir', p.stateDir, '--max-ticks', '1'], { env, cwd: p.root });
+      expect(done.code, done.stderr).toBe(0);
+      expect(done.stdout).toBe('Stopped: max_ticks\n');
+      expect(done.stderr).toContain('peers: tick 1 peer=alice starting...');
+      const signals = new EventEmitter();
+      const running = runInProcess(['loop', 'repo', '--state-dir', 'state'], { env, cwd: q.root, signals });
+      while (signals.listenerCount('SIGTERM') === 0) await new Promise((r) => setImmediate(r));
+      signals.emit('SIGTERM');
+      const stopped = await running;
+      expect(stopped.stdout).toBe('Stopped: interrupted\n');
+      expect(stopped.code).toBe(1);
+      // The run's own lines on stderr, and no error line: the exit code is the outcome's.
+      expect(stopped.stderr).toEndWith('peers: stopped: interrupted\n');
+      expect(signals.listenerCount('SIGTERM') + signals.listenerCount('SIGINT')).toBe(0);
+    } finally {
+      p.cleanup();
+      q.cleanup();
+    }
+  }, 60_000);
+
   test('k8s hold waits until its signal source says SIGTERM, then exits 0', async () => {
     const signals = new EventEmitter();
     let ended = false;
