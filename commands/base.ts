@@ -74,7 +74,7 @@ export abstract class BaseCommand extends Command {
   }
 
   /** Print a command's result as its JSON document (json-output.ts: schema_version, snake_case, money rounded, checked shape). */
-  protected printJson(result: unknown): void {
+  private printJson(result: unknown): void {
     this.logJson(jsonOutput(this.id ?? '', result));
   }
 
