@@ -16,7 +16,7 @@ export default class AckBlock extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(AckBlock);
-    const repo = projectFrom(args.path, flags.dir);
+    const repo = projectFrom(args.path, flags.dir, this.io);
     const r = ackBlock(repo, args.step, flags.reason);
     if (!this.jsonEnabled()) {
       this.log(`Acknowledged ${args.step} (found [BLOCKED] in PLAN.md at ${r.foundIn}); acknowledged so far: ${r.contract.acked.join(', ')}.`);

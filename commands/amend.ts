@@ -23,7 +23,7 @@ export default class Amend extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Amend);
-    const repo = projectFrom(args.path, flags.dir);
+    const repo = projectFrom(args.path, flags.dir, this.io);
     const r = amendContract(repo, { acceptance: flags.acceptance, e2e: flags.e2e, files: flags.file, unpin: flags.unpin, reason: flags.reason });
     if (!this.jsonEnabled()) {
       this.log(`Amended the acceptance contract of ${repo}:`);

@@ -1,11 +1,21 @@
 /**
  * The base of every peers command: consistent `--json` output and error reporting. Commands stay
  * thin: parse flags, call into `src/`, print.
+ *
+ * A command reaches its process only through `this.io` (command-io.ts: output streams, stdin,
+ * environment, working directory, stop signals), so it runs in process in tests. It ends one of two
+ * ways: it returns its result (exit 0), or it throws a PeersError — bad input (exit 2), a failed
+ * operation (1), or `CommandFailed` for a command whose result says it failed (a red `verify`, a
+ * finished run's own exit code). `catch` below prints the JSON of either; `reportFatal` maps every
+ * error to its exit code and stderr line, in one place (docs/ARCHITECTURE.md, Commands).
  */
 import { Command, Errors, type Interfaces } from '@oclif/core';
+import { format } from 'node:util';
+import { processIO, type CommandIO } from '../src/cli/command-io.ts';
 import { unknownFlagMessage } from '../src/cli/command-suggest.ts';
-import { InputError, PeersError } from '../src/cli/errors.ts';
+import { CommandFailed, InputError, PeersError } from '../src/cli/errors.ts';
 import { jsonError, jsonOutput } from '../src/cli/json-output/json-output.ts';
+import { reportFatal } from '../src/cli/report-error.ts';
 
 export abstract class BaseCommand extends Command {
   /**
@@ -16,6 +26,23 @@ export abstract class BaseCommand extends Command {
    * Carried into oclif's command manifest, so `peers commands --json` reports it.
    */
   static controlsRuns = false;
+
+  /** The process as this command sees it; tests replace it before the command runs. */
+  io: CommandIO = processIO();
+
+  /**
+   * Runs the command on `io` and returns its exit code, mapped from what it threw by the same
+   * `reportFatal` as the binary's: `peers <command>` in process, for tests.
+   */
+  async runWith(io: CommandIO): Promise<number> {
+    this.io = io;
+    try {
+      await this._run();
+      return 0;
+    } catch (error) {
+      return reportFatal(error, io);
+    }
+  }
 
   /**
    * Whatever goes wrong while parsing the command line is the user's input: an unknown flag, a
@@ -29,7 +56,13 @@ export abstract class BaseCommand extends Command {
     try {
       return await super.parse(options, argv);
     } catch (error) {
-      if (error instanceof PeersError || error instanceof Errors.ExitError) throw error;
+      // A shared flag's parser (run-flags.ts) throws the InputError itself; oclif has wrapped its
+      // message in "Parsing --flag … See more help", which the user does not need twice.
+      if (error instanceof PeersError) {
+        error.message = error.message.replace(/^Parsing --\S+ \n\t/, '').replace(/\nSee more help with --help$/, '');
+        throw error;
+      }
+      if (error instanceof Errors.ExitError) throw error;
       const unknownFlags = (error as { flags?: unknown }).flags;
       if (Array.isArray(unknownFlags) && unknownFlags.length && String((error as Error).message).startsWith('Nonexistent flag')) {
         const known = [...Object.keys(this.ctor.flags ?? {}), ...Object.keys(this.ctor.baseFlags ?? {}), ...(this.ctor.enableJsonFlag ? ['json'] : []), 'help'];
@@ -41,7 +74,7 @@ export abstract class BaseCommand extends Command {
   }
 
   /** Print a command's result as its JSON document (json-output.ts: schema_version, snake_case, money rounded, checked shape). */
-  protected printJson(result: unknown): void {
+  private printJson(result: unknown): void {
     this.logJson(jsonOutput(this.id ?? '', result));
   }
 
@@ -52,11 +85,34 @@ export abstract class BaseCommand extends Command {
 
   /** Plain JSON, two-space indented: a program reads it, whatever the terminal. */
   override logJson(json: unknown): void {
-    process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    this.io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
   }
 
+  /** A line on stdout for people (nothing under --json: stdout is then one JSON document). */
+  override log(message = '', ...args: unknown[]): void {
+    if (!this.jsonEnabled()) this.io.stdout.write(`${format(message, ...args)}\n`);
+  }
+
+  /** A line on stderr for people: progress, notes (nothing under --json). */
+  override logToStderr(message = '', ...args: unknown[]): void {
+    if (!this.jsonEnabled()) this.io.stderr.write(`${format(message, ...args)}\n`);
+  }
+
+  /**
+   * The result when `exitCode` is 0; otherwise the command has failed with this result (its JSON
+   * document under --json; its human output was already printed).
+   */
+  protected exitWith<T>(exitCode: number, result: T): T {
+    if (exitCode === 0) return result;
+    throw new CommandFailed(exitCode, { result });
+  }
+
+  /** Under --json, the document of a failure: the command's own result when it has one, else the error. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    if (this.jsonEnabled() && err instanceof PeersError) this.logJson(jsonError(err));
+    if (this.jsonEnabled() && err instanceof PeersError) {
+      if (!(err instanceof CommandFailed)) this.logJson(jsonError(err));
+      else if (err.result !== undefined) this.printJson(err.result);
+    }
     throw err;
   }
 }

@@ -15,7 +15,7 @@ export default class Bugs extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Bugs);
-    const dir = projectFrom(args.path, flags.dir);
+    const dir = projectFrom(args.path, flags.dir, this.io);
     const ledger = readObserved(dir, readLedger);
     const summary = summarizeLedger(ledger);
     const blocking = openBlockingBugs(ledger);

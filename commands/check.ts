@@ -33,7 +33,7 @@ export default class Check extends BaseCommand {
     // An own property only: `peers check constructor` is an unknown check, not Object's constructor.
     const check = Object.hasOwn(CHECKS, args.id) ? CHECKS[args.id] : undefined;
     if (!check) throw new InputError(`unknown check "${args.id}"`, { hint: `available checks: ${checkIds().join(', ')}` });
-    const dir = projectFrom(args.path, flags.dir);
+    const dir = projectFrom(args.path, flags.dir, this.io);
     // History through a read-only view, files from the working tree: the repository's own config
     // (filters, fsmonitor, hooks, includes…) is never honoured.
     const result = await withObservedWorkTree(dir, () =>
@@ -50,8 +50,8 @@ export default class Check extends BaseCommand {
       if (!this.jsonEnabled()) this.log(result.report);
       return out;
     }
-    if (this.jsonEnabled()) this.printJson(out);
-    else process.stderr.write(`${result.report}\n`);
-    this.exit(1);
+    // A failed check prints its report on stderr (stdout stays for what passed).
+    if (!this.jsonEnabled()) this.io.stderr.write(`${result.report}\n`);
+    return this.exitWith(1, out);
   }
 }

@@ -33,7 +33,7 @@ export default class Commands extends BaseCommand {
         args: Object.values(c.args ?? {}).map((a) => ({ name: a.name, required: Boolean(a.required), options: a.options ?? null })),
       }))
       .sort((a, b) => a.id.localeCompare(b.id));
-    if (!this.jsonEnabled()) for (const line of renderTable(list, [{ header: 'COMMAND', cell: (c) => c.usage }, { header: 'SUMMARY', cell: (c) => c.summary }], paintFor(process.stdout))) this.log(line);
+    if (!this.jsonEnabled()) for (const line of renderTable(list, [{ header: 'COMMAND', cell: (c) => c.usage }, { header: 'SUMMARY', cell: (c) => c.summary }], paintFor(this.io.stdout, this.io.env))) this.log(line);
     return { commands: list };
   }
 }

@@ -16,6 +16,6 @@ export default class Completion extends BaseCommand {
   async run(): Promise<void> {
     const { args } = await this.parse(Completion);
     const model = completionModel(this.config.bin, this.config.commands, this.config.topics);
-    process.stdout.write(completionScript(args.shell as Shell, model));
+    this.io.stdout.write(completionScript(args.shell as Shell, model));
   }
 }

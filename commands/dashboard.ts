@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { startDashboard } from '../src/apps/dashboard/server.ts';
+import { untilStopSignal } from '../src/cli/stop-signal.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Dashboard extends BaseCommand {
@@ -17,10 +18,7 @@ Listens on 127.0.0.1 only and answers only requests that carry the random token 
     const d = startDashboard({ port: flags.port });
     this.log(`peers dashboard: ${d.url}`);
     this.log('(only this machine can connect, and only with the token in that URL; Ctrl-C stops it)');
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilStopSignal(this.io.signals);
     await d.stop();
   }
 }

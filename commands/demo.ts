@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
-import { PeersError } from '../src/cli/errors.ts';
+import { CommandFailed } from '../src/cli/errors.ts';
 import { runDemo } from '../src/demo/run-demo.ts';
 import { PRICE_TABLE_DATE } from '../auth-proxy/usage/price-table.ts';
+import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Demo extends BaseCommand {
@@ -28,36 +29,26 @@ the demo to the unprivileged user $PEERS_TEST_USER (default peerstest), whose ro
   async run(): Promise<unknown> {
     const { flags } = await this.parse(Demo);
     const json = this.jsonEnabled();
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    try {
-      // Progress goes to stderr under --json, so stdout stays one JSON document.
-      const print = (line: string) => (json ? process.stderr.write(`${line}\n`) : this.log(line));
-      const outcome = await runDemo({ dir: flags.dir, keep: flags.keep, where: flags.host ? 'host' : flags.pod ? 'pod' : 'auto', signal: stop.signal, print });
-      if (!json) {
-        this.log('');
-        this.log(outcome.report.trimEnd());
-        this.log('');
-        const metered = outcome.launcher === 'pod' ? `as the auth sidecar metered it (list prices of ${PRICE_TABLE_DATE})` : 'as the CLIs report it (codex reports tokens only)';
-        this.log(`Tokens: ${outcome.tokens.loop.toLocaleString('en-US')} (model server served ${outcome.tokens.served.toLocaleString('en-US')}); cost had it been billed, ${metered}: $${outcome.usd.loop.toFixed(4)}`);
-        this.log(outcome.kept ? 'Look further:' : 'Next:');
-        for (const line of outcome.next_steps) this.log(`  ${line}`);
-      }
-      if (!outcome.ok) {
-        const why = `the demo stopped with ${outcome.stop_reason ?? 'no stop reason'} instead of complete`;
-        if (json) {
-          this.printJson(outcome);
-          process.exitCode = 1;
-          return undefined;
-        }
-        throw new PeersError(why, { hint: `the loop's last output:\n${outcome.loop_output_tail ?? ''}\nlook at ${outcome.state_dir}/logs` });
-      }
-      return outcome;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+    // Progress goes to stderr under --json, so stdout stays one JSON document.
+    const print = (line: string) => (json ? this.io.stderr.write(`${line}\n`) : this.log(line));
+    const outcome = await abortOnStopSignal(this.io.signals, (signal) => runDemo({ dir: flags.dir, keep: flags.keep, where: flags.host ? 'host' : flags.pod ? 'pod' : 'auto', signal, print }));
+    if (!json) {
+      this.log('');
+      this.log(outcome.report.trimEnd());
+      this.log('');
+      const metered = outcome.launcher === 'pod' ? `as the auth sidecar metered it (list prices of ${PRICE_TABLE_DATE})` : 'as the CLIs report it (codex reports tokens only)';
+      this.log(`Tokens: ${outcome.tokens.loop.toLocaleString('en-US')} (model server served ${outcome.tokens.served.toLocaleString('en-US')}); cost had it been billed, ${metered}: $${outcome.usd.loop.toFixed(4)}`);
+      this.log(outcome.kept ? 'Look further:' : 'Next:');
+      for (const line of outcome.next_steps) this.log(`  ${line}`);
     }
+    if (!outcome.ok) {
+      // Under --json the outcome is the document (with its stop reason); the reason goes to stderr either way.
+      throw new CommandFailed(1, {
+        result: outcome,
+        message: `the demo stopped with ${outcome.stop_reason ?? 'no stop reason'} instead of complete`,
+        hint: `the loop's last output:\n${outcome.loop_output_tail ?? ''}\nlook at ${outcome.state_dir}/logs`,
+      });
+    }
+    return outcome;
   }
 }

@@ -18,7 +18,7 @@ export default class Doctor extends BaseCommand {
     const probe = realHostProbe();
     const report = runDoctor(await withPrefetchedRuns(probe, DOCTOR_COMMANDS, hostRunAsync(probe)));
     if (!this.jsonEnabled()) {
-      const paint = paintFor(process.stdout);
+      const paint = paintFor(this.io.stdout, this.io.env);
       const style = { ok: paint.green, warn: paint.yellow, fail: paint.red, skip: paint.dim } as const;
       for (const c of report.checks) {
         this.log(`${style[c.status](MARK[c.status])}  ${c.title.padEnd(26)} ${c.detail.split('\n').join('\n' + ' '.repeat(34))}`);
@@ -26,7 +26,6 @@ export default class Doctor extends BaseCommand {
       }
       this.log(report.ok ? '\nall required checks passed' : '\nsome required checks failed (see FAIL above)');
     }
-    if (!report.ok) process.exitCode = 1;
-    return report;
+    return this.exitWith(report.ok ? 0 : 1, report);
   }
 }

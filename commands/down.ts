@@ -26,9 +26,9 @@ fingerprint \`peers up\` took (HEAD, index, config, hooks, .peers/): a run never
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Down);
     const quiet = this.jsonEnabled();
-    const progress = (l: string) => quiet || process.stderr.write(`peers down: ${l}
+    const progress = (l: string) => quiet || this.io.stderr.write(`peers down: ${l}
 `);
-    const repo = projectFrom(args.project, flags.dir);
+    const repo = projectFrom(args.project, flags.dir, this.io);
     // A run on Kubernetes is stopped on its cluster (the client loads only for such a project).
     const r = targetOfRepo(repo)
       ? await (await import('../sandbox/k8s/k8s-down.ts')).downK8s({ repo, graceS: flags.grace, purge: flags.purge, progress })

@@ -35,12 +35,12 @@ export default class Info extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Info);
-    const repo = projectFrom(args.project, flags.dir);
+    const repo = projectFrom(args.project, flags.dir, this.io);
     const project = loadProject(repo);
     // The identity `peers up` would hand to the peers: read the same way, from this repository.
-    const env = { ...process.env, ...userIdentityEnv(readUserGitIdentity(repo)) };
-    const home = homeDir();
-    const view = describeProject({ repo, ...project, env, homeDir: home, budget: budgetView(repo, project.config, process.env, home) });
+    const env = { ...this.io.env, ...userIdentityEnv(readUserGitIdentity(repo)) };
+    const home = homeDir(this.io.env);
+    const view = describeProject({ repo, ...project, env, homeDir: home, budget: budgetView(repo, project.config, this.io.env, home) });
     if (!this.jsonEnabled()) for (const line of formatProjectView(view)) this.log(line);
     return view;
   }

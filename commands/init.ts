@@ -1,4 +1,5 @@
 import { Args, Flags } from '@oclif/core';
+import { resolve } from 'node:path';
 import { initProject, nextSteps } from '../src/config/init-project.ts';
 import { BaseCommand } from './base.ts';
 import { modeFlags, modeOptions } from './mode-flags.ts';
@@ -26,7 +27,8 @@ export default class Init extends BaseCommand {
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Init);
     const result = initProject({
-      target: args.path,
+      target: resolve(this.io.cwd, args.path),
+      env: this.io.env,
       force: flags.force,
       ...modeOptions(flags),
     });

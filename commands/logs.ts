@@ -5,6 +5,7 @@ import { stateDirFor, projectKey } from '../src/state/paths.ts';
 import { targetOfRepo } from '../sandbox/k8s/target.ts';
 import { followLogs } from '../sandbox/logs.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
+import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Logs extends BaseCommand {
@@ -23,34 +24,27 @@ export default class Logs extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Logs);
-    const repo = projectFrom(args.project, flags.dir);
+    const repo = projectFrom(args.project, flags.dir, this.io);
     if (targetOfRepo(repo) && !flags.peer) {
-      process.exitCode = await (await import('../sandbox/k8s/k8s-logs.ts')).followK8sLogs({ repo, follow: flags.follow, egress: flags.egress });
-      return;
+      return this.exitWith(await (await import('../sandbox/k8s/k8s-logs.ts')).followK8sLogs({ repo, follow: flags.follow, egress: flags.egress }), undefined);
     }
     if (flags.peer) {
       if (flags.egress) throw new InputError('--peer and --egress show different logs: pass one of them');
-      const stop = new AbortController();
-      const onSignal = () => stop.abort();
-      process.once('SIGINT', onSignal);
-      process.once('SIGTERM', onSignal);
-      try {
-        process.exitCode = await showPeerLogs({
-          stateDir: stateDirFor(repo),
-          peer: flags.peer,
+      const peer = flags.peer;
+      const exitCode = await abortOnStopSignal(this.io.signals, (signal) =>
+        showPeerLogs({
+          stateDir: stateDirFor(repo, this.io.env),
+          peer,
           since: flags.since ? parseSince(flags.since, new Date()) : undefined,
           tail: flags.tail,
           follow: flags.follow,
-          out: (t) => process.stdout.write(t),
-          err: (t) => process.stderr.write(t),
-          signal: stop.signal,
-        });
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      }
-      return;
+          out: (t) => this.io.stdout.write(t),
+          err: (t) => this.io.stderr.write(t),
+          signal,
+        }),
+      );
+      return this.exitWith(exitCode, undefined);
     }
-    process.exitCode = await followLogs({ project: projectKey(repo), follow: flags.follow, egress: flags.egress, stateDir: stateDirFor(repo) });
+    return this.exitWith(await followLogs({ project: projectKey(repo), follow: flags.follow, egress: flags.egress, stateDir: stateDirFor(repo, this.io.env) }), undefined);
   }
 }

@@ -1,11 +1,12 @@
 import { Args, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
-import { InputError } from '../src/cli/errors.ts';
 import { readUserGitIdentity, USER_IDENTITY_ENV, userIdentityEnv } from '../src/config/git-identity.ts';
 import { gateProbeFromEnv } from '../sandbox/gates-remote.ts';
 import { heldLifeline } from '../sandbox/lifeline.ts';
 import { peerRunnerFromEnv } from '../sandbox/socket-runner.ts';
 import { runLoop } from '../src/loop/loop-runner.ts';
+import { loopStartFlags, maxTicksFlag, maxTokensFlag, maxUsdFlag, stateDirFlag } from './run-flags.ts';
+import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Loop extends BaseCommand {
@@ -23,16 +24,13 @@ export default class Loop extends BaseCommand {
   static override hidden = true;
   static override args = { path: Args.string({ description: 'Project repository (default: the current directory).' }) };
   static override flags = {
-    'max-ticks': Flags.integer({ min: 1, description: 'Stop after this many ticks in this run (stop reason max_ticks); budget.max_ticks caps all runs together (budget:max_ticks).' }),
-    'max-usd': Flags.string({ description: 'Spending cap in US dollars (overrides budget.max_usd).' }),
+    'max-ticks': maxTicksFlag('Stop after this many ticks in this run (stop reason max_ticks); budget.max_ticks caps all runs together (budget:max_ticks).'),
+    'max-usd': maxUsdFlag(),
     'max-runtime': Flags.integer({ min: 1, description: 'Runtime cap in seconds (overrides budget.max_runtime_s; the operator control file\'s, from `peers up --max-runtime`, overrides both).' }),
-    'max-tokens': Flags.integer({ min: 1, description: 'Token cap over all peers (overrides budget.max_tokens; stop reason budget:max_tokens).' }),
+    'max-tokens': maxTokensFlag(),
     'max-consecutive-failures': Flags.integer({ min: 1, description: 'Failed turns in a row before stopping (overrides budget.max_consecutive_failures).' }),
-    'no-skeptic': Flags.boolean({ description: 'Complete at convergence without the post-convergence skeptic tick.' }),
-    'no-recon': Flags.boolean({ description: 'Do not write the recon digest (recon.md) before the first tick.' }),
-    'no-codemap': Flags.boolean({ description: 'Do not write the codemap (CODEMAP.yaml, codemap.md) before the first tick.' }),
-    'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }),
-    'reset-peer': Flags.string({ multiple: true, description: 'Bring an unavailable or degraded peer (or "all") back before starting.' }),
+    ...loopStartFlags(),
+    ...stateDirFlag(),
     'budget-policy': Flags.string({ description: 'The budget policy `peers up` resolved (budget.json): its caps and max_usd_mode replace the config\'s. A missing or invalid file is an error.' }),
     'usage-ledger': Flags.string({ description: 'The auth sidecar\'s usage ledger: the authority for tokens and USD (the CLIs\' own figures are kept for comparison). Damage holds the run.' }),
     'backoff-base-ms': Flags.integer({ min: 0, hidden: true, description: 'Base of the rate-limit backoff (tests).' }),
@@ -50,30 +48,21 @@ export default class Loop extends BaseCommand {
 
   async run(): Promise<void> {
     const { args, flags } = await this.parse(Loop);
-    let maxUsd: number | undefined;
-    if (flags['max-usd'] !== undefined) {
-      maxUsd = Number(flags['max-usd']);
-      if (!Number.isFinite(maxUsd) || maxUsd <= 0) throw new InputError(`--max-usd must be a positive number, got ${flags['max-usd']}`, { hint: 'e.g. --max-usd 5' });
-    }
-    const stop = new AbortController();
-    const onSignal = () => stop.abort();
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
     // In the pod (`peers up` sets PEERS_RUNNER_*): peer CLIs run in the workspace container and
     // gates in the gates container; elsewhere both stay local.
     const runner = peerRunnerFromEnv();
-    const repo = resolve(args.path ?? process.cwd());
+    const repo = resolve(this.io.cwd, args.path ?? '.');
     // The peers' git identity falls back to the user's (git-identity.ts). `peers up` reads it on the
     // host and hands it over; a loop started on the host reads it here, once, before any turn.
-    const handedOver = USER_IDENTITY_ENV.name in process.env || USER_IDENTITY_ENV.email in process.env;
-    const env = runner || handedOver ? process.env : { ...process.env, ...userIdentityEnv(readUserGitIdentity(repo)) };
-    try {
-      const outcome = await runLoop({
+    const handedOver = USER_IDENTITY_ENV.name in this.io.env || USER_IDENTITY_ENV.email in this.io.env;
+    const env = runner || handedOver ? this.io.env : { ...this.io.env, ...userIdentityEnv(readUserGitIdentity(repo)) };
+    const outcome = await abortOnStopSignal(this.io.signals, (signal) =>
+      runLoop({
         repo,
         env,
-        stateDir: flags['state-dir'] ? resolve(flags['state-dir']) : undefined,
+        stateDir: flags['state-dir'] ? resolve(this.io.cwd, flags['state-dir']) : undefined,
         maxTicks: flags['max-ticks'],
-        maxUsd,
+        maxUsd: flags['max-usd'],
         maxRuntimeS: flags['max-runtime'],
         maxTokens: flags['max-tokens'],
         maxConsecutiveFailures: flags['max-consecutive-failures'],
@@ -82,21 +71,19 @@ export default class Loop extends BaseCommand {
         noCodemap: flags['no-codemap'],
         resetPeers: flags['reset-peer'] ?? [],
         backoffBaseMs: flags['backoff-base-ms'],
-        budgetPolicy: flags['budget-policy'] ? resolve(flags['budget-policy']) : undefined,
-        usageLedger: flags['usage-ledger'] ? resolve(flags['usage-ledger']) : undefined,
+        budgetPolicy: flags['budget-policy'] ? resolve(this.io.cwd, flags['budget-policy']) : undefined,
+        usageLedger: flags['usage-ledger'] ? resolve(this.io.cwd, flags['usage-ledger']) : undefined,
         acceptChanges: flags['accept-changes'],
         pod: flags['workspace-dir'] ? { workspaceDir: flags['workspace-dir'] } : undefined,
         runner,
         gateProbe: gateProbeFromEnv(),
         // In the pod: the lifeline says which containers are down (the run holds while any is).
         podHealth: heldLifeline(),
-        signal: stop.signal,
-      });
-      this.log(`Stopped: ${outcome.reason}`);
-      process.exitCode = outcome.exitCode;
-    } finally {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-    }
+        signal,
+        log: (line) => this.io.stderr.write(`${line}\n`),
+      }),
+    );
+    this.log(`Stopped: ${outcome.reason}`);
+    this.exitWith(outcome.exitCode, undefined);
   }
 }

@@ -29,7 +29,7 @@ With --target k8s, list every peers run on a Kubernetes cluster instead (all nam
       }
       return { context, runs: runs.map(clusterRunJson) };
     }
-    const rows = await Promise.all(listProjects().map((p) => projectStatus(p)));
+    const rows = await Promise.all(listProjects(this.io.env).map((p) => projectStatus(p, this.io.env)));
     if (!this.jsonEnabled()) {
       if (!rows.length) this.log('no projects yet: run `peers init` then `peers up` in a repository');
       else for (const line of projectTable(rows)) this.log(line);

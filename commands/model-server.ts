@@ -5,6 +5,7 @@ import { InputError, PeersError } from '../src/cli/errors.ts';
 import { parseListen } from '../src/model-server/listen-address.ts';
 import { loadScenarioFile } from '../src/model-server/load-scenario.ts';
 import { startModelServer } from '../src/model-server/server.ts';
+import { untilStopSignal } from '../src/cli/stop-signal.ts';
 import { BaseCommand } from './base.ts';
 
 export default class ModelServer extends BaseCommand {
@@ -40,10 +41,7 @@ export default class ModelServer extends BaseCommand {
     }
     this.log(`peers model-server listening on ${handle.url ?? `unix:${handle.socketPath}`} (${Object.keys(scenario.peers).length} peer(s): ${Object.keys(scenario.peers).join(', ')})`);
     this.log(`point a peer at it with ANTHROPIC_BASE_URL=${handle.url ?? 'http://…'}/peer/<name> (claude) or a codex model_providers entry (base_url …/peer/<name>/v1)`);
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await untilStopSignal(this.io.signals);
     await handle.stop();
   }
 }

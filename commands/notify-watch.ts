@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { watchNotifications } from '../src/notify/notify-watch.ts';
+import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { BaseCommand } from './base.ts';
 
 export default class NotifyWatch extends BaseCommand {
@@ -16,10 +17,7 @@ export default class NotifyWatch extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(NotifyWatch);
-    const stop = new AbortController();
-    process.once('SIGTERM', () => stop.abort());
-    process.once('SIGINT', () => stop.abort());
-    const how = await watchNotifications(resolve(flags['state-dir']), { pollMs: flags['poll-ms'], signal: stop.signal });
-    process.stderr.write(`peers notify-watch: done (${how})\n`);
+    const how = await abortOnStopSignal(this.io.signals, (signal) => watchNotifications(resolve(this.io.cwd, flags['state-dir']), { pollMs: flags['poll-ms'], signal }));
+    this.io.stderr.write(`peers notify-watch: done (${how})\n`);
   }
 }

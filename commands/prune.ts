@@ -22,10 +22,10 @@ export default class Prune extends BaseCommand {
     const olderThanS = parseAge(flags['older-than']);
     const targets =
       args.project !== undefined || flags.dir !== undefined
-        ? [projectFrom(args.project, flags.dir)].map((path) => ({ name: listProjects().find((p) => p.path === path)?.name ?? path, path }))
-        : listProjects().map((p) => ({ name: p.name ?? p.path, path: p.path }));
+        ? [projectFrom(args.project, flags.dir, this.io)].map((path) => ({ name: listProjects(this.io.env).find((p) => p.path === path)?.name ?? path, path }))
+        : listProjects(this.io.env).map((p) => ({ name: p.name ?? p.path, path: p.path }));
     const now = new Date();
-    const pruned = targets.flatMap((t) => pruneCandidates(t.name, stateDirFor(t.path), olderThanS, now));
+    const pruned = targets.flatMap((t) => pruneCandidates(t.name, stateDirFor(t.path, this.io.env), olderThanS, now));
     if (!flags['dry-run']) for (const c of pruned) deleteArchive(c);
     const bytes = pruned.reduce((s, c) => s + c.bytes, 0);
     if (!this.jsonEnabled()) {

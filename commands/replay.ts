@@ -6,6 +6,7 @@ import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { readRunSummary } from '../src/loop/run-summary.ts';
 import { stateDirFor } from '../src/state/paths.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
+import { stateDirFlag } from './run-flags.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Replay extends BaseCommand {
@@ -16,12 +17,12 @@ export default class Replay extends BaseCommand {
     tick: Args.integer({ required: true, min: 1, description: 'Tick number (as in peers status and runs.jsonl).' }),
     path: Args.string({ description: PROJECT_DESCRIPTION }),
   };
-  static override flags = { ...projectDirFlag(), 'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }) };
+  static override flags = { ...projectDirFlag(), ...stateDirFlag() };
   static override examples = ['<%= config.bin %> replay 12', '<%= config.bin %> replay 12 ~/src/app --json'];
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Replay);
-    const dir = flags['state-dir'] ? resolve(flags['state-dir']) : stateDirFor(projectFrom(args.path, flags.dir));
+    const dir = flags['state-dir'] ? resolve(this.io.cwd, flags['state-dir']) : stateDirFor(projectFrom(args.path, flags.dir, this.io), this.io.env);
     const summary = readRunSummary(dir);
     const line = summary.ticks.find((t) => t.tick === args.tick);
     if (!line) {
@@ -45,7 +46,7 @@ export default class Replay extends BaseCommand {
       this.log(`head: ${line.head_before ?? '-'} → ${line.head_after ?? '-'}${line.truncated ? ' · output truncated' : ''}`);
       if (!line.success && line.stderr_tail) this.log(`stderr tail:\n${line.stderr_tail}`);
       this.log(`--- prompt (${promptPath}) ---`);
-      process.stdout.write(prompt ?? '(prompt file missing)\n');
+      this.io.stdout.write(prompt ?? '(prompt file missing)\n');
       this.log('--- end of prompt ---');
     }
     return { tick: line, prompt: prompt ?? null };

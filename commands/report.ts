@@ -10,6 +10,7 @@ import { targetOfRepo } from '../sandbox/k8s/target.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
 import { publishIfRun } from '../sandbox/up.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
+import { stateDirFlag } from './run-flags.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Report extends BaseCommand {
@@ -20,19 +21,19 @@ Printed and saved as REPORT.md in the state directory; with --html, one self-con
   static override args = { path: Args.string({ description: PROJECT_DESCRIPTION }) };
   static override flags = {
     ...projectDirFlag(),
-    'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }),
+    ...stateDirFlag(),
     html: Flags.boolean({ description: 'Write the report as one self-contained HTML file (REPORT.html in the state directory) and print it.' }),
   };
   static override examples = ['<%= config.bin %> report', '<%= config.bin %> report --html > report.html', '<%= config.bin %> report ~/src/app --json'];
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Report);
-    const repo = projectFrom(args.path, flags.dir);
-    const dir = flags['state-dir'] ? resolve(flags['state-dir']) : stateDirFor(repo);
+    const repo = projectFrom(args.path, flags.dir, this.io);
+    const dir = flags['state-dir'] ? resolve(this.io.cwd, flags['state-dir']) : stateDirFor(repo, this.io.env);
     // A run on Kubernetes: its state and the run's commits (into the trusted mirror) come home from
     // the cluster first; what follows is the same as for a podman run.
     const fromCluster = !flags['state-dir'] && targetOfRepo(repo) ? await (await import('../sandbox/k8s/k8s-report.ts')).refreshFromCluster(repo) : undefined;
-    if (fromCluster && !this.jsonEnabled()) process.stderr.write(`${fromCluster}\n`);
+    if (fromCluster) this.logToStderr(fromCluster);
     // The run's commits reach the user's repository here too (the pod cannot write it); first, so
     // the report names the branch as it is now.
     const results = flags['state-dir'] ? undefined : publishIfRun(repo, dir);
@@ -45,8 +46,8 @@ Printed and saved as REPORT.md in the state directory; with --html, one self-con
       htmlPath = join(dir, 'REPORT.html');
       const html = renderHtml(model);
       writeFileAtomic(htmlPath, html);
-      if (!this.jsonEnabled()) process.stdout.write(html);
-    } else if (!this.jsonEnabled()) process.stdout.write(markdown);
+      if (!this.jsonEnabled()) this.io.stdout.write(html);
+    } else if (!this.jsonEnabled()) this.io.stdout.write(markdown);
     return { report_path: mdPath, ...(htmlPath ? { html_path: htmlPath } : {}), markdown, status: statusJson(summary), ticks: summary.ticks.length, stops: summary.exits, results: results ?? null };
   }
 }

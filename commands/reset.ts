@@ -19,9 +19,9 @@ run is refused (stop it with \`peers down\` first). \`peers up --fresh\` does th
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Reset);
-    const repo = projectFrom(args.project, flags.dir);
+    const repo = projectFrom(args.project, flags.dir, this.io);
     const quiet = this.jsonEnabled();
-    const r = await resetProject({ repo, progress: (l) => quiet || process.stderr.write(`peers reset: ${l}\n`), upCommand: `peers reset${args.project ? ` ${args.project}` : ''}` });
+    const r = await resetProject({ repo, progress: (l) => quiet || this.io.stderr.write(`peers reset: ${l}\n`), upCommand: `peers reset${args.project ? ` ${args.project}` : ''}` });
     if (!quiet) {
       for (const l of describeReset(r)) this.log(l);
       if (r.archived) this.log(`next: peers up${args.project ? ` ${args.project}` : ''} starts a new run from your HEAD`);

@@ -17,7 +17,7 @@ export default class Review extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Review);
-    const repo = projectFrom(args.project, flags.dir);
+    const repo = projectFrom(args.project, flags.dir, this.io);
     const r = readObserved(repo, (git) => {
       if (!headSha(git)) return runReview([], () => undefined);
       const notes = readAttestations(git);

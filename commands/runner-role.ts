@@ -6,7 +6,10 @@ import { Bridge, parseBridgeTarget } from '../proxy/bridge.ts';
 import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER } from '../sandbox/pod-spec.ts';
 import { startRunnerServer } from '../sandbox/runner-server.ts';
 import { InputError } from '../src/cli/errors.ts';
+import { text } from 'node:stream/consumers';
+import { processIO, type CommandIO } from '../src/cli/command-io.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
+import { untilStopSignal } from '../src/cli/stop-signal.ts';
 
 export const RUNNER_FLAGS = {
   socket: { kind: 'string', description: 'Filesystem Unix socket to listen on (created 0600).', exactlyOne: ['socket', 'probe-gates', 'prepare-checkout'] },
@@ -22,28 +25,25 @@ export const RUNNER_FLAGS = {
   },
 } as const satisfies FlagSpecs;
 
-export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>): Promise<void> {
+export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: CommandIO = processIO()): Promise<void> {
   // Loaded only for these one-shot modes: the gate engine and its schemas are no part of the long-running runner.
   if (flags['prepare-checkout']) {
     const { runPrepareCheckout } = await import('../sandbox/gates-remote.ts');
-    const prepared = await runPrepareCheckout(stdinRequest('--prepare-checkout', await Bun.stdin.text(), '{"head", "setup"}'), { mirror: flags.mirror, checkouts: flags.checkouts, depCache: flags['dep-cache'] });
-    process.stdout.write(`${JSON.stringify(prepared)}\n`);
+    const prepared = await runPrepareCheckout(stdinRequest('--prepare-checkout', await text(io.stdin), '{"head", "setup"}'), { mirror: flags.mirror, checkouts: flags.checkouts, depCache: flags['dep-cache'] });
+    io.stdout.write(`${JSON.stringify(prepared)}\n`);
     return;
   }
   if (flags['probe-gates']) {
     const { runGateProbe } = await import('../sandbox/gates-remote.ts');
-    const results = await runGateProbe(stdinRequest('--probe-gates', await Bun.stdin.text(), '{"dir", "head", "goals", "timeoutS", "jobs"}'), { checkouts: flags.checkouts });
-    process.stdout.write(`${JSON.stringify(results)}\n`);
+    const results = await runGateProbe(stdinRequest('--probe-gates', await text(io.stdin), '{"dir", "head", "goals", "timeoutS", "jobs"}'), { checkouts: flags.checkouts });
+    io.stdout.write(`${JSON.stringify(results)}\n`);
     return;
   }
   const bridge = flags.bridge ? await startBridge(flags.bridge) : undefined;
-  const server = await startRunnerServer({ socketPath: flags.socket!, log: (l) => process.stderr.write(`peers runner: ${l}\n`) });
+  const server = await startRunnerServer({ socketPath: flags.socket!, log: (l) => io.stderr.write(`peers runner: ${l}\n`) });
   // PID 1 of its container: SIGTERM (podman stop) stops every running process, then exits.
-  await new Promise<void>((resolve) => {
-    const stop = () => void Promise.all([server.close(), bridge?.close()]).then(() => resolve());
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
-  });
+  await untilStopSignal(io.signals);
+  await Promise.all([server.close(), bridge?.close()]);
 }
 
 /** A request on stdin: JSON, or bad input (its shape is checked by the function it is for). */

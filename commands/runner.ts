@@ -21,6 +21,6 @@ checkout. Both print JSON.`;
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Runner);
-    await runRunner(flags);
+    await runRunner(flags, this.io);
   }
 }

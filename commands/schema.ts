@@ -18,7 +18,7 @@ Names: ${[...SCHEMA_KINDS, ...OUTPUT_NAMES].join(', ')}.`;
   async run(): Promise<void> {
     const { args } = await this.parse(Schema);
     if ((SCHEMA_KINDS as readonly string[]).includes(args.name)) {
-      process.stdout.write(jsonSchemaText(args.name as (typeof SCHEMA_KINDS)[number]));
+      this.io.stdout.write(jsonSchemaText(args.name as (typeof SCHEMA_KINDS)[number]));
       return;
     }
     const id = args.name.trim().replaceAll(' ', ':');
@@ -26,6 +26,6 @@ Names: ${[...SCHEMA_KINDS, ...OUTPUT_NAMES].join(', ')}.`;
       const guess = didYouMean(args.name, [...SCHEMA_KINDS, ...OUTPUT_NAMES]);
       throw new InputError(`no schema named '${args.name}'${guess ? `. Did you mean '${guess}'?` : ` (names: ${[...SCHEMA_KINDS, ...OUTPUT_NAMES].join(', ')})`}`);
     }
-    process.stdout.write(`${JSON.stringify(outputJsonSchema(id as OutputName), null, 2)}\n`);
+    this.io.stdout.write(`${JSON.stringify(outputJsonSchema(id as OutputName), null, 2)}\n`);
   }
 }

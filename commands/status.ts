@@ -10,6 +10,7 @@ import { describePublish } from '../sandbox/publish-branch.ts';
 import { publishIfRun } from '../sandbox/up.ts';
 import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
+import { stateDirFlag } from './run-flags.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Status extends BaseCommand {
@@ -20,7 +21,7 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
   static override args = { project: projectArg() };
   static override flags = {
     ...projectDirFlag(),
-    'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }),
+    ...stateDirFlag(),
     watch: Flags.boolean({ char: 'w', description: 'Redraw the status as the run goes (who is working and on what, spend, gates) until it stops or Ctrl-C.' }),
     interval: Flags.integer({ min: 1, default: 2, description: 'Seconds between redraws with --watch.' }),
   };
@@ -29,14 +30,14 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Status);
     // A registered name or a path in a git repository; anything else (a plain directory, a file) is exit 2.
-    const dir = projectFrom(args.project, flags.dir);
-    const entry = listProjects().find((p) => p.path === dir) ?? { path: dir, registered_at: '', name: dir };
-    const stateDir = flags['state-dir'] ? resolve(flags['state-dir']) : undefined;
+    const dir = projectFrom(args.project, flags.dir, this.io);
+    const entry = listProjects(this.io.env).find((p) => p.path === dir) ?? { path: dir, registered_at: '', name: dir };
+    const stateDir = flags['state-dir'] ? resolve(this.io.cwd, flags['state-dir']) : undefined;
     if (flags.watch) {
-      process.exitCode = await watchStatus({ read: () => readProjectView(entry, process.env, stateDir, true), intervalMs: flags.interval * 1000, json: this.jsonEnabled() });
-      return undefined;
+      // The watch prints its own frames (or JSON lines) as it goes; what is left is its exit code.
+      return this.exitWith(await watchStatus({ read: () => readProjectView(entry, this.io.env, stateDir, true), intervalMs: flags.interval * 1000, json: this.jsonEnabled() }), undefined);
     }
-    const view = await readProjectView(entry, process.env, stateDir);
+    const view = await readProjectView(entry, this.io.env, stateDir);
     // The run's commits reach the user's repository here too (the pod cannot write it).
     const results = publishIfRun(view.project.path, view.project.stateDir);
     if (view.summary) await catchUpNotifications(view.project.stateDir);

@@ -13,6 +13,7 @@ import { stateDirFor } from '../src/state/paths.ts';
 import { archivedRunJson, snakeKeys } from '../src/cli/json-output/snake-case.ts';
 import type { UpResult } from '../sandbox/up.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
+import { loopStartFlags, maxTicksFlag, maxUsdFlag } from './run-flags.ts';
 import { BaseCommand } from './base.ts';
 
 /** A project whose run is on a cluster is not started on podman as well (one run per project). */
@@ -56,8 +57,8 @@ starts over from your HEAD.
   static override args = { project: projectArg() };
   static override flags = {
     ...projectDirFlag(),
-    'max-ticks': Flags.integer({ min: 1, description: 'Stop after this many ticks.' }),
-    'max-usd': Flags.string({ description: 'Spending cap in US dollars.' }),
+    'max-ticks': maxTicksFlag(),
+    'max-usd': maxUsdFlag(),
     'max-runtime': Flags.string({
       description: 'Runtime cap (peer turn time): seconds or a duration (8h, 1h30m); +DURATION extends the cap in force, also of a running run.',
       helpValue: '[+]DURATION',
@@ -65,10 +66,7 @@ starts over from your HEAD.
     allow: Flags.string({ multiple: true, description: 'Extra egress allow-list entry (host, *.suffix, optional :port).' }),
     attach: Flags.boolean({ description: 'Follow the loop log after starting (Ctrl-C detaches; the run continues); exit as the run did.' }),
     fresh: Flags.boolean({ description: 'Start over from your current HEAD: the old run (state, clone, logs, ledger) is archived beside the state dir, nothing is deleted.' }),
-    'reset-peer': Flags.string({ multiple: true, helpValue: 'NAME|all', description: 'Bring an unavailable or degraded peer (or all) back, and forgive the failure streak, as the loop starts.' }),
-    'no-skeptic': Flags.boolean({ description: 'Complete at convergence without the skeptic\'s re-audit.' }),
-    'no-recon': Flags.boolean({ description: 'Do not write the recon digest before the first tick.' }),
-    'no-codemap': Flags.boolean({ description: 'Do not write the codemap before the first tick.' }),
+    ...loopStartFlags(),
     rehearse: Flags.string({ helpValue: 'SCENARIO.yaml', description: 'Rehearse: the scripted model server (this scenario) is the only upstream; no vendor host is reachable, no credential enters the pod.' }),
     credentials: Flags.string({
       options: ['api-key', 'oauth-file'],
@@ -98,12 +96,7 @@ starts over from your HEAD.
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Up);
-    const target = projectFrom(args.project, flags.dir);
-    let maxUsd: number | undefined;
-    if (flags['max-usd'] !== undefined) {
-      maxUsd = Number(flags['max-usd']);
-      if (!Number.isFinite(maxUsd) || maxUsd <= 0) throw new InputError(`--max-usd must be a positive number, got ${flags['max-usd']}`);
-    }
+    const target = projectFrom(args.project, flags.dir, this.io);
     const maxRuntime = flags['max-runtime'] === undefined ? undefined : parseRuntimeChange(flags['max-runtime']);
     const quiet = this.jsonEnabled();
     const k8s = flags.target === 'k8s' || flags['dry-run'] === 'k8s';
@@ -111,7 +104,7 @@ starts over from your HEAD.
     if (!k8s && (flags.context || flags.namespace || flags.registry)) throw new InputError('--context, --namespace and --registry are for --target k8s');
     const common = {
       maxTicks: flags['max-ticks'],
-      maxUsd,
+      maxUsd: flags['max-usd'],
       allow: flags.allow ?? [],
       credentials: flags.credentials as 'api-key' | 'oauth-file',
       resetPeers: flags['reset-peer'] ?? [],
@@ -145,7 +138,7 @@ starts over from your HEAD.
     if (k8s) {
       if (flags.fresh || flags['clone-only'] || flags['max-runtime'] !== undefined) throw new InputError('--fresh, --clone-only and --max-runtime are not available with --target k8s yet', { hint: 'peers down --purge, then peers up --target k8s starts a new run' });
       const { upK8s } = await import('../sandbox/k8s/k8s-up.ts');
-      const r = await upK8s({ target, ...common, rehearse: flags.rehearse, acceptChanges: flags['accept-changes'], ...k8sTarget, progress: (l) => quiet || process.stderr.write(`peers up: ${l}\n`) });
+      const r = await upK8s({ target, ...common, rehearse: flags.rehearse, acceptChanges: flags['accept-changes'], ...k8sTarget, progress: (l) => quiet || this.io.stderr.write(`peers up: ${l}\n`) });
       if (!quiet) {
         this.log(r.alreadyRunning ? `${r.name} is already running (Pod ${r.pod} in ${r.namespace}).` : `${r.name} is running on ${r.context}: Pod ${r.pod} in namespace ${r.namespace} (${r.resumed ? 'resumed' : 'started'} in ${r.seconds.toFixed(1)} s).`);
         for (const n of r.notes) this.log(`  note: ${n}`);
@@ -166,17 +159,16 @@ starts over from your HEAD.
       rehearse: flags.rehearse,
       acceptChanges: flags['accept-changes'],
       cloneOnly: flags['clone-only'],
-      progress: (l) => quiet || process.stderr.write(`peers up: ${l}\n`),
+      progress: (l) => quiet || this.io.stderr.write(`peers up: ${l}\n`),
     });
     if (r.finished) {
       // Not an error: the run is over; the exit code is the run's own (0 for complete).
-      process.exitCode = r.finished.exitCode;
       if (!quiet) {
         this.log(`${r.name}: the run has finished: ${r.finished.why}`);
         this.log('What next:');
         for (const n of r.finished.next) this.log(`  - ${n}`);
       }
-      return upJson(r);
+      return this.exitWith(r.finished.exitCode, upJson(r));
     }
     if (!quiet) {
       if (flags['clone-only']) {
@@ -191,10 +183,11 @@ starts over from your HEAD.
     }
     if (flags.attach && !quiet) {
       const { attachToRun } = await import('../sandbox/logs.ts');
-      process.exitCode = await attachToRun({ project: r.project, stateDir: r.stateDir, log: (l) => this.log(l) });
+      const exitCode = await attachToRun({ project: r.project, stateDir: r.stateDir, log: (l) => this.log(l) });
       // The run's last commits, as the branch in the user's repository (the pod cannot write it).
       const results = publishIfRun(target, r.stateDir);
       if (results) this.log(describePublish(results));
+      return this.exitWith(exitCode, upJson(r));
     }
     return upJson(r);
   }

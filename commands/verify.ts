@@ -23,10 +23,10 @@ export default class Verify extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Verify);
-    const repo = projectFrom(args.project, flags.dir);
+    const repo = projectFrom(args.project, flags.dir, this.io);
     const project = loadProject(repo);
     // Progress goes to stderr, and only on a terminal: the table on stdout stays clean for pipes.
-    const showProgress = !this.jsonEnabled() && process.stderr.isTTY === true;
+    const showProgress = !this.jsonEnabled() && this.io.stderr.isTTY === true;
     // Ctrl-C stops the gates and removes the checkout; a partial result is not written to VERIFY.md.
     const report = await withInterrupts((signal) => runVerify({
       repo,
@@ -35,7 +35,7 @@ export default class Verify extends BaseCommand {
       goals: project.goals,
       jobs: flags.jobs,
       progress: showProgress
-        ? (e) => process.stderr.write(e.phase === 'start' ? `running ${e.kind}: ${e.id}\n` : `  ${e.state === 'pass' ? 'pass' : 'FAIL'}  ${e.id} (${e.durationMs} ms)\n`)
+        ? (e) => this.io.stderr.write(e.phase === 'start' ? `running ${e.kind}: ${e.id}\n` : `  ${e.state === 'pass' ? 'pass' : 'FAIL'}  ${e.id} (${e.durationMs} ms)\n`)
         : undefined,
     }));
     const mdPath = join(project.dir, 'VERIFY.md');
@@ -43,10 +43,9 @@ export default class Verify extends BaseCommand {
     // What `peers doctor` reports before a run: pass or not, and what the gates cost per tick.
     writeVerifyRecord(join(project.dir, VERIFY_RECORD_FILE), verifyRecord(report, project.config.setup));
     if (!this.jsonEnabled()) {
-      for (const line of formatVerifyTable(report, process.stdout.columns || 120)) this.log(line);
+      for (const line of formatVerifyTable(report, this.io.stdout.columns || 120)) this.log(line);
       this.log(`Wrote ${mdPath}`);
     }
-    if (!report.ok) process.exitCode = 1;
-    return { ...snakeKeys(report), ...(report.setup ? { setup: snakeKeys(report.setup) } : {}), hard: report.hard.map(snakeKeys), commands: report.commands.map(snakeKeys), verify_file: mdPath };
+    return this.exitWith(report.ok ? 0 : 1, { ...snakeKeys(report), ...(report.setup ? { setup: snakeKeys(report.setup) } : {}), hard: report.hard.map(snakeKeys), commands: report.commands.map(snakeKeys), verify_file: mdPath });
   }
 }

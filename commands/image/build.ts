@@ -32,7 +32,7 @@ For Kubernetes, --push REGISTRY also builds REGISTRY/peers:<version>-<build> (th
     const { flags } = await this.parse(ImageBuild);
     if (flags['ca-file'] !== undefined) requireRegularFile(flags['ca-file'], '--ca-file');
     const quiet = this.jsonEnabled();
-    const progress = (l: string) => quiet || process.stderr.write(`  ${l}\n`);
+    const progress = (l: string) => quiet || this.io.stderr.write(`  ${l}\n`);
     if (!quiet) this.log(`building ${flags.tag} from ${flags.base} (first build takes a few minutes) …`);
     const r = await buildWorkspaceImage({ base: flags.base, tag: flags.tag, force: flags.force, caFile: flags['ca-file'], progress });
     if (!quiet) this.log(r.skipped ? `${r.tag} is up to date (use --force to rebuild)` : `built ${r.tag} in ${r.seconds.toFixed(1)} s`);

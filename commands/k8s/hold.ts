@@ -1,3 +1,4 @@
+import { untilStopSignal } from '../../src/cli/stop-signal.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class K8sHold extends BaseCommand {
@@ -10,9 +11,6 @@ export default class K8sHold extends BaseCommand {
 
   async run(): Promise<void> {
     await this.parse(K8sHold);
-    await new Promise<void>((resolve) => {
-      process.once('SIGTERM', () => resolve());
-      process.once('SIGINT', () => resolve());
-    });
+    await untilStopSignal(this.io.signals);
   }
 }

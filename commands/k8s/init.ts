@@ -29,8 +29,8 @@ export default class K8sInit extends BaseCommand {
       waitTcp: flags['wait-tcp'],
       awaitDelivery: flags['await-delivery'],
       timeoutS: flags['timeout-s'],
-      env: process.env,
-      log: (l) => process.stderr.write(`peers k8s init: ${l}\n`),
+      env: this.io.env,
+      log: (l) => this.io.stderr.write(`peers k8s init: ${l}\n`),
     });
   }
 }

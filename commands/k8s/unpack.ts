@@ -21,7 +21,7 @@ export default class K8sUnpack extends BaseCommand {
     const { flags } = await this.parse(K8sUnpack);
     if (flags.probe) {
       const m = readMarker(flags.marker);
-      process.stdout.write(`${JSON.stringify(m ? { delivered: true, ...m } : { delivered: false })}\n`);
+      this.io.stdout.write(`${JSON.stringify(m ? { delivered: true, ...m } : { delivered: false })}\n`);
       return;
     }
     const roots: Record<string, string> = {};
@@ -31,7 +31,7 @@ export default class K8sUnpack extends BaseCommand {
       roots[name] = dir;
     }
     if (!Object.keys(roots).length) throw new InputError('give at least one --into NAME=DIR');
-    const m = await receiveDelivery(process.stdin, { roots, marker: flags.marker, base: flags.base });
-    process.stdout.write(`${JSON.stringify({ delivered: true, ...m })}\n`);
+    const m = await receiveDelivery(this.io.stdin, { roots, marker: flags.marker, base: flags.base });
+    this.io.stdout.write(`${JSON.stringify({ delivered: true, ...m })}\n`);
   }
 }

@@ -12,7 +12,7 @@ export default class ModesList extends BaseCommand {
     await this.parse(ModesList);
     const modes = listModes();
     if (!this.jsonEnabled()) {
-      this.log(paintFor(process.stdout).bold(`${'MODE'.padEnd(10)} WHAT IT DOES`));
+      this.log(paintFor(this.io.stdout, this.io.env).bold(`${'MODE'.padEnd(10)} WHAT IT DOES`));
       for (const m of modes) {
         this.log(`${m.name.padEnd(10)} ${m.description}`);
         this.log(`${' '.repeat(11)}adds: ${m.adds}`);

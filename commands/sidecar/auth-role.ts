@@ -9,7 +9,9 @@ import { InputError } from '../../src/cli/errors.ts';
 import { parseProviderArg } from '../../src/config/provider.ts';
 import type { FlagSpecs, FlagValues } from '../../src/cli/role-flags.ts';
 import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES, SizeCappedLog } from '../../src/fs/size-capped-log.ts';
-import { untilStopped } from './until-stopped.ts';
+import { processIO, type CommandIO } from '../../src/cli/command-io.ts';
+import { untilStopSignal } from '../../src/cli/stop-signal.ts';
+import { parseUsdCap } from '../../src/cli/usd-cap.ts';
 
 export const AUTH_FLAGS = {
   upstream: { kind: 'strings', description: 'Upstreams to serve (ports 8080 anthropic, 8081 openai, 8082 chatgpt).', options: ['anthropic', 'openai', 'chatgpt'], default: ['anthropic', 'openai'] },
@@ -22,7 +24,7 @@ export const AUTH_FLAGS = {
   'codex-auth': { kind: 'string', description: 'Codex auth.json (oauth-file mode, chatgpt upstream).' },
   'oauth-refresh': { kind: 'string', description: 'when-needed: refresh expired tokens under a lock; never: leave refreshing to the host CLI.', options: ['when-needed', 'never'], default: 'when-needed' },
   'usage-ledger': { kind: 'string', description: 'Usage ledger JSONL (default $PEERS_STATE_DIR/usage.jsonl).' },
-  'max-tokens': { kind: 'integer', description: 'Refuse requests once the run has used this many tokens.', min: 0 },
+  'max-tokens': { kind: 'integer', description: 'Refuse requests once the run has used this many tokens.', min: 1 },
   'max-usd': { kind: 'string', description: 'Refuse requests once the run\'s estimated spend reaches this many USD.' },
   'budget-file': { kind: 'string', description: 'JSON {"max_tokens", "max_usd"} re-read on every request; the tightest cap wins.' },
   'log-file': { kind: 'string', description: 'Write the per-request log here (timestamped lines) instead of stderr; rotated to FILE.1 at half the size cap. The usage ledger is never rotated.' },
@@ -33,16 +35,16 @@ export const AUTH_FLAGS = {
   'model-server': { kind: 'string', hidden: true, description: 'Send every upstream to the scripted model server at 127.0.0.1:PORT, with no credential (`peers up` in model-server mode only).' },
 } as const satisfies FlagSpecs;
 
-export async function runAuthSidecar(flags: FlagValues<typeof AUTH_FLAGS>): Promise<void> {
-  const stateDir = process.env.PEERS_STATE_DIR;
+export async function runAuthSidecar(flags: FlagValues<typeof AUTH_FLAGS>, io: CommandIO = processIO()): Promise<void> {
+  // The flags first (as oclif would check them), then what they point at.
+  const maxUsd = flags['max-usd'] === undefined ? undefined : parseUsdCap(flags['max-usd']);
+  const stateDir = io.env.PEERS_STATE_DIR;
   const usageLedger = flags['usage-ledger'] ?? (stateDir ? join(stateDir, 'usage.jsonl') : undefined);
   if (!usageLedger) throw new InputError('no usage ledger: pass --usage-ledger PATH or set PEERS_STATE_DIR');
-  const maxUsd = flags['max-usd'] === undefined ? undefined : Number(flags['max-usd']);
-  if (maxUsd !== undefined && !(maxUsd >= 0)) throw new InputError(`--max-usd ${flags['max-usd']}: expected a non-negative number`);
   const port = (v: string) => (/^\d{1,5}$/.test(v) && Number(v) <= 65535 ? Number(v) : null);
   const logFile = flags['log-file'] ? openLogFile(flags['log-file'], flags['log-max-bytes']) : undefined;
   // A timestamp first: a logged line never starts with the rotation marker's `{"ts":`.
-  const log = logFile ? (line: string) => logFile.append(`${new Date().toISOString()} ${line}`) : (line: string) => process.stderr.write(`${line}\n`);
+  const log = logFile ? (line: string) => logFile.append(`${new Date().toISOString()} ${line}`) : (line: string) => io.stderr.write(`${line}\n`);
   const sidecar = await startAuthSidecar(
     {
       upstreams: [...new Set(flags.upstream)] as UpstreamId[],
@@ -67,14 +69,14 @@ export async function runAuthSidecar(flags: FlagValues<typeof AUTH_FLAGS>): Prom
           throw new InputError(`--provider ${text}: ${(e as Error).message}`, { hint: 'e.g. --provider \'{"name":"openrouter","kind":"openai-compatible","base_url":"https://openrouter.ai/api/v1","key_env":"OPENROUTER_API_KEY","port":8100}\'' });
         }
       }),
-      env: process.env,
+      env: io.env,
     },
     log,
   );
-  process.stderr.write(`peers auth sidecar listening: ${sidecar.listening.join(' ')}\n`);
+  io.stderr.write(`peers auth sidecar listening: ${sidecar.listening.join(' ')}\n`);
   // What it enforces goes where the operator looks (`podman logs`), not only into the log file.
-  if (logFile) process.stderr.write(`peers auth sidecar ${sidecar.budgetLine}\n`);
-  await untilStopped();
+  if (logFile) io.stderr.write(`peers auth sidecar ${sidecar.budgetLine}\n`);
+  await untilStopSignal(io.signals);
   await sidecar.stop();
   logFile?.close();
 }

@@ -17,6 +17,6 @@ export default class SidecarAuth extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SidecarAuth);
-    await runAuthSidecar(flags);
+    await runAuthSidecar(flags, this.io);
   }
 }

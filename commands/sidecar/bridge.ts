@@ -12,6 +12,6 @@ export default class SidecarBridge extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SidecarBridge);
-    await runBridgeSidecar(flags);
+    await runBridgeSidecar(flags, this.io);
   }
 }

@@ -5,7 +5,8 @@
 import { startEgressSidecar } from '../../proxy/egress-sidecar.ts';
 import type { FlagSpecs, FlagValues } from '../../src/cli/role-flags.ts';
 import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES } from '../../src/fs/size-capped-log.ts';
-import { untilStopped } from './until-stopped.ts';
+import { processIO, type CommandIO } from '../../src/cli/command-io.ts';
+import { untilStopSignal } from '../../src/cli/stop-signal.ts';
 
 export const EGRESS_FLAGS = {
   listen: { kind: 'string', description: 'Where to listen: HOST:PORT or unix:PATH.', default: '127.0.0.1:3128' },
@@ -25,20 +26,20 @@ export const EGRESS_FLAGS = {
   'test-resolve': { kind: 'strings', hidden: true, default: [], description: 'TEST ONLY: resolve NAME to IP and exempt IP from the address guard (needs PEERS_EGRESS_TEST_MODE=1).' },
 } as const satisfies FlagSpecs;
 
-export async function runEgressSidecar(flags: FlagValues<typeof EGRESS_FLAGS>): Promise<void> {
+export async function runEgressSidecar(flags: FlagValues<typeof EGRESS_FLAGS>, io: CommandIO = processIO()): Promise<void> {
   const sidecar = await startEgressSidecar(
     {
       listen: flags.listen, vendorListen: flags['vendor-listen'], configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'] ?? false, vendorAllow: flags['vendor-allow'], vendorHosts: flags['vendor-hosts'], auditLog: flags['audit-log'], auditLogMaxBytes: flags['audit-log-max-bytes'],
       limits: { maxTunnels: flags['max-tunnels'], idleTimeoutMs: flags['idle-timeout-s'] * 1000, headerTimeoutMs: flags['header-timeout-s'] * 1000 },
       testResolve: flags['test-resolve'],
     },
-    (line) => process.stdout.write(`${line}\n`),
+    (line) => io.stdout.write(`${line}\n`),
   );
-  if (flags['test-resolve'].length) process.stderr.write(`peers egress proxy: TEST MODE, resolving ${flags['test-resolve'].join(', ')} from a table (never in a real run)\n`);
+  if (flags['test-resolve'].length) io.stderr.write(`peers egress proxy: TEST MODE, resolving ${flags['test-resolve'].join(', ')} from a table (never in a real run)\n`);
   for (const l of sidecar.listeners) {
     const allowed = l.policy.entries.map((e) => e.pattern).join(', ') || 'nothing';
-    process.stderr.write(`peers egress proxy (${l.name}) listening on ${l.address}; allowed: ${allowed}\n`);
+    io.stderr.write(`peers egress proxy (${l.name}) listening on ${l.address}; allowed: ${allowed}\n`);
   }
-  await untilStopped();
+  await untilStopSignal(io.signals);
   await sidecar.stop();
 }

@@ -17,6 +17,6 @@ export default class SidecarEgress extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SidecarEgress);
-    await runEgressSidecar(flags);
+    await runEgressSidecar(flags, this.io);
   }
 }

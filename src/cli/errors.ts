@@ -47,3 +47,18 @@ export class InputErrors extends InputError {
     return this.message;
   }
 }
+
+/**
+ * A command that ran to the end and failed by its own result: a red `verify` or `check`, a `doctor`
+ * with a failed check, a run that finished other than complete. Its output (the human report, or
+ * `result` as its JSON document) already says why, so nothing is added on stderr unless a message
+ * is given; the exit code is the command's.
+ */
+export class CommandFailed extends PeersError {
+  readonly result: unknown;
+  constructor(exitCode: number, opts: { result?: unknown; message?: string; hint?: string } = {}) {
+    super(opts.message ?? '', { exitCode, hint: opts.hint });
+    this.name = 'CommandFailed';
+    this.result = opts.result;
+  }
+}

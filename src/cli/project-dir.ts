@@ -9,9 +9,9 @@ import { resolve } from 'node:path';
 import { findWorkTreeRoot } from '../git/repo-layout.ts';
 import { InputError } from './errors.ts';
 
-/** `path` resolved, if it names an existing directory; else an InputError saying what it is. */
-export function existingDirectory(path: string, hint: string): string {
-  const dir = resolve(path);
+/** `path` resolved (from `cwd`), if it names an existing directory; else an InputError saying what it is. */
+export function existingDirectory(path: string, hint: string, cwd = process.cwd()): string {
+  const dir = resolve(cwd, path);
   let st;
   try {
     st = statSync(dir);
@@ -25,8 +25,8 @@ export function existingDirectory(path: string, hint: string): string {
 }
 
 /** The top directory of the git repository containing `start`. */
-export function gitRepoRootOf(start: string, hint = 'pass the project directory (a git repository), or run the command inside it'): string {
-  const dir = existingDirectory(start, hint);
+export function gitRepoRootOf(start: string, hint = 'pass the project directory (a git repository), or run the command inside it', cwd = process.cwd()): string {
+  const dir = existingDirectory(start, hint, cwd);
   const root = findWorkTreeRoot(dir);
   if (!root) throw new InputError(`${dir} is not a git repository`, { location: { file: dir }, hint: 'peers works on a git repository: `git init`, commit, then `peers init`' });
   return root;

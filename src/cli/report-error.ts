@@ -5,14 +5,19 @@
  */
 import { Errors } from '@oclif/core';
 import { paintFor } from './colour.ts';
+import type { OutputStream } from './command-io.ts';
 import { PeersError } from './errors.ts';
 
-/** `peers:` in red when stderr is a terminal that takes colour. */
-const prefix = () => paintFor(process.stderr).red('peers:');
+type ErrorOutput = { stderr: OutputStream; env: NodeJS.ProcessEnv };
 
-export function reportFatal(error: unknown): number {
+/** The exit code of `error`, after writing what the user needs to know about it to `io.stderr`. */
+export function reportFatal(error: unknown, io: ErrorOutput = { stderr: process.stderr, env: process.env }): number {
+  // `peers:` in red when stderr is a terminal that takes colour.
+  const prefix = () => paintFor(io.stderr, io.env).red('peers:');
+  const write = (text: string) => io.stderr.write(text);
   if (error instanceof PeersError) {
-    process.stderr.write(`${prefix()} ${error.format()}\n`);
+    // A CommandFailed without a message: the command's own output already said why.
+    if (error.message || error.hint) write(`${prefix()} ${error.format()}\n`);
     return error.exitCode;
   }
   const oclifExit = (error as { oclif?: { exit?: number } })?.oclif?.exit;
@@ -21,12 +26,12 @@ export function reportFatal(error: unknown): number {
   }
   if (error instanceof Error && oclifExit !== undefined) {
     // Flag/argument parse errors and "command not found": bad input.
-    process.stderr.write(`${prefix()} ${error.message}\n`);
+    write(`${prefix()} ${error.message}\n`);
     return oclifExit === 1 ? 2 : oclifExit;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${prefix()} internal error: ${message}\n`);
-  if (process.env.PEERS_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-  else process.stderr.write('  (set PEERS_DEBUG=1 for the stack trace, and please report it)\n');
+  write(`${prefix()} internal error: ${message}\n`);
+  if (io.env.PEERS_DEBUG && error instanceof Error && error.stack) write(`${error.stack}\n`);
+  else write('  (set PEERS_DEBUG=1 for the stack trace, and please report it)\n');
   return 70;
 }

@@ -1,0 +1,35 @@
+/**
+ * What a command reads and writes of its process, handed to it rather than reached for (as gh's
+ * Factory hands IOStreams to its commands): the output streams, standard input, the environment,
+ * the working directory and the stop signals. `peers` runs every command with `processIO()`; tests
+ * run a command in process with buffers, a scratch environment and an emitter they signal
+ * themselves, so a command's output and exit code are checked without spawning the binary.
+ */
+import type { Readable } from 'node:stream';
+
+/** Where a command writes: a terminal or a pipe in use, a buffer in tests. */
+export type OutputStream = { write(text: string): unknown; readonly isTTY?: boolean; readonly columns?: number; readonly rows?: number };
+
+export const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+export type StopSignal = (typeof STOP_SIGNALS)[number];
+
+/** Where SIGINT and SIGTERM arrive: the process, or an EventEmitter in tests. */
+export type SignalSource = {
+  on(event: StopSignal, listener: () => void): unknown;
+  off(event: StopSignal, listener: () => void): unknown;
+};
+
+export type CommandIO = {
+  readonly stdout: OutputStream;
+  readonly stderr: OutputStream;
+  readonly stdin: Readable;
+  readonly env: NodeJS.ProcessEnv;
+  /** The directory the command was started in: the project when none is named. */
+  readonly cwd: string;
+  readonly signals: SignalSource;
+};
+
+/** The real process: what every command gets when `peers` runs it. */
+export function processIO(): CommandIO {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd(), signals: process };
+}

@@ -1,0 +1,13 @@
+/**
+ * The one parser for a spending cap given on a command line (`--max-usd`): `up`, `loop` and the
+ * auth sidecar (through oclif or the pod's oclif-free start, src/cli/pod-roles.ts) hold it to the
+ * config file's rule for budget.max_usd. No oclif import: the sidecar's fast start loads this.
+ */
+import { InputError } from './errors.ts';
+
+/** A spending cap in US dollars as the command line gives it: a finite number above zero, else exit 2. */
+export function parseUsdCap(text: string): number {
+  const value = /^\s*$/.test(text) ? Number.NaN : Number(text);
+  if (!Number.isFinite(value) || value <= 0) throw new InputError(`--max-usd must be a positive number of US dollars, got ${text}`, { hint: 'e.g. --max-usd 5' });
+  return value;
+}
