@@ -74,6 +74,10 @@ export class KubeCluster {
     }
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new InputError('your kubeconfig has no current cluster', { hint: 'kubectl config use-context NAME, or pass --context NAME' });
+    // client-node refuses plain HTTP unless TLS checks are off: said here as the input error it is.
+    if (cluster.server.startsWith('http://') && !cluster.skipTLSVerify) {
+      throw new InputError(`the cluster of context ${kc.getCurrentContext()} is served over plain HTTP (${cluster.server}): credentials would cross the network in the clear`, { hint: 'use the https:// address of the API server in your kubeconfig' });
+    }
     const opts: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string } = {};
     await kc.applyToHTTPSOptions(opts);
     const tls: Tls = { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, serverName: opts.servername };
