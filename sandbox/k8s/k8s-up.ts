@@ -90,6 +90,13 @@ export async function upK8s(o: UpOptions & K8sTargetOptions): Promise<K8sUpResul
   if (earlier && (earlier.namespace !== plan.namespace || (earlier.context ?? '') !== (plan.context ?? ''))) {
     throw new InputError(`this project's run is in namespace ${earlier.namespace}${earlier.context ? ` of context ${earlier.context}` : ''}`, { hint: 'peers down first (add --purge to drop its state), then peers up with the new target' });
   }
+  // A run that resumes keeps the control plane on its state volume: a changed .peers/ adopted
+  // here would never reach it.
+  if (earlier && o.acceptChanges) {
+    throw new InputError("--accept-changes cannot reach a run that resumes on the cluster: its .peers/ snapshot is on the run's state volume, delivered once when the run started", {
+      hint: 'peers down --purge, then peers up --target k8s --accept-changes starts a new run with the changed .peers/',
+    });
+  }
   await refuseRunningPodmanPod(plan.key);
   const entry = await ensureRegistered(repo, env);
   const runPod = plan.names.pod(RUN_POD_KIND);

@@ -11,6 +11,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { statePaths } from '../../../src/state/paths.ts';
+import { freshState } from '../../../src/state/state-schema.ts';
+import { saveState } from '../../../src/state/state-store.ts';
 import { PEERS_VERSION } from '../../../src/cli/version.ts';
 import { gitIn, makeRepo } from '../cli/peers-cli.ts';
 import { KubeStandIn, type SeenRequest } from './kube-stand-in.ts';
@@ -178,12 +180,13 @@ describe('peers on a Kubernetes cluster (stand-in API server)', () => {
     const head = gitIn(delivered.clone, ['rev-parse', 'HEAD']);
     gitIn(delivered.mirror, ['fetch', '-q', delivered.clone, `${head}:refs/peers/head`]);
     api.appendLog(runPod, 'loop', 'peers loop: tick 1 alpha: handoff\n');
+    saveState(delivered.state, { ...freshState(['alpha', 'beta']), tick: 1 });
 
     const from = api.requests.length;
     const r = await run(['status', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(s).toMatchObject({ status: 'running', results: { branch: 'peers/app', ahead: 1 } });
+    expect(s).toMatchObject({ status: 'running', tick: 1, results: { branch: 'peers/app', ahead: 1 } });
     const core = `/api/v1/namespaces/${namespace}`;
     const mirror = '/state/run/mirror.git';
     const git = `env GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null HOME=/tmp git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c safe.directory=* -C ${mirror}`;
@@ -195,6 +198,41 @@ describe('peers on a Kubernetes cluster (stand-in API server)', () => {
     ]);
     expect(gitIn(repo, ['log', '--format=%s', 'peers/app', '-1'])).toBe('work by alpha');
   });
+
+  test('logs --peer shows a turn of the run on the cluster (its logs brought home by the reader); with -f it is refused, exit 2', async () => {
+    const delivered = statePaths(api.claimDir(stateClaim));
+    mkdirSync(delivered.logs, { recursive: true });
+    writeFileSync(join(delivered.logs, 'tick-00001-alpha.stdout.log'), 'alpha: implemented step 1\n');
+    const shown = await run(['logs', '--peer', 'alpha']);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('alpha: implemented step 1');
+    const followed = await run(['logs', '--peer', 'alpha', '-f']);
+    expect(followed.code).toBe(2);
+    expect(followed.stderr).toContain('peers logs --peer NAME -f cannot follow a turn of a run on Kubernetes');
+  });
+
+  // Each refused before anything reaches the cluster: no request at all.
+  const refusals: [string, string[], string, string][] = [
+    ['--fresh', ['up', '--target', 'k8s', '--registry', 'registry.example.com/team', '--fresh'], '--fresh is not available with --target k8s', 'peers down --purge deletes the run and its volumes on the cluster'],
+    ['--max-runtime', ['up', '--target', 'k8s', '--registry', 'registry.example.com/team', '--max-runtime', '8h'], '--max-runtime is not available with --target k8s', 'set budget.max_runtime_s in .peers/config.yaml'],
+    ['--clone-only', ['up', '--target', 'k8s', '--registry', 'registry.example.com/team', '--clone-only'], '--clone-only is not available with --target k8s', 'peers up --dry-run k8s shows what would be applied'],
+    ['--dry-run podman', ['up', '--target', 'k8s', '--dry-run', 'podman'], '--dry-run podman prints a podman pod, but --target k8s', 'peers up --dry-run k8s prints what --target k8s applies'],
+    ['--credentials oauth-file', ['up', '--target', 'k8s', '--registry', 'registry.example.com/team', '--credentials', 'oauth-file'], '--credentials oauth-file cannot run on Kubernetes', 'use API keys (ANTHROPIC_API_KEY, OPENAI_API_KEY) with --target k8s'],
+    ['--accept-changes on a run that resumes', ['up', '--target', 'k8s', '--registry', 'registry.example.com/team', '--accept-changes'], '--accept-changes cannot reach a run that resumes on the cluster', 'peers down --purge, then peers up --target k8s --accept-changes'],
+    ['pause', ['pause', 'alpha'], 'peers pause is not available for a run on Kubernetes', 'edit .peers/config.yaml and start a new run'],
+    ['resume', ['resume', 'alpha'], 'peers resume is not available for a run on Kubernetes', 'edit .peers/config.yaml and start a new run'],
+    ['reset', ['reset'], 'peers reset is not available for a run on Kubernetes', 'the next peers up --target k8s starts over from your HEAD'],
+  ];
+  for (const [what, args, message, hint] of refusals) {
+    test(`${what} cannot be honoured on the cluster: refused by name, exit 2, nothing sent to the API`, async () => {
+      const from = api.requests.length;
+      const r = await run(args);
+      expect(r.stderr).toContain(message);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(hint);
+      expect(api.requests.slice(from)).toEqual([]);
+    });
+  }
 
   test('logs -f follows the loop container\'s log (follow=true) until the container ends; down stops the loop, removes the run and publishes peers/app', async () => {
     const from = api.requests.length;
