@@ -113,6 +113,17 @@ afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
+/** What the loop does on the cluster for one turn: a commit in the run clone, observed into the trusted mirror. */
+function loopCommits(file: string, text: string, subject: string): string {
+  const delivered = statePaths(api.claimDir(stateClaim));
+  writeFileSync(join(delivered.clone, file), text);
+  gitIn(delivered.clone, ['add', file]);
+  gitIn(delivered.clone, ['-c', `user.name=${IDENT.GIT_AUTHOR_NAME}`, '-c', `user.email=${IDENT.GIT_AUTHOR_EMAIL}`, 'commit', '-q', '-m', subject]);
+  const head = gitIn(delivered.clone, ['rev-parse', 'HEAD']);
+  gitIn(delivered.mirror, ['fetch', '-q', delivered.clone, `+${head}:refs/peers/head`]);
+  return head;
+}
+
 describe('peers on a Kubernetes cluster (stand-in API server)', () => {
   test('up --target k8s applies every object, streams the repository into the run Pod over exec, and waits for the loop', async () => {
     const r = await run(["up", "--target", "k8s", "--registry", "registry.example.com/team", "--json"]);
@@ -174,11 +185,7 @@ describe('peers on a Kubernetes cluster (stand-in API server)', () => {
   test('status reads the running loop from the API and brings the state and the run\'s commits home', async () => {
     // The loop's work on the cluster: a commit in the run clone, observed into the trusted mirror.
     const delivered = statePaths(api.claimDir(stateClaim));
-    writeFileSync(join(delivered.clone, 'work.txt'), 'done by alpha\n');
-    gitIn(delivered.clone, ['add', 'work.txt']);
-    gitIn(delivered.clone, ['-c', `user.name=${IDENT.GIT_AUTHOR_NAME}`, '-c', `user.email=${IDENT.GIT_AUTHOR_EMAIL}`, 'commit', '-q', '-m', 'work by alpha']);
-    const head = gitIn(delivered.clone, ['rev-parse', 'HEAD']);
-    gitIn(delivered.mirror, ['fetch', '-q', delivered.clone, `${head}:refs/peers/head`]);
+    loopCommits('work.txt', 'done by alpha\n', 'work by alpha');
     api.appendLog(runPod, 'loop', 'peers loop: tick 1 alpha: handoff\n');
     saveState(delivered.state, { ...freshState(['alpha', 'beta']), tick: 1 });
 
@@ -288,5 +295,77 @@ describe('peers on a Kubernetes cluster (stand-in API server)', () => {
     expect(gitIn(repo, ['rev-parse', 'HEAD'])).toBe(userHead);
     expect(gitIn(repo, ['symbolic-ref', 'HEAD'])).toBe('refs/heads/main');
     expect(existsSync(join(repo, 'work.txt'))).toBe(false);
+  });
+  test('up again resumes from the state claim: the claims are kept, the Pods made anew, nothing delivered twice', async () => {
+    const from = api.requests.length;
+    const r = await run(['up', '--target', 'k8s', '--registry', 'registry.example.com/team', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ already_running: false, resumed: true, namespace, pod: runPod });
+    const core = `/api/v1/namespaces/${namespace}`;
+    const project = runPod.slice('peers-'.length);
+    expect(since(from)).toEqual([
+      `GET ${core}/pods/${runPod}`,
+      `GET ${core}/pods?labelSelector=app.kubernetes.io/managed-by=peers,peers.dev/project=${project}`,
+      `GET /api/v1/namespaces/${namespace}`,
+      `POST ${core}/secrets`,
+      ...api.stored('ConfigMap').map(() => `POST ${core}/configmaps`),
+      ...api.stored('PersistentVolumeClaim').map(() => `POST ${core}/persistentvolumeclaims`),
+      `POST /apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies`,
+      `POST /apis/networking.k8s.io/v1/namespaces/${namespace}/networkpolicies`,
+      ...createdPods.map(() => `POST ${core}/pods`),
+      `GET ${core}/pods/${runPod}`,
+      // The init container found the delivery and ended before it could be asked: the reader answers.
+      `GET ${core}/pods/${runPod}/exec [reader] /usr/local/bin/peers k8s unpack --probe --marker /state/.peers-delivery.json`,
+      `GET ${core}/pods/${runPod}`,
+    ]);
+    // Each claim was answered 409 AlreadyExists and kept: the run's state is the one it left.
+    expect(api.stored('PersistentVolumeClaim').length).toBe(3);
+    expect(gitIn(statePaths(api.claimDir(stateClaim)).mirror, ['log', '--format=%s', '-1', 'refs/peers/head'])).toBe('work by alpha');
+  });
+
+  test('report brings the whole state and the new commits home; ls --target k8s lists the run across the cluster', async () => {
+    const prev = gitIn(repo, ['rev-parse', 'peers/app']);
+    loopCommits('more.txt', 'done by beta\n', 'work by beta');
+    const from = api.requests.length;
+    const r = await run(['report', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).results).toMatchObject({ branch: 'peers/app', ahead: 2 });
+    const core = `/api/v1/namespaces/${namespace}`;
+    const git = `env GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null HOME=/tmp git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c safe.directory=* -C /state/run/mirror.git`;
+    expect(since(from)).toEqual([
+      `GET ${core}/pods?labelSelector=app.kubernetes.io/managed-by=peers,peers.dev/project=${runPod.slice('peers-'.length)}`,
+      `GET ${core}/pods/${runPod}/exec [reader] /usr/local/bin/peers k8s pack --dir /state --as state --exclude run --exclude run.lock --exclude .peers-delivery.json`,
+      `GET ${core}/pods/${runPod}/exec [reader] ${git} rev-parse --verify --quiet refs/peers/head^{commit}`,
+      `GET ${core}/pods/${runPod}/exec [reader] ${git} bundle create - refs/peers/head ^${prev}`,
+    ]);
+    expect(gitIn(repo, ['log', '--format=%s', `${userHead}..peers/app`]).split('\n')).toEqual(['work by beta', 'work by alpha']);
+
+    const from2 = api.requests.length;
+    const ls = await run(['ls', '--target', 'k8s', '--json']);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(since(from2)).toEqual(['GET /api/v1/pods?labelSelector=app.kubernetes.io/managed-by=peers,peers.dev/pod=run']);
+    const listed = JSON.parse(ls.stdout);
+    expect(listed.context).toBe('stand-in');
+    expect(listed.runs).toHaveLength(1);
+    expect(listed.runs[0]).toMatchObject({ namespace, status: 'running', repository: repo });
+  });
+
+  test('down --purge also deletes the claims and the namespace peers made, and the project is no longer on the cluster', async () => {
+    const from = api.requests.length;
+    const r = await run(['down', '--purge', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ was_running: true });
+    const core = `/api/v1/namespaces/${namespace}`;
+    const deletes = since(from).filter((l) => l.startsWith('DELETE '));
+    expect(deletes.slice(-4)).toEqual([
+      ...api.requests.filter((q) => q.method === 'POST' && q.path === `${core}/persistentvolumeclaims`).slice(0, 3).map((q) => `DELETE ${core}/persistentvolumeclaims/${(q.body as { metadata: { name: string } }).metadata.name}`),
+      `DELETE /api/v1/namespaces/${namespace}`,
+    ]);
+    for (const kind of ['Pod', 'Secret', 'NetworkPolicy', 'PersistentVolumeClaim', 'Namespace']) expect(api.stored(kind)).toEqual([]);
+    // The registry forgets the cluster: status reads this machine again, without a request to the API.
+    const from2 = api.requests.length;
+    const s = await run(['status', '--json']);
+    expect(s.code, s.stderr).toBe(0);
+    expect(api.requests.length).toBe(from2);
   });
 });
