@@ -55,8 +55,14 @@ export class KubeStandIn {
   private server!: ReturnType<typeof Bun.serve<ExecData>>;
   onExec: ExecHook = () => undefined;
 
-  /** `root` holds the node's directories: claims/<claim>, pods/<pod>/<volume>. */
-  constructor(readonly root: string) {}
+  /**
+   * `root` holds the node's directories: claims/<claim>, pods/<pod>/<volume>. `protocols`: the
+   * exec subprotocols this server speaks, best first (an API server before v5 speaks v4 only).
+   */
+  constructor(
+    readonly root: string,
+    private readonly protocols: string[] = SUPPORTED_PROTOCOLS,
+  ) {}
 
   private cert = '';
 
@@ -161,7 +167,7 @@ users:
 
     if (sub === 'exec') {
       const offered = (req.headers.get('sec-websocket-protocol') ?? '').split(',').map((s) => s.trim());
-      const protocol = SUPPORTED_PROTOCOLS.find((p) => offered.includes(p));
+      const protocol = this.protocols.find((p) => offered.includes(p));
       seen.protocol = protocol;
       if (req.headers.get('upgrade')?.toLowerCase() !== 'websocket' || !protocol) return status(400, 'BadRequest', 'Upgrade request required');
       const argv = query.command as string[];
