@@ -241,6 +241,24 @@ describe('peers on a Kubernetes cluster (stand-in API server)', () => {
     });
   }
 
+  test('Ctrl-C ends logs -f, never the run: the loop keeps running and nothing but the log was asked for', async () => {
+    const from = api.requests.length;
+    const logs = peers(['logs', '-f']);
+    await waitUntil('logs -f to follow the loop log', () => api.followers(runPod, 'loop') > 0);
+    logs.kill('SIGINT');
+    const l = await logs.done;
+    expect(l.code, l.stderr).toBe(0);
+    expect(l.stdout).toStartWith('peers loop: tick 1 alpha: handoff\n');
+    await waitUntil('the log stream to be released', () => api.followers(runPod, 'loop') === 0);
+    const core = `/api/v1/namespaces/${namespace}`;
+    expect(since(from)).toEqual([
+      `GET ${core}/pods?labelSelector=app.kubernetes.io/managed-by=peers,peers.dev/project=${runPod.slice('peers-'.length)}`,
+      `GET ${core}/pods/${runPod}/log?container=loop&follow=true`,
+    ]);
+    const s = await run(['status', '--json']);
+    expect(JSON.parse(s.stdout).status).toBe('running');
+  });
+
   test('logs -f follows the loop container\'s log (follow=true) until the container ends; down stops the loop, removes the run and publishes peers/app', async () => {
     const from = api.requests.length;
     const logs = peers(['logs', '-f']);
