@@ -28,6 +28,8 @@ export default class Logs extends BaseCommand {
     if (targetOfRepo(repo) && !flags.peer) {
       return this.exitWith(await (await import('../sandbox/k8s/k8s-logs.ts')).followK8sLogs({ repo, follow: flags.follow, egress: flags.egress }), undefined);
     }
+    // A peer's turn logs of a run on a cluster: brought home first, then read as a podman run's.
+    if (targetOfRepo(repo) && flags.peer && !flags.egress) await (await import('../sandbox/k8s/k8s-logs.ts')).bringPeerLogsHome({ repo, follow: flags.follow });
     if (flags.peer) {
       if (flags.egress) throw new InputError('--peer and --egress show different logs: pass one of them');
       const peer = flags.peer;

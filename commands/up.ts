@@ -102,6 +102,7 @@ starts over from your HEAD.
     const k8s = flags.target === 'k8s' || flags['dry-run'] === 'k8s';
     const k8sTarget = { context: flags.context, namespace: flags.namespace, registry: flags.registry };
     if (!k8s && (flags.context || flags.namespace || flags.registry)) throw new InputError('--context, --namespace and --registry are for --target k8s');
+    if (k8s) (await import('../sandbox/k8s/k8s-flags.ts')).refuseUnhonouredK8sFlags({ fresh: flags.fresh, cloneOnly: flags['clone-only'], maxRuntime: flags['max-runtime'], dryRun: flags['dry-run'], target: flags.target });
     const common = {
       maxTicks: flags['max-ticks'],
       maxUsd: flags['max-usd'],
@@ -136,7 +137,6 @@ starts over from your HEAD.
       return undefined;
     }
     if (k8s) {
-      if (flags.fresh || flags['clone-only'] || flags['max-runtime'] !== undefined) throw new InputError('--fresh, --clone-only and --max-runtime are not available with --target k8s yet', { hint: 'peers down --purge, then peers up --target k8s starts a new run' });
       const { upK8s } = await import('../sandbox/k8s/k8s-up.ts');
       const r = await upK8s({ target, ...common, rehearse: flags.rehearse, acceptChanges: flags['accept-changes'], ...k8sTarget, progress: (l) => quiet || this.io.stderr.write(`peers up: ${l}\n`) });
       if (!quiet) {

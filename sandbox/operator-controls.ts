@@ -10,6 +10,7 @@ import { loadConfigFile } from '../src/config/load.ts';
 import { ensureStateDirs, projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { pausedPeers, readControl, withPaused, writeControl } from '../src/state/operator-control.ts';
 import { projectStatus } from './reconcile.ts';
+import { refuseOnCluster } from './k8s/target.ts';
 import { listProjects } from './registry.ts';
 
 export type PauseResult = { project: string; changed: string[]; paused: string[]; running: boolean; control: string };
@@ -22,9 +23,14 @@ function peerNames(repo: string, stateDir: string): string[] {
 
 export async function setPaused(o: { repo: string; peer: string; paused: boolean; env?: NodeJS.ProcessEnv }): Promise<PauseResult> {
   const env = o.env ?? process.env;
+  const verb = o.paused ? 'pause' : 'resume';
+  refuseOnCluster(o.repo, {
+    what: `peers ${verb}`,
+    why: "the loop there reads the operator's control file on its state volume, which nothing on this machine writes",
+    hint: `to change which peers take turns there, edit .peers/config.yaml and start a new run: peers down --purge, then peers up --target k8s`,
+  }, env);
   const stateDir = stateDirFor(o.repo, env);
   const names = peerNames(o.repo, stateDir);
-  const verb = o.paused ? 'pause' : 'resume';
   if (o.peer !== 'all' && !names.includes(o.peer)) throw new InputError(`peers ${verb} ${o.peer}: no such peer (peers: ${names.join(', ')})`, { hint: `pass a peer name from .peers/config.yaml, or all` });
   const paths = statePaths(stateDir);
   ensureStateDirs(paths);

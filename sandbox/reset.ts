@@ -11,6 +11,7 @@ import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { archiveRun, type ArchivedRun } from '../src/state/run-archive.ts';
 import { lastPublished, publishedBeforeResetPath } from './publish-branch.ts';
+import { refuseOnCluster } from './k8s/target.ts';
 import { containersOf } from './reconcile.ts';
 import { teardown } from './up.ts';
 
@@ -24,6 +25,11 @@ export type ResetResult = {
 
 export async function resetProject(o: { repo: string; env?: NodeJS.ProcessEnv; progress: (line: string) => void; upCommand: string }): Promise<ResetResult> {
   const env = o.env ?? process.env;
+  refuseOnCluster(o.repo, {
+    what: 'peers reset',
+    why: "the run's state is on the cluster's state volume, which the next peers up --target k8s would resume from",
+    hint: 'peers down --purge deletes the run and its volumes on the cluster; the next peers up --target k8s starts over from your HEAD',
+  }, env);
   const key = projectKey(o.repo);
   const stateDir = stateDirFor(o.repo, env);
   const containers = await containersOf(key);

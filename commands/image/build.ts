@@ -31,6 +31,9 @@ For Kubernetes, --push REGISTRY also builds REGISTRY/peers:<version>-<build> (th
   async run(): Promise<unknown> {
     const { flags } = await this.parse(ImageBuild);
     if (flags['ca-file'] !== undefined) requireRegularFile(flags['ca-file'], '--ca-file');
+    // A mistyped registry is refused before the long workspace build, not after it.
+    const registryFlag = flags.push ?? flags.k8s;
+    if (registryFlag !== undefined) (await import('../../sandbox/k8s/peers-image.ts')).checkRegistry(registryFlag);
     const quiet = this.jsonEnabled();
     const progress = (l: string) => quiet || this.io.stderr.write(`  ${l}\n`);
     if (!quiet) this.log(`building ${flags.tag} from ${flags.base} (first build takes a few minutes) …`);

@@ -3,13 +3,29 @@
  * -f until the container ends or Ctrl-C), or with --egress the egress audit log on the state
  * volume, read in the reader container (older rotated half first, as on podman).
  */
-import { PeersError } from '../../src/cli/errors.ts';
+import { InputError, PeersError } from '../../src/cli/errors.ts';
 import { ROTATED_SUFFIX } from '../../src/fs/size-capped-log.ts';
 import { STATE_IN_CONTAINER } from '../pod-spec.ts';
 import { openSession } from './k8s-session.ts';
 import { RUN_POD_KIND } from './names.ts';
 import { isRunning } from './pod-state.ts';
-import { READER_CONTAINER } from './transport.ts';
+import { pullState } from './state-sync.ts';
+import { READER_CONTAINER, STATE_FULL_EXCLUDES } from './transport.ts';
+
+/**
+ * `peers logs --peer NAME` of a run on Kubernetes: the turn logs are on the state volume; they
+ * come home with the state (the reader sends it) and are read from there. Following a turn as it
+ * is written would need the reader to stream the files: refused rather than followed from a copy.
+ */
+export async function bringPeerLogsHome(o: { repo: string; follow: boolean; env?: NodeJS.ProcessEnv }): Promise<void> {
+  if (o.follow) {
+    throw new InputError('peers logs --peer NAME -f cannot follow a turn of a run on Kubernetes: its turn logs are on the cluster\'s state volume', {
+      hint: 'peers logs -f follows the loop there; peers logs --peer NAME (without -f) shows the turns so far',
+    });
+  }
+  const s = await openSession(o.repo, o.env);
+  if (isRunning(s.runPod, READER_CONTAINER)) await pullState(s.exec, s.stateDir, STATE_FULL_EXCLUDES);
+}
 
 export async function followK8sLogs(o: { repo: string; follow: boolean; egress: boolean; env?: NodeJS.ProcessEnv }): Promise<number> {
   const s = await openSession(o.repo, o.env);

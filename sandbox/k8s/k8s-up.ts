@@ -17,12 +17,13 @@ import { ensureRegistered, updateRegistry } from '../registry.ts';
 import { adoptRunControlPlane, resolveProjectDir, type UpOptions, type UpResult } from '../up.ts';
 import { deliverRun, prepareK8sState } from './k8s-deliver.ts';
 import { k8sObjects, type K8sPlan, planK8s, type K8sTargetOptions } from './k8s-plan.ts';
+import type { V1Pod } from '@kubernetes/client-node';
 import { type KubeCluster } from './kube-client.ts';
 import { projectSelector, RUN_POD_KIND } from './names.ts';
 import { execText, type PodExec } from './pod-exec.ts';
 import { hasTerminated, isRunning, podProblem, schedulingWait } from './pod-state.ts';
 import { recordK8sTarget, targetOfRepo } from './target.ts';
-import { INIT_CONTAINER, probeDeliveryCommand } from './transport.ts';
+import { INIT_CONTAINER, probeDeliveryCommand, probeDeliveryInReaderCommand, READER_CONTAINER } from './transport.ts';
 
 /** Scheduling, image pulls and the other Pods' start: how long `up` waits for the run to begin. */
 const START_TIMEOUT_MS = 15 * 60_000;
@@ -39,13 +40,13 @@ export function podExec(cluster: KubeCluster, namespace: string, pod: string): P
 }
 
 /** Polls a Pod until `ready` says so; a problem that will not go away fails at once. */
-export async function waitForPod(cluster: KubeCluster, namespace: string, name: string, what: string, ready: (pod: Parameters<typeof podProblem>[0]) => boolean, progress: (l: string) => void, timeoutMs = START_TIMEOUT_MS, pollMs = 1000): Promise<void> {
+export async function waitForPod(cluster: KubeCluster, namespace: string, name: string, what: string, ready: (pod: V1Pod) => boolean, progress: (l: string) => void, timeoutMs = START_TIMEOUT_MS, pollMs = 1000): Promise<V1Pod> {
   const deadline = Date.now() + timeoutMs;
   let said = '';
   for (;;) {
     const pod = await cluster.readPod(namespace, name);
     if (!pod) throw new PeersError(`Pod ${name} disappeared while waiting for ${what}`);
-    if (ready(pod)) return;
+    if (ready(pod)) return pod;
     const problem = podProblem(pod);
     if (problem) throw new PeersError(`the run cannot start: ${problem}`, { hint: /Image|image/.test(problem) ? 'push the image for this peers binary: peers image build --push REGISTRY' : `kubectl -n ${namespace} describe pod ${name}` });
     const wait = schedulingWait(pod);
@@ -89,6 +90,13 @@ export async function upK8s(o: UpOptions & K8sTargetOptions): Promise<K8sUpResul
   const earlier = targetOfRepo(repo, env);
   if (earlier && (earlier.namespace !== plan.namespace || (earlier.context ?? '') !== (plan.context ?? ''))) {
     throw new InputError(`this project's run is in namespace ${earlier.namespace}${earlier.context ? ` of context ${earlier.context}` : ''}`, { hint: 'peers down first (add --purge to drop its state), then peers up with the new target' });
+  }
+  // A run that resumes keeps the control plane on its state volume: a changed .peers/ adopted
+  // here would never reach it.
+  if (earlier && o.acceptChanges) {
+    throw new InputError("--accept-changes cannot reach a run that resumes on the cluster: its .peers/ snapshot is on the run's state volume, delivered once when the run started", {
+      hint: 'peers down --purge, then peers up --target k8s --accept-changes starts a new run with the changed .peers/',
+    });
   }
   await refuseRunningPodmanPod(plan.key);
   const entry = await ensureRegistered(repo, env);
@@ -135,9 +143,24 @@ export async function upK8s(o: UpOptions & K8sTargetOptions): Promise<K8sUpResul
   await recordK8sTarget(repo, target(earlier?.base ?? head), env);
 
   o.progress(`waiting for ${runPod} to be scheduled and its init container to start`);
-  await waitForPod(cluster, plan.namespace, runPod, "the run Pod's init container", (p) => isRunning(p, INIT_CONTAINER) || hasTerminated(p, INIT_CONTAINER), o.progress);
+  const initPod = await waitForPod(cluster, plan.namespace, runPod, "the run Pod's init container", (p) => isRunning(p, INIT_CONTAINER) || hasTerminated(p, INIT_CONTAINER), o.progress);
   const exec = podExec(cluster, plan.namespace, runPod);
-  const probe = JSON.parse(await execText(exec, INIT_CONTAINER, probeDeliveryCommand(plan.names.stateClaim), 'probing the run volume')) as { delivered: boolean; base?: string };
+  type Probe = { delivered: boolean; base?: string };
+  let probe: Probe | undefined;
+  if (isRunning(initPod, INIT_CONTAINER)) {
+    try {
+      probe = JSON.parse(await execText(exec, INIT_CONTAINER, probeDeliveryCommand(plan.names.stateClaim), 'probing the run volume')) as Probe;
+    } catch (e) {
+      if (!hasTerminated(await cluster.readPod(plan.namespace, runPod), INIT_CONTAINER)) throw e;
+    }
+  }
+  // The init container of a resumed run ends as soon as it finds the delivery (it exits 0 only
+  // then), possibly before it could be asked: the reader answers instead, from the same volume.
+  if (!probe) {
+    await waitForPod(cluster, plan.namespace, runPod, "the run Pod's reader", (p) => isRunning(p, READER_CONTAINER), o.progress);
+    probe = JSON.parse(await execText(exec, READER_CONTAINER, probeDeliveryInReaderCommand(), 'probing the run volume')) as Probe;
+    if (!probe.delivered) throw new PeersError("the run Pod's init container finished, but the run volume holds no delivery", { hint: `kubectl -n ${plan.namespace} logs ${runPod} -c ${INIT_CONTAINER}` });
+  }
   let base: string;
   if (probe.delivered && probe.base) {
     o.progress(`the run volume holds the run started from ${probe.base.slice(0, 10)}: resuming it`);

@@ -6,7 +6,7 @@
  * ignores the dispatcher client-node passes), and exec's websocket is Bun's own WebSocket with the
  * same headers and TLS. Loaded only for `--target k8s` and projects registered on a cluster.
  */
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import {
   CoreV1Api,
   createConfiguration,
@@ -74,6 +74,10 @@ export class KubeCluster {
     }
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new InputError('your kubeconfig has no current cluster', { hint: 'kubectl config use-context NAME, or pass --context NAME' });
+    // client-node refuses plain HTTP unless TLS checks are off: said here as the input error it is.
+    if (cluster.server.startsWith('http://') && !cluster.skipTLSVerify) {
+      throw new InputError(`the cluster of context ${kc.getCurrentContext()} is served over plain HTTP (${cluster.server}): credentials would cross the network in the clear`, { hint: 'use the https:// address of the API server in your kubeconfig' });
+    }
     const opts: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized?: boolean; servername?: string } = {};
     await kc.applyToHTTPSOptions(opts);
     const tls: Tls = { ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, serverName: opts.servername };
@@ -196,7 +200,11 @@ export class KubeCluster {
 
   /**
    * Runs argv in a container (the API's exec over a websocket, channel protocol v5 or v4) with
-   * optional stdin; resolves with its exit code once the command's status arrives.
+   * optional stdin; resolves with its exit code once the command's status arrives. The end of
+   * stdin is sent only where the protocol can say it (v5's close frame): on v4 (older API servers)
+   * client-node would close the socket instead, and the command's exit status would be lost, so
+   * there stdin stays open and the command must stop reading by itself (a delivery is framed with
+   * its length for that reason, delivery.ts).
    */
   async exec(namespace: string, pod: string, container: string, argv: string[], io: { stdin?: Readable; stdout?: Writable; stderr?: Writable } = {}): Promise<ExecResult> {
     const tls = this.tls;
@@ -206,6 +214,7 @@ export class KubeCluster {
       return ws as never;
     };
     const exec = new Exec(this.kc, new WebSocketHandler(this.kc, socketFactory));
+    const stdin = io.stdin ? new PassThrough() : null;
     return new Promise<ExecResult>((resolve, reject) => {
       let settled = false;
       const done = (r: ExecResult) => {
@@ -213,8 +222,9 @@ export class KubeCluster {
         settled = true;
       };
       exec
-        .exec(namespace, pod, container, argv, io.stdout ?? null, io.stderr ?? null, io.stdin ?? null, false, (s: V1Status) => done(execStatus(s)))
+        .exec(namespace, pod, container, argv, io.stdout ?? null, io.stderr ?? null, stdin, false, (s: V1Status) => done(execStatus(s)))
         .then((ws) => {
+          if (io.stdin && stdin) io.stdin.pipe(stdin, { end: (ws as { protocol?: string }).protocol === 'v5.channel.k8s.io' });
           ws.addEventListener('close', () => done({ code: -1, message: 'the exec connection closed before the command reported its exit' }));
           ws.addEventListener('error', () => done({ code: -1, message: 'the exec connection failed' }));
         })

@@ -30,13 +30,18 @@ export function peersImageTag(version: string, digest: string): string {
   return `${version}-${digest.slice(0, 12)}`;
 }
 
-/** `REGISTRY/peers:<version>-<digest>`; REGISTRY as `host[:port]/path`, no tag. */
-export function peersImageRef(registry: string, tag: string): string {
+/** REGISTRY as `host[:port]/path`, no tag, no scheme; its canonical form (no trailing slash). */
+export function checkRegistry(registry: string): string {
   const r = registry.replace(/\/+$/, '');
   if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]([a-z0-9._-]*[a-z0-9])?)*$/.test(r)) {
     throw new InputError(`${registry} is not a registry (expected host[:port][/path], e.g. registry.example.com/team)`);
   }
-  return `${r}/${PEERS_IMAGE_NAME}:${tag}`;
+  return r;
+}
+
+/** `REGISTRY/peers:<version>-<digest>`. */
+export function peersImageRef(registry: string, tag: string): string {
+  return `${checkRegistry(registry)}/${PEERS_IMAGE_NAME}:${tag}`;
 }
 
 /** The image this binary runs as on a cluster. */

@@ -48,3 +48,12 @@ export async function recordK8sTarget(repo: string, target: K8sTarget | undefine
 export function targetOfRepo(repo: string, env: NodeJS.ProcessEnv = process.env): K8sTarget | undefined {
   return k8sTargetOf(listProjects(env).find((p) => p.path === repo), env);
 }
+
+/**
+ * A host-side command that cannot reach a run on Kubernetes (it writes the state dir on this
+ * machine, which the cluster's run never reads) is refused for such a project, never run for show.
+ */
+export function refuseOnCluster(repo: string, o: { what: string; why: string; hint: string }, env: NodeJS.ProcessEnv = process.env): void {
+  const t = targetOfRepo(repo, env);
+  if (t) throw new InputError(`${o.what} is not available for a run on Kubernetes (namespace ${t.namespace}): ${o.why}`, { hint: o.hint });
+}

@@ -122,6 +122,10 @@ export function unpackCommand(stateClaim: string, base: string): string[] {
 export function probeDeliveryCommand(stateClaim: string): string[] {
   return [PEERS_BIN_IN_CONTAINER, 'k8s', 'unpack', '--probe', '--marker', `${claimRoot(stateClaim)}/${DELIVERY_MARKER}`];
 }
+/** The same question asked of the reader (the state read-only), once the init container has finished. */
+export function probeDeliveryInReaderCommand(): string[] {
+  return [PEERS_BIN_IN_CONTAINER, 'k8s', 'unpack', '--probe', '--marker', `${STATE_IN_CONTAINER}/${DELIVERY_MARKER}`];
+}
 
 /**
  * The state files `status` and `report` need (run history without the repositories, prompts and

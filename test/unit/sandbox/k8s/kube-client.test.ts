@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { KubeCluster } from '../../../../sandbox/k8s/kube-client.ts';
+import { InputError } from '../../../../src/cli/errors.ts';
 import { listClusterRuns } from '../../../../sandbox/k8s/k8s-ls.ts';
 
 type Seen = { method: string; path: string; query: Record<string, string>; auth: string | null; body: unknown };
@@ -140,6 +141,26 @@ describe('the Kubernetes client against a stand-in API', () => {
       ['a-ns', 'alpha-1a2b3c4d', 'running', null, 'u@laptop', '/home/u/alpha'],
       ['b-ns', 'beta-1a2b3c4d', 'ended', 3, 'u@laptop', '/home/u/beta'],
     ]);
+  });
+
+  test('a cluster served over plain HTTP with TLS checks on is an input error (exit 2), not an internal one', async () => {
+    const plain = join(dir, 'plain-http');
+    writeFileSync(plain, `apiVersion: v1
+kind: Config
+current-context: plain
+contexts: [{ name: plain, context: { cluster: c, user: u } }]
+clusters: [{ name: c, cluster: { server: "http://127.0.0.1:${server.port}" } }]
+users: [{ name: u, user: { token: t } }]
+`);
+    process.env.KUBECONFIG = plain;
+    try {
+      const e = await KubeCluster.connect().catch((x: Error) => x);
+      expect(e).toBeInstanceOf(InputError);
+      expect((e as Error).message).toContain('plain HTTP (http://127.0.0.1:');
+      expect((e as InputError).exitCode).toBe(2);
+    } finally {
+      process.env.KUBECONFIG = join(dir, 'config');
+    }
   });
 
   test('an unknown context is a clear input error listing the contexts', async () => {
