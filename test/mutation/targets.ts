@@ -39,7 +39,7 @@ export const TARGETS: MutationTarget[] = [
   protocol('approvals', 'approvals'),
   { source: 'src/protocol/trailers.ts', tests: ['test/unit/trailers.test.ts'] },
   { source: 'proxy/address-guard.ts', tests: ['test/unit/proxy/address-guard.test.ts'] },
-  usage('usage-extract', 'usage-parsing'),
-  usage('sse-parser', 'usage-parsing'),
+  usage('usage-extract', 'usage-extract', 'usage-parsing'),
+  usage('sse-parser', 'usage-extract', 'usage-parsing'),
   usage('usage-ledger', 'usage-ledger'),
 ];
