@@ -92,7 +92,8 @@ async function mutateModule(sandbox: string, target: MutationTarget): Promise<Mo
   } finally {
     writeFileSync(file, original);
   }
-  process.stdout.write('\n');
+  process.stdout.write(` ${score(result).toFixed(1)}%\n`);
+  for (const m of result.survivors) console.log(`  survived ${describeMutant(target.source, m)}`);
   return result;
 }
 
@@ -104,6 +105,10 @@ function score(r: { killed: number; survived: number; timeout: number }): number
 function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ');
   return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
+}
+
+function describeMutant(source: string, m: Mutant): string {
+  return `${source}:${m.line}:${m.column}  ${m.operator}: ${oneLine(m.original)} -> ${oneLine(m.replacement) || '(removed)'}`;
 }
 
 async function main(): Promise<void> {
@@ -137,7 +142,7 @@ async function main(): Promise<void> {
   const survivors = results.flatMap((r) => r.survivors.map((m) => ({ source: r.source, ...m })));
   if (survivors.length > 0) {
     console.log('\nsurviving mutants:');
-    for (const s of survivors) console.log(`  ${s.source}:${s.line}:${s.column}  ${s.operator}: ${oneLine(s.original)} -> ${oneLine(s.replacement) || '(removed)'}`);
+    for (const s of survivors) console.log(`  ${describeMutant(s.source, s)}`);
   }
   if (json) writeFileSync(json, `${JSON.stringify({ results, total: { ...total, score: score(total) } }, null, 2)}\n`);
 }
