@@ -4,6 +4,7 @@ import { decidePreTick, finalizeTick, recordGates, countRedTick } from '../../..
 import { resumeFromLog } from '../../../src/loop/resume.ts';
 import { applyOperatorActions, syncPeerOrder } from '../../../src/loop/operator-actions.ts';
 import type { TickLine } from '../../../src/state/run-log.ts';
+import { freshPeerHealth } from '../../../src/state/state-schema.ts';
 import { fail, obs, settings, state } from './fixtures.ts';
 
 const green = (s = state()) => recordGates(s, 'h1', [{ id: 'g', state: 'pass', durationMs: 1, diagnostic: '', cached: false }]);
@@ -171,6 +172,71 @@ describe('operator actions', () => {
     const none = applyOperatorActions(down(), { configChanged: false, resetPeers: [] });
     expect(none.notes).toEqual([]);
     expect(none.state.halted).not.toBeNull();
+  });
+
+  test('--reset-peer all resets every peer that is not healthy, and says which and why', () => {
+    const r = applyOperatorActions(down(), { configChanged: false, resetPeers: ['all'] });
+    expect(Object.values(r.state.peers).map((p) => p.state)).toEqual(['healthy', 'healthy']);
+    expect(r.notes).toEqual(['peer a reset from unavailable to healthy (--reset-peer)', 'peer b reset from degraded to healthy (--reset-peer)', 'halt lifted (peer-unavailable:all-peers-down)']);
+    const byConfig = applyOperatorActions(down(), { configChanged: true, resetPeers: [] });
+    expect(byConfig.notes[0]).toBe('peer a reset from unavailable to healthy (config changed since the last run)');
+  });
+
+  test('an unknown peer name is refused with the list of peers, even next to a valid one', () => {
+    expect(() => applyOperatorActions(down(), { configChanged: false, resetPeers: ['a', 'zed'] })).toThrow('--reset-peer zed: no such peer (peers: a, b)');
+    expect(() => applyOperatorActions(down(), { configChanged: false, resetPeers: ['all'] })).not.toThrow();
+  });
+
+  test('a halt stays while every peer is still down', () => {
+    const st = down();
+    const bothDown = { ...st, peers: { a: st.peers.a!, b: { ...st.peers.b!, state: 'unavailable' as const } } };
+    const r = applyOperatorActions(bothDown, { configChanged: false, resetPeers: ['b'] });
+    expect(r.state.halted).toBeNull();
+    const noAction = applyOperatorActions({ ...st, peers: { ...st.peers, b: { ...st.peers.b!, state: 'unavailable' as const } } }, { configChanged: false, resetPeers: [] });
+    expect(noAction.state.halted).toEqual(st.halted);
+  });
+
+  test('a confirmed blocked stop is lifted only by a changed config, and says so', () => {
+    const blocked = { by: 'a', reason: 'the API does not exist', sha: 'abc', at_tick: 3, confirmed_by: 'b', confirm_reason: 'agreed' };
+    const st = { ...state(), blocked };
+    expect(applyOperatorActions(st, { configChanged: false, resetPeers: ['all'] }).state.blocked).toEqual(blocked);
+    const lifted = applyOperatorActions(st, { configChanged: true, resetPeers: [] });
+    expect(lifted.state.blocked).toBeNull();
+    expect(lifted.notes).toContain('blocked stop lifted (a: the API does not exist)');
+    const unconfirmed = { ...blocked, confirmed_by: null, confirm_reason: null };
+    expect(applyOperatorActions({ ...state(), blocked: unconfirmed }, { configChanged: true, resetPeers: [] }).state.blocked).toEqual(unconfirmed);
+  });
+
+  test('a reset forgives the failure streak that stopped the last run; no action forgives nothing', () => {
+    const st = { ...state(), budget: { ...state().budget, consecutive_failures: 5 } };
+    const reset = applyOperatorActions(st, { configChanged: false, resetPeers: ['a'] });
+    expect(reset.state.budget.consecutive_failures).toBe(0);
+    expect(reset.notes).toEqual(['failure streak of 5 forgiven (--reset-peer)']);
+    expect(applyOperatorActions(st, { configChanged: true, resetPeers: [] }).notes).toContain('failure streak of 5 forgiven (config changed since the last run)');
+    const none = applyOperatorActions(st, { configChanged: false, resetPeers: [] });
+    expect(none.state.budget.consecutive_failures).toBe(5);
+    expect(none.notes).toEqual([]);
+  });
+
+  test('changed goals make the recorded gates stale: evaluated again with fresh red streaks', () => {
+    const red = countRedTick(recordGates(state(), 'h1', [{ id: 'g', state: 'fail', durationMs: 1, diagnostic: 'x', cached: false }]));
+    const r = applyOperatorActions(red, { configChanged: true, resetPeers: [] });
+    expect(r.state.gates).toMatchObject({ head: null, red_streak: {} });
+    expect(r.notes).toEqual(['config or goals changed: the hard gates are evaluated again, red streaks cleared']);
+    expect(applyOperatorActions(red, { configChanged: false, resetPeers: ['a'] }).state.gates).toEqual(red.gates);
+    const onlyStreak = { ...red, gates: { ...red.gates, head: null } };
+    expect(applyOperatorActions(onlyStreak, { configChanged: true, resetPeers: [] }).state.gates.red_streak).toEqual({});
+    expect(applyOperatorActions(state(), { configChanged: true, resetPeers: [] }).notes).toEqual([]);
+  });
+
+  test('the same peers in the same order change nothing; a new peer starts fresh; the active peer keeps its turn', () => {
+    const st = { ...state(['a', 'b']), turn_index: 1, attempts: 2 };
+    expect(syncPeerOrder(st, ['a', 'b'])).toBe(st);
+    const grown = syncPeerOrder(st, ['c', 'a', 'b']);
+    expect(grown).toMatchObject({ peer_order: ['c', 'a', 'b'], turn_index: 2, attempts: 0 });
+    expect(grown.peers.c).toEqual(freshPeerHealth());
+    expect(syncPeerOrder(st, ['b', 'a']).turn_index).toBe(0);
+    expect(syncPeerOrder(st, ['a'])).toMatchObject({ peer_order: ['a'], turn_index: 0 });
   });
 
   test('peer order follows the config, keeping survivors and the active peer', () => {
