@@ -28,6 +28,40 @@ describe('convergence', () => {
     expect(decideConvergence(st, conv, settings({ skeptic: false })).kind).toBe('complete');
   });
 
+  test('require_healthy_peers (mode thorough): no convergence while any peer is degraded or down', () => {
+    const s = settings();
+    const thorough = settings({ goals: { ...s.goals, requireHealthyPeers: true } });
+    const st = { ...green(), clean_ticks: 2 };
+    const degraded = { ...st, peers: { ...st.peers, b: { ...st.peers.b!, state: 'degraded' as const } } };
+    const down = { ...st, peers: { ...st.peers, b: { ...st.peers.b!, state: 'unavailable' as const } } };
+    expect(decideConvergence(st, conv, thorough).kind).toBe('skeptic');
+    expect(decideConvergence(degraded, conv, thorough).kind).toBe('continue');
+    expect(decideConvergence(down, conv, thorough).kind).toBe('continue');
+    // Without the setting, a degraded peer does not hold convergence.
+    expect(decideConvergence(degraded, conv, s).kind).toBe('skeptic');
+  });
+
+  test('every hard gate must pass: a failing or never-run gate holds convergence', () => {
+    const s = settings();
+    const st = { ...green(), clean_ticks: 2 };
+    expect(decideConvergence(st, { ...conv, hardGoalIds: ['g', 'other'] }, s).kind).toBe('continue');
+    const red = { ...recordGates(state(), 'h1', [{ id: 'g', state: 'fail', durationMs: 1, diagnostic: 'x', cached: false }]), clean_ticks: 2 };
+    expect(decideConvergence(red, conv, s).kind).toBe('continue');
+    expect(decideConvergence({ ...st, clean_ticks: 3 }, conv, s).kind).toBe('skeptic');
+  });
+
+  test('losing convergence after a skeptic tick re-arms the skeptic; losing it before does not', () => {
+    const s = settings();
+    const st = { ...green(), clean_ticks: 0 };
+    expect(decideConvergence({ ...st, skeptic_ran_at_tick: 4 }, conv, s)).toEqual({ kind: 'continue', skepticReset: true });
+    expect(decideConvergence(st, conv, s)).toEqual({ kind: 'continue', skepticReset: false });
+  });
+
+  test('a declared-blocked turn resets the clean-tick counter', () => {
+    expect(nextCleanTicks(2, { success: true, rateLimited: false, newBlockingBugs: 0, blocked: true })).toBe(0);
+    expect(nextCleanTicks(2, { success: true, rateLimited: false, newBlockingBugs: 0, blocked: false })).toBe(3);
+  });
+
   test('the skeptic is never an author of the changes under audit; every author is audited by someone else', () => {
     const s = settings();
     const st = { ...green(), clean_ticks: 2 }; // turn order says 'a' is next
