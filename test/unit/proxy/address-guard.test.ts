@@ -154,9 +154,30 @@ describe('address guard: every refused IPv6 range, edge to edge', () => {
     refusedFor('2002:c0a8:101::1', /private/);
     allowed('2002:808:808::');
     allowed('2003:a00:1::');
-    // Not an embedding: a word other than ffff or 0 before the tail.
+    // Not an embedding: a word other than ffff or 0 before the tail, or a non-zero prefix.
     allowed('::fffe:7f00:1');
     allowed('::1:0:7f00:1');
+    allowed('1::ffff:a00:1');
+    allowed('1::a00:1');
+    // A zone id does not hide the embedded address.
+    refusedFor('::ffff:10.0.0.1%eth0', /private/);
+  });
+
+  test('the unspecified address is named as such, not as an IPv4 "this network" address', () => {
+    expect(guard.check('::')).toEqual({ ok: false, reason: 'unspecified address' });
+    expect(guard.check('::1')).toEqual({ ok: false, reason: 'loopback address' });
+  });
+
+  test('the metadata address is exact: other fd00:ec2 addresses are plain unique-local ones', () => {
+    expect(guard.check('fd00:ec2::254')).toEqual({ ok: false, reason: 'cloud metadata address' });
+    refusedFor('fd00:ec2:1::254', /unique local/);
+    refusedFor('fd00:ec3::254', /unique local/);
+    refusedFor('fd01:ec2::254', /unique local/);
+  });
+
+  test('discard-only is 100::/64 only', () => {
+    allowed('100:1::');
+    allowed('100:0:1::');
   });
 
   test('a text that is not an IP address is refused and quoted', () => {
