@@ -19,7 +19,7 @@ const usage = (name: string, ...tests: string[]): MutationTarget => ({
 });
 
 /** The pure loop modules are exercised through tick.ts as well as directly: all of these tests count. */
-const LOOP_CORE = ['convergence-resume', 'operator-control', 'stop-check', 'turn-order', 'health-budget', 'peer-sleep', 'pod-health', 'up-decision'];
+const LOOP_CORE = ['tick-bookkeeping', 'convergence-resume', 'operator-control', 'stop-check', 'turn-order', 'health-budget', 'peer-sleep', 'pod-health', 'up-decision'];
 
 export const TARGETS: MutationTarget[] = [
   loop('tick', ...LOOP_CORE),
