@@ -77,6 +77,41 @@ describe('Anthropic Messages replies', () => {
   test('the extras also arrive on a message_delta', () => {
     const acc = observeAll([[{ type: 'message_delta', usage: { output_tokens: 4, cache_creation: { ephemeral_1h_input_tokens: 7 }, server_tool_use: { web_search_requests: 2 }, speed: 'fast' } }]]);
     expect(acc.usage).toMatchObject({ output_tokens: 4, cache_write_1h_tokens: 7, web_search_requests: 2, speed: 'fast' });
+    expect(acc.seen).toBe(true);
+  });
+
+  test('a single one-hour cache token or web search is still billed', () => {
+    const acc = observeAll([[{ type: 'message', model: 'm', usage: { input_tokens: 1, output_tokens: 1, cache_creation_input_tokens: 1, cache_creation: { ephemeral_1h_input_tokens: 1 }, server_tool_use: { web_search_requests: 1 } } }]]);
+    expect(acc.usage).toMatchObject({ cache_write_1h_tokens: 1, web_search_requests: 1 });
+  });
+
+  test('a delta restating a single input or cache token still replaces the earlier figure', () => {
+    const acc = observeAll([
+      [{ type: 'message_start', message: { model: 'm', usage: { input_tokens: 10, output_tokens: 0, cache_read_input_tokens: 10, cache_creation_input_tokens: 10 } } }],
+      [{ type: 'message_delta', usage: { output_tokens: 2, input_tokens: 1, cache_read_input_tokens: 1, cache_creation_input_tokens: 1 } }],
+    ]);
+    expect(acc.usage).toEqual({ model: 'm', input_tokens: 1, output_tokens: 2, cache_read_tokens: 1, cache_write_tokens: 1 });
+  });
+
+  test('the speed named at message_start is kept when a delta does not repeat it (a fast reply stays priced as fast)', () => {
+    const acc = observeAll([
+      [{ type: 'message_start', message: { model: 'm', usage: { input_tokens: 1, output_tokens: 0, speed: 'fast', service_tier: 'priority' } } }],
+      [{ type: 'message_delta', usage: { output_tokens: 9 } }],
+    ]);
+    expect(acc.usage).toMatchObject({ speed: 'fast', service_tier: 'priority', output_tokens: 9 });
+  });
+
+  test('a message_start without a message, or a message without usage, bills nothing and does not throw', () => {
+    const acc = observeAll([[{ type: 'message_start' }], [{ type: 'message_start', message: { model: 'm' } }]]);
+    expect(acc.seen).toBe(false);
+    expect(acc.usage).toEqual({ model: '', input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 });
+  });
+
+  test('a usage that is not an object is not metered', () => {
+    for (const usage of [[1, 2], null]) {
+      const acc = observeAll([[{ type: 'message', model: 'm', usage }], [{ model: 'm', usage }]]);
+      expect(acc.seen).toBe(false);
+    }
   });
 
   test('zero extras and over-long labels are not recorded', () => {
@@ -106,6 +141,22 @@ describe('OpenAI Responses replies', () => {
     const acc = observeAll([[{ object: 'response', model: 'gpt-5', service_tier: 'priority', usage: { input_tokens: 1000, output_tokens: 50, input_tokens_details: { cached_tokens: 800 } } }]]);
     expect(acc.usage).toEqual({ model: 'gpt-5', input_tokens: 200, output_tokens: 50, cache_read_tokens: 800, cache_write_tokens: 0, service_tier: 'priority' });
     expect(acc.final).toBe(true);
+  });
+
+  test('a Responses reply without cached-token details still keeps its tier', () => {
+    const acc = observeAll([[{ object: 'response', model: 'gpt-5', service_tier: 'priority', usage: { input_tokens: 5, output_tokens: 1 } }]]);
+    expect(acc.usage).toMatchObject({ input_tokens: 5, output_tokens: 1, service_tier: 'priority' });
+  });
+
+  test('the model may first be named at response.in_progress', () => {
+    const acc = observeAll([[{ type: 'response.created', response: {} }], [{ type: 'response.in_progress', response: { model: 'gpt-5-mini' } }]]);
+    expect(acc.usage.model).toBe('gpt-5-mini');
+  });
+
+  test('stream events without a response object, or a final response without usage, bill nothing and do not throw', () => {
+    const acc = observeAll([[{ type: 'response.created' }], [{ type: 'response.in_progress' }], [{ type: 'response.completed', response: { model: 'gpt-5' } }]]);
+    expect(acc.seen).toBe(false);
+    expect(acc.final).toBe(false);
   });
 
   test('a reply recognised by input_tokens_details alone is read the same way', () => {
@@ -158,6 +209,18 @@ describe('OpenAI Chat Completions replies', () => {
   });
 });
 
+test('Chat Completions: more cached tokens than prompt tokens never bills negative input', () => {
+  const acc = observeAll([[{ model: 'gpt-4.1', usage: { prompt_tokens: 10, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 10 } } }]]);
+  expect(acc.usage).toMatchObject({ input_tokens: 0, cache_read_tokens: 10 });
+  const over = observeAll([[{ model: 'gpt-4.1', usage: { prompt_tokens: 10, completion_tokens: 1, prompt_tokens_details: { cached_tokens: 11 } } }]]);
+  expect(over.usage.input_tokens).toBe(0);
+});
+
+test('a new accumulator starts from an empty bill', () => {
+  expect(new UsageAccumulator().usage).toEqual({ model: '', input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 });
+  expect(EMPTY_USAGE).toEqual({ model: '', input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 });
+});
+
 describe('values that are not replies', () => {
   for (const value of [null, 42, 'text', [{ usage: { input_tokens: 1 } }], {}]) {
     test(`${JSON.stringify(value)} is not metered`, () => {
@@ -187,6 +250,30 @@ describe('SSE parser limits', () => {
       { event: 'x', data: '\ny' },
       { event: 'message', data: 'tail' },
     ]);
+  });
+
+  test('the byte count starts over with each event', () => {
+    expect(parse('data: a\n\ndata: 0123456789\n\n', 10)).toEqual([
+      { event: 'message', data: 'a' },
+      { event: 'message', data: '0123456789' },
+    ]);
+  });
+
+  test('a line cut off for being too long leaves nothing of itself behind (not even its event name)', () => {
+    const events: { event: string; data: string }[] = [];
+    const p = new SseParser((e) => events.push(e), 8);
+    p.feed(Buffer.from('event: x'));
+    p.feed(Buffer.from('\ndata: ok\n\n'));
+    p.feed(Buffer.from('event: verylongname'));
+    p.feed(Buffer.from('\ndata: ok\n\n'));
+    expect(events).toEqual([
+      { event: 'x', data: 'ok' },
+      { event: 'message', data: 'ok' },
+    ]);
+  });
+
+  test('a data value that ends in a colon is data, not a comment', () => {
+    expect(parse('data: ratio 1:\n\n')).toEqual([{ event: 'message', data: 'ratio 1:' }]);
   });
 
   test('only one leading space of a value is dropped', () => {
