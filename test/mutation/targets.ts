@@ -34,7 +34,7 @@ export const TARGETS: MutationTarget[] = [
   loop('up-decision', 'up-decision', 'pod-health'),
   loop('pod-health', 'pod-health'),
   loop('handoff-check', 'handoff-check'),
-  loop('classify', 'classify', 'failure-cause'),
+  loop('classify', 'classify', 'failure-cause', 'peer-sleep'),
   loop('failure-cause', 'failure-cause'),
   loop('peer-sleep', 'peer-sleep'),
   protocol('json-blocks', 'json-blocks'),
