@@ -35,6 +35,9 @@ describe('peer health', () => {
     const u = updatePeerHealth(freshPeerHealth(), turn({ credit: 0, halt: { reason: 'halt-pattern: auth' } }));
     expect(u).toMatchObject({ state: 'unavailable', reason: 'halt-pattern: auth' });
     expect(updatePeerHealth(u, turn()).state).toBe('unavailable');
+    let failing = u;
+    for (let i = 0; i < 4; i++) failing = updatePeerHealth(failing, turn({ credit: 0 }));
+    expect(failing).toMatchObject({ state: 'unavailable', reason: 'halt-pattern: auth' });
   });
 
   test('per-peer tokens and USD accumulate', () => {

@@ -73,6 +73,7 @@ describe('who may take a turn', () => {
     expect(recoveryDue(h, 6, 3)).toBe(false);
     expect(recoveryDue(h, 7, 3)).toBe(true);
     expect(recoveryDue(h, 100, 0)).toBe(false);
+    expect(recoveryDue(h, 5, 1)).toBe(true);
     expect(recoveryDue({ ...h, cooldown_from_tick: null }, 100, 3)).toBe(false);
     expect(recoveryDue({ ...h, state: 'healthy' }, 100, 3)).toBe(false);
   });
