@@ -273,6 +273,29 @@ describe('operator actions', () => {
     expect(syncPeerOrder(st, ['a'])).toMatchObject({ peer_order: ['a'], turn_index: 0 });
   });
 
+  test('a bad --reset-peer is bad input (exit 2) that says what to pass', () => {
+    let caught: unknown;
+    try {
+      applyOperatorActions(down(), { configChanged: false, resetPeers: ['zed'] });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toMatchObject({ name: 'InputError', exitCode: 2, hint: 'pass a peer name from .peers/config.yaml, or all' });
+  });
+
+  test('a streak of one failure is forgiven too; a blocked reason is quoted up to 120 characters', () => {
+    const one = { ...state(), budget: { ...state().budget, consecutive_failures: 1 } };
+    expect(applyOperatorActions(one, { configChanged: false, resetPeers: ['a'] }).state.budget.consecutive_failures).toBe(0);
+    const blocked = { by: 'a', reason: 'r'.repeat(150), sha: 's', at_tick: 1, confirmed_by: 'b', confirm_reason: 'ok' };
+    expect(applyOperatorActions({ ...state(), blocked }, { configChanged: true, resetPeers: [] }).notes).toContain(`blocked stop lifted (a: ${'r'.repeat(120)})`);
+  });
+
+  test('a peer replaced by another at the same place in the order is a change', () => {
+    const next = syncPeerOrder(state(['a', 'b']), ['a', 'c']);
+    expect(next.peer_order).toEqual(['a', 'c']);
+    expect(Object.keys(next.peers)).toEqual(['a', 'c']);
+  });
+
   test('peer order follows the config, keeping survivors and the active peer', () => {
     const st = { ...state(['a', 'b', 'c']), turn_index: 2 };
     const next = syncPeerOrder(st, ['c', 'd']);
