@@ -129,6 +129,14 @@ describe('--max-runtime', () => {
     expect(() => parseRuntimeChange('6 hours')).toThrow('--max-runtime 6 hours: expected seconds or a duration like 6h, 90m, 1h30m, or +6h to extend the current cap');
     expect(applyRuntimeChange(366 * 86_400 - 60, parseRuntimeChange('+1h'))).toBe(366 * 86_400);
     expect(applyRuntimeChange(3600, parseRuntimeChange('+30m'))).toBe(5400);
+    expect(parseRuntimeChange('1')).toEqual({ kind: 'set', seconds: 1 });
+    let caught: unknown;
+    try {
+      parseRuntimeChange('soon');
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toMatchObject({ exitCode: 2, hint: 'e.g. --max-runtime 8h, or --max-runtime +2h on a running run' });
   });
 
   test('durations are shown in the largest units, rounded, never negative', () => {
