@@ -97,6 +97,11 @@ describe('the reason a blocked declaration gives', () => {
     expect(reasonOf('Stop\n\n## Blocked\nonly paragraph\n\nPeer: alice\nnot a trailer line')).toBe('only paragraph Peer: alice not a trailer line');
   });
 
+  test('the section may be the first line of the message; blank lines at its end are dropped, not its first line', () => {
+    expect(reasonOf('## Blocked\nthe reason is right here\n\nPeer: alice')).toBe('the reason is right here');
+    expect(reasonOf('Stop\n\n## Blocked\nfirst line of the reason\nsecond line\n\n\n')).toBe('first line of the reason second line');
+  });
+
   test('an empty section falls back to the Blocked-Reason trailer; the reason is cut at 1000 characters', () => {
     expect(reasonOf('Stop\n\n## Blocked\n\nBlocked-Reason: the trailer says why\nPeer: alice')).toBe('the trailer says why');
     expect(reasonOf(`Stop\n\n## Blocked\n${'w '.repeat(700)}`)).toBe('w '.repeat(500));
@@ -117,11 +122,16 @@ describe('handoff check edges', () => {
   });
 
   test('a blocked declaration with uncommitted work is a soft failure naming the paths', () => {
-    expect(checkHandoff({ ...base, newCommits: [blockedWith('the spec contradicts the tests')], dirtyPaths: ['x.ts'] })).toMatchObject({
+    expect(checkHandoff({ ...base, newCommits: [blockedWith('the spec contradicts the tests')], dirtyPaths: ['x.ts'] })).toEqual({
       success: false,
       credit: 0.5,
       reason: 'uncommitted changes left after the blocked declaration: x.ts',
+      handoffSha: null,
+      rescuedFromIdle: false,
+      blocked: null,
     });
+    const many = Array.from({ length: 22 }, (_, i) => `f${i}`);
+    expect(checkHandoff({ ...base, newCommits: [blockedWith('the spec contradicts the tests')], dirtyPaths: many }).reason).toBe(`uncommitted changes left after the blocked declaration: ${many.slice(0, 20).join(', ')}`);
   });
 
   test('a blocked declaration that landed before an idle timeout is rescued too', () => {
@@ -141,6 +151,8 @@ describe('handoff check edges', () => {
   test('more than 20 dirty paths are counted, not listed', () => {
     const dirty = Array.from({ length: 23 }, (_, i) => `f${i}`);
     expect(checkHandoff({ ...base, newCommits: [handoff('7'.repeat(40))], dirtyPaths: dirty }).reason).toBe(`uncommitted changes left after the handoff: ${dirty.slice(0, 20).join(', ')}, … (+3)`);
+    expect(checkHandoff({ ...base, newCommits: [handoff('7'.repeat(40))], dirtyPaths: dirty.slice(0, 21) }).reason).toBe(`uncommitted changes left after the handoff: ${dirty.slice(0, 20).join(', ')}, … (+1)`);
+    expect(checkHandoff({ ...base, newCommits: [handoff('7'.repeat(40))], dirtyPaths: ['one.ts'] })).toMatchObject({ success: false, reason: 'uncommitted changes left after the handoff: one.ts' });
     const twenty = dirty.slice(0, 20);
     expect(checkHandoff({ ...base, newCommits: [handoff('7'.repeat(40))], dirtyPaths: twenty }).reason).toBe(`uncommitted changes left after the handoff: ${twenty.join(', ')}`);
   });

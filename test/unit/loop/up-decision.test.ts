@@ -243,6 +243,10 @@ describe('what peers up prints for every way a run can stop', () => {
     expect(decideUp(situation({ mode: 'real' })).kind).toBe('resume');
   });
 
+  test('a per-run --max-ticks does not stop a run before its first tick', () => {
+    expect(decideUp(situation({ settings: settings({ maxTicksThisRun: 1 }) })).kind).toBe('resume');
+  });
+
   test('--fresh on a crashed run whose state is gone still archives what is left', () => {
     expect(decideUp(situation({ fresh: true, status: 'crashed', state: null }))).toEqual({ kind: 'start', archive: true });
     expect(decideUp(situation({ fresh: true, status: 'fresh', state: state() }))).toEqual({ kind: 'start', archive: true });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { AddressGuard, isIpLiteral } from '../../../proxy/address-guard.ts';
+import { AddressGuard, isIpLiteral, parseIPv6 } from '../../../proxy/address-guard.ts';
 
 const guard = new AddressGuard();
 
@@ -159,6 +159,7 @@ describe('address guard: every refused IPv6 range, edge to edge', () => {
     allowed('::1:0:7f00:1');
     allowed('1::ffff:a00:1');
     allowed('1::a00:1');
+    allowed('1::ffff:0:a00:1');
     // A zone id does not hide the embedded address.
     refusedFor('::ffff:10.0.0.1%eth0', /private/);
   });
@@ -173,6 +174,11 @@ describe('address guard: every refused IPv6 range, edge to edge', () => {
     refusedFor('fd00:ec2:1::254', /unique local/);
     refusedFor('fd00:ec3::254', /unique local/);
     refusedFor('fd01:ec2::254', /unique local/);
+  });
+
+  test('the IPv6 parser also takes bracketed forms with a zone id', () => {
+    expect(parseIPv6('[fe80::1%eth0]')).toEqual([0xfe80, 0, 0, 0, 0, 0, 0, 1]);
+    expect(parseIPv6('::ffff:10.0.0.1')).toEqual([0, 0, 0, 0, 0, 0xffff, 0x0a00, 1]);
   });
 
   test('discard-only is 100::/64 only', () => {
