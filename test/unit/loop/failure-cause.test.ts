@@ -144,6 +144,7 @@ describe('explainFailure: every branch of the one line users read', () => {
     expect(spawn(undefined)).toBe('claude: could not start: unknown error');
     // Exit 127 from a program that did start (no spawn error): still not found.
     expect(explainFailure(facts({ classification: 'process-fail', exitCode: 127 }))).toBe('claude: command not found (exit 127)');
+    expect(explainFailure(facts({ classification: 'process-fail', exitCode: 126 }))).toBe('claude: permission denied (exit 126)');
   });
 
   test("claude's root refusal is read from its stdout too; another tool's stdout saying so is not claude's refusal", () => {
@@ -162,6 +163,11 @@ describe('explainFailure: every branch of the one line users read', () => {
     expect(h('403 Forbidden: region not supported')).toBe('403 forbidden: 403 Forbidden: region not supported');
     expect(h('the model is overloaded')).toBe('halted: the model is overloaded');
     expect(h('server exploded 503')).toBe('halted (503): server exploded 503');
+    const long = `Forbidden: ${'f'.repeat(200)}`;
+    expect(h(long)).toBe(`403 forbidden: ${oneLine(long, 150)}`);
+    const other = `model overloaded ${'o'.repeat(200)}`;
+    expect(h(other)).toBe(`halted: ${oneLine(other, 150)}`);
+    expect(h(other)!.length).toBe('halted: '.length + 150);
     expect(explainFailure(facts({ classification: 'api-error', exitCode: 1, halt: halt('', 'structured: model gone') }))).toBe('halted: structured: model gone');
   });
 
@@ -179,6 +185,7 @@ describe('explainFailure: every branch of the one line users read', () => {
     expect(m('{"error":"rate limit"}\n', 'rate limit', 'rate-limited')).toBe('rate limited: rate limit');
     expect(m(`${'x'.repeat(1001)} rate limit\n`, 'rate limit', 'rate-limited')).toBe('rate limited: rate limit');
     expect(m(`${'x'.repeat(989)} rate limit\n`, 'rate limit', 'rate-limited')).toBe(`rate limited: ${oneLine(`${'x'.repeat(989)} rate limit`, 150)}`);
+    expect(m(`${'x'.repeat(990)} rate limit\n`, 'rate limit', 'rate-limited')).toBe('rate limited: rate limit');
     expect(explainFailure(facts({ classification: 'rate-limited', exitCode: 1 }))).toBe('rate limited');
     expect(m('boom: upstream 502 bad gateway\n', 'upstream 502', 'api-error')).toBe('API error (502): boom: upstream 502 bad gateway');
     expect(m('boom\n', '', 'api-error')).toBe('API error');
