@@ -78,6 +78,8 @@ describe('approvals: who cannot approve, and what the hint says', () => {
 
   test('only the verdict after the "## Review" heading counts, not a passing block above it', () => {
     expect(approvedTargets(c(R1, `{"pass": true}\n\n## Review\n{"pass": false}\n\nPeer-Review-Of: ${SHA}\nPeer: bob`))).toEqual([]);
+    // Even a passing block right before a long heading line does not count.
+    expect(approvedTargets(c(R1, `ok\n\n{"pass":true}\n## Review            \n{"pass": false}\n\nPeer-Review-Of: ${SHA}\nPeer: bob`))).toEqual([]);
   });
 
   test('an approval names a commit by a prefix of its hash, never by a suffix', () => {
