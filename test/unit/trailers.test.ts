@@ -31,3 +31,25 @@ describe('parseTrailers', () => {
     expect(parseTrailers('Fix: the bug').entries).toEqual([]);
   });
 });
+
+describe('parseTrailers: prose that looks like a trailer', () => {
+  test('a URL scheme as the key ends the block, with or without //', () => {
+    for (const scheme of ['http', 'https', 'ftp', 'ftps', 'ssh', 'file', 'ws', 'wss', 'HTTPS']) {
+      const t = parseTrailers(`Subject\n\nPeer: a\n${scheme}: example.com/x\nPeer-Status: handoff`);
+      expect({ scheme, peer: t.get('Peer'), status: t.get('Peer-Status') }).toEqual({ scheme, peer: undefined, status: 'handoff' });
+    }
+  });
+
+  test('a value starting with // ends the block; one that only ends with // is a value', () => {
+    expect(parseTrailers('Subject\n\nPeer: a\nLink: //cdn.example.com/x\nPeer-Status: handoff').get('Peer')).toBeUndefined();
+    expect(parseTrailers('Subject\n\nPeer: a\nNote: path//\nPeer-Status: handoff').get('Peer')).toBe('a');
+  });
+
+  test('CRLF line endings are read like LF', () => {
+    const t = parseTrailers('Subject\r\n\r\nPeer: claude\r\nPeer-Status: handoff\r\n');
+    expect(t.entries).toEqual([
+      ['Peer', 'claude'],
+      ['Peer-Status', 'handoff'],
+    ]);
+  });
+});

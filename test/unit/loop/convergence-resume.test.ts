@@ -4,6 +4,7 @@ import { decidePreTick, finalizeTick, recordGates, countRedTick } from '../../..
 import { resumeFromLog } from '../../../src/loop/resume.ts';
 import { applyOperatorActions, syncPeerOrder } from '../../../src/loop/operator-actions.ts';
 import type { TickLine } from '../../../src/state/run-log.ts';
+import { freshPeerHealth } from '../../../src/state/state-schema.ts';
 import { fail, obs, settings, state } from './fixtures.ts';
 
 const green = (s = state()) => recordGates(s, 'h1', [{ id: 'g', state: 'pass', durationMs: 1, diagnostic: '', cached: false }]);
@@ -25,6 +26,40 @@ describe('convergence', () => {
     expect(decideConvergence(st, conv, s).kind).toBe('skeptic');
     expect(decideConvergence({ ...st, skeptic_ran_at_tick: 5 }, conv, s).kind).toBe('complete');
     expect(decideConvergence(st, conv, settings({ skeptic: false })).kind).toBe('complete');
+  });
+
+  test('require_healthy_peers (mode thorough): no convergence while any peer is degraded or down', () => {
+    const s = settings();
+    const thorough = settings({ goals: { ...s.goals, requireHealthyPeers: true } });
+    const st = { ...green(), clean_ticks: 2 };
+    const degraded = { ...st, peers: { ...st.peers, b: { ...st.peers.b!, state: 'degraded' as const } } };
+    const down = { ...st, peers: { ...st.peers, b: { ...st.peers.b!, state: 'unavailable' as const } } };
+    expect(decideConvergence(st, conv, thorough).kind).toBe('skeptic');
+    expect(decideConvergence(degraded, conv, thorough).kind).toBe('continue');
+    expect(decideConvergence(down, conv, thorough).kind).toBe('continue');
+    // Without the setting, a degraded peer does not hold convergence.
+    expect(decideConvergence(degraded, conv, s).kind).toBe('skeptic');
+  });
+
+  test('every hard gate must pass: a failing or never-run gate holds convergence', () => {
+    const s = settings();
+    const st = { ...green(), clean_ticks: 2 };
+    expect(decideConvergence(st, { ...conv, hardGoalIds: ['g', 'other'] }, s).kind).toBe('continue');
+    const red = { ...recordGates(state(), 'h1', [{ id: 'g', state: 'fail', durationMs: 1, diagnostic: 'x', cached: false }]), clean_ticks: 2 };
+    expect(decideConvergence(red, conv, s).kind).toBe('continue');
+    expect(decideConvergence({ ...st, clean_ticks: 3 }, conv, s).kind).toBe('skeptic');
+  });
+
+  test('losing convergence after a skeptic tick re-arms the skeptic; losing it before does not', () => {
+    const s = settings();
+    const st = { ...green(), clean_ticks: 0 };
+    expect(decideConvergence({ ...st, skeptic_ran_at_tick: 4 }, conv, s)).toEqual({ kind: 'continue', skepticReset: true });
+    expect(decideConvergence(st, conv, s)).toEqual({ kind: 'continue', skepticReset: false });
+  });
+
+  test('a declared-blocked turn resets the clean-tick counter', () => {
+    expect(nextCleanTicks(2, { success: true, rateLimited: false, newBlockingBugs: 0, blocked: true })).toBe(0);
+    expect(nextCleanTicks(2, { success: true, rateLimited: false, newBlockingBugs: 0, blocked: false })).toBe(3);
   });
 
   test('the skeptic is never an author of the changes under audit; every author is audited by someone else', () => {
@@ -171,6 +206,94 @@ describe('operator actions', () => {
     const none = applyOperatorActions(down(), { configChanged: false, resetPeers: [] });
     expect(none.notes).toEqual([]);
     expect(none.state.halted).not.toBeNull();
+  });
+
+  test('--reset-peer all resets every peer that is not healthy, and says which and why', () => {
+    const r = applyOperatorActions(down(), { configChanged: false, resetPeers: ['all'] });
+    expect(Object.values(r.state.peers).map((p) => p.state)).toEqual(['healthy', 'healthy']);
+    expect(r.notes).toEqual(['peer a reset from unavailable to healthy (--reset-peer)', 'peer b reset from degraded to healthy (--reset-peer)', 'halt lifted (peer-unavailable:all-peers-down)']);
+    const byConfig = applyOperatorActions(down(), { configChanged: true, resetPeers: [] });
+    expect(byConfig.notes[0]).toBe('peer a reset from unavailable to healthy (config changed since the last run)');
+  });
+
+  test('an unknown peer name is refused with the list of peers, even next to a valid one', () => {
+    expect(() => applyOperatorActions(down(), { configChanged: false, resetPeers: ['a', 'zed'] })).toThrow('--reset-peer zed: no such peer (peers: a, b)');
+    expect(() => applyOperatorActions(down(), { configChanged: false, resetPeers: ['all'] })).not.toThrow();
+  });
+
+  test('a halt stays while every peer is still down', () => {
+    const st = down();
+    const bothDown = { ...st, peers: { a: st.peers.a!, b: { ...st.peers.b!, state: 'unavailable' as const } } };
+    const r = applyOperatorActions(bothDown, { configChanged: false, resetPeers: ['b'] });
+    expect(r.state.halted).toBeNull();
+    const noAction = applyOperatorActions({ ...st, peers: { ...st.peers, b: { ...st.peers.b!, state: 'unavailable' as const } } }, { configChanged: false, resetPeers: [] });
+    expect(noAction.state.halted).toEqual(st.halted);
+  });
+
+  test('a confirmed blocked stop is lifted only by a changed config, and says so', () => {
+    const blocked = { by: 'a', reason: 'the API does not exist', sha: 'abc', at_tick: 3, confirmed_by: 'b', confirm_reason: 'agreed' };
+    const st = { ...state(), blocked };
+    expect(applyOperatorActions(st, { configChanged: false, resetPeers: ['all'] }).state.blocked).toEqual(blocked);
+    const lifted = applyOperatorActions(st, { configChanged: true, resetPeers: [] });
+    expect(lifted.state.blocked).toBeNull();
+    expect(lifted.notes).toContain('blocked stop lifted (a: the API does not exist)');
+    const unconfirmed = { ...blocked, confirmed_by: null, confirm_reason: null };
+    expect(applyOperatorActions({ ...state(), blocked: unconfirmed }, { configChanged: true, resetPeers: [] }).state.blocked).toEqual(unconfirmed);
+  });
+
+  test('a reset forgives the failure streak that stopped the last run; no action forgives nothing', () => {
+    const st = { ...state(), budget: { ...state().budget, consecutive_failures: 5 } };
+    const reset = applyOperatorActions(st, { configChanged: false, resetPeers: ['a'] });
+    expect(reset.state.budget.consecutive_failures).toBe(0);
+    expect(reset.notes).toEqual(['failure streak of 5 forgiven (--reset-peer)']);
+    expect(applyOperatorActions(st, { configChanged: true, resetPeers: [] }).notes).toContain('failure streak of 5 forgiven (config changed since the last run)');
+    const none = applyOperatorActions(st, { configChanged: false, resetPeers: [] });
+    expect(none.state.budget.consecutive_failures).toBe(5);
+    expect(none.notes).toEqual([]);
+  });
+
+  test('changed goals make the recorded gates stale: evaluated again with fresh red streaks', () => {
+    const red = countRedTick(recordGates(state(), 'h1', [{ id: 'g', state: 'fail', durationMs: 1, diagnostic: 'x', cached: false }]));
+    const r = applyOperatorActions(red, { configChanged: true, resetPeers: [] });
+    expect(r.state.gates).toMatchObject({ head: null, red_streak: {} });
+    expect(r.notes).toEqual(['config or goals changed: the hard gates are evaluated again, red streaks cleared']);
+    expect(applyOperatorActions(red, { configChanged: false, resetPeers: ['a'] }).state.gates).toEqual(red.gates);
+    const onlyStreak = { ...red, gates: { ...red.gates, head: null } };
+    expect(applyOperatorActions(onlyStreak, { configChanged: true, resetPeers: [] }).state.gates.red_streak).toEqual({});
+    expect(applyOperatorActions(state(), { configChanged: true, resetPeers: [] }).notes).toEqual([]);
+  });
+
+  test('the same peers in the same order change nothing; a new peer starts fresh; the active peer keeps its turn', () => {
+    const st = { ...state(['a', 'b']), turn_index: 1, attempts: 2 };
+    expect(syncPeerOrder(st, ['a', 'b'])).toBe(st);
+    const grown = syncPeerOrder(st, ['c', 'a', 'b']);
+    expect(grown).toMatchObject({ peer_order: ['c', 'a', 'b'], turn_index: 2, attempts: 0 });
+    expect(grown.peers.c).toEqual(freshPeerHealth());
+    expect(syncPeerOrder(st, ['b', 'a']).turn_index).toBe(0);
+    expect(syncPeerOrder(st, ['a'])).toMatchObject({ peer_order: ['a'], turn_index: 0 });
+  });
+
+  test('a bad --reset-peer is bad input (exit 2) that says what to pass', () => {
+    let caught: unknown;
+    try {
+      applyOperatorActions(down(), { configChanged: false, resetPeers: ['zed'] });
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toMatchObject({ name: 'InputError', exitCode: 2, hint: 'pass a peer name from .peers/config.yaml, or all' });
+  });
+
+  test('a streak of one failure is forgiven too; a blocked reason is quoted up to 120 characters', () => {
+    const one = { ...state(), budget: { ...state().budget, consecutive_failures: 1 } };
+    expect(applyOperatorActions(one, { configChanged: false, resetPeers: ['a'] }).state.budget.consecutive_failures).toBe(0);
+    const blocked = { by: 'a', reason: 'r'.repeat(150), sha: 's', at_tick: 1, confirmed_by: 'b', confirm_reason: 'ok' };
+    expect(applyOperatorActions({ ...state(), blocked }, { configChanged: true, resetPeers: [] }).notes).toContain(`blocked stop lifted (a: ${'r'.repeat(120)})`);
+  });
+
+  test('a peer replaced by another at the same place in the order is a change', () => {
+    const next = syncPeerOrder(state(['a', 'b']), ['a', 'c']);
+    expect(next.peer_order).toEqual(['a', 'c']);
+    expect(Object.keys(next.peers)).toEqual(['a', 'c']);
   });
 
   test('peer order follows the config, keeping survivors and the active peer', () => {

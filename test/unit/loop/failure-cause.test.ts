@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { classifyTurn } from '../../../src/loop/classify.ts';
-import { explainFailure, firstMeaningfulLine, MAX_CAUSE_CHARS, type TurnFacts } from '../../../src/loop/failure-cause.ts';
+import { explainFailure, firstMeaningfulLine, MAX_CAUSE_CHARS, oneLine, type TurnFacts } from '../../../src/loop/failure-cause.ts';
 import { structuredStatus } from '../../../src/peers/structured-events.ts';
 
 const GIT_NO_IDENTITY = `Author identity unknown
@@ -111,5 +111,96 @@ describe('firstMeaningfulLine', () => {
     expect(firstMeaningfulLine('npm WARN old lockfile\nstarting\nfatal: bad object HEAD\n')).toBe('fatal: bad object HEAD');
     expect(firstMeaningfulLine('\n-----\nstarting up\nbye\n')).toBe('starting up');
     expect(firstMeaningfulLine('\n  \n')).toBeUndefined();
+  });
+});
+
+describe('explainFailure: every branch of the one line users read', () => {
+  const halt = (snippet: string, reason = 'halt-pattern: x', pattern = 'x') => ({ reason, pattern, snippet, source: 'in-loop' as const });
+
+  test('a cause is one printable line of at most 200 characters; a line of exactly the limit is not cut', () => {
+    expect(MAX_CAUSE_CHARS).toBe(200);
+    expect(oneLine(`a\u0007b\tc\n\u001b[31mred\u001b[0m`)).toBe('a b c red');
+    expect(oneLine('x'.repeat(200))).toBe('x'.repeat(200));
+    expect(oneLine('x'.repeat(201))).toBe(`${'x'.repeat(199)}…`);
+    expect(oneLine('abcdef', 5)).toBe('abcd…');
+  });
+
+  test('git failures that stop a commit, by what git says', () => {
+    const cf = (stderr: string) => explainFailure(facts({ classification: 'process-fail', exitCode: 1, stderr }));
+    expect(cf('fatal: not a git repository (or any of the parent directories): .git')).toBe('git: not a git repository (the peer ran outside the project)');
+    expect(cf("fatal: Unable to create '/w/.git/index.lock': File exists.")).toBe('git: index.lock exists (another git process, or a crashed one)');
+    expect(cf('error: gpg failed to sign the data')).toBe('git: commit signing failed (commit.gpgsign is set but no key is usable)');
+  });
+
+  test('a missing environment variable is named as the halt says', () => {
+    expect(explainFailure(facts({ classification: 'api-error', halt: halt('', 'ANTHROPIC_API_KEY is not set', 'missing-env') }))).toBe('ANTHROPIC_API_KEY is not set');
+  });
+
+  test('a process that could not start: permission, not found, or the spawn error itself', () => {
+    const spawn = (spawnError: string | undefined, exitCode: number | null = null) => explainFailure(facts({ classification: 'process-fail', endedBy: 'spawn-error', exitCode, spawnError }));
+    expect(spawn('spawn claude EACCES')).toBe('claude: permission denied (exit 126)');
+    expect(spawn('spawn claude ENOENT')).toBe('claude: command not found (exit 127)');
+    expect(spawn('spawn E2BIG')).toBe('claude: could not start: spawn E2BIG');
+    expect(spawn(undefined)).toBe('claude: could not start: unknown error');
+    // Exit 127 from a program that did start (no spawn error): still not found.
+    expect(explainFailure(facts({ classification: 'process-fail', exitCode: 127 }))).toBe('claude: command not found (exit 127)');
+    expect(explainFailure(facts({ classification: 'process-fail', exitCode: 126 }))).toBe('claude: permission denied (exit 126)');
+  });
+
+  test("claude's root refusal is read from its stdout too; another tool's stdout saying so is not claude's refusal", () => {
+    const said = '--dangerously-skip-permissions cannot be used with root/sudo privileges';
+    expect(explainFailure(facts({ classification: 'process-fail', exitCode: 1, stdout: said }))).toBe('claude refused to run as root (run peers as an unprivileged user)');
+    expect(explainFailure(facts({ tool: 'codex', program: 'codex', classification: 'process-fail', exitCode: 1, stdout: said }))).toBe('codex exited 1');
+  });
+
+  test('a halted peer: credential refusals by kind, a quota, a 403, else what it said with the status', () => {
+    const h = (snippet: string) => explainFailure(facts({ classification: 'api-error', exitCode: 1, halt: halt(snippet) }));
+    expect(h('API Error: 403 unauthorized for this org')).toBe('403 forbidden: the credential is not allowed to do this');
+    expect(h('Not logged in · Please run /login')).toBe('not logged in (log in with the CLI on the host, or use an API key)');
+    expect(h('401 Unauthorized')).toBe('401 invalid API key');
+    expect(h('Invalid API key')).toBe('invalid API key (authentication failed)');
+    expect(h(`You exceeded your current quota ${'z'.repeat(200)}`)).toBe(`usage limit reached: ${oneLine(`You exceeded your current quota ${'z'.repeat(200)}`, 150)}`);
+    expect(h('403 Forbidden: region not supported')).toBe('403 forbidden: 403 Forbidden: region not supported');
+    expect(h('the model is overloaded')).toBe('halted: the model is overloaded');
+    expect(h('server exploded 503')).toBe('halted (503): server exploded 503');
+    const long = `Forbidden: ${'f'.repeat(200)}`;
+    expect(h(long)).toBe(`403 forbidden: ${oneLine(long, 150)}`);
+    const other = `model overloaded ${'o'.repeat(200)}`;
+    expect(h(other)).toBe(`halted: ${oneLine(other, 150)}`);
+    expect(h(other)!.length).toBe('halted: '.length + 150);
+    expect(explainFailure(facts({ classification: 'api-error', exitCode: 1, halt: halt('', 'structured: model gone') }))).toBe('halted: structured: model gone');
+  });
+
+  test('a usage limit: the reset time without milliseconds, and the vendor words when given', () => {
+    const u = (usageLimit: TurnFacts['usageLimit']) => explainFailure(facts({ classification: 'usage-limited', exitCode: 1, usageLimit }));
+    expect(u({ reset_at: '2026-01-01T05:00:00.000Z', message: 'limit hit' })).toBe('usage limit reached (resets 2026-01-01T05:00:00Z): limit hit');
+    expect(u({ reset_at: null, message: '' })).toBe('usage limit reached (no reset time given)');
+    expect(u(null)).toBe('usage limit reached (no reset time given)');
+  });
+
+  test('rate limits and API errors quote the whole output line of the match, unless it is JSON or huge', () => {
+    const m = (stderr: string, snippet: string, classification: 'rate-limited' | 'api-error') =>
+      explainFailure(facts({ classification, exitCode: 1, stderr, matched: { pattern: 'p', snippet, source: 'in-loop' } }));
+    expect(m('progress\nERROR: rate limit exceeded, retry later\n', 'rate limit', 'rate-limited')).toBe('rate limited: ERROR: rate limit exceeded, retry later');
+    expect(m('{"error":"rate limit"}\n', 'rate limit', 'rate-limited')).toBe('rate limited: rate limit');
+    expect(m(`${'x'.repeat(1001)} rate limit\n`, 'rate limit', 'rate-limited')).toBe('rate limited: rate limit');
+    expect(m(`${'x'.repeat(989)} rate limit\n`, 'rate limit', 'rate-limited')).toBe(`rate limited: ${oneLine(`${'x'.repeat(989)} rate limit`, 150)}`);
+    expect(m(`${'x'.repeat(990)} rate limit\n`, 'rate limit', 'rate-limited')).toBe('rate limited: rate limit');
+    expect(explainFailure(facts({ classification: 'rate-limited', exitCode: 1 }))).toBe('rate limited');
+    expect(m('boom: upstream 502 bad gateway\n', 'upstream 502', 'api-error')).toBe('API error (502): boom: upstream 502 bad gateway');
+    expect(m('boom\n', '', 'api-error')).toBe('API error');
+    expect(explainFailure(facts({ classification: 'api-error', exitCode: 1 }))).toBe('API error');
+  });
+
+  test('a custom command that prints its error on stdout is quoted; an agent CLI chattering on stdout is not', () => {
+    expect(explainFailure(facts({ tool: 'custom', program: './peer.sh', classification: 'process-fail', exitCode: 3, stdout: 'fatal: cannot reach the build server\n' }))).toBe('peer.sh exited 3: fatal: cannot reach the build server');
+    expect(explainFailure(facts({ classification: 'process-fail', exitCode: 3, stdout: 'fatal: something\n' }))).toBe('claude exited 3');
+    expect(explainFailure(facts({ classification: 'process-fail', exitCode: null }))).toBe('claude was killed');
+  });
+
+  test('without anything better: the handoff reason, else the tool and the classification', () => {
+    expect(explainFailure(facts({ classification: 'success', softFailReason: 'no commit by claude this turn' }))).toBe('no commit by claude this turn');
+    expect(explainFailure(facts({ classification: 'idle-timeout', endedBy: 'idle-timeout', committed: true, softFailReason: null }))).toBe('claude: idle-timeout');
+    expect(explainFailure(facts({ program: '', classification: 'success', softFailReason: null }))).toBe(': success');
   });
 });

@@ -120,6 +120,36 @@ describe('--max-runtime', () => {
     expect(formatDuration(45)).toBe('45s');
   });
 
+  test('days, surrounding spaces, and the limits: zero is refused, more than a year is refused, an extension stops at a year', () => {
+    expect(parseRuntimeChange(' 2d ')).toEqual({ kind: 'set', seconds: 172_800 });
+    expect(parseRuntimeChange('1d1h1m1s')).toEqual({ kind: 'set', seconds: 90_061 });
+    expect(parseRuntimeChange('366d')).toEqual({ kind: 'set', seconds: 366 * 86_400 });
+    expect(() => parseRuntimeChange('0')).toThrow('--max-runtime 0: must be more than zero');
+    expect(() => parseRuntimeChange('367d')).toThrow('--max-runtime 367d: more than a year');
+    expect(() => parseRuntimeChange('6 hours')).toThrow('--max-runtime 6 hours: expected seconds or a duration like 6h, 90m, 1h30m, or +6h to extend the current cap');
+    expect(applyRuntimeChange(366 * 86_400 - 60, parseRuntimeChange('+1h'))).toBe(366 * 86_400);
+    expect(applyRuntimeChange(3600, parseRuntimeChange('+30m'))).toBe(5400);
+    expect(parseRuntimeChange('1')).toEqual({ kind: 'set', seconds: 1 });
+    let caught: unknown;
+    try {
+      parseRuntimeChange('soon');
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toMatchObject({ exitCode: 2, hint: 'e.g. --max-runtime 8h, or --max-runtime +2h on a running run' });
+  });
+
+  test('durations are shown in the largest units, rounded, never negative', () => {
+    expect(formatDuration(90_061)).toBe('1d1h1m1s');
+    expect(formatDuration(86_400)).toBe('1d');
+    expect(formatDuration(3600)).toBe('1h');
+    expect(formatDuration(60)).toBe('1m');
+    expect(formatDuration(59.6)).toBe('1m');
+    expect(formatDuration(0)).toBe('0s');
+    expect(formatDuration(-30)).toBe('0s');
+    expect(formatDuration(7260)).toBe('2h1m');
+  });
+
   test('+6h extends the cap in force; the new cap lifts a runtime stop through the same rule the loop applies', () => {
     const s = settings();
     const st = { ...state(), budget: { ...state().budget, spent_runtime_ms: 21_600_000 } };

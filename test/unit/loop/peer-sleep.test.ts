@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { classifyTurn } from '../../../src/loop/classify.ts';
-import { LIMIT_BACKOFF_BASE_MS, LIMIT_BACKOFF_CAP_MS, MAX_SLEEP_MS, MIN_SLEEP_MS, RESET_SLACK_MS, decideWait, sleepUntil, turnUsageLimit } from '../../../src/loop/peer-sleep.ts';
+import { LIMIT_BACKOFF_BASE_MS, LIMIT_BACKOFF_CAP_MS, MAX_SLEEP_MS, MIN_SLEEP_MS, RESET_SLACK_MS, decideWait, describeWaiters, isAsleep, sleepUntil, turnUsageLimit, waitersOf, wakeMs } from '../../../src/loop/peer-sleep.ts';
 import { decidePreTick, finalizeTick } from '../../../src/loop/tick.ts';
 import { formatStopReason, parseStopReason } from '../../../src/state/stop-reason.ts';
 import { formatStatus, statusJson } from '../../../src/loop/run-summary.ts';
@@ -167,5 +167,79 @@ describe('status says who waits until when', () => {
     expect(text).toContain('Waiting for usage limits: a until 2026-03-01T11:00:10Z (usage limit: reset from anthropic-ratelimit-unified-reset)');
     expect(text).toContain('    asleep until 2026-03-01T11:00:10.000Z');
     expect(statusJson(summary, Date.parse('2026-03-01T11:00:11Z')).waiting).toEqual([]);
+  });
+});
+
+describe('usage-limit sleep in the figures users read', () => {
+  const T = Date.parse('2026-03-01T10:00:00Z');
+  const line = (limit: 'usage' | 'quota' | 'rate', reset_at: string | null, message = 'limit hit') => ({ upstream: 'anthropic', limit, reset_at, source: 'header anthropic-ratelimit-reset', message });
+
+  test('the bounds are 30 s, 8 days, 10 s of slack, and a backoff of 10 min doubling to at most 2 h', () => {
+    expect([MIN_SLEEP_MS, MAX_SLEEP_MS, RESET_SLACK_MS, LIMIT_BACKOFF_BASE_MS, LIMIT_BACKOFF_CAP_MS]).toEqual([30_000, 691_200_000, 10_000, 600_000, 7_200_000]);
+  });
+
+  test('the basis says where the time came from and which bound applied', () => {
+    expect(sleepUntil({ resetAtMs: T + 3_600_000, source: 'the vendor' }, T, 1)).toEqual({ untilMs: T + 3_610_000, basis: 'reset from the vendor' });
+    expect(sleepUntil({ resetAtMs: T + 30 * 86_400_000, source: 'the vendor' }, T, 1)).toEqual({ untilMs: T + 691_200_000, basis: 'reset from the vendor, capped at 8 days' });
+    expect(sleepUntil({ resetAtMs: T - 60_000, source: 'the vendor' }, T, 1)).toEqual({ untilMs: T + 30_000, basis: 'reset from the vendor, waiting at least 30s' });
+    expect(sleepUntil({ resetAtMs: null, source: 'x' }, T, 1)).toEqual({ untilMs: T + 600_000, basis: 'no reset time given: backoff 10 min' });
+    expect(sleepUntil({ resetAtMs: null, source: 'x' }, T, 3)).toEqual({ untilMs: T + 2_400_000, basis: 'no reset time given: backoff 40 min' });
+    expect(sleepUntil({ resetAtMs: null, source: 'x' }, T, 9).basis).toBe('no reset time given: backoff 120 min');
+  });
+
+  test("the CLI's quota wins over the sidecar's usage line; the CLI's reset fills in when the reply gave none", () => {
+    const cliQuota = { kind: 'quota' as const, resetAtMs: null, source: 'codex output', message: 'out of credit' };
+    expect(turnUsageLimit([line('usage', '2026-03-01T11:00:00Z')], cliQuota)).toEqual(cliQuota);
+    const cliUsage = { kind: 'usage' as const, resetAtMs: T + 5_000, source: 'codex output', message: 'cli words' };
+    expect(turnUsageLimit([line('usage', null, 'reply words')], cliUsage)).toEqual({ ...cliUsage, message: 'reply words' });
+    expect(turnUsageLimit([line('usage', null, '')], cliUsage)).toEqual(cliUsage);
+    expect(turnUsageLimit([line('usage', null)], { ...cliUsage, resetAtMs: null })).toEqual({ kind: 'usage', resetAtMs: null, source: 'anthropic header anthropic-ratelimit-reset', message: 'limit hit' });
+    expect(turnUsageLimit([line('usage', 'not a date')], null)).toEqual({ kind: 'usage', resetAtMs: null, source: 'anthropic header anthropic-ratelimit-reset', message: 'limit hit' });
+    expect(turnUsageLimit([line('usage', null)], { kind: 'rate', resetAtMs: T, source: 's', message: 'm' })).toMatchObject({ resetAtMs: null });
+    expect(turnUsageLimit([], cliUsage)).toEqual(cliUsage);
+    expect(turnUsageLimit([line('rate', null)], { kind: 'rate', resetAtMs: T, source: 's', message: 'm' })).toBeNull();
+  });
+
+  test('a peer wakes exactly at its time; without a readable time it counts as asleep for the longest sleep', () => {
+    const h = (until: string | null) => ({ waiting: until === null ? null : { until, reason: 'usage limit', since_tick: 1 } });
+    expect(isAsleep(h('2026-03-01T10:00:00.000Z'), T)).toBe(false);
+    expect(isAsleep(h('2026-03-01T10:00:00.001Z'), T)).toBe(true);
+    expect(isAsleep(h('garbled'), T)).toBe(true);
+    expect(wakeMs(h('2026-03-01T11:00:00Z'), T)).toBe(T + 3_600_000);
+    expect(wakeMs(h('garbled'), T)).toBe(T + 691_200_000);
+    expect(wakeMs(h(null), T)).toBe(T + 691_200_000);
+  });
+
+  test('the run waits when the first wake fits exactly in the runtime left, and stops when it does not', () => {
+    const st = state();
+    st.peers.a = { ...st.peers.a!, waiting: { until: '2026-03-01T11:00:00Z', reason: 'usage limit: reset from x', since_tick: 1 } };
+    st.peers.b = { ...st.peers.b!, waiting: { until: '2026-03-01T12:00:00Z', reason: '', since_tick: 1 } };
+    st.budget = { ...st.budget, spent_runtime_ms: 1_000_000 };
+    // 3600 s to the first wake; max_runtime 4600 s minus 1000 s spent leaves exactly 3600 s.
+    const fits = decideWait(st, ['a', 'b'], T, 4600);
+    expect(fits).toEqual({
+      kind: 'wait',
+      untilMs: T + 3_600_000,
+      waiters: [
+        { peer: 'a', until: '2026-03-01T11:00:00.000Z', reason: 'usage limit: reset from x' },
+        { peer: 'b', until: '2026-03-01T12:00:00.000Z', reason: '' },
+      ],
+    });
+    expect(decideWait(st, ['a'], T, 4599)?.kind).toBe('stop');
+    const noReason = { ...st, peers: { ...st.peers, a: { ...st.peers.a!, waiting: null } } };
+    expect(decideWait(noReason, ['a'], T, 999_999)?.waiters[0]?.reason).toBe('usage limit');
+    expect(decideWait(st, [], T, 4600)).toBeNull();
+  });
+
+  test('status lists every recorded wait, and says it in one line without milliseconds', () => {
+    const st = state(['a', 'b', 'c']);
+    st.peers.b = { ...st.peers.b!, waiting: { until: '2026-03-01T11:00:00.000Z', reason: 'usage limit', since_tick: 1 } };
+    st.peers.c = { ...st.peers.c!, waiting: { until: '2026-03-01T12:00:00.000Z', reason: 'quota', since_tick: 2 } };
+    const waiters = waitersOf(st);
+    expect(waiters).toEqual([
+      { peer: 'b', until: '2026-03-01T11:00:00.000Z', reason: 'usage limit' },
+      { peer: 'c', until: '2026-03-01T12:00:00.000Z', reason: 'quota' },
+    ]);
+    expect(describeWaiters(waiters)).toBe('b until 2026-03-01T11:00:00Z (usage limit), c until 2026-03-01T12:00:00Z (quota)');
   });
 });

@@ -4,7 +4,7 @@
  * `peers up` on a running run with stopped containers restarts them; status names them.
  */
 import { describe, expect, test } from 'bun:test';
-import { formatDegraded, notePodHealth } from '../../../src/loop/pod-health.ts';
+import { formatDegraded, notePodHealth, podDownCause } from '../../../src/loop/pod-health.ts';
 import { finalizeTick } from '../../../src/loop/tick.ts';
 import { decideWhileRunning } from '../../../src/loop/up-decision.ts';
 import { deadContainers } from '../../../sandbox/reconcile.ts';
@@ -57,5 +57,21 @@ describe('pod health', () => {
     expect(deadContainers([c('loop', true), c('egress', false), c('auth', true)], [])).toEqual(['egress']);
     // The loop's own record counts too.
     expect(deadContainers([c('loop', true), c('egress', false)], ['auth'])).toEqual(['auth', 'egress']);
+  });
+});
+
+describe('pod health messages', () => {
+  test('two containers down: the log line speaks of them; back, it says they are back', () => {
+    const t0 = new Date('2026-01-01T00:00:00Z');
+    const down = notePodHealth(state(), ['egress', 'auth', 'egress'], t0);
+    expect(down.state.degraded).toEqual({ down: ['auth', 'egress'], since: t0.toISOString() });
+    expect(down.line).toBe('peers: degraded: auth, egress down: the run holds (no turn starts) until they are back; `peers up` restarts them');
+    expect(notePodHealth(down.state, [], t0).line).toBe('peers: auth, egress are back: the run goes on');
+    const one = notePodHealth(state(), ['egress'], t0);
+    expect(notePodHealth(one.state, [], t0).line).toBe('peers: egress is back: the run goes on');
+  });
+
+  test('a turn failed while containers were down names them, in order, and says it is not charged', () => {
+    expect(podDownCause(['egress', 'auth'])).toBe('auth, egress down during the turn (not charged to the peer)');
   });
 });

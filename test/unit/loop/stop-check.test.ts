@@ -53,6 +53,22 @@ describe('stop checks', () => {
     expect(stuckStop({ ...st, gates: { ...st.gates, red_streak: { 'tests-pass': 5, 'no-prior-regression': 7 } } }, s)).toEqual({ kind: 'stuck', gate: 'no-prior-regression' });
   });
 
+  test('a stuck gate stops at exactly stuck_halt_after red ticks; a tie goes to the first watched gate; a gate never red is not stuck', () => {
+    const st = state();
+    const streak = (red_streak: Record<string, number>) => ({ ...st, gates: { ...st.gates, red_streak } });
+    expect(stuckStop(streak({ 'tests-pass': 5 }), settings())).toEqual({ kind: 'stuck', gate: 'tests-pass' });
+    expect(stuckStop(streak({ 'tests-pass': 6, 'no-prior-regression': 6 }), settings())).toEqual({ kind: 'stuck', gate: 'tests-pass' });
+    const s1 = settings({ goals: { ...settings().goals, stuckHaltAfter: 1 } });
+    expect(stuckStop(streak({}), s1)).toBeNull();
+  });
+
+  test('a halted run stays stopped with the recorded reason; --max-ticks counts this run only', () => {
+    const st = { ...state(), halted: { reason: 'peer-unavailable:all-peers-down', at_tick: 3 } };
+    expect(budgetStop(st, run, settings()).stop).toEqual({ kind: 'all-peers-down' });
+    expect(decidePreTick(st, run, conv, settings()).action).toEqual({ kind: 'stop', reason: { kind: 'all-peers-down' } });
+    expect(budgetStop(state(), { ticksThisRun: 3, stopRequested: false }, settings({ maxTicksThisRun: 4 })).stop).toBeNull();
+  });
+
   test('exit codes: 0 only for complete and max_ticks; blocked is for the operator', () => {
     expect(['complete', 'max_ticks', 'budget:max_usd', 'interrupted', 'blocked'].map((r) => exitCodeFor(parseStopReason(r)))).toEqual([0, 0, 1, 1, 1]);
   });

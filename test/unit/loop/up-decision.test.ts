@@ -4,7 +4,7 @@
  * resumed run never "starts" only to stop again at once.
  */
 import { describe, expect, test } from 'bun:test';
-import { decideUp, type UpSituation } from '../../../src/loop/up-decision.ts';
+import { decideUp, decideWhileRunning, whatNext, whyStopped, type UpSituation } from '../../../src/loop/up-decision.ts';
 import { withOperatorControl } from '../../../src/loop/settings.ts';
 import { withMaxRuntime, withPaused } from '../../../src/state/operator-control.ts';
 import type { LoopState } from '../../../src/state/state-schema.ts';
@@ -137,5 +137,118 @@ describe('peers up on a finished run says why it stopped and what to do', () => 
       why: 'stuck:tests-pass: gate tests-pass was red 5 evaluations in a row (goals.stuck_halt_after is 5): npm ERR! missing script: test',
     });
     expect(decideUp(situation({ state: s, configChanged: true })).kind).toBe('resume');
+  });
+});
+
+describe('what peers up prints for every way a run can stop', () => {
+  const FRESH = 'start over from your current HEAD: peers up --fresh (this run is archived, nothing is deleted)';
+  const accept = (what: string) => `${what}, then peers up --accept-changes (the run continues where it stopped)`;
+  const next = (stop: Parameters<typeof whatNext>[0], st: LoopState | null = state()) => whatNext(stop, { upCommand: 'peers up', resultsBranch: 'peers/app', state: st });
+
+  test('the next steps name the exact command for each stop', () => {
+    expect(next({ kind: 'blocked' })).toEqual(['read why: peers report', accept('answer it: change .peers/goals.yaml or .peers/config.yaml'), FRESH]);
+    expect(next({ kind: 'stuck', gate: 'lint' })).toEqual(["see the gate's output: peers status", accept('fix the gate in .peers/goals.yaml, or raise goals.stuck_halt_after in .peers/config.yaml'), FRESH]);
+    const down = ["see why: peers status (each peer's last failure) and peers logs", 'fix the cause (a key, a login, a model name, a quota), then peers up --reset-peer all', FRESH];
+    expect(next({ kind: 'all-peers-down' })).toEqual(down);
+    expect(next({ kind: 'peer-unavailable', peer: 'a' })).toEqual(down);
+    expect(next({ kind: 'budget', cap: 'max_usd' }, null)).toEqual(['raise the cap for this run: peers up --max-usd 1', accept('or raise budget.max_usd in .peers/config.yaml'), FRESH]);
+    expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 0.2 }))[0]).toBe('raise the cap for this run: peers up --max-usd 1');
+    expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 3.1 }))[0]).toBe('raise the cap for this run: peers up --max-usd 7');
+    expect(next({ kind: 'budget', cap: 'max_tokens' })).toEqual([accept('raise budget.max_tokens in .peers/config.yaml'), FRESH]);
+    expect(next({ kind: 'budget', cap: 'max_runtime' })).toEqual(['give it more time: peers up --max-runtime +6h', FRESH]);
+    expect(next({ kind: 'budget', cap: 'max_ticks' })).toEqual([accept('raise budget.max_ticks in .peers/config.yaml'), FRESH]);
+    expect(next({ kind: 'budget', cap: 'max_consecutive_failures' })).toEqual([
+      "see why turns failed: peers status (each peer's last failure) and peers logs",
+      'fix the cause, then peers up --reset-peer all (forgives the failure streak)',
+      FRESH,
+    ]);
+    expect(next({ kind: 'budget', cap: 'ledger-unreadable' })).toEqual(['peers status names the damaged line of sidecars/auth/usage.jsonl in the state dir: repair it, then peers up', FRESH]);
+    expect(next({ kind: 'storage', problem: 'disk-full', path: '/srv/state' })).toEqual(['free space on the disk holding /srv/state, then peers up resumes it from the last state written whole', FRESH]);
+    expect(next({ kind: 'storage', problem: 'io-error', path: '/srv/state' })).toEqual(['check the disk (dmesg, df) holding /srv/state, then peers up resumes it from the last state written whole', FRESH]);
+    expect(next({ kind: 'interrupted' })).toEqual(['peers up resumes it']);
+  });
+
+  test('the reason line states the figures of each stop', () => {
+    const s = settings({ budget: { ...settings().budget, maxTokens: 1000 } });
+    expect(whyStopped({ kind: 'budget', cap: 'max_tokens' }, withBudget(state(), { spent_tokens: 1200 }), s)).toBe('budget:max_tokens: spent 1200 tokens of the 1000 cap');
+    expect(whyStopped({ kind: 'budget', cap: 'max_tokens' }, state(), settings())).toBe('budget:max_tokens: spent 0 tokens of the 0 cap');
+    expect(whyStopped({ kind: 'budget', cap: 'max_usd' }, state(), settings())).toBe('budget:max_usd: spent $0.00 of the $0.00 cap (the auth sidecar refuses a request the rest cannot cover)');
+    expect(whyStopped({ kind: 'budget', cap: 'ledger-unreadable' }, state(), settings())).toBe("budget:ledger-unreadable: the auth sidecar's usage ledger cannot be read, so no cap can be checked");
+    expect(whyStopped({ kind: 'blocked' }, state(), settings())).toBe('blocked: the peers agreed the task cannot be done as specified');
+    expect(whyStopped({ kind: 'interrupted' }, state(), settings())).toBe('interrupted');
+  });
+
+  test('a blocked reason is cut at 300 characters; a stuck gate with no output names no line; a peer without a reason shows its state alone', () => {
+    const long = 'x'.repeat(350);
+    const blocked: LoopState = { ...state(), blocked: { by: 'a', reason: long, sha: 's', at_tick: 1, confirmed_by: 'b', confirm_reason: 'ok' } };
+    expect(whyStopped({ kind: 'blocked' }, blocked, settings())).toBe(`blocked: a says the task cannot be done as specified: "${'x'.repeat(300)}" (confirmed by b)`);
+    const st = state();
+    st.gates = { head: 'h', results: { lint: { state: 'fail', diagnostic: '\n  \n', duration_ms: 1, cached: false } }, red_streak: {}, counted_for_tick: 0 };
+    expect(whyStopped({ kind: 'stuck', gate: 'lint' }, st, settings())).toBe('stuck:lint: gate lint was red 0 evaluations in a row (goals.stuck_halt_after is 5)');
+    st.gates.results.lint!.diagnostic = `${'y'.repeat(250)}\nsecond`;
+    expect(whyStopped({ kind: 'stuck', gate: 'lint' }, st, settings())).toBe(`stuck:lint: gate lint was red 0 evaluations in a row (goals.stuck_halt_after is 5): ${'y'.repeat(200)}`);
+    expect(whyStopped({ kind: 'stuck', gate: 'gone' }, st, settings())).toBe('stuck:gone: gate gone was red 0 evaluations in a row (goals.stuck_halt_after is 5)');
+    const down = state();
+    down.peers.a = { ...down.peers.a!, state: 'unavailable', reason: null };
+    down.peer_order = ['a', 'b', 'ghost'];
+    expect(whyStopped({ kind: 'all-peers-down' }, down, settings())).toBe('peer-unavailable:all-peers-down: no peer can take a turn (a unavailable; b healthy; ghost unknown)');
+  });
+
+  test('with no failure recorded, the failure-streak line names none', () => {
+    expect(whyStopped({ kind: 'budget', cap: 'max_consecutive_failures' }, withBudget(state(), { consecutive_failures: 5 }), settings())).toBe(
+      'budget:max_consecutive_failures: 5 failed turns in a row (budget.max_consecutive_failures is 5)',
+    );
+    const s = withBudget(state(), { consecutive_failures: 5 });
+    s.peers.a = { ...s.peers.a!, last_failure: { tick: 4, cause: 'timeout' } };
+    s.peers.b = { ...s.peers.b!, last_failure: { tick: 5, cause: 'crash' } };
+    expect(whyStopped({ kind: 'budget', cap: 'max_consecutive_failures' }, s, settings())).toBe(
+      'budget:max_consecutive_failures: 5 failed turns in a row (budget.max_consecutive_failures is 5); last failures: a: timeout (tick 4); b: crash (tick 5)',
+    );
+  });
+
+  test('a resumed run names a degraded peer (fewer turns) and a down peer without a reason', () => {
+    const s = state();
+    s.peers.a = { ...s.peers.a!, state: 'degraded', reason: null };
+    s.peers.b = { ...s.peers.b!, state: 'unavailable', reason: null };
+    s.peer_order = ['a', 'b', 'c'];
+    s.peers.c = { ...s.peers.a!, state: 'healthy' };
+    expect(decideUp(situation({ state: s }))).toEqual({
+      kind: 'resume',
+      notes: ['a is degraded: it gets fewer turns until peers up --reset-peer a', 'b is unavailable: it gets no turn until peers up --reset-peer b'],
+    });
+  });
+
+  test('every peer down without a recorded halt still says so instead of resuming', () => {
+    const s = state();
+    for (const p of ['a', 'b']) s.peers[p] = { ...s.peers[p]!, state: 'degraded' };
+    expect(decideUp(situation({ state: s }))).toMatchObject({ kind: 'finished', stop: { kind: 'all-peers-down' } });
+  });
+
+  test('the refusals while running say exactly what to run; stopped pod containers are restarted in order', () => {
+    const base = { fresh: false, startOnlyFlags: [], upCommand: 'peers up app' };
+    expect(decideWhileRunning({ ...base, fresh: true })).toEqual({ kind: 'refuse', message: 'the run is still running; --fresh starts over only from a stopped run', hint: 'stop it first: peers down, then peers up app --fresh', exitCode: 1 });
+    expect(decideWhileRunning({ ...base, startOnlyFlags: ['--no-skeptic', '--reset-peer a'] })).toEqual({
+      kind: 'refuse',
+      message: 'the run is already running; --no-skeptic, --reset-peer a take effect only when the loop starts',
+      hint: 'peers down, then peers up app --no-skeptic --reset-peer a (it resumes from the saved tick)',
+      exitCode: 2,
+    });
+    expect(decideWhileRunning({ ...base, down: ['egress', 'auth'] })).toEqual({ kind: 'repair', restart: ['auth', 'egress'] });
+    expect(decideWhileRunning({ ...base, down: [] })).toEqual({ kind: 'running' });
+  });
+
+  test('a rehearsal and a real run name each other in the refusal', () => {
+    expect(decideUp(situation({ mode: 'real', previousMode: 'rehearsal' }))).toMatchObject({ message: 'the run here was a rehearsal (the scripted model server); a real run does not continue it' });
+    expect(decideUp(situation({ mode: 'rehearsal', previousMode: 'real' }))).toMatchObject({ message: 'the run here was a real run (the vendors); a rehearsal does not continue it' });
+    expect(decideUp(situation({ mode: 'real' })).kind).toBe('resume');
+  });
+
+  test('a per-run --max-ticks does not stop a run before its first tick', () => {
+    expect(decideUp(situation({ settings: settings({ maxTicksThisRun: 1 }) })).kind).toBe('resume');
+  });
+
+  test('--fresh on a crashed run whose state is gone still archives what is left', () => {
+    expect(decideUp(situation({ fresh: true, status: 'crashed', state: null }))).toEqual({ kind: 'start', archive: true });
+    expect(decideUp(situation({ fresh: true, status: 'fresh', state: state() }))).toEqual({ kind: 'start', archive: true });
   });
 });

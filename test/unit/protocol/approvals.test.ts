@@ -1,6 +1,6 @@
 /** Who vouches for what: approvals in review commits and the "another peer" rule for escape valves. */
 import { describe, expect, test } from 'bun:test';
-import { approvalsIn, approvedTargets, attestedByAnother, makeAttestationView, OPERATOR } from '../../../src/protocol/approvals.ts';
+import { approvalHint, approvalsIn, approvedTargets, attestedByAnother, makeAttestationView, OPERATOR } from '../../../src/protocol/approvals.ts';
 import { attributeFindings, judgeMarkerFindings, removalJustifications } from '../../../src/protocol/escape-valves.ts';
 import { parseTrailers } from '../../../src/protocol/trailers.ts';
 import type { Commit } from '../../../src/git/commits.ts';
@@ -64,5 +64,39 @@ describe('test removals and skips need another peer', () => {
       [true, 'JUSTIFIED-TEST-REMOVAL by bob'],
       [true, 'reason approved by bob'],
     ]);
+  });
+});
+
+describe('approvals: who cannot approve, and what the hint says', () => {
+  const SHA = '3f9a1c0b7d2e4a6b8c0d1e2f3a4b5c6d7e8f9a0b';
+  const review = (target: string) => c(R1, `ok\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: ${target}\nPeer: bob`);
+
+  test('a review by the operator, by the loop itself, or by an unattested commit approves nothing', () => {
+    for (const writer of ['operator', 'peers-substrate', undefined]) expect(approvalsIn([review(SHA)], () => writer)).toEqual([]);
+    expect(approvalsIn([review(SHA)], () => 'bob')).toEqual([{ target: SHA, approver: 'bob', reviewSha: R1 }]);
+  });
+
+  test('only the verdict after the "## Review" heading counts, not a passing block above it', () => {
+    expect(approvedTargets(c(R1, `{"pass": true}\n\n## Review\n{"pass": false}\n\nPeer-Review-Of: ${SHA}\nPeer: bob`))).toEqual([]);
+    // Even a passing block right before a long heading line does not count.
+    expect(approvedTargets(c(R1, `ok\n\n{"pass":true}\n## Review            \n{"pass": false}\n\nPeer-Review-Of: ${SHA}\nPeer: bob`))).toEqual([]);
+  });
+
+  test('an approval names a commit by a prefix of its hash, never by a suffix', () => {
+    const view = makeAttestationView(() => 'alice', [{ target: SHA.slice(0, 10), approver: 'bob', reviewSha: R1 }]);
+    expect([...view.approversOf(SHA)]).toEqual(['bob']);
+    expect([...view.approversOf(SHA.toUpperCase())]).toEqual(['bob']);
+    const bySuffix = makeAttestationView(() => 'alice', [{ target: SHA.slice(-10), approver: 'bob', reviewSha: R1 }]);
+    expect([...bySuffix.approversOf(SHA)]).toEqual([]);
+  });
+
+  test("an unattested commit approved only by the owner does not count against the owner", () => {
+    const view = makeAttestationView(() => undefined, [{ target: SHA, approver: 'alice', reviewSha: R1 }]);
+    expect(attestedByAnother(view, SHA, 'alice')).toEqual({ counts: false, writer: undefined });
+    expect(attestedByAnother(view, SHA, 'carol')).toEqual({ counts: true, by: 'alice' });
+  });
+
+  test('the hint tells the one way to fix it, with a 12-character hash', () => {
+    expect(approvalHint(SHA)).toBe('another peer must approve it: a review commit with "## Review" {"pass": true, ...} and the trailer "Peer-Review-Of: 3f9a1c0b7d2e"');
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { gateSurfaceOf, surfaceChangesOf } from '../../../src/protocol/gate-surface.ts';
+import { formatSurfaceChange, gateSurfaceOf, surfaceChangesOf } from '../../../src/protocol/gate-surface.ts';
 
 describe("the gate's surface, per language", () => {
   const kinds = (paths: string[]) => Object.fromEntries(paths.map((p) => [p, gateSurfaceOf(p)?.kind ?? null]));
@@ -56,5 +56,65 @@ describe('surfaceChangesOf (git diff --name-status -M -z)', () => {
       { path: 'test/calc.test.mjs', from: 'test/calc.test.mjs', change: 'deleted', kind: 'test', what: "test file moved out of the runner's reach (to test/calc.test.mjs.off)", movedOutOfReach: true },
       { path: 'test/unit/a.test.mjs', from: 'test/a.test.mjs', change: 'renamed', kind: 'test', what: 'test file', movedOutOfReach: false },
     ]);
+  });
+});
+
+describe('what the gate-surface warning says about each file', () => {
+  test('each rule names what the file is', () => {
+    const what = (p: string) => gateSurfaceOf(p)?.what;
+    expect(
+      Object.fromEntries(['vendor/x/y.go', 'tools/.bin/jest', 'lib/sitecustomize.py', 'jest.config.js', 'pytest.ini', 'go.mod', 'Makefile', 'package.json', '.nvmrc', '.gitattributes', 'testdata/in.txt', 'conftest.py', 'test/a.test.mjs'].map((p) => [p, what(p)])),
+    ).toEqual({
+      'vendor/x/y.go': 'vendored dependency or tool shim',
+      'tools/.bin/jest': 'tool shim directory',
+      'lib/sitecustomize.py': 'python startup hook',
+      'jest.config.js': 'JS/TS test runner configuration',
+      'pytest.ini': 'Python test runner configuration',
+      'go.mod': 'Go/Rust build configuration',
+      Makefile: 'task runner or test script',
+      'package.json': 'package manager scripts or config',
+      '.nvmrc': 'toolchain selection',
+      '.gitattributes': 'git attributes (filters, diff drivers)',
+      'testdata/in.txt': 'test fixtures or snapshots',
+      'conftest.py': 'pytest plugin and hook file',
+      'test/a.test.mjs': 'test file',
+    });
+  });
+
+  test('names match whatever their case, and a leading ./ changes nothing', () => {
+    expect(gateSurfaceOf('PACKAGE.JSON')?.kind).toBe('package-manager');
+    expect(gateSurfaceOf('./package.json')?.kind).toBe('package-manager');
+  });
+
+  test(".peers/ is the operator's, never gate surface, even for test-shaped files; a look-alike directory is not .peers", () => {
+    expect(gateSurfaceOf('.peers')).toBeUndefined();
+    expect(gateSurfaceOf('.peers/goals.yaml')).toBeUndefined();
+    expect(gateSurfaceOf('.peers/checks/a.test.js')).toBeUndefined();
+    expect(gateSurfaceOf('x.peers/a.test.js')?.kind).toBe('test');
+  });
+
+  test('copies count as added, type changes and unknown statuses are named, each entry in full', () => {
+    const z = ['C100', 'package.json', 'pkg/package.json', 'T', 'Makefile', 'U', 'go.mod', 'A', 'jest.config.js', ''].join('\0');
+    expect(surfaceChangesOf(z)).toEqual([
+      { path: 'pkg/package.json', from: 'package.json', change: 'added', kind: 'package-manager', what: 'package manager scripts or config', movedOutOfReach: false },
+      { path: 'Makefile', change: 'type-changed', kind: 'runner-config', what: 'task runner or test script', movedOutOfReach: false },
+      { path: 'go.mod', change: 'modified', kind: 'runner-config', what: 'Go/Rust build configuration', movedOutOfReach: false },
+      { path: 'jest.config.js', change: 'added', kind: 'runner-config', what: 'JS/TS test runner configuration', movedOutOfReach: false },
+    ]);
+  });
+
+  test('a rename into or out of the surface counts, named by where it lands when that is surface', () => {
+    const z = ['R100', 'notes.txt', 'package.json', 'R090', 'jest.config.js', 'old/jest-config.bak', 'R100', 'package.json', 'tsconfig.json', ''].join('\0');
+    expect(surfaceChangesOf(z).map((c) => [c.from, c.path, c.change, c.kind])).toEqual([
+      ['notes.txt', 'package.json', 'renamed', 'package-manager'],
+      ['jest.config.js', 'old/jest-config.bak', 'renamed', 'runner-config'],
+      ['package.json', 'tsconfig.json', 'renamed', 'runner-config'],
+    ]);
+  });
+
+  test('the warning line: path, change and what; a test moved out of reach says where to', () => {
+    const [moved, edited] = surfaceChangesOf(['R100', 'test/a.test.mjs', 'test/a.test.mjs.off', 'M', 'package.json', ''].join('\0'));
+    expect(formatSurfaceChange(moved!)).toBe("test/a.test.mjs test file moved out of the runner's reach (to test/a.test.mjs.off)");
+    expect(formatSurfaceChange(edited!)).toBe('package.json modified (package manager scripts or config)');
   });
 });

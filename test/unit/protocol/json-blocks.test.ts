@@ -26,3 +26,26 @@ describe('jsonBlocks', () => {
     expect(firstJsonBlock(text, text.indexOf('## Review'))).toEqual({ pass: false });
   });
 });
+
+describe('jsonBlocks positions and neighbours', () => {
+  test('each block reports where it starts and just past where it ends', () => {
+    const text = 'ab {"x":1} c {"y":2}';
+    expect(jsonBlocks(text).map((b) => [b.start, b.end, text.slice(b.start, b.end)])).toEqual([
+      [3, 10, '{"x":1}'],
+      [13, 20, '{"y":2}'],
+    ]);
+  });
+
+  test('two blocks with nothing between them are both found', () => {
+    expect(jsonBlocks('{"a":1}{"b":2}').map((b) => b.value)).toEqual([{ a: 1 }, { b: 2 }]);
+  });
+
+  test('a stray brace right before a block does not hide it', () => {
+    expect(jsonBlocks('{{"a":1}').map((b) => b.value)).toEqual([{ a: 1 }]);
+  });
+
+  test('the first block can start at the very beginning', () => {
+    expect(firstJsonBlock('{"a":1} and {"b":2}')).toEqual({ a: 1 });
+    expect(firstJsonBlock('no block here')).toBeUndefined();
+  });
+});
