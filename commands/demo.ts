@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { PeersError } from '../src/cli/errors.ts';
-import { runDemo } from '../src/demo/run-demo.ts';
+import { runDemo } from '../apps/demo/run-demo.ts';
 import { PRICE_TABLE_DATE } from '../auth-proxy/usage/price-table.ts';
 import { BaseCommand } from './base.ts';
 

@@ -5,10 +5,10 @@
  * at the start of the next tick; when the run ends the last judgement is already in state.json.
  */
 import { existsSync } from 'node:fs';
-import { readRunLog, tickLines, type TickLine } from '../state/run-log.ts';
-import { loadState } from '../state/state-store.ts';
-import { statePaths } from '../state/paths.ts';
-import type { LoopState } from '../state/state-schema.ts';
+import { readRunLog, tickLines, type TickLine } from '../../src/state/run-log.ts';
+import { loadState } from '../../src/state/state-store.ts';
+import { statePaths } from '../../src/state/paths.ts';
+import type { LoopState } from '../../src/state/state-schema.ts';
 
 export type GateView = Record<string, 'pass' | 'fail'>;
 

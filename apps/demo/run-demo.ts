@@ -6,11 +6,11 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { InputError, PeersError } from '../cli/errors.ts';
-import { writeFileAtomic } from '../fs/atomic-write.ts';
-import type { UsageTotals } from '../model-server/served-log.ts';
-import { readRunSummary } from '../loop/run-summary.ts';
-import { reportMarkdown } from '../loop/run-report.ts';
+import { InputError, PeersError } from '../../src/cli/errors.ts';
+import { writeFileAtomic } from '../../src/fs/atomic-write.ts';
+import type { UsageTotals } from '../../src/model-server/served-log.ts';
+import { readRunSummary } from '../../src/loop/run-summary.ts';
+import { reportMarkdown } from '../../src/loop/run-report.ts';
 import { DEMO_PEERS } from './demo-config.ts';
 import { HostLauncher } from './host-launcher.ts';
 import type { DemoLauncher, DemoLayout } from './launcher.ts';

@@ -7,11 +7,11 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { PeersError } from '../cli/errors.ts';
-import { MiB, readTextIfExists } from '../fs/safe-read.ts';
-import { ServedLog, type ServedRecord } from '../model-server/served-log.ts';
-import { projectKey, stateDirFor, statePaths } from '../state/paths.ts';
-import { exitCodeFor, parseStopReason, readStopReason } from '../state/stop-reason.ts';
+import { PeersError } from '../../src/cli/errors.ts';
+import { MiB, readTextIfExists } from '../../src/fs/safe-read.ts';
+import { ServedLog, type ServedRecord } from '../../src/model-server/served-log.ts';
+import { projectKey, stateDirFor, statePaths } from '../../src/state/paths.ts';
+import { exitCodeFor, parseStopReason, readStopReason } from '../../src/state/stop-reason.ts';
 import { down } from '../../sandbox/down.ts';
 import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
 import { AUTH_OPENAI_PORT, AUTH_PORT, containerName, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
@@ -25,7 +25,7 @@ import type { DemoContext, DemoLauncher, DemoLayout, DemoRunResult } from './lau
 import { ProgressWatcher } from './progress.ts';
 import { isRoot } from './run-as-user.ts';
 import { writeSampleProject } from './sample-project.ts';
-import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { writeFileAtomic } from '../../src/fs/atomic-write.ts';
 
 const DEMO_HOMES_IN_GIT = '.git/peers-demo-homes';
 const RUN_DEADLINE_MS = 10 * 60_000;

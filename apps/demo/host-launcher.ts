@@ -6,12 +6,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PeersError } from '../cli/errors.ts';
-import { startModelServer } from '../model-server/server.ts';
-import { selfCommand, isCompiledBinary } from '../proc/self-exec.ts';
-import { supervise } from '../proc/supervise.ts';
-import { statePaths } from '../state/paths.ts';
-import { readStopReason } from '../state/stop-reason.ts';
+import { PeersError } from '../../src/cli/errors.ts';
+import { startModelServer } from '../../src/model-server/server.ts';
+import { selfCommand, isCompiledBinary } from '../../src/proc/self-exec.ts';
+import { supervise } from '../../src/proc/supervise.ts';
+import { statePaths } from '../../src/state/paths.ts';
+import { readStopReason } from '../../src/state/stop-reason.ts';
 import { DEMO_GOALS_YAML, DEMO_PEERS, demoConfigYaml } from './demo-config.ts';
 import { demoScenario } from './demo-scenario.ts';
 import type { DemoContext, DemoLauncher, DemoRunResult } from './launcher.ts';

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { PeersError } from '../cli/errors.ts';
+import { PeersError } from '../../src/cli/errors.ts';
 import { pinnedCliVersions } from '../../sandbox/image.ts';
 import type { DemoPeer } from './demo-config.ts';
 

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PeersError } from '../cli/errors.ts';
+import { PeersError } from '../../src/cli/errors.ts';
 
 export type RunAs = { user: string; uid: number; gid: number };
 

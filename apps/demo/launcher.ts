@@ -4,7 +4,7 @@
  * when podman or the workspace image is missing). run-demo.ts picks one and never needs to
  * know which it got.
  */
-import type { UsageTotals } from '../model-server/served-log.ts';
+import type { UsageTotals } from '../../src/model-server/served-log.ts';
 import type { DemoPeer } from './demo-config.ts';
 import type { ProgressEvent } from './progress.ts';
 

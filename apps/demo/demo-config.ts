@@ -5,7 +5,7 @@
  * enough that a demo can never run away. Written as YAML with comments, because users open it.
  */
 import { stringify } from 'yaml';
-import { CLAUDE_PRINT_ARGV, CODEX_EXEC_ARGV, claudeEnv, codexEnv, codexProviderArgs } from '../model-server/cli-wiring.ts';
+import { CLAUDE_PRINT_ARGV, CODEX_EXEC_ARGV, claudeEnv, codexEnv, codexProviderArgs } from '../../src/model-server/cli-wiring.ts';
 import { SAMPLE_TEST_COMMAND } from './sample-project.ts';
 
 /** Models the scenario prices; claude's own cost report uses its price table for this model. */

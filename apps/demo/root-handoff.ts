@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { PeersError } from '../cli/errors.ts';
+import { PeersError } from '../../src/cli/errors.ts';
 import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
 import { hostBinary } from '../../sandbox/pod-plan.ts';
 import type { DemoOutcome } from './run-demo.ts';

@@ -3,8 +3,8 @@
  * `peers demo` works from the single executable with no file beside it.
  */
 import scenarioText from './demo-scenario.yaml' with { type: 'text' };
-import { parseScenario } from '../model-server/load-scenario.ts';
-import type { Scenario } from '../model-server/scenario-schema.ts';
+import { parseScenario } from '../../src/model-server/load-scenario.ts';
+import type { Scenario } from '../../src/model-server/scenario-schema.ts';
 
 export const DEMO_SCENARIO_TEXT: string = scenarioText;
 export const DEMO_SCENARIO_FILE = 'demo-scenario.yaml';
