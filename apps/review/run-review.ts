@@ -5,9 +5,9 @@
  * record, docs/ARCHITECTURE.md), never the commit's own trailer; null when nothing attests it.
  * Pure over a list of commits; the command reads them through the run's trusted mirror.
  */
-import type { Commit } from '../../git/commits.ts';
-import { firstJsonBlock } from '../../protocol/json-blocks.ts';
-import { isSelfReviewedHandoff } from '../../protocol/self-review.ts';
+import type { Commit } from '../../src/git/commits.ts';
+import { firstJsonBlock } from '../../src/protocol/json-blocks.ts';
+import { isSelfReviewedHandoff } from '../../src/protocol/self-review.ts';
 
 export type HandoffReview = { sha: string; peer: string | null; subject: string; self_review: string | null };
 export type ReviewCommit = { sha: string; peer: string | null; goal: string; pass: boolean | null; subject: string; review: string | null };

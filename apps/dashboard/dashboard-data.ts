@@ -1,12 +1,12 @@
 /**
  * What the dashboard shows: every registered project's `peers status --json` (the same view,
- * src/apps/project-view.ts), and for one project a drill-down adding its recent ticks and each
+ * apps/project-view.ts), and for one project a drill-down adding its recent ticks and each
  * gate's timeline from the report model. Only registered projects can be asked for: the page
  * names a project by its registered path, never an arbitrary directory.
  */
-import { roundMoney } from '../../cli/json-output/json-output.ts';
-import { buildReportModel } from '../../report/report-model.ts';
-import { listProjects, type ProjectEntry } from '../../../sandbox/registry.ts';
+import { roundMoney } from '../../src/cli/json-output/json-output.ts';
+import { buildReportModel } from '../../src/report/report-model.ts';
+import { listProjects, type ProjectEntry } from '../../sandbox/registry.ts';
 import { projectJson, readProjectView } from '../project-view.ts';
 
 const RECENT_TICKS = 30;

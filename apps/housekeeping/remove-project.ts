@@ -5,8 +5,8 @@
  * to `peers ls` and the dashboard.
  */
 import { isAbsolute, resolve } from 'node:path';
-import { InputError } from '../../cli/errors.ts';
-import { listProjects, updateRegistry, type ProjectEntry } from '../../../sandbox/registry.ts';
+import { InputError } from '../../src/cli/errors.ts';
+import { listProjects, updateRegistry, type ProjectEntry } from '../../sandbox/registry.ts';
 
 /** The registry entry `target` names: its name, or its path (which need not exist any more). */
 export function findEntry(target: string, env: NodeJS.ProcessEnv = process.env): ProjectEntry {

@@ -6,8 +6,8 @@
  */
 import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../cli/errors.ts';
-import { archiveRootFor } from '../../state/run-archive.ts';
+import { InputError } from '../../src/cli/errors.ts';
+import { archiveRootFor } from '../../src/state/run-archive.ts';
 
 export type PruneCandidate = { project: string; path: string; archived_at: string; bytes: number };
 

@@ -5,12 +5,12 @@
  * so the dashboard's data is exactly `status --json`.
  */
 import { existsSync } from 'node:fs';
-import { formatStatus, readRunSummary, statusJson, type RunSummary } from '../loop/run-summary.ts';
-import { statePaths } from '../state/paths.ts';
-import { projectStatus, type ProjectStatus } from '../../sandbox/reconcile.ts';
-import type { ProjectEntry } from '../../sandbox/registry.ts';
-import { statusRow } from '../../sandbox/status-view.ts';
-import { formatDegraded } from '../loop/pod-health.ts';
+import { formatStatus, readRunSummary, statusJson, type RunSummary } from '../src/loop/run-summary.ts';
+import { statePaths } from '../src/state/paths.ts';
+import { projectStatus, type ProjectStatus } from '../sandbox/reconcile.ts';
+import type { ProjectEntry } from '../sandbox/registry.ts';
+import { statusRow } from '../sandbox/status-view.ts';
+import { formatDegraded } from '../src/loop/pod-health.ts';
 
 export type ProjectView = { project: ProjectStatus; summary?: RunSummary };
 

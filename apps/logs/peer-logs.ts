@@ -7,11 +7,11 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError } from '../../cli/errors.ts';
-import { MiB, readFileCapped, readRange } from '../../fs/safe-read.ts';
-import { probeRunLock } from '../../state/run-lock.ts';
-import { statePaths } from '../../state/paths.ts';
-import { loadState } from '../../state/state-store.ts';
+import { InputError } from '../../src/cli/errors.ts';
+import { MiB, readFileCapped, readRange } from '../../src/fs/safe-read.ts';
+import { probeRunLock } from '../../src/state/run-lock.ts';
+import { statePaths } from '../../src/state/paths.ts';
+import { loadState } from '../../src/state/state-store.ts';
 
 export type LogStream = 'stdout' | 'stderr';
 export type TickLogFile = { tick: number; peer: string; stream: LogStream; name: string; gz: boolean };
