@@ -4,9 +4,9 @@
  * there. Mirrors what `peers up` will need: keys by default, login files with
  * `--credentials oauth-file` (sandbox/credential-check.ts, sandbox/up.ts oauthMounts).
  */
-import { claudeLoginFile, codexLoginFile } from '../config/login-files.ts';
-import type { PeerSpec } from '../config/config-schema.ts';
-import { resolveProvider } from '../config/provider.ts';
+import { claudeLoginFile, codexLoginFile } from '../../src/config/login-files.ts';
+import type { PeerSpec } from '../../src/config/config-schema.ts';
+import { resolveProvider } from '../../src/config/provider.ts';
 
 export type CredentialFinding = { status: 'ok' | 'fail' | 'skip'; detail: string; fix?: string };
 

@@ -7,13 +7,13 @@
  * what do they cost per tick.
  */
 import { basename, join } from 'node:path';
-import { loadProject } from '../config/load.ts';
-import { readVerifyRecord, VERIFY_RECORD_FILE } from '../gates/verify-record.ts';
+import { loadProject } from '../../src/config/load.ts';
+import { readVerifyRecord, VERIFY_RECORD_FILE } from '../../src/gates/verify-record.ts';
 import { peerCredentials } from './credentials.ts';
 import { IMAGE_CLIS, probeImageClis, type ImageCli } from './image-clis.ts';
 import { verifyFinding } from './verify-cost.ts';
-import { listRegisteredProjects, projectRegistryPath } from '../config/project-registry.ts';
-import { InputErrors, PeersError } from '../cli/errors.ts';
+import { listRegisteredProjects, projectRegistryPath } from '../../src/config/project-registry.ts';
+import { InputErrors, PeersError } from '../../src/cli/errors.ts';
 import type { HostProbe } from './host-probe.ts';
 import { limitsCheck } from './limits-check.ts';
 

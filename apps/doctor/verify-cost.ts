@@ -3,9 +3,9 @@
  * whether setup works, whether the gates pass, how long they take (every tick that makes a new
  * commit pays that again), and gates that run close to their timeout.
  */
-import type { PeersConfig } from '../config/config-schema.ts';
-import { hardGoals, type GoalsFile } from '../config/goals-schema.ts';
-import type { VerifyRecord } from '../gates/verify-record.ts';
+import type { PeersConfig } from '../../src/config/config-schema.ts';
+import { hardGoals, type GoalsFile } from '../../src/config/goals-schema.ts';
+import type { VerifyRecord } from '../../src/gates/verify-record.ts';
 
 export type VerifyFinding = { status: 'ok' | 'warn' | 'fail'; detail: string; fix?: string };
 
