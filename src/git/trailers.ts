@@ -1,7 +1,8 @@
 /**
  * Git commit trailers: the wire format of the tick protocol (docs/ARCHITECTURE.md, The tick protocol). One parser serves the
  * handoff check, the bug ledger, reviews and anti-cheat, so they can never disagree about what a
- * commit says.
+ * commit says. It lives with git (not with the protocol's rules) because reading a commit parses its
+ * trailers (commits.ts), and the rules sit above git (docs/ARCHITECTURE.md, Layers).
  *
  * The trailer block is the last paragraph of the message. It is read bottom-up and ends at the first
  * blank line or at a line that is not `Key: value`; `(cherry picked from commit …)` lines are
