@@ -5,7 +5,7 @@
  * need not care) whether a process ran locally or in the workspace.
  */
 import { connect } from 'node:net';
-import type { PeerInvocation, PeerRunner } from '../src/peers/peer-runner.ts';
+import type { PeerInvocation, PeerRunner } from '../src/proc/peer-runner.ts';
 import type { SupervisedResult } from '../src/proc/supervise.ts';
 import { encode, LineDecoder, type RunRequest, type ServerMessage } from './runner-protocol.ts';
 

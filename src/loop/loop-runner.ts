@@ -27,7 +27,7 @@ import { isSoftGoalPassed } from '../protocol/soft-reviews.ts';
 import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../protocol/control-plane-guard.ts';
 import { readGitExecSurface } from '../protocol/git-hook-guard.ts';
 import { formatSurfaceChange } from '../protocol/gate-surface.ts';
-import { LocalPeerRunner, type PeerRunner } from '../peers/peer-runner.ts';
+import { LocalPeerRunner, type PeerRunner } from '../proc/peer-runner.ts';
 import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../state/paths.ts';
 import { acquireRepositoryLoopLock } from '../state/project-locks.ts';
 import { acquireRunLock, type RunLock } from '../state/run-lock.ts';

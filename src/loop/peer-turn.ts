@@ -23,7 +23,7 @@ import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrid
 import { BASELINE_TAG } from '../protocol/run-baseline.ts';
 import { scanRangeForTestMarkers } from '../protocol/test-markers.ts';
 import { isTestOnly, turnDiff } from '../protocol/turn-diff.ts';
-import type { PeerRunner } from '../peers/peer-runner.ts';
+import type { PeerRunner } from '../proc/peer-runner.ts';
 import { signalExitCode } from '../proc/supervise.ts';
 import { compilePatterns, LiveScanner, scanLines } from '../peers/halt-patterns.ts';
 import { structuredStatus } from '../peers/structured-events.ts';

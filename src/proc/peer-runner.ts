@@ -1,8 +1,9 @@
 /**
- * How the loop runs one peer turn. `PeerRunner` is the seam: a local child process now
- * (`LocalPeerRunner`, supervised by src/proc/supervise.ts), the pod's socket runner later.
+ * How the loop runs one peer turn. `PeerRunner` is the seam between the engine and where the peer
+ * runs: a local child process (`LocalPeerRunner`, supervised by supervise.ts) or, in the pod, the
+ * workspace's runner over its socket (sandbox/socket-runner.ts).
  */
-import { supervise, type SuperviseOptions, type SupervisedResult } from '../proc/supervise.ts';
+import { supervise, type SuperviseOptions, type SupervisedResult } from './supervise.ts';
 
 export type PeerInvocation = {
   peer: string;
