@@ -9,7 +9,7 @@ import { detectProject, type ProjectFiles } from '../../../src/config/detect-pro
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
 import { configTemplate, goalsTemplate } from '../../../src/config/init-project.ts';
 import { renderConfig, renderGoals, TEMPLATE_LINES } from '../../../src/config/render-init.ts';
-import { compilePassWhen } from '../../../src/gates/pass-when/index.ts';
+import { compilePassWhen } from '../../../src/pass-when/index.ts';
 
 function files(tree: Record<string, string>): ProjectFiles {
   return {

@@ -5,7 +5,7 @@
  */
 import { lstatSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { MiB, readFileCapped } from '../../fs/safe-read.ts';
+import { MiB, readFileCapped } from '../fs/safe-read.ts';
 
 export const JSON_FILE_LIMIT = 2 * MiB;
 

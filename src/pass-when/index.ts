@@ -1,6 +1,8 @@
 /**
  * The `pass_when` language: a gate's verdict over its exit code and output. Compiled once when the
  * goals file loads (so a typo fails `peers info`, not the tenth tick), evaluated after every run.
+ * A folder of its own below both users: src/config compiles it, src/gates evaluates it
+ * (docs/ARCHITECTURE.md, Layers).
  */
 import { evaluate, type PassWhenContext } from './evaluate.ts';
 import { RegexCache } from './literal-patterns.ts';
