@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildCodemap, languageOf } from '../../src/codemap/codemap.ts';
 import { renderCodemapDigest } from '../../src/codemap/digest.ts';
-import { listProjectFiles } from '../../src/recon/repo-files.ts';
+import { listProjectFiles } from '../../src/git/repo-files.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 

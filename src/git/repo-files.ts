@@ -5,7 +5,7 @@
  */
 import { lstatSync, readdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
-import { git } from '../git/git.ts';
+import { git } from './git.ts';
 
 export const NOISE_DIRS = new Set([
   'node_modules', '__pycache__', '.git', '.venv', 'venv', 'env', '.pytest_cache', '.mypy_cache', '.tox', 'dist', 'build', '.peers',
