@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { isMap, isScalar, type Document, type LineCounter, type Node } from 'yaml';
 import type { z } from 'zod';
 import { InputError, InputErrors } from '../cli/errors.ts';
-import type { FileKind } from '../cli/file-errors.ts';
+import type { FileKind } from '../fs/file-errors.ts';
 import { gitRepoRootOf } from '../cli/project-dir.ts';
 import { MiB } from '../fs/safe-read.ts';
 import { ConfigSchema, type PeersConfig } from './config-schema.ts';

@@ -5,9 +5,9 @@
  * the same way: the file, what is wrong with it, what to do, and exit 2 for a path that is not what
  * it must be (exit 1 when the system failed on a path that is fine).
  */
-import { UnsafePathError } from '../fs/atomic-write.ts';
-import { FileTooLargeError } from '../fs/safe-read.ts';
-import { InputError, PeersError } from './errors.ts';
+import { UnsafePathError } from './atomic-write.ts';
+import { FileTooLargeError } from './safe-read.ts';
+import { InputError, PeersError } from '../cli/errors.ts';
 
 export type FileKind = {
   /** What the file is, for the message: "run state", "projects registry", "scenario file". */
