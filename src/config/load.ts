@@ -10,7 +10,7 @@ import { isMap, isScalar, type Document, type LineCounter, type Node } from 'yam
 import type { z } from 'zod';
 import { InputError, InputErrors } from '../cli/errors.ts';
 import type { FileKind } from '../fs/file-errors.ts';
-import { gitRepoRootOf } from '../cli/project-dir.ts';
+import { gitRepoRootOf } from '../git/project-dir.ts';
 import { MiB } from '../fs/safe-read.ts';
 import { ConfigSchema, type PeersConfig } from './config-schema.ts';
 import { didYouMean } from './did-you-mean.ts';

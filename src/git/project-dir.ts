@@ -6,8 +6,8 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { findWorkTreeRoot } from '../git/repo-layout.ts';
-import { InputError } from './errors.ts';
+import { findWorkTreeRoot } from './repo-layout.ts';
+import { InputError } from '../cli/errors.ts';
 
 /** `path` resolved, if it names an existing directory; else an InputError saying what it is. */
 export function existingDirectory(path: string, hint: string): string {
