@@ -13,7 +13,7 @@ import type { FileKind } from '../fs/file-errors.ts';
 import { gitRepoRootOf } from '../git/project-dir.ts';
 import { MiB } from '../fs/safe-read.ts';
 import { ConfigSchema, type PeersConfig } from './config-schema.ts';
-import { didYouMean } from './did-you-mean.ts';
+import { didYouMean } from '../cli/did-you-mean.ts';
 import { GoalsSchema, type GoalsFile, type PassWhenIssueParams } from './goals-schema.ts';
 import { allowedKeysAt } from './schema-keys.ts';
 import { locate, locationAt, MAX_PROBLEMS, pairFor, parseYaml, readYamlText } from './yaml-source.ts';

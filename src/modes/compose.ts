@@ -10,7 +10,7 @@
  */
 import { parse } from 'yaml';
 import { InputError, InputErrors } from '../cli/errors.ts';
-import { didYouMean } from '../config/did-you-mean.ts';
+import { didYouMean } from '../cli/did-you-mean.ts';
 import { BUILTIN_MODES, findMode, MODE_NAMES, type BuiltinMode, type ModeName } from './registry.ts';
 
 export type ModeRequest = { modes: string[]; plan?: boolean; spec?: boolean };
