@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { KubernetesSchema } from './kubernetes-schema.ts';
 import { providerProblem, ProviderSchema, runProviders } from './provider.ts';
-import { NotifySchema } from '../notify/notify-schema.ts';
+import { NotifySchema } from './notify-schema.ts';
 
 export const PEER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 
