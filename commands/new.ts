@@ -1,5 +1,5 @@
 import { Args } from '@oclif/core';
-import { nextSteps } from '../src/config/init-project.ts';
+import { nextSteps } from '../src/modes/init-project.ts';
 import { newProject } from '../src/modes/new-project.ts';
 import { BaseCommand } from './base.ts';
 import { modeFlags, modeOptions } from './mode-flags.ts';

@@ -1,5 +1,5 @@
 /** The language a check works in: its --lang flag, else what the project's files say. */
-import { projectFilesAt } from '../../src/config/init-project.ts';
+import { projectFilesAt } from '../../src/modes/init-project.ts';
 import { detectLang, LANGS, normalizeLang, type Lang } from '../../src/modes/language.ts';
 
 export function checkLang(repoDir: string, flag: string | undefined): { lang: Lang } | { error: string } {

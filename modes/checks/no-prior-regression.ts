@@ -9,7 +9,7 @@
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectFilesAt } from '../../src/config/init-project.ts';
+import { projectFilesAt } from '../../src/modes/init-project.ts';
 import type { Lang } from '../../src/modes/language.ts';
 import { NODE_REPORTER_SOURCE, testCommand, type TestCommand } from '../../src/modes/test-command.ts';
 import { failing, parseCargoTest, parseGoTestJson, parseJestJson, parseJunitXml, parseMochaJson, parseNodeTestEvents, parseUnittestVerbose, type TestResults } from '../../src/modes/test-results.ts';

@@ -1,5 +1,5 @@
 /**
- * The mode half of `peers init` (src/config/init-project.ts calls these three steps in order):
+ * The mode half of `peers init` (init-project.ts calls these three steps in order):
  *   prepare  decide everything, refuse bad input — nothing written yet (mode-install.ts);
  *   write    put SPEC.md/PLAN.md/seeds into the repository, pin the acceptance files, render
  *            goals.yaml and config.yaml (checked by their schemas: a render bug never ships);

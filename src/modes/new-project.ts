@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../cli/errors.ts';
-import { commitInitFiles, initProject, type InitOptions, type InitResult } from '../config/init-project.ts';
+import { commitInitFiles, initProject, type InitOptions, type InitResult } from './init-project.ts';
 import { gitOk } from '../git/git.ts';
 import { resolveModes } from './compose.ts';
 import { LANGS, normalizeLang, type Lang } from './language.ts';

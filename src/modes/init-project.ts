@@ -15,12 +15,12 @@ import { InputError } from '../cli/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { git, gitOk, headSha, isGitRepo, repoRoot } from '../git/git.ts';
-import { detectProject, type ProjectFiles, type ProjectProposal } from './detect-project.ts';
-import { jsonSchemaText } from './json-schema.ts';
-import { renderConfig, renderGoals } from './render-init.ts';
-import { registerProject } from './project-registry.ts';
-import { installModeFiles, type InstalledModes } from '../modes/init-modes.ts';
-import type { ModeInstallRequest } from '../modes/mode-install.ts';
+import { detectProject, type ProjectFiles, type ProjectProposal } from '../config/detect-project.ts';
+import { jsonSchemaText } from '../config/json-schema.ts';
+import { renderConfig, renderGoals } from '../config/render-init.ts';
+import { registerProject } from '../config/project-registry.ts';
+import { installModeFiles, type InstalledModes } from './init-modes.ts';
+import type { ModeInstallRequest } from './mode-install.ts';
 
 export { BASELINE_TAG } from '../protocol/run-baseline.ts';
 import { BASELINE_TAG } from '../protocol/run-baseline.ts';
