@@ -60,7 +60,7 @@ import { prepareRunContext } from '../recon/run-context.ts';
 import { readControl } from '../state/operator-control.ts';
 import { formatDuration } from './runtime-change.ts';
 import type { Contract } from '../modes/contract.ts';
-import { changedPathsBetween, contractRefusal, frozenContractAtStart, frozenPathsTouched, refuseTurn } from '../modes/contract-guard.ts';
+import { changedPathsBetween, contractRefusal, frozenContractAtStart, frozenPathsTouched, refuseTurn } from './contract-guard.ts';
 
 export type LoopOptions = {
   repo: string;
@@ -345,7 +345,7 @@ class LoopRun {
       if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
       const podDown = outcome.obs.success ? [] : this.notePod();
       if (podDown.length) Object.assign(outcome.obs, { pod_down: podDown, cause: podDownCause(podDown) });
-      // A turn that changed the frozen acceptance contract is refused (src/modes/contract-guard.ts);
+      // A turn that changed the frozen acceptance contract is refused (contract-guard.ts);
       // what it changed is read in the trusted mirror, never in the peers' repository.
       const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after));
       const obs = touched.length ? refuseTurn(outcome.obs, contractRefusal(peer, touched)) : outcome.obs;

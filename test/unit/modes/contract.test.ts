@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { parse } from 'yaml';
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
 import { contractDigest, contractFromGoals, contractLogProblem, contractsLogLine, readContractsLog, withContract, type Contract } from '../../../src/modes/contract.ts';
-import { contractRefusal, frozenPathsTouched, refuseTurn } from '../../../src/modes/contract-guard.ts';
+import { contractRefusal, frozenPathsTouched, refuseTurn } from '../../../src/loop/contract-guard.ts';
 import { resolveModes } from '../../../src/modes/compose.ts';
 import { renderModeGoals } from '../../../src/modes/render-mode-files.ts';
 import type { TickObservation } from '../../../src/loop/tick.ts';
