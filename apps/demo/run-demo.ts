@@ -10,7 +10,7 @@ import { InputError, PeersError } from '../../src/cli/errors.ts';
 import { writeFileAtomic } from '../../src/fs/atomic-write.ts';
 import type { UsageTotals } from '../../src/model-server/served-log.ts';
 import { readRunSummary } from '../../src/loop/run-summary.ts';
-import { reportMarkdown } from '../../src/loop/run-report.ts';
+import { reportMarkdown } from '../../src/report/run-report.ts';
 import { DEMO_PEERS } from './demo-config.ts';
 import { HostLauncher } from './host-launcher.ts';
 import type { DemoLauncher, DemoLayout } from './launcher.ts';
