@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { initProject, nextSteps } from '../src/modes/init-project.ts';
+import { initProject, nextSteps } from '../src/mode-registry/init-project.ts';
 import { BaseCommand } from './base.ts';
 import { modeFlags, modeOptions } from './mode-flags.ts';
 

@@ -11,7 +11,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../../src/fs/atomic-write.ts';
 import { gitOk } from '../../src/git/git.ts';
-import { BASELINE_TAG } from '../../src/modes/init-project.ts';
+import { BASELINE_TAG } from '../../src/mode-registry/init-project.ts';
 
 /** The line with the bug; the scenario's claude tick edits `start + size <= items.length` in it. */
 const BUGGY_LOOP = '  for (let start = 0; start + size <= items.length; start += size) {';

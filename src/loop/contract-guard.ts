@@ -1,5 +1,5 @@
 /**
- * The loop's two refusals for implement mode's frozen contract (src/modes/contract.ts), as pure functions
+ * The loop's two refusals for implement mode's frozen contract (src/mode-registry/contract.ts), as pure functions
  * the loop calls: at start, a goal program whose contract is not the logged one; after each turn,
  * a turn whose commits changed a pinned file. A refused turn fails like a turn without a handoff
  * (its author is told why in its next prompt, the other peers in theirs) and the gate
@@ -11,7 +11,7 @@ import type { GoalsFile } from '../config/goals-schema.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { git } from '../git/git.ts';
 import type { TickObservation } from './tick.ts';
-import { contractFromGoals, contractLogProblem, CONTRACTS_LOG, type Contract } from '../modes/contract.ts';
+import { contractFromGoals, contractLogProblem, CONTRACTS_LOG, type Contract } from '../mode-registry/contract.ts';
 
 /** Pinned paths a turn changed (its changed paths are given by the caller, from trusted git). */
 export function frozenPathsTouched(contract: Contract | undefined, changed: string[]): string[] {

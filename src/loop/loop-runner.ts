@@ -59,7 +59,7 @@ import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
 import { readControl } from '../state/operator-control.ts';
 import { formatDuration } from './runtime-change.ts';
-import type { Contract } from '../modes/contract.ts';
+import type { Contract } from '../mode-registry/contract.ts';
 import { changedPathsBetween, contractRefusal, frozenContractAtStart, frozenPathsTouched, refuseTurn } from './contract-guard.ts';
 
 export type LoopOptions = {

@@ -13,7 +13,7 @@ import { listCommits } from '../../../src/git/commits.ts';
 import { gitOk } from '../../../src/git/git.ts';
 import { isHandoffCommit } from '../../../src/loop/handoff-check.ts';
 import { demoScenario } from '../../../apps/demo/demo-scenario.ts';
-import { BASELINE_TAG } from '../../../src/modes/init-project.ts';
+import { BASELINE_TAG } from '../../../src/mode-registry/init-project.ts';
 import { readRunLog, tickLines } from '../../../src/state/run-log.ts';
 import { ZERO_USAGE, type Scenario } from '../../../src/model-server/scenario-schema.ts';
 

@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { ConfigSchema } from '../../../src/config/config-schema.ts';
 import { detectProject, type ProjectFiles } from '../../../src/config/detect-project.ts';
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
-import { configTemplate, goalsTemplate } from '../../../src/modes/init-project.ts';
+import { configTemplate, goalsTemplate } from '../../../src/mode-registry/init-project.ts';
 import { renderConfig, renderGoals, TEMPLATE_LINES } from '../../../src/config/render-init.ts';
 import { compilePassWhen } from '../../../src/pass-when/index.ts';
 
