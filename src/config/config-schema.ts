@@ -108,7 +108,7 @@ const patternList = z
 // Quote-free, newline-free prefix up to the line's first ERROR/FATAL word: a JSON event that merely
 // quotes an error is not a halt. The prefix cannot run past that first word, so the engine never
 // retries from a later one: a line of a million "ERROR"s costs linear time, not quadratic
-// (src/peers/halt-patterns.ts). Any match after a later ERROR is also a match after the first.
+// (src/peer-output/halt-patterns.ts). Any match after a later ERROR is also a match after the first.
 const ERR_HEAD = '^(?:(?!\\b(?:ERROR|FATAL)\\b)[^"\\n])*\\b(?:ERROR|FATAL)\\b';
 const ERR_LINE = `${ERR_HEAD}[^"\\n]*?`;
 export const DEFAULT_ERROR_PATTERNS = [
