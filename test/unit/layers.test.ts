@@ -35,12 +35,12 @@ function importSpecifiers(source: string): string[] {
 
 type Edge = { from: string; to: string; fromFile: string; toFile: string };
 
-/** Edges between listed folders; `files` are repository-relative, `exists` says whether a resolved path is a file. */
-function layerEdges(files: Map<string, string>, layers: string[]): { edges: Edge[]; unplaced: string[] } {
+/** Edges between the folders `folderOf` gives (undefined: the file is in none); `files` are repository-relative. */
+function folderEdges(files: Map<string, string>, folderOf: (file: string) => string | undefined): { edges: Edge[]; unplaced: string[] } {
   const edges: Edge[] = [];
   const unplaced: string[] = [];
   for (const [file, source] of files) {
-    const from = layerOf(file, layers);
+    const from = folderOf(file);
     if (!from) {
       unplaced.push(file);
       continue;
@@ -50,7 +50,7 @@ function layerEdges(files: Map<string, string>, layers: string[]): { edges: Edge
       // Only files of the checked roots: a specifier inside a string that names no file here (the
       // demo's sample project) is not an import of ours.
       if (!files.has(target)) continue;
-      const to = layerOf(target, layers);
+      const to = folderOf(target);
       if (to && to !== from) edges.push({ from, to, fromFile: file, toFile: target });
     }
   }
@@ -103,10 +103,24 @@ function checkedSources(): Map<string, string> {
   return files;
 }
 
+/**
+ * Folders whose cycle with their parent is known and named in docs/ARCHITECTURE.md ("Layers"):
+ * sandbox/k8s-render.ts renders the Kubernetes objects from sandbox/k8s/'s pieces while sandbox/k8s/
+ * starts the pod from sandbox/'s pod spec; untangled when k8s-render.ts moves into k8s/.
+ */
+const COUNTED_AS_PARENT = ['sandbox/k8s'];
+
+/** A file's own directory, for the cycle check: every directory is a folder of its own. */
+function directoryOf(file: string): string {
+  const dir = dirname(file);
+  const folded = COUNTED_AS_PARENT.find((f) => dir === f || dir.startsWith(`${f}/`));
+  return folded ? dirname(folded) : dir;
+}
+
 describe('the layers of docs/ARCHITECTURE.md', () => {
   const layers = layersFromArchitecture(readFileSync(join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8'));
   const files = checkedSources();
-  const { edges, unplaced } = layerEdges(files, layers);
+  const { edges, unplaced } = folderEdges(files, (f) => layerOf(f, layers));
 
   test('every folder of src/, apps/ and sandbox/ has its line in the list, and every line names a folder that exists', () => {
     expect(files.size).toBeGreaterThan(100);
@@ -115,9 +129,10 @@ describe('the layers of docs/ARCHITECTURE.md', () => {
     expect(new Set(layers).size).toBe(layers.length);
   });
 
-  test('no two folders import each other, directly or through others', () => {
-    const cycles = folderCycles(edges).map((scc) => {
-      const inside = edges.filter((e) => scc.includes(e.from) && scc.includes(e.to));
+  test('no two folders (every directory, sub-folders included) import each other, directly or through others', () => {
+    const byDirectory = folderEdges(files, directoryOf).edges;
+    const cycles = folderCycles(byDirectory).map((scc) => {
+      const inside = byDirectory.filter((e) => scc.includes(e.from) && scc.includes(e.to));
       return `${scc.join(' <-> ')}: ${inside.map((e) => `${e.fromFile} -> ${e.toFile}`).join(', ')}`;
     });
     expect(cycles).toEqual([]);
@@ -130,7 +145,7 @@ describe('the layers of docs/ARCHITECTURE.md', () => {
 
 describe('the graph reader', () => {
   const layers = ['top', 'mid', 'low', 'low/deep'];
-  const graph = (sources: Record<string, string>) => layerEdges(new Map(Object.entries(sources)), layers);
+  const graph = (sources: Record<string, string>) => folderEdges(new Map(Object.entries(sources)), (f) => layerOf(f, layers));
 
   test('reads static, re-exported, type-only, side-effect and dynamic imports; skips packages and names of no file', () => {
     const { edges } = graph({
