@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { ackBlock } from '../src/modes/operator-contract.ts';
+import { ackBlock } from '../src/mode-registry/operator-contract.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 

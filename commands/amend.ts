@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { amendContract } from '../src/modes/operator-contract.ts';
+import { amendContract } from '../src/mode-registry/operator-contract.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 

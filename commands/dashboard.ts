@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { startDashboard } from '../src/apps/dashboard/server.ts';
+import { startDashboard } from '../apps/dashboard/server.ts';
 import { untilStopSignal } from '../src/cli/stop-signal.ts';
 import { BaseCommand } from './base.ts';
 

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { CommandFailed } from '../src/cli/errors.ts';
-import { runDemo } from '../src/demo/run-demo.ts';
+import { runDemo } from '../apps/demo/run-demo.ts';
 import { PRICE_TABLE_DATE } from '../auth-proxy/usage/price-table.ts';
 import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { BaseCommand } from './base.ts';

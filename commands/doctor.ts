@@ -1,6 +1,6 @@
-import { runDoctor } from '../src/doctor/doctor-checks.ts';
-import { realHostProbe } from '../src/doctor/host-probe.ts';
-import { DOCTOR_COMMANDS, hostRunAsync, withPrefetchedRuns } from '../src/doctor/prefetch-probe.ts';
+import { runDoctor } from '../apps/doctor/doctor-checks.ts';
+import { realHostProbe } from '../apps/doctor/host-probe.ts';
+import { DOCTOR_COMMANDS, hostRunAsync, withPrefetchedRuns } from '../apps/doctor/prefetch-probe.ts';
 import { paintFor } from '../src/cli/colour.ts';
 import { BaseCommand } from './base.ts';
 

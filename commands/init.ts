@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
-import { initProject, nextSteps } from '../src/config/init-project.ts';
+import { initProject, nextSteps } from '../src/mode-registry/init-project.ts';
 import { BaseCommand } from './base.ts';
 import { modeFlags, modeOptions } from './mode-flags.ts';
 

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { InputError } from '../src/cli/errors.ts';
-import { parseSince, showPeerLogs } from '../src/apps/logs/peer-logs.ts';
+import { parseSince, showPeerLogs } from '../apps/logs/peer-logs.ts';
 import { stateDirFor, projectKey } from '../src/state/paths.ts';
 import { targetOfRepo } from '../sandbox/k8s/target.ts';
 import { followLogs } from '../sandbox/logs.ts';

@@ -3,7 +3,7 @@
  * One definition, so the two commands cannot drift apart in names, parsing or help text.
  */
 import { Flags } from '@oclif/core';
-import { parseModeList } from '../src/modes/compose.ts';
+import { parseModeList } from '../src/mode-registry/compose.ts';
 
 export const modeFlags = {
   modes: Flags.string({ description: 'Modes to install, comma-separated: audit, thorough, describe, document, implement (peers modes list).' }),

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
-import { nextSteps } from '../src/config/init-project.ts';
-import { newProject } from '../src/modes/new-project.ts';
+import { nextSteps } from '../src/mode-registry/init-project.ts';
+import { newProject } from '../src/mode-registry/new-project.ts';
 import { BaseCommand } from './base.ts';
 import { modeFlags, modeOptions } from './mode-flags.ts';
 

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { CommandIO } from '../src/cli/command-io.ts';
 import { InputError } from '../src/cli/errors.ts';
-import { gitRepoRootOf } from '../src/cli/project-dir.ts';
+import { gitRepoRootOf } from '../src/git/project-dir.ts';
 import { resolveProjectTarget } from '../sandbox/registry.ts';
 
 export const PROJECT_DESCRIPTION = 'Registered project name (peers ls) or a path in its repository (default: the current directory).';

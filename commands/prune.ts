@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { deleteArchive, parseAge, pruneCandidates } from '../src/apps/housekeeping/prune-archives.ts';
+import { deleteArchive, parseAge, pruneCandidates } from '../apps/housekeeping/prune-archives.ts';
 import { stateDirFor } from '../src/state/paths.ts';
 import { listProjects } from '../sandbox/registry.ts';
 import { projectDirFlag, projectFrom } from './project-target.ts';

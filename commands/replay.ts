@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { resolve, sep } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
-import { accessingFile } from '../src/cli/file-errors.ts';
+import { accessingFile } from '../src/fs/file-errors.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { readRunSummary } from '../src/loop/run-summary.ts';
 import { stateDirFor } from '../src/state/paths.ts';

@@ -2,7 +2,7 @@ import { listCommits } from '../src/git/commits.ts';
 import { headSha } from '../src/git/git.ts';
 import { readObserved } from '../src/git/observed-repo.ts';
 import { readAttestations } from '../src/protocol/attestation.ts';
-import { runReview } from '../src/apps/review/run-review.ts';
+import { runReview } from '../apps/review/run-review.ts';
 import { stateDirFor } from '../src/state/paths.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';

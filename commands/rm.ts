@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { PeersError } from '../src/cli/errors.ts';
-import { findEntry, removeEntry } from '../src/apps/housekeeping/remove-project.ts';
+import { findEntry, removeEntry } from '../apps/housekeeping/remove-project.ts';
 import { projectStatus } from '../sandbox/reconcile.ts';
 import { BaseCommand } from './base.ts';
 

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { InputError } from '../src/cli/errors.ts';
 import { OUTPUT_SCHEMAS, outputJsonSchema, type OutputName } from '../src/cli/json-output/output-schemas.ts';
 import { jsonSchemaText, SCHEMA_KINDS } from '../src/config/json-schema.ts';
-import { didYouMean } from '../src/config/did-you-mean.ts';
+import { didYouMean } from '../src/cli/did-you-mean.ts';
 import { BaseCommand } from './base.ts';
 
 const OUTPUT_NAMES = Object.keys(OUTPUT_SCHEMAS).map((id) => id.replaceAll(':', ' '));

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { resolve } from 'node:path';
-import { projectJson, projectText, readProjectView } from '../src/apps/project-view.ts';
-import { watchStatus } from '../src/apps/watch/status-watch.ts';
+import { projectJson, projectText, readProjectView } from '../apps/project-view.ts';
+import { watchStatus } from '../apps/watch/status-watch.ts';
 import { catchUpNotifications } from '../src/notify/notify-watch.ts';
 import { notifyStatusLine } from '../src/notify/notify-store.ts';
 import { listProjects } from '../sandbox/registry.ts';

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
-import { gitRepoRootOf } from '../src/cli/project-dir.ts';
+import { gitRepoRootOf } from '../src/git/project-dir.ts';
 import { listRegisteredProjects, updateProjectRegistry } from '../src/config/project-registry.ts';
 
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;

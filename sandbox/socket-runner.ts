@@ -1,11 +1,11 @@
 /**
- * `PeerRunner` (src/peers/peer-runner.ts) over the runner protocol: the loop container runs peer
+ * `PeerRunner` (src/proc/peer-runner.ts) over the runner protocol: the loop container runs peer
  * CLIs and gates in another container by talking to that container's `peers runner` socket.
  * The result has exactly the shape `supervise` returns on the host, so the loop cannot tell (and
  * need not care) whether a process ran locally or in the workspace.
  */
 import { connect } from 'node:net';
-import type { PeerInvocation, PeerRunner } from '../src/peers/peer-runner.ts';
+import type { PeerInvocation, PeerRunner } from '../src/proc/peer-runner.ts';
 import type { SupervisedResult } from '../src/proc/supervise.ts';
 import { encode, LineDecoder, type RunRequest, type ServerMessage } from './runner-protocol.ts';
 

@@ -14,7 +14,7 @@
  *  - OpenAI API: `insufficient_quota` → quota (credit gone: waiting does not help);
  *    `x-ratelimit-reset-{requests,tokens}` (`6m0s`, `20ms`) → rate limit.
  */
-import type { VendorLimit } from '../../src/peers/vendor-limit.ts';
+import type { VendorLimit } from '../../src/peer-output/vendor-limit.ts';
 
 export type ReplyFacts = { status: number; headers: Record<string, string | string[] | undefined>; body: string };
 

@@ -1,4 +1,4 @@
-import { listModes } from '../../src/modes/registry.ts';
+import { listModes } from '../../src/mode-registry/registry.ts';
 import { paintFor } from '../../src/cli/colour.ts';
 import { BaseCommand } from '../base.ts';
 

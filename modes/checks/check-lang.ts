@@ -1,6 +1,6 @@
 /** The language a check works in: its --lang flag, else what the project's files say. */
-import { projectFilesAt } from '../../src/config/init-project.ts';
-import { detectLang, LANGS, normalizeLang, type Lang } from '../../src/modes/language.ts';
+import { projectFilesAt } from '../../src/mode-registry/init-project.ts';
+import { detectLang, LANGS, normalizeLang, type Lang } from '../../src/mode-registry/language.ts';
 
 export function checkLang(repoDir: string, flag: string | undefined): { lang: Lang } | { error: string } {
   if (flag) {

@@ -7,7 +7,7 @@
 import { languageOf, parseSource } from '../../src/codemap/codemap.ts';
 import type { CodeSymbol } from '../../src/codemap/types.ts';
 import { isTestPath } from '../../src/protocol/test-paths.ts';
-import { NOISE_DIRS } from '../../src/recon/repo-files.ts';
+import { NOISE_DIRS } from '../../src/git/repo-files.ts';
 import type { CheckRepo } from './check-repo.ts';
 
 const FILE_LIMIT = 1024 * 1024;

@@ -4,7 +4,7 @@
  * tree) is disclosed by a line `Dependency-Justification: <name>: <why>` in a commit since then,
  * written by a peer other than the ones that added it, or approved by one (check-repo.ts).
  */
-import { declaredDependencies, justificationsIn, manifestKind, namesMatch, type Justification } from '../../src/modes/dependency-manifests.ts';
+import { declaredDependencies, justificationsIn, manifestKind, namesMatch, type Justification } from '../../src/mode-registry/dependency-manifests.ts';
 import { authorsOf, baselineOrFail, describeBaseline, notVouchedWhy } from './baseline-or-fail.ts';
 import { openCheckRepo } from './check-repo.ts';
 import type { Check } from './types.ts';

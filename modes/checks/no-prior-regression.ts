@@ -9,10 +9,10 @@
 import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { projectFilesAt } from '../../src/config/init-project.ts';
-import type { Lang } from '../../src/modes/language.ts';
-import { NODE_REPORTER_SOURCE, testCommand, type TestCommand } from '../../src/modes/test-command.ts';
-import { failing, parseCargoTest, parseGoTestJson, parseJestJson, parseJunitXml, parseMochaJson, parseNodeTestEvents, parseUnittestVerbose, type TestResults } from '../../src/modes/test-results.ts';
+import { projectFilesAt } from '../../src/mode-registry/init-project.ts';
+import type { Lang } from '../../src/mode-registry/language.ts';
+import { NODE_REPORTER_SOURCE, testCommand, type TestCommand } from '../../src/mode-registry/test-command.ts';
+import { failing, parseCargoTest, parseGoTestJson, parseJestJson, parseJunitXml, parseMochaJson, parseNodeTestEvents, parseUnittestVerbose, type TestResults } from '../../src/mode-registry/test-results.ts';
 import { checkLang } from './check-lang.ts';
 import { CheckRepoError, openCheckRepo } from './check-repo.ts';
 import { outputTail, runShell, type CommandRun } from './run-command.ts';

@@ -3,8 +3,8 @@
  * in the checkout and pass when it exits 0. No tool configured fails closed: the gate exists
  * because the project had one when the run began.
  */
-import { projectFilesAt } from '../../src/config/init-project.ts';
-import { projectTool, toolAdvice, type ToolKind } from '../../src/modes/project-tools.ts';
+import { projectFilesAt } from '../../src/mode-registry/init-project.ts';
+import { projectTool, toolAdvice, type ToolKind } from '../../src/mode-registry/project-tools.ts';
 import { checkLang } from './check-lang.ts';
 import { outputTail, runShell } from './run-command.ts';
 import type { Check } from './types.ts';

@@ -2,7 +2,7 @@
  * "Did you mean …?" for a mistyped command or flag, as git and gh answer it: one line, exit 2.
  * Pure functions over the command manifest (ids use ':'; users type them with spaces).
  */
-import { didYouMean } from '../config/did-you-mean.ts';
+import { didYouMean } from './did-you-mean.ts';
 
 export type CommandIndex = { ids: readonly string[]; topics: readonly string[]; hiddenIds?: readonly string[] };
 

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextCapped } from '../fs/safe-read.ts';
 import { isTestPath } from '../protocol/test-paths.ts';
-import { isRegularFile, listProjectFiles } from '../recon/repo-files.ts';
+import { isRegularFile, listProjectFiles } from '../git/repo-files.ts';
 import { renderCodemapDigest } from './digest.ts';
 import { parseGo, parseRust } from './parse-go-rust.ts';
 import { parsePython } from './parse-python.ts';

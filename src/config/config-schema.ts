@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { KubernetesSchema } from './kubernetes-schema.ts';
 import { providerProblem, ProviderSchema, runProviders } from './provider.ts';
-import { NotifySchema } from '../notify/notify-schema.ts';
+import { NotifySchema } from './notify-schema.ts';
 
 export const PEER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 
@@ -108,7 +108,7 @@ const patternList = z
 // Quote-free, newline-free prefix up to the line's first ERROR/FATAL word: a JSON event that merely
 // quotes an error is not a halt. The prefix cannot run past that first word, so the engine never
 // retries from a later one: a line of a million "ERROR"s costs linear time, not quadratic
-// (src/peers/halt-patterns.ts). Any match after a later ERROR is also a match after the first.
+// (src/peer-output/halt-patterns.ts). Any match after a later ERROR is also a match after the first.
 const ERR_HEAD = '^(?:(?!\\b(?:ERROR|FATAL)\\b)[^"\\n])*\\b(?:ERROR|FATAL)\\b';
 const ERR_LINE = `${ERR_HEAD}[^"\\n]*?`;
 export const DEFAULT_ERROR_PATTERNS = [

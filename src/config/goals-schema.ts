@@ -4,7 +4,7 @@
  * A `pass_when` that does not compile is rejected here, when the file loads, never mid-run.
  */
 import { z } from 'zod';
-import { compilePassWhen, PassWhenError } from '../gates/pass-when/index.ts';
+import { compilePassWhen, PassWhenError } from '../pass-when/index.ts';
 
 export const GOAL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const QUORUM_PATTERN = /^\s*(\d+)\s*\/\s*(\d+)\s*$/;

@@ -10,7 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { InputError } from '../cli/errors.ts';
-import { accessingFile, type FileKind } from '../cli/file-errors.ts';
+import { accessingFile, type FileKind } from '../fs/file-errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { xdgConfigHome } from '../state/env-dirs.ts';

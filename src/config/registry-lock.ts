@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { PeersError } from '../cli/errors.ts';
-import { accessingFile } from '../cli/file-errors.ts';
+import { accessingFile } from '../fs/file-errors.ts';
 import { UnsafePathError } from '../fs/atomic-write.ts';
 
 /** Generous: holders keep the lock for milliseconds, but a loaded machine can stall any process. */

@@ -11,7 +11,7 @@
  * back to the node written: `file:line:column: message`.
  */
 import { Composer, isMap, isScalar, isSeq, Lexer, LineCounter, Parser, visit, type CST, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
-import { accessingFile, type FileKind } from '../cli/file-errors.ts';
+import { accessingFile, type FileKind } from '../fs/file-errors.ts';
 import { InputError, InputErrors, type ErrorLocation } from '../cli/errors.ts';
 import { readTextCapped } from '../fs/safe-read.ts';
 

@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { readFileCapped, MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { z } from 'zod';
 import { InputError } from '../cli/errors.ts';
-import { accessingFile, type FileKind } from '../cli/file-errors.ts';
+import { accessingFile, type FileKind } from '../fs/file-errors.ts';
 import type { HardGoal } from '../config/goals-schema.ts';
 
 const CACHE_VERSION = 2;

@@ -7,7 +7,7 @@
 import type { HardGoal } from '../config/goals-schema.ts';
 import { selfBinDir } from '../proc/self-exec.ts';
 import { signalExitCode, supervise, type SupervisedResult } from '../proc/supervise.ts';
-import { compilePassWhen, pyRepr, type CompiledPassWhen } from './pass-when/index.ts';
+import { compilePassWhen, pyRepr, type CompiledPassWhen } from '../pass-when/index.ts';
 import { withScratchEnv } from './gate-env.ts';
 import { failureExcerpt } from './output-excerpt.ts';
 

@@ -13,7 +13,7 @@ import { supervise } from '../proc/supervise.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
 import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP, mapLimited, type GateResult } from './gate-engine.ts';
 import { failureExcerpt } from './output-excerpt.ts';
-import { pyRepr } from './pass-when/index.ts';
+import { pyRepr } from '../pass-when/index.ts';
 
 export type VerifyRow = {
   id: string;

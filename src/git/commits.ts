@@ -3,7 +3,7 @@
  * so no message content can break the framing.
  */
 import { git, gitOk } from './git.ts';
-import { parseTrailers, type Trailers } from '../protocol/trailers.ts';
+import { parseTrailers, type Trailers } from './trailers.ts';
 
 export type Commit = { sha: string; subject: string; message: string; trailers: Trailers; authorEmail: string };
 

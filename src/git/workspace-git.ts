@@ -8,7 +8,7 @@
  * clone may lack, moves HEAD there, and checks through the observer that it really did.
  * docs/ARCHITECTURE.md, "Changing the run clone".
  */
-import type { PeerRunner } from '../peers/peer-runner.ts';
+import type { PeerRunner } from '../proc/peer-runner.ts';
 import { gitBytes } from './git.ts';
 import { type RunObserver } from './run-observer.ts';
 

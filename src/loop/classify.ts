@@ -8,9 +8,9 @@
  * was refused; a quota (credit gone) halts the peer.
  */
 import type { SupervisedResult } from '../proc/supervise.ts';
-import type { PatternMatch } from '../peers/halt-patterns.ts';
-import type { StructuredStatus } from '../peers/structured-events.ts';
-import type { VendorLimit } from '../peers/vendor-limit.ts';
+import type { PatternMatch } from '../peer-output/halt-patterns.ts';
+import type { StructuredStatus } from '../peer-output/structured-events.ts';
+import type { VendorLimit } from '../peer-output/vendor-limit.ts';
 import { AUTH_TEXT } from './failure-cause.ts';
 
 export const CLASSIFICATIONS = ['success', 'process-fail', 'idle-timeout', 'absolute-timeout', 'api-error', 'rate-limited', 'usage-limited'] as const;

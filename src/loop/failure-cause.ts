@@ -6,7 +6,7 @@
  * status`, `peers logs` and the report. Informational: it never decides anything, so a peer that
  * prints a misleading message can at worst mislabel its own failed turn.
  */
-import { errorBlobs } from '../peers/structured-events.ts';
+import { errorBlobs } from '../peer-output/structured-events.ts';
 import type { Classification, Verdict } from './classify.ts';
 
 export type TurnFacts = {

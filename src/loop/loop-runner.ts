@@ -28,7 +28,7 @@ import { isSoftGoalPassed } from '../protocol/soft-reviews.ts';
 import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../protocol/control-plane-guard.ts';
 import { readGitExecSurface } from '../protocol/git-hook-guard.ts';
 import { formatSurfaceChange } from '../protocol/gate-surface.ts';
-import { LocalPeerRunner, type PeerRunner } from '../peers/peer-runner.ts';
+import { LocalPeerRunner, type PeerRunner } from '../proc/peer-runner.ts';
 import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../state/paths.ts';
 import { acquireRepositoryLoopLock } from '../state/project-locks.ts';
 import { acquireRunLock, type RunLock } from '../state/run-lock.ts';
@@ -60,8 +60,8 @@ import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
 import { prepareRunContext } from '../recon/run-context.ts';
 import { readControl } from '../state/operator-control.ts';
 import { formatDuration } from './runtime-change.ts';
-import type { Contract } from '../modes/contract.ts';
-import { changedPathsBetween, contractRefusal, frozenContractAtStart, frozenPathsTouched, refuseTurn } from '../modes/contract-guard.ts';
+import type { Contract } from '../mode-registry/contract.ts';
+import { changedPathsBetween, contractRefusal, frozenContractAtStart, frozenPathsTouched, refuseTurn } from './contract-guard.ts';
 
 export type LoopOptions = {
   repo: string;
@@ -350,7 +350,7 @@ class LoopRun {
       sweepGitLocks({ workDir: this.repo, allowGitFile: this.where.live }, `${peer}'s turn (tick ${tick})`, this.log);
       const podDown = outcome.obs.success ? [] : this.notePod();
       if (podDown.length) Object.assign(outcome.obs, { pod_down: podDown, cause: podDownCause(podDown) });
-      // A turn that changed the frozen acceptance contract is refused (src/modes/contract-guard.ts);
+      // A turn that changed the frozen acceptance contract is refused (contract-guard.ts);
       // what it changed is read in the trusted mirror, never in the peers' repository.
       const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after));
       const obs = touched.length ? refuseTurn(outcome.obs, contractRefusal(peer, touched)) : outcome.obs;

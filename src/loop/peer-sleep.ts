@@ -6,7 +6,7 @@
  * have had to wait. Pure: every decision takes the clock as an argument.
  */
 import type { LimitedLine } from '../../auth-proxy/usage/usage-ledger.ts';
-import type { VendorLimit } from '../peers/vendor-limit.ts';
+import type { VendorLimit } from '../peer-output/vendor-limit.ts';
 import type { LoopState, PeerHealth } from '../state/state-schema.ts';
 
 /** Never sooner than this: a reset "now" or in the past would only burn a turn on the same refusal. */

@@ -7,8 +7,8 @@
 import { gitOk } from '../git/git.ts';
 import { RunObserver } from '../git/run-observer.ts';
 import { RunnerWorkspaceGit, type WorkspaceGit } from '../git/workspace-git.ts';
-import type { PeerRunner } from '../peers/peer-runner.ts';
-import { filterProjectFiles } from '../recon/repo-files.ts';
+import type { PeerRunner } from '../proc/peer-runner.ts';
+import { filterProjectFiles } from '../git/repo-files.ts';
 import type { StatePaths } from '../state/paths.ts';
 
 export type RunPlaces = {

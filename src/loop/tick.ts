@@ -10,7 +10,7 @@
 import type { LoopState, GateRecord } from '../state/state-schema.ts';
 import { ALL_PEERS_DOWN_TEXT, type StopReason } from '../state/stop-reason.ts';
 import type { Finding } from '../protocol/findings.ts';
-import type { SoftStatus } from '../protocol/soft-reviews.ts';
+import type { SoftStatus } from '../state/state-schema.ts';
 import type { LoopSettings } from './settings.ts';
 import type { Classification, Verdict } from './classify.ts';
 import type { TurnCredit } from './peer-health.ts';

@@ -10,7 +10,7 @@
  */
 import { parseStopReason } from '../state/stop-reason.ts';
 import type { ExitLine, TickLine } from '../state/run-log.ts';
-import type { NotifyEvent } from './notify-schema.ts';
+import type { NotifyEvent } from '../config/notify-schema.ts';
 
 export const NOTIFY_PAYLOAD_VERSION = 1;
 

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { PEERS_VERSION } from '../cli/version.ts';
 import { supervise } from '../proc/supervise.ts';
 import { payloadEnv, type NotifyPayload } from './notify-events.ts';
-import type { NotifySettings } from './notify-schema.ts';
+import type { NotifySettings } from '../config/notify-schema.ts';
 import type { SendOutcome } from './notify-store.ts';
 
 const clip = (s: string) => s.replace(/\s+/g, ' ').trim().slice(0, 300);

@@ -17,7 +17,7 @@ import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { assertSafeDir, writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
-import { NotifySchema } from './notify-schema.ts';
+import { NotifySchema } from '../config/notify-schema.ts';
 
 export const ArmedSchema = z.object({
   schema_version: z.literal(1),

@@ -7,27 +7,13 @@
  * attestation.ts), never the `Peer:` trailer a peer writes itself: an unattested review, or one
  * whose trailer claims a different peer than the attestation, is ignored with a warning.
  */
-import { z } from 'zod';
 import type { Commit } from '../git/commits.ts';
+import type { ReviewRecord, SoftStatus } from '../state/state-schema.ts';
 import { firstJsonBlock } from './json-blocks.ts';
 
 export type ReviewerMode = 'other' | 'both' | 'alternating' | 'quorum';
 /** The fields of a soft goal the tally needs (structurally a subset of config's SoftGoal). */
 export type SoftGoalRule = { id: string; reviewer: ReviewerMode; consensus_needed?: number; quorum?: string };
-
-const count = z.number().int().min(0);
-export const ReviewRecordSchema = z.object({ pass: z.boolean(), reviewer: z.string(), sha: z.string(), notes: z.string() });
-export type ReviewRecord = z.infer<typeof ReviewRecordSchema>;
-/** One goal's review tally as state.json keeps it (`soft_status[goal]`). */
-export const SoftStatusSchema = z.object({
-  consensusCount: count,
-  lastPass: z.boolean().nullable(),
-  lastReviewer: z.string().optional(),
-  history: z.array(ReviewRecordSchema),
-  altCursor: count,
-  perPeer: z.record(z.string(), z.object({ consensusCount: count })),
-});
-export type SoftStatus = z.infer<typeof SoftStatusSchema>;
 
 export const HISTORY_KEEP = 20;
 export const NOTES_MAX = 500;

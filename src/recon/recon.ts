@@ -8,7 +8,7 @@ import { lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { readTextCapped } from '../fs/safe-read.ts';
-import { isRegularFile, listProjectFiles, NOISE_DIRS } from './repo-files.ts';
+import { isRegularFile, listProjectFiles, NOISE_DIRS } from '../git/repo-files.ts';
 
 export const RECON_MAX_BYTES = 25_000;
 const DOC_EXCERPT = 3000;

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, realpathSync } from 'node:fs';
-import { accessingFile } from '../cli/file-errors.ts';
+import { accessingFile } from '../fs/file-errors.ts';
 import { basename, join } from 'node:path';
 import { assertSafeDir } from '../fs/atomic-write.ts';
 import { stateDirOverride, xdgStateHome } from './env-dirs.ts';

@@ -13,7 +13,7 @@
 import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PeersError } from '../cli/errors.ts';
-import { accessingFile } from '../cli/file-errors.ts';
+import { accessingFile } from '../fs/file-errors.ts';
 import { UnsafePathError } from '../fs/atomic-write.ts';
 import { peersRuntimeDir } from './env-dirs.ts';
 import { projectKey } from './paths.ts';

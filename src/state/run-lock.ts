@@ -9,7 +9,7 @@
 import { dlopen, FFIType } from 'bun:ffi';
 import { closeSync, constants, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import { PeersError } from '../cli/errors.ts';
-import { fileAccessError } from '../cli/file-errors.ts';
+import { fileAccessError } from '../fs/file-errors.ts';
 import { UnsafePathError } from '../fs/atomic-write.ts';
 
 const LOCK_SH = 1;

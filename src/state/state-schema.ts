@@ -4,9 +4,26 @@
  * on every write (the loop never persists a state it could not read back).
  */
 import { z } from 'zod';
-import { SoftStatusSchema } from '../protocol/soft-reviews.ts';
 
 export const STATE_SCHEMA_VERSION = 1;
+
+const reviewCount = z.number().int().min(0);
+export const ReviewRecordSchema = z.object({ pass: z.boolean(), reviewer: z.string(), sha: z.string(), notes: z.string() });
+export type ReviewRecord = z.infer<typeof ReviewRecordSchema>;
+/**
+ * One goal's review tally as state.json keeps it (`soft_status[goal]`); src/protocol/soft-reviews.ts
+ * computes it. Defined here, with the rest of state.json's shape, because the protocol's rules sit
+ * above the state store (docs/ARCHITECTURE.md, Layers).
+ */
+export const SoftStatusSchema = z.object({
+  consensusCount: reviewCount,
+  lastPass: z.boolean().nullable(),
+  lastReviewer: z.string().optional(),
+  history: z.array(ReviewRecordSchema),
+  altCursor: reviewCount,
+  perPeer: z.record(z.string(), z.object({ consensusCount: reviewCount })),
+});
+export type SoftStatus = z.infer<typeof SoftStatusSchema>;
 
 export const PEER_STATES = ['healthy', 'degraded', 'unavailable'] as const;
 export type PeerState = (typeof PEER_STATES)[number];
@@ -87,7 +104,7 @@ export const LoopStateSchema = z.object({
    * counterpart audits it, not only the next one).
    */
   peer_warnings: z.record(z.string(), z.array(z.string())).default({}),
-  /** Soft-goal review tallies (src/protocol/soft-reviews.ts SoftStatus), keyed by goal id. */
+  /** Soft-goal review tallies (SoftStatus above), keyed by goal id. */
   soft_status: z.record(z.string(), SoftStatusSchema),
   /** Per-peer anti-cheat memory (src/protocol/anti-cheat.ts AntiCheatPeerState). */
   anti_cheat: z.record(z.string(), z.object({ prewarned: z.string().optional(), consecutiveReverts: count })),

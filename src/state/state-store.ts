@@ -6,7 +6,7 @@
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { InputError } from '../cli/errors.ts';
-import { accessingFile } from '../cli/file-errors.ts';
+import { accessingFile } from '../fs/file-errors.ts';
 import { LoopStateSchema, STATE_SCHEMA_VERSION, type LoopState } from './state-schema.ts';
 
 export const STATE_READ_LIMIT = 5 * MiB;

@@ -6,7 +6,7 @@
  */
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
-import { accessingFile } from '../cli/file-errors.ts';
+import { accessingFile } from '../fs/file-errors.ts';
 
 /** The caps, plus `ledger-unreadable`: the spend cannot be known, so no cap can be checked (fail closed). */
 export const BUDGET_CAPS = ['max_ticks', 'max_runtime', 'max_consecutive_failures', 'max_tokens', 'max_usd', 'ledger-unreadable'] as const;

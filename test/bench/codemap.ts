@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildCodemap, languageOf } from '../../src/codemap/codemap.ts';
 import { renderCodemapDigest } from '../../src/codemap/digest.ts';
-import { listProjectFiles } from '../../src/recon/repo-files.ts';
+import { listProjectFiles } from '../../src/git/repo-files.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 
@@ -112,10 +112,11 @@ try {
   rmSync(synth, { recursive: true, force: true });
 }
 
-// Real code: this repository (TypeScript, git-listed), zod (TypeScript sources), undici (CommonJS),
-// execa (ESM JavaScript) and the system's Python standard library when present.
+// Real code: this repository (TypeScript, git-listed), packages installed for peers' own use (zod:
+// TypeScript sources; @oclif/core: CommonJS; @kubernetes-models/apimachinery, which the k8s tests'
+// kubernetes-models brings: ESM JavaScript) and the system's Python standard library when present.
 measure('peers itself (TypeScript, git ls-files)', ROOT);
-for (const p of ['zod', 'undici', 'execa'].filter((p) => existsSync(join(ROOT, 'node_modules', p)))) measure(`node_modules/${p} (walk)`, join(ROOT, 'node_modules', p));
+for (const p of ['zod', '@oclif/core', '@kubernetes-models/apimachinery'].filter((p) => existsSync(join(ROOT, 'node_modules', p)))) measure(`node_modules/${p} (walk)`, join(ROOT, 'node_modules', p));
 const pyStdlib = ['/usr/lib/python3.13', '/usr/lib/python3.12', '/usr/lib/python3.11'].find((d) => existsSync(d));
 if (pyStdlib) measure(`${pyStdlib} (Python stdlib, walk)`, pyStdlib);
 

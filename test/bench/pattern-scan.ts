@@ -147,7 +147,7 @@ const section = [
   ...rows,
   '',
   `Least-squares fit of scan cost against size: ${summary.join('; ')}. A line longer than 8 KiB is judged by its first and last 4 KiB`,
-  '(src/peers/halt-patterns.ts): a single long line costs next to nothing whatever its length, and many lines cost',
+  '(src/peer-output/halt-patterns.ts): a single long line costs next to nothing whatever its length, and many lines cost',
   'in proportion to their number, each scanned once by one combined expression per kind.',
   '',
 ].join('\n');

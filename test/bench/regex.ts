@@ -4,7 +4,7 @@
  *
  *   node_modules/.bin/bun test/bench/regex.ts
  */
-import { compileRegex } from '../../src/gates/pass-when/regex/matcher.ts';
+import { compileRegex } from '../../src/pass-when/regex/matcher.ts';
 
 const MiB = 1024 * 1024;
 const cases: [string, string, string][] = [

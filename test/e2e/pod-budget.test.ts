@@ -16,7 +16,7 @@ import { stringify } from 'yaml';
 import { readLedgerFile, isRefusal, totalsOf } from '../../auth-proxy/usage/usage-ledger.ts';
 import { budgetPolicyPath } from '../../src/budget/budget-policy.ts';
 import { hostUsageLedgerPath } from '../../src/budget/ledger-spend.ts';
-import { demoConfig } from '../../src/demo/demo-config.ts';
+import { demoConfig } from '../../apps/demo/demo-config.ts';
 import { readStopReason } from '../../src/state/stop-reason.ts';
 import { handoffCommitCommand } from '../integration/real-cli/harness.ts';
 import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid } from './podman-user.ts';

@@ -27,7 +27,7 @@ const BINARY = process.env.PEERS_FUZZ_BINARY || PEERS;
 const STACK_LINE = /^\s+at\s.+[(:]\d+/m;
 /** podman subcommands that would create, start or change anything. */
 const POD_EFFECT = /^podman (?:(?:pod|container|network|volume|image|kube) )?(?:create|run|start|build|play|rm|rmi|kill|stop|load|import|commit|exec|restart|unpause)\b/m;
-/** `peers doctor`'s probe of the image's CLIs: a throwaway container, no network, never pulling (src/doctor/image-clis.ts). */
+/** `peers doctor`'s probe of the image's CLIs: a throwaway container, no network, never pulling (apps/doctor/image-clis.ts). */
 const IMAGE_PROBE = /^podman run --rm --pull=never --network=none --entrypoint \/bin\/sh \S+ -c /;
 
 /** podman calls that create, start or change anything (the image probe reads only). */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { parseTrailers } from '../../src/protocol/trailers.ts';
+import { parseTrailers } from '../../src/git/trailers.ts';
 
 describe('parseTrailers', () => {
   test('reads the last paragraph as trailers, last value wins', () => {

@@ -2,7 +2,7 @@
  * The document mode's gates: CODEMAP.yaml and ARCHITECTURE.md as committed at HEAD, held against
  * the codemap of HEAD's own source (codemap-at.ts), so a map that drifts from the code fails.
  */
-import { architectureFindings, ARCHITECTURE_FILE, CODEMAP_FILE, completenessFindings, groundingFindings, parseCodemapFile, signatureFindings, summaryFindings, type CodemapEntry, type Finding } from '../../../src/modes/document/codemap-file.ts';
+import { architectureFindings, ARCHITECTURE_FILE, CODEMAP_FILE, completenessFindings, groundingFindings, parseCodemapFile, signatureFindings, summaryFindings, type CodemapEntry, type Finding } from '../../../src/mode-registry/document/codemap-file.ts';
 import type { CodeSymbol } from '../../../src/codemap/types.ts';
 import { openCheckRepo, type CheckRepo } from '../check-repo.ts';
 import { codemapAt } from '../codemap-at.ts';

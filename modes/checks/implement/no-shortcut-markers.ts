@@ -6,7 +6,7 @@
  * passes once a peer other than the one that wrote it approved the commit that added it.
  */
 import { languageOf } from '../../../src/codemap/codemap.ts';
-import { NOISE_DIRS } from '../../../src/recon/repo-files.ts';
+import { NOISE_DIRS } from '../../../src/git/repo-files.ts';
 import { baselineOrFail, describeBaseline, notVouchedWhy } from '../baseline-or-fail.ts';
 import { openCheckRepo } from '../check-repo.ts';
 import type { Check } from '../types.ts';

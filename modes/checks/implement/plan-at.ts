@@ -1,6 +1,6 @@
-/** PLAN.md as committed at a commit, parsed and validated (src/modes/plan), or why not. */
-import { formatPlanIssues, parsePlan } from '../../../src/modes/plan/plan-parse.ts';
-import type { Plan } from '../../../src/modes/plan/plan-schema.ts';
+/** PLAN.md as committed at a commit, parsed and validated (src/mode-registry/plan), or why not. */
+import { formatPlanIssues, parsePlan } from '../../../src/mode-registry/plan/plan-parse.ts';
+import type { Plan } from '../../../src/mode-registry/plan/plan-schema.ts';
 import type { CheckRepo } from '../check-repo.ts';
 
 export const PLAN_FILE = 'PLAN.md';

@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { gitOk } from '../../../src/git/git.ts';
 import { runLoop, type LoopOutcome } from '../../../src/loop/loop-runner.ts';
 import { readRunSummary } from '../../../src/loop/run-summary.ts';
-import { findingsOf, reportMarkdown } from '../../../src/loop/run-report.ts';
+import { findingsOf, reportMarkdown } from '../../../src/report/run-report.ts';
 import { readRunLog, tickLines, type TickLine } from '../../../src/state/run-log.ts';
 import { loadState } from '../../../src/state/state-store.ts';
 import { statePaths } from '../../../src/state/paths.ts';

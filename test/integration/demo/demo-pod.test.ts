@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { demoScenario } from '../../../src/demo/demo-scenario.ts';
+import { demoScenario } from '../../../apps/demo/demo-scenario.ts';
 import { ZERO_USAGE } from '../../../src/model-server/scenario-schema.ts';
 import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, TEST_USER, uid, userEnv } from '../../e2e/podman-user.ts';
 

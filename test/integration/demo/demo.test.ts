@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { listCommits } from '../../../src/git/commits.ts';
 import { gitOk } from '../../../src/git/git.ts';
 import { isHandoffCommit } from '../../../src/loop/handoff-check.ts';
-import { demoScenario } from '../../../src/demo/demo-scenario.ts';
-import { BASELINE_TAG } from '../../../src/config/init-project.ts';
+import { demoScenario } from '../../../apps/demo/demo-scenario.ts';
+import { BASELINE_TAG } from '../../../src/mode-registry/init-project.ts';
 import { readRunLog, tickLines } from '../../../src/state/run-log.ts';
 import { ZERO_USAGE, type Scenario } from '../../../src/model-server/scenario-schema.ts';
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, afterEach, beforeAll, expect, test } from 'bun:test';
 import { join } from 'node:path';
-import { startDashboard, type Dashboard } from '../../../src/apps/dashboard/server.ts';
+import { startDashboard, type Dashboard } from '../../../apps/dashboard/server.ts';
 import { stateDirFor } from '../../../src/state/paths.ts';
 import { ensureRegistered } from '../../../sandbox/registry.ts';
 import { makeProject, REPO_ROOT, type Project } from '../loop/harness.ts';

@@ -11,7 +11,7 @@ import { notifyDue } from '../../../src/notify/notify-due.ts';
 import { buildPayload, type NotifyPayload } from '../../../src/notify/notify-events.ts';
 import { sendNotification } from '../../../src/notify/notify-send.ts';
 import { armNotifications, notifyDir } from '../../../src/notify/notify-store.ts';
-import { NotifySchema } from '../../../src/notify/notify-schema.ts';
+import { NotifySchema } from '../../../src/config/notify-schema.ts';
 import { probeRunLock } from '../../../src/state/run-lock.ts';
 import { configYaml, loop, makeProject, REPO_ROOT, spawnLoopCli, ticks, type Project, type ProjectSpec } from './harness.ts';
 

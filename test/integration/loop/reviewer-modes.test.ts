@@ -4,7 +4,8 @@
  * one keeps failing; a review signed with another peer's name is ignored.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { isSoftGoalPassed, type SoftStatus } from '../../../src/protocol/soft-reviews.ts';
+import { isSoftGoalPassed } from '../../../src/protocol/soft-reviews.ts';
+import type { SoftStatus } from '../../../src/state/state-schema.ts';
 import { loop, makeProject, promptOf, state, ticks, type Project } from './harness.ts';
 
 let p: Project | undefined;

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRunSummary } from '../../../src/loop/run-summary.ts';
-import { reportMarkdown } from '../../../src/loop/run-report.ts';
+import { reportMarkdown } from '../../../src/report/run-report.ts';
 import { loop, makeProject, promptOf, state, ticks, type Project } from './harness.ts';
 
 let p: Project | undefined;

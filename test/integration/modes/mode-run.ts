@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { initProject, type InitResult } from '../../../src/config/init-project.ts';
+import { initProject, type InitResult } from '../../../src/mode-registry/init-project.ts';
 import { readRunLog, tickLines, type TickLine } from '../../../src/state/run-log.ts';
 import { loadState } from '../../../src/state/state-store.ts';
 import { statePaths } from '../../../src/state/paths.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { listCommits } from '../../../src/git/commits.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
-import { LocalPeerRunner } from '../../../src/peers/peer-runner.ts';
+import { LocalPeerRunner } from '../../../src/proc/peer-runner.ts';
 import { attestedPeer } from '../../../src/protocol/attestation.ts';
 import { decideAntiCheat, initialAntiCheatState, revertTurn, type AntiCheatPeerState } from '../../../src/protocol/anti-cheat.ts';
 import { turnDiff } from '../../../src/protocol/turn-diff.ts';

@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseUsage } from '../../../src/peers/usage.ts';
-import { parseTrailers } from '../../../src/protocol/trailers.ts';
+import { parseUsage } from '../../../src/peer-output/usage.ts';
+import { parseTrailers } from '../../../src/git/trailers.ts';
 import type { ModelServerHandle } from '../../../src/model-server/server.ts';
 import { ensureTestUser, gitAsUser, handoffCommitCommand, makeRepo, removeDir, runCodex, startServer } from './harness.ts';
 

@@ -6,7 +6,7 @@
  * idle timeout kills it; a malformed event is survived by the CLI's own retry.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { structuredStatus } from '../../../src/peers/structured-events.ts';
+import { structuredStatus } from '../../../src/peer-output/structured-events.ts';
 import type { ModelServerHandle } from '../../../src/model-server/server.ts';
 import { ensureTestUser, removeDir, runClaude, runCodex, startServer, userDir } from './harness.ts';
 

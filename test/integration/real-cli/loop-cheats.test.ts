@@ -9,7 +9,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelServerHandle } from '../../../src/model-server/server.ts';
 import { readRunSummary } from '../../../src/loop/run-summary.ts';
-import { findingsOf, reportMarkdown } from '../../../src/loop/run-report.ts';
+import { findingsOf, reportMarkdown } from '../../../src/report/run-report.ts';
 import { readRunLog, tickLines } from '../../../src/state/run-log.ts';
 import { statePaths } from '../../../src/state/paths.ts';
 import { ensureTestUser, giveToTestUser, gitAsUser, makeLoopProject, runLoopAsUser, startServer, type LoopProject } from './harness.ts';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelServerHandle } from '../../../src/model-server/server.ts';
-import { parseTrailers } from '../../../src/protocol/trailers.ts';
+import { parseTrailers } from '../../../src/git/trailers.ts';
 import { CLAUDE_OPUS_PRICES, ensureTestUser, gitAsUser, handoffCommitCommand, makeLoopProject, runLoopAsUser, startServer, type LoopProject } from './harness.ts';
 
 const MODEL = 'claude-opus-5-5';

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadScenarioFile } from '../../../src/model-server/load-scenario.ts';
 import { startModelServer, type ModelServerHandle } from '../../../src/model-server/server.ts';
-import { parseTrailers } from '../../../src/protocol/trailers.ts';
+import { parseTrailers } from '../../../src/git/trailers.ts';
 import { ensureTestUser, gitAsUser, makeLoopProject, runLoopAsUser, type LoopProject } from './harness.ts';
 
 const REHEARSAL = resolve(import.meta.dir, '../../fixtures/scenarios/rehearsal.yaml');

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { OPENCODE_PROVIDER_ID, OPENCODE_RUN_ARGV } from '../../../src/model-server/cli-wiring.ts';
 import type { ModelServerHandle } from '../../../src/model-server/server.ts';
 import { buildPeerArgv } from '../../../src/config/peer-argv.ts';
-import { errorBlobs } from '../../../src/peers/structured-events.ts';
-import { parseUsage } from '../../../src/peers/usage.ts';
-import { parseTrailers } from '../../../src/protocol/trailers.ts';
+import { errorBlobs } from '../../../src/peer-output/structured-events.ts';
+import { parseUsage } from '../../../src/peer-output/usage.ts';
+import { parseTrailers } from '../../../src/git/trailers.ts';
 import { CLAUDE_OPUS_PRICES, OPENCODE_BIN, ensureTestUser, gitAsUser, handoffCommitCommand, makeRepo, removeDir, runOpencode, startServer } from './harness.ts';
 
 const MODEL = 'claude-opus-5-5';

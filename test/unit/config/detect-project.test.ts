@@ -7,9 +7,9 @@ import { parse } from 'yaml';
 import { ConfigSchema } from '../../../src/config/config-schema.ts';
 import { detectProject, type ProjectFiles } from '../../../src/config/detect-project.ts';
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
-import { configTemplate, goalsTemplate } from '../../../src/config/init-project.ts';
+import { configTemplate, goalsTemplate } from '../../../src/mode-registry/init-project.ts';
 import { renderConfig, renderGoals, TEMPLATE_LINES } from '../../../src/config/render-init.ts';
-import { compilePassWhen } from '../../../src/gates/pass-when/index.ts';
+import { compilePassWhen } from '../../../src/pass-when/index.ts';
 
 function files(tree: Record<string, string>): ProjectFiles {
   return {

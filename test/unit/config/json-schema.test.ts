@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { parse } from 'yaml';
-import { configTemplate, goalsTemplate } from '../../../src/config/init-project.ts';
+import { configTemplate, goalsTemplate } from '../../../src/mode-registry/init-project.ts';
 import { jsonSchemaFor } from '../../../src/config/json-schema.ts';
 import { validateJsonSchema } from './json-schema-validator.ts';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError, InputErrors } from '../../../src/cli/errors.ts';
 import { loadConfigFile, loadGoalsFile, loadProject } from '../../../src/config/load.ts';
-import { configTemplate, goalsTemplate } from '../../../src/config/init-project.ts';
-import { didYouMean, editDistance } from '../../../src/config/did-you-mean.ts';
+import { configTemplate, goalsTemplate } from '../../../src/mode-registry/init-project.ts';
+import { didYouMean, editDistance } from '../../../src/cli/did-you-mean.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'peers-load-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ConfigSchema, REASONING_BY_TOOL, type PeerSpec } from '../../../src/config/config-schema.ts';
 import { buildPeerArgv } from '../../../src/config/peer-argv.ts';
-import { configTemplate } from '../../../src/config/init-project.ts';
+import { configTemplate } from '../../../src/mode-registry/init-project.ts';
 import { parse } from 'yaml';
 
 const bin = (name: string) => join(import.meta.dir, '../../../node_modules/.bin', name);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { subordinateRange } from '../../../src/doctor/doctor-checks.ts';
+import { subordinateRange } from '../../../apps/doctor/doctor-checks.ts';
 
 describe('subordinate id ranges (/etc/subuid format)', () => {
   test('sums every range of the user, by name or by uid, ignoring others and junk', () => {

@@ -7,12 +7,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerProject } from '../../../src/config/project-registry.ts';
-import { runDoctor } from '../../../src/doctor/doctor-checks.ts';
+import { runDoctor } from '../../../apps/doctor/doctor-checks.ts';
 import { ConfigSchema } from '../../../src/config/config-schema.ts';
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
-import { peerCredentials } from '../../../src/doctor/credentials.ts';
-import { parseImageCliVersions } from '../../../src/doctor/image-clis.ts';
-import { verifyFinding } from '../../../src/doctor/verify-cost.ts';
+import { peerCredentials } from '../../../apps/doctor/credentials.ts';
+import { parseImageCliVersions } from '../../../apps/doctor/image-clis.ts';
+import { verifyFinding } from '../../../apps/doctor/verify-cost.ts';
 import type { VerifyRecord } from '../../../src/gates/verify-record.ts';
 
 const SECRET = 'sk-ant-do-not-print-me';

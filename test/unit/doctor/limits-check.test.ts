@@ -3,8 +3,8 @@
  * (rootless cgroup v1, or v2 without delegation), what does apply and how to get the rest.
  */
 import { describe, expect, test } from 'bun:test';
-import { type DoctorCheck, runDoctor } from '../../../src/doctor/doctor-checks.ts';
-import type { HostProbe } from '../../../src/doctor/host-probe.ts';
+import { type DoctorCheck, runDoctor } from '../../../apps/doctor/doctor-checks.ts';
+import type { HostProbe } from '../../../apps/doctor/host-probe.ts';
 
 /** A machine with podman whose `podman info` reports `host`; every other probe finds nothing. */
 function probeWith(host: Record<string, unknown> | null): HostProbe {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
-import { realHostProbe, type HostProbe, type RunResult } from '../../../src/doctor/host-probe.ts';
-import { runDoctor } from '../../../src/doctor/doctor-checks.ts';
-import { DOCTOR_COMMANDS, hostRunAsync, withPrefetchedRuns, type RunAsync } from '../../../src/doctor/prefetch-probe.ts';
+import { realHostProbe, type HostProbe, type RunResult } from '../../../apps/doctor/host-probe.ts';
+import { runDoctor } from '../../../apps/doctor/doctor-checks.ts';
+import { DOCTOR_COMMANDS, hostRunAsync, withPrefetchedRuns, type RunAsync } from '../../../apps/doctor/prefetch-probe.ts';
 
 const ok = (stdout: string): RunResult => ({ code: 0, stdout, stderr: '' });
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compilePassWhen, PassWhenError } from '../../../src/gates/pass-when/index.ts';
+import { compilePassWhen, PassWhenError } from '../../../src/pass-when/index.ts';
 
 const repo = mkdtempSync(join(tmpdir(), 'passwhen-'));
 writeFileSync(join(repo, 'c.json'), JSON.stringify({ totals: { percent_covered: 93.5 }, list: [1, 2], name: 'x' }));
@@ -205,6 +205,6 @@ describe('pass_when: rejected at load time with an offset', () => {
 });
 
 test('parsing alone (what the goals loader calls) already rejects an unsupported literal regex', async () => {
-  const { parsePassWhen } = await import('../../../src/gates/pass-when/parser.ts');
+  const { parsePassWhen } = await import('../../../src/pass-when/parser.ts');
   expect(() => parsePassWhen("regex('(?=x)', stdout) != None")).toThrow(/lookahead/);
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { compileRegex, RegexBudgetError } from '../../../src/gates/pass-when/regex/matcher.ts';
+import { compileRegex, RegexBudgetError } from '../../../src/pass-when/regex/matcher.ts';
 
 const search = (pattern: string, text: string) => compileRegex(pattern).search(text);
 

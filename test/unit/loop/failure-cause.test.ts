@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'bun:test';
 import { classifyTurn } from '../../../src/loop/classify.ts';
 import { explainFailure, firstMeaningfulLine, MAX_CAUSE_CHARS, oneLine, type TurnFacts } from '../../../src/loop/failure-cause.ts';
-import { structuredStatus } from '../../../src/peers/structured-events.ts';
+import { structuredStatus } from '../../../src/peer-output/structured-events.ts';
 
 const GIT_NO_IDENTITY = `Author identity unknown
 

@@ -6,7 +6,7 @@ import { gitOk, headSha } from '../../../src/git/git.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
 import { CHANGES_CAP_BYTES, reviewChanges, inboxLines, observeTurnGit } from '../../../src/loop/git-observe.ts';
-import { LocalPeerRunner } from '../../../src/peers/peer-runner.ts';
+import { LocalPeerRunner } from '../../../src/proc/peer-runner.ts';
 
 let repo: string;
 const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { blockedReason, checkHandoff, type CommitView } from '../../../src/loop/handoff-check.ts';
-import { parseTrailers } from '../../../src/protocol/trailers.ts';
+import { parseTrailers } from '../../../src/git/trailers.ts';
 
 function commit(sha: string, message: string): CommitView {
   return { sha, message, trailers: parseTrailers(message) };

@@ -1,7 +1,7 @@
 /** judgeTurn: the whole turn verdict as a pure function of what the shell observed. */
 import { describe, expect, test } from 'bun:test';
 import { judgeTurn, type TurnFacts } from '../../../src/loop/judge-turn.ts';
-import { parseTrailers } from '../../../src/protocol/trailers.ts';
+import { parseTrailers } from '../../../src/git/trailers.ts';
 import type { Commit } from '../../../src/git/commits.ts';
 
 const A = 'a'.repeat(40);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { GitError } from '../../../src/git/git.ts';
 import { PeersError } from '../../../src/cli/errors.ts';
-import { fileAccessError } from '../../../src/cli/file-errors.ts';
+import { fileAccessError } from '../../../src/fs/file-errors.ts';
 import { storageStop } from '../../../src/loop/storage-stop.ts';
 import { exitCodeFor, formatStopReason, parseStopReason } from '../../../src/state/stop-reason.ts';
 

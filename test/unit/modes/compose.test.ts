@@ -2,9 +2,9 @@ import { describe, expect, test } from 'bun:test';
 import { parse } from 'yaml';
 import { InputError, InputErrors } from '../../../src/cli/errors.ts';
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
-import { mergeModeGoals, parseModeList, resolveModes } from '../../../src/modes/compose.ts';
-import { BUILTIN_MODES, listModes } from '../../../src/modes/registry.ts';
-import { renderModeGoals } from '../../../src/modes/render-mode-files.ts';
+import { mergeModeGoals, parseModeList, resolveModes } from '../../../src/mode-registry/compose.ts';
+import { BUILTIN_MODES, listModes } from '../../../src/mode-registry/registry.ts';
+import { renderModeGoals } from '../../../src/mode-registry/render-mode-files.ts';
 import { CHECKS } from '../../../modes/checks/index.ts';
 
 function refusal(req: Parameters<typeof resolveModes>[0]): string {

@@ -1,10 +1,10 @@
 import { describe, expect, test } from 'bun:test';
 import { parse } from 'yaml';
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
-import { contractDigest, contractFromGoals, contractLogProblem, contractsLogLine, readContractsLog, withContract, type Contract } from '../../../src/modes/contract.ts';
-import { contractRefusal, frozenPathsTouched, refuseTurn } from '../../../src/modes/contract-guard.ts';
-import { resolveModes } from '../../../src/modes/compose.ts';
-import { renderModeGoals } from '../../../src/modes/render-mode-files.ts';
+import { contractDigest, contractFromGoals, contractLogProblem, contractsLogLine, readContractsLog, withContract, type Contract } from '../../../src/mode-registry/contract.ts';
+import { contractRefusal, frozenPathsTouched, refuseTurn } from '../../../src/loop/contract-guard.ts';
+import { resolveModes } from '../../../src/mode-registry/compose.ts';
+import { renderModeGoals } from '../../../src/mode-registry/render-mode-files.ts';
 import type { TickObservation } from '../../../src/loop/tick.ts';
 
 const BLOB = 'a'.repeat(40);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { declaredDependencies, justificationsIn, manifestKind, namesMatch } from '../../../src/modes/dependency-manifests.ts';
+import { declaredDependencies, justificationsIn, manifestKind, namesMatch } from '../../../src/mode-registry/dependency-manifests.ts';
 
 const deps = (path: string, text: string) => [...declaredDependencies(path, text)].sort();
 

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import type { CodeSymbol } from '../../../src/codemap/types.ts';
-import { anchorsIn, architectureFindings, completenessFindings, groundingFindings, parseCodemapFile, seedArchitecture, seedCodemap, signatureFindings, summaryFindings } from '../../../src/modes/document/codemap-file.ts';
+import { anchorsIn, architectureFindings, completenessFindings, groundingFindings, parseCodemapFile, seedArchitecture, seedCodemap, signatureFindings, summaryFindings } from '../../../src/mode-registry/document/codemap-file.ts';
 import { sections, substantive } from '../../../modes/checks/describe/description.ts';
 
 const SYMS: CodeSymbol[] = [

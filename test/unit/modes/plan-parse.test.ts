@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { formatPlanIssues, parsePlan } from '../../../src/modes/plan/plan-parse.ts';
+import { formatPlanIssues, parsePlan } from '../../../src/mode-registry/plan/plan-parse.ts';
 
 const GOOD = `# Greeter
 

@@ -2,9 +2,9 @@ import { describe, expect, test } from 'bun:test';
 import { tmpdir } from 'node:os';
 import { runShell } from '../../../modes/checks/run-command.ts';
 import type { ProjectFiles } from '../../../src/config/detect-project.ts';
-import { detectLang, normalizeLang } from '../../../src/modes/language.ts';
-import { projectTool } from '../../../src/modes/project-tools.ts';
-import { testCommand } from '../../../src/modes/test-command.ts';
+import { detectLang, normalizeLang } from '../../../src/mode-registry/language.ts';
+import { projectTool } from '../../../src/mode-registry/project-tools.ts';
+import { testCommand } from '../../../src/mode-registry/test-command.ts';
 
 function files(map: Record<string, string>): ProjectFiles {
   return { read: (p) => map[p], exists: (p) => p in map, list: (d) => Object.keys(map).filter((p) => (d ? p.startsWith(`${d}/`) : !p.includes('/'))).map((p) => p.slice(d ? d.length + 1 : 0)) };

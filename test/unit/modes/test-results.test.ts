@@ -1,6 +1,6 @@
 /** The per-test result parsers, on output captured from the real runners. */
 import { describe, expect, test } from 'bun:test';
-import { failing, parseCargoTest, parseGoTestJson, parseJestJson, parseJunitXml, parseMochaJson, parseNodeTestEvents, parseUnittestVerbose } from '../../../src/modes/test-results.ts';
+import { failing, parseCargoTest, parseGoTestJson, parseJestJson, parseJunitXml, parseMochaJson, parseNodeTestEvents, parseUnittestVerbose } from '../../../src/mode-registry/test-results.ts';
 
 const entries = (m: Map<string, string>) => Object.fromEntries(m);
 

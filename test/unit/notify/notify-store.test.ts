@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { armNotifications, claimEvent, isClaimed, readArmed, recordSent, sentNotifications } from '../../../src/notify/notify-store.ts';
-import { NotifySchema } from '../../../src/notify/notify-schema.ts';
+import { NotifySchema } from '../../../src/config/notify-schema.ts';
 
 let root: string | undefined;
 afterEach(() => root && rmSync(root, { recursive: true, force: true }));

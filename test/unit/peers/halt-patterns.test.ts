@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { DEFAULT_ERROR_PATTERNS, DEFAULT_HALT_PATTERNS, LINE_WINDOW, LiveScanner, compilePatterns, isEchoedContent, scanLines } from '../../../src/peers/halt-patterns.ts';
+import { DEFAULT_ERROR_PATTERNS, DEFAULT_HALT_PATTERNS, LINE_WINDOW, LiveScanner, compilePatterns, isEchoedContent, scanLines } from '../../../src/peer-output/halt-patterns.ts';
 import { seededRandom, seedFrom } from '../../fuzz/seeded-random.ts';
 
 const p = compilePatterns(DEFAULT_HALT_PATTERNS, DEFAULT_ERROR_PATTERNS);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { structuredStatus } from '../../../src/peers/structured-events.ts';
+import { structuredStatus } from '../../../src/peer-output/structured-events.ts';
 
 describe('structured status events', () => {
   test('claude: the last result event with is_error and auth vocabulary is a halt', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { parseUsage } from '../../../src/peers/usage.ts';
+import { parseUsage } from '../../../src/peer-output/usage.ts';
 
 describe('token and USD parsing', () => {
   test('claude stream-json: the terminal result envelope counts, nested assistant usage does not', () => {

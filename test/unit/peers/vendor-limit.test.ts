@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { limitFromReply, parseGoDuration, parseRetryAfter } from '../../../auth-proxy/usage/limit-reply.ts';
-import { clockTimeMs, limitFromOutput } from '../../../src/peers/vendor-limit.ts';
+import { clockTimeMs, limitFromOutput } from '../../../src/peer-output/vendor-limit.ts';
 import { anthropicError, anthropicUsageLimitHeaders } from '../../../src/model-server/anthropic-wire.ts';
 import { responsesError, responsesUsageLimit } from '../../../src/model-server/responses-wire.ts';
 

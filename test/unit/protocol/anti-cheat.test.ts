@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { parseTrailers } from '../../../src/protocol/trailers.ts';
+import { parseTrailers } from '../../../src/git/trailers.ts';
 import { decideAntiCheat, findJustification, initialAntiCheatState, type AntiCheatInput } from '../../../src/protocol/anti-cheat.ts';
 import { isRunnableTestPath, isTestPath, movesTestOutOfReach } from '../../../src/protocol/test-paths.ts';
 import { classifyTurnPatch, isTestOnly, type TurnDiff } from '../../../src/protocol/turn-diff.ts';

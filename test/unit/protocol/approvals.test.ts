@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'bun:test';
 import { approvalHint, approvalsIn, approvedTargets, attestedByAnother, makeAttestationView, OPERATOR } from '../../../src/protocol/approvals.ts';
 import { attributeFindings, judgeMarkerFindings, removalJustifications } from '../../../src/protocol/escape-valves.ts';
-import { parseTrailers } from '../../../src/protocol/trailers.ts';
+import { parseTrailers } from '../../../src/git/trailers.ts';
 import type { Commit } from '../../../src/git/commits.ts';
 
 const c = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorEmail: '' });

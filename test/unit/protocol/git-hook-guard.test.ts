@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
-import { LocalPeerRunner } from '../../../src/peers/peer-runner.ts';
+import { LocalPeerRunner } from '../../../src/proc/peer-runner.ts';
 import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../../src/protocol/git-hook-guard.ts';
 import { makeRepo, sh, type Repo } from './git-fixture.ts';
 

@@ -8,8 +8,8 @@ import {
   isSoftGoalPassed,
   pendingSoftGoals,
   type SoftGoalRule,
-  type SoftStatus,
 } from '../../../src/protocol/soft-reviews.ts';
+import type { SoftStatus } from '../../../src/state/state-schema.ts';
 import { makeRepo, sh, type Repo } from './git-fixture.ts';
 
 const PEERS = ['alice', 'bob'];

@@ -1,0 +1,43 @@
+/**
+ * Can each configured peer authenticate? Per peer: the API key its vendor needs (by name; the value
+ * is never read out, printed or logged) or the CLI's login file, and what to do when neither is
+ * there. Mirrors what `peers up` will need: keys by default, login files with
+ * `--credentials oauth-file` (sandbox/credential-check.ts, sandbox/up.ts oauthMounts).
+ */
+import { claudeLoginFile, codexLoginFile } from '../../src/config/login-files.ts';
+import type { PeerSpec } from '../../src/config/config-schema.ts';
+import { resolveProvider } from '../../src/config/provider.ts';
+
+export type CredentialFinding = { status: 'ok' | 'fail' | 'skip'; detail: string; fix?: string };
+
+type Vendor = { key: string; loginFile: (env: Record<string, string | undefined>, home: string) => string; login: string; endpointEnv: string[] };
+
+const VENDORS: Partial<Record<PeerSpec['tool'], Vendor>> = {
+  claude: { key: 'ANTHROPIC_API_KEY', loginFile: claudeLoginFile, login: 'claude', endpointEnv: ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'ANTHROPIC_BASE_URL', 'CLAUDE_CONFIG_DIR'] },
+  codex: { key: 'OPENAI_API_KEY', loginFile: codexLoginFile, login: 'codex login', endpointEnv: ['OPENAI_API_KEY', 'OPENAI_BASE_URL', 'CODEX_HOME'] },
+};
+
+const tilde = (path: string, home: string) => (path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path);
+
+export function peerCredentials(peer: PeerSpec, env: Record<string, string | undefined>, home: string, isFile: (path: string) => boolean): CredentialFinding {
+  const vendor = VENDORS[peer.tool];
+  if (!vendor) {
+    return { status: 'skip', detail: `peers cannot tell where ${peer.tool === 'custom' ? 'a custom CLI' : peer.tool} keeps its credentials: make sure its provider key reaches it (\`peers info\` shows its command and env)` };
+  }
+  const provider = resolveProvider(peer.tool, peer.provider);
+  if (provider) {
+    return env[provider.key_env]
+      ? { status: 'ok', detail: `${provider.key_env} is set (provider ${provider.name}: only the auth sidecar will hold it)` }
+      : { status: 'fail', detail: `provider ${provider.name}, but ${provider.key_env} is not set`, fix: `export ${provider.key_env}=… in the shell that runs \`peers up\`` };
+  }
+  const own = vendor.endpointEnv.filter((k) => peer.env?.[k] !== undefined);
+  if (own.length) return { status: 'ok', detail: `config.yaml sets ${own.join(', ')} for this peer (a rehearsal or your own endpoint): not checked` };
+  if (env[vendor.key]) return { status: 'ok', detail: `${vendor.key} is set (an API key: only the auth sidecar will hold it)` };
+  const file = vendor.loginFile(env, home);
+  if (isFile(file)) return { status: 'ok', detail: `logged in (${tilde(file, home)}), no ${vendor.key}: start the run with \`peers up --credentials oauth-file\`` };
+  return {
+    status: 'fail',
+    detail: `no credentials: ${vendor.key} is not set and there is no login file (${tilde(file, home)})`,
+    fix: `export ${vendor.key}=… in the shell that runs \`peers up\`, or log in with \`${vendor.login}\` and use \`peers up --credentials oauth-file\``,
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * `peers doctor`: can this machine run peers? Each check says what it found, and every problem
+ * carries the exact command that fixes it. Required checks (git, rootless podman and its helpers,
+ * the workspace image and the peer CLIs in it, every registered project's config and each of its
+ * peers' credentials) make doctor exit 1; peer CLIs on the host are advisory, because peers run
+ * inside the image. Per project it also reports the last `peers verify`: do the gates pass, and
+ * what do they cost per tick.
+ */
+import { basename, join } from 'node:path';
+import { loadProject } from '../../src/config/load.ts';
+import { readVerifyRecord, VERIFY_RECORD_FILE } from '../../src/gates/verify-record.ts';
+import { peerCredentials } from './credentials.ts';
+import { IMAGE_CLIS, probeImageClis, type ImageCli } from './image-clis.ts';
+import { verifyFinding } from './verify-cost.ts';
+import { listRegisteredProjects, projectRegistryPath } from '../../src/config/project-registry.ts';
+import { InputErrors, PeersError } from '../../src/cli/errors.ts';
+import type { HostProbe } from './host-probe.ts';
+import { limitsCheck } from './limits-check.ts';
+
+export const WORKSPACE_IMAGE = 'localhost/peers-workspace:latest';
+const APT = 'sudo apt-get install -y';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+export type DoctorCheck = { id: string; title: string; status: CheckStatus; detail: string; fix?: string; required: boolean };
+
+const firstLine = (s: string) => s.trim().split('\n')[0] ?? '';
+
+function versionOf(probe: HostProbe, program: string, args = ['--version']): string | undefined {
+  if (!probe.which(program)) return undefined;
+  const res = probe.run([program, ...args]);
+  return res.code === 0 ? firstLine(res.stdout || res.stderr) : undefined;
+}
+
+/** `name:start:count` lines of /etc/subuid; matches the user by name or numeric uid. */
+export function subordinateRange(fileText: string | undefined, user: string, uid: number): number {
+  let total = 0;
+  for (const line of (fileText ?? '').split('\n')) {
+    const [name, , count] = line.trim().split(':');
+    if (name && (name === user || name === String(uid))) total += Number(count) || 0;
+  }
+  return total;
+}
+
+function gitCheck(probe: HostProbe): DoctorCheck {
+  const v = versionOf(probe, 'git');
+  return v
+    ? { id: 'git', title: 'git', status: 'ok', detail: v, required: true }
+    : { id: 'git', title: 'git', status: 'fail', detail: 'git is not on PATH', fix: `${APT} git`, required: true };
+}
+
+type PodmanInfo = { host?: { ociRuntime?: { name?: string }; cgroupVersion?: string; cgroupControllers?: string[]; networkBackend?: string; security?: { rootless?: boolean } } };
+
+function podmanChecks(probe: HostProbe): { checks: DoctorCheck[]; imageClis: ImageCliVersions } {
+  const checks: DoctorCheck[] = [];
+  const version = versionOf(probe, 'podman');
+  if (!version) {
+    checks.push({ id: 'podman', title: 'podman', status: 'fail', detail: 'podman is not on PATH', fix: `${APT} podman uidmap slirp4netns fuse-overlayfs runc`, required: true });
+  } else {
+    checks.push({ id: 'podman', title: 'podman', status: 'ok', detail: version, required: true });
+  }
+
+  if (probe.uid === 0) {
+    checks.push({ id: 'rootless', title: 'rootless user', status: 'warn', detail: 'running as root: podman runs rootful here; peers is meant to run as an unprivileged user', fix: 'run peers as your normal user, not root', required: false });
+  } else {
+    for (const kind of ['subuid', 'subgid'] as const) {
+      const count = subordinateRange(probe.readText(`/etc/${kind}`), probe.user, probe.uid);
+      checks.push(
+        count >= 65536
+          ? { id: kind, title: `/etc/${kind}`, status: 'ok', detail: `${probe.user} has ${count} subordinate ids`, required: true }
+          : {
+              id: kind,
+              title: `/etc/${kind}`,
+              status: 'fail',
+              detail: `${probe.user} has ${count} subordinate ${kind === 'subuid' ? 'uids' : 'gids'} (rootless podman needs 65536)`,
+              fix: `sudo usermod --add-${kind}s 100000-165535 ${probe.user} && podman system migrate`,
+              required: true,
+            },
+      );
+    }
+  }
+  const mappers = ['newuidmap', 'newgidmap'].filter((p) => !probe.which(p));
+  checks.push(
+    mappers.length === 0
+      ? { id: 'uidmap', title: 'newuidmap/newgidmap', status: 'ok', detail: 'present', required: true }
+      : { id: 'uidmap', title: 'newuidmap/newgidmap', status: 'fail', detail: `${mappers.join(', ')} not on PATH`, fix: `${APT} uidmap`, required: true },
+  );
+
+  let info: PodmanInfo | undefined;
+  if (version) {
+    const res = probe.run(['podman', 'info', '--format', 'json'], 30_000);
+    if (res.code === 0) {
+      try {
+        info = JSON.parse(res.stdout) as PodmanInfo;
+      } catch {}
+    }
+    if (!info) {
+      checks.push({ id: 'podman-info', title: 'podman info', status: 'fail', detail: firstLine(res.stderr || res.error || 'podman info failed'), fix: 'podman system migrate && podman info', required: true });
+    }
+  }
+
+  const cgroupV2 = info?.host?.cgroupVersion ? info.host.cgroupVersion === 'v2' : probe.exists('/sys/fs/cgroup/cgroup.controllers');
+  checks.push({ id: 'cgroups', title: 'cgroups', status: 'ok', detail: cgroupV2 ? 'v2 (unified)' : 'v1 (legacy or hybrid): use the runc runtime', required: true });
+  checks.push(limitsCheck(info?.host));
+
+  const runtime = info?.host?.ociRuntime?.name;
+  const runtimes = ['runc', 'crun'].filter((r) => probe.which(r));
+  const useRunc = `mkdir -p ~/.config/containers && printf '[engine]\\nruntime = "runc"\\n' >> ~/.config/containers/containers.conf`;
+  if (runtimes.length === 0 && !runtime) {
+    checks.push({ id: 'oci-runtime', title: 'OCI runtime', status: 'fail', detail: 'neither runc nor crun is installed', fix: `${APT} runc`, required: true });
+  } else if (!cgroupV2 && runtime === 'crun') {
+    checks.push({
+      id: 'oci-runtime',
+      title: 'OCI runtime',
+      status: 'fail',
+      detail: 'podman uses crun, which refuses cgroup v1/hybrid hosts',
+      fix: runtimes.includes('runc') ? useRunc : `${APT} runc && ${useRunc}`,
+      required: true,
+    });
+  } else {
+    checks.push({ id: 'oci-runtime', title: 'OCI runtime', status: 'ok', detail: runtime ? `${runtime} (podman's choice)` : runtimes.join(', '), required: true });
+  }
+
+  const helpers = ['pasta', 'slirp4netns'].filter((p) => probe.which(p));
+  checks.push(
+    helpers.length
+      ? { id: 'network-helper', title: 'rootless network helper', status: 'ok', detail: helpers.join(', '), required: true }
+      : { id: 'network-helper', title: 'rootless network helper', status: 'fail', detail: 'neither pasta nor slirp4netns is installed', fix: `${APT} slirp4netns`, required: true },
+  );
+
+  const tun = '/dev/net/tun';
+  const tunOk = probe.isCharDevice(tun) && probe.canReadWrite(tun);
+  checks.push(
+    tunOk
+      ? { id: 'tun', title: tun, status: 'ok', detail: 'usable', required: true }
+      : {
+          id: 'tun',
+          title: tun,
+          status: 'fail',
+          detail: probe.exists(tun) ? `${tun} is not readable and writable by you` : `${tun} does not exist`,
+          fix: probe.exists(tun) ? `sudo chmod 0666 ${tun}` : `sudo mkdir -p /dev/net && sudo mknod ${tun} c 10 200 && sudo chmod 0666 ${tun}`,
+          required: true,
+        },
+  );
+
+  let imageClis: ImageCliVersions;
+  if (version) {
+    const res = probe.run(['podman', 'image', 'exists', WORKSPACE_IMAGE], 30_000);
+    checks.push(
+      res.code === 0
+        ? { id: 'image', title: 'workspace image', status: 'ok', detail: WORKSPACE_IMAGE, required: true }
+        : { id: 'image', title: 'workspace image', status: 'fail', detail: `${WORKSPACE_IMAGE} is not built`, fix: 'peers image build', required: true },
+    );
+    if (res.code === 0) {
+      const found = probeImageClis(probe, WORKSPACE_IMAGE);
+      imageClis = 'versions' in found ? found.versions : undefined;
+      checks.push(imageCliCheck(found));
+    }
+  } else {
+    checks.push({ id: 'image', title: 'workspace image', status: 'skip', detail: 'needs podman', required: true });
+  }
+  return { checks, imageClis };
+}
+
+/** Versions of the CLIs in the image; undefined when the image could not be inspected. */
+type ImageCliVersions = Partial<Record<ImageCli, string>> | undefined;
+
+function imageCliCheck(found: ReturnType<typeof probeImageClis>): DoctorCheck {
+  const title = 'peer CLIs in the image';
+  if ('error' in found) return { id: 'image-clis', title, status: 'warn', detail: `could not run the image: ${found.error}`, fix: 'podman run --rm localhost/peers-workspace:latest --version', required: false };
+  const have = IMAGE_CLIS.filter((c) => found.versions[c]);
+  const missing = (['claude', 'codex'] as const).filter((c) => !found.versions[c]);
+  const detail = [...have.map((c) => `${c} ${found.versions[c]}`), ...IMAGE_CLIS.filter((c) => !found.versions[c]).map((c) => `${c} missing`)].join('; ');
+  return missing.length
+    ? { id: 'image-clis', title, status: 'fail', detail, fix: 'peers image build --force', required: true }
+    : { id: 'image-clis', title, status: 'ok', detail, required: true };
+}
+
+const PEER_CLIS: { program: string; pkg: string }[] = [
+  { program: 'claude', pkg: '@anthropic-ai/claude-code' },
+  { program: 'codex', pkg: '@openai/codex' },
+  { program: 'opencode', pkg: 'opencode-ai' },
+];
+
+function peerCliChecks(probe: HostProbe): DoctorCheck[] {
+  return PEER_CLIS.map(({ program, pkg }) => {
+    const v = versionOf(probe, program);
+    if (v) return { id: `cli-${program}`, title: `${program} CLI`, status: 'ok', detail: v, required: false };
+    return {
+      id: `cli-${program}`,
+      title: `${program} CLI`,
+      status: 'warn',
+      detail: probe.which(program) ? `${program} --version failed` : `${program} is not on PATH (only needed on the host to log in with it)`,
+      fix: `npm install -g ${pkg}`,
+      required: false,
+    } satisfies DoctorCheck;
+  });
+}
+
+function projectChecks(probe: HostProbe, imageClis: ImageCliVersions): DoctorCheck[] {
+  let projects;
+  try {
+    projects = listRegisteredProjects(probe.env);
+  } catch (error) {
+    const path = projectRegistryPath(probe.env);
+    return [{ id: 'projects', title: 'registered projects', status: 'fail', detail: `${path}: ${(error as Error).message}`, fix: `rm ${path}  # then run \`peers init --force\` in each project`, required: true }];
+  }
+  if (projects.length === 0) {
+    return [{ id: 'projects', title: 'registered projects', status: 'ok', detail: 'none registered yet (`peers init` registers a project)', required: false }];
+  }
+  return projects.flatMap(({ path }): DoctorCheck[] => {
+    try {
+      const { config, goals, dir } = loadProject(path);
+      return [
+        { id: `project:${path}`, title: `project ${path}`, status: 'ok', detail: `${config.peers.length} peers, ${goals.goals.length} goals`, required: true },
+        ...peerChecks(probe, path, config, imageClis),
+        verifyCheck(probe, path, dir, config, goals),
+      ];
+    } catch (error) {
+      if (!(error instanceof PeersError)) throw error;
+      const first = error instanceof InputErrors ? error.problems[0] : error;
+      const file = first?.location?.file;
+      const missing = !probe.exists(`${path}/.peers`);
+      return [
+        {
+          id: `project:${path}`,
+          title: `project ${path}`,
+          status: 'fail',
+          detail: error.format(),
+          fix: missing ? `peers init ${path}` : `\${EDITOR:-vi} ${file ?? `${path}/.peers/config.yaml`}  # then: peers info -C ${path}`,
+          required: true,
+        },
+      ];
+    }
+  });
+}
+
+/** Each peer: its credentials (by name, never by value), and its CLI in the image when peers knows it. */
+function peerChecks(probe: HostProbe, path: string, config: ReturnType<typeof loadProject>['config'], imageClis: ImageCliVersions): DoctorCheck[] {
+  const home = probe.env.HOME ?? '';
+  const checks: DoctorCheck[] = [];
+  for (const peer of config.peers) {
+    const found = peerCredentials(peer, probe.env, home, (file) => probe.exists(file));
+    checks.push({ id: `credentials:${path}:${peer.name}`, title: `  ${peer.name} credentials`, status: found.status, detail: found.detail, ...(found.fix ? { fix: found.fix } : {}), required: found.status === 'fail' });
+    const program = basename(peer.argv[0] ?? '');
+    if (imageClis && (IMAGE_CLIS as readonly string[]).includes(program) && !imageClis[program as ImageCli]) {
+      checks.push({ id: `cli:${path}:${peer.name}`, title: `  ${peer.name} CLI`, status: 'fail', detail: `${program} is not in the workspace image, so every turn of ${peer.name} would fail`, fix: 'peers image build --force', required: true });
+    }
+  }
+  return checks;
+}
+
+function verifyCheck(probe: HostProbe, path: string, dir: string, config: ReturnType<typeof loadProject>['config'], goals: ReturnType<typeof loadProject>['goals']): DoctorCheck {
+  const head = probe.run(['git', '-C', path, 'rev-parse', '--verify', '--quiet', 'HEAD']);
+  const found = verifyFinding(path, readVerifyRecord(join(dir, VERIFY_RECORD_FILE)), head.code === 0 ? head.stdout.trim() : undefined, config, goals);
+  return { id: `verify:${path}`, title: '  gates (last verify)', status: found.status, detail: found.detail, ...(found.fix ? { fix: found.fix } : {}), required: found.status === 'fail' };
+}
+
+export function runDoctor(probe: HostProbe): { checks: DoctorCheck[]; ok: boolean } {
+  const podman = podmanChecks(probe);
+  const checks = [gitCheck(probe), ...podman.checks, ...peerCliChecks(probe), ...projectChecks(probe, podman.imageClis)];
+  return { checks, ok: !checks.some((c) => c.required && c.status === 'fail') };
+}

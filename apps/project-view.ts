@@ -1,0 +1,45 @@
+/**
+ * One project as `peers status` shows it: the reconciled run status (podman and the state dir,
+ * sandbox/reconcile.ts) and, when there is a run, the read model of its state directory
+ * (src/loop/run-summary.ts). `status`, `status --watch` and the dashboard all show this one view,
+ * so the dashboard's data is exactly `status --json`.
+ */
+import { existsSync } from 'node:fs';
+import { formatStatus, readRunSummary, statusJson, type RunSummary } from '../src/loop/run-summary.ts';
+import { statePaths } from '../src/state/paths.ts';
+import { projectStatus, type ProjectStatus } from '../sandbox/reconcile.ts';
+import type { ProjectEntry } from '../sandbox/registry.ts';
+import { statusRow } from '../sandbox/status-view.ts';
+import { formatDegraded } from '../src/loop/pod-health.ts';
+
+export type ProjectView = { project: ProjectStatus; summary?: RunSummary };
+
+/**
+ * `stateDir`: an explicit state directory (`--state-dir`): a run must be there, unless
+ * `mayBeFresh` (a watch may start before the run's first state is written).
+ */
+export async function readProjectView(entry: ProjectEntry, env: NodeJS.ProcessEnv = process.env, stateDir?: string, mayBeFresh = false): Promise<ProjectView> {
+  const project = await projectStatus(entry, env, stateDir);
+  // An explicit --state-dir without a run in it is a wrong path, not a fresh project.
+  const hasRun = Boolean(project.stateDir) && (existsSync(statePaths(project.stateDir).state) || (stateDir !== undefined && !mayBeFresh));
+  return { project, summary: hasRun ? readRunSummary(project.stateDir) : undefined };
+}
+
+/** The JSON of `peers status --json` (and of each project on the dashboard). */
+export function projectJson(v: ProjectView) {
+  const head = statusRow(v.project);
+  return v.summary ? { ...statusJson(v.summary), ...head } : { ...head, state_dir: v.project.stateDir, last_stop: null, current_turn: null };
+}
+
+/** The text of `peers status` (and of each `status --watch` frame); `results`: where the run's commits are. */
+export function projectText(v: ProjectView, results?: string): string[] {
+  const p = v.project;
+  return [
+    `Project: ${p.name} (${p.path})`,
+    `Status: ${p.status}${p.degraded.length ? ` (${formatDegraded(p.degraded)}: the run holds until \`peers up\` restarts ${p.degraded.length > 1 ? 'them' : 'it'})` : p.stopReason ? ` (${p.stopReason})` : ''}`,
+    `Spend: $${p.spend.usd.toFixed(4)}, ${p.spend.tokens} tokens`,
+    `Open gates: ${p.openGates.length ? p.openGates.join(', ') : 'none (all green)'}`,
+    ...(results ? [results] : []),
+    ...(v.summary ? formatStatus(v.summary).split('\n') : [`No run yet: start one with \`peers up ${p.path}\``]),
+  ];
+}

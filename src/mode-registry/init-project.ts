@@ -1,0 +1,239 @@
+/**
+ * `peers init`: puts the control plane into a git repository. Writes `.peers/config.yaml`,
+ * `.peers/goals.yaml` (with the gates, setup and egress it proposes from the project it finds:
+ * detect-project.ts) and their JSON Schemas, keeps `.peers/` out of git (a commit by
+ * `peers-init` touching only `.gitignore`), tags the starting point `peers-baseline` (checks
+ * compare `peers-baseline..HEAD`), and registers the project for `peers doctor`.
+ * Every refusal happens before the first write, so a refused init leaves the tree untouched.
+ */
+import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import configTemplate from '../../templates/config.yaml' with { type: 'text' };
+import goalsTemplate from '../../templates/goals.yaml' with { type: 'text' };
+import { InputError } from '../cli/errors.ts';
+import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { MiB, readTextIfExists } from '../fs/safe-read.ts';
+import { git, gitOk, headSha, isGitRepo, repoRoot } from '../git/git.ts';
+import { detectProject, type ProjectFiles, type ProjectProposal } from '../config/detect-project.ts';
+import { jsonSchemaText } from '../config/json-schema.ts';
+import { renderConfig, renderGoals } from '../config/render-init.ts';
+import { registerProject } from '../config/project-registry.ts';
+import { installModeFiles, type InstalledModes } from './init-modes.ts';
+import type { ModeInstallRequest } from './mode-install.ts';
+
+export { BASELINE_TAG } from '../protocol/run-baseline.ts';
+import { BASELINE_TAG } from '../protocol/run-baseline.ts';
+export const INIT_AUTHOR = { name: 'peers-init', email: 'peers-init@local' };
+export const GITIGNORE_COMMIT_MESSAGE = 'peers init: add .peers/ to .gitignore\n\nPeer: peers-init\n';
+
+export { configTemplate, goalsTemplate };
+
+export type InitResult = {
+  repo: string;
+  files: string[];
+  gitignoreCommit?: string;
+  baselineTag?: string;
+  /** What init found in the project and wrote into the control files. */
+  proposal: ProjectProposal;
+  /** Things that did not stop init but the user should know. */
+  notes: string[];
+  /** What `--modes` installed (absent for a plain init). */
+  modes?: InstalledModes;
+};
+
+/** The project's own files as detect-project.ts reads them: regular files only, at most 1 MiB. */
+export function projectFilesAt(repo: string): ProjectFiles {
+  const regular = (rel: string) => lstatSync(join(repo, rel), { throwIfNoEntry: false });
+  return {
+    read(rel) {
+      const st = regular(rel);
+      if (!st?.isFile() || st.size > MiB) return undefined;
+      try {
+        return readTextIfExists(join(repo, rel), MiB);
+      } catch {
+        return undefined;
+      }
+    },
+    exists: (rel) => regular(rel) !== undefined,
+    list(rel) {
+      if (!regular(rel || '.')?.isDirectory()) return [];
+      try {
+        return readdirSync(join(repo, rel));
+      } catch {
+        return [];
+      }
+    },
+  };
+}
+
+const PEERS_IGNORE_LINE = /^\/?\.peers\/?\s*$/m;
+
+function checkTarget(target: string, env: Record<string, string | undefined>): string {
+  if (!existsSync(target) || !statSync(target).isDirectory()) {
+    throw new InputError(`${target} is not a directory`, { hint: 'pass the path of an existing git repository: `peers init PATH`' });
+  }
+  const real = realpathSync(target);
+  if (real === '/') throw new InputError('refusing to initialise the filesystem root', { hint: 'run `peers init` inside a git repository' });
+  const home = env.HOME || homedir();
+  if (existsSync(home) && real === realpathSync(home)) {
+    throw new InputError('refusing to initialise your home directory', { hint: 'run `peers init` inside a project repository' });
+  }
+  if (!isGitRepo(real)) {
+    throw new InputError(`${target} is not a git repository`, { hint: `create one first: \`git -C ${real} init\`` });
+  }
+  const root = realpathSync(repoRoot(real));
+  if (root !== real) {
+    throw new InputError(`${target} is inside a git repository but not at its top`, { hint: `run \`peers init ${root}\`` });
+  }
+  return real;
+}
+
+function checkControlDir(repo: string, force: boolean): void {
+  const dir = join(repo, '.peers');
+  let st;
+  try {
+    st = lstatSync(dir);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) throw new InputError(`${dir} is a symlink; refusing to write through it`, { hint: `remove it: \`rm ${dir}\`` });
+  if (!force) throw new InputError(`${dir} already exists`, { hint: 'run `peers init --force` to replace it (this deletes .peers/ and its contents)' });
+}
+
+function checkGitignore(repo: string): void {
+  const path = join(repo, '.gitignore');
+  let st;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (st.isSymbolicLink()) {
+    const listed = (() => {
+      try {
+        // Only a regular target is read: a FIFO would block the read forever.
+        return statSync(path).isFile() && PEERS_IGNORE_LINE.test(readTextIfExists(realpathSync(path), MiB) ?? '');
+      } catch {
+        return false;
+      }
+    })();
+    if (!listed) throw new InputError(`${path} is a symlink; refusing to write through it`, { hint: 'add the line `.peers/` to the file it points to, then re-run `peers init`' });
+    return;
+  }
+  if (!st.isFile()) throw new InputError(`${path} is not a regular file`, { hint: 'remove it or replace it with a regular file, then re-run `peers init`' });
+  // The atomic rewrite (rename) would silently split a hard link from its other names: refuse first.
+  if (st.nlink > 1 && !PEERS_IGNORE_LINE.test(readTextIfExists(path, MiB) ?? '')) {
+    throw new InputError(`${path} has ${st.nlink} hard links; refusing to replace it`, { hint: 'add the line `.peers/` to it yourself, then re-run `peers init`' });
+  }
+}
+
+/** Appends `.peers/` to .gitignore; returns whether the file changed. */
+function ignoreControlDir(repo: string): boolean {
+  const path = join(repo, '.gitignore');
+  if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) return false; // already lists .peers (checked)
+  const current = readTextIfExists(path, MiB) ?? '';
+  if (PEERS_IGNORE_LINE.test(current)) return false;
+  const next = `${current}${current && !current.endsWith('\n') ? '\n' : ''}.peers/\n`;
+  writeFileAtomic(path, next, 0o644);
+  return true;
+}
+
+/** Commits exactly `paths` as peers-init (whatever else the user staged stays staged); returns the commit. */
+export function commitInitFiles(repo: string, paths: string[], message: string): string | undefined {
+  if (paths.length === 0) return undefined;
+  const identity = {
+    GIT_AUTHOR_NAME: INIT_AUTHOR.name,
+    GIT_AUTHOR_EMAIL: INIT_AUTHOR.email,
+    GIT_COMMITTER_NAME: INIT_AUTHOR.name,
+    GIT_COMMITTER_EMAIL: INIT_AUTHOR.email,
+  };
+  gitOk(repo, ['add', '--', ...paths]);
+  // Nothing to commit when every file was already committed as it is.
+  if (git(repo, ['diff', '--cached', '--quiet', 'HEAD', '--', ...paths]).code === 0 && headSha(repo)) return undefined;
+  // Pathspec = --only: whatever else the user has staged stays staged and out of this commit.
+  gitOk(repo, ['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', message, '--', ...paths], { env: identity });
+  return headSha(repo);
+}
+
+export type InitOptions = { target?: string; force?: boolean; env?: Record<string, string | undefined> } & Partial<ModeInstallRequest>;
+
+export function initProject(opts: InitOptions): InitResult {
+  const env = opts.env ?? process.env;
+  const repo = checkTarget(resolve(opts.target ?? '.'), env);
+  checkControlDir(repo, opts.force ?? false);
+  checkGitignore(repo);
+  const proposal = detectProject(projectFilesAt(repo));
+  const modeRequest = opts.modes?.length ? { modes: opts.modes, lang: opts.lang, spec: opts.spec, plan: opts.plan, allowPassingAcceptance: opts.allowPassingAcceptance } : undefined;
+  if (!modeRequest && (opts.lang || opts.spec || opts.plan)) {
+    throw new InputError(`${opts.plan ? '--plan' : opts.spec ? '--spec' : '--lang'} goes with --modes`, { hint: opts.plan ? 'peers init --modes implement --plan PLAN.md' : 'peers init --modes audit,thorough --lang python' });
+  }
+
+  const dir = join(repo, '.peers');
+  // Modes decide (and may refuse) before the first write.
+  const modes = modeRequest ? installModeFiles.prepare(repo, modeRequest, projectFilesAt(repo), proposal) : undefined;
+  // rmSync never follows symlinks inside the tree; .peers itself was checked not to be one.
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'schema'), { recursive: true, mode: 0o755 });
+  const written = modes ? installModeFiles.write(repo, modes, proposal, configTemplate) : undefined;
+  const files: [string, string][] = [
+    ['config.yaml', written?.config ?? renderConfig(configTemplate, proposal)],
+    ['goals.yaml', written?.goals ?? renderGoals(goalsTemplate, proposal)],
+    ['schema/config.schema.json', jsonSchemaText('config')],
+    ['schema/goals.schema.json', jsonSchemaText('goals')],
+  ];
+  for (const [name, text] of files) writeFileAtomic(join(dir, name), text, 0o644);
+
+  const notes: string[] = [...proposal.notes, ...(modes?.notes ?? [])];
+  const result: InitResult = { repo, files: files.map(([name]) => join(dir, name)), proposal, notes };
+  const ignored = ignoreControlDir(repo);
+  const paths = [...(ignored ? ['.gitignore'] : []), ...(written?.commitPaths ?? [])];
+  const message = written && written.commitPaths.length ? `peers init: modes ${written.installed.modes.join(',')}\n\nAdds ${paths.join(', ')}.\n\nPeer: peers-init\n` : GITIGNORE_COMMIT_MESSAGE;
+  result.gitignoreCommit = commitInitFiles(repo, paths, message);
+  if (headSha(repo)) {
+    gitOk(repo, ['tag', '-f', BASELINE_TAG, 'HEAD']);
+    result.baselineTag = BASELINE_TAG;
+  } else {
+    notes.push(`no commit yet, so no ${BASELINE_TAG} tag; commit once, then run \`git tag -f ${BASELINE_TAG}\``);
+  }
+  if (written) {
+    installModeFiles.finish(repo, written);
+    result.modes = written.installed;
+  }
+  try {
+    registerProject(repo, env);
+  } catch (error) {
+    notes.push(`could not register the project for \`peers doctor\`: ${(error as Error).message}`);
+  }
+  return result;
+}
+
+function proposalLines(p: ProjectProposal): string[] {
+  if (!p.gates.length) return ['No test suite found: goals.yaml has a placeholder gate that never passes until you replace it.'];
+  return [
+    `Found a ${p.kinds.join(' + ')} project; proposed:`,
+    ...p.gates.map((g) => `  gate ${g.id}: ${g.cmd}   (pass_when: ${g.pass_when})`),
+    ...(p.setup ? [`  setup: ${p.setup}`] : []),
+    ...(p.egress.length ? [`  egress allow: ${p.egress.join(', ')}`] : []),
+  ];
+}
+
+export function nextSteps(result: InitResult): string[] {
+  return [
+    `Initialized peers in ${join(result.repo, '.peers')}`,
+    ...(result.modes ? [`  modes: ${result.modes.modes.join(', ')}${result.modes.lang ? ` (language ${result.modes.lang})` : ''}`] : []),
+    ...(result.gitignoreCommit ? [`  committed ${result.modes?.committed.length ? ['.gitignore', ...result.modes.committed].join(', ') : '.gitignore'} (${result.gitignoreCommit.slice(0, 12)}), tagged ${BASELINE_TAG}`] : result.baselineTag ? [`  tagged ${BASELINE_TAG}`] : []),
+    ...result.notes.map((n) => `  note: ${n}`),
+    '',
+    ...proposalLines(result.proposal),
+    '',
+    'Next steps:',
+    result.proposal.gates.length
+      ? '  1. Check the proposed gates in .peers/goals.yaml (add lint or others you rely on), and add your goals.'
+      : '  1. Edit .peers/goals.yaml: replace placeholder-replace-me with your real gates (tests, typecheck, lint).',
+    '  2. peers verify     # run every hard goal once against HEAD',
+    '  3. peers info       # the exact command each peer will run, goals and budget',
+    '  4. peers doctor     # check podman, the workspace image and the peer CLIs',
+    '  5. peers up         # start the peers in the sandbox',
+  ];
+}

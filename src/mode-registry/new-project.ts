@@ -1,0 +1,79 @@
+/**
+ * `peers new NAME [DIR]`: a new project directory with git, a skeleton for the language (when
+ * --lang is given), a first commit, then `peers init` with the same modes, spec and plan (which
+ * also registers it). The directory must not exist or be empty; everything is checked before the
+ * first write, and a refused init removes what `new` created.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { InputError } from '../cli/errors.ts';
+import { commitInitFiles, initProject, type InitOptions, type InitResult } from './init-project.ts';
+import { gitOk } from '../git/git.ts';
+import { resolveModes } from './compose.ts';
+import { LANGS, normalizeLang, type Lang } from './language.ts';
+
+export const PROJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Files of a new project: enough for its tests to run, nothing the peers would have to undo. */
+export function skeleton(name: string, lang: Lang | undefined): Record<string, string> {
+  const ident = name.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
+  const files: Record<string, string> = { 'README.md': `# ${name}\n` };
+  switch (lang) {
+    case 'js':
+      files['package.json'] = `${JSON.stringify({ name: name.toLowerCase(), version: '0.1.0', private: true, type: 'module', scripts: { test: 'node --test' } }, null, 2)}\n`;
+      files['.gitignore'] = 'node_modules/\n';
+      break;
+    case 'ts':
+      files['package.json'] = `${JSON.stringify({ name: name.toLowerCase(), version: '0.1.0', private: true, type: 'module', scripts: { test: 'node --test', typecheck: 'tsc --noEmit' }, devDependencies: { typescript: '^5' } }, null, 2)}\n`;
+      files['tsconfig.json'] = `${JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', strict: true, noEmit: true }, include: ['src', 'test'] }, null, 2)}\n`;
+      files['.gitignore'] = 'node_modules/\n';
+      break;
+    case 'python':
+      files['pyproject.toml'] = `[project]\nname = "${name}"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n\n[tool.pytest.ini_options]\ntestpaths = ["tests"]\n`;
+      files['.gitignore'] = '__pycache__/\n.venv/\n';
+      break;
+    case 'go':
+      files['go.mod'] = `module ${name.toLowerCase()}\n\ngo 1.19\n`;
+      break;
+    case 'rust':
+      files['Cargo.toml'] = `[package]\nname = "${ident}"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n`;
+      files['src/lib.rs'] = '';
+      files['.gitignore'] = 'target/\n';
+      break;
+    case undefined:
+      break;
+  }
+  return files;
+}
+
+export type NewOptions = Omit<InitOptions, 'target' | 'force'> & { name: string; dir?: string; cwd?: string };
+
+export function newProject(o: NewOptions): InitResult {
+  if (!PROJECT_NAME.test(o.name)) throw new InputError(`"${o.name}" is not a project name`, { hint: 'use letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit' });
+  const dir = resolve(o.cwd ?? process.cwd(), o.dir ?? o.name);
+  if (existsSync(dir) && readdirSync(dir).length > 0) throw new InputError(`${dir} exists and is not empty`, { hint: 'pick another name or directory, or run `peers init --modes …` inside the existing project' });
+  if (!existsSync(dirname(dir))) throw new InputError(`${dirname(dir)} does not exist`, { hint: 'create the parent directory first' });
+  let lang: Lang | undefined;
+  if (o.lang !== undefined) {
+    lang = normalizeLang(o.lang);
+    if (!lang) throw new InputError(`--lang ${o.lang} is not a language peers knows`, { hint: `use one of ${LANGS.join(', ')}` });
+  }
+  // The mode stack is refused before anything exists (the rest of init's checks need the project).
+  if (o.modes?.length) resolveModes({ modes: o.modes, plan: o.plan !== undefined, spec: o.spec !== undefined });
+  const created = !existsSync(dir);
+  mkdirSync(dir, { recursive: true });
+  try {
+    gitOk(dir, ['init', '--quiet', '-b', 'main']);
+    const files = skeleton(o.name, lang);
+    for (const [rel, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(dir, rel)), { recursive: true });
+      writeFileSync(join(dir, rel), text);
+    }
+    commitInitFiles(dir, Object.keys(files), `peers new: ${o.name}${lang ? ` (${lang})` : ''}\n\nPeer: peers-init\n`);
+    return initProject({ ...o, target: dir, force: false, modes: o.modes?.length ? o.modes : undefined });
+  } catch (error) {
+    if (created) rmSync(dir, { recursive: true, force: true });
+    else for (const e of readdirSync(dir)) rmSync(join(dir, e), { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The layers of docs/ARCHITECTURE.md ("Layers") hold in the code: the import graph of `src/`, `apps/`
+ * and `sandbox/`, folded to the folders that list names, has no cycle, and no folder imports one
+ * listed above it. The graph is read from the sources (every relative import and export specifier,
+ * static or dynamic, type-only included), so it is the graph the bundler and the reader see.
+ */
+import { describe, expect, test } from 'bun:test';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dir, '../..');
+const CHECKED_ROOTS = ['src', 'apps', 'sandbox'];
+
+/** The folders of the Layers list, top first (the first word of each line of its `layers` block). */
+function layersFromArchitecture(markdown: string): string[] {
+  const block = /^```layers\n([\s\S]*?)^```/m.exec(markdown);
+  if (!block) throw new Error('docs/ARCHITECTURE.md has no ```layers block');
+  return (block[1] ?? '').split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((w) => w !== '');
+}
+
+/** The listed folder a file belongs to: the longest listed path that is the file or one of its parents. */
+function layerOf(file: string, layers: string[]): string | undefined {
+  let best: string | undefined;
+  for (const l of layers) if ((file === l || file.startsWith(`${l}/`)) && (best === undefined || l.length > best.length)) best = l;
+  return best;
+}
+
+const SPECIFIER = /\b(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
+
+/** Relative import specifiers of a TypeScript source (imports inside comments and strings included: a false edge fails loudly, a missed one would not). */
+function importSpecifiers(source: string): string[] {
+  return [...source.matchAll(SPECIFIER)].map((m) => m[1] ?? m[2] ?? m[3] ?? '').filter((s) => s.startsWith('.'));
+}
+
+type Edge = { from: string; to: string; fromFile: string; toFile: string };
+
+/** Edges between the folders `folderOf` gives (undefined: the file is in none); `files` are repository-relative. */
+function folderEdges(files: Map<string, string>, folderOf: (file: string) => string | undefined): { edges: Edge[]; unplaced: string[] } {
+  const edges: Edge[] = [];
+  const unplaced: string[] = [];
+  for (const [file, source] of files) {
+    const from = folderOf(file);
+    if (!from) {
+      unplaced.push(file);
+      continue;
+    }
+    for (const spec of importSpecifiers(source)) {
+      const target = relative(ROOT, resolve(ROOT, dirname(file), spec));
+      // Only files of the checked roots: a specifier inside a string that names no file here (the
+      // demo's sample project) is not an import of ours.
+      if (!files.has(target)) continue;
+      const to = folderOf(target);
+      if (to && to !== from) edges.push({ from, to, fromFile: file, toFile: target });
+    }
+  }
+  return { edges, unplaced };
+}
+
+/** Strongly connected components of more than one folder (Tarjan), each sorted. */
+function folderCycles(edges: Edge[]): string[][] {
+  const out = new Map<string, Set<string>>();
+  for (const e of edges) out.set(e.from, (out.get(e.from) ?? new Set()).add(e.to));
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const cycles: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, index.size);
+    low.set(v, index.get(v) as number);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of out.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const scc: string[] = [];
+    for (;;) {
+      const w = stack.pop() as string;
+      onStack.delete(w);
+      scc.push(w);
+      if (w === v) break;
+    }
+    if (scc.length > 1) cycles.push(scc.sort());
+  };
+  for (const v of [...out.keys()].sort()) if (!index.has(v)) visit(v);
+  return cycles;
+}
+
+/** Imports from a folder into one listed above it (a lower index is higher up). */
+function upwardImports(edges: Edge[], layers: string[]): string[] {
+  return edges.filter((e) => layers.indexOf(e.to) < layers.indexOf(e.from)).map((e) => `${e.fromFile} imports ${e.toFile} (${e.from} is below ${e.to})`);
+}
+
+function checkedSources(): Map<string, string> {
+  const listed = execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', ...CHECKED_ROOTS], { cwd: ROOT, encoding: 'utf8' });
+  const files = new Map<string, string>();
+  for (const f of listed.split('\0')) if (/\.(ts|tsx|mts)$/.test(f) && !f.endsWith('.d.ts') && existsSync(join(ROOT, f))) files.set(f, readFileSync(join(ROOT, f), 'utf8'));
+  return files;
+}
+
+/**
+ * Folders whose cycle with their parent is known and named in docs/ARCHITECTURE.md ("Layers"):
+ * sandbox/k8s-render.ts renders the Kubernetes objects from sandbox/k8s/'s pieces while sandbox/k8s/
+ * starts the pod from sandbox/'s pod spec; untangled when k8s-render.ts moves into k8s/.
+ */
+const COUNTED_AS_PARENT = ['sandbox/k8s'];
+
+/** A file's own directory, for the cycle check: every directory is a folder of its own. */
+function directoryOf(file: string): string {
+  const dir = dirname(file);
+  const folded = COUNTED_AS_PARENT.find((f) => dir === f || dir.startsWith(`${f}/`));
+  return folded ? dirname(folded) : dir;
+}
+
+describe('the layers of docs/ARCHITECTURE.md', () => {
+  const layers = layersFromArchitecture(readFileSync(join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8'));
+  const files = checkedSources();
+  const { edges, unplaced } = folderEdges(files, (f) => layerOf(f, layers));
+
+  test('every folder of src/, apps/ and sandbox/ has its line in the list, and every line names a folder that exists', () => {
+    expect(files.size).toBeGreaterThan(100);
+    expect(unplaced).toEqual([]);
+    expect(layers.filter((l) => !existsSync(join(ROOT, l)))).toEqual([]);
+    expect(new Set(layers).size).toBe(layers.length);
+  });
+
+  test('no two folders (every directory, sub-folders included) import each other, directly or through others', () => {
+    const byDirectory = folderEdges(files, directoryOf).edges;
+    const cycles = folderCycles(byDirectory).map((scc) => {
+      const inside = byDirectory.filter((e) => scc.includes(e.from) && scc.includes(e.to));
+      return `${scc.join(' <-> ')}: ${inside.map((e) => `${e.fromFile} -> ${e.toFile}`).join(', ')}`;
+    });
+    expect(cycles).toEqual([]);
+  });
+
+  test('no folder imports a folder listed above it', () => {
+    expect(upwardImports(edges, layers)).toEqual([]);
+  });
+});
+
+describe('the graph reader', () => {
+  const layers = ['top', 'mid', 'low', 'low/deep'];
+  const graph = (sources: Record<string, string>) => folderEdges(new Map(Object.entries(sources)), (f) => layerOf(f, layers));
+
+  test('reads static, re-exported, type-only, side-effect and dynamic imports; skips packages and names of no file', () => {
+    const { edges } = graph({
+      'top/a.ts': [
+        "import { x } from '../mid/b.ts';",
+        "import type { T } from '../low/c.ts';",
+        "export { y } from '../low/deep/d.ts';",
+        "import '../mid/b.ts';",
+        "const m = await import('../low/c.ts');",
+        "import { z } from 'zod';",
+        "const text = `import { chunk } from '../src/chunk.mjs';`;",
+      ].join('\n'),
+      'mid/b.ts': '',
+      'low/c.ts': '',
+      'low/deep/d.ts': '',
+    });
+    expect(edges.map((e) => `${e.from}->${e.to}`)).toEqual(['top->mid', 'top->low', 'top->low/deep', 'top->mid', 'top->low']);
+  });
+
+  test('finds a cycle through a third folder, and an import from a lower folder into a higher one', () => {
+    const { edges } = graph({ 'top/a.ts': "import '../mid/b.ts';", 'mid/b.ts': "import '../low/c.ts';", 'low/c.ts': "import { a } from '../top/a.ts';" });
+    expect(folderCycles(edges)).toEqual([['low', 'mid', 'top']]);
+    expect(upwardImports(edges, layers)).toEqual(['low/c.ts imports top/a.ts (low is below top)']);
+  });
+
+  test('a file in no listed folder is reported, not skipped', () => {
+    expect(graph({ 'elsewhere/x.ts': "import '../top/a.ts';", 'top/a.ts': '' }).unplaced).toEqual(['elsewhere/x.ts']);
+  });
+});
