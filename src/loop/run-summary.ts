@@ -171,7 +171,7 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
     bill,
     gates: { head: s.gates.head, results: s.gates.results, red_streak: s.gates.red_streak },
     clean_ticks: s.clean_ticks,
-    /** Commits of the run made outside any attested turn: credited to no peer (src/loop/unattested.ts). */
+    /** Commits of the run made outside any attested turn: credited to no peer (src/loop/shell/unattested.ts). */
     unattested_commits: s.unattested,
     warnings: [...s.warnings, ...Object.entries(s.peer_warnings).flatMap(([peer, ws]) => ws.map((w) => `(for ${peer}) ${w}`))],
     run_log: { path: r.paths.runs, ticks: r.ticks.length, skipped_lines: r.log.skipped },

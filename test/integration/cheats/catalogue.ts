@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { gitOk } from '../../../src/git/git.ts';
-import { runLoop, type LoopOutcome } from '../../../src/loop/loop-runner.ts';
+import { runLoop, type LoopOutcome } from '../../../src/loop/shell/loop-runner.ts';
 import { readRunSummary } from '../../../src/loop/run-summary.ts';
 import { findingsOf, reportMarkdown } from '../../../src/report/run-report.ts';
 import { readRunLog, tickLines, type TickLine } from '../../../src/state/run-log.ts';
