@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { gitOk } from '../../../src/git/git.ts';
 import { runLoop, type LoopOutcome } from '../../../src/loop/shell/loop-runner.ts';
-import { readRunSummary } from '../../../src/loop/run-summary.ts';
+import { readRunSummary } from '../../../src/report/run-summary.ts';
 import { findingsOf, reportMarkdown } from '../../../src/report/run-report.ts';
 import { readRunLog, tickLines, type TickLine } from '../../../src/state/run-log.ts';
 import { loadState } from '../../../src/state/state-store.ts';

@@ -19,7 +19,7 @@ import { statePaths, type StatePaths } from '../state/paths.ts';
 import { type BudgetPolicy, readPolicyIfPresent } from '../budget/budget-policy.ts';
 import { hostUsageLedgerPath, type LedgerSpend, readLedgerSpend } from '../budget/ledger-spend.ts';
 import { spendLines, spendView } from '../budget/spend-view.ts';
-import { describeWaiters, isAsleep } from './peer-sleep.ts';
+import { describeWaiters, isAsleep } from '../loop/peer-sleep.ts';
 import { readControl, type ControlRead } from '../state/operator-control.ts';
 import { readLiveTurn, type LiveTurn } from '../state/live-turn.ts';
 import { ACTIVITY_TAIL_BYTES, describeActivity } from './turn-activity.ts';
