@@ -4,7 +4,7 @@ import { readUserGitIdentity, USER_IDENTITY_ENV, userIdentityEnv } from '../src/
 import { gateProbeFromEnv } from '../sandbox/gates-remote.ts';
 import { heldLifeline } from '../sandbox/lifeline.ts';
 import { peerRunnerFromEnv } from '../sandbox/socket-runner.ts';
-import { runLoop } from '../src/loop/loop-runner.ts';
+import { runLoop } from '../src/loop/shell/loop-runner.ts';
 import { loopStartFlags, maxTicksFlag, maxTokensFlag, maxUsdFlag, stateDirFlag } from './run-flags.ts';
 import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { BaseCommand } from './base.ts';

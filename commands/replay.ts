@@ -3,7 +3,7 @@ import { resolve, sep } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
 import { accessingFile } from '../src/fs/file-errors.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
-import { readRunSummary } from '../src/loop/run-summary.ts';
+import { readRunSummary } from '../src/report/run-summary.ts';
 import { stateDirFor } from '../src/state/paths.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { stateDirFlag } from './run-flags.ts';

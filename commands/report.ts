@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
-import { statusJson } from '../src/loop/run-summary.ts';
+import { statusJson } from '../src/report/run-summary.ts';
 import { readReport } from '../src/report/read-report.ts';
 import { renderHtml } from '../src/report/render-html.ts';
 import { renderMarkdown } from '../src/report/render-markdown.ts';

@@ -20,7 +20,7 @@ import { HardGoalSchema, type HardGoal } from '../src/config/goals-schema.ts';
 import { checkoutFromObserver } from '../src/gates/clean-checkout.ts';
 import { evaluateGates, type GateResult } from '../src/gates/gate-engine.ts';
 import type { PeerRunner } from '../src/proc/peer-runner.ts';
-import { runSetup, setupFailedResults, SETUP_TIMEOUT_S, withRunBaseline, type GateProbe } from '../src/loop/gate-probe.ts';
+import { runSetup, setupFailedResults, SETUP_TIMEOUT_S, withRunBaseline, type GateProbe } from '../src/loop/shell/gate-probe.ts';
 import { SocketRunner } from './socket-runner.ts';
 import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER, PEERS_BIN_IN_CONTAINER } from './pod-spec.ts';
 

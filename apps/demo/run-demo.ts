@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../../src/cli/errors.ts';
 import { writeFileAtomic } from '../../src/fs/atomic-write.ts';
 import type { UsageTotals } from '../../src/model-server/served-log.ts';
-import { readRunSummary } from '../../src/loop/run-summary.ts';
+import { readRunSummary } from '../../src/report/run-summary.ts';
 import { reportMarkdown } from '../../src/report/run-report.ts';
 import { DEMO_PEERS } from './demo-config.ts';
 import { HostLauncher } from './host-launcher.ts';

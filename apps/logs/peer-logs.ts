@@ -1,6 +1,6 @@
 /**
  * `peers logs --peer NAME [--since …] [--tail N] [-f]`: one peer's output, turn by turn, from the
- * tick logs the loop writes while the turn runs (src/loop/tick-log.ts). With -f it keeps reading
+ * tick logs the loop writes while the turn runs (src/loop/shell/tick-log.ts). With -f it keeps reading
  * the files as they grow, including the turn under way and the peer's next turns, and ends when
  * the run stops (or on Ctrl-C). stdout goes to stdout, stderr to stderr; each turn starts with a
  * `==> tick N (peer) <==` line. Old turns' logs are gzipped by the loop and read as well.

@@ -48,7 +48,7 @@ export function fileAccessError(error: unknown, path: string, kind: FileKind): P
   if (code && INPUT_ERRNO[code]) return new InputError(`${kind.what}: ${INPUT_ERRNO[code]}`, { location, hint: kind.hint });
   // EIO, ENOSPC and the like: the path may be fine, the system failed on it.
   const failed = new PeersError(`cannot use ${kind.what}: ${(error as Error)?.message ?? String(error)}`, { exitCode: 1, location, hint: 'check the disk and its file system, then retry' });
-  // The loop tells a full disk from other failures by the errno (src/loop/storage-stop.ts).
+  // The loop tells a full disk from other failures by the errno (src/loop/shell/storage-stop.ts).
   return Object.assign(failed, { cause: error });
 }
 

@@ -8,7 +8,7 @@
  * `.peers/contracts.log` records every change (init, amend, ack-block) with the operator's reason,
  * as a hash chain whose last entry names the contract's digest. The loop refuses to start when the
  * goals' contract is not the one the log ends with (an edit that bypassed `peers amend`), and
- * refuses a turn that changes a pinned file (src/loop/contract-guard.ts).
+ * refuses a turn that changes a pinned file (src/loop/shell/contract-guard.ts).
  */
 import { createHash } from 'node:crypto';
 import { appendFileSync, lstatSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * Called by the watcher `peers up` starts, and by `peers status` to catch up when no watcher ran
  * (a reboot, a host-only run). Never called in the pod: the loop has no part in it.
  */
-import { readRunSummary } from '../loop/run-summary.ts';
+import { readRunSummary } from '../report/run-summary.ts';
 import { buildReportModel } from '../report/report-model.ts';
 import { readRunLog, type ExitLine, type TickLine } from '../state/run-log.ts';
 import { probeRunLock } from '../state/run-lock.ts';

@@ -4,7 +4,7 @@
  * and the egress log, then the pure `buildReportModel`. Takes a directory, not a project: where
  * the state directory comes from (the host, a copy from a cluster) is the caller's.
  */
-import { readRunSummary, type RunSummary } from '../loop/run-summary.ts';
+import { readRunSummary, type RunSummary } from './run-summary.ts';
 import { readEgressLines } from './egress-summary.ts';
 import { buildReportModel, type ReportModel } from './report-model.ts';
 import { readRunHistory, withHistorySource } from './run-history.ts';

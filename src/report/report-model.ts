@@ -6,7 +6,7 @@
  */
 import { FINDING_TITLES, type Finding } from '../protocol/findings.ts';
 import type { TickLine } from '../state/run-log.ts';
-import { statusJson, type RunSummary } from '../loop/run-summary.ts';
+import { statusJson, type RunSummary } from './run-summary.ts';
 import { summariseEgress } from './egress-summary.ts';
 import type { RunHistory } from './run-history.ts';
 import { failureCauses, findingsOf, protocolEventCounts, tickCause } from './tick-facts.ts';

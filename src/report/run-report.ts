@@ -2,7 +2,7 @@
  * `peers report` in Markdown from a run summary alone (no history read): kept for callers that
  * hold a summary already. The full report (commits, bug ledger, egress) is read-report.ts.
  */
-import type { RunSummary } from '../loop/run-summary.ts';
+import type { RunSummary } from './run-summary.ts';
 import { buildReportModel } from './report-model.ts';
 import { renderMarkdown } from './render-markdown.ts';
 import type { RunHistory } from './run-history.ts';

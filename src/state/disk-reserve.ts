@@ -1,6 +1,6 @@
 /**
  * A small file the loop keeps in the state dir while it runs. When the disk fills, the loop deletes
- * it first, so the stop reason, the exit line and state.json still fit (src/loop/storage-stop.ts);
+ * it first, so the stop reason, the exit line and state.json still fit (src/loop/shell/storage-stop.ts);
  * the next start writes it again (and stops at once, saying so, if even that does not fit).
  */
 import { existsSync, rmSync, statSync } from 'node:fs';

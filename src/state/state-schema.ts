@@ -122,7 +122,7 @@ export const LoopStateSchema = z.object({
     .object({ by: z.string(), reason: z.string(), sha: z.string(), at_tick: count, confirmed_by: z.string().nullable(), confirm_reason: z.string().nullable() })
     .nullable()
     .default(null),
-  /** Commits of the run made outside any attested turn, credited to no peer (src/loop/unattested.ts; oldest first, the last 1000). */
+  /** Commits of the run made outside any attested turn, credited to no peer (src/loop/shell/unattested.ts; oldest first, the last 1000). */
   unattested: z.array(z.string()).max(1000).default([]),
   /** Git hooks and code-running config present when the run started (anything added later is planted). */
   git_exec_surface: z.object({ hooks: z.record(z.string(), z.string()), config: z.array(z.string()) }).nullable().default(null),

@@ -28,7 +28,7 @@ export type StopReason =
   /**
    * A write of the run's state failed for want of space (ENOSPC, EDQUOT: `disk-full`) or with an
    * I/O error (EIO: `io-error`); `path` is the file it was writing. The state on disk is the last
-   * one written whole (src/loop/storage-stop.ts); `peers up` resumes once the disk is usable again.
+   * one written whole (src/loop/shell/storage-stop.ts); `peers up` resumes once the disk is usable again.
    */
   | { kind: 'storage'; problem: StorageProblem; path: string }
   | { kind: 'error'; name: string };

@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makeProject } from '../integration/loop/harness.ts';
-import { runLoop } from '../../src/loop/loop-runner.ts';
+import { runLoop } from '../../src/loop/shell/loop-runner.ts';
 import { readRunLog, tickLines } from '../../src/state/run-log.ts';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
 

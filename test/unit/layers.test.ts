@@ -3,6 +3,8 @@
  * and `sandbox/`, folded to the folders that list names, has no cycle, and no folder imports one
  * listed above it. The graph is read from the sources (every relative import and export specifier,
  * static or dynamic, type-only included), so it is the graph the bundler and the reader see.
+ * The engine's core (the files of src/loop itself) does no I/O: no file, process, socket or clock
+ * module or global, and nothing from the shell folders.
  */
 import { describe, expect, test } from 'bun:test';
 import { execFileSync } from 'node:child_process';
@@ -28,9 +30,14 @@ function layerOf(file: string, layers: string[]): string | undefined {
 
 const SPECIFIER = /\b(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm;
 
-/** Relative import specifiers of a TypeScript source (imports inside comments and strings included: a false edge fails loudly, a missed one would not). */
+/** Every import specifier of a TypeScript source, packages and built-ins included (imports inside comments and strings too: a false edge fails loudly, a missed one would not). */
+function allSpecifiers(source: string): string[] {
+  return [...source.matchAll(SPECIFIER)].map((m) => m[1] ?? m[2] ?? m[3] ?? '').filter((s) => s !== '');
+}
+
+/** Relative import specifiers of a TypeScript source. */
 function importSpecifiers(source: string): string[] {
-  return [...source.matchAll(SPECIFIER)].map((m) => m[1] ?? m[2] ?? m[3] ?? '').filter((s) => s.startsWith('.'));
+  return allSpecifiers(source).filter((s) => s.startsWith('.'));
 }
 
 type Edge = { from: string; to: string; fromFile: string; toFile: string };
@@ -140,6 +147,67 @@ describe('the layers of docs/ARCHITECTURE.md', () => {
 
   test('no folder imports a folder listed above it', () => {
     expect(upwardImports(edges, layers)).toEqual([]);
+  });
+});
+
+/** The engine's core: the files of src/loop itself (its sub-folders are layers of their own). */
+const CORE = 'src/loop';
+/** Where processes, files, git and the pod are handled: the core imports none of them. */
+const SHELL_FOLDERS = ['src/loop/shell', 'sandbox', 'apps', 'commands'];
+/** Modules that reach files, processes, sockets or the host: Node's and Bun's. */
+const IO_MODULE = /^(?:node:)?(?:fs|fs\/promises|child_process|net|dgram|http|https|http2|os|worker_threads|cluster|readline|tty)$|^bun$/;
+/** I/O and the clock through globals: Bun's spawn and file APIs, process.*, reading the clock. */
+const IO_GLOBAL = /\bBun\.(?:(?:spawn|spawnSync|file|write|connect|listen|serve)\b|\$)|\bprocess\.|\bDate\.now\(|\bperformance\.now\(|new Date\(\)/g;
+/** A clock injected as a parameter with the current time as its default is still injected. */
+const INJECTED_CLOCK = /\bnow\s*=\s*new Date\(\)/g;
+
+/** What makes a core file impure: an I/O module, an import from a shell folder, or I/O and the clock through globals. */
+function coreViolations(files: Map<string, string>): string[] {
+  const found: string[] = [];
+  for (const [file, source] of files) {
+    if (dirname(file) !== CORE) continue;
+    for (const spec of allSpecifiers(source)) {
+      if (IO_MODULE.test(spec)) found.push(`${file} imports ${spec}`);
+      if (!spec.startsWith('.')) continue;
+      const target = relative(ROOT, resolve(ROOT, dirname(file), spec));
+      const shell = SHELL_FOLDERS.find((f) => target === f || target.startsWith(`${f}/`));
+      if (shell) found.push(`${file} imports ${target} (shell: ${shell})`);
+    }
+    for (const m of source.replace(INJECTED_CLOCK, '').matchAll(IO_GLOBAL)) found.push(`${file} uses ${m[0]}`);
+  }
+  return found;
+}
+
+describe('the engine core (src/loop) does no I/O', () => {
+  test('no file of src/loop imports fs, child_process, sockets or bun, calls Bun.spawn or process.*, reads the clock, or imports the shell', () => {
+    const files = checkedSources();
+    expect([...files.keys()].filter((f) => dirname(f) === CORE).length).toBeGreaterThan(15);
+    expect(coreViolations(files)).toEqual([]);
+  });
+
+  test('the check finds each kind of I/O in a core file, and accepts an injected clock', () => {
+    const at = (name: string) => `${CORE}/${name}`;
+    const found = coreViolations(
+      new Map([
+        [at('a.ts'), "import { readFileSync } from 'node:fs';\nimport { spawn } from 'child_process';\nimport { $ } from 'bun';"],
+        [at('b.ts'), "import { runLoop } from './shell/loop-runner.ts';\nconst p = await import('../../sandbox/pod.ts');"],
+        [at('c.ts'), 'const p = Bun.spawn(["git"]);\nconst o = await Bun.$`git status`;\nconst e = process.env.HOME;\nconst t = Date.now();\nconst d = new Date();'],
+        [at('clean.ts'), "import type { LoopState } from '../state/state-schema.ts';\nexport function f(s: LoopState, now = new Date()) { return Date.parse(s.started_at) < now.getTime(); }"],
+        ['src/loop/shell/runner.ts', "import { readFileSync } from 'node:fs';"],
+      ]),
+    );
+    expect(found).toEqual([
+      'src/loop/a.ts imports node:fs',
+      'src/loop/a.ts imports child_process',
+      'src/loop/a.ts imports bun',
+      'src/loop/b.ts imports src/loop/shell/loop-runner.ts (shell: src/loop/shell)',
+      'src/loop/b.ts imports sandbox/pod.ts (shell: sandbox)',
+      'src/loop/c.ts uses Bun.spawn',
+      'src/loop/c.ts uses Bun.$',
+      'src/loop/c.ts uses process.',
+      'src/loop/c.ts uses Date.now(',
+      'src/loop/c.ts uses new Date()',
+    ]);
   });
 });
 

@@ -32,7 +32,7 @@ export const ArchivedRunJson = z.strictObject({ id: Str, path: Str, stop_reason:
 const Results = Nested.nullable().meta({ description: 'the results branch peers/<project> in your repository, when a run published one' });
 const Spent = z.strictObject({ spent: z.number(), cap: z.number().nullable() });
 
-/** The run part of `status --json` (src/loop/run-summary.ts statusJson), absent before a first run. */
+/** The run part of `status --json` (src/report/run-summary.ts statusJson), absent before a first run. */
 const RunStatus = {
   tick: z.number().nullable(),
   next_peer: NullableStr.optional(),

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readRunSummary } from '../../../src/loop/run-summary.ts';
+import { readRunSummary } from '../../../src/report/run-summary.ts';
 import { buildReportModel } from '../../../src/report/report-model.ts';
 import { renderHtml } from '../../../src/report/render-html.ts';
 import { LONG_TICKS, writeLongRun } from '../../unit/report/long-run.ts';

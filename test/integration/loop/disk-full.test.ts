@@ -1,7 +1,7 @@
 /**
  * A disk that fills during a run stops it with a reason naming the file (exit 1, never exit 70),
  * leaves state.json and runs.jsonl valid, and the next `peers loop` resumes once space is back
- * (src/loop/storage-stop.ts). The state dir is a small tmpfs, filled by a fake peer mid-run.
+ * (src/loop/shell/storage-stop.ts). The state dir is a small tmpfs, filled by a fake peer mid-run.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';

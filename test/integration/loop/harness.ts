@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { gitOk } from '../../../src/git/git.ts';
-import { runLoop, type LoopOptions, type LoopOutcome } from '../../../src/loop/loop-runner.ts';
+import { runLoop, type LoopOptions, type LoopOutcome } from '../../../src/loop/shell/loop-runner.ts';
 import { readRunLog, tickLines, type TickLine, type ExitLine } from '../../../src/state/run-log.ts';
 import { loadState } from '../../../src/state/state-store.ts';
 import { statePaths } from '../../../src/state/paths.ts';

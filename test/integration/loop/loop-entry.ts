@@ -2,7 +2,7 @@
  * A lean entry for the SIGKILL test: runs the same runLoop as `peers loop`, without loading the
  * whole command tree, so 50 kill-and-restart cycles fit in a fast test. Usage: REPO STATE MAX_TICKS.
  */
-import { runLoop } from '../../../src/loop/loop-runner.ts';
+import { runLoop } from '../../../src/loop/shell/loop-runner.ts';
 
 const [repo, stateDir, maxTicks] = process.argv.slice(2);
 const stop = new AbortController();

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
-import { readRunSummary, statusJson } from '../../../src/loop/run-summary.ts';
+import { readRunSummary, statusJson } from '../../../src/report/run-summary.ts';
 import { listProcesses, processIdentity } from '../../../src/proc/proc-table.ts';
 import { GUARD_SCRIPT } from '../../../src/proc/parent-death-guard.ts';
 import { readAttestations } from '../../../src/protocol/attestation.ts';

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRunSummary } from '../../../src/loop/run-summary.ts';
+import { readRunSummary } from '../../../src/report/run-summary.ts';
 import { reportMarkdown } from '../../../src/report/run-report.ts';
 import { loop, makeProject, promptOf, state, ticks, type Project } from './harness.ts';
 

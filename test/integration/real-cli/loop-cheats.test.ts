@@ -8,7 +8,7 @@ import { afterEach, expect, test } from 'bun:test';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelServerHandle } from '../../../src/model-server/server.ts';
-import { readRunSummary } from '../../../src/loop/run-summary.ts';
+import { readRunSummary } from '../../../src/report/run-summary.ts';
 import { findingsOf, reportMarkdown } from '../../../src/report/run-report.ts';
 import { readRunLog, tickLines } from '../../../src/state/run-log.ts';
 import { statePaths } from '../../../src/state/paths.ts';

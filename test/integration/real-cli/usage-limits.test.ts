@@ -22,7 +22,7 @@ import { UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
 import { Reservations } from '../../../auth-proxy/usage/budget.ts';
 import { isLimited, readLedgerFile, UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { RESET_SLACK_MS } from '../../../src/loop/peer-sleep.ts';
-import { readRunSummary, statusJson } from '../../../src/loop/run-summary.ts';
+import { readRunSummary, statusJson } from '../../../src/report/run-summary.ts';
 import type { ModelServerHandle } from '../../../src/model-server/server.ts';
 import { type FakeVendor, startFakeVendor } from '../../unit/auth-proxy/fake-vendor.ts';
 import { type Egress, type Sidecar, startEgress, startSidecar } from '../../unit/auth-proxy/sidecar-fixture.ts';

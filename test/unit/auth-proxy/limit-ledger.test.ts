@@ -10,7 +10,7 @@ import { ApiKeySource } from '../../../auth-proxy/credential-source.ts';
 import { UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
 import { isLimited, readLedgerFile, totalsOf, UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { readLedgerSpend } from '../../../src/budget/ledger-spend.ts';
-import { RunLedger } from '../../../src/loop/run-ledger.ts';
+import { RunLedger } from '../../../src/loop/shell/run-ledger.ts';
 import { startModelServer, type ModelServerHandle } from '../../../src/model-server/server.ts';
 import { ScenarioSchema } from '../../../src/model-server/scenario-schema.ts';
 import { call, type Egress, type Sidecar, startEgress, startSidecar } from './sidecar-fixture.ts';

@@ -12,8 +12,8 @@ import { InputError } from '../../../src/cli/errors.ts';
 import { HardGoalSchema, type HardGoal } from '../../../src/config/goals-schema.ts';
 import { cacheKey, ephemeralCacheKey, persistentCacheKey } from '../../../src/gates/gate-cache.ts';
 import { gitOk } from '../../../src/git/git.ts';
-import { withGateCache } from '../../../src/loop/cached-gate-probe.ts';
-import { probeGates } from '../../../src/loop/gate-probe.ts';
+import { withGateCache } from '../../../src/loop/shell/cached-gate-probe.ts';
+import { probeGates } from '../../../src/loop/shell/gate-probe.ts';
 import { removeSelfBinDir } from '../../../src/proc/self-exec.ts';
 
 setDefaultTimeout(60_000);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
-import { CHANGES_CAP_BYTES, reviewChanges, inboxLines, observeTurnGit } from '../../../src/loop/git-observe.ts';
+import { CHANGES_CAP_BYTES, reviewChanges, inboxLines, observeTurnGit } from '../../../src/loop/shell/git-observe.ts';
 import { LocalPeerRunner } from '../../../src/proc/peer-runner.ts';
 
 let repo: string;

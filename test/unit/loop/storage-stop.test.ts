@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { GitError } from '../../../src/git/git.ts';
 import { PeersError } from '../../../src/cli/errors.ts';
 import { fileAccessError } from '../../../src/fs/file-errors.ts';
-import { storageStop } from '../../../src/loop/storage-stop.ts';
+import { storageStop } from '../../../src/loop/shell/storage-stop.ts';
 import { exitCodeFor, formatStopReason, parseStopReason } from '../../../src/state/stop-reason.ts';
 
 const errno = (code: string, path?: string) => Object.assign(new Error(`${code}: failed, write`), { code, ...(path ? { path } : {}) });

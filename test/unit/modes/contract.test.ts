@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { parse } from 'yaml';
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
 import { contractDigest, contractFromGoals, contractLogProblem, contractsLogLine, readContractsLog, withContract, type Contract } from '../../../src/mode-registry/contract.ts';
-import { contractRefusal, frozenPathsTouched, refuseTurn } from '../../../src/loop/contract-guard.ts';
+import { contractRefusal, frozenPathsTouched, refuseTurn } from '../../../src/loop/shell/contract-guard.ts';
 import { resolveModes } from '../../../src/mode-registry/compose.ts';
 import { renderModeGoals } from '../../../src/mode-registry/render-mode-files.ts';
 import type { TickObservation } from '../../../src/loop/tick.ts';

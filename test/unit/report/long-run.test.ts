@@ -1,6 +1,6 @@
 import { afterAll, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
-import { readRunSummary } from '../../../src/loop/run-summary.ts';
+import { readRunSummary } from '../../../src/report/run-summary.ts';
 import { buildReportModel } from '../../../src/report/report-model.ts';
 import { renderHtml } from '../../../src/report/render-html.ts';
 import { renderMarkdown } from '../../../src/report/render-markdown.ts';

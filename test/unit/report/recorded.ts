@@ -1,7 +1,7 @@
 /** The recorded run of test/fixtures/report/record.ts as a report model. */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { readRunSummary } from '../../../src/loop/run-summary.ts';
+import { readRunSummary } from '../../../src/report/run-summary.ts';
 import { readEgressLines } from '../../../src/report/egress-summary.ts';
 import { buildReportModel } from '../../../src/report/report-model.ts';
 import type { RunHistory } from '../../../src/report/run-history.ts';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { observedHead } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
-import { readRunSummary } from '../../../src/loop/run-summary.ts';
+import { readRunSummary } from '../../../src/report/run-summary.ts';
 import { statePaths, type StatePaths } from '../../../src/state/paths.ts';
 import { acquireRunLock } from '../../../src/state/run-lock.ts';
 import { archiveId, archiveRootFor, archiveRun, listArchives } from '../../../src/state/run-archive.ts';

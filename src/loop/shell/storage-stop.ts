@@ -8,13 +8,13 @@
  * To be able to say so on a full disk, the loop keeps a small reserve file in the state dir and
  * deletes it before it writes its stop records (disk-reserve.ts).
  */
-import { GitError } from '../git/git.ts';
-import { releaseReserve } from '../state/disk-reserve.ts';
-import type { StatePaths } from '../state/paths.ts';
-import { appendRunLine } from '../state/run-log.ts';
-import type { LoopState } from '../state/state-schema.ts';
-import { saveState } from '../state/state-store.ts';
-import { formatStopReason, storageStopText, writeStopReason, type StopReason, type StorageProblem } from '../state/stop-reason.ts';
+import { GitError } from '../../git/git.ts';
+import { releaseReserve } from '../../state/disk-reserve.ts';
+import type { StatePaths } from '../../state/paths.ts';
+import { appendRunLine } from '../../state/run-log.ts';
+import type { LoopState } from '../../state/state-schema.ts';
+import { saveState } from '../../state/state-store.ts';
+import { formatStopReason, storageStopText, writeStopReason, type StopReason, type StorageProblem } from '../../state/stop-reason.ts';
 
 const ERRNO_PROBLEMS: Record<string, StorageProblem> = { ENOSPC: 'disk-full', EDQUOT: 'disk-full', EIO: 'io-error' };
 

@@ -7,7 +7,7 @@
  * reported when the next turn starts: in that tick's record (`unattested_commits`), on the console,
  * in the next prompts and in `peers status`.
  */
-import { git } from '../git/git.ts';
+import { git } from '../../git/git.ts';
 
 /** Listed at most per tick; the warning says when there were more. */
 const LIST_MAX = 50;

@@ -5,16 +5,16 @@
  * for a skeptic), gate-surface changes awaiting approval, a blocked declaration to confirm.
  */
 import { join } from 'node:path';
-import { softGoals, type GoalsFile } from '../config/goals-schema.ts';
-import { writeFileAtomic } from '../fs/atomic-write.ts';
-import { MiB, readTextIfExists } from '../fs/safe-read.ts';
-import { isAncestor } from '../git/commits.ts';
-import { isSoftGoalPassed, pendingSoftGoals } from '../protocol/soft-reviews.ts';
-import { buildPrompt, type GoalLine } from '../prompt/prompt-builder.ts';
-import type { StatePaths } from '../state/paths.ts';
-import type { LoopState } from '../state/state-schema.ts';
+import { softGoals, type GoalsFile } from '../../config/goals-schema.ts';
+import { writeFileAtomic } from '../../fs/atomic-write.ts';
+import { MiB, readTextIfExists } from '../../fs/safe-read.ts';
+import { isAncestor } from '../../git/commits.ts';
+import { isSoftGoalPassed, pendingSoftGoals } from '../../protocol/soft-reviews.ts';
+import { buildPrompt, type GoalLine } from '../../prompt/prompt-builder.ts';
+import type { StatePaths } from '../../state/paths.ts';
+import type { LoopState } from '../../state/state-schema.ts';
 import { inboxLines, reviewChanges } from './git-observe.ts';
-import type { LoopSettings } from './settings.ts';
+import type { LoopSettings } from '../settings.ts';
 
 /** What the pre-tick read from the history, shared with the prompt. */
 export type RunHistory = {

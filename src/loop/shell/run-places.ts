@@ -4,12 +4,12 @@
  * is there to watch. The pod and the host-only loop differ only here (docs/ARCHITECTURE.md,
  * "What only the pod gives").
  */
-import { gitOk } from '../git/git.ts';
-import { RunObserver } from '../git/run-observer.ts';
-import { RunnerWorkspaceGit, type WorkspaceGit } from '../git/workspace-git.ts';
-import type { PeerRunner } from '../proc/peer-runner.ts';
-import { filterProjectFiles } from '../git/repo-files.ts';
-import type { StatePaths } from '../state/paths.ts';
+import { gitOk } from '../../git/git.ts';
+import { RunObserver } from '../../git/run-observer.ts';
+import { RunnerWorkspaceGit, type WorkspaceGit } from '../../git/workspace-git.ts';
+import type { PeerRunner } from '../../proc/peer-runner.ts';
+import { filterProjectFiles } from '../../git/repo-files.ts';
+import type { StatePaths } from '../../state/paths.ts';
 
 export type RunPlaces = {
   /** The peers' repository as this process sees it (the run clone, or the host loop's repo). */

@@ -5,10 +5,10 @@
  * read from the trusted mirror, never from the peers' repository; its working tree state comes from
  * the workspace itself (WorkspaceGit).
  */
-import { git } from '../git/git.ts';
-import { isAncestor, listCommits, type Commit } from '../git/commits.ts';
-import type { RunObserver } from '../git/run-observer.ts';
-import type { WorkspaceGit } from '../git/workspace-git.ts';
+import { git } from '../../git/git.ts';
+import { isAncestor, listCommits, type Commit } from '../../git/commits.ts';
+import type { RunObserver } from '../../git/run-observer.ts';
+import type { WorkspaceGit } from '../../git/workspace-git.ts';
 
 export type TurnGitFacts = {
   headAfter: string | null;

@@ -5,9 +5,9 @@
  * the loop, with entries authenticated under its key (gate-cache.ts): whatever runs the gates
  * never sees the cache and cannot forge an entry in it.
  */
-import { lookupPass, readGateCache, recordPasses } from '../gates/gate-cache.ts';
+import { lookupPass, readGateCache, recordPasses } from '../../gates/gate-cache.ts';
 import type { GateProbe } from './gate-probe.ts';
-import type { GateInput } from './tick.ts';
+import type { GateInput } from '../tick.ts';
 
 export function withGateCache(probe: GateProbe, cache: { path: string; key: Buffer }): GateProbe {
   return async (o) => {

@@ -5,8 +5,8 @@
  * moved only through the workspace (WorkspaceGit.moveHeadTo): no git runs in the peers' repository
  * outside the workspace (docs/ARCHITECTURE.md, "Changing the run clone").
  */
-import { git } from '../git/git.ts';
-import type { WorkspaceGit } from '../git/workspace-git.ts';
+import { git } from '../../git/git.ts';
+import type { WorkspaceGit } from '../../git/workspace-git.ts';
 
 /** Where rewritten histories are kept in the mirror: `refs/peers/rewritten/tick-NNNNN`. */
 export const REWRITTEN_REF_PREFIX = 'refs/peers/rewritten/';

@@ -6,12 +6,12 @@
  * another peer's turn is attested, and a stale `index.lock` would fail every turn after it.
  */
 import { join } from 'node:path';
-import { PeersError } from '../cli/errors.ts';
-import { resolveRepoLayout } from '../git/repo-layout.ts';
-import { describeLockSweep, removeStaleGitLocks } from '../git/stale-locks.ts';
-import { removeDeadOwnersScratch } from '../proc/scratch-dir.ts';
-import { reapLeftChildren, trackLoopChildren } from '../state/loop-children.ts';
-import type { StatePaths } from '../state/paths.ts';
+import { PeersError } from '../../cli/errors.ts';
+import { resolveRepoLayout } from '../../git/repo-layout.ts';
+import { describeLockSweep, removeStaleGitLocks } from '../../git/stale-locks.ts';
+import { removeDeadOwnersScratch } from '../../proc/scratch-dir.ts';
+import { reapLeftChildren, trackLoopChildren } from '../../state/loop-children.ts';
+import type { StatePaths } from '../../state/paths.ts';
 
 /** The peers' repository: its work tree, and whether a `.git` file (a `git worktree`) is followed. */
 export type PeersRepo = { workDir: string; allowGitFile: boolean };

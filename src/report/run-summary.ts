@@ -19,7 +19,7 @@ import { statePaths, type StatePaths } from '../state/paths.ts';
 import { type BudgetPolicy, readPolicyIfPresent } from '../budget/budget-policy.ts';
 import { hostUsageLedgerPath, type LedgerSpend, readLedgerSpend } from '../budget/ledger-spend.ts';
 import { spendLines, spendView } from '../budget/spend-view.ts';
-import { describeWaiters, isAsleep } from './peer-sleep.ts';
+import { describeWaiters, isAsleep } from '../loop/peer-sleep.ts';
 import { readControl, type ControlRead } from '../state/operator-control.ts';
 import { readLiveTurn, type LiveTurn } from '../state/live-turn.ts';
 import { ACTIVITY_TAIL_BYTES, describeActivity } from './turn-activity.ts';
@@ -171,7 +171,7 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
     bill,
     gates: { head: s.gates.head, results: s.gates.results, red_streak: s.gates.red_streak },
     clean_ticks: s.clean_ticks,
-    /** Commits of the run made outside any attested turn: credited to no peer (src/loop/unattested.ts). */
+    /** Commits of the run made outside any attested turn: credited to no peer (src/loop/shell/unattested.ts). */
     unattested_commits: s.unattested,
     warnings: [...s.warnings, ...Object.entries(s.peer_warnings).flatMap(([peer, ws]) => ws.map((w) => `(for ${peer}) ${w}`))],
     run_log: { path: r.paths.runs, ticks: r.ticks.length, skipped_lines: r.log.skipped },

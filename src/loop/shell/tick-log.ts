@@ -12,8 +12,8 @@
  */
 import { closeSync, constants, existsSync, fsyncSync, openSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { assertSafeDir, assertSafeLeaf, writeFileAtomic } from '../fs/atomic-write.ts';
-import { MiB, readFileCapped } from '../fs/safe-read.ts';
+import { assertSafeDir, assertSafeLeaf, writeFileAtomic } from '../../fs/atomic-write.ts';
+import { MiB, readFileCapped } from '../../fs/safe-read.ts';
 
 export type LogStream = 'stdout' | 'stderr';
 

@@ -4,10 +4,10 @@
  * and the last budget refusals. A ledger that cannot be read holds the run: at start it is bad
  * input (exit 2, naming the line), later it stops the run as `budget:ledger-unreadable`.
  */
-import { LedgerError, type LimitedLine } from '../../auth-proxy/usage/usage-ledger.ts';
-import { type LedgerSpend, readLedgerSpend, waitForQuietLedger } from '../budget/ledger-spend.ts';
-import { InputError } from '../cli/errors.ts';
-import type { StopReason } from '../state/stop-reason.ts';
+import { LedgerError, type LimitedLine } from '../../../auth-proxy/usage/usage-ledger.ts';
+import { type LedgerSpend, readLedgerSpend, waitForQuietLedger } from '../../budget/ledger-spend.ts';
+import { InputError } from '../../cli/errors.ts';
+import type { StopReason } from '../../state/stop-reason.ts';
 
 export const LEDGER_UNREADABLE: StopReason = { kind: 'budget', cap: 'ledger-unreadable' };
 

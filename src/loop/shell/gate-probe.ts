@@ -7,14 +7,14 @@
  * Setup and every gate get a fresh HOME/TMPDIR/XDG (gate-env.ts); only setup gets the dependency
  * cache.
  */
-import type { HardGoal } from '../config/goals-schema.ts';
-import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../gates/gate-engine.ts';
-import { withCleanCheckout } from '../gates/clean-checkout.ts';
-import { withScratchEnv } from '../gates/gate-env.ts';
-import { selfBinDir } from '../proc/self-exec.ts';
-import { RUN_BASELINE_ENV } from '../protocol/run-baseline.ts';
-import { supervise } from '../proc/supervise.ts';
-import type { GateInput } from './tick.ts';
+import type { HardGoal } from '../../config/goals-schema.ts';
+import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../../gates/gate-engine.ts';
+import { withCleanCheckout } from '../../gates/clean-checkout.ts';
+import { withScratchEnv } from '../../gates/gate-env.ts';
+import { selfBinDir } from '../../proc/self-exec.ts';
+import { RUN_BASELINE_ENV } from '../../protocol/run-baseline.ts';
+import { supervise } from '../../proc/supervise.ts';
+import type { GateInput } from '../tick.ts';
 
 export type GateProbeOptions = {
   /** The trusted mirror the checkout comes from. */

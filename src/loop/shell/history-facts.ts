@@ -4,11 +4,11 @@
  * changes still lack another peer's approval, and whose changes no skeptic has re-audited.
  * Per-commit answers never change, so they are cached by sha for the life of the loop.
  */
-import { git } from '../git/git.ts';
-import { listCommits } from '../git/commits.ts';
-import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../protocol/approvals.ts';
-import { REVERTED_TRAILER } from '../protocol/anti-cheat.ts';
-import { surfaceChangesOf, type SurfaceChange } from '../protocol/gate-surface.ts';
+import { git } from '../../git/git.ts';
+import { listCommits } from '../../git/commits.ts';
+import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/approvals.ts';
+import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
+import { surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
 
 type CommitFacts = { changesTree: boolean; surface: SurfaceChange[] };
 

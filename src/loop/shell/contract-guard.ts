@@ -6,12 +6,12 @@
  * `contracts-unchanged` holds convergence until the file is restored.
  */
 import { join } from 'node:path';
-import { InputError } from '../cli/errors.ts';
-import type { GoalsFile } from '../config/goals-schema.ts';
-import { MiB, readTextIfExists } from '../fs/safe-read.ts';
-import { git } from '../git/git.ts';
-import type { TickObservation } from './tick.ts';
-import { contractFromGoals, contractLogProblem, CONTRACTS_LOG, type Contract } from '../mode-registry/contract.ts';
+import { InputError } from '../../cli/errors.ts';
+import type { GoalsFile } from '../../config/goals-schema.ts';
+import { MiB, readTextIfExists } from '../../fs/safe-read.ts';
+import { git } from '../../git/git.ts';
+import type { TickObservation } from '../tick.ts';
+import { contractFromGoals, contractLogProblem, CONTRACTS_LOG, type Contract } from '../../mode-registry/contract.ts';
 
 /** Pinned paths a turn changed (its changed paths are given by the caller, from trusted git). */
 export function frozenPathsTouched(contract: Contract | undefined, changed: string[]): string[] {
