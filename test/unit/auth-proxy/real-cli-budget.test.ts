@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { isRefusal, isReply, readLedgerFile } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requires } from '../../requirements.ts';
 
 const repo = join(import.meta.dir, '../../..');
 const bin = (name: string) => join(repo, 'node_modules/.bin', name);
@@ -19,6 +20,7 @@ let log = '';
 let ports: { anthropic: number; openai: number };
 
 beforeAll(async () => {
+  if (!need.ok) return;
   dir = mkdtempSync(join(tmpdir(), 'peers-real-cli-budget-'));
   writeFileSync(join(dir, 'usage.jsonl'), `${JSON.stringify({ ts: '2026-11-22T00:00:00Z', upstream: 'anthropic', model: 'claude-sonnet-4-5', input_tokens: 4000, output_tokens: 1000, cache_read_tokens: 0, cache_write_tokens: 0, total_tokens: 5000, usd: 0.027, priced: 'table', status: 200, stream: true })}\n`);
   sidecar = spawn(process.execPath, [join(repo, 'src/main.ts'), 'sidecar', 'auth', '--port', 'anthropic=0', '--port', 'openai=0', '--usage-ledger', join(dir, 'usage.jsonl'), '--max-tokens', '1000', '--egress', `unix:${join(dir, 'no-egress.sock')}`], {
@@ -32,11 +34,14 @@ beforeAll(async () => {
 }, 30000);
 
 afterAll(() => {
+  if (!need.ok) return;
   sidecar.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('a spent budget, seen through the real CLIs', () => {
+const need = requires('claude', 'codex');
+
+describe.skipIf(!need.ok)(`a spent budget, seen through the real CLIs${need.skipped}`, () => {
   test('claude -p stops at once and prints the sidecar\'s sentence', () => {
     const home = join(dir, 'claude-home');
     mkdirSync(home);
