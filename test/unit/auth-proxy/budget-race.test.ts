@@ -18,6 +18,7 @@ import { Reservations } from '../../../auth-proxy/usage/budget.ts';
 import { requestFacts, worstCase } from '../../../auth-proxy/usage/request-cost.ts';
 import { isRefusal, isReply, readLedgerFile, UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { type Egress, type Sidecar, startEgress, startSidecar } from './sidecar-fixture.ts';
+import { waitFor } from '../../wait-for.ts';
 
 /** Holds every model request until released, then answers JSON with the usage it is told to bill. */
 let server: http.Server;
@@ -142,9 +143,12 @@ describe('concurrent requests racing past the cap', () => {
     const cap = 3 * ra + 0.0001;
     const s = await twoSidecars(cap);
     billedInput = 20_000; // e.g. web search results the vendor added server-side
-    const replies = Array.from({ length: 6 }, () => post(s.a.url, '/v1/messages', ANTHROPIC_BODY));
+    let answered = 0;
+    const replies = Array.from({ length: 6 }, () => post(s.a.url, '/v1/messages', ANTHROPIC_BODY).finally(() => answered++));
     await untilForwarded(3);
-    await Bun.sleep(200);
+    // The three that no longer fit are refused while the first three are still held at the vendor.
+    await waitFor('the three requests over the cap to be refused', () => answered === 3, 5_000);
+    expect(forwarded).toBe(3);
     for (const r of held.splice(0)) r();
     await Promise.all(replies);
     const paid = readLedgerFile(s.ledger.path).lines.filter(isReply);

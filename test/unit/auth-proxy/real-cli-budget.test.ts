@@ -11,6 +11,7 @@ import { isRefusal, isReply, readLedgerFile } from '../../../auth-proxy/usage/us
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requires } from '../../requirements.ts';
+import { waitFor } from '../../wait-for.ts';
 
 const repo = join(import.meta.dir, '../../..');
 const bin = (name: string) => join(repo, 'node_modules/.bin', name);
@@ -70,8 +71,8 @@ describe.skipIf(!need.ok)(`a spent budget, seen through the real CLIs${need.skip
     expect(out).toContain("peers: the run's token budget is spent (5000 of 1000 tokens)");
     expect(out).not.toContain('Reconnecting');
     expect(r.status).toBe(1);
-    // spawnSync blocked this event loop: let the sidecar's log lines arrive before counting.
-    await new Promise((res) => setTimeout(res, 300));
+    // spawnSync blocked this event loop: the sidecar's log lines arrive after it returns.
+    await waitFor('the sidecar to log the refusal', () => (log.match(/openai POST \/v1\/responses 400 budget refused/g) ?? []).length > before, 5_000);
     expect((log.match(/openai POST \/v1\/responses 400 budget refused/g) ?? []).length - before).toBe(1);
     expect(out).not.toContain('never-shown');
     // Nothing was spent; every refusal is on record (claude's and codex's), none adds to the spend.
