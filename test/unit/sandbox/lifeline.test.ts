@@ -61,6 +61,7 @@ describe('the lifeline', () => {
     await w.connected;
     let lost = false;
     void w.lost.then(() => (lost = true));
+    // An absence (the line holds while the loop lives): watch it for a while; nothing to wait for.
     await Bun.sleep(200);
     expect(lost).toBe(false);
     child.kill('SIGKILL');
