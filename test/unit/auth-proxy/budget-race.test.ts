@@ -120,7 +120,7 @@ describe('concurrent requests racing past the cap', () => {
         expect(r.status).toBe(402);
         refused++;
       } else {
-        while (held.length === 0) await Bun.sleep(5);
+        await waitFor('the admitted request to be held at the vendor', () => held.length > 0, 5_000);
         for (const h of held.splice(0)) h();
         expect((await reply).status).toBe(200);
       }
