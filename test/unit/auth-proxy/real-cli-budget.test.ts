@@ -29,8 +29,7 @@ beforeAll(async () => {
     env: { ...process.env, ANTHROPIC_API_KEY: 'sk-ant-real-key-never-shown-0001', OPENAI_API_KEY: 'sk-real-openai-never-shown-0001' },
   });
   sidecar.stderr!.on('data', (d) => (log += d));
-  const end = Date.now() + 20000;
-  while (!/openai=http/.test(log) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  await waitFor('the sidecar to print its listeners', () => /openai=http/.test(log), 20_000);
   ports = { anthropic: Number(/anthropic=http:\/\/127\.0\.0\.1:(\d+)/.exec(log)![1]), openai: Number(/openai=http:\/\/127\.0\.0\.1:(\d+)/.exec(log)![1]) };
 }, 30000);
 
