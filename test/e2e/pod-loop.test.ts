@@ -18,6 +18,10 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid } from './podman-user.ts';
+import { requires } from '../requirements.ts';
+
+/** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
+const need = requires('root', 'podman');
 
 setDefaultTimeout(180_000);
 
@@ -93,6 +97,7 @@ const GOALS = `goals:
 ${hard('committed-work', 'grep -q "tick by" work.log')}${hard('uncommitted-file', 'test -f marker.txt')}${hard('leftover-server', `node -e "require('net').connect(5077,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))"`)}${hard('in-gates-container', 'test -d /run/peers/gates && test ! -e /cache && test ! -e /state && test ! -e /run/peers/workspace && test ! -w /mirror')}${hard('setup-ran', 'grep -qx installed .deps-installed')}${hard('setup-cache-persists', 'test "$(cat .setup-runs-seen)" -ge 1 && test -z "$npm_config_cache"')}`;
 
 beforeAll(() => {
+  if (!need.ok) return;
   ensurePodmanReady();
   root = mkdtempSync('/var/tmp/peers-e2e-loop-');
   chownSync(root, uid(), uid());
@@ -119,6 +124,7 @@ beforeAll(() => {
 }, 20 * 60_000);
 
 afterAll(() => {
+  if (!need.ok) return;
   if (key) {
     // --ignore: without it podman 4.3 removes none of the names if one is already gone.
     podmanAsUser(['pod', 'rm', '-f', '--ignore', `peers-${key}`]);
@@ -129,7 +135,7 @@ afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-describe('the real loop in the pod', () => {
+describe.skipIf(!need.ok)('the real loop in the pod', () => {
   test('peer CLIs run in the workspace container on the run clone: no state dir, masked .peers/, its own socket only', () => {
     waitFor('two completed ticks', () => tickLines().filter((t) => t.success).length >= 2);
     // The work is in the run clone; the user's working tree never sees it.

@@ -6,11 +6,14 @@
 import { expect, test } from 'bun:test';
 import { join } from 'node:path';
 import { asUser, podmanAsUser } from '../../e2e/podman-user.ts';
+import { requires } from '../../requirements.ts';
 
 const BUN = join(import.meta.dir, '../../../node_modules/.bin/bun');
 const MAIN = join(import.meta.dir, '../../../src/main.ts');
 
-test('as the test user: the limits check matches podman\'s cgroup report and names the nproc ulimit where limits are not enforced', () => {
+const need = requires('root', 'podman');
+
+test.skipIf(!need.ok)(`as the test user: the limits check matches podman\'s cgroup report and names the nproc ulimit where limits are not enforced${need.skipped}`, () => {
   const info = JSON.parse(podmanAsUser(['info', '--format', 'json']).stdout) as { host: { cgroupVersion: string; cgroupControllers: string[] | null } };
   const r = asUser([BUN, MAIN, 'doctor', '--json'], { cwd: '/tmp', timeoutMs: 90_000 });
   const check = (JSON.parse(r.stdout) as { checks: { id: string; status: string; detail: string }[] }).checks.find((c) => c.id === 'limits')!;

@@ -14,20 +14,23 @@ import { join } from 'node:path';
 import { demoScenario } from '../../../apps/demo/demo-scenario.ts';
 import { ZERO_USAGE } from '../../../src/model-server/scenario-schema.ts';
 import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, TEST_USER, uid, userEnv } from '../../e2e/podman-user.ts';
+import { requires } from '../../requirements.ts';
 
 const DIST_PEERS = join(import.meta.dir, '../../../dist/peers');
 const userHome = () => userEnv().HOME!;
 
+const need = requires('root', 'podman');
 let scratch: string;
 
 beforeAll(() => {
+  if (!need.ok) return;
   ensurePodmanReady();
   scratch = mkdtempSync(join(tmpdir(), 'peers-demo-pod-'));
   chmodSync(scratch, 0o755);
   chownSync(scratch, uid(), uid());
 });
 
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(() => need.ok && rmSync(scratch, { recursive: true, force: true }));
 
 function scenarioTokens(): number {
   const s = demoScenario();
@@ -42,7 +45,7 @@ function scenarioTokens(): number {
   return n;
 }
 
-test('converges inside the sandbox pod, then leaves nothing behind: no container, state or registry entry', () => {
+test.skipIf(!need.ok)(`converges inside the sandbox pod, then leaves nothing behind: no container, state or registry entry${need.skipped}`, () => {
   const run = asUser([PEERS_BIN, 'demo', '--pod', '--json'], { timeoutMs: 280_000, env: { TMPDIR: scratch } });
   if (run.code !== 0) console.error(run.stderr.slice(-3000), run.stdout.slice(-2000));
   expect(run.code).toBe(0);
@@ -65,7 +68,7 @@ test('converges inside the sandbox pod, then leaves nothing behind: no container
   expect(registry).not.toContain(out.project);
 }, 300_000); // a hang guard: about 2.5 min at load 15 on 2 cores, with the setup container and the model server in the pod
 
-test('as root, `dist/peers demo --json --keep` (the README line) hands the run to the unprivileged user, converges in the pod, and its follow-up commands work for root', () => {
+test.skipIf(!need.ok)(`as root, \`dist/peers demo --json --keep\` (the README line) hands the run to the unprivileged user, converges in the pod, and its follow-up commands work for root${need.skipped}`, () => {
   // Root's own HOME/XDG dirs are scratch: the hand-off must not need them, nor write to them.
   const rootHome = join(scratch, 'root-home');
   const userTmp = join(scratch, 'user-tmp');

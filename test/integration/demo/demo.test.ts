@@ -16,6 +16,7 @@ import { demoScenario } from '../../../apps/demo/demo-scenario.ts';
 import { BASELINE_TAG } from '../../../src/mode-registry/init-project.ts';
 import { readRunLog, tickLines } from '../../../src/state/run-log.ts';
 import { ZERO_USAGE, type Scenario } from '../../../src/model-server/scenario-schema.ts';
+import { requires } from '../../requirements.ts';
 
 const REPO = join(import.meta.dir, '../../..');
 const BUN = join(REPO, 'node_modules/.bin/bun');
@@ -61,6 +62,8 @@ function testsPassAt(project: string, rev: string): boolean {
     rmSync(clone, { recursive: true, force: true });
   }
 }
+
+const root = requires('root');
 
 describe('peers demo', () => {
   let scratch: string;
@@ -163,8 +166,7 @@ describe('peers demo', () => {
     expect(readdirSync(tmp).filter((f) => f.startsWith('peers-demo-'))).toEqual([]);
   }, 120_000);
 
-  test("as root without the unprivileged user: says why it is not sandboxed, then names the missing user (exit 1)", async () => {
-    if (process.getuid?.() !== 0) throw new Error('run this suite as root, like CI, to exercise the root hand-off');
+  test.skipIf(!root.ok)(`as root without the unprivileged user: says why it is not sandboxed, then names the missing user (exit 1)${root.skipped}`, async () => {
     const auto = await peers(['demo', '--json'], { ...home, PEERS_TEST_USER: 'no-such-peers-user' });
     expect(auto.code).toBe(1);
     expect(auto.stderr).toContain("peers demo: not sandboxed: this is root and the unprivileged user 'no-such-peers-user' does not exist");

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFil
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
+import { waitFor } from '../../wait-for.ts';
 
 const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
 const ID = ['-c', 'user.name=t', '-c', 'user.email=t@example.com'];
@@ -150,7 +151,7 @@ describe('peers verify', () => {
     pass_when: exit_code == 0
 `);
     const proc = Bun.spawn([process.execPath, MAIN, 'verify', '-C', repo], { stdout: 'pipe', stderr: 'pipe', env: { ...process.env, NO_COLOR: '1' } });
-    for (let i = 0; i < 300 && !existsSync(join(marks, 'cwd')); i++) await Bun.sleep(50);
+    await waitFor('the gate to start in its checkout (marks/cwd)', () => existsSync(join(marks, 'cwd')) && readFileSync(join(marks, 'cwd'), 'utf8').endsWith('\n'), 15_000);
     const checkout = readFileSync(join(marks, 'cwd'), 'utf8').trim();
     expect(existsSync(checkout)).toBe(true);
     proc.kill('SIGINT');

@@ -10,6 +10,7 @@ import { readRunLog } from '../../../src/state/run-log.ts';
 import { loadState } from '../../../src/state/state-store.ts';
 import { statePaths } from '../../../src/state/paths.ts';
 import { HARD_GOAL_WORK, makeProject, spawnLoopCli, type Project } from './harness.ts';
+import { requires } from '../../requirements.ts';
 
 let p: Project | undefined;
 let mounted: string | undefined;
@@ -21,7 +22,7 @@ afterEach(() => {
 });
 
 /** Mounting a tmpfs needs root (CAP_SYS_ADMIN); the CI machines run the suite as root. */
-const isRoot = process.getuid?.() === 0;
+const root = requires('root');
 
 async function runCli(project: Project, args: string[], env: Record<string, string>) {
   const child = spawnLoopCli(project, args, env);
@@ -30,7 +31,7 @@ async function runCli(project: Project, args: string[], env: Record<string, stri
 }
 
 describe('disk full', () => {
-  test.skipIf(!isRoot)('a state dir that fills mid-run stops the run as disk-full (exit 1, state valid); freeing space resumes it to complete', async () => {
+  test.skipIf(!root.ok)(`a state dir that fills mid-run stops the run as disk-full (exit 1, state valid); freeing space resumes it to complete${root.skipped}`, async () => {
     p = makeProject({ peers: { alice: 'fills-disk', bob: 'always-handoff' }, goals: [HARD_GOAL_WORK], goalsSettings: { convergence_n: 2 } });
     mkdirSync(p.stateDir, { recursive: true });
     const mount = Bun.spawnSync(['mount', '-t', 'tmpfs', '-o', 'size=8m,mode=0700', 'tmpfs', p.stateDir], { stderr: 'pipe' });

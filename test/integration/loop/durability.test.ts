@@ -119,7 +119,9 @@ describe('durable state', () => {
       for await (const chunk of child.stderr) err += new TextDecoder().decode(chunk);
     })();
     await waitFor(() => err.includes('tick 1 peer=alice starting'), 15000);
-    await Bun.sleep(200);
+    // SIGTERM only after the peer has set its trap: it prints once it ignores TERM.
+    const peerOut = join(p.stateDir, 'logs', 'tick-00001-alice.stdout.log');
+    await waitFor(() => existsSync(peerOut) && readFileSync(peerOut, 'utf8').includes('still here'), 15000);
     const t0 = Date.now();
     child.kill('SIGTERM');
     await child.exited;

@@ -9,7 +9,11 @@ import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { CLAUDE_PRINT_ARGV, claudeEnv } from '../../../src/model-server/cli-wiring.ts';
 import { loop, makeProject, state, ticks, writeConfig } from '../loop/harness.ts';
-import { CLAUDE_BIN, IS_ROOT, ensureTestUser, handoffCommitCommand, makeLoopProject, runLoopAsUser, startServer } from './harness.ts';
+import { CLAUDE_BIN, ensureTestUser, handoffCommitCommand, makeLoopProject, runLoopAsUser, startServer } from './harness.ts';
+import { requires } from '../../requirements.ts';
+
+/** Skipped, with the reason printed, where claude or codex is missing; an error under PEERS_REQUIRE_ALL=1. */
+const need = requires('claude', 'codex');
 
 /** The commit a CLI made before peers gave it an identity: git has none and may not guess one. */
 const COMMIT_WITHOUT_IDENTITY = [
@@ -44,7 +48,7 @@ async function firstTick(scenarioPeers: Record<string, unknown>, opts: { peers?:
   }
 }
 
-describe('real CLIs: the cause of a failed tick', () => {
+describe.skipIf(!need.ok)('real CLIs: the cause of a failed tick', () => {
   test('claude: git refuses to commit without an identity → git: no identity', async () => {
     const { run, tick } = await firstTick({ claude: { api: 'anthropic', ticks: [{ replies: [{ tool_calls: [{ shell: COMMIT_WITHOUT_IDENTITY }] }, { text: 'Tried to commit.' }] }] }, codex: { api: 'responses', ticks: [commitTick('codex')] } });
     expect(tick).toMatchObject({ peer: 'claude', success: false, classification: 'success' });
@@ -83,7 +87,7 @@ describe('real CLIs: the cause of a failed tick', () => {
 });
 
 // Claude Code's refusal exists only for root, so only a root run of the suite can observe it (CI runs as root).
-test.skipIf(!IS_ROOT)('claude run as root → claude refused to run as root', async () => {
+test.skipIf(!need.ok || !requires('root').ok)('claude run as root → claude refused to run as root', async () => {
   ensureTestUser();
   const server = startServer({ version: 1, peers: { claude: { api: 'anthropic', ticks: [commitTick('claude')] }, codex: { api: 'responses', ticks: [commitTick('codex')] } } });
   const p = makeProject({ peers: { claude: 'always-handoff', codex: 'always-handoff' } });

@@ -13,6 +13,10 @@ import { parse, stringify } from 'yaml';
 import { modelServerPeerSpecs } from '../../../src/model-server/cli-wiring.ts';
 import { IMPLEMENT } from '../modes/mode-projects.ts';
 import { CLAUDE_BIN, CODEX_BIN, ensureTestUser, giveToTestUser, gitAsUser, handoffCommitCommand, IS_ROOT, makeRepo, removeDir, runLoopAsUser, startServer, TEST_USER, userDir } from './harness.ts';
+import { requires } from '../../requirements.ts';
+
+/** Skipped, with the reason printed, where claude or codex is missing; an error under PEERS_REQUIRE_ALL=1. */
+const need = requires('claude', 'codex');
 
 const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
 const p = IMPLEMENT.js;
@@ -61,7 +65,7 @@ function peersAsUser(cwd: string, args: string[], home: string): string {
   return execFileSync(argv[0]!, argv.slice(1), { cwd, encoding: 'utf8' });
 }
 
-test('implement mode with claude and codex on a two-step PLAN.md: every gate green, the run completes', async () => {
+test.skipIf(!need.ok)('implement mode with claude and codex on a two-step PLAN.md: every gate green, the run completes', async () => {
   ensureTestUser();
   const server = startServer(SCENARIO);
   const repo = makeRepo({ gitIdentity: false });

@@ -7,6 +7,10 @@
  */
 import { expect, test } from 'bun:test';
 import { ensureTestUser, handoffCommitCommand, makeLoopProject, runLoopAsUser, startServer } from './harness.ts';
+import { requires } from '../../requirements.ts';
+
+/** Skipped, with the reason printed, where claude or codex is missing; an error under PEERS_REQUIRE_ALL=1. */
+const need = requires('claude', 'codex');
 
 const commitTick = (peer: string, n: number) => ({
   replies: [{ tool_calls: [{ write: { path: `notes/${peer}-${n}.md`, content: `${peer} ${n}\n` } }] }, { tool_calls: [{ shell: handoffCommitCommand(peer, `Add note ${n} of ${peer}`) }] }, { text: 'Handed off.' }],
@@ -30,7 +34,7 @@ async function loopWith(claudeFirstTick: unknown, health: Record<string, unknown
   }
 }
 
-test('a 401 for claude halts the run as peer-unavailable:claude', async () => {
+test.skipIf(!need.ok)('a 401 for claude halts the run as peer-unavailable:claude', async () => {
   const { run, ticks, served } = await loopWith({ replies: [{ fault: { kind: 'unauthorized', times: 5 } }] }, {}, ['--max-ticks', '4']);
   expect(run.exitCode).toBe(1);
   expect(run.stopReason).toBe('peer-unavailable:claude');
@@ -39,7 +43,7 @@ test('a 401 for claude halts the run as peer-unavailable:claude', async () => {
   expect(served).toEqual(['claude:fault:unauthorized']);
 }, 30_000);
 
-test('a 429 claude gives up on takes the rate-limit backoff path, then it is codex\'s turn', async () => {
+test.skipIf(!need.ok)('a 429 claude gives up on takes the rate-limit backoff path, then it is codex\'s turn', async () => {
   const { run, ticks, served } = await loopWith({ replies: [{ fault: { kind: 'rate_limit', retry_after_s: 0, times: 5 } }] }, {}, ['--max-ticks', '2', '--backoff-base-ms', '200']);
   expect(run.stopReason).toBe('max_ticks');
   expect(run.stderr).toMatch(/peer=claude rate-limited \(streak=1\); backing off/);
@@ -50,7 +54,7 @@ test('a 429 claude gives up on takes the rate-limit backoff path, then it is cod
   expect(served).toEqual(['claude:fault:rate_limit', 'codex:reply', 'codex:reply', 'codex:reply']);
 }, 30_000);
 
-test('a stalled stream ends in the idle timeout, then it is codex\'s turn', async () => {
+test.skipIf(!need.ok)('a stalled stream ends in the idle timeout, then it is codex\'s turn', async () => {
   // 6 s, not less: Claude Code's start-up is silent too, and a loaded CI machine can make it slow.
   const { run, ticks, served } = await loopWith({ replies: [{ fault: { kind: 'stall' } }] }, { idle_timeout_s: 6, max_retries: 0 }, ['--max-ticks', '2']);
   expect(run.stopReason).toBe('max_ticks');

@@ -12,6 +12,10 @@ import { loadScenarioFile } from '../../../src/model-server/load-scenario.ts';
 import { startModelServer, type ModelServerHandle } from '../../../src/model-server/server.ts';
 import { parseTrailers } from '../../../src/git/trailers.ts';
 import { ensureTestUser, gitAsUser, makeLoopProject, runLoopAsUser, type LoopProject } from './harness.ts';
+import { requires } from '../../requirements.ts';
+
+/** Skipped, with the reason printed, where claude or codex is missing; an error under PEERS_REQUIRE_ALL=1. */
+const need = requires('claude', 'codex');
 
 const REHEARSAL = resolve(import.meta.dir, '../../fixtures/scenarios/rehearsal.yaml');
 
@@ -19,6 +23,7 @@ let server: ModelServerHandle;
 let project: LoopProject;
 
 beforeAll(() => {
+  if (!need.ok) return;
   ensureTestUser();
   server = startModelServer({ scenario: loadScenarioFile(REHEARSAL), port: 0 });
   project = makeLoopProject(server, {
@@ -28,11 +33,12 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
+  if (!need.ok) return;
   await server.stop();
   project.cleanup();
 });
 
-test('claude and codex alternate through peers loop until the gates converge; totals match the server', async () => {
+test.skipIf(!need.ok)('claude and codex alternate through peers loop until the gates converge; totals match the server', async () => {
   const run = await runLoopAsUser(project, ['--no-skeptic', '--max-ticks', '8']);
   expect(`${run.stdout}\n${run.stderr}`).toContain('Stopped: complete');
   expect(run.exitCode).toBe(0);

@@ -27,6 +27,10 @@ import type { ModelServerHandle } from '../../../src/model-server/server.ts';
 import { type FakeVendor, startFakeVendor } from '../../unit/auth-proxy/fake-vendor.ts';
 import { type Egress, type Sidecar, startEgress, startSidecar } from '../../unit/auth-proxy/sidecar-fixture.ts';
 import { ensureTestUser, handoffCommitCommand, type LoopProject, makeLoopProject, runLoopAsUser, startServer, userDir } from './harness.ts';
+import { requires } from '../../requirements.ts';
+
+/** Skipped, with the reason printed, where claude or codex is missing; an error under PEERS_REQUIRE_ALL=1. */
+const need = requires('claude', 'codex');
 
 setDefaultTimeout(300_000);
 
@@ -44,6 +48,7 @@ const work = (peer: string, file: string) => ({ name: 'work', replies: [{ tool_c
 const limited = (resets_in_s: number, times = 1) => ({ name: 'limited', replies: [{ fault: { kind: 'usage_limit', resets_in_s, times } }] });
 
 beforeAll(async () => {
+  if (!need.ok) return;
   ensureTestUser();
   // Timeline: claude's reset (30 s; it sleeps to reset + 10 s) comes long after codex's two turns
   // and long before codex's reset (60 s), so who runs when does not depend on how fast a turn is.
@@ -81,6 +86,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
+  if (!need.ok) return;
   await anthropic?.close();
   await openai?.close();
   await egress?.close();
@@ -91,7 +97,7 @@ afterAll(async () => {
 
 type Tick = { tick: number; peer: string; classification: string; success: boolean; ts: string; duration_ms: number; sleeps_until: string | null; cause: string | null };
 
-test('one peer sleeps until its reset while the other works; when both sleep the run waits; then both finish', async () => {
+test.skipIf(!need.ok)('one peer sleeps until its reset while the other works; when both sleep the run waits; then both finish', async () => {
   const run = await runLoopAsUser(project, ['--max-ticks', '6', '--no-recon', '--no-codemap', '--usage-ledger', ledgerPath], { timeoutMs: 280_000 });
   const ticks = run.runs.filter((l) => l.event === 'tick') as unknown as Tick[];
   const why = `${run.stderr.slice(-4000)}\n${anthropic.logs.slice(-10).join('\n')}`;

@@ -18,6 +18,7 @@ import { Reservations } from '../../../auth-proxy/usage/budget.ts';
 import { requestFacts, worstCase } from '../../../auth-proxy/usage/request-cost.ts';
 import { isRefusal, isReply, readLedgerFile, UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { type Egress, type Sidecar, startEgress, startSidecar } from './sidecar-fixture.ts';
+import { waitFor } from '../../wait-for.ts';
 
 /** Holds every model request until released, then answers JSON with the usage it is told to bill. */
 let server: http.Server;
@@ -51,15 +52,6 @@ beforeEach(() => {
   billedInput = 100;
 });
 
-/** Waits until the vendor has seen every request that will come (none for 300 ms). */
-async function settledForwarding(): Promise<number> {
-  let last = -1;
-  while (forwarded !== last) {
-    last = forwarded;
-    await Bun.sleep(300);
-  }
-  return forwarded;
-}
 
 const ANTHROPIC_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1000, messages: [{ role: 'user', content: 'go' }] });
 const OPENAI_BODY = JSON.stringify({ model: 'gpt-5.4', max_output_tokens: 1000, input: 'go' });
@@ -93,9 +85,12 @@ describe('concurrent requests racing past the cap', () => {
     const cap = 2 * ra + 2 * ro + 0.001;
     const s = await twoSidecars(cap);
     const bodies = Array.from({ length: 20 }, (_, i) => (i % 2 ? [s.o.url, '/v1/responses', OPENAI_BODY] : [s.a.url, '/v1/messages', ANTHROPIC_BODY]) as [string, string, string]);
-    const replies = bodies.map(([url, path, body]) => post(url, path, body));
-    // The refused ones answer at once; the admitted ones are held by the vendor, unmetered.
-    const out = await settledForwarding();
+    let answered = 0;
+    const replies = bodies.map(([url, path, body]) => post(url, path, body).finally(() => answered++));
+    // The refused ones answer at once; the admitted ones are held by the vendor, unmetered: every
+    // request is accounted for once the answered and the forwarded make 20.
+    await waitFor('every request to be either refused or held at the vendor', () => answered + forwarded === bodies.length, 10_000);
+    const out = forwarded;
     expect(out).toBeGreaterThanOrEqual(3); // how many fit depends on which vendor's requests came first
     expect(out).toBeLessThanOrEqual(4);
     for (const r of held.splice(0)) r();
@@ -125,7 +120,7 @@ describe('concurrent requests racing past the cap', () => {
         expect(r.status).toBe(402);
         refused++;
       } else {
-        while (held.length === 0) await Bun.sleep(5);
+        await waitFor('the admitted request to be held at the vendor', () => held.length > 0, 5_000);
         for (const h of held.splice(0)) h();
         expect((await reply).status).toBe(200);
       }
@@ -142,9 +137,12 @@ describe('concurrent requests racing past the cap', () => {
     const cap = 3 * ra + 0.0001;
     const s = await twoSidecars(cap);
     billedInput = 20_000; // e.g. web search results the vendor added server-side
-    const replies = Array.from({ length: 6 }, () => post(s.a.url, '/v1/messages', ANTHROPIC_BODY));
+    let answered = 0;
+    const replies = Array.from({ length: 6 }, () => post(s.a.url, '/v1/messages', ANTHROPIC_BODY).finally(() => answered++));
     await untilForwarded(3);
-    await Bun.sleep(200);
+    // The three that no longer fit are refused while the first three are still held at the vendor.
+    await waitFor('the three requests over the cap to be refused', () => answered === 3, 5_000);
+    expect(forwarded).toBe(3);
     for (const r of held.splice(0)) r();
     await Promise.all(replies);
     const paid = readLedgerFile(s.ledger.path).lines.filter(isReply);

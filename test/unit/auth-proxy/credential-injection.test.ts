@@ -7,6 +7,7 @@ import { ApiKeySource, type CredentialSource } from '../../../auth-proxy/credent
 import { UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
 import { type FakeVendor, startFakeVendor } from './fake-vendor.ts';
 import { call, type Egress, type Sidecar, startEgress, startSidecar } from './sidecar-fixture.ts';
+import { waitFor } from '../../wait-for.ts';
 
 const REAL_ANTHROPIC = 'sk-ant-api03-REAL-anthropic-key-0123456789abcdef';
 const REAL_OPENAI = 'sk-proj-REAL-openai-key-0123456789abcdef';
@@ -69,7 +70,8 @@ describe('credential sidecar', () => {
     for (let i = 0; i < 3; i++) expect((await call(fresh.url, '/v1/messages', { body: { stream: i === 1 } })).status).toBe(200);
     expect(fresh.server.upstreamConnections).toBe(1);
     await fresh.close();
-    await new Promise((r) => setTimeout(r, 100));
+    // The egress proxy records a tunnel when it closes.
+    await waitFor('the egress proxy to record the closed tunnel', () => egress.audit.records.length > before, 5_000);
     const recs = egress.audit.records.slice(before).filter((r) => r.decision === 'allow');
     expect(recs.map((r) => [r.method, r.host, r.port])).toEqual([['CONNECT', 'api.peers.test', vendor.port]]);
     // An absolute-form request (an attempt to use the sidecar as a forward proxy) is refused.

@@ -10,6 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { isRefusal, isReply, readLedgerFile } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requires } from '../../requirements.ts';
+import { waitFor } from '../../wait-for.ts';
 
 const repo = join(import.meta.dir, '../../..');
 const bin = (name: string) => join(repo, 'node_modules/.bin', name);
@@ -19,6 +21,7 @@ let log = '';
 let ports: { anthropic: number; openai: number };
 
 beforeAll(async () => {
+  if (!need.ok) return;
   dir = mkdtempSync(join(tmpdir(), 'peers-real-cli-budget-'));
   writeFileSync(join(dir, 'usage.jsonl'), `${JSON.stringify({ ts: '2026-11-22T00:00:00Z', upstream: 'anthropic', model: 'claude-sonnet-4-5', input_tokens: 4000, output_tokens: 1000, cache_read_tokens: 0, cache_write_tokens: 0, total_tokens: 5000, usd: 0.027, priced: 'table', status: 200, stream: true })}\n`);
   sidecar = spawn(process.execPath, [join(repo, 'src/main.ts'), 'sidecar', 'auth', '--port', 'anthropic=0', '--port', 'openai=0', '--usage-ledger', join(dir, 'usage.jsonl'), '--max-tokens', '1000', '--egress', `unix:${join(dir, 'no-egress.sock')}`], {
@@ -26,17 +29,19 @@ beforeAll(async () => {
     env: { ...process.env, ANTHROPIC_API_KEY: 'sk-ant-real-key-never-shown-0001', OPENAI_API_KEY: 'sk-real-openai-never-shown-0001' },
   });
   sidecar.stderr!.on('data', (d) => (log += d));
-  const end = Date.now() + 20000;
-  while (!/openai=http/.test(log) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  await waitFor('the sidecar to print its listeners', () => /openai=http/.test(log), 20_000);
   ports = { anthropic: Number(/anthropic=http:\/\/127\.0\.0\.1:(\d+)/.exec(log)![1]), openai: Number(/openai=http:\/\/127\.0\.0\.1:(\d+)/.exec(log)![1]) };
 }, 30000);
 
 afterAll(() => {
+  if (!need.ok) return;
   sidecar.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('a spent budget, seen through the real CLIs', () => {
+const need = requires('claude', 'codex');
+
+describe.skipIf(!need.ok)(`a spent budget, seen through the real CLIs${need.skipped}`, () => {
   test('claude -p stops at once and prints the sidecar\'s sentence', () => {
     const home = join(dir, 'claude-home');
     mkdirSync(home);
@@ -65,8 +70,8 @@ describe('a spent budget, seen through the real CLIs', () => {
     expect(out).toContain("peers: the run's token budget is spent (5000 of 1000 tokens)");
     expect(out).not.toContain('Reconnecting');
     expect(r.status).toBe(1);
-    // spawnSync blocked this event loop: let the sidecar's log lines arrive before counting.
-    await new Promise((res) => setTimeout(res, 300));
+    // spawnSync blocked this event loop: the sidecar's log lines arrive after it returns.
+    await waitFor('the sidecar to log the refusal', () => (log.match(/openai POST \/v1\/responses 400 budget refused/g) ?? []).length > before, 5_000);
     expect((log.match(/openai POST \/v1\/responses 400 budget refused/g) ?? []).length - before).toBe(1);
     expect(out).not.toContain('never-shown');
     // Nothing was spent; every refusal is on record (claude's and codex's), none adds to the spend.

@@ -15,6 +15,7 @@ import { readLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { parseScenario } from '../../../src/model-server/load-scenario.ts';
 import { type ModelServerHandle, startModelServer } from '../../../src/model-server/server.ts';
 import { type Egress, type Sidecar, startEgress, startSidecar } from './sidecar-fixture.ts';
+import { requires } from '../../requirements.ts';
 
 const repo = join(import.meta.dir, '../../..');
 const REAL = { anthropic: 'sk-ant-api03-real-e2e-key-000000', openai: 'sk-proj-real-e2e-key-000000' };
@@ -37,12 +38,14 @@ peers:
             usage: { input_tokens: 2222, output_tokens: 77, cache_read_tokens: 111 }
 `;
 
+const need = requires('claude', 'codex');
 let model: ModelServerHandle;
 let egress: Egress;
 let anthropic: Sidecar;
 let openai: Sidecar;
 
 beforeAll(async () => {
+  if (!need.ok) return;
   model = startModelServer({ scenario: parseScenario(SCENARIO, 'inline scenario'), host: '127.0.0.1', port: 0 });
   const port = Number(new URL(model.url!).port);
   egress = await startEgress(port);
@@ -50,6 +53,7 @@ beforeAll(async () => {
   openai = await startSidecar({ egress, vendorPort: port, upstream: UPSTREAMS.openai, credentials: new ApiKeySource('authorization', REAL.openai) });
 });
 afterAll(async () => {
+  if (!need.ok) return;
   await anthropic.close();
   await openai.close();
   await egress.close();
@@ -71,7 +75,7 @@ function run(cmd: string, args: string[], env: Record<string, string>, cwd: stri
   });
 }
 
-describe('real CLIs through the auth sidecar and the egress proxy', () => {
+describe.skipIf(!need.ok)(`real CLIs through the auth sidecar and the egress proxy${need.skipped}`, () => {
   test('claude and codex get their replies and the ledger matches what was served, token for token', async () => {
     const home = join(egress.dir, 'home');
     mkdirSync(join(home, 'codex'), { recursive: true });

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../../wait-for.ts';
 
 const repo = join(import.meta.dir, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'peers-auth-cmd-'));
@@ -48,8 +49,7 @@ describe('peers sidecar auth', () => {
     let log = '';
     p.stderr.on('data', (d) => (log += d));
     try {
-      const end = Date.now() + 20_000;
-      while (!/anthropic=http:\/\/127\.0\.0\.1:(\d+)/.test(log) && Date.now() < end) await Bun.sleep(50);
+      await waitFor('the sidecar to print its anthropic listener', () => /anthropic=http:\/\/127\.0\.0\.1:(\d+)/.test(log), 20_000);
       const port = /anthropic=http:\/\/127\.0\.0\.1:(\d+)/.exec(log)![1];
       const r = await fetch(`http://127.0.0.1:${port}/peer/claude/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'placeholder' }, body: '{"model":"claude-sonnet-4-5","max_tokens":10}' });
       expect(r.status).toBe(200);
@@ -57,8 +57,7 @@ describe('peers sidecar auth', () => {
       // The /peer/<name> prefix reaches the model server (it routes on it); no credential does.
       expect(seen).toEqual([{ path: '/peer/claude/v1/messages', key: null, auth: null }]);
       const { readLedger } = await import('../../../auth-proxy/usage/usage-ledger.ts');
-      const end2 = Date.now() + 5000;
-      while (readLedger(ledger).length === 0 && Date.now() < end2) await Bun.sleep(20);
+      await waitFor('the ledger line of the reply', () => readLedger(ledger).length > 0, 5_000);
       expect(readLedger(ledger).map((l) => l.total_tokens)).toEqual([10]);
     } finally {
       p.kill('SIGTERM');
@@ -98,8 +97,7 @@ describe('peers sidecar auth', () => {
     const p = spawn(process.execPath, [join(repo, 'src/main.ts'), 'sidecar', 'auth', '--upstream', 'anthropic', '--port', 'anthropic=0', '--usage-ledger', ledger, '--budget-file', join(dir, 'budget.json'), '--egress', `unix:${join(dir, 'nothing.sock')}`], { cwd: repo, env: { ...process.env, ANTHROPIC_API_KEY: 'sk-ant-real-key-0000000' } });
     let err = '';
     p.stderr.on('data', (d) => (err += d));
-    const end = Date.now() + 15000;
-    while (!/anthropic=http:\/\/127\.0\.0\.1:(\d+)/.test(err) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the sidecar to print its anthropic listener', () => /anthropic=http:\/\/127\.0\.0\.1:(\d+)/.test(err), 15_000);
     const url = /anthropic=(http:\/\/127\.0\.0\.1:\d+)/.exec(err)![1];
     const res = await fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': 'placeholder' }, body: '{}' });
     const body = (await res.json()) as { error: { type: string; message: string } };

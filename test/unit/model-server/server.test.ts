@@ -180,6 +180,7 @@ test('a stalled stream sends its first event and then nothing until the client g
   const reader = res.body!.getReader();
   const first = new TextDecoder().decode((await reader.read()).value);
   expect(first).toStartWith('event: response.created\n');
+  // Silence is the behaviour under test: nothing to wait for, so watch the stream for a while.
   const nothing = await Promise.race([reader.read().then(() => 'data'), Bun.sleep(500).then(() => 'silence')]);
   expect(nothing).toBe('silence');
   abort.abort();

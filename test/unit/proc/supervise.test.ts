@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { supervise, signalExitCode } from '../../../src/proc/supervise.ts';
+import { waitFor } from '../../wait-for.ts';
 
 const cwd = tmpdir();
 const sh = (script: string, extra: Partial<Parameters<typeof supervise>[0]> = {}) =>
@@ -78,8 +79,8 @@ describe('supervise', () => {
     const r = await sh(`sleep 30 & echo $! > ${pidFile}; wait`, { absoluteTimeoutMs: 200 });
     expect(r.endedBy).toBe('absolute-timeout');
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    await Bun.sleep(100);
-    expect(alive(pid)).toBe(false);
+    // The group was sent SIGKILL; its death is asynchronous (a sleep 30 left alive fails this).
+    await waitFor('the background sleep to die with its group', () => !alive(pid), 5_000);
   });
 
   test('returns promptly when an escaped grandchild keeps the pipes open after the leader exits', async () => {
@@ -100,8 +101,8 @@ describe('supervise', () => {
     const pidFile = join(dir, 'pid');
     const r = await sh(`sleep 30 >/dev/null 2>&1 & echo $! > ${pidFile}; exit 0`);
     expect(r.exitCode).toBe(0);
-    await Bun.sleep(100);
-    expect(alive(Number(readFileSync(pidFile, 'utf8')))).toBe(false);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    await waitFor('the background member to be cleaned up after the leader exits', () => !alive(pid), 5_000);
   });
 
   test('stdin is delivered and closed; without stdin the child reads /dev/null', async () => {

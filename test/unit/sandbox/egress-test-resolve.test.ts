@@ -11,6 +11,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startUpstream, type Upstream } from '../proxy/helpers.ts';
+import { waitFor } from '../../wait-for.ts';
 
 const main = join(import.meta.dir, '../../../src/main.ts');
 let dir: string;
@@ -78,7 +79,7 @@ describe('--test-resolve (test only)', () => {
     );
     p.stderr!.on('data', (d) => (err += d));
     try {
-      for (let i = 0; i < 300 && !err.includes('listening on'); i++) await Bun.sleep(50);
+      await waitFor('the egress proxy to listen', () => err.includes('listening on'), 15_000);
       expect(err).toContain('TEST MODE, resolving upstream.test=127.0.0.1');
       // Allowed and mapped: a real answer from the upstream.
       expect(await through(sock, `upstream.test:${up.port}`)).toContain(`upstream saw GET /hello host=upstream.test:${up.port}`);
@@ -89,7 +90,7 @@ describe('--test-resolve (test only)', () => {
       expect(up.requests.map((r) => r.headers.host)).toEqual([`upstream.test:${up.port}`]);
       // The proxy writes a refusal's record just after sending it: another process may read first.
       const read = () => readFileSync(audit, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { host: string; decision: string; reason: string });
-      for (let i = 0; i < 100 && read().length < 3; i++) await Bun.sleep(20);
+      await waitFor('three audit records', () => read().length >= 3, 2_000);
       const lines = read();
       expect(lines.map((l) => [l.host, l.decision])).toEqual([['upstream.test', 'allow'], ['unlisted.test', 'deny'], ['localhost', 'deny']]);
       expect(lines[1]!.reason).toContain('not on the egress allow-list');

@@ -10,6 +10,7 @@ import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { holdLifeline, watchLifeline } from '../../../sandbox/lifeline.ts';
+import { waitFor } from '../../wait-for.ts';
 
 const dirs: string[] = [];
 function socketPath(): string {
@@ -28,14 +29,6 @@ function lostPromise(path: string, o: { waitMs?: number } = {}): { lost: Promise
   const connected = new Promise<void>((r) => (resolveConnected = r));
   watchLifeline(path, { waitMs: o.waitMs, pollMs: 20, onLost: resolveLost, onConnected: resolveConnected });
   return { lost, connected };
-}
-
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await Bun.sleep(20);
-  }
 }
 
 describe('the lifeline', () => {
@@ -61,6 +54,7 @@ describe('the lifeline', () => {
     await w.connected;
     let lost = false;
     void w.lost.then(() => (lost = true));
+    // An absence (the line holds while the loop lives): watch it for a while; nothing to wait for.
     await Bun.sleep(200);
     expect(lost).toBe(false);
     child.kill('SIGKILL');
@@ -87,7 +81,7 @@ describe('the lifeline', () => {
       flood.push(s);
     }
     // All but the first 31 extra connections are closed by the loop at once.
-    await until(() => closedByLoop >= 100 - 31);
+    await waitFor('the loop to close the refused connections', () => closedByLoop >= 100 - 31);
     expect(closedByLoop).toBe(100 - 31);
     await line.close();
     expect(await w.lost).toBe('the loop has stopped');
@@ -107,21 +101,21 @@ describe('the lifeline', () => {
     const egress = watch('egress');
     const auth = watch('auth');
     await Promise.all([egress.ready, auth.ready]);
-    await until(() => line.down().length === 0);
+    await waitFor('every member to be reported up', () => line.down().length === 0);
     // The container dies: its connection closes, and the loop is told.
     let changed = line.changed();
     egress.stop();
     await changed;
-    await until(() => line.down().join() === 'egress');
+    await waitFor('the egress member to be reported down', () => line.down().join() === 'egress');
     // Restarted (peers up): it connects again and the role is back.
     changed = line.changed();
     const again = watch('egress');
     await again.ready;
     await changed;
-    await until(() => line.down().length === 0);
+    await waitFor('every member to be reported up', () => line.down().length === 0);
     auth.stop();
     again.stop();
-    await until(() => line.down().join() === 'auth,egress');
+    await waitFor('auth and egress to be reported down', () => line.down().join() === 'auth,egress');
     await line.close();
   });
 

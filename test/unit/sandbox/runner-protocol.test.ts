@@ -5,12 +5,13 @@
  * and a vanished loop both stop the whole process group, and bad requests are refused cleanly.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startRunnerServer, type RunnerServer } from '../../../sandbox/runner-server.ts';
 import { SocketRunner } from '../../../sandbox/socket-runner.ts';
+import { waitFor } from '../../wait-for.ts';
 
 let dir: string;
 let server: RunnerServer;
@@ -99,8 +100,7 @@ describe('runner protocol over a Unix socket', () => {
     const r = await p;
     expect(r.endedBy).toBe('aborted');
     expect(grandchild).toBeGreaterThan(0);
-    await Bun.sleep(100);
-    expect(alive(grandchild)).toBe(false);
+    await waitFor('the aborted run\'s grandchild (sleep 300) to die', () => !alive(grandchild), 5_000);
   });
 
   test("the onOutput callback's 'kill' (a halt pattern) ends the process as killed-by-callback", async () => {
@@ -119,15 +119,11 @@ describe('runner protocol over a Unix socket', () => {
     const sock = connect(join(dir, 'runner.sock'));
     await new Promise((r) => sock.once('connect', r));
     sock.write(`${JSON.stringify({ type: 'run', argv: ['sh', '-c', `echo $$ > ${pidFile}; sleep 300`], cwd: dir, env: {}, limits: { killGraceMs: 200 } })}\n`);
-    let pid = 0;
-    for (let i = 0; i < 100 && !pid; i++) {
-      await Bun.sleep(20);
-      pid = Number((await Bun.file(pidFile).exists()) ? (await Bun.file(pidFile).text()).trim() : 0);
-    }
+    await waitFor('the runner to start the command (its pid file)', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 5_000);
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
     expect(alive(pid)).toBe(true);
     sock.destroy();
-    for (let i = 0; i < 100 && alive(pid); i++) await Bun.sleep(20);
-    expect(alive(pid)).toBe(false);
+    await waitFor('the disconnected run\'s process to be killed', () => !alive(pid), 5_000);
   });
 
   test("the loop's own environment stays in the loop; the peer's settings arrive; the runner's base env stands", async () => {

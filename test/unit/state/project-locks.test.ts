@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../../../src/cli/errors.ts';
 import { acquireRepositoryLoopLock, probeRepositoryLoopLock, projectLockPath, withPodLock } from '../../../src/state/project-locks.ts';
+import { waitFor } from '../../wait-for.ts';
 
 let dir: string;
 let env: Record<string, string>;
@@ -65,7 +66,7 @@ describe('pod lock (peers up / down)', () => {
       return 'created';
     });
     // Still waiting while the other holds it (polled every 100 ms; wait for the report, not a time).
-    while (waitedFor.length === 0) await Bun.sleep(10);
+    await waitFor('withPodLock to report the holder it waits for', () => waitedFor.length > 0, 10_000);
     expect(ran).toBe(false);
     await other.release();
     expect(await done).toBe('created');
