@@ -44,5 +44,5 @@ export const TARGETS: MutationTarget[] = [
   { source: 'proxy/address-guard.ts', tests: ['test/unit/proxy/address-guard.test.ts'] },
   usage('usage-extract', 'usage-extract', 'usage-parsing'),
   usage('sse-parser', 'usage-extract', 'usage-parsing'),
-  usage('usage-ledger', 'usage-ledger'),
+  usage('usage-ledger', 'usage-ledger-file'),
 ];
