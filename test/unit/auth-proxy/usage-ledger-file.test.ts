@@ -133,6 +133,11 @@ describe('a line that is not a ledger line is an error naming the file, line, fi
     expect(errorOn('{"kind":"reply", garbage')).toBe(`not a JSON line${DAMAGED}`);
   });
 
+  test('a damaged first line is named as line 1', () => {
+    const path = ledgerOf(reply({ usd: 'x' }), reply());
+    expect(() => readLedgerFile(path)).toThrow(`${path}:1: usd: `);
+  });
+
   test('a damaged line number counts blank lines, so the operator finds it', () => {
     const path = tmp();
     writeFileSync(path, `${reply()}\n\n${reply({ usd: 'x' })}\n`);
@@ -166,7 +171,9 @@ describe('a torn tail', () => {
   test('a torn last line that is damaged but whole JSON is skipped by readers, not an error', () => {
     const path = tmp();
     writeFileSync(path, `${reply()}\n${reply({ usd: 'x' })}`);
-    expect(readLedgerFile(path)).toEqual({ lines: [JSON.parse(reply())], tornTail: true });
+    const read = readLedgerFile(path);
+    expect(read.lines).toHaveLength(1);
+    expect(read).toEqual({ lines: [JSON.parse(reply())], tornTail: true });
   });
 
   test('repair completes a whole last line with exactly one newline', () => {
@@ -218,6 +225,15 @@ describe('a torn tail', () => {
     writeFileSync(path, `${filler}${filler}${reply()}`);
     expect(repairTornTail(path)).toBe('completed');
     expect(readFileSync(path, 'utf8')).toBe(`${filler}${filler}${reply()}\n`);
+  });
+
+  test('a newline exactly at the start of the 1 MiB read window still ends a whole line', () => {
+    const path = tmp();
+    const torn = `{"kind":"reply","price_note":"${'z'.repeat(1024 * 1024 - 1 - 30)}`;
+    expect(Buffer.byteLength(torn)).toBe(1024 * 1024 - 1);
+    writeFileSync(path, `${reply()}\n${torn}`);
+    expect(repairTornTail(path)).toBe('truncated');
+    expect(readFileSync(path, 'utf8')).toBe(`${reply()}\n`);
   });
 
   test('a last line over 1 MiB without an end is refused, not cut blindly', () => {
@@ -272,8 +288,10 @@ describe('the sidecar handle', () => {
     ledger.append(JSON.parse(reply({ total_tokens: 20, usd: 0.2 })) as ReplyLine);
     ledger.append(JSON.parse(reply({ kind: undefined, total_tokens: 1, usd: 0.000000001 })) as ReplyLine);
     expect(ledger.totals).toEqual({ replies: 3, tokens: 31, usd: 0.3 });
-    expect(readFileSync(path, 'utf8').split('\n')).toHaveLength(6);
-    expect(new UsageLedger(path).totals).toEqual({ replies: 3, tokens: 31, usd: 0.3 });
+    ledger.append(JSON.parse(reply({ total_tokens: 1, usd: 5 })) as ReplyLine);
+    expect(ledger.totals).toEqual({ replies: 4, tokens: 32, usd: 5.3 });
+    expect(readFileSync(path, 'utf8').split('\n')).toHaveLength(7);
+    expect(new UsageLedger(path).totals).toEqual({ replies: 4, tokens: 32, usd: 5.3 });
   });
 
   test('a failed append marks the ledger broken with the first error, and counts nothing', () => {
