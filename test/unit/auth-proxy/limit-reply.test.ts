@@ -104,6 +104,12 @@ describe('a Codex (ChatGPT plan) usage limit', () => {
     expect(limit(later, { type: 'usage_limit_reached' })).toMatchObject({ resetAtMs: NOW + 900_000, source: 'x-codex-primary-reset-after-seconds' });
   });
 
+  test('two windows at 100% resetting together: the first named (primary); a later one only when strictly later', () => {
+    const both = (p: string, s2: string) => ({ 'x-codex-primary-used-percent': '100', 'x-codex-primary-reset-after-seconds': p, 'x-codex-secondary-used-percent': '100', 'x-codex-secondary-reset-after-seconds': s2 });
+    expect(limit(both('600', '600'), { type: 'usage_limit_reached' })).toMatchObject({ resetAtMs: NOW + 600_000, source: 'x-codex-primary-reset-after-seconds' });
+    expect(limit(both('1000', '999.5'), { type: 'usage_limit_reached' })).toMatchObject({ resetAtMs: NOW + 1_000_000, source: 'x-codex-primary-reset-after-seconds' });
+  });
+
   test('a window at 99.9%, or with a negative or missing reset, does not count', () => {
     expect(limit({ 'x-codex-primary-used-percent': '99.9', 'x-codex-primary-reset-after-seconds': '600' }, { type: 'usage_limit_reached' })).toMatchObject({ resetAtMs: null });
     expect(limit({ 'x-codex-primary-used-percent': '100', 'x-codex-primary-reset-after-seconds': '-1' }, { type: 'usage_limit_reached' })).toMatchObject({ resetAtMs: null });

@@ -106,7 +106,8 @@ describe('an unknown model or tier is priced conservatively and flagged', () => 
   });
 
   test('OpenAI priority tier: 2.5x, flagged as fallback with the reason; an unknown model keeps both reasons', () => {
-    expect(usdFor(usage('gpt-5', { input_tokens: M }), 'openai')).toEqual({ usd: 1.25, priced: 'table' });
+    // toStrictEqual: a table-priced figure has no note key, not one set to undefined.
+    expect(usdFor(usage('gpt-5', { input_tokens: M }), 'openai')).toStrictEqual({ usd: 1.25, priced: 'table' });
     expect(usdFor(usage('gpt-5', { input_tokens: M, service_tier: 'priority' }), 'openai')).toEqual({ usd: 3.125, priced: 'fallback', note: 'priority tier priced at 2.5x the standard rate' });
     expect(usdFor(usage('gpt-5', { input_tokens: M, service_tier: 'flex' }), 'openai')).toEqual({ usd: 1.25, priced: 'table' });
     expect(usdFor(usage('gpt-9', { output_tokens: M, service_tier: 'priority' }), 'openai')).toEqual({ usd: 450, priced: 'fallback', note: 'model "gpt-9" is not in the price table of 2026-12-04; priority tier priced at 2.5x the standard rate' });

@@ -110,6 +110,33 @@ describe('a reply cut short is still metered', () => {
     expect(m.finish('complete').cutShort).toBe('no-final-usage');
   });
 
+  test('a JSON reply whose middle chunk overflowed is never parsed from the pieces kept around it', () => {
+    const head = Buffer.from('{"usage":{"input_tokens":1,"output_tokens":1}');
+    const middle = Buffer.from(`,"pad":"${'x'.repeat(200)}"`);
+    const tail = Buffer.from('}');
+    const m = new ReplyMeter(input({ stream: false, json: true, maxJsonBytes: head.length + 10 }));
+    for (const c of [head, middle, tail]) m.feed(c);
+    // head + tail alone would parse as a reply with usage: the meter must not bill that.
+    expect(JSON.parse(Buffer.concat([head, tail]).toString())).toMatchObject({ usage: { output_tokens: 1 } });
+    expect(m.finish('complete')).toMatchObject({ cutShort: 'no-final-usage', usage: { input_tokens: 1000 } });
+  });
+
+  test('a JSON reply the client aborted is billed its whole allowance, even if its bytes look whole', () => {
+    const m = new ReplyMeter(input({ stream: false, json: true }));
+    m.feed(Buffer.from(JSON.stringify({ usage: { input_tokens: 3, output_tokens: 4 } })));
+    expect(m.finish('client-abort')).toMatchObject({ cutShort: 'client-abort', usage: { input_tokens: 1000, output_tokens: 8000 } });
+  });
+
+  test('a stream whose last event lacks its closing blank line: read at a complete end, not after an abort', () => {
+    const lastOpen = Buffer.from(`data: ${JSON.stringify({ type: 'message_delta', usage: { output_tokens: 42 } })}\n`);
+    const done = new ReplyMeter(input());
+    for (const c of [start, lastOpen]) done.feed(c);
+    expect(done.finish('complete')).toEqual({ usage: { model: 'claude-sonnet-4-5-20250929', input_tokens: 1200, output_tokens: 42, cache_read_tokens: 0, cache_write_tokens: 0 } });
+    const aborted = new ReplyMeter(input());
+    for (const c of [start, lastOpen]) aborted.feed(c);
+    expect(aborted.finish('client-abort')).toMatchObject({ cutShort: 'client-abort', usage: { output_tokens: 1 } });
+  });
+
   test('a reply that is neither streamed nor JSON is not read; a cut-short one still costs its allowance', () => {
     const m = new ReplyMeter(input({ stream: false, json: false }));
     m.feed(Buffer.from(JSON.stringify({ usage: { input_tokens: 1, output_tokens: 1 } })));
@@ -155,6 +182,7 @@ describe('how streamed text is counted', () => {
   test('Chat Completions chunks: content, reasoning and tool-call arguments of every choice', () => {
     const chunk = { choices: [{ delta: { content: 'ab', reasoning_content: 'c', tool_calls: [{ function: { arguments: 'de' } }, {}, null] } }, { delta: { content: 'f' } }, {}, null] };
     expect(streamedTextBytes(chunk)).toEqual({ bytes: 6, delta: true });
+    expect(streamedTextBytes({ choices: [{ delta: { content: 'f' } }] })).toEqual({ bytes: 1, delta: true });
     expect(streamedTextBytes({ choices: [{ delta: {} }] })).toEqual({ bytes: 0, delta: false });
     expect(streamedTextBytes({ choices: [{ delta: { tool_calls: 'x' } }] })).toEqual({ bytes: 0, delta: false });
   });
