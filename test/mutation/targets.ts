@@ -44,5 +44,10 @@ export const TARGETS: MutationTarget[] = [
   { source: 'proxy/address-guard.ts', tests: ['test/unit/proxy/address-guard.test.ts'] },
   usage('usage-extract', 'usage-extract', 'usage-parsing'),
   usage('sse-parser', 'usage-extract', 'usage-parsing'),
-  usage('usage-ledger', 'usage-ledger'),
+  usage('usage-ledger', 'usage-ledger-file'),
+  usage('budget', 'budget-caps'),
+  usage('request-cost', 'request-cost'),
+  usage('price-table', 'price-table', 'request-cost'),
+  usage('reply-meter', 'reply-meter'),
+  usage('limit-reply', 'limit-reply'),
 ];
