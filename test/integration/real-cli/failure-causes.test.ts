@@ -55,25 +55,25 @@ describe.skipIf(!need.ok)('real CLIs: the cause of a failed tick', () => {
     expect(tick.cause as string).toStartWith('git: no identity');
     expect(run.stderr).toContain(`peers: tick 1 no-handoff head=no-new-commit`);
     expect(run.stderr).toContain(` -- ${tick.cause}`);
-  }, 60_000);
+  }, 180_000);
 
   test('codex: git refuses to commit without an identity → git: no identity', async () => {
     const { tick } = await firstTick({ codex: { api: 'responses', ticks: [{ replies: [{ tool_calls: [{ shell: COMMIT_WITHOUT_IDENTITY }] }, { text: 'Tried to commit.' }] }] }, claude: { api: 'anthropic', ticks: [commitTick('claude')] } }, { peers: ['codex', 'claude'] });
     expect(tick).toMatchObject({ peer: 'codex', success: false });
     expect(tick.cause as string).toStartWith('git: no identity');
-  }, 60_000);
+  }, 180_000);
 
   test('claude: the API answers 401 → 401 invalid API key', async () => {
     const { run, tick } = await firstTick({ claude: { api: 'anthropic', ticks: [{ replies: [{ fault: { kind: 'unauthorized', times: 5 } }] }] }, codex: { api: 'responses', ticks: [commitTick('codex')] } });
     expect(run.stopReason).toBe('peer-unavailable:claude');
     expect(tick.cause).toBe('401 invalid API key');
-  }, 60_000);
+  }, 180_000);
 
   test('codex: the API answers 401 → 401 invalid API key', async () => {
     const { run, tick } = await firstTick({ codex: { api: 'responses', ticks: [{ replies: [{ fault: { kind: 'unauthorized', times: 10 } }] }] }, claude: { api: 'anthropic', ticks: [commitTick('claude')] } }, { peers: ['codex', 'claude'] });
     expect(run.stopReason).toBe('peer-unavailable:codex');
     expect(tick.cause).toBe('401 invalid API key');
-  }, 60_000);
+  }, 180_000);
 
   test('claude not installed where the peer runs → claude: command not found (exit 127)', async () => {
     // The bare name, as in the config `peers init` writes; the loop's PATH has no claude on it.
@@ -83,7 +83,7 @@ describe.skipIf(!need.ok)('real CLIs: the cause of a failed tick', () => {
     );
     expect(tick).toMatchObject({ peer: 'claude', success: false, classification: 'process-fail', ended_by: 'spawn-error' });
     expect(tick.cause).toBe('claude: command not found (exit 127)');
-  }, 60_000);
+  }, 180_000);
 });
 
 // Claude Code's refusal exists only for root, so only a root run of the suite can observe it (CI runs as root).
@@ -107,4 +107,4 @@ test.skipIf(!need.ok || !requires('root').ok)('claude run as root → claude ref
     await server.stop();
     p.cleanup();
   }
-}, 60_000);
+}, 180_000);

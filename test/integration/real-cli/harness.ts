@@ -237,7 +237,7 @@ export async function runLoopAsUser(project: LoopProject, args: string[], opts: 
     argv: IS_ROOT ? ['runuser', '-u', TEST_USER, '--', ...envArgs, ...loopArgv] : [...envArgs, ...loopArgv],
     cwd: project.repo,
     env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
-    absoluteTimeoutMs: opts.timeoutMs ?? 55_000,
+    absoluteTimeoutMs: opts.timeoutMs ?? 150_000,
   });
   const runsFile = join(project.stateDir, 'runs.jsonl');
   const runs = existsSync(runsFile) ? parseEvents(readFileSync(runsFile, 'utf8')) : [];

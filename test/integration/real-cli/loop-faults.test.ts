@@ -41,7 +41,7 @@ test.skipIf(!need.ok)('a 401 for claude halts the run as peer-unavailable:claude
   expect(ticks).toHaveLength(1);
   expect(ticks[0]).toMatchObject({ peer: 'claude', classification: 'api-error', halt: { pattern: 'structured:claude:invalid-api-key' } });
   expect(served).toEqual(['claude:fault:unauthorized']);
-}, 30_000);
+}, 180_000);
 
 test.skipIf(!need.ok)('a 429 claude gives up on takes the rate-limit backoff path, then it is codex\'s turn', async () => {
   const { run, ticks, served } = await loopWith({ replies: [{ fault: { kind: 'rate_limit', retry_after_s: 0, times: 5 } }] }, {}, ['--max-ticks', '2', '--backoff-base-ms', '200']);
@@ -52,7 +52,7 @@ test.skipIf(!need.ok)('a 429 claude gives up on takes the rate-limit backoff pat
     ['codex', 'success', true],
   ]);
   expect(served).toEqual(['claude:fault:rate_limit', 'codex:reply', 'codex:reply', 'codex:reply']);
-}, 30_000);
+}, 180_000);
 
 test.skipIf(!need.ok)('a stalled stream ends in the idle timeout, then it is codex\'s turn', async () => {
   // 6 s, not less: Claude Code's start-up is silent too, and a loaded CI machine can make it slow.
@@ -64,4 +64,4 @@ test.skipIf(!need.ok)('a stalled stream ends in the idle timeout, then it is cod
   ]);
   expect(ticks[0]!.duration_ms as number).toBeGreaterThanOrEqual(6000);
   expect(served).toEqual(['claude:fault:stall', 'codex:reply', 'codex:reply', 'codex:reply']);
-}, 30_000);
+}, 180_000);

@@ -76,4 +76,4 @@ test.skipIf(!need.ok)('claude and opencode alternate through peers loop until th
   expect(opencode.replies).toBe(6);
   expect(state.budget.spent_tokens).toBe(all(claude) + all(opencode));
   expect(state.budget.spent_usd).toBeCloseTo(claude.cost_usd + opencode.cost_usd, 9);
-}, 58_000);
+}, 180_000);

@@ -117,4 +117,4 @@ test.skipIf(!need.ok)('bug filed by codex, fixed by claude, blind reviews by bot
   expect(codexReview).toContain('+answer: 42');
   expect(prompts.filter((p) => p.includes('SELF-REVIEW-OF-') || p.includes('I checked my change'))).toEqual([]);
   expect(prompts.map((p) => p.includes('POST-CONVERGENCE SKEPTIC RE-AUDIT'))).toEqual([false, false, false, false, false, true]);
-}, 55_000);
+}, 180_000);

@@ -68,4 +68,4 @@ test.skipIf(!need.ok)('claude and codex alternate through peers loop until the g
   expect(state.budget.spent_tokens).toBe(claudeTokens + codexTokens);
   // Only Claude Code reports cost; its price table matches the scenario's, so the USD agree exactly.
   expect(state.budget.spent_usd).toBeCloseTo(claude.cost_usd, 9);
-}, 55_000);
+}, 180_000);
