@@ -40,6 +40,7 @@ export const TARGETS: MutationTarget[] = [
   protocol('json-blocks', 'json-blocks'),
   protocol('gate-surface', 'gate-surface'),
   protocol('approvals', 'approvals'),
+  protocol('escape-valves', 'escape-valves', 'approvals'),
   { source: 'src/git/trailers.ts', tests: ['test/unit/trailers.test.ts'] },
   { source: 'proxy/address-guard.ts', tests: ['test/unit/proxy/address-guard.test.ts'] },
   usage('usage-extract', 'usage-extract', 'usage-parsing'),
