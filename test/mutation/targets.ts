@@ -41,6 +41,7 @@ export const TARGETS: MutationTarget[] = [
   protocol('gate-surface', 'gate-surface'),
   protocol('approvals', 'approvals'),
   protocol('escape-valves', 'escape-valves', 'approvals'),
+  protocol('test-markers', 'test-markers-diff', 'test-markers'),
   { source: 'src/git/trailers.ts', tests: ['test/unit/trailers.test.ts'] },
   { source: 'proxy/address-guard.ts', tests: ['test/unit/proxy/address-guard.test.ts'] },
   usage('usage-extract', 'usage-extract', 'usage-parsing'),
