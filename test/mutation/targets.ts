@@ -42,6 +42,7 @@ export const TARGETS: MutationTarget[] = [
   protocol('approvals', 'approvals'),
   protocol('escape-valves', 'escape-valves', 'approvals'),
   protocol('test-markers', 'test-markers-diff', 'test-markers'),
+  protocol('soft-reviews', 'soft-reviews-tally', 'soft-reviews'),
   { source: 'src/git/trailers.ts', tests: ['test/unit/trailers.test.ts'] },
   { source: 'proxy/address-guard.ts', tests: ['test/unit/proxy/address-guard.test.ts'] },
   usage('usage-extract', 'usage-extract', 'usage-parsing'),
