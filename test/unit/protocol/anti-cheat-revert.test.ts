@@ -73,7 +73,7 @@ describe('revertTurn', () => {
     const refusing = new RunnerWorkspaceGit(new LocalPeerRunner(), repo.dir, observer, { PATH: '/nonexistent' });
     const out = await revertTurn(observer, refusing, before, 'x');
     expect(out.method).toBe('failed');
-    expect(out.error).toContain('moving the clone');
+    expect(out.error).toStartWith('anti-cheating revert: moving the clone');
     expect(out.sha).toBeUndefined();
   });
 });
