@@ -1,7 +1,8 @@
 /**
  * The modules under mutation testing and the focused test files that must kill their mutants.
- * Only the pure core is here: decisions without processes, sockets or git, whose tests run in
- * well under a second, so each mutant costs one short `bun test` run.
+ * Mostly the pure core: decisions without processes, sockets or git, whose tests run in well under
+ * a second, so each mutant costs one short `bun test` run. The git-backed protocol modules list
+ * their git-free tests first, so `--bail` kills most mutants before the real-repository tests run.
  */
 export type MutationTarget = { source: string; tests: string[] };
 
@@ -40,6 +41,11 @@ export const TARGETS: MutationTarget[] = [
   protocol('json-blocks', 'json-blocks'),
   protocol('gate-surface', 'gate-surface'),
   protocol('approvals', 'approvals'),
+  protocol('escape-valves', 'escape-valves', 'approvals'),
+  protocol('test-markers', 'test-markers-diff', 'test-markers'),
+  protocol('soft-reviews', 'soft-reviews-tally', 'soft-reviews'),
+  protocol('attestation', 'attestation'),
+  protocol('anti-cheat', 'anti-cheat-decision', 'anti-cheat', 'anti-cheat-revert'),
   { source: 'src/git/trailers.ts', tests: ['test/unit/trailers.test.ts'] },
   { source: 'proxy/address-guard.ts', tests: ['test/unit/proxy/address-guard.test.ts'] },
   usage('usage-extract', 'usage-extract', 'usage-parsing'),
