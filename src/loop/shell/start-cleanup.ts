@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { PeersError } from '../../cli/errors.ts';
-import { resolveRepoLayout } from '../../git/repo-layout.ts';
+import { resolveRepoLayout, type RepoLayout } from '../../git/repo-layout.ts';
 import { describeLockSweep, removeStaleGitLocks } from '../../git/stale-locks.ts';
 import { removeDeadOwnersScratch } from '../../proc/scratch-dir.ts';
 import { reapLeftChildren, trackLoopChildren } from '../../state/loop-children.ts';
@@ -22,13 +22,18 @@ export type PeersRepo = { workDir: string; allowGitFile: boolean };
  * reports that itself, with the file, when it first reads it.
  */
 export function sweepGitLocks(repo: PeersRepo, after: string, log: (line: string) => void): void {
-  let layout;
+  let layout: RepoLayout;
   try {
     layout = resolveRepoLayout(repo.workDir, { allowGitFile: repo.allowGitFile });
   } catch {
     return;
   }
-  const line = describeLockSweep(removeStaleGitLocks(layout), repo.workDir, after);
+  sweepLayout(layout, repo.workDir, after, log);
+}
+
+/** One sweep and its log line; paths in the line are shown from `shownFrom`. */
+function sweepLayout(layout: RepoLayout, shownFrom: string, after: string, log: (line: string) => void): void {
+  const line = describeLockSweep(removeStaleGitLocks(layout), shownFrom, after);
   if (line) log(`peers: ${line}`);
 }
 
@@ -47,10 +52,7 @@ export async function startCleanup(paths: StatePaths, repo: PeersRepo, log: (lin
   // Only now, with the dead loop's processes stopped: a git it left may have held them. The
   // loop's own bare repositories too: a git of its own killed mid-fetch leaves `refs/...lock`.
   sweepGitLocks(repo, 'an earlier run', log);
-  for (const dir of [paths.mirror, paths.stage]) {
-    const line = describeLockSweep(removeStaleGitLocks({ workDir: dir, gitDir: dir, commonDir: dir, objectsDir: join(dir, 'objects') }), paths.dir, 'an earlier run');
-    if (line) log(`peers: ${line}`);
-  }
+  for (const dir of [paths.mirror, paths.stage]) sweepLayout({ workDir: dir, gitDir: dir, commonDir: dir, objectsDir: join(dir, 'objects') }, paths.dir, 'an earlier run', log);
   const removed = removeDeadOwnersScratch();
   if (removed.length) log(`peers: removed ${removed.length} temporary director${removed.length === 1 ? 'y' : 'ies'} left by peers processes that are gone`);
   return trackLoopChildren(paths.children, (m) => log(`peers: warning: ${m}`));
