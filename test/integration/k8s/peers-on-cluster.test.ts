@@ -243,8 +243,12 @@ describe('peers on a Kubernetes cluster (stand-in API server)', () => {
 
   test('Ctrl-C ends logs -f, never the run: the loop keeps running and nothing but the log was asked for', async () => {
     const from = api.requests.length;
-    const logs = peers(['logs', '-f']);
+    // As a user does: Ctrl-C once the log is on the screen (the stand-in counts a follower as soon
+    // as the request arrives, before the first line has reached the CLI's stdout).
+    let shown = '';
+    const logs = peers(['logs', '-f'], { stdout: (s) => { shown = s; } });
     await waitUntil('logs -f to follow the loop log', () => api.followers(runPod, 'loop') > 0);
+    await waitUntil('the first log line on stdout', () => shown.includes('tick 1 alpha: handoff\n'));
     logs.kill('SIGINT');
     const l = await logs.done;
     expect(l.code, l.stderr).toBe(0);
