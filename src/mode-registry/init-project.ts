@@ -6,7 +6,7 @@
  * compare `peers-baseline..HEAD`), and registers the project for `peers doctor`.
  * Every refusal happens before the first write, so a refused init leaves the tree untouched.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import configTemplate from '../../templates/config.yaml' with { type: 'text' };
@@ -14,6 +14,7 @@ import goalsTemplate from '../../templates/goals.yaml' with { type: 'text' };
 import { InputError } from '../cli/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
+import { commitOnTop, committedAndStaged, type FileOnTop } from '../git/commit-on-top.ts';
 import { git, gitOk, headSha, isGitRepo, repoRoot } from '../git/git.ts';
 import { detectProject, type ProjectFiles, type ProjectProposal } from '../config/detect-project.ts';
 import { jsonSchemaText } from '../config/json-schema.ts';
@@ -128,32 +129,45 @@ function checkGitignore(repo: string): void {
   }
 }
 
-/** Appends `.peers/` to .gitignore; returns whether the file changed. */
-function ignoreControlDir(repo: string): boolean {
-  const path = join(repo, '.gitignore');
-  if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) return false; // already lists .peers (checked)
-  const current = readTextIfExists(path, MiB) ?? '';
-  if (PEERS_IGNORE_LINE.test(current)) return false;
-  const next = `${current}${current && !current.endsWith('\n') ? '\n' : ''}.peers/\n`;
-  writeFileAtomic(path, next, 0o644);
-  return true;
+/** `text` with the line `.peers/` added (unchanged when it already ignores .peers). */
+function withControlDirIgnored(text: string): string {
+  if (PEERS_IGNORE_LINE.test(text)) return text;
+  return `${text}${text && !text.endsWith('\n') ? '\n' : ''}.peers/\n`;
 }
 
-/** Commits exactly `paths` as peers-init (whatever else the user staged stays staged); returns the commit. */
-export function commitInitFiles(repo: string, paths: string[], message: string): string | undefined {
-  if (paths.length === 0) return undefined;
-  const identity = {
-    GIT_AUTHOR_NAME: INIT_AUTHOR.name,
-    GIT_AUTHOR_EMAIL: INIT_AUTHOR.email,
-    GIT_COMMITTER_NAME: INIT_AUTHOR.name,
-    GIT_COMMITTER_EMAIL: INIT_AUTHOR.email,
-  };
-  gitOk(repo, ['add', '--', ...paths]);
-  // Nothing to commit when every file was already committed as it is.
-  if (git(repo, ['diff', '--cached', '--quiet', 'HEAD', '--', ...paths]).code === 0 && headSha(repo)) return undefined;
-  // Pathspec = --only: whatever else the user has staged stays staged and out of this commit.
-  gitOk(repo, ['-c', 'commit.gpgsign=false', 'commit', '--quiet', '--no-verify', '-m', message, '--', ...paths], { env: identity });
-  return headSha(repo);
+/** Appends `.peers/` to the working tree's .gitignore, the user's uncommitted lines kept. */
+function ignoreControlDir(repo: string): void {
+  const path = join(repo, '.gitignore');
+  if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) return; // already lists .peers (checked)
+  const current = readTextIfExists(path, MiB) ?? '';
+  const next = withControlDirIgnored(current);
+  if (next !== current) writeFileAtomic(path, next, 0o644);
+}
+
+/**
+ * The .gitignore of the init commit: HEAD's own with `.peers/` added, never the working tree's, so
+ * a line the user has not committed yet is not committed under peers-init's name. Their staged
+ * version (if any) gets the line too and stays staged. Undefined when HEAD already ignores .peers
+ * (or .gitignore is a symlink, checked to list it).
+ */
+function gitignoreOnTop(repo: string): FileOnTop | undefined {
+  if (lstatSync(join(repo, '.gitignore'), { throwIfNoEntry: false })?.isSymbolicLink()) return undefined;
+  const { head, index } = committedAndStaged(repo, '.gitignore');
+  const committed = withControlDirIgnored(head ?? '');
+  if (committed === head) return undefined;
+  return { path: '.gitignore', committed, staged: index === head ? committed : withControlDirIgnored(index ?? '') };
+}
+
+/** A file peers itself has just written: committed and staged as it is on disk. */
+export function writtenFile(repo: string, path: string): FileOnTop {
+  const full = join(repo, path);
+  const text = readFileSync(full, 'utf8');
+  return { path, committed: text, staged: text, executable: (statSync(full).mode & 0o111) !== 0 };
+}
+
+/** Commits exactly `files` as peers-init on top of HEAD (the user's staged and unstaged work stays theirs); returns the commit. */
+export function commitInitFiles(repo: string, files: FileOnTop[], message: string): string | undefined {
+  return commitOnTop(repo, files, message, INIT_AUTHOR);
 }
 
 export type InitOptions = { target?: string; force?: boolean; env?: Record<string, string | undefined> } & Partial<ModeInstallRequest>;
@@ -186,10 +200,12 @@ export function initProject(opts: InitOptions): InitResult {
 
   const notes: string[] = [...proposal.notes, ...(modes?.notes ?? [])];
   const result: InitResult = { repo, files: files.map(([name]) => join(dir, name)), proposal, notes };
-  const ignored = ignoreControlDir(repo);
-  const paths = [...(ignored ? ['.gitignore'] : []), ...(written?.commitPaths ?? [])];
+  const gitignore = gitignoreOnTop(repo);
+  ignoreControlDir(repo);
+  const commitFiles = [...(gitignore ? [gitignore] : []), ...(written?.commitPaths ?? []).map((p) => writtenFile(repo, p))];
+  const paths = commitFiles.map((f) => f.path);
   const message = written && written.commitPaths.length ? `peers init: modes ${written.installed.modes.join(',')}\n\nAdds ${paths.join(', ')}.\n\nPeer: peers-init\n` : GITIGNORE_COMMIT_MESSAGE;
-  result.gitignoreCommit = commitInitFiles(repo, paths, message);
+  result.gitignoreCommit = commitInitFiles(repo, commitFiles, message);
   if (headSha(repo)) {
     gitOk(repo, ['tag', '-f', BASELINE_TAG, 'HEAD']);
     result.baselineTag = BASELINE_TAG;

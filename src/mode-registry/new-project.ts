@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../cli/errors.ts';
-import { commitInitFiles, initProject, type InitOptions, type InitResult } from './init-project.ts';
+import { commitInitFiles, initProject, writtenFile, type InitOptions, type InitResult } from './init-project.ts';
 import { gitOk } from '../git/git.ts';
 import { resolveModes } from './compose.ts';
 import { LANGS, normalizeLang, type Lang } from './language.ts';
@@ -69,7 +69,7 @@ export function newProject(o: NewOptions): InitResult {
       mkdirSync(dirname(join(dir, rel)), { recursive: true });
       writeFileSync(join(dir, rel), text);
     }
-    commitInitFiles(dir, Object.keys(files), `peers new: ${o.name}${lang ? ` (${lang})` : ''}\n\nPeer: peers-init\n`);
+    commitInitFiles(dir, Object.keys(files).map((rel) => writtenFile(dir, rel)), `peers new: ${o.name}${lang ? ` (${lang})` : ''}\n\nPeer: peers-init\n`);
     return initProject({ ...o, target: dir, force: false, modes: o.modes?.length ? o.modes : undefined });
   } catch (error) {
     if (created) rmSync(dir, { recursive: true, force: true });

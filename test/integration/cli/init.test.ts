@@ -45,9 +45,32 @@ describe('peers init', () => {
     writeFileSync(join(repo, 'wip.txt'), 'work in progress\n');
     gitIn(repo, ['add', '.gitignore', 'wip.txt']);
     expect(runPeers(['init'], { cwd: repo, env: sb.env }).code).toBe(0);
+    // The commit has HEAD's .gitignore (none) plus .peers/; the user's staged line stays staged.
+    expect(gitIn(repo, ['show', 'HEAD:.gitignore'])).toBe('.peers/');
+    expect(gitIn(repo, ['show', '--name-only', '--format=', 'HEAD'])).toBe('.gitignore');
+    expect(gitIn(repo, ['diff', '--cached', '--name-only'])).toBe('.gitignore\nwip.txt');
+    expect(gitIn(repo, ['show', ':.gitignore'])).toBe('node_modules\n.peers/');
+    expect(readFileSync(join(repo, '.gitignore'), 'utf8')).toBe('node_modules\n.peers/\n');
+    expect(gitIn(repo, ['status', '--porcelain'])).toBe('M  .gitignore\nA  wip.txt');
+  });
+
+  test('an uncommitted edit of .gitignore (and of any other file) is not committed under peers-init\'s name, and stays in the working tree', () => {
+    const repo = makeRepo(sb.root, 'dirty');
+    writeFileSync(join(repo, '.gitignore'), 'node_modules\n');
+    gitIn(repo, ['add', '.gitignore']);
+    gitIn(repo, ['commit', '-q', '-m', 'ignore node_modules']);
+    writeFileSync(join(repo, '.gitignore'), 'node_modules\ncoverage/\n'); // the user's edit in progress
+    writeFileSync(join(repo, 'README.md'), 'half-written\n');
+    const before = gitIn(repo, ['rev-parse', 'HEAD']);
+    expect(runPeers(['init'], { cwd: repo, env: sb.env }).code).toBe(0);
+    expect(gitIn(repo, ['rev-parse', 'HEAD~1'])).toBe(before);
     expect(gitIn(repo, ['show', 'HEAD:.gitignore'])).toBe('node_modules\n.peers/');
     expect(gitIn(repo, ['show', '--name-only', '--format=', 'HEAD'])).toBe('.gitignore');
-    expect(gitIn(repo, ['diff', '--cached', '--name-only'])).toBe('wip.txt');
+    // The user's line is still theirs: in the working tree, unstaged, next to ours.
+    expect(readFileSync(join(repo, '.gitignore'), 'utf8')).toBe('node_modules\ncoverage/\n.peers/\n');
+    expect(gitIn(repo, ['diff', '--cached', '--name-only'])).toBe('');
+    expect(gitIn(repo, ['diff', '-U0', '--no-color', '.gitignore']).split('\n').filter((l) => /^[+-][^+-]/.test(l))).toEqual(['+coverage/']);
+    expect(gitIn(repo, ['status', '--porcelain', '--untracked-files=all'])).toBe('M .gitignore\n?? README.md'); // ' M' (unstaged), trimmed
   });
 
   test('a .gitignore that already lists .peers means no commit, but the baseline is still tagged', () => {
