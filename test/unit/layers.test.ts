@@ -110,20 +110,6 @@ function checkedSources(): Map<string, string> {
   return files;
 }
 
-/**
- * Folders whose cycle with their parent is known and named in docs/ARCHITECTURE.md ("Layers"):
- * sandbox/k8s-render.ts renders the Kubernetes objects from sandbox/k8s/'s pieces while sandbox/k8s/
- * starts the pod from sandbox/'s pod spec; untangled when k8s-render.ts moves into k8s/.
- */
-const COUNTED_AS_PARENT = ['sandbox/k8s'];
-
-/** A file's own directory, for the cycle check: every directory is a folder of its own. */
-function directoryOf(file: string): string {
-  const dir = dirname(file);
-  const folded = COUNTED_AS_PARENT.find((f) => dir === f || dir.startsWith(`${f}/`));
-  return folded ? dirname(folded) : dir;
-}
-
 describe('the layers of docs/ARCHITECTURE.md', () => {
   const layers = layersFromArchitecture(readFileSync(join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8'));
   const files = checkedSources();
@@ -137,7 +123,8 @@ describe('the layers of docs/ARCHITECTURE.md', () => {
   });
 
   test('no two folders (every directory, sub-folders included) import each other, directly or through others', () => {
-    const byDirectory = folderEdges(files, directoryOf).edges;
+    // Every directory is a folder of its own here: a file's folder is its directory.
+    const byDirectory = folderEdges(files, dirname).edges;
     const cycles = folderCycles(byDirectory).map((scc) => {
       const inside = byDirectory.filter((e) => scc.includes(e.from) && scc.includes(e.to));
       return `${scc.join(' <-> ')}: ${inside.map((e) => `${e.fromFile} -> ${e.toFile}`).join(', ')}`;
