@@ -3,6 +3,8 @@
  * and `sandbox/`, folded to the folders that list names, has no cycle, and no folder imports one
  * listed above it. The graph is read from the sources (every relative import and export specifier,
  * static or dynamic, type-only included), so it is the graph the bundler and the reader see.
+ * The command tree (commands/) sits at the top beside the entry point: nothing of src/, apps/ or
+ * sandbox/ but the entry point (src/main.ts) imports it.
  * The engine's core (the files of src/loop itself) does no I/O: no file, process, socket or clock
  * module or global, and nothing from the shell folders.
  */
@@ -110,6 +112,23 @@ function checkedSources(): Map<string, string> {
   return files;
 }
 
+/** The entry point: it hands argv to a command or a pod role, so it alone may import the command tree. */
+const ENTRY = 'src/main.ts';
+const COMMAND_TREE = 'commands';
+
+/** Imports of the command tree from the checked files other than the entry point. */
+function commandTreeImports(files: Map<string, string>): string[] {
+  const found: string[] = [];
+  for (const [file, source] of files) {
+    if (file === ENTRY) continue;
+    for (const spec of importSpecifiers(source)) {
+      const target = relative(ROOT, resolve(ROOT, dirname(file), spec));
+      if (target === COMMAND_TREE || target.startsWith(`${COMMAND_TREE}/`)) found.push(`${file} imports ${target}`);
+    }
+  }
+  return found;
+}
+
 describe('the layers of docs/ARCHITECTURE.md', () => {
   const layers = layersFromArchitecture(readFileSync(join(ROOT, 'docs/ARCHITECTURE.md'), 'utf8'));
   const files = checkedSources();
@@ -134,6 +153,11 @@ describe('the layers of docs/ARCHITECTURE.md', () => {
 
   test('no folder imports a folder listed above it', () => {
     expect(upwardImports(edges, layers)).toEqual([]);
+  });
+
+  test('nothing in src/, apps/ or sandbox/ but the entry point (src/main.ts) imports the command tree (commands/)', () => {
+    expect(files.has(ENTRY)).toBe(true);
+    expect(commandTreeImports(files)).toEqual([]);
   });
 });
 
@@ -224,6 +248,18 @@ describe('the graph reader', () => {
     const { edges } = graph({ 'top/a.ts': "import '../mid/b.ts';", 'mid/b.ts': "import '../low/c.ts';", 'low/c.ts': "import { a } from '../top/a.ts';" });
     expect(folderCycles(edges)).toEqual([['low', 'mid', 'top']]);
     expect(upwardImports(edges, layers)).toEqual(['low/c.ts imports top/a.ts (low is below top)']);
+  });
+
+  test('finds a static, type-only or dynamic import of the command tree from anywhere but the entry point', () => {
+    const found = commandTreeImports(
+      new Map([
+        ['src/cli/roles.ts', "const m = await import('../../commands/runner-role.ts');"],
+        ['sandbox/x.ts', "import type { UpFlags } from '../commands/run-flags.ts';"],
+        ['apps/y.ts', "import { COMMAND_LOADERS } from '../commands/index.ts';\nimport { z } from '../src/commands-like.ts';"],
+        [ENTRY, "import { podRole } from '../commands/pod-roles.ts';"],
+      ]),
+    );
+    expect(found).toEqual(['src/cli/roles.ts imports commands/runner-role.ts', 'sandbox/x.ts imports commands/run-flags.ts', 'apps/y.ts imports commands/index.ts']);
   });
 
   test('a file in no listed folder is reported, not skipped', () => {
