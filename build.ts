@@ -126,7 +126,8 @@ if (import.meta.main) {
   const release = process.argv.includes('--release');
   mkdirSync(join(import.meta.dir, 'dist'), { recursive: true });
   const { commandManifest, embeddedCommandManifest } = await import('./src/cli/command-manifest.ts');
-  const manifestModule = embeddedCommandManifest(await commandManifest());
+  const { COMMAND_LOADERS } = await import('./commands/index.ts');
+  const manifestModule = embeddedCommandManifest(await commandManifest(COMMAND_LOADERS));
   await compile(undefined, 'dist/peers', manifestModule);
   if (release) {
     mkdirSync(join(import.meta.dir, 'dist/release'), { recursive: true });

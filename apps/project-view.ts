@@ -1,13 +1,13 @@
 /**
- * One project as `peers status` shows it: the reconciled run status (podman and the state dir,
- * sandbox/reconcile.ts) and, when there is a run, the read model of its state directory
+ * One project as `peers status` shows it: the reconciled run status (podman and the state dir, or
+ * the cluster: project-status.ts) and, when there is a run, the read model of its state directory
  * (src/report/run-summary.ts). `status`, `status --watch` and the dashboard all show this one view,
  * so the dashboard's data is exactly `status --json`.
  */
 import { existsSync } from 'node:fs';
 import { formatStatus, readRunSummary, statusJson, type RunSummary } from '../src/report/run-summary.ts';
 import { statePaths } from '../src/state/paths.ts';
-import { projectStatus, type ProjectStatus } from '../sandbox/reconcile.ts';
+import { projectStatus, type ProjectStatus } from './project-status.ts';
 import type { ProjectEntry } from '../sandbox/registry.ts';
 import { statusRow } from '../sandbox/status-view.ts';
 import { formatDegraded } from '../src/loop/pod-health.ts';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { down } from '../sandbox/down.ts';
-import { targetOfRepo } from '../sandbox/k8s/target.ts';
+import { targetOfRepo } from '../sandbox/run-target.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
 import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';

@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { InputError } from '../src/cli/errors.ts';
 import { parseSince, showPeerLogs } from '../apps/logs/peer-logs.ts';
 import { stateDirFor, projectKey } from '../src/state/paths.ts';
-import { targetOfRepo } from '../sandbox/k8s/target.ts';
+import { targetOfRepo } from '../sandbox/run-target.ts';
 import { followLogs } from '../sandbox/logs.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { abortOnStopSignal } from '../src/cli/stop-signal.ts';

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { InputError } from '../src/cli/errors.ts';
 import { listProjects } from '../sandbox/registry.ts';
-import { projectStatus } from '../sandbox/reconcile.ts';
+import { projectStatus } from '../apps/project-status.ts';
 import { projectTable, statusRow } from '../sandbox/status-view.ts';
 import { BaseCommand } from './base.ts';
 

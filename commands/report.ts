@@ -6,7 +6,7 @@ import { readReport } from '../src/report/read-report.ts';
 import { renderHtml } from '../src/report/render-html.ts';
 import { renderMarkdown } from '../src/report/render-markdown.ts';
 import { stateDirFor } from '../src/state/paths.ts';
-import { targetOfRepo } from '../sandbox/k8s/target.ts';
+import { targetOfRepo } from '../sandbox/run-target.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
 import { publishIfRun } from '../sandbox/up.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { PeersError } from '../src/cli/errors.ts';
 import { findEntry, removeEntry } from '../apps/housekeeping/remove-project.ts';
-import { projectStatus } from '../sandbox/reconcile.ts';
+import { projectStatus } from '../apps/project-status.ts';
 import { BaseCommand } from './base.ts';
 
 export default class Rm extends BaseCommand {

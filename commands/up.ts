@@ -20,7 +20,7 @@ import { BaseCommand } from './base.ts';
 async function refuseK8sProject(repo: string): Promise<void> {
   const entry = listProjects().find((p) => p.path === repo);
   if (entry?.kubernetes === undefined) return;
-  const { k8sTargetOf } = await import('../sandbox/k8s/target.ts');
+  const { k8sTargetOf } = await import('../sandbox/run-target.ts');
   const t = k8sTargetOf(entry);
   throw new InputError(`this project's run is on Kubernetes (namespace ${t?.namespace})`, { hint: 'peers down first (add --purge to drop its state there), or peers up --target k8s to resume it' });
 }
@@ -114,7 +114,7 @@ starts over from your HEAD.
       noCodemap: flags['no-codemap'],
     };
     if (flags['dry-run'] === 'k8s') {
-      const [{ planK8s, k8sObjects }, { k8sYaml }] = await Promise.all([import('../sandbox/k8s/k8s-plan.ts'), import('../sandbox/k8s-render.ts')]);
+      const [{ planK8s, k8sObjects }, { k8sYaml }] = await Promise.all([import('../sandbox/k8s/k8s-plan.ts'), import('../sandbox/k8s/k8s-render.ts')]);
       const rehearse = flags.rehearse ? { upstream: 'model-server' as const } : {};
       // No credential values: the Secret is created by `peers up --target k8s` from this shell's environment.
       const plan = await planK8s(target, { ...common, ...rehearse, ...k8sTarget });

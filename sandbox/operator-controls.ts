@@ -9,8 +9,8 @@ import { InputError } from '../src/cli/errors.ts';
 import { loadConfigFile } from '../src/config/load.ts';
 import { ensureStateDirs, projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { pausedPeers, readControl, withPaused, writeControl } from '../src/state/operator-control.ts';
-import { projectStatus } from './reconcile.ts';
-import { refuseOnCluster } from './k8s/target.ts';
+import { localProjectStatus } from './reconcile.ts';
+import { refuseOnCluster } from './run-target.ts';
 import { listProjects } from './registry.ts';
 
 export type PauseResult = { project: string; changed: string[]; paused: string[]; running: boolean; control: string };
@@ -45,6 +45,6 @@ export async function setPaused(o: { repo: string; peer: string; paused: boolean
   const after = pausedPeers(control);
   const changed = targets.filter((p) => before.includes(p) !== after.includes(p));
   const entry = listProjects(env).find((p) => p.path === o.repo) ?? { path: o.repo, registered_at: '' };
-  const running = (await projectStatus(entry, env)).status === 'running';
+  const running = (await localProjectStatus(entry, env)).status === 'running';
   return { project: projectKey(o.repo), changed, paused: after, running, control: paths.control };
 }

@@ -1,6 +1,6 @@
 /**
  * The sandbox pod as DATA, generated in exactly one place (docs/ARCHITECTURE.md, Processes and trust boundaries). Renderers turn it into
- * podman argv (`podman-render.ts`) or a Kubernetes Pod (`k8s-render.ts`); neither adds security
+ * podman argv (`podman-render.ts`) or a Kubernetes Pod (`k8s/k8s-render.ts`); neither adds security
  * decisions of its own, so the topology reviewed here is the topology that runs.
  *
  *   pod (network none: one loopback shared by its members, one keep-id user namespace; IPC and

@@ -82,10 +82,12 @@ export function deadContainers(containers: ContainerState[], loopSaysDown: strin
   return [...new Set([...stopped, ...loopSaysDown])].sort();
 }
 
-/** `stateDir` overrides the project's default state directory (`peers status --state-dir`). */
-export async function projectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = process.env, stateDirOverride?: string): Promise<ProjectStatus> {
-  // A run on Kubernetes is reconciled with its cluster (loaded only for such a project).
-  if (p.kubernetes !== undefined && existsSync(p.path)) return (await import('./k8s/k8s-status.ts')).k8sProjectStatus(p, env, stateDirOverride);
+/**
+ * The status of a run on this machine: a podman pod, or a loop run on the host. A run on Kubernetes
+ * is reconciled with its cluster instead (k8s/k8s-status.ts; apps/project-status.ts picks which).
+ * `stateDir` overrides the project's default state directory (`peers status --state-dir`).
+ */
+export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = process.env, stateDirOverride?: string): Promise<ProjectStatus> {
   const key = existsSync(p.path) ? projectKey(p.path) : '';
   const stateDir = stateDirOverride ?? (existsSync(p.path) ? stateDirFor(p.path, env) : '');
   const paths = stateDir ? statePaths(stateDir) : undefined;

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { archiveRun, type ArchivedRun } from '../src/state/run-archive.ts';
 import { lastPublished, publishedBeforeResetPath } from './publish-branch.ts';
-import { refuseOnCluster } from './k8s/target.ts';
+import { refuseOnCluster } from './run-target.ts';
 import { containersOf } from './reconcile.ts';
 import { teardown } from './up.ts';
 

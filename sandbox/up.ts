@@ -41,7 +41,7 @@ import { containerName, podName } from './pod-spec.ts';
 import { planPod, seccompProfilePath, sharedRoot, type PodPlanOptions } from './pod-plan.ts';
 import { imageExists, podman, podmanOk } from './podman.ts';
 import { writePodSeccompProfile } from './pod-seccomp.ts';
-import { deadContainers, projectStatus } from './reconcile.ts';
+import { deadContainers, localProjectStatus } from './reconcile.ts';
 import { restartContainers } from './pod-repair.ts';
 import { ensureRegistered, resolveProjectTarget, updateRegistry } from './registry.ts';
 import { checkRehearsal, rehearsalDir, waitForModelServer, writeRehearsal } from './rehearsal.ts';
@@ -193,7 +193,8 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const entry = await ensureRegistered(repo, env);
   const name = entry.name ?? basename(repo);
   const base = { name, project: key, pod: podName(key), stateDir };
-  const reconciled = await projectStatus(entry, env);
+  // A project whose run is on a cluster never gets here: `peers up` refuses it first.
+  const reconciled = await localProjectStatus(entry, env);
   const status = reconciled.status;
 
   if (status === 'running') {
@@ -246,7 +247,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   }
   const stale = await staleImageWarning(image);
   if (stale) o.progress(`warning: ${stale}`);
-  if ((await projectStatus(entry, env)).containers.length) {
+  if ((await localProjectStatus(entry, env)).containers.length) {
     o.progress('removing the stopped pod of the previous run');
     await teardown(key, env);
   }

@@ -3,7 +3,7 @@
  * The single entry point of the `peers` executable. Every role (CLI, loop, runner, sidecars,
  * model server) is a subcommand of this one binary.
  */
-import { podRole } from './cli/pod-roles.ts';
+import { podRole } from '../commands/pod-roles.ts';
 import { PEERS_NAME, PEERS_VERSION } from './cli/version.ts';
 
 /**

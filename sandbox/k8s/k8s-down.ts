@@ -19,7 +19,7 @@ import { type K8sSession, openSession } from './k8s-session.ts';
 import { syncState } from './k8s-status.ts';
 import { RUN_POD_KIND } from './names.ts';
 import { hasTerminated, isRunning } from './pod-state.ts';
-import { recordK8sTarget } from './target.ts';
+import { recordK8sTarget } from '../run-target.ts';
 import { READER_CONTAINER, STATE_FULL_EXCLUDES } from './transport.ts';
 
 /** Brings the run's commits into the host's trusted mirror; a line when they could not come, undefined when they did (or there is no reader). */

@@ -9,7 +9,7 @@ import { InputError, PeersError } from '../../src/cli/errors.ts';
 import { PEERS_VERSION } from '../../src/cli/version.ts';
 import { KubernetesSchema, type KubernetesConfig } from '../../src/config/kubernetes-schema.ts';
 import { stateDirFor, statePaths } from '../../src/state/paths.ts';
-import { type K8sBind, type K8sObject, type K8sRunInputs, renderK8s } from '../k8s-render.ts';
+import { type K8sBind, type K8sObject, type K8sRunInputs, renderK8s } from './k8s-render.ts';
 import { hostBinary, planPod, type PodPlanOptions } from '../pod-plan.ts';
 import type { PodSpec } from '../pod-spec.ts';
 import { rehearsalDir } from '../rehearsal.ts';

@@ -10,7 +10,7 @@ import type { KubeCluster } from './kube-client.ts';
 import { type K8sNames, k8sNames, projectSelector, RUN_POD_KIND } from './names.ts';
 import type { PodExec } from './pod-exec.ts';
 import { podKind } from './pod-state.ts';
-import { type K8sTarget, targetOfRepo } from './target.ts';
+import { type K8sTarget, targetOfRepo } from '../run-target.ts';
 
 export type K8sSession = {
   repo: string;

@@ -1,5 +1,5 @@
 /**
- * The status of a run on Kubernetes, derived as podman's is (reconcile.ts): the containers' states
+ * The status of a run on Kubernetes, derived as podman's is (sandbox/reconcile.ts): the containers' states
  * from the API, the run's figures from the state, which the reader container sends home first
  * (state-sync.ts) so `status`, `ls` and `report` read the same files on both targets. A cluster
  * that cannot be reached is an error naming it, never a made-up status.
@@ -39,7 +39,7 @@ export async function k8sProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv =
     hasState: existsSync(paths.state),
     hasContainers: containers.length > 0,
   });
-  // A dead container of a running pod holds the run, as with podman (reconcile.ts).
+  // A dead container of a running pod holds the run, as with podman (sandbox/reconcile.ts).
   const degraded = status === 'running' ? deadContainers(containers, figures.podDown) : [];
   return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, spend: figures.spend, openGates: figures.openGates, stateDir: s.stateDir, containers };
 }

@@ -22,7 +22,7 @@ import { type KubeCluster } from './kube-client.ts';
 import { projectSelector, RUN_POD_KIND } from './names.ts';
 import { execText, type PodExec } from './pod-exec.ts';
 import { hasTerminated, isRunning, podProblem, schedulingWait } from './pod-state.ts';
-import { recordK8sTarget, targetOfRepo } from './target.ts';
+import { recordK8sTarget, targetOfRepo } from '../run-target.ts';
 import { INIT_CONTAINER, probeDeliveryCommand, probeDeliveryInReaderCommand, READER_CONTAINER } from './transport.ts';
 
 /** Scheduling, image pulls and the other Pods' start: how long `up` waits for the run to begin. */

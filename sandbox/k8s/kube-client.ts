@@ -26,7 +26,7 @@ import {
 } from '@kubernetes/client-node';
 import { WebSocketHandler } from '@kubernetes/client-node/dist/web-socket-handler.js';
 import { InputError, PeersError } from '../../src/cli/errors.ts';
-import type { K8sObject } from '../k8s-render.ts';
+import type { K8sObject } from './k8s-render.ts';
 
 type Tls = { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean; serverName?: string };
 export type ExecResult = { code: number; message?: string };

@@ -1,6 +1,6 @@
 /**
  * What a run's Pods say about the run, read from their status (pure): the container states
- * `status` and `ls` reconcile with the state dir (as podman's are in reconcile.ts), and the
+ * `status` and `ls` reconcile with the state dir (as podman's are in sandbox/reconcile.ts), and the
  * problems `up` reports instead of waiting forever (an image that cannot be pulled, a Pod that
  * cannot be scheduled, an init container that failed).
  */

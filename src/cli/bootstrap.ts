@@ -76,6 +76,6 @@ export async function loadConfig(loaders: CommandLoaders, manifest?: Interfaces.
   // oclif would look for a tsconfig.json (and the TypeScript compiler) to run `.ts` sources of
   // linked plugins in development; peers has none (build.ts also stubs the reader out).
   settings.enableAutoTranspile = false;
-  const plugin = new EmbeddedPlugin(manifest ?? (await commandManifest()), loaders);
+  const plugin = new EmbeddedPlugin(manifest ?? (await commandManifest(loaders)), loaders);
   return Config.load({ root: EMBEDDED_ROOT, pjson: plugin.pjson, plugins: new Map([[PEERS_NAME, plugin]]), ignoreManifest: true });
 }

@@ -2,8 +2,9 @@
  * oclif's manifest of the command tree (ids, descriptions, flags, args, examples): what help,
  * `peers commands` and command lookup need, without importing any command.
  *
- * From the sources (`bun src/main.ts`) `commandManifest` imports every command and asks oclif's own
- * Plugin for the manifest. The compiled binary never runs this: build.ts computes the manifest once
+ * From the sources (`bun src/main.ts`) `commandManifest` imports every command of the tree it is
+ * handed (commands/index.ts, which the entry point and build.ts pass in) and asks oclif's own Plugin
+ * for the manifest. The compiled binary never runs this: build.ts computes the manifest once
  * with this same function and replaces this module with the result (`embeddedCommandManifest`), so
  * the binary imports a command only when it runs it, and the manifest cannot drift from the classes.
  */
@@ -27,9 +28,9 @@ export async function manifestOf(commands: Record<string, Command.Class>): Promi
   return JSON.parse(JSON.stringify(plugin.manifest)) as Interfaces.Manifest;
 }
 
-export async function commandManifest(): Promise<Interfaces.Manifest> {
-  const { COMMAND_LOADERS } = await import('../../commands/index.ts');
-  const entries = await Promise.all(Object.entries(COMMAND_LOADERS).map(async ([id, load]) => [id, await load()] as const));
+/** `loaders`: the command tree's loaders by id (commands/index.ts); the embedded module ignores them. */
+export async function commandManifest(loaders: Record<string, () => Promise<Command.Class>>): Promise<Interfaces.Manifest> {
+  const entries = await Promise.all(Object.entries(loaders).map(async ([id, load]) => [id, await load()] as const));
   return manifestOf(Object.fromEntries(entries));
 }
 

@@ -1,6 +1,6 @@
 /**
  * The one parser for a spending cap given on a command line (`--max-usd`): `up`, `loop` and the
- * auth sidecar (through oclif or the pod's oclif-free start, src/cli/pod-roles.ts) hold it to the
+ * auth sidecar (through oclif or the pod's oclif-free start, commands/pod-roles.ts) hold it to the
  * config file's rule for budget.max_usd. No oclif import: the sidecar's fast start loads this.
  */
 import { InputError } from './errors.ts';

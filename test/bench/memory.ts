@@ -5,7 +5,7 @@
  * server built with `bun build --compile` by this script (the floor of any Bun process that serves),
  * and the same with one package or one kind of HTTP server, to show what each costs.
  * The pod is started three times: as `peers up` starts it (the sidecars and runners without oclif,
- * src/cli/pod-roles.ts), with every command line parsed by oclif instead (how they all started
+ * commands/pod-roles.ts), with every command line parsed by oclif instead (how they all started
  * before), and with Bun's `--smol` (BUN_OPTIONS) to show what that buys.
  * With --original DIR (a checkout of github.com/c0decave/peers), also the Python original's processes.
  *
@@ -120,7 +120,7 @@ try {
     "file), so the pod's PSS sum is what it costs the machine. The rows under the floor are the same server importing one",
     'package (or module), or serving HTTP instead: what the command framework, the schema library (all of it, and what the',
     'runner uses of its functional build) and an HTTP server add to any Bun process. The sidecars and runners start without',
-    'oclif (src/cli/pod-roles.ts); the "through oclif" column starts the same command lines through oclif\'s parser, as they all started before, and the last',
+    'oclif (commands/pod-roles.ts); the "through oclif" column starts the same command lines through oclif\'s parser, as they all started before, and the last',
     "column the pod with Bun's `--smol` (a smaller JavaScript heap) through BUN_OPTIONS.",
     '',
     '| process | RSS (MiB) | RSS / floor | PSS (MiB) | RSS through oclif (MiB) | RSS with `--smol` (MiB) | goal |',

@@ -134,7 +134,7 @@ const READY_LINE: Record<Exclude<Role, 'loop'>, RegExp> = {
 export type StartOptions = {
   env?: Record<string, string>;
   /**
-   * Have oclif parse the command line, as every role was started before src/cli/pod-roles.ts: a
+   * Have oclif parse the command line, as every role was started before commands/pod-roles.ts: a
    * trailing `--` (which oclif reads as "no more flags" and the fast path leaves to oclif).
    */
   viaOclif?: boolean;

@@ -15,7 +15,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import type { K8sObject } from '../../sandbox/k8s-render.ts';
+import type { K8sObject } from '../../sandbox/k8s/k8s-render.ts';
 import { forPodman, type PodmanPlay } from './kube-play.ts';
 import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, TEST_USER, uid, userEnv } from './podman-user.ts';
 import { requires } from '../requirements.ts';

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { V1Pod, V1Volume } from '@kubernetes/client-node';
-import type { K8sObject } from '../../sandbox/k8s-render.ts';
+import type { K8sObject } from '../../sandbox/k8s/k8s-render.ts';
 
 export type PodmanPlay = {
   /** Pods by the network podman gives them. */

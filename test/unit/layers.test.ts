@@ -3,6 +3,8 @@
  * and `sandbox/`, folded to the folders that list names, has no cycle, and no folder imports one
  * listed above it. The graph is read from the sources (every relative import and export specifier,
  * static or dynamic, type-only included), so it is the graph the bundler and the reader see.
+ * The command tree (commands/) sits at the top beside the entry point: nothing of src/, apps/ or
+ * sandbox/ but the entry point (src/main.ts) imports it.
  * The engine's core (the files of src/loop itself) does no I/O: no file, process, socket or clock
  * module or global, and nothing from the shell folders.
  */
@@ -110,18 +112,21 @@ function checkedSources(): Map<string, string> {
   return files;
 }
 
-/**
- * Folders whose cycle with their parent is known and named in docs/ARCHITECTURE.md ("Layers"):
- * sandbox/k8s-render.ts renders the Kubernetes objects from sandbox/k8s/'s pieces while sandbox/k8s/
- * starts the pod from sandbox/'s pod spec; untangled when k8s-render.ts moves into k8s/.
- */
-const COUNTED_AS_PARENT = ['sandbox/k8s'];
+/** The entry point: it hands argv to a command or a pod role, so it alone may import the command tree. */
+const ENTRY = 'src/main.ts';
+const COMMAND_TREE = 'commands';
 
-/** A file's own directory, for the cycle check: every directory is a folder of its own. */
-function directoryOf(file: string): string {
-  const dir = dirname(file);
-  const folded = COUNTED_AS_PARENT.find((f) => dir === f || dir.startsWith(`${f}/`));
-  return folded ? dirname(folded) : dir;
+/** Imports of the command tree from the checked files other than the entry point. */
+function commandTreeImports(files: Map<string, string>): string[] {
+  const found: string[] = [];
+  for (const [file, source] of files) {
+    if (file === ENTRY) continue;
+    for (const spec of importSpecifiers(source)) {
+      const target = relative(ROOT, resolve(ROOT, dirname(file), spec));
+      if (target === COMMAND_TREE || target.startsWith(`${COMMAND_TREE}/`)) found.push(`${file} imports ${target}`);
+    }
+  }
+  return found;
 }
 
 describe('the layers of docs/ARCHITECTURE.md', () => {
@@ -137,7 +142,8 @@ describe('the layers of docs/ARCHITECTURE.md', () => {
   });
 
   test('no two folders (every directory, sub-folders included) import each other, directly or through others', () => {
-    const byDirectory = folderEdges(files, directoryOf).edges;
+    // Every directory is a folder of its own here: a file's folder is its directory.
+    const byDirectory = folderEdges(files, dirname).edges;
     const cycles = folderCycles(byDirectory).map((scc) => {
       const inside = byDirectory.filter((e) => scc.includes(e.from) && scc.includes(e.to));
       return `${scc.join(' <-> ')}: ${inside.map((e) => `${e.fromFile} -> ${e.toFile}`).join(', ')}`;
@@ -147,6 +153,11 @@ describe('the layers of docs/ARCHITECTURE.md', () => {
 
   test('no folder imports a folder listed above it', () => {
     expect(upwardImports(edges, layers)).toEqual([]);
+  });
+
+  test('nothing in src/, apps/ or sandbox/ but the entry point (src/main.ts) imports the command tree (commands/)', () => {
+    expect(files.has(ENTRY)).toBe(true);
+    expect(commandTreeImports(files)).toEqual([]);
   });
 });
 
@@ -237,6 +248,18 @@ describe('the graph reader', () => {
     const { edges } = graph({ 'top/a.ts': "import '../mid/b.ts';", 'mid/b.ts': "import '../low/c.ts';", 'low/c.ts': "import { a } from '../top/a.ts';" });
     expect(folderCycles(edges)).toEqual([['low', 'mid', 'top']]);
     expect(upwardImports(edges, layers)).toEqual(['low/c.ts imports top/a.ts (low is below top)']);
+  });
+
+  test('finds a static, type-only or dynamic import of the command tree from anywhere but the entry point', () => {
+    const found = commandTreeImports(
+      new Map([
+        ['src/cli/roles.ts', "const m = await import('../../commands/runner-role.ts');"],
+        ['sandbox/x.ts', "import type { UpFlags } from '../commands/run-flags.ts';"],
+        ['apps/y.ts', "import { COMMAND_LOADERS } from '../commands/index.ts';\nimport { z } from '../src/commands-like.ts';"],
+        [ENTRY, "import { podRole } from '../commands/pod-roles.ts';"],
+      ]),
+    );
+    expect(found).toEqual(['src/cli/roles.ts imports commands/runner-role.ts', 'sandbox/x.ts imports commands/run-flags.ts', 'apps/y.ts imports commands/index.ts']);
   });
 
   test('a file in no listed folder is reported, not skipped', () => {

@@ -1,5 +1,5 @@
 /**
- * The pod's long-running roles start without oclif (src/cli/pod-roles.ts, role-flags.ts). What the
+ * The pod's long-running roles start without oclif (commands/pod-roles.ts, src/cli/role-flags.ts). What the
  * fast path accepts it must read exactly as oclif's parser reads it from the same command's flags;
  * everything else (help, mistakes, anything doubtful) must go to oclif, so a user sees oclif's
  * message and exit code either way; and the command lines the pod really runs must take the fast
@@ -22,7 +22,7 @@ import { EGRESS_FLAGS } from '../../../commands/sidecar/egress-role.ts';
 import { RUNNER_FLAGS } from '../../../commands/runner-role.ts';
 import { LIFELINE_ENV } from '../../../sandbox/lifeline.ts';
 import { allContainers, buildPodSpec, type PodInputs } from '../../../sandbox/pod-spec.ts';
-import { podRole } from '../../../src/cli/pod-roles.ts';
+import { podRole } from '../../../commands/pod-roles.ts';
 import { type FlagSpecs, parseRoleArgv } from '../../../src/cli/role-flags.ts';
 import { MIN_CAP_BYTES } from '../../../src/fs/size-capped-log.ts';
 

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderK8s } from '../../../sandbox/k8s-render.ts';
+import { renderK8s } from '../../../sandbox/k8s/k8s-render.ts';
 import { k8sRunInputs } from '../../../sandbox/k8s/k8s-plan.ts';
 import { KubernetesSchema } from '../../../src/config/kubernetes-schema.ts';
 import { planPod } from '../../../sandbox/pod-plan.ts';

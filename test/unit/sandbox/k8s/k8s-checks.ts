@@ -12,7 +12,7 @@ import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Pod } from 'kubernetes-models/v1/Pod';
 import { Secret } from 'kubernetes-models/v1/Secret';
-import type { K8sObject } from '../../../../sandbox/k8s-render.ts';
+import type { K8sObject } from '../../../../sandbox/k8s/k8s-render.ts';
 
 const MODELS = { Pod, Namespace, Secret, ConfigMap, PersistentVolumeClaim, NetworkPolicy } as const;
 const TYPES: Record<string, string> = { Pod: 'V1Pod', Namespace: 'V1Namespace', Secret: 'V1Secret', ConfigMap: 'V1ConfigMap', PersistentVolumeClaim: 'V1PersistentVolumeClaim', NetworkPolicy: 'V1NetworkPolicy' };

@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import type { V1NetworkPolicy, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { renderK8s } from '../../../../sandbox/k8s-render.ts';
+import { renderK8s } from '../../../../sandbox/k8s/k8s-render.ts';
 import { k8sRunInputs, stateBinds } from '../../../../sandbox/k8s/k8s-plan.ts';
 import { buildPodSpec, type PodInputs } from '../../../../sandbox/pod-spec.ts';
 import { KubernetesSchema } from '../../../../src/config/kubernetes-schema.ts';

@@ -5,9 +5,9 @@
  * entry that names a cluster but does not parse is an error, never "runs on podman".
  */
 import { z } from 'zod';
-import { InputError } from '../../src/cli/errors.ts';
-import { projectRegistryPath } from '../../src/config/project-registry.ts';
-import { listProjects, type ProjectEntry, updateRegistry } from '../registry.ts';
+import { InputError } from '../src/cli/errors.ts';
+import { projectRegistryPath } from '../src/config/project-registry.ts';
+import { listProjects, type ProjectEntry, updateRegistry } from './registry.ts';
 
 export const K8sTargetSchema = z.strictObject({
   /** The kubeconfig context; absent: whatever context is current. */

@@ -1,9 +1,9 @@
 /**
  * The pod's long-running roles, started without oclif when their command line is plain (see
- * role-flags.ts for why and for what "plain" means). Everything else, including `--help` and every
+ * src/cli/role-flags.ts for why and for what "plain" means). Everything else, including `--help` and every
  * mistake, goes to oclif, so messages and exit codes are the same either way.
  */
-import { type FlagSpecs, type FlagValues, parseRoleArgv } from './role-flags.ts';
+import { type FlagSpecs, type FlagValues, parseRoleArgv } from '../src/cli/role-flags.ts';
 
 type Start = () => Promise<void>;
 type Bind = (argv: readonly string[], env: NodeJS.ProcessEnv) => Start | null;
@@ -18,19 +18,19 @@ function bind<S extends FlagSpecs>(spec: S, run: (flags: FlagValues<S>) => Promi
 /** Command words → the role's flags and body, each imported only when that role starts. */
 export const POD_ROLES: Record<string, () => Promise<Bind>> = {
   'sidecar egress': async () => {
-    const m = await import('../../commands/sidecar/egress-role.ts');
+    const m = await import('./sidecar/egress-role.ts');
     return bind(m.EGRESS_FLAGS, m.runEgressSidecar);
   },
   'sidecar bridge': async () => {
-    const m = await import('../../commands/sidecar/bridge-role.ts');
+    const m = await import('./sidecar/bridge-role.ts');
     return bind(m.BRIDGE_FLAGS, m.runBridgeSidecar);
   },
   'sidecar auth': async () => {
-    const m = await import('../../commands/sidecar/auth-role.ts');
+    const m = await import('./sidecar/auth-role.ts');
     return bind(m.AUTH_FLAGS, m.runAuthSidecar);
   },
   runner: async () => {
-    const m = await import('../../commands/runner-role.ts');
+    const m = await import('./runner-role.ts');
     return bind(m.RUNNER_FLAGS, m.runRunner);
   },
 };

@@ -14,17 +14,17 @@
  */
 import type { V1ConfigMap, V1Container, V1EnvVar, V1Namespace, V1NetworkPolicy, V1PersistentVolumeClaim, V1Pod, V1SeccompProfile, V1Secret } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
-import { PeersError } from '../src/cli/errors.ts';
-import type { KubernetesConfig } from '../src/config/kubernetes-schema.ts';
-import { ANNOTATION_KEY, type K8sNames, projectLabels, RUN_POD_KIND } from './k8s/names.ts';
-import { networkPolicies } from './k8s/network-policy.ts';
-import { type ClaimDir, type K8sBind, podVolumes, type PodGroup } from './k8s/pod-volumes.ts';
-import { resourcesFor } from './k8s/resources.ts';
-import { baseSecurity, claimRoot, DELIVERY_MARKER, INIT_BINARY, afterListeners, initContainer, initTmpVolume, listenedPorts, listenedSockets, readerContainer } from './k8s/transport.ts';
-import type { ContainerSpec, PodSpec } from './pod-spec.ts';
-import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
+import { PeersError } from '../../src/cli/errors.ts';
+import type { KubernetesConfig } from '../../src/config/kubernetes-schema.ts';
+import { ANNOTATION_KEY, type K8sNames, projectLabels, RUN_POD_KIND } from './names.ts';
+import { networkPolicies } from './network-policy.ts';
+import { type ClaimDir, type K8sBind, podVolumes, type PodGroup } from './pod-volumes.ts';
+import { resourcesFor } from './resources.ts';
+import { baseSecurity, claimRoot, DELIVERY_MARKER, INIT_BINARY, afterListeners, initContainer, initTmpVolume, listenedPorts, listenedSockets, readerContainer } from './transport.ts';
+import type { ContainerSpec, PodSpec } from '../pod-spec.ts';
+import { EGRESS_TEST_NETWORK } from '../test-upstream.ts';
 
-export type { K8sBind } from './k8s/pod-volumes.ts';
+export type { K8sBind } from './pod-volumes.ts';
 export type K8sObject = V1Namespace | V1Secret | V1ConfigMap | V1PersistentVolumeClaim | V1NetworkPolicy | V1Pod;
 
 /** The user every container runs as: `peer` of the image (uid 1000), never root. */
