@@ -47,7 +47,8 @@ function view(writers: Record<string, string> = {}, approvals: Approval[] = []) 
   return makeAttestationView((s) => peers[s], approvals);
 }
 
-const TESTS = (s: string) => (s === REPRO || s === REPRO2 ? ['test/x.test.ts'] : ['src/x.ts']);
+/** The reproduce commits touch a test and the source it exercises; every other commit only source. */
+const TESTS = (s: string) => (s === REPRO || s === REPRO2 ? ['src/x.ts', 'test/x.test.ts'] : ['src/x.ts']);
 const NO_FILES = () => [];
 
 describe('a fixed bug needs a reproducing test that lands first', () => {
@@ -108,9 +109,17 @@ describe('a waiver excuses a fix with no reproduce commit, when another peer vou
     expect(formatTddResult(r)).toBe('tdd-gate: clean (0 reproduced, 1 waived, 1 fixed); waived historical fix(es): B-1');
   });
 
+  test('one waiver may name several bugs, and the clean line lists each waived fix', () => {
+    const two = ledger([bug({ fixAt: 0 }), bug({ id: 'B-2', fixAt: 0 })]);
+    const r = checkBugTdd(two, [commit(WAIVE, waiverMsg(JSON.stringify({ ids: ['B-1', 'B-2'], reason: REASON }))), commit(sha('7'), 'oldest')], TESTS, view());
+    expect(formatTddResult(r)).toBe('tdd-gate: clean (0 reproduced, 2 waived, 2 fixed); waived historical fix(es): B-1, B-2');
+  });
+
   test('the reason must be at least 40 characters once trimmed', () => {
-    const exact = 'x'.repeat(WAIVER_MIN_REASON);
-    const short = `  ${'x'.repeat(WAIVER_MIN_REASON - 1)}  `;
+    // The documented minimum, written out: 40 characters pass, 39 (padded with spaces) do not.
+    expect(WAIVER_MIN_REASON).toBe(40);
+    const exact = 'x'.repeat(40);
+    const short = `  ${'x'.repeat(39)}  `;
     expect(run([commit(WAIVE, waiverMsg(JSON.stringify({ id: 'B-1', reason: exact })))]).waived).toEqual(['B-1']);
     expect(run([commit(WAIVE, waiverMsg(JSON.stringify({ id: 'B-1', reason: short })))]).waived).toEqual([]);
     expect(run([commit(WAIVE, waiverMsg(JSON.stringify({ id: 'B-1' })))]).waived).toEqual([]);
