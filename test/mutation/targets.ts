@@ -47,6 +47,7 @@ export const TARGETS: MutationTarget[] = [
   protocol('attestation', 'attestation'),
   protocol('bug-tdd', 'bug-tdd'),
   protocol('turn-diff', 'turn-diff', 'anti-cheat'),
+  protocol('bug-ledger', 'bug-ledger-build', 'bug-ledger'),
   protocol('anti-cheat', 'anti-cheat-decision', 'anti-cheat', 'anti-cheat-revert'),
   { source: 'src/git/trailers.ts', tests: ['test/unit/trailers.test.ts'] },
   { source: 'proxy/address-guard.ts', tests: ['test/unit/proxy/address-guard.test.ts'] },
