@@ -63,7 +63,7 @@ describe('a filed bug', () => {
       file: 'src/x.ts',
       function: 'parse',
       cwe: 'CWE-20',
-      sha: shas[0],
+      sha: shas[0]!,
       foundBy: 'alice',
       status: 'open',
       open: true,
@@ -122,7 +122,7 @@ describe('a filed bug', () => {
 
   test('filed twice: the newest filing is kept and warned about; an older higher severity still gates', () => {
     const { byId, warnings, shas } = build([report('B-1', { severity: 'crit', title: 'old' }), report('B-1', { severity: 'low', title: 'new' })]);
-    expect(byId['B-1']).toMatchObject({ severity: 'crit', title: 'new', sha: shas[1], position: 1 });
+    expect(byId['B-1']).toMatchObject({ severity: 'crit', title: 'new', sha: shas[1]!, position: 1 });
     expect(warnings).toBe(
       [
         `B-1 is filed again in ${shas[0]!.slice(0, 8)}; the newest filing (${shas[1]!.slice(0, 8)}) is kept`,
@@ -144,7 +144,7 @@ describe('a filed bug', () => {
 describe('resolutions', () => {
   test('a fix closes the bug with its note, commit, history position and the attested resolver', () => {
     const { byId, shas, ledger } = build(['init', report('B-1', { severity: 'high', fix_by: 'bob' }), { message: resolve('B-1', { status: ' Fixed ', note: 'guarded' }, 'mallory'), by: 'bob' }]);
-    expect(byId['B-1']).toMatchObject({ status: 'fixed', open: false, resolution: { status: 'fixed', sha: shas[2], note: 'guarded', resolvedBy: 'bob', position: 2 } });
+    expect(byId['B-1']).toMatchObject({ status: 'fixed', open: false, resolution: { status: 'fixed', sha: shas[2]!, note: 'guarded', resolvedBy: 'bob', position: 2 } });
     expect(ledger.warnings).toEqual([]);
   });
 
@@ -207,7 +207,7 @@ describe('deferrals: the peer that must fix a bug cannot excuse itself', () => {
 
   test('a deferral by fix_by does not count, says why and how to fix it; an older fix then stands', () => {
     const { byId, warnings, shas } = build([report('B-1', { severity: 'high', fix_by: 'bob' }), resolve('B-1', { status: 'wontfix' }, 'carol'), defer('B-1', { reason: 'not mine to fix really' }, 'bob')]);
-    expect(byId['B-1']).toMatchObject({ status: 'wontfix', open: true, resolution: { sha: shas[1] } });
+    expect(byId['B-1']).toMatchObject({ status: 'wontfix', open: true, resolution: { sha: shas[1]! } });
     expect(warnings).toBe(
       `deferral of B-1 in ${shas[2]!.slice(0, 8)} does not count: it is vouched for only by bob, who must fix the bug; another peer must approve it: a review commit with "## Review" {"pass": true, ...} and the trailer "Peer-Review-Of: ${shas[2]!.slice(0, 12)}"`,
     );
@@ -232,7 +232,7 @@ describe('deferrals: the peer that must fix a bug cannot excuse itself', () => {
 
   test('older resolutions behind the one that counts are each reported as ignored', () => {
     const { byId, warnings, shas } = build([report('B-1', { severity: 'med' }), resolve('B-1', { status: 'wontfix' }), resolve('B-1', { status: 'duplicate' }), resolve('B-1')]);
-    expect(byId['B-1']).toMatchObject({ status: 'fixed', resolution: { sha: shas[3] } });
+    expect(byId['B-1']).toMatchObject({ status: 'fixed', resolution: { sha: shas[3]! } });
     expect(warnings).toBe([`resolution of B-1 in ${shas[2]!.slice(0, 8)} ignored: already resolved by a newer commit`, `resolution of B-1 in ${shas[1]!.slice(0, 8)} ignored: already resolved by a newer commit`].join('\n'));
   });
 });
@@ -246,11 +246,11 @@ describe('reproduce commits', () => {
       'Reproduce two\n\nPeer: bob\nBug-Reproduce: B-2\nBug-Reproduce:  ',
     ]);
     expect(ledger.reproduces.get('B-1')).toEqual([
-      { sha: shas[1], position: 1 },
-      { sha: shas[2], position: 2 },
+      { sha: shas[1]!, position: 1 },
+      { sha: shas[2]!, position: 2 },
     ]);
-    expect(byId['B-1']!.reproduceShas).toEqual([shas[2], shas[1]]);
-    expect(ledger.reproduces.get('B-2')).toEqual([{ sha: shas[3], position: 3 }]);
+    expect(byId['B-1']!.reproduceShas).toEqual([shas[2]!, shas[1]!]);
+    expect(ledger.reproduces.get('B-2')).toEqual([{ sha: shas[3]!, position: 3 }]);
     expect([...ledger.reproduces.keys()].sort()).toEqual(['B-1', 'B-2']);
   });
 });
