@@ -48,8 +48,10 @@ function classify(path: string, renamedFromTest: boolean): FileClass {
   const name = path.slice(path.lastIndexOf('/') + 1);
   const dot = name.lastIndexOf('.');
   const ext = dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
-  if (DOC_EXT.has(ext) || DOC_NAME.test(name)) return { kind: 'doc' };
-  return { kind: 'code', style: STYLE_BY_EXT[ext] ?? STYLE_BY_NAME[name] ?? null };
+  const style = STYLE_BY_EXT[ext];
+  // `LICENSE`, `COPYING.GPL` are documents; `src/license.ts` is code that happens to share the name.
+  if (DOC_EXT.has(ext) || (DOC_NAME.test(name) && style === undefined)) return { kind: 'doc' };
+  return { kind: 'code', style: style ?? STYLE_BY_NAME[name] ?? null };
 }
 
 /** A line that changes nothing a program does: blank, or wholly a comment in its file's syntax. */
@@ -121,7 +123,8 @@ export function classifyTurnPatch(patch: string): TurnDiff {
       continue;
     }
     if (raw.startsWith('+++ ') || raw.startsWith('--- ')) {
-      if (raw.startsWith('+++ ') && !file) startFile(raw === '+++ /dev/null' ? path : raw.replace(/^\+\+\+ b\//, ''));
+      // git ends the line with a tab when the name has a space in it; the tab is not part of the name.
+      if (raw.startsWith('+++ ') && !file) startFile(raw === '+++ /dev/null' ? path : raw.replace(/^\+\+\+ b\//, '').replace(/\t$/, ''));
       continue;
     }
   }

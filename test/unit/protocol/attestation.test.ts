@@ -5,7 +5,8 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { join } from 'node:path';
 import { OPERATOR } from '../../../src/protocol/approvals.ts';
 import { ATTEST_REF, attestCommits, attestedPeer, attestedPeerLookup, readAttestations, readAttestationView } from '../../../src/protocol/attestation.ts';
@@ -79,6 +80,18 @@ describe('reading every note at once', () => {
     expect(notes.get(first[1])).toBe(firstName);
     expect(notes.has(middle[1])).toBe(false);
     expect(notes.has(last[1])).toBe(false); // fail closed: unread, not misread
+  });
+
+  test('a note object git cannot read (a truncated blob) stops the read with an error naming the git command, crediting nobody silently', () => {
+    repo = makeRepo();
+    repo.commit('one', {}, 'alice');
+    const [blob] = sh(repo.dir, ['notes', `--ref=${ATTEST_REF}`, 'list']).trim().split(' ') as [string];
+    const objectFile = join(repo.dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2));
+    // The header still inflates (so `cat-file` announces the blob) but the content cannot: git exits 128 mid-answer.
+    const whole = deflateSync(Buffer.from('blob 6\0alice\n'));
+    chmodSync(objectFile, 0o644);
+    writeFileSync(objectFile, whole.subarray(0, whole.length - 6));
+    expect(() => readAttestations(repo.dir)).toThrow('git cat-file --batch failed (exit 128)');
   });
 
   test('a forged notes ref whose note is not a text blob (here a commit object) names nobody', () => {

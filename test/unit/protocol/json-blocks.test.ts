@@ -49,3 +49,15 @@ describe('jsonBlocks positions and neighbours', () => {
     expect(firstJsonBlock('no block here')).toBeUndefined();
   });
 });
+
+describe('jsonBlocks on what a peer can write', () => {
+  test('an empty object does not stall the scan: the block after it is still read', () => {
+    // A peer-written `{}` before the real block must neither hang the loop nor hide the block.
+    expect(jsonBlocks('{} then {"bug_id": "B-1"}').map((b) => b.value)).toEqual([{}, { bug_id: 'B-1' }]);
+  });
+
+  test('a block after whitespace starts at its brace, not at the whitespace', () => {
+    const text = ' {"a":1} {"b":2}';
+    expect(jsonBlocks(text).map((b) => text.slice(b.start, b.end))).toEqual(['{"a":1}', '{"b":2}']);
+  });
+});

@@ -1,0 +1,192 @@
+/**
+ * What a turn changed, as the test-only rule of anti-cheat sees it: the scan over `git diff -U0 -w
+ * -M` text written as git prints it (no git), then the git adapter on a real repository. A wrong
+ * count here either reverts an honest turn or lets a turn that only edited tests through.
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { classifyTurnPatch, isCosmeticLine, isTestOnly, turnDiff } from '../../../src/protocol/turn-diff.ts';
+import { makeRepo, type Repo } from './git-fixture.ts';
+
+const diff = (...lines: string[]) => lines.join('\n');
+const modified = (file: string, ...body: string[]) => [`diff --git a/${file} b/${file}`, 'index 587be6b..0089992 100644', `--- a/${file}`, `+++ b/${file}`, '@@ -1 +1 @@', ...body];
+
+describe('a turn that only edits tests', () => {
+  test('a test edit plus a source comment is test-only; one real source line is not', () => {
+    const onlyTests = classifyTurnPatch(diff(...modified('test/a.test.ts', '-  expect(f()).toBe(2);', '+  expect(f()).toBe(3);'), ...modified('src/a.ts', '+// why f is 3')));
+    expect(onlyTests).toEqual({ testLines: 2, srcLines: 0, cosmeticLines: 1, testFiles: ['test/a.test.ts'], srcFiles: [], cosmeticFiles: ['src/a.ts'] });
+    expect(isTestOnly(onlyTests)).toBe(true);
+    const withSource = classifyTurnPatch(diff(...modified('test/a.test.ts', '+  expect(f()).toBe(3);'), ...modified('src/a.ts', '+  return 3;')));
+    expect(isTestOnly(withSource)).toBe(false);
+  });
+
+  test('a fix in a source file named like a document (src/license.ts) with its test is not test-only', () => {
+    const d = classifyTurnPatch(diff(...modified('test/license.test.ts', '+  expect(spdx()).toBe("MIT");'), ...modified('src/license.ts', '+  return "MIT";')));
+    expect(d).toMatchObject({ testLines: 1, srcLines: 1, srcFiles: ['src/license.ts'] });
+    expect(isTestOnly(d)).toBe(false);
+  });
+
+  test('a turn that changed nothing, or only comments, is not a test-only turn', () => {
+    expect(isTestOnly(classifyTurnPatch(''))).toBe(false);
+    expect(isTestOnly(classifyTurnPatch(diff(...modified('src/a.ts', '+// a note'))))).toBe(false);
+    expect(isTestOnly(undefined)).toBe(false);
+  });
+
+  test('each file is listed once in its bucket however many lines it changed, and every file is listed', () => {
+    const d = classifyTurnPatch(
+      diff(...modified('test/a.test.ts', '-a', '+b', '+c'), ...modified('test/b.test.ts', '+d'), ...modified('src/a.ts', '+x();', '+// y', '+z();', '+// w'), ...modified('README.md', '+one', '+two')),
+    );
+    expect(d).toEqual({ testLines: 4, srcLines: 2, cosmeticLines: 4, testFiles: ['test/a.test.ts', 'test/b.test.ts'], srcFiles: ['src/a.ts'], cosmeticFiles: ['src/a.ts', 'README.md'] });
+  });
+
+  test('a deleted test file counts as test lines under its own name', () => {
+    const d = classifyTurnPatch(diff('diff --git a/test/k.test.ts b/test/k.test.ts', 'deleted file mode 100644', 'index d00491f..0000000', '--- a/test/k.test.ts', '+++ /dev/null', '@@ -1,2 +0,0 @@', "-test('k', () => {", '-});'));
+    expect(d).toMatchObject({ testLines: 2, srcLines: 0, testFiles: ['test/k.test.ts'] });
+    expect(isTestOnly(d)).toBe(true);
+  });
+
+  test('a new source file counts as source under its own name', () => {
+    const d = classifyTurnPatch(diff('diff --git a/src/n.ts b/src/n.ts', 'new file mode 100644', 'index 0000000..3e75765', '--- /dev/null', '+++ b/src/n.ts', '@@ -0,0 +1 @@', '+export const n = 1;'));
+    expect(d).toMatchObject({ testLines: 0, srcLines: 1, srcFiles: ['src/n.ts'] });
+  });
+
+  test('a header line and "\\ No newline at end of file" are not changed lines', () => {
+    const d = classifyTurnPatch(diff(...modified('src/a.ts', '-x()', '\\ No newline at end of file', '+y()', '\\ No newline at end of file')));
+    expect(d).toMatchObject({ srcLines: 2, cosmeticLines: 0, testLines: 0 });
+  });
+});
+
+describe('renamed and binary files', () => {
+  test('a test moved out of the runner\'s reach with an edit counts the move once plus each changed line, as test lines', () => {
+    const d = classifyTurnPatch(
+      diff('diff --git a/test/a.test.ts b/old.ts', 'similarity index 66%', 'rename from test/a.test.ts', 'rename to old.ts', 'index de98044..7be73ce 100644', '--- a/test/a.test.ts', '+++ b/old.ts', '@@ -2 +2 @@ a', '-  expect(f()).toBe(2);', '+  expect(f()).toBe(3);'),
+    );
+    expect(d).toEqual({ testLines: 3, srcLines: 0, cosmeticLines: 0, testFiles: ['old.ts'], srcFiles: [], cosmeticFiles: [] });
+  });
+
+  test('a test moved within the test tree changes nothing by moving; a source file renamed is source', () => {
+    const moved = classifyTurnPatch(diff('diff --git a/test/a.test.ts b/test/unit/a.test.ts', 'similarity index 100%', 'rename from test/a.test.ts', 'rename to test/unit/a.test.ts'));
+    expect(moved.testLines).toBe(0);
+    const src = classifyTurnPatch(
+      diff('diff --git a/src/a.ts b/src/b.ts', 'similarity index 80%', 'rename from src/a.ts', 'rename to src/b.ts', 'index de98044..7be73ce 100644', '--- a/src/a.ts', '+++ b/src/b.ts', '@@ -2 +2 @@', '-x()', '+y()'),
+    );
+    expect(src).toMatchObject({ testLines: 0, srcLines: 2, srcFiles: ['src/b.ts'] });
+  });
+
+  test('a rename of a test earlier in the diff does not make a later source file a test', () => {
+    const d = classifyTurnPatch(diff('diff --git a/test/a.test.ts b/test/unit/a.test.ts', 'similarity index 100%', 'rename from test/a.test.ts', 'rename to test/unit/a.test.ts', ...modified('src/a.ts', '+x();')));
+    expect(d).toMatchObject({ testLines: 0, srcLines: 1, srcFiles: ['src/a.ts'] });
+  });
+
+  test('a test helper moved out of tests/ is a test change, though its name alone does not say test', () => {
+    const d = classifyTurnPatch(diff('diff --git a/tests/helpers.py b/lib/helpers.py', 'similarity index 100%', 'rename from tests/helpers.py', 'rename to lib/helpers.py'));
+    expect(d).toMatchObject({ testLines: 1, srcLines: 0, testFiles: ['lib/helpers.py'] });
+    expect(isTestOnly(d)).toBe(true);
+  });
+
+  test('a name with a space and " b/" in it is read from the +++ line, without the tab git ends it with', () => {
+    // As git prints it: the `diff --git` line cannot be split unambiguously, and `+++` ends in a tab.
+    const d = classifyTurnPatch(
+      diff(
+        'diff --git a/tests/plan b/check.py b/tests/plan b/check.py',
+        'index 7d4290a..407de30 100644',
+        '--- a/tests/plan b/check.py\t',
+        '+++ b/tests/plan b/check.py\t',
+        '@@ -1 +1 @@',
+        '-x = 1',
+        '+x = 2',
+        'diff --git a/docs/release notes.md b/docs/release notes.md',
+        'index 7d4290a..407de30 100644',
+        '--- a/docs/release notes.md\t',
+        '+++ b/docs/release notes.md\t',
+        '@@ -1 +1 @@',
+        '+More prose.',
+      ),
+    );
+    expect(d).toEqual({ testLines: 2, srcLines: 0, cosmeticLines: 1, testFiles: ['tests/plan b/check.py'], srcFiles: [], cosmeticFiles: ['docs/release notes.md'] });
+    expect(isTestOnly(d)).toBe(true);
+  });
+
+  test('a binary source file alone is a source change', () => {
+    const d = classifyTurnPatch(diff('diff --git a/lib/x.wasm b/lib/x.wasm', 'index cf2d769..bdc955b 100644', 'Binary files a/lib/x.wasm and b/lib/x.wasm differ'));
+    expect(d).toEqual({ testLines: 0, srcLines: 1, cosmeticLines: 0, testFiles: [], srcFiles: ['lib/x.wasm'], cosmeticFiles: [] });
+  });
+
+  test('a binary test fixture counts as a test change', () => {
+    const d = classifyTurnPatch(diff('diff --git a/test/pic.bin b/test/pic.bin', 'index cf2d769..bdc955b 100644', 'Binary files a/test/pic.bin and b/test/pic.bin differ'));
+    expect(d).toEqual({ testLines: 1, srcLines: 0, cosmeticLines: 0, testFiles: ['test/pic.bin'], srcFiles: [], cosmeticFiles: [] });
+  });
+});
+
+describe('what counts as cosmetic', () => {
+  const kind = (file: string, line: string) => {
+    const d = classifyTurnPatch(diff(...modified(file, `+${line}`)));
+    return d.srcLines > 0 ? 'src' : d.cosmeticLines > 0 ? 'cosmetic' : 'none';
+  };
+
+  test('documentation by extension (any case) and by well-known name is cosmetic; source code sharing such a name is not', () => {
+    for (const f of ['README.md', 'docs/GUIDE.MD', 'notes.txt', 'LICENSE', 'CHANGELOG', 'COPYING.GPL', 'docs/a.rst']) expect(kind(f, 'anything at all();')).toBe('cosmetic');
+    for (const f of ['LICENSES.ts', 'src/changelog-writer.ts', 'src/license.ts']) expect(kind(f, 'anything at all();')).toBe('src');
+  });
+
+  test('comments in each family of languages are cosmetic, code is not', () => {
+    expect(kind('src/a.go', '// note')).toBe('cosmetic');
+    expect(kind('src/a.RS', '/* note */')).toBe('cosmetic');
+    expect(kind('app.py', '# note')).toBe('cosmetic');
+    expect(kind('q.sql', '-- note')).toBe('cosmetic');
+    expect(kind('a.lisp', '; note')).toBe('cosmetic');
+    expect(kind('index.html', '<!-- note -->')).toBe('cosmetic');
+    expect(kind('index.php', '# note')).toBe('cosmetic');
+    expect(kind('Makefile', '# note')).toBe('cosmetic');
+    expect(kind('Dockerfile', '# note')).toBe('cosmetic');
+    // A hash is code in a C-family file, a slash comment is code in a shell script.
+    expect(kind('src/a.c', '#define X 1')).toBe('src');
+    expect(kind('run.sh', '// not a comment')).toBe('src');
+    // And the code of those languages is code.
+    expect(kind('a.clj', '(defn f [] 2)')).toBe('src');
+    expect(kind('index.html', '<script>pay()</script>')).toBe('src');
+    expect(kind('index.php', '$total = 2;')).toBe('src');
+  });
+
+  test('a file without an extension is not read as one: scripts named `md` or `.md` are code', () => {
+    expect(kind('bin/md', 'rm -rf build')).toBe('src');
+    expect(kind('bin/.md', 'rm -rf build')).toBe('src');
+  });
+
+  test('a line of code that ends in a comment is code', () => {
+    expect(kind('src/a.ts', 'return 2; /* was 1 */')).toBe('src');
+    expect(kind('app.py', 'x = 2  #')).toBe('src');
+  });
+
+  test('in a file whose comment syntax is unknown, only blank lines are cosmetic', () => {
+    expect(kind('Procfile', '# web: node a.js')).toBe('src');
+    expect(kind('data.unknownext', '// x')).toBe('src');
+    expect(isCosmeticLine('   \t', null)).toBe(true);
+    expect(isCosmeticLine('# x', null)).toBe(false);
+  });
+});
+
+describe('turnDiff on a real repository', () => {
+  let repo: Repo;
+  afterEach(() => repo?.cleanup());
+
+  test('whitespace-only and blank-line source edits and the .peers directory are not counted; a rename is seen as one', () => {
+    repo = makeRepo();
+    const before = repo.commit('init', { 'src/a.ts': 'export function f() {\n  return 2;\n}\n', 'test/a.test.ts': 'expect(f()).toBe(2);\n', 'test/old.test.ts': 'a\nb\nc\nd\n' });
+    const after = repo.commit('turn', {
+      'src/a.ts': 'export function f()  {\n\n    return 2;\n}\n',
+      'test/a.test.ts': 'expect(f()).toBe(3);\n',
+      'test/old.test.ts': null,
+      'test/unit/old.test.ts': 'a\nb\nc\nd\n',
+      '.peers/state.json': '{"x": 1}\n',
+    });
+    const d = turnDiff(repo.dir, before, after);
+    expect(d).toEqual({ testLines: 2, srcLines: 0, cosmeticLines: 0, testFiles: ['test/a.test.ts'], srcFiles: [], cosmeticFiles: [] });
+    expect(isTestOnly(d)).toBe(true);
+  });
+
+  test('a revision git cannot compare gives no diff rather than an empty one', () => {
+    repo = makeRepo();
+    const head = repo.commit('init', { 'a.ts': 'x\n' });
+    expect(turnDiff(repo.dir, head, 'f'.repeat(40))).toBeUndefined();
+  });
+});
