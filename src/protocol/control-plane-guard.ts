@@ -89,14 +89,17 @@ export function detectControlPlaneEdits(repoDir: string, snapshotDir: string): C
 
 /** `.peers/` paths a range of commits touched (a peer can commit there even if the dir is masked). */
 export function controlPlaneEditsInRange(repo: string, before: string, after = 'HEAD'): ControlPlaneEdit[] {
-  const res = git(repo, ['diff', '--name-status', '--no-renames', `${before}..${after}`, '--', CONTROL_DIR]);
+  // -z: names exactly as they are (unquoted, any byte), status and name NUL-separated.
+  const res = git(repo, ['diff', '--name-status', '-z', '--no-renames', `${before}..${after}`, '--', CONTROL_DIR]);
   if (res.code !== 0) return [];
   const change = (s: string): ControlPlaneChange => (s === 'A' ? 'added' : s === 'D' ? 'deleted' : 'modified');
-  return res.stdout
-    .split('\n')
-    .map((l) => /^([A-Z])\d*\t(.+)$/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ path: m[2]!, change: change(m[1]!) }));
+  const fields = res.stdout.split('\0');
+  const edits: ControlPlaneEdit[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const status = /^[A-Z]/.exec(fields[i] as string)?.[0];
+    if (status) edits.push({ path: fields[i + 1] as string, change: change(status) });
+  }
+  return edits;
 }
 
 export function formatControlPlaneEdits(edits: ControlPlaneEdit[]): string {

@@ -6,6 +6,7 @@
  * adapter.
  */
 import { git } from '../git/git.ts';
+import { diffGitNames, patchLineName, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 
 export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file';
@@ -69,38 +70,39 @@ export function scanDiffForTestMarkers(diff: string): MarkerFinding[] {
   let newLine = 0;
   let deletedFile = false;
   let oldPath = '';
+  // Header lines (names, renames, deletions) come between `diff --git` and the first `@@`. After
+  // that, a line starting `+++ ` is an added line reading `++ …` (valid code in most languages),
+  // never a new file name: read as one, it would hide every marker after it.
+  let inHeader = false;
 
   for (const raw of diff.split('\n')) {
     if (raw.startsWith('diff --git ')) {
       deletedFile = false;
       file = '';
-      oldPath = /^diff --git a\/(.*) b\//.exec(raw)?.[1] ?? '';
+      oldPath = diffGitNames(raw)?.from ?? '';
+      inHeader = true;
       continue;
     }
-    if (raw.startsWith('rename from ')) {
-      oldPath = raw.slice('rename from '.length);
-      continue;
-    }
-    if (raw.startsWith('rename to ')) {
-      // A test renamed or moved where the runner does not look is as good as deleted.
-      const to = raw.slice('rename to '.length);
-      if (movesTestOutOfReach(oldPath, to)) findings.push({ file: oldPath, line: 0, kind: 'deleted-test-file', text: `test file ${oldPath} moved out of the runner's reach (to ${to})` });
-      continue;
-    }
-    if (raw.startsWith('deleted file mode')) {
-      deletedFile = true;
-      if (isTestPath(oldPath)) findings.push({ file: oldPath, line: 0, kind: 'deleted-test-file', text: `test file ${oldPath} deleted` });
-      continue;
-    }
-    if (raw.startsWith('+++ ')) {
-      file = raw === '+++ /dev/null' ? oldPath : raw.replace(/^\+\+\+ b\//, '');
-      continue;
-    }
-    if (raw.startsWith('--- ')) continue;
     const hunk = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(raw);
     if (hunk) {
       oldLine = Number(hunk[1]);
       newLine = Number(hunk[2]);
+      inHeader = false;
+      continue;
+    }
+    if (inHeader) {
+      if (raw.startsWith('rename from ')) {
+        oldPath = renameLineName(raw, 'rename from ') ?? '';
+      } else if (raw.startsWith('rename to ')) {
+        // A test renamed or moved where the runner does not look is as good as deleted.
+        const to = renameLineName(raw, 'rename to ') ?? '';
+        if (movesTestOutOfReach(oldPath, to)) findings.push({ file: oldPath, line: 0, kind: 'deleted-test-file', text: `test file ${oldPath} moved out of the runner's reach (to ${to})` });
+      } else if (raw.startsWith('deleted file mode')) {
+        deletedFile = true;
+        if (isTestPath(oldPath)) findings.push({ file: oldPath, line: 0, kind: 'deleted-test-file', text: `test file ${oldPath} deleted` });
+      } else if (raw.startsWith('+++ ')) {
+        file = patchLineName(raw) ?? oldPath;
+      }
       continue;
     }
     if (!file || !CODE_EXT.test(file)) continue;

@@ -8,6 +8,7 @@
  * `turnDiff` is the git adapter.
  */
 import { git } from '../git/git.ts';
+import { diffGitNames, patchLineName, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 
 export type TurnDiff = {
@@ -88,10 +89,9 @@ export function classifyTurnPatch(patch: string): TurnDiff {
   let inHeader = false;
   for (const raw of patch.split('\n')) {
     if (raw.startsWith('diff --git ')) {
-      const m = /^diff --git a\/(.*) b\/(.*)$/.exec(raw);
       renameFrom = '';
       file = null;
-      path = m?.[2] ?? '';
+      path = diffGitNames(raw)?.to ?? '';
       inHeader = true;
       continue;
     }
@@ -109,11 +109,11 @@ export function classifyTurnPatch(patch: string): TurnDiff {
       continue;
     }
     if (raw.startsWith('rename from ')) {
-      renameFrom = raw.slice('rename from '.length);
+      renameFrom = renameLineName(raw, 'rename from ') ?? '';
       continue;
     }
     if (raw.startsWith('rename to ')) {
-      startFile(raw.slice('rename to '.length));
+      startFile(renameLineName(raw, 'rename to ') ?? '');
       continue;
     }
     if (raw.startsWith('Binary files ')) {
@@ -123,8 +123,8 @@ export function classifyTurnPatch(patch: string): TurnDiff {
       continue;
     }
     if (raw.startsWith('+++ ') || raw.startsWith('--- ')) {
-      // git ends the line with a tab when the name has a space in it; the tab is not part of the name.
-      if (raw.startsWith('+++ ') && !file) startFile(raw === '+++ /dev/null' ? path : raw.replace(/^\+\+\+ b\//, '').replace(/\t$/, ''));
+      // Quoted names, and the tab git ends a name with a space with, are read by diff-header.ts.
+      if (raw.startsWith('+++ ') && !file) startFile(patchLineName(raw) ?? path);
       continue;
     }
   }

@@ -121,13 +121,16 @@ describe('control-plane edits', () => {
     expect(detectControlPlaneEdits(repo.dir, snap)).toEqual([]);
 
     const before = repo.head();
-    repo.commit('weaken goals\n\nPeer: alice', { '.peers/goals.yaml': 'goals:\n  - {id: t, type: hard, cmd: "true", pass_when: "exit_code == 0"}\n', '.peers/checks/fake.sh': 'exit 0\n', '.peers/config.yaml': null });
+    repo.commit('weaken goals\n\nPeer: alice', { '.peers/goals.yaml': 'goals:\n  - {id: t, type: hard, cmd: "true", pass_when: "exit_code == 0"}\n', '.peers/checks/fake.sh': 'exit 0\n', '.peers/config.yaml': null, '.peers/checks/café "x".sh': 'exit 0\n' });
     expect(detectControlPlaneEdits(repo.dir, snap)).toEqual([
       { path: '.peers/config.yaml', change: 'deleted' },
       { path: '.peers/goals.yaml', change: 'modified' },
+      { path: '.peers/checks/café "x".sh', change: 'added' },
       { path: '.peers/checks/fake.sh', change: 'added' },
     ]);
+    // Named as they are, not as git quotes them (`".peers/checks/caf\303\251 \"x\".sh"`).
     expect(controlPlaneEditsInRange(repo.dir, before)).toEqual([
+      { path: '.peers/checks/café "x".sh', change: 'added' },
       { path: '.peers/checks/fake.sh', change: 'added' },
       { path: '.peers/config.yaml', change: 'deleted' },
       { path: '.peers/goals.yaml', change: 'modified' },

@@ -56,4 +56,31 @@ describe('test marker scan on a real diff', () => {
     repo.commit('move', { 'tests/test_a.py': '\n\nclass TestGroup:\n    pass\n\ndef test_a():\n    assert 2\n', 'src/skip.py': 'def skip(items):\n    return items[1:]\n' });
     expect(scanRangeForTestMarkers(repo.dir, base)).toEqual([]);
   });
+
+  test('a marker in a test file whose name git quotes (non-ASCII, a double quote) or ends with a tab (a space) is found under its real name', () => {
+    repo = makeRepo();
+    const names = ['tests/test_café.py', 'tests/test_"quoted".py', 'tests/test with space.py', 'tests/tab\there_test.py'];
+    const base = repo.commit('init', Object.fromEntries(names.map((n) => [n, 'def test_a():\n    assert 1\n'])));
+    repo.commit('skip them', Object.fromEntries(names.map((n) => [n, 'import pytest\n\n@pytest.mark.skip(reason="later")\ndef test_a():\n    assert 1\n'])));
+    const found = scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.line}:${f.kind}`);
+    expect(found.sort()).toEqual(names.map((n) => `${n}:3:skip`).sort());
+  });
+
+  test('an added line reading `++ b/notes.txt` (valid JavaScript and Python) does not hide the markers after it', () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'src/a.test.js': "let b = 1;\ntest('a', () => {});\n", 'tests/test_b.py': 'b = 1\ndef test_b():\n    assert 1\n' });
+    repo.commit('hide a skip', {
+      'src/a.test.js': "let b = 1;\nconst notes = { txt: 1 };\n++ b/notes.txt\ntest.skip('a', () => {});\n",
+      'tests/test_b.py': 'import pytest\nb = 1\n++ b/notes.txt\n@pytest.mark.skip(reason="x")\ndef test_b():\n    assert 1\n',
+    });
+    const found = scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.line}:${f.kind}`);
+    expect(found.sort()).toEqual(['src/a.test.js:4:skip', 'tests/test_b.py:4:skip']);
+  });
+
+  test('a removed line reading `-- x` (a Lua or SQL comment, a JavaScript decrement) is a removed line, not a header', () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'src/b.spec.ts': "let x = 1;\n-- x;\ntest('removed', () => {});\n" });
+    repo.commit('drop', { 'src/b.spec.ts': 'let x = 1;\n' });
+    expect(scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.line}:${f.kind}`)).toEqual(['src/b.spec.ts:3:deleted-test']);
+  });
 });

@@ -184,6 +184,15 @@ describe('turnDiff on a real repository', () => {
     expect(isTestOnly(d)).toBe(true);
   });
 
+  test('names git quotes (non-ASCII, a double quote, a tab) are read as the files they are: a test edit there is test-only, a document there is cosmetic', () => {
+    repo = makeRepo();
+    const before = repo.commit('init', { 'src/a.ts': 'export const a = 1;\n', 'tests/test_café.py': 'def test_a():\n    assert a == 1\n', 'docs/notes "draft".md': 'Draft.\n', 'tests/tab\tname.test.ts': 'expect(1).toBe(1);\n' });
+    const after = repo.commit('turn', { 'tests/test_café.py': 'def test_a():\n    assert True\n', 'docs/notes "draft".md': 'Draft.\nMore.\n', 'tests/tab\tname.test.ts': 'expect(1).toBe(2);\n' });
+    const d = turnDiff(repo.dir, before, after);
+    expect(d).toEqual({ testLines: 4, srcLines: 0, cosmeticLines: 1, testFiles: ['tests/tab\tname.test.ts', 'tests/test_café.py'], srcFiles: [], cosmeticFiles: ['docs/notes "draft".md'] });
+    expect(isTestOnly(d)).toBe(true);
+  });
+
   test('a revision git cannot compare gives no diff rather than an empty one', () => {
     repo = makeRepo();
     const head = repo.commit('init', { 'a.ts': 'x\n' });

@@ -1,0 +1,37 @@
+/** Names in `git diff` headers read back as the files they are (the lines as git 2.39 prints them). */
+import { describe, expect, test } from 'bun:test';
+import { diffGitNames, patchLineName, renameLineName, unquoteGitPath } from '../../../src/git/diff-header.ts';
+
+describe('git diff header names', () => {
+  test('a C-quoted name: octal bytes decode as UTF-8, escapes as their characters; an unquoted one is kept', () => {
+    expect(unquoteGitPath('"tests/caf\\303\\251_test.py"')).toBe('tests/café_test.py');
+    expect(unquoteGitPath('"a\\"b\\\\c\\td\\ne"')).toBe('a"b\\c\td\ne');
+    expect(unquoteGitPath('plain name.md')).toBe('plain name.md');
+    expect(unquoteGitPath('"')).toBe('"');
+  });
+
+  test('--- and +++ lines: prefix dropped, trailing tab dropped, quoted names unquoted, /dev/null is no name', () => {
+    expect(patchLineName('+++ b/src/a.ts')).toBe('src/a.ts');
+    expect(patchLineName('--- a/src/a.ts')).toBe('src/a.ts');
+    expect(patchLineName('+++ b/docs/release notes.md\t')).toBe('docs/release notes.md');
+    expect(patchLineName('+++ "b/docs/notes \\"draft\\".md"\t')).toBe('docs/notes "draft".md');
+    expect(patchLineName('+++ "b/tests/tab\\tname.test.ts"')).toBe('tests/tab\tname.test.ts');
+    expect(patchLineName('+++ /dev/null')).toBeUndefined();
+    expect(patchLineName('++ b/x')).toBeUndefined();
+  });
+
+  test('diff --git lines: quoted pairs, a mixed pair, an unquoted pair with " b/" in the name', () => {
+    expect(diffGitNames('diff --git a/src/a.ts b/src/a.ts')).toEqual({ from: 'src/a.ts', to: 'src/a.ts' });
+    expect(diffGitNames('diff --git "a/t\\303\\251st.py" "b/t\\303\\251st.py"')).toEqual({ from: 'tést.py', to: 'tést.py' });
+    expect(diffGitNames('diff --git a/tests/plan b/check.py b/tests/plan b/check.py')).toEqual({ from: 'tests/plan b/check.py', to: 'tests/plan b/check.py' });
+    expect(diffGitNames('diff --git a/old.py "b/n\\303\\251w.py"')).toEqual({ from: 'old.py', to: 'néw.py' });
+    expect(diffGitNames('diff --git a/old.py b/new.py')).toEqual({ from: 'old.py', to: 'new.py' });
+    expect(diffGitNames('index 1..2')).toBeUndefined();
+  });
+
+  test('rename and copy lines carry the name without a prefix, quoted when git quotes it', () => {
+    expect(renameLineName('rename from tests/test_a.py', 'rename from ')).toBe('tests/test_a.py');
+    expect(renameLineName('rename to "tests/caf\\303\\251.py"', 'rename to ')).toBe('tests/café.py');
+    expect(renameLineName('copy to x', 'rename to ')).toBeUndefined();
+  });
+});
