@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { scanRangeForTestMarkers } from '../../../src/protocol/test-markers.ts';
-import { makeRepo, type Repo } from './git-fixture.ts';
+import { makeRepo, sh, type Repo } from './git-fixture.ts';
 
 let repo: Repo;
 afterEach(() => repo?.cleanup());
@@ -82,5 +82,13 @@ describe('test marker scan on a real diff', () => {
     const base = repo.commit('init', { 'src/b.spec.ts': "let x = 1;\n-- x;\ntest('removed', () => {});\n" });
     repo.commit('drop', { 'src/b.spec.ts': 'let x = 1;\n' });
     expect(scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.line}:${f.kind}`)).toEqual(['src/b.spec.ts:3:deleted-test']);
+  });
+
+  test('a textconv driver in the repository\'s config and attributes cannot rewrite the diff the scan reads', () => {
+    repo = makeRepo();
+    sh(repo.dir, ['config', 'diff.hide.textconv', 'grep -v skip']);
+    const base = repo.commit('init', { '.gitattributes': '*.py diff=hide\n', 'tests/test_a.py': 'def test_a():\n    assert 1\n' });
+    repo.commit('skip', { 'tests/test_a.py': 'import pytest\n@pytest.mark.skip(reason="x")\ndef test_a():\n    assert 1\n' });
+    expect(scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.line}:${f.kind}`)).toEqual(['tests/test_a.py:2:skip']);
   });
 });
