@@ -14,6 +14,10 @@ const TEST_PATH_RULES: RegExp[] = [
   /(^|\/)spec\/.*\.rb$/,
   /(^|\/)[^/]+_test\.go$/,
   /(^|\/)[^/]+\.(test|spec)\.[A-Za-z0-9]+$/, // *.test.ts, *.spec.js, *.test.tsx …
+  /(^|\/)tests\.py$/, // Django's per-app tests.py
+  /(^|\/)[^/]+_(test|spec)\.[cm]?[jt]sx?$/, // Deno's *_test.ts, *_spec.js
+  /(^|\/)spec\/.*\.[cm]?[jt]sx?$/, // Jasmine's spec/ tree (its helpers included)
+  /(^|\/)[^/]+\.(Unit|Integration|Functional)?Tests?\//, // .NET test projects: App.Tests/, App.UnitTests/
 ];
 
 export function isTestPath(path: string): boolean {

@@ -6,12 +6,12 @@ import { classifyTurnPatch, isTestOnly, type TurnDiff } from '../../../src/proto
 
 describe('test path classifier', () => {
   test('recognises the baseline and JS/TS test conventions', () => {
-    for (const p of ['tests/a.py', 'test/x.ts', 'pkg/tests/y.py', 'src/test/z.java', 'test_a.py', 'pkg/a_test.py', 'conftest.py', 'lib/a_spec.rb', 'spec/models/u.rb', 'x/a_test.go', 'src/a.test.ts', 'src/a.spec.js', 'src/__tests__/b.ts', 'Test/Upper.cs']) {
+    for (const p of ['tests/a.py', 'test/x.ts', 'pkg/tests/y.py', 'src/test/z.java', 'test_a.py', 'pkg/a_test.py', 'conftest.py', 'lib/a_spec.rb', 'spec/models/u.rb', 'x/a_test.go', 'src/a.test.ts', 'src/a.spec.js', 'src/__tests__/b.ts', 'Test/Upper.cs', 'shop/tests.py', 'lib/calc_test.ts', 'src/calc_spec.js', 'spec/helpers/setup.js', 'spec/calc.mjs', 'App.Tests/CalcTests.cs', 'src/App.UnitTests/A.cs']) {
       expect(isTestPath(p)).toBe(true);
     }
   });
   test('source files, including look-alikes, are not tests', () => {
-    for (const p of ['src/a.py', 'src/testing.py', 'src/contest.py', 'spec/readme.md', 'src/latest.ts', 'attestation.ts', 'src/test-paths.ts']) {
+    for (const p of ['src/a.py', 'src/testing.py', 'src/contest.py', 'spec/readme.md', 'src/latest.ts', 'attestation.ts', 'src/test-paths.ts', 'src/contests.py', 'src/latest_test.md', 'specs/a.js', 'App/Tests.cs', 'src/App.Testing/A.cs']) {
       expect(isTestPath(p)).toBe(false);
     }
   });
