@@ -47,6 +47,6 @@ export default class Logs extends BaseCommand {
       );
       return this.exitWith(exitCode, undefined);
     }
-    return this.exitWith(await followLogs({ project: projectKey(repo), follow: flags.follow, egress: flags.egress, stateDir: stateDirFor(repo, this.io.env) }), undefined);
+    return this.exitWith(await followLogs({ project: projectKey(repo), follow: flags.follow, egress: flags.egress, stateDir: stateDirFor(repo, this.io.env), out: this.io }), undefined);
   }
 }
