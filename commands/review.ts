@@ -32,6 +32,6 @@ export default class Review extends BaseCommand {
       this.log(r.reviews.length ? `\nReviews (newest first):` : '\nNo review commits yet.');
       for (const v of r.reviews) this.log(`  ${v.sha.slice(0, 8)} ${v.goal}: ${v.pass === null ? 'no verdict' : v.pass ? 'pass' : 'FAIL'} by ${who(v.peer)} — ${v.subject}`);
     }
-    return { state_dir: stateDirFor(repo), ...r };
+    return { state_dir: stateDirFor(repo, this.io.env), ...r };
   }
 }

@@ -110,3 +110,57 @@ describe('check', () => {
     expect(r.stderr).toContain('no-secrets');
   });
 });
+
+describe('pause and resume with no run running', () => {
+  test('pause: saved in the operator control file of the injected state home, applied when the run resumes', async () => {
+    const r = await peers(['pause', 'codex']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('paused codex\n  the run is not running: it applies when the run resumes\n  paused now: codex; resume with: peers resume codex\n');
+    const again = JSON.parse((await peers(['pause', 'codex', '--json'])).stdout);
+    expect(again).toMatchObject({ changed: [], paused: ['codex'], running: false });
+    expect(again.control).toStartWith(join(fx.sb.home, '.local/state/peers/proj-'));
+    expect(Object.keys(JSON.parse(readFileSync(again.control, 'utf8')).paused)).toEqual(['codex']);
+  });
+
+  test('resume: the peer is taken off the list; resuming it twice says so', async () => {
+    const r = await peers(['resume', 'codex']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('resumed codex\n  paused now: none\n');
+    expect((await peers(['resume', 'codex'])).stdout).toBe('codex was not paused\n  paused now: none\n');
+  });
+
+  test('a peer the project does not have: exit 2 with its peers', async () => {
+    const r = await peers(['pause', 'zed']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('peers: peers pause zed: no such peer (peers: claude, codex)\n  hint: pass a peer name from .peers/config.yaml, or all\n');
+  });
+});
+
+describe('review and down of a project that is not running', () => {
+  test('review: no handoff and no review yet; the state dir is the injected one', async () => {
+    const r = await peers(['review']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('No self-reviewed handoff yet.\n\nNo review commits yet.\n');
+    const j = JSON.parse((await peers(['review', '--json'])).stdout);
+    expect(j).toMatchObject({ handoff: null, reviews: [] });
+    expect(j.state_dir).toStartWith(join(fx.sb.home, '.local/state/peers/proj-'));
+  });
+
+  test("review of the finished run: bob's handoff is the latest, with its self-review", async () => {
+    const r = await runInProcess(['review'], { env: fx.env, cwd: run.repo });
+    expect(r.code, r.stderr).toBe(0);
+    const head = gitIn(run.repo, ['rev-parse', 'HEAD']);
+    expect(r.stdout).toStartWith(`Latest handoff ${head.slice(0, 8)} by unattested: work by bob\n  Re-read the diff; nothing left out.\n`);
+  });
+
+  test('down: nothing was running, nothing left behind; exit 0; the injected registry records the down', async () => {
+    const registry = () => JSON.parse(readFileSync(join(fx.sb.home, '.config/peers/projects.json'), 'utf8')).projects.find((p: { path: string }) => p.path === fx.repo);
+    expect(registry().last_down_at).toBeUndefined();
+    const r = await peers(['down']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${fx.repo} was not running; nothing left behind\n  your repository: no fingerprint from \`peers up\` to compare with\n`);
+    const j = JSON.parse((await peers(['down', '--json'])).stdout);
+    expect(j).toMatchObject({ was_running: false, path: fx.repo });
+    expect(Date.parse(registry().last_down_at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+});
