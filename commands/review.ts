@@ -22,7 +22,7 @@ export default class Review extends BaseCommand {
       if (!headSha(git)) return runReview([], () => undefined);
       const notes = readAttestations(git);
       return runReview(listCommits(git, 'HEAD', { newestFirst: true, limit: 2000 }), (sha) => notes.get(sha));
-    });
+    }, this.io.env);
     if (!this.jsonEnabled()) {
       const who = (p: string | null) => p ?? 'unattested';
       if (r.handoff) {

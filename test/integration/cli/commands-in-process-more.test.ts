@@ -146,11 +146,11 @@ describe('review and down of a project that is not running', () => {
     expect(j.state_dir).toStartWith(join(fx.sb.home, '.local/state/peers/proj-'));
   });
 
-  test("review of the finished run: bob's handoff is the latest, with its self-review", async () => {
-    const r = await runInProcess(['review'], { env: fx.env, cwd: run.repo });
+  test("review of the finished run: bob's handoff is the latest, attested, with its self-review", async () => {
+    const r = await onRun(['review']);
     expect(r.code, r.stderr).toBe(0);
     const head = gitIn(run.repo, ['rev-parse', 'HEAD']);
-    expect(r.stdout).toStartWith(`Latest handoff ${head.slice(0, 8)} by unattested: work by bob\n  Re-read the diff; nothing left out.\n`);
+    expect(r.stdout).toStartWith(`Latest handoff ${head.slice(0, 8)} by bob: work by bob\n  Re-read the diff; nothing left out.\n`);
   });
 
   test('down: nothing was running, nothing left behind; exit 0; the injected registry records the down', async () => {
