@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { archiveRootFor } from '../../../src/state/run-archive.ts';
 import type { Project } from '../loop/harness.ts';
 import { runInProcess } from './in-process.ts';
 import { inProcessFixture, type InProcessFixture } from './in-process-fixture.ts';
@@ -163,4 +164,151 @@ describe('review and down of a project that is not running', () => {
     expect(j).toMatchObject({ was_running: false, path: fx.repo });
     expect(Date.parse(registry().last_down_at)).toBeGreaterThan(Date.now() - 60_000);
   });
+});
+
+const greeter = () => join(fx.sb.root, 'greeter');
+const PLAN = `# Greeter
+
+## Meta
+surfaces: [cli]
+acceptance: node --test test/acceptance.test.js
+acceptance_files: [test/acceptance.test.js]
+convergence_n: 3
+
+## Steps
+- [ ] [STEP-1] Greet by name
+  - touches: src/greet.js, test/greet.test.js
+- [ ] [STEP-2] Greet in French
+  - touches: src/greet.js
+  - depends: STEP-1
+`;
+const ACCEPTANCE = "const test = require('node:test');\nconst assert = require('node:assert');\ntest('greets', () => assert.equal(require('../src/greet.js')('Ada'), 'Hello, Ada!'));\n";
+
+describe('init and new', () => {
+  test('init --json: a repository named relative to the injected working directory, set up and registered in the injected HOME', async () => {
+    makeRepo(fx.sb.root, 'second');
+    const r = await peers(['init', 'second', '--json'], fx.sb.root);
+    expect(r.code, r.stderr).toBe(0);
+    const second = join(fx.sb.root, 'second');
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ schema_version: 1, repo: second, baselineTag: 'peers-baseline' });
+    expect(doc.files).toEqual(['config.yaml', 'goals.yaml', 'schema/config.schema.json', 'schema/goals.schema.json'].map((f) => join(second, '.peers', f)));
+    expect(gitIn(second, ['rev-parse', 'HEAD'])).toBe(doc.gitignoreCommit);
+    expect(gitIn(second, ['log', '-1', '--format=%an|%s'])).toBe('peers-init|peers init: add .peers/ to .gitignore');
+    const ls = JSON.parse((await peers(['ls', '--json'])).stdout);
+    expect(ls.projects.map((p: { path: string }) => p.path)).toContain(second);
+    const again = await peers(['init', '--json'], second);
+    expect(again.code).toBe(2);
+    expect(JSON.parse(again.stdout).error).toEqual({ message: `${second}/.peers already exists`, exit_code: 2, location: null, hint: 'run `peers init --force` to replace it (this deletes .peers/ and its contents)' });
+  });
+
+  test('new: created under the injected working directory, with the plan\'s acceptance files, registered in the injected HOME', async () => {
+    const specs = join(fx.sb.root, 'specs');
+    mkdirSync(join(specs, 'test'), { recursive: true });
+    writeFileSync(join(specs, 'PLAN.md'), PLAN);
+    writeFileSync(join(specs, 'test/acceptance.test.js'), ACCEPTANCE);
+    const r = await peers(['new', 'greeter', '--lang', 'js', '--modes', 'implement', '--plan', join(specs, 'PLAN.md'), '--json'], fx.sb.root);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).repo).toBe(greeter());
+    expect(readFileSync(join(greeter(), 'test/acceptance.test.js'), 'utf8')).toBe(ACCEPTANCE);
+    expect(gitIn(greeter(), ['log', '--format=%an|%s'])).toStartWith('peers-init|peers init: modes implement\n');
+    expect(JSON.parse((await peers(['ls', '--json'])).stdout).projects.map((p: { path: string }) => p.path)).toContain(greeter());
+    const taken = await peers(['new', 'greeter'], fx.sb.root);
+    expect(taken.code).toBe(2);
+    expect(taken.stderr).toStartWith(`peers: ${greeter()} exists and is not empty\n`);
+  });
+});
+
+describe('amend and ack-block on the implement project new made', () => {
+  const goals = () => parse(readFileSync(join(greeter(), '.peers/goals.yaml'), 'utf8')).goals as Array<{ id: string; cmd?: string }>;
+
+  test('amend: a reason too short is exit 2 and changes nothing; with one, the new command is in goals.yaml and the log', async () => {
+    const before = readFileSync(join(greeter(), '.peers/goals.yaml'), 'utf8');
+    const short = await peers(['amend', '--acceptance', 'npm test', '--reason', 'short'], greeter());
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain('--reason must say why');
+    expect(readFileSync(join(greeter(), '.peers/goals.yaml'), 'utf8')).toBe(before);
+    const r = await peers(['amend', '--acceptance', 'node --test test/', '--reason', 'run every test file, the spec grew'], greeter());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toStartWith(`Amended the acceptance contract of ${greeter()}:\n  acceptance: node --test test/\n`);
+    expect(goals().find((g) => g.id === 'acceptance-pass')?.cmd).toBe('node --test test/');
+    expect(readFileSync(join(greeter(), '.peers/contracts.log'), 'utf8').trim().split('\n')[1]).toContain('amend acceptance: node --test test/ | reason: run every test file, the spec grew');
+  });
+
+  test('ack-block: a step that is not [BLOCKED] is exit 2; a blocked one is acknowledged in the plan-complete gate', async () => {
+    const reason = ['--reason', 'needs a translator we do not have'];
+    const refused = await peers(['ack-block', 'STEP-2', ...reason], greeter());
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('STEP-2 is not [BLOCKED] in PLAN.md at HEAD');
+    writeFileSync(join(greeter(), 'PLAN.md'), PLAN.replace('- [ ] [STEP-2]', '- [BLOCKED] [STEP-2]'));
+    gitIn(greeter(), ['commit', '-qam', 'peer marks STEP-2 blocked']);
+    const r = await peers(['ack-block', 'STEP-2', ...reason, '--json'], greeter());
+    expect(r.code, r.stdout).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ repo: greeter(), step: 'STEP-2', acked: ['STEP-2'] });
+    expect(goals().find((g) => g.id === 'plan-complete')?.cmd).toBe('peers check plan-complete --acked STEP-2');
+  });
+});
+
+describe('rm and prune', () => {
+  test('rm: a path relative to the injected working directory names the project; only its registry entry goes', async () => {
+    const r = await peers(['rm', './greeter', '--json'], fx.sb.root);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ name: 'greeter', path: greeter(), removed: true });
+    expect(JSON.parse((await peers(['ls', '--json'])).stdout).projects.map((p: { path: string }) => p.path)).not.toContain(greeter());
+    expect(existsSync(join(greeter(), '.peers/config.yaml'))).toBe(true);
+    const again = await peers(['rm', 'greeter']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toBe("peers: no registered project 'greeter'\n  hint: peers ls lists the registered projects\n");
+  });
+
+  test('prune: --dry-run lists the archived runs older than the cut-off and deletes nothing; prune deletes them; a bad age is exit 2', async () => {
+    const root = archiveRootFor(run.stateDir);
+    const old = join(root, '2020-01-01T00-00-00Z-max_ticks');
+    mkdirSync(join(old, 'logs'), { recursive: true });
+    writeFileSync(join(old, 'logs', 'loop.log'), 'x'.repeat(1000));
+    const dry = await onRun(['prune', run.repo, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toBe(`would delete ${old} (${run.repo}, archived 2020-01-01T00:00:00.000Z, 0.0 MB)\nwould delete 1 archived run(s), 0.0 MB\n`);
+    expect(existsSync(old)).toBe(true);
+    const real = JSON.parse((await onRun(['prune', run.repo, '--json'])).stdout);
+    expect(real).toMatchObject({ dry_run: false, older_than_s: 30 * 86_400, bytes: 1000 });
+    expect(real.pruned.map((c: { path: string }) => c.path)).toEqual([old]);
+    expect(existsSync(old)).toBe(false);
+    expect((await onRun(['prune', run.repo])).stdout).toBe('no archived run older than 30d\n');
+    const bad = await peers(['prune', '--older-than', 'soon']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--older-than soon: expected a number and a unit');
+  });
+});
+
+describe('completion and doctor', () => {
+  test('completion bash: the script on stdout, as golden/completion.bash has it', async () => {
+    const r = await peers(['completion', 'bash']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(readFileSync(join(import.meta.dir, 'golden/completion.bash'), 'utf8'));
+  });
+
+  test('doctor --json: every check with its status, exit 1 exactly when a required check fails', async () => {
+    const r = await peers(['doctor', '--json']);
+    const doc = JSON.parse(r.stdout) as { schema_version: number; ok: boolean; checks: Array<{ id: string; title: string; status: string; detail: string; required: boolean }> };
+    expect(doc.schema_version).toBe(1);
+    for (const c of doc.checks) {
+      expect(['ok', 'warn', 'fail', 'skip']).toContain(c.status);
+      expect(typeof c.title).toBe('string');
+      expect(typeof c.detail).toBe('string');
+      expect(typeof c.required).toBe('boolean');
+    }
+    expect(doc.checks.map((c) => c.id)).toContain('git');
+    // The projects are those of the injected HOME's registry; their credentials those of the
+    // injected environment, where the API keys are empty and no login file exists: a required failure.
+    expect(doc.checks.find((c) => c.id === `project:${fx.repo}`)?.status).toBe('ok');
+    expect(doc.checks.find((c) => c.id === `credentials:${fx.repo}:claude`)).toMatchObject({ status: 'fail', required: true });
+    expect(doc.ok).toBe(false);
+    expect(r.code).toBe(1);
+    const text = await peers(['doctor']);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toEndWith('\nsome required checks failed (see FAIL above)\n');
+  }, 60_000);
 });
