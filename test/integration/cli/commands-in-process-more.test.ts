@@ -312,3 +312,18 @@ describe('completion and doctor', () => {
     expect(text.stdout).toEndWith('\nsome required checks failed (see FAIL above)\n');
   }, 60_000);
 });
+
+describe('a project the injected registry says runs on Kubernetes', () => {
+  test('down, logs and report read where it runs from the injected registry: an entry that does not parse is exit 2, never "runs on podman"', async () => {
+    const second = join(fx.sb.root, 'second');
+    const file = join(fx.sb.home, '.config/peers/projects.json');
+    const registry = JSON.parse(readFileSync(file, 'utf8'));
+    registry.projects.find((p: { path: string }) => p.path === second).kubernetes = { namespace: 'peers-second' };
+    writeFileSync(file, JSON.stringify(registry));
+    for (const argv of [['down'], ['logs'], ['report']]) {
+      const r = await peers(argv, second);
+      expect(r.code, `${argv[0]}: ${r.stdout}${r.stderr}`).toBe(2);
+      expect(r.stderr).toStartWith(`peers: ${file}: the registry entry of ${second} names a Kubernetes run that does not parse: base: `);
+    }
+  });
+});
