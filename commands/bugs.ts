@@ -16,7 +16,7 @@ export default class Bugs extends BaseCommand {
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Bugs);
     const dir = projectFrom(args.path, flags.dir, this.io);
-    const ledger = readObserved(dir, readLedger);
+    const ledger = readObserved(dir, readLedger, this.io.env);
     const summary = summarizeLedger(ledger);
     const blocking = openBlockingBugs(ledger);
     const rest = ledger.reports.filter((r) => !blocking.includes(r));

@@ -15,7 +15,7 @@ export default class Doctor extends BaseCommand {
 
   async run(): Promise<unknown> {
     await this.parse(Doctor);
-    const probe = realHostProbe();
+    const probe = realHostProbe(this.io.env);
     const report = runDoctor(await withPrefetchedRuns(probe, DOCTOR_COMMANDS, hostRunAsync(probe)));
     if (!this.jsonEnabled()) {
       const paint = paintFor(this.io.stdout, this.io.env);

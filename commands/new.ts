@@ -24,6 +24,8 @@ export default class New extends BaseCommand {
     const result = newProject({
       name: args.name,
       dir: args.dir,
+      cwd: this.io.cwd,
+      env: this.io.env,
       ...modeOptions(flags),
     });
     if (!this.jsonEnabled()) for (const line of nextSteps(result)) this.log(line);

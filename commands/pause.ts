@@ -20,7 +20,7 @@ The pause is written to the operator's control file in the state dir, which no p
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Pause);
-    const r = await setPaused({ repo: projectFrom(args.project, flags.dir, this.io), peer: args.peer, paused: true });
+    const r = await setPaused({ repo: projectFrom(args.project, flags.dir, this.io), peer: args.peer, paused: true, env: this.io.env });
     if (!this.jsonEnabled()) {
       this.log(r.changed.length ? `paused ${r.changed.join(', ')}` : `${args.peer} was already paused`);
       this.log(r.running ? '  the loop takes it before its next tick (a turn in progress finishes)' : '  the run is not running: it applies when the run resumes');

@@ -32,7 +32,7 @@ Printed and saved as REPORT.md in the state directory; with --html, one self-con
     const dir = flags['state-dir'] ? resolve(this.io.cwd, flags['state-dir']) : stateDirFor(repo, this.io.env);
     // A run on Kubernetes: its state and the run's commits (into the trusted mirror) come home from
     // the cluster first; what follows is the same as for a podman run.
-    const fromCluster = !flags['state-dir'] && targetOfRepo(repo) ? await (await import('../sandbox/k8s/k8s-report.ts')).refreshFromCluster(repo) : undefined;
+    const fromCluster = !flags['state-dir'] && targetOfRepo(repo, this.io.env) ? await (await import('../sandbox/k8s/k8s-report.ts')).refreshFromCluster(repo) : undefined;
     if (fromCluster) this.logToStderr(fromCluster);
     // The run's commits reach the user's repository here too (the pod cannot write it); first, so
     // the report names the branch as it is now.

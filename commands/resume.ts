@@ -16,7 +16,7 @@ export default class Resume extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Resume);
-    const r = await setPaused({ repo: projectFrom(args.project, flags.dir, this.io), peer: args.peer, paused: false });
+    const r = await setPaused({ repo: projectFrom(args.project, flags.dir, this.io), peer: args.peer, paused: false, env: this.io.env });
     if (!this.jsonEnabled()) {
       this.log(r.changed.length ? `resumed ${r.changed.join(', ')}` : `${args.peer} was not paused`);
       this.log(`  paused now: ${r.paused.join(', ') || 'none'}`);

@@ -22,7 +22,7 @@ export default class Review extends BaseCommand {
       if (!headSha(git)) return runReview([], () => undefined);
       const notes = readAttestations(git);
       return runReview(listCommits(git, 'HEAD', { newestFirst: true, limit: 2000 }), (sha) => notes.get(sha));
-    });
+    }, this.io.env);
     if (!this.jsonEnabled()) {
       const who = (p: string | null) => p ?? 'unattested';
       if (r.handoff) {
@@ -32,6 +32,6 @@ export default class Review extends BaseCommand {
       this.log(r.reviews.length ? `\nReviews (newest first):` : '\nNo review commits yet.');
       for (const v of r.reviews) this.log(`  ${v.sha.slice(0, 8)} ${v.goal}: ${v.pass === null ? 'no verdict' : v.pass ? 'pass' : 'FAIL'} by ${who(v.peer)} — ${v.subject}`);
     }
-    return { state_dir: stateDirFor(repo), ...r };
+    return { state_dir: stateDirFor(repo, this.io.env), ...r };
   }
 }

@@ -14,10 +14,10 @@ export default class Rm extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args } = await this.parse(Rm);
-    const entry = findEntry(args.project);
-    const status = await projectStatus(entry);
+    const entry = findEntry(args.project, this.io.env, this.io.cwd);
+    const status = await projectStatus(entry, this.io.env);
     if (status.status === 'running') throw new PeersError(`${entry.name} is running; a running project stays registered`, { hint: `peers down ${entry.name}, then peers rm ${entry.name}` });
-    const removed = await removeEntry(entry);
+    const removed = await removeEntry(entry, this.io.env);
     const kept = Boolean(status.stateDir) && existsSync(status.stateDir);
     if (!this.jsonEnabled()) {
       this.log(removed ? `removed ${entry.name} (${entry.path}) from the registry; the repository is untouched` : `${entry.name} was already gone from the registry`);

@@ -35,7 +35,10 @@ export function k8sLogText(raw: string): string {
   return k8sLogChunks(raw).map((c) => c.text).join('');
 }
 
-export async function followLogs(o: { project: string; follow: boolean; egress: boolean; stateDir?: string }): Promise<number> {
+export type LogOutput = { stdout: { write(text: string): unknown }; stderr: { write(text: string): unknown } };
+
+/** `out`: where the saved loop output is written (the command's streams; the process's by default). */
+export async function followLogs(o: { project: string; follow: boolean; egress: boolean; stateDir?: string; out?: LogOutput }): Promise<number> {
   if (o.egress && o.stateDir) {
     const log = join(o.stateDir, 'sidecars', 'egress', 'egress.jsonl');
     if (!existsSync(log)) throw new PeersError(`no egress audit log yet (${log})`, { hint: 'it appears once the run made its first outbound request' });
@@ -54,8 +57,9 @@ export async function followLogs(o: { project: string; follow: boolean; egress: 
   // Following needs the container; reading does not (the file has every `up`'s output, also after down).
   if (file && existsSync(file) && !(o.follow && exists)) {
     // Each line to the stream it came from, as `podman logs` does.
-    for (const c of k8sLogChunks(readTextIfExists(file, 256 * MiB) ?? '')) (c.stream === 'stdout' ? process.stdout : process.stderr).write(c.text);
-    if (o.follow) process.stderr.write('peers logs: the loop is not running; nothing more to follow\n');
+    const out = o.out ?? process;
+    for (const c of k8sLogChunks(readTextIfExists(file, 256 * MiB) ?? '')) (c.stream === 'stdout' ? out.stdout : out.stderr).write(c.text);
+    if (o.follow) out.stderr.write('peers logs: the loop is not running; nothing more to follow\n');
     return 0;
   }
   if (!exists) {

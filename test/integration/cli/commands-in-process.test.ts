@@ -9,28 +9,23 @@ import { EventEmitter } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseUsdCap } from '../../../commands/run-flags.ts';
-import { loop, makeProject, type Project } from '../loop/harness.ts';
+import { makeProject, type Project } from '../loop/harness.ts';
 import { Captured, runInProcess } from './in-process.ts';
-import { makeRepo, makeSandbox } from './peers-cli.ts';
+import { inProcessFixture, type InProcessFixture } from './in-process-fixture.ts';
+import type { Sandbox } from './peers-cli.ts';
 
-const sb = makeSandbox();
-const env: NodeJS.ProcessEnv = { ...process.env, ...sb.env, NO_COLOR: '1', PEERS_DEBUG: '', PEERS_STATE_DIR: '' };
-delete env.PEERS_STATE_DIR;
+let fx: InProcessFixture;
+let sb: Sandbox;
+let env: NodeJS.ProcessEnv;
 let repo: string;
 let run: Project;
-const peers = (argv: string[], cwd = repo) => runInProcess(argv, { env, cwd });
+const peers = (argv: string[], cwd = repo) => fx.peers(argv, cwd);
 
 beforeAll(async () => {
-  repo = makeRepo(sb.root, 'proj');
-  const init = await peers(['init']);
-  expect(init.code, init.stderr).toBe(0);
-  run = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' } });
-  await loop(run, { maxTicks: 2 });
+  fx = await inProcessFixture();
+  ({ sb, env, repo, run } = fx);
 }, 60_000);
-afterAll(() => {
-  sb.cleanup();
-  run?.cleanup();
-});
+afterAll(() => fx?.cleanup());
 
 describe('--max-usd: one flag, one parser, one set of bounds', () => {
   const commands = [['up', repo], ['loop', repo], ['sidecar', 'auth']] as const;
