@@ -7,6 +7,11 @@
 export type ChildTracker = {
   started(pid: number, program: string): void;
   ended(pid: number): void;
+  /**
+   * Variables every child gets in its environment, before it runs: a mark that finds the child
+   * (and whatever it starts) again even if the supervisor dies before `started` is recorded.
+   */
+  readonly env?: Readonly<Record<string, string>>;
 };
 
 const trackers = new Set<ChildTracker>();
@@ -23,4 +28,11 @@ export function noteChildStarted(pid: number, program: string): void {
 
 export function noteChildEnded(pid: number): void {
   for (const t of trackers) t.ended(pid);
+}
+
+/** The environment marks of every installed tracker, merged. */
+export function trackedChildEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const t of trackers) Object.assign(env, t.env ?? {});
+  return env;
 }

@@ -14,7 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import { noteChildEnded, noteChildStarted } from './child-tracker.ts';
+import { noteChildEnded, noteChildStarted, trackedChildEnv } from './child-tracker.ts';
 import { guardedArgv } from './parent-death-guard.ts';
 import { lookupProgram } from './program-lookup.ts';
 import { StreamCapture } from './stream-capture.ts';
@@ -101,7 +101,7 @@ class Supervision {
       this.endedBy = 'aborted';
       return this.finish();
     }
-    const env = opts.env ?? (process.env as Record<string, string>);
+    const env = { ...(opts.env ?? (process.env as Record<string, string>)), ...trackedChildEnv() };
     if (!existsSync(opts.cwd)) return this.spawnFailed(`spawn ${opts.argv[0]} ENOENT`, 'ENOENT');
     // The guard's `exec` would make a missing program an ordinary exit 127: find it first.
     const program = lookupProgram(opts.argv[0]!, opts.cwd, env.PATH);

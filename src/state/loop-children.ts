@@ -9,7 +9,7 @@
  * A pid is acted on only when the kernel still shows it with the recorded start time; a recycled
  * pid, or a record without a start time (no /proc), is never killed.
  */
-import { existsSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../cli/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
@@ -82,6 +82,43 @@ export function orphanGroups(left: LoopChildren, table: readonly ProcIdentity[],
   return out;
 }
 
+/** The environment variable every child of a loop carries: `<pid>:<start>` of the loop (its owner). */
+export const LOOP_OWNER_VAR = 'PEERS_LOOP_OWNER';
+
+/**
+ * Processes carrying the dead owner's mark (LOOP_OWNER_VAR) that the record does not name: a child
+ * started in the instant before the loop died, before its record was written, and whatever such a
+ * child started. Same rules as orphanGroups: a live owner means none; only processes started on
+ * the same boot at or after the owner; never this process or its group; zombies left alone.
+ * `markOf` reads a process's mark (undefined where it has none or cannot be read).
+ */
+export function markedStrays(left: LoopChildren, table: readonly ProcIdentity[], markOf: (pid: number) => string | undefined, self: { pid: number; pgid: number }): number[] {
+  if (left.owner.start === null) return [];
+  const owner = table.find((p) => p.pid === left.owner.pid);
+  if (owner && !owner.zombie && owner.start === left.owner.start) return [];
+  const mark = `${left.owner.pid}:${left.owner.start}`;
+  const [boot, ticks] = ticksOf(left.owner.start);
+  return table
+    .filter((p) => {
+      if (p.zombie || p.pid === self.pid || p.pgid === self.pgid) return false;
+      const [b, t] = ticksOf(p.start);
+      return b === boot && Number(t) >= Number(ticks) && markOf(p.pid) === mark;
+    })
+    .map((p) => p.pid);
+}
+
+/** A process's LOOP_OWNER_VAR as it was when it started (its environ), if this user may read it. */
+function ownerMarkOf(pid: number): string | undefined {
+  let environ: string;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return undefined;
+  }
+  const entry = environ.split('\0').find((e) => e.startsWith(`${LOOP_OWNER_VAR}=`));
+  return entry?.slice(LOOP_OWNER_VAR.length + 1);
+}
+
 export type ReapResult = { owner: number; groups: OrphanGroup[]; survivors: number[] };
 
 /**
@@ -93,12 +130,20 @@ export async function reapLeftChildren(path: string, waitMs = 5000): Promise<Rea
   if (!left) return null;
   const table = listProcesses();
   const me = table.find((p) => p.pid === process.pid);
-  const groups = orphanGroups(left, table, { pid: process.pid, pgid: me?.pgid ?? process.pid });
+  const self = { pid: process.pid, pgid: me?.pgid ?? process.pid };
+  const groups = orphanGroups(left, table, self);
+  const recorded = new Set(groups.flatMap((g) => g.pids));
+  const strays = markedStrays(left, table, ownerMarkOf, self).filter((pid) => !recorded.has(pid));
+  if (strays.length) groups.push({ pgid: 0, program: 'a child started as it died', pids: strays });
   for (const g of groups) {
-    try {
-      process.kill(-g.pgid, 'SIGKILL');
-    } catch {
-      // ESRCH: gone since the snapshot.
+    // A recorded group as a whole; an unrecorded stray by itself (and its group when it leads one).
+    const targets = g.pgid !== 0 ? [-g.pgid] : g.pids.flatMap((pid) => (table.find((p) => p.pid === pid)?.pgid === pid ? [-pid, pid] : [pid]));
+    for (const target of targets) {
+      try {
+        process.kill(target, 'SIGKILL');
+      } catch {
+        // ESRCH: gone since the snapshot.
+      }
     }
   }
   const pids = groups.flatMap((g) => g.pids);
@@ -126,6 +171,7 @@ function stillRunning(pids: number[]): number[] {
 export function trackLoopChildren(path: string, warn: (message: string) => void): () => void {
   const self = processIdentity(process.pid);
   const record: LoopChildren = { owner: { pid: process.pid, start: self?.start ?? null }, children: [] };
+  const mark = record.owner.start === null ? undefined : { [LOOP_OWNER_VAR]: `${record.owner.pid}:${record.owner.start}` };
   let warned = false;
   const save = () => {
     try {
@@ -137,6 +183,7 @@ export function trackLoopChildren(path: string, warn: (message: string) => void)
   };
   save();
   const uninstall = installChildTracker({
+    env: mark,
     started(childPid, program) {
       // The child was started with setsid: it leads its own group, whose id is its pid.
       record.children.push({ pid: childPid, pgid: childPid, start: processIdentity(childPid)?.start ?? null, program: program.slice(0, 4096), since: new Date().toISOString() });

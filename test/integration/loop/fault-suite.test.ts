@@ -136,6 +136,8 @@ describe('fault suite', () => {
         const started = out.saw;
         // Every loop that got as far as a turn did its start-up cleanup first.
         const gotGoing = await Promise.race([started, child.exited.then(() => true)]);
+        // A loop that ended before its first turn says why (checked before what it should have cleaned).
+        if (child.exitCode !== null) throw new Error(`loop ${tag} exited by itself with ${child.exitCode} before its first turn: ${out.text().slice(-2000)}`);
         if (gotGoing) {
           if (awaitingReaper) expect(processesOf(awaitingReaper)).toEqual([]);
           for (const dir of before) if (!dir.includes(`p${child.pid}s`)) expect(`${dir} exists: ${existsSync(join(project.root, 'tmp', dir))}`).toBe(`${dir} exists: false`);

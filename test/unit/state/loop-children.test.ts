@@ -4,13 +4,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listProcesses, processIdentity, type ProcIdentity } from '../../../src/proc/proc-table.ts';
 import { supervise } from '../../../src/proc/supervise.ts';
-import { orphanGroups, readLoopChildren, reapLeftChildren, trackLoopChildren, type LoopChildren } from '../../../src/state/loop-children.ts';
+import { LOOP_OWNER_VAR, markedStrays, orphanGroups, readLoopChildren, reapLeftChildren, trackLoopChildren, type LoopChildren } from '../../../src/state/loop-children.ts';
 
 const B = 'boot-a';
 const proc = (pid: number, pgid: number, ticks: number, zombie = false): ProcIdentity => ({ pid, pgid, start: `${B}:${ticks}`, zombie });
 const record = (children: LoopChildren['children'], owner = { pid: 100, start: `${B}:10` }): LoopChildren => ({ owner, children });
 const child = (pid: number, ticks: number, program = 'claude') => ({ pid, pgid: pid, start: `${B}:${ticks}`, program, since: '2025-01-01T00:00:00Z' });
 const self = { pid: 900, pgid: 900 };
+
+describe('markedStrays (children a dead loop started but had not recorded yet)', () => {
+  const marks: Record<number, string> = { 200: `100:${B}:10`, 201: `100:${B}:10`, 300: `100:${B}:9`, 400: `100:${B}:10`, 500: `100:${B}:10`, 900: `100:${B}:10` };
+  const markOf = (pid: number) => marks[pid];
+  test('every running process carrying the dead owner\'s mark, started after it; nothing else', () => {
+    const table = [proc(200, 200, 50), proc(201, 200, 51), proc(300, 300, 60), proc(400, 400, 5), proc(500, 500, 70, true), proc(600, 600, 80), proc(900, 900, 99)];
+    // 300: another owner's mark; 400: older than the owner; 500: a zombie; 600: no mark; 900: ourselves.
+    expect(markedStrays(record([]), table, markOf, self)).toEqual([200, 201]);
+  });
+  test('a live owner, or one without a start time, marks nothing as a stray', () => {
+    const table = [proc(100, 100, 10), proc(200, 200, 50)];
+    expect(markedStrays(record([]), table, markOf, self)).toEqual([]);
+    expect(markedStrays(record([], { pid: 100, start: null as unknown as string }), [proc(200, 200, 50)], markOf, self)).toEqual([]);
+  });
+});
 
 describe('orphanGroups (which groups a dead loop left)', () => {
   test('a dead owner: every child group still running with its recorded start time', () => {
@@ -107,5 +122,40 @@ describe('children.json', () => {
     expect(reaped!.survivors).toEqual([]);
     for (const pid of members) expect(processIdentity(pid)?.zombie ?? true).toBe(true);
     expect(existsSync(path)).toBe(false);
+  });
+
+  test('reapLeftChildren also stops a child the dead loop started but never recorded (found by its mark), with what it started', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'children-'));
+    const path = join(dir, 'children.json');
+    const gone = Bun.spawn(['true']);
+    await gone.exited;
+    const boot = processIdentity(process.pid)!.start.split(':')[0];
+    const owner = { pid: gone.pid, start: `${boot}:0` };
+    const orphan = Bun.spawn(['setsid', '/bin/sh', '-c', 'sleep 300 & wait'], { stdout: 'ignore', stderr: 'ignore', env: { ...process.env, [LOOP_OWNER_VAR]: `${owner.pid}:${owner.start}` } });
+    let members: number[] = [];
+    const end = Date.now() + 5000;
+    while (members.length < 2 && Date.now() < end) {
+      members = listProcesses().filter((p) => p.pgid === orphan.pid && !p.zombie).map((p) => p.pid);
+      if (members.length < 2) await Bun.sleep(20);
+    }
+    expect(members.length).toBe(2);
+    writeFileSync(path, JSON.stringify(record([], owner)));
+    const reaped = await reapLeftChildren(path);
+    expect(reaped!.groups.flatMap((g) => g.pids).sort()).toEqual([...members].sort());
+    expect(reaped!.survivors).toEqual([]);
+    for (const pid of members) expect(processIdentity(pid)?.zombie ?? true).toBe(true);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  test('every supervised child carries the loop\'s mark from its first instruction', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'children-'));
+    const stop = trackLoopChildren(join(dir, 'children.json'), () => {});
+    let out = '';
+    try {
+      await supervise({ argv: ['/bin/sh', '-c', `echo "$${LOOP_OWNER_VAR}"`], cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, onOutput: (_s, t) => void (out += t) });
+    } finally {
+      stop();
+    }
+    expect(out.trim()).toBe(`${process.pid}:${processIdentity(process.pid)!.start}`);
   });
 });
