@@ -50,6 +50,7 @@ export const TARGETS: MutationTarget[] = [
   protocol('bug-ledger', 'bug-ledger-build', 'bug-ledger'),
   protocol('anti-cheat', 'anti-cheat-decision', 'anti-cheat', 'anti-cheat-revert'),
   { source: 'src/git/trailers.ts', tests: ['test/unit/trailers.test.ts'] },
+  { source: 'src/git/diff-header.ts', tests: ['test/unit/git/diff-header.test.ts', 'test/unit/protocol/turn-diff.test.ts', 'test/unit/protocol/test-markers.test.ts'] },
   { source: 'proxy/address-guard.ts', tests: ['test/unit/proxy/address-guard.test.ts'] },
   usage('usage-extract', 'usage-extract', 'usage-parsing'),
   usage('sse-parser', 'usage-extract', 'usage-parsing'),

@@ -34,4 +34,29 @@ describe('git diff header names', () => {
     expect(renameLineName('rename to "tests/caf\\303\\251.py"', 'rename to ')).toBe('tests/café.py');
     expect(renameLineName('copy to x', 'rename to ')).toBeUndefined();
   });
+
+  test('every C escape git writes, an empty quoted name, and text that only looks quoted', () => {
+    expect([...Buffer.from(unquoteGitPath('"\\a\\b\\t\\n\\v\\f\\r"'), 'latin1')]).toEqual([7, 8, 9, 10, 11, 12, 13]);
+    expect(unquoteGitPath('""')).toBe('');
+    expect(unquoteGitPath('name"')).toBe('name"');
+    expect(unquoteGitPath('"name')).toBe('"name');
+    // A backslash git would not write before this letter stays, and the letter with it.
+    expect(unquoteGitPath('"a\\xb"')).toBe('a\\xb');
+  });
+
+  test('a quoted name holding an escaped quote is read to its real end; a quoted name next to an unquoted one', () => {
+    expect(diffGitNames('diff --git "a/say \\"hi\\".py" "b/say \\"hi\\".py"')).toEqual({ from: 'say "hi".py', to: 'say "hi".py' });
+    expect(diffGitNames('diff --git "a/caf\\303\\251.py" b/other.py')).toEqual({ from: 'café.py', to: 'other.py' });
+  });
+
+  test('a rename of names of different lengths; lines that are not diff --git lines, or have no a/ b/ prefixes, name nothing', () => {
+    expect(diffGitNames('diff --git a/o.py b/newer.py')).toEqual({ from: 'o.py', to: 'newer.py' });
+    expect(diffGitNames('similarity a/x b/x')).toBeUndefined();
+    expect(diffGitNames('diff --git x.py y.py')).toBeUndefined();
+  });
+
+  test('diff.noprefix in a user\'s config: a +++ name without b/ is taken whole', () => {
+    expect(patchLineName('+++ tests/test_a.py')).toBe('tests/test_a.py');
+    expect(patchLineName('--- src/a.ts')).toBe('src/a.ts');
+  });
 });
