@@ -60,7 +60,9 @@ describe.skipIf(!need.ok)('stale image detection', () => {
       expect(podmanAsUser(['tag', 'localhost/peers-base:bookworm', 'localhost/peers-stale-test:1']).code).toBe(0);
       expect(await staleImageWarning('localhost/peers-stale-test:1')).toContain('peers image build');
     } finally {
-      process.env.PEERS_PODMAN = prev;
+      // Assigning undefined would set the string "undefined" for every later test of the process.
+      if (prev === undefined) delete process.env.PEERS_PODMAN;
+      else process.env.PEERS_PODMAN = prev;
       podmanAsUser(['rmi', 'localhost/peers-stale-test:1']);
       rmSync(wrapper, { force: true });
     }
