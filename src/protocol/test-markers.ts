@@ -134,7 +134,7 @@ export function scanDiffForTestMarkers(diff: string): MarkerFinding[] {
 
 /** Findings for `base..head` in a repository; an unreadable range gives none. */
 export function scanRangeForTestMarkers(repo: string, base: string, head = 'HEAD'): MarkerFinding[] {
-  const res = git(repo, ['diff', '-U0', '--no-color', '--no-ext-diff', '--no-textconv', '-M', `${base}..${head}`]);
+  const res = git(repo, ['diff', '-U0', '--no-color', '--no-ext-diff', '--no-textconv', '--src-prefix=a/', '--dst-prefix=b/', '-M', `${base}..${head}`]);
   return res.code === 0 ? scanDiffForTestMarkers(res.stdout) : [];
 }
 

@@ -91,4 +91,15 @@ describe('test marker scan on a real diff', () => {
     repo.commit('skip', { 'tests/test_a.py': 'import pytest\n@pytest.mark.skip(reason="x")\ndef test_a():\n    assert 1\n' });
     expect(scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.line}:${f.kind}`)).toEqual(['tests/test_a.py:2:skip']);
   });
+
+  test('diff.noprefix or mnemonicPrefix in the repository\'s config does not hide a deleted test file', () => {
+    for (const setting of [['diff.noprefix', 'true'], ['diff.mnemonicPrefix', 'true']]) {
+      repo = makeRepo();
+      sh(repo.dir, ['config', setting[0]!, setting[1]!]);
+      const base = repo.commit('init', { 'tests/test_old.py': 'def test_old():\n    assert 1\n', 'src/a.py': 'x = 1\n' });
+      repo.commit('drop', { 'tests/test_old.py': null });
+      expect(scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.kind}`)).toEqual(['tests/test_old.py:deleted-test-file']);
+      repo.cleanup();
+    }
+  });
 });
