@@ -39,9 +39,13 @@ export function commitOnTop(repo: string, files: FileOnTop[], message: string, w
   try {
     const index = { GIT_INDEX_FILE: join(scratch, 'index') };
     gitOk(repo, head ? ['read-tree', head] : ['read-tree', '--empty'], { env: index });
-    for (const f of files) {
-      gitOk(repo, ['update-index', '--add', '--cacheinfo', `${f.executable ? '100755' : '100644'},${blobOf(repo, f.committed)},${f.path}`], { env: index });
-    }
+    const entries = files.map((f) => {
+      const mode = f.executable ? '100755' : '100644';
+      const committed = blobOf(repo, f.committed);
+      // Most files are staged as committed: their blob is written once.
+      return { path: f.path, mode, committed, staged: f.staged === f.committed ? committed : blobOf(repo, f.staged) };
+    });
+    for (const e of entries) gitOk(repo, ['update-index', '--add', '--cacheinfo', `${e.mode},${e.committed},${e.path}`], { env: index });
     const tree = gitOk(repo, ['write-tree'], { env: index }).trim();
     if (head && tree === gitOk(repo, ['rev-parse', `${head}^{tree}`]).trim()) return undefined;
     const messageFile = join(scratch, 'message');
@@ -50,9 +54,7 @@ export function commitOnTop(repo: string, files: FileOnTop[], message: string, w
     const commit = gitOk(repo, ['commit-tree', '--no-gpg-sign', tree, ...(head ? ['-p', head] : []), '-F', messageFile], { env: identity }).trim();
     // Compare-and-swap: HEAD must still be what the commit was built on ('' = must not exist yet).
     gitOk(repo, ['update-ref', '-m', message.split('\n')[0] ?? 'peers', 'HEAD', commit, head ?? '']);
-    for (const f of files) {
-      gitOk(repo, ['update-index', '--add', '--cacheinfo', `${f.executable ? '100755' : '100644'},${blobOf(repo, f.staged)},${f.path}`]);
-    }
+    for (const e of entries) gitOk(repo, ['update-index', '--add', '--cacheinfo', `${e.mode},${e.staged},${e.path}`]);
     // The entries above carry no stat data; refreshing lets plumbing (diff-files) see them as clean.
     git(repo, ['update-index', '-q', '--refresh']);
     return commit;
