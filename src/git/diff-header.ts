@@ -88,3 +88,10 @@ export function patchLineName(line: string): string | undefined {
 export function renameLineName(line: string, key: 'rename from ' | 'rename to ' | 'copy from ' | 'copy to '): string | undefined {
   return line.startsWith(key) ? unquoteGitPath(line.slice(key.length)) : undefined;
 }
+
+/**
+ * The `git diff` flags every reader of this module passes: plain text (no colour), no external
+ * diff or textconv driver rewriting what is read, and the a/ b/ prefixes this module strips,
+ * whatever `diff.noprefix` or `diff.mnemonicPrefix` a repository's config sets.
+ */
+export const READABLE_DIFF_FLAGS = ['--no-color', '--no-ext-diff', '--no-textconv', '--src-prefix=a/', '--dst-prefix=b/'];

@@ -6,7 +6,7 @@
  * adapter.
  */
 import { git } from '../git/git.ts';
-import { diffGitNames, patchLineName, renameLineName } from '../git/diff-header.ts';
+import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 
 export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file';
@@ -134,7 +134,7 @@ export function scanDiffForTestMarkers(diff: string): MarkerFinding[] {
 
 /** Findings for `base..head` in a repository; an unreadable range gives none. */
 export function scanRangeForTestMarkers(repo: string, base: string, head = 'HEAD'): MarkerFinding[] {
-  const res = git(repo, ['diff', '-U0', '--no-color', '--no-ext-diff', '--no-textconv', '--src-prefix=a/', '--dst-prefix=b/', '-M', `${base}..${head}`]);
+  const res = git(repo, ['diff', '-U0', ...READABLE_DIFF_FLAGS, '-M', `${base}..${head}`]);
   return res.code === 0 ? scanDiffForTestMarkers(res.stdout) : [];
 }
 

@@ -8,7 +8,7 @@
  * `turnDiff` is the git adapter.
  */
 import { git } from '../git/git.ts';
-import { diffGitNames, patchLineName, renameLineName } from '../git/diff-header.ts';
+import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 
 export type TurnDiff = {
@@ -133,7 +133,7 @@ export function classifyTurnPatch(patch: string): TurnDiff {
 
 /** The classified diff of `before..after`; undefined when git cannot compare them. */
 export function turnDiff(repo: string, before: string, after: string): TurnDiff | undefined {
-  const res = git(repo, ['diff', '-U0', '-w', '--ignore-blank-lines', '-M', '--no-color', '--no-ext-diff', '--no-textconv', '--src-prefix=a/', '--dst-prefix=b/', `${before}..${after}`, '--', '.', ':(exclude).peers']);
+  const res = git(repo, ['diff', '-U0', '-w', '--ignore-blank-lines', '-M', ...READABLE_DIFF_FLAGS, `${before}..${after}`, '--', '.', ':(exclude).peers']);
   if (res.code !== 0) return undefined;
   return classifyTurnPatch(res.stdout);
 }
