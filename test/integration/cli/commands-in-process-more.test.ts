@@ -13,6 +13,7 @@ import type { Project } from '../loop/harness.ts';
 import { runInProcess } from './in-process.ts';
 import { inProcessFixture, type InProcessFixture } from './in-process-fixture.ts';
 import { gitIn, makeRepo } from './peers-cli.ts';
+import { ACCEPTANCE, PLAN } from './greeter-plan.ts';
 
 let fx: InProcessFixture;
 let run: Project;
@@ -167,22 +168,6 @@ describe('review and down of a project that is not running', () => {
 });
 
 const greeter = () => join(fx.sb.root, 'greeter');
-const PLAN = `# Greeter
-
-## Meta
-surfaces: [cli]
-acceptance: node --test test/acceptance.test.js
-acceptance_files: [test/acceptance.test.js]
-convergence_n: 3
-
-## Steps
-- [ ] [STEP-1] Greet by name
-  - touches: src/greet.js, test/greet.test.js
-- [ ] [STEP-2] Greet in French
-  - touches: src/greet.js
-  - depends: STEP-1
-`;
-const ACCEPTANCE = "const test = require('node:test');\nconst assert = require('node:assert');\ntest('greets', () => assert.equal(require('../src/greet.js')('Ada'), 'Hello, Ada!'));\n";
 
 describe('init and new', () => {
   test('init --json: a repository named relative to the injected working directory, set up and registered in the injected HOME', async () => {

@@ -8,26 +8,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { gitIn, makeRepo, makeSandbox, runPeers, STACK_LINE } from './peers-cli.ts';
+import { ACCEPTANCE, PLAN } from './greeter-plan.ts';
 
 const sb = makeSandbox();
 afterAll(() => sb.cleanup());
 
-const PLAN = `# Greeter
-
-## Meta
-surfaces: [cli]
-acceptance: node --test test/acceptance.test.js
-acceptance_files: [test/acceptance.test.js]
-convergence_n: 3
-
-## Steps
-- [ ] [STEP-1] Greet by name
-  - touches: src/greet.js, test/greet.test.js
-- [ ] [STEP-2] Greet in French
-  - touches: src/greet.js
-  - depends: STEP-1
-`;
-const ACCEPTANCE = "const test = require('node:test');\nconst assert = require('node:assert');\ntest('greets', () => assert.equal(require('../src/greet.js')('Ada'), 'Hello, Ada!'));\n";
 
 function refused(res: { code: number; stderr: string }, ...parts: string[]) {
   expect(res.code).toBe(2);
