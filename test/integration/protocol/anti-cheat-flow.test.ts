@@ -97,18 +97,6 @@ describe('test-only turns', () => {
     expect(readFileSync(join(repo.dir, 'tests/t_test.go'), 'utf8')).toBe('package t\n');
     expect(observer.head()).toBe(out.sha!);
   });
-
-  test('a workspace that does not take the move is reported, never papered over', async () => {
-    repo = makeRepo();
-    const before = repo.commit('init', { 'tests/a_test.go': 'package t\n' });
-    repo.commit('edit', { 'tests/a_test.go': 'package t\n// x\n' });
-    const { observer } = observe();
-    observer.sync();
-    const refusing = new RunnerWorkspaceGit(new LocalPeerRunner(), repo.dir, observer, { PATH: '/nonexistent' });
-    const out = await revertTurn(observer, refusing, before, 'test-only');
-    expect(out.method).toBe('failed');
-    expect(out.error).toContain('moving the clone');
-  });
 });
 
 describe('control-plane edits', () => {
