@@ -19,12 +19,10 @@ import {
   type SoftGoalRule,
 } from '../../../src/protocol/soft-reviews.ts';
 import type { SoftStatus } from '../../../src/state/state-schema.ts';
+import { tally as tallyVotes } from './soft-review-tally.ts';
 
 const PEERS = ['alice', 'bob'];
-let n = 0;
-function tally(goal: SoftGoalRule, votes: Array<[string, boolean]>, peerCount = PEERS.length): SoftStatus {
-  return votes.reduce((st, [reviewer, pass]) => applyReview(st, goal, { reviewer, pass, sha: `sha${n++}`, notes: '' }, peerCount), emptySoftStatus());
-}
+const tally = (goal: SoftGoalRule, votes: Array<[string, boolean]>, peerCount = PEERS.length): SoftStatus => tallyVotes(goal, votes, peerCount);
 const commit = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorEmail: '' });
 const reviewMsg = (goal: string, body: string, peer?: string) => `Review ${goal}\n\n## Review\n${body}\n\nPeer-Review-Of: ${goal}${peer ? `\nPeer: ${peer}` : ''}`;
 const SHA_A = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';

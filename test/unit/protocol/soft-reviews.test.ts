@@ -11,12 +11,10 @@ import {
 } from '../../../src/protocol/soft-reviews.ts';
 import type { SoftStatus } from '../../../src/state/state-schema.ts';
 import { makeRepo, sh, type Repo } from './git-fixture.ts';
+import { tally as tallyVotes } from './soft-review-tally.ts';
 
 const PEERS = ['alice', 'bob'];
-let n = 0;
-function tally(goal: SoftGoalRule, votes: Array<[string, boolean]>, peers = PEERS): SoftStatus {
-  return votes.reduce((st, [reviewer, pass]) => applyReview(st, goal, { reviewer, pass, sha: `sha${n++}`, notes: '' }, peers.length), emptySoftStatus());
-}
+const tally = (goal: SoftGoalRule, votes: Array<[string, boolean]>, peers = PEERS): SoftStatus => tallyVotes(goal, votes, peers.length);
 
 describe('reviewer modes', () => {
   test('other: two passes by different peers reach consensus', () => {
