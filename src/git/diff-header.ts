@@ -17,7 +17,10 @@ export function unquoteGitPath(text: string): string {
   for (let i = 0; i < body.length; i++) {
     const c = body[i] as string;
     if (c !== '\\') {
-      for (const b of Buffer.from(c, 'utf8')) bytes.push(b);
+      // A whole code point: a character outside the BMP (core.quotePath=false leaves it unescaped) is two code units.
+      const char = String.fromCodePoint(body.codePointAt(i) as number);
+      for (const b of Buffer.from(char, 'utf8')) bytes.push(b);
+      i += char.length - 1;
       continue;
     }
     const next = body[i + 1] ?? '';

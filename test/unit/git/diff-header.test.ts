@@ -10,6 +10,12 @@ describe('git diff header names', () => {
     expect(unquoteGitPath('"')).toBe('"');
   });
 
+  test('with core.quotePath=false a quoted name keeps its characters unescaped: one outside the BMP is read whole', () => {
+    // git quotes `tests/🙂 "x".py` for its double quotes but leaves the emoji (two UTF-16 code units) as it is.
+    expect(unquoteGitPath('"tests/🙂 \\"x\\".py"')).toBe('tests/🙂 "x".py');
+    expect(unquoteGitPath('"caf\\303\\251 🙂\\t.py"')).toBe('café 🙂\t.py');
+  });
+
   test('--- and +++ lines: prefix dropped, trailing tab dropped, quoted names unquoted, /dev/null is no name', () => {
     expect(patchLineName('+++ b/src/a.ts')).toBe('src/a.ts');
     expect(patchLineName('--- a/src/a.ts')).toBe('src/a.ts');
