@@ -16,12 +16,10 @@ import { listRegisteredProjects, projectRegistryPath } from '../../src/config/pr
 import { InputErrors, PeersError } from '../../src/cli/errors.ts';
 import type { HostProbe } from './host-probe.ts';
 import { limitsCheck } from './limits-check.ts';
+import type { DoctorCheck } from './doctor-check.ts';
 
 export const WORKSPACE_IMAGE = 'localhost/peers-workspace:latest';
 const APT = 'sudo apt-get install -y';
-
-export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
-export type DoctorCheck = { id: string; title: string; status: CheckStatus; detail: string; fix?: string; required: boolean };
 
 const firstLine = (s: string) => s.trim().split('\n')[0] ?? '';
 

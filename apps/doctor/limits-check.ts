@@ -5,7 +5,7 @@
 import { limitsSupport } from '../../sandbox/host-limits.ts';
 import { DEFAULT_LIMITS, type Role } from '../../sandbox/pod-spec.ts';
 import { nprocUlimit } from '../../sandbox/podman-render.ts';
-import type { DoctorCheck } from './doctor-checks.ts';
+import type { DoctorCheck } from './doctor-check.ts';
 
 const DELEGATE =
   "sudo mkdir -p /etc/systemd/system/user@.service.d && printf '[Service]\\nDelegate=memory pids\\n' | sudo tee /etc/systemd/system/user@.service.d/delegate.conf && sudo systemctl daemon-reload  # then log in again";

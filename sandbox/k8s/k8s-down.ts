@@ -14,20 +14,12 @@ import { checkUserRepo, type DownResult } from '../down.ts';
 import { gatesCacheVolume } from '../pod-spec.ts';
 import { updateRegistry } from '../registry.ts';
 import { fingerprintPath, publishIfRun } from '../up.ts';
-import { fetchRunHead } from './fetch-back.ts';
+import { fetchBack, syncState } from './bring-home.ts';
 import { type K8sSession, openSession } from './k8s-session.ts';
-import { syncState } from './k8s-status.ts';
 import { RUN_POD_KIND } from './names.ts';
 import { hasTerminated, isRunning } from './pod-state.ts';
 import { recordK8sTarget } from '../run-target.ts';
-import { READER_CONTAINER, STATE_FULL_EXCLUDES } from './transport.ts';
-
-/** Brings the run's commits into the host's trusted mirror; a line when they could not come, undefined when they did (or there is no reader). */
-export async function fetchBack(s: K8sSession): Promise<string | undefined> {
-  if (!isRunning(s.runPod, READER_CONTAINER)) return undefined;
-  const r = await fetchRunHead(s.exec, statePaths(s.stateDir));
-  return r.note && r.head === null ? undefined : r.note;
-}
+import { STATE_FULL_EXCLUDES } from './transport.ts';
 
 async function stopLoop(s: K8sSession, graceS: number, progress: (l: string) => void): Promise<void> {
   const ns = s.target.namespace;

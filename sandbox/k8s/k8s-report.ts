@@ -3,9 +3,8 @@
  * and so do the run's commits (into the host's trusted mirror); the report and the results branch
  * are then the podman ones.
  */
-import { fetchBack } from './k8s-down.ts';
+import { fetchBack, syncState } from './bring-home.ts';
 import { openSession } from './k8s-session.ts';
-import { syncState } from './k8s-status.ts';
 import { STATE_FULL_EXCLUDES } from './transport.ts';
 
 /** Returns a line worth saying when the cluster could not send everything. */

@@ -10,22 +10,15 @@ import { readStopReason } from '../../src/state/stop-reason.ts';
 import { classify, deadContainers, type ProjectStatus } from '../reconcile.ts';
 import type { ProjectEntry } from '../registry.ts';
 import { runFigures } from '../run-figures.ts';
-import { type K8sSession, openSession } from './k8s-session.ts';
+import { fetchBack, syncState } from './bring-home.ts';
+import { openSession } from './k8s-session.ts';
 import { containerStates, isRunning, startedAt } from './pod-state.ts';
-import { pullState } from './state-sync.ts';
-import { READER_CONTAINER, STATE_LIGHT_EXCLUDES } from './transport.ts';
 
 /** Brings the run's state home when the reader can send it; says whether it did. */
-export async function syncState(s: K8sSession, excludes: string[] = STATE_LIGHT_EXCLUDES): Promise<boolean> {
-  if (!isRunning(s.runPod, READER_CONTAINER)) return false;
-  await pullState(s.exec, s.stateDir, excludes);
-  return true;
-}
-
 export async function k8sProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv = process.env, stateDirOverride?: string): Promise<ProjectStatus> {
   const s = await openSession(p.path, env, stateDirOverride);
   // The state, and the run's head into the host's mirror (what `status` publishes as the results branch).
-  if (await syncState(s)) await (await import('./k8s-down.ts')).fetchBack(s);
+  if (await syncState(s)) await fetchBack(s);
   const paths = statePaths(s.stateDir);
   const stop = readStopReason(paths.stopReason);
   const figures = runFigures(s.stateDir, p.path);

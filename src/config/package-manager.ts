@@ -3,12 +3,11 @@
  * rule for `peers init`'s proposed gates and for the mode checks' lint and type-check commands:
  * the `packageManager` field wins, else the lockfile present, else npm.
  */
-import type { ProjectFiles } from './detect-project.ts';
-
 export type PackageManager = 'npm' | 'pnpm' | 'yarn' | 'bun';
 const KNOWN: readonly string[] = ['npm', 'pnpm', 'yarn', 'bun'];
 
-export function packageManagerOf(pkg: Record<string, unknown>, files: ProjectFiles): PackageManager {
+/** `files`: what the project holds (detect-project.ts's ProjectFiles fits). */
+export function packageManagerOf(pkg: Record<string, unknown>, files: { exists(path: string): boolean }): PackageManager {
   const declared = typeof pkg.packageManager === 'string' ? pkg.packageManager.split('@')[0] : undefined;
   if (declared && KNOWN.includes(declared)) return declared as PackageManager;
   if (files.exists('pnpm-lock.yaml')) return 'pnpm';

@@ -3,7 +3,8 @@
  * (rootless cgroup v1, or v2 without delegation), what does apply and how to get the rest.
  */
 import { describe, expect, test } from 'bun:test';
-import { type DoctorCheck, runDoctor } from '../../../apps/doctor/doctor-checks.ts';
+import type { DoctorCheck } from '../../../apps/doctor/doctor-check.ts';
+import { runDoctor } from '../../../apps/doctor/doctor-checks.ts';
 import type { HostProbe } from '../../../apps/doctor/host-probe.ts';
 
 /** A machine with podman whose `podman info` reports `host`; every other probe finds nothing. */
