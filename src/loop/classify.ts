@@ -11,7 +11,7 @@ import type { SupervisedResult } from '../proc/supervise.ts';
 import type { PatternMatch } from '../peer-output/halt-patterns.ts';
 import type { StructuredStatus } from '../peer-output/structured-events.ts';
 import type { VendorLimit } from '../peer-output/vendor-limit.ts';
-import { AUTH_TEXT } from './failure-cause.ts';
+import { AUTH_TEXT } from '../peer-output/auth-refusal.ts';
 
 export const CLASSIFICATIONS = ['success', 'process-fail', 'idle-timeout', 'absolute-timeout', 'api-error', 'rate-limited', 'usage-limited'] as const;
 export type Classification = (typeof CLASSIFICATIONS)[number];

@@ -6,6 +6,7 @@
  * status`, `peers logs` and the report. Informational: it never decides anything, so a peer that
  * prints a misleading message can at worst mislabel its own failed turn.
  */
+import { AUTH_TEXT } from '../peer-output/auth-refusal.ts';
 import { errorBlobs } from '../peer-output/structured-events.ts';
 import type { Classification, Verdict } from './classify.ts';
 
@@ -47,8 +48,6 @@ const GIT_COMMIT_FAILURES: [RegExp, string][] = [
 ];
 
 const ROOT_REFUSAL = /--dangerously-skip-permissions cannot be used with root\/sudo privileges/;
-/** What a refused credential sounds like (also read by classify.ts: such a halt is never a usage limit). */
-export const AUTH_TEXT = /\b401\b|unauthori[sz]ed|invalid[ _-]?(?:x-)?api[ _-]?key|incorrect api key|authentication[ _-]?(?:failed|error)|missing[ _-]?api[ _-]?key|expired[ _-]?(?:api[ _-]?key|token)|not[ _-]?(?:logged|signed)[ _-]?in|run \/login/i;
 const QUOTA_TEXT = /usage[ _-]?limit|quota|hit your usage limit|credit balance is too low|insufficient[ _-]?(?:quota|credits?|funds)/i;
 const FORBIDDEN_TEXT = /\b403\b|forbidden|permission[ _-]?denied/i;
 
