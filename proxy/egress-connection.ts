@@ -6,7 +6,7 @@
  */
 import type { Socket, SocketHandler } from 'bun';
 import type { EgressAuditRecord, EgressDecision } from './audit-log.ts';
-import type { EgressLimits, EgressServer } from './egress-server.ts';
+import type { EgressLimits, EgressServerOptions } from './egress-options.ts';
 import { HeadError, type RequestHead, headerValue, splitAuthority, tryParseHead } from './request-head.ts';
 import { CLIENT, SocketRelay, TARGET } from './socket-relay.ts';
 
@@ -33,6 +33,15 @@ export class Refusal extends Error {
 
 /** What the proxy keeps for each client connection; the socket's `data`. */
 export type ClientData = Connection | null;
+
+/** What a connection needs of the listener that accepted it (egress-server.ts): its settings and the shared tunnel count. */
+export type ConnectionHost = {
+  readonly limits: EgressLimits;
+  readonly opts: EgressServerOptions;
+  reserveTunnel(): void;
+  releaseTunnel(): void;
+  forget(conn: Connection): void;
+};
 /** One connection attempt to the target; `live` false once it was given up (a timeout). */
 type TargetData = { conn: Connection; live: boolean };
 
@@ -79,7 +88,7 @@ export class Connection {
   private readonly limits: EgressLimits;
 
   constructor(
-    private readonly server: EgressServer,
+    private readonly server: ConnectionHost,
     private readonly client: Socket<ClientData>,
   ) {
     this.limits = server.limits;

@@ -4,7 +4,8 @@ import net from 'node:net';
 import { AddressGuard } from '../../../proxy/address-guard.ts';
 import { MemoryAuditLog } from '../../../proxy/audit-log.ts';
 import { EgressPolicy } from '../../../proxy/egress-policy.ts';
-import { type EgressLimits, EgressServer } from '../../../proxy/egress-server.ts';
+import type { EgressLimits } from '../../../proxy/egress-options.ts';
+import { EgressServer } from '../../../proxy/egress-server.ts';
 import { StaticResolver } from '../../../proxy/resolver.ts';
 
 export type Upstream = { port: number; connections: number; requests: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[]; close(): Promise<void> };
