@@ -1,0 +1,154 @@
+/**
+ * `peers up` → first tick and `peers down`, on the compiled binary in the real rootless pod, against
+ * a bare `podman run --rm` of the same image measured in the same run (the floor of any container
+ * start on this host). Runs as root, drives podman as the e2e test user (test/e2e/podman-user.ts).
+ *
+ *   node_modules/.bin/bun build.ts && nice -n 19 node_modules/.bin/bun test/bench/pod-up.ts [--rounds N] [--no-write]
+ *
+ * Each round, interleaved: the bare run; then a new project (`peers init`, two peers that `sleep`,
+ * so the first tick stays in its turn) brought up with `peers up`, timed from the command's start to
+ * the loop's `tick 1 … starting` line in its log (loop.log, written by podman); then `peers down`,
+ * timed until it exits. Every project is new, so each `up` pays what a user's first `up` does (the
+ * run clone, the pod's containers created and started). The image's entrypoint is the mounted peers
+ * binary, so the bare run is `podman run --rm --entrypoint true IMAGE`. Prints medians and rewrites
+ * the `## Pod up and down` section of BENCHMARKS.md.
+ */
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, TEST_USER, uid, userEnv } from '../e2e/podman-user.ts';
+import { writeBenchmarkSection } from './benchmarks-file.ts';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const ROUNDS = Number(flag('--rounds') ?? 5);
+const WRITE = !args.includes('--no-write');
+const IMAGE = 'localhost/peers-workspace:latest';
+
+if (process.getuid?.() !== 0) {
+  console.error('pod-up.ts runs as root (it drives rootless podman as the test user)');
+  process.exit(2);
+}
+ensurePodmanReady();
+const root = mkdtempSync('/var/tmp/peers-bench-pod-up-');
+chownSync(root, uid(), uid());
+const env = { XDG_CONFIG_HOME: join(root, 'config'), XDG_STATE_HOME: join(root, 'state'), ANTHROPIC_API_KEY: 'sk-ant-unused', OPENAI_API_KEY: 'sk-unused' };
+
+/** Runs argv as the test user; resolves with its wall time when `until` holds (default: it exited 0). */
+async function timed(argv: string[], cwd: string, until?: () => boolean): Promise<number> {
+  const e = userEnv(env);
+  const t0 = performance.now();
+  const proc = Bun.spawn(['runuser', '-u', TEST_USER, '--', 'env', '-i', ...Object.entries(e).map(([k, v]) => `${k}=${v}`), ...argv], { cwd, stdout: 'pipe', stderr: 'pipe' });
+  let exited = false;
+  const done = proc.exited.then((code) => {
+    exited = true;
+    return code;
+  });
+  if (until) {
+    while (!until()) {
+      if (exited && (await done) !== 0) throw new Error(`${argv.join(' ')} exited ${await done}: ${await new Response(proc.stderr).text()}`);
+      if (performance.now() - t0 > 180_000) throw new Error(`${argv.join(' ')}: timed out`);
+      await Bun.sleep(10);
+    }
+    const t = performance.now() - t0;
+    const code = await done;
+    if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}: ${await new Response(proc.stderr).text()}`);
+    return t;
+  }
+  const code = await done;
+  const t = performance.now() - t0;
+  if (code !== 0) throw new Error(`${argv.join(' ')} exited ${code}: ${await new Response(proc.stderr).text()}`);
+  return t;
+}
+
+function newProject(i: number): string {
+  const repo = join(root, `app${i}`);
+  const made = asUser(['sh', '-ec', `git init -q -b main ${repo} && cd ${repo} && git config user.email b@e && git config user.name bench && ${PEERS_BIN} init >/dev/null`], { env });
+  if (made.code !== 0) throw new Error(`peers init: ${made.stderr}`);
+  const peer = (name: string) => ({ name, tool: 'custom', argv: ['sleep', '600'], prompt_mode: 'stdin' });
+  writeFileSync(join(repo, '.peers/config.yaml'), stringify({ peers: [peer('a'), peer('b')], health: { idle_timeout_s: 600 } }));
+  writeFileSync(join(repo, '.peers/goals.yaml'), stringify({ goals: [{ id: 'trivial', type: 'hard', cmd: 'true', pass_when: 'exit_code == 0' }] }));
+  for (const f of ['config.yaml', 'goals.yaml']) chownSync(join(repo, '.peers', f), uid(), uid());
+  const commit = asUser(['sh', '-ec', 'git add -A && git commit -q -m bench --allow-empty'], { cwd: repo, env });
+  if (commit.code !== 0) throw new Error(`git commit: ${commit.stderr}`);
+  return repo;
+}
+
+/** The loop log of the project's state dir says tick 1 started. */
+function firstTickSeen(): boolean {
+  const dir = join(root, 'state', 'peers');
+  if (!existsSync(dir)) return false;
+  for (const d of readdirSync(dir)) {
+    const log = join(dir, d, 'loop.log');
+    try {
+      if (/tick 1 peer=\S+ starting/.test(readFileSync(log, 'utf8'))) return true;
+    } catch {
+      // not written yet
+    }
+  }
+  return false;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const bare: number[] = [];
+const upTick: number[] = [];
+const downs: number[] = [];
+try {
+  // Warm-up: the image's layers and podman's caches, outside the figures.
+  await timed(['podman', 'run', '--rm', '--entrypoint', 'true', IMAGE], '/');
+  for (let i = 0; i < ROUNDS; i++) {
+    bare.push(await timed(['podman', 'run', '--rm', '--entrypoint', 'true', IMAGE], '/'));
+    const repo = newProject(i);
+    rmSync(join(root, 'state'), { recursive: true, force: true });
+    upTick.push(await timed([PEERS_BIN, 'up', '--no-skeptic'], repo, firstTickSeen));
+    downs.push(await timed([PEERS_BIN, 'down'], repo));
+    console.log(`round ${i + 1}: bare run ${bare.at(-1)!.toFixed(0)} ms, up → first tick ${upTick.at(-1)!.toFixed(0)} ms, down ${downs.at(-1)!.toFixed(0)} ms`);
+  }
+} finally {
+  for (const c of JSON.parse(podmanAsUser(['ps', '-a', '--filter', 'label=peers.project', '--format', 'json']).stdout || '[]') as { Names: string[]; Labels: Record<string, string> }[]) {
+    if (c.Labels['peers.repo']?.startsWith(root)) podmanAsUser(['rm', '-f', '--ignore', c.Names[0]!]);
+  }
+  podmanAsUser(['pod', 'prune', '-f']);
+  rmSync(root, { recursive: true, force: true });
+}
+
+const b = median(bare);
+const u = median(upTick);
+const d = median(downs);
+const s = (ms: number) => (ms / 1000).toFixed(2);
+const rows = [
+  ['bare `podman run --rm --entrypoint true` (baseline)', bare, b, '', ''],
+  ['`peers up` → first tick (`tick 1 … starting` in loop.log)', upTick, u, `${(u / b).toFixed(1)}×`, `≤ 3×: ${u / b <= 3 ? 'met' : 'not met'}`],
+  ['`peers down` (loop saves and exits, pod and containers removed)', downs, d, `${(d / b).toFixed(1)}×`, `≤ 2×: ${d / b <= 2 ? 'met' : 'not met'}`],
+] as const;
+const table = [
+  '| step | median (s) | min–max (s) | ratio to the bare run | goal |',
+  '| --- | ---: | ---: | ---: | --- |',
+  ...rows.map(([name, xs, m, ratio, goal]) => `| ${name} | ${s(m)} | ${s(Math.min(...xs))}–${s(Math.max(...xs))} | ${ratio} | ${goal} |`),
+].join('\n');
+console.log(table);
+if (WRITE) {
+  const podman = podmanAsUser(['--version']).stdout.trim();
+  const section = `## Pod up and down
+
+Measured by \`bun test/bench/pod-up.ts --rounds ${ROUNDS}\` on ${new Date().toISOString().slice(0, 10)}: the compiled \`dist/peers\`, ${podman}
+rootless, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, shared with other work (compare the ratios, not the seconds). Each round,
+interleaved: a bare \`podman run --rm --entrypoint true ${IMAGE}\` (the image's entrypoint is the mounted peers binary),
+then a new project brought up with \`peers up\` (its run clone made, 7 containers created and started: egress, bridge,
+auth, setup, gates, workspace, loop), timed to the loop's first \`tick 1 … starting\` line, then \`peers down\`.
+\`up\` asks \`podman info\` once per host (sandbox/podman-host.ts caches its answers until podman, its configuration or the
+boot changes), creates the containers concurrently and starts them with one \`podman start\` in the pod's order
+(sandbox/pod-create.ts); \`down\` stops the loop (its save honoured), then removes the pod and the containers beside it
+with two concurrent podman calls.
+
+${table}
+`;
+  writeBenchmarkSection('Pod up and down', section);
+}
