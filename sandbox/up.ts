@@ -41,7 +41,7 @@ import { containerName, podName } from './pod-spec.ts';
 import { planPod, seccompProfilePath, sharedRoot, type PodPlanOptions } from './pod-plan.ts';
 import { podman } from './podman.ts';
 import { podmanHostFacts } from './podman-host.ts';
-import { createPodContainers, startPodContainers } from './pod-create.ts';
+import { createAndStartPod } from './pod-create.ts';
 import { writePodSeccompProfile } from './pod-seccomp.ts';
 import { deadContainers, localProjectStatus } from './reconcile.ts';
 import { restartContainers } from './pod-repair.ts';
@@ -273,8 +273,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) o.progress('TEST MODE: the vendors are a local stand-in (sandbox/test-upstream.ts; never in a real run)');
   o.progress(`creating pod ${spec.podName} (network: none)`);
   try {
-    await createPodContainers(plan, spec.volumes, env);
-    await startPodContainers(plan, key, o.progress);
+    await createAndStartPod(plan, spec.volumes, key, env, o.progress);
   } catch (e) {
     await teardown(key, env);
     throw e;
