@@ -3,7 +3,10 @@
  * a bare `podman run --rm` of the same image measured in the same run (the floor of any container
  * start on this host). Runs as root, drives podman as the e2e test user (test/e2e/podman-user.ts).
  *
- *   node_modules/.bin/bun build.ts && nice -n 19 node_modules/.bin/bun test/bench/pod-up.ts [--rounds N] [--no-write]
+ *   node_modules/.bin/bun build.ts && nice -n 19 node_modules/.bin/bun test/bench/pod-up.ts [--rounds N] [--before BINARY] [--no-write]
+ *
+ * --before: another compiled peers (e.g. built from an earlier commit; readable by the test user)
+ * measured in the same rounds, after the current one, for a before/after comparison.
  *
  * Each round, interleaved: the bare run; then a new project (`peers init`, two peers that `sleep`,
  * so the first tick stays in its turn) brought up with `peers up`, timed from the command's start to
@@ -28,6 +31,9 @@ const flag = (name: string) => {
 const ROUNDS = Number(flag('--rounds') ?? 5);
 const WRITE = !args.includes('--no-write');
 const IMAGE = 'localhost/peers-workspace:latest';
+const BEFORE = flag('--before');
+/** What --before is, for the section's text (e.g. `main at 70f58a3`). */
+const BEFORE_LABEL = flag('--before-label') ?? BEFORE;
 
 if (process.getuid?.() !== 0) {
   console.error('pod-up.ts runs as root (it drives rootless podman as the test user)');
@@ -98,18 +104,24 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 const bare: number[] = [];
-const upTick: number[] = [];
-const downs: number[] = [];
+type Figures = { up: number[]; down: number[] };
+const binaries: [string, string, Figures][] = [['this checkout', PEERS_BIN, { up: [], down: [] }]];
+if (BEFORE) binaries.push([`before (${BEFORE_LABEL})`, BEFORE, { up: [], down: [] }]);
+let project = 0;
 try {
   // Warm-up: the image's layers and podman's caches, outside the figures.
   await timed(['podman', 'run', '--rm', '--entrypoint', 'true', IMAGE], '/');
   for (let i = 0; i < ROUNDS; i++) {
     bare.push(await timed(['podman', 'run', '--rm', '--entrypoint', 'true', IMAGE], '/'));
-    const repo = newProject(i);
-    rmSync(join(root, 'state'), { recursive: true, force: true });
-    upTick.push(await timed([PEERS_BIN, 'up', '--no-skeptic'], repo, firstTickSeen));
-    downs.push(await timed([PEERS_BIN, 'down'], repo));
-    console.log(`round ${i + 1}: bare run ${bare.at(-1)!.toFixed(0)} ms, up → first tick ${upTick.at(-1)!.toFixed(0)} ms, down ${downs.at(-1)!.toFixed(0)} ms`);
+    const line = [`round ${i + 1}: bare run ${bare.at(-1)!.toFixed(0)} ms`];
+    for (const [name, bin, f] of binaries) {
+      const repo = newProject(project++);
+      rmSync(join(root, 'state'), { recursive: true, force: true });
+      f.up.push(await timed([bin, 'up', '--no-skeptic'], repo, firstTickSeen));
+      f.down.push(await timed([bin, 'down'], repo));
+      line.push(`${name}: up → first tick ${f.up.at(-1)!.toFixed(0)} ms, down ${f.down.at(-1)!.toFixed(0)} ms`);
+    }
+    console.log(line.join('; '));
   }
 } finally {
   for (const c of JSON.parse(podmanAsUser(['ps', '-a', '--filter', 'label=peers.project', '--format', 'json']).stdout || '[]') as { Names: string[]; Labels: Record<string, string> }[]) {
@@ -120,25 +132,23 @@ try {
 }
 
 const b = median(bare);
-const u = median(upTick);
-const d = median(downs);
 const s = (ms: number) => (ms / 1000).toFixed(2);
-const rows = [
-  ['bare `podman run --rm --entrypoint true` (baseline)', bare, b, '', ''],
-  ['`peers up` → first tick (`tick 1 … starting` in loop.log)', upTick, u, `${(u / b).toFixed(1)}×`, `≤ 3×: ${u / b <= 3 ? 'met' : 'not met'}`],
-  ['`peers down` (loop saves and exits, pod and containers removed)', downs, d, `${(d / b).toFixed(1)}×`, `≤ 2×: ${d / b <= 2 ? 'met' : 'not met'}`],
-] as const;
-const table = [
-  '| step | median (s) | min–max (s) | ratio to the bare run | goal |',
-  '| --- | ---: | ---: | ---: | --- |',
-  ...rows.map(([name, xs, m, ratio, goal]) => `| ${name} | ${s(m)} | ${s(Math.min(...xs))}–${s(Math.max(...xs))} | ${ratio} | ${goal} |`),
-].join('\n');
+const row = (name: string, xs: number[], ratio: string, goal: string) => `| ${name} | ${s(median(xs))} | ${s(Math.min(...xs))}–${s(Math.max(...xs))} | ${ratio} | ${goal} |`;
+const rows = [row('bare `podman run --rm --entrypoint true` (baseline)', bare, '', '')];
+for (const [name, , f] of binaries) {
+  const u = median(f.up) / b;
+  const d = median(f.down) / b;
+  const current = name === 'this checkout';
+  rows.push(row(`\`peers up\` → first tick (\`tick 1 … starting\` in loop.log), ${name}`, f.up, `${u.toFixed(1)}×`, current ? `≤ 3×: ${u <= 3 ? 'met' : 'not met'}` : ''));
+  rows.push(row(`\`peers down\` (loop saves and exits, pod and containers removed), ${name}`, f.down, `${d.toFixed(1)}×`, current ? `≤ 2×: ${d <= 2 ? 'met' : 'not met'}` : ''));
+}
+const table = ['| step | median (s) | min–max (s) | ratio to the bare run | goal |', '| --- | ---: | ---: | ---: | --- |', ...rows].join('\n');
 console.log(table);
 if (WRITE) {
   const podman = podmanAsUser(['--version']).stdout.trim();
   const section = `## Pod up and down
 
-Measured by \`bun test/bench/pod-up.ts --rounds ${ROUNDS}\` on ${new Date().toISOString().slice(0, 10)}: the compiled \`dist/peers\`, ${podman}
+Measured by \`bun test/bench/pod-up.ts --rounds ${ROUNDS}${BEFORE ? ' --before …' : ''}\` on ${new Date().toISOString().slice(0, 10)}: the compiled \`dist/peers\`, ${podman}
 rootless, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, shared with other work (compare the ratios, not the seconds). Each round,
 interleaved: a bare \`podman run --rm --entrypoint true ${IMAGE}\` (the image's entrypoint is the mounted peers binary),
 then a new project brought up with \`peers up\` (its run clone made, 7 containers created and started: egress, bridge,
@@ -146,7 +156,7 @@ auth, setup, gates, workspace, loop), timed to the loop's first \`tick 1 … sta
 \`up\` asks \`podman info\` once per host (sandbox/podman-host.ts caches its answers until podman, its configuration or the
 boot changes), creates the containers concurrently and starts them with one \`podman start\` in the pod's order
 (sandbox/pod-create.ts); \`down\` stops the loop (its save honoured), then removes the pod and the containers beside it
-with two concurrent podman calls.
+with two concurrent podman calls.${BEFORE ? ` The rows "before" are the same rounds with peers built from ${BEFORE_LABEL}.` : ''}
 
 ${table}
 `;
