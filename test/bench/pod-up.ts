@@ -154,9 +154,18 @@ interleaved: a bare \`podman run --rm --entrypoint true ${IMAGE}\` (the image's 
 then a new project brought up with \`peers up\` (its run clone made, 7 containers created and started: egress, bridge,
 auth, setup, gates, workspace, loop), timed to the loop's first \`tick 1 … starting\` line, then \`peers down\`.
 \`up\` asks \`podman info\` once per host (sandbox/podman-host.ts caches its answers until podman, its configuration or the
-boot changes), creates the containers concurrently and starts them with one \`podman start\` in the pod's order
+boot changes) and inspects the image once; it creates the containers concurrently, and each side of the pod (the
+containers beside it, its members) is started by one \`podman start\` as soon as it is created, the loop last
 (sandbox/pod-create.ts); \`down\` stops the loop (its save honoured), then removes the pod and the containers beside it
-with two concurrent podman calls.${BEFORE ? ` The rows "before" are the same rounds with peers built from ${BEFORE_LABEL}.` : ''}
+with two concurrent podman calls.
+
+Where the rest goes (every podman call of one \`up\` timed through a wrapper, same machine and load): the 7 creates
+run together but take about as long as 2–3 bare runs (each is CPU-bound: 2 cores), the two start calls as long as
+2 bare runs, the loop's own start 0.5–1; then 2–3 s from the loop container's start to \`tick 1\` (the loop's
+start-up and its first gate probe in the gates container: the loop's work, not podman's), and 0.5–1 s of the binary's
+own start-up before the first podman call. A bare run creates and starts one container; a pod of 7, each with its own
+mounts and seccomp profile, costs more than 3 of them on this host, so the 3× goal needs fewer podman operations
+(one \`kube play\` cannot express the containers' options on podman 4.3) or a faster loop start, not more concurrency.${BEFORE ? ` The rows "before" are the same rounds with peers built from ${BEFORE_LABEL}.` : ''}
 
 ${table}
 `;
