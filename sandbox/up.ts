@@ -46,7 +46,7 @@ import { writePodSeccompProfile } from './pod-seccomp.ts';
 import { deadContainers, localProjectStatus } from './reconcile.ts';
 import { restartContainers } from './pod-repair.ts';
 import { ensureRegistered, resolveProjectTarget, updateRegistry } from './registry.ts';
-import { checkRehearsal, rehearsalDir, waitForModelServer, writeRehearsal } from './rehearsal.ts';
+import { checkRehearsal, rehearsalDir, writeRehearsal } from './rehearsal.ts';
 import { resetProject } from './reset.ts';
 import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 import { armNotifications } from '../src/notify/notify-store.ts';
