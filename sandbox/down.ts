@@ -60,7 +60,8 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
   }
   if (containers.length) {
     o.progress('removing the pod and the loop, setup, gates and egress containers');
-    await teardown(key, env);
+    // The loop is stopped (or was not running): it leaves with the pod.
+    await teardown(key, env, { loopStopped: true });
   }
   if (o.purge) {
     // The gate dependency cache survives a plain down on purpose (the next `up` reuses it).

@@ -56,12 +56,21 @@ async function recipeOf(tag: string): Promise<string | null> {
 }
 
 /** Null when the image matches this peers; otherwise a one-line warning for the user. */
-export async function staleImageWarning(tag: string): Promise<string | null> {
+/**
+ * Whether the workspace image exists and, if so, whether it was built for another peers version
+ * (a warning to show): one `podman image inspect` answers both.
+ */
+export async function workspaceImageState(tag: string): Promise<{ exists: boolean; stale: string | null }> {
   const r = await podman(['image', 'inspect', '--format', '{{index .Labels "peers.recipe"}} {{index .Labels "peers.base"}}', tag]);
-  if (r.code !== 0) return null;
+  if (r.code !== 0) return { exists: false, stale: null };
   const [recipe, base] = r.stdout.trim().split(' ');
-  if (base && recipe === imageRecipe(base)) return null;
-  return `${tag} was built for another peers version (Containerfile or CLI pins differ); rebuild it with \`peers image build${base && base !== DEFAULT_BASE_IMAGE ? ` --base ${base}` : ''}\``;
+  if (base && recipe === imageRecipe(base)) return { exists: true, stale: null };
+  return { exists: true, stale: `${tag} was built for another peers version (Containerfile or CLI pins differ); rebuild it with \`peers image build${base && base !== DEFAULT_BASE_IMAGE ? ` --base ${base}` : ''}\`` };
+}
+
+/** The warning for an image built for another peers version; null for a current or missing one. */
+export async function staleImageWarning(tag: string): Promise<string | null> {
+  return (await workspaceImageState(tag)).stale;
 }
 
 export async function buildWorkspaceImage(opts: { base: string; tag?: string; progress: Progress; force?: boolean; caFile?: string }): Promise<{ tag: string; seconds: number; skipped: boolean }> {

@@ -19,7 +19,7 @@ import { planRunBudget } from '../src/budget/run-budget.ts';
 import { authSidecarDir } from '../src/budget/ledger-spend.ts';
 import { WORKSPACE_IMAGE } from './image.ts';
 import { buildPodSpec, MODEL_SERVER_PORT, type PodInputs, STATE_IN_CONTAINER } from './pod-spec.ts';
-import { cgroupLimitsAvailable } from './podman.ts';
+import { cgroupLimitsAvailable } from './podman-host.ts';
 import { renderPodman } from './podman-render.ts';
 import { checkTestUpstream, type TestUpstream } from './test-upstream.ts';
 

@@ -1,22 +1,19 @@
 /**
  * Writes the pod's seccomp profile (seccomp-profile.ts) before `peers up` creates the containers:
- * podman's own default profile, as `podman info` names it, without user namespace creation. Fails
+ * podman's own default profile, as `podman info` names it (podman-host.ts: asked once per host), without user namespace creation. Fails
  * closed: without seccomp, or without a readable default profile, the pod is not started.
  */
 import { PeersError } from '../src/cli/errors.ts';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { MiB, readTextCapped } from '../src/fs/safe-read.ts';
-import { podmanOk } from './podman.ts';
+import { podmanHostFacts } from './podman-host.ts';
 import { SeccompProfileError, withoutUserNamespaces } from './seccomp-profile.ts';
-
-type SecurityInfo = { host?: { security?: { seccompEnabled?: boolean; seccompProfilePath?: string } } };
 
 const HINT = 'peers needs podman with seccomp and its default profile (Debian: apt-get install golang-github-containers-common; elsewhere containers-common); `podman info` shows host.security';
 
 export async function writePodSeccompProfile(dest: string): Promise<void> {
-  const info = JSON.parse(await podmanOk(['info', '--format', 'json'])) as SecurityInfo;
-  const sec = info.host?.security;
-  if (sec?.seccompEnabled !== true) throw new PeersError('podman runs without seccomp here, so the pod could not stop the workspace from creating user namespaces', { hint: HINT });
+  const sec = await podmanHostFacts();
+  if (sec.seccompEnabled !== true) throw new PeersError('podman runs without seccomp here, so the pod could not stop the workspace from creating user namespaces', { hint: HINT });
   const source = sec.seccompProfilePath;
   if (!source) throw new PeersError('podman names no default seccomp profile (host.security.seccompProfilePath is empty)', { hint: HINT });
   let profile: unknown;

@@ -25,8 +25,9 @@ export type RenderOptions = {
 export type PodmanPlan = {
   /** Created first; fails if a pod of that name exists. */
   createPod: string[];
-  /** `podman create` for each container, in start order (sidecars first, loop last). */
-  createContainers: { role: string; argv: string[] }[];
+  /** `podman create` for each container, in start order (sidecars first, loop last); `inPod`: a
+   *  member of the pod (created once the pod exists), else a container beside it. */
+  createContainers: { role: string; argv: string[]; inPod: boolean }[];
   /** Host dirs to create (0700) before any container starts. */
   sharedDirs: string[];
 };
@@ -107,7 +108,7 @@ export function renderPodman(spec: PodSpec, opts: RenderOptions): PodmanPlan {
       // or slirp4netns for egress) and their own keep-id user namespace.
       if (c.placement === 'pod') argv.splice(1, 0, '--pod', spec.podName);
       else argv.splice(1, 0, `--network=${c.network}`, '--userns=keep-id');
-      return { role: c.role, argv };
+      return { role: c.role, argv, inPod: c.placement === 'pod' };
     }),
     sharedDirs: spec.sharedDirs.map((n) => sharedDirPath(opts, n)),
   };

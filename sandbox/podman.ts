@@ -4,7 +4,6 @@
  */
 import { spawn } from 'node:child_process';
 import { PeersError } from '../src/cli/errors.ts';
-import { limitsSupport } from './host-limits.ts';
 
 export type PodmanResult = { code: number; stdout: string; stderr: string };
 
@@ -68,20 +67,6 @@ function stripNoise(stderr: string): string {
 
 export async function imageExists(ref: string): Promise<boolean> {
   return (await podman(['image', 'exists', ref])).code === 0;
-}
-
-/** True when cgroup-based limits (--memory, --pids-limit) take effect for this rootless user. */
-export async function cgroupLimitsAvailable(): Promise<boolean> {
-  try {
-    const out = await podman(['info', '--format', 'json']);
-    if (out.code !== 0) return false;
-    const host = (JSON.parse(out.stdout) as { host?: { cgroupVersion?: string; cgroupControllers?: string[] } }).host;
-    return limitsSupport(host?.cgroupVersion, host?.cgroupControllers).effective;
-  } catch (e) {
-    // No podman here (a dry run rendering for another host): render the full limits.
-    if (e instanceof PeersError) return true;
-    return false;
-  }
 }
 
 export type ContainerState = { name: string; role: string; status: string; running: boolean; exitCode: number };

@@ -36,15 +36,17 @@ import { assertApiKeys } from './credential-check.ts';
 import { defaultRunBranch, describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
 import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
 import { prepareRunClone } from './run-clone.ts';
-import { staleImageWarning } from './image.ts';
+import { workspaceImageState } from './image.ts';
 import { containerName, podName } from './pod-spec.ts';
 import { planPod, seccompProfilePath, sharedRoot, type PodPlanOptions } from './pod-plan.ts';
-import { imageExists, podman, podmanOk } from './podman.ts';
+import { podman } from './podman.ts';
+import { podmanHostFacts } from './podman-host.ts';
+import { createAndStartPod } from './pod-create.ts';
 import { writePodSeccompProfile } from './pod-seccomp.ts';
 import { deadContainers, localProjectStatus } from './reconcile.ts';
 import { restartContainers } from './pod-repair.ts';
 import { ensureRegistered, resolveProjectTarget, updateRegistry } from './registry.ts';
-import { checkRehearsal, rehearsalDir, waitForModelServer, writeRehearsal } from './rehearsal.ts';
+import { checkRehearsal, rehearsalDir, writeRehearsal } from './rehearsal.ts';
 import { resetProject } from './reset.ts';
 import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 import { armNotifications } from '../src/notify/notify-store.ts';
@@ -182,6 +184,8 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   if (upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env, { providersOnly: o.credentials === 'oauth-file' });
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
   if (process.getuid?.() === 0) throw new InputError('peers up runs a rootless podman pod and refuses to run as root', { hint: 'run it as your normal user (the one that owns the repository)' });
+  // Asked now, answered while the run is prepared (podman-host.ts: cached per host, often free).
+  podmanHostFacts(env).catch(() => undefined);
   const peerNames = loaded.config.peers.map((p) => p.name);
   for (const p of o.resetPeers ?? []) {
     if (p !== 'all' && !peerNames.includes(p)) throw new InputError(`--reset-peer ${p}: no such peer (peers: ${peerNames.join(', ')})`, { hint: 'pass a peer name from .peers/config.yaml, or all' });
@@ -220,7 +224,8 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const { spec, plan, budget } = await planPod(repo, { ...o, upstream, modelServerDir }, env);
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
   const image = spec.containers[0]!.image;
-  if (!(await imageExists(image))) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
+  const imageState = await workspaceImageState(image);
+  if (!imageState.exists) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
 
   let archived: ArchivedRun | null = null;
   let previousResults: UpResult['previousResults'] = null;
@@ -245,9 +250,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     writeControl(paths.control, c.control!);
     notes.push(c.note!);
   }
-  const stale = await staleImageWarning(image);
-  if (stale) o.progress(`warning: ${stale}`);
-  if ((await localProjectStatus(entry, env)).containers.length) {
+  if (imageState.stale) o.progress(`warning: ${imageState.stale}`);
+  // The containers seen above, unless --fresh has just removed them (reset.ts).
+  if ((o.fresh ? (await localProjectStatus(entry, env)).containers : reconciled.containers).length) {
     o.progress('removing the stopped pod of the previous run');
     await teardown(key, env);
   }
@@ -268,14 +273,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) o.progress('TEST MODE: the vendors are a local stand-in (sandbox/test-upstream.ts; never in a real run)');
   o.progress(`creating pod ${spec.podName} (network: none)`);
   try {
-    await podmanOk(plan.createPod);
-    for (const v of spec.volumes) if ((await podman(['volume', 'exists', v])).code !== 0) await podmanOk(['volume', 'create', v]);
-    for (const c of plan.createContainers) await podmanOk(c.argv, { env });
-    for (const c of plan.createContainers) {
-      o.progress(`starting ${c.role}`);
-      await podmanOk(['start', containerName(key, c.role as never)]);
-      if (c.role === 'model-server') await waitForModelServer(key);
-    }
+    await createAndStartPod(plan, spec.volumes, key, env, o.progress);
   } catch (e) {
     await teardown(key, env);
     throw e;
@@ -337,12 +335,16 @@ export function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOp
 }
 
 /** Removes the pod and the containers beside it (loop, setup, gates, egress), in any state; the shared
- *  socket dirs go with them. The loop goes first so it never outlives its runners by long. */
-export async function teardown(project: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+ *  socket dirs go with them. The loop goes first so it never outlives its runners by long; a loop
+ *  already stopped (`peers down`) goes with the pod. The pod and the containers beside it are
+ *  removed by two podman calls at once: nothing orders them. */
+export async function teardown(project: string, env: NodeJS.ProcessEnv = process.env, o: { loopStopped?: boolean } = {}): Promise<void> {
   // --ignore: podman 4.3's `rm -f A B` silently removes NOTHING (exit 0) when one of the names is
   // missing, e.g. after an `up` that failed before creating the gates container.
-  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'loop')]);
-  await podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)]);
-  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'setup'), containerName(project, 'gates'), containerName(project, 'egress')]);
+  if (!o.loopStopped) await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'loop')]);
+  await Promise.all([
+    podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)]),
+    podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'setup'), containerName(project, 'gates'), containerName(project, 'egress')]),
+  ]);
   rmSync(sharedRoot(project, env), { recursive: true, force: true });
 }
