@@ -4,6 +4,7 @@
  * model server) is a subcommand of this one binary.
  */
 import { podRole } from '../commands/pod-roles.ts';
+import { mayAskForHelp, oclifUserAgent, prerenderedHelpFor } from './cli/help-fast-path.ts';
 import { PEERS_NAME, PEERS_VERSION } from './cli/version.ts';
 
 /**
@@ -30,6 +31,15 @@ export async function main(argv: string[]): Promise<number> {
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version')) {
     process.stdout.write(`${PEERS_NAME} ${PEERS_VERSION}\n`);
     return 0;
+  }
+  // Help as oclif rendered it at build time, when this terminal is the one it was rendered for.
+  if (mayAskForHelp(argv)) {
+    const { prerenderedHelp } = await import('./cli/prerendered-help.ts');
+    const text = prerenderedHelpFor(argv, prerenderedHelp(), process.env, process.stdout, () => oclifUserAgent(PEERS_NAME, PEERS_VERSION));
+    if (text !== undefined) {
+      process.stdout.write(text);
+      return 0;
+    }
   }
   // The binary starts with a reluctant JIT (build.ts): right for a command that is over in a moment.
   // A process still running after a second serves or loops, so it gets the normal JIT back.

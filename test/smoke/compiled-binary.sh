@@ -26,6 +26,19 @@ for id in $ids; do
   cmd=$(echo "$id" | tr '+' ' ')
   check "$cmd --help: examples, no warnings" sh -c "out=\$(./peers $cmd --help 2>help.err) && test ! -s help.err && { [ '$cmd' = help ] || echo \"\$out\" | grep -q '^EXAMPLES'; }"
 done
+# Help comes from text oclif rendered at build time (src/cli/help-fast-path.ts), printed without loading
+# oclif: DEBUG=* makes oclif log to stderr as it loads, so silence there means oclif never ran. The text
+# must be oclif's own: OCLIF_COLUMNS=80 sends the same command line through oclif at the same width.
+check "--help and help are answered without oclif (DEBUG=* logs nothing)" sh -c "for c in --help -h help 'status --help' 'help status' 'modes list -h'; do test -z \"\$(DEBUG='*' ./peers \$c 2>&1 >/dev/null)\" || exit 1; done"
+check "the oclif path is what OCLIF_COLUMNS=80 takes (DEBUG=* logs)" sh -c "DEBUG='*' OCLIF_COLUMNS=80 ./peers status --help 2>&1 >/dev/null | grep -q oclif"
+for line in '' --help -h help modes+--help image+-h help+modes $(echo "$ids" | sed 's/^/help+/'); do
+  cmd=$(echo "$line" | tr '+' ' ')
+  check "'peers $cmd' prints oclif's help, byte for byte, with its exit code" sh -c "a=\$(./peers $cmd 2>&1; echo \"exit \$?\") && b=\$(OCLIF_COLUMNS=80 ./peers $cmd 2>&1; echo \"exit \$?\") && [ \"\$a\" = \"\$b\" ]"
+done
+for id in $ids; do
+  cmd=$(echo "$id" | tr '+' ' ')
+  check "'peers $cmd --help' and '-h' print oclif's help, byte for byte" sh -c "for h in --help -h; do a=\$(./peers $cmd \$h 2>&1; echo \"exit \$?\") && b=\$(OCLIF_COLUMNS=80 ./peers $cmd \$h 2>&1; echo \"exit \$?\") && [ \"\$a\" = \"\$b\" ] || exit 1; done"
+done
 source "$here/test/smoke/scratch-repo.sh"
 
 # The TypeScript compiler is not in the binary, nor oclif's tsconfig reader that requires it (build.ts
