@@ -5,6 +5,7 @@
  */
 import { podRole } from '../commands/pod-roles.ts';
 import { mayAskForHelp, oclifUserAgent, prerenderedHelpFor } from './cli/help-fast-path.ts';
+import type { CommandIO } from './cli/command-io.ts';
 import { PEERS_NAME, PEERS_VERSION } from './cli/version.ts';
 
 /**
@@ -57,6 +58,21 @@ export async function main(argv: string[]): Promise<number> {
     } catch (error) {
       const { reportFatal } = await importWithoutEngineCheck(() => import('./cli/report-error.ts'));
       return reportFatal(error);
+    }
+  }
+  // `status`, `ls`, `info` with a plain command line: the same bodies as their oclif commands, without oclif.
+  const { plainCommand, runPlainCommand } = await import('../commands/plain-commands.ts');
+  const plain = await plainCommand(argv);
+  if (plain) {
+    const report = async (error: unknown, io?: CommandIO) => (await importWithoutEngineCheck(() => import('./cli/report-error.ts'))).reportFatal(error, io);
+    try {
+      const { dropUnusableTmpdir } = await import('./state/env-dirs.ts');
+      dropUnusableTmpdir();
+      await startLifeline(argv);
+      const { processIO } = await import('./cli/command-io.ts');
+      return await runPlainCommand(plain, processIO(), report);
+    } catch (error) {
+      return report(error);
     }
   }
   // Everything else is loaded only now, so `--version` does not pay for the whole command tree.

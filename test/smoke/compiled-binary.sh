@@ -41,6 +41,11 @@ for id in $ids; do
 done
 source "$here/test/smoke/scratch-repo.sh"
 
+# status, ls and info with a plain command line run without oclif (commands/plain-commands.ts):
+# DEBUG=* makes oclif log as it loads, so an empty stderr means oclif never ran. A short flag is oclif's.
+check "status, ls, info (and --json) run without oclif (DEBUG=* logs nothing, exit 0)" sh -c "cd '$scratch' && for c in status ls info 'status --json' 'ls --json' 'info --json'; do test -z \"\$(DEBUG='*' '$work/peers' \$c 2>&1 >/dev/null)\" || exit 1; done"
+check "the oclif path is what a short flag takes (status -C .: DEBUG=* logs)" sh -c "cd '$scratch' && DEBUG='*' '$work/peers' status -C . 2>&1 >/dev/null | grep -q oclif"
+
 # The TypeScript compiler is not in the binary, nor oclif's tsconfig reader that requires it (build.ts
 # stubs the reader): a diagnostic key found only in typescript.js, and the parser the reader calls.
 check "the binary contains neither the TypeScript compiler nor oclif's tsconfig reader" sh -c "! grep -a -q -e 'Cannot_find_name_0_2304' -e 'parseConfigFileTextToJson' ./peers"
@@ -54,7 +59,7 @@ echo "require('fs').writeFileSync('$work/typescript-loaded', 'yes'); module.expo
 echo '{"name":"decoy"}' > "$decoy/package.json"
 echo '{}' > "$decoy/tsconfig.json"
 git -C "$decoy" init -q
-check "no command loads a 'typescript' module (decoy in the working directory, NODE_ENV=development)" sh -c "cd '$decoy' && for c in --help 'status --help' status ls info 'commands --json' 'help status'; do NODE_ENV=development '$work/peers' \$c >/dev/null 2>&1; done; test ! -e '$work/typescript-loaded'"
+check "no command loads a 'typescript' module (decoy in the working directory, NODE_ENV=development)" sh -c "cd '$decoy' && for c in --help 'status --help' status ls info 'status -C .' 'info --json' 'commands --json' 'help status' 'help'; do NODE_ENV=development '$work/peers' \$c >/dev/null 2>&1; done; test ! -e '$work/typescript-loaded'"
 
 # A compiled Bun executable would read .env and bunfig.toml from its working directory; peers runs in
 # repositories the peers write to. Neither may reach it (build.ts turns every autoload off).
