@@ -16,7 +16,7 @@
  *    policy once a process has lived a second (sidecars, the loop, gates).
  *  - The command manifest is computed here and embedded (see `buildTimeModules`), so listing the
  *    commands imports none of them; help measures text with Bun's native string width.
- *  - Help is rendered here by oclif (src/cli/render-help.ts) and embedded (see `buildTimeModules`), so
+ *  - Help is rendered here by oclif (render-help.ts) and embedded (see `buildTimeModules`), so
  *    `peers --help` and `peers <command> --help` print it without loading oclif (src/cli/help-fast-path.ts).
  *  - oclif's tsconfig reader is replaced by a stub (see `buildTimeModules`): the real one
  *    `require`s the TypeScript compiler (6 MB, ~100 ms of CPU per start) only to run `.ts` sources
@@ -111,7 +111,7 @@ async function prerenderedHelpModule(): Promise<string> {
   const out = join(import.meta.dir, 'dist/.prerendered-help.json');
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1' };
   for (const name of ['OCLIF_COLUMNS', 'FORCE_COLOR', 'PEERS_LIFELINE']) delete env[name];
-  const r = Bun.spawnSync([process.execPath, join(import.meta.dir, 'src/cli/render-help.ts'), out], { env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  const r = Bun.spawnSync([process.execPath, join(import.meta.dir, 'render-help.ts'), out], { env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
   if (r.exitCode !== 0) throw new Error(`build.ts: rendering help failed: ${r.stderr.toString()}${r.stdout.toString()}`);
   const help = await Bun.file(out).text();
   rmSync(out);

@@ -11,7 +11,7 @@
  */
 import { Command, Errors, type Interfaces } from '@oclif/core';
 import { processIO, type CommandIO } from '../src/cli/command-io.ts';
-import { commandOutput, exitWith, jsonOfFailure, logLine, writeJson, type CommandOutput } from '../src/cli/command-output.ts';
+import { commandOutput, exitWith, jsonOfFailure, logLine, writeJson, type CommandOutput } from '../src/cli/json-output/command-output.ts';
 import { unknownFlagMessage } from '../src/cli/command-suggest.ts';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { jsonOutput } from '../src/cli/json-output/json-output.ts';

@@ -12,7 +12,7 @@ import { detectBilling } from '../src/config/usd-cap-mode.ts';
 import { readPolicyIfPresent, resolveBudgetPolicy } from '../src/budget/budget-policy.ts';
 import { stateDirFor } from '../src/state/paths.ts';
 import { missingApiKeys } from '../sandbox/credential-check.ts';
-import type { CommandOutput } from '../src/cli/command-output.ts';
+import type { CommandOutput } from '../src/cli/json-output/command-output.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
 import { PROJECT_DIR_FLAGS, projectFrom } from './project-flags.ts';
 

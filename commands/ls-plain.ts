@@ -7,7 +7,7 @@ import { InputError } from '../src/cli/errors.ts';
 import { listProjects } from '../sandbox/registry.ts';
 import { projectStatus } from '../apps/project-status.ts';
 import { projectTable, statusRow } from '../sandbox/status-view.ts';
-import type { CommandOutput } from '../src/cli/command-output.ts';
+import type { CommandOutput } from '../src/cli/json-output/command-output.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
 
 export const LS_FLAGS = {

@@ -4,10 +4,10 @@
  * flags and `--json`. Loading oclif is most of what these cost (BENCHMARKS.md, Startup). Anything
  * else, a project argument, a short flag, `--help`, every mistake, goes to oclif, so messages and
  * exit codes are oclif's. Both paths run the same body (`*-plain.ts`), print through the same
- * functions (src/cli/command-output.ts) and end in the same reportFatal.
+ * functions (src/cli/json-output/command-output.ts) and end in the same reportFatal.
  */
 import type { CommandIO } from '../src/cli/command-io.ts';
-import { commandOutput, jsonOfFailure, writeJson, type CommandOutput } from '../src/cli/command-output.ts';
+import { commandOutput, jsonOfFailure, writeJson, type CommandOutput } from '../src/cli/json-output/command-output.ts';
 import { type FlagSpecs, type FlagValues, parseRoleArgv } from '../src/cli/role-flags.ts';
 
 /** oclif's `--json` (enableJsonFlag), which every command here has. */

@@ -13,7 +13,7 @@ import { listArchives } from '../src/state/run-archive.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
 import { publishIfRun } from '../sandbox/up.ts';
 import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
-import { exitWith, type CommandOutput } from '../src/cli/command-output.ts';
+import { exitWith, type CommandOutput } from '../src/cli/json-output/command-output.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
 import { PROJECT_DIR_FLAGS, STATE_DIR_FLAGS, projectFrom } from './project-flags.ts';
 

@@ -8,14 +8,14 @@
  * 80-column, colourless terminal the texts are valid for. The machine's user agent (root help's
  * VERSION) is replaced by USER_AGENT_MARK, filled in at run time.
  *
- *   bun src/cli/render-help.ts OUT.json
+ *   bun render-help.ts OUT.json
  */
 import { writeFileSync } from 'node:fs';
 import { format } from 'node:util';
-import { COMMAND_LOADERS } from '../../commands/index.ts';
-import { main } from '../main.ts';
-import { loadConfig } from './bootstrap.ts';
-import { helpKey, USER_AGENT_MARK, type PrerenderedHelp } from './help-fast-path.ts';
+import { COMMAND_LOADERS } from './commands/index.ts';
+import { main } from './src/main.ts';
+import { loadConfig } from './src/cli/bootstrap.ts';
+import { helpKey, USER_AGENT_MARK, type PrerenderedHelp } from './src/cli/help-fast-path.ts';
 
 /** The command lines to render: help flags and the help command over every command and topic. */
 export function helpCommandLines(commandIds: readonly string[], topics: readonly string[]): string[][] {
@@ -69,6 +69,6 @@ export async function renderHelp(): Promise<PrerenderedHelp> {
 
 if (import.meta.main) {
   const out = process.argv[2];
-  if (!out) throw new Error('usage: bun src/cli/render-help.ts OUT.json');
+  if (!out) throw new Error('usage: bun render-help.ts OUT.json');
   writeFileSync(out, JSON.stringify(await renderHelp()));
 }

@@ -4,9 +4,9 @@
  * result, the JSON of its failure. One implementation for both, so the two paths cannot differ.
  */
 import { format } from 'node:util';
-import type { CommandIO } from './command-io.ts';
-import { CommandFailed, PeersError } from './errors.ts';
-import { jsonError, jsonOutput } from './json-output/json-output.ts';
+import type { CommandIO } from '../command-io.ts';
+import { CommandFailed, PeersError } from '../errors.ts';
+import { jsonError, jsonOutput } from './json-output.ts';
 
 /** A command's view of its output: its process (io) and whether it answers in JSON. */
 export type CommandOutput = { readonly io: CommandIO; readonly json: boolean; log(message?: string, ...args: unknown[]): void };
