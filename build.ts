@@ -16,6 +16,8 @@
  *    policy once a process has lived a second (sidecars, the loop, gates).
  *  - The command manifest is computed here and embedded (see `buildTimeModules`), so listing the
  *    commands imports none of them; help measures text with Bun's native string width.
+ *  - Help is rendered here by oclif (render-help.ts) and embedded (see `buildTimeModules`), so
+ *    `peers --help` and `peers <command> --help` print it without loading oclif (src/cli/help-fast-path.ts).
  *  - oclif's tsconfig reader is replaced by a stub (see `buildTimeModules`): the real one
  *    `require`s the TypeScript compiler (6 MB, ~100 ms of CPU per start) only to run `.ts` sources
  *    of linked plugins in development, which a compiled binary never has.
@@ -28,7 +30,7 @@
  * test/smoke/compiled-binary.sh proves it).
  */
 import type { BunPlugin } from 'bun';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** See Bun.unsafe.setJITPolicy: how many times more reluctant the JIT is until main.ts resets it. */
@@ -40,6 +42,8 @@ type ReleaseTarget = (typeof RELEASE_TARGETS)[number];
 /** The module of @oclif/core that requires `typescript`; matched on its resolved path. */
 export const OCLIF_TSCONFIG_READER = /[\\/]@oclif[\\/]core[\\/]lib[\\/]util[\\/]read-tsconfig\.js$/;
 const COMMAND_MANIFEST_MODULE = join(import.meta.dir, 'src/cli/command-manifest.ts');
+const PRERENDERED_HELP_MODULE = join(import.meta.dir, 'src/cli/prerendered-help.ts');
+const exactPath = (path: string) => new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
 
 /**
  * oclif reads a plugin's tsconfig.json only to find `.ts` sources to run instead of compiled ones
@@ -68,12 +72,12 @@ module.exports.default = stringWidth;
 
 /**
  * Modules replaced at build time: oclif's tsconfig reader by the stub, string-width by Bun's native
- * one, and command-manifest.ts by the manifest it computes (so the binary imports no command to list
- * them). Each replacement must happen: a build where one did not (a moved file) fails instead of
+ * one, command-manifest.ts by the manifest it computes (so the binary imports no command to list
+ * them) and prerendered-help.ts by the help oclif rendered (so help loads no oclif). Each replacement must happen: a build where one did not (a moved file) fails instead of
  * shipping the compiler or an eager command tree.
  */
-export function buildTimeModules(manifestModule: string): { plugin: BunPlugin; unused(): string[] } {
-  const hits = { tsconfigReader: 0, stringWidth: 0, commandManifest: 0 };
+export function buildTimeModules(manifestModule: string, helpModule: string): { plugin: BunPlugin; unused(): string[] } {
+  const hits = { tsconfigReader: 0, stringWidth: 0, commandManifest: 0, prerenderedHelp: 0 };
   const plugin: BunPlugin = {
     name: 'peers-build-time-modules',
     setup(build) {
@@ -85,17 +89,37 @@ export function buildTimeModules(manifestModule: string): { plugin: BunPlugin; u
         hits.stringWidth++;
         return { contents: STRING_WIDTH_NATIVE, loader: 'js' };
       });
-      build.onLoad({ filter: new RegExp(`^${COMMAND_MANIFEST_MODULE.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }, () => {
+      build.onLoad({ filter: exactPath(COMMAND_MANIFEST_MODULE) }, () => {
         hits.commandManifest++;
         return { contents: manifestModule, loader: 'js' };
+      });
+      build.onLoad({ filter: exactPath(PRERENDERED_HELP_MODULE) }, () => {
+        hits.prerenderedHelp++;
+        return { contents: helpModule, loader: 'js' };
       });
     },
   };
   return { plugin, unused: () => Object.entries(hits).filter(([, n]) => n === 0).map(([name]) => name) };
 }
 
-async function compile(target: ReleaseTarget | undefined, outfile: string, manifestModule: string): Promise<void> {
-  const modules = buildTimeModules(manifestModule);
+/**
+ * oclif's help for every command line help-fast-path.ts answers, rendered by oclif in a process of its
+ * own whose terminal is the one the texts are for (a pipe: 80 columns; NO_COLOR), as the module that
+ * replaces prerendered-help.ts.
+ */
+async function prerenderedHelpModule(): Promise<string> {
+  const out = join(import.meta.dir, 'dist/.prerendered-help.json');
+  const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1' };
+  for (const name of ['OCLIF_COLUMNS', 'FORCE_COLOR', 'PEERS_LIFELINE']) delete env[name];
+  const r = Bun.spawnSync([process.execPath, join(import.meta.dir, 'render-help.ts'), out], { env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' });
+  if (r.exitCode !== 0) throw new Error(`build.ts: rendering help failed: ${r.stderr.toString()}${r.stdout.toString()}`);
+  const help = await Bun.file(out).text();
+  rmSync(out);
+  return `export function prerenderedHelp() { return JSON.parse(${JSON.stringify(help)}); }\n`;
+}
+
+async function compile(target: ReleaseTarget | undefined, outfile: string, manifestModule: string, helpModule: string): Promise<void> {
+  const modules = buildTimeModules(manifestModule, helpModule);
   const result = await Bun.build({
     entrypoints: [join(import.meta.dir, 'src/main.ts')],
     target: 'bun',
@@ -128,9 +152,10 @@ if (import.meta.main) {
   const { commandManifest, embeddedCommandManifest } = await import('./src/cli/command-manifest.ts');
   const { COMMAND_LOADERS } = await import('./commands/index.ts');
   const manifestModule = embeddedCommandManifest(await commandManifest(COMMAND_LOADERS));
-  await compile(undefined, 'dist/peers', manifestModule);
+  const helpModule = await prerenderedHelpModule();
+  await compile(undefined, 'dist/peers', manifestModule, helpModule);
   if (release) {
     mkdirSync(join(import.meta.dir, 'dist/release'), { recursive: true });
-    for (const target of RELEASE_TARGETS) await compile(target, `dist/release/peers-${target}`, manifestModule);
+    for (const target of RELEASE_TARGETS) await compile(target, `dist/release/peers-${target}`, manifestModule, helpModule);
   }
 }

@@ -10,11 +10,11 @@
  * error to its exit code and stderr line, in one place (docs/ARCHITECTURE.md, Commands).
  */
 import { Command, Errors, type Interfaces } from '@oclif/core';
-import { format } from 'node:util';
 import { processIO, type CommandIO } from '../src/cli/command-io.ts';
+import { commandOutput, exitWith, jsonOfFailure, logLine, writeJson, type CommandOutput } from '../src/cli/json-output/command-output.ts';
 import { unknownFlagMessage } from '../src/cli/command-suggest.ts';
-import { CommandFailed, InputError, PeersError } from '../src/cli/errors.ts';
-import { jsonError, jsonOutput } from '../src/cli/json-output/json-output.ts';
+import { InputError, PeersError } from '../src/cli/errors.ts';
+import { jsonOutput } from '../src/cli/json-output/json-output.ts';
 import { reportFatal } from '../src/cli/report-error.ts';
 
 export abstract class BaseCommand extends Command {
@@ -73,11 +73,6 @@ export abstract class BaseCommand extends Command {
     }
   }
 
-  /** Print a command's result as its JSON document (json-output.ts: schema_version, snake_case, money rounded, checked shape). */
-  private printJson(result: unknown): void {
-    this.logJson(jsonOutput(this.id ?? '', result));
-  }
-
   /** oclif prints the value `run()` returns under --json through here. */
   protected override toSuccessJson(result: unknown): unknown {
     return jsonOutput(this.id ?? '', result);
@@ -85,17 +80,22 @@ export abstract class BaseCommand extends Command {
 
   /** Plain JSON, two-space indented: a program reads it, whatever the terminal. */
   override logJson(json: unknown): void {
-    this.io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+    writeJson(this.io, json);
   }
 
   /** A line on stdout for people (nothing under --json: stdout is then one JSON document). */
   override log(message = '', ...args: unknown[]): void {
-    if (!this.jsonEnabled()) this.io.stdout.write(`${format(message, ...args)}\n`);
+    logLine(this.io, this.jsonEnabled(), message, ...args);
   }
 
   /** A line on stderr for people: progress, notes (nothing under --json). */
   override logToStderr(message = '', ...args: unknown[]): void {
-    if (!this.jsonEnabled()) this.io.stderr.write(`${format(message, ...args)}\n`);
+    logLine({ stdout: this.io.stderr }, this.jsonEnabled(), message, ...args);
+  }
+
+  /** What a command body shared with the oclif-free path (plain-commands.ts) prints through. */
+  protected output(): CommandOutput {
+    return commandOutput(this.io, this.jsonEnabled());
   }
 
   /**
@@ -103,15 +103,14 @@ export abstract class BaseCommand extends Command {
    * document under --json; its human output was already printed).
    */
   protected exitWith<T>(exitCode: number, result: T): T {
-    if (exitCode === 0) return result;
-    throw new CommandFailed(exitCode, { result });
+    return exitWith(exitCode, result);
   }
 
   /** Under --json, the document of a failure: the command's own result when it has one, else the error. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
-    if (this.jsonEnabled() && err instanceof PeersError) {
-      if (!(err instanceof CommandFailed)) this.logJson(jsonError(err));
-      else if (err.result !== undefined) this.printJson(err.result);
+    if (this.jsonEnabled()) {
+      const json = jsonOfFailure(this.id ?? '', err);
+      if (json !== undefined) this.logJson(json);
     }
     throw err;
   }

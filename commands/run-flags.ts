@@ -6,7 +6,9 @@
  * integers): a cap given on the command line is held to the same rule as one written in config.yaml.
  */
 import { Flags } from '@oclif/core';
+import { oclifFlags } from '../src/cli/oclif-flags.ts';
 import { parseUsdCap } from '../src/cli/usd-cap.ts';
+import { STATE_DIR_FLAGS } from './project-flags.ts';
 
 export { parseUsdCap };
 
@@ -19,7 +21,7 @@ export const maxTicksFlag = (description = 'Stop after this many ticks.') => Fla
 
 export const maxTokensFlag = (description = 'Token cap over all peers (overrides budget.max_tokens; stop reason budget:max_tokens).') => Flags.integer({ min: 1, description });
 
-export const stateDirFlag = () => ({ 'state-dir': Flags.string({ description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' }) });
+export const stateDirFlag = () => oclifFlags(STATE_DIR_FLAGS);
 
 /** The flags that only take effect when a loop starts: `peers up` passes them on to `peers loop`. */
 export const loopStartFlags = () => ({

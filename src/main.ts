@@ -4,6 +4,8 @@
  * model server) is a subcommand of this one binary.
  */
 import { podRole } from '../commands/pod-roles.ts';
+import { mayAskForHelp, oclifUserAgent, prerenderedHelpFor } from './cli/help-fast-path.ts';
+import type { CommandIO } from './cli/command-io.ts';
 import { PEERS_NAME, PEERS_VERSION } from './cli/version.ts';
 
 /**
@@ -31,6 +33,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${PEERS_NAME} ${PEERS_VERSION}\n`);
     return 0;
   }
+  // Help as oclif rendered it at build time, when this terminal is the one it was rendered for.
+  if (mayAskForHelp(argv)) {
+    const { prerenderedHelp } = await import('./cli/prerendered-help.ts');
+    const text = prerenderedHelpFor(argv, prerenderedHelp(), process.env, process.stdout, () => oclifUserAgent(PEERS_NAME, PEERS_VERSION));
+    if (text !== undefined) {
+      process.stdout.write(text);
+      return 0;
+    }
+  }
   // The binary starts with a reluctant JIT (build.ts): right for a command that is over in a moment.
   // A process still running after a second serves or loops, so it gets the normal JIT back.
   setTimeout(() => Bun.unsafe.setJITPolicy(1), 1000).unref();
@@ -47,6 +58,21 @@ export async function main(argv: string[]): Promise<number> {
     } catch (error) {
       const { reportFatal } = await importWithoutEngineCheck(() => import('./cli/report-error.ts'));
       return reportFatal(error);
+    }
+  }
+  // `status`, `ls`, `info` with a plain command line: the same bodies as their oclif commands, without oclif.
+  const { plainCommand, runPlainCommand } = await import('../commands/plain-commands.ts');
+  const plain = await plainCommand(argv);
+  if (plain) {
+    const report = async (error: unknown, io?: CommandIO) => (await importWithoutEngineCheck(() => import('./cli/report-error.ts'))).reportFatal(error, io);
+    try {
+      const { dropUnusableTmpdir } = await import('./state/env-dirs.ts');
+      dropUnusableTmpdir();
+      await startLifeline(argv);
+      const { processIO } = await import('./cli/command-io.ts');
+      return await runPlainCommand(plain, processIO(), report);
+    } catch (error) {
+      return report(error);
     }
   }
   // Everything else is loaded only now, so `--version` does not pay for the whole command tree.

@@ -8,8 +8,8 @@ import type { FlagSpec, FlagSpecs, FlagValues } from './role-flags.ts';
 type OclifFlag = Interfaces.FlagInput[string];
 
 function toOclifFlag(spec: FlagSpec): OclifFlag {
-  const { description, hidden, helpValue } = spec;
-  const shown = { description, ...(hidden ? { hidden } : {}), ...(helpValue ? { helpValue } : {}) };
+  const { description, hidden, helpValue, char } = spec;
+  const shown = { ...(char ? { char: char as Interfaces.AlphabetLowercase | Interfaces.AlphabetUppercase } : {}), description, ...(hidden ? { hidden } : {}), ...(helpValue ? { helpValue } : {}) };
   switch (spec.kind) {
     case 'string':
       return Flags.string({

@@ -1,6 +1,6 @@
 /**
  * Flags as plain data, for the commands the pod runs for hours (`peers sidecar egress|bridge|auth`,
- * `peers runner`). Loading oclif costs every process that does it about 12 MiB of memory for good
+ * `peers runner`) and the commands people run most (`status`, `ls`, `info`: commands/plain-commands.ts). Loading oclif costs every process that does it about 12 MiB of memory for good
  * (BENCHMARKS.md, Memory), which a sidecar does not need to read a few flags: src/main.ts starts
  * these roles with `parseRoleArgv` below, and their oclif commands build their flags from the same
  * specs (oclif-flags.ts), so help, the manifest and every error message stay oclif's.
@@ -13,7 +13,8 @@
  * (test/unit/cli/role-flags.test.ts holds it to that).
  */
 
-type Described = { description: string; hidden?: boolean; helpValue?: string };
+/** `char`: the flag's one-letter form (`-C`), for oclif; parseRoleArgv leaves such tokens to oclif. */
+type Described = { description: string; hidden?: boolean; helpValue?: string; char?: string };
 
 export type StringFlagSpec = Described & {
   kind: 'string';

@@ -142,26 +142,25 @@ try {
   const floor = cases[0]!;
   const [floorWall, floorCpu] = [median(floor.wall), median(floor.cpu)];
   const byName = (n: string) => cases.find((c) => c.name === n);
-  const GOAL: Record<string, string> = {
-    'peers --version': '≤ 3×',
-    'peers --help': '≤ 10×',
-    'peers status': '≤ 10×',
-    'peers ls': '≤ 10×',
-    'peers info': '≤ 10×',
-  };
+  // Issue 16's goals, as a ceiling on the ratio to the hello world (wall time).
+  const GOAL: Record<string, number> = { 'peers --version': 3, 'peers --help': 10, 'peers status': 10, 'peers ls': 10, 'peers info': 10 };
+  const AGAINST_ORIGINAL = 5;
+  const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
   const x = (v: number) => `${v.toFixed(1)}×`;
   const header = '| command | median wall (ms) | min wall (ms) | median CPU (ms) | wall / hello world | CPU / hello world | goal |\n| --- | ---: | ---: | ---: | ---: | ---: | --- |';
   const table = cases
     .map((c) => {
       const [w, cp] = [median(c.wall), median(c.cpu)];
-      return `| \`${c.name}\` | ${w.toFixed(1)} | ${Math.min(...c.wall).toFixed(1)} | ${cp.toFixed(1)} | ${c === floor ? '1×' : x(w / floorWall)} | ${c === floor ? '1×' : x(cp / floorCpu)} | ${GOAL[c.name] ?? ''} |`;
+      const goal = GOAL[c.name];
+      return `| \`${c.name}\` | ${w.toFixed(1)} | ${Math.min(...c.wall).toFixed(1)} | ${cp.toFixed(1)} | ${c === floor ? '1×' : x(w / floorWall)} | ${c === floor ? '1×' : x(cp / floorCpu)} | ${goal ? `≤ ${goal}×: ${verdict(w / floorWall <= goal)}` : ''} |`;
     })
     .join('\n');
   const versus: string[] = [];
   for (const { python, version } of pythons) {
     for (const command of ['--help', 'status']) {
       const [o, p] = [byName(`original peers ${command} (${python})`)!, byName(`peers ${command}`)!];
-      versus.push(`| \`peers ${command}\` | \`${python}\` (${version}) | ${x(median(o.wall) / median(p.wall))} | ${x(median(o.cpu) / median(p.cpu))} |`);
+      const ratio = median(o.wall) / median(p.wall);
+      versus.push(`| \`peers ${command}\` | \`${python}\` (${version}) | ${x(ratio)} | ${x(median(o.cpu) / median(p.cpu))} | ${verdict(ratio >= AGAINST_ORIGINAL)} |`);
     }
   }
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
@@ -176,6 +175,10 @@ try {
     'milliseconds, across machines; on a shared machine CPU time is the steadier figure. The project is',
     'what `peers init` writes (registered, so `ls` lists it), with one trivial hard goal for `verify`',
     '(which includes a clean checkout: a clone of a read-only view of the repository). `doctor` waits on podman (`podman info` alone is most of it).',
+    '`--version`, `--help` (text oclif rendered at build time, printed for a pipe or an 80-column colourless terminal)',
+    'and `status`, `ls`, `info` with a plain command line start without loading oclif (docs/ARCHITECTURE.md, Commands);',
+    'every other command, and these with a short flag or an argument, loads oclif. A goal is met when the median wall',
+    'ratio of this run is within it.',
     '',
     header,
     table,
@@ -188,8 +191,8 @@ try {
       'project its own `peers init` set up, under each interpreter listed. Interpreter builds differ a lot in their own',
       'start-up, so the fastest one listed is the fair comparison. How many times faster peers is (goal: at least 5×):',
       '',
-      '| command | original run by | original / peers, wall | original / peers, CPU |',
-      '| --- | --- | ---: | ---: |',
+      `| command | original run by | original / peers, wall | original / peers, CPU | ≥ ${AGAINST_ORIGINAL}× (wall) |`,
+      '| --- | --- | ---: | ---: | --- |',
       ...versus,
       '',
     );

@@ -26,7 +26,25 @@ for id in $ids; do
   cmd=$(echo "$id" | tr '+' ' ')
   check "$cmd --help: examples, no warnings" sh -c "out=\$(./peers $cmd --help 2>help.err) && test ! -s help.err && { [ '$cmd' = help ] || echo \"\$out\" | grep -q '^EXAMPLES'; }"
 done
+# Help comes from text oclif rendered at build time (src/cli/help-fast-path.ts), printed without loading
+# oclif: DEBUG=* makes oclif log to stderr as it loads, so silence there means oclif never ran. The text
+# must be oclif's own: OCLIF_COLUMNS=80 sends the same command line through oclif at the same width.
+check "--help and help are answered without oclif (DEBUG=* logs nothing)" sh -c "for c in --help -h help 'status --help' 'help status' 'modes list -h'; do test -z \"\$(DEBUG='*' ./peers \$c 2>&1 >/dev/null)\" || exit 1; done"
+check "the oclif path is what OCLIF_COLUMNS=80 takes (DEBUG=* logs)" sh -c "DEBUG='*' OCLIF_COLUMNS=80 ./peers status --help 2>&1 >/dev/null | grep -q oclif"
+for line in '' --help -h help modes+--help image+-h help+modes $(echo "$ids" | sed 's/^/help+/'); do
+  cmd=$(echo "$line" | tr '+' ' ')
+  check "'peers $cmd' prints oclif's help, byte for byte, with its exit code" sh -c "a=\$(./peers $cmd 2>&1; echo \"exit \$?\") && b=\$(OCLIF_COLUMNS=80 ./peers $cmd 2>&1; echo \"exit \$?\") && [ \"\$a\" = \"\$b\" ]"
+done
+for id in $ids; do
+  cmd=$(echo "$id" | tr '+' ' ')
+  check "'peers $cmd --help' and '-h' print oclif's help, byte for byte" sh -c "for h in --help -h; do a=\$(./peers $cmd \$h 2>&1; echo \"exit \$?\") && b=\$(OCLIF_COLUMNS=80 ./peers $cmd \$h 2>&1; echo \"exit \$?\") && [ \"\$a\" = \"\$b\" ] || exit 1; done"
+done
 source "$here/test/smoke/scratch-repo.sh"
+
+# status, ls and info with a plain command line run without oclif (commands/plain-commands.ts):
+# DEBUG=* makes oclif log as it loads, so an empty stderr means oclif never ran. A short flag is oclif's.
+check "status, ls, info (and --json) run without oclif (DEBUG=* logs nothing, exit 0)" sh -c "cd '$scratch' && for c in status ls info 'status --json' 'ls --json' 'info --json'; do test -z \"\$(DEBUG='*' '$work/peers' \$c 2>&1 >/dev/null)\" || exit 1; done"
+check "the oclif path is what a short flag takes (status -C .: DEBUG=* logs)" sh -c "cd '$scratch' && DEBUG='*' '$work/peers' status -C . 2>&1 >/dev/null | grep -q oclif"
 
 # The TypeScript compiler is not in the binary, nor oclif's tsconfig reader that requires it (build.ts
 # stubs the reader): a diagnostic key found only in typescript.js, and the parser the reader calls.
@@ -41,7 +59,7 @@ echo "require('fs').writeFileSync('$work/typescript-loaded', 'yes'); module.expo
 echo '{"name":"decoy"}' > "$decoy/package.json"
 echo '{}' > "$decoy/tsconfig.json"
 git -C "$decoy" init -q
-check "no command loads a 'typescript' module (decoy in the working directory, NODE_ENV=development)" sh -c "cd '$decoy' && for c in --help 'status --help' status ls info 'commands --json' 'help status'; do NODE_ENV=development '$work/peers' \$c >/dev/null 2>&1; done; test ! -e '$work/typescript-loaded'"
+check "no command loads a 'typescript' module (decoy in the working directory, NODE_ENV=development)" sh -c "cd '$decoy' && for c in --help 'status --help' status ls info 'status -C .' 'info --json' 'commands --json' 'help status' 'help'; do NODE_ENV=development '$work/peers' \$c >/dev/null 2>&1; done; test ! -e '$work/typescript-loaded'"
 
 # A compiled Bun executable would read .env and bunfig.toml from its working directory; peers runs in
 # repositories the peers write to. Neither may reach it (build.ts turns every autoload off).

@@ -1,0 +1,38 @@
+/**
+ * The project a command acts on and where its state is, as plain data (src/cli/role-flags.ts specs)
+ * and a pure lookup: what both the oclif commands (project-target.ts builds their flags from these)
+ * and the commands src/main.ts runs without oclif (plain-commands.ts) read, defined once.
+ *
+ * One way to name a project in every command, as docker compose and git do: the project as an
+ * argument (a registered name from `peers ls`, or a path inside its repository), or `-C DIR`;
+ * neither means the repository around the current directory.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { CommandIO } from '../src/cli/command-io.ts';
+import { InputError } from '../src/cli/errors.ts';
+import type { FlagSpecs } from '../src/cli/role-flags.ts';
+import { gitRepoRootOf } from '../src/git/project-dir.ts';
+import { resolveProjectTarget } from '../sandbox/registry.ts';
+
+export const PROJECT_DESCRIPTION = 'Registered project name (peers ls) or a path in its repository (default: the current directory).';
+
+export const PROJECT_DIR_FLAGS = {
+  dir: { kind: 'string', char: 'C', helpValue: 'DIR', description: 'Run as if peers was started in DIR (like git -C): the project is the repository there.' },
+} as const satisfies FlagSpecs;
+
+export const STATE_DIR_FLAGS = {
+  'state-dir': { kind: 'string', description: 'State directory (default: $PEERS_STATE_DIR or $XDG_STATE_HOME/peers/<project>).' },
+} as const satisfies FlagSpecs;
+
+/**
+ * The repository a command acts on (its top directory); exit 2 with the reason when there is none.
+ * A path is taken from the command's working directory; a bare word naming no directory there is a
+ * registered project's name.
+ */
+export function projectFrom(arg: string | undefined, dir: string | undefined, io: Pick<CommandIO, 'env' | 'cwd'>): string {
+  if (arg !== undefined && dir !== undefined) throw new InputError(`the project is named twice: '${arg}' and -C ${dir}`, { hint: 'pass one of them' });
+  const target = arg ?? dir;
+  const isName = target !== undefined && !target.includes('/') && !existsSync(resolve(io.cwd, target));
+  return isName ? resolveProjectTarget(target, io.env) : gitRepoRootOf(target ?? io.cwd, undefined, io.cwd);
+}

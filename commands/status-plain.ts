@@ -1,0 +1,49 @@
+/**
+ * `peers status`: its flags (plain data, src/cli/role-flags.ts) and what it does with them. status.ts
+ * is its oclif command (help, the project argument, every error); src/main.ts runs a plain command
+ * line without loading oclif (plain-commands.ts).
+ */
+import { resolve } from 'node:path';
+import { projectJson, projectText, readProjectView } from '../apps/project-view.ts';
+import { watchStatus } from '../apps/watch/status-watch.ts';
+import { catchUpNotifications } from '../src/notify/notify-watch.ts';
+import { notifyStatusLine } from '../src/notify/notify-store.ts';
+import { listProjects } from '../sandbox/registry.ts';
+import { listArchives } from '../src/state/run-archive.ts';
+import { describePublish } from '../sandbox/publish-branch.ts';
+import { publishIfRun } from '../sandbox/up.ts';
+import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
+import { exitWith, type CommandOutput } from '../src/cli/json-output/command-output.ts';
+import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
+import { PROJECT_DIR_FLAGS, STATE_DIR_FLAGS, projectFrom } from './project-flags.ts';
+
+export const STATUS_FLAGS = {
+  ...PROJECT_DIR_FLAGS,
+  ...STATE_DIR_FLAGS,
+  watch: { kind: 'boolean', char: 'w', description: 'Redraw the status as the run goes (who is working and on what, spend, gates) until it stops or Ctrl-C.' },
+  interval: { kind: 'integer', min: 1, default: 2, description: 'Seconds between redraws with --watch.' },
+} as const satisfies FlagSpecs;
+
+export async function runStatus(project: string | undefined, flags: FlagValues<typeof STATUS_FLAGS>, out: CommandOutput): Promise<unknown> {
+  const { io } = out;
+  // A registered name or a path in a git repository; anything else (a plain directory, a file) is exit 2.
+  const dir = projectFrom(project, flags.dir, io);
+  const entry = listProjects(io.env).find((p) => p.path === dir) ?? { path: dir, registered_at: '', name: dir };
+  const stateDir = flags['state-dir'] ? resolve(io.cwd, flags['state-dir']) : undefined;
+  if (flags.watch) {
+    // The watch prints its own frames (or JSON lines) as it goes; what is left is its exit code.
+    return exitWith(await watchStatus({ read: () => readProjectView(entry, io.env, stateDir, true), intervalMs: flags.interval * 1000, json: out.json }), undefined);
+  }
+  const view = await readProjectView(entry, io.env, stateDir);
+  // The run's commits reach the user's repository here too (the pod cannot write it).
+  const results = publishIfRun(view.project.path, view.project.stateDir);
+  if (view.summary) await catchUpNotifications(view.project.stateDir);
+  const notified = view.summary ? notifyStatusLine(view.project.stateDir) : undefined;
+  // Runs archived by `peers up --fresh` / `peers reset`, oldest first.
+  const archives = view.project.stateDir ? listArchives(view.project.stateDir) : [];
+  const archiveLines = archives.length
+    ? ['Earlier runs (archived, oldest first; read one with peers report --state-dir DIR):', ...archives.map((a) => `  ${a.stopReason ?? 'no stop reason'}, tick ${a.tick ?? '-'}, $${(a.spentUsd ?? 0).toFixed(2)}: ${a.path}`)]
+    : [];
+  out.log([...projectText(view, results ? describePublish(results) : undefined), ...(notified ? [notified] : []), ...archiveLines].join('\n'));
+  return { ...projectJson(view), results: results ?? null, archives: archives.map(archivedRunJson) };
+}
