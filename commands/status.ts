@@ -35,7 +35,7 @@ spend, open gates; then whose turn it is, peer health, budget spent against caps
     const stateDir = flags['state-dir'] ? resolve(this.io.cwd, flags['state-dir']) : undefined;
     if (flags.watch) {
       // The watch prints its own frames (or JSON lines) as it goes; what is left is its exit code.
-      return this.exitWith(await watchStatus({ read: () => readProjectView(entry, this.io.env, stateDir, true), intervalMs: flags.interval * 1000, json: this.jsonEnabled() }), undefined);
+      return this.exitWith(await watchStatus({ read: () => readProjectView(entry, this.io.env, stateDir, true), intervalMs: flags.interval * 1000, json: this.jsonEnabled(), out: this.io.stdout, signals: this.io.signals }), undefined);
     }
     const view = await readProjectView(entry, this.io.env, stateDir);
     // The run's commits reach the user's repository here too (the pod cannot write it).

@@ -13,8 +13,8 @@ type SecurityInfo = { host?: { security?: { seccompEnabled?: boolean; seccompPro
 
 const HINT = 'peers needs podman with seccomp and its default profile (Debian: apt-get install golang-github-containers-common; elsewhere containers-common); `podman info` shows host.security';
 
-export async function writePodSeccompProfile(dest: string): Promise<void> {
-  const info = JSON.parse(await podmanOk(['info', '--format', 'json'])) as SecurityInfo;
+export async function writePodSeccompProfile(dest: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const info = JSON.parse(await podmanOk(['info', '--format', 'json'], { env })) as SecurityInfo;
   const sec = info.host?.security;
   if (sec?.seccompEnabled !== true) throw new PeersError('podman runs without seccomp here, so the pod could not stop the workspace from creating user namespaces', { hint: HINT });
   const source = sec.seccompProfilePath;

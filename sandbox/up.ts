@@ -9,7 +9,7 @@
  * (`--max-runtime +6h`, written to the operator's control file the loop reads every tick).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { adoptControlPlane, snapshotDigest } from '../src/config/control-snapshot.ts';
 import { loadConfigFile, loadProject, type LoadedProject } from '../src/config/load.ts';
@@ -51,7 +51,7 @@ import { armNotifications } from '../src/notify/notify-store.ts';
 import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
 
 export type UpOptions = Omit<PodPlanOptions, 'modelServerDir'> & {
-  target?: string;
+  target: string;
   progress: (line: string) => void;
   env?: NodeJS.ProcessEnv;
   /** Adopt a `.peers/` that changed since the last run's snapshot (refused with the diff otherwise). */
@@ -120,9 +120,13 @@ export function publishIfRun(repo: string, stateDir: string): PublishResult | un
   }
 }
 
-/** PATH, a name from the registry, or the current directory. */
-export function resolveProjectDir(target: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return resolveProjectTarget(target, env);
+/**
+ * The project of an `up` or `down`: the absolute path its command resolved (commands/project-target.ts),
+ * or a registered name. Never the process's working directory: the command was handed its own.
+ */
+export function resolveProjectDir(target: string, env: NodeJS.ProcessEnv): string {
+  if (!isAbsolute(target) && target.includes('/')) throw new Error(`resolveProjectDir: ${target} is not an absolute path`);
+  return resolveProjectTarget(target, env, '/');
 }
 
 /** The flags of this `up` that only a starting loop can take (refused on a running run). */
@@ -204,7 +208,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     if (d.kind === 'refuse') throw new PeersError(d.message, { hint: d.hint, exitCode: d.exitCode });
     const notes: string[] = [];
     if (d.kind === 'repair') {
-      await restartContainers(key, d.restart, o.progress);
+      await restartContainers(key, d.restart, o.progress, env);
       notes.push(`restarted ${d.restart.join(', ')}: the loop held the run while ${d.restart.length > 1 ? 'they were' : 'it was'} down and goes on now`);
     }
     if (o.maxRuntime) {
@@ -220,7 +224,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const { spec, plan, budget } = await planPod(repo, { ...o, upstream, modelServerDir }, env);
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
   const image = spec.containers[0]!.image;
-  if (!(await imageExists(image))) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
+  if (!(await imageExists(image, env))) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
 
   let archived: ArchivedRun | null = null;
   let previousResults: UpResult['previousResults'] = null;
@@ -245,7 +249,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     writeControl(paths.control, c.control!);
     notes.push(c.note!);
   }
-  const stale = await staleImageWarning(image);
+  const stale = await staleImageWarning(image, env);
   if (stale) o.progress(`warning: ${stale}`);
   if ((await localProjectStatus(entry, env)).containers.length) {
     o.progress('removing the stopped pod of the previous run');
@@ -258,7 +262,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   // Notifications come from the host, with the settings of the operator's config as read now.
   armNotifications(stateDir, { name: entry.name ?? basename(repo), path: repo }, loaded.config.notify);
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
-  await writePodSeccompProfile(seccompProfilePath(key, env));
+  await writePodSeccompProfile(seccompProfilePath(key, env), env);
 
   // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.
   await updateRegistry((ps) => {
@@ -268,13 +272,13 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) o.progress('TEST MODE: the vendors are a local stand-in (sandbox/test-upstream.ts; never in a real run)');
   o.progress(`creating pod ${spec.podName} (network: none)`);
   try {
-    await podmanOk(plan.createPod);
-    for (const v of spec.volumes) if ((await podman(['volume', 'exists', v])).code !== 0) await podmanOk(['volume', 'create', v]);
+    await podmanOk(plan.createPod, { env });
+    for (const v of spec.volumes) if ((await podman(['volume', 'exists', v], { env })).code !== 0) await podmanOk(['volume', 'create', v], { env });
     for (const c of plan.createContainers) await podmanOk(c.argv, { env });
     for (const c of plan.createContainers) {
       o.progress(`starting ${c.role}`);
-      await podmanOk(['start', containerName(key, c.role as never)]);
-      if (c.role === 'model-server') await waitForModelServer(key);
+      await podmanOk(['start', containerName(key, c.role as never)], { env });
+      if (c.role === 'model-server') await waitForModelServer(key, env);
     }
   } catch (e) {
     await teardown(key, env);
@@ -285,7 +289,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
 }
 
 /** Adopts the control plane for this run (a refusal changes nothing); the state's digest before, for the decision. */
-export function adoptRunControlPlane(repo: string, paths: StatePaths, o: UpOptions): { digestBefore: string | null } {
+export function adoptRunControlPlane(repo: string, paths: StatePaths, o: Pick<UpOptions, 'acceptChanges' | 'progress'>): { digestBefore: string | null } {
   const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers up' });
   if (adopted.adopted.length) o.progress(`adopted the changed control plane: ${adopted.adopted.map((e) => `${e.path} ${e.change}`).join(', ')}`);
   return { digestBefore: loadState(paths.state)?.config_digest ?? null };
@@ -338,11 +342,11 @@ export function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOp
 
 /** Removes the pod and the containers beside it (loop, setup, gates, egress), in any state; the shared
  *  socket dirs go with them. The loop goes first so it never outlives its runners by long. */
-export async function teardown(project: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function teardown(project: string, env: NodeJS.ProcessEnv): Promise<void> {
   // --ignore: podman 4.3's `rm -f A B` silently removes NOTHING (exit 0) when one of the names is
   // missing, e.g. after an `up` that failed before creating the gates container.
-  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'loop')]);
-  await podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)]);
-  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'setup'), containerName(project, 'gates'), containerName(project, 'egress')]);
+  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'loop')], { env });
+  await podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)], { env });
+  await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'setup'), containerName(project, 'gates'), containerName(project, 'egress')], { env });
   rmSync(sharedRoot(project, env), { recursive: true, force: true });
 }
