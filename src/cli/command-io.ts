@@ -13,10 +13,13 @@ export type OutputStream = { write(chunk: string | Uint8Array): unknown; readonl
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 
-/** Where SIGINT and SIGTERM arrive: the process, or an EventEmitter in tests. */
+/** SIGHUP too ends a command that supervises children (src/proc/interrupt.ts): the terminal went away. */
+export type SignalName = StopSignal | 'SIGHUP';
+
+/** Where SIGINT, SIGTERM and SIGHUP arrive: the process, or an EventEmitter in tests. */
 export type SignalSource = {
-  on(event: StopSignal, listener: () => void): unknown;
-  off(event: StopSignal, listener: () => void): unknown;
+  on(event: SignalName, listener: () => void): unknown;
+  off(event: SignalName, listener: () => void): unknown;
 };
 
 export type CommandIO = {

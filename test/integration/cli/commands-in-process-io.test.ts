@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { containerName } from '../../../sandbox/pod-spec.ts';
 import { projectRegistryPath } from '../../../src/config/project-registry.ts';
 import { projectKey, stateDirFor, statePaths } from '../../../src/state/paths.ts';
+import { gitOk } from '../../../src/git/git.ts';
 import { waitFor } from '../../wait-for.ts';
 import { Captured, runInProcess } from './in-process.ts';
 import { inProcessFixture, type InProcessFixture } from './in-process-fixture.ts';
@@ -149,5 +150,32 @@ describe('k8s pack', () => {
     expect(tar.status, tar.stderr.toString()).toBe(0);
     expect(readFileSync(join(out, 'state', 'ledger.bin')).equals(binary)).toBe(true);
     expect(existsSync(join(out, 'state', 'run'))).toBe(false);
+  });
+});
+
+describe('verify', () => {
+  test('the injected SIGINT stops the running gate and removes its checkout: exit 130, no VERIFY.md, no listener left', async () => {
+    const repo = join(scratch, 'verify-repo');
+    mkdirSync(repo);
+    gitOk(repo, ['init', '-q', '-b', 'main']);
+    writeFileSync(join(repo, '.gitignore'), '.peers/\n');
+    gitOk(repo, ['add', '.']);
+    gitOk(repo, ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '-m', 'initial']);
+    mkdirSync(join(repo, '.peers'));
+    writeFileSync(join(repo, '.peers', 'config.yaml'), 'peers:\n  - name: alpha\n    tool: custom\n    argv: [cat]\n  - name: beta\n    tool: custom\n    argv: [cat]\n');
+    const cwdMark = join(scratch, 'verify-cwd');
+    writeFileSync(join(repo, '.peers', 'goals.yaml'), `goals:\n  - id: long-suite\n    type: hard\n    cmd: "pwd > ${cwdMark}.tmp; mv ${cwdMark}.tmp ${cwdMark}; exec sleep 60"\n    pass_when: exit_code == 0\n`);
+    const signals = new EventEmitter();
+    const done = runInProcess(['verify'], { env: fx.env, cwd: repo, signals });
+    await waitFor('the gate to start in its checkout', () => existsSync(cwdMark), 15_000);
+    const checkout = readFileSync(cwdMark, 'utf8').trim();
+    expect(existsSync(checkout)).toBe(true);
+    signals.emit('SIGINT');
+    const r = await done;
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain('interrupted by SIGINT');
+    expect(existsSync(checkout)).toBe(false);
+    expect(existsSync(join(repo, '.peers', 'VERIFY.md'))).toBe(false);
+    expect(['SIGINT', 'SIGTERM', 'SIGHUP'].map((n) => signals.listenerCount(n))).toEqual([0, 0, 0]);
   });
 });
