@@ -36,7 +36,7 @@ export default class Check extends BaseCommand {
     const dir = projectFrom(args.path, flags.dir, this.io);
     // History through a read-only view, files from the working tree: the repository's own config
     // (filters, fsmonitor, hooks, includes…) is never honoured.
-    const result = await withObservedWorkTree(dir, () =>
+    const result = await withObservedWorkTree(dir, this.io.env, () =>
       check.run(dir, {
         lang: flags.lang,
         pins: flags.pin,

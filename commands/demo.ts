@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { resolve } from 'node:path';
 import { CommandFailed } from '../src/cli/errors.ts';
 import { runDemo } from '../apps/demo/run-demo.ts';
 import { PRICE_TABLE_DATE } from '../auth-proxy/usage/price-table.ts';
@@ -31,7 +32,7 @@ the demo to the unprivileged user $PEERS_TEST_USER (default peerstest), whose ro
     const json = this.jsonEnabled();
     // Progress goes to stderr under --json, so stdout stays one JSON document.
     const print = (line: string) => (json ? this.io.stderr.write(`${line}\n`) : this.log(line));
-    const outcome = await abortOnStopSignal(this.io.signals, (signal) => runDemo({ dir: flags.dir, keep: flags.keep, where: flags.host ? 'host' : flags.pod ? 'pod' : 'auto', signal, print }));
+    const outcome = await abortOnStopSignal(this.io.signals, (signal) => runDemo({ dir: flags.dir === undefined ? undefined : resolve(this.io.cwd, flags.dir), keep: flags.keep, where: flags.host ? 'host' : flags.pod ? 'pod' : 'auto', env: this.io.env, signal, print, warn: (line) => this.io.stderr.write(`${line}\n`) }));
     if (!json) {
       this.log('');
       this.log(outcome.report.trimEnd());

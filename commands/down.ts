@@ -31,7 +31,7 @@ fingerprint \`peers up\` took (HEAD, index, config, hooks, .peers/): a run never
     const repo = projectFrom(args.project, flags.dir, this.io);
     // A run on Kubernetes is stopped on its cluster (the client loads only for such a project).
     const r = targetOfRepo(repo, this.io.env)
-      ? await (await import('../sandbox/k8s/k8s-down.ts')).downK8s({ repo, graceS: flags.grace, purge: flags.purge, progress })
+      ? await (await import('../sandbox/k8s/k8s-down.ts')).downK8s({ repo, graceS: flags.grace, purge: flags.purge, progress, env: this.io.env })
       : await down({ target: repo, graceS: flags.grace, purge: flags.purge, progress, env: this.io.env });
     if (!quiet) {
       this.log(r.wasRunning ? `stopped ${r.path} in ${r.seconds.toFixed(1)} s (stop reason: ${r.stopReason ?? 'none recorded'})` : `${r.path} was not running; nothing left behind`);

@@ -26,10 +26,10 @@ export default class Logs extends BaseCommand {
     const { args, flags } = await this.parse(Logs);
     const repo = projectFrom(args.project, flags.dir, this.io);
     if (targetOfRepo(repo, this.io.env) && !flags.peer) {
-      return this.exitWith(await (await import('../sandbox/k8s/k8s-logs.ts')).followK8sLogs({ repo, follow: flags.follow, egress: flags.egress }), undefined);
+      return this.exitWith(await (await import('../sandbox/k8s/k8s-logs.ts')).followK8sLogs({ repo, follow: flags.follow, egress: flags.egress, io: this.io }), undefined);
     }
     // A peer's turn logs of a run on a cluster: brought home first, then read as a podman run's.
-    if (targetOfRepo(repo, this.io.env) && flags.peer && !flags.egress) await (await import('../sandbox/k8s/k8s-logs.ts')).bringPeerLogsHome({ repo, follow: flags.follow });
+    if (targetOfRepo(repo, this.io.env) && flags.peer && !flags.egress) await (await import('../sandbox/k8s/k8s-logs.ts')).bringPeerLogsHome({ repo, follow: flags.follow, env: this.io.env });
     if (flags.peer) {
       if (flags.egress) throw new InputError('--peer and --egress show different logs: pass one of them');
       const peer = flags.peer;
@@ -47,6 +47,6 @@ export default class Logs extends BaseCommand {
       );
       return this.exitWith(exitCode, undefined);
     }
-    return this.exitWith(await followLogs({ project: projectKey(repo), follow: flags.follow, egress: flags.egress, stateDir: stateDirFor(repo, this.io.env), out: this.io }), undefined);
+    return this.exitWith(await followLogs({ project: projectKey(repo), follow: flags.follow, egress: flags.egress, stateDir: stateDirFor(repo, this.io.env), io: this.io }), undefined);
   }
 }

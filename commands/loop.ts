@@ -50,12 +50,12 @@ export default class Loop extends BaseCommand {
     const { args, flags } = await this.parse(Loop);
     // In the pod (`peers up` sets PEERS_RUNNER_*): peer CLIs run in the workspace container and
     // gates in the gates container; elsewhere both stay local.
-    const runner = peerRunnerFromEnv();
+    const runner = peerRunnerFromEnv(this.io.env);
     const repo = resolve(this.io.cwd, args.path ?? '.');
     // The peers' git identity falls back to the user's (git-identity.ts). `peers up` reads it on the
     // host and hands it over; a loop started on the host reads it here, once, before any turn.
     const handedOver = USER_IDENTITY_ENV.name in this.io.env || USER_IDENTITY_ENV.email in this.io.env;
-    const env = runner || handedOver ? this.io.env : { ...this.io.env, ...userIdentityEnv(readUserGitIdentity(repo)) };
+    const env = runner || handedOver ? this.io.env : { ...this.io.env, ...userIdentityEnv(readUserGitIdentity(repo, this.io.env)) };
     const outcome = await abortOnStopSignal(this.io.signals, (signal) =>
       runLoop({
         repo,
@@ -76,7 +76,7 @@ export default class Loop extends BaseCommand {
         acceptChanges: flags['accept-changes'],
         pod: flags['workspace-dir'] ? { workspaceDir: flags['workspace-dir'] } : undefined,
         runner,
-        gateProbe: gateProbeFromEnv(),
+        gateProbe: gateProbeFromEnv(this.io.env),
         // In the pod: the lifeline says which containers are down (the run holds while any is).
         podHealth: heldLifeline(),
         signal,

@@ -34,5 +34,5 @@ export function projectFrom(arg: string | undefined, dir: string | undefined, io
   if (arg !== undefined && dir !== undefined) throw new InputError(`the project is named twice: '${arg}' and -C ${dir}`, { hint: 'pass one of them' });
   const target = arg ?? dir;
   const isName = target !== undefined && !target.includes('/') && !existsSync(resolve(io.cwd, target));
-  return isName ? resolveProjectTarget(target, io.env) : gitRepoRootOf(target ?? io.cwd, undefined, io.cwd);
+  return isName ? resolveProjectTarget(target, io.env, io.cwd) : gitRepoRootOf(target ?? io.cwd, undefined, io.cwd);
 }

@@ -32,7 +32,7 @@ export async function runStatus(project: string | undefined, flags: FlagValues<t
   const stateDir = flags['state-dir'] ? resolve(io.cwd, flags['state-dir']) : undefined;
   if (flags.watch) {
     // The watch prints its own frames (or JSON lines) as it goes; what is left is its exit code.
-    return exitWith(await watchStatus({ read: () => readProjectView(entry, io.env, stateDir, true), intervalMs: flags.interval * 1000, json: out.json }), undefined);
+    return exitWith(await watchStatus({ read: () => readProjectView(entry, io.env, stateDir, true), intervalMs: flags.interval * 1000, json: out.json, out: io.stdout, signals: io.signals }), undefined);
   }
   const view = await readProjectView(entry, io.env, stateDir);
   // The run's commits reach the user's repository here too (the pod cannot write it).

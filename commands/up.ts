@@ -17,11 +17,11 @@ import { loopStartFlags, maxTicksFlag, maxUsdFlag } from './run-flags.ts';
 import { BaseCommand } from './base.ts';
 
 /** A project whose run is on a cluster is not started on podman as well (one run per project). */
-async function refuseK8sProject(repo: string): Promise<void> {
-  const entry = listProjects().find((p) => p.path === repo);
+async function refuseK8sProject(repo: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const entry = listProjects(env).find((p) => p.path === repo);
   if (entry?.kubernetes === undefined) return;
   const { k8sTargetOf } = await import('../sandbox/run-target.ts');
-  const t = k8sTargetOf(entry);
+  const t = k8sTargetOf(entry, env);
   throw new InputError(`this project's run is on Kubernetes (namespace ${t?.namespace})`, { hint: 'peers down first (add --purge to drop its state there), or peers up --target k8s to resume it' });
 }
 
@@ -117,7 +117,7 @@ starts over from your HEAD.
       const [{ planK8s, k8sObjects }, { k8sYaml }] = await Promise.all([import('../sandbox/k8s/k8s-plan.ts'), import('../sandbox/k8s/k8s-render.ts')]);
       const rehearse = flags.rehearse ? { upstream: 'model-server' as const } : {};
       // No credential values: the Secret is created by `peers up --target k8s` from this shell's environment.
-      const plan = await planK8s(target, { ...common, ...rehearse, ...k8sTarget });
+      const plan = await planK8s(target, { ...common, ...rehearse, ...k8sTarget }, this.io.env);
       const objects = k8sObjects(plan, undefined);
       if (quiet) return { yaml: k8sYaml(objects), objects, budget_policy: plan.budget.policy };
       this.log(`# budget: ${describePolicy(plan.budget.policy)} (up --target k8s delivers it with the run)`);
@@ -127,8 +127,8 @@ starts over from your HEAD.
     }
     if (flags['dry-run']) {
       const repo = target;
-      const rehearse = flags.rehearse ? { upstream: 'model-server' as const, modelServerDir: rehearsalDir(stateDirFor(repo)) } : {};
-      const { plan, budget } = await planPod(repo, { ...common, ...rehearse });
+      const rehearse = flags.rehearse ? { upstream: 'model-server' as const, modelServerDir: rehearsalDir(stateDirFor(repo, this.io.env)) } : {};
+      const { plan, budget } = await planPod(repo, { ...common, ...rehearse }, this.io.env);
       if (quiet) return { ...snakeKeys(plan), budget_policy: budget.policy };
       // The policy `up` would write to the state dir for the loop and the auth sidecar to read.
       this.log(`# budget: ${describePolicy(budget.policy)} (up writes it to ${budget.hostPath})`);
@@ -138,7 +138,7 @@ starts over from your HEAD.
     }
     if (k8s) {
       const { upK8s } = await import('../sandbox/k8s/k8s-up.ts');
-      const r = await upK8s({ target, ...common, rehearse: flags.rehearse, acceptChanges: flags['accept-changes'], ...k8sTarget, progress: (l) => quiet || this.io.stderr.write(`peers up: ${l}\n`) });
+      const r = await upK8s({ target, ...common, rehearse: flags.rehearse, acceptChanges: flags['accept-changes'], ...k8sTarget, env: this.io.env, progress: (l) => quiet || this.io.stderr.write(`peers up: ${l}\n`) });
       if (!quiet) {
         this.log(r.alreadyRunning ? `${r.name} is already running (Pod ${r.pod} in ${r.namespace}).` : `${r.name} is running on ${r.context}: Pod ${r.pod} in namespace ${r.namespace} (${r.resumed ? 'resumed' : 'started'} in ${r.seconds.toFixed(1)} s).`);
         for (const n of r.notes) this.log(`  note: ${n}`);
@@ -146,11 +146,11 @@ starts over from your HEAD.
       }
       if (flags.attach && !quiet) {
         const { followK8sLogs } = await import('../sandbox/k8s/k8s-logs.ts');
-        await followK8sLogs({ repo: target, follow: true, egress: false });
+        await followK8sLogs({ repo: target, follow: true, egress: false, io: this.io });
       }
       return upJson(r);
     }
-    await refuseK8sProject(target);
+    await refuseK8sProject(target, this.io.env);
     const r = await up({
       target,
       ...common,
@@ -159,6 +159,7 @@ starts over from your HEAD.
       rehearse: flags.rehearse,
       acceptChanges: flags['accept-changes'],
       cloneOnly: flags['clone-only'],
+      env: this.io.env,
       progress: (l) => quiet || this.io.stderr.write(`peers up: ${l}\n`),
     });
     if (r.finished) {
@@ -183,7 +184,7 @@ starts over from your HEAD.
     }
     if (flags.attach && !quiet) {
       const { attachToRun } = await import('../sandbox/logs.ts');
-      const exitCode = await attachToRun({ project: r.project, stateDir: r.stateDir, log: (l) => this.log(l) });
+      const exitCode = await attachToRun({ project: r.project, stateDir: r.stateDir, log: (l) => this.log(l), io: this.io });
       // The run's last commits, as the branch in the user's repository (the pod cannot write it).
       const results = publishIfRun(target, r.stateDir);
       if (results) this.log(describePublish(results));

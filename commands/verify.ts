@@ -28,7 +28,7 @@ export default class Verify extends BaseCommand {
     // Progress goes to stderr, and only on a terminal: the table on stdout stays clean for pipes.
     const showProgress = !this.jsonEnabled() && this.io.stderr.isTTY === true;
     // Ctrl-C stops the gates and removes the checkout; a partial result is not written to VERIFY.md.
-    const report = await withInterrupts((signal) => runVerify({
+    const report = await withInterrupts(this.io.signals, (signal) => runVerify({
       repo,
       signal,
       config: project.config,

@@ -39,7 +39,7 @@ export function checkUserRepo(repo: string, fpPath: string): RepoCheck {
   };
 }
 
-export async function down(o: { target?: string; graceS: number; progress: (l: string) => void; env?: NodeJS.ProcessEnv; purge?: boolean }): Promise<DownResult> {
+export async function down(o: { target: string; graceS: number; progress: (l: string) => void; env?: NodeJS.ProcessEnv; purge?: boolean }): Promise<DownResult> {
   const env = o.env ?? process.env;
   const t0 = Date.now();
   const repo = resolveProjectDir(o.target, env);
@@ -50,11 +50,11 @@ export async function down(o: { target?: string; graceS: number; progress: (l: s
 
 async function downLocked(repo: string, key: string, o: { graceS: number; progress: (l: string) => void; purge?: boolean }, env: NodeJS.ProcessEnv, t0: number): Promise<DownResult> {
   const stateDir = stateDirFor(repo, env);
-  const containers = await projectContainers(key);
+  const containers = await projectContainers(key, env);
   const wasRunning = Boolean(containers.find((c) => c.role === 'loop')?.running);
   if (wasRunning) {
     o.progress(`stopping the loop (SIGTERM, up to ${o.graceS}s to save its state)`);
-    const r = await podman(['stop', '-t', String(o.graceS), containerName(key, 'loop')], { timeoutMs: (o.graceS + 30) * 1000 });
+    const r = await podman(['stop', '-t', String(o.graceS), containerName(key, 'loop')], { env, timeoutMs: (o.graceS + 30) * 1000 });
     // Fail closed: never tear the pod down under a loop we could not stop.
     if (r.code !== 0) throw new PeersError(`could not stop the loop container: ${r.stderr.trim().slice(0, 400)}`, { hint: `podman logs ${containerName(key, 'loop')}` });
   }
@@ -65,7 +65,7 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
   }
   if (o.purge) {
     // The gate dependency cache survives a plain down on purpose (the next `up` reuses it).
-    await podman(['volume', 'rm', '-f', gatesCacheVolume(key)]);
+    await podman(['volume', 'rm', '-f', gatesCacheVolume(key)], { env });
   }
   const results = publishIfRun(repo, stateDir) ?? null;
   const repoCheck = checkUserRepo(repo, fingerprintPath(statePaths(stateDir)));

@@ -32,8 +32,8 @@ export type Progress = (line: string) => void;
  * CA certificates the build must trust: an explicit file, else the bundle Node is told to trust on
  * this host (NODE_EXTRA_CA_CERTS / SSL_CERT_FILE), which is how TLS-inspecting proxies are set up.
  */
-export function hostCaFile(explicit?: string): string | undefined {
-  for (const f of [explicit, process.env.NODE_EXTRA_CA_CERTS, process.env.SSL_CERT_FILE]) {
+export function hostCaFile(explicit: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  for (const f of [explicit, env.NODE_EXTRA_CA_CERTS, env.SSL_CERT_FILE]) {
     // A directory, FIFO or device in one of these variables is skipped like a missing file.
     if (f && isRegularFile(f)) return f;
   }
@@ -50,8 +50,8 @@ export function imageRecipe(base: string): string {
   return createHash('sha256').update(JSON.stringify([CONTAINERFILE, v.claude, v.codex, v.opencode, base])).digest('hex').slice(0, 16);
 }
 
-async function recipeOf(tag: string): Promise<string | null> {
-  const r = await podman(['image', 'inspect', '--format', '{{index .Labels "peers.recipe"}}', tag]);
+async function recipeOf(tag: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+  const r = await podman(['image', 'inspect', '--format', '{{index .Labels "peers.recipe"}}', tag], { env });
   return r.code === 0 ? r.stdout.trim() : null;
 }
 
@@ -60,8 +60,8 @@ async function recipeOf(tag: string): Promise<string | null> {
  * Whether the workspace image exists and, if so, whether it was built for another peers version
  * (a warning to show): one `podman image inspect` answers both.
  */
-export async function workspaceImageState(tag: string): Promise<{ exists: boolean; stale: string | null }> {
-  const r = await podman(['image', 'inspect', '--format', '{{index .Labels "peers.recipe"}} {{index .Labels "peers.base"}}', tag]);
+export async function workspaceImageState(tag: string, env: NodeJS.ProcessEnv): Promise<{ exists: boolean; stale: string | null }> {
+  const r = await podman(['image', 'inspect', '--format', '{{index .Labels "peers.recipe"}} {{index .Labels "peers.base"}}', tag], { env });
   if (r.code !== 0) return { exists: false, stale: null };
   const [recipe, base] = r.stdout.trim().split(' ');
   if (base && recipe === imageRecipe(base)) return { exists: true, stale: null };
@@ -69,24 +69,24 @@ export async function workspaceImageState(tag: string): Promise<{ exists: boolea
 }
 
 /** The warning for an image built for another peers version; null for a current or missing one. */
-export async function staleImageWarning(tag: string): Promise<string | null> {
-  return (await workspaceImageState(tag)).stale;
+export async function staleImageWarning(tag: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+  return (await workspaceImageState(tag, env)).stale;
 }
 
-export async function buildWorkspaceImage(opts: { base: string; tag?: string; progress: Progress; force?: boolean; caFile?: string }): Promise<{ tag: string; seconds: number; skipped: boolean }> {
+export async function buildWorkspaceImage(opts: { base: string; tag?: string; progress: Progress; force?: boolean; caFile?: string; env: NodeJS.ProcessEnv }): Promise<{ tag: string; seconds: number; skipped: boolean }> {
   const tag = opts.tag ?? WORKSPACE_IMAGE;
   const started = Date.now();
   const recipe = imageRecipe(opts.base);
-  const current = await recipeOf(tag);
+  const current = await recipeOf(tag, opts.env);
   if (!opts.force && current === recipe) return { tag, seconds: 0, skipped: true };
   if (current !== null && current !== recipe) opts.progress(`${tag} was built from an older recipe; rebuilding`);
-  if (!(await imageExists(opts.base)) && opts.base.startsWith('localhost/')) {
+  if (!(await imageExists(opts.base, opts.env)) && opts.base.startsWith('localhost/')) {
     throw new PeersError(`base image ${opts.base} does not exist`, { hint: OFFLINE_BASE_HINT });
   }
   const ctx = mkdtempSync(join(tmpdir(), 'peers-image-'));
   try {
     await Bun.write(join(ctx, 'Containerfile'), CONTAINERFILE);
-    const ca = hostCaFile(opts.caFile);
+    const ca = hostCaFile(opts.caFile, opts.env);
     writeFileSync(join(ctx, 'extra-ca.crt'), ca ? readFileSync(ca) : '');
     if (ca) opts.progress(`trusting the build host's CA certificates from ${ca}`);
     const v = pinnedCliVersions();
@@ -100,7 +100,7 @@ export async function buildWorkspaceImage(opts: { base: string; tag?: string; pr
       '--build-arg', `OPENCODE_VERSION=${v.opencode}`,
       ctx,
     ];
-    const r = await podman(args, { onLine: (l) => /^STEP \d+\/\d+|^COMMIT|^Successfully/.test(l) && opts.progress(l.slice(0, 160)) });
+    const r = await podman(args, { env: opts.env, onLine: (l) => /^STEP \d+\/\d+|^COMMIT|^Successfully/.test(l) && opts.progress(l.slice(0, 160)) });
     if (r.code !== 0) throw new PeersError(`podman build failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-8).join('\n')}`);
     return { tag, seconds: (Date.now() - started) / 1000, skipped: false };
   } finally {

@@ -4,15 +4,19 @@
  * `loop.log` (k8s-file format, pod-spec.ts), appending across `up`s. `-f` follows the running
  * loop through podman. The audit log is size-capped: its older half (`egress.jsonl.1`) is shown
  * first, then the current file, whose first line says how many records rotation dropped, if any.
+ * Output goes to the command's streams, podman and the followers run in the command's environment,
+ * and a stop signal of the command (Ctrl-C) ends the following (src/cli/command-io.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CommandIO } from '../src/cli/command-io.ts';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { isRegularFile } from '../src/cli/input-file.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { ROTATED_SUFFIX } from '../src/fs/size-capped-log.ts';
 import { statePaths } from '../src/state/paths.ts';
+import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { exitCodeFor, parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
 import { containerName } from './pod-spec.ts';
 import { podman, podmanBin } from './podman.ts';
@@ -35,29 +39,29 @@ export function k8sLogText(raw: string): string {
   return k8sLogChunks(raw).map((c) => c.text).join('');
 }
 
-export type LogOutput = { stdout: { write(text: string): unknown }; stderr: { write(text: string): unknown } };
+/** What of its command a log reader uses: where it writes, the environment podman runs in, Ctrl-C. */
+export type LogIO = Pick<CommandIO, 'stdout' | 'stderr' | 'env' | 'signals'>;
 
-/** `out`: where the saved loop output is written (the command's streams; the process's by default). */
-export async function followLogs(o: { project: string; follow: boolean; egress: boolean; stateDir?: string; out?: LogOutput }): Promise<number> {
+export async function followLogs(o: { project: string; follow: boolean; egress: boolean; stateDir?: string; io: LogIO }): Promise<number> {
   if (o.egress && o.stateDir) {
     const log = join(o.stateDir, 'sidecars', 'egress', 'egress.jsonl');
     if (!existsSync(log)) throw new PeersError(`no egress audit log yet (${log})`, { hint: 'it appears once the run made its first outbound request' });
     const older = log + ROTATED_SUFFIX;
     for (const f of existsSync(older) ? [older, log] : [log]) refuseIfNotRegular(f);
     if (existsSync(older)) {
-      const code = await run(['cat', older]);
+      const { code } = await run(['cat', older], o.io);
       if (code !== 0) return code;
     }
     // -F follows the name, so a rotation while following moves on to the new file.
-    return run(o.follow ? ['tail', '-n', '+1', '-F', log] : ['cat', log]);
+    return (await run(o.follow ? ['tail', '-n', '+1', '-F', log] : ['cat', log], o.io)).code;
   }
   const name = containerName(o.project, o.egress ? 'egress' : 'loop');
   const file = o.stateDir && !o.egress ? statePaths(o.stateDir).loopLog : undefined;
-  const exists = (await podman(['container', 'exists', name])).code === 0;
+  const exists = (await podman(['container', 'exists', name], { env: o.io.env })).code === 0;
   // Following needs the container; reading does not (the file has every `up`'s output, also after down).
   if (file && existsSync(file) && !(o.follow && exists)) {
     // Each line to the stream it came from, as `podman logs` does.
-    const out = o.out ?? process;
+    const out = o.io;
     for (const c of k8sLogChunks(readTextIfExists(file, 256 * MiB) ?? '')) (c.stream === 'stdout' ? out.stdout : out.stderr).write(c.text);
     if (o.follow) out.stderr.write('peers logs: the loop is not running; nothing more to follow\n');
     return 0;
@@ -65,7 +69,7 @@ export async function followLogs(o: { project: string; follow: boolean; egress: 
   if (!exists) {
     throw new PeersError(`no ${o.egress ? 'egress' : 'loop'} output for this project yet (never started${o.egress ? ', or removed by peers down' : ''})`, { hint: 'the run history stays in `peers report`' });
   }
-  return run([podmanBin(), 'logs', ...(o.follow ? ['-f'] : []), name]);
+  return (await run([podmanBin(o.io.env), 'logs', ...(o.follow ? ['-f'] : []), name], o.io)).code;
 }
 
 /** `cat` of a FIFO or a device planted in the state dir would wait or read forever. */
@@ -77,17 +81,10 @@ function refuseIfNotRegular(log: string): void {
  * `peers up --attach`: follows the loop until it stops, then says how it ended and returns the
  * run's exit code (0 for complete). Ctrl-C detaches (the run goes on) and returns 0.
  */
-export async function attachToRun(o: { project: string; stateDir: string; log: (line: string) => void }): Promise<number> {
+export async function attachToRun(o: { project: string; stateDir: string; log: (line: string) => void; io: LogIO }): Promise<number> {
   const since = Date.now();
-  let detached = false;
-  const onInt = () => (detached = true);
-  process.once('SIGINT', onInt);
-  try {
-    await run([podmanBin(), 'logs', '-f', containerName(o.project, 'loop')]);
-  } finally {
-    process.off('SIGINT', onInt);
-  }
-  if (detached) {
+  const { stopped } = await run([podmanBin(o.io.env), 'logs', '-f', containerName(o.project, 'loop')], o.io);
+  if (stopped) {
     o.log('detached; the run goes on (peers status, peers logs -f)');
     return 0;
   }
@@ -101,14 +98,26 @@ export async function attachToRun(o: { project: string; stateDir: string; log: (
   return exitCodeFor(parseStopReason(stop.reason));
 }
 
-function run(argv: string[]): Promise<number> {
-  return new Promise((resolve) => {
-    const c = spawn(argv[0]!, argv.slice(1), { stdio: 'inherit' });
-    const stop = () => c.kill('SIGTERM');
-    process.once('SIGINT', stop);
-    c.on('close', (code) => {
-      process.off('SIGINT', stop);
-      resolve(code ?? 0);
-    });
-  });
+/**
+ * Runs a reader (podman logs, tail, cat) onto the command's streams until it ends or the command
+ * gets a stop signal, which ends the reader (SIGTERM) and never the run. `stopped`: a signal ended it.
+ */
+function run(argv: string[], io: LogIO): Promise<{ code: number; stopped: boolean }> {
+  return abortOnStopSignal(io.signals, (signal) =>
+    new Promise((resolve, reject) => {
+      const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: io.env });
+      const stop = () => c.kill('SIGTERM');
+      signal.addEventListener('abort', stop, { once: true });
+      c.stdout.setEncoding('utf8').on('data', (text: string) => io.stdout.write(text));
+      c.stderr.setEncoding('utf8').on('data', (text: string) => io.stderr.write(text));
+      c.on('error', (e: NodeJS.ErrnoException) => {
+        signal.removeEventListener('abort', stop);
+        reject(e.code === 'ENOENT' ? new PeersError(`${argv[0]} not found`, { hint: 'install podman (Debian: apt-get install podman uidmap slirp4netns catatonit runc)' }) : e);
+      });
+      c.on('close', (code) => {
+        signal.removeEventListener('abort', stop);
+        resolve({ code: code ?? 0, stopped: signal.aborted });
+      });
+    }),
+  );
 }

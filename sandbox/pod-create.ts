@@ -18,8 +18,8 @@ async function settleAll<T>(all: Promise<T>[]): Promise<T[]> {
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
-async function ensureVolume(name: string): Promise<void> {
-  if ((await podman(['volume', 'exists', name])).code !== 0) await podmanOk(['volume', 'create', name]);
+async function ensureVolume(name: string, env: NodeJS.ProcessEnv): Promise<void> {
+  if ((await podman(['volume', 'exists', name], { env })).code !== 0) await podmanOk(['volume', 'create', name], { env });
 }
 
 /**
@@ -52,18 +52,18 @@ export async function createAndStartPod(plan: PodmanPlan, volumes: string[], pro
   const create = (roles: string[]) => settleAll(plan.createContainers.filter((c) => roles.includes(c.role)).map((c) => podmanOk(c.argv, { env })));
   const start = (roles: string[]) => {
     progress(`starting ${roles.join(', ')}`);
-    return podmanOk(['start', ...roles.map((r) => containerName(project, r as never))]);
+    return podmanOk(['start', ...roles.map((r) => containerName(project, r as never))], { env });
   };
   const inPod = (r: string) => plan.createContainers.find((c) => c.role === r)!.inPod;
   const groups = startGroups(plan);
-  const prepare = { pod: () => podmanOk(plan.createPod), beside: () => settleAll(volumes.map(ensureVolume)) };
+  const prepare = { pod: () => podmanOk(plan.createPod, { env }), beside: () => settleAll(volumes.map((v) => ensureVolume(v, env))) };
   const podRoles = plan.createContainers.filter((c) => c.inPod).map((c) => c.role);
   if (podRoles.includes('model-server')) {
     const besideRoles = plan.createContainers.filter((c) => !c.inPod).map((c) => c.role);
     await settleAll([prepare.pod().then(() => create(podRoles)), prepare.beside().then(() => create(besideRoles))]);
     for (const group of groups) {
       await settleAll(group.map(start));
-      if (group.at(-1)?.at(-1) === 'model-server') await waitForModelServer(project);
+      if (group.at(-1)?.at(-1) === 'model-server') await waitForModelServer(project, env);
     }
     return;
   }

@@ -172,7 +172,7 @@ export async function planPod(repo: string, o: PodPlanOptions, env: NodeJS.Proce
   });
   const plan = renderPodman(spec, {
     sharedRoot: sharedRoot(key, env),
-    cgroupLimits: await cgroupLimitsAvailable(),
+    cgroupLimits: await cgroupLimitsAvailable(env),
     user: `${process.getuid!()}:${process.getgid!()}`,
     seccompProfile: seccompProfilePath(key, env),
     // The egress audit log and the auth usage ledger outlive the pod: they are run history.

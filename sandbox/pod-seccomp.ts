@@ -11,8 +11,8 @@ import { SeccompProfileError, withoutUserNamespaces } from './seccomp-profile.ts
 
 const HINT = 'peers needs podman with seccomp and its default profile (Debian: apt-get install golang-github-containers-common; elsewhere containers-common); `podman info` shows host.security';
 
-export async function writePodSeccompProfile(dest: string): Promise<void> {
-  const sec = await podmanHostFacts();
+export async function writePodSeccompProfile(dest: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const sec = await podmanHostFacts(env);
   if (sec.seccompEnabled !== true) throw new PeersError('podman runs without seccomp here, so the pod could not stop the workspace from creating user namespaces', { hint: HINT });
   const source = sec.seccompProfilePath;
   if (!source) throw new PeersError('podman names no default seccomp profile (host.security.seccompProfilePath is empty)', { hint: HINT });

@@ -54,8 +54,8 @@ function dirStamps(dir: string): string[] {
 }
 
 /** The cache key: null when podman's executable cannot be found (nothing to remember then). */
-export function hostKey(env: NodeJS.ProcessEnv = process.env): string | null {
-  const bin = podmanBin();
+export function hostKey(env: NodeJS.ProcessEnv): string | null {
+  const bin = podmanBin(env);
   const path = bin.includes('/') ? bin : Bun.which(bin, { PATH: env.PATH ?? '' });
   if (!path) return null;
   const exe = stamp(path);
@@ -75,7 +75,7 @@ export function hostKey(env: NodeJS.ProcessEnv = process.env): string | null {
   return [boot, `uid=${process.getuid?.() ?? ''}`, exe, ...files].join('\n');
 }
 
-export function hostFactsCachePath(env: NodeJS.ProcessEnv = process.env): string {
+export function hostFactsCachePath(env: NodeJS.ProcessEnv): string {
   return join(peersRuntimeDir(env), 'podman-host.json');
 }
 
@@ -86,7 +86,7 @@ let pending: { key: string | null; facts: Promise<PodmanHostFacts> } | undefined
  * from the cache when its key still holds, else one `podman info`. `peers up` calls it early
  * without waiting, so a first `podman info` runs beside its other work.
  */
-export function podmanHostFacts(env: NodeJS.ProcessEnv = process.env): Promise<PodmanHostFacts> {
+export function podmanHostFacts(env: NodeJS.ProcessEnv): Promise<PodmanHostFacts> {
   const key = hostKey(env);
   if (pending && pending.key === key) return pending.facts;
   const facts = readOrAsk(key, env);
@@ -107,7 +107,7 @@ async function readOrAsk(key: string | null, env: NodeJS.ProcessEnv): Promise<Po
       // no cache, or an unreadable one: ask podman
     }
   }
-  const facts = factsFromInfo(await podmanOk(['info', '--format', 'json']));
+  const facts = factsFromInfo(await podmanOk(['info', '--format', 'json'], { env }));
   if (key !== null) {
     try {
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
@@ -120,9 +120,9 @@ async function readOrAsk(key: string | null, env: NodeJS.ProcessEnv): Promise<Po
 }
 
 /** True when cgroup-based limits (--memory, --pids-limit) take effect for this rootless user. */
-export async function cgroupLimitsAvailable(): Promise<boolean> {
+export async function cgroupLimitsAvailable(env: NodeJS.ProcessEnv): Promise<boolean> {
   try {
-    const host = await podmanHostFacts();
+    const host = await podmanHostFacts(env);
     return limitsSupport(host.cgroupVersion, host.cgroupControllers).effective;
   } catch (e) {
     // No podman here (a dry run rendering for another host): render the full limits.

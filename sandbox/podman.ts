@@ -1,23 +1,24 @@
 /**
  * The one place peers starts podman. Everything else builds argv (podman-render.ts) and calls
- * `podman(args)`. `PEERS_PODMAN` overrides the executable (a wrapper script in tests).
+ * `podman(args, { env })`. `PEERS_PODMAN` in the environment the command was given overrides the
+ * executable (a wrapper script in tests); podman itself runs in that environment.
  */
 import { spawn } from 'node:child_process';
 import { PeersError } from '../src/cli/errors.ts';
 
 export type PodmanResult = { code: number; stdout: string; stderr: string };
 
-export function podmanBin(): string {
-  return process.env.PEERS_PODMAN || 'podman';
+export function podmanBin(env: NodeJS.ProcessEnv): string {
+  return env.PEERS_PODMAN || 'podman';
 }
 
 /** Runs podman; resolves with its exit code and output (never throws on a non-zero exit). */
 export function podman(
   args: string[],
-  opts: { stdin?: string | NodeJS.ReadableStream; timeoutMs?: number; onLine?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
+  opts: { env: NodeJS.ProcessEnv; stdin?: string | NodeJS.ReadableStream; timeoutMs?: number; onLine?: (line: string) => void },
 ): Promise<PodmanResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(podmanBin(), args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    const child = spawn(podmanBin(opts.env), args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env });
     let stdout = '';
     let stderr = '';
     let partial = '';
@@ -36,7 +37,7 @@ export function podman(
     });
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (timer) clearTimeout(timer);
-      if (e.code === 'ENOENT') reject(new PeersError(`podman not found (${podmanBin()})`, { hint: 'install podman (Debian: apt-get install podman uidmap slirp4netns catatonit runc)' }));
+      if (e.code === 'ENOENT') reject(new PeersError(`podman not found (${podmanBin(opts.env)})`, { hint: 'install podman (Debian: apt-get install podman uidmap slirp4netns catatonit runc)' }));
       else reject(e);
     });
     child.on('close', (code) => {
@@ -51,7 +52,7 @@ export function podman(
 }
 
 /** Like `podman` but a non-zero exit is a PeersError naming the command. */
-export async function podmanOk(args: string[], opts: Parameters<typeof podman>[1] = {}): Promise<string> {
+export async function podmanOk(args: string[], opts: Parameters<typeof podman>[1]): Promise<string> {
   const r = await podman(args, opts);
   if (r.code !== 0) throw new PeersError(`podman ${args.slice(0, 2).join(' ')} failed (exit ${r.code}): ${r.stderr.trim().slice(0, 600)}`);
   return r.stdout;
@@ -65,15 +66,15 @@ function stripNoise(stderr: string): string {
     .join('\n');
 }
 
-export async function imageExists(ref: string): Promise<boolean> {
-  return (await podman(['image', 'exists', ref])).code === 0;
+export async function imageExists(ref: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  return (await podman(['image', 'exists', ref], { env })).code === 0;
 }
 
 export type ContainerState = { name: string; role: string; status: string; running: boolean; exitCode: number };
 
 /** The state of every container labelled with this project (in the pod or not). */
-export async function projectContainers(project: string): Promise<ContainerState[]> {
-  const out = await podmanOk(['ps', '-a', '--filter', `label=peers.project=${project}`, '--format', 'json']);
+export async function projectContainers(project: string, env: NodeJS.ProcessEnv): Promise<ContainerState[]> {
+  const out = await podmanOk(['ps', '-a', '--filter', `label=peers.project=${project}`, '--format', 'json'], { env });
   const rows = JSON.parse(out || '[]') as { Names: string[]; Labels?: Record<string, string>; State: string; ExitCode: number }[];
   return rows.map((r) => ({
     name: r.Names[0] ?? '',

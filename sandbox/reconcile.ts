@@ -58,8 +58,8 @@ function latest(a: string | null, b: string | null): string | null {
   return Date.parse(a) >= Date.parse(b) ? a : b;
 }
 
-async function startedAt(name: string): Promise<string | null> {
-  const r = await podman(['inspect', '--type', 'container', '--format', '{{.State.StartedAt}}', name]);
+async function startedAt(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+  const r = await podman(['inspect', '--type', 'container', '--format', '{{.State.StartedAt}}', name], { env });
   if (r.code !== 0) return null;
   // Go's time format: "2026-11-22 02:41:07.123456789 +0000 UTC"
   const m = r.stdout.trim().match(/^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d+)? ([+-]\d{4})/);
@@ -70,10 +70,10 @@ async function startedAt(name: string): Promise<string | null> {
  * The project's containers; none without podman to ask, and none for root, whose pods `peers up`
  * never creates (the pod is rootless), so root's status never wakes rootful podman.
  */
-export async function containersOf(key: string): Promise<ContainerState[]> {
+export async function containersOf(key: string, env: NodeJS.ProcessEnv): Promise<ContainerState[]> {
   if (!key || process.getuid?.() === 0) return [];
-  if (!Bun.which(podmanBin(), { PATH: process.env.PATH ?? '' })) return [];
-  return projectContainers(key);
+  if (!Bun.which(podmanBin(env), { PATH: env.PATH ?? '' })) return [];
+  return projectContainers(key, env);
 }
 
 /** Roles of the pod that are down beside a running loop: podman's word and the loop's, together. */
@@ -91,7 +91,7 @@ export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv
   const key = existsSync(p.path) ? projectKey(p.path) : '';
   const stateDir = stateDirOverride ?? (existsSync(p.path) ? stateDirFor(p.path, env) : '');
   const paths = stateDir ? statePaths(stateDir) : undefined;
-  const containers = await containersOf(key);
+  const containers = await containersOf(key, env);
   const loop = containers.find((c) => c.role === 'loop');
   let stop: { reason: string; at: string } | undefined;
   try {
@@ -109,7 +109,7 @@ export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv
   }
   const status = classify({
     loopRunning: Boolean(loop?.running) || lockHeld,
-    loopStartedAt: latest(loop ? await startedAt(containerName(key, 'loop')) : null, p.last_up_at ?? null),
+    loopStartedAt: latest(loop ? await startedAt(containerName(key, 'loop'), env) : null, p.last_up_at ?? null),
     stopReason: stop,
     hasState: Boolean(paths && existsSync(paths.state)),
     hasContainers: containers.length > 0,

@@ -43,10 +43,10 @@ export async function ensureRegistered(repoDir: string, env: NodeJS.ProcessEnv =
 
 /**
  * The project a command names: a registered name (`peers ls`), else a path inside a git repository
- * (default: the current directory), resolved to the repository's top. Every way this can fail is
+ * (default: `cwd`, the command's working directory), resolved to the repository's top. Every way this can fail is
  * bad input, exit 2: an unknown or ambiguous name, a missing path, a file, a non-repository.
  */
-export function resolveProjectTarget(target: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+export function resolveProjectTarget(target: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string {
   if (target && !target.includes('/') && !existsSync(target)) {
     const named = listProjects(env).filter((p) => p.name === target);
     if (!named.length) throw new InputError(`no project named '${target}' and no such directory`, { hint: 'run `peers ls` to see registered projects, or pass a path' });
@@ -54,7 +54,7 @@ export function resolveProjectTarget(target: string | undefined, env: NodeJS.Pro
     if (named.length > 1) throw new InputError(`${named.length} projects are named '${target}': ${named.map((p) => p.path).join(', ')}`, { hint: 'pass the path instead' });
     return gitRepoRootOf(named[0]!.path, `the registry entry '${target}' points here; run \`peers up\` in the project again, or remove the entry`);
   }
-  return gitRepoRootOf(target ?? process.cwd());
+  return gitRepoRootOf(target ?? cwd, undefined, cwd);
 }
 
 /** A project by registry name, or undefined. */

@@ -34,13 +34,13 @@ export function writeRehearsal(stateDir: string, text: string): string {
 }
 
 /** Waits until the model server container says it listens (the CLIs would retry, but why make them). */
-export async function waitForModelServer(project: string, timeoutMs = 30_000): Promise<void> {
+export async function waitForModelServer(project: string, env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<void> {
   const name = containerName(project, 'model-server');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const logs = await podman(['logs', name]);
+    const logs = await podman(['logs', name], { env });
     if (logs.stdout.includes('listening on')) return;
-    const state = await podman(['inspect', '--format', '{{.State.Running}}', name]);
+    const state = await podman(['inspect', '--format', '{{.State.Running}}', name], { env });
     if (state.stdout.trim() !== 'true' || Date.now() > deadline) {
       throw new PeersError(`the model server container did not start: ${`${logs.stdout}${logs.stderr}`.trim().slice(-600)}`, { hint: `podman logs ${name}` });
     }

@@ -32,7 +32,7 @@ export async function resetProject(o: { repo: string; env?: NodeJS.ProcessEnv; p
   }, env);
   const key = projectKey(o.repo);
   const stateDir = stateDirFor(o.repo, env);
-  const containers = await containersOf(key);
+  const containers = await containersOf(key, env);
   if (containers.find((c) => c.role === 'loop')?.running) {
     throw new PeersError('the run is still running; it is archived only once it has stopped', { hint: `peers down, then ${o.upCommand}` });
   }

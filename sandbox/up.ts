@@ -9,7 +9,7 @@
  * (`--max-runtime +6h`, written to the operator's control file the loop reads every tick).
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { adoptControlPlane, snapshotDigest } from '../src/config/control-snapshot.ts';
 import { loadConfigFile, loadProject, type LoadedProject } from '../src/config/load.ts';
@@ -53,7 +53,7 @@ import { armNotifications } from '../src/notify/notify-store.ts';
 import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
 
 export type UpOptions = Omit<PodPlanOptions, 'modelServerDir'> & {
-  target?: string;
+  target: string;
   progress: (line: string) => void;
   env?: NodeJS.ProcessEnv;
   /** Adopt a `.peers/` that changed since the last run's snapshot (refused with the diff otherwise). */
@@ -122,9 +122,13 @@ export function publishIfRun(repo: string, stateDir: string): PublishResult | un
   }
 }
 
-/** PATH, a name from the registry, or the current directory. */
-export function resolveProjectDir(target: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  return resolveProjectTarget(target, env);
+/**
+ * The project of an `up` or `down`: the absolute path its command resolved (commands/project-target.ts),
+ * or a registered name. Never the process's working directory: the command was handed its own.
+ */
+export function resolveProjectDir(target: string, env: NodeJS.ProcessEnv): string {
+  if (!isAbsolute(target) && target.includes('/')) throw new Error(`resolveProjectDir: ${target} is not an absolute path`);
+  return resolveProjectTarget(target, env, '/');
 }
 
 /** The flags of this `up` that only a starting loop can take (refused on a running run). */
@@ -208,7 +212,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     if (d.kind === 'refuse') throw new PeersError(d.message, { hint: d.hint, exitCode: d.exitCode });
     const notes: string[] = [];
     if (d.kind === 'repair') {
-      await restartContainers(key, d.restart, o.progress);
+      await restartContainers(key, d.restart, o.progress, env);
       notes.push(`restarted ${d.restart.join(', ')}: the loop held the run while ${d.restart.length > 1 ? 'they were' : 'it was'} down and goes on now`);
     }
     if (o.maxRuntime) {
@@ -224,7 +228,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const { spec, plan, budget } = await planPod(repo, { ...o, upstream, modelServerDir }, env);
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
   const image = spec.containers[0]!.image;
-  const imageState = await workspaceImageState(image);
+  const imageState = await workspaceImageState(image, env);
   if (!imageState.exists) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
 
   let archived: ArchivedRun | null = null;
@@ -263,7 +267,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   // Notifications come from the host, with the settings of the operator's config as read now.
   armNotifications(stateDir, { name: entry.name ?? basename(repo), path: repo }, loaded.config.notify);
   for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
-  await writePodSeccompProfile(seccompProfilePath(key, env));
+  await writePodSeccompProfile(seccompProfilePath(key, env), env);
 
   // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.
   await updateRegistry((ps) => {
@@ -283,7 +287,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
 }
 
 /** Adopts the control plane for this run (a refusal changes nothing); the state's digest before, for the decision. */
-export function adoptRunControlPlane(repo: string, paths: StatePaths, o: UpOptions): { digestBefore: string | null } {
+export function adoptRunControlPlane(repo: string, paths: StatePaths, o: Pick<UpOptions, 'acceptChanges' | 'progress'>): { digestBefore: string | null } {
   const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers up' });
   if (adopted.adopted.length) o.progress(`adopted the changed control plane: ${adopted.adopted.map((e) => `${e.path} ${e.change}`).join(', ')}`);
   return { digestBefore: loadState(paths.state)?.config_digest ?? null };
@@ -338,13 +342,13 @@ export function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOp
  *  socket dirs go with them. The loop goes first so it never outlives its runners by long; a loop
  *  already stopped (`peers down`) goes with the pod. The pod and the containers beside it are
  *  removed by two podman calls at once: nothing orders them. */
-export async function teardown(project: string, env: NodeJS.ProcessEnv = process.env, o: { loopStopped?: boolean } = {}): Promise<void> {
+export async function teardown(project: string, env: NodeJS.ProcessEnv, o: { loopStopped?: boolean } = {}): Promise<void> {
   // --ignore: podman 4.3's `rm -f A B` silently removes NOTHING (exit 0) when one of the names is
   // missing, e.g. after an `up` that failed before creating the gates container.
-  if (!o.loopStopped) await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'loop')]);
+  if (!o.loopStopped) await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'loop')], { env });
   await Promise.all([
-    podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)]),
-    podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'setup'), containerName(project, 'gates'), containerName(project, 'egress')]),
+    podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)], { env }),
+    podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'setup'), containerName(project, 'gates'), containerName(project, 'egress')], { env }),
   ]);
   rmSync(sharedRoot(project, env), { recursive: true, force: true });
 }

@@ -37,10 +37,10 @@ export class PodLauncher implements DemoLauncher {
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
   async unavailableReason(): Promise<string | null> {
-    if (!Bun.which(podmanBin(), { PATH: this.env.PATH ?? '' })) return 'podman is not installed (install podman, then run `peers image build`)';
+    if (!Bun.which(podmanBin(this.env), { PATH: this.env.PATH ?? '' })) return 'podman is not installed (install podman, then run `peers image build`)';
     // Rootful, the peers would run as uid 0 in the pod, and Claude Code refuses to run unattended as root.
     if (isRoot()) return 'the sandbox pod is rootless and this is root (run `peers demo` as a normal user, after `peers image build` as that user)';
-    if (!(await imageExists(WORKSPACE_IMAGE))) return `the workspace image ${WORKSPACE_IMAGE} is missing (build it once: \`peers image build\`)`;
+    if (!(await imageExists(WORKSPACE_IMAGE, this.env))) return `the workspace image ${WORKSPACE_IMAGE} is missing (build it once: \`peers image build\`)`;
     try {
       hostBinary();
     } catch (error) {
@@ -78,7 +78,7 @@ export class PodLauncher implements DemoLauncher {
     let result: DemoRunResult | undefined;
     try {
       const stop = await this.waitForStop(stateDir, started, ctx);
-      const logs = await podman(['logs', '--tail', '40', containerName(key, 'loop')]);
+      const logs = await podman(['logs', '--tail', '40', containerName(key, 'loop')], { env: ctx.env });
       result = { stateDir, loopExitCode: stop ? exitCodeFor(parseStopReason(stop)) : null, stopReason: stop, served: servedTotals(join(serverDir, 'served.jsonl')), loopOutputTail: `${logs.stdout}${logs.stderr}`.slice(-4000) };
     } finally {
       const d = await down({ target: layout.project, graceS: 5, progress: (line) => ctx.note(line), env: ctx.env });

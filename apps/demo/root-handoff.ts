@@ -70,12 +70,12 @@ export function rootHandoff(env: NodeJS.ProcessEnv): { handoff: Handoff } | { wh
 
 /**
  * The child's stderr, line by line as it comes: its progress lines go where this run's own would
- * (print), anything else (warnings, its error message) to this process's stderr.
+ * (print), anything else (warnings, its error message) to the command's stderr (warn).
  */
-async function relayLines(stream: ReadableStream<Uint8Array>, print: (line: string) => void): Promise<void> {
+async function relayLines(stream: ReadableStream<Uint8Array>, print: (line: string) => void, warn: (line: string) => void): Promise<void> {
   const decoder = new TextDecoder();
   let partial = '';
-  const emit = (line: string) => (/^(peers demo: | {2}\S)/.test(line) ? print(line) : process.stderr.write(`${line}\n`));
+  const emit = (line: string) => (/^(peers demo: | {2}\S)/.test(line) ? print(line) : warn(line));
   for await (const chunk of stream) {
     const lines = (partial + decoder.decode(chunk, { stream: true })).split('\n');
     partial = lines.pop() ?? '';
@@ -89,7 +89,7 @@ async function relayLines(stream: ReadableStream<Uint8Array>, print: (line: stri
  * without an outcome (bad input, a refused start) fails with the child's own exit code: its
  * message has already reached the caller's stderr.
  */
-export async function runDemoAs(h: Handoff, o: { dir?: string; keep: boolean; signal?: AbortSignal; print: (line: string) => void }): Promise<DemoOutcome> {
+export async function runDemoAs(h: Handoff, o: { dir?: string; keep: boolean; signal?: AbortSignal; print: (line: string) => void; warn: (line: string) => void }): Promise<DemoOutcome> {
   const args = ['demo', '--pod', '--json'];
   if (o.keep) args.push('--keep');
   if (o.dir) {
@@ -107,7 +107,7 @@ export async function runDemoAs(h: Handoff, o: { dir?: string; keep: boolean; si
   const stop = () => child.kill('SIGTERM');
   o.signal?.addEventListener('abort', stop, { once: true });
   try {
-    const [stdout, , code] = await Promise.all([new Response(child.stdout).text(), relayLines(child.stderr, o.print), child.exited]);
+    const [stdout, , code] = await Promise.all([new Response(child.stdout).text(), relayLines(child.stderr, o.print, o.warn), child.exited]);
     let outcome: DemoOutcome;
     try {
       outcome = JSON.parse(stdout) as DemoOutcome;

@@ -31,6 +31,8 @@ export type DemoOptions = {
   signal?: AbortSignal;
   /** Human-readable lines as the run goes (progress, notices). */
   print: (line: string) => void;
+  /** Anything else a demo run as another user says (its warnings, its error message): the command's stderr. */
+  warn: (line: string) => void;
 };
 
 export type DemoTick = Extract<ProgressEvent, { kind: 'tick' }>;

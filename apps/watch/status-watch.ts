@@ -6,6 +6,8 @@
  * when it changed; with --json one JSON object per line. A run that is not running when the watch
  * starts is shown once.
  */
+import { abortOnStopSignal } from '../../src/cli/stop-signal.ts';
+import type { OutputStream, SignalSource } from '../../src/cli/command-io.ts';
 import { projectJson, projectText, type ProjectView } from '../project-view.ts';
 import { ESC, renderFrame } from './terminal-frame.ts';
 
@@ -13,9 +15,10 @@ export type WatchOptions = {
   read: () => Promise<ProjectView>;
   intervalMs: number;
   json?: boolean;
-  out?: NodeJS.WriteStream;
-  /** Stops the watch from outside (tests); SIGINT and SIGTERM do too. */
-  signal?: AbortSignal;
+  /** The command's stdout; a terminal that emits 'resize' gets a frame redrawn at its new size. */
+  out: OutputStream;
+  /** The command's stop signals: SIGINT or SIGTERM ends the watch. */
+  signals: SignalSource;
   now?: () => Date;
 };
 
@@ -26,14 +29,16 @@ function frame(v: ProjectView, o: WatchOptions, note: string): string[] {
   return [`peers status ${v.project.name} — ${note} — ${at}`, '', ...projectText(v)];
 }
 
-export async function watchStatus(o: WatchOptions): Promise<number> {
-  const out = o.out ?? process.stdout;
+type Resizes = { on(event: 'resize', listener: () => void): unknown; off(event: 'resize', listener: () => void): unknown };
+const resizes = (out: OutputStream): out is OutputStream & Resizes => typeof (out as Partial<Resizes>).on === 'function' && typeof (out as Partial<Resizes>).off === 'function';
+
+export function watchStatus(o: WatchOptions): Promise<number> {
+  return abortOnStopSignal(o.signals, (stop) => watchUntil(o, stop));
+}
+
+async function watchUntil(o: WatchOptions, stop: AbortSignal): Promise<number> {
+  const out = o.out;
   const tty = Boolean(out.isTTY) && !o.json;
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  o.signal?.addEventListener('abort', onSignal, { once: true });
   let wake: (() => void) | undefined;
   const onResize = () => wake?.();
   let last = '';
@@ -41,10 +46,10 @@ export async function watchStatus(o: WatchOptions): Promise<number> {
   const draw = (lines: string[]) => out.write(renderFrame(lines, out.columns ?? 80, out.rows ?? 24));
   if (tty) {
     out.write(ESC.altScreenOn + ESC.hideCursor);
-    out.on('resize', onResize);
+    if (resizes(out)) out.on('resize', onResize);
   }
   try {
-    while (!stop.signal.aborted) {
+    while (!stop.aborted) {
       view = await o.read();
       const ended = !running(view);
       if (tty) draw(frame(view, o, ended ? 'the run is not running' : `every ${Math.round(o.intervalMs / 1000)}s, Ctrl-C to stop watching`));
@@ -60,15 +65,13 @@ export async function watchStatus(o: WatchOptions): Promise<number> {
           clearTimeout(t);
           resolve();
         };
-        stop.signal.addEventListener('abort', wake, { once: true });
+        stop.addEventListener('abort', wake, { once: true });
       });
       wake = undefined;
     }
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     if (tty) {
-      out.off('resize', onResize);
+      if (resizes(out)) out.off('resize', onResize);
       out.write(ESC.showCursor + ESC.altScreenOff);
       if (view) out.write(`${projectText(view).join('\n')}\n`);
     }

@@ -37,12 +37,12 @@ For Kubernetes, --push REGISTRY also builds REGISTRY/peers:<version>-<build> (th
     const quiet = this.jsonEnabled();
     const progress = (l: string) => quiet || this.io.stderr.write(`  ${l}\n`);
     if (!quiet) this.log(`building ${flags.tag} from ${flags.base} (first build takes a few minutes) …`);
-    const r = await buildWorkspaceImage({ base: flags.base, tag: flags.tag, force: flags.force, caFile: flags['ca-file'], progress });
+    const r = await buildWorkspaceImage({ base: flags.base, tag: flags.tag, force: flags.force, caFile: flags['ca-file'], progress, env: this.io.env });
     if (!quiet) this.log(r.skipped ? `${r.tag} is up to date (use --force to rebuild)` : `built ${r.tag} in ${r.seconds.toFixed(1)} s`);
     const registry = flags.push ?? flags.k8s;
     if (registry === undefined) return r;
     const { buildPeersImage, findCatatonit } = await import('../../sandbox/k8s/peers-image.ts');
-    const k = await buildPeersImage({ workspaceImage: r.tag, registry, binary: hostBinary(), catatonit: findCatatonit(flags['init-binary']), push: flags.push !== undefined, progress });
+    const k = await buildPeersImage({ workspaceImage: r.tag, registry, binary: hostBinary(), catatonit: findCatatonit(flags['init-binary']), push: flags.push !== undefined, progress, env: this.io.env });
     if (!quiet) this.log(`${k.pushed ? 'pushed' : 'built'} ${k.ref}${k.pushed ? `\n  run it: peers up --target k8s --registry ${registry}` : ''}`);
     return { ...r, kubernetes: k };
   }

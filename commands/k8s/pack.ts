@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { writableTo } from '../../src/cli/command-io.ts';
 import { InputError } from '../../src/cli/errors.ts';
 import { packTrees } from '../../sandbox/k8s/tar-tree.ts';
 import { BaseCommand } from '../base.ts';
@@ -17,8 +19,9 @@ export default class K8sPack extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(K8sPack);
-    const st = statSync(flags.dir, { throwIfNoEntry: false });
+    const dir = resolve(this.io.cwd, flags.dir);
+    const st = statSync(dir, { throwIfNoEntry: false });
     if (!st?.isDirectory()) throw new InputError(`--dir ${flags.dir}: ${st ? 'not a directory' : 'no such directory'}`, { hint: 'name the directory of the run to pack' });
-    await packTrees([{ dir: flags.dir, as: flags.as, exclude: flags.exclude }], process.stdout);
+    await packTrees([{ dir, as: flags.as, exclude: flags.exclude }], writableTo(this.io.stdout));
   }
 }

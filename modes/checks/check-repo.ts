@@ -4,8 +4,8 @@
  * calls git, reads a ref or a note any other way, so pointing this module at the trusted repository
  * (docs/ARCHITECTURE.md) moves every check at once.
  *
- * - git runs through src/git/git.ts and inherits the environment `peers check` sets up
- *   (commands/check.ts, src/git/observer.ts `withObservedWorkTree`): GIT_DIR is a read-only view
+ * - git runs through src/git/git.ts in the environment `peers check` sets up for the check
+ *   (commands/check.ts, src/git/observer.ts `withObservedWorkTree`, src/proc/spawn-env.ts): GIT_DIR is a read-only view
  *   peers owns, so nothing of the repository's own configuration (filters, textconv, external diff,
  *   includes, pager, fsmonitor, hooks) is honoured. Only objects, trees, notes and logs are read,
  *   diffs and blame without textconv.
@@ -26,6 +26,7 @@ import { git, gitOk, SAFE_GIT_FLAGS, type GitResult } from '../../src/git/git.ts
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../src/protocol/approvals.ts';
 import { readAttestationView } from '../../src/protocol/attestation.ts';
 import { resolveRunBaseline } from '../../src/protocol/run-baseline.ts';
+import { spawnEnv } from '../../src/proc/spawn-env.ts';
 
 export { OPERATOR };
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -72,7 +73,7 @@ export type CheckRepo = {
 
 const MAX_BUFFER = 256 * 1024 * 1024;
 
-export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = process.env): CheckRepo {
+export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = spawnEnv()): CheckRepo {
   const run = (args: string[], input?: string) => git(dir, args, { input, maxBuffer: MAX_BUFFER });
   const ok = (args: string[], input?: string) => gitOk(dir, args, { input, maxBuffer: MAX_BUFFER });
   let baseline: Baseline | undefined;
@@ -193,7 +194,7 @@ export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = process.env)
 function catBlobs(dir: string, ids: string[]): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
   if (ids.length === 0) return out;
-  const res = spawnSync('git', [...SAFE_GIT_FLAGS, 'cat-file', '--batch'], { cwd: dir, input: `${ids.join('\n')}\n`, maxBuffer: MAX_BUFFER, env: { ...process.env, GIT_TERMINAL_PROMPT: '0' } });
+  const res = spawnSync('git', [...SAFE_GIT_FLAGS, 'cat-file', '--batch'], { cwd: dir, input: `${ids.join('\n')}\n`, maxBuffer: MAX_BUFFER, env: { ...spawnEnv(), GIT_TERMINAL_PROMPT: '0' } });
   if (res.error) throw res.error;
   if (res.status !== 0) throw new CheckRepoError(`git cat-file failed: ${String(res.stderr).trim().slice(0, 200)}`);
   const buf = res.stdout as Buffer;

@@ -11,6 +11,7 @@ import { git, headSha } from '../../src/git/git.ts';
 import { readAttestationView } from '../../src/protocol/attestation.ts';
 import { attributeFindings, judgeMarkerFindings, removalJustifications } from '../../src/protocol/escape-valves.ts';
 import { resolveRunBaseline } from '../../src/protocol/run-baseline.ts';
+import { spawnEnv } from '../../src/proc/spawn-env.ts';
 import { formatMarkerFinding, scanRangeForTestMarkers } from '../../src/protocol/test-markers.ts';
 import type { Check } from './types.ts';
 
@@ -18,7 +19,7 @@ export const noNewSkipMarkers: Check = {
   description: 'Since the run began, no test was skipped, focused (.only), commented out, deleted or moved away without a reason another peer stands behind.',
   async run(repoDir) {
     if (!headSha(repoDir)) return { pass: true, report: 'skip-markers: no commits yet' };
-    const base = resolveRunBaseline(repoDir);
+    const base = resolveRunBaseline(repoDir, spawnEnv());
     if ('error' in base) return { pass: false, report: `skip-markers: ${base.error}` };
     const net = scanRangeForTestMarkers(repoDir, base.sha);
     if (net.length === 0) return { pass: true, report: `skip-markers: clean (no marker since ${base.sha.slice(0, 8)})` };

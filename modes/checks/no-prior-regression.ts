@@ -16,6 +16,7 @@ import { failing, parseCargoTest, parseGoTestJson, parseJestJson, parseJunitXml,
 import { checkLang } from './check-lang.ts';
 import { CheckRepoError, openCheckRepo } from './check-repo.ts';
 import { outputTail, runShell, type CommandRun } from './run-command.ts';
+import { spawnEnv } from '../../src/proc/spawn-env.ts';
 import type { Check } from './types.ts';
 
 /** The entry a suite that produced no result at all (compile error, crash) counts as. */
@@ -56,7 +57,7 @@ function runSuite(lang: Lang, dir: string, scratch: string, label: string, extra
   if (!existsSync(nodeReporter)) writeFileSync(nodeReporter, NODE_REPORTER_SOURCE);
   rmSync(resultsFile, { force: true });
   const pytestAvailable = lang === 'python' && runShell('python3 -c "import pytest"', dir).exitCode === 0;
-  const c = testCommand(lang, projectFilesAt(dir), { resultsFile, nodeReporter, pytestAvailable, nodeOptions: process.env.NODE_OPTIONS });
+  const c = testCommand(lang, projectFilesAt(dir), { resultsFile, nodeReporter, pytestAvailable, nodeOptions: spawnEnv().NODE_OPTIONS });
   if ('error' in c) return c;
   const run = runShell(c.cmd, dir, { ...c.env, ...extraEnv });
   const results = parseResults(c, run, resultsFile, dir);

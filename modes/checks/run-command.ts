@@ -4,6 +4,7 @@
  * whole process group on timeout, so no limit is repeated here beyond a buffer cap.
  */
 import { spawnSync } from 'node:child_process';
+import { spawnEnv } from '../../src/proc/spawn-env.ts';
 
 export type CommandRun = { exitCode: number; stdout: string; stderr: string };
 
@@ -21,7 +22,7 @@ function projectEnv(base: NodeJS.ProcessEnv, extra: Record<string, string | unde
 }
 
 export function runShell(cmd: string, cwd: string, env: Record<string, string | undefined> = {}): CommandRun {
-  const res = spawnSync('/bin/sh', ['-c', cmd], { cwd, env: projectEnv(process.env, env), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const res = spawnSync('/bin/sh', ['-c', cmd], { cwd, env: projectEnv(spawnEnv(), env), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (res.error) return { exitCode: 127, stdout: '', stderr: `could not run ${cmd}: ${res.error.message}` };
   return { exitCode: res.status ?? 128, stdout: res.stdout ?? '', stderr: res.stderr ?? '' };
 }

@@ -9,6 +9,7 @@
 import { listCommits } from '../../src/git/commits.ts';
 import { headSha } from '../../src/git/git.ts';
 import { resolveRunBaseline } from '../../src/protocol/run-baseline.ts';
+import { spawnEnv } from '../../src/proc/spawn-env.ts';
 import { selfReviewProblem } from '../../src/protocol/self-review.ts';
 import type { Check } from './types.ts';
 
@@ -20,7 +21,7 @@ export const selfReviewOnHandoff: Check = {
   async run(repoDir) {
     if (!headSha(repoDir)) return { pass: true, report: `self-review: the repository has no commits yet, so no handoff commit; ${NOTHING_YET}` };
     // Handoffs are made after the run's baseline; the range keeps a long history out of the scan.
-    const base = resolveRunBaseline(repoDir);
+    const base = resolveRunBaseline(repoDir, spawnEnv());
     if ('error' in base) return { pass: false, report: `self-review: ${base.error}` };
     const baseline = base.source !== 'root';
     const since = base.source === 'tag' ? ' since peers-baseline' : " since the run's baseline";

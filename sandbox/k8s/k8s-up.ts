@@ -70,10 +70,10 @@ async function removePods(cluster: KubeCluster, plan: K8sPlan, progress: (l: str
 }
 
 /** One run per project: a loop running in a local podman pod must be stopped first. */
-async function refuseRunningPodmanPod(key: string): Promise<void> {
+async function refuseRunningPodmanPod(key: string, env: NodeJS.ProcessEnv): Promise<void> {
   const { podmanBin, projectContainers } = await import('../podman.ts');
-  if (process.getuid?.() === 0 || !Bun.which(podmanBin(), { PATH: process.env.PATH ?? '' })) return;
-  const running = (await projectContainers(key).catch(() => [])).some((c) => c.role === 'loop' && c.running);
+  if (process.getuid?.() === 0 || !Bun.which(podmanBin(env), { PATH: env.PATH ?? '' })) return;
+  const running = (await projectContainers(key, env).catch(() => [])).some((c) => c.role === 'loop' && c.running);
   if (running) throw new InputError('this project is running in a local podman pod', { hint: 'peers down first, then peers up --target k8s' });
 }
 
@@ -98,7 +98,7 @@ export async function upK8s(o: UpOptions & K8sTargetOptions): Promise<K8sUpResul
       hint: 'peers down --purge, then peers up --target k8s --accept-changes starts a new run with the changed .peers/',
     });
   }
-  await refuseRunningPodmanPod(plan.key);
+  await refuseRunningPodmanPod(plan.key, env);
   const entry = await ensureRegistered(repo, env);
   const runPod = plan.names.pod(RUN_POD_KIND);
   const cluster = await connectCluster(plan.context);

@@ -61,8 +61,8 @@ LABEL peers.version="${PEERS_VERSION}" peers.binary.sha256="${digest}"
 `;
 
 /** Builds REGISTRY/peers:<tag> from the workspace image; pushes it when asked. */
-export async function buildPeersImage(o: { workspaceImage: string; registry: string; binary: string; catatonit: string; push: boolean; progress: (l: string) => void }): Promise<{ ref: string; pushed: boolean }> {
-  if (!(await imageExists(o.workspaceImage))) throw new PeersError(`the workspace image ${o.workspaceImage} does not exist`, { hint: 'peers image build (without --push) builds it' });
+export async function buildPeersImage(o: { workspaceImage: string; registry: string; binary: string; catatonit: string; push: boolean; progress: (l: string) => void; env: NodeJS.ProcessEnv }): Promise<{ ref: string; pushed: boolean }> {
+  if (!(await imageExists(o.workspaceImage, o.env))) throw new PeersError(`the workspace image ${o.workspaceImage} does not exist`, { hint: 'peers image build (without --push) builds it' });
   const digest = await binaryDigest(o.binary);
   const ref = peersImageRef(o.registry, peersImageTag(PEERS_VERSION, digest));
   const ctx = mkdtempSync(join(tmpdir(), 'peers-k8s-image-'));
@@ -71,14 +71,14 @@ export async function buildPeersImage(o: { workspaceImage: string; registry: str
     copyFileSync(o.catatonit, join(ctx, 'catatonit'));
     writeFileSync(join(ctx, 'Containerfile'), CONTAINERFILE(o.workspaceImage, digest));
     o.progress(`building ${ref} (the workspace image + this peers binary)`);
-    const b = await podman(['build', '--network=none', '-f', join(ctx, 'Containerfile'), '-t', ref, ctx]);
+    const b = await podman(['build', '--network=none', '-f', join(ctx, 'Containerfile'), '-t', ref, ctx], { env: o.env });
     if (b.code !== 0) throw new PeersError(`podman build failed (exit ${b.code}): ${(b.stderr || b.stdout).trim().split('\n').slice(-6).join('\n')}`);
   } finally {
     rmSync(ctx, { recursive: true, force: true });
   }
   if (!o.push) return { ref, pushed: false };
   o.progress(`pushing ${ref}`);
-  const p = await podman(['push', ref]);
+  const p = await podman(['push', ref], { env: o.env });
   if (p.code !== 0) throw new PeersError(`podman push ${ref} failed (exit ${p.code}): ${p.stderr.trim().split('\n').slice(-4).join('\n')}`, { hint: 'log in first (podman login REGISTRY); an insecure local registry needs an entry in registries.conf' });
   return { ref, pushed: true };
 }

@@ -30,10 +30,10 @@ export async function execText(exec: PodExec, container: string, argv: string[],
 }
 
 /** `podman exec -i POD-CONTAINER argv` (podman kube play names a Pod's containers so). */
-export function podmanPodExec(podman: string[], pod: string, env?: NodeJS.ProcessEnv): PodExec {
+export function podmanPodExec(podman: string[], pod: string, env: NodeJS.ProcessEnv): PodExec {
   return (container, argv, io = {}) =>
     new Promise((resolve, reject) => {
-      const child = spawn(podman[0]!, [...podman.slice(1), 'exec', ...(io.stdin ? ['-i'] : []), `${pod}-${container}`, ...argv], { stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: env ?? process.env });
+      const child = spawn(podman[0]!, [...podman.slice(1), 'exec', ...(io.stdin ? ['-i'] : []), `${pod}-${container}`, ...argv], { stdio: [io.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env });
       child.on('error', reject);
       if (io.stdin) io.stdin.pipe(child.stdin!);
       if (io.stdout) child.stdout!.pipe(io.stdout);

@@ -5,18 +5,21 @@
  * run a command in process with buffers, a scratch environment and an emitter they signal
  * themselves, so a command's output and exit code are checked without spawning the binary.
  */
-import type { Readable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
 
-/** Where a command writes: a terminal or a pipe in use, a buffer in tests. */
-export type OutputStream = { write(text: string): unknown; readonly isTTY?: boolean; readonly columns?: number; readonly rows?: number };
+/** Where a command writes: a terminal or a pipe in use, a buffer in tests. Bytes for binary output (a tar stream). */
+export type OutputStream = { write(chunk: string | Uint8Array): unknown; readonly isTTY?: boolean; readonly columns?: number; readonly rows?: number };
 
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 
-/** Where SIGINT and SIGTERM arrive: the process, or an EventEmitter in tests. */
+/** SIGHUP too ends a command that supervises children (src/proc/interrupt.ts): the terminal went away. */
+export type SignalName = StopSignal | 'SIGHUP';
+
+/** Where SIGINT, SIGTERM and SIGHUP arrive: the process, or an EventEmitter in tests. */
 export type SignalSource = {
-  on(event: StopSignal, listener: () => void): unknown;
-  off(event: StopSignal, listener: () => void): unknown;
+  on(event: SignalName, listener: () => void): unknown;
+  off(event: SignalName, listener: () => void): unknown;
 };
 
 export type CommandIO = {
@@ -28,6 +31,23 @@ export type CommandIO = {
   readonly cwd: string;
   readonly signals: SignalSource;
 };
+
+type Drains = { once(event: 'drain', listener: () => void): unknown };
+const drains = (out: OutputStream): out is OutputStream & Drains => typeof (out as Partial<Drains>).once === 'function';
+
+/**
+ * A node Writable onto `out`, for a library that pipes into a stream (a tar stream, a Kubernetes log
+ * or exec). A real stream that says it is full (write returned false) is waited on until it drains,
+ * so a large archive is not held in memory.
+ */
+export function writableTo(out: OutputStream): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      if (out.write(chunk) === false && drains(out)) out.once('drain', () => done());
+      else done();
+    },
+  });
+}
 
 /** The real process: what every command gets when `peers` runs it. */
 export function processIO(): CommandIO {

@@ -14,6 +14,7 @@ import { existsSync, lstatSync, rmSync } from 'node:fs';
 import { InputError } from '../cli/errors.ts';
 import { dirname, join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
+import { spawnEnv } from '../proc/spawn-env.ts';
 import { classifyGitRead, GitReadMemo, movesOnlyNotes } from './read-memo.ts';
 
 export const SAFE_GIT_FLAGS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.file.allow=always'];
@@ -130,7 +131,7 @@ export function isObserverRepo(dir: string): boolean {
 function envFor(cwd: string, opts: GitOptions): { hermetic: boolean; env: Record<string, string | undefined> } {
   const observer = isObserverRepo(cwd);
   const hermetic = opts.hermetic ?? observer;
-  if (!hermetic) return { hermetic, env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...opts.env } };
+  if (!hermetic) return { hermetic, env: { ...spawnEnv(), GIT_TERMINAL_PROMPT: '0', ...opts.env } };
   // An observer repo is a bare git dir: name it, never let git discover a repository from cwd.
   return { hermetic, env: hermeticGitEnv(observer ? { GIT_DIR: cwd, ...opts.env } : opts.env) };
 }

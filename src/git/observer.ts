@@ -17,6 +17,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync 
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { withSpawnEnv } from '../proc/spawn-env.ts';
 import { git, gitOk, hermeticGitEnv, OBSERVER_MARKER } from './git.ts';
 import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
@@ -200,9 +201,8 @@ export function importRefViaStage(o: { mirror: string; stage: string; workDir: s
  * written back), no system or global config. For host commands whose checks read both history
  * and files (`peers check`): no configuration of the repository is honoured.
  */
-export async function withObservedWorkTree<T>(workDir: string, fn: () => Promise<T>): Promise<T> {
+export async function withObservedWorkTree<T>(workDir: string, env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
   const scratch = makeScratchDir('peers-view-');
-  const saved: Record<string, string | undefined> = {};
   try {
     const view = join(scratch, 'view.git');
     openView(workDir, view);
@@ -214,20 +214,13 @@ export async function withObservedWorkTree<T>(workDir: string, fn: () => Promise
       mkdirSync(join(view, 'info'), { recursive: true });
       copyFileSync(join(layout.commonDir, 'info', 'exclude'), join(view, 'info', 'exclude'));
     } catch {}
-    const env: Record<string, string> = {
+    const viewEnv: Record<string, string> = {
       GIT_DIR: view, GIT_WORK_TREE: workDir, GIT_INDEX_FILE: join(view, 'index'),
       GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_ATTR_NOSYSTEM: '1', GIT_NO_REPLACE_OBJECTS: '1', GIT_OPTIONAL_LOCKS: '0', GIT_PAGER: 'cat',
     };
-    for (const [k, v] of Object.entries(env)) {
-      saved[k] = process.env[k];
-      process.env[k] = v;
-    }
-    return await fn();
+    // For `fn` and everything it starts, never for the rest of the process (src/proc/spawn-env.ts).
+    return await withSpawnEnv({ ...env, ...viewEnv }, fn);
   } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
     rmSync(scratch, { recursive: true, force: true });
   }
 }

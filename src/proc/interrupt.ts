@@ -3,8 +3,11 @@
  * process group (supervise.ts), so the terminal's SIGINT never reaches them: without this, a gate
  * suite would keep running after `peers verify` died, and its temporary checkout would stay
  * registered in the user's repository (`git worktree list`). The first signal aborts the work, so
- * children are stopped (SIGTERM, grace, SIGKILL) and cleanup runs; a second signal exits at once.
+ * children are stopped (SIGTERM, grace, SIGKILL) and cleanup runs. The signals are the command's
+ * (src/cli/command-io.ts); after the first, the listeners go, so a second one has its default
+ * effect on the real process: it ends at once (the user insists).
  */
+import type { SignalSource } from '../cli/command-io.ts';
 import { PeersError } from '../cli/errors.ts';
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -19,18 +22,24 @@ export class InterruptedError extends PeersError {
   }
 }
 
-/** Runs `fn` with a signal that aborts on SIGINT/SIGTERM/SIGHUP; throws InterruptedError if it did. */
-export async function withInterrupts<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** Runs `fn` with a signal that aborts on SIGINT/SIGTERM/SIGHUP from `source`; throws InterruptedError if it did. */
+export async function withInterrupts<T>(source: SignalSource, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
   let received: StopSignal | undefined;
+  let removed = false;
+  const removeAll = () => {
+    if (removed) return;
+    removed = true;
+    for (const remove of handlers) remove();
+  };
   const handlers = SIGNALS.map((name) => {
     const handler = () => {
-      if (received) process.exit(128 + SIGNAL_NUMBER[name]); // second signal: the user insists
-      received = name;
+      received ??= name;
+      removeAll();
       controller.abort();
     };
-    process.on(name, handler);
-    return () => process.off(name, handler);
+    source.on(name, handler);
+    return () => source.off(name, handler);
   });
   try {
     const value = await fn(controller.signal);
@@ -40,6 +49,6 @@ export async function withInterrupts<T>(fn: (signal: AbortSignal) => Promise<T>)
     if (received) throw new InterruptedError(received);
     throw error;
   } finally {
-    for (const remove of handlers) remove();
+    removeAll();
   }
 }

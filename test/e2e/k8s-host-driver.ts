@@ -18,7 +18,7 @@ import { adoptRunControlPlane, publishIfRun } from '../../sandbox/up.ts';
 import { ensureStateDirs, projectKey, stateDirFor, statePaths } from '../../src/state/paths.ts';
 
 const [cmd, repo, pod] = process.argv.slice(2) as [string, string, string];
-const exec = podmanPodExec(['podman'], pod);
+const exec = podmanPodExec(['podman'], pod, process.env);
 const stateDir = stateDirFor(repo);
 const progress = (l: string) => process.stderr.write(`${l}\n`);
 
@@ -26,7 +26,7 @@ if (cmd === 'deliver') {
   const { key, budget } = await planPod(repo, { allow: [] });
   const paths = statePaths(stateDir);
   ensureStateDirs(paths);
-  adoptRunControlPlane(repo, paths, { allow: [], progress });
+  adoptRunControlPlane(repo, paths, { progress });
   const base = prepareK8sState(repo, { stateDir, key, budget }, { progress });
   await deliverRun(exec, { stateDir, names: k8sNames(key) }, base, progress);
   process.stdout.write(`${base}\n`);

@@ -53,16 +53,12 @@ describe.skipIf(!need.ok)('stale image detection', () => {
     // Run podman as the test user through a tiny wrapper, the way `peers` itself would run it.
     const wrapper = `/var/lib/peers-test/bin/podman-as-${TEST_USER}`;
     writeFileSync(wrapper, `#!/bin/sh\nexec runuser -u ${TEST_USER} -- env -i ${Object.entries(userEnv()).map(([k, v]) => `${k}=${v}`).join(' ')} podman "$@"\n`, { mode: 0o755 });
-    const prev = process.env.PEERS_PODMAN;
-    process.env.PEERS_PODMAN = wrapper;
+    const env = { ...process.env, PEERS_PODMAN: wrapper };
     try {
-      expect(await staleImageWarning('localhost/peers-workspace:latest')).toBeNull();
+      expect(await staleImageWarning('localhost/peers-workspace:latest', env)).toBeNull();
       expect(podmanAsUser(['tag', 'localhost/peers-base:bookworm', 'localhost/peers-stale-test:1']).code).toBe(0);
-      expect(await staleImageWarning('localhost/peers-stale-test:1')).toContain('peers image build');
+      expect(await staleImageWarning('localhost/peers-stale-test:1', env)).toContain('peers image build');
     } finally {
-      // Assigning undefined would set the string "undefined" for every later test of the process.
-      if (prev === undefined) delete process.env.PEERS_PODMAN;
-      else process.env.PEERS_PODMAN = prev;
       podmanAsUser(['rmi', 'localhost/peers-stale-test:1']);
       rmSync(wrapper, { force: true });
     }

@@ -13,16 +13,22 @@ import type { OutputStream } from '../../../src/cli/command-io.ts';
 
 export type InProcessResult = { code: number; stdout: string; stderr: string };
 
-/** A stream that keeps what is written; `isTTY`/`columns` as a terminal or a pipe would say. */
+/** A stream that keeps what is written (text or bytes); `isTTY`/`columns` as a terminal or a pipe would say. */
 export class Captured implements OutputStream {
-  text = '';
+  private readonly chunks: Buffer[] = [];
   constructor(
     readonly isTTY = false,
     readonly columns?: number,
   ) {}
-  write(text: string): boolean {
-    this.text += text;
+  write(chunk: string | Uint8Array): boolean {
+    this.chunks.push(Buffer.from(chunk));
     return true;
+  }
+  get bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+  get text(): string {
+    return this.bytes.toString('utf8');
   }
 }
 

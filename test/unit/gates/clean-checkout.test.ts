@@ -84,6 +84,6 @@ test("a gate's `peers check` sees who made each commit: the checkout of the mirr
   observer.sync();
   // The loop attests in the mirror only; a clone would copy branches and tags, never notes.
   attestCommits(observer.mirror, 'alice', first, second);
-  const seen = await withCleanCheckout(observer.mirror, second, (dir) => withObservedWorkTree(dir, async () => [attestedPeer(dir, second), attestedPeer(dir, first)]));
+  const seen = await withCleanCheckout(observer.mirror, second, (dir) => withObservedWorkTree(dir, process.env, async () => [attestedPeer(dir, second), attestedPeer(dir, first)]));
   expect(seen).toEqual(['alice', undefined]);
 });
