@@ -14,7 +14,8 @@ import { podman, projectContainers } from './podman.ts';
 import type { PublishResult } from './publish-branch.ts';
 import { updateRegistry } from './registry.ts';
 import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint } from './repo-fingerprint.ts';
-import { fingerprintPath, publishIfRun, resolveProjectDir, teardown } from './up.ts';
+import { fingerprintPath, publishIfRun, resolveProjectDir } from './up.ts';
+import { teardown } from './pod-teardown.ts';
 
 export type RepoCheck = { checked: boolean; unchanged: boolean; changed: string[]; line: string };
 export type DownResult = { path: string; project: string; wasRunning: boolean; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number };

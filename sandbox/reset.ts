@@ -13,7 +13,7 @@ import { archiveRun, type ArchivedRun } from '../src/state/run-archive.ts';
 import { lastPublished, publishedBeforeResetPath } from './publish-branch.ts';
 import { refuseOnCluster } from './run-target.ts';
 import { containersOf } from './reconcile.ts';
-import { teardown } from './up.ts';
+import { teardown } from './pod-teardown.ts';
 
 export type ResetResult = {
   stateDir: string;

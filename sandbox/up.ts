@@ -8,7 +8,7 @@
  * pod-spec.ts (egress first, the loop last). A running run takes live controls only
  * (`--max-runtime +6h`, written to the operator's control file the loop reads every tick).
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { adoptControlPlane, snapshotDigest } from '../src/config/control-snapshot.ts';
@@ -37,8 +37,9 @@ import { defaultRunBranch, describePublish, publishRunBranch, type PublishResult
 import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
 import { prepareRunClone } from './run-clone.ts';
 import { workspaceImageState } from './image.ts';
-import { containerName, podName } from './pod-spec.ts';
-import { planPod, seccompProfilePath, sharedRoot, type PodPlanOptions } from './pod-plan.ts';
+import { podName } from './pod-spec.ts';
+import { planPod, seccompProfilePath, type PodPlanOptions } from './pod-plan.ts';
+import { teardown } from './pod-teardown.ts';
 import { podman } from './podman.ts';
 import { podmanHostFacts } from './podman-host.ts';
 import { createAndStartPod } from './pod-create.ts';
@@ -336,19 +337,4 @@ export function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOp
   const results = publishRunBranch(repo, paths, runBranch(paths, key));
   o.progress(describePublish(results));
   return { clone: paths.clone, results };
-}
-
-/** Removes the pod and the containers beside it (loop, setup, gates, egress), in any state; the shared
- *  socket dirs go with them. The loop goes first so it never outlives its runners by long; a loop
- *  already stopped (`peers down`) goes with the pod. The pod and the containers beside it are
- *  removed by two podman calls at once: nothing orders them. */
-export async function teardown(project: string, env: NodeJS.ProcessEnv, o: { loopStopped?: boolean } = {}): Promise<void> {
-  // --ignore: podman 4.3's `rm -f A B` silently removes NOTHING (exit 0) when one of the names is
-  // missing, e.g. after an `up` that failed before creating the gates container.
-  if (!o.loopStopped) await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'loop')], { env });
-  await Promise.all([
-    podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)], { env }),
-    podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'setup'), containerName(project, 'gates'), containerName(project, 'egress')], { env }),
-  ]);
-  rmSync(sharedRoot(project, env), { recursive: true, force: true });
 }
