@@ -22,7 +22,7 @@ function writePodman(cgroupVersion: string): void {
 
 /** The facts and cgroupLimitsAvailable as a new process sees them. */
 function lookup(): { facts: { cgroupVersion?: string; seccompProfilePath?: string }; limits: boolean } {
-  const script = `const m = await import(${JSON.stringify(MODULE)}); console.log(JSON.stringify({ facts: await m.podmanHostFacts(), limits: await m.cgroupLimitsAvailable() }));`;
+  const script = `const m = await import(${JSON.stringify(MODULE)}); console.log(JSON.stringify({ facts: await m.podmanHostFacts(process.env), limits: await m.cgroupLimitsAvailable(process.env) }));`;
   const r = Bun.spawnSync([process.execPath, '-e', script], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: join(dir, 'home'), XDG_RUNTIME_DIR: join(dir, 'run'), XDG_CONFIG_HOME: join(dir, 'cfg'), PEERS_PODMAN: podman },
   });
