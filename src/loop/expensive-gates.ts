@@ -75,6 +75,11 @@ export function recordExpensive(state: LoopState, head: string, results: GateInp
   return { ...next, gates: { ...next.gates, results: merged } };
 }
 
+/** A probe of every hard goal at `head` (a test-only turn's): cheap and expensive results recorded there. */
+export function recordProbe(state: LoopState, head: string, results: GateInput[], goals: HardGoal[]): LoopState {
+  return recordExpensive(recordAtHead(state, head, results, goals), head, results, goals, false);
+}
+
 /**
  * The expensive goals a background job should measure at `head` now: those without a result at
  * this commit, unless a job is already running (one at a time; a newer HEAD does not cancel it,

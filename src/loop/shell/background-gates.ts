@@ -76,6 +76,18 @@ export class BackgroundGates {
     this.log(`peers: expensive gates ${this.job.ids.join(', ')} started in the background at ${head.slice(0, 8)}`);
   }
 
+  /** Waits for a job measuring `head` (if one runs) and folds what finished into the state. */
+  async settle(state: LoopState, head: string): Promise<LoopState> {
+    if (this.job && this.job.head === head) await this.job.done;
+    return this.harvest(state);
+  }
+
+  /** The recorded gate states at `head`, or null when the recorded gates belong to another commit. */
+  statesAt(state: LoopState, head: string | null): Record<string, 'pass' | 'fail'> | null {
+    if (!head || state.gates.head !== head) return null;
+    return Object.fromEntries(Object.entries(state.gates.results).map(([id, r]) => [id, r.state]));
+  }
+
   running(): { head: string; ids: string[] } | null {
     return this.job ? { head: this.job.head, ids: [...this.job.ids] } : null;
   }

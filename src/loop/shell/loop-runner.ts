@@ -50,7 +50,7 @@ import { startCleanup, sweepGitLocks } from './start-cleanup.ts';
 import { describeUnattested, newUnattested } from './unattested.ts';
 import { probeGates, type GateProbe } from './gate-probe.ts';
 import { BackgroundGates } from './background-gates.ts';
-import { cheapGoals, recordAtHead } from '../expensive-gates.ts';
+import { cheapGoals, recordAtHead, recordProbe } from '../expensive-gates.ts';
 import type { HardGoal } from '../../config/goals-schema.ts';
 import { HistoryFacts } from './history-facts.ts';
 import { runPeerTurn } from './peer-turn.ts';
@@ -351,7 +351,7 @@ class LoopRun {
         {
           repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
           paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
-          history: this.history, probeGates: (head) => this.evaluateGates(head),
+          history: this.history, probeGates: (head) => this.probeTestOnly(headBefore, head), gatesBeforeSettled: (head) => this.expensive.statesAt(this.state, head),
           // The limits the vendor reported during the turn, read with its spend (one ledger read).
           vendorLimits: this.ledger ? async () => (metered = await this.ledger!.turnSpend())?.limits ?? [] : undefined,
           // In the pod a provider is an upstream of the auth sidecar, which holds its key.
@@ -384,7 +384,7 @@ class LoopRun {
       // Gates the turn already measured at its HEAD are recorded, not evaluated again.
       if (outcome.gates && outcome.gates.head === obs.head_after) {
         this.expensive.noteSync(outcome.gates.results);
-        this.state = recordAtHead(this.state, outcome.gates.head, outcome.gates.results, hardGoals(this.goals));
+        this.state = recordProbe(this.state, outcome.gates.head, outcome.gates.results, hardGoals(this.goals));
       }
       this.state = this.expensive.harvest(this.state);
       const fin = finalizeTick(this.state, obs, this.settings);
@@ -511,6 +511,16 @@ class LoopRun {
       repo: this.observer.mirror, head, goals, timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, depCache: this.paths.depCache,
       setup: this.config.setup, env: stringEnv(this.env), runBaseline: this.state.baseline ?? undefined, signal,
     });
+  }
+
+  /**
+   * A test-only turn's probe: every hard gate at its HEAD, the expensive ones too, after the
+   * expensive job on the commit it started from has reported, so a test-only turn that turns an
+   * expensive gate green is seen like any other (anti-cheat.ts).
+   */
+  private async probeTestOnly(before: string | null, head: string): Promise<GateInput[]> {
+    if (before) this.state = await this.expensive.settle(this.state, before);
+    return this.evaluateGates(head, hardGoals(this.goals));
   }
 
   /**

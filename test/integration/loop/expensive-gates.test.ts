@@ -88,6 +88,17 @@ describe('expensive gates converge only on a pass at the converging HEAD', () =>
   });
 });
 
+describe('anti-cheat sees expensive gates', () => {
+  test('a test-only turn that turns an expensive gate from red to green is reverted at once, as for a cheap gate', async () => {
+    const gamed = { ...SLOW_SUITE, cmd: 'test -f test/gamed.test.js' };
+    p = makeProject({ peers: { alice: 'test-only', bob: 'always-handoff' }, goals: [CHEAP, gamed], goalsSettings: quick });
+    await loop(p, { maxTicks: 1 });
+    const t = ticks(p)[0]!;
+    expect((t.anti_cheat as { action: string }).action).toBe('revert');
+    expect(gitOk(p.repo, ['log', '--format=%s', '-n', '1'])).toMatch(/^Anti-cheating revert: it turned slow-suite from red to green/);
+  });
+});
+
 describe('the report shows gate time per tick', () => {
   test('each tick line says which gates ran before the turn and which in the background, and the report renders it', async () => {
     p = makeProject({ peers: { alice: 'fix-then-revert', bob: 'fix-then-revert' }, goals: [CHEAP, SLOW_SUITE], goalsSettings: quick });
