@@ -3,7 +3,7 @@ import { HardGoalSchema, type HardGoal } from '../../../src/config/goals-schema.
 import { decideConvergence, type ConvergenceInput } from '../../../src/loop/convergence.ts';
 import { backgroundToStart, freshExpensiveNeeded, recordAtHead, recordExpensive } from '../../../src/loop/expensive-gates.ts';
 import { gateTime } from '../../../src/loop/gate-time.ts';
-import type { GateInput } from '../../../src/loop/tick.ts';
+import { countRedTick, type GateInput } from '../../../src/loop/tick.ts';
 import { settings, state } from './fixtures.ts';
 
 const goal = (id: string, expensive: boolean): HardGoal => HardGoalSchema.parse({ id, type: 'hard', cmd: `check ${id}`, pass_when: 'exit_code == 0', expensive });
@@ -77,6 +77,19 @@ describe('what runs when', () => {
   test('an expensive goal with no result anywhere keeps the run from completing (fail closed)', () => {
     const st = { ...recordAtHead(state(), 'A', [r('lint', 'pass')], goals), clean_ticks: 5 };
     expect(decideConvergence(st, conv, s).kind).toBe('continue');
+  });
+});
+
+describe('stuck gates', () => {
+  test('an expensive gate red at its last commit counts toward the stuck halt while HEAD is not yet measured', () => {
+    let st = recordExpensive(recordAtHead(state(), 'A', [r('lint', 'pass')], goals), 'A', [r('suite', 'fail')], goals, true);
+    st = recordAtHead(st, 'B', [r('lint', 'pass')], goals);
+    st = countRedTick(st);
+    expect(st.gates.red_streak).toEqual({ suite: 1 });
+    st = countRedTick({ ...st, tick: 1 });
+    expect(st.gates.red_streak).toEqual({ suite: 2 });
+    // Passed at its newest commit: the streak ends.
+    expect(countRedTick({ ...recordExpensive(st, 'B', [r('suite', 'pass')], goals, true), tick: 2 }).gates.red_streak).toEqual({});
   });
 });
 
