@@ -25,7 +25,12 @@ import { SocketRunner } from './socket-runner.ts';
 import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER, PEERS_BIN_IN_CONTAINER } from './pod-spec.ts';
 
 const sha = z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, 'head must be a commit sha');
-export const PrepareRequestSchema = z.strictObject({ head: sha, setup: z.string().min(1).optional() });
+export const PrepareRequestSchema = z.strictObject({
+  head: sha,
+  setup: z.string().min(1).optional(),
+  /** Remove checkouts an interrupted probe left (default); false while another probe of the loop still uses its own. */
+  sweep: z.boolean().optional(),
+});
 export const GateProbeRequestSchema = z.strictObject({
   dir: z.string().min(1),
   head: sha,
@@ -46,11 +51,14 @@ function parse<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
   return r.data;
 }
 
-/** Runs in the setup container. One probe at a time: checkouts left by an interrupted one go first. */
+/**
+ * Runs in the setup container. Checkouts left by an interrupted probe go first, unless the loop
+ * says another probe of its own (a background expensive gate) is still using one.
+ */
 export async function runPrepareCheckout(raw: unknown, at: SetupPlaces): Promise<PrepareResult> {
   const req = parse(PrepareRequestSchema, raw, 'prepare-checkout');
   mkdirSync(at.checkouts, { recursive: true });
-  for (const stale of readdirSync(at.checkouts)) rmSync(join(at.checkouts, stale), { recursive: true, force: true });
+  if (req.sweep !== false) for (const stale of readdirSync(at.checkouts)) rmSync(join(at.checkouts, stale), { recursive: true, force: true });
   const root = mkdtempSync(join(at.checkouts, 'c-'));
   const dir = join(root, 'tree');
   try {
@@ -97,13 +105,17 @@ export type RemoteGateRunners = { setup: PeerRunner; gates: PeerRunner; peersCom
 export function remoteGateProbe(r: RemoteGateRunners): GateProbe {
   const bin = r.peersCommand ?? [PEERS_BIN_IN_CONTAINER];
   const places = (flag: string, v: string | undefined) => (v ? [flag, v] : []);
+  // Probes of one loop may overlap (a background expensive gate while the cheap ones run).
+  let inFlight = 0;
   return async (o) => {
     if (o.goals.length === 0) return [];
+    const sweep = inFlight === 0;
+    inFlight++;
     try {
       const prepared = await callRunner(
         r.setup,
         [...bin, 'runner', '--prepare-checkout', ...places('--mirror', r.places?.mirror), ...places('--checkouts', r.places?.checkouts), ...places('--dep-cache', r.places?.depCache)],
-        { head: o.head, setup: o.setup },
+        { head: o.head, setup: o.setup, sweep },
         (SETUP_TIMEOUT_S + 120) * 1000,
         o.signal,
       );
@@ -119,6 +131,8 @@ export function remoteGateProbe(r: RemoteGateRunners): GateProbe {
       // A stop request kills the probe; the loop discards results cut short, so do not crash it.
       if (o.signal?.aborted) return [];
       throw e;
+    } finally {
+      inFlight--;
     }
   };
 }

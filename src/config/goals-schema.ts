@@ -43,7 +43,7 @@ export const HardGoalSchema = z
     pass_when: passWhen,
     timeout_s: z.number().int().positive().optional().describe('Timeout of this command (default goals.timeout_s of config.yaml).'),
     cacheable: z.boolean().default(false).describe('Reuse the result for the same HEAD and goal definition.'),
-    expensive: z.boolean().default(false).describe('Slow goal: evaluated less often, on a frozen commit.'),
+    expensive: z.boolean().default(false).describe('Slow goal: run in the background on a clean checkout of the tick HEAD while a peer works; it must pass at exactly the converging HEAD before the run can complete.'),
     retry_on_fail: z.number().int().min(0).max(5).default(0).describe('Re-runs of a failing command before it counts as failed (0-5), for flaky suites.'),
     description: z.string().optional().describe('What the goal means, for humans and peers.'),
   })

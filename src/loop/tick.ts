@@ -75,7 +75,9 @@ export function recordGates(state: LoopState, head: string | null, results: Gate
 export function countRedTick(state: LoopState): LoopState {
   if (state.gates.counted_for_tick === state.tick) return state;
   const red_streak: Record<string, number> = {};
-  for (const [id, r] of Object.entries(state.gates.results)) if (r.state === 'fail') red_streak[id] = (state.gates.red_streak[id] ?? 0) + 1;
+  // An expensive gate not yet measured at HEAD counts by its last measurement (expensive-gates.ts).
+  const last: Record<string, { state: string }> = { ...(state.gates.expensive ?? {}), ...state.gates.results };
+  for (const [id, r] of Object.entries(last)) if (r.state === 'fail') red_streak[id] = (state.gates.red_streak[id] ?? 0) + 1;
   return { ...state, gates: { ...state.gates, red_streak, counted_for_tick: state.tick } };
 }
 

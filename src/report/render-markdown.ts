@@ -174,6 +174,7 @@ function gates(m: ReportModel, out: string[]): void {
     out.push('', '### Gate timeline (state at the commit each tick left)', '');
     for (const tl of g.timelines) out.push(`- **${cell(tl.id)}**: ${timelineText(tl)}${tl.first_red !== null ? ` — first red after tick ${tl.first_red}, last after tick ${tl.last_red}` : ''}`);
   }
+  gateTime(m, out);
   const failing = Object.entries(g.current).filter(([, r]) => r.state === 'fail' && r.diagnostic.trim());
   if (failing.length) {
     out.push('', '### Why the failing gates fail', '');
@@ -184,6 +185,29 @@ function gates(m: ReportModel, out: string[]): void {
     out.push('', '## Soft goals (passing reviews / needed)', '');
     for (const [id, v] of Object.entries(g.soft)) out.push(`- ${cell(id)}: ${cell(v)}`);
   }
+}
+
+/** The last ticks' gate time: what each tick spent in gates, and what ran beside the turn. */
+const MAX_GATE_TIME_ROWS = 50;
+
+function gateTime(m: ReportModel, out: string[]): void {
+  const rows = m.gates.time;
+  if (!rows.length) return;
+  const sync = rows.reduce((n, r) => n + r.sync_ms, 0);
+  const bg = rows.reduce((n, r) => n + r.background_ms, 0);
+  out.push('', '### Gate time per tick', '', `In all: ${seconds(sync)} in gates before the turns, ${seconds(bg)} in expensive gates in the background while peers worked.`, '');
+  out.push('| tick | peer | gates before the turn | background (finished: gate@commit) | still running |', '| --- | --- | --- | --- | --- |');
+  const shown = rows.slice(-MAX_GATE_TIME_ROWS);
+  if (shown.length < rows.length) out.push(`| … ${rows.length - shown.length} earlier tick(s): \`gate_time\` in runs.jsonl | | | | |`);
+  for (const r of shown) {
+    const finished = r.background.map((b) => `${b.id}@${b.head.slice(0, 8)} ${b.state} ${seconds(b.duration_ms)}`).join(', ');
+    const running = r.running ? `${r.running.ids.join(', ')}@${r.running.head.slice(0, 8)}` : '';
+    out.push(`| ${r.tick} | ${cell(r.peer)} | ${seconds(r.sync_ms)}${r.sync.length ? ` (${cell(r.sync.join(', '))})` : ''} | ${cell(finished || '—')} | ${cell(running || '—')} |`);
+  }
+}
+
+function seconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
 function cheats(m: ReportModel, out: string[]): void {

@@ -10,7 +10,7 @@ import { statusJson, type RunSummary } from './run-summary.ts';
 import { summariseEgress } from './egress-summary.ts';
 import type { RunHistory } from './run-history.ts';
 import { failureCauses, findingsOf, protocolEventCounts, tickCause } from './tick-facts.ts';
-import { gateIds, gateTimeline, resultsByHead, spendSeries, type GateTimeline, type SpendPoint } from './tick-series.ts';
+import { gateIds, gateTimeline, gateTimeSeries, resultsByHead, spendSeries, type GateTimeline, type SpendPoint } from './tick-series.ts';
 import { mergeAdvice, outcomeOf, type Outcome } from './outcome.ts';
 
 export type ReportInput = {
@@ -152,6 +152,8 @@ export function buildReportModel(i: ReportInput) {
       current: j.gates.results,
       red_streak: j.gates.red_streak,
       timelines: gates as GateTimeline[],
+      /** Gate time per tick (synchronous, and which gates ran in the background). */
+      time: gateTimeSeries(ticks),
       soft: lastSoft,
     },
     spend: { series, caps: { usd: j.budget.usd.cap, tokens: j.budget.tokens.cap } },

@@ -23,6 +23,7 @@ import { describeWaiters, isAsleep } from '../loop/peer-sleep.ts';
 import { readControl, type ControlRead } from '../state/operator-control.ts';
 import { readLiveTurn, type LiveTurn } from '../state/live-turn.ts';
 import { ACTIVITY_TAIL_BYTES, describeActivity } from './turn-activity.ts';
+import { gateTimeSeries } from './tick-series.ts';
 
 export type RunSummary = {
   paths: StatePaths;
@@ -169,7 +170,15 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
       wasted_runtime_s: Math.round(s.budget.wasted_runtime_ms / 1000),
     },
     bill,
-    gates: { head: s.gates.head, results: s.gates.results, red_streak: s.gates.red_streak },
+    gates: {
+      head: s.gates.head,
+      results: s.gates.results,
+      red_streak: s.gates.red_streak,
+      /** Expensive goals: the last measurement of each, with the commit it judged (only equal to HEAD's state when `head` matches). */
+      expensive: s.gates.expensive ?? {},
+      /** Gate time per tick: every logged tick's synchronous and background gate time (runs.jsonl `gate_time`). */
+      time: gateTimeSeries(r.ticks),
+    },
     clean_ticks: s.clean_ticks,
     /** Commits of the run made outside any attested turn: credited to no peer (src/loop/shell/unattested.ts). */
     unattested_commits: s.unattested,

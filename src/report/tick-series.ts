@@ -4,6 +4,7 @@
  * with its running total. Pure functions of the tick lines; nothing is sampled away.
  */
 import type { TickLine } from '../state/run-log.ts';
+import { GateTimeSchema, type GateTime } from '../loop/gate-time.ts';
 
 export type GateState = 'pass' | 'fail' | 'unknown';
 /** A run of ticks during which the gate kept one state (inclusive tick numbers). */
@@ -44,6 +45,8 @@ export function resultsByHead(ticks: TickLine[], latest?: { head: string | null;
     const g = t.gates as { head?: unknown; hard?: Record<string, unknown>; start?: { head?: unknown; hard?: Record<string, unknown> } } | undefined;
     put(g?.start?.head, g?.start?.hard);
     put(g?.head, g?.hard);
+    // Background measurements of expensive gates, each under the commit it judged (never a later one).
+    for (const b of gateTimeOf(t)?.background ?? []) put(b.head, { [b.id]: b.state });
   }
   if (latest) put(latest.head, latest.results);
   return by;
@@ -113,4 +116,21 @@ export function blocksOf<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** One tick's gate time (runs.jsonl `gate_time`, written since expensive gates run in the background). */
+export type GateTimeRow = { tick: number; peer: string } & GateTime;
+
+function gateTimeOf(t: TickLine): GateTime | null {
+  // A line that does not fit (hand-edited, from an older peers) shows no gate time, never a wrong one.
+  const g = GateTimeSchema.safeParse((t as { gate_time?: unknown }).gate_time);
+  return g.success ? g.data : null;
+}
+
+/** The gate time of every tick that recorded one: synchronous, background, and the job left running. */
+export function gateTimeSeries(ticks: TickLine[]): GateTimeRow[] {
+  return ticks.flatMap((t) => {
+    const g = gateTimeOf(t);
+    return g ? [{ tick: num(t.tick), peer: String(t.peer), ...g }] : [];
+  });
 }

@@ -60,8 +60,25 @@ export const GateRecordSchema = z.object({
   diagnostic: z.string(),
   duration_ms: count,
   cached: z.boolean(),
+  /** Measured by a background job of an `expensive` goal (src/loop/expensive-gates.ts), at this same commit. */
+  background: z.boolean().optional(),
 });
 export type GateRecord = z.infer<typeof GateRecordSchema>;
+
+/**
+ * The last finished measurement of an `expensive` goal, with the commit it judged and the digest of
+ * the goal definition it ran: it stands for that commit only, never for a later HEAD.
+ */
+export const ExpensiveResultSchema = z.object({
+  head: z.string(),
+  digest: z.string(),
+  state: z.enum(['pass', 'fail']),
+  diagnostic: z.string(),
+  duration_ms: count,
+  /** Started in the background while a peer worked (false: run synchronously before convergence). */
+  background: z.boolean(),
+});
+export type ExpensiveResult = z.infer<typeof ExpensiveResultSchema>;
 
 export const LoopStateSchema = z.object({
   schema_version: z.literal(STATE_SCHEMA_VERSION),
@@ -91,6 +108,8 @@ export const LoopStateSchema = z.object({
     red_streak: z.record(z.string(), count),
     /** The tick whose pre-tick last counted red gates (a pre-tick re-run after a crash counts once). */
     counted_for_tick: count.nullable(),
+    /** `expensive` goals: the last finished measurement of each, at the commit it judged (absent in older states). */
+    expensive: z.record(z.string(), ExpensiveResultSchema).optional(),
   }),
   clean_ticks: count,
   /** Tick number of the skeptic turn since convergence was last reached; null = not yet run. */

@@ -6,6 +6,7 @@
  * are still snake_case, test/integration/cli/json-outputs.test.ts checks every key it sees).
  */
 import { z } from 'zod';
+import { GateTimeSchema } from '../../loop/gate-time.ts';
 
 /** Bumped when a key is renamed or removed, or its meaning changes; adding a key keeps it. */
 export const SCHEMA_VERSION = 1;
@@ -32,6 +33,8 @@ export const ArchivedRunJson = z.strictObject({ id: Str, path: Str, stop_reason:
 const Results = Nested.nullable().meta({ description: 'the results branch peers/<project> in your repository, when a run published one' });
 const Spent = z.strictObject({ spent: z.number(), cap: z.number().nullable() });
 
+const GateTimeRow = z.strictObject({ tick: z.number(), peer: Str, ...GateTimeSchema.shape });
+
 /** The run part of `status --json` (src/report/run-summary.ts statusJson), absent before a first run. */
 const RunStatus = {
   tick: z.number().nullable(),
@@ -56,7 +59,15 @@ const RunStatus = {
     })
     .optional(),
   bill: Nested.optional(),
-  gates: z.strictObject({ head: NullableStr, results: z.record(Str, Nested), red_streak: z.record(Str, z.number()) }).optional(),
+  gates: z
+    .strictObject({
+      head: NullableStr,
+      results: z.record(Str, Nested),
+      red_streak: z.record(Str, z.number()),
+      expensive: z.record(Str, Nested).meta({ description: 'expensive goals: the last measurement of each and the commit it judged' }),
+      time: z.array(GateTimeRow).meta({ description: 'gate time per tick: synchronous, and which gates ran in the background' }),
+    })
+    .optional(),
   clean_ticks: z.number().optional(),
   unattested_commits: z.array(Str).optional().meta({ description: 'commits made outside any attested turn: credited to no peer' }),
   warnings: z.array(Str).optional(),

@@ -42,13 +42,16 @@ import { recordStorageStop, storageStop } from './storage-stop.ts';
 import { notePodHealth, podDownCause, type PodHealth } from '../pod-health.ts';
 import { settingsForRun, withOperatorControl, type LoopSettings } from '../settings.ts';
 import { budgetStop } from '../stop-check.ts';
-import { countRedTick, decidePreTick, finalizeTick, recordGates, type GateInput, type TickObservation } from '../tick.ts';
+import { countRedTick, decidePreTick, finalizeTick, type GateInput, type TickObservation } from '../tick.ts';
 import type { ConvergenceInput } from '../convergence.ts';
 import { applyOperatorActions, syncPeerOrder } from '../operator-actions.ts';
 import { resumeFromLog } from '../resume.ts';
 import { startCleanup, sweepGitLocks } from './start-cleanup.ts';
 import { describeUnattested, newUnattested } from './unattested.ts';
 import { probeGates, type GateProbe } from './gate-probe.ts';
+import { BackgroundGates } from './background-gates.ts';
+import { cheapGoals, recordAtHead, recordProbe } from '../expensive-gates.ts';
+import type { HardGoal } from '../../config/goals-schema.ts';
 import { HistoryFacts } from './history-facts.ts';
 import { runPeerTurn } from './peer-turn.ts';
 import { withLedgerSpend } from '../budget-ledger.ts';
@@ -227,6 +230,8 @@ class LoopRun {
   /** What the last control read said, so each change is logged once. */
   private controlSeen = '';
   private readonly history: HistoryFacts;
+  /** `expensive` goals: measured in the background while a peer works, fresh before convergence. */
+  private readonly expensive: BackgroundGates;
 
   private readonly repo: string;
   private readonly observer: RunObserver;
@@ -251,6 +256,7 @@ class LoopRun {
     this.repo = where.repo;
     this.observer = where.observer;
     this.history = new HistoryFacts(where.observer.mirror);
+    this.expensive = new BackgroundGates(hardGoals(goals), (head, g, signal) => this.evaluateGates(head, g, signal), signal, log);
   }
 
   /** The peers' HEAD, imported into the mirror; on failure the mirror's last head (and a log line). */
@@ -269,6 +275,7 @@ class LoopRun {
     try {
       return await this.loop();
     } catch (error) {
+      await this.expensive.stop();
       const storage = storageStop(error, this.paths.dir);
       if (storage) {
         recordStorageStop(this.paths, storage, { state: this.state, tick: this.state.tick, ticksInRun: this.ticksThisRun }, this.log);
@@ -280,6 +287,9 @@ class LoopRun {
         this.finishRecords(reason);
       } catch {}
       throw error;
+    } finally {
+      // No gate process outlives the run (background-gates.ts).
+      await this.expensive.stop();
     }
   }
 
@@ -311,6 +321,9 @@ class LoopRun {
       const before = this.state;
       this.state = countRedTick(this.state);
       const conv = this.convergenceInput();
+      // Convergence counts only expensive gates measured at exactly this HEAD (expensive-gates.ts).
+      this.state = await this.expensive.measureForConvergence(this.state, conv.input, this.settings);
+      if (this.signal.aborted) return this.finish({ kind: 'interrupted' });
       const pre = decidePreTick(this.state, this.runCtx(), conv.input, this.settings);
       this.state = pre.state;
       if (pre.action.kind === 'stop') return this.finish(pre.action.reason);
@@ -332,12 +345,13 @@ class LoopRun {
       const tick = this.state.tick + 1;
       const prompt = buildTurnPrompt({ repo: this.observer.mirror, paths: this.paths, goals: this.goals, settings: this.settings, state: this.state, history: conv.history, tick }, { peer, skeptic, audits, head: headBefore });
       this.log(`peers: tick ${tick} peer=${peer}${skeptic ? ' (skeptic)' : ''} starting...`);
+      this.expensive.startFor(this.state);
       let metered: TurnMeter | null | undefined;
       const outcome = await runPeerTurn(
         {
           repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
           paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
-          history: this.history, probeGates: (head) => this.evaluateGates(head),
+          history: this.history, probeGates: (head) => this.probeTestOnly(headBefore, head), gatesBeforeSettled: (head) => this.expensive.statesAt(this.state, head),
           // The limits the vendor reported during the turn, read with its spend (one ledger read).
           vendorLimits: this.ledger ? async () => (metered = await this.ledger!.turnSpend())?.limits ?? [] : undefined,
           // In the pod a provider is an upstream of the auth sidecar, which holds its key.
@@ -368,7 +382,11 @@ class LoopRun {
         obs.warnings_for_others = [...(obs.warnings_for_others ?? []), ...edits];
       }
       // Gates the turn already measured at its HEAD are recorded, not evaluated again.
-      if (outcome.gates && outcome.gates.head === obs.head_after) this.state = recordGates(this.state, outcome.gates.head, outcome.gates.results);
+      if (outcome.gates && outcome.gates.head === obs.head_after) {
+        this.expensive.noteSync(outcome.gates.results);
+        this.state = recordProbe(this.state, outcome.gates.head, outcome.gates.results, hardGoals(this.goals));
+      }
+      this.state = this.expensive.harvest(this.state);
       const fin = finalizeTick(this.state, obs, this.settings);
       if (this.ledger?.spend) fin.state = { ...fin.state, budget: withLedgerSpend(fin.state.budget, this.ledger.spend) };
       appendRunLine(this.paths.runs, { ...this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs, before.gates), sleeps_until: fin.sleep?.until ?? null });
@@ -473,11 +491,14 @@ class LoopRun {
   /** Evaluates the hard gates unless the recorded results already belong to HEAD. */
   private async refreshGates(): Promise<void> {
     const head = this.head();
+    const harvested = this.expensive.harvest(this.state);
+    if (harvested !== this.state) saveState(this.paths.state, (this.state = harvested));
     if (!head || this.state.gates.head === head) return;
     const results = await this.evaluateGates(head);
     // Gates cut short by a stop request say nothing about HEAD: evaluate them again on the next start.
     if (this.signal.aborted) return;
-    this.state = recordGates(this.state, head, results);
+    this.expensive.noteSync(results);
+    this.state = recordAtHead(this.state, head, results, hardGoals(this.goals));
     saveState(this.paths.state, this.state);
   }
 
@@ -485,11 +506,21 @@ class LoopRun {
    * The hard gates at `head`, on a checkout from the trusted mirror; every gate learns the run's
    * baseline (the checks never trust the tag), in the pod too (gates-remote.ts).
    */
-  private evaluateGates(head: string): Promise<GateInput[]> {
+  private evaluateGates(head: string, goals: HardGoal[] = cheapGoals(hardGoals(this.goals)), signal = this.signal): Promise<GateInput[]> {
     return this.gateProbe({
-      repo: this.observer.mirror, head, goals: hardGoals(this.goals), timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, depCache: this.paths.depCache,
-      setup: this.config.setup, env: stringEnv(this.env), runBaseline: this.state.baseline ?? undefined, signal: this.signal,
+      repo: this.observer.mirror, head, goals, timeoutS: this.config.goals.timeout_s, jobs: this.config.goals.jobs, depCache: this.paths.depCache,
+      setup: this.config.setup, env: stringEnv(this.env), runBaseline: this.state.baseline ?? undefined, signal,
     });
+  }
+
+  /**
+   * A test-only turn's probe: every hard gate at its HEAD, the expensive ones too, after the
+   * expensive job on the commit it started from has reported, so a test-only turn that turns an
+   * expensive gate green is seen like any other (anti-cheat.ts).
+   */
+  private async probeTestOnly(before: string | null, head: string): Promise<GateInput[]> {
+    if (before) this.state = await this.expensive.settle(this.state, before);
+    return this.evaluateGates(head, hardGoals(this.goals));
   }
 
   /**
@@ -570,6 +601,8 @@ class LoopRun {
       /** The rate-limit wait before the next tick (0 unless this turn was rate-limited). */
       backoff_ms: backoffMs,
       clean_ticks: after.clean_ticks,
+      /** This tick's gate time: synchronous and background measurements (expensive-gates.ts). */
+      gate_time: this.expensive.takeTickTime(),
       gates: { head: after.gates.head, hard, soft, ...(Object.keys(startHard).length ? { start: { head: atStart.head, hard: startHard } } : {}) },
     };
   }

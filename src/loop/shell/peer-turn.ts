@@ -66,6 +66,11 @@ export type TurnContext = {
   /** Evaluates the hard gates at a commit (asked only for test-only turns, to see whether they flipped a gate). */
   probeGates: (head: string) => Promise<GateInput[]>;
   /**
+   * The gates' states at the turn's starting commit once probeGates has run (it may have waited for
+   * an expensive gate still being measured there); absent or null: the states the turn started with.
+   */
+  gatesBeforeSettled?: (head: string | null) => GateStates | null;
+  /**
    * The limits the vendor reported during the turn, as the auth sidecar recorded them (in the pod);
    * absent outside the pod, where the CLI's own output is all there is.
    */
@@ -231,7 +236,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     const results = await ctx.probeGates(facts.headAfter!);
     if (!ctx.signal.aborted) {
       probed = { head: facts.headAfter!, results };
-      verdict = judgeTurn({ ...turnFacts, gatesAfter: gateStates(results) });
+      verdict = judgeTurn({ ...turnFacts, gatesBefore: ctx.gatesBeforeSettled?.(t.headBefore) ?? turnFacts.gatesBefore, gatesAfter: gateStates(results) });
     }
   }
   let headAfter = facts.headAfter;

@@ -48,7 +48,9 @@ export function buildTurnPrompt(ctx: PromptContext, t: { peer: string; skeptic: 
   const soft = softGoals(file);
   const goals: GoalLine[] = file.goals.map((g) =>
     g.type === 'hard'
-      ? { id: g.id, type: 'hard', state: results[g.id]?.state ?? 'not yet evaluated', diagnostic: results[g.id]?.state === 'fail' ? results[g.id]!.diagnostic : undefined, description: g.description }
+      ? results[g.id] || !g.expensive
+        ? { id: g.id, type: 'hard', state: results[g.id]?.state ?? 'not yet evaluated', diagnostic: results[g.id]?.state === 'fail' ? results[g.id]!.diagnostic : undefined, description: g.description }
+        : { id: g.id, type: 'hard', ...expensivePending(state.gates.expensive?.[g.id]), description: g.description }
       : { id: g.id, type: 'soft', state: 'not yet evaluated', description: g.description },
   );
   for (const line of goals) {
@@ -100,4 +102,10 @@ export function buildTurnPrompt(ctx: PromptContext, t: { peer: string; skeptic: 
       prompt: soft.find((s) => s.id === g.id)?.prompt ?? '',
     })),
   });
+}
+
+/** An expensive gate not yet measured at HEAD: its last measurement, of an older commit, said as such. */
+function expensivePending(last: { head: string; state: string; diagnostic: string } | undefined): { state: 'not yet evaluated'; diagnostic: string } {
+  const was = last ? `; at ${last.head.slice(0, 8)} it was ${last.state}${last.state === 'fail' ? `: ${last.diagnostic}` : ''}` : '';
+  return { state: 'not yet evaluated', diagnostic: `expensive: measured in the background while you work, and again before convergence${was}` };
 }

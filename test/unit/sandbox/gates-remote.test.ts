@@ -90,6 +90,20 @@ describe('gate probe through the setup and gates runners', () => {
     expect(gateProbeFromEnv({ PEERS_RUNNER_GATES: 'x' })).toBeUndefined();
   });
 
+  test('overlapping probes of one loop (a background expensive gate beside the cheap ones) keep each its own checkout', async () => {
+    const both = probe();
+    const go = join(dir, 'second-probe-done');
+    // The slow gate runs until the second probe has prepared, run and removed its own checkout.
+    const slow = both({ repo: places.mirror, head, timeoutS: 60, jobs: 1, goals: [goal('slow', `while [ ! -e ${go} ]; do sleep 0.05; done; grep -qx ok committed.txt`)] });
+    const end = Date.now() + 20_000;
+    while (readdirSync(places.checkouts).length === 0 && Date.now() < end) await Bun.sleep(25);
+    const quick = await both({ repo: places.mirror, head, timeoutS: 30, jobs: 1, goals: [goal('quick', 'grep -qx ok committed.txt')] });
+    writeFileSync(go, '');
+    expect(quick.map((r) => r.state)).toEqual(['pass']);
+    expect((await slow).map((r) => [r.id, r.state])).toEqual([['slow', 'pass']]);
+    expect(readdirSync(places.checkouts)).toEqual([]);
+  });
+
   test('a stop request during the probe ends it quietly (the loop discards cut-short gates)', async () => {
     const stop = new AbortController();
     setTimeout(() => stop.abort(), 1500);
