@@ -48,7 +48,8 @@ import { applyOperatorActions, syncPeerOrder } from '../operator-actions.ts';
 import { resumeFromLog } from '../resume.ts';
 import { startCleanup, sweepGitLocks } from './start-cleanup.ts';
 import { describeUnattested, newUnattested } from './unattested.ts';
-import { probeGates, type GateProbe } from './gate-probe.ts';
+import { probeGatesIn, type GateProbe } from './gate-probe.ts';
+import { GateCheckout } from '../../gates/gate-checkout.ts';
 import { HistoryFacts } from './history-facts.ts';
 import { runPeerTurn } from './peer-turn.ts';
 import { withLedgerSpend } from '../budget-ledger.ts';
@@ -123,6 +124,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
   }
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   let stopTracking: (() => void) | undefined;
+  let gateCheckout: GateCheckout | undefined;
   try {
     stopTracking = await startCleanup(paths, { workDir: repo, allowGitFile: !pod }, log);
     // Space to record a stop in, should the disk fill (storage-stop.ts).
@@ -191,7 +193,9 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     saveState(paths.state, state);
     // Gate passes are remembered by the loop alone, under its own key (gate-cache.ts).
     const cacheKey = pod ? persistentCacheKey(paths.gateCacheKey) : ephemeralCacheKey();
-    const gateProbe = withGateCache(o.gateProbe ?? probeGates, { path: paths.gateCache, key: cacheKey });
+    // Host gates run in one checkout reused for the whole run (gate-checkout.ts).
+    gateCheckout = o.gateProbe ? undefined : new GateCheckout();
+    const gateProbe = withGateCache(o.gateProbe ?? probeGatesIn(gateCheckout!), { path: paths.gateCache, key: cacheKey });
     const run = new LoopRun(
       places,
       paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger, contract, o.podHealth,
@@ -205,6 +209,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     recordStorageStop(paths, stop, { tick: state?.tick ?? 0, ticksInRun: 0 }, o.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
     return { reason: formatStopReason(stop), stop, exitCode: exitCodeFor(stop), ticksInRun: 0, stateDir: paths.dir };
   } finally {
+    gateCheckout?.close();
     stopTracking?.();
     repoLock?.release();
     lock.release();
