@@ -20,8 +20,8 @@ import { lstatSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { gitOk, isObserverRepo } from '../git/git.ts';
-import { ATTEST_NOTES_REF, BASELINE_TAG } from '../git/observer.ts';
-import { isObjectId, resolveRef, type RepoLayout } from '../git/repo-layout.ts';
+import { ATTEST_NOTES_REF, BASELINE_TAG, observerRef } from '../git/observer.ts';
+import { isObjectId } from '../git/repo-layout.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
 
 /** The whole configuration of the checkout's `.git` (hermetic git adds no other file's). */
@@ -82,9 +82,8 @@ export class GateCheckout {
     writeFileSync(join(gitDir, 'objects/info/alternates'), `${realpathSync(join(source, 'objects'))}\n`);
     // A clone of the source would carry its tags; the notes say who made each commit (gates'
     // `peers check`). Both are read as files of the peers-owned source: no git process.
-    const layout: RepoLayout = { workDir: source, gitDir: source, commonDir: source, objectsDir: join(source, 'objects') };
     for (const ref of [ATTEST_NOTES_REF, BASELINE_TAG]) {
-      const value = resolveRef(layout, ref);
+      const value = observerRef(source, ref);
       if (value) writeFileSync(join(gitDir, ref), `${value}\n`);
     }
     // `^{commit}`: a tree or blob id is refused, never checked out as if it were a commit.

@@ -357,7 +357,7 @@ class LoopRun {
       if (podDown.length) Object.assign(outcome.obs, { pod_down: podDown, cause: podDownCause(podDown) });
       // A turn that changed the frozen acceptance contract is refused (contract-guard.ts);
       // what it changed is read in the trusted mirror, never in the peers' repository.
-      const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after));
+      const touched = this.contract ? frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after)) : [];
       const obs = touched.length ? refuseTurn(outcome.obs, contractRefusal(peer, touched)) : outcome.obs;
       if (outside.shas.length) obs.unattested_commits = outside.shas;
       if (this.ledger) {
@@ -508,7 +508,7 @@ class LoopRun {
     const history: RunHistory = { bugLines: [], gateSurfacePending: [], unauditedAuthors: [] };
     let ledgerReadable = true;
     try {
-      history.bugLines = openBlockingBugs(readLedger(repo, baseline)).map((b) => formatBugLine(b).trim());
+      history.bugLines = openBlockingBugs(readLedger(repo, baseline, head ?? undefined)).map((b) => formatBugLine(b).trim());
     } catch (error) {
       ledgerReadable = false;
       this.log(`peers: warning: cannot read the bug ledger, convergence held: ${(error as Error).message}`);
