@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { withSpawnEnv } from '../proc/spawn-env.ts';
-import { git, gitOk, hermeticGitEnv, OBSERVER_MARKER } from './git.ts';
+import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER } from './git.ts';
 import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
 /** The run's current commit in the mirror (the mirror's HEAD points here). */
@@ -69,6 +69,16 @@ export function initObserverRepo(dir: string): void {
   }
   writeFileAtomic(join(dir, 'HEAD'), `ref: ${RUN_HEAD_REF}\n`, 0o644);
   writeFileAtomic(join(dir, OBSERVER_MARKER), 'This git dir is written by peers only; peers reads it hermetically.\n');
+}
+
+/**
+ * The object `ref` names in an observer repo, read as a file (loose ref or packed-refs), without
+ * running git: these git dirs are written only by peers (and their refs only through git or
+ * this file's functions). Undefined when the ref does not exist.
+ */
+export function observerRef(dir: string, ref: string): string | undefined {
+  if (!isObserverRepo(dir)) throw new ObserverError(`${dir} is not a peers-owned git dir`);
+  return resolveRef({ workDir: dir, gitDir: dir, commonDir: dir, objectsDir: join(dir, 'objects') }, ref);
 }
 
 /** The commit RUN_HEAD_REF holds in an observer repo, or null when it has none yet. */
@@ -144,8 +154,14 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
   ensureStage(o.stage, layout.objectsDir);
   const type = git(o.stage, ['cat-file', '-t', head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
   if (type.code !== 0 || type.stdout.trim() !== 'commit') throw new ObserverError(`HEAD of ${o.workDir} (${head.sha.slice(0, 12)}) is ${type.code === 0 ? `a ${type.stdout.trim()}` : 'missing from its object store'}, not a commit`);
-  const upd = git(o.stage, ['update-ref', '--no-deref', RUN_HEAD_REF, head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
-  if (upd.code !== 0) throw new ObserverError(`cannot stage HEAD ${head.sha.slice(0, 12)}: ${upd.stderr.trim().slice(-300)}`);
+  // The stage is ours and only this function writes its ref: a loose ref file, written without a
+  // git process (it names an object `cat-file` just found to be a commit).
+  try {
+    mkdirSync(join(o.stage, 'refs', 'peers'), { recursive: true, mode: 0o700 });
+    writeFileAtomic(join(o.stage, RUN_HEAD_REF), `${head.sha}\n`);
+  } catch (error) {
+    throw new ObserverError(`cannot stage HEAD ${head.sha.slice(0, 12)}: ${(error as Error).message}`);
+  }
   // The caller that knows the mirror's head (its only writer) skips asking for it.
   if (o.known !== undefined ? o.known !== head.sha : observedHead(o.mirror) !== head.sha) {
     const f = git(o.mirror, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', o.stage, `+${RUN_HEAD_REF}:${RUN_HEAD_REF}`], { timeoutMs: FETCH_TIMEOUT_MS });

@@ -8,7 +8,7 @@
  * git (fetch, update-ref, notes). Two kinds of reads are kept:
  *
  *   - `object` reads name every revision by its full object id (`log A..B`, `merge-base
- *     --is-ancestor A B`, `cat-file --batch` of ids): their answer depends only on objects, which
+ *     --is-ancestor A B`, `rev-parse --verify --quiet A^{commit}`, `cat-file --batch` of ids): their answer depends only on objects, which
  *     never change, so it is kept across ticks (a bounded number of them, small answers only).
  *   - `ref` reads look at refs (`rev-parse --verify HEAD`, `notes list`, `log A..HEAD`): kept until
  *     the next git call on the mirror that is not a known read (any write), and never past the
@@ -52,7 +52,9 @@ export function classifyGitRead(args: readonly string[], input: string | Uint8Ar
   if (sub === 'rev-parse') {
     const [a, b, name, ...more] = rest;
     const target = name?.replace(/\^\{commit\}$/, '');
-    return a === '--verify' && b === '--quiet' && target !== undefined && more.length === 0 && (REF.test(target) || OBJECT_ID.test(target)) ? 'ref' : 'other';
+    if (a !== '--verify' || b !== '--quiet' || target === undefined || more.length !== 0) return 'other';
+    // An object id names an object, which never changes or goes (a "no" is never kept).
+    return OBJECT_ID.test(target) ? 'object' : REF.test(target) ? 'ref' : 'other';
   }
   if (sub === 'notes') return rest.length === 2 && /^--ref=[A-Za-z0-9._/-]+$/.test(rest[0]!) && rest[1] === 'list' ? 'ref' : 'other';
   if (sub !== 'log' && sub !== 'rev-list' && sub !== 'merge-base' && sub !== 'diff') return 'other';

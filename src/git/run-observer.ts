@@ -44,9 +44,12 @@ export class RunObserver {
     return r;
   }
 
-  /** The last head the mirror took. */
+  /**
+   * The mirror's head. Only this object moves it (sync), so after a sync it is known without
+   * asking git: the loop reads HEAD once per tick (BENCHMARKS.md, "Loop processes per tick").
+   */
   head(): string | null {
-    this.known = observedHead(this.o.mirror);
+    if (this.known === null) this.known = observedHead(this.o.mirror);
     return this.known;
   }
 }

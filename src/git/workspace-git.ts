@@ -104,7 +104,7 @@ export class RunnerWorkspaceGit implements WorkspaceGit {
   }
 
   async dirtyPaths(): Promise<string[]> {
-    const r = await this.run(['sh', '-c', `${WS_GIT} status --porcelain=v1 -z --untracked-files=all`], undefined, STATUS_TIMEOUT_MS);
+    const r = await this.run([...WS_GIT.split(' '), 'status', '--porcelain=v1', '-z', '--untracked-files=all'], undefined, STATUS_TIMEOUT_MS);
     if (r.exitCode !== 0) return ['(git status failed in the workspace: worktree state unknown)'];
     return parseStatusZ(r.stdout);
   }

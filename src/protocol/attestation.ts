@@ -4,9 +4,10 @@
  * note, not the `Peer:` trailer a peer types itself, is who made a commit. `-f` overwrites any
  * note a peer forged during its own tick.
  */
-import { GitError, git, gitOk } from '../git/git.ts';
+import { GitError, git, gitOk, isObserverRepo } from '../git/git.ts';
 import { listCommits } from '../git/commits.ts';
-import { ATTEST_NOTES_REF } from '../git/observer.ts';
+import { ATTEST_NOTES_REF, observerRef } from '../git/observer.ts';
+import { isObjectId } from '../git/repo-layout.ts';
 import { OPERATOR, approvalsIn, makeAttestationView, type AttestationView } from './approvals.ts';
 
 /** `git notes --ref=` takes the name under refs/notes/. */
@@ -21,9 +22,50 @@ const SUBSTRATE_IDENT = { GIT_AUTHOR_NAME: 'peers-substrate', GIT_AUTHOR_EMAIL: 
 export function attestCommits(repo: string, peer: string, before: string | undefined, after: string): string[] {
   if (before === after) return [];
   const range = before ? `${before}..${after}` : after;
-  const shas = gitOk(repo, ['rev-list', '--reverse', range]).split('\n').filter(Boolean);
+  return attestShas(repo, peer, gitOk(repo, ['rev-list', '--reverse', range]).split('\n').filter(Boolean));
+}
+
+/** Notes `peer` on each of `shas`: the commits of a tick the caller has already listed. */
+export function attestShas(repo: string, peer: string, shas: string[]): string[] {
+  if (!shas.length) return shas;
+  const before = knownAttestations(repo);
   for (const sha of shas) gitOk(repo, ['notes', `--ref=${ATTEST_REF}`, 'add', '-f', '-m', peer, sha], { env: SUBSTRATE_IDENT });
+  // What the notes now say is what they said plus what we wrote: kept for the new notes commit.
+  if (before) {
+    const after = new Map(before);
+    for (const sha of shas) after.set(sha, peer);
+    rememberAttestations(repo, after);
+  }
   return shas;
+}
+
+/**
+ * The last notes read of each peers-owned repo (the run's mirror), keyed by the notes commit: a
+ * notes commit's content never changes, so while the ref still names it the answer is the same
+ * (the ref is read as a file: no git process). Other repositories are always read afresh.
+ */
+const notesMemo = new Map<string, { commit: string; notes: Map<string, string> }>();
+
+function notesCommit(repo: string): string | null | undefined {
+  if (!isObserverRepo(repo)) return undefined;
+  try {
+    return observerRef(repo, ATTEST_NOTES_REF) ?? null;
+  } catch {
+    return undefined;
+  }
+}
+
+function knownAttestations(repo: string): Map<string, string> | undefined {
+  const commit = notesCommit(repo);
+  if (commit === undefined) return undefined;
+  if (commit === null) return new Map();
+  const kept = notesMemo.get(repo);
+  return kept && kept.commit === commit ? kept.notes : undefined;
+}
+
+function rememberAttestations(repo: string, notes: Map<string, string>): void {
+  const commit = notesCommit(repo);
+  if (commit) notesMemo.set(repo, { commit, notes });
 }
 
 /** The attested peer of a commit, or undefined when the loop never attested it. */
@@ -48,26 +90,38 @@ export function attestedPeerLookup(repo: string): (sha: string) => string | unde
  * a whole run: commit sha → peer. A repository without notes gives an empty map.
  */
 export function readAttestations(repo: string): Map<string, string> {
+  const known = knownAttestations(repo);
+  if (known) return new Map(known);
+  const commit = notesCommit(repo);
+  const { notes, complete } = readAllNotes(repo);
+  if (commit && complete) notesMemo.set(repo, { commit, notes });
+  return new Map(notes);
+}
+
+function readAllNotes(repo: string): { notes: Map<string, string>; complete: boolean } {
   const out = new Map<string, string>();
   const list = git(repo, ['notes', `--ref=${ATTEST_REF}`, 'list']);
-  if (list.code !== 0 || !list.stdout.trim()) return out;
+  if (list.code !== 0 || !list.stdout.trim()) return { notes: out, complete: list.code === 0 };
   const pairs = list.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/) as [string, string]);
   const batch = git(repo, ['cat-file', '--batch'], { input: `${pairs.map(([blob]) => blob).join('\n')}\n` });
   if (batch.code !== 0) throw new GitError(['cat-file', '--batch'], batch);
   // `<sha> blob <size>\n<content>\n` per note, in request order.
   const buf = Buffer.from(batch.stdout, 'utf8');
   let at = 0;
+  let complete = true;
   for (const [, commit] of pairs) {
     const nl = buf.indexOf(0x0a, at);
-    if (nl < 0) break;
-    const header = buf.subarray(at, nl).toString('utf8').split(' ');
+    const header = nl < 0 ? [] : buf.subarray(at, nl).toString('utf8').split(' ');
     const size = Number(header[2]);
-    if (header[1] !== 'blob' || !Number.isFinite(size)) break;
+    if (nl < 0 || header[1] !== 'blob' || !Number.isFinite(size)) {
+      complete = false;
+      break;
+    }
     const name = buf.subarray(nl + 1, nl + 1 + size).toString('utf8').trim();
     if (name) out.set(commit, name);
     at = nl + 1 + size + 1;
   }
-  return out;
+  return { notes: out, complete };
 }
 
 /**
@@ -86,6 +140,8 @@ export function readAttestationView(repo: string, baseline: string | undefined, 
     return preRun.get(sha) ? OPERATOR : undefined;
   };
   const range = baseline ? `${baseline}..${head}` : head;
-  const commits = git(repo, ['rev-parse', '--verify', '--quiet', head]).code === 0 ? listCommits(repo, range) : [];
+  // A commit id the caller read from the repository needs no check that it exists (one git
+  // process less per tick); a ref may name nothing yet (an empty repository).
+  const commits = isObjectId(head) || git(repo, ['rev-parse', '--verify', '--quiet', head]).code === 0 ? listCommits(repo, range) : [];
   return makeAttestationView(peerOf, approvalsIn(commits, peerOf));
 }

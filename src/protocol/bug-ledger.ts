@@ -216,12 +216,14 @@ export function buildLedger(commitsNewestFirst: Commit[], view: AttestationView)
 }
 
 /**
- * Reads the ledger of `repo` at HEAD, with the run's attestations (commits before `baseline` are
- * the operator's). An empty repository has an empty ledger.
+ * Reads the ledger of `repo` at HEAD (or at `head`, a commit the caller already read), with the
+ * run's attestations (commits before `baseline` are the operator's). An empty repository has an
+ * empty ledger.
  */
-export function readLedger(repo: string, baseline?: string): Ledger {
-  if (!headSha(repo)) return { reports: [], warnings: [], reproduces: new Map() };
-  return buildLedger(listCommits(repo, 'HEAD', { newestFirst: true }), readAttestationView(repo, baseline));
+export function readLedger(repo: string, baseline?: string, head?: string): Ledger {
+  const at = head ?? headSha(repo);
+  if (!at) return { reports: [], warnings: [], reproduces: new Map() };
+  return buildLedger(listCommits(repo, at, { newestFirst: true }), readAttestationView(repo, baseline, at));
 }
 
 export type LedgerSummary = {

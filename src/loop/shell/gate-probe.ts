@@ -1,6 +1,6 @@
 /**
  * Hard gates for the loop: evaluated on a clean checkout of the committed HEAD from the trusted
- * mirror (never the peers' working tree), at most once per HEAD — the result is recorded in
+ * mirror (the loop's one reused checkout, gate-checkout.ts) (never the peers' working tree), at most once per HEAD — the result is recorded in
  * state.json with the HEAD it belongs to, and the loop's gate cache makes cacheable gates free
  * across HEADs. The project's `setup` command (e.g. `npm ci`) runs in that checkout first, because
  * a fresh checkout has none of the gate dependencies; if it fails, every gate fails and says why.
@@ -10,6 +10,7 @@
 import type { HardGoal } from '../../config/goals-schema.ts';
 import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../../gates/gate-engine.ts';
 import { withCleanCheckout } from '../../gates/clean-checkout.ts';
+import type { GateCheckout } from '../../gates/gate-checkout.ts';
 import { withScratchEnv } from '../../gates/gate-env.ts';
 import { selfBinDir } from '../../proc/self-exec.ts';
 import { RUN_BASELINE_ENV } from '../../protocol/run-baseline.ts';
@@ -44,9 +45,21 @@ const TAIL_CHARS = 400;
 /** Evaluates the hard gates for one HEAD (swappable: the pod runs them in its gates container). */
 export type GateProbe = (o: GateProbeOptions) => Promise<GateInput[]>;
 
-export async function probeGates(o: GateProbeOptions): Promise<GateInput[]> {
+/** A throwaway checkout per call (tests, one-off probes). */
+export function probeGates(o: GateProbeOptions): Promise<GateInput[]> {
+  return probeIn(withCleanCheckout, o);
+}
+
+/** The loop's probe: every run in the one reused checkout (gate-checkout.ts). */
+export function probeGatesIn(checkout: GateCheckout): GateProbe {
+  return (o) => probeIn((source, sha, fn) => checkout.use(source, sha, fn), o);
+}
+
+type Checkout = <T>(source: string, sha: string, fn: (dir: string) => Promise<T>) => Promise<T>;
+
+async function probeIn(checkout: Checkout, o: GateProbeOptions): Promise<GateInput[]> {
   if (o.goals.length === 0) return [];
-  const results = await withCleanCheckout(o.repo, o.head, async (dir) => {
+  const results = await checkout(o.repo, o.head, async (dir) => {
     if (o.setup) {
       const failure = await runSetup(o.setup, dir, o.env, o.signal, o.depCache);
       if (failure !== null) return setupFailedResults(o.goals, o.setup, failure);

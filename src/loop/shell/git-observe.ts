@@ -38,7 +38,10 @@ export async function observeTurnGit(observer: RunObserver, workspace: Workspace
 /** Commits by the other peers in `base..head`: `[<peer>] <subject> (<sha8>)`. */
 export function inboxLines(repo: string, peer: string, base: string | undefined, head: string | null): string[] {
   if (!base || !head || base === head || !isAncestor(repo, base, head)) return [];
-  return listCommits(repo, `${base}..${head}`, { limit: 200 })
+  // The newest 200, oldest first: the same read as the previous turn's observation and the
+  // justification check (read-memo.ts keeps one answer), not a `-n200` of its own.
+  return listCommits(repo, `${base}..${head}`)
+    .slice(-200)
     .filter((c) => {
       const from = c.trailers.get('Peer');
       return from !== undefined && from !== peer;

@@ -67,8 +67,14 @@ export class HistoryFacts {
 
   /** Shas of `range`, oldest first (empty when the range cannot be read); their facts are fetched in bulk. */
   shas(range: string): string[] {
-    const res = git(this.repo, ['rev-list', '--reverse', range]);
-    const list = res.code === 0 ? res.stdout.split('\n').filter(Boolean) : [];
+    // The same `git log` the attestation view and the turn's observation read (one answer, kept
+    // by the mirror's read memo), rather than a `rev-list` of its own.
+    let list: string[];
+    try {
+      list = listCommits(this.repo, range).map((c) => c.sha);
+    } catch {
+      list = [];
+    }
     if (list.some((sha) => !this.facts.has(sha))) this.prefetch(range);
     return list;
   }

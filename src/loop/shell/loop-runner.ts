@@ -48,7 +48,8 @@ import { applyOperatorActions, syncPeerOrder } from '../operator-actions.ts';
 import { resumeFromLog } from '../resume.ts';
 import { startCleanup, sweepGitLocks } from './start-cleanup.ts';
 import { describeUnattested, newUnattested } from './unattested.ts';
-import { probeGates, type GateProbe } from './gate-probe.ts';
+import { probeGatesIn, type GateProbe } from './gate-probe.ts';
+import { GateCheckout } from '../../gates/gate-checkout.ts';
 import { BackgroundGates } from './background-gates.ts';
 import { cheapGoals, recordAtHead, recordProbe } from '../expensive-gates.ts';
 import type { HardGoal } from '../../config/goals-schema.ts';
@@ -126,6 +127,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
   }
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   let stopTracking: (() => void) | undefined;
+  let gateCheckout: GateCheckout | undefined;
   try {
     stopTracking = await startCleanup(paths, { workDir: repo, allowGitFile: !pod }, log);
     // Space to record a stop in, should the disk fill (storage-stop.ts).
@@ -194,7 +196,9 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     saveState(paths.state, state);
     // Gate passes are remembered by the loop alone, under its own key (gate-cache.ts).
     const cacheKey = pod ? persistentCacheKey(paths.gateCacheKey) : ephemeralCacheKey();
-    const gateProbe = withGateCache(o.gateProbe ?? probeGates, { path: paths.gateCache, key: cacheKey });
+    // Host gates run in one checkout reused for the whole run (gate-checkout.ts).
+    gateCheckout = o.gateProbe ? undefined : new GateCheckout();
+    const gateProbe = withGateCache(o.gateProbe ?? probeGatesIn(gateCheckout!), { path: paths.gateCache, key: cacheKey });
     const run = new LoopRun(
       places,
       paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger, contract, o.podHealth,
@@ -208,6 +212,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     recordStorageStop(paths, stop, { tick: state?.tick ?? 0, ticksInRun: 0 }, o.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
     return { reason: formatStopReason(stop), stop, exitCode: exitCodeFor(stop), ticksInRun: 0, stateDir: paths.dir };
   } finally {
+    gateCheckout?.close();
     stopTracking?.();
     repoLock?.release();
     lock.release();
@@ -366,7 +371,7 @@ class LoopRun {
       if (podDown.length) Object.assign(outcome.obs, { pod_down: podDown, cause: podDownCause(podDown) });
       // A turn that changed the frozen acceptance contract is refused (contract-guard.ts);
       // what it changed is read in the trusted mirror, never in the peers' repository.
-      const touched = frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after));
+      const touched = this.contract ? frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after)) : [];
       const obs = touched.length ? refuseTurn(outcome.obs, contractRefusal(peer, touched)) : outcome.obs;
       if (outside.shas.length) obs.unattested_commits = outside.shas;
       if (this.ledger) {
@@ -534,7 +539,7 @@ class LoopRun {
     const history: RunHistory = { bugLines: [], gateSurfacePending: [], unauditedAuthors: [] };
     let ledgerReadable = true;
     try {
-      history.bugLines = openBlockingBugs(readLedger(repo, baseline)).map((b) => formatBugLine(b).trim());
+      history.bugLines = openBlockingBugs(readLedger(repo, baseline, head ?? undefined)).map((b) => formatBugLine(b).trim());
     } catch (error) {
       ledgerReadable = false;
       this.log(`peers: warning: cannot read the bug ledger, convergence held: ${(error as Error).message}`);

@@ -16,7 +16,7 @@ import { listCommits, type Commit } from '../../git/commits.ts';
 import { resolveRef, resolveRepoLayout } from '../../git/repo-layout.ts';
 import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
-import { attestCommits, readAttestationView } from '../../protocol/attestation.ts';
+import { attestShas, readAttestationView } from '../../protocol/attestation.ts';
 import { findJustification, initialAntiCheatState, revertTurn } from '../../protocol/anti-cheat.ts';
 import { readLedger } from '../../protocol/bug-ledger.ts';
 import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../protocol/git-hook-guard.ts';
@@ -192,14 +192,16 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   if (facts.unreadable) notes.push(`the run clone could not be imported after ${t.peer}'s turn, so none of it counts: ${facts.unreadable}`);
   if (facts.headAfter && !facts.rewritten) {
     try {
-      attestCommits(repo, t.peer, t.headBefore ?? undefined, facts.headAfter);
+      // The turn's commits, as observeTurnGit listed them (`headBefore..headAfter`).
+      attestShas(repo, t.peer, facts.newCommits.map((c) => c.sha));
     } catch (error) {
       notes.push(`attestation skipped for ${t.peer}: ${(error as Error).message}`);
     }
   }
   const extended = Boolean(t.headBefore && facts.headAfter && !facts.rewritten && facts.headAfter !== t.headBefore);
   const baseline = t.state.baseline ?? undefined;
-  const view = readAttestationView(repo, baseline);
+  // At the mirror's head by its id: the next tick's reads of the same range are answered from memory.
+  const view = readAttestationView(repo, baseline, ctx.observer.head() ?? undefined);
   const diff = extended ? turnDiff(repo, t.headBefore!, facts.headAfter!) : undefined;
   if (extended) ctx.history.shas(`${t.headBefore}..${facts.headAfter}`); // per-commit facts in one git call
   const tagAfter = tagSha(ctx);
@@ -318,7 +320,8 @@ function justificationByOther(repo: string, t: TurnRequest, peerOf: (sha: string
   if (!from || !t.headBefore || from === t.headBefore) return undefined;
   let commits: Commit[];
   try {
-    commits = listCommits(repo, `${from}..${t.headBefore}`, { limit: 500 });
+    // The newest 500: the same read as the prompt's INBOX (read-memo.ts), not a `-n500` of its own.
+    commits = listCommits(repo, `${from}..${t.headBefore}`).slice(-500);
   } catch {
     return undefined;
   }

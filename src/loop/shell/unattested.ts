@@ -7,7 +7,7 @@
  * reported when the next turn starts: in that tick's record (`unattested_commits`), on the console,
  * in the next prompts and in `peers status`.
  */
-import { git } from '../../git/git.ts';
+import { listCommits } from '../../git/commits.ts';
 
 /** Listed at most per tick; the warning says when there were more. */
 const LIST_MAX = 50;
@@ -22,10 +22,15 @@ export type Unattested = { shas: string[]; more: boolean };
  */
 export function newUnattested(mirror: string, baseline: string | null, head: string | null, notes: ReadonlyMap<string, string>, known: readonly string[]): Unattested {
   if (!baseline || !head || baseline === head) return { shas: [], more: false };
-  const listed = git(mirror, ['rev-list', '--reverse', `--max-count=${SCAN_MAX}`, `${baseline}..${head}`]);
-  if (listed.code !== 0) return { shas: [], more: false };
+  let listed: string[];
+  try {
+    // The newest SCAN_MAX, oldest first; the same read as the attestation view's (read-memo.ts).
+    listed = listCommits(mirror, `${baseline}..${head}`).slice(-SCAN_MAX).map((c) => c.sha);
+  } catch {
+    return { shas: [], more: false };
+  }
   const seen = new Set(known);
-  const fresh = listed.stdout.split('\n').filter((sha) => sha && !notes.has(sha) && !seen.has(sha));
+  const fresh = listed.filter((sha) => !notes.has(sha) && !seen.has(sha));
   return { shas: fresh.slice(-LIST_MAX), more: fresh.length > LIST_MAX };
 }
 

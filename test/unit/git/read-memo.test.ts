@@ -24,6 +24,8 @@ describe('which git calls are reads, and of what', () => {
       ['rev-list', '--reverse', '--max-count=5000', `${A}..${B}`],
       ['diff', '-U0', '-w', '--ignore-blank-lines', '-M', '--no-color', '--no-ext-diff', '--no-textconv', `${A}..${B}`, '--', '.', ':(exclude).peers'],
       ['diff', '--name-only', '-z', '--no-renames', A, B],
+      ['rev-parse', '--verify', '--quiet', `${A}^{commit}`],
+      ['rev-parse', '--verify', '--quiet', A],
     ]) expect({ args, kind: classifyGitRead(args, undefined) }).toEqual({ args, kind: 'object' });
     expect(classifyGitRead(['cat-file', '--batch'], `${A}\n${B}\n`)).toBe('object');
   });
@@ -32,7 +34,6 @@ describe('which git calls are reads, and of what', () => {
     for (const args of [
       ['rev-parse', '--verify', '--quiet', 'HEAD'],
       ['rev-parse', '--verify', '--quiet', 'refs/peers/head^{commit}'],
-      ['rev-parse', '--verify', '--quiet', `${A}^{commit}`],
       ['notes', '--ref=peers-attest', 'list'],
       ['log', '-z', '--format=%H%x00%ae%x00%B', '--reverse', `${A}..HEAD`],
       ['log', '-z', '--format=%H%x00%ae%x00%B', 'HEAD'],

@@ -1,0 +1,111 @@
+/**
+ * The loop's one gate checkout, reused for every gate run of the run: the same scratch directory,
+ * moved to each new commit with ONE hermetic git process (instead of a clone, two ref reads, a ref
+ * write and a checkout per run: BENCHMARKS.md, "Loop processes per tick").
+ *
+ * It is exactly as clean as a fresh clone (SECURITY.md, "Gates judge committed content only"):
+ * before every run the whole previous tree is removed — tracked files a gate modified, untracked
+ * and ignored leftovers, symlinks, and its `.git` with whatever a gate planted there (config,
+ * hooks, an index whose stat data lies, alternates) — and a new `.git` is written by this process
+ * from nothing: our config, HEAD at the commit, the source's objects as an alternate, and the two
+ * refs a gate's `peers check` reads (the attestation notes and the baseline tag), read as files
+ * from the peers-owned source without running git. `git read-tree --reset -u` then writes the
+ * commit's tree, with hermetic git (no system, global or repository config but ours). Nothing one
+ * gate run leaves can reach the next.
+ *
+ * One run at a time: a second run that starts while the checkout is in use gets a throwaway
+ * checkout of its own (clean-checkout.ts).
+ */
+import { lstatSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeScratchDir } from '../proc/scratch-dir.ts';
+import { gitOk, isObserverRepo } from '../git/git.ts';
+import { ATTEST_NOTES_REF, BASELINE_TAG, observerRef } from '../git/observer.ts';
+import { isObjectId } from '../git/repo-layout.ts';
+import { withCleanCheckout } from './clean-checkout.ts';
+
+/** The whole configuration of the checkout's `.git` (hermetic git adds no other file's). */
+function checkoutConfig(sha256: boolean): string {
+  return [
+    '[core]',
+    `\trepositoryformatversion = ${sha256 ? 1 : 0}`,
+    '\tfilemode = true',
+    '\tbare = false',
+    '\tlogallrefupdates = false',
+    '\thooksPath = /dev/null',
+    '\tfsmonitor = false',
+    '[gc]',
+    '\tauto = 0',
+    ...(sha256 ? ['[extensions]', '\tobjectformat = sha256'] : []),
+    '',
+  ].join('\n');
+}
+
+export class GateCheckout {
+  private scratch: string | undefined;
+  private busy = false;
+  private trash = 0;
+
+  /**
+   * Runs `fn` in a checkout of `sha` (a commit of the observer repo `source`, e.g. the run's
+   * mirror), with nothing left from any earlier run.
+   */
+  async use<T>(source: string, sha: string, fn: (dir: string) => Promise<T>): Promise<T> {
+    if (this.busy) return withCleanCheckout(source, sha, fn);
+    if (!isObserverRepo(source)) throw new Error(`${source} is not a peers-owned git dir: the reused gate checkout reads only those`);
+    if (!isObjectId(sha)) throw new Error(`not an object id: ${JSON.stringify(sha.slice(0, 80))}`);
+    this.busy = true;
+    try {
+      const dir = this.fresh(source, sha);
+      return await fn(dir);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Removes the checkout (the loop's end). */
+  close(): void {
+    if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
+    this.scratch = undefined;
+  }
+
+  /** An empty tree directory with a `.git` we wrote, then the commit's files. */
+  private fresh(source: string, sha: string): string {
+    // A gate runs as this user: it could have replaced the scratch directory (say, by a symlink).
+    if (!this.scratch || !isRealDir(this.scratch)) this.scratch = realpathSync(makeScratchDir('peers-gate-checkout-'));
+    const dir = join(this.scratch, 'tree');
+    this.discard(dir);
+    const gitDir = join(dir, '.git');
+    for (const d of ['objects/info', 'refs/heads', 'refs/tags', 'refs/notes']) mkdirSync(join(gitDir, d), { recursive: true, mode: 0o700 });
+    writeFileSync(join(gitDir, 'config'), checkoutConfig(sha.length === 64));
+    writeFileSync(join(gitDir, 'HEAD'), `${sha}\n`);
+    writeFileSync(join(gitDir, 'objects/info/alternates'), `${realpathSync(join(source, 'objects'))}\n`);
+    // A clone of the source would carry its tags; the notes say who made each commit (gates'
+    // `peers check`). Both are read as files of the peers-owned source: no git process.
+    for (const ref of [ATTEST_NOTES_REF, BASELINE_TAG]) {
+      const value = observerRef(source, ref);
+      if (value) writeFileSync(join(gitDir, ref), `${value}\n`);
+    }
+    // `^{commit}`: a tree or blob id is refused, never checked out as if it were a commit.
+    gitOk(dir, ['read-tree', '--reset', '-u', `${sha}^{commit}`], { hermetic: true, env: { GIT_DIR: gitDir, GIT_WORK_TREE: dir } });
+    return dir;
+  }
+
+  /**
+   * The previous tree goes entirely. A gate may have left a directory it made unwritable: the tree
+   * is first renamed out of the way (that needs only our scratch directory), so the new one is
+   * always empty even when the old one cannot be removed at once; what is left goes at `close`.
+   */
+  private discard(dir: string): void {
+    if (!lstatSync(dir, { throwIfNoEntry: false })) return;
+    const old = join(this.scratch!, `old-${this.trash++}`);
+    renameSync(dir, old);
+    try {
+      rmSync(old, { recursive: true, force: true });
+    } catch {}
+  }
+}
+
+function isRealDir(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}

@@ -1,0 +1,149 @@
+/**
+ * The loop's reused gate checkout (src/gates/gate-checkout.ts): every run sees exactly the
+ * committed tree, whatever the previous gate run left, changed or planted in the checkout.
+ */
+import { afterEach, expect, test } from 'bun:test';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { GateCheckout } from '../../../src/gates/gate-checkout.ts';
+import { gitOk } from '../../../src/git/git.ts';
+import { withObservedWorkTree } from '../../../src/git/observer.ts';
+import { RunObserver } from '../../../src/git/run-observer.ts';
+import { attestCommits, attestedPeer } from '../../../src/protocol/attestation.ts';
+
+const ID = ['-c', 'user.name=t', '-c', 'user.email=t@example.com'];
+const checkouts: GateCheckout[] = [];
+afterEach(() => {
+  for (const c of checkouts.splice(0)) c.close();
+});
+
+/** A repository with two commits (test.sh passes only when `pass.flag` exists), and its mirror. */
+function setup(): { repo: string; mirror: string; first: string; second: string; observer: RunObserver; checkout: GateCheckout } {
+  const root = mkdtempSync(join(tmpdir(), 'gate-checkout-'));
+  const repo = join(root, 'repo');
+  mkdirSync(repo);
+  gitOk(repo, ['init', '-q', '-b', 'main']);
+  writeFileSync(join(repo, 'test.sh'), 'test -f pass.flag\n');
+  writeFileSync(join(repo, '.gitignore'), 'node_modules/\n*.log\n');
+  writeFileSync(join(repo, 'a.txt'), 'one\n');
+  gitOk(repo, ['add', '-A']);
+  gitOk(repo, [...ID, 'commit', '-q', '-m', 'one']);
+  const first = gitOk(repo, ['rev-parse', 'HEAD']).trim();
+  writeFileSync(join(repo, 'a.txt'), 'two\n');
+  gitOk(repo, [...ID, 'commit', '-q', '-am', 'two']);
+  const second = gitOk(repo, ['rev-parse', 'HEAD']).trim();
+  const observer = new RunObserver({ workDir: repo, mirror: join(root, 'mirror.git'), stage: join(root, 'stage.git'), lenient: true });
+  observer.sync();
+  const checkout = new GateCheckout();
+  checkouts.push(checkout);
+  return { repo, mirror: observer.mirror, first, second, observer, checkout };
+}
+
+const gate = (dir: string, cmd: string) => spawnSync('/bin/sh', ['-c', cmd], { cwd: dir }).status;
+
+test('an untracked or ignored file a gate run leaves cannot make the next run pass', async () => {
+  const { mirror, second, checkout } = setup();
+  const dirs: string[] = [];
+  const first = await checkout.use(mirror, second, async (dir) => {
+    dirs.push(dir);
+    const before = gate(dir, 'sh test.sh');
+    writeFileSync(join(dir, 'pass.flag'), '');
+    mkdirSync(join(dir, 'node_modules/.bin'), { recursive: true });
+    writeFileSync(join(dir, 'node_modules/.bin/shim'), 'x');
+    writeFileSync(join(dir, 'run.log'), 'x');
+    return [before, gate(dir, 'sh test.sh')];
+  });
+  expect(first).toEqual([1, 0]);
+  const next = await checkout.use(mirror, second, async (dir) => {
+    dirs.push(dir);
+    return { gate: gate(dir, 'sh test.sh'), files: readdirSync(dir).sort() };
+  });
+  expect(next).toEqual({ gate: 1, files: ['.git', '.gitignore', 'a.txt', 'test.sh'] });
+  // One checkout, reused: the same directory both times.
+  expect(dirs[0]).toBe(dirs[1]!);
+});
+
+test('tracked files a gate changed (content, mode, even with the old mtime and a forged index) are committed content again', async () => {
+  const { mirror, first, second, checkout } = setup();
+  await checkout.use(mirror, second, async (dir) => {
+    const st = statSync(join(dir, 'test.sh'));
+    writeFileSync(join(dir, 'test.sh'), 'true\n');
+    utimesSync(join(dir, 'test.sh'), st.atime, st.mtime);
+    chmodSync(join(dir, 'a.txt'), 0o755);
+    // The index is told the edited file is the committed one.
+    spawnSync('git', ['update-index', '--refresh'], { cwd: dir });
+    spawnSync('git', ['add', 'test.sh'], { cwd: dir });
+    expect(gate(dir, 'sh test.sh')).toBe(0);
+  });
+  const seen = await checkout.use(mirror, second, async (dir) => ({ gate: gate(dir, 'sh test.sh'), a: readFileSync(join(dir, 'a.txt'), 'utf8'), mode: statSync(join(dir, 'a.txt')).mode & 0o777, status: gitOk(dir, ['status', '--porcelain'], { hermetic: true }) }));
+  expect(seen).toEqual({ gate: 1, a: 'two\n', mode: 0o644, status: '' });
+  // And moving to another commit gives that commit's tree.
+  expect(await checkout.use(mirror, first, async (dir) => readFileSync(join(dir, 'a.txt'), 'utf8'))).toBe('one\n');
+});
+
+test('a symlink, a planted .git config, hook or attributes, or the tree swapped for a symlink: nothing reaches the next run', async () => {
+  const { mirror, second, checkout } = setup();
+  const outside = mkdtempSync(join(tmpdir(), 'gate-checkout-outside-'));
+  const marker = join(outside, 'pwned');
+  writeFileSync(join(outside, 'a.txt'), 'outside\n');
+  await checkout.use(mirror, second, async (dir) => {
+    rmSync(join(dir, 'a.txt'));
+    symlinkSync(join(outside, 'a.txt'), join(dir, 'a.txt'));
+    symlinkSync(outside, join(dir, 'escape'));
+    const cfg = join(dir, '.git/config');
+    writeFileSync(cfg, `${readFileSync(cfg, 'utf8')}[core]\n\tfsmonitor = touch ${marker}\n\thooksPath = ${outside}\n[filter "pwn"]\n\tsmudge = touch ${marker}; cat\n\trequired = true\n`);
+    mkdirSync(join(dir, '.git/info'), { recursive: true });
+    writeFileSync(join(dir, '.git/info/attributes'), '* filter=pwn\n');
+    writeFileSync(join(outside, 'post-checkout'), `#!/bin/sh\ntouch ${marker}\n`, { mode: 0o755 });
+    writeFileSync(join(dir, '.git/objects/info/alternates'), `${outside}\n`);
+  });
+  const seen = await checkout.use(mirror, second, async (dir) => ({ a: readFileSync(join(dir, 'a.txt'), 'utf8'), escape: existsSync(join(dir, 'escape')), config: readFileSync(join(dir, '.git/config'), 'utf8') }));
+  expect(seen.a).toBe('two\n');
+  expect(seen.escape).toBe(false);
+  expect(seen.config).not.toContain('pwn');
+  expect(seen.config).not.toContain('fsmonitor = touch');
+  expect(existsSync(marker)).toBe(false);
+  expect(readFileSync(join(outside, 'a.txt'), 'utf8')).toBe('outside\n');
+  // The tree directory itself replaced by a symlink to a directory outside: never written through.
+  let treeDir = '';
+  await checkout.use(mirror, second, async (dir) => {
+    treeDir = dir;
+    rmSync(dir, { recursive: true, force: true });
+    symlinkSync(outside, dir);
+  });
+  expect(await checkout.use(mirror, second, async (dir) => readFileSync(join(dir, 'a.txt'), 'utf8'))).toBe('two\n');
+  expect(readdirSync(outside).sort()).toEqual(['a.txt', 'post-checkout']);
+  // The scratch directory swapped for a symlink: a new scratch directory is made instead.
+  const scratch = dirname(treeDir);
+  rmSync(scratch, { recursive: true, force: true });
+  symlinkSync(outside, scratch);
+  const again = await checkout.use(mirror, second, async (dir) => ({ dir, a: readFileSync(join(dir, 'a.txt'), 'utf8') }));
+  expect(again.a).toBe('two\n');
+  expect(again.dir.startsWith(scratch)).toBe(false);
+  expect(readdirSync(outside).sort()).toEqual(['a.txt', 'post-checkout']);
+  rmSync(scratch);
+});
+
+test("the checkout carries the loop's attestation notes, so a gate's `peers check` sees who made each commit", async () => {
+  const { mirror, first, second, observer, checkout } = setup();
+  expect(await checkout.use(mirror, second, (dir) => withObservedWorkTree(dir, process.env, async () => attestedPeer(dir, second)))).toBeUndefined();
+  attestCommits(observer.mirror, 'alice', first, second);
+  expect(await checkout.use(mirror, second, (dir) => withObservedWorkTree(dir, process.env, async () => [attestedPeer(dir, second), attestedPeer(dir, first)]))).toEqual(['alice', undefined]);
+});
+
+test('a run that starts while the checkout is in use gets a checkout of its own; an id that is not a commit is refused', async () => {
+  const { mirror, first, second, checkout } = setup();
+  const both = await checkout.use(mirror, second, async (outer) => {
+    const inner = await checkout.use(mirror, first, async (dir) => ({ dir, a: readFileSync(join(dir, 'a.txt'), 'utf8') }));
+    return { outer, outerA: readFileSync(join(outer, 'a.txt'), 'utf8'), inner };
+  });
+  expect(both.inner.dir).not.toBe(both.outer);
+  expect([both.outerA, both.inner.a]).toEqual(['two\n', 'one\n']);
+  const tree = gitOk(mirror, ['rev-parse', `${second}^{tree}`]).trim();
+  await expect(checkout.use(mirror, tree, async () => 1)).rejects.toThrow(/read-tree/);
+  await expect(checkout.use(mirror, 'HEAD', async () => 1)).rejects.toThrow(/not an object id/);
+  checkout.close();
+  expect(existsSync(dirname(both.outer))).toBe(false);
+});
