@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { PeersError } from '../../src/cli/errors.ts';
 import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
 import { hostBinary } from '../../sandbox/pod-plan.ts';
-import type { DemoOutcome } from './run-demo.ts';
+import type { DemoOutcome } from './demo-outcome.ts';
 import { chownTree, unreachableFor, type RunAs } from './run-as-user.ts';
 
 const USER_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

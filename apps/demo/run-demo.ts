@@ -15,7 +15,8 @@ import { DEMO_PEERS } from './demo-config.ts';
 import { HostLauncher } from './host-launcher.ts';
 import type { DemoLauncher, DemoLayout } from './launcher.ts';
 import { PodLauncher } from './pod-launcher.ts';
-import { formatProgress, type ProgressEvent } from './progress.ts';
+import { formatProgress } from './progress.ts';
+import type { DemoOutcome, DemoTick } from './demo-outcome.ts';
 import { rootHandoff, runDemoAs } from './root-handoff.ts';
 import { chownTree, isRoot } from './run-as-user.ts';
 import { SAMPLE_NAME } from './sample-project.ts';
@@ -33,32 +34,6 @@ export type DemoOptions = {
   print: (line: string) => void;
   /** Anything else a demo run as another user says (its warnings, its error message): the command's stderr. */
   warn: (line: string) => void;
-};
-
-export type DemoTick = Extract<ProgressEvent, { kind: 'tick' }>;
-
-export type DemoOutcome = {
-  ok: boolean;
-  launcher: 'pod' | 'host';
-  sandboxed: boolean;
-  notice: string | null;
-  stop_reason: string | null;
-  loop_exit_code: number | null;
-  project: string;
-  state_dir: string;
-  kept: boolean;
-  ticks: DemoTick[];
-  /** The loop's accounting (state.json) next to what the model server served. */
-  tokens: { loop: number; served: number };
-  usd: { loop: number; served: number };
-  served: Record<string, UsageTotals>;
-  report: string;
-  next_steps: string[];
-  loop_output_tail?: string;
-  /** Set when root handed the run to this unprivileged user (root-handoff.ts). */
-  run_as?: string;
-  /** The branch holding the peers' commits (pod runs; on the host they are on the project's HEAD). */
-  results_branch?: string;
 };
 
 /** Tokens the way the loop counts them: reasoning tokens are already part of output tokens. */

@@ -38,6 +38,7 @@ export const TARGETS: MutationTarget[] = [
   loop('classify', 'classify', 'failure-cause', 'peer-sleep'),
   loop('failure-cause', 'failure-cause'),
   loop('peer-sleep', 'peer-sleep'),
+  loop('expensive-gates', 'expensive-gates'),
   protocol('json-blocks', 'json-blocks'),
   protocol('gate-surface', 'gate-surface'),
   protocol('approvals', 'approvals'),

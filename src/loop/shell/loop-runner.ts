@@ -356,7 +356,7 @@ class LoopRun {
         {
           repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
           paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
-          history: this.history, probeGates: (head) => this.probeTestOnly(headBefore, head), gatesBeforeSettled: (head) => this.expensive.statesAt(this.state, head),
+          history: this.history, probeGates: (head) => this.probeTestOnly(headBefore, head), gatesBeforeSettled: (head) => this.expensive.statesAt(this.state, head), log: this.log,
           // The limits the vendor reported during the turn, read with its spend (one ledger read).
           vendorLimits: this.ledger ? async () => (metered = await this.ledger!.turnSpend())?.limits ?? [] : undefined,
           // In the pod a provider is an upstream of the auth sidecar, which holds its key.

@@ -77,6 +77,8 @@ export type TurnContext = {
   vendorLimits?: () => Promise<Pick<LimitedLine, 'upstream' | 'limit' | 'reset_at' | 'source' | 'message'>[]>;
   /** In the pod: the auth sidecar's provider upstreams the peers are pointed at (src/config/provider.ts). */
   providers?: readonly ProviderUpstream[];
+  /** The loop's log (one line each): notes about the turn's records that are not the peer's output. */
+  log: (line: string) => void;
 };
 
 export type TurnRequest = {
@@ -150,7 +152,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   const scanner = new LiveScanner(compilePatterns(h.halt_patterns, h.error_patterns));
   // The output goes to the tick's log as it arrives (`peers logs -f --peer`), and the turn under
   // way is on record for `peers status` and the dashboard.
-  const note = (line: string) => process.stderr.write(`peers: note: ${line}\n`);
+  const note = (line: string) => ctx.log(`peers: note: ${line}`);
   const live = new TickLog(ctx.paths.logs, tick, t.peer, h.output_cap_bytes, note);
   const logRel = (stream: 'stdout' | 'stderr') => relative(ctx.paths.dir, join(ctx.paths.logs, tickLogName(tick, t.peer, stream)));
   try {

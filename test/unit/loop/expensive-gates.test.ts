@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'bun:test';
 import { HardGoalSchema, type HardGoal } from '../../../src/config/goals-schema.ts';
 import { decideConvergence, type ConvergenceInput } from '../../../src/loop/convergence.ts';
-import { backgroundToStart, freshExpensiveNeeded, recordAtHead, recordExpensive } from '../../../src/loop/expensive-gates.ts';
+import { backgroundToStart, cheapGoals, freshExpensiveNeeded, recordAtHead, recordExpensive, recordProbe } from '../../../src/loop/expensive-gates.ts';
 import { gateTime } from '../../../src/loop/gate-time.ts';
-import { countRedTick, type GateInput } from '../../../src/loop/tick.ts';
+import { countRedTick, recordGates, type GateInput } from '../../../src/loop/tick.ts';
 import { settings, state } from './fixtures.ts';
 
 const goal = (id: string, expensive: boolean): HardGoal => HardGoalSchema.parse({ id, type: 'hard', cmd: `check ${id}`, pass_when: 'exit_code == 0', expensive });
@@ -97,5 +97,57 @@ describe('gate time per tick', () => {
   test('sums what the tick measured, leaves cached passes out, and names background results with their commit', () => {
     const t = gateTime([r('lint', 'pass', 120), { ...r('types', 'pass', 0), cached: true }], [{ head: 'A', results: [r('suite', 'fail', 60_000)] }], { head: 'B', ids: ['suite'] });
     expect(t).toEqual({ sync_ms: 120, sync: ['lint'], background_ms: 60_000, background: [{ id: 'suite', head: 'A', state: 'fail', duration_ms: 60_000 }], running: { head: 'B', ids: ['suite'] } });
+  });
+});
+
+describe('recording, goal by goal', () => {
+  const two = [goal('lint', false), goal('suite', true), goal('e2e', true)];
+  const conv2: ConvergenceInput = { ...conv, hardGoalIds: ['lint', 'suite', 'e2e'] };
+
+  test('cheap goals are the ones not marked expensive', () => {
+    expect(cheapGoals(two).map((g) => g.id)).toEqual(['lint']);
+  });
+
+  test('with two expensive goals: a probe result for either is not its state, and each keeps its own result and flag', () => {
+    let st = recordAtHead(state(), 'A', [r('lint', 'pass'), r('suite', 'pass'), r('e2e', 'pass')], two);
+    expect(Object.keys(st.gates.results)).toEqual(['lint']);
+    st = recordExpensive(st, 'A', [r('suite', 'pass')], two, true);
+    st = recordExpensive(st, 'A', [r('e2e', 'fail')], two, false);
+    // The first measurement is kept when the second goal's arrives.
+    expect(Object.keys(st.gates.expensive ?? {}).sort()).toEqual(['e2e', 'suite']);
+    st = recordAtHead(st, 'A', [r('lint', 'pass')], two);
+    expect(st.gates.results.suite).toEqual({ state: 'pass', diagnostic: '', duration_ms: 10, cached: false, background: true });
+    expect(st.gates.results.e2e).toEqual({ state: 'fail', diagnostic: 'e2e failed', duration_ms: 10, cached: false });
+  });
+
+  test('a result for a cheap goal is no expensive measurement; the diagnostic is capped and the duration whole and never negative', () => {
+    const st = recordExpensive(recordAtHead(state(), 'A', [r('lint', 'pass')], two), 'A', [r('lint', 'fail'), { ...r('suite', 'fail', -5), diagnostic: 'x'.repeat(5000) }, r('e2e', 'pass', 10.6)], two, false);
+    expect(st.gates.expensive?.lint).toBeUndefined();
+    expect(st.gates.results.lint?.state).toBe('pass');
+    expect(st.gates.expensive?.suite).toMatchObject({ duration_ms: 0, background: false });
+    expect(st.gates.expensive?.suite?.diagnostic.length).toBe(2000);
+    expect(st.gates.expensive?.e2e?.duration_ms).toBe(11);
+    expect(st.gates.results.suite).toEqual({ state: 'fail', diagnostic: 'x'.repeat(2000), duration_ms: 0, cached: false });
+  });
+
+  test("a test-only turn's probe records every goal at its commit as measured there, not in the background", () => {
+    const st = recordProbe(state(), 'A', [r('lint', 'pass'), r('suite', 'pass'), r('e2e', 'fail')], two);
+    expect(st.gates.results.suite).toEqual({ state: 'pass', diagnostic: '', duration_ms: 10, cached: false });
+    expect(st.gates.expensive?.e2e).toMatchObject({ head: 'A', state: 'fail', background: false });
+  });
+
+  test('both expensive goals missing at a converged HEAD: both run fresh; none when there is no HEAD or no expensive goal', () => {
+    const st = { ...recordAtHead(state(), 'A', [r('lint', 'pass')], two), clean_ticks: 5 };
+    expect(freshExpensiveNeeded(st, conv2, s, two).map((g) => g.id)).toEqual(['suite', 'e2e']);
+    expect(freshExpensiveNeeded({ ...st, gates: { ...st.gates, head: null } }, conv2, s, two)).toEqual([]);
+    expect(freshExpensiveNeeded(st, { ...conv2, hardGoalIds: ['lint'] }, s, [goal('lint', false)])).toEqual([]);
+  });
+
+  test('a measurement at HEAD that the recorded gates do not carry yet is run fresh, not assumed', () => {
+    // The job reported for A while the gates were B's; the gates then moved to A without taking it.
+    let st = recordExpensive(recordAtHead(state(), 'B', [r('lint', 'pass')], goals), 'A', [r('suite', 'pass')], goals, true);
+    st = { ...recordGates(st, 'A', [r('lint', 'pass')]), clean_ticks: 5 };
+    expect(st.gates.results.suite).toBeUndefined();
+    expect(freshExpensiveNeeded(st, conv, s, goals).map((g) => g.id)).toEqual(['suite']);
   });
 });
