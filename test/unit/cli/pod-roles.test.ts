@@ -16,12 +16,13 @@ import SidecarAuth from '../../../commands/sidecar/auth.ts';
 import SidecarBridge from '../../../commands/sidecar/bridge.ts';
 import SidecarEgress from '../../../commands/sidecar/egress.ts';
 import Runner from '../../../commands/runner.ts';
+import { podInputs } from '../sandbox/pod-inputs-fixture.ts';
 import { AUTH_FLAGS } from '../../../commands/sidecar/auth-role.ts';
 import { BRIDGE_FLAGS } from '../../../commands/sidecar/bridge-role.ts';
 import { EGRESS_FLAGS } from '../../../commands/sidecar/egress-role.ts';
 import { RUNNER_FLAGS } from '../../../commands/runner-role.ts';
 import { LIFELINE_ENV } from '../../../sandbox/lifeline.ts';
-import { allContainers, buildPodSpec, type PodInputs } from '../../../sandbox/pod-spec.ts';
+import { allContainers, buildPodSpec } from '../../../sandbox/pod-spec.ts';
 import { podRole } from '../../../commands/pod-roles.ts';
 import { type FlagSpecs, parseRoleArgv } from '../../../src/cli/role-flags.ts';
 import { MIN_CAP_BYTES } from '../../../src/fs/size-capped-log.ts';
@@ -139,20 +140,7 @@ describe('the pod roles\' flags without oclif', () => {
 });
 
 describe('dispatch', () => {
-  const inputs: PodInputs = {
-    project: 'demo-1a2b3c4d',
-    repoDir: '/home/u/src/demo',
-    stateDir: '/home/u/.local/state/peers/demo-1a2b3c4d',
-    cloneDir: '/home/u/.local/state/peers/demo-1a2b3c4d/run/clone',
-    mirrorDir: '/home/u/.local/state/peers/demo-1a2b3c4d/run/mirror.git',
-    snapshotDir: '/home/u/.local/state/peers/demo-1a2b3c4d/snapshot',
-    binaryPath: '/home/u/bin/peers',
-    image: 'localhost/peers-workspace:latest',
-    allow: ['registry.npmjs.org', '*.pypi.org'],
-    secretEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'],
-    secretFiles: [],
-    loopArgs: ['--max-ticks', '5'],
-  };
+  const inputs = podInputs();
   const pods = {
     'API keys': buildPodSpec(inputs),
     'OAuth files and a USD cap': buildPodSpec({

@@ -8,21 +8,9 @@ import { expect, test } from 'bun:test';
 import { buildPodSpec, type PodInputs } from '../../../sandbox/pod-spec.ts';
 import { renderPodman } from '../../../sandbox/podman-render.ts';
 import { startGroups } from '../../../sandbox/pod-create.ts';
+import { podInputs } from './pod-inputs-fixture.ts';
 
-const inputs: PodInputs = {
-  project: 'demo-1a2b3c4d',
-  repoDir: '/home/u/src/demo',
-  stateDir: '/home/u/.local/state/peers/demo-1a2b3c4d',
-  cloneDir: '/home/u/.local/state/peers/demo-1a2b3c4d/run/clone',
-  mirrorDir: '/home/u/.local/state/peers/demo-1a2b3c4d/run/mirror.git',
-  snapshotDir: '/home/u/.local/state/peers/demo-1a2b3c4d/snapshot',
-  binaryPath: '/home/u/bin/peers',
-  image: 'localhost/peers-workspace:latest',
-  allow: [],
-  secretEnv: ['ANTHROPIC_API_KEY'],
-  secretFiles: [],
-  loopArgs: [],
-};
+const inputs = podInputs({ allow: [], secretEnv: ['ANTHROPIC_API_KEY'], loopArgs: [] });
 const render = (i: PodInputs) => renderPodman(buildPodSpec(i), { sharedRoot: '/r', cgroupLimits: true, user: '1:1', seccompProfile: '/r/s.json' });
 
 test('the containers beside the pod and the pod members start in two concurrent calls, then the loop alone', () => {

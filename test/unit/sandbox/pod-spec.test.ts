@@ -5,23 +5,11 @@
  * carry them through unchanged.
  */
 import { describe, expect, test } from 'bun:test';
-import { allContainers, buildPodSpec, type ContainerSpec, type MountSpec, type PodInputs, type Role } from '../../../sandbox/pod-spec.ts';
+import { allContainers, buildPodSpec, type ContainerSpec, type MountSpec, type Role } from '../../../sandbox/pod-spec.ts';
 import { renderPodman } from '../../../sandbox/podman-render.ts';
+import { podInputs } from './pod-inputs-fixture.ts';
 
-const inputs: PodInputs = {
-  project: 'demo-1a2b3c4d',
-  repoDir: '/home/u/src/demo',
-  stateDir: '/home/u/.local/state/peers/demo-1a2b3c4d',
-  cloneDir: '/home/u/.local/state/peers/demo-1a2b3c4d/run/clone',
-  mirrorDir: '/home/u/.local/state/peers/demo-1a2b3c4d/run/mirror.git',
-  snapshotDir: '/home/u/.local/state/peers/demo-1a2b3c4d/snapshot',
-  binaryPath: '/home/u/bin/peers',
-  image: 'localhost/peers-workspace:latest',
-  allow: ['registry.npmjs.org', '*.pypi.org'],
-  secretEnv: ['ANTHROPIC_API_KEY', 'OPENAI_API_KEY'],
-  secretFiles: [{ source: '/home/u/.claude/.credentials.json', target: '/auth/claude.json', readOnly: false }],
-  loopArgs: ['--max-ticks', '5'],
-};
+const inputs = podInputs({ secretFiles: [{ source: '/home/u/.claude/.credentials.json', target: '/auth/claude.json', readOnly: false }] });
 const spec = buildPodSpec(inputs);
 const byRole = (r: Role): ContainerSpec => allContainers(spec).find((c) => c.role === r)!;
 const sources = (c: ContainerSpec) => c.mounts.map((m) => (m.kind === 'bind' ? m.source : m.kind === 'tmpfs' ? `tmpfs:${m.target}` : `${m.kind}:${m.name}`));
