@@ -7,7 +7,7 @@
 import type { CodeSymbol } from '../../src/codemap/types.ts';
 import { authorsOf, baselineOrFail, describeBaseline, notVouchedWhy } from './baseline-or-fail.ts';
 import { openCheckRepo } from './check-repo.ts';
-import { codemapAt } from './codemap-at.ts';
+import { codemapAt } from '../../src/codemap/codemap-at.ts';
 import type { Check } from './types.ts';
 
 const LISTED = 40;

@@ -18,11 +18,11 @@
  *   peer other than the author of the change it excuses wrote it, or approved the commit carrying
  *   it (src/protocol/approvals.ts).
  */
-import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { listCommits, type Commit } from '../../src/git/commits.ts';
-import { git, gitOk, SAFE_GIT_FLAGS, type GitResult } from '../../src/git/git.ts';
+import { blobBytes, blobTexts, commitTree, type TreeEntry } from '../../src/git/commit-files.ts';
+import { git, GitError, gitOk, type GitResult } from '../../src/git/git.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../src/protocol/approvals.ts';
 import { readAttestationView } from '../../src/protocol/attestation.ts';
 import { resolveRunBaseline } from '../../src/protocol/run-baseline.ts';
@@ -32,7 +32,6 @@ export { OPERATOR };
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 export type Baseline = { sha: string; source: 'run' | 'tag' | 'root' };
-export type TreeEntry = { path: string; mode: string; blob: string };
 export type NumstatRow = { path: string; added: number; deleted: number; binary: boolean };
 export type Vouch = { counts: true; by: string } | { counts: false; writer: string | undefined };
 
@@ -98,22 +97,14 @@ export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = spawnEnv()):
       return (baseline = found);
     },
     commits: (range, opts = {}) => listCommits(dir, range, opts),
-    tree(sha) {
-      const out = ok(['ls-tree', '-r', '-z', '--full-tree', sha]);
-      const entries: TreeEntry[] = [];
-      for (const rec of out.split('\0')) {
-        const m = /^(\d{6}) (\w+) ([0-9a-f]+)\t([\s\S]+)$/.exec(rec);
-        if (m && m[2] === 'blob') entries.push({ mode: m[1]!, blob: m[3]!, path: m[4]! });
-      }
-      return entries;
-    },
+    tree: (sha) => commitTree(dir, sha),
     blobs(ids) {
-      const wanted = [...new Set(ids)];
-      const out = new Map<string, string>();
-      if (wanted.length === 0) return out;
-      const decode = new TextDecoder('utf-8', { fatal: false });
-      for (const [id, bytes] of catBlobs(dir, wanted)) out.set(id, decode.decode(bytes));
-      return out;
+      try {
+        return blobTexts(dir, ids);
+      } catch (error) {
+        if (error instanceof GitError) throw new CheckRepoError(`git cat-file failed: ${error.message.slice(0, 200)}`);
+        throw error;
+      }
     },
     fileAt(sha, path) {
       const entry = run(['ls-tree', '-z', '--full-tree', sha, '--', path]).stdout.split('\0')[0] ?? '';
@@ -159,7 +150,7 @@ export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = spawnEnv()):
     },
     materialize(sha, into) {
       const entries = repo.tree(sha);
-      const bytes = catBlobs(dir, [...new Set(entries.map((e) => e.blob))]);
+      const bytes = blobBytes(dir, entries.map((e) => e.blob));
       const root = resolve(into);
       for (const e of entries) {
         const target = resolve(root, e.path);
@@ -185,32 +176,4 @@ export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = spawnEnv()):
     },
   };
   return repo;
-}
-
-/**
- * `git cat-file --batch` over object ids: `<id> blob <size>\n<bytes>\n` per object. Sizes count
- * bytes, so the reply is read as bytes and each blob decoded on its own.
- */
-function catBlobs(dir: string, ids: string[]): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  if (ids.length === 0) return out;
-  const res = spawnSync('git', [...SAFE_GIT_FLAGS, 'cat-file', '--batch'], { cwd: dir, input: `${ids.join('\n')}\n`, maxBuffer: MAX_BUFFER, env: { ...spawnEnv(), GIT_TERMINAL_PROMPT: '0' } });
-  if (res.error) throw res.error;
-  if (res.status !== 0) throw new CheckRepoError(`git cat-file failed: ${String(res.stderr).trim().slice(0, 200)}`);
-  const buf = res.stdout as Buffer;
-  let at = 0;
-  for (const id of ids) {
-    const nl = buf.indexOf(0x0a, at);
-    if (nl < 0) break;
-    const header = buf.subarray(at, nl).toString('utf8').split(' ');
-    if (header[1] === 'missing') {
-      at = nl + 1;
-      continue;
-    }
-    const size = Number(header[2]);
-    if (!Number.isFinite(size)) break;
-    out.set(id, Buffer.from(buf.subarray(nl + 1, nl + 1 + size)));
-    at = nl + 1 + size + 1;
-  }
-  return out;
 }

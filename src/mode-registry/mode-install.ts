@@ -11,8 +11,8 @@ import { InputError, InputErrors } from '../cli/errors.ts';
 import type { ProjectFiles, ProjectProposal } from '../config/detect-project.ts';
 import { FileTooLargeError, MiB, readTextCapped } from '../fs/safe-read.ts';
 import { headSha } from '../git/git.ts';
-import { codemapAt } from '../../modes/checks/codemap-at.ts';
-import { openCheckRepo } from '../../modes/checks/check-repo.ts';
+import { codemapAt } from '../codemap/codemap-at.ts';
+import { commitFiles } from '../git/commit-files.ts';
 import { resolveModes, modeGoals, placeholdersOf, type RawGoal } from './compose.ts';
 import { ARCHITECTURE_FILE, CODEMAP_FILE, seedArchitecture, seedCodemap } from './document/codemap-file.ts';
 import { detectLang, LANGS, normalizeLang, type Lang } from './language.ts';
@@ -158,7 +158,7 @@ export function prepareModeInstall(repo: string, req: ModeInstallRequest, files:
 
   if (names.includes('document')) {
     const head = headSha(repo);
-    const symbols = head ? codemapAt(openCheckRepo(repo), head) : [];
+    const symbols = head ? codemapAt(commitFiles(repo), head) : [];
     if (!files.exists(CODEMAP_FILE)) repoFiles.set(CODEMAP_FILE, seedCodemap(symbols));
     if (!files.exists(ARCHITECTURE_FILE)) repoFiles.set(ARCHITECTURE_FILE, seedArchitecture(symbols, basename(repo)));
     notes.push(`document: ${CODEMAP_FILE} maps ${symbols.length} public symbol(s) of the committed source`);

@@ -1,11 +1,11 @@
 /**
  * The document mode's gates: CODEMAP.yaml and ARCHITECTURE.md as committed at HEAD, held against
- * the codemap of HEAD's own source (codemap-at.ts), so a map that drifts from the code fails.
+ * the codemap of HEAD's own source (src/codemap/codemap-at.ts), so a map that drifts from the code fails.
  */
 import { architectureFindings, ARCHITECTURE_FILE, CODEMAP_FILE, completenessFindings, groundingFindings, parseCodemapFile, signatureFindings, summaryFindings, type CodemapEntry, type Finding } from '../../../src/mode-registry/document/codemap-file.ts';
 import type { CodeSymbol } from '../../../src/codemap/types.ts';
 import { openCheckRepo, type CheckRepo } from '../check-repo.ts';
-import { codemapAt } from '../codemap-at.ts';
+import { codemapAt } from '../../../src/codemap/codemap-at.ts';
 import type { Check, CheckResult } from '../types.ts';
 
 const LISTED = 40;

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedArchitecture, seedCodemap } from '../../../src/mode-registry/document/codemap-file.ts';
-import { codemapAt } from '../../../modes/checks/codemap-at.ts';
+import { codemapAt } from '../../../src/codemap/codemap-at.ts';
 import { openCheckRepo } from '../../../modes/checks/check-repo.ts';
 import { TestRepo } from './repo-fixture.ts';
 
