@@ -64,10 +64,15 @@ goals:
     cmd: touch '$work/gate-started'; sleep 120
     pass_when: exit_code == 0
 GOALS
+# The gate's process group gets SIGTERM, then SIGKILL after the grace period; its `sleep` is gone
+# within seconds of verify's exit (waited for, not sampled once), and says why when it is not.
 check "verify stopped by SIGTERM: exit 143, the gate killed, no checkout left" sh -c "
-  '$work/peers' verify -C '$scratch' >/dev/null 2>&1 & p=\$!
+  '$work/peers' verify -C '$scratch' >'$work/verify-term.out' 2>&1 & p=\$!
   for i in \$(seq 300); do [ -e '$work/gate-started' ] && break; sleep 0.1; done
   kill -TERM \$p; wait \$p; rc=\$?
+  for i in \$(seq 50); do ps -eo args | grep -q '^sleep 120\$' || break; sleep 0.1; done
+  echo \"exit \$rc; worktrees: \$(git -C '$scratch' worktree list | wc -l); gate started: \$(test -e '$work/gate-started' && echo yes || echo no)\"
+  ps -eo pid,pgid,stat,args | grep ' sleep 120\$'; cat '$work/verify-term.out'
   test \$rc = 143 && test \$(git -C '$scratch' worktree list | wc -l) = 1 && ! ps -eo args | grep -q '^sleep 120\$'"
 
 good_config=$(cat "$scratch/.peers/config.yaml")
