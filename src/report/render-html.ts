@@ -8,7 +8,7 @@
 import { spendLines } from '../budget/spend-view.ts';
 import type { ReportModel } from './report-model.ts';
 import { esc, gateTimelineChart, spendChart } from './svg-chart.ts';
-import { blocksOf } from './tick-series.ts';
+import { blocksOf, gateSeconds } from './tick-series.ts';
 
 const HTML_TICK_BLOCK = 100;
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -89,10 +89,24 @@ function gates(m: ReportModel): string {
     `<section id="gates"><h2>Gates${g.head ? ` at ${esc(short(g.head))}` : ''}</h2>`,
     table(['gate', 'state', 'red ticks', 'red streak now', 'first red after tick', 'changes'], rows, 'gates-table'),
     m.ticks.length && g.timelines.length ? `<h3>Timeline: state at the commit each tick left</h3>${gateTimelineChart(g.timelines, m.ticks.map((t) => t.tick))}` : '',
+    gateTime(m),
     diag.map(([id, r]) => `<h3>Why ${esc(id)} fails</h3><pre>${esc(r.diagnostic.trim().slice(0, 4000).replace(/\\n/g, '\n'))}</pre>`).join(''),
     Object.keys(g.soft).length ? `<h3>Soft goals (passing reviews / needed)</h3>${list(Object.entries(g.soft).map(([id, v]) => `${id}: ${v}`))}` : '',
     '</section>',
   ].join('');
+}
+
+/** What each tick spent in gates before the turn, and what the expensive gates did in the background. */
+function gateTime(m: ReportModel): string {
+  const rows = m.gates.time;
+  if (!rows.length) return '';
+  const total = (f: (r: (typeof rows)[number]) => number) => gateSeconds(rows.reduce((n, r) => n + f(r), 0));
+  const trs = [...rows].reverse().map((r) => {
+    const finished = r.background.map((b) => `${b.id}@${short(b.head)} ${b.state} ${gateSeconds(b.duration_ms)}`).join(', ');
+    const running = r.running ? `${r.running.ids.join(', ')}@${short(r.running.head)}` : '';
+    return `<tr>${num(r.tick)}${td(r.peer)}${num(gateSeconds(r.sync_ms))}${td(r.sync.join(', '))}${td(finished || '—')}${td(running || '—')}</tr>`;
+  });
+  return `<h3>Gate time per tick</h3><p>In all: ${esc(total((r) => r.sync_ms))} in gates before the turns, ${esc(total((r) => r.background_ms))} in expensive gates in the background while peers worked.</p><details${trs.length <= 60 ? ' open' : ''}><summary>Per tick (${trs.length}, newest first)</summary>${table(['tick', 'peer', 'gates before the turn', 'which', 'background (finished: gate@commit)', 'still running'], trs, 'gate-time')}</details>`;
 }
 
 function spend(m: ReportModel): string {

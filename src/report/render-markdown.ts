@@ -6,7 +6,7 @@
  */
 import { spendLines } from '../budget/spend-view.ts';
 import type { ReportModel, TickRow } from './report-model.ts';
-import { blocksOf, type GateTimeline } from './tick-series.ts';
+import { blocksOf, gateSeconds, type GateTimeline } from './tick-series.ts';
 
 /** Up to this many ticks the table lists every one; beyond, blocks of TICK_BLOCK plus the last LAST_TICKS. */
 export const FULL_TICK_TABLE = 60;
@@ -195,19 +195,15 @@ function gateTime(m: ReportModel, out: string[]): void {
   if (!rows.length) return;
   const sync = rows.reduce((n, r) => n + r.sync_ms, 0);
   const bg = rows.reduce((n, r) => n + r.background_ms, 0);
-  out.push('', '### Gate time per tick', '', `In all: ${seconds(sync)} in gates before the turns, ${seconds(bg)} in expensive gates in the background while peers worked.`, '');
+  out.push('', '### Gate time per tick', '', `In all: ${gateSeconds(sync)} in gates before the turns, ${gateSeconds(bg)} in expensive gates in the background while peers worked.`, '');
   out.push('| tick | peer | gates before the turn | background (finished: gate@commit) | still running |', '| --- | --- | --- | --- | --- |');
   const shown = rows.slice(-MAX_GATE_TIME_ROWS);
   if (shown.length < rows.length) out.push(`| … ${rows.length - shown.length} earlier tick(s): \`gate_time\` in runs.jsonl | | | | |`);
   for (const r of shown) {
-    const finished = r.background.map((b) => `${b.id}@${b.head.slice(0, 8)} ${b.state} ${seconds(b.duration_ms)}`).join(', ');
+    const finished = r.background.map((b) => `${b.id}@${b.head.slice(0, 8)} ${b.state} ${gateSeconds(b.duration_ms)}`).join(', ');
     const running = r.running ? `${r.running.ids.join(', ')}@${r.running.head.slice(0, 8)}` : '';
-    out.push(`| ${r.tick} | ${cell(r.peer)} | ${seconds(r.sync_ms)}${r.sync.length ? ` (${cell(r.sync.join(', '))})` : ''} | ${cell(finished || '—')} | ${cell(running || '—')} |`);
+    out.push(`| ${r.tick} | ${cell(r.peer)} | ${gateSeconds(r.sync_ms)}${r.sync.length ? ` (${cell(r.sync.join(', '))})` : ''} | ${cell(finished || '—')} | ${cell(running || '—')} |`);
   }
-}
-
-function seconds(ms: number): string {
-  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
 function cheats(m: ReportModel, out: string[]): void {

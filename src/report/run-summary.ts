@@ -23,7 +23,7 @@ import { describeWaiters, isAsleep } from '../loop/peer-sleep.ts';
 import { readControl, type ControlRead } from '../state/operator-control.ts';
 import { readLiveTurn, type LiveTurn } from '../state/live-turn.ts';
 import { ACTIVITY_TAIL_BYTES, describeActivity } from './turn-activity.ts';
-import { gateTimeSeries } from './tick-series.ts';
+import { gateSeconds, gateTimeSeries, type GateTimeRow } from './tick-series.ts';
 
 export type RunSummary = {
   paths: StatePaths;
@@ -227,6 +227,17 @@ export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
   for (const [id, g] of gates) {
     const red = j.gates.red_streak[id];
     lines.push(`  ${id}: ${g.state}${red ? ` (red ${red} ticks)` : ''}${g.state === 'fail' ? ` — ${g.diagnostic.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`);
+  }
+  for (const [id, e] of Object.entries(j.gates.expensive)) {
+    const at = e.head === j.gates.head ? 'at HEAD' : `at ${e.head.slice(0, 8)}, an earlier commit`;
+    lines.push(`  ${id} (expensive): last measured ${e.state} ${at}, ${gateSeconds(e.duration_ms)}${e.background ? ' in the background' : ''}`);
+  }
+  const time = j.gates.time;
+  if (time.length) {
+    const last = time.at(-1)!;
+    const total = (f: (r: GateTimeRow) => number) => gateSeconds(time.reduce((n, r) => n + f(r), 0));
+    const running = last.running ? `; running now: ${last.running.ids.join(', ')} at ${last.running.head.slice(0, 8)}` : '';
+    lines.push(`Gate time: ${total((r) => r.sync_ms)} before the turns, ${total((r) => r.background_ms)} in the background; tick ${last.tick}: ${gateSeconds(last.sync_ms)} before the turn${running}`);
   }
   lines.push(`Clean ticks in a row: ${j.clean_ticks}`);
   const outside = j.unattested_commits;

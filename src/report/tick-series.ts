@@ -134,3 +134,8 @@ export function gateTimeSeries(ticks: TickLine[]): GateTimeRow[] {
     return g ? [{ tick: num(t.tick), peer: String(t.peer), ...g }] : [];
   });
 }
+
+/** A gate duration as both reports print it: tenths of a second under 10 s, whole seconds above. */
+export function gateSeconds(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}

@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
 import { probeGates, type GateProbe } from '../../../src/loop/shell/gate-probe.ts';
 import { processIdentity } from '../../../src/proc/proc-table.ts';
-import { readRunSummary, statusJson } from '../../../src/report/run-summary.ts';
+import { formatStatus, readRunSummary, statusJson } from '../../../src/report/run-summary.ts';
 import { buildReportModel } from '../../../src/report/report-model.ts';
 import { renderMarkdown } from '../../../src/report/render-markdown.ts';
+import { renderHtml } from '../../../src/report/render-html.ts';
 import { statePaths } from '../../../src/state/paths.ts';
 import { loop, makeProject, state, ticks, type Project } from './harness.ts';
 
@@ -108,10 +109,20 @@ describe('the report shows gate time per tick', () => {
     expect(gateTimeOf(t[0]!).sync).toEqual(['lint']);
     const started = t.map((x) => gateTimeOf(x)).filter((g) => g.running || g.background.length);
     expect(started.length).toBeGreaterThan(0);
-    const md = renderMarkdown(buildReportModel({ summary: readRunSummary(p.stateDir), project: 'demo', generatedAt: new Date().toISOString(), history: null, egress: null }));
+    const model = buildReportModel({ summary: readRunSummary(p.stateDir), project: 'demo', generatedAt: new Date().toISOString(), history: null, egress: null });
+    const md = renderMarkdown(model);
     expect(md).toContain('### Gate time per tick');
     expect(md).toMatch(/\| 1 \| alice \| [0-9.]+ s \(lint\) \|/);
     expect(md).toMatch(/slow-suite@[0-9a-f]{8} (pass|fail)/);
+    // `peers status` says where the gate time went and what the expensive gate last found, at which commit.
+    const text = formatStatus(readRunSummary(p.stateDir));
+    expect(text).toMatch(/^Gate time: [0-9.]+ s before the turns, [0-9.]+ s in the background; tick 4: [0-9.]+ s before the turn/m);
+    expect(text).toMatch(/^  slow-suite \(expensive\): last measured (pass|fail) at (HEAD|[0-9a-f]{8}, an earlier commit), [0-9.]+ s/m);
+    // The HTML report has the same table, newest tick first.
+    const html = renderHtml(model);
+    expect(html).toContain('<h3>Gate time per tick</h3>');
+    expect(html).toMatch(/<table id="gate-time">.*<tr><td class="num">1<\/td><td>alice<\/td><td class="num">[0-9.]+ s<\/td><td>lint<\/td>/s);
+    expect(html).toMatch(/slow-suite@[0-9a-f]{8} (pass|fail)/);
   });
 });
 
