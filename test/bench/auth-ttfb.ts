@@ -28,14 +28,11 @@ import type net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
+import { benchArgs } from './bench-args.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const PEERS = join(ROOT, 'dist', 'peers');
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const { flag, write: WRITE } = benchArgs();
 
 const FIRST_EVENT = `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: 'msg_b', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], usage: { input_tokens: 25_000, output_tokens: 1 } } })}\n\n`;
 const REST = `event: content_block_delta\ndata: ${JSON.stringify({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'hello' } })}\n\nevent: message_delta\ndata: ${JSON.stringify({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 5 } })}\n\nevent: message_stop\ndata: {"type":"message_stop"}\n\n`;
@@ -102,7 +99,6 @@ const f3 = (x: number) => x.toFixed(3);
 
 async function main(): Promise<void> {
   const N = Number(flag('--requests') ?? 400);
-  const WRITE = !args.includes('--no-write');
   if (!existsSync(PEERS)) throw new Error('dist/peers is missing: run `bun build.ts` first (the benchmark measures the compiled binary)');
   const dir = mkdtempSync(join(tmpdir(), 'peers-bench-auth-'));
   const children: ChildProcess[] = [];
@@ -203,5 +199,6 @@ async function main(): Promise<void> {
   }
 }
 
-if (args[0] === '--child') await runVendor(args[2]!, args[3]!);
+const argv = process.argv.slice(2);
+if (argv[0] === '--child') await runVendor(argv[2]!, argv[3]!);
 else await main();

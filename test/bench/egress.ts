@@ -24,13 +24,10 @@ import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
+import { benchArgs } from './bench-args.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const { flag, write: WRITE } = benchArgs();
 const TARGET_NAME = 'target.test';
 
 /**
@@ -214,7 +211,6 @@ async function main(): Promise<void> {
   const ROUNDS = Number(flag('--rounds') ?? 15);
   const MIB = Number(flag('--mib') ?? 256);
   const N = Number(flag('--tunnels') ?? 200);
-  const WRITE = !args.includes('--no-write');
   statSync(BINARY);
   if (spawnSync('tinyproxy', ['-v']).status !== 0) {
     console.error('tinyproxy is not installed: apt-get install tinyproxy (listed in test/apt-packages.txt)');
@@ -311,5 +307,6 @@ async function main(): Promise<void> {
   }
 }
 
-if (args[0] === '--child') runTarget(Number(args[2]));
+const argv = process.argv.slice(2);
+if (argv[0] === '--child') runTarget(Number(argv[2]));
 else await main();

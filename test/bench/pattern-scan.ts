@@ -16,12 +16,12 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
+import { benchArgs } from './bench-args.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const BINARY = join(ROOT, 'dist/peers');
-const args = process.argv.slice(2);
-const RUNS = Number(args[args.indexOf('--runs') + 1] || 5) || 5;
-const WRITE = !args.includes('--no-write');
+const { flag, write: WRITE } = benchArgs();
+const RUNS = Number(flag('--runs') || 5) || 5;
 const MiB = 1024 * 1024;
 /** What the peer prints: `sh` producing an endless stream, cut at the size, and how it is cut into lines. */
 const CASES = [

@@ -14,17 +14,13 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
+import { benchArgs } from './bench-args.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const { flag, write: WRITE } = benchArgs();
 const RUNS = Number(flag('--runs') ?? 3);
 const GIB = Number(flag('--gib') ?? 1);
 const BINARY = resolve(flag('--binary') ?? join(ROOT, 'dist/peers'));
-const WRITE = !args.includes('--no-write');
 if (!existsSync(BINARY)) {
   console.error(`${BINARY} does not exist; build it first: node_modules/.bin/bun build.ts`);
   process.exit(2);

@@ -29,16 +29,12 @@ import { openUpstreamSocket } from '../../auth-proxy/egress-connector.ts';
 import { UpstreamPool } from '../../auth-proxy/upstream-pool.ts';
 import { type buildConnector, Client } from '../../node_modules/undici/index.js';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
+import { benchArgs } from './bench-args.ts';
 import { rssMiB, stopper, waitUntil } from './pod-processes.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const { flag, write: WRITE } = benchArgs();
 const N = Number(flag('--requests') ?? 400);
-const WRITE = !args.includes('--no-write');
 const BINARY = resolve(flag('--binary') ?? join(ROOT, 'dist/peers'));
 
 const FIRST_EVENT = `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: 'msg_b', usage: { input_tokens: 10, output_tokens: 1 } } })}\n\n`;

@@ -12,12 +12,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
+import { benchArgs } from './bench-args.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const BINARY = join(ROOT, 'dist/peers');
-const args = process.argv.slice(2);
-const RUNS = Number(args[args.indexOf('--runs') + 1] || 3) || 3;
-const WRITE = !args.includes('--no-write');
+const { flag, write: WRITE } = benchArgs();
+const RUNS = Number(flag('--runs') || 3) || 3;
 
 if (!existsSync(BINARY)) {
   console.error(`${BINARY} does not exist; build it first: node_modules/.bin/bun build.ts`);
