@@ -182,7 +182,13 @@ export function indexedIsAncestor(repo: string, ancestor: string, descendant: st
 export function readTurnRange(repo: string, before: string, after: string): { extends: boolean; commits: IndexedCommit[] } | undefined {
   const index = indexOf(repo);
   if (!index || !ID_RE.test(before) || !ID_RE.test(after) || before === after) return undefined;
-  const commits = indexedRange(repo, `${before}..${after}`);
+  let commits: IndexedCommit[] | undefined;
+  try {
+    commits = indexedRange(repo, `${before}..${after}`);
+  } catch {
+    // git could not read the range: the caller's own reads decide (and report) it.
+    return undefined;
+  }
   if (!commits) return undefined;
   return { extends: commits.some((c) => c.parents.includes(before)), commits };
 }
