@@ -51,7 +51,13 @@ export function fsyncDir(dir: string): void {
   }
 }
 
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600): void {
+/**
+ * `durable: false` skips both fsyncs: still atomic (a reader sees the old or the new content), but
+ * a power cut may lose the write. Only for a record that a power cut makes moot anyway (the live
+ * child processes of loop-children.ts: none survives a reboot).
+ */
+export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o600, opts: { durable?: boolean } = {}): void {
+  const durable = opts.durable ?? true;
   const dir = dirname(path);
   assertSafeDir(dir);
   assertSafeLeaf(path);
@@ -61,7 +67,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
     while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, path);
   } catch (error) {
@@ -73,7 +79,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     } catch {}
     throw withPath(error, path);
   }
-  fsyncDir(dir);
+  if (durable) fsyncDir(dir);
 }
 
 /** A failed write(2) names no file: say which one (a full disk is reported by the file it hit). */

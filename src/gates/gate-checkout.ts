@@ -13,10 +13,16 @@
  * commit's tree, with hermetic git (no system, global or repository config but ours). Nothing one
  * gate run leaves can reach the next.
  *
+ * Each run's tree gets a new random name in a scratch directory nobody can list (mode 0300): a
+ * process a gate left behind (a `setsid` daemon outlives its process group) knows only the old
+ * tree's path, which is gone, and cannot find the next tree to write into before the next gate
+ * reads it (SECURITY.md, "One gate run leaves nothing for the next"). No extra process: a name.
+ *
  * One run at a time: a second run that starts while the checkout is in use gets a throwaway
  * checkout of its own (clean-checkout.ts).
  */
-import { lstatSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { gitOk, isObserverRepo } from '../git/git.ts';
@@ -43,6 +49,8 @@ function checkoutConfig(sha256: boolean): string {
 
 export class GateCheckout {
   private scratch: string | undefined;
+  /** The last run's tree (a new random name every run). */
+  private tree: string | undefined;
   private busy = false;
   private trash = 0;
 
@@ -65,16 +73,29 @@ export class GateCheckout {
 
   /** Removes the checkout (the loop's end). */
   close(): void {
-    if (this.scratch) rmSync(this.scratch, { recursive: true, force: true });
+    if (this.scratch && isRealDir(this.scratch)) {
+      // Listable again, for the recursive removal.
+      try {
+        chmodSync(this.scratch, 0o700);
+      } catch {}
+      rmSync(this.scratch, { recursive: true, force: true });
+    }
     this.scratch = undefined;
+    this.tree = undefined;
   }
 
   /** An empty tree directory with a `.git` we wrote, then the commit's files. */
   private fresh(source: string, sha: string): string {
     // A gate runs as this user: it could have replaced the scratch directory (say, by a symlink).
-    if (!this.scratch || !isRealDir(this.scratch)) this.scratch = realpathSync(makeScratchDir('peers-gate-checkout-'));
-    const dir = join(this.scratch, 'tree');
-    this.discard(dir);
+    if (!this.scratch || !isRealDir(this.scratch)) {
+      this.scratch = realpathSync(makeScratchDir('peers-gate-checkout-'));
+      this.tree = undefined;
+      // Entries are reached by name only: nothing can list it to find the next run's tree.
+      chmodSync(this.scratch, 0o300);
+    }
+    if (this.tree) this.discard(this.tree);
+    const dir = join(this.scratch, `tree-${randomBytes(16).toString('hex')}`);
+    this.tree = dir;
     const gitDir = join(dir, '.git');
     for (const d of ['objects/info', 'refs/heads', 'refs/tags', 'refs/notes']) mkdirSync(join(gitDir, d), { recursive: true, mode: 0o700 });
     writeFileSync(join(gitDir, 'config'), checkoutConfig(sha.length === 64));
@@ -98,7 +119,7 @@ export class GateCheckout {
    */
   private discard(dir: string): void {
     if (!lstatSync(dir, { throwIfNoEntry: false })) return;
-    const old = join(this.scratch!, `old-${this.trash++}`);
+    const old = join(this.scratch!, `old-${this.trash++}-${randomBytes(8).toString('hex')}`);
     renameSync(dir, old);
     try {
       rmSync(old, { recursive: true, force: true });

@@ -3,6 +3,7 @@
  * so no message content can break the framing.
  */
 import { git, gitOk } from './git.ts';
+import { indexedIsAncestor, indexedRange } from './commit-index.ts';
 import { parseTrailers, type Trailers } from './trailers.ts';
 
 export type Commit = { sha: string; subject: string; message: string; trailers: Trailers; authorEmail: string };
@@ -12,6 +13,13 @@ export type Commit = { sha: string; subject: string; message: string; trailers: 
  * unless `newestFirst`. `limit` caps how many are read.
  */
 export function listCommits(repo: string, range: string, opts: { newestFirst?: boolean; limit?: number; paths?: string[] } = {}): Commit[] {
+  // The run's mirror: from its commit index (commit-index.ts), git's own order; `-n` before `--reverse`, as git does.
+  const indexed = opts.paths ? undefined : indexedRange(repo, range);
+  if (indexed) {
+    const some = opts.limit ? indexed.slice(0, opts.limit) : indexed;
+    const commits = some.map(({ sha, authorEmail, message, subject, trailers }) => ({ sha, authorEmail, message, subject, trailers }));
+    return opts.newestFirst ? commits : commits.reverse();
+  }
   const args = ['log', '-z', '--format=%H%x00%ae%x00%B'];
   if (!opts.newestFirst) args.push('--reverse');
   if (opts.limit) args.push(`-n${opts.limit}`);
@@ -31,5 +39,7 @@ export function listCommits(repo: string, range: string, opts: { newestFirst?: b
 }
 
 export function isAncestor(repo: string, ancestor: string, descendant = 'HEAD'): boolean {
+  const known = indexedIsAncestor(repo, ancestor, descendant);
+  if (known !== undefined) return known;
   return git(repo, ['merge-base', '--is-ancestor', ancestor, descendant]).code === 0;
 }

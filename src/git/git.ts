@@ -147,6 +147,11 @@ export function memoizeReadsOf(mirror: string): void {
   readMemo.register(mirror);
 }
 
+/** Whether reads of `dir` are kept (memoizeReadsOf): the run's mirror. */
+export function isMemoized(dir: string): boolean {
+  return readMemo.covers(dir);
+}
+
 /** A tick has ended: reads of refs are made afresh from now on. */
 export function forgetRefReads(): void {
   readMemo.forgetAllRefs();

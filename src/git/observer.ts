@@ -15,6 +15,8 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { constants as zlib, inflateSync } from 'node:zlib';
+import { readRange } from '../fs/safe-read.ts';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { withSpawnEnv } from '../proc/spawn-env.ts';
@@ -130,6 +132,25 @@ function ensureStage(stage: string, objectsDir: string): void {
 }
 
 /**
+ * The type a loose object's header claims (`commit`, `blob`…), read from at most 1 KiB of the file
+ * without running git: what `git cat-file -t` reads too (the header, no hash check). Undefined
+ * when there is no such regular file or it does not inflate to a header; the caller then asks git.
+ * Only a pre-check: the mirror's index-pack hashes every object it takes, and syncMirror checks
+ * afterwards that the mirror's head is a commit.
+ */
+export function looseObjectType(objectsDir: string, sha: string): string | undefined {
+  if (!isObjectId(sha)) return undefined;
+  const file = readRange(join(objectsDir, sha.slice(0, 2), sha.slice(2)), { from: 0 }, 1024);
+  if (!file || file.bytes.length === 0) return undefined;
+  try {
+    const head = inflateSync(file.bytes, { finishFlush: zlib.Z_SYNC_FLUSH }).subarray(0, 64).toString('latin1');
+    return /^(commit|tree|blob|tag) [0-9]+\0/.exec(head)?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Brings the working repository's HEAD into the mirror (see the file comment). `allowGitFile` and
  * `allowAlternates` are for a user's repository (a `git worktree`, a `clone --shared`); the run
  * clone has neither, so either there means a peer tampered with it, and the sync is refused.
@@ -152,7 +173,7 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
   // Unchanged since the caller's last sync (the mirror's only writer knows its head): nothing to do.
   if (o.known && head.sha === o.known) return { head: head.sha, branch };
   ensureStage(o.stage, layout.objectsDir);
-  const type = git(o.stage, ['cat-file', '-t', head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
+  const type = looseObjectType(layout.objectsDir, head.sha) === 'commit' ? { code: 0, stdout: 'commit\n' } : git(o.stage, ['cat-file', '-t', head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
   if (type.code !== 0 || type.stdout.trim() !== 'commit') throw new ObserverError(`HEAD of ${o.workDir} (${head.sha.slice(0, 12)}) is ${type.code === 0 ? `a ${type.stdout.trim()}` : 'missing from its object store'}, not a commit`);
   // The stage is ours and only this function writes its ref: a loose ref file, written without a
   // git process (it names an object `cat-file` just found to be a commit).

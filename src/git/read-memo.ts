@@ -79,12 +79,12 @@ export function classifyGitRead(args: readonly string[], input: string | Uint8Ar
 }
 
 /**
- * True for a write that moves only a notes ref (`notes --ref=R add`, `update-ref refs/notes/…`):
+ * True for a write that moves only a notes ref (`notes --ref=R add|copy`, `update-ref refs/notes/…`):
  * reads of other refs stay valid across it (a `--format` without `%N` never shows notes).
  */
 export function movesOnlyNotes(args: readonly string[]): boolean {
   const [sub, first, second] = args;
-  if (sub === 'notes') return first !== undefined && /^--ref=[A-Za-z0-9._/-]+$/.test(first) && second === 'add';
+  if (sub === 'notes') return first !== undefined && /^--ref=[A-Za-z0-9._/-]+$/.test(first) && (second === 'add' || second === 'copy');
   return sub === 'update-ref' && first !== undefined && first.startsWith('refs/notes/') && !args.includes('--stdin');
 }
 

@@ -17,9 +17,20 @@
  *
  * Linux's PR_SET_PDEATHSIG would do the same for the direct child only, and Bun cannot set it.
  */
-export const GUARD_SCRIPT = `( (trap '' TERM INT HUP; read _ <&3; kill -KILL 0) </dev/null >/dev/null 2>&1 & ); exec "$@" 3<&-`;
+const WATCHER = `( (trap '' TERM INT HUP; read _ <&3; kill -KILL 0) </dev/null >/dev/null 2>&1 & )`;
+export const GUARD_SCRIPT = `${WATCHER}; exec "$@" 3<&-`;
+
+/**
+ * For a program that is itself `/bin/sh -c SCRIPT` (every gate): the guard's shell runs SCRIPT
+ * itself instead of exec'ing a second shell for it (one process fewer: BENCHMARKS.md, "Loop
+ * processes per tick"). Same watcher, same pid and process group; fd 3 closed before SCRIPT runs;
+ * `shift` inside the eval leaves SCRIPT no positional parameters, and `$0` is `/bin/sh`, as under
+ * `sh -c`.
+ */
+export const GUARD_SHELL_SCRIPT = `${WATCHER}; exec 3<&-; eval "shift; $1"`;
 
 /** The shell and its arguments that run `argv` under the guard (fd 3 must be a pipe from us). */
 export function guardedArgv(argv: readonly string[]): { file: string; args: string[] } {
+  if (argv.length === 3 && argv[0] === '/bin/sh' && argv[1] === '-c') return { file: '/bin/sh', args: ['-c', GUARD_SHELL_SCRIPT, '/bin/sh', argv[2]!] };
   return { file: '/bin/sh', args: ['-c', GUARD_SCRIPT, 'peers-guard', ...argv] };
 }

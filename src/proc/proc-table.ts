@@ -42,6 +42,16 @@ function bootId(): string {
   return boot;
 }
 
+/** When this boot began (ms since the epoch, from /proc/stat's btime), or null when /proc cannot say. */
+export function bootTimeMs(): number | null {
+  try {
+    const m = /^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'));
+    return m ? Number(m[1]) * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The process now running as `pid`, or null when there is none (or /proc cannot say). */
 export function processIdentity(pid: number): ProcIdentity | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;

@@ -5,7 +5,7 @@
  * loop removes those whose creator no longer runs (`removeDeadOwnersScratch`), and never one whose
  * creator does — another loop, a `peers verify`, a report being written.
  */
-import { lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processIdentity } from './proc-table.ts';
@@ -62,6 +62,8 @@ export function removeDeadOwnersScratch(parent = tmpdir()): string[] {
     try {
       const st = lstatSync(path);
       if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
+      // The gate checkout's directory is kept unlistable (mode 0300) while in use: listable again to remove it.
+      if ((st.mode & 0o700) !== 0o700) chmodSync(path, 0o700);
       rmSync(path, { recursive: true, force: true });
       removed.push(name);
     } catch {

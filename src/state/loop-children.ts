@@ -9,13 +9,13 @@
  * A pid is acted on only when the kernel still shows it with the recorded start time; a recycled
  * pid, or a record without a start time (no /proc), is never killed.
  */
-import { existsSync, readFileSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../cli/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
 import { installChildTracker } from '../proc/child-tracker.ts';
-import { listProcesses, processIdentity, type ProcIdentity } from '../proc/proc-table.ts';
+import { bootTimeMs, listProcesses, processIdentity, type ProcIdentity } from '../proc/proc-table.ts';
 
 const pid = z.number().int().positive();
 const ChildSchema = z.strictObject({ pid, pgid: pid, start: z.string().nullable(), program: z.string().max(4096), since: z.string() });
@@ -28,7 +28,11 @@ export type LoopChildren = z.infer<typeof LoopChildrenSchema>;
 
 const MAX_BYTES = 4 * 1024 * 1024;
 
-/** The record left in `path`, or null when there is none. A damaged record holds the run. */
+/**
+ * The record left in `path`, or null when there is none. A damaged record holds the run, unless it
+ * was written before this boot: the record is written without fsync (a power cut may tear it), and
+ * no process it lists can have survived a reboot.
+ */
 export function readLoopChildren(path: string): LoopChildren | null {
   const text = readTextIfExists(path, MAX_BYTES);
   if (text === undefined) return null;
@@ -36,11 +40,24 @@ export function readLoopChildren(path: string): LoopChildren | null {
   try {
     raw = JSON.parse(text);
   } catch (error) {
+    if (writtenBeforeBoot(path)) return null;
     throw damaged(path, (error as Error).message);
   }
   const parsed = LoopChildrenSchema.safeParse(raw);
-  if (!parsed.success) throw damaged(path, parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; '));
+  if (!parsed.success) {
+    if (writtenBeforeBoot(path)) return null;
+    throw damaged(path, parsed.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; '));
+  }
   return parsed.data;
+}
+
+function writtenBeforeBoot(path: string): boolean {
+  const boot = bootTimeMs();
+  try {
+    return boot !== null && statSync(path).mtimeMs < boot;
+  } catch {
+    return false;
+  }
 }
 
 function damaged(path: string, why: string): InputError {
@@ -175,7 +192,9 @@ export function trackLoopChildren(path: string, warn: (message: string) => void)
   let warned = false;
   const save = () => {
     try {
-      writeFileAtomic(path, `${JSON.stringify(record)}\n`);
+      // Atomic, not durable: rewritten at every child start and end (BENCHMARKS.md, "Loop processes
+      // per tick"), and a power cut that could lose the write also ends every process it lists.
+      writeFileAtomic(path, `${JSON.stringify(record)}\n`, 0o600, { durable: false });
     } catch (error) {
       if (!warned) warn(`cannot record the loop's child processes in ${path}: ${(error as Error).message}`);
       warned = true;

@@ -86,7 +86,21 @@ function baselineScript(p: { repo: string; peer: string; root: string }, ticks: 
   ].join('\n');
 }
 
-type Run = { processes: number; ms: number };
+type Run = { processes: number; ms: number; kinds: Map<string, number> };
+
+/** What an exec'd process is, from strace's line: `git <subcommand>`, the guard's shell, or the program's name. */
+function kindOf(line: string): string {
+  const argv = [...(/\[(.*?)\](?:\.\.\.)?, 0x/.exec(line)?.[1] ?? '').matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+  const name = (argv[0] ?? '?').split('/').at(-1)!;
+  if (name === 'git') {
+    let i = 1;
+    // git's own options before the subcommand: `-c k=v`, `-C dir`, `--git-dir=…`.
+    while (argv[i] === '-c' || argv[i] === '-C' || argv[i]?.startsWith('--')) i += argv[i]!.startsWith('--') ? 1 : 2;
+    return `git ${argv[i] ?? ''}`.trim();
+  }
+  if (name === 'sh' && argv[1] === '-c') return argv[2]?.startsWith('( (trap') ? 'sh (process-group guard)' : argv[2]?.startsWith('git-upload-pack') ? 'sh (git transport)' : 'sh';
+  return name;
+}
 
 /** One run of `argv` (under strace when `trace`): processes started, CPU milliseconds (its own and its children's). */
 function run(argv: string[], trace: boolean, cwd: string): Run {
@@ -97,8 +111,10 @@ function run(argv: string[], trace: boolean, cwd: string): Run {
     const ms = Number(r.resourceUsage.cpuTime.total) / 1000;
     if (r.exitCode !== 0) throw new Error(`${argv.join(' ')} exited ${r.exitCode}: ${r.stderr.toString().slice(-1500)}`);
     // Successful execs only: a PATH search tries several directories for one process.
-    const processes = trace ? readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('execve(') && !/= -1 /.test(l)).length : 0;
-    return { processes, ms };
+    const execs = trace ? readFileSync(out, 'utf8').split('\n').filter((l) => l.includes('execve(') && !/= -1 /.test(l)) : [];
+    const kinds = new Map<string, number>();
+    for (const l of execs) kinds.set(kindOf(l), (kinds.get(kindOf(l)) ?? 0) + 1);
+    return { processes: execs.length, ms, kinds };
   } finally {
     rmSync(out, { force: true });
   }
@@ -116,7 +132,9 @@ function perTick(start: (ticks: number) => { argv: string[]; cwd: string; cleanu
   };
   const one = measure(1);
   const many = measure(1 + TICKS);
-  return { processes: (many.processes - one.processes) / TICKS, ms: (many.ms - one.ms) / TICKS };
+  const kinds = new Map<string, number>();
+  for (const k of new Set([...one.kinds.keys(), ...many.kinds.keys()])) kinds.set(k, ((many.kinds.get(k) ?? 0) - (one.kinds.get(k) ?? 0)) / TICKS);
+  return { processes: (many.processes - one.processes) / TICKS, ms: (many.ms - one.ms) / TICKS, kinds };
 }
 
 const loopStart = (binary: string) => (ticks: number) => {
@@ -134,7 +152,13 @@ const subjects = [
   { name: '`peers loop` (this build, `dist/peers`)', start: loopStart(BINARY) },
 ];
 
-const counts = subjects.map((s) => perTick(s.start, true).processes);
+const traced = subjects.map((s) => perTick(s.start, true));
+const counts = traced.map((t) => t.processes);
+/** This build's processes per tick beyond the baseline's, by kind (negative: the baseline starts more of it). */
+const extra = [...new Set([...traced[0]!.kinds.keys(), ...traced.at(-1)!.kinds.keys()])]
+  .map((k) => ({ k, n: (traced.at(-1)!.kinds.get(k) ?? 0) - (traced[0]!.kinds.get(k) ?? 0) }))
+  .filter((e) => Math.abs(e.n) >= 0.05)
+  .sort((a, b) => b.n - a.n || a.k.localeCompare(b.k));
 const times: number[][] = subjects.map(() => []);
 for (let r = 0; r < ROUNDS; r++) subjects.forEach((s, i) => times[i]!.push(perTick(s.start, false).ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
@@ -164,6 +188,8 @@ const section = [
   ...rows,
   '',
   `Goal: at most 8 processes and 15 ms per tick over the baseline: ${mine.processes <= 8 ? 'met' : 'not met'} for processes (${mine.processes.toFixed(1)}), ${mine.ms <= 15 ? 'met' : 'not met'} for CPU time (${mine.ms.toFixed(0)} ms).`,
+  '',
+  `What this build starts per tick beyond the baseline, by kind (from the same strace): ${extra.map((e) => `${e.n > 0 ? '+' : ''}${e.n.toFixed(1)} \`${e.k}\``).join(', ') || 'nothing'}.`,
   '',
 ].join('\n');
 console.log(section);

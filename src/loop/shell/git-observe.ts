@@ -7,6 +7,7 @@
  */
 import { git } from '../../git/git.ts';
 import { isAncestor, listCommits, type Commit } from '../../git/commits.ts';
+import { readTurnRange } from '../../git/commit-index.ts';
 import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
 
@@ -30,7 +31,11 @@ export async function observeTurnGit(observer: RunObserver, workspace: Workspace
   }
   const repo = observer.mirror;
   if (!headAfter || headAfter === headBefore) return { headAfter, rewritten: headBefore !== null && !headAfter, newCommits: [], dirtyPaths: dirty };
-  if (headBefore && !isAncestor(repo, headBefore, headAfter)) return { headAfter, rewritten: true, newCommits: [], dirtyPaths: dirty };
+  // One `git log headBefore..headAfter` says both what the turn added and whether it only
+  // extended history (commit-index.ts); the other reads of the tick are answered from it.
+  const range = headBefore ? readTurnRange(repo, headBefore, headAfter) : undefined;
+  if (range && !range.extends) return { headAfter, rewritten: true, newCommits: [], dirtyPaths: dirty };
+  if (!range && headBefore && !isAncestor(repo, headBefore, headAfter)) return { headAfter, rewritten: true, newCommits: [], dirtyPaths: dirty };
   const newCommits = listCommits(repo, headBefore ? `${headBefore}..${headAfter}` : headAfter);
   return { headAfter, rewritten: false, newCommits, dirtyPaths: dirty };
 }

@@ -6,6 +6,7 @@
  */
 import { git } from '../../git/git.ts';
 import { listCommits } from '../../git/commits.ts';
+import { indexedChanges } from '../../git/commit-index.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/approvals.ts';
 import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
 import { surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
@@ -21,17 +22,22 @@ export function parseLogNameStatus(out: string): Map<string, CommitFacts> {
     const sha = (nul < 0 ? chunk : chunk.slice(0, nul)).trim();
     if (!/^[0-9a-f]{40,64}$/.test(sha)) continue;
     const entries = nul < 0 ? '' : chunk.slice(nul + 1).replace(/^\n/, '');
-    const parts = entries.split('\0');
-    const paths: string[] = [];
-    for (let i = 0; i < parts.length; i++) {
-      const status = parts[i]!;
-      if (!status) continue;
-      paths.push(parts[++i] ?? '');
-      if (status[0] === 'R' || status[0] === 'C') paths.push(parts[++i] ?? '');
-    }
-    facts.set(sha, { changesTree: paths.some((p) => p !== '.peers' && !p.startsWith('.peers/')), surface: surfaceChangesOf(entries) });
+    facts.set(sha, factsOfEntries(entries));
   }
   return facts;
+}
+
+/** A commit's facts from its name-status entries (`status\0path\0[path\0]…`). */
+export function factsOfEntries(entries: string): CommitFacts {
+  const parts = entries.split('\0');
+  const paths: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const status = parts[i]!;
+    if (!status) continue;
+    paths.push(parts[++i] ?? '');
+    if (status[0] === 'R' || status[0] === 'C') paths.push(parts[++i] ?? '');
+  }
+  return { changesTree: paths.some((p) => p !== '.peers' && !p.startsWith('.peers/')), surface: surfaceChangesOf(entries) };
 }
 
 export class HistoryFacts {
@@ -47,12 +53,21 @@ export class HistoryFacts {
   }
 
   private factsOf(sha: string): CommitFacts {
-    let f = this.facts.get(sha);
+    let f = this.facts.get(sha) ?? this.fromIndex(sha);
     if (!f) {
       const res = git(this.repo, ['log', '-z', '--format=%x01%H', '--name-status', '-M', '--diff-merges=first-parent', '--no-ext-diff', '-n1', sha]);
       f = (res.code === 0 ? parseLogNameStatus(res.stdout).get(sha) : undefined) ?? { changesTree: true, surface: [{ path: '(unreadable diff)', change: 'modified', kind: 'test', what: 'diff could not be read', movedOutOfReach: false }] };
       this.facts.set(sha, f);
     }
+    return f;
+  }
+
+  /** The facts of a commit the mirror's commit index read with its changes (the same log options). */
+  private fromIndex(sha: string): CommitFacts | undefined {
+    const entries = indexedChanges(this.repo, sha);
+    if (entries === undefined) return undefined;
+    const f = factsOfEntries(entries);
+    this.facts.set(sha, f);
     return f;
   }
 
@@ -75,7 +90,7 @@ export class HistoryFacts {
     } catch {
       list = [];
     }
-    if (list.some((sha) => !this.facts.has(sha))) this.prefetch(range);
+    if (list.some((sha) => !this.facts.has(sha) && !this.fromIndex(sha))) this.prefetch(range);
     return list;
   }
 

@@ -61,8 +61,44 @@ test('an untracked or ignored file a gate run leaves cannot make the next run pa
     return { gate: gate(dir, 'sh test.sh'), files: readdirSync(dir).sort() };
   });
   expect(next).toEqual({ gate: 1, files: ['.git', '.gitignore', 'a.txt', 'test.sh'] });
-  // One checkout, reused: the same directory both times.
-  expect(dirs[0]).toBe(dirs[1]!);
+  // One scratch directory, reused; each run's tree under a new name.
+  expect(dirname(dirs[0]!)).toBe(dirname(dirs[1]!));
+  expect(dirs[0]).not.toBe(dirs[1]!);
+});
+
+test('a daemon a gate run left behind cannot find the next run\'s tree to plant files in it', async () => {
+  const { mirror, second, checkout } = setup();
+  const outside = mkdtempSync(join(tmpdir(), 'gate-checkout-daemon-'));
+  const ticks = join(outside, 'ticks');
+  const pidFile = join(outside, 'pid');
+  // Left by the first run in a session of its own (outlives the gate's process group): it plants
+  // pass.flag wherever the tree it ran in was, waiting for the next run's tree to appear there.
+  const daemon = (tree: string) => `echo $$ > ${pidFile}; while :; do [ -d "${tree}" ] && touch "${tree}/pass.flag" 2>/dev/null; echo . >> ${ticks}; sleep 0.01; done`;
+  const firstTree = await checkout.use(mirror, second, async (dir) => {
+    spawnSync('/bin/sh', ['-c', `setsid sh -c '${daemon(dir)}' </dev/null >/dev/null 2>&1 &`], { cwd: dir });
+    return dir;
+  });
+  const waitTicks = async (n: number) => {
+    const count = () => (existsSync(ticks) ? readFileSync(ticks, 'utf8').length : 0);
+    const until = count() + n;
+    while (count() < until) await Bun.sleep(5);
+  };
+  try {
+    await waitTicks(2);
+    const seen = await checkout.use(mirror, second, async (dir) => {
+      // The daemon has had several rounds to find this tree.
+      await waitTicks(5);
+      return { dir, gate: gate(dir, 'sh test.sh'), flag: existsSync(join(dir, 'pass.flag')) };
+    });
+    expect(seen.dir).not.toBe(firstTree);
+    expect(seen).toMatchObject({ gate: 1, flag: false });
+    // Nor can it list the tree's directory to find the new name (as the loop's user; root reads any directory).
+    expect(statSync(dirname(seen.dir)).mode & 0o777).toBe(0o300);
+  } finally {
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    if (pid > 1) process.kill(pid, 'SIGKILL');
+    rmSync(outside, { recursive: true, force: true });
+  }
 });
 
 test('tracked files a gate changed (content, mode, even with the old mtime and a forged index) are committed content again', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listCommits } from '../../../src/git/commits.ts';
 import { git, gitOk } from '../../../src/git/git.ts';
-import { initObserverRepo, ObserverError, observedHead, RUN_HEAD_REF, syncMirror } from '../../../src/git/observer.ts';
+import { initObserverRepo, looseObjectType, ObserverError, observedHead, RUN_HEAD_REF, syncMirror } from '../../../src/git/observer.ts';
 
 const PLANT = resolve(import.meta.dir, '../../fixtures/attacks/plant-git-traps.sh');
 const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
@@ -93,6 +93,28 @@ describe('the trusted mirror', () => {
     writeFileSync(path(blob), readFileSync(path(other)));
     expect(() => sync()).toThrow(ObserverError);
     expect(observedHead(mirror)).not.toBe(b);
+  });
+
+  test('HEAD\'s loose object claiming to be a commit is only a pre-check: one that hashes to another name never becomes the mirror\'s head', () => {
+    commit('a');
+    sync();
+    const before = observedHead(mirror);
+    const c = commit('b', 'g.txt', 'honest content');
+    // c's loose file now holds another commit's bytes: its header says "commit", its hash is not c.
+    const other = gitOk(work, [...id, 'commit-tree', '-m', 'other', `${c}^{tree}`]).trim();
+    const path = (sha: string) => join(work, '.git', 'objects', sha.slice(0, 2), sha.slice(2));
+    expect(looseObjectType(join(work, '.git', 'objects'), c)).toBe('commit');
+    rmSync(path(c), { force: true });
+    writeFileSync(path(c), readFileSync(path(other)));
+    expect(looseObjectType(join(work, '.git', 'objects'), c)).toBe('commit');
+    expect(() => sync()).toThrow(ObserverError);
+    expect(observedHead(mirror)).toBe(before);
+    // A loose blob named as HEAD is read as a blob, and refused.
+    const blob = gitOk(work, ['hash-object', '-w', '--stdin'], { input: 'just data\n' }).trim();
+    expect(looseObjectType(join(work, '.git', 'objects'), blob)).toBe('blob');
+    writeFileSync(join(work, '.git/HEAD'), `${blob}\n`);
+    expect(() => sync()).toThrow(/a blob, not a commit/);
+    expect(observedHead(mirror)).toBe(before);
   });
 
   test('tampering with the git layout is refused, never followed', () => {

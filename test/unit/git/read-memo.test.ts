@@ -64,6 +64,7 @@ describe('which git calls are reads, and of what', () => {
 
   test('a write that moves only a notes ref is told apart from one that may move any ref', () => {
     expect(movesOnlyNotes(['notes', '--ref=peers-attest', 'add', '-f', '-m', 'alice', A])).toBe(true);
+    expect(movesOnlyNotes(['notes', '--ref=peers-attest', 'copy', '-f', '--stdin'])).toBe(true);
     expect(movesOnlyNotes(['update-ref', 'refs/notes/peers-attest', A])).toBe(true);
     expect(movesOnlyNotes(['update-ref', 'refs/peers/head', A])).toBe(false);
     expect(movesOnlyNotes(['update-ref', '--stdin'])).toBe(false);

@@ -61,3 +61,17 @@ test('exit status and signals are the program\'s own, through the guard', async 
   const echoed = await supervise({ argv: ['cat'], cwd: tmpdir(), stdin: 'hello', env: { PATH: '/usr/bin:/bin' } });
   expect(echoed.stdout).toBe('hello');
 });
+
+test('a `/bin/sh -c` program runs in the guard\'s own shell: no positional parameters, fd 3 closed, the same exit, signals and group', async () => {
+  dir = mkdtempSync(join(tmpdir(), 'guard-'));
+  // `$1` would be the script itself if the guard's eval leaked it; fd 3 is the guard's lifeline.
+  const r = await supervise({ argv: ['/bin/sh', '-c', 'echo "$0 $# [$1]"; if { true >&3; } 2>/dev/null; then echo fd3-open; else echo fd3-closed; fi; echo $$; exit 3'], cwd: dir });
+  expect(r.exitCode).toBe(3);
+  const [args, fd3, pid] = r.stdout.trim().split('\n');
+  expect(args).toBe('/bin/sh 0 []');
+  expect(fd3).toBe('fd3-closed');
+  // The script's shell leads the group; the watcher left nothing behind once it ended.
+  await waitFor(() => !listProcesses().some((p) => p.pgid === Number(pid) && !p.zombie), 'the group to empty');
+  const syntax = await supervise({ argv: ['/bin/sh', '-c', 'if then'], cwd: dir });
+  expect(syntax.exitCode).toBe(2);
+});

@@ -29,6 +29,17 @@ describe('the loop attests what a tick made', () => {
     expect(sh(repo.dir, ['log', '-1', '--format=%an <%ae>|%cn <%ce>', `refs/notes/${ATTEST_REF}`]).trim()).toBe('peers-substrate <peers-substrate@local>|peers-substrate <peers-substrate@local>');
   });
 
+  test('a tick of many commits: every one noted (the first written, the rest copied from it in one call), forged notes overwritten', () => {
+    repo = makeRepo();
+    const base = repo.commit('init', {}, null);
+    const made = [repo.commit('one', {}, null), repo.commit('two', {}, null), repo.commit('three', {}, null), repo.commit('four', {}, null)];
+    sh(repo.dir, ['notes', `--ref=${ATTEST_REF}`, 'add', '-m', 'bob', made[0]!]);
+    sh(repo.dir, ['notes', `--ref=${ATTEST_REF}`, 'add', '-m', 'bob', made[2]!]);
+    expect(attestCommits(repo.dir, 'alice', base, made[3]!)).toEqual(made);
+    expect(Object.fromEntries(readAttestations(repo.dir))).toEqual(Object.fromEntries(made.map((sha) => [sha, 'alice'])));
+    expect(sh(repo.dir, ['log', '-1', '--format=%an|%cn', `refs/notes/${ATTEST_REF}`]).trim()).toBe('peers-substrate|peers-substrate');
+  });
+
   test('a tick that made no commit notes nothing', () => {
     repo = makeRepo();
     const a = repo.commit('one', {}, null);

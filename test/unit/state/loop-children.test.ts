@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listProcesses, processIdentity, type ProcIdentity } from '../../../src/proc/proc-table.ts';
+import { bootTimeMs, listProcesses, processIdentity, type ProcIdentity } from '../../../src/proc/proc-table.ts';
 import { supervise } from '../../../src/proc/supervise.ts';
 import { LOOP_OWNER_VAR, markedStrays, orphanGroups, readLoopChildren, reapLeftChildren, trackLoopChildren, type LoopChildren } from '../../../src/state/loop-children.ts';
 
@@ -77,6 +77,19 @@ describe('children.json', () => {
     } catch (error) {
       expect((error as { exitCode: number }).exitCode).toBe(2);
     }
+  });
+
+  test('a record torn before this boot (it is written without fsync) lists nothing: no process survives a reboot', () => {
+    dir = mkdtempSync(join(tmpdir(), 'children-'));
+    const path = join(dir, 'children.json');
+    writeFileSync(path, '{"owner": {"pi');
+    const boot = bootTimeMs();
+    expect(boot).not.toBeNull();
+    utimesSync(path, new Date(boot! - 60_000), new Date(boot! - 60_000));
+    expect(readLoopChildren(path)).toBeNull();
+    // The same damage written since boot still holds the run.
+    utimesSync(path, new Date(), new Date());
+    expect(() => readLoopChildren(path)).toThrow(path);
   });
 
   test('supervised children are recorded while they run, with group and start time, and removed when done', async () => {
