@@ -10,22 +10,24 @@
  * count it if it is whole and skip it otherwise; the sidecar repairs it before appending again.
  */
 import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { z } from 'zod';
+// zod's functional build: the sidecar runs for hours and loads no other zod (BENCHMARKS.md, Memory).
+import * as z from 'zod/mini';
+import '../../src/config/zod-mini-english.ts';
 import { appendLineSafe, assertSafeLeaf } from '../../src/fs/atomic-write.ts';
 import { readTextCapped } from '../../src/fs/safe-read.ts';
 
-const count = z.number().int().nonnegative();
-const money = z.number().nonnegative().finite();
+const count = z.number().check(z.int(), z.nonnegative());
+const money = z.number().check(z.nonnegative());
 
 export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage'] as const;
 export type CutShort = (typeof CUT_SHORT)[number];
 
 /** One metered reply. Lines written before `kind` existed are replies. */
 export const ReplyLineSchema = z.looseObject({
-  kind: z.literal('reply').optional(),
+  kind: z.optional(z.literal('reply')),
   ts: z.string(),
   upstream: z.string(),
-  path: z.string().optional(),
+  path: z.optional(z.string()),
   status: count,
   stream: z.boolean(),
   model: z.string(),
@@ -33,21 +35,21 @@ export const ReplyLineSchema = z.looseObject({
   output_tokens: count,
   cache_read_tokens: count,
   cache_write_tokens: count,
-  cache_write_1h_tokens: count.optional(),
-  web_search_requests: count.optional(),
-  speed: z.string().optional(),
-  inference_geo: z.string().optional(),
-  service_tier: z.string().optional(),
+  cache_write_1h_tokens: z.optional(count),
+  web_search_requests: z.optional(count),
+  speed: z.optional(z.string()),
+  inference_geo: z.optional(z.string()),
+  service_tier: z.optional(z.string()),
   total_tokens: count,
   usd: money,
   priced: z.enum(['table', 'fallback']),
   /** Why a reply was priced by fallback (unknown model, unknown tier). */
-  price_note: z.string().optional(),
+  price_note: z.optional(z.string()),
   /** The reply did not end with its usage figures; the missing side was estimated. */
-  cut_short: z.enum(CUT_SHORT).optional(),
-  estimated: z.array(z.enum(['input', 'output'])).optional(),
+  cut_short: z.optional(z.enum(CUT_SHORT)),
+  estimated: z.optional(z.array(z.enum(['input', 'output']))),
   /** Plan-usage and rate-limit signals the vendor sent with this reply (header → value). */
-  rate_limits: z.record(z.string(), z.string()).optional(),
+  rate_limits: z.optional(z.record(z.string(), z.string())),
 });
 export type ReplyLine = z.infer<typeof ReplyLineSchema>;
 
@@ -56,7 +58,7 @@ export const RefusalLineSchema = z.looseObject({
   kind: z.literal('refused'),
   ts: z.string(),
   upstream: z.string(),
-  path: z.string().optional(),
+  path: z.optional(z.string()),
   model: z.string(),
   cap: z.enum(['max_usd', 'max_tokens']),
   /** The cap in force (USD or tokens). */
@@ -78,11 +80,11 @@ export const LimitedLineSchema = z.looseObject({
   kind: z.literal('limited'),
   ts: z.string(),
   upstream: z.string(),
-  path: z.string().optional(),
+  path: z.optional(z.string()),
   status: count,
   limit: z.enum(['usage', 'quota', 'rate']),
   /** When the limit lifts (ISO 8601), or null when the vendor did not say. */
-  reset_at: z.string().nullable(),
+  reset_at: z.nullable(z.string()),
   /** Where the reset came from (a header or body field). */
   source: z.string(),
   message: z.string(),
