@@ -15,7 +15,7 @@ import { claudeCredentials, codexAuth } from './oauth/formats.ts';
 import { OAuthFileSource } from './oauth/oauth-file-source.ts';
 import { readTokenFile } from './oauth/token-file.ts';
 import { tokenPostVia } from './oauth/token-post.ts';
-import { readBudgetPolicy, sidecarCaps, describePolicy, type BudgetPolicy } from '../src/budget/budget-policy.ts';
+import { readBudgetPolicy, sidecarCaps, describePolicy, type BudgetPolicy } from '../src/budget/budget-policy-file.ts';
 import { RequestAudit } from './request-audit.ts';
 import { providerUpstream, UPSTREAMS, type UpstreamId } from './upstreams.ts';
 import type { ProviderUpstream } from '../src/config/provider.ts';

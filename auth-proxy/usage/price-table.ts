@@ -95,9 +95,21 @@ export const US_INFERENCE_FACTOR = 1.1;
  */
 export const PRIORITY_TIER_FACTOR = 2.5;
 
+/**
+ * The highest of each rate. One plain loop, no callback per row and rate: this runs when the module
+ * loads, and a callback called a thousand times then is compiled by the JIT, whose compiler's pages
+ * the auth sidecar would otherwise hold for the run's hours without serving a request (BENCHMARKS.md, Memory).
+ */
 function maxRates(rates: Rates[]): Rates {
-  const m = (k: keyof Rates) => Math.max(...rates.map((r) => r[k]));
-  return { input: m('input'), output: m('output'), cacheRead: m('cacheRead'), cacheWrite: m('cacheWrite'), cacheWrite1h: m('cacheWrite1h') };
+  const out: Rates = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0 };
+  for (const r of rates) {
+    out.input = Math.max(out.input, r.input);
+    out.output = Math.max(out.output, r.output);
+    out.cacheRead = Math.max(out.cacheRead, r.cacheRead);
+    out.cacheWrite = Math.max(out.cacheWrite, r.cacheWrite);
+    out.cacheWrite1h = Math.max(out.cacheWrite1h, r.cacheWrite1h);
+  }
+  return out;
 }
 
 const rows = Object.values(PRICE_TABLE);

@@ -10,84 +10,101 @@
  * count it if it is whole and skip it otherwise; the sidecar repairs it before appending again.
  */
 import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, openSync, readSync, writeSync } from 'node:fs';
-import { z } from 'zod';
+// zod's functional build: the sidecar runs for hours and loads no other zod (BENCHMARKS.md, Memory).
+import * as z from 'zod/mini';
+import '../../src/config/zod-mini-english.ts';
 import { appendLineSafe, assertSafeLeaf } from '../../src/fs/atomic-write.ts';
 import { readTextCapped } from '../../src/fs/safe-read.ts';
-
-const count = z.number().int().nonnegative();
-const money = z.number().nonnegative().finite();
 
 export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage'] as const;
 export type CutShort = (typeof CUT_SHORT)[number];
 
-/** One metered reply. Lines written before `kind` existed are replies. */
-export const ReplyLineSchema = z.looseObject({
-  kind: z.literal('reply').optional(),
-  ts: z.string(),
-  upstream: z.string(),
-  path: z.string().optional(),
-  status: count,
-  stream: z.boolean(),
-  model: z.string(),
-  input_tokens: count,
-  output_tokens: count,
-  cache_read_tokens: count,
-  cache_write_tokens: count,
-  cache_write_1h_tokens: count.optional(),
-  web_search_requests: count.optional(),
-  speed: z.string().optional(),
-  inference_geo: z.string().optional(),
-  service_tier: z.string().optional(),
-  total_tokens: count,
-  usd: money,
-  priced: z.enum(['table', 'fallback']),
-  /** Why a reply was priced by fallback (unknown model, unknown tier). */
-  price_note: z.string().optional(),
-  /** The reply did not end with its usage figures; the missing side was estimated. */
-  cut_short: z.enum(CUT_SHORT).optional(),
-  estimated: z.array(z.enum(['input', 'output'])).optional(),
-  /** Plan-usage and rate-limit signals the vendor sent with this reply (header → value). */
-  rate_limits: z.record(z.string(), z.string()).optional(),
-});
-export type ReplyLine = z.infer<typeof ReplyLineSchema>;
-
-/** A request the sidecar refused because the budget left could not cover it. */
-export const RefusalLineSchema = z.looseObject({
-  kind: z.literal('refused'),
-  ts: z.string(),
-  upstream: z.string(),
-  path: z.string().optional(),
-  model: z.string(),
-  cap: z.enum(['max_usd', 'max_tokens']),
-  /** The cap in force (USD or tokens). */
-  limit: money,
-  /** Spent when the request came in, in the cap's unit. */
-  spent: money,
-  /** Held by requests still in flight. */
-  in_flight: money,
-  /** What this request could cost at most. */
-  needed: money,
-});
-export type RefusalLine = z.infer<typeof RefusalLineSchema>;
-
 /**
- * A vendor reply that said a limit was hit (HTTP 429; limit-reply.ts reads what kind and until
- * when). Costs nothing; the loop reads it to put the peer whose turn it was to sleep until the reset.
+ * The schemas of the three kinds of line, built on first use: the sidecar reads lines only at start
+ * and only when the ledger has some, and a sidecar that never builds them holds less memory for the
+ * run's hours (BENCHMARKS.md, Memory).
  */
-export const LimitedLineSchema = z.looseObject({
-  kind: z.literal('limited'),
-  ts: z.string(),
-  upstream: z.string(),
-  path: z.string().optional(),
-  status: count,
-  limit: z.enum(['usage', 'quota', 'rate']),
-  /** When the limit lifts (ISO 8601), or null when the vendor did not say. */
-  reset_at: z.string().nullable(),
-  /** Where the reset came from (a header or body field). */
-  source: z.string(),
-  message: z.string(),
-});
-export type LimitedLine = z.infer<typeof LimitedLineSchema>;
+function buildLineSchemas() {
+  const count = z.number().check(z.int(), z.nonnegative());
+  const money = z.number().check(z.nonnegative());
+
+  /** One metered reply. Lines written before `kind` existed are replies. */
+  const reply = z.looseObject({
+    kind: z.optional(z.literal('reply')),
+    ts: z.string(),
+    upstream: z.string(),
+    path: z.optional(z.string()),
+    status: count,
+    stream: z.boolean(),
+    model: z.string(),
+    input_tokens: count,
+    output_tokens: count,
+    cache_read_tokens: count,
+    cache_write_tokens: count,
+    cache_write_1h_tokens: z.optional(count),
+    web_search_requests: z.optional(count),
+    speed: z.optional(z.string()),
+    inference_geo: z.optional(z.string()),
+    service_tier: z.optional(z.string()),
+    total_tokens: count,
+    usd: money,
+    priced: z.enum(['table', 'fallback']),
+    /** Why a reply was priced by fallback (unknown model, unknown tier). */
+    price_note: z.optional(z.string()),
+    /** The reply did not end with its usage figures; the missing side was estimated. */
+    cut_short: z.optional(z.enum(CUT_SHORT)),
+    estimated: z.optional(z.array(z.enum(['input', 'output']))),
+    /** Plan-usage and rate-limit signals the vendor sent with this reply (header → value). */
+    rate_limits: z.optional(z.record(z.string(), z.string())),
+  });
+
+  /** A request the sidecar refused because the budget left could not cover it. */
+  const refused = z.looseObject({
+    kind: z.literal('refused'),
+    ts: z.string(),
+    upstream: z.string(),
+    path: z.optional(z.string()),
+    model: z.string(),
+    cap: z.enum(['max_usd', 'max_tokens']),
+    /** The cap in force (USD or tokens). */
+    limit: money,
+    /** Spent when the request came in, in the cap's unit. */
+    spent: money,
+    /** Held by requests still in flight. */
+    in_flight: money,
+    /** What this request could cost at most. */
+    needed: money,
+  });
+
+  /**
+   * A vendor reply that said a limit was hit (HTTP 429; limit-reply.ts reads what kind and until
+   * when). Costs nothing; the loop reads it to put the peer whose turn it was to sleep until the reset.
+   */
+  const limited = z.looseObject({
+    kind: z.literal('limited'),
+    ts: z.string(),
+    upstream: z.string(),
+    path: z.optional(z.string()),
+    status: count,
+    limit: z.enum(['usage', 'quota', 'rate']),
+    /** When the limit lifts (ISO 8601), or null when the vendor did not say. */
+    reset_at: z.nullable(z.string()),
+    /** Where the reset came from (a header or body field). */
+    source: z.string(),
+    message: z.string(),
+  });
+
+  return { reply, refused, limited };
+}
+type LineSchemas = ReturnType<typeof buildLineSchemas>;
+let lineSchemas: LineSchemas | undefined;
+
+/** One metered reply. Lines written before `kind` existed are replies. */
+export type ReplyLine = z.infer<LineSchemas['reply']>;
+/** A request the sidecar refused because the budget left could not cover it. */
+export type RefusalLine = z.infer<LineSchemas['refused']>;
+/** A vendor reply that said a limit was hit (see `limited` above). */
+export type LimitedLine = z.infer<LineSchemas['limited']>;
 
 export type LedgerLine = ReplyLine | RefusalLine | LimitedLine;
 
@@ -106,7 +123,8 @@ function parseLine(text: string): { ok: true; line: LedgerLine } | { ok: false; 
     return { ok: false, detail: 'not a JSON line' };
   }
   const kind = raw && typeof raw === 'object' ? (raw as { kind?: unknown }).kind : undefined;
-  const schema = kind === 'refused' ? RefusalLineSchema : kind === 'limited' ? LimitedLineSchema : ReplyLineSchema;
+  const schemas = (lineSchemas ??= buildLineSchemas());
+  const schema = kind === 'refused' ? schemas.refused : kind === 'limited' ? schemas.limited : schemas.reply;
   const r = schema.safeParse(raw);
   if (r.success) return { ok: true, line: r.data };
   const issue = r.error.issues[0]!;

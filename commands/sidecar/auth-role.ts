@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseKeyedList, startAuthSidecar } from '../../auth-proxy/auth-sidecar.ts';
 import type { UpstreamId } from '../../auth-proxy/upstreams.ts';
 import { InputError } from '../../src/cli/errors.ts';
-import { parseProviderArg } from '../../src/config/provider.ts';
+import type { ProviderUpstream } from '../../src/config/provider.ts';
 import type { FlagSpecs, FlagValues } from '../../src/cli/role-flags.ts';
 import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES, SizeCappedLog } from '../../src/fs/size-capped-log.ts';
 import { processIO, type CommandIO } from '../../src/cli/command-io.ts';
@@ -62,13 +62,7 @@ export async function runAuthSidecar(flags: FlagValues<typeof AUTH_FLAGS>, io: C
       budgetPolicy: flags['budget-policy'],
       auditLog: flags['audit-log'],
       modelServer: flags['model-server'],
-      providers: flags.provider.map((text) => {
-        try {
-          return parseProviderArg(text);
-        } catch (e) {
-          throw new InputError(`--provider ${text}: ${(e as Error).message}`, { hint: 'e.g. --provider \'{"name":"openrouter","kind":"openai-compatible","base_url":"https://openrouter.ai/api/v1","key_env":"OPENROUTER_API_KEY","port":8100}\'' });
-        }
-      }),
+      providers: await parseProviders(flags.provider),
       env: io.env,
     },
     log,
@@ -79,6 +73,23 @@ export async function runAuthSidecar(flags: FlagValues<typeof AUTH_FLAGS>, io: C
   await untilStopSignal(io.signals);
   await sidecar.stop();
   logFile?.close();
+}
+
+/**
+ * The --provider arguments. Their schema is the config's (src/config/provider.ts, zod's full build),
+ * imported only when there is one: without providers the sidecar holds no more of zod than its
+ * ledger's and budget policy's schemas (BENCHMARKS.md, Memory).
+ */
+async function parseProviders(args: string[]): Promise<ProviderUpstream[]> {
+  if (args.length === 0) return [];
+  const { parseProviderArg } = await import('../../src/config/provider.ts');
+  return args.map((text) => {
+    try {
+      return parseProviderArg(text);
+    } catch (e) {
+      throw new InputError(`--provider ${text}: ${(e as Error).message}`, { hint: 'e.g. --provider \'{"name":"openrouter","kind":"openai-compatible","base_url":"https://openrouter.ai/api/v1","key_env":"OPENROUTER_API_KEY","port":8100}\'' });
+    }
+  });
 }
 
 /** A bad --log-file is bad input (exit 2) naming the file, never a crash. */

@@ -1,6 +1,6 @@
 /**
  * Memory of the sandbox pod's long-running processes, each started by its real command from the
- * compiled binary (`peers sidecar egress|bridge|auth`, `peers runner` twice, `peers loop` idle in a
+ * compiled binary (`peers sidecar egress|bridge|auth`, `peers runner` three times, `peers loop` idle in a
  * peer's turn), all at once as in a pod, on the host. Baseline measured in the same run: an idle TCP
  * server built with `bun build --compile` by this script (the floor of any Bun process that serves),
  * and the same with one package or one kind of HTTP server, to show what each costs.
@@ -9,9 +9,9 @@
  * before), and with Bun's `--smol` (BUN_OPTIONS) to show what that buys.
  * With --original DIR (a checkout of github.com/c0decave/peers), also the Python original's processes.
  *
- *   node_modules/.bin/bun build.ts && node_modules/.bin/bun test/bench/memory.ts [--binary PATH] [--original DIR [--python PATH]] [--no-write]
+ *   node_modules/.bin/bun build.ts && node_modules/.bin/bun test/bench/memory.ts [--binary PATH] [--compare PATH] [--original DIR [--python PATH]] [--no-write]
  *
- * RSS counts every page a process maps, including the binary's code, which all six processes share
+ * RSS counts every page a process maps, including the binary's code, which all the pod's processes share
  * (one file); PSS splits shared pages between their users, so the pod's PSS sum is what it costs the
  * machine. Each figure is read once the process has been ready for a second (its idle state).
  * Rewrites the `## Memory` section of BENCHMARKS.md.
@@ -22,7 +22,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
 import { ORIGINAL_ROLES, startOriginalRole } from './original-pod.ts';
-import { POD_ROLES, pssMiB, rssMiB, startRole, stopper, waitUntil, type Started } from './pod-processes.ts';
+import { dropPageCache, POD_ROLES, pssMiB, rssMiB, startRole, stopper, waitUntil, type Started } from './pod-processes.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const args = process.argv.slice(2);
@@ -34,6 +34,8 @@ const BINARY = resolve(flag('--binary') ?? join(ROOT, 'dist/peers'));
 const ORIGINAL = flag('--original') ? resolve(flag('--original')!) : undefined;
 const PYTHON = flag('--python') ?? 'python3';
 const WRITE = !args.includes('--no-write');
+/** Another build (e.g. before a change): its pod is measured in the same run and printed beside, not written. */
+const COMPARE = flag('--compare') ? resolve(flag('--compare')!) : undefined;
 const SIDECAR_GOAL_MIB = 40;
 const IDLE_MS = 1000;
 
@@ -42,8 +44,15 @@ const work = mkdtempSync(join(tmpdir(), 'peers-bench-memory-'));
 
 type Figure = { name: string; rss: number; pss: number };
 
-/** Starts the processes, lets them idle, reads each one's memory, stops them all. */
-async function measure(start: (() => Promise<Started>)[]): Promise<Figure[]> {
+/**
+ * Starts the processes, lets them idle, reads each one's memory, stops them all. The binary's pages
+ * are dropped from the page cache first: how many of them a process maps depends on how they came
+ * into the cache (the auth sidecar maps ~6 MiB more of a binary just written, by a build or a
+ * download, than of the same one read from disk; measured, the kernel's reasons not pinned down), so
+ * every figure here is for a binary read from disk, as after a reboot, and two runs agree.
+ */
+async function measure(binary: string | undefined, start: (() => Promise<Started>)[]): Promise<Figure[]> {
+  if (binary) dropPageCache(binary);
   const started: Started[] = [];
   try {
     for (const s of start) started.push(await s());
@@ -70,7 +79,7 @@ async function idleServer(name: string, source: string, pkg?: string): Promise<F
   writeFileSync(join(dir, 'server.ts'), `${load}${source}`);
   const built = Bun.spawnSync([process.execPath, 'build', 'server.ts', '--compile', '--bytecode', '--format=esm', '--outfile', 'server'], { cwd: dir, stdout: 'pipe', stderr: 'pipe' });
   if (built.exitCode !== 0) throw new Error(`bun build --compile: ${built.stderr.toString()}`);
-  const [figure] = await measure([
+  const [figure] = await measure(join(dir, 'server'), [
     async () => {
       const proc = spawn(join(dir, 'server'), [], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, OCLIF_DISABLE_ENGINE_WARNING: '1' } });
       await waitUntil(proc, name, (err) => err.includes('ready'));
@@ -95,10 +104,12 @@ try {
     await idleServer('an idle `node:http` server instead', LISTEN_HTTP),
     await idleServer('an idle `Bun.serve` server instead', LISTEN_BUN_SERVE),
   ];
-  const pod = await measure(POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod'))));
-  const oclif = await measure(POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod-oclif'), { viaOclif: true })));
-  const smol = await measure(POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod-smol'), { env: { BUN_OPTIONS: '--smol' } })));
-  const original = ORIGINAL ? await measure(ORIGINAL_ROLES.map((role) => () => startOriginalRole(ORIGINAL, role, join(work, 'original', role.replace(/\W+/g, '-')), PYTHON))) : undefined;
+  const pod = await measure(BINARY, POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod'))));
+  const oclif = await measure(BINARY, POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod-oclif'), { viaOclif: true })));
+  const smol = await measure(BINARY, POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod-smol'), { env: { BUN_OPTIONS: '--smol' } })));
+  const compared = COMPARE ? await measure(COMPARE, POD_ROLES.map((role) => () => startRole(COMPARE, role, join(work, 'pod-compared')))) : undefined;
+  // Its interpreter and tinyproxy are installed files, read from disk like the binary above.
+  const original = ORIGINAL ? await measure(undefined, ORIGINAL_ROLES.map((role) => () => startOriginalRole(ORIGINAL, role, join(work, 'original', role.replace(/\W+/g, '-')), PYTHON))) : undefined;
 
   const rows = pod.map((f, i) => {
     const sidecar = f.name !== 'loop';
@@ -112,11 +123,14 @@ try {
     '## Memory',
     '',
     `Measured by \`bun test/bench/memory.ts${ORIGINAL ? ' --original <checkout>' : ''}\` on ${new Date().toISOString().slice(0, 10)}: each long-running process of the`,
-    `pod started by its real command from the compiled \`dist/peers\`, all six at once on the host, read after`,
+    `pod started by its real command from the compiled \`dist/peers\`, all ${POD_ROLES.length} at once on the host, read after`,
     `${IDLE_MS / 1000} s idle (the loop in a peer's turn), on ${cpus().length} × ${cpu}, Bun ${Bun.version}; each command line is the one`,
-    "sandbox/pod-spec.ts writes (the egress proxy's two listeners, the gates runner's own bridge, the auth sidecar's log file).",
+    "sandbox/pod-spec.ts writes (the egress proxy's two listeners, the setup and gates runners' own bridges, the auth sidecar's log file",
+    "and budget policy). Every binary is dropped from the page cache before its processes start: a process maps more of a binary",
+    'just written (by a build or a download) than of the same one read from disk, ~6 MiB more for the auth sidecar; these figures',
+    'are for the latter, as after a reboot, so that two runs agree.',
     'The floor, measured in the same run, is an idle TCP server built with `bun build --compile`: what any Bun process that serves',
-    "costs. RSS counts the binary's code pages in every process; PSS splits pages shared between processes (the six map one",
+    `costs. RSS counts the binary's code pages in every process; PSS splits pages shared between processes (the ${POD_ROLES.length} map one`,
     "file), so the pod's PSS sum is what it costs the machine. The rows under the floor are the same server importing one",
     'package (or module), or serving HTTP instead: what the command framework, the schema library (all of it, and what the',
     'runner uses of its functional build) and an HTTP server add to any Bun process. The sidecars and runners start without',
@@ -128,7 +142,7 @@ try {
     `| ${floor.name} (floor) | ${mib(floor.rss)} | 1× | ${mib(floor.pss)} | | | |`,
     ...others.map((f) => `| ${f.name} | ${mib(f.rss)} | ${(f.rss / floor.rss).toFixed(2)}× | ${mib(f.pss)} | | | |`),
     ...rows,
-    `| **whole pod** (6 processes) | **${mib(sum(pod, 'rss'))}** | | **${mib(sum(pod, 'pss'))}** | ${mib(sum(oclif, 'rss'))} | ${mib(sum(smol, 'rss'))} | |`,
+    `| **whole pod** (${POD_ROLES.length} processes) | **${mib(sum(pod, 'rss'))}** | | **${mib(sum(pod, 'pss'))}** | ${mib(sum(oclif, 'rss'))} | ${mib(sum(smol, 'rss'))} | |`,
     '',
     `Without oclif the pod's processes hold ${mib(sum(oclif, 'rss') - sum(pod, 'rss'))} MiB less RSS together. The auth sidecar serves its ports with`,
     `\`node:http\`: an idle \`node:http\` server alone holds ${mib(http.rss)} MiB (+${mib(http.rss - floor.rss)} over the floor), an idle \`Bun.serve\` one`,
@@ -146,10 +160,14 @@ try {
       `| **whole original** (${original.length} processes) | **${mib(sum(original, 'rss'))}** | **${mib(sum(original, 'pss'))}** |`,
       '',
       `The whole pod against the whole original: RSS ${mib(sum(pod, 'rss'))} against ${mib(sum(original, 'rss'))} MiB (×${(sum(pod, 'rss') / sum(original, 'rss')).toFixed(1)}), PSS ${mib(sum(pod, 'pss'))} against ${mib(sum(original, 'pss'))} MiB (×${(sum(pod, 'pss') / sum(original, 'pss')).toFixed(1)}).`,
-      'The original runs three processes where peers runs six (its peers and gates run from its loop, with no runners or bridge), and every',
+      `The original runs three processes where peers runs ${POD_ROLES.length} (its peers and gates run from its loop, with no runners or bridge), and every`,
       'Bun process costs the floor above before it does anything.',
       '',
     );
+  }
+  if (compared) {
+    console.log(`RSS (MiB) of ${COMPARE} against ${BINARY}, same run:`);
+    for (const [i, f] of pod.entries()) console.log(`  ${f.name.padEnd(18)} ${mib(compared[i]!.rss)} -> ${mib(f.rss)}  (PSS ${mib(compared[i]!.pss)} -> ${mib(f.pss)})`);
   }
   const section = lines.join('\n');
   console.log(section);

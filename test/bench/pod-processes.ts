@@ -4,13 +4,14 @@
  * Shared by the memory benchmark; nothing here measures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { writeBudgetPolicy } from '../../src/budget/budget-policy-file.ts';
 
-export type Role = 'egress' | 'bridge' | 'auth' | 'gates runner' | 'workspace runner' | 'loop';
+export type Role = 'egress' | 'bridge' | 'auth' | 'setup runner' | 'gates runner' | 'workspace runner' | 'loop';
 /** The pod's long-running processes, each once (sandbox/pod-spec.ts). */
-export const POD_ROLES: readonly Role[] = ['egress', 'bridge', 'auth', 'gates runner', 'workspace runner', 'loop'];
+export const POD_ROLES: readonly Role[] = ['egress', 'bridge', 'auth', 'setup runner', 'gates runner', 'workspace runner', 'loop'];
 
 export type Started = { role: string; pid: number; stop(): Promise<void> };
 
@@ -102,8 +103,9 @@ export function stopper(proc: ChildProcess): () => Promise<void> {
 
 /**
  * The role's command line as sandbox/pod-spec.ts writes it, with sockets and files under `dir`: the
- * egress proxy's two listeners (the workspace's and the auth sidecar's), the bridge and the gates
- * runner's own bridge to the first, the auth sidecar to the second with its log file.
+ * egress proxy's two listeners (the workspace's and the auth sidecar's), the bridge and the setup and
+ * gates runners' own bridges to the first, the auth sidecar to the second with its log file and the
+ * budget policy `peers up` writes (src/budget/run-budget.ts: a USD cap, here $25).
  */
 function roleArgv(role: Role, dir: string): string[] {
   const sock = (name: string) => join(dir, `${name}.sock`);
@@ -112,8 +114,13 @@ function roleArgv(role: Role, dir: string): string[] {
       return ['sidecar', 'egress', '--listen', `unix:${sock('egress')}`, '--vendor-listen', `unix:${sock('egress-vendor')}`, '--audit-log', join(dir, 'egress.jsonl')];
     case 'bridge':
       return ['sidecar', 'bridge', '--listen', '127.0.0.1:0', '--to', `unix:${sock('egress')}`];
-    case 'auth':
-      return ['sidecar', 'auth', '--port', 'anthropic=0', '--port', 'openai=0', '--egress', `unix:${sock('egress-vendor')}`, '--usage-ledger', join(dir, 'usage.jsonl'), '--log-file', join(dir, 'auth.log')];
+    case 'auth': {
+      const policy = join(dir, 'budget.json');
+      writeBudgetPolicy(policy, { version: 1, resolved_at: new Date().toISOString(), max_tokens: null, max_usd: 25, max_usd_mode: 'hard', reason: 'bench', credentials: 'api-key', price_table: 'bench' });
+      return ['sidecar', 'auth', '--port', 'anthropic=0', '--port', 'openai=0', '--egress', `unix:${sock('egress-vendor')}`, '--usage-ledger', join(dir, 'usage.jsonl'), '--log-file', join(dir, 'auth.log'), '--budget-policy', policy];
+    }
+    case 'setup runner':
+      return ['runner', '--socket', sock('setup-runner'), '--bridge', `127.0.0.1:0=unix:${sock('egress')}`];
     case 'gates runner':
       return ['runner', '--socket', sock('gates-runner'), '--bridge', `127.0.0.1:0=unix:${sock('egress')}`];
     case 'workspace runner':
@@ -127,6 +134,7 @@ const READY_LINE: Record<Exclude<Role, 'loop'>, RegExp> = {
   egress: /listening on/,
   bridge: /peers bridge .* -> /,
   auth: /auth sidecar listening/,
+  'setup runner': /peers runner: /,
   'gates runner': /peers runner: /,
   'workspace runner': /peers runner: /,
 };
@@ -152,6 +160,21 @@ export async function startRole(binary: string, role: Role, dir: string, { env =
   });
   await waitUntil(proc, role, role === 'loop' ? () => waitsOnSleep(proc.pid!) : (err) => READY_LINE[role].test(err));
   return { role, pid: proc.pid!, stop: stopper(proc) };
+}
+
+/**
+ * Drops `path`'s pages from the page cache: written to disk first (a page still dirty cannot be
+ * dropped), then GNU dd's `iflag=nocache count=0`. Read-only, so a binary another process runs is fine.
+ */
+export function dropPageCache(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fdatasyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  const r = Bun.spawnSync(['dd', `if=${path}`, 'iflag=nocache', 'count=0', 'status=none'], { stdout: 'ignore', stderr: 'pipe' });
+  if (r.exitCode !== 0) throw new Error(`dd (dropping ${path} from the page cache): ${r.stderr.toString()}`);
 }
 
 /** Resident set size of one process, in MiB (VmRSS of /proc/<pid>/status). */
