@@ -5,7 +5,8 @@
  * so the dashboard's data is exactly `status --json`.
  */
 import { existsSync } from 'node:fs';
-import { formatStatus, readRunSummary, statusJson, type RunSummary } from '../src/report/run-summary.ts';
+import type { RunSummary } from '../src/report/run-summary.ts';
+import { formatStatus, statusJson } from '../src/report/status-text.ts';
 import { statePaths } from '../src/state/paths.ts';
 import { projectStatus, type ProjectStatus } from './project-status.ts';
 import type { ProjectEntry } from '../sandbox/registry.ts';
@@ -22,7 +23,8 @@ export async function readProjectView(entry: ProjectEntry, env: NodeJS.ProcessEn
   const project = await projectStatus(entry, env, stateDir);
   // An explicit --state-dir without a run in it is a wrong path, not a fresh project.
   const hasRun = Boolean(project.stateDir) && (existsSync(statePaths(project.stateDir).state) || (stateDir !== undefined && !mayBeFresh));
-  return { project, summary: hasRun ? readRunSummary(project.stateDir) : undefined };
+  // The state files' reader (and their schemas) is loaded only for a project with a run.
+  return { project, summary: hasRun ? (await import('../src/report/run-summary.ts')).readRunSummary(project.stateDir) : undefined };
 }
 
 /** The JSON of `peers status --json` (and of each project on the dashboard). */

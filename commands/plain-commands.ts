@@ -62,7 +62,7 @@ export async function runPlainCommand(command: PlainCommand, io: CommandIO, repo
     return 0;
   } catch (error) {
     if (command.json) {
-      const json = jsonOfFailure(command.id, error);
+      const json = await jsonOfFailure(command.id, error);
       if (json !== undefined) writeJson(io, json);
     }
     return report(error, io);

@@ -6,7 +6,6 @@
 import { format } from 'node:util';
 import type { CommandIO } from '../command-io.ts';
 import { CommandFailed, PeersError } from '../errors.ts';
-import { jsonError, jsonOutput } from './json-output.ts';
 
 /** A command's view of its output: its process (io) and whether it answers in JSON. */
 export type CommandOutput = { readonly io: CommandIO; readonly json: boolean; log(message?: string, ...args: unknown[]): void };
@@ -25,9 +24,14 @@ export function commandOutput(io: CommandIO, json: boolean): CommandOutput {
   return { io, json, log: (message = '', ...args) => logLine(io, json, message, ...args) };
 }
 
-/** Under --json, the document of a failure: the command's own result when it has one, else the error; undefined for none. */
-export function jsonOfFailure(commandId: string, error: unknown): unknown {
+/**
+ * Under --json, the document of a failure: the command's own result when it has one, else the error;
+ * undefined for none. The output schemas (every command's, json-output.ts) are loaded only here and
+ * for a --json result, never by a command that prints text.
+ */
+export async function jsonOfFailure(commandId: string, error: unknown): Promise<unknown> {
   if (!(error instanceof PeersError)) return undefined;
+  const { jsonError, jsonOutput } = await import('./json-output.ts');
   if (!(error instanceof CommandFailed)) return jsonError(error);
   return error.result === undefined ? undefined : jsonOutput(commandId, error.result);
 }
