@@ -32,11 +32,11 @@ export type CommandIO = {
   readonly signals: SignalSource;
 };
 
-/** The real process: what every command gets when `peers` runs it. */
-export function processIO(): CommandIO {
+/** The real process: what every command gets when `peers` runs it (`stdout`: src/cli/fd-output.ts for the commands without oclif). */
+export function processIO(stdout: OutputStream = process.stdout): CommandIO {
   // stderr and stdin on first use: making a stream costs every command, and most never use these.
   return {
-    stdout: process.stdout,
+    stdout,
     get stderr() {
       return process.stderr;
     },

@@ -3,7 +3,6 @@
  * oclif (commands/plain-commands.ts): lines for people unless --json, the JSON document of its
  * result, the JSON of its failure. One implementation for both, so the two paths cannot differ.
  */
-import { format } from 'node:util';
 import type { CommandIO } from '../command-io.ts';
 import { CommandFailed, PeersError } from '../errors.ts';
 
@@ -15,9 +14,15 @@ export function writeJson(io: Pick<CommandIO, 'stdout'>, json: unknown): void {
   io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
 }
 
-/** A line on stdout for people (nothing under --json: stdout is then one JSON document). */
+/**
+ * A line on stdout for people (nothing under --json: stdout is then one JSON document). A message
+ * alone is the line (what util.format returns for one string), so a command that only prints lines
+ * never loads node:util.
+ */
 export function logLine(io: Pick<CommandIO, 'stdout'>, json: boolean, message = '', ...args: unknown[]): void {
-  if (!json) io.stdout.write(`${format(message, ...args)}\n`);
+  if (json) return;
+  const line = args.length === 0 && typeof message === 'string' ? message : process.getBuiltinModule('node:util').format(message, ...args);
+  io.stdout.write(`${line}\n`);
 }
 
 export function commandOutput(io: CommandIO, json: boolean): CommandOutput {
