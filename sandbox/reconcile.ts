@@ -98,7 +98,7 @@ export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv
   } catch {
     stop = undefined; // an unusable stop reason file is `peers status`'s to report; ls still lists the project
   }
-  const figures = await runFigures(stateDir, p.path);
+  const figures = await runFigures(stateDir, p.path, env);
   // A loop run on the host (`peers loop`) has no container but holds the state dir's run lock.
   let lockHeld = false;
   try {
