@@ -28,9 +28,9 @@ export async function main(argv: string[]): Promise<number> {
   // `--no-color` on any command means NO_COLOR, set before oclif (its help) or anything else reads it.
   const { takeNoColorFlag } = await import('./cli/colour.ts');
   if (takeNoColorFlag(argv)) process.env.NO_COLOR = '1';
-  // oclif would print its user-agent string; users expect `peers <version>`.
   // Up to oclif, output goes straight to the descriptor (src/cli/fd-output.ts): process.stdout costs more to make than the rest.
   const { stdoutFd } = await import('./cli/fd-output.ts');
+  // oclif would print its user-agent string; users expect `peers <version>`.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version')) {
     stdoutFd().write(`${PEERS_NAME} ${PEERS_VERSION}\n`);
     return 0;
