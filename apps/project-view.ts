@@ -5,14 +5,16 @@
  * so the dashboard's data is exactly `status --json`.
  */
 import { existsSync } from 'node:fs';
-import { formatStatus, readRunSummary, statusJson, type RunSummary } from '../src/report/run-summary.ts';
+import type { RunSummary } from '../src/report/run-summary.ts';
+import type { statusJson } from '../src/report/status-text.ts';
 import { statePaths } from '../src/state/paths.ts';
 import { projectStatus, type ProjectStatus } from './project-status.ts';
 import type { ProjectEntry } from '../sandbox/registry.ts';
 import { statusRow } from '../sandbox/status-view.ts';
 import { formatDegraded } from '../src/loop/pod-health.ts';
 
-export type ProjectView = { project: ProjectStatus; summary?: RunSummary };
+/** `run`: what `status` says of the run (src/report/status-text.ts), as of when it was read. */
+export type ProjectView = { project: ProjectStatus; summary?: RunSummary; run?: { json: ReturnType<typeof statusJson>; text: string } };
 
 /**
  * `stateDir`: an explicit state directory (`--state-dir`): a run must be there, unless
@@ -22,13 +24,18 @@ export async function readProjectView(entry: ProjectEntry, env: NodeJS.ProcessEn
   const project = await projectStatus(entry, env, stateDir);
   // An explicit --state-dir without a run in it is a wrong path, not a fresh project.
   const hasRun = Boolean(project.stateDir) && (existsSync(statePaths(project.stateDir).state) || (stateDir !== undefined && !mayBeFresh));
-  return { project, summary: hasRun ? readRunSummary(project.stateDir) : undefined };
+  if (!hasRun) return { project };
+  // The state files' reader (and their schemas) and what is said of a run are loaded only for a project with a run.
+  const [{ readRunSummary }, text] = await Promise.all([import('../src/report/run-summary.ts'), import('../src/report/status-text.ts')]);
+  const summary = readRunSummary(project.stateDir);
+  const now = Date.now();
+  return { project, summary, run: { json: text.statusJson(summary, now), text: text.formatStatus(summary, now) } };
 }
 
 /** The JSON of `peers status --json` (and of each project on the dashboard). */
 export function projectJson(v: ProjectView) {
   const head = statusRow(v.project);
-  return v.summary ? { ...statusJson(v.summary), ...head } : { ...head, state_dir: v.project.stateDir, last_stop: null, current_turn: null };
+  return v.run ? { ...v.run.json, ...head } : { ...head, state_dir: v.project.stateDir, last_stop: null, current_turn: null };
 }
 
 /** The text of `peers status` (and of each `status --watch` frame); `results`: where the run's commits are. */
@@ -40,6 +47,6 @@ export function projectText(v: ProjectView, results?: string): string[] {
     `Spend: $${p.spend.usd.toFixed(4)}, ${p.spend.tokens} tokens`,
     `Open gates: ${p.openGates.length ? p.openGates.join(', ') : 'none (all green)'}`,
     ...(results ? [results] : []),
-    ...(v.summary ? formatStatus(v.summary).split('\n') : [`No run yet: start one with \`peers up ${p.path}\``]),
+    ...(v.run ? v.run.text.split('\n') : [`No run yet: start one with \`peers up ${p.path}\``]),
   ];
 }

@@ -109,7 +109,7 @@ export abstract class BaseCommand extends Command {
   /** Under --json, the document of a failure: the command's own result when it has one, else the error. */
   protected override async catch(err: Error & { exitCode?: number }): Promise<unknown> {
     if (this.jsonEnabled()) {
-      const json = jsonOfFailure(this.id ?? '', err);
+      const json = await jsonOfFailure(this.id ?? '', err);
       if (json !== undefined) this.logJson(json);
     }
     throw err;

@@ -3,6 +3,7 @@
  * oclif command (help, every error); src/main.ts runs a plain command line without loading oclif
  * (plain-commands.ts).
  */
+import { paintFor } from '../src/cli/colour.ts';
 import { InputError } from '../src/cli/errors.ts';
 import { listProjects } from '../sandbox/registry.ts';
 import { projectStatus } from '../apps/project-status.ts';
@@ -26,6 +27,6 @@ export async function runLs(flags: FlagValues<typeof LS_FLAGS>, out: CommandOutp
   }
   const rows = await Promise.all(listProjects(out.io.env).map((p) => projectStatus(p, out.io.env)));
   if (!rows.length) out.log('no projects yet: run `peers init` then `peers up` in a repository');
-  else for (const line of projectTable(rows)) out.log(line);
+  else for (const line of projectTable(rows, paintFor(out.io.stdout, out.io.env))) out.log(line);
   return { projects: rows.map(statusRow) };
 }

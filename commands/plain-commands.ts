@@ -57,12 +57,12 @@ export async function plainCommand(argv: readonly string[], env: NodeJS.ProcessE
 export async function runPlainCommand(command: PlainCommand, io: CommandIO, report: (error: unknown, io: CommandIO) => Promise<number>): Promise<number> {
   try {
     const result = await command.run(commandOutput(io, command.json));
-    const { jsonOutput } = await import('../src/cli/json-output/json-output.ts');
-    if (result && command.json) writeJson(io, jsonOutput(command.id, result));
+    // The output schemas (every command's) are loaded for a JSON document only.
+    if (result && command.json) writeJson(io, (await import('../src/cli/json-output/json-output.ts')).jsonOutput(command.id, result));
     return 0;
   } catch (error) {
     if (command.json) {
-      const json = jsonOfFailure(command.id, error);
+      const json = await jsonOfFailure(command.id, error);
       if (json !== undefined) writeJson(io, json);
     }
     return report(error, io);

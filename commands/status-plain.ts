@@ -3,15 +3,11 @@
  * is its oclif command (help, the project argument, every error); src/main.ts runs a plain command
  * line without loading oclif (plain-commands.ts).
  */
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { projectJson, projectText, readProjectView } from '../apps/project-view.ts';
-import { watchStatus } from '../apps/watch/status-watch.ts';
-import { catchUpNotifications } from '../src/notify/notify-watch.ts';
-import { notifyStatusLine } from '../src/notify/notify-store.ts';
 import { listProjects } from '../sandbox/registry.ts';
-import { listArchives } from '../src/state/run-archive.ts';
-import { describePublish } from '../sandbox/publish-branch.ts';
-import { publishIfRun } from '../sandbox/up.ts';
+import { archiveRootFor, hasRunClone, statePaths } from '../src/state/paths.ts';
 import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
 import { exitWith, type CommandOutput } from '../src/cli/json-output/command-output.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
@@ -32,18 +28,24 @@ export async function runStatus(project: string | undefined, flags: FlagValues<t
   const stateDir = flags['state-dir'] ? resolve(io.cwd, flags['state-dir']) : undefined;
   if (flags.watch) {
     // The watch prints its own frames (or JSON lines) as it goes; what is left is its exit code.
+    const { watchStatus } = await import('../apps/watch/status-watch.ts');
     return exitWith(await watchStatus({ read: () => readProjectView(entry, io.env, stateDir, true), intervalMs: flags.interval * 1000, json: out.json, out: io.stdout, signals: io.signals }), undefined);
   }
   const view = await readProjectView(entry, io.env, stateDir);
   // The run's commits reach the user's repository here too (the pod cannot write it).
-  const results = publishIfRun(view.project.path, view.project.stateDir);
-  if (view.summary) await catchUpNotifications(view.project.stateDir);
-  const notified = view.summary ? notifyStatusLine(view.project.stateDir) : undefined;
+  const publish = view.project.stateDir && hasRunClone(statePaths(view.project.stateDir)) ? await import('../sandbox/publish-if-run.ts') : undefined;
+  const results = publish?.publishIfRun(view.project.path, view.project.stateDir);
+  // A run may have notifications due (the notifier catches up here too); a project without one has none.
+  let notified: string | undefined;
+  if (view.summary) {
+    await (await import('../src/notify/notify-watch.ts')).catchUpNotifications(view.project.stateDir);
+    notified = (await import('../src/notify/notify-store.ts')).notifyStatusLine(view.project.stateDir);
+  }
   // Runs archived by `peers up --fresh` / `peers reset`, oldest first.
-  const archives = view.project.stateDir ? listArchives(view.project.stateDir) : [];
+  const archives = view.project.stateDir && existsSync(archiveRootFor(view.project.stateDir)) ? (await import('../src/state/run-archive.ts')).listArchives(view.project.stateDir) : [];
   const archiveLines = archives.length
     ? ['Earlier runs (archived, oldest first; read one with peers report --state-dir DIR):', ...archives.map((a) => `  ${a.stopReason ?? 'no stop reason'}, tick ${a.tick ?? '-'}, $${(a.spentUsd ?? 0).toFixed(2)}: ${a.path}`)]
     : [];
-  out.log([...projectText(view, results ? describePublish(results) : undefined), ...(notified ? [notified] : []), ...archiveLines].join('\n'));
+  out.log([...projectText(view, results ? publish!.describePublish(results) : undefined), ...(notified ? [notified] : []), ...archiveLines].join('\n'));
   return { ...projectJson(view), results: results ?? null, archives: archives.map(archivedRunJson) };
 }

@@ -3,7 +3,6 @@
  * `podman(args, { env })`. `PEERS_PODMAN` in the environment the command was given overrides the
  * executable (a wrapper script in tests); podman itself runs in that environment.
  */
-import { spawn } from 'node:child_process';
 import { PeersError } from '../src/cli/errors.ts';
 
 export type PodmanResult = { code: number; stdout: string; stderr: string };
@@ -18,7 +17,8 @@ export function podman(
   opts: { env: NodeJS.ProcessEnv; stdin?: string | NodeJS.ReadableStream; timeoutMs?: number; onLine?: (line: string) => void },
 ): Promise<PodmanResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(podmanBin(opts.env), args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env });
+    // Loaded on first use: `peers status` as root, or without podman, asks podman nothing.
+    const child = process.getBuiltinModule('node:child_process').spawn(podmanBin(opts.env), args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env });
     let stdout = '';
     let stderr = '';
     let partial = '';

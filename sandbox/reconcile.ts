@@ -11,7 +11,6 @@ import { existsSync } from 'node:fs';
 import { probeRunLock } from '../src/state/run-lock.ts';
 import { statePaths, stateDirFor, projectKey } from '../src/state/paths.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
-import { containerName } from './pod-spec.ts';
 import { podman, podmanBin, projectContainers, type ContainerState } from './podman.ts';
 import type { ProjectEntry } from './registry.ts';
 import { runFigures, type RunFigures } from './run-figures.ts';
@@ -99,7 +98,7 @@ export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv
   } catch {
     stop = undefined; // an unusable stop reason file is `peers status`'s to report; ls still lists the project
   }
-  const figures = runFigures(stateDir, p.path);
+  const figures = await runFigures(stateDir, p.path, env);
   // A loop run on the host (`peers loop`) has no container but holds the state dir's run lock.
   let lockHeld = false;
   try {
@@ -109,7 +108,7 @@ export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv
   }
   const status = classify({
     loopRunning: Boolean(loop?.running) || lockHeld,
-    loopStartedAt: latest(loop ? await startedAt(containerName(key, 'loop'), env) : null, p.last_up_at ?? null),
+    loopStartedAt: latest(loop ? await startedAt((await import('./pod-spec.ts')).containerName(key, 'loop'), env) : null, p.last_up_at ?? null),
     stopReason: stop,
     hasState: Boolean(paths && existsSync(paths.state)),
     hasContainers: containers.length > 0,

@@ -7,11 +7,10 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadGoalsFile } from '../src/config/load.ts';
+import { hardGoalIdsOf } from '../src/config/hard-goal-ids.ts';
 import type { LoopState } from '../src/state/state-schema.ts';
-import { loadState } from '../src/state/state-store.ts';
 import { statePaths } from '../src/state/paths.ts';
-import { hostUsageLedgerPath, readLedgerSpend } from '../src/budget/ledger-spend.ts';
+import { hostUsageLedgerPath } from '../src/budget/ledger-path.ts';
 
 export type RunFigures = {
   tick: number | null;
@@ -23,40 +22,42 @@ export type RunFigures = {
 };
 
 /** The hard goals' ids: from the snapshot the loop enforces, else the project's own goals file. */
-function hardGoalIds(stateDir: string, projectDir: string): string[] {
+async function hardGoalIds(stateDir: string, projectDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   for (const file of [join(statePaths(stateDir).snapshotDir, 'goals.yaml'), join(projectDir, '.peers', 'goals.yaml')]) {
-    if (!existsSync(file)) continue;
-    try {
-      return loadGoalsFile(file).goals.filter((g) => g.type === 'hard').map((g) => g.id);
-    } catch {
-      return []; // a broken goals file is `peers up`'s and `peers doctor`'s to report, not ls's
-    }
+    if (existsSync(file)) return hardGoalIdsOf(file, env);
   }
   return [];
 }
 
-export function runFigures(stateDir: string, projectDir: string): RunFigures {
+/**
+ * The readers of state.json and the ledger (and their schemas) are loaded only when the file is there:
+ * a project that never ran (`peers ls`, `peers status` after `peers init`) reads its goals file only.
+ */
+export async function runFigures(stateDir: string, projectDir: string, env: NodeJS.ProcessEnv = process.env): Promise<RunFigures> {
   if (!stateDir) return { tick: null, spend: { usd: 0, tokens: 0 }, openGates: [], podDown: [] }; // the project directory is gone
   let state: LoopState | undefined;
+  const statePath = statePaths(stateDir).state;
   try {
-    state = loadState(statePaths(stateDir).state);
+    state = existsSync(statePath) ? (await import('../src/state/state-store.ts')).loadState(statePath) : undefined;
   } catch {
     state = undefined; // A corrupt state.json is reported by `peers status`; ls still lists the project.
   }
   const results = state?.gates.results ?? {};
   const failing = Object.entries(results).filter(([, g]) => g.state !== 'pass').map(([id]) => id);
-  const unevaluated = hardGoalIds(stateDir, projectDir).filter((id) => !(id in results));
+  const unevaluated = (await hardGoalIds(stateDir, projectDir, env)).filter((id) => !(id in results));
   return {
     tick: state?.tick ?? null,
-    spend: ledgerSpend(stateDir) ?? { usd: state?.budget.spent_usd ?? 0, tokens: state?.budget.spent_tokens ?? 0 },
+    spend: (await ledgerSpend(stateDir)) ?? { usd: state?.budget.spent_usd ?? 0, tokens: state?.budget.spent_tokens ?? 0 },
     openGates: [...failing, ...unevaluated],
     podDown: state?.degraded?.down ?? [],
   };
 }
 
-function ledgerSpend(stateDir: string): { usd: number; tokens: number } | null {
+async function ledgerSpend(stateDir: string): Promise<{ usd: number; tokens: number } | null> {
+  const path = hostUsageLedgerPath(stateDir);
+  if (!existsSync(path)) return null;
   try {
-    const l = readLedgerSpend(hostUsageLedgerPath(stateDir));
+    const l = (await import('../src/budget/ledger-spend.ts')).readLedgerSpend(path);
     return l ? { usd: l.usd, tokens: l.tokens } : null;
   } catch {
     return null; // `peers status` reports the damage; ls still lists the project

@@ -8,7 +8,7 @@
  * pod-spec.ts (egress first, the loop last). A running run takes live controls only
  * (`--max-runtime +6h`, written to the operator's control file the loop reads every tick).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { adoptControlPlane, snapshotDigest } from '../src/config/control-snapshot.ts';
@@ -33,7 +33,8 @@ import { hostUsageLedgerPath, readLedgerSpend } from '../src/budget/ledger-spend
 import { readPolicyIfPresent } from '../src/budget/budget-policy.ts';
 import { writeRunBudget } from '../src/budget/run-budget.ts';
 import { assertApiKeys } from './credential-check.ts';
-import { defaultRunBranch, describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
+import { publishIfRun, runBranch } from './publish-if-run.ts';
+import { describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
 import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
 import { prepareRunClone } from './run-clone.ts';
 import { workspaceImageState } from './image.ts';
@@ -95,32 +96,11 @@ export type UpResult = {
   repaired?: string[];
 };
 
+export { publishIfRun, runBranch };
+
 /** Where `up` records the user's repository as it was, for `down` to compare. */
 export function fingerprintPath(paths: StatePaths): string {
   return join(paths.dir, 'user-repo-fingerprint.json');
-}
-
-/** The branch a run's results are published to: config's `results.branch` (from the run's snapshot). */
-export function runBranch(paths: StatePaths, key: string): string {
-  try {
-    return loadConfigFile(join(paths.snapshotDir, 'config.yaml')).results?.branch ?? defaultRunBranch(key);
-  } catch {
-    return defaultRunBranch(key);
-  }
-}
-
-/**
- * Publishes the run's head when there is a pod run (a host command's side step; never fails it).
- * A host-only `peers loop` has a mirror but no run clone: its commits are the repository's own.
- */
-export function publishIfRun(repo: string, stateDir: string): PublishResult | undefined {
-  const paths = statePaths(stateDir);
-  if (!existsSync(join(paths.mirror, 'HEAD')) || !existsSync(join(paths.clone, '.git'))) return undefined;
-  try {
-    return publishRunBranch(repo, paths, runBranch(paths, projectKey(repo)));
-  } catch (error) {
-    return { branch: runBranch(paths, projectKey(repo)), sha: null, ahead: 0, updated: false, note: `could not publish the run's branch: ${(error as Error).message}` };
-  }
 }
 
 /**

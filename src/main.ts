@@ -28,17 +28,20 @@ export async function main(argv: string[]): Promise<number> {
   // `--no-color` on any command means NO_COLOR, set before oclif (its help) or anything else reads it.
   const { takeNoColorFlag } = await import('./cli/colour.ts');
   if (takeNoColorFlag(argv)) process.env.NO_COLOR = '1';
+  // Up to oclif, output goes straight to the descriptor (src/cli/fd-output.ts): process.stdout costs more to make than the rest.
+  const { stdoutFd } = await import('./cli/fd-output.ts');
   // oclif would print its user-agent string; users expect `peers <version>`.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v' || argv[0] === 'version')) {
-    process.stdout.write(`${PEERS_NAME} ${PEERS_VERSION}\n`);
+    stdoutFd().write(`${PEERS_NAME} ${PEERS_VERSION}\n`);
     return 0;
   }
   // Help as oclif rendered it at build time, when this terminal is the one it was rendered for.
   if (mayAskForHelp(argv)) {
     const { prerenderedHelp } = await import('./cli/prerendered-help.ts');
-    const text = prerenderedHelpFor(argv, prerenderedHelp(), process.env, process.stdout, () => oclifUserAgent(PEERS_NAME, PEERS_VERSION));
+    const stdout = stdoutFd();
+    const text = prerenderedHelpFor(argv, prerenderedHelp(), process.env, stdout, () => oclifUserAgent(PEERS_NAME, PEERS_VERSION));
     if (text !== undefined) {
-      process.stdout.write(text);
+      stdout.write(text);
       return 0;
     }
   }
@@ -70,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
       dropUnusableTmpdir();
       await startLifeline(argv);
       const { processIO } = await import('./cli/command-io.ts');
-      return await runPlainCommand(plain, processIO(), report);
+      return await runPlainCommand(plain, processIO(stdoutFd()), report);
     } catch (error) {
       return report(error);
     }

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { writableTo } from '../../src/cli/command-io.ts';
+import { writableTo } from '../../src/cli/writable-to.ts';
 import { InputError } from '../../src/cli/errors.ts';
 import { packTrees } from '../../sandbox/k8s/tar-tree.ts';
 import { BaseCommand } from '../base.ts';

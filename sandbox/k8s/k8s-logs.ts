@@ -3,7 +3,7 @@
  * -f until the container ends or Ctrl-C), or with --egress the egress audit log on the state
  * volume, read in the reader container (older rotated half first, as on podman).
  */
-import { writableTo } from '../../src/cli/command-io.ts';
+import { writableTo } from '../../src/cli/writable-to.ts';
 import { InputError, PeersError } from '../../src/cli/errors.ts';
 import { abortOnStopSignal } from '../../src/cli/stop-signal.ts';
 import type { LogIO } from '../logs.ts';

@@ -21,7 +21,7 @@ export async function k8sProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv =
   if (await syncState(s)) await fetchBack(s);
   const paths = statePaths(s.stateDir);
   const stop = readStopReason(paths.stopReason);
-  const figures = runFigures(s.stateDir, p.path);
+  const figures = await runFigures(s.stateDir, p.path, env);
   const containers = containerStates(s.pods);
   const loopStart = startedAt(s.runPod, 'loop');
   const lastUp = p.last_up_at ?? null;

@@ -5,13 +5,12 @@
  * LedgerError, and the caller holds the run rather than guess.
  */
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { isLimited, isRefusal, isReply, type LedgerLine, type LimitedLine, readLedgerFile, type RefusalLine } from '../../auth-proxy/usage/usage-ledger.ts';
 import { isUtilizationSignal, utilizationPercent } from '../../auth-proxy/usage/plan-usage.ts';
 
-/** Where `peers up` keeps the auth sidecar's files on the host (mounted into the pod). */
-export const authSidecarDir = (stateDir: string) => join(stateDir, 'sidecars', 'auth');
-export const hostUsageLedgerPath = (stateDir: string) => join(authSidecarDir(stateDir), 'usage.jsonl');
+import { authSidecarDir, hostUsageLedgerPath } from './ledger-path.ts';
+
+export { authSidecarDir, hostUsageLedgerPath };
 /** The same file inside the pod, where the loop reads it (pod-spec.ts mounts the dir read-only). */
 export const POD_USAGE_LEDGER = '/run/peers/auth-usage/usage.jsonl';
 

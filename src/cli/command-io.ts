@@ -5,7 +5,7 @@
  * run a command in process with buffers, a scratch environment and an emitter they signal
  * themselves, so a command's output and exit code are checked without spawning the binary.
  */
-import { type Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 
 /** Where a command writes: a terminal or a pipe in use, a buffer in tests. Bytes for binary output (a tar stream). */
 export type OutputStream = { write(chunk: string | Uint8Array): unknown; readonly isTTY?: boolean; readonly columns?: number; readonly rows?: number };
@@ -32,24 +32,19 @@ export type CommandIO = {
   readonly signals: SignalSource;
 };
 
-type Drains = { once(event: 'drain', listener: () => void): unknown };
-const drains = (out: OutputStream): out is OutputStream & Drains => typeof (out as Partial<Drains>).once === 'function';
-
-/**
- * A node Writable onto `out`, for a library that pipes into a stream (a tar stream, a Kubernetes log
- * or exec). A real stream that says it is full (write returned false) is waited on until it drains,
- * so a large archive is not held in memory.
- */
-export function writableTo(out: OutputStream): Writable {
-  return new Writable({
-    write(chunk: Buffer | string, _encoding, done) {
-      if (out.write(chunk) === false && drains(out)) out.once('drain', () => done());
-      else done();
+/** The real process: what every command gets when `peers` runs it (`stdout`: src/cli/fd-output.ts for the commands without oclif). */
+export function processIO(stdout: OutputStream = process.stdout): CommandIO {
+  // stderr and stdin on first use: making a stream costs every command, and most never use these.
+  return {
+    stdout,
+    get stderr() {
+      return process.stderr;
     },
-  });
-}
-
-/** The real process: what every command gets when `peers` runs it. */
-export function processIO(): CommandIO {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd(), signals: process };
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+    signals: process,
+  };
 }

@@ -66,20 +66,28 @@ export function identityEnv(id: GitIdentity): Record<string, string> {
 /**
  * The user's git identity as git itself would resolve it in `dir` (repository, global and system
  * config, includes and includeIf). Read once, before any peer runs; no hooks run for `git config`.
- * A missing git or a timeout means no identity, never an error: the default then applies.
+ * A missing git or a timeout means no identity, never an error: the default then applies. One `git`
+ * for both keys (NUL-separated, so a value cannot pass for another key); the last value of a key is
+ * the one that counts, as for `git config --get`.
  */
 export function readUserGitIdentity(dir: string, env: Record<string, string | undefined> = process.env): UserIdentity {
-  const get = (key: string): string | undefined => {
-    const res = spawnSync('git', ['config', '--get', key], {
-      cwd: dir,
-      env: { ...env, GIT_TERMINAL_PROMPT: '0' } as NodeJS.ProcessEnv,
-      encoding: 'utf8',
-      timeout: 10_000,
-      maxBuffer: 64 * 1024,
-    });
-    return res.status === 0 ? usableIdentityPart(res.stdout) : undefined;
-  };
-  const name = get('user.name');
-  const email = get('user.email');
+  const res = spawnSync('git', ['config', '-z', '--get-regexp', '^user\\.(name|email)$'], {
+    cwd: dir,
+    env: { ...env, GIT_TERMINAL_PROMPT: '0' } as NodeJS.ProcessEnv,
+    encoding: 'utf8',
+    timeout: 10_000,
+    maxBuffer: 64 * 1024,
+  });
+  const values: Record<string, string> = {};
+  if (res.status === 0) {
+    for (const entry of res.stdout.split('\0')) {
+      const nl = entry.indexOf('\n');
+      // A key without a value (`[user] name` alone) is git's "true": no identity, as `--get` gives.
+      if (nl < 0) delete values[entry];
+      else values[entry.slice(0, nl)] = entry.slice(nl + 1);
+    }
+  }
+  const name = usableIdentityPart(values['user.name']);
+  const email = usableIdentityPart(values['user.email']);
   return { ...(name ? { name } : {}), ...(email ? { email } : {}) };
 }

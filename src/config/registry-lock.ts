@@ -10,7 +10,6 @@
  * still the very file that was read (same inode, same token); otherwise it is put back.
  * Sync on purpose: `peers init` registers synchronously and the critical section is milliseconds.
  */
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { PeersError } from '../cli/errors.ts';
 import { accessingFile } from '../fs/file-errors.ts';
@@ -32,9 +31,12 @@ export function withRegistryLock<T>(lockPath: string, fn: () => T, timeoutMs = R
   }
 }
 
+/** Web Crypto's random bytes, as hex: node:crypto would be loaded by every command that reads the registry. */
+const randomHex = (bytes: number) => Buffer.from(crypto.getRandomValues(new Uint8Array(bytes))).toString('hex');
+
 function acquire(lockPath: string, deadline: number): number {
-  const token = `${process.pid} ${randomBytes(8).toString('hex')}`;
-  const tmp = `${lockPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const token = `${process.pid} ${randomHex(8)}`;
+  const tmp = `${lockPath}.${process.pid}.${randomHex(4)}.tmp`;
   writeFileSync(tmp, token, { mode: 0o600, flag: 'wx' });
   try {
     for (;;) {
@@ -80,7 +82,7 @@ function readOwner(lockPath: string): Owner | undefined {
 }
 
 function takeOver(lockPath: string, stale: Owner): void {
-  const aside = `${lockPath}.stale.${process.pid}.${randomBytes(4).toString('hex')}`;
+  const aside = `${lockPath}.stale.${process.pid}.${randomHex(4)}`;
   try {
     renameSync(lockPath, aside);
   } catch (e) {

@@ -18,12 +18,12 @@ import { readStopReason } from '../state/stop-reason.ts';
 import { statePaths, type StatePaths } from '../state/paths.ts';
 import { type BudgetPolicy, readPolicyIfPresent } from '../budget/budget-policy.ts';
 import { hostUsageLedgerPath, type LedgerSpend, readLedgerSpend } from '../budget/ledger-spend.ts';
-import { spendLines, spendView } from '../budget/spend-view.ts';
-import { describeWaiters, isAsleep } from '../loop/peer-sleep.ts';
 import { readControl, type ControlRead } from '../state/operator-control.ts';
 import { readLiveTurn, type LiveTurn } from '../state/live-turn.ts';
 import { ACTIVITY_TAIL_BYTES, describeActivity } from './turn-activity.ts';
-import { gateSeconds, gateTimeSeries, type GateTimeRow } from './tick-series.ts';
+
+// What a summary says (`peers status`): in a module of its own, which a fresh project's status loads without this one.
+export { formatStatus, statusJson } from './status-text.ts';
 
 export type RunSummary = {
   paths: StatePaths;
@@ -110,139 +110,4 @@ function turnActivity(stateDir: string, turn: LiveTurn): RunSummary['activity'] 
     text ??= describeActivity(tail.bytes.toString('utf8'));
   }
   return { text, last_output_at: last === null ? null : new Date(last).toISOString() };
-}
-
-/** The JSON shape of `peers status --json` (stable keys, snake_case like the state files). */
-export function statusJson(r: RunSummary, nowMs = Date.now()) {
-  const s = r.state;
-  const asleep = (p: string) => (s.peers[p] && isAsleep(s.peers[p]!, nowMs) ? s.peers[p]!.waiting : null);
-  const b = r.config?.budget;
-  const bill = spendView({ state: s, ticks: r.ticks, ledger: r.ledger, ledgerError: r.ledgerError, policy: r.policy, running: r.lock.held });
-  const policy = r.policy;
-  const control = r.control.ok ? r.control.control : null;
-  return {
-    state_dir: r.paths.dir,
-    tick: s.tick,
-    next_peer: s.peer_order[s.turn_index] ?? null,
-    running: r.lock.held,
-    lock_pid: r.lock.pid ?? null,
-    last_stop: r.stop ?? null,
-    /** The turn under way while the loop runs: who, since when, and what its output says it is doing. */
-    current_turn: r.liveTurn
-      ? {
-          tick: r.liveTurn.tick,
-          peer: r.liveTurn.peer,
-          tool: r.liveTurn.tool,
-          skeptic: r.liveTurn.skeptic,
-          started_at: r.liveTurn.started_at,
-          elapsed_s: Math.max(0, Math.round((Date.parse(r.readAt) - Date.parse(r.liveTurn.started_at)) / 1000)),
-          activity: r.activity?.text ?? null,
-          last_output_at: r.activity?.last_output_at ?? null,
-          stdout_log: join(r.paths.dir, r.liveTurn.stdout_log),
-          stderr_log: join(r.paths.dir, r.liveTurn.stderr_log),
-        }
-      : null,
-    halted: s.halted,
-    /** A `Peer-Status: blocked` declaration (confirmed_by set: the run stopped as `blocked`). */
-    blocked: s.blocked,
-    peers: Object.fromEntries(
-      s.peer_order.map((p) => {
-        const h = s.peers[p]!;
-        const w = asleep(p);
-        const paused = control?.paused[p]?.since ?? null;
-        return [p, { state: h.state, reason: h.reason, paused_since: paused, last_classification: h.last_classification, last_failure: h.last_failure, waiting_until: w?.until ?? null, waiting_reason: w?.reason ?? null, turns: h.turns, successes: h.successes, tokens: h.tokens, usd: h.usd }];
-      }),
-    ),
-    /** Peers asleep for their usage limit now, and until when (the others keep working; when none can, the run waits). */
-    waiting: s.peer_order.flatMap((p) => {
-      const w = asleep(p);
-      return w ? [{ peer: p, until: w.until, reason: w.reason }] : [];
-    }),
-    /** `peers pause` / `peers up --max-runtime`: what the loop reads before every tick (error: the run is held). */
-    operator: { paused: control ? Object.keys(control.paused) : [], max_runtime_s: control?.max_runtime_s ?? null, error: r.control.ok ? null : r.control.error },
-    budget: {
-      ticks: { spent: s.tick, cap: b?.max_ticks ?? null },
-      runtime_s: { spent: Math.round(s.budget.spent_runtime_ms / 1000), cap: control?.max_runtime_s ?? b?.max_runtime_s ?? null },
-      consecutive_failures: { spent: s.budget.consecutive_failures, cap: b?.max_consecutive_failures ?? null },
-      // Live from the ledger when there is one; caps from the policy `peers up` resolved.
-      tokens: { spent: bill.tokens, cap: policy ? policy.max_tokens : (b?.max_tokens ?? null) },
-      usd: { spent: bill.usd, cap: policy ? policy.max_usd : (b?.max_usd ?? null), mode: s.budget.usd_cap_mode ?? (policy ? `${policy.max_usd_mode} (${policy.reason})` : null) ?? b?.max_usd_mode ?? null },
-      wasted_runtime_s: Math.round(s.budget.wasted_runtime_ms / 1000),
-    },
-    bill,
-    gates: {
-      head: s.gates.head,
-      results: s.gates.results,
-      red_streak: s.gates.red_streak,
-      /** Expensive goals: the last measurement of each, with the commit it judged (only equal to HEAD's state when `head` matches). */
-      expensive: s.gates.expensive ?? {},
-      /** Gate time per tick: every logged tick's synchronous and background gate time (runs.jsonl `gate_time`). */
-      time: gateTimeSeries(r.ticks),
-    },
-    clean_ticks: s.clean_ticks,
-    /** Commits of the run made outside any attested turn: credited to no peer (src/loop/shell/unattested.ts). */
-    unattested_commits: s.unattested,
-    warnings: [...s.warnings, ...Object.entries(s.peer_warnings).flatMap(([peer, ws]) => ws.map((w) => `(for ${peer}) ${w}`))],
-    run_log: { path: r.paths.runs, ticks: r.ticks.length, skipped_lines: r.log.skipped },
-  };
-}
-
-const pct = (a: number, b: number | null | undefined) => (b ? ` (${Math.round((100 * a) / b)}%)` : '');
-const cap = (v: number | null | undefined) => (v === null || v === undefined ? '∞' : String(v));
-
-export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
-  const j = statusJson(r, nowMs);
-  const lines = [
-    `State: ${j.state_dir}`,
-    `Tick: ${j.tick}    next: ${j.next_peer}`,
-    j.running ? `Loop: running (pid ${j.lock_pid ?? '?'})` : 'Loop: not running',
-  ];
-  const c = j.current_turn;
-  if (c) {
-    lines.push(`Now: tick ${c.tick}, ${c.peer}${c.skeptic ? ' (skeptic)' : ''} working for ${c.elapsed_s}s${c.last_output_at ? `, last output ${Math.max(0, Math.round((Date.parse(r.readAt) - Date.parse(c.last_output_at)) / 1000))}s ago` : ', no output yet'}`);
-    if (c.activity) lines.push(`  doing: ${c.activity}`);
-  }
-  if (j.last_stop) lines.push(`Last stop: ${j.last_stop.reason} at ${j.last_stop.at}`);
-  if (j.operator.error) lines.push(`HELD: the operator control file cannot be used (${j.operator.error}): fix or remove ${r.paths.control}`);
-  if (j.operator.max_runtime_s !== null) lines.push(`Max runtime: ${j.operator.max_runtime_s}s (set by the operator)`);
-  if (j.halted) lines.push(`HALTED: ${j.halted.reason} at tick ${j.halted.at_tick} — see ${r.paths.halted}`);
-  if (j.waiting.length) lines.push(`Waiting for usage limits: ${describeWaiters(j.waiting)}`);
-  if (j.blocked) lines.push(`${j.blocked.confirmed_by ? 'BLOCKED' : 'Blocked (declared, not confirmed)'}: ${j.blocked.by}${j.blocked.confirmed_by ? ` and ${j.blocked.confirmed_by}` : ''} say the task cannot be done as specified: ${j.blocked.reason.replace(/\s+/g, ' ').slice(0, 200)}`);
-  const bu = j.budget;
-  lines.push(
-    'Budget:',
-    `  ticks ${bu.ticks.spent}/${cap(bu.ticks.cap)}${pct(bu.ticks.spent, bu.ticks.cap)}, runtime ${bu.runtime_s.spent}s/${cap(bu.runtime_s.cap)}s${pct(bu.runtime_s.spent, bu.runtime_s.cap)}, wasted ${bu.wasted_runtime_s}s`,
-    `  consecutive failures ${bu.consecutive_failures.spent}/${cap(bu.consecutive_failures.cap)}, tokens ${bu.tokens.spent}/${cap(bu.tokens.cap)}, usd $${bu.usd.spent.toFixed(4)}/${bu.usd.cap === null ? '∞' : `$${bu.usd.cap}`}${bu.usd.mode ? ` (mode ${bu.usd.mode})` : ''}`,
-  );
-  lines.push('Spend:', ...spendLines(j.bill).map((l) => `  ${l}`));
-  lines.push('Peers:');
-  for (const [name, p] of Object.entries(j.peers)) {
-    lines.push(`  ${name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}${p.paused_since ? `, PAUSED by the operator since ${p.paused_since} (peers resume ${name})` : ''}, ${p.successes}/${p.turns} turns handed off, last ${p.last_classification ?? '-'}, ${p.tokens} tokens, $${p.usd.toFixed(4)}`);
-    if (p.waiting_until) lines.push(`    asleep until ${p.waiting_until} (${p.waiting_reason})`);
-    if (p.last_failure) lines.push(`    last failure (tick ${p.last_failure.tick}): ${p.last_failure.cause}`);
-  }
-  const gates = Object.entries(j.gates.results);
-  lines.push(`Gates${j.gates.head ? ` at ${j.gates.head.slice(0, 8)}` : ''}:`);
-  if (!gates.length) lines.push('  (not evaluated yet)');
-  for (const [id, g] of gates) {
-    const red = j.gates.red_streak[id];
-    lines.push(`  ${id}: ${g.state}${red ? ` (red ${red} ticks)` : ''}${g.state === 'fail' ? ` — ${g.diagnostic.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`);
-  }
-  for (const [id, e] of Object.entries(j.gates.expensive)) {
-    const at = e.head === j.gates.head ? 'at HEAD' : `at ${e.head.slice(0, 8)}, an earlier commit`;
-    lines.push(`  ${id} (expensive): last measured ${e.state} ${at}, ${gateSeconds(e.duration_ms)}${e.background ? ' in the background' : ''}`);
-  }
-  const time = j.gates.time;
-  if (time.length) {
-    const last = time.at(-1)!;
-    const total = (f: (r: GateTimeRow) => number) => gateSeconds(time.reduce((n, r) => n + f(r), 0));
-    const running = last.running ? `; running now: ${last.running.ids.join(', ')} at ${last.running.head.slice(0, 8)}` : '';
-    lines.push(`Gate time: ${total((r) => r.sync_ms)} before the turns, ${total((r) => r.background_ms)} in the background; tick ${last.tick}: ${gateSeconds(last.sync_ms)} before the turn${running}`);
-  }
-  lines.push(`Clean ticks in a row: ${j.clean_ticks}`);
-  const outside = j.unattested_commits;
-  if (outside.length) lines.push(`Unattested: ${outside.length} commit${outside.length === 1 ? '' : 's'} made outside any peer's turn, credited to no peer (latest ${outside.at(-1)!.slice(0, 8)})`);
-  for (const w of j.warnings.slice(-5)) lines.push(`Warning: ${w}`);
-  lines.push(`Run log: ${j.run_log.ticks} ticks (${j.run_log.path})${j.run_log.skipped_lines ? `, ${j.run_log.skipped_lines} unreadable line(s) skipped (first: ${r.log.firstSkipped})` : ''}`);
-  return lines.join('\n');
 }

@@ -1,6 +1,6 @@
 /**
  * The base directories peers derives from the environment ($PEERS_STATE_DIR, $XDG_STATE_HOME,
- * $XDG_CONFIG_HOME, $XDG_RUNTIME_DIR, $HOME, $TMPDIR), read in one place. Following the XDG Base
+ * $XDG_CONFIG_HOME, $XDG_CACHE_HOME, $XDG_RUNTIME_DIR, $HOME, $TMPDIR), read in one place. Following the XDG Base
  * Directory specification, an XDG variable holding a relative path is ignored (its default
  * applies); a relative $HOME is ignored for the account's home from the password database.
  * $PEERS_STATE_DIR is peers' own: a relative value would put the run state wherever the command
@@ -20,7 +20,7 @@ export function homeDir(env: Record<string, string | undefined> = process.env): 
   }
 }
 
-function xdgDir(env: Record<string, string | undefined>, name: 'XDG_STATE_HOME' | 'XDG_CONFIG_HOME', fallback: string[]): string {
+function xdgDir(env: Record<string, string | undefined>, name: 'XDG_STATE_HOME' | 'XDG_CONFIG_HOME' | 'XDG_CACHE_HOME', fallback: string[]): string {
   const value = env[name];
   return value && isAbsolute(value) ? value : join(homeDir(env), ...fallback);
 }
@@ -31,6 +31,11 @@ export function xdgStateHome(env: Record<string, string | undefined> = process.e
 
 export function xdgConfigHome(env: Record<string, string | undefined> = process.env): string {
   return xdgDir(env, 'XDG_CONFIG_HOME', ['.config']);
+}
+
+/** What peers may forget at any time and work out again (src/config/hard-goal-ids.ts). */
+export function xdgCacheHome(env: Record<string, string | undefined> = process.env): string {
+  return xdgDir(env, 'XDG_CACHE_HOME', ['.cache']);
 }
 
 /** $XDG_RUNTIME_DIR when it holds an absolute path (it has no default: the caller picks one). */

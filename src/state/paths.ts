@@ -4,21 +4,26 @@
  * `~/.local/state/peers/<project>/`), `<project>` = sanitized basename of the repo root + '-' +
  * the first 8 hex of sha256(realpath): two clones named alike never share state.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, realpathSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync } from 'node:fs';
 import { accessingFile } from '../fs/file-errors.ts';
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { assertSafeDir } from '../fs/atomic-write.ts';
 import { stateDirOverride, xdgStateHome } from './env-dirs.ts';
 
 export function projectKey(repoDir: string): string {
   const real = realpathSync(repoDir);
   const name = basename(real).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '').slice(0, 64) || 'project';
-  return `${name}-${createHash('sha256').update(real).digest('hex').slice(0, 8)}`;
+  // Bun's hasher: node:crypto costs every start that reads a project (`status`, `ls`) more than the hash.
+  return `${name}-${new Bun.CryptoHasher('sha256').update(real).digest('hex').slice(0, 8)}`;
 }
 
 export function stateDirFor(repoDir: string, env: NodeJS.ProcessEnv = process.env): string {
   return stateDirOverride(env) ?? join(xdgStateHome(env), 'peers', projectKey(repoDir));
+}
+
+/** Where a state dir's archives live (src/state/run-archive.ts): beside it, so a rename never crosses a file system. */
+export function archiveRootFor(stateDir: string): string {
+  return join(dirname(stateDir), `${basename(stateDir)}.archive`);
 }
 
 export type StatePaths = {
@@ -105,3 +110,12 @@ export function ensureStateDirs(p: StatePaths): void {
 }
 
 const STATE_DIR = { what: 'state directory', hint: 'point --state-dir or $PEERS_STATE_DIR at a directory peers can create and own (not a symlink)' };
+
+/**
+ * A pod run's clone with the host's mirror beside it: a run whose commits `peers status`, `report`,
+ * `up` and `down` publish to the user's repository. A host-only `peers loop` has a mirror but no
+ * run clone: its commits are the repository's own.
+ */
+export function hasRunClone(paths: StatePaths): boolean {
+  return existsSync(join(paths.mirror, 'HEAD')) && existsSync(join(paths.clone, '.git'));
+}

@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { assertSafeDir, fsyncDir } from '../fs/atomic-write.ts';
 import { PeersError } from '../cli/errors.ts';
-import { statePaths } from './paths.ts';
+import { archiveRootFor, statePaths } from './paths.ts';
+
+export { archiveRootFor };
 import { acquireRunLock } from './run-lock.ts';
 import { loadState } from './state-store.ts';
 import { readStopReason } from './stop-reason.ts';
@@ -22,11 +24,6 @@ export type ArchivedRun = {
   tick: number | null;
   spentUsd: number | null;
 };
-
-/** Where a state dir's archives live: beside it, so a rename never crosses a file system. */
-export function archiveRootFor(stateDir: string): string {
-  return join(dirname(stateDir), `${basename(stateDir)}.archive`);
-}
 
 /** `2026-12-05T01-38-50Z-budget-max_usd`: sorts by time, says how the run ended. */
 export function archiveId(now: Date, stopReason: string | null): string {

@@ -107,6 +107,7 @@ function once(c: Case): { wall: number; cpu: number } {
 try {
   const hello = helloWorld();
   const repo = peersProject();
+  writeFileSync(join(work, 'not-a-directory'), '');
   const cases: Case[] = [];
   const add = (name: string, kind: Case['kind'], argv: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; exitCodes?: number[] } = {}) =>
     cases.push({ name, kind, argv, cwd: opts.cwd ?? repo, env: opts.env, exitCodes: opts.exitCodes ?? [0], wall: [], cpu: [] });
@@ -115,6 +116,8 @@ try {
   add('peers --version', 'peers', [BINARY, '--version']);
   add('peers --help', 'peers', [BINARY, '--help']);
   add('peers status', 'peers', [BINARY, 'status']);
+  // A cache that cannot be written: the goals file is validated on every look, as after an edit.
+  add('peers status (goals not remembered)', 'peers', [BINARY, 'status'], { env: { ...ENV, XDG_CACHE_HOME: join(work, 'not-a-directory') } });
   add('peers ls', 'peers', [BINARY, 'ls']);
   add('peers info', 'peers', [BINARY, 'info']);
   // doctor's verdict depends on the machine (podman, the image); its time is what is measured.
@@ -157,10 +160,11 @@ try {
     .join('\n');
   const versus: string[] = [];
   for (const { python, version } of pythons) {
-    for (const command of ['--help', 'status']) {
-      const [o, p] = [byName(`original peers ${command} (${python})`)!, byName(`peers ${command}`)!];
+    // `status` twice: with the goals remembered, and validated as after an edit of goals.yaml.
+    for (const [command, ours] of [['--help', '--help'], ['status', 'status'], ['status', 'status (goals not remembered)']]) {
+      const [o, p] = [byName(`original peers ${command} (${python})`)!, byName(`peers ${ours}`)!];
       const ratio = median(o.wall) / median(p.wall);
-      versus.push(`| \`peers ${command}\` | \`${python}\` (${version}) | ${x(ratio)} | ${x(median(o.cpu) / median(p.cpu))} | ${verdict(ratio >= AGAINST_ORIGINAL)} |`);
+      versus.push(`| \`peers ${ours}\` | \`${python}\` (${version}) | ${x(ratio)} | ${x(median(o.cpu) / median(p.cpu))} | ${verdict(ratio >= AGAINST_ORIGINAL)} |`);
     }
   }
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
@@ -177,8 +181,10 @@ try {
     '(which includes a clean checkout: a clone of a read-only view of the repository). `doctor` waits on podman (`podman info` alone is most of it).',
     '`--version`, `--help` (text oclif rendered at build time, printed for a pipe or an 80-column colourless terminal)',
     'and `status`, `ls`, `info` with a plain command line start without loading oclif (docs/ARCHITECTURE.md, Commands);',
-    'every other command, and these with a short flag or an argument, loads oclif. A goal is met when the median wall',
-    'ratio of this run is within it.',
+    'every other command, and these with a short flag or an argument, loads oclif. `status` and `ls` take the hard goals',
+    'they show from what an earlier look remembered of the same goals file (src/config/hard-goal-ids.ts; the warm-up',
+    'rounds make it); "goals not remembered" is every look after an edit of goals.yaml. A goal is met when the median',
+    'wall ratio of this run is within it.',
     '',
     header,
     table,

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { EventEmitter } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { plainCommand, runPlainCommand } from '../../../commands/plain-commands.ts';
@@ -19,6 +19,8 @@ const sb = makeSandbox();
 let repo: string;
 let bare: string;
 let plainDir: string;
+/** A run's state directory (a recorded run, copied): what status loads only when there is a run. */
+let runState: string;
 beforeAll(() => {
   repo = makeRepo(sb.root, 'proj');
   expect(runPeers(['init'], { cwd: repo, env: sb.env }).code).toBe(0);
@@ -26,6 +28,8 @@ beforeAll(() => {
   plainDir = join(sb.root, 'not-a-repo');
   mkdirSync(plainDir);
   writeFileSync(join(plainDir, 'file'), 'x\n');
+  runState = join(sb.root, 'recorded-run');
+  cpSync(join(import.meta.dir, '../../fixtures/report/recorded-run'), runState, { recursive: true });
 });
 afterAll(() => sb.cleanup());
 
@@ -51,6 +55,8 @@ describe('status, ls and info without oclif', () => {
     { argv: ['status'], code: 0 },
     { argv: ['status', '--json'], code: 0 },
     { argv: ['status', '--interval', '3', '--state-dir=state'], code: 1 },
+    { argv: ['status', '--state-dir', '../recorded-run'], code: 0 },
+    { argv: ['status', '--state-dir', '../recorded-run', '--json'], code: 0 },
     { argv: ['status', '--dir', '../proj'], cwd: () => bare, code: 0 },
     { argv: ['status'], cwd: () => plainDir, code: 2 },
     { argv: ['status', '--json'], cwd: () => plainDir, code: 2 },

@@ -1,0 +1,59 @@
+/**
+ * Standard output written straight to its file descriptor, for the commands that start without
+ * oclif (`--version`, `--help`, `status`, `ls`, `info`: src/main.ts). Making `process.stdout` builds
+ * a Node stream, which cost more CPU than the whole of `peers --version` otherwise (BENCHMARKS.md,
+ * Startup); these commands only ever write whole lines, so a synchronous write does the same job.
+ *
+ * What the stream did stays: a reader that went away (EPIPE: `peers status | head -1`) ends the
+ * output silently, and a descriptor that would block (a non-blocking pipe or terminal that is full)
+ * hands the rest, in order, to `process.stdout`, which waits for it. Whether it is a terminal, its
+ * size and its resize events are `process.stdout`'s, asked only when the answer can be yes: a pipe or
+ * a file (what a script or a benchmark has) is never a terminal, and node:tty costs as much again.
+ */
+import { fstatSync, writeSync } from 'node:fs';
+import type { OutputStream } from './command-io.ts';
+
+type Listener = () => void;
+export type FdOutput = OutputStream & { readonly isTTY: boolean; on(event: 'resize', listener: Listener): unknown; off(event: 'resize', listener: Listener): unknown };
+
+export function fdOutput(fd: number, stream: () => NodeJS.WriteStream): FdOutput {
+  let through: NodeJS.WriteStream | undefined;
+  let gone = false;
+  return {
+    write(chunk: string | Uint8Array): boolean {
+      if (gone) return true;
+      if (through) return through.write(chunk);
+      let bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      while (bytes.length) {
+        try {
+          bytes = bytes.subarray(writeSync(fd, bytes));
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'EPIPE') {
+            gone = true;
+            return true;
+          }
+          if (code !== 'EAGAIN') throw error;
+          through = stream();
+          return through.write(bytes);
+        }
+      }
+      return true;
+    },
+    // Only a character device can be a terminal; whether one is (or /dev/null) is the stream's to say.
+    get isTTY() {
+      return fstatSync(fd).isCharacterDevice() && stream().isTTY === true;
+    },
+    get columns() {
+      return stream().columns;
+    },
+    get rows() {
+      return stream().rows;
+    },
+    on: (event, listener) => stream().on(event, listener),
+    off: (event, listener) => stream().off(event, listener),
+  };
+}
+
+/** This process's standard output, as above. */
+export const stdoutFd = (): FdOutput => fdOutput(1, () => process.stdout);
