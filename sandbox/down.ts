@@ -5,17 +5,16 @@
  * prove the run left the user's repository alone: its fingerprint (repo-fingerprint.ts) is
  * compared with the one `peers up` took, and the result is reported either way.
  */
-import { PeersError } from '../src/cli/errors.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { podLockWaitLine, withPodLock } from '../src/state/project-locks.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
-import { containerName, gatesCacheVolume } from './pod-spec.ts';
+import { gatesCacheVolume } from './pod-spec.ts';
 import { podman, projectContainers } from './podman.ts';
 import type { PublishResult } from './publish-branch.ts';
 import { updateRegistry } from './registry.ts';
 import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint } from './repo-fingerprint.ts';
 import { fingerprintPath, publishIfRun, resolveProjectDir } from './up.ts';
-import { teardown } from './pod-teardown.ts';
+import { stopLoop, teardown } from './pod-teardown.ts';
 
 export type RepoCheck = { checked: boolean; unchanged: boolean; changed: string[]; line: string };
 export type DownResult = { path: string; project: string; wasRunning: boolean; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number };
@@ -55,9 +54,8 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
   const wasRunning = Boolean(containers.find((c) => c.role === 'loop')?.running);
   if (wasRunning) {
     o.progress(`stopping the loop (SIGTERM, up to ${o.graceS}s to save its state)`);
-    const r = await podman(['stop', '-t', String(o.graceS), containerName(key, 'loop')], { env, timeoutMs: (o.graceS + 30) * 1000 });
-    // Fail closed: never tear the pod down under a loop we could not stop.
-    if (r.code !== 0) throw new PeersError(`could not stop the loop container: ${r.stderr.trim().slice(0, 400)}`, { hint: `podman logs ${containerName(key, 'loop')}` });
+    // Fail closed: never tear the pod down under a loop we could not stop (stopLoop throws then).
+    await stopLoop(key, o.graceS, env);
   }
   if (containers.length) {
     o.progress('removing the pod and the loop, setup, gates and egress containers');

@@ -36,13 +36,13 @@ import { assertApiKeys } from './credential-check.ts';
 import { defaultRunBranch, describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
 import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
 import { prepareRunClone } from './run-clone.ts';
-import { workspaceImageState } from './image.ts';
+import { WORKSPACE_IMAGE, workspaceImageState } from './image.ts';
 import { podName } from './pod-spec.ts';
 import { planPod, seccompProfilePath, type PodPlanOptions } from './pod-plan.ts';
 import { teardown } from './pod-teardown.ts';
 import { podman } from './podman.ts';
 import { podmanHostFacts } from './podman-host.ts';
-import { createAndStartPod } from './pod-create.ts';
+import { createAndStartPod, prepareGround, settleGround } from './pod-create.ts';
 import { writePodSeccompProfile } from './pod-seccomp.ts';
 import { deadContainers, localProjectStatus } from './reconcile.ts';
 import { restartContainers } from './pod-repair.ts';
@@ -202,6 +202,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const entry = await ensureRegistered(repo, env);
   const name = entry.name ?? basename(repo);
   const base = { name, project: key, pod: podName(key), stateDir };
+  // Asked beside the pod's status (one podman call each, answered together); awaited once planned.
+  const imageStateAsked = workspaceImageState(o.image ?? WORKSPACE_IMAGE, env);
+  imageStateAsked.catch(() => undefined);
   // A project whose run is on a cluster never gets here: `peers up` refuses it first.
   const reconciled = await localProjectStatus(entry, env);
   const status = reconciled.status;
@@ -229,7 +232,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const { spec, plan, budget } = await planPod(repo, { ...o, upstream, modelServerDir }, env);
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
   const image = spec.containers[0]!.image;
-  const imageState = await workspaceImageState(image, env);
+  const imageState = image === (o.image ?? WORKSPACE_IMAGE) ? await imageStateAsked : await workspaceImageState(image, env);
   if (!imageState.exists) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
 
   let archived: ArchivedRun | null = null;
@@ -262,24 +265,28 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     await teardown(key, env);
   }
 
-  const { results } = prepareRun(repo, paths, key, o);
-  if (rehearsal !== undefined) writeRehearsal(stateDir, rehearsal);
-  writeRunBudget(budget);
-  // Notifications come from the host, with the settings of the operator's config as read now.
-  armNotifications(stateDir, { name: entry.name ?? basename(repo), path: repo }, loaded.config.notify);
-  for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
-  await writePodSeccompProfile(seccompProfilePath(key, env), env);
-
-  // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.
-  await updateRegistry((ps) => {
-    const p = ps.find((x) => x.path === repo);
-    if (p) p.last_up_at = new Date().toISOString();
-  }, env);
   if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) o.progress('TEST MODE: the vendors are a local stand-in (sandbox/test-upstream.ts; never in a real run)');
   o.progress(`creating pod ${spec.podName} (network: none)`);
+  // The pod and its volumes are made while the run clone is (nothing of them depends on it);
+  // from here on a failure removes whatever was made.
+  const ground = prepareGround(plan, spec.volumes, env);
+  let results: PublishResult;
   try {
-    await createAndStartPod(plan, spec.volumes, key, env, o.progress);
+    results = prepareRun(repo, paths, key, o).results;
+    if (rehearsal !== undefined) writeRehearsal(stateDir, rehearsal);
+    writeRunBudget(budget);
+    // Notifications come from the host, with the settings of the operator's config as read now.
+    armNotifications(stateDir, { name: entry.name ?? basename(repo), path: repo }, loaded.config.notify);
+    for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
+    await writePodSeccompProfile(seccompProfilePath(key, env), env);
+    // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.
+    await updateRegistry((ps) => {
+      const p = ps.find((x) => x.path === repo);
+      if (p) p.last_up_at = new Date().toISOString();
+    }, env);
+    await createAndStartPod(plan, ground, key, env, o.progress);
   } catch (e) {
+    await settleGround(ground).catch(() => undefined);
     await teardown(key, env);
     throw e;
   }
