@@ -43,7 +43,7 @@ export type Lifeline = {
   changed(signal?: AbortSignal): Promise<void>;
   /**
    * Resolves once every role of the pod has held the line (each serves), or at `signal`, or after
-   * `timeoutMs` with the roles that never came (the run then goes on as it would without the wait).
+   * `timeoutMs` with the roles that never came: those count as down from then on (`down`).
    */
   started(signal: AbortSignal, timeoutMs: number): Promise<string[]>;
 };
@@ -133,7 +133,10 @@ export function holdLifeline(path: string, roles: readonly string[] = []): Promi
             await changed(AbortSignal.any([signal, timer.signal]));
             clearTimeout(t);
           }
-          return missing();
+          // One that never came is down from now on, like one that died: the run holds until it serves.
+          const never = missing();
+          if (!signal.aborted) for (const r of never) holders.set(r, 0);
+          return never;
         },
       });
     });

@@ -203,7 +203,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     // In the pod: `peers up` starts every container at once, the loop among them; the first tick
     // (its gates, its turn) waits until each of them serves (sandbox/lifeline.ts).
     const late = await o.podHealth?.started?.(signal, POD_START_WAIT_MS);
-    if (late?.length) log(`peers: warning: ${late.join(', ')} did not start within ${POD_START_WAIT_MS / 1000}s; going on without waiting for ${late.length > 1 ? 'them' : 'it'}`);
+    if (late?.length && !signal.aborted) log(`peers: warning: ${late.join(', ')} did not start within ${POD_START_WAIT_MS / 1000}s`);
     const run = new LoopRun(places, paths, config, goals, settings, state, runner, gateProbe, signal, log, env, ledger, contract, o.podHealth);
     return await run.run();
   } catch (error) {

@@ -183,13 +183,17 @@ describe('the lifeline', () => {
     // One that never serves: the start gives up after its wait and names it; a stop request ends it at once.
     const late = await holdLifeline(socketPath(), ['auth']);
     expect(await late.started(new AbortController().signal, 100)).toEqual(['auth']);
+    // From then on it is down, like a container that died: the run holds until it serves.
+    expect(late.down()).toEqual(['auth']);
+    const stopped = await holdLifeline(socketPath(), ['auth']);
     const stop = new AbortController();
-    const waiting = late.started(stop.signal, 60_000);
+    const waiting = stopped.started(stop.signal, 60_000);
     stop.abort();
     expect(await waiting).toEqual(['auth']);
+    expect(stopped.down()).toEqual([]);
     setup.stop();
     gates.stop();
-    await Promise.all([line.close(), late.close()]);
+    await Promise.all([line.close(), late.close(), stopped.close()]);
   });
 
   test('peers down learns the loop\'s exit from the line; a line the loop refuses is never taken for an exit', async () => {
