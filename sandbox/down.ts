@@ -14,7 +14,7 @@ import type { PublishResult } from './publish-branch.ts';
 import { updateRegistry } from './registry.ts';
 import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint } from './repo-fingerprint.ts';
 import { fingerprintPath, publishIfRun, resolveProjectDir } from './up.ts';
-import { stopLoop, teardown } from './pod-teardown.ts';
+import { loopLifeline, stopLoop, teardown } from './pod-teardown.ts';
 
 export type RepoCheck = { checked: boolean; unchanged: boolean; changed: string[]; line: string };
 export type DownResult = { path: string; project: string; wasRunning: boolean; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number };
@@ -50,12 +50,21 @@ export async function down(o: { target: string; graceS: number; progress: (l: st
 
 async function downLocked(repo: string, key: string, o: { graceS: number; progress: (l: string) => void; purge?: boolean }, env: NodeJS.ProcessEnv, t0: number): Promise<DownResult> {
   const stateDir = stateDirFor(repo, env);
-  const containers = await projectContainers(key, env);
-  const wasRunning = Boolean(containers.find((c) => c.role === 'loop')?.running);
-  if (wasRunning) {
-    o.progress(`stopping the loop (SIGTERM, up to ${o.graceS}s to save its state)`);
-    // Fail closed: never tear the pod down under a loop we could not stop (stopLoop throws then).
-    await stopLoop(key, o.graceS, env);
+  const listed = projectContainers(key, env);
+  listed.catch(() => undefined);
+  // A loop listening on its lifeline is running: it is stopped at once, while podman lists the rest.
+  const line = await loopLifeline(key, env);
+  const stopping = () => o.progress(`stopping the loop (SIGTERM, up to ${o.graceS}s to save its state)`);
+  // Fail closed: never tear the pod down under a loop we could not stop (stopLoop throws then).
+  if (line) {
+    stopping();
+    await stopLoop(key, o.graceS, env, line);
+  }
+  const containers = await listed;
+  const wasRunning = line !== null || Boolean(containers.find((c) => c.role === 'loop')?.running);
+  if (!line && wasRunning) {
+    stopping();
+    await stopLoop(key, o.graceS, env, null);
   }
   if (containers.length) {
     o.progress('removing the pod and the loop, setup, gates and egress containers');

@@ -10,6 +10,13 @@ import { containerName, podName } from './pod-spec.ts';
 import { sharedRoot } from './pod-plan.ts';
 import { podman } from './podman.ts';
 
+type LoopLine = NonNullable<Awaited<ReturnType<typeof loopExitWatch>>>;
+
+/** A line to the project's loop (lifeline.ts), or null when no loop listens on it (none runs, or it is still starting). */
+export function loopLifeline(project: string, env: NodeJS.ProcessEnv): Promise<LoopLine | null> {
+  return loopExitWatch(join(sharedRoot(project, env), LIFELINE_DIR_NAME, LIFELINE_SOCKET_NAME));
+}
+
 /**
  * Stops a running loop the way `podman stop -t GRACE` does (SIGTERM, SIGKILL after the grace
  * period), but learns its exit from its lifeline (lifeline.ts): the kernel closes the line the
@@ -19,9 +26,8 @@ import { podman } from './podman.ts';
  * refused, SIGTERM not delivered, the grace period over), `podman stop` does it as before; it
  * failing is an error: never tear the pod down under a loop we could not stop.
  */
-export async function stopLoop(project: string, graceS: number, env: NodeJS.ProcessEnv): Promise<void> {
+export async function stopLoop(project: string, graceS: number, env: NodeJS.ProcessEnv, line: LoopLine | null): Promise<void> {
   const loop = containerName(project, 'loop');
-  const line = await loopExitWatch(join(sharedRoot(project, env), LIFELINE_DIR_NAME, LIFELINE_SOCKET_NAME));
   let grace = graceS;
   if (line) {
     const started = Date.now();
