@@ -5,7 +5,7 @@
  * `.peers/` is refused with its diff unless `--accept-changes`); fingerprint the user's repository
  * (down proves the run left it alone); make or reuse the run clone and the trusted mirror in the
  * state dir (run-clone.ts); publish the run's branch; then create and start the pod of
- * pod-spec.ts (egress first, the loop last). A running run takes live controls only
+ * pod-spec.ts (every container at once: pod-create.ts). A running run takes live controls only
  * (`--max-runtime +6h`, written to the operator's control file the loop reads every tick).
  */
 import { existsSync, mkdirSync } from 'node:fs';
