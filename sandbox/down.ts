@@ -66,17 +66,23 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
     stopping();
     await stopLoop(key, o.graceS, env, null);
   }
-  if (containers.length) {
-    o.progress('removing the pod and the loop, setup, gates and egress containers');
-    // The loop is stopped (or was not running): it leaves with the pod.
-    await teardown(key, env, { loopStopped: true });
+  if (containers.length) o.progress('removing the pod and the loop, setup, gates and egress containers');
+  // The loop is stopped (or was not running): it leaves with the pod. Its mirror has no writer left,
+  // so the branch is published and the user's repository checked while podman removes the pod.
+  const removed = containers.length ? teardown(key, env, { loopStopped: true }) : Promise.resolve();
+  removed.catch(() => undefined);
+  let results: PublishResult | null;
+  let repoCheck: RepoCheck;
+  try {
+    results = publishIfRun(repo, stateDir) ?? null;
+    repoCheck = checkUserRepo(repo, fingerprintPath(statePaths(stateDir)));
+  } finally {
+    await removed;
   }
   if (o.purge) {
     // The gate dependency cache survives a plain down on purpose (the next `up` reuses it).
     await podman(['volume', 'rm', '-f', gatesCacheVolume(key)], { env });
   }
-  const results = publishIfRun(repo, stateDir) ?? null;
-  const repoCheck = checkUserRepo(repo, fingerprintPath(statePaths(stateDir)));
   await updateRegistry((ps) => {
     const p = ps.find((x) => x.path === repo);
     if (p) p.last_down_at = new Date().toISOString();
