@@ -1,12 +1,12 @@
 /**
  * Creates and starts the pod of a plan (podman-render.ts) with as few podman processes, waited on
  * one after another, as the order allows: each podman call costs a process start and a walk of its
- * storage (0.2–0.4 s). The pod and the volumes are made while `up` prepares the run clone
+ * storage (0.2–0.4 s). The pod is made while `up` prepares the run clone
  * (prepareGround); then every container is created and started by its own `podman run --detach`,
  * all at once (the loop waits for the others itself: sandbox/lifeline.ts). A rehearsal still
  * starts in order (startGroups), the model server first.
  */
-import { podman, podmanOk } from './podman.ts';
+import { podmanOk } from './podman.ts';
 import type { PodmanPlan } from './podman-render.ts';
 import { containerName } from './pod-spec.ts';
 import { waitForModelServer } from './rehearsal.ts';
@@ -17,10 +17,6 @@ async function settleAll<T>(all: Promise<T>[]): Promise<T[]> {
   const results = await Promise.allSettled(all);
   for (const r of results) if (r.status === 'rejected') throw r.reason;
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
-}
-
-async function ensureVolume(name: string, env: NodeJS.ProcessEnv): Promise<void> {
-  if ((await podman(['volume', 'exists', name], { env })).code !== 0) await podmanOk(['volume', 'create', name], { env });
 }
 
 /**
@@ -34,27 +30,30 @@ export function startGroups(plan: PodmanPlan): string[][][] {
   return [[roles.slice(0, cut)], [roles.slice(cut)]].map((g) => g.filter((c) => c.length)).filter((g) => g.length);
 }
 
-/** What every container of a pod stands on: the pod (for its members) and the volumes (for the
- *  containers beside it). `up` asks for them first, while it prepares the run clone. */
-export type PodGround = { pod: Promise<unknown>; beside: Promise<unknown> };
+/**
+ * What the pod's members stand on: the pod itself. `up` creates it first, while it prepares the run
+ * clone. The containers beside it need nothing made first: podman creates a named volume the first
+ * time a container mounts it (the dependency cache, mounted by the setup container alone).
+ */
+export type PodGround = { pod: Promise<unknown> };
 
-/** Creates the pod and the volumes now; a failure is thrown where createAndStartPod awaits it. */
-export function prepareGround(plan: PodmanPlan, volumes: string[], env: NodeJS.ProcessEnv): PodGround {
-  const ground = { pod: podmanOk(plan.createPod, { env }), beside: settleAll(volumes.map((v) => ensureVolume(v, env))) };
+/** Creates the pod now; a failure is thrown where createAndStartPod awaits it. */
+export function prepareGround(plan: PodmanPlan, env: NodeJS.ProcessEnv): PodGround {
+  const ground = { pod: podmanOk(plan.createPod, { env }) };
   // Awaited later, after the clone: not an unhandled rejection meanwhile.
-  for (const p of Object.values(ground)) p.catch(() => undefined);
+  ground.pod.catch(() => undefined);
   return ground;
 }
 
-/** Waits for both halves of the ground however the first ended, so no podman call outlives a failed `up`. */
+/** Waits for the ground however it ended, so no podman call outlives a failed `up`. */
 export async function settleGround(ground: PodGround): Promise<void> {
-  await settleAll([ground.pod, ground.beside]);
+  await ground.pod;
 }
 
 /**
  * Creates and starts every container of the plan on its ground (prepareGround). Each container is
  * created and started by one `podman run --detach`, all at once: the members as soon as the pod
- * exists, the others as soon as their volumes do, the loop among them. No start order is needed:
+ * exists, the others at once, the loop among them. No start order is needed:
  * the loop waits for every other container to serve before its first tick (sandbox/lifeline.ts),
  * and each of them waits for the loop's lifeline before it names itself. A rehearsal creates
  * everything first, then starts in startGroups' order (the model server first, once it listens).
@@ -69,7 +68,7 @@ export async function createAndStartPod(plan: PodmanPlan, ground: PodGround, pro
       progress(`starting ${roles.join(', ')}`);
       return podmanOk(['start', ...roles.map((r) => containerName(project, r as never))], { env });
     };
-    await settleAll([ground.pod.then(() => create(podRoles)), ground.beside.then(() => create(besideRoles))]);
+    await settleAll([ground.pod.then(() => create(podRoles)), create(besideRoles)]);
     for (const group of startGroups(plan)) {
       await settleAll(group.map(start));
       if (group.at(-1)?.at(-1) === 'model-server') await waitForModelServer(project, env);
@@ -79,5 +78,5 @@ export async function createAndStartPod(plan: PodmanPlan, ground: PodGround, pro
   // `run --detach` is `create` and `start` in one podman process (the argv is the create's).
   const run = (roles: string[]) => settleAll(roles.map((r) => podmanOk(['run', '--detach', ...argvOf(r).slice(1)], { env })));
   progress(`starting ${[...besideRoles, ...podRoles].join(', ')}`);
-  await settleAll([ground.pod.then(() => run(podRoles)), ground.beside.then(() => run(besideRoles))]);
+  await settleAll([ground.pod.then(() => run(podRoles)), run(besideRoles)]);
 }

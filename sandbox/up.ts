@@ -267,9 +267,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
 
   if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) o.progress('TEST MODE: the vendors are a local stand-in (sandbox/test-upstream.ts; never in a real run)');
   o.progress(`creating pod ${spec.podName} (network: none)`);
-  // The pod and its volumes are made while the run clone is (nothing of them depends on it);
+  // The pod is made while the run clone is (nothing of it depends on the clone);
   // from here on a failure removes whatever was made.
-  const ground = prepareGround(plan, spec.volumes, env);
+  const ground = prepareGround(plan, env);
   let results: PublishResult;
   try {
     results = prepareRun(repo, paths, key, o).results;
