@@ -50,26 +50,21 @@ export async function down(o: { target: string; graceS: number; progress: (l: st
 
 async function downLocked(repo: string, key: string, o: { graceS: number; progress: (l: string) => void; purge?: boolean }, env: NodeJS.ProcessEnv, t0: number): Promise<DownResult> {
   const stateDir = stateDirFor(repo, env);
-  const listed = projectContainers(key, env);
-  listed.catch(() => undefined);
-  // A loop listening on its lifeline is running: it is stopped at once, while podman lists the rest.
+  // A loop listening on its lifeline runs in its container, in its pod: it is stopped at once,
+  // with no need to ask podman what there is. Otherwise podman says.
   const line = await loopLifeline(key, env);
-  const stopping = () => o.progress(`stopping the loop (SIGTERM, up to ${o.graceS}s to save its state)`);
-  // Fail closed: never tear the pod down under a loop we could not stop (stopLoop throws then).
-  if (line) {
-    stopping();
+  const containers = line ? null : await projectContainers(key, env);
+  const wasRunning = line !== null || Boolean(containers?.find((c) => c.role === 'loop')?.running);
+  const anything = line !== null || Boolean(containers?.length);
+  if (wasRunning) {
+    o.progress(`stopping the loop (SIGTERM, up to ${o.graceS}s to save its state)`);
+    // Fail closed: never tear the pod down under a loop we could not stop (stopLoop throws then).
     await stopLoop(key, o.graceS, env, line);
   }
-  const containers = await listed;
-  const wasRunning = line !== null || Boolean(containers.find((c) => c.role === 'loop')?.running);
-  if (!line && wasRunning) {
-    stopping();
-    await stopLoop(key, o.graceS, env, null);
-  }
-  if (containers.length) o.progress('removing the pod and the loop, setup, gates and egress containers');
+  if (anything) o.progress('removing the pod and the loop, setup, gates and egress containers');
   // The loop is stopped (or was not running): it leaves with the pod. Its mirror has no writer left,
   // so the branch is published and the user's repository checked while podman removes the pod.
-  const removed = containers.length ? teardown(key, env, { loopStopped: true }) : Promise.resolve();
+  const removed = anything ? teardown(key, env, { loopStopped: true }) : Promise.resolve();
   removed.catch(() => undefined);
   let results: PublishResult | null;
   let repoCheck: RepoCheck;
