@@ -159,8 +159,10 @@ export type WatchOptions = {
 /** The other containers' side: connect once the socket exists; report when the line drops. */
 export function watchLifeline(path: string, o: WatchOptions): { stop(): void } {
   const waitUntil = Date.now() + (o.waitMs ?? 300_000);
-  // The loop starts beside the others: look often at first, then settle at pollMs.
-  let pollMs = Math.min(o.pollMs ?? 200, 10);
+  // The loop starts beside the others and waits for them before its first tick: look often (a
+  // failed connect costs nothing), from 10 ms up to pollMs.
+  const every = o.pollMs ?? 50;
+  let pollMs = Math.min(every, 10);
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let socket: Socket | undefined;
@@ -186,7 +188,7 @@ export function watchLifeline(path: string, o: WatchOptions): { stop(): void } {
       if (Date.now() > waitUntil) lost(`the loop never started listening on ${path}`);
       else {
         timer = setTimeout(attempt, pollMs);
-        pollMs = Math.min(pollMs * 2, o.pollMs ?? 200);
+        pollMs = Math.min(pollMs * 2, every);
       }
     });
   };

@@ -162,13 +162,16 @@ close of its lifeline as its exit, after its last save (no \`podman stop\`, whic
 before it returns), while podman lists the containers; then it removes the pod and the containers beside it with two
 concurrent podman calls.
 
-Where the rest goes (every podman call of one \`up\` and \`down\` timed through a wrapper, and the loop's own steps, on a
-quiet machine): 0.05 s of the binary's start, 0.05 s listing and inspecting, the pod create beside the run clone
-(0.1–0.2 s), then the 7 \`podman run\` calls together take about as long as 1.5–2 bare runs (each is CPU-bound: 2
-cores); the loop, started among them, is ready when they are, and its first gate probe (a checkout in the setup
-container, the gates in the gates container: two one-shot peers processes) takes 0.15 s, 0.5 s under load, before
-\`tick 1\`. \`down\`: 0.05 s start, SIGTERM and the loop's save 0.1 s, then the removal of 8 containers (the pod's infra
-too) 0.3–0.4 s, while conmon runs podman's cleanup for each of them.${BEFORE ? ` The rows "before" are the same rounds with peers built from ${BEFORE_LABEL}.` : ''}
+Where the rest goes (every podman call of one \`up\` and \`down\` timed through a wrapper, and the loop's own steps, at
+the same load, a bare run taking 0.35 s): \`up\` spends 0.05–0.1 s in its own start, 0.05 s listing and inspecting, 0.2 s
+making the run clone (the pod is created meanwhile), then the 7 \`podman run\` calls together take 2.5–3 bare runs
+(each is CPU-bound, on 2 cores, beside the containers' own start-up); the loop, started among them, is through its
+start-up by then, waits for the last one to serve, and its first gate probe (a checkout in the setup container, then
+the gates in the gates container: two one-shot peers processes with their git and gate commands) takes 0.15 s on a
+quiet machine, 0.4–0.5 s under load, before \`tick 1\`. \`down\` spends 0.05 s in its own start, 0.05–0.1 s on SIGTERM and
+the loop's save and exit, then 1–1.5 bare runs removing 8 containers (the pod's infra too) while conmon runs podman's
+cleanup for each. So the 3× goal needs fewer containers or cheaper container starts than rootless podman 4.3 gives
+here, not more concurrency: the seven \`podman run\` calls alone cost 2.5–3 bare runs.${BEFORE ? ` The rows "before" are the same rounds with peers built from ${BEFORE_LABEL}.` : ''}
 
 ${table}
 `;
