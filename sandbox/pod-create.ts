@@ -31,23 +31,38 @@ export function startGroups(plan: PodmanPlan): string[][][] {
 }
 
 /**
- * What the pod's members stand on: the pod itself. `up` creates it first, while it prepares the run
- * clone. The containers beside it need nothing made first: podman creates a named volume the first
- * time a container mounts it (the dependency cache, mounted by the setup container alone).
+ * The containers that stand on nothing of the run clone or the mirror: the egress proxy mounts only
+ * its socket dirs and its log dir. `up` starts them before it makes the clone (the rest after).
  */
-export type PodGround = { pod: Promise<unknown> };
+export const BEFORE_CLONE: readonly string[] = ['egress'];
 
-/** Creates the pod now; a failure is thrown where createAndStartPod awaits it. */
+/**
+ * What `up` starts before it makes the run clone: the pod (its members need it), and the
+ * containers of BEFORE_CLONE, unless it is a rehearsal (started in order, createAndStartPod). The
+ * containers beside the pod need nothing made first: podman creates a named volume the first time
+ * a container mounts it (the dependency cache, mounted by the setup container alone).
+ */
+export type PodGround = { pod: Promise<unknown>; started: Map<string, Promise<unknown>> };
+
+/** Starts the ground now; a failure is thrown where createAndStartPod awaits it. */
 export function prepareGround(plan: PodmanPlan, env: NodeJS.ProcessEnv): PodGround {
-  const ground = { pod: podmanOk(plan.createPod, { env }) };
+  const ground: PodGround = { pod: podmanOk(plan.createPod, { env }), started: new Map() };
+  if (!plan.createContainers.some((c) => c.role === 'model-server')) {
+    for (const c of plan.createContainers) if (BEFORE_CLONE.includes(c.role) && !c.inPod) ground.started.set(c.role, runDetached(c.argv, env));
+  }
   // Awaited later, after the clone: not an unhandled rejection meanwhile.
-  ground.pod.catch(() => undefined);
+  for (const p of [ground.pod, ...ground.started.values()]) p.catch(() => undefined);
   return ground;
 }
 
 /** Waits for the ground however it ended, so no podman call outlives a failed `up`. */
 export async function settleGround(ground: PodGround): Promise<void> {
-  await ground.pod;
+  await Promise.allSettled([ground.pod, ...ground.started.values()]);
+}
+
+/** `run --detach` is `create` and `start` in one podman process (the argv is the create's). */
+function runDetached(createArgv: string[], env: NodeJS.ProcessEnv): Promise<string> {
+  return podmanOk(['run', '--detach', ...createArgv.slice(1)], { env });
 }
 
 /**
@@ -75,8 +90,7 @@ export async function createAndStartPod(plan: PodmanPlan, ground: PodGround, pro
     }
     return;
   }
-  // `run --detach` is `create` and `start` in one podman process (the argv is the create's).
-  const run = (roles: string[]) => settleAll(roles.map((r) => podmanOk(['run', '--detach', ...argvOf(r).slice(1)], { env })));
+  const run = (roles: string[]) => settleAll(roles.map((r) => ground.started.get(r) ?? runDetached(argvOf(r), env)));
   progress(`starting ${[...besideRoles, ...podRoles].join(', ')}`);
   await settleAll([ground.pod.then(() => run(podRoles)), run(besideRoles)]);
 }

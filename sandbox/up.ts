@@ -267,18 +267,20 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
 
   if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) o.progress('TEST MODE: the vendors are a local stand-in (sandbox/test-upstream.ts; never in a real run)');
   o.progress(`creating pod ${spec.podName} (network: none)`);
-  // The pod is made while the run clone is (nothing of it depends on the clone);
-  // from here on a failure removes whatever was made.
+  // The pod, and the egress proxy (it needs no run clone: BEFORE_CLONE), are made while the run
+  // clone is; from here on a failure removes whatever was made.
+  for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
+  await writePodSeccompProfile(seccompProfilePath(key, env), env);
   const ground = prepareGround(plan, env);
   let results: PublishResult;
   try {
     results = prepareRun(repo, paths, key, o).results;
+    // A new clone replaced the run dir, and with it the gates' checkouts dir.
+    for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
     if (rehearsal !== undefined) writeRehearsal(stateDir, rehearsal);
     writeRunBudget(budget);
     // Notifications come from the host, with the settings of the operator's config as read now.
     armNotifications(stateDir, { name: entry.name ?? basename(repo), path: repo }, loaded.config.notify);
-    for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
-    await writePodSeccompProfile(seccompProfilePath(key, env), env);
     // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.
     await updateRegistry((ps) => {
       const p = ps.find((x) => x.path === repo);

@@ -8,8 +8,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildPodSpec, type PodInputs } from '../../../sandbox/pod-spec.ts';
+import { dirname } from 'node:path';
 import { renderPodman } from '../../../sandbox/podman-render.ts';
-import { createAndStartPod, prepareGround, startGroups } from '../../../sandbox/pod-create.ts';
+import { BEFORE_CLONE, createAndStartPod, prepareGround, startGroups } from '../../../sandbox/pod-create.ts';
 import { podInputs } from './pod-inputs-fixture.ts';
 
 const inputs = podInputs({ allow: [], secretEnv: ['ANTHROPIC_API_KEY'], loopArgs: [] });
@@ -39,6 +40,18 @@ test('every container is created and started by one podman run, members once the
     expect(progress).toEqual(['starting egress, setup, gates, bridge, auth, workspace, loop']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('what up starts before it makes the run clone mounts nothing of the run dir (a new clone replaces it)', () => {
+  const spec = buildPodSpec(inputs);
+  const runDir = dirname(inputs.cloneDir);
+  expect(BEFORE_CLONE.length).toBeGreaterThan(0);
+  for (const role of BEFORE_CLONE) {
+    const c = spec.containers.find((x) => x.role === role)!;
+    expect(c.placement).toBe('own'); // it needs no pod either
+    for (const m of c.mounts) if (m.kind === 'bind') expect(m.source.startsWith(`${runDir}/`)).toBe(false);
+    expect(c.mounts.some((m) => m.kind === 'shared-dir' && m.name === 'checkouts')).toBe(false);
   }
 });
 
