@@ -156,11 +156,12 @@ auth, setup, gates, workspace, loop), timed to the loop's first \`tick 1 … sta
 \`up\` asks \`podman info\` once per host (sandbox/podman-host.ts caches its answers until podman, its configuration or the
 boot changes), inspects the image beside listing the project's containers, and creates the pod and starts the egress
 proxy (it needs no run clone) while it makes the run clone; then every other container is created and started by its
-own \`podman run --detach\`, all at once, the loop among them (sandbox/pod-create.ts): a container names itself on the loop's lifeline only once it serves, and the
-loop waits for all of them before its first tick (sandbox/lifeline.ts). \`down\` sends the loop SIGTERM and takes the
-close of its lifeline as its exit, after its last save (no \`podman stop\`, which polls for the exit and cleans up
-before it returns), while podman lists the containers; then it removes the pod and the containers beside it with two
-concurrent podman calls.
+own \`podman run --detach\`, all at once, the loop among them (sandbox/pod-create.ts): a container names itself on
+the loop's lifeline only once it serves, and the loop waits for all of them before its first tick (sandbox/lifeline.ts).
+\`down\` connects to the loop's lifeline (a loop answering there is running: no \`podman ps\`), sends it SIGTERM and takes
+the line's close as its exit, after its last save (no \`podman stop\`, which polls for the exit and cleans up before it
+returns); then it removes the pod and the containers beside it with two concurrent podman calls, while it publishes the
+run's branch.
 
 Where the rest goes (every podman call of one \`up\` and \`down\` timed through a wrapper, and the loop's own steps, at
 the same load, a bare run taking 0.35 s): \`up\` spends 0.05–0.1 s in its own start, 0.05 s listing and inspecting, 0.2 s
