@@ -6,6 +6,7 @@ import { parseListen } from '../src/model-server/listen-address.ts';
 import { loadScenarioFile } from '../src/model-server/load-scenario.ts';
 import { startModelServer } from '../src/model-server/server.ts';
 import { untilStopSignal } from '../src/cli/stop-signal.ts';
+import { roleReady } from '../sandbox/lifeline.ts';
 import { BaseCommand } from './base.ts';
 
 export default class ModelServer extends BaseCommand {
@@ -41,6 +42,8 @@ export default class ModelServer extends BaseCommand {
     }
     this.log(`peers model-server listening on ${handle.url ?? `unix:${handle.socketPath}`} (${Object.keys(scenario.peers).length} peer(s): ${Object.keys(scenario.peers).join(', ')})`);
     this.log(`point a peer at it with ANTHROPIC_BASE_URL=${handle.url ?? 'http://…'}/peer/<name> (claude) or a codex model_providers entry (base_url …/peer/<name>/v1)`);
+    // Serving: the loop may count this container as up (sandbox/lifeline.ts).
+    roleReady();
     await untilStopSignal(this.io.signals);
     await handle.stop();
   }

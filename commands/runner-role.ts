@@ -10,6 +10,7 @@ import { text } from 'node:stream/consumers';
 import { processIO, type CommandIO } from '../src/cli/command-io.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
 import { untilStopSignal } from '../src/cli/stop-signal.ts';
+import { roleReady } from '../sandbox/lifeline.ts';
 
 export const RUNNER_FLAGS = {
   socket: { kind: 'string', description: 'Filesystem Unix socket to listen on (created 0600).', exactlyOne: ['socket', 'probe-gates', 'prepare-checkout'] },
@@ -41,6 +42,8 @@ export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: Comm
   }
   const bridge = flags.bridge ? await startBridge(flags.bridge) : undefined;
   const server = await startRunnerServer({ socketPath: flags.socket!, log: (l) => io.stderr.write(`peers runner: ${l}\n`) });
+  // Serving: the loop may count this container as up (sandbox/lifeline.ts).
+  roleReady();
   // PID 1 of its container: SIGTERM (podman stop) stops every running process, then exits.
   await untilStopSignal(io.signals);
   await Promise.all([server.close(), bridge?.close()]);

@@ -5,17 +5,16 @@
  * prove the run left the user's repository alone: its fingerprint (repo-fingerprint.ts) is
  * compared with the one `peers up` took, and the result is reported either way.
  */
-import { PeersError } from '../src/cli/errors.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { podLockWaitLine, withPodLock } from '../src/state/project-locks.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
-import { containerName, gatesCacheVolume } from './pod-spec.ts';
+import { gatesCacheVolume } from './pod-spec.ts';
 import { podman, projectContainers } from './podman.ts';
 import type { PublishResult } from './publish-branch.ts';
 import { updateRegistry } from './registry.ts';
 import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint } from './repo-fingerprint.ts';
 import { fingerprintPath, publishIfRun, resolveProjectDir } from './up.ts';
-import { teardown } from './pod-teardown.ts';
+import { loopLifeline, stopLoop, teardown } from './pod-teardown.ts';
 
 export type RepoCheck = { checked: boolean; unchanged: boolean; changed: string[]; line: string };
 export type DownResult = { path: string; project: string; wasRunning: boolean; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number };
@@ -51,25 +50,34 @@ export async function down(o: { target: string; graceS: number; progress: (l: st
 
 async function downLocked(repo: string, key: string, o: { graceS: number; progress: (l: string) => void; purge?: boolean }, env: NodeJS.ProcessEnv, t0: number): Promise<DownResult> {
   const stateDir = stateDirFor(repo, env);
-  const containers = await projectContainers(key, env);
-  const wasRunning = Boolean(containers.find((c) => c.role === 'loop')?.running);
+  // A loop listening on its lifeline runs in its container, in its pod: it is stopped at once,
+  // with no need to ask podman what there is. Otherwise podman says.
+  const line = await loopLifeline(key, env);
+  const containers = line ? null : await projectContainers(key, env);
+  const wasRunning = line !== null || Boolean(containers?.find((c) => c.role === 'loop')?.running);
+  const anything = line !== null || Boolean(containers?.length);
   if (wasRunning) {
     o.progress(`stopping the loop (SIGTERM, up to ${o.graceS}s to save its state)`);
-    const r = await podman(['stop', '-t', String(o.graceS), containerName(key, 'loop')], { env, timeoutMs: (o.graceS + 30) * 1000 });
-    // Fail closed: never tear the pod down under a loop we could not stop.
-    if (r.code !== 0) throw new PeersError(`could not stop the loop container: ${r.stderr.trim().slice(0, 400)}`, { hint: `podman logs ${containerName(key, 'loop')}` });
+    // Fail closed: never tear the pod down under a loop we could not stop (stopLoop throws then).
+    await stopLoop(key, o.graceS, env, line);
   }
-  if (containers.length) {
-    o.progress('removing the pod and the loop, setup, gates and egress containers');
-    // The loop is stopped (or was not running): it leaves with the pod.
-    await teardown(key, env, { loopStopped: true });
+  if (anything) o.progress('removing the pod and the loop, setup, gates and egress containers');
+  // The loop is stopped (or was not running): it leaves with the pod. Its mirror has no writer left,
+  // so the branch is published and the user's repository checked while podman removes the pod.
+  const removed = anything ? teardown(key, env, { loopStopped: true }) : Promise.resolve();
+  removed.catch(() => undefined);
+  let results: PublishResult | null;
+  let repoCheck: RepoCheck;
+  try {
+    results = publishIfRun(repo, stateDir) ?? null;
+    repoCheck = checkUserRepo(repo, fingerprintPath(statePaths(stateDir)));
+  } finally {
+    await removed;
   }
   if (o.purge) {
     // The gate dependency cache survives a plain down on purpose (the next `up` reuses it).
     await podman(['volume', 'rm', '-f', gatesCacheVolume(key)], { env });
   }
-  const results = publishIfRun(repo, stateDir) ?? null;
-  const repoCheck = checkUserRepo(repo, fingerprintPath(statePaths(stateDir)));
   await updateRegistry((ps) => {
     const p = ps.find((x) => x.path === repo);
     if (p) p.last_down_at = new Date().toISOString();

@@ -11,7 +11,11 @@
  *
  * The line also tells the loop which containers are alive (docs/ARCHITECTURE.md, "A dead
  * sidecar"): each holder's first line names its role (`PEERS_ROLE`, set by the pod spec), and a
- * role whose every connection has closed is down until one connects again. Code in the workspace or
+ * role whose every connection has closed is down until one connects again. A container connects as
+ * soon as the loop listens (so it stops with the loop from then on), but names its role only once
+ * it serves (its socket or port listens: `roleReady`). `peers up` starts the pod's containers all
+ * at once, the loop among them, so the loop waits for every role before its first tick (`started`)
+ * instead of relying on a start order. Code in the workspace or
  * the gates can connect and name any role, so it could hide a dead container (the run then fails its
  * turns, as before) but never fake one: a role counts as down only while no connection holds it.
  */
@@ -24,6 +28,8 @@ export const LIFELINE_SOCKET_NAME = 'loop.sock';
 /** The loop's env: the roles of its pod's other containers, comma-separated. */
 export const POD_ROLES_ENV = 'PEERS_POD_ROLES';
 const MAX_HOLDERS = 32;
+/** What the loop writes on a connection it refuses (every slot taken): the only thing it ever writes. */
+const LIFELINE_FULL = 'full\n';
 
 export const ROLE_ENV = 'PEERS_ROLE';
 /** The most of a holder's first line the loop reads (a role name is short). */
@@ -35,6 +41,11 @@ export type Lifeline = {
   down(): string[];
   /** Resolves at the next connection or disconnection of a role (or at `signal`). */
   changed(signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves once every role of the pod has held the line (each serves), or at `signal`, or after
+   * `timeoutMs` with the roles that never came: those count as down from then on (`down`).
+   */
+  started(signal: AbortSignal, timeoutMs: number): Promise<string[]>;
 };
 
 let loopLifeline: Lifeline | undefined;
@@ -59,7 +70,9 @@ export function holdLifeline(path: string, roles: readonly string[] = []): Promi
   };
   const server: Server = createServer((s) => {
     if (held.size >= MAX_HOLDERS) {
-      s.destroy();
+      // Said before closing, so a closed line is not taken for the loop's exit (awaitLoopExit).
+      s.on('error', () => {});
+      s.write(LIFELINE_FULL, () => s.destroy());
       return;
     }
     held.add(s);
@@ -87,6 +100,16 @@ export function holdLifeline(path: string, roles: readonly string[] = []): Promi
       }
     });
   });
+  const changed = (signal?: AbortSignal) =>
+    new Promise<void>((done) => {
+      if (signal?.aborted) return done();
+      const finish = () => {
+        signal?.removeEventListener('abort', finish);
+        done();
+      };
+      waiters.push(finish);
+      signal?.addEventListener('abort', finish, { once: true });
+    });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(path, () => {
@@ -100,16 +123,21 @@ export function holdLifeline(path: string, roles: readonly string[] = []): Promi
             server.close(() => done());
           }),
         down: () => [...holders].filter(([, n]) => n === 0).map(([r]) => r).sort(),
-        changed: (signal) =>
-          new Promise<void>((done) => {
-            if (signal?.aborted) return done();
-            const finish = () => {
-              signal?.removeEventListener('abort', finish);
-              done();
-            };
-            waiters.push(finish);
-            signal?.addEventListener('abort', finish, { once: true });
-          }),
+        changed,
+        started: async (signal, timeoutMs) => {
+          const missing = () => roles.filter((r) => !holders.has(r));
+          const until = Date.now() + timeoutMs;
+          while (missing().length && !signal.aborted && Date.now() < until) {
+            const timer = new AbortController();
+            const t = setTimeout(() => timer.abort(), until - Date.now());
+            await changed(AbortSignal.any([signal, timer.signal]));
+            clearTimeout(t);
+          }
+          // One that never came is down from now on, like one that died: the run holds until it serves.
+          const never = missing();
+          if (!signal.aborted) for (const r of never) holders.set(r, 0);
+          return never;
+        },
       });
     });
   });
@@ -124,11 +152,17 @@ export type WatchOptions = {
   onConnected?: () => void;
   /** Sent as the first line: the container's role, so the loop knows who holds the line. */
   role?: string;
+  /** The role is sent once this resolves (the container serves); the connection is made before. */
+  ready?: Promise<void>;
 };
 
 /** The other containers' side: connect once the socket exists; report when the line drops. */
 export function watchLifeline(path: string, o: WatchOptions): { stop(): void } {
   const waitUntil = Date.now() + (o.waitMs ?? 300_000);
+  // The loop starts beside the others and waits for them before its first tick: look often (a
+  // failed connect costs nothing), from 10 ms up to pollMs.
+  const every = o.pollMs ?? 50;
+  let pollMs = Math.min(every, 10);
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let socket: Socket | undefined;
@@ -142,7 +176,8 @@ export function watchLifeline(path: string, o: WatchOptions): { stop(): void } {
     const s = connect(path);
     s.once('connect', () => {
       socket = s;
-      if (o.role) s.write(`${o.role}\n`);
+      const role = o.role;
+      if (role) void (o.ready ?? Promise.resolve()).then(() => !s.destroyed && s.write(`${role}\n`));
       o.onConnected?.();
       s.on('data', () => {});
       s.once('close', () => lost('the loop has stopped'));
@@ -151,7 +186,10 @@ export function watchLifeline(path: string, o: WatchOptions): { stop(): void } {
       s.destroy();
       if (socket) return; // 'close' follows and reports it
       if (Date.now() > waitUntil) lost(`the loop never started listening on ${path}`);
-      else timer = setTimeout(attempt, o.pollMs ?? 200);
+      else {
+        timer = setTimeout(attempt, pollMs);
+        pollMs = Math.min(pollMs * 2, every);
+      }
     });
   };
   attempt();
@@ -162,6 +200,13 @@ export function watchLifeline(path: string, o: WatchOptions): { stop(): void } {
       socket?.destroy();
     },
   };
+}
+
+let markReady: () => void = () => {};
+const ready = new Promise<void>((r) => (markReady = r));
+/** A pod role serves now (its socket or port listens): its lifeline names it to the loop. */
+export function roleReady(): void {
+  markReady();
 }
 
 /**
@@ -180,6 +225,7 @@ export async function startLifelineForRole(command: string | undefined, env: Nod
   if (!command || !['runner', 'sidecar', 'model-server'].includes(command)) return;
   watchLifeline(path, {
     role: env[ROLE_ENV],
+    ready,
     onLost: (why) => {
       log(`peers ${command}: ${why}; stopping`);
       process.kill(process.pid, 'SIGTERM');
@@ -189,3 +235,35 @@ export async function startLifelineForRole(command: string | undefined, env: Nod
 }
 
 const GRACE_MS = 10_000;
+
+/**
+ * The host's side (`peers down`): a connection to the loop's lifeline, to learn the moment the loop
+ * process has exited (the kernel closes the line then, after everything the loop saved). A line
+ * the loop refuses (every slot taken, by a peer's flood) says so before it closes, so it is never
+ * taken for an exit. Null when there is no loop listening.
+ */
+export async function loopExitWatch(path: string): Promise<{ exited(timeoutMs: number): Promise<'exited' | 'refused' | 'timeout'>; close(): void } | null> {
+  const s = connect(path);
+  let said = '';
+  s.on('data', (b: Buffer) => (said += b.toString('latin1').slice(0, 64)));
+  const closed = new Promise<'exited' | 'refused'>((r) => s.once('close', () => r(said ? 'refused' : 'exited')));
+  const opened = await new Promise<boolean>((r) => {
+    s.once('connect', () => r(true));
+    s.once('error', () => r(false));
+  });
+  s.on('error', () => {});
+  if (!opened) {
+    s.destroy();
+    return null;
+  }
+  return {
+    exited: async (timeoutMs) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), timeoutMs)));
+      const how = await Promise.race([closed, timeout]);
+      clearTimeout(timer);
+      return how;
+    },
+    close: () => s.destroy(),
+  };
+}

@@ -3,9 +3,44 @@
  * for a failed start or a stale pod, `down` after the loop has saved, `reset` before archiving.
  */
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PeersError } from '../src/cli/errors.ts';
+import { LIFELINE_DIR_NAME, LIFELINE_SOCKET_NAME, loopExitWatch } from './lifeline.ts';
 import { containerName, podName } from './pod-spec.ts';
 import { sharedRoot } from './pod-plan.ts';
 import { podman } from './podman.ts';
+
+type LoopLine = NonNullable<Awaited<ReturnType<typeof loopExitWatch>>>;
+
+/** A line to the project's loop (lifeline.ts), or null when no loop listens on it (none runs, or it is still starting). */
+export function loopLifeline(project: string, env: NodeJS.ProcessEnv): Promise<LoopLine | null> {
+  return loopExitWatch(join(sharedRoot(project, env), LIFELINE_DIR_NAME, LIFELINE_SOCKET_NAME));
+}
+
+/**
+ * Stops a running loop the way `podman stop -t GRACE` does (SIGTERM, SIGKILL after the grace
+ * period), but learns its exit from its lifeline (lifeline.ts): the kernel closes the line the
+ * moment the loop process is gone, after everything it saved, where `podman stop` polls for the
+ * exit and cleans the container up before it returns (0.2–0.4 s more). The pod is then removed
+ * with the loop in it (teardown). When the line cannot tell (no loop listening on it, the line
+ * refused, SIGTERM not delivered, the grace period over), `podman stop` does it as before; it
+ * failing is an error: never tear the pod down under a loop we could not stop.
+ */
+export async function stopLoop(project: string, graceS: number, env: NodeJS.ProcessEnv, line: LoopLine | null): Promise<void> {
+  const loop = containerName(project, 'loop');
+  let grace = graceS;
+  if (line) {
+    const started = Date.now();
+    const kill = await podman(['kill', '--signal', 'TERM', loop], { env });
+    const how = kill.code === 0 ? await line.exited(graceS * 1000) : 'not signalled';
+    line.close();
+    if (how === 'exited') return;
+    // The grace already spent waiting counts: past it, the loop is killed.
+    grace = Math.max(0, graceS - Math.floor((Date.now() - started) / 1000));
+  }
+  const r = await podman(['stop', '-t', String(grace), loop], { env, timeoutMs: (grace + 30) * 1000 });
+  if (r.code !== 0) throw new PeersError(`could not stop the loop container: ${r.stderr.trim().slice(0, 400)}`, { hint: `podman logs ${loop}` });
+}
 
 /** Removes the pod and the containers beside it (loop, setup, gates, egress), in any state; the shared
  *  socket dirs go with them. The loop goes first so it never outlives its runners by long; a loop

@@ -5,7 +5,7 @@
  * `.peers/` is refused with its diff unless `--accept-changes`); fingerprint the user's repository
  * (down proves the run left it alone); make or reuse the run clone and the trusted mirror in the
  * state dir (run-clone.ts); publish the run's branch; then create and start the pod of
- * pod-spec.ts (egress first, the loop last). A running run takes live controls only
+ * pod-spec.ts (every container at once: pod-create.ts). A running run takes live controls only
  * (`--max-runtime +6h`, written to the operator's control file the loop reads every tick).
  */
 import { mkdirSync } from 'node:fs';
@@ -37,13 +37,13 @@ import { publishIfRun, runBranch } from './publish-if-run.ts';
 import { describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
 import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
 import { prepareRunClone } from './run-clone.ts';
-import { workspaceImageState } from './image.ts';
+import { WORKSPACE_IMAGE, workspaceImageState } from './image.ts';
 import { podName } from './pod-spec.ts';
 import { planPod, seccompProfilePath, type PodPlanOptions } from './pod-plan.ts';
 import { teardown } from './pod-teardown.ts';
 import { podman } from './podman.ts';
 import { podmanHostFacts } from './podman-host.ts';
-import { createAndStartPod } from './pod-create.ts';
+import { createAndStartPod, prepareGround, settleGround } from './pod-create.ts';
 import { writePodSeccompProfile } from './pod-seccomp.ts';
 import { deadContainers, localProjectStatus } from './reconcile.ts';
 import { restartContainers } from './pod-repair.ts';
@@ -182,6 +182,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const entry = await ensureRegistered(repo, env);
   const name = entry.name ?? basename(repo);
   const base = { name, project: key, pod: podName(key), stateDir };
+  // Asked beside the pod's status (one podman call each, answered together); awaited once planned.
+  const imageStateAsked = workspaceImageState(o.image ?? WORKSPACE_IMAGE, env);
+  imageStateAsked.catch(() => undefined);
   // A project whose run is on a cluster never gets here: `peers up` refuses it first.
   const reconciled = await localProjectStatus(entry, env);
   const status = reconciled.status;
@@ -209,7 +212,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const { spec, plan, budget } = await planPod(repo, { ...o, upstream, modelServerDir }, env);
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
   const image = spec.containers[0]!.image;
-  const imageState = await workspaceImageState(image, env);
+  const imageState = image === (o.image ?? WORKSPACE_IMAGE) ? await imageStateAsked : await workspaceImageState(image, env);
   if (!imageState.exists) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
 
   let archived: ArchivedRun | null = null;
@@ -242,24 +245,30 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     await teardown(key, env);
   }
 
-  const { results } = prepareRun(repo, paths, key, o);
-  if (rehearsal !== undefined) writeRehearsal(stateDir, rehearsal);
-  writeRunBudget(budget);
-  // Notifications come from the host, with the settings of the operator's config as read now.
-  armNotifications(stateDir, { name: entry.name ?? basename(repo), path: repo }, loaded.config.notify);
-  for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
-  await writePodSeccompProfile(seccompProfilePath(key, env), env);
-
-  // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.
-  await updateRegistry((ps) => {
-    const p = ps.find((x) => x.path === repo);
-    if (p) p.last_up_at = new Date().toISOString();
-  }, env);
   if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) o.progress('TEST MODE: the vendors are a local stand-in (sandbox/test-upstream.ts; never in a real run)');
   o.progress(`creating pod ${spec.podName} (network: none)`);
+  // The pod, and the egress proxy (it needs no run clone: BEFORE_CLONE), are made while the run
+  // clone is; from here on a failure removes whatever was made.
+  for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
+  await writePodSeccompProfile(seccompProfilePath(key, env), env);
+  const ground = prepareGround(plan, env);
+  let results: PublishResult;
   try {
-    await createAndStartPod(plan, spec.volumes, key, env, o.progress);
+    results = prepareRun(repo, paths, key, o).results;
+    // A new clone replaced the run dir, and with it the gates' checkouts dir.
+    for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
+    if (rehearsal !== undefined) writeRehearsal(stateDir, rehearsal);
+    writeRunBudget(budget);
+    // Notifications come from the host, with the settings of the operator's config as read now.
+    armNotifications(stateDir, { name: entry.name ?? basename(repo), path: repo }, loaded.config.notify);
+    // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.
+    await updateRegistry((ps) => {
+      const p = ps.find((x) => x.path === repo);
+      if (p) p.last_up_at = new Date().toISOString();
+    }, env);
+    await createAndStartPod(plan, ground, key, env, o.progress);
   } catch (e) {
+    await settleGround(ground).catch(() => undefined);
     await teardown(key, env);
     throw e;
   }

@@ -11,6 +11,7 @@ import type { FlagSpecs, FlagValues } from '../../src/cli/role-flags.ts';
 import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES, SizeCappedLog } from '../../src/fs/size-capped-log.ts';
 import { processIO, type CommandIO } from '../../src/cli/command-io.ts';
 import { untilStopSignal } from '../../src/cli/stop-signal.ts';
+import { roleReady } from '../../sandbox/lifeline.ts';
 import { parseUsdCap } from '../../src/cli/usd-cap.ts';
 
 export const AUTH_FLAGS = {
@@ -70,6 +71,8 @@ export async function runAuthSidecar(flags: FlagValues<typeof AUTH_FLAGS>, io: C
   io.stderr.write(`peers auth sidecar listening: ${sidecar.listening.join(' ')}\n`);
   // What it enforces goes where the operator looks (`podman logs`), not only into the log file.
   if (logFile) io.stderr.write(`peers auth sidecar ${sidecar.budgetLine}\n`);
+  // Serving: the loop may count this container as up (sandbox/lifeline.ts).
+  roleReady();
   await untilStopSignal(io.signals);
   await sidecar.stop();
   logFile?.close();

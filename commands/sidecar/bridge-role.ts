@@ -8,6 +8,7 @@ import { InputError } from '../../src/cli/errors.ts';
 import type { FlagSpecs, FlagValues } from '../../src/cli/role-flags.ts';
 import { processIO, type CommandIO } from '../../src/cli/command-io.ts';
 import { untilStopSignal } from '../../src/cli/stop-signal.ts';
+import { roleReady } from '../../sandbox/lifeline.ts';
 
 export const BRIDGE_FLAGS = {
   listen: { kind: 'string', description: 'TCP address to listen on, HOST:PORT.', default: '127.0.0.1:3128' },
@@ -22,6 +23,8 @@ export async function runBridgeSidecar(flags: FlagValues<typeof BRIDGE_FLAGS>, i
   const bridge = new Bridge(to);
   const port = await bridge.listen(listen.host, listen.port);
   io.stderr.write(`peers bridge ${listen.host}:${port} -> ${flags.to}\n`);
+  // Serving: the loop may count this container as up (sandbox/lifeline.ts).
+  roleReady();
   await untilStopSignal(io.signals);
   await bridge.close();
 }

@@ -7,6 +7,7 @@ import type { FlagSpecs, FlagValues } from '../../src/cli/role-flags.ts';
 import { DEFAULT_LOG_CAP_BYTES, MIN_CAP_BYTES } from '../../src/fs/size-capped-log.ts';
 import { processIO, type CommandIO } from '../../src/cli/command-io.ts';
 import { untilStopSignal } from '../../src/cli/stop-signal.ts';
+import { roleReady } from '../../sandbox/lifeline.ts';
 
 export const EGRESS_FLAGS = {
   listen: { kind: 'string', description: 'Where to listen: HOST:PORT or unix:PATH.', default: '127.0.0.1:3128' },
@@ -40,6 +41,8 @@ export async function runEgressSidecar(flags: FlagValues<typeof EGRESS_FLAGS>, i
     const allowed = l.policy.entries.map((e) => e.pattern).join(', ') || 'nothing';
     io.stderr.write(`peers egress proxy (${l.name}) listening on ${l.address}; allowed: ${allowed}\n`);
   }
+  // Serving: the loop may count this container as up (sandbox/lifeline.ts).
+  roleReady();
   await untilStopSignal(io.signals);
   await sidecar.stop();
 }

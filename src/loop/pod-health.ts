@@ -9,7 +9,19 @@
 import type { LoopState } from '../state/state-schema.ts';
 
 /** The loop's view of its pod: which of its containers are down now, and a wait for the next change. */
-export type PodHealth = { down(): string[]; changed(signal: AbortSignal): Promise<void> };
+export type PodHealth = {
+  down(): string[];
+  changed(signal: AbortSignal): Promise<void>;
+  /** Resolves once every container serves, or at `signal`, or after `timeoutMs` with those that never came (down from then on). */
+  started?(signal: AbortSignal, timeoutMs: number): Promise<string[]>;
+};
+
+/**
+ * How long a starting loop waits for its pod's containers before the first tick: `peers up` starts
+ * them all at once, so they usually serve within a second; past this one that never came counts
+ * as down (the run holds, as for a container that died: `peers up` restarts it).
+ */
+export const POD_START_WAIT_MS = 120_000;
 
 /** `degraded: egress down`, `degraded: auth, egress down`. */
 export function formatDegraded(down: readonly string[]): string {

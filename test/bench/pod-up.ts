@@ -154,18 +154,25 @@ interleaved: a bare \`podman run --rm --entrypoint true ${IMAGE}\` (the image's 
 then a new project brought up with \`peers up\` (its run clone made, 7 containers created and started: egress, bridge,
 auth, setup, gates, workspace, loop), timed to the loop's first \`tick 1 … starting\` line, then \`peers down\`.
 \`up\` asks \`podman info\` once per host (sandbox/podman-host.ts caches its answers until podman, its configuration or the
-boot changes) and inspects the image once; it creates the containers concurrently, and each side of the pod (the
-containers beside it, its members) is started by one \`podman start\` as soon as it is created, the loop last
-(sandbox/pod-create.ts); \`down\` stops the loop (its save honoured), then removes the pod and the containers beside it
-with two concurrent podman calls.
+boot changes), inspects the image beside listing the project's containers, and creates the pod and starts the egress
+proxy (it needs no run clone) while it makes the run clone; then every other container is created and started by its
+own \`podman run --detach\`, all at once, the loop among them (sandbox/pod-create.ts): a container names itself on
+the loop's lifeline only once it serves, and the loop waits for all of them before its first tick (sandbox/lifeline.ts).
+\`down\` connects to the loop's lifeline (a loop answering there is running: no \`podman ps\`), sends it SIGTERM and takes
+the line's close as its exit, after its last save (no \`podman stop\`, which polls for the exit and cleans up before it
+returns); then it removes the pod and the containers beside it with two concurrent podman calls, while it publishes the
+run's branch.
 
-Where the rest goes (every podman call of one \`up\` timed through a wrapper, same machine and load): the 7 creates
-run together but take about as long as 2–3 bare runs (each is CPU-bound: 2 cores), the two start calls as long as
-2 bare runs, the loop's own start 0.5–1; then 2–3 s from the loop container's start to \`tick 1\` (the loop's
-start-up and its first gate probe in the gates container: the loop's work, not podman's), and 0.5–1 s of the binary's
-own start-up before the first podman call. A bare run creates and starts one container; a pod of 7, each with its own
-mounts and seccomp profile, costs more than 3 of them on this host, so the 3× goal needs fewer podman operations
-(one \`kube play\` cannot express the containers' options on podman 4.3) or a faster loop start, not more concurrency.${BEFORE ? ` The rows "before" are the same rounds with peers built from ${BEFORE_LABEL}.` : ''}
+Where the rest goes (every podman call of one \`up\` and \`down\` timed through a wrapper, and the loop's own steps, at
+the same load, a bare run taking 0.35 s): \`up\` spends 0.05–0.1 s in its own start, 0.05 s listing and inspecting, 0.2 s
+making the run clone (the pod and the egress proxy meanwhile), then the other 6 \`podman run\` calls take 2–2.5 bare runs
+(each is CPU-bound, on 2 cores, beside the containers' own start-up); the loop, started among them, is through its
+start-up by then, waits for the last one to serve, and its first gate probe (a checkout in the setup container, then
+the gates in the gates container: two one-shot peers processes with their git and gate commands) takes 0.15 s on a
+quiet machine, 0.4–0.5 s under load, before \`tick 1\`. \`down\` spends 0.05 s in its own start, 0.05–0.1 s on SIGTERM and
+the loop's save and exit, then 1–1.5 bare runs removing 8 containers (the pod's infra too) while conmon runs podman's
+cleanup for each. So the 3× goal needs fewer containers or cheaper container starts than rootless podman 4.3 gives
+here, not more concurrency: the seven \`podman run\` calls alone cost 2.5–3 bare runs of CPU.${BEFORE ? ` The rows "before" are the same rounds with peers built from ${BEFORE_LABEL}.` : ''}
 
 ${table}
 `;

@@ -39,7 +39,7 @@ import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, t
 import { writeHaltedFile } from '../../state/halted-file.ts';
 import { keepReserve } from '../../state/disk-reserve.ts';
 import { recordStorageStop, storageStop } from './storage-stop.ts';
-import { notePodHealth, podDownCause, type PodHealth } from '../pod-health.ts';
+import { notePodHealth, POD_START_WAIT_MS, podDownCause, type PodHealth } from '../pod-health.ts';
 import { settingsForRun, withOperatorControl, type LoopSettings } from '../settings.ts';
 import { budgetStop } from '../stop-check.ts';
 import { countRedTick, decidePreTick, finalizeTick, type GateInput, type TickObservation } from '../tick.ts';
@@ -199,10 +199,12 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     // Host gates run in one checkout reused for the whole run (gate-checkout.ts).
     gateCheckout = o.gateProbe ? undefined : new GateCheckout();
     const gateProbe = withGateCache(o.gateProbe ?? probeGatesIn(gateCheckout!), { path: paths.gateCache, key: cacheKey });
-    const run = new LoopRun(
-      places,
-      paths, config, goals, settings, state, runner, gateProbe, o.signal ?? new AbortController().signal, log, env, ledger, contract, o.podHealth,
-    );
+    const signal = o.signal ?? new AbortController().signal;
+    // In the pod: `peers up` starts every container at once, the loop among them; the first tick
+    // (its gates, its turn) waits until each of them serves (sandbox/lifeline.ts).
+    const late = await o.podHealth?.started?.(signal, POD_START_WAIT_MS);
+    if (late?.length && !signal.aborted) log(`peers: warning: ${late.join(', ')} did not start within ${POD_START_WAIT_MS / 1000}s`);
+    const run = new LoopRun(places, paths, config, goals, settings, state, runner, gateProbe, signal, log, env, ledger, contract, o.podHealth);
     return await run.run();
   } catch (error) {
     // A full disk before the first tick: the state on disk is untouched (storage-stop.ts).

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { holdLifeline, watchLifeline } from '../../../sandbox/lifeline.ts';
+import { holdLifeline, loopExitWatch, watchLifeline } from '../../../sandbox/lifeline.ts';
 import { waitFor } from '../../wait-for.ts';
 
 const dirs: string[] = [];
@@ -77,6 +77,7 @@ describe('the lifeline', () => {
     for (let i = 0; i < 100; i++) {
       const s = connect(path);
       s.on('error', () => {});
+      s.resume(); // a refused line is told so before it closes (see the test of peers down below)
       s.on('close', () => closedByLoop++);
       flood.push(s);
     }
@@ -152,5 +153,70 @@ describe('the lifeline', () => {
     await changed;
     expect(line.down()).toEqual(['egress']);
     await line.close();
+  });
+
+  test('a container is named to the loop only once it serves, and the loop\'s start waits for every one of them', async () => {
+    const path = socketPath();
+    const line = await holdLifeline(path, ['setup', 'gates']);
+    let serveSetup!: () => void;
+    let serveGates!: () => void;
+    const connected: Promise<void>[] = [];
+    const watch = (role: string, ready: Promise<void>) => {
+      let c!: () => void;
+      connected.push(new Promise<void>((r) => (c = r)));
+      return watchLifeline(path, { role, ready, pollMs: 20, onLost: () => {}, onConnected: c });
+    };
+    const setup = watch('setup', new Promise<void>((r) => (serveSetup = r)));
+    const gates = watch('gates', new Promise<void>((r) => (serveGates = r)));
+    await Promise.all(connected);
+    let started: string[] | undefined;
+    void line.started(new AbortController().signal, 30_000).then((missing) => (started = missing));
+    // Connected (they stop with the loop from now on) but not serving: the loop does not count them.
+    const counted = line.changed();
+    serveSetup();
+    await counted; // setup named itself; gates is still connected without a name
+    await Bun.sleep(0);
+    expect(started).toBeUndefined();
+    serveGates();
+    await waitFor('the start to see every container serving', () => started !== undefined);
+    expect(started).toEqual([]);
+    // One that never serves: the start gives up after its wait and names it; a stop request ends it at once.
+    const late = await holdLifeline(socketPath(), ['auth']);
+    expect(await late.started(new AbortController().signal, 100)).toEqual(['auth']);
+    // From then on it is down, like a container that died: the run holds until it serves.
+    expect(late.down()).toEqual(['auth']);
+    const stopped = await holdLifeline(socketPath(), ['auth']);
+    const stop = new AbortController();
+    const waiting = stopped.started(stop.signal, 60_000);
+    stop.abort();
+    expect(await waiting).toEqual(['auth']);
+    expect(stopped.down()).toEqual([]);
+    setup.stop();
+    gates.stop();
+    await Promise.all([line.close(), late.close(), stopped.close()]);
+  });
+
+  test('peers down learns the loop\'s exit from the line; a line the loop refuses is never taken for an exit', async () => {
+    const path = socketPath();
+    expect(await loopExitWatch(path)).toBeNull(); // nothing listens: down falls back to podman stop
+    const script = `import { holdLifeline } from ${JSON.stringify(resolve(import.meta.dir, '../../../sandbox/lifeline.ts'))}; await holdLifeline(${JSON.stringify(path)}); console.log('holding'); process.on('SIGTERM', () => setTimeout(() => process.exit(0), 100)); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((r) => child.stdout!.once('data', () => r()));
+    const watch = (await loopExitWatch(path))!;
+    expect(await watch.exited(200)).toBe('timeout'); // the loop lives
+    // A peer takes every other slot: the next line is refused, and says so.
+    const flood: Socket[] = [];
+    for (let i = 0; i < 31; i++) {
+      const s = connect(path);
+      s.on('error', () => {});
+      flood.push(s);
+      await new Promise<void>((r) => s.once('connect', () => r()));
+    }
+    const refused = (await loopExitWatch(path))!;
+    expect(await refused.exited(10_000)).toBe('refused');
+    child.kill('SIGTERM');
+    expect(await watch.exited(10_000)).toBe('exited');
+    expect(child.exitCode ?? (await new Promise((r) => child.once('exit', r)))).toBe(0);
+    for (const s of flood) s.destroy();
   });
 });
