@@ -92,9 +92,11 @@ const work = (file: string) => ({ name: `claude ${file}`, replies: [{ tool_calls
 const scenario = {
   version: 1,
   peers: {
-    // More turns than claude can take while codex sleeps (each takes a few seconds in the pod).
+    // More turns than claude can take while codex sleeps RESET_S seconds: a pod turn takes at least
+    // a few hundred ms on a quiet machine, so 150 cannot run out (nor can the tick cap, 200, end the
+    // run first; with 40 turns and a cap of 30, a quiet machine ended it at max_ticks before the reset).
     // (Not `cN.txt`: `c8.txt` reads as the c8 coverage tool's configuration, gate surface.)
-    claude: { api: 'anthropic', ticks: Array.from({ length: 40 }, (_, i) => work(`step-${i + 1}.md`)) },
+    claude: { api: 'anthropic', ticks: Array.from({ length: 150 }, (_, i) => work(`step-${i + 1}.md`)) },
     codex: {
       api: 'responses',
       ticks: [
@@ -149,7 +151,7 @@ beforeAll(async () => {
   const configPath = join(repo, '.peers/config.yaml');
   const config = parse(readFileSync(configPath, 'utf8'));
   config.goals.convergence_n = 1;
-  config.budget.max_ticks = 30;
+  config.budget.max_ticks = 200;
   writeFileSync(configPath, stringify(config));
   const goalsPath = join(repo, '.peers/goals.yaml');
   const goals = parse(readFileSync(goalsPath, 'utf8')) as { goals: Array<Record<string, unknown>> };
