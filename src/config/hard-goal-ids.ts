@@ -5,12 +5,14 @@
  * (BENCHMARKS.md, Startup), and the file seldom changes between two looks.
  *
  * The memory is the user's cache ($XDG_CACHE_HOME/peers/hard-goals/, one entry per goals file
- * path). An entry counts only for the exact bytes it was made from under this peers version: an
- * edited file, or another peers, validates again. A file that does not validate is remembered as
+ * path). An entry counts only for the exact bytes it was made from by this very peers executable
+ * (its version, and the size and modification time of the file it runs from: a rebuilt binary whose
+ * goals schema changed under the same version number validates again): an edited file, or another
+ * peers, validates again. A file that does not validate is remembered as
  * having no ids to show, which is what its refusal gave. Only the display uses this: `peers up`,
  * `verify` and the loop always validate the file they run on.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PEERS_VERSION } from '../cli/version.ts';
@@ -27,6 +29,16 @@ const HardGoalsEntrySchema = z.strictObject({ content: z.string(), hard: z.array
 const READ_LIMIT = 4 * MiB;
 
 const sha256 = (text: string) => new Bun.CryptoHasher('sha256').update(text).digest('hex');
+
+/** This peers executable: its version and the file it runs from (one stat, no read). */
+export function executableIdentity(execPath = process.execPath): string {
+  try {
+    const st = statSync(execPath);
+    return `${PEERS_VERSION}\0${execPath}\0${st.size}\0${st.mtimeMs}`;
+  } catch {
+    return `${PEERS_VERSION}\0${execPath}`;
+  }
+}
 
 function entryPath(goalsFile: string, env: NodeJS.ProcessEnv): string {
   return join(xdgCacheHome(env), 'peers', 'hard-goals', `${sha256(goalsFile)}.json`);
@@ -53,14 +65,14 @@ function remember(path: string, content: string, hard: string[]): void {
 }
 
 /** The hard goals' ids of the goals file at `file` (which exists); none when it does not validate. */
-export async function hardGoalIdsOf(file: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+export async function hardGoalIdsOf(file: string, env: NodeJS.ProcessEnv, executable = executableIdentity()): Promise<string[]> {
   let text: string;
   try {
     text = readTextCapped(file, READ_LIMIT);
   } catch {
     return validatedHardGoalIds(file); // unreadable here: the validation says so, and nothing is remembered
   }
-  const content = sha256(`${PEERS_VERSION}\0${text}`);
+  const content = sha256(`${executable}\0${text}`);
   const path = entryPath(file, env);
   const known = remembered(path, content);
   if (known) return known;

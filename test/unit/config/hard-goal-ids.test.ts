@@ -6,7 +6,7 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hardGoalIdsOf } from '../../../src/config/hard-goal-ids.ts';
+import { executableIdentity, hardGoalIdsOf } from '../../../src/config/hard-goal-ids.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -47,6 +47,27 @@ describe('the hard goals status shows', () => {
     writeFileSync(file, 'goals:\n  - id: broken\n    type: hard\n    cmd: "true"\n    pass_when: exit_code =\n');
     expect(await hardGoalIdsOf(file, env)).toEqual([]);
     expect(await hardGoalIdsOf(file, env)).toEqual([]);
+  });
+
+  test('another peers executable (a rebuild, an upgrade) validates again instead of reading what the other remembered', async () => {
+    const { env, file, cacheDir } = setup();
+    writeFileSync(file, goals(['a', 'hard']));
+    expect(await hardGoalIdsOf(file, env, 'peers 1.0 built at noon')).toEqual(['a']);
+    const entry = join(cacheDir, readdirSync(cacheDir)[0]!);
+    writeFileSync(entry, JSON.stringify({ ...JSON.parse(readFileSync(entry, 'utf8')), hard: ['stale'] }));
+    expect(await hardGoalIdsOf(file, env, 'peers 1.0 built at noon')).toEqual(['stale']);
+    expect(await hardGoalIdsOf(file, env, 'peers 1.0 built at one')).toEqual(['a']);
+  });
+
+  test('the executable is known by its version, path, size and modification time', () => {
+    const root = mkdtempSync(join(tmpdir(), 'peers-exe-'));
+    dirs.push(root);
+    const exe = join(root, 'peers');
+    writeFileSync(exe, 'one');
+    const before = executableIdentity(exe);
+    expect(executableIdentity(exe)).toBe(before);
+    writeFileSync(exe, 'three');
+    expect(executableIdentity(exe)).not.toBe(before);
   });
 
   test('a file that does not validate has no ids, seen once or twice', async () => {
