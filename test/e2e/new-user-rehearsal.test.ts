@@ -18,7 +18,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { CLAMP_GOAL, CLAMP_LIB_FILES, EXPECTED_TICKS, scenario } from '../fixtures/projects/clamp-lib.ts';
-import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid, removeRunLeftovers } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -71,10 +71,7 @@ function spawnChown(dir: string): void {
 afterAll(() => {
   if (!need.ok) return;
   if (key) {
-    podmanAsUser(['pod', 'rm', '-f', '--ignore', `peers-${key}`]);
-    podmanAsUser(['rm', '-f', '--ignore', cname('loop'), cname('setup'), cname('gates'), cname('egress')]);
-    rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
-    podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
+    removeRunLeftovers(key);
   }
   if (root) rmSync(root, { recursive: true, force: true });
 });

@@ -19,7 +19,7 @@ import { hostUsageLedgerPath } from '../../src/budget/ledger-spend.ts';
 import { demoConfig } from '../../apps/demo/demo-config.ts';
 import { readStopReason } from '../../src/state/stop-reason.ts';
 import { handoffCommitCommand } from '../integration/real-cli/harness.ts';
-import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid, removeRunLeftovers } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -102,10 +102,7 @@ afterAll(() => {
   if (!need.ok) return;
   if (key) {
     peers(['down', '--grace', '5']);
-    podmanAsUser(['pod', 'rm', '-f', '--ignore', `peers-${key}`]);
-    podmanAsUser(['rm', '-f', '--ignore', `peers-${key}-loop`, `peers-${key}-gates`, `peers-${key}-egress`]);
-    podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
-    rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
+    removeRunLeftovers(key);
   }
   if (root) rmSync(root, { recursive: true, force: true });
 });

@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDropMarker, ROTATED_SUFFIX } from '../../src/fs/size-capped-log.ts';
-import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid, removeRunLeftovers } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -131,10 +131,7 @@ beforeAll(async () => {
 afterAll(() => {
   if (!need.ok) return;
   if (key) {
-    podmanAsUser(['pod', 'rm', '-f', '--ignore', `peers-${key}`]);
-    podmanAsUser(['rm', '-f', '--ignore', cname('loop'), cname('setup'), cname('gates'), cname('egress')]);
-    rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
-    podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
+    removeRunLeftovers(key);
   }
   if (root) rmSync(root, { recursive: true, force: true });
 });

@@ -17,7 +17,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid, removeRunLeftovers } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -126,11 +126,7 @@ beforeAll(() => {
 afterAll(() => {
   if (!need.ok) return;
   if (key) {
-    // --ignore: without it podman 4.3 removes none of the names if one is already gone.
-    podmanAsUser(['pod', 'rm', '-f', '--ignore', `peers-${key}`]);
-    podmanAsUser(['rm', '-f', '--ignore', cname('loop'), cname('setup'), cname('gates'), cname('egress')]);
-    rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
-    podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
+    removeRunLeftovers(key);
   }
   if (root) rmSync(root, { recursive: true, force: true });
 });

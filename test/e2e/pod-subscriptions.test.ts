@@ -29,7 +29,7 @@ import { type ModelServerHandle, startModelServer } from '../../src/model-server
 import { SIDECAR_PLACEHOLDER_KEY } from '../../src/config/provider.ts';
 import { readStopReason } from '../../src/state/stop-reason.ts';
 import { handoffCommitCommand } from '../integration/real-cli/harness.ts';
-import { asUser, ensurePodmanReady, podmanAsUser, PEERS_BIN, TEST_USER, type Run, uid, userEnv } from './podman-user.ts';
+import { asUser, ensurePodmanReady, podmanAsUser, PEERS_BIN, TEST_USER, uid, userEnv, removeRunLeftovers, type Run } from './podman-user.ts';
 import { CODEX_CLIENT_ID, jwt, type StandInVendor, startStandInVendor } from './stand-in-vendor.ts';
 import { requires } from '../requirements.ts';
 
@@ -164,10 +164,7 @@ afterAll(async () => {
   if (!need.ok) return;
   if (key) {
     peers(['down', '--grace', '5']);
-    podmanAsUser(['pod', 'rm', '-f', '--ignore', `peers-${key}`]);
-    podmanAsUser(['rm', '-f', '--ignore', cname('loop'), cname('gates'), cname('setup'), cname('egress')]);
-    podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
-    rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
+    removeRunLeftovers(key);
   }
   await vendor?.stop();
   await model?.stop();

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const TEST_USER = process.env.PEERS_TEST_USER || 'peerstest';
@@ -81,4 +81,16 @@ export function ensurePodmanReady(): void {
     chmodSync(tmp, 0o755);
     renameSync(tmp, PEERS_BIN);
   }
+}
+
+/**
+ * Whatever a run of project `key` left, failed or not: its pod, the containers beside it (loop,
+ * setup, gates, egress), the dependency cache volume and its run directory.
+ */
+export function removeRunLeftovers(key: string): void {
+  // --ignore: without it podman 4.3 removes none of the names if one is already gone.
+  podmanAsUser(['pod', 'rm', '-f', '--ignore', `peers-${key}`]);
+  podmanAsUser(['rm', '-f', '--ignore', ...['loop', 'setup', 'gates', 'egress'].map((role) => `peers-${key}-${role}`)]);
+  podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
+  rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
 }
