@@ -67,7 +67,9 @@ procs() { for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < "$f" 2>/dev/null; ech
   echo "sockets=$(ls /run/peers | tr '\\n' ' ')"
   echo "vendor-url=$ANTHROPIC_BASE_URL"
   echo "loop-state-dir-env=\${PEERS_STATE_DIR:-unset}"
-} > evidence-$me.txt
+} > .evidence-$me.tmp
+# Renamed whole: the test reads the file while the run goes on, and the next turn rewrites it.
+mv -f .evidence-$me.tmp evidence-$me.txt
 echo "only in the working tree" > marker.txt
 setsid node -e "require('net').createServer(s=>s.end('tests pass')).listen(5077,'127.0.0.1')" >/dev/null 2>&1 </dev/null &
 sleep 3
