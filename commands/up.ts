@@ -133,7 +133,7 @@ starts over from your HEAD.
       // The policy `up` would write to the state dir for the loop and the auth sidecar to read.
       this.log(`# budget: ${describePolicy(budget.policy)} (up writes it to ${budget.hostPath})`);
       if (budget.warning) this.log(`# warning: ${budget.warning}`);
-      for (const argv of [plan.createPod, ...plan.createContainers.map((c) => c.argv)]) this.log(['podman', ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : shellQuote(a))).join(' '));
+      for (const argv of [plan.createPod, plan.startPod, ...plan.createContainers.map((c) => c.argv)]) this.log(['podman', ...argv].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : shellQuote(a))).join(' '));
       return undefined;
     }
     if (k8s) {

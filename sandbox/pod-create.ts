@@ -37,7 +37,8 @@ export function startGroups(plan: PodmanPlan): string[][][] {
 export const BEFORE_CLONE: readonly string[] = ['egress'];
 
 /**
- * What `up` starts before it makes the run clone: the pod (its members need it), and the
+ * What `up` starts before it makes the run clone: the pod and its infra container (its members need
+ * them), and the
  * containers of BEFORE_CLONE, unless it is a rehearsal (started in order, createAndStartPod). The
  * containers beside the pod need nothing made first: podman creates a named volume the first time
  * a container mounts it (the dependency cache, mounted by the setup container alone).
@@ -46,7 +47,9 @@ export type PodGround = { pod: Promise<unknown>; started: Map<string, Promise<un
 
 /** Starts the ground now; a failure is thrown where createAndStartPod awaits it. */
 export function prepareGround(plan: PodmanPlan, env: NodeJS.ProcessEnv): PodGround {
-  const ground: PodGround = { pod: podmanOk(plan.createPod, { env }), started: new Map() };
+  // The infra container runs before any member does (PodmanPlan.startPod says why).
+  const pod = podmanOk(plan.createPod, { env }).then(() => podmanOk(plan.startPod, { env }));
+  const ground: PodGround = { pod, started: new Map() };
   if (!plan.createContainers.some((c) => c.role === 'model-server')) {
     for (const c of plan.createContainers) if (BEFORE_CLONE.includes(c.role) && !c.inPod) ground.started.set(c.role, runDetached(c.argv, env));
   }

@@ -25,6 +25,12 @@ export type RenderOptions = {
 export type PodmanPlan = {
   /** Created first; fails if a pod of that name exists. */
   createPod: string[];
+  /**
+   * Starts the pod's infra container, before any member: members run at once (pod-create.ts), and
+   * concurrent `podman run --pod` calls that each start a stopped infra race in podman 4.3 ("unable
+   * to restart a container in a paused or unknown state"), failing `up`.
+   */
+  startPod: string[];
   /** `podman create` for each container, in start order (sidecars first, loop last); `inPod`: a
    *  member of the pod (created once the pod exists), else a container beside it. */
   createContainers: { role: string; argv: string[]; inPod: boolean }[];
@@ -102,6 +108,7 @@ export function renderPodman(spec: PodSpec, opts: RenderOptions): PodmanPlan {
   const sorted = [...spec.containers].sort((x, y) => order.indexOf(x.role) - order.indexOf(y.role));
   return {
     createPod,
+    startPod: ['pod', 'start', spec.podName],
     createContainers: sorted.map((c) => {
       const argv = containerArgs(c, spec, opts);
       // Pod members share the pod's namespaces; the others get their own network namespace (none,

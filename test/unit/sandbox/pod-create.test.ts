@@ -16,7 +16,7 @@ import { podInputs } from './pod-inputs-fixture.ts';
 const inputs = podInputs({ allow: [], secretEnv: ['ANTHROPIC_API_KEY'], loopArgs: [] });
 const render = (i: PodInputs) => renderPodman(buildPodSpec(i), { sharedRoot: '/r', cgroupLimits: true, user: '1:1', seccompProfile: '/r/s.json' });
 
-test('every container is created and started by one podman run, members once the pod exists, the others at once', async () => {
+test('every container is created and started by one podman run, members once the pod and its infra run, the others at once', async () => {
   const plan = render(inputs);
   const dir = mkdtempSync(join(tmpdir(), 'peers-pod-create-'));
   try {
@@ -33,10 +33,12 @@ test('every container is created and started by one podman run, members once the
       const runs = lines.filter((l) => l === ['run', '--detach', ...c.argv.slice(1)].join(' '));
       expect(runs.length).toBe(1);
       // A member after the pod it joins; the others need nothing first (podman makes their volume).
-      if (c.inPod) expect(lines.indexOf(runs[0]!)).toBeGreaterThan(at('pod create'));
+      // A member only once the pod's infra runs: concurrent members would each start it, and race.
+      if (c.inPod) expect(lines.indexOf(runs[0]!)).toBeGreaterThan(at('pod start'));
     }
+    expect(at('pod start')).toBeGreaterThan(at('pod create'));
     expect(lines.filter((l) => l.startsWith('start ') || l.startsWith('create ')).length).toBe(0);
-    expect(lines.length).toBe(plan.createContainers.length + 1);
+    expect(lines.length).toBe(plan.createContainers.length + 2);
     expect(progress).toEqual(['starting egress, setup, gates, bridge, auth, workspace, loop']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
