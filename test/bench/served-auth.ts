@@ -12,7 +12,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { AUTH_SIDECAR_ENV } from '../../sandbox/pod-spec.ts';
 import { authArgv, READY_LINE, stopper, waitUntil, type Started } from './pod-processes.ts';
@@ -31,15 +31,19 @@ function standInVendor(cert: string, key: string): Promise<{ port: number; stop(
       res.end(REST);
     });
   });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolve({
-        port: (server.address() as AddressInfo).port,
-        // Bounded: a kept-alive connection the runtime does not count as closed must not hang the benchmark.
-        stop: () => Promise.race([new Promise<void>((done) => (server.closeAllConnections?.(), server.close(() => done()))), Bun.sleep(2000)]),
-      }),
-    ),
-  );
+  // The egress proxy's kept-alive connections, ended on stop: close() waits for every one.
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const stop = async () => {
+    for (const socket of sockets) socket.destroy();
+    const closed = new Promise<boolean>((done) => server.close(() => done(true)));
+    // Bounded: a connection the runtime still counts must neither hang the benchmark nor keep it alive.
+    if (!(await Promise.race([closed, Bun.sleep(2000).then(() => false)]))) server.unref();
+  };
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as AddressInfo).port, stop })));
 }
 
 function post(agent: http.Agent, port: number): Promise<void> {
