@@ -50,6 +50,15 @@ import { LIFELINE_DIR_NAME, LIFELINE_ENV, LIFELINE_SOCKET_NAME, POD_ROLES_ENV, R
 import { TEST_MODE_ENV } from '../proxy/test-resolve.ts';
 import { EGRESS_TEST_NETWORK, TEST_CA_IN_AUTH, type TestUpstream } from './test-upstream.ts';
 
+/**
+ * The auth sidecar's environment beyond every container's: JavaScriptCore without its optimizing
+ * tiers (DFG, and FTL above it; the interpreter and the baseline JIT stay). Its work per request is
+ * native (TLS, JSON.parse of the body, the ledger's fsync): the optimizing tiers bought no CPU or
+ * time per request that test/bench/auth-ttfb.ts can see, and kept ~5 MiB of compiler pages and code
+ * resident in a sidecar that has served a few hundred requests (BENCHMARKS.md, Memory).
+ */
+export const AUTH_SIDECAR_ENV: Readonly<Record<string, string>> = { BUN_JSC_useDFGJIT: '0' };
+
 export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
 export const REPO_IN_CONTAINER = '/work';
 export const STATE_IN_CONTAINER = '/state';
@@ -327,7 +336,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       socketDir(VENDOR_EGRESS_DIR, true),
       ...(inp.budgetPolicyFile ? [{ kind: 'bind', source: inp.budgetPolicyFile, target: POD_BUDGET_POLICY_FOR_AUTH, readOnly: true } satisfies MountSpec] : []),
     ],
-    {},
+    { ...AUTH_SIDECAR_ENV },
     inp.secretEnv,
   );
   // Only the egress container may create the egress socket; the others connect through ro mounts,

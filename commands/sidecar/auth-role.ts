@@ -79,9 +79,9 @@ export async function runAuthSidecar(flags: FlagValues<typeof AUTH_FLAGS>, io: C
 }
 
 /**
- * The --provider arguments. Their schema is the config's (src/config/provider.ts, zod's full build),
- * imported only when there is one: without providers the sidecar holds no more of zod than its
- * ledger's and budget policy's schemas (BENCHMARKS.md, Memory).
+ * The --provider arguments. Their schema is the config's (src/config/provider.ts), written with
+ * zod's functional build like the ledger's and the budget policy's, so a sidecar with providers
+ * loads no more of zod than one without (BENCHMARKS.md, Memory); imported only when there is one.
  */
 async function parseProviders(args: string[]): Promise<ProviderUpstream[]> {
   if (args.length === 0) return [];

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { KubernetesSchema } from './kubernetes-schema.ts';
-import { providerProblem, ProviderSchema, runProviders } from './provider.ts';
+import { providerProblem, providerSchema, runProviders } from './provider.ts';
 import { NotifySchema } from './notify-schema.ts';
 
 export const PEER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
@@ -59,7 +59,7 @@ export const PeerSpecSchema = z
       .toLowerCase()
       .optional()
       .describe('Reasoning effort; mapped to claude --effort, codex -c model_reasoning_effort=, opencode --variant.'),
-    provider: ProviderSchema.optional(),
+    provider: z.optional(providerSchema()),
     env: z.record(z.string(), z.string()).optional().describe('Extra environment variables for this peer\'s process.'),
     git_author: GitAuthorSchema.optional(),
   })

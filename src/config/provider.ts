@@ -13,8 +13,14 @@
  * held there only, its host on the sidecar's egress allow-list, the same path allow-list and
  * metering: docs/ARCHITECTURE.md, "Providers"). Outside the pod the CLI is pointed at base_url
  * with the key from the environment.
+ *
+ * Written with zod's functional build (`zod/mini`): the auth sidecar parses its `--provider`
+ * arguments with these schemas and then serves for hours, and must not load all of zod for that
+ * (BENCHMARKS.md, Memory). Both builds share zod's core, so the config schema (full build) embeds
+ * ProviderSchema as it is, and its JSON Schema and messages are the same.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import './zod-mini-english.ts';
 
 export const PROVIDER_KINDS = ['anthropic-compatible', 'openai-compatible'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
@@ -29,29 +35,51 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]{0,63}$/;
 /** Names the sidecar already uses for its own upstreams. */
 const RESERVED_NAMES = ['anthropic', 'openai', 'chatgpt'];
 
-export const ProviderObjectSchema = z
-  .strictObject({
-    kind: z.enum(PROVIDER_KINDS).describe('The API the provider serves: anthropic-compatible (Messages API, for claude) or openai-compatible (Responses API, for codex).'),
-    base_url: z
-      .string()
-      .url()
-      .refine((u) => /^https:\/\/[^/?#@]+(\/[^?#]*)?$/.test(u), 'base_url must be an https URL without a query, fragment or user name')
-      .refine((u) => !/^https:\/\/(\d{1,3}(\.\d{1,3}){3}|\[)/.test(u), 'base_url must name a host, not an IP address (the egress allow-list is by name)')
-      .describe('Where the CLI would send its requests: the Anthropic base URL (claude posts <base_url>/v1/messages) or the OpenAI base URL (codex posts <base_url>/responses).'),
-    key_env: z.string().regex(ENV_NAME, 'key_env must be an environment variable name, e.g. OPENROUTER_API_KEY').describe('Environment variable (in the shell that runs peers up) holding the API key; in the pod only the auth sidecar gets it.'),
-    name: z
-      .string()
-      .regex(/^[a-z][a-z0-9-]{0,31}$/, 'name must be lower-case letters, digits and "-"')
-      .refine((n) => !RESERVED_NAMES.includes(n), `name must not be one of ${RESERVED_NAMES.join(', ')}`)
-      .optional()
-      .describe('A short name for logs and the usage ledger (default: from the host name).'),
-  })
-  .describe('An API-compatible provider the CLI talks to through the auth sidecar.');
+/** `base_url` and `key_env`, the fields the config's `provider:` and the sidecar's `--provider` share. */
+const BaseUrlSchema = z
+  .string()
+  .check(
+    z.url(),
+    z.refine((u) => /^https:\/\/[^/?#@]+(\/[^?#]*)?$/.test(u), 'base_url must be an https URL without a query, fragment or user name'),
+    z.refine((u) => !/^https:\/\/(\d{1,3}(\.\d{1,3}){3}|\[)/.test(u), 'base_url must name a host, not an IP address (the egress allow-list is by name)'),
+    z.describe('Where the CLI would send its requests: the Anthropic base URL (claude posts <base_url>/v1/messages) or the OpenAI base URL (codex posts <base_url>/responses).'),
+  );
+const KeyEnvSchema = z
+  .string()
+  .check(
+    z.regex(ENV_NAME, 'key_env must be an environment variable name, e.g. OPENROUTER_API_KEY'),
+    z.describe('Environment variable (in the shell that runs peers up) holding the API key; in the pod only the auth sidecar gets it.'),
+  );
 
-export const ProviderSchema = z
-  .union([z.string().trim().toLowerCase().pipe(z.enum(PROVIDER_SHORTHANDS)), ProviderObjectSchema])
-  .describe('API provider: anthropic (claude) or openai (codex) for the vendors\' own APIs, openrouter, or {kind, base_url, key_env} for any compatible API.');
-export type ProviderSpec = z.output<typeof ProviderSchema>;
+/**
+ * The config's `provider:`, built on first use: the auth sidecar, which needs only the `--provider`
+ * schema below, never builds it (each zod schema built runs zod's constructors, and enough of them
+ * at start get compiled by the JIT, whose compiler then stays resident: BENCHMARKS.md, Memory).
+ */
+function buildProviderSchema() {
+  const object = z
+    .strictObject({
+      kind: z.enum(PROVIDER_KINDS).check(z.describe('The API the provider serves: anthropic-compatible (Messages API, for claude) or openai-compatible (Responses API, for codex).')),
+      base_url: BaseUrlSchema,
+      key_env: KeyEnvSchema,
+      name: z
+        .optional(
+          z.string().check(
+            z.regex(/^[a-z][a-z0-9-]{0,31}$/, 'name must be lower-case letters, digits and "-"'),
+            z.refine((n) => !RESERVED_NAMES.includes(n), `name must not be one of ${RESERVED_NAMES.join(', ')}`),
+          ),
+        )
+        .check(z.describe('A short name for logs and the usage ledger (default: from the host name).')),
+    })
+    .check(z.describe('An API-compatible provider the CLI talks to through the auth sidecar.'));
+  return z
+    .union([z.pipe(z.string().check(z.trim(), z.toLowerCase()), z.enum(PROVIDER_SHORTHANDS)), object])
+    .check(z.describe('API provider: anthropic (claude) or openai (codex) for the vendors\' own APIs, openrouter, or {kind, base_url, key_env} for any compatible API.'));
+}
+let providerSchemaBuilt: ReturnType<typeof buildProviderSchema> | undefined;
+/** The schema of a peer's `provider:` (the config schema embeds it). */
+export const providerSchema = () => (providerSchemaBuilt ??= buildProviderSchema());
+export type ProviderSpec = z.output<ReturnType<typeof buildProviderSchema>>;
 
 /** A provider as the sidecar and the peer's command line use it. */
 export type Provider = { name: string; kind: ProviderKind; base_url: string; key_env: string };
@@ -146,11 +174,14 @@ export function upstreamFor(list: readonly ProviderUpstream[], provider: Provide
 
 /** `peers sidecar auth --provider JSON`: one provider upstream, as `peers up` writes it. */
 export const ProviderArgSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/).refine((n) => !RESERVED_NAMES.includes(n), `must not be one of ${RESERVED_NAMES.join(', ')}`),
+  name: z.string().check(
+    z.regex(/^[a-z][a-z0-9-]{0,40}$/),
+    z.refine((n) => !RESERVED_NAMES.includes(n), `must not be one of ${RESERVED_NAMES.join(', ')}`),
+  ),
   kind: z.enum(PROVIDER_KINDS),
-  base_url: ProviderObjectSchema.shape.base_url,
-  key_env: ProviderObjectSchema.shape.key_env,
-  port: z.number().int().min(1).max(65535),
+  base_url: BaseUrlSchema,
+  key_env: KeyEnvSchema,
+  port: z.number().check(z.int(), z.gte(1), z.lte(65535)),
 });
 
 export function formatProviderArg(p: ProviderUpstream): string {

@@ -6,10 +6,15 @@
  * and the same with one package or one kind of HTTP server, to show what each costs.
  * The pod is started three times: as `peers up` starts it (the sidecars and runners without oclif,
  * commands/pod-roles.ts), with every command line parsed by oclif instead (how they all started
- * before), and with Bun's `--smol` (BUN_OPTIONS) to show what that buys.
+ * before), and with Bun's `--smol` (BUN_OPTIONS) to show what that buys. The auth sidecar is also
+ * measured as `peers up` starts it for a config with a `provider:` (in the pod of that config), and
+ * after serving SERVED_REQUESTS requests (served-auth.ts).
  * With --original DIR (a checkout of github.com/c0decave/peers), also the Python original's processes.
  *
- *   node_modules/.bin/bun build.ts && node_modules/.bin/bun test/bench/memory.ts [--binary PATH] [--compare PATH] [--original DIR [--python PATH]] [--no-write]
+ *   node_modules/.bin/bun build.ts && node_modules/.bin/bun test/bench/memory.ts [--binary PATH] [--compare PATH [--compare-without-auth-env]] [--original DIR [--python PATH]] [--no-write]
+ *
+ * --compare-without-auth-env starts the compared build's auth sidecar without sandbox/pod-spec.ts's
+ * AUTH_SIDECAR_ENV, as a pod of a build from before it started it.
  *
  * RSS counts every page a process maps, including the binary's code, which all the pod's processes share
  * (one file); PSS splits shared pages between their users, so the pod's PSS sum is what it costs the
@@ -22,7 +27,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
 import { ORIGINAL_ROLES, startOriginalRole } from './original-pod.ts';
-import { dropPageCache, POD_ROLES, pssMiB, rssMiB, startRole, stopper, waitUntil, type Started } from './pod-processes.ts';
+import { anonMiB, dropPageCache, POD_ROLES, POD_ROLES_WITH_PROVIDER, pssMiB, rssMiB, startRole, stopper, waitUntil, type Started } from './pod-processes.ts';
+import { startServedAuth } from './served-auth.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const args = process.argv.slice(2);
@@ -36,13 +42,16 @@ const PYTHON = flag('--python') ?? 'python3';
 const WRITE = !args.includes('--no-write');
 /** Another build (e.g. before a change): its pod is measured in the same run and printed beside, not written. */
 const COMPARE = flag('--compare') ? resolve(flag('--compare')!) : undefined;
+const COMPARE_AUTH_ENV = args.includes('--compare-without-auth-env') ? {} : undefined;
 const SIDECAR_GOAL_MIB = 40;
 const IDLE_MS = 1000;
+/** Requests through the auth sidecar before it is measured in its "after requests" row: a few dozen, a few peer turns' worth. */
+const SERVED_REQUESTS = 40;
 
 statSync(BINARY);
 const work = mkdtempSync(join(tmpdir(), 'peers-bench-memory-'));
 
-type Figure = { name: string; rss: number; pss: number };
+type Figure = { name: string; rss: number; pss: number; anon: number };
 
 /**
  * Starts the processes, lets them idle, reads each one's memory, stops them all. The binary's pages
@@ -57,7 +66,7 @@ async function measure(binary: string | undefined, start: (() => Promise<Started
   try {
     for (const s of start) started.push(await s());
     await Bun.sleep(IDLE_MS); // the measurement window: idle, after main.ts has restored the normal JIT
-    return started.map((s) => ({ name: s.role, rss: rssMiB(s.pid), pss: pssMiB(s.pid) }));
+    return started.map((s) => ({ name: s.role, rss: rssMiB(s.pid), pss: pssMiB(s.pid), anon: anonMiB(s.pid) }));
   } finally {
     for (const s of started) await s.stop();
   }
@@ -107,7 +116,14 @@ try {
   const pod = await measure(BINARY, POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod'))));
   const oclif = await measure(BINARY, POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod-oclif'), { viaOclif: true })));
   const smol = await measure(BINARY, POD_ROLES.map((role) => () => startRole(BINARY, role, join(work, 'pod-smol'), { env: { BUN_OPTIONS: '--smol' } })));
-  const compared = COMPARE ? await measure(COMPARE, POD_ROLES.map((role) => () => startRole(COMPARE, role, join(work, 'pod-compared')))) : undefined;
+  // The auth sidecar of a config with a provider, in its pod; then one that has served requests.
+  const authVariants = async (binary: string, tag: string, authEnv?: Record<string, string>): Promise<Figure[]> => [
+    (await measure(binary, POD_ROLES_WITH_PROVIDER.map((role) => () => startRole(binary, role, join(work, `pod-provider${tag}`), { authEnv }))))[POD_ROLES_WITH_PROVIDER.indexOf('auth with a provider')]!,
+    ...(await measure(binary, [() => startServedAuth(binary, join(work, `served${tag}`), SERVED_REQUESTS, authEnv)])),
+  ];
+  const variants = await authVariants(BINARY, '');
+  const compared = COMPARE ? await measure(COMPARE, POD_ROLES.map((role) => () => startRole(COMPARE, role, join(work, 'pod-compared'), { authEnv: COMPARE_AUTH_ENV }))) : undefined;
+  const comparedVariants = COMPARE ? await authVariants(COMPARE, '-compared', COMPARE_AUTH_ENV) : undefined;
   // Its interpreter and tinyproxy are installed files, read from disk like the binary above.
   const original = ORIGINAL ? await measure(undefined, ORIGINAL_ROLES.map((role) => () => startOriginalRole(ORIGINAL, role, join(work, 'original', role.replace(/\W+/g, '-')), PYTHON))) : undefined;
 
@@ -116,8 +132,17 @@ try {
     const goal = sidecar ? `≤ ${SIDECAR_GOAL_MIB} MiB: ${f.rss <= SIDECAR_GOAL_MIB ? 'met' : 'not met'}` : '';
     return `| \`${f.name}\` | ${mib(f.rss)} | ${(f.rss / floor.rss).toFixed(2)}× | ${mib(f.pss)} | ${sidecar ? mib(oclif[i]!.rss) : ''} | ${mib(smol[i]!.rss)} | ${goal} |`;
   });
+  const goalOf = (f: Figure) => `≤ ${SIDECAR_GOAL_MIB} MiB: ${f.rss <= SIDECAR_GOAL_MIB ? 'met' : 'not met'}`;
+  const [withProvider, served] = variants as [Figure, Figure];
+  rows.splice(
+    POD_ROLES.indexOf('auth') + 1,
+    0,
+    `| \`auth\` with a provider (\`--provider\`) | ${mib(withProvider.rss)} | ${(withProvider.rss / floor.rss).toFixed(2)}× | ${mib(withProvider.pss)} | | | ${goalOf(withProvider)} |`,
+    `| \`auth\` after ${SERVED_REQUESTS} requests | ${mib(served.rss)} | ${(served.rss / floor.rss).toFixed(2)}× | | | | ${goalOf(served)} |`,
+  );
   const [http, bunServe] = others.slice(-2) as [Figure, Figure];
-  const authRss = pod[POD_ROLES.indexOf('auth')]!.rss;
+  const idleAuth = pod[POD_ROLES.indexOf('auth')]!;
+  const authRss = idleAuth.rss;
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const lines = [
     '## Memory',
@@ -126,7 +151,7 @@ try {
     `pod started by its real command from the compiled \`dist/peers\`, all ${POD_ROLES.length} at once on the host, read after`,
     `${IDLE_MS / 1000} s idle (the loop in a peer's turn), on ${cpus().length} × ${cpu}, Bun ${Bun.version}; each command line is the one`,
     "sandbox/pod-spec.ts writes (the egress proxy's two listeners, the setup and gates runners' own bridges, the auth sidecar's log file",
-    "and budget policy). Every binary is dropped from the page cache before its processes start: a process maps more of a binary",
+    "and budget policy, and its environment: JavaScriptCore without its optimizing tiers). Every binary is dropped from the page cache before its processes start: a process maps more of a binary",
     'just written (by a build or a download) than of the same one read from disk, ~6 MiB more for the auth sidecar; these figures',
     'are for the latter, as after a reboot, so that two runs agree.',
     'The floor, measured in the same run, is an idle TCP server built with `bun build --compile`: what any Bun process that serves',
@@ -148,6 +173,15 @@ try {
     `\`node:http\`: an idle \`node:http\` server alone holds ${mib(http.rss)} MiB (+${mib(http.rss - floor.rss)} over the floor), an idle \`Bun.serve\` one`,
     `${mib(bunServe.rss)} MiB (${bunServe.rss >= floor.rss ? '+' : ''}${mib(bunServe.rss - floor.rss)}); the auth sidecar is ${mib(authRss - http.rss)} MiB over that \`node:http\` server.`,
     '',
+    "The two rows under `auth` are the same sidecar as `peers up` starts it for a config with a `provider:` (one more upstream, its",
+    '`--provider` argument as sandbox/pod-spec.ts writes it, here for `provider: openrouter`; measured in that pod, so with its PSS),',
+    `and after ${SERVED_REQUESTS} streamed Messages requests of 100 KB (about a Claude Code turn each) through it, one kept-alive connection,`,
+    "to a local HTTPS stand-in vendor reached through a `peers sidecar egress` of the same binary, as in the pod (test/bench/served-auth.ts;",
+    'every request parsed, reserved against the budget, metered and written to the ledger), then 1 s idle.',
+    `Serving adds ${mib(served.rss - idleAuth.rss)} MiB to the idle sidecar: ${mib(served.anon - idleAuth.anon)} MiB anonymous memory (the JavaScript heap, the TLS`,
+    `and HTTP client state, the JIT's code) and ${mib(served.rss - served.anon - (idleAuth.rss - idleAuth.anon))} MiB more of the binary's pages (code run for the first time: TLS, the HTTP client, the JIT's`,
+    'compilers themselves).',
+    '',
   ];
   if (original) {
     lines.push(
@@ -168,6 +202,7 @@ try {
   if (compared) {
     console.log(`RSS (MiB) of ${COMPARE} against ${BINARY}, same run:`);
     for (const [i, f] of pod.entries()) console.log(`  ${f.name.padEnd(18)} ${mib(compared[i]!.rss)} -> ${mib(f.rss)}  (PSS ${mib(compared[i]!.pss)} -> ${mib(f.pss)})`);
+    for (const [i, f] of variants.entries()) console.log(`  ${f.name.padEnd(18)} ${mib(comparedVariants![i]!.rss)} -> ${mib(f.rss)}  (anonymous ${mib(comparedVariants![i]!.anon)} -> ${mib(f.anon)})`);
   }
   const section = lines.join('\n');
   console.log(section);

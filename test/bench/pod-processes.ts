@@ -5,13 +5,38 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { writeBudgetPolicy } from '../../src/budget/budget-policy-file.ts';
+import { formatProviderArg, runProviders } from '../../src/config/provider.ts';
+import { AUTH_SIDECAR_ENV } from '../../sandbox/pod-spec.ts';
 
-export type Role = 'egress' | 'bridge' | 'auth' | 'setup runner' | 'gates runner' | 'workspace runner' | 'loop';
+export type Role = 'egress' | 'bridge' | 'auth' | 'auth with a provider' | 'setup runner' | 'gates runner' | 'workspace runner' | 'loop';
 /** The pod's long-running processes, each once (sandbox/pod-spec.ts). */
 export const POD_ROLES: readonly Role[] = ['egress', 'bridge', 'auth', 'setup runner', 'gates runner', 'workspace runner', 'loop'];
+/** The same pod for a config with a `provider:` (its auth sidecar gets a `--provider`). */
+export const POD_ROLES_WITH_PROVIDER: readonly Role[] = POD_ROLES.map((r) => (r === 'auth' ? 'auth with a provider' : r));
+
+/**
+ * The `--provider` argument `peers up` passes for a codex peer with `provider: openrouter`
+ * (src/config/provider.ts runProviders, sandbox/pod-spec.ts), on a free port: the pod's 8100 may be
+ * taken on the host.
+ */
+async function providerArg(): Promise<string> {
+  const [upstream] = runProviders([{ name: 'a', tool: 'codex', provider: 'openrouter' }]);
+  return formatProviderArg({ ...upstream!, port: await freePort() });
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
 
 export type Started = { role: string; pid: number; stop(): Promise<void> };
 
@@ -107,18 +132,17 @@ export function stopper(proc: ChildProcess): () => Promise<void> {
  * gates runners' own bridges to the first, the auth sidecar to the second with its log file and the
  * budget policy `peers up` writes (src/budget/run-budget.ts: a USD cap, here $25).
  */
-function roleArgv(role: Role, dir: string): string[] {
+async function roleArgv(role: Role, dir: string): Promise<string[]> {
   const sock = (name: string) => join(dir, `${name}.sock`);
   switch (role) {
     case 'egress':
       return ['sidecar', 'egress', '--listen', `unix:${sock('egress')}`, '--vendor-listen', `unix:${sock('egress-vendor')}`, '--audit-log', join(dir, 'egress.jsonl')];
     case 'bridge':
       return ['sidecar', 'bridge', '--listen', '127.0.0.1:0', '--to', `unix:${sock('egress')}`];
-    case 'auth': {
-      const policy = join(dir, 'budget.json');
-      writeBudgetPolicy(policy, { version: 1, resolved_at: new Date().toISOString(), max_tokens: null, max_usd: 25, max_usd_mode: 'hard', reason: 'bench', credentials: 'api-key', price_table: 'bench' });
-      return ['sidecar', 'auth', '--port', 'anthropic=0', '--port', 'openai=0', '--egress', `unix:${sock('egress-vendor')}`, '--usage-ledger', join(dir, 'usage.jsonl'), '--log-file', join(dir, 'auth.log'), '--budget-policy', policy];
-    }
+    case 'auth':
+      return authArgv(dir, `unix:${sock('egress-vendor')}`);
+    case 'auth with a provider':
+      return [...authArgv(dir, `unix:${sock('egress-vendor')}`), '--provider', await providerArg()];
     case 'setup runner':
       return ['runner', '--socket', sock('setup-runner'), '--bridge', `127.0.0.1:0=unix:${sock('egress')}`];
     case 'gates runner':
@@ -130,10 +154,18 @@ function roleArgv(role: Role, dir: string): string[] {
   }
 }
 
-const READY_LINE: Record<Exclude<Role, 'loop'>, RegExp> = {
+/** The auth sidecar's command line in the pod, with the budget policy `peers up` writes (a $25 USD cap) and `extra` flags. */
+export function authArgv(dir: string, egress: string, ...extra: string[]): string[] {
+  const policy = join(dir, 'budget.json');
+  writeBudgetPolicy(policy, { version: 1, resolved_at: new Date().toISOString(), max_tokens: null, max_usd: 25, max_usd_mode: 'hard', reason: 'bench', credentials: 'api-key', price_table: 'bench' });
+  return ['sidecar', 'auth', '--port', 'anthropic=0', '--port', 'openai=0', '--egress', egress, '--usage-ledger', join(dir, 'usage.jsonl'), '--log-file', join(dir, 'auth.log'), '--budget-policy', policy, ...extra];
+}
+
+export const READY_LINE: Record<Exclude<Role, 'loop'>, RegExp> = {
   egress: /listening on/,
   bridge: /peers bridge .* -> /,
   auth: /auth sidecar listening/,
+  'auth with a provider': /auth sidecar listening/,
   'setup runner': /peers runner: /,
   'gates runner': /peers runner: /,
   'workspace runner': /peers runner: /,
@@ -141,6 +173,8 @@ const READY_LINE: Record<Exclude<Role, 'loop'>, RegExp> = {
 
 export type StartOptions = {
   env?: Record<string, string>;
+  /** The auth sidecar's own environment (sandbox/pod-spec.ts AUTH_SIDECAR_ENV); `{}` for a build from before it. */
+  authEnv?: Readonly<Record<string, string>>;
   /**
    * Have oclif parse the command line, as every role was started before commands/pod-roles.ts: a
    * trailing `--` (which oclif reads as "no more flags" and the fast path leaves to oclif).
@@ -149,14 +183,14 @@ export type StartOptions = {
 };
 
 /** Starts `role` from `binary`, files under `dir` (one dir for the whole pod); resolves once it serves, or for the loop, waits on a peer. */
-export async function startRole(binary: string, role: Role, dir: string, { env = {}, viaOclif = false }: StartOptions = {}): Promise<Started> {
+export async function startRole(binary: string, role: Role, dir: string, { env = {}, authEnv = AUTH_SIDECAR_ENV, viaOclif = false }: StartOptions = {}): Promise<Started> {
   mkdirSync(dir, { recursive: true });
-  const argv = roleArgv(role, dir);
+  const argv = await roleArgv(role, dir);
   const proc = spawn(binary, viaOclif && role !== 'loop' ? [...argv, '--'] : argv, {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
     // Placeholder keys: the auth sidecar refuses to start without its upstreams' credentials.
-    env: { ...process.env, ANTHROPIC_API_KEY: 'bench-placeholder', OPENAI_API_KEY: 'bench-placeholder', HOME: dir, XDG_STATE_HOME: join(dir, 'xdg-state'), ...env },
+    env: { ...process.env, ANTHROPIC_API_KEY: 'bench-placeholder', OPENAI_API_KEY: 'bench-placeholder', OPENROUTER_API_KEY: 'bench-placeholder', HOME: dir, XDG_STATE_HOME: join(dir, 'xdg-state'), ...(role.startsWith('auth') ? authEnv : {}), ...env },
   });
   await waitUntil(proc, role, role === 'loop' ? () => waitsOnSleep(proc.pid!) : (err) => READY_LINE[role].test(err));
   return { role, pid: proc.pid!, stop: stopper(proc) };
@@ -181,6 +215,13 @@ export function dropPageCache(path: string): void {
 export function rssMiB(pid: number): number {
   const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   if (!m) throw new Error(`no VmRSS for ${pid}`);
+  return Number(m[1]) / 1024;
+}
+
+/** Anonymous memory in MiB (the JavaScript heap, JIT code, buffers); the rest of RSS is mapped files, mostly the binary's pages. */
+export function anonMiB(pid: number): number {
+  const m = /^Anonymous:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+  if (!m) throw new Error(`no Anonymous for ${pid}`);
   return Number(m[1]) / 1024;
 }
 
