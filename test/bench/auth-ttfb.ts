@@ -153,7 +153,10 @@ async function main(): Promise<void> {
     const wall = (performance.now() - t0) / 1000;
     const cpu = { auth: cpuSeconds(auth.proc.pid!) - cpu0.auth, egress: cpuSeconds(egress.proc.pid!) - cpu0.egress, old: old ? cpuSeconds(old.proc.pid!) - cpu0.old : 0 };
     for (const a of [directAgent, viaAgent, oldAgent]) a.destroy();
-    const lines = readFileSync(ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // The sidecar appends a reply's ledger line once the reply has ended: the last may land just after.
+    const ledgerLines = () => readFileSync(ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    for (const deadline = Date.now() + 10_000; ledgerLines().length < N + 30 && Date.now() < deadline; ) await Bun.sleep(20);
+    const lines = ledgerLines();
     if (lines.length !== N + 30 || lines.some((l) => l.kind === 'refused')) throw new Error(`usage ledger: ${lines.length} lines, expected ${N + 30} metered replies`);
     const sorted = (xs: Timing[], k: keyof Timing) => xs.map((x) => x[k]).sort((a, b) => a - b);
     const d = sorted(direct, 'ttfb');

@@ -195,6 +195,11 @@ describe('podman rendering', () => {
     for (const role of ['setup', 'gates', 'egress']) expect(argvOf(role)).not.toContain('--pod');
   });
 
+  test('the auth sidecar alone runs without the optimizing JIT tiers (less resident memory, BENCHMARKS.md Memory)', () => {
+    expect(argvOf('auth')).toContain('BUN_JSC_useDFGJIT=0');
+    for (const role of ['loop', 'workspace', 'bridge', 'egress', 'setup', 'gates']) expect(argvOf(role).join(' ')).not.toContain('BUN_JSC_');
+  });
+
   test('secret env vars are passed by name only, never with a value', () => {
     const a = argvOf('auth');
     expect(a).toContain('ANTHROPIC_API_KEY');
