@@ -154,8 +154,8 @@ interleaved: a bare \`podman run --rm --entrypoint true ${IMAGE}\` (the image's 
 then a new project brought up with \`peers up\` (its run clone made, 7 containers created and started: egress, bridge,
 auth, setup, gates, workspace, loop), timed to the loop's first \`tick 1 … starting\` line, then \`peers down\`.
 \`up\` asks \`podman info\` once per host (sandbox/podman-host.ts caches its answers until podman, its configuration or the
-boot changes), inspects the image beside listing the project's containers, and creates the pod and starts the egress
-proxy (it needs no run clone) while it makes the run clone; then every other container is created and started by its
+boot changes), inspects the image beside listing the project's containers, and creates the pod, starts its infra
+container and starts the egress proxy (it needs no run clone) while it makes the run clone; then every other container is created and started by its
 own \`podman run --detach\`, all at once, the loop among them (sandbox/pod-create.ts): a container names itself on
 the loop's lifeline only once it serves, and the loop waits for all of them before its first tick (sandbox/lifeline.ts).
 \`down\` connects to the loop's lifeline (a loop answering there is running: no \`podman ps\`), sends it SIGTERM and takes

@@ -173,6 +173,7 @@ export const OUTPUT_SCHEMAS = {
     objects: z.array(Nested).optional(),
     budget_policy: Nested.optional(),
     create_pod: z.array(Str).optional(),
+    start_pod: z.array(Str).optional(),
     create_containers: z.array(Nested).optional(),
     shared_dirs: z.array(Str).optional(),
   }),

@@ -133,6 +133,20 @@ describe('up --dry-run (no podman needed)', () => {
   };
   const authLine = (out: string) => out.split('\n').find((l) => l.includes(' sidecar auth ')) ?? '';
 
+  test('the plan, as text and as --json, starts the pod (its infra) after creating it and before any container', () => {
+    const repo = project();
+    const text = peers(['up', '--dry-run', 'podman', repo]);
+    expect(text.status, text.stderr).toBe(0);
+    const lines = text.stdout.split('\n').filter((l) => l.startsWith('podman '));
+    expect(lines[0]).toMatch(/^podman pod create /);
+    expect(lines[1]).toMatch(/^podman pod start peers-/);
+    expect(lines.slice(2).every((l) => l.startsWith('podman create '))).toBe(true);
+    const json = peers(['up', '--dry-run', 'podman', '--json', repo]);
+    expect(json.status, json.stderr).toBe(0);
+    const plan = JSON.parse(json.stdout) as { create_pod: string[]; start_pod: string[] };
+    expect(plan.start_pod).toEqual(['pod', 'start', plan.create_pod[plan.create_pod.indexOf('--name') + 1]!]);
+  });
+
   test('a hard budget.max_usd in config.yaml is enforced at the auth sidecar; --max-usd overrides it', () => {
     const repo = project();
     const cfg = join(repo, '.peers/config.yaml');
