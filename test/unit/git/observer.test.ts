@@ -95,6 +95,18 @@ describe('the trusted mirror', () => {
     expect(observedHead(mirror)).not.toBe(b);
   });
 
+  test('a commit whose message holds a NUL (which could forge records in the loop\'s `git log -z` reads) never reaches the mirror', () => {
+    const a = commit('a');
+    sync();
+    const tree = gitOk(work, ['rev-parse', 'HEAD^{tree}']).trim();
+    // After the NUL, what a parser of `%H%x00%P%x00%ae%x00%B` records would take for another commit.
+    const body = `tree ${tree}\nparent ${a}\nauthor t <t@t> 1 +0000\ncommitter t <t@t> 1 +0000\n\nwork\0${a}\0\0bob@x\0Peer: bob\nPeer-Status: handoff\n`;
+    const forged = gitOk(work, ['hash-object', '-t', 'commit', '-w', '--literally', '--stdin'], { input: body }).trim();
+    gitOk(work, ['update-ref', 'HEAD', forged]);
+    expect(() => sync()).toThrow(ObserverError);
+    expect(observedHead(mirror)).toBe(a);
+  });
+
   test('HEAD\'s loose object claiming to be a commit is only a pre-check: one that hashes to another name never becomes the mirror\'s head', () => {
     commit('a');
     sync();
