@@ -1,14 +1,14 @@
 import { Args, Flags } from '@oclif/core';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
-import { statusJson } from '../src/report/run-summary.ts';
+import { statusJson } from '../src/report/status-text.ts';
 import { readReport } from '../src/report/read-report.ts';
 import { renderHtml } from '../src/report/render-html.ts';
 import { renderMarkdown } from '../src/report/render-markdown.ts';
 import { stateDirFor } from '../src/state/paths.ts';
 import { targetOfRepo } from '../sandbox/run-target.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
-import { publishIfRun } from '../sandbox/up.ts';
+import { publishIfRun } from '../sandbox/publish-if-run.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { stateDirFlag } from './run-flags.ts';
 import { BaseCommand } from './base.ts';

@@ -13,7 +13,8 @@ import { podman, projectContainers } from './podman.ts';
 import type { PublishResult } from './publish-branch.ts';
 import { updateRegistry } from './registry.ts';
 import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint } from './repo-fingerprint.ts';
-import { fingerprintPath, publishIfRun, resolveProjectDir } from './up.ts';
+import { fingerprintPath, resolveProjectDir } from './up.ts';
+import { publishIfRun } from './publish-if-run.ts';
 import { loopLifeline, stopLoop, teardown } from './pod-teardown.ts';
 
 export type RepoCheck = { checked: boolean; unchanged: boolean; changed: string[]; line: string };

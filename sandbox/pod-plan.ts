@@ -16,7 +16,7 @@ import { peersRuntimeDir } from '../src/state/env-dirs.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { planRunBudget } from '../src/budget/run-budget.ts';
-import { authSidecarDir } from '../src/budget/ledger-spend.ts';
+import { authSidecarDir } from '../src/budget/ledger-path.ts';
 import { WORKSPACE_IMAGE } from './image.ts';
 import { buildPodSpec, MODEL_SERVER_PORT, type PodInputs, STATE_IN_CONTAINER } from './pod-spec.ts';
 import { cgroupLimitsAvailable } from './podman-host.ts';

@@ -29,11 +29,12 @@ import { decideUp, decideWhileRunning, type UpDecision } from '../src/loop/up-de
 import { applyRuntimeChange, formatDuration, type RuntimeChange } from '../src/loop/runtime-change.ts';
 import { settingsForRun, withOperatorControl } from '../src/loop/settings.ts';
 import { withLedgerSpend } from '../src/loop/budget-ledger.ts';
-import { hostUsageLedgerPath, readLedgerSpend } from '../src/budget/ledger-spend.ts';
-import { readPolicyIfPresent } from '../src/budget/budget-policy.ts';
+import { readLedgerSpend } from '../src/budget/ledger-spend.ts';
+import { hostUsageLedgerPath } from '../src/budget/ledger-path.ts';
+import { readPolicyIfPresent } from '../src/budget/budget-policy-file.ts';
 import { writeRunBudget } from '../src/budget/run-budget.ts';
 import { assertApiKeys } from './credential-check.ts';
-import { publishIfRun, runBranch } from './publish-if-run.ts';
+import { runBranch } from './publish-if-run.ts';
 import { describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
 import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
 import { prepareRunClone } from './run-clone.ts';
@@ -95,8 +96,6 @@ export type UpResult = {
   /** A running run's containers that had stopped and were started again. */
   repaired?: string[];
 };
-
-export { publishIfRun, runBranch };
 
 /** Where `up` records the user's repository as it was, for `down` to compare. */
 export function fingerprintPath(paths: StatePaths): string {

@@ -7,7 +7,7 @@
 import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/cli/errors.ts';
-import { archiveRootFor } from '../../src/state/run-archive.ts';
+import { archiveRootFor } from '../../src/state/paths.ts';
 
 export type PruneCandidate = { project: string; path: string; archived_at: string; bytes: number };
 

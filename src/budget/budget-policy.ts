@@ -12,9 +12,6 @@ import { PROVIDER_KIND_BY_TOOL, type ProviderSpec, resolveProvider } from '../co
 import { type Billing, decideAutoUsdMode } from '../config/usd-cap-mode.ts';
 import type { BudgetPolicy, CredentialMode } from './budget-policy-file.ts';
 
-// The policy's file, its schema and its readers: budget-policy-file.ts (the auth sidecar imports that one alone).
-export * from './budget-policy-file.ts';
-
 /**
  * How a peer's requests are billed in the pod: every claude, codex and opencode request goes
  * through the auth sidecar, which holds either API keys or (opt-in) the Claude login; a custom

@@ -8,9 +8,6 @@ import { existsSync, statSync } from 'node:fs';
 import { isLimited, isRefusal, isReply, type LedgerLine, type LimitedLine, readLedgerFile, type RefusalLine } from '../../auth-proxy/usage/usage-ledger.ts';
 import { isUtilizationSignal, utilizationPercent } from '../../auth-proxy/usage/plan-usage.ts';
 
-import { authSidecarDir, hostUsageLedgerPath } from './ledger-path.ts';
-
-export { authSidecarDir, hostUsageLedgerPath };
 /** The same file inside the pod, where the loop reads it (pod-spec.ts mounts the dir read-only). */
 export const POD_USAGE_LEDGER = '/run/peers/auth-usage/usage.jsonl';
 

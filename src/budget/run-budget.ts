@@ -4,7 +4,8 @@
  * the usage ledger. Planning is pure (`peers up --dry-run` prints it); writing is separate.
  */
 import type { PeersConfig } from '../config/config-schema.ts';
-import { type BudgetPolicy, budgetPolicyPath, type CredentialMode, resolveBudgetPolicy, uncappedWarning, writeBudgetPolicy } from './budget-policy.ts';
+import { resolveBudgetPolicy } from './budget-policy.ts';
+import { type BudgetPolicy, budgetPolicyPath, type CredentialMode, uncappedWarning, writeBudgetPolicy } from './budget-policy-file.ts';
 import { POD_USAGE_LEDGER } from './ledger-spend.ts';
 
 /** Where the auth container sees the policy (a read-only bind of the state dir's budget.json). */

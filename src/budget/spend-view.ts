@@ -8,7 +8,7 @@
 import { PRICE_TABLE_DATE } from '../../auth-proxy/usage/price-table.ts';
 import type { LoopState } from '../state/state-schema.ts';
 import type { TickLine } from '../state/run-log.ts';
-import type { BudgetPolicy } from './budget-policy.ts';
+import type { BudgetPolicy } from './budget-policy-file.ts';
 import type { LedgerSpend } from './ledger-spend.ts';
 
 export type SpendInput = {

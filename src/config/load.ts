@@ -8,11 +8,11 @@ import { InputError, InputErrors } from '../cli/errors.ts';
 import type { FileKind } from '../fs/file-errors.ts';
 import { gitRepoRootOf } from '../git/project-dir.ts';
 import { ConfigSchema, type PeersConfig } from './config-schema.ts';
-import { CONTROL_FILE_LIMIT, parseAndValidate, RESTORE } from './control-file.ts';
+import { parseAndValidate, RESTORE } from './control-file.ts';
 import { loadGoalsFile } from './goals-file.ts';
 import type { GoalsFile } from './goals-schema.ts';
 
-export { CONTROL_FILE_LIMIT, loadGoalsFile };
+export { loadGoalsFile };
 
 export type LoadedProject = { config: PeersConfig; goals: GoalsFile; dir: string; configPath: string; goalsPath: string };
 

@@ -5,7 +5,7 @@
  */
 import type { PeersConfig } from '../config/config-schema.ts';
 import type { OperatorControl } from '../state/operator-control.ts';
-import type { BudgetPolicy } from '../budget/budget-policy.ts';
+import type { BudgetPolicy } from '../budget/budget-policy-file.ts';
 
 export type UsdCapMode = 'hard' | 'warn' | 'off';
 

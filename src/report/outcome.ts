@@ -6,7 +6,8 @@
  */
 import type { LiveTurn } from '../state/live-turn.ts';
 import { parseStopReason, storageStopText } from '../state/stop-reason.ts';
-import type { RunSummary, statusJson } from './run-summary.ts';
+import type { RunSummary } from './run-summary.ts';
+import type { statusJson } from './status-text.ts';
 import type { HistorySource } from './run-history.ts';
 import type { GateTimeline } from './tick-series.ts';
 

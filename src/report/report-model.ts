@@ -6,7 +6,8 @@
  */
 import { FINDING_TITLES, type Finding } from '../protocol/findings.ts';
 import type { TickLine } from '../state/run-log.ts';
-import { statusJson, type RunSummary } from './run-summary.ts';
+import type { RunSummary } from './run-summary.ts';
+import { statusJson } from './status-text.ts';
 import { summariseEgress } from './egress-summary.ts';
 import type { RunHistory } from './run-history.ts';
 import { failureCauses, findingsOf, protocolEventCounts, tickCause } from './tick-facts.ts';

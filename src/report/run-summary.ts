@@ -16,14 +16,13 @@ import type { LoopState } from '../state/state-schema.ts';
 import { loadState } from '../state/state-store.ts';
 import { readStopReason } from '../state/stop-reason.ts';
 import { statePaths, type StatePaths } from '../state/paths.ts';
-import { type BudgetPolicy, readPolicyIfPresent } from '../budget/budget-policy.ts';
-import { hostUsageLedgerPath, type LedgerSpend, readLedgerSpend } from '../budget/ledger-spend.ts';
+import { type BudgetPolicy, readPolicyIfPresent } from '../budget/budget-policy-file.ts';
+import { type LedgerSpend, readLedgerSpend } from '../budget/ledger-spend.ts';
+import { hostUsageLedgerPath } from '../budget/ledger-path.ts';
 import { readControl, type ControlRead } from '../state/operator-control.ts';
 import { readLiveTurn, type LiveTurn } from '../state/live-turn.ts';
 import { ACTIVITY_TAIL_BYTES, describeActivity } from './turn-activity.ts';
 
-// What a summary says (`peers status`): in a module of its own, which a fresh project's status loads without this one.
-export { formatStatus, statusJson } from './status-text.ts';
 
 export type RunSummary = {
   paths: StatePaths;

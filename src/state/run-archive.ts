@@ -11,7 +11,6 @@ import { assertSafeDir, fsyncDir } from '../fs/atomic-write.ts';
 import { PeersError } from '../cli/errors.ts';
 import { archiveRootFor, statePaths } from './paths.ts';
 
-export { archiveRootFor };
 import { acquireRunLock } from './run-lock.ts';
 import { loadState } from './state-store.ts';
 import { readStopReason } from './stop-reason.ts';

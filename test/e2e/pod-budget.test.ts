@@ -14,8 +14,8 @@ import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { readLedgerFile, isRefusal, totalsOf } from '../../auth-proxy/usage/usage-ledger.ts';
-import { budgetPolicyPath } from '../../src/budget/budget-policy.ts';
-import { hostUsageLedgerPath } from '../../src/budget/ledger-spend.ts';
+import { budgetPolicyPath } from '../../src/budget/budget-policy-file.ts';
+import { hostUsageLedgerPath } from '../../src/budget/ledger-path.ts';
 import { demoConfig } from '../../apps/demo/demo-config.ts';
 import { readStopReason } from '../../src/state/stop-reason.ts';
 import { handoffCommitCommand } from '../integration/real-cli/harness.ts';

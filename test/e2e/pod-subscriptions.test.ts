@@ -23,7 +23,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { isLimited, readLedgerFile } from '../../auth-proxy/usage/usage-ledger.ts';
-import { hostUsageLedgerPath } from '../../src/budget/ledger-spend.ts';
+import { hostUsageLedgerPath } from '../../src/budget/ledger-path.ts';
 import { parseScenario } from '../../src/model-server/load-scenario.ts';
 import { type ModelServerHandle, startModelServer } from '../../src/model-server/server.ts';
 import { SIDECAR_PLACEHOLDER_KEY } from '../../src/config/provider.ts';

@@ -58,7 +58,7 @@ import { runPeerTurn } from './peer-turn.ts';
 import { withLedgerSpend } from '../budget-ledger.ts';
 import { LEDGER_UNREADABLE, RunLedger, type TurnMeter } from './run-ledger.ts';
 import { describeWaiters, waitersOf, type Waiter } from '../peer-sleep.ts';
-import { readBudgetPolicy } from '../../budget/budget-policy.ts';
+import { readBudgetPolicy } from '../../budget/budget-policy-file.ts';
 import { buildTurnPrompt, type RunHistory } from './turn-prompt.ts';
 import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
 import { prepareRunContext } from '../../recon/run-context.ts';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { archiveRootFor } from '../../../src/state/run-archive.ts';
+import { archiveRootFor } from '../../../src/state/paths.ts';
 import type { Project } from '../loop/harness.ts';
 import { runInProcess } from './in-process.ts';
 import { inProcessFixture, type InProcessFixture } from './in-process-fixture.ts';

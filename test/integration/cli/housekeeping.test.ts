@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureRegistered, listProjects } from '../../../sandbox/registry.ts';
-import { archiveRootFor } from '../../../src/state/run-archive.ts';
+import { archiveRootFor } from '../../../src/state/paths.ts';
 import { acquireRunLock } from '../../../src/state/run-lock.ts';
 import { statePaths } from '../../../src/state/paths.ts';
 import { loop, makeProject, type Project } from '../loop/harness.ts';

@@ -8,7 +8,8 @@
 import { afterEach, describe, expect, test } from 'bun:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveBudgetPolicy, writeBudgetPolicy } from '../../../src/budget/budget-policy.ts';
+import { resolveBudgetPolicy } from '../../../src/budget/budget-policy.ts';
+import { writeBudgetPolicy } from '../../../src/budget/budget-policy-file.ts';
 import { loadConfigFile } from '../../../src/config/load.ts';
 import { loop, makeProject, type ProjectSpec, spawnLoopCli, state, stopReason, ticks, writeConfig, type Project } from './harness.ts';
 

@@ -6,7 +6,8 @@ import { afterAll, describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readBudgetPolicy, resolveBudgetPolicy, sidecarCaps, uncappedWarning, writeBudgetPolicy } from '../../../src/budget/budget-policy.ts';
+import { resolveBudgetPolicy } from '../../../src/budget/budget-policy.ts';
+import { readBudgetPolicy, sidecarCaps, uncappedWarning, writeBudgetPolicy } from '../../../src/budget/budget-policy-file.ts';
 import { PRICE_TABLE_DATE } from '../../../auth-proxy/usage/price-table.ts';
 import { ConfigSchema, type PeersConfig } from '../../../src/config/config-schema.ts';
 

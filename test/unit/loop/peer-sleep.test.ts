@@ -8,7 +8,7 @@ import { classifyTurn } from '../../../src/loop/classify.ts';
 import { LIMIT_BACKOFF_BASE_MS, LIMIT_BACKOFF_CAP_MS, MAX_SLEEP_MS, MIN_SLEEP_MS, RESET_SLACK_MS, decideWait, describeWaiters, isAsleep, sleepUntil, turnUsageLimit, waitersOf, wakeMs } from '../../../src/loop/peer-sleep.ts';
 import { decidePreTick, finalizeTick } from '../../../src/loop/tick.ts';
 import { formatStopReason, parseStopReason } from '../../../src/state/stop-reason.ts';
-import { formatStatus, statusJson } from '../../../src/report/run-summary.ts';
+import { formatStatus, statusJson } from '../../../src/report/status-text.ts';
 import { statePaths } from '../../../src/state/paths.ts';
 import type { LoopState } from '../../../src/state/state-schema.ts';
 import { fail, obs, settings, state } from './fixtures.ts';
