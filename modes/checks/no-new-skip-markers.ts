@@ -12,7 +12,7 @@ import { readAttestationView } from '../../src/protocol/attestation.ts';
 import { attributeFindings, judgeMarkerFindings, removalJustifications } from '../../src/protocol/escape-valves.ts';
 import { resolveRunBaseline } from '../../src/protocol/run-baseline.ts';
 import { spawnEnv } from '../../src/proc/spawn-env.ts';
-import { formatMarkerFinding, scanRangeForTestMarkers } from '../../src/protocol/test-markers.ts';
+import { formatMarkerFinding, type MarkerFinding, scanRangeForTestMarkers } from '../../src/protocol/test-markers.ts';
 import type { Check } from './types.ts';
 
 export const noNewSkipMarkers: Check = {
@@ -22,10 +22,14 @@ export const noNewSkipMarkers: Check = {
     const base = resolveRunBaseline(repoDir, spawnEnv());
     if ('error' in base) return { pass: false, report: `skip-markers: ${base.error}` };
     const net = scanRangeForTestMarkers(repoDir, base.sha);
+    // Fail closed: a range git cannot diff is not a clean one.
+    if (!net) return { pass: false, report: `skip-markers: git cannot diff ${base.sha.slice(0, 8)}..HEAD, so no marker can be ruled out` };
     if (net.length === 0) return { pass: true, report: `skip-markers: clean (no marker since ${base.sha.slice(0, 8)})` };
     const commits = listCommits(repoDir, `${base.sha}..HEAD`);
     const perCommit = commits.map((c) => ({ sha: c.sha, findings: scanRangeForTestMarkers(repoDir, parentOf(repoDir, c.sha), c.sha) }));
-    const verdicts = judgeMarkerFindings(attributeFindings(net, perCommit), removalJustifications(commits), readAttestationView(repoDir, base.sha));
+    const unread = perCommit.find((c) => !c.findings);
+    if (unread) return { pass: false, report: `skip-markers: git cannot diff commit ${unread.sha.slice(0, 8)}, so its markers cannot be judged` };
+    const verdicts = judgeMarkerFindings(attributeFindings(net, perCommit as { sha: string; findings: MarkerFinding[] }[]), removalJustifications(commits), readAttestationView(repoDir, base.sha));
     const bad = verdicts.filter((v) => !v.excused);
     if (bad.length === 0) return { pass: true, report: `skip-markers: clean (${net.length} marker(s) since ${base.sha.slice(0, 8)}, each excused by another peer)` };
     return {

@@ -10,8 +10,9 @@
  * trusted observer").
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, rmSync } from 'node:fs';
-import { InputError } from '../cli/errors.ts';
+import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { InputError, PeersError } from '../cli/errors.ts';
 import { dirname, join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { spawnEnv } from '../proc/spawn-env.ts';
@@ -184,11 +185,94 @@ function runGit(cwd: string, args: string[], opts: GitOptions): GitResult {
     timeout: opts.timeoutMs,
     killSignal: 'SIGKILL',
   });
+  if (res.error && (res.error as NodeJS.ErrnoException).code === 'ENOBUFS') throw outputTooLarge(args, opts.maxBuffer ?? 64 * 1024 * 1024);
   if (res.error && (res.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw res.error;
   const stdout = res.stdout ?? '';
   const stderr = res.stderr ?? '';
   if (res.error) return { code: 124, stdout, stderr: `${stderr}\ngit timed out after ${opts.timeoutMs} ms` };
   return { code: res.status ?? 128, stdout, stderr };
+}
+
+/**
+ * A read whose output a peer sizes (a repository holding millions of files): past the buffer, the
+ * caller stops with this message, never with an internal error. Reads that grow with committed
+ * content (diffs) stream instead (gitLines).
+ */
+function outputTooLarge(args: string[], limit: number): PeersError {
+  return new PeersError(`git ${args.slice(0, 3).join(' ')}… printed more than ${limit >= 1024 * 1024 ? `${Math.round(limit / 1024 / 1024)} MiB` : `${limit} bytes`}, more than peers reads at once`, {
+    hint: 'the repository holds more files (or larger file names) than one read can list; keep generated trees out of it (.gitignore)',
+  });
+}
+
+/** What a streamed git read ended with: its exit code and stderr (stdout went to the callback). */
+export type GitStreamResult = { code: number; stderr: string };
+
+/**
+ * Runs git with its stdout in an unlinked file (no name anyone can open), then hands it back in
+ * chunks: output that grows with what a peer committed, e.g. the diff of a 70 MiB generated file,
+ * is read in bounded memory instead of overflowing a buffer and stopping the loop.
+ */
+export function gitStream(cwd: string, args: string[], onChunk: (chunk: Buffer) => void, opts: Omit<GitOptions, 'maxBuffer'> = {}): GitStreamResult {
+  const { hermetic, env } = envFor(cwd, opts);
+  const dir = mkdtempSync(join(tmpdir(), 'peers-git-out-'));
+  const fd = openSync(join(dir, 'stdout'), 'w+', 0o600);
+  try {
+    unlinkSync(join(dir, 'stdout'));
+    rmdirSync(dir);
+    const res = spawnSync('git', [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], {
+      cwd,
+      env,
+      input: opts.input,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', fd, 'pipe'],
+      maxBuffer: 4 * 1024 * 1024,
+      timeout: opts.timeoutMs,
+      killSignal: 'SIGKILL',
+    });
+    const stderr = String(res.stderr ?? '');
+    if (res.error) {
+      const code = (res.error as NodeJS.ErrnoException).code;
+      if (code === 'ETIMEDOUT') return { code: 124, stderr: `${stderr}\ngit timed out after ${opts.timeoutMs} ms` };
+      if (code === 'ENOBUFS') return { code: 125, stderr: `${stderr.slice(0, 2000)}\n(git's error output was cut at 4 MiB)` };
+      throw res.error;
+    }
+    if (res.status !== 0) return { code: res.status ?? 128, stderr };
+    const buf = Buffer.allocUnsafe(1024 * 1024);
+    for (let at = 0; ; ) {
+      const n = readSync(fd, buf, 0, buf.length, at);
+      if (n === 0) break;
+      onChunk(buf.subarray(0, n));
+      at += n;
+    }
+    return { code: 0, stderr };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * gitStream, line by line (split on \n, each line decoded whole, so a character is never cut). A
+ * line is as long as git prints it: one line of a minified file is held once, not the whole diff.
+ */
+export function gitLines(cwd: string, args: string[], onLine: (line: string) => void, opts: Omit<GitOptions, 'maxBuffer'> = {}): GitStreamResult {
+  let rest: Buffer[] = [];
+  const res = gitStream(
+    cwd,
+    args,
+    (chunk) => {
+      let from = 0;
+      for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, from)) {
+        const piece = chunk.subarray(from, nl);
+        onLine((rest.length ? Buffer.concat([...rest, piece]) : piece).toString('utf8'));
+        rest = [];
+        from = nl + 1;
+      }
+      // The chunk's buffer is reused by the next read: keep a copy of the unfinished line.
+      if (from < chunk.length) rest.push(Buffer.from(chunk.subarray(from)));
+    },
+    opts,
+  );
+  if (res.code === 0 && rest.length) onLine(Buffer.concat(rest).toString('utf8'));
+  return res;
 }
 
 /** Runs git and returns stdout; throws GitError on a non-zero exit. */
@@ -210,6 +294,7 @@ export function gitBytes(cwd: string, args: string[], opts: GitOptions = {}): Bu
     timeout: opts.timeoutMs,
     killSignal: 'SIGKILL',
   });
+  if (res.error && (res.error as NodeJS.ErrnoException).code === 'ENOBUFS') throw outputTooLarge(args, opts.maxBuffer ?? 64 * 1024 * 1024);
   if (res.error) throw res.error;
   if (res.status !== 0) throw new GitError(args, { code: res.status ?? 128, stdout: '', stderr: String(res.stderr ?? '') });
   return res.stdout as Buffer;

@@ -5,7 +5,7 @@
  * a test path counts as deleted. Pure over unified-diff text; `scanRangeForTestMarkers` is the git
  * adapter.
  */
-import { git } from '../git/git.ts';
+import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 
@@ -62,6 +62,13 @@ function definitionName(line: string, file: string): string | undefined {
 
 /** Scans unified diff text (`git diff -U0`) for newly added markers and removed tests. */
 export function scanDiffForTestMarkers(diff: string): MarkerFinding[] {
+  const scanner = markerScanner();
+  for (const raw of diff.split('\n')) scanner.line(raw);
+  return scanner.findings();
+}
+
+/** The scan of scanDiffForTestMarkers fed one diff line at a time (a diff is never held whole). */
+export function markerScanner(): { line(raw: string): void; findings(): MarkerFinding[] } {
   const findings: MarkerFinding[] = [];
   const removedDefs: Array<{ file: string; line: number; name: string; text: string }> = [];
   const addedDefNames = new Set<string>();
@@ -75,20 +82,20 @@ export function scanDiffForTestMarkers(diff: string): MarkerFinding[] {
   // never a new file name: read as one, it would hide every marker after it.
   let inHeader = false;
 
-  for (const raw of diff.split('\n')) {
+  const line = (raw: string): void => {
     if (raw.startsWith('diff --git ')) {
       deletedFile = false;
       file = '';
       oldPath = diffGitNames(raw)?.from ?? '';
       inHeader = true;
-      continue;
+      return;
     }
     const hunk = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(raw);
     if (hunk) {
       oldLine = Number(hunk[1]);
       newLine = Number(hunk[2]);
       inHeader = false;
-      continue;
+      return;
     }
     if (inHeader) {
       if (raw.startsWith('rename from ')) {
@@ -103,9 +110,9 @@ export function scanDiffForTestMarkers(diff: string): MarkerFinding[] {
       } else if (raw.startsWith('+++ ')) {
         file = patchLineName(raw) ?? oldPath;
       }
-      continue;
+      return;
     }
-    if (!file || !CODE_EXT.test(file)) continue;
+    if (!file || !CODE_EXT.test(file)) return;
     if (raw.startsWith('+')) {
       const text = raw.slice(1);
       for (const rule of ADDED_RULES) {
@@ -124,18 +131,26 @@ export function scanDiffForTestMarkers(diff: string): MarkerFinding[] {
       if (name && (isTestPath(file) || /^test_|^Test|^(it|test|describe):/.test(name))) removedDefs.push({ file, line: oldLine, name, text: text.trim() });
       oldLine++;
     }
-  }
-  // A removed definition that reappears (moved, re-indented, commented-out) is not a deletion.
-  for (const r of removedDefs) {
-    if (!addedDefNames.has(r.name)) findings.push({ file: r.file, line: r.line, kind: 'deleted-test', text: `removed ${r.text}` });
-  }
-  return findings;
+  };
+  const result = (): MarkerFinding[] => {
+    // A removed definition that reappears (moved, re-indented, commented-out) is not a deletion.
+    const all = [...findings];
+    for (const r of removedDefs) {
+      if (!addedDefNames.has(r.name)) all.push({ file: r.file, line: r.line, kind: 'deleted-test', text: `removed ${r.text}` });
+    }
+    return all;
+  };
+  return { line, findings: result };
 }
 
-/** Findings for `base..head` in a repository; an unreadable range gives none. */
-export function scanRangeForTestMarkers(repo: string, base: string, head = 'HEAD'): MarkerFinding[] {
-  const res = git(repo, ['diff', '-U0', ...READABLE_DIFF_FLAGS, '-M', `${base}..${head}`]);
-  return res.code === 0 ? scanDiffForTestMarkers(res.stdout) : [];
+/**
+ * Findings for `base..head` in a repository, the diff streamed (however large the peers made it);
+ * undefined when git cannot read the range: a caller that gates on it must fail, not pass.
+ */
+export function scanRangeForTestMarkers(repo: string, base: string, head = 'HEAD'): MarkerFinding[] | undefined {
+  const scanner = markerScanner();
+  const res = gitLines(repo, ['diff', '-U0', ...READABLE_DIFF_FLAGS, '-M', `${base}..${head}`], scanner.line);
+  return res.code === 0 ? scanner.findings() : undefined;
 }
 
 export function formatMarkerFinding(f: MarkerFinding): string {

@@ -7,7 +7,7 @@
  * as a change to that test, whatever its new name. Pure over `git diff -U0 -w -M` text;
  * `turnDiff` is the git adapter.
  */
-import { git } from '../git/git.ts';
+import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 
@@ -64,6 +64,13 @@ export function isCosmeticLine(text: string, style: CommentStyle | null): boolea
 
 /** Classifies `git diff -U0 -w --ignore-blank-lines -M --no-color` output. */
 export function classifyTurnPatch(patch: string): TurnDiff {
+  const classifier = turnPatchClassifier();
+  for (const raw of patch.split('\n')) classifier.line(raw);
+  return classifier.result;
+}
+
+/** classifyTurnPatch fed one diff line at a time (a diff is never held whole); `result` grows as it reads. */
+export function turnPatchClassifier(): { line(raw: string): void; result: TurnDiff } {
   const d: TurnDiff = { testLines: 0, srcLines: 0, cosmeticLines: 0, testFiles: [], srcFiles: [], cosmeticFiles: [] };
   let file: FileClass | null = null;
   let path = '';
@@ -87,55 +94,56 @@ export function classifyTurnPatch(patch: string): TurnDiff {
     if (renameFrom !== '' && movesTestOutOfReach(renameFrom, p)) note('test', 1);
   };
   let inHeader = false;
-  for (const raw of patch.split('\n')) {
+  const line = (raw: string): void => {
     if (raw.startsWith('diff --git ')) {
       renameFrom = '';
       file = null;
       path = diffGitNames(raw)?.to ?? '';
       inHeader = true;
-      continue;
+      return;
     }
     if (raw.startsWith('@@')) {
       if (!file) startFile(path);
       inHeader = false;
-      continue;
+      return;
     }
     if (!inHeader) {
-      if (!file || !(raw.startsWith('+') || raw.startsWith('-'))) continue;
+      if (!file || !(raw.startsWith('+') || raw.startsWith('-'))) return;
       const f = file as FileClass;
       if (f.kind === 'test') note('test', 1);
       else if (f.kind === 'doc') note('cosmetic', 1);
       else note(isCosmeticLine(raw.slice(1), f.style) ? 'cosmetic' : 'src', 1);
-      continue;
+      return;
     }
     if (raw.startsWith('rename from ')) {
       renameFrom = renameLineName(raw, 'rename from ') ?? '';
-      continue;
+      return;
     }
     if (raw.startsWith('rename to ')) {
       startFile(renameLineName(raw, 'rename to ') ?? '');
-      continue;
+      return;
     }
     if (raw.startsWith('Binary files ')) {
       if (!file) startFile(path);
       const f = file as FileClass | null;
       note(f?.kind === 'test' ? 'test' : f?.kind === 'doc' ? 'cosmetic' : 'src', 1);
-      continue;
+      return;
     }
     if (raw.startsWith('+++ ') || raw.startsWith('--- ')) {
       // Quoted names, and the tab git ends a name with a space with, are read by diff-header.ts.
       if (raw.startsWith('+++ ') && !file) startFile(patchLineName(raw) ?? path);
-      continue;
+      return;
     }
-  }
-  return d;
+  };
+  return { line, result: d };
 }
 
 /** The classified diff of `before..after`; undefined when git cannot compare them. */
 export function turnDiff(repo: string, before: string, after: string): TurnDiff | undefined {
-  const res = git(repo, ['diff', '-U0', '-w', '--ignore-blank-lines', '-M', ...READABLE_DIFF_FLAGS, `${before}..${after}`, '--', '.', ':(exclude).peers']);
-  if (res.code !== 0) return undefined;
-  return classifyTurnPatch(res.stdout);
+  // Streamed: a turn that commits a huge generated file is classified, not a buffer overflow.
+  const classifier = turnPatchClassifier();
+  const res = gitLines(repo, ['diff', '-U0', '-w', '--ignore-blank-lines', '-M', ...READABLE_DIFF_FLAGS, `${before}..${after}`, '--', '.', ':(exclude).peers'], classifier.line);
+  return res.code === 0 ? classifier.result : undefined;
 }
 
 /** Test lines changed and nothing substantive elsewhere. */

@@ -5,7 +5,7 @@
  * read from the trusted mirror, never from the peers' repository; its working tree state comes from
  * the workspace itself (WorkspaceGit).
  */
-import { git } from '../../git/git.ts';
+import { git, gitStream } from '../../git/git.ts';
 import { isAncestor, listCommits, type Commit } from '../../git/commits.ts';
 import { readTurnRange } from '../../git/commit-index.ts';
 import type { RunObserver } from '../../git/run-observer.ts';
@@ -57,6 +57,8 @@ export function inboxLines(repo: string, peer: string, base: string | undefined,
 /** Cap on the diff shown in a prompt: enough to review a step, never the whole prompt. */
 export const CHANGES_CAP_BYTES = 16 * 1024;
 const FILE_LIST_CAP_BYTES = 6 * 1024;
+/** A larger diff is not saved for the reviewer (it is named by its `git diff` command instead). */
+const SAVED_DIFF_CAP_BYTES = 256 * 1024 * 1024;
 
 const DIFF_ARGS = ['diff', '--no-color', '--no-ext-diff', '--no-textconv'];
 const NOT_CONTROL_PLANE = ['--', '.', ':(exclude).peers'];
@@ -74,17 +76,22 @@ export type ReviewChanges = { text: string; truncated: boolean };
 export function reviewChanges(repo: string, base: string | undefined, head: string | null, saveFullDiff: (diff: string) => string | null): ReviewChanges {
   if (!base || !head || base === head || !isAncestor(repo, base, head)) return { text: '', truncated: false };
   const range = `${base}..${head}`;
-  const res = git(repo, [...DIFF_ARGS, '--stat=200', '--stat-count=400', '--patch', range, ...NOT_CONTROL_PLANE], { maxBuffer: 256 * 1024 * 1024 });
+  // Streamed: however large the peers made the diff, at most SAVED_DIFF_CAP_BYTES of it is held.
+  const kept: Buffer[] = [];
+  let size = 0;
+  const res = gitStream(repo, [...DIFF_ARGS, '--stat=200', '--stat-count=400', '--patch', range, ...NOT_CONTROL_PLANE], (chunk) => {
+    size += chunk.length;
+    if (size <= SAVED_DIFF_CAP_BYTES) kept.push(Buffer.from(chunk));
+  });
   if (res.code !== 0) return { text: `(the diff of ${range} could not be read: ${res.stderr.trim().slice(0, 200)})`, truncated: false };
-  const full = res.stdout;
-  if (Buffer.byteLength(full, 'utf8') <= CHANGES_CAP_BYTES) return { text: full, truncated: false };
+  if (size <= CHANGES_CAP_BYTES) return { text: Buffer.concat(kept).toString('utf8'), truncated: false };
   const stat = git(repo, [...DIFF_ARGS, '--stat=200', '--stat-count=400', range, ...NOT_CONTROL_PLANE]).stdout;
   const files = Buffer.byteLength(stat, 'utf8') > FILE_LIST_CAP_BYTES ? `${Buffer.from(stat, 'utf8').subarray(0, FILE_LIST_CAP_BYTES).toString('utf8').replace(/\uFFFD$/, '')}\n…[file list cut]` : stat;
-  const saved = saveFullDiff(full);
+  const saved = size <= SAVED_DIFF_CAP_BYTES ? saveFullDiff(Buffer.concat(kept).toString('utf8')) : null;
   const cmd = `git diff ${base.slice(0, 12)}..${head.slice(0, 12)}`;
   return {
     text: [
-      `The full diff (${Buffer.byteLength(full, 'utf8')} bytes) is larger than this prompt allows; every changed file is listed below. Read each one with \`${cmd} -- <file>\`.`,
+      `The full diff (${size} bytes) is larger than this prompt allows; every changed file is listed below. Read each one with \`${cmd} -- <file>\`.`,
       saved ? `The full diff is saved at ${saved}.` : `The full diff: \`${cmd}\`.`,
       '',
       files.trimEnd(),

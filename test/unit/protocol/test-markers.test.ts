@@ -16,7 +16,7 @@ describe('test marker scan on a real diff', () => {
       'src/lib.rs': '#[test]\n#[ignore]\nfn slow() {}\n',
       'tests/test_c.py': 'import unittest\nclass T(unittest.TestCase):\n    @unittest.skipIf(True, "x")\n    def test_c(self): pass\n',
     });
-    const found = scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.line}:${f.kind}`);
+    const found = scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.line}:${f.kind}`);
     expect(found).toEqual(
       expect.arrayContaining([
         'tests/test_a.py:3:skip',
@@ -44,7 +44,7 @@ describe('test marker scan on a real diff', () => {
       'tests/test_old.py': null,
       'src/b.spec.ts': "test('stays', () => {});\n",
     });
-    const found = scanRangeForTestMarkers(repo.dir, base);
+    const found = scanRangeForTestMarkers(repo.dir, base)!;
     const keys = found.map((f) => `${f.file}:${f.line}:${f.kind}`).sort();
     expect(keys).toEqual(['src/b.spec.ts:2:deleted-test', 'tests/test_a.py:4:deleted-test', 'tests/test_a.py:4:disabled-test', 'tests/test_old.py:0:deleted-test-file'].sort());
     expect(found.find((f) => f.kind === 'deleted-test' && f.file === 'tests/test_a.py')!.text).toContain('test_gone');
@@ -62,7 +62,7 @@ describe('test marker scan on a real diff', () => {
     const names = ['tests/test_café.py', 'tests/test_"quoted".py', 'tests/test with space.py', 'tests/tab\there_test.py'];
     const base = repo.commit('init', Object.fromEntries(names.map((n) => [n, 'def test_a():\n    assert 1\n'])));
     repo.commit('skip them', Object.fromEntries(names.map((n) => [n, 'import pytest\n\n@pytest.mark.skip(reason="later")\ndef test_a():\n    assert 1\n'])));
-    const found = scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.line}:${f.kind}`);
+    const found = scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.line}:${f.kind}`);
     expect(found.sort()).toEqual(names.map((n) => `${n}:3:skip`).sort());
   });
 
@@ -73,7 +73,7 @@ describe('test marker scan on a real diff', () => {
       'src/a.test.js': "let b = 1;\nconst notes = { txt: 1 };\n++ b/notes.txt\ntest.skip('a', () => {});\n",
       'tests/test_b.py': 'import pytest\nb = 1\n++ b/notes.txt\n@pytest.mark.skip(reason="x")\ndef test_b():\n    assert 1\n',
     });
-    const found = scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.line}:${f.kind}`);
+    const found = scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.line}:${f.kind}`);
     expect(found.sort()).toEqual(['src/a.test.js:4:skip', 'tests/test_b.py:4:skip']);
   });
 
@@ -81,7 +81,7 @@ describe('test marker scan on a real diff', () => {
     repo = makeRepo();
     const base = repo.commit('init', { 'src/b.spec.ts': "let x = 1;\n-- x;\ntest('removed', () => {});\n" });
     repo.commit('drop', { 'src/b.spec.ts': 'let x = 1;\n' });
-    expect(scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.line}:${f.kind}`)).toEqual(['src/b.spec.ts:3:deleted-test']);
+    expect(scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.line}:${f.kind}`)).toEqual(['src/b.spec.ts:3:deleted-test']);
   });
 
   test('a textconv driver in the repository\'s config and attributes cannot rewrite the diff the scan reads', () => {
@@ -89,7 +89,7 @@ describe('test marker scan on a real diff', () => {
     sh(repo.dir, ['config', 'diff.hide.textconv', 'grep -v skip']);
     const base = repo.commit('init', { '.gitattributes': '*.py diff=hide\n', 'tests/test_a.py': 'def test_a():\n    assert 1\n' });
     repo.commit('skip', { 'tests/test_a.py': 'import pytest\n@pytest.mark.skip(reason="x")\ndef test_a():\n    assert 1\n' });
-    expect(scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.line}:${f.kind}`)).toEqual(['tests/test_a.py:2:skip']);
+    expect(scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.line}:${f.kind}`)).toEqual(['tests/test_a.py:2:skip']);
   });
 
   test('diff.noprefix or mnemonicPrefix in the repository\'s config does not hide a deleted test file', () => {
@@ -98,8 +98,14 @@ describe('test marker scan on a real diff', () => {
       sh(repo.dir, ['config', setting[0]!, setting[1]!]);
       const base = repo.commit('init', { 'tests/test_old.py': 'def test_old():\n    assert 1\n', 'src/a.py': 'x = 1\n' });
       repo.commit('drop', { 'tests/test_old.py': null });
-      expect(scanRangeForTestMarkers(repo.dir, base).map((f) => `${f.file}:${f.kind}`)).toEqual(['tests/test_old.py:deleted-test-file']);
+      expect(scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.kind}`)).toEqual(['tests/test_old.py:deleted-test-file']);
       repo.cleanup();
     }
+  });
+
+  test('a range git cannot diff is undefined (a gate fails on it), never an empty list of findings', () => {
+    repo = makeRepo();
+    repo.commit('init', { 'tests/test_a.py': 'def test_a():\n    assert 1\n' });
+    expect(scanRangeForTestMarkers(repo.dir, '0123456789012345678901234567890123456789')).toBeUndefined();
   });
 });

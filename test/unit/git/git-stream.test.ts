@@ -1,0 +1,73 @@
+/**
+ * gitStream and gitLines (src/git/git.ts): output that grows with what a peer committed is read in
+ * chunks from an unlinked file, never held whole, and handed back line by line without cutting a
+ * line or a character at a chunk's edge.
+ */
+import { afterEach, expect, test } from 'bun:test';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { PeersError } from '../../../src/cli/errors.ts';
+import { git, gitLines, gitStream } from '../../../src/git/git.ts';
+import { makeRepo, type Repo } from '../protocol/git-fixture.ts';
+
+let repo: Repo | undefined;
+afterEach(() => repo?.cleanup());
+
+const CHUNK = 1024 * 1024;
+
+test('lines that straddle the 1 MiB chunks come back whole, multi-byte characters included', () => {
+  // A line ending one byte past the first chunk, with a two-byte character across the edge; then
+  // a line longer than a chunk; then a last line without a newline.
+  const first = `${'a'.repeat(CHUNK - 1)}é`;
+  const long = 'b'.repeat(CHUNK * 2 + 17);
+  repo = makeRepo();
+  repo.commit('big', { 'f.txt': `${first}\n${long}\nlast` });
+  const lines: string[] = [];
+  const res = gitLines(repo.dir, ['show', 'HEAD:f.txt'], (l) => lines.push(l));
+  expect(res.code).toBe(0);
+  expect(lines.length).toBe(3);
+  expect(lines[0] === first).toBe(true);
+  expect(lines[1] === long).toBe(true);
+  expect(lines[2]).toBe('last');
+});
+
+test('output far past the 64 MiB a buffered read is given is streamed, and leaves no file behind', () => {
+  repo = makeRepo();
+  const line = `${'x'.repeat(1023)}\n`;
+  repo.commit('huge', { 'big.txt': line.repeat(70 * 1024) });
+  const before = readdirSync(tmpdir()).filter((n) => n.startsWith('peers-git-out-')).length;
+  let bytes = 0;
+  let chunks = 0;
+  const res = gitStream(repo.dir, ['show', 'HEAD:big.txt'], (c) => {
+    bytes += c.length;
+    chunks++;
+  });
+  expect(res.code).toBe(0);
+  expect(bytes).toBe(70 * 1024 * 1024);
+  expect(chunks).toBeGreaterThanOrEqual(70);
+  expect(readdirSync(tmpdir()).filter((n) => n.startsWith('peers-git-out-')).length).toBe(before);
+});
+
+test('a failing read gives its exit code and stderr, and no line', () => {
+  repo = makeRepo();
+  repo.commit('one', { 'a.txt': 'a\n' });
+  const lines: string[] = [];
+  const res = gitLines(repo.dir, ['diff', 'no-such-rev..HEAD'], (l) => lines.push(l));
+  expect(res.code).not.toBe(0);
+  expect(res.stderr).toContain('no-such-rev');
+  expect(lines).toEqual([]);
+});
+
+test('a buffered read past its buffer stops with a clear error that says so (exit 1), not an internal error', () => {
+  repo = makeRepo();
+  repo.commit('one', { 'a.txt': 'a'.repeat(4096) });
+  let error: unknown;
+  try {
+    git(repo.dir, ['show', 'HEAD:a.txt'], { maxBuffer: 1024 });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(PeersError);
+  expect((error as PeersError).exitCode).toBe(1);
+  expect((error as Error).message).toContain('git show HEAD:a.txt… printed more than 1024 bytes');
+});
