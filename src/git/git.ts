@@ -214,7 +214,9 @@ export type GitStreamResult = { code: number; stderr: string };
  */
 export function gitStream(cwd: string, args: string[], onChunk: (chunk: Buffer) => void, opts: Omit<GitOptions, 'maxBuffer'> = {}): GitStreamResult {
   const { hermetic, env } = envFor(cwd, opts);
-  const dir = mkdtempSync(join(tmpdir(), 'peers-git-out-'));
+  // Beside a mirror (disk, the loop's alone) rather than in /tmp: in the pod the loop's /tmp is a
+  // small tmpfs, and a diff of hundreds of MiB must neither fill it nor sit in memory.
+  const dir = mkdtempSync(join(isObserverRepo(cwd) ? cwd : tmpdir(), 'peers-git-out-'));
   const fd = openSync(join(dir, 'stdout'), 'w+', 0o600);
   try {
     unlinkSync(join(dir, 'stdout'));

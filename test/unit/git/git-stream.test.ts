@@ -4,10 +4,12 @@
  * line or a character at a chunk's edge.
  */
 import { afterEach, expect, test } from 'bun:test';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { initObserverRepo } from '../../../src/git/observer.ts';
 import { PeersError } from '../../../src/cli/errors.ts';
-import { git, gitLines, gitStream } from '../../../src/git/git.ts';
+import { git, gitLines, gitOk, gitStream } from '../../../src/git/git.ts';
 import { makeRepo, type Repo } from '../protocol/git-fixture.ts';
 
 let repo: Repo | undefined;
@@ -70,4 +72,38 @@ test('a buffered read past its buffer stops with a clear error that says so (exi
   expect(error).toBeInstanceOf(PeersError);
   expect((error as PeersError).exitCode).toBe(1);
   expect((error as Error).message).toContain('git show HEAD:a.txt… printed more than 1024 bytes');
+});
+
+test("a mirror's diff is streamed through a file in the mirror's own git dir (not the pod's small /tmp), and nothing is left there", () => {
+  repo = makeRepo();
+  const a = repo.commit('one', { 'a.txt': 'a\n' });
+  const b = repo.commit('two', { 'a.txt': 'b\n' });
+  const mirror = mkdtempSync(join(tmpdir(), 'peers-stream-mirror-'));
+  try {
+    initObserverRepo(mirror);
+    gitOk(mirror, ['fetch', '-q', repo.dir, 'HEAD:refs/heads/main']);
+    const before = readdirSync(mirror).sort();
+    const opened: string[] = [];
+    const lines: string[] = [];
+    gitOk(mirror, ['rev-parse', 'HEAD']); // the hermetic HOME exists before TMPDIR goes away
+    const tmp = process.env.TMPDIR;
+    process.env.TMPDIR = join(tmpdir(), 'peers-no-such-tmp'); // a read through /tmp would fail
+    let res;
+    try {
+      res = gitLines(mirror, ['diff', a, b], (l) => {
+        // While the read runs, its directory is already gone: nothing of it is visible.
+        opened.push(...readdirSync(mirror).filter((n) => n.startsWith('peers-git-out-')));
+        lines.push(l);
+      });
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmp;
+    }
+    expect(res.code).toBe(0);
+    expect(lines).toContain('+b');
+    expect(opened).toEqual([]);
+    expect(readdirSync(mirror).sort()).toEqual(before);
+  } finally {
+    rmSync(mirror, { recursive: true, force: true });
+  }
 });
