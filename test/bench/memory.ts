@@ -29,20 +29,18 @@ import { writeBenchmarkSection } from './benchmarks-file.ts';
 import { ORIGINAL_ROLES, startOriginalRole } from './original-pod.ts';
 import { anonMiB, dropPageCache, POD_ROLES, POD_ROLES_WITH_PROVIDER, pssMiB, rssMiB, startRole, stopper, waitUntil, type Started } from './pod-processes.ts';
 import { startServedAuth } from './served-auth.ts';
+import { benchArgs } from './bench-args.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const args = benchArgs();
+const flag = args.flag;
 const BINARY = resolve(flag('--binary') ?? join(ROOT, 'dist/peers'));
 const ORIGINAL = flag('--original') ? resolve(flag('--original')!) : undefined;
 const PYTHON = flag('--python') ?? 'python3';
-const WRITE = !args.includes('--no-write');
+const WRITE = args.write;
 /** Another build (e.g. before a change): its pod is measured in the same run and printed beside, not written. */
 const COMPARE = flag('--compare') ? resolve(flag('--compare')!) : undefined;
-const COMPARE_AUTH_ENV = args.includes('--compare-without-auth-env') ? {} : undefined;
+const COMPARE_AUTH_ENV = args.has('--compare-without-auth-env') ? {} : undefined;
 const SIDECAR_GOAL_MIB = 40;
 const IDLE_MS = 1000;
 /** Requests through the auth sidecar before it is measured in its "after requests" row: a few dozen, a few peer turns' worth. */

@@ -22,14 +22,12 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, TEST_USER, uid, userEnv } from '../e2e/podman-user.ts';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
+import { benchArgs } from './bench-args.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const args = benchArgs();
+const flag = args.flag;
 const ROUNDS = Number(flag('--rounds') ?? 5);
-const WRITE = !args.includes('--no-write');
+const WRITE = args.write;
 const IMAGE = 'localhost/peers-workspace:latest';
 const BEFORE = flag('--before');
 /** What --before is, for the section's text (e.g. `main at 70f58a3`). */

@@ -1,5 +1,5 @@
 /**
- * How fast `peers loop` stops on SIGTERM, whatever it is doing: `bun test/bench/sigterm.ts [--write]`.
+ * How fast `peers loop` stops on SIGTERM, whatever it is doing: `bun test/bench/sigterm.ts [--no-write]`.
  *
  * Runs the compiled binary's `peers loop` on a scratch project with fake peers and, once the loop is
  * in a given phase (a peer's turn, a peer flooding multi-MB lines of ERROR words, a hard gate
@@ -8,7 +8,7 @@
  * signalling and reaping a process on this machine). `kill_grace_s` is the product default (5 s):
  * the peers here stop on SIGTERM, so nothing waits for the grace period. A peer that ignores SIGTERM
  * keeps the loop until kill_grace_s, by design (SECURITY.md).
- * With --write, replaces the `## Stopping on SIGTERM` section of BENCHMARKS.md.
+ * Replaces the `## Stopping on SIGTERM` section of BENCHMARKS.md unless --no-write.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { makeProject, type Project, type ProjectSpec } from '../integration/loop
 import { statePaths, ensureStateDirs } from '../../src/state/paths.ts';
 import { withPaused, writeControl } from '../../src/state/operator-control.ts';
 import { liveTurnPath } from '../../src/state/live-turn.ts';
+import { benchArgs } from './bench-args.ts';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
@@ -133,4 +134,4 @@ const section = [
   '',
 ];
 console.log(section.join('\n'));
-if (process.argv.includes('--write')) console.log(`wrote ${writeBenchmarkSection('Stopping on SIGTERM', section.join('\n'))}`);
+if (benchArgs().write) console.log(`wrote ${writeBenchmarkSection('Stopping on SIGTERM', section.join('\n'))}`);

@@ -17,20 +17,18 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
+import { benchArgs } from './bench-args.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
+const args = benchArgs();
+const flag = args.flag;
 const RUNS = Number(flag('--runs') ?? 15);
 const WARMUP = 2;
 const BINARY = resolve(flag('--binary') ?? join(ROOT, 'dist/peers'));
 const ORIGINAL = flag('--original') ? resolve(flag('--original')!) : undefined;
-const PYTHONS = args.flatMap((a, i) => (a === '--python' && args[i + 1] ? [args[i + 1]!] : []));
+const PYTHONS = args.all('--python');
 if (!PYTHONS.length) PYTHONS.push('python3');
-const WRITE = !args.includes('--no-write');
+const WRITE = args.write;
 
 try {
   statSync(BINARY);

@@ -18,10 +18,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
+import { benchArgs } from './bench-args.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
-const args = process.argv.slice(2);
-const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const args = benchArgs();
+const flag = args.flag;
 const TICKS = Number(flag('--ticks') ?? 6);
 const ROUNDS = Number(flag('--rounds') ?? 5);
 const BEFORE = flag('--before');
@@ -193,4 +194,4 @@ const section = [
   '',
 ].join('\n');
 console.log(section);
-if (!args.includes('--no-write')) console.log(`updated ${writeBenchmarkSection('Loop processes per tick', section)}`);
+if (args.write) console.log(`updated ${writeBenchmarkSection('Loop processes per tick', section)}`);
