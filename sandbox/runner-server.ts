@@ -5,6 +5,7 @@
  */
 import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { reapLeftovers } from '../src/proc/leftover-sweep.ts';
 import { supervise } from '../src/proc/supervise.ts';
 import { ClientMessageSchema, encode, LineDecoder, type RunRequest, type ServerMessage } from './runner-protocol.ts';
 
@@ -14,7 +15,20 @@ export type RunnerServer = { server: Server; close: () => Promise<void>; active:
  *  carries supervise's head + tail). Bounds the memory a flooding process can pin in the socket. */
 export const DEFAULT_MAX_STREAMED_BYTES = 64 * 1024 * 1024;
 
-export async function startRunnerServer(opts: { socketPath: string; baseEnv?: Record<string, string>; log?: (line: string) => void; maxStreamedBytes?: number }): Promise<RunnerServer> {
+export type RunnerServerOptions = {
+  socketPath: string;
+  baseEnv?: Record<string, string>;
+  log?: (line: string) => void;
+  maxStreamedBytes?: number;
+  /**
+   * The setup and gates containers' runners: before and after every request, every process of the
+   * container that no live request accounts for is killed (src/proc/leftover-sweep.ts), so a
+   * daemon one gate run left cannot tamper with the next checkout. Only for a container's main process.
+   */
+  reapLeftovers?: boolean;
+};
+
+export async function startRunnerServer(opts: RunnerServerOptions): Promise<RunnerServer> {
   const log = opts.log ?? (() => {});
   // A stale socket from a previous container life is replaced; anything else at the path is not.
   if (existsSync(opts.socketPath)) {
@@ -23,7 +37,13 @@ export async function startRunnerServer(opts: { socketPath: string; baseEnv?: Re
   }
   const aborts = new Set<AbortController>();
   const cap = opts.maxStreamedBytes ?? DEFAULT_MAX_STREAMED_BYTES;
-  const server = createServer((sock) => handleConnection(sock, opts.baseEnv ?? currentEnv(), aborts, log, cap));
+  const reap = opts.reapLeftovers
+    ? (when: string) => {
+        const killed = reapLeftovers();
+        if (killed) log(`${when}: killed ${killed} leftover process${killed === 1 ? '' : 'es'} no request accounts for`);
+      }
+    : undefined;
+  const server = createServer((sock) => handleConnection(sock, opts.baseEnv ?? currentEnv(), aborts, log, cap, reap));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.socketPath, () => resolve());
@@ -46,7 +66,7 @@ function currentEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts: Set<AbortController>, log: (l: string) => void, cap: number): void {
+function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts: Set<AbortController>, log: (l: string) => void, cap: number, reap?: (when: string) => void): void {
   sock.setEncoding('utf8');
   const send = (m: ServerMessage) => {
     if (!sock.destroyed) sock.write(encode(m));
@@ -71,10 +91,23 @@ function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts:
       return;
     }
     started = true;
+    try {
+      reap?.('before a request');
+    } catch (e) {
+      // Fail closed: a request never runs beside what an earlier one left.
+      send({ type: 'error', message: `refusing to run: ${(e as Error).message}` });
+      sock.end();
+      return;
+    }
     abort = new AbortController();
     aborts.add(abort);
     void run(msg, baseEnv, abort, send, log, cap).finally(() => {
       aborts.delete(abort!);
+      try {
+        reap?.('after a request');
+      } catch (e) {
+        log(`after a request: ${(e as Error).message}`);
+      }
       sock.end();
     });
   });
