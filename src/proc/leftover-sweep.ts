@@ -11,9 +11,8 @@
  * members of their process groups (a parent-death guard's watcher is a child of init in its
  * program's group, parent-death-guard.ts; a group outlives its leader's request only until
  * supervise kills it), and processes whose parent is outside the container's pid namespace (ppid
- * 0: an operator's `podman exec`). Everything else is an orphan of a finished request. The victims
- * are stopped first, pass after pass until none is left running (a stopped process cannot fork
- * more), then killed: a fork loop cannot outrun the sweep.
+ * 0: an operator's `podman exec`). Everything else is an orphan of a finished request. Each pass
+ * stops every victim, then kills them all (a stopped process cannot fork more), until none is left.
  *
  * Only for a runner that is its container's main process: on a host this would kill every process
  * of the user that is not the runner's (the pod spec alone asks for it, `peers runner
@@ -58,37 +57,34 @@ export function leftovers(self: number = process.pid, all: Proc[] = processes())
   return all.filter((p) => p.pid !== 1 && p.ppid !== 0 && !live.has(p.pid) && !liveGroups.has(p.pgid) && p.state !== 'Z' && p.state !== 'X');
 }
 
-/** How long the victims get to reach the stopped state before the sweep gives up (fail closed). */
-const STOP_DEADLINE_MS = 5000;
+/** How long the sweep keeps at it before it gives up (fail closed). */
+const DEADLINE_MS = 5000;
 
 /**
- * Stops, then kills, every leftover (see the file comment). Returns how many were killed; throws
- * when leftovers still run after STOP_DEADLINE_MS (the caller then refuses to run anything).
+ * Stops, then kills, every leftover, pass after pass until none is left (see the file comment).
+ * Returns how many were killed; throws when leftovers still run after DEADLINE_MS (the caller then
+ * refuses to run anything).
  */
 export function reapLeftovers(self: number = process.pid): number {
-  const signalled = new Set<number>();
-  const deadline = Date.now() + STOP_DEADLINE_MS;
+  const killed = new Set<number>();
+  const deadline = Date.now() + DEADLINE_MS;
   for (;;) {
-    // SIGSTOP takes effect asynchronously: a victim counts as stopped once the kernel says so.
-    const running = leftovers(self).filter((p) => p.state !== 'T' && p.state !== 't');
-    if (running.length === 0) break;
-    if (Date.now() > deadline) throw new Error(`${running.length} leftover processes still run after ${STOP_DEADLINE_MS} ms (pids ${running.slice(0, 5).map((p) => p.pid).join(', ')})`);
-    let fresh = false;
-    for (const p of running) {
-      try {
-        process.kill(p.pid, 'SIGSTOP');
-      } catch {}
-      if (!signalled.has(p.pid)) (signalled.add(p.pid), (fresh = true));
-    }
-    if (!fresh) Bun.sleepSync(1);
+    const victims = leftovers(self);
+    if (victims.length === 0) return killed.size;
+    if (Date.now() > deadline) throw new Error(`${victims.length} leftover processes still run after ${DEADLINE_MS} ms (pids ${victims.slice(0, 5).map((p) => p.pid).join(', ')})`);
+    // All stopped first, so none forks between the kills; then all killed. (Waiting for each to
+    // show as stopped would hang on a parent in vfork whose child was stopped: SIGKILL ends both.)
+    for (const p of victims) signal(p.pid, 'SIGSTOP');
+    for (const p of victims) if (signal(p.pid, 'SIGKILL')) killed.add(p.pid);
+    if (victims.every((p) => killed.has(p.pid))) Bun.sleepSync(1); // the kernel needs a moment to reap them
   }
-  let killed = 0;
-  // Every leftover is stopped now (none can fork): kill them all, and any stopped one found since.
-  for (const p of leftovers(self)) {
-    try {
-      process.kill(p.pid, 'SIGKILL');
-      killed++;
-    } catch {}
+}
+
+function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch {
+    return false;
   }
-  return killed;
 }
