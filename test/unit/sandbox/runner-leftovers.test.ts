@@ -86,23 +86,23 @@ describe.skipIf(skip)('a daemon a gate run leaves in the setup or gates containe
     expect((await sh(client, dir, nextRun(checkouts))).stdout.trim()).toBe('pass');
   }, 60_000);
 
-  /** A peer's turn leaves a process answering at the runner's socket path; then the next turn asks. */
+  /** A gate run leaves a process answering at the runner's socket path; then the loop's next probe asks. */
   async function impostorThenNextTurn(reap: boolean): Promise<string> {
     const { client, dir } = await startRunner(reap);
     const socket = client.socketPath;
-    // Answers every request as the runner would, with a result of its choosing (the next peer's
-    // "turn": its output; whatever commits the impostor makes meanwhile are attested to that peer).
+    // Answers every request as the runner would, with a result of its choosing (for a gate probe:
+    // every gate passing).
     const impostor = `require('fs').rmSync(${JSON.stringify(socket)}, { force: true }); require('net').createServer((s) => s.end(JSON.stringify({ type: 'started' }) + '\\n' + JSON.stringify({ type: 'exit', result: { exitCode: 0, signal: null, stdout: 'forged', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 1, endedBy: 'exit' } }) + '\\n')).listen(${JSON.stringify(socket)}, () => require('fs').writeFileSync(${JSON.stringify(join(dir, 'impostor-up'))}, ''))`;
     const turn = await sh(client, dir, `setsid ${BUN} -e "${impostor.replaceAll('"', '\\"')}" </dev/null >/dev/null 2>&1 & while [ ! -e ${dir}/impostor-up ]; do sleep 0.01; done`);
     expect(turn.exitCode).toBe(0);
     return (await sh(client, dir, 'echo real')).stdout.trim();
   }
 
-  test("a peer's turn that puts an impostor at the runner's socket path never answers the next peer's turn", async () => {
+  test("gate code that puts an impostor at the runner's socket path never answers the loop's next request", async () => {
     expect(await impostorThenNextTurn(true)).toBe('real');
   }, 60_000);
 
-  test('without the sweep (the old runner), the impostor answers the next turn', async () => {
+  test('without the sweep (the old runner), the impostor answers the next request', async () => {
     expect(await impostorThenNextTurn(false)).toBe('forged');
   }, 60_000);
 
