@@ -12,7 +12,7 @@ import zlib from 'node:zlib';
 
 export type DecodedBody = { ok: true; body: Buffer } | { ok: false; status: 413 | 415; reason: string };
 
-type Decoder = (b: Buffer, o: { maxOutputLength: number }) => Buffer;
+type Decoder = (b: Buffer, o: { maxOutputLength: number; info: true }) => unknown;
 const DECODERS: Record<string, Decoder> = {
   gzip: zlib.gunzipSync,
   'x-gzip': zlib.gunzipSync,
@@ -30,7 +30,11 @@ export function decodedRequestBody(body: Buffer, contentEncoding: string | strin
     const decode = DECODERS[coding];
     if (!decode) return { ok: false, status: 415, reason: `request bodies in Content-Encoding ${JSON.stringify(coding.slice(0, 32))} are not forwarded (the budget could not measure them)` };
     try {
-      out = decode(out, { maxOutputLength: maxBytes });
+      const { buffer, engine } = decode(out, { maxOutputLength: maxBytes, info: true }) as { buffer: Buffer; engine: { bytesWritten: number } };
+      // Bytes after the end of the stream (a second deflate or brotli stream, junk after a zstd
+      // frame) are not decoded here; a decoder that read on would see more prompt than was reserved.
+      if (engine.bytesWritten !== out.length) return { ok: false, status: 415, reason: `request body has ${out.length - engine.bytesWritten} bytes after the end of its ${coding} stream` };
+      out = buffer;
     } catch (e) {
       const tooLarge = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError;
       if (tooLarge) return { ok: false, status: 413, reason: `request body exceeds ${maxBytes} bytes once decoded (${coding})` };

@@ -86,13 +86,17 @@ describe('compressed request bodies are reserved as the vendor reads them', () =
     await egress.close();
   }, 30_000);
 
-  test('a body that decodes past the size limit is refused 413, an unknown encoding 415; neither reaches the vendor', async () => {
+  test('a body that decodes past the size limit is refused 413, an unknown encoding or data after the end of the stream 415; none reaches the vendor', async () => {
     const egress = await startEgress(port);
     const a = await startSidecar({ egress, vendorPort: port, credentials: new ApiKeySource('x-api-key', 'sk-ant-bomb-00000000'), caps: { maxUsd: 1000 }, limits: { maxRequestBytes: 1024 * 1024 } });
     const bomb = zlib.zstdCompressSync(Buffer.alloc(4 * 1024 * 1024, 32));
     expect((await post(a.url, '/v1/messages', bomb, 'zstd')).status).toBe(413);
     expect((await post(a.url, '/v1/messages', Buffer.from('{}'), 'compress')).status).toBe(415);
     expect((await post(a.url, '/v1/messages', Buffer.from('not zstd at all'), 'zstd')).status).toBe(415);
+    // Only the first deflate stream would be measured: a decoder that reads on sees the rest too.
+    const small = Buffer.from(JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [] }));
+    expect((await post(a.url, '/v1/messages', Buffer.concat([zlib.deflateSync(small), zlib.deflateSync(Buffer.alloc(512 * 1024, 32))]), 'deflate')).status).toBe(415);
+    expect((await post(a.url, '/v1/messages', Buffer.concat([zlib.brotliCompressSync(small), zlib.brotliCompressSync(Buffer.alloc(512 * 1024, 32))]), 'br')).status).toBe(415);
     expect(forwarded).toBe(0);
     await a.close();
     await egress.close();
