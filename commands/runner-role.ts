@@ -41,6 +41,9 @@ export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: Comm
     io.stdout.write(`${JSON.stringify(results)}\n`);
     return;
   }
+  // It kills every process it did not start: only as the main process of a container (its parent
+  // is the container's init, PID 1), never from a shell on a host.
+  if (flags['reap-leftovers'] && process.ppid !== 1) throw new InputError('--reap-leftovers kills every process of its pid namespace it did not start: only for the main process of a container (parent PID 1)', { hint: 'peers up passes it to the setup and gates runners; run peers runner without it' });
   const bridge = flags.bridge ? await startBridge(flags.bridge) : undefined;
   const server = await startRunnerServer({ socketPath: flags.socket!, reapLeftovers: flags['reap-leftovers'], log: (l) => io.stderr.write(`peers runner: ${l}\n`) });
   // Serving: the loop may count this container as up (sandbox/lifeline.ts).

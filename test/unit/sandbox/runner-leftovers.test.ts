@@ -117,3 +117,11 @@ describe.skipIf(skip)('a daemon a gate run leaves in the setup or gates containe
     expect({ code: r.exitCode, out: r.stdout.trim() }).toEqual({ code: 0, out: 'alive' });
   }, 60_000);
 });
+
+test('--reap-leftovers is refused outside a container (its parent is not PID 1): on a host it would kill every other process of the user', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-leftovers-host-'));
+  dirs.push(dir);
+  const r = spawnSync(BUN, [join(ROOT, 'src/main.ts'), 'runner', '--socket', join(dir, 'runner.sock'), '--reap-leftovers'], { encoding: 'utf8', timeout: 30_000 });
+  expect({ code: r.status, listening: existsSync(join(dir, 'runner.sock')) }).toEqual({ code: 2, listening: false });
+  expect(r.stderr).toContain('--reap-leftovers');
+}, 60_000);
