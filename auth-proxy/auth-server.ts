@@ -21,6 +21,7 @@ import { limitFromReply } from './usage/limit-reply.ts';
 import { planUsageSignals } from './usage/plan-usage.ts';
 import { usdFor, type Vendor } from './usage/price-table.ts';
 import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
+import { decodedRequestBody } from './usage/request-body.ts';
 import { type RequestFacts, requestFacts, worstCase } from './usage/request-cost.ts';
 import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
 
@@ -167,11 +168,16 @@ export class AuthServer {
       }
       const body = await this.readBody(req);
       let facts: RequestFacts | null = null;
+      let measured = body.length;
       const ledger = this.opts.ledger;
       if (match.route.kind === 'billable' && ledger) {
         // Fail closed: what cannot be recorded is not spent.
         if (ledger.broken) throw new ClientError(503, `the usage ledger cannot be written (${ledger.broken.message}); no billable request is forwarded until the sidecar is restarted with a writable ledger`);
-        facts = requestFacts(body, this.vendor);
+        // Reserved as the vendor reads it: a compressed body is measured decoded (request-body.ts).
+        const decoded = decodedRequestBody(body, req.headers['content-encoding'], this.limits.maxRequestBytes);
+        if (!decoded.ok) throw new ClientError(decoded.status, decoded.reason);
+        measured = decoded.body.length;
+        facts = requestFacts(decoded.body, this.vendor);
         const { admission, release: r } = this.reservations.tryReserve(this.opts.caps(), ledger.totals, worstCase(facts, this.vendor));
         if (!admission.ok) {
           const { status, body: refusal } = budgetRefusal(this.vendor, admission.message);
@@ -182,7 +188,7 @@ export class AuthServer {
         release = r;
       }
       const path = this.opts.keepPeerPrefix ? url : url.slice(match.peerPrefix.length);
-      exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: body.length, release };
+      exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: measured, release };
       let inj = await this.opts.credentials.current();
       let up = await this.send(req, path, body, inj);
       if (up.status === 401 && this.opts.credentials.kind === 'oauth-file') {

@@ -2,6 +2,7 @@ import { Args } from '@oclif/core';
 import { readObserved } from '../src/git/observed-repo.ts';
 import { formatBugLine, formatLedgerHeader, openBlockingBugs, readLedger, summarizeLedger } from '../src/protocol/bug-ledger.ts';
 import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
+import { terminalText } from '../src/report/terminal-text.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
@@ -21,13 +22,15 @@ export default class Bugs extends BaseCommand {
     const blocking = openBlockingBugs(ledger);
     const rest = ledger.reports.filter((r) => !blocking.includes(r));
     if (!this.jsonEnabled()) {
-      this.log(formatLedgerHeader(summary));
-      if (blocking.length) this.log(['open blocking:', ...blocking.map(formatBugLine)].join('\n'));
+      // Titles and notes are the peers' words: no escape sequence of theirs reaches the terminal.
+      const say = (text: string) => this.log(terminalText(text));
+      say(formatLedgerHeader(summary));
+      if (blocking.length) say(['open blocking:', ...blocking.map(formatBugLine)].join('\n'));
       const advisory = rest.filter((r) => r.open);
       const closed = rest.filter((r) => !r.open);
-      if (advisory.length) this.log(['open advisory (low/info, or re-triage needed):', ...advisory.map(formatBugLine)].join('\n'));
-      if (closed.length) this.log(['closed:', ...closed.map(formatBugLine)].join('\n'));
-      for (const w of ledger.warnings) this.log(`warning: ${w}`);
+      if (advisory.length) say(['open advisory (low/info, or re-triage needed):', ...advisory.map(formatBugLine)].join('\n'));
+      if (closed.length) say(['closed:', ...closed.map(formatBugLine)].join('\n'));
+      for (const w of ledger.warnings) say(`warning: ${w}`);
     }
     return {
       summary: { ...snakeKeys(summary), open_by_severity: summary.openBySeverity, by_severity: summary.bySeverity },

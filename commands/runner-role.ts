@@ -19,6 +19,7 @@ export const RUNNER_FLAGS = {
   mirror: { kind: 'string', description: 'The trusted mirror to check out from (read-only is fine).', default: MIRROR_IN_CONTAINER },
   checkouts: { kind: 'string', description: 'Directory holding gate checkouts.', default: CHECKOUTS_IN_CONTAINER },
   'dep-cache': { kind: 'string', description: 'Dependency cache for setup (npm, pip…).', default: DEP_CACHE_IN_CONTAINER },
+  'reap-leftovers': { kind: 'boolean', description: 'Before and after every request, kill every process of this container that no live request started (the pod\'s setup and gates runners; only for a container\'s main process).' },
   bridge: {
     kind: 'string',
     description: 'Also carry HOST:PORT on this container\'s own loopback to TARGET (unix:PATH of the egress proxy), so processes here get a proxy without sharing a loopback with anyone.',
@@ -40,8 +41,11 @@ export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: Comm
     io.stdout.write(`${JSON.stringify(results)}\n`);
     return;
   }
+  // It kills every process it did not start: only as the main process of a container (its parent
+  // is the container's init, PID 1), never from a shell on a host.
+  if (flags['reap-leftovers'] && process.ppid !== 1) throw new InputError('--reap-leftovers kills every process of its pid namespace it did not start: only for the main process of a container (parent PID 1)', { hint: 'peers up passes it to the setup and gates runners; run peers runner without it' });
   const bridge = flags.bridge ? await startBridge(flags.bridge) : undefined;
-  const server = await startRunnerServer({ socketPath: flags.socket!, log: (l) => io.stderr.write(`peers runner: ${l}\n`) });
+  const server = await startRunnerServer({ socketPath: flags.socket!, reapLeftovers: flags['reap-leftovers'], log: (l) => io.stderr.write(`peers runner: ${l}\n`) });
   // Serving: the loop may count this container as up (sandbox/lifeline.ts).
   roleReady();
   // PID 1 of its container: SIGTERM (podman stop) stops every running process, then exits.

@@ -312,7 +312,10 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const workspace = base('workspace', runnerCmd('workspace'), [...cloneMasked, socketDir('workspace')], { ...proxyEnv, ...vendorEnv });
   // Each has its own loopback carrying 127.0.0.1:3128 to the egress socket's workspace listener
   // (installs, tests that fetch: the project's allow-list, never the vendor hosts).
-  const bridged = (role: RunnerRole) => [...runnerCmd(role), '--bridge', `127.0.0.1:${PROXY_PORT}=${egressSocket}`];
+  // Both run the peers' code (setup's install scripts, the gates) and share the checkouts: a
+  // daemon one run leaves is killed before and after every request (--reap-leftovers), so it
+  // cannot rewrite the next checkout (src/proc/leftover-sweep.ts).
+  const bridged = (role: RunnerRole) => [...runnerCmd(role), '--reap-leftovers', '--bridge', `127.0.0.1:${PROXY_PORT}=${egressSocket}`];
   // `setup` (npm ci, pip install…) keeps its download caches in the cache volume, so a fresh
   // checkout per HEAD does not download everything again; only this container can write it.
   const setup = base('setup', bridged('setup'), [mirrorRo, checkouts, socketDir('setup'), socketDir('egress', true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: DEP_CACHE_IN_CONTAINER, readOnly: false }], { ...proxyEnv });

@@ -3,8 +3,9 @@
  * in a directory shared only with the loop) and runs each requested process under `supervise`,
  * streaming output back. See runner-protocol.ts for the wire format.
  */
-import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { reapLeftovers } from '../src/proc/leftover-sweep.ts';
 import { supervise } from '../src/proc/supervise.ts';
 import { ClientMessageSchema, encode, LineDecoder, type RunRequest, type ServerMessage } from './runner-protocol.ts';
 
@@ -14,7 +15,22 @@ export type RunnerServer = { server: Server; close: () => Promise<void>; active:
  *  carries supervise's head + tail). Bounds the memory a flooding process can pin in the socket. */
 export const DEFAULT_MAX_STREAMED_BYTES = 64 * 1024 * 1024;
 
-export async function startRunnerServer(opts: { socketPath: string; baseEnv?: Record<string, string>; log?: (line: string) => void; maxStreamedBytes?: number }): Promise<RunnerServer> {
+export type RunnerServerOptions = {
+  socketPath: string;
+  baseEnv?: Record<string, string>;
+  log?: (line: string) => void;
+  maxStreamedBytes?: number;
+  /**
+   * The pod's runners: before and after every request, every process of the container that no
+   * live request accounts for is killed (src/proc/leftover-sweep.ts), so a daemon one gate run
+   * left cannot tamper with the next checkout, nor one peer's process act in another peer's turn;
+   * and after every request a socket path some process replaced (an impostor answering the loop
+   * for the next peer) is taken back. Only for a container's main process.
+   */
+  reapLeftovers?: boolean;
+};
+
+export async function startRunnerServer(opts: RunnerServerOptions): Promise<RunnerServer> {
   const log = opts.log ?? (() => {});
   // A stale socket from a previous container life is replaced; anything else at the path is not.
   if (existsSync(opts.socketPath)) {
@@ -23,19 +39,54 @@ export async function startRunnerServer(opts: { socketPath: string; baseEnv?: Re
   }
   const aborts = new Set<AbortController>();
   const cap = opts.maxStreamedBytes ?? DEFAULT_MAX_STREAMED_BYTES;
-  const server = createServer((sock) => handleConnection(sock, opts.baseEnv ?? currentEnv(), aborts, log, cap));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.socketPath, () => resolve());
-  });
-  chmodSync(opts.socketPath, 0o600);
+  const servers: Server[] = [];
+  let listens = 0;
+  /**
+   * Listens at the socket path: on a fresh name renamed over it, so the path always names a
+   * listening socket, ours (a connection made meanwhile reaches the old one or the new one).
+   */
+  const listen = async () => {
+    const fresh = `${opts.socketPath}.${process.pid}-${++listens}`;
+    rmSync(fresh, { force: true }); // a name left by an earlier life of this container's runner
+    const server = createServer((sock) => handleConnection(sock, opts.baseEnv ?? currentEnv(), aborts, log, cap, settle));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(fresh, () => resolve());
+    });
+    chmodSync(fresh, 0o600);
+    renameSync(fresh, opts.socketPath);
+    for (const old of servers.splice(0)) old.close();
+    servers.push(server);
+    return server;
+  };
+  const reap = (when: string) => {
+    try {
+      const killed = reapLeftovers();
+      if (killed) log(`${when}: killed ${killed} leftover process${killed === 1 ? '' : 'es'} no request accounts for`);
+    } catch (e) {
+      log(`${when}: ${(e as Error).message}`);
+      throw e;
+    }
+  };
+  const settle: Settle | undefined = opts.reapLeftovers
+    ? {
+        before: () => reap('before a request'),
+        // Before the result goes out (the loop's next request follows it): what the request left is
+        // gone, and the socket path is ours again, whatever a process put there meanwhile.
+        after: async () => {
+          reap('after a request');
+          await listen();
+        },
+      }
+    : undefined;
+  const server = await listen();
   log(`runner listening on ${opts.socketPath}`);
   return {
     server,
     active: () => aborts.size,
     close: async () => {
       for (const a of aborts) a.abort();
-      await new Promise<void>((r) => server.close(() => r()));
+      await Promise.all(servers.map((sv) => new Promise<void>((r) => sv.close(() => r()))));
       // Running supervisions resolve after their kill grace; give them the chance to report.
       while (aborts.size) await Bun.sleep(20);
     },
@@ -46,7 +97,9 @@ function currentEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts: Set<AbortController>, log: (l: string) => void, cap: number): void {
+type Settle = { before: () => void; after: () => Promise<void> };
+
+function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts: Set<AbortController>, log: (l: string) => void, cap: number, settle?: Settle): void {
   sock.setEncoding('utf8');
   const send = (m: ServerMessage) => {
     if (!sock.destroyed) sock.write(encode(m));
@@ -71,9 +124,20 @@ function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts:
       return;
     }
     started = true;
+    try {
+      settle?.before();
+    } catch (e) {
+      // Fail closed: a request never runs beside what an earlier one left.
+      send({ type: 'error', message: `refusing to run: ${(e as Error).message}` });
+      sock.end();
+      return;
+    }
     abort = new AbortController();
     aborts.add(abort);
-    void run(msg, baseEnv, abort, send, log, cap).finally(() => {
+    void run(msg, baseEnv, abort, send, log, cap, async () => {
+      aborts.delete(abort!);
+      await settle?.after().catch((e) => log(`after a request: ${(e as Error).message}`));
+    }).finally(() => {
       aborts.delete(abort!);
       sock.end();
     });
@@ -92,7 +156,7 @@ function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts:
   sock.on('error', () => abort?.abort());
 }
 
-async function run(req: RunRequest, baseEnv: Record<string, string>, abort: AbortController, send: (m: ServerMessage) => void, log: (l: string) => void, cap: number): Promise<void> {
+async function run(req: RunRequest, baseEnv: Record<string, string>, abort: AbortController, send: (m: ServerMessage) => void, log: (l: string) => void, cap: number, settled: () => Promise<void>): Promise<void> {
   log(`run ${JSON.stringify(req.argv.slice(0, 3))} in ${req.cwd}`);
   send({ type: 'started' });
   let streamed = 0;
@@ -111,5 +175,6 @@ async function run(req: RunRequest, baseEnv: Record<string, string>, abort: Abor
     },
   });
   log(`exit ${result.endedBy} code=${result.exitCode} signal=${result.signal}`);
+  await settled();
   send({ type: 'exit', result });
 }

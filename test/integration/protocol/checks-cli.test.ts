@@ -189,4 +189,13 @@ describe('peers bugs', () => {
     expect(json.reports.map((r: { id: string }) => r.id)).toEqual(['B-crit', 'B-fixed', 'B-low']);
     expect(json.reports[1]).toMatchObject({ status: 'fixed', open: false, resolved_by: 'bob' });
   });
+
+  test("a bug title's escape sequences (a peer's commit message) never reach the terminal", () => {
+    repo = makeRepo();
+    repo.commit(bugReport('B-esc', 'crit').replace('something breaks', 'it breaks \u001b[2J\u001b]0;peers: complete\u0007\u001b]52;c;cHduZWQ=\u0007 here'));
+    const text = peers(['bugs'], repo.dir);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('B-esc');
+    expect(text.stdout.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g) ?? []).toEqual([]);
+  });
 });

@@ -1,0 +1,127 @@
+/**
+ * Attack: a gate (or `setup`'s install script) leaves a daemon in the gates container
+ * (`setsid`: out of the process group the runner kills). It outlives the run, lists the shared
+ * checkouts directory and writes into the next commit's checkout before its gates read it, so a
+ * commit whose tests fail passes. The property (SECURITY.md, "One gate run leaves nothing for the
+ * next"): the pod's setup and gates runners (`--reap-leftovers`) kill, before and after every
+ * request, every process of their container that no live request accounts for.
+ *
+ * The real `peers runner` runs as the main process of a pid namespace of its own under catatonit,
+ * as in its container (`unshare --pid`; the sweep would otherwise look at the whole host), and is
+ * driven through its socket by the loop's client.
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { connect, type Socket } from 'node:net';
+import { join, resolve } from 'node:path';
+import { SocketRunner } from '../../../sandbox/socket-runner.ts';
+import { waitFor } from '../../wait-for.ts';
+
+const ROOT = resolve(import.meta.dir, '../../..');
+const BUN = process.execPath;
+const CATATONIT = ['/usr/bin/catatonit', '/usr/libexec/podman/catatonit'].find((p) => existsSync(p));
+/** `unshare` that gives a new pid namespace here: as root directly, else with a user namespace. */
+const UNSHARE = [['-pf', '--mount-proc'], ['-Urpf', '--mount-proc']].find((a) => spawnSync('unshare', [...a, 'true']).status === 0);
+const skip = !CATATONIT || !UNSHARE;
+if (skip) console.warn(`skipped: needs catatonit and unshare into a new pid namespace (catatonit: ${CATATONIT ?? 'none'}, unshare: ${UNSHARE ? 'ok' : 'refused'})`);
+
+let runner: ChildProcess | undefined;
+const dirs: string[] = [];
+afterEach(() => {
+  // catatonit, PID 1 of the namespace (unshare's child): killing it ends every process in it.
+  // (Not `unshare --kill-child`: that makes the orphans in the namespace die with their parent.)
+  if (runner?.pid) {
+    const pid = runner.pid;
+    for (const child of readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) process.kill(Number(child), 'SIGKILL');
+  }
+  runner?.kill('SIGKILL');
+  runner = undefined;
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function startRunner(reap: boolean): Promise<{ client: SocketRunner; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-leftovers-'));
+  dirs.push(dir);
+  const socket = join(dir, 'runner.sock');
+  runner = spawn('unshare', [...UNSHARE!, CATATONIT!, '--', BUN, join(ROOT, 'src/main.ts'), 'runner', '--socket', socket, ...(reap ? ['--reap-leftovers'] : [])], { stdio: 'ignore' });
+  // The file exists from bind(); a connection is accepted only once it listens.
+  const accepts = () => new Promise<boolean>((r) => connect(socket).once('connect', function (this: Socket) { this.destroy(); r(true); }).once('error', () => r(false)));
+  await waitFor('the runner to listen', accepts, 20_000);
+  return { client: new SocketRunner(socket), dir };
+}
+
+const sh = (client: SocketRunner, dir: string, script: string) =>
+  client.run({ peer: 'gates', argv: ['/bin/sh', '-c', script], env: {}, cwd: dir, idleTimeoutMs: 20_000, absoluteTimeoutMs: 20_000, killGraceMs: 1000, maxStreamBytes: 1 << 20 });
+
+/**
+ * The first gate run's leftover: writes a passing verdict into every checkout that appears. The
+ * gate waits until it runs (out of the group, which the runner kills when the gate exits).
+ */
+const plantDaemon = (checkouts: string, ticks: string) =>
+  `setsid sh -c 'while :; do for d in ${checkouts}/*/; do [ -d "$d" ] && echo pass > "$d/verdict"; done; echo . >> ${ticks}; sleep 0.01; done' </dev/null >/dev/null 2>&1 & while [ ! -s ${ticks} ]; do sleep 0.01; done`;
+/** The next gate run: a new checkout, read a moment later (setup ran there meanwhile). */
+const nextRun = (checkouts: string) => `mkdir ${checkouts}/c-next && sleep 0.4 && if [ -e ${checkouts}/c-next/verdict ]; then echo pass; else echo clean; fi`;
+
+describe.skipIf(skip)('a daemon a gate run leaves in the setup or gates container', () => {
+  test('is killed when its run ends: it never writes into the next checkout', async () => {
+    const { client, dir } = await startRunner(true);
+    const checkouts = join(dir, 'checkouts');
+    mkdirSync(checkouts);
+    const ticks = join(dir, 'ticks');
+    const planted = await sh(client, dir, plantDaemon(checkouts, ticks));
+    expect(planted, JSON.stringify(planted)).toMatchObject({ exitCode: 0 });
+    const next = await sh(client, dir, nextRun(checkouts));
+    expect(next.stdout.trim()).toBe('clean');
+    expect(existsSync(join(checkouts, 'c-next', 'verdict'))).toBe(false);
+  }, 60_000);
+
+  test('without the sweep (the old runner), the same daemon makes the next run pass', async () => {
+    const { client, dir } = await startRunner(false);
+    const checkouts = join(dir, 'checkouts');
+    mkdirSync(checkouts);
+    const ticks = join(dir, 'ticks');
+    expect((await sh(client, dir, plantDaemon(checkouts, ticks))).exitCode).toBe(0);
+    expect((await sh(client, dir, nextRun(checkouts))).stdout.trim()).toBe('pass');
+  }, 60_000);
+
+  /** A gate run leaves a process answering at the runner's socket path; then the loop's next probe asks. */
+  async function impostorThenNextTurn(reap: boolean): Promise<string> {
+    const { client, dir } = await startRunner(reap);
+    const socket = client.socketPath;
+    // Answers every request as the runner would, with a result of its choosing (for a gate probe:
+    // every gate passing).
+    const impostor = `require('fs').rmSync(${JSON.stringify(socket)}, { force: true }); require('net').createServer((s) => s.end(JSON.stringify({ type: 'started' }) + '\\n' + JSON.stringify({ type: 'exit', result: { exitCode: 0, signal: null, stdout: 'forged', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 1, endedBy: 'exit' } }) + '\\n')).listen(${JSON.stringify(socket)}, () => require('fs').writeFileSync(${JSON.stringify(join(dir, 'impostor-up'))}, ''))`;
+    const turn = await sh(client, dir, `setsid ${BUN} -e "${impostor.replaceAll('"', '\\"')}" </dev/null >/dev/null 2>&1 & while [ ! -e ${dir}/impostor-up ]; do sleep 0.01; done`);
+    expect(turn.exitCode).toBe(0);
+    return (await sh(client, dir, 'echo real')).stdout.trim();
+  }
+
+  test("gate code that puts an impostor at the runner's socket path never answers the loop's next request", async () => {
+    expect(await impostorThenNextTurn(true)).toBe('real');
+  }, 60_000);
+
+  test('without the sweep (the old runner), the impostor answers the next request', async () => {
+    expect(await impostorThenNextTurn(false)).toBe('forged');
+  }, 60_000);
+
+  test("a live request's processes are kept, its setsid child too, while another request starts and ends", async () => {
+    const { client, dir } = await startRunner(true);
+    const out = join(dir, 'out');
+    const started = join(dir, 'started');
+    const long = sh(client, dir, `setsid sh -c 'sleep 1; echo alive > ${out}' </dev/null >/dev/null 2>&1 & echo > ${started}; sleep 2; cat ${out}`);
+    await waitFor('the long request to have started its child', () => existsSync(started), 10_000);
+    for (let i = 0; i < 3; i++) expect((await sh(client, dir, 'true')).exitCode).toBe(0);
+    const r = await long;
+    expect({ code: r.exitCode, out: r.stdout.trim() }).toEqual({ code: 0, out: 'alive' });
+  }, 60_000);
+});
+
+test('--reap-leftovers is refused outside a container (its parent is not PID 1): on a host it would kill every other process of the user', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'runner-leftovers-host-'));
+  dirs.push(dir);
+  const r = spawnSync(BUN, [join(ROOT, 'src/main.ts'), 'runner', '--socket', join(dir, 'runner.sock'), '--reap-leftovers'], { encoding: 'utf8', timeout: 30_000 });
+  expect({ code: r.status, listening: existsSync(join(dir, 'runner.sock')) }).toEqual({ code: 2, listening: false });
+  expect(r.stderr).toContain('--reap-leftovers');
+}, 60_000);
