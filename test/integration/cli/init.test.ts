@@ -112,6 +112,17 @@ describe('peers init', () => {
     expectRefused(runPeers(['init'], { cwd: join(repo, 'sub'), env: sb.env }), 'not at its top', `run \`peers init ${repo}\``);
   });
 
+  test("a package of a monorepo: the refusal names the top, quoted, and the gate that runs this directory's suite from there", () => {
+    const mono = makeRepo(sb.root, 'my mono');
+    const lib = join(mono, 'packages', 'lib');
+    mkdirSync(join(lib, 'test'), { recursive: true });
+    writeFileSync(join(lib, 'package.json'), JSON.stringify({ name: 'lib', version: '1.0.0', scripts: { test: 'node --test' } }));
+    const res = runPeers(['init'], { cwd: lib, env: sb.env });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`is inside a git repository but not at its top\n  hint: run \`peers init '${mono}'\` (gates run at the top: for this directory's tests, a hard gate with cmd: "cd packages/lib && npm test" and pass_when: exit_code == 0 and regex(`);
+    expect(existsSync(join(lib, '.peers'))).toBe(false);
+  });
+
   test('refuses an existing .peers/ without --force and leaves it untouched; --force replaces it', () => {
     const repo = makeRepo(sb.root, 'again');
     expect(runPeers(['init'], { cwd: repo, env: sb.env }).code).toBe(0);
