@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { commitOnTop, committedAndStaged, type FileOnTop } from '../git/commit-on-top.ts';
 import { git, gitOk, headSha, isGitRepo, repoRoot } from '../git/git.ts';
+import { findWorkTreeRoot } from '../git/repo-layout.ts';
 import { detectProject, type ProjectFiles, type ProjectProposal } from '../config/detect-project.ts';
 import { shellQuote } from '../config/describe-project.ts';
 import { jsonSchemaText } from '../config/json-schema.ts';
@@ -82,7 +83,16 @@ function checkTarget(target: string, env: Record<string, string | undefined>): s
     throw new InputError('refusing to initialise your home directory', { hint: 'run `peers init` inside a project repository' });
   }
   if (!isGitRepo(real)) {
-    throw new InputError(`${target} is not a git repository`, { hint: `create one first: \`git -C ${real} init\`` });
+    // A .git git will not open is not a missing repository: `git init` there would nest a new one.
+    const top = findWorkTreeRoot(real);
+    if (top) {
+      const said = git(real, ['rev-parse', '--is-inside-work-tree']).stderr.split('\n').find((l) => l.trim() !== '')?.replace(/^fatal: /, '') ?? 'no reason given';
+      const hint = /dubious ownership/.test(said)
+        ? `the repository belongs to another user: run peers as that user (or, if you trust the repository and its hooks, \`git config --global --add safe.directory ${shellQuote(top)}\`)`
+        : `\`git -C ${shellQuote(top)} status\` says what is wrong with it`;
+      throw new InputError(`git refuses the repository at ${top}: ${said}`, { hint });
+    }
+    throw new InputError(`${target} is not a git repository`, { hint: `create one first: \`git -C ${shellQuote(real)} init\`` });
   }
   const root = realpathSync(repoRoot(real));
   if (root !== real) {
