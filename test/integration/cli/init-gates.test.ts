@@ -125,5 +125,15 @@ describe('init proposes the real test suite; verify judges it', () => {
     const init = runPeers(['init'], { cwd: repo, env });
     expect(init.stdout).toContain('No test suite found: goals.yaml has a placeholder gate');
     expect(hardGates(repo).map((g) => g.id)).toContain('placeholder-replace-me');
+    // Left as it is, `peers up` says the run cannot complete (before anything is paid for).
+    const up = runPeers(['up', '--clone-only'], { cwd: repo, env });
+    expect(up.code).toBe(0);
+    expect(up.stderr).toContain(`peers up: warning: ${join(repo, '.peers/goals.yaml')}: the hard goal placeholder-replace-me is still the placeholder \`peers init\` left (it found no test suite): it never passes, so this run cannot complete`);
+    // Replaced by a real gate: not a word.
+    const goalsPath = join(repo, '.peers/goals.yaml');
+    writeFileSync(goalsPath, readFileSync(goalsPath, 'utf8').replace('id: placeholder-replace-me', 'id: readme-present').replace('cmd: "false"', 'cmd: "test -f README.md"'));
+    const again = runPeers(['up', '--clone-only', '--accept-changes'], { cwd: repo, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('placeholder');
   });
 });
