@@ -21,7 +21,7 @@ export function checkRehearsal(scenarioPath: string, config: PeersConfig): strin
   const text = readScenarioText(scenarioPath);
   const scenario = parseScenario(text, scenarioPath);
   const misfits = rehearsalMisfits(config, scenario);
-  if (misfits.length) throw new InputError(`this scenario cannot rehearse the project's peers: ${misfits.join('; ')}`, { location: { file: scenarioPath }, hint: 'see test/fixtures/scenarios/rehearsal.yaml for a scenario with a claude and a codex peer' });
+  if (misfits.length) throw new InputError(`this scenario cannot rehearse the project's peers: ${misfits.join('; ')}`, { location: { file: scenarioPath }, hint: 'the scenario `peers demo --keep` leaves (model-server/scenario.yaml beside the demo project) has one peer on each API' });
   return text;
 }
 

@@ -16,6 +16,7 @@ import { loadConfigFile, loadProject, type LoadedProject } from '../src/config/l
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
 import { resolveProvider, runProviders } from '../src/config/provider.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
+import { placeholderWarning } from '../src/config/render-init.ts';
 import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { xdgRuntimeDir } from '../src/state/env-dirs.ts';
@@ -149,6 +150,8 @@ export async function up(o: UpOptions): Promise<UpResult> {
 
 async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: NodeJS.ProcessEnv, t0: number): Promise<UpResult> {
   const seconds = () => (Date.now() - t0) / 1000;
+  const placeholder = placeholderWarning(loaded.goals, loaded.goalsPath);
+  if (placeholder) o.progress(`warning: ${placeholder}`);
   // One run per repository: a `peers loop` on the host works in it directly.
   const hostLoop = probeRepositoryLoopLock(repo, env);
   if (hostLoop.held) throw new PeersError(`a peers loop${hostLoop.pid ? ` (pid ${hostLoop.pid})` : ''} is running on ${repo} on the host`, { hint: 'let it finish or stop it, then run peers up' });

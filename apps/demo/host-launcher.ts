@@ -13,7 +13,7 @@ import { supervise } from '../../src/proc/supervise.ts';
 import { statePaths } from '../../src/state/paths.ts';
 import { readStopReason } from '../../src/state/stop-reason.ts';
 import { DEMO_GOALS_YAML, DEMO_PEERS, demoConfigYaml } from './demo-config.ts';
-import { demoScenario } from './demo-scenario.ts';
+import { demoScenario, writeDemoScenario } from './demo-scenario.ts';
 import type { DemoContext, DemoLauncher, DemoRunResult } from './launcher.ts';
 import { findPeerClis } from './peer-clis.ts';
 import { ProgressWatcher } from './progress.ts';
@@ -46,6 +46,8 @@ export class HostLauncher implements DemoLauncher {
         configYaml: demoConfigYaml({ serverUrl: server.url!, bins, homes: layout.homes }),
         goalsYaml: DEMO_GOALS_YAML,
       });
+      // Served from memory here; written all the same for a kept demo's next steps (run-demo.ts).
+      writeDemoScenario(layout.project);
       for (const home of Object.values(layout.homes)) mkdirSync(home, { recursive: true, mode: 0o700 });
       mkdirSync(join(layout.homes.codex, '.codex'), { recursive: true, mode: 0o700 });
       mkdirSync(layout.state, { recursive: true, mode: 0o700 });

@@ -6,7 +6,7 @@
  * `peers report` and `peers logs` work on the demo project without flags.
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PeersError } from '../../src/cli/errors.ts';
 import { MiB, readTextIfExists } from '../../src/fs/safe-read.ts';
 import { ServedLog, type ServedRecord } from '../../src/model-server/served-log.ts';
@@ -14,13 +14,13 @@ import { projectKey, stateDirFor, statePaths } from '../../src/state/paths.ts';
 import { exitCodeFor, parseStopReason, readStopReason } from '../../src/state/stop-reason.ts';
 import { down } from '../../sandbox/down.ts';
 import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
-import { AUTH_OPENAI_PORT, AUTH_PORT, containerName, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
+import { AUTH_OPENAI_PORT, AUTH_PORT, containerName, gatesCacheVolume, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
 import { imageExists, podman, podmanBin } from '../../sandbox/podman.ts';
 import { hostBinary } from '../../sandbox/pod-plan.ts';
 import { up } from '../../sandbox/up.ts';
 import { updateRegistry } from '../../sandbox/registry.ts';
 import { DEMO_GOALS_YAML, DEMO_PEERS, demoConfigYaml } from './demo-config.ts';
-import { DEMO_SCENARIO_TEXT } from './demo-scenario.ts';
+import { writeDemoScenario } from './demo-scenario.ts';
 import type { DemoContext, DemoLauncher, DemoLayout, DemoRunResult } from './launcher.ts';
 import { ProgressWatcher } from './progress.ts';
 import { isRoot } from './run-as-user.ts';
@@ -33,6 +33,9 @@ const POLL_MS = 500;
 
 export class PodLauncher implements DemoLauncher {
   readonly kind = 'pod' as const;
+
+  /** Each project's key, taken while it exists (it is a realpath): `discard` runs after it is gone. */
+  private readonly keys = new Map<string, string>();
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
 
@@ -60,10 +63,9 @@ export class PodLauncher implements DemoLauncher {
       configYaml: demoConfigYaml({ serverUrl: { claude: `http://127.0.0.1:${AUTH_PORT}`, codex: `http://127.0.0.1:${AUTH_OPENAI_PORT}` }, bins: { claude: 'claude', codex: 'codex' }, homes }),
       goalsYaml: DEMO_GOALS_YAML,
     });
-    const serverDir = join(layout.root, 'model-server');
-    mkdirSync(serverDir, { recursive: true, mode: 0o700 });
-    writeFileAtomic(join(serverDir, 'scenario.yaml'), DEMO_SCENARIO_TEXT, 0o644);
+    const serverDir = dirname(writeDemoScenario(layout.project));
     const key = projectKey(layout.project);
+    this.keys.set(layout.project, key);
     const stateDir = stateDirFor(layout.project, ctx.env);
     const started = new Date();
 
@@ -88,9 +90,15 @@ export class PodLauncher implements DemoLauncher {
     return result;
   }
 
-  /** The state directory and the registry entry `peers up` made for the project. */
+  /**
+   * The state directory, the gate dependency cache volume and the registry entry `peers up` made
+   * for the project. `down` keeps the cache for the next `up`; a discarded demo has no next `up`,
+   * and each demo directory is a new project, so a kept cache would be one more volume per demo.
+   */
   async discard(layout: DemoLayout, stateDir: string): Promise<void> {
     rmSync(stateDir, { recursive: true, force: true });
+    const key = this.keys.get(layout.project);
+    if (key) await podman(['volume', 'rm', '-f', gatesCacheVolume(key)], { env: this.env });
     await updateRegistry((projects) => {
       const at = projects.findIndex((p) => p.path === layout.project);
       if (at >= 0) projects.splice(at, 1);

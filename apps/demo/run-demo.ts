@@ -12,6 +12,7 @@ import type { UsageTotals } from '../../src/model-server/served-log.ts';
 import { readRunSummary } from '../../src/report/run-summary.ts';
 import { reportMarkdown } from '../../src/report/run-report.ts';
 import { DEMO_PEERS } from './demo-config.ts';
+import { demoScenarioPath } from './demo-scenario.ts';
 import { HostLauncher } from './host-launcher.ts';
 import type { DemoLauncher, DemoLayout } from './launcher.ts';
 import { PodLauncher } from './pod-launcher.ts';
@@ -164,10 +165,13 @@ function handedBack(outcome: DemoOutcome): DemoOutcome {
 /** `stateDir` null = the project's default state directory, which the commands find by themselves. */
 export function nextSteps(project: string, stateDir: string | null, branch?: string): string[] {
   const flag = stateDir ? ` --state-dir ${stateDir}` : '';
+  // The one scenario a user of the binary alone has: `peers up --rehearse` needs one of their own.
+  const scenario = demoScenarioPath(project);
   return [
     `peers status ${project}${flag}`,
     `peers report ${project}${flag}`,
     `git -C ${project} log --format='%h %an: %s%n%(trailers:key=Peer,key=Peer-Status,key=Self-Review)'${branch ? ` ${branch}` : ''}`,
     `cat ${project}/.peers/config.yaml ${project}/.peers/goals.yaml`,
+    ...(existsSync(scenario) ? [`cp ${scenario} my-scenario.yaml   # what the model played; edit it for your project, then: peers up --rehearse my-scenario.yaml`] : []),
   ];
 }

@@ -188,6 +188,14 @@ export function detectProject(files: ProjectFiles): ProjectProposal {
     gates,
     ...(setups.length ? { setup: setups.join(' && ') } : {}),
     egress: [...new Set(found.flatMap((f) => f.egress))],
-    notes: found.flatMap((f) => f.notes),
+    notes: [...found.flatMap((f) => f.notes), ...(files.exists('.gitmodules') ? [SUBMODULES_NOTE] : [])],
   };
 }
+
+/**
+ * The run clone and the gates' clean checkout come from the trusted mirror, which holds this
+ * repository's commits only (docs/ARCHITECTURE.md): a submodule is an empty directory there, so
+ * tests that pass in the user's working tree fail in `peers verify` and in the pod.
+ */
+export const SUBMODULES_NOTE =
+  'the repository has git submodules (.gitmodules): the peers and the gates get this repository\'s commits only, and each submodule is an empty directory there, so tests that need a submodule\'s files fail; commit what the tests need into this repository, or fetch it in setup: (its host in egress.allow)';

@@ -13,6 +13,18 @@ export const TEMPLATE_LINES = {
   allow: '  allow: []',
 } as const;
 
+/** The never-passing goal of templates/goals.yaml, left by `peers init` when it recognised no test suite. */
+export const PLACEHOLDER_GOAL_ID = 'placeholder-replace-me';
+
+/**
+ * What `peers up` says when that goal is still there: the run cannot complete, however well the
+ * peers work, and a real run spends until a cap or the stuck-gate detector stops it.
+ */
+export function placeholderWarning(goals: { goals: { id: string; type: string }[] }, goalsPath: string): string | null {
+  if (!goals.goals.some((g) => g.id === PLACEHOLDER_GOAL_ID && g.type === 'hard')) return null;
+  return `${goalsPath}: the hard goal ${PLACEHOLDER_GOAL_ID} is still the placeholder \`peers init\` left (it found no test suite): it never passes, so this run cannot complete; replace it with your real gates (\`peers verify\` runs them) before a run you pay for`;
+}
+
 function replaceLine(text: string, line: string, by: string): string {
   const at = text.split('\n').indexOf(line);
   if (at < 0) throw new Error(`template line not found: ${line}`);

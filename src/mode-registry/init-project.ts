@@ -8,7 +8,7 @@
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import configTemplate from '../../templates/config.yaml' with { type: 'text' };
 import goalsTemplate from '../../templates/goals.yaml' with { type: 'text' };
 import { InputError } from '../cli/errors.ts';
@@ -16,7 +16,9 @@ import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { commitOnTop, committedAndStaged, type FileOnTop } from '../git/commit-on-top.ts';
 import { git, gitOk, headSha, isGitRepo, repoRoot } from '../git/git.ts';
+import { findWorkTreeRoot } from '../git/repo-layout.ts';
 import { detectProject, type ProjectFiles, type ProjectProposal } from '../config/detect-project.ts';
+import { shellQuote } from '../config/describe-project.ts';
 import { jsonSchemaText } from '../config/json-schema.ts';
 import { renderConfig, renderGoals } from '../config/render-init.ts';
 import { registerProject } from '../config/project-registry.ts';
@@ -81,11 +83,25 @@ function checkTarget(target: string, env: Record<string, string | undefined>): s
     throw new InputError('refusing to initialise your home directory', { hint: 'run `peers init` inside a project repository' });
   }
   if (!isGitRepo(real)) {
-    throw new InputError(`${target} is not a git repository`, { hint: `create one first: \`git -C ${real} init\`` });
+    // A .git git will not open is not a missing repository: `git init` there would nest a new one.
+    const top = findWorkTreeRoot(real);
+    if (top) {
+      const said = git(real, ['rev-parse', '--is-inside-work-tree']).stderr.split('\n').find((l) => l.trim() !== '')?.replace(/^fatal: /, '') ?? 'no reason given';
+      const hint = /dubious ownership/.test(said)
+        ? `the repository belongs to another user: run peers as that user (or, if you trust the repository and its hooks, \`git config --global --add safe.directory ${shellQuote(top)}\`)`
+        : `\`git -C ${shellQuote(top)} status\` says what is wrong with it`;
+      throw new InputError(`git refuses the repository at ${top}: ${said}`, { hint });
+    }
+    throw new InputError(`${target} is not a git repository`, { hint: `create one first: \`git -C ${shellQuote(real)} init\`` });
   }
   const root = realpathSync(repoRoot(real));
   if (root !== real) {
-    throw new InputError(`${target} is inside a git repository but not at its top`, { hint: `run \`peers init ${root}\`` });
+    // A package of a monorepo: peers works on the whole repository and runs every gate at its
+    // top, so the gate for this directory's own suite has to change into it first.
+    const sub = relative(root, real);
+    const suite = detectProject(projectFilesAt(real)).gates.find((g) => g.id === 'tests-pass');
+    const gate = suite ? ` (gates run at the top: for this directory's tests, a hard gate with cmd: "cd ${sub} && ${suite.cmd}" and pass_when: ${suite.pass_when})` : ` (gates run at the top: a gate for this directory starts with \`cd ${sub} && \`)`;
+    throw new InputError(`${target} is inside a git repository but not at its top`, { hint: `run \`peers init ${shellQuote(root)}\`${gate}` });
   }
   return real;
 }

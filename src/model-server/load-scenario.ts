@@ -8,7 +8,10 @@ import { MiB } from '../fs/safe-read.ts';
 import { ScenarioSchema, type Scenario } from './scenario-schema.ts';
 
 const SCENARIO_FILE_LIMIT = 8 * MiB;
-const SCENARIO_FILE = { what: 'scenario file', hint: 'replace it with a regular YAML file', missingHint: 'see test/fixtures/scenarios/rehearsal.yaml for an example' };
+/** What a user of the binary alone can start from (the repository's example files are not shipped). */
+export const SCENARIO_MISSING_HINT =
+  '`peers demo --keep` leaves a complete one to copy (model-server/scenario.yaml beside the demo project, printed in its "Look further" lines); README.md, "Rehearse offline", describes the format';
+const SCENARIO_FILE = { what: 'scenario file', hint: 'replace it with a regular YAML file', missingHint: SCENARIO_MISSING_HINT };
 
 /** A scenario file's text (a rehearsal reads it to check it before the pod starts). */
 export function readScenarioText(path: string): string {

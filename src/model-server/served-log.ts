@@ -5,6 +5,7 @@
  * the same log.
  */
 import { appendLineSafe } from '../fs/atomic-write.ts';
+import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { ZERO_USAGE, type Api, type FaultKind, type Usage } from './scenario-schema.ts';
 
 export type ServedKind = 'reply' | 'fault' | 'auxiliary' | 'exhausted' | 'error';
@@ -33,6 +34,9 @@ export type ServedRecord = {
 
 export type UsageTotals = Usage & { cost_usd: number; replies: number };
 
+/** A served log is a few hundred bytes per request; the report reads no more than this of it. */
+const SERVED_LOG_READ_LIMIT = 16 * MiB;
+
 export class ServedLog {
   readonly records: ServedRecord[] = [];
   constructor(private readonly file?: string) {}
@@ -60,4 +64,30 @@ export class ServedLog {
     t.cost_usd = Math.round(t.cost_usd * 1e9) / 1e9;
     return t;
   }
+}
+
+/**
+ * Why the scripted model had nothing more to say, from a served log (`rehearsal/served.jsonl`):
+ * each distinct "peer 'x' has only N scripted tick(s)" of the requests past the end of the script,
+ * first seen first. Empty when the file is absent, unreadable or the script never ran out. A
+ * rehearsal that ran out ends on failed ticks (no commit), and the report says it was the script.
+ */
+export function scriptEnds(file: string): string[] {
+  let text: string | undefined;
+  try {
+    text = readTextIfExists(file, SERVED_LOG_READ_LIMIT);
+  } catch {
+    return [];
+  }
+  const ends = new Set<string>();
+  for (const line of (text ?? '').split('\n')) {
+    if (!line.includes('"exhausted"')) continue;
+    try {
+      const r = JSON.parse(line) as Partial<ServedRecord>;
+      if (r.kind === 'exhausted' && typeof r.message === 'string') ends.add(r.message);
+    } catch {
+      // a line cut short by a crash says nothing
+    }
+  }
+  return [...ends];
 }

@@ -93,7 +93,12 @@ export function outcomeOf(i: { summary: RunSummary; status: Status; gates: GateT
   }
   const reason = r.stop?.reason ?? lastExit.reason;
   const w = whyStopped(reason, r, j, i.gates);
-  return { status: 'stopped', reason, at: r.stop?.at ?? lastExit.ts, headline: reason, why: w.why, needs_operator: w.operator };
+  // A rehearsal past the end of its script fails every turn (nothing scripted, so no commit): the
+  // cap or the stuck gate that stopped it is the symptom, the scenario's length the cause.
+  const script = reason !== 'complete' && r.scriptEnds?.length
+    ? [`The rehearsal's scenario ran out (${r.scriptEnds.join('; ')}): the turns after that got no scripted reply and made no commit. Add ticks to your scenario (see rehearsal/scenario.yaml in the state dir), or give its last ticks the reviews the goals wait for.`]
+    : [];
+  return { status: 'stopped', reason, at: r.stop?.at ?? lastExit.ts, headline: reason, why: [...script, ...w.why], needs_operator: w.operator };
 }
 
 /** How to review and take the run's commits, for where they are. */

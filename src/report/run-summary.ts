@@ -22,6 +22,7 @@ import { hostUsageLedgerPath } from '../budget/ledger-path.ts';
 import { readControl, type ControlRead } from '../state/operator-control.ts';
 import { readLiveTurn, type LiveTurn } from '../state/live-turn.ts';
 import { ACTIVITY_TAIL_BYTES, describeActivity } from './turn-activity.ts';
+import { scriptEnds } from '../model-server/served-log.ts';
 
 
 export type RunSummary = {
@@ -45,6 +46,8 @@ export type RunSummary = {
   activity: { text: string | null; last_output_at: string | null } | null;
   /** When the files were read (elapsed times are measured against it). */
   readAt: string;
+  /** A rehearsal's script ran out: "peer 'x' has only N scripted tick(s)" (model-server/served-log.ts). */
+  scriptEnds?: string[];
 };
 
 export function readRunSummary(stateDir: string): RunSummary {
@@ -95,6 +98,8 @@ export function readRunSummary(stateDir: string): RunSummary {
     halted: existsSync(paths.halted),
     config,
     control: readControl(paths.control),
+    // Where `peers up --rehearse` points the model server's log (sandbox/rehearsal.ts).
+    scriptEnds: scriptEnds(join(stateDir, 'rehearsal', 'served.jsonl')),
   };
 }
 

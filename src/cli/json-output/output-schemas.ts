@@ -120,6 +120,7 @@ export const OUTPUT_SCHEMAS = {
     goal_settings: Nested,
     goals: z.strictObject({ hard: z.array(Nested), soft: z.array(Nested) }),
     egress: Nested,
+    setup: Str.optional().meta({ description: "config.yaml's setup: the command that installs the gates' dependencies (peers init proposes it from a lockfile)" }),
     modes: z.array(Str).optional().meta({ description: 'the goal programs `peers init --modes` installed' }),
   }),
   bugs: z.strictObject({

@@ -17,6 +17,17 @@ const defaultAuthor = (peer: string) => ({ name: `${peer} (peers)`, email: `${pe
 const identityEnv = (peer: string) => ({ GIT_AUTHOR_NAME: `${peer} (peers)`, GIT_AUTHOR_EMAIL: `${peer}@peers.invalid`, GIT_COMMITTER_NAME: `${peer} (peers)`, GIT_COMMITTER_EMAIL: `${peer}@peers.invalid` });
 
 describe('peers info', () => {
+  test('--json on what `peers init` writes for an npm project with a lockfile: the setup is in the document (it was an internal error, exit 70)', () => {
+    const npm = makeRepo(sb.root, 'npm-lib', { commits: 0 });
+    writeFileSync(join(npm, 'package.json'), JSON.stringify({ name: 'npm-lib', version: '1.0.0', scripts: { test: 'node --test' } }));
+    writeFileSync(join(npm, 'package-lock.json'), JSON.stringify({ name: 'npm-lib', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'npm-lib', version: '1.0.0' } } }));
+    expect(runPeers(['init'], { cwd: npm, env: sb.env }).stdout).toContain('  setup: npm ci\n');
+    const res = runPeers(['info', '--json'], { cwd: npm, env: sb.env });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ repo: npm, setup: 'npm ci', egress: { allow: ['registry.npmjs.org'] } });
+  });
+
   test("who each peer commits as: git_author, else the user's git identity, else the default", () => {
     const path = join(repo, '.peers/config.yaml');
     const original = readFileSync(path, 'utf8');

@@ -101,10 +101,39 @@ describe('init proposes the real test suite; verify judges it', () => {
     expect(verify(repo).code).toBe(1);
   }, 240_000);
 
+  test.skipIf(!has('npm --version'))('a submodule the tests need: green in the working tree, red on the clean checkout, and init says why', () => {
+    const helper = project('helper', { 'two.js': 'exports.two = () => 2;\n' });
+    const repo = project('with-submodule', {
+      'package.json': JSON.stringify({ name: 'uses-helper', version: '1.0.0', scripts: { test: 'node --test' } }, null, 2),
+      'package-lock.json': JSON.stringify({ name: 'uses-helper', version: '1.0.0', lockfileVersion: 3, requires: true, packages: { '': { name: 'uses-helper', version: '1.0.0' } } }),
+      'test/two.test.js': "const test = require('node:test');\nconst assert = require('node:assert');\ntest('two', () => assert.equal(require('../vendor/helper/two.js').two(), 2));\n",
+    });
+    gitIn(repo, ['-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', helper, 'vendor/helper']);
+    commitAll(repo, 'the helper as a submodule');
+    expect(spawnSync('npm', ['test'], { cwd: repo, env, encoding: 'utf8' }).status).toBe(0);
+
+    const init = runPeers(['init'], { cwd: repo, env });
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain('note: the repository has git submodules (.gitmodules): the peers and the gates get this repository\'s commits only');
+    const red = verify(repo);
+    expect(red.code).toBe(1);
+    expect(red.stdout).toMatch(/hard +tests-pass +FAIL/);
+  }, 120_000);
+
   test('nothing recognisable: the placeholder gate, and init says so', () => {
     const repo = project('docs-only', { 'README.md': '# notes\n' });
     const init = runPeers(['init'], { cwd: repo, env });
     expect(init.stdout).toContain('No test suite found: goals.yaml has a placeholder gate');
     expect(hardGates(repo).map((g) => g.id)).toContain('placeholder-replace-me');
+    // Left as it is, `peers up` says the run cannot complete (before anything is paid for).
+    const up = runPeers(['up', '--clone-only'], { cwd: repo, env });
+    expect(up.code).toBe(0);
+    expect(up.stderr).toContain(`peers up: warning: ${join(repo, '.peers/goals.yaml')}: the hard goal placeholder-replace-me is still the placeholder \`peers init\` left (it found no test suite): it never passes, so this run cannot complete`);
+    // Replaced by a real gate: not a word.
+    const goalsPath = join(repo, '.peers/goals.yaml');
+    writeFileSync(goalsPath, readFileSync(goalsPath, 'utf8').replace('id: placeholder-replace-me', 'id: readme-present').replace('cmd: "false"', 'cmd: "test -f README.md"'));
+    const again = runPeers(['up', '--clone-only', '--accept-changes'], { cwd: repo, env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).not.toContain('placeholder');
   });
 });

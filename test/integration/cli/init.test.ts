@@ -1,7 +1,12 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { gitIn, makeRepo, makeSandbox, runPeers, STACK_LINE } from './peers-cli.ts';
+import { requires } from '../../requirements.ts';
+
+/** git's ownership check needs a repository of another uid: root can make one. */
+const asRoot = requires('root');
 
 const sb = makeSandbox();
 afterAll(() => sb.cleanup());
@@ -110,6 +115,31 @@ describe('peers init', () => {
     const repo = makeRepo(sb.root, 'nested');
     mkdirSync(join(repo, 'sub'));
     expectRefused(runPeers(['init'], { cwd: join(repo, 'sub'), env: sb.env }), 'not at its top', `run \`peers init ${repo}\``);
+  });
+
+  test.skipIf(!asRoot.ok)(`a repository of another user: git's refusal and what to do, not "git init" (that would nest a new repository)${asRoot.skipped}`, () => {
+    const theirs = makeRepo(sb.root, 'theirs');
+    mkdirSync(join(theirs, 'src'));
+    spawnSync('chown', ['-R', '65534:65534', theirs]);
+    for (const cwd of [theirs, join(theirs, 'src')]) {
+      const res = runPeers(['init'], { cwd, env: sb.env });
+      expect(res.code).toBe(2);
+      expect(res.stderr).toContain(`peers: git refuses the repository at ${theirs}: detected dubious ownership in repository`);
+      expect(res.stderr).toContain(`hint: the repository belongs to another user: run peers as that user (or, if you trust the repository and its hooks, \`git config --global --add safe.directory ${theirs}\`)`);
+      expect(res.stderr).not.toContain('git init');
+    }
+    expect(existsSync(join(theirs, '.peers'))).toBe(false);
+  });
+
+  test("a package of a monorepo: the refusal names the top, quoted, and the gate that runs this directory's suite from there", () => {
+    const mono = makeRepo(sb.root, 'my mono');
+    const lib = join(mono, 'packages', 'lib');
+    mkdirSync(join(lib, 'test'), { recursive: true });
+    writeFileSync(join(lib, 'package.json'), JSON.stringify({ name: 'lib', version: '1.0.0', scripts: { test: 'node --test' } }));
+    const res = runPeers(['init'], { cwd: lib, env: sb.env });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`is inside a git repository but not at its top\n  hint: run \`peers init '${mono}'\` (gates run at the top: for this directory's tests, a hard gate with cmd: "cd packages/lib && npm test" and pass_when: exit_code == 0 and regex(`);
+    expect(existsSync(join(lib, '.peers'))).toBe(false);
   });
 
   test('refuses an existing .peers/ without --force and leaves it untouched; --force replaces it', () => {

@@ -62,6 +62,8 @@ test.skipIf(!need.ok)(`converges inside the sandbox pod, then leaves nothing beh
   const left = podmanAsUser(['ps', '--all', '--filter', `label=peers.project=${key}`, '--format', '{{.Names}}']);
   expect(left.code).toBe(0);
   expect(left.stdout.trim()).toBe('');
+  // Nor its gate dependency cache: every demo is a new project, so a kept one piles up per demo.
+  expect(podmanAsUser(['volume', 'ls', '--format', '{{.Name}}']).stdout.split('\n')).not.toContain(`peers-${key}-gates-cache`);
   expect(existsSync(out.state_dir)).toBe(false);
   expect(readdirSync(scratch)).toEqual([]);
   const registry = asUser(['sh', '-c', 'cat "${XDG_CONFIG_HOME:-$HOME/.config}/peers/projects.json" 2>/dev/null || true']).stdout;

@@ -16,6 +16,7 @@ import { demoScenario } from '../../../apps/demo/demo-scenario.ts';
 import { BASELINE_TAG } from '../../../src/mode-registry/init-project.ts';
 import { readRunLog, tickLines } from '../../../src/state/run-log.ts';
 import { ZERO_USAGE, type Scenario } from '../../../src/model-server/scenario-schema.ts';
+import { loadScenarioFile } from '../../../src/model-server/load-scenario.ts';
 import { requires } from '../../requirements.ts';
 
 const REPO = join(import.meta.dir, '../../..');
@@ -139,6 +140,11 @@ describe('peers demo', () => {
     const status = await peers([...statusLine.split(' ').slice(1), '--json'], home);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout).last_stop.reason).toBe('complete');
+    // The last step hands over the scenario the model played: the one a user of the binary alone
+    // can start a `peers up --rehearse` of their own from. It is there, and it is a valid scenario.
+    const scenarioFile = join(dir, 'model-server', 'scenario.yaml');
+    expect(out.next_steps.at(-1)).toStartWith(`cp ${scenarioFile} my-scenario.yaml   # `);
+    expect(loadScenarioFile(scenarioFile).peers).toEqual(demoScenario().peers);
   }, 120_000);
 
   test('plain `peers demo` prints progress, the report and what next, and removes its temporary directory', async () => {

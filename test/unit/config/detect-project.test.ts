@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'bun:test';
 import { parse } from 'yaml';
 import { ConfigSchema } from '../../../src/config/config-schema.ts';
-import { detectProject, type ProjectFiles } from '../../../src/config/detect-project.ts';
+import { detectProject, SUBMODULES_NOTE, type ProjectFiles } from '../../../src/config/detect-project.ts';
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
 import { configTemplate, goalsTemplate } from '../../../src/mode-registry/init-project.ts';
 import { renderConfig, renderGoals, TEMPLATE_LINES } from '../../../src/config/render-init.ts';
@@ -112,6 +112,12 @@ describe('python, rust, go', () => {
     expect(p.setup).toBe('npm ci');
   });
 
+  test('git submodules: a note that the peers and the gates do not get their files', () => {
+    const p = detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' } }), 'package-lock.json': '{}', '.gitmodules': '[submodule "vendor/helper"]\n\tpath = vendor/helper\n\turl = ../helper\n' }));
+    expect(p.gates.map((g) => g.cmd)).toEqual(['npm test']);
+    expect(p.notes).toEqual([SUBMODULES_NOTE]);
+    expect(detectProject(files({ '.gitmodules': '' })).notes).toEqual([SUBMODULES_NOTE]);
+  });
   test('nothing recognisable: no proposal', () => {
     expect(detectProject(files({ 'README.md': '# hi' }))).toEqual({ kinds: [], gates: [], egress: [], notes: [] });
   });

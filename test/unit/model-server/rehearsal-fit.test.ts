@@ -38,8 +38,12 @@ describe('does a scenario fit the project\'s peers', () => {
       expect(() => checkRehearsal(bad, config([['claude', 'claude'], ['codex', 'codex']]))).toThrow(expect.objectContaining({ exitCode: 2, location: expect.objectContaining({ file: bad, line: 7 }) }));
       const misfit = join(dir, 'misfit.yaml');
       writeFileSync(misfit, 'version: 1\npeers:\n  claude:\n    api: anthropic\n    ticks:\n      - replies:\n          - text: hi\n');
-      expect(() => checkRehearsal(misfit, config([['claude', 'claude'], ['codex', 'codex']]))).toThrow(expect.objectContaining({ exitCode: 2, location: { file: misfit }, message: expect.stringContaining('codex uses the responses API') }));
+      expect(() => checkRehearsal(misfit, config([['claude', 'claude'], ['codex', 'codex']]))).toThrow(expect.objectContaining({ exitCode: 2, location: { file: misfit }, message: expect.stringContaining('codex uses the responses API'), hint: expect.stringContaining('`peers demo --keep` leaves') }));
       expect(() => checkRehearsal(join(dir, 'missing.yaml'), config([['claude', 'claude'], ['codex', 'codex']]))).toThrow('scenario file not found');
+      // The hint names what a user of the binary alone has (the repository's example files are not shipped).
+      expect(() => checkRehearsal(join(dir, 'missing.yaml'), config([['claude', 'claude'], ['codex', 'codex']]))).toThrow(
+        expect.objectContaining({ exitCode: 2, hint: expect.stringContaining('`peers demo --keep` leaves a complete one to copy') }),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
