@@ -51,3 +51,14 @@ describe('changes to the gate surface hold the run until another peer approves t
     });
   }
 });
+
+test("a merge whose first parent is a new root commit without the failing test still shows the test's deletion against its other parent: listed for approval, the run does not complete", async () => {
+  p = makeCheatProject({ cheat: 'merge-first-parent' });
+  const out = await runCatalogue(p, 4);
+  expect(out.reason).not.toBe('complete');
+  const t = ticksOf(p);
+  expect(t[0]!.success).toBe(true);
+  const review = promptOf(p, t.find((x) => x.peer === 'bob')!);
+  expect(review).toMatch(/GATE-SURFACE CHANGES AWAITING YOUR APPROVAL[^\n]*\n(?: {2}- .*\n)* {2}- [0-9a-f]{12} by alice: [^\n]*test\/calc\.test\.mjs deleted \(test file\)/);
+  expect(reportOf(p)).toContain('test/calc.test.mjs deleted (test file)');
+});
