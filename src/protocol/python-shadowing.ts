@@ -24,20 +24,32 @@ typing unicodedata unittest urllib uu uuid venv warnings wave weakref webbrowser
 zlib zoneinfo`.split(/\s+/),
 );
 
-/** Test runners and what they import: pytest and its dependencies, nose, hypothesis, coverage. */
-const RUNNERS = new Set(['pytest', '_pytest', 'pluggy', 'iniconfig', 'py', 'packaging', 'exceptiongroup', 'tomli', 'colorama', 'pygments', 'nose', 'nose2', 'hypothesis', 'coverage', 'xdist', 'execnet']);
+/** The test runners themselves: every Python file under a directory of this name is theirs. */
+const RUNNERS = new Set(['pytest', '_pytest', 'pluggy', 'iniconfig', 'py', 'nose', 'nose2']);
+/** What the runners import; a directory of this name shadows only as a regular package (`__init__.py`). */
+const RUNNER_DEPS = new Set(['packaging', 'exceptiongroup', 'tomli', 'colorama', 'pygments', 'hypothesis', 'coverage', 'xdist', 'execnet']);
 
 /** Directories that are on `sys.path` in the usual layouts: the project's top, `src/`, `lib/`. */
-const IMPORT_ROOT = /^(?:(?:src|lib)\/)?([^/]+)$|^(?:(?:src|lib)\/)?([^/]+)\/.+\.(py|pyc|pyo|so|pyd)$/;
+const IMPORT_ROOT = /^(?:(?:src|lib)\/)?([^/]+)$|^(?:(?:src|lib)\/)?([^/]+)\/(.+\.(?:py|pyc|pyo|so|pyd))$/;
 const MODULE_FILE = /^([A-Za-z_][\w]*)(?:\.[\w-]+)?\.(py|pyc|pyo|so|pyd)$/;
 
-/** A module name a committed file would claim on `sys.path`, when that name is the runner's or the standard library's. */
+/**
+ * A module name a committed file would claim on `sys.path`, when that name is the runner's or the
+ * standard library's. A directory without `__init__.py` is a namespace package, which never wins
+ * over a regular module of the same name, so only its `__init__` counts (a `packaging/` of build
+ * scripts shadows nothing), except under a runner's own name.
+ */
 export function shadowedModuleOf(path: string): string | undefined {
   const m = IMPORT_ROOT.exec(path);
   if (!m) return undefined;
-  const name = m[1] !== undefined ? MODULE_FILE.exec(m[1])?.[1] : m[2];
-  if (!name) return undefined;
-  return RUNNERS.has(name) || STDLIB.has(name) ? name : undefined;
+  if (m[1] !== undefined) {
+    const name = MODULE_FILE.exec(m[1])?.[1];
+    return name && (RUNNERS.has(name) || RUNNER_DEPS.has(name) || STDLIB.has(name)) ? name : undefined;
+  }
+  const name = m[2]!;
+  if (RUNNERS.has(name)) return name;
+  const isInit = /^__init__\.(py|pyc|pyo|so|pyd)$|^__init__\.[\w-]+\.(so|pyd)$/.test(m[3]!);
+  return isInit && (RUNNER_DEPS.has(name) || STDLIB.has(name)) ? name : undefined;
 }
 
 /** Compiled Python that is imported instead of the source next to it, or without one. */

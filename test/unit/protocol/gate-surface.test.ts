@@ -28,9 +28,11 @@ describe("the gate's surface, per language", () => {
       'calc_tools-1.0.dist-info/entry_points.txt': 'vendored-tool', 'x.egg-info/entry_points.txt': 'vendored-tool', 'x.egg-link': 'vendored-tool', '__pycache__/calc.cpython-311.pyc': 'vendored-tool', 'src/pkg/__pycache__/a.cpython-312.pyc': 'vendored-tool', 'calc.pyc': 'vendored-tool', 'calc.cpython-311-x86_64-linux-gnu.so': 'vendored-tool',
     });
     // A package's own submodules (src/mylib/types.py) are reached as mylib.types: they shadow nothing.
-    expect(kinds(['calc.py', 'src/mylib/types.py', 'mylib/json.py', 'code/README.md', 'html/index.html', 'src/mylib/__init__.py', 'pytest_helpers.md'])).toEqual({
-      'calc.py': null, 'src/mylib/types.py': null, 'mylib/json.py': null, 'code/README.md': null, 'html/index.html': null, 'src/mylib/__init__.py': null, 'pytest_helpers.md': null,
+    // A directory without __init__.py is a namespace package: a regular module of its name still wins.
+    expect(kinds(['calc.py', 'src/mylib/types.py', 'mylib/json.py', 'code/README.md', 'html/index.html', 'src/mylib/__init__.py', 'pytest_helpers.md', 'packaging/build_deb.py', 'code/gen.py'])).toEqual({
+      'calc.py': null, 'src/mylib/types.py': null, 'mylib/json.py': null, 'code/README.md': null, 'html/index.html': null, 'src/mylib/__init__.py': null, 'pytest_helpers.md': null, 'packaging/build_deb.py': null, 'code/gen.py': null,
     });
+    expect(kinds(['packaging/__init__.py', 'code/__init__.py', 'pluggy/_hooks.py'])).toEqual({ 'packaging/__init__.py': 'vendored-tool', 'code/__init__.py': 'vendored-tool', 'pluggy/_hooks.py': 'vendored-tool' });
   });
 
   test('Go and Rust: go.mod/go.sum, vendor/, testdata/, Cargo files, build.rs, .cargo/config, toolchain', () => {
