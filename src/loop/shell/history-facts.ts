@@ -6,7 +6,7 @@
  */
 import { git } from '../../git/git.ts';
 import { listCommits } from '../../git/commits.ts';
-import { indexedChanges } from '../../git/commit-index.ts';
+import { indexedChanges, indexedParents } from '../../git/commit-index.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/approvals.ts';
 import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
 import { formatSurfaceChange, surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
@@ -110,9 +110,14 @@ export class HistoryFacts {
   private isMerge(sha: string): boolean {
     let m = this.merges.get(sha);
     if (m === undefined) {
-      const res = git(this.repo, ['rev-list', '--parents', '-n1', sha]);
-      // Unreadable: read it as a merge, whose every-parent diff fails closed in its turn.
-      m = res.code !== 0 || res.stdout.trim().split(/\s+/).length > 2;
+      // The mirror's commit index knows the parents of what it read; otherwise one rev-list.
+      const parents = indexedParents(this.repo, sha);
+      if (parents) m = parents.length > 1;
+      else {
+        const res = git(this.repo, ['rev-list', '--parents', '-n1', sha]);
+        // Unreadable: read it as a merge, whose every-parent diff fails closed in its turn.
+        m = res.code !== 0 || res.stdout.trim().split(/\s+/).length > 2;
+      }
       this.merges.set(sha, m);
     }
     return m;
@@ -120,6 +125,10 @@ export class HistoryFacts {
 
   /** Learns which commits of `range` are merges in one `rev-list` (an unreadable range: none learnt). */
   private learnMerges(range: string, shas: string[]): void {
+    for (const sha of shas) {
+      const parents = this.merges.has(sha) ? undefined : indexedParents(this.repo, sha);
+      if (parents) this.merges.set(sha, parents.length > 1);
+    }
     if (shas.every((sha) => this.merges.has(sha))) return;
     const res = git(this.repo, ['rev-list', '--merges', range]);
     if (res.code !== 0) return;
