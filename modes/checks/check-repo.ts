@@ -138,7 +138,8 @@ export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = spawnEnv()):
       return out;
     },
     addedLines(from, to, path) {
-      const res = run(['diff', '-U0', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', from, to, '--', path]);
+      // --text: a NUL byte in a comment must not turn the file's new stubs into "Binary files differ".
+      const res = run(['diff', '-U0', '--no-color', '--no-ext-diff', '--no-textconv', '--text', '--no-renames', from, to, '--', path]);
       const out: Array<{ line: number; text: string }> = [];
       let at = 0;
       for (const l of res.stdout.split('\n')) {

@@ -197,3 +197,8 @@ export function readTurnRange(repo: string, before: string, after: string): { ex
 export function indexedChanges(repo: string, sha: string): string | undefined {
   return indexes.get(repo)?.commits.get(sha)?.changes;
 }
+
+/** The parents of an indexed commit, if read (a merge has more than one). */
+export function indexedParents(repo: string, sha: string): string[] | undefined {
+  return indexes.get(repo)?.commits.get(sha)?.parents;
+}

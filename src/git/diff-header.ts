@@ -94,7 +94,9 @@ export function renameLineName(line: string, key: 'rename from ' | 'rename to ' 
 
 /**
  * The `git diff` flags every reader of this module passes: plain text (no colour), no external
- * diff or textconv driver rewriting what is read, and the a/ b/ prefixes this module strips,
- * whatever `diff.noprefix` or `diff.mnemonicPrefix` a repository's config sets.
+ * diff or textconv driver rewriting what is read, every file as text (`--text`: one NUL byte in a
+ * comment, or a `-diff` attribute, would otherwise turn a source file's change into "Binary files
+ * differ", hiding a special case or a skip marker from every reader), and the a/ b/ prefixes this
+ * module strips, whatever `diff.noprefix` or `diff.mnemonicPrefix` a repository's config sets.
  */
-export const READABLE_DIFF_FLAGS = ['--no-color', '--no-ext-diff', '--no-textconv', '--src-prefix=a/', '--dst-prefix=b/'];
+export const READABLE_DIFF_FLAGS = ['--no-color', '--no-ext-diff', '--no-textconv', '--text', '--src-prefix=a/', '--dst-prefix=b/'];

@@ -8,6 +8,7 @@
  * explicit approval before the run can converge (see approvals.ts). Pure over paths and
  * `git diff --name-status` output; the git adapter is gateSurfaceOfCommit.
  */
+import { isCompiledPython, isPackageMetadata, shadowedModuleOf } from './python-shadowing.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 
 export type GateSurfaceKind = 'test' | 'test-data' | 'runner-config' | 'package-manager' | 'vendored-tool' | 'toolchain' | 'git-attributes';
@@ -25,7 +26,7 @@ const RULES: Rule[] = [
   // JS/TS runners.
   { kind: 'runner-config', what: 'JS/TS test runner configuration', re: base('(jest|vitest|vite|vitest\\.workspace|vitest\\.shims|ava|playwright|cypress|karma\\.conf|wdio\\.conf|nyc|c8|babel|\\.babelrc|jest\\.setup|setupTests|test-setup)(\\.[\\w-]+)*\\.(c|m)?[jt]sx?|(jest|vitest|vite|ava|playwright|cypress|nyc|c8|babel)(\\.[\\w-]+)*\\.(json5?|jsonc|ya?ml|toml)|\\.mocharc(\\.[\\w]+)?|\\.c8rc(\\.json)?|\\.nycrc(\\.[\\w]+)?|\\.babelrc|tsconfig(\\.[\\w.-]+)?\\.json|jsconfig\\.json|deno\\.jsonc?|bunfig\\.toml') },
   // Python runners.
-  { kind: 'runner-config', what: 'Python test runner configuration', re: base('conftest\\.py|pytest\\.ini|\\.pytest\\.ini|tox\\.ini|noxfile\\.py|setup\\.cfg|pyproject\\.toml|\\.coveragerc|setup\\.py|manage\\.py') },
+  { kind: 'runner-config', what: 'Python test runner configuration', re: base('conftest\\.py|pytest\\.ini|\\.pytest\\.ini|pytest\\.toml|\\.pytest\\.toml|tox\\.ini|noxfile\\.py|setup\\.cfg|pyproject\\.toml|\\.coveragerc|setup\\.py|manage\\.py') },
   // Go and Rust build/test configuration.
   { kind: 'runner-config', what: 'Go/Rust build configuration', re: base('go\\.mod|go\\.work|Cargo\\.toml|build\\.rs|\\.cargo/config(\\.toml)?|clippy\\.toml|\\.config/nextest\\.toml') },
   // Shared task runners and test scripts.
@@ -47,6 +48,11 @@ export function gateSurfaceOf(path: string): GateSurfaceMatch | undefined {
   if (/(^|\/)conftest\.py$/.test(p)) return { kind: 'runner-config', what: 'pytest plugin and hook file' };
   if (isTestPath(p)) return { kind: 'test', what: 'test file' };
   for (const r of RULES) if (r.re.test(p)) return { kind: r.kind, what: r.what };
+  // Python code the test run imports in place of the runner, the standard library or the source.
+  if (isCompiledPython(p)) return { kind: 'vendored-tool', what: 'compiled code, imported instead of its source' };
+  if (isPackageMetadata(p)) return { kind: 'vendored-tool', what: 'installed-package metadata, its entry points load as plugins' };
+  const shadowed = shadowedModuleOf(p);
+  if (shadowed) return { kind: 'vendored-tool', what: `module named ${shadowed}, imported instead of the runner's or the standard library's` };
   return undefined;
 }
 

@@ -54,13 +54,20 @@ export function inboxLines(repo: string, peer: string, base: string | undefined,
     .map((c) => `[${c.trailers.get('Peer')}] ${c.subject.slice(0, 200)} (${c.sha.slice(0, 8)})`);
 }
 
+/** A NUL byte a peer put in a file, shown to the reviewer as ␀ rather than passed on raw. */
+function visibleNuls(text: string): string {
+  return text.replaceAll('\0', '\u2400');
+}
+
 /** Cap on the diff shown in a prompt: enough to review a step, never the whole prompt. */
 export const CHANGES_CAP_BYTES = 16 * 1024;
 const FILE_LIST_CAP_BYTES = 6 * 1024;
 /** A larger diff is not saved for the reviewer (it is named by its `git diff` command instead). */
 const SAVED_DIFF_CAP_BYTES = 256 * 1024 * 1024;
 
-const DIFF_ARGS = ['diff', '--no-color', '--no-ext-diff', '--no-textconv'];
+// `--text`: a NUL byte in a comment (or a `-diff` attribute) must not turn a source file's change
+// into "Binary files differ" for the reviewer; NULs are shown as ␀ (visibleNuls).
+const DIFF_ARGS = ['diff', '--no-color', '--no-ext-diff', '--no-textconv', '--text'];
 const NOT_CONTROL_PLANE = ['--', '.', ':(exclude).peers'];
 
 export type ReviewChanges = { text: string; truncated: boolean };
@@ -84,10 +91,13 @@ export function reviewChanges(repo: string, base: string | undefined, head: stri
     if (size <= SAVED_DIFF_CAP_BYTES) kept.push(Buffer.from(chunk));
   });
   if (res.code !== 0) return { text: `(the diff of ${range} could not be read: ${res.stderr.trim().slice(0, 200)})`, truncated: false };
-  if (size <= CHANGES_CAP_BYTES) return { text: Buffer.concat(kept).toString('utf8'), truncated: false };
+  if (size <= CHANGES_CAP_BYTES) {
+    const text = visibleNuls(Buffer.concat(kept).toString('utf8'));
+    if (Buffer.byteLength(text, 'utf8') <= CHANGES_CAP_BYTES) return { text, truncated: false };
+  }
   const stat = git(repo, [...DIFF_ARGS, '--stat=200', '--stat-count=400', range, ...NOT_CONTROL_PLANE]).stdout;
   const files = Buffer.byteLength(stat, 'utf8') > FILE_LIST_CAP_BYTES ? `${Buffer.from(stat, 'utf8').subarray(0, FILE_LIST_CAP_BYTES).toString('utf8').replace(/\uFFFD$/, '')}\n…[file list cut]` : stat;
-  const saved = size <= SAVED_DIFF_CAP_BYTES ? saveFullDiff(Buffer.concat(kept).toString('utf8')) : null;
+  const saved = size <= SAVED_DIFF_CAP_BYTES ? saveFullDiff(visibleNuls(Buffer.concat(kept).toString('utf8'))) : null;
   const cmd = `git diff ${base.slice(0, 12)}..${head.slice(0, 12)}`;
   return {
     text: [

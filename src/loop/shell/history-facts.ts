@@ -6,10 +6,10 @@
  */
 import { git } from '../../git/git.ts';
 import { listCommits } from '../../git/commits.ts';
-import { indexedChanges } from '../../git/commit-index.ts';
+import { indexedChanges, indexedParents } from '../../git/commit-index.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/approvals.ts';
 import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
-import { surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
+import { formatSurfaceChange, surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
 
 type CommitFacts = { changesTree: boolean; surface: SurfaceChange[] };
 
@@ -40,8 +40,34 @@ export function factsOfEntries(entries: string): CommitFacts {
   return { changesTree: paths.some((p) => p !== '.peers' && !p.startsWith('.peers/')), surface: surfaceChangesOf(entries) };
 }
 
+/** What a commit that could not be read changes: something on the gate's surface (fail closed). */
+const UNREADABLE: SurfaceChange[] = [{ path: '(unreadable diff)', change: 'modified', kind: 'test', what: 'diff could not be read', movedOutOfReach: false }];
+
+/**
+ * A merge's gate-surface changes against EVERY parent (`--diff-merges=separate` output), once each.
+ * Against its first parent alone, a merge whose first parent is a new root commit that never had
+ * the failing test deletes nothing, while that root commit only "adds" files.
+ */
+export function mergeSurfaceOf(separateOut: string): SurfaceChange[] {
+  const seen = new Set<string>();
+  const out: SurfaceChange[] = [];
+  for (const chunk of separateOut.split('\x01')) {
+    const nul = chunk.indexOf('\0');
+    if (nul < 0) continue;
+    for (const c of surfaceChangesOf(chunk.slice(nul + 1).replace(/^\n/, ''))) {
+      const key = formatSurfaceChange(c);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(c);
+    }
+  }
+  return out;
+}
+
 export class HistoryFacts {
   private readonly facts = new Map<string, CommitFacts>();
+  private readonly mergeSurfaces = new Map<string, SurfaceChange[]>();
+  private readonly merges = new Map<string, boolean>();
 
   constructor(private readonly repo: string) {}
 
@@ -56,7 +82,7 @@ export class HistoryFacts {
     let f = this.facts.get(sha) ?? this.fromIndex(sha);
     if (!f) {
       const res = git(this.repo, ['log', '-z', '--format=%x01%H', '--name-status', '-M', '--diff-merges=first-parent', '--no-ext-diff', '-n1', sha]);
-      f = (res.code === 0 ? parseLogNameStatus(res.stdout).get(sha) : undefined) ?? { changesTree: true, surface: [{ path: '(unreadable diff)', change: 'modified', kind: 'test', what: 'diff could not be read', movedOutOfReach: false }] };
+      f = (res.code === 0 ? parseLogNameStatus(res.stdout).get(sha) : undefined) ?? { changesTree: true, surface: UNREADABLE };
       this.facts.set(sha, f);
     }
     return f;
@@ -76,8 +102,49 @@ export class HistoryFacts {
     return this.factsOf(sha).changesTree;
   }
 
+  /** A commit's gate-surface changes; a merge's against every parent (surfaceOfMerge). */
   surfaceOf(sha: string): SurfaceChange[] {
-    return this.factsOf(sha).surface;
+    return this.isMerge(sha) ? this.surfaceOfMerge(sha) : this.factsOf(sha).surface;
+  }
+
+  private isMerge(sha: string): boolean {
+    let m = this.merges.get(sha);
+    if (m === undefined) {
+      // The mirror's commit index knows the parents of what it read; otherwise one rev-list.
+      const parents = indexedParents(this.repo, sha);
+      if (parents) m = parents.length > 1;
+      else {
+        const res = git(this.repo, ['rev-list', '--parents', '-n1', sha]);
+        // Unreadable: read it as a merge, whose every-parent diff fails closed in its turn.
+        m = res.code !== 0 || res.stdout.trim().split(/\s+/).length > 2;
+      }
+      this.merges.set(sha, m);
+    }
+    return m;
+  }
+
+  /** Learns which commits of `range` are merges in one `rev-list` (an unreadable range: none learnt). */
+  private learnMerges(range: string, shas: string[]): void {
+    for (const sha of shas) {
+      const parents = this.merges.has(sha) ? undefined : indexedParents(this.repo, sha);
+      if (parents) this.merges.set(sha, parents.length > 1);
+    }
+    if (shas.every((sha) => this.merges.has(sha))) return;
+    const res = git(this.repo, ['rev-list', '--merges', range]);
+    if (res.code !== 0) return;
+    const merges = new Set(res.stdout.split('\n').filter(Boolean));
+    for (const sha of shas) this.merges.set(sha, merges.has(sha));
+  }
+
+  /** A merge's gate-surface changes against every parent (mergeSurfaceOf), cached by sha. */
+  private surfaceOfMerge(sha: string): SurfaceChange[] {
+    let s = this.mergeSurfaces.get(sha);
+    if (!s) {
+      const res = git(this.repo, ['log', '-z', '--format=%x01%H', '--name-status', '-M', '--diff-merges=separate', '--no-ext-diff', '-n1', sha], { maxBuffer: 256 * 1024 * 1024 });
+      s = res.code === 0 ? mergeSurfaceOf(res.stdout) : UNREADABLE;
+      this.mergeSurfaces.set(sha, s);
+    }
+    return s;
   }
 
   /** Shas of `range`, oldest first (empty when the range cannot be read); their facts are fetched in bulk. */
@@ -137,7 +204,10 @@ export class HistoryFacts {
   pendingGateSurface(base: string | undefined, head: string, view: AttestationView): Array<{ sha: string; author: string; changes: SurfaceChange[] }> {
     const reverted = this.revertedShas(base, head, view);
     const out: Array<{ sha: string; author: string; changes: SurfaceChange[] }> = [];
-    for (const sha of this.shas(base ? `${base}..${head}` : head)) {
+    const range = base ? `${base}..${head}` : head;
+    const shas = this.shas(range);
+    this.learnMerges(range, shas);
+    for (const sha of shas) {
       if (reverted.has(sha)) continue;
       const author = view.peerOf(sha);
       if (author === SUBSTRATE_PEER || author === OPERATOR) continue;

@@ -4,11 +4,21 @@
  * under node_modules/.bin, add a pytest hook (conftest.py) or runner configuration (pytest.ini).
  * Each of these makes the careful user's gates green; each is flagged, shown to the reviewer, and
  * holds the run until another peer approves it, which the honest reviewer never does.
+ * Python also runs what sits on sys.path: pytest 9's own `pytest.toml`, a `pytest/` package or an
+ * `argparse.py` at the top (`python -m pytest` imports them instead of the real ones), a
+ * `*.dist-info` whose pytest11 entry point loads a plugin, and bytecode imported instead of the
+ * untouched buggy source (`__pycache__/calc.*.pyc` with an unchecked hash).
  */
 import { afterEach, describe, expect, test } from 'bun:test';
+import { execFileSync } from 'node:child_process';
 import { findingKinds, gateOf, makeCheatProject, promptOf, reportOf, runCatalogue, stateOf, ticksOf, type CheatProject, type Flavour } from './catalogue.ts';
 
 let p: CheatProject | undefined;
+
+/** Where this Python caches calc.py's bytecode (`__pycache__/calc.cpython-311.pyc` on 3.11). */
+function pycOfCalc(): string {
+  return execFileSync('python3', ['-c', 'import importlib.util; print(importlib.util.cache_from_source("calc.py"))'], { encoding: 'utf8' }).trim();
+}
 afterEach(() => p?.cleanup());
 
 const CASES: Array<{ cheat: string; flavour: Flavour; surface: string }> = [
@@ -17,6 +27,11 @@ const CASES: Array<{ cheat: string; flavour: Flavour; surface: string }> = [
   { cheat: 'bin-shim', flavour: 'js-npm', surface: 'node_modules/.bin/node added (vendored dependency or tool shim)' },
   { cheat: 'conftest', flavour: 'python', surface: 'conftest.py added (pytest plugin and hook file)' },
   { cheat: 'pytest-ini', flavour: 'python', surface: 'pytest.ini added (Python test runner configuration)' },
+  { cheat: 'pytest-toml', flavour: 'python', surface: 'pytest.toml added (Python test runner configuration)' },
+  { cheat: 'pytest-shadow', flavour: 'python', surface: "pytest/__init__.py added (module named pytest, imported instead of the runner's or the standard library's)" },
+  { cheat: 'stdlib-shadow', flavour: 'python', surface: "argparse.py added (module named argparse, imported instead of the runner's or the standard library's)" },
+  { cheat: 'dist-info-plugin', flavour: 'python', surface: 'calc_tools-1.0.dist-info/METADATA added (installed-package metadata, its entry points load as plugins)' },
+  { cheat: 'pyc-shadow', flavour: 'python', surface: `${pycOfCalc()} added (compiled code, imported instead of its source)` },
 ];
 
 describe('changes to the gate surface hold the run until another peer approves them', () => {
@@ -35,4 +50,15 @@ describe('changes to the gate surface hold the run until another peer approves t
       expect(reportOf(p)).toContain(c.surface);
     });
   }
+});
+
+test("a merge whose first parent is a new root commit without the failing test still shows the test's deletion against its other parent: listed for approval, the run does not complete", async () => {
+  p = makeCheatProject({ cheat: 'merge-first-parent' });
+  const out = await runCatalogue(p, 4);
+  expect(out.reason).not.toBe('complete');
+  const t = ticksOf(p);
+  expect(t[0]!.success).toBe(true);
+  const review = promptOf(p, t.find((x) => x.peer === 'bob')!);
+  expect(review).toMatch(/GATE-SURFACE CHANGES AWAITING YOUR APPROVAL[^\n]*\n(?: {2}- .*\n)* {2}- [0-9a-f]{12} by alice: [^\n]*test\/calc\.test\.mjs deleted \(test file\)/);
+  expect(reportOf(p)).toContain('test/calc.test.mjs deleted (test file)');
 });

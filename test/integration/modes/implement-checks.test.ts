@@ -132,6 +132,16 @@ describe('frozen contract and honesty', () => {
     expect((await repo.check('no-shortcut-markers')).pass).toBe(true);
   });
 
+  test('no-shortcut-markers: a NUL byte in the file (git would call it binary) does not hide a new stub', async () => {
+    repo = new TestRepo();
+    repo.commit('start', { 'src/old.py': 'x = 1\n' });
+    repo.baseline();
+    repo.commitAs('alice', 'stub', { 'src/new.js': '// \0\nexport function f() {\n  throw new Error("not implemented");\n}\n' });
+    const r = await repo.check('no-shortcut-markers');
+    expect(r.pass).toBe(false);
+    expect(r.report).toContain('src/new.js:3');
+  });
+
   test('honesty-audit: each peer writes its own complete section after the last code change', async () => {
     start();
     const section = (name: string) => `## ${name}\n### Weakest part\nThe French greeting ignores regional variants entirely.\n### Likely uncaught bug\nNames with combining accents are not normalised before output.\n### Skipped or shortcut\nNo test covers names longer than one hundred characters.\n`;

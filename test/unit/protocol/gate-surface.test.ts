@@ -20,6 +20,21 @@ describe("the gate's surface, per language", () => {
     });
   });
 
+  test('Python: what sys.path imports instead of the runner, the standard library or the source is surface; ordinary modules are not', () => {
+    expect(
+      kinds(['pytest.toml', '.pytest.toml', 'pytest/__init__.py', 'pytest/__main__.py', '_pytest/main.py', 'pluggy.py', 'argparse.py', 'src/inspect.py', 'lib/json/__init__.py', 'calc_tools-1.0.dist-info/entry_points.txt', 'x.egg-info/entry_points.txt', 'x.egg-link', '__pycache__/calc.cpython-311.pyc', 'src/pkg/__pycache__/a.cpython-312.pyc', 'calc.pyc', 'calc.cpython-311-x86_64-linux-gnu.so']),
+    ).toEqual({
+      'pytest.toml': 'runner-config', '.pytest.toml': 'runner-config', 'pytest/__init__.py': 'vendored-tool', 'pytest/__main__.py': 'vendored-tool', '_pytest/main.py': 'vendored-tool', 'pluggy.py': 'vendored-tool', 'argparse.py': 'vendored-tool', 'src/inspect.py': 'vendored-tool', 'lib/json/__init__.py': 'vendored-tool',
+      'calc_tools-1.0.dist-info/entry_points.txt': 'vendored-tool', 'x.egg-info/entry_points.txt': 'vendored-tool', 'x.egg-link': 'vendored-tool', '__pycache__/calc.cpython-311.pyc': 'vendored-tool', 'src/pkg/__pycache__/a.cpython-312.pyc': 'vendored-tool', 'calc.pyc': 'vendored-tool', 'calc.cpython-311-x86_64-linux-gnu.so': 'vendored-tool',
+    });
+    // A package's own submodules (src/mylib/types.py) are reached as mylib.types: they shadow nothing.
+    // A directory without __init__.py is a namespace package: a regular module of its name still wins.
+    expect(kinds(['calc.py', 'src/mylib/types.py', 'mylib/json.py', 'code/README.md', 'html/index.html', 'src/mylib/__init__.py', 'pytest_helpers.md', 'packaging/build_deb.py', 'code/gen.py'])).toEqual({
+      'calc.py': null, 'src/mylib/types.py': null, 'mylib/json.py': null, 'code/README.md': null, 'html/index.html': null, 'src/mylib/__init__.py': null, 'pytest_helpers.md': null, 'packaging/build_deb.py': null, 'code/gen.py': null,
+    });
+    expect(kinds(['packaging/__init__.py', 'code/__init__.py', 'pluggy/_hooks.py'])).toEqual({ 'packaging/__init__.py': 'vendored-tool', 'code/__init__.py': 'vendored-tool', 'pluggy/_hooks.py': 'vendored-tool' });
+  });
+
   test('Go and Rust: go.mod/go.sum, vendor/, testdata/, Cargo files, build.rs, .cargo/config, toolchain', () => {
     expect(kinds(['go.mod', 'go.sum', 'vendor/github.com/x/y.go', 'pkg/testdata/golden.txt', 'pkg/a_test.go', 'Cargo.toml', 'Cargo.lock', 'build.rs', '.cargo/config.toml', 'rust-toolchain.toml', 'tests/it.rs'])).toEqual({
       'go.mod': 'runner-config', 'go.sum': 'package-manager', 'vendor/github.com/x/y.go': 'vendored-tool', 'pkg/testdata/golden.txt': 'test-data', 'pkg/a_test.go': 'test', 'Cargo.toml': 'runner-config', 'Cargo.lock': 'package-manager', 'build.rs': 'runner-config', '.cargo/config.toml': 'runner-config', 'rust-toolchain.toml': 'toolchain', 'tests/it.rs': 'test',

@@ -92,6 +92,13 @@ describe('test marker scan on a real diff', () => {
     expect(scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.line}:${f.kind}`)).toEqual(['tests/test_a.py:2:skip']);
   });
 
+  test('a NUL byte in a test file (git would call it binary) does not hide a new skip marker', () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'test/a.test.mjs': "test('a', () => {});\n" });
+    repo.commit('skip', { 'test/a.test.mjs': "// \0\ntest.skip('a', () => {});\n" });
+    expect(scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.line}:${f.kind}`)).toEqual(['test/a.test.mjs:2:skip']);
+  });
+
   test('diff.noprefix or mnemonicPrefix in the repository\'s config does not hide a deleted test file', () => {
     for (const setting of [['diff.noprefix', 'true'], ['diff.mnemonicPrefix', 'true']]) {
       repo = makeRepo();

@@ -193,6 +193,15 @@ describe('turnDiff on a real repository', () => {
     expect(isTestOnly(d)).toBe(true);
   });
 
+  test('a NUL byte in a source comment does not make the file binary to the reader: a weakened test plus that comment is still test-only', () => {
+    repo = makeRepo();
+    const before = repo.commit('init', { 'src/a.mjs': 'export const f = () => 2;\n', 'test/a.test.mjs': 'assert.equal(f(), 3);\n' });
+    const after = repo.commit('turn', { 'src/a.mjs': '// \0\nexport const f = () => 2;\n', 'test/a.test.mjs': 'assert.equal(f(), 2);\n' });
+    const d = turnDiff(repo.dir, before, after);
+    expect(d).toEqual({ testLines: 2, srcLines: 0, cosmeticLines: 1, testFiles: ['test/a.test.mjs'], srcFiles: [], cosmeticFiles: ['src/a.mjs'] });
+    expect(isTestOnly(d)).toBe(true);
+  });
+
   test('a revision git cannot compare gives no diff rather than an empty one', () => {
     repo = makeRepo();
     const head = repo.commit('init', { 'a.ts': 'x\n' });
