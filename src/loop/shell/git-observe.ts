@@ -62,8 +62,12 @@ function visibleNuls(text: string): string {
 /** Cap on the diff shown in a prompt: enough to review a step, never the whole prompt. */
 export const CHANGES_CAP_BYTES = 16 * 1024;
 const FILE_LIST_CAP_BYTES = 6 * 1024;
-/** A larger diff is not saved for the reviewer (it is named by its `git diff` command instead). */
-const SAVED_DIFF_CAP_BYTES = 256 * 1024 * 1024;
+/**
+ * A larger diff is not saved for the reviewer (it is named by its `git diff` command instead): the
+ * loop holds a saved diff in memory several times over (bytes, text, NULs made visible), and in the
+ * pod it has 1 GiB (sandbox/pod-spec.ts, DEFAULT_LIMITS).
+ */
+export const SAVED_DIFF_CAP_BYTES = 32 * 1024 * 1024;
 
 // `--text`: a NUL byte in a comment (or a `-diff` attribute) must not turn a source file's change
 // into "Binary files differ" for the reviewer; NULs are shown as ␀ (visibleNuls).

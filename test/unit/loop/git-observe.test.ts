@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
-import { CHANGES_CAP_BYTES, reviewChanges, inboxLines, observeTurnGit } from '../../../src/loop/shell/git-observe.ts';
+import { CHANGES_CAP_BYTES, reviewChanges, inboxLines, observeTurnGit, SAVED_DIFF_CAP_BYTES } from '../../../src/loop/shell/git-observe.ts';
 import { LocalPeerRunner } from '../../../src/proc/peer-runner.ts';
 
 let repo: string;
@@ -123,5 +123,19 @@ describe('git facts of a turn', () => {
     expect(text).not.toContain('xxxxxxxxxx');
     expect(full).toContain('+export const tiny = 1;');
     expect(Buffer.byteLength(full)).toBeGreaterThan(100_000);
+  });
+
+  test('a diff past the saved-diff cap is not held or saved: the reviewer is given its git diff command', () => {
+    const a = commit('start');
+    writeFileSync(join(repo, 'huge.txt'), `${'y'.repeat(1023)}\n`.repeat(SAVED_DIFF_CAP_BYTES / 1024 + 1024));
+    gitOk(repo, ['add', '-A']);
+    gitOk(repo, [...id, 'commit', '-q', '-m', 'huge']);
+    const head = observer.sync().head!;
+    let saved = false;
+    const { text, truncated } = reviewChanges(observer.mirror, a, head, () => ((saved = true), '/state/diffs/x.diff'));
+    expect(truncated).toBe(true);
+    expect(saved).toBe(false);
+    expect(text).toContain('huge.txt');
+    expect(text).toContain(`The full diff: \`git diff ${a.slice(0, 12)}..${head.slice(0, 12)}\`.`);
   });
 });
