@@ -26,10 +26,13 @@ export const noNewSkipMarkers: Check = {
     if (!net) return { pass: false, report: `skip-markers: git cannot diff ${base.sha.slice(0, 8)}..HEAD, so no marker can be ruled out` };
     if (net.length === 0) return { pass: true, report: `skip-markers: clean (no marker since ${base.sha.slice(0, 8)})` };
     const commits = listCommits(repoDir, `${base.sha}..HEAD`);
-    const perCommit = commits.map((c) => ({ sha: c.sha, findings: scanRangeForTestMarkers(repoDir, parentOf(repoDir, c.sha), c.sha) }));
-    const unread = perCommit.find((c) => !c.findings);
-    if (unread) return { pass: false, report: `skip-markers: git cannot diff commit ${unread.sha.slice(0, 8)}, so its markers cannot be judged` };
-    const verdicts = judgeMarkerFindings(attributeFindings(net, perCommit as { sha: string; findings: MarkerFinding[] }[]), removalJustifications(commits), readAttestationView(repoDir, base.sha));
+    const perCommit: { sha: string; findings: MarkerFinding[] }[] = [];
+    for (const c of commits) {
+      const findings = scanRangeForTestMarkers(repoDir, parentOf(repoDir, c.sha), c.sha);
+      if (!findings) return { pass: false, report: `skip-markers: git cannot diff commit ${c.sha.slice(0, 8)}, so its markers cannot be judged` };
+      perCommit.push({ sha: c.sha, findings });
+    }
+    const verdicts = judgeMarkerFindings(attributeFindings(net, perCommit), removalJustifications(commits), readAttestationView(repoDir, base.sha));
     const bad = verdicts.filter((v) => !v.excused);
     if (bad.length === 0) return { pass: true, report: `skip-markers: clean (${net.length} marker(s) since ${base.sha.slice(0, 8)}, each excused by another peer)` };
     return {

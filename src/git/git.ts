@@ -174,19 +174,25 @@ export function git(cwd: string, args: string[], opts: GitOptions = {}): GitResu
   return res;
 }
 
-function runGit(cwd: string, args: string[], opts: GitOptions): GitResult {
+const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
+
+/** The argv and spawn options every git call here shares: peers' flags, the environment for `cwd`, the timeout. */
+function gitSpawn(cwd: string, args: string[], opts: GitOptions) {
   const { hermetic, env } = envFor(cwd, opts);
-  const res = spawnSync('git', [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], {
-    cwd,
-    env,
-    input: opts.input,
-    maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024,
-    encoding: 'utf8',
-    timeout: opts.timeoutMs,
-    killSignal: 'SIGKILL',
-  });
-  if (res.error && (res.error as NodeJS.ErrnoException).code === 'ENOBUFS') throw outputTooLarge(args, opts.maxBuffer ?? 64 * 1024 * 1024);
-  if (res.error && (res.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw res.error;
+  return { argv: [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], options: { cwd, env, input: opts.input, timeout: opts.timeoutMs, killSignal: 'SIGKILL' as const } };
+}
+
+/** The spawn error's code (ENOBUFS, ETIMEDOUT…), if the spawn failed. */
+function spawnErrorCode(res: { error?: Error }): string | undefined {
+  return res.error ? ((res.error as NodeJS.ErrnoException).code ?? 'unknown') : undefined;
+}
+
+function runGit(cwd: string, args: string[], opts: GitOptions): GitResult {
+  const g = gitSpawn(cwd, args, opts);
+  const res = spawnSync('git', g.argv, { ...g.options, maxBuffer: opts.maxBuffer ?? DEFAULT_MAX_BUFFER, encoding: 'utf8' });
+  const failed = spawnErrorCode(res);
+  if (failed === 'ENOBUFS') throw outputTooLarge(args, opts.maxBuffer ?? DEFAULT_MAX_BUFFER);
+  if (failed && failed !== 'ETIMEDOUT') throw res.error;
   const stdout = res.stdout ?? '';
   const stderr = res.stderr ?? '';
   if (res.error) return { code: 124, stdout, stderr: `${stderr}\ngit timed out after ${opts.timeoutMs} ms` };
@@ -213,7 +219,7 @@ export type GitStreamResult = { code: number; stderr: string };
  * is read in bounded memory instead of overflowing a buffer and stopping the loop.
  */
 export function gitStream(cwd: string, args: string[], onChunk: (chunk: Buffer) => void, opts: Omit<GitOptions, 'maxBuffer'> = {}): GitStreamResult {
-  const { hermetic, env } = envFor(cwd, opts);
+  const g = gitSpawn(cwd, args, opts);
   // Beside a mirror (disk, the loop's alone) rather than in /tmp: in the pod the loop's /tmp is a
   // small tmpfs, and a diff of hundreds of MiB must neither fill it nor sit in memory.
   const dir = mkdtempSync(join(isObserverRepo(cwd) ? cwd : tmpdir(), 'peers-git-out-'));
@@ -221,18 +227,10 @@ export function gitStream(cwd: string, args: string[], onChunk: (chunk: Buffer) 
   try {
     unlinkSync(join(dir, 'stdout'));
     rmdirSync(dir);
-    const res = spawnSync('git', [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], {
-      cwd,
-      env,
-      input: opts.input,
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', fd, 'pipe'],
-      maxBuffer: 4 * 1024 * 1024,
-      timeout: opts.timeoutMs,
-      killSignal: 'SIGKILL',
-    });
+    const res = spawnSync('git', g.argv, { ...g.options, stdio: [opts.input === undefined ? 'ignore' : 'pipe', fd, 'pipe'], maxBuffer: 4 * 1024 * 1024 });
     const stderr = String(res.stderr ?? '');
-    if (res.error) {
-      const code = (res.error as NodeJS.ErrnoException).code;
+    const code = spawnErrorCode(res);
+    if (code) {
       if (code === 'ETIMEDOUT') return { code: 124, stderr: `${stderr}\ngit timed out after ${opts.timeoutMs} ms` };
       if (code === 'ENOBUFS') return { code: 125, stderr: `${stderr.slice(0, 2000)}\n(git's error output was cut at 4 MiB)` };
       throw res.error;
@@ -287,16 +285,9 @@ export function gitOk(cwd: string, args: string[], opts: GitOptions = {}): strin
 /** Raw bytes of a git call's stdout (packs, objects); throws GitError on a non-zero exit. */
 export function gitBytes(cwd: string, args: string[], opts: GitOptions = {}): Buffer {
   readMemo.forgetRefs(cwd);
-  const { hermetic, env } = envFor(cwd, opts);
-  const res = spawnSync('git', [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], {
-    cwd,
-    env,
-    input: opts.input,
-    maxBuffer: opts.maxBuffer ?? 64 * 1024 * 1024,
-    timeout: opts.timeoutMs,
-    killSignal: 'SIGKILL',
-  });
-  if (res.error && (res.error as NodeJS.ErrnoException).code === 'ENOBUFS') throw outputTooLarge(args, opts.maxBuffer ?? 64 * 1024 * 1024);
+  const g = gitSpawn(cwd, args, opts);
+  const res = spawnSync('git', g.argv, { ...g.options, maxBuffer: opts.maxBuffer ?? DEFAULT_MAX_BUFFER });
+  if (spawnErrorCode(res) === 'ENOBUFS') throw outputTooLarge(args, opts.maxBuffer ?? DEFAULT_MAX_BUFFER);
   if (res.error) throw res.error;
   if (res.status !== 0) throw new GitError(args, { code: res.status ?? 128, stdout: '', stderr: String(res.stderr ?? '') });
   return res.stdout as Buffer;

@@ -6,6 +6,7 @@
  * the workspace itself (WorkspaceGit).
  */
 import { git, gitStream } from '../../git/git.ts';
+import { READABLE_DIFF_FLAGS } from '../../git/diff-header.ts';
 import { isAncestor, listCommits, type Commit } from '../../git/commits.ts';
 import { readTurnRange } from '../../git/commit-index.ts';
 import type { RunObserver } from '../../git/run-observer.ts';
@@ -69,9 +70,9 @@ const FILE_LIST_CAP_BYTES = 6 * 1024;
  */
 export const SAVED_DIFF_CAP_BYTES = 32 * 1024 * 1024;
 
-// `--text`: a NUL byte in a comment (or a `-diff` attribute) must not turn a source file's change
-// into "Binary files differ" for the reviewer; NULs are shown as ␀ (visibleNuls).
-const DIFF_ARGS = ['diff', '--no-color', '--no-ext-diff', '--no-textconv', '--text'];
+// The flags every diff reader passes (src/git/diff-header.ts), `--text` among them: a NUL byte
+// must not turn a source file's change into "Binary files differ"; NULs are shown as ␀ (visibleNuls).
+const DIFF_ARGS = ['diff', ...READABLE_DIFF_FLAGS];
 const NOT_CONTROL_PLANE = ['--', '.', ':(exclude).peers'];
 
 export type ReviewChanges = { text: string; truncated: boolean };
