@@ -17,7 +17,7 @@ import { UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
 import { Reservations } from '../../../auth-proxy/usage/budget.ts';
 import { requestFacts, worstCase } from '../../../auth-proxy/usage/request-cost.ts';
 import { isRefusal, isReply, readLedgerFile, UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
-import { type Egress, type Sidecar, startEgress, startSidecar } from './sidecar-fixture.ts';
+import { billedReply, type Egress, type Sidecar, startEgress, startSidecar } from './sidecar-fixture.ts';
 import { waitFor } from '../../wait-for.ts';
 
 /** Holds every model request until released, then answers JSON with the usage it is told to bill. */
@@ -34,8 +34,7 @@ beforeAll(async () => {
     await new Promise<void>((r) => held.push(r));
     const usage = { input_tokens: billedInput, output_tokens: 200 };
     res.writeHead(200, { 'content-type': 'application/json' });
-    if (req.url!.endsWith('/messages')) res.end(JSON.stringify({ type: 'message', model: 'claude-sonnet-4-5', content: [], usage }));
-    else res.end(JSON.stringify({ object: 'response', model: 'gpt-5.4', output: [], usage: { ...usage, input_tokens_details: { cached_tokens: 0 } } }));
+    res.end(billedReply(req.url!, usage));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   port = (server.address() as net.AddressInfo).port;

@@ -16,7 +16,7 @@ import zlib from 'node:zlib';
 import { ApiKeySource } from '../../../auth-proxy/credential-source.ts';
 import { UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
 import { isRefusal, isReply, readLedgerFile } from '../../../auth-proxy/usage/usage-ledger.ts';
-import { startEgress, startSidecar } from './sidecar-fixture.ts';
+import { billedReply, startEgress, startSidecar } from './sidecar-fixture.ts';
 
 /** A vendor that decodes the body as the real ones do and bills one input token per 4 bytes of it. */
 let server: http.Server;
@@ -34,8 +34,7 @@ beforeAll(async () => {
     if (enc === 'gzip') body = zlib.gunzipSync(body);
     const usage = { input_tokens: Math.ceil(body.length / 4), output_tokens: 10 };
     res.writeHead(200, { 'content-type': 'application/json' });
-    if (req.url!.endsWith('/messages')) res.end(JSON.stringify({ type: 'message', model: 'claude-sonnet-4-5', content: [], usage }));
-    else res.end(JSON.stringify({ object: 'response', model: 'gpt-5.4', output: [], usage: { ...usage, input_tokens_details: { cached_tokens: 0 } } }));
+    res.end(billedReply(req.url!, usage));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   port = (server.address() as net.AddressInfo).port;

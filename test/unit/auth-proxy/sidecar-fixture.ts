@@ -65,3 +65,12 @@ export async function call(url: string, path: string, init: { body?: unknown; he
   });
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
+
+/**
+ * A stand-in vendor's non-streamed reply billing `usage`: the Messages shape on `/messages`, the
+ * Responses shape otherwise.
+ */
+export function billedReply(url: string, usage: { input_tokens: number; output_tokens: number }): string {
+  if (url.endsWith('/messages')) return JSON.stringify({ type: 'message', model: 'claude-sonnet-4-5', content: [], usage });
+  return JSON.stringify({ object: 'response', model: 'gpt-5.4', output: [], usage: { ...usage, input_tokens_details: { cached_tokens: 0 } } });
+}
