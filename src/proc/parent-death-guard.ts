@@ -4,7 +4,7 @@
  * leaves"). The child is started through a small shell that first leaves a watcher in the child's
  * process group, then `exec`s the real program (same pid, same exit status, same signals):
  *
- *   ( (trap '' TERM INT HUP; read _ <&3; kill -KILL 0) </dev/null >/dev/null 2>&1 & ); exec "$@" 3<&-
+ *   ( trap '' TERM INT HUP; (read _ <&3; kill -KILL 0) </dev/null >/dev/null 2>&1 & ); exec "$@" 3<&-
  *
  * fd 3 is a pipe whose only writer is the supervisor (its end is close-on-exec, so no other child
  * inherits it). The supervisor never writes: the watcher's `read` returns only at end of file, which
@@ -17,7 +17,10 @@
  *
  * Linux's PR_SET_PDEATHSIG would do the same for the direct child only, and Bun cannot set it.
  */
-const WATCHER = `( (trap '' TERM INT HUP; read _ <&3; kill -KILL 0) </dev/null >/dev/null 2>&1 & )`;
+// The subshell ignores the graceful signals before it forks the watcher, which inherits that: set
+// inside the watcher, a SIGTERM to the group could land before the watcher's own `trap` ran, and a
+// supervisor killed right after would leave its group alive.
+const WATCHER = `( trap '' TERM INT HUP; (read _ <&3; kill -KILL 0) </dev/null >/dev/null 2>&1 & )`;
 export const GUARD_SCRIPT = `${WATCHER}; exec "$@" 3<&-`;
 
 /**

@@ -57,23 +57,27 @@ status_after=$(git -C "$scratch" status --porcelain --branch --untracked-files=a
 check "verify left the working tree, index and worktree list as they were" test "$status_before" = "$status_after" -a ! -e "$scratch/made-by-gate"
 good_goals=$(cat "$scratch/.peers/goals.yaml")
 
+# The gate sleeps for a duration no other process on the machine uses (this shell's pid in the
+# fraction), so the check below cannot mistake a stranger's `sleep` for the gate's.
+gate_sleep="sleep 120.$$"
 cat > "$scratch/.peers/goals.yaml" <<GOALS
 goals:
   - id: long-suite
     type: hard
-    cmd: touch '$work/gate-started'; sleep 120
+    cmd: touch '$work/gate-started'; $gate_sleep
     pass_when: exit_code == 0
 GOALS
 # The gate's process group gets SIGTERM, then SIGKILL after the grace period; its `sleep` is gone
-# within seconds of verify's exit (waited for, not sampled once), and says why when it is not.
+# within seconds of verify's exit (waited for, not sampled once), and says why when it is not: the
+# gate's whole process group (its `sleep`, the guard's watcher) is listed on failure.
 check "verify stopped by SIGTERM: exit 143, the gate killed, no checkout left" sh -c "
   '$work/peers' verify -C '$scratch' >'$work/verify-term.out' 2>&1 & p=\$!
   for i in \$(seq 300); do [ -e '$work/gate-started' ] && break; sleep 0.1; done
   kill -TERM \$p; wait \$p; rc=\$?
-  for i in \$(seq 50); do ps -eo args | grep -q '^sleep 120\$' || break; sleep 0.1; done
+  for i in \$(seq 50); do pgrep -fx '$gate_sleep' >/dev/null || break; sleep 0.1; done
   echo \"exit \$rc; worktrees: \$(git -C '$scratch' worktree list | wc -l); gate started: \$(test -e '$work/gate-started' && echo yes || echo no)\"
-  ps -eo pid,pgid,stat,args | grep ' sleep 120\$'; cat '$work/verify-term.out'
-  test \$rc = 143 && test \$(git -C '$scratch' worktree list | wc -l) = 1 && ! ps -eo args | grep -q '^sleep 120\$'"
+  ps -eo pid,ppid,pgid,stat,args | grep -F '$gate_sleep' | grep -v grep; cat '$work/verify-term.out'
+  test \$rc = 143 && test \$(git -C '$scratch' worktree list | wc -l) = 1 && ! pgrep -fx '$gate_sleep' >/dev/null"
 
 good_config=$(cat "$scratch/.peers/config.yaml")
 
