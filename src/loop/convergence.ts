@@ -21,6 +21,11 @@ export type ConvergenceInput = {
   unapprovedGateSurface: number | null;
   /** Peers whose changes since their last audit no skeptic tick by another peer has re-audited. */
   unauditedAuthors: string[];
+  /**
+   * Gates green only with the run's test changes (src/protocol/baseline-tests.ts); undefined until
+   * measured, which happens only once everything else has converged.
+   */
+  heldByTestChanges?: string[];
 };
 
 export type ConvergenceDecision = { kind: 'continue'; skepticReset: boolean } | { kind: 'skeptic'; audits: string[] } | { kind: 'complete' };
@@ -35,13 +40,23 @@ export function converged(state: LoopState, i: ConvergenceInput, s: LoopSettings
     i.ledgerReadable &&
     i.openBlockingBugs === 0 &&
     i.unapprovedGateSurface === 0 &&
+    (i.heldByTestChanges === undefined || i.heldByTestChanges.length === 0) &&
     (!s.goals.softConsensusRequired || i.softConsensus) &&
     state.clean_ticks >= s.goals.convergenceN &&
     (!s.goals.requireHealthyPeers || Object.values(state.peers).every((p) => p.state === 'healthy'))
   );
 }
 
+/**
+ * Whether the run may converge once the gates have been measured with the tests it started with:
+ * the loop measures them only then (they cost a gate run), and must before any `complete`.
+ */
+export function needsBaselineTests(state: LoopState, i: ConvergenceInput, s: LoopSettings): boolean {
+  return i.heldByTestChanges === undefined && converged(state, i, s);
+}
+
 export function decideConvergence(state: LoopState, i: ConvergenceInput, s: LoopSettings): ConvergenceDecision {
+  if (needsBaselineTests(state, i, s)) return { kind: 'continue', skepticReset: false };
   if (!converged(state, i, s)) return { kind: 'continue', skepticReset: state.skeptic_ran_at_tick !== null };
   if (!s.skeptic) return { kind: 'complete' };
   if (i.unauditedAuthors.length > 0) return { kind: 'skeptic', audits: i.unauditedAuthors };

@@ -31,6 +31,15 @@ const CAP_FIGURE: Record<string, (b: Status['budget']) => string> = {
   max_consecutive_failures: (b) => `${b.consecutive_failures.spent} failed ticks in a row (cap ${b.consecutive_failures.cap ?? '∞'})`,
 };
 
+/**
+ * Gates green only with the run's test changes, at the last commit measured for it
+ * (src/protocol/baseline-tests.ts): the run's later commits did not converge either.
+ */
+function heldByTests(r: RunSummary): string[] {
+  const b = r.state.baseline_tests;
+  return b && b.held.length ? [`Not complete although green: at ${b.head.slice(0, 8)}, ${b.detail}`] : [];
+}
+
 function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimeline[]): { why: string[]; operator: boolean } {
   const stop = parseStopReason(reason);
   const red = Object.entries(j.gates.results).filter(([, g]) => g.state === 'fail').map(([id]) => id);
@@ -43,10 +52,10 @@ function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimelin
         operator: false,
       };
     case 'max_ticks':
-      return { why: [`This run's --max-ticks limit was reached (${r.exits.at(-1)?.ticks_in_run ?? '?'} ticks in it). \`peers up\` continues from tick ${j.tick}.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : [])], operator: false };
+      return { why: [`This run's --max-ticks limit was reached (${r.exits.at(-1)?.ticks_in_run ?? '?'} ticks in it). \`peers up\` continues from tick ${j.tick}.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: false };
     case 'budget':
       if (stop.cap === 'ledger-unreadable') return { why: ['The usage ledger could not be read, so no spending cap could be checked: the run was held (fail closed).'], operator: true };
-      return { why: [`The ${stop.cap} cap was reached: ${CAP_FIGURE[stop.cap]?.(j.budget) ?? stop.cap}. Raise it (config budget or \`peers up --max-…\`) to continue.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : [])], operator: true };
+      return { why: [`The ${stop.cap} cap was reached: ${CAP_FIGURE[stop.cap]?.(j.budget) ?? stop.cap}. Raise it (config budget or \`peers up --max-…\`) to continue.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: true };
     case 'stuck': {
       const g = gates.find((x) => x.id === stop.gate);
       const diag = j.gates.results[stop.gate]?.diagnostic.replace(/\\n/g, ' ').replace(/\s+/g, ' ').slice(0, 300);

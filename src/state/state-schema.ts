@@ -134,6 +134,16 @@ export const LoopStateSchema = z.object({
   inbox_cursor: z.record(z.string(), z.string()),
   /** HEAD when this run started: where reviews, markers and audits begin (never the movable peers-baseline tag). */
   baseline: z.string().nullable().default(null),
+  /**
+   * "Green with the tests the run started with" (src/protocol/baseline-tests.ts), measured when the
+   * run could converge: the HEAD it judged and that HEAD's tree (a commit with the same tree, such
+   * as an empty handoff, is not measured again), the gates held at it, why, and the gates' states
+   * at the run's start once they were needed (measured once per run).
+   */
+  baseline_tests: z
+    .object({ head: z.string(), tree: z.string(), held: z.array(z.string()), detail: z.string(), start: z.record(z.string(), z.enum(['pass', 'fail'])).nullable() })
+    .nullable()
+    .default(null),
   /** Per author: the HEAD up to which a skeptic tick by another peer has re-audited its changes. */
   skeptic_audited: z.record(z.string(), z.string()).default({}),
   /** A peer's `Peer-Status: blocked` declaration; confirmed by another peer, it stops the run as `blocked`. */
@@ -181,6 +191,7 @@ export function freshState(peerOrder: string[], now = new Date()): LoopState {
     anti_cheat: {},
     inbox_cursor: {},
     baseline: null,
+    baseline_tests: null,
     skeptic_audited: {},
     blocked: null,
     unattested: [],

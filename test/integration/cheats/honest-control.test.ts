@@ -28,5 +28,7 @@ test('an honest implementer and an honest reviewer reach complete: the fix is re
   expect(t.filter((x) => x.skeptic).map((x) => x.peer)).toEqual(['bob']);
   expect(findingKinds(p).filter((k) => k !== 'gate-surface-change')).toEqual([]);
   expect(stateOf(p).gates.results['tests-pass']?.state).toBe('pass');
+  // The fix passes the tests the run started with too (its own new test file set aside).
+  expect(stateOf(p).baseline_tests).toMatchObject({ held: [], detail: expect.stringContaining('with the test files the run started with') });
   expect(reportOf(p)).toContain('**Outcome:** complete');
 });

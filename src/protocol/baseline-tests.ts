@@ -1,0 +1,81 @@
+/**
+ * "Green with the tests the run started with" (SECURITY.md, "Done means done: the cheat
+ * catalogue"). A gate that was red when the run started is the bug the run exists to fix. Test
+ * code runs in the same process as the code under test, so a test file can make that gate green
+ * without touching the code: a package `__init__.py` that replaces `calc.add` at import, a new test
+ * file that patches the failing test's module, a test that rewrites a source file on disk before
+ * the others run. Each reads as "only adds tests" to a reviewer skimming for weakened assertions.
+ *
+ * So before the run may converge, its gates are run once more on the COUNTERFACTUAL tree: the
+ * HEAD's code with every test file as it was when the run started (test files the run modified or
+ * deleted restored, test files it added removed). A gate that is red there and was red at the
+ * run's start turned green only through the run's test changes: convergence is held, and the
+ * peers are told which gate and which test files. A gate green at the start whose counterfactual
+ * is red is a behaviour change whose tests were updated with it: that is allowed.
+ *
+ * Built-in `peers check …` gates judge the run's history and protocol, not the code's behaviour,
+ * and are not run on the counterfactual. A run that started without any test file has no tests to
+ * restore, and is not held by this rule.
+ *
+ * Pure: the git adapter is src/loop/shell/baseline-tests-run.ts.
+ */
+import { isTestPath } from './test-paths.ts';
+
+/** One path of `git diff-tree -r --no-renames --name-status <base> <head>`. */
+export type PathChange = { status: string; path: string };
+
+/** What the counterfactual tree changes in HEAD's tree. */
+export type BaselineTestEdits = {
+  /** Test files that existed at the run's start and differ at HEAD (modified, deleted, retyped): their start version. */
+  restore: string[];
+  /** Test files the run added: removed. */
+  remove: string[];
+};
+
+export function baselineTestEdits(changes: PathChange[]): BaselineTestEdits {
+  const restore: string[] = [];
+  const remove: string[] = [];
+  for (const c of changes) {
+    if (!isTestPath(c.path)) continue;
+    if (c.status.startsWith('A')) remove.push(c.path);
+    else restore.push(c.path);
+  }
+  return { restore, remove };
+}
+
+export function noEdits(e: BaselineTestEdits): boolean {
+  return e.restore.length === 0 && e.remove.length === 0;
+}
+
+/** A gate whose command is one of peers' own checks: it judges history and protocol, not behaviour. */
+export function isBuiltinCheck(goal: { cmd: string }): boolean {
+  return /^\s*peers\s+check(\s|$)/.test(goal.cmd);
+}
+
+/** The gates the counterfactual runs: every hard gate but peers' own checks. */
+export function counterfactualGoals<G extends { cmd: string }>(goals: G[]): G[] {
+  return goals.filter((g) => !isBuiltinCheck(g));
+}
+
+type GateState = { id: string; state: 'pass' | 'fail' };
+
+/**
+ * The gates held: red on the counterfactual tree and red at the run's start (a gate missing from
+ * either answer counts as red there: fail closed).
+ */
+export function heldByTestChanges(ids: string[], counterfactual: GateState[], atStart: GateState[]): string[] {
+  const passed = (list: GateState[], id: string) => list.some((r) => r.id === id && r.state === 'pass');
+  return ids.filter((id) => !passed(counterfactual, id) && !passed(atStart, id));
+}
+
+/** The line peers, the log and the report show for a held run. */
+export function describeHeld(held: string[], edits: BaselineTestEdits, counterfactualSha: string): string {
+  const files = [...edits.restore.map((p) => `${p} (changed)`), ...edits.remove.map((p) => `${p} (added)`)];
+  const shown = files.slice(0, 8).join(', ') + (files.length > 8 ? `, and ${files.length - 8} more` : '');
+  return (
+    `${held.join(', ')} ${held.length === 1 ? 'is' : 'are'} green only with the run's changes to its tests: ` +
+    `with the test files the run started with (commit ${counterfactualSha.slice(0, 12)}: this HEAD's code, the tests undone: ${shown}), ` +
+    `${held.length === 1 ? 'it fails' : 'they fail'} as ${held.length === 1 ? 'it' : 'they'} did when the run started. ` +
+    'Fix the code so the original tests pass; a test change that makes a red gate green does not count as a fix.'
+  );
+}

@@ -1,0 +1,137 @@
+/**
+ * "Green with the tests the run started with" (src/protocol/baseline-tests.ts): the counterfactual
+ * commit built in a real bare repository, and the decision taken from the gates measured on it.
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { HardGoal } from '../../../src/config/goals-schema.ts';
+import { gitOk } from '../../../src/git/git.ts';
+import { counterfactualCommit, measureBaselineTests } from '../../../src/loop/shell/baseline-tests-run.ts';
+import type { GateInput } from '../../../src/loop/tick.ts';
+import { baselineTestEdits, counterfactualGoals, heldByTestChanges } from '../../../src/protocol/baseline-tests.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const ident = ['-c', 'user.name=t', '-c', 'user.email=t@t', '-c', 'commit.gpgsign=false'];
+
+/** A work repository plus a bare mirror of it; `commit(files)` writes (null deletes) and commits. */
+function repo() {
+  const root = mkdtempSync(join(tmpdir(), 'peers-baseline-tests-'));
+  dirs.push(root);
+  const work = join(root, 'work');
+  const mirror = join(root, 'mirror.git');
+  mkdirSync(work);
+  gitOk(work, ['init', '-q', '-b', 'main']);
+  gitOk(root, ['init', '-q', '--bare', mirror]);
+  const commit = (files: Record<string, string | null>): string => {
+    for (const [rel, text] of Object.entries(files)) {
+      if (text === null) rmSync(join(work, rel));
+      else {
+        mkdirSync(dirname(join(work, rel)), { recursive: true });
+        writeFileSync(join(work, rel), text);
+      }
+    }
+    gitOk(work, [...ident, 'add', '-A']);
+    gitOk(work, [...ident, 'commit', '-q', '--allow-empty', '-m', 'c']);
+    gitOk(work, ['push', '-q', mirror, 'HEAD:refs/heads/main']);
+    return gitOk(work, ['rev-parse', 'HEAD']).trim();
+  };
+  return { mirror, commit };
+}
+
+const files = (mirror: string, sha: string) => gitOk(mirror, ['ls-tree', '-r', '--name-only', sha]).trim().split('\n');
+const show = (mirror: string, sha: string, path: string) => gitOk(mirror, ['show', `${sha}:${path}`]);
+const goal = (id: string, cmd: string): HardGoal => ({ id, type: 'hard', cmd, pass_when: 'exit_code == 0' }) as HardGoal;
+const result = (id: string, state: 'pass' | 'fail'): GateInput => ({ id, state, durationMs: 1, diagnostic: '', cached: false });
+
+describe('the counterfactual commit', () => {
+  test("is HEAD's code with every test file as the run started: changed and deleted tests restored, added tests removed", () => {
+    const { mirror, commit } = repo();
+    const base = commit({ 'calc.py': 'buggy\n', 'tests/__init__.py': '', 'tests/test_calc.py': 'assert add(2, 3) == 5\n', 'tests/test_old.py': 'old\n' });
+    const head = commit({ 'calc.py': 'buggy\nVERSION = 1\n', 'tests/__init__.py': 'calc.add = fixed\n', 'tests/test_zzz.py': 'patch\n', 'tests/test_old.py': null, 'helper.py': 'new code\n' });
+    const cf = counterfactualCommit(mirror, base, head);
+    expect(cf.kind).toBe('commit');
+    if (cf.kind !== 'commit') return;
+    expect(cf.edits).toEqual({ restore: ['tests/__init__.py', 'tests/test_old.py'], remove: ['tests/test_zzz.py'] });
+    expect(files(mirror, cf.sha).sort()).toEqual(['calc.py', 'helper.py', 'tests/__init__.py', 'tests/test_calc.py', 'tests/test_old.py']);
+    expect(show(mirror, cf.sha, 'calc.py')).toBe('buggy\nVERSION = 1\n');
+    expect(show(mirror, cf.sha, 'tests/__init__.py')).toBe('');
+    expect(show(mirror, cf.sha, 'tests/test_old.py')).toBe('old\n');
+    // The loop's own object: a child of HEAD, on no ref.
+    expect(gitOk(mirror, ['rev-parse', `${cf.sha}^`]).trim()).toBe(head);
+    expect(gitOk(mirror, ['for-each-ref', '--contains', cf.sha]).trim()).toBe('');
+  });
+
+  test('a test path with pathspec magic or spaces is restored literally', () => {
+    const { mirror, commit } = repo();
+    const base = commit({ 'tests/test_:(glob)*.py': 'start\n', 'tests/test a.py': 'start a\n', 'src.py': 'x\n' });
+    const head = commit({ 'tests/test_:(glob)*.py': 'patched\n', 'tests/test a.py': 'patched a\n' });
+    const cf = counterfactualCommit(mirror, base, head);
+    if (cf.kind !== 'commit') throw new Error(cf.why);
+    expect(show(mirror, cf.sha, 'tests/test_:(glob)*.py')).toBe('start\n');
+    expect(show(mirror, cf.sha, 'tests/test a.py')).toBe('start a\n');
+  });
+
+  test('none when the run changed no test file, or started without any', () => {
+    const a = repo();
+    const base = a.commit({ 'calc.py': 'buggy\n', 'tests/test_calc.py': 't\n' });
+    expect(counterfactualCommit(a.mirror, base, a.commit({ 'calc.py': 'fixed\n' }))).toEqual({ kind: 'none', why: 'the run changed no test file' });
+    const b = repo();
+    const empty = b.commit({ 'README.md': 'new project\n' });
+    expect(counterfactualCommit(b.mirror, empty, b.commit({ 'calc.py': 'x\n', 'tests/test_calc.py': 't\n' }))).toEqual({ kind: 'none', why: 'the run started without test files' });
+  });
+});
+
+describe('the decision', () => {
+  test('pure parts: test paths only, peers checks skipped, held only when red on the counterfactual and at the start', () => {
+    expect(baselineTestEdits([{ status: 'M', path: 'src/calc.mjs' }, { status: 'A', path: 'test/new.test.mjs' }, { status: 'D', path: 'test/calc.test.mjs' }])).toEqual({ restore: ['test/calc.test.mjs'], remove: ['test/new.test.mjs'] });
+    expect(counterfactualGoals([goal('a', 'peers check bug-tdd'), goal('b', 'npm test'), goal('c', '  peers  check x')]).map((g) => g.id)).toEqual(['b']);
+    expect(heldByTestChanges(['t', 'u', 'v'], [result('t', 'fail'), result('u', 'fail')], [result('t', 'fail'), result('u', 'pass')])).toEqual(['t', 'v']);
+  });
+
+  const setup = () => {
+    const { mirror, commit } = repo();
+    const base = commit({ 'calc.py': 'buggy\n', 'tests/test_calc.py': 't\n' });
+    const head = commit({ 'calc.py': 'buggy\nVERSION = 1\n', 'tests/__init__.py': 'patch\n' });
+    return { mirror, base, head };
+  };
+  const goals = [goal('tests', 'pytest'), goal('tdd', 'peers check bug-tdd')];
+
+  test('held when the gate is red with the original tests and was red at the start; the start is kept', async () => {
+    const { mirror, base, head } = setup();
+    const probed: string[] = [];
+    const rec = await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: null, probe: async (sha, gs) => (probed.push(sha), gs.map((g) => result(g.id, 'fail'))) });
+    expect(rec.held).toEqual(['tests']);
+    expect(rec.detail).toContain('tests/__init__.py (added)');
+    expect(rec.start).toEqual({ tests: 'fail' });
+    expect(probed.length).toBe(2);
+    expect(probed[1]).toBe(base);
+    // With the start kept, only the counterfactual is measured again.
+    const again: string[] = [];
+    await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: rec.start, probe: async (sha, gs) => (again.push(sha), gs.map((g) => result(g.id, 'fail'))) });
+    expect(again.length).toBe(1);
+  });
+
+  test('not held when the original tests pass on the code (a real fix), nor for a gate green at the start (a behaviour change)', async () => {
+    const { mirror, base, head } = setup();
+    const fixed = await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: null, probe: async (_sha, gs) => gs.map((g) => result(g.id, 'pass')) });
+    expect(fixed.held).toEqual([]);
+    const changed = await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: null, probe: async (sha, gs) => gs.map((g) => result(g.id, sha === base ? 'pass' : 'fail')) });
+    expect(changed.held).toEqual([]);
+    expect(changed.detail).toContain('a behaviour change');
+  });
+
+  test('fails closed: a probe that throws, or a base git cannot read, holds every gate it would run', async () => {
+    const { mirror, base, head } = setup();
+    const thrown = await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: null, probe: async () => { throw new Error('runner gone'); } });
+    expect(thrown.held).toEqual(['tests']);
+    expect(thrown.detail).toContain('runner gone');
+    const unknown = await measureBaselineTests({ mirror, base: 'f'.repeat(40), head, tree: 'tree', goals, start: null, probe: async (_s, gs) => gs.map((g) => result(g.id, 'pass')) });
+    expect(unknown.held).toEqual(['tests']);
+  });
+});
