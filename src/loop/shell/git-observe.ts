@@ -52,12 +52,20 @@ export function inboxLines(repo: string, peer: string, base: string | undefined,
       const from = c.trailers.get('Peer');
       return from !== undefined && from !== peer;
     })
-    .map((c) => `[${c.trailers.get('Peer')}] ${c.subject.slice(0, 200)} (${c.sha.slice(0, 8)})`);
+    .map((c) => visibleHidden(`[${c.trailers.get('Peer')}] ${c.subject.slice(0, 200)} (${c.sha.slice(0, 8)})`));
 }
 
-/** A NUL byte a peer put in a file, shown to the reviewer as ␀ rather than passed on raw. */
-function visibleNuls(text: string): string {
-  return text.replaceAll('\0', '\u2400');
+/**
+ * What a peer can put in a file that the reviewer would not see for what it is, shown visibly: a
+ * NUL byte as ␀; a bidi control (embedding, override, isolate, mark: U+202A-U+202E, U+2066-U+2069,
+ * U+200E, U+200F, U+061C), which makes code read in another order than the compiler reads it
+ * ("Trojan Source"), and a zero-width character (U+200B-U+200D, U+2060, U+FEFF), which makes two
+ * names look the same, as `<U+XXXX>`. The reviewer sees that they are there and where.
+ */
+const HIDDEN = /[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u061c\u2060\ufeff]/g;
+
+function visibleHidden(text: string): string {
+  return text.replaceAll('\0', '\u2400').replace(HIDDEN, (c) => `<U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}>`);
 }
 
 /** Cap on the diff shown in a prompt: enough to review a step, never the whole prompt. */
@@ -71,7 +79,7 @@ const FILE_LIST_CAP_BYTES = 6 * 1024;
 export const SAVED_DIFF_CAP_BYTES = 32 * 1024 * 1024;
 
 // The flags every diff reader passes (src/git/diff-header.ts), `--text` among them: a NUL byte
-// must not turn a source file's change into "Binary files differ"; NULs are shown as ␀ (visibleNuls).
+// must not turn a source file's change into "Binary files differ"; NULs are shown as ␀, bidi and zero-width characters as <U+XXXX> (visibleHidden).
 const DIFF_ARGS = ['diff', ...READABLE_DIFF_FLAGS];
 const NOT_CONTROL_PLANE = ['--', '.', ':(exclude).peers'];
 
@@ -97,12 +105,12 @@ export function reviewChanges(repo: string, base: string | undefined, head: stri
   });
   if (res.code !== 0) return { text: `(the diff of ${range} could not be read: ${res.stderr.trim().slice(0, 200)})`, truncated: false };
   if (size <= CHANGES_CAP_BYTES) {
-    const text = visibleNuls(Buffer.concat(kept).toString('utf8'));
+    const text = visibleHidden(Buffer.concat(kept).toString('utf8'));
     if (Buffer.byteLength(text, 'utf8') <= CHANGES_CAP_BYTES) return { text, truncated: false };
   }
   const stat = git(repo, [...DIFF_ARGS, '--stat=200', '--stat-count=400', range, ...NOT_CONTROL_PLANE]).stdout;
   const files = Buffer.byteLength(stat, 'utf8') > FILE_LIST_CAP_BYTES ? `${Buffer.from(stat, 'utf8').subarray(0, FILE_LIST_CAP_BYTES).toString('utf8').replace(/\uFFFD$/, '')}\n…[file list cut]` : stat;
-  const saved = size <= SAVED_DIFF_CAP_BYTES ? saveFullDiff(visibleNuls(Buffer.concat(kept).toString('utf8'))) : null;
+  const saved = size <= SAVED_DIFF_CAP_BYTES ? saveFullDiff(visibleHidden(Buffer.concat(kept).toString('utf8'))) : null;
   const cmd = `git diff ${base.slice(0, 12)}..${head.slice(0, 12)}`;
   return {
     text: [
