@@ -11,6 +11,7 @@ import { isAncestor, listCommits, type Commit } from '../../git/commits.ts';
 import { readTurnRange } from '../../git/commit-index.ts';
 import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
+import { visibleHidden } from '../../prompt/visible-hidden.ts';
 
 export type TurnGitFacts = {
   headAfter: string | null;
@@ -53,19 +54,6 @@ export function inboxLines(repo: string, peer: string, base: string | undefined,
       return from !== undefined && from !== peer;
     })
     .map((c) => visibleHidden(`[${c.trailers.get('Peer')}] ${c.subject.slice(0, 200)} (${c.sha.slice(0, 8)})`));
-}
-
-/**
- * What a peer can put in a file that the reviewer would not see for what it is, shown visibly: a
- * NUL byte as ␀; a bidi control (embedding, override, isolate, mark: U+202A-U+202E, U+2066-U+2069,
- * U+200E, U+200F, U+061C), which makes code read in another order than the compiler reads it
- * ("Trojan Source"), and a zero-width character (U+200B-U+200D, U+2060, U+FEFF), which makes two
- * names look the same, as `<U+XXXX>`. The reviewer sees that they are there and where.
- */
-const HIDDEN = /[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u061c\u2060\ufeff]/g;
-
-function visibleHidden(text: string): string {
-  return text.replaceAll('\0', '\u2400').replace(HIDDEN, (c) => `<U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}>`);
 }
 
 /** Cap on the diff shown in a prompt: enough to review a step, never the whole prompt. */
