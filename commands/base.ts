@@ -10,7 +10,7 @@
  * error to its exit code and stderr line, in one place (docs/ARCHITECTURE.md, Commands).
  */
 import { Command, Errors, type Interfaces } from '@oclif/core';
-import { processIO, type CommandIO } from '../src/cli/command-io.ts';
+import { processIO, terminalSafeIO, type CommandIO } from '../src/cli/command-io.ts';
 import { commandOutput, exitWith, jsonOfFailure, logLine, writeJson, type CommandOutput } from '../src/cli/json-output/command-output.ts';
 import { unknownFlagMessage } from '../src/cli/command-suggest.ts';
 import { InputError, PeersError } from '../src/cli/errors.ts';
@@ -35,12 +35,13 @@ export abstract class BaseCommand extends Command {
    * `reportFatal` as the binary's: `peers <command>` in process, for tests.
    */
   async runWith(io: CommandIO): Promise<number> {
-    this.io = io;
+    // As processIO's: what the command prints shows peers' control characters as `?` (command-io.ts).
+    this.io = terminalSafeIO(io);
     try {
       await this._run();
       return 0;
     } catch (error) {
-      return reportFatal(error, io);
+      return reportFatal(error, this.io);
     }
   }
 

@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { readObserved } from '../src/git/observed-repo.ts';
 import { formatBugLine, formatLedgerHeader, openBlockingBugs, readLedger, summarizeLedger } from '../src/protocol/bug-ledger.ts';
 import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
-import { terminalText } from '../src/report/terminal-text.ts';
+import { terminalText } from '../src/cli/terminal-text.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 

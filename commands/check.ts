@@ -2,6 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { CHECKS, checkIds } from '../modes/checks/index.ts';
 import { InputError } from '../src/cli/errors.ts';
 import { withObservedWorkTree } from '../src/git/observer.ts';
+import { terminalText } from '../src/cli/terminal-text.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
@@ -46,12 +47,13 @@ export default class Check extends BaseCommand {
       }),
     );
     const out = { id: args.id, pass: result.pass, report: result.report };
+    // A report quotes commit subjects, bug titles, file names: the peers' words, shown as text.
     if (result.pass) {
-      if (!this.jsonEnabled()) this.log(result.report);
+      if (!this.jsonEnabled()) this.log(terminalText(result.report));
       return out;
     }
     // A failed check prints its report on stderr (stdout stays for what passed).
-    if (!this.jsonEnabled()) this.io.stderr.write(`${result.report}\n`);
+    if (!this.jsonEnabled()) this.io.stderr.write(`${terminalText(result.report)}\n`);
     return this.exitWith(1, out);
   }
 }

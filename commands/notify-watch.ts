@@ -17,7 +17,7 @@ export default class NotifyWatch extends BaseCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(NotifyWatch);
-    const how = await abortOnStopSignal(this.io.signals, (signal) => watchNotifications(resolve(this.io.cwd, flags['state-dir']), { pollMs: flags['poll-ms'], signal }));
+    const how = await abortOnStopSignal(this.io.signals, (signal) => watchNotifications(resolve(this.io.cwd, flags['state-dir']), { pollMs: flags['poll-ms'], signal, log: (line) => this.io.stderr.write(`${line}\n`) }));
     this.io.stderr.write(`peers notify-watch: done (${how})\n`);
   }
 }

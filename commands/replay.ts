@@ -5,6 +5,7 @@ import { accessingFile } from '../src/fs/file-errors.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { readRunSummary } from '../src/report/run-summary.ts';
 import { stateDirFor } from '../src/state/paths.ts';
+import { terminalText } from '../src/cli/terminal-text.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { stateDirFlag } from './run-flags.ts';
 import { BaseCommand } from './base.ts';
@@ -41,12 +42,13 @@ export default class Replay extends BaseCommand {
       this.log(`argv: ${JSON.stringify(line.argv)}`);
       this.log(`gates at ${gates.head?.slice(0, 8) ?? '?'}: ${Object.entries(gates.hard ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}`);
       this.log(`result: ${line.success ? 'handoff' : 'failed'} · ${line.classification} · exit ${line.exit_code} · ${line.duration_ms} ms · ${line.tokens_this_tick} tokens · $${line.usd_this_tick}`);
-      if (typeof line.cause === 'string') this.log(`cause: ${line.cause}`);
-      if (line.soft_fail_reason) this.log(`reason: ${line.soft_fail_reason}`);
+      // The cause, the stderr tail and the prompt quote what peers wrote: shown as text, their colours too.
+      if (typeof line.cause === 'string') this.log(`cause: ${terminalText(line.cause)}`);
+      if (line.soft_fail_reason) this.log(`reason: ${terminalText(String(line.soft_fail_reason))}`);
       this.log(`head: ${line.head_before ?? '-'} → ${line.head_after ?? '-'}${line.truncated ? ' · output truncated' : ''}`);
-      if (!line.success && line.stderr_tail) this.log(`stderr tail:\n${line.stderr_tail}`);
+      if (!line.success && line.stderr_tail) this.log(`stderr tail:\n${terminalText(String(line.stderr_tail))}`);
       this.log(`--- prompt (${promptPath}) ---`);
-      this.io.stdout.write(prompt ?? '(prompt file missing)\n');
+      this.io.stdout.write(prompt === undefined ? '(prompt file missing)\n' : terminalText(prompt));
       this.log('--- end of prompt ---');
     }
     return { tick: line, prompt: prompt ?? null };

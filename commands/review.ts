@@ -4,6 +4,7 @@ import { readObserved } from '../src/git/observed-repo.ts';
 import { readAttestations } from '../src/protocol/attestation.ts';
 import { runReview } from '../apps/review/run-review.ts';
 import { stateDirFor } from '../src/state/paths.ts';
+import { terminalText } from '../src/cli/terminal-text.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
@@ -25,12 +26,14 @@ export default class Review extends BaseCommand {
     }, this.io.env);
     if (!this.jsonEnabled()) {
       const who = (p: string | null) => p ?? 'unattested';
+      // Subjects, self-reviews and goal names are the peers' words: shown as text, their colours too.
+      const say = (text: string) => this.log(terminalText(text));
       if (r.handoff) {
-        this.log(`Latest handoff ${r.handoff.sha.slice(0, 8)} by ${who(r.handoff.peer)}: ${r.handoff.subject}`);
-        this.log(r.handoff.self_review ? r.handoff.self_review.replace(/^/gm, '  ') : '  (no ## Self-Review section)');
-      } else this.log('No self-reviewed handoff yet.');
-      this.log(r.reviews.length ? `\nReviews (newest first):` : '\nNo review commits yet.');
-      for (const v of r.reviews) this.log(`  ${v.sha.slice(0, 8)} ${v.goal}: ${v.pass === null ? 'no verdict' : v.pass ? 'pass' : 'FAIL'} by ${who(v.peer)} — ${v.subject}`);
+        say(`Latest handoff ${r.handoff.sha.slice(0, 8)} by ${who(r.handoff.peer)}: ${r.handoff.subject}`);
+        say(r.handoff.self_review ? r.handoff.self_review.replace(/^/gm, '  ') : '  (no ## Self-Review section)');
+      } else say('No self-reviewed handoff yet.');
+      say(r.reviews.length ? `\nReviews (newest first):` : '\nNo review commits yet.');
+      for (const v of r.reviews) say(`  ${v.sha.slice(0, 8)} ${v.goal}: ${v.pass === null ? 'no verdict' : v.pass ? 'pass' : 'FAIL'} by ${who(v.peer)} — ${v.subject}`);
     }
     return { state_dir: stateDirFor(repo, this.io.env), ...r };
   }

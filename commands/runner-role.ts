@@ -11,6 +11,7 @@ import { processIO, type CommandIO } from '../src/cli/command-io.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
 import { untilStopSignal } from '../src/cli/stop-signal.ts';
 import { roleReady } from '../sandbox/lifeline.ts';
+import { jsonForTerminal } from '../src/cli/terminal-text.ts';
 
 export const RUNNER_FLAGS = {
   socket: { kind: 'string', description: 'Filesystem Unix socket to listen on (created 0600).', exactlyOne: ['socket', 'probe-gates', 'prepare-checkout'] },
@@ -32,13 +33,13 @@ export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: Comm
   if (flags['prepare-checkout']) {
     const { runPrepareCheckout } = await import('../sandbox/gates-remote.ts');
     const prepared = await runPrepareCheckout(stdinRequest('--prepare-checkout', await text(io.stdin), '{"head", "setup"}'), { mirror: flags.mirror, checkouts: flags.checkouts, depCache: flags['dep-cache'] });
-    io.stdout.write(`${JSON.stringify(prepared)}\n`);
+    io.stdout.write(`${jsonForTerminal(JSON.stringify(prepared))}\n`);
     return;
   }
   if (flags['probe-gates']) {
     const { runGateProbe } = await import('../sandbox/gates-remote.ts');
     const results = await runGateProbe(stdinRequest('--probe-gates', await text(io.stdin), '{"dir", "head", "goals", "timeoutS", "jobs"}'), { checkouts: flags.checkouts });
-    io.stdout.write(`${JSON.stringify(results)}\n`);
+    io.stdout.write(`${jsonForTerminal(JSON.stringify(results))}\n`);
     return;
   }
   // It kills every process it did not start: only as the main process of a container (its parent

@@ -7,7 +7,8 @@
  * starts is shown once.
  */
 import { abortOnStopSignal } from '../../src/cli/stop-signal.ts';
-import type { OutputStream, SignalSource } from '../../src/cli/command-io.ts';
+import { rawOutput, type OutputStream, type SignalSource } from '../../src/cli/command-io.ts';
+import { jsonForTerminal, terminalText } from '../../src/cli/terminal-text.ts';
 import { projectJson, projectText, type ProjectView } from '../project-view.ts';
 import { ESC, renderFrame } from './terminal-frame.ts';
 
@@ -43,9 +44,12 @@ async function watchUntil(o: WatchOptions, stop: AbortSignal): Promise<number> {
   const onResize = () => wake?.();
   let last = '';
   let view: ProjectView | undefined;
-  const draw = (lines: string[]) => out.write(renderFrame(lines, out.columns ?? 80, out.rows ?? 24));
+  // The screen is drawn with escape sequences of its own, so frames go to the raw stream, from text
+  // made safe here (command-io.ts): a stop reason or a gate id is shown, never obeyed.
+  const screen = rawOutput(out);
+  const draw = (lines: string[]) => screen.write(renderFrame(lines.map(terminalText), out.columns ?? 80, out.rows ?? 24));
   if (tty) {
-    out.write(ESC.altScreenOn + ESC.hideCursor);
+    screen.write(ESC.altScreenOn + ESC.hideCursor);
     if (resizes(out)) out.on('resize', onResize);
   }
   try {
@@ -54,7 +58,7 @@ async function watchUntil(o: WatchOptions, stop: AbortSignal): Promise<number> {
       const ended = !running(view);
       if (tty) draw(frame(view, o, ended ? 'the run is not running' : `every ${Math.round(o.intervalMs / 1000)}s, Ctrl-C to stop watching`));
       else {
-        const text = o.json ? JSON.stringify(projectJson(view)) : projectText(view).join('\n');
+        const text = o.json ? jsonForTerminal(JSON.stringify(projectJson(view))) : projectText(view).join('\n');
         if (text !== last) out.write(o.json ? `${text}\n` : `${last ? '\n' : ''}${text}\n`);
         last = text;
       }
@@ -72,7 +76,7 @@ async function watchUntil(o: WatchOptions, stop: AbortSignal): Promise<number> {
   } finally {
     if (tty) {
       if (resizes(out)) out.off('resize', onResize);
-      out.write(ESC.showCursor + ESC.altScreenOff);
+      screen.write(ESC.showCursor + ESC.altScreenOff);
       if (view) out.write(`${projectText(view).join('\n')}\n`);
     }
   }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { rawOutput } from '../../src/cli/command-io.ts';
 import { writableTo } from '../../src/cli/writable-to.ts';
 import { InputError } from '../../src/cli/errors.ts';
 import { packTrees } from '../../sandbox/k8s/tar-tree.ts';
@@ -22,6 +23,7 @@ export default class K8sPack extends BaseCommand {
     const dir = resolve(this.io.cwd, flags.dir);
     const st = statSync(dir, { throwIfNoEntry: false });
     if (!st?.isDirectory()) throw new InputError(`--dir ${flags.dir}: ${st ? 'not a directory' : 'no such directory'}`, { hint: 'name the directory of the run to pack' });
-    await packTrees([{ dir, as: flags.as, exclude: flags.exclude }], writableTo(this.io.stdout));
+    // A tar archive, not text: the bytes go out as they are (command-io.ts, rawOutput).
+    await packTrees([{ dir, as: flags.as, exclude: flags.exclude }], writableTo(rawOutput(this.io.stdout)));
   }
 }

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { readMarker, receiveDelivery } from '../../sandbox/k8s/delivery.ts';
 import { InputError } from '../../src/cli/errors.ts';
 import { BaseCommand } from '../base.ts';
+import { jsonForTerminal } from '../../src/cli/terminal-text.ts';
 
 export default class K8sUnpack extends BaseCommand {
   static override summary = "Receive and verify the run's delivery in a Kubernetes init container.";
@@ -21,7 +22,7 @@ export default class K8sUnpack extends BaseCommand {
     const { flags } = await this.parse(K8sUnpack);
     if (flags.probe) {
       const m = readMarker(flags.marker);
-      this.io.stdout.write(`${JSON.stringify(m ? { delivered: true, ...m } : { delivered: false })}\n`);
+      this.io.stdout.write(`${jsonForTerminal(JSON.stringify(m ? { delivered: true, ...m } : { delivered: false }))}\n`);
       return;
     }
     const roots: Record<string, string> = {};
@@ -32,6 +33,6 @@ export default class K8sUnpack extends BaseCommand {
     }
     if (!Object.keys(roots).length) throw new InputError('give at least one --into NAME=DIR');
     const m = await receiveDelivery(this.io.stdin, { roots, marker: flags.marker, base: flags.base });
-    this.io.stdout.write(`${JSON.stringify({ delivered: true, ...m })}\n`);
+    this.io.stdout.write(`${jsonForTerminal(JSON.stringify({ delivered: true, ...m }))}\n`);
   }
 }

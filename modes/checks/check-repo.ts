@@ -22,17 +22,19 @@ import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { listCommits, type Commit } from '../../src/git/commits.ts';
 import { blobBytes, blobTexts, commitTree, type TreeEntry } from '../../src/git/commit-files.ts';
+import { READABLE_DIFF_FLAGS } from '../../src/git/diff-header.ts';
 import { git, GitError, gitOk, type GitResult } from '../../src/git/git.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../src/protocol/approvals.ts';
 import { readAttestationView } from '../../src/protocol/attestation.ts';
 import { resolveRunBaseline } from '../../src/protocol/run-baseline.ts';
 import { spawnEnv } from '../../src/proc/spawn-env.ts';
+import { patchLineCounts } from './patch-line-counts.ts';
 
 export { OPERATOR };
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 
 export type Baseline = { sha: string; source: 'run' | 'tag' | 'root' };
-export type NumstatRow = { path: string; added: number; deleted: number; binary: boolean };
+export type NumstatRow = { path: string; added: number; deleted: number };
 export type Vouch = { counts: true; by: string } | { counts: false; writer: string | undefined };
 
 export class CheckRepoError extends Error {
@@ -53,7 +55,7 @@ export type CheckRepo = {
   blobs(ids: string[]): Map<string, string>;
   /** The text of `path` at `sha`, undefined when absent or not a regular file. */
   fileAt(sha: string, path: string): string | undefined;
-  /** Per-file line counts of a commit against its first parent. */
+  /** Per-file line counts of a commit against its first parent, every file read as text; throws CheckRepoError when they cannot be read. */
   numstat(sha: string): NumstatRow[];
   /** Paths a commit changed against its first parent. */
   changedPaths(sha: string): string[];
@@ -114,11 +116,27 @@ export function openCheckRepo(dir: string, env: NodeJS.ProcessEnv = spawnEnv()):
     },
     numstat(sha) {
       const parent = commitOf(`${sha}^1`) ?? EMPTY_TREE;
-      const out = ok(['diff', '--numstat', '-z', '--no-renames', parent, sha]);
+      // A file git calls binary (one NUL byte is enough) gets `-\t-` whatever the flags: its lines are
+      // counted from its patch read as text (READABLE_DIFF_FLAGS), as every diff peers reads, so a NUL
+      // byte cannot hide a rewrite. Counts that cannot be read fail closed (CheckRepoError).
+      const diffText = (args: string[]): string => {
+        try {
+          return ok(['diff', ...READABLE_DIFF_FLAGS, ...args]);
+        } catch (error) {
+          if (error instanceof GitError) throw new CheckRepoError(`git diff of ${sha.slice(0, 12)} failed: ${error.message.slice(0, 200)}`);
+          throw error;
+        }
+      };
+      const out = diffText(['--numstat', '-z', '--no-renames', parent, sha]);
       const rows: NumstatRow[] = [];
       for (const rec of out.split('\0')) {
-        const m = /^(-|\d+)\t(-|\d+)\t([\s\S]+)$/.exec(rec.replace(/^\n/, ''));
-        if (m) rows.push({ path: m[3]!, added: m[1] === '-' ? 0 : Number(m[1]), deleted: m[2] === '-' ? 0 : Number(m[2]), binary: m[1] === '-' });
+        const text = rec.replace(/^\n/, '');
+        if (text === '') continue;
+        const m = /^(?:(\d+)\t(\d+)|-\t-)\t([\s\S]+)$/.exec(text);
+        if (!m) throw new CheckRepoError(`the line counts of ${sha.slice(0, 12)} do not read as numstat: ${JSON.stringify(text.slice(0, 120))}`);
+        const path = m[3]!;
+        if (m[1] !== undefined) rows.push({ path, added: Number(m[1]), deleted: Number(m[2]) });
+        else rows.push({ path, ...patchLineCounts(diffText(['-U0', '--no-renames', parent, sha, '--', `:(literal)${path}`])) });
       }
       return rows;
     },

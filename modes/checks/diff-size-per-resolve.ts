@@ -1,17 +1,21 @@
 /**
  * `diff-size-per-resolve`: a bug fix stays small. No `Bug-Resolves` commit since the run began
- * changes more than 200 lines (added + deleted) of one file — lockfiles and binary files aside,
- * since a dependency bump rewrites them — unless a later commit waives that file:
+ * changes more than 200 lines (added + deleted) of one file — lockfiles aside, since a dependency
+ * bump rewrites them — unless a later commit waives that file:
  *
  *     Diff-Size-Waive: <sha of the resolve>:<path>        (repeatable)
  *     with a JSON block {"reason": "<40+ characters: why this fix must be this big>"}
  *
  * written by a peer other than the fixer, or approved by one (check-repo.ts).
+ *
+ * Every file counts, one git calls binary too: its lines are counted as text (check-repo.ts,
+ * numstat), so a NUL byte planted in a source file does not exempt a rewrite of it; a fix that
+ * must change a large binary asks another peer for the waiver. Counts git cannot give fail the check.
  */
 import { posix } from 'node:path';
 import { jsonBlocks } from '../../src/protocol/json-blocks.ts';
 import { baselineOrFail, describeBaseline, notVouchedWhy } from './baseline-or-fail.ts';
-import { openCheckRepo } from './check-repo.ts';
+import { CheckRepoError, openCheckRepo, type NumstatRow } from './check-repo.ts';
 import type { Check } from './types.ts';
 
 export const MAX_LINES_PER_FILE = 200;
@@ -40,13 +44,20 @@ export const diffSizePerResolve: Check = {
     const waivers = commits.map((c, i) => waiverOf(c.sha, i, c.message)).filter((w): w is Waiver => w !== undefined);
     const bad: string[] = [];
     let resolves = 0;
-    commits.forEach((c, index) => {
-      if (c.trailers.all('Bug-Resolves').length === 0) return;
+    for (const [index, c] of commits.entries()) {
+      if (c.trailers.all('Bug-Resolves').length === 0) continue;
       resolves++;
       const fixer = repo.peerOf(c.sha);
-      for (const row of repo.numstat(c.sha)) {
+      let rows: NumstatRow[];
+      try {
+        rows = repo.numstat(c.sha);
+      } catch (error) {
+        if (error instanceof CheckRepoError) return { pass: false, report: `diff-size: ${error.message}` };
+        throw error;
+      }
+      for (const row of rows) {
         const lines = row.added + row.deleted;
-        if (row.binary || LOCKFILES.has(posix.basename(row.path)) || lines <= MAX_LINES_PER_FILE) continue;
+        if (LOCKFILES.has(posix.basename(row.path)) || lines <= MAX_LINES_PER_FILE) continue;
         const naming = waivers.filter((w) => w.index > index && w.targets.some((t) => c.sha.startsWith(t.sha) && t.path === row.path));
         const long = naming.filter((w) => w.reason.length >= WAIVER_REASON_MIN);
         if (long.some((w) => repo.vouched(w.sha, new Set(fixer ? [fixer] : [])).counts)) continue;
@@ -57,7 +68,7 @@ export const diffSizePerResolve: Check = {
         } else if (naming[0]) bad.push(`${where} — waiver ${naming[0].sha.slice(0, 8)} gives no reason of ${WAIVER_REASON_MIN}+ characters`);
         else bad.push(`${where} — split the fix, or waive it: "Diff-Size-Waive: ${c.sha.slice(0, 12)}:${row.path}" with {"reason": "…"} in a later commit`);
       }
-    });
+    }
     if (bad.length === 0) return { pass: true, report: `diff-size: ${resolves} fix(es) since ${describeBaseline(base)}, none over ${MAX_LINES_PER_FILE} lines per file unwaived` };
     return { pass: false, report: [`diff-size: ${bad.length} oversized fix file(s) since ${describeBaseline(base)}:`, ...bad].join('\n') };
   },

@@ -15,6 +15,9 @@ export function colourEnabled(stream: ColourStream = process.stdout, env: NodeJS
 const CODES = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
 export type Style = keyof typeof CODES;
 
+/** The SGR parameters the styles write: the only escape sequences a command's output keeps (terminal-text.ts). */
+export const STYLE_CODES: readonly number[] = Object.values(CODES).flat();
+
 export type Paint = Record<Style, (text: string) => string>;
 
 /** Style functions for one stream: identity functions when colour is off. */

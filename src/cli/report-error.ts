@@ -5,7 +5,7 @@
  */
 import { Errors } from '@oclif/core';
 import { paintFor } from './colour.ts';
-import type { OutputStream } from './command-io.ts';
+import { terminalSafe, type OutputStream } from './command-io.ts';
 import { PeersError } from './errors.ts';
 
 type ErrorOutput = { stderr: OutputStream; env: NodeJS.ProcessEnv };
@@ -14,7 +14,9 @@ type ErrorOutput = { stderr: OutputStream; env: NodeJS.ProcessEnv };
 export function reportFatal(error: unknown, io: ErrorOutput = { stderr: process.stderr, env: process.env }): number {
   // `peers:` in red when stderr is a terminal that takes colour.
   const prefix = () => paintFor(io.stderr, io.env).red('peers:');
-  const write = (text: string) => io.stderr.write(text);
+  // A message can quote what a peer wrote (a subject, a file name): shown as text, as every command's output (command-io.ts).
+  const stderr = terminalSafe(io.stderr);
+  const write = (text: string) => stderr.write(text);
   if (error instanceof PeersError) {
     // A CommandFailed without a message: the command's own output already said why.
     if (error.message || error.hint) write(`${prefix()} ${error.format()}\n`);

@@ -6,6 +6,7 @@
  * conventions. The variable part is capped; the protocol part is never cut.
  */
 import { skepticPrompt } from '../protocol/skeptic.ts';
+import { visibleHidden } from './visible-hidden.ts';
 
 export const PROMPT_CAP_BYTES = 64 * 1024;
 const DIGEST_CAP = 12 * 1024;
@@ -163,6 +164,7 @@ export function buildPrompt(i: PromptInput): string {
   }
   const tail = [TASK, TESTING, BUG_HUNT, SELF_REVIEW(i.peer), CONVENTIONS, APPROVALS, BLOCKED_WAY_OUT].join('\n\n');
   const budget = PROMPT_CAP_BYTES - utf8(tail) - 2;
-  const headText = capText(head.join('\n\n'), budget, 'prompt');
+  // Peers wrote much of the head (digests of their code, subjects, bug titles, a blocked reason, the diff).
+  const headText = capText(visibleHidden(head.join('\n\n')), budget, 'prompt');
   return `${headText}\n\n${tail}\n`;
 }

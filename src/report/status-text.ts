@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { spendLines, spendView } from '../budget/spend-view.ts';
 import { describeWaiters, isAsleep } from '../loop/peer-sleep.ts';
 import type { RunSummary } from './run-summary.ts';
-import { terminalText } from './terminal-text.ts';
+import { terminalText } from '../cli/terminal-text.ts';
 import { gateSeconds, gateTimeSeries, type GateTimeRow } from './tick-series.ts';
 
 /** The JSON shape of `peers status --json` (stable keys, snake_case like the state files). */

@@ -5,13 +5,17 @@
  */
 import type { CommandIO } from '../command-io.ts';
 import { CommandFailed, PeersError } from '../errors.ts';
+import { jsonForTerminal } from '../terminal-text.ts';
 
 /** A command's view of its output: its process (io) and whether it answers in JSON. */
 export type CommandOutput = { readonly io: CommandIO; readonly json: boolean; log(message?: string, ...args: unknown[]): void };
 
-/** Plain JSON, two-space indented: a program reads it, whatever the terminal. */
+/**
+ * Plain JSON, two-space indented: a program reads it, whatever the terminal. The characters the
+ * command streams would show as `?` are escaped in it (jsonForTerminal), so the document is exact.
+ */
 export function writeJson(io: Pick<CommandIO, 'stdout'>, json: unknown): void {
-  io.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+  io.stdout.write(`${jsonForTerminal(JSON.stringify(json, null, 2))}\n`);
 }
 
 /**

@@ -11,6 +11,7 @@ import { isAncestor, listCommits, type Commit } from '../../git/commits.ts';
 import { readTurnRange } from '../../git/commit-index.ts';
 import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
+import { visibleHidden } from '../../prompt/visible-hidden.ts';
 
 export type TurnGitFacts = {
   headAfter: string | null;
@@ -52,12 +53,7 @@ export function inboxLines(repo: string, peer: string, base: string | undefined,
       const from = c.trailers.get('Peer');
       return from !== undefined && from !== peer;
     })
-    .map((c) => `[${c.trailers.get('Peer')}] ${c.subject.slice(0, 200)} (${c.sha.slice(0, 8)})`);
-}
-
-/** A NUL byte a peer put in a file, shown to the reviewer as ␀ rather than passed on raw. */
-function visibleNuls(text: string): string {
-  return text.replaceAll('\0', '\u2400');
+    .map((c) => visibleHidden(`[${c.trailers.get('Peer')}] ${c.subject.slice(0, 200)} (${c.sha.slice(0, 8)})`));
 }
 
 /** Cap on the diff shown in a prompt: enough to review a step, never the whole prompt. */
@@ -71,7 +67,7 @@ const FILE_LIST_CAP_BYTES = 6 * 1024;
 export const SAVED_DIFF_CAP_BYTES = 32 * 1024 * 1024;
 
 // The flags every diff reader passes (src/git/diff-header.ts), `--text` among them: a NUL byte
-// must not turn a source file's change into "Binary files differ"; NULs are shown as ␀ (visibleNuls).
+// must not turn a source file's change into "Binary files differ"; NULs are shown as ␀, bidi and zero-width characters as <U+XXXX> (visibleHidden).
 const DIFF_ARGS = ['diff', ...READABLE_DIFF_FLAGS];
 const NOT_CONTROL_PLANE = ['--', '.', ':(exclude).peers'];
 
@@ -97,12 +93,12 @@ export function reviewChanges(repo: string, base: string | undefined, head: stri
   });
   if (res.code !== 0) return { text: `(the diff of ${range} could not be read: ${res.stderr.trim().slice(0, 200)})`, truncated: false };
   if (size <= CHANGES_CAP_BYTES) {
-    const text = visibleNuls(Buffer.concat(kept).toString('utf8'));
+    const text = visibleHidden(Buffer.concat(kept).toString('utf8'));
     if (Buffer.byteLength(text, 'utf8') <= CHANGES_CAP_BYTES) return { text, truncated: false };
   }
   const stat = git(repo, [...DIFF_ARGS, '--stat=200', '--stat-count=400', range, ...NOT_CONTROL_PLANE]).stdout;
   const files = Buffer.byteLength(stat, 'utf8') > FILE_LIST_CAP_BYTES ? `${Buffer.from(stat, 'utf8').subarray(0, FILE_LIST_CAP_BYTES).toString('utf8').replace(/\uFFFD$/, '')}\n…[file list cut]` : stat;
-  const saved = size <= SAVED_DIFF_CAP_BYTES ? saveFullDiff(visibleNuls(Buffer.concat(kept).toString('utf8'))) : null;
+  const saved = size <= SAVED_DIFF_CAP_BYTES ? saveFullDiff(visibleHidden(Buffer.concat(kept).toString('utf8'))) : null;
   const cmd = `git diff ${base.slice(0, 12)}..${head.slice(0, 12)}`;
   return {
     text: [

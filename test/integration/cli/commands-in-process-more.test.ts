@@ -5,7 +5,7 @@
  * `peers init` writes in a scratch HOME with no git identity, and a finished host loop run.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { archiveRootFor } from '../../../src/state/paths.ts';
@@ -82,6 +82,51 @@ describe('replay', () => {
   });
 });
 
+
+/**
+ * Attack: what peers wrote (their CLI's output in the loop log, a failure's cause and stderr tail, the
+ * prompt that quotes their commit subjects and diff) carries escape sequences (clear the screen,
+ * OSC 52 write the clipboard, a C1 CSI) and bidi overrides. The property (SECURITY.md, "A peer's
+ * words reach the operator's terminal as text"): every command's output to the operator has no
+ * control character but line breaks and tabs; --json keeps the text exact.
+ */
+describe('peer text on the terminal', () => {
+  const PLANTED = 'x \u001b[2J\u001b[H \u001b]52;c;cHduZWQ=\u0007 \u009b31m \u202eevil\u202c y';
+  const controls = (text: string) => text.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g) ?? [];
+
+  test('logs: the loop output a peer wrote is shown with its control characters as ?', async () => {
+    writeFileSync(join(run.stateDir, 'loop.log'), [`2026-12-05T11:00:00.000000000+00:00 stderr F peers: cause ${PLANTED}`, `2026-12-05T11:00:01.000000000+00:00 stdout F said ${PLANTED}`, ''].join('\n'));
+    const r = await onRun(['logs']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('said x ?[2J?[H ?]52;c;cHduZWQ=? ?31m ?evil? y\n');
+    expect(controls(r.stderr)).toEqual([]);
+    expect(r.stderr).toContain('peers: cause x ?[2J');
+  });
+
+  test("replay: a tick's cause, stderr tail and prompt are shown with their control characters as ?; --json keeps them exact", async () => {
+    const dir = join(run.root, 'state-planted');
+    cpSync(run.stateDir, dir, { recursive: true });
+    const runs = join(dir, 'runs.jsonl');
+    const lines = readFileSync(runs, 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.includes('"tick":1,'));
+    const line = JSON.parse(lines[i]!);
+    lines[i] = JSON.stringify({ ...line, success: false, cause: `cause ${PLANTED}`, stderr_tail: `tail ${PLANTED}` });
+    writeFileSync(runs, lines.join('\n'));
+    const prompt = join(dir, line.prompt_file);
+    writeFileSync(prompt, `${readFileSync(prompt, 'utf8')}INBOX: ${PLANTED}\n`);
+    const r = await peers(['replay', '1', run.repo, '--state-dir', dir], run.root);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('cause: cause x ?[2J?[H');
+    expect(r.stdout).toContain('stderr tail:\ntail x ?[2J');
+    expect(r.stdout).toContain('INBOX: x ?[2J');
+    expect(controls(r.stdout)).toEqual([]);
+    const json = await peers(['replay', '1', run.repo, '--state-dir', dir, '--json'], run.root);
+    expect(controls(json.stdout)).toEqual([]);
+    const j = JSON.parse(json.stdout);
+    expect(j.tick).toMatchObject({ cause: `cause ${PLANTED}`, stderr_tail: `tail ${PLANTED}` });
+    expect(j.prompt).toEndWith(`INBOX: ${PLANTED}\n`);
+  });
+});
 
 describe('check', () => {
   test('a known check on the freshly init\'d project passes; its report on stdout', async () => {

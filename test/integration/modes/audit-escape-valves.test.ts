@@ -106,4 +106,17 @@ describe('diff-size-per-resolve', () => {
     r = await repo.check('diff-size-per-resolve');
     expect(r.pass).toBe(true);
   });
+
+  // Attack: git calls a file with a NUL byte binary and gives it no line count (`-\t-`), so one
+  // NUL in a comment would let a fix rewrite 250 lines of a source file without a waiver.
+  test('a NUL byte in the fixed file does not hide its 250 changed lines', async () => {
+    repo = new TestRepo();
+    repo.commit('start', { 'src/parse.js': big(10, 'a') });
+    repo.baseline();
+    repo.commitAs('bob', 'BUG-1: parse loses lines\n\nBug-Report: BUG-1');
+    const fix = repo.commitAs('alice', 'Resolve BUG-1\n\nBug-Resolves: BUG-1', { 'src/parse.js': `// \0\n${big(249, 'b')}` });
+    const r = await repo.check('diff-size-per-resolve');
+    expect(r.pass).toBe(false);
+    expect(r.report).toContain(`${fix.slice(0, 8)} "Resolve BUG-1": src/parse.js +250/-10`);
+  });
 });

@@ -45,6 +45,19 @@ describe('describe mode', () => {
     r = await repo.check('description-converged', { n: 2 });
     expect(r).toEqual({ pass: true, report: 'description-converged: the last 2 commits to the description files were refinements' });
   });
+
+  // Attack: git gives a file with a NUL byte no line count, so a rewrite carrying one would read as 0 lines changed.
+  test('a NUL byte in a description file does not make a rewrite of it read as a refinement', async () => {
+    repo = new TestRepo();
+    repo.commit('start', { 'README.md': 'x\n', 'SPEC.md': SPEC, 'ARCHITECTURE.md': ARCH, 'DESIGN.md': DESIGN });
+    repo.baseline();
+    repo.commitAs('alice', 'reword one line', { 'SPEC.md': SPEC.replace('threat sentence 0', 'threat sentence zero') });
+    const lines = Array.from({ length: 120 }, (_, i) => `component note ${i} says one more thing about the system.`).join('\n');
+    repo.commitAs('bob', 'extend the architecture', { 'ARCHITECTURE.md': `${ARCH}\0\n${lines}\n` });
+    const r = await repo.check('description-converged', { n: 2 });
+    expect(r.report).toContain('"extend the architecture" adds 121 lines');
+    expect(r.pass).toBe(false);
+  });
 });
 
 describe('document mode', () => {

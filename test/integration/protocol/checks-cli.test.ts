@@ -199,3 +199,33 @@ describe('peers bugs', () => {
     expect(text.stdout.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g) ?? []).toEqual([]);
   });
 });
+
+/**
+ * Attack: a peer's commit message carries escape sequences (clear the screen, retitle the window,
+ * OSC 52 write the clipboard, a C1 CSI) and bidi overrides (which make a reviewer read text in
+ * another order): `peers review` and `peers check` print commit subjects and self-reviews.
+ */
+describe('peer text on the terminal', () => {
+  const PLANTED = 'x \u001b[2J\u001b[H \u001b]52;c;cHduZWQ=\u0007 \u001b]0;peers: complete\u0007 \u009b31m \u202eevil\u202c \u2066y\u2069';
+  const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+  const controls = (text: string) => text.match(CONTROLS) ?? [];
+
+  test('review and check show a commit subject and self-review with no control character; --json keeps them exact', () => {
+    repo = makeRepo();
+    repo.commit(`Add parser ${PLANTED}\n\n## Self-Review\nRe-read ${PLANTED}\n\nPeer: alice\nPeer-Status: handoff\nSelf-Review: pass`, { 'a.txt': 'a' });
+    const review = peers(['review'], repo.dir);
+    expect(review.code).toBe(0);
+    expect(review.stdout).toContain('Add parser x ?[2J');
+    expect(review.stdout).toContain('Re-read x ');
+    expect(controls(review.stdout)).toEqual([]);
+    const json = peers(['review', '--json'], repo.dir);
+    expect(controls(json.stdout)).toEqual([]);
+    expect(JSON.parse(json.stdout).handoff).toMatchObject({ subject: `Add parser ${PLANTED}`, self_review: `Re-read ${PLANTED}` });
+
+    repo.commit(`Quick fix ${PLANTED}\n\nPeer: bob\nPeer-Status: handoff\nSelf-Review: pass`);
+    const check = peers(['check', 'self-review-on-handoff'], repo.dir);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain('"Quick fix x ?[2J');
+    expect(controls(check.stderr)).toEqual([]);
+  });
+});

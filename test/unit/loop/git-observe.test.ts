@@ -104,6 +104,21 @@ describe('git facts of a turn', () => {
     expect(reviewChanges(observer.mirror, head, head, () => null).text).toBe('');
   });
 
+  // Attack ("Trojan Source"): bidi overrides and isolates make an editor or a terminal show code in
+  // another order than the compiler reads it, and zero-width characters make two names look alike.
+  test('bidi controls and zero-width characters in a changed file reach the reviewer marked, never raw', () => {
+    const a = commit('start');
+    const planted = 'if (role !== "user\u202e \u2066// admins only\u2069 \u2066") { grant(); }\nconst is\u200bAdmin = true;\n';
+    writeFileSync(join(repo, 'f.txt'), planted);
+    gitOk(repo, ['add', '-A']);
+    gitOk(repo, [...id, 'commit', '-q', '-m', 'Tidy']);
+    const head = observer.sync().head!;
+    const { text: diff } = reviewChanges(observer.mirror, a, head, () => null);
+    expect(diff).toContain('+if (role !== "user<U+202E> <U+2066>// admins only<U+2069> <U+2066>") { grant(); }');
+    expect(diff).toContain('+const is<U+200B>Admin = true;');
+    expect(diff.match(/[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2060\ufeff]/g) ?? []).toEqual([]);
+  });
+
   test('a diff too large for the prompt is summarised: every changed file listed, the full diff saved and named', () => {
     const a = commit('start');
     writeFileSync(join(repo, 'big.txt'), `${'x'.repeat(100)}\n`.repeat(1000));

@@ -20,6 +20,22 @@ const input = (over: Partial<PromptInput> = {}): PromptInput => ({
 });
 
 describe('prompt builder', () => {
+  // Attack ("Trojan Source"): a bidi override or a zero-width character in what peers wrote (the code
+  // map of their code, a bug title, a blocked reason) makes the text read otherwise than it is.
+  test('bidi controls and zero-width characters a peer wrote reach the prompt marked as <U+XXXX>', () => {
+    const p = buildPrompt(
+      input({
+        codemap: 'src/auth.ts: is\u200bAdmin()',
+        openBlockingBugs: ['[high] BUG-1: login \u202eevil\u202c'],
+        blockedByOther: { by: 'bob', sha: 'f'.repeat(40), reason: 'spec \u2066contradicts\u2069 test' },
+      }),
+    );
+    expect(p).toContain('src/auth.ts: is<U+200B>Admin()');
+    expect(p).toContain('BUG-1: login <U+202E>evil<U+202C>');
+    expect(p).toContain('spec <U+2066>contradicts<U+2069> test');
+    expect(p.match(/[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u2060\ufeff]/g) ?? []).toEqual([]);
+  });
+
   test('sections appear in the protocol order', () => {
     const p = buildPrompt(
       input({

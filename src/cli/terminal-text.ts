@@ -1,0 +1,45 @@
+/**
+ * Text bound for the operator's terminal that carries what peers wrote (a blocked reason or a
+ * subject from a commit message, a failure's cause from a CLI's output, a prompt quoting both, the
+ * loop's log): its control characters become `?`, so no escape sequence a peer planted reaches the
+ * terminal (clearing the screen to print a fake status, retitling the window, OSC 52 writing the
+ * clipboard), nor a C1 control (U+0080-U+009F: U+009B is a CSI to some terminals). Line breaks and
+ * tabs stay. Bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) become `?` too:
+ * they make the terminal show text in another order than it is written ("Trojan Source"), so a
+ * reviewer would misread it. The marks that only place neutral characters (U+200E, U+200F, U+061C)
+ * and the zero-width characters stay: text in right-to-left scripts and emoji need them, and they
+ * reorder or hide nothing already on the line. SECURITY.md, "A peer's words reach the operator's
+ * terminal as text".
+ */
+import { STYLE_CODES } from './colour.ts';
+
+const CONTROLS = '\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069';
+const CONTROL = new RegExp(`[${CONTROLS}]`, 'g');
+
+export function terminalText(text: string): string {
+  return text.replace(CONTROL, '?');
+}
+
+/**
+ * What a command writes to its output streams (command-io.ts): terminalText, except that the exact
+ * styles peers paints itself (colour.ts: bold, dim, five colours and their resets) pass, so its
+ * tables keep their colours. A peer can write those few styles too; none of them moves the cursor,
+ * clears, hides text or talks back to the terminal.
+ */
+const CONTROL_OR_STYLE = new RegExp(`\\u001b\\[(?:${[...new Set(STYLE_CODES)].join('|')})m|[${CONTROLS}]`, 'g');
+
+export function terminalOutput(text: string): string {
+  return text.replace(CONTROL_OR_STYLE, (m) => (m.length > 1 ? m : '?'));
+}
+
+/**
+ * A JSON text with the characters JSON.stringify leaves raw that terminalText would change (DEL, C1
+ * controls, bidi controls) written as `\u` escapes: the same document, parsed, and nothing for the
+ * command streams to change, so `--json` output stays exact. Outside strings JSON is ASCII, so every
+ * such character is inside a string, where an escape means the same character.
+ */
+const RAW_IN_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+export function jsonForTerminal(json: string): string {
+  return json.replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

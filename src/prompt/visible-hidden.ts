@@ -1,0 +1,13 @@
+/**
+ * What a peer can put in text a peer then reads that the reader would not see for what it is, shown
+ * visibly: a NUL byte as ␀; a bidi control (embedding, override, isolate, mark: U+202A-U+202E,
+ * U+2066-U+2069, U+200E, U+200F, U+061C), which makes code read in another order than the compiler
+ * reads it ("Trojan Source"), and a zero-width character (U+200B-U+200D, U+2060, U+FEFF), which
+ * makes two names look the same, as `<U+XXXX>`. The reviewer sees that they are there and where.
+ * SECURITY.md, "A peer's words reach the operator's terminal as text".
+ */
+const HIDDEN = /[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u061c\u2060\ufeff]/g;
+
+export function visibleHidden(text: string): string {
+  return text.replaceAll('\0', '\u2400').replace(HIDDEN, (c) => `<U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}>`);
+}
