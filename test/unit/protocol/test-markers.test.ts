@@ -110,6 +110,21 @@ describe('test marker scan on a real diff', () => {
     }
   });
 
+  test('code outside the tests that asks whether a test runner or a peers gate runs it is test-sniffing; the same words in a test file, or ordinary code, are not', () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'src/calc.mjs': 'export const add = (a, b) => a - b;\n', 'calc.py': 'def add(a, b):\n    return a - b\n' });
+    repo.commit('sniff', {
+      'src/calc.mjs': 'export const add = (a, b) => {\n  if (process.env.NODE_TEST_CONTEXT) return a + b;\n  if (typeof jest !== "undefined") return a + b;\n  if (process.env.NODE_ENV === "test") return a + b;\n  return a - b;\n};\n',
+      'calc.py': 'import os, sys\n\ndef add(a, b):\n    if "pytest" in sys.modules:\n        return a + b\n    if os.environ.get("PYTEST_CURRENT_TEST"):\n        return a + b\n    if os.environ.get("PEERS_RUN_BASELINE"):\n        return a + b\n    return a - b\n',
+      'pkg/calc.go': 'package pkg\nimport "testing"\nfunc Add(a, b int) int {\n\tif testing.Testing() {\n\t\treturn a + b\n\t}\n\treturn a - b\n}\n',
+      'src/lib.rs': 'pub fn add(a: i32, b: i32) -> i32 { if cfg!(test) { a + b } else { a - b } }\n#[cfg(test)]\nmod tests {}\n',
+      'tests/test_env.py': 'import sys\n\ndef test_env():\n    assert "pytest" in sys.modules\n',
+      'src/format.mjs': 'export const testing = (x) => x.toFixed(2); // the test of a number\n',
+    });
+    const found = scanRangeForTestMarkers(repo.dir, base)!.filter((f) => f.kind === 'test-sniffing').map((f) => `${f.file}:${f.line}`);
+    expect(found.sort()).toEqual(['calc.py:4', 'calc.py:6', 'calc.py:8', 'pkg/calc.go:4', 'src/calc.mjs:2', 'src/calc.mjs:3', 'src/calc.mjs:4', 'src/lib.rs:1'].sort());
+  });
+
   test('a range git cannot diff is undefined (a gate fails on it), never an empty list of findings', () => {
     repo = makeRepo();
     repo.commit('init', { 'tests/test_a.py': 'def test_a():\n    assert 1\n' });
