@@ -99,7 +99,7 @@ function kindOf(line: string): string {
     while (argv[i] === '-c' || argv[i] === '-C' || argv[i]?.startsWith('--')) i += argv[i]!.startsWith('--') ? 1 : 2;
     return `git ${argv[i] ?? ''}`.trim();
   }
-  if (name === 'sh' && argv[1] === '-c') return argv[2]?.startsWith('( (trap') ? 'sh (process-group guard)' : argv[2]?.startsWith('git-upload-pack') ? 'sh (git transport)' : 'sh';
+  if (name === 'sh' && argv[1] === '-c') return /^\( \(?trap /.test(argv[2] ?? '') ? 'sh (process-group guard)' : argv[2]?.startsWith('git-upload-pack') ? 'sh (git transport)' : 'sh';
   return name;
 }
 
