@@ -54,7 +54,7 @@ import { BackgroundGates } from './background-gates.ts';
 import { cheapGoals, recordAtHead, recordProbe } from '../expensive-gates.ts';
 import type { HardGoal } from '../../config/goals-schema.ts';
 import { HistoryFacts } from './history-facts.ts';
-import { runPeerTurn } from './peer-turn.ts';
+import { runPeerTurn, type TurnOutcome } from './peer-turn.ts';
 import { withLedgerSpend } from '../budget-ledger.ts';
 import { LEDGER_UNREADABLE, RunLedger, type TurnMeter } from './run-ledger.ts';
 import { describeWaiters, waitersOf, type Waiter } from '../peer-sleep.ts';
@@ -382,7 +382,7 @@ class LoopRun {
         Object.assign(obs, { metered_by: 'ledger', cli_tokens: obs.tokens_this_tick, cli_usd: obs.usd_this_tick, tokens_this_tick: metered.tokens, usd_this_tick: metered.usd });
       } else obs.metered_by = 'cli';
       // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompts.
-      const edits = this.controlPlaneWarnings(headBefore, obs.head_after);
+      const edits = this.controlPlaneWarnings(headBefore, obs.head_after, outcome.controlPlane);
       obs.warnings_emitted.push(...edits);
       if (edits.length) {
         obs.findings = [...(obs.findings ?? []), { kind: 'control-plane-edit', detail: `${peer}: ${edits.join(' ')}`.slice(0, 600), action: "ignored: the loop enforces its snapshot of .peers/" }];
@@ -571,11 +571,12 @@ class LoopRun {
    * `.peers/` files differ from the snapshot (once per distinct difference, so a lingering
    * uncommitted edit is not repeated every tick).
    */
-  private controlPlaneWarnings(headBefore: string | null, headAfter: string | null): string[] {
+  private controlPlaneWarnings(headBefore: string | null, headAfter: string | null, read: TurnOutcome['controlPlane']): string[] {
     // The pod's clone has no live `.peers/` the peers can reach (masked); committed edits still count.
     const live = this.where.live ? detectControlPlaneEdits(this.repo, this.paths.snapshotDir) : [];
     const key = JSON.stringify(live);
-    const committed = headBefore && headAfter && headBefore !== headAfter ? controlPlaneEditsInRange(this.observer.mirror, headBefore, headAfter) : [];
+    // The turn read them from its diff of the same range; a revert or a restore moved HEAD since.
+    const committed = !headBefore || !headAfter || headBefore === headAfter ? [] : read?.head === headAfter ? read.edits : controlPlaneEditsInRange(this.observer.mirror, headBefore, headAfter);
     const liveIsNew = live.length > 0 && key !== this.warnedEdits;
     this.warnedEdits = key;
     if (!committed.length && !liveIsNew) return [];
