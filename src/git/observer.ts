@@ -176,10 +176,13 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
   const type = looseObjectType(layout.objectsDir, head.sha) === 'commit' ? { code: 0, stdout: 'commit\n' } : git(o.stage, ['cat-file', '-t', head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
   if (type.code !== 0 || type.stdout.trim() !== 'commit') throw new ObserverError(`HEAD of ${o.workDir} (${head.sha.slice(0, 12)}) is ${type.code === 0 ? `a ${type.stdout.trim()}` : 'missing from its object store'}, not a commit`);
   // The stage is ours and only this function writes its ref: a loose ref file, written without a
-  // git process (it names an object `cat-file` just found to be a commit).
+  // git process (it names an object `cat-file` just found to be a commit). Atomic but not durable
+  // (no fsync): it only carries HEAD to the fetch below, and every sync writes it again just before
+  // the fetch that reads it, so what a power cut leaves of it is never read (docs/ARCHITECTURE.md,
+  // "Crash consistency of a tick").
   try {
     mkdirSync(join(o.stage, 'refs', 'peers'), { recursive: true, mode: 0o700 });
-    writeFileAtomic(join(o.stage, RUN_HEAD_REF), `${head.sha}\n`);
+    writeFileAtomic(join(o.stage, RUN_HEAD_REF), `${head.sha}\n`, 0o600, { durable: false });
   } catch (error) {
     throw new ObserverError(`cannot stage HEAD ${head.sha.slice(0, 12)}: ${(error as Error).message}`);
   }
