@@ -187,11 +187,18 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
     throw new ObserverError(`cannot stage HEAD ${head.sha.slice(0, 12)}: ${(error as Error).message}`);
   }
   // The caller that knows the mirror's head (its only writer) skips asking for it.
-  if (o.known !== undefined ? o.known !== head.sha : observedHead(o.mirror) !== head.sha) {
+  const before = o.known !== undefined ? o.known : observedHead(o.mirror);
+  if (before !== head.sha) {
     const f = git(o.mirror, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', o.stage, `+${RUN_HEAD_REF}:${RUN_HEAD_REF}`], { timeoutMs: FETCH_TIMEOUT_MS });
     if (f.code !== 0) throw new ObserverError(`importing ${head.sha.slice(0, 12)} into the trusted mirror failed: ${f.stderr.trim().slice(-400)}`);
   }
-  if (observedHead(o.mirror) !== head.sha) throw new ObserverError(`the trusted mirror did not take ${head.sha.slice(0, 12)}`);
+  // The authority on HEAD's type (the header read above is only a pre-check): a blob or tree the
+  // mirror already holds, named by a loose file forged to read "commit", is taken by the fetch
+  // without a transfer. The mirror then gets its last good head back.
+  if (observedHead(o.mirror) !== head.sha) {
+    git(o.mirror, before ? ['update-ref', RUN_HEAD_REF, before] : ['update-ref', '-d', RUN_HEAD_REF], { timeoutMs: QUICK_TIMEOUT_MS });
+    throw new ObserverError(`the trusted mirror did not take ${head.sha.slice(0, 12)}: it is not a commit`);
+  }
   return { head: head.sha, branch };
 }
 
