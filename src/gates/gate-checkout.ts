@@ -23,7 +23,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { gitOk, isObserverRepo } from '../git/git.ts';
 import { ATTEST_NOTES_REF, BASELINE_TAG, observerRef } from '../git/observer.ts';
@@ -97,7 +97,10 @@ export class GateCheckout {
     const dir = join(this.scratch, `tree-${randomBytes(16).toString('hex')}`);
     this.tree = dir;
     const gitDir = join(dir, '.git');
-    for (const d of ['objects/info', 'refs/heads', 'refs/tags', 'refs/notes']) mkdirSync(join(gitDir, d), { recursive: true, mode: 0o700 });
+    // What git needs of a git dir (HEAD, objects/, refs/) and the refs below: a directory made and
+    // removed per gate run costs more than the write of a file (BENCHMARKS.md, "Loop processes per
+    // tick"); git makes any other (refs/heads/…) itself when a gate's git needs it.
+    for (const d of ['objects/info', 'refs']) mkdirSync(join(gitDir, d), { recursive: true, mode: 0o700 });
     writeFileSync(join(gitDir, 'config'), checkoutConfig(sha.length === 64));
     writeFileSync(join(gitDir, 'HEAD'), `${sha}\n`);
     writeFileSync(join(gitDir, 'objects/info/alternates'), `${realpathSync(join(source, 'objects'))}\n`);
@@ -105,7 +108,9 @@ export class GateCheckout {
     // `peers check`). Both are read as files of the peers-owned source: no git process.
     for (const ref of [ATTEST_NOTES_REF, BASELINE_TAG]) {
       const value = observerRef(source, ref);
-      if (value) writeFileSync(join(gitDir, ref), `${value}\n`);
+      if (!value) continue;
+      mkdirSync(dirname(join(gitDir, ref)), { recursive: true, mode: 0o700 });
+      writeFileSync(join(gitDir, ref), `${value}\n`);
     }
     // `^{commit}`: a tree or blob id is refused, never checked out as if it were a commit.
     gitOk(dir, ['read-tree', '--reset', '-u', `${sha}^{commit}`], { hermetic: true, env: { GIT_DIR: gitDir, GIT_WORK_TREE: dir } });

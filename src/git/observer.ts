@@ -176,19 +176,29 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
   const type = looseObjectType(layout.objectsDir, head.sha) === 'commit' ? { code: 0, stdout: 'commit\n' } : git(o.stage, ['cat-file', '-t', head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
   if (type.code !== 0 || type.stdout.trim() !== 'commit') throw new ObserverError(`HEAD of ${o.workDir} (${head.sha.slice(0, 12)}) is ${type.code === 0 ? `a ${type.stdout.trim()}` : 'missing from its object store'}, not a commit`);
   // The stage is ours and only this function writes its ref: a loose ref file, written without a
-  // git process (it names an object `cat-file` just found to be a commit).
+  // git process (it names an object `cat-file` just found to be a commit). Atomic but not durable
+  // (no fsync): it only carries HEAD to the fetch below, and every sync writes it again just before
+  // the fetch that reads it, so what a power cut leaves of it is never read (docs/ARCHITECTURE.md,
+  // "Crash consistency of a tick").
   try {
     mkdirSync(join(o.stage, 'refs', 'peers'), { recursive: true, mode: 0o700 });
-    writeFileAtomic(join(o.stage, RUN_HEAD_REF), `${head.sha}\n`);
+    writeFileAtomic(join(o.stage, RUN_HEAD_REF), `${head.sha}\n`, 0o600, { durable: false });
   } catch (error) {
     throw new ObserverError(`cannot stage HEAD ${head.sha.slice(0, 12)}: ${(error as Error).message}`);
   }
   // The caller that knows the mirror's head (its only writer) skips asking for it.
-  if (o.known !== undefined ? o.known !== head.sha : observedHead(o.mirror) !== head.sha) {
+  const before = o.known !== undefined ? o.known : observedHead(o.mirror);
+  if (before !== head.sha) {
     const f = git(o.mirror, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', o.stage, `+${RUN_HEAD_REF}:${RUN_HEAD_REF}`], { timeoutMs: FETCH_TIMEOUT_MS });
     if (f.code !== 0) throw new ObserverError(`importing ${head.sha.slice(0, 12)} into the trusted mirror failed: ${f.stderr.trim().slice(-400)}`);
   }
-  if (observedHead(o.mirror) !== head.sha) throw new ObserverError(`the trusted mirror did not take ${head.sha.slice(0, 12)}`);
+  // The authority on HEAD's type (the header read above is only a pre-check): a blob or tree the
+  // mirror already holds, named by a loose file forged to read "commit", is taken by the fetch
+  // without a transfer. The mirror then gets its last good head back.
+  if (observedHead(o.mirror) !== head.sha) {
+    git(o.mirror, before ? ['update-ref', RUN_HEAD_REF, before] : ['update-ref', '-d', RUN_HEAD_REF], { timeoutMs: QUICK_TIMEOUT_MS });
+    throw new ObserverError(`the trusted mirror did not take ${head.sha.slice(0, 12)}: it is not a commit`);
+  }
   return { head: head.sha, branch };
 }
 

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readFileCapped } from '../fs/safe-read.ts';
 import { git } from '../git/git.ts';
+import { diffGitNames, patchLineName, renameLineName } from '../git/diff-header.ts';
 
 export type ControlPlaneChange = 'modified' | 'deleted' | 'added' | 'not-a-regular-file';
 export type ControlPlaneEdit = { path: string; change: ControlPlaneChange };
@@ -100,6 +101,63 @@ export function controlPlaneEditsInRange(repo: string, before: string, after = '
     if (status) edits.push({ path: fields[i + 1] as string, change: change(status) });
   }
   return edits;
+}
+
+/**
+ * The same answer as controlPlaneEditsInRange, read from the headers of a whole-tree
+ * `git diff -M` of the range that another reader streams anyway (the skip-marker scan), so the
+ * turn needs no git call of its own for it. Fed every line of the diff; `edits()` when it ended.
+ * A rename is a deletion of its old name and an addition of its new one, and a path both deleted
+ * and added (a type change, which the patch prints as two entries) is modified: what
+ * `--name-status --no-renames` says.
+ */
+export function controlPlaneDiffReader(): { line(raw: string): void; edits(): ControlPlaneEdit[] } {
+  const found = new Map<string, ControlPlaneChange>();
+  const inControl = (p: string) => p === CONTROL_DIR || p.startsWith(`${CONTROL_DIR}/`);
+  const note = (path: string | undefined, change: ControlPlaneChange) => {
+    if (path === undefined || !inControl(path)) return;
+    const had = found.get(path);
+    found.set(path, had === undefined || had === change ? change : 'modified');
+  };
+  type Section = { from: string; to: string; added: boolean; deleted: boolean; renamed: boolean };
+  let s: Section | null = null;
+  // Header lines come between `diff --git` and the first `@@`; after it, `+++ x` is an added line.
+  let inHeader = false;
+  const close = () => {
+    if (!s) return;
+    if (s.renamed) {
+      note(s.from, 'deleted');
+      note(s.to, 'added');
+    } else note(s.added ? s.to : s.from, s.added ? 'added' : s.deleted ? 'deleted' : 'modified');
+    s = null;
+  };
+  return {
+    line(raw: string) {
+      if (raw.startsWith('diff --git ')) {
+        close();
+        const names = diffGitNames(raw);
+        s = { from: names?.from ?? '', to: names?.to ?? '', added: false, deleted: false, renamed: false };
+        inHeader = true;
+        return;
+      }
+      if (!s || !inHeader) return;
+      const cur: Section = s;
+      if (raw.startsWith('@@')) inHeader = false;
+      else if (raw.startsWith('new file mode')) cur.added = true;
+      else if (raw.startsWith('deleted file mode')) cur.deleted = true;
+      else if (raw.startsWith('rename from ')) {
+        cur.renamed = true;
+        cur.from = renameLineName(raw, 'rename from ') ?? cur.from;
+      } else if (raw.startsWith('rename to ')) cur.to = renameLineName(raw, 'rename to ') ?? cur.to;
+      // The `---`/`+++` names are exact where the `diff --git` line of a name with spaces is not.
+      else if (raw.startsWith('--- ')) cur.from = patchLineName(raw) ?? cur.from;
+      else if (raw.startsWith('+++ ')) cur.to = patchLineName(raw) ?? cur.to;
+    },
+    edits() {
+      close();
+      return [...found].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, change]) => ({ path, change }));
+    },
+  };
 }
 
 export function formatControlPlaneEdits(edits: ControlPlaneEdit[]): string {

@@ -172,11 +172,13 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
 
 /**
  * Findings for `base..head` in a repository, the diff streamed (however large the peers made it);
- * undefined when git cannot read the range: a caller that gates on it must fail, not pass.
+ * undefined when git cannot read the range: a caller that gates on it must fail, not pass (and
+ * `alsoRead` has then seen an incomplete diff).
  */
-export function scanRangeForTestMarkers(repo: string, base: string, head = 'HEAD'): MarkerFinding[] | undefined {
+export function scanRangeForTestMarkers(repo: string, base: string, head = 'HEAD', alsoRead?: (line: string) => void): MarkerFinding[] | undefined {
   const scanner = markerScanner();
-  const res = gitLines(repo, ['diff', '-U0', ...READABLE_DIFF_FLAGS, '-M', `${base}..${head}`], scanner.line);
+  // `alsoRead`: another reader of the same diff (the control-plane paths), one git call for both.
+  const res = gitLines(repo, ['diff', '-U0', ...READABLE_DIFF_FLAGS, '-M', `${base}..${head}`], alsoRead ? (l) => (scanner.line(l), alsoRead(l)) : scanner.line);
   return res.code === 0 ? scanner.findings() : undefined;
 }
 

@@ -27,7 +27,9 @@ export function liveTurnPath(stateDir: string): string {
 }
 
 export function writeLiveTurn(stateDir: string, turn: LiveTurn): void {
-  writeFileAtomic(liveTurnPath(stateDir), `${JSON.stringify(turn)}\n`);
+  // Atomic, not durable (no fsync): a power cut ends the turn it describes, and a file left by a
+  // loop that is gone is stale and ignored anyway (docs/ARCHITECTURE.md, "Crash consistency of a tick").
+  writeFileAtomic(liveTurnPath(stateDir), `${JSON.stringify(turn)}\n`, 0o600, { durable: false });
 }
 
 export function clearLiveTurn(stateDir: string): void {

@@ -55,7 +55,7 @@ import { BackgroundGates } from './background-gates.ts';
 import { cheapGoals, recordAtHead, recordProbe } from '../expensive-gates.ts';
 import type { HardGoal } from '../../config/goals-schema.ts';
 import { HistoryFacts } from './history-facts.ts';
-import { runPeerTurn } from './peer-turn.ts';
+import { runPeerTurn, type TurnOutcome } from './peer-turn.ts';
 import { withLedgerSpend } from '../budget-ledger.ts';
 import { LEDGER_UNREADABLE, RunLedger, type TurnMeter } from './run-ledger.ts';
 import { describeWaiters, waitersOf, type Waiter } from '../peer-sleep.ts';
@@ -243,6 +243,8 @@ class LoopRun {
 
   private readonly repo: string;
   private readonly observer: RunObserver;
+  /** The state as state.json last had it written (runLoop saved it before the first tick). */
+  private saved: LoopState;
 
   constructor(
     private readonly where: RunPlaces,
@@ -261,6 +263,7 @@ class LoopRun {
     private readonly podHealth: PodHealth | undefined,
   ) {
     this.settings = baseSettings;
+    this.saved = state;
     this.repo = where.repo;
     this.observer = where.observer;
     this.history = new HistoryFacts(where.observer.mirror);
@@ -336,9 +339,10 @@ class LoopRun {
       const pre = decidePreTick(this.state, this.runCtx(), conv.input, this.settings);
       this.state = pre.state;
       if (pre.action.kind === 'stop') return this.finish(pre.action.reason);
-      // Persist the pre-tick decisions (red counts, warnings, skeptic re-arm) so a crash during the
-      // turn resumes — or replays the logged tick — from exactly this state.
-      if (this.state !== before) saveState(this.paths.state, this.state);
+      // Persist the gates just measured and the pre-tick decisions (red counts, warnings, skeptic
+      // re-arm) in one write, so a crash during the turn resumes — or replays the logged tick —
+      // from exactly this state (docs/ARCHITECTURE.md, "Crash consistency of a tick").
+      this.persist();
       if (pre.action.kind === 'wait') {
         await this.waitForWake(pre.action.untilMs, pre.action.waiters);
         continue;
@@ -384,7 +388,7 @@ class LoopRun {
         Object.assign(obs, { metered_by: 'ledger', cli_tokens: obs.tokens_this_tick, cli_usd: obs.usd_this_tick, tokens_this_tick: metered.tokens, usd_this_tick: metered.usd });
       } else obs.metered_by = 'cli';
       // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompts.
-      const edits = this.controlPlaneWarnings(headBefore, obs.head_after);
+      const edits = this.controlPlaneWarnings(headBefore, obs.head_after, outcome.controlPlane);
       obs.warnings_emitted.push(...edits);
       if (edits.length) {
         obs.findings = [...(obs.findings ?? []), { kind: 'control-plane-edit', detail: `${peer}: ${edits.join(' ')}`.slice(0, 600), action: "ignored: the loop enforces its snapshot of .peers/" }];
@@ -400,7 +404,7 @@ class LoopRun {
       if (this.ledger?.spend) fin.state = { ...fin.state, budget: withLedgerSpend(fin.state.budget, this.ledger.spend) };
       appendRunLine(this.paths.runs, { ...this.tickLine(obs, fin.state, fin.peerStateAfter, fin.backoffMs, before.gates), sleeps_until: fin.sleep?.until ?? null });
       this.state = fin.state;
-      saveState(this.paths.state, this.state);
+      this.persist();
       this.ticksThisRun++;
       const status = obs.success ? 'handoff' : obs.classification === 'success' ? 'no-handoff' : obs.classification;
       this.log(`peers: tick ${tick} ${status} head=${obs.head_after && obs.head_after !== headBefore ? obs.head_after.slice(0, 8) : 'no-new-commit'} dur=${Math.round(obs.duration_ms / 1000)}s${obs.cause ? ` -- ${obs.cause}` : ''}`);
@@ -460,7 +464,7 @@ class LoopRun {
     const noted = notePodHealth(this.state, down);
     if (noted.state !== this.state) {
       this.state = noted.state;
-      saveState(this.paths.state, this.state);
+      this.persist();
     }
     if (noted.line) this.log(noted.line);
     return down;
@@ -481,7 +485,7 @@ class LoopRun {
     await abortableSleep(ms, this.signal);
     const waited = Date.now() - started;
     this.state = { ...this.state, budget: { ...this.state.budget, spent_runtime_ms: this.state.budget.spent_runtime_ms + waited } };
-    saveState(this.paths.state, this.state);
+    this.persist();
   }
 
   /** Brings state.json's spend up to the ledger; a stop reason when the ledger cannot be read. */
@@ -492,23 +496,33 @@ class LoopRun {
     const budget = withLedgerSpend(this.state.budget, spend);
     if (budget.spent_tokens !== this.state.budget.spent_tokens || budget.spent_usd !== this.state.budget.spent_usd) {
       this.state = { ...this.state, budget };
-      saveState(this.paths.state, this.state);
+      this.persist();
     }
     return null;
   }
 
-  /** Evaluates the hard gates unless the recorded results already belong to HEAD. */
+  /**
+   * Evaluates the hard gates unless the recorded results already belong to HEAD. Not saved here:
+   * the pre-tick save (or the stop's) writes them with the tick's decisions, one write instead of
+   * two; a crash before it only measures the gates again (docs/ARCHITECTURE.md, "Crash consistency
+   * of a tick").
+   */
   private async refreshGates(): Promise<void> {
     const head = this.head();
-    const harvested = this.expensive.harvest(this.state);
-    if (harvested !== this.state) saveState(this.paths.state, (this.state = harvested));
+    this.state = this.expensive.harvest(this.state);
     if (!head || this.state.gates.head === head) return;
     const results = await this.evaluateGates(head);
     // Gates cut short by a stop request say nothing about HEAD: evaluate them again on the next start.
     if (this.signal.aborted) return;
     this.expensive.noteSync(results);
     this.state = recordAtHead(this.state, head, results, hardGoals(this.goals));
+  }
+
+  /** Writes state.json (atomically) when the state changed since it was last written. */
+  private persist(): void {
+    if (this.state === this.saved) return;
     saveState(this.paths.state, this.state);
+    this.saved = this.state;
   }
 
   /**
@@ -605,11 +619,12 @@ class LoopRun {
    * `.peers/` files differ from the snapshot (once per distinct difference, so a lingering
    * uncommitted edit is not repeated every tick).
    */
-  private controlPlaneWarnings(headBefore: string | null, headAfter: string | null): string[] {
+  private controlPlaneWarnings(headBefore: string | null, headAfter: string | null, read: TurnOutcome['controlPlane']): string[] {
     // The pod's clone has no live `.peers/` the peers can reach (masked); committed edits still count.
     const live = this.where.live ? detectControlPlaneEdits(this.repo, this.paths.snapshotDir) : [];
     const key = JSON.stringify(live);
-    const committed = headBefore && headAfter && headBefore !== headAfter ? controlPlaneEditsInRange(this.observer.mirror, headBefore, headAfter) : [];
+    // The turn read them from its diff of the same range; a revert or a restore moved HEAD since.
+    const committed = !headBefore || !headAfter || headBefore === headAfter ? [] : read?.head === headAfter ? read.edits : controlPlaneEditsInRange(this.observer.mirror, headBefore, headAfter);
     const liveIsNew = live.length > 0 && key !== this.warnedEdits;
     this.warnedEdits = key;
     if (!committed.length && !liveIsNew) return [];
@@ -654,6 +669,7 @@ class LoopRun {
     writeStopReason(this.paths.stopReason, stop);
     if (stop.kind === 'all-peers-down') writeHaltedFile(this.paths.halted, this.state, reason, this.paths.runs);
     saveState(this.paths.state, this.state);
+    this.saved = this.state;
   }
 
   private finish(stop: StopReason): LoopOutcome {

@@ -22,6 +22,7 @@ import { readLedger } from '../../protocol/bug-ledger.ts';
 import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../protocol/git-hook-guard.ts';
 import { BASELINE_TAG } from '../../protocol/run-baseline.ts';
 import { scanRangeForTestMarkers } from '../../protocol/test-markers.ts';
+import { controlPlaneDiffReader, type ControlPlaneEdit } from '../../protocol/control-plane-guard.ts';
 import { isTestOnly, turnDiff } from '../../protocol/turn-diff.ts';
 import type { PeerRunner } from '../../proc/peer-runner.ts';
 import { signalExitCode } from '../../proc/supervise.ts';
@@ -95,7 +96,15 @@ export type TurnRequest = {
 };
 
 /** What a turn produced: its observation, and gate results it already measured at head_after. */
-export type TurnOutcome = { obs: TickObservation; gates: { head: string; results: GateInput[] } | null };
+export type TurnOutcome = {
+  obs: TickObservation;
+  gates: { head: string; results: GateInput[] } | null;
+  /**
+   * The `.peers/` paths `headBefore..head` changed, read from the skip-marker scan's diff (no git
+   * call of its own); null when that diff was not read whole. For the loop's control-plane warning.
+   */
+  controlPlane: { head: string; edits: ControlPlaneEdit[] } | null;
+};
 
 const pad = (n: number) => String(n).padStart(5, '0');
 const tail = (s: string, n: number) => (s.length > n ? s.slice(-n) : s);
@@ -137,6 +146,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     const reason = `missing environment for provider settings: ${cmd.missingEnv.join(', ')}`;
     return {
       gates: null,
+      controlPlane: null,
       obs: {
         ...base,
         classification: 'process-fail', exit_code: null, ended_by: 'spawn-error', duration_ms: 0, success: false, credit: 0,
@@ -207,6 +217,9 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   const diff = extended ? turnDiff(repo, t.headBefore!, facts.headAfter!) : undefined;
   if (extended) ctx.history.shas(`${t.headBefore}..${facts.headAfter}`); // per-commit facts in one git call
   const tagAfter = tagSha(ctx);
+  const controlPlane = controlPlaneDiffReader();
+  // Unreadable here, the no-new-skip-markers gate still fails closed on the same range.
+  const markers = extended ? scanRangeForTestMarkers(repo, t.headBefore!, facts.headAfter!, controlPlane.line) : undefined;
   const turnFacts: TurnFacts = {
     peer: t.peer,
     classification: classified.classification,
@@ -217,8 +230,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     dirtyPaths: facts.dirtyPaths,
     diff,
     surface: facts.newCommits.map((c) => ({ sha: c.sha, changes: ctx.history.surfaceOf(c.sha) })),
-    // Unreadable here, the no-new-skip-markers gate still fails closed on the same range.
-    markers: extended ? (scanRangeForTestMarkers(repo, t.headBefore!, facts.headAfter!) ?? []) : [],
+    markers: markers ?? [],
     gatesBefore: t.state.gates.head !== null && t.state.gates.head === t.headBefore ? gateStates(Object.entries(t.state.gates.results).map(([id, r]) => ({ id, state: r.state }))) : null,
     gatesAfter: null,
     justifiedByOther: justificationByOther(repo, t, view.peerOf),
@@ -280,6 +292,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   });
   return {
     gates: probed,
+    controlPlane: markers ? { head: facts.headAfter!, edits: controlPlane.edits() } : null,
     obs: {
       ...base,
       classification: classified.classification,

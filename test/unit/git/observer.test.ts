@@ -129,6 +129,23 @@ describe('the trusted mirror', () => {
     expect(observedHead(mirror)).toBe(before);
   });
 
+  test('a blob the mirror already holds, named as HEAD with a loose file forged to read "commit", is refused after the fetch', () => {
+    const a = commit('a', 'g.txt', 'data the mirror takes');
+    sync();
+    // The blob is in the mirror (a's tree): the fetch has nothing to send and moves the ref at once.
+    const blob = gitOk(work, ['rev-parse', 'HEAD:g.txt']).trim();
+    const other = gitOk(work, [...id, 'commit-tree', '-m', 'other', `${a}^{tree}`]).trim();
+    const path = (sha: string) => join(work, '.git', 'objects', sha.slice(0, 2), sha.slice(2));
+    rmSync(path(blob), { force: true });
+    writeFileSync(path(blob), readFileSync(path(other)));
+    expect(looseObjectType(join(work, '.git', 'objects'), blob)).toBe('commit');
+    writeFileSync(join(work, '.git/HEAD'), `${blob}\n`);
+    // The in-process header read is only a pre-check: the mirror's own `^{commit}` check refuses it.
+    expect(() => sync()).toThrow(ObserverError);
+    expect(() => syncMirror({ mirror, stage, workDir: work, known: a })).toThrow(ObserverError);
+    expect(observedHead(mirror)).toBe(a);
+  });
+
   test('tampering with the git layout is refused, never followed', () => {
     commit('a');
     sync();
