@@ -575,7 +575,7 @@ class LoopRun {
     this.state = { ...this.state, baseline_tests: record, warnings };
     input.heldByTestChanges = record.held;
     this.log(record.held.length ? `peers: convergence held: ${record.detail}` : `peers: with the test files the run started with: ${record.detail}`);
-    saveState(this.paths.state, this.state);
+    // Written with the pre-tick decisions (persist); a crash before that measures again.
   }
 
   /**
