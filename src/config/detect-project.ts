@@ -7,6 +7,11 @@
  */
 import { packageManagerOf, scriptCommand, type PackageManager } from './package-manager.ts';
 
+
+/** What makes a toolchain the image lacks available to the gates (the image's PATH is /usr/local/bin:/usr/bin:/bin). */
+const imageFix = (program: string): string =>
+  `build the image on a Debian bookworm base that has ${program} in /usr/local/bin or /usr/bin (\`peers image build --force --base IMAGE\`); \`peers doctor\` checks`;
+
 export type ProjectFiles = {
   /** Text of a regular file (relative path), undefined when absent, not regular, or too large. */
   read(rel: string): string | undefined;
@@ -76,7 +81,7 @@ function detectNode(files: ProjectFiles): Found | undefined {
     bun: 'bun install --frozen-lockfile',
   };
   if (pm === 'npm' && !npmLock && hasDeps) notes.push('no package-lock.json: setup is `npm install`, so each gate run may resolve newer dependencies; commit a lockfile and use `npm ci`');
-  if (pm !== 'npm') notes.push(`${pm} is not in the workspace image (it has node and npm): add it to the Containerfile, or switch setup and the gates to npm`);
+  if (pm !== 'npm') notes.push(`${pm} is not in the workspace image (it has node and npm): switch setup and the gates to npm, or ${imageFix(pm)}`);
   const run = (script: string) => scriptCommand(pm, script);
   const testScript = typeof scripts.test === 'string' ? scripts.test : undefined;
   let tests: Found['tests'];
@@ -118,11 +123,11 @@ function detectPython(files: ProjectFiles): Found | undefined {
   const egress = ['pypi.org', 'files.pythonhosted.org'];
   const pytest = mentionsPytest(files);
   if (files.exists('uv.lock')) {
-    notes.push('uv is not in the workspace image: add it to the Containerfile');
+    notes.push(`uv is not in the workspace image: ${imageFix('uv')}`);
     return { kind: 'python', tests: { description: 'The test suite passes (pytest).', cmd: 'uv run pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: 'uv.lock' }, extra: [], setup: 'uv sync --frozen', egress, notes };
   }
   if (files.exists('poetry.lock')) {
-    notes.push('poetry is not in the workspace image: add it to the Containerfile');
+    notes.push(`poetry is not in the workspace image: ${imageFix('poetry')}`);
     return { kind: 'python', tests: { description: 'The test suite passes (pytest).', cmd: 'poetry run pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: 'poetry.lock' }, extra: [], setup: 'poetry install --no-interaction', egress, notes };
   }
   if (requirements.length) notes.push(`${requirements.join(', ')}: the image's Python is externally managed (PEP 668), so installing them needs a virtualenv; put that in setup: if the tests import them`);
@@ -157,7 +162,7 @@ function detectRust(files: ProjectFiles): Found | undefined {
     extra: [],
     setup: files.exists('Cargo.lock') ? 'cargo fetch --locked' : 'cargo fetch',
     egress: ['crates.io', 'index.crates.io', 'static.crates.io'],
-    notes: ['the workspace image has no Rust toolchain: add rustup/cargo to the Containerfile before `peers up`'],
+    notes: [`the workspace image has no Rust toolchain, so this gate fails in a run: ${imageFix('cargo')}`],
   };
 }
 
@@ -170,7 +175,7 @@ function detectGo(files: ProjectFiles): Found | undefined {
     extra: [],
     setup: files.exists('go.sum') ? 'go mod download' : undefined,
     egress: files.exists('go.sum') ? ['proxy.golang.org', 'sum.golang.org'] : [],
-    notes: ['the workspace image has no Go toolchain: add it to the Containerfile before `peers up`'],
+    notes: [`the workspace image has no Go toolchain, so this gate fails in a run: ${imageFix('go')}`],
   };
 }
 

@@ -12,6 +12,7 @@ import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../../gates/
 import { withCleanCheckout } from '../../gates/clean-checkout.ts';
 import type { GateCheckout } from '../../gates/gate-checkout.ts';
 import { withScratchEnv } from '../../gates/gate-env.ts';
+import { missingProgram, missingProgramNote } from '../../gates/missing-program.ts';
 import { selfBinDir } from '../../proc/self-exec.ts';
 import { RUN_BASELINE_ENV } from '../../protocol/run-baseline.ts';
 import { supervise } from '../../proc/supervise.ts';
@@ -98,5 +99,6 @@ export async function runSetup(cmd: string, dir: string, env: Record<string, str
   if (run.endedBy === 'absolute-timeout') return `timeout after ${SETUP_TIMEOUT_S}s${tail}`;
   if (run.endedBy === 'aborted') return `interrupted${tail}`;
   if (run.endedBy === 'spawn-error') return `could not start /bin/sh: ${run.spawnError}`;
-  return `exit=${run.exitCode ?? run.signal}${tail}`;
+  const missing = missingProgram(run.exitCode, run.stderr);
+  return `${missing ? `${missingProgramNote(missing, 'setup')}; ` : ''}exit=${run.exitCode ?? run.signal}${tail}`;
 }
