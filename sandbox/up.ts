@@ -275,7 +275,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     throw e;
   }
   if (loaded.config.notify) startNotifyWatcher(stateDir, env);
-  return { ...base, pod: spec.podName, alreadyRunning: false, seconds: seconds(), clone: paths.clone, results, decision: decision.kind, archived, previousResults, notes };
+  return { ...base, pod: spec.podName, alreadyRunning: false, seconds: seconds(), clone: paths.clone, results, decision: decision.kind, ...(o.fresh ? { archived, previousResults } : {}), notes };
 }
 
 /** Adopts the control plane for this run (a refusal changes nothing); the state's digest before, for the decision. */

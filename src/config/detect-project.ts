@@ -110,9 +110,19 @@ function mentionsPytest(files: ProjectFiles): boolean {
   return files.list('').filter((n) => /^requirements.*\.txt$/.test(n)).some((n) => /^pytest\b/im.test(files.read(n) ?? ''));
 }
 
+const isPythonTest = (n: string) => /^test_.*\.py$|_test\.py$/.test(n);
+
 function hasPythonTests(files: ProjectFiles): boolean {
-  const isTest = (n: string) => /^test_.*\.py$|_test\.py$/.test(n);
-  return ['', 'tests', 'test'].some((d) => files.list(d).some(isTest));
+  return ['', 'tests', 'test'].some((d) => files.list(d).some(isPythonTest));
+}
+
+/**
+ * Test files written for pytest (bare `def test_` functions with `assert`), none for unittest:
+ * `unittest discover` runs none of them ("Ran 0 tests"), and the image has pytest.
+ */
+function pytestStyleTests(files: ProjectFiles): boolean {
+  const texts = ['', 'tests', 'test'].flatMap((d) => files.list(d).filter(isPythonTest).map((n) => files.read(d ? `${d}/${n}` : n) ?? ''));
+  return texts.length > 0 && !texts.some((t) => /\bunittest\b/.test(t)) && texts.some((t) => /^\s*(?:async\s+)?def test_|^\s*import pytest|^\s*from pytest\b/m.test(t));
 }
 
 function detectPython(files: ProjectFiles): Found | undefined {
@@ -121,7 +131,7 @@ function detectPython(files: ProjectFiles): Found | undefined {
   if (!markers.some((m) => files.exists(m)) && !requirements.length && !hasPythonTests(files)) return undefined;
   const notes: string[] = [];
   const egress = ['pypi.org', 'files.pythonhosted.org'];
-  const pytest = mentionsPytest(files);
+  const pytest = mentionsPytest(files) || pytestStyleTests(files);
   if (files.exists('uv.lock')) {
     notes.push(`uv is not in the workspace image: ${imageFix('uv')}`);
     return { kind: 'python', tests: { description: 'The test suite passes (pytest).', cmd: 'uv run pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: 'uv.lock' }, extra: [], setup: 'uv sync --frozen', egress, notes };
@@ -130,11 +140,15 @@ function detectPython(files: ProjectFiles): Found | undefined {
     notes.push(`poetry is not in the workspace image: ${imageFix('poetry')}`);
     return { kind: 'python', tests: { description: 'The test suite passes (pytest).', cmd: 'poetry run pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: 'poetry.lock' }, extra: [], setup: 'poetry install --no-interaction', egress, notes };
   }
-  if (requirements.length) notes.push(`${requirements.join(', ')}: the image's Python is externally managed (PEP 668), so installing them needs a virtualenv; put that in setup: if the tests import them`);
+  if (requirements.length) {
+    notes.push(
+      `${requirements.join(', ')}: the workspace image's Python has pytest but neither pip nor venv (python3-venv), so a run cannot install these; if the tests import them, build the image on a Debian bookworm base with python3-venv (\`peers image build --force --base IMAGE\`), then setup: python3 -m venv .venv && .venv/bin/pip install -r ${requirements[0]}, with pypi.org and files.pythonhosted.org in egress.allow`,
+    );
+  }
   if (pytest || files.exists('pyproject.toml')) {
     return {
       kind: 'python',
-      tests: { description: 'The test suite passes (pytest).', cmd: 'python3 -m pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: pytest ? 'pytest configured or required' : 'pyproject.toml' },
+      tests: { description: 'The test suite passes (pytest).', cmd: 'python3 -m pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: pytest ? (mentionsPytest(files) ? 'pytest configured or required' : 'test_*.py files written for pytest') : 'pyproject.toml' },
       extra: [],
       egress: [],
       notes,

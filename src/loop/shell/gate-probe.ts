@@ -94,7 +94,9 @@ export async function runSetup(cmd: string, dir: string, env: Record<string, str
       signal,
     }),
   );
-  const tail = run.stderr.trim() ? `; stderr: ${run.stderr.trim().slice(-TAIL_CHARS)}` : '';
+  // Some tools say why only on stdout (`python3 -m venv` without ensurepip): with nothing on
+  // stderr the end of stdout is the reason.
+  const tail = run.stderr.trim() ? `; stderr: ${run.stderr.trim().slice(-TAIL_CHARS)}` : run.stdout.trim() ? `; stdout: ${run.stdout.trim().slice(-TAIL_CHARS)}` : '';
   if (run.endedBy === 'exit' && run.exitCode === 0) return null;
   if (run.endedBy === 'absolute-timeout') return `timeout after ${SETUP_TIMEOUT_S}s${tail}`;
   if (run.endedBy === 'aborted') return `interrupted${tail}`;

@@ -80,7 +80,7 @@ describe('python, rust, go', () => {
     expect(passes(p.gates[0]!.pass_when, { stdout: '...\n3 passed in 0.02s\n' })).toBe(true);
     expect(passes(p.gates[0]!.pass_when, { exit_code: 5, stdout: 'no tests ran in 0.01s\n' })).toBe(false);
     expect(detectProject(files({ 'requirements-dev.txt': 'pytest==8\n' })).gates[0]!.cmd).toBe('python3 -m pytest -q');
-    expect(detectProject(files({ 'requirements-dev.txt': 'pytest==8\n' })).notes[0]).toContain('PEP 668');
+    expect(detectProject(files({ 'requirements-dev.txt': 'pytest==8\n' })).notes[0]).toContain("the workspace image's Python has pytest but neither pip nor venv (python3-venv), so a run cannot install these");
   });
 
   test('uv and poetry run pytest through their tool; plain test_*.py files get unittest', () => {
@@ -90,6 +90,12 @@ describe('python, rust, go', () => {
     expect(ut.gates[0]).toMatchObject({ cmd: 'python3 -m unittest discover -v' });
     expect(passes(ut.gates[0]!.pass_when, { stderr: 'test_add ... ok\n\n----\nRan 1 test in 0.000s\n\nOK\n' })).toBe(true);
     expect(passes(ut.gates[0]!.pass_when, { stderr: '\n----\nRan 0 tests in 0.000s\n\nNO TESTS RAN\n' })).toBe(false);
+  });
+
+  test('test files written for pytest (bare test functions, no unittest) get pytest: unittest discover would run none of them', () => {
+    const py = detectProject(files({ 'requirements.txt': 'requests==2.31.0\n', 'calc.py': 'def add(a, b):\n    return a + b\n', 'tests/test_calc.py': 'from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n' }));
+    expect(py.gates[0]).toMatchObject({ cmd: 'python3 -m pytest -q' });
+    expect(detectProject(files({ 'tests/test_x.py': 'import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        pass\n' })).gates[0]).toMatchObject({ cmd: 'python3 -m unittest discover -v' });
   });
 
   test('cargo test and go test, with their fetch steps, registries, and the toolchain the image lacks', () => {
