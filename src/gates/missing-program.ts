@@ -19,3 +19,13 @@ export function missingProgram(exitCode: number | null, stderr: string): string 
 export function missingProgramNote(program: string, what: 'the gate' | 'setup' = 'the gate'): string {
   return `${program}: command not found (exit 127): it is not installed where ${what} runs (in a run: the workspace image; \`peers doctor\` lists the gates' programs it lacks)`;
 }
+
+/**
+ * A connection the egress proxy refused shows in a tool's output only as the proxy's 403 (`Tunnel
+ * connection failed: 403 Forbidden`, pip's ProxyError, npm's E403); the host and the reason are in
+ * the egress log. Undefined when the output shows no such refusal.
+ */
+export function egressRefusalNote(output: string): string | undefined {
+  if (!/Tunnel connection failed: 403|ProxyError|\b403 Forbidden\b|CONNECT tunnel failed, response 403|\bE403\b/i.test(output)) return undefined;
+  return 'a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host; add it to egress.allow in .peers/config.yaml (or `peers up --allow HOST`)';
+}

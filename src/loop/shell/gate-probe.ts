@@ -12,7 +12,7 @@ import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../../gates/
 import { withCleanCheckout } from '../../gates/clean-checkout.ts';
 import type { GateCheckout } from '../../gates/gate-checkout.ts';
 import { withScratchEnv } from '../../gates/gate-env.ts';
-import { missingProgram, missingProgramNote } from '../../gates/missing-program.ts';
+import { egressRefusalNote, missingProgram, missingProgramNote } from '../../gates/missing-program.ts';
 import { selfBinDir } from '../../proc/self-exec.ts';
 import { RUN_BASELINE_ENV } from '../../protocol/run-baseline.ts';
 import { supervise } from '../../proc/supervise.ts';
@@ -102,5 +102,7 @@ export async function runSetup(cmd: string, dir: string, env: Record<string, str
   if (run.endedBy === 'aborted') return `interrupted${tail}`;
   if (run.endedBy === 'spawn-error') return `could not start /bin/sh: ${run.spawnError}`;
   const missing = missingProgram(run.exitCode, run.stderr);
-  return `${missing ? `${missingProgramNote(missing, 'setup')}; ` : ''}exit=${run.exitCode ?? run.signal}${tail}`;
+  const refused = egressRefusalNote(`${run.stdout.slice(-TAIL_CHARS * 4)}\n${run.stderr.slice(-TAIL_CHARS * 4)}`);
+  const why = missing ? `${missingProgramNote(missing, 'setup')}; ` : refused ? `${refused}; ` : '';
+  return `${why}exit=${run.exitCode ?? run.signal}${tail}`;
 }
