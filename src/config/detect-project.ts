@@ -193,8 +193,29 @@ function detectGo(files: ProjectFiles): Found | undefined {
   };
 }
 
+/**
+ * A Makefile with a `test` or `check` target, for a project no other detector recognised (a C
+ * project): the target is the suite. Make's exit code is all there is to judge; the image has
+ * neither make nor a C compiler, which the note says.
+ */
+function detectMake(files: ProjectFiles): Found | undefined {
+  const makefile = ['GNUmakefile', 'makefile', 'Makefile'].find((n) => files.exists(n));
+  const text = makefile ? (files.read(makefile) ?? '') : '';
+  const target = ['test', 'check'].find((t) => new RegExp(`^${t}\\s*:(?!=)`, 'm').test(text));
+  if (!makefile || !target) return undefined;
+  return {
+    kind: 'make',
+    tests: { description: `The test suite passes (make ${target}).`, cmd: `make ${target}`, pass_when: 'exit_code == 0', timeout_s: TEST_TIMEOUT_S, why: `${makefile} target ${target}` },
+    extra: [],
+    egress: [],
+    notes: [`the workspace image has no make and no C compiler, so this gate fails in a run: ${imageFix('make and cc')}; its pass_when is the exit code alone: tighten it to your suite's summary line`],
+  };
+}
+
 export function detectProject(files: ProjectFiles): ProjectProposal {
-  const found = [detectNode(files), detectPython(files), detectRust(files), detectGo(files)].filter((f): f is Found => f !== undefined);
+  const known = [detectNode(files), detectPython(files), detectRust(files), detectGo(files)].filter((f): f is Found => f !== undefined);
+  const make = known.length ? undefined : detectMake(files);
+  const found = make ? [make] : known;
   const gates: ProposedGate[] = [];
   for (const f of found) {
     // The first suite is `tests-pass`: the id the stuck-gate detector watches by default.

@@ -19,7 +19,10 @@ export function headAndTail(text: string, max: number): string {
 export function gateLines(results: Array<[string, GateShown]>, redStreak: Record<string, number | undefined>): string[] {
   const failed = results.filter(([, g]) => g.state === 'fail');
   const setup = failed.length > 0 && failed.every(([, g]) => g.diagnostic === failed[0]![1].diagnostic) ? SETUP_FAILED.exec(failed[0]![1].diagnostic) : null;
-  const lines = setup ? [`  setup failed, so no gate ran: \`${headAndTail(setup[1]!, 80)}\` — ${headAndTail(setup[2]!, 400)}`] : [];
+  // What peers says about the failure (before `exit=`) is kept whole; the tool's output after it is cut.
+  const said = setup ? /^([\s\S]*?)(exit=[\s\S]*)$/.exec(setup[2]!) : null;
+  const why = setup ? (said ? `${said[1]!.replace(/\s+/g, ' ')}${headAndTail(said[2]!, 240)}` : headAndTail(setup[2]!, 400)) : '';
+  const lines = setup ? [`  setup failed, so no gate ran: \`${headAndTail(setup[1]!, 80)}\` — ${why}`] : [];
   for (const [id, g] of results) {
     const red = redStreak[id];
     const why = g.state !== 'fail' ? '' : setup ? ' — not run: setup failed (above)' : ` — ${headAndTail(g.diagnostic, 200)}`;

@@ -92,6 +92,16 @@ describe('python, rust, go', () => {
     expect(passes(ut.gates[0]!.pass_when, { stderr: '\n----\nRan 0 tests in 0.000s\n\nNO TESTS RAN\n' })).toBe(false);
   });
 
+  test('a Makefile-only project (C) with a test or check target gets make as its suite, with what the image lacks', () => {
+    const c = detectProject(files({ Makefile: 'all:\n\tcc -o hello hello.c\ntest: all\n\t./hello | grep -q hi\n', 'hello.c': 'int main(){}\n' }));
+    expect(c).toMatchObject({ kinds: ['make'], gates: [{ id: 'tests-pass', cmd: 'make test', pass_when: 'exit_code == 0', why: 'Makefile target test' }] });
+    expect(c.notes[0]).toContain('no make and no C compiler');
+    expect(detectProject(files({ GNUmakefile: 'check:\n\t./run\n' })).gates[0]).toMatchObject({ cmd: 'make check' });
+    expect(detectProject(files({ Makefile: 'TEST := 1\nall:\n\tcc x.c\n' })).gates).toEqual([]);
+    // Another ecosystem's suite wins: a Makefile beside go.mod is not the suite.
+    expect(detectProject(files({ Makefile: 'test:\n\tgo test ./...\n', 'go.mod': 'module x\n' })).kinds).toEqual(['go']);
+  });
+
   test('test files written for pytest (bare test functions, no unittest) get pytest: unittest discover would run none of them', () => {
     const py = detectProject(files({ 'requirements.txt': 'requests==2.31.0\n', 'calc.py': 'def add(a, b):\n    return a + b\n', 'tests/test_calc.py': 'from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n' }));
     expect(py.gates[0]).toMatchObject({ cmd: 'python3 -m pytest -q' });

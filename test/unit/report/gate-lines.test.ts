@@ -11,7 +11,7 @@ const setupFailed = "not run: setup `python3 -c \"import urllib.request; urllib.
 test('a failed setup is said once, with its reason; each gate points at it', () => {
   const lines = gateLines([['self-review', { state: 'fail', diagnostic: setupFailed }], ['tests-pass', { state: 'fail', diagnostic: setupFailed }]], { 'self-review': 1, 'tests-pass': 1 });
   expect(lines[0]).toStartWith('  setup failed, so no gate ran: `python3 -c');
-  expect(lines[0]).toContain('`peers logs --egress` names the host');
+  expect(lines[0]).toContain('`peers logs --egress` names the host; add it to egress.allow in .peers/config.yaml (or `peers up --allow HOST`); exit=1; stderr:');
   expect(lines[0]).toContain('Tunnel connection failed: 403 Forbidden>');
   expect(lines.slice(1)).toEqual(['  self-review: fail (red 1 ticks) — not run: setup failed (above)', '  tests-pass: fail (red 1 ticks) — not run: setup failed (above)']);
 });
