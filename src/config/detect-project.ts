@@ -228,9 +228,17 @@ export function detectProject(files: ProjectFiles): ProjectProposal {
     gates,
     ...(setups.length ? { setup: setups.join(' && ') } : {}),
     egress: [...new Set(found.flatMap((f) => f.egress))],
-    notes: [...found.flatMap((f) => f.notes), ...(files.exists('.gitmodules') ? [SUBMODULES_NOTE] : [])],
+    notes: [...found.flatMap((f) => f.notes), ...(files.exists('.gitmodules') ? [SUBMODULES_NOTE] : []), ...(/\bfilter=lfs\b/.test(files.read('.gitattributes') ?? '') ? [LFS_NOTE] : [])],
   };
 }
+
+/**
+ * Git LFS keeps a file's content outside the repository and commits a small pointer; the run clone
+ * and the gates' checkouts are made without LFS filters (no git-lfs in the image, no LFS server on
+ * the allow-list), so the peers and the gates see the pointer text.
+ */
+export const LFS_NOTE =
+  'the repository uses Git LFS (filter=lfs in .gitattributes): the peers and the gates get the pointer files, not their content, so tests that read those files fail in a run; commit what the tests need as ordinary files, or leave those tests out of the gates';
 
 /**
  * The run clone and the gates' clean checkout come from the trusted mirror, which holds this

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'bun:test';
 import { parse } from 'yaml';
 import { ConfigSchema } from '../../../src/config/config-schema.ts';
-import { detectProject, SUBMODULES_NOTE, type ProjectFiles } from '../../../src/config/detect-project.ts';
+import { detectProject, LFS_NOTE, SUBMODULES_NOTE, type ProjectFiles } from '../../../src/config/detect-project.ts';
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
 import { configTemplate, goalsTemplate } from '../../../src/mode-registry/init-project.ts';
 import { renderConfig, renderGoals, TEMPLATE_LINES } from '../../../src/config/render-init.ts';
@@ -90,6 +90,13 @@ describe('python, rust, go', () => {
     expect(ut.gates[0]).toMatchObject({ cmd: 'python3 -m unittest discover -v' });
     expect(passes(ut.gates[0]!.pass_when, { stderr: 'test_add ... ok\n\n----\nRan 1 test in 0.000s\n\nOK\n' })).toBe(true);
     expect(passes(ut.gates[0]!.pass_when, { stderr: '\n----\nRan 0 tests in 0.000s\n\nNO TESTS RAN\n' })).toBe(false);
+  });
+
+  test('Git LFS: a note that the peers and the gates see pointer files', () => {
+    const lfs = detectProject(files({ '.gitattributes': '*.bin filter=lfs diff=lfs merge=lfs -text\n', 'package.json': pkg({ scripts: { test: 'node --test' } }) }));
+    expect(lfs.notes).toContain(LFS_NOTE);
+    expect(LFS_NOTE).toContain('get the pointer files, not their content');
+    expect(detectProject(files({ '.gitattributes': '*.png binary\n' })).notes).toEqual([]);
   });
 
   test('a Makefile-only project (C) with a test or check target gets make as its suite, with what the image lacks', () => {
