@@ -30,7 +30,7 @@ export function parseImagePrograms(stdout: string): Set<string> {
 
 const WRAPPERS = new Set(['env', 'exec', 'time', 'nice', 'timeout', 'command', 'xargs']);
 
-/** The programs a shell command starts, by name: the first word of each simple command, past assignments and wrappers. */
+/** The programs a shell command starts from PATH (or an absolute path): the first word of each simple command, past assignments and wrappers. */
 export function programsOf(cmd: string): string[] {
   const out: string[] = [];
   for (const segment of cmd.split(/&&|\|\||[;|&\n()]/)) {
@@ -38,7 +38,9 @@ export function programsOf(cmd: string): string[] {
     let i = 0;
     while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || WRAPPERS.has(words[i]!) || (words[i - 1] === 'timeout' && /^\d/.test(words[i]!)) || words[i]!.startsWith('-'))) i++;
     const word = words[i];
-    if (word && !out.includes(basename(word))) out.push(basename(word));
+    // A relative path (`.venv/bin/python`, `./run-tests`) is the project's own, made by setup or committed: not judged.
+    if (!word || (word.includes('/') && !word.startsWith('/'))) continue;
+    if (!out.includes(basename(word))) out.push(basename(word));
   }
   return out;
 }
