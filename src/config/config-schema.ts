@@ -166,6 +166,9 @@ export const GoalsSettingsSchema = z
   })
   .describe('How goals are evaluated and when a run has converged.');
 
+/** `host`, `*.suffix`, optional `:port`: what an editor can check of an entry before peers does. */
+const EGRESS_ENTRY_PATTERN = '^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?$';
+
 export const EgressSchema = z
   .strictObject({
     allow: z
@@ -173,7 +176,9 @@ export const EgressSchema = z
         z.string().superRefine((entry, ctx) => {
           const problem = allowEntryProblem(entry);
           if (problem) ctx.addIssue({ code: 'custom', message: `egress entry ${JSON.stringify(entry)} ${problem}` });
-        }),
+        })
+        // For editors reading the JSON Schema: the shape of an entry (the check above is the full rule).
+        .meta({ pattern: EGRESS_ENTRY_PATTERN }),
       )
       .default([])
       .describe('Hosts the sandbox may reach: "host" or "*.suffix", optional ":port" (443 by default).'),

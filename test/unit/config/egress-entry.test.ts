@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { InputError } from '../../../src/cli/errors.ts';
 import { allowEntryProblem, assertAllowFlags } from '../../../src/config/egress-entry.ts';
 import { loadConfigFile } from '../../../src/config/load.ts';
+import { ConfigSchema } from '../../../src/config/config-schema.ts';
+import { z } from 'zod';
 import { parseAllowEntry } from '../../../proxy/egress-policy.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'peers-egress-entry-'));
@@ -60,6 +62,13 @@ describe('egress allow-list entries', () => {
     expect(text).toContain(`${path}:5:21: egress.allow[1]: egress entry "10.0.0.1" IP addresses cannot be allow-listed`);
     expect(text).toContain('egress.allow[2]: egress entry "https://proxy.golang.org/mod" must be "host"');
     expect(text).toContain('write "proxy.golang.org"');
+  });
+
+  test("the JSON Schema editors read still has the entry's shape", () => {
+    const schema = z.toJSONSchema(ConfigSchema, { io: 'input', unrepresentable: 'any' }) as { properties: { egress: { properties: { allow: { items: { pattern: string } } } } } };
+    const pattern = new RegExp(schema.properties.egress.properties.allow.items.pattern);
+    expect(['pypi.org', '*.golang.org:443'].map((e) => pattern.test(e))).toEqual([true, true]);
+    expect(['https://pypi.org', 'pypi.org/simple', 'a b'].map((e) => pattern.test(e))).toEqual([false, false, false]);
   });
 
   test('peers up --allow: a bad entry is refused (exit 2) before anything starts', () => {
