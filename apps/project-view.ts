@@ -47,6 +47,12 @@ export function projectText(v: ProjectView, results?: string): string[] {
     `Spend: $${p.spend.usd.toFixed(4)}, ${p.spend.tokens} tokens`,
     `Open gates: ${p.openGates.length ? p.openGates.join(', ') : 'none (all green)'}`,
     ...(results ? [results] : []),
-    ...(v.run ? v.run.text.split('\n') : [`No run yet: start one with \`peers up ${p.path}\``]),
+    ...(v.run ? v.run.text.split('\n') : [noRunYet(p)]),
   ];
+}
+
+/** Said when the state dir has no state yet: a pod that is up has a loop about to write its first one. */
+function noRunYet(p: ProjectStatus): string {
+  if (p.status === 'running') return `The run is starting: its loop has not saved a first state yet (follow it: \`peers logs ${p.name} -f\`)`;
+  return `No run yet: start one with \`peers up ${p.path}\``;
 }

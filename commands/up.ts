@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { assertAllowFlags } from '../src/config/egress-entry.ts';
 import { InputError } from '../src/cli/errors.ts';
 import { parseRuntimeChange } from '../src/loop/runtime-change.ts';
 import { planPod } from '../sandbox/pod-plan.ts';
@@ -104,6 +105,7 @@ starts over from your HEAD.
     const k8sTarget = { context: flags.context, namespace: flags.namespace, registry: flags.registry };
     if (!k8s && (flags.context || flags.namespace || flags.registry)) throw new InputError('--context, --namespace and --registry are for --target k8s');
     if (k8s) (await import('../sandbox/k8s/k8s-flags.ts')).refuseUnhonouredK8sFlags({ fresh: flags.fresh, cloneOnly: flags['clone-only'], maxRuntime: flags['max-runtime'], dryRun: flags['dry-run'], target: flags.target });
+    assertAllowFlags(flags.allow ?? []);
     const common = {
       maxTicks: flags['max-ticks'],
       maxUsd: flags['max-usd'],

@@ -255,6 +255,13 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   await writePodSeccompProfile(seccompProfilePath(key, env), env);
   const ground = prepareGround(plan, env);
   let results: PublishResult;
+  // Ctrl-C while the pod is made: podman's children get it too and fail; what they leave is
+  // removed below and the user is told so, not shown a podman error (exit 130, as for SIGINT).
+  let interrupted = false;
+  const onInterrupt = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onInterrupt);
   try {
     results = prepareRun(repo, paths, key, o).results;
     // A new clone replaced the run dir, and with it the gates' checkouts dir.
@@ -268,14 +275,19 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
       const p = ps.find((x) => x.path === repo);
       if (p) p.last_up_at = new Date().toISOString();
     }, env);
+    if (interrupted) throw new UpInterrupted();
     await createAndStartPod(plan, ground, key, env, o.progress);
+    if (interrupted) throw new UpInterrupted();
   } catch (e) {
     await settleGround(ground).catch(() => undefined);
     await teardown(key, env);
+    if (interrupted) throw new PeersError(`interrupted (Ctrl-C) while the pod of ${key} was being made: it was removed, nothing is running`, { exitCode: 130, hint: `peers up ${repo} starts it again (the run clone and state are kept)` });
     throw e;
+  } finally {
+    process.off('SIGINT', onInterrupt);
   }
   if (loaded.config.notify) startNotifyWatcher(stateDir, env);
-  return { ...base, pod: spec.podName, alreadyRunning: false, seconds: seconds(), clone: paths.clone, results, decision: decision.kind, archived, previousResults, notes };
+  return { ...base, pod: spec.podName, alreadyRunning: false, seconds: seconds(), clone: paths.clone, results, decision: decision.kind, ...(o.fresh ? { archived, previousResults } : {}), notes };
 }
 
 /** Adopts the control plane for this run (a refusal changes nothing); the state's digest before, for the decision. */
@@ -329,3 +341,6 @@ export function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOp
   o.progress(describePublish(results));
   return { clone: paths.clone, results };
 }
+
+/** Thrown where `up` notices a Ctrl-C it caught (the podman calls may all have succeeded). */
+class UpInterrupted extends Error {}

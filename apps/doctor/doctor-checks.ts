@@ -12,6 +12,7 @@ import { readVerifyRecord, VERIFY_RECORD_FILE } from '../../src/gates/verify-rec
 import { peerCredentials } from './credentials.ts';
 import { IMAGE_CLIS, probeImageClis, type ImageCli } from './image-clis.ts';
 import { verifyFinding } from './verify-cost.ts';
+import { gateProgramsCheck } from './gate-programs.ts';
 import { listRegisteredProjects, projectRegistryPath } from '../../src/config/project-registry.ts';
 import { InputErrors, PeersError } from '../../src/cli/errors.ts';
 import type { HostProbe } from './host-probe.ts';
@@ -48,7 +49,7 @@ function gitCheck(probe: HostProbe): DoctorCheck {
 
 type PodmanInfo = { host?: { ociRuntime?: { name?: string }; cgroupVersion?: string; cgroupControllers?: string[]; networkBackend?: string; security?: { rootless?: boolean } } };
 
-function podmanChecks(probe: HostProbe): { checks: DoctorCheck[]; imageClis: ImageCliVersions } {
+function podmanChecks(probe: HostProbe): { checks: DoctorCheck[]; imageClis: ImageCliVersions; imagePrograms?: Set<string> } {
   const checks: DoctorCheck[] = [];
   const version = versionOf(probe, 'podman');
   if (!version) {
@@ -141,6 +142,7 @@ function podmanChecks(probe: HostProbe): { checks: DoctorCheck[]; imageClis: Ima
   );
 
   let imageClis: ImageCliVersions;
+  let imagePrograms: Set<string> | undefined;
   if (version) {
     const res = probe.run(['podman', 'image', 'exists', WORKSPACE_IMAGE], 30_000);
     checks.push(
@@ -151,12 +153,13 @@ function podmanChecks(probe: HostProbe): { checks: DoctorCheck[]; imageClis: Ima
     if (res.code === 0) {
       const found = probeImageClis(probe, WORKSPACE_IMAGE);
       imageClis = 'versions' in found ? found.versions : undefined;
+      imagePrograms = 'programs' in found ? found.programs : undefined;
       checks.push(imageCliCheck(found));
     }
   } else {
     checks.push({ id: 'image', title: 'workspace image', status: 'skip', detail: 'needs podman', required: true });
   }
-  return { checks, imageClis };
+  return { checks, imageClis, ...(imagePrograms ? { imagePrograms } : {}) };
 }
 
 /** Versions of the CLIs in the image; undefined when the image could not be inspected. */
@@ -194,7 +197,7 @@ function peerCliChecks(probe: HostProbe): DoctorCheck[] {
   });
 }
 
-function projectChecks(probe: HostProbe, imageClis: ImageCliVersions): DoctorCheck[] {
+function projectChecks(probe: HostProbe, imageClis: ImageCliVersions, imagePrograms: Set<string> | undefined): DoctorCheck[] {
   let projects;
   try {
     projects = listRegisteredProjects(probe.env);
@@ -211,6 +214,7 @@ function projectChecks(probe: HostProbe, imageClis: ImageCliVersions): DoctorChe
       return [
         { id: `project:${path}`, title: `project ${path}`, status: 'ok', detail: `${config.peers.length} peers, ${goals.goals.length} goals`, required: true },
         ...peerChecks(probe, path, config, imageClis),
+        ...(imagePrograms ? [gateProgramsCheck(path, goals.goals, config.setup, imagePrograms)] : []),
         verifyCheck(probe, path, dir, config, goals),
       ];
     } catch (error) {
@@ -255,6 +259,6 @@ function verifyCheck(probe: HostProbe, path: string, dir: string, config: Return
 
 export function runDoctor(probe: HostProbe): { checks: DoctorCheck[]; ok: boolean } {
   const podman = podmanChecks(probe);
-  const checks = [gitCheck(probe), ...podman.checks, ...peerCliChecks(probe), ...projectChecks(probe, podman.imageClis)];
+  const checks = [gitCheck(probe), ...podman.checks, ...peerCliChecks(probe), ...projectChecks(probe, podman.imageClis, podman.imagePrograms)];
   return { checks, ok: !checks.some((c) => c.required && c.status === 'fail') };
 }

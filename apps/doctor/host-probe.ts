@@ -73,12 +73,30 @@ export function realHostProbe(env: Record<string, string | undefined> = process.
       }
     },
     uid,
-    user: (() => {
+    user: userNameOf(uid, (() => {
+      try {
+        return readFileSync('/etc/passwd', 'utf8');
+      } catch {
+        return undefined;
+      }
+    })(), () => {
       try {
         return userInfo().username;
       } catch {
         return env.USER || String(uid);
       }
-    })(),
+    }),
   };
+}
+
+/**
+ * The account name of `uid`, from /etc/passwd first: Bun's os.userInfo() takes the name from $USER
+ * and says "unknown" without it (cron, systemd units, `env -i`), and /etc/subuid is keyed by name.
+ */
+export function userNameOf(uid: number, passwd: string | undefined, fallback: () => string): string {
+  for (const line of (passwd ?? '').split('\n')) {
+    const [name, , id] = line.split(':');
+    if (name && id === String(uid)) return name;
+  }
+  return fallback();
 }

@@ -3,12 +3,13 @@
  * so the host's CLIs say nothing about what a run will use. One short-lived container, no network.
  */
 import type { HostProbe } from './host-probe.ts';
+import { parseImagePrograms, PROGRAMS_SCRIPT } from './gate-programs.ts';
 
 export const IMAGE_CLIS = ['claude', 'codex', 'opencode'] as const;
 export type ImageCli = (typeof IMAGE_CLIS)[number];
 
 /** Prints `name<TAB>first line of --version` per CLI, an empty version when it is missing. */
-const SCRIPT = IMAGE_CLIS.map((c) => `printf '%s\\t%s\\n' ${c} "$(${c} --version 2>/dev/null | head -n 1)"`).join('; ');
+const SCRIPT = [...IMAGE_CLIS.map((c) => `printf '%s\\t%s\\n' ${c} "$(${c} --version 2>/dev/null | head -n 1)"`), PROGRAMS_SCRIPT].join('; ');
 
 export function parseImageCliVersions(stdout: string): Partial<Record<ImageCli, string>> {
   const out: Partial<Record<ImageCli, string>> = {};
@@ -24,9 +25,9 @@ export function imageCliCommand(image: string): { argv: string[]; timeoutMs: num
   return { argv: ['podman', 'run', '--rm', '--pull=never', '--network=none', '--entrypoint', '/bin/sh', image, '-c', SCRIPT], timeoutMs: 120_000 };
 }
 
-export function probeImageClis(probe: HostProbe, image: string): { versions: Partial<Record<ImageCli, string>> } | { error: string } {
+export function probeImageClis(probe: HostProbe, image: string): { versions: Partial<Record<ImageCli, string>>; programs: Set<string> } | { error: string } {
   const cmd = imageCliCommand(image);
   const res = probe.run(cmd.argv, cmd.timeoutMs);
   if (res.code !== 0) return { error: (res.stderr || res.error || `podman run exited ${res.code}`).trim().split('\n').slice(-1)[0] ?? 'podman run failed' };
-  return { versions: parseImageCliVersions(res.stdout) };
+  return { versions: parseImageCliVersions(res.stdout), programs: parseImagePrograms(res.stdout) };
 }

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { KubernetesSchema } from './kubernetes-schema.ts';
 import { providerProblem, providerSchema, runProviders } from './provider.ts';
 import { NotifySchema } from './notify-schema.ts';
+import { allowEntryProblem } from './egress-entry.ts';
 
 export const PEER_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/;
 
@@ -165,12 +166,20 @@ export const GoalsSettingsSchema = z
   })
   .describe('How goals are evaluated and when a run has converged.');
 
-const EGRESS_HOST = /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?$/;
+/** `host`, `*.suffix`, optional `:port`: what an editor can check of an entry before peers does. */
+const EGRESS_ENTRY_PATTERN = '^(\\*\\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:[0-9]{1,5})?$';
 
 export const EgressSchema = z
   .strictObject({
     allow: z
-      .array(z.string().regex(EGRESS_HOST, 'egress entry must be "host", "*.suffix", optionally with ":port"'))
+      .array(
+        z.string().superRefine((entry, ctx) => {
+          const problem = allowEntryProblem(entry);
+          if (problem) ctx.addIssue({ code: 'custom', message: `egress entry ${JSON.stringify(entry)} ${problem}` });
+        })
+        // For editors reading the JSON Schema: the shape of an entry (the check above is the full rule).
+        .meta({ pattern: EGRESS_ENTRY_PATTERN }),
+      )
       .default([])
       .describe('Hosts the sandbox may reach: "host" or "*.suffix", optional ":port" (443 by default).'),
   })

@@ -7,6 +7,11 @@
  */
 import { packageManagerOf, scriptCommand, type PackageManager } from './package-manager.ts';
 
+
+/** What makes a toolchain the image lacks available to the gates (the image's PATH is /usr/local/bin:/usr/bin:/bin). */
+const imageFix = (program: string): string =>
+  `build the image on a Debian bookworm base that has ${program} in /usr/local/bin or /usr/bin (\`peers image build --force --base IMAGE\`); \`peers doctor\` checks`;
+
 export type ProjectFiles = {
   /** Text of a regular file (relative path), undefined when absent, not regular, or too large. */
   read(rel: string): string | undefined;
@@ -76,7 +81,7 @@ function detectNode(files: ProjectFiles): Found | undefined {
     bun: 'bun install --frozen-lockfile',
   };
   if (pm === 'npm' && !npmLock && hasDeps) notes.push('no package-lock.json: setup is `npm install`, so each gate run may resolve newer dependencies; commit a lockfile and use `npm ci`');
-  if (pm !== 'npm') notes.push(`${pm} is not in the workspace image (it has node and npm): add it to the Containerfile, or switch setup and the gates to npm`);
+  if (pm !== 'npm') notes.push(`${pm} is not in the workspace image (it has node and npm): switch setup and the gates to npm, or ${imageFix(pm)}`);
   const run = (script: string) => scriptCommand(pm, script);
   const testScript = typeof scripts.test === 'string' ? scripts.test : undefined;
   let tests: Found['tests'];
@@ -105,9 +110,19 @@ function mentionsPytest(files: ProjectFiles): boolean {
   return files.list('').filter((n) => /^requirements.*\.txt$/.test(n)).some((n) => /^pytest\b/im.test(files.read(n) ?? ''));
 }
 
+const isPythonTest = (n: string) => /^test_.*\.py$|_test\.py$/.test(n);
+
 function hasPythonTests(files: ProjectFiles): boolean {
-  const isTest = (n: string) => /^test_.*\.py$|_test\.py$/.test(n);
-  return ['', 'tests', 'test'].some((d) => files.list(d).some(isTest));
+  return ['', 'tests', 'test'].some((d) => files.list(d).some(isPythonTest));
+}
+
+/**
+ * Test files written for pytest (bare `def test_` functions with `assert`), none for unittest:
+ * `unittest discover` runs none of them ("Ran 0 tests"), and the image has pytest.
+ */
+function pytestStyleTests(files: ProjectFiles): boolean {
+  const texts = ['', 'tests', 'test'].flatMap((d) => files.list(d).filter(isPythonTest).map((n) => files.read(d ? `${d}/${n}` : n) ?? ''));
+  return texts.length > 0 && !texts.some((t) => /\bunittest\b/.test(t)) && texts.some((t) => /^\s*(?:async\s+)?def test_|^\s*import pytest|^\s*from pytest\b/m.test(t));
 }
 
 function detectPython(files: ProjectFiles): Found | undefined {
@@ -116,20 +131,24 @@ function detectPython(files: ProjectFiles): Found | undefined {
   if (!markers.some((m) => files.exists(m)) && !requirements.length && !hasPythonTests(files)) return undefined;
   const notes: string[] = [];
   const egress = ['pypi.org', 'files.pythonhosted.org'];
-  const pytest = mentionsPytest(files);
+  const pytest = mentionsPytest(files) || pytestStyleTests(files);
   if (files.exists('uv.lock')) {
-    notes.push('uv is not in the workspace image: add it to the Containerfile');
+    notes.push(`uv is not in the workspace image: ${imageFix('uv')}`);
     return { kind: 'python', tests: { description: 'The test suite passes (pytest).', cmd: 'uv run pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: 'uv.lock' }, extra: [], setup: 'uv sync --frozen', egress, notes };
   }
   if (files.exists('poetry.lock')) {
-    notes.push('poetry is not in the workspace image: add it to the Containerfile');
+    notes.push(`poetry is not in the workspace image: ${imageFix('poetry')}`);
     return { kind: 'python', tests: { description: 'The test suite passes (pytest).', cmd: 'poetry run pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: 'poetry.lock' }, extra: [], setup: 'poetry install --no-interaction', egress, notes };
   }
-  if (requirements.length) notes.push(`${requirements.join(', ')}: the image's Python is externally managed (PEP 668), so installing them needs a virtualenv; put that in setup: if the tests import them`);
+  if (requirements.length) {
+    notes.push(
+      `${requirements.join(', ')}: the workspace image's Python has pytest but neither pip nor venv (python3-venv), so a run cannot install these; if the tests import them, build the image on a Debian bookworm base with python3-venv (\`peers image build --force --base IMAGE\`), then setup: python3 -m venv .venv && .venv/bin/pip install -r ${requirements[0]}, with pypi.org and files.pythonhosted.org in egress.allow`,
+    );
+  }
   if (pytest || files.exists('pyproject.toml')) {
     return {
       kind: 'python',
-      tests: { description: 'The test suite passes (pytest).', cmd: 'python3 -m pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: pytest ? 'pytest configured or required' : 'pyproject.toml' },
+      tests: { description: 'The test suite passes (pytest).', cmd: 'python3 -m pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: pytest ? (mentionsPytest(files) ? 'pytest configured or required' : 'test_*.py files written for pytest') : 'pyproject.toml' },
       extra: [],
       egress: [],
       notes,
@@ -157,7 +176,7 @@ function detectRust(files: ProjectFiles): Found | undefined {
     extra: [],
     setup: files.exists('Cargo.lock') ? 'cargo fetch --locked' : 'cargo fetch',
     egress: ['crates.io', 'index.crates.io', 'static.crates.io'],
-    notes: ['the workspace image has no Rust toolchain: add rustup/cargo to the Containerfile before `peers up`'],
+    notes: [`the workspace image has no Rust toolchain, so this gate fails in a run: ${imageFix('cargo')}`],
   };
 }
 
@@ -170,12 +189,33 @@ function detectGo(files: ProjectFiles): Found | undefined {
     extra: [],
     setup: files.exists('go.sum') ? 'go mod download' : undefined,
     egress: files.exists('go.sum') ? ['proxy.golang.org', 'sum.golang.org'] : [],
-    notes: ['the workspace image has no Go toolchain: add it to the Containerfile before `peers up`'],
+    notes: [`the workspace image has no Go toolchain, so this gate fails in a run: ${imageFix('go')}`],
+  };
+}
+
+/**
+ * A Makefile with a `test` or `check` target, for a project no other detector recognised (a C
+ * project): the target is the suite. Make's exit code is all there is to judge; the image has
+ * neither make nor a C compiler, which the note says.
+ */
+function detectMake(files: ProjectFiles): Found | undefined {
+  const makefile = ['GNUmakefile', 'makefile', 'Makefile'].find((n) => files.exists(n));
+  const text = makefile ? (files.read(makefile) ?? '') : '';
+  const target = ['test', 'check'].find((t) => new RegExp(`^${t}\\s*:(?!=)`, 'm').test(text));
+  if (!makefile || !target) return undefined;
+  return {
+    kind: 'make',
+    tests: { description: `The test suite passes (make ${target}).`, cmd: `make ${target}`, pass_when: 'exit_code == 0', timeout_s: TEST_TIMEOUT_S, why: `${makefile} target ${target}` },
+    extra: [],
+    egress: [],
+    notes: [`the workspace image has no make and no C compiler, so this gate fails in a run: ${imageFix('make and cc')}; its pass_when is the exit code alone: tighten it to your suite's summary line`],
   };
 }
 
 export function detectProject(files: ProjectFiles): ProjectProposal {
-  const found = [detectNode(files), detectPython(files), detectRust(files), detectGo(files)].filter((f): f is Found => f !== undefined);
+  const known = [detectNode(files), detectPython(files), detectRust(files), detectGo(files)].filter((f): f is Found => f !== undefined);
+  const make = known.length ? undefined : detectMake(files);
+  const found = make ? [make] : known;
   const gates: ProposedGate[] = [];
   for (const f of found) {
     // The first suite is `tests-pass`: the id the stuck-gate detector watches by default.
@@ -188,9 +228,17 @@ export function detectProject(files: ProjectFiles): ProjectProposal {
     gates,
     ...(setups.length ? { setup: setups.join(' && ') } : {}),
     egress: [...new Set(found.flatMap((f) => f.egress))],
-    notes: [...found.flatMap((f) => f.notes), ...(files.exists('.gitmodules') ? [SUBMODULES_NOTE] : [])],
+    notes: [...found.flatMap((f) => f.notes), ...(files.exists('.gitmodules') ? [SUBMODULES_NOTE] : []), ...(/\bfilter=lfs\b/.test(files.read('.gitattributes') ?? '') ? [LFS_NOTE] : [])],
   };
 }
+
+/**
+ * Git LFS keeps a file's content outside the repository and commits a small pointer; the run clone
+ * and the gates' checkouts are made without LFS filters (no git-lfs in the image, no LFS server on
+ * the allow-list), so the peers and the gates see the pointer text.
+ */
+export const LFS_NOTE =
+  'the repository uses Git LFS (filter=lfs in .gitattributes): the peers and the gates get the pointer files, not their content, so tests that read those files fail in a run; commit what the tests need as ordinary files, or leave those tests out of the gates';
 
 /**
  * The run clone and the gates' clean checkout come from the trusted mirror, which holds this

@@ -10,6 +10,7 @@ import { signalExitCode, supervise, type SupervisedResult } from '../proc/superv
 import { compilePassWhen, pyRepr, type CompiledPassWhen } from '../pass-when/index.ts';
 import { withScratchEnv } from './gate-env.ts';
 import { failureExcerpt } from './output-excerpt.ts';
+import { egressRefusalNote, missingProgram, missingProgramNote } from './missing-program.ts';
 
 export type GateResult = {
   id: string;
@@ -105,7 +106,10 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
   try {
     const ok = passWhen.evaluate({ exit_code: exitCode ?? -1, stdout: run.stdout, stderr: run.stderr, cwd });
     if (ok) return { id: base.id, durationMs: base.durationMs, cached: false, exitCode, state: 'pass', diagnostic: '' };
-    return { ...base, state: 'fail', diagnostic: `pass_when returned False; exit_code=${exitCode}${tails(run)}` };
+    const missing = missingProgram(exitCode, run.stderr);
+    const refused = egressRefusalNote(`${run.stdout.slice(-TAIL_CHARS * 4)}\n${run.stderr.slice(-TAIL_CHARS * 4)}`);
+    const why = missing ? `${missingProgramNote(missing)}; ` : refused ? `${refused}; ` : '';
+    return { ...base, state: 'fail', diagnostic: `${why}pass_when returned False; exit_code=${exitCode}${tails(run)}` };
   } catch (error) {
     return { ...base, state: 'fail', diagnostic: `pass_when error: ${(error as Error).message}; exit_code=${exitCode}${tails(run)}` };
   }

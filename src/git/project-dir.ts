@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { findWorkTreeRoot } from './repo-layout.ts';
+import { bareRepoMessage, findBareRepo, findWorkTreeRoot } from './repo-layout.ts';
 import { InputError } from '../cli/errors.ts';
 
 /** `path` resolved (from `cwd`), if it names an existing directory; else an InputError saying what it is. */
@@ -28,6 +28,8 @@ export function existingDirectory(path: string, hint: string, cwd = process.cwd(
 export function gitRepoRootOf(start: string, hint = 'pass the project directory (a git repository), or run the command inside it', cwd = process.cwd()): string {
   const dir = existingDirectory(start, hint, cwd);
   const root = findWorkTreeRoot(dir);
+  const bare = root ? undefined : findBareRepo(dir);
+  if (bare) throw new InputError(bareRepoMessage(bare).message, { location: { file: dir }, hint: bareRepoMessage(bare).hint });
   if (!root) throw new InputError(`${dir} is not a git repository`, { location: { file: dir }, hint: 'peers works on a git repository: `git init`, commit, then `peers init`' });
   return root;
 }

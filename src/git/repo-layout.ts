@@ -189,3 +189,32 @@ export function findWorkTreeRoot(start: string): string | undefined {
     dir = up;
   }
 }
+
+/**
+ * The bare repository containing `start` (a directory with HEAD, objects/ and refs/ and no `.git`),
+ * found without running git; undefined when there is none. peers needs a working tree (the user's
+ * checkout is what `up` clones and fingerprints), so a bare clone gets its own message.
+ */
+export function findBareRepo(start: string): string | undefined {
+  let dir: string;
+  try {
+    dir = realpathSync(start);
+  } catch {
+    return undefined;
+  }
+  for (;;) {
+    if (kind(join(dir, 'HEAD')) === 'file' && kind(join(dir, 'objects')) === 'dir' && kind(join(dir, 'refs')) === 'dir') return dir;
+    const up = dirname(dir);
+    if (up === dir) return undefined;
+    dir = up;
+  }
+}
+
+/** The error for a command run in a bare repository, with the checkout to make instead. */
+export function bareRepoMessage(bare: string): { message: string; hint: string } {
+  const name = bare.replace(/\/+$/, '').split('/').pop()!.replace(/\.git$/, '') || 'checkout';
+  return {
+    message: `${bare} is a bare repository (no working tree): peers works on a checkout`,
+    hint: `make one and run peers there: \`git clone ${bare} ${name} && cd ${name} && peers init\` (or \`git -C ${bare} worktree add ../${name}\`)`,
+  };
+}

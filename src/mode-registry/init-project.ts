@@ -16,7 +16,7 @@ import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { commitOnTop, committedAndStaged, type FileOnTop } from '../git/commit-on-top.ts';
 import { git, gitOk, headSha, isGitRepo, repoRoot } from '../git/git.ts';
-import { findWorkTreeRoot } from '../git/repo-layout.ts';
+import { bareRepoMessage, findBareRepo, findWorkTreeRoot } from '../git/repo-layout.ts';
 import { detectProject, type ProjectFiles, type ProjectProposal } from '../config/detect-project.ts';
 import { shellQuote } from '../config/describe-project.ts';
 import { jsonSchemaText } from '../config/json-schema.ts';
@@ -92,6 +92,8 @@ function checkTarget(target: string, env: Record<string, string | undefined>): s
         : `\`git -C ${shellQuote(top)} status\` says what is wrong with it`;
       throw new InputError(`git refuses the repository at ${top}: ${said}`, { hint });
     }
+    const bare = findBareRepo(real);
+    if (bare) throw new InputError(bareRepoMessage(bare).message, { hint: bareRepoMessage(bare).hint });
     throw new InputError(`${target} is not a git repository`, { hint: `create one first: \`git -C ${shellQuote(real)} init\`` });
   }
   const root = realpathSync(repoRoot(real));

@@ -3,6 +3,7 @@
  * of the state directory (run-summary.ts). Apart from the reading so that a project without a run
  * (`status` of a fresh project, `ls`) loads neither the state files' schemas nor this.
  */
+import { gateLines } from './gate-lines.ts';
 import { join } from 'node:path';
 import { spendLines, spendView } from '../budget/spend-view.ts';
 import { describeWaiters, isAsleep } from '../loop/peer-sleep.ts';
@@ -122,10 +123,7 @@ export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
   const gates = Object.entries(j.gates.results);
   lines.push(`Gates${j.gates.head ? ` at ${j.gates.head.slice(0, 8)}` : ''}:`);
   if (!gates.length) lines.push('  (not evaluated yet)');
-  for (const [id, g] of gates) {
-    const red = j.gates.red_streak[id];
-    lines.push(`  ${id}: ${g.state}${red ? ` (red ${red} ticks)` : ''}${g.state === 'fail' ? ` — ${g.diagnostic.replace(/\s+/g, ' ').slice(0, 120)}` : ''}`);
-  }
+  lines.push(...gateLines(gates, j.gates.red_streak));
   for (const [id, e] of Object.entries(j.gates.expensive)) {
     const at = e.head === j.gates.head ? 'at HEAD' : `at ${e.head.slice(0, 8)}, an earlier commit`;
     lines.push(`  ${id} (expensive): last measured ${e.state} ${at}, ${gateSeconds(e.duration_ms)}${e.background ? ' in the background' : ''}`);

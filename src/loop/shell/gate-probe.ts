@@ -12,6 +12,7 @@ import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../../gates/
 import { withCleanCheckout } from '../../gates/clean-checkout.ts';
 import type { GateCheckout } from '../../gates/gate-checkout.ts';
 import { withScratchEnv } from '../../gates/gate-env.ts';
+import { egressRefusalNote, missingProgram, missingProgramNote } from '../../gates/missing-program.ts';
 import { selfBinDir } from '../../proc/self-exec.ts';
 import { RUN_BASELINE_ENV } from '../../protocol/run-baseline.ts';
 import { supervise } from '../../proc/supervise.ts';
@@ -93,10 +94,15 @@ export async function runSetup(cmd: string, dir: string, env: Record<string, str
       signal,
     }),
   );
-  const tail = run.stderr.trim() ? `; stderr: ${run.stderr.trim().slice(-TAIL_CHARS)}` : '';
+  // Some tools say why only on stdout (`python3 -m venv` without ensurepip): with nothing on
+  // stderr the end of stdout is the reason.
+  const tail = run.stderr.trim() ? `; stderr: ${run.stderr.trim().slice(-TAIL_CHARS)}` : run.stdout.trim() ? `; stdout: ${run.stdout.trim().slice(-TAIL_CHARS)}` : '';
   if (run.endedBy === 'exit' && run.exitCode === 0) return null;
   if (run.endedBy === 'absolute-timeout') return `timeout after ${SETUP_TIMEOUT_S}s${tail}`;
   if (run.endedBy === 'aborted') return `interrupted${tail}`;
   if (run.endedBy === 'spawn-error') return `could not start /bin/sh: ${run.spawnError}`;
-  return `exit=${run.exitCode ?? run.signal}${tail}`;
+  const missing = missingProgram(run.exitCode, run.stderr);
+  const refused = egressRefusalNote(`${run.stdout.slice(-TAIL_CHARS * 4)}\n${run.stderr.slice(-TAIL_CHARS * 4)}`);
+  const why = missing ? `${missingProgramNote(missing, 'setup')}; ` : refused ? `${refused}; ` : '';
+  return `${why}exit=${run.exitCode ?? run.signal}${tail}`;
 }

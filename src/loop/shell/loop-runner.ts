@@ -65,6 +65,7 @@ import { openRunPlaces, trackedFiles, type RunPlaces } from './run-places.ts';
 import { prepareRunContext } from '../../recon/run-context.ts';
 import { readControl } from '../../state/operator-control.ts';
 import { formatDuration } from '../runtime-change.ts';
+import { gatesLine } from '../gates-line.ts';
 import type { Contract } from '../../mode-registry/contract.ts';
 import { changedPathsBetween, contractRefusal, frozenContractAtStart, frozenPathsTouched, refuseTurn } from './contract-guard.ts';
 
@@ -237,6 +238,8 @@ class LoopRun {
   private settings: LoopSettings;
   /** What the last control read said, so each change is logged once. */
   private controlSeen = '';
+  /** What the last gates line on the console said (gates-line.ts): a line only when that changes. */
+  private gatesSaid: string | undefined;
   private readonly history: HistoryFacts;
   /** `expensive` goals: measured in the background while a peer works, fresh before convergence. */
   private readonly expensive: BackgroundGates;
@@ -329,6 +332,11 @@ class LoopRun {
         return this.finish(early.stop);
       }
       await this.refreshGates();
+      const said = gatesLine(this.state.gates, this.gatesSaid);
+      if (said) {
+        this.gatesSaid = said.key;
+        this.log(said.line);
+      }
       const before = this.state;
       this.state = countRedTick(this.state);
       const conv = this.convergenceInput();

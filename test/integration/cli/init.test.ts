@@ -103,6 +103,12 @@ describe('peers init', () => {
     mkdirSync(plain);
     expectRefused(runPeers(['init', plain], { cwd: sb.root, env: sb.env }), 'is not a git repository', `create one first: \`git -C ${plain} init\``);
     expect(existsSync(join(plain, '.peers'))).toBe(false);
+    // A bare clone is a repository without a working tree: not "git init" (that would make a second one inside it).
+    const bare = join(sb.root, 'lib.git');
+    expect(spawnSync('git', ['init', '-q', '--bare', bare]).status).toBe(0);
+    expectRefused(runPeers(['init'], { cwd: bare, env: sb.env }), `${bare} is a bare repository (no working tree): peers works on a checkout`, `make one and run peers there: \`git clone ${bare} lib && cd lib && peers init\``);
+    expectRefused(runPeers(['status'], { cwd: join(bare, 'refs'), env: sb.env }), `${bare} is a bare repository (no working tree)`, `make one and run peers there: \`git clone ${bare} lib`);
+    expect(existsSync(join(bare, '.peers'))).toBe(false);
     const gone = runPeers(['init', join(sb.root, 'nope')], { cwd: sb.root, env: sb.env });
     expect(gone.code).toBe(2);
     expect(gone.stderr).not.toMatch(STACK_LINE);

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'bun:test';
 import { parse } from 'yaml';
 import { ConfigSchema } from '../../../src/config/config-schema.ts';
-import { detectProject, SUBMODULES_NOTE, type ProjectFiles } from '../../../src/config/detect-project.ts';
+import { detectProject, LFS_NOTE, SUBMODULES_NOTE, type ProjectFiles } from '../../../src/config/detect-project.ts';
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
 import { configTemplate, goalsTemplate } from '../../../src/mode-registry/init-project.ts';
 import { renderConfig, renderGoals, TEMPLATE_LINES } from '../../../src/config/render-init.ts';
@@ -80,7 +80,7 @@ describe('python, rust, go', () => {
     expect(passes(p.gates[0]!.pass_when, { stdout: '...\n3 passed in 0.02s\n' })).toBe(true);
     expect(passes(p.gates[0]!.pass_when, { exit_code: 5, stdout: 'no tests ran in 0.01s\n' })).toBe(false);
     expect(detectProject(files({ 'requirements-dev.txt': 'pytest==8\n' })).gates[0]!.cmd).toBe('python3 -m pytest -q');
-    expect(detectProject(files({ 'requirements-dev.txt': 'pytest==8\n' })).notes[0]).toContain('PEP 668');
+    expect(detectProject(files({ 'requirements-dev.txt': 'pytest==8\n' })).notes[0]).toContain("the workspace image's Python has pytest but neither pip nor venv (python3-venv), so a run cannot install these");
   });
 
   test('uv and poetry run pytest through their tool; plain test_*.py files get unittest', () => {
@@ -90,6 +90,29 @@ describe('python, rust, go', () => {
     expect(ut.gates[0]).toMatchObject({ cmd: 'python3 -m unittest discover -v' });
     expect(passes(ut.gates[0]!.pass_when, { stderr: 'test_add ... ok\n\n----\nRan 1 test in 0.000s\n\nOK\n' })).toBe(true);
     expect(passes(ut.gates[0]!.pass_when, { stderr: '\n----\nRan 0 tests in 0.000s\n\nNO TESTS RAN\n' })).toBe(false);
+  });
+
+  test('Git LFS: a note that the peers and the gates see pointer files', () => {
+    const lfs = detectProject(files({ '.gitattributes': '*.bin filter=lfs diff=lfs merge=lfs -text\n', 'package.json': pkg({ scripts: { test: 'node --test' } }) }));
+    expect(lfs.notes).toContain(LFS_NOTE);
+    expect(LFS_NOTE).toContain('get the pointer files, not their content');
+    expect(detectProject(files({ '.gitattributes': '*.png binary\n' })).notes).toEqual([]);
+  });
+
+  test('a Makefile-only project (C) with a test or check target gets make as its suite, with what the image lacks', () => {
+    const c = detectProject(files({ Makefile: 'all:\n\tcc -o hello hello.c\ntest: all\n\t./hello | grep -q hi\n', 'hello.c': 'int main(){}\n' }));
+    expect(c).toMatchObject({ kinds: ['make'], gates: [{ id: 'tests-pass', cmd: 'make test', pass_when: 'exit_code == 0', why: 'Makefile target test' }] });
+    expect(c.notes[0]).toContain('no make and no C compiler');
+    expect(detectProject(files({ GNUmakefile: 'check:\n\t./run\n' })).gates[0]).toMatchObject({ cmd: 'make check' });
+    expect(detectProject(files({ Makefile: 'TEST := 1\nall:\n\tcc x.c\n' })).gates).toEqual([]);
+    // Another ecosystem's suite wins: a Makefile beside go.mod is not the suite.
+    expect(detectProject(files({ Makefile: 'test:\n\tgo test ./...\n', 'go.mod': 'module x\n' })).kinds).toEqual(['go']);
+  });
+
+  test('test files written for pytest (bare test functions, no unittest) get pytest: unittest discover would run none of them', () => {
+    const py = detectProject(files({ 'requirements.txt': 'requests==2.31.0\n', 'calc.py': 'def add(a, b):\n    return a + b\n', 'tests/test_calc.py': 'from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n' }));
+    expect(py.gates[0]).toMatchObject({ cmd: 'python3 -m pytest -q' });
+    expect(detectProject(files({ 'tests/test_x.py': 'import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        pass\n' })).gates[0]).toMatchObject({ cmd: 'python3 -m unittest discover -v' });
   });
 
   test('cargo test and go test, with their fetch steps, registries, and the toolchain the image lacks', () => {

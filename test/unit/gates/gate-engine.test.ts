@@ -36,6 +36,24 @@ describe('evaluateGates', () => {
     expect(err!.diagnostic).toBe("pass_when error: json(): no such file: 'missing.json'; exit_code=0; stdout-tail='hi\\n'");
   });
 
+  test('a gate whose program is not installed says so by name, not only as exit 127 (a Go project in the Go-less image); one the egress proxy refused says where the host is named', async () => {
+    const dir = scratch();
+    const [gate, bashGate, failing, network] = await evaluateGates({
+      checkoutDir: dir, head: HEAD_A, defaultTimeoutS: 30,
+      goals: [
+        goal({ id: 'tests-pass', cmd: 'go-not-installed-here test ./...' }),
+        goal({ id: 'bash-style', cmd: "echo 'bash: line 1: cargo: command not found' >&2; exit 127" }),
+        goal({ id: 'ordinary', cmd: "echo 'FAIL: not found in map' >&2; exit 1" }),
+        goal({ id: 'needs-network', cmd: "echo \"pip._vendor.urllib3.exceptions.ProxyError: ('Unable to connect to proxy', OSError('Tunnel connection failed: 403 Forbidden'))\" >&2; exit 1" }),
+      ],
+    });
+    expect(gate!.diagnostic).toStartWith('go-not-installed-here: command not found (exit 127): it is not installed where the gate runs (in a run: the workspace image; `peers doctor` lists');
+    expect(gate!.diagnostic).toContain('pass_when returned False; exit_code=127');
+    expect(bashGate!.diagnostic).toStartWith('cargo: command not found (exit 127)');
+    expect(failing!.diagnostic).toStartWith('pass_when returned False; exit_code=1');
+    expect(network!.diagnostic).toStartWith('a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host');
+  });
+
   test('gates run in the checkout directory; json() reads from there', async () => {
     const dir = scratch();
     const [r] = await evaluateGates({

@@ -1,0 +1,31 @@
+/**
+ * A gate or `setup` whose program is not installed where it runs: the shell says so in its own
+ * words (`/bin/sh: 1: eval: go: not found`, exit 127), which reads like a failing test suite in a
+ * status line. In a run the gates run in the workspace image, which has git, Node.js and npm,
+ * Python with pytest, and the peer CLIs, and nothing else (Containerfile): a Go or Rust project's
+ * gate fails there although `peers verify` on the host passes. This names the program and where
+ * it is missing, so the user knows no peer turn can make that gate green.
+ */
+
+/** The program a shell could not find, from its exit code and stderr; undefined when that is not why it failed. */
+export function missingProgram(exitCode: number | null, stderr: string): string | undefined {
+  if (exitCode !== 127) return undefined;
+  // dash: `/bin/sh: 1: go: not found`; bash: `bash: line 1: go: command not found`.
+  const m = /(?:^|: )([^\s:]+): (?:command )?not found\s*$/m.exec(stderr);
+  return m?.[1]?.split('/').pop();
+}
+
+/** The first words of a diagnostic for a program the shell could not find. */
+export function missingProgramNote(program: string, what: 'the gate' | 'setup' = 'the gate'): string {
+  return `${program}: command not found (exit 127): it is not installed where ${what} runs (in a run: the workspace image; \`peers doctor\` lists the gates' programs it lacks)`;
+}
+
+/**
+ * A connection the egress proxy refused shows in a tool's output only as the proxy's 403 (`Tunnel
+ * connection failed: 403 Forbidden`, pip's ProxyError, npm's E403); the host and the reason are in
+ * the egress log. Undefined when the output shows no such refusal.
+ */
+export function egressRefusalNote(output: string): string | undefined {
+  if (!/Tunnel connection failed: 403|ProxyError|\b403 Forbidden\b|CONNECT tunnel failed, response 403|\bE403\b/i.test(output)) return undefined;
+  return 'a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host; add it to egress.allow in .peers/config.yaml (or `peers up --allow HOST`)';
+}

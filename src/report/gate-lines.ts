@@ -1,0 +1,32 @@
+/**
+ * The gate lines of `peers status`: one per gate, with its diagnostic cut to fit a line. A
+ * diagnostic says why at its end (the tool's last words, after the command and the exit code), so a
+ * long one keeps its head and its tail. When `setup` failed, no gate ran and each gate carries the
+ * same "not run: setup `…` failed: …": that is said once, whole, instead of cut short three times.
+ */
+type GateShown = { state: string; diagnostic: string };
+
+const SETUP_FAILED = /^not run: setup `([\s\S]*)` failed: ([\s\S]*)$/;
+
+/** `text` on one line, at most `max` characters: its head and its tail around an ellipsis. */
+export function headAndTail(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const head = Math.floor(max * 0.4);
+  return `${flat.slice(0, head)} … ${flat.slice(flat.length - (max - head - 3))}`;
+}
+
+export function gateLines(results: Array<[string, GateShown]>, redStreak: Record<string, number | undefined>): string[] {
+  const failed = results.filter(([, g]) => g.state === 'fail');
+  const setup = failed.length > 0 && failed.every(([, g]) => g.diagnostic === failed[0]![1].diagnostic) ? SETUP_FAILED.exec(failed[0]![1].diagnostic) : null;
+  // What peers says about the failure (before `exit=`) is kept whole; the tool's output after it is cut.
+  const said = setup ? /^([\s\S]*?)(exit=[\s\S]*)$/.exec(setup[2]!) : null;
+  const why = setup ? (said ? `${said[1]!.replace(/\s+/g, ' ')}${headAndTail(said[2]!, 240)}` : headAndTail(setup[2]!, 400)) : '';
+  const lines = setup ? [`  setup failed, so no gate ran: \`${headAndTail(setup[1]!, 80)}\` — ${why}`] : [];
+  for (const [id, g] of results) {
+    const red = redStreak[id];
+    const why = g.state !== 'fail' ? '' : setup ? ' — not run: setup failed (above)' : ` — ${headAndTail(g.diagnostic, 200)}`;
+    lines.push(`  ${id}: ${g.state}${red ? ` (red ${red} ticks)` : ''}${why}`);
+  }
+  return lines;
+}
