@@ -5,7 +5,8 @@
 import { Bridge, parseBridgeTarget } from '../proxy/bridge.ts';
 import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER } from '../sandbox/pod-spec.ts';
 import { startRunnerServer } from '../sandbox/runner-server.ts';
-import { InputError } from '../src/cli/errors.ts';
+import { InputError, PeersError } from '../src/cli/errors.ts';
+import { becomeNonDumpable } from '../src/proc/non-dumpable.ts';
 import { text } from 'node:stream/consumers';
 import { processIO, type CommandIO } from '../src/cli/command-io.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
@@ -28,6 +29,13 @@ export const RUNNER_FLAGS = {
 } as const satisfies FlagSpecs;
 
 export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: CommandIO = processIO()): Promise<void> {
+  // Before anything else, in every mode (the gate probe computes verdicts): the peers' code, run by
+  // this process as the same user, must not be able to trace it or rewrite its memory. Fail closed.
+  try {
+    becomeNonDumpable();
+  } catch (e) {
+    throw new PeersError(`peers runner: cannot protect itself from the processes it runs (${(e as Error).message}); refusing to start`);
+  }
   // Loaded only for these one-shot modes: the gate engine and its schemas are no part of the long-running runner.
   if (flags['prepare-checkout']) {
     const { runPrepareCheckout } = await import('../sandbox/gates-remote.ts');
