@@ -4,6 +4,7 @@
  */
 import { Bridge, parseBridgeTarget } from '../proxy/bridge.ts';
 import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER } from '../sandbox/pod-spec.ts';
+import { takeRunnerKey } from '../sandbox/runner-key.ts';
 import { startRunnerServer } from '../sandbox/runner-server.ts';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { becomeNonDumpable } from '../src/proc/non-dumpable.ts';
@@ -20,6 +21,7 @@ export const RUNNER_FLAGS = {
   mirror: { kind: 'string', description: 'The trusted mirror to check out from (read-only is fine).', default: MIRROR_IN_CONTAINER },
   checkouts: { kind: 'string', description: 'Directory holding gate checkouts.', default: CHECKOUTS_IN_CONTAINER },
   'dep-cache': { kind: 'string', description: 'Dependency cache for setup (npm, pip…).', default: DEP_CACHE_IN_CONTAINER },
+  'key-dir': { kind: 'string', description: 'Wait for the loop\'s per-run key in this directory, take it (the file is removed) and seal every message with it (sandbox/runner-seal.ts).' },
   'reap-leftovers': { kind: 'boolean', description: 'Before and after every request, kill every process of this container that no live request started (the pod\'s setup and gates runners; only for a container\'s main process).' },
   bridge: {
     kind: 'string',
@@ -27,6 +29,9 @@ export const RUNNER_FLAGS = {
     helpValue: 'HOST:PORT=unix:PATH',
   },
 } as const satisfies FlagSpecs;
+
+/** How long a runner waits for the loop's key: the loop writes it as it starts, right after the runners. */
+const RUNNER_KEY_WAIT_MS = 10 * 60_000;
 
 export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: CommandIO = processIO()): Promise<void> {
   // Before anything else, in every mode (the gate probe computes verdicts): the peers' code, run by
@@ -53,7 +58,9 @@ export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: Comm
   // is the container's init, PID 1), never from a shell on a host.
   if (flags['reap-leftovers'] && process.ppid !== 1) throw new InputError('--reap-leftovers kills every process of its pid namespace it did not start: only for the main process of a container (parent PID 1)', { hint: 'peers up passes it to the setup and gates runners; run peers runner without it' });
   const bridge = flags.bridge ? await startBridge(flags.bridge) : undefined;
-  const server = await startRunnerServer({ socketPath: flags.socket!, reapLeftovers: flags['reap-leftovers'], log: (l) => io.stderr.write(`peers runner: ${l}\n`) });
+  // The key is taken before the socket listens, so before any request (any peer or gate code) runs.
+  const key = flags['key-dir'] ? await takeRunnerKey(flags['key-dir'], RUNNER_KEY_WAIT_MS) : undefined;
+  const server = await startRunnerServer({ socketPath: flags.socket!, reapLeftovers: flags['reap-leftovers'], key, log: (l) => io.stderr.write(`peers runner: ${l}\n`) });
   // Serving: the loop may count this container as up (sandbox/lifeline.ts).
   roleReady();
   // PID 1 of its container: SIGTERM (podman stop) stops every running process, then exits.

@@ -231,6 +231,11 @@ export function gatesCacheVolume(project: string): string {
 export function runnerSocketPath(role: RunnerRole): string {
   return `${SOCKETS_IN_CONTAINER}/${role}/${RUNNER_SOCKET_NAME}`;
 }
+/** Where the loop leaves a runner its per-run key (sandbox/runner-key.ts): mounted by the loop and that runner only. */
+export const runnerKeyDirName = (role: RunnerRole) => `${role}-key`;
+export function runnerKeyDir(role: RunnerRole): string {
+  return `${SOCKETS_IN_CONTAINER}/${runnerKeyDirName(role)}`;
+}
 
 const scratch = (target: string, sizeMiB: number): MountSpec => ({ kind: 'tmpfs', target, sizeMiB, mode: 0o1777 });
 /** An empty, read-only, mode-000 tmpfs laid over a directory hides what the bind below holds. */
@@ -282,7 +287,10 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const mirrorRo: MountSpec = { kind: 'bind', source: inp.mirrorDir, target: MIRROR_IN_CONTAINER, readOnly: true };
   const checkouts: MountSpec = { kind: 'shared-dir', name: 'checkouts', target: CHECKOUTS_IN_CONTAINER, readOnly: false };
   const egressSocket = `unix:${SOCKETS_IN_CONTAINER}/egress/${EGRESS_SOCKET_NAME}`;
-  const runnerCmd = (role: RunnerRole) => ['runner', '--socket', runnerSocketPath(role)];
+  // Each runner takes the loop's per-run key before it serves, and seals its answers with it: an
+  // impostor at the socket path (a peer's leftover process) is never taken for the runner.
+  const runnerCmd = (role: RunnerRole) => ['runner', '--socket', runnerSocketPath(role), '--key-dir', runnerKeyDir(role)];
+  const keyDir = (role: RunnerRole) => socketDir(runnerKeyDirName(role));
 
   const loop = base(
     'loop',
@@ -296,6 +304,8 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       // Read-only is enough to connect to a socket (EROFS does not apply to socket inodes), and
       // only the runner itself may create, replace or remove it.
       ...RUNNER_ROLES.map((r) => socketDir(r, true)),
+      // The loop writes each runner's key here as it starts; the runner takes it and removes it.
+      ...RUNNER_ROLES.map(keyDir),
     ],
     {
       ...inp.loopEnv,
@@ -307,9 +317,12 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       PEERS_RUNNER_WORKSPACE: runnerSocketPath('workspace'),
       PEERS_RUNNER_SETUP: runnerSocketPath('setup'),
       PEERS_RUNNER_GATES: runnerSocketPath('gates'),
+      PEERS_RUNNER_WORKSPACE_KEY_DIR: runnerKeyDir('workspace'),
+      PEERS_RUNNER_SETUP_KEY_DIR: runnerKeyDir('setup'),
+      PEERS_RUNNER_GATES_KEY_DIR: runnerKeyDir('gates'),
     },
   );
-  const workspace = base('workspace', runnerCmd('workspace'), [...cloneMasked, socketDir('workspace')], { ...proxyEnv, ...vendorEnv });
+  const workspace = base('workspace', runnerCmd('workspace'), [...cloneMasked, socketDir('workspace'), keyDir('workspace')], { ...proxyEnv, ...vendorEnv });
   // Each has its own loopback carrying 127.0.0.1:3128 to the egress socket's workspace listener
   // (installs, tests that fetch: the project's allow-list, never the vendor hosts).
   // Both run the peers' code (setup's install scripts, the gates) and share the checkouts: a
@@ -318,8 +331,8 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const bridged = (role: RunnerRole) => [...runnerCmd(role), '--reap-leftovers', '--bridge', `127.0.0.1:${PROXY_PORT}=${egressSocket}`];
   // `setup` (npm ci, pip install…) keeps its download caches in the cache volume, so a fresh
   // checkout per HEAD does not download everything again; only this container can write it.
-  const setup = base('setup', bridged('setup'), [mirrorRo, checkouts, socketDir('setup'), socketDir('egress', true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: DEP_CACHE_IN_CONTAINER, readOnly: false }], { ...proxyEnv });
-  const gates = base('gates', bridged('gates'), [mirrorRo, checkouts, socketDir('gates'), socketDir('egress', true)], { ...proxyEnv });
+  const setup = base('setup', bridged('setup'), [mirrorRo, checkouts, socketDir('setup'), keyDir('setup'), socketDir('egress', true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: DEP_CACHE_IN_CONTAINER, readOnly: false }], { ...proxyEnv });
+  const gates = base('gates', bridged('gates'), [mirrorRo, checkouts, socketDir('gates'), keyDir('gates'), socketDir('egress', true)], { ...proxyEnv });
   // The vendor hosts are served only on the egress proxy's second socket, in a dir only the auth
   // container mounts (read-only: only egress creates the socket): the workspace's way out (the
   // bridge) cannot reach a vendor API with a key of its own (docs/ARCHITECTURE.md).
@@ -386,7 +399,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     userns: 'keep-id',
     sharedNamespaces: ['net', 'uts'],
     containers,
-    sharedDirs: ['workspace', 'setup', 'gates', 'checkouts', 'egress', VENDOR_EGRESS_DIR, 'egress-log', 'auth-usage', LIFELINE_DIR_NAME],
+    sharedDirs: ['workspace', 'setup', 'gates', ...RUNNER_ROLES.map(runnerKeyDirName), 'checkouts', 'egress', VENDOR_EGRESS_DIR, 'egress-log', 'auth-usage', LIFELINE_DIR_NAME],
     volumes: [gatesCacheVolume(inp.project)],
   };
 }
