@@ -182,6 +182,12 @@ export class AuthServer {
         if (!decoded.ok) throw new ClientError(decoded.status, decoded.reason);
         measured = decoded.body.length;
         facts = requestFacts(decoded.body, this.vendor);
+        if (facts.background) {
+          // What a background response bills arrives later, fetched by id: never through the meter (SECURITY.md, "Nothing unmetered").
+          const { status, body: refusal } = budgetRefusal(this.vendor, 'peers: background responses are not forwarded: what they bill never passes the usage meter; send the request without "background".', 'peers_background_not_forwarded');
+          this.log(`${what} ${status} refused: background response`);
+          return this.reply(res, status, refusal, { 'x-peers-budget': 'background-not-forwarded' });
+        }
         const caps = this.opts.caps();
         const unpriced = caps.maxUsd !== undefined ? unpricedReason(facts, this.vendor, this.prices) : null;
         if (unpriced) {

@@ -133,15 +133,19 @@ export const FALLBACK_RATES: Record<Vendor, Rates> = { anthropic: maxRates(ofVen
 /** The most expensive fast-tier rates: an unknown model, or one without a listed fast price, asked for "fast". */
 const FALLBACK_FAST: Rates = maxRates(rows.flatMap((r) => (r.fast ? [r.fast] : [])));
 
-/** `anthropic/claude-opus-4-5-20251101` → `claude-opus-4-5`; `gpt-5.4-2026-03-05` → `gpt-5.4`. */
+/**
+ * `anthropic/claude-opus-4-5-20251101` → `claude-opus-4-5`; `gpt-5.4-2026-03-05` → `gpt-5.4`;
+ * OpenRouter's `anthropic/claude-sonnet-4.5` → `claude-sonnet-4-5` (Claude ids use dashes, a GPT's dots are its name).
+ */
 export function normalizeModel(model: string): string {
-  return model
+  const id = model
     .trim()
     .toLowerCase()
     .replace(/^.*\//, '')
     .replace(/-latest$/, '')
     .replace(/-\d{8}$/, '')
     .replace(/-\d{4}-\d{2}-\d{2}$/, '');
+  return id.startsWith('claude-') ? id.replace(/(\d)\.(\d)/g, '$1-$2') : id;
 }
 
 /** The user's prices for models the table does not list (`budget.prices`), by normalized id. */

@@ -19,7 +19,7 @@ export const PROMPT_OVERHEAD_TOKENS = 1024;
  * `models`: the other models the request lets a router fall back to (OpenRouter's `models` list):
  * the vendor may bill any of them, so the reservation is the dearest.
  */
-export type RequestFacts = { model: string; models?: string[]; stream: boolean; maxOutputTokens: number; promptTokensBound: number; speed?: string; serviceTier?: string };
+export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; speed?: string; serviceTier?: string };
 
 const positiveInt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
 
@@ -37,6 +37,8 @@ export function requestFacts(body: Buffer, vendor: Vendor): RequestFacts {
     // Anything but a list of names is reserved as an unknown model: the vendor's reading of it is not ours to guess.
     ...(doc.models !== undefined ? { models: Array.isArray(doc.models) ? doc.models.map((m) => (typeof m === 'string' ? m : '')) : [''] } : {}),
     stream: doc.stream === true,
+    // Responses' background mode answers at once without usage and bills later, out of the meter's sight.
+    ...(doc.background !== undefined && doc.background !== false && doc.background !== null ? { background: true } : {}),
     maxOutputTokens: cap ?? DEFAULT_MAX_OUTPUT_TOKENS,
     promptTokensBound: body.length + PROMPT_OVERHEAD_TOKENS,
     ...(typeof doc.speed === 'string' ? { speed: doc.speed } : {}),

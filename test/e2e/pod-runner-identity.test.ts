@@ -94,7 +94,7 @@ describe.skipIf(!need.ok)("an impostor at the workspace runner's socket", () => 
     key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;
     stateDir = join(root, 'state', 'peers', key);
     const end = Date.now() + 8 * 60_000;
-    let stop: ReturnType<typeof readStopReason> = null;
+    let stop: ReturnType<typeof readStopReason>;
     for (;;) {
       stop = readStopReason(join(stateDir, 'last-stop-reason.txt'));
       if (stop && new Date(stop.at) >= started) break;

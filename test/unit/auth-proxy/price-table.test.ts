@@ -99,6 +99,10 @@ describe('model names as the CLIs send them', () => {
     expect(normalizeModel('gpt-5')).toBe('gpt-5');
     expect(normalizeModel('claude-opus-4-1-2025')).toBe('claude-opus-4-1-2025');
     expect(priceFor('claude-opus-4-1-20250805', 'anthropic')).toMatchObject({ priced: 'table', rates: { output: 75 } });
+    // OpenRouter writes Claude's version with dots: the same model, the same row (a GPT's dots are its name).
+    expect(normalizeModel('anthropic/claude-sonnet-4.5')).toBe('claude-sonnet-4-5');
+    expect(normalizeModel('anthropic/claude-opus-4.1')).toBe('claude-opus-4-1');
+    expect(normalizeModel('openai/gpt-5.4-mini')).toBe('gpt-5.4-mini');
   });
 });
 
