@@ -21,7 +21,7 @@ export const RUNNER_FLAGS = {
   mirror: { kind: 'string', description: 'The trusted mirror to check out from (read-only is fine).', default: MIRROR_IN_CONTAINER },
   checkouts: { kind: 'string', description: 'Directory holding gate checkouts.', default: CHECKOUTS_IN_CONTAINER },
   'dep-cache': { kind: 'string', description: 'Dependency cache for setup (npm, pip…).', default: DEP_CACHE_IN_CONTAINER },
-  'key-dir': { kind: 'string', description: 'Wait for the loop\'s per-run key in this directory, take it (the file is removed) and seal every message with it (sandbox/runner-seal.ts).' },
+  'key-dir': { kind: 'string', description: 'Wait for the per-run key `peers up` leaves in this directory, take it (the file is removed) and seal every message with it (sandbox/runner-seal.ts).' },
   'reap-leftovers': { kind: 'boolean', description: 'Before and after every request, kill every process of this container that no live request started (the pod\'s setup and gates runners; only for a container\'s main process).' },
   bridge: {
     kind: 'string',
@@ -30,7 +30,7 @@ export const RUNNER_FLAGS = {
   },
 } as const satisfies FlagSpecs;
 
-/** How long a runner waits for the loop's key: the loop writes it as it starts, right after the runners. */
+/** How long a runner waits for its key: `peers up` writes it before it starts the runner's container. */
 const RUNNER_KEY_WAIT_MS = 10 * 60_000;
 
 export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: CommandIO = processIO()): Promise<void> {

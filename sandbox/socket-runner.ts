@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import type { PeerInvocation, PeerRunner } from '../src/proc/peer-runner.ts';
 import type { SupervisedResult } from '../src/proc/supervise.ts';
 import { encode, LineDecoder, type RunRequest, type ServerMessage } from './runner-protocol.ts';
-import { loopRunnerKey } from './runner-key.ts';
+import { readRunnerKey } from './runner-key.ts';
 import { opener, requestNonce } from './runner-seal.ts';
 
 /** Added to the absolute timeout before the client gives up on a silent runner by itself. */
@@ -37,12 +37,18 @@ export class SocketRunner implements PeerRunner {
   constructor(
     readonly socketPath: string,
     private readonly ownEnv: NodeJS.ProcessEnv = {},
-    /** The runner's per-run key (runner-key.ts): only sealed answers are taken (runner-seal.ts). */
-    private readonly key?: Buffer,
+    /** The runner's per-run key (runner-key.ts), read for every request: only sealed answers are taken (runner-seal.ts). */
+    private readonly key?: () => Buffer,
   ) {}
 
   run(inv: PeerInvocation, signal?: AbortSignal): Promise<SupervisedResult> {
     const started = Date.now();
+    let key: Buffer | undefined;
+    try {
+      key = this.key?.();
+    } catch (e) {
+      return Promise.resolve(failed(`runner key unreadable: ${(e as Error).message}`, started));
+    }
     const req: RunRequest = {
       type: 'run',
       argv: inv.argv,
@@ -50,10 +56,10 @@ export class SocketRunner implements PeerRunner {
       cwd: inv.cwd,
       stdin: inv.stdin,
       limits: { idleTimeoutMs: inv.idleTimeoutMs, absoluteTimeoutMs: inv.absoluteTimeoutMs, killGraceMs: inv.killGraceMs, maxStreamBytes: inv.maxStreamBytes },
-      ...(this.key ? { nonce: requestNonce() } : {}),
+      ...(key ? { nonce: requestNonce() } : {}),
     };
     const requestLine = encode(req).slice(0, -1);
-    const open = this.key ? opener(this.key, requestLine) : null;
+    const open = key ? opener(key, requestLine) : null;
     return new Promise((resolve) => {
       const sock = connect(this.socketPath);
       sock.setEncoding('utf8');
@@ -119,9 +125,14 @@ export class SocketRunner implements PeerRunner {
 /**
  * The runner the loop should use: inside the pod, `peers up` sets PEERS_RUNNER_WORKSPACE to the
  * workspace runner's socket, so peer CLIs run in the workspace container, not in the loop's.
- * Outside the pod (host runs, tests) it is undefined and the loop keeps its local runner. With
- * PEERS_RUNNER_WORKSPACE_KEY_DIR the loop makes the runner's key now, before any turn.
+ * Outside the pod (host runs, tests) it is undefined and the loop keeps its local runner.
  */
 export function peerRunnerFromEnv(env: NodeJS.ProcessEnv = process.env): PeerRunner | undefined {
-  return env.PEERS_RUNNER_WORKSPACE ? new SocketRunner(env.PEERS_RUNNER_WORKSPACE, env, loopRunnerKey(env.PEERS_RUNNER_WORKSPACE_KEY_DIR)) : undefined;
+  return env.PEERS_RUNNER_WORKSPACE ? new SocketRunner(env.PEERS_RUNNER_WORKSPACE, env, runnerKeyFromEnv(env, 'workspace')) : undefined;
+}
+
+/** The loop's key for a runner role, from the file `peers up` writes (PEERS_RUNNER_KEYS), or none outside the pod. */
+export function runnerKeyFromEnv(env: NodeJS.ProcessEnv, role: string): (() => Buffer) | undefined {
+  const file = env.PEERS_RUNNER_KEYS;
+  return file ? () => readRunnerKey(file, role) : undefined;
 }

@@ -17,7 +17,8 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync } fr
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { RUNNER_KEY_FILE, writeRunnerKey } from '../../../sandbox/runner-key.ts';
+import { randomBytes } from 'node:crypto';
+import { issueRunnerKeys, readRunnerKey, RUNNER_KEY_FILE, RUNNER_KEYS_FILE } from '../../../sandbox/runner-key.ts';
 import { encode } from '../../../sandbox/runner-protocol.ts';
 import { type RunnerServer, startRunnerServer } from '../../../sandbox/runner-server.ts';
 import { SocketRunner } from '../../../sandbox/socket-runner.ts';
@@ -64,20 +65,20 @@ const ask = (client: SocketRunner, dir: string, script: string) =>
 describe("only this run's runner is taken for the runner", () => {
   test('with its key the real runner is heard as before', async () => {
     const dir = scratch();
-    const key = writeRunnerKey(dir);
+    const key = randomBytes(32);
     await realRunner(dir, key);
-    const r = await ask(new SocketRunner(join(dir, 'runner.sock'), {}, key), dir, 'echo the loop asked; exit 3');
+    const r = await ask(new SocketRunner(join(dir, 'runner.sock'), {}, () => key), dir, 'echo the loop asked; exit 3');
     expect([r.endedBy, r.exitCode, r.stdout]).toEqual(['exit', 3, 'the loop asked\n']);
   });
 
   test('an impostor that took the socket path is not taken for the runner: the turn fails, naming why', async () => {
     const dir = scratch();
-    const key = writeRunnerKey(dir);
+    const key = randomBytes(32);
     await realRunner(dir, key);
     const path = join(dir, 'runner.sock');
     unlinkSync(path);
     await listen(path, answerExit0);
-    const r = await ask(new SocketRunner(path, {}, key), dir, 'exit 1');
+    const r = await ask(new SocketRunner(path, {}, () => key), dir, 'exit 1');
     expect(r.endedBy).toBe('spawn-error');
     expect(r.spawnError).toContain('runner identity check failed');
     expect(r.exitCode).toBeNull();
@@ -88,7 +89,7 @@ describe("only this run's runner is taken for the runner", () => {
 
   test('an impostor that relays to the real runner, changing the request, is refused; an unchanged relay ran what the loop asked', async () => {
     const dir = scratch();
-    const key = writeRunnerKey(dir);
+    const key = randomBytes(32);
     await realRunner(dir, key);
     const path = join(dir, 'runner.sock');
     const aside = join(dir, 'aside.sock');
@@ -105,17 +106,17 @@ describe("only this run's runner is taken for the runner", () => {
       upstream.on('end', () => client.end());
       client.on('close', () => upstream.destroy());
     });
-    const changed = await ask(new SocketRunner(path, {}, key), dir, 'echo the loop asked');
+    const changed = await ask(new SocketRunner(path, {}, () => key), dir, 'echo the loop asked');
     expect(changed.endedBy).toBe('spawn-error');
     expect(changed.spawnError).toContain('runner identity check failed');
     rewrite = false;
-    const relayed = await ask(new SocketRunner(path, {}, key), dir, 'echo the loop asked');
+    const relayed = await ask(new SocketRunner(path, {}, () => key), dir, 'echo the loop asked');
     expect([relayed.endedBy, relayed.stdout]).toEqual(['exit', 'the loop asked\n']);
   });
 
   test("an impostor replaying the runner's sealed answer to an earlier request is refused", async () => {
     const dir = scratch();
-    const key = writeRunnerKey(dir);
+    const key = randomBytes(32);
     await realRunner(dir, key);
     const path = join(dir, 'runner.sock');
     const aside = join(dir, 'aside.sock');
@@ -133,9 +134,9 @@ describe("only this run's runner is taken for the runner", () => {
         upstream.on('end', () => client.end());
       });
     });
-    const first = await ask(new SocketRunner(path, {}, key), dir, 'echo tests pass');
+    const first = await ask(new SocketRunner(path, {}, () => key), dir, 'echo tests pass');
     expect(first.endedBy).toBe('exit');
-    const second = await ask(new SocketRunner(path, {}, key), dir, 'echo tests pass');
+    const second = await ask(new SocketRunner(path, {}, () => key), dir, 'echo tests pass');
     expect(second.endedBy).toBe('spawn-error');
     expect(second.spawnError).toContain('runner identity check failed');
   });
@@ -147,16 +148,21 @@ describe("only this run's runner is taken for the runner", () => {
     const socket = join(dir, 'runner.sock');
     const child: ChildProcess = spawn(process.execPath, [join(ROOT, 'src/main.ts'), 'runner', '--socket', socket, '--key-dir', keyDir], { stdio: 'ignore' });
     cleanups.push(() => void child.kill('SIGKILL'));
-    // It waits for the loop's key: nothing listens until then.
+    // It waits for its key (`peers up` writes it before it starts the runner): nothing listens until then.
     await Bun.sleep(300);
     expect(existsSync(socket)).toBe(false);
-    const key = writeRunnerKey(keyDir);
+    issueRunnerKeys(dir, { workspace: keyDir });
     await waitFor('the runner to listen', () => existsSync(socket), 20_000);
     expect(existsSync(join(keyDir, RUNNER_KEY_FILE))).toBe(false);
-    const r = await ask(new SocketRunner(socket, {}, key), dir, 'echo sealed');
+    // The loop reads its copy for every request.
+    const loopKey = () => readRunnerKey(join(dir, RUNNER_KEYS_FILE), 'workspace');
+    const r = await ask(new SocketRunner(socket, {}, loopKey), dir, 'echo sealed');
     expect([r.endedBy, r.stdout]).toEqual(['exit', 'sealed\n']);
-    // Another key (an impostor's guess) opens nothing.
-    const wrong = await ask(new SocketRunner(socket, {}, Buffer.alloc(32, 7)), dir, 'echo sealed');
+    // Another key (an impostor's guess, or a new one issued for a restarted runner) opens nothing.
+    const wrong = await ask(new SocketRunner(socket, {}, () => Buffer.alloc(32, 7)), dir, 'echo sealed');
     expect(wrong.spawnError).toContain('runner identity check failed');
+    // No key for the role: the request fails closed, it is not sent unsealed.
+    const none = await ask(new SocketRunner(socket, {}, () => readRunnerKey(join(dir, RUNNER_KEYS_FILE), 'gates')), dir, 'echo sealed');
+    expect(none.spawnError).toContain('runner key unreadable');
   }, 60_000);
 });
