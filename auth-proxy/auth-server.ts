@@ -19,10 +19,10 @@ import { type ParsedOrigin, parseOrigin, type UpstreamSpec } from './upstreams.t
 import { type BudgetCaps, budgetRefusal, Reservations } from './usage/budget.ts';
 import { limitFromReply } from './usage/limit-reply.ts';
 import { planUsageSignals } from './usage/plan-usage.ts';
-import { usdFor, type Vendor } from './usage/price-table.ts';
+import { type UserPrices, usdFor, type Vendor } from './usage/price-table.ts';
 import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
 import { decodedRequestBody } from './usage/request-body.ts';
-import { type RequestFacts, requestFacts, worstCase } from './usage/request-cost.ts';
+import { type RequestFacts, requestFacts, unpricedReason, worstCase } from './usage/request-cost.ts';
 import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
 
 /** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
@@ -46,6 +46,8 @@ export type AuthServerOptions = {
   keepPeerPrefix?: boolean;
   ledger: UsageLedger | null;
   caps: () => BudgetCaps;
+  /** The user's prices for models the table does not list (`budget.prices`, from the budget policy). */
+  prices?: UserPrices;
   /** Shared by every upstream of one sidecar, so they all draw on one budget. */
   reservations?: Reservations;
   audit?: RequestAudit;
@@ -70,12 +72,14 @@ export class AuthServer {
   private readonly pool: UpstreamPool;
   private readonly reservations: Reservations;
   private readonly vendor: Vendor;
+  private readonly prices: UserPrices;
 
   constructor(private readonly opts: AuthServerOptions) {
     this.target = parseOrigin(opts.origin ?? opts.upstream.origin);
     this.limits = { ...DEFAULT_AUTH_LIMITS, ...opts.limits };
     this.reservations = opts.reservations ?? new Reservations();
     this.vendor = opts.upstream.errorShape;
+    this.prices = opts.prices ?? {};
     this.server = http.createServer((req, res) => void this.handle(req, res));
     this.server.headersTimeout = 30_000;
     const { host, port } = this.target;
@@ -178,7 +182,21 @@ export class AuthServer {
         if (!decoded.ok) throw new ClientError(decoded.status, decoded.reason);
         measured = decoded.body.length;
         facts = requestFacts(decoded.body, this.vendor);
-        const { admission, release: r } = this.reservations.tryReserve(this.opts.caps(), ledger.totals, worstCase(facts, this.vendor));
+        if (facts.background) {
+          // What a background response bills arrives later, fetched by id: never through the meter (SECURITY.md, "Nothing unmetered").
+          const { status, body: refusal } = budgetRefusal(this.vendor, 'peers: background responses are not forwarded: what they bill never passes the usage meter; send the request without "background".', 'peers_background_not_forwarded');
+          this.log(`${what} ${status} refused: background response`);
+          return this.reply(res, status, refusal, { 'x-peers-budget': 'background-not-forwarded' });
+        }
+        const caps = this.opts.caps();
+        const unpriced = caps.maxUsd !== undefined ? unpricedReason(facts, this.vendor, this.prices) : null;
+        if (unpriced) {
+          // Not a spent budget (no `refused` line: the loop would stop the run as budget:max_usd), a model to price.
+          const { status, body: refusal } = budgetRefusal(this.vendor, unpriced, 'peers_model_not_priced');
+          this.log(`${what} ${status} refused: model ${JSON.stringify(facts.model.slice(0, 200))} has no price and a USD cap applies`);
+          return this.reply(res, status, refusal, { 'x-peers-budget': 'model-not-priced' });
+        }
+        const { admission, release: r } = this.reservations.tryReserve(caps, ledger.totals, worstCase(facts, this.vendor, this.prices));
         if (!admission.ok) {
           const { status, body: refusal } = budgetRefusal(this.vendor, admission.message);
           ledger.append({ kind: 'refused', ts: new Date().toISOString(), upstream: this.opts.upstream.id, path: match.pathname, model: facts.model, cap: admission.cap, limit: admission.limit, spent: admission.spent, in_flight: admission.inFlight, needed: admission.needed });
@@ -301,7 +319,7 @@ export class AuthServer {
 
   private ledgerLine(x: Exchange, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>): ReplyLine {
     const u = m.usage;
-    const price = usdFor(u, this.vendor);
+    const price = usdFor(u, this.vendor, this.prices);
     const signals = planUsageSignals(headers);
     return {
       kind: 'reply',

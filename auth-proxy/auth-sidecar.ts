@@ -15,7 +15,7 @@ import { claudeCredentials, codexAuth } from './oauth/formats.ts';
 import { OAuthFileSource } from './oauth/oauth-file-source.ts';
 import { readTokenFile } from './oauth/token-file.ts';
 import { tokenPostVia } from './oauth/token-post.ts';
-import { readBudgetPolicy, sidecarCaps, describePolicy, type BudgetPolicy } from '../src/budget/budget-policy-file.ts';
+import { readBudgetPolicy, sidecarCaps, describePolicy, policyPrices, type BudgetPolicy } from '../src/budget/budget-policy-file.ts';
 import { RequestAudit } from './request-audit.ts';
 import { providerUpstream, UPSTREAMS, type UpstreamId } from './upstreams.ts';
 import type { ProviderUpstream } from '../src/config/provider.ts';
@@ -120,6 +120,7 @@ export async function startAuthSidecar(input: AuthSidecarInput, log: (line: stri
   if (ledger.repair !== 'none') log(`usage ledger ${input.usageLedger}: a torn last line (a crash mid-write) was ${ledger.repair === 'completed' ? 'completed' : 'cut off'}`);
   const policy: BudgetPolicy | undefined = input.budgetPolicy ? readBudgetPolicy(input.budgetPolicy) : undefined;
   const fromPolicy = policy ? sidecarCaps(policy) : {};
+  const prices = policy ? policyPrices(policy) : {};
   const caps = () => tightest(input.caps, fromPolicy, capsFromEnv(input.env), input.budgetFile ? capsFromFile(input.budgetFile) : {});
   let start: BudgetCaps;
   try {
@@ -135,7 +136,7 @@ export async function startAuthSidecar(input: AuthSidecarInput, log: (line: stri
   try {
     for (const id of input.upstreams) {
       const spec = UPSTREAMS[id];
-      const server = new AuthServer({ upstream: spec, origin: modelServer ?? input.origins[id], direct: modelServer !== undefined, keepPeerPrefix: modelServer !== undefined, credentials: credentialsFor(id, input, egress), egress, ledger, caps, reservations, audit, log });
+      const server = new AuthServer({ upstream: spec, origin: modelServer ?? input.origins[id], direct: modelServer !== undefined, keepPeerPrefix: modelServer !== undefined, credentials: credentialsFor(id, input, egress), egress, ledger, caps, prices, reservations, audit, log });
       const port = await server.listen(input.host, input.ports[id] ?? spec.defaultPort);
       servers.push(server);
       listening.push(`${id}=http://${input.host}:${port}`);
@@ -143,7 +144,7 @@ export async function startAuthSidecar(input: AuthSidecarInput, log: (line: stri
     for (const p of input.providers ?? []) {
       // The scripted model server serves every API at its root: no provider path prefix there.
       const spec = modelServer ? { ...providerUpstream(p), pathPrefix: '' } : providerUpstream(p);
-      const server = new AuthServer({ upstream: spec, origin: modelServer, direct: modelServer !== undefined, keepPeerPrefix: modelServer !== undefined, credentials: providerCredentials(p, input), egress, ledger, caps, reservations, audit, log });
+      const server = new AuthServer({ upstream: spec, origin: modelServer, direct: modelServer !== undefined, keepPeerPrefix: modelServer !== undefined, credentials: providerCredentials(p, input), egress, ledger, caps, prices, reservations, audit, log });
       const port = await server.listen(input.host, p.port);
       servers.push(server);
       listening.push(`${p.name}=http://${input.host}:${port} (${p.base_url})`);

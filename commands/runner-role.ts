@@ -4,8 +4,10 @@
  */
 import { Bridge, parseBridgeTarget } from '../proxy/bridge.ts';
 import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER } from '../sandbox/pod-spec.ts';
+import { takeRunnerKey } from '../sandbox/runner-key.ts';
 import { startRunnerServer } from '../sandbox/runner-server.ts';
-import { InputError } from '../src/cli/errors.ts';
+import { InputError, PeersError } from '../src/cli/errors.ts';
+import { becomeNonDumpable } from '../src/proc/non-dumpable.ts';
 import { text } from 'node:stream/consumers';
 import { processIO, type CommandIO } from '../src/cli/command-io.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
@@ -20,6 +22,7 @@ export const RUNNER_FLAGS = {
   mirror: { kind: 'string', description: 'The trusted mirror to check out from (read-only is fine).', default: MIRROR_IN_CONTAINER },
   checkouts: { kind: 'string', description: 'Directory holding gate checkouts.', default: CHECKOUTS_IN_CONTAINER },
   'dep-cache': { kind: 'string', description: 'Dependency cache for setup (npm, pip…).', default: DEP_CACHE_IN_CONTAINER },
+  'key-dir': { kind: 'string', description: 'Wait for the per-run key `peers up` leaves in this directory, take it (the file is removed) and seal every message with it (sandbox/runner-seal.ts).' },
   'reap-leftovers': { kind: 'boolean', description: 'Before and after every request, kill every process of this container that no live request started (the pod\'s setup and gates runners; only for a container\'s main process).' },
   bridge: {
     kind: 'string',
@@ -28,7 +31,17 @@ export const RUNNER_FLAGS = {
   },
 } as const satisfies FlagSpecs;
 
+/** How long a runner waits for its key: `peers up` writes it before it starts the runner's container. */
+const RUNNER_KEY_WAIT_MS = 10 * 60_000;
+
 export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: CommandIO = processIO()): Promise<void> {
+  // Before anything else, in every mode (the gate probe computes verdicts): the peers' code, run by
+  // this process as the same user, must not be able to trace it or rewrite its memory. Fail closed.
+  try {
+    becomeNonDumpable();
+  } catch (e) {
+    throw new PeersError(`peers runner: cannot protect itself from the processes it runs (${(e as Error).message}); refusing to start`);
+  }
   // Loaded only for these one-shot modes: the gate engine and its schemas are no part of the long-running runner.
   if (flags['prepare-checkout']) {
     const { runPrepareCheckout } = await import('../sandbox/gates-remote.ts');
@@ -46,7 +59,9 @@ export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: Comm
   // is the container's init, PID 1), never from a shell on a host.
   if (flags['reap-leftovers'] && process.ppid !== 1) throw new InputError('--reap-leftovers kills every process of its pid namespace it did not start: only for the main process of a container (parent PID 1)', { hint: 'peers up passes it to the setup and gates runners; run peers runner without it' });
   const bridge = flags.bridge ? await startBridge(flags.bridge) : undefined;
-  const server = await startRunnerServer({ socketPath: flags.socket!, reapLeftovers: flags['reap-leftovers'], log: (l) => io.stderr.write(`peers runner: ${l}\n`) });
+  // The key is taken before the socket listens, so before any request (any peer or gate code) runs.
+  const key = flags['key-dir'] ? await takeRunnerKey(flags['key-dir'], RUNNER_KEY_WAIT_MS) : undefined;
+  const server = await startRunnerServer({ socketPath: flags.socket!, reapLeftovers: flags['reap-leftovers'], key, log: (l) => io.stderr.write(`peers runner: ${l}\n`) });
   // Serving: the loop may count this container as up (sandbox/lifeline.ts).
   roleReady();
   // PID 1 of its container: SIGTERM (podman stop) stops every running process, then exits.

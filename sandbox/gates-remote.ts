@@ -21,7 +21,7 @@ import { checkoutFromObserver } from '../src/gates/clean-checkout.ts';
 import { evaluateGates, type GateResult } from '../src/gates/gate-engine.ts';
 import type { PeerRunner } from '../src/proc/peer-runner.ts';
 import { runSetup, setupFailedResults, SETUP_TIMEOUT_S, withRunBaseline, type GateProbe } from '../src/loop/shell/gate-probe.ts';
-import { SocketRunner } from './socket-runner.ts';
+import { runnerKeyFromEnv, SocketRunner } from './socket-runner.ts';
 import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER, PEERS_BIN_IN_CONTAINER } from './pod-spec.ts';
 
 const sha = z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, 'head must be a commit sha');
@@ -143,7 +143,7 @@ export function remoteGateProbe(r: RemoteGateRunners): GateProbe {
  */
 export function gateProbeFromEnv(env: NodeJS.ProcessEnv = process.env, via: Omit<RemoteGateRunners, 'setup' | 'gates'> = {}): GateProbe | undefined {
   if (!env.PEERS_RUNNER_GATES || !env.PEERS_RUNNER_SETUP) return undefined;
-  return remoteGateProbe({ setup: new SocketRunner(env.PEERS_RUNNER_SETUP), gates: new SocketRunner(env.PEERS_RUNNER_GATES), ...via });
+  return remoteGateProbe({ setup: new SocketRunner(env.PEERS_RUNNER_SETUP, {}, runnerKeyFromEnv(env, 'setup')), gates: new SocketRunner(env.PEERS_RUNNER_GATES, {}, runnerKeyFromEnv(env, 'gates')), ...via });
 }
 
 export const POD_GATE_PLACES = { mirror: MIRROR_IN_CONTAINER, checkouts: CHECKOUTS_IN_CONTAINER, depCache: DEP_CACHE_IN_CONTAINER };

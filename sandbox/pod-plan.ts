@@ -24,6 +24,11 @@ import { renderPodman } from './podman-render.ts';
 import { checkTestUpstream, type TestUpstream } from './test-upstream.ts';
 
 export type PodPlanOptions = {
+  /**
+   * Runner keys (sandbox/runner-key.ts; default on): `peers up` issues them on the host. A cluster
+   * has no way yet to receive them before its runners start, so `--target k8s` goes without.
+   */
+  runnerKeys?: boolean;
   maxTicks?: number;
   maxUsd?: number;
   allow: string[];
@@ -169,6 +174,7 @@ export async function planPod(repo: string, o: PodPlanOptions, env: NodeJS.Proce
     loopEnv: userIdentityEnv(readUserGitIdentity(repo, env)),
     budgetPolicyFile: budget.hostPath,
     testUpstream,
+    runnerKeys: o.runnerKeys ?? true,
   });
   const plan = renderPodman(spec, {
     sharedRoot: sharedRoot(key, env),

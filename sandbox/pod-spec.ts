@@ -47,6 +47,7 @@ import { statePaths } from '../src/state/paths.ts';
 import { CODEX_BASE_URL_ENV } from '../src/config/peer-argv.ts';
 import { withoutVendorHosts } from '../proxy/egress-policy.ts';
 import { LIFELINE_DIR_NAME, LIFELINE_ENV, LIFELINE_SOCKET_NAME, POD_ROLES_ENV, ROLE_ENV } from './lifeline.ts';
+import { RUNNER_KEYS_FILE } from './runner-key.ts';
 import { TEST_MODE_ENV } from '../proxy/test-resolve.ts';
 import { EGRESS_TEST_NETWORK, TEST_CA_IN_AUTH, type TestUpstream } from './test-upstream.ts';
 
@@ -158,6 +159,8 @@ export type PodInputs = {
   /** The user's repository: a label only; no container mounts it. */
   repoDir: string;
   stateDir: string;
+  /** The runners take a per-run key `peers up` issues, and the loop takes only answers sealed with it (runner-key.ts). */
+  runnerKeys?: boolean;
   /** The run clone (mounted into the workspace), the trusted mirror (read-only into setup and
    *  gates), the control-plane snapshot (read-only over the loop's state dir mount). */
   cloneDir: string;
@@ -231,6 +234,11 @@ export function gatesCacheVolume(project: string): string {
 export function runnerSocketPath(role: RunnerRole): string {
   return `${SOCKETS_IN_CONTAINER}/${role}/${RUNNER_SOCKET_NAME}`;
 }
+/** Where `peers up` leaves a runner its per-run key (sandbox/runner-key.ts): mounted by that runner's container only. */
+export const runnerKeyDirName = (role: RunnerRole) => `${role}-key`;
+export function runnerKeyDir(role: RunnerRole): string {
+  return `${SOCKETS_IN_CONTAINER}/${runnerKeyDirName(role)}`;
+}
 
 const scratch = (target: string, sizeMiB: number): MountSpec => ({ kind: 'tmpfs', target, sizeMiB, mode: 0o1777 });
 /** An empty, read-only, mode-000 tmpfs laid over a directory hides what the bind below holds. */
@@ -282,7 +290,11 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const mirrorRo: MountSpec = { kind: 'bind', source: inp.mirrorDir, target: MIRROR_IN_CONTAINER, readOnly: true };
   const checkouts: MountSpec = { kind: 'shared-dir', name: 'checkouts', target: CHECKOUTS_IN_CONTAINER, readOnly: false };
   const egressSocket = `unix:${SOCKETS_IN_CONTAINER}/egress/${EGRESS_SOCKET_NAME}`;
-  const runnerCmd = (role: RunnerRole) => ['runner', '--socket', runnerSocketPath(role)];
+  // Each runner takes the loop's per-run key before it serves, and seals its answers with it: an
+  // impostor at the socket path (a peer's leftover process) is never taken for the runner.
+  const keys = inp.runnerKeys === true;
+  const runnerCmd = (role: RunnerRole) => ['runner', '--socket', runnerSocketPath(role), ...(keys ? ['--key-dir', runnerKeyDir(role)] : [])];
+  const keyDir = (role: RunnerRole): MountSpec[] => (keys ? [socketDir(runnerKeyDirName(role))] : []);
 
   const loop = base(
     'loop',
@@ -307,9 +319,11 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       PEERS_RUNNER_WORKSPACE: runnerSocketPath('workspace'),
       PEERS_RUNNER_SETUP: runnerSocketPath('setup'),
       PEERS_RUNNER_GATES: runnerSocketPath('gates'),
+      // The loop's copy of the runners' keys (sandbox/runner-key.ts), in its state dir.
+      ...(keys ? { PEERS_RUNNER_KEYS: `${STATE_IN_CONTAINER}/${RUNNER_KEYS_FILE}` } : {}),
     },
   );
-  const workspace = base('workspace', runnerCmd('workspace'), [...cloneMasked, socketDir('workspace')], { ...proxyEnv, ...vendorEnv });
+  const workspace = base('workspace', runnerCmd('workspace'), [...cloneMasked, socketDir('workspace'), ...keyDir('workspace')], { ...proxyEnv, ...vendorEnv });
   // Each has its own loopback carrying 127.0.0.1:3128 to the egress socket's workspace listener
   // (installs, tests that fetch: the project's allow-list, never the vendor hosts).
   // Both run the peers' code (setup's install scripts, the gates) and share the checkouts: a
@@ -318,8 +332,8 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const bridged = (role: RunnerRole) => [...runnerCmd(role), '--reap-leftovers', '--bridge', `127.0.0.1:${PROXY_PORT}=${egressSocket}`];
   // `setup` (npm ci, pip install…) keeps its download caches in the cache volume, so a fresh
   // checkout per HEAD does not download everything again; only this container can write it.
-  const setup = base('setup', bridged('setup'), [mirrorRo, checkouts, socketDir('setup'), socketDir('egress', true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: DEP_CACHE_IN_CONTAINER, readOnly: false }], { ...proxyEnv });
-  const gates = base('gates', bridged('gates'), [mirrorRo, checkouts, socketDir('gates'), socketDir('egress', true)], { ...proxyEnv });
+  const setup = base('setup', bridged('setup'), [mirrorRo, checkouts, socketDir('setup'), ...keyDir('setup'), socketDir('egress', true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: DEP_CACHE_IN_CONTAINER, readOnly: false }], { ...proxyEnv });
+  const gates = base('gates', bridged('gates'), [mirrorRo, checkouts, socketDir('gates'), ...keyDir('gates'), socketDir('egress', true)], { ...proxyEnv });
   // The vendor hosts are served only on the egress proxy's second socket, in a dir only the auth
   // container mounts (read-only: only egress creates the socket): the workspace's way out (the
   // bridge) cannot reach a vendor API with a key of its own (docs/ARCHITECTURE.md).
@@ -386,7 +400,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     userns: 'keep-id',
     sharedNamespaces: ['net', 'uts'],
     containers,
-    sharedDirs: ['workspace', 'setup', 'gates', 'checkouts', 'egress', VENDOR_EGRESS_DIR, 'egress-log', 'auth-usage', LIFELINE_DIR_NAME],
+    sharedDirs: ['workspace', 'setup', 'gates', ...(inp.runnerKeys === true ? RUNNER_ROLES.map(runnerKeyDirName) : []), 'checkouts', 'egress', VENDOR_EGRESS_DIR, 'egress-log', 'auth-usage', LIFELINE_DIR_NAME],
     volumes: [gatesCacheVolume(inp.project)],
   };
 }

@@ -10,6 +10,7 @@
  *                   {"type":"exit", result: SupervisedResult}  then the runner closes
  *   loop → runner   {"type":"kill"}   graceful stop: SIGTERM to the group, grace, SIGKILL
  *   a dropped connection also stops the process: a dead loop must not leave peers running.
+ * With a per-run key (runner-key.ts) every runner → loop message is sealed (runner-seal.ts).
  */
 // zod's functional build: the runner runs for hours in its container and needs only these
 // schemas, and the full build would hold ~5 MiB more of it in memory (BENCHMARKS.md, Memory).
@@ -33,6 +34,8 @@ export const RunRequestSchema = z.object({
   cwd: z.string().check(z.minLength(1)),
   stdin: z.optional(z.string()),
   limits: z._default(RunLimitsSchema, {}),
+  /** Makes every request line unique, so a sealed answer (runner-seal.ts) answers this one only. */
+  nonce: z.optional(z.string()),
 });
 export const KillRequestSchema = z.object({ type: z.literal('kill'), reason: z.optional(z.string()) });
 export const ClientMessageSchema = z.discriminatedUnion('type', [RunRequestSchema, KillRequestSchema]);

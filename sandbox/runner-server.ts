@@ -8,6 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { reapLeftovers } from '../src/proc/leftover-sweep.ts';
 import { supervise } from '../src/proc/supervise.ts';
 import { ClientMessageSchema, encode, LineDecoder, type RunRequest, type ServerMessage } from './runner-protocol.ts';
+import { sealer } from './runner-seal.ts';
 
 export type RunnerServer = { server: Server; close: () => Promise<void>; active: () => number };
 
@@ -28,6 +29,8 @@ export type RunnerServerOptions = {
    * for the next peer) is taken back. Only for a container's main process.
    */
   reapLeftovers?: boolean;
+  /** The per-run key (runner-key.ts): every message is sealed with it (runner-seal.ts). */
+  key?: Buffer;
 };
 
 export async function startRunnerServer(opts: RunnerServerOptions): Promise<RunnerServer> {
@@ -48,7 +51,7 @@ export async function startRunnerServer(opts: RunnerServerOptions): Promise<Runn
   const listen = async () => {
     const fresh = `${opts.socketPath}.${process.pid}-${++listens}`;
     rmSync(fresh, { force: true }); // a name left by an earlier life of this container's runner
-    const server = createServer((sock) => handleConnection(sock, opts.baseEnv ?? currentEnv(), aborts, log, cap, settle));
+    const server = createServer((sock) => handleConnection(sock, opts.baseEnv ?? currentEnv(), aborts, log, cap, settle, opts.key));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(fresh, () => resolve());
@@ -99,14 +102,20 @@ function currentEnv(): Record<string, string> {
 
 type Settle = { before: () => void; after: () => Promise<void> };
 
-function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts: Set<AbortController>, log: (l: string) => void, cap: number, settle?: Settle): void {
+function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts: Set<AbortController>, log: (l: string) => void, cap: number, settle?: Settle, key?: Buffer): void {
   sock.setEncoding('utf8');
+  // With a key, each message is sealed for the request line it answers (the connection's first).
+  let seal: ((m: ServerMessage) => string) | undefined;
   const send = (m: ServerMessage) => {
-    if (!sock.destroyed) sock.write(encode(m));
+    if (key && !seal) seal = sealer(key, '');
+    if (!sock.destroyed) sock.write(seal ? seal(m) : encode(m));
   };
   let abort: AbortController | undefined;
   let started = false;
+  let first = true;
   const decoder = new LineDecoder((line) => {
+    if (first && key) seal = sealer(key, line);
+    first = false;
     let msg;
     try {
       msg = ClientMessageSchema.parse(JSON.parse(line));

@@ -8,6 +8,8 @@ import { connect } from 'node:net';
 import type { PeerInvocation, PeerRunner } from '../src/proc/peer-runner.ts';
 import type { SupervisedResult } from '../src/proc/supervise.ts';
 import { encode, LineDecoder, type RunRequest, type ServerMessage } from './runner-protocol.ts';
+import { readRunnerKey } from './runner-key.ts';
+import { opener, requestNonce } from './runner-seal.ts';
 
 /** Added to the absolute timeout before the client gives up on a silent runner by itself. */
 const CLIENT_MARGIN_MS = 10_000;
@@ -35,10 +37,18 @@ export class SocketRunner implements PeerRunner {
   constructor(
     readonly socketPath: string,
     private readonly ownEnv: NodeJS.ProcessEnv = {},
+    /** The runner's per-run key (runner-key.ts), read for every request: only sealed answers are taken (runner-seal.ts). */
+    private readonly key?: () => Buffer,
   ) {}
 
   run(inv: PeerInvocation, signal?: AbortSignal): Promise<SupervisedResult> {
     const started = Date.now();
+    let key: Buffer | undefined;
+    try {
+      key = this.key?.();
+    } catch (e) {
+      return Promise.resolve(failed(`runner key unreadable: ${(e as Error).message}`, started));
+    }
     const req: RunRequest = {
       type: 'run',
       argv: inv.argv,
@@ -46,7 +56,10 @@ export class SocketRunner implements PeerRunner {
       cwd: inv.cwd,
       stdin: inv.stdin,
       limits: { idleTimeoutMs: inv.idleTimeoutMs, absoluteTimeoutMs: inv.absoluteTimeoutMs, killGraceMs: inv.killGraceMs, maxStreamBytes: inv.maxStreamBytes },
+      ...(key ? { nonce: requestNonce() } : {}),
     };
+    const requestLine = encode(req).slice(0, -1);
+    const open = key ? opener(key, requestLine) : null;
     return new Promise((resolve) => {
       const sock = connect(this.socketPath);
       sock.setEncoding('utf8');
@@ -71,10 +84,19 @@ export class SocketRunner implements PeerRunner {
       );
       const decoder = new LineDecoder((line) => {
         let msg: ServerMessage;
-        try {
-          msg = JSON.parse(line) as ServerMessage;
-        } catch {
-          return finish(failed(`runner sent a malformed message: ${line.slice(0, 200)}`, started));
+        if (open) {
+          try {
+            msg = open(line);
+          } catch (e) {
+            // Fail closed: whatever answers at the socket path is not this run's runner (or not alone).
+            return finish(failed(`runner identity check failed at ${this.socketPath}: ${(e as Error).message}; the answer is not taken`, started));
+          }
+        } else {
+          try {
+            msg = JSON.parse(line) as ServerMessage;
+          } catch {
+            return finish(failed(`runner sent a malformed message: ${line.slice(0, 200)}`, started));
+          }
         }
         if (msg.type === 'output') {
           if (inv.onOutput?.(msg.stream, msg.text) === 'kill' && !killedByCallback) {
@@ -89,7 +111,7 @@ export class SocketRunner implements PeerRunner {
         }
       });
       sock.on('connect', () => {
-        sock.write(encode(req));
+        sock.write(`${requestLine}\n`);
         if (signal?.aborted) onAbort();
       });
       sock.on('data', (chunk: string) => decoder.push(chunk));
@@ -106,5 +128,11 @@ export class SocketRunner implements PeerRunner {
  * Outside the pod (host runs, tests) it is undefined and the loop keeps its local runner.
  */
 export function peerRunnerFromEnv(env: NodeJS.ProcessEnv = process.env): PeerRunner | undefined {
-  return env.PEERS_RUNNER_WORKSPACE ? new SocketRunner(env.PEERS_RUNNER_WORKSPACE, env) : undefined;
+  return env.PEERS_RUNNER_WORKSPACE ? new SocketRunner(env.PEERS_RUNNER_WORKSPACE, env, runnerKeyFromEnv(env, 'workspace')) : undefined;
+}
+
+/** The loop's key for a runner role, from the file `peers up` writes (PEERS_RUNNER_KEYS), or none outside the pod. */
+export function runnerKeyFromEnv(env: NodeJS.ProcessEnv, role: string): (() => Buffer) | undefined {
+  const file = env.PEERS_RUNNER_KEYS;
+  return file ? () => readRunnerKey(file, role) : undefined;
 }

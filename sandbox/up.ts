@@ -40,8 +40,9 @@ import { describePublish, publishRunBranch, type PublishResult } from './publish
 import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
 import { prepareRunClone } from './run-clone.ts';
 import { WORKSPACE_IMAGE, workspaceImageState } from './image.ts';
-import { podName } from './pod-spec.ts';
-import { planPod, seccompProfilePath, type PodPlanOptions } from './pod-plan.ts';
+import { podName, RUNNER_ROLES, type RunnerRole, runnerKeyDirName } from './pod-spec.ts';
+import { issueRunnerKeys } from './runner-key.ts';
+import { planPod, seccompProfilePath, sharedRoot, type PodPlanOptions } from './pod-plan.ts';
 import { teardown } from './pod-teardown.ts';
 import { podman } from './podman.ts';
 import { podmanHostFacts } from './podman-host.ts';
@@ -198,6 +199,8 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     if (d.kind === 'refuse') throw new PeersError(d.message, { hint: d.hint, exitCode: d.exitCode });
     const notes: string[] = [];
     if (d.kind === 'repair') {
+      // A restarted runner takes a new key (its container, and everything that ran in it, is gone).
+      issueRunnerKeys(stateDir, runnerKeyDirs(key, RUNNER_ROLES.filter((r) => d.restart.includes(r)), env));
       await restartContainers(key, d.restart, o.progress, env);
       notes.push(`restarted ${d.restart.join(', ')}: the loop held the run while ${d.restart.length > 1 ? 'they were' : 'it was'} down and goes on now`);
     }
@@ -266,6 +269,8 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     results = prepareRun(repo, paths, key, o).results;
     // A new clone replaced the run dir, and with it the gates' checkouts dir.
     for (const d of plan.sharedDirs) mkdirSync(d, { recursive: true, mode: 0o700 });
+    // Each runner's per-run key, before any runner starts (sandbox/runner-key.ts).
+    issueRunnerKeys(stateDir, runnerKeyDirs(key, RUNNER_ROLES, env));
     if (rehearsal !== undefined) writeRehearsal(stateDir, rehearsal);
     writeRunBudget(budget);
     // Notifications come from the host, with the settings of the operator's config as read now.
@@ -344,3 +349,8 @@ export function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOp
 
 /** Thrown where `up` notices a Ctrl-C it caught (the podman calls may all have succeeded). */
 class UpInterrupted extends Error {}
+
+/** Where each runner of `roles` takes its key, on the host (a shared dir of the pod, pod-spec.ts). */
+function runnerKeyDirs(project: string, roles: readonly RunnerRole[], env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(roles.map((r) => [r, join(sharedRoot(project, env), runnerKeyDirName(r))]));
+}

@@ -111,7 +111,7 @@ export class Reservations {
  * an Anthropic `billing_error`; Codex retries a 402 five times and replaces a 429
  * `insufficient_quota` message with its own generic one, but prints a 400 body as is, at once.
  */
-export function budgetRefusal(shape: 'anthropic' | 'openai', message: string): { status: number; body: string } {
+export function budgetRefusal(shape: 'anthropic' | 'openai', message: string, code = 'peers_budget_exhausted'): { status: number; body: string } {
   if (shape === 'anthropic') return { status: 402, body: JSON.stringify({ type: 'error', error: { type: 'billing_error', message } }) };
-  return { status: 400, body: JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code: 'peers_budget_exhausted' } }) };
+  return { status: 400, body: JSON.stringify({ error: { message, type: 'invalid_request_error', param: null, code } }) };
 }

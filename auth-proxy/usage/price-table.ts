@@ -6,14 +6,18 @@
  *   report with, which mirror Anthropic's price page): input, output, cache reads, 5-minute and
  *   1-hour cache writes, the "fast" speed tier, long-prompt rates, US-only inference at 1.1x and
  *   web searches at $0.01 each.
- * - OpenAI: the API price page (standard tier: input, cached input, output). Codex's ChatGPT plans
+ * - OpenAI: the API price page (standard tier: input, cached input, output; for the GPT-6 family,
+ *   which Codex picks by default, also cache writes at 1.25x input and the long-prompt rates above
+ *   272K input tokens: input and cache 2x, output 1.5x, for the whole request). Codex's ChatGPT plans
  *   are billed in credits at the same per-token rates (25 credits = $1), so a ChatGPT-backed peer is
  *   priced the same way: the figure is what the run would have cost on the API.
  *
- * A model is found by its exact id (a date suffix, a `provider/` prefix and `-latest` removed).
- * A model or a tier the table does not know is priced at the most expensive row of its vendor, so
- * a budget in USD errs towards stopping early, and the ledger line says `priced: "fallback"` with
- * the reason. Update the rows and the date together.
+ * A model is found by its exact id (a date suffix, a `provider/` prefix and `-latest` removed),
+ * in this table first, then in the user's own prices (`budget.prices` in .peers/config.yaml, which
+ * may add models but never change a row here). Under a USD cap the auth sidecar forwards no request
+ * for a model or tier found in neither (a model dearer than every row would be under-counted); without
+ * one, such a reply is priced at the most expensive row of its vendor and the ledger line says
+ * `priced: "fallback"` with the reason. Update the rows and the date together.
  */
 export const PRICE_TABLE_DATE = '2026-12-04';
 
@@ -25,6 +29,12 @@ const tier = (input: number, output: number, cacheRead = input / 10): Rates => (
 const claude = (rates: Rates, extra: Partial<Pick<ModelPrice, 'fast' | 'longPrompt'>> = {}): ModelPrice => ({ vendor: 'anthropic', ...rates, ...extra });
 /** OpenAI bills no cache writes: writing the cache costs the plain input rate. */
 const gpt = (input: number, output: number, cached: number): ModelPrice => ({ vendor: 'openai', input, output, cacheRead: cached, cacheWrite: input, cacheWrite1h: input });
+
+/** The GPT-6 family: cache writes billed at 1.25x input; above 272K input tokens the whole request at 2x input and cache, 1.5x output. */
+const gpt6 = (input: number, output: number, cached: number): ModelPrice => {
+  const rates = (i: number, o: number, c: number): Rates => ({ input: i, output: o, cacheRead: c, cacheWrite: i * 1.25, cacheWrite1h: i * 1.25 });
+  return { vendor: 'openai', ...rates(input, output, cached), longPrompt: { aboveTokens: 272_000, rates: rates(input * 2, output * 1.5, cached * 2) } };
+};
 
 const T2_10 = tier(2, 10, 0.2);
 const T3_15 = tier(3, 15);
@@ -60,6 +70,10 @@ export const PRICE_TABLE: Readonly<Record<string, ModelPrice>> = {
   'claude-mythos-5': claude(tier(10, 50, 1)),
   'claude-mythos-5-1': claude(tier(10, 50, 0.25)),
   'claude-mythos-5-2': claude(tier(8, 40, 0.2), { fast: tier(16, 80, 0.4) }),
+  'gpt-6-astra': gpt6(10, 50, 1),
+  'gpt-6-sol': gpt6(2, 10, 0.2),
+  'gpt-6.1-sol': gpt6(2, 10, 0.1),
+  'gpt-6-luna': gpt6(0.1, 0.5, 0.01),
   'gpt-5.5': gpt(5, 30, 0.5),
   'gpt-5.5-pro': gpt(30, 180, 30),
   'gpt-5.4': gpt(2.5, 15, 0.25),
@@ -119,18 +133,25 @@ export const FALLBACK_RATES: Record<Vendor, Rates> = { anthropic: maxRates(ofVen
 /** The most expensive fast-tier rates: an unknown model, or one without a listed fast price, asked for "fast". */
 const FALLBACK_FAST: Rates = maxRates(rows.flatMap((r) => (r.fast ? [r.fast] : [])));
 
-/** `anthropic/claude-opus-4-5-20251101` → `claude-opus-4-5`; `gpt-5.4-2026-03-05` → `gpt-5.4`. */
+/**
+ * `anthropic/claude-opus-4-5-20251101` → `claude-opus-4-5`; `gpt-5.4-2026-03-05` → `gpt-5.4`;
+ * OpenRouter's `anthropic/claude-sonnet-4.5` → `claude-sonnet-4-5` (Claude ids use dashes, a GPT's dots are its name).
+ */
 export function normalizeModel(model: string): string {
-  return model
+  const id = model
     .trim()
     .toLowerCase()
     .replace(/^.*\//, '')
     .replace(/-latest$/, '')
     .replace(/-\d{8}$/, '')
     .replace(/-\d{4}-\d{2}-\d{2}$/, '');
+  return id.startsWith('claude-') ? id.replace(/(\d)\.(\d)/g, '$1-$2') : id;
 }
 
-export type PriceLookup = { rates: Rates; longPrompt?: ModelPrice['longPrompt']; priced: 'table' | 'fallback'; note?: string };
+/** The user's prices for models the table does not list (`budget.prices`), by normalized id. */
+export type UserPrices = Readonly<Record<string, Rates>>;
+export type Priced = 'table' | 'config' | 'fallback';
+export type PriceLookup = { rates: Rates; longPrompt?: ModelPrice['longPrompt']; priced: Priced; note?: string };
 
 export type UsageFacts = {
   model: string;
@@ -149,9 +170,15 @@ export type UsageFacts = {
   service_tier?: string;
 };
 
-export function priceFor(model: string, vendor: Vendor, speed?: string): PriceLookup {
-  const row = PRICE_TABLE[normalizeModel(model)];
+export function priceFor(model: string, vendor: Vendor, speed?: string, user: UserPrices = {}): PriceLookup {
+  const id = normalizeModel(model);
+  const row = PRICE_TABLE[id];
   const fast = speed === 'fast';
+  const own = row ? undefined : user[id];
+  if (own) {
+    if (fast) return { rates: maxRates([FALLBACK_FAST, FALLBACK_RATES[vendor], own]), priced: 'fallback', note: `no fast-tier price for ${model}` };
+    return { rates: own, priced: 'config' };
+  }
   if (!row) return { rates: fast ? maxRates([FALLBACK_FAST, FALLBACK_RATES[vendor]]) : FALLBACK_RATES[vendor], priced: 'fallback', note: `model ${JSON.stringify(model || '(none)')} is not in the price table of ${PRICE_TABLE_DATE}` };
   if (fast) {
     if (row.fast) return { rates: row.fast, priced: 'table' };
@@ -163,8 +190,8 @@ export function priceFor(model: string, vendor: Vendor, speed?: string): PriceLo
 const round8 = (x: number) => Math.round(x * 1e8) / 1e8;
 
 /** The USD an exchange cost, with how it was priced. */
-export function usdFor(u: UsageFacts, vendor: Vendor): { usd: number; priced: 'table' | 'fallback'; note?: string } {
-  const found = priceFor(u.model, vendor, u.speed);
+export function usdFor(u: UsageFacts, vendor: Vendor, user: UserPrices = {}): { usd: number; priced: Priced; note?: string } {
+  const found = priceFor(u.model, vendor, u.speed, user);
   let rates = found.rates;
   const promptTokens = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
   if (found.longPrompt && promptTokens > found.longPrompt.aboveTokens) rates = found.longPrompt.rates;
@@ -188,8 +215,8 @@ export function usdFor(u: UsageFacts, vendor: Vendor): { usd: number; priced: 't
  * (the long-prompt rates when they could apply), the tier the request asked for, and Anthropic's
  * US-only inference factor (the request does not say whether it applies).
  */
-export function worstCaseUsd(model: string, vendor: Vendor, promptTokens: number, maxOutputTokens: number, tier: { speed?: string; serviceTier?: string } = {}): number {
-  const found = priceFor(model, vendor, tier.speed);
+export function worstCaseUsd(model: string, vendor: Vendor, promptTokens: number, maxOutputTokens: number, tier: { speed?: string; serviceTier?: string } = {}, user: UserPrices = {}): number {
+  const found = priceFor(model, vendor, tier.speed, user);
   const candidates = [found.rates, ...(found.longPrompt && promptTokens > found.longPrompt.aboveTokens ? [found.longPrompt.rates] : [])];
   let worst = 0;
   for (const r of candidates) {

@@ -6,10 +6,10 @@
  *   `response.completed`, a whole JSON body);
  * - a reply cut short (client abort, upstream error, stall, a stream that ended without its final
  *   usage) keeps what the vendor already said (Anthropic's `message_start` gives the input side at
- *   once) and estimates the rest: input from the request's size, output from the text streamed so
- *   far (at least one token per delta event), or, for a JSON reply that never arrived whole, the
- *   request's whole output allowance. Estimates use about four bytes per token, the usual ratio
- *   for code and English, and are flagged in the ledger line.
+ *   once) and bounds the rest: input from the request's size, output at the request's whole output
+ *   allowance (hidden reasoning is billed but never streamed, so the text streamed is no bound),
+ *   or, for a complete JSON reply without usage, its size. Estimates use about four bytes per
+ *   token, the usual ratio for code and English, and are flagged in the ledger line.
  */
 import { SseParser } from './sse-parser.ts';
 import type { CutShort } from './usage-ledger.ts';
@@ -117,7 +117,10 @@ export class ReplyMeter {
       estimated.push('input');
     }
     let output: number;
-    if (this.sse) output = Math.max(this.deltas, estimateTokens(this.streamedBytes));
+    // A stream that ended without its final usage, however it ended: what streamed is no bound on
+    // what was billed (OpenAI's reasoning is never streamed, Claude's thinking only as a summary),
+    // so it is charged its whole allowance, the most the vendor can bill (SECURITY.md, "Nothing unmetered").
+    if (this.sse) output = Math.max(this.input.maxOutputTokens, this.deltas, estimateTokens(this.streamedBytes));
     else if (outcome === 'complete') output = estimateTokens(this.jsonBytes);
     // A whole JSON reply that never arrived: the vendor may well have generated all of it.
     else output = this.input.maxOutputTokens;

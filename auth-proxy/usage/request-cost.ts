@@ -9,13 +9,17 @@
  * - Output: the request's own cap (`max_tokens`, `max_output_tokens`), or, when it gives none,
  *   DEFAULT_MAX_OUTPUT_TOKENS (above every current model's output limit).
  */
-import { type Vendor, worstCaseUsd } from './price-table.ts';
+import { PRICE_TABLE_DATE, priceFor, type UserPrices, type Vendor, worstCaseUsd } from './price-table.ts';
 import type { Need } from './budget.ts';
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 128_000;
 export const PROMPT_OVERHEAD_TOKENS = 1024;
 
-export type RequestFacts = { model: string; stream: boolean; maxOutputTokens: number; promptTokensBound: number; speed?: string; serviceTier?: string };
+/**
+ * `models`: the other models the request lets a router fall back to (OpenRouter's `models` list):
+ * the vendor may bill any of them, so the reservation is the dearest.
+ */
+export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; speed?: string; serviceTier?: string };
 
 const positiveInt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
 
@@ -30,7 +34,11 @@ export function requestFacts(body: Buffer, vendor: Vendor): RequestFacts {
   const cap = vendor === 'anthropic' ? positiveInt(doc.max_tokens) : positiveInt(doc.max_output_tokens);
   return {
     model: typeof doc.model === 'string' ? doc.model : '',
+    // Anything but a list of names is reserved as an unknown model: the vendor's reading of it is not ours to guess.
+    ...(doc.models !== undefined ? { models: Array.isArray(doc.models) ? doc.models.map((m) => (typeof m === 'string' ? m : '')) : [''] } : {}),
     stream: doc.stream === true,
+    // Responses' background mode answers at once without usage and bills later, out of the meter's sight.
+    ...(doc.background !== undefined && doc.background !== false && doc.background !== null ? { background: true } : {}),
     maxOutputTokens: cap ?? DEFAULT_MAX_OUTPUT_TOKENS,
     promptTokensBound: body.length + PROMPT_OVERHEAD_TOKENS,
     ...(typeof doc.speed === 'string' ? { speed: doc.speed } : {}),
@@ -38,6 +46,24 @@ export function requestFacts(body: Buffer, vendor: Vendor): RequestFacts {
   };
 }
 
-export function worstCase(f: RequestFacts, vendor: Vendor): Need {
-  return { usd: worstCaseUsd(f.model, vendor, f.promptTokensBound, f.maxOutputTokens, { speed: f.speed, serviceTier: f.serviceTier }), tokens: f.promptTokensBound + f.maxOutputTokens };
+export function worstCase(f: RequestFacts, vendor: Vendor, user: UserPrices = {}): Need {
+  let usd = 0;
+  for (const model of [f.model, ...(f.models ?? [])]) usd = Math.max(usd, worstCaseUsd(model, vendor, f.promptTokensBound, f.maxOutputTokens, { speed: f.speed, serviceTier: f.serviceTier }, user));
+  return { usd, tokens: f.promptTokensBound + f.maxOutputTokens };
+}
+
+/**
+ * Why a request cannot be priced (a model or tier neither the table nor the user's `budget.prices`
+ * lists), or null. Under a USD cap such a request is not forwarded: the table's dearest row is no
+ * bound on what an unlisted model costs (SECURITY.md, "Nothing unmetered").
+ */
+export function unpricedReason(f: RequestFacts, vendor: Vendor, user: UserPrices = {}): string | null {
+  for (const name of [f.model, ...(f.models ?? [])]) {
+    const found = priceFor(name, vendor, f.speed, user);
+    if (found.priced !== 'fallback') continue;
+    const model = name.trim() ? JSON.stringify(name.slice(0, 200)) : '(none named)';
+    const what = f.speed === 'fast' && found.note?.startsWith('no fast-tier') ? `the fast tier of the model ${model} has no price` : `the model ${model} is not in peers' price table (${PRICE_TABLE_DATE})`;
+    return `peers: ${what}, so the most this request could cost is unknown and the run's USD cap (budget.max_usd) could be passed; the request was not sent. Choose a listed model, or price this one in .peers/config.yaml under budget.prices (USD per million tokens), e.g. budget: { prices: { ${JSON.stringify(name.trim().slice(0, 200) || 'MODEL')}: { input: 5, output: 25 } } }.`;
+  }
+  return null;
 }

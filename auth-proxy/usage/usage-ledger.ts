@@ -48,7 +48,8 @@ function buildLineSchemas() {
     service_tier: z.optional(z.string()),
     total_tokens: count,
     usd: money,
-    priced: z.enum(['table', 'fallback']),
+    /** table: peers' price table; config: the user's `budget.prices`; fallback: neither (see price_note). */
+    priced: z.enum(['table', 'config', 'fallback']),
     /** Why a reply was priced by fallback (unknown model, unknown tier). */
     price_note: z.optional(z.string()),
     /** The reply did not end with its usage figures; the missing side was estimated. */

@@ -42,7 +42,7 @@ export async function planK8s(repo: string, o: Omit<PodPlanOptions, 'modelServer
     });
   }
   const modelInPod = o.upstream === 'model-server';
-  const { project, key, stateDir, spec, budget } = await planPod(repo, { ...o, ...(modelInPod ? { modelServerDir: rehearsalDir(stateDirFor(repo, env)) } : {}) }, env);
+  const { project, key, stateDir, spec, budget } = await planPod(repo, { ...o, runnerKeys: false, ...(modelInPod ? { modelServerDir: rehearsalDir(stateDirFor(repo, env)) } : {}) }, env);
   const config = project.config.kubernetes ?? KubernetesSchema.parse({});
   const names = k8sNames(key);
   const namespace = o.namespace ?? config.namespace ?? names.defaultNamespace;

@@ -19,6 +19,8 @@ import { readTextCapped } from '../fs/safe-read.ts';
 export const CREDENTIAL_MODES = ['api-key', 'oauth-file', 'model-server'] as const;
 export type CredentialMode = (typeof CREDENTIAL_MODES)[number];
 
+const rate = z.number().check(z.nonnegative());
+
 export const BudgetPolicySchema = z.strictObject({
   version: z.literal(1),
   resolved_at: z.string(),
@@ -32,8 +34,17 @@ export const BudgetPolicySchema = z.strictObject({
   credentials: z.enum(CREDENTIAL_MODES),
   /** Date of the price table every USD figure comes from. */
   price_table: z.string(),
+  /** The user's prices (`budget.prices`) for models the table does not list, by normalized id, USD per million tokens. */
+  prices: z.optional(z.record(z.string(), z.strictObject({ input: rate, output: rate, cache_read: rate, cache_write: rate, cache_write_1h: rate }))),
 });
 export type BudgetPolicy = z.infer<typeof BudgetPolicySchema>;
+
+/** The policy's prices in the auth sidecar's terms (auth-proxy/usage/price-table.ts, UserPrices). */
+export function policyPrices(p: BudgetPolicy): Record<string, { input: number; output: number; cacheRead: number; cacheWrite: number; cacheWrite1h: number }> {
+  const out: ReturnType<typeof policyPrices> = {};
+  for (const [id, r] of Object.entries(p.prices ?? {})) out[id] = { input: r.input, output: r.output, cacheRead: r.cache_read, cacheWrite: r.cache_write, cacheWrite1h: r.cache_write_1h };
+  return out;
+}
 
 /** Where `peers up` writes the policy: the state directory, outside the peers' reach. */
 export const budgetPolicyPath = (stateDir: string) => join(stateDir, 'budget.json');
@@ -56,7 +67,8 @@ export function uncappedWarning(p: BudgetPolicy): string | null {
 export function describePolicy(p: BudgetPolicy): string {
   const usd = p.max_usd === null ? 'no max_usd' : `max_usd $${p.max_usd}`;
   const tokens = p.max_tokens === null ? 'no max_tokens' : `max_tokens ${p.max_tokens}`;
-  return `${usd} (${p.max_usd_mode}: ${p.reason}), ${tokens}; prices of ${p.price_table}`;
+  const own = Object.keys(p.prices ?? {});
+  return `${usd} (${p.max_usd_mode}: ${p.reason}), ${tokens}; prices of ${p.price_table}${own.length ? ` and budget.prices for ${own.join(', ')}` : ''}`;
 }
 
 export function writeBudgetPolicy(path: string, p: BudgetPolicy): void {

@@ -6,7 +6,8 @@
  * place decides `max_usd_mode: auto`: in the pod, the loop's environment holds no key and would
  * decide otherwise. Its file (schema, write, read) is budget-policy-file.ts.
  */
-import { PRICE_TABLE_DATE } from '../../auth-proxy/usage/price-table.ts';
+import { normalizeModel, PRICE_TABLE, PRICE_TABLE_DATE } from '../../auth-proxy/usage/price-table.ts';
+import { InputError } from '../cli/errors.ts';
 import type { PeersConfig } from '../config/config-schema.ts';
 import { PROVIDER_KIND_BY_TOOL, type ProviderSpec, resolveProvider } from '../config/provider.ts';
 import { type Billing, decideAutoUsdMode } from '../config/usd-cap-mode.ts';
@@ -54,6 +55,23 @@ export function resolveBudgetPolicy(i: PolicyInput): BudgetPolicy {
     reason: decision.reason,
     credentials: i.credentials,
     price_table: PRICE_TABLE_DATE,
+    ...(b.prices && Object.keys(b.prices).length ? { prices: userPrices(b.prices) } : {}),
   };
+}
+
+/**
+ * `budget.prices` by the id the sidecar looks models up by. They add models; a row of peers' table
+ * is never replaced (a lower price there would let a request past the USD cap), so naming one is bad input.
+ */
+function userPrices(prices: NonNullable<PeersConfig['budget']['prices']>): NonNullable<BudgetPolicy['prices']> {
+  const out: NonNullable<BudgetPolicy['prices']> = {};
+  for (const [model, r] of Object.entries(prices)) {
+    const id = normalizeModel(model);
+    const where = { location: { file: '.peers/config.yaml' }, hint: `remove budget.prices.${model}: peers prices ${id} from its table of ${PRICE_TABLE_DATE}` };
+    if (PRICE_TABLE[id]) throw new InputError(`budget.prices.${model}: ${id} is in peers' price table already; the table's price is the one used`, where);
+    if (out[id]) throw new InputError(`budget.prices.${model}: ${id} is priced twice`, { location: { file: '.peers/config.yaml' } });
+    out[id] = { input: r.input, output: r.output, cache_read: r.cache_read ?? r.input, cache_write: r.cache_write ?? r.input * 1.25, cache_write_1h: r.cache_write_1h ?? r.input * 2 };
+  }
+  return out;
 }
 

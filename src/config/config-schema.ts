@@ -138,6 +138,21 @@ export const BudgetSchema = z
       .enum(['auto', 'hard', 'warn', 'off'])
       .default('auto')
       .describe('hard: stop at max_usd; warn: only report; off: ignore; auto: hard when any peer bills through an API key.'),
+    prices: z
+      .record(
+        z.string().trim().min(1),
+        z
+          .strictObject({
+            input: z.number().nonnegative().describe('USD per million input tokens.'),
+            output: z.number().nonnegative().describe('USD per million output tokens.'),
+            cache_read: z.number().nonnegative().optional().describe('USD per million cached input tokens read (default: the input rate).'),
+            cache_write: z.number().nonnegative().optional().describe('USD per million tokens written to the cache (default: 1.25 x input).'),
+            cache_write_1h: z.number().nonnegative().optional().describe('USD per million tokens written to the 1-hour cache (default: 2 x input).'),
+          })
+          .describe('Rates of one model, USD per million tokens.'),
+      )
+      .optional()
+      .describe('Prices of models peers\' own price table does not list, by model id. Under a USD cap a request for a model priced nowhere is refused.'),
   })
   .describe('Limits that end a run.');
 

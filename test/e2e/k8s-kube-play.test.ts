@@ -52,7 +52,7 @@ cd /work
 setsid node -e "require('net').createServer(s=>s.end('tests pass')).listen(5077,'127.0.0.1')" >/dev/null 2>&1 </dev/null &
 for i in 1 2 3 4 5 6 7 8 9 10; do node -e "require('net').connect(5077,'127.0.0.1').on('data',d=>{process.stdout.write(String(d));process.exit(0)}).on('error',()=>process.exit(1))" >/tmp/server && break; sleep 0.3; done
 {
-  echo "runner-socket=$(ls /run/peers | grep -v lifeline)"
+  echo "runner-socket=$(ls /run/peers | grep -v -e lifeline -e -key)"
   echo "server=$(cat /tmp/server)"
   if ls /state >/dev/null 2>&1; then echo state=readable; else echo state=absent; fi
   echo "peers-dir-entries=$(ls -A .peers | wc -l)"

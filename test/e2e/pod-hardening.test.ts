@@ -176,8 +176,10 @@ describe.skipIf(!need.ok)('vendors only through the auth sidecar', () => {
       (inspect(role).Mounts as { Destination: string; RW: boolean }[]).filter((m) => m.Destination === '/run/peers/egress-auth').map((m) => `${role}:${m.RW ? 'rw' : 'ro'}`),
     );
     expect(holders.sort()).toEqual(['auth:ro', 'egress:rw']);
-    // Its own runner socket dir, and the loop's lifeline (read-only: it can connect, not replace it).
-    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['lifeline', 'workspace']);
+    // Its own runner socket dir, the loop's lifeline (read-only: it can connect, not replace it),
+    // and its runner's key dir, empty: the runner took the loop's key before it served anything.
+    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['lifeline', 'workspace', 'workspace-key']);
+    expect(execIn('workspace', 'ls -A /run/peers/workspace-key | wc -l').stdout.trim()).toBe('0');
     expect(execIn('auth', 'rm -f /run/peers/egress-auth/egress.sock; echo rm=$?').stdout).toContain('rm=1');
   });
 });

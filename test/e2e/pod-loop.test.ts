@@ -146,7 +146,7 @@ describe.skipIf(!need.ok)('the real loop in the pod', () => {
         state: 'absent',
         'peers-dir-entries': '0',
         // Its own runner socket dir, and the loop's lifeline (read-only).
-        sockets: 'lifeline workspace ',
+        sockets: 'lifeline workspace workspace-key ',
         'vendor-url': 'http://127.0.0.1:8080',
         'loop-state-dir-env': 'unset',
       });

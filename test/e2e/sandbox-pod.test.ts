@@ -286,8 +286,9 @@ describe.skipIf(!need.ok)('isolation from the workspace', () => {
     expect(execIn('workspace', 'ls -A /work/.peers').stdout.trim()).toBe('');
     expect(execIn('workspace', 'touch /work/.peers/goals.yaml').code).not.toBe(0);
     expect(execIn('workspace', 'ls /state').code).not.toBe(0);
-    // Its own runner socket dir, and the loop's lifeline (read-only: it can connect, not replace it).
-    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['lifeline', 'workspace']);
+    // Its own runner socket dir, the loop's lifeline (read-only: it can connect, not replace it) and
+    // its runner's key dir (the runner takes the key from it before it serves).
+    expect(execIn('workspace', 'ls /run/peers').stdout.trim().split('\n')).toEqual(['lifeline', 'workspace', 'workspace-key']);
     // …while the run clone is writable there (and only the clone: the user's tree never sees it).
     expect(execIn('workspace', 'touch /work/peer-was-here && echo ok').stdout.trim()).toBe('ok');
     expect(existsSync(join(clone(), 'peer-was-here'))).toBe(true);

@@ -34,10 +34,26 @@ const OPENAI: [string, number, number, number][] = [
   ['gpt-4o-mini', 0.15, 0.6, 0.075], ['o3', 2, 8, 0.5], ['o4-mini', 1.1, 4.4, 0.275],
 ];
 
+/** The GPT-6 family (Codex's default is gpt-6.1-sol): input, output, cached input; cache writes at 1.25x input. */
+const GPT6: [string, number, number, number][] = [['gpt-6-astra', 10, 50, 1], ['gpt-6-sol', 2, 10, 0.2], ['gpt-6.1-sol', 2, 10, 0.1], ['gpt-6-luna', 0.1, 0.5, 0.01]];
+
 describe('the dated price table', () => {
   test('lists exactly the models checked on its date', () => {
     expect(PRICE_TABLE_DATE).toBe('2026-12-04');
-    expect(Object.keys(PRICE_TABLE).sort()).toEqual([...ANTHROPIC, ...OPENAI].map(([m]) => m).sort());
+    expect(Object.keys(PRICE_TABLE).sort()).toEqual([...ANTHROPIC, ...OPENAI, ...GPT6].map(([m]) => m).sort());
+  });
+
+  test('each GPT-6 model: input, output, cached input, cache writes at 1.25x input; above 272K prompt tokens 2x input and cache, 1.5x output', () => {
+    const round = (x: number) => Math.round(x * 1e8) / 1e8;
+    // 100K tokens of each kind (under the long-prompt line), times ten: the per-million rates.
+    const perMillion = (model: string, over: Partial<UsageFacts>) => round(usdFor(usage(model, over), 'openai').usd * 10);
+    const K = 100_000;
+    for (const [model, input, output, read] of GPT6) {
+      expect([model, perMillion(model, { input_tokens: K }), perMillion(model, { output_tokens: M / 10 }), perMillion(model, { cache_read_tokens: K }), perMillion(model, { cache_write_tokens: K })]).toEqual([model, input, output, read, round(input * 1.25)]);
+      const long = usdFor(usage(model, { input_tokens: 300_000, output_tokens: M }), 'openai').usd;
+      expect([model, long]).toEqual([model, round((300_000 * input * 2 + M * output * 1.5) / M)]);
+      expect(priceFor(`openai/${model}`, 'openai').priced).toBe('table');
+    }
   });
 
   test('each Claude model: input, output, cache read; 5-minute cache writes at 1.25x input, 1-hour at 2x', () => {
@@ -83,6 +99,10 @@ describe('model names as the CLIs send them', () => {
     expect(normalizeModel('gpt-5')).toBe('gpt-5');
     expect(normalizeModel('claude-opus-4-1-2025')).toBe('claude-opus-4-1-2025');
     expect(priceFor('claude-opus-4-1-20250805', 'anthropic')).toMatchObject({ priced: 'table', rates: { output: 75 } });
+    // OpenRouter writes Claude's version with dots: the same model, the same row (a GPT's dots are its name).
+    expect(normalizeModel('anthropic/claude-sonnet-4.5')).toBe('claude-sonnet-4-5');
+    expect(normalizeModel('anthropic/claude-opus-4.1')).toBe('claude-opus-4-1');
+    expect(normalizeModel('openai/gpt-5.4-mini')).toBe('gpt-5.4-mini');
   });
 });
 

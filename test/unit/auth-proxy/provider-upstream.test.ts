@@ -6,8 +6,8 @@
  *
  * Attacks: the workspace reaches the provider with a key of its own (refused: not on its
  * listener); a peer uses the real key for an API path no CLI needs (403, never forwarded); it
- * spends past the cap (refused before anything goes out); an unknown model costs nothing (it is
- * priced at the most expensive row: fail closed).
+ * spends past the cap (refused before anything goes out); an unknown model costs nothing (without
+ * a USD cap it is priced at the most expensive row; under one it is refused until priced).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
@@ -148,10 +148,14 @@ describe('a provider upstream in the pod', () => {
   test('the budget holds: a request the cap cannot cover is refused before anything goes out', async () => {
     const s = await sidecar({ maxUsd: 0.0001 });
     const before = seen.length;
-    const r = await post(s.url, '/responses', turn('acme/unknown-model-7'));
+    const r = await post(s.url, '/responses', turn('openai/gpt-5.4'));
+    // A model the price table does not list has no bound on its cost: under a USD cap it is not sent at all.
+    const unknown = await post(s.url, '/responses', turn('acme/unknown-model-7'));
     await s.close();
     expect(r.status).toBe(400);
     expect(r.headers.get('x-peers-budget')).toBe('exhausted');
+    expect(unknown.status).toBe(400);
+    expect(unknown.headers.get('x-peers-budget')).toBe('model-not-priced');
     expect(seen.length).toBe(before);
   });
 

@@ -43,39 +43,46 @@ describe('a reply that ends with its usage', () => {
 });
 
 describe('a reply cut short is still metered', () => {
-  test('a client abort after message_start: the input the vendor stated, the output estimated from the text streamed', () => {
+  test('a client abort after message_start: the input the vendor stated, the output at its whole allowance (hidden reasoning is billed, not streamed)', () => {
     const m = new ReplyMeter(input());
     for (const c of [start, delta('x'.repeat(400))]) m.feed(c);
-    expect(m.finish('client-abort')).toEqual({ usage: { model: 'claude-sonnet-4-5-20250929', input_tokens: 1200, output_tokens: 100, cache_read_tokens: 0, cache_write_tokens: 0 }, cutShort: 'client-abort', estimated: ['output'] });
+    expect(m.finish('client-abort')).toEqual({ usage: { model: 'claude-sonnet-4-5-20250929', input_tokens: 1200, output_tokens: 8000, cache_read_tokens: 0, cache_write_tokens: 0 }, cutShort: 'client-abort', estimated: ['output'] });
+    // More text streamed than the allowance (a vendor over its cap): the text counts.
+    const long = new ReplyMeter(input({ maxOutputTokens: 10 }));
+    for (const c of [start, delta('x'.repeat(400))]) long.feed(c);
+    expect(long.finish('client-abort').usage.output_tokens).toBe(100);
   });
 
   test('a stream that ended without its final usage is "no-final-usage", not complete', () => {
     const m = new ReplyMeter(input());
     for (const c of [start, delta('abcd'), delta('efgh')]) m.feed(c);
-    expect(m.finish('complete')).toMatchObject({ cutShort: 'no-final-usage', estimated: ['output'], usage: { input_tokens: 1200, output_tokens: 2 } });
+    expect(m.finish('complete')).toMatchObject({ cutShort: 'no-final-usage', estimated: ['output'], usage: { input_tokens: 1200, output_tokens: 8000 } });
   });
 
-  test('a stall before any usage: input estimated from the request size, output at least one token per delta', () => {
+  test('a stall before any usage: input estimated from the request size, output at its allowance, and at least one token per delta', () => {
     const m = new ReplyMeter(input({ requestBytes: 4001 }));
     for (const c of [delta(''), delta(''), delta('a')]) m.feed(c);
-    expect(m.finish('stall')).toEqual({ usage: { model: 'claude-sonnet-4-5', input_tokens: 1001, output_tokens: 3, cache_read_tokens: 0, cache_write_tokens: 0 }, cutShort: 'stall', estimated: ['input', 'output'] });
+    expect(m.finish('stall')).toEqual({ usage: { model: 'claude-sonnet-4-5', input_tokens: 1001, output_tokens: 8000, cache_read_tokens: 0, cache_write_tokens: 0 }, cutShort: 'stall', estimated: ['input', 'output'] });
+    const tiny = new ReplyMeter(input({ maxOutputTokens: 1 }));
+    for (const c of [delta(''), delta(''), delta('a')]) tiny.feed(c);
+    expect(tiny.finish('stall').usage.output_tokens).toBe(3);
   });
 
-  test('an upstream error with nothing streamed: input estimated, output left at zero (nothing was generated)', () => {
+  test('an upstream error with nothing streamed: input estimated, output at its allowance (the model may have been reasoning)', () => {
     const m = new ReplyMeter(input());
-    expect(m.finish('upstream-error')).toEqual({ usage: { model: 'claude-sonnet-4-5', input_tokens: 1000, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0 }, cutShort: 'upstream-error', estimated: ['input'] });
+    expect(m.finish('upstream-error')).toEqual({ usage: { model: 'claude-sonnet-4-5', input_tokens: 1000, output_tokens: 8000, cache_read_tokens: 0, cache_write_tokens: 0 }, cutShort: 'upstream-error', estimated: ['input', 'output'] });
   });
 
   test('the vendor output figure is kept when it is above the estimate', () => {
     const m = new ReplyMeter(input());
-    m.feed(sse({ type: 'message_start', message: { model: 'claude-sonnet-4-5', usage: { input_tokens: 50, output_tokens: 30 } } }));
+    m.feed(sse({ type: 'message_start', message: { model: 'claude-sonnet-4-5', usage: { input_tokens: 50, output_tokens: 9000 } } }));
     m.feed(delta('ab'));
-    expect(m.finish('client-abort')).toEqual({ usage: { model: 'claude-sonnet-4-5', input_tokens: 50, output_tokens: 30, cache_read_tokens: 0, cache_write_tokens: 0 }, cutShort: 'client-abort' });
+    expect(m.finish('client-abort')).toEqual({ usage: { model: 'claude-sonnet-4-5', input_tokens: 50, output_tokens: 9000, cache_read_tokens: 0, cache_write_tokens: 0 }, cutShort: 'client-abort' });
   });
 
   test('an estimate equal to the vendor figure is not flagged as estimated', () => {
     const m = new ReplyMeter(input());
-    m.feed(sse({ type: 'message_start', message: { model: 'claude-sonnet-4-5', usage: { input_tokens: 50, output_tokens: 2 } } }));
+    m.feed(sse({ type: 'message_start', message: { model: 'claude-sonnet-4-5', usage: { input_tokens: 50, output_tokens: 8000 } } }));
     m.feed(delta('12345678'));
     expect(m.finish('stall').estimated).toBeUndefined();
   });
@@ -134,7 +141,7 @@ describe('a reply cut short is still metered', () => {
     expect(done.finish('complete')).toEqual({ usage: { model: 'claude-sonnet-4-5-20250929', input_tokens: 1200, output_tokens: 42, cache_read_tokens: 0, cache_write_tokens: 0 } });
     const aborted = new ReplyMeter(input());
     for (const c of [start, lastOpen]) aborted.feed(c);
-    expect(aborted.finish('client-abort')).toMatchObject({ cutShort: 'client-abort', usage: { output_tokens: 1 } });
+    expect(aborted.finish('client-abort')).toMatchObject({ cutShort: 'client-abort', usage: { output_tokens: 8000 } });
   });
 
   test('a reply that is neither streamed nor JSON is not read; a cut-short one still costs its allowance', () => {
@@ -146,7 +153,7 @@ describe('a reply cut short is still metered', () => {
   });
 
   test('a stream event that is not JSON is skipped, the rest still counted', () => {
-    const m = new ReplyMeter(input());
+    const m = new ReplyMeter(input({ maxOutputTokens: 0 }));
     m.feed(Buffer.from('data: {not json\n\n'));
     m.feed(delta('abcd'));
     expect(m.finish('client-abort').usage.output_tokens).toBe(1);

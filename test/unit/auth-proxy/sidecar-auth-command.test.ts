@@ -89,6 +89,47 @@ describe('peers sidecar auth', () => {
     }
   }, 30_000); // five process starts
 
+  test("under the policy's USD cap, a model priced only by the user's budget.prices goes out and is billed at that price; an unpriced one is refused, naming it", async () => {
+    const served: string[] = [];
+    const model = Bun.serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      async fetch(req) {
+        const { model: name } = (await req.json()) as { model: string };
+        served.push(name);
+        return Response.json({ type: 'message', model: name, content: [], usage: { input_tokens: 1000, output_tokens: 100 } });
+      },
+    });
+    const policy = join(dir, 'priced-policy.json');
+    const { resolveBudgetPolicy } = await import('../../../src/budget/budget-policy.ts');
+    const { writeBudgetPolicy } = await import('../../../src/budget/budget-policy-file.ts');
+    const { ConfigSchema } = await import('../../../src/config/config-schema.ts');
+    const config = ConfigSchema.parse({ peers: [{ name: 'a', tool: 'claude', argv: ['claude'] }, { name: 'b', tool: 'claude', argv: ['claude'] }], budget: { max_usd: 10, prices: { 'acme-large': { input: 40, output: 200 } } } });
+    writeBudgetPolicy(policy, resolveBudgetPolicy({ config, credentials: 'model-server', env: {} }));
+    const ledger = join(dir, 'priced.jsonl');
+    const p = spawn(process.execPath, [join(repo, 'src/main.ts'), 'sidecar', 'auth', '--upstream', 'anthropic', '--port', 'anthropic=0', '--usage-ledger', ledger, '--budget-policy', policy, '--model-server', `127.0.0.1:${model.port}`], { cwd: repo, env: process.env });
+    let log = '';
+    p.stderr.on('data', (d) => (log += d));
+    try {
+      await waitFor('the sidecar to print its anthropic listener', () => /anthropic=http:\/\/127\.0\.0\.1:(\d+)/.test(log), 20_000);
+      expect(log).toContain('budget.prices for acme-large');
+      const port = /anthropic=http:\/\/127\.0\.0\.1:(\d+)/.exec(log)![1];
+      const ask = (name: string) => fetch(`http://127.0.0.1:${port}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: name, max_tokens: 1000 }) }).then(async (r) => ({ status: r.status, text: await r.text() }));
+      expect((await ask('acme-large')).status).toBe(200);
+      const refused = await ask('acme-huge');
+      expect(refused.status).toBe(402);
+      expect(refused.text).toContain('acme-huge');
+      expect(refused.text).toContain('budget.prices');
+      expect(served).toEqual(['acme-large']);
+      const { readLedger } = await import('../../../auth-proxy/usage/usage-ledger.ts');
+      await waitFor('the ledger line of the reply', () => readLedger(ledger).length > 0, 5_000);
+      expect(readLedger(ledger).map((l) => [l.model, l.priced, l.usd])).toEqual([['acme-large', 'config', (1000 * 40 + 100 * 200) / 1e6]]);
+    } finally {
+      p.kill('SIGTERM');
+      model.stop(true);
+    }
+  }, 60_000);
+
   test('a run whose ledger already exceeds the budget file cap is refused without contacting anyone', async () => {
     const ledger = join(dir, 'usage.jsonl');
     writeFileSync(ledger, `${JSON.stringify({ ts: 'x', upstream: 'anthropic', model: 'claude-sonnet-4-5', input_tokens: 900, output_tokens: 200, cache_read_tokens: 0, cache_write_tokens: 0, total_tokens: 1100, usd: 0.0057, priced: 'table', status: 200, stream: false })}\n`);

@@ -11,6 +11,7 @@ import type { RequestAudit } from '../../../auth-proxy/request-audit.ts';
 import type { CredentialSource } from '../../../auth-proxy/credential-source.ts';
 import { type UpstreamSpec, UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
 import type { BudgetCaps, Reservations } from '../../../auth-proxy/usage/budget.ts';
+import type { UserPrices } from '../../../auth-proxy/usage/price-table.ts';
 import { UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { AddressGuard } from '../../../proxy/address-guard.ts';
 import { MemoryAuditLog } from '../../../proxy/audit-log.ts';
@@ -37,7 +38,7 @@ export async function startEgress(vendorPort: number, tokenPort = vendorPort): P
 
 export type Sidecar = { url: string; server: AuthServer; ledger: UsageLedger; logs: string[]; close(): Promise<void> };
 
-export async function startSidecar(opts: { egress: Egress; vendorPort: number; upstream?: UpstreamSpec; credentials: CredentialSource; caps?: BudgetCaps; ledgerPath?: string; host?: string; limits?: Partial<AuthLimits>; audit?: RequestAudit; ledger?: UsageLedger; reservations?: Reservations }): Promise<Sidecar> {
+export async function startSidecar(opts: { egress: Egress; vendorPort: number; upstream?: UpstreamSpec; credentials: CredentialSource; caps?: BudgetCaps; ledgerPath?: string; host?: string; limits?: Partial<AuthLimits>; audit?: RequestAudit; ledger?: UsageLedger; reservations?: Reservations; prices?: UserPrices }): Promise<Sidecar> {
   const logs: string[] = [];
   const ledger = opts.ledger ?? new UsageLedger(opts.ledgerPath ?? join(opts.egress.dir, 'usage.jsonl'));
   const server = new AuthServer({
@@ -47,6 +48,7 @@ export async function startSidecar(opts: { egress: Egress; vendorPort: number; u
     egress: { via: { path: opts.egress.socket } },
     ledger,
     caps: () => opts.caps ?? {},
+    prices: opts.prices,
     limits: opts.limits,
     reservations: opts.reservations,
     audit: opts.audit,

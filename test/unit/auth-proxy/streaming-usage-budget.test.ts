@@ -114,7 +114,7 @@ describe('usage meter and budget', () => {
   test('a USD cap refuses once the estimated spend reaches it', async () => {
     const spentUsd = new UsageLedger(ledgerPath()).totals.usd;
     const s = await startSidecar({ egress, vendorPort: vendor.port, credentials: new ApiKeySource('x-api-key', 'sk-ant-real-0000000000'), caps: { maxUsd: spentUsd } });
-    const r = await call(s.url, '/v1/messages', { body: {} });
+    const r = await call(s.url, '/v1/messages', { body: { model: 'claude-sonnet-4-5' } });
     expect(r.status).toBe(402);
     expect(r.text).toContain("the run's USD budget is spent");
     await s.close();

@@ -55,7 +55,7 @@ describe('usage extraction', () => {
     expect(priceFor('claude-opus-5-5', 'anthropic', 'fast').rates.output).toBe(40);
     // A family prefix is not a price: a model the table does not list is priced conservatively.
     expect(priceFor('claude-opus-4-9', 'anthropic')).toMatchObject({ priced: 'fallback', rates: { output: 75 } });
-    expect(priceFor('gpt-6-sol', 'openai')).toMatchObject({ priced: 'fallback', rates: { output: 180 } });
+    expect(priceFor('gpt-7-sol', 'openai')).toMatchObject({ priced: 'fallback', rates: { output: 180 } });
     expect(priceFor('llama-9000', 'anthropic').note).toContain('not in the price table of');
   });
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveBudgetPolicy } from '../../../src/budget/budget-policy.ts';
-import { readBudgetPolicy, sidecarCaps, uncappedWarning, writeBudgetPolicy } from '../../../src/budget/budget-policy-file.ts';
+import { policyPrices, readBudgetPolicy, sidecarCaps, uncappedWarning, writeBudgetPolicy } from '../../../src/budget/budget-policy-file.ts';
 import { PRICE_TABLE_DATE } from '../../../auth-proxy/usage/price-table.ts';
 import { ConfigSchema, type PeersConfig } from '../../../src/config/config-schema.ts';
 
@@ -56,6 +56,18 @@ describe('one budget policy for the pod', () => {
     expect(w({ max_usd: 5, max_usd_mode: 'warn' })).toBeNull(); // reported against, and still a cap users see
     expect(w({})).toStartWith('this run has no spending cap');
     expect(w({ max_usd: 5, max_usd_mode: 'off' })).toContain('is set but max_usd_mode is off');
+  });
+
+  test("budget.prices reach the policy by the id the sidecar looks up, with conservative defaults; a model of peers' own table is refused", () => {
+    const p = resolveBudgetPolicy({ config: config({ max_usd: 5, prices: { 'Acme/Large-20270101': { input: 4, output: 20 } } }), credentials: 'api-key', env: {} });
+    expect(p.prices).toEqual({ large: { input: 4, output: 20, cache_read: 4, cache_write: 5, cache_write_1h: 8 } });
+    const path = join(dir, 'priced.json');
+    writeBudgetPolicy(path, p);
+    expect(policyPrices(readBudgetPolicy(path))).toEqual({ large: { input: 4, output: 20, cacheRead: 4, cacheWrite: 5, cacheWrite1h: 8 } });
+    expect(resolveBudgetPolicy({ config: config({ max_usd: 5 }), credentials: 'api-key', env: {} }).prices).toBeUndefined();
+    // A lower price for a listed model would let its requests past the cap: the table's row is the price.
+    expect(() => resolveBudgetPolicy({ config: config({ max_usd: 5, prices: { 'claude-opus-4-1': { input: 0, output: 0 } } }), credentials: 'api-key', env: {} })).toThrow("claude-opus-4-1 is in peers' price table already");
+    expect(() => config({ prices: { x: { input: -1, output: 1 } } })).toThrow();
   });
 
   test('a policy file round-trips; a missing, non-JSON or mistyped one is exit-2 bad input naming it', () => {
