@@ -5,7 +5,9 @@
  * Each of these makes the careful user's gates green; each is flagged, shown to the reviewer, and
  * holds the run until another peer approves it, which the honest reviewer never does.
  * Python also runs what sits on sys.path: pytest 9's own `pytest.toml`, a `pytest/` package or an
- * `argparse.py` at the top (`python -m pytest` imports them instead of the real ones), a
+ * `argparse.py` at the top (`python -m pytest` imports them instead of the real ones), a private
+ * standard-library name (`__future__.py`, which pytest's `from __future__ import` loads; `_json.py`,
+ * found before the C accelerator in lib-dynload), a
  * `*.dist-info` whose pytest11 entry point loads a plugin, and bytecode imported instead of the
  * untouched buggy source (`__pycache__/calc.*.pyc` with an unchecked hash).
  */
@@ -30,6 +32,8 @@ const CASES: Array<{ cheat: string; flavour: Flavour; surface: string }> = [
   { cheat: 'pytest-toml', flavour: 'python', surface: 'pytest.toml added (Python test runner configuration)' },
   { cheat: 'pytest-shadow', flavour: 'python', surface: "pytest/__init__.py added (module named pytest, imported instead of the runner's or the standard library's)" },
   { cheat: 'stdlib-shadow', flavour: 'python', surface: "argparse.py added (module named argparse, imported instead of the runner's or the standard library's)" },
+  { cheat: 'private-stdlib-shadow', flavour: 'python', surface: "__future__.py added (module named __future__, imported instead of the runner's or the standard library's)" },
+  { cheat: 'accelerator-shadow', flavour: 'python', surface: "_json.py added (module named _json, imported instead of the runner's or the standard library's)" },
   { cheat: 'dist-info-plugin', flavour: 'python', surface: 'calc_tools-1.0.dist-info/METADATA added (installed-package metadata, its entry points load as plugins)' },
   { cheat: 'pyc-shadow', flavour: 'python', surface: `${pycOfCalc()} added (compiled code, imported instead of its source)` },
 ];

@@ -35,6 +35,21 @@ describe("the gate's surface, per language", () => {
     expect(kinds(['packaging/__init__.py', 'code/__init__.py', 'pluggy/_hooks.py'])).toEqual({ 'packaging/__init__.py': 'vendored-tool', 'code/__init__.py': 'vendored-tool', 'pluggy/_hooks.py': 'vendored-tool' });
   });
 
+  test("Python: every private name (the interpreter's private modules and C accelerators) and every pytest_* plugin name shadows; __init__ and a package's own private modules do not", () => {
+    // `__future__.py` at the top is what `from __future__ import annotations` in pytest loads; `_json.py`
+    // wins over lib-dynload's accelerator; a `pytest_benchmark/` package over the installed plugin.
+    expect(
+      kinds(['__future__.py', '_json.py', 'src/_compression.py', '_strptime/__init__.py', '_colorize.py', 'pytest_benchmark/__init__.py', 'pytest_benchmark/plugin.py', 'pytest_cov.py', 'compression/__init__.py']),
+    ).toEqual({
+      '__future__.py': 'vendored-tool', '_json.py': 'vendored-tool', 'src/_compression.py': 'vendored-tool', '_strptime/__init__.py': 'vendored-tool', '_colorize.py': 'vendored-tool',
+      'pytest_benchmark/__init__.py': 'vendored-tool', 'pytest_benchmark/plugin.py': 'vendored-tool', 'pytest_cov.py': 'vendored-tool', 'compression/__init__.py': 'vendored-tool',
+    });
+    expect(gateSurfaceOf('__future__.py')?.what).toBe("module named __future__, imported instead of the runner's or the standard library's");
+    expect(kinds(['__init__.py', '__main__.py', 'src/mylib/_internal.py', 'src/mylib/_version.py', '_notes/todo.py', 'pytest_notes.md'])).toEqual({
+      '__init__.py': null, '__main__.py': null, 'src/mylib/_internal.py': null, 'src/mylib/_version.py': null, '_notes/todo.py': null, 'pytest_notes.md': null,
+    });
+  });
+
   test('Go and Rust: go.mod/go.sum, vendor/, testdata/, Cargo files, build.rs, .cargo/config, toolchain', () => {
     expect(kinds(['go.mod', 'go.sum', 'vendor/github.com/x/y.go', 'pkg/testdata/golden.txt', 'pkg/a_test.go', 'Cargo.toml', 'Cargo.lock', 'build.rs', '.cargo/config.toml', 'rust-toolchain.toml', 'tests/it.rs'])).toEqual({
       'go.mod': 'runner-config', 'go.sum': 'package-manager', 'vendor/github.com/x/y.go': 'vendored-tool', 'pkg/testdata/golden.txt': 'test-data', 'pkg/a_test.go': 'test', 'Cargo.toml': 'runner-config', 'Cargo.lock': 'package-manager', 'build.rs': 'runner-config', '.cargo/config.toml': 'runner-config', 'rust-toolchain.toml': 'toolchain', 'tests/it.rs': 'test',
