@@ -18,6 +18,7 @@ import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
 import { attestShas, readAttestationView } from '../../protocol/attestation.ts';
 import { findJustification, initialAntiCheatState, revertTurn } from '../../protocol/anti-cheat.ts';
+import { testsAloneCommit } from '../../protocol/tests-alone.ts';
 import { readLedger } from '../../protocol/bug-ledger.ts';
 import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../protocol/git-hook-guard.ts';
 import { BASELINE_TAG } from '../../protocol/run-baseline.ts';
@@ -242,6 +243,17 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     if (!ctx.signal.aborted) {
       probed = { head: facts.headAfter!, results };
       verdict = judgeTurn({ ...turnFacts, gatesBefore: ctx.gatesBeforeSettled?.(t.headBefore) ?? turnFacts.gatesBefore, gatesAfter: gateStates(results) });
+    }
+  }
+  // A turn that changed source and tests, from red gates: measure the gates on the code it started
+  // from with only its test changes, to see whether those alone turn a red gate green (tests-alone.ts).
+  if (verdict.success && extended && diff && !isTestOnly(diff) && diff.testFiles.length > 0 && !ctx.signal.aborted) {
+    const known = turnFacts.gatesBefore;
+    const side = known && !Object.values(known).includes('fail') ? undefined : testsAloneCommit(repo, t.headBefore!, facts.headAfter!);
+    if (side) {
+      const results = await ctx.probeGates(side.sha);
+      const before = ctx.gatesBeforeSettled?.(t.headBefore) ?? turnFacts.gatesBefore;
+      if (!ctx.signal.aborted && before) verdict = judgeTurn({ ...turnFacts, gatesBefore: before, testsAlone: { paths: side.paths, gates: gateStates(results) } });
     }
   }
   let headAfter = facts.headAfter;
