@@ -11,7 +11,7 @@ import { decideAntiCheat, type AntiCheatDecision, type AntiCheatPeerState } from
 import { countNewBlockingReports } from '../protocol/bug-ledger.ts';
 import { selfVouchedValves } from '../protocol/escape-valves.ts';
 import { formatFinding, type Finding } from '../protocol/findings.ts';
-import { formatSurfaceChange, type SurfaceChange } from '../protocol/gate-surface.ts';
+import { formatSurfaceList, type SurfaceChange } from '../protocol/gate-surface.ts';
 import { ingestReviews, type AuthorsUnderReview, type IngestResult, type SoftGoalRule } from '../protocol/soft-reviews.ts';
 import type { SoftStatus } from '../state/state-schema.ts';
 import { formatMarkerFinding, type MarkerFinding } from '../protocol/test-markers.ts';
@@ -152,7 +152,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
     if (!c.changes.length) continue;
     findings.push({
       kind: 'gate-surface-change',
-      detail: `${f.peer} in ${short(c.sha)}: ${c.changes.map(formatSurfaceChange).join('; ').slice(0, 600)}`,
+      detail: `${f.peer} in ${short(c.sha)}: ${formatSurfaceList(c.changes, 600)}`,
       action: landed ? `convergence held until a peer other than ${f.peer} approves ${short(c.sha)}` : 'undone with the turn',
     });
   }

@@ -27,7 +27,7 @@ import { openBlockingBugs, readLedger, formatBugLine } from '../../protocol/bug-
 import { isSoftGoalPassed } from '../../protocol/soft-reviews.ts';
 import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../../protocol/control-plane-guard.ts';
 import { readGitExecSurface } from '../../protocol/git-hook-guard.ts';
-import { formatSurfaceChange } from '../../protocol/gate-surface.ts';
+import { formatSurfaceList } from '../../protocol/gate-surface.ts';
 import { LocalPeerRunner, type PeerRunner } from '../../proc/peer-runner.ts';
 import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../../state/paths.ts';
 import { acquireRepositoryLoopLock } from '../../state/project-locks.ts';
@@ -550,7 +550,7 @@ class LoopRun {
     if (head) {
       try {
         const view = readAttestationView(repo, baseline, head);
-        history.gateSurfacePending = this.history.pendingGateSurface(baseline, head, view).map((g) => ({ sha: g.sha, author: g.author, changes: g.changes.map(formatSurfaceChange).join('; ').slice(0, 400) }));
+        history.gateSurfacePending = this.history.pendingGateSurface(baseline, head, view).map((g) => ({ sha: g.sha, author: g.author, changes: formatSurfaceList(g.changes) }));
         unapproved = history.gateSurfacePending.length;
         history.unauditedAuthors = this.history.unauditedAuthors(this.state.peer_order, this.state.skeptic_audited, baseline, head, view);
       } catch (error) {

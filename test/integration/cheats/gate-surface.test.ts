@@ -54,6 +54,17 @@ describe('changes to the gate surface hold the run until another peer approves t
   }
 });
 
+test('a commit whose surface changes are padded with harmless test files still shows every change to the approver: the test script change is not cut off, and the run does not complete', async () => {
+  p = makeCheatProject({ cheat: 'surface-list-padding', flavour: 'js-npm' });
+  const out = await runCatalogue(p, 4);
+  expect(out.reason).not.toBe('complete');
+  expect(gateOf(p, 'tests-pass')?.state).toBe('pass');
+  const t = ticksOf(p);
+  const review = promptOf(p, t.find((x) => x.peer === 'bob')!);
+  expect(review).toMatch(/GATE-SURFACE CHANGES AWAITING YOUR APPROVAL[^\n]*\n {2}- [0-9a-f]{12} by alice: package\.json modified \(package manager scripts or config\); lib\/a01xxxx\.test\.mjs added \(test file\)/);
+  expect(reportOf(p)).toContain('package.json modified (package manager scripts or config)');
+});
+
 /**
  * Surface changes on test paths (a test renamed out of reach, a conftest.py hook) that turn the gate
  * green by themselves, beside a source edit: the loop measures the starting code with only the

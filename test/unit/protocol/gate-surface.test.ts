@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { formatSurfaceChange, gateSurfaceOf, surfaceChangesOf } from '../../../src/protocol/gate-surface.ts';
+import { formatSurfaceChange, formatSurfaceList, gateSurfaceOf, surfaceChangesOf } from '../../../src/protocol/gate-surface.ts';
 
 describe("the gate's surface, per language", () => {
   const kinds = (paths: string[]) => Object.fromEntries(paths.map((p) => [p, gateSurfaceOf(p)?.kind ?? null]));
@@ -146,5 +146,31 @@ describe('what the gate-surface warning says about each file', () => {
     const [moved, edited] = surfaceChangesOf(['R100', 'test/a.test.mjs', 'test/a.test.mjs.off', 'M', 'package.json', ''].join('\0'));
     expect(formatSurfaceChange(moved!)).toBe("test/a.test.mjs test file moved out of the runner's reach (to test/a.test.mjs.off)");
     expect(formatSurfaceChange(edited!)).toBe('package.json modified (package manager scripts or config)');
+  });
+});
+
+describe('formatSurfaceList (the approval request for one commit)', () => {
+  const nameStatus = (entries: Array<[string, string]>) => entries.map(([st, path]) => `${st}\0${path}\0`).join('');
+
+  test('everything but a test added or edited comes first, and nothing is cut off silently: what does not fit is counted by change and kind', () => {
+    const padding = Array.from({ length: 10 }, (_, i) => ['A', `lib/a${String(i + 1).padStart(2, '0')}xxxx.test.mjs`] as [string, string]);
+    const changes = surfaceChangesOf(nameStatus([...padding, ['M', 'package.json'], ['D', 'test/calc.test.mjs']]));
+    const list = formatSurfaceList(changes);
+    expect(list.startsWith('package.json modified (package manager scripts or config); test/calc.test.mjs deleted (test file); lib/a01xxxx.test.mjs added (test file)')).toBe(true);
+    expect(list.length).toBeLessThan(520);
+    expect(list).toMatch(/; … and \d+ more not listed here \(\d+ added test\)$/);
+    // Every entry the list names is whole.
+    for (const entry of list.split('; ').slice(0, -1)) expect(entry).toMatch(/ \((test file|package manager scripts or config)\)$/);
+  });
+
+  test('a short list is every entry in git order within its group, with no count', () => {
+    const changes = surfaceChangesOf(nameStatus([['A', 'test/b.test.mjs'], ['M', 'pytest.ini'], ['A', 'test/a.test.mjs']]));
+    expect(formatSurfaceList(changes)).toBe('pytest.ini modified (Python test runner configuration); test/b.test.mjs added (test file); test/a.test.mjs added (test file)');
+  });
+
+  test('what does not fit is counted per kind, non-test kinds included', () => {
+    const many = Array.from({ length: 30 }, (_, i) => ['A', `vendor/pkg${i}/index.js`] as [string, string]);
+    const list = formatSurfaceList(surfaceChangesOf(nameStatus([...many, ['A', 'test/x.test.mjs']])));
+    expect(list).toMatch(/; … and \d+ more not listed here \(\d+ added vendored-tool, 1 added test\)$/);
   });
 });
