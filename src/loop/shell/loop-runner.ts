@@ -358,7 +358,7 @@ class LoopRun {
         {
           repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
           paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
-          history: this.history, probeGates: (head) => this.probeTestOnly(headBefore, head), gatesBeforeSettled: (head) => this.expensive.statesAt(this.state, head), log: this.log,
+          history: this.history, probeGates: (head, skip) => this.probeTestOnly(headBefore, head, skip), gatesBeforeSettled: (head) => this.expensive.statesAt(this.state, head), log: this.log,
           // The limits the vendor reported during the turn, read with its spend (one ledger read).
           vendorLimits: this.ledger ? async () => (metered = await this.ledger!.turnSpend())?.limits ?? [] : undefined,
           // In the pod a provider is an upstream of the auth sidecar, which holds its key.
@@ -523,11 +523,12 @@ class LoopRun {
   /**
    * A test-only turn's probe: every hard gate at its HEAD, the expensive ones too, after the
    * expensive job on the commit it started from has reported, so a test-only turn that turns an
-   * expensive gate green is seen like any other (anti-cheat.ts).
+   * expensive gate green is seen like any other (anti-cheat.ts). The same for a turn's tests alone
+   * (tests-alone.ts), without the gates in `skip` (known to pass before the turn).
    */
-  private async probeTestOnly(before: string | null, head: string): Promise<GateInput[]> {
+  private async probeTestOnly(before: string | null, head: string, skip: string[] = []): Promise<GateInput[]> {
     if (before) this.state = await this.expensive.settle(this.state, before);
-    return this.evaluateGates(head, hardGoals(this.goals));
+    return this.evaluateGates(head, hardGoals(this.goals).filter((g) => !skip.includes(g.id)));
   }
 
   /**

@@ -64,8 +64,11 @@ export type TurnContext = {
   signal: AbortSignal;
   env: Record<string, string>;
   history: HistoryFacts;
-  /** Evaluates the hard gates at a commit (asked only for test-only turns, to see whether they flipped a gate). */
-  probeGates: (head: string) => Promise<GateInput[]>;
+  /**
+   * Evaluates the hard gates at a commit, but those named in `skip` (asked for test-only turns, to
+   * see whether they flipped a gate, and for a turn's tests alone: tests-alone.ts).
+   */
+  probeGates: (head: string, skip?: string[]) => Promise<GateInput[]>;
   /**
    * The gates' states at the turn's starting commit once probeGates has run (it may have waited for
    * an expensive gate still being measured there); absent or null: the states the turn started with.
@@ -251,7 +254,8 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     const known = turnFacts.gatesBefore;
     const side = known && !Object.values(known).includes('fail') ? undefined : testsAloneCommit(repo, t.headBefore!, facts.headAfter!);
     if (side) {
-      const results = await ctx.probeGates(side.sha);
+      // A gate known to pass before the turn cannot turn from red to green: not run again.
+      const results = await ctx.probeGates(side.sha, known ? Object.keys(known).filter((id) => known[id] === 'pass') : []);
       const before = ctx.gatesBeforeSettled?.(t.headBefore) ?? turnFacts.gatesBefore;
       if (!ctx.signal.aborted && before) verdict = judgeTurn({ ...turnFacts, gatesBefore: before, testsAlone: { paths: side.paths, gates: gateStates(results) } });
     }
