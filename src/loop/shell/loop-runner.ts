@@ -358,7 +358,9 @@ class LoopRun {
         {
           repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
           paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
-          history: this.history, probeGates: (head, skip) => this.probeTestOnly(headBefore, head, skip), gatesBeforeSettled: (head) => this.expensive.statesAt(this.state, head), log: this.log,
+          history: this.history, probeGates: (head, skip) => this.probeTestOnly(headBefore, head, skip),
+          touchesContract: (head) => (this.contract && headBefore ? frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, head)).length > 0 : false),
+          gatesBeforeSettled: (head) => this.expensive.statesAt(this.state, head), log: this.log,
           // The limits the vendor reported during the turn, read with its spend (one ledger read).
           vendorLimits: this.ledger ? async () => (metered = await this.ledger!.turnSpend())?.limits ?? [] : undefined,
           // In the pod a provider is an upstream of the auth sidecar, which holds its key.

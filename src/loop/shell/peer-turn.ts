@@ -69,6 +69,8 @@ export type TurnContext = {
    * see whether they flipped a gate, and for a turn's tests alone: tests-alone.ts).
    */
   probeGates: (head: string, skip?: string[]) => Promise<GateInput[]>;
+  /** Whether the turn ending at `head` changed the frozen acceptance contract (refused by the loop anyway, contract-guard.ts). */
+  touchesContract?: (head: string) => boolean;
   /**
    * The gates' states at the turn's starting commit once probeGates has run (it may have waited for
    * an expensive gate still being measured there); absent or null: the states the turn started with.
@@ -250,7 +252,8 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   }
   // A turn that changed source and tests, from red gates: measure the gates on the code it started
   // from with only its test changes, to see whether those alone turn a red gate green (tests-alone.ts).
-  if (verdict.success && extended && diff && !isTestOnly(diff) && diff.testFiles.length > 0 && !ctx.signal.aborted) {
+  // A turn that changed the frozen contract is refused with that reason instead (loop-runner.ts).
+  if (verdict.success && extended && diff && !isTestOnly(diff) && diff.testFiles.length > 0 && !ctx.signal.aborted && !ctx.touchesContract?.(facts.headAfter!)) {
     const known = turnFacts.gatesBefore;
     const side = known && !Object.values(known).includes('fail') ? undefined : testsAloneCommit(repo, t.headBefore!, facts.headAfter!);
     if (side) {
