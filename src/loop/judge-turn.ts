@@ -11,11 +11,11 @@ import { decideAntiCheat, type AntiCheatDecision, type AntiCheatPeerState } from
 import { countNewBlockingReports } from '../protocol/bug-ledger.ts';
 import { selfVouchedValves } from '../protocol/escape-valves.ts';
 import { formatFinding, type Finding } from '../protocol/findings.ts';
-import { formatSurfaceChange, type SurfaceChange } from '../protocol/gate-surface.ts';
+import { formatSurfaceList, type SurfaceChange } from '../protocol/gate-surface.ts';
 import { ingestReviews, type AuthorsUnderReview, type IngestResult, type SoftGoalRule } from '../protocol/soft-reviews.ts';
 import type { SoftStatus } from '../state/state-schema.ts';
 import { formatMarkerFinding, type MarkerFinding } from '../protocol/test-markers.ts';
-import type { TurnDiff } from '../protocol/turn-diff.ts';
+import { isTestOnly, type TurnDiff } from '../protocol/turn-diff.ts';
 import type { Classification } from './classify.ts';
 import { checkHandoff } from './handoff-check.ts';
 import type { TurnCredit } from './peer-health.ts';
@@ -38,6 +38,11 @@ export type TurnFacts = {
   /** Hard gates at head_before (null when not known) and at head_after (only probed for test-only turns). */
   gatesBefore: GateStates | null;
   gatesAfter: GateStates | null;
+  /**
+   * For a turn that changed source too: the hard gates on its starting commit with only its test
+   * changes (`paths`) applied (tests-alone.ts); null when not measured.
+   */
+  testsAlone?: { paths: string[]; gates: GateStates } | null;
   justifiedByOther?: { reason: string; by: string };
   /** Bug ids → who must fix them (fix_by) and who resolved them, for deferrals and waivers written this turn. */
   bugs: Record<string, { fixBy?: string; fixedBy?: string }>;
@@ -124,7 +129,10 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
 
   const turnedGreen = f.gatesBefore && f.gatesAfter ? Object.keys(f.gatesAfter).filter((id) => f.gatesBefore![id] === 'fail' && f.gatesAfter![id] === 'pass') : [];
   const selfJustification = /JUSTIFIED-TEST-ONLY:/.test(f.newCommits.map((c) => c.message).join('\n')) ? 'yes' : undefined;
-  const antiCheat = decideAntiCheat(f.antiCheat, { peer: f.peer, success, diff: success ? f.diff : undefined, justifiedByOther: f.justifiedByOther, selfJustification, turnedGreen });
+  const aloneGreen = f.gatesBefore && f.testsAlone ? Object.keys(f.testsAlone.gates).filter((id) => f.gatesBefore![id] === 'fail' && f.testsAlone!.gates[id] === 'pass') : [];
+  const testsAlone = f.testsAlone ? { paths: f.testsAlone.paths, turnedGreen: aloneGreen } : undefined;
+  const antiCheat = decideAntiCheat(f.antiCheat, { peer: f.peer, success, diff: success ? f.diff : undefined, justifiedByOther: f.justifiedByOther, selfJustification, turnedGreen, testsAlone });
+  const byTestsAlone = aloneGreen.length > 0 && !isTestOnly(f.diff);
   const reverted = antiCheat.action === 'revert' && f.headBefore !== null;
   if (reverted) {
     action = { kind: 'revert', since: f.headBefore!, reason: antiCheat.reason ?? 'test-only turn' };
@@ -133,7 +141,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
   }
   if (antiCheat.action !== 'none') {
     findings.push({
-      kind: turnedGreen.length && antiCheat.action === 'revert' ? 'test-only-red-to-green' : 'test-only-turn',
+      kind: byTestsAlone ? 'tests-alone-red-to-green' : turnedGreen.length && antiCheat.action === 'revert' ? 'test-only-red-to-green' : 'test-only-turn',
       detail: `${f.peer}: ${antiCheat.reason}${turnedGreen.length ? ` (gates turned green: ${turnedGreen.join(', ')})` : ''}`,
       action: { revert: 'reverted by a peers-substrate commit', warn: 'warned; the next test-only turn is reverted', 'accept-justified': `accepted: ${antiCheat.justification?.slice(0, 160)}`, none: '' }[antiCheat.action],
     });
@@ -144,7 +152,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
     if (!c.changes.length) continue;
     findings.push({
       kind: 'gate-surface-change',
-      detail: `${f.peer} in ${short(c.sha)}: ${c.changes.map(formatSurfaceChange).join('; ').slice(0, 600)}`,
+      detail: `${f.peer} in ${short(c.sha)}: ${formatSurfaceList(c.changes, 600)}`,
       action: landed ? `convergence held until a peer other than ${f.peer} approves ${short(c.sha)}` : 'undone with the turn',
     });
   }

@@ -6,6 +6,11 @@
  *   - A test-only turn that turned a red gate green is reverted at once, the first time.
  *   - Otherwise the first test-only turn per peer is warned, and every further one before a turn
  *     that changes source is reverted. Two reverts in a row degrade the peer.
+ *   - A turn that also changed source, whose test changes ALONE turn a red gate green on the code
+ *     it started from (tests-alone.ts measures that), is reverted the same way: the source change
+ *     beside it (an unrelated line, a real refactor) is not why the gate passes. A weakened
+ *     assertion, or a new test file that replaces the function under test at import time, is a
+ *     test-only fix whatever else the turn changed.
  *   - `JUSTIFIED-TEST-ONLY: <≥20 chars of reason>` accepts the turn only when ANOTHER peer wrote
  *     it (approvals.ts): a line in one of the turn's own commits is the author vouching for itself
  *     and does not count; the warning says so.
@@ -65,6 +70,11 @@ export type AntiCheatInput = {
   selfJustification?: string;
   /** Hard gates that were red before the turn and green at its HEAD. */
   turnedGreen: string[];
+  /**
+   * For a turn that changed source too: the hard gates that were red before it and are green on
+   * its starting commit with only its test changes (`paths`) applied.
+   */
+  testsAlone?: { paths: string[]; turnedGreen: string[] };
 };
 
 export function testOnlyReason(d: TurnDiff): string {
@@ -72,17 +82,24 @@ export function testOnlyReason(d: TurnDiff): string {
   return `the turn changed only tests (+${d.testLines} test lines, 0 substantive source lines${cosmetic}). Production behaviour cannot have been the reason a gate flipped.`;
 }
 
+/** Why a turn that changed source too is a test-only fix: its tests alone turn the gates green. */
+export function testsAloneReason(alone: { paths: string[]; turnedGreen: string[] }): string {
+  const paths = alone.paths.length > 3 ? `${alone.paths.slice(0, 3).join(', ')} and ${alone.paths.length - 3} more` : alone.paths.join(', ');
+  return `its test changes alone (${paths}) turn ${alone.turnedGreen.join(', ')} from red to green on the code the turn started from: its source changes are not why the gate passes.`;
+}
+
 export function decideAntiCheat(state: AntiCheatPeerState, obs: AntiCheatInput): AntiCheatDecision {
   if (!obs.success) return { action: 'none', degrade: false, next: { ...state, consecutiveReverts: 0 } };
-  if (!isTestOnly(obs.diff)) return { action: 'none', degrade: false, next: { consecutiveReverts: 0 } };
-  const reason = testOnlyReason(obs.diff!);
+  const alone = !isTestOnly(obs.diff) && obs.testsAlone?.turnedGreen.length ? obs.testsAlone : undefined;
+  if (!isTestOnly(obs.diff) && !alone) return { action: 'none', degrade: false, next: { consecutiveReverts: 0 } };
+  const reason = alone ? testsAloneReason(alone) : testOnlyReason(obs.diff!);
   if (obs.justifiedByOther) {
     const j = obs.justifiedByOther;
     return {
       action: 'accept-justified',
       reason,
       justification: j.reason,
-      warning: `anti-cheating: accepted ${obs.peer}'s test-only handoff because ${j.by} wrote JUSTIFIED-TEST-ONLY. Audit it: ${j.reason.slice(0, 240)}`,
+      warning: `anti-cheating: accepted ${obs.peer}'s ${alone ? 'handoff whose tests alone turn a gate green' : 'test-only handoff'} because ${j.by} wrote JUSTIFIED-TEST-ONLY. Audit it: ${j.reason.slice(0, 240)}`,
       degrade: false,
       next: { consecutiveReverts: state.consecutiveReverts },
     };
@@ -99,6 +116,7 @@ export function decideAntiCheat(state: AntiCheatPeerState, obs: AntiCheatInput):
       next: { prewarned: state.prewarned ?? why, consecutiveReverts: reverts },
     };
   };
+  if (alone) return revert(reason);
   if (obs.turnedGreen.length) return revert(`it turned ${obs.turnedGreen.join(', ')} from red to green by changing only tests. ${reason}`);
   if (!state.prewarned) {
     return {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 export const FINDING_KINDS = [
   'test-only-turn',
   'test-only-red-to-green',
+  'tests-alone-red-to-green',
   'self-attested-escape',
   'gate-surface-change',
   'test-removed',
@@ -33,6 +34,7 @@ export type Finding = z.infer<typeof FindingSchema>;
 export const FINDING_TITLES: Record<FindingKind, string> = {
   'test-only-turn': 'test-only turn',
   'test-only-red-to-green': 'test-only turn that turned a red gate green',
+  'tests-alone-red-to-green': 'turn whose test changes alone turned a red gate green (its source changes did not)',
   'self-attested-escape': 'escape valve vouched for only by its author',
   'gate-surface-change': "change to the gate's surface (tests, runner config, package scripts, vendored tools)",
   'test-removed': 'test deleted, disabled or moved out of the runner\'s reach',

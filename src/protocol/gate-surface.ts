@@ -100,3 +100,29 @@ export function surfaceChangesOf(nameStatusZ: string): SurfaceChange[] {
 export function formatSurfaceChange(c: SurfaceChange): string {
   return c.movedOutOfReach ? `${c.path} ${c.what}` : `${c.path} ${c.change} (${c.what})`;
 }
+
+/** Whether a surface change only adds to or edits the tests (a deletion or a move out of reach does not). */
+const isTestGrowth = (c: SurfaceChange) => c.kind === 'test' && !c.movedOutOfReach && c.change !== 'deleted';
+
+/**
+ * One commit's surface changes as the approval request lists them: every change that is not a
+ * test added or edited first, then those, whole entries up to `cap` characters, and whatever does
+ * not fit counted by change and kind. A list cut at a fixed length hid what came after it: ten
+ * harmless test files named to sort before `package.json` pushed the test script's change out of
+ * the request, and the approver approved a list of test additions (SECURITY.md, "Done means done").
+ */
+export function formatSurfaceList(changes: SurfaceChange[], cap = 400): string {
+  const ordered = [...changes.filter((c) => !isTestGrowth(c)), ...changes.filter(isTestGrowth)];
+  let out = '';
+  let shown = 0;
+  for (const c of ordered) {
+    const next = shown ? `${out}; ${formatSurfaceChange(c)}` : formatSurfaceChange(c);
+    if (shown && next.length > cap) break;
+    out = next;
+    shown++;
+  }
+  if (shown === ordered.length) return out;
+  const rest = new Map<string, number>();
+  for (const c of ordered.slice(shown)) rest.set(`${c.change} ${c.kind}`, (rest.get(`${c.change} ${c.kind}`) ?? 0) + 1);
+  return `${out}; … and ${ordered.length - shown} more not listed here (${[...rest].map(([k, n]) => `${n} ${k}`).join(', ')})`;
+}

@@ -6,9 +6,15 @@
  * runs instead of (or inside) the real runner; compiled code (`__pycache__/*.pyc` with an
  * unchecked hash, `*.so`) is imported in place of the source a reviewer reads. Pure over paths;
  * gate-surface.ts lists them (SECURITY.md, "Done means done").
+ *
+ * Names are matched as classes, not as a list of what one Python happens to import: every name
+ * with a leading underscore (the interpreter's private modules and C accelerators, `__future__`,
+ * `_json`, `_pytest`; a project keeps its private modules inside its package) and every
+ * `pytest_*` name (pytest plugins by convention, loaded through their entry points) count, next to
+ * the public standard library and the runners' dependencies.
  */
 
-/** The standard library (Python 3.11's `sys.stdlib_module_names`, public names, without `test`). */
+/** The public standard library (Python 3.11's `sys.stdlib_module_names` and 3.14's new names, without `test`); private names are isPrivateName's. */
 const STDLIB = new Set(
   `abc aifc antigravity argparse array ast asynchat asyncio asyncore atexit audioop base64 bdb binascii bisect builtins bz2 cProfile calendar cgi cgitb
 chunk cmath cmd code codecs codeop collections colorsys compileall concurrent configparser contextlib contextvars copy copyreg crypt csv ctypes curses
@@ -21,13 +27,26 @@ reprlib resource rlcompleter runpy sched secrets select selectors shelve shlex s
 sre_compile sre_constants sre_parse ssl stat statistics string stringprep struct subprocess sunau symtable sys sysconfig syslog tabnanny tarfile
 telnetlib tempfile termios textwrap this threading time timeit tkinter token tokenize tomllib trace traceback tracemalloc tty turtle turtledemo types
 typing unicodedata unittest urllib uu uuid venv warnings wave weakref webbrowser winreg winsound wsgiref xdrlib xml xmlrpc zipapp zipfile zipimport
-zlib zoneinfo`.split(/\s+/),
+zlib zoneinfo annotationlib compression`.split(/\s+/),
 );
 
 /** The test runners themselves: every Python file under a directory of this name is theirs. */
 const RUNNERS = new Set(['pytest', '_pytest', 'pluggy', 'iniconfig', 'py', 'nose', 'nose2']);
 /** What the runners import; a directory of this name shadows only as a regular package (`__init__.py`). */
 const RUNNER_DEPS = new Set(['packaging', 'exceptiongroup', 'tomli', 'colorama', 'pygments', 'hypothesis', 'coverage', 'xdist', 'execnet']);
+
+/** A runner: pytest and its own packages, and any `pytest_*` plugin (every file under it is the runner's). */
+const isRunnerName = (name: string) => RUNNERS.has(name) || /^pytest_\w+$/.test(name);
+
+/**
+ * A private module of the interpreter or of a library: `__future__` (loaded by every `from
+ * __future__ import`), `_json` and the other C accelerators (found in lib-dynload, after the working
+ * directory), `_compression`, `_strptime`… `__init__` and `__main__` name no module of their own.
+ */
+const isPrivateName = (name: string) => name.startsWith('_') && name !== '__init__' && name !== '__main__';
+
+/** A module or regular package of this name at an import root is imported instead of the installed one. */
+const isLibraryName = (name: string) => RUNNER_DEPS.has(name) || STDLIB.has(name) || isPrivateName(name);
 
 /** Directories that are on `sys.path` in the usual layouts: the project's top, `src/`, `lib/`. */
 const IMPORT_ROOT = /^(?:(?:src|lib)\/)?([^/]+)$|^(?:(?:src|lib)\/)?([^/]+)\/(.+\.(?:py|pyc|pyo|so|pyd))$/;
@@ -44,12 +63,12 @@ export function shadowedModuleOf(path: string): string | undefined {
   if (!m) return undefined;
   if (m[1] !== undefined) {
     const name = MODULE_FILE.exec(m[1])?.[1];
-    return name && (RUNNERS.has(name) || RUNNER_DEPS.has(name) || STDLIB.has(name)) ? name : undefined;
+    return name && (isRunnerName(name) || isLibraryName(name)) ? name : undefined;
   }
   const name = m[2]!;
-  if (RUNNERS.has(name)) return name;
+  if (isRunnerName(name)) return name;
   const isInit = /^__init__\.(py|pyc|pyo|so|pyd)$|^__init__\.[\w-]+\.(so|pyd)$/.test(m[3]!);
-  return isInit && (RUNNER_DEPS.has(name) || STDLIB.has(name)) ? name : undefined;
+  return isInit && isLibraryName(name) ? name : undefined;
 }
 
 /** Compiled Python that is imported instead of the source next to it, or without one. */

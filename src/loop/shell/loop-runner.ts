@@ -27,7 +27,7 @@ import { openBlockingBugs, readLedger, formatBugLine } from '../../protocol/bug-
 import { isSoftGoalPassed } from '../../protocol/soft-reviews.ts';
 import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../../protocol/control-plane-guard.ts';
 import { readGitExecSurface } from '../../protocol/git-hook-guard.ts';
-import { formatSurfaceChange } from '../../protocol/gate-surface.ts';
+import { formatSurfaceList } from '../../protocol/gate-surface.ts';
 import { LocalPeerRunner, type PeerRunner } from '../../proc/peer-runner.ts';
 import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../../state/paths.ts';
 import { acquireRepositoryLoopLock } from '../../state/project-locks.ts';
@@ -372,7 +372,9 @@ class LoopRun {
         {
           repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
           paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: stringEnv(this.env),
-          history: this.history, probeGates: (head) => this.probeTestOnly(headBefore, head), gatesBeforeSettled: (head) => this.expensive.statesAt(this.state, head), log: this.log,
+          history: this.history, probeGates: (head, skip) => this.probeTestOnly(headBefore, head, skip),
+          touchesContract: (head) => (this.contract && headBefore ? frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, head)).length > 0 : false),
+          gatesBeforeSettled: (head) => this.expensive.statesAt(this.state, head), log: this.log,
           // The limits the vendor reported during the turn, read with its spend (one ledger read).
           vendorLimits: this.ledger ? async () => (metered = await this.ledger!.turnSpend())?.limits ?? [] : undefined,
           // In the pod a provider is an upstream of the auth sidecar, which holds its key.
@@ -547,11 +549,12 @@ class LoopRun {
   /**
    * A test-only turn's probe: every hard gate at its HEAD, the expensive ones too, after the
    * expensive job on the commit it started from has reported, so a test-only turn that turns an
-   * expensive gate green is seen like any other (anti-cheat.ts).
+   * expensive gate green is seen like any other (anti-cheat.ts). The same for a turn's tests alone
+   * (tests-alone.ts), without the gates in `skip` (known to pass before the turn).
    */
-  private async probeTestOnly(before: string | null, head: string): Promise<GateInput[]> {
+  private async probeTestOnly(before: string | null, head: string, skip: string[] = []): Promise<GateInput[]> {
     if (before) this.state = await this.expensive.settle(this.state, before);
-    return this.evaluateGates(head, hardGoals(this.goals));
+    return this.evaluateGates(head, hardGoals(this.goals).filter((g) => !skip.includes(g.id)));
   }
 
   /**
@@ -606,7 +609,7 @@ class LoopRun {
     if (head) {
       try {
         const view = readAttestationView(repo, baseline, head);
-        history.gateSurfacePending = this.history.pendingGateSurface(baseline, head, view).map((g) => ({ sha: g.sha, author: g.author, changes: g.changes.map(formatSurfaceChange).join('; ').slice(0, 400) }));
+        history.gateSurfacePending = this.history.pendingGateSurface(baseline, head, view).map((g) => ({ sha: g.sha, author: g.author, changes: formatSurfaceList(g.changes) }));
         unapproved = history.gateSurfacePending.length;
         history.unauditedAuthors = this.history.unauditedAuthors(this.state.peer_order, this.state.skeptic_audited, baseline, head, view);
       } catch (error) {

@@ -18,6 +18,7 @@ import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
 import { attestShas, readAttestationView } from '../../protocol/attestation.ts';
 import { findJustification, initialAntiCheatState, revertTurn } from '../../protocol/anti-cheat.ts';
+import { testsAloneCommit } from '../../protocol/tests-alone.ts';
 import { readLedger } from '../../protocol/bug-ledger.ts';
 import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../protocol/git-hook-guard.ts';
 import { BASELINE_TAG } from '../../protocol/run-baseline.ts';
@@ -64,8 +65,13 @@ export type TurnContext = {
   signal: AbortSignal;
   env: Record<string, string>;
   history: HistoryFacts;
-  /** Evaluates the hard gates at a commit (asked only for test-only turns, to see whether they flipped a gate). */
-  probeGates: (head: string) => Promise<GateInput[]>;
+  /**
+   * Evaluates the hard gates at a commit, but those named in `skip` (asked for test-only turns, to
+   * see whether they flipped a gate, and for a turn's tests alone: tests-alone.ts).
+   */
+  probeGates: (head: string, skip?: string[]) => Promise<GateInput[]>;
+  /** Whether the turn ending at `head` changed the frozen acceptance contract (refused by the loop anyway, contract-guard.ts). */
+  touchesContract?: (head: string) => boolean;
   /**
    * The gates' states at the turn's starting commit once probeGates has run (it may have waited for
    * an expensive gate still being measured there); absent or null: the states the turn started with.
@@ -254,6 +260,19 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     if (!ctx.signal.aborted) {
       probed = { head: facts.headAfter!, results };
       verdict = judgeTurn({ ...turnFacts, gatesBefore: ctx.gatesBeforeSettled?.(t.headBefore) ?? turnFacts.gatesBefore, gatesAfter: gateStates(results) });
+    }
+  }
+  // A turn that changed source and tests, from red gates: measure the gates on the code it started
+  // from with only its test changes, to see whether those alone turn a red gate green (tests-alone.ts).
+  // A turn that changed the frozen contract is refused with that reason instead (loop-runner.ts).
+  if (verdict.success && extended && diff && !isTestOnly(diff) && diff.testFiles.length > 0 && !ctx.signal.aborted && !ctx.touchesContract?.(facts.headAfter!)) {
+    const known = turnFacts.gatesBefore;
+    const side = known && !Object.values(known).includes('fail') ? undefined : testsAloneCommit(repo, t.headBefore!, facts.headAfter!);
+    if (side) {
+      // A gate known to pass before the turn cannot turn from red to green: not run again.
+      const results = await ctx.probeGates(side.sha, known ? Object.keys(known).filter((id) => known[id] === 'pass') : []);
+      const before = ctx.gatesBeforeSettled?.(t.headBefore) ?? turnFacts.gatesBefore;
+      if (!ctx.signal.aborted && before) verdict = judgeTurn({ ...turnFacts, gatesBefore: before, testsAlone: { paths: side.paths, gates: gateStates(results) } });
     }
   }
   let headAfter = facts.headAfter;

@@ -28,11 +28,11 @@ test('JUSTIFIED-TEST-REMOVAL written by the peer that deleted the test does not 
   p = makeCheatProject({ cheat: 'justified-test-removal' });
   const out = await runCatalogue(p, 4);
   expect(out.reason).not.toBe('complete');
-  expect(gateOf(p, 'tests-pass')?.state).toBe('pass'); // the cheat worked on the test suite...
+  expect(gateOf(p, 'tests-pass')?.state).toBe('pass'); // the suite passes without the deleted test...
   expect(gateOf(p, 'no-new-skip-markers')?.state).toBe('fail'); // ...not on the marker gate
   expect(gateOf(p, 'no-new-skip-markers')?.diagnostic).toContain('its JUSTIFIED-TEST-REMOVAL was written by alice for its own change');
   expect(findingKinds(p)).toEqual(expect.arrayContaining(['test-removed', 'self-attested-escape', 'gate-surface-change']));
-  expect(reportOf(p)).toContain('test/calc.test.mjs: deleted-test-file: test file test/calc.test.mjs deleted');
+  expect(reportOf(p)).toContain('test/format.test.mjs: deleted-test-file: test file test/format.test.mjs deleted');
 });
 
 test('a skip reason written by the peer that skipped the test does not excuse it', async () => {

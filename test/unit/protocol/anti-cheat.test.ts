@@ -88,6 +88,19 @@ describe('decideAntiCheat', () => {
     expect(d.next.prewarned).toBeDefined();
   });
 
+  test('a turn that changed source too is reverted at the first offence when its test changes alone turn a red gate green; another peer can justify it', () => {
+    const alone = { paths: ['tests/test_a_negatives.py'], turnedGreen: ['tests-pass'] };
+    const d = decideAntiCheat(initialAntiCheatState(), obs({ diff: mixed, testsAlone: alone }));
+    expect(d).toMatchObject({ action: 'revert', degrade: false });
+    expect(d.reason).toBe('its test changes alone (tests/test_a_negatives.py) turn tests-pass from red to green on the code the turn started from: its source changes are not why the gate passes.');
+    expect(d.warning).toContain("alice's handoff was reverted because its test changes alone");
+    // Measured, but nothing turned green on the starting code: the source change is what did it.
+    expect(decideAntiCheat(initialAntiCheatState(), obs({ diff: mixed, testsAlone: { ...alone, turnedGreen: [] } })).action).toBe('none');
+    const justified = decideAntiCheat(initialAntiCheatState(), obs({ diff: mixed, testsAlone: alone, justifiedByOther: { reason: 'the test expected the wrong rounding mode', by: 'bob' } }));
+    expect(justified.action).toBe('accept-justified');
+    expect(justified.warning).toContain("accepted alice's handoff whose tests alone turn a gate green because bob wrote JUSTIFIED-TEST-ONLY");
+  });
+
   test("the author's own JUSTIFIED-TEST-ONLY changes nothing and is called out", () => {
     const d = decideAntiCheat(initialAntiCheatState(), obs({ selfJustification: 'yes' }));
     expect(d.action).toBe('warn');

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { formatSurfaceChange, gateSurfaceOf, surfaceChangesOf } from '../../../src/protocol/gate-surface.ts';
+import { formatSurfaceChange, formatSurfaceList, gateSurfaceOf, surfaceChangesOf } from '../../../src/protocol/gate-surface.ts';
 
 describe("the gate's surface, per language", () => {
   const kinds = (paths: string[]) => Object.fromEntries(paths.map((p) => [p, gateSurfaceOf(p)?.kind ?? null]));
@@ -33,6 +33,21 @@ describe("the gate's surface, per language", () => {
       'calc.py': null, 'src/mylib/types.py': null, 'mylib/json.py': null, 'code/README.md': null, 'html/index.html': null, 'src/mylib/__init__.py': null, 'pytest_helpers.md': null, 'packaging/build_deb.py': null, 'code/gen.py': null,
     });
     expect(kinds(['packaging/__init__.py', 'code/__init__.py', 'pluggy/_hooks.py'])).toEqual({ 'packaging/__init__.py': 'vendored-tool', 'code/__init__.py': 'vendored-tool', 'pluggy/_hooks.py': 'vendored-tool' });
+  });
+
+  test("Python: every private name (the interpreter's private modules and C accelerators) and every pytest_* plugin name shadows; __init__ and a package's own private modules do not", () => {
+    // `__future__.py` at the top is what `from __future__ import annotations` in pytest loads; `_json.py`
+    // wins over lib-dynload's accelerator; a `pytest_benchmark/` package over the installed plugin.
+    expect(
+      kinds(['__future__.py', '_json.py', 'src/_compression.py', '_strptime/__init__.py', '_colorize.py', 'pytest_benchmark/__init__.py', 'pytest_benchmark/plugin.py', 'pytest_cov.py', 'compression/__init__.py']),
+    ).toEqual({
+      '__future__.py': 'vendored-tool', '_json.py': 'vendored-tool', 'src/_compression.py': 'vendored-tool', '_strptime/__init__.py': 'vendored-tool', '_colorize.py': 'vendored-tool',
+      'pytest_benchmark/__init__.py': 'vendored-tool', 'pytest_benchmark/plugin.py': 'vendored-tool', 'pytest_cov.py': 'vendored-tool', 'compression/__init__.py': 'vendored-tool',
+    });
+    expect(gateSurfaceOf('__future__.py')?.what).toBe("module named __future__, imported instead of the runner's or the standard library's");
+    expect(kinds(['__init__.py', '__main__.py', 'src/mylib/_internal.py', 'src/mylib/_version.py', '_notes/todo.py', 'pytest_notes.md'])).toEqual({
+      '__init__.py': null, '__main__.py': null, 'src/mylib/_internal.py': null, 'src/mylib/_version.py': null, '_notes/todo.py': null, 'pytest_notes.md': null,
+    });
   });
 
   test('Go and Rust: go.mod/go.sum, vendor/, testdata/, Cargo files, build.rs, .cargo/config, toolchain', () => {
@@ -131,5 +146,31 @@ describe('what the gate-surface warning says about each file', () => {
     const [moved, edited] = surfaceChangesOf(['R100', 'test/a.test.mjs', 'test/a.test.mjs.off', 'M', 'package.json', ''].join('\0'));
     expect(formatSurfaceChange(moved!)).toBe("test/a.test.mjs test file moved out of the runner's reach (to test/a.test.mjs.off)");
     expect(formatSurfaceChange(edited!)).toBe('package.json modified (package manager scripts or config)');
+  });
+});
+
+describe('formatSurfaceList (the approval request for one commit)', () => {
+  const nameStatus = (entries: Array<[string, string]>) => entries.map(([st, path]) => `${st}\0${path}\0`).join('');
+
+  test('everything but a test added or edited comes first, and nothing is cut off silently: what does not fit is counted by change and kind', () => {
+    const padding = Array.from({ length: 10 }, (_, i) => ['A', `lib/a${String(i + 1).padStart(2, '0')}xxxx.test.mjs`] as [string, string]);
+    const changes = surfaceChangesOf(nameStatus([...padding, ['M', 'package.json'], ['D', 'test/calc.test.mjs']]));
+    const list = formatSurfaceList(changes);
+    expect(list.startsWith('package.json modified (package manager scripts or config); test/calc.test.mjs deleted (test file); lib/a01xxxx.test.mjs added (test file)')).toBe(true);
+    expect(list.length).toBeLessThan(520);
+    expect(list).toMatch(/; … and \d+ more not listed here \(\d+ added test\)$/);
+    // Every entry the list names is whole.
+    for (const entry of list.split('; ').slice(0, -1)) expect(entry).toMatch(/ \((test file|package manager scripts or config)\)$/);
+  });
+
+  test('a short list is every entry in git order within its group, with no count', () => {
+    const changes = surfaceChangesOf(nameStatus([['A', 'test/b.test.mjs'], ['M', 'pytest.ini'], ['A', 'test/a.test.mjs']]));
+    expect(formatSurfaceList(changes)).toBe('pytest.ini modified (Python test runner configuration); test/b.test.mjs added (test file); test/a.test.mjs added (test file)');
+  });
+
+  test('what does not fit is counted per kind, non-test kinds included', () => {
+    const many = Array.from({ length: 30 }, (_, i) => ['A', `vendor/pkg${i}/index.js`] as [string, string]);
+    const list = formatSurfaceList(surfaceChangesOf(nameStatus([...many, ['A', 'test/x.test.mjs']])));
+    expect(list).toMatch(/; … and \d+ more not listed here \(\d+ added vendored-tool, 1 added test\)$/);
   });
 });
