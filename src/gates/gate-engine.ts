@@ -5,6 +5,7 @@
  * gates never sees the cache.
  */
 import type { HardGoal } from '../config/goals-schema.ts';
+import { isPeersCheckGate } from '../protocol/peers-check-gate.ts';
 import { selfBinDir } from '../proc/self-exec.ts';
 import { signalExitCode, supervise, type SupervisedResult } from '../proc/supervise.ts';
 import { compilePassWhen, pyRepr, type CompiledPassWhen } from '../pass-when/index.ts';
@@ -42,16 +43,30 @@ export const GATE_OUTPUT_CAP = 2 * 1024 * 1024;
 export const GATE_KILL_GRACE_MS = 2000;
 const TAIL_CHARS = 1000;
 
+/**
+ * Peers' own checks run first, all of them finished before any other gate starts: the gates share
+ * the checkout, and a gate that runs the peers' code could rewrite what a check reads there, its
+ * `.git` included (src/protocol/peers-check-gate.ts). Results keep the goals' order.
+ */
 export async function evaluateGates(opts: EvaluateGatesOptions): Promise<GateResult[]> {
   const goals = opts.ids ? opts.goals.filter((g) => opts.ids!.includes(g.id)) : opts.goals;
   const env = gateEnv(opts.env ?? (process.env as Record<string, string>));
-  return mapLimited(goals, Math.max(1, opts.jobs ?? 1), async (goal): Promise<GateResult> => {
+  const run = async (goal: HardGoal): Promise<GateResult> => {
     const result: GateResult = opts.signal?.aborted
       ? { id: goal.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: 'not run: interrupted' }
       : await runWithRetries(goal, opts.checkoutDir, env, goal.timeout_s ?? opts.defaultTimeoutS, opts.signal);
     opts.onResult?.(result);
     return result;
-  });
+  };
+  const jobs = Math.max(1, opts.jobs ?? 1);
+  const checks = goals.filter(isPeersCheckGate);
+  const others = goals.filter((g) => !isPeersCheckGate(g));
+  const byGoal = new Map<HardGoal, GateResult>();
+  for (const phase of [checks, others]) {
+    const results = await mapLimited(phase, jobs, run);
+    phase.forEach((g, i) => byGoal.set(g, results[i]!));
+  }
+  return goals.map((g) => byGoal.get(g)!);
 }
 
 /** `peers` on PATH inside a gate is this very binary, so `peers check <id>` gates work anywhere. */

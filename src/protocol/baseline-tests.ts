@@ -19,6 +19,7 @@
  *
  * Pure: the git adapter is src/loop/shell/baseline-tests-run.ts.
  */
+import { isPeersCheckGate } from './peers-check-gate.ts';
 import { isTestPath } from './test-paths.ts';
 
 /** One path of `git diff-tree -r --no-renames --name-status <base> <head>`. */
@@ -47,14 +48,9 @@ export function noEdits(e: BaselineTestEdits): boolean {
   return e.restore.length === 0 && e.remove.length === 0;
 }
 
-/** A gate whose command is one of peers' own checks: it judges history and protocol, not behaviour. */
-export function isBuiltinCheck(goal: { cmd: string }): boolean {
-  return /^\s*peers\s+check(\s|$)/.test(goal.cmd);
-}
-
 /** The gates the counterfactual runs: every hard gate but peers' own checks. */
 export function counterfactualGoals<G extends { cmd: string }>(goals: G[]): G[] {
-  return goals.filter((g) => !isBuiltinCheck(g));
+  return goals.filter((g) => !isPeersCheckGate(g));
 }
 
 type GateState = { id: string; state: 'pass' | 'fail' };

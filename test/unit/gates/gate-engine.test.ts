@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HardGoalSchema, type HardGoal } from '../../../src/config/goals-schema.ts';
@@ -52,6 +52,26 @@ describe('evaluateGates', () => {
     expect(bashGate!.diagnostic).toStartWith('cargo: command not found (exit 127)');
     expect(failing!.diagnostic).toStartWith('pass_when returned False; exit_code=1');
     expect(network!.diagnostic).toStartWith('a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host');
+  });
+
+  test("peers' own checks run first, finished before a gate that runs the peers' code can change the checkout; results keep the file order", async () => {
+    const dir = scratch();
+    const order = join(dir, 'order');
+    for (const jobs of [1, 2]) {
+      writeFileSync(order, '');
+      const results = await evaluateGates({
+        checkoutDir: dir, head: HEAD_A, defaultTimeoutS: 30, jobs,
+        goals: [
+          // A test suite that rewrites what the check reads (here: the file the check prints).
+          goal({ id: 'suite', cmd: `echo suite >> ${order}; echo forged > read-by-check` }),
+          goal({ id: 'check', cmd: `peers check --help >/dev/null 2>&1; echo "check saw $(cat read-by-check 2>/dev/null || echo nothing)" >> ${order}` }),
+        ],
+      });
+      expect(results.map((r) => r.id)).toEqual(['suite', 'check']);
+      expect(readFileSync(order, 'utf8')).toBe('check saw nothing\nsuite\n');
+      writeFileSync(join(dir, 'read-by-check'), '');
+      rmSync(join(dir, 'read-by-check'));
+    }
   });
 
   test('gates run in the checkout directory; json() reads from there', async () => {
