@@ -235,13 +235,14 @@ describe.skipIf(!need.ok)('isolation from the workspace', () => {
     const head = asUser(['git', '-C', repo, 'rev-parse', 'HEAD']).stdout.trim();
     const goal = (id: string, cmd: string) => ({ id, type: 'hard', cmd, pass_when: 'exit_code == 0', cacheable: false, expensive: false, retry_on_fail: 0 });
     // The loop's two steps by hand: a checkout from the mirror in the setup container, the gates in
-    // the gates container.
+    // the gates container. The runners seal what they answer (sandbox/runner-seal.ts); this stand-in
+    // for the loop opens the seal without checking it.
     const call = (socketVar: string, argv: string[], stdin: unknown) => {
       const r = nodeIn(
         'loop',
         `const s=require('net').connect(process.env.${socketVar});let buf='';
          s.on('connect',()=>s.write(JSON.stringify({type:'run',argv:${JSON.stringify(argv)},cwd:'/tmp',env:{},stdin:${JSON.stringify(JSON.stringify(stdin))},limits:{}})+'\\n'));
-         s.on('data',d=>buf+=d);s.on('end',()=>{const m=buf.trim().split('\\n').map(JSON.parse).find(m=>m.type==='exit');console.log(JSON.stringify(m.result))})`,
+         s.on('data',d=>buf+=d);s.on('end',()=>{const m=buf.trim().split('\\n').map(JSON.parse).map(m=>m.sealed?JSON.parse(m.sealed):m).find(m=>m.type==='exit');console.log(JSON.stringify(m.result))})`,
       );
       const result = JSON.parse(r.stdout);
       expect(result.exitCode, result.stderr).toBe(0);
@@ -308,7 +309,7 @@ describe.skipIf(!need.ok)('isolation from the workspace', () => {
       'loop',
       `const s=require('net').connect(process.env.PEERS_RUNNER_WORKSPACE);let buf='';
        s.on('connect',()=>s.write(JSON.stringify({type:'run',argv:['sh','-c','for f in /proc/[0-9]*/cmdline; do tr "\\\\0" " " < $f; echo; done | grep -c "^/usr/local/bin/[p]eers runner --socket /run/peers/workspace/runner.sock"; echo "base=$ANTHROPIC_BASE_URL"; ls -A /work/.peers | wc -l; cat'],cwd:'/work',env:{},stdin:'from-the-loop',limits:{}})+'\\n'));
-       s.on('data',d=>buf+=d);s.on('end',()=>{const msgs=buf.trim().split('\\n').map(JSON.parse);console.log(JSON.stringify(msgs.find(m=>m.type==='exit').result))})`,
+       s.on('data',d=>buf+=d);s.on('end',()=>{const msgs=buf.trim().split('\\n').map(JSON.parse).map(m=>m.sealed?JSON.parse(m.sealed):m);console.log(JSON.stringify(msgs.find(m=>m.type==='exit').result))})`,
     );
     const result = JSON.parse(r.stdout);
     expect(result.endedBy).toBe('exit');
