@@ -22,7 +22,7 @@ import type { Commit } from '../git/commits.ts';
 import { git } from '../git/git.ts';
 import type { RunObserver } from '../git/run-observer.ts';
 import type { WorkspaceGit } from '../git/workspace-git.ts';
-import { SUBSTRATE_PEER } from './approvals.ts';
+import { SUBSTRATE_GIT_ENV, SUBSTRATE_PEER } from './approvals.ts';
 import { attestCommits } from './attestation.ts';
 import { isTestOnly, type TurnDiff } from './turn-diff.ts';
 
@@ -30,7 +30,6 @@ export { SUBSTRATE_PEER } from './approvals.ts';
 export const JUSTIFICATION_MIN = 20;
 /** Trailer on the loop's revert commit naming the undone range, so later rules can skip it. */
 export const REVERTED_TRAILER = 'Peers-Reverted';
-const SUBSTRATE_ENV = { GIT_AUTHOR_NAME: SUBSTRATE_PEER, GIT_AUTHOR_EMAIL: 'peers-substrate@local', GIT_COMMITTER_NAME: SUBSTRATE_PEER, GIT_COMMITTER_EMAIL: 'peers-substrate@local' };
 
 /** The first `JUSTIFIED-TEST-ONLY:` reason of ≥20 characters among the commits, with its commit. */
 export function findJustification(commits: Commit[]): { reason: string; sha: string } | undefined {
@@ -145,7 +144,7 @@ export async function revertTurn(observer: RunObserver, workspace: WorkspaceGit,
   const tree = git(mirror, ['rev-parse', '--verify', '--quiet', `${since}^{tree}`]);
   if (tree.code !== 0) return { method: 'failed', error: `${since.slice(0, 12)} is not in the mirror` };
   const msg = `Anti-cheating revert: ${reason}\n\nPeer: ${SUBSTRATE_PEER}\n${REVERTED_TRAILER}: ${since}..${head}\n`;
-  const made = git(mirror, ['commit-tree', tree.stdout.trim(), '-p', head], { env: SUBSTRATE_ENV, input: msg });
+  const made = git(mirror, ['commit-tree', tree.stdout.trim(), '-p', head], { env: SUBSTRATE_GIT_ENV, input: msg });
   if (made.code !== 0) return { method: 'failed', error: made.stderr.trim().slice(-300) };
   const sha = made.stdout.trim();
   // The revert is the loop's own commit: attest it so no peer is credited (or blamed) for it.

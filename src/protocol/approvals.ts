@@ -19,6 +19,8 @@ import { firstJsonBlock } from './json-blocks.ts';
 /** The attested author of commits made before the run started: the operator, never a peer. */
 export const OPERATOR = 'operator';
 export const SUBSTRATE_PEER = 'peers-substrate';
+/** The git identity of every object the loop itself writes (reverts, attestation notes, counterfactual commits). */
+export const SUBSTRATE_GIT_ENV = { GIT_AUTHOR_NAME: SUBSTRATE_PEER, GIT_AUTHOR_EMAIL: 'peers-substrate@local', GIT_COMMITTER_NAME: SUBSTRATE_PEER, GIT_COMMITTER_EMAIL: 'peers-substrate@local' };
 
 export type AttestationView = {
   /** The peer whose tick made the commit; OPERATOR for commits before the run; undefined = unknown. */

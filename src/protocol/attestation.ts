@@ -8,11 +8,10 @@ import { GitError, git, gitOk, isObserverRepo } from '../git/git.ts';
 import { listCommits } from '../git/commits.ts';
 import { ATTEST_NOTES_REF, observerRef } from '../git/observer.ts';
 import { isObjectId } from '../git/repo-layout.ts';
-import { OPERATOR, approvalsIn, makeAttestationView, type AttestationView } from './approvals.ts';
+import { OPERATOR, SUBSTRATE_GIT_ENV, approvalsIn, makeAttestationView, type AttestationView } from './approvals.ts';
 
 /** `git notes --ref=` takes the name under refs/notes/. */
 export const ATTEST_REF = ATTEST_NOTES_REF.slice('refs/notes/'.length);
-const SUBSTRATE_IDENT = { GIT_AUTHOR_NAME: 'peers-substrate', GIT_AUTHOR_EMAIL: 'peers-substrate@local', GIT_COMMITTER_NAME: 'peers-substrate', GIT_COMMITTER_EMAIL: 'peers-substrate@local' };
 
 /**
  * Notes `peer` on every commit in `before..after` (oldest first) and returns them. `before` is HEAD
@@ -32,8 +31,8 @@ export function attestShas(repo: string, peer: string, shas: string[]): string[]
   // The first commit gets the note; the others a copy of it, in one more git call however many
   // commits the tick made (BENCHMARKS.md, "Loop processes per tick"). `-f` on both.
   const [first, ...rest] = shas as [string, ...string[]];
-  gitOk(repo, ['notes', `--ref=${ATTEST_REF}`, 'add', '-f', '-m', peer, first], { env: SUBSTRATE_IDENT });
-  if (rest.length) gitOk(repo, ['notes', `--ref=${ATTEST_REF}`, 'copy', '-f', '--stdin'], { env: SUBSTRATE_IDENT, input: rest.map((sha) => `${first} ${sha}\n`).join('') });
+  gitOk(repo, ['notes', `--ref=${ATTEST_REF}`, 'add', '-f', '-m', peer, first], { env: SUBSTRATE_GIT_ENV });
+  if (rest.length) gitOk(repo, ['notes', `--ref=${ATTEST_REF}`, 'copy', '-f', '--stdin'], { env: SUBSTRATE_GIT_ENV, input: rest.map((sha) => `${first} ${sha}\n`).join('') });
   // What the notes now say is what they said plus what we wrote: kept for the new notes commit.
   if (before) {
     const after = new Map(before);

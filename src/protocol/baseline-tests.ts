@@ -17,13 +17,10 @@
  * and are not run on the counterfactual. A run that started without any test file has no tests to
  * restore, and is not held by this rule.
  *
- * Pure: the git adapter is src/loop/shell/baseline-tests-run.ts.
+ * Pure: the git adapter is src/loop/shell/baseline-tests-run.ts (the commit is tests-alone.ts's
+ * operation the other way round: HEAD with the test changes of HEAD..start applied).
  */
 import { isPeersCheckGate } from './peers-check-gate.ts';
-import { isTestPath } from './test-paths.ts';
-
-/** One path of `git diff-tree -r --no-renames --name-status <base> <head>`. */
-export type PathChange = { status: string; path: string };
 
 /** What the counterfactual tree changes in HEAD's tree. */
 export type BaselineTestEdits = {
@@ -32,21 +29,6 @@ export type BaselineTestEdits = {
   /** Test files the run added: removed. */
   remove: string[];
 };
-
-export function baselineTestEdits(changes: PathChange[]): BaselineTestEdits {
-  const restore: string[] = [];
-  const remove: string[] = [];
-  for (const c of changes) {
-    if (!isTestPath(c.path)) continue;
-    if (c.status.startsWith('A')) remove.push(c.path);
-    else restore.push(c.path);
-  }
-  return { restore, remove };
-}
-
-export function noEdits(e: BaselineTestEdits): boolean {
-  return e.restore.length === 0 && e.remove.length === 0;
-}
 
 /** The gates the counterfactual runs: every hard gate but peers' own checks. */
 export function counterfactualGoals<G extends { cmd: string }>(goals: G[]): G[] {

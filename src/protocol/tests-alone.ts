@@ -15,21 +15,25 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../git/git.ts';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
-import { SUBSTRATE_PEER } from './approvals.ts';
+import { SUBSTRATE_GIT_ENV, SUBSTRATE_PEER } from './approvals.ts';
 import { isTestPath } from './test-paths.ts';
 
-const SUBSTRATE_ENV = { GIT_AUTHOR_NAME: SUBSTRATE_PEER, GIT_AUTHOR_EMAIL: 'peers-substrate@local', GIT_COMMITTER_NAME: SUBSTRATE_PEER, GIT_COMMITTER_EMAIL: 'peers-substrate@local' };
-
-export type TestSide = { paths: string[]; indexInfo: string };
+export type TestSide = {
+  paths: string[];
+  /** Those of `paths` the change deletes (their record is a removal). */
+  deleted: string[];
+  indexInfo: string;
+};
 
 /**
- * The test-path entries of `git diff --raw -z --no-renames --no-abbrev` output, as the records
+ * The test-path entries of `git diff --raw -z --no-renames` output, as the records
  * `git update-index -z --index-info` takes (a deletion is mode 0). Without rename detection a test
  * moved out of the tests is its deletion (test side) and an addition elsewhere (not).
  */
 export function testSideEntries(rawZ: string): TestSide {
   const parts = rawZ.split('\0');
   const paths: string[] = [];
+  const deleted: string[] = [];
   const records: string[] = [];
   for (let i = 0; i < parts.length; i++) {
     const meta = (parts[i] ?? '').replace(/^\n/, '');
@@ -38,32 +42,52 @@ export function testSideEntries(rawZ: string): TestSide {
     const [, newMode, , newSha, status] = meta.slice(1).split(' ');
     if (!path || !newMode || !newSha || !status || !isTestPath(path)) continue;
     paths.push(path);
-    records.push(status.startsWith('D') || /^0+$/.test(newMode) ? `0 ${'0'.repeat(newSha.length)}\t${path}` : `${newMode} ${newSha}\t${path}`);
+    const gone = status.startsWith('D') || /^0+$/.test(newMode);
+    if (gone) deleted.push(path);
+    records.push(gone ? `0 ${'0'.repeat(newSha.length)}\t${path}` : `${newMode} ${newSha}\t${path}`);
   }
-  return { paths, indexInfo: records.map((r) => `${r}\0`).join('') };
+  return { paths, deleted, indexInfo: records.map((r) => `${r}\0`).join('') };
 }
 
 /**
- * A commit in `mirror` whose parent is `before` and whose tree is `before`'s with the test changes
- * of `before..after` applied; undefined when the turn changed no test, or git could not build it
+ * A commit in `mirror` whose parent is `from` and whose tree is `from`'s with the test changes of
+ * `from..to` applied (test-paths.ts decides what a test is), or null when `from..to` changed no
+ * test. Throws when git cannot build it. The same operation serves both directions: a turn's
+ * tests on the code it started from (here), and the tests a run started with on its HEAD's code
+ * (baseline-tests.ts, with `to` the run's start).
+ */
+export function commitWithTestChangesOf(mirror: string, from: string, to: string, message: string): { sha: string; side: TestSide } | null {
+  const ok = (res: { code: number; stdout: string; stderr: string }, what: string): string => {
+    if (res.code !== 0) throw new Error(`git ${what} failed (exit ${res.code}): ${res.stderr.trim().slice(-300)}`);
+    return res.stdout;
+  };
+  const raw = ok(git(mirror, ['diff', '--raw', '-z', '--no-renames', '--no-abbrev', '--no-ext-diff', '--no-textconv', from, to], { maxBuffer: 256 * 1024 * 1024 }), 'diff --raw');
+  const side = testSideEntries(raw);
+  if (side.paths.length === 0) return null;
+  // Beside the mirror, on disk: an index of a large tree would not fit the pod's small /tmp.
+  const scratch = makeScratchDir('peers-test-side-', mirror);
+  try {
+    const env = { GIT_INDEX_FILE: join(scratch, 'index') };
+    ok(git(mirror, ['read-tree', from], { env }), 'read-tree');
+    ok(git(mirror, ['update-index', '--replace', '-z', '--index-info'], { env, input: side.indexInfo }), 'update-index');
+    const tree = ok(git(mirror, ['write-tree'], { env }), 'write-tree').trim();
+    const sha = ok(git(mirror, ['commit-tree', tree, '-p', from], { env: SUBSTRATE_GIT_ENV, input: `${message}\n\nPeer: ${SUBSTRATE_PEER}\n` }), 'commit-tree').trim();
+    return { sha, side };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A commit whose parent is `before` and whose tree is `before`'s with the test changes of
+ * `before..after` applied; undefined when the turn changed no test, or git could not build it
  * (the caller then has nothing to measure, as before this check existed).
  */
 export function testsAloneCommit(mirror: string, before: string, after: string): { sha: string; paths: string[] } | undefined {
-  const raw = git(mirror, ['diff', '--raw', '-z', '--no-renames', '--no-abbrev', '--no-ext-diff', '--no-textconv', before, after], { maxBuffer: 256 * 1024 * 1024 });
-  if (raw.code !== 0) return undefined;
-  const side = testSideEntries(raw.stdout);
-  if (side.paths.length === 0) return undefined;
-  const scratch = makeScratchDir('peers-tests-alone-');
   try {
-    const env = { GIT_INDEX_FILE: join(scratch, 'index') };
-    if (git(mirror, ['read-tree', before], { env }).code !== 0) return undefined;
-    if (git(mirror, ['update-index', '-z', '--index-info'], { env, input: side.indexInfo }).code !== 0) return undefined;
-    const tree = git(mirror, ['write-tree'], { env });
-    if (tree.code !== 0) return undefined;
-    const msg = `Tests alone: the test changes of ${before}..${after} on ${before}\n\nPeer: ${SUBSTRATE_PEER}\n`;
-    const made = git(mirror, ['commit-tree', tree.stdout.trim(), '-p', before], { env: SUBSTRATE_ENV, input: msg });
-    return made.code === 0 ? { sha: made.stdout.trim(), paths: side.paths } : undefined;
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    const made = commitWithTestChangesOf(mirror, before, after, `Tests alone: the test changes of ${before}..${after} on ${before}`);
+    return made ? { sha: made.sha, paths: made.side.paths } : undefined;
+  } catch {
+    return undefined;
   }
 }

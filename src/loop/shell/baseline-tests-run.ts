@@ -9,72 +9,35 @@
  * the loop's own object, reachable from no ref, so no peer and no report ever takes it for the
  * run's work; the gate checkout reads it like any other commit of the mirror.
  */
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { HardGoal } from '../../config/goals-schema.ts';
 import { git } from '../../git/git.ts';
-import { SUBSTRATE_PEER } from '../../protocol/approvals.ts';
-import { baselineTestEdits, counterfactualGoals, describeHeld, heldByTestChanges, noEdits, type BaselineTestEdits, type PathChange } from '../../protocol/baseline-tests.ts';
+import { counterfactualGoals, describeHeld, heldByTestChanges, type BaselineTestEdits } from '../../protocol/baseline-tests.ts';
+import { commitWithTestChangesOf } from '../../protocol/tests-alone.ts';
 import { isTestPath } from '../../protocol/test-paths.ts';
 import type { LoopState } from '../../state/state-schema.ts';
 import type { GateInput } from '../tick.ts';
 
-const SUBSTRATE_ENV = { GIT_AUTHOR_NAME: SUBSTRATE_PEER, GIT_AUTHOR_EMAIL: 'peers-substrate@local', GIT_COMMITTER_NAME: SUBSTRATE_PEER, GIT_COMMITTER_EMAIL: 'peers-substrate@local' };
 /** Listings of whole trees: a repository of a million files still fits. */
 const LIST_BUFFER = 512 * 1024 * 1024;
 
 export type BaselineTestsRecord = NonNullable<LoopState['baseline_tests']>;
 
-/** `git diff-tree -r -z --no-renames --name-status` → changes. */
-export function parseNameStatusZ(out: string): PathChange[] {
-  const tokens = out.split('\0');
-  const changes: PathChange[] = [];
-  for (let i = 0; i + 1 < tokens.length; i += 2) {
-    const status = tokens[i]!;
-    const path = tokens[i + 1]!;
-    if (!/^[ACDMTUXB][0-9]*$/.test(status) || path === '') throw new Error(`unexpected diff-tree record ${JSON.stringify(status)}`);
-    changes.push({ status, path });
-  }
-  return changes;
-}
-
 type Counterfactual = { kind: 'none'; why: string } | { kind: 'commit'; sha: string; edits: BaselineTestEdits };
 
 /**
- * The counterfactual commit for `head` against the run's start `base`, or why there is none (no
- * test file at the start, no test file changed). Throws when git cannot answer: the caller holds.
+ * The counterfactual commit for `head` against the run's start `base`: HEAD with the test changes
+ * of `head..base` applied (tests-alone.ts's operation, the other way round), or why there is none
+ * (no test file at the start, no test file changed). Throws when git cannot answer: the caller holds.
  */
 export function counterfactualCommit(mirror: string, base: string, head: string): Counterfactual {
-  const startFiles = ok(git(mirror, ['ls-tree', '-r', '-z', '--full-tree', base], { maxBuffer: LIST_BUFFER }), 'ls-tree');
-  // "mode type sha\tpath" records; ls-tree's own format is what update-index --index-info reads.
-  const entries = new Map<string, string>();
-  for (const rec of startFiles.split('\0')) {
-    const tab = rec.indexOf('\t');
-    if (tab > 0) entries.set(rec.slice(tab + 1), rec);
-  }
-  if (![...entries.keys()].some(isTestPath)) return { kind: 'none', why: 'the run started without test files' };
-  const edits = baselineTestEdits(parseNameStatusZ(ok(git(mirror, ['diff-tree', '-r', '-z', '--no-renames', '--name-status', base, head], { maxBuffer: LIST_BUFFER }), 'diff-tree')));
-  if (noEdits(edits)) return { kind: 'none', why: 'the run changed no test file' };
-  const zero = '0'.repeat(head.length);
-  const info = [...edits.restore.map((p) => entries.get(p) ?? `0 ${zero}\t${p}`), ...edits.remove.map((p) => `0 ${zero}\t${p}`)].join('\0') + '\0';
-  const index = join(mirror, `peers-counterfactual-${randomBytes(6).toString('hex')}.index`);
-  try {
-    const env = { GIT_INDEX_FILE: index };
-    ok(git(mirror, ['read-tree', head], { env }), 'read-tree');
-    ok(git(mirror, ['update-index', '--replace', '-z', '--index-info'], { env, input: info }), 'update-index');
-    const tree = ok(git(mirror, ['write-tree'], { env }), 'write-tree').trim();
-    const msg = `peers: ${head.slice(0, 12)}'s code with the test files the run started with (${base.slice(0, 12)})\n\nPeer: ${SUBSTRATE_PEER}\n`;
-    const sha = ok(git(mirror, ['commit-tree', tree, '-p', head], { env: SUBSTRATE_ENV, input: msg }), 'commit-tree').trim();
-    return { kind: 'commit', sha, edits };
-  } finally {
-    rmSync(index, { force: true });
-  }
-}
-
-function ok(res: { code: number; stdout: string; stderr: string }, what: string): string {
-  if (res.code !== 0) throw new Error(`git ${what} failed (exit ${res.code}): ${res.stderr.trim().slice(-300)}`);
-  return res.stdout;
+  const listed = git(mirror, ['ls-tree', '-r', '-z', '--name-only', '--full-tree', base], { maxBuffer: LIST_BUFFER });
+  if (listed.code !== 0) throw new Error(`git ls-tree failed (exit ${listed.code}): ${listed.stderr.trim().slice(-300)}`);
+  if (!listed.stdout.split('\0').some((p) => p !== '' && isTestPath(p))) return { kind: 'none', why: 'the run started without test files' };
+  const made = commitWithTestChangesOf(mirror, head, base, `peers: ${head.slice(0, 12)}'s code with the test files the run started with (${base.slice(0, 12)})`);
+  if (!made) return { kind: 'none', why: 'the run changed no test file' };
+  // Deleted on the way back to the start: added by the run. Every other one is put back.
+  const removed = new Set(made.side.deleted);
+  return { kind: 'commit', sha: made.sha, edits: { restore: made.side.paths.filter((p) => !removed.has(p)), remove: made.side.deleted } };
 }
 
 export type MeasureBaselineTests = {
