@@ -37,13 +37,17 @@ export function counterfactualGoals<G extends { cmd: string }>(goals: G[]): G[] 
 
 type GateState = { id: string; state: 'pass' | 'fail' };
 
+/** The gates not green in an answer (a gate missing from it counts as red: fail closed). */
+export function redIn(ids: string[], answer: GateState[]): string[] {
+  return ids.filter((id) => !answer.some((r) => r.id === id && r.state === 'pass'));
+}
+
 /**
- * The gates held: red on the counterfactual tree and red at the run's start (a gate missing from
- * either answer counts as red there: fail closed).
+ * The gates held: of those red on the counterfactual tree, the ones red at the run's start too
+ * (a gate missing from that answer counts as red there: fail closed).
  */
-export function heldByTestChanges(ids: string[], counterfactual: GateState[], atStart: GateState[]): string[] {
-  const passed = (list: GateState[], id: string) => list.some((r) => r.id === id && r.state === 'pass');
-  return ids.filter((id) => !passed(counterfactual, id) && !passed(atStart, id));
+export function heldByTestChanges(redOnCounterfactual: string[], atStart: GateState[]): string[] {
+  return redIn(redOnCounterfactual, atStart);
 }
 
 /** The line peers, the log and the report show for a held run. */

@@ -55,21 +55,19 @@ export type Verdict = { finding: AttributedFinding; excused: boolean; why: strin
 export function judgeMarkerFindings(findings: AttributedFinding[], removals: RemovalJustification[], view: AttestationView): Verdict[] {
   return findings.map((f) => {
     if (f.kind === 'only') return { finding: f, excused: false, why: '.only disables every other test; remove it' };
-    const author = f.sha ? view.peerOf(f.sha) : undefined;
-    if (!f.sha || !author) return { finding: f, excused: false, why: 'no attested commit introduced it, so nothing can excuse it' };
+    const sha = f.sha;
+    const author = sha ? view.peerOf(sha) : undefined;
+    if (!sha || !author) return { finding: f, excused: false, why: 'no attested commit introduced it, so nothing can excuse it' };
+    // Another peer's approval of the commit that added it: what a reasoned skip and a test-sniffing line both need.
+    const approvedByAnother = (excused: string, unexcused: string): Verdict => {
+      const a = attestedByAnother(view, sha, author);
+      return a.counts ? { finding: f, excused: true, why: `${excused} by ${a.by}` } : { finding: f, excused: false, why: `${unexcused}; another peer must approve commit ${sha.slice(0, 12)} (Peer-Review-Of)` };
+    };
     if (f.kind === 'skip' || f.kind === 'xfail') {
       if (!skipReason(f.text)) return { finding: f, excused: false, why: `give a reason of ${REASON_MIN}+ characters on the marker line` };
-      const a = attestedByAnother(view, f.sha, author);
-      return a.counts
-        ? { finding: f, excused: true, why: `reason approved by ${a.by}` }
-        : { finding: f, excused: false, why: `its reason was written by ${author} for its own change; another peer must approve commit ${f.sha.slice(0, 12)} (Peer-Review-Of)` };
+      return approvedByAnother('reason approved', `its reason was written by ${author} for its own change`);
     }
-    if (f.kind === 'test-sniffing') {
-      const a = attestedByAnother(view, f.sha, author);
-      return a.counts
-        ? { finding: f, excused: true, why: `approved by ${a.by}` }
-        : { finding: f, excused: false, why: `code that asks whether a test runs it can pass under test and fail in use; another peer must approve commit ${f.sha.slice(0, 12)} (Peer-Review-Of)` };
-    }
+    if (f.kind === 'test-sniffing') return approvedByAnother('approved', 'code that asks whether a test runs it can pass under test and fail in use');
     const naming = removals.filter((j) => j.line.includes(f.file));
     const ok = naming.map((j) => ({ j, a: attestedByAnother(view, j.sha, author) })).find((x) => x.a.counts);
     if (ok && ok.a.counts) return { finding: f, excused: true, why: `JUSTIFIED-TEST-REMOVAL by ${ok.a.by}` };

@@ -11,10 +11,12 @@
  */
 import type { HardGoal } from '../../config/goals-schema.ts';
 import { git } from '../../git/git.ts';
-import { counterfactualGoals, describeHeld, heldByTestChanges, type BaselineTestEdits } from '../../protocol/baseline-tests.ts';
+import { counterfactualGoals, describeHeld, heldByTestChanges, redIn, type BaselineTestEdits } from '../../protocol/baseline-tests.ts';
 import { commitWithTestChangesOf } from '../../protocol/tests-alone.ts';
 import { isTestPath } from '../../protocol/test-paths.ts';
 import type { LoopState } from '../../state/state-schema.ts';
+import { needsBaselineTests, type ConvergenceInput } from '../convergence.ts';
+import type { LoopSettings } from '../settings.ts';
 import type { GateInput } from '../tick.ts';
 
 /** Listings of whole trees: a repository of a million files still fits. */
@@ -67,14 +69,55 @@ export async function measureBaselineTests(o: MeasureBaselineTests): Promise<Bas
     const cf = counterfactualCommit(o.mirror, o.base, o.head);
     if (cf.kind === 'none') return record([], cf.why);
     const onCf = await o.probe(cf.sha, goals);
-    const redOnCf = ids.filter((id) => !onCf.some((r) => r.id === id && r.state === 'pass'));
+    const redOnCf = redIn(ids, onCf);
     if (!redOnCf.length) return record([], `green on ${cf.sha.slice(0, 12)}, with the test files the run started with`);
     const start = o.start ?? Object.fromEntries((await o.probe(o.base, goals)).map((r) => [r.id, r.state]));
     const atStart = ids.map((id) => ({ id, state: start[id] ?? ('fail' as const) }));
-    const held = heldByTestChanges(redOnCf, onCf, atStart);
+    const held = heldByTestChanges(redOnCf, atStart);
     if (!held.length) return record([], `a behaviour change: ${redOnCf.join(', ')} red with the old tests, green when the run started`, start);
     return record(held, describeHeld(held, cf.edits, cf.sha), start);
   } catch (error) {
     return record(ids, `the gates could not be measured with the test files the run started with (${(error as Error).message}); held until they can`);
   }
+}
+
+export type BaselineTestsStep = {
+  state: LoopState;
+  /** Its `heldByTestChanges` is set here; left unset (convergence holds) when not measured. */
+  input: ConvergenceInput;
+  settings: LoopSettings;
+  mirror: string;
+  goals: HardGoal[];
+  probe: MeasureBaselineTests['probe'];
+  signal: AbortSignal;
+  log: (line: string) => void;
+};
+
+/**
+ * The loop's step, before its pre-tick decisions: once per HEAD, and only when everything else has
+ * converged, the gates run on HEAD's code with the run's test changes undone. Returns the state
+ * with the record (written with the pre-tick decisions; a crash before that measures again).
+ */
+export async function baselineTestsStep(o: BaselineTestsStep): Promise<LoopState> {
+  const { state, input } = o;
+  const head = state.gates.head;
+  const base = state.baseline;
+  // Before the first turn, or with nothing committed since the start, no test changed.
+  if (!head || !base || head === base) return (input.heldByTestChanges = []), state;
+  const kept = state.baseline_tests;
+  if (kept?.head === head) return (input.heldByTestChanges = kept.held), state;
+  if (!needsBaselineTests(state, input, o.settings)) return state;
+  // An unreadable tree leaves the input unset: convergence holds.
+  const tree = git(o.mirror, ['rev-parse', '--verify', '--quiet', `${head}^{tree}`]).stdout.trim();
+  if (!tree) return state;
+  // The same tree as the last measure (the commits since only hand off): the same answer.
+  if (kept && kept.tree === tree) return (input.heldByTestChanges = kept.held), state;
+  o.log(`peers: converging at ${head.slice(0, 8)}: running the gates with the test files the run started with`);
+  const record = await measureBaselineTests({ mirror: o.mirror, base, head, tree, goals: o.goals, start: kept?.start ?? null, probe: o.probe });
+  // Gates cut short by a stop request say nothing: measured again on the next start.
+  if (o.signal.aborted) return state;
+  input.heldByTestChanges = record.held;
+  o.log(record.held.length ? `peers: convergence held: ${record.detail}` : `peers: with the test files the run started with: ${record.detail}`);
+  const warnings = record.held.length ? [...state.warnings, `convergence held: ${record.detail}`] : state.warnings;
+  return { ...state, baseline_tests: record, warnings };
 }

@@ -43,8 +43,8 @@ import { notePodHealth, POD_START_WAIT_MS, podDownCause, type PodHealth } from '
 import { settingsForRun, withOperatorControl, type LoopSettings } from '../settings.ts';
 import { budgetStop } from '../stop-check.ts';
 import { countRedTick, decidePreTick, finalizeTick, type GateInput, type TickObservation } from '../tick.ts';
-import { needsBaselineTests, type ConvergenceInput } from '../convergence.ts';
-import { measureBaselineTests } from './baseline-tests-run.ts';
+import type { ConvergenceInput } from '../convergence.ts';
+import { baselineTestsStep } from './baseline-tests-run.ts';
 import { applyOperatorActions, syncPeerOrder } from '../operator-actions.ts';
 import { resumeFromLog } from '../resume.ts';
 import { startCleanup, sweepGitLocks } from './start-cleanup.ts';
@@ -342,7 +342,12 @@ class LoopRun {
       const conv = this.convergenceInput();
       // Convergence counts only expensive gates measured at exactly this HEAD (expensive-gates.ts).
       this.state = await this.expensive.measureForConvergence(this.state, conv.input, this.settings);
-      if (!this.signal.aborted) await this.measureBaselineTests(conv.input);
+      if (!this.signal.aborted) {
+        this.state = await baselineTestsStep({
+          state: this.state, input: conv.input, settings: this.settings, mirror: this.observer.mirror, goals: hardGoals(this.goals),
+          probe: (sha, goals) => this.evaluateGates(sha, goals), signal: this.signal, log: (line) => this.log(line),
+        });
+      }
       if (this.signal.aborted) return this.finish({ kind: 'interrupted' });
       const pre = decidePreTick(this.state, this.runCtx(), conv.input, this.settings);
       this.state = pre.state;
@@ -555,38 +560,6 @@ class LoopRun {
   private async probeTestOnly(before: string | null, head: string, skip: string[] = []): Promise<GateInput[]> {
     if (before) this.state = await this.expensive.settle(this.state, before);
     return this.evaluateGates(head, hardGoals(this.goals).filter((g) => !skip.includes(g.id)));
-  }
-
-  /**
-   * "Green with the tests the run started with" (src/protocol/baseline-tests.ts): once per HEAD, and
-   * only when everything else has converged, the gates run on HEAD's code with the run's test
-   * changes undone. Sets `input.heldByTestChanges`; left unset (convergence holds) when not measured.
-   */
-  private async measureBaselineTests(input: ConvergenceInput): Promise<void> {
-    const head = this.state.gates.head;
-    const base = this.state.baseline;
-    // Before the first turn, or with nothing committed since the start, no test changed.
-    if (!head || !base || head === base) return void (input.heldByTestChanges = []);
-    const kept = this.state.baseline_tests;
-    if (kept?.head === head) return void (input.heldByTestChanges = kept.held);
-    if (!needsBaselineTests(this.state, input, this.settings)) return;
-    // An unreadable tree leaves the input unset: convergence holds.
-    const tree = git(this.observer.mirror, ['rev-parse', '--verify', '--quiet', `${head}^{tree}`]).stdout.trim();
-    if (!tree) return;
-    // The same tree as the last measure (the commits since only hand off): the same answer.
-    if (kept && kept.tree === tree) return void (input.heldByTestChanges = kept.held);
-    this.log(`peers: converging at ${head.slice(0, 8)}: running the gates with the test files the run started with`);
-    const record = await measureBaselineTests({
-      mirror: this.observer.mirror, base, head, tree, goals: hardGoals(this.goals), start: kept?.start ?? null,
-      probe: (sha, goals) => this.evaluateGates(sha, goals),
-    });
-    // Gates cut short by a stop request say nothing: measured again on the next start.
-    if (this.signal.aborted) return;
-    const warnings = record.held.length ? [...this.state.warnings, `convergence held: ${record.detail}`] : this.state.warnings;
-    this.state = { ...this.state, baseline_tests: record, warnings };
-    input.heldByTestChanges = record.held;
-    this.log(record.held.length ? `peers: convergence held: ${record.detail}` : `peers: with the test files the run started with: ${record.detail}`);
-    // Written with the pre-tick decisions (persist); a crash before that measures again.
   }
 
   /**

@@ -10,7 +10,7 @@ import type { HardGoal } from '../../../src/config/goals-schema.ts';
 import { gitOk } from '../../../src/git/git.ts';
 import { counterfactualCommit, measureBaselineTests } from '../../../src/loop/shell/baseline-tests-run.ts';
 import type { GateInput } from '../../../src/loop/tick.ts';
-import { counterfactualGoals, heldByTestChanges } from '../../../src/protocol/baseline-tests.ts';
+import { counterfactualGoals, heldByTestChanges, redIn } from '../../../src/protocol/baseline-tests.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -90,7 +90,9 @@ describe('the counterfactual commit', () => {
 describe('the decision', () => {
   test('pure parts: peers checks skipped, held only when red on the counterfactual and at the start', () => {
     expect(counterfactualGoals([goal('a', 'peers check bug-tdd'), goal('b', 'npm test'), goal('c', '  peers  check x')]).map((g) => g.id)).toEqual(['b']);
-    expect(heldByTestChanges(['t', 'u', 'v'], [result('t', 'fail'), result('u', 'fail')], [result('t', 'fail'), result('u', 'pass')])).toEqual(['t', 'v']);
+    const red = redIn(['t', 'u', 'v', 'w'], [result('t', 'fail'), result('u', 'fail'), result('w', 'pass')]);
+    expect(red).toEqual(['t', 'u', 'v']);
+    expect(heldByTestChanges(red, [result('t', 'fail'), result('u', 'pass')])).toEqual(['t', 'v']);
   });
 
   const setup = () => {
