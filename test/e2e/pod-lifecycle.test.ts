@@ -15,9 +15,9 @@
  *    with `report --state-dir`) and starts over.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid, removeRunLeftovers } from './podman-user.ts';
+import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser, removeRunLeftovers } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -95,16 +95,7 @@ const GOALS = `goals:
 beforeAll(() => {
   if (!need.ok) return;
   ensurePodmanReady();
-  root = mkdtempSync('/var/tmp/peers-e2e-life-');
-  chownSync(root, uid(), uid());
-  env = { XDG_CONFIG_HOME: join(root, 'config'), XDG_STATE_HOME: join(root, 'state'), ANTHROPIC_API_KEY: 'sk-ant-unused', OPENAI_API_KEY: 'sk-unused' };
-  const setup = asUser(['sh', '-ec', `cd ${root} && git init -q app && cd app && git config user.email t@e && git config user.name t && ${PEERS_BIN} init >/dev/null && git commit -q --allow-empty -m start`], { env });
-  expect(setup.stderr).toBe('');
-  repo = join(root, 'app');
-  for (const [f, text] of [['config.yaml', CONFIG], ['goals.yaml', GOALS]] as const) {
-    writeFileSync(join(repo, '.peers', f), text);
-    chownSync(join(repo, '.peers', f), uid(), uid());
-  }
+  ({ root, repo, env } = makeUserProject({ prefix: 'life', config: CONFIG, goals: GOALS }));
 }, 20 * 60_000);
 
 afterAll(() => {

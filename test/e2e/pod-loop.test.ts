@@ -15,9 +15,9 @@
  *  - orphans the peers leave behind are reaped (an init is PID 1, not peers).
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid, removeRunLeftovers } from './podman-user.ts';
+import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser, removeRunLeftovers } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -101,23 +101,10 @@ ${hard('committed-work', 'grep -q "tick by" work.log')}${hard('uncommitted-file'
 beforeAll(() => {
   if (!need.ok) return;
   ensurePodmanReady();
-  root = mkdtempSync('/var/tmp/peers-e2e-loop-');
-  chownSync(root, uid(), uid());
-  // The auth sidecar needs a key to start; no vendor is called (the peers are scripts).
-  env = { XDG_CONFIG_HOME: join(root, 'config'), XDG_STATE_HOME: join(root, 'state'), ANTHROPIC_API_KEY: 'sk-ant-unused', OPENAI_API_KEY: 'sk-unused' };
   // marker.txt is ignored like a build artifact: the tree is clean for the handoff, yet the file
   // sits in the workspace where a gate run there would find it.
-  const setup = asUser(
-    ['sh', '-ec', `cd ${root} && git init -q app && cd app && git config user.email t@e && git config user.name t && ${PEERS_BIN} init >/dev/null && printf 'marker.txt\\n.in-tick\\n' >> .git/info/exclude && git commit -q --allow-empty -m start`],
-    { env },
-  );
-  expect(setup.stderr).toBe('');
-  repo = join(root, 'app');
+  ({ root, repo, env } = makeUserProject({ prefix: 'loop', config: CONFIG, goals: GOALS, ignored: ['marker.txt', '.in-tick'] }));
   baseCommits = Number(asUser(['git', '-C', repo, 'rev-list', '--count', 'HEAD']).stdout.trim());
-  writeFileSync(join(repo, '.peers/config.yaml'), CONFIG);
-  writeFileSync(join(repo, '.peers/goals.yaml'), GOALS);
-  chownSync(join(repo, '.peers/config.yaml'), uid(), uid());
-  chownSync(join(repo, '.peers/goals.yaml'), uid(), uid());
   const r = peers(['up', '--max-ticks', '50']);
   expect(r.code, r.stderr).toBe(0);
   key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;

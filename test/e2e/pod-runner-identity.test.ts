@@ -7,11 +7,11 @@
  * saying why, and the run stops on them instead of going on with made-up turns.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readStopReason } from '../../src/state/stop-reason.ts';
 import { requires } from '../requirements.ts';
-import { asUser, ensurePodmanReady, PEERS_BIN, removeRunLeftovers, uid } from './podman-user.ts';
+import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, removeRunLeftovers } from './podman-user.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
 const need = requires('root', 'podman');
@@ -65,16 +65,7 @@ goals:
 beforeAll(() => {
   if (!need.ok) return;
   ensurePodmanReady();
-  root = mkdtempSync('/var/tmp/peers-e2e-identity-');
-  chownSync(root, uid(), uid());
-  env = { XDG_CONFIG_HOME: join(root, 'config'), XDG_STATE_HOME: join(root, 'state'), ANTHROPIC_API_KEY: 'sk-ant-unused', OPENAI_API_KEY: 'sk-unused' };
-  const setup = asUser(['sh', '-ec', `cd ${root} && git init -q app && cd app && git config user.email t@e && git config user.name t && ${PEERS_BIN} init >/dev/null && printf '.really-ran\\n.impostor-listening\\n' >> .git/info/exclude && git commit -q --allow-empty -m start`], { env });
-  expect(setup.stderr).toBe('');
-  repo = join(root, 'app');
-  writeFileSync(join(repo, '.peers/config.yaml'), CONFIG);
-  writeFileSync(join(repo, '.peers/goals.yaml'), 'goals: []\n');
-  chownSync(join(repo, '.peers/config.yaml'), uid(), uid());
-  chownSync(join(repo, '.peers/goals.yaml'), uid(), uid());
+  ({ root, repo, env } = makeUserProject({ prefix: 'identity', config: CONFIG, goals: 'goals: []\n', ignored: ['.really-ran', '.impostor-listening'] }));
 }, 20 * 60_000);
 
 afterAll(() => {

@@ -6,7 +6,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const TEST_USER = process.env.PEERS_TEST_USER || 'peerstest';
@@ -93,4 +93,28 @@ export function removeRunLeftovers(key: string): void {
   podmanAsUser(['rm', '-f', '--ignore', ...['loop', 'setup', 'gates', 'egress'].map((role) => `peers-${key}-${role}`)]);
   podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
   rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
+}
+
+export type UserProject = { root: string; repo: string; env: Record<string, string> };
+
+/**
+ * A project as a user makes it, owned by the test user: a temp root (`prefix` names it) holding
+ * the user's XDG config and state and `app/`, a git repository with an identity, `peers init` run
+ * in it, its own config and goals written over what init wrote, `ignored` paths in
+ * .git/info/exclude, and one empty commit. The auth sidecar needs a key to start; no vendor is
+ * called by these tests' script peers.
+ */
+export function makeUserProject(o: { prefix: string; config: string; goals: string; ignored?: string[] }): UserProject {
+  const root = mkdtempSync(`/var/tmp/peers-e2e-${o.prefix}-`);
+  chownSync(root, uid(), uid());
+  const env = { XDG_CONFIG_HOME: join(root, 'config'), XDG_STATE_HOME: join(root, 'state'), ANTHROPIC_API_KEY: 'sk-ant-unused', OPENAI_API_KEY: 'sk-unused' };
+  const exclude = o.ignored?.length ? ` && printf '%s\\n' ${o.ignored.map((p) => `'${p}'`).join(' ')} >> .git/info/exclude` : '';
+  const setup = asUser(['sh', '-ec', `cd ${root} && git init -q app && cd app && git config user.email t@e && git config user.name t && ${PEERS_BIN} init >/dev/null${exclude} && git commit -q --allow-empty -m start`], { env });
+  if (setup.code !== 0 || setup.stderr !== '') throw new Error(`making the test project failed (exit ${setup.code}): ${setup.stderr}`);
+  const repo = join(root, 'app');
+  for (const [file, text] of [['config.yaml', o.config], ['goals.yaml', o.goals]] as const) {
+    writeFileSync(join(repo, '.peers', file), text);
+    chownSync(join(repo, '.peers', file), uid(), uid());
+  }
+  return { root, repo, env };
 }
