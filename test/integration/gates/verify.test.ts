@@ -1,12 +1,15 @@
 /**
  * `peers verify` end to end: the real CLI entry point, real git repositories, real gate processes.
  */
-import { describe, expect, test } from 'bun:test';
+import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
 import { waitFor } from '../../wait-for.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+
+afterAll(removeTempDirs);
 
 const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
 const ID = ['-c', 'user.name=t', '-c', 'user.email=t@example.com'];
@@ -21,7 +24,7 @@ const CONFIG = `peers:
 `;
 
 function makeRepo(goalsYaml: string, configExtra = ''): string {
-  const repo = mkdtempSync(join(tmpdir(), 'verify-repo-'));
+  const repo = tempDir('verify-repo-');
   gitOk(repo, ['init', '-q', '-b', 'main']);
   writeFileSync(join(repo, '.gitignore'), '.peers/\n');
   writeFileSync(join(repo, 'status.txt'), 'green\n');

@@ -4,16 +4,19 @@
  * Fast (pure functions, files in a temp dir), so it is the test set mutation testing runs against
  * auth-proxy/usage/budget.ts. Races between real requests are in budget-race.test.ts.
  */
-import { describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, test } from 'bun:test';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { admit, budgetRefusal, capsFromEnv, capsFromFile, Reservations, tightest } from '../../../auth-proxy/usage/budget.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+
+afterAll(removeTempDirs);
 
 const spent = (tokens: number, usd: number) => ({ replies: 1, tokens, usd });
 const none = { tokens: 0, usd: 0 };
 const budgetFile = (text: string) => {
-  const path = join(mkdtempSync(join(tmpdir(), 'peers-budget-')), 'budget.json');
+  const path = join(tempDir('peers-budget-'), 'budget.json');
   writeFileSync(path, text);
   return path;
 };
@@ -51,7 +54,7 @@ describe('caps from a budget file', () => {
   });
 
   test('a directory or a file over 64 KiB is refused; exactly 64 KiB is read', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'peers-budget-'));
+    const dir = tempDir('peers-budget-');
     mkdirSync(join(dir, 'budget.json'));
     expect(() => capsFromFile(join(dir, 'budget.json'))).toThrow(`${join(dir, 'budget.json')}: not a regular budget file of at most 64 KiB`);
     const body = '{"max_usd": 3}';

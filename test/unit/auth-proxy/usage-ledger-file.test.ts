@@ -4,21 +4,23 @@
  * runs against auth-proxy/usage/usage-ledger.ts. The sidecar's own handling of a damaged or
  * unwritable ledger is in usage-ledger.test.ts.
  */
-import { describe, expect, test } from 'bun:test';
+import { afterAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CUT_SHORT, isLimited, isRefusal, isReply, LedgerError, readLedger, readLedgerFile, repairTornTail, totalsOf, UsageLedger,
   type LedgerLine, type ReplyLine,
 } from '../../../auth-proxy/usage/usage-ledger.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+
+afterAll(removeTempDirs);
 
 const BASE = { kind: 'reply', ts: '2026-12-01T00:00:00Z', upstream: 'anthropic', status: 200, stream: true, model: 'claude-sonnet-4-5', input_tokens: 900, output_tokens: 100, cache_read_tokens: 0, cache_write_tokens: 0, total_tokens: 1000, usd: 0.0042, priced: 'table' };
 const reply = (over: Record<string, unknown> = {}) => JSON.stringify({ ...BASE, ...over });
 const refusal = (over: Record<string, unknown> = {}) => JSON.stringify({ kind: 'refused', ts: '2026-12-01T00:00:01Z', upstream: 'openai', model: 'gpt-5', cap: 'max_usd', limit: 5, spent: 4.9, in_flight: 0, needed: 0.2, ...over });
 const limited = (over: Record<string, unknown> = {}) => JSON.stringify({ kind: 'limited', ts: '2026-12-01T00:00:02Z', upstream: 'anthropic', status: 429, limit: 'usage', reset_at: '2026-12-01T05:00:00Z', source: 'anthropic-ratelimit-unified-reset', message: 'limit reached', ...over });
-const tmp = () => join(mkdtempSync(join(tmpdir(), 'peers-ledger-file-')), 'usage.jsonl');
+const tmp = () => join(tempDir('peers-ledger-file-'), 'usage.jsonl');
 const ledgerOf = (...lines: string[]) => {
   const path = tmp();
   writeFileSync(path, lines.map((l) => `${l}\n`).join(''));
@@ -279,7 +281,7 @@ describe('the sidecar handle', () => {
   });
 
   test('appends one line per record and keeps running totals of replies only, rounded', () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'peers-ledger-file-')), 'usage.jsonl');
+    const path = join(tempDir('peers-ledger-file-'), 'usage.jsonl');
     const ledger = new UsageLedger(path);
     expect(ledger.totals).toEqual({ replies: 0, tokens: 0, usd: 0 });
     ledger.append(JSON.parse(reply({ total_tokens: 10, usd: 0.1 })) as ReplyLine);

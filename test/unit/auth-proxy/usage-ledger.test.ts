@@ -6,15 +6,17 @@
  *   infinite or missing figure) stops the sidecar at start (exit 2) with the file, the line and
  *   the field, instead of counting it as zero and leaving the caps disabled.
  */
-import { describe, expect, test } from 'bun:test';
+import { afterAll, describe, expect, test } from 'bun:test';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LedgerError, readLedgerFile, repairTornTail, totalsOf, UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { ApiKeySource } from '../../../auth-proxy/credential-source.ts';
 import { startFakeVendor } from './fake-vendor.ts';
 import { call, startEgress, startSidecar } from './sidecar-fixture.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+
+afterAll(removeTempDirs);
 
 const REPO = join(import.meta.dir, '../../..');
 const reply = (over: Record<string, unknown> = {}) =>
@@ -35,7 +37,7 @@ function untilListening(args: string[], env: Record<string, string>): Promise<st
     });
   });
 }
-const dir = () => mkdtempSync(join(tmpdir(), 'peers-ledger-'));
+const dir = () => tempDir('peers-ledger-');
 
 describe('a torn tail', () => {
   test('a whole line missing only its newline is completed and counted', () => {

@@ -1,12 +1,14 @@
-import { describe, expect, test } from 'bun:test';
+import { afterAll, describe, expect, test } from 'bun:test';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnsafePathError } from '../../../src/fs/atomic-write.ts';
 import { FileTooLargeError, readRange, readTextCapped, readTextIfExists } from '../../../src/fs/safe-read.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
 
-const dir = () => mkdtempSync(join(tmpdir(), 'peers-safe-read-'));
+afterAll(removeTempDirs);
+
+const dir = () => tempDir('peers-safe-read-');
 
 describe('readTextCapped', () => {
   test('reads a regular file', () => {

@@ -1,4 +1,4 @@
-import { expect, test } from 'bun:test';
+import { afterAll, expect, test } from 'bun:test';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,11 +7,14 @@ import { gitOk } from '../../../src/git/git.ts';
 import { withObservedWorkTree } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { attestCommits, attestedPeer } from '../../../src/protocol/attestation.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+
+afterAll(removeTempDirs);
 
 const ID = ['-c', 'user.name=t', '-c', 'user.email=t@example.com'];
 
 function makeRepo(): { repo: string; first: string; second: string } {
-  const repo = mkdtempSync(join(tmpdir(), 'checkout-repo-'));
+  const repo = tempDir('checkout-repo-');
   gitOk(repo, ['init', '-q', '-b', 'main']);
   writeFileSync(join(repo, 'a.txt'), 'one\n');
   gitOk(repo, ['add', 'a.txt']);

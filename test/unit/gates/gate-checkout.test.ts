@@ -2,7 +2,7 @@
  * The loop's reused gate checkout (src/gates/gate-checkout.ts): every run sees exactly the
  * committed tree, whatever the previous gate run left, changed or planted in the checkout.
  */
-import { afterEach, expect, test } from 'bun:test';
+import { afterAll, afterEach, expect, test } from 'bun:test';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,6 +12,9 @@ import { gitOk } from '../../../src/git/git.ts';
 import { withObservedWorkTree } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { attestCommits, attestedPeer } from '../../../src/protocol/attestation.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+
+afterAll(removeTempDirs);
 
 const ID = ['-c', 'user.name=t', '-c', 'user.email=t@example.com'];
 const checkouts: GateCheckout[] = [];
@@ -21,7 +24,7 @@ afterEach(() => {
 
 /** A repository with two commits (test.sh passes only when `pass.flag` exists), and its mirror. */
 function setup(): { repo: string; mirror: string; first: string; second: string; observer: RunObserver; checkout: GateCheckout } {
-  const root = mkdtempSync(join(tmpdir(), 'gate-checkout-'));
+  const root = tempDir('gate-checkout-');
   const repo = join(root, 'repo');
   mkdirSync(repo);
   gitOk(repo, ['init', '-q', '-b', 'main']);
@@ -68,7 +71,7 @@ test('an untracked or ignored file a gate run leaves cannot make the next run pa
 
 test('a daemon a gate run left behind cannot find the next run\'s tree to plant files in it', async () => {
   const { mirror, second, checkout } = setup();
-  const outside = mkdtempSync(join(tmpdir(), 'gate-checkout-daemon-'));
+  const outside = tempDir('gate-checkout-daemon-');
   const ticks = join(outside, 'ticks');
   const pidFile = join(outside, 'pid');
   // Left by the first run in a session of its own (outlives the gate's process group): it plants

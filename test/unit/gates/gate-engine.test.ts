@@ -1,17 +1,19 @@
 import { afterAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HardGoalSchema, type HardGoal } from '../../../src/config/goals-schema.ts';
 import { evaluateGates } from '../../../src/gates/gate-engine.ts';
 import { removeSelfBinDir, selfBinDir } from '../../../src/proc/self-exec.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+
+afterAll(removeTempDirs);
 
 const goal = (g: { id: string; cmd: string; pass_when?: string } & Partial<HardGoal>): HardGoal =>
   HardGoalSchema.parse({ type: 'hard', pass_when: 'exit_code == 0', ...g });
 
 afterAll(removeSelfBinDir);
 
-const scratch = () => mkdtempSync(join(tmpdir(), 'gates-'));
+const scratch = () => tempDir('gates-');
 const HEAD_A = 'a'.repeat(40);
 const HEAD_B = 'b'.repeat(40);
 

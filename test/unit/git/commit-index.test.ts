@@ -4,15 +4,17 @@
  * the same ancestry, the same changes (renames, names with newlines and quotes). Real git on a real
  * run mirror, compared with git's raw answer read from a copy nobody memoizes.
  */
-import { expect, test } from 'bun:test';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { afterAll, expect, test } from 'bun:test';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git, gitOk } from '../../../src/git/git.ts';
 import { isAncestor, listCommits } from '../../../src/git/commits.ts';
 import { parseIndexedLog, readTurnRange } from '../../../src/git/commit-index.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { HistoryFacts, mergeSurfaceOf, parseLogNameStatus } from '../../../src/loop/shell/history-facts.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+
+afterAll(removeTempDirs);
 
 /** A commit with a fixed committer date (skew on purpose: git's default order follows dates). */
 function commit(repo: string, message: string, date: number): string {
@@ -32,7 +34,7 @@ function write(repo: string, path: string, text: string): void {
  * Returns the shas and a mirror synced to HEAD, plus a plain copy of it nobody memoizes.
  */
 function history() {
-  const root = mkdtempSync(join(tmpdir(), 'commit-index-'));
+  const root = tempDir('commit-index-');
   const repo = join(root, 'repo');
   mkdirSync(repo);
   gitOk(repo, ['init', '-q', '-b', 'main']);

@@ -1,9 +1,12 @@
-import { describe, expect, test } from 'bun:test';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, test } from 'bun:test';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { supervise, signalExitCode } from '../../../src/proc/supervise.ts';
 import { waitFor } from '../../wait-for.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+
+afterAll(removeTempDirs);
 
 const cwd = tmpdir();
 const sh = (script: string, extra: Partial<Parameters<typeof supervise>[0]> = {}) =>
@@ -74,7 +77,7 @@ describe('supervise', () => {
   });
 
   test('the whole process group dies on kill, not just the leader', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sup-'));
+    const dir = tempDir('sup-');
     const pidFile = join(dir, 'pid');
     const r = await sh(`sleep 30 & echo $! > ${pidFile}; wait`, { absoluteTimeoutMs: 200 });
     expect(r.endedBy).toBe('absolute-timeout');
@@ -85,7 +88,7 @@ describe('supervise', () => {
 
   test('returns promptly when an escaped grandchild keeps the pipes open after the leader exits', async () => {
     // setsid puts the sleeper outside our group, so no group kill reaches it; it holds stdout.
-    const dir = mkdtempSync(join(tmpdir(), 'sup-'));
+    const dir = tempDir('sup-');
     const pidFile = join(dir, 'pid');
     const r = await sh(`setsid sh -c 'echo $$ > ${pidFile}; exec sleep 30' & sleep 0.2; echo leader-done; exit 4`);
     expect(r.exitCode).toBe(4);
@@ -97,7 +100,7 @@ describe('supervise', () => {
   });
 
   test('background members of the group are cleaned up after the leader exits', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sup-'));
+    const dir = tempDir('sup-');
     const pidFile = join(dir, 'pid');
     const r = await sh(`sleep 30 >/dev/null 2>&1 & echo $! > ${pidFile}; exit 0`);
     expect(r.exitCode).toBe(0);
@@ -160,7 +163,7 @@ describe('supervise', () => {
   });
 
   test('an already-aborted signal never starts the child', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sup-'));
+    const dir = tempDir('sup-');
     const ac = new AbortController();
     ac.abort();
     const r = await sh(`touch ${join(dir, 'ran')}`, { signal: ac.signal });
@@ -179,7 +182,7 @@ describe('supervise', () => {
     const noCwd = await supervise({ argv: ['/bin/true'], cwd: '/nonexistent-peers-dir' });
     expect(noCwd).toMatchObject({ endedBy: 'spawn-error', exitCode: 127 });
     expect(noCwd.spawnError).toContain('working directory /nonexistent-peers-dir does not exist');
-    const plain = join(mkdtempSync(join(tmpdir(), 'sup-')), 'not-executable');
+    const plain = join(tempDir('sup-'), 'not-executable');
     writeFileSync(plain, 'echo hi\n', { mode: 0o644 });
     const notExec = await supervise({ argv: [plain], cwd });
     expect(notExec).toMatchObject({ endedBy: 'spawn-error', exitCode: 126 });
