@@ -8,8 +8,9 @@
 import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
+import { codeMeddlingKind } from './test-run-meddling.ts';
 
-export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file' | 'test-sniffing';
+export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file' | 'test-sniffing' | 'test-tampering';
 export type MarkerFinding = { file: string; line: number; kind: MarkerKind; text: string };
 
 type Rule = { kind: MarkerKind; re: RegExp };
@@ -29,32 +30,6 @@ const ADDED_RULES: Rule[] = [
   { kind: 'only', re: /(^|[^\w.])f(it|describe)\s*\(/ },
   { kind: 'skip', re: /\bt\.Skip(f|Now)?\s*\(/ },
   { kind: 'skip', re: /#\[ignore(\s*=\s*"[^"]*")?\]/ },
-];
-
-/**
- * Code outside the tests that asks whether a test runner (or a peers gate) is running it: it can
- * give the right answer under test and keep the bug in use (`if (process.env.NODE_TEST_CONTEXT)
- * return a + b;`). Flagged like a skip marker: the no-new-skip-markers gate fails until another
- * peer approves the commit that added it. Plain forms only; a disguised one is the reviewer's to see.
- */
-const SNIFFING_RULES: RegExp[] = [
-  /\bPYTEST_(CURRENT_TEST|VERSION|XDIST_WORKER)\b/,
-  /['"](_?pytest|unittest|nose2?|py\.test)['"]\s+(not\s+)?in\s+sys\.modules/,
-  /sys\.modules\s*(\.\s*get\s*\(|\[)\s*['"](_?pytest|unittest)['"]/,
-  /sys\.argv\b.*\b(pytest|unittest|py\.test)\b/,
-  /\b(NODE_TEST_CONTEXT|JEST_WORKER_ID|__vitest_worker__)\b/,
-  /\bVITEST\b|\bimport\.meta\.vitest\b/,
-  /\bNODE_ENV\b.*['"]test['"]/,
-  /\bprocess\s*\.\s*(argv|execArgv)\b.*['"]--test/,
-  /typeof\s+(jest|vi|describe|it|expect|mocha)\s*[!=]==?\s*['"]undefined['"]/,
-  /\bglobalThis\s*\.\s*(jest|vi|describe|it|expect)\b/,
-  /\btesting\s*\.\s*Testing\s*\(\s*\)/,
-  /\bflag\s*\.\s*Lookup\s*\(\s*"test\./,
-  /\bcfg!\s*\(\s*test\s*\)/,
-  /defined\?\s*\(?\s*(RSpec|Minitest)\b/,
-  /\b(RAILS|RACK)_ENV\b.*['"]test['"]/,
-  // peers' own gate: its environment and checkout paths.
-  /\bPEERS_[A-Z][A-Z0-9_]*\b|gate-checkout/,
 ];
 
 /** A test definition that has been commented out. */
@@ -148,7 +123,8 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
         }
       }
       if (DISABLED_RULES.some((re) => re.test(text))) findings.push({ file, line: newLine, kind: 'disabled-test', text: text.trim() });
-      if (!isTestPath(file) && SNIFFING_RULES.some((re) => re.test(text))) findings.push({ file, line: newLine, kind: 'test-sniffing', text: text.trim() });
+      const meddling = isTestPath(file) ? undefined : codeMeddlingKind(text);
+      if (meddling) findings.push({ file, line: newLine, kind: meddling, text: text.trim() });
       const name = definitionName(text.replace(/^\s*(#|\/\/)\s*/, ''), file);
       if (name) addedDefNames.add(name);
       newLine++;

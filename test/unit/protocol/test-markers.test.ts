@@ -125,6 +125,74 @@ describe('test marker scan on a real diff', () => {
     expect(found.sort()).toEqual(['calc.py:4', 'calc.py:6', 'calc.py:8', 'pkg/calc.go:4', 'src/calc.mjs:2', 'src/calc.mjs:3', 'src/calc.mjs:4', 'src/lib.rs:1'].sort());
   });
 
+  test('code outside the tests that fakes, ends or rewrites its own test run is test-tampering; ordinary code, comments and test files are not', () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'calc.py': 'def add(a, b):\n    return a - b\n', 'src/calc.mjs': 'export const add = (a, b) => a - b;\n' });
+    const tampering = {
+      'calc.py': [
+        'import os, sys, glob, builtins, unittest, inspect',
+        'print("2 passed in 0.01s")',
+        'os.write(1, b"%d passed" % 3)',
+        'os._exit(0)',
+        'import os as _o; _o._exit(0)',
+        'os.kill(os.getpid(), 9)',
+        'for p in glob.glob("tests/test_*.py"): pass',
+        'open("conftest.py", "w")',
+        'unittest.TestCase.assertEqual = lambda *a: None',
+        'builtins.print = len',
+        'frame = sys._getframe(1)',
+        'g = inspect.stack()[1].frame.f_globals',
+        'print(f"Ran {n} tests")',
+        'sys.settrace(None)',
+        '',
+      ].join('\n'),
+      'src/calc.mjs': [
+        "console.log('# pass 2\\n# fail 0');",
+        'process.stdout.write(`${n} passing`);',
+        'process.reallyExit(0);',
+        'process.kill(process.pid, "SIGKILL");',
+        "const t = readFileSync('test/calc.test.mjs', 'utf8');",
+        'assert.equal = () => {};',
+        'delete require.cache[k];',
+        "console.log('test result: ok. 3 passed');",
+        '',
+      ].join('\n'),
+    };
+    repo.commit('tamper', tampering);
+    const found = scanRangeForTestMarkers(repo.dir, base)!.filter((f) => f.kind === 'test-tampering').map((f) => `${f.file}:${f.line}`);
+    expect(found.sort()).toEqual([...Array.from({ length: 13 }, (_, i) => `calc.py:${i + 2}`), ...Array.from({ length: 8 }, (_, i) => `src/calc.mjs:${i + 1}`)].sort());
+
+    const base2 = repo.commit('reset', { 'calc.py': 'def add(a, b):\n    return a - b\n', 'src/calc.mjs': 'export const add = (a, b) => a - b;\n' });
+    repo.commit('ordinary', {
+      'calc.py': [
+        '# 2 passed arguments are summed; ran 3 tests by hand',
+        'import sys',
+        'def add(a, b):',
+        '    assert isinstance(a, (int, float)), "a must be a number"',
+        '    if a == b:',
+        '        pass',
+        '    return a + b',
+        'if __name__ == "__main__":',
+        '    sys.exit(main())',
+        'status = "passed" if ok else "failed"',
+        'self.assertion_count += 1',
+        '',
+      ].join('\n'),
+      'src/calc.mjs': [
+        '// the # pass 2 flag',
+        'export const add = (a, b) => a + b;',
+        "export const label = (n) => `${n} items`;",
+        "if (!ok) process.exit(1);",
+        "const expected = expect;",
+        "assert.equal(add(2, 3), 5);",
+        '',
+      ].join('\n'),
+      'tests/test_calc.py': 'import os\n\ndef test_add():\n    print("2 passed")\n    os._exit(0)\n',
+      'test/calc.test.mjs': "import { readFileSync } from 'node:fs';\nreadFileSync('test/fixtures/a.txt');\n",
+    });
+    expect(scanRangeForTestMarkers(repo.dir, base2)!.filter((f) => f.kind === 'test-tampering' || f.kind === 'test-sniffing')).toEqual([]);
+  });
+
   test('a range git cannot diff is undefined (a gate fails on it), never an empty list of findings', () => {
     repo = makeRepo();
     repo.commit('init', { 'tests/test_a.py': 'def test_a():\n    assert 1\n' });
