@@ -10,7 +10,8 @@
  *   `source.type: "url" | "file"`, `container_upload`); an Anthropic `container` (its files and
  *   skills) and remote MCP servers (`mcp_servers`, OpenAI `mcp` tools);
  * - server-side tools (Anthropic `web_search_*`, `web_fetch_*`, `code_execution_*`, tool search;
- *   OpenAI `web_search`, `file_search`, `code_interpreter`, `image_generation`, hosted `shell`, …):
+ *   OpenAI `web_search`, `file_search`, `code_interpreter`, `image_generation`, hosted `shell`,
+ *   `tool_search` not run by the client, …):
  *   their results are new input, and the vendor samples again after each call, billing the whole
  *   context every pass, for as many passes as its own loop allows (documented by neither vendor
  *   as a bound);
@@ -25,12 +26,13 @@
  */
 import type { Vendor } from './price-table.ts';
 
-/** Tool types the client runs itself: the vendor only samples the call, once. */
-const CLIENT_TOOL_TYPES: Record<Vendor, (type: string) => boolean> = {
+/** Tools the client runs itself: the vendor only samples the call, once. */
+const CLIENT_TOOLS: Record<Vendor, (type: string, tool: Record<string, unknown>) => boolean> = {
   // Anthropic: custom tools (no type or "custom") and the Anthropic-defined client tools.
   anthropic: (t) => t === 'custom' || /^(?:bash|text_editor|computer|memory)_\d{8}$/.test(t),
-  // OpenAI: function and custom tools, namespaces of them, and the client-run local shell and patch tools.
-  openai: (t) => t === 'function' || t === 'custom' || t === 'namespace' || t === 'local_shell' || t === 'apply_patch',
+  // OpenAI: function and custom tools, namespaces of them, the client-run local shell and patch
+  // tools, and tool search run by the client (Codex sends `{"type": "tool_search", "execution": "client"}`).
+  openai: (t, tool) => t === 'function' || t === 'custom' || t === 'namespace' || t === 'local_shell' || t === 'apply_patch' || (t === 'tool_search' && tool.execution === 'client'),
 };
 
 /** Anthropic context edits that only remove input; any other (compaction) samples again. */
@@ -66,7 +68,7 @@ function toolReason(tool: unknown, vendor: Vendor): string | null {
   if (!isObject(tool)) return null;
   const type = tool.type;
   if (type === undefined && vendor === 'anthropic') return null;
-  if (typeof type === 'string' && CLIENT_TOOL_TYPES[vendor](type)) return null;
+  if (typeof type === 'string' && CLIENT_TOOLS[vendor](type, tool)) return null;
   return `the server-side tool ${JSON.stringify(typeof type === 'string' ? type.slice(0, 64) : String(type))} runs on the vendor's side: its results are billed as input and the vendor samples again after each call`;
 }
 

@@ -78,6 +78,7 @@ const OPENAI_ATTACKS: Record<string, unknown> = {
   'code interpreter': responses({ tools: [{ type: 'code_interpreter', container: { type: 'auto' } }] }),
   'remote MCP': responses({ tools: [{ type: 'mcp', server_label: 'x', server_url: 'https://mcp.example.com', require_approval: 'never' }] }),
   'image generation': responses({ tools: [{ type: 'image_generation' }] }),
+  'tool search run by the vendor': responses({ tools: [{ type: 'tool_search', execution: 'server' }, { type: 'function', name: 'f', defer_loading: true, parameters: { type: 'object' } }] }),
   'web search hidden in Codex\'s additional_tools namespace': responses({}, [{ type: 'additional_tools', role: 'developer', tools: [{ type: 'namespace', name: 'functions', tools: [{ type: 'function', name: 'f', parameters: { type: 'object' } }, { type: 'web_search' }] }] }, { role: 'user', content: 'go' }]),
   'a file by id': responses({}, [{ role: 'user', content: [{ type: 'input_file', file_id: 'file-abc' }] }]),
   'a file by URL': responses({}, [{ role: 'user', content: [{ type: 'input_file', file_url: 'https://example.com/huge.pdf' }] }]),
@@ -140,7 +141,7 @@ describe('a request billed for input its body does not carry', () => {
     expect((await post(a.s.url, '/v1/messages', claudeTurn)).status).toBe(200);
     await a.close();
     const o = await sidecarFor('openai', { maxUsd: 50 });
-    const codexTurn = responses({ store: false, include: ['reasoning.encrypted_content'], reasoning: { effort: 'low' }, tools: [{ type: 'local_shell' }] }, [
+    const codexTurn = responses({ store: false, include: ['reasoning.encrypted_content'], reasoning: { effort: 'low' }, tools: [{ type: 'local_shell' }, { type: 'tool_search', execution: 'client', description: 'd', parameters: { type: 'object' } }] }, [
       { type: 'additional_tools', role: 'developer', tools: [{ type: 'namespace', name: 'functions', tools: [{ type: 'function', name: 'exec_command', parameters: { type: 'object', properties: { image_url: { type: 'string' } } } }, { type: 'custom', name: 'apply_patch', format: { type: 'grammar', syntax: 'lark', definition: 'start: x' } }] }] },
       { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'see https://example.com' }, { type: 'input_image', image_url: 'data:image/png;base64,iVBORw0KGgo=' }] },
     ]);
