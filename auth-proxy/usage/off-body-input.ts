@@ -16,7 +16,8 @@
  *   context every pass, for as many passes as its own loop allows (documented by neither vendor
  *   as a bound);
  * - server-side compaction (OpenAI `context_management`, Anthropic `compact_*` context edits): a
- *   second pass over the input.
+ *   second pass over the input;
+ * - a router's own additions (OpenRouter `plugins`, `web_search_options`, `:online` models).
  *
  * Tools are judged by an allow-list of the types the client executes itself (its own tool calls
  * come back as a new request, reserved on its own body), so a server tool added tomorrow is on the
@@ -44,7 +45,15 @@ const present = (v: unknown) => v !== undefined && v !== null && v !== false && 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const notDataUrl = (v: unknown) => typeof v === 'string' ? !v.trimStart().toLowerCase().startsWith('data:') : isObject(v) ? typeof v.url === 'string' && !v.url.trimStart().toLowerCase().startsWith('data:') : false;
 
+/** A router's model variant that searches the web first (OpenRouter's `:online`). */
+const ONLINE_VARIANT = /:online\s*$/i;
+
 function topLevel(doc: Record<string, unknown>, vendor: Vendor): string | null {
+  // Routers behind either API shape (OpenRouter) add input of their own: web results, parsed files.
+  if (present(doc.plugins)) return '"plugins" asks the router to add input of its own (web results, parsed files)';
+  if (present(doc.web_search_options)) return '"web_search_options" asks for a web search on the provider\'s side';
+  const models = [doc.model, ...(Array.isArray(doc.models) ? doc.models : [])];
+  if (models.some((m) => typeof m === 'string' && ONLINE_VARIANT.test(m))) return 'an ":online" model searches the web on the provider\'s side';
   if (vendor === 'openai') {
     for (const key of ['previous_response_id', 'conversation', 'prompt'] as const) {
       if (present(doc[key])) return `"${key}" names stored input the request body does not carry`;

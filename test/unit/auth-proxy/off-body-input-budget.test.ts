@@ -65,6 +65,7 @@ const ANTHROPIC_ATTACKS: Record<string, unknown> = {
   'a document by file id': messages({}, [{ type: 'document', source: { type: 'file', file_id: 'file_011CNha8' } }]),
   'an image by URL': messages({}, [{ type: 'image', source: { type: 'url', url: 'https://example.com/a.png' } }]),
   'a container upload': messages({}, [{ type: 'container_upload', file_id: 'file_011CNha8' }]),
+  'a router\'s web plugin (OpenRouter)': messages({ plugins: [{ id: 'web', max_results: 10 }] }),
 };
 
 /** OpenAI Responses bodies the vendor bills beyond. */
@@ -84,6 +85,8 @@ const OPENAI_ATTACKS: Record<string, unknown> = {
   'a file by URL': responses({}, [{ role: 'user', content: [{ type: 'input_file', file_url: 'https://example.com/huge.pdf' }] }]),
   'an image by URL': responses({}, userImage('https://example.com/a.png')),
   'server-side compaction': responses({ context_management: [{ type: 'compaction', compact_threshold: 1000 }] }),
+  'a router\'s :online model (OpenRouter web search)': responses({ model: 'gpt-5.4', models: ['openai/gpt-5.4:online'] }),
+  'web_search_options': responses({ web_search_options: { search_context_size: 'high' } }),
 };
 
 async function sidecarFor(vendor: 'anthropic' | 'openai', caps: { maxUsd?: number; maxTokens?: number }) {
@@ -115,9 +118,10 @@ describe('a request billed for input its body does not carry', () => {
       await close();
     }, 30_000);
 
-    test(`${vendor}: under a token cap too`, async () => {
+    test(`${vendor}: under a token cap too${vendor === 'openai' ? ', also on /responses/compact' : ''}`, async () => {
       const { s, close } = await sidecarFor(vendor, { maxTokens: 500_000 });
       for (const [name, body] of Object.entries(attacks)) expect([name, (await post(s.url, path, body)).status]).toEqual([name, vendor === 'anthropic' ? 402 : 400]);
+      if (vendor === 'openai') expect((await post(s.url, '/v1/responses/compact', OPENAI_ATTACKS.previous_response_id)).status).toBe(400);
       expect(seen).toHaveLength(0);
       expect(s.ledger.totals.tokens).toBe(0);
       await close();
