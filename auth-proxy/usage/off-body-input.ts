@@ -23,7 +23,8 @@
  * come back as a new request, reserved on its own body), so a server tool added tomorrow is on the
  * refused side. Every `tools` list in the body counts, wherever it sits (Codex sends its tools in
  * an `additional_tools` input item, grouped in namespaces); JSON Schemas (`input_schema`,
- * `parameters`, `schema`) are data, not read.
+ * `parameters`, `schema`) and the arguments of a tool call in the history (`tool_use.input`) are
+ * data, not read.
  */
 import type { Vendor } from './price-table.ts';
 
@@ -40,6 +41,8 @@ const CLIENT_TOOLS: Record<Vendor, (type: string, tool: Record<string, unknown>)
 const INPUT_REMOVING_EDIT = /^clear_(?:thinking|tool_uses)_\d{8}$/;
 
 const SCHEMA_KEYS = new Set(['input_schema', 'parameters', 'schema']);
+/** Blocks whose `input` is what the model wrote for a tool call: data, never read by the vendor as content. */
+const TOOL_CALL_BLOCKS = new Set(['tool_use', 'server_tool_use', 'mcp_tool_use']);
 
 const present = (v: unknown) => v !== undefined && v !== null && v !== false && v !== '' && !(Array.isArray(v) && v.length === 0);
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -106,8 +109,11 @@ export function offBodyInput(doc: Record<string, unknown>, vendor: Vendor): stri
     if (!isObject(v)) continue;
     const own = objectReason(v);
     if (own) return own;
+    // A past web search replayed in a Responses history records its sources; nothing is fetched again.
+    if (v.type === 'web_search_call') continue;
+    const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
     for (const [key, x] of Object.entries(v)) {
-      if (SCHEMA_KEYS.has(key)) continue;
+      if (SCHEMA_KEYS.has(key) || (toolCall && key === 'input')) continue;
       if (key === 'tools' && Array.isArray(x)) {
         for (const tool of x) {
           const why = toolReason(tool, vendor);

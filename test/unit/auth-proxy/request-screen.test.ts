@@ -48,6 +48,16 @@ describe('offBodyInput', () => {
     // Off-body fields are read at the top level only where the API reads them.
     expect(offBodyInput({ metadata: { previous_response_id: 'x', conversation: 'y' } }, 'openai')).toBeNull();
   });
+  test('the arguments of a tool call in the history are data: a URL or file_id the model wrote there is not fetched', () => {
+    const history = { messages: [{ role: 'assistant', content: [{ type: 'tool_use', id: 't1', name: 'mcp__img__show', input: { image_url: 'https://x/a.png', file_id: 'f1', tools: [{ type: 'web_search' }] } }] }] };
+    expect(offBodyInput(history, 'anthropic')).toBeNull();
+    // …but a tool result that carries an image by URL is fetched by the vendor.
+    const result = { messages: [{ role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'image', source: { type: 'url', url: 'https://x/a.png' } }] }] }] };
+    expect(offBodyInput(result, 'anthropic')).toContain('"url" source');
+    // A past web search replayed in a Responses history records its sources; nothing is fetched again.
+    expect(offBodyInput({ input: [{ type: 'web_search_call', id: 'ws_1', status: 'completed', action: { type: 'search', query: 'q', sources: [{ type: 'url', url: 'https://x' }] } }] }, 'openai')).toBeNull();
+  });
+
   test('unset fields are not off-body input', () => {
     expect(offBodyInput({ previous_response_id: null, conversation: null, prompt: null, context_management: null, tools: [] }, 'openai')).toBeNull();
     expect(offBodyInput({ container: null, mcp_servers: [], context_management: { edits: [{ type: 'clear_tool_uses_20250919' }] } }, 'anthropic')).toBeNull();
