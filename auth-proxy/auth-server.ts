@@ -22,7 +22,8 @@ import { planUsageSignals } from './usage/plan-usage.ts';
 import { type UserPrices, usdFor, type Vendor } from './usage/price-table.ts';
 import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
 import { decodedRequestBody } from './usage/request-body.ts';
-import { type RequestFacts, requestFacts, unpricedReason, worstCase } from './usage/request-cost.ts';
+import { type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
+import { parseBillableBody, unboundedUnderCap } from './usage/request-screen.ts';
 import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
 
 /** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
@@ -181,7 +182,10 @@ export class AuthServer {
         const decoded = decodedRequestBody(body, req.headers['content-encoding'], this.limits.maxRequestBytes);
         if (!decoded.ok) throw new ClientError(decoded.status, decoded.reason);
         measured = decoded.body.length;
-        facts = requestFacts(decoded.body, this.vendor);
+        // Read once, strictly: what the budget reads must be what the vendor reads (request-screen.ts).
+        const parsed = parseBillableBody(decoded.body.toString('utf8'));
+        if (!parsed.ok) return this.refuseUnreadable(res, what, parsed.code, parsed.message);
+        facts = requestFactsOf(parsed.doc, measured, this.vendor);
         if (facts.background) {
           // What a background response bills arrives later, fetched by id: never through the meter (SECURITY.md, "Nothing unmetered").
           const { status, body: refusal } = budgetRefusal(this.vendor, 'peers: background responses are not forwarded: what they bill never passes the usage meter; send the request without "background".', 'peers_background_not_forwarded');
@@ -189,6 +193,9 @@ export class AuthServer {
           return this.reply(res, status, refusal, { 'x-peers-budget': 'background-not-forwarded' });
         }
         const caps = this.opts.caps();
+        const unbounded = caps.maxUsd !== undefined || caps.maxTokens !== undefined ? unboundedUnderCap(parsed.doc, this.vendor) : null;
+        // Not a spent budget either (no `refused` line): a request no reservation can bound.
+        if (unbounded && !unbounded.ok) return this.refuseUnreadable(res, what, unbounded.code, unbounded.message);
         const unpriced = caps.maxUsd !== undefined ? unpricedReason(facts, this.vendor, this.prices) : null;
         if (unpriced) {
           // Not a spent budget (no `refused` line: the loop would stop the run as budget:max_usd), a model to price.
@@ -294,6 +301,13 @@ export class AuthServer {
       up.body.destroy();
       settle('client-abort');
     }
+  }
+
+  /** A billable request the budget cannot reserve soundly: the CLI's budget refusal, nothing forwarded, no `refused` line. */
+  private refuseUnreadable(res: http.ServerResponse, what: string, code: string, message: string): void {
+    const { status, body } = budgetRefusal(this.vendor, message, code);
+    this.log(`${what} ${status} refused: ${code}`);
+    this.reply(res, status, body, { 'x-peers-budget': code.replace(/^peers_/, '').replace(/_/g, '-') });
   }
 
   /** A `limited` ledger line for a 429: the loop reads from it which peer sleeps until when. */

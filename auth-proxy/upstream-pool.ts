@@ -10,8 +10,9 @@
  * Responses are delivered as they arrive (the body stream yields each decoded chunk at once).
  * A connection returns to the pool only after its response was read completely with known framing
  * (Content-Length or chunked) and neither side asked to close. A request that fails on a reused
- * connection before any response byte arrived (the server closed it while idle) is retried once
- * on a fresh connection.
+ * connection by a reset or close before any response byte arrived (the server closed it while
+ * idle) is retried once on a fresh connection; one that met only silence until the idle limit is
+ * not (the vendor may be generating it, and would bill it twice).
  */
 import type net from 'node:net';
 import { Readable } from 'node:stream';
@@ -84,13 +85,15 @@ export class UpstreamPool {
       let parser: BodyParser | null = null;
       let keepAlive = true;
       let complete = false;
-      const fail = (e: Error) => {
+      const fail = (e: Error, mayBeStale = true) => {
         if (complete) return;
         if (!settled) {
           settled = true;
           sock.destroy();
           // The request was written before it failed: the vendor may have processed (and billed) it.
-          reject(reused && !gotAny ? new StaleConnection() : new UnansweredRequest(e.message));
+          // Only a reset or close can be the idle-connection race; a silence as long as the idle
+          // limit is the vendor working on it, and sending it again would be billed twice.
+          reject(reused && !gotAny && mayBeStale ? new StaleConnection() : new UnansweredRequest(e.message));
         } else body?.destroy(e);
         sock.destroy();
       };
@@ -102,7 +105,7 @@ export class UpstreamPool {
         }
         fail(new UpstreamConnectError('upstream closed the connection before the reply was complete'));
       });
-      sock.setTimeout(this.opts.readTimeoutMs ?? 600_000, () => fail(new UpstreamConnectError('upstream idle timeout')));
+      sock.setTimeout(this.opts.readTimeoutMs ?? 600_000, () => fail(new UpstreamConnectError('upstream idle timeout'), false));
       const finish = () => {
         complete = true;
         body!.push(null);

@@ -5,8 +5,9 @@
  * `max_tokens`/`max_output_tokens` at the output rate) while it is in flight; when the reply ends
  * the ledger line replaces the reservation. So requests racing each other cannot overshoot the
  * cap together: spend stays within cap + Σ(actual − reserved)⁺ over the requests in flight, and
- * that excess is zero unless the vendor bills input the request did not carry (server-side tool
- * results such as web search, PDF pages) — see SECURITY.md.
+ * that excess is zero unless the vendor bills input the request did not carry; under a cap the
+ * requests known to do so (stored conversations, server-side tools, files by id or URL) are
+ * refused before they are reserved (request-screen.ts) — see SECURITY.md.
  *
  * Caps come from the budget policy `peers up` wrote, flags, the environment and a budget file;
  * every cap given applies, so the tightest one wins.

@@ -5,7 +5,9 @@
  * - Prompt: every byte of the body counts as one token, plus a margin for what the vendor adds
  *   (its tool-use system prompt). Tokenizers never produce more tokens than the UTF-8 bytes of the
  *   text they read, and the JSON around the text only adds bytes, so this bounds the input side
- *   for text and images; server-side additions (web search results, PDF pages) are not bounded.
+ *   for text and images carried in the body; input the vendor adds itself (stored conversations,
+ *   server-side tool results, files by id or URL) is not, so under a cap such requests are
+ *   refused before they get here (request-screen.ts).
  * - Output: the request's own cap (`max_tokens`, `max_output_tokens`), or, when it gives none,
  *   DEFAULT_MAX_OUTPUT_TOKENS (above every current model's output limit).
  */
@@ -31,7 +33,15 @@ export function requestFacts(body: Buffer, vendor: Vendor): RequestFacts {
   } catch {
     // Not JSON: the vendor will refuse it; it is still reserved at the fallback price.
   }
-  const cap = vendor === 'anthropic' ? positiveInt(doc.max_tokens) : positiveInt(doc.max_output_tokens);
+  return requestFactsOf(doc, body.length, vendor);
+}
+
+/** The field that caps a request's output, per vendor. */
+export const OUTPUT_CAP_FIELD: Record<Vendor, 'max_tokens' | 'max_output_tokens'> = { anthropic: 'max_tokens', openai: 'max_output_tokens' };
+
+/** The facts of a body already parsed (`doc`), `bodyBytes` long once decoded. */
+export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, vendor: Vendor): RequestFacts {
+  const cap = positiveInt(doc[OUTPUT_CAP_FIELD[vendor]]);
   return {
     model: typeof doc.model === 'string' ? doc.model : '',
     // Anything but a list of names is reserved as an unknown model: the vendor's reading of it is not ours to guess.
@@ -40,7 +50,7 @@ export function requestFacts(body: Buffer, vendor: Vendor): RequestFacts {
     // Responses' background mode answers at once without usage and bills later, out of the meter's sight.
     ...(doc.background !== undefined && doc.background !== false && doc.background !== null ? { background: true } : {}),
     maxOutputTokens: cap ?? DEFAULT_MAX_OUTPUT_TOKENS,
-    promptTokensBound: body.length + PROMPT_OVERHEAD_TOKENS,
+    promptTokensBound: bodyBytes + PROMPT_OVERHEAD_TOKENS,
     ...(typeof doc.speed === 'string' ? { speed: doc.speed } : {}),
     ...(typeof doc.service_tier === 'string' ? { serviceTier: doc.service_tier } : {}),
   };

@@ -95,6 +95,7 @@ function codexArgv(peer: PeerSpec, opts: BuildOptions, out: PeerCommand): string
   const present = codexConfig(peer.argv);
   const pairs: [string, string][] = [];
   const provider = resolveProvider('codex', peer.provider);
+  let viaSidecar = false;
   if (provider) {
     const id = provider.name;
     const configuredProvider = present.get('model_provider');
@@ -110,6 +111,7 @@ function codexArgv(peer: PeerSpec, opts: BuildOptions, out: PeerCommand): string
       ];
       for (const [k, v] of defaults) if (!present.has(k)) pairs.push([k, v]);
       // Codex sends $env_key as a bearer token: in the pod a placeholder the sidecar replaces.
+      viaSidecar = target.viaSidecar;
       if (target.viaSidecar) out.env[provider.key_env] = SIDECAR_PLACEHOLDER_KEY;
       else if (!opts.hostEnv?.[provider.key_env]) out.missingEnv.push(provider.key_env);
     }
@@ -124,7 +126,13 @@ function codexArgv(peer: PeerSpec, opts: BuildOptions, out: PeerCommand): string
     // sidecar does not forward. The key is the workspace's placeholder; the sidecar swaps it.
     const table = `{ name = "OpenAI through the peers auth sidecar", base_url = ${JSON.stringify(sidecar)}, wire_api = "responses", env_key = "OPENAI_API_KEY" }`;
     extra.push('-c', `model_providers.${CODEX_SIDECAR_PROVIDER}=${table}`, '-c', `model_provider=${JSON.stringify(CODEX_SIDECAR_PROVIDER)}`);
+    viaSidecar = true;
   }
+  // Codex offers its model OpenAI's server-side web search on every turn (for most models): the
+  // search results are billed as input no reservation can bound, so under a budget cap the auth
+  // sidecar refuses every such request (SECURITY.md, "A request goes out only if the budget left
+  // covers it") and every turn would fail. A `web_search` the user set in argv still wins.
+  if (viaSidecar && !present.has('web_search') && !present.has('tools.web_search')) extra.push('-c', 'web_search="disabled"');
   if (extra.length === 0) return [...peer.argv];
   const argv = peer.argv;
   if (basename(argv[0] ?? '') !== 'codex') return insertBeforePrompt(argv, extra);

@@ -53,9 +53,17 @@ function providerInlineTable(target: ServerTarget): string {
   return `{ name = "peers model server", base_url = ${tomlString(`${peerBaseUrl(target)}/v1`)}, wire_api = "responses", env_key = ${tomlString(CODEX_KEY_ENV)} }`;
 }
 
+/**
+ * Codex offers its model OpenAI's server-side web search on every turn (for most models); the model
+ * server has none, and behind the auth sidecar under a budget cap such a request is refused (its
+ * results are input no reservation bounds: SECURITY.md), so it is turned off, as in the pod
+ * (src/config/peer-argv.ts).
+ */
+const CODEX_WEB_SEARCH_OFF = ['-c', 'web_search="disabled"'] as const;
+
 /** `codex exec` arguments that select the model server without touching any config file. */
 export function codexProviderArgs(target: ServerTarget): string[] {
-  return ['-c', `model_providers.${CODEX_PROVIDER_ID}=${providerInlineTable(target)}`, '-c', `model_provider=${tomlString(CODEX_PROVIDER_ID)}`];
+  return ['-c', `model_providers.${CODEX_PROVIDER_ID}=${providerInlineTable(target)}`, '-c', `model_provider=${tomlString(CODEX_PROVIDER_ID)}`, ...CODEX_WEB_SEARCH_OFF];
 }
 
 /** The same selection as a config.toml, for a CODEX_HOME the caller owns. */
@@ -63,6 +71,7 @@ export function codexConfigToml(target: ServerTarget & { model?: string }): stri
   return [
     ...(target.model ? [`model = ${tomlString(target.model)}`] : []),
     `model_provider = ${tomlString(CODEX_PROVIDER_ID)}`,
+    'web_search = "disabled"',
     '',
     `[model_providers.${CODEX_PROVIDER_ID}]`,
     'name = "peers model server"',

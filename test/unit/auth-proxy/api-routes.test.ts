@@ -76,6 +76,19 @@ const FORBIDDEN: [side: 'anthropic' | 'openai', method: string, path: string][] 
   ['openai', 'GET', '/v1/responses'],
   ['openai', 'DELETE', '/v1/responses/resp_1'],
   ['openai', 'POST', '/v1/realtime/sessions'],
+  // A stored or background response fetched, cancelled or extended by id, stored conversations,
+  // the realtime socket, the input-token counter: none passes the meter.
+  ['openai', 'GET', '/v1/responses/resp_1'],
+  ['openai', 'POST', '/v1/responses/resp_1/cancel'],
+  ['openai', 'GET', '/v1/responses/resp_1/input_items'],
+  ['openai', 'POST', '/v1/responses/input_tokens'],
+  ['openai', 'POST', '/v1/responses/compact/resp_1'],
+  ['openai', 'POST', '/v1/conversations'],
+  ['openai', 'POST', '/v1/conversations/conv_1/items'],
+  ['openai', 'GET', '/v1/realtime'],
+  ['openai', 'POST', '/v1/audio/speech'],
+  ['anthropic', 'POST', '/v1/skills'],
+  ['anthropic', 'POST', '/v1/messages/batches/msgbatch_01/cancel'],
   ['openai', 'GET', '/v1/organization/costs'],
 ];
 

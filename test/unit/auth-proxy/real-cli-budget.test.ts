@@ -60,7 +60,8 @@ describe.skipIf(!need.ok)(`a spent budget, seen through the real CLIs${need.skip
   test('codex exec stops at once (no retries) and prints the sidecar\'s sentence', async () => {
     const home = join(dir, 'codex-home');
     mkdirSync(home);
-    writeFileSync(join(home, 'config.toml'), `model = "gpt-5-codex"\nmodel_provider = "peers"\n[model_providers.peers]\nname = "peers"\nbase_url = "http://127.0.0.1:${ports.openai}/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n`);
+    // web_search off, as peers runs codex (src/config/peer-argv.ts): the next test has it on.
+    writeFileSync(join(home, 'config.toml'), `model = "gpt-5-codex"\nweb_search = "disabled"\nmodel_provider = "peers"\n[model_providers.peers]\nname = "peers"\nbase_url = "http://127.0.0.1:${ports.openai}/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n`);
     const before = (log.match(/openai POST \/v1\/responses 400 budget refused/g) ?? []).length;
     const r = spawnSync(bin('codex'), ['exec', '--skip-git-repo-check', 'say hi'], {
       cwd: dir, encoding: 'utf8', timeout: 60000,
@@ -81,5 +82,23 @@ describe.skipIf(!need.ok)(`a spent budget, seen through the real CLIs${need.skip
     expect(refusals.length).toBeGreaterThanOrEqual(2);
     expect(refusals.every((l) => l.cap === 'max_tokens' && l.limit === 1000 && l.spent === 5000)).toBe(true);
     expect(new Set(refusals.map((l) => l.upstream))).toEqual(new Set(['anthropic', 'openai']));
+  }, 70000);
+
+  test('codex with its server-side web search on is refused under the cap at once, saying why (SECURITY.md: input the body does not carry)', async () => {
+    const home = join(dir, 'codex-home-search');
+    mkdirSync(home);
+    writeFileSync(join(home, 'config.toml'), `model = "gpt-5-codex"\nmodel_provider = "peers"\n[model_providers.peers]\nname = "peers"\nbase_url = "http://127.0.0.1:${ports.openai}/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n`);
+    const refusedLog = /openai POST \/v1\/responses 400 refused: peers_unbounded_input/g;
+    const before = (log.match(refusedLog) ?? []).length;
+    const r = spawnSync(bin('codex'), ['exec', '--skip-git-repo-check', 'say hi'], {
+      cwd: dir, encoding: 'utf8', timeout: 60000,
+      env: { PATH: process.env.PATH, HOME: home, CODEX_HOME: home, OPENAI_API_KEY: 'peers-placeholder' },
+    });
+    const out = r.stdout + r.stderr;
+    expect(out).toContain('peers: the server-side tool \\"web_search\\" runs on the vendor\'s side');
+    expect(out).not.toContain('Reconnecting');
+    expect(r.status).toBe(1);
+    await waitFor('the sidecar to log the refusal', () => (log.match(refusedLog) ?? []).length > before, 5_000);
+    expect((log.match(refusedLog) ?? []).length - before).toBe(1);
   }, 70000);
 });

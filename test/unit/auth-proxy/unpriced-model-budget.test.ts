@@ -73,11 +73,13 @@ describe('a model the price table does not list, under a USD cap', () => {
   test('the same on the OpenAI upstream, for a spelling that hides the name (case, spaces) and for no model at all', async () => {
     const egress = await startEgress(port);
     const s = await startSidecar({ egress, vendorPort: port, upstream: UPSTREAMS.openai, credentials: new ApiKeySource('authorization', 'sk-unpriced-openai-000'), caps: { maxUsd: 5 } });
-    for (const body of [JSON.stringify({ model: ' GPT-7-Ultra ', input: 'go', max_output_tokens: 10 }), JSON.stringify({ input: 'go', max_output_tokens: 10 }), 'not json']) {
+    for (const body of [JSON.stringify({ model: ' GPT-7-Ultra ', input: 'go', max_output_tokens: 10 }), JSON.stringify({ input: 'go', max_output_tokens: 10 })]) {
       const r = await post(s.url, '/v1/responses', body);
       expect(r.status, body).toBe(400);
       expect(JSON.parse(r.text).error).toMatchObject({ type: 'invalid_request_error', code: 'peers_model_not_priced' });
     }
+    // A body that is not JSON names no model the budget can read: refused before pricing (request-screen.ts).
+    expect(JSON.parse((await post(s.url, '/v1/responses', 'not json')).text).error.code).toBe('peers_body_not_json');
     expect(forwarded).toBe(0);
     await s.close();
     await egress.close();

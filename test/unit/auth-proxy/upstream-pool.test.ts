@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import net from 'node:net';
-import { UpstreamPool } from '../../../auth-proxy/upstream-pool.ts';
+import { UnansweredRequest, UpstreamPool } from '../../../auth-proxy/upstream-pool.ts';
 import { type Egress, startEgress } from './sidecar-fixture.ts';
 
 type Script = (req: string, sock: net.Socket, n: number) => void;
@@ -43,7 +43,7 @@ afterAll(async () => {
   server.close();
 });
 
-const pool = () => new UpstreamPool({ tls: false, host: 'api.peers.test', port }, { via: { path: egress.socket } });
+const pool = (opts: { readTimeoutMs?: number } = {}) => new UpstreamPool({ tls: false, host: 'api.peers.test', port }, { via: { path: egress.socket } }, opts);
 const get = async (p: UpstreamPool, path = '/') => {
   const r = await p.request({ method: 'POST', path, headers: { host: 'api.peers.test' }, body: Buffer.from('{}') });
   let text = '';
@@ -92,6 +92,25 @@ describe('upstream keep-alive pool', () => {
     expect((await get(p)).text).toBe('ok');
     expect((await get(p)).text).toBe('ok');
     expect(p.opened).toBe(2);
+    p.close();
+  });
+
+  test('a request the upstream sat on until the idle timeout is not sent again: the vendor may be generating (and billing) it', async () => {
+    // Attack (SECURITY.md, "A request goes out only if the budget left covers it"): a long
+    // non-streamed reply sends nothing until it is done; on a reused connection the idle timeout
+    // was taken for a stale connection and the request sent again, so the vendor generated and
+    // billed it twice against one reservation and one ledger line.
+    let received = 0;
+    script = (_req, sock, n) => {
+      if (n === 0) return void sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      received++; // generating: silent past the sidecar's idle limit
+    };
+    const p = pool({ readTimeoutMs: 300 });
+    expect((await get(p)).text).toBe('ok');
+    const err = await get(p).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(UnansweredRequest);
+    expect((err as UnansweredRequest).stalled).toBe(true);
+    expect(received).toBe(1);
     p.close();
   });
 

@@ -105,7 +105,10 @@ describe('buildPeerArgv', () => {
     const pod = { PEERS_CODEX_BASE_URL: 'http://127.0.0.1:8081/v1' };
     const table = '{ name = "OpenAI through the peers auth sidecar", base_url = "http://127.0.0.1:8081/v1", wire_api = "responses", env_key = "OPENAI_API_KEY" }';
     const out = buildPeerArgv(peer({ tool: 'codex', argv: ['codex', 'exec', '--json', '--dangerously-bypass-approvals-and-sandbox', '-'], model: 'gpt-5.5' }), 'P', { hostEnv: pod });
-    expect(out.argv).toEqual(['codex', 'exec', '-c', 'model="gpt-5.5"', '-c', `model_providers.peers-auth-sidecar=${table}`, '-c', 'model_provider="peers-auth-sidecar"', '--json', '--dangerously-bypass-approvals-and-sandbox', '-']);
+    expect(out.argv).toEqual(['codex', 'exec', '-c', 'model="gpt-5.5"', '-c', `model_providers.peers-auth-sidecar=${table}`, '-c', 'model_provider="peers-auth-sidecar"', '-c', 'web_search="disabled"', '--json', '--dangerously-bypass-approvals-and-sandbox', '-']);
+    // Without web_search off, codex would offer OpenAI's server-side search every turn, which the
+    // sidecar refuses under a budget cap (SECURITY.md); a web_search the user set wins.
+    expect(buildPeerArgv(peer({ tool: 'codex', argv: ['codex', 'exec', '-c', 'web_search="live"', '-'] }), 'P', { hostEnv: pod }).argv.filter((a) => a.startsWith('web_search'))).toEqual(['web_search="live"']);
     // On the host (no sidecar), or when the user routes codex themselves, nothing is added.
     expect(buildPeerArgv(peer({ tool: 'codex', argv: ['codex', 'exec', '-'] }), 'P', { hostEnv: {} }).argv).toEqual(['codex', 'exec', '-']);
     for (const own of [['codex', 'exec', '-c', 'model_provider="mine"', '-'], ['codex', 'exec', '-c', 'openai_base_url="http://x/v1"', '-']]) {

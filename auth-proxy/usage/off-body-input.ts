@@ -1,0 +1,127 @@
+/**
+ * Why a billable request may be billed for more input than its body carries, or for more than one
+ * sampling pass, so that no reservation read from the body bounds it (SECURITY.md, "A request goes
+ * out only if the budget left covers it"). The reservation counts every byte of the body as a
+ * prompt token once; the vendors also bill, as input of the same request:
+ *
+ * - stored state named by id: a Responses request's `previous_response_id`, `conversation`,
+ *   stored `prompt` template, `item_reference` input items; files by id or URL (`file_id`,
+ *   `file_url`, an `input_image` / `image_url` that is not a `data:` URL, Anthropic
+ *   `source.type: "url" | "file"`, `container_upload`); an Anthropic `container` (its files and
+ *   skills) and remote MCP servers (`mcp_servers`, OpenAI `mcp` tools);
+ * - server-side tools (Anthropic `web_search_*`, `web_fetch_*`, `code_execution_*`, tool search;
+ *   OpenAI `web_search`, `file_search`, `code_interpreter`, `image_generation`, hosted `shell`,
+ *   `tool_search` not run by the client, …):
+ *   their results are new input, and the vendor samples again after each call, billing the whole
+ *   context every pass, for as many passes as its own loop allows (documented by neither vendor
+ *   as a bound);
+ * - server-side compaction (OpenAI `context_management`, Anthropic `compact_*` context edits): a
+ *   second pass over the input;
+ * - a router's own additions (OpenRouter `plugins`, `web_search_options`, `:online` models).
+ *
+ * Tools are judged by an allow-list of the types the client executes itself (its own tool calls
+ * come back as a new request, reserved on its own body), so a server tool added tomorrow is on the
+ * refused side. Every `tools` list in the body counts, wherever it sits (Codex sends its tools in
+ * an `additional_tools` input item, grouped in namespaces); JSON Schemas (`input_schema`,
+ * `parameters`, `schema`) and the arguments of a tool call in the history (`tool_use.input`) are
+ * data, not read.
+ */
+import type { Vendor } from './price-table.ts';
+
+/** Tools the client runs itself: the vendor only samples the call, once. */
+const CLIENT_TOOLS: Record<Vendor, (type: string, tool: Record<string, unknown>) => boolean> = {
+  // Anthropic: custom tools (no type or "custom") and the Anthropic-defined client tools.
+  anthropic: (t) => t === 'custom' || /^(?:bash|text_editor|computer|memory)_\d{8}$/.test(t),
+  // OpenAI: function and custom tools, namespaces of them, the client-run local shell and patch
+  // tools, and tool search run by the client (Codex sends `{"type": "tool_search", "execution": "client"}`).
+  openai: (t, tool) => t === 'function' || t === 'custom' || t === 'namespace' || t === 'local_shell' || t === 'apply_patch' || (t === 'tool_search' && tool.execution === 'client'),
+};
+
+/** Anthropic context edits that only remove input; any other (compaction) samples again. */
+const INPUT_REMOVING_EDIT = /^clear_(?:thinking|tool_uses)_\d{8}$/;
+
+const SCHEMA_KEYS = new Set(['input_schema', 'parameters', 'schema']);
+/** Blocks whose `input` is what the model wrote for a tool call: data, never read by the vendor as content. */
+const TOOL_CALL_BLOCKS = new Set(['tool_use', 'server_tool_use', 'mcp_tool_use']);
+
+const present = (v: unknown) => v !== undefined && v !== null && v !== false && v !== '' && !(Array.isArray(v) && v.length === 0);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const notDataUrl = (v: unknown) => typeof v === 'string' ? !v.trimStart().toLowerCase().startsWith('data:') : isObject(v) ? typeof v.url === 'string' && !v.url.trimStart().toLowerCase().startsWith('data:') : false;
+
+/** A router's model variant that searches the web first (OpenRouter's `:online`). */
+const ONLINE_VARIANT = /:online\s*$/i;
+
+function topLevel(doc: Record<string, unknown>, vendor: Vendor): string | null {
+  // Routers behind either API shape (OpenRouter) add input of their own: web results, parsed files.
+  if (present(doc.plugins)) return '"plugins" asks the router to add input of its own (web results, parsed files)';
+  if (present(doc.web_search_options)) return '"web_search_options" asks for a web search on the provider\'s side';
+  const models = [doc.model, ...(Array.isArray(doc.models) ? doc.models : [])];
+  if (models.some((m) => typeof m === 'string' && ONLINE_VARIANT.test(m))) return 'an ":online" model searches the web on the provider\'s side';
+  if (vendor === 'openai') {
+    for (const key of ['previous_response_id', 'conversation', 'prompt'] as const) {
+      if (present(doc[key])) return `"${key}" names stored input the request body does not carry`;
+    }
+    if (present(doc.context_management)) return '"context_management" asks for server-side compaction, a second pass over the input';
+    return null;
+  }
+  if (present(doc.container)) return '"container" brings the container\'s files and skills in as input';
+  if (present(doc.mcp_servers)) return '"mcp_servers" lets the vendor call remote MCP servers, whose results are billed as input';
+  const cm = doc.context_management;
+  if (isObject(cm) && Array.isArray(cm.edits)) {
+    for (const e of cm.edits) {
+      const type = isObject(e) && typeof e.type === 'string' ? e.type : '';
+      if (!INPUT_REMOVING_EDIT.test(type)) return `the context edit ${JSON.stringify(type.slice(0, 64))} may sample again on the server`;
+    }
+  } else if (present(cm)) return '"context_management" is not a list of edits peers can judge';
+  return null;
+}
+
+function toolReason(tool: unknown, vendor: Vendor): string | null {
+  if (!isObject(tool)) return null;
+  const type = tool.type;
+  if (type === undefined && vendor === 'anthropic') return null;
+  if (typeof type === 'string' && CLIENT_TOOLS[vendor](type, tool)) return null;
+  return `the server-side tool ${JSON.stringify(typeof type === 'string' ? type.slice(0, 64) : String(type))} runs on the vendor's side: its results are billed as input and the vendor samples again after each call`;
+}
+
+function objectReason(o: Record<string, unknown>): string | null {
+  if (present(o.file_id)) return 'a file named by "file_id" is read on the vendor\'s side';
+  if (present(o.file_url)) return 'a file named by "file_url" is fetched on the vendor\'s side';
+  if (notDataUrl(o.image_url)) return 'an image named by URL ("image_url") is fetched on the vendor\'s side';
+  const type = typeof o.type === 'string' ? o.type : '';
+  if (type === 'item_reference') return 'an "item_reference" input item names stored input';
+  if (type === 'container_upload') return 'a "container_upload" block brings a stored file in';
+  if ((type === 'url' || type === 'file') && (typeof o.url === 'string' || present(o.file_id))) return `a "${type}" source is fetched on the vendor's side`;
+  return null;
+}
+
+/** The first reason found, or null when the body carries everything the vendor will bill as input. */
+export function offBodyInput(doc: Record<string, unknown>, vendor: Vendor): string | null {
+  const top = topLevel(doc, vendor);
+  if (top) return top;
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+      continue;
+    }
+    if (!isObject(v)) continue;
+    const own = objectReason(v);
+    if (own) return own;
+    // A past web search replayed in a Responses history records its sources; nothing is fetched again.
+    if (v.type === 'web_search_call') continue;
+    const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
+    for (const [key, x] of Object.entries(v)) {
+      if (SCHEMA_KEYS.has(key) || (toolCall && key === 'input')) continue;
+      if (key === 'tools' && Array.isArray(x)) {
+        for (const tool of x) {
+          const why = toolReason(tool, vendor);
+          if (why) return why;
+        }
+      }
+      if (typeof x === 'object' && x !== null) stack.push(x);
+    }
+  }
+  return null;
+}

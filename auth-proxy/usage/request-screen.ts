@@ -1,0 +1,57 @@
+/**
+ * Whether a billable request's body can be reserved soundly at all, before the reservation is
+ * computed from it (SECURITY.md, "A request goes out only if the budget left covers it"). Each
+ * refusal names a cause a peer could use to be billed beyond what the body shows:
+ *
+ * - always (the meter's integrity, cap or not): a body that is not one JSON object as JSON.parse
+ *   reads it (a vendor's more lenient parser, e.g. one accepting `NaN`, would read fields the
+ *   budget never saw, `background` among them), and an object with a key given twice (the
+ *   vendor's parser may keep the other value);
+ * - under a cap (tokens or USD): input the body does not carry, or more than one sampling pass
+ *   (off-body-input.ts), and an output cap (`max_tokens` / `max_output_tokens`) given in a form the
+ *   budget does not read as a positive integer (a lax vendor parser reading `"1000000"` would
+ *   serve past the 128k the reservation assumed), and `n` / `best_of` other than 1 (several
+ *   replies billed against one reservation, where a compatible provider honours them).
+ *
+ * Pure: the auth server answers a refusal in the CLI's budget refusal shape (limit-reply.ts) and
+ * forwards nothing.
+ */
+import { duplicateJsonKey } from './json-duplicate-key.ts';
+import { offBodyInput } from './off-body-input.ts';
+import type { Vendor } from './price-table.ts';
+import { OUTPUT_CAP_FIELD } from './request-cost.ts';
+
+export type Screened = { ok: true; doc: Record<string, unknown> } | { ok: false; code: string; message: string };
+
+const refuse = (code: string, why: string): Screened => ({ ok: false, code, message: `peers: ${why}; the request was not sent.` });
+
+/** The parsed body, or why it is not forwarded. */
+export function parseBillableBody(text: string): Screened {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return refuse('peers_body_not_json', 'the request body is not JSON as the budget reads it (RFC 8259), so what it asks the vendor for cannot be measured');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return refuse('peers_body_not_json', 'the request body is not a JSON object');
+  const dup = duplicateJsonKey(text);
+  if (dup !== null) return refuse('peers_duplicate_json_key', `the request body gives the key ${JSON.stringify(dup.slice(0, 64))} twice in one object, and the vendor may read the other value than the budget did`);
+  return { ok: true, doc: v as Record<string, unknown> };
+}
+
+/** Under a cap: why the body is no sound bound on what the request can be billed, or null. */
+export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor): Screened | null {
+  const field = OUTPUT_CAP_FIELD[vendor];
+  const cap = doc[field];
+  if (cap !== undefined && !(vendor === 'openai' && cap === null) && !(typeof cap === 'number' && Number.isInteger(cap) && cap > 0)) {
+    return refuse('peers_output_cap_unreadable', `"${field}" is ${JSON.stringify(cap)?.slice(0, 64)}, not a positive integer, so the most the reply can be billed is unknown and the run's budget could be passed`);
+  }
+  // Neither API samples more than once per request; a compatible provider that honours `n` or
+  // `best_of` would bill that many replies against one reservation.
+  for (const key of ['n', 'best_of'] as const) {
+    if (doc[key] !== undefined && doc[key] !== null && doc[key] !== 1) return refuse('peers_multiple_samples', `"${key}" asks for more than one reply per request, which one reservation does not cover`);
+  }
+  const why = offBodyInput(doc, vendor);
+  if (why) return refuse('peers_unbounded_input', `${why}, so the most this request can be billed is not bounded by its body and the run's budget (budget.max_usd / budget.max_tokens) could be passed. Under a budget cap peers forwards only requests that carry all their input (no server-side tools, stored conversations, files by id or URL)`);
+  return null;
+}
