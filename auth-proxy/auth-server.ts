@@ -23,7 +23,7 @@ import { type UserPrices, usdFor, type Vendor } from './usage/price-table.ts';
 import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
 import { decodedRequestBody } from './usage/request-body.ts';
 import { type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
-import { parseBillableBody, unboundedUnderCap } from './usage/request-screen.ts';
+import { parseBillableBody, reachesOutside, unboundedUnderCap } from './usage/request-screen.ts';
 import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
 
 /** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
@@ -192,6 +192,9 @@ export class AuthServer {
           this.log(`${what} ${status} refused: background response`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'background-not-forwarded' });
         }
+        // The egress allow-list holds on the vendor's side too (SECURITY.md, "The vendor reaches nothing for a peer").
+        const reach = reachesOutside(parsed.doc, this.vendor);
+        if (reach && !reach.ok) return this.refuseUnreadable(res, what, reach.code, reach.message);
         const caps = this.opts.caps();
         const unbounded = caps.maxUsd !== undefined || caps.maxTokens !== undefined ? unboundedUnderCap(parsed.doc, this.vendor) : null;
         // Not a spent budget either (no `refused` line): a request no reservation can bound.

@@ -48,57 +48,77 @@ const present = (v: unknown) => v !== undefined && v !== null && v !== false && 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const notDataUrl = (v: unknown) => typeof v === 'string' ? !v.trimStart().toLowerCase().startsWith('data:') : isObject(v) ? typeof v.url === 'string' && !v.url.trimStart().toLowerCase().startsWith('data:') : false;
 
+/**
+ * A reason, and whether it makes the vendor reach the web or a remote server (a URL or host the
+ * request or the model names: fetch and search tools, remote MCP servers, files and images by URL,
+ * a router's web plugins). Those leave the run's egress allow-list behind, cap or no cap
+ * (SECURITY.md, "The vendor reaches nothing for a peer"); the others are only unbounded input.
+ */
+type Reason = { why: string; reach: boolean };
+const unbounded = (why: string): Reason => ({ why, reach: false });
+const reaches = (why: string): Reason => ({ why, reach: true });
+
 /** A router's model variant that searches the web first (OpenRouter's `:online`). */
 const ONLINE_VARIANT = /:online\s*$/i;
 
-function topLevel(doc: Record<string, unknown>, vendor: Vendor): string | null {
+function topLevel(doc: Record<string, unknown>, vendor: Vendor): Reason | null {
   // Routers behind either API shape (OpenRouter) add input of their own: web results, parsed files.
-  if (present(doc.plugins)) return '"plugins" asks the router to add input of its own (web results, parsed files)';
-  if (present(doc.web_search_options)) return '"web_search_options" asks for a web search on the provider\'s side';
+  if (present(doc.plugins)) return reaches('"plugins" asks the router to add input of its own (web results, parsed files)');
+  if (present(doc.web_search_options)) return reaches('"web_search_options" asks for a web search on the provider\'s side');
   const models = [doc.model, ...(Array.isArray(doc.models) ? doc.models : [])];
-  if (models.some((m) => typeof m === 'string' && ONLINE_VARIANT.test(m))) return 'an ":online" model searches the web on the provider\'s side';
+  if (models.some((m) => typeof m === 'string' && ONLINE_VARIANT.test(m))) return reaches('an ":online" model searches the web on the provider\'s side');
   if (vendor === 'openai') {
     for (const key of ['previous_response_id', 'conversation', 'prompt'] as const) {
-      if (present(doc[key])) return `"${key}" names stored input the request body does not carry`;
+      if (present(doc[key])) return unbounded(`"${key}" names stored input the request body does not carry`);
     }
-    if (present(doc.context_management)) return '"context_management" asks for server-side compaction, a second pass over the input';
+    if (present(doc.context_management)) return unbounded('"context_management" asks for server-side compaction, a second pass over the input');
     return null;
   }
-  if (present(doc.container)) return '"container" brings the container\'s files and skills in as input';
-  if (present(doc.mcp_servers)) return '"mcp_servers" lets the vendor call remote MCP servers, whose results are billed as input';
+  if (present(doc.container)) return unbounded('"container" brings the container\'s files and skills in as input');
+  if (present(doc.mcp_servers)) return reaches('"mcp_servers" lets the vendor call remote MCP servers, whose results are billed as input');
   const cm = doc.context_management;
   if (isObject(cm) && Array.isArray(cm.edits)) {
     for (const e of cm.edits) {
       const type = isObject(e) && typeof e.type === 'string' ? e.type : '';
-      if (!INPUT_REMOVING_EDIT.test(type)) return `the context edit ${JSON.stringify(type.slice(0, 64))} may sample again on the server`;
+      if (!INPUT_REMOVING_EDIT.test(type)) return unbounded(`the context edit ${JSON.stringify(type.slice(0, 64))} may sample again on the server`);
     }
-  } else if (present(cm)) return '"context_management" is not a list of edits peers can judge';
+  } else if (present(cm)) return unbounded('"context_management" is not a list of edits peers can judge');
   return null;
 }
 
-function toolReason(tool: unknown, vendor: Vendor): string | null {
+/**
+ * Server-side tools reach outside the run: a vendor's own tool (search, fetch, MCP, a hosted shell
+ * with network, code run in a container) does what the allow-list was for, on the vendor's side,
+ * and every one is new input sampled again. A type peers does not know is on that side too.
+ */
+function toolReason(tool: unknown, vendor: Vendor): Reason | null {
   if (!isObject(tool)) return null;
   const type = tool.type;
   if (type === undefined && vendor === 'anthropic') return null;
   if (typeof type === 'string' && CLIENT_TOOLS[vendor](type, tool)) return null;
-  return `the server-side tool ${JSON.stringify(typeof type === 'string' ? type.slice(0, 64) : String(type))} runs on the vendor's side: its results are billed as input and the vendor samples again after each call`;
+  return reaches(`the server-side tool ${JSON.stringify(typeof type === 'string' ? type.slice(0, 64) : String(type))} runs on the vendor's side: it can reach the web or a remote server, its results are billed as input and the vendor samples again after each call`);
 }
 
-function objectReason(o: Record<string, unknown>): string | null {
-  if (present(o.file_id)) return 'a file named by "file_id" is read on the vendor\'s side';
-  if (present(o.file_url)) return 'a file named by "file_url" is fetched on the vendor\'s side';
-  if (notDataUrl(o.image_url)) return 'an image named by URL ("image_url") is fetched on the vendor\'s side';
+function objectReason(o: Record<string, unknown>): Reason | null {
+  if (present(o.file_id)) return unbounded('a file named by "file_id" is read on the vendor\'s side');
+  if (present(o.file_url)) return reaches('a file named by "file_url" is fetched on the vendor\'s side');
+  if (notDataUrl(o.image_url)) return reaches('an image named by URL ("image_url") is fetched on the vendor\'s side');
   const type = typeof o.type === 'string' ? o.type : '';
-  if (type === 'item_reference') return 'an "item_reference" input item names stored input';
-  if (type === 'container_upload') return 'a "container_upload" block brings a stored file in';
-  if ((type === 'url' || type === 'file') && (typeof o.url === 'string' || present(o.file_id))) return `a "${type}" source is fetched on the vendor's side`;
+  if (type === 'item_reference') return unbounded('an "item_reference" input item names stored input');
+  if (type === 'container_upload') return unbounded('a "container_upload" block brings a stored file in');
+  if (type === 'url' && typeof o.url === 'string') return reaches('a "url" source is fetched on the vendor\'s side');
+  if ((type === 'url' || type === 'file') && (typeof o.url === 'string' || present(o.file_id))) return unbounded(`a "${type}" source is read on the vendor's side`);
   return null;
 }
 
-/** The first reason found, or null when the body carries everything the vendor will bill as input. */
-export function offBodyInput(doc: Record<string, unknown>, vendor: Vendor): string | null {
+/**
+ * The first reason found, or null when the body carries everything the vendor will bill as input.
+ * `reachOnly`: only reasons that make the vendor reach the web or a remote server.
+ */
+export function offBodyInput(doc: Record<string, unknown>, vendor: Vendor, o: { reachOnly?: boolean } = {}): string | null {
+  const counts = (r: Reason | null): r is Reason => r !== null && (!o.reachOnly || r.reach);
   const top = topLevel(doc, vendor);
-  if (top) return top;
+  if (counts(top)) return top.why;
   const stack: unknown[] = [doc];
   while (stack.length > 0) {
     const v = stack.pop();
@@ -108,7 +128,7 @@ export function offBodyInput(doc: Record<string, unknown>, vendor: Vendor): stri
     }
     if (!isObject(v)) continue;
     const own = objectReason(v);
-    if (own) return own;
+    if (counts(own)) return own.why;
     // A past web search replayed in a Responses history records its sources; nothing is fetched again.
     if (v.type === 'web_search_call') continue;
     const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
@@ -117,11 +137,16 @@ export function offBodyInput(doc: Record<string, unknown>, vendor: Vendor): stri
       if (key === 'tools' && Array.isArray(x)) {
         for (const tool of x) {
           const why = toolReason(tool, vendor);
-          if (why) return why;
+          if (counts(why)) return why.why;
         }
       }
       if (typeof x === 'object' && x !== null) stack.push(x);
     }
   }
   return null;
+}
+
+/** Why the vendor would reach the web or a remote server for this request, or null. */
+export function vendorReach(doc: Record<string, unknown>, vendor: Vendor): string | null {
+  return offBodyInput(doc, vendor, { reachOnly: true });
 }

@@ -7,6 +7,9 @@
  *   reads it (a vendor's more lenient parser, e.g. one accepting `NaN`, would read fields the
  *   budget never saw, `background` among them), and an object with a key given twice (the
  *   vendor's parser may keep the other value);
+ * - always (the sandbox's allow-list, cap or not): a request that makes the vendor reach the web or
+ *   a remote server for the peer (server-side tools, remote MCP servers, files and images by URL,
+ *   a router's web plugins): what the egress proxy refuses a peer must not get through the vendor;
  * - under a cap (tokens or USD): input the body does not carry, or more than one sampling pass
  *   (off-body-input.ts), and an output cap (`max_tokens` / `max_output_tokens`) given in a form the
  *   budget does not read as a positive integer (a lax vendor parser reading `"1000000"` would
@@ -17,7 +20,7 @@
  * forwards nothing.
  */
 import { duplicateJsonKey } from './json-duplicate-key.ts';
-import { offBodyInput } from './off-body-input.ts';
+import { offBodyInput, vendorReach } from './off-body-input.ts';
 import type { Vendor } from './price-table.ts';
 import { OUTPUT_CAP_FIELD } from './request-cost.ts';
 
@@ -54,4 +57,11 @@ export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor):
   const why = offBodyInput(doc, vendor);
   if (why) return refuse('peers_unbounded_input', `${why}, so the most this request can be billed is not bounded by its body and the run's budget (budget.max_usd / budget.max_tokens) could be passed. Under a budget cap peers forwards only requests that carry all their input (no server-side tools, stored conversations, files by id or URL)`);
   return null;
+}
+
+/** Always, cap or not: why the vendor would reach the web or a remote server for the peer, or null. */
+export function reachesOutside(doc: Record<string, unknown>, vendor: Vendor): Screened | null {
+  const why = vendorReach(doc, vendor);
+  if (!why) return null;
+  return refuse('peers_vendor_reach', `${why}. The vendor would reach the web or a remote server for this request, outside the run's egress allow-list, so peers does not forward it; a peer reaches only the hosts in egress.allow, through the egress proxy (e.g. a client-side fetch)`);
 }

@@ -129,9 +129,9 @@ function codexArgv(peer: PeerSpec, opts: BuildOptions, out: PeerCommand): string
     viaSidecar = true;
   }
   // Codex offers its model OpenAI's server-side web search on every turn (for most models): the
-  // search results are billed as input no reservation can bound, so under a budget cap the auth
-  // sidecar refuses every such request (SECURITY.md, "A request goes out only if the budget left
-  // covers it") and every turn would fail. A `web_search` the user set in argv still wins.
+  // vendor would reach the web for the peer, outside the run's egress allow-list, so the auth
+  // sidecar refuses every such request (SECURITY.md, "The vendor reaches nothing for a peer") and
+  // every turn would fail. A `web_search` the user set in argv still wins (and is refused).
   if (viaSidecar && !present.has('web_search') && !present.has('tools.web_search')) extra.push('-c', 'web_search="disabled"');
   if (extra.length === 0) return [...peer.argv];
   const argv = peer.argv;

@@ -54,15 +54,15 @@ afterAll(async () => {
   removeDir(repo);
 });
 
-test.skipIf(!need.ok)('claude\'s WebSearch is refused under a cap as a tool error, and the turn ends normally', async () => {
+test.skipIf(!need.ok)('claude\'s WebSearch is refused (the vendor reaches nothing for a peer) as a tool error, and the turn ends normally', async () => {
   const run = await runClaude({ url: sidecar.url } as ModelServerHandle, 'claude', { cwd: repo, extraArgs: ['--model', 'claude-opus-5-5'] });
   const logs = sidecar.logs.join('\n');
   expect(run.exitCode, `${run.stdout.slice(-3000)}\n${run.stderr.slice(-2000)}\n${logs}`).toBe(0);
   // The search request itself never went out; the turn's own requests did.
-  expect(logs).toContain('402 refused: peers_unbounded_input');
+  expect(logs).toContain('402 refused: peers_vendor_reach');
   const lines = readLedgerFile(sidecar.ledger.path).lines;
   expect(lines.filter(isRefusal)).toHaveLength(0);
   expect(lines.filter(isReply).length).toBeGreaterThanOrEqual(3);
   // The refusal reached the model as the tool's result.
-  expect(run.stdout).toContain('not bounded by its body');
+  expect(run.stdout).toContain("outside the run's egress allow-list");
 });

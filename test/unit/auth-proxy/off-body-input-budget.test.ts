@@ -89,6 +89,14 @@ const OPENAI_ATTACKS: Record<string, unknown> = {
   'web_search_options': responses({ web_search_options: { search_context_size: 'high' } }),
 };
 
+/** The attacks that make the vendor reach the web or a remote server: refused with or without a cap. */
+const REACHES = new Set([
+  "web search (Claude Code WebSearch's own request)", 'web fetch', 'code execution', 'tool search (server-side loop)', 'a server tool of a type peers does not know',
+  'remote MCP servers', 'a PDF by URL', 'an image by URL', "a router's web plugin (OpenRouter)", 'web search', 'file search', 'code interpreter', 'remote MCP',
+  'image generation', 'tool search run by the vendor', "web search hidden in Codex's additional_tools namespace", 'a file by URL',
+  "a router's :online model (OpenRouter web search)", 'web_search_options',
+]);
+
 async function sidecarFor(vendor: 'anthropic' | 'openai', caps: { maxUsd?: number; maxTokens?: number }) {
   const egress = await startEgress(port);
   const s = await startSidecar({ egress, vendorPort: port, upstream: vendor === 'anthropic' ? UPSTREAMS.anthropic : UPSTREAMS.openai, credentials: new ApiKeySource(vendor === 'anthropic' ? 'x-api-key' : 'authorization', 'sk-offbody-000000000'), caps });
@@ -106,9 +114,9 @@ describe('a request billed for input its body does not carry', () => {
         if (vendor === 'anthropic') {
           expect([name, r.status, JSON.parse(r.text).error.type]).toEqual([name, 402, 'billing_error']);
         } else {
-          expect([name, r.status, JSON.parse(r.text).error.code]).toEqual([name, 400, 'peers_unbounded_input']);
+          expect([name, r.status, JSON.parse(r.text).error.code]).toEqual([name, 400, REACHES.has(name) ? 'peers_vendor_reach' : 'peers_unbounded_input']);
         }
-        expect(JSON.parse(r.text).error.message, name).toContain('not bounded by its body');
+        expect(JSON.parse(r.text).error.message, name).toContain(REACHES.has(name) ? "outside the run's egress allow-list" : 'not bounded by its body');
       }
       expect(seen).toHaveLength(0);
       // Nothing was spent and the cap is not marked spent: the loop does not stop the run for it.
@@ -128,7 +136,22 @@ describe('a request billed for input its body does not carry', () => {
     }, 30_000);
   }
 
-  test('without a cap they go out and are metered at what the vendor billed', async () => {
+  test('without a cap, every request that makes the vendor reach the web or a remote server is refused all the same: the egress allow-list holds on the vendor\'s side', async () => {
+    for (const [vendor, attacks, path] of [['anthropic', ANTHROPIC_ATTACKS, '/v1/messages'], ['openai', OPENAI_ATTACKS, '/v1/responses']] as const) {
+      const { s, close } = await sidecarFor(vendor, {});
+      const reaching = Object.entries(attacks).filter(([name]) => REACHES.has(name));
+      expect(reaching.length).toBeGreaterThan(8);
+      for (const [name, body] of reaching) {
+        const r = await post(s.url, path, body);
+        expect([name, r.status]).toEqual([name, vendor === 'anthropic' ? 402 : 400]);
+        expect(JSON.parse(r.text).error.message, name).toContain("outside the run's egress allow-list");
+      }
+      expect(seen).toHaveLength(0);
+      await close();
+    }
+  }, 30_000);
+
+  test('without a cap the others (stored input, files by id, compaction) go out and are metered at what the vendor billed', async () => {
     const { s, close } = await sidecarFor('openai', {});
     const r = await post(s.url, '/v1/responses', OPENAI_ATTACKS.previous_response_id);
     expect(r.status).toBe(200);

@@ -84,11 +84,11 @@ describe.skipIf(!need.ok)(`a spent budget, seen through the real CLIs${need.skip
     expect(new Set(refusals.map((l) => l.upstream))).toEqual(new Set(['anthropic', 'openai']));
   }, 70000);
 
-  test('codex with its server-side web search on is refused under the cap at once, saying why (SECURITY.md: input the body does not carry)', async () => {
+  test('codex with its server-side web search on is refused at once, saying why (SECURITY.md: the vendor reaches nothing for a peer)', async () => {
     const home = join(dir, 'codex-home-search');
     mkdirSync(home);
     writeFileSync(join(home, 'config.toml'), `model = "gpt-5-codex"\nmodel_provider = "peers"\n[model_providers.peers]\nname = "peers"\nbase_url = "http://127.0.0.1:${ports.openai}/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n`);
-    const refusedLog = /openai POST \/v1\/responses 400 refused: peers_unbounded_input/g;
+    const refusedLog = /openai POST \/v1\/responses 400 refused: peers_vendor_reach/g;
     const before = (log.match(refusedLog) ?? []).length;
     const r = spawnSync(bin('codex'), ['exec', '--skip-git-repo-check', 'say hi'], {
       cwd: dir, encoding: 'utf8', timeout: 60000,

@@ -84,7 +84,7 @@ describe.skipIf(!need.ok)(`real CLIs through the auth sidecar and the egress pro
     }, egress.dir);
     expect(claude.out).toContain('hello from the scripted claude');
     expect(claude.code).toBe(0);
-    writeFileSync(join(home, 'codex', 'config.toml'), `model = "gpt-5-codex"\nmodel_provider = "peers"\n[model_providers.peers]\nname = "peers"\nbase_url = "${openai.url}/peer/codex/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n`);
+    writeFileSync(join(home, 'codex', 'config.toml'), `model = "gpt-5-codex"\nmodel_provider = "peers"\nweb_search = "disabled"\n[model_providers.peers]\nname = "peers"\nbase_url = "${openai.url}/peer/codex/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n`);
     const codex = await run('codex', ['exec', '--skip-git-repo-check', 'say hi'], { HOME: home, CODEX_HOME: join(home, 'codex'), OPENAI_API_KEY: 'placeholder-key-not-a-secret' }, egress.dir);
     expect(codex.out).toContain('hello from the scripted codex');
     expect(codex.code).toBe(0);
