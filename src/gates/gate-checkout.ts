@@ -8,8 +8,8 @@
  * and ignored leftovers, symlinks, and its `.git` with whatever a gate planted there (config,
  * hooks, an index whose stat data lies, alternates) — and a new `.git` is written by this process
  * from nothing: our config, HEAD at the commit, the source's objects as an alternate, and the two
- * refs a gate's `peers check` reads (the attestation notes and the baseline tag), read as files
- * from the peers-owned source without running git. `git read-tree --reset -u` then writes the
+ * refs a gate's `peers check` reads (the attestation notes and the baseline tag, in `packed-refs`),
+ * read as files from the peers-owned source without running git. `git read-tree --reset -u` then writes the
  * commit's tree, with hermetic git (no system, global or repository config but ours). Nothing one
  * gate run leaves can reach the next.
  *
@@ -23,7 +23,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { gitOk, isObserverRepo } from '../git/git.ts';
 import { ATTEST_NOTES_REF, BASELINE_TAG, observerRef } from '../git/observer.ts';
@@ -105,13 +105,14 @@ export class GateCheckout {
     writeFileSync(join(gitDir, 'HEAD'), `${sha}\n`);
     writeFileSync(join(gitDir, 'objects/info/alternates'), `${realpathSync(join(source, 'objects'))}\n`);
     // A clone of the source would carry its tags; the notes say who made each commit (gates'
-    // `peers check`). Both are read as files of the peers-owned source: no git process.
-    for (const ref of [ATTEST_NOTES_REF, BASELINE_TAG]) {
+    // `peers check`). Both are read as files of the peers-owned source: no git process. Written as
+    // one `packed-refs`, as a clone writes its refs: one file instead of two and their directories.
+    // No traits line: git then peels an annotated tag itself.
+    const packed = [ATTEST_NOTES_REF, BASELINE_TAG].flatMap((ref) => {
       const value = observerRef(source, ref);
-      if (!value) continue;
-      mkdirSync(dirname(join(gitDir, ref)), { recursive: true, mode: 0o700 });
-      writeFileSync(join(gitDir, ref), `${value}\n`);
-    }
+      return value ? [`${value} ${ref}\n`] : [];
+    });
+    if (packed.length) writeFileSync(join(gitDir, 'packed-refs'), packed.join(''));
     // `^{commit}`: a tree or blob id is refused, never checked out as if it were a commit.
     gitOk(dir, ['read-tree', '--reset', '-u', `${sha}^{commit}`], { hermetic: true, env: { GIT_DIR: gitDir, GIT_WORK_TREE: dir } });
     return dir;

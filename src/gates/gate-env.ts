@@ -3,10 +3,13 @@
  * whose committed code writes `~/.npmrc`, a git config or a cache entry changes nothing for the
  * gates after it. Only `setup` keeps the dependency cache (`depCache`): its install downloads are
  * what the cache is for, and no gate command ever gets a writable path to it.
+ * They are made on a tmpfs when one is at hand (src/proc/tmpfs-scratch.ts): seven directories made
+ * and removed per gate run cost real CPU on a disk filesystem, next to nothing there.
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
+import { smallScratchParent } from '../proc/tmpfs-scratch.ts';
 
 /** Variables that point a tool at per-user state; each is replaced by a fresh directory. */
 const SCRATCH_DIRS = { HOME: 'home', TMPDIR: 'tmp', XDG_CONFIG_HOME: 'config', XDG_CACHE_HOME: 'cache', XDG_DATA_HOME: 'data', XDG_STATE_HOME: 'state' } as const;
@@ -20,7 +23,7 @@ export type ScratchEnv = { env: Record<string, string>; cleanup: () => void };
  * directory in the host loop's state dir). Gates never get one.
  */
 export function scratchEnv(base: Record<string, string>, opts: { depCache?: string } = {}): ScratchEnv {
-  const root = makeScratchDir('peers-gate-env-');
+  const root = makeScratchDir('peers-gate-env-', smallScratchParent());
   const env: Record<string, string> = { ...base };
   for (const k of CACHE_VARS) delete env[k];
   for (const [k, sub] of Object.entries(SCRATCH_DIRS)) {

@@ -10,7 +10,7 @@
  * trusted observer").
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, lstatSync, mkdtempSync, openSync, readSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, lstatSync, mkdtempSync, openSync, readSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { InputError, PeersError } from '../cli/errors.ts';
 import { dirname, join } from 'node:path';
@@ -213,6 +213,25 @@ function outputTooLarge(args: string[], limit: number): PeersError {
 /** What a streamed git read ended with: its exit code and stderr (stdout went to the callback). */
 export type GitStreamResult = { code: number; stderr: string };
 
+/** An empty file with no name (nobody else can open it), opened for appending and reading. */
+function unnamedFile(parent: string): number {
+  const dir = mkdtempSync(join(parent, 'peers-git-out-'));
+  const fd = openSync(join(dir, 'stdout'), 'a+', 0o600);
+  unlinkSync(join(dir, 'stdout'));
+  rmdirSync(dir);
+  return fd;
+}
+
+/**
+ * The output file of streamed reads of the run's mirror (memoizeReadsOf), kept for the life of the
+ * process: a file and a directory made and removed per diff cost more CPU than the diff on a disk
+ * filesystem (BENCHMARKS.md, "Loop processes per tick"). The mirror is peers-owned and read
+ * hermetically: no program a peer chose runs there, so nothing but the git we wait for ever holds
+ * the file. Emptied before and after each read; opened O_APPEND, so each git writes from the start.
+ */
+const outputFiles = new Map<string, number>();
+const outputInUse = new Set<string>();
+
 /**
  * Runs git with its stdout in an unlinked file (no name anyone can open), then hands it back in
  * chunks: output that grows with what a peer committed, e.g. the diff of a 70 MiB generated file,
@@ -221,12 +240,17 @@ export type GitStreamResult = { code: number; stderr: string };
 export function gitStream(cwd: string, args: string[], onChunk: (chunk: Buffer) => void, opts: Omit<GitOptions, 'maxBuffer'> = {}): GitStreamResult {
   const g = gitSpawn(cwd, args, opts);
   // Beside a mirror (disk, the loop's alone) rather than in /tmp: in the pod the loop's /tmp is a
-  // small tmpfs, and a diff of hundreds of MiB must neither fill it nor sit in memory.
-  const dir = mkdtempSync(join(isObserverRepo(cwd) ? cwd : tmpdir(), 'peers-git-out-'));
-  const fd = openSync(join(dir, 'stdout'), 'w+', 0o600);
+  // small tmpfs, and a diff of hundreds of MiB must neither fill it nor sit in memory. A read
+  // started from within another's callback gets a file of its own.
+  const reuse = readMemo.covers(cwd) && !outputInUse.has(cwd);
+  let fd: number;
+  if (reuse) {
+    fd = outputFiles.get(cwd) ?? unnamedFile(cwd);
+    outputFiles.set(cwd, fd);
+    ftruncateSync(fd, 0);
+    outputInUse.add(cwd);
+  } else fd = unnamedFile(isObserverRepo(cwd) ? cwd : tmpdir());
   try {
-    unlinkSync(join(dir, 'stdout'));
-    rmdirSync(dir);
     const res = spawnSync('git', g.argv, { ...g.options, stdio: [opts.input === undefined ? 'ignore' : 'pipe', fd, 'pipe'], maxBuffer: 4 * 1024 * 1024 });
     const stderr = String(res.stderr ?? '');
     const code = spawnErrorCode(res);
@@ -245,7 +269,11 @@ export function gitStream(cwd: string, args: string[], onChunk: (chunk: Buffer) 
     }
     return { code: 0, stderr };
   } finally {
-    closeSync(fd);
+    if (reuse) {
+      // The output does not hold disk space until the next read.
+      ftruncateSync(fd, 0);
+      outputInUse.delete(cwd);
+    } else closeSync(fd);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * `children.json`: the processes a loop supervises right now (peer CLIs, gate and setup shells),
- * each with its process group and start time, rewritten atomically whenever one starts or ends.
+ * each with its process group and start time, rewritten atomically whenever one starts, and soon
+ * after one ends (END_WRITE_DELAY_MS: an end and the next start share one write).
  * A loop that dies without stopping them (SIGKILL, a crash) leaves the file behind; the next loop,
  * holding the run lock, stops every group in it that still runs (docs/ARCHITECTURE.md, "Processes a
  * dead loop leaves"). This is the second line behind the parent-death guard (parent-death-guard.ts),
@@ -182,8 +183,19 @@ function stillRunning(pids: number[]): number[] {
 }
 
 /**
- * Records this process's supervised children in `path` while installed. A record that cannot be
- * written is reported once through `warn`: the parent-death guard still covers the children.
+ * How long the record may go on naming a child that ended: the write that drops it waits this long
+ * for the next child's start, so one write serves both (a gate ending and the peer starting, the
+ * peer ending and the workspace's `git status` starting; BENCHMARKS.md, "Loop processes per tick").
+ * A child that ended is only ever named longer, never a running one shorter; and naming it is safe:
+ * its pid and start time no longer match anything (a recycled pid is never killed), and what is
+ * left in its group is exactly what the next loop should stop.
+ */
+export const END_WRITE_DELAY_MS = 100;
+
+/**
+ * Records this process's supervised children in `path` while installed: at once when one starts,
+ * within END_WRITE_DELAY_MS when one ends. A record that cannot be written is reported once through
+ * `warn`: the parent-death guard still covers the children.
  */
 export function trackLoopChildren(path: string, warn: (message: string) => void): () => void {
   const self = processIdentity(process.pid);
@@ -201,24 +213,39 @@ export function trackLoopChildren(path: string, warn: (message: string) => void)
     }
   };
   save();
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  const settle = () => {
+    if (pending) clearTimeout(pending);
+    pending = undefined;
+  };
   const uninstall = installChildTracker({
     env: mark,
     started(childPid, program) {
       // The child was started with setsid: it leads its own group, whose id is its pid.
       record.children.push({ pid: childPid, pgid: childPid, start: processIdentity(childPid)?.start ?? null, program: program.slice(0, 4096), since: new Date().toISOString() });
+      // Also drops every child that ended since the last write.
+      settle();
       save();
     },
     ended(childPid) {
       record.children = record.children.filter((c) => c.pid !== childPid);
-      save();
+      if (pending) return;
+      pending = setTimeout(() => {
+        pending = undefined;
+        save();
+      }, END_WRITE_DELAY_MS);
+      // A loop about to exit does not wait for it: the uninstall below writes or removes the record.
+      pending.unref?.();
     },
   });
   return () => {
     uninstall();
+    const unsaved = pending !== undefined;
+    settle();
     if (record.children.length === 0) {
       try {
         if (existsSync(path)) unlinkSync(path);
       } catch {}
-    }
+    } else if (unsaved) save();
   };
 }

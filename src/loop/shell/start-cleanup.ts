@@ -10,6 +10,7 @@ import { PeersError } from '../../cli/errors.ts';
 import { resolveRepoLayout, type RepoLayout } from '../../git/repo-layout.ts';
 import { describeLockSweep, removeStaleGitLocks } from '../../git/stale-locks.ts';
 import { removeDeadOwnersScratch } from '../../proc/scratch-dir.ts';
+import { scratchParents } from '../../proc/tmpfs-scratch.ts';
 import { reapLeftChildren, trackLoopChildren } from '../../state/loop-children.ts';
 import type { StatePaths } from '../../state/paths.ts';
 
@@ -53,7 +54,8 @@ export async function startCleanup(paths: StatePaths, repo: PeersRepo, log: (lin
   // loop's own bare repositories too: a git of its own killed mid-fetch leaves `refs/...lock`.
   sweepGitLocks(repo, 'an earlier run', log);
   for (const dir of [paths.mirror, paths.stage]) sweepLayout({ workDir: dir, gitDir: dir, commonDir: dir, objectsDir: join(dir, 'objects') }, paths.dir, 'an earlier run', log);
-  const removed = removeDeadOwnersScratch();
+  // The gates' small scratch directories may be on a tmpfs instead of the temp dir (tmpfs-scratch.ts).
+  const removed = scratchParents().flatMap((parent) => removeDeadOwnersScratch(parent));
   if (removed.length) log(`peers: removed ${removed.length} temporary director${removed.length === 1 ? 'y' : 'ies'} left by peers processes that are gone`);
   return trackLoopChildren(paths.children, (m) => log(`peers: warning: ${m}`));
 }

@@ -13,10 +13,11 @@
  * Replay a schedule with PEERS_FAULT_SEED.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
 import { listProcesses } from '../../../src/proc/proc-table.ts';
+import { tmpfsRefusal } from '../../../src/proc/tmpfs-scratch.ts';
 import { GUARD_SCRIPT } from '../../../src/proc/parent-death-guard.ts';
 import { readAttestations } from '../../../src/protocol/attestation.ts';
 import { statePaths } from '../../../src/state/paths.ts';
@@ -25,7 +26,23 @@ import { readRunLog, tickLines } from '../../../src/state/run-log.ts';
 import { makeProject, type Project } from './harness.ts';
 
 let p: Project | undefined;
-afterEach(() => p?.cleanup());
+/**
+ * Each project's $XDG_RUNTIME_DIR: a private directory on a tmpfs (in /dev/shm, where that is one
+ * with room). The gates' scratch directories go there (src/proc/tmpfs-scratch.ts), so the leftover
+ * checks read it as well as the project's temp dir.
+ */
+const runtimeDirs = new Map<string, string>();
+afterEach(() => {
+  p?.cleanup();
+  for (const dir of runtimeDirs.values()) rmSync(dir, { recursive: true, force: true });
+  runtimeDirs.clear();
+});
+function runtimeDirOf(project: Project): string | undefined {
+  if (tmpfsRefusal('/dev/shm') !== null) return undefined;
+  let dir = runtimeDirs.get(project.root);
+  if (!dir) runtimeDirs.set(project.root, (dir = mkdtempSync('/dev/shm/peers-fault-')));
+  return dir;
+}
 
 const ENTRY = join(import.meta.dir, 'loop-entry.ts');
 const SLOW_GATE = { id: 'slow-gate', type: 'hard', cmd: 'sleep 0.1; true', pass_when: 'exit_code == 0' };
@@ -45,7 +62,7 @@ function spawnLoop(project: Project, tag: string, maxTicks: number) {
   return Bun.spawn([process.execPath, ENTRY, project.repo, project.stateDir, String(maxTicks)], {
     stdout: 'ignore',
     stderr: 'pipe',
-    env: { ...process.env, TMPDIR: join(project.root, 'tmp'), FAULT_TAG: tag },
+    env: { ...process.env, TMPDIR: join(project.root, 'tmp'), FAULT_TAG: tag, ...(runtimeDirOf(project) ? { XDG_RUNTIME_DIR: runtimeDirOf(project)! } : {}) },
   });
 }
 
@@ -92,8 +109,9 @@ async function settle(pred: () => boolean, ms: number): Promise<boolean> {
   return true;
 }
 
-/** Scratch directories (scratch-dir.ts names them for their creator); `peers-<uid>` is the runtime dir, kept. */
-const scratchDirs = (project: Project) => readdirSync(join(project.root, 'tmp')).filter((n) => /^peers-[a-z-]+-p\d+s\d+-/.test(n));
+/** Scratch directories (scratch-dir.ts names them for their creator), in the temp dir and on the tmpfs; `peers-<uid>` is the runtime dir, kept. */
+const scratchDirs = (project: Project) =>
+  [join(project.root, 'tmp'), runtimeDirOf(project)].flatMap((parent) => (parent ? readdirSync(parent).filter((n) => /^peers-[a-z-]+-p\d+s\d+-/.test(n)).map((n) => join(parent, n)) : []));
 
 /** No commit credited to anyone but its author; every commit of the run attested or reported. */
 function checkAttestation(project: Project): void {
@@ -140,7 +158,7 @@ describe('fault suite', () => {
         if (child.exitCode !== null) throw new Error(`loop ${tag} exited by itself with ${child.exitCode} before its first turn: ${out.text().slice(-2000)}`);
         if (gotGoing) {
           if (awaitingReaper) expect(processesOf(awaitingReaper)).toEqual([]);
-          for (const dir of before) if (!dir.includes(`p${child.pid}s`)) expect(`${dir} exists: ${existsSync(join(project.root, 'tmp', dir))}`).toBe(`${dir} exists: false`);
+          for (const dir of before) if (!dir.includes(`-p${child.pid}s`)) expect(`${dir} exists: ${existsSync(dir)}`).toBe(`${dir} exists: false`);
           awaitingReaper = null;
         }
         await Bun.sleep(Math.floor(next() * window));

@@ -172,6 +172,35 @@ test("the checkout carries the loop's attestation notes, so a gate's `peers chec
   expect(await checkout.use(mirror, second, (dir) => withObservedWorkTree(dir, process.env, async () => [attestedPeer(dir, second), attestedPeer(dir, first)]))).toEqual(['alice', undefined]);
 });
 
+test('the baseline tag and the notes come as one packed-refs file, as in a clone; an annotated tag still peels to its commit', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'gate-checkout-'));
+  const repo = join(root, 'repo');
+  mkdirSync(repo);
+  gitOk(repo, ['init', '-q', '-b', 'main']);
+  writeFileSync(join(repo, 'a.txt'), 'one\n');
+  gitOk(repo, ['add', '-A']);
+  gitOk(repo, [...ID, 'commit', '-q', '-m', 'one']);
+  const sha = gitOk(repo, ['rev-parse', 'HEAD']).trim();
+  gitOk(repo, [...ID, 'tag', '-a', '-m', 'start', 'peers-baseline']);
+  const observer = new RunObserver({ workDir: repo, mirror: join(root, 'mirror.git'), stage: join(root, 'stage.git'), lenient: true });
+  observer.sync();
+  attestCommits(observer.mirror, 'alice', undefined, sha);
+  const checkout = new GateCheckout();
+  checkouts.push(checkout);
+  const seen = await checkout.use(observer.mirror, sha, async (dir) => ({
+    dirs: ['refs/tags', 'refs/notes'].filter((d) => existsSync(join(dir, '.git', d))),
+    packed: readFileSync(join(dir, '.git/packed-refs'), 'utf8'),
+    type: spawnSync('git', ['cat-file', '-t', 'peers-baseline'], { cwd: dir, encoding: 'utf8' }).stdout.trim(),
+    peeled: spawnSync('git', ['rev-parse', 'peers-baseline^{commit}'], { cwd: dir, encoding: 'utf8' }).stdout.trim(),
+    peer: await withObservedWorkTree(dir, process.env, async () => attestedPeer(dir, sha)),
+  }));
+  expect(seen.dirs).toEqual([]);
+  expect(seen.packed).toContain(' refs/tags/peers-baseline\n');
+  expect(seen.packed).toContain(' refs/notes/peers-attest\n');
+  expect([seen.type, seen.peeled, seen.peer]).toEqual(['tag', sha, 'alice']);
+  rmSync(root, { recursive: true, force: true });
+});
+
 test('a run that starts while the checkout is in use gets a checkout of its own; an id that is not a commit is refused', async () => {
   const { mirror, first, second, checkout } = setup();
   const both = await checkout.use(mirror, second, async (outer) => {

@@ -1,15 +1,15 @@
 /**
  * gitStream and gitLines (src/git/git.ts): output that grows with what a peer committed is read in
  * chunks from an unlinked file, never held whole, and handed back line by line without cutting a
- * line or a character at a chunk's edge.
+ * line or a character at a chunk's edge. The run's mirror reuses one such file for every read.
  */
 import { afterEach, expect, test } from 'bun:test';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initObserverRepo } from '../../../src/git/observer.ts';
 import { PeersError } from '../../../src/cli/errors.ts';
-import { git, gitLines, gitOk, gitStream } from '../../../src/git/git.ts';
+import { git, gitLines, gitOk, gitStream, memoizeReadsOf } from '../../../src/git/git.ts';
 import { makeRepo, type Repo } from '../protocol/git-fixture.ts';
 
 let repo: Repo | undefined;
@@ -103,6 +103,50 @@ test("a mirror's diff is streamed through a file in the mirror's own git dir (no
     expect(lines).toContain('+b');
     expect(opened).toEqual([]);
     expect(readdirSync(mirror).sort()).toEqual(before);
+  } finally {
+    rmSync(mirror, { recursive: true, force: true });
+  }
+});
+
+test("the run's mirror streams every read through one unnamed file, emptied after each read: a later, shorter read gets only its own output", () => {
+  repo = makeRepo();
+  const a = repo.commit('one', { 'a.txt': 'x\n'.repeat(5000) });
+  const b = repo.commit('two', { 'a.txt': 'y\n' });
+  const mirror = mkdtempSync(join(tmpdir(), 'peers-stream-mirror-'));
+  try {
+    initObserverRepo(mirror);
+    gitOk(mirror, ['fetch', '-q', repo.dir, 'HEAD:refs/heads/main']);
+    memoizeReadsOf(mirror);
+    // The output files this process holds open for the mirror (no name left: "(deleted)").
+    const held = () =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          const to = readlinkSync(`/proc/self/fd/${fd}`);
+          return to.startsWith(`${mirror}/peers-git-out-`) ? [fd] : [];
+        } catch {
+          return [];
+        }
+      });
+    const big: string[] = [];
+    expect(gitLines(mirror, ['diff', a, b], (l) => big.push(l)).code).toBe(0);
+    expect(big.filter((l) => l === '-x').length).toBe(5000);
+    const small: string[] = [];
+    expect(gitLines(mirror, ['log', '-1', '--format=%s', b], (l) => small.push(l)).code).toBe(0);
+    expect(small).toEqual(['two']);
+    // One file for every read (none made and removed per read), holding nothing between reads.
+    expect(held().length).toBe(1);
+    expect(statSync(`/proc/self/fd/${held()[0]}`).size).toBe(0);
+    // A read started from within another's callback gets a file of its own; both read right.
+    const outer: string[] = [];
+    const inner: string[] = [];
+    gitLines(mirror, ['diff', a, b], (l) => {
+      if (!inner.length) gitLines(mirror, ['log', '-1', '--format=%s', a], (m) => inner.push(m));
+      outer.push(l);
+    });
+    expect(outer).toEqual(big);
+    expect(inner).toEqual(['one']);
+    expect(held().length).toBe(1);
+    expect(readdirSync(mirror).filter((n) => n.startsWith('peers-git-out-'))).toEqual([]);
   } finally {
     rmSync(mirror, { recursive: true, force: true });
   }

@@ -106,11 +106,39 @@ describe('children.json', () => {
       expect(c.pgid).toBe(c.pid);
       expect(c.start).toBe(processIdentity(c.pid)!.start);
       await run;
+      // Dropped soon after (END_WRITE_DELAY_MS), when no other child starts meanwhile.
+      const end = Date.now() + 5000;
+      while (readLoopChildren(path)!.children.length && Date.now() < end) await Bun.sleep(10);
       expect(readLoopChildren(path)!.children).toEqual([]);
     } finally {
       stop();
     }
     expect(existsSync(path)).toBe(false);
+  });
+
+  test('a child that ended and the next one started share one write of the record; an exit leaves no stale record', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'children-'));
+    const path = join(dir, 'children.json');
+    const stop = trackLoopChildren(path, () => {});
+    let stopped = false;
+    try {
+      const first = supervise({ argv: ['/bin/sh', '-c', 'exit 0'], cwd: dir });
+      const firstPid = readLoopChildren(path)!.children[0]!.pid;
+      expect((await first).exitCode).toBe(0);
+      // Not written at once: the write that drops it waits for the next start.
+      expect(readLoopChildren(path)!.children.map((c) => c.pid)).toEqual([firstPid]);
+      const next = supervise({ argv: ['/bin/sh', '-c', 'sleep 1'], cwd: dir });
+      const seen = readLoopChildren(path)!.children;
+      expect(seen).toHaveLength(1);
+      expect(seen[0]!.pid).not.toBe(firstPid);
+      // The second ends and the loop stops before the delayed write: the record goes with it.
+      await next;
+      stop();
+      stopped = true;
+      expect(existsSync(path)).toBe(false);
+    } finally {
+      if (!stopped) stop();
+    }
   });
 
   test('reapLeftChildren stops a dead loop\'s group, waits for it, and removes the record', async () => {
