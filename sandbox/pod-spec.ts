@@ -52,13 +52,13 @@ import { TEST_MODE_ENV } from '../proxy/test-resolve.ts';
 import { EGRESS_TEST_NETWORK, TEST_CA_IN_AUTH, type TestUpstream } from './test-upstream.ts';
 
 /**
- * The auth sidecar's environment beyond every container's: JavaScriptCore without its optimizing
- * tiers (DFG, and FTL above it; the interpreter and the baseline JIT stay). Its work per request is
- * native (TLS, JSON.parse of the body, the ledger's fsync): the optimizing tiers bought no CPU or
- * time per request that test/bench/auth-ttfb.ts can see, and kept ~5 MiB of compiler pages and code
- * resident in a sidecar that has served a few hundred requests (BENCHMARKS.md, Memory).
+ * The auth sidecar's environment beyond every container's: JavaScriptCore with no JIT at all (its
+ * interpreter only). Its work per request is native (TLS, JSON.parse of the body, the ledger's
+ * fsync); the JIT tiers kept their compilers' pages and the code they made resident, ~5 MiB of a
+ * sidecar that has served a few dozen requests, for ~0.5 ms less CPU per request
+ * (test/bench/auth-ttfb.ts, BENCHMARKS.md Memory).
  */
-export const AUTH_SIDECAR_ENV: Readonly<Record<string, string>> = { BUN_JSC_useDFGJIT: '0' };
+export const AUTH_SIDECAR_ENV: Readonly<Record<string, string>> = { BUN_JSC_useJIT: '0' };
 
 export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
 export const REPO_IN_CONTAINER = '/work';

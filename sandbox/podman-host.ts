@@ -7,6 +7,9 @@
  * executable's identity (path, size, mtime) and the containers.conf files' (any edit, new or
  * removed file changes the key): a changed host asks podman again. The cache only saves time:
  * the seccomp profile is still read from the path podman named, and fails closed if it is gone.
+ * It keeps the answers of the last few keys, not only the last: the users of one runtime dir may
+ * run podman under several configurations (another XDG_CONFIG_HOME, a wrapper as PEERS_PODMAN),
+ * and with one entry each `up` of one would ask podman again after an `up` of another.
  */
 import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -26,7 +29,11 @@ export const PodmanHostFacts = z.object({
 });
 export type PodmanHostFacts = z.infer<typeof PodmanHostFacts>;
 
-const CacheFile = z.object({ key: z.string(), facts: PodmanHostFacts });
+const CacheEntry = z.object({ key: z.string(), facts: PodmanHostFacts });
+/** The newest answer at the top (the one format of earlier builds, which read only that), older ones in `others`. */
+const CacheFile = CacheEntry.extend({ others: z.array(CacheEntry).optional() });
+/** Answers kept besides the newest one. */
+const OTHER_KEYS_KEPT = 7;
 
 type InfoJson = { host?: { cgroupVersion?: string; cgroupControllers?: string[]; security?: { seccompEnabled?: boolean; seccompProfilePath?: string } } };
 
@@ -97,21 +104,28 @@ export function podmanHostFacts(env: NodeJS.ProcessEnv): Promise<PodmanHostFacts
   return facts;
 }
 
+function readCache(file: string): z.infer<typeof CacheEntry>[] {
+  try {
+    const cached = CacheFile.parse(JSON.parse(readFileSync(file, 'utf8')));
+    return [{ key: cached.key, facts: cached.facts }, ...(cached.others ?? [])];
+  } catch {
+    return []; // no cache, or an unreadable one: ask podman
+  }
+}
+
 async function readOrAsk(key: string | null, env: NodeJS.ProcessEnv): Promise<PodmanHostFacts> {
   const file = hostFactsCachePath(env);
   if (key !== null) {
-    try {
-      const cached = CacheFile.parse(JSON.parse(readFileSync(file, 'utf8')));
-      if (cached.key === key) return cached.facts;
-    } catch {
-      // no cache, or an unreadable one: ask podman
-    }
+    const hit = readCache(file).find((e) => e.key === key);
+    if (hit) return hit.facts;
   }
   const facts = factsFromInfo(await podmanOk(['info', '--format', 'json'], { env }));
   if (key !== null) {
     try {
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-      writeFileAtomic(file, `${JSON.stringify({ key, facts })}\n`, 0o600);
+      // Read again: another `up` may have added its answer while podman ran.
+      const others = readCache(file).filter((e) => e.key !== key).slice(0, OTHER_KEYS_KEPT);
+      writeFileAtomic(file, `${JSON.stringify({ key, facts, others })}\n`, 0o600);
     } catch {
       // a runtime dir we cannot write: the next `up` asks podman again
     }

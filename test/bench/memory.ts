@@ -11,10 +11,12 @@
  * after serving SERVED_REQUESTS requests (served-auth.ts).
  * With --original DIR (a checkout of github.com/c0decave/peers), also the Python original's processes.
  *
- *   node_modules/.bin/bun build.ts && node_modules/.bin/bun test/bench/memory.ts [--binary PATH] [--compare PATH [--compare-without-auth-env]] [--original DIR [--python PATH]] [--no-write]
+ *   node_modules/.bin/bun build.ts && node_modules/.bin/bun test/bench/memory.ts [--binary PATH] [--compare PATH [--compare-without-auth-env | --compare-auth-env K=V,…] [--compare-label TEXT]] [--original DIR [--python PATH]] [--no-write]
  *
  * --compare-without-auth-env starts the compared build's auth sidecar without sandbox/pod-spec.ts's
- * AUTH_SIDECAR_ENV, as a pod of a build from before it started it.
+ * AUTH_SIDECAR_ENV, as a pod of a build from before it started it; --compare-auth-env with the
+ * environment that build's pod-spec.ts gave it. With --compare, the section says what the compared
+ * build's auth sidecar held in the same run (--compare-label names that build).
  *
  * RSS counts every page a process maps, including the binary's code, which all the pod's processes share
  * (one file); PSS splits shared pages between their users, so the pod's PSS sum is what it costs the
@@ -40,7 +42,8 @@ const PYTHON = flag('--python') ?? 'python3';
 const WRITE = args.write;
 /** Another build (e.g. before a change): its pod is measured in the same run and printed beside, not written. */
 const COMPARE = flag('--compare') ? resolve(flag('--compare')!) : undefined;
-const COMPARE_AUTH_ENV = args.has('--compare-without-auth-env') ? {} : undefined;
+const COMPARE_AUTH_ENV = args.has('--compare-without-auth-env') ? {} : flag('--compare-auth-env') ? Object.fromEntries(flag('--compare-auth-env')!.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) : undefined;
+const COMPARE_LABEL = flag('--compare-label') ?? COMPARE;
 const SIDECAR_GOAL_MIB = 40;
 const IDLE_MS = 1000;
 /** Requests through the auth sidecar before it is measured in its "after requests" row: a few dozen, a few peer turns' worth. */
@@ -149,7 +152,7 @@ try {
     `pod started by its real command from the compiled \`dist/peers\`, all ${POD_ROLES.length} at once on the host, read after`,
     `${IDLE_MS / 1000} s idle (the loop in a peer's turn), on ${cpus().length} × ${cpu}, Bun ${Bun.version}; each command line is the one`,
     "sandbox/pod-spec.ts writes (the egress proxy's two listeners, the setup and gates runners' own bridges, the auth sidecar's log file",
-    "and budget policy, and its environment: JavaScriptCore without its optimizing tiers). Every binary is dropped from the page cache before its processes start: a process maps more of a binary",
+    "and budget policy, and its environment: JavaScriptCore without a JIT). Every binary is dropped from the page cache before its processes start: a process maps more of a binary",
     'just written (by a build or a download) than of the same one read from disk, ~6 MiB more for the auth sidecar; these figures',
     'are for the latter, as after a reboot, so that two runs agree.',
     'The floor, measured in the same run, is an idle TCP server built with `bun build --compile`: what any Bun process that serves',
@@ -177,10 +180,19 @@ try {
     "to a local HTTPS stand-in vendor reached through a `peers sidecar egress` of the same binary, as in the pod (test/bench/served-auth.ts;",
     'every request parsed, reserved against the budget, metered and written to the ledger), then 1 s idle.',
     `Serving adds ${mib(served.rss - idleAuth.rss)} MiB to the idle sidecar: ${mib(served.anon - idleAuth.anon)} MiB anonymous memory (the JavaScript heap, the TLS`,
-    `and HTTP client state, the JIT's code) and ${mib(served.rss - served.anon - (idleAuth.rss - idleAuth.anon))} MiB more of the binary's pages (code run for the first time: TLS, the HTTP client, the JIT's`,
-    'compilers themselves).',
+    `and HTTP client state) and ${mib(served.rss - served.anon - (idleAuth.rss - idleAuth.anon))} MiB more of the binary's pages (code run for the first time: TLS, the HTTP`,
+    'client, the request parsing).',
     '',
   ];
+  if (compared && comparedVariants) {
+    const authAt = POD_ROLES.indexOf('auth');
+    const envText = COMPARE_AUTH_ENV ? (Object.keys(COMPARE_AUTH_ENV).length ? Object.entries(COMPARE_AUTH_ENV).map(([k, v]) => `\`${k}=${v}\``).join(' ') : 'no environment of its own') : 'this environment';
+    lines.push(
+      `The auth sidecar of ${COMPARE_LABEL} (its environment: ${envText}) in the same run: idle ${mib(compared[authAt]!.rss)} MiB, after ${SERVED_REQUESTS} requests`,
+      `${mib(comparedVariants[1]!.rss)} MiB (${mib(comparedVariants[1]!.anon)} anonymous); this build's: ${mib(idleAuth.rss)} and ${mib(served.rss)} MiB (${mib(served.anon)} anonymous).`,
+      '',
+    );
+  }
   if (original) {
     lines.push(
       `The Python original's processes in the same run (its auth proxy and loop on \`${PYTHON}\`, tinyproxy as its`,

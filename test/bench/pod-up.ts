@@ -17,7 +17,7 @@
  * the `## Pod up and down` section of BENCHMARKS.md.
  */
 import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, TEST_USER, uid, userEnv } from '../e2e/podman-user.ts';
@@ -112,7 +112,9 @@ try {
   for (let i = 0; i < ROUNDS; i++) {
     bare.push(await timed(['podman', 'run', '--rm', '--entrypoint', 'true', IMAGE], '/'));
     const line = [`round ${i + 1}: bare run ${bare.at(-1)!.toFixed(0)} ms`];
-    for (const [name, bin, f] of binaries) {
+    // The builds take turns going first: the first `up` of a round was measured 0.4 s slower than the
+    // second with one binary in both places (load 12), which would otherwise count against this checkout.
+    for (const [name, bin, f] of i % 2 ? [...binaries].reverse() : binaries) {
       const repo = newProject(project++);
       rmSync(join(root, 'state'), { recursive: true, force: true });
       f.up.push(await timed([bin, 'up', '--no-skeptic'], repo, firstTickSeen));
@@ -147,7 +149,9 @@ if (WRITE) {
   const section = `## Pod up and down
 
 Measured by \`bun test/bench/pod-up.ts --rounds ${ROUNDS}${BEFORE ? ' --before …' : ''}\` on ${new Date().toISOString().slice(0, 10)}: the compiled \`dist/peers\`, ${podman}
-rootless, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, shared with other work (compare the ratios, not the seconds). Each round,
+rootless, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, shared with other work (load average ${loadavg()[0]!.toFixed(1)} at the end of the run; compare the ratios, not the seconds,
+and expect them to move with the load: 4.8× and 6.3× for the same \`up\` at load 9 and 13 on 2026-12-06; the bare run
+itself takes either ~0.15 or ~0.37 s, and a median of seven that lands on the slow one makes the same \`up\` 2.8×). Each round,
 interleaved: a bare \`podman run --rm --entrypoint true ${IMAGE}\` (the image's entrypoint is the mounted peers binary),
 then a new project brought up with \`peers up\` (its run clone made, 7 containers created and started: egress, bridge,
 auth, setup, gates, workspace, loop), timed to the loop's first \`tick 1 … starting\` line, then \`peers down\`.
@@ -170,7 +174,22 @@ the gates in the gates container: two one-shot peers processes with their git an
 quiet machine, 0.4–0.5 s under load, before \`tick 1\`. \`down\` spends 0.05 s in its own start, 0.05–0.1 s on SIGTERM and
 the loop's save and exit, then 1–1.5 bare runs removing 8 containers (the pod's infra too) while conmon runs podman's
 cleanup for each. So the 3× goal needs fewer containers or cheaper container starts than rootless podman 4.3 gives
-here, not more concurrency: the seven \`podman run\` calls alone cost 2.5–3 bare runs of CPU.${BEFORE ? ` The rows "before" are the same rounds with peers built from ${BEFORE_LABEL}.` : ''}
+here, not more concurrency: the seven \`podman run\` calls alone cost 2.5–3 bare runs of CPU.
+
+The CPU itself (2026-12-06, every process \`up\` and \`down\` start, conmon, runc and the containers included, counted
+in a cpuacct cgroup and sampled by \`perf\`): a bare run costs 0.22 CPU-seconds; \`up\` to the first tick 2.3–3.0 (podman's
+own processes 0.9, runc 0.6, peers 0.6 (\`up\`, the seven containers' start-up, the first gate probe), conmon 0.1,
+git 0.1), \`down\` 0.8–1.4 (mostly podman's cleanup and removal of 8 containers). On 2 cores \`up\` cannot take
+less than half its CPU time, 1.2–1.5 s at that load, where a bare run took 0.4–0.6 s; the rest is podman's order (the
+pod created, then its infra started, then the members, each step a podman process). What was
+tried or ruled out: one \`podman kube play\` of a generated manifest (podman 4.3.1 here) drops settings the sandbox
+relies on: no per-container ulimits (the \`nproc\` cap, the only process cap on cgroup v1), the \`--init\` annotation
+ignored, an \`emptyDir\` of medium Memory made an on-disk volume (no size-capped tmpfs \`/tmp\` and \`$HOME\`, no
+read-only mask over \`.peers/\`), and one \`--network\` and one \`--log-opt\` for every pod of the manifest; removing
+with \`-t 0\` instead of \`-t 2\` changes nothing measurable (the containers have exited by then, on the loop's
+lifeline); merging the bridge into the auth container (one container less) would put the code that parses the
+workspace's CONNECT requests beside the credentials, with the vendors' egress socket in reach (SECURITY.md, "The
+sandbox pod"), so it is not done.${BEFORE ? ` The rows "before" are the same rounds with peers built from ${BEFORE_LABEL}; the two builds take turns going first in a round (with one binary in both places, the first \`up\` after the bare run measured 0.4 s slower than the second, at load 12).` : ''}
 
 ${table}
 `;

@@ -73,6 +73,31 @@ test('another podman executable is asked, and its answer replaces the cached one
   expect(after.limits).toBe(false);
 });
 
+test('two podman executables keep their own answers: going back to the first asks podman nothing', () => {
+  const wrapper = join(dir, 'podman-wrapper');
+  const lookupWith = (exe: string) => {
+    const saved = podman;
+    podman = exe;
+    try {
+      return lookup();
+    } finally {
+      podman = saved;
+    }
+  };
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${podman} "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  const before = infoCalls();
+  const direct = lookup();
+  const viaWrapper = lookupWith(wrapper);
+  expect(infoCalls()).toBe(before + 1); // the wrapper's first lookup (the direct one is cached)
+  expect(lookup()).toEqual(direct);
+  expect(lookupWith(wrapper)).toEqual(viaWrapper);
+  expect(infoCalls()).toBe(before + 1);
+  // The newest answer is where a build reading one entry looks for it.
+  const file = JSON.parse(readFileSync(join(dir, 'run', 'peers', 'podman-host.json'), 'utf8'));
+  expect(file.facts).toEqual(viaWrapper.facts);
+});
+
 test('a cache whose key does not match this host is not used', () => {
   const file = join(dir, 'run', 'peers', 'podman-host.json');
   const cached = JSON.parse(readFileSync(file, 'utf8'));
