@@ -69,6 +69,8 @@ describe('a provider peer', () => {
       '-c', `model_providers.together.base_url="http://127.0.0.1:${PROVIDER_BASE_PORT + 1}"`,
       '-c', 'model_providers.together.env_key="TOGETHER_API_KEY"',
       '-c', 'model_providers.together.wire_api="responses"',
+      // Through the sidecar the vendor may not search the web for the peer (SECURITY.md, "The vendor reaches nothing for a peer").
+      '-c', 'web_search="disabled"',
       '-',
     ]);
     expect(cx.env.TOGETHER_API_KEY).toBe(SIDECAR_PLACEHOLDER_KEY);
