@@ -5,6 +5,7 @@
  * a test path counts as deleted. Pure over unified-diff text; `scanRangeForTestMarkers` is the git
  * adapter.
  */
+import { createHash } from 'node:crypto';
 import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
@@ -37,25 +38,52 @@ const ADDED_RULES: Rule[] = [
  * return a + b;`). Flagged like a skip marker: the no-new-skip-markers gate fails until another
  * peer approves the commit that added it. Plain forms only; a disguised one is the reviewer's to see.
  */
-const SNIFFING_RULES: RegExp[] = [
+const SNIFFING_RULES: SniffRule[] = [
   /\bPYTEST_(CURRENT_TEST|VERSION|XDIST_WORKER)\b/,
   /['"](_?pytest|unittest|nose2?|py\.test)['"]\s+(not\s+)?in\s+sys\.modules/,
   /sys\.modules\s*(\.\s*get\s*\(|\[)\s*['"](_?pytest|unittest)['"]/,
-  /sys\.argv\b.*\b(pytest|unittest|py\.test)\b/,
+  [/sys\.argv\b/, /\b(pytest|unittest|py\.test)\b/g],
   /\b(NODE_TEST_CONTEXT|JEST_WORKER_ID|__vitest_worker__)\b/,
   /\bVITEST\b|\bimport\.meta\.vitest\b/,
-  /\bNODE_ENV\b.*['"]test['"]/,
-  /\bprocess\s*\.\s*(argv|execArgv)\b.*['"]--test/,
+  [/\bNODE_ENV\b/, /['"]test['"]/g],
+  [/\bprocess\s*\.\s*(argv|execArgv)\b/, /['"]--test/g],
   /typeof\s+(jest|vi|describe|it|expect|mocha)\s*[!=]==?\s*['"]undefined['"]/,
   /\bglobalThis\s*\.\s*(jest|vi|describe|it|expect)\b/,
   /\btesting\s*\.\s*Testing\s*\(\s*\)/,
   /\bflag\s*\.\s*Lookup\s*\(\s*"test\./,
   /\bcfg!\s*\(\s*test\s*\)/,
   /defined\?\s*\(?\s*(RSpec|Minitest)\b/,
-  /\b(RAILS|RACK)_ENV\b.*['"]test['"]/,
+  [/\b(RAILS|RACK)_ENV\b/, /['"]test['"]/g],
   // peers' own gate: its environment and checkout paths.
   /\bPEERS_[A-Z][A-Z0-9_]*\b|gate-checkout/,
 ];
+
+/**
+ * A rule `A.*B` is written as the pair [A, B]: A's first match, then B anywhere after it (the same
+ * lines match). As one expression it backtracked from every A to the line's end: a 1 MB added line
+ * of `NODE_ENV NODE_ENV …` took minutes, a few MB hours, and the loop waited.
+ */
+type SniffRule = RegExp | [RegExp, RegExp];
+
+function sniffs(rule: SniffRule, text: string): boolean {
+  if (rule instanceof RegExp) return rule.test(text);
+  const [first, then] = rule;
+  const m = first.exec(text);
+  if (!m) return false;
+  then.lastIndex = m.index + m[0].length;
+  return then.test(text);
+}
+
+/**
+ * A finding's text: the line, trimmed, cut at 300 characters with its length and a digest of the
+ * whole, so a 100 MB line costs the run's log, the report and the prompts a line and two findings
+ * stay apart exactly when their lines differ (escape-valves.ts matches them by text).
+ */
+function findingText(text: string): string {
+  const t = text.trim();
+  if (t.length <= 300) return t;
+  return `${t.slice(0, 300)} … (${t.length - 300} more characters elided, sha256 ${createHash('sha256').update(t).digest('hex').slice(0, 16)})`;
+}
 
 /** A test definition that has been commented out. */
 const DISABLED_RULES: RegExp[] = [
@@ -143,19 +171,19 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       const text = raw.slice(1);
       for (const rule of ADDED_RULES) {
         if (rule.re.test(text)) {
-          findings.push({ file, line: newLine, kind: rule.kind, text: text.trim() });
+          findings.push({ file, line: newLine, kind: rule.kind, text: findingText(text) });
           break;
         }
       }
-      if (DISABLED_RULES.some((re) => re.test(text))) findings.push({ file, line: newLine, kind: 'disabled-test', text: text.trim() });
-      if (!isTestPath(file) && SNIFFING_RULES.some((re) => re.test(text))) findings.push({ file, line: newLine, kind: 'test-sniffing', text: text.trim() });
+      if (DISABLED_RULES.some((re) => re.test(text))) findings.push({ file, line: newLine, kind: 'disabled-test', text: findingText(text) });
+      if (!isTestPath(file) && SNIFFING_RULES.some((r) => sniffs(r, text))) findings.push({ file, line: newLine, kind: 'test-sniffing', text: findingText(text) });
       const name = definitionName(text.replace(/^\s*(#|\/\/)\s*/, ''), file);
       if (name) addedDefNames.add(name);
       newLine++;
     } else if (raw.startsWith('-')) {
       const text = raw.slice(1);
       const name = deletedFile ? undefined : definitionName(text, file);
-      if (name && (isTestPath(file) || /^test_|^Test|^(it|test|describe):/.test(name))) removedDefs.push({ file, line: oldLine, name, text: text.trim() });
+      if (name && (isTestPath(file) || /^test_|^Test|^(it|test|describe):/.test(name))) removedDefs.push({ file, line: oldLine, name, text: findingText(text) });
       oldLine++;
     }
   };
