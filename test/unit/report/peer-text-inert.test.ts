@@ -11,6 +11,8 @@ import { describe, expect, test } from 'bun:test';
 import { renderHtml } from '../../../src/report/render-html.ts';
 import { renderMarkdown } from '../../../src/report/render-markdown.ts';
 import type { ReportModel } from '../../../src/report/report-model.ts';
+import { haltedMarkdown } from '../../../src/state/halted-file.ts';
+import { freshState } from '../../../src/state/state-schema.ts';
 import { recordedModel } from './recorded.ts';
 
 const SECRET = 'sk-live-0123456789';
@@ -173,4 +175,17 @@ describe('REPORT.html: peer text is inert', () => {
     expect(html).toContain('&lt;U+001B&gt;]52;c;');
     expect(html).toContain('&lt;U+2066&gt;// admin&lt;U+2069&gt;');
   });
+});
+
+describe('HALTED.md: a peer\'s health reason (what its CLI printed) is inert', () => {
+  for (const [name, text] of Object.entries(ATTACKS)) {
+    test(name, () => {
+      const state = freshState(['alice', 'bob']);
+      state.peers.alice!.reason = text;
+      const { text: parsed } = outsideCode(haltedMarkdown(state, 'all-peers-down', '/state/runs.jsonl'));
+      expect(parsed).not.toMatch(/!\[|\]\(|\]\[|\]:|<img|<a |<meta|<!--|https?:|www\.|attacker|sk-live/i);
+      expect(parsed).not.toMatch(/\u001b|\u0007|[\u202a-\u202e\u2066-\u2069\u200b]/);
+      expect(parsed.split('\n').filter((l) => /^#{1,6} /.test(l))).toEqual(['# Peers loop halted: all-peers-down', '## Peer health', '## What to do']);
+    });
+  }
 });
