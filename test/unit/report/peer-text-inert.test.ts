@@ -10,6 +10,7 @@
 import { describe, expect, test } from 'bun:test';
 import { renderHtml } from '../../../src/report/render-html.ts';
 import { renderMarkdown } from '../../../src/report/render-markdown.ts';
+import { mergeAdvice } from '../../../src/report/outcome.ts';
 import type { ReportModel } from '../../../src/report/report-model.ts';
 import { haltedMarkdown } from '../../../src/state/halted-file.ts';
 import { freshState } from '../../../src/state/state-schema.ts';
@@ -37,6 +38,9 @@ function attacked(text: string): ReportModel {
   m.halted = { reason: text, at_tick: 4 };
   m.warnings = [text];
   const r = m.results!;
+  // A host run's branch is what the repository's HEAD names: a peer can name it.
+  r.source = { ...r.source, kind: 'repository', branch: text };
+  r.merge = mergeAdvice(r.source, m.outcome, 'app');
   r.commits = r.commits.map((c) => ({ ...c, subject: text }));
   r.errors = [text];
   r.diffstat.files[0]!.path = text;
