@@ -36,10 +36,11 @@ function codeSpan(text: string): string {
 /**
  * Characters that mean nothing to CommonMark or GFM inline, in any order: letters, digits, spaces
  * and a little punctuation. No `.`, `@` or `/` (no domain, e-mail or URL to autolink), no brackets,
- * `!`, `<`, `&`, backslash, backtick, `*`, `~`, `#` or `|`. Text made only of these stays as it is
- * (a peer's name, a gate id, most causes); anything else becomes a code span.
+ * `!`, `<`, `&`, backslash, backtick, `*`, `~`, `#` or `|`; and starting with a letter or digit not
+ * followed by `)`, so that at the start of a line it is no list item or thematic break either. Text
+ * like this stays as it is (a peer's name, a gate id, most causes); anything else is a code span.
  */
-const PLAIN = /^[\p{L}\p{N} _:,;()=+\-\u2013\u2014\u00b7'%?]*$/u;
+const PLAIN = /^(?:|(?!\p{N}+\))[\p{L}\p{N}][\p{L}\p{N} _:,;()=+\-\u2013\u2014\u00b7'%?]*)$/u;
 
 /** Peer text inline in a paragraph, list item or quote: on one line, as it is when PLAIN, else one code span. */
 export function mdText(text: unknown, max = MAX_SHOWN): string {
