@@ -1,5 +1,10 @@
-/** How a verify result is shown: the terminal table and `.peers/VERIFY.md`. */
+/**
+ * How a verify result is shown: the terminal table and `.peers/VERIFY.md`. A gate's output is the
+ * code under test speaking (a peer's, in a run): in VERIFY.md it is rendered inert
+ * (src/cli/inert-markdown.ts), so a diagnostic cannot put an image, link or HTML in the file.
+ */
 import { InputError } from '../cli/errors.ts';
+import { mdBlock, mdCell } from '../cli/inert-markdown.ts';
 import { UnsafePathError, writeFileAtomic } from '../fs/atomic-write.ts';
 import type { VerifyReport, VerifyRow } from './verify-run.ts';
 
@@ -19,7 +24,7 @@ export function resultLine(r: VerifyReport): string {
   return `${r.ok ? 'PASS' : 'FAIL'} (hard ${c.hardPassed}/${c.hardTotal}, verify ${c.verifyPassed}/${c.verifyTotal})`;
 }
 
-/** One table cell: pipes escaped, newlines flattened, long diagnostics cut. */
+/** One cell of the terminal table: newlines flattened, long diagnostics cut. */
 function cell(text: string, max = Infinity): string {
   const flat = text.replace(/\r?\n|\r/g, ' ').replaceAll('|', '\\|');
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
@@ -29,7 +34,7 @@ function mdTable(rows: VerifyRow[]): string[] {
   return [
     '| id | state | duration (ms) | diagnostic |',
     '| --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${cell(r.id)} | ${r.state} | ${r.durationMs} | ${cell(r.diagnostic, MD_DIAGNOSTIC_CHARS)} |`),
+    ...rows.map((r) => `| ${mdCell(r.id)} | ${r.state} | ${r.durationMs} | ${mdCell(r.diagnostic, MD_DIAGNOSTIC_CHARS)} |`),
   ];
 }
 
@@ -65,9 +70,7 @@ export function formatVerifyMarkdown(r: VerifyReport): string {
   if (failures.length) {
     lines.push('## What the failures printed', '');
     for (const f of failures) {
-      // A fence longer than any backtick run in the output, so the output cannot close it.
-      const fence = '`'.repeat(Math.max(3, ...[...f.excerpt.matchAll(/`+/g)].map((m) => m[0].length + 1)));
-      lines.push(`### ${label(f)}${f.cmd ? ` — \`${f.cmd.replace(/`/g, "'")}\`` : ''}`, '', `${fence}text`, f.excerpt, fence, '');
+      lines.push(`### ${label(f)}${f.cmd ? ` — \`${f.cmd.replace(/`/g, "'")}\`` : ''}`, '', mdBlock(f.excerpt), '');
     }
   }
   return lines.join('\n');

@@ -14,7 +14,8 @@
  * chain, newest first, whatever the dates say. A merge, an unknown commit, or a root reached
  * before A: git is asked (`load`), and what it answers is kept.
  */
-import { git, isMemoized } from './git.ts';
+import { isMemoized } from './git.ts';
+import { cappedFields } from './capped-records.ts';
 import { parseTrailers, type Trailers } from './trailers.ts';
 
 export type IndexedCommit = {
@@ -51,8 +52,8 @@ export class CommitFormatError extends Error {}
  * Parses `git log -z FORMAT [--name-status …]` output, newest first. Strict: a record that does not
  * read as sha, parents, email, message (then changes) throws rather than guessing.
  */
-export function parseIndexedLog(out: string, withChanges: boolean): IndexedCommit[] {
-  const tokens = out.split('\0');
+export function parseIndexedLog(out: string | string[], withChanges: boolean): IndexedCommit[] {
+  const tokens = typeof out === 'string' ? out.split('\0') : out;
   const commits: IndexedCommit[] = [];
   let i = 0;
   // The output ends with a NUL: the last token is empty.
@@ -95,9 +96,10 @@ class CommitIndex {
 
   /** git's answer for `range` (ids only), newest first; kept. Throws when git cannot read it. */
   load(range: string, withChanges: boolean): IndexedCommit[] {
-    const res = git(this.repo, ['log', '-z', FORMAT, ...(withChanges ? WITH_CHANGES : []), range], { maxBuffer: 256 * 1024 * 1024 });
+    // Fields capped (capped-records.ts): a peer's 300 MB message no longer overflows this read and stops the run.
+    const { res, fields } = cappedFields(this.repo, ['log', '-z', FORMAT, ...(withChanges ? WITH_CHANGES : []), range], 256 * 1024 * 1024);
     if (res.code !== 0) throw new Error(`git log ${range} failed (exit ${res.code}): ${res.stderr.trim().slice(-300)}`);
-    const list = parseIndexedLog(res.stdout, withChanges);
+    const list = parseIndexedLog(fields, withChanges);
     if (this.commits.size + list.length <= MAX_COMMITS) {
       for (const c of list) {
         const had = this.commits.get(c.sha);

@@ -2,7 +2,8 @@
  * Reading commits as data: sha, subject, full message and parsed trailers. NUL-separated output,
  * so no message content can break the framing.
  */
-import { git, gitOk } from './git.ts';
+import { git, GitError } from './git.ts';
+import { cappedFields } from './capped-records.ts';
 import { indexedIsAncestor, indexedRange } from './commit-index.ts';
 import { parseTrailers, type Trailers } from './trailers.ts';
 
@@ -25,8 +26,9 @@ export function listCommits(repo: string, range: string, opts: { newestFirst?: b
   if (opts.limit) args.push(`-n${opts.limit}`);
   args.push(range);
   if (opts.paths) args.push('--', ...opts.paths);
-  const out = gitOk(repo, args);
-  const parts = out.split('\0');
+  // Every field capped (capped-records.ts): a peer's 300 MB message is read as its ends, not as a stop.
+  const { res, fields: parts } = cappedFields(repo, args);
+  if (res.code !== 0) throw new GitError(args, res);
   const commits: Commit[] = [];
   // Records are "sha\0email\0message\0" with message possibly containing newlines (never NUL).
   for (let i = 0; i + 2 < parts.length; i += 3) {

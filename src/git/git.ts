@@ -204,8 +204,10 @@ function runGit(cwd: string, args: string[], opts: GitOptions): GitResult {
  * caller stops with this message, never with an internal error. Reads that grow with committed
  * content (diffs) stream instead (gitLines).
  */
+export class GitOutputTooLarge extends PeersError {}
+
 function outputTooLarge(args: string[], limit: number): PeersError {
-  return new PeersError(`git ${args.slice(0, 3).join(' ')}… printed more than ${limit >= 1024 * 1024 ? `${Math.round(limit / 1024 / 1024)} MiB` : `${limit} bytes`}, more than peers reads at once`, {
+  return new GitOutputTooLarge(`git ${args.slice(0, 3).join(' ')}… printed more than ${limit >= 1024 * 1024 ? `${Math.round(limit / 1024 / 1024)} MiB` : `${limit} bytes`}, more than peers reads at once`, {
     hint: 'the repository holds more files (or larger file names) than one read can list; keep generated trees out of it (.gitignore)',
   });
 }

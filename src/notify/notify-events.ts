@@ -6,11 +6,15 @@
  *
  * The payload's shape (schema_version 1) is documented in README.md ("Notifications"). Its
  * `text` and the PEERS_NOTIFY_* variables are built from stop codes, names and numbers only: a
- * peer's own words (a blocked reason, a diagnostic) reach the command only inside the JSON.
+ * peer's own words (a blocked reason, a diagnostic) reach the command only inside the JSON, in
+ * `outcome.why`. Both `text` and `why` are defanged for chat services (chat-text.ts: no mention,
+ * link, unfurl or image) and bounded; the payload also asks Slack not to unfurl and Discord not to
+ * ping (`unfurl_links`, `unfurl_media`, `allowed_mentions`), for services that honour those.
  */
 import { parseStopReason } from '../state/stop-reason.ts';
 import type { ExitLine, TickLine } from '../state/run-log.ts';
 import type { NotifyEvent } from '../config/notify-schema.ts';
+import { chatText, MAX_CHAT_LINE } from './chat-text.ts';
 
 export const NOTIFY_PAYLOAD_VERSION = 1;
 
@@ -88,17 +92,29 @@ export function summaryText(e: DueEvent, c: PayloadContext): string {
   return `peers: ${name} ${verb} after tick ${e.tick} (${money(c.run.usd)}, ${c.run.tokens} tokens${c.run.open_gates.length ? `, open gates: ${c.run.open_gates.join(', ')}` : ''}) — peers report ${name}`;
 }
 
+/** Lines of `why` a notification carries; the rest are counted in one last line (the report has them all). */
+export const MAX_WHY_LINES = 10;
+
+function whyLines(why: string[]): string[] {
+  const shown = why.slice(0, MAX_WHY_LINES).map((w) => chatText(w));
+  return why.length > MAX_WHY_LINES ? [...shown, `… ${why.length - MAX_WHY_LINES} more line(s) in peers report`] : shown;
+}
+
 export function buildPayload(e: DueEvent, c: PayloadContext, sentAt: Date) {
   return {
     schema_version: NOTIFY_PAYLOAD_VERSION,
     id: e.id,
     event: e.event,
     project: c.project,
-    outcome: { reason: e.reason, at: e.at, tick: e.tick, why: c.why, ...(c.rateLimit ? { rate_limit: c.rateLimit } : {}) },
+    outcome: { reason: e.reason, at: e.at, tick: e.tick, why: whyLines(c.why), ...(c.rateLimit ? { rate_limit: c.rateLimit } : {}) },
     run: { ...c.run, usd: Math.round(c.run.usd * 10_000) / 10_000 },
     next: e.event === 'rate-limited' ? `peers status ${c.project.name}` : `peers report ${c.project.name}`,
-    text: summaryText(e, c),
+    text: chatText(summaryText(e, c), 2 * MAX_CHAT_LINE),
     sent_at: sentAt.toISOString(),
+    // Hints for chat services that read the payload as a message: Slack's not to unfurl, Discord's not to ping.
+    unfurl_links: false,
+    unfurl_media: false,
+    allowed_mentions: { parse: [] as string[] },
   };
 }
 export type NotifyPayload = ReturnType<typeof buildPayload>;

@@ -5,6 +5,7 @@
  * a test path counts as deleted. Pure over unified-diff text; `scanRangeForTestMarkers` is the git
  * adapter.
  */
+import { createHash } from 'node:crypto';
 import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
@@ -31,6 +32,17 @@ const ADDED_RULES: Rule[] = [
   { kind: 'skip', re: /\bt\.Skip(f|Now)?\s*\(/ },
   { kind: 'skip', re: /#\[ignore(\s*=\s*"[^"]*")?\]/ },
 ];
+
+/**
+ * A finding's text: the line, trimmed, cut at 300 characters with its length and a digest of the
+ * whole, so a 100 MB line costs the run's log, the report and the prompts a line and two findings
+ * stay apart exactly when their lines differ (escape-valves.ts matches them by text).
+ */
+function findingText(text: string): string {
+  const t = text.trim();
+  if (t.length <= 300) return t;
+  return `${t.slice(0, 300)} … (${t.length - 300} more characters elided, sha256 ${createHash('sha256').update(t).digest('hex').slice(0, 16)})`;
+}
 
 /** A test definition that has been commented out. */
 const DISABLED_RULES: RegExp[] = [
@@ -118,20 +130,20 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       const text = raw.slice(1);
       for (const rule of ADDED_RULES) {
         if (rule.re.test(text)) {
-          findings.push({ file, line: newLine, kind: rule.kind, text: text.trim() });
+          findings.push({ file, line: newLine, kind: rule.kind, text: findingText(text) });
           break;
         }
       }
-      if (DISABLED_RULES.some((re) => re.test(text))) findings.push({ file, line: newLine, kind: 'disabled-test', text: text.trim() });
+      if (DISABLED_RULES.some((re) => re.test(text))) findings.push({ file, line: newLine, kind: 'disabled-test', text: findingText(text) });
       const meddling = isTestPath(file) ? undefined : codeMeddlingKind(text);
-      if (meddling) findings.push({ file, line: newLine, kind: meddling, text: text.trim() });
+      if (meddling) findings.push({ file, line: newLine, kind: meddling, text: findingText(text) });
       const name = definitionName(text.replace(/^\s*(#|\/\/)\s*/, ''), file);
       if (name) addedDefNames.add(name);
       newLine++;
     } else if (raw.startsWith('-')) {
       const text = raw.slice(1);
       const name = deletedFile ? undefined : definitionName(text, file);
-      if (name && (isTestPath(file) || /^test_|^Test|^(it|test|describe):/.test(name))) removedDefs.push({ file, line: oldLine, name, text: text.trim() });
+      if (name && (isTestPath(file) || /^test_|^Test|^(it|test|describe):/.test(name))) removedDefs.push({ file, line: oldLine, name, text: findingText(text) });
       oldLine++;
     }
   };

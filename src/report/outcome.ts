@@ -110,6 +110,14 @@ export function outcomeOf(i: { summary: RunSummary; status: Status; gates: GateT
   return { status: 'stopped', reason, at: r.stop?.at ?? lastExit.ts, headline: reason, why: [...script, ...w.why], needs_operator: w.operator };
 }
 
+/**
+ * A host run's branch as the advice prints it inside a command: only names made of letters, digits
+ * and `._/-`. It is whatever the repository's HEAD names, which a peer can choose (git allows
+ * backticks, `<`, `>` and `=` in a name): such a name is not printed, HEAD stands for it. (A pod
+ * run's branch is the operator's: the published one, or `peers/<project>`.)
+ */
+const printable = (branch: string | null): string | null => (branch && /^[\w./-]+$/.test(branch) ? branch : null);
+
 /** How to review and take the run's commits, for where they are. */
 export function mergeAdvice(src: HistorySource, outcome: Outcome, project: string): string[] {
   const base = src.base?.slice(0, 10) ?? '';
@@ -123,7 +131,7 @@ export function mergeAdvice(src: HistorySource, outcome: Outcome, project: strin
       `Take them: \`git merge ${branch}\` (or \`git merge --squash ${branch}\` for one commit).`,
     ];
   }
-  const branch = src.branch ?? 'HEAD';
+  const branch = printable(src.branch) ?? 'HEAD';
   return [
     ...caution,
     `The run committed directly to \`${branch}\` of ${src.repo ?? src.gitDir} (a host run): there is nothing to merge.`,

@@ -2,16 +2,22 @@
  * The report as one self-contained HTML file (`peers report --html`): inline CSS and SVG charts,
  * no script and no external resource, so it opens offline and a Content-Security-Policy of
  * `default-src 'none'` holds. Every text that came from a peer (commit subjects, causes, findings,
- * egress hosts) is escaped. Long lists are collapsed (`<details>`), never cut: every tick, commit
+ * egress hosts) goes through htmlText (src/cli/inert-html.ts): escaped, its hidden characters shown. Long lists are collapsed (`<details>`), never cut: every tick, commit
  * and finding is in the file.
  */
 import { spendLines } from '../budget/spend-view.ts';
 import type { ReportModel } from './report-model.ts';
-import { esc, gateTimelineChart, spendChart } from './svg-chart.ts';
+import { esc, htmlText } from '../cli/inert-html.ts';
+import { gateTimelineChart, spendChart } from './svg-chart.ts';
 import { blocksOf, gateSeconds } from './tick-series.ts';
 
 const HTML_TICK_BLOCK = 100;
-const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+/**
+ * Nothing loads, whatever the page says: no script, frame, font, image, connection or prefetch; no
+ * <base> to re-point links; no form to submit. A missed escape still fetches nothing. (A
+ * `<meta http-equiv=refresh>` is outside any CSP's reach: only the escaping keeps it out.)
+ */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
 const STYLE = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0 auto;max-width:1100px;padding:1rem 1.5rem;color:#1b1f24;background:#fff}
@@ -30,33 +36,33 @@ nav a{margin-right:.8rem}details{margin:.4rem 0}summary{cursor:pointer}
 
 const money = (x: number) => `$${x.toFixed(x < 1 ? 4 : 2)}`;
 const short = (s: string | null | undefined) => (s ? s.slice(0, 8) : '');
-const td = (v: unknown, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${esc(v)}</td>`;
+const td = (v: unknown, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${htmlText(v)}</td>`;
 const num = (v: unknown) => td(v, 'num');
 const table = (head: string[], rows: string[], id = '') => `<table${id ? ` id="${id}"` : ''}><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
-const list = (items: string[]) => (items.length ? `<ul>${items.map((i) => `<li>${esc(i)}</li>`).join('')}</ul>` : '');
-const codeList = (items: string[]) => `<ul>${items.map((i) => `<li>${esc(i).replace(/`([^`]+)`/g, '<code>$1</code>')}</li>`).join('')}</ul>`;
+const list = (items: string[]) => (items.length ? `<ul>${items.map((i) => `<li>${htmlText(i)}</li>`).join('')}</ul>` : '');
+const codeList = (items: string[]) => `<ul>${items.map((i) => `<li>${htmlText(i).replace(/`([^`]+)`/g, '<code>$1</code>')}</li>`).join('')}</ul>`;
 
 export function renderHtml(m: ReportModel): string {
   const o = m.outcome;
   const cls = o.status === 'running' ? 'running' : o.reason === 'complete' ? 'good' : o.needs_operator || o.status === 'killed' ? 'bad' : '';
   const body: string[] = [
-    `<header><h1>peers report — ${esc(m.project)}</h1>`,
-    `<p class="outcome ${cls}" id="outcome"><strong>Outcome:</strong> ${esc(o.status === 'stopped' ? `${o.reason} (${o.at})` : o.headline)}</p>${list(o.why)}`,
-    `<p>${m.totals.ticks} ticks, ${m.totals.handoffs} handed off, ${m.totals.failed} failed · spent ${esc(money(m.budget.usd.spent))}, ${m.budget.tokens.spent} tokens${m.halted ? ` · <strong>HALTED:</strong> ${esc(m.halted.reason)}` : ''}</p>`,
+    `<header><h1>peers report — ${htmlText(m.project)}</h1>`,
+    `<p class="outcome ${cls}" id="outcome"><strong>Outcome:</strong> ${htmlText(o.status === 'stopped' ? `${o.reason} (${o.at})` : o.headline)}</p>${list(o.why)}`,
+    `<p>${m.totals.ticks} ticks, ${m.totals.handoffs} handed off, ${m.totals.failed} failed · spent ${htmlText(money(m.budget.usd.spent))}, ${m.budget.tokens.spent} tokens${m.halted ? ` · <strong>HALTED:</strong> ${htmlText(m.halted.reason)}` : ''}</p>`,
     '<nav><a href="#result">Result</a><a href="#bugs">Bugs</a><a href="#gates">Gates</a><a href="#spend">Spend</a><a href="#peers">Peers</a><a href="#cheats">Anti-cheat</a><a href="#egress">Egress</a><a href="#ticks">Ticks</a><a href="#stops">Stops</a></nav></header>',
   ];
   if (m.blocked) body.push(`<section id="blocked"><h2>${m.blocked.confirmed_by ? 'Blocked: the peers agree the task cannot be done as specified' : 'Blocked declaration (not confirmed yet)'}</h2>${list([`${m.blocked.by} (tick ${m.blocked.at_tick}, ${short(m.blocked.sha)}): ${m.blocked.reason}`, ...(m.blocked.confirmed_by ? [`confirmed by ${m.blocked.confirmed_by}: ${m.blocked.confirm_reason ?? ''}`] : [])])}</section>`);
   body.push(result(m), bugs(m), gates(m), spend(m), peers(m), cheats(m), egress(m), ticks(m));
   body.push(`<section id="stops"><h2>Stops</h2>${m.stops.length ? list(m.stops.map((e) => `${e.ts} — ${e.reason} after ${e.ticks_in_run} tick(s) in that run (tick ${e.tick})`)) : '<p>(none yet)</p>'}${m.warnings.length ? `<h3>Pending warnings</h3>${list(m.warnings)}` : ''}${m.skipped_lines ? `<p class="muted">${m.skipped_lines} unreadable line(s) of runs.jsonl were skipped.</p>` : ''}</section>`);
-  body.push(`<footer class="muted"><p>Generated ${esc(m.generated_at)} from ${esc(m.state_dir)}.</p></footer>`);
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${CSP}"><meta name="viewport" content="width=device-width,initial-scale=1"><title>peers report — ${esc(m.project)}</title><style>${STYLE}</style></head><body>\n${body.join('\n')}\n</body></html>\n`;
+  body.push(`<footer class="muted"><p>Generated ${htmlText(m.generated_at)} from ${htmlText(m.state_dir)}.</p></footer>`);
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${REPORT_CSP}"><meta name="referrer" content="no-referrer"><meta name="viewport" content="width=device-width,initial-scale=1"><title>peers report — ${htmlText(m.project)}</title><style>${STYLE}</style></head><body>\n${body.join('\n')}\n</body></html>\n`;
 }
 
 function result(m: ReportModel): string {
   const r = m.results;
   if (!r) return '<section id="result"><h2>Result</h2><p>The run\'s commits could not be read (no repository or mirror found for this state directory).</p></section>';
   const s = r.source;
-  const out = [`<section id="result"><h2>Result</h2><p>${s.kind === 'mirror' ? 'Branch' : 'Committed on'} <code>${esc(s.branch ?? (s.kind === 'mirror' ? `peers/${m.project}` : 'HEAD'))}</code>, ${esc(short(s.base) || '(start)')} → ${esc(short(s.head) || '(none)')}: ${r.commits_total} commit(s), ${r.diffstat.files.length} file(s) changed, +${r.diffstat.insertions} −${r.diffstat.deletions}</p>`];
+  const out = [`<section id="result"><h2>Result</h2><p>${s.kind === 'mirror' ? 'Branch' : 'Committed on'} <code>${htmlText(s.branch ?? (s.kind === 'mirror' ? `peers/${m.project}` : 'HEAD'))}</code>, ${htmlText(short(s.base) || '(start)')} → ${htmlText(short(s.head) || '(none)')}: ${r.commits_total} commit(s), ${r.diffstat.files.length} file(s) changed, +${r.diffstat.insertions} −${r.diffstat.deletions}</p>`];
   out.push(list(r.errors), '<h3>How to take the result</h3>', codeList(r.merge));
   if (r.diffstat.files.length) {
     const files = [...r.diffstat.files].sort((a, b) => (b.insertions ?? 0) + (b.deletions ?? 0) - ((a.insertions ?? 0) + (a.deletions ?? 0)));
@@ -86,11 +92,11 @@ function gates(m: ReportModel): string {
   });
   const diag = Object.entries(g.current).filter(([, r]) => r.state === 'fail' && r.diagnostic.trim());
   return [
-    `<section id="gates"><h2>Gates${g.head ? ` at ${esc(short(g.head))}` : ''}</h2>`,
+    `<section id="gates"><h2>Gates${g.head ? ` at ${htmlText(short(g.head))}` : ''}</h2>`,
     table(['gate', 'state', 'red ticks', 'red streak now', 'first red after tick', 'changes'], rows, 'gates-table'),
     m.ticks.length && g.timelines.length ? `<h3>Timeline: state at the commit each tick left</h3>${gateTimelineChart(g.timelines, m.ticks.map((t) => t.tick))}` : '',
     gateTime(m),
-    diag.map(([id, r]) => `<h3>Why ${esc(id)} fails</h3><pre>${esc(r.diagnostic.trim().slice(0, 4000).replace(/\\n/g, '\n'))}</pre>`).join(''),
+    diag.map(([id, r]) => `<h3>Why ${htmlText(id)} fails</h3><pre>${htmlText(r.diagnostic.trim().slice(0, 4000).replace(/\\n/g, '\n'))}</pre>`).join(''),
     Object.keys(g.soft).length ? `<h3>Soft goals (passing reviews / needed)</h3>${list(Object.entries(g.soft).map(([id, v]) => `${id}: ${v}`))}` : '',
     '</section>',
   ].join('');
@@ -106,7 +112,7 @@ function gateTime(m: ReportModel): string {
     const running = r.running ? `${r.running.ids.join(', ')}@${short(r.running.head)}` : '';
     return `<tr>${num(r.tick)}${td(r.peer)}${num(gateSeconds(r.sync_ms))}${td(r.sync.join(', '))}${td(finished || '—')}${td(running || '—')}</tr>`;
   });
-  return `<h3>Gate time per tick</h3><p>In all: ${esc(total((r) => r.sync_ms))} in gates before the turns, ${esc(total((r) => r.background_ms))} in expensive gates in the background while peers worked.</p><details${trs.length <= 60 ? ' open' : ''}><summary>Per tick (${trs.length}, newest first)</summary>${table(['tick', 'peer', 'gates before the turn', 'which', 'background (finished: gate@commit)', 'still running'], trs, 'gate-time')}</details>`;
+  return `<h3>Gate time per tick</h3><p>In all: ${htmlText(total((r) => r.sync_ms))} in gates before the turns, ${htmlText(total((r) => r.background_ms))} in expensive gates in the background while peers worked.</p><details${trs.length <= 60 ? ' open' : ''}><summary>Per tick (${trs.length}, newest first)</summary>${table(['tick', 'peer', 'gates before the turn', 'which', 'background (finished: gate@commit)', 'still running'], trs, 'gate-time')}</details>`;
 }
 
 function spend(m: ReportModel): string {
@@ -132,7 +138,7 @@ function peers(m: ReportModel): string {
   const rows = m.peers.map((p) => `<tr>${td(p.name)}${td(p.state + (p.reason ? ` (${p.reason})` : ''))}${num(`${p.handoffs}/${p.turns}`)}${td(p.last_classification ?? '')}${num(p.tokens)}${num(p.usd.toFixed(4))}${num(p.cli_tokens ?? '')}${num(p.cli_usd !== undefined ? p.cli_usd.toFixed(4) : '')}</tr>`);
   const causes = m.peers
     .filter((p) => p.failures.length)
-    .map((p) => `<details${p.failures.length <= 15 ? ' open' : ''}><summary>${esc(p.name)}: why its ticks failed (${p.failures.length} cause(s))</summary>${table(['cause', 'ticks', 'last tick'], p.failures.map((f) => `<tr>${td(f.cause)}${num(f.count)}${num(f.last_tick)}</tr>`))}</details>`);
+    .map((p) => `<details${p.failures.length <= 15 ? ' open' : ''}><summary>${htmlText(p.name)}: why its ticks failed (${p.failures.length} cause(s))</summary>${table(['cause', 'ticks', 'last tick'], p.failures.map((f) => `<tr>${td(f.cause)}${num(f.count)}${num(f.last_tick)}</tr>`))}</details>`);
   const all = m.failure_causes;
   const why = all.length ? `<h3>Why ticks failed</h3><details${all.length <= 15 ? ' open' : ''}><summary>${all.length} cause(s), ${all.reduce((n, f) => n + f.count, 0)} failed tick(s)</summary>${table(['cause', 'ticks', 'peers', 'last tick'], all.map((f) => `<tr>${td(f.cause)}${num(f.count)}${td(f.peers.join(', '))}${num(f.lastTick)}</tr>`), 'failure-causes')}</details>` : '';
   return `<section id="peers"><h2>Peers</h2>${table(['peer', 'state', 'handed off / turns', 'last', 'tokens', 'USD', 'CLI-reported tokens', 'CLI-reported USD'], rows, 'peers-table')}${causes.join('')}${why}</section>`;
@@ -156,7 +162,7 @@ function egress(m: ReportModel): string {
   const e = m.egress;
   if (!e) return '<section id="egress"><h2>Egress</h2><p>No egress audit log in this state directory (a host run, or the pod made no outbound connection).</p></section>';
   const rows = e.destinations.map((d) => `<tr${d.decision !== 'allow' ? ' class="failed"' : ''}>${td(d.decision)}${td(`${d.host}:${d.port}`)}${num(d.count)}${num(`${d.bytes_up} / ${d.bytes_down}`)}${td(d.reasons.map((r) => `${r.reason} (${r.count})`).join('; '))}${td(d.last_at)}</tr>`);
-  return `<section id="egress"><h2>Egress</h2>${e.error ? `<p>${esc(e.error)}</p>` : ''}<p>${e.records} connection(s): ${e.allowed} allowed, ${e.denied} refused${e.errors ? `, ${e.errors} failed` : ''}${e.dropped ? ` · ${e.dropped} older record(s) dropped by the log's size cap` : ''}</p>${rows.length ? table(['decision', 'destination', 'connections', 'bytes up / down', 'why refused', 'last'], rows, 'egress-table') : ''}</section>`;
+  return `<section id="egress"><h2>Egress</h2>${e.error ? `<p>${htmlText(e.error)}</p>` : ''}<p>${e.records} connection(s): ${e.allowed} allowed, ${e.denied} refused${e.errors ? `, ${e.errors} failed` : ''}${e.dropped ? ` · ${e.dropped} older record(s) dropped by the log's size cap` : ''}</p>${rows.length ? table(['decision', 'destination', 'connections', 'bytes up / down', 'why refused', 'last'], rows, 'egress-table') : ''}</section>`;
 }
 
 function ticks(m: ReportModel): string {

@@ -1,10 +1,12 @@
 /**
  * The report as Markdown (`peers report`, REPORT.md). Lays out the report model; long histories
  * are summarised in blocks with the detail of the latest ticks, and every summary says where the
- * rest is, so nothing is silently cut. Peer-written text (subjects, causes, findings) goes in table
- * cells with pipes, newlines and tags neutralised.
+ * rest is, so nothing is silently cut. Peer-written text (subjects, causes, findings, a blocked
+ * reason, a gate's output) is rendered inert (src/cli/inert-markdown.ts): no image, link, heading,
+ * table or HTML of a peer's making, and a long text is cut with a note saying so.
  */
 import { spendLines } from '../budget/spend-view.ts';
+import { mdBlock, mdCell, mdText } from '../cli/inert-markdown.ts';
 import type { ReportModel, TickRow } from './report-model.ts';
 import { blocksOf, gateSeconds, type GateTimeline } from './tick-series.ts';
 
@@ -19,12 +21,8 @@ const MAX_SEGMENTS = 24;
 /** Rows of a cause table; the rest are counted in one last row. */
 const MAX_CAUSES = 15;
 
-export const cell = (s: unknown, max = 120) =>
-  String(s ?? '')
-    .replace(/\|/g, '\\|')
-    .replace(/</g, '&lt;')
-    .replace(/\s+/g, ' ')
-    .slice(0, max);
+/** A table cell of text a peer may have written: inert, on one line, at most `max` characters of it. */
+export const cell = (s: unknown, max = 120) => mdCell(s, max);
 const usd4 = (x: number) => x.toFixed(4);
 const short = (sha: string | null | undefined) => (sha ? sha.slice(0, 8) : '');
 const range = (a: number, b: number) => (a === b ? `${a}` : `${a}–${b}`);
@@ -42,17 +40,17 @@ function timelineText(g: GateTimeline): string {
 }
 
 export function renderMarkdown(m: ReportModel): string {
-  const out: string[] = [`# peers report — ${m.project}`, ''];
+  const out: string[] = [`# peers report — ${mdText(m.project)}`, ''];
   const o = m.outcome;
-  out.push(`**Outcome:** ${o.status === 'stopped' ? `${o.reason} (${o.at})` : o.headline}`);
-  for (const w of o.why) out.push(`> ${w}`);
+  out.push(`**Outcome:** ${o.status === 'stopped' ? `${mdText(o.reason)} (${mdText(o.at)})` : mdText(o.headline)}`);
+  for (const w of o.why) out.push(`> ${mdText(w, 2000)}`);
   if (o.why.length) out.push('');
-  out.push(`**Ticks:** ${m.totals.ticks}, ${m.totals.handoffs} handed off · **Next up:** ${m.next_peer ?? '-'}${m.halted ? ` · **HALTED:** ${m.halted.reason}` : ''}`, '');
+  out.push(`**Ticks:** ${m.totals.ticks}, ${m.totals.handoffs} handed off · **Next up:** ${mdText(m.next_peer ?? '-')}${m.halted ? ` · **HALTED:** ${mdText(m.halted.reason, 2000)}` : ''}`, '');
   const b0 = m.blocked;
   if (b0) {
     out.push(b0.confirmed_by ? '## Blocked: the peers agree the task cannot be done as specified' : '## Blocked declaration (not confirmed yet)', '');
-    out.push(`- **${b0.by}** (tick ${b0.at_tick}, ${b0.sha.slice(0, 8)}): ${b0.reason}`);
-    if (b0.confirmed_by) out.push(`- confirmed by **${b0.confirmed_by}**: ${b0.confirm_reason ?? ''}`, '', 'Decide what is right (the spec or the test), change the goals or the code, then run `peers up` again.');
+    out.push(`- **${mdText(b0.by)}** (tick ${b0.at_tick}, ${mdText(b0.sha.slice(0, 8))}): ${mdText(b0.reason, 4000)}`);
+    if (b0.confirmed_by) out.push(`- confirmed by **${mdText(b0.confirmed_by)}**: ${mdText(b0.confirm_reason ?? '', 4000)}`, '', 'Decide what is right (the spec or the test), change the goals or the code, then run `peers up` again.');
     out.push('');
   }
   results(m, out);
@@ -64,9 +62,9 @@ export function renderMarkdown(m: ReportModel): string {
   egress(m, out);
   ticks(m, out);
   out.push('', '## Stops', '');
-  for (const e of m.stops) out.push(`- ${e.ts} — **${e.reason}** after ${e.ticks_in_run} tick(s) in that run (tick ${e.tick})`);
+  for (const e of m.stops) out.push(`- ${mdText(e.ts)} — **${mdText(e.reason, 300)}** after ${e.ticks_in_run} tick(s) in that run (tick ${e.tick})`);
   if (!m.stops.length) out.push('- (none yet)');
-  if (m.warnings.length) out.push('', '## Pending warnings', '', ...m.warnings.map((w) => `- ${w}`));
+  if (m.warnings.length) out.push('', '## Pending warnings', '', ...m.warnings.map((w) => `- ${mdText(w, 2000)}`));
   if (m.skipped_lines) out.push('', `_${m.skipped_lines} unreadable line(s) of runs.jsonl were skipped._`);
   return `${out.join('\n')}\n`;
 }
@@ -79,9 +77,9 @@ function results(m: ReportModel, out: string[]): void {
     return;
   }
   const src = r.source;
-  out.push(`- ${src.kind === 'mirror' ? 'Branch' : 'Committed on'}: \`${src.branch ?? (src.kind === 'mirror' ? `peers/${m.project}` : 'HEAD (detached)')}\` · from ${short(src.base) || '(start)'} to ${short(src.head) || '(none)'}`);
+  out.push(`- ${src.kind === 'mirror' ? 'Branch' : 'Committed on'}: ${mdText(src.branch ?? (src.kind === 'mirror' ? `peers/${m.project}` : 'HEAD (detached)'))} · from ${short(src.base) || '(start)'} to ${short(src.head) || '(none)'}`);
   out.push(`- ${r.commits_total} commit(s); ${r.diffstat.files.length} file(s) changed, +${r.diffstat.insertions} −${r.diffstat.deletions}`);
-  for (const e of r.errors) out.push(`- _${e}_`);
+  for (const e of r.errors) out.push(`- ${mdText(e, 2000)}`);
   out.push('', '### How to take the result', '', ...r.merge.map((l) => `- ${l}`), '');
   if (r.diffstat.files.length) {
     const files = [...r.diffstat.files].sort((a, b) => (b.insertions ?? 0) + (b.deletions ?? 0) - ((a.insertions ?? 0) + (a.deletions ?? 0)));
@@ -116,7 +114,7 @@ function bugs(m: ReportModel, out: string[]): void {
     for (const e of b.entries) out.push(`| ${cell(e.id)} | ${e.severity} | ${e.status} | ${cell(e.found_by ?? '?')} | ${cell(e.fix_by ?? '')} | ${cell(e.resolved_by ?? '')} | ${cell(e.title, 160)} |`);
     out.push('');
   }
-  if (b.warnings.length) out.push('Ledger notes:', '', ...b.warnings.slice(0, 50).map((w) => `- ${cell(w, 300)}`), ...(b.warnings.length > 50 ? [`- … ${b.warnings.length - 50} more`] : []), '');
+  if (b.warnings.length) out.push('Ledger notes:', '', ...b.warnings.slice(0, 50).map((w) => `- ${mdText(w, 300)}`), ...(b.warnings.length > 50 ? [`- … ${b.warnings.length - 50} more`] : []), '');
 }
 
 function budget(m: ReportModel, out: string[]): void {
@@ -147,7 +145,7 @@ function peers(m: ReportModel, out: string[]): void {
     out.push(`| ${cell(p.name)} | ${cell(p.state + (p.reason ? ` (${p.reason})` : ''))} | ${p.handoffs}/${p.turns} | ${cell(p.last_classification)} | ${p.tokens} | ${p.usd.toFixed(4)} |${cliCols}`);
   }
   for (const p of m.peers.filter((x) => x.failures.length)) {
-    out.push('', `### ${cell(p.name)}: why its ticks failed`, '', '| cause | ticks | last tick |', '| --- | --- | --- |');
+    out.push('', `### ${mdText(p.name)}: why its ticks failed`, '', '| cause | ticks | last tick |', '| --- | --- | --- |');
     for (const f of p.failures.slice(0, MAX_CAUSES)) out.push(`| ${cell(f.cause, 240)} | ${f.count} | ${f.last_tick} |`);
     const rest = p.failures.slice(MAX_CAUSES);
     if (rest.length) out.push(`| … ${rest.length} other cause(s), listed in the HTML report | ${rest.reduce((n, f) => n + f.count, 0)} | ${Math.max(...rest.map((f) => f.last_tick))} |`);
@@ -172,18 +170,18 @@ function gates(m: ReportModel, out: string[]): void {
   }
   if (g.timelines.length && n) {
     out.push('', '### Gate timeline (state at the commit each tick left)', '');
-    for (const tl of g.timelines) out.push(`- **${cell(tl.id)}**: ${timelineText(tl)}${tl.first_red !== null ? ` — first red after tick ${tl.first_red}, last after tick ${tl.last_red}` : ''}`);
+    for (const tl of g.timelines) out.push(`- **${mdText(tl.id)}**: ${timelineText(tl)}${tl.first_red !== null ? ` — first red after tick ${tl.first_red}, last after tick ${tl.last_red}` : ''}`);
   }
   gateTime(m, out);
   const failing = Object.entries(g.current).filter(([, r]) => r.state === 'fail' && r.diagnostic.trim());
   if (failing.length) {
     out.push('', '### Why the failing gates fail', '');
     // Diagnostics quote the gate's output tail with escaped newlines; show them as lines.
-    for (const [id, r] of failing) out.push(`**${id}**`, '', '```', r.diagnostic.trim().slice(0, 1500).replace(/\\n/g, '\n').replace(/```/g, "'''"), '```', '');
+    for (const [id, r] of failing) out.push(`**${mdText(id)}**`, '', mdBlock(r.diagnostic.trim().replace(/\\n/g, '\n'), 1500), '');
   }
   if (Object.keys(g.soft).length) {
     out.push('', '## Soft goals (passing reviews / needed)', '');
-    for (const [id, v] of Object.entries(g.soft)) out.push(`- ${cell(id)}: ${cell(v)}`);
+    for (const [id, v] of Object.entries(g.soft)) out.push(`- ${mdText(id)}: ${mdText(v)}`);
   }
 }
 
@@ -232,7 +230,7 @@ function egress(m: ReportModel, out: string[]): void {
     out.push('No egress audit log in this state directory (a host run, or the pod made no outbound connection).');
     return;
   }
-  if (e.error) out.push(`_${e.error}_`, '');
+  if (e.error) out.push(mdText(e.error, 2000), '');
   out.push(`${e.records} connection(s): ${e.allowed} allowed, ${e.denied} refused${e.errors ? `, ${e.errors} failed` : ''}${e.first_at ? ` (${e.first_at} to ${e.last_at})` : ''}.`);
   if (e.dropped) out.push(`The log is size-capped: ${e.dropped} older record(s) were dropped before these.`);
   if (e.unreadable_lines) out.push(`${e.unreadable_lines} unreadable line(s) skipped.`);

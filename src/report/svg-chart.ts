@@ -3,10 +3,9 @@
  * 1,000-tick run is a 1,000-point line, a few tens of kilobytes). Markup is built from numbers and
  * escaped labels only.
  */
+import { esc, htmlText } from '../cli/inert-html.ts';
 import type { GateTimeline } from './tick-series.ts';
 
-export const esc = (s: unknown) =>
-  String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const W = 900;
 const PAD_L = 70;
@@ -72,11 +71,11 @@ export function gateTimelineChart(timelines: GateTimeline[], ticks: number[]): s
   const parts: string[] = [`<svg id="gate-timeline" class="chart" role="img" aria-label="Gate state at the commit each tick left" viewBox="0 0 ${W} ${H}" width="100%" xmlns="http://www.w3.org/2000/svg">`];
   timelines.forEach((g, row) => {
     const y = row * rowH + 2;
-    parts.push(`<g class="gate-row" data-gate="${esc(g.id)}"><text class="label" x="${labelW - 8}" y="${y + 15}" text-anchor="end">${esc(g.id.length > 24 ? `${g.id.slice(0, 23)}…` : g.id)}</text>`);
+    parts.push(`<g class="gate-row" data-gate="${htmlText(g.id, 200)}"><text class="label" x="${labelW - 8}" y="${y + 15}" text-anchor="end">${htmlText(g.id.length > 24 ? `${g.id.slice(0, 23)}…` : g.id)}</text>`);
     for (const s of g.segments) {
       const a = index.get(s.from) ?? 0;
       const b = (index.get(s.to) ?? a) + 1;
-      parts.push(`<rect class="seg ${s.state}" x="${fx(px(a))}" y="${y}" width="${fx(Math.max(0.5, px(b) - px(a)))}" height="${rowH - 6}"><title>${esc(g.id)}: ${s.state}, tick${s.from === s.to ? ` ${s.from}` : `s ${s.from}–${s.to}`}</title></rect>`);
+      parts.push(`<rect class="seg ${esc(s.state)}" x="${fx(px(a))}" y="${y}" width="${fx(Math.max(0.5, px(b) - px(a)))}" height="${rowH - 6}"><title>${htmlText(g.id, 200)}: ${esc(s.state)}, tick${s.from === s.to ? ` ${s.from}` : `s ${s.from}–${s.to}`}</title></rect>`);
     }
     parts.push('</g>');
   });

@@ -1,10 +1,14 @@
-/** `HALTED.md`: what an operator finds in the morning when every peer went down. */
+/**
+ * `HALTED.md`: what an operator finds in the morning when every peer went down. A peer's health
+ * reason quotes what its CLI printed: inert here (src/cli/inert-markdown.ts), as in the report.
+ */
+import { mdText } from '../cli/inert-markdown.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import type { LoopState } from './state-schema.ts';
 
 export function haltedMarkdown(state: LoopState, reason: string, runsPath: string): string {
   const lines = [
-    `# Peers loop halted: ${reason}`,
+    `# Peers loop halted: ${mdText(reason, 500)}`,
     '',
     `Tick: ${state.tick}`,
     `Whose turn was next: ${state.peer_order[state.turn_index]}`,
@@ -13,7 +17,7 @@ export function haltedMarkdown(state: LoopState, reason: string, runsPath: strin
     '',
     ...state.peer_order.map((p) => {
       const h = state.peers[p]!;
-      return `- ${p}: state=${h.state} recent_fails=${h.recent_runs.reduce((a, r) => a + (1 - r), 0)} last=${h.last_classification ?? 'none'}${h.reason ? ` reason="${h.reason}"` : ''}`;
+      return `- ${mdText(p)}: state=${h.state} recent_fails=${h.recent_runs.reduce((a, r) => a + (1 - r), 0)} last=${mdText(h.last_classification ?? 'none')}${h.reason ? ` reason: ${mdText(h.reason, 2000)}` : ''}`;
     }),
     '',
     '## What to do',

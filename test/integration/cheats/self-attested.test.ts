@@ -21,7 +21,8 @@ test('JUSTIFIED-TEST-ONLY in its own commit does not save a test-only turn that 
   expect(findingKinds(p)).toEqual(expect.arrayContaining(['test-only-red-to-green', 'self-attested-escape']));
   expect(gitOk(p.repo, ['show', 'HEAD:test/calc.test.mjs'])).toContain('assert.equal(add(2, 3), 5);');
   expect(gateOf(p, 'tests-pass')?.state).toBe('fail');
-  expect(reportOf(p)).toMatch(/\| 1 \| alice \| test-only-red-to-green \| alice: it turned tests-pass from red to green .* \| reverted by a peers-substrate commit \|/);
+  // Peer-written text is a code span in its cell (src/cli/inert-markdown.ts).
+  expect(reportOf(p)).toMatch(/\| 1 \| alice \| test-only-red-to-green \| `alice: it turned tests-pass from red to green .*` \| reverted by a peers-substrate commit \|/);
 });
 
 test('JUSTIFIED-TEST-REMOVAL written by the peer that deleted the test does not excuse it', async () => {
@@ -76,5 +77,5 @@ test("reviewer: other — the author's own pass vote does not count toward conse
   const st = stateOf(p).soft_status['code-review'];
   expect(st?.history.some((h) => h.reviewer === 'alice')).toBe(false);
   expect(findingKinds(p)).toContain('self-vote');
-  expect(reportOf(p)).toMatch(/self-vote \| alice voted pass on code-review \([0-9a-f]{8}\) after writing changes under review \| vote not counted/);
+  expect(reportOf(p)).toMatch(/self-vote \| alice voted pass on code-review \([0-9a-f]{8}\) after writing changes under review \| `vote not counted/);
 });

@@ -83,9 +83,10 @@ describe('peers verify', () => {
     const md = readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8');
     expect(md).toContain('**Result:** FAIL (hard 0/1, verify 0/1)');
     expect(md).toContain("| status-green | fail |");
-    expect(md).toContain("pass_when returned False; exit_code=1; stdout-tail='a\\|b\\nred\\n' |");
-    expect(md).toContain("| echo boom >&2; exit 4 | fail |");
-    expect(md).toContain("exit=4; stderr-tail='boom\\n' |");
+    // Diagnostics and command ids are code spans (src/cli/inert-markdown.ts), their pipes still escaped.
+    expect(md).toContain("`pass_when returned False; exit_code=1; stdout-tail='a\\|b\\nred\\n'` |");
+    expect(md).toContain("| `echo boom >&2; exit 4` | fail |");
+    expect(md).toContain("exit=4; stderr-tail='boom\\n'` |");
   });
 
   test('only committed content counts: a dirty working tree neither fixes nor breaks the result', () => {

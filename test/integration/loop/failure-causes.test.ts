@@ -7,6 +7,7 @@
  * config, and user.useConfigOnly so git cannot guess one from the host name.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
+import { mdCell } from '../../../src/cli/inert-markdown.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
@@ -113,7 +114,8 @@ test('status (text and --json), replay and report show the cause', async () => {
 
   const report = await cli(['report', p.repo, '--state-dir', p.stateDir]);
   expect(report.out).toContain('## Why ticks failed');
-  expect(report.out).toContain(`| ${identity} | 1 | alice | 1 |`);
+  // A cause is the peer's CLI speaking: inert in the report (src/cli/inert-markdown.ts).
+  expect(report.out).toContain(`| ${mdCell(identity, 240)} | 1 | alice | 1 |`);
   expect(report.out).toMatch(/\| 2 \| bob \| failed \| process-fail \|[^\n]*\| sh exited 3: segmentation fault \(core dumped\) \|/);
   const reportJson = JSON.parse((await cli(['report', p.repo, '--state-dir', p.stateDir, '--json'])).out);
   expect(reportJson.status.peers.alice.last_failure.cause).toBe(identity);

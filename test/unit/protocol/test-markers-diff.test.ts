@@ -114,3 +114,33 @@ describe('a finding as the prompt and the report print it', () => {
     expect(formatMarkerFinding({ file: 'test/old.test.ts', line: 0, kind: 'deleted-test-file', text: 'test file test/old.test.ts deleted' })).toBe('test/old.test.ts: deleted-test-file: test file test/old.test.ts deleted');
   });
 });
+
+describe('a huge added line (SECURITY.md, "Peer text outside the sandbox is inert": sizes)', () => {
+  // Each sniffing rule of the form A.*B backtracked from every A to the line's end, in time that
+  // grows with the square of the line: 720 KB of `NODE_ENV ` took 70 s, this 410 KB line 6 s (over
+  // the time limit), a 10 MB one hours while the loop waited. The old scan also kept the whole line as the finding.
+  test('a 400 KB line of sniffing words is scanned at once; a pair far apart is still found; the finding is a line, not 400 KB', () => {
+    const filler = 'NODE_ENV sys.argv process.argv RAILS_ENV '.repeat(10_000);
+    const [f] = scanDiffForTestMarkers(modified('src/app.ts', [1, 1, [`+${filler} if (x === "test") {}`]]));
+    expect(f).toMatchObject({ file: 'src/app.ts', line: 1, kind: 'test-sniffing' });
+    expect(f!.text.length).toBeLessThan(500);
+    expect(f!.text).toMatch(/ … \(\d+ more characters elided, sha256 [0-9a-f]{16}\)$/);
+    expect(scanDiffForTestMarkers(modified('src/app.ts', [1, 1, [`+${filler}`]]))).toEqual([]);
+  }, 5_000);
+
+  test('400 KB lines built against each test-tampering rule are scanned at once, and a real one at the end is still found', () => {
+    const fillers = ['assert.a', 'kill(', '"${', '"1 ', '"{x} ', 'from a import ', '.assertx', "'Ran ${"].map((unit) => unit.repeat(Math.ceil(400_000 / unit.length)));
+    for (const filler of fillers) {
+      expect(scanDiffForTestMarkers(modified('src/app.py', [1, 1, [`+${filler}`]])).map((f) => f.kind), filler.slice(0, 12)).not.toContain('test-sniffing');
+      const [f] = scanDiffForTestMarkers(modified('src/app.py', [1, 1, [`+${filler} ; os._exit(0)`]]));
+      expect(f?.kind, filler.slice(0, 12)).toBe('test-tampering');
+    }
+  }, 5_000);
+
+  test('two huge lines that differ only past the cut stay two findings', () => {
+    const a = `it.skip('x', () => {}); ${'a'.repeat(1000)}`;
+    const found = scanDiffForTestMarkers(modified('src/a.test.ts', [1, 1, [`+${a}1`, `+${a}2`]]));
+    expect(found.length).toBe(2);
+    expect(found[0]!.text).not.toBe(found[1]!.text);
+  });
+});

@@ -25,9 +25,8 @@ test('the recorded run tells its story: the crash, the bug filed and fixed, a ga
   expect(md).toMatch(/- \*\*fixed\*\*: fail 1–2 · pass 3–12 — first red after tick 1, last after tick 2/);
   expect(md).toMatch(/\| fixed \| pass \| 2 of 12 \| 0 \|/);
   expect(md).toContain('| 1–12 | 14770 | 1.1900 | 14770 (74% of cap) | 1.1900 (60% of cap) |');
-  expect(md).toContain('| deny | pastebin.com:443 | 2 | 0 / 0 | host not in the allow-list (2) |');
+  expect(md).toContain('| deny | `pastebin.com:443` | 2 | 0 / 0 | host not in the allow-list (2) |');
   expect(md).toContain('120 older record(s) were dropped');
-  // Markup a peer wrote is neutralised in tables.
-  expect(md).toContain('&lt;script>alert(1)&lt;/script>');
-  expect(md).not.toContain('<script>');
+  // Markup a peer wrote is quoted in a code span: shown as written, never parsed.
+  expect(md).toContain('| `parser: a test <script>alert(1)</script> for later` |');
 });

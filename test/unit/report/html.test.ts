@@ -5,7 +5,7 @@ import { recordedModel } from './recorded.ts';
 const html = renderHtml(recordedModel());
 
 test('the HTML report is self-contained: a CSP that forbids scripts and every fetch, no script, no external reference', () => {
-  expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`);
+  expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'">`);
   expect(html).not.toMatch(/<script|<link |<iframe|<img |src=|href="(?!#)/i);
 });
 

