@@ -148,7 +148,7 @@ export const OUTPUT_SCHEMAS = {
   commands: z.strictObject({ commands: z.array(Nested) }),
   pause: PauseOutput,
   resume: PauseOutput,
-  down: z.strictObject({ path: Str, project: Str, was_running: z.boolean(), stop_reason: NullableStr, results: Results, repo_check: z.strictObject({ checked: z.boolean(), unchanged: z.boolean(), changed: z.array(Str), line: Str }), seconds: z.number() }),
+  down: z.strictObject({ path: Str, project: Str, was_running: z.boolean(), leftovers: z.boolean(), stop_reason: NullableStr, results: Results, repo_check: z.strictObject({ checked: z.boolean(), unchanged: z.boolean(), changed: z.array(Str), line: Str }), seconds: z.number() }),
   reset: z.strictObject({ state_dir: Str, archived: ArchivedRunJson.nullable(), previous_results: z.strictObject({ branch: Str, sha: Str }).nullable() }),
   up: z.strictObject({
     name: Str.optional(),
