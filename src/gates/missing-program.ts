@@ -2,7 +2,7 @@
  * A gate or `setup` whose program is not installed where it runs: the shell says so in its own
  * words (`/bin/sh: 1: eval: go: not found`, exit 127), which reads like a failing test suite in a
  * status line. In a run the gates run in the workspace image, which has git, Node.js and npm,
- * Python with pytest, and the peer CLIs, and nothing else (Containerfile): a Go or Rust project's
+ * Python with pytest, pip and venv, and the peer CLIs, and nothing else (Containerfile): a Go or Rust project's
  * gate fails there although `peers verify` on the host passes. This names the program and where
  * it is missing, so the user knows no peer turn can make that gate green.
  */

@@ -143,7 +143,7 @@ export const OUTPUT_SCHEMAS = {
   }),
   'modes:list': z.strictObject({ modes: z.array(z.looseObject({ name: Str, description: Str, adds: Str, standalone: z.boolean(), requires: z.array(Str), composes_with: z.array(Str), hard: z.array(Str), soft: z.array(Str), config: Nested })) }),
   doctor: z.strictObject({ checks: z.array(z.strictObject({ id: Str, title: Str, status: z.enum(['ok', 'warn', 'fail', 'skip']), detail: Str, fix: Str.optional(), required: z.boolean() })), ok: z.boolean() }),
-  verify: z.strictObject({ project: Str, head: Str, ok: z.boolean(), setup: Nested.nullable().optional(), hard: z.array(Nested), commands: z.array(Nested), finished_at: Str, duration_ms: z.number(), verify_file: Str }),
+  verify: z.strictObject({ project: Str, head: Str, ok: z.boolean(), setup: Nested.nullable().optional(), hard: z.array(Nested), commands: z.array(Nested), finished_at: Str, duration_ms: z.number(), notes: z.array(Str), verify_file: Str }),
   check: z.strictObject({ id: Str, pass: z.boolean(), report: Str }),
   commands: z.strictObject({ commands: z.array(Nested) }),
   pause: PauseOutput,
