@@ -51,6 +51,34 @@ function nodeRunnerPassWhen(script: string): { runner: string; pass_when: string
   return { runner: 'its test script', pass_when: 'exit_code == 0' };
 }
 
+/** A root test script that runs each workspace's own (`npm test --workspaces`, `pnpm -r test`, …). */
+const delegatesToWorkspaces = (script: string): boolean =>
+  /\b(?:npm|yarn)\b[^&|;]*\s(?:--workspaces?\b|-ws\b)|\bpnpm\b[^&|;]*\s(?:-r|--recursive)\b|\byarn workspaces\b|\blerna run\b/.test(script);
+
+/** The workspace directories package.json names: `dir/*` globs and plain paths (other globs are skipped). */
+function workspaceDirs(pkg: Record<string, unknown>, files: ProjectFiles): string[] {
+  const field = pkg.workspaces;
+  const patterns = Array.isArray(field) ? field : Array.isArray(record(field).packages) ? (record(field).packages as unknown[]) : [];
+  return patterns.filter((p): p is string => typeof p === 'string').flatMap((p) => {
+    const dir = p.replace(/^\.\//, '').replace(/\/+$/, '');
+    if (dir.endsWith('/*') && !dir.slice(0, -2).includes('*')) return files.list(dir.slice(0, -2)).map((n) => `${dir.slice(0, -2)}/${n}`);
+    return dir.includes('*') ? [] : [dir];
+  });
+}
+
+/**
+ * A root script that runs the workspaces' tests: its output is theirs, so the pass_when is the
+ * one of their runner when they all use one (tests ran and none failed), else the exit code.
+ */
+function workspacesPassWhen(pkg: Record<string, unknown>, files: ProjectFiles): { runner: string; pass_when: string } {
+  const scripts = workspaceDirs(pkg, files)
+    .map((d) => record(record(parseJson(files.read(`${d}/package.json`))).scripts).test)
+    .filter((t): t is string => typeof t === 'string' && !NPM_PLACEHOLDER_TEST.test(t));
+  const runners = [...new Set(scripts.map((t) => nodeRunnerPassWhen(t).runner))];
+  if (scripts.length && runners.length === 1 && runners[0] !== 'its test script') return { ...nodeRunnerPassWhen(scripts[0]!), runner: `${runners[0]} in ${scripts.length} workspace${scripts.length === 1 ? '' : 's'}` };
+  return { runner: 'the workspaces\' test scripts', pass_when: 'exit_code == 0' };
+}
+
 function parseJson(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
   try {
@@ -86,7 +114,7 @@ function detectNode(files: ProjectFiles): Found | undefined {
   const testScript = typeof scripts.test === 'string' ? scripts.test : undefined;
   let tests: Found['tests'];
   if (testScript && !NPM_PLACEHOLDER_TEST.test(testScript)) {
-    const { runner, pass_when } = nodeRunnerPassWhen(testScript);
+    const { runner, pass_when } = delegatesToWorkspaces(testScript) ? workspacesPassWhen(pkg, files) : nodeRunnerPassWhen(testScript);
     tests = { description: `The test suite passes (${runner}).`, cmd: run('test'), pass_when, timeout_s: TEST_TIMEOUT_S, why: `package.json scripts.test: ${testScript}` };
   } else {
     notes.push(testScript ? 'package.json scripts.test is npm\'s "no test specified" placeholder: no test gate proposed' : 'package.json has no scripts.test: no test gate proposed');

@@ -73,6 +73,25 @@ describe('node', () => {
   });
 });
 
+describe('node workspaces (a monorepo)', () => {
+  const ws = (rootTest: string, a: string, b: string) =>
+    detectProject(files({ 'package.json': pkg({ private: true, workspaces: ['packages/*'], scripts: { test: rootTest } }), 'packages/a/package.json': pkg({ scripts: { test: a } }), 'packages/b/package.json': pkg({ scripts: { test: b } }) }));
+
+  test("a root script that runs the workspaces' tests gets their runner's pass_when: tests ran and none failed", () => {
+    const p = ws('npm test --workspaces', 'node --test', 'node --test');
+    expect(p.gates[0]).toMatchObject({ cmd: 'npm test', description: 'The test suite passes (node --test in 2 workspaces).' });
+    const two = '> a@1.0.0 test\n> node --test\n# tests 1\n# pass 1\n# fail 0\n> b@1.0.0 test\n> node --test\n# tests 2\n# pass 2\n# fail 0\n';
+    expect(passes(p.gates[0]!.pass_when, { stdout: two })).toBe(true);
+    expect(passes(p.gates[0]!.pass_when, { stdout: '> a@1.0.0 test\n# tests 0\n# pass 0\n# fail 0\n' })).toBe(false);
+    expect(ws('pnpm -r test', 'vitest run', 'vitest run').gates[0]!.description).toBe('The test suite passes (vitest in 2 workspaces).');
+  });
+
+  test('workspaces with different or unknown runners keep the exit code; a mocha -r flag is not a workspace run', () => {
+    expect(ws('npm test -ws', 'node --test', 'jest').gates[0]!.pass_when).toBe('exit_code == 0');
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'mocha -r ts-node/register' } }) })).gates[0]!.description).toBe('The test suite passes (mocha).');
+  });
+});
+
 describe('python, rust, go', () => {
   test('pytest from pyproject, requirements or pytest.ini: python3 -m pytest, passing only when tests passed', () => {
     const p = detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\n\n[tool.pytest.ini_options]\n', 'tests/test_x.py': '' }));
