@@ -75,7 +75,9 @@ export function publishRunBranch(repo: string, paths: StatePaths, branch: string
   }
   const last = lastPublished(paths);
   if (current && !(last?.branch === branch && last.sha === current)) {
-    return { branch, sha: head, ahead, updated: false, note: `${branch} was moved outside peers (it is at ${current.slice(0, 10)}); not overwritten. The run is at ${head.slice(0, 10)}: \`git fetch ${paths.mirror} ${RUN_HEAD_REF}\` then \`git log FETCH_HEAD\`` };
+    // Either the user moved it, or another peers project of this repository publishes there (a
+    // worktree with the same directory name): either way it is not this run's to overwrite.
+    return { branch, sha: head, ahead, updated: false, note: `${branch} was moved outside peers, or another peers project of this repository (a worktree with the same directory name) publishes there (it is at ${current.slice(0, 10)}); not overwritten. Give this project a branch of its own with results: {branch: peers/NAME} in .peers/config.yaml (\`peers up --accept-changes\` takes it). The run is at ${head.slice(0, 10)}: \`git fetch ${paths.mirror} ${RUN_HEAD_REF}\` then \`git log FETCH_HEAD\`` };
   }
   const f = git(repo, [...USER_REPO_FLAGS, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', paths.mirror, `+${RUN_HEAD_REF}:${ref}`], { hermetic: true, timeoutMs: 30 * 60_000 });
   if (f.code !== 0) return { branch, sha: head, ahead, updated: false, note: `could not update ${branch}: ${f.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` };

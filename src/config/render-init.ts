@@ -54,3 +54,9 @@ export function renderGoals(template: string, p: ProjectProposal): string {
   }
   return `${[...lines.slice(0, at), ...block].join('\n')}\n`;
 }
+
+/** config.yaml with its own results branch, for a project that is a linked git worktree (worktree-results-branch.ts). */
+export function withResultsBranch(config: string, branch: string | undefined): string {
+  if (!branch) return config;
+  return `${config.trimEnd()}\n\n# This project is a git worktree: its results get a branch of their own, so they never mix with\n# another worktree's (written by peers init).\nresults:\n  branch: ${branch}\n`;
+}
