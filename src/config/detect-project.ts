@@ -162,6 +162,10 @@ function pythonInstall(files: ProjectFiles, requirements: string[]): { args: str
   const ordered = [...requirements].sort((a, b) => Number(b === 'requirements.txt') - Number(a === 'requirements.txt') || a.localeCompare(b));
   if (ordered.length) return { args: ordered.map((r) => `-r ${r}`).join(' '), why: ordered.join(', ') };
   const pyproject = files.read('pyproject.toml') ?? '';
+  // The extra the tests need, when the project declares one (`pip install -e '.[test]'`).
+  const extras = /^\[project\.optional-dependencies\]\s*\n((?:(?!\[).*\n?)*)/m.exec(pyproject)?.[1] ?? '';
+  const extra = ['test', 'tests', 'testing', 'dev'].find((e) => new RegExp(`^${e}\\s*=`, 'm').test(extras));
+  if (extra) return { args: `-e '.[${extra}]'`, why: `pyproject.toml optional-dependencies ${extra}` };
   if (/^dependencies\s*=\s*\[\s*["']/m.test(pyproject) || /^\[tool\.poetry\.dependencies\]/m.test(pyproject)) return { args: '-e .', why: 'pyproject.toml dependencies' };
   return undefined;
 }

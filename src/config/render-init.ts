@@ -35,7 +35,7 @@ function replaceLine(text: string, line: string, by: string): string {
 
 export function renderConfig(template: string, p: ProjectProposal): string {
   let text = template;
-  if (p.setup) text = replaceLine(text, TEMPLATE_LINES.setup, `setup: ${JSON.stringify(p.setup)}   # proposed by peers init from the project's lockfile`);
+  if (p.setup) text = replaceLine(text, TEMPLATE_LINES.setup, `setup: ${JSON.stringify(p.setup)}   # proposed by peers init from the project's dependency files`);
   if (p.egress.length) text = replaceLine(text, TEMPLATE_LINES.allow, `  allow: ${JSON.stringify(p.egress)}   # what setup downloads from (proposed by peers init)`);
   return text;
 }

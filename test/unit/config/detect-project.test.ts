@@ -111,6 +111,8 @@ describe('python, rust, go', () => {
     });
     const pyproject = detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\ndependencies = [\n  "attrs>=23",\n]\n', 'tests/test_x.py': '' }));
     expect(pyproject).toMatchObject({ setup: 'python3 -m venv --system-site-packages .venv && .venv/bin/pip install -q -e .', gates: [{ cmd: '.venv/bin/python -m pytest -q' }] });
+    const extras = detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\ndependencies = ["attrs"]\n\n[project.optional-dependencies]\ndocs = ["sphinx"]\ntest = ["pytest", "hypothesis"]\n\n[tool.pytest.ini_options]\n', 'tests/test_x.py': '' }));
+    expect(extras.setup).toBe("python3 -m venv --system-site-packages .venv && .venv/bin/pip install -q -e '.[test]'");
     const unittest = detectProject(files({ 'requirements.txt': 'attrs\n', 'test_calc.py': 'import unittest\n' }));
     expect(unittest.gates[0]).toMatchObject({ cmd: '.venv/bin/python -m unittest discover -v' });
     // Nothing to install: no venv, no registry.
