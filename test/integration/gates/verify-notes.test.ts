@@ -1,4 +1,6 @@
 /**
+ * The notes under a verify result, where the user's working tree and what verify judged differ.
+ *
  * A repository whose tests import a submodule's files: they pass in the user's working tree, and
  * `peers verify` (a checkout of this repository's commits only, as in a run) fails them with a bare
  * "module not found". Verify says why, naming the submodule, in the terminal, VERIFY.md and --json.
@@ -12,7 +14,7 @@ import { gitOk } from '../../../src/git/git.ts';
 
 const MAIN = resolve(import.meta.dir, '../../../src/main.ts');
 const ID = ['-c', 'user.name=t', '-c', 'user.email=t@example.com'];
-const root = mkdtempSync(join(tmpdir(), 'verify-submodules-'));
+const root = mkdtempSync(join(tmpdir(), 'verify-notes-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function verify(repo: string, ...args: string[]) {
@@ -57,4 +59,24 @@ test('tests that need a submodule fail in verify with a note naming the submodul
   expect(green.code).toBe(0);
   expect(green.stdout).not.toContain('note:');
   expect(JSON.parse(verify(repo, '--json').stdout).notes).toEqual([]);
+});
+
+test('a working tree with uncommitted changes: verify says which of them its result leaves out', () => {
+  const repo = join(root, 'dirty');
+  mkdirSync(join(repo, '.peers'), { recursive: true });
+  gitOk(repo, ['init', '-q', '-b', 'main']);
+  writeFileSync(join(repo, '.gitignore'), '.peers/\n');
+  writeFileSync(join(repo, 'lib.js'), 'export const one = 1;\n');
+  gitOk(repo, ['add', '.']);
+  gitOk(repo, [...ID, 'commit', '-q', '-m', 'lib']);
+  writeFileSync(join(repo, '.peers', 'config.yaml'), 'peers:\n  - { name: a, tool: custom, argv: [cat] }\n  - { name: b, tool: custom, argv: [cat] }\n');
+  writeFileSync(join(repo, '.peers', 'goals.yaml'), 'goals:\n  - { id: lib-present, type: hard, cmd: test -f lib.js, pass_when: exit_code == 0 }\n');
+  expect(verify(repo).stdout).not.toContain('uncommitted');
+  // The user's edit that breaks the gate, not committed: the green result is about HEAD only.
+  writeFileSync(join(repo, 'lib.js'), 'export const one = 2;\n');
+  writeFileSync(join(repo, 'scratch.txt'), 'notes\n');
+  const r = verify(repo);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/note: 2 uncommitted change\(s\) are not part of this result \(verify judges commit [0-9a-f]{12}; commit them to have them checked\): M lib\.js, \?\? scratch\.txt/);
+  expect(readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8')).toContain('- 2 uncommitted change(s) are not part of this result');
 });
