@@ -81,6 +81,8 @@ describe.skipIf(!need.ok)("the image's PATH", () => {
           expect(path.startsWith('/opt/tool/bin:')).toBe(true);
           expect(run.stdout).toContain('tool-from-base');
         }
+        // Removed at once: a second build under the same tag would leave this one dangling.
+        podmanAsUser(['rmi', '-f', built]);
       }
     } finally {
       podmanAsUser(['rmi', '-f', built, base]);
