@@ -1,5 +1,5 @@
 import { Flags } from '@oclif/core';
-import { down } from '../sandbox/down.ts';
+import { down, downSummary } from '../sandbox/down.ts';
 import { targetOfRepo } from '../sandbox/run-target.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
 import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
@@ -34,7 +34,7 @@ fingerprint \`peers up\` took (HEAD, index, config, hooks, .peers/): a run never
       ? await (await import('../sandbox/k8s/k8s-down.ts')).downK8s({ repo, graceS: flags.grace, purge: flags.purge, progress, env: this.io.env })
       : await down({ target: repo, graceS: flags.grace, purge: flags.purge, progress, env: this.io.env });
     if (!quiet) {
-      this.log(r.wasRunning ? `stopped ${r.path} in ${r.seconds.toFixed(1)} s (stop reason: ${r.stopReason ?? 'none recorded'})` : `${r.path} was not running; nothing left behind`);
+      this.log(downSummary(r));
       if (r.results) this.log(`  ${describePublish(r.results)}`);
       this.log(`  ${r.repoCheck.line}`);
     }

@@ -179,7 +179,7 @@ starts over from your HEAD.
         this.log(`${r.name}: run clone ready at ${r.clone} (${r.seconds.toFixed(1)} s); the pod was not started.`);
         return upJson(r);
       }
-      if (r.archived !== undefined) for (const l of describeReset({ stateDir: r.stateDir, archived: r.archived, previousResults: r.previousResults ?? null })) this.log(l);
+      if (r.archived !== undefined) for (const l of describeReset({ stateDir: r.stateDir, archived: r.archived, previousResults: r.previousResults ?? null }, r.results?.branch)) this.log(l);
       const what = r.decision === 'resume' ? 'resumed' : flags.rehearse ? 'rehearsing (scripted model server, nothing billed)' : 'running';
       this.log(r.repaired ? `${r.name} is running (pod ${r.pod}); restarted ${r.repaired.join(', ')}, which had stopped.` : r.alreadyRunning ? `${r.name} is already running (pod ${r.pod}).` : `${r.name} is ${what} in pod ${r.pod} (started in ${r.seconds.toFixed(1)} s).`);
       for (const n of r.notes) this.log(`  note: ${n}`);

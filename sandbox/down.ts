@@ -18,7 +18,19 @@ import { publishIfRun } from './publish-if-run.ts';
 import { loopLifeline, stopLoop, teardown } from './pod-teardown.ts';
 
 export type RepoCheck = { checked: boolean; unchanged: boolean; changed: string[]; line: string };
-export type DownResult = { path: string; project: string; wasRunning: boolean; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number };
+/** `leftovers`: a stopped run's pod or containers were still there, and down removed them. */
+export type DownResult = { path: string; project: string; wasRunning: boolean; leftovers: boolean; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number };
+
+/**
+ * down's first line. A run that stopped by itself (max_ticks, complete, …) leaves its pod until
+ * down: that is not "nothing left behind", and the reason it stopped is worth repeating.
+ */
+export function downSummary(r: Pick<DownResult, 'path' | 'wasRunning' | 'leftovers' | 'stopReason' | 'seconds'>): string {
+  const reason = `stop reason: ${r.stopReason ?? 'none recorded'}`;
+  if (r.wasRunning) return `stopped ${r.path} in ${r.seconds.toFixed(1)} s (${reason})`;
+  if (r.leftovers) return `${r.path} had already stopped (${reason}); removed its pod`;
+  return `${r.path} was not running; nothing left behind`;
+}
 
 /** The user's repository against the fingerprint `up` took. */
 export function checkUserRepo(repo: string, fpPath: string): RepoCheck {
@@ -83,5 +95,5 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
     const p = ps.find((x) => x.path === repo);
     if (p) p.last_down_at = new Date().toISOString();
   }, env);
-  return { path: repo, project: key, wasRunning, stopReason: readStopReason(statePaths(stateDir).stopReason)?.reason ?? null, results, repoCheck, seconds: (Date.now() - t0) / 1000 };
+  return { path: repo, project: key, wasRunning, leftovers: anything && !wasRunning, stopReason: readStopReason(statePaths(stateDir).stopReason)?.reason ?? null, results, repoCheck, seconds: (Date.now() - t0) / 1000 };
 }

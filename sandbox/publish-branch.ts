@@ -10,13 +10,14 @@
  * the working tree, the config or the hooks. A branch the user moved since peers last wrote it is
  * not overwritten.
  */
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { git } from '../src/git/git.ts';
 import { observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
 import { isSafeRefName } from '../src/git/repo-layout.ts';
 import type { StatePaths } from '../src/state/paths.ts';
+import { readableName } from '../src/state/readable-name.ts';
 
 export type PublishResult = {
   branch: string;
@@ -29,10 +30,21 @@ export type PublishResult = {
   note?: string;
 };
 
-/** `peers/<name>` from the project key (`app-1a2b3c4d` → `peers/app`). */
+/** `peers/<name>` from the project key (`app-1a2b3c4d` → `peers/app`): what runs published to before readable names. */
 export function defaultRunBranch(projectKey: string): string {
   const name = projectKey.replace(/-[0-9a-f]{8}$/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+|[.]+$/g, '') || 'run';
   return `peers/${name}`;
+}
+
+/**
+ * The default results branch: `peers/<readable directory name>` ("clamp lib é" → peers/clamp-lib-e,
+ * where the key gave peers/clamp-lib-). A project whose runs already published to the key's
+ * branch keeps it, so an upgrade never moves a run's results to a second branch.
+ */
+export function defaultResultsBranch(repo: string, projectKey: string, paths: StatePaths): string {
+  const legacy = defaultRunBranch(projectKey);
+  if (lastPublished(paths)?.branch === legacy) return legacy;
+  return `peers/${readableName(basename(repo))}`;
 }
 
 function publishedPath(paths: StatePaths): string {
@@ -75,7 +87,9 @@ export function publishRunBranch(repo: string, paths: StatePaths, branch: string
   }
   const last = lastPublished(paths);
   if (current && !(last?.branch === branch && last.sha === current)) {
-    return { branch, sha: head, ahead, updated: false, note: `${branch} was moved outside peers (it is at ${current.slice(0, 10)}); not overwritten. The run is at ${head.slice(0, 10)}: \`git fetch ${paths.mirror} ${RUN_HEAD_REF}\` then \`git log FETCH_HEAD\`` };
+    // Either the user moved it, or another peers project of this repository publishes there (a
+    // worktree with the same directory name): either way it is not this run's to overwrite.
+    return { branch, sha: head, ahead, updated: false, note: `${branch} was moved outside peers, or another peers project of this repository (a worktree with the same directory name) publishes there (it is at ${current.slice(0, 10)}); not overwritten. Give this project a branch of its own with results: {branch: peers/NAME} in .peers/config.yaml (\`peers up --accept-changes\` takes it). The run is at ${head.slice(0, 10)}: \`git fetch ${paths.mirror} ${RUN_HEAD_REF}\` then \`git log FETCH_HEAD\`` };
   }
   const f = git(repo, [...USER_REPO_FLAGS, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', paths.mirror, `+${RUN_HEAD_REF}:${ref}`], { hermetic: true, timeoutMs: 30 * 60_000 });
   if (f.code !== 0) return { branch, sha: head, ahead, updated: false, note: `could not update ${branch}: ${f.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` };

@@ -5,16 +5,16 @@
 import { join } from 'node:path';
 import { loadConfigFile } from '../src/config/load.ts';
 import { hasRunClone, projectKey, statePaths, type StatePaths } from '../src/state/paths.ts';
-import { defaultRunBranch, publishRunBranch, type PublishResult } from './publish-branch.ts';
+import { defaultResultsBranch, publishRunBranch, type PublishResult } from './publish-branch.ts';
 
 export { describePublish } from './publish-branch.ts';
 
 /** The branch a run's results are published to: config's `results.branch` (from the run's snapshot). */
-export function runBranch(paths: StatePaths, key: string): string {
+export function runBranch(paths: StatePaths, key: string, repo: string): string {
   try {
-    return loadConfigFile(join(paths.snapshotDir, 'config.yaml')).results?.branch ?? defaultRunBranch(key);
+    return loadConfigFile(join(paths.snapshotDir, 'config.yaml')).results?.branch ?? defaultResultsBranch(repo, key, paths);
   } catch {
-    return defaultRunBranch(key);
+    return defaultResultsBranch(repo, key, paths);
   }
 }
 
@@ -26,8 +26,8 @@ export function publishIfRun(repo: string, stateDir: string): PublishResult | un
   const paths = statePaths(stateDir);
   if (!hasRunClone(paths)) return undefined;
   try {
-    return publishRunBranch(repo, paths, runBranch(paths, projectKey(repo)));
+    return publishRunBranch(repo, paths, runBranch(paths, projectKey(repo), repo));
   } catch (error) {
-    return { branch: runBranch(paths, projectKey(repo)), sha: null, ahead: 0, updated: false, note: `could not publish the run's branch: ${(error as Error).message}` };
+    return { branch: runBranch(paths, projectKey(repo), repo), sha: null, ahead: 0, updated: false, note: `could not publish the run's branch: ${(error as Error).message}` };
   }
 }

@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
+import { readableName } from '../src/state/readable-name.ts';
 import { InputError } from '../src/cli/errors.ts';
 import { gitRepoRootOf } from '../src/git/project-dir.ts';
 import { listRegisteredProjects, updateProjectRegistry } from '../src/config/project-registry.ts';
@@ -31,7 +32,7 @@ export async function ensureRegistered(repoDir: string, env: NodeJS.ProcessEnv =
     const taken = new Set(projects.filter((p) => p !== existing).map((p) => p.name ?? basename(p.path)));
     const entry = existing ?? { path: repoDir, registered_at: now.toISOString() };
     if (!entry.name || taken.has(entry.name)) {
-      const stem = basename(repoDir).replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 56) || 'project';
+      const stem = readableName(basename(repoDir));
       let name = stem;
       for (let i = 2; taken.has(name); i++) name = `${stem}-${i}`;
       entry.name = name;

@@ -51,13 +51,16 @@ export async function resetProject(o: { repo: string; env?: NodeJS.ProcessEnv; p
   return { stateDir, archived, previousResults: archived ? published : null };
 }
 
-/** What the user reads after an archive: where it went, how to read it, what happens to the branch. */
-export function describeReset(r: ResetResult): string[] {
+/** What the user reads after an archive: where it went, how to read it, what happens to the branch (`nextBranch`: the new run's). */
+export function describeReset(r: ResetResult, nextBranch?: string): string[] {
   if (!r.archived) return ['no earlier run to archive'];
   const a = r.archived;
   const how = [a.stopReason ?? 'no stop reason', a.tick !== null ? `tick ${a.tick}` : null, a.spentUsd !== null ? `$${a.spentUsd.toFixed(2)}` : null].filter(Boolean).join(', ');
   const lines = [`archived the old run (${how}) to ${a.path}`, `  its report: peers report --state-dir ${a.path}`];
-  if (r.previousResults) {
+  if (r.previousResults && nextBranch && nextBranch !== r.previousResults.branch) {
+    // results.branch changed (peers init in a worktree writes one): the old branch is left as it is.
+    lines.push(`  its results: ${r.previousResults.branch} at ${r.previousResults.sha.slice(0, 10)}, left there: the new run publishes to ${nextBranch}`);
+  } else if (r.previousResults) {
     lines.push(`  its results: ${r.previousResults.branch} at ${r.previousResults.sha.slice(0, 10)}; the new run replaces that branch: keep them with \`git branch ${r.previousResults.branch}-previous ${r.previousResults.sha.slice(0, 10)}\``);
   }
   return lines;

@@ -230,7 +230,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   ensureStateDirs(paths);
   const adopted = adoptRunControlPlane(repo, paths, o);
   const decision = decideUp({
-    ...situationOf(paths, status, adopted.digestBefore, o, budget.policy, upCommand, key),
+    ...situationOf(paths, status, adopted.digestBefore, o, budget.policy, upCommand, key, repo),
     mode: upstream === 'model-server' ? 'rehearsal' : 'real',
   });
   if (decision.kind === 'refuse') throw new PeersError(decision.message, { hint: decision.hint, exitCode: decision.exitCode });
@@ -303,7 +303,7 @@ export function adoptRunControlPlane(repo: string, paths: StatePaths, o: Pick<Up
 }
 
 /** The facts decideUp needs, read from the state dir (spend from the usage ledger, when there is one). */
-function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed', digestBefore: string | null, o: UpOptions, policy: Parameters<typeof settingsForRun>[1], upCommand: string, key: string) {
+function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed', digestBefore: string | null, o: UpOptions, policy: Parameters<typeof settingsForRun>[1], upCommand: string, key: string, repo: string) {
   let state = loadState(paths.state) ?? null;
   let ledger;
   try {
@@ -328,7 +328,7 @@ function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed',
     fresh: false,
     startOnlyFlags: [],
     upCommand,
-    resultsBranch: runBranch(paths, key),
+    resultsBranch: runBranch(paths, key, repo),
     previousMode: previous === undefined ? undefined : previous === 'model-server' ? ('rehearsal' as const) : ('real' as const),
   };
 }
@@ -342,7 +342,7 @@ export function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOp
   const clone = prepareRunClone(repo, paths);
   for (const n of clone.notes) o.progress(n);
   o.prepareClone?.(paths.clone);
-  const results = publishRunBranch(repo, paths, runBranch(paths, key));
+  const results = publishRunBranch(repo, paths, runBranch(paths, key, repo));
   o.progress(describePublish(results));
   return { clone: paths.clone, results };
 }

@@ -8,7 +8,7 @@ export default class ImageBuild extends BaseCommand {
   static override controlsRuns = true;
   static override summary = 'Build the workspace image the peers run in.';
   static override description =
-`Build the workspace image (git, Node.js, Python + pytest, ripgrep, the pinned claude and codex CLIs). The peers binary is not inside: it is mounted read-only into every container at run time.
+`Build the workspace image (git, Node.js, Python with pytest, pip and venv, ripgrep, the pinned claude and codex CLIs; its PATH extends the base image's). The peers binary is not inside: it is mounted read-only into every container at run time.
 
 For Kubernetes, --push REGISTRY also builds REGISTRY/peers:<version>-<build> (the workspace image plus this peers binary and catatonit) and pushes it; \`peers up --target k8s --registry REGISTRY\` runs that exact tag. --k8s REGISTRY builds it without pushing (podman kube play, kind load).`;
   static override enableJsonFlag = true;

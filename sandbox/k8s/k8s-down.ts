@@ -73,5 +73,5 @@ export async function downK8s(o: { repo: string; graceS: number; purge: boolean;
   // checked against the fingerprint `up` took.
   const results = publishIfRun(o.repo, s.stateDir) ?? null;
   const repoCheck = checkUserRepo(o.repo, fingerprintPath(statePaths(s.stateDir)));
-  return { path: o.repo, project: s.key, wasRunning, stopReason: readStopReason(statePaths(s.stateDir).stopReason)?.reason ?? null, results, repoCheck, seconds: (Date.now() - t0) / 1000 };
+  return { path: o.repo, project: s.key, wasRunning, leftovers: !wasRunning && s.pods.length > 0, stopReason: readStopReason(statePaths(s.stateDir).stopReason)?.reason ?? null, results, repoCheck, seconds: (Date.now() - t0) / 1000 };
 }

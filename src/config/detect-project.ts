@@ -8,9 +8,9 @@
 import { packageManagerOf, scriptCommand, type PackageManager } from './package-manager.ts';
 
 
-/** What makes a toolchain the image lacks available to the gates (the image's PATH is /usr/local/bin:/usr/bin:/bin). */
+/** What makes a toolchain the image lacks available to the gates (the image's PATH extends its base's, Containerfile). */
 const imageFix = (program: string): string =>
-  `build the image on a Debian bookworm base that has ${program} in /usr/local/bin or /usr/bin (\`peers image build --force --base IMAGE\`); \`peers doctor\` checks`;
+  `build the image on a Debian bookworm base that has ${program} on its PATH (\`peers image build --force --base IMAGE\`); \`peers doctor\` checks`;
 
 export type ProjectFiles = {
   /** Text of a regular file (relative path), undefined when absent, not regular, or too large. */
@@ -51,6 +51,34 @@ function nodeRunnerPassWhen(script: string): { runner: string; pass_when: string
   return { runner: 'its test script', pass_when: 'exit_code == 0' };
 }
 
+/** A root test script that runs each workspace's own (`npm test --workspaces`, `pnpm -r test`, …). */
+const delegatesToWorkspaces = (script: string): boolean =>
+  /\b(?:npm|yarn)\b[^&|;]*\s(?:--workspaces?\b|-ws\b)|\bpnpm\b[^&|;]*\s(?:-r|--recursive)\b|\byarn workspaces\b|\blerna run\b/.test(script);
+
+/** The workspace directories package.json names: `dir/*` globs and plain paths (other globs are skipped). */
+function workspaceDirs(pkg: Record<string, unknown>, files: ProjectFiles): string[] {
+  const field = pkg.workspaces;
+  const patterns = Array.isArray(field) ? field : Array.isArray(record(field).packages) ? (record(field).packages as unknown[]) : [];
+  return patterns.filter((p): p is string => typeof p === 'string').flatMap((p) => {
+    const dir = p.replace(/^\.\//, '').replace(/\/+$/, '');
+    if (dir.endsWith('/*') && !dir.slice(0, -2).includes('*')) return files.list(dir.slice(0, -2)).map((n) => `${dir.slice(0, -2)}/${n}`);
+    return dir.includes('*') ? [] : [dir];
+  });
+}
+
+/**
+ * A root script that runs the workspaces' tests: its output is theirs, so the pass_when is the
+ * one of their runner when they all use one (tests ran and none failed), else the exit code.
+ */
+function workspacesPassWhen(pkg: Record<string, unknown>, files: ProjectFiles): { runner: string; pass_when: string } {
+  const scripts = workspaceDirs(pkg, files)
+    .map((d) => record(record(parseJson(files.read(`${d}/package.json`))).scripts).test)
+    .filter((t): t is string => typeof t === 'string' && !NPM_PLACEHOLDER_TEST.test(t));
+  const runners = [...new Set(scripts.map((t) => nodeRunnerPassWhen(t).runner))];
+  if (scripts.length && runners.length === 1 && runners[0] !== 'its test script') return { ...nodeRunnerPassWhen(scripts[0]!), runner: `${runners[0]} in ${scripts.length} workspace${scripts.length === 1 ? '' : 's'}` };
+  return { runner: 'the workspaces\' test scripts', pass_when: 'exit_code == 0' };
+}
+
 function parseJson(text: string | undefined): Record<string, unknown> | undefined {
   if (text === undefined) return undefined;
   try {
@@ -86,7 +114,7 @@ function detectNode(files: ProjectFiles): Found | undefined {
   const testScript = typeof scripts.test === 'string' ? scripts.test : undefined;
   let tests: Found['tests'];
   if (testScript && !NPM_PLACEHOLDER_TEST.test(testScript)) {
-    const { runner, pass_when } = nodeRunnerPassWhen(testScript);
+    const { runner, pass_when } = delegatesToWorkspaces(testScript) ? workspacesPassWhen(pkg, files) : nodeRunnerPassWhen(testScript);
     tests = { description: `The test suite passes (${runner}).`, cmd: run('test'), pass_when, timeout_s: TEST_TIMEOUT_S, why: `package.json scripts.test: ${testScript}` };
   } else {
     notes.push(testScript ? 'package.json scripts.test is npm\'s "no test specified" placeholder: no test gate proposed' : 'package.json has no scripts.test: no test gate proposed');
@@ -125,6 +153,23 @@ function pytestStyleTests(files: ProjectFiles): boolean {
   return texts.length > 0 && !texts.some((t) => /\bunittest\b/.test(t)) && texts.some((t) => /^\s*(?:async\s+)?def test_|^\s*import pytest|^\s*from pytest\b/m.test(t));
 }
 
+/**
+ * What `setup` installs into the checkout's venv: the requirements files, else the project itself
+ * (editable) when pyproject.toml declares dependencies. Undefined when there is nothing to install.
+ */
+function pythonInstall(files: ProjectFiles, requirements: string[]): { args: string; why: string } | undefined {
+  // requirements.txt first, then the others by name: the proposal reads the same on every machine.
+  const ordered = [...requirements].sort((a, b) => Number(b === 'requirements.txt') - Number(a === 'requirements.txt') || a.localeCompare(b));
+  if (ordered.length) return { args: ordered.map((r) => `-r ${r}`).join(' '), why: ordered.join(', ') };
+  const pyproject = files.read('pyproject.toml') ?? '';
+  // The extra the tests need, when the project declares one (`pip install -e '.[test]'`).
+  const extras = /^\[project\.optional-dependencies\]\s*\n((?:(?!\[).*\n?)*)/m.exec(pyproject)?.[1] ?? '';
+  const extra = ['test', 'tests', 'testing', 'dev'].find((e) => new RegExp(`^${e}\\s*=`, 'm').test(extras));
+  if (extra) return { args: `-e '.[${extra}]'`, why: `pyproject.toml optional-dependencies ${extra}` };
+  if (/^dependencies\s*=\s*\[\s*["']/m.test(pyproject) || /^\[tool\.poetry\.dependencies\]/m.test(pyproject)) return { args: '-e .', why: 'pyproject.toml dependencies' };
+  return undefined;
+}
+
 function detectPython(files: ProjectFiles): Found | undefined {
   const markers = ['pyproject.toml', 'setup.py', 'setup.cfg', 'pytest.ini', 'tox.ini'];
   const requirements = files.list('').filter((n) => /^requirements.*\.txt$/.test(n));
@@ -140,31 +185,31 @@ function detectPython(files: ProjectFiles): Found | undefined {
     notes.push(`poetry is not in the workspace image: ${imageFix('poetry')}`);
     return { kind: 'python', tests: { description: 'The test suite passes (pytest).', cmd: 'poetry run pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: 'poetry.lock' }, extra: [], setup: 'poetry install --no-interaction', egress, notes };
   }
-  if (requirements.length) {
-    notes.push(
-      `${requirements.join(', ')}: the workspace image's Python has pytest but neither pip nor venv (python3-venv), so a run cannot install these; if the tests import them, build the image on a Debian bookworm base with python3-venv (\`peers image build --force --base IMAGE\`), then setup: python3 -m venv .venv && .venv/bin/pip install -r ${requirements[0]}, with pypi.org and files.pythonhosted.org in egress.allow`,
-    );
-  }
+  // Dependencies go into a venv in the checkout, made by setup (the gates share that checkout);
+  // it sees the image's pytest (--system-site-packages), and a pytest the project pins wins inside.
+  const install = pythonInstall(files, requirements);
+  const python = install ? '.venv/bin/python' : 'python3';
+  const withInstall = install ? { setup: `python3 -m venv --system-site-packages .venv && .venv/bin/pip install -q ${install.args}`, egress } : { egress: [] };
   if (pytest || files.exists('pyproject.toml')) {
     return {
       kind: 'python',
-      tests: { description: 'The test suite passes (pytest).', cmd: 'python3 -m pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: pytest ? (mentionsPytest(files) ? 'pytest configured or required' : 'test_*.py files written for pytest') : 'pyproject.toml' },
+      tests: { description: 'The test suite passes (pytest).', cmd: `${python} -m pytest -q`, pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: pytest ? (mentionsPytest(files) ? 'pytest configured or required' : 'test_*.py files written for pytest') : 'pyproject.toml' },
       extra: [],
-      egress: [],
-      notes,
+      ...withInstall,
+      notes: [],
     };
   }
   if (hasPythonTests(files)) {
     return {
       kind: 'python',
       // unittest prints "Ran N tests" and "OK" on stderr; zero tests is "Ran 0 tests" and must not pass.
-      tests: { description: 'The test suite passes (unittest).', cmd: 'python3 -m unittest discover -v', pass_when: 'exit_code == 0 and regex("Ran [1-9][0-9]* tests?", stderr) != None', timeout_s: TEST_TIMEOUT_S, why: 'test_*.py files' },
+      tests: { description: 'The test suite passes (unittest).', cmd: `${python} -m unittest discover -v`, pass_when: 'exit_code == 0 and regex("Ran [1-9][0-9]* tests?", stderr) != None', timeout_s: TEST_TIMEOUT_S, why: 'test_*.py files' },
       extra: [],
-      egress: [],
-      notes,
+      ...withInstall,
+      notes: [],
     };
   }
-  return { kind: 'python', extra: [], egress: [], notes: [...notes, 'a Python project without tests that peers could find: no test gate proposed'] };
+  return { kind: 'python', extra: [], egress: [], notes: ['a Python project without tests that peers could find: no test gate proposed'] };
 }
 
 function detectRust(files: ProjectFiles): Found | undefined {

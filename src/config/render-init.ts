@@ -35,7 +35,7 @@ function replaceLine(text: string, line: string, by: string): string {
 
 export function renderConfig(template: string, p: ProjectProposal): string {
   let text = template;
-  if (p.setup) text = replaceLine(text, TEMPLATE_LINES.setup, `setup: ${JSON.stringify(p.setup)}   # proposed by peers init from the project's lockfile`);
+  if (p.setup) text = replaceLine(text, TEMPLATE_LINES.setup, `setup: ${JSON.stringify(p.setup)}   # proposed by peers init from the project's dependency files`);
   if (p.egress.length) text = replaceLine(text, TEMPLATE_LINES.allow, `  allow: ${JSON.stringify(p.egress)}   # what setup downloads from (proposed by peers init)`);
   return text;
 }
@@ -53,4 +53,10 @@ export function renderGoals(template: string, p: ProjectProposal): string {
     block.push(...yaml.trimEnd().split('\n').map((l) => `  ${l}`));
   }
   return `${[...lines.slice(0, at), ...block].join('\n')}\n`;
+}
+
+/** config.yaml with its own results branch, for a project that is a linked git worktree (worktree-results-branch.ts). */
+export function withResultsBranch(config: string, branch: string | undefined): string {
+  if (!branch) return config;
+  return `${config.trimEnd()}\n\n# This project is a git worktree: its results get a branch of their own, so they never mix with\n# another worktree's (written by peers init).\nresults:\n  branch: ${branch}\n`;
 }

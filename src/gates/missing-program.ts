@@ -2,7 +2,7 @@
  * A gate or `setup` whose program is not installed where it runs: the shell says so in its own
  * words (`/bin/sh: 1: eval: go: not found`, exit 127), which reads like a failing test suite in a
  * status line. In a run the gates run in the workspace image, which has git, Node.js and npm,
- * Python with pytest, and the peer CLIs, and nothing else (Containerfile): a Go or Rust project's
+ * Python with pytest, pip and venv, and the peer CLIs, and nothing else (Containerfile): a Go or Rust project's
  * gate fails there although `peers verify` on the host passes. This names the program and where
  * it is missing, so the user knows no peer turn can make that gate green.
  */
@@ -21,11 +21,18 @@ export function missingProgramNote(program: string, what: 'the gate' | 'setup' =
 }
 
 /**
- * A connection the egress proxy refused shows in a tool's output only as the proxy's 403 (`Tunnel
- * connection failed: 403 Forbidden`, pip's ProxyError, npm's E403); the host and the reason are in
- * the egress log. Undefined when the output shows no such refusal.
+ * A connection through the egress proxy that failed shows in a tool's output only as the proxy's
+ * status: 403 when the host is not on the allow-list (`Tunnel connection failed: 403`, pip's
+ * ProxyError, npm's E403), 502 when it is but the egress container could not reach it (a name that
+ * does not resolve, a refused connection). The host and the reason are in the egress log. Undefined
+ * when the output shows neither. pip's "ProxyError" alone says nothing of which: the status decides.
  */
 export function egressRefusalNote(output: string): string | undefined {
-  if (!/Tunnel connection failed: 403|ProxyError|\b403 Forbidden\b|CONNECT tunnel failed, response 403|\bE403\b/i.test(output)) return undefined;
-  return 'a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host; add it to egress.allow in .peers/config.yaml (or `peers up --allow HOST`)';
+  if (/Tunnel connection failed: 403|\b403 Forbidden\b|CONNECT tunnel failed, response 403|\bE403\b/i.test(output)) {
+    return 'a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host; add it to egress.allow in .peers/config.yaml (or `peers up --allow HOST`)';
+  }
+  if (/Tunnel connection failed: 50[24]|\b502 Bad Gateway\b|CONNECT tunnel failed, response 50[24]|\bE502\b/i.test(output)) {
+    return 'a connection through the egress proxy failed with 502: the host is allowed, but the egress container could not reach it (its name did not resolve, or the connection was refused): `peers logs --egress` says which host and why; check that this machine reaches it (DNS, firewall, a proxy of your own)';
+  }
+  return undefined;
 }

@@ -73,6 +73,7 @@ export function formatVerifyMarkdown(r: VerifyReport): string {
       lines.push(`### ${label(f)}${f.cmd ? ` — \`${f.cmd.replace(/`/g, "'")}\`` : ''}`, '', mdBlock(f.excerpt), '');
     }
   }
+  if (r.notes.length) lines.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   return lines.join('\n');
 }
 
@@ -93,6 +94,7 @@ export function formatVerifyTable(r: VerifyReport, width = 120): string[] {
       for (const line of f.excerpt.split('\n')) out.push(`    ${line}`);
     }
   }
+  for (const n of r.notes) out.push('', `note: ${n}`);
   out.push('', `Result: ${resultLine(r)}  (commit ${r.head.slice(0, 12)}, took ${seconds(r.durationMs)})`);
   return out;
 }

@@ -3,7 +3,7 @@
  * `verify.commands`, against the committed HEAD in a throwaway checkout, never the working tree,
  * so what passes here is exactly what was committed.
  */
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import type { PeersConfig } from '../config/config-schema.ts';
 import { hardGoals, type GoalsFile } from '../config/goals-schema.ts';
 import { InputError } from '../cli/errors.ts';
@@ -13,6 +13,8 @@ import { supervise } from '../proc/supervise.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
 import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP, mapLimited, type GateResult } from './gate-engine.ts';
 import { failureExcerpt } from './output-excerpt.ts';
+import { submoduleFailureNote, submodulePaths } from './submodule-note.ts';
+import { readTextIfExists } from '../fs/safe-read.ts';
 import { pyRepr } from '../pass-when/index.ts';
 
 export type VerifyRow = {
@@ -35,6 +37,8 @@ export type VerifyReport = {
   finishedAt: string;
   /** Wall time of the whole verify (setup and gates, run `jobs` at a time): what one tick's gates cost. */
   durationMs: number;
+  /** Why a failure may differ from the user's working tree (submodules empty in the checkout). */
+  notes: string[];
 };
 
 /** Installing dependencies (`npm ci`) can take far longer than one test suite. */
@@ -96,6 +100,8 @@ export async function runVerify(opts: {
         });
     const ok = !setupFailed && hard.every((r) => r.state === 'pass') && commands.every((r) => r.state === 'pass');
     const cmdOf = new Map(hardGoals(opts.goals).map((g) => [g.id, g.cmd]));
+    const failureOutput = [setup, ...hard, ...commands].map((r) => (r?.state === 'fail' ? `${r.diagnostic}\n${r.excerpt ?? ''}` : '')).join('\n');
+    const submodules = ok ? undefined : submoduleFailureNote(submodulePaths(gitmodulesOf(dir)), failureOutput);
     return {
       project: basename(opts.repo),
       head,
@@ -105,8 +111,18 @@ export async function runVerify(opts: {
       commands,
       finishedAt: new Date().toISOString(),
       durationMs: Math.round(performance.now() - started),
+      notes: submodules ? [submodules] : [],
     };
   });
+}
+
+/** The checkout's .gitmodules, read no-follow and capped; one that cannot be read counts as none. */
+function gitmodulesOf(dir: string): string | undefined {
+  try {
+    return readTextIfExists(join(dir, '.gitmodules'), 64 * 1024);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A verify command passes on exit 0; any other exit gets its diagnostics. */

@@ -6,6 +6,7 @@
 import type { GateRecord } from '../state/state-schema.ts';
 
 const DIAGNOSTIC_CHARS = 200;
+const SETUP_COMMAND_CHARS = 40;
 
 /** One line, at most `max` characters: a diagnostic's head and its end (where a tool says why). */
 function oneLine(text: string, max: number): string {
@@ -16,6 +17,17 @@ function oneLine(text: string, max: number): string {
 }
 
 /**
+ * A gate's diagnostic in one line. A failed setup's starts with its whole command, which took the
+ * head and left "failed: a … " of the reason: the command and the reason are cut apart.
+ */
+function diagnosticLine(diagnostic: string): string {
+  const setup = /^not run: setup `([\s\S]*?)` failed: ([\s\S]*)$/.exec(diagnostic);
+  if (!setup) return oneLine(diagnostic, DIAGNOSTIC_CHARS);
+  const cmd = oneLine(setup[1]!, SETUP_COMMAND_CHARS);
+  return `not run: setup \`${cmd}\` failed: ${oneLine(setup[2]!, Math.max(150, DIAGNOSTIC_CHARS - cmd.length - 20))}`;
+}
+
+/**
  * The line for the gates as recorded at `head`, and the key that says what it reported; undefined
  * when nothing changed since the line whose key is `seen` (or no gate has run yet).
  */
@@ -23,12 +35,12 @@ export function gatesLine(gates: { head: string | null; results: Record<string, 
   const ids = Object.keys(gates.results);
   if (!gates.head || ids.length === 0) return undefined;
   const red = ids.filter((id) => gates.results[id]!.state === 'fail');
-  const key = JSON.stringify(red.map((id) => [id, oneLine(gates.results[id]!.diagnostic, DIAGNOSTIC_CHARS)]));
+  const key = JSON.stringify(red.map((id) => [id, diagnosticLine(gates.results[id]!.diagnostic)]));
   if (key === seen) return undefined;
   const at = `peers: gates at ${gates.head.slice(0, 8)}:`;
   if (red.length === 0) return { key, line: `${at} all ${ids.length} green` };
   // Every gate failing the same way (a failed setup) is said once.
-  const diags = red.map((id) => oneLine(gates.results[id]!.diagnostic, DIAGNOSTIC_CHARS));
+  const diags = red.map((id) => diagnosticLine(gates.results[id]!.diagnostic));
   const why = diags.every((d) => d === diags[0]) ? [`${red.join(', ')} — ${diags[0]}`] : red.map((id, i) => `${id} — ${diags[i]}`);
   return { key, line: `${at} ${ids.length - red.length}/${ids.length} green; red: ${why.join('; ')}` };
 }

@@ -20,7 +20,8 @@ import { bareRepoMessage, findBareRepo, findWorkTreeRoot } from '../git/repo-lay
 import { detectProject, type ProjectFiles, type ProjectProposal } from '../config/detect-project.ts';
 import { shellQuote } from '../config/describe-project.ts';
 import { jsonSchemaText } from '../config/json-schema.ts';
-import { renderConfig, renderGoals } from '../config/render-init.ts';
+import { renderConfig, renderGoals, withResultsBranch } from '../config/render-init.ts';
+import { worktreeResultsBranch } from '../config/worktree-results-branch.ts';
 import { registerProject } from '../config/project-registry.ts';
 import { installModeFiles, type InstalledModes } from './init-modes.ts';
 import type { ModeInstallRequest } from './mode-install.ts';
@@ -208,15 +209,16 @@ export function initProject(opts: InitOptions): InitResult {
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'schema'), { recursive: true, mode: 0o755 });
   const written = modes ? installModeFiles.write(repo, modes, proposal, configTemplate) : undefined;
+  const resultsBranch = worktreeResultsBranch(repo);
   const files: [string, string][] = [
-    ['config.yaml', written?.config ?? renderConfig(configTemplate, proposal)],
+    ['config.yaml', withResultsBranch(written?.config ?? renderConfig(configTemplate, proposal), resultsBranch)],
     ['goals.yaml', written?.goals ?? renderGoals(goalsTemplate, proposal)],
     ['schema/config.schema.json', jsonSchemaText('config')],
     ['schema/goals.schema.json', jsonSchemaText('goals')],
   ];
   for (const [name, text] of files) writeFileAtomic(join(dir, name), text, 0o644);
 
-  const notes: string[] = [...proposal.notes, ...(modes?.notes ?? [])];
+  const notes: string[] = [...proposal.notes, ...(modes?.notes ?? []), ...(resultsBranch ? [`this is a git worktree: the run's results go to the branch ${resultsBranch} (results.branch in .peers/config.yaml), not one another worktree's run could share`] : [])];
   const result: InitResult = { repo, files: files.map(([name]) => join(dir, name)), proposal, notes };
   const gitignore = gitignoreOnTop(repo);
   ignoreControlDir(repo);

@@ -207,7 +207,7 @@ describe('review and down of a project that is not running', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe(`${fx.repo} was not running; nothing left behind\n  your repository: no fingerprint from \`peers up\` to compare with\n`);
     const j = JSON.parse((await peers(['down', '--json'])).stdout);
-    expect(j).toMatchObject({ was_running: false, path: fx.repo });
+    expect(j).toMatchObject({ was_running: false, leftovers: false, path: fx.repo });
     expect(Date.parse(registry().last_down_at)).toBeGreaterThan(Date.now() - 60_000);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, test } from 'bun:test';
 import { existsSync, linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { spawnSync } from 'node:child_process';
 import { gitIn, makeRepo, makeSandbox, runPeers, STACK_LINE } from './peers-cli.ts';
 import { requires } from '../../requirements.ts';
@@ -196,3 +197,23 @@ describe('peers init', () => {
     expect(readFileSync(join(sb.root, 'other-name'), 'utf8')).toBe('dist\n');
   });
 });
+
+describe('peers init in a git worktree', () => {
+  test('a linked worktree gets a results branch of its own, named after its branch; the main worktree keeps the default', () => {
+    // Two checkouts of one repository with the same directory name: by default both would publish
+    // to peers/app, and the second run's results would be refused as "moved outside peers".
+    const main = makeRepo(join(sb.root, 'src'), 'app');
+    gitIn(main, ['worktree', 'add', '-q', '-b', 'fix/login', join(sb.root, 'wt', 'app')]);
+    const linked = join(sb.root, 'wt', 'app');
+    const res = runPeers(['init'], { cwd: linked, env: sb.env });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('this is a git worktree: the run\'s results go to the branch peers/fix/login');
+    const config = parse(readFileSync(join(linked, '.peers/config.yaml'), 'utf8')) as { results?: { branch?: string } };
+    expect(config.results).toEqual({ branch: 'peers/fix/login' });
+    expect(runPeers(['info'], { cwd: linked, env: sb.env }).code).toBe(0); // a config the schema accepts
+
+    expect(runPeers(['init'], { cwd: main, env: sb.env }).code).toBe(0);
+    expect((parse(readFileSync(join(main, '.peers/config.yaml'), 'utf8')) as { results?: unknown }).results).toBeUndefined();
+  });
+});
+

@@ -73,14 +73,51 @@ describe('node', () => {
   });
 });
 
+describe('node workspaces (a monorepo)', () => {
+  const ws = (rootTest: string, a: string, b: string) =>
+    detectProject(files({ 'package.json': pkg({ private: true, workspaces: ['packages/*'], scripts: { test: rootTest } }), 'packages/a/package.json': pkg({ scripts: { test: a } }), 'packages/b/package.json': pkg({ scripts: { test: b } }) }));
+
+  test("a root script that runs the workspaces' tests gets their runner's pass_when: tests ran and none failed", () => {
+    const p = ws('npm test --workspaces', 'node --test', 'node --test');
+    expect(p.gates[0]).toMatchObject({ cmd: 'npm test', description: 'The test suite passes (node --test in 2 workspaces).' });
+    const two = '> a@1.0.0 test\n> node --test\n# tests 1\n# pass 1\n# fail 0\n> b@1.0.0 test\n> node --test\n# tests 2\n# pass 2\n# fail 0\n';
+    expect(passes(p.gates[0]!.pass_when, { stdout: two })).toBe(true);
+    expect(passes(p.gates[0]!.pass_when, { stdout: '> a@1.0.0 test\n# tests 0\n# pass 0\n# fail 0\n' })).toBe(false);
+    expect(ws('pnpm -r test', 'vitest run', 'vitest run').gates[0]!.description).toBe('The test suite passes (vitest in 2 workspaces).');
+  });
+
+  test('workspaces with different or unknown runners keep the exit code; a mocha -r flag is not a workspace run', () => {
+    expect(ws('npm test -ws', 'node --test', 'jest').gates[0]!.pass_when).toBe('exit_code == 0');
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'mocha -r ts-node/register' } }) })).gates[0]!.description).toBe('The test suite passes (mocha).');
+  });
+});
+
 describe('python, rust, go', () => {
   test('pytest from pyproject, requirements or pytest.ini: python3 -m pytest, passing only when tests passed', () => {
     const p = detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\n\n[tool.pytest.ini_options]\n', 'tests/test_x.py': '' }));
     expect(p.gates).toEqual([expect.objectContaining({ id: 'tests-pass', cmd: 'python3 -m pytest -q' })]);
     expect(passes(p.gates[0]!.pass_when, { stdout: '...\n3 passed in 0.02s\n' })).toBe(true);
     expect(passes(p.gates[0]!.pass_when, { exit_code: 5, stdout: 'no tests ran in 0.01s\n' })).toBe(false);
-    expect(detectProject(files({ 'requirements-dev.txt': 'pytest==8\n' })).gates[0]!.cmd).toBe('python3 -m pytest -q');
-    expect(detectProject(files({ 'requirements-dev.txt': 'pytest==8\n' })).notes[0]).toContain("the workspace image's Python has pytest but neither pip nor venv (python3-venv), so a run cannot install these");
+    expect(detectProject(files({ 'pytest.ini': '[pytest]\n' })).gates[0]!.cmd).toBe('python3 -m pytest -q');
+  });
+
+  test('requirements files or pyproject dependencies: setup installs them into a venv in the checkout, the gate runs its python', () => {
+    const req = detectProject(files({ 'requirements.txt': 'requests==2.31.0\n', 'requirements-dev.txt': 'pytest==8\n', 'tests/test_x.py': 'def test_a():\n    assert 1\n' }));
+    expect(req).toMatchObject({
+      setup: 'python3 -m venv --system-site-packages .venv && .venv/bin/pip install -q -r requirements.txt -r requirements-dev.txt',
+      gates: [{ cmd: '.venv/bin/python -m pytest -q' }],
+      egress: ['pypi.org', 'files.pythonhosted.org'],
+      notes: [],
+    });
+    const pyproject = detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\ndependencies = [\n  "attrs>=23",\n]\n', 'tests/test_x.py': '' }));
+    expect(pyproject).toMatchObject({ setup: 'python3 -m venv --system-site-packages .venv && .venv/bin/pip install -q -e .', gates: [{ cmd: '.venv/bin/python -m pytest -q' }] });
+    const extras = detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\ndependencies = ["attrs"]\n\n[project.optional-dependencies]\ndocs = ["sphinx"]\ntest = ["pytest", "hypothesis"]\n\n[tool.pytest.ini_options]\n', 'tests/test_x.py': '' }));
+    expect(extras.setup).toBe("python3 -m venv --system-site-packages .venv && .venv/bin/pip install -q -e '.[test]'");
+    const unittest = detectProject(files({ 'requirements.txt': 'attrs\n', 'test_calc.py': 'import unittest\n' }));
+    expect(unittest.gates[0]).toMatchObject({ cmd: '.venv/bin/python -m unittest discover -v' });
+    // Nothing to install: no venv, no registry.
+    expect(detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\ndependencies = []\n', 'tests/test_x.py': '' }))).toMatchObject({ gates: [{ cmd: 'python3 -m pytest -q' }], egress: [] });
+    expect(detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\ndependencies = []\n' })).setup).toBeUndefined();
   });
 
   test('uv and poetry run pytest through their tool; plain test_*.py files get unittest', () => {
@@ -111,7 +148,7 @@ describe('python, rust, go', () => {
 
   test('test files written for pytest (bare test functions, no unittest) get pytest: unittest discover would run none of them', () => {
     const py = detectProject(files({ 'requirements.txt': 'requests==2.31.0\n', 'calc.py': 'def add(a, b):\n    return a + b\n', 'tests/test_calc.py': 'from calc import add\n\ndef test_add():\n    assert add(1, 2) == 3\n' }));
-    expect(py.gates[0]).toMatchObject({ cmd: 'python3 -m pytest -q' });
+    expect(py.gates[0]).toMatchObject({ cmd: '.venv/bin/python -m pytest -q' });
     expect(detectProject(files({ 'tests/test_x.py': 'import unittest\nclass T(unittest.TestCase):\n    def test_a(self):\n        pass\n' })).gates[0]).toMatchObject({ cmd: 'python3 -m unittest discover -v' });
   });
 

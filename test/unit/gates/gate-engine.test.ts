@@ -40,13 +40,15 @@ describe('evaluateGates', () => {
 
   test('a gate whose program is not installed says so by name, not only as exit 127 (a Go project in the Go-less image); one the egress proxy refused says where the host is named', async () => {
     const dir = scratch();
-    const [gate, bashGate, failing, network] = await evaluateGates({
+    const [gate, bashGate, failing, network, unreachable] = await evaluateGates({
       checkoutDir: dir, head: HEAD_A, defaultTimeoutS: 30,
       goals: [
         goal({ id: 'tests-pass', cmd: 'go-not-installed-here test ./...' }),
         goal({ id: 'bash-style', cmd: "echo 'bash: line 1: cargo: command not found' >&2; exit 127" }),
         goal({ id: 'ordinary', cmd: "echo 'FAIL: not found in map' >&2; exit 1" }),
         goal({ id: 'needs-network', cmd: "echo \"pip._vendor.urllib3.exceptions.ProxyError: ('Unable to connect to proxy', OSError('Tunnel connection failed: 403 Forbidden'))\" >&2; exit 1" }),
+        // pypi.org allowed, but the egress container cannot resolve it: 502, not "add it to egress.allow".
+        goal({ id: 'unreachable', cmd: "echo \"WARNING: Retrying after connection broken by 'ProxyError('Cannot connect to proxy.', OSError('Tunnel connection failed: 502 Bad Gateway'))': /simple/tomli-w/\" >&2; exit 1" }),
       ],
     });
     expect(gate!.diagnostic).toStartWith('go-not-installed-here: command not found (exit 127): it is not installed where the gate runs (in a run: the workspace image; `peers doctor` lists');
@@ -54,6 +56,8 @@ describe('evaluateGates', () => {
     expect(bashGate!.diagnostic).toStartWith('cargo: command not found (exit 127)');
     expect(failing!.diagnostic).toStartWith('pass_when returned False; exit_code=1');
     expect(network!.diagnostic).toStartWith('a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host');
+    expect(unreachable!.diagnostic).toStartWith('a connection through the egress proxy failed with 502: the host is allowed, but the egress container could not reach it');
+    expect(unreachable!.diagnostic).not.toContain('add it to egress.allow');
   });
 
   test("peers' own checks run first, finished before a gate that runs the peers' code can change the checkout; results keep the file order", async () => {

@@ -27,3 +27,12 @@ test('every gate failing the same way (a failed setup) is said once, and a long 
   expect(line).toEndWith('the end');
   expect(line.length).toBeLessThan(300);
 });
+
+test("a failed setup with a long command keeps the start of its reason, not only the command", () => {
+  const cmd = 'python3 -m venv --system-site-packages .venv && .venv/bin/pip install -q -r requirements.txt';
+  const setup = `not run: setup \`${cmd}\` failed: a connection through the egress proxy failed with 502: the host is allowed, but the egress container could not reach it; exit=1; stderr: ${'WARNING: Retrying '.repeat(20)}ERROR: No matching distribution found for tomli-w==1.0.0`;
+  const { line } = gatesLine({ head: HEAD, results: { a: rec('fail', setup), b: rec('fail', setup) } }, undefined)!;
+  expect(line).toContain('failed: a connection through the egress proxy failed with 502');
+  expect(line).toEndWith('No matching distribution found for tomli-w==1.0.0');
+  expect(line.length).toBeLessThan(300);
+});

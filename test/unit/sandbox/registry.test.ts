@@ -11,6 +11,7 @@ import { PeersError } from '../../../src/cli/errors.ts';
 import { registerProject } from '../../../src/config/project-registry.ts';
 import { withRegistryLock } from '../../../src/config/registry-lock.ts';
 import { ensureRegistered, findByName, listProjects } from '../../../sandbox/registry.ts';
+import { readableName } from '../../../src/state/readable-name.ts';
 
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -30,6 +31,13 @@ describe('projects registry', () => {
     expect(b.name).toBe('app-2');
     expect(listProjects(env).map((p) => p.path)).toEqual(['/src/one/app', '/src/two/app']);
     expect(findByName('app-2', env)?.path).toBe('/src/two/app');
+  });
+
+  test('a directory name with spaces and accents gets a name one can type: accents dropped, one dash per gap, none at the ends', async () => {
+    expect((await ensureRegistered('/home/dev/My Prôjects ü/clamp lib é', env)).name).toBe('clamp-lib-e');
+    expect((await ensureRegistered('/home/dev/ (draft) app! ', env)).name).toBe('draft-app');
+    expect((await ensureRegistered('/home/dev/日本', env)).name).toBe('project');
+    expect(readableName('app.v2')).toBe('app.v2');
   });
 
   test('entries written by `peers init` (no name) are read and kept', async () => {

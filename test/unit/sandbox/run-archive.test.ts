@@ -116,6 +116,9 @@ describe('the results branch across a reset', () => {
     const r = await resetProject({ repo, env: { ...process.env, PEERS_STATE_DIR: paths.dir }, progress: () => {}, upCommand: 'peers up' });
     expect(r.previousResults).toEqual({ branch: 'peers/app', sha: oldHead });
     expect(describeReset(r).join('\n')).toContain(`keep them with \`git branch peers/app-previous ${oldHead.slice(0, 10)}\``);
+    expect(describeReset(r, 'peers/app').join('\n')).toContain('the new run replaces that branch');
+    // results.branch changed since (a worktree's own branch): the old one is not replaced, and the line says so.
+    expect(describeReset(r, 'peers/fix-login').join('\n')).toContain(`its results: peers/app at ${oldHead.slice(0, 10)}, left there: the new run publishes to peers/fix-login`);
     // The old run's commits are in its archived mirror, whatever happens to the branch.
     expect(git(join(r.archived!.path, 'run', 'mirror.git'), 'cat-file', '-t', oldHead)).toBe('commit');
     // Until the next run publishes, the branch stays where the old run left it.

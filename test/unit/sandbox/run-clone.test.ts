@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { observedHead, RUN_HEAD_REF } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { statePaths, type StatePaths } from '../../../src/state/paths.ts';
-import { defaultRunBranch, publishRunBranch } from '../../../sandbox/publish-branch.ts';
+import { defaultResultsBranch, defaultRunBranch, publishRunBranch } from '../../../sandbox/publish-branch.ts';
 import { changedParts, fingerprintRepo } from '../../../sandbox/repo-fingerprint.ts';
 import { prepareRunClone } from '../../../sandbox/run-clone.ts';
 
@@ -149,6 +149,19 @@ describe('results as a branch', () => {
     expect(changedParts(before, fingerprintRepo(repo))).toEqual([]);
     expect(git(repo, 'merge', '-q', '--no-edit', 'peers/app')).toBe('');
     expect(existsSync(join(repo, 'peer-2.txt'))).toBe(true);
+  });
+
+  test('the default results branch reads like the directory name; a project that published under the old name keeps it', () => {
+    // "clamp lib é": the state key's sanitizing gave peers/clamp-lib- (and "Ünïcode lib" peers/n-code-lib-).
+    expect(defaultRunBranch('clamp-lib--7ee2042e')).toBe('peers/clamp-lib-');
+    expect(defaultResultsBranch('/home/dev/clamp lib é', 'clamp-lib--7ee2042e', paths)).toBe('peers/clamp-lib-e');
+    expect(defaultResultsBranch('/home/dev/Ünïcode lib', 'n-code-lib-1a2b3c4d', paths)).toBe('peers/Unicode-lib');
+    expect(defaultResultsBranch(repo, 'app-1a2b3c4d', paths)).toBe('peers/app');
+    // A run that published to the old name before an upgrade goes on publishing there.
+    prepareRunClone(repo, paths);
+    peerCommits(1);
+    publishRunBranch(repo, paths, 'peers/clamp-lib-');
+    expect(defaultResultsBranch('/home/dev/clamp lib é', 'clamp-lib--7ee2042e', paths)).toBe('peers/clamp-lib-');
   });
 
   test('a branch the user moved is not overwritten; a checked-out branch is never touched', () => {
