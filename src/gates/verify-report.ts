@@ -4,7 +4,7 @@
  * (src/cli/inert-markdown.ts), so a diagnostic cannot put an image, link or HTML in the file.
  */
 import { InputError } from '../cli/errors.ts';
-import { mdBlock, mdCell } from '../cli/inert-markdown.ts';
+import { mdBlock, mdCell, mdText } from '../cli/inert-markdown.ts';
 import { UnsafePathError, writeFileAtomic } from '../fs/atomic-write.ts';
 import type { VerifyReport, VerifyRow } from './verify-run.ts';
 
@@ -73,7 +73,8 @@ export function formatVerifyMarkdown(r: VerifyReport): string {
       lines.push(`### ${label(f)}${f.cmd ? ` — \`${f.cmd.replace(/`/g, "'")}\`` : ''}`, '', mdBlock(f.excerpt), '');
     }
   }
-  if (r.notes.length) lines.push('## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
+  // Notes name the repository's own paths (submodules, uncommitted files): shown inert like every other text here.
+  if (r.notes.length) lines.push('## Notes', '', ...r.notes.map((n) => `- ${mdText(n)}`), '');
   return lines.join('\n');
 }
 

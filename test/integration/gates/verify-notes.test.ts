@@ -50,7 +50,7 @@ test('tests that need a submodule fail in verify with a note naming the submodul
   expect(r.code).toBe(1);
   expect(r.stdout).toContain('note: the repository has git submodules: vendor/sublib');
   expect(r.stdout).toContain('each submodule is an empty directory');
-  expect(readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8')).toContain('## Notes\n\n- the repository has git submodules: vendor/sublib');
+  expect(readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8')).toContain('## Notes\n\n- `the repository has git submodules: vendor/sublib');
   expect(JSON.parse(verify(repo, '--json').stdout).notes).toEqual([expect.stringContaining('vendor/sublib')]);
 
   // A suite that does not need the submodule: green, and nothing to explain.
@@ -78,5 +78,5 @@ test('a working tree with uncommitted changes: verify says which of them its res
   const r = verify(repo);
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/note: 2 uncommitted change\(s\) are not part of this result \(verify judges commit [0-9a-f]{12}; commit them to have them checked\): M lib\.js, \?\? scratch\.txt/);
-  expect(readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8')).toContain('- 2 uncommitted change(s) are not part of this result');
+  expect(readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8')).toContain('- `2 uncommitted change(s) are not part of this result');
 });

