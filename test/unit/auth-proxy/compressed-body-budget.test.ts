@@ -10,25 +10,21 @@
  * neither reaches the vendor.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import http from 'node:http';
-import type net from 'node:net';
 import zlib from 'node:zlib';
 import { ApiKeySource } from '../../../auth-proxy/credential-source.ts';
 import { UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
 import { isRefusal, isReply, readLedgerFile } from '../../../auth-proxy/usage/usage-ledger.ts';
-import { billedReply, startEgress, startSidecar } from './sidecar-fixture.ts';
+import { billedReply, type StandInVendor, startEgress, startSidecar, startStandInVendor } from './sidecar-fixture.ts';
 
 /** A vendor that decodes the body as the real ones do and bills one input token per 4 bytes of it. */
-let server: http.Server;
+let vendor: StandInVendor;
 let port: number;
 let forwarded = 0;
 
 beforeAll(async () => {
-  server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  vendor = await startStandInVendor((req, raw, res) => {
     forwarded++;
-    let body = Buffer.concat(chunks);
+    let body = raw;
     const enc = req.headers['content-encoding'];
     if (enc === 'zstd') body = zlib.zstdDecompressSync(body);
     if (enc === 'gzip') body = zlib.gunzipSync(body);
@@ -36,13 +32,9 @@ beforeAll(async () => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(billedReply(req.url!, usage));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  port = (server.address() as net.AddressInfo).port;
+  port = vendor.port;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
-});
+afterAll(() => vendor.close());
 beforeEach(() => {
   forwarded = 0;
 });

@@ -13,13 +13,9 @@
  * cap; under a cap an output cap that is not a positive integer is refused. Nothing reaches the vendor.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import http from 'node:http';
-import type net from 'node:net';
-import { ApiKeySource } from '../../../auth-proxy/credential-source.ts';
-import { UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
-import { startEgress, startSidecar } from './sidecar-fixture.ts';
+import { sidecarFor, type StandInVendor, startStandInVendor } from './sidecar-fixture.ts';
 
-let server: http.Server;
+let vendor: StandInVendor;
 let port: number;
 let seen: string[] = [];
 
@@ -33,9 +29,8 @@ function vendorReads(body: string): { maxTokens: number; background: boolean } {
 }
 
 beforeAll(async () => {
-  server = http.createServer(async (req, res) => {
-    let body = '';
-    for await (const c of req) body += c;
+  vendor = await startStandInVendor((req, raw, res) => {
+    const body = raw.toString('utf8');
     seen.push(body);
     const read = vendorReads(body);
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -43,28 +38,18 @@ beforeAll(async () => {
     if (read.background) return res.end(JSON.stringify({ id: 'resp_1', object: 'response', model: 'gpt-5.4', status: 'queued', background: true, output: [], usage: null }));
     res.end(JSON.stringify({ object: 'response', model: 'gpt-5.4', output: [], usage: { input_tokens: 10, output_tokens: read.maxTokens, input_tokens_details: { cached_tokens: 0 } } }));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  port = (server.address() as net.AddressInfo).port;
+  port = vendor.port;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
-});
+afterAll(() => vendor.close());
 beforeEach(() => {
   seen = [];
 });
-
-async function sidecarFor(vendor: 'anthropic' | 'openai', caps: { maxUsd?: number; maxTokens?: number }) {
-  const egress = await startEgress(port);
-  const s = await startSidecar({ egress, vendorPort: port, upstream: vendor === 'anthropic' ? UPSTREAMS.anthropic : UPSTREAMS.openai, credentials: new ApiKeySource(vendor === 'anthropic' ? 'x-api-key' : 'authorization', 'sk-jsondiff-00000000'), caps });
-  return { s, close: async () => void (await s.close(), await egress.close()) };
-}
 
 const postRaw = (url: string, path: string, body: string) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then(async (r) => ({ status: r.status, body: (await r.json()) as { error: { type: string; code?: string; message: string } } }));
 
 describe('a body the vendor reads differently from the budget', () => {
   test('a key given twice is refused: the budget cannot know which value the vendor keeps', async () => {
-    const { s, close } = await sidecarFor('anthropic', { maxTokens: 150_000 });
+    const { s, close } = await sidecarFor('anthropic', port, { maxTokens: 150_000 }, 'sk-jsondiff-00000000');
     const body = '{"model":"claude-sonnet-4-5","max_tokens":128000,"messages":[{"role":"user","content":"write"}],"max_tokens":1}';
     for (let i = 0; i < 3; i++) {
       const r = await postRaw(s.url, '/v1/messages', body);
@@ -80,7 +65,7 @@ describe('a body the vendor reads differently from the budget', () => {
   }, 30_000);
 
   test('a body JSON.parse refuses (NaN) is refused, cap or not, so a hidden "background" cannot pass the meter', async () => {
-    const { s, close } = await sidecarFor('openai', {});
+    const { s, close } = await sidecarFor('openai', port, {}, 'sk-jsondiff-00000000');
     for (const body of ['{"model":"gpt-5.4","background":true,"max_output_tokens":100000,"input":"write","temperature":NaN}', '\ufeff{"model":"gpt-5.4","background":true,"input":"x"}', '[{"model":"gpt-5.4"}]']) {
       const r = await postRaw(s.url, '/v1/responses', body);
       expect([r.status, r.body.error.code]).toEqual([400, 'peers_body_not_json']);
@@ -92,7 +77,7 @@ describe('a body the vendor reads differently from the budget', () => {
   }, 30_000);
 
   test('under a cap, an output cap that is not a positive integer is refused', async () => {
-    const { s, close } = await sidecarFor('openai', { maxTokens: 200_000 });
+    const { s, close } = await sidecarFor('openai', port, { maxTokens: 200_000 }, 'sk-jsondiff-00000000');
     for (const cap of ['"1000000"', '-1', '0', '1.5', 'true', '{"n":1}']) {
       const r = await postRaw(s.url, '/v1/responses', `{"model":"gpt-5.4","max_output_tokens":${cap},"input":"write"}`);
       expect([cap, r.status, r.body.error.code]).toEqual([cap, 400, 'peers_output_cap_unreadable']);

@@ -12,14 +12,10 @@
  * vendor bills what the real one would: 1M input tokens for the stored or fetched input.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import http from 'node:http';
-import type net from 'node:net';
-import { ApiKeySource } from '../../../auth-proxy/credential-source.ts';
-import { UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
 import { isRefusal, isReply, readLedgerFile } from '../../../auth-proxy/usage/usage-ledger.ts';
-import { startEgress, startSidecar } from './sidecar-fixture.ts';
+import { sidecarFor, type StandInVendor, startStandInVendor } from './sidecar-fixture.ts';
 
-let server: http.Server;
+let vendor: StandInVendor;
 let port: number;
 let seen: string[] = [];
 
@@ -27,22 +23,17 @@ let seen: string[] = [];
 const OFF_BODY_INPUT_TOKENS = 1_000_000;
 
 beforeAll(async () => {
-  server = http.createServer(async (req, res) => {
-    let body = '';
-    for await (const c of req) body += c;
+  vendor = await startStandInVendor((req, raw, res) => {
+    const body = raw.toString('utf8');
     seen.push(body);
     res.writeHead(200, { 'content-type': 'application/json' });
     const usage = { input_tokens: OFF_BODY_INPUT_TOKENS, output_tokens: 50 };
     if (req.url?.endsWith('/messages')) return res.end(JSON.stringify({ type: 'message', model: 'claude-sonnet-4-5', content: [], usage: { ...usage, server_tool_use: { web_search_requests: 8 } } }));
     res.end(JSON.stringify({ object: 'response', model: 'gpt-5.4', output: [], usage: { ...usage, input_tokens_details: { cached_tokens: 0 } } }));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  port = (server.address() as net.AddressInfo).port;
+  port = vendor.port;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
-});
+afterAll(() => vendor.close());
 beforeEach(() => {
   seen = [];
 });
@@ -97,18 +88,12 @@ const REACHES = new Set([
   "a router's :online model (OpenRouter web search)", 'web_search_options',
 ]);
 
-async function sidecarFor(vendor: 'anthropic' | 'openai', caps: { maxUsd?: number; maxTokens?: number }) {
-  const egress = await startEgress(port);
-  const s = await startSidecar({ egress, vendorPort: port, upstream: vendor === 'anthropic' ? UPSTREAMS.anthropic : UPSTREAMS.openai, credentials: new ApiKeySource(vendor === 'anthropic' ? 'x-api-key' : 'authorization', 'sk-offbody-000000000'), caps });
-  return { s, egress, close: async () => void (await s.close(), await egress.close()) };
-}
-
 const post = (url: string, path: string, body: unknown) => fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, text: await r.text() }));
 
 describe('a request billed for input its body does not carry', () => {
   for (const [vendor, attacks, path] of [['anthropic', ANTHROPIC_ATTACKS, '/v1/messages'], ['openai', OPENAI_ATTACKS, '/v1/responses']] as const) {
     test(`${vendor}: under a USD cap each is refused before it goes out, so one cannot spend past the cap`, async () => {
-      const { s, close } = await sidecarFor(vendor, { maxUsd: 1 });
+      const { s, close } = await sidecarFor(vendor, port, { maxUsd: 1 }, 'sk-offbody-000000000');
       for (const [name, body] of Object.entries(attacks)) {
         const r = await post(s.url, path, body);
         if (vendor === 'anthropic') {
@@ -127,7 +112,7 @@ describe('a request billed for input its body does not carry', () => {
     }, 30_000);
 
     test(`${vendor}: under a token cap too${vendor === 'openai' ? ', also on /responses/compact' : ''}`, async () => {
-      const { s, close } = await sidecarFor(vendor, { maxTokens: 500_000 });
+      const { s, close } = await sidecarFor(vendor, port, { maxTokens: 500_000 }, 'sk-offbody-000000000');
       for (const [name, body] of Object.entries(attacks)) expect([name, (await post(s.url, path, body)).status]).toEqual([name, vendor === 'anthropic' ? 402 : 400]);
       if (vendor === 'openai') expect((await post(s.url, '/v1/responses/compact', OPENAI_ATTACKS.previous_response_id)).status).toBe(400);
       expect(seen).toHaveLength(0);
@@ -138,7 +123,7 @@ describe('a request billed for input its body does not carry', () => {
 
   test('without a cap, every request that makes the vendor reach the web or a remote server is refused all the same: the egress allow-list holds on the vendor\'s side', async () => {
     for (const [vendor, attacks, path] of [['anthropic', ANTHROPIC_ATTACKS, '/v1/messages'], ['openai', OPENAI_ATTACKS, '/v1/responses']] as const) {
-      const { s, close } = await sidecarFor(vendor, {});
+      const { s, close } = await sidecarFor(vendor, port, {}, 'sk-offbody-000000000');
       const reaching = Object.entries(attacks).filter(([name]) => REACHES.has(name));
       expect(reaching.length).toBeGreaterThan(8);
       for (const [name, body] of reaching) {
@@ -152,7 +137,7 @@ describe('a request billed for input its body does not carry', () => {
   }, 30_000);
 
   test('without a cap the others (stored input, files by id, compaction) go out and are metered at what the vendor billed', async () => {
-    const { s, close } = await sidecarFor('openai', {});
+    const { s, close } = await sidecarFor('openai', port, {}, 'sk-offbody-000000000');
     const r = await post(s.url, '/v1/responses', OPENAI_ATTACKS.previous_response_id);
     expect(r.status).toBe(200);
     expect(s.ledger.totals.tokens).toBe(OFF_BODY_INPUT_TOKENS + 50);
@@ -160,14 +145,14 @@ describe('a request billed for input its body does not carry', () => {
   }, 30_000);
 
   test('what the CLIs send every turn still goes out under a cap: client tools, Codex\'s namespaced tools, images inline, thinking cleared', async () => {
-    const a = await sidecarFor('anthropic', { maxUsd: 50 });
+    const a = await sidecarFor('anthropic', port, { maxUsd: 50 }, 'sk-offbody-000000000');
     const claudeTurn = messages(
       { tools: [{ name: 'Bash', description: 'd', input_schema: { type: 'object', properties: { file_id: { type: 'string' }, tools: { type: 'array' } } } }, { name: 'Deferred', description: 'd', input_schema: { type: 'object' }, defer_loading: true }, { type: 'bash_20250124', name: 'bash' }], context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] }, thinking: { type: 'adaptive' } },
       [{ type: 'text', text: 'look', cache_control: { type: 'ephemeral' } }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }],
     );
     expect((await post(a.s.url, '/v1/messages', claudeTurn)).status).toBe(200);
     await a.close();
-    const o = await sidecarFor('openai', { maxUsd: 50 });
+    const o = await sidecarFor('openai', port, { maxUsd: 50 }, 'sk-offbody-000000000');
     const codexTurn = responses({ store: false, include: ['reasoning.encrypted_content'], reasoning: { effort: 'low' }, tools: [{ type: 'local_shell' }, { type: 'tool_search', execution: 'client', description: 'd', parameters: { type: 'object' } }] }, [
       { type: 'additional_tools', role: 'developer', tools: [{ type: 'namespace', name: 'functions', tools: [{ type: 'function', name: 'exec_command', parameters: { type: 'object', properties: { image_url: { type: 'string' } } } }, { type: 'custom', name: 'apply_patch', format: { type: 'grammar', syntax: 'lark', definition: 'start: x' } }] }] },
       { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'see https://example.com' }, { type: 'input_image', image_url: 'data:image/png;base64,iVBORw0KGgo=' }] },

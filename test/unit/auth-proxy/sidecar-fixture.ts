@@ -4,11 +4,13 @@
  * only its loopback refusal is relaxed (AddressGuard's explicit test override).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuthLimits, AuthServer } from '../../../auth-proxy/auth-server.ts';
 import type { RequestAudit } from '../../../auth-proxy/request-audit.ts';
-import type { CredentialSource } from '../../../auth-proxy/credential-source.ts';
+import { ApiKeySource, type CredentialSource } from '../../../auth-proxy/credential-source.ts';
 import { type UpstreamSpec, UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
 import type { BudgetCaps, Reservations } from '../../../auth-proxy/usage/budget.ts';
 import type { UserPrices } from '../../../auth-proxy/usage/price-table.ts';
@@ -75,4 +77,30 @@ export async function call(url: string, path: string, init: { body?: unknown; he
 export function billedReply(url: string, usage: { input_tokens: number; output_tokens: number }): string {
   if (url.endsWith('/messages')) return JSON.stringify({ type: 'message', model: 'claude-sonnet-4-5', content: [], usage });
   return JSON.stringify({ object: 'response', model: 'gpt-5.4', output: [], usage: { ...usage, input_tokens_details: { cached_tokens: 0 } } });
+}
+
+export type StandInVendor = { port: number; close(): Promise<void> };
+
+/** A stand-in vendor on loopback: `answer` gets each request with its whole body read. */
+export async function startStandInVendor(answer: (req: http.IncomingMessage, body: Buffer, res: http.ServerResponse) => void): Promise<StandInVendor> {
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    answer(req, Buffer.concat(chunks), res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** The sidecar for one vendor's API in front of the stand-in at `vendorPort`, through its own egress proxy; `close` closes both. */
+export async function sidecarFor(vendor: 'anthropic' | 'openai', vendorPort: number, caps: BudgetCaps, key = 'sk-test-0000000000'): Promise<{ s: Sidecar; egress: Egress; close(): Promise<void> }> {
+  const egress = await startEgress(vendorPort);
+  const s = await startSidecar({ egress, vendorPort, upstream: vendor === 'anthropic' ? UPSTREAMS.anthropic : UPSTREAMS.openai, credentials: new ApiKeySource(vendor === 'anthropic' ? 'x-api-key' : 'authorization', key), caps });
+  return { s, egress, close: async () => void (await s.close(), await egress.close()) };
 }

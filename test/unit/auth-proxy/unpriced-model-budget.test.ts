@@ -11,39 +11,31 @@
  * prices the unknown model conservatively and flags it.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
-import http from 'node:http';
-import type net from 'node:net';
 import { ApiKeySource } from '../../../auth-proxy/credential-source.ts';
 import { UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
 import { isReply, readLedgerFile } from '../../../auth-proxy/usage/usage-ledger.ts';
-import { startEgress, startSidecar } from './sidecar-fixture.ts';
+import { type StandInVendor, startEgress, startSidecar, startStandInVendor } from './sidecar-fixture.ts';
 
 /** A vendor that serves `claude-opus-9` (not in the table) at $50 in / $250 out per million tokens, and bills what it generated. */
-let server: http.Server;
+let vendor: StandInVendor;
 let port: number;
 let forwarded = 0;
 const BILLED = { input_tokens: 2_000, output_tokens: 20_000 };
 const TRUE_USD = (BILLED.input_tokens * 50 + BILLED.output_tokens * 250) / 1e6; // $5.10
 
 beforeAll(async () => {
-  server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  vendor = await startStandInVendor((req, raw, res) => {
     forwarded++;
     // A router (OpenRouter's `models`) may serve, and bill, any model the request allows: this one takes the last.
-    const doc = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { model: string; models?: string[] };
+    const doc = JSON.parse(raw.toString('utf8')) as { model: string; models?: string[] };
     const model = doc.models?.at(-1) ?? doc.model;
     res.writeHead(200, { 'content-type': 'application/json' });
     if (req.url!.endsWith('/messages')) res.end(JSON.stringify({ type: 'message', model, content: [], usage: BILLED }));
     else res.end(JSON.stringify({ object: 'response', model, output: [], usage: { ...BILLED, input_tokens_details: { cached_tokens: 0 } } }));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  port = (server.address() as net.AddressInfo).port;
+  port = vendor.port;
 });
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
-});
+afterAll(() => vendor.close());
 beforeEach(() => {
   forwarded = 0;
 });
