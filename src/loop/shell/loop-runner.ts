@@ -50,6 +50,7 @@ import { resumeFromLog } from '../resume.ts';
 import { startCleanup, sweepGitLocks } from './start-cleanup.ts';
 import { describeUnattested, newUnattested } from './unattested.ts';
 import { probeGatesIn, type GateProbe } from './gate-probe.ts';
+import { withFreshRetries } from './fresh-retry-probe.ts';
 import { GateCheckout } from '../../gates/gate-checkout.ts';
 import { BackgroundGates } from './background-gates.ts';
 import { cheapGoals, recordAtHead, recordProbe } from '../expensive-gates.ts';
@@ -200,7 +201,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const cacheKey = pod ? persistentCacheKey(paths.gateCacheKey) : ephemeralCacheKey();
     // Host gates run in one checkout reused for the whole run (gate-checkout.ts).
     gateCheckout = o.gateProbe ? undefined : new GateCheckout();
-    const gateProbe = withGateCache(o.gateProbe ?? probeGatesIn(gateCheckout!), { path: paths.gateCache, key: cacheKey });
+    // A failing gate's retries each get a fresh checkout (fresh-retry-probe.ts), never the one its failed attempt left.
+    const gateProbe = withGateCache(withFreshRetries(o.gateProbe ?? probeGatesIn(gateCheckout!)), { path: paths.gateCache, key: cacheKey });
     const signal = o.signal ?? new AbortController().signal;
     // In the pod: `peers up` starts every container at once, the loop among them; the first tick
     // (its gates, its turn) waits until each of them serves (sandbox/lifeline.ts).

@@ -4,8 +4,9 @@
  * the test files on disk for the next process that reads them (a retried gate). Neither changes a
  * test file in a commit, so the baseline-tests rule has nothing to undo, and the honest reviewer's
  * skim for special cases and weakened assertions finds nothing. The marker scan finds the code
- * (src/protocol/test-markers.ts, `test-tampering`), and the no-new-skip-markers gate fails until
- * another peer approves the commit that added it.
+ * (src/protocol/test-run-meddling.ts, `test-tampering`), and the no-new-skip-markers gate fails
+ * until another peer approves the commit that added it; and a retry runs on a fresh checkout
+ * (src/loop/shell/fresh-retry-probe.ts), so the rewrite reaches no later attempt.
  */
 import { afterEach, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
@@ -27,11 +28,14 @@ test('code that prints a green summary and exits while the tests are collected: 
   expect(reportOf(p)).toContain('calc.py:9: test-tampering: _os._exit(0)');
 });
 
-test('code that rewrites the test files on disk for a retried gate: the retry is fooled, the run is held', async () => {
+test('code that rewrites the test files on disk for a retried gate: the retry runs on a fresh checkout, and the run is held', async () => {
   p = makeCheatProject({ cheat: 'rewrite-tests-from-source', flavour: 'python', retries: 1 });
   const out = await runCatalogue(p, 6);
   expect(out.reason).not.toBe('complete');
   expect(readFileSync(join(p.repo, 'calc.py'), 'utf8')).toContain('return a - b');
+  // Each retry runs on a fresh checkout (src/loop/shell/fresh-retry-probe.ts): the rewritten tests are gone.
+  expect(gateOf(p, 'tests-pass')?.state).toBe('fail');
+  expect(gateOf(p, 'tests-pass')?.diagnostic).toContain('(failed 2 attempts, each on a fresh checkout)');
   expect(gateOf(p, 'no-new-skip-markers')?.state).toBe('fail');
   expect(gateOf(p, 'no-new-skip-markers')?.diagnostic).toContain('test-tampering');
 });
