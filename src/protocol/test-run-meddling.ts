@@ -75,7 +75,7 @@ export const TAMPERING_RULES: MeddlingRule[] = [
   /['"`][^'"`\n]*(\btests?\/|\b__tests__\/|\btest_[\w*?[\]]*\.py\b|[\w*]\.(test|spec)\.[cm]?[jt]sx?\b|_test\.go\b|\bconftest\.py\b)/,
   // The runner's and the interpreter's machinery.
   /\b(unittest|TestCase|pytest|_pytest|assert|expect|chai|should)\s*\.\s*[\w.]{0,200}\s*=(?!=)/,
-  /\.\s*assert\w*\s*=(?!=)/,
+  /\.\s*assert([A-Z_]\w*)?\s*=(?!=)/,
   /\bsys\s*\.\s*(_getframe|settrace|setprofile|monitoring)\b|\binspect\s*\.\s*(stack|currentframe|getouterframes)\s*\(|\bf_(globals|locals|back)\b/,
   /\bgc\s*\.\s*get_referrers\s*\(|\bbuiltins\s*\.\s*\w+\s*=(?!=)|\b__builtins__\s*(\[|\.\s*\w+\s*=(?!=))/,
   /\brequire\s*\.\s*cache\b|\bModule\s*\.\s*(_load|_resolveFilename|prototype\s*\.\s*require)\b/,

@@ -176,6 +176,7 @@ describe('test marker scan on a real diff', () => {
         '    sys.exit(main())',
         'status = "passed" if ok else "failed"',
         'self.assertion_count += 1',
+        'self.assertions = []',
         '',
       ].join('\n'),
       'src/calc.mjs': [
