@@ -54,7 +54,7 @@ export async function evaluateGates(opts: EvaluateGatesOptions): Promise<GateRes
   const run = async (goal: HardGoal): Promise<GateResult> => {
     const result: GateResult = opts.signal?.aborted
       ? { id: goal.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: 'not run: interrupted' }
-      : await runWithRetries(goal, opts.checkoutDir, env, goal.timeout_s ?? opts.defaultTimeoutS, opts.signal);
+      : await runGoal(goal, opts.checkoutDir, env, goal.timeout_s ?? opts.defaultTimeoutS, opts.signal);
     opts.onResult?.(result);
     return result;
   };
@@ -75,26 +75,18 @@ function gateEnv(base: Record<string, string>): Record<string, string> {
   return { ...base, PATH: `${selfBinDir()}:${path}` };
 }
 
-async function runWithRetries(goal: HardGoal, cwd: string, env: Record<string, string>, timeoutS: number, signal?: AbortSignal): Promise<GateResult> {
+/**
+ * One run of the goal. Its retries (`retry_on_fail`) are not the engine's: each runs on a fresh
+ * checkout, never in the one this run leaves (fresh-retries.ts).
+ */
+async function runGoal(goal: HardGoal, cwd: string, env: Record<string, string>, timeoutS: number, signal?: AbortSignal): Promise<GateResult> {
   let compiled: CompiledPassWhen;
   try {
     compiled = compilePassWhen(goal.pass_when);
   } catch (error) {
     return { id: goal.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `pass_when error: ${(error as Error).message}` };
   }
-  const attempts = 1 + (goal.retry_on_fail ?? 0);
-  let total = 0;
-  let made = 0;
-  let last: GateResult | undefined;
-  while (made < attempts) {
-    made++;
-    last = await runOnce(goal, compiled, cwd, env, timeoutS, signal);
-    total += last.durationMs;
-    if (last.state === 'pass' || signal?.aborted) break;
-  }
-  const result = { ...last!, durationMs: total };
-  if (made > 1 && result.state === 'fail') result.diagnostic += ` (failed ${made} attempts)`;
-  return result;
+  return runOnce(goal, compiled, cwd, env, timeoutS, signal);
 }
 
 async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, env: Record<string, string>, timeoutS: number, signal?: AbortSignal): Promise<GateResult> {

@@ -5,12 +5,13 @@
  */
 import { basename, join } from 'node:path';
 import type { PeersConfig } from '../config/config-schema.ts';
-import { hardGoals, type GoalsFile } from '../config/goals-schema.ts';
+import { hardGoals, type GoalsFile, type HardGoal } from '../config/goals-schema.ts';
 import { InputError } from '../cli/errors.ts';
 import { findWorkTreeRoot, readHead, resolveRepoLayout } from '../git/repo-layout.ts';
 import { selfBinDir } from '../proc/self-exec.ts';
 import { supervise } from '../proc/supervise.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
+import { retryOnFreshCheckouts } from './fresh-retries.ts';
 import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP, mapLimited, type GateResult } from './gate-engine.ts';
 import { failureExcerpt } from './output-excerpt.ts';
 import { submoduleFailureNote, submodulePaths } from './submodule-note.ts';
@@ -69,6 +70,24 @@ export async function runVerify(opts: {
   env.PATH = `${selfBinDir()}:${env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`;
 
   const started = performance.now();
+  const gatesIn = (dir: string, goals: HardGoal[]) =>
+    evaluateGates({
+      goals,
+      checkoutDir: dir,
+      head,
+      defaultTimeoutS: timeoutS,
+      jobs,
+      env: opts.env,
+      signal: opts.signal,
+      onResult: (r) => progress({ kind: 'hard', phase: 'done', id: r.id, state: r.state, durationMs: r.durationMs }),
+    });
+  // A failing gate's retries each get a fresh checkout, `setup` run again (fresh-retries.ts): never the one its failed attempt left.
+  const gatesOnFreshCheckout = (goals: HardGoal[]) =>
+    withCleanCheckout(opts.repo, head, async (again) => {
+      const setup = opts.config.setup ? await runCommand({ id: 'setup', cmd: opts.config.setup, timeoutS: Math.max(SETUP_TIMEOUT_S, timeoutS) }, again, env, opts.signal) : undefined;
+      if (setup?.state === 'fail') return goals.map((g): GateResult => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `not run: setup failed on the retry's checkout: ${setup.diagnostic}` }));
+      return gatesIn(again, goals);
+    });
   return withCleanCheckout(opts.repo, head, async (dir) => {
     let setup: VerifyRow | undefined;
     if (opts.config.setup) {
@@ -77,18 +96,11 @@ export async function runVerify(opts: {
       progress({ kind: 'setup', phase: 'done', id: 'setup', state: setup.state, durationMs: setup.durationMs });
     }
     const setupFailed = setup?.state === 'fail';
+    // The first attempt of every gate runs in this checkout; each retry in one of its own.
+    let attempts = 0;
     const hard = setupFailed
       ? hardGoals(opts.goals).map((g): GateResult => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: 'not run: setup failed' }))
-      : await evaluateGates({
-          goals: hardGoals(opts.goals),
-          checkoutDir: dir,
-          head,
-          defaultTimeoutS: timeoutS,
-          jobs,
-          env: opts.env,
-          signal: opts.signal,
-          onResult: (r) => progress({ kind: 'hard', phase: 'done', id: r.id, state: r.state, durationMs: r.durationMs }),
-        });
+      : await retryOnFreshCheckouts(hardGoals(opts.goals), (goals) => (attempts++ === 0 ? gatesIn(dir, goals) : gatesOnFreshCheckout(goals)), opts.signal);
     const specs = (opts.config.verify?.commands ?? []).map((c) => ({ id: c.name ?? c.cmd, cmd: c.cmd, timeoutS: c.timeout_s ?? timeoutS }));
     const commands = setupFailed
       ? specs.map((s): VerifyRow => ({ id: s.id, state: 'fail', durationMs: 0, diagnostic: 'not run: setup failed' }))

@@ -53,6 +53,31 @@ const STATUS_GOAL = `goals:
 `;
 
 describe('peers verify', () => {
+  test('a retry runs on a fresh checkout: a first attempt that rewrites what the gate reads fools no retry; a flaky gate still passes on its retry', () => {
+    const outside = tempDir('verify-attempts-');
+    const repo = makeRepo(`goals:
+  - id: rewritten
+    type: hard
+    retry_on_fail: 2
+    cmd: grep -qx fixed status.txt; s=$?; echo fixed > status.txt; exit $s
+    pass_when: exit_code == 0
+  - id: flaky
+    type: hard
+    retry_on_fail: 1
+    cmd: echo x >> ${outside}/flaky; test "$(wc -l < ${outside}/flaky)" -ge 2
+    pass_when: exit_code == 0
+`, 'setup: echo setup >> ' + outside + '/setups\n');
+    const r = verify(repo, '--json');
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as { hard: Array<{ id: string; state: string; diagnostic: string }> };
+    const byId = Object.fromEntries(report.hard.map((h) => [h.id, h]));
+    expect(byId.rewritten).toMatchObject({ state: 'fail' });
+    expect(byId.rewritten!.diagnostic).toContain('(failed 3 attempts, each on a fresh checkout)');
+    expect(byId.flaky).toMatchObject({ state: 'pass' });
+    // One setup for the first checkout, then one per retry round: both goals in the first, rewritten alone in the second.
+    expect(readFileSync(join(outside, 'setups'), 'utf8').trim().split('\n')).toHaveLength(3);
+  });
+
   test('all green: exit 0, a table, and VERIFY.md with the result line and the table', () => {
     const repo = makeRepo(STATUS_GOAL, 'verify:\n  commands:\n    - name: lists-files\n      cmd: ls status.txt\n');
     const r = verify(repo);

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HardGoalSchema, type HardGoal } from '../../../src/config/goals-schema.ts';
+import { withCleanCheckout } from '../../../src/gates/clean-checkout.ts';
+import { evaluateGates } from '../../../src/gates/gate-engine.ts';
 import { gitOk } from '../../../src/git/git.ts';
 import { withFreshRetries } from '../../../src/loop/shell/fresh-retry-probe.ts';
 import { probeGates, type GateProbeOptions } from '../../../src/loop/shell/gate-probe.ts';
@@ -39,15 +41,19 @@ const options = (goals: HardGoal[]): GateProbeOptions => ({ repo, head, goals, t
 test('a first attempt that rewrites the tests in its checkout fools no retry: every attempt reads the committed tests', async () => {
   // The attempt "runs the suite" (reads tests.txt) after the code under test rewrote it on disk.
   const cheat = goal({ id: 'suite', retry_on_fail: 2, cmd: `echo x >> ${counter}; grep -q 'assert True' tests.txt; s=$?; sed -i 's/^assert /assert True or /' tests.txt; exit $s` });
-  // In one checkout (the engine's own retry), the second attempt is fooled.
-  const inPlace = await probeGates(options([cheat]));
-  expect(inPlace[0]!.state).toBe('pass');
+  // The premise: a second run in the checkout the first one left is fooled.
+  await withCleanCheckout(repo, head, async (dir) => {
+    const run = () => evaluateGates({ goals: [cheat], checkoutDir: dir, head, defaultTimeoutS: 30 });
+    expect((await run())[0]!.state).toBe('fail');
+    expect((await run())[0]!.state).toBe('pass');
+  });
   // Each retry on a fresh checkout: all three attempts read the committed file and fail.
   writeFileSync(counter, '');
   const [r] = await withFreshRetries(probeGates)(options([cheat]));
   expect(r!.state).toBe('fail');
   expect(r!.diagnostic).toEndWith('(failed 3 attempts, each on a fresh checkout)');
   expect(Bun.file(counter).size).toBe(6);
+  // Each attempt read the committed file: none was fooled.
 });
 
 test('the probe is asked once per attempt, only for goals still failing with attempts left, never with a retry of its own; the first pass wins and every attempt\'s time counts', async () => {
