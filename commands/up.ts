@@ -180,7 +180,9 @@ starts over from your HEAD.
         return upJson(r);
       }
       if (r.archived !== undefined) for (const l of describeReset({ stateDir: r.stateDir, archived: r.archived, previousResults: r.previousResults ?? null }, r.results?.branch)) this.log(l);
-      const what = r.decision === 'resume' ? 'resumed' : flags.rehearse ? 'rehearsing (scripted model server, nothing billed)' : 'running';
+      // A resumed rehearsal still says it is one: nothing it does is billed.
+      const rehearsing = flags.rehearse ? 'rehearsing (scripted model server, nothing billed)' : '';
+      const what = r.decision === 'resume' ? (rehearsing ? `resumed, ${rehearsing}` : 'resumed') : rehearsing || 'running';
       this.log(r.repaired ? `${r.name} is running (pod ${r.pod}); restarted ${r.repaired.join(', ')}, which had stopped.` : r.alreadyRunning ? `${r.name} is already running (pod ${r.pod}).` : `${r.name} is ${what} in pod ${r.pod} (started in ${r.seconds.toFixed(1)} s).`);
       for (const n of r.notes) this.log(`  note: ${n}`);
       this.log(`  follow it:   peers logs ${r.name} -f\n  status:      peers status ${r.name}\n  pause a peer: peers pause NAME ${r.name}\n  stop it:     peers down ${r.name}`);
