@@ -23,6 +23,7 @@ import { type UserPrices, usdFor, type Vendor } from './usage/price-table.ts';
 import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
 import { decodedRequestBody } from './usage/request-body.ts';
 import { type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
+import { offBodyReasons } from './usage/off-body-input.ts';
 import { parseBillableBody, reachesOutside, unboundedUnderCap } from './usage/request-screen.ts';
 import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
 
@@ -193,10 +194,11 @@ export class AuthServer {
           return this.reply(res, status, refusal, { 'x-peers-budget': 'background-not-forwarded' });
         }
         // The egress allow-list holds on the vendor's side too (SECURITY.md, "The vendor reaches nothing for a peer").
-        const reach = reachesOutside(parsed.doc, this.vendor);
+        const off = offBodyReasons(parsed.doc, this.vendor);
+        const reach = reachesOutside(off);
         if (reach && !reach.ok) return this.refuseUnreadable(res, what, reach.code, reach.message);
         const caps = this.opts.caps();
-        const unbounded = caps.maxUsd !== undefined || caps.maxTokens !== undefined ? unboundedUnderCap(parsed.doc, this.vendor) : null;
+        const unbounded = caps.maxUsd !== undefined || caps.maxTokens !== undefined ? unboundedUnderCap(parsed.doc, this.vendor, off) : null;
         // Not a spent budget either (no `refused` line): a request no reservation can bound.
         if (unbounded && !unbounded.ok) return this.refuseUnreadable(res, what, unbounded.code, unbounded.message);
         const unpriced = caps.maxUsd !== undefined ? unpricedReason(facts, this.vendor, this.prices) : null;

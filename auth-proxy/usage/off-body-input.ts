@@ -111,14 +111,27 @@ function objectReason(o: Record<string, unknown>): Reason | null {
   return null;
 }
 
+/** What the body leaves unbounded (first reason of each kind found), in one walk of it. */
+export type OffBody = { reach: string | null; unbounded: string | null };
+
 /**
- * The first reason found, or null when the body carries everything the vendor will bill as input.
- * `reachOnly`: only reasons that make the vendor reach the web or a remote server.
+ * One walk of the body: the first reason that makes the vendor reach the web or a remote server
+ * (the walk stops there: such a request is refused whatever else it holds), and the first that
+ * only leaves its input unbounded. Both null: the body carries everything the vendor will bill.
  */
-export function offBodyInput(doc: Record<string, unknown>, vendor: Vendor, o: { reachOnly?: boolean } = {}): string | null {
-  const counts = (r: Reason | null): r is Reason => r !== null && (!o.reachOnly || r.reach);
-  const top = topLevel(doc, vendor);
-  if (counts(top)) return top.why;
+export function offBodyReasons(doc: Record<string, unknown>, vendor: Vendor): OffBody {
+  const out: OffBody = { reach: null, unbounded: null };
+  // True when the walk can stop.
+  const note = (r: Reason | null): boolean => {
+    if (r === null) return false;
+    if (r.reach) {
+      out.reach = r.why;
+      return true;
+    }
+    out.unbounded ??= r.why;
+    return false;
+  };
+  if (note(topLevel(doc, vendor))) return out;
   const stack: unknown[] = [doc];
   while (stack.length > 0) {
     const v = stack.pop();
@@ -127,26 +140,23 @@ export function offBodyInput(doc: Record<string, unknown>, vendor: Vendor, o: { 
       continue;
     }
     if (!isObject(v)) continue;
-    const own = objectReason(v);
-    if (counts(own)) return own.why;
+    if (note(objectReason(v))) return out;
     // A past web search replayed in a Responses history records its sources; nothing is fetched again.
     if (v.type === 'web_search_call') continue;
     const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
     for (const [key, x] of Object.entries(v)) {
       if (SCHEMA_KEYS.has(key) || (toolCall && key === 'input')) continue;
       if (key === 'tools' && Array.isArray(x)) {
-        for (const tool of x) {
-          const why = toolReason(tool, vendor);
-          if (counts(why)) return why.why;
-        }
+        for (const tool of x) if (note(toolReason(tool, vendor))) return out;
       }
       if (typeof x === 'object' && x !== null) stack.push(x);
     }
   }
-  return null;
+  return out;
 }
 
-/** Why the vendor would reach the web or a remote server for this request, or null. */
-export function vendorReach(doc: Record<string, unknown>, vendor: Vendor): string | null {
-  return offBodyInput(doc, vendor, { reachOnly: true });
+/** A reason the body does not bound what the vendor bills (either kind), or null. */
+export function offBodyInput(doc: Record<string, unknown>, vendor: Vendor): string | null {
+  const off = offBodyReasons(doc, vendor);
+  return off.reach ?? off.unbounded;
 }

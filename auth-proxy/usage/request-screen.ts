@@ -20,7 +20,7 @@
  * forwards nothing.
  */
 import { duplicateJsonKey } from './json-duplicate-key.ts';
-import { offBodyInput, vendorReach } from './off-body-input.ts';
+import { offBodyReasons, type OffBody } from './off-body-input.ts';
 import type { Vendor } from './price-table.ts';
 import { OUTPUT_CAP_FIELD } from './request-cost.ts';
 
@@ -42,8 +42,11 @@ export function parseBillableBody(text: string): Screened {
   return { ok: true, doc: v as Record<string, unknown> };
 }
 
-/** Under a cap: why the body is no sound bound on what the request can be billed, or null. */
-export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor): Screened | null {
+/**
+ * Under a cap: why the body is no sound bound on what the request can be billed, or null. `off` is
+ * the walk reachesOutside already made of the same body (off-body-input.ts), not made again.
+ */
+export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor, off: OffBody = offBodyReasons(doc, vendor)): Screened | null {
   const field = OUTPUT_CAP_FIELD[vendor];
   const cap = doc[field];
   if (cap !== undefined && !(vendor === 'openai' && cap === null) && !(typeof cap === 'number' && Number.isInteger(cap) && cap > 0)) {
@@ -54,14 +57,14 @@ export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor):
   for (const key of ['n', 'best_of'] as const) {
     if (doc[key] !== undefined && doc[key] !== null && doc[key] !== 1) return refuse('peers_multiple_samples', `"${key}" asks for more than one reply per request, which one reservation does not cover`);
   }
-  const why = offBodyInput(doc, vendor);
+  const why = off.unbounded ?? off.reach;
   if (why) return refuse('peers_unbounded_input', `${why}, so the most this request can be billed is not bounded by its body and the run's budget (budget.max_usd / budget.max_tokens) could be passed. Under a budget cap peers forwards only requests that carry all their input (no server-side tools, stored conversations, files by id or URL)`);
   return null;
 }
 
 /** Always, cap or not: why the vendor would reach the web or a remote server for the peer, or null. */
-export function reachesOutside(doc: Record<string, unknown>, vendor: Vendor): Screened | null {
-  const why = vendorReach(doc, vendor);
+export function reachesOutside(off: OffBody): Screened | null {
+  const why = off.reach;
   if (!why) return null;
   return refuse('peers_vendor_reach', `${why}. The vendor would reach the web or a remote server for this request, outside the run's egress allow-list, so peers does not forward it; a peer reaches only the hosts in egress.allow, through the egress proxy (e.g. a client-side fetch)`);
 }
