@@ -175,6 +175,14 @@ export function declaredAlternates(layout: RepoLayout): string[] {
  * found without running git; undefined outside any repository.
  */
 export function findWorkTreeRoot(start: string): string | undefined {
+  return findUpwards(start, (dir) => {
+    const k = kind(join(dir, '.git'));
+    return k === 'dir' || k === 'file';
+  });
+}
+
+/** The nearest of `start` (real path) and its parents that `is`, without running git; undefined when none is. */
+function findUpwards(start: string, is: (dir: string) => boolean): string | undefined {
   let dir: string;
   try {
     dir = realpathSync(start);
@@ -182,8 +190,7 @@ export function findWorkTreeRoot(start: string): string | undefined {
     return undefined;
   }
   for (;;) {
-    const k = kind(join(dir, '.git'));
-    if (k === 'dir' || k === 'file') return dir;
+    if (is(dir)) return dir;
     const up = dirname(dir);
     if (up === dir) return undefined;
     dir = up;
@@ -196,18 +203,7 @@ export function findWorkTreeRoot(start: string): string | undefined {
  * checkout is what `up` clones and fingerprints), so a bare clone gets its own message.
  */
 export function findBareRepo(start: string): string | undefined {
-  let dir: string;
-  try {
-    dir = realpathSync(start);
-  } catch {
-    return undefined;
-  }
-  for (;;) {
-    if (kind(join(dir, 'HEAD')) === 'file' && kind(join(dir, 'objects')) === 'dir' && kind(join(dir, 'refs')) === 'dir') return dir;
-    const up = dirname(dir);
-    if (up === dir) return undefined;
-    dir = up;
-  }
+  return findUpwards(start, (dir) => kind(join(dir, 'HEAD')) === 'file' && kind(join(dir, 'objects')) === 'dir' && kind(join(dir, 'refs')) === 'dir');
 }
 
 /** The error for a command run in a bare repository, with the checkout to make instead. */
