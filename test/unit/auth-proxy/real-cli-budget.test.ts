@@ -41,6 +41,17 @@ afterAll(() => {
 
 const need = requires('claude', 'codex');
 
+/** `codex exec` against the sidecar's OpenAI port, with its own home and `extra` lines in its config.toml. */
+function codexExec(homeName: string, extra = '') {
+  const home = join(dir, homeName);
+  mkdirSync(home);
+  writeFileSync(join(home, 'config.toml'), `model = "gpt-5-codex"\n${extra}model_provider = "peers"\n[model_providers.peers]\nname = "peers"\nbase_url = "http://127.0.0.1:${ports.openai}/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n`);
+  return spawnSync(bin('codex'), ['exec', '--skip-git-repo-check', 'say hi'], {
+    cwd: dir, encoding: 'utf8', timeout: 60000,
+    env: { PATH: process.env.PATH, HOME: home, CODEX_HOME: home, OPENAI_API_KEY: 'peers-placeholder' },
+  });
+}
+
 describe.skipIf(!need.ok)(`a spent budget, seen through the real CLIs${need.skipped}`, () => {
   test('claude -p stops at once and prints the sidecar\'s sentence', () => {
     const home = join(dir, 'claude-home');
@@ -58,15 +69,9 @@ describe.skipIf(!need.ok)(`a spent budget, seen through the real CLIs${need.skip
   }, 70000);
 
   test('codex exec stops at once (no retries) and prints the sidecar\'s sentence', async () => {
-    const home = join(dir, 'codex-home');
-    mkdirSync(home);
-    // web_search off, as peers runs codex (src/config/peer-argv.ts): the next test has it on.
-    writeFileSync(join(home, 'config.toml'), `model = "gpt-5-codex"\nweb_search = "disabled"\nmodel_provider = "peers"\n[model_providers.peers]\nname = "peers"\nbase_url = "http://127.0.0.1:${ports.openai}/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n`);
     const before = (log.match(/openai POST \/v1\/responses 400 budget refused/g) ?? []).length;
-    const r = spawnSync(bin('codex'), ['exec', '--skip-git-repo-check', 'say hi'], {
-      cwd: dir, encoding: 'utf8', timeout: 60000,
-      env: { PATH: process.env.PATH, HOME: home, CODEX_HOME: home, OPENAI_API_KEY: 'peers-placeholder' },
-    });
+    // web_search off, as peers runs codex (src/config/peer-argv.ts): the next test has it on.
+    const r = codexExec('codex-home', 'web_search = "disabled"\n');
     const out = r.stdout + r.stderr;
     expect(out).toContain("peers: the run's token budget is spent (5000 of 1000 tokens)");
     expect(out).not.toContain('Reconnecting');
@@ -85,15 +90,9 @@ describe.skipIf(!need.ok)(`a spent budget, seen through the real CLIs${need.skip
   }, 70000);
 
   test('codex with its server-side web search on is refused at once, saying why (SECURITY.md: the vendor reaches nothing for a peer)', async () => {
-    const home = join(dir, 'codex-home-search');
-    mkdirSync(home);
-    writeFileSync(join(home, 'config.toml'), `model = "gpt-5-codex"\nmodel_provider = "peers"\n[model_providers.peers]\nname = "peers"\nbase_url = "http://127.0.0.1:${ports.openai}/v1"\nwire_api = "responses"\nenv_key = "OPENAI_API_KEY"\n`);
     const refusedLog = /openai POST \/v1\/responses 400 refused: peers_vendor_reach/g;
     const before = (log.match(refusedLog) ?? []).length;
-    const r = spawnSync(bin('codex'), ['exec', '--skip-git-repo-check', 'say hi'], {
-      cwd: dir, encoding: 'utf8', timeout: 60000,
-      env: { PATH: process.env.PATH, HOME: home, CODEX_HOME: home, OPENAI_API_KEY: 'peers-placeholder' },
-    });
+    const r = codexExec('codex-home-search');
     const out = r.stdout + r.stderr;
     expect(out).toContain('peers: the server-side tool \\"web_search\\" runs on the vendor\'s side');
     expect(out).not.toContain('Reconnecting');
