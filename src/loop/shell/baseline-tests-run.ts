@@ -100,18 +100,23 @@ export type BaselineTestsStep = {
  */
 export async function baselineTestsStep(o: BaselineTestsStep): Promise<LoopState> {
   const { state, input } = o;
+  // An answer with nothing new to record.
+  const answer = (held: string[]): LoopState => {
+    input.heldByTestChanges = held;
+    return state;
+  };
   const head = state.gates.head;
   const base = state.baseline;
   // Before the first turn, or with nothing committed since the start, no test changed.
-  if (!head || !base || head === base) return (input.heldByTestChanges = []), state;
+  if (!head || !base || head === base) return answer([]);
   const kept = state.baseline_tests;
-  if (kept?.head === head) return (input.heldByTestChanges = kept.held), state;
+  if (kept?.head === head) return answer(kept.held);
   if (!needsBaselineTests(state, input, o.settings)) return state;
   // An unreadable tree leaves the input unset: convergence holds.
   const tree = git(o.mirror, ['rev-parse', '--verify', '--quiet', `${head}^{tree}`]).stdout.trim();
   if (!tree) return state;
   // The same tree as the last measure (the commits since only hand off): the same answer.
-  if (kept && kept.tree === tree) return (input.heldByTestChanges = kept.held), state;
+  if (kept && kept.tree === tree) return answer(kept.held);
   o.log(`peers: converging at ${head.slice(0, 8)}: running the gates with the test files the run started with`);
   const record = await measureBaselineTests({ mirror: o.mirror, base, head, tree, goals: o.goals, start: kept?.start ?? null, probe: o.probe });
   // Gates cut short by a stop request say nothing: measured again on the next start.
