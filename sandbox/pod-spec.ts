@@ -52,13 +52,19 @@ import { TEST_MODE_ENV } from '../proxy/test-resolve.ts';
 import { EGRESS_TEST_NETWORK, TEST_CA_IN_AUTH, type TestUpstream } from './test-upstream.ts';
 
 /**
- * The auth sidecar's environment beyond every container's: JavaScriptCore with no JIT at all (its
- * interpreter only). Its work per request is native (TLS, JSON.parse of the body, the ledger's
- * fsync); the JIT tiers kept their compilers' pages and the code they made resident, ~5 MiB of a
- * sidecar that has served a few dozen requests, for ~0.5 ms less CPU per request
- * (test/bench/auth-ttfb.ts, BENCHMARKS.md Memory).
+ * The auth sidecar's environment beyond every container's:
+ * - JavaScriptCore with no JIT at all (its interpreter only). Its work per request is native (TLS,
+ *   JSON.parse of the body, the ledger's fsync); the JIT tiers kept their compilers' pages and the
+ *   code they made resident, ~5 MiB of a sidecar that has served a few dozen requests, for ~0.5 ms
+ *   less CPU per request (test/bench/auth-ttfb.ts, BENCHMARKS.md Memory).
+ * - Bun's allocator (its mimalloc) discarding the free blocks inside still-used pages every time
+ *   the process goes idle, not at most every 100 ms: a request's 100 KB body passes through a few
+ *   copies (bytes, text, parsed JSON) whose freed blocks otherwise stay resident after a burst when
+ *   the last sweep was under 100 ms before the sidecar went idle, ~3.5 MiB of a sidecar that has
+ *   served a few dozen requests (BENCHMARKS.md Memory); one sweep per idle point costs no CPU per
+ *   request that test/bench/auth-ttfb.ts can tell.
  */
-export const AUTH_SIDECAR_ENV: Readonly<Record<string, string>> = { BUN_JSC_useJIT: '0' };
+export const AUTH_SIDECAR_ENV: Readonly<Record<string, string>> = { BUN_JSC_useJIT: '0', MIMALLOC_PURGE_HOLES_MIN_INTERVAL: '0' };
 
 export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
 export const REPO_IN_CONTAINER = '/work';
