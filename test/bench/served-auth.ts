@@ -15,6 +15,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { AUTH_SIDECAR_ENV } from '../../sandbox/pod-spec.ts';
+import { writeBudgetPolicy } from '../../src/budget/budget-policy-file.ts';
 import { authArgv, READY_LINE, stopper, waitUntil, type Started } from './pod-processes.ts';
 
 const FIRST_EVENT = `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: 'msg_b', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], usage: { input_tokens: 25_000, output_tokens: 1 } } })}\n\n`;
@@ -81,7 +82,10 @@ export async function startServedAuth(binary: string, dir: string, requests: num
     });
     stops.push(stopper(egress));
     await waitUntil(egress, 'egress (for the served auth sidecar)', (err) => READY_LINE.egress.test(err));
-    const auth = spawn(binary, authArgv(dir, `unix:${socket}`, '--origin', `anthropic=https://api.peers.test:${vendor.port}`), {
+    const argv = authArgv(dir, `unix:${socket}`, '--origin', `anthropic=https://api.peers.test:${vendor.port}`);
+    // The pod's policy, with a cap hundreds of these requests (~$0.08 each) do not reach.
+    writeBudgetPolicy(join(dir, 'budget.json'), { version: 1, resolved_at: new Date().toISOString(), max_tokens: null, max_usd: 1000, max_usd_mode: 'hard', reason: 'bench', credentials: 'api-key', price_table: 'bench' });
+    const auth = spawn(binary, argv, {
       cwd: dir,
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, ANTHROPIC_API_KEY: 'bench-placeholder', OPENAI_API_KEY: 'bench-placeholder', HOME: dir, ...authEnv, NODE_EXTRA_CA_CERTS: cert },
