@@ -52,13 +52,20 @@ import { TEST_MODE_ENV } from '../proxy/test-resolve.ts';
 import { EGRESS_TEST_NETWORK, TEST_CA_IN_AUTH, type TestUpstream } from './test-upstream.ts';
 
 /**
- * The auth sidecar's environment beyond every container's: JavaScriptCore with no JIT at all (its
- * interpreter only). Its work per request is native (TLS, JSON.parse of the body, the ledger's
- * fsync); the JIT tiers kept their compilers' pages and the code they made resident, ~5 MiB of a
- * sidecar that has served a few dozen requests, for ~0.5 ms less CPU per request
- * (test/bench/auth-ttfb.ts, BENCHMARKS.md Memory).
+ * The auth sidecar's environment beyond every container's:
+ * - JavaScriptCore with no JIT at all (its interpreter only). Its work per request is native (TLS,
+ *   JSON.parse of the body, the ledger's fsync); the JIT tiers kept their compilers' pages and the
+ *   code they made resident, ~5 MiB of a sidecar that has served a few dozen requests, for ~0.5 ms
+ *   less CPU per request (test/bench/auth-ttfb.ts, BENCHMARKS.md Memory).
+ * - Bun's allocator (its mimalloc) discarding the free blocks inside still-used pages every time
+ *   the thread goes idle, not at most once per 100 ms: after a burst of requests (each 100 KB body
+ *   passes through a few copies: bytes, text, parsed JSON) the freed blocks otherwise stay
+ *   resident, ~3.5 MiB of a sidecar that has served a few dozen requests, the same after hundreds
+ *   (BENCHMARKS.md Memory). It costs ~0.6 ms more CPU per request and no time to first byte
+ *   (BENCHMARKS.md Auth sidecar). Measured and not enough: an interval of 5 or 25 ms, a timer
+ *   waking the idle sidecar after a burst, a full GC (the JavaScript heap is ~3 MB, all live).
  */
-export const AUTH_SIDECAR_ENV: Readonly<Record<string, string>> = { BUN_JSC_useJIT: '0' };
+export const AUTH_SIDECAR_ENV: Readonly<Record<string, string>> = { BUN_JSC_useJIT: '0', MIMALLOC_PURGE_HOLES_MIN_INTERVAL: '0' };
 
 export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
 export const REPO_IN_CONTAINER = '/work';

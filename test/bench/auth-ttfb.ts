@@ -5,11 +5,14 @@
  *   client ──TLS──▶ vendor                                                          (direct)
  *   client ──▶ peers sidecar auth ──CONNECT──▶ peers sidecar egress ──TLS──▶ vendor   (via, as in the pod)
  *
- *   node_modules/.bin/bun build.ts && node_modules/.bin/bun test/bench/auth-ttfb.ts [--requests 400] [--no-write] [--compare-bin OLD]
+ *   node_modules/.bin/bun build.ts && node_modules/.bin/bun test/bench/auth-ttfb.ts [--requests 400] [--no-write] [--compare-bin OLD] [--compare-auth-env K=V,…] [--compare-label TEXT]
  *
  * `--compare-bin OLD` adds a third path through the auth sidecar of another build (e.g. one from
  * before metering and reservations), in the same run, so the cost of a change is measured
- * against its predecessor under the same load.
+ * against its predecessor under the same load. Each auth sidecar runs with the environment
+ * sandbox/pod-spec.ts gives it in the pod (AUTH_SIDECAR_ENV); `--compare-auth-env` gives the
+ * compared one another (e.g. the one its build's pod-spec.ts gave it; with no `--compare-bin`,
+ * the same binary is compared under that environment). `--compare-label` names what is compared.
  * The vendor stand-in (this script with --child vendor, HTTPS with a throwaway certificate) answers
  * a streamed Messages reply: head and first event at once, the rest 5 ms later. Both sidecars are
  * `dist/peers` processes; the auth sidecar has a budget policy with caps (so every request is
@@ -29,6 +32,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
 import { benchArgs } from './bench-args.ts';
+import { AUTH_SIDECAR_ENV } from '../../sandbox/pod-spec.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const PEERS = join(ROOT, 'dist', 'peers');
@@ -116,18 +120,22 @@ async function main(): Promise<void> {
     const policy = join(dir, 'budget.json');
     writeFileSync(policy, JSON.stringify({ version: 1, resolved_at: new Date().toISOString(), max_tokens: 1e12, max_usd: 1e6, max_usd_mode: 'hard', reason: 'benchmark', credentials: 'api-key', price_table: 'bench' }));
     const ledger = join(dir, 'usage.jsonl');
-    const startAuth = async (bin: string, ledgerFile: string, extra: string[]) => {
+    const startAuth = async (bin: string, ledgerFile: string, extra: string[], authEnv: Readonly<Record<string, string>>) => {
       const a = await start(
         [bin, 'sidecar', 'auth', '--upstream', 'anthropic', '--port', 'anthropic=0', '--origin', `anthropic=https://api.peers.test:${vendorPort}`, '--egress', `unix:${socket}`, '--usage-ledger', ledgerFile, ...extra],
         /anthropic=http:\/\/127\.0\.0\.1:(\d+)/,
-        { ANTHROPIC_API_KEY: 'sk-ant-bench-0000000000', NODE_EXTRA_CA_CERTS: cert },
+        { ...authEnv, ANTHROPIC_API_KEY: 'sk-ant-bench-0000000000', NODE_EXTRA_CA_CERTS: cert },
       );
       children.push(a.proc);
       return a;
     };
-    const auth = await startAuth(PEERS, ledger, ['--budget-policy', policy]);
-    const compareBin = flag('--compare-bin');
-    const old = compareBin ? await startAuth(resolve(compareBin), join(dir, 'old-usage.jsonl'), []) : null;
+    const auth = await startAuth(PEERS, ledger, ['--budget-policy', policy], AUTH_SIDECAR_ENV);
+    const compareEnvFlag = flag('--compare-auth-env');
+    const compareEnv = compareEnvFlag === undefined ? AUTH_SIDECAR_ENV : Object.fromEntries(compareEnvFlag.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    const compareBin = flag('--compare-bin') ?? (compareEnvFlag === undefined ? undefined : PEERS);
+    const compareLabel = flag('--compare-label') ?? 'before metering and reservations';
+    // The same budget policy for both when comparing environments of one build; an earlier build may not read it.
+    const old = compareBin ? await startAuth(resolve(compareBin), join(dir, 'old-usage.jsonl'), compareEnvFlag === undefined ? [] : ['--budget-policy', policy], compareEnv) : null;
     const directUrl = new URL(`https://127.0.0.1:${vendorPort}`);
     const viaUrl = new URL(`http://127.0.0.1:${auth.match[1]}`);
     const ca = readFileSync(cert);
@@ -179,19 +187,19 @@ async function main(): Promise<void> {
       const section = [
         '## Auth sidecar',
         '',
-        `\`bun build.ts && bun test/bench/auth-ttfb.ts --requests ${N}${compareBin ? ` --compare-bin ${compareBin}` : ''}\`, ${new Date().toISOString().slice(0, 10)}, the compiled \`dist/peers\`, ${cpus().length} × ${cpus()[0]?.model.trim()}, loopback, load average ${loadavg()[0]!.toFixed(1)} at the end of the run (a shared machine: p99 figures are mostly scheduling noise).`,
+        `\`bun build.ts && bun test/bench/auth-ttfb.ts --requests ${N}${flag('--compare-bin') ? ` --compare-bin ${compareBin}` : ''}${compareEnvFlag !== undefined ? ` --compare-auth-env ${compareEnvFlag}` : ''}${flag('--compare-label') ? ` --compare-label '${compareLabel}'` : ''}\`, ${new Date().toISOString().slice(0, 10)}, the compiled \`dist/peers\`, ${cpus().length} × ${cpus()[0]?.model.trim()}, loopback, load average ${loadavg()[0]!.toFixed(1)} at the end of the run (a shared machine: p99 figures are mostly scheduling noise).`,
         'A streamed Messages request with a 100 KB body (about a Claude Code turn); the vendor stand-in (HTTPS) sends the head and first event at once, the rest 5 ms later. Both paths use one kept-alive client connection, as the CLIs do; direct and via requests alternate.',
-        '"Via" is the pod\'s path, both sidecars being `dist/peers` processes: `peers sidecar auth` (path allow-list, credential swap, the request parsed and its worst case reserved against the budget policy\'s caps, every reply metered and one fsync\'d ledger line appended) → a CONNECT tunnel through `peers sidecar egress` on its Unix socket (allow-list, resolver, audit record) → TLS to the vendor, kept alive.',
+        `"Via" is the pod's path, both sidecars being \`dist/peers\` processes: \`peers sidecar auth\` with the environment sandbox/pod-spec.ts gives it (${Object.entries(AUTH_SIDECAR_ENV).map(([k, v]) => `\`${k}=${v}\``).join(' ')}; path allow-list, credential swap, the request parsed and its worst case reserved against the budget policy's caps, every reply metered and one fsync'd ledger line appended) → a CONNECT tunnel through \`peers sidecar egress\` on its Unix socket (allow-list, resolver, audit record) → TLS to the vendor, kept alive.`,
         '',
         '| path | TTFB p50 ms | TTFB p99 ms | whole reply p50 ms |',
         '| --- | ---: | ---: | ---: |',
         `| direct (baseline, same run) | ${f3(pct(d, 50))} | ${f3(pct(d, 99))} | ${f3(pct(dt, 50))} |`,
         `| via auth sidecar + egress proxy | ${f3(pct(v, 50))} | ${f3(pct(v, 99))} | ${f3(pct(vt, 50))} |`,
-        ...(o && ot ? [`| via the earlier build's auth sidecar (\`--compare-bin\`: before metering and reservations) + the same egress proxy | ${f3(pct(o, 50))} | ${f3(pct(o, 99))} | ${f3(pct(ot, 50))} |`] : []),
+        ...(o && ot ? [`| via the compared auth sidecar (${compareLabel}) + the same egress proxy | ${f3(pct(o, 50))} | ${f3(pct(o, 99))} | ${f3(pct(ot, 50))} |`] : []),
         '',
         `Added time to first byte: p50 ${f3(pct(v, 50) - pct(d, 50))} ms, p99 ${f3(pct(v, 99) - pct(d, 99))} ms (×${(pct(v, 50) / pct(d, 50)).toFixed(2)} at p50). Goal: under 5 ms added.`,
-        `CPU per request (user + system, over the ${N} measured requests): auth sidecar ${f3(authMs)} ms${o ? ` (the earlier build's: ${f3(oldMs)} ms)` : ''}, egress proxy ${f3(egressPerRequest)} ms.`,
-        ...(o ? [`What metering and reservations cost, against the earlier build in the same run: TTFB p50 ${f3(pct(v, 50) - pct(o, 50))} ms, CPU ${f3(authMs - oldMs)} ms per request (parsing the 100 KB body for the reservation, the reply meter, the fsync'd ledger line).`] : []),
+        `CPU per request (user + system, over the ${N} measured requests): auth sidecar ${f3(authMs)} ms${o ? ` (the compared one's: ${f3(oldMs)} ms)` : ''}, egress proxy ${f3(egressPerRequest)} ms.`,
+        ...(o ? [`Against the compared auth sidecar (${compareLabel}) in the same run: TTFB p50 ${f3(pct(v, 50) - pct(o, 50))} ms, CPU ${f3(authMs - oldMs)} ms per request.`] : []),
         '',
       ].join('\n');
       console.log(`updated ${writeBenchmarkSection('Auth sidecar', section)}`);

@@ -48,6 +48,8 @@ const SIDECAR_GOAL_MIB = 40;
 const IDLE_MS = 1000;
 /** Requests through the auth sidecar before it is measured in its "after requests" row: a few dozen, a few peer turns' worth. */
 const SERVED_REQUESTS = 40;
+/** Then the same sidecar is sent more, and measured again: what it holds must not creep with use. */
+const SERVED_LONG = 400;
 
 statSync(BINARY);
 const work = mkdtempSync(join(tmpdir(), 'peers-bench-memory-'));
@@ -99,6 +101,25 @@ async function idleServer(name: string, source: string, pkg?: string): Promise<F
   return figure!;
 }
 
+/**
+ * The auth sidecar after SERVED_REQUESTS requests, then the same process after SERVED_LONG in all,
+ * each read after the same idle second as every other figure.
+ */
+async function measureServed(binary: string, dir: string, authEnv?: Record<string, string>): Promise<Figure[]> {
+  dropPageCache(binary);
+  const served = await startServedAuth(binary, dir, SERVED_REQUESTS, authEnv);
+  const read = (name: string): Figure => ({ name, rss: rssMiB(served.pid), pss: pssMiB(served.pid), anon: anonMiB(served.pid) });
+  try {
+    await Bun.sleep(IDLE_MS);
+    const first = read(served.role);
+    await served.serve(SERVED_LONG - SERVED_REQUESTS);
+    await Bun.sleep(IDLE_MS);
+    return [first, read(`auth after ${SERVED_LONG} requests`)];
+  } finally {
+    await served.stop();
+  }
+}
+
 const mib = (v: number) => v.toFixed(1);
 const sum = (fs: Figure[], k: 'rss' | 'pss') => fs.reduce((a, f) => a + f[k], 0);
 
@@ -120,7 +141,7 @@ try {
   // The auth sidecar of a config with a provider, in its pod; then one that has served requests.
   const authVariants = async (binary: string, tag: string, authEnv?: Record<string, string>): Promise<Figure[]> => [
     (await measure(binary, POD_ROLES_WITH_PROVIDER.map((role) => () => startRole(binary, role, join(work, `pod-provider${tag}`), { authEnv }))))[POD_ROLES_WITH_PROVIDER.indexOf('auth with a provider')]!,
-    ...(await measure(binary, [() => startServedAuth(binary, join(work, `served${tag}`), SERVED_REQUESTS, authEnv)])),
+    ...(await measureServed(binary, join(work, `served${tag}`), authEnv)),
   ];
   const variants = await authVariants(BINARY, '');
   const compared = COMPARE ? await measure(COMPARE, POD_ROLES.map((role) => () => startRole(COMPARE, role, join(work, 'pod-compared'), { authEnv: COMPARE_AUTH_ENV }))) : undefined;
@@ -134,12 +155,13 @@ try {
     return `| \`${f.name}\` | ${mib(f.rss)} | ${(f.rss / floor.rss).toFixed(2)}× | ${mib(f.pss)} | ${sidecar ? mib(oclif[i]!.rss) : ''} | ${mib(smol[i]!.rss)} | ${goal} |`;
   });
   const goalOf = (f: Figure) => `≤ ${SIDECAR_GOAL_MIB} MiB: ${f.rss <= SIDECAR_GOAL_MIB ? 'met' : 'not met'}`;
-  const [withProvider, served] = variants as [Figure, Figure];
+  const [withProvider, served, servedLong] = variants as [Figure, Figure, Figure];
   rows.splice(
     POD_ROLES.indexOf('auth') + 1,
     0,
     `| \`auth\` with a provider (\`--provider\`) | ${mib(withProvider.rss)} | ${(withProvider.rss / floor.rss).toFixed(2)}× | ${mib(withProvider.pss)} | | | ${goalOf(withProvider)} |`,
     `| \`auth\` after ${SERVED_REQUESTS} requests | ${mib(served.rss)} | ${(served.rss / floor.rss).toFixed(2)}× | | | | ${goalOf(served)} |`,
+    `| \`auth\` after ${SERVED_LONG} requests (the same process) | ${mib(servedLong.rss)} | ${(servedLong.rss / floor.rss).toFixed(2)}× | | | | ${goalOf(servedLong)} |`,
   );
   const [http, bunServe] = others.slice(-2) as [Figure, Figure];
   const idleAuth = pod[POD_ROLES.indexOf('auth')]!;
@@ -152,7 +174,7 @@ try {
     `pod started by its real command from the compiled \`dist/peers\`, all ${POD_ROLES.length} at once on the host, read after`,
     `${IDLE_MS / 1000} s idle (the loop in a peer's turn), on ${cpus().length} × ${cpu}, Bun ${Bun.version}; each command line is the one`,
     "sandbox/pod-spec.ts writes (the egress proxy's two listeners, the setup and gates runners' own bridges, the auth sidecar's log file",
-    "and budget policy, and its environment: JavaScriptCore without a JIT). Every binary is dropped from the page cache before its processes start: a process maps more of a binary",
+    "and budget policy, and its environment: JavaScriptCore without a JIT, its allocator sweeping at every idle point). Every binary is dropped from the page cache before its processes start: a process maps more of a binary",
     'just written (by a build or a download) than of the same one read from disk, ~6 MiB more for the auth sidecar; these figures',
     'are for the latter, as after a reboot, so that two runs agree.',
     'The floor, measured in the same run, is an idle TCP server built with `bun build --compile`: what any Bun process that serves',
@@ -174,11 +196,11 @@ try {
     `\`node:http\`: an idle \`node:http\` server alone holds ${mib(http.rss)} MiB (+${mib(http.rss - floor.rss)} over the floor), an idle \`Bun.serve\` one`,
     `${mib(bunServe.rss)} MiB (${bunServe.rss >= floor.rss ? '+' : ''}${mib(bunServe.rss - floor.rss)}); the auth sidecar is ${mib(authRss - http.rss)} MiB over that \`node:http\` server.`,
     '',
-    "The two rows under `auth` are the same sidecar as `peers up` starts it for a config with a `provider:` (one more upstream, its",
+    "The three rows under `auth` are the same sidecar as `peers up` starts it for a config with a `provider:` (one more upstream, its",
     '`--provider` argument as sandbox/pod-spec.ts writes it, here for `provider: openrouter`; measured in that pod, so with its PSS),',
     `and after ${SERVED_REQUESTS} streamed Messages requests of 100 KB (about a Claude Code turn each) through it, one kept-alive connection,`,
     "to a local HTTPS stand-in vendor reached through a `peers sidecar egress` of the same binary, as in the pod (test/bench/served-auth.ts;",
-    'every request parsed, reserved against the budget, metered and written to the ledger), then 1 s idle.',
+    `every request parsed, reserved against the budget, metered and written to the ledger), then 1 s idle; then the same process after ${SERVED_LONG - SERVED_REQUESTS} more (${SERVED_LONG} in all), 1 s idle.`,
     `Serving adds ${mib(served.rss - idleAuth.rss)} MiB to the idle sidecar: ${mib(served.anon - idleAuth.anon)} MiB anonymous memory (the JavaScript heap, the TLS`,
     `and HTTP client state) and ${mib(served.rss - served.anon - (idleAuth.rss - idleAuth.anon))} MiB more of the binary's pages (code run for the first time: TLS, the HTTP`,
     'client, the request parsing).',
@@ -189,7 +211,7 @@ try {
     const envText = COMPARE_AUTH_ENV ? (Object.keys(COMPARE_AUTH_ENV).length ? Object.entries(COMPARE_AUTH_ENV).map(([k, v]) => `\`${k}=${v}\``).join(' ') : 'no environment of its own') : 'this environment';
     lines.push(
       `The auth sidecar of ${COMPARE_LABEL} (its environment: ${envText}) in the same run: idle ${mib(compared[authAt]!.rss)} MiB, after ${SERVED_REQUESTS} requests`,
-      `${mib(comparedVariants[1]!.rss)} MiB (${mib(comparedVariants[1]!.anon)} anonymous); this build's: ${mib(idleAuth.rss)} and ${mib(served.rss)} MiB (${mib(served.anon)} anonymous).`,
+      `${mib(comparedVariants[1]!.rss)} MiB (${mib(comparedVariants[1]!.anon)} anonymous), after ${SERVED_LONG} ${mib(comparedVariants[2]!.rss)} MiB (${mib(comparedVariants[2]!.anon)} anonymous); this build's: ${mib(idleAuth.rss)}, ${mib(served.rss)} MiB (${mib(served.anon)} anonymous) and ${mib(servedLong.rss)} MiB (${mib(servedLong.anon)} anonymous).`,
       '',
     );
   }

@@ -15,6 +15,7 @@ import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { AUTH_SIDECAR_ENV } from '../../sandbox/pod-spec.ts';
+import { writeBudgetPolicy } from '../../src/budget/budget-policy-file.ts';
 import { authArgv, READY_LINE, stopper, waitUntil, type Started } from './pod-processes.ts';
 
 const FIRST_EVENT = `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: 'msg_b', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], usage: { input_tokens: 25_000, output_tokens: 1 } } })}\n\n`;
@@ -58,7 +59,10 @@ function post(agent: http.Agent, port: number): Promise<void> {
 }
 
 /** Starts the stand-in, the egress proxy and the auth sidecar under `dir`, sends `requests` through it; the auth sidecar is the process measured. */
-export async function startServedAuth(binary: string, dir: string, requests: number, authEnv: Readonly<Record<string, string>> = AUTH_SIDECAR_ENV): Promise<Started> {
+/** A served auth sidecar; `serve(n)` sends it `n` more requests (on a new kept-alive connection) and waits for their ledger lines. */
+export type ServedAuth = Started & { serve(more: number): Promise<void> };
+
+export async function startServedAuth(binary: string, dir: string, requests: number, authEnv: Readonly<Record<string, string>> = AUTH_SIDECAR_ENV): Promise<ServedAuth> {
   mkdirSync(dir, { recursive: true });
   const cert = join(dir, 'vendor-cert.pem');
   const key = join(dir, 'vendor-key.pem');
@@ -78,7 +82,10 @@ export async function startServedAuth(binary: string, dir: string, requests: num
     });
     stops.push(stopper(egress));
     await waitUntil(egress, 'egress (for the served auth sidecar)', (err) => READY_LINE.egress.test(err));
-    const auth = spawn(binary, authArgv(dir, `unix:${socket}`, '--origin', `anthropic=https://api.peers.test:${vendor.port}`), {
+    const argv = authArgv(dir, `unix:${socket}`, '--origin', `anthropic=https://api.peers.test:${vendor.port}`);
+    // The pod's policy, with a cap hundreds of these requests (~$0.08 each) do not reach.
+    writeBudgetPolicy(join(dir, 'budget.json'), { version: 1, resolved_at: new Date().toISOString(), max_tokens: null, max_usd: 1000, max_usd_mode: 'hard', reason: 'bench', credentials: 'api-key', price_table: 'bench' });
+    const auth = spawn(binary, argv, {
       cwd: dir,
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, ANTHROPIC_API_KEY: 'bench-placeholder', OPENAI_API_KEY: 'bench-placeholder', HOME: dir, ...authEnv, NODE_EXTRA_CA_CERTS: cert },
@@ -89,17 +96,23 @@ export async function startServedAuth(binary: string, dir: string, requests: num
     await waitUntil(auth, 'auth (served)', (err) => READY_LINE.auth.test(err));
     const port = Number(/anthropic=http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1]);
     if (!port) throw new Error(`auth sidecar: no anthropic port in\n${stderr}`);
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    try {
-      for (let i = 0; i < requests; i++) await post(agent, port);
-    } finally {
-      agent.destroy();
-    }
-    // The sidecar appends a reply's ledger line once the reply has ended: the last may land just after.
-    const metered = () => readFileSync(join(dir, 'usage.jsonl'), 'utf8').trim().split('\n').length;
-    for (const deadline = Date.now() + 10_000; metered() < requests && Date.now() < deadline; ) await Bun.sleep(20);
-    if (metered() !== requests) throw new Error(`usage ledger: ${metered()} lines, expected ${requests} metered replies`);
-    return { role: `auth after ${requests} requests`, pid: auth.pid!, stop: stopAll };
+    let served = 0;
+    const serve = async (more: number) => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      try {
+        for (let i = 0; i < more; i++) await post(agent, port);
+      } finally {
+        agent.destroy();
+      }
+      served += more;
+      if (served === 0) return;
+      // The sidecar appends a reply's ledger line once the reply has ended: the last may land just after.
+      const metered = () => readFileSync(join(dir, 'usage.jsonl'), 'utf8').trim().split('\n').length;
+      for (const deadline = Date.now() + 10_000; metered() < served && Date.now() < deadline; ) await Bun.sleep(20);
+      if (metered() !== served) throw new Error(`usage ledger: ${metered()} lines, expected ${served} metered replies`);
+    };
+    await serve(requests);
+    return { role: `auth after ${requests} requests`, pid: auth.pid!, stop: stopAll, serve };
   } catch (e) {
     await stopAll();
     throw e;
