@@ -191,7 +191,7 @@ tried or ruled out: one long-lived \`podman system service\` on a private socket
 through it (\`podman --remote\`, a client that starts in 0.03 s): a local podman process that does nothing
 (\`podman version\`) takes 0.04 s too, and six concurrent \`podman run --detach\` through the service took 0.8–1.0 s
 against 0.8–1.4 s as six podman processes (load 9–10, three rounds each): the time is in creating and starting the
-containers (storage, conmon, runc), not in podman's process start-up, so it is not done; removing with one
+containers (storage, conmon, runc), not in podman's process start-up, so it is not done; creating the pod's members first (\`podman create\`, at once) and starting the pod and them with one \`podman pod start\`: for a pod of three members, 2.8 s against 2.2 s for the order used (\`pod start\`, then the members' \`podman run --detach\` at once; medians of six, interleaved, at load 17), and a create needs every bind-mount source to exist already (the run clone), so it is not done; removing with one
 \`podman rm --depend <infra> <the containers beside the pod>\` (which takes the pod with it) instead of \`pod rm\` beside
 \`rm\`: 0.72 s against 0.82 s (medians of seven, interleaved, at load 15, for the same 8 containers), within the noise,
 and a pod made by an earlier peers (its infra has podman's default name) would need the second call, so it is not done;
