@@ -15,7 +15,7 @@
  * soon as the loop listens (so it stops with the loop from then on), but names its role only once
  * it serves (its socket or port listens: `roleReady`). `peers up` starts the pod's containers all
  * at once, the loop among them, so the loop waits for every role before its first tick (`started`)
- * instead of relying on a start order. Code in the workspace or
+ * instead of relying on a start order; its first gate probe waits only for the roles it uses. Code in the workspace or
  * the gates can connect and name any role, so it could hide a dead container (the run then fails its
  * turns, as before) but never fake one: a role counts as down only while no connection holds it.
  */
@@ -42,10 +42,11 @@ export type Lifeline = {
   /** Resolves at the next connection or disconnection of a role (or at `signal`). */
   changed(signal?: AbortSignal): Promise<void>;
   /**
-   * Resolves once every role of the pod has held the line (each serves), or at `signal`, or after
-   * `timeoutMs` with the roles that never came: those count as down from then on (`down`).
+   * Resolves once every role of the pod (or of `only`, those of them in the pod) has held the line
+   * (each serves), or at `signal`, or after `timeoutMs` with the roles that never came: those count
+   * as down from then on (`down`).
    */
-  started(signal: AbortSignal, timeoutMs: number): Promise<string[]>;
+  started(signal: AbortSignal, timeoutMs: number, only?: readonly string[]): Promise<string[]>;
 };
 
 let loopLifeline: Lifeline | undefined;
@@ -124,8 +125,8 @@ export function holdLifeline(path: string, roles: readonly string[] = []): Promi
           }),
         down: () => [...holders].filter(([, n]) => n === 0).map(([r]) => r).sort(),
         changed,
-        started: async (signal, timeoutMs) => {
-          const missing = () => roles.filter((r) => !holders.has(r));
+        started: async (signal, timeoutMs, only) => {
+          const missing = () => roles.filter((r) => (!only || only.includes(r)) && !holders.has(r));
           const until = Date.now() + timeoutMs;
           while (missing().length && !signal.aborted && Date.now() < until) {
             const timer = new AbortController();

@@ -12,9 +12,20 @@ import type { LoopState } from '../state/state-schema.ts';
 export type PodHealth = {
   down(): string[];
   changed(signal: AbortSignal): Promise<void>;
-  /** Resolves once every container serves, or at `signal`, or after `timeoutMs` with those that never came (down from then on). */
-  started?(signal: AbortSignal, timeoutMs: number): Promise<string[]>;
+  /**
+   * Resolves once every container (or every one of `only` in the pod) serves, or at `signal`, or
+   * after `timeoutMs` with those that never came (down from then on).
+   */
+  started?(signal: AbortSignal, timeoutMs: number, only?: readonly string[]): Promise<string[]>;
 };
+
+/**
+ * The containers a gate probe uses: the setup and gates runners, and the egress proxy their
+ * private 127.0.0.1:3128 leads to (installs and tests that fetch). The loop's first probe starts
+ * once these serve, while the pod's members (workspace, auth, bridge), which only a turn needs,
+ * are still starting; the first turn waits for every container.
+ */
+export const GATE_PROBE_ROLES: readonly string[] = ['setup', 'gates', 'egress'];
 
 /**
  * How long a starting loop waits for its pod's containers before the first tick: `peers up` starts

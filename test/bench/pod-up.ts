@@ -159,7 +159,9 @@ auth, setup, gates, workspace, loop), timed to the loop's first \`tick 1 … sta
 boot changes), inspects the image beside listing the project's containers, and creates the pod, starts its infra
 container and starts the egress proxy (it needs no run clone) while it makes the run clone; then every other container is created and started by its
 own \`podman run --detach\`, all at once, the loop among them (sandbox/pod-create.ts): a container names itself on
-the loop's lifeline only once it serves, and the loop waits for all of them before its first tick (sandbox/lifeline.ts).
+the loop's lifeline only once it serves (sandbox/lifeline.ts); the loop starts its first gate probe once the setup and
+gates runners and the egress proxy serve (\`GATE_PROBE_ROLES\`, src/loop/pod-health.ts), while the pod's members still
+start, and its first turn once every container serves.
 \`down\` connects to the loop's lifeline (a loop answering there is running: no \`podman ps\`), sends it SIGTERM and takes
 the line's close as its exit, after its last save (no \`podman stop\`, which polls for the exit and cleans up before it
 returns); then it removes the pod and the containers beside it with two concurrent podman calls, while it publishes the
@@ -168,10 +170,13 @@ run's branch.
 Where the rest goes (every podman call of one \`up\` and \`down\` timed through a wrapper, and the loop's own steps, at
 the same load, a bare run taking 0.35 s): \`up\` spends 0.05–0.1 s in its own start, 0.05 s listing and inspecting, 0.2 s
 making the run clone (the pod and the egress proxy meanwhile), then the other 6 \`podman run\` calls take 2–2.5 bare runs
-(each is CPU-bound, on 2 cores, beside the containers' own start-up); the loop, started among them, is through its
-start-up by then, waits for the last one to serve, and its first gate probe (a checkout in the setup container, then
-the gates in the gates container: two one-shot peers processes with their git and gate commands) takes 0.15 s on a
-quiet machine, 0.4–0.5 s under load, before \`tick 1\`. \`down\` spends 0.05 s in its own start, 0.05–0.1 s on SIGTERM and
+(each is CPU-bound, on 2 cores, beside the containers' own start-up); the first gate probe (a checkout in the setup
+container, then the gates in the gates container: two one-shot peers processes with their git and gate commands) takes
+0.15 s on a quiet machine, 0.4–0.5 s under load: it used to start only once the last container served, and now starts
+once setup, gates and egress serve (they run beside the pod, so they start 0.2–0.3 s before its members: the pod is
+created and its infra started first), so on a quiet machine it is over before \`tick 1\` could start anyway; under
+load it competes for the same 2 cores with the members' start-up: at load 13–19 (two runs of eleven rounds on
+2026-12-06, the rows below one of them) it gained nothing measurable: the medians moved by +0.5 s and −0.2 s, in spreads of 2–4 s. \`down\` spends 0.05 s in its own start, 0.05–0.1 s on SIGTERM and
 the loop's save and exit, then 1–1.5 bare runs removing 8 containers (the pod's infra too) while conmon runs podman's
 cleanup for each. So the 3× goal needs fewer containers or cheaper container starts than rootless podman 4.3 gives
 here, not more concurrency: the seven \`podman run\` calls alone cost 2.5–3 bare runs of CPU.
@@ -182,7 +187,18 @@ own processes 0.9, runc 0.6, peers 0.6 (\`up\`, the seven containers' start-up, 
 git 0.1), \`down\` 0.8–1.4 (mostly podman's cleanup and removal of 8 containers). On 2 cores \`up\` cannot take
 less than half its CPU time, 1.2–1.5 s at that load, where a bare run took 0.4–0.6 s; the rest is podman's order (the
 pod created, then its infra started, then the members, each step a podman process). What was
-tried or ruled out: one \`podman kube play\` of a generated manifest (podman 4.3.1 here) drops settings the sandbox
+tried or ruled out: one long-lived \`podman system service\` on a private socket, the containers created and started
+through it (\`podman --remote\`, a client that starts in 0.03 s): a local podman process that does nothing
+(\`podman version\`) takes 0.04 s too, and six concurrent \`podman run --detach\` through the service took 0.8–1.0 s
+against 0.8–1.4 s as six podman processes (load 9–10, three rounds each): the time is in creating and starting the
+containers (storage, conmon, runc), not in podman's process start-up, so it is not done; creating the pod's members first (\`podman create\`, at once) and starting the pod and them with one \`podman pod start\`: for a pod of three members, 2.8 s against 2.2 s for the order used (\`pod start\`, then the members' \`podman run --detach\` at once; medians of six, interleaved, at load 17), and a create needs every bind-mount source to exist already (the run clone), so it is not done; removing with one
+\`podman rm --depend <infra> <the containers beside the pod>\` (which takes the pod with it) instead of \`pod rm\` beside
+\`rm\`: 0.72 s against 0.82 s (medians of seven, interleaved, at load 15, for the same 8 containers), within the noise,
+and a pod made by an earlier peers (its infra has podman's default name) would need the second call, so it is not done;
+dropping the pod's infra container: the workspace, auth and bridge talk over the pod's loopback (127.0.0.1:3128 to the
+bridge, 127.0.0.1:8080 to the auth sidecar), so one network namespace must exist before they run; without an infra one
+of them would own it (\`--network container:…\`) and run first, the same sequential step the pod's create and start are
+now, and the sandbox's \"one keep-id user namespace for the pod\" would become one per container; one \`podman kube play\` of a generated manifest (podman 4.3.1 here) drops settings the sandbox
 relies on: no per-container ulimits (the \`nproc\` cap, the only process cap on cgroup v1), the \`--init\` annotation
 ignored, an \`emptyDir\` of medium Memory made an on-disk volume (no size-capped tmpfs \`/tmp\` and \`$HOME\`, no
 read-only mask over \`.peers/\`), and one \`--network\` and one \`--log-opt\` for every pod of the manifest; removing

@@ -39,7 +39,7 @@ import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, t
 import { writeHaltedFile } from '../../state/halted-file.ts';
 import { keepReserve } from '../../state/disk-reserve.ts';
 import { recordStorageStop, storageStop } from './storage-stop.ts';
-import { notePodHealth, POD_START_WAIT_MS, podDownCause, type PodHealth } from '../pod-health.ts';
+import { GATE_PROBE_ROLES, notePodHealth, POD_START_WAIT_MS, podDownCause, type PodHealth } from '../pod-health.ts';
 import { settingsForRun, withOperatorControl, type LoopSettings } from '../settings.ts';
 import { budgetStop } from '../stop-check.ts';
 import { countRedTick, decidePreTick, finalizeTick, type GateInput, type TickObservation } from '../tick.ts';
@@ -204,11 +204,12 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     // A failing gate's retries each get a fresh checkout (fresh-retry-probe.ts), never the one its failed attempt left.
     const gateProbe = withGateCache(withFreshRetries(o.gateProbe ?? probeGatesIn(gateCheckout!)), { path: paths.gateCache, key: cacheKey });
     const signal = o.signal ?? new AbortController().signal;
-    // In the pod: `peers up` starts every container at once, the loop among them; the first tick
-    // (its gates, its turn) waits until each of them serves (sandbox/lifeline.ts).
-    const late = await o.podHealth?.started?.(signal, POD_START_WAIT_MS);
-    if (late?.length && !signal.aborted) log(`peers: warning: ${late.join(', ')} did not start within ${POD_START_WAIT_MS / 1000}s`);
     const run = new LoopRun(places, paths, config, goals, settings, state, runner, gateProbe, signal, log, env, ledger, contract, o.podHealth);
+    // In the pod: `peers up` starts every container at once, the loop among them; the first tick
+    // (its turn) waits until each of them serves (sandbox/lifeline.ts), its gates only until the
+    // containers a probe uses serve (GATE_PROBE_ROLES): the probe runs while the rest start.
+    const late = await run.awaitPod(o.podHealth);
+    if (late.length && !signal.aborted) log(`peers: warning: ${late.join(', ')} did not start within ${POD_START_WAIT_MS / 1000}s`);
     return await run.run();
   } catch (error) {
     // A full disk before the first tick: the state on disk is untouched (storage-stop.ts).
@@ -524,6 +525,19 @@ class LoopRun {
    * two; a crash before it only measures the gates again (docs/ARCHITECTURE.md, "Crash consistency
    * of a tick").
    */
+  /**
+   * Waits for the pod's containers (none outside a pod), measuring the gates at HEAD as soon as
+   * the containers a probe uses serve; the loop's first refreshGates then finds HEAD measured.
+   * Resolves with the containers that never came.
+   */
+  async awaitPod(health: PodHealth | undefined): Promise<string[]> {
+    if (!health?.started) return [];
+    const all = health.started(this.signal, POD_START_WAIT_MS);
+    const probeLate = await health.started(this.signal, POD_START_WAIT_MS, GATE_PROBE_ROLES);
+    if (!probeLate.length && !this.signal.aborted) await this.refreshGates();
+    return await all;
+  }
+
   private async refreshGates(): Promise<void> {
     const head = this.head();
     this.state = this.expensive.harvest(this.state);

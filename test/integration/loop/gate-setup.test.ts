@@ -47,6 +47,43 @@ describe('gates once per HEAD', () => {
     expect(asked[0]!.head).not.toBe(asked[1]!.head);
     expect(state(p).gates.results.remote?.state).toBe('pass');
   });
+
+  test('in the pod, the first gate probe runs once the containers it uses serve, not after the whole pod; the first turn waits for every one', async () => {
+    p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' }, goals: [{ id: 'remote', type: 'hard', cmd: 'true', pass_when: 'exit_code == 0' }] });
+    const order: string[] = [];
+    let serveAll!: () => void;
+    // The rest of the pod serves once the probe has run, or after 2 s (then the order shows it waited).
+    const allServe = new Promise<void>((r) => {
+      serveAll = r;
+      setTimeout(r, 2_000);
+    });
+    await loop(p, {
+      maxTicks: 1,
+      podHealth: {
+        down: () => [],
+        changed: (signal) => new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true })),
+        started: async (_signal, _ms, only) => {
+          if (only) {
+            order.push(`serving: ${only.join(', ')}`);
+            return [];
+          }
+          await allServe;
+          order.push('serving: the whole pod');
+          return [];
+        },
+      },
+      gateProbe: async (o) => {
+        order.push(`gate probe at ${o.head.slice(0, 7)}`);
+        serveAll();
+        return [{ id: 'remote', state: 'pass', durationMs: 1, diagnostic: '', cached: false }];
+      },
+    });
+    const head = ticks(p)[0]!.head_before!.slice(0, 7);
+    expect(order.slice(0, 3)).toEqual(['serving: setup, gates, egress', `gate probe at ${head}`, 'serving: the whole pod']);
+    // HEAD is measured once before the turn (the loop's own refresh finds it measured).
+    expect(order.filter((o) => o === `gate probe at ${head}`)).toHaveLength(1);
+    expect(ticks(p)).toHaveLength(1);
+  });
 });
 
 describe('gate setup on the clean checkout', () => {

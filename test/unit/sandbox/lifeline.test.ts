@@ -196,6 +196,31 @@ describe('the lifeline', () => {
     await Promise.all([line.close(), late.close(), stopped.close()]);
   });
 
+  test('a start over some roles (the first gate probe\'s) resolves once those serve, while the others still start', async () => {
+    const path = socketPath();
+    const line = await holdLifeline(path, ['setup', 'gates', 'workspace']);
+    let serveWorkspace!: () => void;
+    const watchers = [
+      watchLifeline(path, { role: 'setup', pollMs: 20, onLost: () => {} }),
+      watchLifeline(path, { role: 'gates', pollMs: 20, onLost: () => {} }),
+      watchLifeline(path, { role: 'workspace', ready: new Promise<void>((r) => (serveWorkspace = r)), pollMs: 20, onLost: () => {} }),
+    ];
+    let all: string[] | undefined;
+    void line.started(new AbortController().signal, 30_000).then((missing) => (all = missing));
+    // egress is not a role of this pod: the start over [setup, gates, egress] does not wait for it.
+    expect(await line.started(new AbortController().signal, 5_000, ['setup', 'gates', 'egress'])).toEqual([]);
+    expect(all).toBeUndefined();
+    serveWorkspace();
+    await waitFor('the whole start to see the workspace serving', () => all !== undefined);
+    expect(all).toEqual([]);
+    // A role of the subset that never serves is named, and down from then on; the others are not.
+    const late = await holdLifeline(socketPath(), ['gates', 'auth']);
+    expect(await late.started(new AbortController().signal, 100, ['gates'])).toEqual(['gates']);
+    expect(late.down()).toEqual(['gates']);
+    for (const w of watchers) w.stop();
+    await Promise.all([line.close(), late.close()]);
+  });
+
   test('peers down learns the loop\'s exit from the line; a line the loop refuses is never taken for an exit', async () => {
     const path = socketPath();
     expect(await loopExitWatch(path)).toBeNull(); // nothing listens: down falls back to podman stop
