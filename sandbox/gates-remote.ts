@@ -13,7 +13,7 @@
  * uncommitted files and processes a peer left running cannot make a gate pass. The gate result
  * cache stays with the loop (cached-gate-probe.ts).
  */
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -61,7 +61,15 @@ function parse<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
 export async function runPrepareCheckout(raw: unknown, at: SetupPlaces): Promise<PrepareResult> {
   const req = parse(PrepareRequestSchema, raw, 'prepare-checkout');
   mkdirSync(at.checkouts, { recursive: true });
-  if (req.sweep !== false) for (const stale of readdirSync(at.checkouts)) rmSync(join(at.checkouts, stale), { recursive: true, force: true });
+  if (req.sweep !== false) {
+    for (const stale of readdirSync(at.checkouts)) {
+      // A probe cut short leaves its checkout's directory unlistable (gate-trees.ts): listable again first.
+      try {
+        if (lstatSync(join(at.checkouts, stale)).isDirectory()) chmodSync(join(at.checkouts, stale), 0o700);
+      } catch {}
+      rmSync(join(at.checkouts, stale), { recursive: true, force: true });
+    }
+  }
   const root = mkdtempSync(join(at.checkouts, 'c-'));
   const dir = join(root, 'tree');
   try {
