@@ -19,7 +19,7 @@
  * them, a full copy elsewhere). Never hard links: a gate could write through one into the kept
  * checkout. Any failure throws; the engine fails the gate (fail closed).
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
@@ -66,11 +66,11 @@ export class GateTrees {
    */
   async use<T>(fn: (dir: string) => Promise<T>): Promise<T> {
     this.uses--;
-    this.place(this.uses <= 0);
+    await this.place(this.uses <= 0);
     return fn(this.dir);
   }
 
-  private place(last: boolean): void {
+  private async place(last: boolean): Promise<void> {
     const kept = this.kept;
     if (!kept) throw new Error('the checkout as setup left it was already given to the last gate');
     this.discard();
@@ -81,10 +81,16 @@ export class GateTrees {
     }
     // -a: modes, timestamps (a .pyc stays valid for its source), symlinks as links, hard links
     // within the tree as hard links within the copy (never into the kept tree).
-    const cp = spawnSync('cp', ['-a', '--reflink=auto', '-T', '--', kept, this.dir], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-    if (cp.status !== 0) {
+    // Not spawnSync: on the host this is the loop's own process, and a large node_modules takes
+    // seconds to copy where the filesystem has no clones.
+    const failure = await new Promise<string | null>((resolve) =>
+      execFile('cp', ['-a', '--reflink=auto', '-T', '--', kept, this.dir], { encoding: 'utf8', maxBuffer: 1 << 20 }, (error, _stdout, stderr) =>
+        resolve(error ? `${error.message.split('\n')[0]}: ${String(stderr).trim().slice(-400)}` : null),
+      ),
+    );
+    if (failure !== null) {
       this.discard();
-      throw new Error(`cp -a failed (${cp.error?.message ?? `exit ${cp.status ?? cp.signal}`}): ${(cp.stderr ?? '').trim().slice(-400)}`);
+      throw new Error(`cp -a failed (${failure})`);
     }
   }
 
