@@ -120,7 +120,8 @@ describe.skipIf(skip)('a daemon a gate run leaves in the setup or gates containe
     const gate = (id: string, cmd: string) => ({ id, type: 'hard', cmd, pass_when: 'exit_code == 0', cacheable: false, expensive: false, retry_on_fail: 0 });
     const goals = [
       gate('suite', `setsid sh -c 'while :; do echo pass > "$PWD/verdict" 2>/dev/null; echo . >> ${ticks}; sleep 0.01; done' </dev/null >/dev/null 2>&1 & while [ ! -s ${ticks} ]; do sleep 0.01; done`),
-      gate('verdict', 'sleep 0.3; grep -qx pass verdict'),
+      // Passes as soon as the verdict says so (the daemon got there), fails after 3 s without.
+      gate('verdict', 'for i in $(seq 60); do grep -qx pass verdict && exit 0; sleep 0.05; done; exit 1'),
     ];
     const r = await client.run({ peer: 'gates', argv: [BUN, join(ROOT, 'src/main.ts'), 'runner', '--probe-gates', '--checkouts', checkouts], env: {}, stdin: JSON.stringify({ dir: join(checkouts, 'c-1', 'tree'), head: 'a'.repeat(40), goals, timeoutS: 20, jobs: 1 }), cwd: dir, idleTimeoutMs: 30_000, absoluteTimeoutMs: 30_000, killGraceMs: 1000, maxStreamBytes: 1 << 20 });
     expect(r.exitCode, r.stderr).toBe(0);
