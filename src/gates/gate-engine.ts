@@ -7,7 +7,7 @@
  * gates never sees the cache.
  */
 import type { HardGoal } from '../config/goals-schema.ts';
-import { isPeersCheckGate } from '../protocol/peers-check-gate.ts';
+import { isPeersCheckGate, runsNoPeerCode } from '../protocol/peers-check-gate.ts';
 import { selfBinDir } from '../proc/self-exec.ts';
 import { signalExitCode, supervise, type SupervisedResult } from '../proc/supervise.ts';
 import { compilePassWhen, pyRepr, type CompiledPassWhen } from '../pass-when/index.ts';
@@ -90,26 +90,39 @@ export async function evaluateGates(opts: EvaluateGatesOptions): Promise<GateRes
 }
 
 /**
- * The gates of one probe, each on its own copy of the checkout as setup left it (gate-trees.ts;
- * SECURITY.md, "Each gate starts from the state right after setup"): the loop's probe on the host
- * (src/loop/shell/gate-probe.ts) and the gates container's (sandbox/gates-remote.ts). A checkout that cannot be set aside fails every gate (fail closed).
+ * The gates of one probe, each starting from the checkout as setup left it (SECURITY.md, "Each gate
+ * starts from the state right after setup"): the loop's probe on the host
+ * (src/loop/shell/gate-probe.ts), the gates container's (sandbox/gates-remote.ts) and `peers
+ * verify`'s retries. Peers' own checks that run no project code (`runsNoPeerCode`) cannot change
+ * the checkout: they run first, side by side (`jobs`), on the checkout itself. Every other gate
+ * then gets a copy of its own, one at a time (gate-trees.ts); the last one, or a lone one, the
+ * checkout itself. A checkout that cannot be set aside fails every gate that needed it (fail closed).
  */
 export async function evaluateIsolated(opts: Omit<EvaluateGatesOptions, 'trees'>): Promise<GateResult[]> {
-  const count = opts.ids ? opts.goals.filter((g) => opts.ids!.includes(g.id)).length : opts.goals.length;
-  // One gate has no later gate to fool: it runs on the checkout itself.
-  if (count <= 1) return evaluateGates(opts);
-  let trees: GateTrees;
-  try {
-    trees = GateTrees.keep(opts.checkoutDir, count);
-  } catch (error) {
-    const why = `not run: could not set the checkout aside as setup left it: ${(error as Error).message}`;
-    return opts.goals.map((g) => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: why }));
+  const goals = opts.ids ? opts.goals.filter((g) => opts.ids!.includes(g.id)) : opts.goals;
+  const shared = goals.filter(runsNoPeerCode);
+  const rest = goals.filter((g) => !runsNoPeerCode(g));
+  const byId = new Map<string, GateResult>();
+  const record = (rs: GateResult[]) => rs.forEach((r) => byId.set(r.id, r));
+  if (shared.length) record(await evaluateGates({ ...opts, goals: shared, ids: undefined }));
+  if (rest.length <= 1) record(await evaluateGates({ ...opts, goals: rest, ids: undefined }));
+  else {
+    let trees: GateTrees | undefined;
+    try {
+      trees = GateTrees.keep(opts.checkoutDir, rest.length);
+    } catch (error) {
+      const why = `not run: could not set the checkout aside as setup left it: ${(error as Error).message}`;
+      record(rest.map((g) => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: why })));
+    }
+    if (trees) {
+      try {
+        record(await evaluateGates({ ...opts, goals: rest, ids: undefined, trees }));
+      } finally {
+        trees.close();
+      }
+    }
   }
-  try {
-    return await evaluateGates({ ...opts, trees });
-  } finally {
-    trees.close();
-  }
+  return goals.map((g) => byId.get(g.id)!);
 }
 
 /** Fail closed: a gate that cannot start clean (its own copy, nothing left running) does not run at all. */

@@ -15,6 +15,7 @@ import { withCleanCheckout } from './clean-checkout.ts';
 import { retryOnFreshCheckouts } from './fresh-retries.ts';
 import { evaluateGates, evaluateIsolated, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP, type GateResult } from './gate-engine.ts';
 import { GateTrees } from './gate-trees.ts';
+import { runsNoPeerCode } from '../protocol/peers-check-gate.ts';
 import { failureExcerpt } from './output-excerpt.ts';
 import { submoduleFailureNote, submodulePaths } from './submodule-note.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
@@ -100,23 +101,32 @@ export async function runVerify(opts: {
     }
     const goals = hardGoals(opts.goals);
     const specs = (opts.config.verify?.commands ?? []).map((c) => ({ id: c.name ?? c.cmd, cmd: c.cmd, timeoutS: c.timeout_s ?? timeoutS }));
-    // Every gate and verify command runs on its own copy of the checkout as setup left it, one at
-    // a time (gate-trees.ts; SECURITY.md, "Each gate starts from the state right after setup").
-    let trees: GateTrees | undefined;
+    // Peers' own checks that run no project code first, side by side on this checkout; then every
+    // other gate and verify command on its own copy of it as setup left it, one at a time
+    // (gate-engine.ts, `evaluateIsolated`; SECURITY.md, "Each gate starts from the state right
+    // after setup"). The first attempt of a gate runs here; each retry on a checkout of its own.
     let notRun = setup?.state === 'fail' ? 'setup failed' : undefined;
-    if (!notRun) {
+    const firstHere = (run: (due: HardGoal[]) => Promise<GateResult[]>) => {
+      let attempts = 0;
+      return (due: HardGoal[]) => (attempts++ === 0 ? run(due) : gatesOnFreshCheckout(due));
+    };
+    const shared = goals.filter(runsNoPeerCode);
+    const rest = goals.filter((g) => !runsNoPeerCode(g));
+    const sharedResults = notRun ? [] : await retryOnFreshCheckouts(shared, firstHere((due) => evaluateGates(gateOptions(dir, due))), opts.signal);
+    let trees: GateTrees | undefined;
+    if (!notRun && rest.length + specs.length > 0) {
       try {
-        trees = GateTrees.keep(dir, goals.length + specs.length);
+        trees = GateTrees.keep(dir, rest.length + specs.length);
       } catch (error) {
         notRun = `could not set the checkout aside as setup left it: ${(error as Error).message}`;
       }
     }
     try {
-      // The first attempt of every gate runs on a copy of this checkout; each retry on one of its own.
-      let attempts = 0;
-      const hard = !trees
-        ? goals.map((g): GateResult => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `not run: ${notRun}` }))
-        : await retryOnFreshCheckouts(goals, (due) => (attempts++ === 0 ? evaluateGates({ ...gateOptions(dir, due), trees }) : gatesOnFreshCheckout(due)), opts.signal);
+      const restResults = !trees
+        ? rest.map((g): GateResult => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `not run: ${notRun}` }))
+        : await retryOnFreshCheckouts(rest, firstHere((due) => evaluateGates({ ...gateOptions(dir, due), trees })), opts.signal);
+      const byId = new Map([...sharedResults, ...restResults].map((r) => [r.id, r]));
+      const hard = goals.map((g) => byId.get(g.id) ?? ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `not run: ${notRun ?? 'interrupted'}` } satisfies GateResult));
       const commands: VerifyRow[] = [];
       for (const spec of specs) {
         const row = !trees || opts.signal?.aborted ? { id: spec.id, state: 'fail' as const, durationMs: 0, diagnostic: `not run: ${notRun ?? 'interrupted'}` } : await commandOnCopy(trees, spec, env, opts.signal);
