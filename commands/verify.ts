@@ -18,7 +18,7 @@ export default class Verify extends BaseCommand {
   static override examples = ['<%= config.bin %> verify', '<%= config.bin %> verify --json'];
   static override flags = {
     ...projectDirFlag(),
-    jobs: Flags.integer({ char: 'j', min: 1, description: 'No longer used: goals run one at a time, each on its own copy of the checkout as setup left it.' }),
+    jobs: Flags.integer({ char: 'j', min: 1, description: 'Checks of peers run at the same time (default: goals.jobs); every other goal runs alone, on its own copy of the checkout.' }),
   };
   static override enableJsonFlag = true;
 

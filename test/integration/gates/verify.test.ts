@@ -154,7 +154,7 @@ describe('peers verify', () => {
     expect(readFileSync(join(repo, 'status.txt'), 'utf8')).toBe('edited, not staged\n');
   });
 
-  test('goals run one at a time, each on its own copy of the checkout, whatever --jobs says (two goals that wait for each other never meet)', () => {
+  test('goals that run the project code run one at a time, each on its own copy of the checkout, whatever --jobs says (two goals that wait for each other never meet)', () => {
     const meet = mkdtempSync(join(tmpdir(), 'verify-meet-'));
     // Each goal marks its start, then passes only if the other one has started within 3 s.
     const waiter = (me: string, other: string) => `  - id: ${me}

@@ -20,7 +20,7 @@ test('every built-in check is classified: a new one shares nothing until someone
 
 test('the modules that run project commands (run-command.ts) are exactly those of the unlisted checks', () => {
   // Which check modules import the command runner: only these may run the project's code.
-  const importers = new Bun.Glob('**/*.ts').scanSync(CHECKS_DIR).filter((f) => f !== 'run-command.ts' && /run-command(\.ts)?['"]/.test(readFileSync(join(CHECKS_DIR, f), 'utf8')));
+  const importers = [...new Bun.Glob('**/*.ts').scanSync(CHECKS_DIR)].filter((f) => f !== 'run-command.ts' && /run-command(\.ts)?['"]/.test(readFileSync(join(CHECKS_DIR, f), 'utf8')));
   expect([...importers].sort()).toEqual(['no-prior-regression.ts', 'project-tool-check.ts']);
   const source = readFileSync(join(CHECKS_DIR, 'project-tool-check.ts'), 'utf8');
   for (const id of RUN_PROJECT_CODE) expect(CHECKS_RUNNING_NO_PROJECT_CODE).not.toContain(id);
