@@ -15,10 +15,10 @@ export default class Verify extends BaseCommand {
   static override description =
     'Run every hard goal once, plus verify.commands, against the committed HEAD in a temporary checkout (never your working tree). Prints a table (and the first and last lines of what each failure printed), writes .peers/VERIFY.md and .peers/verify.json (read by `peers doctor`), exits 0 only if everything passes.';
   static override args = { project: projectArg() };
-  static override examples = ['<%= config.bin %> verify', '<%= config.bin %> verify --jobs 1', '<%= config.bin %> verify --json'];
+  static override examples = ['<%= config.bin %> verify', '<%= config.bin %> verify --json'];
   static override flags = {
     ...projectDirFlag(),
-    jobs: Flags.integer({ char: 'j', min: 1, description: 'Goals run at the same time (default: goals.jobs of config.yaml).' }),
+    jobs: Flags.integer({ char: 'j', min: 1, description: 'Checks of peers run at the same time (default: goals.jobs); every other goal runs alone, on its own copy of the checkout.' }),
   };
   static override enableJsonFlag = true;
 

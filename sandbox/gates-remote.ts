@@ -4,21 +4,24 @@
  *   setup  `peers runner --prepare-checkout`: a fresh checkout of the committed HEAD from the
  *          trusted mirror (read-only mount, hermetic git) under /checkouts, then the project's
  *          `setup` there. The only process that can write the dependency cache volume.
- *   gates  `peers runner --probe-gates`: the hard gates on that checkout, each run with a fresh
- *          HOME/TMPDIR/XDG, then the checkout is removed. No dependency cache, no gate cache.
+ *   gates  `peers runner --probe-gates`: the hard gates on that checkout, one at a time, each on
+ *          its own copy of it as setup left it and with a fresh HOME/TMPDIR/XDG, what the one
+ *          before left running killed first; then the checkout is removed. No dependency cache,
+ *          no gate cache.
  *
  * Both have their own empty network namespace and no access to the workspace's files, so
  * uncommitted files and processes a peer left running cannot make a gate pass. The gate result
  * cache stays with the loop (cached-gate-probe.ts).
  */
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { PeersError } from '../src/cli/errors.ts';
 import { HardGoalSchema, type HardGoal } from '../src/config/goals-schema.ts';
 import { checkoutFromObserver } from '../src/gates/clean-checkout.ts';
-import { evaluateGates, type GateResult } from '../src/gates/gate-engine.ts';
+import { evaluateIsolated, type GateResult } from '../src/gates/gate-engine.ts';
+import { REAP_ROOT_ENV, reapLeftovers } from '../src/proc/leftover-sweep.ts';
 import type { PeerRunner } from '../src/proc/peer-runner.ts';
 import { runSetup, setupFailedResults, SETUP_TIMEOUT_S, withRunBaseline, type GateProbe } from '../src/loop/shell/gate-probe.ts';
 import { runnerKeyFromEnv, SocketRunner } from './socket-runner.ts';
@@ -58,7 +61,15 @@ function parse<T>(schema: z.ZodType<T>, raw: unknown, what: string): T {
 export async function runPrepareCheckout(raw: unknown, at: SetupPlaces): Promise<PrepareResult> {
   const req = parse(PrepareRequestSchema, raw, 'prepare-checkout');
   mkdirSync(at.checkouts, { recursive: true });
-  if (req.sweep !== false) for (const stale of readdirSync(at.checkouts)) rmSync(join(at.checkouts, stale), { recursive: true, force: true });
+  if (req.sweep !== false) {
+    for (const stale of readdirSync(at.checkouts)) {
+      // A probe cut short leaves its checkout's directory unlistable (gate-trees.ts): listable again first.
+      try {
+        if (lstatSync(join(at.checkouts, stale)).isDirectory()) chmodSync(join(at.checkouts, stale), 0o700);
+      } catch {}
+      rmSync(join(at.checkouts, stale), { recursive: true, force: true });
+    }
+  }
   const root = mkdtempSync(join(at.checkouts, 'c-'));
   const dir = join(root, 'tree');
   try {
@@ -84,9 +95,24 @@ export async function runGateProbe(raw: unknown, at: { checkouts: string }): Pro
   // Only a checkout the setup runner made: a direct child of /checkouts, no link on the way.
   const real = realpathSync(root);
   if (dirname(real) !== realpathSync(at.checkouts) || lstatSync(req.dir).isSymbolicLink()) throw new PeersError(`refusing gate checkout ${req.dir}: not under ${at.checkouts}`, { exitCode: 2 });
+  // The container's own environment, plus the run's baseline for `peers check` in a gate; the
+  // sweeping runner's pid stays with us.
+  const env = { ...(process.env as Record<string, string>) };
+  const reapRoot = Number(env[REAP_ROOT_ENV]);
+  delete env[REAP_ROOT_ENV];
   try {
-    // The container's own environment, plus the run's baseline for `peers check` in a gate.
-    return await evaluateGates({ goals: req.goals, checkoutDir: req.dir, head: req.head, defaultTimeoutS: req.timeoutS, jobs: req.jobs, env: withRunBaseline(process.env as Record<string, string>, req.runBaseline) });
+    // Each gate on its own copy of the checkout as setup left it, at the path setup ran in; what
+    // one gate left running is killed before the next (gate-trees.ts; SECURITY.md, "Each gate
+    // starts from the state right after setup").
+    return await evaluateIsolated({
+      goals: req.goals,
+      checkoutDir: req.dir,
+      head: req.head,
+      defaultTimeoutS: req.timeoutS,
+      jobs: req.jobs,
+      env: withRunBaseline(env, req.runBaseline),
+      ...(Number.isInteger(reapRoot) && reapRoot > 1 ? { betweenGates: () => void reapLeftovers(reapRoot) } : {}),
+    });
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

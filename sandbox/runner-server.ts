@@ -5,7 +5,7 @@
  */
 import { chmodSync, existsSync, lstatSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { reapLeftovers } from '../src/proc/leftover-sweep.ts';
+import { REAP_ROOT_ENV, reapLeftovers } from '../src/proc/leftover-sweep.ts';
 import { supervise } from '../src/proc/supervise.ts';
 import { ClientMessageSchema, encode, LineDecoder, type RunRequest, type ServerMessage } from './runner-protocol.ts';
 import { sealer } from './runner-seal.ts';
@@ -143,7 +143,7 @@ function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts:
     }
     abort = new AbortController();
     aborts.add(abort);
-    void run(msg, baseEnv, abort, send, log, cap, async () => {
+    void run(msg, withReapRoot({ ...baseEnv, ...msg.env }, settle !== undefined), abort, send, log, cap, async () => {
       aborts.delete(abort!);
       await settle?.after().catch((e) => log(`after a request: ${(e as Error).message}`));
     }).finally(() => {
@@ -165,14 +165,27 @@ function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts:
   sock.on('error', () => abort?.abort());
 }
 
-async function run(req: RunRequest, baseEnv: Record<string, string>, abort: AbortController, send: (m: ServerMessage) => void, log: (l: string) => void, cap: number, settled: () => Promise<void>): Promise<void> {
+/**
+ * A sweeping runner (the pod's) tells its requests its pid as REAP_ROOT_ENV: the gates probe kills
+ * what one gate left before the next gate runs (sandbox/gates-remote.ts), keeping everything this
+ * runner's live requests account for. Set last, so no request can choose it, and removed where
+ * this runner does not sweep: on a host the sweep would kill every process of the user.
+ */
+function withReapRoot(env: Record<string, string>, sweeps: boolean): Record<string, string> {
+  const out = { ...env };
+  delete out[REAP_ROOT_ENV];
+  if (sweeps) out[REAP_ROOT_ENV] = String(process.pid);
+  return out;
+}
+
+async function run(req: RunRequest, env: Record<string, string>, abort: AbortController, send: (m: ServerMessage) => void, log: (l: string) => void, cap: number, settled: () => Promise<void>): Promise<void> {
   log(`run ${JSON.stringify(req.argv.slice(0, 3))} in ${req.cwd}`);
   send({ type: 'started' });
   let streamed = 0;
   const result = await supervise({
     argv: req.argv,
     cwd: req.cwd,
-    env: { ...baseEnv, ...req.env },
+    env,
     stdin: req.stdin,
     ...req.limits,
     signal: abort.signal,

@@ -172,7 +172,7 @@ export const HealthSchema = z
 export const GoalsSettingsSchema = z
   .strictObject({
     timeout_s: positiveInt.default(120).describe('Default timeout of a hard goal command.'),
-    jobs: positiveInt.default(4).describe('Hard goals evaluated concurrently.'),
+    jobs: positiveInt.default(4).describe("How many of peers' own checks that run no project code are evaluated at once; every other hard goal runs alone, on its own copy of the checkout as setup left it."),
     convergence_n: positiveInt.default(2).describe('Consecutive clean ticks needed before the skeptic tick.'),
     stuck_halt_after: positiveInt.default(5).describe('Halt when the stuck gates stay red this many ticks.'),
     stuck_halt_gates: z.array(z.string()).default(['tests-pass', 'no-prior-regression']).describe('Gates watched for the stuck halt.'),

@@ -1,15 +1,18 @@
 /**
  * Runs hard goals: each goal's command on a clean checkout, judged by its pass_when expression.
- * Goals are independent, so they run concurrently up to `jobs`; results come back in file order.
+ * Given the checkout as `setup` left it (`trees`, gate-trees.ts), as the loop's probes and `peers
+ * verify` do, each goal runs on its own copy of it, one at a time; else (one-off callers, tests)
+ * they share `checkoutDir`, up to `jobs` at once. Results come back in file order.
  * Remembered passes (gate-cache.ts) are the loop's business, not the engine's: whatever runs the
  * gates never sees the cache.
  */
 import type { HardGoal } from '../config/goals-schema.ts';
-import { isPeersCheckGate } from '../protocol/peers-check-gate.ts';
+import { isPeersCheckGate, runsNoPeerCode } from '../protocol/peers-check-gate.ts';
 import { selfBinDir } from '../proc/self-exec.ts';
 import { signalExitCode, supervise, type SupervisedResult } from '../proc/supervise.ts';
 import { compilePassWhen, pyRepr, type CompiledPassWhen } from '../pass-when/index.ts';
 import { withScratchEnv } from './gate-env.ts';
+import { GateTrees } from './gate-trees.ts';
 import { failureExcerpt } from './output-excerpt.ts';
 import { egressRefusalNote, missingProgram, missingProgramNote } from './missing-program.ts';
 
@@ -27,6 +30,18 @@ export type GateResult = {
 export type EvaluateGatesOptions = {
   goals: HardGoal[];
   checkoutDir: string;
+  /**
+   * The checkout as `setup` left it, set aside (GateTrees.keep of `checkoutDir`): every goal then
+   * runs on a copy of its own at `checkoutDir`, one at a time, so none sees what another wrote
+   * (SECURITY.md, "Each gate starts from the state right after setup"). `jobs` is unused then.
+   */
+  trees?: GateTrees;
+  /**
+   * With `trees`, run before every gate after the first: the pod's gates runner kills what the
+   * gate before left running (a `setsid` daemon could write into the next gate's copy, at the same
+   * path). A throw fails the gate unrun.
+   */
+  betweenGates?: () => void;
   head: string;
   defaultTimeoutS: number;
   jobs?: number;
@@ -44,29 +59,85 @@ export const GATE_KILL_GRACE_MS = 2000;
 const TAIL_CHARS = 1000;
 
 /**
- * Peers' own checks run first, all of them finished before any other gate starts: the gates share
- * the checkout, and a gate that runs the peers' code could rewrite what a check reads there, its
- * `.git` included (src/protocol/peers-check-gate.ts). Results keep the goals' order.
+ * Peers' own checks run first, all of them finished before any other gate starts: where the gates
+ * share the checkout (no `trees`), a gate that runs the peers' code could rewrite what a check
+ * reads there, its `.git` included (src/protocol/peers-check-gate.ts). Results keep the goals' order.
  */
 export async function evaluateGates(opts: EvaluateGatesOptions): Promise<GateResult[]> {
   const goals = opts.ids ? opts.goals.filter((g) => opts.ids!.includes(g.id)) : opts.goals;
   const env = gateEnv(opts.env ?? (process.env as Record<string, string>));
+  const ordered = [...goals.filter(isPeersCheckGate), ...goals.filter((g) => !isPeersCheckGate(g))];
+  const notRun = (goal: HardGoal, why: string): GateResult => ({ id: goal.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `not run: ${why}` });
   const run = async (goal: HardGoal): Promise<GateResult> => {
-    const result: GateResult = opts.signal?.aborted
-      ? { id: goal.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: 'not run: interrupted' }
-      : await runGoal(goal, opts.checkoutDir, env, goal.timeout_s ?? opts.defaultTimeoutS, opts.signal);
+    let result: GateResult;
+    if (opts.signal?.aborted) result = notRun(goal, 'interrupted');
+    else if (!opts.trees) result = await runGoal(goal, opts.checkoutDir, env, goal.timeout_s ?? opts.defaultTimeoutS, opts.signal);
+    else result = await runOnOwnCopy(goal, opts.trees, goal === ordered[0] ? undefined : opts.betweenGates, (dir) => runGoal(goal, dir, env, goal.timeout_s ?? opts.defaultTimeoutS, opts.signal));
     opts.onResult?.(result);
     return result;
   };
-  const jobs = Math.max(1, opts.jobs ?? 1);
-  const checks = goals.filter(isPeersCheckGate);
-  const others = goals.filter((g) => !isPeersCheckGate(g));
   const byGoal = new Map<HardGoal, GateResult>();
-  for (const phase of [checks, others]) {
-    const results = await mapLimited(phase, jobs, run);
-    phase.forEach((g, i) => byGoal.set(g, results[i]!));
+  if (opts.trees) {
+    for (const g of ordered) byGoal.set(g, await run(g));
+  } else {
+    const jobs = Math.max(1, opts.jobs ?? 1);
+    for (const phase of [ordered.filter(isPeersCheckGate), ordered.filter((g) => !isPeersCheckGate(g))]) {
+      const results = await mapLimited(phase, jobs, run);
+      phase.forEach((g, i) => byGoal.set(g, results[i]!));
+    }
   }
   return goals.map((g) => byGoal.get(g)!);
+}
+
+/**
+ * The gates of one probe, each starting from the checkout as setup left it (SECURITY.md, "Each gate
+ * starts from the state right after setup"): the loop's probe on the host
+ * (src/loop/shell/gate-probe.ts), the gates container's (sandbox/gates-remote.ts) and `peers
+ * verify`'s retries. Peers' own checks that run no project code (`runsNoPeerCode`) cannot change
+ * the checkout: they run first, side by side (`jobs`), on the checkout itself. Every other gate
+ * then gets a copy of its own, one at a time (gate-trees.ts); the last one, or a lone one, the
+ * checkout itself. A checkout that cannot be set aside fails every gate that needed it (fail closed).
+ */
+export async function evaluateIsolated(opts: Omit<EvaluateGatesOptions, 'trees'>): Promise<GateResult[]> {
+  const goals = opts.ids ? opts.goals.filter((g) => opts.ids!.includes(g.id)) : opts.goals;
+  const shared = goals.filter(runsNoPeerCode);
+  const rest = goals.filter((g) => !runsNoPeerCode(g));
+  const byId = new Map<string, GateResult>();
+  const record = (rs: GateResult[]) => rs.forEach((r) => byId.set(r.id, r));
+  if (shared.length) record(await evaluateGates({ ...opts, goals: shared, ids: undefined }));
+  if (rest.length <= 1) record(await evaluateGates({ ...opts, goals: rest, ids: undefined }));
+  else {
+    let trees: GateTrees | undefined;
+    try {
+      trees = GateTrees.keep(opts.checkoutDir, rest.length);
+    } catch (error) {
+      const why = `not run: could not set the checkout aside as setup left it: ${(error as Error).message}`;
+      record(rest.map((g) => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: why })));
+    }
+    if (trees) {
+      try {
+        record(await evaluateGates({ ...opts, goals: rest, ids: undefined, trees }));
+      } finally {
+        trees.close();
+      }
+    }
+  }
+  return goals.map((g) => byId.get(g.id)!);
+}
+
+/** Fail closed: a gate that cannot start clean (its own copy, nothing left running) does not run at all. */
+async function runOnOwnCopy(goal: HardGoal, trees: GateTrees, betweenGates: (() => void) | undefined, run: (dir: string) => Promise<GateResult>): Promise<GateResult> {
+  const notRun = (why: string): GateResult => ({ id: goal.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `not run: ${why}` });
+  try {
+    betweenGates?.();
+  } catch (error) {
+    return notRun(`what the gate before it left running could not be stopped: ${(error as Error).message}`);
+  }
+  try {
+    return await trees.use(run);
+  } catch (error) {
+    return notRun(`could not give it its own copy of the checkout as setup left it: ${(error as Error).message}`);
+  }
 }
 
 /** `peers` on PATH inside a gate is this very binary, so `peers check <id>` gates work anywhere. */

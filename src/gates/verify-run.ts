@@ -1,7 +1,8 @@
 /**
  * `peers verify`: the acceptance check a human runs. Every hard goal once, plus the extra
  * `verify.commands`, against the committed HEAD in a throwaway checkout, never the working tree,
- * so what passes here is exactly what was committed.
+ * so what passes here is exactly what was committed. Each gate and command starts from that
+ * checkout as `setup` left it (gate-trees.ts), one at a time.
  */
 import { basename, join } from 'node:path';
 import type { PeersConfig } from '../config/config-schema.ts';
@@ -12,7 +13,9 @@ import { selfBinDir } from '../proc/self-exec.ts';
 import { supervise } from '../proc/supervise.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
 import { retryOnFreshCheckouts } from './fresh-retries.ts';
-import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP, mapLimited, type GateResult } from './gate-engine.ts';
+import { evaluateGates, evaluateIsolated, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP, type GateResult } from './gate-engine.ts';
+import { GateTrees } from './gate-trees.ts';
+import { runsNoPeerCode } from '../protocol/peers-check-gate.ts';
 import { failureExcerpt } from './output-excerpt.ts';
 import { submoduleFailureNote, submodulePaths } from './submodule-note.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
@@ -70,62 +73,94 @@ export async function runVerify(opts: {
   env.PATH = `${selfBinDir()}:${env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`;
 
   const started = performance.now();
-  const gatesIn = (dir: string, goals: HardGoal[]) =>
-    evaluateGates({
-      goals,
-      checkoutDir: dir,
-      head,
-      defaultTimeoutS: timeoutS,
-      jobs,
-      env: opts.env,
-      signal: opts.signal,
-      onResult: (r) => progress({ kind: 'hard', phase: 'done', id: r.id, state: r.state, durationMs: r.durationMs }),
-    });
+  const gateOptions = (dir: string, goals: HardGoal[]) => ({
+    goals,
+    checkoutDir: dir,
+    head,
+    defaultTimeoutS: timeoutS,
+    jobs,
+    env: opts.env,
+    signal: opts.signal,
+    onResult: (r: GateResult) => progress({ kind: 'hard', phase: 'done', id: r.id, state: r.state, durationMs: r.durationMs }),
+  });
   // A failing gate's retries each get a fresh checkout, `setup` run again (fresh-retries.ts): never the one its failed attempt left.
   const gatesOnFreshCheckout = (goals: HardGoal[]) =>
     withCleanCheckout(opts.repo, head, async (again) => {
       const setup = opts.config.setup ? await runCommand({ id: 'setup', cmd: opts.config.setup, timeoutS: Math.max(SETUP_TIMEOUT_S, timeoutS) }, again, env, opts.signal) : undefined;
       if (setup?.state === 'fail') return goals.map((g): GateResult => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `not run: setup failed on the retry's checkout: ${setup.diagnostic}` }));
-      return gatesIn(again, goals);
+      return evaluateIsolated(gateOptions(again, goals));
     });
   return withCleanCheckout(opts.repo, head, async (dir) => {
+    // Committed content, read before any command of the peers' runs.
+    const gitmodules = gitmodulesOf(dir);
     let setup: VerifyRow | undefined;
     if (opts.config.setup) {
       progress({ kind: 'setup', phase: 'start', id: opts.config.setup });
       setup = await runCommand({ id: 'setup', cmd: opts.config.setup, timeoutS: Math.max(SETUP_TIMEOUT_S, timeoutS) }, dir, env, opts.signal);
       progress({ kind: 'setup', phase: 'done', id: 'setup', state: setup.state, durationMs: setup.durationMs });
     }
-    const setupFailed = setup?.state === 'fail';
-    // The first attempt of every gate runs in this checkout; each retry in one of its own.
-    let attempts = 0;
-    const hard = setupFailed
-      ? hardGoals(opts.goals).map((g): GateResult => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: 'not run: setup failed' }))
-      : await retryOnFreshCheckouts(hardGoals(opts.goals), (goals) => (attempts++ === 0 ? gatesIn(dir, goals) : gatesOnFreshCheckout(goals)), opts.signal);
+    const goals = hardGoals(opts.goals);
     const specs = (opts.config.verify?.commands ?? []).map((c) => ({ id: c.name ?? c.cmd, cmd: c.cmd, timeoutS: c.timeout_s ?? timeoutS }));
-    const commands = setupFailed
-      ? specs.map((s): VerifyRow => ({ id: s.id, state: 'fail', durationMs: 0, diagnostic: 'not run: setup failed' }))
-      : await mapLimited(specs, Math.max(1, jobs), async (spec) => {
-          if (opts.signal?.aborted) return { id: spec.id, state: 'fail', durationMs: 0, diagnostic: 'not run: interrupted' } satisfies VerifyRow;
-          const row = await runCommand(spec, dir, env, opts.signal);
-          progress({ kind: 'verify', phase: 'done', id: row.id, state: row.state, durationMs: row.durationMs });
-          return row;
-        });
-    const ok = !setupFailed && hard.every((r) => r.state === 'pass') && commands.every((r) => r.state === 'pass');
-    const cmdOf = new Map(hardGoals(opts.goals).map((g) => [g.id, g.cmd]));
-    const failureOutput = [setup, ...hard, ...commands].map((r) => (r?.state === 'fail' ? `${r.diagnostic}\n${r.excerpt ?? ''}` : '')).join('\n');
-    const submodules = ok ? undefined : submoduleFailureNote(submodulePaths(gitmodulesOf(dir)), failureOutput);
-    return {
-      project: basename(opts.repo),
-      head,
-      ok,
-      setup,
-      hard: hard.map((r) => ({ ...r, cmd: cmdOf.get(r.id) })),
-      commands,
-      finishedAt: new Date().toISOString(),
-      durationMs: Math.round(performance.now() - started),
-      notes: submodules ? [submodules] : [],
+    // Peers' own checks that run no project code first, side by side on this checkout; then every
+    // other gate and verify command on its own copy of it as setup left it, one at a time
+    // (gate-engine.ts, `evaluateIsolated`; SECURITY.md, "Each gate starts from the state right
+    // after setup"). The first attempt of a gate runs here; each retry on a checkout of its own.
+    let notRun = setup?.state === 'fail' ? 'setup failed' : undefined;
+    const firstHere = (run: (due: HardGoal[]) => Promise<GateResult[]>) => {
+      let attempts = 0;
+      return (due: HardGoal[]) => (attempts++ === 0 ? run(due) : gatesOnFreshCheckout(due));
     };
+    const shared = goals.filter(runsNoPeerCode);
+    const rest = goals.filter((g) => !runsNoPeerCode(g));
+    const sharedResults = notRun ? [] : await retryOnFreshCheckouts(shared, firstHere((due) => evaluateGates(gateOptions(dir, due))), opts.signal);
+    let trees: GateTrees | undefined;
+    if (!notRun && rest.length + specs.length > 0) {
+      try {
+        trees = GateTrees.keep(dir, rest.length + specs.length);
+      } catch (error) {
+        notRun = `could not set the checkout aside as setup left it: ${(error as Error).message}`;
+      }
+    }
+    try {
+      const restResults = !trees
+        ? rest.map((g): GateResult => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `not run: ${notRun}` }))
+        : await retryOnFreshCheckouts(rest, firstHere((due) => evaluateGates({ ...gateOptions(dir, due), trees })), opts.signal);
+      const byId = new Map([...sharedResults, ...restResults].map((r) => [r.id, r]));
+      const hard = goals.map((g) => byId.get(g.id) ?? ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `not run: ${notRun ?? 'interrupted'}` } satisfies GateResult));
+      const commands: VerifyRow[] = [];
+      for (const spec of specs) {
+        const row = !trees || opts.signal?.aborted ? { id: spec.id, state: 'fail' as const, durationMs: 0, diagnostic: `not run: ${notRun ?? 'interrupted'}` } : await commandOnCopy(trees, spec, env, opts.signal);
+        if (trees) progress({ kind: 'verify', phase: 'done', id: row.id, state: row.state, durationMs: row.durationMs });
+        commands.push(row);
+      }
+      const ok = !notRun && hard.every((r) => r.state === 'pass') && commands.every((r) => r.state === 'pass');
+      const cmdOf = new Map(goals.map((g) => [g.id, g.cmd]));
+      const failureOutput = [setup, ...hard, ...commands].map((r) => (r?.state === 'fail' ? `${r.diagnostic}\n${r.excerpt ?? ''}` : '')).join('\n');
+      const submodules = ok ? undefined : submoduleFailureNote(submodulePaths(gitmodules), failureOutput);
+      return {
+        project: basename(opts.repo),
+        head,
+        ok,
+        setup,
+        hard: hard.map((r) => ({ ...r, cmd: cmdOf.get(r.id) })),
+        commands,
+        finishedAt: new Date().toISOString(),
+        durationMs: Math.round(performance.now() - started),
+        notes: submodules ? [submodules] : [],
+      };
+    } finally {
+      trees?.close();
+    }
   });
+}
+
+/** A verify command on its own copy of the checkout as setup left it; one that cannot get it fails. */
+async function commandOnCopy(trees: GateTrees, spec: { id: string; cmd: string; timeoutS: number }, env: Record<string, string>, signal?: AbortSignal): Promise<VerifyRow> {
+  try {
+    return await trees.use((copy) => runCommand(spec, copy, env, signal));
+  } catch (error) {
+    return { id: spec.id, cmd: spec.cmd, state: 'fail', durationMs: 0, diagnostic: `not run: could not give it its own copy of the checkout as setup left it: ${(error as Error).message}` };
+  }
 }
 
 /** The checkout's .gitmodules, read no-follow and capped; one that cannot be read counts as none. */

@@ -57,6 +57,12 @@ export function leftovers(self: number = process.pid, all: Proc[] = processes())
   return all.filter((p) => p.pid !== 1 && p.ppid !== 0 && !live.has(p.pid) && !liveGroups.has(p.pgid) && p.state !== 'Z' && p.state !== 'X');
 }
 
+/**
+ * Set by a sweeping runner (only the main process of its container) in its requests' environment:
+ * its pid, the root of what the sweep keeps. A gates probe sweeps with it between two gates.
+ */
+export const REAP_ROOT_ENV = 'PEERS_RUNNER_REAP_ROOT';
+
 /** How long the sweep keeps at it before it gives up (fail closed). */
 const DEADLINE_MS = 5000;
 

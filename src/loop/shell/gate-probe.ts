@@ -8,7 +8,7 @@
  * cache.
  */
 import type { HardGoal } from '../../config/goals-schema.ts';
-import { evaluateGates, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../../gates/gate-engine.ts';
+import { evaluateIsolated, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../../gates/gate-engine.ts';
 import { withCleanCheckout } from '../../gates/clean-checkout.ts';
 import type { GateCheckout } from '../../gates/gate-checkout.ts';
 import { withScratchEnv } from '../../gates/gate-env.ts';
@@ -65,7 +65,7 @@ async function probeIn(checkout: Checkout, o: GateProbeOptions): Promise<GateInp
       const failure = await runSetup(o.setup, dir, o.env, o.signal, o.depCache);
       if (failure !== null) return setupFailedResults(o.goals, o.setup, failure);
     }
-    return evaluateGates({ goals: o.goals, checkoutDir: dir, head: o.head, defaultTimeoutS: o.timeoutS, jobs: o.jobs, env: withRunBaseline(o.env ?? (process.env as Record<string, string>), o.runBaseline), signal: o.signal });
+    return evaluateIsolated({ goals: o.goals, checkoutDir: dir, head: o.head, defaultTimeoutS: o.timeoutS, jobs: o.jobs, env: withRunBaseline(o.env ?? (process.env as Record<string, string>), o.runBaseline), signal: o.signal });
   });
   return results.map((r) => ({ id: r.id, state: r.state, durationMs: r.durationMs, diagnostic: r.diagnostic, cached: r.cached }));
 }

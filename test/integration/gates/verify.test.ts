@@ -154,7 +154,7 @@ describe('peers verify', () => {
     expect(readFileSync(join(repo, 'status.txt'), 'utf8')).toBe('edited, not staged\n');
   });
 
-  test('--jobs bounds how many goals run at once (two goals that wait for each other)', () => {
+  test('goals that run the project code run one at a time, each on its own copy of the checkout, whatever --jobs says (two goals that wait for each other never meet)', () => {
     const meet = mkdtempSync(join(tmpdir(), 'verify-meet-'));
     // Each goal marks its start, then passes only if the other one has started within 3 s.
     const waiter = (me: string, other: string) => `  - id: ${me}
@@ -163,12 +163,12 @@ describe('peers verify', () => {
     pass_when: exit_code == 0
 `;
     const repo = makeRepo(`goals:\n${waiter('left', 'right')}${waiter('right', 'left')}`);
-    expect(verify(repo, '--jobs', '2').code).toBe(0);
-    for (const f of ['left', 'right']) Bun.spawnSync(['rm', '-f', join(meet, f)]);
-    const serial = verify(repo, '--jobs', '1', '--json');
-    expect(serial.code).toBe(1);
-    // Run one at a time, the first waits in vain; the second finds the first's mark.
-    expect(JSON.parse(serial.stdout).hard.map((h: { id: string; state: string }) => `${h.id}:${h.state}`)).toEqual(['left:fail', 'right:pass']);
+    // Side by side, a gate running the peers' code could write into the other's tree
+    // (SECURITY.md, "Each gate starts from the state right after setup"): the first waits in vain;
+    // the second finds the first's mark.
+    const together = verify(repo, '--jobs', '2', '--json');
+    expect(together.code).toBe(1);
+    expect(JSON.parse(together.stdout).hard.map((h: { id: string; state: string }) => `${h.id}:${h.state}`)).toEqual(['left:fail', 'right:pass']);
   });
 
   test('Ctrl-C stops the running gate and what it started, removes the checkout, writes no VERIFY.md, exit 130', async () => {

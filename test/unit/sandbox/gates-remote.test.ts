@@ -88,6 +88,20 @@ describe('gate probe through the setup and gates runners', () => {
     expect((await probe()(base)).map((r) => r.state)).toEqual(['fail']);
   });
 
+  test("each gate starts from the checkout as setup left it: a gate running the peers' code cannot change what a later gate reads", async () => {
+    // The suite (peer code) rewrites a committed file, plants one and removes what setup installed;
+    // the gates after it run no peer code. (SECURITY.md, "Each gate starts from the state right after setup".)
+    const goals = [
+      goal('suite', 'echo bad > committed.txt; echo planted > planted.txt; rm -rf deps'),
+      goal('committed-as-is', 'grep -qx ok committed.txt'),
+      goal('nothing-planted', 'test ! -e planted.txt'),
+      goal('setup-output-here', 'test "$(cat deps/installed-at)" = "$(pwd)"'),
+    ];
+    const results = await probe()({ repo: places.mirror, head, goals, setup: 'mkdir deps && pwd > deps/installed-at', timeoutS: 30, jobs: 4 });
+    expect(Object.fromEntries(results.map((r) => [r.id, r.state]))).toEqual({ suite: 'pass', 'committed-as-is': 'pass', 'nothing-planted': 'pass', 'setup-output-here': 'pass' });
+    expect(readdirSync(places.checkouts)).toEqual([]);
+  });
+
   test('malformed requests fail with a clear message; a checkout outside /checkouts is refused', async () => {
     await expect(probe()({ repo: places.mirror, head: 'not-a-sha', goals: [goal('a', 'true')], timeoutS: 5, jobs: 1 })).rejects.toThrow('head must be a commit sha');
     const outside = mkdtempSync(join(dir, 'elsewhere-'));

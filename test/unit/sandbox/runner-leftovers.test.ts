@@ -12,7 +12,7 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -104,6 +104,36 @@ describe.skipIf(skip)('a daemon a gate run leaves in the setup or gates containe
 
   test('without the sweep (the old runner), the impostor answers the next request', async () => {
     expect(await impostorThenNextTurn(false)).toBe('forged');
+  }, 60_000);
+
+  /**
+   * One gates probe (`peers runner --probe-gates`) of two gates: the first runs the peers' code and
+   * leaves a daemon that keeps writing a passing verdict at its checkout's path, where the next
+   * gate's copy appears (SECURITY.md, "Each gate starts from the state right after setup").
+   */
+  async function daemonBetweenGates(reap: boolean): Promise<string[]> {
+    const { client, dir } = await startRunner(reap);
+    const checkouts = join(dir, 'checkouts');
+    mkdirSync(join(checkouts, 'c-1', 'tree'), { recursive: true });
+    writeFileSync(join(checkouts, 'c-1', 'tree', 'verdict'), 'fail\n');
+    const ticks = join(dir, 'ticks');
+    const gate = (id: string, cmd: string) => ({ id, type: 'hard', cmd, pass_when: 'exit_code == 0', cacheable: false, expensive: false, retry_on_fail: 0 });
+    const goals = [
+      gate('suite', `setsid sh -c 'while :; do echo pass > "$PWD/verdict" 2>/dev/null; echo . >> ${ticks}; sleep 0.01; done' </dev/null >/dev/null 2>&1 & while [ ! -s ${ticks} ]; do sleep 0.01; done`),
+      // Passes as soon as the verdict says so (the daemon got there), fails after 3 s without.
+      gate('verdict', 'for i in $(seq 60); do grep -qx pass verdict && exit 0; sleep 0.05; done; exit 1'),
+    ];
+    const r = await client.run({ peer: 'gates', argv: [BUN, join(ROOT, 'src/main.ts'), 'runner', '--probe-gates', '--checkouts', checkouts], env: {}, stdin: JSON.stringify({ dir: join(checkouts, 'c-1', 'tree'), head: 'a'.repeat(40), goals, timeoutS: 20, jobs: 1 }), cwd: dir, idleTimeoutMs: 30_000, absoluteTimeoutMs: 30_000, killGraceMs: 1000, maxStreamBytes: 1 << 20 });
+    expect(r.exitCode, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { id: string; state: string }[]).map((g) => `${g.id}:${g.state}`);
+  }
+
+  test('within one gates probe, what a gate left running is killed before the next gate starts on its copy', async () => {
+    expect(await daemonBetweenGates(true)).toEqual(['suite:pass', 'verdict:fail']);
+  }, 60_000);
+
+  test('without the sweep between gates (a runner that does not sweep), the daemon makes the next gate pass', async () => {
+    expect(await daemonBetweenGates(false)).toEqual(['suite:pass', 'verdict:pass']);
   }, 60_000);
 
   test("a live request's processes are kept, its setsid child too, while another request starts and ends", async () => {

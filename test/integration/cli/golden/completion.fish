@@ -191,7 +191,7 @@ complete -c peers -n '__fish_seen_subcommand_from up' -l target -x -a 'podman k8
 complete -c peers -n '__fish_seen_subcommand_from up' -s h -l help -d 'Show help.'
 complete -c peers -n '__fish_seen_subcommand_from up' -l no-color -d 'No colour, as NO_COLOR=1.'
 complete -c peers -n '__fish_seen_subcommand_from verify' -s C -l dir -r -d 'Run as if peers was started in DIR (like git -C): the project is the repository there.'
-complete -c peers -n '__fish_seen_subcommand_from verify' -s j -l jobs -r -d 'Goals run at the same time (default: goals.jobs of config.yaml).'
+complete -c peers -n '__fish_seen_subcommand_from verify' -s j -l jobs -r -d 'Checks of peers run at the same time (default: goals.jobs); every other goal runs alone, on its own copy of the checkout.'
 complete -c peers -n '__fish_seen_subcommand_from verify' -l json -d 'Format output as json.'
 complete -c peers -n '__fish_seen_subcommand_from verify' -s h -l help -d 'Show help.'
 complete -c peers -n '__fish_seen_subcommand_from verify' -l no-color -d 'No colour, as NO_COLOR=1.'
