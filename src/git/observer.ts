@@ -21,6 +21,7 @@ import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { withSpawnEnv } from '../proc/spawn-env.ts';
 import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER } from './git.ts';
+import { packedObjectType } from './pack-object-type.ts';
 import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
 /** The run's current commit in the mirror (the mirror's HEAD points here). */
@@ -151,6 +152,26 @@ export function looseObjectType(objectsDir: string, sha: string): string | undef
 }
 
 /**
+ * Whether the mirror's RUN_HEAD_REF is `sha` and names a commit, as the mirror's own store says:
+ * the ref file, then the object's type from the mirror's loose file or pack entry (written and
+ * hashed by our own git, so the type is the one `sha` commits to; pack-object-type.ts), without a
+ * git process. Where that store cannot say (a delta entry, an older pack), git answers.
+ */
+function mirrorHeadIsCommit(mirror: string, sha: string): boolean {
+  let ref: string | undefined;
+  try {
+    ref = observerRef(mirror, RUN_HEAD_REF);
+  } catch {
+    ref = undefined;
+  }
+  if (ref === sha) {
+    const type = looseObjectType(join(mirror, 'objects'), sha) ?? packedObjectType(mirror, sha);
+    if (type !== undefined) return type === 'commit';
+  }
+  return observedHead(mirror) === sha;
+}
+
+/**
  * Brings the working repository's HEAD into the mirror (see the file comment). `allowGitFile` and
  * `allowAlternates` are for a user's repository (a `git worktree`, a `clone --shared`); the run
  * clone has neither, so either there means a peer tampered with it, and the sync is refused.
@@ -195,7 +216,7 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
   // The authority on HEAD's type (the header read above is only a pre-check): a blob or tree the
   // mirror already holds, named by a loose file forged to read "commit", is taken by the fetch
   // without a transfer. The mirror then gets its last good head back.
-  if (observedHead(o.mirror) !== head.sha) {
+  if (!mirrorHeadIsCommit(o.mirror, head.sha)) {
     git(o.mirror, before ? ['update-ref', RUN_HEAD_REF, before] : ['update-ref', '-d', RUN_HEAD_REF], { timeoutMs: QUICK_TIMEOUT_MS });
     throw new ObserverError(`the trusted mirror did not take ${head.sha.slice(0, 12)}: it is not a commit`);
   }

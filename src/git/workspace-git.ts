@@ -104,7 +104,10 @@ export class RunnerWorkspaceGit implements WorkspaceGit {
   }
 
   async dirtyPaths(): Promise<string[]> {
-    const r = await this.run([...WS_GIT.split(' '), 'status', '--porcelain=v1', '-z', '--untracked-files=all'], undefined, STATUS_TIMEOUT_MS);
+    // `--no-optional-locks`: the status does not write the peers' index back (git would, to note
+    // what it re-hashed), so the loop takes no lock a peer's git could trip over, and git spends
+    // about 10% less CPU (BENCHMARKS.md, "Loop processes per tick").
+    const r = await this.run([...WS_GIT.split(' '), '--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all'], undefined, STATUS_TIMEOUT_MS);
     if (r.exitCode !== 0) return ['(git status failed in the workspace: worktree state unknown)'];
     return parseStatusZ(r.stdout);
   }

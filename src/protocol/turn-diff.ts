@@ -146,6 +146,41 @@ export function turnDiff(repo: string, before: string, after: string): TurnDiff 
   return res.code === 0 ? classifier.result : undefined;
 }
 
+/**
+ * Whether a whole-tree `git diff -M` of a range (read by another reader anyway: the skip-marker
+ * scan) names any test path: if not, turnDiff of the same range can have no test line and no test
+ * file (classify() makes a file a test only by its name or its rename source), so the turn is not
+ * test-only and the loop skips that git call. Every name a header line gives counts (both halves of
+ * `diff --git`, rename lines, `---`/`+++` before the first `@@`): a superset of the names turnDiff
+ * reads, its `.peers` exclusion included. A header it cannot split counts as naming a test.
+ */
+export function testPathReader(): { line(raw: string): void; namesTests(): boolean } {
+  let found = false;
+  let inHeader = false;
+  const see = (name: string | undefined) => {
+    if (name === undefined || isTestPath(name)) found = true;
+  };
+  return {
+    line(raw: string) {
+      if (found) return;
+      if (raw.startsWith('diff --git ')) {
+        inHeader = true;
+        const names = diffGitNames(raw);
+        see(names?.from);
+        see(names?.to);
+      } else if (raw.startsWith('@@')) inHeader = false;
+      else if (!inHeader) return;
+      else if (raw.startsWith('rename from ')) see(renameLineName(raw, 'rename from '));
+      else if (raw.startsWith('rename to ')) see(renameLineName(raw, 'rename to '));
+      else if (raw.startsWith('--- ') || raw.startsWith('+++ ')) {
+        // /dev/null (an added or deleted file) names nothing.
+        if (raw.slice(4) !== '/dev/null') see(patchLineName(raw));
+      }
+    },
+    namesTests: () => found,
+  };
+}
+
 /** Test lines changed and nothing substantive elsewhere. */
 export function isTestOnly(d: TurnDiff | undefined): boolean {
   return d !== undefined && d.testLines > 0 && d.srcLines === 0;

@@ -220,6 +220,35 @@ function ext4WithoutJournal(at: string): boolean {
     return false;
   }
 }
+/**
+ * Not measured by this script: a profile of the same project (`process.cpuUsage()` around each step
+ * of the loop in an instrumented build, 1 tick against 21; each git process's CPU from `perf
+ * record` with a recording `git` first on PATH). Redo it when the figures above move.
+ */
+const WHERE_THE_TIME_GOES = [
+  'Where the time over the baseline goes (that profile, 2026-12-06, at commit 8525561, load average 15: read the',
+  'proportions): about three quarters is the `peers loop` process itself, 28 ms of CPU per tick there (its JIT and GC',
+  'threads included), more than the whole goal; about a quarter, 10 ms, the git processes the baseline does not start',
+  '(two `git diff`, `git notes`, `git log`, `git status` and the guards\' shells). `git read-tree` costs what the baseline\'s `git checkout` does, and the',
+  "import's `git fetch` (with `index-pack --strict` and the connectivity `rev-list`) what the baseline's `fetch` does. The",
+  "loop's 28 ms, by step:",
+  '',
+  "- observing the turn (the workspace's `git status`, the import, its `git log`): 6.0 ms, the status's start and the",
+  '  `fetch` (1.0 ms) and `log` (0.8 ms) calls among them;',
+  "- the peer's run: 3.7 ms, its start (1.4 ms) and its output and exit;",
+  "- the gate step: 7.6 ms: the last checkout removed, a new `.git` written, `read-tree` (0.75 ms), the gate's",
+  '  environment directories, the gate run under its guard (its start 1.4 ms);',
+  '- two durable `state.json` writes (before and after the turn): 2.6 ms; the prompt, the convergence input and the run',
+  '  line: 2.1 ms;',
+  '- the rest of the turn (judging, attestation, the two streamed diffs at 0.75 ms each, history facts): about 4 ms.',
+  '',
+  'Across those steps, starting the three supervised children (the peer, the workspace\'s `git status`, the gate) takes',
+  '4.1 ms: node:child_process `spawn` with four pipes 2.2 ms (0.7 each), the `children.json` record (a new file on the',
+  'state directory\'s disk at each start) 1.3 ms (0.45 each). Measured and not taken: `Bun.spawnSync` for git instead of node:child_process `spawnSync` saves about 0.1 ms a call',
+  '(0.4 against 0.5 ms, about 0.5 ms a tick). Outside the loop, `Bun.spawn` starts a child with piped output in 0.4 ms of',
+  'CPU where node:child_process `spawn` takes 0.8 ms: for the supervised children, about 1.2 ms a tick.',
+];
+
 const section = [
   '## Loop processes per tick',
   '',
@@ -244,6 +273,8 @@ const section = [
   `Goal: at most 8 processes and 15 ms per tick over the baseline: ${mine.processes <= 8 ? 'met' : 'not met'} for processes (${mine.processes.toFixed(1)}), ${mine.ms <= 15 ? 'met' : 'not met'} for CPU time (${mine.ms.toFixed(0)} ms).`,
   '',
   `What this build starts per tick beyond the baseline, by kind (from the same strace): ${extra.map((e) => `${e.n > 0 ? '+' : ''}${e.n.toFixed(1)} \`${e.k}\``).join(', ') || 'nothing'}.`,
+  '',
+  ...WHERE_THE_TIME_GOES,
   '',
 ].join('\n');
 console.log(section);

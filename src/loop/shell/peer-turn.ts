@@ -24,7 +24,7 @@ import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrid
 import { BASELINE_TAG } from '../../protocol/run-baseline.ts';
 import { scanRangeForTestMarkers } from '../../protocol/test-markers.ts';
 import { controlPlaneDiffReader, type ControlPlaneEdit } from '../../protocol/control-plane-guard.ts';
-import { isTestOnly, turnDiff } from '../../protocol/turn-diff.ts';
+import { isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
 import type { PeerRunner } from '../../proc/peer-runner.ts';
 import { signalExitCode } from '../../proc/supervise.ts';
 import { compilePatterns, LiveScanner, scanLines } from '../../peer-output/halt-patterns.ts';
@@ -220,12 +220,15 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   const baseline = t.state.baseline ?? undefined;
   // At the mirror's head by its id: the next tick's reads of the same range are answered from memory.
   const view = readAttestationView(repo, baseline, ctx.observer.head() ?? undefined);
-  const diff = extended ? turnDiff(repo, t.headBefore!, facts.headAfter!) : undefined;
   if (extended) ctx.history.shas(`${t.headBefore}..${facts.headAfter}`); // per-commit facts in one git call
   const tagAfter = tagSha(ctx);
   const controlPlane = controlPlaneDiffReader();
+  const testPaths = testPathReader();
   // Unreadable here, the no-new-skip-markers gate still fails closed on the same range.
-  const markers = extended ? scanRangeForTestMarkers(repo, t.headBefore!, facts.headAfter!, controlPlane.line) : undefined;
+  const markers = extended ? scanRangeForTestMarkers(repo, t.headBefore!, facts.headAfter!, (l) => (controlPlane.line(l), testPaths.line(l))) : undefined;
+  // The whitespace-blind diff of the test-only rule, only when the range names a test path (or
+  // could not be read): without one the turn has no test line to judge (turn-diff.ts, testPathReader).
+  const diff = extended && (markers === undefined || testPaths.namesTests()) ? turnDiff(repo, t.headBefore!, facts.headAfter!) : undefined;
   const turnFacts: TurnFacts = {
     peer: t.peer,
     classification: classified.classification,

@@ -146,6 +146,26 @@ describe('the trusted mirror', () => {
     expect(observedHead(mirror)).toBe(a);
   });
 
+  test('a blob packed in the working repository and named as HEAD by a loose file forged to read "commit" is refused after the fetch that brings it', () => {
+    const a = commit('a');
+    sync();
+    // The blob is new to the mirror: the fetch transfers it (the packed copy, which hashes to its
+    // name), and only the mirror's own record of its type tells that the head is not a commit.
+    const blob = gitOk(work, ['hash-object', '-w', '--stdin'], { input: 'packed data, never in the mirror\n' }).trim();
+    const other = gitOk(work, [...id, 'commit-tree', '-m', 'other', `${a}^{tree}`]).trim();
+    const pack = join(work, '.git', 'objects', 'pack');
+    mkdirSync(pack, { recursive: true });
+    const made = spawnSync('git', ['pack-objects', '-q', join(pack, 'pack')], { cwd: work, input: `${blob}\n` });
+    expect(made.status).toBe(0);
+    const path = (sha: string) => join(work, '.git', 'objects', sha.slice(0, 2), sha.slice(2));
+    rmSync(path(blob), { force: true });
+    writeFileSync(path(blob), readFileSync(path(other)));
+    expect(looseObjectType(join(work, '.git', 'objects'), blob)).toBe('commit');
+    writeFileSync(join(work, '.git/HEAD'), `${blob}\n`);
+    expect(() => syncMirror({ mirror, stage, workDir: work, known: a })).toThrow(/not a commit/);
+    expect(observedHead(mirror)).toBe(a);
+  });
+
   test('tampering with the git layout is refused, never followed', () => {
     commit('a');
     sync();

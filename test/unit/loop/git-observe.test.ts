@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
@@ -66,6 +66,19 @@ describe('git facts of a turn', () => {
     mkdirSync(join(repo, '.peers'));
     writeFileSync(join(repo, '.peers', 'config.yaml'), 'x');
     expect((await workspace.dirtyPaths()).sort()).toEqual(['new.txt', 'untracked.txt']);
+  });
+
+  test("reading the workspace's dirty paths never writes its index (no lock a peer's git could meet)", async () => {
+    commit('a', 'f.txt');
+    writeFileSync(join(repo, 'f.txt'), 'b\n');
+    gitOk(repo, ['add', 'f.txt']);
+    const index = join(repo, '.git', 'index');
+    const before = statSync(index);
+    // As old as the index: racily clean, which a plain `git status` re-hashes and writes back.
+    utimesSync(join(repo, 'f.txt'), before.atime, before.mtime);
+    expect(await workspace.dirtyPaths()).toEqual(['f.txt']);
+    const after = statSync(index);
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
   });
 
   test("inbox: the other peers' commits since the cursor, not one's own", () => {

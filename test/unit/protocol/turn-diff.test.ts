@@ -4,7 +4,8 @@
  * count here either reverts an honest turn or lets a turn that only edited tests through.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { classifyTurnPatch, isCosmeticLine, isTestOnly, turnDiff } from '../../../src/protocol/turn-diff.ts';
+import { classifyTurnPatch, isCosmeticLine, isTestOnly, testPathReader, turnDiff } from '../../../src/protocol/turn-diff.ts';
+import { scanRangeForTestMarkers } from '../../../src/protocol/test-markers.ts';
 import { makeRepo, type Repo } from './git-fixture.ts';
 
 const diff = (...lines: string[]) => lines.join('\n');
@@ -206,5 +207,59 @@ describe('turnDiff on a real repository', () => {
     repo = makeRepo();
     const head = repo.commit('init', { 'a.ts': 'x\n' });
     expect(turnDiff(repo.dir, head, 'f'.repeat(40))).toBeUndefined();
+  });
+});
+
+/**
+ * The loop reads the whitespace-blind diff only when the skip-marker scan's diff of the same range
+ * names a test path (testPathReader). If it missed a name turnDiff counts as a test, a test-only
+ * turn would pass as an ordinary one.
+ */
+describe('testPathReader: whether the turn diff is needed at all', () => {
+  let repo: Repo;
+  afterEach(() => repo?.cleanup());
+  const readerOver = (before: string, after: string) => {
+    const reader = testPathReader();
+    expect(scanRangeForTestMarkers(repo.dir, before, after, reader.line)).toBeDefined();
+    return reader.namesTests();
+  };
+
+  test('every turn whose turn diff has a test line or a test file is seen to name a test', () => {
+    const turns: Array<Record<string, string | null>> = [
+      { 'test/a.test.ts': 'expect(f()).toBe(3);\n' },
+      { 'test/a.test.ts': null },
+      { 'test/a.test.ts': null, 'old/a.mjs': 'expect(f()).toBe(2);\n' },
+      { 'tests/plan b/check.py': 'x = 2\n' },
+      { 'tests/test_café.py': 'def test_a():\n    assert True\n' },
+      { 'src/a.ts': 'export const f = () =>  3;\n', 'test/a.test.ts': 'expect(f()).toBe(3);\n' },
+    ];
+    for (const turn of turns) {
+      repo = makeRepo();
+      const before = repo.commit('init', { 'src/a.ts': 'export const f = () => 2;\n', 'test/a.test.ts': 'expect(f()).toBe(2);\n', 'tests/plan b/check.py': 'x = 1\n', 'tests/test_café.py': 'def test_a():\n    assert a == 1\n' });
+      const after = repo.commit('turn', turn);
+      const d = turnDiff(repo.dir, before, after)!;
+      expect(d.testLines + d.testFiles.length).toBeGreaterThan(0);
+      expect(readerOver(before, after)).toBe(true);
+      repo.cleanup();
+    }
+  });
+
+  test('a turn that changed only source, documents and .peers names no test: the turn diff is skipped', () => {
+    repo = makeRepo();
+    const before = repo.commit('init', { 'src/a.ts': 'export const f = () => 2;\n', 'README.md': 'Hi.\n', 'test/a.test.ts': 'expect(f()).toBe(2);\n' });
+    const after = repo.commit('turn', { 'src/a.ts': 'export const f = () => 3;\n', 'README.md': 'Hi there.\n', '.peers/notes.txt': 'x\n', 'src/b.ts': 'export const b = 1;\n' });
+    expect(readerOver(before, after)).toBe(false);
+    expect(isTestOnly(turnDiff(repo.dir, before, after))).toBe(false);
+  });
+
+  test('only header lines name files: an added line reading `+++ b/tests/x.test.ts` does not; a header it cannot split counts as a test', () => {
+    const read = (...lines: string[]) => {
+      const r = testPathReader();
+      for (const l of lines) r.line(l);
+      return r.namesTests();
+    };
+    expect(read(...modified('src/a.ts', '+++ b/tests/x.test.ts', '--- a/tests/x.test.ts'))).toBe(false);
+    expect(read('diff --git src/a.ts src/a.ts', '@@ -1 +1 @@', '+x')).toBe(true);
+    expect(read('diff --git a/src/a.ts b/src/b.ts', 'similarity index 90%', 'rename from tests/a.test.ts', 'rename to src/b.ts')).toBe(true);
   });
 });
