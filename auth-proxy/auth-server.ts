@@ -22,7 +22,7 @@ import { planUsageSignals } from './usage/plan-usage.ts';
 import { type UserPrices, usdFor, type Vendor } from './usage/price-table.ts';
 import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
 import { decodedRequestBody } from './usage/request-body.ts';
-import { type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
+import { asksLongContext, type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
 import { type OffBody, offBodyReasons } from './usage/off-body-input.ts';
 import { parseBillableBody, reachesOutside, unboundedUnderCap } from './usage/request-screen.ts';
 import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
@@ -190,6 +190,8 @@ export class AuthServer {
         const { doc, off } = screened;
         measured = screened.bytes;
         facts = requestFactsOf(doc, measured, this.vendor);
+        // The 1M context window is asked for in a header, and billed at its premium rates past 200k prompt tokens (price-table.ts).
+        if (this.vendor === 'anthropic' && asksLongContext(req.headers['anthropic-beta'])) facts = { ...facts, longContext: true };
         if (facts.background) {
           // What a background response bills arrives later, fetched by id: never through the meter (SECURITY.md, "Nothing unmetered").
           const { status, body: refusal } = budgetRefusal(this.vendor, 'peers: background responses are not forwarded: what they bill never passes the usage meter; send the request without "background".', 'peers_background_not_forwarded');
@@ -357,7 +359,7 @@ export class AuthServer {
 
   private ledgerLine(x: Exchange, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>): ReplyLine {
     const u = m.usage;
-    const price = usdFor(u, this.vendor, this.prices);
+    const price = usdFor(u, this.vendor, this.prices, { longContext: x.facts?.longContext });
     const signals = planUsageSignals(headers);
     return {
       kind: 'reply',

@@ -110,6 +110,15 @@ export const US_INFERENCE_FACTOR = 1.1;
 export const PRIORITY_TIER_FACTOR = 2.5;
 
 /**
+ * Anthropic's 1M-token context window (`anthropic-beta: context-1m-…`): a request whose prompt
+ * (input, cache reads and writes) passes 200k tokens is billed at twice the input-side rates and
+ * 1.5 times the output rate, whole. The reply does not say so; the request's header does. A row with
+ * long-prompt rates of its own already prices its long prompts, and is not raised again.
+ */
+export const LONG_CONTEXT = { aboveTokens: 200_000, inputFactor: 2, outputFactor: 1.5 } as const;
+const longContextRates = (r: Rates): Rates => ({ input: r.input * LONG_CONTEXT.inputFactor, output: r.output * LONG_CONTEXT.outputFactor, cacheRead: r.cacheRead * LONG_CONTEXT.inputFactor, cacheWrite: r.cacheWrite * LONG_CONTEXT.inputFactor, cacheWrite1h: r.cacheWrite1h * LONG_CONTEXT.inputFactor });
+
+/**
  * The highest of each rate. One plain loop, no callback per row and rate: this runs when the module
  * loads, and a callback called a thousand times then is compiled by the JIT, whose compiler's pages
  * the auth sidecar would otherwise hold for the run's hours without serving a request (BENCHMARKS.md, Memory).
@@ -190,15 +199,20 @@ export function priceFor(model: string, vendor: Vendor, speed?: string, user: Us
 const round8 = (x: number) => Math.round(x * 1e8) / 1e8;
 
 /** The USD an exchange cost, with how it was priced. */
-export function usdFor(u: UsageFacts, vendor: Vendor, user: UserPrices = {}): { usd: number; priced: Priced; note?: string } {
+export function usdFor(u: UsageFacts, vendor: Vendor, user: UserPrices = {}, request: { longContext?: boolean } = {}): { usd: number; priced: Priced; note?: string } {
   const found = priceFor(u.model, vendor, u.speed, user);
   let rates = found.rates;
   const promptTokens = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
   if (found.longPrompt && promptTokens > found.longPrompt.aboveTokens) rates = found.longPrompt.rates;
-  const oneHour = Math.min(u.cache_write_1h_tokens ?? 0, u.cache_write_tokens);
-  let usd = (u.input_tokens * rates.input + u.output_tokens * rates.output + u.cache_read_tokens * rates.cacheRead + (u.cache_write_tokens - oneHour) * rates.cacheWrite + oneHour * rates.cacheWrite1h) / 1_000_000;
   let note = found.note;
   let priced = found.priced;
+  if (request.longContext && !found.longPrompt && promptTokens > LONG_CONTEXT.aboveTokens) {
+    rates = longContextRates(rates);
+    priced = 'fallback';
+    note = [note, `1M context window past ${LONG_CONTEXT.aboveTokens} prompt tokens priced at ${LONG_CONTEXT.inputFactor}x input, ${LONG_CONTEXT.outputFactor}x output`].filter(Boolean).join('; ');
+  }
+  const oneHour = Math.min(u.cache_write_1h_tokens ?? 0, u.cache_write_tokens);
+  let usd = (u.input_tokens * rates.input + u.output_tokens * rates.output + u.cache_read_tokens * rates.cacheRead + (u.cache_write_tokens - oneHour) * rates.cacheWrite + oneHour * rates.cacheWrite1h) / 1_000_000;
   if (u.inference_geo === 'us') usd *= US_INFERENCE_FACTOR;
   if (u.service_tier === 'priority') {
     usd *= PRIORITY_TIER_FACTOR;
@@ -212,12 +226,14 @@ export function usdFor(u: UsageFacts, vendor: Vendor, user: UserPrices = {}): { 
 /**
  * The most one request can cost, for the budget's reservation: every prompt token at the highest
  * input-side rate (it may all be written to the 1-hour cache), `maxOutputTokens` at the output rate
- * (the long-prompt rates when they could apply), the tier the request asked for, and Anthropic's
+ * (the long-prompt rates when they could apply, the 1M context window's premium when asked for and
+ * the prompt could pass its line), the tier the request asked for, and Anthropic's
  * US-only inference factor (the request does not say whether it applies).
  */
-export function worstCaseUsd(model: string, vendor: Vendor, promptTokens: number, maxOutputTokens: number, tier: { speed?: string; serviceTier?: string } = {}, user: UserPrices = {}): number {
+export function worstCaseUsd(model: string, vendor: Vendor, promptTokens: number, maxOutputTokens: number, tier: { speed?: string; serviceTier?: string; longContext?: boolean } = {}, user: UserPrices = {}): number {
   const found = priceFor(model, vendor, tier.speed, user);
-  const candidates = [found.rates, ...(found.longPrompt && promptTokens > found.longPrompt.aboveTokens ? [found.longPrompt.rates] : [])];
+  let candidates = [found.rates, ...(found.longPrompt && promptTokens > found.longPrompt.aboveTokens ? [found.longPrompt.rates] : [])];
+  if (tier.longContext && !found.longPrompt && promptTokens > LONG_CONTEXT.aboveTokens) candidates = candidates.map(longContextRates);
   let worst = 0;
   for (const r of candidates) {
     const inRate = Math.max(r.input, r.cacheRead, r.cacheWrite, r.cacheWrite1h);

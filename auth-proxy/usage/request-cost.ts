@@ -21,7 +21,13 @@ export const PROMPT_OVERHEAD_TOKENS = 1024;
  * `models`: the other models the request lets a router fall back to (OpenRouter's `models` list):
  * the vendor may bill any of them, so the reservation is the dearest.
  */
-export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; speed?: string; serviceTier?: string };
+export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; speed?: string; serviceTier?: string; longContext?: boolean };
+
+/** Whether Anthropic request headers ask for the 1M context window (`anthropic-beta: context-1m-…`), billed at premium rates past 200k prompt tokens. */
+export function asksLongContext(beta: string | string[] | undefined): boolean {
+  const list = Array.isArray(beta) ? beta.join(',') : (beta ?? '');
+  return list.split(',').some((b) => b.trim().toLowerCase().startsWith('context-1m'));
+}
 
 const positiveInt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
 
@@ -78,7 +84,7 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
 
 export function worstCase(f: RequestFacts, vendor: Vendor, user: UserPrices = {}): Need {
   let usd = 0;
-  for (const model of [f.model, ...(f.models ?? [])]) usd = Math.max(usd, worstCaseUsd(model, vendor, f.promptTokensBound, f.maxOutputTokens, { speed: f.speed, serviceTier: f.serviceTier }, user));
+  for (const model of [f.model, ...(f.models ?? [])]) usd = Math.max(usd, worstCaseUsd(model, vendor, f.promptTokensBound, f.maxOutputTokens, { speed: f.speed, serviceTier: f.serviceTier, longContext: f.longContext }, user));
   return { usd, tokens: f.promptTokensBound + f.maxOutputTokens };
 }
 
