@@ -12,7 +12,8 @@
  *   are billed in credits at the same per-token rates (25 credits = $1), so a ChatGPT-backed peer is
  *   priced the same way: the figure is what the run would have cost on the API.
  *
- * A model is found by its exact id (a date suffix, a `provider/` prefix and `-latest` removed),
+ * A model is found by its exact id (a `provider/` prefix removed) when it is a row, else with a
+ * date suffix and `-latest` removed too (a snapshot priced above its alias has a row of its own),
  * in this table first, then in the user's own prices (`budget.prices` in .peers/config.yaml, which
  * may add models but never change a row here). Under a USD cap the auth sidecar forwards no request
  * for a model or tier found in neither (a model dearer than every row would be under-counted); without
@@ -94,6 +95,8 @@ export const PRICE_TABLE: Readonly<Record<string, ModelPrice>> = {
   'gpt-4.1': gpt(2, 8, 0.5),
   'gpt-4.1-mini': gpt(0.4, 1.6, 0.1),
   'gpt-4o': gpt(2.5, 10, 1.25),
+  // A dated snapshot priced above its alias: found by its exact id, before the date is removed.
+  'gpt-4o-2024-05-13': gpt(5, 15, 5),
   'gpt-4o-mini': gpt(0.15, 0.6, 0.075),
   o3: gpt(2, 8, 0.5),
   'o4-mini': gpt(1.1, 4.4, 0.275),
@@ -180,7 +183,9 @@ export type UsageFacts = {
 };
 
 export function priceFor(model: string, vendor: Vendor, speed?: string, user: UserPrices = {}): PriceLookup {
-  const id = normalizeModel(model);
+  // A snapshot with a row of its own is priced by it: removing its date would find its alias, which may be cheaper.
+  const exact = model.trim().toLowerCase().replace(/^.*\//, '');
+  const id = Object.hasOwn(PRICE_TABLE, exact) ? exact : normalizeModel(model);
   const row = PRICE_TABLE[id];
   const fast = speed === 'fast';
   const own = row ? undefined : user[id];
