@@ -180,6 +180,8 @@ export type UsageFacts = {
   inference_geo?: string;
   /** OpenAI `service_tier`, e.g. "priority". */
   service_tier?: string;
+  /** What the vendor says it charged, in USD (a router's `usage.cost`): the reply costs no less. */
+  vendor_usd?: number;
 };
 
 export function priceFor(model: string, vendor: Vendor, speed?: string, user: UserPrices = {}): PriceLookup {
@@ -225,6 +227,11 @@ export function usdFor(u: UsageFacts, vendor: Vendor, user: UserPrices = {}, req
     note = [note, `priority tier priced at ${PRIORITY_TIER_FACTOR}x the standard rate`].filter(Boolean).join('; ');
   }
   usd += (u.web_search_requests ?? 0) * WEB_SEARCH_USD;
+  // A router charges what the provider it chose charges, which may be above the list price here.
+  if (u.vendor_usd !== undefined && u.vendor_usd > usd) {
+    usd = u.vendor_usd;
+    note = [note, 'the vendor\'s stated cost, above the price table\'s'].filter(Boolean).join('; ');
+  }
   return { usd: round8(usd), priced, ...(note ? { note } : {}) };
 }
 
