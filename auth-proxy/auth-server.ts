@@ -22,8 +22,8 @@ import { planUsageSignals } from './usage/plan-usage.ts';
 import { type UserPrices, usdFor, type Vendor } from './usage/price-table.ts';
 import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
 import { decodedRequestBody } from './usage/request-body.ts';
-import { type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
-import { offBodyReasons } from './usage/off-body-input.ts';
+import { asksLongContext, type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
+import { type OffBody, offBodyReasons } from './usage/off-body-input.ts';
 import { parseBillableBody, reachesOutside, unboundedUnderCap } from './usage/request-screen.ts';
 import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
 
@@ -176,29 +176,30 @@ export class AuthServer {
       let facts: RequestFacts | null = null;
       let measured = body.length;
       const ledger = this.opts.ledger;
-      if (match.route.kind === 'billable' && ledger) {
-        // Fail closed: what cannot be recorded is not spent.
-        if (ledger.broken) throw new ClientError(503, `the usage ledger cannot be written (${ledger.broken.message}); no billable request is forwarded until the sidecar is restarted with a writable ledger`);
-        // Reserved as the vendor reads it: a compressed body is measured decoded (request-body.ts).
-        const decoded = decodedRequestBody(body, req.headers['content-encoding'], this.limits.maxRequestBytes);
-        if (!decoded.ok) throw new ClientError(decoded.status, decoded.reason);
-        measured = decoded.body.length;
-        // Read once, strictly: what the budget reads must be what the vendor reads (request-screen.ts).
-        const parsed = parseBillableBody(decoded.body.toString('utf8'));
-        if (!parsed.ok) return this.refuseUnreadable(res, what, parsed.code, parsed.message);
-        facts = requestFactsOf(parsed.doc, measured, this.vendor);
+      const billable = match.route.kind === 'billable' && ledger !== null;
+      // Fail closed: what cannot be recorded is not spent.
+      if (billable && ledger.broken) throw new ClientError(503, `the usage ledger cannot be written (${ledger.broken.message}); no billable request is forwarded until the sidecar is restarted with a writable ledger`);
+      // Every body is read before it goes out, a free route's too (count_tokens fetches a document
+      // by URL to count it): what the vendor reaches for a peer is judged on every route.
+      const screened = billable || body.length > 0 ? this.screenBody(body, req.headers['content-encoding']) : null;
+      if (screened && !screened.ok) {
+        if ('status' in screened) throw new ClientError(screened.status, screened.reason);
+        return this.refuseUnreadable(res, what, screened.code, screened.message);
+      }
+      if (billable && screened) {
+        const { doc, off } = screened;
+        measured = screened.bytes;
+        facts = requestFactsOf(doc, measured, this.vendor);
+        // The 1M context window is asked for in a header, and billed at its premium rates past 200k prompt tokens (price-table.ts).
+        if (this.vendor === 'anthropic' && asksLongContext(req.headers['anthropic-beta'])) facts = { ...facts, longContext: true };
         if (facts.background) {
           // What a background response bills arrives later, fetched by id: never through the meter (SECURITY.md, "Nothing unmetered").
           const { status, body: refusal } = budgetRefusal(this.vendor, 'peers: background responses are not forwarded: what they bill never passes the usage meter; send the request without "background".', 'peers_background_not_forwarded');
           this.log(`${what} ${status} refused: background response`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'background-not-forwarded' });
         }
-        // The egress allow-list holds on the vendor's side too (SECURITY.md, "The vendor reaches nothing for a peer").
-        const off = offBodyReasons(parsed.doc, this.vendor);
-        const reach = reachesOutside(off);
-        if (reach && !reach.ok) return this.refuseUnreadable(res, what, reach.code, reach.message);
         const caps = this.opts.caps();
-        const unbounded = caps.maxUsd !== undefined || caps.maxTokens !== undefined ? unboundedUnderCap(parsed.doc, this.vendor, off) : null;
+        const unbounded = caps.maxUsd !== undefined || caps.maxTokens !== undefined ? unboundedUnderCap(doc, this.vendor, off) : null;
         // Not a spent budget either (no `refused` line): a request no reservation can bound.
         if (unbounded && !unbounded.ok) return this.refuseUnreadable(res, what, unbounded.code, unbounded.message);
         const unpriced = caps.maxUsd !== undefined ? unpricedReason(facts, this.vendor, this.prices) : null;
@@ -308,6 +309,26 @@ export class AuthServer {
     }
   }
 
+  /**
+   * The body as the vendor reads it (decoded, parsed strictly) and what in it reaches outside the
+   * run, or why it is not forwarded: an encoding peers cannot decode or a body past the size limit
+   * (`status`), a body that is not one JSON object or that makes the vendor reach the web or a
+   * remote server (`code`, the CLI's refusal shape).
+   */
+  private screenBody(body: Buffer, encoding: string | string[] | undefined): { ok: true; doc: Record<string, unknown>; off: OffBody; bytes: number } | { ok: false; status: 413 | 415; reason: string } | { ok: false; code: string; message: string } {
+    // Measured as the vendor reads it: a compressed body decoded (request-body.ts).
+    const decoded = decodedRequestBody(body, encoding, this.limits.maxRequestBytes);
+    if (!decoded.ok) return decoded;
+    // Read once, strictly: what peers reads must be what the vendor reads (request-screen.ts).
+    const parsed = parseBillableBody(decoded.body.toString('utf8'));
+    if (!parsed.ok) return parsed;
+    // The egress allow-list holds on the vendor's side too (SECURITY.md, "The vendor reaches nothing for a peer").
+    const off = offBodyReasons(parsed.doc, this.vendor);
+    const reach = reachesOutside(off);
+    if (reach && !reach.ok) return reach;
+    return { ok: true, doc: parsed.doc, off, bytes: decoded.body.length };
+  }
+
   /** A billable request the budget cannot reserve soundly: the CLI's budget refusal, nothing forwarded, no `refused` line. */
   private refuseUnreadable(res: http.ServerResponse, what: string, code: string, message: string): void {
     const { status, body } = budgetRefusal(this.vendor, message, code);
@@ -338,7 +359,7 @@ export class AuthServer {
 
   private ledgerLine(x: Exchange, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>): ReplyLine {
     const u = m.usage;
-    const price = usdFor(u, this.vendor, this.prices);
+    const price = usdFor(u, this.vendor, this.prices, { longContext: x.facts?.longContext });
     const signals = planUsageSignals(headers);
     return {
       kind: 'reply',

@@ -12,7 +12,19 @@ export function isCredentialHeader(name: string): boolean {
 }
 
 /**
- * Builds the upstream request headers: client headers minus hop-by-hop and credentials, then the
+ * Headers a server behind the vendor's or a provider's front door may route on instead of the
+ * request line (method-override middleware, URL-rewrite front ends, proxies trusting forwarded
+ * host and path): the path allow-list checks the request line only, so none crosses (SECURITY.md,
+ * "Only the API paths the peer CLIs need"). No peer CLI sends one.
+ */
+export function isRoutingHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return n === 'forwarded' || n === 'x-real-ip' || n === 'x-host' || n === 'x-rewrite-url' || n === 'x-method-override' || n.startsWith('x-http-method') || n.startsWith('x-forwarded-') || n.startsWith('x-original-') || n.startsWith('x-envoy-');
+}
+
+/**
+ * Builds the upstream request headers: client headers minus hop-by-hop, credentials and routing
+ * overrides, then the
  * injected credential headers. `accept-encoding: identity` keeps replies readable by the usage meter.
  * An injected `anthropic-beta` is merged with the client's, not replaced.
  */
@@ -21,7 +33,7 @@ export function upstreamHeaders(client: Record<string, string | string[] | undef
   const named = new Set(String(client.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
   for (const [k, v] of Object.entries(client)) {
     const n = k.toLowerCase();
-    if (v === undefined || HOP_BY_HOP.has(n) || named.has(n) || isCredentialHeader(n)) continue;
+    if (v === undefined || HOP_BY_HOP.has(n) || named.has(n) || isCredentialHeader(n) || isRoutingHeader(n)) continue;
     out[n] = Array.isArray(v) ? v.join(', ') : v;
   }
   for (const [k, v] of Object.entries(inject)) {

@@ -12,7 +12,8 @@
  *   are billed in credits at the same per-token rates (25 credits = $1), so a ChatGPT-backed peer is
  *   priced the same way: the figure is what the run would have cost on the API.
  *
- * A model is found by its exact id (a date suffix, a `provider/` prefix and `-latest` removed),
+ * A model is found by its exact id (a `provider/` prefix removed) when it is a row, else with a
+ * date suffix and `-latest` removed too (a snapshot priced above its alias has a row of its own),
  * in this table first, then in the user's own prices (`budget.prices` in .peers/config.yaml, which
  * may add models but never change a row here). Under a USD cap the auth sidecar forwards no request
  * for a model or tier found in neither (a model dearer than every row would be under-counted); without
@@ -94,6 +95,8 @@ export const PRICE_TABLE: Readonly<Record<string, ModelPrice>> = {
   'gpt-4.1': gpt(2, 8, 0.5),
   'gpt-4.1-mini': gpt(0.4, 1.6, 0.1),
   'gpt-4o': gpt(2.5, 10, 1.25),
+  // A dated snapshot priced above its alias: found by its exact id, before the date is removed.
+  'gpt-4o-2024-05-13': gpt(5, 15, 5),
   'gpt-4o-mini': gpt(0.15, 0.6, 0.075),
   o3: gpt(2, 8, 0.5),
   'o4-mini': gpt(1.1, 4.4, 0.275),
@@ -108,6 +111,15 @@ export const US_INFERENCE_FACTOR = 1.1;
  * standard rate depending on the model; the larger factor is used.
  */
 export const PRIORITY_TIER_FACTOR = 2.5;
+
+/**
+ * Anthropic's 1M-token context window (`anthropic-beta: context-1m-…`): a request whose prompt
+ * (input, cache reads and writes) passes 200k tokens is billed at twice the input-side rates and
+ * 1.5 times the output rate, whole. The reply does not say so; the request's header does. A row with
+ * long-prompt rates of its own already prices its long prompts, and is not raised again.
+ */
+export const LONG_CONTEXT = { aboveTokens: 200_000, inputFactor: 2, outputFactor: 1.5 } as const;
+const longContextRates = (r: Rates): Rates => ({ input: r.input * LONG_CONTEXT.inputFactor, output: r.output * LONG_CONTEXT.outputFactor, cacheRead: r.cacheRead * LONG_CONTEXT.inputFactor, cacheWrite: r.cacheWrite * LONG_CONTEXT.inputFactor, cacheWrite1h: r.cacheWrite1h * LONG_CONTEXT.inputFactor });
 
 /**
  * The highest of each rate. One plain loop, no callback per row and rate: this runs when the module
@@ -168,10 +180,14 @@ export type UsageFacts = {
   inference_geo?: string;
   /** OpenAI `service_tier`, e.g. "priority". */
   service_tier?: string;
+  /** What the vendor says it charged, in USD (a router's `usage.cost`): the reply costs no less. */
+  vendor_usd?: number;
 };
 
 export function priceFor(model: string, vendor: Vendor, speed?: string, user: UserPrices = {}): PriceLookup {
-  const id = normalizeModel(model);
+  // A snapshot with a row of its own is priced by it: removing its date would find its alias, which may be cheaper.
+  const exact = model.trim().toLowerCase().replace(/^.*\//, '');
+  const id = Object.hasOwn(PRICE_TABLE, exact) ? exact : normalizeModel(model);
   const row = PRICE_TABLE[id];
   const fast = speed === 'fast';
   const own = row ? undefined : user[id];
@@ -190,15 +206,20 @@ export function priceFor(model: string, vendor: Vendor, speed?: string, user: Us
 const round8 = (x: number) => Math.round(x * 1e8) / 1e8;
 
 /** The USD an exchange cost, with how it was priced. */
-export function usdFor(u: UsageFacts, vendor: Vendor, user: UserPrices = {}): { usd: number; priced: Priced; note?: string } {
+export function usdFor(u: UsageFacts, vendor: Vendor, user: UserPrices = {}, request: { longContext?: boolean } = {}): { usd: number; priced: Priced; note?: string } {
   const found = priceFor(u.model, vendor, u.speed, user);
   let rates = found.rates;
   const promptTokens = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
   if (found.longPrompt && promptTokens > found.longPrompt.aboveTokens) rates = found.longPrompt.rates;
-  const oneHour = Math.min(u.cache_write_1h_tokens ?? 0, u.cache_write_tokens);
-  let usd = (u.input_tokens * rates.input + u.output_tokens * rates.output + u.cache_read_tokens * rates.cacheRead + (u.cache_write_tokens - oneHour) * rates.cacheWrite + oneHour * rates.cacheWrite1h) / 1_000_000;
   let note = found.note;
   let priced = found.priced;
+  if (request.longContext && !found.longPrompt && promptTokens > LONG_CONTEXT.aboveTokens) {
+    rates = longContextRates(rates);
+    priced = 'fallback';
+    note = [note, `1M context window past ${LONG_CONTEXT.aboveTokens} prompt tokens priced at ${LONG_CONTEXT.inputFactor}x input, ${LONG_CONTEXT.outputFactor}x output`].filter(Boolean).join('; ');
+  }
+  const oneHour = Math.min(u.cache_write_1h_tokens ?? 0, u.cache_write_tokens);
+  let usd = (u.input_tokens * rates.input + u.output_tokens * rates.output + u.cache_read_tokens * rates.cacheRead + (u.cache_write_tokens - oneHour) * rates.cacheWrite + oneHour * rates.cacheWrite1h) / 1_000_000;
   if (u.inference_geo === 'us') usd *= US_INFERENCE_FACTOR;
   if (u.service_tier === 'priority') {
     usd *= PRIORITY_TIER_FACTOR;
@@ -206,18 +227,25 @@ export function usdFor(u: UsageFacts, vendor: Vendor, user: UserPrices = {}): { 
     note = [note, `priority tier priced at ${PRIORITY_TIER_FACTOR}x the standard rate`].filter(Boolean).join('; ');
   }
   usd += (u.web_search_requests ?? 0) * WEB_SEARCH_USD;
+  // A router charges what the provider it chose charges, which may be above the list price here.
+  if (u.vendor_usd !== undefined && u.vendor_usd > usd) {
+    usd = u.vendor_usd;
+    note = [note, 'the vendor\'s stated cost, above the price table\'s'].filter(Boolean).join('; ');
+  }
   return { usd: round8(usd), priced, ...(note ? { note } : {}) };
 }
 
 /**
  * The most one request can cost, for the budget's reservation: every prompt token at the highest
  * input-side rate (it may all be written to the 1-hour cache), `maxOutputTokens` at the output rate
- * (the long-prompt rates when they could apply), the tier the request asked for, and Anthropic's
+ * (the long-prompt rates when they could apply, the 1M context window's premium when asked for and
+ * the prompt could pass its line), the tier the request asked for, and Anthropic's
  * US-only inference factor (the request does not say whether it applies).
  */
-export function worstCaseUsd(model: string, vendor: Vendor, promptTokens: number, maxOutputTokens: number, tier: { speed?: string; serviceTier?: string } = {}, user: UserPrices = {}): number {
+export function worstCaseUsd(model: string, vendor: Vendor, promptTokens: number, maxOutputTokens: number, tier: { speed?: string; serviceTier?: string; longContext?: boolean } = {}, user: UserPrices = {}): number {
   const found = priceFor(model, vendor, tier.speed, user);
-  const candidates = [found.rates, ...(found.longPrompt && promptTokens > found.longPrompt.aboveTokens ? [found.longPrompt.rates] : [])];
+  let candidates = [found.rates, ...(found.longPrompt && promptTokens > found.longPrompt.aboveTokens ? [found.longPrompt.rates] : [])];
+  if (tier.longContext && !found.longPrompt && promptTokens > LONG_CONTEXT.aboveTokens) candidates = candidates.map(longContextRates);
   let worst = 0;
   for (const r of candidates) {
     const inRate = Math.max(r.input, r.cacheRead, r.cacheWrite, r.cacheWrite1h);

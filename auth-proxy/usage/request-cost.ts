@@ -21,7 +21,13 @@ export const PROMPT_OVERHEAD_TOKENS = 1024;
  * `models`: the other models the request lets a router fall back to (OpenRouter's `models` list):
  * the vendor may bill any of them, so the reservation is the dearest.
  */
-export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; speed?: string; serviceTier?: string };
+export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; speed?: string; serviceTier?: string; longContext?: boolean };
+
+/** Whether Anthropic request headers ask for the 1M context window (`anthropic-beta: context-1m-…`), billed at premium rates past 200k prompt tokens. */
+export function asksLongContext(beta: string | string[] | undefined): boolean {
+  const list = Array.isArray(beta) ? beta.join(',') : (beta ?? '');
+  return list.split(',').some((b) => b.trim().toLowerCase().startsWith('context-1m'));
+}
 
 const positiveInt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
 
@@ -39,9 +45,29 @@ export function requestFacts(body: Buffer, vendor: Vendor): RequestFacts {
 /** The field that caps a request's output, per vendor. */
 export const OUTPUT_CAP_FIELD: Record<Vendor, 'max_tokens' | 'max_output_tokens'> = { anthropic: 'max_tokens', openai: 'max_output_tokens' };
 
+/**
+ * Every spelling of an output cap some API reads. A compatible provider behind either API shape
+ * may read another spelling than the vendor's own and serve up to it, so each one present counts
+ * (SECURITY.md, "The budget reads the body the vendor reads").
+ */
+export const OUTPUT_CAP_FIELDS = ['max_tokens', 'max_output_tokens', 'max_completion_tokens'] as const;
+
+/**
+ * The most output the body lets any reader serve: its vendor's own cap (DEFAULT_MAX_OUTPUT_TOKENS
+ * when it gives none: the vendor reads no other spelling), raised by every other spelling present
+ * (a provider may read that one instead); a cap given as null is no cap for whoever reads it.
+ */
+export function largestOutputCap(doc: Record<string, unknown>, vendor: Vendor): number {
+  let cap = positiveInt(doc[OUTPUT_CAP_FIELD[vendor]]) ?? DEFAULT_MAX_OUTPUT_TOKENS;
+  for (const field of OUTPUT_CAP_FIELDS) {
+    if (doc[field] === null) cap = Math.max(cap, DEFAULT_MAX_OUTPUT_TOKENS);
+    cap = Math.max(cap, positiveInt(doc[field]) ?? 0);
+  }
+  return cap;
+}
+
 /** The facts of a body already parsed (`doc`), `bodyBytes` long once decoded. */
 export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, vendor: Vendor): RequestFacts {
-  const cap = positiveInt(doc[OUTPUT_CAP_FIELD[vendor]]);
   return {
     model: typeof doc.model === 'string' ? doc.model : '',
     // Anything but a list of names is reserved as an unknown model: the vendor's reading of it is not ours to guess.
@@ -49,7 +75,7 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
     stream: doc.stream === true,
     // Responses' background mode answers at once without usage and bills later, out of the meter's sight.
     ...(doc.background !== undefined && doc.background !== false && doc.background !== null ? { background: true } : {}),
-    maxOutputTokens: cap ?? DEFAULT_MAX_OUTPUT_TOKENS,
+    maxOutputTokens: largestOutputCap(doc, vendor),
     promptTokensBound: bodyBytes + PROMPT_OVERHEAD_TOKENS,
     ...(typeof doc.speed === 'string' ? { speed: doc.speed } : {}),
     ...(typeof doc.service_tier === 'string' ? { serviceTier: doc.service_tier } : {}),
@@ -58,7 +84,7 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
 
 export function worstCase(f: RequestFacts, vendor: Vendor, user: UserPrices = {}): Need {
   let usd = 0;
-  for (const model of [f.model, ...(f.models ?? [])]) usd = Math.max(usd, worstCaseUsd(model, vendor, f.promptTokensBound, f.maxOutputTokens, { speed: f.speed, serviceTier: f.serviceTier }, user));
+  for (const model of [f.model, ...(f.models ?? [])]) usd = Math.max(usd, worstCaseUsd(model, vendor, f.promptTokensBound, f.maxOutputTokens, { speed: f.speed, serviceTier: f.serviceTier, longContext: f.longContext }, user));
   return { usd, tokens: f.promptTokensBound + f.maxOutputTokens };
 }
 

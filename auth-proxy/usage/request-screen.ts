@@ -22,7 +22,7 @@
 import { duplicateJsonKey } from './json-duplicate-key.ts';
 import { offBodyReasons, type OffBody } from './off-body-input.ts';
 import type { Vendor } from './price-table.ts';
-import { OUTPUT_CAP_FIELD } from './request-cost.ts';
+import { OUTPUT_CAP_FIELD, OUTPUT_CAP_FIELDS } from './request-cost.ts';
 
 export type Screened = { ok: true; doc: Record<string, unknown> } | { ok: false; code: string; message: string };
 
@@ -47,10 +47,13 @@ export function parseBillableBody(text: string): Screened {
  * the walk reachesOutside already made of the same body (off-body-input.ts), not made again.
  */
 export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor, off: OffBody = offBodyReasons(doc, vendor)): Screened | null {
-  const field = OUTPUT_CAP_FIELD[vendor];
-  const cap = doc[field];
-  if (cap !== undefined && !(vendor === 'openai' && cap === null) && !(typeof cap === 'number' && Number.isInteger(cap) && cap > 0)) {
-    return refuse('peers_output_cap_unreadable', `"${field}" is ${JSON.stringify(cap)?.slice(0, 64)}, not a positive integer, so the most the reply can be billed is unknown and the run's budget could be passed`);
+  // Every spelling a provider may read (request-cost.ts): the reservation takes the largest.
+  for (const field of OUTPUT_CAP_FIELDS) {
+    const cap = doc[field];
+    if (cap === undefined || (cap === null && (vendor === 'openai' || field !== OUTPUT_CAP_FIELD[vendor]))) continue;
+    if (!(typeof cap === 'number' && Number.isInteger(cap) && cap > 0)) {
+      return refuse('peers_output_cap_unreadable', `"${field}" is ${JSON.stringify(cap)?.slice(0, 64)}, not a positive integer, so the most the reply can be billed is unknown and the run's budget could be passed`);
+    }
   }
   // Neither API samples more than once per request; a compatible provider that honours `n` or
   // `best_of` would bill that many replies against one reservation.

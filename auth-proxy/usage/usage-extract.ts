@@ -68,6 +68,7 @@ export class UsageAccumulator {
       const cached = num(obj(u.prompt_tokens_details)?.cached_tokens);
       this.set(v.model, { input_tokens: Math.max(0, num(u.prompt_tokens) - cached), output_tokens: num(u.completion_tokens), cache_read_tokens: cached, cache_write_tokens: 0 }, true);
       this.usage.service_tier = str(v.service_tier);
+      this.vendorCost(u);
     } else if (v.object === 'response' || 'input_tokens_details' in u) this.openai(v.model, u, v.service_tier);
     else this.anthropic(v.model, u, true);
   }
@@ -79,6 +80,7 @@ export class UsageAccumulator {
   }
 
   private anthropicExtras(u: Obj): void {
+    this.vendorCost(u);
     const oneHour = num(obj(u.cache_creation)?.ephemeral_1h_input_tokens);
     if (oneHour > 0) this.usage.cache_write_1h_tokens = oneHour;
     const searches = num(obj(u.server_tool_use)?.web_search_requests);
@@ -93,8 +95,15 @@ export class UsageAccumulator {
     if (!u) return;
     const cached = num(obj(u.input_tokens_details)?.cached_tokens);
     this.set(model, { input_tokens: Math.max(0, num(u.input_tokens) - cached), output_tokens: num(u.output_tokens), cache_read_tokens: cached, cache_write_tokens: 0 }, true);
+    this.vendorCost(u);
     const s = str(tier);
     if (s) this.usage.service_tier = s;
+  }
+
+  /** A router's own statement of what it charged (`usage.cost`, USD), kept when it is a sound figure. */
+  private vendorCost(u: Obj): void {
+    const c = u.cost;
+    if (typeof c === 'number' && Number.isFinite(c) && c >= 0) this.usage.vendor_usd = c;
   }
 
   private set(model: unknown, u: Omit<Usage, 'model'>, final: boolean): void {

@@ -16,10 +16,13 @@ describe('what the request says', () => {
     expect(PROMPT_OVERHEAD_TOKENS).toBe(1024);
   });
 
-  test('an OpenAI request: max_output_tokens is its cap; max_tokens is not read there', () => {
+  test('an OpenAI request: max_output_tokens is its cap; another spelling can only raise it (a provider may read that one)', () => {
     expect(requestFacts(body({ model: 'gpt-5', max_output_tokens: 300, max_tokens: 5 }), 'openai').maxOutputTokens).toBe(300);
+    expect(requestFacts(body({ model: 'gpt-5', max_output_tokens: 300, max_tokens: 5000 }), 'openai').maxOutputTokens).toBe(5000);
+    expect(requestFacts(body({ model: 'gpt-5', max_output_tokens: 300, max_completion_tokens: null }), 'openai').maxOutputTokens).toBe(DEFAULT_MAX_OUTPUT_TOKENS);
     expect(requestFacts(body({ model: 'gpt-5', max_tokens: 5 }), 'openai').maxOutputTokens).toBe(DEFAULT_MAX_OUTPUT_TOKENS);
     expect(requestFacts(body({ model: 'c', max_output_tokens: 5 }), 'anthropic').maxOutputTokens).toBe(DEFAULT_MAX_OUTPUT_TOKENS);
+    expect(requestFacts(body({ model: 'c', max_tokens: 5, max_output_tokens: 200_000 }), 'anthropic').maxOutputTokens).toBe(200_000);
   });
 
   test('no cap, a zero, negative, fractional or string cap: the default cap of 128k output tokens', () => {
