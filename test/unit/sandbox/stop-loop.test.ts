@@ -19,7 +19,7 @@ afterEach(() => {
 
 /** A loop stand-in: holds the lifeline at `path`, exits 0 on SIGTERM after `saveMs` ("saving"). */
 async function fakeLoop(path: string, saveMs: number): Promise<ChildProcess> {
-  const script = `import { holdLifeline } from ${JSON.stringify(resolve(import.meta.dir, '../../../sandbox/lifeline.ts'))}; await holdLifeline(${JSON.stringify(path)}); console.log('holding'); process.on('SIGTERM', () => setTimeout(() => process.exit(0), ${saveMs})); setInterval(() => {}, 1000);`;
+  const script = `import { holdLifeline } from ${JSON.stringify(resolve(import.meta.dir, '../../../sandbox/lifeline.ts'))}; process.on('SIGTERM', () => setTimeout(() => process.exit(0), ${saveMs})); await holdLifeline(${JSON.stringify(path)}); console.log('holding'); setInterval(() => {}, 1000);`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   cleanups.push(() => child.kill('SIGKILL'));
   await new Promise<void>((r) => child.stdout!.once('data', () => r()));
