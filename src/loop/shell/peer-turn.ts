@@ -289,6 +289,15 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     if (restored.error) reason = `${reason}; HEAD could not be restored: ${restored.error}`;
     headAfter = ctx.observer.head();
   }
+  // What the turn left uncommitted never reaches another peer's commit (leftover-work.ts).
+  const leftoverWarnings: string[] = [];
+  if (verdict.discardUncommitted) {
+    const left = await ctx.workspace.discardUncommitted();
+    if (left.length) {
+      reason = `${reason ?? 'uncommitted changes left'}; they could not all be discarded: ${left.slice(0, 20).join(', ')}`;
+      leftoverWarnings.push(`${t.peer} left uncommitted changes the loop could not discard (${left.slice(0, 20).join(', ')}): they are ${t.peer}'s, not yours; do not commit them`);
+    }
+  }
   const ownWarnings = [...verdict.warningsForPeer];
   const truncatedStreams = [...(result.stdoutTruncated ? ['stdout' as const] : []), ...(result.stderrTruncated ? ['stderr' as const] : [])];
   if (truncatedStreams.length) {
@@ -335,7 +344,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       truncated_streams: truncatedStreams,
       warnings_emitted: warnings,
       warnings_for_peer: ownWarnings,
-      warnings_for_others: verdict.warningsForOthers,
+      warnings_for_others: [...verdict.warningsForOthers, ...leftoverWarnings],
       stdout_tail: tail(result.stdout, ok ? 200 : 400),
       stderr_tail: tail(result.stderr, ok ? 400 : 800),
       anti_cheat: cheat.action === 'none' && !t.state.anti_cheat[t.peer] ? null : { action: cheat.action, degrade: cheat.degrade, next: cheat.next },
