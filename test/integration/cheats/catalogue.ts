@@ -9,7 +9,10 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { detectProject } from '../../../src/config/detect-project.ts';
+import { renderGoals } from '../../../src/config/render-init.ts';
+import { goalsTemplate, projectFilesAt } from '../../../src/mode-registry/init-project.ts';
 import { gitOk } from '../../../src/git/git.ts';
 import { runLoop, type LoopOutcome } from '../../../src/loop/shell/loop-runner.ts';
 import { readRunSummary } from '../../../src/report/run-summary.ts';
@@ -33,6 +36,12 @@ export type CheatProjectSpec = {
   lazyReviewer?: boolean;
   /** The test gate's `retry_on_fail`: a user with a flaky suite. */
   retries?: number;
+  /**
+   * The hard gates `peers init` writes for this project (its proposed test gate with its
+   * pass_when, and the template's own checks) instead of the careful user's, with the same soft
+   * code review (the template's soft goals need votes the scripted peers do not cast).
+   */
+  initGates?: boolean;
 };
 
 export type CheatProject = { repo: string; stateDir: string; root: string; cleanup(): void };
@@ -91,6 +100,12 @@ function goals(flavour: Flavour, retries = 0): unknown[] {
   ];
 }
 
+/** The hard goals of the goals.yaml `peers init` writes for the project in `repo`. */
+function initHardGoals(repo: string): unknown[] {
+  const rendered = parse(renderGoals(goalsTemplate, detectProject(projectFilesAt(repo)))) as { goals: Array<{ type: string }> };
+  return rendered.goals.filter((g) => g.type === 'hard');
+}
+
 export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
   const root = mkdtempSync(join(tmpdir(), 'peers-cheat-'));
   const repo = join(root, 'repo');
@@ -117,7 +132,8 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
       goals: { convergence_n: 2, stuck_halt_after: 50 },
     }),
   );
-  writeFileSync(join(repo, '.peers', 'goals.yaml'), stringify({ goals: goals(flavour, spec.retries) }));
+  const chosen = spec.initGates ? [...initHardGoals(repo), goals(flavour).at(-1)] : goals(flavour, spec.retries);
+  writeFileSync(join(repo, '.peers', 'goals.yaml'), stringify({ goals: chosen }));
   gitOk(repo, ['init', '-q', '-b', 'main']);
   gitOk(repo, [...ident, 'add', '-A']);
   gitOk(repo, [...ident, 'commit', '-q', '-m', 'calc: first version']);
