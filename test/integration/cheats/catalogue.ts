@@ -24,7 +24,8 @@ import { statePaths } from '../../../src/state/paths.ts';
 const CHEATS = resolve(import.meta.dir, '../../fixtures/peers/cheats');
 const ident = ['-c', 'user.name=operator', '-c', 'user.email=operator@peers.test'];
 
-export type Flavour = 'js' | 'js-npm' | 'python';
+/** python-req: the Python project with its test requirements in requirements/test.txt (pulled in by requirements.txt). */
+export type Flavour = 'js' | 'js-npm' | 'python' | 'python-req';
 
 export type CheatProjectSpec = {
   /** The implementer's CHEAT (honest for the control runs). */
@@ -86,7 +87,7 @@ const CAREFUL_PYTEST = 'exit_code == 0 and " passed" in stdout and "failed" not 
 
 function goals(flavour: Flavour, retries = 0): unknown[] {
   const suite =
-    flavour === 'python'
+    flavour === 'python' || flavour === 'python-req'
       ? { id: 'tests-pass', type: 'hard', cmd: 'python3 -m pytest -q -p no:cacheprovider 2>&1', pass_when: CAREFUL_PYTEST }
       : { id: 'tests-pass', type: 'hard', cmd: flavour === 'js-npm' ? 'npm test 2>&1' : 'node --test test/ 2>&1', pass_when: CAREFUL_NODE };
   const tests = retries ? { ...suite, retry_on_fail: retries } : suite;
@@ -113,12 +114,13 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
   const peerState = join(root, 'peer-state');
   mkdirSync(join(repo, '.peers'), { recursive: true });
   const flavour = spec.flavour ?? 'js';
-  const files = flavour === 'python' ? pyFiles() : jsFiles(spec.impossible ?? false);
+  const files = flavour === 'python' ? pyFiles() : flavour === 'python-req' ? { ...pyFiles(), 'requirements.txt': '-r requirements/test.txt\n', 'requirements/test.txt': 'pytest\n' } : jsFiles(spec.impossible ?? false);
   for (const [rel, text] of Object.entries(files)) {
     mkdirSync(dirname(join(repo, rel)), { recursive: true });
     writeFileSync(join(repo, rel), text);
   }
-  writeFileSync(join(repo, '.gitignore'), '.peers/\n__pycache__/\n');
+  writeFileSync(join(repo, '.gitignore'), '.peers/\n__pycache__/\n.venv/\n');
+  const setup = spec.initGates ? detectProject(projectFilesAt(repo)).setup : undefined;
   const env = { PEER_STATE: peerState };
   writeFileSync(
     join(repo, '.peers', 'config.yaml'),
@@ -130,6 +132,7 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
       health: { idle_timeout_s: 20, absolute_max_runtime_s: 60, kill_grace_s: 1 },
       budget: { max_consecutive_failures: 20 },
       goals: { convergence_n: 2, stuck_halt_after: 50 },
+      ...(setup ? { setup } : {}),
     }),
   );
   const chosen = spec.initGates ? [...initHardGoals(repo), goals(flavour).at(-1)] : goals(flavour, spec.retries);
