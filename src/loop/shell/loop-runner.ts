@@ -397,6 +397,16 @@ class LoopRun {
       if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
       // The turn's processes are gone: a git lock left now would fail the next peer's turn.
       sweepGitLocks({ workDir: this.repo, allowGitFile: this.where.live }, `${peer}'s turn (tick ${tick})`, this.log);
+      // What the turn left uncommitted never reaches another peer's commit (leftover-work.ts):
+      // discarded once the locks a killed peer left are gone; what stays is named to every other peer.
+      if (outcome.discardUncommitted) {
+        const left = await this.where.workspace.discardUncommitted();
+        if (left.length) {
+          const shown = left.slice(0, 20).join(', ');
+          outcome.obs.soft_fail_reason = `${outcome.obs.soft_fail_reason ?? 'uncommitted changes left'}; they could not all be discarded: ${shown}`;
+          outcome.obs.warnings_for_others = [...(outcome.obs.warnings_for_others ?? []), `${peer} left uncommitted changes the loop could not discard (${shown}): they are ${peer}'s, not yours; do not commit them`];
+        }
+      }
       const podDown = outcome.obs.success ? [] : this.notePod();
       if (podDown.length) Object.assign(outcome.obs, { pod_down: podDown, cause: podDownCause(podDown) });
       // A turn that changed the frozen acceptance contract is refused (contract-guard.ts);

@@ -110,6 +110,8 @@ export type TurnOutcome = {
    * call of its own); null when that diff was not read whole. For the loop's control-plane warning.
    */
   controlPlane: { head: string; edits: ControlPlaneEdit[] } | null;
+  /** The turn left uncommitted changes, to be discarded once its git locks are swept (leftover-work.ts). */
+  discardUncommitted: boolean;
 };
 
 const pad = (n: number) => String(n).padStart(5, '0');
@@ -153,6 +155,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     return {
       gates: null,
       controlPlane: null,
+      discardUncommitted: false,
       obs: {
         ...base,
         classification: 'process-fail', exit_code: null, ended_by: 'spawn-error', duration_ms: 0, success: false, credit: 0,
@@ -289,15 +292,6 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     if (restored.error) reason = `${reason}; HEAD could not be restored: ${restored.error}`;
     headAfter = ctx.observer.head();
   }
-  // What the turn left uncommitted never reaches another peer's commit (leftover-work.ts).
-  const leftoverWarnings: string[] = [];
-  if (verdict.discardUncommitted) {
-    const left = await ctx.workspace.discardUncommitted();
-    if (left.length) {
-      reason = `${reason ?? 'uncommitted changes left'}; they could not all be discarded: ${left.slice(0, 20).join(', ')}`;
-      leftoverWarnings.push(`${t.peer} left uncommitted changes the loop could not discard (${left.slice(0, 20).join(', ')}): they are ${t.peer}'s, not yours; do not commit them`);
-    }
-  }
   const ownWarnings = [...verdict.warningsForPeer];
   const truncatedStreams = [...(result.stdoutTruncated ? ['stdout' as const] : []), ...(result.stderrTruncated ? ['stderr' as const] : [])];
   if (truncatedStreams.length) {
@@ -320,6 +314,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   });
   return {
     gates: probed,
+    discardUncommitted: verdict.discardUncommitted,
     controlPlane: markers ? { head: facts.headAfter!, edits: controlPlane.edits() } : null,
     obs: {
       ...base,
@@ -344,7 +339,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       truncated_streams: truncatedStreams,
       warnings_emitted: warnings,
       warnings_for_peer: ownWarnings,
-      warnings_for_others: [...verdict.warningsForOthers, ...leftoverWarnings],
+      warnings_for_others: verdict.warningsForOthers,
       stdout_tail: tail(result.stdout, ok ? 200 : 400),
       stderr_tail: tail(result.stderr, ok ? 400 : 800),
       anti_cheat: cheat.action === 'none' && !t.state.anti_cheat[t.peer] ? null : { action: cheat.action, degrade: cheat.degrade, next: cheat.next },
