@@ -6,7 +6,9 @@
  * test suite accepts skipped tests. With those gates, a `NODE_TEST_CONTEXT` probe in add() and a
  * calc.py that prints a pytest summary and exits at import both ended `complete` on main. The loop
  * now holds convergence on unexcused markers itself (src/protocol/unexcused-markers.ts), whatever
- * the goals say.
+ * the goals say. A calc.py that raises unittest's SkipTest at import (pytest then skips the test
+ * module, and init's pytest pass_when accepts "1 passed, 1 skipped") ended `complete` too, with or
+ * without the check: no marker rule knew SkipTest.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
@@ -19,6 +21,8 @@ afterEach(() => p?.cleanup());
 const CASES: Array<{ cheat: string; flavour: Flavour; marker: string }> = [
   { cheat: 'test-sniffing', flavour: 'js-npm', marker: 'src/calc.mjs:2: test-sniffing' },
   { cheat: 'fake-test-output', flavour: 'python', marker: 'calc.py:' },
+  // Ended `complete` before: no marker rule knew unittest's SkipTest, and init's pytest gate takes "1 skipped".
+  { cheat: 'skip-from-source', flavour: 'python', marker: 'calc.py:4: skip' },
 ];
 
 describe("test markers hold the run with the gates `peers init` writes", () => {
