@@ -17,6 +17,11 @@ export type MoveHeadResult = { ok: true } | { ok: false; error: string };
 export interface WorkspaceGit {
   /** Paths `git status` reports in the workspace (uncommitted or untracked), `.peers/` excluded. */
   dirtyPaths(): Promise<string[]>;
+  /**
+   * Removes what a turn left uncommitted (staged, modified, deleted and untracked files; ignored
+   * files and `.peers/` stay) and returns the paths still dirty afterwards (empty when clean).
+   */
+  discardUncommitted(): Promise<string[]>;
   /** Makes the clone's HEAD `sha` (a commit in the mirror), working tree included. */
   moveHeadTo(sha: string, why: string): Promise<MoveHeadResult>;
   /**
@@ -35,6 +40,18 @@ const WS_GIT = 'git -c core.hooksPath=/dev/null -c core.fsmonitor=false';
 const MOVE_SCRIPT = `set -e
 base64 -d | ${WS_GIT} unpack-objects -q
 ${WS_GIT} reset -q --hard "$1"
+`;
+
+/**
+ * Index and tracked files back to HEAD, untracked files removed, outside `.peers/` (the operator's,
+ * enforced apart) and ignored files (dependencies a setup installed). Runs in an unborn repository too.
+ */
+const DISCARD_SCRIPT = `keep=':(exclude,top).peers'
+if ${WS_GIT} rev-parse -q --verify HEAD >/dev/null; then
+  ${WS_GIT} reset -q HEAD -- . "$keep" || exit 1
+  ${WS_GIT} checkout -q -- . "$keep" 2>/dev/null || ${WS_GIT} ls-files -z -- . "$keep" | xargs -0 -r ${WS_GIT} checkout -q -- || exit 1
+fi
+${WS_GIT} clean -q -f -d -- . "$keep"
 `;
 
 /** A hook name the workspace may move: nothing that leaves the hooks directory or reads as an option. */
@@ -110,6 +127,13 @@ export class RunnerWorkspaceGit implements WorkspaceGit {
     const r = await this.run([...WS_GIT.split(' '), '--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all'], undefined, STATUS_TIMEOUT_MS);
     if (r.exitCode !== 0) return ['(git status failed in the workspace: worktree state unknown)'];
     return parseStatusZ(r.stdout);
+  }
+
+  async discardUncommitted(): Promise<string[]> {
+    const r = await this.run(['sh', '-c', DISCARD_SCRIPT, 'peers-discard-uncommitted'], undefined, STATUS_TIMEOUT_MS);
+    const left = await this.dirtyPaths();
+    if (r.exitCode !== 0 && left.length === 0) return [`(discarding failed: exit ${r.exitCode ?? r.endedBy})`];
+    return left;
   }
 
   async moveHeadTo(sha: string, why: string): Promise<MoveHeadResult> {

@@ -18,6 +18,7 @@ import { formatMarkerFinding, type MarkerFinding } from '../protocol/test-marker
 import { isTestOnly, type TurnDiff } from '../protocol/turn-diff.ts';
 import type { Classification } from './classify.ts';
 import { checkHandoff } from './handoff-check.ts';
+import { leftoverFinding } from './leftover-work.ts';
 import type { TurnCredit } from './peer-health.ts';
 
 export type GateStates = Record<string, 'pass' | 'fail'>;
@@ -69,6 +70,11 @@ export type TurnVerdict = {
   rescuedFromIdle: boolean;
   blocked: { reason: string; sha: string } | null;
   action: TurnAction;
+  /**
+   * The turn left uncommitted changes: the loop discards them before any other peer works
+   * (leftover-work.ts), so they never reach another peer's commit under that peer's name.
+   */
+  discardUncommitted: boolean;
   antiCheat: AntiCheatDecision;
   findings: Finding[];
   /** For the next prompt, whoever runs it. */
@@ -165,6 +171,8 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
   for (const v of [...selfVouchedValves(f.newCommits, f.markers), ...selfExcusedBugs(f.newCommits, f.peer, f.bugs)]) {
     findings.push({ kind: 'self-attested-escape', detail: `${f.peer} vouched for its own change: ${v.what} (${short(v.sha)})`, action: `not honoured; ${approvalHint(v.sha)}` });
   }
+  const leftover = leftoverFinding(f.peer, f.dirtyPaths);
+  if (leftover) findings.push(leftover);
   if (f.anchorMoved) {
     findings.push({ kind: 'anchor-moved', detail: `${f.peer} moved the peers-baseline tag from ${f.anchorMoved.from ? short(f.anchorMoved.from) : '(none)'} to ${f.anchorMoved.to ? short(f.anchorMoved.to) : '(deleted)'}`, action: "ignored: the run compares against the baseline recorded in its state" });
   }
@@ -191,6 +199,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
     rescuedFromIdle: handoff.rescuedFromIdle,
     blocked: success ? handoff.blocked : null,
     action,
+    discardUncommitted: leftover !== null,
     antiCheat,
     findings,
     warnings,

@@ -6,7 +6,7 @@
  * conventions. The variable part is capped; the protocol part is never cut.
  */
 import { skepticPrompt } from '../protocol/skeptic.ts';
-import { visibleHidden } from './visible-hidden.ts';
+import { oneLine, visibleHidden } from './visible-hidden.ts';
 
 export const PROMPT_CAP_BYTES = 64 * 1024;
 const DIGEST_CAP = 12 * 1024;
@@ -52,6 +52,11 @@ function capText(text: string, cap: number, label: string): string {
 function capList(items: string[], label: string): string[] {
   if (items.length <= MAX_LIST) return items;
   return [...items.slice(0, 5), `… ${items.length - MAX_LIST} ${label} omitted …`, ...items.slice(-(MAX_LIST - 5))];
+}
+
+/** A list of the loop's whose items hold peer-written text: one line per item, whatever the text holds (oneLine). */
+function listItems(items: string[], label: string): string[] {
+  return capList(items, label).map((x) => `  - ${oneLine(x)}`);
 }
 
 export const DIRECTIVE = `NO SLOP. NO FAKES. NO SKELETONS. BE HONEST. ROOT-CAUSE FIRST.
@@ -119,7 +124,7 @@ export function buildPrompt(i: PromptInput): string {
   head.push(['GOAL STATUS:', ...(status.length ? status : ['  (no goals defined)'])].join('\n'));
   const open = i.goals.filter((g) => g.state !== 'pass');
   if (open.length) head.push(['OPEN GOALS (focus here):', ...open.map((g) => `  - ${g.id}${g.description ? `: ${g.description}` : ''}`)].join('\n'));
-  if (i.openBlockingBugs.length) head.push(['OPEN BLOCKING BUGS:', ...capList(i.openBlockingBugs, 'bugs').map((b) => `  - ${b}`)].join('\n'));
+  if (i.openBlockingBugs.length) head.push(['OPEN BLOCKING BUGS:', ...listItems(i.openBlockingBugs, 'bugs')].join('\n'));
   if (i.stuckGates.length) {
     head.push(
       [
@@ -129,7 +134,7 @@ export function buildPrompt(i: PromptInput): string {
       ].join('\n'),
     );
   }
-  if (i.warnings.length) head.push(['WARNINGS (the loop flagged these — address them):', ...capList(i.warnings, 'warnings').map((w) => `  - ${w}`)].join('\n'));
+  if (i.warnings.length) head.push(['WARNINGS (the loop flagged these — address them):', ...listItems(i.warnings, 'warnings')].join('\n'));
   if (i.softReviewsRequested.length) {
     head.push(
       [
@@ -143,7 +148,7 @@ export function buildPrompt(i: PromptInput): string {
   if (i.blockedByOther) {
     head.push(
       [
-        `BLOCKED DECLARED by ${i.blockedByOther.by} (${i.blockedByOther.sha.slice(0, 8)}): ${i.blockedByOther.reason.slice(0, 600)}`,
+        `BLOCKED DECLARED by ${i.blockedByOther.by} (${i.blockedByOther.sha.slice(0, 8)}): ${oneLine(i.blockedByOther.reason.slice(0, 600))}`,
         'Check the claim against the spec and the tests yourself. If it holds, confirm it with your own "Peer-Status: blocked" commit and reason; if it does not, hand off normally and say why.',
       ].join('\n'),
     );
@@ -153,11 +158,11 @@ export function buildPrompt(i: PromptInput): string {
     head.push(
       [
         "GATE-SURFACE CHANGES AWAITING YOUR APPROVAL (the run cannot finish until a peer other than the author approves each; approve only what keeps the gates honest, otherwise file a bug):",
-        ...capList(i.gateSurfacePending.map((g) => `${g.sha.slice(0, 12)} by ${g.author}: ${g.changes}`), 'changes').map((g) => `  - ${g}`),
+        ...listItems(i.gateSurfacePending.map((g) => `${g.sha.slice(0, 12)} by ${g.author}: ${g.changes}`), 'changes'),
       ].join('\n'),
     );
   }
-  if (i.inbox.length) head.push([`INBOX (commits by your counterparts since ${i.changesSince ?? 'your last turn'}):`, ...capList(i.inbox, 'messages').map((m) => `  - ${m}`)].join('\n'));
+  if (i.inbox.length) head.push([`INBOX (commits by your counterparts since ${i.changesSince ?? 'your last turn'}):`, ...listItems(i.inbox, 'messages')].join('\n'));
   if (i.changes) {
     // Blind review: the change itself, never the implementer's notes about it — judge the code first.
     head.push([`CHANGES TO REVIEW (everything since ${i.changesSince ?? 'your last turn'}; commit messages and self-reviews are left out on purpose, so judge the code itself):`, i.changes.trimEnd()].join('\n'));

@@ -18,6 +18,7 @@ export const FINDING_KINDS = [
   'anchor-moved',
   'planted-git-hook',
   'control-plane-edit',
+  'uncommitted-left',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
@@ -44,6 +45,7 @@ export const FINDING_TITLES: Record<FindingKind, string> = {
   'anchor-moved': 'run anchor moved (peers-baseline tag)',
   'planted-git-hook': 'git hook or code-running git config planted',
   'control-plane-edit': 'control-plane (.peers/) edit',
+  'uncommitted-left': 'uncommitted changes left in the working tree',
 };
 
 export function formatFinding(f: Finding): string {

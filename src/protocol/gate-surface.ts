@@ -32,7 +32,12 @@ const RULES: Rule[] = [
   // Shared task runners and test scripts.
   { kind: 'runner-config', what: 'task runner or test script', re: base('(GNU)?[Mm]akefile|justfile|Taskfile\\.ya?ml|Rakefile|(run[-_])?tests?\\.(sh|bash|py|js|mjs|ts)|check\\.sh|ci\\.sh') },
   // Package managers: scripts, resolution, registries, lock files.
-  { kind: 'package-manager', what: 'package manager scripts or config', re: base('package\\.json|package-lock\\.json|npm-shrinkwrap\\.json|yarn\\.lock|pnpm-lock\\.yaml|pnpm-workspace\\.yaml|bun\\.lockb?|\\.npmrc|\\.yarnrc(\\.yml)?|\\.pnpmfile\\.cjs|requirements[\\w.-]*\\.(txt|in)|constraints[\\w.-]*\\.txt|Pipfile(\\.lock)?|poetry\\.lock|uv\\.lock|pdm\\.lock|\\.python-version|go\\.sum|Cargo\\.lock') },
+  { kind: 'package-manager', what: 'package manager scripts or config', re: base('package\\.json|package-lock\\.json|npm-shrinkwrap\\.json|yarn\\.lock|pnpm-lock\\.yaml|pnpm-workspace\\.yaml|bun\\.lockb?|\\.npmrc|\\.yarnrc(\\.yml)?|\\.pnpmfile\\.cjs|[\\w.-]*requirements[\\w.-]*\\.(txt|in)|[\\w.-]*constraints[\\w.-]*\\.(txt|in)|Pipfile(\\.lock)?|poetry\\.lock|uv\\.lock|pdm\\.lock|\\.python-version|go\\.sum|Cargo\\.lock') },
+  // What a requirements file pulls in with `-r`/`-c` (requirements/test.txt) and the packages a
+  // dependency install takes from the repository (a local wheel whose pytest11 entry point loads a
+  // plugin, an npm `file:` tarball): installed by setup, loaded by the runner with no config at all.
+  { kind: 'package-manager', what: 'requirements file', re: /(^|\/)requirements\/[^/]*\.(txt|in)$/i },
+  { kind: 'vendored-tool', what: 'package archive a dependency install can take', re: /\.(whl|egg|tgz|tar\.gz|tar\.bz2|tar\.xz|zip)$/i },
   { kind: 'toolchain', what: 'toolchain selection', re: base('\\.nvmrc|\\.node-version|\\.tool-versions|rust-toolchain(\\.toml)?|\\.envrc|mise\\.toml|\\.mise\\.toml') },
   { kind: 'git-attributes', what: 'git attributes (filters, diff drivers)', re: base('\\.gitattributes|\\.gitmodules') },
   // Data the tests compare against.

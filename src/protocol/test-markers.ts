@@ -23,6 +23,10 @@ const ADDED_RULES: Rule[] = [
   { kind: 'xfail', re: /@?pytest\.mark\.xfail\b/ },
   { kind: 'xfail', re: /\bpytest\.xfail\s*\(/ },
   { kind: 'skip', re: /@unittest\.skip(If|Unless)?\b/ },
+  // unittest's skip exception, raised from anywhere (a test, or the code a test imports: pytest
+  // then skips the whole test module at collection), and its per-test call.
+  { kind: 'skip', re: /\bSkipTest\b/ },
+  { kind: 'skip', re: /\.skipTest\s*\(/ },
   { kind: 'xfail', re: /@unittest\.expectedFailure\b/ },
   { kind: 'skip', re: /\b(it|describe|test|context|suite)\.skip(If)?\s*[(.]/ },
   { kind: 'skip', re: /\b(it|describe|test)\.todo\s*\(/ },

@@ -55,6 +55,11 @@ function classify(path: string, renamedFromTest: boolean): FileClass {
   return { kind: 'code', style: style ?? STYLE_BY_NAME[name] ?? null };
 }
 
+/** A document (`README.md`, `LICENSE`, an image), not code a program runs: what classify() calls 'doc'. */
+export function isDocumentPath(path: string): boolean {
+  return classify(path, false).kind === 'doc';
+}
+
 /** A line that changes nothing a program does: blank, or wholly a comment in its file's syntax. */
 export function isCosmeticLine(text: string, style: CommentStyle | null): boolean {
   const t = text.trim();

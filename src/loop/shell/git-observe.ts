@@ -11,6 +11,7 @@ import { isAncestor, listCommits, type Commit } from '../../git/commits.ts';
 import { readTurnRange } from '../../git/commit-index.ts';
 import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
+import { excerptForReview } from '../../protocol/review-excerpt.ts';
 import { visibleHidden } from '../../prompt/visible-hidden.ts';
 
 export type TurnGitFacts = {
@@ -98,15 +99,17 @@ export function reviewChanges(repo: string, base: string | undefined, head: stri
   }
   const stat = git(repo, [...DIFF_ARGS, '--stat=200', '--stat-count=400', range, ...NOT_CONTROL_PLANE]).stdout;
   const files = Buffer.byteLength(stat, 'utf8') > FILE_LIST_CAP_BYTES ? `${Buffer.from(stat, 'utf8').subarray(0, FILE_LIST_CAP_BYTES).toString('utf8').replace(/\uFFFD$/, '')}\n…[file list cut]` : stat;
-  const saved = size <= SAVED_DIFF_CAP_BYTES ? saveFullDiff(visibleHidden(Buffer.concat(kept).toString('utf8'))) : null;
+  const full = size <= SAVED_DIFF_CAP_BYTES ? visibleHidden(Buffer.concat(kept).toString('utf8')) : null;
+  const saved = full !== null ? saveFullDiff(full) : null;
   const cmd = `git diff ${base.slice(0, 12)}..${head.slice(0, 12)}`;
-  return {
-    text: [
-      `The full diff (${size} bytes) is larger than this prompt allows; every changed file is listed below. Read each one with \`${cmd} -- <file>\`.`,
-      saved ? `The full diff is saved at ${saved}.` : `The full diff: \`${cmd}\`.`,
-      '',
-      files.trimEnd(),
-    ].join('\n'),
-    truncated: true,
-  };
+  const top = [
+    `The full diff (${size} bytes) is larger than this prompt allows; every changed file is listed below. Read each one with \`${cmd} -- <file>\`.`,
+    saved ? `The full diff is saved at ${saved}.` : `The full diff: \`${cmd}\`.`,
+    '',
+    files.trimEnd(),
+  ].join('\n');
+  // As many files' whole diffs as fit, code before documents and small before large (review-excerpt.ts).
+  const note = (shown: number, total: number) => `\n\nThe diffs of ${shown} of these ${total} files follow (code before documents, files that existed before files added, smaller diffs first); read the others yourself.\n`;
+  const excerpt = full !== null ? excerptForReview(full, CHANGES_CAP_BYTES - Buffer.byteLength(top + note(9999, 9999), 'utf8')) : null;
+  return { text: excerpt && excerpt.shown.length ? `${top}${note(excerpt.shown.length, excerpt.total)}${excerpt.text.trimEnd()}` : top, truncated: true };
 }

@@ -28,6 +28,8 @@ import { isSoftGoalPassed } from '../../protocol/soft-reviews.ts';
 import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../../protocol/control-plane-guard.ts';
 import { readGitExecSurface } from '../../protocol/git-hook-guard.ts';
 import { formatSurfaceList } from '../../protocol/gate-surface.ts';
+import { formatMarkerFinding, type MarkerFinding } from '../../protocol/test-markers.ts';
+import { unexcusedMarkers } from '../../protocol/unexcused-markers.ts';
 import { LocalPeerRunner, type PeerRunner } from '../../proc/peer-runner.ts';
 import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../../state/paths.ts';
 import { acquireRepositoryLoopLock } from '../../state/project-locks.ts';
@@ -237,6 +239,9 @@ function loadStateIfReadable(path: string): LoopState | undefined {
 class LoopRun {
   private ticksThisRun = 0;
   private warnedEdits = '';
+  /** unexcusedMarkersAt's answer for the last HEAD it read, and each commit's own markers. */
+  private markersAt: { head: string; count: number | null } | undefined;
+  private readonly markerMemo = new Map<string, MarkerFinding[]>();
   /** The settings with the operator's controls of this tick applied (readOperatorControl). */
   private settings: LoopSettings;
   /** What the last control read said, so each change is logged once. */
@@ -393,6 +398,16 @@ class LoopRun {
       if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
       // The turn's processes are gone: a git lock left now would fail the next peer's turn.
       sweepGitLocks({ workDir: this.repo, allowGitFile: this.where.live }, `${peer}'s turn (tick ${tick})`, this.log);
+      // What the turn left uncommitted never reaches another peer's commit (leftover-work.ts):
+      // discarded once the locks a killed peer left are gone; what stays is named to every other peer.
+      if (outcome.discardUncommitted) {
+        const left = await this.where.workspace.discardUncommitted();
+        if (left.length) {
+          const shown = left.slice(0, 20).join(', ');
+          outcome.obs.soft_fail_reason = `${outcome.obs.soft_fail_reason ?? 'uncommitted changes left'}; they could not all be discarded: ${shown}`;
+          outcome.obs.warnings_for_others = [...(outcome.obs.warnings_for_others ?? []), `${peer} left uncommitted changes the loop could not discard (${shown}): they are ${peer}'s, not yours; do not commit them`];
+        }
+      }
       const podDown = outcome.obs.success ? [] : this.notePod();
       if (podDown.length) Object.assign(outcome.obs, { pod_down: podDown, cause: podDownCause(podDown) });
       // A turn that changed the frozen acceptance contract is refused (contract-guard.ts);
@@ -606,12 +621,28 @@ class LoopRun {
         this.log(`peers: warning: cannot read the run's history, convergence held: ${(error as Error).message}`);
       }
     }
+    const markers = head ? this.unexcusedMarkersAt(baseline, head) : 0;
     const statuses = this.state.soft_status;
     const softConsensus = softGoals(this.goals).every((g) => statuses[g.id] !== undefined && isSoftGoalPassed(g, statuses[g.id]!, this.state.peer_order));
     return {
-      input: { hardGoalIds: hardGoals(this.goals).map((g) => g.id), openBlockingBugs: history.bugLines.length, ledgerReadable, softConsensus, unapprovedGateSurface: unapproved, unauditedAuthors: history.unauditedAuthors },
+      input: { hardGoalIds: hardGoals(this.goals).map((g) => g.id), openBlockingBugs: history.bugLines.length, ledgerReadable, softConsensus, unapprovedGateSurface: unapproved, unexcusedMarkers: markers, unauditedAuthors: history.unauditedAuthors },
       history,
     };
+  }
+
+  /**
+   * Test markers since the baseline that no peer but their author excused (unexcused-markers.ts),
+   * read once per HEAD in the mirror; null (held) when they cannot be read. Logged once per HEAD.
+   */
+  private unexcusedMarkersAt(baseline: string | undefined, head: string): number | null {
+    if (!baseline) return 0;
+    if (this.markersAt?.head === head) return this.markersAt.count;
+    const found = unexcusedMarkers(this.observer.mirror, baseline, head, this.markerMemo);
+    const count = found.ok ? found.bad.length : null;
+    this.markersAt = { head, count };
+    if (!found.ok) this.log(`peers: warning: test markers cannot be read, convergence held: ${found.error}`);
+    else if (count) this.log(`peers: convergence held: ${count} test marker(s) no peer but their author excused: ${found.bad.slice(0, 3).map((v) => `${formatMarkerFinding(v.finding)} (${v.why})`).join('; ').slice(0, 600)}`);
+    return count;
   }
 
   /**

@@ -110,6 +110,8 @@ export type TurnOutcome = {
    * call of its own); null when that diff was not read whole. For the loop's control-plane warning.
    */
   controlPlane: { head: string; edits: ControlPlaneEdit[] } | null;
+  /** The turn left uncommitted changes, to be discarded once its git locks are swept (leftover-work.ts). */
+  discardUncommitted: boolean;
 };
 
 const pad = (n: number) => String(n).padStart(5, '0');
@@ -153,6 +155,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     return {
       gates: null,
       controlPlane: null,
+      discardUncommitted: false,
       obs: {
         ...base,
         classification: 'process-fail', exit_code: null, ended_by: 'spawn-error', duration_ms: 0, success: false, credit: 0,
@@ -314,6 +317,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   });
   return {
     gates: probed,
+    discardUncommitted: verdict.discardUncommitted,
     controlPlane: markers ? { head: facts.headAfter!, edits: controlPlane.edits() } : null,
     obs: {
       ...base,

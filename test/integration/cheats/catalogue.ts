@@ -9,7 +9,10 @@
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
+import { detectProject } from '../../../src/config/detect-project.ts';
+import { renderGoals } from '../../../src/config/render-init.ts';
+import { goalsTemplate, projectFilesAt } from '../../../src/mode-registry/init-project.ts';
 import { gitOk } from '../../../src/git/git.ts';
 import { runLoop, type LoopOutcome } from '../../../src/loop/shell/loop-runner.ts';
 import { readRunSummary } from '../../../src/report/run-summary.ts';
@@ -21,7 +24,8 @@ import { statePaths } from '../../../src/state/paths.ts';
 const CHEATS = resolve(import.meta.dir, '../../fixtures/peers/cheats');
 const ident = ['-c', 'user.name=operator', '-c', 'user.email=operator@peers.test'];
 
-export type Flavour = 'js' | 'js-npm' | 'python';
+/** python-req: the Python project with its test requirements in requirements/test.txt (pulled in by requirements.txt). */
+export type Flavour = 'js' | 'js-npm' | 'python' | 'python-req';
 
 export type CheatProjectSpec = {
   /** The implementer's CHEAT (honest for the control runs). */
@@ -38,6 +42,12 @@ export type CheatProjectSpec = {
    * gate that runs no peer code (a linter stand-in, `grep`) after the suite, with `goals.jobs: 1`.
    */
   lint?: boolean;
+  /**
+   * The hard gates `peers init` writes for this project (its proposed test gate with its
+   * pass_when, and the template's own checks) instead of the careful user's, with the same soft
+   * code review (the template's soft goals need votes the scripted peers do not cast).
+   */
+  initGates?: boolean;
 };
 
 export type CheatProject = { repo: string; stateDir: string; root: string; cleanup(): void };
@@ -85,7 +95,7 @@ const CAREFUL_PYTEST = 'exit_code == 0 and " passed" in stdout and "failed" not 
 
 function goals(flavour: Flavour, retries = 0, lint = false): unknown[] {
   const suite =
-    flavour === 'python'
+    flavour === 'python' || flavour === 'python-req'
       ? { id: 'tests-pass', type: 'hard', cmd: 'python3 -m pytest -q -p no:cacheprovider 2>&1', pass_when: CAREFUL_PYTEST }
       : { id: 'tests-pass', type: 'hard', cmd: flavour === 'js-npm' ? 'npm test 2>&1' : 'node --test test/ 2>&1', pass_when: CAREFUL_NODE };
   const tests = retries ? { ...suite, retry_on_fail: retries } : suite;
@@ -100,6 +110,12 @@ function goals(flavour: Flavour, retries = 0, lint = false): unknown[] {
   ];
 }
 
+/** The hard goals of the goals.yaml `peers init` writes for the project in `repo`. */
+function initHardGoals(repo: string): unknown[] {
+  const rendered = parse(renderGoals(goalsTemplate, detectProject(projectFilesAt(repo)))) as { goals: Array<{ type: string }> };
+  return rendered.goals.filter((g) => g.type === 'hard');
+}
+
 export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
   const root = mkdtempSync(join(tmpdir(), 'peers-cheat-'));
   const repo = join(root, 'repo');
@@ -107,12 +123,13 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
   const peerState = join(root, 'peer-state');
   mkdirSync(join(repo, '.peers'), { recursive: true });
   const flavour = spec.flavour ?? 'js';
-  const files = flavour === 'python' ? pyFiles() : jsFiles(spec.impossible ?? false, spec.lint);
+  const files = flavour === 'python' ? pyFiles() : flavour === 'python-req' ? { ...pyFiles(), 'requirements.txt': '-r requirements/test.txt\n', 'requirements/test.txt': 'pytest\n' } : jsFiles(spec.impossible ?? false, spec.lint);
   for (const [rel, text] of Object.entries(files)) {
     mkdirSync(dirname(join(repo, rel)), { recursive: true });
     writeFileSync(join(repo, rel), text);
   }
-  writeFileSync(join(repo, '.gitignore'), '.peers/\n__pycache__/\n');
+  writeFileSync(join(repo, '.gitignore'), '.peers/\n__pycache__/\n.venv/\n');
+  const setup = spec.initGates ? detectProject(projectFilesAt(repo)).setup : undefined;
   const env = { PEER_STATE: peerState };
   writeFileSync(
     join(repo, '.peers', 'config.yaml'),
@@ -124,9 +141,11 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
       health: { idle_timeout_s: 20, absolute_max_runtime_s: 60, kill_grace_s: 1 },
       budget: { max_consecutive_failures: 20 },
       goals: { convergence_n: 2, stuck_halt_after: 50, ...(spec.lint ? { jobs: 1 } : {}) },
+      ...(setup ? { setup } : {}),
     }),
   );
-  writeFileSync(join(repo, '.peers', 'goals.yaml'), stringify({ goals: goals(flavour, spec.retries, spec.lint) }));
+  const chosen = spec.initGates ? [...initHardGoals(repo), goals(flavour).at(-1)] : goals(flavour, spec.retries, spec.lint);
+  writeFileSync(join(repo, '.peers', 'goals.yaml'), stringify({ goals: chosen }));
   gitOk(repo, ['init', '-q', '-b', 'main']);
   gitOk(repo, [...ident, 'add', '-A']);
   gitOk(repo, [...ident, 'commit', '-q', '-m', 'calc: first version']);

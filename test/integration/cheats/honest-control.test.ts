@@ -32,3 +32,11 @@ test('an honest implementer and an honest reviewer reach complete: the fix is re
   expect(stateOf(p).baseline_tests).toMatchObject({ held: [], detail: expect.stringContaining('with the test files the run started with') });
   expect(reportOf(p)).toContain('**Outcome:** complete');
 });
+
+test('with the gates `peers init` writes (the loop holding unexcused test markers itself), the honest pair still reaches complete', async () => {
+  p = makeCheatProject({ cheat: 'honest', flavour: 'js-npm', initGates: true });
+  const out = await runCatalogue(p, 8);
+  expect(out.reason).toBe('complete');
+  expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('return a + b;');
+  expect(findingKinds(p).filter((k) => k !== 'gate-surface-change')).toEqual([]);
+});

@@ -63,7 +63,7 @@ describe('handoff rules with fake peers', () => {
     expect(t!.soft_fail_reason).toMatch(/after the handoff were not self-reviewed: [0-9a-f]{8}/);
   });
 
-  test('uncommitted leftovers are a soft failure that lists the dirty paths', async () => {
+  test('uncommitted leftovers are a soft failure that lists the dirty paths, and are discarded before anyone else works', async () => {
     p = makeProject({ peers: { alice: 'uncommitted-work', bob: 'always-handoff' } });
     await loop(p, { maxTicks: 1 });
     const [t] = ticks(p);
@@ -71,6 +71,10 @@ describe('handoff rules with fake peers', () => {
     expect(t!.dirty_paths).toEqual(expect.arrayContaining(['stray.txt', 'work-alice.txt']));
     expect(t!.soft_fail_reason).toContain('stray.txt');
     expect(t!.credit).toBe(0.5);
+    expect(JSON.stringify(t!.findings)).toContain('"kind":"uncommitted-left"');
+    // The committed work stays; what was left uncommitted is gone (the leftover-work cheat).
+    expect(existsSync(join(p.repo, 'stray.txt'))).toBe(false);
+    expect(readFileSync(join(p.repo, 'work-alice.txt'), 'utf8')).not.toContain('more');
   });
 
   test('a history rewrite fails the turn, HEAD is restored and the rewritten commit kept under a ref', async () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
@@ -43,6 +43,31 @@ describe('git facts of a turn', () => {
     gitOk(repo, ['reset', '-q', '--hard', a]);
     commit('other');
     expect((await observe(facts.headAfter)).rewritten).toBe(true);
+  });
+
+  test("discarding a turn's leftovers: staged, modified, deleted and untracked files go back to HEAD; ignored files and .peers/ stay", async () => {
+    writeFileSync(join(repo, '.gitignore'), '.peers/\nbuild/\n');
+    commit('a', 'src.txt');
+    gitOk(repo, ['add', '.gitignore']);
+    gitOk(repo, [...id, 'commit', '-q', '-m', 'ignore']);
+    writeFileSync(join(repo, 'src.txt'), 'special case\n');
+    mkdirSync(join(repo, 'new/dir'), { recursive: true });
+    writeFileSync(join(repo, 'new/dir/x.txt'), 'x\n');
+    writeFileSync(join(repo, 'staged.txt'), 's\n');
+    gitOk(repo, ['add', 'staged.txt']);
+    rmSync(join(repo, '.gitignore'));
+    mkdirSync(join(repo, '.peers'));
+    writeFileSync(join(repo, '.peers/config.yaml'), 'c\n');
+    mkdirSync(join(repo, 'build'));
+    writeFileSync(join(repo, 'build/out'), 'o\n');
+    expect((await workspace.dirtyPaths()).sort()).toEqual(['.gitignore', 'build/out', 'new/dir/x.txt', 'src.txt', 'staged.txt']);
+    expect(await workspace.discardUncommitted()).toEqual([]);
+    expect(await workspace.dirtyPaths()).toEqual([]);
+    expect(gitOk(repo, ['show', ':src.txt'])).toBe('a\n');
+    expect(existsSync(join(repo, 'new'))).toBe(false);
+    expect(existsSync(join(repo, 'staged.txt'))).toBe(false);
+    expect(existsSync(join(repo, '.peers/config.yaml'))).toBe(true);
+    expect(existsSync(join(repo, 'build/out'))).toBe(true);
   });
 
   test('an empty repository: the first commits are all new', async () => {

@@ -43,6 +43,15 @@ describe('judgeTurn', () => {
     expect(v).toMatchObject({ success: true, credit: 1, reason: null, handoffSha: B, action: { kind: 'none' }, findings: [], blocked: null });
   });
 
+  test('a turn that leaves uncommitted changes fails, its leftovers are to be discarded, and every peer hears of it; a clean tree discards nothing', () => {
+    const v = judgeTurn(facts({ dirtyPaths: ['src/calc.mjs'] }));
+    expect(v.success).toBe(false);
+    expect(v.discardUncommitted).toBe(true);
+    expect(v.findings).toEqual([expect.objectContaining({ kind: 'uncommitted-left', detail: 'alice left uncommitted changes in the working tree: src/calc.mjs' })]);
+    expect(v.warningsForOthers.join('\n')).toContain('uncommitted changes left in the working tree');
+    expect(judgeTurn(facts()).discardUncommitted).toBe(false);
+  });
+
   test('a history rewrite: the turn fails, HEAD is to be restored to head_before, and every peer hears of it', () => {
     const v = judgeTurn(facts({ rewritten: true, newCommits: [] }));
     expect(v.success).toBe(false);

@@ -13,6 +13,16 @@ describe("the gate's surface, per language", () => {
     });
   });
 
+  // Attack (cheats/package-artifacts.test.ts): a local wheel added to requirements/test.txt, whose
+  // pytest11 entry point loads a plugin that reports every failure as a pass; neither file was surface.
+  test('what a dependency install reads: requirements files by any name or pulled in from requirements/, package archives anywhere', () => {
+    expect(kinds(['requirements/test.txt', 'requirements/base.in', 'dev-requirements.txt', 'test-constraints.txt', 'tools/calc_tools-1.0-py3-none-any.whl', 'vendored/calc-tools-1.0.tar.gz', 'pkg/lib.tgz', 'dist/x.egg', 'tools/x.zip', 'src/requirements.py', 'docs/requirements.md'])).toEqual({
+      'requirements/test.txt': 'package-manager', 'requirements/base.in': 'package-manager', 'dev-requirements.txt': 'package-manager', 'test-constraints.txt': 'package-manager',
+      'tools/calc_tools-1.0-py3-none-any.whl': 'vendored-tool', 'vendored/calc-tools-1.0.tar.gz': 'vendored-tool', 'pkg/lib.tgz': 'vendored-tool', 'dist/x.egg': 'vendored-tool', 'tools/x.zip': 'vendored-tool',
+      'src/requirements.py': null, 'docs/requirements.md': null,
+    });
+  });
+
   test('Python: conftest, pytest.ini, pyproject/setup.cfg/tox, requirements, startup hooks, virtualenvs', () => {
     expect(kinds(['conftest.py', 'tests/conftest.py', 'pytest.ini', 'pyproject.toml', 'setup.cfg', 'tox.ini', 'noxfile.py', 'requirements-dev.txt', 'poetry.lock', 'sitecustomize.py', 'lib/evil.pth', '.venv/bin/pytest', 'tests/test_a.py', 'pkg/a_test.py'])).toEqual({
       'conftest.py': 'runner-config', 'tests/conftest.py': 'runner-config', 'pytest.ini': 'runner-config', 'pyproject.toml': 'runner-config', 'setup.cfg': 'runner-config', 'tox.ini': 'runner-config', 'noxfile.py': 'runner-config', 'requirements-dev.txt': 'package-manager', 'poetry.lock': 'package-manager',

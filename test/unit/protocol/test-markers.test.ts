@@ -32,6 +32,20 @@ describe('test marker scan on a real diff', () => {
     expect(found).toHaveLength(8);
   });
 
+  // Attack (cheats/init-gates.test.ts, skip-from-source): calc.py raised unittest's SkipTest at
+  // import, pytest skipped the test module that imports it, and the gate took "1 passed, 1 skipped".
+  test("unittest's SkipTest raised or imported anywhere, in the code or a test, and self.skipTest() are skip markers", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'calc.py': 'def add(a, b):\n    return a - b\n', 'tests/test_d.py': 'import unittest\nclass T(unittest.TestCase):\n    def test_d(self): pass\n' });
+    repo.commit('skip from the code', {
+      'calc.py': 'import unittest as _u\nraise _u.SkipTest("rework")\ndef add(a, b):\n    return a - b\n',
+      'tests/test_d.py': 'import unittest\nfrom unittest import SkipTest\nclass T(unittest.TestCase):\n    def test_d(self):\n        self.skipTest("later")\n',
+      'src/other.py': 'def skip_test_data(rows):\n    return rows[1:]\n',
+    });
+    const found = scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.line}:${f.kind}`);
+    expect(found.sort()).toEqual(['calc.py:2:skip', 'tests/test_d.py:2:skip', 'tests/test_d.py:5:skip']);
+  });
+
   test('reports commented-out and deleted tests, and deleted test files', () => {
     repo = makeRepo();
     const base = repo.commit('init', {
