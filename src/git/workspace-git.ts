@@ -22,6 +22,12 @@ export interface WorkspaceGit {
    * files and `.peers/` stay) and returns the paths still dirty afterwards (empty when clean).
    */
   discardUncommitted(): Promise<string[]>;
+  /**
+   * What a turn left uncommitted, as one patch against HEAD (`git apply --index` takes it back):
+   * staged, modified, deleted and untracked files, ignored files and `.peers/` left out. Null when
+   * it cannot be read whole (git failed, or it is over MAX_LEFTOVER_PATCH_BYTES).
+   */
+  uncommittedPatch(): Promise<string | null>;
   /** Makes the clone's HEAD `sha` (a commit in the mirror), working tree included. */
   moveHeadTo(sha: string, why: string): Promise<MoveHeadResult>;
   /**
@@ -52,6 +58,19 @@ if ${WS_GIT} rev-parse -q --verify HEAD >/dev/null; then
   ${WS_GIT} checkout -q -- . "$keep" 2>/dev/null || ${WS_GIT} ls-files -z -- . "$keep" | xargs -0 -r ${WS_GIT} checkout -q -- || exit 1
 fi
 ${WS_GIT} clean -q -f -d -- . "$keep"
+`;
+
+/** The largest leftover patch kept; a bigger one is named, not saved. */
+export const MAX_LEFTOVER_PATCH_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Stages everything (the index is reset by the discard that follows) and prints it as a patch
+ * against HEAD, or against nothing in a repository without a commit yet. `.peers/` is left out of
+ * the patch, not of the `add`: naming it there fails the `add` when a .gitignore lists it.
+ */
+const PATCH_SCRIPT = `keep=':(exclude,top).peers'
+${WS_GIT} add -A -- . || exit 1
+${WS_GIT} -c core.quotePath=false diff --cached --binary --no-color --no-ext-diff --no-textconv -- . "$keep"
 `;
 
 /** A hook name the workspace may move: nothing that leaves the hooks directory or reads as an option. */
@@ -134,6 +153,20 @@ export class RunnerWorkspaceGit implements WorkspaceGit {
     const left = await this.dirtyPaths();
     if (r.exitCode !== 0 && left.length === 0) return [`(discarding failed: exit ${r.exitCode ?? r.endedBy})`];
     return left;
+  }
+
+  async uncommittedPatch(): Promise<string | null> {
+    const r = await this.runner.run({
+      peer: 'peers-substrate',
+      argv: ['sh', '-c', PATCH_SCRIPT, 'peers-leftover-patch'],
+      env: this.env,
+      cwd: this.cwd,
+      idleTimeoutMs: STATUS_TIMEOUT_MS,
+      absoluteTimeoutMs: STATUS_TIMEOUT_MS,
+      killGraceMs: 2000,
+      maxStreamBytes: MAX_LEFTOVER_PATCH_BYTES,
+    });
+    return r.exitCode === 0 && !r.stdoutTruncated ? r.stdout : null;
   }
 
   async moveHeadTo(sha: string, why: string): Promise<MoveHeadResult> {

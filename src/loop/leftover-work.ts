@@ -10,7 +10,8 @@
  * tested input ended a run `complete` that way (SECURITY.md, "Done means done", and
  * `test/integration/cheats/leftover-work.test.ts`). So every turn that leaves uncommitted or
  * untracked files fails (handoff-check.ts) and its leftovers are removed from the working tree
- * (ignored files and the operator's `.peers/` stay), and the report names them.
+ * (ignored files and the operator's `.peers/` stay; a copy is saved first, shell/leftover-patch.ts),
+ * and the report names them.
  */
 import type { Finding } from '../protocol/findings.ts';
 
@@ -23,6 +24,6 @@ export function leftoverFinding(peer: string, dirtyPaths: string[]): Finding | n
   return {
     kind: 'uncommitted-left',
     detail: `${peer} left uncommitted changes in the working tree: ${shown}`,
-    action: 'discarded before the next turn: uncommitted work never counts, and never reaches another peer\'s commit',
+    action: 'discarded before the next turn, a copy kept in the state directory\'s leftovers/ as a patch: uncommitted work never counts, and never reaches another peer\'s commit',
   };
 }

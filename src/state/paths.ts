@@ -39,6 +39,8 @@ export type StatePaths = {
   logs: string;
   /** Full review diffs too large for a prompt (the prompt lists the files and points here). */
   diffs: string;
+  /** What a turn left uncommitted, saved as a patch before the loop discards it (leftover-work.ts). */
+  leftovers: string;
   gateCache: string;
   /** The loop's key for gate cache entries (pod only; gate-cache.ts). */
   gateCacheKey: string;
@@ -78,6 +80,7 @@ export function statePaths(dir: string): StatePaths {
     prompts: join(dir, 'prompts'),
     logs: join(dir, 'logs'),
     diffs: join(dir, 'diffs'),
+    leftovers: join(dir, 'leftovers'),
     gateCache: join(dir, 'gate-cache.json'),
     gateCacheKey: join(dir, 'gate-cache.key'),
     run: join(dir, 'run'),
@@ -93,6 +96,10 @@ export function statePaths(dir: string): StatePaths {
     children: join(dir, 'children.json'),
     diskReserve: join(dir, 'disk-reserve'),
   };
+}
+
+export function leftoverPatchFile(p: StatePaths, tick: number, peer: string): string {
+  return join(p.leftovers, `tick-${String(tick).padStart(5, '0')}-${peer}.patch`);
 }
 
 export function promptFile(p: StatePaths, tick: number, peer: string): string {

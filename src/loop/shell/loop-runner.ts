@@ -31,7 +31,7 @@ import { formatSurfaceList } from '../../protocol/gate-surface.ts';
 import { formatMarkerFinding, type MarkerFinding } from '../../protocol/test-markers.ts';
 import { unexcusedMarkers } from '../../protocol/unexcused-markers.ts';
 import { LocalPeerRunner, type PeerRunner } from '../../proc/peer-runner.ts';
-import { ensureStateDirs, stateDirFor, statePaths, type StatePaths } from '../../state/paths.ts';
+import { ensureStateDirs, leftoverPatchFile, stateDirFor, statePaths, type StatePaths } from '../../state/paths.ts';
 import { acquireRepositoryLoopLock } from '../../state/project-locks.ts';
 import { acquireRunLock, type RunLock } from '../../state/run-lock.ts';
 import { appendRunLine, readRunLog, repairTornTail, tickLines } from '../../state/run-log.ts';
@@ -49,6 +49,7 @@ import type { ConvergenceInput } from '../convergence.ts';
 import { baselineTestsStep } from './baseline-tests-run.ts';
 import { applyOperatorActions, syncPeerOrder } from '../operator-actions.ts';
 import { resumeFromLog } from '../resume.ts';
+import { saveLeftovers } from './leftover-patch.ts';
 import { startCleanup, sweepGitLocks } from './start-cleanup.ts';
 import { describeUnattested, newUnattested } from './unattested.ts';
 import { probeGatesIn, type GateProbe } from './gate-probe.ts';
@@ -401,6 +402,8 @@ class LoopRun {
       // What the turn left uncommitted never reaches another peer's commit (leftover-work.ts):
       // discarded once the locks a killed peer left are gone; what stays is named to every other peer.
       if (outcome.discardUncommitted) {
+        const saved = await saveLeftovers(this.where.workspace, leftoverPatchFile(this.paths, tick, peer));
+        this.log(`peers: ${peer} left uncommitted changes; ${saved}`);
         const left = await this.where.workspace.discardUncommitted();
         if (left.length) {
           const shown = left.slice(0, 20).join(', ');

@@ -8,7 +8,7 @@
  * On main before the fix the run ended `complete` with the special case in HEAD.
  */
 import { afterEach, expect, test } from 'bun:test';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
 import { findingKinds, makeCheatProject, reportOf, runCatalogue, ticksOf, type CheatProject } from './catalogue.ts';
@@ -27,6 +27,10 @@ test("an edit left uncommitted is discarded before the next turn and never reach
   expect(gitOk(p.repo, ['log', '-p', '--format=%H', `${t[0]!.head_before}..HEAD`])).not.toContain('a === 2');
   expect(gitOk(p.repo, ['status', '--porcelain'])).toBe('');
   expect(existsSync(join(p.repo, '.peers/config.yaml'))).toBe(true);
+  // Nothing is lost to the operator: the discarded edit is kept as a patch in the state directory.
+  const saved = readdirSync(join(p.stateDir, 'leftovers'));
+  expect(saved.some((f) => /^tick-\d{5}-alice\.patch$/.test(f))).toBe(true);
+  expect(readFileSync(join(p.stateDir, 'leftovers', saved.find((f) => f.endsWith('-alice.patch'))!), 'utf8')).toContain('a === 2');
   expect(findingKinds(p)).toContain('uncommitted-left');
   expect(reportOf(p)).toContain('alice left uncommitted changes in the working tree: src/calc.mjs');
 });

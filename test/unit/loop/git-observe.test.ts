@@ -61,6 +61,9 @@ describe('git facts of a turn', () => {
     mkdirSync(join(repo, 'build'));
     writeFileSync(join(repo, 'build/out'), 'o\n');
     expect((await workspace.dirtyPaths()).sort()).toEqual(['.gitignore', 'build/out', 'new/dir/x.txt', 'src.txt', 'staged.txt']);
+    const patch = await workspace.uncommittedPatch();
+    expect(patch).toContain('special case');
+    expect(patch).not.toContain('.peers/config.yaml');
     expect(await workspace.discardUncommitted()).toEqual([]);
     expect(await workspace.dirtyPaths()).toEqual([]);
     expect(gitOk(repo, ['show', ':src.txt'])).toBe('a\n');
@@ -68,6 +71,18 @@ describe('git facts of a turn', () => {
     expect(existsSync(join(repo, 'staged.txt'))).toBe(false);
     expect(existsSync(join(repo, '.peers/config.yaml'))).toBe(true);
     expect(existsSync(join(repo, 'build/out'))).toBe(true);
+    // The saved patch takes the leftovers back, the deleted .gitignore and the staged file included.
+    // (build/out was not ignored while .gitignore was deleted, so the patch adds it; it was kept.)
+    rmSync(join(repo, 'build'), { recursive: true });
+    writeFileSync(join(repo, '..', 'left.patch'), patch!);
+    gitOk(repo, ['apply', '--index', join(repo, '..', 'left.patch')]);
+    expect((await workspace.dirtyPaths()).sort()).toEqual(['.gitignore', 'build/out', 'new/dir/x.txt', 'src.txt', 'staged.txt']);
+    expect(gitOk(repo, ['show', ':src.txt'])).toBe('special case\n');
+  });
+
+  test('a repository with no commit yet: its leftovers are saved as a patch too', async () => {
+    writeFileSync(join(repo, 'a.txt'), 'first\n');
+    expect(await workspace.uncommittedPatch()).toContain('+first');
   });
 
   test('an empty repository: the first commits are all new', async () => {
