@@ -12,6 +12,7 @@ import { projectStatus, type ProjectStatus } from './project-status.ts';
 import type { ProjectEntry } from '../sandbox/registry.ts';
 import { statusRow } from '../sandbox/status-view.ts';
 import { formatDegraded } from '../src/loop/pod-health.ts';
+import { shellCommand } from '../src/cli/shell-word.ts';
 
 /** `run`: what `status` says of the run (src/report/status-text.ts), as of when it was read. */
 export type ProjectView = { project: ProjectStatus; summary?: RunSummary; run?: { json: ReturnType<typeof statusJson>; text: string } };
@@ -54,5 +55,5 @@ export function projectText(v: ProjectView, results?: string): string[] {
 /** Said when the state dir has no state yet: a pod that is up has a loop about to write its first one. */
 function noRunYet(p: ProjectStatus): string {
   if (p.status === 'running') return `The run is starting: its loop has not saved a first state yet (follow it: \`peers logs ${p.name} -f\`)`;
-  return `No run yet: start one with \`peers up ${p.path}\``;
+  return `No run yet: start one with \`${shellCommand('peers', 'up', p.path)}\``;
 }

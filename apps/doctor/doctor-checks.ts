@@ -18,6 +18,7 @@ import { InputErrors, PeersError } from '../../src/cli/errors.ts';
 import type { HostProbe } from './host-probe.ts';
 import { limitsCheck } from './limits-check.ts';
 import type { DoctorCheck } from './doctor-check.ts';
+import { shellCommand, shellWord } from '../../src/cli/shell-word.ts';
 
 export const WORKSPACE_IMAGE = 'localhost/peers-workspace:latest';
 const APT = 'sudo apt-get install -y';
@@ -203,7 +204,7 @@ function projectChecks(probe: HostProbe, imageClis: ImageCliVersions, imageProgr
     projects = listRegisteredProjects(probe.env);
   } catch (error) {
     const path = projectRegistryPath(probe.env);
-    return [{ id: 'projects', title: 'registered projects', status: 'fail', detail: `${path}: ${(error as Error).message}`, fix: `rm ${path}  # then run \`peers init --force\` in each project`, required: true }];
+    return [{ id: 'projects', title: 'registered projects', status: 'fail', detail: `${path}: ${(error as Error).message}`, fix: `${shellCommand('rm', path)}  # then run \`peers init --force\` in each project`, required: true }];
   }
   if (projects.length === 0) {
     return [{ id: 'projects', title: 'registered projects', status: 'ok', detail: 'none registered yet (`peers init` registers a project)', required: false }];
@@ -228,7 +229,7 @@ function projectChecks(probe: HostProbe, imageClis: ImageCliVersions, imageProgr
           title: `project ${path}`,
           status: 'fail',
           detail: error.format(),
-          fix: missing ? `peers init ${path}` : `\${EDITOR:-vi} ${file ?? `${path}/.peers/config.yaml`}  # then: peers info -C ${path}`,
+          fix: missing ? shellCommand('peers', 'init', path) : `\${EDITOR:-vi} ${shellWord(file ?? `${path}/.peers/config.yaml`)}  # then: ${shellCommand('peers', 'info', '-C', path)}`,
           required: true,
         },
       ];

@@ -18,7 +18,6 @@ import { commitOnTop, committedAndStaged, type FileOnTop } from '../git/commit-o
 import { git, gitOk, headSha, isGitRepo, repoRoot } from '../git/git.ts';
 import { bareRepoMessage, findBareRepo, findWorkTreeRoot } from '../git/repo-layout.ts';
 import { detectProject, type ProjectFiles, type ProjectProposal } from '../config/detect-project.ts';
-import { shellQuote } from '../config/describe-project.ts';
 import { jsonSchemaText } from '../config/json-schema.ts';
 import { renderConfig, renderGoals, withResultsBranch } from '../config/render-init.ts';
 import { worktreeResultsBranch } from '../config/worktree-results-branch.ts';
@@ -28,6 +27,7 @@ import type { ModeInstallRequest } from './mode-install.ts';
 
 export { BASELINE_TAG } from '../protocol/run-baseline.ts';
 import { BASELINE_TAG } from '../protocol/run-baseline.ts';
+import { shellCommand, shellWord } from '../cli/shell-word.ts';
 export const INIT_AUTHOR = { name: 'peers-init', email: 'peers-init@local' };
 export const GITIGNORE_COMMIT_MESSAGE = 'peers init: add .peers/ to .gitignore\n\nPeer: peers-init\n';
 
@@ -89,13 +89,13 @@ function checkTarget(target: string, env: Record<string, string | undefined>): s
     if (top) {
       const said = git(real, ['rev-parse', '--is-inside-work-tree']).stderr.split('\n').find((l) => l.trim() !== '')?.replace(/^fatal: /, '') ?? 'no reason given';
       const hint = /dubious ownership/.test(said)
-        ? `the repository belongs to another user: run peers as that user (or, if you trust the repository and its hooks, \`git config --global --add safe.directory ${shellQuote(top)}\`)`
-        : `\`git -C ${shellQuote(top)} status\` says what is wrong with it`;
+        ? `the repository belongs to another user: run peers as that user (or, if you trust the repository and its hooks, \`git config --global --add safe.directory ${shellWord(top)}\`)`
+        : `\`git -C ${shellWord(top)} status\` says what is wrong with it`;
       throw new InputError(`git refuses the repository at ${top}: ${said}`, { hint });
     }
     const bare = findBareRepo(real);
     if (bare) throw new InputError(bareRepoMessage(bare).message, { hint: bareRepoMessage(bare).hint });
-    throw new InputError(`${target} is not a git repository`, { hint: `create one first: \`git -C ${shellQuote(real)} init\`` });
+    throw new InputError(`${target} is not a git repository`, { hint: `create one first: \`git -C ${shellWord(real)} init\`` });
   }
   const root = realpathSync(repoRoot(real));
   if (root !== real) {
@@ -104,7 +104,7 @@ function checkTarget(target: string, env: Record<string, string | undefined>): s
     const sub = relative(root, real);
     const suite = detectProject(projectFilesAt(real)).gates.find((g) => g.id === 'tests-pass');
     const gate = suite ? ` (gates run at the top: for this directory's tests, a hard gate with cmd: "cd ${sub} && ${suite.cmd}" and pass_when: ${suite.pass_when})` : ` (gates run at the top: a gate for this directory starts with \`cd ${sub} && \`)`;
-    throw new InputError(`${target} is inside a git repository but not at its top`, { hint: `run \`peers init ${shellQuote(root)}\`${gate}` });
+    throw new InputError(`${target} is inside a git repository but not at its top`, { hint: `run \`peers init ${shellWord(root)}\`${gate}` });
   }
   return real;
 }
@@ -117,7 +117,7 @@ function checkControlDir(repo: string, force: boolean): void {
   } catch {
     return;
   }
-  if (st.isSymbolicLink()) throw new InputError(`${dir} is a symlink; refusing to write through it`, { hint: `remove it: \`rm ${dir}\`` });
+  if (st.isSymbolicLink()) throw new InputError(`${dir} is a symlink; refusing to write through it`, { hint: `remove it: \`${shellCommand('rm', dir)}\`` });
   if (!force) throw new InputError(`${dir} already exists`, { hint: 'run `peers init --force` to replace it (this deletes .peers/ and its contents)' });
 }
 
