@@ -23,6 +23,7 @@ import { renderConfig, renderGoals, withResultsBranch } from '../config/render-i
 import { worktreeResultsBranch } from '../config/worktree-results-branch.ts';
 import { registerProject } from '../config/project-registry.ts';
 import { installModeFiles, type InstalledModes } from './init-modes.ts';
+import { projectFilesAtHead, uncommittedProposalNote } from './uncommitted-proposal.ts';
 import type { ModeInstallRequest } from './mode-install.ts';
 
 export { BASELINE_TAG } from '../protocol/run-baseline.ts';
@@ -197,6 +198,7 @@ export function initProject(opts: InitOptions): InitResult {
   checkControlDir(repo, opts.force ?? false);
   checkGitignore(repo);
   const proposal = detectProject(projectFilesAt(repo));
+  const uncommitted = uncommittedProposalNote(repo, proposal, detectProject(projectFilesAtHead(repo)));
   const modeRequest = opts.modes?.length ? { modes: opts.modes, lang: opts.lang, spec: opts.spec, plan: opts.plan, allowPassingAcceptance: opts.allowPassingAcceptance } : undefined;
   if (!modeRequest && (opts.lang || opts.spec || opts.plan)) {
     throw new InputError(`${opts.plan ? '--plan' : opts.spec ? '--spec' : '--lang'} goes with --modes`, { hint: opts.plan ? 'peers init --modes implement --plan PLAN.md' : 'peers init --modes audit,thorough --lang python' });
@@ -218,7 +220,7 @@ export function initProject(opts: InitOptions): InitResult {
   ];
   for (const [name, text] of files) writeFileAtomic(join(dir, name), text, 0o644);
 
-  const notes: string[] = [...proposal.notes, ...(modes?.notes ?? []), ...(resultsBranch ? [`this is a git worktree: the run's results go to the branch ${resultsBranch} (results.branch in .peers/config.yaml), not one another worktree's run could share`] : [])];
+  const notes: string[] = [...(uncommitted ? [uncommitted] : []), ...proposal.notes, ...(modes?.notes ?? []), ...(resultsBranch ? [`this is a git worktree: the run's results go to the branch ${resultsBranch} (results.branch in .peers/config.yaml), not one another worktree's run could share`] : [])];
   const result: InitResult = { repo, files: files.map(([name]) => join(dir, name)), proposal, notes };
   const gitignore = gitignoreOnTop(repo);
   ignoreControlDir(repo);
