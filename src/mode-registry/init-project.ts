@@ -11,7 +11,7 @@ import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import configTemplate from '../../templates/config.yaml' with { type: 'text' };
 import goalsTemplate from '../../templates/goals.yaml' with { type: 'text' };
-import { InputError } from '../cli/errors.ts';
+import { InputError, PeersError } from '../cli/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { commitOnTop, committedAndStaged, type FileOnTop } from '../git/commit-on-top.ts';
@@ -241,7 +241,9 @@ export function initProject(opts: InitOptions): InitResult {
   try {
     registerProject(repo, env);
   } catch (error) {
-    notes.push(`could not register the project for \`peers doctor\`: ${(error as Error).message}`);
+    // The error's file and hint too: the message alone ("permission denied") names neither the place nor the way out.
+    const said = error instanceof PeersError ? error.format().replace(/\n\s*hint: /, '; ') : (error as Error).message;
+    notes.push(`could not register the project for \`peers doctor\`: ${said}`);
   }
   return result;
 }
