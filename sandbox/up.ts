@@ -56,7 +56,7 @@ import { resetProject } from './reset.ts';
 import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 import { armNotifications } from '../src/notify/notify-store.ts';
 import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
-import { shellCommand } from '../src/cli/shell-word.ts';
+import { shellCommand, shellWord } from '../src/cli/shell-word.ts';
 
 export type UpOptions = Omit<PodPlanOptions, 'modelServerDir'> & {
   target: string;
@@ -233,6 +233,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const decision = decideUp({
     ...situationOf(paths, status, adopted.digestBefore, o, budget.policy, upCommand, key, repo),
     mode: upstream === 'model-server' ? 'rehearsal' : 'real',
+    continueCommand: o.rehearse ? `${upCommand} --rehearse ${shellWord(o.rehearse)}` : upCommand,
   });
   if (decision.kind === 'refuse') throw new PeersError(decision.message, { hint: decision.hint, exitCode: decision.exitCode });
   if (decision.kind === 'finished') {
