@@ -5,6 +5,7 @@
  * so the dashboard's data is exactly `status --json`.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RunSummary } from '../src/report/run-summary.ts';
 import type { statusJson } from '../src/report/status-text.ts';
 import { statePaths } from '../src/state/paths.ts';
@@ -12,6 +13,7 @@ import { projectStatus, type ProjectStatus } from './project-status.ts';
 import type { ProjectEntry } from '../sandbox/registry.ts';
 import { statusRow } from '../sandbox/status-view.ts';
 import { formatDegraded } from '../src/loop/pod-health.ts';
+import { shellCommand } from '../src/cli/shell-word.ts';
 
 /** `run`: what `status` says of the run (src/report/status-text.ts), as of when it was read. */
 export type ProjectView = { project: ProjectStatus; summary?: RunSummary; run?: { json: ReturnType<typeof statusJson>; text: string } };
@@ -45,14 +47,18 @@ export function projectText(v: ProjectView, results?: string): string[] {
     `Project: ${p.name} (${p.path})`,
     `Status: ${p.status}${p.degraded.length ? ` (${formatDegraded(p.degraded)}: the run holds until \`peers up\` restarts ${p.degraded.length > 1 ? 'them' : 'it'})` : p.stopReason ? ` (${p.stopReason})` : ''}`,
     `Spend: $${p.spend.usd.toFixed(4)}, ${p.spend.tokens} tokens`,
-    `Open gates: ${p.openGates.length ? p.openGates.join(', ') : 'none (all green)'}`,
+    `Open gates: ${p.openGates.length ? p.openGates.join(', ') : v.run || setUp(p) ? 'none (all green)' : 'none: no goals yet'}`,
     ...(results ? [results] : []),
     ...(v.run ? v.run.text.split('\n') : [noRunYet(p)]),
   ];
 }
 
+/** Whether the project has its control plane (.peers/): `peers init` has run there. */
+const setUp = (p: ProjectStatus): boolean => existsSync(join(p.path, '.peers'));
+
 /** Said when the state dir has no state yet: a pod that is up has a loop about to write its first one. */
 function noRunYet(p: ProjectStatus): string {
   if (p.status === 'running') return `The run is starting: its loop has not saved a first state yet (follow it: \`peers logs ${p.name} -f\`)`;
-  return `No run yet: start one with \`peers up ${p.path}\``;
+  if (!setUp(p)) return `Not set up for peers: run \`${shellCommand('peers', 'init', p.path)}\` first (it proposes the gates), then \`peers up\``;
+  return `No run yet: start one with \`${shellCommand('peers', 'up', p.path)}\``;
 }

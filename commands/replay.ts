@@ -1,10 +1,12 @@
 import { Args, Flags } from '@oclif/core';
+import { existsSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
 import { accessingFile } from '../src/fs/file-errors.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { readRunSummary } from '../src/report/run-summary.ts';
-import { stateDirFor } from '../src/state/paths.ts';
+import { stateDirFor, statePaths } from '../src/state/paths.ts';
+import { assertSetUp } from '../src/config/load.ts';
 import { terminalText } from '../src/cli/terminal-text.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { stateDirFlag } from './run-flags.ts';
@@ -23,7 +25,10 @@ export default class Replay extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Replay);
-    const dir = flags['state-dir'] ? resolve(this.io.cwd, flags['state-dir']) : stateDirFor(projectFrom(args.path, flags.dir, this.io), this.io.env);
+    const repo = projectFrom(args.path, flags.dir, this.io);
+    const dir = flags['state-dir'] ? resolve(this.io.cwd, flags['state-dir']) : stateDirFor(repo, this.io.env);
+    // No run and no .peers/: the project was never set up.
+    if (!flags['state-dir'] && !existsSync(statePaths(dir).state)) assertSetUp(repo);
     const summary = readRunSummary(dir);
     const line = summary.ticks.find((t) => t.tick === args.tick);
     if (!line) {

@@ -1,11 +1,13 @@
 import { Args, Flags } from '@oclif/core';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { statusJson } from '../src/report/status-text.ts';
 import { readReport } from '../src/report/read-report.ts';
 import { renderHtml } from '../src/report/render-html.ts';
 import { renderMarkdown } from '../src/report/render-markdown.ts';
-import { stateDirFor } from '../src/state/paths.ts';
+import { stateDirFor, statePaths } from '../src/state/paths.ts';
+import { assertSetUp } from '../src/config/load.ts';
 import { targetOfRepo } from '../sandbox/run-target.ts';
 import { describePublish } from '../sandbox/publish-branch.ts';
 import { publishIfRun } from '../sandbox/publish-if-run.ts';
@@ -30,6 +32,8 @@ Printed and saved as REPORT.md in the state directory; with --html, one self-con
     const { args, flags } = await this.parse(Report);
     const repo = projectFrom(args.path, flags.dir, this.io);
     const dir = flags['state-dir'] ? resolve(this.io.cwd, flags['state-dir']) : stateDirFor(repo, this.io.env);
+    // No run and no .peers/: the project was never set up (a run's report outlives a deleted .peers/).
+    if (!flags['state-dir'] && !existsSync(statePaths(dir).state)) assertSetUp(repo);
     // A run on Kubernetes: its state and the run's commits (into the trusted mirror) come home from
     // the cluster first; what follows is the same as for a podman run.
     const fromCluster = !flags['state-dir'] && targetOfRepo(repo, this.io.env) ? await (await import('../sandbox/k8s/k8s-report.ts')).refreshFromCluster(repo) : undefined;

@@ -2,6 +2,7 @@ import { describeReset, resetProject } from '../sandbox/reset.ts';
 import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
+import { shellCommand } from '../src/cli/shell-word.ts';
 
 export default class Reset extends BaseCommand {
   static override summary = 'Start a project over: archive its stopped run.';
@@ -21,10 +22,10 @@ run is refused (stop it with \`peers down\` first). \`peers up --fresh\` does th
     const { args, flags } = await this.parse(Reset);
     const repo = projectFrom(args.project, flags.dir, this.io);
     const quiet = this.jsonEnabled();
-    const r = await resetProject({ repo, progress: (l) => quiet || this.io.stderr.write(`peers reset: ${l}\n`), upCommand: `peers reset${args.project ? ` ${args.project}` : ''}` });
+    const r = await resetProject({ repo, progress: (l) => quiet || this.io.stderr.write(`peers reset: ${l}\n`), upCommand: shellCommand('peers', 'reset', ...(args.project ? [args.project] : [])) });
     if (!quiet) {
       for (const l of describeReset(r)) this.log(l);
-      if (r.archived) this.log(`next: peers up${args.project ? ` ${args.project}` : ''} starts a new run from your HEAD`);
+      if (r.archived) this.log(`next: ${shellCommand('peers', 'up', ...(args.project ? [args.project] : []))} starts a new run from your HEAD`);
     }
     return { state_dir: r.stateDir, archived: r.archived && archivedRunJson(r.archived), previous_results: r.previousResults };
   }

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
-import { loadConfigFile } from '../src/config/load.ts';
+import { assertSetUp, loadConfigFile } from '../src/config/load.ts';
 import { ensureStateDirs, projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { pausedPeers, readControl, withPaused, writeControl } from '../src/state/operator-control.ts';
 import { localProjectStatus } from './reconcile.ts';
@@ -18,6 +18,7 @@ export type PauseResult = { project: string; changed: string[]; paused: string[]
 /** The peers the run knows: the snapshot it enforces, else the project's own config. */
 function peerNames(repo: string, stateDir: string): string[] {
   const snapshot = join(statePaths(stateDir).snapshotDir, 'config.yaml');
+  if (!existsSync(snapshot)) assertSetUp(repo);
   return loadConfigFile(existsSync(snapshot) ? snapshot : join(repo, '.peers', 'config.yaml')).peers.map((p) => p.name);
 }
 

@@ -18,6 +18,7 @@ import { observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts
 import { isSafeRefName } from '../src/git/repo-layout.ts';
 import type { StatePaths } from '../src/state/paths.ts';
 import { readableName } from '../src/state/readable-name.ts';
+import { shellCommand } from '../src/cli/shell-word.ts';
 
 export type PublishResult = {
   branch: string;
@@ -89,7 +90,7 @@ export function publishRunBranch(repo: string, paths: StatePaths, branch: string
   if (current && !(last?.branch === branch && last.sha === current)) {
     // Either the user moved it, or another peers project of this repository publishes there (a
     // worktree with the same directory name): either way it is not this run's to overwrite.
-    return { branch, sha: head, ahead, updated: false, note: `${branch} was moved outside peers, or another peers project of this repository (a worktree with the same directory name) publishes there (it is at ${current.slice(0, 10)}); not overwritten. Give this project a branch of its own with results: {branch: peers/NAME} in .peers/config.yaml (\`peers up --accept-changes\` takes it). The run is at ${head.slice(0, 10)}: \`git fetch ${paths.mirror} ${RUN_HEAD_REF}\` then \`git log FETCH_HEAD\`` };
+    return { branch, sha: head, ahead, updated: false, note: `${branch} was moved outside peers, or another peers project of this repository (a worktree with the same directory name) publishes there (it is at ${current.slice(0, 10)}); not overwritten. Give this project a branch of its own with results: {branch: peers/NAME} in .peers/config.yaml (\`peers up --accept-changes\` takes it). The run is at ${head.slice(0, 10)}: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log FETCH_HEAD\`` };
   }
   const f = git(repo, [...USER_REPO_FLAGS, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', paths.mirror, `+${RUN_HEAD_REF}:${ref}`], { hermetic: true, timeoutMs: 30 * 60_000 });
   if (f.code !== 0) return { branch, sha: head, ahead, updated: false, note: `could not update ${branch}: ${f.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` };

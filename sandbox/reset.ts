@@ -14,6 +14,7 @@ import { lastPublished, publishedBeforeResetPath } from './publish-branch.ts';
 import { refuseOnCluster } from './run-target.ts';
 import { containersOf } from './reconcile.ts';
 import { teardown } from './pod-teardown.ts';
+import { shellCommand } from '../src/cli/shell-word.ts';
 
 export type ResetResult = {
   stateDir: string;
@@ -56,7 +57,7 @@ export function describeReset(r: ResetResult, nextBranch?: string): string[] {
   if (!r.archived) return ['no earlier run to archive'];
   const a = r.archived;
   const how = [a.stopReason ?? 'no stop reason', a.tick !== null ? `tick ${a.tick}` : null, a.spentUsd !== null ? `$${a.spentUsd.toFixed(2)}` : null].filter(Boolean).join(', ');
-  const lines = [`archived the old run (${how}) to ${a.path}`, `  its report: peers report --state-dir ${a.path}`];
+  const lines = [`archived the old run (${how}) to ${a.path}`, `  its report: ${shellCommand('peers', 'report', '--state-dir', a.path)}`];
   if (r.previousResults && nextBranch && nextBranch !== r.previousResults.branch) {
     // results.branch changed (peers init in a worktree writes one): the old branch is left as it is.
     lines.push(`  its results: ${r.previousResults.branch} at ${r.previousResults.sha.slice(0, 10)}, left there: the new run publishes to ${nextBranch}`);

@@ -56,6 +56,7 @@ import { resetProject } from './reset.ts';
 import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 import { armNotifications } from '../src/notify/notify-store.ts';
 import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
+import { shellCommand, shellWord } from '../src/cli/shell-word.ts';
 
 export type UpOptions = Omit<PodPlanOptions, 'modelServerDir'> & {
   target: string;
@@ -181,7 +182,10 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const key = projectKey(repo);
   const stateDir = stateDirFor(repo, env);
   const paths = statePaths(stateDir);
-  const upCommand = `peers up${o.target ? ` ${o.target}` : ''}`;
+  const upCommand = shellCommand('peers', 'up', ...(o.target ? [o.target] : []));
+  // What continues this run: a rehearsal only with its scenario (plain `up` would be a real run),
+  // a run on CLI logins only with them (plain `up` asks for API keys).
+  const continueCommand = [upCommand, ...(o.rehearse ? [`--rehearse ${shellWord(o.rehearse)}`] : []), ...(o.credentials === 'oauth-file' ? ['--credentials oauth-file'] : [])].join(' ');
   const entry = await ensureRegistered(repo, env);
   const name = entry.name ?? basename(repo);
   const base = { name, project: key, pod: podName(key), stateDir };
@@ -232,6 +236,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const decision = decideUp({
     ...situationOf(paths, status, adopted.digestBefore, o, budget.policy, upCommand, key, repo),
     mode: upstream === 'model-server' ? 'rehearsal' : 'real',
+    continueCommand,
   });
   if (decision.kind === 'refuse') throw new PeersError(decision.message, { hint: decision.hint, exitCode: decision.exitCode });
   if (decision.kind === 'finished') {
@@ -286,7 +291,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   } catch (e) {
     await settleGround(ground).catch(() => undefined);
     await teardown(key, env);
-    if (interrupted) throw new PeersError(`interrupted (Ctrl-C) while the pod of ${key} was being made: it was removed, nothing is running`, { exitCode: 130, hint: `peers up ${repo} starts it again (the run clone and state are kept)` });
+    if (interrupted) throw new PeersError(`interrupted (Ctrl-C) while the pod of ${key} was being made: it was removed, nothing is running`, { exitCode: 130, hint: `${continueCommand} starts it again (the run clone and state are kept)` });
     throw e;
   } finally {
     process.off('SIGINT', onInterrupt);

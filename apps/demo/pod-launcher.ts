@@ -26,6 +26,7 @@ import { ProgressWatcher } from './progress.ts';
 import { isRoot } from './run-as-user.ts';
 import { writeSampleProject } from './sample-project.ts';
 import { writeFileAtomic } from '../../src/fs/atomic-write.ts';
+import { shellCommand } from '../../src/cli/shell-word.ts';
 
 const DEMO_HOMES_IN_GIT = '.git/peers-demo-homes';
 const RUN_DEADLINE_MS = 10 * 60_000;
@@ -119,7 +120,7 @@ export class PodLauncher implements DemoLauncher {
       await Bun.sleep(POLL_MS);
     }
     if (ctx.signal.aborted) return null;
-    throw new PeersError(`the demo run did not finish within ${RUN_DEADLINE_MS / 60_000} minutes`, { hint: `peers logs ${stateDir}` });
+    throw new PeersError(`the demo run did not finish within ${RUN_DEADLINE_MS / 60_000} minutes`, { hint: shellCommand('peers', 'logs', stateDir) });
   }
 }
 

@@ -21,6 +21,7 @@ import type { DemoOutcome, DemoTick } from './demo-outcome.ts';
 import { rootHandoff, runDemoAs } from './root-handoff.ts';
 import { chownTree, isRoot } from './run-as-user.ts';
 import { SAMPLE_NAME } from './sample-project.ts';
+import { shellCommand } from '../../src/cli/shell-word.ts';
 
 export type DemoOptions = {
   /** Where to put the demo (kept afterwards); default: a fresh temporary directory. */
@@ -164,14 +165,14 @@ function handedBack(outcome: DemoOutcome): DemoOutcome {
 
 /** `stateDir` null = the project's default state directory, which the commands find by themselves. */
 export function nextSteps(project: string, stateDir: string | null, branch?: string): string[] {
-  const flag = stateDir ? ` --state-dir ${stateDir}` : '';
+  const flag = stateDir ? ['--state-dir', stateDir] : [];
   // The one scenario a user of the binary alone has: `peers up --rehearse` needs one of their own.
   const scenario = demoScenarioPath(project);
   return [
-    `peers status ${project}${flag}`,
-    `peers report ${project}${flag}`,
-    `git -C ${project} log --format='%h %an: %s%n%(trailers:key=Peer,key=Peer-Status,key=Self-Review)'${branch ? ` ${branch}` : ''}`,
-    `cat ${project}/.peers/config.yaml ${project}/.peers/goals.yaml`,
-    ...(existsSync(scenario) ? [`cp ${scenario} my-scenario.yaml   # what the model played; edit it for your project, then: peers up --rehearse my-scenario.yaml`] : []),
+    shellCommand('peers', 'status', project, ...flag),
+    shellCommand('peers', 'report', project, ...flag),
+    `${shellCommand('git', '-C', project)} log --format='%h %an: %s%n%(trailers:key=Peer,key=Peer-Status,key=Self-Review)'${branch ? ` ${branch}` : ''}`,
+    shellCommand('cat', `${project}/.peers/config.yaml`, `${project}/.peers/goals.yaml`),
+    ...(existsSync(scenario) ? [`${shellCommand('cp', scenario)} my-scenario.yaml   # what the model played; edit it for your project, then: peers up --rehearse my-scenario.yaml`] : []),
   ];
 }

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import { loadProject } from '../../src/config/load.ts';
 import { readVerifyRecord, VERIFY_RECORD_FILE } from '../../src/gates/verify-record.ts';
 import { peerCredentials } from './credentials.ts';
-import { IMAGE_CLIS, probeImageClis, type ImageCli } from './image-clis.ts';
+import { IMAGE_CLIS, imageHasProgram, probeImageClis, type ImageCli } from './image-clis.ts';
 import { verifyFinding } from './verify-cost.ts';
 import { gateProgramsCheck } from './gate-programs.ts';
 import { listRegisteredProjects, projectRegistryPath } from '../../src/config/project-registry.ts';
@@ -18,6 +18,7 @@ import { InputErrors, PeersError } from '../../src/cli/errors.ts';
 import type { HostProbe } from './host-probe.ts';
 import { limitsCheck } from './limits-check.ts';
 import type { DoctorCheck } from './doctor-check.ts';
+import { shellCommand, shellWord } from '../../src/cli/shell-word.ts';
 
 export const WORKSPACE_IMAGE = 'localhost/peers-workspace:latest';
 const APT = 'sudo apt-get install -y';
@@ -203,7 +204,7 @@ function projectChecks(probe: HostProbe, imageClis: ImageCliVersions, imageProgr
     projects = listRegisteredProjects(probe.env);
   } catch (error) {
     const path = projectRegistryPath(probe.env);
-    return [{ id: 'projects', title: 'registered projects', status: 'fail', detail: `${path}: ${(error as Error).message}`, fix: `rm ${path}  # then run \`peers init --force\` in each project`, required: true }];
+    return [{ id: 'projects', title: 'registered projects', status: 'fail', detail: `${path}: ${(error as Error).message}`, fix: `${shellCommand('rm', path)}  # then run \`peers init --force\` in each project`, required: true }];
   }
   if (projects.length === 0) {
     return [{ id: 'projects', title: 'registered projects', status: 'ok', detail: 'none registered yet (`peers init` registers a project)', required: false }];
@@ -228,7 +229,7 @@ function projectChecks(probe: HostProbe, imageClis: ImageCliVersions, imageProgr
           title: `project ${path}`,
           status: 'fail',
           detail: error.format(),
-          fix: missing ? `peers init ${path}` : `\${EDITOR:-vi} ${file ?? `${path}/.peers/config.yaml`}  # then: peers info -C ${path}`,
+          fix: missing ? shellCommand('peers', 'init', path) : `\${EDITOR:-vi} ${shellWord(file ?? `${path}/.peers/config.yaml`)}  # then: ${shellCommand('peers', 'info', '-C', path)}`,
           required: true,
         },
       ];
@@ -246,6 +247,16 @@ function peerChecks(probe: HostProbe, path: string, config: ReturnType<typeof lo
     const program = basename(peer.argv[0] ?? '');
     if (imageClis && (IMAGE_CLIS as readonly string[]).includes(program) && !imageClis[program as ImageCli]) {
       checks.push({ id: `cli:${path}:${peer.name}`, title: `  ${peer.name} CLI`, status: 'fail', detail: `${program} is not in the workspace image, so every turn of ${peer.name} would fail`, fix: 'peers image build --force', required: true });
+    } else if (imageClis && !(IMAGE_CLIS as readonly string[]).includes(program) && peer.argv[0] && imageHasProgram(probe, WORKSPACE_IMAGE, peer.argv[0]) === false) {
+      // A custom CLI (aider, …) on the user's machine says nothing about the image the turns run in.
+      checks.push({
+        id: `cli:${path}:${peer.name}`,
+        title: `  ${peer.name} CLI`,
+        status: 'fail',
+        detail: `${program} is not in the workspace image, so every turn of ${peer.name} would fail with "${program}: not found"`,
+        fix: `build the image on a Debian bookworm base that has ${program} on its PATH: peers image build --force --base IMAGE; or remove the peer from .peers/config.yaml`,
+        required: true,
+      });
     }
   }
   return checks;

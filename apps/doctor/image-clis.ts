@@ -31,3 +31,14 @@ export function probeImageClis(probe: HostProbe, image: string): { versions: Par
   if (res.code !== 0) return { error: (res.stderr || res.error || `podman run exited ${res.code}`).trim().split('\n').slice(-1)[0] ?? 'podman run failed' };
   return { versions: parseImageCliVersions(res.stdout), programs: parseImagePrograms(res.stdout) };
 }
+
+/**
+ * Whether the image can start `program` (on its PATH, or the path given): a custom peer's CLI, which
+ * the fixed probe above does not ask about. The name goes in as an argument, never into the script.
+ * Undefined when the image could not be run.
+ */
+export function imageHasProgram(probe: HostProbe, image: string, program: string): boolean | undefined {
+  const res = probe.run(['podman', 'run', '--rm', '--pull=never', '--network=none', '--entrypoint', '/bin/sh', image, '-c', 'command -v -- "$1" >/dev/null && echo present || echo absent', 'sh', program], 120_000);
+  const said = res.stdout.trim();
+  return res.code === 0 && (said === 'present' || said === 'absent') ? said === 'present' : undefined;
+}

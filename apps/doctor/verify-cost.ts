@@ -6,6 +6,7 @@
 import type { PeersConfig } from '../../src/config/config-schema.ts';
 import { hardGoals, type GoalsFile } from '../../src/config/goals-schema.ts';
 import type { VerifyRecord } from '../../src/gates/verify-record.ts';
+import { shellCommand } from '../../src/cli/shell-word.ts';
 
 export type VerifyFinding = { status: 'ok' | 'warn' | 'fail'; detail: string; fix?: string };
 
@@ -21,7 +22,7 @@ export function verifyFinding(
   config: PeersConfig,
   goals: GoalsFile,
 ): VerifyFinding {
-  const rerun = `peers verify -C ${project}`;
+  const rerun = shellCommand('peers', 'verify', '-C', project);
   if (record === undefined) return { status: 'warn', detail: 'never verified: nobody knows yet whether the gates pass or what they cost per tick', fix: rerun };
   if (record === 'unreadable') return { status: 'warn', detail: '.peers/verify.json is unreadable', fix: rerun };
   const when = `last verify of ${record.head.slice(0, 8)} (${record.finished_at})`;

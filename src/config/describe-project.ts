@@ -4,6 +4,7 @@
  * supplies the environment and home directory, so the view is testable and never reads secrets
  * beyond what it needs to name.
  */
+import { shellWord } from '../cli/shell-word.ts';
 import type { PeersConfig } from './config-schema.ts';
 import { hardGoals, softGoals, type GoalsFile } from './goals-schema.ts';
 import { resolvePeerIdentity, userIdentityFromEnv, type ResolvedIdentity } from './git-identity.ts';
@@ -116,10 +117,6 @@ const IDENTITY_SOURCE_LABEL: Record<string, string> = {
   default: 'default: no git identity found; set git_author or git config user.name/user.email',
 };
 
-/** Shell-style quoting for display, so the printed argv can be pasted into a terminal. */
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./{}-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
 
 export function formatProjectView(view: ProjectView): string[] {
   const b = view.budget;
@@ -127,7 +124,7 @@ export function formatProjectView(view: ProjectView): string[] {
   for (const p of view.peers) {
     const extras = [p.model && `model=${p.model}`, p.reasoning && `reasoning=${p.reasoning}`, p.provider && `provider=${p.provider}`].filter(Boolean).join(', ');
     lines.push(`  - ${p.name} (tool=${p.tool}, prompt_mode=${p.prompt_mode}${extras ? `, ${extras}` : ''})`);
-    lines.push(`      ${p.argv.map(shellQuote).join(' ')}${p.prompt_on_stdin ? ' < prompt' : ''}`);
+    lines.push(`      ${p.argv.map(shellWord).join(' ')}${p.prompt_on_stdin ? ' < prompt' : ''}`);
     const { source } = p.git_author;
     const from = source.name === source.email ? IDENTITY_SOURCE_LABEL[source.name] : `name from ${IDENTITY_SOURCE_SHORT[source.name]}, email from ${IDENTITY_SOURCE_SHORT[source.email]}`;
     lines.push(`      commits as: ${p.git_author.name} <${p.git_author.email}> (${from})`);

@@ -22,12 +22,15 @@ export function loadConfigFile(path: string): PeersConfig {
   return parseAndValidate(path, CONFIG_FILE, ConfigSchema, {});
 }
 
+/** Refuses a repository peers was never set up in (no .peers/), with what to run. */
+export function assertSetUp(repoDir: string): void {
+  if (!existsSync(join(repoDir, '.peers'))) throw new InputError(`no .peers/ directory in ${repoDir}`, { hint: 'run `peers init` in the repository first' });
+}
+
 /** Loads both control files of the project at `repoDir`; all problems of both files at once. */
 export function loadProject(repoDir: string): LoadedProject {
   const dir = join(repoDir, '.peers');
-  if (!existsSync(dir)) {
-    throw new InputError(`no .peers/ directory in ${repoDir}`, { hint: 'run `peers init` in the repository first' });
-  }
+  assertSetUp(repoDir);
   const kind = lstatSync(dir);
   if (kind.isSymbolicLink()) throw new InputError('.peers is a symlink; refusing to read through it', { location: { file: dir } });
   if (!kind.isDirectory()) throw new InputError('.peers is not a directory', { location: { file: dir }, hint: 'move it aside and run `peers init`' });

@@ -35,6 +35,8 @@ export type RegisteredProject = z.infer<typeof RegisteredProjectSchema>;
 type RegistryFile = { version: 1; projects: RegisteredProject[]; [k: string]: unknown };
 
 const REGISTRY: FileKind = { what: 'projects registry', hint: 'fix or delete the file; `peers init` or `peers up` in a project registers it again' };
+/** The directory the registry goes in, when it cannot be made (a read-only home): there is no file to fix yet. */
+const REGISTRY_DIR: FileKind = { what: 'projects registry directory', hint: 'make it writable, or point $XDG_CONFIG_HOME (default ~/.config) at a directory you can write: peers keeps its list of projects in $XDG_CONFIG_HOME/peers' };
 
 export function projectRegistryPath(env: Record<string, string | undefined> = process.env): string {
   return join(xdgConfigHome(env), 'peers', 'projects.json');
@@ -77,7 +79,7 @@ export function listRegisteredProjects(env: Record<string, string | undefined> =
  */
 export function updateProjectRegistry<T>(mutate: (projects: RegisteredProject[]) => T, env: Record<string, string | undefined> = process.env): T {
   const path = projectRegistryPath(env);
-  accessingFile(dirname(path), { ...REGISTRY, what: 'projects registry directory' }, () => mkdirSync(dirname(path), { recursive: true, mode: 0o700 }));
+  accessingFile(dirname(path), REGISTRY_DIR, () => mkdirSync(dirname(path), { recursive: true, mode: 0o700 }));
   return withRegistryLock(`${path}.lock`, () => {
     const file = readRegistry(path);
     const result = mutate(file.projects);

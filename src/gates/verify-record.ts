@@ -9,6 +9,7 @@ import { InputError } from '../cli/errors.ts';
 import { UnsafePathError, writeFileAtomic } from '../fs/atomic-write.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
 import type { VerifyReport } from './verify-run.ts';
+import { shellCommand } from '../cli/shell-word.ts';
 
 export const VERIFY_RECORD_FILE = 'verify.json';
 
@@ -46,7 +47,7 @@ export function writeVerifyRecord(path: string, record: VerifyRecord): void {
   try {
     writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`, 0o644);
   } catch (error) {
-    if (error instanceof UnsafePathError) throw new InputError(error.message, { location: { file: path }, hint: `remove it (rm ${path}) and run \`peers verify\` again` });
+    if (error instanceof UnsafePathError) throw new InputError(error.message, { location: { file: path }, hint: `remove it (${shellCommand('rm', path)}) and run \`peers verify\` again` });
     throw error;
   }
 }

@@ -7,6 +7,7 @@ import { InputError } from '../cli/errors.ts';
 import { mdBlock, mdCell, mdText } from '../cli/inert-markdown.ts';
 import { UnsafePathError, writeFileAtomic } from '../fs/atomic-write.ts';
 import type { VerifyReport, VerifyRow } from './verify-run.ts';
+import { shellCommand } from '../cli/shell-word.ts';
 
 const MD_DIAGNOSTIC_CHARS = 200;
 
@@ -105,7 +106,7 @@ export function writeVerifyMarkdown(path: string, r: VerifyReport): void {
   try {
     writeFileAtomic(path, formatVerifyMarkdown(r), 0o644);
   } catch (error) {
-    if (error instanceof UnsafePathError) throw new InputError(error.message, { location: { file: path }, hint: `remove it (rm ${path}) and run \`peers verify\` again` });
+    if (error instanceof UnsafePathError) throw new InputError(error.message, { location: { file: path }, hint: `remove it (${shellCommand('rm', path)}) and run \`peers verify\` again` });
     throw error;
   }
 }

@@ -34,6 +34,11 @@ export type UpSituation = {
   startOnlyFlags: string[];
   /** `peers up` as the user would type it for this project (`peers up`, `peers up app`). */
   upCommand: string;
+  /**
+   * What continues this run, when more than upCommand: a rehearsal goes on only with
+   * `--rehearse SCENARIO` (plain `peers up` would be a real run, which never continues one).
+   */
+  continueCommand?: string;
   /** This `up`: a rehearsal against the scripted model server, or a real run. */
   mode?: 'rehearsal' | 'real';
   /** What the saved run was (from its budget policy), when known. */
@@ -90,7 +95,7 @@ export function decideUp(u: UpSituation): UpDecision {
   const notes: string[] = [];
   for (const p of acted.peer_order) {
     const h = acted.peers[p];
-    if (h && h.state !== 'healthy') notes.push(`${p} is ${h.state}${h.reason ? ` (${h.reason})` : ''}: ${h.state === 'unavailable' ? 'it gets no turn' : 'it gets fewer turns'} until ${u.upCommand} --reset-peer ${p}`);
+    if (h && h.state !== 'healthy') notes.push(`${p} is ${h.state}${h.reason ? ` (${h.reason})` : ''}: ${h.state === 'unavailable' ? 'it gets no turn' : 'it gets fewer turns'} until ${u.continueCommand ?? u.upCommand} --reset-peer ${p}`);
   }
   for (const p of u.settings.paused ?? []) notes.push(`${p} is paused: it gets no turn until \`peers resume ${p}\``);
   return { kind: 'resume', notes };
@@ -141,8 +146,8 @@ export function whyStopped(stop: StopReason, s: LoopState, settings: LoopSetting
 }
 
 /** What the operator can run next, most useful first. */
-export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'resultsBranch' | 'state'>): string[] {
-  const up = u.upCommand;
+export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'continueCommand' | 'resultsBranch' | 'state'>): string[] {
+  const up = u.continueCommand ?? u.upCommand;
   const fresh = `start over from your current HEAD: ${up} --fresh (this run is archived, nothing is deleted)`;
   const accept = (what: string) => `${what}, then ${up} --accept-changes (the run continues where it stopped)`;
   switch (stop.kind) {

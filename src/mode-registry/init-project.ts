@@ -11,23 +11,24 @@ import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import configTemplate from '../../templates/config.yaml' with { type: 'text' };
 import goalsTemplate from '../../templates/goals.yaml' with { type: 'text' };
-import { InputError } from '../cli/errors.ts';
+import { InputError, PeersError } from '../cli/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
 import { commitOnTop, committedAndStaged, type FileOnTop } from '../git/commit-on-top.ts';
 import { git, gitOk, headSha, isGitRepo, repoRoot } from '../git/git.ts';
 import { bareRepoMessage, findBareRepo, findWorkTreeRoot } from '../git/repo-layout.ts';
 import { detectProject, type ProjectFiles, type ProjectProposal } from '../config/detect-project.ts';
-import { shellQuote } from '../config/describe-project.ts';
 import { jsonSchemaText } from '../config/json-schema.ts';
 import { renderConfig, renderGoals, withResultsBranch } from '../config/render-init.ts';
 import { worktreeResultsBranch } from '../config/worktree-results-branch.ts';
 import { registerProject } from '../config/project-registry.ts';
 import { installModeFiles, type InstalledModes } from './init-modes.ts';
+import { projectFilesAtHead, uncommittedProposalNote } from './uncommitted-proposal.ts';
 import type { ModeInstallRequest } from './mode-install.ts';
 
 export { BASELINE_TAG } from '../protocol/run-baseline.ts';
 import { BASELINE_TAG } from '../protocol/run-baseline.ts';
+import { shellCommand, shellWord } from '../cli/shell-word.ts';
 export const INIT_AUTHOR = { name: 'peers-init', email: 'peers-init@local' };
 export const GITIGNORE_COMMIT_MESSAGE = 'peers init: add .peers/ to .gitignore\n\nPeer: peers-init\n';
 
@@ -89,13 +90,13 @@ function checkTarget(target: string, env: Record<string, string | undefined>): s
     if (top) {
       const said = git(real, ['rev-parse', '--is-inside-work-tree']).stderr.split('\n').find((l) => l.trim() !== '')?.replace(/^fatal: /, '') ?? 'no reason given';
       const hint = /dubious ownership/.test(said)
-        ? `the repository belongs to another user: run peers as that user (or, if you trust the repository and its hooks, \`git config --global --add safe.directory ${shellQuote(top)}\`)`
-        : `\`git -C ${shellQuote(top)} status\` says what is wrong with it`;
+        ? `the repository belongs to another user: run peers as that user (or, if you trust the repository and its hooks, \`git config --global --add safe.directory ${shellWord(top)}\`)`
+        : `\`git -C ${shellWord(top)} status\` says what is wrong with it`;
       throw new InputError(`git refuses the repository at ${top}: ${said}`, { hint });
     }
     const bare = findBareRepo(real);
     if (bare) throw new InputError(bareRepoMessage(bare).message, { hint: bareRepoMessage(bare).hint });
-    throw new InputError(`${target} is not a git repository`, { hint: `create one first: \`git -C ${shellQuote(real)} init\`` });
+    throw new InputError(`${target} is not a git repository`, { hint: `create one first: \`git -C ${shellWord(real)} init\`` });
   }
   const root = realpathSync(repoRoot(real));
   if (root !== real) {
@@ -104,7 +105,7 @@ function checkTarget(target: string, env: Record<string, string | undefined>): s
     const sub = relative(root, real);
     const suite = detectProject(projectFilesAt(real)).gates.find((g) => g.id === 'tests-pass');
     const gate = suite ? ` (gates run at the top: for this directory's tests, a hard gate with cmd: "cd ${sub} && ${suite.cmd}" and pass_when: ${suite.pass_when})` : ` (gates run at the top: a gate for this directory starts with \`cd ${sub} && \`)`;
-    throw new InputError(`${target} is inside a git repository but not at its top`, { hint: `run \`peers init ${shellQuote(root)}\`${gate}` });
+    throw new InputError(`${target} is inside a git repository but not at its top`, { hint: `run \`peers init ${shellWord(root)}\`${gate}` });
   }
   return real;
 }
@@ -117,7 +118,7 @@ function checkControlDir(repo: string, force: boolean): void {
   } catch {
     return;
   }
-  if (st.isSymbolicLink()) throw new InputError(`${dir} is a symlink; refusing to write through it`, { hint: `remove it: \`rm ${dir}\`` });
+  if (st.isSymbolicLink()) throw new InputError(`${dir} is a symlink; refusing to write through it`, { hint: `remove it: \`${shellCommand('rm', dir)}\`` });
   if (!force) throw new InputError(`${dir} already exists`, { hint: 'run `peers init --force` to replace it (this deletes .peers/ and its contents)' });
 }
 
@@ -197,6 +198,7 @@ export function initProject(opts: InitOptions): InitResult {
   checkControlDir(repo, opts.force ?? false);
   checkGitignore(repo);
   const proposal = detectProject(projectFilesAt(repo));
+  const uncommitted = uncommittedProposalNote(repo, proposal, detectProject(projectFilesAtHead(repo)));
   const modeRequest = opts.modes?.length ? { modes: opts.modes, lang: opts.lang, spec: opts.spec, plan: opts.plan, allowPassingAcceptance: opts.allowPassingAcceptance } : undefined;
   if (!modeRequest && (opts.lang || opts.spec || opts.plan)) {
     throw new InputError(`${opts.plan ? '--plan' : opts.spec ? '--spec' : '--lang'} goes with --modes`, { hint: opts.plan ? 'peers init --modes implement --plan PLAN.md' : 'peers init --modes audit,thorough --lang python' });
@@ -218,7 +220,7 @@ export function initProject(opts: InitOptions): InitResult {
   ];
   for (const [name, text] of files) writeFileAtomic(join(dir, name), text, 0o644);
 
-  const notes: string[] = [...proposal.notes, ...(modes?.notes ?? []), ...(resultsBranch ? [`this is a git worktree: the run's results go to the branch ${resultsBranch} (results.branch in .peers/config.yaml), not one another worktree's run could share`] : [])];
+  const notes: string[] = [...(uncommitted ? [uncommitted] : []), ...proposal.notes, ...(modes?.notes ?? []), ...(resultsBranch ? [`this is a git worktree: the run's results go to the branch ${resultsBranch} (results.branch in .peers/config.yaml), not one another worktree's run could share`] : [])];
   const result: InitResult = { repo, files: files.map(([name]) => join(dir, name)), proposal, notes };
   const gitignore = gitignoreOnTop(repo);
   ignoreControlDir(repo);
@@ -239,7 +241,9 @@ export function initProject(opts: InitOptions): InitResult {
   try {
     registerProject(repo, env);
   } catch (error) {
-    notes.push(`could not register the project for \`peers doctor\`: ${(error as Error).message}`);
+    // The error's file and hint too: the message alone ("permission denied") names neither the place nor the way out.
+    const said = error instanceof PeersError ? error.format().replace(/\n\s*hint: /, '; ') : (error as Error).message;
+    notes.push(`could not register the project for \`peers doctor\`: ${said}`);
   }
   return result;
 }

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextCapped, readTextIfExists } from '../fs/safe-read.ts';
 import { git } from '../git/git.ts';
 import { appendContractsLog, contractFromGoals, contractLogProblem, CONTRACTS_LOG, isPinnablePath, withContract, type Contract, type Pin } from './contract.ts';
+import { shellCommand } from '../cli/shell-word.ts';
 
 export const REASON_MIN = 10;
 
@@ -56,7 +57,7 @@ export function amendContract(repo: string, req: AmendRequest): { before: Contra
   for (const path of req.files ?? []) {
     if (!isPinnablePath(path)) throw new InputError(`${path}: a pinned path is relative, without "..", of letters, digits and . _ @ + / -`);
     const blob = git(repo, ['rev-parse', '--verify', '--quiet', `HEAD:${path}`]);
-    if (blob.code !== 0) throw new InputError(`${path} is not committed at HEAD`, { hint: `commit it first: the contract pins committed content (git add ${path} && git commit)` });
+    if (blob.code !== 0) throw new InputError(`${path} is not committed at HEAD`, { hint: `commit it first: the contract pins committed content (${shellCommand('git', 'add', path)} && git commit)` });
     if (git(repo, ['diff', '--quiet', 'HEAD', '--', path]).code !== 0) throw new InputError(`${path} has uncommitted changes`, { hint: 'commit them first: the contract pins what HEAD holds' });
     pins.set(path, blob.stdout.trim());
   }

@@ -40,6 +40,12 @@ function heldByTests(r: RunSummary): string[] {
   return b && b.held.length ? [`Not complete although green: at ${b.head.slice(0, 8)}, ${b.detail}`] : [];
 }
 
+/**
+ * What resumes the run: a rehearsal (its budget policy says the scripted model server was its
+ * upstream) goes on only with `--rehearse`; plain `peers up` is a real run, which never continues one.
+ */
+const resumeCommand = (r: RunSummary): string => (r.policy?.credentials === 'model-server' ? 'peers up --rehearse SCENARIO.yaml' : 'peers up');
+
 function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimeline[]): { why: string[]; operator: boolean } {
   const stop = parseStopReason(reason);
   const red = Object.entries(j.gates.results).filter(([, g]) => g.state === 'fail').map(([id]) => id);
@@ -52,7 +58,7 @@ function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimelin
         operator: false,
       };
     case 'max_ticks':
-      return { why: [`This run's --max-ticks limit was reached (${r.exits.at(-1)?.ticks_in_run ?? '?'} ticks in it). \`peers up\` continues from tick ${j.tick}.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: false };
+      return { why: [`This run's --max-ticks limit was reached (${r.exits.at(-1)?.ticks_in_run ?? '?'} ticks in it). \`${resumeCommand(r)}\` continues from tick ${j.tick}.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: false };
     case 'budget':
       if (stop.cap === 'ledger-unreadable') return { why: ['The usage ledger could not be read, so no spending cap could be checked: the run was held (fail closed).'], operator: true };
       return { why: [`The ${stop.cap} cap was reached: ${CAP_FIGURE[stop.cap]?.(j.budget) ?? stop.cap}. Raise it (config budget or \`peers up --max-…\`) to continue.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: true };
@@ -70,9 +76,9 @@ function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimelin
       return { why: b ? [`${b.by} declared the task impossible as specified and ${b.confirmed_by ?? 'another peer'} confirmed it: ${b.reason.replace(/\s+/g, ' ').slice(0, 400)}`] : ['The peers agreed the task cannot be done as specified.'], operator: true };
     }
     case 'usage-limited':
-      return { why: [`Every peer was waiting for its usage limit, the earliest until ${stop.until}, beyond what the run's max runtime allows. Run \`peers up\` after that time (or raise budget.max_runtime_s).`], operator: true };
+      return { why: [`Every peer was waiting for its usage limit, the earliest until ${stop.until}, beyond what the run's max runtime allows. Run \`${resumeCommand(r)}\` after that time (or raise budget.max_runtime_s).`], operator: true };
     case 'interrupted':
-      return { why: ['Stopped on request (`peers down`, Ctrl-C or SIGTERM). `peers up` resumes it.'], operator: false };
+      return { why: [`Stopped on request (\`peers down\`, Ctrl-C or SIGTERM). \`${resumeCommand(r)}\` resumes it.`], operator: false };
     case 'storage':
       return { why: [storageStopText(stop)], operator: true };
     case 'error':
@@ -96,7 +102,7 @@ export function outcomeOf(i: { summary: RunSummary; status: Status; gates: GateT
       reason: null,
       at: r.ticks.at(-1)?.ts ?? null,
       headline: `killed: the loop is not running and recorded no stop after tick ${j.tick}`,
-      why: ['The loop process ended without writing a stop (a kill, a power cut, the machine running out of memory). `peers up` resumes from the last saved tick.'],
+      why: [`The loop process ended without writing a stop (a kill, a power cut, the machine running out of memory). \`${resumeCommand(r)}\` resumes from the last saved tick.`],
       needs_operator: true,
     };
   }

@@ -116,7 +116,8 @@ export function ensureStateDirs(p: StatePaths): void {
   }
 }
 
-const STATE_DIR = { what: 'state directory', hint: 'point --state-dir or $PEERS_STATE_DIR at a directory peers can create and own (not a symlink)' };
+// Also said by `peers up`, which has no --state-dir: the variables are what every command honours.
+const STATE_DIR = { what: 'state directory', hint: 'make it writable, or point $XDG_STATE_HOME (where every project\'s state goes, default ~/.local/state) or $PEERS_STATE_DIR (this project\'s) at a directory peers can create and own (not a symlink)' };
 
 /**
  * A pod run's clone with the host's mirror beside it: a run whose commits `peers status`, `report`,

@@ -41,3 +41,17 @@ test.skipIf(!need.ok)('the CLIs in the workspace image, with the pinned versions
   // The project's claude and codex peers run CLIs the image has: no per-peer CLI problem.
   expect(checks.filter((c) => c.id.startsWith('cli:'))).toEqual([]);
 });
+
+test.skipIf(!need.ok)('a custom peer whose CLI is not in the image fails doctor by name; one whose CLI is there passes', () => {
+  const env = { XDG_CONFIG_HOME: join(root, 'config-custom'), XDG_STATE_HOME: join(root, 'state-custom') };
+  // The user's own CLI as a third peer (aider, installed on their machine, not in the image), and
+  // a custom peer the image can run (its ripgrep stands in for a CLI the user built the image with).
+  const custom = `  - name: aider\\n    tool: custom\\n    argv: [aider, --yes, --message, "{PROMPT}"]\\n    prompt_mode: argv-substitute\\n  - name: searcher\\n    tool: custom\\n    argv: [rg, "{PROMPT}"]\\n    prompt_mode: argv-substitute\\n`;
+  const setup = asUser(['sh', '-ec', `cd ${root} && git init -q custom && cd custom && ${PEERS_BIN} init >/dev/null && sed -i 's/^peers:$/peers:\\n${custom}/' .peers/config.yaml && ${PEERS_BIN} info >/dev/null`], { env });
+  expect(setup.stderr).toBe('');
+  const r = asUser([PEERS_BIN, 'doctor', '--json'], { cwd: root, env, timeoutMs: 170_000 });
+  const checks = (JSON.parse(r.stdout) as { checks: Check[] }).checks;
+  const cli = checks.filter((c) => c.id.startsWith('cli:'));
+  expect(cli.map((c) => [c.id.split(':').at(-1), c.status])).toEqual([['aider', 'fail']]);
+  expect(cli[0]!.detail).toContain('aider is not in the workspace image, so every turn of aider would fail');
+});

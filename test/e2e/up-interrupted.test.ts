@@ -3,7 +3,8 @@
  * to its podman children). Before, the user read podman's own words (`podman start …-egress failed
  * (exit 1): time="…" level=error msg="User-selected graph driver …"`), as if the machine were
  * broken. Now: exit 130, "interrupted (Ctrl-C) … it was removed, nothing is running", no pod left,
- * and the next `peers up` starts the run.
+ * and the hint's `peers up` command, pasted as printed, starts the run (a rehearsal: the command
+ * keeps `--rehearse`; plain `peers up` would be a real run and asked for API keys).
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { spawn, spawnSync } from 'node:child_process';
@@ -71,10 +72,11 @@ describe.skipIf(!need.ok)('Ctrl-C during peers up', () => {
     key = r.stderr.match(/creating pod peers-(\S+)/)?.[1] ?? '';
     expect(key, r.stderr).not.toBe('');
     expect(r.stderr).toContain(`interrupted (Ctrl-C) while the pod of ${key} was being made: it was removed, nothing is running`);
-    expect(r.stderr).toContain(`hint: peers up ${repo} starts it again`);
+    const hinted = /hint: (peers up .*) starts it again/.exec(r.stderr)?.[1];
+    expect(hinted, r.stderr).toBe(`peers up ${repo} --rehearse ${join(root, 'scenario.yaml')}`);
     expect(r.code).toBe(130);
     expect(podmanAsUser(['pod', 'exists', `peers-${key}`]).code).not.toBe(0);
-    const again = asUser([PEERS_BIN, 'up', '--rehearse', join(root, 'scenario.yaml')], { cwd: repo, env, timeoutMs: 240_000 });
+    const again = asUser(['sh', '-c', hinted!.replace(/^peers /, `${PEERS_BIN} `)], { cwd: repo, env, timeoutMs: 240_000 });
     expect(again.code, again.stderr).toBe(0);
     // A new run, or the one the interrupted up had saved (its loop may have started): a rehearsal either way.
     expect(again.stdout).toMatch(/lib is (resumed, )?rehearsing \(scripted model server, nothing billed\) in pod /);

@@ -136,4 +136,37 @@ describe('init proposes the real test suite; verify judges it', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).not.toContain('placeholder');
   });
+
+  test.skipIf(!has('npm --version'))('a project not committed yet (git init, then init): init says the gates it proposed are not in HEAD yet, and its advice, followed, makes verify judge them', () => {
+    const repo = makeRepo(sb.root, 'fresh-lib', { commits: 0 });
+    const tree: Record<string, string> = {
+      'package.json': JSON.stringify({ name: 'fresh', version: '1.0.0', scripts: { test: 'node --test' } }, null, 2),
+      'index.js': 'exports.add = (a, b) => a + b;\n',
+      'test/add.test.js': "const test = require('node:test');\nconst assert = require('node:assert');\nconst { add } = require('../index.js');\ntest('adds', () => assert.equal(add(1, 2), 3));\n",
+    };
+    for (const [rel, text] of Object.entries(tree)) {
+      mkdirSync(join(repo, rel, '..'), { recursive: true });
+      writeFileSync(join(repo, rel), text);
+    }
+    const init = runPeers(['init'], { cwd: repo, env });
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain('gate tests-pass: npm test');
+    const note = init.stdout.split('\n').find((l) => l.includes('not committed'));
+    expect(note, init.stdout).toBeDefined();
+    expect(note).toContain('tests-pass (`npm test`)');
+    expect(note).toContain('package.json');
+    // Before: verify judged HEAD (init's .gitignore commit alone) and failed on a missing package.json.
+    // The note's commands, run as printed, commit the project and move the baseline onto it.
+    const advice = [...note!.matchAll(/`((?:git|peers) [^`]+)`/g)].map((m) => m[1]!).filter((c) => c.startsWith('git'));
+    expect(advice.length).toBeGreaterThan(0);
+    for (const cmd of advice) expect(spawnSync('sh', ['-c', cmd], { cwd: repo, env: { ...process.env, ...env, GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com' } }).status).toBe(0);
+    expect(gitIn(repo, ['rev-parse', 'peers-baseline^{commit}'])).toBe(gitIn(repo, ['rev-parse', 'HEAD']));
+    const green = verify(repo);
+    expect(green.stdout).toContain('Result: PASS (hard 3/3');
+    expect(green.code).toBe(0);
+
+    // A committed project gets no such note.
+    const committed = project('committed-lib', tree);
+    expect(runPeers(['init'], { cwd: committed, env }).stdout).not.toContain('not committed');
+  }, 120_000);
 });

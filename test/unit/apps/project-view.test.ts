@@ -3,7 +3,10 @@
  * state. It said "Status: running" and then "No run yet: start one with `peers up`", a
  * contradiction that sends the user to start a second run.
  */
-import { expect, test } from 'bun:test';
+import { afterAll, expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { projectText } from '../../../apps/project-view.ts';
 import type { ProjectStatus } from '../../../sandbox/reconcile.ts';
 
@@ -19,6 +22,17 @@ test('a running pod whose loop has saved no state yet is starting, not "no run y
   expect(text.join('\n')).not.toContain('No run yet');
 });
 
+const root = mkdtempSync(join(tmpdir(), 'peers-project-view-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
 test('a project that never ran still says how to start one', () => {
-  expect(projectText({ project: project('fresh') }).at(-1)).toBe('No run yet: start one with `peers up /src/cproj`');
+  const path = join(root, 'cproj');
+  mkdirSync(join(path, '.peers'), { recursive: true });
+  expect(projectText({ project: { ...project('fresh'), path } }).at(-1)).toBe(`No run yet: start one with \`peers up ${path}\``);
+});
+
+test('a repository without .peers/ is not set up: init first, and no "all green" for goals it does not have', () => {
+  const text = projectText({ project: project('fresh') });
+  expect(text.at(-1)).toBe('Not set up for peers: run `peers init /src/cproj` first (it proposes the gates), then `peers up`');
+  expect(text).toContain('Open gates: none: no goals yet');
 });

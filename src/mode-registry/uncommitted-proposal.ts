@@ -1,0 +1,62 @@
+/**
+ * What `peers init` proposed from files the commit does not hold yet. init reads the working tree
+ * (what the user sees), but `peers verify` and the run judge the committed HEAD: a project made
+ * with `git init` and never committed gets `npm test` as its gate while the commit the gate runs on
+ * has no package.json (init's own `.gitignore` commit is then the first). Said once, at init, with
+ * the commands that commit the files and put the baseline on them.
+ */
+import { MiB } from '../fs/safe-read.ts';
+import { git } from '../git/git.ts';
+import { shellCommand } from '../cli/shell-word.ts';
+import { BASELINE_TAG } from '../protocol/run-baseline.ts';
+import type { ProjectFiles, ProjectProposal } from '../config/detect-project.ts';
+
+/** The project's files as HEAD holds them (nothing when HEAD is unborn): blobs of at most 1 MiB. */
+export function projectFilesAtHead(repo: string): ProjectFiles {
+  const spec = (rel: string) => `HEAD:${rel}`;
+  return {
+    read(rel) {
+      const size = git(repo, ['cat-file', '-s', spec(rel)]);
+      if (size.code !== 0 || Number(size.stdout.trim()) > MiB || git(repo, ['cat-file', '-t', spec(rel)]).stdout.trim() !== 'blob') return undefined;
+      const blob = git(repo, ['cat-file', 'blob', spec(rel)], { maxBuffer: 2 * MiB });
+      return blob.code === 0 ? blob.stdout : undefined;
+    },
+    exists: (rel) => git(repo, ['cat-file', '-e', spec(rel)]).code === 0,
+    list(rel) {
+      const r = git(repo, ['ls-tree', '--name-only', '-z', spec(rel)]);
+      return r.code === 0 ? r.stdout.split('\0').filter(Boolean) : [];
+    },
+  };
+}
+
+/** The paths `git status` shows as changed or untracked (untracked directories as one entry), .peers/ left out. */
+function uncommittedPaths(repo: string): string[] {
+  const r = git(repo, ['status', '--porcelain', '-z', '--untracked-files=normal']);
+  if (r.code !== 0) return [];
+  const out: string[] = [];
+  const entries = r.stdout.split('\0');
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.length < 4) continue;
+    if (e[0] === 'R' || e[0] === 'C') i++; // the original path follows a rename
+    const path = e.slice(3);
+    if (path !== '.peers/' && !path.startsWith('.peers/')) out.push(path);
+  }
+  return out;
+}
+
+/**
+ * The note for gates (and a setup) the working tree's files propose but HEAD's do not; undefined
+ * when HEAD proposes the same.
+ */
+export function uncommittedProposalNote(repo: string, proposal: ProjectProposal, atHead: ProjectProposal): string | undefined {
+  const headCmds = new Set(atHead.gates.map((g) => g.cmd));
+  const gates = proposal.gates.filter((g) => !headCmds.has(g.cmd)).map((g) => `${g.id} (\`${g.cmd}\`)`);
+  const setup = proposal.setup !== undefined && proposal.setup !== atHead.setup;
+  if (!gates.length && !setup) return undefined;
+  const what = [...gates, ...(setup ? [`setup (\`${proposal.setup}\`)`] : [])].join(', ');
+  const paths = uncommittedPaths(repo);
+  const shown = paths.length ? ` (${paths.slice(0, 8).join(', ')}${paths.length > 8 ? `, … ${paths.length - 8} more` : ''})` : '';
+  const add = paths.length && paths.length <= 8 ? shellCommand('git', 'add', '--', ...paths) : 'git add -A';
+  return `${what} ${gates.length + (setup ? 1 : 0) > 1 ? 'were' : 'was'} proposed from files that are not committed${shown}: \`peers verify\` and the run judge the committed HEAD, which does not have them. Commit them: \`${add} && git commit -m 'Initial commit'\`, then \`git tag -f ${BASELINE_TAG}\` (the run's changes count from it) and \`peers verify\``;
+}
