@@ -42,6 +42,19 @@ export function budgetStop(state: LoopState, run: RunContext, s: LoopSettings): 
   return { stop: null };
 }
 
+/**
+ * The stop a turn ended with, unless a budget cap binds: a cap the auth sidecar refused requests
+ * for fails every turn that needs the vendor, so peers it left down or unavailable are its effect,
+ * not the run's reason. The run then stops on the cap (which says what to raise), and the all-down
+ * halt the turn recorded is dropped from the state so a resumed run does not stop on it again.
+ */
+export function stopAfterTurn(exit: StopReason, state: LoopState, run: RunContext, s: LoopSettings): { stop: StopReason; state: LoopState } {
+  if (exit.kind !== 'all-peers-down' && exit.kind !== 'peer-unavailable') return { stop: exit, state };
+  const unhalted: LoopState = { ...state, halted: null };
+  const cap = budgetStop(unhalted, run, s).stop;
+  return cap?.kind === 'budget' ? { stop: cap, state: unhalted } : { stop: exit, state };
+}
+
 /** Records a warn-mode USD warning so it is given once per cap value. */
 export function noteUsdWarning(state: LoopState, s: LoopSettings, warning: string): LoopState {
   return { ...state, warnings: [...state.warnings, warning], budget: { ...state.budget, usd_warned_for: s.budget.maxUsd ?? null } };

@@ -43,7 +43,7 @@ import { keepReserve } from '../../state/disk-reserve.ts';
 import { recordStorageStop, storageStop } from './storage-stop.ts';
 import { GATE_PROBE_ROLES, notePodHealth, POD_START_WAIT_MS, podDownCause, type PodHealth } from '../pod-health.ts';
 import { settingsForRun, withOperatorControl, type LoopSettings } from '../settings.ts';
-import { budgetStop } from '../stop-check.ts';
+import { budgetStop, stopAfterTurn } from '../stop-check.ts';
 import { countRedTick, decidePreTick, finalizeTick, type GateInput, type TickObservation } from '../tick.ts';
 import type { ConvergenceInput } from '../convergence.ts';
 import { baselineTestsStep } from './baseline-tests-run.ts';
@@ -446,7 +446,14 @@ class LoopRun {
       this.log(`peers: tick ${tick} ${status} head=${obs.head_after && obs.head_after !== headBefore ? obs.head_after.slice(0, 8) : 'no-new-commit'} dur=${Math.round(obs.duration_ms / 1000)}s${obs.cause ? ` -- ${obs.cause}` : ''}`);
       for (const f of obs.findings ?? []) if (f.kind !== 'test-marker') this.log(`peers: tick ${tick} anti-cheat: ${f.kind}: ${f.detail.slice(0, 160)} → ${f.action.slice(0, 120)}`);
       if (fin.sleep) this.log(`peers: peer=${peer} hit its usage limit; it sleeps until ${fin.sleep.until} (${fin.sleep.reason}) while the others work`);
-      if (fin.exit) return this.finish(fin.exit);
+      if (fin.exit) {
+        const after = stopAfterTurn(fin.exit, this.state, this.runCtx(), this.settings);
+        if (after.state !== this.state) {
+          this.state = after.state;
+          this.persist();
+        }
+        return this.finish(after.stop);
+      }
       if (fin.backoffMs > 0) {
         this.log(`peers: peer=${peer} rate-limited (streak=${this.state.rate_limit_streak}); backing off ${Math.round(fin.backoffMs / 1000)}s before next tick`);
         await abortableSleep(fin.backoffMs, this.signal);

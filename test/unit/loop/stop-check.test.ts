@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { budgetStop, stuckStop } from '../../../src/loop/stop-check.ts';
+import { budgetStop, stopAfterTurn, stuckStop } from '../../../src/loop/stop-check.ts';
 import { exitCodeFor, formatStopReason, parseStopReason, type StopReason } from '../../../src/state/stop-reason.ts';
 import { decidePreTick } from '../../../src/loop/tick.ts';
 import { settings, state } from './fixtures.ts';
@@ -44,6 +44,21 @@ describe('stop checks', () => {
     expect(budgetStop(st, refused('max_usd', 1), s).stop).toBeNull();
     // In warn mode a USD refusal cannot happen (the sidecar does not enforce it) and stops nothing.
     expect(budgetStop(st, refused('max_usd', 2), { ...s, budget: { ...s.budget, usdMode: 'warn' } }).stop).toBeNull();
+  });
+
+  test('peers left down by a turn the sidecar refused for a cap: the run stops on the cap, and the all-down halt is not kept', () => {
+    const s = settings({ budget: { maxTicks: 10, maxRuntimeS: 60, maxConsecutiveFailures: 9, maxTokens: 100, usdMode: 'off' } });
+    const halted = { ...state(), halted: { reason: 'all-peers-down', at_tick: 7 } };
+    const refused = { ...run, budgetRefusals: { max_tokens: { limit: 100 } } };
+    const after = stopAfterTurn({ kind: 'all-peers-down' }, halted, refused, s);
+    expect(after.stop).toEqual({ kind: 'budget', cap: 'max_tokens' });
+    expect(after.state.halted).toBeNull();
+    expect(stopAfterTurn({ kind: 'peer-unavailable', peer: 'claude' }, state(), refused, s).stop).toEqual({ kind: 'budget', cap: 'max_tokens' });
+    // No cap binds (none refused, or refused under a lower cap than now): the peers are the reason.
+    expect(stopAfterTurn({ kind: 'all-peers-down' }, halted, run, s)).toEqual({ stop: { kind: 'all-peers-down' }, state: halted });
+    expect(stopAfterTurn({ kind: 'all-peers-down' }, halted, { ...run, budgetRefusals: { max_tokens: { limit: 50 } } }, s).stop).toEqual({ kind: 'all-peers-down' });
+    // A confirmed block is the peers' own verdict, whatever the budget.
+    expect(stopAfterTurn({ kind: 'blocked' }, state(), refused, s).stop).toEqual({ kind: 'blocked' });
   });
 
   test('a watched gate red for stuck_halt_after ticks stops as stuck:<gate>; others do not', () => {
