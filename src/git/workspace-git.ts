@@ -87,7 +87,8 @@ export function leftoverPatchProblem(patch: string): string | null {
     if (!line.startsWith('diff --git ')) continue;
     const m = /^diff --git ("?)a\/(.*) ("?)b\/(.*)$/.exec(line);
     if (!m) return `a file header without the a/ b/ prefixes: ${line.slice(0, 200)}`;
-    if (/^"?a\/\.peers\/|\s"?b\/\.peers\//.test(line.slice('diff --git '.length))) return `a file header in .peers/: ${line.slice(0, 200)}`;
+    // Any case: on a case-insensitive filesystem (macOS) `.PEERS/x` is `.peers/x`.
+    if (/^"?a\/\.peers\/|\s"?b\/\.peers\//i.test(line.slice('diff --git '.length))) return `a file header in .peers/: ${line.slice(0, 200)}`;
   }
   return null;
 }

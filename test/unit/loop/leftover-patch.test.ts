@@ -27,8 +27,8 @@ test('a patch without the a/ b/ prefixes (a peer set diff.noprefix) is not saved
   expect(r.said).toContain('without the a/ b/ prefixes');
 });
 
-test('a patch into the top .peers/ is not saved', async () => {
-  for (const [a, b] of [['a/.peers/goals.yaml', 'b/.peers/goals.yaml'], ['a/src.txt', 'b/.peers/goals.yaml'], ['"a/.peers/g\\303\\251.yaml"', '"b/.peers/g\\303\\251.yaml"']] as const) {
+test('a patch into the top .peers/ (in any case: macOS folds it) is not saved', async () => {
+  for (const [a, b] of [['a/.peers/goals.yaml', 'b/.peers/goals.yaml'], ['a/src.txt', 'b/.peers/goals.yaml'], ['"a/.peers/g\\303\\251.yaml"', '"b/.peers/g\\303\\251.yaml"'], ['a/.PEERS/modes/m.yaml', 'b/.PEERS/modes/m.yaml']] as const) {
     const r = await save(header(a, b));
     expect(r.saved).toBeNull();
     expect(r.said).toContain('in .peers/');
