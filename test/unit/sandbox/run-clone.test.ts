@@ -80,6 +80,19 @@ describe('the run clone', () => {
     expect(git(paths.clone, 'rev-list', '--count', 'HEAD')).toBe('3');
   });
 
+  test('a peer that removes or replaces the clone\'s .git cannot make the next up throw the run away: the mirror keeps the run\'s history', () => {
+    prepareRunClone(repo, paths);
+    peerCommits(2);
+    const runHead = observedHead(paths.mirror)!;
+    // Gone (`rm -rf .git` in the workspace), then a .git file naming nothing.
+    for (const plant of [() => {}, () => writeFileSync(join(paths.clone, '.git'), 'gitdir: /nowhere\n')]) {
+      rmSync(join(paths.clone, '.git'), { recursive: true, force: true });
+      plant();
+      expect(() => prepareRunClone(repo, paths)).toThrow(/run clone .* no longer a git repository/);
+      expect(observedHead(paths.mirror)).toBe(runHead);
+    }
+  });
+
   test('a dirty tree is not an error: up names what is not in the run, and the user\'s files stay as they were', () => {
     writeFileSync(join(repo, 'README.md'), '# app, edited\n');
     writeFileSync(join(repo, 'notes.txt'), 'mine\n');
