@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { observedHead, RUN_HEAD_REF } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
-import { statePaths, type StatePaths } from '../../../src/state/paths.ts';
+import { hasRunClone, projectKey, statePaths, type StatePaths } from '../../../src/state/paths.ts';
 import { defaultResultsBranch, defaultRunBranch, publishRunBranch } from '../../../sandbox/publish-branch.ts';
 import { changedParts, fingerprintRepo } from '../../../sandbox/repo-fingerprint.ts';
 import { prepareRunClone } from '../../../sandbox/run-clone.ts';
+import { publishIfRun, runBranch } from '../../../sandbox/publish-if-run.ts';
 
 setDefaultTimeout(60_000);
 
@@ -90,6 +91,10 @@ describe('the run clone', () => {
       plant();
       expect(() => prepareRunClone(repo, paths)).toThrow(/run clone .* no longer a git repository/);
       expect(observedHead(paths.mirror)).toBe(runHead);
+      // Still a pod run: `down` (and status, report) publish the run's commits from the mirror.
+      expect(hasRunClone(paths)).toBe(true);
+      expect(publishIfRun(repo, paths.dir)).toMatchObject({ sha: runHead });
+      expect(git(repo, 'rev-parse', `refs/heads/${runBranch(paths, projectKey(repo), repo)}`)).toBe(runHead);
     }
   });
 
