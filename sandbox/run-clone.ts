@@ -14,7 +14,7 @@
  * committed is not in the run, and `up` says so), shallow repositories. Submodules: the run gets
  * the superproject only — submodule directories are empty in the clone and in the gates' checkout.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { readFileCapped } from '../src/fs/safe-read.ts';
@@ -95,7 +95,17 @@ function readExclude(commonDir: string): Buffer | undefined {
 export function prepareRunClone(repo: string, paths: StatePaths): RunClone {
   const layout = resolveRepoLayout(repo, { allowGitFile: true });
   const userHead = readHead(layout);
-  if (existsSync(join(paths.clone, '.git')) && existsSync(join(paths.mirror, 'HEAD'))) {
+  // The mirror (the loop's, out of the peers' reach) says whether a run exists, never the clone: a
+  // peer that removed or replaced the clone's `.git` made `up` throw the run's history away and
+  // start again from the user's HEAD. A clone without its own `.git` directory is refused. (No
+  // clone directory at all is an `up` cut short before it made one: the peers never ran.)
+  if (existsSync(join(paths.mirror, 'HEAD')) && existsSync(paths.clone)) {
+    if (!lstatSync(join(paths.clone, '.git'), { throwIfNoEntry: false })?.isDirectory()) {
+      throw new PeersError(`the run clone ${paths.clone} is no longer a git repository (its .git directory is gone or replaced); the run's history is safe in ${paths.mirror}`, {
+        hint: `move ${paths.run} away to start a new run from your HEAD (\`peers down\` puts the run's commits on your results branch)`,
+        exitCode: 2,
+      });
+    }
     const base = observedHead(paths.mirror, RUN_BASE_REF);
     const head = observedHead(paths.mirror);
     if (!base || !head) throw new PeersError(`the run's mirror at ${paths.mirror} is incomplete`, { hint: `move ${paths.run} away to start a new run from your HEAD` });

@@ -8,6 +8,14 @@
  *
  *   runner → loop   {"sealed": "<the message as JSON>", "mac": "<hex HMAC-SHA256>"}
  *   mac = HMAC(key, sha256(request line) ":" seq ":" sealed), seq = 0, 1, 2… per connection
+ *
+ * The other way too: the code a runner runs can reach its socket (the socket's directory is
+ * writable in the runner's own container), and a request of its own would be a live request, whose
+ * processes no leftover sweep touches (a daemon holding its connection outlived every gate run).
+ * So with a key a runner takes only requests the loop made:
+ *
+ *   loop → runner   {"request": "<the request line>", "auth": "<hex HMAC-SHA256>"}
+ *   auth = HMAC(key, "request:" request line)
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ServerMessage } from './runner-protocol.ts';
@@ -47,4 +55,25 @@ export function opener(key: Buffer, requestLine: string): (line: string) => Serv
     seq++;
     return JSON.parse(sealed) as ServerMessage;
   };
+}
+
+const authOf = (key: Buffer, line: string) => createHmac('sha256', key).update(`request:${line}`).digest();
+
+/** The loop: `requestLine` wrapped with its proof that the key's holder made it. */
+export function authRequest(key: Buffer, requestLine: string): string {
+  return JSON.stringify({ request: requestLine, auth: authOf(key, requestLine).toString('hex') });
+}
+
+/** The runner: the request line inside `line`; throws unless the key's holder made it. */
+export function openRequest(key: Buffer, line: string): string {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(line);
+  } catch {
+    throw new Error('a request that is not JSON');
+  }
+  const { request, auth } = (doc ?? {}) as { request?: unknown; auth?: unknown };
+  if (typeof request !== 'string' || typeof auth !== 'string' || !/^[0-9a-f]{64}$/.test(auth)) throw new Error('a request without the loop\'s authentication');
+  if (!timingSafeEqual(Buffer.from(auth, 'hex'), authOf(key, request))) throw new Error('a request authenticated with another key');
+  return request;
 }

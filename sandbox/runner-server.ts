@@ -8,7 +8,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { REAP_ROOT_ENV, reapLeftovers } from '../src/proc/leftover-sweep.ts';
 import { supervise } from '../src/proc/supervise.ts';
 import { ClientMessageSchema, encode, LineDecoder, type RunRequest, type ServerMessage } from './runner-protocol.ts';
-import { sealer } from './runner-seal.ts';
+import { openRequest, sealer } from './runner-seal.ts';
 
 export type RunnerServer = { server: Server; close: () => Promise<void>; active: () => number };
 
@@ -113,8 +113,20 @@ function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts:
   let abort: AbortController | undefined;
   let started = false;
   let first = true;
-  const decoder = new LineDecoder((line) => {
-    if (first && key) seal = sealer(key, line);
+  const decoder = new LineDecoder((received) => {
+    let line = received;
+    if (first && key) {
+      seal = sealer(key, received);
+      // Only the loop's requests run (runner-seal.ts): not one the code we run makes of its own.
+      try {
+        line = openRequest(key, received);
+      } catch (e) {
+        first = false;
+        send({ type: 'error', message: `refusing the request: ${(e as Error).message}` });
+        sock.end();
+        return;
+      }
+    }
     first = false;
     let msg;
     try {

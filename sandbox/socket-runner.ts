@@ -9,7 +9,7 @@ import type { PeerInvocation, PeerRunner } from '../src/proc/peer-runner.ts';
 import type { SupervisedResult } from '../src/proc/supervise.ts';
 import { encode, LineDecoder, type RunRequest, type ServerMessage } from './runner-protocol.ts';
 import { readRunnerKey } from './runner-key.ts';
-import { opener, requestNonce } from './runner-seal.ts';
+import { authRequest, opener, requestNonce } from './runner-seal.ts';
 
 /** Added to the absolute timeout before the client gives up on a silent runner by itself. */
 const CLIENT_MARGIN_MS = 10_000;
@@ -58,7 +58,8 @@ export class SocketRunner implements PeerRunner {
       limits: { idleTimeoutMs: inv.idleTimeoutMs, absoluteTimeoutMs: inv.absoluteTimeoutMs, killGraceMs: inv.killGraceMs, maxStreamBytes: inv.maxStreamBytes },
       ...(key ? { nonce: requestNonce() } : {}),
     };
-    const requestLine = encode(req).slice(0, -1);
+    // With a key, the line carries the loop's proof that it made the request (runner-seal.ts).
+    const requestLine = key ? authRequest(key, encode(req).slice(0, -1)) : encode(req).slice(0, -1);
     const open = key ? opener(key, requestLine) : null;
     return new Promise((resolve) => {
       const sock = connect(this.socketPath);

@@ -22,6 +22,7 @@ import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { withSpawnEnv } from '../proc/spawn-env.ts';
 import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER } from './git.ts';
 import { packedObjectType } from './pack-object-type.ts';
+import { objectStoreProblem } from './object-store-check.ts';
 import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
 /** The run's current commit in the mirror (the mirror's HEAD points here). */
@@ -193,6 +194,8 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
   if (!isObjectId(head.sha)) throw new ObserverError(`HEAD of ${o.workDir} is not an object id`);
   // Unchanged since the caller's last sync (the mirror's only writer knows its head): nothing to do.
   if (o.known && head.sha === o.known) return { head: head.sha, branch };
+  const planted = objectStoreProblem(layout.objectsDir);
+  if (planted) throw new ObserverError(`cannot read the repository at ${o.workDir}: ${planted}`);
   ensureStage(o.stage, layout.objectsDir);
   const type = looseObjectType(layout.objectsDir, head.sha) === 'commit' ? { code: 0, stdout: 'commit\n' } : git(o.stage, ['cat-file', '-t', head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
   if (type.code !== 0 || type.stdout.trim() !== 'commit') throw new ObserverError(`HEAD of ${o.workDir} (${head.sha.slice(0, 12)}) is ${type.code === 0 ? `a ${type.stdout.trim()}` : 'missing from its object store'}, not a commit`);

@@ -96,7 +96,12 @@ export function resolveRepoLayout(workDir: string, opts: { allowGitFile: boolean
   }
   if (kind(gitDir) !== 'dir') throw new RepoLayoutError(`${gitDir} is not a directory`);
   let commonDir = gitDir;
-  if (kind(join(gitDir, 'commondir')) === 'file') commonDir = resolve(gitDir, readSmall(join(gitDir, 'commondir')).trim());
+  const commondir = kind(join(gitDir, 'commondir'));
+  // Only a `git worktree`'s git dir names a shared one. In a repository that must have a plain
+  // `.git` (the run clone) the file is a peer's redirect: the loop would read refs, and sweep lock
+  // files (stale-locks.ts), wherever it points (SECURITY.md, "A git lock file cannot stop a run").
+  if (commondir !== 'missing' && !opts.allowGitFile) throw new RepoLayoutError(`${join(gitDir, 'commondir')} redirects the git directory, which the run clone never does`);
+  if (commondir === 'file') commonDir = resolve(gitDir, readSmall(join(gitDir, 'commondir')).trim());
   if (kind(commonDir) !== 'dir') throw new RepoLayoutError(`${commonDir} is not a directory`);
   if (kind(join(commonDir, 'reftable')) !== 'missing') throw new RepoLayoutError(`${commonDir} uses the reftable ref format, which peers does not read`);
   const objectsDir = join(commonDir, 'objects');

@@ -45,6 +45,14 @@ function locksIn(dir: string): string[] {
 /** `*.lock` files under `refs/` (loose ref updates), depth-first, bounded. */
 function refLocks(refsDir: string): string[] {
   const out: string[] = [];
+  // Entries below are told apart without following links (Dirent types); the root must be a real
+  // directory too, or a `refs` swapped for a link would have every `*.lock` wherever it points
+  // removed (the loop's own run lock in its state directory, the mirror's ref locks).
+  try {
+    if (!lstatSync(refsDir).isDirectory()) return out;
+  } catch {
+    return out;
+  }
   const stack = [refsDir];
   let seen = 0;
   while (stack.length && seen < MAX_REF_ENTRIES) {

@@ -67,11 +67,31 @@ export const MAX_LEFTOVER_PATCH_BYTES = 16 * 1024 * 1024;
  * Stages everything (the index is reset by the discard that follows) and prints it as a patch
  * against HEAD, or against nothing in a repository without a commit yet. `.peers/` is left out of
  * the patch, not of the `add`: naming it there fails the `add` when a .gitignore lists it.
+ * The a/ b/ prefixes are forced: `git apply` strips one component, so a peer's `diff.noprefix`
+ * (or `diff.srcPrefix`) would make `x/.peers/goals.yaml` patch the operator's `.peers/goals.yaml`.
  */
 const PATCH_SCRIPT = `keep=':(exclude,top).peers'
 ${WS_GIT} add -A -- . || exit 1
-${WS_GIT} -c core.quotePath=false diff --cached --binary --no-color --no-ext-diff --no-textconv -- . "$keep"
+${WS_GIT} -c core.quotePath=false diff --cached --binary --no-color --no-ext-diff --no-textconv --no-relative --src-prefix=a/ --dst-prefix=b/ -- . "$keep"
 `;
+
+/**
+ * A patch `git apply` takes back into the right files, outside `.peers/`: every file header names
+ * `a/...` and `b/...` paths (what PATCH_SCRIPT asks git for; the workspace's git is the peers' to
+ * configure), none in the top `.peers/`. Checked again by the loop, which saves nothing else.
+ */
+export function leftoverPatchProblem(patch: string): string | null {
+  for (const line of patch.split('\n')) {
+    // Hunk and binary lines never start with `diff --git ` (hunk lines start with ' ', '+', '-' or
+    // '\\', base85 lines have no space), so these are exactly the file headers.
+    if (!line.startsWith('diff --git ')) continue;
+    const m = /^diff --git ("?)a\/(.*) ("?)b\/(.*)$/.exec(line);
+    if (!m) return `a file header without the a/ b/ prefixes: ${line.slice(0, 200)}`;
+    // Any case: on a case-insensitive filesystem (macOS) `.PEERS/x` is `.peers/x`.
+    if (/^"?a\/\.peers\/|\s"?b\/\.peers\//i.test(line.slice('diff --git '.length))) return `a file header in .peers/: ${line.slice(0, 200)}`;
+  }
+  return null;
+}
 
 /** A hook name the workspace may move: nothing that leaves the hooks directory or reads as an option. */
 export function disableableHook(name: string): boolean {

@@ -20,7 +20,7 @@ import { readHead, resolveRepoLayout } from '../git/repo-layout.ts';
 import { readAttestationView } from '../protocol/attestation.ts';
 import { readLedger, type BugReport } from '../protocol/bug-ledger.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
-import { statePaths } from '../state/paths.ts';
+import { hasRunClone, statePaths } from '../state/paths.ts';
 
 export type HistorySource = {
   /** The peers-owned git dir git reads: the run's mirror, or a read-only view of the repository. */
@@ -65,7 +65,7 @@ export function withHistorySource<T>(stateDir: string, repo: string | undefined,
   if (existsSync(join(paths.mirror, 'HEAD'))) {
     const base = observedHead(paths.mirror, RUN_BASE_REF) ?? baseline;
     const head = observedHead(paths.mirror);
-    if (existsSync(join(paths.clone, '.git'))) return read({ gitDir: paths.mirror, kind: 'mirror', base, head, branch: publishedBranch(paths.run) });
+    if (hasRunClone(paths)) return read({ gitDir: paths.mirror, kind: 'mirror', base, head, branch: publishedBranch(paths.run) });
     return read({ gitDir: paths.mirror, kind: 'repository', repo: repo ?? null, base, head, branch: repo ? branchOf(repo) : null });
   }
   if (!repo || !existsSync(repo)) return null;

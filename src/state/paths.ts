@@ -125,5 +125,7 @@ const STATE_DIR = { what: 'state directory', hint: 'make it writable, or point $
  * run clone: its commits are the repository's own.
  */
 export function hasRunClone(paths: StatePaths): boolean {
-  return existsSync(join(paths.mirror, 'HEAD')) && existsSync(join(paths.clone, '.git'));
+  // The clone's directory, not its `.git`: the peers can remove that, and the run's commits would
+  // then never be published (SECURITY.md, "The peers cannot make `up` throw the run away").
+  return existsSync(join(paths.mirror, 'HEAD')) && existsSync(paths.clone);
 }

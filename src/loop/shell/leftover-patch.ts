@@ -7,13 +7,17 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../../fs/atomic-write.ts';
-import { MAX_LEFTOVER_PATCH_BYTES, type WorkspaceGit } from '../../git/workspace-git.ts';
+import { leftoverPatchProblem, MAX_LEFTOVER_PATCH_BYTES, type WorkspaceGit } from '../../git/workspace-git.ts';
 
 /** Saves the workspace's leftovers as a patch at `file`; returns what the log says about it. */
 export async function saveLeftovers(workspace: Pick<WorkspaceGit, 'uncommittedPatch'>, file: string): Promise<string> {
   const patch = await workspace.uncommittedPatch();
   if (patch === null) return `they could not be saved (git failed, or the patch is over ${MAX_LEFTOVER_PATCH_BYTES / 1024 / 1024} MiB) and are discarded`;
   if (patch === '') return 'nothing but mode or ignored changes; discarded';
+  // The operator applies it with `git apply`: a patch that would land elsewhere than it says (in
+  // `.peers/`) is not saved (SECURITY.md, "Done means done", leftover work).
+  const problem = leftoverPatchProblem(patch);
+  if (problem) return `they were not saved (the patch has ${problem}) and are discarded`;
   try {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     writeFileAtomic(file, patch);

@@ -214,6 +214,35 @@ describe('the trusted mirror', () => {
     expect(() => sync()).toThrow(/packed-refs/);
   });
 
+  test('a FIFO (or a link) planted in the object store cannot hang the sync: git opens pack indexes and commit-graphs it finds there', () => {
+    commit('a');
+    const b = commit('b');
+    const observer = resolve(import.meta.dir, '../../../src/git/observer.ts');
+    // In a child with a deadline: on the loop's thread git's open() of a FIFO blocks the sync
+    // (spawnSync) for its whole fetch timeout, 30 minutes per turn, signals unheard.
+    const syncWithin = (ms: number) =>
+      spawnSync(process.execPath, ['-e', `const { syncMirror } = await import(${JSON.stringify(observer)}); try { console.log(JSON.stringify(syncMirror(${JSON.stringify({ mirror, stage, workDir: work })}))); } catch (e) { console.log('refused: ' + e.message); }`], { encoding: 'utf8', timeout: ms, killSignal: 'SIGKILL' });
+    const plants: Array<[string, (p: string) => void]> = [
+      ['objects/pack/pack-0123456789012345678901234567890123456789.idx', (p) => void spawnSync('mkfifo', [p])],
+      ['objects/info/commit-graph', (p) => void spawnSync('mkfifo', [p])],
+      ['objects/pack/pack-1123456789012345678901234567890123456789.idx', (p) => symlinkSync('/dev/stdin', p)],
+    ];
+    for (const [path, plant] of plants) {
+      const at = join(work, '.git', path);
+      if (at.endsWith('.idx')) writeFileSync(at.replace(/\.idx$/, '.pack'), 'x');
+      plant(at);
+      const r = syncWithin(20_000);
+      expect(r.signal, `${path}: the sync hung`).toBeNull();
+      expect(r.stdout, path).toContain('refused: ');
+      expect(r.stdout, path).toContain('not a regular file');
+      expect(observedHead(mirror)).not.toBe(b);
+      rmSync(at);
+      if (at.endsWith('.idx')) rmSync(at.replace(/\.idx$/, '.pack'), { force: true });
+    }
+    // Control: the store back as git made it, the same HEAD is imported.
+    expect(sync().head).toBe(b);
+  });
+
   test('the mirror is read hermetically: the reader\'s global config is not honoured either', () => {
     commit('a');
     sync();

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { git, gitOk } from '../../../src/git/git.ts';
 import { resolveRepoLayout } from '../../../src/git/repo-layout.ts';
 import { describeLockSweep, findGitLocks, removeStaleGitLocks } from '../../../src/git/stale-locks.ts';
+import { sweepGitLocks } from '../../../src/loop/shell/start-cleanup.ts';
 
 const ident = ['-c', 'user.name=t', '-c', 'user.email=t@peers.test'];
 let root: string | undefined;
@@ -124,5 +125,68 @@ describe('git lock files a killed git left', () => {
   test('nothing to do: no line', () => {
     const dir = repo();
     expect(describeLockSweep(removeStaleGitLocks(resolveRepoLayout(dir, { allowGitFile: false })), dir, 'x')).toBeNull();
+  });
+});
+
+/**
+ * The pod's loop sweeps the run clone's locks after every turn, in the loop container, where the
+ * clone sits inside its state directory (`/state/run/clone`). What the sweep walks is the peers'
+ * to shape: it must never leave the clone's own `.git`.
+ */
+describe('a peer cannot make the lock sweep remove files outside the clone', () => {
+  /** A state dir as the loop sees it: its run lock and the mirror's ref lock beside the clone. */
+  function podState() {
+    const state = mkdtempSync(join(tmpdir(), 'peers-locks-state-'));
+    root = state;
+    mkdirSync(join(state, 'run'));
+    const clone = join(state, 'run', 'clone');
+    mkdirSync(clone);
+    gitOk(clone, ['init', '-q', '-b', 'main']);
+    writeFileSync(join(state, 'run.lock'), '4242\n');
+    mkdirSync(join(state, 'mirror', 'objects'), { recursive: true });
+    mkdirSync(join(state, 'mirror', 'refs', 'heads'), { recursive: true });
+    writeFileSync(join(state, 'mirror', 'refs', 'heads', 'main.lock'), 'x\n');
+    return { state, clone, outside: [join(state, 'run.lock'), join(state, 'mirror', 'refs', 'heads', 'main.lock')] };
+  }
+  const sweep = (clone: string) => {
+    const lines: string[] = [];
+    sweepGitLocks({ workDir: clone, allowGitFile: false }, "alice's turn (tick 3)", (l) => lines.push(l));
+    return lines;
+  };
+
+  test('.git/refs swapped for a link to the state dir: nothing outside is removed', () => {
+    const { clone, outside } = podState();
+    rmSync(join(clone, '.git', 'refs'), { recursive: true });
+    symlinkSync('../../..', join(clone, '.git', 'refs'));
+    sweep(clone);
+    for (const f of outside) expect(existsSync(f)).toBe(true);
+  });
+
+  test('.git/commondir naming a directory of the peers whose refs link out: nothing outside is removed', () => {
+    const { clone, outside } = podState();
+    mkdirSync(join(clone, 'evil', 'objects'), { recursive: true });
+    symlinkSync('../../..', join(clone, 'evil', 'refs'));
+    writeFileSync(join(clone, '.git', 'commondir'), '../evil\n');
+    sweep(clone);
+    for (const f of outside) expect(existsSync(f)).toBe(true);
+  });
+
+  test('.git/commondir naming the mirror: its locks are not the peers\' to have removed', () => {
+    const { clone, outside } = podState();
+    writeFileSync(join(clone, '.git', 'commondir'), '../../../mirror\n');
+    sweep(clone);
+    for (const f of outside) expect(existsSync(f)).toBe(true);
+  });
+
+  test('control: the clone\'s own stale locks are still removed', () => {
+    const { clone, outside } = podState();
+    writeFileSync(join(clone, '.git', 'index.lock'), '');
+    mkdirSync(join(clone, '.git', 'refs', 'heads'), { recursive: true });
+    writeFileSync(join(clone, '.git', 'refs', 'heads', 'main.lock'), '');
+    const lines = sweep(clone);
+    expect(existsSync(join(clone, '.git', 'index.lock'))).toBe(false);
+    expect(existsSync(join(clone, '.git', 'refs', 'heads', 'main.lock'))).toBe(false);
+    expect(lines.join('\n')).toContain("left by alice's turn (tick 3)");
+    for (const f of outside) expect(existsSync(f)).toBe(true);
   });
 });

@@ -80,6 +80,28 @@ describe('git facts of a turn', () => {
     expect(gitOk(repo, ['show', ':src.txt'])).toBe('special case\n');
   });
 
+  test("a peer's diff config cannot make the saved patch write into .peers/ when the operator applies it", async () => {
+    mkdirSync(join(repo, '.peers'));
+    writeFileSync(join(repo, '.peers/goals.yaml'), 'goal: honest\n');
+    mkdirSync(join(repo, 'x/.peers'), { recursive: true });
+    writeFileSync(join(repo, 'x/.peers/goals.yaml'), 'goal: honest\n');
+    gitOk(repo, ['add', '-A']);
+    gitOk(repo, [...id, 'commit', '-q', '-m', 'a']);
+    // The peer's leftover edits x/.peers/goals.yaml; its config drops the a/ b/ prefixes, so
+    // `git apply` (-p1) would strip `x/` and patch the operator's own .peers/goals.yaml.
+    writeFileSync(join(repo, 'x/.peers/goals.yaml'), 'goal: whatever the peer says\n');
+    gitOk(repo, ['config', 'diff.noprefix', 'true']);
+    gitOk(repo, ['config', 'diff.mnemonicPrefix', 'true']);
+    const patch = await workspace.uncommittedPatch();
+    expect(patch).toContain('whatever the peer says');
+    gitOk(repo, ['config', '--unset', 'diff.noprefix']);
+    await workspace.discardUncommitted();
+    writeFileSync(join(repo, '..', 'left.patch'), patch!);
+    gitOk(repo, ['apply', '--index', join(repo, '..', 'left.patch')]);
+    expect(gitOk(repo, ['show', ':.peers/goals.yaml'])).toBe('goal: honest\n');
+    expect(gitOk(repo, ['show', ':x/.peers/goals.yaml'])).toBe('goal: whatever the peer says\n');
+  });
+
   test('a repository with no commit yet: its leftovers are saved as a patch too', async () => {
     writeFileSync(join(repo, 'a.txt'), 'first\n');
     expect(await workspace.uncommittedPatch()).toContain('+first');

@@ -10,10 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { observedHead, RUN_HEAD_REF } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
-import { statePaths, type StatePaths } from '../../../src/state/paths.ts';
+import { hasRunClone, projectKey, statePaths, type StatePaths } from '../../../src/state/paths.ts';
 import { defaultResultsBranch, defaultRunBranch, publishRunBranch } from '../../../sandbox/publish-branch.ts';
 import { changedParts, fingerprintRepo } from '../../../sandbox/repo-fingerprint.ts';
 import { prepareRunClone } from '../../../sandbox/run-clone.ts';
+import { publishIfRun, runBranch } from '../../../sandbox/publish-if-run.ts';
 
 setDefaultTimeout(60_000);
 
@@ -78,6 +79,23 @@ describe('the run clone', () => {
     expect(again.head).toBe(git(paths.clone, 'rev-parse', 'HEAD'));
     expect(again.notes.join('\n')).toContain('your HEAD');
     expect(git(paths.clone, 'rev-list', '--count', 'HEAD')).toBe('3');
+  });
+
+  test('a peer that removes or replaces the clone\'s .git cannot make the next up throw the run away: the mirror keeps the run\'s history', () => {
+    prepareRunClone(repo, paths);
+    peerCommits(2);
+    const runHead = observedHead(paths.mirror)!;
+    // Gone (`rm -rf .git` in the workspace), then a .git file naming nothing.
+    for (const plant of [() => {}, () => writeFileSync(join(paths.clone, '.git'), 'gitdir: /nowhere\n')]) {
+      rmSync(join(paths.clone, '.git'), { recursive: true, force: true });
+      plant();
+      expect(() => prepareRunClone(repo, paths)).toThrow(/run clone .* no longer a git repository/);
+      expect(observedHead(paths.mirror)).toBe(runHead);
+      // Still a pod run: `down` (and status, report) publish the run's commits from the mirror.
+      expect(hasRunClone(paths)).toBe(true);
+      expect(publishIfRun(repo, paths.dir)).toMatchObject({ sha: runHead });
+      expect(git(repo, 'rev-parse', `refs/heads/${runBranch(paths, projectKey(repo), repo)}`)).toBe(runHead);
+    }
   });
 
   test('a dirty tree is not an error: up names what is not in the run, and the user\'s files stay as they were', () => {

@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
+import { issueRunnerKeys, readRunnerKey, RUNNER_KEYS_FILE } from '../../../sandbox/runner-key.ts';
 import { SocketRunner } from '../../../sandbox/socket-runner.ts';
 import { waitFor } from '../../wait-for.ts';
 
@@ -41,16 +42,54 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function startRunner(reap: boolean): Promise<{ client: SocketRunner; dir: string }> {
+async function startRunner(reap: boolean, keyed = false): Promise<{ client: SocketRunner; dir: string; socket: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'runner-leftovers-'));
   dirs.push(dir);
   const socket = join(dir, 'runner.sock');
-  runner = spawn('unshare', [...UNSHARE!, CATATONIT!, '--', BUN, join(ROOT, 'src/main.ts'), 'runner', '--socket', socket, ...(reap ? ['--reap-leftovers'] : [])], { stdio: 'ignore' });
+  // As in the pod: the runner takes its per-run key (runner-key.ts) before it listens.
+  const keyDir = join(dir, 'key');
+  if (keyed) mkdirSync(keyDir);
+  runner = spawn('unshare', [...UNSHARE!, CATATONIT!, '--', BUN, join(ROOT, 'src/main.ts'), 'runner', '--socket', socket, ...(reap ? ['--reap-leftovers'] : []), ...(keyed ? ['--key-dir', keyDir] : [])], { stdio: 'ignore' });
+  if (keyed) issueRunnerKeys(dir, { gates: keyDir });
   // The file exists from bind(); a connection is accepted only once it listens.
   const accepts = () => new Promise<boolean>((r) => connect(socket).once('connect', function (this: Socket) { this.destroy(); r(true); }).once('error', () => r(false)));
   await waitFor('the runner to listen', accepts, 20_000);
-  return { client: new SocketRunner(socket), dir };
+  return { client: new SocketRunner(socket, {}, keyed ? () => readRunnerKey(join(dir, RUNNER_KEYS_FILE), 'gates') : undefined), dir, socket };
 }
+
+/**
+ * Gate code that asks its own runner for a request of its own (the socket is in its container),
+ * whose process then takes the connection over (SCM_RIGHTS): a live request, so no sweep would
+ * touch it, writing a passing verdict into every checkout that appears. Exits 0 either way.
+ */
+const SELF_REQUEST = String.raw`
+import json, os, socket, sys, time
+runner_sock, here, checkouts, ticks = sys.argv[1:5]
+daemon = '''
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+_, fds, _, _ = socket.recv_fds(s, 1, 1)
+while True:
+    for d in os.listdir(sys.argv[2]):
+        p = os.path.join(sys.argv[2], d)
+        if os.path.isdir(p): open(os.path.join(p, 'verdict'), 'w').write('pass')
+    open(sys.argv[3], 'a').write('.')
+    time.sleep(0.01)
+'''
+handoff = os.path.join(here, 'handoff.sock')
+l = socket.socket(socket.AF_UNIX); l.bind(handoff); l.listen(1); l.settimeout(5)
+c = socket.socket(socket.AF_UNIX); c.connect(runner_sock)
+req = {'type': 'run', 'argv': [sys.executable, '-c', daemon, handoff, checkouts, ticks], 'env': {}, 'cwd': here, 'limits': {'idleTimeoutMs': 600000, 'absoluteTimeoutMs': 600000}}
+c.sendall((json.dumps(req) + chr(10)).encode())
+try:
+    conn, _ = l.accept()
+except socket.timeout:
+    print('refused: ' + c.recv(4096).decode(errors='replace')[:300]); sys.exit(0)
+socket.send_fds(conn, [b'x'], [c.fileno()])
+end = time.time() + 10
+while time.time() < end and not (os.path.exists(ticks) and os.path.getsize(ticks)): time.sleep(0.01)
+print('planted')
+`;
 
 const sh = (client: SocketRunner, dir: string, script: string) =>
   client.run({ peer: 'gates', argv: ['/bin/sh', '-c', script], env: {}, cwd: dir, idleTimeoutMs: 20_000, absoluteTimeoutMs: 20_000, killGraceMs: 1000, maxStreamBytes: 1 << 20 });
@@ -74,6 +113,21 @@ describe.skipIf(skip)('a daemon a gate run leaves in the setup or gates containe
     expect(planted, JSON.stringify(planted)).toMatchObject({ exitCode: 0 });
     const next = await sh(client, dir, nextRun(checkouts));
     expect(next.stdout.trim()).toBe('clean');
+    expect(existsSync(join(checkouts, 'c-next', 'verdict'))).toBe(false);
+  }, 60_000);
+
+  test('gate code that asks its own runner for a request (it can reach the socket) cannot keep a daemon alive as a live request', async () => {
+    const { client, dir, socket } = await startRunner(true, true);
+    const checkouts = join(dir, 'checkouts');
+    mkdirSync(checkouts);
+    const ticks = join(dir, 'ticks');
+    writeFileSync(join(dir, 'self-request.py'), SELF_REQUEST);
+    const gate = await sh(client, dir, `python3 ${join(dir, 'self-request.py')} ${socket} ${dir} ${checkouts} ${ticks}`);
+    expect(gate, JSON.stringify(gate)).toMatchObject({ exitCode: 0 });
+    const next = await sh(client, dir, nextRun(checkouts));
+    expect(next.stdout.trim(), gate.stdout).toBe('clean');
+    expect(gate.stdout).toContain("refused: {\"sealed\"");
+    expect(gate.stdout).toContain("without the loop's authentication");
     expect(existsSync(join(checkouts, 'c-next', 'verdict'))).toBe(false);
   }, 60_000);
 
