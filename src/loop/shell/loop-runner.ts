@@ -404,7 +404,12 @@ class LoopRun {
       if (outcome.discardUncommitted) {
         const saved = await saveLeftovers(this.where.workspace, leftoverPatchFile(this.paths, tick, peer));
         this.log(`peers: ${peer} left uncommitted changes; ${saved}`);
+        // Each step is a git process a peer's filter can stall into its timeout: the lock a
+        // killed one leaves must not fail the next step or the next peer's turn.
+        const sweep = () => sweepGitLocks({ workDir: this.repo, allowGitFile: this.where.live }, `the leftovers of ${peer}'s turn (tick ${tick})`, this.log);
+        sweep();
         const left = await this.where.workspace.discardUncommitted();
+        sweep();
         if (left.length) {
           const shown = left.slice(0, 20).join(', ');
           outcome.obs.soft_fail_reason = `${outcome.obs.soft_fail_reason ?? 'uncommitted changes left'}; they could not all be discarded: ${shown}`;
