@@ -82,13 +82,19 @@ export function nextCleanTicks(current: number, i: { success: boolean; rateLimit
 }
 
 /**
- * Skeptic marks after a clean skeptic tick by `skeptic` that began at a HEAD covering everything
- * the audited authors wrote: every other peer's changes are now audited up to `headAfter` (they
- * made none during the tick). The skeptic's own mark moves only if it had nothing unaudited
- * before the tick (what it commits during a skeptic tick is not itself re-audited).
+ * Skeptic marks after a clean skeptic tick by `skeptic` that began at `headBefore`, a HEAD covering
+ * everything the audited authors wrote: every other peer's changes are now audited up to `headAfter`
+ * (they made none during the tick). The skeptic's own mark moves only if it had nothing unaudited
+ * before the tick, and only to `headBefore`: what it commits during its own re-audit is its change
+ * like any other, for another peer to audit. Moving it to `headAfter` let an implementer whose
+ * skeptic tick was the run's last put the bug back in that tick, read by nobody
+ * (SECURITY.md, "The skeptic never audits its own change").
  */
-export function advanceAuditMarks(marks: Record<string, string>, peers: string[], skeptic: string, skepticWasUnaudited: boolean, headAfter: string): Record<string, string> {
+export function advanceAuditMarks(marks: Record<string, string>, peers: string[], skeptic: string, skepticWasUnaudited: boolean, headBefore: string, headAfter: string): Record<string, string> {
   const next = { ...marks };
-  for (const p of peers) if (p !== skeptic || !skepticWasUnaudited) next[p] = headAfter;
+  for (const p of peers) {
+    if (p !== skeptic) next[p] = headAfter;
+    else if (!skepticWasUnaudited) next[p] = headBefore;
+  }
   return next;
 }

@@ -211,8 +211,8 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     clean_ticks: nextCleanTicks(state.clean_ticks, { success: o.success, rateLimited: neutral, newBlockingBugs: o.new_blocking_bugs, blocked: Boolean(o.success && o.blocked) }),
     skeptic_ran_at_tick: o.skeptic ? o.tick : state.skeptic_ran_at_tick,
     skeptic_audited:
-      o.skeptic && o.success && o.new_blocking_bugs === 0 && o.head_after
-        ? advanceAuditMarks(state.skeptic_audited, state.peer_order, o.peer, o.skeptic_self_unaudited ?? true, o.head_after)
+      o.skeptic && o.success && o.new_blocking_bugs === 0 && o.head_before && o.head_after
+        ? advanceAuditMarks(state.skeptic_audited, state.peer_order, o.peer, o.skeptic_self_unaudited ?? true, o.head_before, o.head_after)
         : state.skeptic_audited,
     rate_limit_streak: streak,
     warnings: [...o.warnings_emitted],
