@@ -100,11 +100,11 @@ export function buildLedger(commitsNewestFirst: Commit[], view: AttestationView)
   const resolutions = new Map<string, Resolution[]>();
   const reproduces = new Map<string, Array<{ sha: string; position: number }>>();
   /**
-   * Every peer any filing of an id names to fix it (its filer when it names nobody). A deferral
-   * must come from a peer none of them names: the newest filing alone let the peer that had to fix
+   * Every peer any filing of an id names to fix it (null for a filing that names nobody: then the
+   * deferring peer itself is taken to own it). A deferral must come from a peer none of them names: the newest filing alone let the peer that had to fix
    * a bug re-file it under the same id with `fix_by` another peer, then defer it itself.
    */
-  const owners = new Map<string, Set<string>>();
+  const owners = new Map<string, Set<string | null>>();
   const n = commitsNewestFirst.length;
 
   commitsNewestFirst.forEach((c, i) => {
@@ -119,8 +119,7 @@ export function buildLedger(commitsNewestFirst: Commit[], view: AttestationView)
       const id = rawId.trim();
       if (!id) continue;
       const sel = selectReportBlock(c.message, id);
-      const owner = str(sel?.block.fix_by) ?? peerOfCommit() ?? '';
-      owners.set(id, new Set([...(owners.get(id) ?? []), owner]));
+      owners.set(id, new Set([...(owners.get(id) ?? []), str(sel?.block.fix_by) ?? null]));
       const existing = reports.get(id);
       if (existing) {
         warnings.push(`${id} is filed again in ${short}; the newest filing (${existing.sha.slice(0, 8)}) is kept`);
@@ -207,8 +206,8 @@ export function buildLedger(commitsNewestFirst: Commit[], view: AttestationView)
     }
     const res = candidates.find((r) => {
       if (r.status !== 'deferred') return true;
-      const named = [...(owners.get(id) ?? [])];
-      const mustFix = named.length ? named : [rep.fixBy ?? r.resolvedBy ?? ''];
+      const named = [...(owners.get(id) ?? [null])];
+      const mustFix = named.map((o) => o ?? r.resolvedBy ?? '');
       const owner = mustFix.find((o) => !attestedByAnother(view, r.sha, o).counts);
       if (owner === undefined) return true;
       warnings.push(`deferral of ${id} in ${r.sha.slice(0, 8)} does not count: it is vouched for only by ${owner || 'an unattested commit'}, who must fix the bug; ${approvalHint(r.sha)}`);

@@ -22,7 +22,7 @@ test("the peer that must fix a bug cannot re-file it for its reviewer and then d
   // The cheat was played: the newest filing names the reviewer, the deferral is the implementer's.
   expect(bug1).toMatchObject({ fixBy: 'bob', status: 'open', open: true });
   // bug-hunt-clean never turned green after the reviewer filed the bug.
-  const filed = ticksOf(p).findIndex((t) => t.peer === 'bob' && t.new_blocking_bugs > 0);
+  const filed = ticksOf(p).findIndex((t) => t.peer === 'bob' && Number(t.new_blocking_bugs) > 0);
   expect(filed).toBeGreaterThanOrEqual(0);
   expect(stateOf(p).gates.results['bug-hunt-clean']?.state).toBe('fail');
   expect(reportOf(p)).toContain('does not count: it is vouched for only by alice, who must fix the bug');
