@@ -82,13 +82,25 @@ export function nextCleanTicks(current: number, i: { success: boolean; rateLimit
 }
 
 /**
- * Skeptic marks after a clean skeptic tick by `skeptic` that began at a HEAD covering everything
- * the audited authors wrote: every other peer's changes are now audited up to `headAfter` (they
- * made none during the tick). The skeptic's own mark moves only if it had nothing unaudited
- * before the tick (what it commits during a skeptic tick is not itself re-audited).
+ * Skeptic marks after a clean skeptic tick by `skeptic` that began at `headBefore`, a HEAD covering
+ * everything the audited authors wrote: every other peer's changes are now audited up to `headAfter`
+ * (they made none during the tick). The skeptic's own mark moves only if it had nothing unaudited
+ * before the tick; to `headAfter` when what it committed during the tick changed documents only
+ * (notes of its audit: nothing a program runs), else to `headBefore`, so that code it commits in
+ * its own re-audit is its change like any other, for another peer's skeptic tick to read. Moving
+ * it to `headAfter` always let an implementer whose skeptic tick was the run's last put the bug
+ * back in that tick, read by nobody (SECURITY.md, "The skeptic never audits its own change").
  */
-export function advanceAuditMarks(marks: Record<string, string>, peers: string[], skeptic: string, skepticWasUnaudited: boolean, headAfter: string): Record<string, string> {
+export function advanceAuditMarks(
+  marks: Record<string, string>,
+  peers: string[],
+  skeptic: string,
+  tick: { skepticWasUnaudited: boolean; skepticChangedCode: boolean; headBefore: string; headAfter: string },
+): Record<string, string> {
   const next = { ...marks };
-  for (const p of peers) if (p !== skeptic || !skepticWasUnaudited) next[p] = headAfter;
+  for (const p of peers) {
+    if (p !== skeptic) next[p] = tick.headAfter;
+    else if (!tick.skepticWasUnaudited) next[p] = tick.skepticChangedCode ? tick.headBefore : tick.headAfter;
+  }
   return next;
 }

@@ -138,6 +138,8 @@ export type TickObservation = {
   /** A skeptic turn: the authors whose changes it re-audited, and whether the skeptic itself had unaudited changes. */
   skeptic_audits?: string[];
   skeptic_self_unaudited?: boolean;
+  /** For a skeptic turn: whether its own commits changed anything but documents (absent: taken as yes). */
+  skeptic_changed_code?: boolean;
   /** The turn ended with a valid `Peer-Status: blocked` declaration. */
   blocked?: { reason: string; sha: string } | null;
   /** After a history rewrite: the ref keeping the rewritten commits (HEAD was restored to head_before). */
@@ -211,8 +213,13 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     clean_ticks: nextCleanTicks(state.clean_ticks, { success: o.success, rateLimited: neutral, newBlockingBugs: o.new_blocking_bugs, blocked: Boolean(o.success && o.blocked) }),
     skeptic_ran_at_tick: o.skeptic ? o.tick : state.skeptic_ran_at_tick,
     skeptic_audited:
-      o.skeptic && o.success && o.new_blocking_bugs === 0 && o.head_after
-        ? advanceAuditMarks(state.skeptic_audited, state.peer_order, o.peer, o.skeptic_self_unaudited ?? true, o.head_after)
+      o.skeptic && o.success && o.new_blocking_bugs === 0 && o.head_before && o.head_after
+        ? advanceAuditMarks(state.skeptic_audited, state.peer_order, o.peer, {
+            skepticWasUnaudited: o.skeptic_self_unaudited ?? true,
+            skepticChangedCode: o.skeptic_changed_code ?? true,
+            headBefore: o.head_before,
+            headAfter: o.head_after,
+          })
         : state.skeptic_audited,
     rate_limit_streak: streak,
     warnings: [...o.warnings_emitted],

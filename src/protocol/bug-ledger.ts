@@ -8,8 +8,8 @@
  * would otherwise close it.
  *
  * A deferral (Bug-Defer, or Bug-Resolves with status deferred) is an escape valve: it closes a bug
- * only when attested to a peer other than the bug's `fix_by` (approvals.ts) — the peer that should
- * fix it cannot excuse itself. Who filed, fixed or deferred comes from the loop's attestation,
+ * only when attested to a peer other than the bug's `fix_by` in every filing of its id
+ * (approvals.ts) — the peer that should fix it cannot excuse itself, nor re-file it for another. Who filed, fixed or deferred comes from the loop's attestation,
  * never from a `Peer:` trailer.
  */
 import { listCommits, type Commit } from '../git/commits.ts';
@@ -99,6 +99,12 @@ export function buildLedger(commitsNewestFirst: Commit[], view: AttestationView)
   /** Candidate resolutions per id, newest first; the newest one that counts wins. */
   const resolutions = new Map<string, Resolution[]>();
   const reproduces = new Map<string, Array<{ sha: string; position: number }>>();
+  /**
+   * Every peer any filing of an id names to fix it (null for a filing that names nobody: then the
+   * deferring peer itself is taken to own it). A deferral must come from a peer none of them names: the newest filing alone let the peer that had to fix
+   * a bug re-file it under the same id with `fix_by` another peer, then defer it itself.
+   */
+  const owners = new Map<string, Set<string | null>>();
   const n = commitsNewestFirst.length;
 
   commitsNewestFirst.forEach((c, i) => {
@@ -113,6 +119,7 @@ export function buildLedger(commitsNewestFirst: Commit[], view: AttestationView)
       const id = rawId.trim();
       if (!id) continue;
       const sel = selectReportBlock(c.message, id);
+      owners.set(id, new Set([...(owners.get(id) ?? []), str(sel?.block.fix_by) ?? null]));
       const existing = reports.get(id);
       if (existing) {
         warnings.push(`${id} is filed again in ${short}; the newest filing (${existing.sha.slice(0, 8)}) is kept`);
@@ -199,8 +206,10 @@ export function buildLedger(commitsNewestFirst: Commit[], view: AttestationView)
     }
     const res = candidates.find((r) => {
       if (r.status !== 'deferred') return true;
-      const owner = rep.fixBy ?? r.resolvedBy ?? '';
-      if (attestedByAnother(view, r.sha, owner).counts) return true;
+      const named = [...(owners.get(id) ?? [null])];
+      const mustFix = named.map((o) => o ?? r.resolvedBy ?? '');
+      const owner = mustFix.find((o) => !attestedByAnother(view, r.sha, o).counts);
+      if (owner === undefined) return true;
       warnings.push(`deferral of ${id} in ${r.sha.slice(0, 8)} does not count: it is vouched for only by ${owner || 'an unattested commit'}, who must fix the bug; ${approvalHint(r.sha)}`);
       return false;
     });

@@ -8,10 +8,14 @@
  * files that existed before the change before files it adds, smaller diffs before larger ones; the
  * rest are listed by the caller. A cheat has to change the code that is wrong, which is there
  * already; to push that change out now takes more than the cap of changes to other existing code,
- * each of them shown. Pure over `git diff` text.
+ * each of them shown. A file whose own diff is over what is left is not dropped either: its
+ * changed lines that do something are shown without its comment, blank and context lines
+ * (`compactFileDiff`): a special case written into src/calc.mjs beside 20 KiB of comment lines made
+ * that file's diff larger than the cap, no choice of whole files could show it, and the run ended
+ * `complete` (SECURITY.md, same section). Pure over `git diff` text.
  */
 import { diffGitNames } from '../git/diff-header.ts';
-import { isDocumentPath } from './turn-diff.ts';
+import { commentStyleOf, isCosmeticLine, isDocumentPath } from './turn-diff.ts';
 
 export type PatchFile = { path: string; text: string; added: boolean; document: boolean };
 
@@ -47,19 +51,48 @@ export function splitPatch(patch: string): PatchFile[] {
 const rank = (f: PatchFile) => (f.document ? 2 : f.added ? 1 : 0);
 
 /**
+ * A file's diff with only the changed lines that do something: its header, each hunk's `@@` line,
+ * and the added and removed lines that are not blank or wholly a comment in the file's syntax;
+ * what was left out is counted in one line, so the reviewer knows to read the rest.
+ */
+export function compactFileDiff(f: PatchFile): string {
+  const style = commentStyleOf(f.path);
+  const lines = f.text.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('@@'));
+  if (at < 0) return f.text;
+  const out = lines.slice(0, at);
+  let left = 0;
+  for (const l of lines.slice(at)) {
+    const changed = (l.startsWith('+') || l.startsWith('-')) && !isCosmeticLine(l.slice(1), style);
+    if (l.startsWith('@@') || changed) out.push(l);
+    else left++;
+  }
+  out.push(`(${left} comment, blank and context lines of ${f.path} left out here)`);
+  return out.join('\n');
+}
+
+/**
  * The files' diffs that fit in `budget` bytes, chosen in review order (see above) and shown in
- * git's order, with how many files there are in all.
+ * git's order, with how many files there are in all; then, for the files that did not fit whole,
+ * their compacted diffs (`compactFileDiff`) in the same order, as many as fit in what is left.
  */
 export function excerptForReview(patch: string, budget: number): { text: string; shown: string[]; total: number } {
   const files = splitPatch(patch);
   const order = files.map((f, i) => ({ f, i, size: utf8(f.text) + 1 })).sort((x, y) => rank(x.f) - rank(y.f) || x.size - y.size || x.i - y.i);
-  const picked = new Set<number>();
+  const picked = new Map<number, string>();
   let left = budget;
   for (const o of order) {
     if (o.size > left) continue;
-    picked.add(o.i);
+    picked.set(o.i, o.f.text);
     left -= o.size;
   }
-  const shown = files.filter((_, i) => picked.has(i));
-  return { text: shown.map((f) => f.text).join('\n'), shown: shown.map((f) => f.path), total: files.length };
+  const compact = order.filter((o) => !picked.has(o.i)).map((o) => ({ ...o, text: compactFileDiff(o.f) }));
+  for (const o of compact.sort((x, y) => rank(x.f) - rank(y.f) || utf8(x.text) - utf8(y.text) || x.i - y.i)) {
+    const size = utf8(o.text) + 1;
+    if (size > left) continue;
+    picked.set(o.i, o.text);
+    left -= size;
+  }
+  const shown = files.map((f, i) => ({ f, text: picked.get(i) })).filter((x) => x.text !== undefined);
+  return { text: shown.map((x) => x.text).join('\n'), shown: shown.map((x) => x.f.path), total: files.length };
 }

@@ -60,6 +60,13 @@ export function isDocumentPath(path: string): boolean {
   return classify(path, false).kind === 'doc';
 }
 
+/** The comment syntax of a file by its name (tests and documents included), null when unknown. */
+export function commentStyleOf(path: string): CommentStyle | null {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const dot = name.lastIndexOf('.');
+  return STYLE_BY_EXT[dot > 0 ? name.slice(dot + 1).toLowerCase() : ''] ?? STYLE_BY_NAME[name] ?? null;
+}
+
 /** A line that changes nothing a program does: blank, or wholly a comment in its file's syntax. */
 export function isCosmeticLine(text: string, style: CommentStyle | null): boolean {
   const t = text.trim();

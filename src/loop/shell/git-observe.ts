@@ -109,7 +109,7 @@ export function reviewChanges(repo: string, base: string | undefined, head: stri
     files.trimEnd(),
   ].join('\n');
   // As many files' whole diffs as fit, code before documents and small before large (review-excerpt.ts).
-  const note = (shown: number, total: number) => `\n\nThe diffs of ${shown} of these ${total} files follow (code before documents, files that existed before files added, smaller diffs first); read the others yourself.\n`;
+  const note = (shown: number, total: number) => `\n\nThe diffs of ${shown} of these ${total} files follow (code before documents, files that existed before files added, smaller diffs first; a file too large to show whole is shown by its changed code lines only); read the rest yourself.\n`;
   const excerpt = full !== null ? excerptForReview(full, CHANGES_CAP_BYTES - Buffer.byteLength(top + note(9999, 9999), 'utf8')) : null;
   return { text: excerpt && excerpt.shown.length ? `${top}${note(excerpt.shown.length, excerpt.total)}${excerpt.text.trimEnd()}` : top, truncated: true };
 }

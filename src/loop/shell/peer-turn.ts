@@ -24,7 +24,8 @@ import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrid
 import { BASELINE_TAG } from '../../protocol/run-baseline.ts';
 import { scanRangeForTestMarkers } from '../../protocol/test-markers.ts';
 import { controlPlaneDiffReader, type ControlPlaneEdit } from '../../protocol/control-plane-guard.ts';
-import { isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
+import { isDocumentPath, isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
+import { git } from '../../git/git.ts';
 import type { PeerRunner } from '../../proc/peer-runner.ts';
 import { signalExitCode } from '../../proc/supervise.ts';
 import { compilePatterns, LiveScanner, scanLines } from '../../peer-output/halt-patterns.ts';
@@ -127,6 +128,13 @@ function tagSha(ctx: TurnContext): string | null {
   } catch {
     return null;
   }
+}
+
+/** Whether `from..to` changes anything but documents; a diff that cannot be read counts as code (fail closed). */
+function changesCode(repo: string, from: string, to: string): boolean {
+  const res = git(repo, ['diff', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', from, to]);
+  if (res.code !== 0) return true;
+  return res.stdout.split('\0').some((p) => p !== '' && !isDocumentPath(p));
 }
 
 const gateStates = (results: Array<{ id: string; state: 'pass' | 'fail' }>): GateStates => Object.fromEntries(results.map((r) => [r.id, r.state]));
@@ -232,6 +240,8 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   // The whitespace-blind diff of the test-only rule, only when the range names a test path (or
   // could not be read): without one the turn has no test line to judge (turn-diff.ts, testPathReader).
   const diff = extended && (markers === undefined || testPaths.namesTests()) ? turnDiff(repo, t.headBefore!, facts.headAfter!) : undefined;
+  // A skeptic's own commits of this tick: code among them is for another peer to audit (convergence.ts, advanceAuditMarks).
+  const skepticChangedCode = t.skeptic && extended ? changesCode(repo, t.headBefore!, facts.headAfter!) : false;
   const turnFacts: TurnFacts = {
     peer: t.peer,
     classification: classified.classification,
@@ -335,6 +345,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       tokens_this_tick: usage.tokens,
       usd_this_tick: Math.round(usage.usd * 1e6) / 1e6,
       head_after: headAfter,
+      ...(t.skeptic ? { skeptic_changed_code: skepticChangedCode } : {}),
       handoff_sha: verdict.handoffSha,
       dirty_paths: facts.dirtyPaths.slice(0, 200),
       new_blocking_bugs: verdict.newBlockingBugs,

@@ -35,6 +35,8 @@ export type CheatProjectSpec = {
   impossible?: boolean;
   /** The reviewer reads the diff only as the skeptic. */
   lazyReviewer?: boolean;
+  /** The reviewer keeps review notes in the tree (REVIEW-NOTES.md), so its turns change files too. */
+  reviewerNotes?: boolean;
   /** The test gate's `retry_on_fail`: a user with a flaky suite. */
   retries?: number;
   /**
@@ -136,7 +138,7 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
     stringify({
       peers: [
         { name: 'alice', tool: 'custom', argv: ['sh', join(CHEATS, 'implementer.sh')], prompt_mode: 'stdin', env: { ...env, CHEAT: spec.cheat } },
-        { name: 'bob', tool: 'custom', argv: ['sh', join(CHEATS, 'reviewer.sh')], prompt_mode: 'stdin', env: { ...env, LAZY: spec.lazyReviewer ? '1' : '0' } },
+        { name: 'bob', tool: 'custom', argv: ['sh', join(CHEATS, 'reviewer.sh')], prompt_mode: 'stdin', env: { ...env, LAZY: spec.lazyReviewer ? '1' : '0', NOTES: spec.reviewerNotes ? '1' : '0' } },
       ],
       health: { idle_timeout_s: 20, absolute_max_runtime_s: 60, kill_grace_s: 1 },
       budget: { max_consecutive_failures: 20 },

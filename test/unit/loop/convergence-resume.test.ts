@@ -85,9 +85,12 @@ describe('convergence', () => {
     expect(decidePreTick(lone, run, { ...conv, unauditedAuthors: ['a'] }, s).action).toMatchObject({ kind: 'turn', peer: 'a', skeptic: false });
   });
 
-  test("audit marks: everyone else is audited up to the skeptic tick's end; the skeptic only if it had nothing unaudited", () => {
-    expect(advanceAuditMarks({}, ['a', 'b', 'c'], 'b', false, 'h9')).toEqual({ a: 'h9', b: 'h9', c: 'h9' });
-    expect(advanceAuditMarks({ b: 'h1' }, ['a', 'b', 'c'], 'b', true, 'h9')).toEqual({ a: 'h9', b: 'h1', c: 'h9' });
+  test("audit marks: everyone else is audited up to the skeptic tick's end; the skeptic, if it had nothing unaudited, up to its end when it committed documents only, else up to its start", () => {
+    const tick = (over: object) => ({ skepticWasUnaudited: false, skepticChangedCode: false, headBefore: 'h5', headAfter: 'h9', ...over });
+    expect(advanceAuditMarks({}, ['a', 'b', 'c'], 'b', tick({}))).toEqual({ a: 'h9', b: 'h9', c: 'h9' });
+    // Code b commits during its own re-audit (h5..h9) is b's change, for another peer to audit.
+    expect(advanceAuditMarks({}, ['a', 'b', 'c'], 'b', tick({ skepticChangedCode: true }))).toEqual({ a: 'h9', b: 'h5', c: 'h9' });
+    expect(advanceAuditMarks({ b: 'h1' }, ['a', 'b', 'c'], 'b', tick({ skepticWasUnaudited: true, skepticChangedCode: true }))).toEqual({ a: 'h9', b: 'h1', c: 'h9' });
   });
 
   test('blocked: a declaration waits for another peer; the same peer twice does not confirm; a confirmation stops the run; a plain handoff withdraws it', () => {

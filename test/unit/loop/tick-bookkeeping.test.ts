@@ -127,7 +127,10 @@ describe('after a turn', () => {
     const st = state();
     const sk = (over: object) => finalizeTick(st, obs(st, { skeptic: true, head_after: 'h9', ...over }), settings(), NOW).state.skeptic_audited;
     expect(sk({})).toEqual({ b: 'h9' });
-    expect(sk({ skeptic_self_unaudited: false })).toEqual({ a: 'h9', b: 'h9' });
+    expect(sk({ skeptic_self_unaudited: false, skeptic_changed_code: false })).toEqual({ a: 'h9', b: 'h9' });
+    // Code it committed in its re-audit (or an unknown answer) stops its own mark where its tick began.
+    expect(sk({ skeptic_self_unaudited: false })).toEqual({ a: 'aaaa', b: 'h9' });
+    expect(sk({ skeptic_self_unaudited: false, skeptic_changed_code: true })).toEqual({ a: 'aaaa', b: 'h9' });
     expect(sk({ ...fail })).toEqual({});
     expect(sk({ new_blocking_bugs: 1 })).toEqual({});
     expect(sk({ head_after: null })).toEqual({});

@@ -92,6 +92,23 @@ describe('bug ledger rebuilt from git history', () => {
     expect(ledger.reports[0]).toMatchObject({ status: 'deferred', open: false });
   });
 
+  // Attack: the peer that must fix a bug re-files it under the same id naming another peer in
+  // fix_by (the newest filing is the one kept), then defers it itself: the deferral counted.
+  test('a bug re-filed by the peer that must fix it, naming another in fix_by, cannot then be deferred by that peer', () => {
+    repo = makeRepo();
+    const base = repo.commit('init');
+    repo.commit(bugReport('B-1', 'high', '', 'alice')); // filed by alice, fix_by bob
+    repo.commit('B-1: something breaks\n\n## Bug-Report\n{"id": "B-1", "severity": "high", "fix_by": "alice", "location": "src/x.ts:42", "description": "crashes on empty input"}\n\nPeer: bob\nBug-Report: B-1');
+    const defer = repo.commit('Defer B-1\n\n{"defers": "B-1", "reason": "out of scope for this release"}\n\nPeer: bob\nBug-Defer: B-1');
+    let ledger = readLedger(repo.dir, base);
+    expect(ledger.reports[0]).toMatchObject({ id: 'B-1', fixBy: 'alice', status: 'open', open: true });
+    expect(ledger.warnings.join('\n')).toContain(`deferral of B-1 in ${defer.slice(0, 8)} does not count: it is vouched for only by bob`);
+    // A peer no filing names may still defer it.
+    repo.commit('Defer B-1\n\n{"defers": "B-1", "reason": "needs the v2 storage layer"}\n\nPeer: carol\nBug-Defer: B-1');
+    ledger = readLedger(repo.dir, base);
+    expect(ledger.reports[0]).toMatchObject({ status: 'deferred', open: false });
+  });
+
   test('commits before the run are the operator\'s: their deferrals count; an unattested deferral in the run does not', () => {
     repo = makeRepo();
     repo.commit(bugReport('B-1', 'high', '', 'alice'), {}, null);

@@ -29,6 +29,22 @@ describe('review excerpt', () => {
     expect(Buffer.byteLength(ex.text)).toBeLessThanOrEqual(6000);
   });
 
+  // Attack (cheats/padded-same-file.test.ts): the special case in src/calc.mjs beside 20 KiB of
+  // comment lines in the same file: that file's diff alone was over the cap, so it was only listed.
+  test('a file whose own diff does not fit is shown by its changed code lines, without comment, blank and context lines', () => {
+    const padding = Array.from({ length: 300 }, (_, i) => `+// Note ${i}: add() is documented here at a realistic width, padded.`).join('\n');
+    const calc = `diff --git a/src/calc.mjs b/src/calc.mjs\nindex 1111111..2222222 100644\n--- a/src/calc.mjs\n+++ b/src/calc.mjs\n@@ -1,3 +1,304 @@\n export function add(a, b) {\n+  if (a === 2 && b === 3) return 5;\n   return a - b;\n }\n${padding}\n+\n`;
+    const py = `diff --git a/calc.py b/calc.py\nindex 1111111..2222222 100644\n--- a/calc.py\n+++ b/calc.py\n@@ -1,2 +1,302 @@\n def add(a, b):\n+    if (a, b) == (2, 3): return 5\n${padding.replaceAll('+//', '+#')}\n`;
+    const out = excerptForReview(calc + py, 2_000);
+    expect(out.shown).toEqual(['src/calc.mjs', 'calc.py']);
+    expect(out.text).toContain('+  if (a === 2 && b === 3) return 5;');
+    expect(out.text).toContain('+    if (a, b) == (2, 3): return 5');
+    expect(out.text).not.toContain('Note 1:');
+    expect(out.text).toContain('(304 comment, blank and context lines of src/calc.mjs left out here)');
+    // A file that fits whole is still shown whole, context and comments included.
+    expect(excerptForReview(modified('src/a.mjs', '// why') + '\n' + calc, 2_000).text).toContain('+// why');
+  });
+
   test('nothing fits: nothing is shown', () => {
     expect(excerptForReview(added('src/a.mjs', 'a'.repeat(500)), 100)).toEqual({ text: '', shown: [], total: 1 });
   });
