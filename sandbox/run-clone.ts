@@ -91,8 +91,22 @@ function readExclude(commonDir: string): Buffer | undefined {
   }
 }
 
-/** Makes the run clone and the mirror, or reuses them (resume). */
-export function prepareRunClone(repo: string, paths: StatePaths): RunClone {
+/** History from this size on takes seconds to copy: `up` says so before it starts (MiB). */
+const ANNOUNCED_HISTORY_MIB = 20;
+
+/** The size of the repository's object store in MiB (loose and packed), 0 when git cannot say. */
+function historyMiB(repo: string): number {
+  const res = git(repo, ['count-objects', '-v']);
+  if (res.code !== 0) return 0;
+  const kib = (key: string) => Number(new RegExp(`^${key}: (\\d+)$`, 'm').exec(res.stdout)?.[1] ?? 0);
+  return (kib('size') + kib('size-pack')) / 1024;
+}
+
+/**
+ * Makes the run clone and the mirror, or reuses them (resume). `progress` hears, before the copy
+ * starts, that a large history is being copied (and how large), so seconds of work are not silent.
+ */
+export function prepareRunClone(repo: string, paths: StatePaths, progress: (line: string) => void = () => {}): RunClone {
   const layout = resolveRepoLayout(repo, { allowGitFile: true });
   const userHead = readHead(layout);
   if (existsSync(join(paths.clone, '.git')) && existsSync(join(paths.mirror, 'HEAD'))) {
@@ -104,6 +118,8 @@ export function prepareRunClone(repo: string, paths: StatePaths): RunClone {
     return { created: false, base, head, notes };
   }
   if (!userHead.sha) throw new InputError(`${repo} has no commit yet: the run starts from your HEAD`, { hint: 'commit your work, then run `peers up` again' });
+  const mib = historyMiB(repo);
+  if (mib >= ANNOUNCED_HISTORY_MIB) progress(`copying your history (${Math.round(mib)} MiB) into the run's mirror, then checking out HEAD ${userHead.sha.slice(0, 10)}: this takes a while on a repository this size`);
   rmSync(paths.run, { recursive: true, force: true });
   mkdirSync(paths.run, { recursive: true, mode: 0o700 });
   initObserverRepo(paths.mirror);
