@@ -14,8 +14,12 @@ const KNOWN: readonly string[] = ['npm', 'pnpm', 'yarn', 'bun'];
 
 type Files = { exists(path: string): boolean; read?(path: string): string | undefined };
 
-/** Where setup installs pnpm or yarn in the checkout (`.peers/` is git-ignored by `peers init`). */
-export const PM_DIR = '.peers/pm';
+/**
+ * Where setup installs pnpm or yarn in the checkout: inside node_modules, which the project's
+ * .gitignore, test runners, linters and tsc already leave alone, which pnpm and yarn keep across
+ * an install, and which a peer may create in its workspace (where `.peers/` is masked).
+ */
+export const PM_DIR = 'node_modules/.peers-pm';
 const PM_BIN = `${PM_DIR}/node_modules/.bin`;
 /** Prefix of a command that runs the package manager setup installed (falls back to one on PATH). */
 const ON_PATH = `PATH="$PWD/${PM_BIN}:$PATH"`;

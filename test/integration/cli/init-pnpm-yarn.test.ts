@@ -87,7 +87,7 @@ describe('pnpm and yarn projects on an image with npm only', () => {
       const repo = project(`${pm}-lib`, lock);
       const init = runPeers(['init'], { cwd: repo, env });
       expect(init.code).toBe(0);
-      expect(setup(repo)).toContain(`--prefix .peers/pm ${pm}@`);
+      expect(setup(repo)).toContain(`--prefix node_modules/.peers-pm ${pm}@`);
       expect(goals(repo).goals.find((x) => x.id === 'tests-pass')?.cmd).toEndWith(`${pm} test`);
       // The gates do not depend on a pnpm or yarn on this machine's PATH: only npm and node.
       const noPm = { ...env, PATH: '/usr/local/bin:/usr/bin:/bin' };

@@ -57,9 +57,9 @@ describe('node', () => {
   });
 
   test('pnpm, yarn (classic and berry), bun and no lockfile; a typecheck gate when the project has one', () => {
-    // The image has npm only: setup installs the project's pnpm or yarn into .peers/pm, the gates put it first on PATH.
-    const onPath = 'PATH="$PWD/.peers/pm/node_modules/.bin:$PATH"';
-    const npmInstall = 'npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error --prefix .peers/pm';
+    // The image has npm only: setup installs the project's pnpm or yarn into node_modules/.peers-pm, the gates put it first on PATH.
+    const onPath = 'PATH="$PWD/node_modules/.peers-pm/node_modules/.bin:$PATH"';
+    const npmInstall = 'npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error --prefix node_modules/.peers-pm';
     expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'vitest run' } }), 'pnpm-lock.yaml': "lockfileVersion: '6.0'\n" }))).toMatchObject({ setup: `${npmInstall} pnpm@8 && ${onPath} pnpm install --frozen-lockfile`, gates: [{ cmd: `${onPath} pnpm test` }] });
     expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'vitest run' }, packageManager: 'pnpm@9.12.3+sha512.abc' }), 'pnpm-lock.yaml': '' })).setup).toStartWith(`${npmInstall} pnpm@9.12.3 &&`);
     expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'jest' } }), 'yarn.lock': '' }))).toMatchObject({ setup: `${npmInstall} yarn@1 && ${onPath} yarn install --frozen-lockfile`, egress: ['registry.npmjs.org', 'registry.yarnpkg.com'] });
