@@ -9,9 +9,7 @@ import { join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { loadProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
-import { claudeConfigDir, claudeLoginFile, codexHomeDir, codexLoginFile } from '../src/config/login-files.ts';
-import { claudeCredentials, codexAuth, type OAuthFormat } from '../auth-proxy/oauth/formats.ts';
-import { readTokenFile } from '../auth-proxy/oauth/token-file.ts';
+import { claudeConfigDir, claudeLoginFile, codexHomeDir, codexLoginFile, loginAt } from '../src/config/login-files.ts';
 import { resolveProvider, runProviders } from '../src/config/provider.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
 import { peersRuntimeDir } from '../src/state/env-dirs.ts';
@@ -68,8 +66,8 @@ export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodI
   const files: PodInputs['secretFiles'] = [];
   const claudeDir = claudeConfigDir(env, home);
   const codexHome = codexHomeDir(env, home);
-  const claude = loginAt(claudeLoginFile(env, home), claudeCredentials);
-  const codex = loginAt(codexLoginFile(env, home), codexAuth);
+  const claude = loginAt(claudeLoginFile(env, home), 'claude');
+  const codex = loginAt(codexLoginFile(env, home), 'codex');
   const unusable = [claude, codex].flatMap((l) => (l.state === 'unusable' ? [l.why] : []));
   const claudeLogin = claude.state === 'usable';
   const codexLogin = codex.state === 'usable';
@@ -96,21 +94,6 @@ export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodI
   return { files, args, codexUpstream, serves, unusable };
 }
 
-/**
- * A login file as the auth sidecar would read it: absent, usable, or there but holding no login
- * (a logged-out CLI leaves `{}`; Codex signed in with an API key has no tokens): mounting that one
- * would give a pod whose every request fails, so `up` says why before it starts.
- */
-function loginAt(path: string, format: OAuthFormat): { state: 'absent' | 'usable' } | { state: 'unusable'; why: string } {
-  if (!existsSync(path)) return { state: 'absent' };
-  try {
-    format.read(readTokenFile(path).doc);
-    return { state: 'usable' };
-  } catch (e) {
-    const why = (e as Error).message;
-    return { state: 'unusable', why: why.startsWith(path) ? why : `${path}: ${why.replace(/^[.\w-]+\.json: /, '')}` };
-  }
-}
 
 /**
  * With logins, each peer's vendor must still be served: a claude (or opencode) peer needs the
