@@ -11,7 +11,8 @@ import type { PeersConfig } from '../src/config/config-schema.ts';
 import { detectBilling } from '../src/config/usd-cap-mode.ts';
 import { resolveBudgetPolicy } from '../src/budget/budget-policy.ts';
 import { readPolicyIfPresent } from '../src/budget/budget-policy-file.ts';
-import { stateDirFor } from '../src/state/paths.ts';
+import { stateDirFor, statePaths } from '../src/state/paths.ts';
+import { probeRunLock } from '../src/state/run-lock.ts';
 import { missingApiKeys } from '../sandbox/credential-check.ts';
 import type { CommandOutput } from '../src/cli/json-output/command-output.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
@@ -22,10 +23,14 @@ export const INFO_FLAGS = { ...PROJECT_DIR_FLAGS } as const satisfies FlagSpecs;
 /**
  * The budget decision `info` shows is the one the pod enforces: the policy of the last `peers up`
  * when there is one, else what `peers up` would resolve (with API keys when they are set, with the
- * CLI logins when only those exist).
+ * CLI logins when only those exist). A rehearsal's policy (the scripted model server's) counts only
+ * while its loop runs (it holds the run lock): a real run never continues a rehearsal, so once it
+ * is over the user's next `peers up` decides anew, and that is what info shows.
  */
 function budgetView(repo: string, config: PeersConfig, env: NodeJS.ProcessEnv, home: string) {
-  const upPolicy = readPolicyIfPresent(stateDirFor(repo, env));
+  const stateDir = stateDirFor(repo, env);
+  const last = readPolicyIfPresent(stateDir);
+  const upPolicy = last?.credentials === 'model-server' && !probeRunLock(statePaths(stateDir).lock).held ? undefined : last;
   const logins = config.peers.some((p) => detectBilling(p.tool, {}, home) === 'oauth');
   const credentials = upPolicy?.credentials ?? (missingApiKeys(config, env).length && logins ? 'oauth-file' : 'api-key');
   const p = upPolicy ?? resolveBudgetPolicy({ config, credentials, env });

@@ -1,3 +1,4 @@
+import { stateDirOf } from './project-flags.ts';
 import { Args, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { readUserGitIdentity, USER_IDENTITY_ENV, userIdentityEnv } from '../src/config/git-identity.ts';
@@ -60,7 +61,7 @@ export default class Loop extends BaseCommand {
       runLoop({
         repo,
         env,
-        stateDir: flags['state-dir'] ? resolve(this.io.cwd, flags['state-dir']) : undefined,
+        stateDir: stateDirOf(flags['state-dir'], this.io.cwd),
         maxTicks: flags['max-ticks'],
         maxUsd: flags['max-usd'],
         maxRuntimeS: flags['max-runtime'],

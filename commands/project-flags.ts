@@ -26,6 +26,17 @@ export const STATE_DIR_FLAGS = {
 } as const satisfies FlagSpecs;
 
 /**
+ * The directory `--state-dir` names, from the command's working directory; undefined when the flag
+ * is absent. An empty value (a script's unset variable) is refused, exit 2: taken as absent, it
+ * would read the current project's run in place of the one the script meant.
+ */
+export function stateDirOf(value: string | undefined, cwd: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '') throw new InputError('--state-dir is empty', { hint: "name the run's state directory, or leave the flag out for the project's own" });
+  return resolve(cwd, value);
+}
+
+/**
  * The repository a command acts on (its top directory); exit 2 with the reason when there is none.
  * A path is taken from the command's working directory; a bare word naming no directory there is a
  * registered project's name.

@@ -1,3 +1,4 @@
+import { stateDirOf } from './project-flags.ts';
 import { Args, Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
@@ -26,9 +27,10 @@ export default class Replay extends BaseCommand {
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Replay);
     const repo = projectFrom(args.path, flags.dir, this.io);
-    const dir = flags['state-dir'] ? resolve(this.io.cwd, flags['state-dir']) : stateDirFor(repo, this.io.env);
+    const given = stateDirOf(flags['state-dir'], this.io.cwd);
+    const dir = given ?? stateDirFor(repo, this.io.env);
     // No run and no .peers/: the project was never set up.
-    if (!flags['state-dir'] && !existsSync(statePaths(dir).state)) assertSetUp(repo);
+    if (given === undefined && !existsSync(statePaths(dir).state)) assertSetUp(repo);
     const summary = readRunSummary(dir);
     const line = summary.ticks.find((t) => t.tick === args.tick);
     if (!line) {

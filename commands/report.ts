@@ -1,3 +1,4 @@
+import { stateDirOf } from './project-flags.ts';
 import { Args, Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -31,16 +32,17 @@ Printed and saved as REPORT.md in the state directory; with --html, one self-con
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Report);
     const repo = projectFrom(args.path, flags.dir, this.io);
-    const dir = flags['state-dir'] ? resolve(this.io.cwd, flags['state-dir']) : stateDirFor(repo, this.io.env);
+    const given = stateDirOf(flags['state-dir'], this.io.cwd);
+    const dir = given ?? stateDirFor(repo, this.io.env);
     // No run and no .peers/: the project was never set up (a run's report outlives a deleted .peers/).
-    if (!flags['state-dir'] && !existsSync(statePaths(dir).state)) assertSetUp(repo);
+    if (given === undefined && !existsSync(statePaths(dir).state)) assertSetUp(repo);
     // A run on Kubernetes: its state and the run's commits (into the trusted mirror) come home from
     // the cluster first; what follows is the same as for a podman run.
-    const fromCluster = !flags['state-dir'] && targetOfRepo(repo, this.io.env) ? await (await import('../sandbox/k8s/k8s-report.ts')).refreshFromCluster(repo) : undefined;
+    const fromCluster = given === undefined && targetOfRepo(repo, this.io.env) ? await (await import('../sandbox/k8s/k8s-report.ts')).refreshFromCluster(repo) : undefined;
     if (fromCluster) this.logToStderr(fromCluster);
     // The run's commits reach the user's repository here too (the pod cannot write it); first, so
     // the report names the branch as it is now.
-    const results = flags['state-dir'] ? undefined : publishIfRun(repo, dir);
+    const results = given !== undefined ? undefined : publishIfRun(repo, dir);
     const { model, summary } = readReport(dir, { project: basename(repo), repo });
     const markdown = `${renderMarkdown(model)}${results ? `\n${describePublish(results)}\n` : ''}`;
     const mdPath = join(dir, 'REPORT.md');

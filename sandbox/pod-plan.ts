@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { loadProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
-import { claudeConfigDir, claudeLoginFile, codexHomeDir, codexLoginFile } from '../src/config/login-files.ts';
+import { claudeConfigDir, claudeLoginFile, codexHomeDir, codexLoginFile, loginAt } from '../src/config/login-files.ts';
 import { resolveProvider, runProviders } from '../src/config/provider.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
 import { peersRuntimeDir } from '../src/state/env-dirs.ts';
@@ -61,14 +61,20 @@ const CREDENTIAL_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'OPENAI_API
  * An API key set beside a login still serves its vendor (and wins for Codex, as podBilling says);
  * `codexUpstream` is where the workspace's Codex is pointed: the OpenAI API or its ChatGPT login.
  */
-export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodInputs['secretFiles']; args: string[]; codexUpstream?: 'openai' | 'chatgpt'; serves: string[] } {
+export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodInputs['secretFiles']; args: string[]; codexUpstream?: 'openai' | 'chatgpt'; serves: string[]; unusable: string[] } {
   const home = env.HOME || homedir();
   const files: PodInputs['secretFiles'] = [];
   const claudeDir = claudeConfigDir(env, home);
-  const claudeLogin = existsSync(claudeLoginFile(env, home));
   const codexHome = codexHomeDir(env, home);
-  const codexLogin = existsSync(codexLoginFile(env, home));
-  if (!claudeLogin && !codexLogin) throw new InputError(`--credentials oauth-file: no login file found (${claudeLoginFile(env, home)} or ${codexLoginFile(env, home)})`, { hint: 'log in with `claude` or `codex login` on this machine first, or use API keys (the default)' });
+  const claude = loginAt(claudeLoginFile(env, home), 'claude');
+  const codex = loginAt(codexLoginFile(env, home), 'codex');
+  const unusable = [claude, codex].flatMap((l) => (l.state === 'unusable' ? [l.why] : []));
+  const claudeLogin = claude.state === 'usable';
+  const codexLogin = codex.state === 'usable';
+  if (!claudeLogin && !codexLogin) {
+    if (unusable.length) throw new InputError(`--credentials oauth-file: no usable login: ${unusable.join('; ')}`, { hint: 'log in again on this machine (`claude`, then /login; `codex login`, "Sign in with ChatGPT"), or use API keys (the default)' });
+    throw new InputError(`--credentials oauth-file: no login file found (${claudeLoginFile(env, home)} or ${codexLoginFile(env, home)})`, { hint: 'log in with `claude` or `codex login` on this machine first, or use API keys (the default)' });
+  }
   // --credentials is how the sidecar serves Anthropic: the login file, else ANTHROPIC_API_KEY.
   const args = ['--credentials', claudeLogin ? 'oauth-file' : 'api-key'];
   const serves: string[] = [];
@@ -85,21 +91,22 @@ export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodI
   }
   for (const u of serves) args.push('--upstream', u);
   const codexUpstream = env.OPENAI_API_KEY ? 'openai' : codexLogin ? 'chatgpt' : undefined;
-  return { files, args, codexUpstream, serves };
+  return { files, args, codexUpstream, serves, unusable };
 }
+
 
 /**
  * With logins, each peer's vendor must still be served: a claude (or opencode) peer needs the
  * Claude login or ANTHROPIC_API_KEY, a codex peer the Codex login or OPENAI_API_KEY.
  */
-export function assertLoginsCover(config: PeersConfig, configPath: string, serves: string[]): void {
+export function assertLoginsCover(config: PeersConfig, configPath: string, serves: string[], unusable: string[] = []): void {
   const missing: string[] = [];
   for (const p of config.peers) {
     if (resolveProvider(p.tool, p.provider)) continue; // a provider peer has its own key (checked before)
     if ((p.tool === 'claude' || p.tool === 'opencode') && !serves.includes('anthropic')) missing.push(`${p.name} (no Claude login and no ANTHROPIC_API_KEY)`);
     if (p.tool === 'codex' && !serves.includes('openai') && !serves.includes('chatgpt')) missing.push(`${p.name} (no Codex login and no OPENAI_API_KEY)`);
   }
-  if (missing.length) throw new InputError(`--credentials oauth-file: nothing to authenticate ${missing.join(', ')}`, { location: { file: configPath }, hint: 'log in on this machine with `claude` (then /login) or `codex login`, or export the API key, then peers up again' });
+  if (missing.length) throw new InputError(`--credentials oauth-file: nothing to authenticate ${missing.join(', ')}${unusable.length ? `; not a usable login: ${unusable.join('; ')}` : ''}`, { location: { file: configPath }, hint: 'log in on this machine with `claude` (then /login) or `codex login`, or export the API key, then peers up again' });
 }
 
 /** The compiled binary to mount in the containers (a dev checkout uses its dist/peers). */
@@ -143,7 +150,7 @@ export async function planPod(repo: string, o: PodPlanOptions, env: NodeJS.Proce
   const paths = statePaths(stateDir);
   const modelInPod = o.upstream === 'model-server';
   const oauth = !modelInPod && o.credentials === 'oauth-file' ? oauthMounts(env) : undefined;
-  if (oauth) assertLoginsCover(project.config, project.configPath, oauth.serves);
+  if (oauth) assertLoginsCover(project.config, project.configPath, oauth.serves, oauth.unusable);
   // Each provider of the config is one more auth sidecar upstream (its key passed to auth only).
   const providers = runProviders(project.config.peers);
   // One budget policy for the whole run, resolved here where the credentials and flags are

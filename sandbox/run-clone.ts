@@ -91,8 +91,22 @@ function readExclude(commonDir: string): Buffer | undefined {
   }
 }
 
-/** Makes the run clone and the mirror, or reuses them (resume). */
-export function prepareRunClone(repo: string, paths: StatePaths): RunClone {
+/** History from this size on takes seconds to copy: `up` says so before it starts (MiB). */
+const ANNOUNCED_HISTORY_MIB = 20;
+
+/** The size of the repository's object store in MiB (loose and packed), 0 when git cannot say. */
+function historyMiB(repo: string): number {
+  const res = git(repo, ['count-objects', '-v']);
+  if (res.code !== 0) return 0;
+  const kib = (key: string) => Number(new RegExp(`^${key}: (\\d+)$`, 'm').exec(res.stdout)?.[1] ?? 0);
+  return (kib('size') + kib('size-pack')) / 1024;
+}
+
+/**
+ * Makes the run clone and the mirror, or reuses them (resume). `progress` hears, before the copy
+ * starts, that a large history is being copied (and how large), so seconds of work are not silent.
+ */
+export function prepareRunClone(repo: string, paths: StatePaths, progress: (line: string) => void = () => {}): RunClone {
   const layout = resolveRepoLayout(repo, { allowGitFile: true });
   const userHead = readHead(layout);
   // The mirror (the loop's, out of the peers' reach) says whether a run exists, never the clone: a
@@ -109,11 +123,36 @@ export function prepareRunClone(repo: string, paths: StatePaths): RunClone {
     const base = observedHead(paths.mirror, RUN_BASE_REF);
     const head = observedHead(paths.mirror);
     if (!base || !head) throw new PeersError(`the run's mirror at ${paths.mirror} is incomplete`, { hint: `move ${paths.run} away to start a new run from your HEAD` });
-    const notes = [`continuing the run clone (${paths.clone}) at ${head.slice(0, 10)}; it started from ${base.slice(0, 10)}`];
-    if (userHead.sha && userHead.sha !== base) notes.push(`your HEAD (${userHead.sha.slice(0, 10)}) has moved since the run started; the run keeps working on its own history`);
-    return { created: false, base, head, notes };
+    // A run that never started (an up that stopped before the pod ran, `--clone-only`) has nothing
+    // to continue: made again from the user's HEAD, it takes the commits made since.
+    if (!neverStarted(paths, base, head) || !userHead.sha || userHead.sha === base) return continued(paths, base, head, userHead.sha);
   }
+  return makeRunClone(repo, paths, layout, userHead, progress);
+}
+
+/**
+ * No loop ever ran in it (no run state) and nothing was committed in the clone or the mirror since
+ * its base. The clone's HEAD is read from its files, never by running git in it (a peer's clone).
+ */
+function neverStarted(paths: StatePaths, base: string, head: string): boolean {
+  if (existsSync(paths.state) || head !== base) return false;
+  try {
+    return readHead(resolveRepoLayout(paths.clone, { allowGitFile: false })).sha === base;
+  } catch {
+    return false;
+  }
+}
+
+function continued(paths: StatePaths, base: string, head: string, userSha: string | null | undefined): RunClone {
+  const notes = [`continuing the run clone (${paths.clone}) at ${head.slice(0, 10)}; it started from ${base.slice(0, 10)}`];
+  if (userSha && userSha !== base) notes.push(`your HEAD (${userSha.slice(0, 10)}) has moved since the run started; the run keeps working on its own history`);
+  return { created: false, base, head, notes };
+}
+
+function makeRunClone(repo: string, paths: StatePaths, layout: ReturnType<typeof resolveRepoLayout>, userHead: ReturnType<typeof readHead>, progress: (line: string) => void): RunClone {
   if (!userHead.sha) throw new InputError(`${repo} has no commit yet: the run starts from your HEAD`, { hint: 'commit your work, then run `peers up` again' });
+  const mib = historyMiB(repo);
+  if (mib >= ANNOUNCED_HISTORY_MIB) progress(`copying your history (${Math.round(mib)} MiB) into the run's mirror, then checking out HEAD ${userHead.sha.slice(0, 10)}: this takes a while on a repository this size`);
   rmSync(paths.run, { recursive: true, force: true });
   mkdirSync(paths.run, { recursive: true, mode: 0o700 });
   initObserverRepo(paths.mirror);

@@ -344,7 +344,7 @@ function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed',
  */
 export function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOptions): { clone: string; results: PublishResult } {
   saveFingerprint(fingerprintPath(paths), fingerprintRepo(repo));
-  const clone = prepareRunClone(repo, paths);
+  const clone = prepareRunClone(repo, paths, o.progress);
   for (const n of clone.notes) o.progress(n);
   o.prepareClone?.(paths.clone);
   const results = publishRunBranch(repo, paths, runBranch(paths, key, repo));

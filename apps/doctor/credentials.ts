@@ -19,7 +19,11 @@ const VENDORS: Partial<Record<PeerSpec['tool'], Vendor>> = {
 
 const tilde = (path: string, home: string) => (path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path);
 
-export function peerCredentials(peer: PeerSpec, env: Record<string, string | undefined>, home: string, isFile: (path: string) => boolean): CredentialFinding {
+/**
+ * `loginProblem`: why a login file that is there holds no login the auth sidecar can use (a
+ * logged-out CLI's `{}`), or undefined when it does.
+ */
+export function peerCredentials(peer: PeerSpec, env: Record<string, string | undefined>, home: string, isFile: (path: string) => boolean, loginProblem: (path: string) => string | undefined = () => undefined): CredentialFinding {
   const vendor = VENDORS[peer.tool];
   if (!vendor) {
     return { status: 'skip', detail: `peers cannot tell where ${peer.tool === 'custom' ? 'a custom CLI' : peer.tool} keeps its credentials: make sure its provider key reaches it (\`peers info\` shows its command and env)` };
@@ -34,6 +38,8 @@ export function peerCredentials(peer: PeerSpec, env: Record<string, string | und
   if (own.length) return { status: 'ok', detail: `config.yaml sets ${own.join(', ')} for this peer (a rehearsal or your own endpoint): not checked` };
   if (env[vendor.key]) return { status: 'ok', detail: `${vendor.key} is set (an API key: only the auth sidecar will hold it)` };
   const file = vendor.loginFile(env, home);
+  const problem = isFile(file) ? loginProblem(file) : undefined;
+  if (problem) return { status: 'fail', detail: `${vendor.key} is not set and the login file holds no usable login: ${problem}`, fix: `log in again with \`${vendor.login}\`, or export ${vendor.key}=… in the shell that runs \`peers up\`` };
   if (isFile(file)) return { status: 'ok', detail: `logged in (${tilde(file, home)}), no ${vendor.key}: start the run with \`peers up --credentials oauth-file\`` };
   return {
     status: 'fail',

@@ -6,6 +6,7 @@
  * inside the image. Per project it also reports the last `peers verify`: do the gates pass, and
  * what do they cost per tick.
  */
+import { loginAt } from '../../src/config/login-files.ts';
 import { basename, join } from 'node:path';
 import { loadProject } from '../../src/config/load.ts';
 import { readVerifyRecord, VERIFY_RECORD_FILE } from '../../src/gates/verify-record.ts';
@@ -242,7 +243,10 @@ function peerChecks(probe: HostProbe, path: string, config: ReturnType<typeof lo
   const home = probe.env.HOME ?? '';
   const checks: DoctorCheck[] = [];
   for (const peer of config.peers) {
-    const found = peerCredentials(peer, probe.env, home, (file) => probe.exists(file));
+    const found = peerCredentials(peer, probe.env, home, (file) => probe.exists(file), (file) => {
+      const login = peer.tool === 'claude' || peer.tool === 'codex' ? loginAt(file, peer.tool) : undefined;
+      return login?.state === 'unusable' ? login.why : undefined;
+    });
     checks.push({ id: `credentials:${path}:${peer.name}`, title: `  ${peer.name} credentials`, status: found.status, detail: found.detail, ...(found.fix ? { fix: found.fix } : {}), required: found.status === 'fail' });
     const program = basename(peer.argv[0] ?? '');
     if (imageClis && (IMAGE_CLIS as readonly string[]).includes(program) && !imageClis[program as ImageCli]) {

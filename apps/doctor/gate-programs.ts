@@ -38,6 +38,8 @@ export function programsOf(cmd: string): string[] {
     let i = 0;
     while (i < words.length && (/^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]!) || WRAPPERS.has(words[i]!) || (words[i - 1] === 'timeout' && /^\d/.test(words[i]!)) || words[i]!.startsWith('-'))) i++;
     const word = words[i];
+    // `PATH="$PWD/…:$PATH" pnpm test`: the program comes first from a directory setup filled in the checkout (package-manager.ts).
+    if (words.slice(0, i).some((w) => /^PATH=["']?\$PWD\//.test(w))) continue;
     // A relative path (`.venv/bin/python`, `./run-tests`) is the project's own, made by setup or committed: not judged.
     if (!word || (word.includes('/') && !word.startsWith('/'))) continue;
     if (!out.includes(basename(word))) out.push(basename(word));

@@ -5,7 +5,7 @@
  * through the egress proxy, and notes on what the workspace image lacks. Pure: it sees the
  * repository only through `ProjectFiles`, so every rule is tested on file contents alone.
  */
-import { packageManagerOf, scriptCommand, type PackageManager } from './package-manager.ts';
+import { isYarnBerry, packageManagerOf, PM_DIR, pmSetupCommand, scriptCommand, type PackageManager } from './package-manager.ts';
 
 
 /** What makes a toolchain the image lacks available to the gates (the image's PATH extends its base's, Containerfile). */
@@ -104,13 +104,15 @@ function detectNode(files: ProjectFiles): Found | undefined {
   const hasDeps = Object.keys(deps).length > 0;
   const setup: Record<PackageManager, string | undefined> = {
     npm: npmLock ? 'npm ci' : hasDeps ? 'npm install --no-audit --no-fund' : undefined,
-    pnpm: 'pnpm install --frozen-lockfile',
-    yarn: files.exists('.yarnrc.yml') ? 'yarn install --immutable' : 'yarn install --frozen-lockfile',
+    pnpm: pmSetupCommand('pnpm', pkg, files),
+    yarn: pmSetupCommand('yarn', pkg, files),
     bun: 'bun install --frozen-lockfile',
   };
   if (pm === 'npm' && !npmLock && hasDeps) notes.push('no package-lock.json: setup is `npm install`, so each gate run may resolve newer dependencies; commit a lockfile and use `npm ci`');
-  if (pm !== 'npm') notes.push(`${pm} is not in the workspace image (it has node and npm): switch setup and the gates to npm, or ${imageFix(pm)}`);
-  const run = (script: string) => scriptCommand(pm, script);
+  if (pm === 'bun') notes.push(`bun is not in the workspace image (it has node and npm): switch setup and the gates to npm, or ${imageFix(pm)}`);
+  if (pm === 'pnpm' || pm === 'yarn') notes.push(`${pm} is not in the workspace image (it has node and npm): setup installs it with npm into ${PM_DIR} in the checkout (from registry.npmjs.org), and the gates run that one`);
+  const berry = pm === 'yarn' && isYarnBerry(pkg, files);
+  const run = (script: string) => scriptCommand(pm, script, berry);
   const testScript = typeof scripts.test === 'string' ? scripts.test : undefined;
   let tests: Found['tests'];
   if (testScript && !NPM_PLACEHOLDER_TEST.test(testScript)) {

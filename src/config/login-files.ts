@@ -4,7 +4,10 @@
  * `auth.json` in `CODEX_HOME` (else `~/.codex`). `peers up --credentials oauth-file` mounts these
  * dirs into the auth sidecar; `peers doctor` and the budget's billing guess look at the same files.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { claudeCredentials, codexAuth } from '../../auth-proxy/oauth/formats.ts';
+import { readTokenFile } from '../../auth-proxy/oauth/token-file.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -22,4 +25,20 @@ export function codexHomeDir(env: Env, home: string): string {
 
 export function codexLoginFile(env: Env, home: string): string {
   return join(codexHomeDir(env, home), 'auth.json');
+}
+
+/**
+ * A login file as the auth sidecar would read it: absent, usable, or there but holding no login
+ * (a logged-out CLI leaves `{}`; Codex signed in with an API key has no tokens): mounting that one
+ * would give a pod whose every request fails, so `up` says why before it starts.
+ */
+export function loginAt(path: string, tool: 'claude' | 'codex'): { state: 'absent' | 'usable' } | { state: 'unusable'; why: string } {
+  if (!existsSync(path)) return { state: 'absent' };
+  try {
+    (tool === 'claude' ? claudeCredentials : codexAuth).read(readTokenFile(path).doc);
+    return { state: 'usable' };
+  } catch (e) {
+    const why = (e as Error).message;
+    return { state: 'unusable', why: why.startsWith(path) ? why : `${path}: ${why.replace(/^[.\w-]+\.json: /, '')}` };
+  }
 }

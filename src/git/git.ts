@@ -182,6 +182,24 @@ function gitSpawn(cwd: string, args: string[], opts: GitOptions) {
   return { argv: [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], options: { cwd, env, input: opts.input, timeout: opts.timeoutMs, killSignal: 'SIGKILL' as const } };
 }
 
+/**
+ * The directory git was to run in is gone (the repository removed while a command runs in it):
+ * posix_spawn reports that as ENOENT of `git`, which would send the user looking for a missing git.
+ */
+export class GitDirectoryGone extends PeersError {}
+
+/** The error a failed spawn of git stands for: its directory gone, git itself missing, or the spawn error as it came. */
+function spawnFailure(cwd: string, error: Error): Error {
+  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return error;
+  if (!existsSync(cwd)) {
+    return new GitDirectoryGone(`${cwd} no longer exists: it was removed (or moved) while peers was working in it`, {
+      exitCode: 2,
+      hint: 'restore the repository (or clone it again) and run the command from it',
+    });
+  }
+  return new PeersError('git is not installed (or not on PATH)', { exitCode: 2, hint: 'install git (apt-get install git) and run the command again' });
+}
+
 /** The spawn error's code (ENOBUFS, ETIMEDOUT…), if the spawn failed. */
 function spawnErrorCode(res: { error?: Error }): string | undefined {
   return res.error ? ((res.error as NodeJS.ErrnoException).code ?? 'unknown') : undefined;
@@ -192,7 +210,7 @@ function runGit(cwd: string, args: string[], opts: GitOptions): GitResult {
   const res = spawnSync('git', g.argv, { ...g.options, maxBuffer: opts.maxBuffer ?? DEFAULT_MAX_BUFFER, encoding: 'utf8' });
   const failed = spawnErrorCode(res);
   if (failed === 'ENOBUFS') throw outputTooLarge(args, opts.maxBuffer ?? DEFAULT_MAX_BUFFER);
-  if (failed && failed !== 'ETIMEDOUT') throw res.error;
+  if (failed && failed !== 'ETIMEDOUT') throw spawnFailure(cwd, res.error!);
   const stdout = res.stdout ?? '';
   const stderr = res.stderr ?? '';
   if (res.error) return { code: 124, stdout, stderr: `${stderr}\ngit timed out after ${opts.timeoutMs} ms` };
@@ -259,7 +277,7 @@ export function gitStream(cwd: string, args: string[], onChunk: (chunk: Buffer) 
     if (code) {
       if (code === 'ETIMEDOUT') return { code: 124, stderr: `${stderr}\ngit timed out after ${opts.timeoutMs} ms` };
       if (code === 'ENOBUFS') return { code: 125, stderr: `${stderr.slice(0, 2000)}\n(git's error output was cut at 4 MiB)` };
-      throw res.error;
+      throw spawnFailure(cwd, res.error!);
     }
     if (res.status !== 0) return { code: res.status ?? 128, stderr };
     const buf = Buffer.allocUnsafe(1024 * 1024);
@@ -318,7 +336,7 @@ export function gitBytes(cwd: string, args: string[], opts: GitOptions = {}): Bu
   const g = gitSpawn(cwd, args, opts);
   const res = spawnSync('git', g.argv, { ...g.options, maxBuffer: opts.maxBuffer ?? DEFAULT_MAX_BUFFER });
   if (spawnErrorCode(res) === 'ENOBUFS') throw outputTooLarge(args, opts.maxBuffer ?? DEFAULT_MAX_BUFFER);
-  if (res.error) throw res.error;
+  if (res.error) throw spawnFailure(cwd, res.error);
   if (res.status !== 0) throw new GitError(args, { code: res.status ?? 128, stdout: '', stderr: String(res.stderr ?? '') });
   return res.stdout as Buffer;
 }

@@ -6,7 +6,7 @@
  * Pure: the repository is seen through ProjectFiles.
  */
 import type { ProjectFiles } from '../config/detect-project.ts';
-import { packageManagerOf, scriptCommand } from '../config/package-manager.ts';
+import { isYarnBerry, packageManagerOf, scriptCommand } from '../config/package-manager.ts';
 import type { Lang } from './language.ts';
 
 export type ToolKind = 'lint' | 'type';
@@ -25,7 +25,9 @@ const rec = (v: unknown): Record<string, unknown> => (v && typeof v === 'object'
 
 /** The command that runs a package.json script with the package manager the project uses. */
 export function runScript(files: ProjectFiles, script: string): string {
-  return scriptCommand(packageManagerOf(packageJson(files) ?? {}, files), script);
+  const pkg = packageJson(files) ?? {};
+  const pm = packageManagerOf(pkg, files);
+  return scriptCommand(pm, script, pm === 'yarn' && isYarnBerry(pkg, files));
 }
 
 function firstScript(files: ProjectFiles, names: string[]): string | undefined {

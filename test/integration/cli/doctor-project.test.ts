@@ -32,7 +32,7 @@ test('per peer credentials and the last verify, with their fixes; no secret is e
 
   // A codex login instead of a key; the placeholder goal replaced by a gate that passes; verified.
   mkdirSync(join(sb.home, '.codex'), { recursive: true });
-  writeFileSync(join(sb.home, '.codex', 'auth.json'), '{"auth_mode":"chatgpt","tokens":{}}');
+  writeFileSync(join(sb.home, '.codex', 'auth.json'), JSON.stringify({ auth_mode: 'chatgpt', OPENAI_API_KEY: null, tokens: { id_token: 'eyJ.a.b', access_token: 'eyJ.c.d', refresh_token: 'rt_x', account_id: 'acct' }, last_refresh: '2026-12-01T00:00:00Z' }));
   writeFileSync(join(repo, '.peers', 'goals.yaml'), 'goals:\n  - { id: tests-pass, type: hard, cmd: "true", pass_when: exit_code == 0 }\n');
   expect(runPeers(['verify', '-C', repo], { cwd: repo, env }).code).toBe(0);
   report = doctor();

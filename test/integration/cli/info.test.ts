@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeRepo, makeSandbox, runPeers, STACK_LINE } from './peers-cli.ts';
+import { budgetPolicyPath, writeBudgetPolicy } from '../../../src/budget/budget-policy-file.ts';
+import { resolveBudgetPolicy } from '../../../src/budget/budget-policy.ts';
+import { loadProject } from '../../../src/config/load.ts';
+import { acquireRunLock } from '../../../src/state/run-lock.ts';
+import { stateDirFor, statePaths } from '../../../src/state/paths.ts';
 
 const sb = makeSandbox();
 let repo: string;
@@ -69,6 +74,29 @@ describe('peers info', () => {
     expect(info.budget).toEqual({ max_ticks: 200, max_runtime_s: 21600, max_consecutive_failures: 5, max_usd: 50, max_usd_mode: 'auto' });
     // What `peers up` (API keys, the default) would decide: the pod bills both peers through keys.
     expect(info.usd_cap).toEqual({ mode: 'hard', reason: 'auto: claude, codex bill through an API key', max_usd: 50, source: 'as peers up would decide it (API keys)' });
+  });
+
+  test("a finished rehearsal's budget policy is not the next run's: info shows what the next peers up decides; the rehearsal's while it runs", () => {
+    // What `peers up --rehearse` leaves in the state directory (written the way up writes it).
+    const stateDir = stateDirFor(repo, sb.env);
+    mkdirSync(stateDir, { recursive: true });
+    const { config } = loadProject(repo);
+    writeBudgetPolicy(budgetPolicyPath(stateDir), resolveBudgetPolicy({ config, credentials: 'model-server', env: {} }));
+    try {
+      const after = JSON.parse(runPeers(['info', '--json'], { cwd: repo, env: sb.env }).stdout);
+      expect(after.usd_cap).toEqual({ mode: 'hard', reason: 'auto: claude, codex bill through an API key', max_usd: 50, source: 'as peers up would decide it (API keys)' });
+      // While a loop holds the run lock, its policy is the one the pod enforces.
+      const lock = acquireRunLock(statePaths(stateDir).lock);
+      try {
+        const live = JSON.parse(runPeers(['info', '--json'], { cwd: repo, env: sb.env }).stdout);
+        expect(live.usd_cap.reason).toBe('auto: the scripted model server stands in for API-key billing');
+        expect(live.usd_cap.source).toStartWith('decided by peers up at ');
+      } finally {
+        lock.release();
+      }
+    } finally {
+      rmSync(budgetPolicyPath(stateDir), { force: true });
+    }
   });
 
   test('model and reasoning become real flags; with API keys the USD cap is hard', () => {

@@ -57,9 +57,16 @@ describe('node', () => {
   });
 
   test('pnpm, yarn (classic and berry), bun and no lockfile; a typecheck gate when the project has one', () => {
-    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'vitest run' } }), 'pnpm-lock.yaml': '' }))).toMatchObject({ setup: 'pnpm install --frozen-lockfile', gates: [{ cmd: 'pnpm test' }] });
-    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'jest' } }), 'yarn.lock': '' }))).toMatchObject({ setup: 'yarn install --frozen-lockfile', egress: ['registry.npmjs.org', 'registry.yarnpkg.com'] });
-    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'jest' } }), 'yarn.lock': '', '.yarnrc.yml': '' })).setup).toBe('yarn install --immutable');
+    // The image has npm only: setup installs the project's pnpm or yarn into node_modules/.peers-pm, the gates put it first on PATH.
+    const onPath = 'PATH="$PWD/node_modules/.peers-pm/node_modules/.bin:$PATH"';
+    const npmInstall = 'npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error --prefix node_modules/.peers-pm';
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'vitest run' } }), 'pnpm-lock.yaml': "lockfileVersion: '6.0'\n" }))).toMatchObject({ setup: `${npmInstall} pnpm@8 && ${onPath} pnpm install --frozen-lockfile`, gates: [{ cmd: `${onPath} pnpm test` }] });
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'vitest run' }, packageManager: 'pnpm@9.12.3+sha512.abc' }), 'pnpm-lock.yaml': '' })).setup).toStartWith(`${npmInstall} pnpm@9.12.3 &&`);
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'jest' } }), 'yarn.lock': '' }))).toMatchObject({ setup: `${npmInstall} yarn@1 && ${onPath} yarn install --frozen-lockfile`, egress: ['registry.npmjs.org', 'registry.yarnpkg.com'] });
+    const berry = detectProject(files({ 'package.json': pkg({ scripts: { test: 'jest' }, packageManager: 'yarn@4.5.0' }), 'yarn.lock': '__metadata:\n', '.yarnrc.yml': '' }));
+    expect(berry.setup).toStartWith(`${npmInstall} @yarnpkg/cli-dist@4.5.0 &&`);
+    expect(berry.setup).toEndWith('yarn install --immutable');
+    expect(berry.gates[0]!.cmd).toBe(`${onPath} YARN_ENABLE_GLOBAL_CACHE=false YARN_CACHE_FOLDER="$PWD/.yarn/cache" yarn test`);
     const bun = detectProject(files({ 'package.json': pkg({ scripts: { test: 'bun test' } }), 'bun.lock': '' }));
     expect(bun).toMatchObject({ setup: 'bun install --frozen-lockfile', gates: [{ cmd: 'bun run test' }] });
     expect(bun.notes[0]).toContain('bun is not in the workspace image');

@@ -2,8 +2,9 @@
  * What `peers doctor` says per project (pure parts): each peer's credentials, found by name or
  * login file and never by value; the last verify's verdict and cost; the CLIs in the image.
  */
+import { loginAt } from '../../../src/config/login-files.ts';
 import { describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerProject } from '../../../src/config/project-registry.ts';
@@ -33,6 +34,25 @@ describe('peerCredentials', () => {
     const f = peerCredentials(claude!, { ANTHROPIC_API_KEY: SECRET }, '/home/u', none);
     expect(f).toEqual({ status: 'ok', detail: 'ANTHROPIC_API_KEY is set (an API key: only the auth sidecar will hold it)' });
     expect(JSON.stringify(f)).not.toContain(SECRET);
+  });
+
+  test('a login file that holds no login (a logged-out Claude leaves {}) fails, read as the auth sidecar reads it', () => {
+    const home = mkdtempSync(join(tmpdir(), 'peers-doctor-login-'));
+    try {
+      mkdirSync(join(home, '.claude'));
+      writeFileSync(join(home, '.claude/.credentials.json'), '{}');
+      const problem = (file: string) => {
+        const l = loginAt(file, 'claude');
+        return l.state === 'unusable' ? l.why : undefined;
+      };
+      const f = peerCredentials(claude!, {}, home, existsSync, problem);
+      expect(f.status).toBe('fail');
+      expect(f.detail).toBe(`ANTHROPIC_API_KEY is not set and the login file holds no usable login: ${join(home, '.claude/.credentials.json')}: no "claudeAiOauth" object (log in with the CLI on the host first)`);
+      writeFileSync(join(home, '.claude/.credentials.json'), JSON.stringify({ claudeAiOauth: { accessToken: 'sk-ant-oat01-a', refreshToken: 'sk-ant-ort01-r', expiresAt: 1765000000000 } }));
+      expect(peerCredentials(claude!, {}, home, existsSync, problem).status).toBe('ok');
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   test('a login file counts, with the flag the run then needs', () => {

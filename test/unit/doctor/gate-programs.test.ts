@@ -10,6 +10,8 @@ import { imageCliCommand, parseImageCliVersions } from '../../../apps/doctor/ima
 describe("the gates' programs in the image", () => {
   test('programsOf: the first word of each simple command, past assignments and wrappers', () => {
     expect(programsOf('go test ./...')).toEqual(['go']);
+    // pnpm from the directory setup filled in the checkout, not from the image.
+    expect(programsOf('PATH="$PWD/node_modules/.peers-pm/node_modules/.bin:$PATH" pnpm test')).toEqual([]);
     expect(programsOf('CGO_ENABLED=0 timeout 600 go vet ./... && cargo test -q | tee out; make -C src check')).toEqual(['go', 'cargo', 'tee', 'make']);
     expect(programsOf('env RUST_LOG=1 /usr/bin/cargo test')).toEqual(['cargo']);
     expect(programsOf('. .venv/bin/activate && python -m pytest')).toEqual(['.', 'python']);

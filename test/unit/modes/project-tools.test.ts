@@ -26,7 +26,7 @@ describe('project language', () => {
 
 describe("the project's own lint and type tools", () => {
   test('JS/TS: package.json scripts first (with the package manager), then eslint/biome and tsconfig', () => {
-    expect(projectTool('lint', 'js', files({ 'package.json': '{"scripts":{"lint":"eslint ."}}', 'pnpm-lock.yaml': '' }))).toEqual({ cmd: 'pnpm run lint', why: 'package.json scripts.lint' });
+    expect(projectTool('lint', 'js', files({ 'package.json': '{"scripts":{"lint":"eslint ."}}', 'pnpm-lock.yaml': '' }))).toEqual({ cmd: 'PATH="$PWD/node_modules/.peers-pm/node_modules/.bin:$PATH" pnpm run lint', why: 'package.json scripts.lint' });
     expect(projectTool('lint', 'ts', files({ 'package.json': '{}', 'eslint.config.mjs': '' }))?.cmd).toBe('npx --no-install eslint .');
     expect(projectTool('type', 'ts', files({ 'package.json': '{"scripts":{"typecheck":"tsc"}}' }))?.cmd).toBe('npm run typecheck');
     expect(projectTool('type', 'ts', files({ 'package.json': '{}', 'tsconfig.json': '{}' }))?.cmd).toBe('npx --no-install tsc --noEmit -p .');
@@ -59,7 +59,7 @@ describe('test commands with per-test results', () => {
 
   test('jest, vitest and mocha get their JSON reporter; an unknown runner is refused, not guessed', () => {
     expect(testCommand('ts', files({ 'package.json': '{"scripts":{"test":"jest --ci"}}' }), CTX)).toMatchObject({ cmd: "npm test -- --json --outputFile='/tmp/r'", format: 'jest-json' });
-    expect(testCommand('ts', files({ 'package.json': '{"scripts":{"test":"vitest run"}}', 'yarn.lock': '' }), CTX)).toMatchObject({ cmd: "yarn test --reporter=json --outputFile='/tmp/r'", format: 'jest-json' });
+    expect(testCommand('ts', files({ 'package.json': '{"scripts":{"test":"vitest run"}}', 'yarn.lock': '' }), CTX)).toMatchObject({ cmd: 'PATH="$PWD/node_modules/.peers-pm/node_modules/.bin:$PATH" yarn test --reporter=json --outputFile=\'/tmp/r\'', format: 'jest-json' });
     expect(testCommand('js', files({ 'package.json': '{"scripts":{"test":"ava"}}' }), CTX)).toEqual({ error: 'cannot read single test results from "ava": no-prior-regression understands node --test, jest, vitest and mocha' });
     expect(testCommand('js', files({ 'package.json': '{"scripts":{"test":"echo \\"Error: no test specified\\" && exit 1"}}' }), CTX)).toEqual({ error: 'package.json has no test script' });
   });

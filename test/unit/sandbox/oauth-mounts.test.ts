@@ -12,6 +12,11 @@ import { allContainers, buildPodSpec } from '../../../sandbox/pod-spec.ts';
 import { assertLoginsCover, oauthMounts } from '../../../sandbox/pod-plan.ts';
 import { ConfigSchema } from '../../../src/config/config-schema.ts';
 
+/** What `claude` (/login) and `codex login` (ChatGPT) write; a logged-out Claude Code leaves `{}`. */
+const CLAUDE_LOGIN = JSON.stringify({ claudeAiOauth: { accessToken: 'sk-ant-oat01-a', refreshToken: 'sk-ant-ort01-r', expiresAt: 1765000000000, scopes: ['user:inference', 'user:profile'], subscriptionType: 'max' } });
+const CODEX_LOGIN = JSON.stringify({ OPENAI_API_KEY: null, tokens: { id_token: 'eyJ.a.b', access_token: 'eyJ.c.d', refresh_token: 'rt_x', account_id: 'acct' }, last_refresh: '2026-12-01T00:00:00Z' });
+const CODEX_API_KEY_LOGIN = JSON.stringify({ auth_mode: 'apikey', OPENAI_API_KEY: 'sk-proj-x' });
+
 let home: string;
 beforeEach(() => {
   home = mkdtempSync(join(tmpdir(), 'peers-oauth-'));
@@ -21,9 +26,9 @@ afterEach(() => rmSync(home, { recursive: true, force: true }));
 describe('oauth credential mounts', () => {
   test('both login files: both dirs mounted rw into auth only, with the sidecar flags', () => {
     mkdirSync(join(home, '.claude'));
-    writeFileSync(join(home, '.claude/.credentials.json'), '{}');
+    writeFileSync(join(home, '.claude/.credentials.json'), CLAUDE_LOGIN);
     mkdirSync(join(home, '.codex'));
-    writeFileSync(join(home, '.codex/auth.json'), '{}');
+    writeFileSync(join(home, '.codex/auth.json'), CODEX_LOGIN);
     const m = oauthMounts({ HOME: home });
     expect(m.files).toEqual([
       { source: join(home, '.claude'), target: '/auth/claude', readOnly: false },
@@ -39,7 +44,7 @@ describe('oauth credential mounts', () => {
 
   test('CODEX_HOME is honoured; claude absent → only codex', () => {
     mkdirSync(join(home, 'cx'));
-    writeFileSync(join(home, 'cx/auth.json'), '{}');
+    writeFileSync(join(home, 'cx/auth.json'), CODEX_LOGIN);
     const m = oauthMounts({ HOME: home, CODEX_HOME: join(home, 'cx') });
     expect(m.files.map((f) => f.target)).toEqual(['/auth/codex']);
     expect(m.args).not.toContain('--claude-credentials');
@@ -47,9 +52,9 @@ describe('oauth credential mounts', () => {
 
   test('CLAUDE_CONFIG_DIR is honoured as Claude Code honours it: that dir is mounted, not ~/.claude', () => {
     mkdirSync(join(home, '.claude'));
-    writeFileSync(join(home, '.claude/.credentials.json'), '{}');
+    writeFileSync(join(home, '.claude/.credentials.json'), CLAUDE_LOGIN);
     mkdirSync(join(home, 'claude-elsewhere'));
-    writeFileSync(join(home, 'claude-elsewhere/.credentials.json'), '{}');
+    writeFileSync(join(home, 'claude-elsewhere/.credentials.json'), CLAUDE_LOGIN);
     const m = oauthMounts({ HOME: home, CLAUDE_CONFIG_DIR: join(home, 'claude-elsewhere') });
     expect(m.files).toEqual([{ source: join(home, 'claude-elsewhere'), target: '/auth/claude', readOnly: false }]);
     rmSync(join(home, 'claude-elsewhere/.credentials.json'));
@@ -70,7 +75,7 @@ describe('oauth credential mounts', () => {
 
   test('a Codex login alone: the sidecar serves its ChatGPT upstream, not the OpenAI one (no key), and the workspace\'s Codex is pointed there', () => {
     mkdirSync(join(home, '.codex'));
-    writeFileSync(join(home, '.codex/auth.json'), '{}');
+    writeFileSync(join(home, '.codex/auth.json'), CODEX_LOGIN);
     const m = oauthMounts({ HOME: home });
     expect(m.serves).toEqual(['chatgpt']);
     expect(m.codexUpstream).toBe('chatgpt');
@@ -84,9 +89,22 @@ describe('oauth credential mounts', () => {
     expect([both.serves, both.codexUpstream]).toEqual([['openai', 'chatgpt'], 'openai']);
   });
 
+  test('a login file that holds no login (Claude logged out, Codex signed in with an API key) is not mounted: up says which file and why', () => {
+    mkdirSync(join(home, '.claude'));
+    writeFileSync(join(home, '.claude/.credentials.json'), '{}');
+    mkdirSync(join(home, '.codex'));
+    writeFileSync(join(home, '.codex/auth.json'), CODEX_API_KEY_LOGIN);
+    expect(() => oauthMounts({ HOME: home })).toThrow(`--credentials oauth-file: no usable login: ${join(home, '.claude/.credentials.json')}: no "claudeAiOauth" object`);
+    writeFileSync(join(home, '.codex/auth.json'), CODEX_LOGIN);
+    const m = oauthMounts({ HOME: home });
+    expect(m.files.map((f) => f.target)).toEqual(['/auth/codex']);
+    const config = ConfigSchema.parse({ peers: [{ name: 'claude', tool: 'claude', argv: ['claude'] }, { name: 'codex', tool: 'codex', argv: ['codex'] }] });
+    expect(() => assertLoginsCover(config, '/r/.peers/config.yaml', m.serves, m.unusable)).toThrow(`nothing to authenticate claude (no Claude login and no ANTHROPIC_API_KEY); not a usable login: ${join(home, '.claude/.credentials.json')}: no "claudeAiOauth" object`);
+  });
+
   test('a peer whose vendor has neither a login nor a key is refused up front, naming it', () => {
     mkdirSync(join(home, '.codex'));
-    writeFileSync(join(home, '.codex/auth.json'), '{}');
+    writeFileSync(join(home, '.codex/auth.json'), CODEX_LOGIN);
     const config = ConfigSchema.parse({ peers: [{ name: 'claude', tool: 'claude', argv: ['claude'] }, { name: 'codex', tool: 'codex', argv: ['codex'] }] });
     expect(() => assertLoginsCover(config, '/r/.peers/config.yaml', oauthMounts({ HOME: home }).serves)).toThrow('--credentials oauth-file: nothing to authenticate claude (no Claude login and no ANTHROPIC_API_KEY)');
     expect(() => assertLoginsCover(config, '/r/.peers/config.yaml', oauthMounts({ HOME: home, ANTHROPIC_API_KEY: 'sk-ant' }).serves)).not.toThrow();
