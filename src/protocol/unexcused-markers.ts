@@ -28,11 +28,13 @@ function parentOf(repo: string, sha: string): string {
  * `memo` keeps each commit's own findings (a commit never changes): the loop asks again at every
  * new HEAD and reads only the commits it has not read yet.
  */
-export function unexcusedMarkers(repo: string, base: string, head = 'HEAD', memo?: Map<string, MarkerFinding[]>): UnexcusedMarkers {
-  const net = scanRangeForTestMarkers(repo, base, head);
-  if (!net) return { ok: false, error: `git cannot diff ${base.slice(0, 8)}..${head === 'HEAD' ? 'HEAD' : head.slice(0, 8)}, so no marker can be ruled out` };
+export function unexcusedMarkers(repo: string, base: string | undefined, head = 'HEAD', memo?: Map<string, MarkerFinding[]>): UnexcusedMarkers {
+  // No base (a run that started before the repository's first commit): every commit is the run's.
+  const from = base ?? EMPTY_TREE;
+  const net = scanRangeForTestMarkers(repo, from, head);
+  if (!net) return { ok: false, error: `git cannot diff ${from.slice(0, 8)}..${head === 'HEAD' ? 'HEAD' : head.slice(0, 8)}, so no marker can be ruled out` };
   if (net.length === 0) return { ok: true, net: 0, bad: [] };
-  const commits = listCommits(repo, `${base}..${head}`);
+  const commits = listCommits(repo, base ? `${base}..${head}` : head);
   const perCommit: { sha: string; findings: MarkerFinding[] }[] = [];
   for (const c of commits) {
     let findings = memo?.get(c.sha);

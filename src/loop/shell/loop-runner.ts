@@ -550,12 +550,6 @@ class LoopRun {
   }
 
   /**
-   * Evaluates the hard gates unless the recorded results already belong to HEAD. Not saved here:
-   * the pre-tick save (or the stop's) writes them with the tick's decisions, one write instead of
-   * two; a crash before it only measures the gates again (docs/ARCHITECTURE.md, "Crash consistency
-   * of a tick").
-   */
-  /**
    * Waits for the pod's containers (none outside a pod), measuring the gates at HEAD as soon as
    * the containers a probe uses serve; the loop's first refreshGates then finds HEAD measured.
    * Resolves with the containers that never came.
@@ -568,6 +562,12 @@ class LoopRun {
     return await all;
   }
 
+  /**
+   * Evaluates the hard gates unless the recorded results already belong to HEAD. Not saved here:
+   * the pre-tick save (or the stop's) writes them with the tick's decisions, one write instead of
+   * two; a crash before it only measures the gates again (docs/ARCHITECTURE.md, "Crash consistency
+   * of a tick").
+   */
   private async refreshGates(): Promise<void> {
     const head = this.head();
     this.state = this.expensive.harvest(this.state);
@@ -650,7 +650,6 @@ class LoopRun {
    * read once per HEAD in the mirror; null (held) when they cannot be read. Logged once per HEAD.
    */
   private unexcusedMarkersAt(baseline: string | undefined, head: string): number | null {
-    if (!baseline) return 0;
     if (this.markersAt?.head === head) return this.markersAt.count;
     const found = unexcusedMarkers(this.observer.mirror, baseline, head, this.markerMemo);
     const count = found.ok ? found.bad.length : null;
