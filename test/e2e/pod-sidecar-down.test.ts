@@ -45,8 +45,8 @@ function waitFor(what: string, cond: () => boolean, ms = 120_000): void {
 const PEER_SCRIPT = `set -e
 cat >/dev/null
 cd /work
-echo "tick by $PEERS_PEER_NAME" >> work.log
-git add work.log
+echo "tick by $PEERS_PEER_NAME" >> work.txt
+git add work.txt
 printf 'work by %s\\n\\n## Self-Review\\nappended one line\\n\\nPeer: %s\\nPeer-Status: handoff\\nSelf-Review: pass\\n' "$PEERS_PEER_NAME" "$PEERS_PEER_NAME" > /tmp/msg
 git commit -q -F /tmp/msg
 `;
@@ -68,7 +68,7 @@ goals:
 const GOALS = `goals:
   - id: four-turns
     type: hard
-    cmd: 'test "$(grep -c "tick by" work.log)" -ge 4'
+    cmd: 'test "$(grep -c "tick by" work.txt)" -ge 4'
     pass_when: exit_code == 0
 `;
 

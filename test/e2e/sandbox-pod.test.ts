@@ -98,6 +98,13 @@ afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
+
+/**
+ * JS for the loop's container: `keyed(role, msg)` is the request line as the loop sends it, sealed
+ * with that runner's per-run key (sandbox/runner-seal.ts authRequest; the keys file is the loop's).
+ */
+const KEYED_JS = `const keyed=(role,msg)=>{const line=JSON.stringify(msg);const k=JSON.parse(require('fs').readFileSync(process.env.PEERS_RUNNER_KEYS,'utf8'))[role];return JSON.stringify({request:line,auth:require('crypto').createHmac('sha256',Buffer.from(k,'hex')).update('request:'+line).digest('hex')})+'\\n'};`;
+
 describe.skipIf(!need.ok)('pod topology, as podman reports it', () => {
   test('loop, workspace, auth, bridge in one pod without network; setup and gates alone without network; egress alone with one', () => {
     const pod = JSON.parse(podmanAsUser(['pod', 'inspect', `peers-${key}`]).stdout);
@@ -240,8 +247,8 @@ describe.skipIf(!need.ok)('isolation from the workspace', () => {
     const call = (socketVar: string, argv: string[], stdin: unknown) => {
       const r = nodeIn(
         'loop',
-        `const s=require('net').connect(process.env.${socketVar});let buf='';
-         s.on('connect',()=>s.write(JSON.stringify({type:'run',argv:${JSON.stringify(argv)},cwd:'/tmp',env:{},stdin:${JSON.stringify(JSON.stringify(stdin))},limits:{}})+'\\n'));
+        `${KEYED_JS}const s=require('net').connect(process.env.${socketVar});let buf='';
+         s.on('connect',()=>s.write(keyed('${socketVar === 'PEERS_RUNNER_SETUP' ? 'setup' : 'gates'}',{type:'run',argv:${JSON.stringify(argv)},cwd:'/tmp',env:{},stdin:${JSON.stringify(JSON.stringify(stdin))},limits:{}})));
          s.on('data',d=>buf+=d);s.on('end',()=>{const m=buf.trim().split('\\n').map(JSON.parse).map(m=>m.sealed?JSON.parse(m.sealed):m).find(m=>m.type==='exit');console.log(JSON.stringify(m.result))})`,
       );
       const result = JSON.parse(r.stdout);
@@ -307,8 +314,8 @@ describe.skipIf(!need.ok)('isolation from the workspace', () => {
   test('the loop runs processes in the workspace over the runner socket (real protocol, across containers)', () => {
     const r = nodeIn(
       'loop',
-      `const s=require('net').connect(process.env.PEERS_RUNNER_WORKSPACE);let buf='';
-       s.on('connect',()=>s.write(JSON.stringify({type:'run',argv:['sh','-c','for f in /proc/[0-9]*/cmdline; do tr "\\\\0" " " < $f; echo; done | grep -c "^/usr/local/bin/[p]eers runner --socket /run/peers/workspace/runner.sock"; echo "base=$ANTHROPIC_BASE_URL"; ls -A /work/.peers | wc -l; cat'],cwd:'/work',env:{},stdin:'from-the-loop',limits:{}})+'\\n'));
+      `${KEYED_JS}const s=require('net').connect(process.env.PEERS_RUNNER_WORKSPACE);let buf='';
+       s.on('connect',()=>s.write(keyed('workspace',{type:'run',argv:['sh','-c','for f in /proc/[0-9]*/cmdline; do tr "\\\\0" " " < $f; echo; done | grep -c "^/usr/local/bin/[p]eers runner --socket /run/peers/workspace/runner.sock"; echo "base=$ANTHROPIC_BASE_URL"; ls -A /work/.peers | wc -l; cat'],cwd:'/work',env:{},stdin:'from-the-loop',limits:{}})));
        s.on('data',d=>buf+=d);s.on('end',()=>{const msgs=buf.trim().split('\\n').map(JSON.parse).map(m=>m.sealed?JSON.parse(m.sealed):m);console.log(JSON.stringify(msgs.find(m=>m.type==='exit').result))})`,
     );
     const result = JSON.parse(r.stdout);
