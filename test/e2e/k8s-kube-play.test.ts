@@ -60,8 +60,8 @@ for i in 1 2 3 4 5 6 7 8 9 10; do node -e "require('net').connect(5077,'127.0.0.
   if env | grep -q '^ANTHROPIC_API_KEY=sk-ant-e2e'; then echo key=present; else echo key=absent; fi
   echo "interfaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort | tr '\\n' ' ')"
 } > evidence-$PEERS_PEER_NAME.txt
-echo "tick by $PEERS_PEER_NAME" >> work.log
-git add work.log evidence-$PEERS_PEER_NAME.txt
+echo "tick by $PEERS_PEER_NAME" >> work.txt
+git add work.txt evidence-$PEERS_PEER_NAME.txt
 printf 'work by %s\\n\\n## Self-Review\\nappended one line\\n\\nPeer: %s\\nPeer-Status: handoff\\nSelf-Review: pass\\n' "$PEERS_PEER_NAME" "$PEERS_PEER_NAME" > /tmp/msg
 git commit -q -F /tmp/msg
 `;
@@ -77,7 +77,7 @@ goals:
 `;
 const hard = (id: string, cmd: string) => `  - id: ${id}\n    type: hard\n    cmd: ${JSON.stringify(cmd)}\n    pass_when: exit_code == 0\n`;
 const GOALS = `goals:
-${hard('committed-work', 'grep -q "tick by" work.log')}${hard('in-gates-pod', 'test -d /mirror && test ! -e /cache && test ! -e /state && test ! -e /run/peers/workspace && test -S /run/peers/gates/runner.sock')}${hard('workspace-loopback-unreachable', `node -e "require('net').connect(5077,'127.0.0.1').on('connect',()=>process.exit(1)).on('error',()=>process.exit(0))"`)}`;
+${hard('committed-work', 'grep -q "tick by" work.txt')}${hard('in-gates-pod', 'test -d /mirror && test ! -e /cache && test ! -e /state && test ! -e /run/peers/workspace && test -S /run/peers/gates/runner.sock')}${hard('workspace-loopback-unreachable', `node -e "require('net').connect(5077,'127.0.0.1').on('connect',()=>process.exit(1)).on('error',()=>process.exit(0))"`)}`;
 
 function waitFor(what: string, cond: () => boolean, ms = 180_000): void {
   const end = Date.now() + ms;
@@ -199,7 +199,7 @@ describe.skipIf(!need.ok)('the rendered Pods on podman', () => {
     expect(asUser(['git', '-C', repo, 'rev-parse', 'HEAD']).stdout.trim()).toBe(userHead);
     expect(asUser(['git', '-C', repo, 'symbolic-ref', 'HEAD']).stdout.trim()).not.toBe('refs/heads/peers/app');
     // Nothing the run wrote is in the user's working tree.
-    expect(existsSync(join(repo, 'work.log'))).toBe(false);
+    expect(existsSync(join(repo, 'work.txt'))).toBe(false);
     expect(readFileSync(join(repo, '.peers', 'goals.yaml'), 'utf8')).toBe(GOALS);
 
     const pulled = driver(['pull-state', repo, runPod()]);
