@@ -7,6 +7,7 @@
  */
 import { MiB } from '../fs/safe-read.ts';
 import { git } from '../git/git.ts';
+import { parseStatusZ } from '../git/workspace-git.ts';
 import { shellCommand } from '../cli/shell-word.ts';
 import { BASELINE_TAG } from '../protocol/run-baseline.ts';
 import type { ProjectFiles, ProjectProposal } from '../config/detect-project.ts';
@@ -33,16 +34,7 @@ export function projectFilesAtHead(repo: string): ProjectFiles {
 function uncommittedPaths(repo: string): string[] {
   const r = git(repo, ['status', '--porcelain', '-z', '--untracked-files=normal']);
   if (r.code !== 0) return [];
-  const out: string[] = [];
-  const entries = r.stdout.split('\0');
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
-    if (e.length < 4) continue;
-    if (e[0] === 'R' || e[0] === 'C') i++; // the original path follows a rename
-    const path = e.slice(3);
-    if (path !== '.peers/' && !path.startsWith('.peers/')) out.push(path);
-  }
-  return out;
+  return parseStatusZ(r.stdout);
 }
 
 /**
