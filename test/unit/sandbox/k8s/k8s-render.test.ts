@@ -6,7 +6,7 @@
  * Pod out (NetworkPolicy semantics, k8s-checks.ts).
  */
 import { describe, expect, test } from 'bun:test';
-import type { V1NetworkPolicy, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1NetworkPolicy, V1Pod, V1Secret, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { renderK8s } from '../../../../sandbox/k8s/k8s-render.ts';
 import { k8sRunInputs, stateBinds } from '../../../../sandbox/k8s/k8s-plan.ts';
 import { buildPodSpec, type PodInputs } from '../../../../sandbox/pod-spec.ts';
@@ -30,7 +30,9 @@ const inputs: PodInputs = {
   loopArgs: ['--max-ticks', '5'],
   budgetPolicyFile: `${STATE}/budget.json`,
 };
-const spec = buildPodSpec(inputs);
+// As `peers up --target k8s` plans it: every runner takes a per-run key (sandbox/runner-key.ts).
+const spec = buildPodSpec({ ...inputs, runnerKeys: true });
+const RUNNER_KEYS = { workspace: 'a'.repeat(64), setup: 'b'.repeat(64), gates: 'c'.repeat(64) };
 const run = k8sRunInputs({
   key: 'demo-1a2b3c4d',
   repo: inputs.repoDir,
@@ -44,7 +46,7 @@ const run = k8sRunInputs({
   allow: inputs.allow,
   vendorHosts: true,
 });
-const objects = renderK8s(spec, { ...run, secretValues: { ANTHROPIC_API_KEY: 'sk-ant-x', OPENAI_API_KEY: 'sk-x' } });
+const objects = renderK8s(spec, { ...run, secretValues: { ANTHROPIC_API_KEY: 'sk-ant-x', OPENAI_API_KEY: 'sk-x' }, runnerKeys: RUNNER_KEYS });
 const pods = objects.filter((o): o is V1Pod => o.kind === 'Pod');
 const policies = objects.filter((o): o is V1NetworkPolicy => o.kind === 'NetworkPolicy');
 const podOf = (kind: string) => pods.find((p) => p.metadata!.labels!['peers.dev/pod'] === kind)!;
@@ -54,7 +56,7 @@ const mountAt = (kind: string, name: string, path: string) => container(kind, na
 
 describe('kubernetes rendering of the pod spec', () => {
   test('every object is valid for the Kubernetes API (OpenAPI schemas, no field the API does not define)', () => {
-    expect(objects.map((o) => o.kind).sort()).toEqual(['Namespace', 'NetworkPolicy', 'NetworkPolicy', 'PersistentVolumeClaim', 'PersistentVolumeClaim', 'PersistentVolumeClaim', 'Pod', 'Pod', 'Pod', 'Pod', 'Secret']);
+    expect(objects.map((o) => o.kind).sort()).toEqual(['Namespace', 'NetworkPolicy', 'NetworkPolicy', 'PersistentVolumeClaim', 'PersistentVolumeClaim', 'PersistentVolumeClaim', 'Pod', 'Pod', 'Pod', 'Pod', 'Secret', 'Secret']);
     for (const o of objects) validateK8s(o);
   });
 
@@ -104,6 +106,48 @@ describe('kubernetes rendering of the pod spec', () => {
         expect(JSON.stringify(c.env ?? [])).not.toContain('sk-ant-x');
       }
     }
+  });
+
+  test('each runner takes its per-run key from its own Pod\'s init container, and only the loop reads them all: no peer or gate can seal an answer or a request', () => {
+    const secret = objects.find((o): o is V1Secret => o.kind === 'Secret' && o.metadata!.name === 'peers-demo-1a2b3c4d-runner-keys')!;
+    const decoded = Object.fromEntries(Object.entries(secret.data!).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
+    expect(JSON.parse(decoded['runner-keys.json']!)).toEqual(RUNNER_KEYS);
+    const secretVolumes = (p: V1Pod) => new Set(p.spec!.volumes!.filter((v) => v.secret?.secretName === secret.metadata!.name).map((v) => v.name));
+    for (const p of pods) {
+      const ofSecret = secretVolumes(p);
+      // No long-running container but the loop mounts the keys: the workspace, auth, bridge, the
+      // reader, setup, gates and egress see none of them.
+      for (const c of p.spec!.containers) expect((c.volumeMounts ?? []).some((m) => ofSecret.has(m.name))).toBe(c.name === 'loop');
+      for (const c of p.spec!.containers.filter((x) => ['workspace', 'setup', 'gates'].includes(x.name))) {
+        // The runner waits for its key in a directory of its own, an emptyDir its Pod's init fills.
+        const dir = c.command![c.command!.indexOf('--key-dir') + 1]!;
+        expect(c.command).toContain('--key-dir');
+        const m = c.volumeMounts!.find((x) => x.mountPath === dir)!;
+        expect(p.spec!.volumes!.find((v) => v.name === m.name)?.emptyDir).toBeDefined();
+        expect(p.spec!.containers.filter((x) => x !== c && (x.volumeMounts ?? []).some((y) => y.name === m.name))).toEqual([]);
+        const init = p.spec!.initContainers![0]!;
+        const into = init.volumeMounts!.find((x) => x.name === m.name)!.mountPath;
+        const fromSecret = init.volumeMounts!.find((x) => ofSecret.has(x.name))!;
+        expect(init.command).toContain(`${fromSecret.mountPath}/${c.name}=${into}/key`);
+        // The init container of this Pod is given this Pod's runners' keys, never another's.
+        const items = p.spec!.volumes!.find((v) => v.name === fromSecret.name)!.secret!.items!.map((i) => i.key);
+        expect(items).toEqual(p.spec!.containers.filter((x) => ['workspace', 'setup', 'gates'].includes(x.name)).map((x) => x.name));
+      }
+    }
+    // The loop reads the key file from its own mount of the Secret, never from the state claim
+    // (which the reader serves to `status`).
+    const loop = container('run', 'loop');
+    const keysFile = loop.env!.find((e) => e.name === 'PEERS_RUNNER_KEYS')!.value!;
+    const keysMount = loop.volumeMounts!.find((m) => keysFile.startsWith(`${m.mountPath}/`))!;
+    expect(secretVolumes(podOf('run')).has(keysMount.name)).toBe(true);
+    // Without values (the dry run) no Secret is rendered and nothing holds a key.
+    const dry = renderK8s(spec, run);
+    expect(dry.some((o) => o.kind === 'Secret')).toBe(false);
+    expect(JSON.stringify(dry)).not.toContain('a'.repeat(64));
+  });
+
+  test('a spec whose runners take no key is not rendered: an impostor at a runner socket would be heard', () => {
+    expect(() => renderK8s(buildPodSpec(inputs), run)).toThrow(/runner.*key/);
   });
 
   test('NetworkPolicy: only the egress Pod reaches the internet; no Pod takes connections from anywhere', () => {
