@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { podInit } from '../../sandbox/k8s/pod-init.ts';
+import { InputError } from '../../src/cli/errors.ts';
 import { BaseCommand } from '../base.ts';
 
 export default class K8sInit extends BaseCommand {
@@ -16,6 +17,7 @@ export default class K8sInit extends BaseCommand {
     'wait-socket': Flags.string({ multiple: true, default: [], description: 'Wait until this Unix socket accepts connections.' }),
     'wait-tcp': Flags.string({ multiple: true, default: [], description: 'Wait until HOST:PORT accepts connections.' }),
     'await-delivery': Flags.string({ description: 'Wait until this delivery marker exists.' }),
+    'runner-key': Flags.string({ multiple: true, default: [], description: "FROM=TO: copy a runner's per-run key from the Secret's file FROM to TO, where the runner takes it." }),
     'timeout-s': Flags.integer({ min: 1, default: 900, description: 'Give up (exit 1) after this many seconds.' }),
   };
 
@@ -28,6 +30,11 @@ export default class K8sInit extends BaseCommand {
       waitSockets: flags['wait-socket'],
       waitTcp: flags['wait-tcp'],
       awaitDelivery: flags['await-delivery'],
+      runnerKeys: flags['runner-key'].map((kv) => {
+        const i = kv.indexOf('=');
+        if (i <= 0 || i === kv.length - 1) throw new InputError(`--runner-key ${kv}: expected FROM=TO`);
+        return { from: kv.slice(0, i), to: kv.slice(i + 1) };
+      }),
       timeoutS: flags['timeout-s'],
       env: this.io.env,
       log: (l) => this.io.stderr.write(`peers k8s init: ${l}\n`),

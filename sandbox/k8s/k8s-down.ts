@@ -53,11 +53,12 @@ export async function downK8s(o: { repo: string; graceS: number; purge: boolean;
   } else if (s.runPod) {
     o.progress('the run Pod\'s reader is not running: the state and commits were not brought home (the state claim keeps them)');
   }
-  if (s.pods.length) o.progress('removing the Pods, NetworkPolicies and the credentials Secret');
+  if (s.pods.length) o.progress('removing the Pods, NetworkPolicies and the credentials and runner-key Secrets');
   for (const p of s.pods) await s.cluster.remove('Pod', ns, p.metadata!.name!, 5);
   await s.cluster.remove('NetworkPolicy', ns, s.names.isolatePolicy);
   await s.cluster.remove('NetworkPolicy', ns, s.names.egressPolicy);
   await s.cluster.remove('Secret', ns, s.names.credentials);
+  await s.cluster.remove('Secret', ns, s.names.runnerKeys);
   await s.cluster.remove('ConfigMap', ns, s.names.control);
   if (o.purge) {
     o.progress('deleting the run\'s volumes');

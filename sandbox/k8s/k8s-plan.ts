@@ -3,6 +3,7 @@
  * (planPod), told what each of its host paths is in a cluster, rendered as objects
  * (k8s-render.ts). `peers up --target k8s` applies the result; `--dry-run k8s` prints it.
  */
+import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { relative } from 'node:path';
 import { InputError, PeersError } from '../../src/cli/errors.ts';
@@ -11,7 +12,8 @@ import { KubernetesSchema, type KubernetesConfig } from '../../src/config/kubern
 import { stateDirFor, statePaths } from '../../src/state/paths.ts';
 import { type K8sBind, type K8sObject, type K8sRunInputs, renderK8s } from './k8s-render.ts';
 import { hostBinary, planPod, type PodPlanOptions } from '../pod-plan.ts';
-import type { PodSpec } from '../pod-spec.ts';
+import { type PodSpec, RUNNER_ROLES } from '../pod-spec.ts';
+import { RUNNER_KEY_BYTES } from '../runner-seal.ts';
 import { rehearsalDir } from '../rehearsal.ts';
 import { ANNOTATION_KEY, ANNOTATION_REPO, ANNOTATION_STARTED_BY, type K8sNames, k8sNames } from './names.ts';
 import { egressPorts } from './network-policy.ts';
@@ -42,7 +44,7 @@ export async function planK8s(repo: string, o: Omit<PodPlanOptions, 'modelServer
     });
   }
   const modelInPod = o.upstream === 'model-server';
-  const { project, key, stateDir, spec, budget } = await planPod(repo, { ...o, runnerKeys: false, ...(modelInPod ? { modelServerDir: rehearsalDir(stateDirFor(repo, env)) } : {}) }, env);
+  const { project, key, stateDir, spec, budget } = await planPod(repo, { ...o, runnerKeys: true, ...(modelInPod ? { modelServerDir: rehearsalDir(stateDirFor(repo, env)) } : {}) }, env);
   const config = project.config.kubernetes ?? KubernetesSchema.parse({});
   const names = k8sNames(key);
   const namespace = o.namespace ?? config.namespace ?? names.defaultNamespace;
@@ -137,9 +139,14 @@ function safeUser(): string {
   }
 }
 
-/** The objects to apply, with the credentials' values from `env` (names only in the spec). */
+/**
+ * The objects to apply, with the credentials' values from `env` (names only in the spec) and a
+ * new key for every runner (sandbox/runner-key.ts): `up` applies them before any Pod, and every
+ * `up` that creates the Pods creates them with new keys.
+ */
 export function k8sObjects(plan: K8sPlan, env: NodeJS.ProcessEnv | undefined): K8sObject[] {
   if (!env) return renderK8s(plan.spec, plan.inputs);
   const keys = [...new Set(plan.spec.containers.flatMap((c) => c.secretEnv))];
-  return renderK8s(plan.spec, { ...plan.inputs, secretValues: Object.fromEntries(keys.map((k) => [k, env[k] ?? ''])) });
+  const runnerKeys = Object.fromEntries(RUNNER_ROLES.map((r) => [r, randomBytes(RUNNER_KEY_BYTES).toString('hex')]));
+  return renderK8s(plan.spec, { ...plan.inputs, secretValues: Object.fromEntries(keys.map((k) => [k, env[k] ?? ''])), runnerKeys });
 }

@@ -12,7 +12,7 @@
  * profile, which the restricted Pod Security level of the namespace peers creates also enforces.
  * What Kubernetes cannot express is listed in SECURITY.md ("Kubernetes").
  */
-import type { V1ConfigMap, V1Container, V1EnvVar, V1Namespace, V1NetworkPolicy, V1PersistentVolumeClaim, V1Pod, V1SeccompProfile, V1Secret } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Container, V1EnvVar, V1Namespace, V1NetworkPolicy, V1PersistentVolumeClaim, V1Pod, V1SeccompProfile, V1Secret, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
 import { PeersError } from '../../src/cli/errors.ts';
 import type { KubernetesConfig } from '../../src/config/kubernetes-schema.ts';
@@ -22,6 +22,7 @@ import { type ClaimDir, type K8sBind, podVolumes, type PodGroup } from './pod-vo
 import { resourcesFor } from './resources.ts';
 import { baseSecurity, claimRoot, DELIVERY_MARKER, INIT_BINARY, afterListeners, initContainer, initTmpVolume, listenedPorts, listenedSockets, readerContainer } from './transport.ts';
 import type { ContainerSpec, PodSpec } from '../pod-spec.ts';
+import { RUNNER_KEY_FILE, RUNNER_KEYS_FILE } from '../runner-key.ts';
 import { EGRESS_TEST_NETWORK } from '../test-upstream.ts';
 
 export type { K8sBind } from './pod-volumes.ts';
@@ -43,6 +44,8 @@ export type K8sRunInputs = {
   persistentDirs: Record<string, ClaimDir>;
   /** The credentials' values by name; without them (a dry run) no Secret is rendered. */
   secretValues?: Record<string, string>;
+  /** The runners' per-run keys (hex, by role; sandbox/runner-key.ts); without them (a dry run) no Secret of them is rendered. */
+  runnerKeys?: Record<string, string>;
   /** The files of the ConfigMap a `{ configMap }` bind refers to. */
   controlFiles?: Record<string, string>;
   /** TCP ports the egress Pod may reach (network-policy.ts). */
@@ -50,6 +53,20 @@ export type K8sRunInputs = {
   config: KubernetesConfig;
   annotations: Record<string, string>;
 };
+
+/** Where a Pod's init container reads its runners' keys, and the loop its copy of them all. */
+const KEYS_IN_INIT = '/runner-keys';
+const KEYDIRS_IN_INIT = '/runner-key-dirs';
+const KEYS_IN_LOOP = '/run/peers-runner-keys';
+const RUNNER_KEYS_VOLUME = 'runner-keys';
+
+const isRunner = (c: ContainerSpec): boolean => c.command[1] === 'runner';
+
+/** A runner's `--key-dir`, if it takes a key. */
+function keyDirOf(c: ContainerSpec): string | undefined {
+  const i = c.command.indexOf('--key-dir');
+  return isRunner(c) && i > 0 ? c.command[i + 1] : undefined;
+}
 
 /** Start order inside a Pod: sidecars, runners, the reader, the loop last (as podman starts them). */
 const START_ORDER = ['egress', 'bridge', 'auth', 'model-server', 'setup', 'gates', 'workspace', 'reader', 'loop'];
@@ -97,7 +114,36 @@ function podOf(g: PodGroup, groups: PodGroup[], inp: K8sRunInputs): V1Pod {
       securityContext: baseSecurity,
     };
   });
+  // The runners' keys (sandbox/runner-key.ts): this Pod's init container copies each runner's
+  // key from the Secret into the runner's own key dir (an emptyDir no other container mounts),
+  // where the runner takes it and removes it before it listens, so before any peer or gate code
+  // runs; the loop reads the keys from its own mount of the Secret. No other container mounts it.
+  const keyed = g.containers.filter((c) => keyDirOf(c));
+  const keyVolumes: V1Volume[] = [];
+  const initKeyMounts: V1VolumeMount[] = [];
+  const runnerKeys: { from: string; to: string }[] = [];
+  for (const c of keyed) {
+    const dir = keyDirOf(c)!;
+    const m = vols.mounts.get(c)?.find((x) => x.mountPath === dir);
+    const v = m && vols.volumes.find((x) => x.name === m.name);
+    if (!m || !v?.emptyDir || g.containers.some((x) => x !== c && vols.mounts.get(x)?.some((y) => y.name === m.name))) {
+      throw new PeersError(`the ${c.role} runner's key dir ${dir} must be a directory of its own container`);
+    }
+    initKeyMounts.push({ name: m.name, mountPath: `${KEYDIRS_IN_INIT}/${c.role}` });
+    runnerKeys.push({ from: `${KEYS_IN_INIT}/${c.role}`, to: `${KEYDIRS_IN_INIT}/${c.role}/${RUNNER_KEY_FILE}` });
+  }
+  if (keyed.length) {
+    keyVolumes.push({ name: RUNNER_KEYS_VOLUME, secret: { secretName: names.runnerKeys, defaultMode: 0o400, items: keyed.map((c) => ({ key: c.role, path: c.role })) } });
+    initKeyMounts.push({ name: RUNNER_KEYS_VOLUME, mountPath: KEYS_IN_INIT, readOnly: true });
+  }
+  if (hasLoop) {
+    keyVolumes.push({ name: 'loop-runner-keys', secret: { secretName: names.runnerKeys, defaultMode: 0o400, items: [{ key: RUNNER_KEYS_FILE, path: RUNNER_KEYS_FILE }] } });
+    const loop = containers.find((c) => c.name === 'loop')!;
+    loop.volumeMounts = [...(loop.volumeMounts ?? []), { name: 'loop-runner-keys', mountPath: KEYS_IN_LOOP, readOnly: true }];
+    loop.env = (loop.env ?? []).map((e) => (e.name === 'PEERS_RUNNER_KEYS' ? { name: e.name, value: `${KEYS_IN_LOOP}/${RUNNER_KEYS_FILE}` } : e));
+  }
   const extraVolumes = [
+    ...keyVolumes,
     { name: initTmpVolume(g.kind), emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
     ...(hasLoop ? [{ name: 'reader-tmp', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } }, { name: 'reader-home', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } }] : []),
   ];
@@ -126,7 +172,8 @@ function podOf(g: PodGroup, groups: PodGroup[], inp: K8sRunInputs): V1Pod {
     // A subPath mount binds the directory there is when the container starts: a Pod that mounts
     // part of the delivered tree starts only after the delivery moved it into place.
     awaitDelivery: hasLoop || readsDelivered(g, inp) ? `${claimRoot(names.stateClaim)}/${DELIVERY_MARKER}` : undefined,
-    mounts: [...claimsInInit].map((claim) => ({ name: claim, mountPath: claimRoot(claim) })),
+    mounts: [...[...claimsInInit].map((claim) => ({ name: claim, mountPath: claimRoot(claim) })), ...initKeyMounts],
+    runnerKeys,
   });
   for (const claim of claimsInInit) if (!vols.volumes.some((v) => v.name === claim)) vols.volumes.push({ name: claim, persistentVolumeClaim: { claimName: claim } });
 
@@ -158,6 +205,12 @@ function podOf(g: PodGroup, groups: PodGroup[], inp: K8sRunInputs): V1Pod {
 export function renderK8s(spec: PodSpec, inp: K8sRunInputs): K8sObject[] {
   // The test-only stand-in vendor (sandbox/test-upstream.ts) is a podman arrangement; never a manifest.
   if (spec.containers.some((c) => c.network === EGRESS_TEST_NETWORK)) throw new PeersError('a pod spec with a test upstream cannot be rendered for Kubernetes');
+  // A runner without a key would hear an impostor at its socket and run any request (SECURITY.md,
+  // "Runner sockets"): such a spec is never rendered.
+  const runners = spec.containers.filter(isRunner);
+  const keyless = runners.filter((c) => !keyDirOf(c)).map((c) => c.role);
+  const loopKeys = spec.containers.find((c) => c.role === 'loop')?.env.PEERS_RUNNER_KEYS;
+  if (keyless.length || (runners.length && !loopKeys)) throw new PeersError(`the ${keyless.join(', ') || 'loop'} runner${keyless.length > 1 ? 's take' : ' takes'} no per-run key: the pod spec must be built with runner keys to run on Kubernetes`);
   const { names, namespace } = inp;
   const meta = (name: string) => ({ name, namespace, labels: projectLabels(names), annotations: { [ANNOTATION_KEY]: spec.project } });
   const groups = podGroups(spec, names);
@@ -184,6 +237,14 @@ export function renderK8s(spec: PodSpec, inp: K8sRunInputs): K8sObject[] {
     const missing = secretKeys.filter((k) => inp.secretValues![k] === undefined);
     if (missing.length) throw new PeersError(`no value for ${missing.join(', ')} in this environment`);
     out.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(names.credentials), type: 'Opaque', data: Object.fromEntries(secretKeys.map((k) => [k, Buffer.from(inp.secretValues![k]!).toString('base64')])) });
+  }
+  if (inp.runnerKeys) {
+    const roles = runners.map((c) => c.role);
+    const bad = roles.filter((r) => !/^[0-9a-f]{64}$/.test(inp.runnerKeys![r] ?? ''));
+    if (bad.length) throw new PeersError(`no valid runner key for ${bad.join(', ')}`);
+    const keys = Object.fromEntries(roles.map((r) => [r, inp.runnerKeys![r]!]));
+    const data = { ...keys, [RUNNER_KEYS_FILE]: `${JSON.stringify(keys)}\n` };
+    out.push({ apiVersion: 'v1', kind: 'Secret', metadata: meta(names.runnerKeys), type: 'Opaque', data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])) });
   }
   if (Object.values(inp.binds).some((b) => 'configMap' in b)) {
     if (!inp.controlFiles) throw new PeersError('the control-plane snapshot is mounted from a ConfigMap, but no snapshot was given');

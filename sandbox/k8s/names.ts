@@ -30,6 +30,8 @@ export type K8sNames = {
   /** The claim of a named podman volume of the spec (e.g. the gates' dependency cache). */
   volumeClaim: (volume: string) => string;
   credentials: string;
+  /** The runners' per-run keys (sandbox/runner-key.ts): each Pod's init container and the loop read it. */
+  runnerKeys: string;
   control: string;
   isolatePolicy: string;
   egressPolicy: string;
@@ -62,6 +64,7 @@ export function k8sNames(projectKey: string): K8sNames {
     // The spec names volumes `peers-<key>-<what>`; the claim keeps <what> after the folded prefix.
     volumeClaim: (volume) => `${base}-${fold(volume.startsWith(`peers-${projectKey}-`) ? volume.slice(`peers-${projectKey}-`.length) : volume, 16)}`,
     credentials: `${base}-credentials`,
+    runnerKeys: `${base}-runner-keys`,
     control: `${base}-control`,
     isolatePolicy: `${base}-isolate`,
     egressPolicy: `${base}-egress-out`,

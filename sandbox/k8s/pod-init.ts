@@ -4,10 +4,12 @@
  * this Pod listens, check the Pod is cut off from the network when it should be, then (run Pod)
  * wait for the sockets other Pods listen on and for the repository's delivery marker.
  */
-import { lstatSync, mkdirSync, readdirSync, rmSync, existsSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { join } from 'node:path';
 import { PeersError } from '../../src/cli/errors.ts';
+import { writeFileAtomic } from '../../src/fs/atomic-write.ts';
+import { RUNNER_KEY_BYTES } from '../runner-seal.ts';
 
 export type InitOptions = {
   dirs: string[];
@@ -17,6 +19,8 @@ export type InitOptions = {
   /** HOST:PORT addresses to wait for (the bridge beside the loop). */
   waitTcp?: string[];
   awaitDelivery?: string;
+  /** Each runner's key: from the Secret's file (this container's mount) into the runner's key dir. */
+  runnerKeys?: { from: string; to: string }[];
   timeoutS: number;
   env: NodeJS.ProcessEnv;
   log: (line: string) => void;
@@ -91,8 +95,20 @@ function socketAnswers(path: string): Promise<boolean> {
   });
 }
 
+/**
+ * Leaves a runner its per-run key where it takes it (sandbox/runner-key.ts): the Secret is mounted
+ * in this init container only, so no process of the runner's container (peer or gate code) can
+ * read the key once the runner has taken it and removed the file.
+ */
+export function placeRunnerKey(from: string, to: string): void {
+  const key = readFileSync(from, 'utf8').trim();
+  if (!new RegExp(`^[0-9a-f]{${RUNNER_KEY_BYTES * 2}}$`).test(key)) throw new PeersError(`the runner key in ${from} is malformed`);
+  writeFileAtomic(to, key, 0o600);
+}
+
 export async function podInit(o: InitOptions): Promise<void> {
   const deadline = Date.now() + o.timeoutS * 1000;
+  for (const k of o.runnerKeys ?? []) placeRunnerKey(k.from, k.to);
   for (const d of o.freshDirs) emptyDir(d);
   if (o.isolated) o.log(await checkIsolation(o.env, o.reach));
   // The run first: the other Pods' runners start only once it is in place. The directories go

@@ -7,7 +7,9 @@
  *           its containers mount (owned by the run's user; stale sockets cleared where this Pod
  *           listens), checks that the Pod has no network when it should have none (netcheck.ts),
  *           and in the run Pod waits for the egress and gates sockets and for the repository's
- *           delivery (delivery.ts), which `peers up` execs into it.
+ *           delivery (delivery.ts), which `peers up` execs into it. It alone mounts the Secret of
+ *           the runners' keys (only its Pod's runners' items), and leaves each runner its key in
+ *           a directory only that runner mounts, which takes it and removes it before it listens.
  *   reader  (run Pod) `peers k8s hold`: the state volume read-only, so `status`, `report`, `logs
  *           --egress` and `down` can read the run's record after the loop has exited.
  */
@@ -54,6 +56,8 @@ export type InitPlan = {
   isolated: boolean;
   waitSockets: string[];
   awaitDelivery?: string;
+  /** A runner's key: copied from the Secret's file to the runner's key dir, where it takes it (runner-key.ts). */
+  runnerKeys?: { from: string; to: string }[];
   mounts: V1VolumeMount[];
 };
 
@@ -67,6 +71,7 @@ export function initContainer(image: string, podKind: string, p: InitPlan): V1Co
     ...(p.isolated ? ['--isolated'] : []),
     ...p.waitSockets.flatMap((s) => ['--wait-socket', s]),
     ...(p.awaitDelivery ? ['--await-delivery', p.awaitDelivery] : []),
+    ...(p.runnerKeys ?? []).flatMap((k) => ['--runner-key', `${k.from}=${k.to}`]),
     '--timeout-s',
     String(INIT_TIMEOUT_S),
   ];

@@ -12,6 +12,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -115,8 +116,19 @@ beforeAll(() => {
   expect(new Set(objects.filter((o) => o.kind === 'Pod').map((o) => (o as { spec: { containers: { image: string }[] } }).spec.containers[0]!.image))).toEqual(new Set([image]));
 
   play = forPodman(objects, join(root, 'claims'));
-  const dirs = [...Object.values(play.claims), ...[...play.egress, ...play.isolated].flatMap((p) => p.spec!.volumes!.flatMap((v) => (v.hostPath ? [v.hostPath.path] : [])))];
+  const dirs = [...Object.values(play.claims), ...[...play.egress, ...play.isolated].flatMap((p) => p.spec!.volumes!.flatMap((v) => (v.hostPath && !play.secretDirs.some((d) => d.path === v.hostPath!.path) ? [v.hostPath.path] : [])))];
   expect(asUser(['mkdir', '-p', ...dirs]).code).toBe(0);
+  // The runners' keys, as `up` would put them in their Secret (sandbox/runner-key.ts): each Pod's
+  // init container copies its runners' from there, the loop reads them all.
+  const runnerKeys = Object.fromEntries(['workspace', 'setup', 'gates'].map((r) => [r, randomBytes(32).toString('hex')]));
+  const secretFiles: Record<string, string> = { ...runnerKeys, 'runner-keys.json': `${JSON.stringify(runnerKeys)}\n` };
+  for (const d of play.secretDirs) {
+    expect(asUser(['mkdir', '-p', d.path]).code).toBe(0);
+    for (const i of d.items) {
+      writeFileSync(join(d.path, i.path), secretFiles[i.key]!, { mode: 0o400 });
+      chownSync(join(d.path, i.path), uid(), uid());
+    }
+  }
   // What fsGroup does on a node: the claims belong to the run's user (uid 1000 in the Pods).
   expect(asUser(['podman', 'unshare', 'chown', '-R', '1000:1000', join(root, 'claims')]).code).toBe(0);
   writeFileSync(join(root, 'egress.yaml'), play.egress.map((p) => stringify(p)).join('---\n'));

@@ -10,7 +10,9 @@
  *    the run's user (what fsGroup does).
  *  - subPath: podman 4.3 ignores it (every subPath mount would see the claim's root), so each
  *    subPath mount is bound to its subdirectory of the claim's directory, as the kubelet does.
- *  - Secret: podman reads a Secret from its own secret store, as JSON.
+ *  - Secret: podman reads a Secret from its own secret store, as JSON. A Secret mounted as a
+ *    volume (the runners' keys) becomes a directory of the claims holding its items as files
+ *    (`secretDirs`: the test writes them, as the kubelet does).
  *  - resources: rootless podman on cgroup v1 cannot apply limits (it refuses to start the Pod).
  *  - emptyDir: podman 4.3 makes it a named volume on disk, shared by name (not a per-Pod tmpfs).
  */
@@ -27,12 +29,14 @@ export type PodmanPlay = {
   claims: Record<string, string>;
   /** Every emptyDir volume name (podman makes them named volumes: removed after the test). */
   emptyDirs: string[];
+  /** Each Secret volume: the directory that stands in for it, the Secret and the items it holds. */
+  secretDirs: { path: string; secret: string; items: { key: string; path: string }[] }[];
 };
 
 export function forPodman(objects: K8sObject[], claimsDir: string): PodmanPlay {
   const claims: Record<string, string> = {};
   for (const o of objects) if (o.kind === 'PersistentVolumeClaim') claims[o.metadata!.name!] = join(claimsDir, o.metadata!.name!);
-  const out: PodmanPlay = { egress: [], isolated: [], claims, emptyDirs: [] };
+  const out: PodmanPlay = { egress: [], isolated: [], claims, emptyDirs: [], secretDirs: [] };
   // A subPath no init container makes as a directory is a file the delivery brings (the budget policy).
   const initDirs = new Set(objects.flatMap((o) => (o.kind === 'Pod' ? (o as V1Pod).spec!.initContainers!.flatMap((c) => c.command!.filter((_, i, a) => a[i - 1] === '--dir' || a[i - 1] === '--fresh-dir')) : [])));
   for (const o of objects) {
@@ -53,8 +57,13 @@ export function forPodman(objects: K8sObject[], claimsDir: string): PodmanPlay {
         delete m.subPath;
       }
     }
+    const secretDir = (v: V1Volume): V1Volume => {
+      const path = join(claimsDir, `.secret-${pod.metadata!.name}-${v.name}`);
+      out.secretDirs.push({ path, secret: v.secret!.secretName!, items: (v.secret!.items ?? []).map((i) => ({ key: i.key, path: i.path })) });
+      return { name: v.name, hostPath: { path, type: 'Directory' } };
+    };
     spec.volumes = [
-      ...spec.volumes!.map((v) => (v.persistentVolumeClaim ? { name: v.name, hostPath: { path: claims[v.persistentVolumeClaim.claimName]!, type: 'Directory' } } : v)),
+      ...spec.volumes!.map((v) => (v.persistentVolumeClaim ? { name: v.name, hostPath: { path: claims[v.persistentVolumeClaim.claimName]!, type: 'Directory' } } : v.secret ? secretDir(v) : v)),
       ...extra,
     ];
     out.emptyDirs.push(...spec.volumes.filter((v) => v.emptyDir).map((v) => v.name));

@@ -151,6 +151,7 @@ describe('peers on a Kubernetes cluster (stand-in API server)', () => {
       `GET /api/v1/namespaces/${ns}`,
       'POST /api/v1/namespaces',
       `POST ${core}/secrets`,
+      `POST ${core}/secrets`,
       ...api.stored('ConfigMap').map(() => `POST ${core}/configmaps`),
       ...claims,
       `POST /apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies`,
@@ -169,11 +170,20 @@ describe('peers on a Kubernetes cluster (stand-in API server)', () => {
     for (const q of api.requests.filter((x) => x.method === 'POST')) expect([q.query.fieldValidation, q.query.fieldManager]).toEqual(['Strict', 'peers']);
 
     // The keys are in the Secret, and in no other object the cluster holds.
-    const secret = api.stored('Secret')[0]! as unknown as { data: Record<string, string> };
+    const secrets = api.stored('Secret') as unknown as { metadata: { name: string }; data: Record<string, string> }[];
+    const secret = secrets.find((x) => x.metadata.name.endsWith('-credentials'))!;
     expect(Object.values(secret.data).map((v) => Buffer.from(v, 'base64').toString()).sort()).toEqual([ANTHROPIC_KEY, OPENAI_KEY].sort());
     for (const kind of ['Pod', 'ConfigMap', 'PersistentVolumeClaim', 'NetworkPolicy', 'Namespace']) {
       for (const o of api.stored(kind)) expect(JSON.stringify(o)).not.toContain(ANTHROPIC_KEY.slice(7));
     }
+    // Each runner's per-run key is in a Secret of its own, and in no other object (SECURITY.md, "Runner sockets").
+    const runnerKeys = secrets.find((x) => x.metadata.name.endsWith('-runner-keys'))!;
+    const keys = Object.fromEntries(['workspace', 'setup', 'gates'].map((r) => [r, Buffer.from(runnerKeys.data[r]!, 'base64').toString()]));
+    for (const key of Object.values(keys)) {
+      expect(key).toMatch(/^[0-9a-f]{64}$/);
+      for (const kind of ['Pod', 'ConfigMap', 'PersistentVolumeClaim', 'NetworkPolicy', 'Namespace']) for (const o of api.stored(kind)) expect(JSON.stringify(o)).not.toContain(key);
+    }
+    expect(new Set(Object.values(keys)).size).toBe(3);
 
     // The delivery landed on the state claim: the run clone at the user's HEAD, nothing of the host's paths.
     const delivered = statePaths(api.claimDir(stateClaim));
@@ -304,6 +314,7 @@ describe('peers on a Kubernetes cluster (stand-in API server)', () => {
       `DELETE ${net}/networkpolicies/peers-${project}-isolate`,
       `DELETE ${net}/networkpolicies/peers-${project}-egress-out`,
       `DELETE ${core}/secrets/peers-${project}-credentials`,
+      `DELETE ${core}/secrets/peers-${project}-runner-keys`,
       `DELETE ${core}/configmaps/peers-${project}-control`,
     ]);
     expect(podNames.toSorted()).toEqual(createdPods.toSorted());
@@ -329,6 +340,7 @@ describe('peers on a Kubernetes cluster (stand-in API server)', () => {
       `GET ${core}/pods/${runPod}`,
       `GET ${core}/pods?labelSelector=app.kubernetes.io/managed-by=peers,peers.dev/project=${project}`,
       `GET /api/v1/namespaces/${namespace}`,
+      `POST ${core}/secrets`,
       `POST ${core}/secrets`,
       ...api.stored('ConfigMap').map(() => `POST ${core}/configmaps`),
       ...api.stored('PersistentVolumeClaim').map(() => `POST ${core}/persistentvolumeclaims`),
