@@ -243,6 +243,31 @@ describe('the trusted mirror', () => {
     expect(sync().head).toBe(b);
   });
 
+  test('a FIFO a leftover process swaps into the object store after the check cannot hang the sync: git reads the store the check saw', () => {
+    commit('a');
+    const b = commit('b');
+    // The peers' process that outlived its turn, played deterministically: it plants the FIFO
+    // the moment the loop's fetch starts, after the check has passed. A `git` first on PATH does
+    // that, then runs the real git.
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    const realGit = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+    const idx = join(work, '.git/objects/pack/pack-0123456789012345678901234567890123456789.idx');
+    const plant = `[ -e ${idx} ] || { echo x > ${idx.replace(/\.idx$/, '.pack')}; mkfifo ${idx}; }`;
+    writeFileSync(join(bin, 'git'), `#!/bin/sh\ncase " $* " in *" fetch "*) ${plant};; esac\nexec ${realGit} "$@"\n`, { mode: 0o755 });
+    const observer = resolve(import.meta.dir, '../../../src/git/observer.ts');
+    const r = spawnSync(process.execPath, ['-e', `const { syncMirror } = await import(${JSON.stringify(observer)}); try { console.log(JSON.stringify(syncMirror(${JSON.stringify({ mirror, stage, workDir: work })}))); } catch (e) { console.log('refused: ' + e.message); }`], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      killSignal: 'SIGKILL',
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    });
+    expect(spawnSync('test', ['-p', idx]).status, 'the leftover planted its FIFO').toBe(0);
+    expect(r.signal, 'the sync hung on the FIFO').toBeNull();
+    expect(JSON.parse(r.stdout).head).toBe(b);
+    expect(observedHead(mirror)).toBe(b);
+  });
+
   test('the mirror is read hermetically: the reader\'s global config is not honoured either', () => {
     commit('a');
     sync();
