@@ -23,6 +23,7 @@ import { withSpawnEnv } from '../proc/spawn-env.ts';
 import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER } from './git.ts';
 import { packedObjectType } from './pack-object-type.ts';
 import { objectStoreProblem } from './object-store-check.ts';
+import { linkObjectStore } from './object-store-links.ts';
 import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
 /** The run's current commit in the mirror (the mirror's HEAD points here). */
@@ -172,6 +173,38 @@ function mirrorHeadIsCommit(mirror: string, sha: string): boolean {
   return observedHead(mirror) === sha;
 }
 
+/** In the stage: the working repository's object store as hard links (object-store-links.ts). */
+const LINKED_OBJECTS = 'peer-objects';
+/** Written once the store could be linked: from then on a store that cannot be is refused. */
+const LINKED_MARKER = 'peer-objects.linked';
+
+/**
+ * The objects dir the stage borrows for a sync: the working repository's store as hard links the
+ * loop checked, so nothing a peer's leftover process swaps in afterwards reaches git. Where the
+ * store cannot be linked at all (another filesystem: a host loop on a user's repository), the
+ * store itself, checked in place (object-store-check.ts); once linked, never again in place, so
+ * a peer cannot force the weaker way by pointing a directory of its store elsewhere.
+ */
+function borrowObjects(stage: string, objectsDir: string, workDir: string, hasAlternates: boolean): string {
+  const refuse = (why: string) => new ObserverError(`cannot read the repository at ${workDir}: ${why}`);
+  if (!existsSync(join(stage, OBSERVER_MARKER))) initObserverRepo(stage);
+  const linked = join(stage, LINKED_OBJECTS);
+  // A user's repository that borrows objects itself (`clone --shared`, allowed for it only) is read in place.
+  const r = hasAlternates ? ({ ok: false, crossDevice: true } as const) : linkObjectStore(objectsDir, linked);
+  if (r.ok) {
+    // Our links, fixed: an alternates file among them (planted after the check above) is refused here.
+    for (const f of ['alternates', 'http-alternates']) if (existsSync(join(linked, 'info', f))) throw refuse(`the object store declares info/${f}, which peers never creates`);
+    if (!existsSync(join(stage, LINKED_MARKER))) writeFileAtomic(join(stage, LINKED_MARKER), '', 0o600, { durable: false });
+    return linked;
+  }
+  if ('problem' in r) throw refuse(r.problem);
+  if (!hasAlternates && existsSync(join(stage, LINKED_MARKER))) throw refuse('its object store can no longer be linked into the stage');
+  rmSync(linked, { recursive: true, force: true });
+  const planted = objectStoreProblem(objectsDir);
+  if (planted) throw refuse(planted);
+  return objectsDir;
+}
+
 /**
  * Brings the working repository's HEAD into the mirror (see the file comment). `allowGitFile` and
  * `allowAlternates` are for a user's repository (a `git worktree`, a `clone --shared`); the run
@@ -181,9 +214,10 @@ function mirrorHeadIsCommit(mirror: string, sha: string): boolean {
 export function syncMirror(o: { mirror: string; stage: string; workDir: string; allowGitFile?: boolean; allowAlternates?: boolean; known?: string | null }): SyncResult {
   let layout;
   let head;
+  let alts: string[];
   try {
     layout = resolveRepoLayout(o.workDir, { allowGitFile: o.allowGitFile ?? false });
-    const alts = declaredAlternates(layout);
+    alts = declaredAlternates(layout);
     if (alts.length && !o.allowAlternates) throw new RepoLayoutError(`the object store declares ${alts.join(' and ')}, which peers never creates`);
     head = readHead(layout);
   } catch (error) {
@@ -194,10 +228,9 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
   if (!isObjectId(head.sha)) throw new ObserverError(`HEAD of ${o.workDir} is not an object id`);
   // Unchanged since the caller's last sync (the mirror's only writer knows its head): nothing to do.
   if (o.known && head.sha === o.known) return { head: head.sha, branch };
-  const planted = objectStoreProblem(layout.objectsDir);
-  if (planted) throw new ObserverError(`cannot read the repository at ${o.workDir}: ${planted}`);
-  ensureStage(o.stage, layout.objectsDir);
-  const type = looseObjectType(layout.objectsDir, head.sha) === 'commit' ? { code: 0, stdout: 'commit\n' } : git(o.stage, ['cat-file', '-t', head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
+  const objectsDir = borrowObjects(o.stage, layout.objectsDir, o.workDir, alts.length > 0);
+  ensureStage(o.stage, objectsDir);
+  const type = looseObjectType(objectsDir, head.sha) === 'commit' ? { code: 0, stdout: 'commit\n' } : git(o.stage, ['cat-file', '-t', head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
   if (type.code !== 0 || type.stdout.trim() !== 'commit') throw new ObserverError(`HEAD of ${o.workDir} (${head.sha.slice(0, 12)}) is ${type.code === 0 ? `a ${type.stdout.trim()}` : 'missing from its object store'}, not a commit`);
   // The stage is ours and only this function writes its ref: a loose ref file, written without a
   // git process (it names an object `cat-file` just found to be a commit). Atomic but not durable

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listCommits } from '../../../src/git/commits.ts';
@@ -266,6 +266,38 @@ describe('the trusted mirror', () => {
     expect(r.signal, 'the sync hung on the FIFO').toBeNull();
     expect(JSON.parse(r.stdout).head).toBe(b);
     expect(observedHead(mirror)).toBe(b);
+  });
+
+  test('the stage reads linked copies of the store: kept while unchanged, dropped when the store drops them; once linked, a store pointed at another filesystem is refused, never read in place', () => {
+    commit('a');
+    sync();
+    const linked = join(stage, 'peer-objects');
+    const loose = readdirSync(join(work, '.git/objects')).find((n) => /^[0-9a-f]{2}$/.test(n))!;
+    const name = readdirSync(join(work, '.git/objects', loose))[0]!;
+    const inode = (p: string) => lstatSync(p).ino;
+    expect(inode(join(linked, loose, name))).toBe(inode(join(work, '.git/objects', loose, name)));
+    gitOk(work, ['gc', '-q', '--prune=now']);
+    const b = commit('b');
+    expect(sync().head).toBe(b);
+    // The loose objects gc packed are gone from the links too (no old inode kept alive here).
+    expect(existsSync(join(linked, loose, name))).toBe(existsSync(join(work, '.git/objects', loose, name)));
+    expect(readdirSync(join(linked, 'pack')).sort()).toEqual(readdirSync(join(work, '.git/objects/pack')).sort());
+    // A store on another filesystem cannot be linked: a stage that never linked one reads it in
+    // place (a host loop on a user's repository elsewhere keeps working); one that did refuses it,
+    // so a peer cannot bring back the in-place check, and its race, by moving its store.
+    const elsewhere = mkdtempSync('/dev/shm/peers-observer-');
+    try {
+      const moved = join(elsewhere, 'clone');
+      spawnSync('cp', ['-a', work, moved]);
+      const c = commit('c');
+      gitOk(moved, ['fetch', '-q', work, 'main']);
+      gitOk(moved, ['reset', '-q', '--hard', c]);
+      expect(() => syncMirror({ mirror, stage, workDir: moved })).toThrow(/can no longer be linked/);
+      expect(observedHead(mirror)).toBe(b);
+      expect(syncMirror({ mirror, stage: join(root, 'other-stage.git'), workDir: moved }).head).toBe(c);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   test('the mirror is read hermetically: the reader\'s global config is not honoured either', () => {
