@@ -8,11 +8,13 @@
  * once the link is seen to be a regular file, git opens a regular file, whatever the peers do to
  * their own names afterwards (SECURITY.md, "The trusted mirror"). The content of a linked file can
  * still change under git; every object the mirror takes is hashed, so that can only fail the sync.
+ * A directory swapped for a symlink between its listing and its reading links files from where it
+ * points into the stage: read by git only as objects, whose content must hash to their names.
  *
  * Links are kept from one sync to the next while they name the same inode as the store's entry
  * (loose objects and packs never change in place), so a sync costs one lstat per entry; entries
- * the store no longer has are removed. A link cannot cross filesystems (or mounts): then the
- * caller is told, and checks the store in place instead.
+ * the store no longer has are removed. A link cannot cross filesystems (or mounts), nor, where the
+ * kernel protects hard links, name another user's file: then the caller is told (`unlinkable`).
  */
 import { type Dirent, lstatSync, linkSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +22,7 @@ import { join } from 'node:path';
 /** Beyond this many entries the store is refused (git packs loose objects long before). */
 const MAX_ENTRIES = 1_000_000;
 
-export type LinkedStore = { ok: true } | { ok: false; problem: string } | { ok: false; crossDevice: true };
+export type LinkedStore = { ok: true } | { ok: false; problem: string } | { ok: false; unlinkable: true };
 
 const kind = (isLink: boolean, isFifo: boolean) => (isLink ? 'a symlink' : isFifo ? 'a FIFO' : 'a special file');
 
@@ -71,7 +73,8 @@ export function linkObjectStore(src: string, dst: string): LinkedStore {
           names.delete(e.name);
           continue;
         }
-        if (code === 'EXDEV') return { ok: false, crossDevice: true };
+        // Another filesystem or mount; or a file of another user where the kernel protects hard links.
+        if (code === 'EXDEV' || code === 'EPERM') return { ok: false, unlinkable: true };
         return { ok: false, problem: `${path} cannot be linked: ${(error as Error).message}` };
       }
       const made = lstatSync(link);

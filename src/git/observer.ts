@@ -181,7 +181,8 @@ const LINKED_MARKER = 'peer-objects.linked';
 /**
  * The objects dir the stage borrows for a sync: the working repository's store as hard links the
  * loop checked, so nothing a peer's leftover process swaps in afterwards reaches git. Where the
- * store cannot be linked at all (another filesystem: a host loop on a user's repository), the
+ * store cannot be linked at all (another filesystem, another user's files: a host loop on a user's
+ * repository), the
  * store itself, checked in place (object-store-check.ts); once linked, never again in place, so
  * a peer cannot force the weaker way by pointing a directory of its store elsewhere.
  */
@@ -190,7 +191,7 @@ function borrowObjects(stage: string, objectsDir: string, workDir: string, hasAl
   if (!existsSync(join(stage, OBSERVER_MARKER))) initObserverRepo(stage);
   const linked = join(stage, LINKED_OBJECTS);
   // A user's repository that borrows objects itself (`clone --shared`, allowed for it only) is read in place.
-  const r = hasAlternates ? ({ ok: false, crossDevice: true } as const) : linkObjectStore(objectsDir, linked);
+  const r = hasAlternates ? ({ ok: false, unlinkable: true } as const) : linkObjectStore(objectsDir, linked);
   if (r.ok) {
     // Our links, fixed: an alternates file among them (planted after the check above) is refused here.
     for (const f of ['alternates', 'http-alternates']) if (existsSync(join(linked, 'info', f))) throw refuse(`the object store declares info/${f}, which peers never creates`);
