@@ -129,6 +129,8 @@ function podOf(g: PodGroup, groups: PodGroup[], inp: K8sRunInputs): V1Pod {
     if (!m || !v?.emptyDir || g.containers.some((x) => x !== c && vols.mounts.get(x)?.some((y) => y.name === m.name))) {
       throw new PeersError(`the ${c.role} runner's key dir ${dir} must be a directory of its own container`);
     }
+    // In memory: the key is never written to the node's disk.
+    v.emptyDir = { medium: 'Memory', sizeLimit: '1Mi' };
     initKeyMounts.push({ name: m.name, mountPath: `${KEYDIRS_IN_INIT}/${c.role}` });
     runnerKeys.push({ from: `${KEYS_IN_INIT}/${c.role}`, to: `${KEYDIRS_IN_INIT}/${c.role}/${RUNNER_KEY_FILE}` });
   }

@@ -123,7 +123,7 @@ describe('kubernetes rendering of the pod spec', () => {
         const dir = c.command![c.command!.indexOf('--key-dir') + 1]!;
         expect(c.command).toContain('--key-dir');
         const m = c.volumeMounts!.find((x) => x.mountPath === dir)!;
-        expect(p.spec!.volumes!.find((v) => v.name === m.name)?.emptyDir).toBeDefined();
+        expect(p.spec!.volumes!.find((v) => v.name === m.name)?.emptyDir).toEqual({ medium: 'Memory', sizeLimit: '1Mi' });
         expect(p.spec!.containers.filter((x) => x !== c && (x.volumeMounts ?? []).some((y) => y.name === m.name))).toEqual([]);
         const init = p.spec!.initContainers![0]!;
         const into = init.volumeMounts!.find((x) => x.name === m.name)!.mountPath;
