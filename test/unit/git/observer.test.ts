@@ -300,6 +300,33 @@ describe('the trusted mirror', () => {
     }
   });
 
+  test('a host command\'s view of the peers\' clone (`peers check`, `bugs` pointed at it) never opens a FIFO or follows a link a peer planted in its git dir', () => {
+    commit('a');
+    const observer = resolve(import.meta.dir, '../../../src/git/observer.ts');
+    // In a child with a deadline: the operator's command would wait forever on the FIFO.
+    const viewWithin = (ms: number) =>
+      spawnSync(process.execPath, ['-e', `const { withObservedWorkTree } = await import(${JSON.stringify(observer)}); try { await withObservedWorkTree(${JSON.stringify(work)}, process.env, async () => {}); console.log('read'); } catch (e) { console.log('refused: ' + e.message); }`], { encoding: 'utf8', timeout: ms, killSignal: 'SIGKILL' });
+    const secret = join(root, 'operator-secret');
+    writeFileSync(secret, 'the operator\'s file\n');
+    for (const name of ['shallow', 'index', 'info/exclude']) {
+      const at = join(work, '.git', name);
+      const saved = existsSync(at) ? readFileSync(at) : undefined;
+      rmSync(at, { force: true });
+      expect(spawnSync('mkfifo', [at]).status).toBe(0);
+      const r = viewWithin(10_000);
+      expect(r.signal, `${name}: the view hung on a FIFO`).toBeNull();
+      expect(r.stdout, name).toContain('refused: ');
+      rmSync(at);
+      // A link is never followed out of the repository either.
+      symlinkSync(secret, at);
+      expect(viewWithin(10_000).stdout, `${name} as a link`).toContain('refused: ');
+      rmSync(at);
+      if (saved) writeFileSync(at, saved);
+    }
+    // Control: as git left it, the view opens.
+    expect(viewWithin(10_000).stdout).toContain('read');
+  });
+
   test('the mirror is read hermetically: the reader\'s global config is not honoured either', () => {
     commit('a');
     sync();
