@@ -13,9 +13,10 @@
  * object's hash and fscks it. No git process ever opens the peers' repository as a repository, so
  * nothing in its config, hooks or attributes runs. After a sync, every reader uses the mirror.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as zlib, inflateSync } from 'node:zlib';
+import { copyRegularFile } from '../fs/safe-copy.ts';
 import { readRange } from '../fs/safe-read.ts';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
@@ -269,11 +270,18 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
 export function openView(workDir: string, viewDir: string): string | null {
   const layout = resolveRepoLayout(workDir, { allowGitFile: true });
   const head = readHead(layout);
+  // git opens what it finds in the store with a blocking open(): a FIFO there would hold the command.
+  const planted = objectStoreProblem(layout.objectsDir);
+  if (planted) throw new ObserverError(`cannot read the repository at ${workDir}: ${planted}`);
   ensureStage(viewDir, layout.objectsDir);
   // A shallow repository's history ends where its `shallow` file says; the view must know that too.
+  // Read no-follow, never a FIFO (src/fs/safe-copy.ts): a host command may be pointed at the peers' clone.
   try {
-    writeFileAtomic(join(viewDir, 'shallow'), readFileSync(join(layout.commonDir, 'shallow')));
-  } catch {}
+    rmSync(join(viewDir, 'shallow'), { force: true });
+    copyRegularFile(join(layout.commonDir, 'shallow'), join(viewDir, 'shallow'));
+  } catch (error) {
+    throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
+  }
   // The baseline tag and the attestation notes travel with the history the view shows: a gate's
   // checkout of the mirror carries the mirror's notes (clean-checkout.ts), so `peers check` in a
   // gate sees who made each commit. A note is data (a blob), read only through this view.
@@ -312,13 +320,17 @@ export async function withObservedWorkTree<T>(workDir: string, env: NodeJS.Proce
     const view = join(scratch, 'view.git');
     openView(workDir, view);
     const layout = resolveRepoLayout(workDir, { allowGitFile: true });
-    for (const name of readdirSync(layout.gitDir)) {
-      if (name === 'index' || name.startsWith('sharedindex.')) copyFileSync(join(layout.gitDir, name), join(view, name));
-    }
+    // No-follow copies, never of a FIFO (src/fs/safe-copy.ts): `check` may be pointed at the peers' clone.
     try {
+      for (const name of readdirSync(layout.gitDir)) {
+        if (name === 'index' || name.startsWith('sharedindex.')) copyRegularFile(join(layout.gitDir, name), join(view, name));
+      }
       mkdirSync(join(view, 'info'), { recursive: true });
-      copyFileSync(join(layout.commonDir, 'info', 'exclude'), join(view, 'info', 'exclude'));
-    } catch {}
+      rmSync(join(view, 'info', 'exclude'), { force: true });
+      copyRegularFile(join(layout.commonDir, 'info', 'exclude'), join(view, 'info', 'exclude'));
+    } catch (error) {
+      throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
+    }
     const viewEnv: Record<string, string> = {
       GIT_DIR: view, GIT_WORK_TREE: workDir, GIT_INDEX_FILE: join(view, 'index'),
       GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_ATTR_NOSYSTEM: '1', GIT_NO_REPLACE_OBJECTS: '1', GIT_OPTIONAL_LOCKS: '0', GIT_PAGER: 'cat',

@@ -323,6 +323,13 @@ describe('the trusted mirror', () => {
       rmSync(at);
       if (saved) writeFileSync(at, saved);
     }
+    // Nor a FIFO in its object store (git opens pack indexes with a blocking open()).
+    const idx = join(work, '.git/objects/pack/pack-0123456789012345678901234567890123456789.idx');
+    writeFileSync(idx.replace(/\.idx$/, '.pack'), 'x');
+    expect(spawnSync('mkfifo', [idx]).status).toBe(0);
+    expect(viewWithin(10_000).stdout).toContain('not a regular file');
+    rmSync(idx);
+    rmSync(idx.replace(/\.idx$/, '.pack'));
     // Control: as git left it, the view opens.
     expect(viewWithin(10_000).stdout).toContain('read');
   });
