@@ -212,6 +212,10 @@ describe.skipIf(!need.ok)('the rendered Pods on podman', () => {
     expect(base).toBe(userHead);
     expect(asUser(['git', '-C', repo, 'rev-parse', 'HEAD']).stdout.trim()).toBe(userHead);
     expect(asUser(['git', '-C', repo, 'symbolic-ref', 'HEAD']).stdout.trim()).not.toBe('refs/heads/peers/app');
+    // The loop read the peers' objects through links it checked, never their store in place
+    // (src/git/object-store-links.ts): the clone and the stage share the state volume.
+    const stateDir = Object.entries(play.claims).find(([name]) => name.endsWith('-state'))![1];
+    expect(existsSync(join(stateDir, 'run', 'stage.git', 'peer-objects.linked'))).toBe(true);
     // Nothing the run wrote is in the user's working tree.
     expect(existsSync(join(repo, 'work.txt'))).toBe(false);
     expect(readFileSync(join(repo, '.peers', 'goals.yaml'), 'utf8')).toBe(GOALS);
