@@ -25,8 +25,8 @@ import { checkTestUpstream, type TestUpstream } from './test-upstream.ts';
 
 export type PodPlanOptions = {
   /**
-   * Runner keys (sandbox/runner-key.ts; default on): `peers up` issues them on the host. A cluster
-   * has no way yet to receive them before its runners start, so `--target k8s` goes without.
+   * Runner keys (sandbox/runner-key.ts; default on): `peers up` issues them on the host; on a
+   * cluster they travel in a Secret each Pod's init container hands on (sandbox/k8s/k8s-render.ts).
    */
   runnerKeys?: boolean;
   maxTicks?: number;

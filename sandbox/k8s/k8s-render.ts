@@ -7,7 +7,8 @@
  * form the run Pod; each container with its own network namespace (setup, gates, egress) is a Pod of its own, pinned to the run Pod's node
  * (podAffinity), because they meet through Unix sockets on a volume. NetworkPolicies isolate every
  * Pod both ways and let the egress Pod alone reach out (network-policy.ts). The credentials are a
- * Secret only the auth container references. Every Pod runs as a non-root user with no service
+ * Secret only the auth container references; the runners' per-run keys a Secret only the init
+ * containers (each its own Pod's runners' keys) and the loop mount. Every Pod runs as a non-root user with no service
  * account token, no host namespaces, all capabilities dropped, a read-only root and a seccomp
  * profile, which the restricted Pod Security level of the namespace peers creates also enforces.
  * What Kubernetes cannot express is listed in SECURITY.md ("Kubernetes").
