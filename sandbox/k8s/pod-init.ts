@@ -101,7 +101,12 @@ function socketAnswers(path: string): Promise<boolean> {
  * read the key once the runner has taken it and removed the file.
  */
 export function placeRunnerKey(from: string, to: string): void {
-  const key = readFileSync(from, 'utf8').trim();
+  let key: string;
+  try {
+    key = readFileSync(from, 'utf8').trim();
+  } catch (error) {
+    throw new PeersError(`cannot read the runner key ${from}: ${(error as Error).message}`);
+  }
   if (!new RegExp(`^[0-9a-f]{${RUNNER_KEY_BYTES * 2}}$`).test(key)) throw new PeersError(`the runner key in ${from} is malformed`);
   writeFileAtomic(to, key, 0o600);
 }
