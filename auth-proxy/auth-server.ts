@@ -154,11 +154,19 @@ export class AuthServer {
     const url = req.url ?? '';
     const what = `${this.opts.upstream.id} ${method} ${url.split('?')[0]}`;
     if (this.active >= this.limits.maxConcurrent) return this.fail(res, 503, `auth sidecar busy: ${this.limits.maxConcurrent} requests in flight`);
+    // The slot is held until both the client's reply has closed and the upstream exchange has
+    // ended: a client that hangs up does not end what the vendor is doing for it, so freeing the
+    // slot then let a peer run more requests at the vendor than the limit (SECURITY.md, "Limits").
     this.active++;
+    let holds = 1;
+    const drop = () => {
+      if (--holds === 0) this.active--;
+    };
+    let upstreamDone = () => {};
     let clientGone = false;
     res.on('close', () => {
-      this.active--;
       if (!res.writableFinished) clientGone = true;
+      drop();
     });
     let release = () => {};
     let exchange: Exchange | null = null;
@@ -220,6 +228,8 @@ export class AuthServer {
       }
       const path = this.opts.keepPeerPrefix ? url : url.slice(match.peerPrefix.length);
       exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: measured, release };
+      holds++;
+      upstreamDone = once(drop);
       let inj = await this.opts.credentials.current();
       let up = await this.send(req, path, body, inj);
       if (up.status === 401 && this.opts.credentials.kind === 'oauth-file') {
@@ -230,13 +240,16 @@ export class AuthServer {
         }
       }
       release = () => {}; // the relay settles it now
-      this.relay(up, res, what, started, exchange, () => clientGone);
+      const ended = upstreamDone;
+      upstreamDone = () => {};
+      this.relay(up, res, what, started, exchange, () => clientGone, ended);
     } catch (e) {
       // A request that went out but got no reply may still have been processed (and billed).
       if (e instanceof UnansweredRequest && exchange?.facts && this.opts.ledger) {
         this.meterUnanswered(exchange, what, clientGone ? 'client-abort' : e.stalled ? 'stall' : 'upstream-error');
       }
       release();
+      upstreamDone();
       const status = e instanceof ClientError ? e.status : 502;
       this.log(`${what} ${status} ${(e as Error).message}`);
       this.fail(res, status, `peers auth sidecar: ${(e as Error).message}`);
@@ -247,7 +260,7 @@ export class AuthServer {
    * Streams the reply to the client unmodified while the meter reads a copy; when the reply ends,
    * however it ends, its ledger line replaces the request's reservation.
    */
-  private relay(up: PoolResponse, res: http.ServerResponse, what: string, started: number, x: Exchange, clientGone: () => boolean): void {
+  private relay(up: PoolResponse, res: http.ServerResponse, what: string, started: number, x: Exchange, clientGone: () => boolean, upstreamEnded: () => void): void {
     const status = up.status;
     res.writeHead(status, clientResponseHeaders(up.headers));
     res.flushHeaders();
@@ -276,6 +289,7 @@ export class AuthServer {
         this.log(`${what} ${status}: could not record usage: ${(e as Error).message}`);
       } finally {
         x.release();
+        upstreamEnded();
       }
     };
     up.body.on('data', (c: Buffer) => {
@@ -378,6 +392,15 @@ export class AuthServer {
       ...(signals ? { rate_limits: signals } : {}),
     };
   }
+}
+
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    f();
+  };
 }
 
 /** A plain TCP connection on the pod's loopback (model-server mode only). */
