@@ -16,7 +16,7 @@ import type { ConnectOptions } from './egress-connector.ts';
 import type { RequestAudit } from './request-audit.ts';
 import { type PoolResponse, UnansweredRequest, UpstreamPool } from './upstream-pool.ts';
 import { type ParsedOrigin, parseOrigin, type UpstreamSpec } from './upstreams.ts';
-import { type BudgetCaps, budgetRefusal, Reservations } from './usage/budget.ts';
+import { type BudgetCaps, budgetRefusal, costFactor, Reservations } from './usage/budget.ts';
 import { limitFromReply } from './usage/limit-reply.ts';
 import { planUsageSignals } from './usage/plan-usage.ts';
 import { type UserPrices, usdFor, type Vendor } from './usage/price-table.ts';
@@ -217,7 +217,10 @@ export class AuthServer {
           this.log(`${what} ${status} refused: model ${JSON.stringify(facts.model.slice(0, 200))} has no price and a USD cap applies`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'model-not-priced' });
         }
-        const { admission, release: r } = this.reservations.tryReserve(caps, ledger.totals, worstCase(facts, this.vendor, this.prices));
+        const need = worstCase(facts, this.vendor, this.prices);
+        // A router may bill above the table, and says so only when the reply is done: reserved with its margin.
+        need.usd *= costFactor(this.opts.upstream.routed === true, ledger.costRatios.get(this.opts.upstream.id));
+        const { admission, release: r } = this.reservations.tryReserve(caps, ledger.totals, need);
         if (!admission.ok) {
           const { status, body: refusal } = budgetRefusal(this.vendor, admission.message);
           ledger.append({ kind: 'refused', ts: new Date().toISOString(), upstream: this.opts.upstream.id, path: match.pathname, model: facts.model, cap: admission.cap, limit: admission.limit, spent: admission.spent, in_flight: admission.inFlight, needed: admission.needed });
@@ -385,6 +388,8 @@ export class AuthServer {
       ...u,
       total_tokens: u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens,
       usd: price.usd,
+      // The table's own price beside a higher stated cost: the ratio sets this upstream's reservations (budget.ts).
+      ...(u.vendor_usd !== undefined && u.vendor_usd >= price.usd ? { table_usd: usdFor({ ...u, vendor_usd: undefined }, this.vendor, this.prices, { longContext: x.facts?.longContext }).usd } : {}),
       priced: price.priced,
       ...(price.note ? { price_note: price.note } : {}),
       ...(m.cutShort ? { cut_short: m.cutShort } : {}),

@@ -48,6 +48,10 @@ function buildLineSchemas() {
     service_tier: z.optional(z.string()),
     total_tokens: count,
     usd: money,
+    /** What the vendor said the reply cost (a router's `usage.cost`), when it said. */
+    vendor_usd: z.optional(money),
+    /** The price table's price for the reply, when the vendor's stated cost was above it. */
+    table_usd: z.optional(money),
     /** table: peers' price table; config: the user's `budget.prices`; fallback: neither (see price_note). */
     priced: z.enum(['table', 'config', 'fallback']),
     /** Why a reply was priced by fallback (unknown model, unknown tier). */
@@ -231,9 +235,25 @@ export class UsageLedger {
   /** Set when an append failed (disk full, file replaced): spend can no longer be recorded. */
   broken: Error | null = null;
 
+  /**
+   * Per upstream, the highest ratio of a reply's stated cost to the table's price for it: the
+   * budget reserves that upstream's requests at no less (budget.ts, `costFactor`).
+   */
+  readonly costRatios = new Map<string, number>();
+
   constructor(readonly path: string) {
     this.repair = repairTornTail(path);
-    this.totals = totalsOf(readLedgerFile(path).lines);
+    const lines = readLedgerFile(path).lines;
+    this.totals = totalsOf(lines);
+    for (const l of lines) if (isReply(l)) this.noteCostRatio(l);
+  }
+
+  private noteCostRatio(l: ReplyLine): void {
+    if (l.vendor_usd === undefined || l.table_usd === undefined || l.vendor_usd <= l.table_usd) return;
+    // A reply the table prices at (almost) nothing but the vendor billed: priced against a micro-dollar,
+    // a huge but finite ratio (a reservation must stay a number the ledger can record).
+    const ratio = l.vendor_usd / Math.max(l.table_usd, 1e-6);
+    if (ratio > (this.costRatios.get(l.upstream) ?? 1)) this.costRatios.set(l.upstream, ratio);
   }
 
   append(line: LedgerLine): void {
@@ -244,6 +264,7 @@ export class UsageLedger {
       throw e;
     }
     if (!isReply(line)) return;
+    this.noteCostRatio(line);
     this.totals.replies++;
     this.totals.tokens += line.total_tokens;
     this.totals.usd = Math.round((this.totals.usd + line.usd) * 1e8) / 1e8;
