@@ -7,6 +7,7 @@
  * A billable request goes out only if the budget left covers the most it could cost (a
  * reservation, settled by its ledger line).
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { matchRoute, type ApiRoute } from './api-routes.ts';
@@ -63,7 +64,8 @@ class ClientError extends Error {
   }
 }
 
-type Exchange = { route: ApiRoute; pathname: string; facts: RequestFacts | null; requestBytes: number; release: () => void };
+/** `reservation`: the id of its `reserved` ledger line, which the reply's line (or a `released` line) settles. */
+type Exchange = { route: ApiRoute; pathname: string; facts: RequestFacts | null; requestBytes: number; release: () => void; reservation?: string };
 
 export class AuthServer {
   private readonly server: http.Server;
@@ -169,6 +171,7 @@ export class AuthServer {
       drop();
     });
     let release = () => {};
+    let reservation: string | undefined;
     let exchange: Exchange | null = null;
     try {
       if (!url.startsWith('/') || url.startsWith('//')) throw new ClientError(400, 'the sidecar accepts origin-form request paths only');
@@ -228,9 +231,17 @@ export class AuthServer {
           return this.reply(res, status, refusal, { 'x-peers-budget': 'exhausted' });
         }
         release = r;
+        // On the ledger before it goes out: a sidecar that dies with it at the vendor still counts it (reservation-journal.ts).
+        reservation = randomUUID();
+        try {
+          ledger.append({ kind: 'reserved', ts: new Date().toISOString(), id: reservation, upstream: this.opts.upstream.id, path: match.pathname, model: facts.model, input_tokens: facts.promptTokensBound, output_tokens: facts.maxOutputTokens, usd: need.usd });
+        } catch (e) {
+          reservation = undefined;
+          throw new ClientError(503, `the usage ledger cannot be written (${(e as Error).message}); the request was not sent`);
+        }
       }
       const path = this.opts.keepPeerPrefix ? url : url.slice(match.peerPrefix.length);
-      exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: measured, release };
+      exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: measured, release, ...(reservation ? { reservation } : {}) };
       holds++;
       upstreamDone = once(drop);
       let inj = await this.opts.credentials.current();
@@ -242,7 +253,7 @@ export class AuthServer {
           up = await this.send(req, path, body, inj);
         }
       }
-      release = () => {}; // the relay settles it now
+      release = noop; // the relay settles it now
       const ended = upstreamDone;
       upstreamDone = () => {};
       this.relay(up, res, what, started, exchange, () => clientGone, ended);
@@ -250,7 +261,7 @@ export class AuthServer {
       // A request that went out but got no reply may still have been processed (and billed).
       if (e instanceof UnansweredRequest && exchange?.facts && this.opts.ledger) {
         this.meterUnanswered(exchange, what, clientGone ? 'client-abort' : e.stalled ? 'stall' : 'upstream-error');
-      }
+      } else if (reservation && release !== noop) this.releaseOnLedger(reservation, what);
       release();
       upstreamDone();
       const status = e instanceof ClientError ? e.status : 502;
@@ -284,7 +295,11 @@ export class AuthServer {
       const ms = Math.round(performance.now() - started);
       try {
         if (limitBody) this.recordLimit(x, status, up.headers, Buffer.concat(limitBody).toString('utf8'), what);
-        if (!meter) return this.log(`${what} ${status} ${ms}ms${outcome === 'complete' ? '' : ` (${outcome})`}`);
+        if (!meter) {
+          // An error reply is not billed: its reservation goes back, on the ledger too.
+          if (x.reservation) this.releaseOnLedger(x.reservation, what);
+          return this.log(`${what} ${status} ${ms}ms${outcome === 'complete' ? '' : ` (${outcome})`}`);
+        }
         const line = this.ledgerLine(x, status, stream, meter.finish(outcome), up.headers);
         this.opts.ledger!.append(line);
         this.log(`${what} ${status} ${ms}ms model=${line.model} in=${line.input_tokens} out=${line.output_tokens} usd=${line.usd}${line.cut_short ? ` cut short (${line.cut_short}; estimated: ${line.estimated?.join(', ') ?? 'nothing'})` : ''}`);
@@ -353,6 +368,16 @@ export class AuthServer {
     this.reply(res, status, body, { 'x-peers-budget': code.replace(/^peers_/, '').replace(/_/g, '-') });
   }
 
+  /** Gives a reservation back on the ledger: its request was never sent, or its reply bills nothing. */
+  private releaseOnLedger(id: string, what: string): void {
+    try {
+      this.opts.ledger!.append({ kind: 'released', ts: new Date().toISOString(), id });
+    } catch (e) {
+      // Left unsettled, a restarted sidecar counts it as spent: the safe side.
+      this.log(`${what}: could not record the release of its reservation: ${(e as Error).message}`);
+    }
+  }
+
   /** A `limited` ledger line for a 429: the loop reads from it which peer sleeps until when. */
   private recordLimit(x: Exchange, status: number, headers: Record<string, string | string[]>, body: string, what: string): void {
     const limit = limitFromReply({ status, headers, body }, Date.now());
@@ -395,9 +420,12 @@ export class AuthServer {
       ...(m.cutShort ? { cut_short: m.cutShort } : {}),
       ...(m.estimated ? { estimated: m.estimated } : {}),
       ...(signals ? { rate_limits: signals } : {}),
+      ...(x.reservation ? { reservation: x.reservation } : {}),
     };
   }
 }
+
+const noop = () => {};
 
 function once(f: () => void): () => void {
   let done = false;

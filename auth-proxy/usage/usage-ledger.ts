@@ -15,8 +15,9 @@ import * as z from 'zod/mini';
 import '../../src/config/zod-mini-english.ts';
 import { appendLineSafe, assertSafeLeaf } from '../../src/fs/atomic-write.ts';
 import { readTextCapped } from '../../src/fs/safe-read.ts';
+import { orphanReply, unsettledReservations } from './reservation-journal.ts';
 
-export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage'] as const;
+export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage', 'sidecar-stopped'] as const;
 export type CutShort = (typeof CUT_SHORT)[number];
 
 /**
@@ -61,7 +62,28 @@ function buildLineSchemas() {
     estimated: z.optional(z.array(z.enum(['input', 'output']))),
     /** Plan-usage and rate-limit signals the vendor sent with this reply (header → value). */
     rate_limits: z.optional(z.record(z.string(), z.string())),
+    /** The `reserved` line this reply settles. */
+    reservation: z.optional(z.string()),
   });
+
+  /**
+   * A request's reservation, written before the request goes out: a sidecar that dies before the
+   * reply's line leaves it unsettled, and the next one counts it as spent (reservation-journal.ts).
+   */
+  const reserved = z.looseObject({
+    kind: z.literal('reserved'),
+    ts: z.string(),
+    id: z.string(),
+    upstream: z.string(),
+    path: z.optional(z.string()),
+    model: z.string(),
+    input_tokens: count,
+    output_tokens: count,
+    usd: money,
+  });
+
+  /** A reservation given back without a reply to meter: the request never went out, or was answered with an error. */
+  const released = z.looseObject({ kind: z.literal('released'), ts: z.string(), id: z.string() });
 
   /** A request the sidecar refused because the budget left could not cover it. */
   const refused = z.looseObject({
@@ -99,7 +121,7 @@ function buildLineSchemas() {
     message: z.string(),
   });
 
-  return { reply, refused, limited };
+  return { reply, refused, limited, reserved, released };
 }
 type LineSchemas = ReturnType<typeof buildLineSchemas>;
 let lineSchemas: LineSchemas | undefined;
@@ -111,7 +133,12 @@ export type RefusalLine = z.infer<LineSchemas['refused']>;
 /** A vendor reply that said a limit was hit (see `limited` above). */
 export type LimitedLine = z.infer<LineSchemas['limited']>;
 
-export type LedgerLine = ReplyLine | RefusalLine | LimitedLine;
+/** A request's reservation, on the ledger before the request goes out. */
+export type ReservedLine = z.infer<LineSchemas['reserved']>;
+/** A reservation given back with no reply to meter. */
+export type ReleasedLine = z.infer<LineSchemas['released']>;
+
+export type LedgerLine = ReplyLine | RefusalLine | LimitedLine | ReservedLine | ReleasedLine;
 
 export class LedgerError extends Error {
   constructor(readonly path: string, readonly line: number, detail: string) {
@@ -129,7 +156,7 @@ function parseLine(text: string): { ok: true; line: LedgerLine } | { ok: false; 
   }
   const kind = raw && typeof raw === 'object' ? (raw as { kind?: unknown }).kind : undefined;
   const schemas = (lineSchemas ??= buildLineSchemas());
-  const schema = kind === 'refused' ? schemas.refused : kind === 'limited' ? schemas.limited : schemas.reply;
+  const schema = kind === 'refused' ? schemas.refused : kind === 'limited' ? schemas.limited : kind === 'reserved' ? schemas.reserved : kind === 'released' ? schemas.released : schemas.reply;
   const r = schema.safeParse(raw);
   if (r.success) return { ok: true, line: r.data };
   const issue = r.error.issues[0]!;
@@ -175,6 +202,8 @@ export function readLedgerFile(path: string): LedgerRead {
 export const isReply = (l: LedgerLine): l is ReplyLine => l.kind === undefined || l.kind === 'reply';
 export const isRefusal = (l: LedgerLine): l is RefusalLine => l.kind === 'refused';
 export const isLimited = (l: LedgerLine): l is LimitedLine => l.kind === 'limited';
+export const isReserved = (l: LedgerLine): l is ReservedLine => l.kind === 'reserved';
+export const isReleased = (l: LedgerLine): l is ReleasedLine => l.kind === 'released';
 
 /** The metered replies of a ledger (refusal and limit lines left out). */
 export function readLedger(path: string): ReplyLine[] {
@@ -246,7 +275,13 @@ export class UsageLedger {
     const lines = readLedgerFile(path).lines;
     this.totals = totalsOf(lines);
     for (const l of lines) if (isReply(l)) this.noteCostRatio(l);
+    // Requests a sidecar that stopped had at the vendor: billed, never metered; spent at their reservation.
+    this.orphansSettled = unsettledReservations(lines).length;
+    for (const r of unsettledReservations(lines)) this.append(orphanReply(r, new Date().toISOString()));
   }
+
+  /** Reservations a stopped sidecar left unsettled, counted as spent when this one opened the ledger. */
+  readonly orphansSettled: number;
 
   private noteCostRatio(l: ReplyLine): void {
     if (l.vendor_usd === undefined || l.table_usd === undefined || l.vendor_usd <= l.table_usd) return;
