@@ -53,6 +53,8 @@ export type AuthServerOptions = {
   prices?: UserPrices;
   /** Shared by every upstream of one sidecar, so they all draw on one budget. */
   reservations?: Reservations;
+  /** Requests in flight, shared by every upstream of one sidecar: the limit is the sidecar's (SECURITY.md, "Limits"). */
+  slots?: { active: number };
   audit?: RequestAudit;
   limits?: Partial<AuthLimits>;
   log?: (line: string) => void;
@@ -71,7 +73,7 @@ export class AuthServer {
   private readonly server: http.Server;
   private readonly target: ParsedOrigin;
   private readonly limits: AuthLimits;
-  private active = 0;
+  private readonly slots: { active: number };
   private readonly known = new Set<string>();
   private readonly pool: UpstreamPool;
   private readonly reservations: Reservations;
@@ -82,6 +84,7 @@ export class AuthServer {
     this.target = parseOrigin(opts.origin ?? opts.upstream.origin);
     this.limits = { ...DEFAULT_AUTH_LIMITS, ...opts.limits };
     this.reservations = opts.reservations ?? new Reservations();
+    this.slots = opts.slots ?? { active: 0 };
     this.vendor = opts.upstream.errorShape;
     this.prices = opts.prices ?? {};
     this.server = http.createServer((req, res) => void this.handle(req, res));
@@ -155,14 +158,14 @@ export class AuthServer {
     const method = req.method ?? 'GET';
     const url = req.url ?? '';
     const what = `${this.opts.upstream.id} ${method} ${url.split('?')[0]}`;
-    if (this.active >= this.limits.maxConcurrent) return this.fail(res, 503, `auth sidecar busy: ${this.limits.maxConcurrent} requests in flight`);
+    if (this.slots.active >= this.limits.maxConcurrent) return this.fail(res, 503, `auth sidecar busy: ${this.limits.maxConcurrent} requests in flight`);
     // The slot is held until both the client's reply has closed and the upstream exchange has
     // ended: a client that hangs up does not end what the vendor is doing for it, so freeing the
     // slot then let a peer run more requests at the vendor than the limit (SECURITY.md, "Limits").
-    this.active++;
+    this.slots.active++;
     let holds = 1;
     const drop = () => {
-      if (--holds === 0) this.active--;
+      if (--holds === 0) this.slots.active--;
     };
     let upstreamDone = () => {};
     let clientGone = false;

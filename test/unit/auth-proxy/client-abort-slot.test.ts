@@ -70,3 +70,29 @@ test('a request the client hung up on keeps its slot until the vendor has answer
   }
 });
 
+
+test('the in-flight limit is the sidecar\'s, over every upstream together, not one per port', async () => {
+  const slots = { active: 0 };
+  const open = () => startSidecar({ egress, vendorPort: vendor.port, credentials: new ApiKeySource('x-api-key', 'sk-test-0000000000'), caps: { maxUsd: 100 }, limits: { maxConcurrent: 2 }, slots });
+  const [a, b] = [await open(), await open()];
+  try {
+    const send = (url: string) => fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const first = [send(a.url), send(a.url)];
+    await until(() => held.length === 2);
+    // Before: each port had its own 64, so three upstreams and a provider ran 256 requests at once.
+    let third = 0;
+    void send(b.url).then(async (r) => void (await r.text(), (third = r.status)));
+    await until(() => third !== 0 || held.length === 3);
+    expect(held.length).toBe(2);
+    expect(third).toBe(503);
+    for (const h of held.splice(0)) {
+      h.res.writeHead(200, { 'content-type': 'application/json' });
+      h.res.end(billedReply(h.url, { input_tokens: 10, output_tokens: 20 }));
+    }
+    for (const r of await Promise.all(first)) expect((await r.text()).length).toBeGreaterThan(0);
+  } finally {
+    for (const h of held.splice(0)) h.res.destroy();
+    await a.close();
+    await b.close();
+  }
+});
