@@ -26,7 +26,7 @@ import { decodedRequestBody } from './usage/request-body.ts';
 import { asksLongContext, type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
 import { type OffBody, offBodyReasons } from './usage/off-body-input.ts';
 import { parseBillableBody, reachesOutside, unboundedUnderCap } from './usage/request-screen.ts';
-import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
+import { type ReplyLine, servedKey, type UsageLedger } from './usage/usage-ledger.ts';
 
 /** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
 const MAX_LIMIT_BODY = 64 * 1024;
@@ -74,6 +74,8 @@ export class AuthServer {
   private readonly target: ParsedOrigin;
   private readonly limits: AuthLimits;
   private readonly slots: { active: number };
+  /** A routed request for a model not yet served, in flight: the next such waits for it (its cost ratio). */
+  private probe: Promise<void> | null = null;
   private readonly known = new Set<string>();
   private readonly pool: UpstreamPool;
   private readonly reservations: Reservations;
@@ -174,6 +176,7 @@ export class AuthServer {
       drop();
     });
     let release = () => {};
+    let probeDone = () => {};
     let reservation: string | undefined;
     let exchange: Exchange | null = null;
     try {
@@ -223,17 +226,35 @@ export class AuthServer {
           this.log(`${what} ${status} refused: model ${JSON.stringify(facts.model.slice(0, 200))} has no price and a USD cap applies`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'model-not-priced' });
         }
+        // A router's first request for a model goes out alone: what it charges is seen before more are admitted.
+        const f = facts;
+        const unseen = () => this.opts.upstream.routed === true && ![f.model, ...(f.models ?? [])].every((m) => ledger.servedModels.has(servedKey(this.opts.upstream.id, m)));
+        while (this.probe && unseen()) await this.probe;
+        if (clientGone) return;
+        if (unseen()) {
+          let done = () => {};
+          this.probe = new Promise<void>((r) => (done = r));
+          probeDone = () => {
+            this.probe = null;
+            done();
+          };
+        }
         const need = worstCase(facts, this.vendor, this.prices);
         // A router may bill above the table, and says so only when the reply is done: reserved with its margin.
         need.usd *= costFactor(this.opts.upstream.routed === true, ledger.costRatios.get(this.opts.upstream.id));
         const { admission, release: r } = this.reservations.tryReserve(caps, ledger.totals, need);
         if (!admission.ok) {
+          probeDone();
           const { status, body: refusal } = budgetRefusal(this.vendor, admission.message);
           ledger.append({ kind: 'refused', ts: new Date().toISOString(), upstream: this.opts.upstream.id, path: match.pathname, model: facts.model, cap: admission.cap, limit: admission.limit, spent: admission.spent, in_flight: admission.inFlight, needed: admission.needed });
           this.log(`${what} ${status} budget refused (${admission.cap}: spent ${admission.spent}, in flight ${admission.inFlight}, needed ${admission.needed}, cap ${admission.limit})`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'exhausted' });
         }
-        release = r;
+        const settled = once(probeDone);
+        release = () => {
+          r();
+          settled();
+        };
         // On the ledger before it goes out: a sidecar that dies with it at the vendor still counts it (reservation-journal.ts).
         reservation = randomUUID();
         try {

@@ -15,6 +15,7 @@ import * as z from 'zod/mini';
 import '../../src/config/zod-mini-english.ts';
 import { appendLineSafe, assertSafeLeaf } from '../../src/fs/atomic-write.ts';
 import { readTextCapped } from '../../src/fs/safe-read.ts';
+import { normalizeModel } from './price-table.ts';
 import { orphanReply, unsettledReservations } from './reservation-journal.ts';
 
 export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage', 'sidecar-stopped'] as const;
@@ -256,6 +257,9 @@ export function repairTornTail(path: string): 'none' | 'completed' | 'truncated'
   }
 }
 
+/** The key of `UsageLedger.servedModels`: the model by its price-table id. */
+export const servedKey = (upstream: string, model: string) => `${upstream}\0${normalizeModel(model)}`;
+
 /** The sidecar's handle on the ledger: repaired and read once at start, then appended to. */
 export class UsageLedger {
   totals: UsageTotals;
@@ -269,6 +273,8 @@ export class UsageLedger {
    * budget reserves that upstream's requests at no less (budget.ts, `costFactor`).
    */
   readonly costRatios = new Map<string, number>();
+  /** `upstream\0model` of every reply that ended whole: what that model costs there has been seen. */
+  readonly servedModels = new Set<string>();
 
   constructor(readonly path: string) {
     this.repair = repairTornTail(path);
@@ -284,6 +290,7 @@ export class UsageLedger {
   readonly orphansSettled: number;
 
   private noteCostRatio(l: ReplyLine): void {
+    if (l.status >= 200 && l.status < 300 && !l.cut_short) this.servedModels.add(servedKey(l.upstream, l.model));
     if (l.vendor_usd === undefined || l.table_usd === undefined || l.vendor_usd <= l.table_usd) return;
     // A reply the table prices at (almost) nothing but the vendor billed: priced against a micro-dollar,
     // a huge but finite ratio (a reservation must stay a number the ledger can record).
