@@ -166,8 +166,11 @@ export class AuthServer {
     // slot then let a peer run more requests at the vendor than the limit (SECURITY.md, "Limits").
     this.slots.active++;
     let holds = 1;
+    let freed = false;
     const drop = () => {
-      if (--holds === 0) this.slots.active--;
+      if (--holds > 0 || freed) return;
+      freed = true;
+      this.slots.active--;
     };
     let upstreamDone = () => {};
     let clientGone = false;
@@ -266,6 +269,8 @@ export class AuthServer {
       }
       const path = this.opts.keepPeerPrefix ? url : url.slice(match.peerPrefix.length);
       exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: measured, release, ...(reservation ? { reservation } : {}) };
+      // A client gone before its request is sent: nothing goes out (its slot may already be free).
+      if (clientGone || freed) throw new ClientError(499, 'the client closed the request before it was sent');
       holds++;
       upstreamDone = once(drop);
       let inj = await this.opts.credentials.current();
