@@ -18,14 +18,14 @@ import type { RequestAudit } from './request-audit.ts';
 import { type PoolResponse, UnansweredRequest, UpstreamPool } from './upstream-pool.ts';
 import { type ParsedOrigin, parseOrigin, type UpstreamSpec } from './upstreams.ts';
 import { type BudgetCaps, budgetRefusal, costFactor, Reservations } from './usage/budget.ts';
+import { FirstRequestGate } from './usage/first-request-gate.ts';
 import { limitFromReply } from './usage/limit-reply.ts';
-import { planUsageSignals } from './usage/plan-usage.ts';
-import { type UserPrices, usdFor, type Vendor } from './usage/price-table.ts';
+import type { UserPrices, Vendor } from './usage/price-table.ts';
 import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
-import { decodedRequestBody } from './usage/request-body.ts';
+import { replyLine } from './usage/reply-line.ts';
+import { screenRequestBody } from './usage/request-body-screen.ts';
 import { asksLongContext, type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
-import { type OffBody, offBodyReasons } from './usage/off-body-input.ts';
-import { parseBillableBody, reachesOutside, unboundedUnderCap } from './usage/request-screen.ts';
+import { unboundedUnderCap } from './usage/request-screen.ts';
 import { type ReplyLine, servedKey, type UsageLedger } from './usage/usage-ledger.ts';
 
 /** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
@@ -74,8 +74,7 @@ export class AuthServer {
   private readonly target: ParsedOrigin;
   private readonly limits: AuthLimits;
   private readonly slots: { active: number };
-  /** A routed request for a model not yet served, in flight: the next such waits for it (its cost ratio). */
-  private probe: Promise<void> | null = null;
+  private readonly firstRequests = new FirstRequestGate();
   private readonly known = new Set<string>();
   private readonly pool: UpstreamPool;
   private readonly reservations: Reservations;
@@ -179,7 +178,7 @@ export class AuthServer {
       drop();
     });
     let release = () => {};
-    let probeDone = () => {};
+    let probeDone: () => void = noop;
     let reservation: string | undefined;
     let exchange: Exchange | null = null;
     try {
@@ -201,7 +200,7 @@ export class AuthServer {
       if (billable && ledger.broken) throw new ClientError(503, `the usage ledger cannot be written (${ledger.broken.message}); no billable request is forwarded until the sidecar is restarted with a writable ledger`);
       // Every body is read before it goes out, a free route's too (count_tokens fetches a document
       // by URL to count it): what the vendor reaches for a peer is judged on every route.
-      const screened = billable || body.length > 0 ? this.screenBody(body, req.headers['content-encoding']) : null;
+      const screened = billable || body.length > 0 ? screenRequestBody(body, req.headers['content-encoding'], this.vendor, this.limits.maxRequestBytes) : null;
       if (screened && !screened.ok) {
         if ('status' in screened) throw new ClientError(screened.status, screened.reason);
         return this.refuseUnreadable(res, what, screened.code, screened.message);
@@ -230,17 +229,10 @@ export class AuthServer {
           return this.reply(res, status, refusal, { 'x-peers-budget': 'model-not-priced' });
         }
         // A router's first request for a model goes out alone: what it charges is seen before more are admitted.
-        const f = facts;
-        const unseen = () => this.opts.upstream.routed === true && ![f.model, ...(f.models ?? [])].every((m) => ledger.servedModels.has(servedKey(this.opts.upstream.id, m)));
-        while (this.probe && unseen()) await this.probe;
-        if (clientGone) return;
-        if (unseen()) {
-          let done = () => {};
-          this.probe = new Promise<void>((r) => (done = r));
-          probeDone = () => {
-            this.probe = null;
-            done();
-          };
+        if (this.opts.upstream.routed) {
+          const models = [facts.model, ...(facts.models ?? [])];
+          probeDone = (await this.firstRequests.enter(() => !models.every((m) => ledger.servedModels.has(servedKey(this.opts.upstream.id, m))))) ?? noop;
+          if (clientGone) return probeDone();
         }
         const need = worstCase(facts, this.vendor, this.prices);
         // A router may bill above the table, and says so only when the reply is done: reserved with its margin.
@@ -253,10 +245,10 @@ export class AuthServer {
           this.log(`${what} ${status} budget refused (${admission.cap}: spent ${admission.spent}, in flight ${admission.inFlight}, needed ${admission.needed}, cap ${admission.limit})`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'exhausted' });
         }
-        const settled = once(probeDone);
+        const turn = probeDone;
         release = () => {
           r();
-          settled();
+          turn();
         };
         // On the ledger before it goes out: a sidecar that dies with it at the vendor still counts it (reservation-journal.ts).
         reservation = randomUUID();
@@ -292,6 +284,7 @@ export class AuthServer {
         this.meterUnanswered(exchange, what, clientGone ? 'client-abort' : e.stalled ? 'stall' : 'upstream-error');
       } else if (reservation && release !== noop) this.releaseOnLedger(reservation, what);
       release();
+      probeDone();
       upstreamDone();
       const status = e instanceof ClientError ? e.status : 502;
       this.log(`${what} ${status} ${(e as Error).message}`);
@@ -370,26 +363,6 @@ export class AuthServer {
     }
   }
 
-  /**
-   * The body as the vendor reads it (decoded, parsed strictly) and what in it reaches outside the
-   * run, or why it is not forwarded: an encoding peers cannot decode or a body past the size limit
-   * (`status`), a body that is not one JSON object or that makes the vendor reach the web or a
-   * remote server (`code`, the CLI's refusal shape).
-   */
-  private screenBody(body: Buffer, encoding: string | string[] | undefined): { ok: true; doc: Record<string, unknown>; off: OffBody; bytes: number } | { ok: false; status: 413 | 415; reason: string } | { ok: false; code: string; message: string } {
-    // Measured as the vendor reads it: a compressed body decoded (request-body.ts).
-    const decoded = decodedRequestBody(body, encoding, this.limits.maxRequestBytes);
-    if (!decoded.ok) return decoded;
-    // Read once, strictly: what peers reads must be what the vendor reads (request-screen.ts).
-    const parsed = parseBillableBody(decoded.body.toString('utf8'));
-    if (!parsed.ok) return parsed;
-    // The egress allow-list holds on the vendor's side too (SECURITY.md, "The vendor reaches nothing for a peer").
-    const off = offBodyReasons(parsed.doc, this.vendor);
-    const reach = reachesOutside(off);
-    if (reach && !reach.ok) return reach;
-    return { ok: true, doc: parsed.doc, off, bytes: decoded.body.length };
-  }
-
   /** A billable request the budget cannot reserve soundly: the CLI's budget refusal, nothing forwarded, no `refused` line. */
   private refuseUnreadable(res: http.ServerResponse, what: string, code: string, message: string): void {
     const { status, body } = budgetRefusal(this.vendor, message, code);
@@ -429,28 +402,7 @@ export class AuthServer {
   }
 
   private ledgerLine(x: Exchange, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>): ReplyLine {
-    const u = m.usage;
-    const price = usdFor(u, this.vendor, this.prices, { longContext: x.facts?.longContext });
-    const signals = planUsageSignals(headers);
-    return {
-      kind: 'reply',
-      ts: new Date().toISOString(),
-      upstream: this.opts.upstream.id,
-      path: x.pathname,
-      status,
-      stream,
-      ...u,
-      total_tokens: u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens,
-      usd: price.usd,
-      // The table's own price beside a higher stated cost: the ratio sets this upstream's reservations (budget.ts).
-      ...(u.vendor_usd !== undefined && u.vendor_usd >= price.usd ? { table_usd: usdFor({ ...u, vendor_usd: undefined }, this.vendor, this.prices, { longContext: x.facts?.longContext }).usd } : {}),
-      priced: price.priced,
-      ...(price.note ? { price_note: price.note } : {}),
-      ...(m.cutShort ? { cut_short: m.cutShort } : {}),
-      ...(m.estimated ? { estimated: m.estimated } : {}),
-      ...(signals ? { rate_limits: signals } : {}),
-      ...(x.reservation ? { reservation: x.reservation } : {}),
-    };
+    return replyLine({ upstream: this.opts.upstream.id, path: x.pathname, vendor: this.vendor, prices: this.prices, longContext: x.facts?.longContext, reservation: x.reservation }, status, stream, m, headers, new Date().toISOString());
   }
 }
 
