@@ -7,6 +7,7 @@
  * A billable request goes out only if the budget left covers the most it could cost (a
  * reservation, settled by its ledger line).
  */
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import { matchRoute, type ApiRoute } from './api-routes.ts';
@@ -16,16 +17,16 @@ import type { ConnectOptions } from './egress-connector.ts';
 import type { RequestAudit } from './request-audit.ts';
 import { type PoolResponse, UnansweredRequest, UpstreamPool } from './upstream-pool.ts';
 import { type ParsedOrigin, parseOrigin, type UpstreamSpec } from './upstreams.ts';
-import { type BudgetCaps, budgetRefusal, Reservations } from './usage/budget.ts';
+import { type BudgetCaps, budgetRefusal, costFactor, Reservations } from './usage/budget.ts';
+import { FirstRequestGate } from './usage/first-request-gate.ts';
 import { limitFromReply } from './usage/limit-reply.ts';
-import { planUsageSignals } from './usage/plan-usage.ts';
-import { type UserPrices, usdFor, type Vendor } from './usage/price-table.ts';
+import type { UserPrices, Vendor } from './usage/price-table.ts';
 import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
-import { decodedRequestBody } from './usage/request-body.ts';
+import { replyLine } from './usage/reply-line.ts';
+import { screenRequestBody } from './usage/request-body-screen.ts';
 import { asksLongContext, type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
-import { type OffBody, offBodyReasons } from './usage/off-body-input.ts';
-import { parseBillableBody, reachesOutside, unboundedUnderCap } from './usage/request-screen.ts';
-import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
+import { unboundedUnderCap } from './usage/request-screen.ts';
+import { type ReplyLine, servedKey, type UsageLedger } from './usage/usage-ledger.ts';
 
 /** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
 const MAX_LIMIT_BODY = 64 * 1024;
@@ -52,6 +53,8 @@ export type AuthServerOptions = {
   prices?: UserPrices;
   /** Shared by every upstream of one sidecar, so they all draw on one budget. */
   reservations?: Reservations;
+  /** Requests in flight, shared by every upstream of one sidecar: the limit is the sidecar's (SECURITY.md, "Limits"). */
+  slots?: { active: number };
   audit?: RequestAudit;
   limits?: Partial<AuthLimits>;
   log?: (line: string) => void;
@@ -63,13 +66,15 @@ class ClientError extends Error {
   }
 }
 
-type Exchange = { route: ApiRoute; pathname: string; facts: RequestFacts | null; requestBytes: number; release: () => void };
+/** `reservation`: the id of its `reserved` ledger line, which the reply's line (or a `released` line) settles. */
+type Exchange = { route: ApiRoute; pathname: string; facts: RequestFacts | null; requestBytes: number; release: () => void; reservation?: string };
 
 export class AuthServer {
   private readonly server: http.Server;
   private readonly target: ParsedOrigin;
   private readonly limits: AuthLimits;
-  private active = 0;
+  private readonly slots: { active: number };
+  private readonly firstRequests = new FirstRequestGate();
   private readonly known = new Set<string>();
   private readonly pool: UpstreamPool;
   private readonly reservations: Reservations;
@@ -80,6 +85,7 @@ export class AuthServer {
     this.target = parseOrigin(opts.origin ?? opts.upstream.origin);
     this.limits = { ...DEFAULT_AUTH_LIMITS, ...opts.limits };
     this.reservations = opts.reservations ?? new Reservations();
+    this.slots = opts.slots ?? { active: 0 };
     this.vendor = opts.upstream.errorShape;
     this.prices = opts.prices ?? {};
     this.server = http.createServer((req, res) => void this.handle(req, res));
@@ -153,14 +159,27 @@ export class AuthServer {
     const method = req.method ?? 'GET';
     const url = req.url ?? '';
     const what = `${this.opts.upstream.id} ${method} ${url.split('?')[0]}`;
-    if (this.active >= this.limits.maxConcurrent) return this.fail(res, 503, `auth sidecar busy: ${this.limits.maxConcurrent} requests in flight`);
-    this.active++;
+    if (this.slots.active >= this.limits.maxConcurrent) return this.fail(res, 503, `auth sidecar busy: ${this.limits.maxConcurrent} requests in flight`);
+    // The slot is held until both the client's reply has closed and the upstream exchange has
+    // ended: a client that hangs up does not end what the vendor is doing for it, so freeing the
+    // slot then let a peer run more requests at the vendor than the limit (SECURITY.md, "Limits").
+    this.slots.active++;
+    let holds = 1;
+    let freed = false;
+    const drop = () => {
+      if (--holds > 0 || freed) return;
+      freed = true;
+      this.slots.active--;
+    };
+    let upstreamDone = () => {};
     let clientGone = false;
     res.on('close', () => {
-      this.active--;
       if (!res.writableFinished) clientGone = true;
+      drop();
     });
     let release = () => {};
+    let probeDone: () => void = noop;
+    let reservation: string | undefined;
     let exchange: Exchange | null = null;
     try {
       if (!url.startsWith('/') || url.startsWith('//')) throw new ClientError(400, 'the sidecar accepts origin-form request paths only');
@@ -181,7 +200,7 @@ export class AuthServer {
       if (billable && ledger.broken) throw new ClientError(503, `the usage ledger cannot be written (${ledger.broken.message}); no billable request is forwarded until the sidecar is restarted with a writable ledger`);
       // Every body is read before it goes out, a free route's too (count_tokens fetches a document
       // by URL to count it): what the vendor reaches for a peer is judged on every route.
-      const screened = billable || body.length > 0 ? this.screenBody(body, req.headers['content-encoding']) : null;
+      const screened = billable || body.length > 0 ? screenRequestBody(body, req.headers['content-encoding'], this.vendor, this.limits.maxRequestBytes) : null;
       if (screened && !screened.ok) {
         if ('status' in screened) throw new ClientError(screened.status, screened.reason);
         return this.refuseUnreadable(res, what, screened.code, screened.message);
@@ -209,17 +228,43 @@ export class AuthServer {
           this.log(`${what} ${status} refused: model ${JSON.stringify(facts.model.slice(0, 200))} has no price and a USD cap applies`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'model-not-priced' });
         }
-        const { admission, release: r } = this.reservations.tryReserve(caps, ledger.totals, worstCase(facts, this.vendor, this.prices));
+        // A router's first request for a model goes out alone: what it charges is seen before more are admitted.
+        if (this.opts.upstream.routed) {
+          const models = [facts.model, ...(facts.models ?? [])];
+          probeDone = (await this.firstRequests.enter(() => !models.every((m) => ledger.servedModels.has(servedKey(this.opts.upstream.id, m))))) ?? noop;
+          if (clientGone) return probeDone();
+        }
+        const need = worstCase(facts, this.vendor, this.prices);
+        // A router may bill above the table, and says so only when the reply is done: reserved with its margin.
+        need.usd *= costFactor(this.opts.upstream.routed === true, ledger.costRatios.get(this.opts.upstream.id));
+        const { admission, release: r } = this.reservations.tryReserve(caps, ledger.totals, need);
         if (!admission.ok) {
+          probeDone();
           const { status, body: refusal } = budgetRefusal(this.vendor, admission.message);
           ledger.append({ kind: 'refused', ts: new Date().toISOString(), upstream: this.opts.upstream.id, path: match.pathname, model: facts.model, cap: admission.cap, limit: admission.limit, spent: admission.spent, in_flight: admission.inFlight, needed: admission.needed });
           this.log(`${what} ${status} budget refused (${admission.cap}: spent ${admission.spent}, in flight ${admission.inFlight}, needed ${admission.needed}, cap ${admission.limit})`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'exhausted' });
         }
-        release = r;
+        const turn = probeDone;
+        release = () => {
+          r();
+          turn();
+        };
+        // On the ledger before it goes out: a sidecar that dies with it at the vendor still counts it (reservation-journal.ts).
+        reservation = randomUUID();
+        try {
+          ledger.append({ kind: 'reserved', ts: new Date().toISOString(), id: reservation, upstream: this.opts.upstream.id, path: match.pathname, model: facts.model, input_tokens: facts.promptTokensBound, output_tokens: facts.maxOutputTokens, usd: need.usd });
+        } catch (e) {
+          reservation = undefined;
+          throw new ClientError(503, `the usage ledger cannot be written (${(e as Error).message}); the request was not sent`);
+        }
       }
       const path = this.opts.keepPeerPrefix ? url : url.slice(match.peerPrefix.length);
-      exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: measured, release };
+      exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: measured, release, ...(reservation ? { reservation } : {}) };
+      // A client gone before its request is sent: nothing goes out (its slot may already be free).
+      if (clientGone || freed) throw new ClientError(499, 'the client closed the request before it was sent');
+      holds++;
+      upstreamDone = once(drop);
       let inj = await this.opts.credentials.current();
       let up = await this.send(req, path, body, inj);
       if (up.status === 401 && this.opts.credentials.kind === 'oauth-file') {
@@ -229,14 +274,18 @@ export class AuthServer {
           up = await this.send(req, path, body, inj);
         }
       }
-      release = () => {}; // the relay settles it now
-      this.relay(up, res, what, started, exchange, () => clientGone);
+      release = noop; // the relay settles it now
+      const ended = upstreamDone;
+      upstreamDone = () => {};
+      this.relay(up, res, what, started, exchange, () => clientGone, ended);
     } catch (e) {
       // A request that went out but got no reply may still have been processed (and billed).
       if (e instanceof UnansweredRequest && exchange?.facts && this.opts.ledger) {
         this.meterUnanswered(exchange, what, clientGone ? 'client-abort' : e.stalled ? 'stall' : 'upstream-error');
-      }
+      } else if (reservation && release !== noop) this.releaseOnLedger(reservation, what);
       release();
+      probeDone();
+      upstreamDone();
       const status = e instanceof ClientError ? e.status : 502;
       this.log(`${what} ${status} ${(e as Error).message}`);
       this.fail(res, status, `peers auth sidecar: ${(e as Error).message}`);
@@ -247,7 +296,7 @@ export class AuthServer {
    * Streams the reply to the client unmodified while the meter reads a copy; when the reply ends,
    * however it ends, its ledger line replaces the request's reservation.
    */
-  private relay(up: PoolResponse, res: http.ServerResponse, what: string, started: number, x: Exchange, clientGone: () => boolean): void {
+  private relay(up: PoolResponse, res: http.ServerResponse, what: string, started: number, x: Exchange, clientGone: () => boolean, upstreamEnded: () => void): void {
     const status = up.status;
     res.writeHead(status, clientResponseHeaders(up.headers));
     res.flushHeaders();
@@ -268,7 +317,11 @@ export class AuthServer {
       const ms = Math.round(performance.now() - started);
       try {
         if (limitBody) this.recordLimit(x, status, up.headers, Buffer.concat(limitBody).toString('utf8'), what);
-        if (!meter) return this.log(`${what} ${status} ${ms}ms${outcome === 'complete' ? '' : ` (${outcome})`}`);
+        if (!meter) {
+          // An error reply is not billed: its reservation goes back, on the ledger too.
+          if (x.reservation) this.releaseOnLedger(x.reservation, what);
+          return this.log(`${what} ${status} ${ms}ms${outcome === 'complete' ? '' : ` (${outcome})`}`);
+        }
         const line = this.ledgerLine(x, status, stream, meter.finish(outcome), up.headers);
         this.opts.ledger!.append(line);
         this.log(`${what} ${status} ${ms}ms model=${line.model} in=${line.input_tokens} out=${line.output_tokens} usd=${line.usd}${line.cut_short ? ` cut short (${line.cut_short}; estimated: ${line.estimated?.join(', ') ?? 'nothing'})` : ''}`);
@@ -276,6 +329,7 @@ export class AuthServer {
         this.log(`${what} ${status}: could not record usage: ${(e as Error).message}`);
       } finally {
         x.release();
+        upstreamEnded();
       }
     };
     up.body.on('data', (c: Buffer) => {
@@ -309,31 +363,21 @@ export class AuthServer {
     }
   }
 
-  /**
-   * The body as the vendor reads it (decoded, parsed strictly) and what in it reaches outside the
-   * run, or why it is not forwarded: an encoding peers cannot decode or a body past the size limit
-   * (`status`), a body that is not one JSON object or that makes the vendor reach the web or a
-   * remote server (`code`, the CLI's refusal shape).
-   */
-  private screenBody(body: Buffer, encoding: string | string[] | undefined): { ok: true; doc: Record<string, unknown>; off: OffBody; bytes: number } | { ok: false; status: 413 | 415; reason: string } | { ok: false; code: string; message: string } {
-    // Measured as the vendor reads it: a compressed body decoded (request-body.ts).
-    const decoded = decodedRequestBody(body, encoding, this.limits.maxRequestBytes);
-    if (!decoded.ok) return decoded;
-    // Read once, strictly: what peers reads must be what the vendor reads (request-screen.ts).
-    const parsed = parseBillableBody(decoded.body.toString('utf8'));
-    if (!parsed.ok) return parsed;
-    // The egress allow-list holds on the vendor's side too (SECURITY.md, "The vendor reaches nothing for a peer").
-    const off = offBodyReasons(parsed.doc, this.vendor);
-    const reach = reachesOutside(off);
-    if (reach && !reach.ok) return reach;
-    return { ok: true, doc: parsed.doc, off, bytes: decoded.body.length };
-  }
-
   /** A billable request the budget cannot reserve soundly: the CLI's budget refusal, nothing forwarded, no `refused` line. */
   private refuseUnreadable(res: http.ServerResponse, what: string, code: string, message: string): void {
     const { status, body } = budgetRefusal(this.vendor, message, code);
     this.log(`${what} ${status} refused: ${code}`);
     this.reply(res, status, body, { 'x-peers-budget': code.replace(/^peers_/, '').replace(/_/g, '-') });
+  }
+
+  /** Gives a reservation back on the ledger: its request was never sent, or its reply bills nothing. */
+  private releaseOnLedger(id: string, what: string): void {
+    try {
+      this.opts.ledger!.append({ kind: 'released', ts: new Date().toISOString(), id });
+    } catch (e) {
+      // Left unsettled, a restarted sidecar counts it as spent: the safe side.
+      this.log(`${what}: could not record the release of its reservation: ${(e as Error).message}`);
+    }
   }
 
   /** A `limited` ledger line for a 429: the loop reads from it which peer sleeps until when. */
@@ -358,26 +402,19 @@ export class AuthServer {
   }
 
   private ledgerLine(x: Exchange, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>): ReplyLine {
-    const u = m.usage;
-    const price = usdFor(u, this.vendor, this.prices, { longContext: x.facts?.longContext });
-    const signals = planUsageSignals(headers);
-    return {
-      kind: 'reply',
-      ts: new Date().toISOString(),
-      upstream: this.opts.upstream.id,
-      path: x.pathname,
-      status,
-      stream,
-      ...u,
-      total_tokens: u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens,
-      usd: price.usd,
-      priced: price.priced,
-      ...(price.note ? { price_note: price.note } : {}),
-      ...(m.cutShort ? { cut_short: m.cutShort } : {}),
-      ...(m.estimated ? { estimated: m.estimated } : {}),
-      ...(signals ? { rate_limits: signals } : {}),
-    };
+    return replyLine({ upstream: this.opts.upstream.id, path: x.pathname, vendor: this.vendor, prices: this.prices, longContext: x.facts?.longContext, reservation: x.reservation }, status, stream, m, headers, new Date().toISOString());
   }
+}
+
+const noop = () => {};
+
+function once(f: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    f();
+  };
 }
 
 /** A plain TCP connection on the pod's loopback (model-server mode only). */

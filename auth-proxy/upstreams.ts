@@ -22,6 +22,11 @@ export type UpstreamSpec = {
   apiKeyEnv: string;
   /** Which error body shape the upstream's own clients understand. */
   errorShape: 'anthropic' | 'openai';
+  /**
+   * A router (a `provider:`): it bills what the provider it picks charges, which may be above the
+   * table's first-party price, so its requests are reserved with a margin (usage/budget.ts).
+   */
+  routed?: boolean;
 };
 
 export const UPSTREAMS: Record<UpstreamId, UpstreamSpec> = {
@@ -57,5 +62,6 @@ export function providerUpstream(p: ProviderUpstream): UpstreamSpec {
     defaultPort: p.port,
     apiKeyEnv: p.key_env,
     errorShape: anthropic ? 'anthropic' : 'openai',
+    routed: true,
   };
 }

@@ -48,6 +48,22 @@ export function tightest(...caps: BudgetCaps[]): BudgetCaps {
   return { maxTokens: min(caps.map((c) => c.maxTokens)), maxUsd: min(caps.map((c) => c.maxUsd)) };
 }
 
+/**
+ * A router's requests are reserved at this multiple of the table's price until its replies show
+ * what it really charges: OpenRouter bills what the provider it picks charges, and its replies
+ * say so (`usage.cost`) only once they are done (SECURITY.md, "A request goes out only if …").
+ */
+export const ROUTED_COST_MARGIN = 2;
+
+/**
+ * How many times the table's price an upstream's requests are reserved at: the router margin,
+ * raised to the highest ratio of stated cost to table price its replies have shown (`ratio`, kept
+ * on the ledger so a restart does not forget it). Pure.
+ */
+export function costFactor(routed: boolean, ratio: number | undefined): number {
+  return Math.max(routed ? ROUTED_COST_MARGIN : 1, ratio ?? 1);
+}
+
 export type Admission = { ok: true } | { ok: false; cap: 'max_tokens' | 'max_usd'; limit: number; spent: number; inFlight: number; needed: number; message: string };
 
 const usd = (x: number) => `$${x.toFixed(4)}`;

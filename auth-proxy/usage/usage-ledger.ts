@@ -15,8 +15,10 @@ import * as z from 'zod/mini';
 import '../../src/config/zod-mini-english.ts';
 import { appendLineSafe, assertSafeLeaf } from '../../src/fs/atomic-write.ts';
 import { readTextCapped } from '../../src/fs/safe-read.ts';
+import { normalizeModel } from './price-table.ts';
+import { orphanReply, unsettledReservations } from './reservation-journal.ts';
 
-export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage'] as const;
+export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage', 'sidecar-stopped'] as const;
 export type CutShort = (typeof CUT_SHORT)[number];
 
 /**
@@ -48,6 +50,10 @@ function buildLineSchemas() {
     service_tier: z.optional(z.string()),
     total_tokens: count,
     usd: money,
+    /** What the vendor said the reply cost (a router's `usage.cost`), when it said. */
+    vendor_usd: z.optional(money),
+    /** The price table's price for the reply, when the vendor's stated cost was above it. */
+    table_usd: z.optional(money),
     /** table: peers' price table; config: the user's `budget.prices`; fallback: neither (see price_note). */
     priced: z.enum(['table', 'config', 'fallback']),
     /** Why a reply was priced by fallback (unknown model, unknown tier). */
@@ -57,7 +63,28 @@ function buildLineSchemas() {
     estimated: z.optional(z.array(z.enum(['input', 'output']))),
     /** Plan-usage and rate-limit signals the vendor sent with this reply (header → value). */
     rate_limits: z.optional(z.record(z.string(), z.string())),
+    /** The `reserved` line this reply settles. */
+    reservation: z.optional(z.string()),
   });
+
+  /**
+   * A request's reservation, written before the request goes out: a sidecar that dies before the
+   * reply's line leaves it unsettled, and the next one counts it as spent (reservation-journal.ts).
+   */
+  const reserved = z.looseObject({
+    kind: z.literal('reserved'),
+    ts: z.string(),
+    id: z.string(),
+    upstream: z.string(),
+    path: z.optional(z.string()),
+    model: z.string(),
+    input_tokens: count,
+    output_tokens: count,
+    usd: money,
+  });
+
+  /** A reservation given back without a reply to meter: the request never went out, or was answered with an error. */
+  const released = z.looseObject({ kind: z.literal('released'), ts: z.string(), id: z.string() });
 
   /** A request the sidecar refused because the budget left could not cover it. */
   const refused = z.looseObject({
@@ -95,7 +122,7 @@ function buildLineSchemas() {
     message: z.string(),
   });
 
-  return { reply, refused, limited };
+  return { reply, refused, limited, reserved, released };
 }
 type LineSchemas = ReturnType<typeof buildLineSchemas>;
 let lineSchemas: LineSchemas | undefined;
@@ -107,7 +134,12 @@ export type RefusalLine = z.infer<LineSchemas['refused']>;
 /** A vendor reply that said a limit was hit (see `limited` above). */
 export type LimitedLine = z.infer<LineSchemas['limited']>;
 
-export type LedgerLine = ReplyLine | RefusalLine | LimitedLine;
+/** A request's reservation, on the ledger before the request goes out. */
+export type ReservedLine = z.infer<LineSchemas['reserved']>;
+/** A reservation given back with no reply to meter. */
+export type ReleasedLine = z.infer<LineSchemas['released']>;
+
+export type LedgerLine = ReplyLine | RefusalLine | LimitedLine | ReservedLine | ReleasedLine;
 
 export class LedgerError extends Error {
   constructor(readonly path: string, readonly line: number, detail: string) {
@@ -125,7 +157,7 @@ function parseLine(text: string): { ok: true; line: LedgerLine } | { ok: false; 
   }
   const kind = raw && typeof raw === 'object' ? (raw as { kind?: unknown }).kind : undefined;
   const schemas = (lineSchemas ??= buildLineSchemas());
-  const schema = kind === 'refused' ? schemas.refused : kind === 'limited' ? schemas.limited : schemas.reply;
+  const schema = kind === 'refused' ? schemas.refused : kind === 'limited' ? schemas.limited : kind === 'reserved' ? schemas.reserved : kind === 'released' ? schemas.released : schemas.reply;
   const r = schema.safeParse(raw);
   if (r.success) return { ok: true, line: r.data };
   const issue = r.error.issues[0]!;
@@ -171,6 +203,8 @@ export function readLedgerFile(path: string): LedgerRead {
 export const isReply = (l: LedgerLine): l is ReplyLine => l.kind === undefined || l.kind === 'reply';
 export const isRefusal = (l: LedgerLine): l is RefusalLine => l.kind === 'refused';
 export const isLimited = (l: LedgerLine): l is LimitedLine => l.kind === 'limited';
+export const isReserved = (l: LedgerLine): l is ReservedLine => l.kind === 'reserved';
+export const isReleased = (l: LedgerLine): l is ReleasedLine => l.kind === 'released';
 
 /** The metered replies of a ledger (refusal and limit lines left out). */
 export function readLedger(path: string): ReplyLine[] {
@@ -223,6 +257,9 @@ export function repairTornTail(path: string): 'none' | 'completed' | 'truncated'
   }
 }
 
+/** The key of `UsageLedger.servedModels`: the model by its price-table id. */
+export const servedKey = (upstream: string, model: string) => `${upstream}\0${normalizeModel(model)}`;
+
 /** The sidecar's handle on the ledger: repaired and read once at start, then appended to. */
 export class UsageLedger {
   totals: UsageTotals;
@@ -231,9 +268,34 @@ export class UsageLedger {
   /** Set when an append failed (disk full, file replaced): spend can no longer be recorded. */
   broken: Error | null = null;
 
+  /**
+   * Per upstream, the highest ratio of a reply's stated cost to the table's price for it: the
+   * budget reserves that upstream's requests at no less (budget.ts, `costFactor`).
+   */
+  readonly costRatios = new Map<string, number>();
+  /** `upstream\0model` of every reply that ended whole: what that model costs there has been seen. */
+  readonly servedModels = new Set<string>();
+
   constructor(readonly path: string) {
     this.repair = repairTornTail(path);
-    this.totals = totalsOf(readLedgerFile(path).lines);
+    const lines = readLedgerFile(path).lines;
+    this.totals = totalsOf(lines);
+    for (const l of lines) if (isReply(l)) this.noteCostRatio(l);
+    // Requests a sidecar that stopped had at the vendor: billed, never metered; spent at their reservation.
+    this.orphansSettled = unsettledReservations(lines).length;
+    for (const r of unsettledReservations(lines)) this.append(orphanReply(r, new Date().toISOString()));
+  }
+
+  /** Reservations a stopped sidecar left unsettled, counted as spent when this one opened the ledger. */
+  readonly orphansSettled: number;
+
+  private noteCostRatio(l: ReplyLine): void {
+    if (l.status >= 200 && l.status < 300 && !l.cut_short) this.servedModels.add(servedKey(l.upstream, l.model));
+    if (l.vendor_usd === undefined || l.table_usd === undefined || l.vendor_usd <= l.table_usd) return;
+    // A reply the table prices at (almost) nothing but the vendor billed: priced against a micro-dollar,
+    // a huge but finite ratio (a reservation must stay a number the ledger can record).
+    const ratio = l.vendor_usd / Math.max(l.table_usd, 1e-6);
+    if (ratio > (this.costRatios.get(l.upstream) ?? 1)) this.costRatios.set(l.upstream, ratio);
   }
 
   append(line: LedgerLine): void {
@@ -244,6 +306,7 @@ export class UsageLedger {
       throw e;
     }
     if (!isReply(line)) return;
+    this.noteCostRatio(line);
     this.totals.replies++;
     this.totals.tokens += line.total_tokens;
     this.totals.usd = Math.round((this.totals.usd + line.usd) * 1e8) / 1e8;

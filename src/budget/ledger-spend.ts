@@ -7,6 +7,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { isLimited, isRefusal, isReply, type LedgerLine, type LimitedLine, readLedgerFile, type RefusalLine } from '../../auth-proxy/usage/usage-ledger.ts';
 import { isUtilizationSignal, utilizationPercent } from '../../auth-proxy/usage/plan-usage.ts';
+import { unsettledReservations } from '../../auth-proxy/usage/reservation-journal.ts';
 
 /** The same file inside the pod, where the loop reads it (pod-spec.ts mounts the dir read-only). */
 export const POD_USAGE_LEDGER = '/run/peers/auth-usage/usage.jsonl';
@@ -30,6 +31,11 @@ export type LedgerSpend = {
   limits: number;
   recentLimits: LimitedLine[];
   tornTail: boolean;
+  /**
+   * Requests at the vendor now: reservations no reply line has settled yet (reservation-journal.ts),
+   * each at the most it can cost. Not spend yet, but money the run may already owe.
+   */
+  inFlight: { requests: number; usd: number; tokens: number };
 };
 
 /** How many of the latest limit lines a summary keeps (a turn's are read as the growth since the last read). */
@@ -38,7 +44,12 @@ export const RECENT_LIMITS = 32;
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 export function summarizeLedger(lines: LedgerLine[], tornTail = false): LedgerSpend {
-  const s: LedgerSpend = { tokens: 0, usd: 0, replies: 0, cutShort: 0, fallback: [], refusals: {}, planUsage: [], peakUtilization: [], limits: 0, recentLimits: [], tornTail };
+  const s: LedgerSpend = { tokens: 0, usd: 0, replies: 0, cutShort: 0, fallback: [], refusals: {}, planUsage: [], peakUtilization: [], limits: 0, recentLimits: [], tornTail, inFlight: { requests: 0, usd: 0, tokens: 0 } };
+  for (const r of unsettledReservations(lines)) {
+    s.inFlight.requests++;
+    s.inFlight.usd = round(s.inFlight.usd + r.usd, 8);
+    s.inFlight.tokens += r.input_tokens + r.output_tokens;
+  }
   const fallback = new Map<string, LedgerSpend['fallback'][number]>();
   const plan = new Map<string, LedgerSpend['planUsage'][number]>();
   const peak = new Map<string, LedgerSpend['peakUtilization'][number]>();

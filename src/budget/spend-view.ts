@@ -45,6 +45,7 @@ export function spendView(i: SpendInput) {
     cli_reported: cli,
     per_peer: perPeer,
     replies: l?.replies ?? null,
+    in_flight: l?.inFlight ?? null,
     cut_short: l?.cutShort ?? 0,
     fallback: l?.fallback ?? [],
     refusals: l?.refusals ?? {},
@@ -63,6 +64,7 @@ export function spendLines(v: SpendView): string[] {
   const out: string[] = [];
   if (v.ledger_error) out.push(`the usage ledger cannot be read (the run is held): ${v.ledger_error}`);
   out.push(`${usd(v.usd)}, ${v.tokens} tokens — ${v.source === 'ledger' ? `auth sidecar's usage ledger${v.replies !== null ? `, ${v.replies} replies` : ''}` : "the CLIs' own figures (no sidecar ledger)"}; USD at list prices of ${v.price_table}`);
+  if (v.in_flight?.requests) out.push(`at the vendor now: ${v.in_flight.requests} request${v.in_flight.requests === 1 ? '' : 's'}, reserved at up to ${usd(v.in_flight.usd)}, ${v.in_flight.tokens} tokens (spent when their replies end)`);
   if (v.this_turn && (v.this_turn.tokens || v.this_turn.usd)) out.push(`of which the turn under way: ${usd(v.this_turn.usd)}, ${v.this_turn.tokens} tokens`);
   if (v.cli_reported && (v.cli_reported.tokens !== v.tokens || Math.abs(v.cli_reported.usd - v.usd) >= 0.00005)) {
     out.push(`the CLIs themselves reported ${usd(v.cli_reported.usd)}, ${v.cli_reported.tokens} tokens (kept for comparison; the ledger is what counts)`);

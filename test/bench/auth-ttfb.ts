@@ -162,7 +162,8 @@ async function main(): Promise<void> {
     const cpu = { auth: cpuSeconds(auth.proc.pid!) - cpu0.auth, egress: cpuSeconds(egress.proc.pid!) - cpu0.egress, old: old ? cpuSeconds(old.proc.pid!) - cpu0.old : 0 };
     for (const a of [directAgent, viaAgent, oldAgent]) a.destroy();
     // The sidecar appends a reply's ledger line once the reply has ended: the last may land just after.
-    const ledgerLines = () => readFileSync(ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // Each request's `reserved` line precedes its reply's line (auth-proxy/usage/reservation-journal.ts): only replies are counted.
+    const ledgerLines = () => readFileSync(ledger, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.kind !== 'reserved' && l.kind !== 'released');
     for (const deadline = Date.now() + 10_000; ledgerLines().length < N + 30 && Date.now() < deadline; ) await Bun.sleep(20);
     const lines = ledgerLines();
     if (lines.length !== N + 30 || lines.some((l) => l.kind === 'refused')) throw new Error(`usage ledger: ${lines.length} lines, expected ${N + 30} metered replies`);

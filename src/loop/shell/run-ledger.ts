@@ -11,7 +11,7 @@ import type { StopReason } from '../../state/stop-reason.ts';
 
 export const LEDGER_UNREADABLE: StopReason = { kind: 'budget', cap: 'ledger-unreadable' };
 
-const EMPTY: LedgerSpend = { tokens: 0, usd: 0, replies: 0, cutShort: 0, fallback: [], refusals: {}, planUsage: [], peakUtilization: [], limits: 0, recentLimits: [], tornTail: false };
+const EMPTY: LedgerSpend = { tokens: 0, usd: 0, replies: 0, cutShort: 0, fallback: [], refusals: {}, planUsage: [], peakUtilization: [], limits: 0, recentLimits: [], tornTail: false, inFlight: { requests: 0, usd: 0, tokens: 0 } };
 
 export type TurnMeter = { tokens: number; usd: number; limits: LimitedLine[] };
 const HINT = 'the usage ledger is the run\'s record of spend, written by the auth sidecar; repair the line it names, or move the file aside (the run then forgets what it spent) and `peers up` again';

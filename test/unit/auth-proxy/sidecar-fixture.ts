@@ -40,7 +40,7 @@ export async function startEgress(vendorPort: number, tokenPort = vendorPort): P
 
 export type Sidecar = { url: string; server: AuthServer; ledger: UsageLedger; logs: string[]; close(): Promise<void> };
 
-export async function startSidecar(opts: { egress: Egress; vendorPort: number; upstream?: UpstreamSpec; credentials: CredentialSource; caps?: BudgetCaps; ledgerPath?: string; host?: string; limits?: Partial<AuthLimits>; audit?: RequestAudit; ledger?: UsageLedger; reservations?: Reservations; prices?: UserPrices }): Promise<Sidecar> {
+export async function startSidecar(opts: { egress: Egress; vendorPort: number; upstream?: UpstreamSpec; credentials: CredentialSource; caps?: BudgetCaps; ledgerPath?: string; host?: string; limits?: Partial<AuthLimits>; audit?: RequestAudit; ledger?: UsageLedger; reservations?: Reservations; prices?: UserPrices; slots?: { active: number } }): Promise<Sidecar> {
   const logs: string[] = [];
   const ledger = opts.ledger ?? new UsageLedger(opts.ledgerPath ?? join(opts.egress.dir, 'usage.jsonl'));
   const server = new AuthServer({
@@ -53,6 +53,7 @@ export async function startSidecar(opts: { egress: Egress; vendorPort: number; u
     prices: opts.prices,
     limits: opts.limits,
     reservations: opts.reservations,
+    ...(opts.slots ? { slots: opts.slots } : {}),
     audit: opts.audit,
     log: (l) => logs.push(l),
   });

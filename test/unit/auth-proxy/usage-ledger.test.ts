@@ -133,9 +133,12 @@ describe('a ledger that can no longer be written', () => {
       // The file is replaced by something that cannot be appended to (as a full disk would refuse).
       rmSync(path);
       mkdirSync(path);
-      expect((await call(side.url, '/v1/messages', { body: { max_tokens: 10 } })).status).toBe(200); // its line cannot be written
-      expect(side.logs.at(-1)).toContain('could not record usage');
+      // Its reservation cannot be written before it goes out: it is not sent (reservation-journal.ts).
       const seen = vendor.requests.length;
+      const first = await call(side.url, '/v1/messages', { body: { max_tokens: 10 } });
+      expect(first.status).toBe(503);
+      expect(first.text).toContain('the usage ledger cannot be written');
+      expect(vendor.requests.length).toBe(seen);
       const refused = await call(side.url, '/v1/messages', { body: { max_tokens: 10 } });
       expect(refused.status).toBe(503);
       expect(refused.text).toContain('the usage ledger cannot be written');
