@@ -106,8 +106,15 @@ export class ClientResponse extends EventEmitter {
   writeHead(status: number, headers: Record<string, string | string[]>): void {
     if (status === 204 || status === 304) this.bodyless = true;
     const lines = [`HTTP/1.1 ${status} ${REASONS[status] ?? ''}`];
-    for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${String(one).replace(/[\r\n]/g, ' ')}`);
-    lines.push(`date: ${new Date().toUTCString()}`, `connection: ${this.keepAlive ? 'keep-alive' : 'close'}`);
+    const names = new Set<string>();
+    for (const [k, v] of Object.entries(headers)) {
+      // A name that is not a token would break the client's parse of the whole reply: dropped.
+      if (!TOKEN.test(k)) continue;
+      names.add(k.toLowerCase());
+      for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${String(one).replace(/[\r\n]/g, ' ')}`);
+    }
+    if (!names.has('date')) lines.push(`date: ${new Date().toUTCString()}`);
+    lines.push(`connection: ${this.keepAlive ? 'keep-alive' : 'close'}`);
     this.head = lines.join('\r\n');
     this.headersSent = true;
   }
