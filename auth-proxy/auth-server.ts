@@ -8,9 +8,9 @@
  * reservation, settled by its ledger line).
  */
 import { randomUUID } from 'node:crypto';
-import http from 'node:http';
 import net from 'node:net';
 import { matchRoute, type ApiRoute } from './api-routes.ts';
+import { ClientHttpServer, type ClientRequest, type ClientResponse } from './client-http.ts';
 import { clientResponseHeaders, redact, upstreamHeaders } from './credential-headers.ts';
 import type { CredentialSource, Injection } from './credential-source.ts';
 import type { ConnectOptions } from './egress-connector.ts';
@@ -70,7 +70,7 @@ class ClientError extends Error {
 type Exchange = { route: ApiRoute; pathname: string; facts: RequestFacts | null; requestBytes: number; release: () => void; reservation?: string };
 
 export class AuthServer {
-  private readonly server: http.Server;
+  private readonly server: ClientHttpServer;
   private readonly target: ParsedOrigin;
   private readonly limits: AuthLimits;
   private readonly slots: { active: number };
@@ -88,8 +88,7 @@ export class AuthServer {
     this.slots = opts.slots ?? { active: 0 };
     this.vendor = opts.upstream.errorShape;
     this.prices = opts.prices ?? {};
-    this.server = http.createServer((req, res) => void this.handle(req, res));
-    this.server.headersTimeout = 30_000;
+    this.server = new ClientHttpServer((req, res) => void this.handle(req, res));
     const { host, port } = this.target;
     const dial = opts.direct ? () => dialDirect(host, port) : opts.egress;
     this.pool = new UpstreamPool(this.target, dial, { readTimeoutMs: this.limits.upstreamIdleMs });
@@ -101,29 +100,24 @@ export class AuthServer {
   }
 
   async listen(host: string, port: number): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    return (this.server.address() as net.AddressInfo).port;
+    return this.server.listen(port, host);
   }
 
   async close(): Promise<void> {
     this.pool.close();
-    this.server.closeAllConnections?.();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   private log(line: string): void {
     this.opts.log?.(redact(line, [...this.known]));
   }
 
-  private reply(res: http.ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  private reply(res: ClientResponse, status: number, body: string, headers: Record<string, string> = {}): void {
     res.writeHead(status, { 'content-type': 'application/json', ...headers });
     res.end(body);
   }
 
-  private fail(res: http.ServerResponse, status: number, message: string): void {
+  private fail(res: ClientResponse, status: number, message: string): void {
     const clean = redact(message, [...this.known]);
     if (res.headersSent) {
       res.destroy();
@@ -135,26 +129,26 @@ export class AuthServer {
     this.reply(res, status, body, { 'x-peers-sidecar': 'error' });
   }
 
-  private async readBody(req: http.IncomingMessage): Promise<Buffer> {
+  private async readBody(req: ClientRequest): Promise<Buffer> {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.limits.maxRequestBytes) throw new ClientError(413, `request body exceeds ${this.limits.maxRequestBytes} bytes`);
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
-      size += (c as Buffer).length;
+      size += c.length;
       if (size > this.limits.maxRequestBytes) throw new ClientError(413, `request body exceeds ${this.limits.maxRequestBytes} bytes`);
-      chunks.push(c as Buffer);
+      chunks.push(c);
     }
     return Buffer.concat(chunks);
   }
 
-  private send(req: http.IncomingMessage, path: string, body: Buffer, inj: Injection): Promise<PoolResponse> {
+  private send(req: ClientRequest, path: string, body: Buffer, inj: Injection): Promise<PoolResponse> {
     for (const s of inj.secrets) this.known.add(s);
     const hostHeader = this.target.port === (this.target.tls ? 443 : 80) ? this.target.host : `${this.target.host}:${this.target.port}`;
     return this.pool.request({ method: req.method ?? 'GET', path: `${this.opts.upstream.pathPrefix}${path}`, headers: upstreamHeaders(req.headers, inj.headers, hostHeader), body });
   }
 
-  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async handle(req: ClientRequest, res: ClientResponse): Promise<void> {
     const started = performance.now();
     const method = req.method ?? 'GET';
     const url = req.url ?? '';
@@ -296,7 +290,7 @@ export class AuthServer {
    * Streams the reply to the client unmodified while the meter reads a copy; when the reply ends,
    * however it ends, its ledger line replaces the request's reservation.
    */
-  private relay(up: PoolResponse, res: http.ServerResponse, what: string, started: number, x: Exchange, clientGone: () => boolean, upstreamEnded: () => void): void {
+  private relay(up: PoolResponse, res: ClientResponse, what: string, started: number, x: Exchange, clientGone: () => boolean, upstreamEnded: () => void): void {
     const status = up.status;
     res.writeHead(status, clientResponseHeaders(up.headers));
     res.flushHeaders();
@@ -364,7 +358,7 @@ export class AuthServer {
   }
 
   /** A billable request the budget cannot reserve soundly: the CLI's budget refusal, nothing forwarded, no `refused` line. */
-  private refuseUnreadable(res: http.ServerResponse, what: string, code: string, message: string): void {
+  private refuseUnreadable(res: ClientResponse, what: string, code: string, message: string): void {
     const { status, body } = budgetRefusal(this.vendor, message, code);
     this.log(`${what} ${status} refused: ${code}`);
     this.reply(res, status, body, { 'x-peers-budget': code.replace(/^peers_/, '').replace(/_/g, '-') });

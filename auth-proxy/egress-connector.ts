@@ -3,7 +3,7 @@
  * proxy's Unix socket or TCP port), so the allow-list and audit log see the sidecar's traffic too,
  * then TLS to the origin. The request is sent with node:http over the finished tunnel socket.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ParsedOrigin } from './upstreams.ts';
@@ -75,8 +75,11 @@ export type UpstreamRequest = { method: string; path: string; headers: Record<st
 /** Sends one request over a fresh tunnel; resolves with the response as soon as its head arrives. */
 export async function sendUpstream(target: ParsedOrigin, req: UpstreamRequest, opts: ConnectOptions): Promise<http.IncomingMessage> {
   const sock = await openUpstreamSocket(target, opts);
+  // Loaded on first use (an OAuth refresh): the sidecar's hot path never needs node:http, and
+  // loading it keeps its JavaScript layer resident (BENCHMARKS.md, "Memory").
+  const { request } = await import('node:http');
   return new Promise((resolve, reject) => {
-    const r = http.request(
+    const r = request(
       { method: req.method, path: req.path, headers: { ...req.headers, 'content-length': String(req.body.length) }, createConnection: () => sock } as http.RequestOptions,
       resolve,
     );

@@ -126,7 +126,7 @@ const sum = (fs: Figure[], k: 'rss' | 'pss') => fs.reduce((a, f) => a + f[k], 0)
 try {
   const floor = await idleServer('idle TCP server (`bun build --compile`)', LISTEN_TCP);
   // What the command framework and the schema library add to any process that loads them, and what
-  // an HTTP server costs (the auth sidecar's is node:http's).
+  // an HTTP server costs (the auth sidecar parses HTTP itself on node:net, auth-proxy/client-http.ts).
   const others = [
     await idleServer('the same + `@oclif/core`', LISTEN_TCP, '@oclif/core'),
     await idleServer('the same + `zod`', LISTEN_TCP, 'zod'),
@@ -193,8 +193,8 @@ try {
     `| **whole pod** (${POD_ROLES.length} processes) | **${mib(sum(pod, 'rss'))}** | | **${mib(sum(pod, 'pss'))}** | ${mib(sum(oclif, 'rss'))} | ${mib(sum(smol, 'rss'))} | |`,
     '',
     `Without oclif the pod's processes hold ${mib(sum(oclif, 'rss') - sum(pod, 'rss'))} MiB less RSS together. The auth sidecar serves its ports with`,
-    `\`node:http\`: an idle \`node:http\` server alone holds ${mib(http.rss)} MiB (+${mib(http.rss - floor.rss)} over the floor), an idle \`Bun.serve\` one`,
-    `${mib(bunServe.rss)} MiB (${bunServe.rss >= floor.rss ? '+' : ''}${mib(bunServe.rss - floor.rss)}); the auth sidecar is ${mib(authRss - http.rss)} MiB over that \`node:http\` server.`,
+    `its own HTTP/1.1 server on \`node:net\` (auth-proxy/client-http.ts), as the floor listens: an idle \`node:http\` server holds ${mib(http.rss)} MiB (+${mib(http.rss - floor.rss)} over the floor), an idle \`Bun.serve\` one`,
+    `${mib(bunServe.rss)} MiB (${bunServe.rss >= floor.rss ? '+' : ''}${mib(bunServe.rss - floor.rss)}; Bun.serve cannot tell an absolute-form request from an origin-form one, which the sidecar refuses); the auth sidecar is ${mib(authRss - floor.rss)} MiB over the floor.`,
     '',
     "The three rows under `auth` are the same sidecar as `peers up` starts it for a config with a `provider:` (one more upstream, its",
     '`--provider` argument as sandbox/pod-spec.ts writes it, here for `provider: openrouter`; measured in that pod, so with its PSS),',
