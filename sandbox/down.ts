@@ -12,7 +12,8 @@ import { gatesCacheVolume } from './pod-spec.ts';
 import { podman, projectContainers } from './podman.ts';
 import type { PublishResult } from './publish-branch.ts';
 import { updateRegistry } from './registry.ts';
-import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint } from './repo-fingerprint.ts';
+import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint, type RepoFingerprint } from './repo-fingerprint.ts';
+import { git } from '../src/git/git.ts';
 import { fingerprintPath, resolveProjectDir } from './up.ts';
 import { publishIfRun } from './publish-if-run.ts';
 import { loopLifeline, stopLoop, teardown } from './pod-teardown.ts';
@@ -32,8 +33,22 @@ export function downSummary(r: Pick<DownResult, 'path' | 'wasRunning' | 'leftove
   return `${r.path} was not running; nothing left behind`;
 }
 
-/** The user's repository against the fingerprint `up` took. */
-export function checkUserRepo(repo: string, fpPath: string): RepoCheck {
+/**
+ * The one change a run's own instructions lead to: the user took the results (`git merge
+ * peers/<project>`), so HEAD moved to a commit that has the run's head and the index followed.
+ * Anything else changed with it, or HEAD elsewhere, keeps the warning.
+ */
+function tookResults(repo: string, changed: (keyof RepoFingerprint)[], after: RepoFingerprint, results: Pick<PublishResult, 'branch' | 'sha'> | null | undefined): string | undefined {
+  if (!results?.sha || !changed.includes('head') || changed.some((k) => k !== 'head' && k !== 'index')) return undefined;
+  const [ref, sha] = after.head.split(' ');
+  if (!sha || !/^[0-9a-f]{40,64}$/.test(sha) || git(repo, ['merge-base', '--is-ancestor', results.sha, sha]).code !== 0) return undefined;
+  const kept = (Object.keys(FINGERPRINT_PARTS) as (keyof RepoFingerprint)[]).filter((k) => k !== 'head' && k !== 'index').map((k) => FINGERPRINT_PARTS[k]);
+  const where = ref?.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : 'HEAD';
+  return `your repository: you took the run's commits (${where} moved to ${sha.slice(0, 10)}, which has ${results.branch}); nothing else changed since \`peers up\` (${kept.join(', ')})`;
+}
+
+/** The user's repository against the fingerprint `up` took (and the results branch down just published). */
+export function checkUserRepo(repo: string, fpPath: string, results?: Pick<PublishResult, 'branch' | 'sha'> | null): RepoCheck {
   const before = loadFingerprint(fpPath);
   if (!before) return { checked: false, unchanged: false, changed: [], line: 'your repository: no fingerprint from `peers up` to compare with' };
   let after;
@@ -42,7 +57,10 @@ export function checkUserRepo(repo: string, fpPath: string): RepoCheck {
   } catch (error) {
     return { checked: false, unchanged: false, changed: [], line: `your repository: cannot be read (${(error as Error).message})` };
   }
-  const changed = changedParts(before, after).map((k) => FINGERPRINT_PARTS[k]);
+  const parts = changedParts(before, after);
+  const changed = parts.map((k) => FINGERPRINT_PARTS[k]);
+  const merged = tookResults(repo, parts, after, results);
+  if (merged) return { checked: true, unchanged: false, changed, line: merged };
   if (!changed.length) return { checked: true, unchanged: true, changed, line: `your repository: unchanged since \`peers up\` (${Object.values(FINGERPRINT_PARTS).join(', ')})` };
   return {
     checked: true,
@@ -83,7 +101,7 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
   let repoCheck: RepoCheck;
   try {
     results = publishIfRun(repo, stateDir) ?? null;
-    repoCheck = checkUserRepo(repo, fingerprintPath(statePaths(stateDir)));
+    repoCheck = checkUserRepo(repo, fingerprintPath(statePaths(stateDir)), results);
   } finally {
     await removed;
   }

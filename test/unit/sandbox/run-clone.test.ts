@@ -12,7 +12,8 @@ import { observedHead, RUN_HEAD_REF } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { hasRunClone, projectKey, statePaths, type StatePaths } from '../../../src/state/paths.ts';
 import { defaultResultsBranch, defaultRunBranch, publishRunBranch } from '../../../sandbox/publish-branch.ts';
-import { changedParts, fingerprintRepo } from '../../../sandbox/repo-fingerprint.ts';
+import { changedParts, fingerprintRepo, saveFingerprint } from '../../../sandbox/repo-fingerprint.ts';
+import { checkUserRepo } from '../../../sandbox/down.ts';
 import { prepareRunClone } from '../../../sandbox/run-clone.ts';
 import { publishIfRun, runBranch } from '../../../sandbox/publish-if-run.ts';
 
@@ -228,5 +229,30 @@ describe('the fingerprint down compares', () => {
     git(repo, 'add', 'new.txt');
     git(repo, 'commit', '-qm', 'moved');
     expect(changedParts(before, fingerprintRepo(repo))).toEqual(['head', 'index', 'config', 'attributes', 'hooks', 'peers']);
+  });
+
+  test("the user merged the run's results before `peers down`: down says so instead of telling them to look into a change", () => {
+    // The README's morning: `peers status`, `git merge peers/app`, then `peers down`. The merge
+    // moves HEAD and rewrites the index; down used to call that a change "done on the host; if
+    // not by you, look into it".
+    const fp = join(root, 'fingerprint.json');
+    saveFingerprint(fp, fingerprintRepo(repo));
+    prepareRunClone(repo, paths);
+    peerCommits(2);
+    const results = publishRunBranch(repo, paths, 'peers/app');
+    git(repo, 'merge', '-q', '--ff-only', 'peers/app');
+    const took = checkUserRepo(repo, fp, results);
+    expect(took.line).toBe(`your repository: you took the run's commits (main moved to ${results.sha!.slice(0, 10)}, which has peers/app); nothing else changed since \`peers up\` (.git/config, .git/info/attributes, .git/hooks, .peers/)`);
+    expect(took).toMatchObject({ checked: true, unchanged: false, changed: ['HEAD and its branch', 'the index (staged changes)'] });
+    // A commit of the user's own on top of the merge still has the run's commits: the same line.
+    commit(repo, 'mine.txt', 'mine\n');
+    expect(checkUserRepo(repo, fp, results).line).toContain("you took the run's commits (main moved to");
+    // HEAD somewhere the run's commits are not, or a hook changed as well: the warning as before.
+    git(repo, 'reset', '-q', '--hard', 'HEAD~3');
+    commit(repo, 'other.txt', 'o\n');
+    expect(checkUserRepo(repo, fp, results).line).toContain('if not by you, look into it');
+    git(repo, 'merge', '-q', '--no-edit', 'peers/app');
+    writeFileSync(join(repo, '.git/hooks/post-merge'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(checkUserRepo(repo, fp, results).line).toContain('changed since `peers up`: HEAD and its branch, the index (staged changes), .git/hooks.');
   });
 });
