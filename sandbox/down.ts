@@ -9,7 +9,7 @@ import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { podLockWaitLine, withPodLock } from '../src/state/project-locks.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
 import { gatesCacheVolume } from './pod-spec.ts';
-import { podman, projectContainers } from './podman.ts';
+import { podman, PodmanMissing, projectContainers } from './podman.ts';
 import type { PublishResult } from './publish-branch.ts';
 import { updateRegistry } from './registry.ts';
 import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint, type RepoFingerprint } from './repo-fingerprint.ts';
@@ -19,17 +19,18 @@ import { publishIfRun } from './publish-if-run.ts';
 import { loopLifeline, stopLoop, teardown } from './pod-teardown.ts';
 
 export type RepoCheck = { checked: boolean; unchanged: boolean; changed: string[]; line: string };
-/** `leftovers`: a stopped run's pod or containers were still there, and down removed them. */
-export type DownResult = { path: string; project: string; wasRunning: boolean; leftovers: boolean; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number };
+/** `leftovers`: a stopped run's pod or containers were still there, and down removed them. `podmanMissing`: the podman down looked for (not there). */
+export type DownResult = { path: string; project: string; wasRunning: boolean; leftovers: boolean; podmanMissing?: string; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number };
 
 /**
  * down's first line. A run that stopped by itself (max_ticks, complete, …) leaves its pod until
  * down: that is not "nothing left behind", and the reason it stopped is worth repeating.
  */
-export function downSummary(r: Pick<DownResult, 'path' | 'wasRunning' | 'leftovers' | 'stopReason' | 'seconds'>): string {
+export function downSummary(r: Pick<DownResult, 'path' | 'wasRunning' | 'leftovers' | 'stopReason' | 'seconds' | 'podmanMissing'>): string {
   const reason = `stop reason: ${r.stopReason ?? 'none recorded'}`;
   if (r.wasRunning) return `stopped ${r.path} in ${r.seconds.toFixed(1)} s (${reason})`;
   if (r.leftovers) return `${r.path} had already stopped (${reason}); removed its pod`;
+  if (r.podmanMissing) return `${r.path} was not running (podman not found: ${r.podmanMissing}, so no pod of it can be); nothing left behind`;
   return `${r.path} was not running; nothing left behind`;
 }
 
@@ -84,7 +85,16 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
   // A loop listening on its lifeline runs in its container, in its pod: it is stopped at once,
   // with no need to ask podman what there is. Otherwise podman says.
   const line = await loopLifeline(key, env);
-  const containers = line ? null : await projectContainers(key, env);
+  // No podman here: none of its containers can run, and the run's commits and the repository
+  // check need no podman, so down still does those (a loop running elsewhere answers its lifeline).
+  let podmanMissing: string | undefined;
+  const containers = line
+    ? null
+    : await projectContainers(key, env).catch((e: unknown) => {
+        if (!(e instanceof PodmanMissing)) throw e;
+        podmanMissing = e.bin;
+        return [];
+      });
   const wasRunning = line !== null || Boolean(containers?.find((c) => c.role === 'loop')?.running);
   const anything = line !== null || Boolean(containers?.length);
   if (wasRunning) {
@@ -113,5 +123,5 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
     const p = ps.find((x) => x.path === repo);
     if (p) p.last_down_at = new Date().toISOString();
   }, env);
-  return { path: repo, project: key, wasRunning, leftovers: anything && !wasRunning, stopReason: readStopReason(statePaths(stateDir).stopReason)?.reason ?? null, results, repoCheck, seconds: (Date.now() - t0) / 1000 };
+  return { path: repo, project: key, wasRunning, leftovers: anything && !wasRunning, ...(podmanMissing ? { podmanMissing } : {}), stopReason: readStopReason(statePaths(stateDir).stopReason)?.reason ?? null, results, repoCheck, seconds: (Date.now() - t0) / 1000 };
 }
