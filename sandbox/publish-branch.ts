@@ -29,6 +29,8 @@ export type PublishResult = {
   updated: boolean;
   /** Why it was not updated, when it was not. */
   note?: string;
+  /** The run's commits are already in the user's HEAD (they merged the branch). */
+  merged?: boolean;
 };
 
 /** `peers/<name>` from the project key (`app-1a2b3c4d` → `peers/app`): what runs published to before readable names. */
@@ -84,7 +86,7 @@ export function publishRunBranch(repo: string, paths: StatePaths, branch: string
   const current = cur.code === 0 ? cur.stdout.trim() : null;
   if (current === head) {
     writeFileAtomic(publishedPath(paths), `${JSON.stringify({ branch, sha: head })}\n`);
-    return { branch, sha: head, ahead, updated: false };
+    return { branch, sha: head, ahead, updated: false, ...mergedInto(repo, head, ahead) };
   }
   const last = lastPublished(paths);
   if (current && !(last?.branch === branch && last.sha === current)) {
@@ -95,7 +97,12 @@ export function publishRunBranch(repo: string, paths: StatePaths, branch: string
   const f = git(repo, [...USER_REPO_FLAGS, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', paths.mirror, `+${RUN_HEAD_REF}:${ref}`], { hermetic: true, timeoutMs: 30 * 60_000 });
   if (f.code !== 0) return { branch, sha: head, ahead, updated: false, note: `could not update ${branch}: ${f.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` };
   writeFileAtomic(publishedPath(paths), `${JSON.stringify({ branch, sha: head })}\n`);
-  return { branch, sha: head, ahead, updated: true };
+  return { branch, sha: head, ahead, updated: true, ...mergedInto(repo, head, ahead) };
+}
+
+/** `merged` when the user's HEAD already has the run's commits (a run with none has nothing to merge). */
+function mergedInto(repo: string, head: string, ahead: number): { merged?: true } {
+  return ahead > 0 && git(repo, ['merge-base', '--is-ancestor', head, 'HEAD']).code === 0 ? { merged: true } : {};
 }
 
 /** One line for the user: where the results are and how to take them. */
@@ -103,5 +110,6 @@ export function describePublish(r: PublishResult): string {
   if (!r.sha) return `results: none yet (${r.note})`;
   const where = `branch ${r.branch} at ${r.sha.slice(0, 10)} (${r.ahead} commit${r.ahead === 1 ? '' : 's'} by the run)`;
   if (r.note) return `results: ${r.note}`;
+  if (r.merged) return `results: ${where}, already in your HEAD (merged)`;
   return `results: ${where}; review with \`git log -p ${r.branch}\`, take them with \`git merge ${r.branch}\``;
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { observedHead, RUN_HEAD_REF } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { hasRunClone, projectKey, statePaths, type StatePaths } from '../../../src/state/paths.ts';
-import { defaultResultsBranch, defaultRunBranch, publishRunBranch } from '../../../sandbox/publish-branch.ts';
+import { defaultResultsBranch, defaultRunBranch, describePublish, publishRunBranch } from '../../../sandbox/publish-branch.ts';
 import { changedParts, fingerprintRepo, saveFingerprint } from '../../../sandbox/repo-fingerprint.ts';
 import { checkUserRepo } from '../../../sandbox/down.ts';
 import { prepareRunClone } from '../../../sandbox/run-clone.ts';
@@ -240,7 +240,10 @@ describe('the fingerprint down compares', () => {
     prepareRunClone(repo, paths);
     peerCommits(2);
     const results = publishRunBranch(repo, paths, 'peers/app');
+    expect(describePublish(results)).toEndWith('take them with `git merge peers/app`');
     git(repo, 'merge', '-q', '--ff-only', 'peers/app');
+    // status and down say where the results are now, not "take them with git merge" again.
+    expect(describePublish(publishRunBranch(repo, paths, 'peers/app'))).toBe(`results: branch peers/app at ${results.sha!.slice(0, 10)} (2 commits by the run), already in your HEAD (merged)`);
     const took = checkUserRepo(repo, fp, results);
     expect(took.line).toBe(`your repository: you took the run's commits (main moved to ${results.sha!.slice(0, 10)}, which has peers/app); nothing else changed since \`peers up\` (.git/config, .git/info/attributes, .git/hooks, .peers/)`);
     expect(took).toMatchObject({ checked: true, unchanged: false, changed: ['HEAD and its branch', 'the index (staged changes)'] });
