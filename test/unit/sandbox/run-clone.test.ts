@@ -204,6 +204,17 @@ describe('results as a branch', () => {
     expect(git(repo, 'rev-parse', 'HEAD')).not.toBe(observedHead(paths.mirror));
   });
 
+  test('a branch of the user named "peers" (git cannot have peers/app beside it): the note says so and what to do, not git\'s "git remote prune"', () => {
+    git(repo, 'branch', 'peers');
+    prepareRunClone(repo, paths);
+    peerCommits(1);
+    const r = publishRunBranch(repo, paths, 'peers/app');
+    expect(r.updated).toBe(false);
+    expect(r.note).toBe('your branch "peers" is in the way: git cannot have a branch peers/app beside it. Rename yours (`git branch -m peers NEW-NAME`), or give the results another branch with results: {branch: NAME} in .peers/config.yaml (`peers up --accept-changes` takes it)');
+    git(repo, 'branch', '-m', 'peers', 'peers-mine');
+    expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true, sha: observedHead(paths.mirror) });
+  });
+
   test('the mirror\'s head is what gets published, whatever the clone\'s config says', () => {
     prepareRunClone(repo, paths);
     peerCommits(1);
