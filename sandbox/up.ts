@@ -169,8 +169,6 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   }
   const rehearsal = o.rehearse ? checkRehearsal(o.rehearse, loaded.config) : undefined;
   const upstream = rehearsal !== undefined ? 'model-server' : (o.upstream ?? 'vendors');
-  // A pod whose auth sidecar has no key fails every turn: refuse before creating anything.
-  if (upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env, { providersOnly: o.credentials === 'oauth-file' });
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
   if (process.getuid?.() === 0) throw new InputError('peers up runs a rootless podman pod and refuses to run as root', { hint: 'run it as your normal user (the one that owns the repository)' });
   // Asked now, answered while the run is prepared (podman-host.ts: cached per host, often free).
@@ -216,6 +214,10 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     }
     return { ...base, alreadyRunning: true, seconds: 0, decision: d.kind, repaired: d.kind === 'repair' ? d.restart : undefined, notes };
   }
+  // A pod whose auth sidecar has no key fails every turn: refuse before creating (or archiving)
+  // anything. Not before: a running run has its keys already, and a shell without them (the
+  // morning after) is told it runs.
+  if (upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env, { providersOnly: o.credentials === 'oauth-file' });
 
   const modelServerDir = rehearsal !== undefined ? rehearsalDir(stateDir) : o.modelServerDir;
   const { spec, plan, budget } = await planPod(repo, { ...o, upstream, modelServerDir }, env);
