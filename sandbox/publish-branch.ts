@@ -126,6 +126,7 @@ export function describePublish(r: PublishResult): string {
   if (!r.sha) return `results: none yet (${r.note})`;
   const where = `branch ${r.branch} at ${r.sha.slice(0, 10)} (${r.ahead} commit${r.ahead === 1 ? '' : 's'} by the run)`;
   if (r.note) return `results: ${r.note}`;
+  if (r.ahead === 0) return `results: branch ${r.branch} at ${r.sha.slice(0, 10)} (no commits by the run yet)`;
   if (r.merged) return `results: ${where}, already in your HEAD (merged)`;
   return `results: ${where}; review with \`git log -p ${r.branch}\`, take them with \`git merge ${r.branch}\``;
 }

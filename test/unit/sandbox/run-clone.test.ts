@@ -249,6 +249,9 @@ describe('the fingerprint down compares', () => {
     const fp = join(root, 'fingerprint.json');
     saveFingerprint(fp, fingerprintRepo(repo));
     prepareRunClone(repo, paths);
+    peerCommits(0);
+    // `peers up` before the first tick: nothing to review or merge yet.
+    expect(describePublish(publishRunBranch(repo, paths, 'peers/app'))).toBe(`results: branch peers/app at ${git(repo, 'rev-parse', 'HEAD').slice(0, 10)} (no commits by the run yet)`);
     peerCommits(2);
     const results = publishRunBranch(repo, paths, 'peers/app');
     expect(describePublish(results)).toEndWith('take them with `git merge peers/app`');
