@@ -10,7 +10,8 @@ import { podLockWaitLine, withPodLock } from '../src/state/project-locks.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
 import { gatesCacheVolume } from './pod-spec.ts';
 import { podman, PodmanMissing, projectContainers } from './podman.ts';
-import type { PublishResult } from './publish-branch.ts';
+import { describePublish, type PublishResult } from './publish-branch.ts';
+import { PeersError } from '../src/cli/errors.ts';
 import { updateRegistry } from './registry.ts';
 import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint, type RepoFingerprint } from './repo-fingerprint.ts';
 import { git } from '../src/git/git.ts';
@@ -91,9 +92,17 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
   const containers = line
     ? null
     : await projectContainers(key, env).catch((e: unknown) => {
-        if (!(e instanceof PodmanMissing)) throw e;
-        podmanMissing = e.bin;
-        return [];
+        if (e instanceof PodmanMissing) {
+          podmanMissing = e.bin;
+          return [];
+        }
+        if (!(e instanceof PeersError)) throw e;
+        // A podman that does not answer (a stale user namespace after a reboot, …): the pod cannot
+        // be looked for, but the run's commits come home from the mirror all the same.
+        const results = publishIfRun(repo, stateDir);
+        throw new PeersError(`podman does not answer, so down could not look for this project's pod: ${e.message}`, {
+          hint: `${results ? `the run's commits are home anyway (${describePublish(results)}); ` : ''}\`peers doctor\` says what is wrong with podman; then \`peers down\` again`,
+        });
       });
   const wasRunning = line !== null || Boolean(containers?.find((c) => c.role === 'loop')?.running);
   const anything = line !== null || Boolean(containers?.length);

@@ -13,7 +13,7 @@ import { RunObserver } from '../../../src/git/run-observer.ts';
 import { hasRunClone, projectKey, statePaths, type StatePaths } from '../../../src/state/paths.ts';
 import { defaultResultsBranch, defaultRunBranch, describePublish, publishRunBranch } from '../../../sandbox/publish-branch.ts';
 import { changedParts, fingerprintRepo, saveFingerprint } from '../../../sandbox/repo-fingerprint.ts';
-import { checkUserRepo } from '../../../sandbox/down.ts';
+import { checkUserRepo, down } from '../../../sandbox/down.ts';
 import { prepareRunClone } from '../../../sandbox/run-clone.ts';
 import { publishIfRun, runBranch } from '../../../sandbox/publish-if-run.ts';
 
@@ -213,6 +213,24 @@ describe('results as a branch', () => {
     expect(r.note).toBe('your branch "peers" is in the way: git cannot have a branch peers/app beside it. Rename yours (`git branch -m peers NEW-NAME`), or give the results another branch with results: {branch: NAME} in .peers/config.yaml (`peers up --accept-changes` takes it)');
     git(repo, 'branch', '-m', 'peers', 'peers-mine');
     expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true, sha: observedHead(paths.mirror) });
+  });
+
+  test("down with no podman, or one that does not answer: the run's commits still come home; a broken podman is an error that says what to do", async () => {
+    prepareRunClone(repo, paths);
+    peerCommits(1);
+    const runtime = join(root, 'run');
+    mkdirSync(runtime, { mode: 0o700 });
+    const broken = join(root, 'broken-podman');
+    writeFileSync(broken, "#!/bin/sh\necho 'Error: cannot re-exec process to join the existing user namespace' >&2\nexit 125\n", { mode: 0o755 });
+    const env = (podman: string) => ({ ...ENV, PEERS_STATE_DIR: paths.dir, XDG_RUNTIME_DIR: runtime, XDG_CONFIG_HOME: join(root, 'config'), PEERS_PODMAN: podman });
+    const gone = await down({ target: repo, graceS: 1, progress: () => {}, env: env(join(root, 'no-such-podman')) });
+    expect(gone).toMatchObject({ wasRunning: false, podmanMissing: join(root, 'no-such-podman'), results: { branch: 'peers/app', updated: true, sha: observedHead(paths.mirror) } });
+    peerCommits(1);
+    const error = await down({ target: repo, graceS: 1, progress: () => {}, env: env(broken) }).catch((e: Error & { hint?: string }) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe("podman does not answer, so down could not look for this project's pod: podman ps -a failed (exit 125): Error: cannot re-exec process to join the existing user namespace");
+    expect((error as { hint?: string }).hint).toBe(`the run's commits are home anyway (results: branch peers/app at ${observedHead(paths.mirror)!.slice(0, 10)} (2 commits by the run); review with \`git log -p peers/app\`, take them with \`git merge peers/app\`); \`peers doctor\` says what is wrong with podman; then \`peers down\` again`);
+    expect(git(repo, 'rev-parse', 'peers/app')).toBe(observedHead(paths.mirror)!);
   });
 
   test('the mirror\'s head is what gets published, whatever the clone\'s config says', () => {
