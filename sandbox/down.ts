@@ -9,31 +9,48 @@ import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { podLockWaitLine, withPodLock } from '../src/state/project-locks.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
 import { gatesCacheVolume } from './pod-spec.ts';
-import { podman, projectContainers } from './podman.ts';
-import type { PublishResult } from './publish-branch.ts';
+import { podman, PodmanMissing, projectContainers } from './podman.ts';
+import { describePublish, type PublishResult } from './publish-branch.ts';
+import { PeersError } from '../src/cli/errors.ts';
 import { updateRegistry } from './registry.ts';
-import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint } from './repo-fingerprint.ts';
+import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint, type RepoFingerprint } from './repo-fingerprint.ts';
+import { git } from '../src/git/git.ts';
 import { fingerprintPath, resolveProjectDir } from './up.ts';
 import { publishIfRun } from './publish-if-run.ts';
 import { loopLifeline, stopLoop, teardown } from './pod-teardown.ts';
 
 export type RepoCheck = { checked: boolean; unchanged: boolean; changed: string[]; line: string };
-/** `leftovers`: a stopped run's pod or containers were still there, and down removed them. */
-export type DownResult = { path: string; project: string; wasRunning: boolean; leftovers: boolean; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number };
+/** `leftovers`: a stopped run's pod or containers were still there, and down removed them. `podmanMissing`: the podman down looked for (not there). */
+export type DownResult = { path: string; project: string; wasRunning: boolean; leftovers: boolean; podmanMissing?: string; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number };
 
 /**
  * down's first line. A run that stopped by itself (max_ticks, complete, …) leaves its pod until
  * down: that is not "nothing left behind", and the reason it stopped is worth repeating.
  */
-export function downSummary(r: Pick<DownResult, 'path' | 'wasRunning' | 'leftovers' | 'stopReason' | 'seconds'>): string {
+export function downSummary(r: Pick<DownResult, 'path' | 'wasRunning' | 'leftovers' | 'stopReason' | 'seconds' | 'podmanMissing'>): string {
   const reason = `stop reason: ${r.stopReason ?? 'none recorded'}`;
   if (r.wasRunning) return `stopped ${r.path} in ${r.seconds.toFixed(1)} s (${reason})`;
   if (r.leftovers) return `${r.path} had already stopped (${reason}); removed its pod`;
+  if (r.podmanMissing) return `${r.path} was not running (podman not found: ${r.podmanMissing}, so no pod of it can be); nothing left behind`;
   return `${r.path} was not running; nothing left behind`;
 }
 
-/** The user's repository against the fingerprint `up` took. */
-export function checkUserRepo(repo: string, fpPath: string): RepoCheck {
+/**
+ * The one change a run's own instructions lead to: the user took the results (`git merge
+ * peers/<project>`), so HEAD moved to a commit that has the run's head and the index followed.
+ * Anything else changed with it, or HEAD elsewhere, keeps the warning.
+ */
+function tookResults(repo: string, changed: (keyof RepoFingerprint)[], after: RepoFingerprint, results: Pick<PublishResult, 'branch' | 'sha'> | null | undefined): string | undefined {
+  if (!results?.sha || !changed.includes('head') || changed.some((k) => k !== 'head' && k !== 'index')) return undefined;
+  const [ref, sha] = after.head.split(' ');
+  if (!sha || !/^[0-9a-f]{40,64}$/.test(sha) || git(repo, ['merge-base', '--is-ancestor', results.sha, sha]).code !== 0) return undefined;
+  const kept = (Object.keys(FINGERPRINT_PARTS) as (keyof RepoFingerprint)[]).filter((k) => k !== 'head' && k !== 'index').map((k) => FINGERPRINT_PARTS[k]);
+  const where = ref?.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : 'HEAD';
+  return `your repository: you took the run's commits (${where} moved to ${sha.slice(0, 10)}, which has ${results.branch}); nothing else changed since \`peers up\` (${kept.join(', ')})`;
+}
+
+/** The user's repository against the fingerprint `up` took (and the results branch down just published). */
+export function checkUserRepo(repo: string, fpPath: string, results?: Pick<PublishResult, 'branch' | 'sha'> | null): RepoCheck {
   const before = loadFingerprint(fpPath);
   if (!before) return { checked: false, unchanged: false, changed: [], line: 'your repository: no fingerprint from `peers up` to compare with' };
   let after;
@@ -42,7 +59,10 @@ export function checkUserRepo(repo: string, fpPath: string): RepoCheck {
   } catch (error) {
     return { checked: false, unchanged: false, changed: [], line: `your repository: cannot be read (${(error as Error).message})` };
   }
-  const changed = changedParts(before, after).map((k) => FINGERPRINT_PARTS[k]);
+  const parts = changedParts(before, after);
+  const changed = parts.map((k) => FINGERPRINT_PARTS[k]);
+  const merged = tookResults(repo, parts, after, results);
+  if (merged) return { checked: true, unchanged: false, changed, line: merged };
   if (!changed.length) return { checked: true, unchanged: true, changed, line: `your repository: unchanged since \`peers up\` (${Object.values(FINGERPRINT_PARTS).join(', ')})` };
   return {
     checked: true,
@@ -66,7 +86,24 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
   // A loop listening on its lifeline runs in its container, in its pod: it is stopped at once,
   // with no need to ask podman what there is. Otherwise podman says.
   const line = await loopLifeline(key, env);
-  const containers = line ? null : await projectContainers(key, env);
+  // No podman here: none of its containers can run, and the run's commits and the repository
+  // check need no podman, so down still does those (a loop running elsewhere answers its lifeline).
+  let podmanMissing: string | undefined;
+  const containers = line
+    ? null
+    : await projectContainers(key, env).catch((e: unknown) => {
+        if (e instanceof PodmanMissing) {
+          podmanMissing = e.bin;
+          return [];
+        }
+        if (!(e instanceof PeersError)) throw e;
+        // A podman that does not answer (a stale user namespace after a reboot, …): the pod cannot
+        // be looked for, but the run's commits come home from the mirror all the same.
+        const results = publishIfRun(repo, stateDir);
+        throw new PeersError(`podman does not answer, so down could not look for this project's pod: ${e.message}`, {
+          hint: `${results ? `the run's commits are home anyway (${describePublish(results)}); ` : ''}\`peers doctor\` says what is wrong with podman; then \`peers down\` again`,
+        });
+      });
   const wasRunning = line !== null || Boolean(containers?.find((c) => c.role === 'loop')?.running);
   const anything = line !== null || Boolean(containers?.length);
   if (wasRunning) {
@@ -83,7 +120,7 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
   let repoCheck: RepoCheck;
   try {
     results = publishIfRun(repo, stateDir) ?? null;
-    repoCheck = checkUserRepo(repo, fingerprintPath(statePaths(stateDir)));
+    repoCheck = checkUserRepo(repo, fingerprintPath(statePaths(stateDir)), results);
   } finally {
     await removed;
   }
@@ -95,5 +132,5 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
     const p = ps.find((x) => x.path === repo);
     if (p) p.last_down_at = new Date().toISOString();
   }, env);
-  return { path: repo, project: key, wasRunning, leftovers: anything && !wasRunning, stopReason: readStopReason(statePaths(stateDir).stopReason)?.reason ?? null, results, repoCheck, seconds: (Date.now() - t0) / 1000 };
+  return { path: repo, project: key, wasRunning, leftovers: anything && !wasRunning, ...(podmanMissing ? { podmanMissing } : {}), stopReason: readStopReason(statePaths(stateDir).stopReason)?.reason ?? null, results, repoCheck, seconds: (Date.now() - t0) / 1000 };
 }

@@ -19,7 +19,7 @@ import { statePaths } from '../src/state/paths.ts';
 import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { exitCodeFor, parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
 import { containerName } from './pod-spec.ts';
-import { podman, podmanBin } from './podman.ts';
+import { podman, podmanBin, PodmanMissing } from './podman.ts';
 
 export type LogChunk = { stream: 'stdout' | 'stderr'; text: string };
 
@@ -57,7 +57,14 @@ export async function followLogs(o: { project: string; follow: boolean; egress: 
   }
   const name = containerName(o.project, o.egress ? 'egress' : 'loop');
   const file = o.stateDir && !o.egress ? statePaths(o.stateDir).loopLog : undefined;
-  const exists = (await podman(['container', 'exists', name], { env: o.io.env })).code === 0;
+  // Without podman no container of it runs: the saved output (or "never started") is the answer.
+  const exists = await podman(['container', 'exists', name], { env: o.io.env }).then(
+    (r) => r.code === 0,
+    (e: unknown) => {
+      if (e instanceof PodmanMissing) return false;
+      throw e;
+    },
+  );
   // Following needs the container; reading does not (the file has every `up`'s output, also after down).
   if (file && existsSync(file) && !(o.follow && exists)) {
     // Each line to the stream it came from, as `podman logs` does.

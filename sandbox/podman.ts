@@ -37,7 +37,7 @@ export function podman(
     });
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (timer) clearTimeout(timer);
-      if (e.code === 'ENOENT') reject(new PeersError(`podman not found (${podmanBin(opts.env)})`, { hint: 'install podman (Debian: apt-get install podman uidmap slirp4netns catatonit runc)' }));
+      if (e.code === 'ENOENT') reject(new PodmanMissing(podmanBin(opts.env)));
       else reject(e);
     });
     child.on('close', (code) => {
@@ -49,6 +49,16 @@ export function podman(
     else if (opts.stdin) opts.stdin.pipe(child.stdin);
     else child.stdin.end();
   });
+}
+
+/**
+ * No podman to run (not installed, not on this PATH, PEERS_PODMAN naming nothing). Commands that
+ * only look for a pod (down, logs) take it as "no pod": none of this podman's containers can run.
+ */
+export class PodmanMissing extends PeersError {
+  constructor(readonly bin: string) {
+    super(`podman not found (${bin})`, { hint: 'install podman (Debian: apt-get install podman uidmap slirp4netns catatonit runc)' });
+  }
 }
 
 /** Like `podman` but a non-zero exit is a PeersError naming the command. */

@@ -29,6 +29,8 @@ export type PublishResult = {
   updated: boolean;
   /** Why it was not updated, when it was not. */
   note?: string;
+  /** The run's commits are already in the user's HEAD (they merged the branch). */
+  merged?: boolean;
 };
 
 /** `peers/<name>` from the project key (`app-1a2b3c4d` → `peers/app`): what runs published to before readable names. */
@@ -84,7 +86,7 @@ export function publishRunBranch(repo: string, paths: StatePaths, branch: string
   const current = cur.code === 0 ? cur.stdout.trim() : null;
   if (current === head) {
     writeFileAtomic(publishedPath(paths), `${JSON.stringify({ branch, sha: head })}\n`);
-    return { branch, sha: head, ahead, updated: false };
+    return { branch, sha: head, ahead, updated: false, ...mergedInto(repo, head, ahead) };
   }
   const last = lastPublished(paths);
   if (current && !(last?.branch === branch && last.sha === current)) {
@@ -92,10 +94,31 @@ export function publishRunBranch(repo: string, paths: StatePaths, branch: string
     // worktree with the same directory name): either way it is not this run's to overwrite.
     return { branch, sha: head, ahead, updated: false, note: `${branch} was moved outside peers, or another peers project of this repository (a worktree with the same directory name) publishes there (it is at ${current.slice(0, 10)}); not overwritten. Give this project a branch of its own with results: {branch: peers/NAME} in .peers/config.yaml (\`peers up --accept-changes\` takes it). The run is at ${head.slice(0, 10)}: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log FETCH_HEAD\`` };
   }
+  const blocking = branchInTheWay(repo, branch);
+  if (blocking) return { branch, sha: head, ahead, updated: false, note: `your branch "${blocking}" is in the way: git cannot have a branch ${branch} beside it. Rename yours (\`git branch -m ${blocking} NEW-NAME\`), or give the results another branch with results: {branch: NAME} in .peers/config.yaml (\`peers up --accept-changes\` takes it)` };
   const f = git(repo, [...USER_REPO_FLAGS, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', paths.mirror, `+${RUN_HEAD_REF}:${ref}`], { hermetic: true, timeoutMs: 30 * 60_000 });
   if (f.code !== 0) return { branch, sha: head, ahead, updated: false, note: `could not update ${branch}: ${f.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` };
   writeFileAtomic(publishedPath(paths), `${JSON.stringify({ branch, sha: head })}\n`);
-  return { branch, sha: head, ahead, updated: true };
+  return { branch, sha: head, ahead, updated: true, ...mergedInto(repo, head, ahead) };
+}
+
+/**
+ * A branch of the user's that git cannot have beside `branch`: one named like a folder of it
+ * (`peers` for `peers/app`; refs are files and folders). Git's own refusal suggests `git remote
+ * prune` of the run's mirror, which is no help.
+ */
+function branchInTheWay(repo: string, branch: string): string | undefined {
+  const parts = branch.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const prefix = parts.slice(0, i).join('/');
+    if (git(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${prefix}`]).code === 0) return prefix;
+  }
+  return undefined;
+}
+
+/** `merged` when the user's HEAD already has the run's commits (a run with none has nothing to merge). */
+function mergedInto(repo: string, head: string, ahead: number): { merged?: true } {
+  return ahead > 0 && git(repo, ['merge-base', '--is-ancestor', head, 'HEAD']).code === 0 ? { merged: true } : {};
 }
 
 /** One line for the user: where the results are and how to take them. */
@@ -103,5 +126,7 @@ export function describePublish(r: PublishResult): string {
   if (!r.sha) return `results: none yet (${r.note})`;
   const where = `branch ${r.branch} at ${r.sha.slice(0, 10)} (${r.ahead} commit${r.ahead === 1 ? '' : 's'} by the run)`;
   if (r.note) return `results: ${r.note}`;
+  if (r.ahead === 0) return `results: branch ${r.branch} at ${r.sha.slice(0, 10)} (no commits by the run yet)`;
+  if (r.merged) return `results: ${where}, already in your HEAD (merged)`;
   return `results: ${where}; review with \`git log -p ${r.branch}\`, take them with \`git merge ${r.branch}\``;
 }

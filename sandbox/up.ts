@@ -43,7 +43,7 @@ import { WORKSPACE_IMAGE, workspaceImageState } from './image.ts';
 import { podName, RUNNER_ROLES, type RunnerRole, runnerKeyDirName } from './pod-spec.ts';
 import { issueRunnerKeys } from './runner-key.ts';
 import { planPod, seccompProfilePath, sharedRoot, type PodPlanOptions } from './pod-plan.ts';
-import { teardown } from './pod-teardown.ts';
+import { loopLifeline, teardown } from './pod-teardown.ts';
 import { podman } from './podman.ts';
 import { podmanHostFacts } from './podman-host.ts';
 import { createAndStartPod, prepareGround, settleGround } from './pod-create.ts';
@@ -169,8 +169,18 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   }
   const rehearsal = o.rehearse ? checkRehearsal(o.rehearse, loaded.config) : undefined;
   const upstream = rehearsal !== undefined ? 'model-server' : (o.upstream ?? 'vendors');
-  // A pod whose auth sidecar has no key fails every turn: refuse before creating anything.
-  if (upstream !== 'model-server') assertApiKeys(loaded.config, loaded.configPath, env, { providersOnly: o.credentials === 'oauth-file' });
+  // A pod whose auth sidecar has no key fails every turn: refuse before creating anything. A loop
+  // that answers its lifeline runs with its keys already: a shell without them (the morning
+  // after) is told below that it runs.
+  if (upstream !== 'model-server') {
+    try {
+      assertApiKeys(loaded.config, loaded.configPath, env, { providersOnly: o.credentials === 'oauth-file' });
+    } catch (error) {
+      const running = error instanceof InputError ? await loopLifeline(projectKey(repo), env) : null;
+      if (!running) throw error;
+      running.close();
+    }
+  }
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
   if (process.getuid?.() === 0) throw new InputError('peers up runs a rootless podman pod and refuses to run as root', { hint: 'run it as your normal user (the one that owns the repository)' });
   // Asked now, answered while the run is prepared (podman-host.ts: cached per host, often free).

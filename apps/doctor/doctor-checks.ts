@@ -147,10 +147,14 @@ function podmanChecks(probe: HostProbe): { checks: DoctorCheck[]; imageClis: Ima
   let imagePrograms: Set<string> | undefined;
   if (version) {
     const res = probe.run(['podman', 'image', 'exists', WORKSPACE_IMAGE], 30_000);
+    // `image exists` says 1 for a missing image; anything else is podman failing (then `peers image
+    // build` would fail the same way, and the image is not known to be missing).
     checks.push(
       res.code === 0
         ? { id: 'image', title: 'workspace image', status: 'ok', detail: WORKSPACE_IMAGE, required: true }
-        : { id: 'image', title: 'workspace image', status: 'fail', detail: `${WORKSPACE_IMAGE} is not built`, fix: 'peers image build', required: true },
+        : res.code === 1
+          ? { id: 'image', title: 'workspace image', status: 'fail', detail: `${WORKSPACE_IMAGE} is not built`, fix: 'peers image build', required: true }
+          : { id: 'image', title: 'workspace image', status: 'skip', detail: `podman does not answer (podman image exists: ${res.code === null ? 'no exit status' : `exit ${res.code}`}): fix podman first (podman info above)`, required: true },
     );
     if (res.code === 0) {
       const found = probeImageClis(probe, WORKSPACE_IMAGE);

@@ -73,6 +73,6 @@ export async function downK8s(o: { repo: string; graceS: number; purge: boolean;
   // As on podman: the run's commits become the results branch, and the user's repository is
   // checked against the fingerprint `up` took.
   const results = publishIfRun(o.repo, s.stateDir) ?? null;
-  const repoCheck = checkUserRepo(o.repo, fingerprintPath(statePaths(s.stateDir)));
+  const repoCheck = checkUserRepo(o.repo, fingerprintPath(statePaths(s.stateDir)), results);
   return { path: o.repo, project: s.key, wasRunning, leftovers: !wasRunning && s.pods.length > 0, stopReason: readStopReason(statePaths(s.stateDir).stopReason)?.reason ?? null, results, repoCheck, seconds: (Date.now() - t0) / 1000 };
 }

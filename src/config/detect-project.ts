@@ -259,14 +259,61 @@ function detectMake(files: ProjectFiles): Found | undefined {
   };
 }
 
-export function detectProject(files: ProjectFiles): ProjectProposal {
+/** The ecosystems found at the top of `files` (make only when none of the others is there). */
+function detectTop(files: ProjectFiles): Found[] {
   const known = [detectNode(files), detectPython(files), detectRust(files), detectGo(files)].filter((f): f is Found => f !== undefined);
   const make = known.length ? undefined : detectMake(files);
-  const found = make ? [make] : known;
+  return make ? [make] : known;
+}
+
+/** Directories that hold dependencies, builds or tooling, never a project of the repository's own. */
+const NOT_A_PACKAGE = /^(?:\..*|node_modules|vendor|dist|build|target|out|venv|env|__pycache__|site-packages)$/;
+/** A directory name that reads the same to the shell unquoted (gates and setup are shell lines). */
+const PLAIN_DIR = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+/** `files` seen from the directory `dir`. */
+function below(files: ProjectFiles, dir: string): ProjectFiles {
+  const at = (rel: string) => (rel ? `${dir}/${rel}` : dir);
+  return { read: (rel) => files.read(at(rel)), exists: (rel) => files.exists(at(rel)), list: (rel) => files.list(at(rel)) };
+}
+
+/**
+ * A repository with nothing at its top but projects one directory down (`frontend/`, `backend/`):
+ * the gates run at the top (a clean checkout of the repository), so each directory's suite is a
+ * gate that changes into it first, and its setup runs there in a subshell.
+ */
+function detectSubdirectories(files: ProjectFiles): Found[] {
+  const out: Found[] = [];
+  for (const dir of [...files.list('')].sort()) {
+    if (NOT_A_PACKAGE.test(dir) || !files.list(dir).length) continue;
+    const found = detectTop(below(files, dir)).filter((f) => f.tests || f.setup);
+    if (!found.length) continue;
+    if (!PLAIN_DIR.test(dir)) {
+      out.push({ kind: found[0]!.kind, extra: [], egress: [], notes: [`${dir}/ has a ${found[0]!.kind} project, but its name is not a plain word: no gate proposed for it; add one with cmd: cd '${dir.replace(/'/g, "'\\''")}' && …`] });
+      continue;
+    }
+    for (const f of found) {
+      out.push({
+        kind: `${f.kind} (${dir}/)`,
+        ...(f.tests ? { tests: { ...f.tests, cmd: `cd ${dir} && ${f.tests.cmd}`, why: `${dir}/: ${f.tests.why}` } } : {}),
+        extra: f.extra.map((g) => ({ ...g, id: `${dir}-${g.id}`, cmd: `cd ${dir} && ${g.cmd}` })),
+        ...(f.setup ? { setup: `(cd ${dir} && ${f.setup})` } : {}),
+        egress: f.egress,
+        notes: f.notes.map((n) => `${dir}/: ${n}`),
+      });
+    }
+  }
+  return out;
+}
+
+export function detectProject(files: ProjectFiles): ProjectProposal {
+  const top = detectTop(files);
+  const found = top.length ? top : detectSubdirectories(files);
   const gates: ProposedGate[] = [];
   for (const f of found) {
     // The first suite is `tests-pass`: the id the stuck-gate detector watches by default.
-    if (f.tests) gates.push({ id: gates.some((g) => g.id === 'tests-pass') ? `${f.kind}-tests-pass` : 'tests-pass', ...f.tests });
+    const prefix = /\((.+)\/\)$/.exec(f.kind)?.[1] ?? f.kind;
+    if (f.tests) gates.push({ id: gates.some((g) => g.id === 'tests-pass') ? `${prefix}-tests-pass` : 'tests-pass', ...f.tests });
     for (const g of f.extra) if (!gates.some((x) => x.id === g.id)) gates.push(g);
   }
   const setups = found.map((f) => f.setup).filter((s): s is string => Boolean(s));

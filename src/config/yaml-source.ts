@@ -13,7 +13,7 @@
 import { Composer, isMap, isScalar, isSeq, Lexer, LineCounter, Parser, visit, type CST, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import { accessingFile, type FileKind } from '../fs/file-errors.ts';
 import { InputError, InputErrors, type ErrorLocation } from '../cli/errors.ts';
-import { readTextCapped } from '../fs/safe-read.ts';
+import { readFileCapped } from '../fs/safe-read.ts';
 
 /** Far deeper than any real control file (config and goals are 4 levels deep, scenarios 6). */
 export const MAX_YAML_DEPTH = 64;
@@ -26,7 +26,48 @@ export type YamlSource = { file: string; text: string; doc: Document; counter: L
 
 /** Reads a YAML file of `kind` with the size limit; every failure is a PeersError naming the file. */
 export function readYamlText(path: string, maxBytes: number, kind: FileKind): string {
-  return accessingFile(path, kind, () => readTextCapped(path, maxBytes));
+  const bytes = accessingFile(path, kind, () => readFileCapped(path, maxBytes));
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    // A file saved in another encoding (Latin-1, Windows-1252) would be read with U+FFFD in place
+    // of each such byte: a gate's command or a goal's prompt changed without a word.
+    const bad = badByte(bytes);
+    throw new InputError(`not UTF-8 text (byte 0x${bad.byte.toString(16)}): save the file as UTF-8`, { location: { file: path, ...bad.at } });
+  }
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+const isUtf8 = (bytes: Uint8Array): boolean => {
+  try {
+    UTF8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The first byte that is not UTF-8, with its line and column (a newline byte is never inside a UTF-8 sequence). */
+function badByte(bytes: Buffer): { byte: number; at: { line: number; column: number } } {
+  let start = 0;
+  for (let line = 1; start <= bytes.length; line++) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl < 0 ? bytes.length : nl;
+    if (!isUtf8(bytes.subarray(start, end))) {
+      // Character by character (each 1 to 4 bytes) up to the first that does not decode.
+      let at = start;
+      let column = 1;
+      const charAt = (i: number) => [1, 2, 3, 4].find((n) => isUtf8(bytes.subarray(i, i + n)));
+      for (let k = charAt(at); k && at < end; k = charAt(at)) {
+        at += k;
+        column += k === 4 ? 2 : 1; // columns count UTF-16 units, as the YAML parser's do
+      }
+      return { byte: bytes[at]!, at: { line, column } };
+    }
+    start = end + 1;
+  }
+  return { byte: 0, at: { line: 1, column: 1 } };
 }
 
 export function locationAt(counter: LineCounter, file: string, offset: number | undefined): ErrorLocation {

@@ -66,7 +66,7 @@ export type UpDecision =
 export function decideWhileRunning(u: Pick<UpSituation, 'fresh' | 'startOnlyFlags' | 'upCommand'> & { down?: string[] }): UpDecision {
   if (u.fresh) return { kind: 'refuse', message: 'the run is still running; --fresh starts over only from a stopped run', hint: `stop it first: peers down, then ${u.upCommand} --fresh`, exitCode: 1 };
   if (u.startOnlyFlags.length) {
-    return { kind: 'refuse', message: `the run is already running; ${u.startOnlyFlags.join(', ')} take effect only when the loop starts`, hint: `peers down, then ${u.upCommand} ${u.startOnlyFlags.join(' ')} (it resumes from the saved tick)`, exitCode: 2 };
+    return { kind: 'refuse', message: `the run is already running; ${u.startOnlyFlags.join(', ')} ${u.startOnlyFlags.length > 1 ? 'take' : 'takes'} effect only when the loop starts`, hint: `peers down, then ${u.upCommand} ${u.startOnlyFlags.join(' ')} (it resumes from the saved tick)`, exitCode: 2 };
   }
   if (u.down?.length) return { kind: 'repair', restart: [...u.down].sort() };
   return { kind: 'running' };

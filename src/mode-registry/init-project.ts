@@ -229,7 +229,9 @@ export function initProject(opts: InitOptions): InitResult {
   const message = written && written.commitPaths.length ? `peers init: modes ${written.installed.modes.join(',')}\n\nAdds ${paths.join(', ')}.\n\nPeer: peers-init\n` : GITIGNORE_COMMIT_MESSAGE;
   result.gitignoreCommit = commitInitFiles(repo, commitFiles, message);
   if (headSha(repo)) {
-    gitOk(repo, ['tag', '-f', BASELINE_TAG, 'HEAD']);
+    // update-ref, not `git tag`: a user's tag.gpgSign (or tag.forceSignAnnotated) turns `git tag`
+    // into a signed, annotated tag that asks for a message and a key; the baseline is a plain ref.
+    gitOk(repo, ['update-ref', `refs/tags/${BASELINE_TAG}`, 'HEAD']);
     result.baselineTag = BASELINE_TAG;
   } else {
     notes.push(`no commit yet, so no ${BASELINE_TAG} tag; commit once, then run \`git tag -f ${BASELINE_TAG}\``);

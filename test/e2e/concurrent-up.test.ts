@@ -101,6 +101,14 @@ describe.skipIf(!need.ok)('peers up is atomic per project', () => {
     expect(podsOf(key)).toEqual([{ name: `peers-${key}`, status: 'Running' }]);
     const ls = (JSON.parse(peers(['ls', '--json']).stdout) as { projects: { path: string; status: string }[] }).projects;
     expect(ls.find((p) => p.path === repo)?.status).toBe('running');
+
+    // The morning after, in a new shell with no API key exported, on a project of claude and codex:
+    // `up` says the run goes on (it used to ask for the keys first: exit 2, "no API key").
+    writeFileSync(join(repo, '.peers/config.yaml'), 'peers:\n  - name: claude\n    tool: claude\n    argv: ["claude", "-p"]\n  - name: codex\n    tool: codex\n    argv: ["codex", "exec", "-"]\n');
+    const morning = asUser([PEERS_BIN, 'up'], { cwd: repo, env: { ...env, ANTHROPIC_API_KEY: '', OPENAI_API_KEY: '' } });
+    writeFileSync(join(repo, '.peers/config.yaml'), CONFIG);
+    expect(morning.code, morning.stderr).toBe(0);
+    expect(morning.stdout).toContain(`is already running (pod peers-${key})`);
   });
 
   test('a down racing an up waits for it, then removes the whole pod', async () => {

@@ -133,7 +133,7 @@ describe.skipIf(!need.ok)('a run\'s life in the pod', () => {
     waitFor('the loop to take the new cap', () => peers(['logs']).stderr.includes('peers: max runtime is now 7h (set by the operator)'));
     const startOnly = peers(['up', '--no-codemap']);
     expect(startOnly.code).toBe(2);
-    expect(startOnly.stderr).toContain('--no-codemap take effect only when the loop starts');
+    expect(startOnly.stderr).toContain('--no-codemap takes effect only when the loop starts');
 
     expect(peers(['resume', 'beta']).code).toBe(0);
     // Attached to the running run: follows it to its end and exits as it did.

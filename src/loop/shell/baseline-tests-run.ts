@@ -122,7 +122,8 @@ export async function baselineTestsStep(o: BaselineTestsStep): Promise<LoopState
   // Gates cut short by a stop request say nothing: measured again on the next start.
   if (o.signal.aborted) return state;
   input.heldByTestChanges = record.held;
-  o.log(record.held.length ? `peers: convergence held: ${record.detail}` : `peers: with the test files the run started with: ${record.detail}`);
+  // The line before says the gates ran with the test files the run started with; the detail says how it went.
+  o.log(`peers: ${record.held.length ? 'convergence held: ' : ''}${record.detail}`);
   const warnings = record.held.length ? [...state.warnings, `convergence held: ${record.detail}`] : state.warnings;
   return { ...state, baseline_tests: record, warnings };
 }

@@ -40,6 +40,17 @@ describe('logs', () => {
     expect(r.stderr).toBe('peers: tick 1 peer=alice starting...\n');
   });
 
+  test('without podman (uninstalled, or not on this PATH): the saved output is still shown; with none saved, "never started", not "podman not found"', async () => {
+    writeFileSync(join(run.stateDir, 'loop.log'), '2026-12-05T11:00:01.000000000+00:00 stdout F Stopped: max_ticks\n');
+    const noPodman = { ...fx.env, PEERS_STATE_DIR: run.stateDir, PEERS_PODMAN: join(fx.sb.root, 'no-such-podman') };
+    const r = await runInProcess(['logs'], { env: noPodman, cwd: run.repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('Stopped: max_ticks\n');
+    const none = await runInProcess(['logs'], { env: { ...noPodman, PEERS_STATE_DIR: join(fx.sb.root, 'no-run-here') }, cwd: run.repo });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no loop output for this project yet (never started)');
+  });
+
   test("--peer NAME: that peer's turn output, one header per tick; --since tick:N from that tick on", async () => {
     const r = await onRun(['logs', '--peer', 'alice']);
     expect(r.code, r.stderr).toBe(0);
@@ -209,6 +220,12 @@ describe('review and down of a project that is not running', () => {
     const j = JSON.parse((await peers(['down', '--json'])).stdout);
     expect(j).toMatchObject({ was_running: false, leftovers: false, path: fx.repo });
     expect(Date.parse(registry().last_down_at)).toBeGreaterThan(Date.now() - 60_000);
+  });
+
+  test('down without podman: nothing of the project can be running without it, so down says that, still checks the repository, exit 0', async () => {
+    const r = await runInProcess(['down'], { env: { ...fx.env, PEERS_PODMAN: join(fx.sb.root, 'no-such-podman') }, cwd: fx.repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`${fx.repo} was not running (podman not found: ${join(fx.sb.root, 'no-such-podman')}, so no pod of it can be); nothing left behind\n  your repository: no fingerprint from \`peers up\` to compare with\n`);
   });
 });
 

@@ -49,6 +49,17 @@ describe('peers doctor', () => {
     expect(r.code).toBe(1);
   });
 
+  test("a podman that does not answer (stale user namespace after a reboot): podman info fails with its fix, and the image is not called unbuilt", () => {
+    const bin = join(sb.root, 'stale-podman');
+    mkdirSync(bin);
+    writeFileSync(join(bin, 'podman'), "#!/bin/sh\n[ \"$1\" = --version ] && { echo 'podman version 4.3.1'; exit 0; }\necho 'Error: cannot re-exec process to join the existing user namespace' >&2\nexit 125\n", { mode: 0o755 });
+    const r = doctor({ PATH: `${bin}:${process.env.PATH}` });
+    expect(byId(r.checks, 'podman-info')).toMatchObject({ status: 'fail', fix: 'podman system migrate && podman info' });
+    // `peers image build` would fail the same way: the image is not known to be missing.
+    expect(byId(r.checks, 'image')).toMatchObject({ status: 'skip', detail: 'podman does not answer (podman image exists: exit 125): fix podman first (podman info above)' });
+    expect(r.code).toBe(1);
+  });
+
   test('the peer CLIs found on PATH are reported with their versions', () => {
     const bin = join(import.meta.dir, '../../../node_modules/.bin');
     const r = doctor({ PATH: `${bin}:${process.env.PATH}` });

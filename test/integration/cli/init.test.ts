@@ -90,6 +90,21 @@ describe('peers init', () => {
     expect(gitIn(repo, ['rev-parse', 'peers-baseline^{commit}'])).toBe(head);
   });
 
+  test("a user's global config that signs every commit and tag, with no key that works, does not stop init: the baseline is a plain tag", () => {
+    // A real ~/.gitconfig: commit.gpgsign and tag.gpgsign on, a signing key gpg cannot use here.
+    // `git tag NAME` then wants an annotated, signed tag, asks for a message and fails; init used
+    // to die there (exit 70) after writing .peers/ and committing .gitignore.
+    const repo = makeRepo(sb.root, 'signs-everything');
+    const global = join(sb.root, 'signing.gitconfig');
+    writeFileSync(global, '[user]\n\tsigningkey = ABCDEF0123456789\n[commit]\n\tgpgsign = true\n[tag]\n\tgpgsign = true\n\tforceSignAnnotated = true\n[gpg]\n\tprogram = false\n');
+    const res = runPeers(['init'], { cwd: repo, env: { ...sb.env, GIT_CONFIG_GLOBAL: global } });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('tagged peers-baseline');
+    expect(gitIn(repo, ['cat-file', '-t', 'peers-baseline'])).toBe('commit'); // lightweight: nothing to sign
+    expect(gitIn(repo, ['rev-parse', 'peers-baseline'])).toBe(gitIn(repo, ['rev-parse', 'HEAD']));
+  });
+
   test('a repository without commits gets the .gitignore commit as its first, then the tag', () => {
     const repo = makeRepo(sb.root, 'empty', { commits: 0 });
     const res = runPeers(['init', '--json'], { cwd: repo, env: sb.env });

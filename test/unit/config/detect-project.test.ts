@@ -212,3 +212,34 @@ describe('the files init writes', () => {
     expect(renderConfig(configTemplate, none)).toBe(configTemplate);
   });
 });
+
+describe('a repository whose projects sit one directory down', () => {
+  test('nothing at the top, a node app and a Python API beside it: a gate per directory that changes into it, setup likewise', () => {
+    const p = detectProject(files({
+      'README.md': '# shop\n',
+      'frontend/package.json': pkg({ scripts: { test: 'node --test' } }),
+      'frontend/package-lock.json': '{}',
+      'backend/requirements.txt': 'pytest\nrequests\n',
+      'backend/tests/test_api.py': 'def test_x():\n    assert 1\n',
+      'node_modules/left-pad/package.json': pkg({ scripts: { test: 'node --test' } }),
+      '.github/package.json': pkg({ scripts: { test: 'node --test' } }),
+    }));
+    expect(p.kinds).toEqual(['python (backend/)', 'node (frontend/)']);
+    expect(p.gates.map((g) => [g.id, g.cmd])).toEqual([
+      ['tests-pass', 'cd backend && .venv/bin/python -m pytest -q'],
+      ['frontend-tests-pass', 'cd frontend && npm test'],
+    ]);
+    expect(p.gates[0]!.why).toBe('backend/: pytest configured or required');
+    expect(p.setup).toBe('(cd backend && python3 -m venv --system-site-packages .venv && .venv/bin/pip install -q -r requirements.txt) && (cd frontend && npm ci)');
+    expect(p.egress).toEqual(['pypi.org', 'files.pythonhosted.org', 'registry.npmjs.org']);
+    // Every gate it writes is one the schema takes.
+    expect(() => GoalsSchema.parse(parse(renderGoals(goalsTemplate, p)))).not.toThrow();
+  });
+
+  test('a project at the top is the proposal (its packages are its own business); a directory name a shell would split is left out, with a note', () => {
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' } }), 'docs/package.json': pkg({ scripts: { test: 'node --test' } }) })).gates.map((g) => g.cmd)).toEqual(['npm test']);
+    const odd = detectProject(files({ 'my app/package.json': pkg({ scripts: { test: 'node --test' } }) }));
+    expect(odd.gates).toEqual([]);
+    expect(odd.notes).toContain('my app/ has a node project, but its name is not a plain word: no gate proposed for it; add one with cmd: cd \'my app\' && …');
+  });
+});

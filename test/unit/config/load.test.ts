@@ -114,6 +114,16 @@ describe('loading config.yaml and goals.yaml', () => {
     expect(problems(() => loadConfigFile(file('# nothing\n')))[0]).toBe("1:1 missing required key 'peers'");
   });
 
+  test('a file saved in Latin-1 (not UTF-8) is refused at the first bad byte: the gate command would otherwise run with \uFFFD in place of é', () => {
+    const dir = join(root, String(n++));
+    mkdirSync(dir);
+    const path = join(dir, 'goals.yaml');
+    writeFileSync(path, Buffer.concat([Buffer.from('goals:\n  - id: menu\n    type: hard\n    cmd: grep -q "caf'), Buffer.from([0xe9]), Buffer.from('" menu.txt\n    pass_when: exit_code == 0\n')]));
+    expect(problems(() => loadGoalsFile(path))).toEqual(['4:22 not UTF-8 text (byte 0xe9): save the file as UTF-8']);
+    // A UTF-8 é, a byte order mark and CRLF line ends are all fine.
+    expect(loadGoalsFile(file('\ufeffgoals:\r\n  - id: menu\r\n    type: hard\r\n    cmd: grep -q "café" menu.txt\r\n    pass_when: exit_code == 0\r\n')).goals[0]).toMatchObject({ cmd: 'grep -q "café" menu.txt' });
+  });
+
   test('a file over 2 MiB, a symlink and a missing file are refused cleanly', () => {
     expect(problems(() => loadConfigFile(file(`# ${'x'.repeat(2 * 1024 * 1024)}\n`)))[0]).toContain('larger than');
     const target = file(PEERS);

@@ -233,6 +233,7 @@ describe('what peers up prints for every way a run can stop', () => {
       hint: 'peers down, then peers up app --no-skeptic --reset-peer a (it resumes from the saved tick)',
       exitCode: 2,
     });
+    expect(decideWhileRunning({ ...base, startOnlyFlags: ['--no-codemap'] })).toMatchObject({ message: 'the run is already running; --no-codemap takes effect only when the loop starts' });
     expect(decideWhileRunning({ ...base, down: ['egress', 'auth'] })).toEqual({ kind: 'repair', restart: ['auth', 'egress'] });
     expect(decideWhileRunning({ ...base, down: [] })).toEqual({ kind: 'running' });
   });

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { observedHead, RUN_HEAD_REF } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { hasRunClone, projectKey, statePaths, type StatePaths } from '../../../src/state/paths.ts';
-import { defaultResultsBranch, defaultRunBranch, publishRunBranch } from '../../../sandbox/publish-branch.ts';
-import { changedParts, fingerprintRepo } from '../../../sandbox/repo-fingerprint.ts';
+import { defaultResultsBranch, defaultRunBranch, describePublish, publishRunBranch } from '../../../sandbox/publish-branch.ts';
+import { changedParts, fingerprintRepo, saveFingerprint } from '../../../sandbox/repo-fingerprint.ts';
+import { checkUserRepo, down } from '../../../sandbox/down.ts';
 import { prepareRunClone } from '../../../sandbox/run-clone.ts';
 import { publishIfRun, runBranch } from '../../../sandbox/publish-if-run.ts';
 
@@ -203,6 +204,35 @@ describe('results as a branch', () => {
     expect(git(repo, 'rev-parse', 'HEAD')).not.toBe(observedHead(paths.mirror));
   });
 
+  test('a branch of the user named "peers" (git cannot have peers/app beside it): the note says so and what to do, not git\'s "git remote prune"', () => {
+    git(repo, 'branch', 'peers');
+    prepareRunClone(repo, paths);
+    peerCommits(1);
+    const r = publishRunBranch(repo, paths, 'peers/app');
+    expect(r.updated).toBe(false);
+    expect(r.note).toBe('your branch "peers" is in the way: git cannot have a branch peers/app beside it. Rename yours (`git branch -m peers NEW-NAME`), or give the results another branch with results: {branch: NAME} in .peers/config.yaml (`peers up --accept-changes` takes it)');
+    git(repo, 'branch', '-m', 'peers', 'peers-mine');
+    expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true, sha: observedHead(paths.mirror) });
+  });
+
+  test("down with no podman, or one that does not answer: the run's commits still come home; a broken podman is an error that says what to do", async () => {
+    prepareRunClone(repo, paths);
+    peerCommits(1);
+    const runtime = join(root, 'run');
+    mkdirSync(runtime, { mode: 0o700 });
+    const broken = join(root, 'broken-podman');
+    writeFileSync(broken, "#!/bin/sh\necho 'Error: cannot re-exec process to join the existing user namespace' >&2\nexit 125\n", { mode: 0o755 });
+    const env = (podman: string) => ({ ...ENV, PEERS_STATE_DIR: paths.dir, XDG_RUNTIME_DIR: runtime, XDG_CONFIG_HOME: join(root, 'config'), PEERS_PODMAN: podman });
+    const gone = await down({ target: repo, graceS: 1, progress: () => {}, env: env(join(root, 'no-such-podman')) });
+    expect(gone).toMatchObject({ wasRunning: false, podmanMissing: join(root, 'no-such-podman'), results: { branch: 'peers/app', updated: true, sha: observedHead(paths.mirror) } });
+    peerCommits(1);
+    const error = await down({ target: repo, graceS: 1, progress: () => {}, env: env(broken) }).catch((e: Error & { hint?: string }) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).message).toBe("podman does not answer, so down could not look for this project's pod: podman ps -a failed (exit 125): Error: cannot re-exec process to join the existing user namespace");
+    expect((error as { hint?: string }).hint).toBe(`the run's commits are home anyway (results: branch peers/app at ${observedHead(paths.mirror)!.slice(0, 10)} (2 commits by the run); review with \`git log -p peers/app\`, take them with \`git merge peers/app\`); \`peers doctor\` says what is wrong with podman; then \`peers down\` again`);
+    expect(git(repo, 'rev-parse', 'peers/app')).toBe(observedHead(paths.mirror)!);
+  });
+
   test('the mirror\'s head is what gets published, whatever the clone\'s config says', () => {
     prepareRunClone(repo, paths);
     peerCommits(1);
@@ -228,5 +258,36 @@ describe('the fingerprint down compares', () => {
     git(repo, 'add', 'new.txt');
     git(repo, 'commit', '-qm', 'moved');
     expect(changedParts(before, fingerprintRepo(repo))).toEqual(['head', 'index', 'config', 'attributes', 'hooks', 'peers']);
+  });
+
+  test("the user merged the run's results before `peers down`: down says so instead of telling them to look into a change", () => {
+    // The README's morning: `peers status`, `git merge peers/app`, then `peers down`. The merge
+    // moves HEAD and rewrites the index; down used to call that a change "done on the host; if
+    // not by you, look into it".
+    const fp = join(root, 'fingerprint.json');
+    saveFingerprint(fp, fingerprintRepo(repo));
+    prepareRunClone(repo, paths);
+    peerCommits(0);
+    // `peers up` before the first tick: nothing to review or merge yet.
+    expect(describePublish(publishRunBranch(repo, paths, 'peers/app'))).toBe(`results: branch peers/app at ${git(repo, 'rev-parse', 'HEAD').slice(0, 10)} (no commits by the run yet)`);
+    peerCommits(2);
+    const results = publishRunBranch(repo, paths, 'peers/app');
+    expect(describePublish(results)).toEndWith('take them with `git merge peers/app`');
+    git(repo, 'merge', '-q', '--ff-only', 'peers/app');
+    // status and down say where the results are now, not "take them with git merge" again.
+    expect(describePublish(publishRunBranch(repo, paths, 'peers/app'))).toBe(`results: branch peers/app at ${results.sha!.slice(0, 10)} (2 commits by the run), already in your HEAD (merged)`);
+    const took = checkUserRepo(repo, fp, results);
+    expect(took.line).toBe(`your repository: you took the run's commits (main moved to ${results.sha!.slice(0, 10)}, which has peers/app); nothing else changed since \`peers up\` (.git/config, .git/info/attributes, .git/hooks, .peers/)`);
+    expect(took).toMatchObject({ checked: true, unchanged: false, changed: ['HEAD and its branch', 'the index (staged changes)'] });
+    // A commit of the user's own on top of the merge still has the run's commits: the same line.
+    commit(repo, 'mine.txt', 'mine\n');
+    expect(checkUserRepo(repo, fp, results).line).toContain("you took the run's commits (main moved to");
+    // HEAD somewhere the run's commits are not, or a hook changed as well: the warning as before.
+    git(repo, 'reset', '-q', '--hard', 'HEAD~3');
+    commit(repo, 'other.txt', 'o\n');
+    expect(checkUserRepo(repo, fp, results).line).toContain('if not by you, look into it');
+    git(repo, 'merge', '-q', '--no-edit', 'peers/app');
+    writeFileSync(join(repo, '.git/hooks/post-merge'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(checkUserRepo(repo, fp, results).line).toContain('changed since `peers up`: HEAD and its branch, the index (staged changes), .git/hooks.');
   });
 });
