@@ -137,6 +137,13 @@ function changesCode(repo: string, from: string, to: string): boolean {
   return res.stdout.split('\0').some((p) => p !== '' && !isDocumentPath(p));
 }
 
+/** Whether one commit changes anything but documents, against every parent; unreadable counts as code. */
+function commitChangesCode(repo: string, sha: string): boolean {
+  const res = git(repo, ['diff-tree', '-r', '-m', '--root', '--no-commit-id', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', sha]);
+  if (res.code !== 0) return true;
+  return res.stdout.split('\0').some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/') && !isDocumentPath(p));
+}
+
 const gateStates = (results: Array<{ id: string; state: 'pass' | 'fail' }>): GateStates => Object.fromEntries(results.map((r) => [r.id, r.state]));
 
 export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnOutcome | 'aborted'> {
@@ -266,6 +273,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       peerOrder: t.state.peer_order,
       attestedPeer: view.peerOf,
       authorsUnderReview: (since, reviewSha) => ctx.history.authorsIn(since ?? baseline, `${reviewSha}^`, view),
+      changesCode: (sha) => commitChangesCode(repo, sha),
     },
   };
   let verdict = judgeTurn(turnFacts);
@@ -359,7 +367,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       anti_cheat: cheat.action === 'none' && !t.state.anti_cheat[t.peer] ? null : { action: cheat.action, degrade: cheat.degrade, next: cheat.next },
       soft_reviews_ingested: verdict.soft.ingested.length,
       soft_reviews_rejected: verdict.soft.warnings.length,
-      soft_status: verdict.soft.ingested.length ? verdict.soft.statuses : null,
+      soft_status: verdict.soft.ingested.length || verdict.soft.staleVotes.length ? verdict.soft.statuses : null,
       findings: verdict.findings,
       blocked: verdict.blocked,
       rewritten_ref: rewrittenRef,

@@ -157,8 +157,9 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
   return { repo, stateDir, root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-export async function runCatalogue(p: CheatProject, maxTicks: number): Promise<LoopOutcome> {
-  return runLoop({ repo: p.repo, stateDir: p.stateDir, maxTicks, log: () => {}, backoffBaseMs: 10, noRecon: true, noCodemap: true });
+/** `noSkeptic`: `peers loop --no-skeptic`, a user who turned the post-convergence re-audit off. */
+export async function runCatalogue(p: CheatProject, maxTicks: number, o: { noSkeptic?: boolean } = {}): Promise<LoopOutcome> {
+  return runLoop({ repo: p.repo, stateDir: p.stateDir, maxTicks, log: () => {}, backoffBaseMs: 10, noRecon: true, noCodemap: true, ...(o.noSkeptic ? { noSkeptic: true } : {}) });
 }
 
 export function ticksOf(p: CheatProject): TickLine[] {
