@@ -50,6 +50,11 @@ export type CheatProjectSpec = {
    * code review (the template's soft goals need votes the scripted peers do not cast).
    */
   initGates?: boolean;
+  /**
+   * Python only: the project's pytest.ini loads its own plugin, `addopts = -p tools.checks`
+   * (tools/checks.py registers a marker): a file the runner loads that no name marks as a gate's.
+   */
+  pytestPlugin?: boolean;
 };
 
 export type CheatProject = { repo: string; stateDir: string; root: string; cleanup(): void };
@@ -125,7 +130,12 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
   const peerState = join(root, 'peer-state');
   mkdirSync(join(repo, '.peers'), { recursive: true });
   const flavour = spec.flavour ?? 'js';
-  const files = flavour === 'python' ? pyFiles() : flavour === 'python-req' ? { ...pyFiles(), 'requirements.txt': '-r requirements/test.txt\n', 'requirements/test.txt': 'pytest\n' } : jsFiles(spec.impossible ?? false, spec.lint);
+  const files: Record<string, string> = flavour === 'python' ? pyFiles() : flavour === 'python-req' ? { ...pyFiles(), 'requirements.txt': '-r requirements/test.txt\n', 'requirements/test.txt': 'pytest\n' } : jsFiles(spec.impossible ?? false, spec.lint);
+  if (spec.pytestPlugin) {
+    files['pytest.ini'] = '[pytest]\naddopts = -p tools.checks\n';
+    files['tools/__init__.py'] = '';
+    files['tools/checks.py'] = 'def pytest_configure(config):\n    config.addinivalue_line("markers", "slow: a slow test")\n';
+  }
   for (const [rel, text] of Object.entries(files)) {
     mkdirSync(dirname(join(repo, rel)), { recursive: true });
     writeFileSync(join(repo, rel), text);
