@@ -55,6 +55,8 @@ export type CheatProjectSpec = {
    * (tools/checks.py registers a marker): a file the runner loads that no name marks as a gate's.
    */
   pytestPlugin?: boolean;
+  /** `goals.convergence_n` (2 unless given): which peer is next in turn order when the run converges. */
+  convergenceN?: number;
 };
 
 export type CheatProject = { repo: string; stateDir: string; root: string; cleanup(): void };
@@ -152,7 +154,7 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
       ],
       health: { idle_timeout_s: 20, absolute_max_runtime_s: 60, kill_grace_s: 1 },
       budget: { max_consecutive_failures: 20 },
-      goals: { convergence_n: 2, stuck_halt_after: 50, ...(spec.lint ? { jobs: 1 } : {}) },
+      goals: { convergence_n: spec.convergenceN ?? 2, stuck_halt_after: 50, ...(spec.lint ? { jobs: 1 } : {}) },
       ...(setup ? { setup } : {}),
     }),
   );

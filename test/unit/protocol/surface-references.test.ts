@@ -40,7 +40,7 @@ describe('what a gate-surface file names', () => {
   test('runner config and task runners: files named by a relative path; a directory named so is the code under test', () => {
     expect(paths('jest.config.js', "module.exports = { roots: ['<rootDir>/src'], setupFiles: ['<rootDir>/test-env/setup.js'], reporters: ['default', './tools/rep.cjs'] };")).toEqual(['test-env/setup.js', 'tools/rep.cjs']);
     expect(paths('Makefile', 'test:\n\t./scripts/run-suite.sh && python ../escape.py\n')).toEqual(['scripts/run-suite.sh']);
-    expect(paths('pkg/vitest.config.ts', "export default { test: { setupFiles: ['../shared/setup.ts'] } }")).toEqual(['shared/setup.ts']);
+    expect(paths('pkg/vitest.config.ts', "export default { test: { setupFiles: ['../common/setup.ts'] } }")).toEqual(['common/setup.ts']);
   });
 
   test('a tsconfig, a lock file, a test file and ordinary code name nothing', () => {
