@@ -57,6 +57,8 @@ export type CheatProjectSpec = {
   pytestPlugin?: boolean;
   /** `goals.convergence_n` (2 unless given): which peer is next in turn order when the run converges. */
   convergenceN?: number;
+  /** No soft code-review goal: the skeptic re-audit is the only reading by another peer. */
+  noSoftReview?: boolean;
 };
 
 export type CheatProject = { repo: string; stateDir: string; root: string; cleanup(): void };
@@ -158,7 +160,8 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
       ...(setup ? { setup } : {}),
     }),
   );
-  const chosen = spec.initGates ? [...initHardGoals(repo), goals(flavour).at(-1)] : goals(flavour, spec.retries, spec.lint);
+  const all = spec.initGates ? [...initHardGoals(repo), goals(flavour).at(-1)] : goals(flavour, spec.retries, spec.lint);
+  const chosen = spec.noSoftReview ? all.filter((g) => (g as { type: string }).type !== 'soft') : all;
   writeFileSync(join(repo, '.peers', 'goals.yaml'), stringify({ goals: chosen }));
   gitOk(repo, ['init', '-q', '-b', 'main']);
   gitOk(repo, [...ident, 'add', '-A']);
