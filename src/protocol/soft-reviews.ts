@@ -15,7 +15,9 @@
  */
 import type { Commit } from '../git/commits.ts';
 import type { ReviewRecord, SoftStatus } from '../state/state-schema.ts';
+import { gateSurfaceOf } from './gate-surface.ts';
 import { firstJsonBlock } from './json-blocks.ts';
+import { isDocumentPath } from './turn-diff.ts';
 
 export type ReviewerMode = 'other' | 'both' | 'alternating' | 'quorum';
 /** The fields of a soft goal the tally needs (structurally a subset of config's SoftGoal). */
@@ -83,6 +85,16 @@ export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrd
       return new Set(window.filter((r) => r.pass).map((r) => r.reviewer)).size >= q.num;
     }
   }
+}
+
+/**
+ * Whether a commit that changes `paths` voids the votes before it: anything but prose does. Prose
+ * is a document by name (turn-diff.ts) that is not plain text (`.txt` is as often data a program
+ * reads: a lookup table, `requirements.txt`) and not on the gate's surface (`.peers/` is the
+ * operator's and never counts).
+ */
+export function changesWhatVotesRead(paths: readonly string[]): boolean {
+  return paths.some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/') && (!isDocumentPath(p) || /\.txt$/i.test(p) || gateSurfaceOf(p) !== undefined));
 }
 
 /** Whether any vote in the tally still counts toward the goal. */

@@ -25,6 +25,7 @@ import { BASELINE_TAG } from '../../protocol/run-baseline.ts';
 import { scanRangeForTestMarkers } from '../../protocol/test-markers.ts';
 import { controlPlaneDiffReader, type ControlPlaneEdit } from '../../protocol/control-plane-guard.ts';
 import { isDocumentPath, isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
+import { changesWhatVotesRead } from '../../protocol/soft-reviews.ts';
 import { git } from '../../git/git.ts';
 import type { PeerRunner } from '../../proc/peer-runner.ts';
 import { signalExitCode } from '../../proc/supervise.ts';
@@ -137,11 +138,11 @@ function changesCode(repo: string, from: string, to: string): boolean {
   return res.stdout.split('\0').some((p) => p !== '' && !isDocumentPath(p));
 }
 
-/** Whether one commit changes anything but documents, against every parent; unreadable counts as code. */
+/** Whether one commit, against every parent, changes what a vote read (soft-reviews.ts); unreadable counts. */
 function commitChangesCode(repo: string, sha: string): boolean {
   const res = git(repo, ['diff-tree', '-r', '-m', '--root', '--no-commit-id', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', sha]);
   if (res.code !== 0) return true;
-  return res.stdout.split('\0').some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/') && !isDocumentPath(p));
+  return changesWhatVotesRead(res.stdout.split('\0'));
 }
 
 const gateStates = (results: Array<{ id: string; state: 'pass' | 'fail' }>): GateStates => Object.fromEntries(results.map((r) => [r.id, r.state]));

@@ -8,6 +8,7 @@ import { parseTrailers } from '../../../src/git/trailers.ts';
 import type { Commit } from '../../../src/git/commits.ts';
 import {
   applyReview,
+  changesWhatVotesRead,
   emptySoftStatus,
   HISTORY_KEEP,
   ingestReviews,
@@ -184,6 +185,12 @@ describe('a pass vote counts only for the code it read', () => {
     const code = (sha: string) => sha === SHA_B;
     const order = ingestReviews([commit(SHA_B, 'code\n\nPeer: alice'), vote], [other], {}, PEERS, (s) => who[s], undefined, code);
     expect(isSoftGoalPassed(other, order.statuses['docs-clear']!, PEERS)).toBe(true);
+  });
+
+  test('what voids a vote: code, tests, plain text (data a program reads) and the gate surface; not prose, not .peers/', () => {
+    for (const p of ['src/calc.mjs', 'test/calc.test.mjs', 'data/answers.txt', 'requirements.txt', 'src/license.ts']) expect(changesWhatVotesRead([p])).toBe(true);
+    for (const p of ['REVIEW-NOTES.md', 'docs/guide.rst', 'LICENSE', '.peers/goals.yaml', 'logo.png']) expect(changesWhatVotesRead([p])).toBe(false);
+    expect(changesWhatVotesRead(['README.md', 'src/calc.mjs'])).toBe(true);
   });
 
   test('quorum and both: votes before the code change count for nothing', () => {
