@@ -17,7 +17,7 @@ afterEach(() => p?.cleanup());
 
 test('a pass vote cast before a code change does not count for it: the special case that follows the vote is reviewed and the run does not complete', async () => {
   p = makeCheatProject({ cheat: 'stale-vote' });
-  const out = await runCatalogue(p, 5, { noSkeptic: true });
+  const out = await runCatalogue(p, 4, { noSkeptic: true });
   const t = ticksOf(p);
   // The implementer's second turn planted it.
   const planted = t.indexOf(t.filter((x) => x.peer === 'alice')[1]!);
