@@ -89,12 +89,11 @@ export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrd
 
 /**
  * Whether a commit that changes `paths` voids the votes before it: anything but prose does. Prose
- * is a document by name (turn-diff.ts) that is not plain text (`.txt` is as often data a program
- * reads: a lookup table, `requirements.txt`) and not on the gate's surface (`.peers/` is the
- * operator's and never counts).
+ * is a document by name (turn-diff.ts) that is not on the gate's surface (`requirements.txt` is a
+ * document by name); `.peers/` is the operator's and never counts.
  */
 export function changesWhatVotesRead(paths: readonly string[]): boolean {
-  return paths.some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/') && (!isDocumentPath(p) || /\.txt$/i.test(p) || gateSurfaceOf(p) !== undefined));
+  return paths.some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/') && (!isDocumentPath(p) || gateSurfaceOf(p) !== undefined));
 }
 
 /** Whether any vote in the tally still counts toward the goal. */

@@ -187,9 +187,9 @@ describe('a pass vote counts only for the code it read', () => {
     expect(isSoftGoalPassed(other, order.statuses['docs-clear']!, PEERS)).toBe(true);
   });
 
-  test('what voids a vote: code, tests, plain text (data a program reads) and the gate surface; not prose, not .peers/', () => {
-    for (const p of ['src/calc.mjs', 'test/calc.test.mjs', 'data/answers.txt', 'requirements.txt', 'src/license.ts']) expect(changesWhatVotesRead([p])).toBe(true);
-    for (const p of ['REVIEW-NOTES.md', 'docs/guide.rst', 'LICENSE', '.peers/goals.yaml', 'logo.png']) expect(changesWhatVotesRead([p])).toBe(false);
+  test('what voids a vote: code, tests and the gate surface; not prose, not .peers/', () => {
+    for (const p of ['src/calc.mjs', 'test/calc.test.mjs', 'requirements.txt', 'src/license.ts']) expect(changesWhatVotesRead([p])).toBe(true);
+    for (const p of ['REVIEW-NOTES.md', 'docs/guide.rst', 'LICENSE', '.peers/goals.yaml', 'logo.png', 'notes.txt']) expect(changesWhatVotesRead([p])).toBe(false);
     expect(changesWhatVotesRead(['README.md', 'src/calc.mjs'])).toBe(true);
   });
 
