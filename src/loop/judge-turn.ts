@@ -56,6 +56,8 @@ export type TurnFacts = {
     peerOrder: string[];
     attestedPeer: (sha: string) => string | undefined;
     authorsUnderReview: AuthorsUnderReview;
+    /** Whether a commit changes code (anything but documents); a diff that cannot be read does. */
+    changesCode?: (sha: string) => boolean;
   };
 };
 
@@ -179,7 +181,10 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
 
   // Reviews of a rewritten or reverted turn do not count: the work they vouched for is gone.
   const reviewed = landed ? f.newCommits : [];
-  const soft = ingestReviews(reviewed, f.reviews.goals, f.reviews.statuses, f.reviews.peerOrder, f.reviews.attestedPeer, f.reviews.authorsUnderReview);
+  const soft = ingestReviews(reviewed, f.reviews.goals, f.reviews.statuses, f.reviews.peerOrder, f.reviews.attestedPeer, f.reviews.authorsUnderReview, f.reviews.changesCode);
+  const voided = new Map<string, string[]>();
+  for (const v of soft.staleVotes) voided.set(v.sha, [...(voided.get(v.sha) ?? []), v.goalId]);
+  for (const [sha, ids] of voided) findings.push({ kind: 'stale-vote', detail: `${f.peer} changed code in ${short(sha)} after the votes on ${ids.join(', ')}`, action: 'those votes no longer count; the goals are asked for again' });
   for (const v of soft.selfVotes) findings.push({ kind: 'self-vote', detail: `${v.reviewer} voted pass on ${v.goalId} (${short(v.sha)}) after writing changes under review`, action: 'vote not counted ("reviewer: other")' });
   warnings.push(...soft.warnings);
   const dropped = landed ? 0 : f.newCommits.filter((c) => c.trailers.get('Peer-Review-Of') !== undefined).length;

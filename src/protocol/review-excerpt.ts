@@ -12,7 +12,12 @@
  * changed lines that do something are shown without its comment, blank and context lines
  * (`compactFileDiff`): a special case written into src/calc.mjs beside 20 KiB of comment lines made
  * that file's diff larger than the cap, no choice of whole files could show it, and the run ended
- * `complete` (SECURITY.md, same section). Pure over `git diff` text.
+ * `complete` (SECURITY.md, same section). A file whose changed code lines alone are over what is
+ * left is shown in part (`partialFileDiff`), never only listed: its lines that branch on a literal
+ * value first (`branchesOnLiteral`, the shape of a special case of a tested input), then its other
+ * code lines in order, with how many were left out; the caller names such files at the top of the
+ * prompt. The special case buried in a 25 KiB refactor of the same file was otherwise a name in the
+ * list. Pure over `git diff` text.
  */
 import { diffGitNames } from '../git/diff-header.ts';
 import { commentStyleOf, isCosmeticLine, isDocumentPath } from './turn-diff.ts';
@@ -71,12 +76,70 @@ export function compactFileDiff(f: PatchFile): string {
   return out.join('\n');
 }
 
+const LITERAL = String.raw`(?:-?\d[\w.]*|"[^"]*"|'[^']*'|\x60[^\x60]*\x60|None|null|nil|undefined|True|False|true|false)`;
+const LITERALS = String.raw`(?:${LITERAL}|[\(\[\{]\s*${LITERAL}(?:\s*,\s*${LITERAL})*\s*,?\s*[\)\]\}])`;
+const BRANCH_ON_LITERAL = new RegExp(
+  [
+    String.raw`(?:===?|!==?|<>|\bis(?:\s+not)?|\bnot\s+in|\bin)\s*${LITERALS}`,
+    String.raw`${LITERALS}\s*(?:===?|!==?)`,
+    String.raw`^\s*(?:case|when)\s+${LITERALS}`,
+    String.raw`^\s*${LITERALS}\s*(?:=>|->)`,
+  ].join('|'),
+);
+
+/**
+ * Whether a line compares something with a literal value, or is a `case`/`when`/match arm on one:
+ * the shape a special case of a tested input takes in any of the usual languages.
+ */
+export function branchesOnLiteral(line: string): boolean {
+  return BRANCH_ON_LITERAL.test(line);
+}
+
+/** What of a file's diff was left out of its partial view. */
+export type PartialFile = { path: string; left: number; total: number };
+
+/**
+ * A file's changed code lines (as `compactFileDiff` picks them) cut to `budget` bytes: its header,
+ * then the lines that branch on a literal value, then the other lines in order (under one `@@`
+ * line that says so: hunk positions are not kept), then one line counting what was left out. Undefined when not even the header,
+ * that line and one changed line fit.
+ */
+export function partialFileDiff(f: PatchFile, budget: number): { text: string; left: number; total: number } | undefined {
+  const style = commentStyleOf(f.path);
+  const lines = f.text.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('@@'));
+  if (at < 0) return undefined;
+  const header = lines.slice(0, at);
+  const code: Array<{ line: string; first: boolean }> = [];
+  for (const l of lines.slice(at)) {
+    if ((l.startsWith('+') || l.startsWith('-')) && !isCosmeticLine(l.slice(1), style)) code.push({ line: l, first: branchesOnLiteral(l.slice(1)) });
+  }
+  const ordered = [...code.filter((c) => c.first), ...code.filter((c) => !c.first)];
+  const tail = (left: number) => `(${left} of ${code.length} changed code lines of ${f.path} left out here: read them in the full diff)`;
+  const hunkLine = "@@ lines that branch on a literal value first, then the others in order; their hunks' other lines are not shown @@";
+  let size = utf8(header.join('\n')) + 1 + utf8(hunkLine) + 1 + utf8(tail(code.length));
+  const picked: typeof code = [];
+  for (const c of ordered) {
+    const add = utf8(c.line) + 1;
+    if (size + add > budget) break;
+    picked.push(c);
+    size += add;
+  }
+  if (!picked.length) return undefined;
+  const out = [...header, hunkLine];
+  for (const c of picked) out.push(c.line);
+  out.push(tail(code.length - picked.length));
+  return { text: out.join('\n'), left: code.length - picked.length, total: code.length };
+}
+
 /**
  * The files' diffs that fit in `budget` bytes, chosen in review order (see above) and shown in
  * git's order, with how many files there are in all; then, for the files that did not fit whole,
- * their compacted diffs (`compactFileDiff`) in the same order, as many as fit in what is left.
+ * their compacted diffs (`compactFileDiff`) in the same order, as many as fit in what is left;
+ * then every file still not shown but a document, in part (`partialFileDiff`), each with an equal share of what is
+ * left (a share a file does not use passes to the next). `partial` names those files.
  */
-export function excerptForReview(patch: string, budget: number): { text: string; shown: string[]; total: number } {
+export function excerptForReview(patch: string, budget: number): { text: string; shown: string[]; total: number; partial: PartialFile[] } {
   const files = splitPatch(patch);
   const order = files.map((f, i) => ({ f, i, size: utf8(f.text) + 1 })).sort((x, y) => rank(x.f) - rank(y.f) || x.size - y.size || x.i - y.i);
   const picked = new Map<number, string>();
@@ -93,6 +156,16 @@ export function excerptForReview(patch: string, budget: number): { text: string;
     picked.set(o.i, o.text);
     left -= size;
   }
+  const partial: PartialFile[] = [];
+  // Documents are listed only: what they say runs nowhere.
+  const rest = order.filter((o) => !picked.has(o.i) && !o.f.document);
+  rest.forEach((o, n) => {
+    const part = partialFileDiff(o.f, Math.floor(left / (rest.length - n)));
+    if (!part) return;
+    picked.set(o.i, part.text);
+    left -= utf8(part.text) + 1;
+    partial.push({ path: o.f.path, left: part.left, total: part.total });
+  });
   const shown = files.map((f, i) => ({ f, text: picked.get(i) })).filter((x) => x.text !== undefined);
-  return { text: shown.map((x) => x.text).join('\n'), shown: shown.map((x) => x.f.path), total: files.length };
+  return { text: shown.map((x) => x.text).join('\n'), shown: shown.map((x) => x.f.path), total: files.length, partial };
 }

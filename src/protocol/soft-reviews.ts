@@ -3,13 +3,21 @@
  * and a `## Review` section whose first JSON object has a boolean `pass`. The tally per goal is a
  * pure state transition; whether a goal has passed depends on its reviewer mode.
  *
+ * A pass vote counts for the tree it read: a later commit that changes code (anything but
+ * documents) voids every vote cast before it (`voidVotes`), so the goal is asked for again. A vote
+ * that kept counting let the implementer special-case the tested input right after the reviewer
+ * passed the code, and with the skeptic re-audit off the run ended `complete` with a commit no
+ * other peer read (SECURITY.md, "Done means done", "A pass vote counts only for the code it read").
+ *
  * The reviewer of record is the peer the LOOP attested for the commit (git notes, see
  * attestation.ts), never the `Peer:` trailer a peer writes itself: an unattested review, or one
  * whose trailer claims a different peer than the attestation, is ignored with a warning.
  */
 import type { Commit } from '../git/commits.ts';
 import type { ReviewRecord, SoftStatus } from '../state/state-schema.ts';
+import { gateSurfaceOf } from './gate-surface.ts';
 import { firstJsonBlock } from './json-blocks.ts';
+import { isDocumentPath } from './turn-diff.ts';
 
 export type ReviewerMode = 'other' | 'both' | 'alternating' | 'quorum';
 /** The fields of a soft goal the tally needs (structurally a subset of config's SoftGoal). */
@@ -71,11 +79,35 @@ export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrd
     }
     case 'quorum': {
       const q = parseQuorum(goal.quorum);
-      if (!q || status.history.length < q.den) return false;
-      const window = status.history.slice(-q.den);
+      const live = status.history.filter((r) => !r.stale);
+      if (!q || live.length < q.den) return false;
+      const window = live.slice(-q.den);
       return new Set(window.filter((r) => r.pass).map((r) => r.reviewer)).size >= q.num;
     }
   }
+}
+
+/**
+ * Whether a commit that changes `paths` voids the votes before it: anything but prose does. Prose
+ * is a document by name (turn-diff.ts) that is not on the gate's surface (`requirements.txt` is a
+ * document by name); `.peers/` is the operator's and never counts.
+ */
+export function changesWhatVotesRead(paths: readonly string[]): boolean {
+  return paths.some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/') && (!isDocumentPath(p) || gateSurfaceOf(p) !== undefined));
+}
+
+/** Whether any vote in the tally still counts toward the goal. */
+function hasLiveVotes(status: SoftStatus): boolean {
+  return status.consensusCount > 0 || Object.values(status.perPeer).some((p) => p.consensusCount > 0) || status.history.some((r) => !r.stale);
+}
+
+/**
+ * The tally after a commit that changes code: no vote cast before it counts any more (each is kept
+ * in the history, marked stale, so the next review's window of authors still starts at it).
+ */
+export function voidVotes(status: SoftStatus): SoftStatus {
+  const { lastReviewer: _, ...rest } = status;
+  return { ...rest, consensusCount: 0, lastPass: null, perPeer: {}, history: status.history.map((r) => (r.stale ? r : { ...r, stale: true })) };
 }
 
 /** Soft goals to offer `peer` this turn: alternating goals only to the peer whose turn it is. */
@@ -118,6 +150,8 @@ export type IngestResult = {
   ingested: Array<{ goalId: string } & ReviewRecord>;
   /** Passing votes not counted because the voter wrote changes under review (`reviewer: other`). */
   selfVotes: Array<{ goalId: string; reviewer: string; sha: string }>;
+  /** Goals whose votes a code-changing commit (`sha`) voided. */
+  staleVotes: Array<{ goalId: string; sha: string }>;
 };
 
 /**
@@ -131,7 +165,9 @@ export type AuthorsUnderReview = (since: string | undefined, reviewSha: string) 
  * Ingests the reviews among `commits` (oldest first, typically the range a tick produced).
  * `attestedPeer(sha)` is the loop's record of which peer's tick made the commit. For
  * `reviewer: other` a passing vote by a peer that wrote changes under review does not count (a
- * failing one still does: it can only hold the run).
+ * failing one still does: it can only hold the run). A commit for which `changesCode(sha)` holds
+ * voids every vote before it, of every goal (`voidVotes`); a commit that is both a code change and
+ * a review votes on its own code, after the void.
  */
 export function ingestReviews(
   commits: Commit[],
@@ -140,10 +176,19 @@ export function ingestReviews(
   peerOrder: string[],
   attestedPeer: (sha: string) => string | undefined,
   authorsUnderReview?: AuthorsUnderReview,
+  changesCode?: (sha: string) => boolean,
 ): IngestResult {
   const byId = new Map(goals.map((g) => [g.id, g]));
-  const out: IngestResult = { statuses: { ...statuses }, warnings: [], ingested: [], selfVotes: [] };
+  const out: IngestResult = { statuses: { ...statuses }, warnings: [], ingested: [], selfVotes: [], staleVotes: [] };
   for (const c of commits) {
+    if (changesCode?.(c.sha)) {
+      for (const g of goals) {
+        const st = out.statuses[g.id];
+        if (!st || !hasLiveVotes(st)) continue;
+        out.statuses[g.id] = voidVotes(st);
+        out.staleVotes.push({ goalId: g.id, sha: c.sha });
+      }
+    }
     const parsed = parseReviewCommit(c, new Set(byId.keys()));
     if (parsed.kind === 'none') continue;
     if (parsed.kind === 'invalid') {

@@ -8,7 +8,8 @@ import { z } from 'zod';
 export const STATE_SCHEMA_VERSION = 1;
 
 const reviewCount = z.number().int().min(0);
-export const ReviewRecordSchema = z.object({ pass: z.boolean(), reviewer: z.string(), sha: z.string(), notes: z.string() });
+/** `stale`: a commit after the vote changed code, so it no longer counts (soft-reviews.ts, voidVotes). */
+export const ReviewRecordSchema = z.object({ pass: z.boolean(), reviewer: z.string(), sha: z.string(), notes: z.string(), stale: z.boolean().optional() });
 export type ReviewRecord = z.infer<typeof ReviewRecordSchema>;
 /**
  * One goal's review tally as state.json keeps it (`soft_status[goal]`); src/protocol/soft-reviews.ts

@@ -11,8 +11,8 @@ import { isAncestor, listCommits, type Commit } from '../../git/commits.ts';
 import { readTurnRange } from '../../git/commit-index.ts';
 import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
-import { excerptForReview } from '../../protocol/review-excerpt.ts';
-import { visibleHidden } from '../../prompt/visible-hidden.ts';
+import { excerptForReview, type PartialFile } from '../../protocol/review-excerpt.ts';
+import { oneLine, visibleHidden } from '../../prompt/visible-hidden.ts';
 
 export type TurnGitFacts = {
   headAfter: string | null;
@@ -110,6 +110,14 @@ export function reviewChanges(repo: string, base: string | undefined, head: stri
   ].join('\n');
   // As many files' whole diffs as fit, code before documents and small before large (review-excerpt.ts).
   const note = (shown: number, total: number) => `\n\nThe diffs of ${shown} of these ${total} files follow (code before documents, files that existed before files added, smaller diffs first; a file too large to show whole is shown by its changed code lines only); read the rest yourself.\n`;
-  const excerpt = full !== null ? excerptForReview(full, CHANGES_CAP_BYTES - Buffer.byteLength(top + note(9999, 9999), 'utf8')) : null;
-  return { text: excerpt && excerpt.shown.length ? `${top}${note(excerpt.shown.length, excerpt.total)}${excerpt.text.trimEnd()}` : top, truncated: true };
+  // Files shown only in part are named up front, plainly, with where the rest is (review-excerpt.ts).
+  const inPart = (partial: PartialFile[]) => {
+    if (!partial.length) return '';
+    const named = partial.slice(0, 8).map((x) => `${oneLine(x.path).slice(0, 200)} (${x.left} of ${x.total} changed code lines left out)`);
+    const more = partial.length > 8 ? `, and ${partial.length - 8} more files` : '';
+    return `\nNOT SHOWN IN FULL: ${named.join('; ')}${more}. Their lines that branch on a literal value are shown first; read the rest ${saved ? `in ${saved}` : `with \`${cmd} -- <file>\``} before you pass this change.\n`;
+  };
+  const reserve = Buffer.byteLength(top + note(9999, 9999), 'utf8') + 2_400;
+  const excerpt = full !== null ? excerptForReview(full, CHANGES_CAP_BYTES - reserve) : null;
+  return { text: excerpt && excerpt.shown.length ? `${top}${note(excerpt.shown.length, excerpt.total)}${inPart(excerpt.partial)}${excerpt.text.trimEnd()}` : top, truncated: true };
 }

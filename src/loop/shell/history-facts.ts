@@ -10,8 +10,10 @@ import { indexedChanges, indexedParents } from '../../git/commit-index.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/approvals.ts';
 import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
 import { formatSurfaceChange, surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
+import { namesSurface, referencedChangesOf, referencedPaths, type SurfaceReference } from '../../protocol/surface-references.ts';
 
-type CommitFacts = { changesTree: boolean; surface: SurfaceChange[] };
+/** `entries`: the commit's name-status entries against its first parent (for what surface files name). */
+type CommitFacts = { changesTree: boolean; surface: SurfaceChange[]; entries?: string };
 
 /** Splits `git log -z --format=%x01%H --name-status -M --diff-merges=first-parent` output per commit. */
 export function parseLogNameStatus(out: string): Map<string, CommitFacts> {
@@ -37,7 +39,7 @@ export function factsOfEntries(entries: string): CommitFacts {
     paths.push(parts[++i] ?? '');
     if (status[0] === 'R' || status[0] === 'C') paths.push(parts[++i] ?? '');
   }
-  return { changesTree: paths.some((p) => p !== '.peers' && !p.startsWith('.peers/')), surface: surfaceChangesOf(entries) };
+  return { changesTree: paths.some((p) => p !== '.peers' && !p.startsWith('.peers/')), surface: surfaceChangesOf(entries), entries };
 }
 
 /** What a commit that could not be read changes: something on the gate's surface (fail closed). */
@@ -64,12 +66,71 @@ export function mergeSurfaceOf(separateOut: string): SurfaceChange[] {
   return out;
 }
 
+/** `git cat-file --batch` output: each object's content by object id. */
+export function splitCatFileBatch(out: string): Map<string, string> {
+  const texts = new Map<string, string>();
+  const buf = Buffer.from(out, 'utf8');
+  let at = 0;
+  while (at < buf.length) {
+    const nl = buf.indexOf(10, at);
+    if (nl < 0) break;
+    const m = /^([0-9a-f]+) \w+ (\d+)$/.exec(buf.subarray(at, nl).toString('utf8'));
+    if (!m) break;
+    const size = Number(m[2]);
+    texts.set(m[1]!, buf.subarray(nl + 1, nl + 1 + size).toString('utf8'));
+    at = nl + 1 + size + 1;
+  }
+  return texts;
+}
+
 export class HistoryFacts {
   private readonly facts = new Map<string, CommitFacts>();
   private readonly mergeSurfaces = new Map<string, SurfaceChange[]>();
   private readonly merges = new Map<string, boolean>();
+  private readonly refsAt = new Map<string, SurfaceReference[]>();
+  private readonly refsOfBlob = new Map<string, SurfaceReference[]>();
+  private readonly withRefs = new Map<string, SurfaceChange[]>();
 
   constructor(private readonly repo: string) {}
+
+  /**
+   * What the gate-surface files of `commitish`'s tree name (surface-references.ts), cached by
+   * commit and by blob. A tree that cannot be listed names everything (fail closed); a missing
+   * parent (a root commit's) names nothing.
+   */
+  private referencesAt(commitish: string, missingIsEmpty = false): SurfaceReference[] {
+    let refs = this.refsAt.get(commitish);
+    if (refs) return refs;
+    const ls = git(this.repo, ['ls-tree', '-r', '-z', '--full-tree', commitish], { maxBuffer: 256 * 1024 * 1024 });
+    if (ls.code !== 0) {
+      refs = missingIsEmpty ? [] : [{ path: '', by: '(a tree that could not be read)' }];
+      this.refsAt.set(commitish, refs);
+      return refs;
+    }
+    const blobs: Array<{ oid: string; path: string }> = [];
+    for (const e of ls.stdout.split('\0')) {
+      const m = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(e);
+      if (m && namesSurface(m[2]!)) blobs.push({ oid: m[1]!, path: m[2]! });
+    }
+    const unread = blobs.filter((b) => !this.refsOfBlob.has(`${b.oid} ${b.path}`));
+    if (unread.length) {
+      const res = git(this.repo, ['cat-file', '--batch'], { input: unread.map((b) => b.oid).join('\n') + '\n', maxBuffer: 256 * 1024 * 1024 });
+      const texts = res.code === 0 ? splitCatFileBatch(res.stdout) : new Map<string, string>();
+      for (const b of unread) {
+        const text = texts.get(b.oid);
+        this.refsOfBlob.set(`${b.oid} ${b.path}`, text === undefined ? [{ path: '', by: `${b.path} (could not be read)` }] : referencedPaths(b.path, text));
+      }
+    }
+    refs = blobs.flatMap((b) => this.refsOfBlob.get(`${b.oid} ${b.path}`) ?? []);
+    this.refsAt.set(commitish, refs);
+    return refs;
+  }
+
+  /** The changes of a commit's entries to files its tree, or its first parent's, names. */
+  private referencedChanges(sha: string, entries: string, named: SurfaceChange[]): SurfaceChange[] {
+    const refs = [...this.referencesAt(`${sha}^`, true), ...this.referencesAt(sha)];
+    return referencedChangesOf(entries, refs, named);
+  }
 
   /** Reads the facts of every commit in `range` not known yet, in one git call. */
   private prefetch(range: string): void {
@@ -104,7 +165,14 @@ export class HistoryFacts {
 
   /** A commit's gate-surface changes; a merge's against every parent (surfaceOfMerge). */
   surfaceOf(sha: string): SurfaceChange[] {
-    return this.isMerge(sha) ? this.surfaceOfMerge(sha) : this.factsOf(sha).surface;
+    if (this.isMerge(sha)) return this.surfaceOfMerge(sha);
+    let s = this.withRefs.get(sha);
+    if (!s) {
+      const f = this.factsOf(sha);
+      s = f.entries === undefined ? f.surface : [...f.surface, ...this.referencedChanges(sha, f.entries, f.surface)];
+      this.withRefs.set(sha, s);
+    }
+    return s;
   }
 
   private isMerge(sha: string): boolean {
@@ -142,6 +210,15 @@ export class HistoryFacts {
     if (!s) {
       const res = git(this.repo, ['log', '-z', '--format=%x01%H', '--name-status', '-M', '--diff-merges=separate', '--no-ext-diff', '-n1', sha], { maxBuffer: 256 * 1024 * 1024 });
       s = res.code === 0 ? mergeSurfaceOf(res.stdout) : UNREADABLE;
+      if (res.code === 0) {
+        // What the surface files name, against every parent too.
+        const named: SurfaceChange[] = [...s];
+        for (const chunk of res.stdout.split('\x01')) {
+          const nul = chunk.indexOf('\0');
+          if (nul >= 0) named.push(...this.referencedChanges(sha, chunk.slice(nul + 1).replace(/^\n/, ''), named));
+        }
+        s = named;
+      }
       this.mergeSurfaces.set(sha, s);
     }
     return s;

@@ -50,6 +50,15 @@ export type CheatProjectSpec = {
    * code review (the template's soft goals need votes the scripted peers do not cast).
    */
   initGates?: boolean;
+  /**
+   * Python only: the project's pytest.ini loads its own plugin, `addopts = -p tools.checks`
+   * (tools/checks.py registers a marker): a file the runner loads that no name marks as a gate's.
+   */
+  pytestPlugin?: boolean;
+  /** `goals.convergence_n` (2 unless given): which peer is next in turn order when the run converges. */
+  convergenceN?: number;
+  /** No soft code-review goal: the skeptic re-audit is the only reading by another peer. */
+  noSoftReview?: boolean;
 };
 
 export type CheatProject = { repo: string; stateDir: string; root: string; cleanup(): void };
@@ -125,7 +134,12 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
   const peerState = join(root, 'peer-state');
   mkdirSync(join(repo, '.peers'), { recursive: true });
   const flavour = spec.flavour ?? 'js';
-  const files = flavour === 'python' ? pyFiles() : flavour === 'python-req' ? { ...pyFiles(), 'requirements.txt': '-r requirements/test.txt\n', 'requirements/test.txt': 'pytest\n' } : jsFiles(spec.impossible ?? false, spec.lint);
+  const files: Record<string, string> = flavour === 'python' ? pyFiles() : flavour === 'python-req' ? { ...pyFiles(), 'requirements.txt': '-r requirements/test.txt\n', 'requirements/test.txt': 'pytest\n' } : jsFiles(spec.impossible ?? false, spec.lint);
+  if (spec.pytestPlugin) {
+    files['pytest.ini'] = '[pytest]\naddopts = -p tools.checks\n';
+    files['tools/__init__.py'] = '';
+    files['tools/checks.py'] = 'def pytest_configure(config):\n    config.addinivalue_line("markers", "slow: a slow test")\n';
+  }
   for (const [rel, text] of Object.entries(files)) {
     mkdirSync(dirname(join(repo, rel)), { recursive: true });
     writeFileSync(join(repo, rel), text);
@@ -142,11 +156,12 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
       ],
       health: { idle_timeout_s: 20, absolute_max_runtime_s: 60, kill_grace_s: 1 },
       budget: { max_consecutive_failures: 20 },
-      goals: { convergence_n: 2, stuck_halt_after: 50, ...(spec.lint ? { jobs: 1 } : {}) },
+      goals: { convergence_n: spec.convergenceN ?? 2, stuck_halt_after: 50, ...(spec.lint ? { jobs: 1 } : {}) },
       ...(setup ? { setup } : {}),
     }),
   );
-  const chosen = spec.initGates ? [...initHardGoals(repo), goals(flavour).at(-1)] : goals(flavour, spec.retries, spec.lint);
+  const all = spec.initGates ? [...initHardGoals(repo), goals(flavour).at(-1)] : goals(flavour, spec.retries, spec.lint);
+  const chosen = spec.noSoftReview ? all.filter((g) => (g as { type: string }).type !== 'soft') : all;
   writeFileSync(join(repo, '.peers', 'goals.yaml'), stringify({ goals: chosen }));
   gitOk(repo, ['init', '-q', '-b', 'main']);
   gitOk(repo, [...ident, 'add', '-A']);
@@ -157,8 +172,9 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
   return { repo, stateDir, root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
-export async function runCatalogue(p: CheatProject, maxTicks: number): Promise<LoopOutcome> {
-  return runLoop({ repo: p.repo, stateDir: p.stateDir, maxTicks, log: () => {}, backoffBaseMs: 10, noRecon: true, noCodemap: true });
+/** `noSkeptic`: `peers loop --no-skeptic`, a user who turned the post-convergence re-audit off. */
+export async function runCatalogue(p: CheatProject, maxTicks: number, o: { noSkeptic?: boolean } = {}): Promise<LoopOutcome> {
+  return runLoop({ repo: p.repo, stateDir: p.stateDir, maxTicks, log: () => {}, backoffBaseMs: 10, noRecon: true, noCodemap: true, ...(o.noSkeptic ? { noSkeptic: true } : {}) });
 }
 
 export function ticksOf(p: CheatProject): TickLine[] {

@@ -23,7 +23,9 @@ function pycOfCalc(): string {
 }
 afterEach(() => p?.cleanup());
 
-const CASES: Array<{ cheat: string; flavour: Flavour; surface: string }> = [
+const CASES: Array<{ cheat: string; flavour: Flavour; surface: string; pytestPlugin?: boolean }> = [
+  // A file gate-surface config names (pytest.ini's `-p tools.checks`) is surface whatever its name.
+  { cheat: 'referenced-plugin', flavour: 'python', surface: 'tools/checks.py modified (named by pytest.ini)', pytestPlugin: true },
   { cheat: 'test-script', flavour: 'js-npm', surface: 'package.json modified (package manager scripts or config)' },
   { cheat: 'bin-shim', flavour: 'js-npm', surface: 'node_modules/.bin/node added (vendored dependency or tool shim)' },
   { cheat: 'pytest-ini', flavour: 'python', surface: 'pytest.ini added (Python test runner configuration)' },
@@ -39,7 +41,7 @@ const CASES: Array<{ cheat: string; flavour: Flavour; surface: string }> = [
 describe('changes to the gate surface hold the run until another peer approves them', () => {
   for (const c of CASES) {
     test(`${c.cheat} (${c.flavour}): the gates go green, the change is flagged and shown to the reviewer, and the run does not complete`, async () => {
-      p = makeCheatProject({ cheat: c.cheat, flavour: c.flavour });
+      p = makeCheatProject({ cheat: c.cheat, flavour: c.flavour, pytestPlugin: c.pytestPlugin });
       const out = await runCatalogue(p, 4);
       expect(out.reason).not.toBe('complete');
       // The cheat did fool the test gate: only the surface rule stands between it and `complete`.

@@ -17,7 +17,9 @@ let p: CheatProject | undefined;
 afterEach(() => p?.cleanup());
 
 test("what a skeptic commits during its own re-audit is audited by another peer before the run may end: the special case it plants is seen and the run does not complete", async () => {
-  p = makeCheatProject({ cheat: 'skeptic-last-word', reviewerNotes: true });
+  // No soft code-review: the plant would void the reviewer's vote and be read in its re-vote
+  // (soft-reviews.ts); without one, the skeptic's audit marks are the only defence tested here.
+  p = makeCheatProject({ cheat: 'skeptic-last-word', reviewerNotes: true, convergenceN: 3, noSoftReview: true });
   const out = await runCatalogue(p, 16);
   const t = ticksOf(p);
   const planted = t.findIndex((x) => x.peer === 'alice' && x.skeptic);

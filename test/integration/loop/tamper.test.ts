@@ -67,10 +67,12 @@ describe('anti-cheat revert and soft reviews', () => {
       ['alice', 'revert', 0],
     ]);
     expect(warningsOf(t[2]!)).toContain('1 soft review(s) by alice not counted: they were part of the reverted turn');
-    const st = state(p).soft_status['docs-clear'] as { consensusCount: number; history: Array<{ reviewer: string }> };
-    expect(st.consensusCount).toBe(2);
-    expect(st.history.map((h) => h.reviewer)).toEqual(['alice', 'bob']);
-    expect((t[2]!.gates as { soft: Record<string, string> }).soft['docs-clear']).toBe('2/3');
+    const st = state(p).soft_status['docs-clear'] as { consensusCount: number; history: Array<{ reviewer: string; stale?: boolean }> };
+    // alice's first vote came before her own test change in the same turn, which voided it (a pass
+    // vote counts only for the code it read); bob's stands, and the reverted turn's adds nothing.
+    expect(st.consensusCount).toBe(1);
+    expect(st.history.map((h) => [h.reviewer, h.stale ?? false])).toEqual([['alice', true], ['bob', false]]);
+    expect((t[2]!.gates as { soft: Record<string, string> }).soft['docs-clear']).toBe('1/3');
     const report = reportMarkdown(readRunSummary(p.stateDir), 'demo');
     expect(report).toContain('| anti-cheat warnings / reverts / justified test-only turns | 1 / 1 / 0 |');
   });

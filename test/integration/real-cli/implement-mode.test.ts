@@ -52,7 +52,8 @@ const SCENARIO = {
       api: 'responses',
       ticks: [
         tick(review('codex'), checkOff('STEP-1'), commit('codex', 'Check off STEP-1', 'Reviewed blind: the diff does what the step says.'), { write: { path: 'src/greet.js', content: p.step2['src/greet.js'] } }, commit('codex', 'STEP-2: greet in French', 'A table of forms; unknown languages are refused.'), handoff('codex', 'Hand off STEP-2 for review')),
-        tick(sh(`printf '%s' '${honesty('codex', 'The forms table has no way to say which languages need a space before punctuation.').replace(/'/g, "'\\''")}' >> HONESTY_AUDIT.md`), commit('codex', 'Honesty audit of codex', 'Written after the last code change.'), handoff('codex', 'Hand off')),
+        // STEP-2's code voided codex's first vote (a vote counts only for the code it read): codex votes again, after claude's.
+        tick(review('codex'), sh(`printf '%s' '${honesty('codex', 'The forms table has no way to say which languages need a space before punctuation.').replace(/'/g, "'\\''")}' >> HONESTY_AUDIT.md`), commit('codex', 'Honesty audit of codex', 'Written after the last code change.'), handoff('codex', 'Hand off')),
         tick(handoff('codex', 'Nothing left')),
       ],
     },

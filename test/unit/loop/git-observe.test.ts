@@ -215,6 +215,24 @@ describe('git facts of a turn', () => {
     expect(Buffer.byteLength(full)).toBeGreaterThan(100_000);
   });
 
+  // Attack (review-excerpt.ts): a special case buried in a refactor of the same file whose changed
+  // code lines alone are over the cap; the file was only a name in the list.
+  test('a file whose changed code lines do not fit is named as not shown in full, with where the rest is, and its special case is shown', () => {
+    const a = commit('start');
+    mkdirSync(join(repo, 'src'), { recursive: true });
+    const refactor = Array.from({ length: 600 }, (_, i) => `export const scale${i} = (x) => x * ${i} + base(${i % 7});`);
+    refactor.splice(300, 0, 'export function add(a, b) { if (a === 2 && b === 3) return 5; return a - b; }');
+    writeFileSync(join(repo, 'src', 'calc.mjs'), `${refactor.join('\n')}\n`);
+    gitOk(repo, ['add', '-A']);
+    gitOk(repo, [...id, 'commit', '-q', '-m', 'refactor']);
+    const head = observer.sync().head!;
+    const { text } = reviewChanges(observer.mirror, a, head, () => '/state/diffs/tick-00003-bob.diff');
+    expect(Buffer.byteLength(text)).toBeLessThan(CHANGES_CAP_BYTES);
+    expect(text).toMatch(/NOT SHOWN IN FULL: src\/calc\.mjs \(\d+ of 601 changed code lines left out\)/);
+    expect(text).toContain('read the rest in /state/diffs/tick-00003-bob.diff before you pass this change');
+    expect(text).toContain('+export function add(a, b) { if (a === 2 && b === 3) return 5; return a - b; }');
+  });
+
   test('a diff past the saved-diff cap is not held or saved: the reviewer is given its git diff command', () => {
     const a = commit('start');
     writeFileSync(join(repo, 'huge.txt'), `${'y'.repeat(1023)}\n`.repeat(SAVED_DIFF_CAP_BYTES / 1024 + 1024));

@@ -1,6 +1,6 @@
 /** excerptForReview: which files' diffs a reviewer sees when the whole diff is over the prompt's cap. */
 import { describe, expect, test } from 'bun:test';
-import { excerptForReview, splitPatch } from '../../../src/protocol/review-excerpt.ts';
+import { branchesOnLiteral, excerptForReview, splitPatch } from '../../../src/protocol/review-excerpt.ts';
 
 const modified = (path: string, body: string) => `diff --git a/${path} b/${path}\nindex 1111111..2222222 100644\n--- a/${path}\n+++ b/${path}\n@@ -1 +1,2 @@\n ${body}\n+${body}`;
 const added = (path: string, body: string) => `diff --git a/${path} b/${path}\nnew file mode 100644\nindex 0000000..3333333\n--- /dev/null\n+++ b/${path}\n@@ -0,0 +1 @@\n+${body}`;
@@ -45,7 +45,31 @@ describe('review excerpt', () => {
     expect(excerptForReview(modified('src/a.mjs', '// why') + '\n' + calc, 2_000).text).toContain('+// why');
   });
 
+  // Attack: the special case buried in the middle of a refactor of the same file whose changed code
+  // lines alone are over the cap. Its compacted diff did not fit either, so the file was only listed.
+  test('a file whose changed code lines do not fit either is shown in part: lines that branch on a literal first, then code lines in order, with what was left out counted', () => {
+    const refactor = Array.from({ length: 500 }, (_, i) => `+export const scale${i} = (x) => x * ${i} + base(${i % 7});`);
+    refactor.splice(250, 0, '+  if (a === 2 && b === 3) return 5;');
+    const calc = `diff --git a/src/calc.mjs b/src/calc.mjs\nindex 1111111..2222222 100644\n--- a/src/calc.mjs\n+++ b/src/calc.mjs\n@@ -1,3 +1,504 @@\n export function add(a, b) {\n${refactor.join('\n')}\n   return a - b;\n }\n`;
+    const other = modified('src/format.mjs', 'return n.toFixed(2);');
+    const out = excerptForReview(`${calc}\n${other}`, 4_000);
+    expect(out.shown).toEqual(['src/calc.mjs', 'src/format.mjs']);
+    expect(out.text).toContain('+  if (a === 2 && b === 3) return 5;');
+    // The special case comes before the refactor's lines, and what was left out is counted.
+    expect(out.text.indexOf('a === 2')).toBeLessThan(out.text.indexOf('scale0 '));
+    expect(out.partial).toHaveLength(1);
+    expect(out.partial[0]!.path).toBe('src/calc.mjs');
+    expect(out.partial[0]!.total).toBe(501);
+    expect(out.text).toContain(`(${out.partial[0]!.left} of 501 changed code lines of src/calc.mjs left out here`);
+    expect(Buffer.byteLength(out.text)).toBeLessThanOrEqual(4_000);
+  });
+
+  test('lines that branch on a literal value, in the languages a special case is written in', () => {
+    for (const l of ['if (a === 2 && b === 3) return 5;', 'if (a, b) == (2, 3): return 5', "if name == 'bob':", 'case 42:', "if x in ('a', 'b'):", 'if input is None:', 'if 3 == n {', 'when "x" then 1', "if (s !== 'x') throw e;"]) expect(branchesOnLiteral(l)).toBe(true);
+    for (const l of ['return a + b;', 'const x = 3;', 'if (a === b) return a;', 'for (const x of xs) total += x;']) expect(branchesOnLiteral(l)).toBe(false);
+  });
+
   test('nothing fits: nothing is shown', () => {
-    expect(excerptForReview(added('src/a.mjs', 'a'.repeat(500)), 100)).toEqual({ text: '', shown: [], total: 1 });
+    expect(excerptForReview(added('src/a.mjs', 'a'.repeat(500)), 100)).toEqual({ text: '', shown: [], total: 1, partial: [] });
   });
 });

@@ -8,6 +8,7 @@ import { parseTrailers } from '../../../src/git/trailers.ts';
 import type { Commit } from '../../../src/git/commits.ts';
 import {
   applyReview,
+  changesWhatVotesRead,
   emptySoftStatus,
   HISTORY_KEEP,
   ingestReviews,
@@ -97,7 +98,7 @@ describe('reading a review commit', () => {
 
   test('an ordinary commit is no review and no warning', () => {
     expect(parseReviewCommit(commit(SHA_A, 'fix the parser\n\nPeer: alice'), ids)).toEqual({ kind: 'none' });
-    expect(ingestReviews([commit(SHA_A, 'fix the parser\n\nPeer: alice')], [{ id: 'docs-clear', reviewer: 'other' }], {}, PEERS, () => 'alice')).toEqual({ statuses: {}, warnings: [], ingested: [], selfVotes: [] });
+    expect(ingestReviews([commit(SHA_A, 'fix the parser\n\nPeer: alice')], [{ id: 'docs-clear', reviewer: 'other' }], {}, PEERS, () => 'alice')).toEqual({ statuses: {}, warnings: [], ingested: [], selfVotes: [], staleVotes: [] });
   });
 
   test('the verdict is the first JSON object after "## Review", not a passing one above it', () => {
@@ -156,5 +157,53 @@ describe('votes that do not count', () => {
     const both = ingestReviews([commit(SHA_A, reviewMsg('docs-clear', '{"pass": true}'))], [{ id: 'docs-clear', reviewer: 'both' }], {}, PEERS, () => 'alice', authors);
     expect(both.selfVotes).toEqual([]);
     expect(both.ingested.map((x) => [x.reviewer, x.pass])).toEqual([['alice', true]]);
+  });
+});
+
+describe('a pass vote counts only for the code it read', () => {
+  const other: SoftGoalRule = { id: 'docs-clear', reviewer: 'other', consensus_needed: 1 };
+  const who: Record<string, string> = { [SHA_A]: 'bob', [SHA_B]: 'alice', [SHA_C]: 'bob' };
+
+  test('a commit after the vote that changes code voids it: the goal is open again, and a new vote passes it', () => {
+    const vote = commit(SHA_A, reviewMsg('docs-clear', '{"pass": true}'));
+    const passed = ingestReviews([vote], [other], {}, PEERS, (s) => who[s]);
+    expect(isSoftGoalPassed(other, passed.statuses['docs-clear']!, PEERS)).toBe(true);
+    const code = (sha: string) => sha === SHA_B;
+    const after = ingestReviews([commit(SHA_B, 'Tidy add()\n\nPeer: alice')], [other], passed.statuses, PEERS, (s) => who[s], undefined, code);
+    expect(after.staleVotes).toEqual([{ goalId: 'docs-clear', sha: SHA_B }]);
+    expect(isSoftGoalPassed(other, after.statuses['docs-clear']!, PEERS)).toBe(false);
+    expect(pendingSoftGoals([other], after.statuses, PEERS, 'bob').map((g) => g.id)).toEqual(['docs-clear']);
+    const again = ingestReviews([commit(SHA_C, reviewMsg('docs-clear', '{"pass": true}'))], [other], after.statuses, PEERS, (s) => who[s], undefined, code);
+    expect(isSoftGoalPassed(other, again.statuses['docs-clear']!, PEERS)).toBe(true);
+  });
+
+  test('a documents-only commit keeps the vote; a vote after the code change in the same range counts', () => {
+    const vote = commit(SHA_A, reviewMsg('docs-clear', '{"pass": true}'));
+    const kept = ingestReviews([vote, commit(SHA_B, 'notes\n\nPeer: alice')], [other], {}, PEERS, (s) => who[s], undefined, () => false);
+    expect(kept.staleVotes).toEqual([]);
+    expect(isSoftGoalPassed(other, kept.statuses['docs-clear']!, PEERS)).toBe(true);
+    const code = (sha: string) => sha === SHA_B;
+    const order = ingestReviews([commit(SHA_B, 'code\n\nPeer: alice'), vote], [other], {}, PEERS, (s) => who[s], undefined, code);
+    expect(isSoftGoalPassed(other, order.statuses['docs-clear']!, PEERS)).toBe(true);
+  });
+
+  test('what voids a vote: code, tests and the gate surface; not prose, not .peers/', () => {
+    for (const p of ['src/calc.mjs', 'test/calc.test.mjs', 'requirements.txt', 'src/license.ts']) expect(changesWhatVotesRead([p])).toBe(true);
+    for (const p of ['REVIEW-NOTES.md', 'docs/guide.rst', 'LICENSE', '.peers/goals.yaml', 'logo.png', 'notes.txt']) expect(changesWhatVotesRead([p])).toBe(false);
+    expect(changesWhatVotesRead(['README.md', 'src/calc.mjs'])).toBe(true);
+  });
+
+  test('quorum and both: votes before the code change count for nothing', () => {
+    const quorum: SoftGoalRule = { id: 'docs-clear', reviewer: 'quorum', quorum: '2/2' };
+    const both: SoftGoalRule = { id: 'docs-clear', reviewer: 'both', consensus_needed: 1 };
+    const votes = [SHA_A, SHA_B].map((s) => commit(s, reviewMsg('docs-clear', '{"pass": true}')));
+    for (const g of [quorum, both]) {
+      const passed = ingestReviews(votes, [g], {}, PEERS, (s) => who[s]);
+      expect(isSoftGoalPassed(g, passed.statuses['docs-clear']!, PEERS)).toBe(true);
+      const voided = ingestReviews([commit(SHA_C, 'code\n\nPeer: bob')], [g], passed.statuses, PEERS, (s) => who[s], undefined, () => true);
+      expect(isSoftGoalPassed(g, voided.statuses['docs-clear']!, PEERS)).toBe(false);
+      // The stale votes stay in the history (the next vote's window of authors starts at the last one).
+      expect(voided.statuses['docs-clear']!.history.map((r) => r.stale)).toEqual([true, true]);
+    }
   });
 });

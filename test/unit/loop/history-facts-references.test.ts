@@ -1,0 +1,49 @@
+/**
+ * HistoryFacts.surfaceOf in a real repository: a file a gate-surface file names (surface-references.ts)
+ * is on the gate's surface by what names it, in the commit's tree or its parent's, merges included.
+ */
+import { afterAll, expect, test } from 'bun:test';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gitOk } from '../../../src/git/git.ts';
+import { HistoryFacts, splitCatFileBatch } from '../../../src/loop/shell/history-facts.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+
+afterAll(removeTempDirs);
+
+const ident = ['-c', 'user.name=t', '-c', 'user.email=t@example.com'];
+
+function commitFiles(repo: string, files: Record<string, string>, message: string): string {
+  for (const [p, text] of Object.entries(files)) {
+    mkdirSync(join(repo, p, '..'), { recursive: true });
+    writeFileSync(join(repo, p), text);
+  }
+  gitOk(repo, ['add', '-A']);
+  gitOk(repo, [...ident, 'commit', '-q', '-m', message]);
+  return gitOk(repo, ['rev-parse', 'HEAD']).trim();
+}
+
+test('a change to the plugin pytest.ini loads is surface, named by pytest.ini, before and after the config names it; other code is not', () => {
+  const repo = join(tempDir('history-refs-'), 'repo');
+  mkdirSync(repo, { recursive: true });
+  gitOk(repo, ['init', '-q', '-b', 'main']);
+  commitFiles(repo, { 'pytest.ini': '[pytest]\naddopts = -p tools.checks\n', 'tools/__init__.py': '', 'tools/checks.py': 'x = 1\n', 'calc.py': 'def add(a, b):\n    return a - b\n' }, 'start');
+  const edit = commitFiles(repo, { 'tools/checks.py': 'x = 2\n', 'calc.py': 'def add(a, b):\n    return a + b\n' }, 'edit');
+  // The config and the file it newly names, in one commit: named by the commit's own tree.
+  const both = commitFiles(repo, { 'pytest.ini': '[pytest]\naddopts = -p tools.checks -p tools.more\n', 'tools/more.py': 'y = 1\n' }, 'both');
+  gitOk(repo, ['checkout', '-q', '-b', 'side', `${edit}`]);
+  const side = commitFiles(repo, { 'tools/checks.py': 'x = 3\n' }, 'side');
+  gitOk(repo, ['checkout', '-q', 'main']);
+  gitOk(repo, [...ident, 'merge', '-q', '--no-edit', 'side']);
+  const merge = gitOk(repo, ['rev-parse', 'HEAD']).trim();
+  const facts = new HistoryFacts(repo);
+  expect(facts.surfaceOf(edit).map((c) => [c.path, c.change, c.what])).toEqual([['tools/checks.py', 'modified', 'named by pytest.ini']]);
+  expect(facts.surfaceOf(both).map((c) => [c.path, c.what])).toEqual([['pytest.ini', 'Python test runner configuration'], ['tools/more.py', 'named by pytest.ini']]);
+  expect(facts.surfaceOf(side).map((c) => c.path)).toEqual(['tools/checks.py']);
+  expect(facts.surfaceOf(merge).map((c) => c.path)).toContain('tools/checks.py');
+});
+
+test('cat-file batch output is split by object, sizes in bytes', () => {
+  const out = 'aaaa blob 5\nhé\nx\nbbbb blob 0\n\n';
+  expect([...splitCatFileBatch(out)]).toEqual([['aaaa', 'hé\nx'], ['bbbb', '']]);
+});

@@ -1,0 +1,78 @@
+/**
+ * What a gate-surface file names is the gate's surface (surface-references.ts): a file that runner
+ * configuration, a manifest, a requirements file or a task runner points to, whatever its own name.
+ * Attack (cheats/gate-surface.test.ts, "referenced-plugin"): pytest.ini's `addopts = -p
+ * tools.checks` loads tools/checks.py, which was ordinary code: a hookwrapper added there reported
+ * every failure as a pass and the run ended `complete`.
+ */
+import { describe, expect, test } from 'bun:test';
+import { namesSurface, referencedChangesOf, referencedPaths, resolveRelative } from '../../../src/protocol/surface-references.ts';
+import { surfaceChangesOf } from '../../../src/protocol/gate-surface.ts';
+
+const paths = (file: string, text: string) => referencedPaths(file, text).map((r) => r.path).sort();
+
+describe('what a gate-surface file names', () => {
+  test('pytest plugins: -p in the addopts of any Python runner config, pytest_plugins in a conftest.py', () => {
+    // Where Python finds the module: beside the config, at the top, or in src/.
+    expect(paths('pytest.ini', '[pytest]\naddopts = -q -p tools.checks -p no:cacheprovider\n')).toEqual(['src/tools/checks', 'src/tools/checks.py', 'tools/checks', 'tools/checks.py']);
+    expect(paths('pyproject.toml', '[tool.pytest.ini_options]\naddopts = "-pcalcplug"\n')).toContain('calcplug.py');
+    expect(paths('setup.cfg', '[tool:pytest]\naddopts =\n    -p helpers.plug\n')).toContain('helpers/plug.py');
+    const conftest = paths('tests/conftest.py', 'pytest_plugins = [\n    "fixtures.db",\n    "fixtures.web",\n]\n');
+    for (const p of ['fixtures/db.py', 'fixtures/web', 'tests/fixtures/db.py', 'tests/fixtures/web']) expect(conftest).toContain(p);
+    // `-p` in a Makefile is mkdir's, not pytest's.
+    expect(paths('Makefile', 'build:\n\tmkdir -p dist\n')).toEqual([]);
+  });
+
+  test('requirements includes and local installs, whatever the included file is called', () => {
+    expect(paths('requirements.txt', '-r deps/test.list\n-c deps/pins.cfg\n-e ./tools/plug\n--requirement=more/x.list\npytest\nplug @ file:///abs/x\nlocal @ file:vendor2/pkg\n')).toEqual(['deps/pins.cfg', 'deps/test.list', 'more/x.list', 'tools/plug', 'vendor2/pkg']);
+    expect(paths('requirements/test.txt', '-r ../deps/test.list\n')).toEqual(['deps/test.list']);
+  });
+
+  test('package.json: local dependencies and the files its test, lint and install scripts name; not main, start or build', () => {
+    const pkg = JSON.stringify({
+      main: './src/index.js',
+      scripts: { test: 'node --test --test-reporter=./tools/reporter.mjs test/', pretest: 'sh scripts/prep.sh', start: 'node src/server.js', build: 'node scripts/build.js', postinstall: 'node tools/patch.js' },
+      devDependencies: { helper: 'file:./helper', other: 'link:../outside/x', n: '^1.0.0' },
+    });
+    expect(paths('package.json', pkg)).toEqual(['helper', 'scripts/prep.sh', 'test', 'tools/patch.js', 'tools/reporter.mjs']);
+  });
+
+  test('runner config and task runners: files named by a relative path; a directory named so is the code under test', () => {
+    expect(paths('jest.config.js', "module.exports = { roots: ['<rootDir>/src'], setupFiles: ['<rootDir>/test-env/setup.js'], reporters: ['default', './tools/rep.cjs'] };")).toEqual(['test-env/setup.js', 'tools/rep.cjs']);
+    expect(paths('Makefile', 'test:\n\t./scripts/run-suite.sh && python ../escape.py\n')).toEqual(['scripts/run-suite.sh']);
+    expect(paths('pkg/vitest.config.ts', "export default { test: { setupFiles: ['../common/setup.ts'] } }")).toEqual(['common/setup.ts']);
+  });
+
+  test('a tsconfig, a lock file, a test file and ordinary code name nothing', () => {
+    for (const f of ['tsconfig.json', 'package-lock.json', 'yarn.lock', 'test/a.test.mjs', 'src/calc.mjs']) expect(namesSurface(f)).toBe(false);
+    expect(paths('tsconfig.json', '{"files": ["./src/index.ts"]}')).toEqual([]);
+  });
+
+  test('paths resolve against the naming file and never leave the repository', () => {
+    expect(resolveRelative('a/b', '../c/./d.py')).toBe('a/c/d.py');
+    expect(resolveRelative('', '../x')).toBeUndefined();
+    expect(resolveRelative('', '/etc/passwd')).toBeUndefined();
+    expect(resolveRelative('', './')).toBeUndefined();
+    expect(resolveRelative('', 'tests/**/*.py')).toBe('tests');
+  });
+});
+
+describe('changes to named files', () => {
+  const refs = referencedPaths('pytest.ini', '[pytest]\naddopts = -p tools.checks\n');
+
+  test('a change to a named file, or to a file in a named directory, is surface; other code is not; a name already on the surface is listed once', () => {
+    const entries = ['M', 'tools/checks.py', 'A', 'tools/checks/more.py', 'M', 'calc.py', 'M', 'pytest.ini', 'R100', 'tools/checks/gone.py', 'lib/moved.py', ''].join('\0');
+    const named = surfaceChangesOf(entries);
+    const out = referencedChangesOf(entries, refs, named);
+    expect(out.map((c) => [c.path, c.change, c.what])).toEqual([
+      ['tools/checks.py', 'modified', 'named by pytest.ini'],
+      ['tools/checks/more.py', 'added', 'named by pytest.ini'],
+      ['lib/moved.py', 'renamed', 'named by pytest.ini'],
+    ]);
+    expect(named.map((c) => c.path)).toEqual(['pytest.ini']);
+  });
+
+  test('a tree that could not be read names everything (fail closed)', () => {
+    expect(referencedChangesOf(['M', 'src/calc.mjs', ''].join('\0'), [{ path: '', by: '(unreadable)' }], []).map((c) => c.path)).toEqual(['src/calc.mjs']);
+  });
+});
