@@ -97,8 +97,10 @@ function packageJsonPaths(text: string): string[] {
   // The scripts a gate or the dependency install runs (not `start` or `build`, whose files are the product).
   for (const [k, v] of Object.entries(o.scripts ?? {})) {
     if (typeof v !== 'string' || !/test|check|lint|verify|ci\b|install|prepare/i.test(k)) continue;
-    // Script words that name a file: with a directory, or a script's extension.
-    for (const w of v.split(/[\s;&|()<>=]+/)) if (/^[\w@.][\w@.+~-]*\/[\w@.+~/-]*$|^[\w@.-]+\.(c|m)?[jt]sx?$|^[\w.-]+\.(sh|py)$/.test(w) && !w.startsWith('node_modules/')) out.push(w);
+    // Script words that name a file: a path whose last part has an extension, or a bare script name.
+    // A directory (`eslint src/`, `vitest run src/lib`) is the code under test or lint, as in
+    // relativeFiles: counting it would make every change to the product need an approval.
+    for (const w of v.split(/[\s;&|()<>=]+/)) if (/^[\w@.][\w@.+~-]*\/[\w@.+~/-]*\.[\w-]+$|^[\w@.-]+\.(c|m)?[jt]sx?$|^[\w.-]+\.(sh|py)$/.test(w) && !w.startsWith('node_modules/')) out.push(w);
   }
   return out;
 }

@@ -34,7 +34,9 @@ describe('what a gate-surface file names', () => {
       scripts: { test: 'node --test --test-reporter=./tools/reporter.mjs test/', pretest: 'sh scripts/prep.sh', start: 'node src/server.js', build: 'node scripts/build.js', postinstall: 'node tools/patch.js' },
       devDependencies: { helper: 'file:./helper', other: 'link:../outside/x', n: '^1.0.0' },
     });
-    expect(paths('package.json', pkg)).toEqual(['helper', 'scripts/prep.sh', 'test', 'tools/patch.js', 'tools/reporter.mjs']);
+    expect(paths('package.json', pkg)).toEqual(['helper', 'scripts/prep.sh', 'tools/patch.js', 'tools/reporter.mjs']);
+    // A directory a lint or test script names is the code it checks, not something loaded beside it.
+    expect(paths('package.json', JSON.stringify({ scripts: { lint: 'eslint src/ lib', test: 'vitest run src/lib' } }))).toEqual([]);
   });
 
   test('runner config and task runners: files named by a relative path; a directory named so is the code under test', () => {
