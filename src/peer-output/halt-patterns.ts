@@ -67,8 +67,23 @@ function compileSet(sources: readonly string[]): PatternSet {
   return set;
 }
 
+/**
+ * Compiled sets by their sources: a run's patterns come from its config and do not change, and the
+ * loop scans every turn's output with them (twice a tick: live and after the turn), so each set is
+ * compiled once per process. Sharing is safe: no expression here has the `g` or `y` flag, so
+ * `exec` keeps no state between calls. Bounded: a process sees only a few distinct configs.
+ */
+const compiled = new Map<string, CompiledPatterns>();
+const COMPILED_MAX = 16;
+
 export function compilePatterns(halt: readonly string[], error: readonly string[]): CompiledPatterns {
-  return { halt: compileSet(halt), error: compileSet(error) };
+  const key = JSON.stringify([halt, error]);
+  const known = compiled.get(key);
+  if (known) return known;
+  const made = { halt: compileSet(halt), error: compileSet(error) };
+  if (compiled.size >= COMPILED_MAX) compiled.clear();
+  compiled.set(key, made);
+  return made;
 }
 
 /** At most 200 characters of the match, its start and its end (where the message usually is). */

@@ -10,11 +10,16 @@ import { resolve } from 'node:path';
 export type Lookup = { ok: true; path: string } | { ok: false; code: 'ENOENT' | 'EACCES'; message: string };
 
 function executable(path: string): 'yes' | 'not-executable' | 'missing' {
+  // Most PATH entries lack the program: a missing one is answered without an exception (making one
+  // costs more than the stat; a supervised start looks through PATH every time).
+  let st;
   try {
-    if (!statSync(path).isFile()) return 'not-executable';
+    st = statSync(path, { throwIfNoEntry: false });
   } catch {
     return 'missing';
   }
+  if (st === undefined) return 'missing';
+  if (!st.isFile()) return 'not-executable';
   try {
     accessSync(path, constants.X_OK);
     return 'yes';

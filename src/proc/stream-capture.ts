@@ -9,7 +9,8 @@ const HEAD_MAX = 64 * 1024;
 export class StreamCapture {
   private readonly headCap: number;
   private readonly tailCap: number;
-  private readonly head: Buffer;
+  /** Made at the first byte, unfilled: only its first headLen bytes (ours) are ever read. */
+  private head: Buffer | undefined;
   private headLen = 0;
   private tail: Buffer[] = [];
   private tailLen = 0;
@@ -19,13 +20,15 @@ export class StreamCapture {
     const cap = Math.max(0, Math.floor(maxBytes));
     this.headCap = Math.min(HEAD_MAX, Math.floor(cap / 2));
     this.tailCap = cap - this.headCap;
-    this.head = Buffer.alloc(this.headCap);
   }
 
   push(chunk: Buffer): void {
     this.total += chunk.length;
     let rest = chunk;
     if (this.headLen < this.headCap) {
+      // Most supervised children print little or nothing (a git status, a gate's `true`): no
+      // zero-filled 64 KiB per stream per start.
+      this.head ??= Buffer.allocUnsafe(this.headCap);
       const n = Math.min(this.headCap - this.headLen, rest.length);
       rest.copy(this.head, this.headLen, 0, n);
       this.headLen += n;
@@ -63,7 +66,7 @@ export class StreamCapture {
 
   /** The captured text, invalid UTF-8 replaced; a marker stands where bytes were dropped. */
   text(): string {
-    const head = this.head.subarray(0, this.headLen);
+    const head = this.head?.subarray(0, this.headLen) ?? Buffer.alloc(0);
     const tail = Buffer.concat(this.tail, this.tailLen);
     const decoder = new TextDecoder('utf-8', { fatal: false });
     if (!this.truncated) return decoder.decode(Buffer.concat([head, tail]));

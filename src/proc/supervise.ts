@@ -9,11 +9,15 @@
  * The child's group also dies when this process dies without a chance to stop it (SIGKILL, a
  * crash): it runs under a parent-death guard (parent-death-guard.ts), and a tracker installed by
  * the loop records it so the next loop can reap what a dead one left (child-tracker.ts).
+ *
+ * Started with Bun.spawn, not node:child_process: about half the CPU per start (the loop starts
+ * three supervised children a tick: BENCHMARKS.md, "Loop processes per tick"), its output read as
+ * web streams. The guard's lifeline is Bun's fourth stdio pipe (a socket pair; our end close-on-exec,
+ * so no other child inherits it).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import type { Subprocess } from 'bun';
+import { closeSync, existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import type { Readable, Writable } from 'node:stream';
 import { noteChildEnded, noteChildStarted, trackedChildEnv } from './child-tracker.ts';
 import { guardedArgv } from './parent-death-guard.ts';
 import { lookupProgram } from './program-lookup.ts';
@@ -68,6 +72,13 @@ export function signalExitCode(signal: string | null): number | null {
   return n === undefined ? null : -n;
 }
 
+/** A signal as its name (`SIGTERM`), as node:child_process reports it. */
+function signalName(signal: NodeJS.Signals | number | null): NodeJS.Signals | null {
+  if (typeof signal !== 'number') return signal;
+  const entry = Object.entries(osConstants.signals).find(([, n]) => n === signal);
+  return (entry?.[0] as NodeJS.Signals | undefined) ?? null;
+}
+
 export function supervise(opts: SuperviseOptions): Promise<SupervisedResult> {
   return new Promise((resolve) => new Supervision(opts, resolve).start());
 }
@@ -76,7 +87,10 @@ class Supervision {
   private readonly t0 = performance.now();
   private readonly out: StreamCapture;
   private readonly err: StreamCapture;
-  private child: ChildProcess | undefined;
+  private child: Subprocess | undefined;
+  /** Our end of the guard's lifeline (fd 3 in the child); closed once, at finish. */
+  private lifeline: number | undefined;
+  private readonly readers: { cancel(): Promise<void> }[] = [];
   private endedBy: EndedBy | undefined;
   private lastOutputAt = performance.now();
   private timers = new Set<ReturnType<typeof setTimeout>>();
@@ -107,54 +121,47 @@ class Supervision {
     const program = lookupProgram(opts.argv[0]!, opts.cwd, env.PATH);
     if (!program.ok) return this.spawnFailed(program.message, program.code);
     const guard = guardedArgv(opts.argv);
-    let child: ChildProcess;
+    let child: Subprocess<'pipe' | 'ignore', 'pipe', 'pipe'>;
     try {
-      child = spawn(guard.file, guard.args, {
+      child = Bun.spawn([guard.file, ...guard.args], {
         cwd: opts.cwd,
         env,
         // detached → setsid(): the child leads a new process group we can signal as a whole.
         detached: true,
         // fd 3: the guard's lifeline, never written; it reads end of file when this process dies.
         stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', 'pipe'],
-      });
+      }) as Subprocess<'pipe' | 'ignore', 'pipe', 'pipe'>;
     } catch (error) {
       return this.spawnFailed((error as Error).message, (error as NodeJS.ErrnoException).code);
     }
     this.child = child;
-    (child.stdio[3] as Readable | Writable | null)?.on('error', () => {});
-    child.on('error', (error: NodeJS.ErrnoException) => {
-      // 'error' also fires for a failed kill(); only a spawn failure leaves us without a pid.
-      if (child.pid === undefined && !this.done) this.spawnFailed(error.message, error.code);
-    });
-    if (child.pid === undefined) return; // the 'error' event will report it
+    const lifeline = child.stdio[3];
+    this.lifeline = typeof lifeline === 'number' ? lifeline : undefined;
     noteChildStarted(child.pid, opts.argv[0]!);
 
-    this.attach('stdout', child.stdout!, this.out);
-    this.attach('stderr', child.stderr!, this.err);
+    this.attach('stdout', child.stdout, this.out);
+    this.attach('stderr', child.stderr, this.err);
     if (opts.stdin !== undefined && child.stdin) {
       // A child that never reads its stdin closes the pipe: EPIPE is its choice, not our failure.
-      child.stdin.on('error', () => {});
-      child.stdin.end(opts.stdin);
+      const sink = child.stdin;
+      try {
+        sink.write(opts.stdin);
+        void Promise.resolve(sink.end()).catch(() => {});
+      } catch {}
     }
-    child.on('exit', (code, signal) => this.leaderExited(code, signal));
+    void child.exited.then(() => this.leaderExited(child.exitCode, signalName(child.signalCode)));
 
     if (opts.absoluteTimeoutMs !== undefined) this.after(opts.absoluteTimeoutMs, () => this.kill('absolute-timeout'));
     if (opts.idleTimeoutMs !== undefined) this.armIdle(opts.idleTimeoutMs);
     opts.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  private attach(name: 'stdout' | 'stderr', stream: NodeJS.ReadableStream, capture: StreamCapture): void {
+  private attach(name: 'stdout' | 'stderr', stream: ReadableStream<Uint8Array>, capture: StreamCapture): void {
     this.openStreams++;
     // Stream-mode decoding keeps a multi-byte character split across two reads intact for onOutput.
     const decoder = new TextDecoder('utf-8', { fatal: false });
-    stream.on('data', (chunk: Buffer) => {
-      this.lastOutputAt = performance.now();
-      capture.push(chunk);
-      if (this.opts.onOutput && this.endedBy === undefined) {
-        const text = decoder.decode(chunk, { stream: true });
-        if (text && this.opts.onOutput(name, text) === 'kill') this.kill('killed-by-callback');
-      }
-    });
+    const reader = stream.getReader();
+    this.readers.push(reader);
     let open = true;
     const closed = () => {
       if (!open) return;
@@ -164,9 +171,25 @@ class Supervision {
       this.openStreams--;
       this.maybeFinish();
     };
-    stream.once('end', closed);
-    stream.once('close', closed);
-    stream.on('error', () => {}); // a destroyed pipe is expected when we abandon it
+    const pump = async () => {
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          if (value.byteLength === 0) continue;
+          this.lastOutputAt = performance.now();
+          capture.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+          if (this.opts.onOutput && this.endedBy === undefined && !this.done) {
+            const text = decoder.decode(value, { stream: true });
+            if (text && this.opts.onOutput(name, text) === 'kill') this.kill('killed-by-callback');
+          }
+        }
+      } catch {
+        // A cancelled read (we abandoned the pipe) or a failed one: the stream is over for us.
+      }
+      closed();
+    };
+    void pump();
   }
 
   private armIdle(idleMs: number): void {
@@ -234,14 +257,17 @@ class Supervision {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.opts.signal?.removeEventListener('abort', this.onAbort);
-    if (this.child) {
-      this.child.stdout?.destroy();
-      this.child.stderr?.destroy();
-      this.child.stdin?.destroy();
+    for (const reader of this.readers) reader.cancel().catch(() => {});
+    if (this.lifeline !== undefined) {
       // The group is gone (or escaped it): closing the lifeline stops a watcher that outlived it.
-      (this.child.stdio[3] as Readable | Writable | null)?.destroy();
+      try {
+        closeSync(this.lifeline);
+      } catch {}
+      this.lifeline = undefined;
+    }
+    if (this.child) {
       this.child.unref();
-      if (this.child.pid !== undefined) noteChildEnded(this.child.pid);
+      noteChildEnded(this.child.pid);
     }
     this.resolve({
       exitCode: this.exited?.code ?? null,

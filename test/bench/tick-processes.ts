@@ -246,7 +246,19 @@ const WHERE_THE_TIME_GOES = [
   '4.1 ms: node:child_process `spawn` with four pipes 2.2 ms (0.7 each), the `children.json` record (a new file on the',
   'state directory\'s disk at each start) 1.3 ms (0.45 each). Measured and not taken: `Bun.spawnSync` for git instead of node:child_process `spawnSync` saves about 0.1 ms a call',
   '(0.4 against 0.5 ms, about 0.5 ms a tick). Outside the loop, `Bun.spawn` starts a child with piped output in 0.4 ms of',
-  'CPU where node:child_process `spawn` takes 0.8 ms: for the supervised children, about 1.2 ms a tick.',
+  'CPU where node:child_process `spawn` takes 0.8 ms: the supervised children start with `Bun.spawn` since (src/proc/supervise.ts).',
+  '',
+  'A second profile (2026-12-06, `perf record -g` of the compiled loop, 1 tick against 21, load average about 10): about 40% of',
+  "the `peers loop` process's own CPU is ext4 allocating inodes (`__ext4_new_inode`, most of it `recently_deleted`, which",
+  'scans the inodes freed in the last seconds: this root filesystem has no journal) for the files it makes on disk per',
+  "tick: the gate checkout's tree and `.git` (5 directories, 4 files) in the temp dir, and 8 atomic writes in the state",
+  'directory (`children.json` 3, `state.json` 2, `turn.json`, the prompt, the stage\'s ref). perf overstates it: in',
+  'same-run comparisons of this bench, the gate checkout on a tmpfs (`TMPDIR=/dev/shm` for the loop; in the pod the temp',
+  'dir is one) moved nothing beyond the noise (about 5 ms), and the whole project with its state directory on a tmpfs',
+  'took about 4 ms off the loop\'s cost over its baseline (33 against 36 ms for the build before, 29 against 33 for this',
+  'one). A JavaScript profile of the same run (`BUN_OPTIONS=--cpu-prof`) found the halt and error patterns compiled twice',
+  'a turn (now once per process) and the PATH lookup before each supervised start throwing an exception per PATH entry',
+  'without the program (now a plain stat).',
 ];
 
 const section = [
