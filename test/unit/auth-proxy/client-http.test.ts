@@ -124,7 +124,7 @@ describe('ClientHttpServer against a hostile client', () => {
       if (req.url === '/hold') return void held.push({ res });
       res.writeHead(200, {});
       res.end('ok');
-    }, { headTimeoutMs: 300, requestTimeoutMs: 600, lingerMs: 200 });
+    }, { headTimeoutMs: 300, requestTimeoutMs: 600, lingerMs: 200, maxConnections: 8 });
     port = await server.listen(0, '127.0.0.1');
   });
   afterAll(() => server.close());
@@ -211,5 +211,27 @@ describe('ClientHttpServer against a hostile client', () => {
     s.write('GET /v1/\x1b[2Jmodels HTTP/1.1\r\n\r\n');
     await droppedAfter(s);
     expect(text).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  test('connections past the cap are answered 503 and closed; the ones open are served, and a freed place is taken again', async () => {
+    // The server's count of open connections (a test-only look inside): earlier tests' are gone first.
+    const serverSide = () => (server as unknown as { sockets: Set<Socket> }).sockets.size;
+    for (let i = 0; i < 200 && serverSide() > 0; i++) await Bun.sleep(10);
+    const silent = await Promise.all(Array.from({ length: 8 }, () => open()));
+    for (let i = 0; i < 200 && serverSide() < 8; i++) await Bun.sleep(5);
+    const reply = (s: Socket) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+        s.on('close', () => resolve(text));
+        s.write('GET /x HTTP/1.1\r\nConnection: close\r\n\r\n');
+        s.end();
+      });
+    // Before: no bound, each connection holding up to a 16 KiB head in the sidecar's memory.
+    expect(await reply(await open())).toMatch(/^HTTP\/1\.1 503 /);
+    expect(await reply(silent.pop()!)).toMatch(/^HTTP\/1\.1 200 /);
+    for (let i = 0; i < 200 && serverSide() > 7; i++) await Bun.sleep(5);
+    expect(await reply(await open())).toMatch(/^HTTP\/1\.1 200 /);
+    for (const s of silent) s.destroy();
   });
 });
