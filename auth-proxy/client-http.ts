@@ -9,6 +9,7 @@
  * malformed header lines, or a head over MAX_HEAD is answered 400 (431 for the size) and the
  * connection closed. Requests on one connection are handled one at a time (the socket is paused
  * while a reply is pending), so a pipelined request never runs beside the one before it.
+ * Deadlines and a connection cap bound what one client can hold (ClientLimits).
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
@@ -16,10 +17,11 @@ import { ChunkedDecoder } from './chunked-decoder.ts';
 
 const MAX_HEAD = 16 * 1024;
 /**
- * Deadlines, each measured from its start and never restarted by a byte: a client sending one byte
- * at a time held a connection (and, mid-body, a slot under maxConcurrent) for as long as it liked.
+ * Deadlines and the connection cap. Each deadline runs from its start and no byte restarts it: a
+ * client sending one byte at a time held a connection (and, mid-body, a slot under maxConcurrent)
+ * for as long as it liked.
  */
-export type ClientTimeouts = {
+export type ClientLimits = {
   /** A request head, from its first byte (node:http's headersTimeout); also a silent new connection and a body that stalls this long. */
   headTimeoutMs: number;
   /** A whole request, head and body, from the head's first byte (node:http's requestTimeout). */
@@ -35,7 +37,7 @@ export type ClientTimeouts = {
    */
   maxConnections: number;
 };
-const DEFAULT_TIMEOUTS: ClientTimeouts = { headTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveMs: 5_000, lingerMs: 5_000, maxConnections: 512 };
+const DEFAULT_CLIENT_LIMITS: ClientLimits = { headTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveMs: 5_000, lingerMs: 5_000, maxConnections: 512 };
 /** Body bytes buffered for a handler that has not read them yet, before the client is paused. */
 const BODY_BUFFER = 256 * 1024;
 
@@ -230,10 +232,10 @@ export class ClientHttpServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
-  private readonly timeouts: ClientTimeouts;
+  private readonly limits: ClientLimits;
 
-  constructor(handler: (req: ClientRequest, res: ClientResponse) => void, timeouts: Partial<ClientTimeouts> = {}) {
-    this.timeouts = { ...DEFAULT_TIMEOUTS, ...timeouts };
+  constructor(handler: (req: ClientRequest, res: ClientResponse) => void, limits: Partial<ClientLimits> = {}) {
+    this.limits = { ...DEFAULT_CLIENT_LIMITS, ...limits };
     this.server = net.createServer((sock) => this.serve(sock, handler));
   }
 
@@ -250,7 +252,7 @@ export class ClientHttpServer {
   }
 
   private serve(sock: net.Socket, handler: (req: ClientRequest, res: ClientResponse) => void): void {
-    const t = this.timeouts;
+    const t = this.limits;
     sock.on('error', () => {});
     if (this.sockets.size >= t.maxConnections) {
       const why = 'too many connections to the auth sidecar';

@@ -100,7 +100,7 @@ test('the in-flight limit is the sidecar\'s, over every upstream together, not o
 
 test('a request whose announced body never comes gives its slot back at the deadline', async () => {
   const slots = { active: 0 };
-  const s = await startSidecar({ egress, vendorPort: vendor.port, credentials: new ApiKeySource('x-api-key', 'sk-test-0000000000'), caps: { maxUsd: 100 }, limits: { maxConcurrent: 1 }, slots, clientTimeouts: { headTimeoutMs: 300 } });
+  const s = await startSidecar({ egress, vendorPort: vendor.port, credentials: new ApiKeySource('x-api-key', 'sk-test-0000000000'), caps: { maxUsd: 100 }, limits: { maxConcurrent: 1 }, slots, clientLimits: { headTimeoutMs: 300 } });
   const silent = connect(Number(new URL(s.url).port), '127.0.0.1');
   silent.on('error', () => {});
   try {
