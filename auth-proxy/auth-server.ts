@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { matchRoute, type ApiRoute } from './api-routes.ts';
-import { ClientHttpServer, type ClientRequest, type ClientResponse } from './client-http.ts';
+import { ClientHttpServer, type ClientRequest, type ClientResponse, type ClientLimits } from './client-http.ts';
 import { clientResponseHeaders, redact, upstreamHeaders } from './credential-headers.ts';
 import type { CredentialSource, Injection } from './credential-source.ts';
 import type { ConnectOptions } from './egress-connector.ts';
@@ -57,6 +57,8 @@ export type AuthServerOptions = {
   slots?: { active: number };
   audit?: RequestAudit;
   limits?: Partial<AuthLimits>;
+  /** The client connections' deadlines and cap (client-http.ts; tests shorten them). */
+  clientLimits?: Partial<ClientLimits>;
   log?: (line: string) => void;
 };
 
@@ -88,7 +90,7 @@ export class AuthServer {
     this.slots = opts.slots ?? { active: 0 };
     this.vendor = opts.upstream.errorShape;
     this.prices = opts.prices ?? {};
-    this.server = new ClientHttpServer((req, res) => void this.handle(req, res));
+    this.server = new ClientHttpServer((req, res) => void this.handle(req, res), opts.clientLimits);
     const { host, port } = this.target;
     const dial = opts.direct ? () => dialDirect(host, port) : opts.egress;
     this.pool = new UpstreamPool(this.target, dial, { readTimeoutMs: this.limits.upstreamIdleMs });

@@ -9,15 +9,35 @@
  * malformed header lines, or a head over MAX_HEAD is answered 400 (431 for the size) and the
  * connection closed. Requests on one connection are handled one at a time (the socket is paused
  * while a reply is pending), so a pipelined request never runs beside the one before it.
+ * Deadlines and a connection cap bound what one client can hold (ClientLimits).
  */
 import { EventEmitter } from 'node:events';
 import net from 'node:net';
+import { ChunkedDecoder } from './chunked-decoder.ts';
 
 const MAX_HEAD = 16 * 1024;
-/** How long a client may take to send a request head (node:http's headersTimeout). */
-const HEAD_TIMEOUT_MS = 30_000;
-/** How long a kept-alive connection may sit idle between requests (node:http's keepAliveTimeout). */
-const KEEP_ALIVE_MS = 5_000;
+/**
+ * Deadlines and the connection cap. Each deadline runs from its start and no byte restarts it: a
+ * client sending one byte at a time held a connection (and, mid-body, a slot under maxConcurrent)
+ * for as long as it liked.
+ */
+export type ClientLimits = {
+  /** A request head, from its first byte (node:http's headersTimeout); also a silent new connection and a body that stalls this long. */
+  headTimeoutMs: number;
+  /** A whole request, head and body, from the head's first byte (node:http's requestTimeout). */
+  requestTimeoutMs: number;
+  /** A kept-alive connection idle between requests (node:http's keepAliveTimeout). */
+  keepAliveMs: number;
+  /** A connection the server has ended, still read (and discarded) so its client gets the reply, then destroyed. */
+  lingerMs: number;
+  /**
+   * Connections open at once on this port; one more is answered 503 and closed. Each holds up to a
+   * 16 KiB head (about 22 KB of the sidecar's memory), and there was no bound: 3000 connections
+   * took the sidecar from 33 to 99 MB.
+   */
+  maxConnections: number;
+};
+const DEFAULT_CLIENT_LIMITS: ClientLimits = { headTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveMs: 5_000, lingerMs: 5_000, maxConnections: 512 };
 /** Body bytes buffered for a handler that has not read them yet, before the client is paused. */
 const BODY_BUFFER = 256 * 1024;
 
@@ -177,7 +197,8 @@ type Head = { method: string; url: string; version: string; headers: ClientHeade
 /** Parses a request head; a string is the reason it is refused (400), never a partial guess. */
 export function parseRequestHead(text: string): Head | string {
   const lines = text.split('\r\n');
-  const m = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\S+) (HTTP\/1\.[01])$/.exec(lines[0] ?? '');
+  // The target is visible ASCII only, as node:http required: it reaches the request log and the vendor's request line.
+  const m = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) (HTTP\/1\.[01])$/.exec(lines[0] ?? '');
   if (!m) return 'malformed request line';
   const headers: ClientHeaders = {};
   const lengths: string[] = [];
@@ -206,57 +227,15 @@ export function parseRequestHead(text: string): Head | string {
   return { method: m[1]!, url: m[2]!, version: m[3]!, headers, framing: { length: lengths.length ? Number(lengths[0]) : 0 } };
 }
 
-/** Decodes a chunked request body; trailers are read and dropped. */
-class ChunkedDecoder {
-  private state: 'size' | 'data' | 'data-crlf' | 'trailers' | 'done' = 'size';
-  private remaining = 0;
-  private line: Buffer = Buffer.alloc(0);
-
-  /** Feeds bytes; returns the body bytes in them and what follows the body (once done). */
-  feed(b: Buffer, out: (c: Buffer) => void): Buffer | string | null {
-    while (b.length > 0) {
-      if (this.state === 'data') {
-        const take = b.subarray(0, this.remaining);
-        out(take);
-        this.remaining -= take.length;
-        b = b.subarray(take.length);
-        if (this.remaining === 0) this.state = 'data-crlf';
-        continue;
-      }
-      const nl = b.indexOf('\n');
-      if (nl < 0) {
-        this.line = Buffer.concat([this.line, b]);
-        if (this.line.length > 8192) return 'chunk line too long';
-        return null;
-      }
-      const line = Buffer.concat([this.line, b.subarray(0, nl + 1)]).toString('latin1');
-      this.line = Buffer.alloc(0);
-      b = b.subarray(nl + 1);
-      if (!line.endsWith('\r\n')) return 'malformed chunked body';
-      const text = line.slice(0, -2);
-      if (this.state === 'data-crlf') {
-        if (text !== '') return 'malformed chunked body';
-        this.state = 'size';
-      } else if (this.state === 'size') {
-        const m = /^([0-9a-fA-F]{1,12})(;.*)?$/.exec(text);
-        if (!m) return 'malformed chunk size';
-        this.remaining = parseInt(m[1]!, 16);
-        this.state = this.remaining === 0 ? 'trailers' : 'data';
-      } else if (this.state === 'trailers' && text === '') {
-        this.state = 'done';
-        return b;
-      }
-    }
-    return null;
-  }
-}
-
 /** An HTTP/1.1 server calling `handler` once per request; `close` ends every connection. */
 export class ClientHttpServer {
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
-  constructor(handler: (req: ClientRequest, res: ClientResponse) => void) {
+  private readonly limits: ClientLimits;
+
+  constructor(handler: (req: ClientRequest, res: ClientResponse) => void, limits: Partial<ClientLimits> = {}) {
+    this.limits = { ...DEFAULT_CLIENT_LIMITS, ...limits };
     this.server = net.createServer((sock) => this.serve(sock, handler));
   }
 
@@ -273,6 +252,12 @@ export class ClientHttpServer {
   }
 
   private serve(sock: net.Socket, handler: (req: ClientRequest, res: ClientResponse) => void): void {
+    const t = this.limits;
+    sock.on('error', () => {});
+    if (this.sockets.size >= t.maxConnections) {
+      const why = 'too many connections to the auth sidecar';
+      return void sock.end(`HTTP/1.1 503 ${REASONS[503]}\r\ncontent-type: text/plain\r\ncontent-length: ${why.length}\r\nconnection: close\r\n\r\n${why}`, 'latin1', () => sock.destroy());
+    }
     this.sockets.add(sock);
     sock.setNoDelay(true);
     let buf: Buffer = Buffer.alloc(0);
@@ -281,15 +266,32 @@ export class ClientHttpServer {
     let bodyLeft = 0;
     let chunked: ChunkedDecoder | null = null;
     let continueAsked = false;
+    /** When the request being read must be complete; its head's when no head has been parsed yet. */
+    let requestBy = 0;
+    let headBy = 0;
+    let closing = false;
     let timer: ReturnType<typeof setTimeout> | null = null;
-    const idle = (ms: number) => {
+    const deadline = (ms: number) => {
       if (timer) clearTimeout(timer);
-      timer = setTimeout(() => sock.destroy(), ms);
+      timer = setTimeout(() => sock.destroy(), Math.max(ms, 0));
+    };
+    /**
+     * Ends the connection: the client still gets what was written, anything more it sends is read
+     * and dropped (never parsed), and the connection is destroyed after lingerMs whatever the
+     * client does (a client that kept its side open held it for ever).
+     */
+    const close = (last?: string) => {
+      if (closing) return;
+      closing = true;
+      buf = Buffer.alloc(0);
+      if (last === undefined) sock.end();
+      else sock.end(last, 'latin1');
+      sock.resume();
+      deadline(t.lingerMs);
     };
     const refuse = (status: number, why: string) => {
-      sock.end(`HTTP/1.1 ${status} ${REASONS[status]}\r\ncontent-type: text/plain\r\ncontent-length: ${why.length}\r\nconnection: close\r\n\r\n${why}`, 'latin1');
-      sock.pause();
-      buf = Buffer.alloc(0);
+      req?.fail(new Error(why));
+      close(`HTTP/1.1 ${status} ${REASONS[status]}\r\ncontent-type: text/plain\r\ncontent-length: ${why.length}\r\nconnection: close\r\n\r\n${why}`);
     };
     const bodyDone = (rest: Buffer) => {
       if (timer) clearTimeout(timer);
@@ -301,14 +303,12 @@ export class ClientHttpServer {
       sock.pause();
     };
     const feedBody = (b: Buffer) => {
-      // A body that stalls is dropped like a head that does (a slot under maxConcurrent is at stake).
-      idle(HEAD_TIMEOUT_MS);
+      // A body that stalls is dropped like a head that does (a slot under maxConcurrent is at stake),
+      // and a whole request is dropped at its deadline however steadily it trickles.
+      deadline(Math.min(t.headTimeoutMs, requestBy - Date.now()));
       if (chunked) {
         const r = chunked.feed(b, (c) => req!.push(c));
-        if (typeof r === 'string') {
-          req!.fail(new Error(r));
-          return refuse(400, r);
-        }
+        if (typeof r === 'string') return refuse(400, r);
         if (r) bodyDone(r);
         return;
       }
@@ -318,11 +318,16 @@ export class ClientHttpServer {
       if (bodyLeft === 0) bodyDone(b.subarray(take.length));
     };
     const next = () => {
-      if (res || req) return;
+      if (res || req || closing) return;
       const end = buf.indexOf('\r\n\r\n');
       if (end < 0) {
         if (buf.length > MAX_HEAD) refuse(431, 'request head too large');
-        else if (buf.length > 0) idle(HEAD_TIMEOUT_MS);
+        else if (buf.length > 0 && headBy === 0) {
+          // The head's deadline runs from its first byte; later bytes do not restart it.
+          headBy = Date.now() + t.headTimeoutMs;
+          requestBy = Date.now() + t.requestTimeoutMs;
+          deadline(t.headTimeoutMs);
+        }
         return;
       }
       if (end > MAX_HEAD) return refuse(431, 'request head too large');
@@ -332,52 +337,66 @@ export class ClientHttpServer {
       if (typeof head === 'string') return refuse(400, head);
       if (timer) clearTimeout(timer);
       timer = null;
+      if (headBy === 0) requestBy = Date.now() + t.requestTimeoutMs;
+      headBy = 0;
       const conn = String(head.headers.connection ?? '').toLowerCase();
       const keepAlive = head.version === 'HTTP/1.1' ? !/\bclose\b/.test(conn) : /\bkeep-alive\b/.test(conn);
       continueAsked = head.version === 'HTTP/1.1' && String(head.headers.expect ?? '').toLowerCase() === '100-continue';
       chunked = 'chunked' in head.framing ? new ChunkedDecoder() : null;
       bodyLeft = 'length' in head.framing ? head.framing.length : 0;
+      let current: ClientRequest | null = null;
       const flow = {
         pause: () => sock.pause(),
-        resume: () => sock.resume(),
+        // Only while this request's body is being read: once it is done, the bytes behind it wait for its reply.
+        resume: () => {
+          if (req === current && !closing) sock.resume();
+        },
         // The client waits for this before it sends a body it announced with Expect: 100-continue.
         onRead: () => {
-          if (!continueAsked) return;
+          if (!continueAsked || closing) return;
           continueAsked = false;
           sock.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
         },
       };
-      req = new ClientRequest(head.method, head.url, head.headers, flow);
-      const current = req;
+      req = current = new ClientRequest(head.method, head.url, head.headers, flow);
+      const request = current;
       res = new ClientResponse(sock, head.method === 'HEAD', keepAlive, (reuse) => {
         res = null;
-        if (req === current) {
+        if (req === request) {
           // Replied before the whole body arrived (a refusal): the rest is read and dropped, then the connection closes.
-          current.resume();
+          request.resume();
+          req = null;
           reuse = false;
         }
-        if (!reuse) return void sock.end();
-        idle(KEEP_ALIVE_MS);
+        if (closing) return;
+        if (!reuse) return close();
+        deadline(t.keepAliveMs);
         sock.resume();
         next();
       });
       if (!chunked && bodyLeft === 0) bodyDone(rest);
-      else if (rest.length) feedBody(rest);
-      handler(current, res);
+      else {
+        deadline(Math.min(t.headTimeoutMs, requestBy - Date.now()));
+        if (rest.length) feedBody(rest);
+      }
+      handler(request, res);
     };
     sock.on('data', (d: Buffer) => {
+      if (closing) return;
       if (req) return feedBody(d);
       buf = buf.length ? Buffer.concat([buf, d]) : d;
       next();
+      // Bytes pipelined behind a pending reply: one head's worth is kept, then the client waits.
+      if (res && buf.length > MAX_HEAD) sock.pause();
     });
     sock.on('drain', () => res?.emit('drain'));
-    sock.on('error', () => {});
     sock.on('close', () => {
       this.sockets.delete(sock);
       if (timer) clearTimeout(timer);
       req?.fail(new Error('the client closed the connection'));
       res?.lost();
     });
-    idle(HEAD_TIMEOUT_MS);
+    // A connection that sends nothing is dropped like a head that stalls.
+    deadline(t.headTimeoutMs);
   }
 }

@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import type http from 'node:http';
+import { connect } from 'node:net';
 import { ApiKeySource } from '../../../auth-proxy/credential-source.ts';
 import { isReply, readLedgerFile } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { billedReply, type Egress, startEgress, startSidecar, type StandInVendor, startStandInVendor } from './sidecar-fixture.ts';
@@ -94,5 +95,35 @@ test('the in-flight limit is the sidecar\'s, over every upstream together, not o
     for (const h of held.splice(0)) h.res.destroy();
     await a.close();
     await b.close();
+  }
+});
+
+test('a request whose announced body never comes gives its slot back at the deadline', async () => {
+  const slots = { active: 0 };
+  const s = await startSidecar({ egress, vendorPort: vendor.port, credentials: new ApiKeySource('x-api-key', 'sk-test-0000000000'), caps: { maxUsd: 100 }, limits: { maxConcurrent: 1 }, slots, clientLimits: { headTimeoutMs: 300 } });
+  const silent = connect(Number(new URL(s.url).port), '127.0.0.1');
+  silent.on('error', () => {});
+  try {
+    // The head announces a body, which never comes: the request holds the sidecar's only slot.
+    silent.write(`POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+    await until(() => slots.active === 1);
+    const busy = await fetch(`${s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(busy.status).toBe(503);
+    await busy.text();
+    // Before: the head's timer was cleared and no body timer set, so the slot was held for ever.
+    const dropped = await new Promise<boolean>((r) => {
+      const t = setTimeout(() => r(false), 3000);
+      silent.once('close', () => (clearTimeout(t), r(true)));
+    });
+    expect(dropped).toBe(true);
+    const ok = fetch(`${s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    await until(() => held.length === 1);
+    held[0]!.res.writeHead(200, { 'content-type': 'application/json' });
+    held.splice(0)[0]!.res.end(billedReply('/v1/messages', { input_tokens: 10, output_tokens: 20 }));
+    expect((await ok).status).toBe(200);
+  } finally {
+    silent.destroy();
+    for (const h of held.splice(0)) h.res.destroy();
+    await s.close();
   }
 });

@@ -3,8 +3,9 @@
  * could read differently is refused, never guessed; requests on one connection run one at a time.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { connect } from 'node:net';
-import { ClientHttpServer, parseRequestHead } from '../../../auth-proxy/client-http.ts';
+import { connect, type Socket } from 'node:net';
+import { ChunkedDecoder } from '../../../auth-proxy/chunked-decoder.ts';
+import { ClientHttpServer, type ClientResponse, parseRequestHead } from '../../../auth-proxy/client-http.ts';
 
 describe('parseRequestHead', () => {
   test('refuses every head whose body framing is ambiguous or malformed', () => {
@@ -25,6 +26,27 @@ describe('parseRequestHead', () => {
   test('reads a plain head as node:http did: repeated headers joined, cookies with "; "', () => {
     const h = parseRequestHead(['POST /v1/messages?beta=true HTTP/1.1', 'Host: 127.0.0.1:8080', 'X-A: 1', 'x-a: 2', 'Cookie: a=1', 'Cookie: b=2', 'Content-Length: 12'].join('\r\n'));
     expect(h).toEqual({ method: 'POST', url: '/v1/messages?beta=true', version: 'HTTP/1.1', headers: { host: '127.0.0.1:8080', 'x-a': '1, 2', cookie: 'a=1; b=2', 'content-length': '12' }, framing: { length: 12 } });
+  });
+});
+
+describe('ChunkedDecoder', () => {
+  const decode = (wire: string) => {
+    const body: Buffer[] = [];
+    const r = new ChunkedDecoder().feed(Buffer.from(wire, 'latin1'), (c) => body.push(c));
+    return typeof r === 'string' ? r : { body: Buffer.concat(body).toString('latin1'), rest: r?.toString('latin1') ?? null };
+  };
+
+  test('a chunk size is bare hex: a sign, 0x, whitespace, a bare LF or more than 12 digits is refused', () => {
+    for (const size of ['+5', '-5', '0x5', ' 5', '5 ', '', '1234567890abc', '５']) expect(decode(`${size}\r\nhello\r\n0\r\n\r\n`)).toBe('malformed chunk size');
+    expect(decode('5\nhello\r\n0\r\n\r\n')).toBe('malformed chunked body');
+    expect(decode('5\r\nhello!\r\n0\r\n\r\n')).toBe('malformed chunked body');
+    expect(decode('5;ext="a"\r\nhello\r\n0\r\n\r\nNEXT')).toEqual({ body: 'hello', rest: 'NEXT' });
+  });
+
+  test('trailers are dropped, whatever they name, and bounded', () => {
+    expect(decode('1\r\na\r\n0\r\nContent-Length: 99\r\nAuthorization: Bearer x\r\n\r\n')).toEqual({ body: 'a', rest: '' });
+    // Before: trailer lines were never counted, so a body could go on for ever past maxRequestBytes' count.
+    expect(decode(`0\r\n${'X-T: yyyyyyyyyyyyyyyyyyyyyyyyy\r\n'.repeat(1000)}\r\n`)).toBe('trailers too large');
   });
 });
 
@@ -73,5 +95,143 @@ describe('ClientHttpServer', () => {
       { method: 'POST', url: '/first', body: 'abcde' },
       { method: 'POST', url: '/second', body: 'fg' },
     ]);
+  });
+});
+
+/**
+ * Attacks by a peer on the pod's loopback, over raw TCP (SECURITY.md, "Request framing is never
+ * guessed"). Short deadlines so each attack is over in about a second; the server is the real one.
+ */
+describe('ClientHttpServer against a hostile client', () => {
+  const held: { res: ClientResponse }[] = [];
+  const chunkCounts: number[] = [];
+  let server: ClientHttpServer;
+  let port = 0;
+  beforeAll(async () => {
+    server = new ClientHttpServer(async (req, res) => {
+      if (req.url === '/deny') {
+        req.resume();
+        res.writeHead(403, {});
+        return res.end('denied');
+      }
+      let chunks = 0;
+      try {
+        for await (const _ of req) chunks++;
+      } catch {
+        return; // the connection was dropped mid-body
+      }
+      chunkCounts.push(chunks);
+      if (req.url === '/hold') return void held.push({ res });
+      res.writeHead(200, {});
+      res.end('ok');
+    }, { headTimeoutMs: 300, requestTimeoutMs: 600, lingerMs: 200, maxConnections: 8 });
+    port = await server.listen(0, '127.0.0.1');
+  });
+  afterAll(() => server.close());
+
+  /** A client that never closes its own side: only the server can end the connection. */
+  const open = () =>
+    new Promise<Socket>((resolve) => {
+      const sock = connect({ port, host: '127.0.0.1', allowHalfOpen: true }, () => resolve(sock));
+      sock.on('error', () => {});
+    });
+  /**
+   * Milliseconds until the server dropped the connection, or null if it still holds it after 3 s.
+   * Once the server has ended its side, the client keeps writing: only a connection the server
+   * has closed resets, one it still holds reads on.
+   */
+  const droppedAfter = (sock: Socket, start = Date.now()) =>
+    new Promise<number | null>((resolve) => {
+      const probe = setInterval(() => sock.writable && sock.write('x'), 40);
+      const t = setTimeout(() => (clearInterval(probe), sock.destroy(), resolve(null)), 3000);
+      sock.on('close', () => (clearInterval(probe), clearTimeout(t), resolve(Date.now() - start)));
+    });
+  const trickle = (sock: Socket, bytes: string) => {
+    let i = 0;
+    const iv = setInterval(() => (i < bytes.length && !sock.destroyed ? sock.write(bytes[i++]!) : clearInterval(iv)), 40);
+    return iv;
+  };
+
+  test('no connection outlives its deadlines: a head or body sent a byte at a time, a client that keeps its side open after the reply or after a refusal', async () => {
+    const [headTrickle, bodyTrickle, bodyNever, afterClose, afterDenied, afterRefused] = await Promise.all([
+      open().then((s) => (trickle(s, `POST /x HTTP/1.1\r\n${'X-Slow: y\r\n'.repeat(100)}`), droppedAfter(s))),
+      open().then((s) => (s.write('POST /x HTTP/1.1\r\nContent-Length: 1000\r\n\r\n'), trickle(s, 'a'.repeat(1000)), droppedAfter(s))),
+      // A head announcing a body that never comes: the head's timer was cleared and none set.
+      open().then((s) => (s.write('POST /x HTTP/1.1\r\nContent-Length: 10\r\n\r\n'), droppedAfter(s))),
+      open().then((s) => (s.write('GET /x HTTP/1.1\r\nConnection: close\r\n\r\n'), droppedAfter(s))),
+      // Refused before its body was read; the body then completes, and the client stays.
+      open().then(async (s) => {
+        s.write('POST /deny HTTP/1.1\r\nContent-Length: 5\r\n\r\n');
+        await new Promise((r) => s.once('data', r));
+        s.write('abcde');
+        return droppedAfter(s);
+      }),
+      open().then((s) => (s.write('GET /x HTTP/1.1\r\nContent-Length: x\r\n\r\n'), droppedAfter(s))),
+    ]);
+    // Each byte used to restart a 30 s inactivity timer, and an ended connection had none: held for ever.
+    for (const ms of [headTrickle, bodyTrickle]) expect(ms).not.toBeNull();
+    expect(headTrickle!).toBeLessThan(1500);
+    expect(bodyTrickle!).toBeLessThan(1500);
+    expect([bodyNever, afterClose, afterDenied, afterRefused].map((ms) => ms !== null)).toEqual([true, true, true, true]);
+  });
+
+  test('bytes pipelined behind a request whose reply is pending are not read past one head: memory stays bounded', async () => {
+    const s = await open();
+    const before = held.length;
+    s.write('POST /hold HTTP/1.1\r\nContent-Length: 5\r\n\r\nabcde');
+    for (let i = 0; i < 200 && held.length === before; i++) await Bun.sleep(5);
+    expect(held.length).toBe(before + 1);
+    const flood = Buffer.alloc(1 << 20, 'a');
+    for (let i = 0; i < 48; i++) s.write(flood);
+    // The server's side of the connection (a test-only look inside: the bytes it took off the socket).
+    const serverSide = () => [...(server as unknown as { sockets: Set<Socket> }).sockets].reduce((n, x) => Math.max(n, x.bytesRead), 0);
+    let last = -1;
+    for (let i = 0; i < 40 && serverSide() !== last; i++) {
+      last = serverSide();
+      await Bun.sleep(100);
+    }
+    // Before: the socket was resumed once the handler read the body, and every byte was buffered (48 MiB).
+    expect(serverSide()).toBeLessThan(1 << 20);
+    held.pop()!.res.end();
+    s.destroy();
+  });
+
+  test('a chunked body of many tiny chunks reaches the handler in a few buffers, not one per chunk', async () => {
+    const s = await open();
+    s.write(`POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${'1\r\na\r\n'.repeat(20000)}0\r\n\r\n`);
+    await droppedAfter(s);
+    // One buffer per 1-byte chunk cost ~100 bytes of memory per body byte past maxRequestBytes' count.
+    expect(chunkCounts.at(-1)!).toBeLessThan(50);
+  });
+
+  test('a request target with control characters (a terminal escape for the request log) is refused 400', async () => {
+    const s = await open();
+    let text = '';
+    s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+    s.write('GET /v1/\x1b[2Jmodels HTTP/1.1\r\n\r\n');
+    await droppedAfter(s);
+    expect(text).toMatch(/^HTTP\/1\.1 400 /);
+  });
+
+  test('connections past the cap are answered 503 and closed; the ones open are served, and a freed place is taken again', async () => {
+    // The server's count of open connections (a test-only look inside): earlier tests' are gone first.
+    const serverSide = () => (server as unknown as { sockets: Set<Socket> }).sockets.size;
+    for (let i = 0; i < 200 && serverSide() > 0; i++) await Bun.sleep(10);
+    const silent = await Promise.all(Array.from({ length: 8 }, () => open()));
+    for (let i = 0; i < 200 && serverSide() < 8; i++) await Bun.sleep(5);
+    const reply = (s: Socket) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+        s.on('close', () => resolve(text));
+        s.write('GET /x HTTP/1.1\r\nConnection: close\r\n\r\n');
+        s.end();
+      });
+    // Before: no bound, each connection holding up to a 16 KiB head in the sidecar's memory.
+    expect(await reply(await open())).toMatch(/^HTTP\/1\.1 503 /);
+    expect(await reply(silent.pop()!)).toMatch(/^HTTP\/1\.1 200 /);
+    for (let i = 0; i < 200 && serverSide() > 7; i++) await Bun.sleep(5);
+    expect(await reply(await open())).toMatch(/^HTTP\/1\.1 200 /);
+    for (const s of silent) s.destroy();
   });
 });

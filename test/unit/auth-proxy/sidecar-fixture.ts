@@ -9,6 +9,7 @@ import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type AuthLimits, AuthServer } from '../../../auth-proxy/auth-server.ts';
+import type { ClientLimits } from '../../../auth-proxy/client-http.ts';
 import type { RequestAudit } from '../../../auth-proxy/request-audit.ts';
 import { ApiKeySource, type CredentialSource } from '../../../auth-proxy/credential-source.ts';
 import { type UpstreamSpec, UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
@@ -40,7 +41,7 @@ export async function startEgress(vendorPort: number, tokenPort = vendorPort): P
 
 export type Sidecar = { url: string; server: AuthServer; ledger: UsageLedger; logs: string[]; close(): Promise<void> };
 
-export async function startSidecar(opts: { egress: Egress; vendorPort: number; upstream?: UpstreamSpec; credentials: CredentialSource; caps?: BudgetCaps; ledgerPath?: string; host?: string; limits?: Partial<AuthLimits>; audit?: RequestAudit; ledger?: UsageLedger; reservations?: Reservations; prices?: UserPrices; slots?: { active: number } }): Promise<Sidecar> {
+export async function startSidecar(opts: { egress: Egress; vendorPort: number; upstream?: UpstreamSpec; credentials: CredentialSource; caps?: BudgetCaps; ledgerPath?: string; host?: string; limits?: Partial<AuthLimits>; clientLimits?: Partial<ClientLimits>; audit?: RequestAudit; ledger?: UsageLedger; reservations?: Reservations; prices?: UserPrices; slots?: { active: number } }): Promise<Sidecar> {
   const logs: string[] = [];
   const ledger = opts.ledger ?? new UsageLedger(opts.ledgerPath ?? join(opts.egress.dir, 'usage.jsonl'));
   const server = new AuthServer({
@@ -52,6 +53,7 @@ export async function startSidecar(opts: { egress: Egress; vendorPort: number; u
     caps: () => opts.caps ?? {},
     prices: opts.prices,
     limits: opts.limits,
+    clientLimits: opts.clientLimits,
     reservations: opts.reservations,
     ...(opts.slots ? { slots: opts.slots } : {}),
     audit: opts.audit,
