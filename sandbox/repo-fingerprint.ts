@@ -1,6 +1,6 @@
 /**
  * Proof that a run left the user's repository alone: at `peers up` we record a fingerprint of
- * what a run must never change — HEAD and its branch, the index, `.git/config` (and a worktree's
+ * what a run must never change — HEAD and its branch, what the index stages, `.git/config` (and a worktree's
  * `config.worktree`), `.git/info/attributes`, the hooks, and `.peers/` — and `peers down` compares.
  * Read with plain no-follow file reads: no git runs for it.
  */
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { MiB, readFileCapped, readTextIfExists } from '../src/fs/safe-read.ts';
 import { readHead, resolveRepoLayout } from '../src/git/repo-layout.ts';
+import { indexContentDigest } from './index-content-digest.ts';
 
 export type RepoFingerprint = Record<'head' | 'index' | 'config' | 'attributes' | 'hooks' | 'peers', string>;
 
@@ -23,12 +24,14 @@ export const FINGERPRINT_PARTS: Record<keyof RepoFingerprint, string> = {
   peers: '.peers/',
 };
 
-function digestFile(path: string, limit = 256 * MiB): string {
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+function digestFile(path: string, limit = 256 * MiB, digest: (bytes: Buffer) => string = sha256): string {
   try {
     const st = lstatSync(path);
     if (st.isSymbolicLink()) return 'symlink';
     if (!st.isFile()) return `other:${st.mode}`;
-    return createHash('sha256').update(readFileCapped(path, limit)).digest('hex');
+    return digest(readFileCapped(path, limit));
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'absent' : `unreadable:${(error as Error).message}`;
   }
@@ -60,7 +63,8 @@ export function fingerprintRepo(repo: string): RepoFingerprint {
   const head = readHead(layout);
   return {
     head: `${head.ref ?? '(detached)'} ${head.sha ?? '(unborn)'}`,
-    index: digestFile(join(layout.gitDir, 'index')),
+    // What is staged, not the file's bytes: git rewrites them whenever it refreshes its caches.
+    index: digestFile(join(layout.gitDir, 'index'), 256 * MiB, indexContentDigest),
     config: `${digestFile(join(layout.commonDir, 'config'))} ${digestFile(join(layout.gitDir, 'config.worktree'))}`,
     attributes: digestFile(join(layout.commonDir, 'info', 'attributes')),
     hooks: digestTree(join(layout.commonDir, 'hooks')),

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { observedHead, RUN_HEAD_REF } from '../../../src/git/observer.ts';
@@ -246,6 +246,31 @@ describe('results as a branch', () => {
 });
 
 describe('the fingerprint down compares', () => {
+  test('a `git status` on the host is no change: git rewrites the index file with new file times, the staged content is the same', () => {
+    const before = fingerprintRepo(repo);
+    const raw = readFileSync(join(repo, '.git/index'));
+    // An editor saving README.md unchanged, then the user's `git status`: git refreshes the
+    // index's stat data and its caches and writes the file again.
+    writeFileSync(join(repo, 'README.md'), readFileSync(join(repo, 'README.md')));
+    const t = new Date(Date.now() + 5_000);
+    utimesSync(join(repo, 'README.md'), t, t);
+    git(repo, 'config', 'core.untrackedCache', 'true');
+    git(repo, 'status', '--porcelain');
+    git(repo, 'update-index', '--refresh');
+    expect(readFileSync(join(repo, '.git/index')).equals(raw)).toBe(false);
+    git(repo, 'config', '--unset', 'core.untrackedCache');
+    expect(changedParts(before, fingerprintRepo(repo))).toEqual([]);
+    // A change staged, even with no commit, is a change; so is a file marked skip-worktree.
+    writeFileSync(join(repo, 'README.md'), '# staged\n');
+    git(repo, 'add', 'README.md');
+    expect(changedParts(before, fingerprintRepo(repo))).toEqual(['index']);
+    git(repo, 'reset', '-q');
+    git(repo, 'checkout', '-q', '--', 'README.md');
+    expect(changedParts(before, fingerprintRepo(repo))).toEqual([]);
+    git(repo, 'update-index', '--skip-worktree', 'README.md');
+    expect(changedParts(before, fingerprintRepo(repo))).toEqual(['index']);
+  });
+
   test('names each part that changed: HEAD, index, config, attributes, hooks, .peers/', () => {
     mkdirSync(join(repo, '.peers'));
     writeFileSync(join(repo, '.peers/goals.yaml'), 'goals: []\n');
