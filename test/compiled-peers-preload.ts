@@ -25,4 +25,7 @@ export function freshCompiledPeers(): string | null {
 if (process.env[DEV_SELF_BINARY_ENV] === undefined) {
   const fresh = freshCompiledPeers();
   if (fresh) process.env[DEV_SELF_BINARY_ENV] = fresh;
+  // CI builds the binary before the tests (test/setup.sh): say so if it does not match, as the
+  // suite then takes minutes longer.
+  else if (process.env.PEERS_REQUIRE_ALL === '1') console.warn(`tests: ${binary} is missing or was not built from these sources (${SOURCE_STAMP_FILE}); the gates run the TypeScript sources`);
 }
