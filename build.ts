@@ -30,8 +30,9 @@
  * test/smoke/compiled-binary.sh proves it).
  */
 import type { BunPlugin } from 'bun';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SOURCE_STAMP_FILE, sourceStamp } from './source-stamp.ts';
 
 /** See Bun.unsafe.setJITPolicy: how many times more reluctant the JIT is until main.ts resets it. */
 const STARTUP_JIT_POLICY = 8;
@@ -149,11 +150,16 @@ async function compile(target: ReleaseTarget | undefined, outfile: string, manif
 if (import.meta.main) {
   const release = process.argv.includes('--release');
   mkdirSync(join(import.meta.dir, 'dist'), { recursive: true });
+  // The fingerprint of the sources, taken before anything reads them and written once the binary
+  // is built: a failed or interrupted build leaves no stamp that vouches for an older binary.
+  rmSync(join(import.meta.dir, SOURCE_STAMP_FILE), { force: true });
+  const stamp = sourceStamp(import.meta.dir);
   const { commandManifest, embeddedCommandManifest } = await import('./src/cli/command-manifest.ts');
   const { COMMAND_LOADERS } = await import('./commands/index.ts');
   const manifestModule = embeddedCommandManifest(await commandManifest(COMMAND_LOADERS));
   const helpModule = await prerenderedHelpModule();
   await compile(undefined, 'dist/peers', manifestModule, helpModule);
+  if (stamp) writeFileSync(join(import.meta.dir, SOURCE_STAMP_FILE), `${stamp}\n`);
   if (release) {
     mkdirSync(join(import.meta.dir, 'dist/release'), { recursive: true });
     for (const target of RELEASE_TARGETS) await compile(target, `dist/release/peers-${target}`, manifestModule, helpModule);

@@ -12,9 +12,19 @@ export function isCompiledBinary(): boolean {
   return main.startsWith('/$bunfs/') || main.startsWith('B:/~BUN/');
 }
 
-/** Argv prefix that runs this peers: compiled → [binary]; dev → [bun, <repo>/src/main.ts]. */
+/**
+ * Set, in a dev checkout only, to a compiled peers built from these very sources: the test suite
+ * sets it (test/compiled-peers-preload.ts) when dist/peers's source fingerprint matches the working
+ * tree, because a gate's `peers check` then starts in a fifth of the time the TypeScript sources
+ * take. A compiled peers never reads it.
+ */
+export const DEV_SELF_BINARY_ENV = 'PEERS_DEV_SELF_BINARY';
+
+/** Argv prefix that runs this peers: compiled → [binary]; dev → [bun, <repo>/src/main.ts] (or DEV_SELF_BINARY_ENV). */
 export function selfCommand(): string[] {
   if (isCompiledBinary()) return [process.execPath];
+  const built = process.env[DEV_SELF_BINARY_ENV];
+  if (built) return [built];
   return [process.execPath, resolve(import.meta.dir, '..', 'main.ts')];
 }
 

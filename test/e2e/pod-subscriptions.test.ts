@@ -40,8 +40,12 @@ setDefaultTimeout(420_000);
 
 const BUN = join(import.meta.dir, '../../node_modules/.bin/bun');
 const DRIVER = join(import.meta.dir, 'subscription-pod-up.ts');
-/** Codex's usage limit lifts this long after it is hit: claude works meanwhile (a few turns). */
-const RESET_S = 40;
+/**
+ * Codex's usage limit lifts this long after it is hit: claude works meanwhile (a few turns). Codex
+ * sleeps 10 s past it (src/loop/peer-sleep.ts, RESET_SLACK_MS), 35 s in all: above the 30 s floor
+ * (MIN_SLEEP_MS), so the sleep is the vendor's reset, not the floor.
+ */
+const RESET_S = 25;
 const salt = Math.random().toString(36).slice(2, 10);
 const exp = (s: number) => Math.floor(Date.now() / 1000) + s;
 const T = {

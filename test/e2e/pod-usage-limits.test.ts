@@ -9,7 +9,10 @@
  *  - codex is limited too: every peer sleeps, the run waits for claude;
  *  - claude works, is limited again: the run waits for codex, which works;
  *  - `peers status --json` said who waits until when, and no failure was charged.
- * The resets are far apart (60 s, 120 s), so who runs when does not depend on how fast a turn is.
+ * The resets are far apart (30 s and 60 s; each peer sleeps 10 s past its reset, src/loop/peer-sleep.ts),
+ * as in test/integration/real-cli/usage-limits.test.ts: claude wakes about 30 s after codex's two
+ * turns would have ended and codex about 30 s after claude's two, so who runs when does not depend
+ * on how fast a turn is (a pod turn takes a few seconds).
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,7 +56,7 @@ beforeAll(() => {
   expect(setup.code, setup.stderr).toBe(0);
   repo = join(root, 'app');
   serverDir = join(root, 'model-server');
-  writeFileSync(join(serverDir, 'scenario.yaml'), stringify({ version: 1, peers: { claude: { api: 'anthropic', ticks: [limited(60, 2), work('claude', 'c.txt'), limited(3600, 2)] }, codex: { api: 'responses', ticks: [work('codex', 'x1.txt'), limited(120, 1), work('codex', 'x2.txt')] } } }));
+  writeFileSync(join(serverDir, 'scenario.yaml'), stringify({ version: 1, peers: { claude: { api: 'anthropic', ticks: [limited(30, 2), work('claude', 'c.txt'), limited(3600, 2)] }, codex: { api: 'responses', ticks: [work('codex', 'x1.txt'), limited(60, 1), work('codex', 'x2.txt')] } } }));
   const homes = { claude: '/work/.git/peers-demo-homes/claude', codex: '/work/.git/peers-demo-homes/codex' };
   const config = demoConfig({ serverUrl: { claude: 'http://127.0.0.1:8080', codex: 'http://127.0.0.1:8081' }, bins: { claude: 'claude', codex: 'codex' }, homes });
   config.peers[0]!.env = { ...config.peers[0]!.env, CLAUDE_CODE_MAX_RETRIES: '1' };
@@ -128,5 +131,7 @@ test.skipIf(!need.ok)('in the pod, a limited peer sleeps until its reset while t
   expect([...sawWaiting].sort()).toEqual(['claude', 'codex']);
   const state = JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8'));
   expect(state.budget.consecutive_failures).toBe(0);
-  console.log(`e2e: usage limits in the pod: ${ticks.map((t) => `${t.peer}:${t.classification}`).join(', ')}; ran ${Math.round(state.budget.spent_runtime_ms / 1000)}s`);
+  // When each turn began and ended, seconds from the first: the margins the resets leave, in the CI log.
+  const t0 = startOf(ticks[0]!);
+  console.log(`e2e: usage limits in the pod: ${ticks.map((t) => `${t.peer}:${t.classification} ${((startOf(t) - t0) / 1000).toFixed(1)}-${((Date.parse(t.ts) - t0) / 1000).toFixed(1)}s${t.sleeps_until ? ` (sleeps to ${((Date.parse(t.sleeps_until) - t0) / 1000).toFixed(1)}s)` : ''}`).join(', ')}; ran ${Math.round(state.budget.spent_runtime_ms / 1000)}s`);
 });

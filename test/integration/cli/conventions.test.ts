@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeRepo, makeSandbox, runPeers } from './peers-cli.ts';
+import { makeRepo, makeSandbox, mapLimit, runPeers, runPeersAsync } from './peers-cli.ts';
 
 const sb = makeSandbox();
 let repo: string;
@@ -30,14 +30,16 @@ function onTty(args: string, env: Record<string, string | undefined> = {}): stri
 const ESC = '\u001b[';
 
 describe('-h and summaries', () => {
-  test('-h prints the same help as --help on every command', () => {
-    for (const c of commands.filter((c) => c.id !== 'help')) {
-      const words = c.id.split(':');
-      const long = peers([...words, '--help']);
-      const short = peers([...words, '-h']);
-      expect(short.code, c.id).toBe(0);
-      expect(short.stdout, c.id).toBe(long.stdout);
-    }
+  test('-h prints the same help as --help on every command', async () => {
+    // Two runs per command, each a CLI start-up of a few hundred ms of CPU, and independent (help
+    // reads and writes no state): four at a time keep both cores of a CI machine busy.
+    const ids = commands.filter((c) => c.id !== 'help').map((c) => c.id);
+    const runs = await mapLimit(ids.flatMap((id) => [[id, '--help'], [id, '-h']] as const), 4, ([id, flag]) => runPeersAsync([...id.split(':'), flag], { cwd: repo, env: sb.env }));
+    ids.forEach((id, i) => {
+      const [long, short] = [runs[2 * i]!, runs[2 * i + 1]!];
+      expect(short.code, id).toBe(0);
+      expect(short.stdout, id).toBe(long.stdout);
+    });
   }, 120_000);
 
   test('every command has a full one-sentence summary (never cut mid-sentence)', () => {

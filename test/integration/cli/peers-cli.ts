@@ -23,6 +23,34 @@ export function runPeers(args: string[], opts: { cwd: string; env?: Record<strin
   return { code: res.status ?? -1, stdout: res.stdout ?? '', stderr: res.stderr ?? '' };
 }
 
+/** runPeers without blocking the test's process, so independent invocations can overlap. */
+export async function runPeersAsync(args: string[], opts: { cwd: string; env?: Record<string, string | undefined> }): Promise<CliResult> {
+  const child = Bun.spawn([BUN, join(REPO, 'src/main.ts'), ...args], {
+    cwd: opts.cwd,
+    env: { ...process.env, NO_COLOR: '1', PEERS_DEBUG: '', ...opts.env } as Record<string, string>,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+    timeout: 60_000,
+  });
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  return { code: child.signalCode ? -1 : code, stdout, stderr };
+}
+
+/** Maps `items` through `fn` with at most `limit` calls in flight; results in the order of `items`. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
 /** A stack trace line as JS runtimes print them. */
 export const STACK_LINE = /^\s+at\s.+[(:]\d+/m;
 

@@ -91,9 +91,12 @@ export async function modeRun(spec: ModeRunSpec): Promise<ModeRun> {
   const loop = Bun.spawn([PEERS_BIN, 'loop', repo, '--state-dir', stateDir, '--max-ticks', String(spec.maxTicks), '--backoff-base-ms', '10', '--no-recon', '--no-codemap'], {
     // One cargo target directory per run, as a dependency cache would be: each tick's clean checkout
     // builds only what changed instead of the whole crate again.
+    // Go likewise: one build cache per run (gates get a fresh HOME, so go's default cache under it
+    // starts cold at every gate and rebuilds the standard library, ~4 s of CPU per go command).
+    // GOFLAGS=-count=1 keeps `go test` from replaying a cached result: every gate runs the tests.
     // Gates run with a fresh HOME (src/gates/gate-env.ts): a rustup-managed cargo must be told
     // where its toolchains are, as a user's profile would.
-    env: { ...process.env, CARGO_TARGET_DIR: join(root, 'cargo-target'), ...rustupHomes() },
+    env: { ...process.env, CARGO_TARGET_DIR: join(root, 'cargo-target'), GOCACHE: join(root, 'go-build'), GOFLAGS: '-count=1', ...rustupHomes() },
     stdout: 'ignore',
     stderr: 'pipe',
   });

@@ -128,9 +128,12 @@ test.skipIf(!need.ok)('one peer sleeps until its reset while the other works; wh
   const claudeLimit = limits.filter((l) => l.upstream === 'anthropic')[1]!;
   expect(claudeLimit).toMatchObject({ limit: 'usage', source: 'anthropic-ratelimit-unified-reset' });
   const [claudeLimited, , codexLimited, claudeBack, , codexBack] = ticks as [Tick, Tick, Tick, Tick, Tick, Tick];
+  const started = (t: Tick) => Date.parse(t.ts) - t.duration_ms;
+  // When each turn began and ended, seconds from the first: the margins the resets leave, in the CI log.
+  const t0 = started(claudeLimited);
+  console.log(`usage limits: ${ticks.map((t) => `${t.peer}:${t.classification} ${((started(t) - t0) / 1000).toFixed(1)}-${((Date.parse(t.ts) - t0) / 1000).toFixed(1)}s${t.sleeps_until ? ` (sleeps to ${((Date.parse(t.sleeps_until) - t0) / 1000).toFixed(1)}s)` : ''}`).join(', ')}`);
   expect(claudeLimited.sleeps_until).toBe(new Date(Date.parse(claudeLimit.reset_at!) + RESET_SLACK_MS).toISOString());
   expect(claudeLimited.cause).toContain('usage limit reached (resets ');
-  const started = (t: Tick) => Date.parse(t.ts) - t.duration_ms;
   expect(started(claudeBack)).toBeGreaterThanOrEqual(Date.parse(claudeLimited.sleeps_until!) - 1000);
   const codexLimit = limits.find((l) => l.upstream === 'openai')!;
   expect(codexLimit).toMatchObject({ limit: 'usage', source: 'error.resets_at' });
