@@ -23,6 +23,8 @@ const TOOL_VENV = `${PY_TOOL_DIR}/venv`;
 
 /** The interpreter the gates run the tests with: the project's venv that setup filled. */
 export const PROJECT_PYTHON = '.venv/bin/python';
+/** Prefix of a command that runs a program from that venv (what `uv run` and `poetry run` do). */
+export const VENV_ON_PATH = 'PATH="$PWD/.venv/bin:$PATH"';
 
 /** uv.lock, else poetry.lock, else a `[tool.poetry]` or `[tool.uv]` table in pyproject.toml. */
 export function pythonToolOf(files: Files): PythonTool | undefined {
