@@ -65,7 +65,9 @@ export function pythonToolRequirement(tool: PythonTool, files: Files): { require
  *   hard links: a gate could write through one into the cache setup shares), with no interpreter
  *   download (uv would put it in the setup's HOME, removed before the gates run);
  * - Poetry: `poetry install` into `.venv` in the project, with any venv active where `peers verify`
- *   was started set aside (Poetry installs into an active venv, which is the user's).
+ *   was started set aside (Poetry installs into an active venv, which is the user's), and its
+ *   venv directory in the checkout: Poetry takes a venv it finds there for this project over
+ *   making `.venv`, and setup's cache directory is shared by every setup of the run.
  */
 export function pythonToolSetup(tool: PythonTool, files: Files): string {
   const install = `python3 -m venv --clear ${TOOL_VENV} && ${TOOL_VENV}/bin/pip install -q --disable-pip-version-check ${pythonToolRequirement(tool, files).requirement}`;
@@ -73,7 +75,7 @@ export function pythonToolSetup(tool: PythonTool, files: Files): string {
     const sync = files.exists('uv.lock') ? 'uv sync --frozen' : 'uv sync';
     return `${install} && env -u VIRTUAL_ENV UV_PROJECT_ENVIRONMENT=.venv UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never ${TOOL_VENV}/bin/${sync}`;
   }
-  return `${install} && env -u VIRTUAL_ENV POETRY_VIRTUALENVS_IN_PROJECT=true POETRY_VIRTUALENVS_CREATE=true ${TOOL_VENV}/bin/poetry install --no-interaction`;
+  return `${install} && env -u VIRTUAL_ENV POETRY_VIRTUALENVS_IN_PROJECT=true POETRY_VIRTUALENVS_CREATE=true POETRY_VIRTUALENVS_PATH="$PWD/${PY_TOOL_DIR}/virtualenvs" ${TOOL_VENV}/bin/poetry install --no-interaction`;
 }
 
 /** What `peers init` says about the tool: where setup gets it, and what is not pinned or locked. */

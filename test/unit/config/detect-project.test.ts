@@ -131,7 +131,7 @@ describe('python, rust, go', () => {
     // The image has python3, venv and pip only; the gates have no network and need neither tool.
     const tool = (t: string) => `python3 -m venv --clear .peers-pm/venv && .peers-pm/venv/bin/pip install -q --disable-pip-version-check ${t}`;
     const uvEnv = 'env -u VIRTUAL_ENV UV_PROJECT_ENVIRONMENT=.venv UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never';
-    const poetryEnv = 'env -u VIRTUAL_ENV POETRY_VIRTUALENVS_IN_PROJECT=true POETRY_VIRTUALENVS_CREATE=true';
+    const poetryEnv = 'env -u VIRTUAL_ENV POETRY_VIRTUALENVS_IN_PROJECT=true POETRY_VIRTUALENVS_CREATE=true POETRY_VIRTUALENVS_PATH="$PWD/.peers-pm/virtualenvs"';
     const uv = detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\n\n[tool.uv]\nrequired-version = ">=0.5.0"\n', 'uv.lock': 'version = 1\n' }));
     expect(uv).toMatchObject({ kinds: ['python'], setup: `${tool("'uv>=0.5.0'")} && ${uvEnv} .peers-pm/venv/bin/uv sync --frozen`, gates: [{ id: 'tests-pass', cmd: '.venv/bin/python -m pytest -q', why: 'uv.lock' }], egress: ['pypi.org', 'files.pythonhosted.org'] });
     expect(uv.notes).toEqual([expect.stringContaining('uv is not in the workspace image (it has python3, venv and pip): setup installs it with pip into .peers-pm/ in the checkout')]);
