@@ -169,7 +169,7 @@ function pythonInstall(files: ProjectFiles, requirements: string[]): { args: str
   const extras = /^\[project\.optional-dependencies\]\s*\n((?:(?!\[).*\n?)*)/m.exec(pyproject)?.[1] ?? '';
   const extra = ['test', 'tests', 'testing', 'dev'].find((e) => new RegExp(`^${e}\\s*=`, 'm').test(extras));
   if (extra) return { args: `-e '.[${extra}]'`, why: `pyproject.toml optional-dependencies ${extra}` };
-  if (/^dependencies\s*=\s*\[\s*["']/m.test(pyproject) || /^\[tool\.poetry\.dependencies\]/m.test(pyproject)) return { args: '-e .', why: 'pyproject.toml dependencies' };
+  if (/^dependencies\s*=\s*\[\s*["']/m.test(pyproject)) return { args: '-e .', why: 'pyproject.toml dependencies' };
   return undefined;
 }
 
