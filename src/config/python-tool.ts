@@ -16,7 +16,7 @@ type Files = { exists(path: string): boolean; read?(path: string): string | unde
 /**
  * Where setup installs uv or Poetry: a venv of its own in the checkout. A leading dot keeps it out
  * of pytest's collection (norecursedirs `.*`); committed files there are gate surface
- * (src/protocol/gate-surface.ts), and setup recreates the venv (`--clear`) so none of them is run.
+ * (src/protocol/gate-surface.ts), and setup removes them before it makes the venv: none of them is run.
  */
 export const PY_TOOL_DIR = '.peers-pm';
 const TOOL_VENV = `${PY_TOOL_DIR}/venv`;
@@ -60,7 +60,9 @@ export function pythonToolRequirement(tool: PythonTool, files: Files): { require
 }
 
 /**
- * The setup line. The tool's venv is made afresh, pip installs the tool into it, then:
+ * The setup line. Whatever a commit put in `PY_TOOL_DIR` or `.venv` is removed first (uv and
+ * Poetry would reuse a `.venv` they find, and a committed one could hold a python that prints
+ * "N passed"; both paths are gate surface too), the tool's venv is made, pip installs the tool, then:
  * - uv: `uv sync` (`--frozen` with a lock file) into `.venv`, copying files out of its cache (never
  *   hard links: a gate could write through one into the cache setup shares), with no interpreter
  *   download (uv would put it in the setup's HOME, removed before the gates run);
@@ -70,7 +72,7 @@ export function pythonToolRequirement(tool: PythonTool, files: Files): { require
  *   making `.venv`, and setup's cache directory is shared by every setup of the run.
  */
 export function pythonToolSetup(tool: PythonTool, files: Files): string {
-  const install = `python3 -m venv --clear ${TOOL_VENV} && ${TOOL_VENV}/bin/pip install -q --disable-pip-version-check ${pythonToolRequirement(tool, files).requirement}`;
+  const install = `rm -rf ${PY_TOOL_DIR} .venv && python3 -m venv ${TOOL_VENV} && ${TOOL_VENV}/bin/pip install -q --disable-pip-version-check ${pythonToolRequirement(tool, files).requirement}`;
   if (tool === 'uv') {
     const sync = files.exists('uv.lock') ? 'uv sync --frozen' : 'uv sync';
     return `${install} && env -u VIRTUAL_ENV UV_PROJECT_ENVIRONMENT=.venv UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never ${TOOL_VENV}/bin/${sync}`;

@@ -129,7 +129,8 @@ describe('python, rust, go', () => {
 
   test('uv and poetry: setup installs the tool with pip into .peers-pm, it fills .venv, the gates run .venv/bin/python', () => {
     // The image has python3, venv and pip only; the gates have no network and need neither tool.
-    const tool = (t: string) => `python3 -m venv --clear .peers-pm/venv && .peers-pm/venv/bin/pip install -q --disable-pip-version-check ${t}`;
+    // A committed .venv or .peers-pm/ (a python that prints "3 passed") is removed before anything runs.
+    const tool = (t: string) => `rm -rf .peers-pm .venv && python3 -m venv .peers-pm/venv && .peers-pm/venv/bin/pip install -q --disable-pip-version-check ${t}`;
     const uvEnv = 'env -u VIRTUAL_ENV UV_PROJECT_ENVIRONMENT=.venv UV_LINK_MODE=copy UV_PYTHON_DOWNLOADS=never';
     const poetryEnv = 'env -u VIRTUAL_ENV POETRY_VIRTUALENVS_IN_PROJECT=true POETRY_VIRTUALENVS_CREATE=true POETRY_VIRTUALENVS_PATH="$PWD/.peers-pm/virtualenvs"';
     const uv = detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\n\n[tool.uv]\nrequired-version = ">=0.5.0"\n', 'uv.lock': 'version = 1\n' }));

@@ -49,7 +49,7 @@ describe("the gates' programs in the image", () => {
     const project = { exists: (p: string) => p === 'poetry.lock' || p === 'pyproject.toml', read: (p: string) => (p === 'poetry.lock' ? lock : p === 'pyproject.toml' ? '[tool.poetry]\n' : undefined) };
     const check = gateProgramsCheck('/p', [{ id: 'tests-pass', type: 'hard', cmd: 'poetry run pytest -q' }], 'poetry install --no-interaction', image, project);
     expect(check.status).toBe('fail');
-    expect(check.fix).toContain('poetry need not be in the image: in .peers/config.yaml, setup: python3 -m venv --clear .peers-pm/venv && .peers-pm/venv/bin/pip install -q --disable-pip-version-check poetry==1.8.3 && ');
+    expect(check.fix).toContain('poetry need not be in the image: in .peers/config.yaml, setup: rm -rf .peers-pm .venv && python3 -m venv .peers-pm/venv && .peers-pm/venv/bin/pip install -q --disable-pip-version-check poetry==1.8.3 && ');
     expect(check.fix).toContain('in .peers/goals.yaml, the gate runs .venv/bin/python -m pytest -q (what `peers init` proposes now)');
     // The setup init proposes needs no program the image lacks.
     const fixed = gateProgramsCheck('/p', [{ id: 'tests-pass', type: 'hard', cmd: '.venv/bin/python -m pytest -q' }], /setup: (.*?); in \.peers/.exec(check.fix!)![1], image, project);
