@@ -80,6 +80,20 @@ export function pythonToolSetup(tool: PythonTool, files: Files): string {
   return `${install} && env -u VIRTUAL_ENV POETRY_VIRTUALENVS_IN_PROJECT=true POETRY_VIRTUALENVS_CREATE=true POETRY_VIRTUALENVS_PATH="$PWD/${PY_TOOL_DIR}/virtualenvs" ${TOOL_VENV}/bin/poetry install --no-interaction`;
 }
 
+/** The workspace image's python3 is Debian bookworm's (Containerfile). */
+export const IMAGE_PYTHON = { major: 3, minor: 11 };
+
+/**
+ * The lowest Python 3 minor the project accepts (`requires-python`, or Poetry's `python` dependency),
+ * undefined when it names none. Only the first bound is read: `>=3.12,<4`, `^3.12`, `~=3.12`, `==3.12.*`.
+ */
+export function requiredPythonMinor(files: Files): number | undefined {
+  const pyproject = files.read?.('pyproject.toml') ?? '';
+  const spec = tableValue(pyproject, 'project', 'requires-python') ?? tableValue(pyproject, 'tool.poetry.dependencies', 'python');
+  const minor = spec && /^\s*(?:\^|~=?|>=|==)?\s*3\.(\d+)/.exec(spec)?.[1];
+  return minor ? Number(minor) : undefined;
+}
+
 /** What `peers init` says about the tool: where setup gets it, and what is not pinned or locked. */
 export function pythonToolNotes(tool: PythonTool, files: Files): string[] {
   const lock = tool === 'uv' ? 'uv.lock' : 'poetry.lock';

@@ -152,6 +152,11 @@ describe('python, rust, go', () => {
     expect(lockless.setup).toEndWith('.peers-pm/venv/bin/uv sync');
     expect(lockless.notes).toContain('no uv.lock: setup resolves the dependencies anew on each gate run; commit uv.lock');
     expect(detectProject(files({ 'pyproject.toml': '[tool.poetry.dependencies]\npython = "^3.11"\n' })).setup).toEndWith('poetry install --no-interaction');
+    // A project that needs a newer Python than the image's 3.11: setup fails there, and init says so first.
+    const py312 = detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\nrequires-python = ">=3.12"\n', 'uv.lock': '' }));
+    expect(py312.notes).toContain('pyproject.toml requires Python 3.12 or newer, and the workspace image has 3.11 (Debian bookworm): setup fails in a run; build the image on a Debian bookworm base that has python3.12 on its PATH (`peers image build --force --base IMAGE`)');
+    expect(detectProject(files({ 'pyproject.toml': '[tool.poetry.dependencies]\npython = "^3.13"\n', 'poetry.lock': '' })).notes.join('\n')).toContain('requires Python 3.13 or newer');
+    expect(detectProject(files({ 'pyproject.toml': '[project]\nrequires-python = ">=3.9"\n', 'uv.lock': '' })).notes.join('\n')).not.toContain('requires Python');
     // A pin the shell would read is ignored, never written into the setup line.
     expect(detectProject(files({ 'pyproject.toml': '[tool.uv]\nrequired-version = "0.5; rm -rf ~"\n', 'uv.lock': '' })).setup).toStartWith(`${tool('uv')} &&`);
   });
