@@ -14,6 +14,7 @@ import { peerCredentials } from './credentials.ts';
 import { IMAGE_CLIS, imageHasProgram, probeImageClis, type ImageCli } from './image-clis.ts';
 import { verifyFinding } from './verify-cost.ts';
 import { gateProgramsCheck } from './gate-programs.ts';
+import { projectFilesAt } from '../../src/mode-registry/init-project.ts';
 import { listRegisteredProjects, projectRegistryPath } from '../../src/config/project-registry.ts';
 import { InputErrors, PeersError } from '../../src/cli/errors.ts';
 import type { HostProbe } from './host-probe.ts';
@@ -220,7 +221,7 @@ function projectChecks(probe: HostProbe, imageClis: ImageCliVersions, imageProgr
       return [
         { id: `project:${path}`, title: `project ${path}`, status: 'ok', detail: `${config.peers.length} peers, ${goals.goals.length} goals`, required: true },
         ...peerChecks(probe, path, config, imageClis),
-        ...(imagePrograms ? [gateProgramsCheck(path, goals.goals, config.setup, imagePrograms)] : []),
+        ...(imagePrograms ? [gateProgramsCheck(path, goals.goals, config.setup, imagePrograms, projectFilesAt(path))] : []),
         verifyCheck(probe, path, dir, config, goals),
       ];
     } catch (error) {

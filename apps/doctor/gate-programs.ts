@@ -7,6 +7,7 @@
  * night is spent.
  */
 import { basename } from 'node:path';
+import { PROJECT_PYTHON, pythonToolOf, pythonToolSetup, type PythonTool } from '../../src/config/python-tool.ts';
 import type { DoctorCheck } from './doctor-check.ts';
 
 /** Programs whose absence from the image doctor reports (a gate's own scripts are not judged). */
@@ -50,7 +51,22 @@ export function programsOf(cmd: string): string[] {
 type Goalish = { id: string; type: string; cmd?: string };
 
 /** The doctor line for one project: which gates (and setup) start a known program the image lacks. */
-export function gateProgramsCheck(path: string, goals: readonly Goalish[], setup: string | undefined, imageHas: Set<string>): DoctorCheck {
+/**
+ * uv and Poetry need not be in the image: setup can install them into the checkout and the gates
+ * run the venv they fill (src/config/python-tool.ts). A config written before `peers init` proposed
+ * that still says `uv run pytest`; the fix is the lines init proposes now, pinned from `files`.
+ */
+function pythonToolFix(missing: string[], files: Files | undefined): string {
+  const tool = missing.find((p): p is PythonTool => p === 'uv' || p === 'poetry');
+  if (!tool) return '';
+  const project = files && pythonToolOf(files) === tool ? files : { exists: (p: string) => p === `${tool}.lock` };
+  return `. ${tool} need not be in the image: in .peers/config.yaml, setup: ${pythonToolSetup(tool, project)}; in .peers/goals.yaml, the gate runs ${PROJECT_PYTHON} -m pytest -q (what \`peers init\` proposes now)`;
+}
+
+type Files = { exists(path: string): boolean; read?(path: string): string | undefined };
+
+/** `files`: the project's files, to pin uv or Poetry in the fix as init would. */
+export function gateProgramsCheck(path: string, goals: readonly Goalish[], setup: string | undefined, imageHas: Set<string>, files?: Files): DoctorCheck {
   const known = new Set<string>(TOOLCHAIN_PROGRAMS);
   const lacking: string[] = [];
   const programs = new Set<string>();
@@ -68,7 +84,7 @@ export function gateProgramsCheck(path: string, goals: readonly Goalish[], setup
     title,
     status: 'fail',
     detail: `the workspace image has no ${names}, and in a run the gates run there (peers verify ran them on this machine): ${lacking.join('; ')}. Such a gate fails on every tick with "${[...programs][0]}: not found" and the run cannot complete`,
-    fix: `build the image on a Debian bookworm base that has ${names} in /usr/local/bin or /usr/bin: peers image build --force --base IMAGE; or change the gate in .peers/goals.yaml`,
+    fix: `build the image on a Debian bookworm base that has ${names} in /usr/local/bin or /usr/bin: peers image build --force --base IMAGE; or change the gate in .peers/goals.yaml${pythonToolFix([...programs], files)}`,
     required: true,
   };
 }

@@ -5,6 +5,7 @@
  * through the egress proxy, and notes on what the workspace image lacks. Pure: it sees the
  * repository only through `ProjectFiles`, so every rule is tested on file contents alone.
  */
+import { IMAGE_PYTHON, PROJECT_PYTHON, pythonToolNotes, pythonToolOf, pythonToolSetup, requiredPythonMinor } from './python-tool.ts';
 import { isYarnBerry, packageManagerOf, PM_DIR, pmSetupCommand, scriptCommand, type PackageManager } from './package-manager.ts';
 
 
@@ -168,7 +169,7 @@ function pythonInstall(files: ProjectFiles, requirements: string[]): { args: str
   const extras = /^\[project\.optional-dependencies\]\s*\n((?:(?!\[).*\n?)*)/m.exec(pyproject)?.[1] ?? '';
   const extra = ['test', 'tests', 'testing', 'dev'].find((e) => new RegExp(`^${e}\\s*=`, 'm').test(extras));
   if (extra) return { args: `-e '.[${extra}]'`, why: `pyproject.toml optional-dependencies ${extra}` };
-  if (/^dependencies\s*=\s*\[\s*["']/m.test(pyproject) || /^\[tool\.poetry\.dependencies\]/m.test(pyproject)) return { args: '-e .', why: 'pyproject.toml dependencies' };
+  if (/^dependencies\s*=\s*\[\s*["']/m.test(pyproject)) return { args: '-e .', why: 'pyproject.toml dependencies' };
   return undefined;
 }
 
@@ -179,13 +180,13 @@ function detectPython(files: ProjectFiles): Found | undefined {
   const notes: string[] = [];
   const egress = ['pypi.org', 'files.pythonhosted.org'];
   const pytest = mentionsPytest(files) || pytestStyleTests(files);
-  if (files.exists('uv.lock')) {
-    notes.push(`uv is not in the workspace image: ${imageFix('uv')}`);
-    return { kind: 'python', tests: { description: 'The test suite passes (pytest).', cmd: 'uv run pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: 'uv.lock' }, extra: [], setup: 'uv sync --frozen', egress, notes };
-  }
-  if (files.exists('poetry.lock')) {
-    notes.push(`poetry is not in the workspace image: ${imageFix('poetry')}`);
-    return { kind: 'python', tests: { description: 'The test suite passes (pytest).', cmd: 'poetry run pytest -q', pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why: 'poetry.lock' }, extra: [], setup: 'poetry install --no-interaction', egress, notes };
+  const tool = pythonToolOf(files);
+  if (tool) {
+    const why = [`${tool}.lock`, 'pyproject.toml'].find((f) => files.exists(f)) ?? 'pyproject.toml';
+    const minor = requiredPythonMinor(files);
+    // uv downloads no interpreter in setup, and Poetry makes .venv with the python it runs on.
+    const newer = minor !== undefined && minor > IMAGE_PYTHON.minor ? [`pyproject.toml requires Python 3.${minor} or newer, and the workspace image has 3.${IMAGE_PYTHON.minor} (Debian bookworm): setup fails in a run; build the image on a Debian bookworm base that has python3.${minor} on its PATH (\`peers image build --force --base IMAGE\`)`] : [];
+    return { kind: 'python', tests: { description: 'The test suite passes (pytest).', cmd: `${PROJECT_PYTHON} -m pytest -q`, pass_when: 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None', timeout_s: TEST_TIMEOUT_S, why }, extra: [], setup: pythonToolSetup(tool, files), egress, notes: [...pythonToolNotes(tool, files), ...newer] };
   }
   // Dependencies go into a venv in the checkout, made by setup (the gates share that checkout);
   // it sees the image's pytest (--system-site-packages), and a pytest the project pins wins inside.

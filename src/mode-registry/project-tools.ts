@@ -7,6 +7,7 @@
  */
 import type { ProjectFiles } from '../config/detect-project.ts';
 import { isYarnBerry, packageManagerOf, scriptCommand } from '../config/package-manager.ts';
+import { pythonToolOf, VENV_ON_PATH } from '../config/python-tool.ts';
 import type { Lang } from './language.ts';
 
 export type ToolKind = 'lint' | 'type';
@@ -52,10 +53,9 @@ function jsTool(kind: ToolKind, lang: Lang, files: ProjectFiles): ToolCommand | 
   return undefined;
 }
 
-function pyPrefix(files: ProjectFiles): string {
-  if (files.exists('uv.lock')) return 'uv run ';
-  if (files.exists('poetry.lock')) return 'poetry run ';
-  return '';
+/** A uv or Poetry project's tools come from the .venv its setup filled (python-tool.ts), first on PATH as `uv run` puts it. */
+export function pyPrefix(files: ProjectFiles): string {
+  return pythonToolOf(files) ? `${VENV_ON_PATH} ` : '';
 }
 
 function iniHas(files: ProjectFiles, file: string, section: RegExp): boolean {

@@ -5,7 +5,7 @@
  */
 import type { ProjectFiles } from '../config/detect-project.ts';
 import type { Lang } from './language.ts';
-import { runScript } from './project-tools.ts';
+import { pyPrefix, runScript } from './project-tools.ts';
 
 export type ResultFormat = 'node-events' | 'jest-json' | 'mocha-json' | 'junit-xml' | 'unittest-verbose' | 'go-json' | 'cargo-text';
 export type TestCommand = { cmd: string; env: Record<string, string>; format: ResultFormat; why: string };
@@ -48,7 +48,7 @@ function jsCommand(files: ProjectFiles, ctx: TestCommandContext): TestCommand | 
 }
 
 function pythonCommand(files: ProjectFiles, ctx: TestCommandContext): TestCommand {
-  const prefix = files.exists('uv.lock') ? 'uv run ' : files.exists('poetry.lock') ? 'poetry run ' : '';
+  const prefix = pyPrefix(files);
   if (ctx.pytestAvailable || prefix) {
     return { cmd: `${prefix}python3 -m pytest -q -p no:cacheprovider --junitxml=${quote(ctx.resultsFile)}`, env: {}, format: 'junit-xml', why: 'pytest' };
   }

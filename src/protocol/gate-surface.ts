@@ -20,7 +20,7 @@ const base = (names: string) => new RegExp(`(^|/)(${names})$`, 'i');
 /** Per language (JS/TS, Python, Go, Rust) and shared; the first matching rule names the kind. */
 const RULES: Rule[] = [
   // Vendored tools: the runner executes what is here before anything on the system.
-  { kind: 'vendored-tool', what: 'vendored dependency or tool shim', re: /(^|\/)(node_modules|bower_components|jspm_packages|\.yarn|\.pnp\.c?js|vendor|third_party|site-packages|\.venv|venv|\.tox|\.nox|__pypackages__)(\/|$)/ },
+  { kind: 'vendored-tool', what: 'vendored dependency or tool shim', re: /(^|\/)(node_modules|bower_components|jspm_packages|\.yarn|\.pnp\.c?js|vendor|third_party|site-packages|\.venv|venv|\.tox|\.nox|__pypackages__|\.peers-pm)(\/|$)/ },
   { kind: 'vendored-tool', what: 'tool shim directory', re: /(^|\/)\.bin\// },
   { kind: 'vendored-tool', what: 'python startup hook', re: /(^|\/)(sitecustomize|usercustomize)\.py$|\.pth$/ },
   // JS/TS runners.
@@ -32,7 +32,7 @@ const RULES: Rule[] = [
   // Shared task runners and test scripts.
   { kind: 'runner-config', what: 'task runner or test script', re: base('(GNU)?[Mm]akefile|justfile|Taskfile\\.ya?ml|Rakefile|(run[-_])?tests?\\.(sh|bash|py|js|mjs|ts)|check\\.sh|ci\\.sh') },
   // Package managers: scripts, resolution, registries, lock files.
-  { kind: 'package-manager', what: 'package manager scripts or config', re: base('package\\.json|package-lock\\.json|npm-shrinkwrap\\.json|yarn\\.lock|pnpm-lock\\.yaml|pnpm-workspace\\.yaml|bun\\.lockb?|\\.npmrc|\\.yarnrc(\\.yml)?|\\.pnpmfile\\.cjs|[\\w.-]*requirements[\\w.-]*\\.(txt|in)|[\\w.-]*constraints[\\w.-]*\\.(txt|in)|Pipfile(\\.lock)?|poetry\\.lock|uv\\.lock|pdm\\.lock|\\.python-version|go\\.sum|Cargo\\.lock') },
+  { kind: 'package-manager', what: 'package manager scripts or config', re: base('package\\.json|package-lock\\.json|npm-shrinkwrap\\.json|yarn\\.lock|pnpm-lock\\.yaml|pnpm-workspace\\.yaml|bun\\.lockb?|\\.npmrc|\\.yarnrc(\\.yml)?|\\.pnpmfile\\.cjs|[\\w.-]*requirements[\\w.-]*\\.(txt|in)|[\\w.-]*constraints[\\w.-]*\\.(txt|in)|Pipfile(\\.lock)?|poetry\\.lock|uv\\.lock|poetry\\.toml|uv\\.toml|pdm\\.lock|\\.python-version|go\\.sum|Cargo\\.lock') },
   // What a requirements file pulls in with `-r`/`-c` (requirements/test.txt) and the packages a
   // dependency install takes from the repository (a local wheel whose pytest11 entry point loads a
   // plugin, an npm `file:` tarball): installed by setup, loaded by the runner with no config at all.

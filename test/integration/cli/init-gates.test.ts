@@ -120,6 +120,23 @@ describe('init proposes the real test suite; verify judges it', () => {
     expect(red.stdout).toMatch(/hard +tests-pass +FAIL/);
   }, 120_000);
 
+  // No PyPI on the test machines: init's proposal is checked here, the commands in test/unit/config/detect-project.test.ts.
+  test('a uv project: init proposes the setup that installs uv into the checkout, PyPI in egress, a gate on .venv, and says why', () => {
+    const repo = project('uv-lib', {
+      'pyproject.toml': '[project]\nname = "calc"\nversion = "0.1.0"\n\n[dependency-groups]\ndev = ["pytest>=8"]\n\n[tool.uv]\nrequired-version = "==0.5.11"\n',
+      'uv.lock': 'version = 1\nrequires-python = ">=3.11"\n',
+      'tests/test_calc.py': 'def test_add():\n    assert 1 + 2 == 3\n',
+    });
+    const init = runPeers(['init'], { cwd: repo, env });
+    expect(init.code, init.stderr).toBe(0);
+    expect(init.stdout).toContain('uv is not in the workspace image (it has python3, venv and pip): setup installs it with pip into .peers-pm/ in the checkout');
+    const config = parse(readFileSync(join(repo, '.peers/config.yaml'), 'utf8')) as { setup?: string; egress?: { allow?: string[] } };
+    expect(config.setup).toContain('.peers-pm/venv/bin/pip install -q --disable-pip-version-check uv==0.5.11 && ');
+    expect(config.setup).toEndWith('.peers-pm/venv/bin/uv sync --frozen');
+    expect(config.egress?.allow).toEqual(expect.arrayContaining(['pypi.org', 'files.pythonhosted.org']));
+    expect(hardGates(repo).find((g) => g.id === 'tests-pass')?.cmd).toBe('.venv/bin/python -m pytest -q');
+  });
+
   test('nothing recognisable: the placeholder gate, and init says so', () => {
     const repo = project('docs-only', { 'README.md': '# notes\n' });
     const init = runPeers(['init'], { cwd: repo, env });

@@ -35,7 +35,10 @@ describe("the project's own lint and type tools", () => {
   });
 
   test('Python: ruff, flake8 or pylint; mypy or pyright; uv/poetry run them in the project environment', () => {
-    expect(projectTool('lint', 'python', files({ 'pyproject.toml': '[tool.ruff]\nline-length = 100\n', 'uv.lock': '' }))).toEqual({ cmd: 'uv run ruff check .', why: 'pyproject.toml [tool.ruff]' });
+    // The image has no uv or Poetry: setup filled .venv with them (src/config/python-tool.ts), the checks put it first on PATH as `uv run` does.
+    expect(projectTool('lint', 'python', files({ 'pyproject.toml': '[tool.ruff]\nline-length = 100\n', 'uv.lock': '' }))).toEqual({ cmd: 'PATH="$PWD/.venv/bin:$PATH" ruff check .', why: 'pyproject.toml [tool.ruff]' });
+    expect(projectTool('type', 'python', files({ 'pyproject.toml': '[tool.poetry]\nname = "x"\n\n[tool.mypy]\n' }))?.cmd).toBe('PATH="$PWD/.venv/bin:$PATH" python3 -m mypy .');
+    expect(testCommand('python', files({ 'poetry.lock': '' }), { ...CTX, pytestAvailable: false })).toMatchObject({ cmd: "PATH=\"$PWD/.venv/bin:$PATH\" python3 -m pytest -q -p no:cacheprovider --junitxml='/tmp/r'", format: 'junit-xml' });
     expect(projectTool('lint', 'python', files({ 'setup.cfg': '[flake8]\nmax-line-length = 100\n' }))?.cmd).toBe('python3 -m flake8');
     expect(projectTool('type', 'python', files({ 'mypy.ini': '[mypy]' }))?.cmd).toBe('python3 -m mypy .');
     expect(projectTool('type', 'python', files({ 'pyproject.toml': '[project]' }))).toBeUndefined();

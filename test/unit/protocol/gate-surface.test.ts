@@ -30,6 +30,15 @@ describe("the gate's surface, per language", () => {
     });
   });
 
+  // Setup installs uv or Poetry into .peers-pm/ and the dependencies into .venv/ (src/config/python-tool.ts);
+  // uv.toml and poetry.toml choose the index and the venv those installs use.
+  test('Python: the tool setup installs (.peers-pm/), its config (uv.toml, poetry.toml) and its lock files', () => {
+    expect(kinds(['.peers-pm/venv/bin/uv', '.peers-pm/venv/bin/poetry', 'sub/.peers-pm/x', 'uv.toml', 'poetry.toml', 'api/poetry.toml', 'uv.lock', '.venv/lib/python3.11/site-packages/x.py', 'src/peers-pm.py'])).toEqual({
+      '.peers-pm/venv/bin/uv': 'vendored-tool', '.peers-pm/venv/bin/poetry': 'vendored-tool', 'sub/.peers-pm/x': 'vendored-tool', 'uv.toml': 'package-manager', 'poetry.toml': 'package-manager', 'api/poetry.toml': 'package-manager', 'uv.lock': 'package-manager',
+      '.venv/lib/python3.11/site-packages/x.py': 'vendored-tool', 'src/peers-pm.py': null,
+    });
+  });
+
   test('Python: what sys.path imports instead of the runner, the standard library or the source is surface; ordinary modules are not', () => {
     expect(
       kinds(['pytest.toml', '.pytest.toml', 'pytest/__init__.py', 'pytest/__main__.py', '_pytest/main.py', 'pluggy.py', 'argparse.py', 'src/inspect.py', 'lib/json/__init__.py', 'calc_tools-1.0.dist-info/entry_points.txt', 'x.egg-info/entry_points.txt', 'x.egg-link', '__pycache__/calc.cpython-311.pyc', 'src/pkg/__pycache__/a.cpython-312.pyc', 'calc.pyc', 'calc.cpython-311-x86_64-linux-gnu.so']),
