@@ -36,7 +36,7 @@ const EMOJI_ZWJ = /(?<=[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f])\u200
  * break, as some projects use).
  */
 const CONTROL = /[\x00-\x08\x0b\x0e-\x1f\x7f\x80-\x9f]|\r(?!$)/;
-const FORM_FEED_IN_CODE = /\f(?![\s\f]*$)|\S[\s\f]*\f/;
+
 
 /**
  * A Cyrillic, Greek or Armenian letter that looks like a Latin one. In code (strings and comments
@@ -44,7 +44,15 @@ const FORM_FEED_IN_CODE = /\f(?![\s\f]*$)|\S[\s\f]*\f/;
  * mixing such scripts with Latin letters is one anywhere.
  */
 const LOOKALIKE = /[\u0430\u0432\u0435\u043a\u043c\u043d\u043e\u0440\u0441\u0442\u0443\u0445\u0456\u0458\u0455\u0501\u051b\u051d\u04af\u04bb\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0406\u0408\u0405\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7\u03bf\u03bd\u03b9\u03ba\u03c1\u03c5\u0578\u057d\u0585]/u;
-const MIXED_SCRIPT_WORD = /(?=[\p{L}\p{N}_$]*[A-Za-z])(?=[\p{L}\p{N}_$]*[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}])[\p{L}\p{N}_$]+/u;
+const WORD = /[\p{L}\p{N}_$]+/gu;
+const OTHER_SCRIPT = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}]/u;
+
+/** Word by word, so a line costs in proportion to its length (one expression looking ahead from every letter did not). */
+function mixesScripts(text: string): boolean {
+  if (!OTHER_SCRIPT.test(text)) return false;
+  for (const [w] of text.matchAll(WORD)) if (/[A-Za-z]/.test(w) && OTHER_SCRIPT.test(w)) return true;
+  return false;
+}
 
 /** An identifier escape (`\u0061dd` is `add` to JavaScript and Java), not a character-class range. */
 const IDENTIFIER_ESCAPE = /(?<![\\[\-])\\u(?:\{[0-9a-fA-F]+\}|[0-9a-fA-F]{4})(?![-\]])/;
@@ -77,8 +85,8 @@ export function trojanSourceReason(text: string, file: string, lineNo: number): 
   if (invisible) return `holds U+${invisible[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (invisible, reorders or breaks the line)`;
   const control = CONTROL.exec(text);
   if (control) return control[0] === '\r' ? 'holds a carriage return inside the line' : `holds control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
-  if (FORM_FEED_IN_CODE.test(text)) return 'holds a form feed inside the line';
-  if (MIXED_SCRIPT_WORD.test(text)) return 'a word mixes Latin letters with look-alike letters of another script';
+  if (text.includes('\f') && /\S/.test(text)) return 'holds a form feed inside the line';
+  if (mixesScripts(text)) return 'a word mixes Latin letters with look-alike letters of another script';
   const code = codePart(text, file);
   if (LOOKALIKE.test(code)) return 'a name in the code holds a letter that looks Latin and is not';
   if (ESCAPES_IDENTIFIERS.test(file) && IDENTIFIER_ESCAPE.test(code)) return 'a name in the code is written with \\u escapes';

@@ -66,6 +66,14 @@ describe('code that reads as something else is a trojan-source marker', () => {
     for (const [line, file, n] of honest) expect(trojanSourceReason(line, file, n ?? 3)).toBeUndefined();
   });
 
+  test('a line of a megabyte costs in proportion to its length (no expression looks ahead from every letter)', () => {
+    const long = 'x'.repeat(1 << 20);
+    expect(flagged(`${long} \u0436`)).toBeUndefined();
+    expect(flagged(`${long}\u0436`)).toContain('look-alike');
+    expect(flagged(`${'\f'.repeat(1 << 20)}x`)).toContain('form feed');
+    expect(flagged(`# ${'"\''.repeat(1 << 19)}`, 'src/a.mjs')).toBeUndefined();
+  });
+
   test('the marker scan reports it with file, line and the characters shown; documents are not read', () => {
     const diff = [
       'diff --git a/calc.py b/calc.py',
