@@ -60,6 +60,7 @@ const IDENTIFIER_ESCAPE = /(?<![\\[\-])\\u(?:\{[0-9a-fA-F]+\}|[0-9a-fA-F]{4})(?!
 const JAVA_STRUCTURAL_ESCAPE = /\\u+00(?:0[aAdD]|2[27aAfF]|5[cC])/;
 const ESCAPES_IDENTIFIERS = /\.([cm]?[jt]sx?|java|kt)$/i;
 
+const NOT_PLAIN_ASCII = /[^\t\r\x20-\x7e]|\r(?!$)/;
 const STRING = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\\n]|\\.)*`/g;
 const HASH_COMMENT = /\.(py|pyi|rb)$/i;
 
@@ -80,6 +81,8 @@ export function trojanSourceReason(text: string, file: string, lineNo: number): 
     const cookie = CODING_COOKIE.exec(text);
     if (cookie && !PLAIN_CODING.test(cookie[1]!)) return `declares source encoding ${cookie[1]}`;
   }
+  // Most lines are printable ASCII: only a `\u` escape can disguise one of those.
+  if (!NOT_PLAIN_ASCII.test(text)) return text.includes('\\u') ? escapedName(text, file) : undefined;
   const visible = (lineNo === 1 ? text.replace(/^\ufeff/, '') : text).replace(EMOJI_ZWJ, '');
   const invisible = INVISIBLE.exec(visible);
   if (invisible) return `holds U+${invisible[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (invisible, reorders or breaks the line)`;
@@ -87,9 +90,13 @@ export function trojanSourceReason(text: string, file: string, lineNo: number): 
   if (control) return control[0] === '\r' ? 'holds a carriage return inside the line' : `holds control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
   if (text.includes('\f') && /\S/.test(text)) return 'holds a form feed inside the line';
   if (mixesScripts(text)) return 'a word mixes Latin letters with look-alike letters of another script';
-  const code = codePart(text, file);
-  if (LOOKALIKE.test(code)) return 'a name in the code holds a letter that looks Latin and is not';
-  if (ESCAPES_IDENTIFIERS.test(file) && IDENTIFIER_ESCAPE.test(code)) return 'a name in the code is written with \\u escapes';
+  if (LOOKALIKE.test(text) && LOOKALIKE.test(codePart(text, file))) return 'a name in the code holds a letter that looks Latin and is not';
+  return text.includes('\\u') ? escapedName(text, file) : undefined;
+}
+
+/** A name written with `\u` escapes (JavaScript, Java, Kotlin), or a Java escape that ends a comment or string. */
+function escapedName(text: string, file: string): string | undefined {
+  if (ESCAPES_IDENTIFIERS.test(file) && IDENTIFIER_ESCAPE.test(codePart(text, file))) return 'a name in the code is written with \\u escapes';
   if (/\.java$/i.test(file) && JAVA_STRUCTURAL_ESCAPE.test(text)) return 'a \\u escape Java reads as a line break, quote or comment character';
   return undefined;
 }
