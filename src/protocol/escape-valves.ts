@@ -68,6 +68,7 @@ export function judgeMarkerFindings(findings: AttributedFinding[], removals: Rem
       return approvedByAnother('reason approved', `its reason was written by ${author} for its own change`);
     }
     if (f.kind === 'test-sniffing') return approvedByAnother('approved', 'code that asks whether a test runs it can pass under test and fail in use');
+    if (f.kind === 'trojan-source') return approvedByAnother('approved', 'code that reads as something other than what runs can hide a special case from its reviewer');
     if (f.kind === 'test-tampering') return approvedByAnother('approved', 'code that fakes, ends or rewrites its own test run can turn the gates green with the bug still in it');
     const naming = removals.filter((j) => j.line.includes(f.file));
     const ok = naming.map((j) => ({ j, a: attestedByAnother(view, j.sha, author) })).find((x) => x.a.counts);

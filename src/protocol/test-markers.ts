@@ -10,8 +10,9 @@ import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 import { codeMeddlingKind } from './test-run-meddling.ts';
+import { showCodePoints, trojanSourceReason } from './trojan-source.ts';
 
-export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file' | 'test-sniffing' | 'test-tampering';
+export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file' | 'test-sniffing' | 'test-tampering' | 'trojan-source';
 export type MarkerFinding = { file: string; line: number; kind: MarkerKind; text: string };
 
 type Rule = { kind: MarkerKind; re: RegExp };
@@ -141,6 +142,9 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       if (DISABLED_RULES.some((re) => re.test(text))) findings.push({ file, line: newLine, kind: 'disabled-test', text: findingText(text) });
       const meddling = isTestPath(file) ? undefined : codeMeddlingKind(text);
       if (meddling) findings.push({ file, line: newLine, kind: meddling, text: findingText(text) });
+      // Test files too: a test that reads as asserting and does not is as good as a skipped one.
+      const trojan = trojanSourceReason(text, file, newLine);
+      if (trojan) findings.push({ file, line: newLine, kind: 'trojan-source', text: `${trojan}: ${showCodePoints(findingText(text))}` });
       const name = definitionName(text.replace(/^\s*(#|\/\/)\s*/, ''), file);
       if (name) addedDefNames.add(name);
       newLine++;

@@ -67,8 +67,16 @@ export function commentStyleOf(path: string): CommentStyle | null {
   return STYLE_BY_EXT[dot > 0 ? name.slice(dot + 1).toLowerCase() : ''] ?? STYLE_BY_NAME[name] ?? null;
 }
 
+/**
+ * A line break a language honours that a diff shows inside one line (a lone CR, a line or paragraph
+ * separator, NEL), raw or as visible-hidden.ts shows it: `# note<CR>if a == 2: return 5` is code to
+ * Python and JavaScript, so a line holding one is never only a comment.
+ */
+const INNER_LINE_BREAK = /\r(?!$)|[\u2028\u2029\u0085]|<U\+(000D|2028|2029|0085)>/;
+
 /** A line that changes nothing a program does: blank, or wholly a comment in its file's syntax. */
 export function isCosmeticLine(text: string, style: CommentStyle | null): boolean {
+  if (INNER_LINE_BREAK.test(text)) return false;
   const t = text.trim();
   if (t === '') return true;
   return style !== null && style.prefixes.some((p) => t.startsWith(p));

@@ -110,7 +110,7 @@ describe('test marker scan on a real diff', () => {
     repo = makeRepo();
     const base = repo.commit('init', { 'test/a.test.mjs': "test('a', () => {});\n" });
     repo.commit('skip', { 'test/a.test.mjs': "// \0\ntest.skip('a', () => {});\n" });
-    expect(scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.line}:${f.kind}`)).toEqual(['test/a.test.mjs:2:skip']);
+    expect(scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.line}:${f.kind}`)).toEqual(['test/a.test.mjs:1:trojan-source', 'test/a.test.mjs:2:skip']);
   });
 
   test('diff.noprefix or mnemonicPrefix in the repository\'s config does not hide a deleted test file', () => {

@@ -1,0 +1,109 @@
+/**
+ * Code that runs differently from how it reads ("Trojan source"). The reviewer judges the text its
+ * prompt shows; the compiler runs what the bytes decode to. calc.py declaring itself UTF-7 with
+ * `if a == 2 and b == 3: return 5` written as UTF-7 base64 in a comment (`+AAo-` is a line break)
+ * showed the reviewer a comment of letters, passed its tests with the bug in place, and the run
+ * ended `complete` (SECURITY.md, "Done means done", "Code that reads as something else is held").
+ * An added line of a code file (tests included) holding one of these is a `trojan-source` marker
+ * (test-markers.ts), held like a skip marker until a peer other than its author approves the
+ * commit that added it (escape-valves.ts). Plain text in strings and comments (accented letters,
+ * emoji, other scripts) is not flagged; documents are not code files and are not read.
+ */
+
+/**
+ * A source-encoding declaration (PEP 263, also Ruby's and Emacs' `coding:`) on line 1 or 2 naming
+ * anything but UTF-8 or ASCII: a codec the reader does not apply in their head (UTF-7 turns
+ * `+AAo-` into a line break inside what reads as a comment).
+ */
+const CODING_COOKIE = /^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)/;
+const PLAIN_CODING = /^(utf[-_]?8([-_].*)?|(us[-_]?)?ascii)$/i;
+
+/**
+ * Bidi embeddings, overrides, isolates and marks (CVE-2021-42574), zero-width and invisible
+ * characters (including the Hangul fillers, valid in JavaScript identifiers and drawn as nothing),
+ * the soft hyphen, and the line and paragraph separators (a JavaScript line break that a diff
+ * shows inside one line). U+FEFF is allowed as a byte-order mark at the start of line 1.
+ */
+const INVISIBLE = /[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u061c\u2060-\u2064\ufeff\u00ad\u034f\u115f\u1160\u180e\u3164\uffa0\u2028\u2029]/u;
+/** A zero-width joiner inside an emoji sequence (👩‍💻) is how emoji are written, not a disguise. */
+const EMOJI_ZWJ = /(?<=[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f])\u200d(?=\p{Extended_Pictographic})/gu;
+
+/**
+ * Control characters but a tab: a lone CR (a line break to Python and JavaScript that a diff shows
+ * inside one line, and that a terminal draws over the line's start), NUL, ESC (terminal sequences
+ * that erase or redraw what follows), backspace, DEL, the C1 controls (U+0085 NEL among them). A
+ * CR ending the line (a CRLF file) is not one; neither is a form feed alone on its line (a page
+ * break, as some projects use).
+ */
+const CONTROL = /[\x00-\x08\x0b\x0e-\x1f\x7f\x80-\x9f]|\r(?!$)/;
+
+
+/**
+ * A Cyrillic, Greek or Armenian letter that looks like a Latin one. In code (strings and comments
+ * left out) such a letter makes a name that reads like the tested one and is another; a word
+ * mixing such scripts with Latin letters is one anywhere.
+ */
+const LOOKALIKE = /[\u0430\u0432\u0435\u043a\u043c\u043d\u043e\u0440\u0441\u0442\u0443\u0445\u0456\u0458\u0455\u0501\u051b\u051d\u04af\u04bb\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0406\u0408\u0405\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f\u03a1\u03a4\u03a5\u03a7\u03bf\u03bd\u03b9\u03ba\u03c1\u03c5\u0578\u057d\u0585]/u;
+const WORD = /[\p{L}\p{N}_$]+/gu;
+const OTHER_SCRIPT = /[\p{Script=Cyrillic}\p{Script=Greek}\p{Script=Armenian}]/u;
+
+/** Word by word, so a line costs in proportion to its length (one expression looking ahead from every letter did not). */
+function mixesScripts(text: string): boolean {
+  if (!OTHER_SCRIPT.test(text)) return false;
+  for (const [w] of text.matchAll(WORD)) if (/[A-Za-z]/.test(w) && OTHER_SCRIPT.test(w)) return true;
+  return false;
+}
+
+/** An identifier escape (`\u0061dd` is `add` to JavaScript and Java), not a character-class range. */
+const IDENTIFIER_ESCAPE = /(?<![\\[\-])\\u(?:\{[0-9a-fA-F]+\}|[0-9a-fA-F]{4})(?![-\]])/;
+/** Java decodes `\u` escapes before it reads anything: a line break or quote this way ends a comment or string. */
+const JAVA_STRUCTURAL_ESCAPE = /\\u+00(?:0[aAdD]|2[27aAfF]|5[cC])/;
+const ESCAPES_IDENTIFIERS = /\.([cm]?[jt]sx?|java|kt)$/i;
+
+const NOT_PLAIN_ASCII = /[^\t\r\x20-\x7e]|\r(?!$)/;
+const STRING = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\\n]|\\.)*`/g;
+const HASH_COMMENT = /\.(py|pyi|rb)$/i;
+
+/** The line without its strings and comments (roughly: a lexer per language is not worth it here). */
+function codePart(line: string, file: string): string {
+  const t = line.replace(STRING, '""');
+  if (HASH_COMMENT.test(file)) return t.replace(/#.*$/, '');
+  if (/^\s*\*/.test(t)) return '';
+  return t.replace(/\/\*.*?(\*\/|$)/g, ' ').replace(/\/\/.*$/, '');
+}
+
+/**
+ * Why an added line of `file` (its new line number `lineNo`) may run differently from how it
+ * reads, or undefined. Pure.
+ */
+export function trojanSourceReason(text: string, file: string, lineNo: number): string | undefined {
+  if (lineNo <= 2) {
+    const cookie = CODING_COOKIE.exec(text);
+    if (cookie && !PLAIN_CODING.test(cookie[1]!)) return `declares source encoding ${cookie[1]}`;
+  }
+  // Most lines are printable ASCII: only a `\u` escape can disguise one of those.
+  if (!NOT_PLAIN_ASCII.test(text)) return text.includes('\\u') ? escapedName(text, file) : undefined;
+  const visible = (lineNo === 1 ? text.replace(/^\ufeff/, '') : text).replace(EMOJI_ZWJ, '');
+  const invisible = INVISIBLE.exec(visible);
+  if (invisible) return `holds U+${invisible[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (invisible, reorders or breaks the line)`;
+  const control = CONTROL.exec(text);
+  if (control) return control[0] === '\r' ? 'holds a carriage return inside the line' : `holds control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+  if (text.includes('\f') && /\S/.test(text)) return 'holds a form feed inside the line';
+  if (mixesScripts(text)) return 'a word mixes Latin letters with look-alike letters of another script';
+  if (LOOKALIKE.test(text) && LOOKALIKE.test(codePart(text, file))) return 'a name in the code holds a letter that looks Latin and is not';
+  return text.includes('\\u') ? escapedName(text, file) : undefined;
+}
+
+/** A name written with `\u` escapes (JavaScript, Java, Kotlin), or a Java escape that ends a comment or string. */
+function escapedName(text: string, file: string): string | undefined {
+  if (ESCAPES_IDENTIFIERS.test(file) && IDENTIFIER_ESCAPE.test(codePart(text, file))) return 'a name in the code is written with \\u escapes';
+  if (/\.java$/i.test(file) && JAVA_STRUCTURAL_ESCAPE.test(text)) return 'a \\u escape Java reads as a line break, quote or comment character';
+  return undefined;
+}
+
+const SHOWN_AS_CODE_POINT = new RegExp(`${INVISIBLE.source}|[\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f]`, 'gu');
+
+/** A line with each invisible or control character written as `<U+XXXX>`, for reports and prompts. */
+export function showCodePoints(text: string): string {
+  return text.replace(SHOWN_AS_CODE_POINT, (c) => `<U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}>`);
+}

@@ -1,0 +1,111 @@
+/**
+ * Code that runs differently from how it reads ("Trojan source", SECURITY.md "Done means done"):
+ * every variant the rule knows is flagged on an added line of a code file, held like a skip
+ * marker, and shown visibly in the reviewer's diff; ordinary non-ASCII text is not.
+ */
+import { describe, expect, test } from 'bun:test';
+import { visibleHidden } from '../../../src/prompt/visible-hidden.ts';
+import { compactFileDiff, splitPatch } from '../../../src/protocol/review-excerpt.ts';
+import { scanDiffForTestMarkers } from '../../../src/protocol/test-markers.ts';
+import { trojanSourceReason } from '../../../src/protocol/trojan-source.ts';
+import { isCosmeticLine, commentStyleOf } from '../../../src/protocol/turn-diff.ts';
+
+const flagged = (line: string, file = 'calc.py', n = 3) => trojanSourceReason(line, file, n);
+
+describe('code that reads as something else is a trojan-source marker', () => {
+  test('a source-encoding declaration other than UTF-8 on line 1 or 2 (UTF-7 turns +AAo- into a line break)', () => {
+    expect(flagged('# -*- coding: utf-7 -*-', 'calc.py', 1)).toContain('utf-7');
+    expect(flagged('# vim: set fileencoding=utf_7 :', 'calc.py', 2)).toContain('utf_7');
+    expect(flagged('# encoding: latin-1', 'lib/x.rb', 1)).toContain('latin-1');
+    expect(flagged('# -*- coding: utf-8 -*-', 'calc.py', 1)).toBeUndefined();
+    expect(flagged('# coding: ascii', 'calc.py', 1)).toBeUndefined();
+    // Python reads a cookie on lines 1 and 2 only.
+    expect(flagged('# coding: utf-7 is what the old parser used', 'calc.py', 9)).toBeUndefined();
+  });
+
+  test('bidi controls, zero-width and invisible characters, line separators', () => {
+    expect(flagged('    """Check access\u202e \u2066if is_admin:\u2069 \u2066 return True"""')).toContain('U+202E');
+    expect(flagged('  if (a === 2\u2067) return 5;', 'src/calc.mjs')).toContain('U+2067');
+    expect(flagged('export function add\u200b(a, b) { return a - b; }', 'src/calc.mjs')).toContain('U+200B');
+    expect(flagged('const { timeout, \u3164 } = req.query;', 'src/server.js')).toContain('U+3164');
+    expect(flagged('// sums\u2028if (a === 2 && b === 3) return 5;', 'src/calc.mjs')).toContain('U+2028');
+  });
+
+  test('a lone CR, a form feed inside a line, ESC, NUL and other control bytes', () => {
+    expect(flagged('    # overflow checked\r    if a == 2 and b == 3: return 5')).toContain('carriage return');
+    expect(flagged('  // note\r  if (a === 2 && b === 3) return 5;', 'src/calc.mjs')).toContain('carriage return');
+    expect(flagged('x = 1\fif a == 2: return 5')).toContain('form feed');
+    expect(flagged('    # ok \x1b[2K\x1b[1A')).toContain('U+001B');
+    expect(flagged('// \0', 'src/calc.mjs')).toContain('U+0000');
+    expect(flagged('x = 1\bif')).toContain('U+0008');
+    expect(flagged('x = 1\u0085y')).toContain('U+0085');
+  });
+
+  test('look-alike letters of another script in a name, and \\u escapes in a JavaScript or Java name', () => {
+    // Cyrillic а: a different function than the add() the tests call.
+    expect(flagged('def \u0430dd(a, b):')).toContain('look-alike');
+    expect(flagged('  return \u0430 - b;', 'src/calc.mjs')).toContain('looks Latin');
+    expect(flagged('export function \\u0061dd(a, b) { return a - b; }', 'src/calc.mjs')).toContain('\\u escapes');
+    expect(flagged('const \\u{61} = 2;', 'src/calc.ts')).toContain('\\u escapes');
+    expect(flagged('// checked \\u000a if (a == 2) return 5;', 'src/Calc.java')).toContain('Java');
+  });
+
+  test('ordinary text is not flagged: accents, emoji, other scripts in strings and comments, CRLF, a page break, regex ranges', () => {
+    const honest: Array<[string, string, number?]> = [
+      ['    return f"{name} a gagné à {when}"  # café, naïve, Müller', 'calc.py'],
+      ["  const greeting = 'Привет, мир'; // по-русски: о, с, у", 'src/greet.mjs'],
+      ["  log('done 👩\u200d💻 ✅ 🎉');", 'src/log.mjs'],
+      ['# Ελληνικά σχόλια', 'calc.py'],
+      ['  return a + b;\r', 'src/calc.mjs'],
+      ['\f', 'calc.py'],
+      ["  return s.normalize('NFD').replace(/[\\u0300-\\u036f]/g, '');", 'src/slug.mjs'],
+      ["  const quote = '\\u00e9';", 'src/q.mjs'],
+      ['const π = Math.PI, λ = 2;', 'src/geo.mjs'],
+      ['\ufeff# -*- coding: utf-8 -*-', 'calc.py', 1],
+    ];
+    for (const [line, file, n] of honest) expect(trojanSourceReason(line, file, n ?? 3)).toBeUndefined();
+  });
+
+  test('a line of a megabyte costs in proportion to its length (no expression looks ahead from every letter)', () => {
+    const long = 'x'.repeat(1 << 20);
+    expect(flagged(`${long} \u0436`)).toBeUndefined();
+    expect(flagged(`${long}\u0436`)).toContain('look-alike');
+    expect(flagged(`${'\f'.repeat(1 << 20)}x`)).toContain('form feed');
+    expect(flagged(`# ${'"\''.repeat(1 << 19)}`, 'src/a.mjs')).toBeUndefined();
+  });
+
+  test('the marker scan reports it with file, line and the characters shown; documents are not read', () => {
+    const diff = [
+      'diff --git a/calc.py b/calc.py',
+      '--- a/calc.py',
+      '+++ b/calc.py',
+      '@@ -0,0 +1,2 @@',
+      '+# -*- coding: utf-7 -*-',
+      '+    # checked\r    if a == 2 and b == 3: return 5',
+      'diff --git a/README.md b/README.md',
+      '--- a/README.md',
+      '+++ b/README.md',
+      '@@ -1,0 +2 @@',
+      '+Emoji 👩\u200d💻 and \u202e in docs',
+    ].join('\n');
+    const found = scanDiffForTestMarkers(diff);
+    expect(found.map((f) => `${f.file}:${f.line}: ${f.kind}`)).toEqual(['calc.py:1: trojan-source', 'calc.py:2: trojan-source']);
+    expect(found[1]!.text).toContain('# checked<U+000D>    if a == 2');
+  });
+});
+
+describe('the reviewer sees such characters', () => {
+  test('the diff shows a lone CR, ESC, a form feed, the line separator and Hangul fillers as <U+XXXX>; CRLF stays', () => {
+    expect(visibleHidden('+  # note\r  if a == 2: return 5\n')).toBe('+  # note<U+000D>  if a == 2: return 5\n');
+    expect(visibleHidden('a\x1b[2Kb\fc\u2028d\u3164e\r\n')).toBe('a<U+001B>[2Kb<U+000C>c<U+2028>d<U+3164>e\r\n');
+  });
+
+  test('a comment line holding a line break is code: the compact view of a large diff keeps it', () => {
+    const py = commentStyleOf('calc.py');
+    expect(isCosmeticLine('# note\r    if a == 2: return 5', py)).toBe(false);
+    expect(isCosmeticLine('# note<U+000D>    if a == 2: return 5', py)).toBe(false);
+    expect(isCosmeticLine('# just a note', py)).toBe(true);
+    const [f] = splitPatch('diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1 +1,2 @@\n+# a note\n+# note<U+000D>    if a == 2: return 5');
+    expect(compactFileDiff(f!)).toContain('+# note<U+000D>    if a == 2: return 5');
+  });
+});
