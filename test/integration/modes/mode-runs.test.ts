@@ -38,11 +38,16 @@ describe('audit,thorough,document', () => {
       const map = readFileSync(join(run.repo, 'CODEMAP.yaml'), 'utf8');
       expect(map).toContain(`id: ${PARSE_ID[lang]}`);
       expect(map).not.toContain('summary: ""');
-      // thorough holds the run until three clean ticks in a row (two would do without it), then the skeptic.
+      // The scripted peers vote before their turn's work, so the votes of ticks 1 and 2 (alice
+      // documents the code, bob fixes the bug after voting) are void: a pass counts only for the
+      // code it read. Every goal is `reviewer: both` with consensus 2, so each peer then passes each
+      // goal twice in a row (ticks 3 to 6); only then the skeptic. The clean-tick streak of
+      // thorough (3, not 2) is met on the way; convergence-protocol.test.ts ("N=3 clean ticks alone…") holds it alone.
       const t = run.ticks;
       expect(t[0]!.new_blocking_bugs).toBe(1);
+      expect(t.slice(0, 2).map((x) => x.warnings_emitted.some((w) => w.includes('pass votes cast before a later code change')))).toEqual([true, true]);
       const skeptic = t.findIndex((x) => x.skeptic);
-      expect(t.slice(0, skeptic).map((x) => x.clean_ticks)).toEqual([0, 1, 2, 3]);
+      expect(t.slice(0, skeptic).map((x) => x.clean_ticks)).toEqual([0, 1, 2, 3, 4, 5]);
     }, RUN_TIMEOUT);
   }
 
