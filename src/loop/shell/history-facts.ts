@@ -10,6 +10,7 @@ import { indexedChanges, indexedParents } from '../../git/commit-index.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/approvals.ts';
 import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
 import { formatSurfaceChange, surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
+import { changesWhatVotesRead } from '../../protocol/soft-reviews.ts';
 import { namesSurface, referencedChangesOf, referencedPaths, type SurfaceReference } from '../../protocol/surface-references.ts';
 
 /** `entries`: the commit's name-status entries against its first parent (for what surface files name). */
@@ -29,8 +30,8 @@ export function parseLogNameStatus(out: string): Map<string, CommitFacts> {
   return facts;
 }
 
-/** A commit's facts from its name-status entries (`status\0path\0[path\0]…`). */
-export function factsOfEntries(entries: string): CommitFacts {
+/** The paths of name-status entries (`status\0path\0[path\0]…`), both sides of a rename or copy. */
+export function pathsOfEntries(entries: string): string[] {
   const parts = entries.split('\0');
   const paths: string[] = [];
   for (let i = 0; i < parts.length; i++) {
@@ -39,6 +40,12 @@ export function factsOfEntries(entries: string): CommitFacts {
     paths.push(parts[++i] ?? '');
     if (status[0] === 'R' || status[0] === 'C') paths.push(parts[++i] ?? '');
   }
+  return paths;
+}
+
+/** A commit's facts from its name-status entries. */
+export function factsOfEntries(entries: string): CommitFacts {
+  const paths = pathsOfEntries(entries);
   return { changesTree: paths.some((p) => p !== '.peers' && !p.startsWith('.peers/')), surface: surfaceChangesOf(entries), entries };
 }
 
@@ -99,7 +106,7 @@ export class HistoryFacts {
    * parent (a root commit's) names nothing.
    */
   private referencesAt(commitish: string, missingIsEmpty = false): SurfaceReference[] {
-    let refs = this.refsAt.get(commitish);
+    let refs = this.refsAt.get(commitish) ?? this.inheritedReferences(commitish);
     if (refs) return refs;
     const ls = git(this.repo, ['ls-tree', '-r', '-z', '--full-tree', commitish], { maxBuffer: 256 * 1024 * 1024 });
     if (ls.code !== 0) {
@@ -126,10 +133,40 @@ export class HistoryFacts {
     return refs;
   }
 
+  /**
+   * A commit's references without listing its tree: its first parent's (already read), when the
+   * commit is no merge and changes no file that names surface. The same blobs at the same paths
+   * name the same files, so a tick whose commits leave the runner configuration alone lists no tree.
+   */
+  private inheritedReferences(sha: string): SurfaceReference[] | undefined {
+    const parents = indexedParents(this.repo, sha);
+    const parentRefs = parents?.length === 1 ? this.refsAt.get(parents[0]!) : undefined;
+    const entries = parentRefs && this.factsOf(sha).entries;
+    if (!parentRefs || entries === undefined || pathsOfEntries(entries).some((p) => namesSurface(p))) return undefined;
+    this.refsAt.set(sha, parentRefs);
+    return parentRefs;
+  }
+
   /** The changes of a commit's entries to files its tree, or its first parent's, names. */
   private referencedChanges(sha: string, entries: string, named: SurfaceChange[]): SurfaceChange[] {
-    const refs = [...this.referencesAt(`${sha}^`, true), ...this.referencesAt(sha)];
+    // The parent by its id where the commit index knows it, so its tree is listed (and cached) once.
+    const parents = indexedParents(this.repo, sha);
+    const before = parents === undefined ? this.referencesAt(`${sha}^`, true) : parents.length ? this.referencesAt(parents[0]!) : [];
+    const refs = [...before, ...this.referencesAt(sha)];
     return referencedChangesOf(entries, refs, named);
+  }
+
+  /**
+   * Whether one commit, against every parent, changes what a vote read (soft-reviews.ts): from the
+   * name-status entries already read for a commit with one parent; otherwise one `diff-tree`. A
+   * diff that cannot be read counts.
+   */
+  changesWhatVotesRead(sha: string): boolean {
+    const parents = indexedParents(this.repo, sha);
+    const entries = parents?.length === 1 ? this.factsOf(sha).entries : undefined;
+    if (entries !== undefined) return changesWhatVotesRead(pathsOfEntries(entries));
+    const res = git(this.repo, ['diff-tree', '-r', '-m', '--root', '--no-commit-id', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', sha]);
+    return res.code !== 0 || changesWhatVotesRead(res.stdout.split('\0'));
   }
 
   /** Reads the facts of every commit in `range` not known yet, in one git call. */

@@ -45,7 +45,7 @@ describe('audit,thorough,document', () => {
       // thorough (3, not 2) is met on the way; convergence-protocol.test.ts ("N=3 clean ticks alone…") holds it alone.
       const t = run.ticks;
       expect(t[0]!.new_blocking_bugs).toBe(1);
-      expect(t.slice(0, 2).map((x) => x.warnings_emitted.some((w) => w.includes('pass votes cast before a later code change')))).toEqual([true, true]);
+      expect(t.slice(0, 2).map((x) => (x.warnings_emitted ?? []).some((w) => w.includes('pass votes cast before a later code change')))).toEqual([true, true]);
       const skeptic = t.findIndex((x) => x.skeptic);
       expect(t.slice(0, skeptic).map((x) => x.clean_ticks)).toEqual([0, 1, 2, 3, 4, 5]);
     }, RUN_TIMEOUT);
