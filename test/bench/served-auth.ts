@@ -107,7 +107,8 @@ export async function startServedAuth(binary: string, dir: string, requests: num
       served += more;
       if (served === 0) return;
       // The sidecar appends a reply's ledger line once the reply has ended: the last may land just after.
-      const metered = () => readFileSync(join(dir, 'usage.jsonl'), 'utf8').trim().split('\n').length;
+      // Each request's `reserved` line precedes its reply's (auth-proxy/usage/reservation-journal.ts): only replies count.
+      const metered = () => readFileSync(join(dir, 'usage.jsonl'), 'utf8').trim().split('\n').filter((l) => !/"kind":"(reserved|released)"/.test(l)).length;
       for (const deadline = Date.now() + 10_000; metered() < served && Date.now() < deadline; ) await Bun.sleep(20);
       if (metered() !== served) throw new Error(`usage ledger: ${metered()} lines, expected ${served} metered replies`);
     };
