@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeRepo, makeSandbox, mapLimit, runPeers, runPeersAsync } from './peers-cli.ts';
+import { mapLimited } from '../../../src/gates/gate-engine.ts';
+import { makeRepo, makeSandbox, runPeers, runPeersAsync } from './peers-cli.ts';
 
 const sb = makeSandbox();
 let repo: string;
@@ -34,7 +35,7 @@ describe('-h and summaries', () => {
     // Two runs per command, each a CLI start-up of a few hundred ms of CPU, and independent (help
     // reads and writes no state): four at a time keep both cores of a CI machine busy.
     const ids = commands.filter((c) => c.id !== 'help').map((c) => c.id);
-    const runs = await mapLimit(ids.flatMap((id) => [[id, '--help'], [id, '-h']] as const), 4, ([id, flag]) => runPeersAsync([...id.split(':'), flag], { cwd: repo, env: sb.env }));
+    const runs = await mapLimited(ids.flatMap((id) => [[id, '--help'], [id, '-h']] as const), 4, ([id, flag]) => runPeersAsync([...id.split(':'), flag], { cwd: repo, env: sb.env }));
     ids.forEach((id, i) => {
       const [long, short] = [runs[2 * i]!, runs[2 * i + 1]!];
       expect(short.code, id).toBe(0);

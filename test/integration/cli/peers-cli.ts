@@ -37,20 +37,6 @@ export async function runPeersAsync(args: string[], opts: { cwd: string; env?: R
   return { code: child.signalCode ? -1 : code, stdout, stderr };
 }
 
-/** Maps `items` through `fn` with at most `limit` calls in flight; results in the order of `items`. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
 /** A stack trace line as JS runtimes print them. */
 export const STACK_LINE = /^\s+at\s.+[(:]\d+/m;
 
