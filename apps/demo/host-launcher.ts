@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { PeersError } from '../../src/cli/errors.ts';
 import { startModelServer } from '../../src/model-server/server.ts';
-import { selfCommand, isCompiledBinary } from '../../src/proc/self-exec.ts';
+import { selfCommand } from '../../src/proc/self-exec.ts';
 import { supervise } from '../../src/proc/supervise.ts';
 import { statePaths } from '../../src/state/paths.ts';
 import { readStopReason } from '../../src/state/stop-reason.ts';
@@ -87,7 +87,9 @@ export class HostLauncher implements DemoLauncher {
 function checkReachable(who: RunAs, self: string[], bins: Record<string, string>, project: string): void {
   const needs = [
     { path: self[0]!, need: 'exec' as const },
-    ...(isCompiledBinary() ? [] : [{ path: self[1]!, need: 'read' as const }]),
+    // From the sources, the entry script after bun; a compiled peers (or the dev build the tests
+    // point selfCommand at) is one executable.
+    ...self.slice(1).map((path) => ({ path, need: 'read' as const })),
     ...Object.values(bins).map((path) => ({ path, need: 'exec' as const })),
     { path: project, need: 'write' as const },
   ];
