@@ -4,6 +4,7 @@
  * changes still lack another peer's approval, and whose changes no skeptic has re-audited.
  * Per-commit answers never change, so they are cached by sha for the life of the loop.
  */
+import { blobTexts, commitTree, type TreeEntry } from '../../git/commit-files.ts';
 import { git } from '../../git/git.ts';
 import { listCommits } from '../../git/commits.ts';
 import { indexedChanges, indexedParents } from '../../git/commit-index.ts';
@@ -73,23 +74,6 @@ export function mergeSurfaceOf(separateOut: string): SurfaceChange[] {
   return out;
 }
 
-/** `git cat-file --batch` output: each object's content by object id. */
-export function splitCatFileBatch(out: string): Map<string, string> {
-  const texts = new Map<string, string>();
-  const buf = Buffer.from(out, 'utf8');
-  let at = 0;
-  while (at < buf.length) {
-    const nl = buf.indexOf(10, at);
-    if (nl < 0) break;
-    const m = /^([0-9a-f]+) \w+ (\d+)$/.exec(buf.subarray(at, nl).toString('utf8'));
-    if (!m) break;
-    const size = Number(m[2]);
-    texts.set(m[1]!, buf.subarray(nl + 1, nl + 1 + size).toString('utf8'));
-    at = nl + 1 + size + 1;
-  }
-  return texts;
-}
-
 export class HistoryFacts {
   private readonly facts = new Map<string, CommitFacts>();
   private readonly mergeSurfaces = new Map<string, SurfaceChange[]>();
@@ -108,27 +92,28 @@ export class HistoryFacts {
   private referencesAt(commitish: string, missingIsEmpty = false): SurfaceReference[] {
     let refs = this.refsAt.get(commitish) ?? this.inheritedReferences(commitish);
     if (refs) return refs;
-    const ls = git(this.repo, ['ls-tree', '-r', '-z', '--full-tree', commitish], { maxBuffer: 256 * 1024 * 1024 });
-    if (ls.code !== 0) {
+    let blobs: TreeEntry[];
+    try {
+      blobs = commitTree(this.repo, commitish).filter((e) => namesSurface(e.path));
+    } catch {
       refs = missingIsEmpty ? [] : [{ path: '', by: '(a tree that could not be read)' }];
       this.refsAt.set(commitish, refs);
       return refs;
     }
-    const blobs: Array<{ oid: string; path: string }> = [];
-    for (const e of ls.stdout.split('\0')) {
-      const m = /^\d+ blob ([0-9a-f]+)\t(.*)$/s.exec(e);
-      if (m && namesSurface(m[2]!)) blobs.push({ oid: m[1]!, path: m[2]! });
-    }
-    const unread = blobs.filter((b) => !this.refsOfBlob.has(`${b.oid} ${b.path}`));
+    const unread = blobs.filter((b) => !this.refsOfBlob.has(`${b.blob} ${b.path}`));
     if (unread.length) {
-      const res = git(this.repo, ['cat-file', '--batch'], { input: unread.map((b) => b.oid).join('\n') + '\n', maxBuffer: 256 * 1024 * 1024 });
-      const texts = res.code === 0 ? splitCatFileBatch(res.stdout) : new Map<string, string>();
+      let texts: Map<string, string>;
+      try {
+        texts = blobTexts(this.repo, unread.map((b) => b.blob));
+      } catch {
+        texts = new Map();
+      }
       for (const b of unread) {
-        const text = texts.get(b.oid);
-        this.refsOfBlob.set(`${b.oid} ${b.path}`, text === undefined ? [{ path: '', by: `${b.path} (could not be read)` }] : referencedPaths(b.path, text));
+        const text = texts.get(b.blob);
+        this.refsOfBlob.set(`${b.blob} ${b.path}`, text === undefined ? [{ path: '', by: `${b.path} (could not be read)` }] : referencedPaths(b.path, text));
       }
     }
-    refs = blobs.flatMap((b) => this.refsOfBlob.get(`${b.oid} ${b.path}`) ?? []);
+    refs = blobs.flatMap((b) => this.refsOfBlob.get(`${b.blob} ${b.path}`) ?? []);
     this.refsAt.set(commitish, refs);
     return refs;
   }

@@ -6,7 +6,8 @@ import { afterAll, expect, test } from 'bun:test';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
-import { HistoryFacts, splitCatFileBatch } from '../../../src/loop/shell/history-facts.ts';
+import { blobTexts } from '../../../src/git/commit-files.ts';
+import { HistoryFacts } from '../../../src/loop/shell/history-facts.ts';
 import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
 
 afterAll(removeTempDirs);
@@ -43,7 +44,10 @@ test('a change to the plugin pytest.ini loads is surface, named by pytest.ini, b
   expect(facts.surfaceOf(merge).map((c) => c.path)).toContain('tools/checks.py');
 });
 
-test('cat-file batch output is split by object, sizes in bytes', () => {
-  const out = 'aaaa blob 5\nhé\nx\nbbbb blob 0\n\n';
-  expect([...splitCatFileBatch(out)]).toEqual([['aaaa', 'hé\nx'], ['bbbb', '']]);
+test('the blobs surface files are read from are split by object, sizes in bytes', () => {
+  const repo = tempDir('hf-blobs-');
+  gitOk(repo, ['init', '-q']);
+  const hash = (text: string) => gitOk(repo, ['hash-object', '-w', '--stdin'], { input: text }).trim();
+  const [a, b] = [hash('hé\nx'), hash('')];
+  expect([...blobTexts(repo, [a, b])]).toEqual([[a, 'hé\nx'], [b, '']]);
 });
