@@ -7,9 +7,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
-import { MiB, readTextCapped } from '../fs/safe-read.ts';
+import { isRegularFileBeneath, readTextBeneath } from '../fs/read-beneath.ts';
+import { MiB } from '../fs/safe-read.ts';
 import { isTestPath } from '../protocol/test-paths.ts';
-import { isRegularFile, listProjectFiles } from '../git/repo-files.ts';
+import { listProjectFiles } from '../git/repo-files.ts';
 import { renderCodemapDigest } from './digest.ts';
 import { parseGo, parseRust } from './parse-go-rust.ts';
 import { parsePython } from './parse-python.ts';
@@ -54,11 +55,12 @@ export function buildCodemap(repoDir: string, opts: { files?: string[] } = {}): 
   for (const file of files) {
     const lang = languageOf(file);
     if (!lang || isTestPath(file)) continue;
-    const abs = join(repoDir, file);
-    if (!isRegularFile(abs)) continue;
+    // No symlink anywhere on the path (read-beneath.ts): a directory swapped for one must not
+    // lead the code map, which every peer reads, outside the tree.
+    if (!isRegularFileBeneath(repoDir, file)) continue;
     let src: string;
     try {
-      src = readTextCapped(abs, FILE_LIMIT);
+      src = readTextBeneath(repoDir, file, FILE_LIMIT);
     } catch (error) {
       map.filesSkipped.push({ file, reason: (error as Error).message });
       continue;
@@ -95,7 +97,7 @@ export function selfCheckCodemap(repoDir: string, symbols: CodeSymbol[]): { verd
     let fileLines = lines.get(s.file);
     if (!fileLines) {
       try {
-        fileLines = readTextCapped(join(repoDir, s.file), FILE_LIMIT).split('\n');
+        fileLines = readTextBeneath(repoDir, s.file, FILE_LIMIT).split('\n');
       } catch {
         fileLines = [];
       }

@@ -29,22 +29,27 @@ export function readFileCapped(path: string, limit: number): Buffer {
     throw error;
   }
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new UnsafePathError(path, 'it is not a regular file');
-    if (st.size > limit) throw new FileTooLargeError(path, limit);
-    const buf = Buffer.alloc(Math.min(st.size, limit) + 1);
-    let total = 0;
-    for (;;) {
-      const n = readSync(fd, buf, total, buf.length - total, null);
-      if (n === 0) break;
-      total += n;
-      if (total > limit) throw new FileTooLargeError(path, limit);
-      if (total === buf.length) break;
-    }
-    return buf.subarray(0, total);
+    return readOpenedFile(fd, path, limit);
   } finally {
     closeSync(fd);
   }
+}
+
+/** The whole of an open regular file, at most `limit` bytes (the caller closes `fd`). */
+export function readOpenedFile(fd: number, path: string, limit: number): Buffer {
+  const st = fstatSync(fd);
+  if (!st.isFile()) throw new UnsafePathError(path, 'it is not a regular file');
+  if (st.size > limit) throw new FileTooLargeError(path, limit);
+  const buf = Buffer.alloc(Math.min(st.size, limit) + 1);
+  let total = 0;
+  for (;;) {
+    const n = readSync(fd, buf, total, buf.length - total, null);
+    if (n === 0) break;
+    total += n;
+    if (total > limit) throw new FileTooLargeError(path, limit);
+    if (total === buf.length) break;
+  }
+  return buf.subarray(0, total);
 }
 
 export function readTextCapped(path: string, limit: number): string {
