@@ -26,8 +26,11 @@ export type LinkedStore = { ok: true } | { ok: false; problem: string } | { ok: 
 
 const kind = (isLink: boolean, isFifo: boolean) => (isLink ? 'a symlink' : isFifo ? 'a FIFO' : 'a special file');
 
-/** Mirrors `src` (a peers' objects dir) into `dst` as hard links, each a regular file or refused. */
-export function linkObjectStore(src: string, dst: string): LinkedStore {
+/**
+ * Mirrors `src` (a peers' objects dir) into `dst` as hard links, each a regular file or refused.
+ * `skip`: paths under `src` (like `info/alternates`) left out of `dst`, whatever they are.
+ */
+export function linkObjectStore(src: string, dst: string, skip: ReadonlySet<string> = new Set()): LinkedStore {
   let seen = 0;
   const stack = [''];
   while (stack.length) {
@@ -44,6 +47,7 @@ export function linkObjectStore(src: string, dst: string): LinkedStore {
     const names = new Set<string>();
     for (const e of entries) {
       if (++seen > MAX_ENTRIES) return { ok: false, problem: `${src} holds over ${MAX_ENTRIES} entries` };
+      if (skip.has(join(rel, e.name))) continue;
       names.add(e.name);
       const path = join(from, e.name);
       const link = join(into, e.name);

@@ -25,6 +25,7 @@ import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER } from './g
 import { packedObjectType } from './pack-object-type.ts';
 import { objectStoreProblem } from './object-store-check.ts';
 import { linkObjectStore } from './object-store-links.ts';
+import { borrowViewStores } from './view-objects.ts';
 import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
 /** The run's current commit in the mirror (the mirror's HEAD points here). */
@@ -121,10 +122,10 @@ export class ObserverError extends Error {
   }
 }
 
-function ensureStage(stage: string, objectsDir: string): void {
+function ensureStage(stage: string, objectsDir: string | string[]): void {
   if (!existsSync(join(stage, OBSERVER_MARKER))) initObserverRepo(stage);
   const alternates = join(stage, 'objects', 'info', 'alternates');
-  const want = `${objectsDir}\n`;
+  const want = `${[objectsDir].flat().join('\n')}\n`;
   let have = '';
   try {
     have = readFileSync(alternates, 'utf8');
@@ -176,6 +177,8 @@ function mirrorHeadIsCommit(mirror: string, sha: string): boolean {
 
 /** In the stage: the working repository's object store as hard links (object-store-links.ts). */
 const LINKED_OBJECTS = 'peer-objects';
+/** In a host command's view: the stores it reads, as hard links (view-objects.ts). */
+const VIEW_OBJECTS = 'borrowed-objects';
 /** Written once the store could be linked: from then on a store that cannot be is refused. */
 const LINKED_MARKER = 'peer-objects.linked';
 
@@ -270,10 +273,17 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
 export function openView(workDir: string, viewDir: string): string | null {
   const layout = resolveRepoLayout(workDir, { allowGitFile: true });
   const head = readHead(layout);
-  // git opens what it finds in the store with a blocking open(): a FIFO there would hold the command.
-  const planted = objectStoreProblem(layout.objectsDir);
-  if (planted) throw new ObserverError(`cannot read the repository at ${workDir}: ${planted}`);
-  ensureStage(viewDir, layout.objectsDir);
+  // git opens what it finds in a store with a blocking open(): a FIFO there would hold the command.
+  // So the view reads linked copies of every store git would read, each checked once linked
+  // (view-objects.ts), never the peers' names, which a leftover process can swap after a check.
+  if (!existsSync(join(viewDir, OBSERVER_MARKER))) initObserverRepo(viewDir);
+  let stores: string[];
+  try {
+    stores = borrowViewStores(layout.objectsDir, join(viewDir, VIEW_OBJECTS));
+  } catch (error) {
+    throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
+  }
+  ensureStage(viewDir, stores);
   // A shallow repository's history ends where its `shallow` file says; the view must know that too.
   // Read no-follow, never a FIFO (src/fs/safe-copy.ts): a host command may be pointed at the peers' clone.
   try {

@@ -1,0 +1,71 @@
+/**
+ * The object stores a host command's read-only view of a repository borrows (observer.ts
+ * `openView`: `peers check`, `bugs`, `report` and `verify` on the host, which an operator may point
+ * at the peers' clone). Git opens what it finds in a store with a blocking open(), so a FIFO there
+ * held the command for ever. Checking the store in place and then letting git read it left a
+ * window: a process the peers left running in the workspace (the workspace runner keeps them)
+ * swapped a pack index for a FIFO once the check had passed. And the stores the repository names
+ * in `objects/info/alternates` (relative paths reach anywhere in the peers' own tree) were read by
+ * git unchecked. So every store git will read — the repository's and each alternate, followed as
+ * git follows them, at most five deep — is borrowed as hard links checked once made
+ * (object-store-links.ts: an inode never changes type), its `info/alternates` left out, and the
+ * view names exactly those linked stores. A store that cannot be linked (another filesystem than
+ * the view's scratch directory, another user's files) is checked in place, with the race.
+ * SECURITY.md, "The user's repository, the run clone and the trusted observer".
+ */
+import { realpathSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { readTextIfExists } from '../fs/safe-read.ts';
+import { objectStoreProblem } from './object-store-check.ts';
+import { linkObjectStore } from './object-store-links.ts';
+
+/** Git follows alternates of alternates to this depth (sha1-file.c, link_alt_odb_entries). */
+const MAX_ALTERNATE_DEPTH = 5;
+const ALTERNATES_FILES = new Set(['info/alternates', 'info/http-alternates']);
+
+/** The stores `objectsDir/info/alternates` names, resolved as git resolves them (relative to `objectsDir`). */
+export function alternateStores(objectsDir: string): string[] {
+  const text = readTextIfExists(join(objectsDir, 'info', 'alternates'), 64 * 1024);
+  if (text === undefined) return [];
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    // A C-quoted path is git's too; peers reads none (fail closed: the view is refused).
+    if (line.startsWith('"')) throw new Error(`${join(objectsDir, 'info', 'alternates')} names a quoted path, which peers does not read`);
+    out.push(isAbsolute(line) ? line : resolve(objectsDir, line));
+  }
+  return out;
+}
+
+/**
+ * Links every store git would read for `objectsDir` under `linkRoot` (or checks it in place when it
+ * cannot be linked) and returns the directories the view must name as its alternates. Throws with
+ * the reason when a store holds anything but files and directories.
+ */
+export function borrowViewStores(objectsDir: string, linkRoot: string): string[] {
+  const borrowed: string[] = [];
+  const seen = new Set<string>();
+  const visit = (store: string, depth: number): void => {
+    let real: string;
+    try {
+      real = realpathSync(store);
+    } catch {
+      return; // git skips an alternate that does not exist; so does the view
+    }
+    if (seen.has(real)) return;
+    seen.add(real);
+    const into = join(linkRoot, String(borrowed.length));
+    const linked = linkObjectStore(real, into, ALTERNATES_FILES);
+    if (linked.ok) borrowed.push(into);
+    else if ('problem' in linked) throw new Error(linked.problem);
+    else {
+      const planted = objectStoreProblem(real);
+      if (planted) throw new Error(planted);
+      borrowed.push(real);
+    }
+    if (depth >= MAX_ALTERNATE_DEPTH) return;
+    for (const alt of alternateStores(real)) visit(alt, depth + 1);
+  };
+  visit(objectsDir, 0);
+  return borrowed;
+}

@@ -1,0 +1,67 @@
+/**
+ * A host command's read-only view of a repository (`peers check`, `bugs` pointed at the peers'
+ * clone; observer.ts `openView`): git opens what it finds in the object stores it borrows with a
+ * blocking open(), so a FIFO the peers put there held the operator's command for ever. The store
+ * was checked in place, then read by git: a process the peers left running could swap a pack index
+ * for a FIFO after the check, and the stores named by `objects/info/alternates` were never checked.
+ * SECURITY.md, "The user's repository, the run clone and the trusted observer".
+ */
+import { afterEach, beforeEach, expect, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gitOk } from '../../../src/git/git.ts';
+
+const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
+const observer = resolve(import.meta.dir, '../../../src/git/observer.ts');
+let root: string;
+let work: string;
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'peers-view-store-'));
+  work = join(root, 'clone');
+  gitOk(root, ['init', '-q', '-b', 'main', work]);
+  writeFileSync(join(work, 'f.txt'), 'a\n');
+  gitOk(work, ['add', 'f.txt']);
+  gitOk(work, [...id, 'commit', '-q', '--no-verify', '-m', 'a']);
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+/** `peers check`'s view of the clone, in a child with a deadline (the operator's command would wait for ever). */
+function viewWithin(ms: number, path?: string) {
+  return spawnSync(process.execPath, ['-e', `const { withObservedWorkTree } = await import(${JSON.stringify(observer)}); const { gitOk } = await import(${JSON.stringify(resolve(observer, '../git.ts'))}); try { await withObservedWorkTree(${JSON.stringify(work)}, process.env, async () => { gitOk(${JSON.stringify(work)}, ['log', '--oneline', '-1', 'HEAD']); }); console.log('read'); } catch (e) { console.log('refused: ' + e.message); }`], {
+    encoding: 'utf8',
+    timeout: ms,
+    killSignal: 'SIGKILL',
+    env: path ? { ...process.env, PATH: `${path}:${process.env.PATH}` } : process.env,
+  });
+}
+
+test('a FIFO a leftover process swaps into the clone\'s object store after the check cannot hang the operator\'s view', () => {
+  // The peers' process that outlived its turn, played deterministically: it plants the FIFO the
+  // moment the view's first git runs, after the check has passed.
+  const bin = join(root, 'bin');
+  mkdirSync(bin);
+  const realGit = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+  const idx = join(work, '.git/objects/pack/pack-0123456789012345678901234567890123456789.idx');
+  const plant = `[ -e ${idx} ] || { echo x > ${idx.replace(/\.idx$/, '.pack')}; mkfifo ${idx}; }`;
+  writeFileSync(join(bin, 'git'), `#!/bin/sh\n${plant}\nexec ${realGit} "$@"\n`, { mode: 0o755 });
+  const r = viewWithin(15_000, bin);
+  expect(spawnSync('test', ['-p', idx]).status, 'the leftover planted its FIFO').toBe(0);
+  expect(r.signal, 'the view hung on the FIFO').toBeNull();
+  expect(r.stdout).toContain('read');
+});
+
+test('a FIFO in a store the clone names in objects/info/alternates cannot hang the operator\'s view', () => {
+  // A relative alternate into the peers' own tree: the host path of the clone need not be known.
+  const other = join(work, 'stash', 'objects', 'pack');
+  mkdirSync(other, { recursive: true });
+  writeFileSync(join(other, 'pack-0123456789012345678901234567890123456789.pack'), 'x');
+  expect(spawnSync('mkfifo', [join(other, 'pack-0123456789012345678901234567890123456789.idx')]).status).toBe(0);
+  writeFileSync(join(work, '.git/objects/info/alternates'), '../../stash/objects\n');
+  const r = viewWithin(15_000);
+  expect(r.signal, 'the view hung on the FIFO').toBeNull();
+  expect(r.stdout).toContain('refused: ');
+  expect(r.stdout).toContain('not a regular file');
+});
