@@ -6,7 +6,8 @@
  */
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { MiB, readTextCapped, readTextIfExists } from '../../src/fs/safe-read.ts';
+import { readTextBeneath } from '../../src/fs/read-beneath.ts';
+import { MiB, readTextIfExists } from '../../src/fs/safe-read.ts';
 import { openCheckRepo } from './check-repo.ts';
 import type { Check } from './types.ts';
 
@@ -64,7 +65,19 @@ export function scanRepoForSecrets(root: string): SecretFinding[] {
     if (st.isSymbolicLink()) findings.push({ path: rel, line: 0, label: 'symlink (not scanned)' });
     else if (!st.isFile()) continue;
     else if (st.size > FILE_LIMIT) findings.push({ path: rel, line: 0, label: 'file over 2 MiB (not scanned)' });
-    else findings.push(...scanTextForSecrets(rel, readTextCapped(abs, FILE_LIMIT)));
+    else {
+      // Read without leaving the tree (read-beneath.ts): the lstat above followed every directory
+      // of the path, and a directory swapped for a symlink would have this check scan, and report
+      // on, a file outside it. Such a path is a symlink finding like the leaf's own.
+      let text: string;
+      try {
+        text = readTextBeneath(root, rel, FILE_LIMIT);
+      } catch {
+        findings.push({ path: rel, line: 0, label: 'symlink (not scanned)' });
+        continue;
+      }
+      findings.push(...scanTextForSecrets(rel, text));
+    }
   }
   return findings.filter((f) => !allow.has(`${f.path}:${f.line}:${f.label}`));
 }
