@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { git } from '../src/git/git.ts';
+import { firstCommitWithControls } from '../src/git/history-controls.ts';
 import { observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
 import { isSafeRefName } from '../src/git/repo-layout.ts';
 import type { StatePaths } from '../src/state/paths.ts';
@@ -93,6 +94,13 @@ export function publishRunBranch(repo: string, paths: StatePaths, branch: string
     // Either the user moved it, or another peers project of this repository publishes there (a
     // worktree with the same directory name): either way it is not this run's to overwrite.
     return { branch, sha: head, ahead, updated: false, note: `${branch} was moved outside peers, or another peers project of this repository (a worktree with the same directory name) publishes there (it is at ${current.slice(0, 10)}); not overwritten. Give this project a branch of its own with results: {branch: peers/NAME} in .peers/config.yaml (\`peers up --accept-changes\` takes it). The run is at ${head.slice(0, 10)}: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log FETCH_HEAD\`` };
+  }
+  // git prints a commit's message, names and emails as they are: none of the run's may carry a
+  // terminal control sequence into the user's `git log` (src/git/history-controls.ts).
+  const controls = firstCommitWithControls(paths.mirror, base ? `${base}..${head}` : head);
+  if (controls) {
+    const why = 'error' in controls ? `the run's commits could not be read (${controls.error})` : `commit ${controls.sha.slice(0, 10)} holds a terminal control character (${controls.char}) in its ${controls.field}, which git would print to your terminal as it is`;
+    return { branch, sha: head, ahead, updated: false, note: `${branch} not published: ${why}. To look at the run anyway: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log FETCH_HEAD | cat -v\`` };
   }
   const blocking = branchInTheWay(repo, branch);
   if (blocking) return { branch, sha: head, ahead, updated: false, note: `your branch "${blocking}" is in the way: git cannot have a branch ${branch} beside it. Rename yours (\`git branch -m ${blocking} NEW-NAME\`), or give the results another branch with results: {branch: NAME} in .peers/config.yaml (\`peers up --accept-changes\` takes it)` };

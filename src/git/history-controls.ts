@@ -1,0 +1,59 @@
+/**
+ * Terminal control characters in the text of a run's commits, which git prints as they are: `git
+ * log` shows a message and the author's and committer's names and emails byte for byte (no pager,
+ * or a pager that passes them, and they reach the terminal), so a peer's commit reading
+ * `fix\e]52;c;…\a\e[2J\e[Hall tests pass` wrote the user's clipboard and cleared their screen when
+ * they reviewed the results branch as peers tells them to. Before the run's commits are published
+ * into the user's repository (sandbox/publish-branch.ts), every commit of the run is read from the
+ * mirror and one holding such a character is named instead (SECURITY.md, "Results come back as a
+ * branch"). The characters are those `terminalText` shows as `?` (src/cli/terminal-text.ts):
+ * C0 but line feed and tab, DEL, C1, and the bidi embeddings, overrides and isolates.
+ */
+import { gitStream } from './git.ts';
+
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const FIELDS = ['author name', 'author email', 'committer name', 'committer email', 'message'] as const;
+
+/** `U+001B` for the first control character of `text`, else undefined. */
+export function firstControl(text: string): string | undefined {
+  const m = CONTROL.exec(text);
+  return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
+}
+
+export type ControlFinding = { sha: string; field: (typeof FIELDS)[number]; char: string };
+
+/**
+ * The first commit of `range` (`base..head`) in `mirror` whose message, names or emails hold a
+ * control character (null when none does), or `{ error }` when git cannot list them: the caller
+ * publishes nothing then (fail closed).
+ */
+export function firstCommitWithControls(mirror: string, range: string): ControlFinding | null | { error: string } {
+  // -z: records end with NUL, and fields are NUL-separated (fsck refuses a NUL in a commit).
+  let found: ControlFinding | null = null;
+  let field = 0;
+  let sha = '';
+  let partial: Buffer[] = [];
+  const decoder = new TextDecoder('utf-8', { fatal: false });
+  const token = (bytes: Buffer) => {
+    if (found) return;
+    if (field === 0) sha = bytes.toString('latin1');
+    else {
+      const char = firstControl(decoder.decode(bytes));
+      if (char) found = { sha, field: FIELDS[field - 1]!, char };
+    }
+    field = (field + 1) % (FIELDS.length + 1);
+  };
+  const r = gitStream(mirror, ['log', '-z', '--no-color', '--format=%H%x00%an%x00%ae%x00%cn%x00%ce%x00%B', range], (chunk) => {
+    let at = 0;
+    for (let nul = chunk.indexOf(0, at); nul !== -1; nul = chunk.indexOf(0, at)) {
+      partial.push(chunk.subarray(at, nul));
+      token(Buffer.concat(partial));
+      partial = [];
+      at = nul + 1;
+    }
+    if (at < chunk.length) partial.push(Buffer.from(chunk.subarray(at)));
+  }, { timeoutMs: 10 * 60_000 });
+  if (r.code !== 0) return { error: `git log ${range} failed: ${r.stderr.trim().slice(-300)}` };
+  if (partial.length) token(Buffer.concat(partial));
+  return found;
+}
