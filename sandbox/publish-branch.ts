@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { git } from '../src/git/git.ts';
+import { checkoutRisks } from '../src/git/checkout-risks.ts';
 import { firstCommitWithControls } from '../src/git/history-controls.ts';
 import { observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
 import { isSafeRefName } from '../src/git/repo-layout.ts';
@@ -101,6 +102,13 @@ export function publishRunBranch(repo: string, paths: StatePaths, branch: string
   if (controls) {
     const why = 'error' in controls ? `the run's commits could not be read (${controls.error})` : `commit ${controls.sha.slice(0, 10)} holds a terminal control character (${controls.char}) in its ${controls.field}, which git would print to your terminal as it is`;
     return { branch, sha: head, ahead, updated: false, note: `${branch} not published: ${why}. To look at the run anyway: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log FETCH_HEAD | cat -v\`` };
+  }
+  // Nor may the user's own git, at checkout or merge, fetch or produce content no one reviewed
+  // (a filter the run added, .lfsconfig, .gitmodules, a submodule commit: src/git/checkout-risks.ts).
+  const risks = checkoutRisks(paths.mirror, base, head);
+  if (!Array.isArray(risks) || risks.length) {
+    const why = Array.isArray(risks) ? `the run's commits would make your git act at checkout: ${risks.join('; ')}` : `the run's changes could not be read (${risks.error})`;
+    return { branch, sha: head, ahead, updated: false, note: `${branch} not published: ${why}. To look at the run anyway: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log -p FETCH_HEAD\`` };
   }
   const blocking = branchInTheWay(repo, branch);
   if (blocking) return { branch, sha: head, ahead, updated: false, note: `your branch "${blocking}" is in the way: git cannot have a branch ${branch} beside it. Rename yours (\`git branch -m ${blocking} NEW-NAME\`), or give the results another branch with results: {branch: NAME} in .peers/config.yaml (\`peers up --accept-changes\` takes it)` };

@@ -69,3 +69,40 @@ test('an author name with an escape sequence is refused the same way; a clean hi
   expect(pub.note).toContain('control character');
   expect(git(repo, ['rev-parse', 'peers/app']).trim()).toBe(clean);
 });
+
+/**
+ * What the user's own git does with the run's tree at checkout or merge: a `.gitattributes` that
+ * routes files through a filter the user has configured (git-lfs installs `filter.lfs.*` globally),
+ * with a `.lfsconfig` naming the peers' own server, makes the user's git-lfs fetch content at
+ * checkout that was never in the reviewed history (`git log -p` shows a pointer); a changed
+ * `.gitmodules` or submodule commit makes `git submodule update` fetch another. Played here with
+ * a stand-in for git-lfs's smudge filter that records what it was asked to fetch.
+ */
+test('a run that adds a filter to .gitattributes with a .lfsconfig of its own is not published; attributes that set no filter are', () => {
+  // Control: attributes that set no filter are published.
+  writeFileSync(join(paths.clone, '.gitattributes'), '*.sh text eol=lf\n');
+  peerCommit('.gitattributes', 'line endings');
+  expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true });
+  writeFileSync(join(paths.clone, '.lfsconfig'), '[lfs]\n\turl = https://peers-own.example/lfs\n');
+  writeFileSync(join(paths.clone, '.gitattributes'), '*.sh text eol=lf\n*.sh filter=lfs diff=lfs merge=lfs -text\n');
+  writeFileSync(join(paths.clone, 'setup.sh'), 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12\n');
+  git(paths.clone, ['add', '.lfsconfig', '.gitattributes']);
+  const head = peerCommit('setup.sh', 'add setup script');
+  const pub = publishRunBranch(repo, paths, 'peers/app');
+  expect(pub.updated).toBe(false);
+  expect(pub.note).toContain('.gitattributes');
+  expect(pub.note).toContain('.lfsconfig');
+  // Before, the branch moved and the user's own filter ran on the peers' files at checkout.
+  const marker = join(root, 'smudged');
+  spawnSync('git', ['-c', `filter.lfs.smudge=cat >/dev/null; git config -f .lfsconfig lfs.url >> ${marker}; echo`, '-c', 'filter.lfs.required=true', 'checkout', '-q', 'peers/app'], { cwd: repo, env: ENV });
+  expect(spawnSync('test', ['-e', marker]).status, 'the user\'s filter ran on the run\'s files').not.toBe(0);
+  expect(observedHead(paths.mirror)).toBe(head);
+});
+
+test('a run that changes .gitmodules is not published', () => {
+  writeFileSync(join(paths.clone, '.gitmodules'), '[submodule "lib"]\n\tpath = lib\n\turl = https://peers-own.example/lib.git\n');
+  peerCommit('.gitmodules', 'vendor lib');
+  const pub = publishRunBranch(repo, paths, 'peers/app');
+  expect(pub.updated).toBe(false);
+  expect(pub.note).toContain('.gitmodules');
+});
