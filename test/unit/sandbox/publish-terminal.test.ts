@@ -78,13 +78,15 @@ test('an author name with an escape sequence is refused the same way; a clean hi
  * `.gitmodules` or submodule commit makes `git submodule update` fetch another. Played here with
  * a stand-in for git-lfs's smudge filter that records what it was asked to fetch.
  */
-test('a run that adds a filter to .gitattributes with a .lfsconfig of its own is not published; attributes that set no filter are', () => {
-  // Control: attributes that set no filter are published.
-  writeFileSync(join(paths.clone, '.gitattributes'), '*.sh text eol=lf\n');
+test('a run that adds a filter the user has a driver for to .gitattributes, with a .lfsconfig of its own, is not published; attributes that set no such filter are', () => {
+  // The user has git-lfs (its install writes these into the global config).
+  git(repo, ['config', 'filter.lfs.smudge', 'git-lfs smudge -- %f']);
+  // Control: attributes that set no filter, or one no driver of the user's runs, are published.
+  writeFileSync(join(paths.clone, '.gitattributes'), '*.sh text eol=lf\n*.p filter=nobody-has-this\n');
   peerCommit('.gitattributes', 'line endings');
   expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true });
   writeFileSync(join(paths.clone, '.lfsconfig'), '[lfs]\n\turl = https://peers-own.example/lfs\n');
-  writeFileSync(join(paths.clone, '.gitattributes'), '*.sh text eol=lf\n*.sh filter=lfs diff=lfs merge=lfs -text\n');
+  writeFileSync(join(paths.clone, '.gitattributes'), '*.sh text eol=lf\n*.p filter=nobody-has-this\n*.sh filter=lfs diff=lfs merge=lfs -text\n');
   writeFileSync(join(paths.clone, 'setup.sh'), 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12\n');
   git(paths.clone, ['add', '.lfsconfig', '.gitattributes']);
   const head = peerCommit('setup.sh', 'add setup script');
