@@ -25,7 +25,7 @@ import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER } from './g
 import { packedObjectType } from './pack-object-type.ts';
 import { objectStoreProblem } from './object-store-check.ts';
 import { linkObjectStore } from './object-store-links.ts';
-import { borrowViewStores } from './view-objects.ts';
+import { borrowViewStores, isRunCloneGitDir } from './view-objects.ts';
 import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
 /** The run's current commit in the mirror (the mirror's HEAD points here). */
@@ -274,12 +274,13 @@ export function openView(workDir: string, viewDir: string): string | null {
   const layout = resolveRepoLayout(workDir, { allowGitFile: true });
   const head = readHead(layout);
   // git opens what it finds in a store with a blocking open(): a FIFO there would hold the command.
-  // So the view reads linked copies of every store git would read, each checked once linked
-  // (view-objects.ts), never the peers' names, which a leftover process can swap after a check.
+  // So the view of the peers' clone reads linked copies of every store git would read, each checked
+  // once linked (view-objects.ts), never the peers' names, which a leftover process can swap after
+  // a check; a user's own repository is checked in place (alternates too).
   if (!existsSync(join(viewDir, OBSERVER_MARKER))) initObserverRepo(viewDir);
   let stores: string[];
   try {
-    stores = borrowViewStores(layout.objectsDir, join(viewDir, VIEW_OBJECTS));
+    stores = borrowViewStores(layout.objectsDir, join(viewDir, VIEW_OBJECTS), isRunCloneGitDir(layout.commonDir, OBSERVER_MARKER));
   } catch (error) {
     throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
   }

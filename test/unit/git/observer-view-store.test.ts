@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
+import { initObserverRepo } from '../../../src/git/observer.ts';
 
 const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
 const observer = resolve(import.meta.dir, '../../../src/git/observer.ts');
@@ -22,6 +23,8 @@ beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'peers-view-store-'));
   work = join(root, 'clone');
   gitOk(root, ['init', '-q', '-b', 'main', work]);
+  // A run clone: <state>/run/clone beside the run's mirror.
+  initObserverRepo(join(root, 'mirror.git'));
   writeFileSync(join(work, 'f.txt'), 'a\n');
   gitOk(work, ['add', 'f.txt']);
   gitOk(work, [...id, 'commit', '-q', '--no-verify', '-m', 'a']);
@@ -40,17 +43,17 @@ function viewWithin(ms: number, path?: string) {
 
 test('a FIFO a leftover process swaps into the clone\'s object store after the check cannot hang the operator\'s view', () => {
   // The peers' process that outlived its turn, played deterministically: it plants the FIFO the
-  // moment the view's first git runs, after the check has passed.
+  // moment the view first reads an object (its update-ref of HEAD), after the check has passed.
   const bin = join(root, 'bin');
   mkdirSync(bin);
   const realGit = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
   const idx = join(work, '.git/objects/pack/pack-0123456789012345678901234567890123456789.idx');
   const plant = `[ -e ${idx} ] || { echo x > ${idx.replace(/\.idx$/, '.pack')}; mkfifo ${idx}; }`;
-  writeFileSync(join(bin, 'git'), `#!/bin/sh\n${plant}\nexec ${realGit} "$@"\n`, { mode: 0o755 });
+  writeFileSync(join(bin, 'git'), `#!/bin/sh\ncase " $* " in *" update-ref "*) ${plant};; esac\nexec ${realGit} "$@"\n`, { mode: 0o755 });
   const r = viewWithin(15_000, bin);
   expect(spawnSync('test', ['-p', idx]).status, 'the leftover planted its FIFO').toBe(0);
   expect(r.signal, 'the view hung on the FIFO').toBeNull();
-  expect(r.stdout).toContain('read');
+  expect(r.stdout.trim()).toBe('read');
 });
 
 test('a FIFO in a store the clone names in objects/info/alternates cannot hang the operator\'s view', () => {
