@@ -5,8 +5,8 @@
  * three kinds must appear somewhere. Rust keeps unit tests beside the code (`#[cfg(test)] mod
  * tests` in src/), so every .rs file with a `#[test]` counts as a test file.
  */
-import { join } from 'node:path';
-import { MiB, readTextCapped } from '../../src/fs/safe-read.ts';
+import { readTextBeneath } from '../../src/fs/read-beneath.ts';
+import { MiB } from '../../src/fs/safe-read.ts';
 import { isTestPath } from '../../src/protocol/test-paths.ts';
 import { openCheckRepo } from './check-repo.ts';
 import type { Check } from './types.ts';
@@ -35,9 +35,11 @@ export const testCoverage3Class: Check = {
     const listed = openCheckRepo(repoDir).gitOk(['ls-files', '-z', '--cached', '--others', '--exclude-standard']).split('\0').filter((f) => f && CODE_EXT.test(f) && !f.includes('node_modules/'));
     const read = (f: string): string | undefined => {
       try {
-        return readTextCapped(join(repoDir, f), 2 * MiB);
+        // Never through a directory swapped for a symlink (read-beneath.ts): the operator may run
+        // this check in the peers' clone, and files outside it must not count.
+        return readTextBeneath(repoDir, f, 2 * MiB);
       } catch {
-        return undefined; // unreadable, oversized or symlinked files contribute nothing, as in the baseline
+        return undefined; // unreadable, oversized or symlinked files (or paths) contribute nothing, as in the baseline
       }
     };
     const kinds = new Set<TestKind>();

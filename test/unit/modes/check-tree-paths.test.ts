@@ -1,5 +1,5 @@
 /**
- * `peers check no-secrets` reads the files of the working tree it is pointed at (the peers' clone,
+ * `peers check no-secrets` and `coverage-3-class` read the files of the working tree they are pointed at (the peers' clone,
  * when the operator runs it there): a directory swapped for a symlink must not make it scan, and
  * report on, files outside the tree. SECURITY.md, "Project text is data".
  */
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
 import { scanRepoForSecrets } from '../../../modes/checks/no-secrets.ts';
+import { testCoverage3Class } from '../../../modes/checks/test-coverage-3-class.ts';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -32,4 +33,22 @@ test('a tracked directory swapped for a symlink is a finding, never a scan of wh
   const findings = scanRepoForSecrets(work);
   expect(findings.some((f) => f.label === 'private key')).toBe(false);
   expect(findings).toContainEqual({ path: 'keys/id.txt', line: 0, label: 'symlink (not scanned)' });
+});
+
+test('coverage-3-class does not count test files reached through a directory swapped for a symlink', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'peers-coverage-paths-'));
+  dirs.push(base);
+  const work = join(base, 'clone');
+  const outside = join(base, 'elsewhere');
+  mkdirSync(outside);
+  writeFileSync(join(outside, 'test_calc.py'), 'def test_happy_add():\n    pass\ndef test_edge_zero():\n    pass\ndef test_sad_error():\n    pass\n');
+  gitOk(base, ['init', '-q', '-b', 'main', work]);
+  mkdirSync(join(work, 'tests'));
+  writeFileSync(join(work, 'tests', 'test_calc.py'), 'def test_happy_add():\n    pass\n');
+  gitOk(work, ['add', '.']);
+  gitOk(work, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--no-verify', '-m', 'a']);
+  expect((await testCoverage3Class.run(work, {} as never)).report).toContain('no edge, sad test found');
+  rmSync(join(work, 'tests'), { recursive: true });
+  symlinkSync(outside, join(work, 'tests'));
+  expect((await testCoverage3Class.run(work, {} as never)).pass).toBe(false);
 });
