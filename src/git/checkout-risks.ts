@@ -13,6 +13,7 @@
  */
 import { basename } from 'node:path';
 import { git } from './git.ts';
+import { firstControl } from './history-controls.ts';
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const ZERO = /^0+$/;
@@ -63,7 +64,13 @@ export function checkoutRisks(mirror: string, base: string | null, head: string,
     const shown = JSON.stringify(path);
     if (oldMode === '160000' || newMode === '160000') risks.push(`it changes the submodule ${shown} (\`git submodule update\` would fetch content no one reviewed)`);
     else if (path === '.gitmodules') risks.push('it changes .gitmodules (`git submodule update` would fetch from where it says)');
-    else if (path === '.lfsconfig' && userFilters.has('lfs')) risks.push('it changes .lfsconfig (your git-lfs would fetch from where it says at checkout)');
+    else if (path === '.mailmap') {
+      // git log shows the names .mailmap maps authors to (log.mailmap), as they are.
+      const after = blobText(mirror, newSha!);
+      if (typeof after !== 'string') return after;
+      const char = firstControl(after);
+      if (char) risks.push(`its .mailmap holds a terminal control character (${char}), which your git log would print as an author's name`);
+    } else if (path === '.lfsconfig' && userFilters.has('lfs')) risks.push('it changes .lfsconfig (your git-lfs would fetch from where it says at checkout)');
     else if (basename(path) === '.gitattributes') {
       const before = blobText(mirror, oldSha!);
       const after = blobText(mirror, newSha!);

@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, expect, setDefaultTimeout, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { observedHead } from '../../../src/git/observer.ts';
@@ -28,7 +28,7 @@ const git = (cwd: string, args: string[], env: NodeJS.ProcessEnv = ENV) => {
   return r.stdout;
 };
 const peerCommit = (file: string, msg: string, env: NodeJS.ProcessEnv = ENV) => {
-  writeFileSync(join(paths.clone, file), `${file}\n`);
+  if (!existsSync(join(paths.clone, file))) writeFileSync(join(paths.clone, file), `${file}\n`);
   git(paths.clone, ['add', file]);
   git(paths.clone, ['commit', '-q', '--cleanup=verbatim', '-m', msg], env);
   new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
@@ -68,6 +68,15 @@ test('an author name with an escape sequence is refused the same way; a clean hi
   expect(pub.updated).toBe(false);
   expect(pub.note).toContain('control character');
   expect(git(repo, ['rev-parse', 'peers/app']).trim()).toBe(clean);
+});
+
+test('a .mailmap that maps an author to a name with an escape sequence is not published', () => {
+  // git log shows mapped names (log.mailmap): the commit's own fields are clean.
+  writeFileSync(join(paths.clone, '.mailmap'), 'T\x1b]52;c;cm0gLXJmIH4K\x07 <t@t>\n');
+  peerCommit('.mailmap', 'names');
+  const pub = publishRunBranch(repo, paths, 'peers/app');
+  expect(pub.updated).toBe(false);
+  expect(pub.note).toContain('.mailmap');
 });
 
 /**
