@@ -25,7 +25,7 @@ import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER } from './g
 import { packedObjectType } from './pack-object-type.ts';
 import { objectStoreProblem } from './object-store-check.ts';
 import { linkObjectStore } from './object-store-links.ts';
-import { borrowViewStores, isRunCloneGitDir } from './view-objects.ts';
+import { borrowViewStores, runCloneLinkRoot } from './view-objects.ts';
 import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
 /** The run's current commit in the mirror (the mirror's HEAD points here). */
@@ -177,8 +177,6 @@ function mirrorHeadIsCommit(mirror: string, sha: string): boolean {
 
 /** In the stage: the working repository's object store as hard links (object-store-links.ts). */
 const LINKED_OBJECTS = 'peer-objects';
-/** In a host command's view: the stores it reads, as hard links (view-objects.ts). */
-const VIEW_OBJECTS = 'borrowed-objects';
 /** Written once the store could be linked: from then on a store that cannot be is refused. */
 const LINKED_MARKER = 'peer-objects.linked';
 
@@ -275,12 +273,13 @@ export function openView(workDir: string, viewDir: string): string | null {
   const head = readHead(layout);
   // git opens what it finds in a store with a blocking open(): a FIFO there would hold the command.
   // So the view of the peers' clone reads linked copies of every store git would read, each checked
-  // once linked (view-objects.ts), never the peers' names, which a leftover process can swap after
-  // a check; a user's own repository is checked in place (alternates too).
+  // once linked and kept in the run directory (view-objects.ts), never the peers' names, which a
+  // leftover process can swap after a check; a user's own repository is checked in place
+  // (alternates too).
   if (!existsSync(join(viewDir, OBSERVER_MARKER))) initObserverRepo(viewDir);
   let stores: string[];
   try {
-    stores = borrowViewStores(layout.objectsDir, join(viewDir, VIEW_OBJECTS), isRunCloneGitDir(layout.commonDir, OBSERVER_MARKER));
+    stores = borrowViewStores(layout.objectsDir, runCloneLinkRoot(layout.commonDir, OBSERVER_MARKER));
   } catch (error) {
     throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
   }

@@ -11,10 +11,10 @@
  * (object-store-links.ts: an inode never changes type), its `info/alternates` left out, and the
  * view names exactly those linked stores. A store that cannot be linked (another filesystem than
  * the view's scratch directory, another user's files) is checked in place, with the race.
- * Linking costs a link and a removal per object file (about a second for 3 000 loose objects on a
- * loaded machine, against 20 ms for the check in place), so it is done for the peers' clone only
- * (`link`); a user's own repository, which no peer writes while the command runs, is checked in
- * place, alternates included. SECURITY.md, "The user's repository, the run clone and the trusted
+ * Linking costs a link per object file the first time (about a second for 3 000 loose objects on a
+ * loaded machine, against 20 ms for the check in place), so it is done for the peers' clone only,
+ * whose links are kept in its run directory (`runCloneLinkRoot`); a user's own repository, which
+ * no peer writes while the command runs, is checked in place, alternates included. SECURITY.md, "The user's repository, the run clone and the trusted
  * observer".
  */
 import { existsSync, realpathSync } from 'node:fs';
@@ -42,11 +42,11 @@ export function alternateStores(objectsDir: string): string[] {
 }
 
 /**
- * Links every store git would read for `objectsDir` under `linkRoot` (with `link`; else, or when it
- * cannot be linked, checks it in place) and returns the directories the view must name as its
- * alternates. Throws with the reason when a store holds anything but files and directories.
+ * Links every store git would read for `objectsDir` under `linkRoot` (when given; else, or when a
+ * store cannot be linked, checks it in place) and returns the directories the view must name as
+ * its alternates. Throws with the reason when a store holds anything but files and directories.
  */
-export function borrowViewStores(objectsDir: string, linkRoot: string, link: boolean): string[] {
+export function borrowViewStores(objectsDir: string, linkRoot: string | undefined): string[] {
   const borrowed: string[] = [];
   const seen = new Set<string>();
   const visit = (store: string, depth: number): void => {
@@ -58,9 +58,9 @@ export function borrowViewStores(objectsDir: string, linkRoot: string, link: boo
     }
     if (seen.has(real)) return;
     seen.add(real);
-    const into = join(linkRoot, String(borrowed.length));
-    const linked = link ? linkObjectStore(real, into, ALTERNATES_FILES) : ({ ok: false, unlinkable: true } as const);
-    if (linked.ok) borrowed.push(into);
+    const into = linkRoot === undefined ? undefined : join(linkRoot, String(borrowed.length));
+    const linked = into === undefined ? ({ ok: false, unlinkable: true } as const) : linkObjectStore(real, into, ALTERNATES_FILES);
+    if (linked.ok) borrowed.push(into!);
     else if ('problem' in linked) throw new Error(linked.problem);
     else {
       const planted = objectStoreProblem(real);
@@ -74,11 +74,18 @@ export function borrowViewStores(objectsDir: string, linkRoot: string, link: boo
   return borrowed;
 }
 
-/** Whether `commonDir` is the git dir of a run clone (`<state>/run/clone/.git`, beside the run's mirror), which the peers write. */
-export function isRunCloneGitDir(commonDir: string, observerMarker: string): boolean {
+/**
+ * Where the view of a run clone keeps its links, when `commonDir` is the git dir of one
+ * (`<state>/run/clone/.git`, beside the run's mirror), which the peers write; else undefined. In
+ * the run directory, out of the peers' reach and on the clone's filesystem (a scratch directory in
+ * `TMPDIR`, often a tmpfs, could link nothing), and kept from one command to the next like the
+ * loop's stage: a link is remade only when its store entry changed.
+ */
+export function runCloneLinkRoot(commonDir: string, observerMarker: string): string | undefined {
   try {
-    return existsSync(join(dirname(dirname(realpathSync(commonDir))), 'mirror.git', observerMarker));
+    const run = dirname(dirname(realpathSync(commonDir)));
+    return existsSync(join(run, 'mirror.git', observerMarker)) ? join(run, 'view-objects') : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }

@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
@@ -23,7 +23,7 @@ beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'peers-view-store-'));
   work = join(root, 'clone');
   gitOk(root, ['init', '-q', '-b', 'main', work]);
-  // A run clone: <state>/run/clone beside the run's mirror.
+  // A run clone: <state>/run/clone beside the run's mirror (the view keeps its links in <state>/run/view-objects).
   initObserverRepo(join(root, 'mirror.git'));
   writeFileSync(join(work, 'f.txt'), 'a\n');
   gitOk(work, ['add', 'f.txt']);
@@ -67,4 +67,16 @@ test('a FIFO in a store the clone names in objects/info/alternates cannot hang t
   expect(r.signal, 'the view hung on the FIFO').toBeNull();
   expect(r.stdout).toContain('refused: ');
   expect(r.stdout).toContain('not a regular file');
+});
+
+test('the view of a run clone keeps its checked links in the run directory, out of the peers\' reach, and reuses them', () => {
+  const r1 = viewWithin(15_000);
+  expect(r1.stdout.trim()).toBe('read');
+  const links = join(root, 'view-objects', '0');
+  const loose = readdirSync(join(work, '.git/objects')).find((n) => /^[0-9a-f]{2}$/.test(n))!;
+  const name = readdirSync(join(work, '.git/objects', loose))[0]!;
+  const inode = (p: string) => lstatSync(p).ino;
+  expect(inode(join(links, loose, name))).toBe(inode(join(work, '.git/objects', loose, name)));
+  expect(viewWithin(15_000).stdout.trim()).toBe('read');
+  expect(inode(join(links, loose, name))).toBe(inode(join(work, '.git/objects', loose, name)));
 });
