@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { matchRoute, type ApiRoute } from './api-routes.ts';
+import { BodyBytes, DEFAULT_BUFFERED_BODY_BYTES } from './body-budget.ts';
 import { ClientHttpServer, type ClientRequest, type ClientResponse, type ClientLimits } from './client-http.ts';
 import { clientResponseHeaders, redact, upstreamHeaders } from './credential-headers.ts';
 import type { CredentialSource, Injection } from './credential-source.ts';
@@ -31,8 +32,9 @@ import { type ReplyLine, servedKey, type UsageLedger } from './usage/usage-ledge
 /** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
 const MAX_LIMIT_BODY = 64 * 1024;
 
-export type AuthLimits = { maxRequestBytes: number; maxMeteredJsonBytes: number; maxConcurrent: number; upstreamIdleMs: number };
-export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxRequestBytes: 32 * 1024 * 1024, maxMeteredJsonBytes: 32 * 1024 * 1024, maxConcurrent: 64, upstreamIdleMs: 600_000 };
+/** `maxBufferedBodyBytes`: request bodies held at once, when no shared `bodyBytes` is given (body-budget.ts). */
+export type AuthLimits = { maxRequestBytes: number; maxMeteredJsonBytes: number; maxConcurrent: number; upstreamIdleMs: number; maxBufferedBodyBytes: number };
+export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxRequestBytes: 32 * 1024 * 1024, maxMeteredJsonBytes: 32 * 1024 * 1024, maxConcurrent: 64, upstreamIdleMs: 600_000, maxBufferedBodyBytes: DEFAULT_BUFFERED_BODY_BYTES };
 
 export type AuthServerOptions = {
   upstream: UpstreamSpec;
@@ -55,6 +57,8 @@ export type AuthServerOptions = {
   reservations?: Reservations;
   /** Requests in flight, shared by every upstream of one sidecar: the limit is the sidecar's (SECURITY.md, "Limits"). */
   slots?: { active: number };
+  /** Request-body bytes held in memory, shared by every upstream of one sidecar: the memory is the sidecar's (body-budget.ts). */
+  bodyBytes?: BodyBytes;
   audit?: RequestAudit;
   limits?: Partial<AuthLimits>;
   /** The client connections' deadlines and cap (client-http.ts; tests shorten them). */
@@ -76,6 +80,7 @@ export class AuthServer {
   private readonly target: ParsedOrigin;
   private readonly limits: AuthLimits;
   private readonly slots: { active: number };
+  private readonly bodyBytes: BodyBytes;
   private readonly firstRequests = new FirstRequestGate();
   private readonly known = new Set<string>();
   private readonly pool: UpstreamPool;
@@ -88,9 +93,14 @@ export class AuthServer {
     this.limits = { ...DEFAULT_AUTH_LIMITS, ...opts.limits };
     this.reservations = opts.reservations ?? new Reservations();
     this.slots = opts.slots ?? { active: 0 };
+    this.bodyBytes = opts.bodyBytes ?? new BodyBytes(this.limits.maxBufferedBodyBytes);
     this.vendor = opts.upstream.errorShape;
     this.prices = opts.prices ?? {};
-    this.server = new ClientHttpServer((req, res) => void this.handle(req, res), opts.clientLimits);
+    this.server = new ClientHttpServer((req, res) => {
+      // The body's bytes go back to the shared budget once the request is sent or refused: the relay holds none of it.
+      const held = { bytes: 0 };
+      void this.handle(req, res, held).finally(() => this.bodyBytes.give(held.bytes));
+    }, opts.clientLimits);
     const { host, port } = this.target;
     const dial = opts.direct ? () => dialDirect(host, port) : opts.egress;
     this.pool = new UpstreamPool(this.target, dial, { readTimeoutMs: this.limits.upstreamIdleMs });
@@ -131,17 +141,29 @@ export class AuthServer {
     this.reply(res, status, body, { 'x-peers-sidecar': 'error' });
   }
 
-  private async readBody(req: ClientRequest): Promise<Buffer> {
+  /**
+   * Reads the whole body, its bytes taken from the sidecar's body budget first (all of a declared
+   * length before any is read, a chunked body's as it comes) and added to `held`, which the caller
+   * gives back when the body is no longer held.
+   */
+  private async readBody(req: ClientRequest, held: { bytes: number }): Promise<Buffer> {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.limits.maxRequestBytes) throw new ClientError(413, `request body exceeds ${this.limits.maxRequestBytes} bytes`);
+    this.holdBodyBytes(held, declared);
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
       size += c.length;
       if (size > this.limits.maxRequestBytes) throw new ClientError(413, `request body exceeds ${this.limits.maxRequestBytes} bytes`);
+      if (size > held.bytes) this.holdBodyBytes(held, size - held.bytes);
       chunks.push(c);
     }
     return Buffer.concat(chunks);
+  }
+
+  private holdBodyBytes(held: { bytes: number }, n: number): void {
+    if (!this.bodyBytes.tryTake(n)) throw new ClientError(503, `auth sidecar busy: the request bodies it holds would pass ${this.bodyBytes.limit} bytes; retry shortly`);
+    held.bytes += n;
   }
 
   private send(req: ClientRequest, path: string, body: Buffer, inj: Injection): Promise<PoolResponse> {
@@ -150,7 +172,7 @@ export class AuthServer {
     return this.pool.request({ method: req.method ?? 'GET', path: `${this.opts.upstream.pathPrefix}${path}`, headers: upstreamHeaders(req.headers, inj.headers, hostHeader), body });
   }
 
-  private async handle(req: ClientRequest, res: ClientResponse): Promise<void> {
+  private async handle(req: ClientRequest, res: ClientResponse, held: { bytes: number }): Promise<void> {
     const started = performance.now();
     const method = req.method ?? 'GET';
     const url = req.url ?? '';
@@ -187,7 +209,7 @@ export class AuthServer {
         req.resume();
         return this.fail(res, 403, `peers auth sidecar: ${method} ${url.split('?')[0]} is not forwarded (${reason}; see auth-proxy/api-routes.ts)`);
       }
-      const body = await this.readBody(req);
+      const body = await this.readBody(req, held);
       let facts: RequestFacts | null = null;
       let measured = body.length;
       const ledger = this.opts.ledger;
@@ -201,6 +223,8 @@ export class AuthServer {
         if ('status' in screened) throw new ClientError(screened.status, screened.reason);
         return this.refuseUnreadable(res, what, screened.code, screened.message);
       }
+      // A compressed body is held decoded too (its parsed document, until it is reserved): 860 bytes of zstd decode to 8 MiB.
+      if (screened && screened.bytes > body.length) this.holdBodyBytes(held, screened.bytes);
       if (billable && screened) {
         const { doc, off } = screened;
         measured = screened.bytes;
