@@ -261,7 +261,7 @@ export class AuthServer {
         if (!admission.ok) {
           probeDone();
           const { status, body: refusal } = budgetRefusal(this.vendor, admission.message);
-          ledger.append({ kind: 'refused', ts: new Date().toISOString(), upstream: this.opts.upstream.id, path: match.pathname, model: facts.model, cap: admission.cap, limit: admission.limit, spent: admission.spent, in_flight: admission.inFlight, needed: admission.needed });
+          ledger.appendRefusal({ kind: 'refused', ts: new Date().toISOString(), upstream: this.opts.upstream.id, path: match.pathname, model: facts.model, cap: admission.cap, limit: admission.limit, spent: admission.spent, in_flight: admission.inFlight, needed: admission.needed });
           this.log(`${what} ${status} budget refused (${admission.cap}: spent ${admission.spent}, in flight ${admission.inFlight}, needed ${admission.needed}, cap ${admission.limit})`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'exhausted' });
         }

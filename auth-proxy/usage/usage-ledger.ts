@@ -16,6 +16,7 @@ import '../../src/config/zod-mini-english.ts';
 import { appendLineSafe, assertSafeLeaf } from '../../src/fs/atomic-write.ts';
 import { readTextCapped } from '../../src/fs/safe-read.ts';
 import { normalizeModel } from './price-table.ts';
+import { DEFAULT_REFUSAL_WINDOW_MS, RefusalLines } from './refusal-lines.ts';
 import { orphanReply, unsettledReservations } from './reservation-journal.ts';
 
 export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage', 'sidecar-stopped'] as const;
@@ -102,6 +103,8 @@ function buildLineSchemas() {
     in_flight: money,
     /** What this request could cost at most. */
     needed: money,
+    /** How many refused requests this line stands for, when more than one (refusal-lines.ts). */
+    requests: z.optional(count),
   });
 
   /**
@@ -261,6 +264,25 @@ export function repairTornTail(path: string): 'none' | 'completed' | 'truncated'
 export const servedKey = (upstream: string, model: string) => `${upstream}\0${normalizeModel(model)}`;
 
 /** The sidecar's handle on the ledger: repaired and read once at start, then appended to. */
+/**
+ * The longest text a ledger line keeps in one field. A model name is the peer's to choose (under a
+ * token cap any name goes out), and a 4 MiB one made every line naming it 4 MiB: a few requests
+ * took the ledger toward its readers' 256 MiB cap, which holds the run.
+ */
+export const MAX_LEDGER_TEXT = 256;
+
+function boundedText(line: LedgerLine): LedgerLine {
+  let out: LedgerLine | null = null;
+  for (const [k, v] of Object.entries(line)) {
+    if (typeof v !== 'string' || v.length <= MAX_LEDGER_TEXT) continue;
+    out ??= { ...line };
+    (out as Record<string, unknown>)[k] = v.slice(0, MAX_LEDGER_TEXT);
+  }
+  return out ?? line;
+}
+
+export type UsageLedgerOptions = { refusalWindowMs?: number };
+
 export class UsageLedger {
   totals: UsageTotals;
   /** What the start-up repair did to a torn last line. */
@@ -276,7 +298,11 @@ export class UsageLedger {
   /** `upstream\0model` of every reply that ended whole: what that model costs there has been seen. */
   readonly servedModels = new Set<string>();
 
-  constructor(readonly path: string) {
+  /** Budget refusals, written through here so a flood of them adds one line per window (refusal-lines.ts). */
+  private readonly refusalLines: RefusalLines;
+
+  constructor(readonly path: string, opts: UsageLedgerOptions = {}) {
+    this.refusalLines = new RefusalLines((l) => this.append(l), opts.refusalWindowMs ?? DEFAULT_REFUSAL_WINDOW_MS);
     this.repair = repairTornTail(path);
     const lines = readLedgerFile(path).lines;
     this.totals = totalsOf(lines);
@@ -298,7 +324,13 @@ export class UsageLedger {
     if (ratio > (this.costRatios.get(l.upstream) ?? 1)) this.costRatios.set(l.upstream, ratio);
   }
 
-  append(line: LedgerLine): void {
+  /** A request refused for budget: on the ledger at once if it is the first under its cap in the window, counted otherwise. */
+  appendRefusal(line: RefusalLine): void {
+    this.refusalLines.record(line);
+  }
+
+  append(whole: LedgerLine): void {
+    const line = boundedText(whole);
     try {
       appendLineSafe(this.path, JSON.stringify(line));
     } catch (e) {
