@@ -109,18 +109,21 @@ export class ReplyMeter {
       }
     }
     const usage: Usage = { ...this.acc.usage, model: this.acc.usage.model || this.input.requestModel };
-    if (this.acc.final) return { usage };
-    const cutShort: CutShort = outcome === 'complete' ? 'no-final-usage' : outcome;
+    const unreadable = this.acc.unreadable;
+    if (this.acc.final && !unreadable) return { usage };
+    // Figures that cannot be true are no figures: metered like a reply whose usage never came.
+    const cutShort: CutShort = unreadable ? 'usage-unreadable' : outcome === 'complete' ? 'no-final-usage' : outcome;
     const estimated: ('input' | 'output')[] = [];
-    if (!this.acc.seen) {
-      usage.input_tokens = estimateTokens(this.input.requestBytes);
+    const inputBound = estimateTokens(this.input.requestBytes);
+    if (!this.acc.seen || (unreadable && usage.input_tokens < inputBound)) {
+      usage.input_tokens = inputBound;
       estimated.push('input');
     }
     let output: number;
     // A stream that ended without its final usage, however it ended: what streamed is no bound on
     // what was billed (OpenAI's reasoning is never streamed, Claude's thinking only as a summary),
     // so it is charged its whole allowance, the most the vendor can bill (SECURITY.md, "Nothing unmetered").
-    if (this.sse) output = Math.max(this.input.maxOutputTokens, this.deltas, estimateTokens(this.streamedBytes));
+    if (this.sse || unreadable) output = Math.max(this.input.maxOutputTokens, this.deltas, estimateTokens(this.streamedBytes));
     else if (outcome === 'complete') output = estimateTokens(this.jsonBytes);
     // A whole JSON reply that never arrived: the vendor may well have generated all of it.
     else output = this.input.maxOutputTokens;

@@ -19,7 +19,8 @@ import { normalizeModel } from './price-table.ts';
 import { DEFAULT_REFUSAL_WINDOW_MS, RefusalLines } from './refusal-lines.ts';
 import { orphanReply, unsettledReservations } from './reservation-journal.ts';
 
-export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage', 'sidecar-stopped'] as const;
+/** `usage-unreadable`: the reply's usage held a figure that cannot be true (usage-extract.ts), so it was estimated like a missing one. */
+export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage', 'sidecar-stopped', 'usage-unreadable'] as const;
 export type CutShort = (typeof CUT_SHORT)[number];
 
 /**

@@ -35,6 +35,12 @@ describe('a reply that ends with its usage', () => {
     expect(m.finish('complete').usage).toMatchObject({ model: 'gpt-5', input_tokens: 5, output_tokens: 6 });
   });
 
+  test('a whole JSON reply whose usage cannot be true is metered like one without usage: input from the request, output at its allowance', () => {
+    const m = new ReplyMeter(input({ stream: false, json: true }));
+    m.feed(Buffer.from(JSON.stringify({ type: 'message', model: 'claude-haiku-4-5', usage: { input_tokens: 10, output_tokens: -20 } })));
+    expect(m.finish('complete')).toEqual({ usage: { model: 'claude-haiku-4-5', input_tokens: estimateTokens(4000), output_tokens: 8000, cache_read_tokens: 0, cache_write_tokens: 0 }, cutShort: 'usage-unreadable', estimated: ['input', 'output'] });
+  });
+
   test('finishing twice is a bug, not a second bill', () => {
     const m = new ReplyMeter(input());
     m.finish('complete');
