@@ -1,11 +1,12 @@
 /**
  * How budget refusals reach the ledger (SECURITY.md, "The ledger is the authority for spend"). A
  * refusal line cost the peer nothing, so a flood of refused requests grew the ledger without bound
- * until its readers' 256 MiB cap held the run. The first refusal under a cap (its kind and its
- * value: a raised cap is a new one) is written at once, since the run stops on it; the refusals
- * after it under the same cap within the window are counted and written as one line, with the
- * latest figures and `requests` (how many refusals it stands for), when the window closes. A steady
- * flood therefore adds one line per window per cap. The counts of a window still open when the
+ * until its readers' 256 MiB cap held the run. The first refusal on an upstream under a cap (its
+ * kind and its value: a raised cap is a new one) is written at once, since the run stops on it; the
+ * refusals after it there within the window are counted and written as one line, with the latest
+ * figures and `requests` (how many refusals it stands for), when the window closes. A steady flood
+ * therefore adds one line per window per upstream and cap (the upstreams are the sidecar's fixed
+ * few, not the peer's to choose). The counts of a window still open when the
  * sidecar is killed are lost; refused requests cost nothing, so the spend stays exact.
  */
 import type { RefusalLine } from './usage-ledger.ts';
@@ -21,7 +22,7 @@ export class RefusalLines {
 
   /** Records one refusal; throws only when the line that must be written now cannot be (the caller fails closed). */
   record(line: RefusalLine): void {
-    const key = `${line.cap}\0${line.limit}`;
+    const key = `${line.upstream}\0${line.cap}\0${line.limit}`;
     const w = this.open.get(key);
     if (w) {
       w.pending = line;

@@ -11,6 +11,7 @@
  * (`cut_short: "usage-unreadable"`).
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { gzipSync } from 'node:zlib';
 import { isReply, readLedgerFile } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { readLedgerSpend } from '../../../src/budget/ledger-spend.ts';
 import { sidecarFor, type StandInVendor, startStandInVendor } from './sidecar-fixture.ts';
@@ -28,6 +29,17 @@ const LIES: Lie[] = [
 let vendor: StandInVendor;
 beforeAll(async () => {
   vendor = await startStandInVendor((req, body, res) => {
+    const unread = req.headers['x-test-unread'];
+    if (unread) {
+      // A whole reply the meter cannot read usage from: none given, compressed though the sidecar asked for identity, or not JSON.
+      const doc = JSON.stringify({ type: 'message', object: 'response', model: 'claude-sonnet-4-5', content: [{ type: 'text', text: 'done' }], output: [] });
+      if (unread === 'gzip') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        return res.end(gzipSync(JSON.stringify({ type: 'message', model: 'claude-sonnet-4-5', content: [], usage: { input_tokens: 12, output_tokens: 20000 } })));
+      }
+      res.writeHead(200, { 'content-type': unread === 'text' ? 'text/plain' : 'application/json' });
+      return res.end(doc);
+    }
     const lie = String(req.headers['x-test-lie']);
     const stream = (JSON.parse(body.toString()) as { stream?: boolean }).stream === true;
     if (req.url!.endsWith('/messages')) {
@@ -82,3 +94,19 @@ for (const vendorName of ['anthropic', 'openai'] as const) {
     }
   });
 }
+
+test('a whole reply the meter cannot read usage from (none given, compressed anyway, not JSON) costs its whole output allowance, not its size', async () => {
+  const side = await sidecarFor('anthropic', vendor.port, { maxUsd: 1000 });
+  try {
+    for (const unread of ['absent', 'gzip', 'text']) {
+      const r = await fetch(`${side.s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-test-unread': unread }, body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: ALLOWANCE, messages: [{ role: 'user', content: 'hi' }] }) });
+      expect(r.status).toBe(200);
+      await r.arrayBuffer();
+    }
+    const replies = readLedgerFile(side.s.ledger.path).lines.filter(isReply);
+    // Before: 13-ish output tokens for the first two (the size of the body), 0 for the third.
+    expect(replies.map((l) => [l.cut_short, l.output_tokens >= ALLOWANCE])).toEqual([['no-final-usage', true], ['no-final-usage', true], ['no-final-usage', true]]);
+  } finally {
+    await side.close();
+  }
+});
