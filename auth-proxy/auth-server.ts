@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { matchRoute, type ApiRoute } from './api-routes.ts';
 import { BodyBytes, DEFAULT_BUFFERED_BODY_BYTES } from './body-budget.ts';
+import { DEFAULT_UNBILLED_BURST, DEFAULT_UNBILLED_PER_SECOND, UnbilledThrottle } from './unbilled-throttle.ts';
 import { ClientHttpServer, type ClientRequest, type ClientResponse, type ClientLimits } from './client-http.ts';
 import { clientResponseHeaders, redact, upstreamHeaders } from './credential-headers.ts';
 import type { CredentialSource, Injection } from './credential-source.ts';
@@ -32,9 +33,12 @@ import { type ReplyLine, servedKey, type UsageLedger } from './usage/usage-ledge
 /** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
 const MAX_LIMIT_BODY = 64 * 1024;
 
-/** `maxBufferedBodyBytes`: request bodies held at once, when no shared `bodyBytes` is given (body-budget.ts). */
-export type AuthLimits = { maxRequestBytes: number; maxMeteredJsonBytes: number; maxConcurrent: number; upstreamIdleMs: number; maxBufferedBodyBytes: number };
-export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxRequestBytes: 32 * 1024 * 1024, maxMeteredJsonBytes: 32 * 1024 * 1024, maxConcurrent: 64, upstreamIdleMs: 600_000, maxBufferedBodyBytes: DEFAULT_BUFFERED_BODY_BYTES };
+/**
+ * `maxBufferedBodyBytes`: request bodies held at once, when no shared `bodyBytes` is given (body-budget.ts);
+ * `unbilledBurst`/`unbilledPerSecond`: the throttle on requests that bill nothing, when no shared `unbilled` is given (unbilled-throttle.ts).
+ */
+export type AuthLimits = { maxRequestBytes: number; maxMeteredJsonBytes: number; maxConcurrent: number; upstreamIdleMs: number; maxBufferedBodyBytes: number; unbilledBurst: number; unbilledPerSecond: number };
+export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxRequestBytes: 32 * 1024 * 1024, maxMeteredJsonBytes: 32 * 1024 * 1024, maxConcurrent: 64, upstreamIdleMs: 600_000, maxBufferedBodyBytes: DEFAULT_BUFFERED_BODY_BYTES, unbilledBurst: DEFAULT_UNBILLED_BURST, unbilledPerSecond: DEFAULT_UNBILLED_PER_SECOND };
 
 export type AuthServerOptions = {
   upstream: UpstreamSpec;
@@ -59,6 +63,8 @@ export type AuthServerOptions = {
   slots?: { active: number };
   /** Request-body bytes held in memory, shared by every upstream of one sidecar: the memory is the sidecar's (body-budget.ts). */
   bodyBytes?: BodyBytes;
+  /** Requests that billed nothing, shared by every upstream of one sidecar: the ledger is one (unbilled-throttle.ts). */
+  unbilled?: UnbilledThrottle;
   audit?: RequestAudit;
   limits?: Partial<AuthLimits>;
   /** The client connections' deadlines and cap (client-http.ts; tests shorten them). */
@@ -81,6 +87,7 @@ export class AuthServer {
   private readonly limits: AuthLimits;
   private readonly slots: { active: number };
   private readonly bodyBytes: BodyBytes;
+  private readonly unbilled: UnbilledThrottle;
   private readonly firstRequests = new FirstRequestGate();
   private readonly known = new Set<string>();
   private readonly pool: UpstreamPool;
@@ -94,6 +101,7 @@ export class AuthServer {
     this.reservations = opts.reservations ?? new Reservations();
     this.slots = opts.slots ?? { active: 0 };
     this.bodyBytes = opts.bodyBytes ?? new BodyBytes(this.limits.maxBufferedBodyBytes);
+    this.unbilled = opts.unbilled ?? new UnbilledThrottle(this.limits.unbilledBurst, this.limits.unbilledPerSecond);
     this.vendor = opts.upstream.errorShape;
     this.prices = opts.prices ?? {};
     this.server = new ClientHttpServer((req, res) => {
@@ -248,6 +256,8 @@ export class AuthServer {
           this.log(`${what} ${status} refused: model ${JSON.stringify(facts.model.slice(0, 200))} has no price and a USD cap applies`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'model-not-priced' });
         }
+        // Requests that bill nothing still write two ledger lines each: a flood of them waits (unbilled-throttle.ts).
+        if (!this.unbilled.open) return this.throttle(res, what);
         // A router's first request for a model goes out alone: what it charges is seen before more are admitted.
         if (this.opts.upstream.routed) {
           const models = [facts.model, ...(facts.models ?? [])];
@@ -390,8 +400,20 @@ export class AuthServer {
     this.reply(res, status, body, { 'x-peers-budget': code.replace(/^peers_/, '').replace(/_/g, '-') });
   }
 
+  /** Answers 429 while requests that billed nothing are over their rate: nothing forwarded, no ledger line. */
+  private throttle(res: ClientResponse, what: string): void {
+    const seconds = this.unbilled.retryAfterSeconds();
+    const message = `peers: too many requests were answered with errors or never sent (each still writes to the usage ledger); retry in ${seconds} s`;
+    const body = this.vendor === 'anthropic'
+      ? JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message } })
+      : JSON.stringify({ error: { message, type: 'rate_limit_error', param: null, code: 'peers_unbilled_throttle' } });
+    this.log(`${what} 429 throttled: requests that billed nothing over ${this.unbilled.burst} at once, ${this.unbilled.perSecond}/s`);
+    this.reply(res, 429, body, { 'retry-after': String(seconds), 'x-peers-budget': 'unbilled-throttle' });
+  }
+
   /** Gives a reservation back on the ledger: its request was never sent, or its reply bills nothing. */
   private releaseOnLedger(id: string, what: string): void {
+    this.unbilled.take();
     try {
       this.opts.ledger!.append({ kind: 'released', ts: new Date().toISOString(), id });
     } catch (e) {
