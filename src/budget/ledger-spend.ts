@@ -12,7 +12,8 @@ import { unsettledReservations } from '../../auth-proxy/usage/reservation-journa
 /** The same file inside the pod, where the loop reads it (pod-spec.ts mounts the dir read-only). */
 export const POD_USAGE_LEDGER = '/run/peers/auth-usage/usage.jsonl';
 
-export type Refusal = Pick<RefusalLine, 'ts' | 'upstream' | 'model' | 'cap' | 'limit' | 'spent' | 'in_flight' | 'needed'>;
+/** The last refusal under a cap, and `requests`: how many the ledger records under that cap in all (a line may stand for many, refusal-lines.ts). */
+export type Refusal = Pick<RefusalLine, 'ts' | 'upstream' | 'model' | 'cap' | 'limit' | 'spent' | 'in_flight' | 'needed'> & { requests: number };
 
 export type LedgerSpend = {
   tokens: number;
@@ -56,7 +57,7 @@ export function summarizeLedger(lines: LedgerLine[], tornTail = false): LedgerSp
   for (const l of lines) {
     if (isRefusal(l)) {
       const { ts, upstream, model, cap, limit, spent, in_flight, needed } = l;
-      s.refusals[l.cap] = { ts, upstream, model, cap, limit, spent, in_flight, needed };
+      s.refusals[l.cap] = { ts, upstream, model, cap, limit, spent, in_flight, needed, requests: (s.refusals[l.cap]?.requests ?? 0) + (l.requests ?? 1) };
       continue;
     }
     if (isLimited(l)) {

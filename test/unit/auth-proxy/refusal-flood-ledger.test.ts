@@ -64,6 +64,8 @@ test('a flood of refused requests adds a few ledger lines, the first at once, an
     expect(lines.length).toBeLessThanOrEqual(FLOOD / 10);
     expect(Math.max(...lines.map((l) => l.model.length))).toBeLessThanOrEqual(256);
     expect(reached).toBe(0);
+    // `peers status` counts them all.
+    expect(readLedgerSpend(path)!.refusals.max_tokens?.requests).toBe(FLOOD);
   } finally {
     await s.close();
   }
