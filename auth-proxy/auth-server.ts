@@ -266,7 +266,7 @@ export class AuthServer {
         }
         const need = worstCase(facts, this.vendor, this.prices);
         // A router may bill above the table, and says so only when the reply is done: reserved with its margin.
-        need.usd *= costFactor(this.opts.upstream.routed === true, ledger.costRatios.get(this.opts.upstream.id));
+        need.usd *= costFactor(this.opts.upstream.routed === true, ledger.costRatios.get(this.opts.upstream.id), probeDone !== noop);
         const { admission, release: r } = this.reservations.tryReserve(caps, ledger.totals, need);
         if (!admission.ok) {
           probeDone();
