@@ -10,6 +10,8 @@
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { matchRoute, type ApiRoute } from './api-routes.ts';
+import { BodyBytes, DEFAULT_BUFFERED_BODY_BYTES } from './body-budget.ts';
+import { DEFAULT_UNBILLED_BURST, DEFAULT_UNBILLED_PER_SECOND, UnbilledThrottle } from './unbilled-throttle.ts';
 import { ClientHttpServer, type ClientRequest, type ClientResponse, type ClientLimits } from './client-http.ts';
 import { clientResponseHeaders, redact, upstreamHeaders } from './credential-headers.ts';
 import type { CredentialSource, Injection } from './credential-source.ts';
@@ -31,8 +33,12 @@ import { type ReplyLine, servedKey, type UsageLedger } from './usage/usage-ledge
 /** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
 const MAX_LIMIT_BODY = 64 * 1024;
 
-export type AuthLimits = { maxRequestBytes: number; maxMeteredJsonBytes: number; maxConcurrent: number; upstreamIdleMs: number };
-export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxRequestBytes: 32 * 1024 * 1024, maxMeteredJsonBytes: 32 * 1024 * 1024, maxConcurrent: 64, upstreamIdleMs: 600_000 };
+/**
+ * `maxBufferedBodyBytes`: request bodies held at once, when no shared `bodyBytes` is given (body-budget.ts);
+ * `unbilledBurst`/`unbilledPerSecond`: the throttle on requests that bill nothing, when no shared `unbilled` is given (unbilled-throttle.ts).
+ */
+export type AuthLimits = { maxRequestBytes: number; maxMeteredJsonBytes: number; maxConcurrent: number; upstreamIdleMs: number; maxBufferedBodyBytes: number; unbilledBurst: number; unbilledPerSecond: number };
+export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxRequestBytes: 32 * 1024 * 1024, maxMeteredJsonBytes: 32 * 1024 * 1024, maxConcurrent: 64, upstreamIdleMs: 600_000, maxBufferedBodyBytes: DEFAULT_BUFFERED_BODY_BYTES, unbilledBurst: DEFAULT_UNBILLED_BURST, unbilledPerSecond: DEFAULT_UNBILLED_PER_SECOND };
 
 export type AuthServerOptions = {
   upstream: UpstreamSpec;
@@ -55,6 +61,10 @@ export type AuthServerOptions = {
   reservations?: Reservations;
   /** Requests in flight, shared by every upstream of one sidecar: the limit is the sidecar's (SECURITY.md, "Limits"). */
   slots?: { active: number };
+  /** Request-body bytes held in memory, shared by every upstream of one sidecar: the memory is the sidecar's (body-budget.ts). */
+  bodyBytes?: BodyBytes;
+  /** Requests that billed nothing, shared by every upstream of one sidecar: the ledger is one (unbilled-throttle.ts). */
+  unbilled?: UnbilledThrottle;
   audit?: RequestAudit;
   limits?: Partial<AuthLimits>;
   /** The client connections' deadlines and cap (client-http.ts; tests shorten them). */
@@ -76,6 +86,8 @@ export class AuthServer {
   private readonly target: ParsedOrigin;
   private readonly limits: AuthLimits;
   private readonly slots: { active: number };
+  private readonly bodyBytes: BodyBytes;
+  private readonly unbilled: UnbilledThrottle;
   private readonly firstRequests = new FirstRequestGate();
   private readonly known = new Set<string>();
   private readonly pool: UpstreamPool;
@@ -88,9 +100,15 @@ export class AuthServer {
     this.limits = { ...DEFAULT_AUTH_LIMITS, ...opts.limits };
     this.reservations = opts.reservations ?? new Reservations();
     this.slots = opts.slots ?? { active: 0 };
+    this.bodyBytes = opts.bodyBytes ?? new BodyBytes(this.limits.maxBufferedBodyBytes);
+    this.unbilled = opts.unbilled ?? new UnbilledThrottle(this.limits.unbilledBurst, this.limits.unbilledPerSecond);
     this.vendor = opts.upstream.errorShape;
     this.prices = opts.prices ?? {};
-    this.server = new ClientHttpServer((req, res) => void this.handle(req, res), opts.clientLimits);
+    this.server = new ClientHttpServer((req, res) => {
+      // The body's bytes go back to the shared budget once the request is sent or refused: the relay holds none of it.
+      const held = { bytes: 0 };
+      void this.handle(req, res, held).finally(() => this.bodyBytes.give(held.bytes));
+    }, opts.clientLimits);
     const { host, port } = this.target;
     const dial = opts.direct ? () => dialDirect(host, port) : opts.egress;
     this.pool = new UpstreamPool(this.target, dial, { readTimeoutMs: this.limits.upstreamIdleMs });
@@ -131,17 +149,29 @@ export class AuthServer {
     this.reply(res, status, body, { 'x-peers-sidecar': 'error' });
   }
 
-  private async readBody(req: ClientRequest): Promise<Buffer> {
+  /**
+   * Reads the whole body, its bytes taken from the sidecar's body budget first (all of a declared
+   * length before any is read, a chunked body's as it comes) and added to `held`, which the caller
+   * gives back when the body is no longer held.
+   */
+  private async readBody(req: ClientRequest, held: { bytes: number }): Promise<Buffer> {
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.limits.maxRequestBytes) throw new ClientError(413, `request body exceeds ${this.limits.maxRequestBytes} bytes`);
+    this.holdBodyBytes(held, declared);
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
       size += c.length;
       if (size > this.limits.maxRequestBytes) throw new ClientError(413, `request body exceeds ${this.limits.maxRequestBytes} bytes`);
+      if (size > held.bytes) this.holdBodyBytes(held, size - held.bytes);
       chunks.push(c);
     }
     return Buffer.concat(chunks);
+  }
+
+  private holdBodyBytes(held: { bytes: number }, n: number): void {
+    if (!this.bodyBytes.tryTake(n)) throw new ClientError(503, `auth sidecar busy: the request bodies it holds would pass ${this.bodyBytes.limit} bytes; retry shortly`);
+    held.bytes += n;
   }
 
   private send(req: ClientRequest, path: string, body: Buffer, inj: Injection): Promise<PoolResponse> {
@@ -150,7 +180,7 @@ export class AuthServer {
     return this.pool.request({ method: req.method ?? 'GET', path: `${this.opts.upstream.pathPrefix}${path}`, headers: upstreamHeaders(req.headers, inj.headers, hostHeader), body });
   }
 
-  private async handle(req: ClientRequest, res: ClientResponse): Promise<void> {
+  private async handle(req: ClientRequest, res: ClientResponse, held: { bytes: number }): Promise<void> {
     const started = performance.now();
     const method = req.method ?? 'GET';
     const url = req.url ?? '';
@@ -187,7 +217,7 @@ export class AuthServer {
         req.resume();
         return this.fail(res, 403, `peers auth sidecar: ${method} ${url.split('?')[0]} is not forwarded (${reason}; see auth-proxy/api-routes.ts)`);
       }
-      const body = await this.readBody(req);
+      const body = await this.readBody(req, held);
       let facts: RequestFacts | null = null;
       let measured = body.length;
       const ledger = this.opts.ledger;
@@ -201,6 +231,8 @@ export class AuthServer {
         if ('status' in screened) throw new ClientError(screened.status, screened.reason);
         return this.refuseUnreadable(res, what, screened.code, screened.message);
       }
+      // A compressed body is held decoded too (its parsed document, until it is reserved): 860 bytes of zstd decode to 8 MiB.
+      if (screened && screened.bytes > body.length) this.holdBodyBytes(held, screened.bytes);
       if (billable && screened) {
         const { doc, off } = screened;
         measured = screened.bytes;
@@ -224,6 +256,8 @@ export class AuthServer {
           this.log(`${what} ${status} refused: model ${JSON.stringify(facts.model.slice(0, 200))} has no price and a USD cap applies`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'model-not-priced' });
         }
+        // Requests that bill nothing still write two ledger lines each: a flood of them waits (unbilled-throttle.ts).
+        if (!this.unbilled.open) return this.throttle(res, what);
         // A router's first request for a model goes out alone: what it charges is seen before more are admitted.
         if (this.opts.upstream.routed) {
           const models = [facts.model, ...(facts.models ?? [])];
@@ -232,12 +266,12 @@ export class AuthServer {
         }
         const need = worstCase(facts, this.vendor, this.prices);
         // A router may bill above the table, and says so only when the reply is done: reserved with its margin.
-        need.usd *= costFactor(this.opts.upstream.routed === true, ledger.costRatios.get(this.opts.upstream.id));
+        need.usd *= costFactor(this.opts.upstream.routed === true, ledger.costRatios.get(this.opts.upstream.id), probeDone !== noop);
         const { admission, release: r } = this.reservations.tryReserve(caps, ledger.totals, need);
         if (!admission.ok) {
           probeDone();
           const { status, body: refusal } = budgetRefusal(this.vendor, admission.message);
-          ledger.append({ kind: 'refused', ts: new Date().toISOString(), upstream: this.opts.upstream.id, path: match.pathname, model: facts.model, cap: admission.cap, limit: admission.limit, spent: admission.spent, in_flight: admission.inFlight, needed: admission.needed });
+          ledger.appendRefusal({ kind: 'refused', ts: new Date().toISOString(), upstream: this.opts.upstream.id, path: match.pathname, model: facts.model, cap: admission.cap, limit: admission.limit, spent: admission.spent, in_flight: admission.inFlight, needed: admission.needed });
           this.log(`${what} ${status} budget refused (${admission.cap}: spent ${admission.spent}, in flight ${admission.inFlight}, needed ${admission.needed}, cap ${admission.limit})`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'exhausted' });
         }
@@ -366,8 +400,20 @@ export class AuthServer {
     this.reply(res, status, body, { 'x-peers-budget': code.replace(/^peers_/, '').replace(/_/g, '-') });
   }
 
+  /** Answers 429 while requests that billed nothing are over their rate: nothing forwarded, no ledger line. */
+  private throttle(res: ClientResponse, what: string): void {
+    const seconds = this.unbilled.retryAfterSeconds();
+    const message = `peers: too many requests were answered with errors or never sent (each still writes to the usage ledger); retry in ${seconds} s`;
+    const body = this.vendor === 'anthropic'
+      ? JSON.stringify({ type: 'error', error: { type: 'rate_limit_error', message } })
+      : JSON.stringify({ error: { message, type: 'rate_limit_error', param: null, code: 'peers_unbilled_throttle' } });
+    this.log(`${what} 429 throttled: requests that billed nothing over ${this.unbilled.burst} at once, ${this.unbilled.perSecond}/s`);
+    this.reply(res, 429, body, { 'retry-after': String(seconds), 'x-peers-budget': 'unbilled-throttle' });
+  }
+
   /** Gives a reservation back on the ledger: its request was never sent, or its reply bills nothing. */
   private releaseOnLedger(id: string, what: string): void {
+    this.unbilled.take();
     try {
       this.opts.ledger!.append({ kind: 'released', ts: new Date().toISOString(), id });
     } catch (e) {

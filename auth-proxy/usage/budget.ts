@@ -54,14 +54,20 @@ export function tightest(...caps: BudgetCaps[]): BudgetCaps {
  * say so (`usage.cost`) only once they are done (SECURITY.md, "A request goes out only if …").
  */
 export const ROUTED_COST_MARGIN = 2;
+/**
+ * A router's first request for a model, which goes out alone (first-request-gate.ts), is reserved
+ * at this many times the table's price: nothing has shown yet what the router charges for it, and
+ * at twice the table a router billing 12 times spent 2.5 times a cap the reservation fitted.
+ */
+export const ROUTED_FIRST_MARGIN = 10;
 
 /**
  * How many times the table's price an upstream's requests are reserved at: the router margin,
  * raised to the highest ratio of stated cost to table price its replies have shown (`ratio`, kept
  * on the ledger so a restart does not forget it). Pure.
  */
-export function costFactor(routed: boolean, ratio: number | undefined): number {
-  return Math.max(routed ? ROUTED_COST_MARGIN : 1, ratio ?? 1);
+export function costFactor(routed: boolean, ratio: number | undefined, firstForModel = false): number {
+  return Math.max(routed ? (firstForModel ? ROUTED_FIRST_MARGIN : ROUTED_COST_MARGIN) : 1, ratio ?? 1);
 }
 
 export type Admission = { ok: true } | { ok: false; cap: 'max_tokens' | 'max_usd'; limit: number; spent: number; inFlight: number; needed: number; message: string };

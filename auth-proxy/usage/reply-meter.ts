@@ -8,7 +8,7 @@
  *   usage) keeps what the vendor already said (Anthropic's `message_start` gives the input side at
  *   once) and bounds the rest: input from the request's size, output at the request's whole output
  *   allowance (hidden reasoning is billed but never streamed, so the text streamed is no bound),
- *   or, for a complete JSON reply without usage, its size. Estimates use about four bytes per
+ *   a whole reply without readable usage too (its size is no bound either). Estimates use about four bytes per
  *   token, the usual ratio for code and English, and are flagged in the ledger line.
  */
 import { SseParser } from './sse-parser.ts';
@@ -109,11 +109,14 @@ export class ReplyMeter {
       }
     }
     const usage: Usage = { ...this.acc.usage, model: this.acc.usage.model || this.input.requestModel };
-    if (this.acc.final) return { usage };
-    const cutShort: CutShort = outcome === 'complete' ? 'no-final-usage' : outcome;
+    const unreadable = this.acc.unreadable;
+    if (this.acc.final && !unreadable) return { usage };
+    // Figures that cannot be true are no figures: metered like a reply whose usage never came.
+    const cutShort: CutShort = unreadable ? 'usage-unreadable' : outcome === 'complete' ? 'no-final-usage' : outcome;
     const estimated: ('input' | 'output')[] = [];
-    if (!this.acc.seen) {
-      usage.input_tokens = estimateTokens(this.input.requestBytes);
+    const inputBound = estimateTokens(this.input.requestBytes);
+    if (!this.acc.seen || (unreadable && usage.input_tokens < inputBound)) {
+      usage.input_tokens = inputBound;
       estimated.push('input');
     }
     let output: number;
@@ -121,9 +124,11 @@ export class ReplyMeter {
     // what was billed (OpenAI's reasoning is never streamed, Claude's thinking only as a summary),
     // so it is charged its whole allowance, the most the vendor can bill (SECURITY.md, "Nothing unmetered").
     if (this.sse) output = Math.max(this.input.maxOutputTokens, this.deltas, estimateTokens(this.streamedBytes));
-    else if (outcome === 'complete') output = estimateTokens(this.jsonBytes);
-    // A whole JSON reply that never arrived: the vendor may well have generated all of it.
-    else output = this.input.maxOutputTokens;
+    // A whole reply whose usage could not be read (none given, compressed, not JSON, too large) is
+    // no bound either: a reasoning model's hidden output is billed and never in the body, so its
+    // size was (a provider's reply without usage cost a few tokens); and a JSON reply that never
+    // arrived may well have been generated whole. Both cost the whole allowance.
+    else output = Math.max(this.input.maxOutputTokens, estimateTokens(this.jsonBytes));
     if (output > usage.output_tokens) {
       usage.output_tokens = output;
       estimated.push('output');

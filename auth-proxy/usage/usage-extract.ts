@@ -13,7 +13,11 @@ import type { UsageFacts } from './price-table.ts';
 
 export type Usage = UsageFacts;
 
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.floor(v) : 0);
+/**
+ * The most tokens one usage figure may say: far past any context window or output limit, and small
+ * enough that every sum of figures stays a whole number the ledger can hold (below 2^53).
+ */
+export const MAX_USAGE_FIGURE = 1e10;
 type Obj = Record<string, unknown>;
 const obj = (v: unknown): Obj | undefined => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : undefined);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length <= 64 ? v : undefined);
@@ -22,10 +26,24 @@ export const EMPTY_USAGE: Usage = { model: '', input_tokens: 0, output_tokens: 0
 
 export class UsageAccumulator {
   usage: Usage = { ...EMPTY_USAGE };
+  /**
+   * A usage figure was there but could not be true (negative, not a number, Infinity from `1e400`,
+   * past MAX_USAGE_FIGURE): counted as 0 it let a reply's output cost nothing, so the reply is
+   * metered as one whose usage never came (reply-meter.ts; SECURITY.md, "Nothing unmetered").
+   */
+  unreadable = false;
   /** Some usage figure was read (input or output side). */
   seen = false;
   /** The reply's final usage arrived (message_delta, response.completed, or a whole JSON body). */
   final = false;
+
+  /** A token figure: absent (undefined or null) is 0; anything but a whole number in range is 0 and marks the usage unreadable. */
+  private readonly num = (v: unknown): number => {
+    if (v === undefined || v === null) return 0;
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= MAX_USAGE_FIGURE) return Math.floor(v);
+    this.unreadable = true;
+    return 0;
+  };
 
   /** One parsed JSON value: a whole non-streamed reply, or one SSE event's data. */
   observe(value: unknown, event?: string): void {
@@ -43,10 +61,10 @@ export class UsageAccumulator {
       this.seen = true;
       this.final = true;
       // message_delta figures are cumulative: take them as the new totals, never add them.
-      if (u.output_tokens !== undefined) this.usage.output_tokens = num(u.output_tokens);
-      if (num(u.input_tokens) > 0) this.usage.input_tokens = num(u.input_tokens);
-      if (num(u.cache_read_input_tokens) > 0) this.usage.cache_read_tokens = num(u.cache_read_input_tokens);
-      if (num(u.cache_creation_input_tokens) > 0) this.usage.cache_write_tokens = num(u.cache_creation_input_tokens);
+      if (u.output_tokens !== undefined) this.usage.output_tokens = this.num(u.output_tokens);
+      if (this.num(u.input_tokens) > 0) this.usage.input_tokens = this.num(u.input_tokens);
+      if (this.num(u.cache_read_input_tokens) > 0) this.usage.cache_read_tokens = this.num(u.cache_read_input_tokens);
+      if (this.num(u.cache_creation_input_tokens) > 0) this.usage.cache_write_tokens = this.num(u.cache_creation_input_tokens);
       this.anthropicExtras(u);
       return;
     }
@@ -65,8 +83,9 @@ export class UsageAccumulator {
     const u = obj(v.usage);
     if (!u) return;
     if ('prompt_tokens' in u) {
-      const cached = num(obj(u.prompt_tokens_details)?.cached_tokens);
-      this.set(v.model, { input_tokens: Math.max(0, num(u.prompt_tokens) - cached), output_tokens: num(u.completion_tokens), cache_read_tokens: cached, cache_write_tokens: 0 }, true);
+      const cached = this.num(obj(u.prompt_tokens_details)?.cached_tokens);
+      if (cached > this.num(u.prompt_tokens)) this.unreadable = true;
+      this.set(v.model, { input_tokens: Math.max(0, this.num(u.prompt_tokens) - cached), output_tokens: this.num(u.completion_tokens), cache_read_tokens: cached, cache_write_tokens: 0 }, true);
       this.usage.service_tier = str(v.service_tier);
       this.vendorCost(u);
     } else if (v.object === 'response' || 'input_tokens_details' in u) this.openai(v.model, u, v.service_tier);
@@ -75,15 +94,15 @@ export class UsageAccumulator {
 
   private anthropic(model: unknown, u: Obj | undefined, final: boolean): void {
     if (!u) return;
-    this.set(model, { input_tokens: num(u.input_tokens), output_tokens: num(u.output_tokens), cache_read_tokens: num(u.cache_read_input_tokens), cache_write_tokens: num(u.cache_creation_input_tokens) }, final);
+    this.set(model, { input_tokens: this.num(u.input_tokens), output_tokens: this.num(u.output_tokens), cache_read_tokens: this.num(u.cache_read_input_tokens), cache_write_tokens: this.num(u.cache_creation_input_tokens) }, final);
     this.anthropicExtras(u);
   }
 
   private anthropicExtras(u: Obj): void {
     this.vendorCost(u);
-    const oneHour = num(obj(u.cache_creation)?.ephemeral_1h_input_tokens);
+    const oneHour = this.num(obj(u.cache_creation)?.ephemeral_1h_input_tokens);
     if (oneHour > 0) this.usage.cache_write_1h_tokens = oneHour;
-    const searches = num(obj(u.server_tool_use)?.web_search_requests);
+    const searches = this.num(obj(u.server_tool_use)?.web_search_requests);
     if (searches > 0) this.usage.web_search_requests = searches;
     for (const k of ['speed', 'inference_geo', 'service_tier'] as const) {
       const s = str(u[k]);
@@ -93,8 +112,10 @@ export class UsageAccumulator {
 
   private openai(model: unknown, u: Obj | undefined, tier: unknown): void {
     if (!u) return;
-    const cached = num(obj(u.input_tokens_details)?.cached_tokens);
-    this.set(model, { input_tokens: Math.max(0, num(u.input_tokens) - cached), output_tokens: num(u.output_tokens), cache_read_tokens: cached, cache_write_tokens: 0 }, true);
+    const cached = this.num(obj(u.input_tokens_details)?.cached_tokens);
+    // Cached tokens are part of the input: more of them than the input is no true figure (and would price input as cache reads).
+    if (cached > this.num(u.input_tokens)) this.unreadable = true;
+    this.set(model, { input_tokens: Math.max(0, this.num(u.input_tokens) - cached), output_tokens: this.num(u.output_tokens), cache_read_tokens: cached, cache_write_tokens: 0 }, true);
     this.vendorCost(u);
     const s = str(tier);
     if (s) this.usage.service_tier = s;

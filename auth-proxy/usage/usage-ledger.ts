@@ -13,12 +13,14 @@ import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, 
 // zod's functional build: the sidecar runs for hours and loads no other zod (BENCHMARKS.md, Memory).
 import * as z from 'zod/mini';
 import '../../src/config/zod-mini-english.ts';
-import { appendLineSafe, assertSafeLeaf } from '../../src/fs/atomic-write.ts';
-import { readTextCapped } from '../../src/fs/safe-read.ts';
+import { appendLineSafe, assertSafeLeaf, UnsafePathError } from '../../src/fs/atomic-write.ts';
+import { FileTooLargeError } from '../../src/fs/safe-read.ts';
 import { normalizeModel } from './price-table.ts';
-import { orphanReply, unsettledReservations } from './reservation-journal.ts';
+import { DEFAULT_REFUSAL_WINDOW_MS, RefusalLines } from './refusal-lines.ts';
+import { orphanReply } from './reservation-journal.ts';
 
-export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage', 'sidecar-stopped'] as const;
+/** `usage-unreadable`: the reply's usage held a figure that cannot be true (usage-extract.ts), so it was estimated like a missing one. */
+export const CUT_SHORT = ['client-abort', 'upstream-error', 'stall', 'no-final-usage', 'sidecar-stopped', 'usage-unreadable'] as const;
 export type CutShort = (typeof CUT_SHORT)[number];
 
 /**
@@ -102,6 +104,8 @@ function buildLineSchemas() {
     in_flight: money,
     /** What this request could cost at most. */
     needed: money,
+    /** How many refused requests this line stands for, when more than one (refusal-lines.ts). */
+    requests: z.optional(count),
   });
 
   /**
@@ -169,6 +173,7 @@ function parseLine(text: string): { ok: true; line: LedgerLine } | { ok: false; 
 export type LedgerRead = { lines: LedgerLine[]; tornTail: boolean };
 
 const READ_LIMIT = 256 * 1024 * 1024;
+const READ_CHUNK = 4 * 1024 * 1024;
 
 /** Reads a ledger (missing = empty). Throws LedgerError on a damaged line other than a torn last one. */
 /** Opening a FIFO would block forever; a symlink is refused by the no-follow reads and writes. */
@@ -179,24 +184,60 @@ function assertRegularOrAbsent(path: string): boolean {
   return true;
 }
 
-export function readLedgerFile(path: string): LedgerRead {
-  if (!assertRegularOrAbsent(path)) return { lines: [], tornTail: false };
-  const text = readTextCapped(path, READ_LIMIT);
-  const parts = text.split('\n');
-  const last = parts.pop()!; // '' when the file ends with a newline
-  const lines: LedgerLine[] = [];
-  parts.forEach((part, i) => {
-    if (!part.trim()) return;
-    const r = parseLine(part);
-    if (!r.ok) throw new LedgerError(path, i + 1, `${r.detail}; the ledger is damaged: move it aside (the run's spend is then unknown) or repair the line`);
-    lines.push(r.line);
-  });
-  let tornTail = false;
-  if (last.trim()) {
-    const r = parseLine(last);
-    if (r.ok) lines.push(r.line);
-    tornTail = true;
+/**
+ * Calls `visit` with each line of a ledger (missing = none), in order, reading it a few MiB at a
+ * time: a starting sidecar holds only what it keeps from the lines, never all of them (a 48 MB
+ * ledger read whole took it to 181 MiB of its container's 256). Throws LedgerError on a damaged
+ * line other than a torn last one, which is visited if it is whole; says whether there was one.
+ */
+export function forEachLedgerLine(path: string, visit: (line: LedgerLine) => void): { tornTail: boolean } {
+  if (!assertRegularOrAbsent(path)) return { tornTail: false };
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw new UnsafePathError(path, 'it is a symlink');
+    throw e;
   }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new UnsafePathError(path, 'it is not a regular file');
+    if (st.size > READ_LIMIT) throw new FileTooLargeError(path, READ_LIMIT);
+    const decoder = new TextDecoder('utf-8', { fatal: false });
+    const chunk = Buffer.alloc(Math.min(READ_CHUNK, Math.max(st.size, 1)));
+    let carry: Buffer = Buffer.alloc(0);
+    let lineNo = 0;
+    // Up to the size it had when opened: a line being appended meanwhile is a torn tail, skipped as before.
+    for (let at = 0; at < st.size; ) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, st.size - at), at);
+      if (n === 0) break;
+      at += n;
+      let data = carry.length ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+      let nl: number;
+      while ((nl = data.indexOf(0x0a)) >= 0) {
+        lineNo++;
+        const text = decoder.decode(data.subarray(0, nl));
+        data = data.subarray(nl + 1);
+        if (!text.trim()) continue;
+        const r = parseLine(text);
+        if (!r.ok) throw new LedgerError(path, lineNo, `${r.detail}; the ledger is damaged: move it aside (the run's spend is then unknown) or repair the line`);
+        visit(r.line);
+      }
+      carry = Buffer.from(data);
+    }
+    const last = decoder.decode(carry);
+    if (!last.trim()) return { tornTail: false };
+    const r = parseLine(last);
+    if (r.ok) visit(r.line);
+    return { tornTail: true };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function readLedgerFile(path: string): LedgerRead {
+  const lines: LedgerLine[] = [];
+  const { tornTail } = forEachLedgerLine(path, (l) => lines.push(l));
   return { lines, tornTail };
 }
 
@@ -261,6 +302,25 @@ export function repairTornTail(path: string): 'none' | 'completed' | 'truncated'
 export const servedKey = (upstream: string, model: string) => `${upstream}\0${normalizeModel(model)}`;
 
 /** The sidecar's handle on the ledger: repaired and read once at start, then appended to. */
+/**
+ * The longest text a ledger line keeps in one field. A model name is the peer's to choose (under a
+ * token cap any name goes out), and a 4 MiB one made every line naming it 4 MiB: a few requests
+ * took the ledger toward its readers' 256 MiB cap, which holds the run.
+ */
+export const MAX_LEDGER_TEXT = 256;
+
+function boundedText(line: LedgerLine): LedgerLine {
+  let out: LedgerLine | null = null;
+  for (const [k, v] of Object.entries(line)) {
+    if (typeof v !== 'string' || v.length <= MAX_LEDGER_TEXT) continue;
+    out ??= { ...line };
+    (out as Record<string, unknown>)[k] = v.slice(0, MAX_LEDGER_TEXT);
+  }
+  return out ?? line;
+}
+
+export type UsageLedgerOptions = { refusalWindowMs?: number };
+
 export class UsageLedger {
   totals: UsageTotals;
   /** What the start-up repair did to a torn last line. */
@@ -276,14 +336,34 @@ export class UsageLedger {
   /** `upstream\0model` of every reply that ended whole: what that model costs there has been seen. */
   readonly servedModels = new Set<string>();
 
-  constructor(readonly path: string) {
+  /** Budget refusals, written through here so a flood of them adds one line per window (refusal-lines.ts). */
+  private readonly refusalLines: RefusalLines;
+
+  constructor(readonly path: string, opts: UsageLedgerOptions = {}) {
+    this.refusalLines = new RefusalLines((l) => this.append(l), opts.refusalWindowMs ?? DEFAULT_REFUSAL_WINDOW_MS);
     this.repair = repairTornTail(path);
-    const lines = readLedgerFile(path).lines;
-    this.totals = totalsOf(lines);
-    for (const l of lines) if (isReply(l)) this.noteCostRatio(l);
+    // Folded line by line (forEachLedgerLine): only the totals and the reservations still open are kept.
+    const totals: UsageTotals = { replies: 0, tokens: 0, usd: 0 };
+    const open = new Map<string, ReservedLine>();
+    const settled = new Set<string>();
+    const settle = (id: string) => {
+      if (!open.delete(id)) settled.add(id);
+    };
+    forEachLedgerLine(path, (l) => {
+      if (isReply(l)) {
+        totals.replies++;
+        totals.tokens += l.total_tokens;
+        totals.usd += l.usd;
+        this.noteCostRatio(l);
+        if (typeof l.reservation === 'string') settle(l.reservation);
+      } else if (isReleased(l)) settle(l.id);
+      else if (isReserved(l) && !settled.has(l.id)) open.set(l.id, l);
+    });
+    totals.usd = Math.round(totals.usd * 1e8) / 1e8;
+    this.totals = totals;
     // Requests a sidecar that stopped had at the vendor: billed, never metered; spent at their reservation.
-    this.orphansSettled = unsettledReservations(lines).length;
-    for (const r of unsettledReservations(lines)) this.append(orphanReply(r, new Date().toISOString()));
+    this.orphansSettled = open.size;
+    for (const r of open.values()) this.append(orphanReply(r, new Date().toISOString()));
   }
 
   /** Reservations a stopped sidecar left unsettled, counted as spent when this one opened the ledger. */
@@ -298,7 +378,13 @@ export class UsageLedger {
     if (ratio > (this.costRatios.get(l.upstream) ?? 1)) this.costRatios.set(l.upstream, ratio);
   }
 
-  append(line: LedgerLine): void {
+  /** A request refused for budget: on the ledger at once if it is the first under its cap in the window, counted otherwise. */
+  appendRefusal(line: RefusalLine): void {
+    this.refusalLines.record(line);
+  }
+
+  append(whole: LedgerLine): void {
+    const line = boundedText(whole);
     try {
       appendLineSafe(this.path, JSON.stringify(line));
     } catch (e) {

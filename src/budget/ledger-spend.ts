@@ -5,14 +5,14 @@
  * LedgerError, and the caller holds the run rather than guess.
  */
 import { existsSync, statSync } from 'node:fs';
-import { isLimited, isRefusal, isReply, type LedgerLine, type LimitedLine, readLedgerFile, type RefusalLine } from '../../auth-proxy/usage/usage-ledger.ts';
+import { forEachLedgerLine, isLimited, isRefusal, isReleased, isReply, isReserved, type LedgerLine, type LimitedLine, type RefusalLine, type ReservedLine } from '../../auth-proxy/usage/usage-ledger.ts';
 import { isUtilizationSignal, utilizationPercent } from '../../auth-proxy/usage/plan-usage.ts';
-import { unsettledReservations } from '../../auth-proxy/usage/reservation-journal.ts';
 
 /** The same file inside the pod, where the loop reads it (pod-spec.ts mounts the dir read-only). */
 export const POD_USAGE_LEDGER = '/run/peers/auth-usage/usage.jsonl';
 
-export type Refusal = Pick<RefusalLine, 'ts' | 'upstream' | 'model' | 'cap' | 'limit' | 'spent' | 'in_flight' | 'needed'>;
+/** The last refusal under a cap, and `requests`: how many the ledger records under that cap in all (a line may stand for many, refusal-lines.ts). */
+export type Refusal = Pick<RefusalLine, 'ts' | 'upstream' | 'model' | 'cap' | 'limit' | 'spent' | 'in_flight' | 'needed'> & { requests: number };
 
 export type LedgerSpend = {
   tokens: number;
@@ -44,28 +44,45 @@ export const RECENT_LIMITS = 32;
 const round = (x: number, digits: number) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 export function summarizeLedger(lines: LedgerLine[], tornTail = false): LedgerSpend {
-  const s: LedgerSpend = { tokens: 0, usd: 0, replies: 0, cutShort: 0, fallback: [], refusals: {}, planUsage: [], peakUtilization: [], limits: 0, recentLimits: [], tornTail, inFlight: { requests: 0, usd: 0, tokens: 0 } };
-  for (const r of unsettledReservations(lines)) {
-    s.inFlight.requests++;
-    s.inFlight.usd = round(s.inFlight.usd + r.usd, 8);
-    s.inFlight.tokens += r.input_tokens + r.output_tokens;
-  }
+  const fold = ledgerFold();
+  for (const l of lines) fold.add(l);
+  return fold.finish(tornTail);
+}
+
+/**
+ * The summary built one line at a time, so a reader holds what it keeps, never every line
+ * (`forEachLedgerLine`: a ledger of hundreds of MB would otherwise take a reader's memory with it).
+ */
+function ledgerFold(): { add(l: LedgerLine): void; finish(tornTail: boolean): LedgerSpend } {
+  const s: LedgerSpend = { tokens: 0, usd: 0, replies: 0, cutShort: 0, fallback: [], refusals: {}, planUsage: [], peakUtilization: [], limits: 0, recentLimits: [], tornTail: false, inFlight: { requests: 0, usd: 0, tokens: 0 } };
   const fallback = new Map<string, LedgerSpend['fallback'][number]>();
   const plan = new Map<string, LedgerSpend['planUsage'][number]>();
   const peak = new Map<string, LedgerSpend['peakUtilization'][number]>();
-  for (const l of lines) {
+  // Reservations still open (reservation-journal.ts): those a reply or `released` line settles are dropped as they are.
+  const open = new Map<string, ReservedLine>();
+  const settled = new Set<string>();
+  const settle = (id: string) => {
+    if (!open.delete(id)) settled.add(id);
+  };
+  const add = (l: LedgerLine): void => {
+    if (isReserved(l)) {
+      if (!settled.has(l.id)) open.set(l.id, l);
+      return;
+    }
+    if (isReleased(l)) return settle(l.id);
     if (isRefusal(l)) {
       const { ts, upstream, model, cap, limit, spent, in_flight, needed } = l;
-      s.refusals[l.cap] = { ts, upstream, model, cap, limit, spent, in_flight, needed };
-      continue;
+      s.refusals[l.cap] = { ts, upstream, model, cap, limit, spent, in_flight, needed, requests: (s.refusals[l.cap]?.requests ?? 0) + (l.requests ?? 1) };
+      return;
     }
     if (isLimited(l)) {
       s.limits++;
       s.recentLimits.push(l);
       if (s.recentLimits.length > RECENT_LIMITS) s.recentLimits.shift();
-      continue;
+      return;
     }
-    if (!isReply(l)) continue;
+    if (!isReply(l)) return;
+    if (typeof l.reservation === 'string') settle(l.reservation);
     s.replies++;
     s.tokens += l.total_tokens;
     s.usd += l.usd;
@@ -86,19 +103,29 @@ export function summarizeLedger(lines: LedgerLine[], tornTail = false): LedgerSp
         if (percent !== null && percent >= (peak.get(key)?.percent ?? -1)) peak.set(key, { upstream: l.upstream, signal: name, percent: round(percent, 2), ts: l.ts });
       }
     }
-  }
-  s.usd = round(s.usd, 8);
-  s.fallback = [...fallback.values()].map((f) => ({ ...f, usd: round(f.usd, 8) }));
-  s.planUsage = [...plan.values()];
-  s.peakUtilization = [...peak.values()];
-  return s;
+  };
+  const finish = (tornTail: boolean): LedgerSpend => {
+    for (const r of open.values()) {
+      s.inFlight.requests++;
+      s.inFlight.usd = round(s.inFlight.usd + r.usd, 8);
+      s.inFlight.tokens += r.input_tokens + r.output_tokens;
+    }
+    s.tornTail = tornTail;
+    s.usd = round(s.usd, 8);
+    s.fallback = [...fallback.values()].map((f) => ({ ...f, usd: round(f.usd, 8) }));
+    s.planUsage = [...plan.values()];
+    s.peakUtilization = [...peak.values()];
+    return s;
+  };
+  return { add, finish };
 }
 
 /** The ledger's spend, or null when the sidecar has not written one (a run outside the pod). */
 export function readLedgerSpend(path: string): LedgerSpend | null {
   if (!existsSync(path)) return null;
-  const { lines, tornTail } = readLedgerFile(path);
-  return summarizeLedger(lines, tornTail);
+  const fold = ledgerFold();
+  const { tornTail } = forEachLedgerLine(path, fold.add);
+  return fold.finish(tornTail);
 }
 
 /**

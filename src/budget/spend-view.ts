@@ -75,7 +75,8 @@ export function spendLines(v: SpendView): string[] {
   for (const r of Object.values(v.refusals)) {
     if (!r) continue;
     const unit = r.cap === 'max_usd' ? usd : (x: number) => `${Math.ceil(x)} tokens`;
-    out.push(`a request was refused at ${r.ts} (${r.cap} ${r.cap === 'max_usd' ? `$${r.limit}` : r.limit}): ${unit(r.spent)} spent, ${unit(r.in_flight)} in flight, it could have used ${unit(r.needed)}`);
+    const what = (r.requests ?? 1) > 1 ? `${r.requests} requests were refused, the last at` : 'a request was refused at';
+    out.push(`${what} ${r.ts} (${r.cap} ${r.cap === 'max_usd' ? `$${r.limit}` : r.limit}): ${unit(r.spent)} spent, ${unit(r.in_flight)} in flight, it could have used ${unit(r.needed)}`);
   }
   for (const p of v.plan_usage) {
     const peaks = v.peak_utilization.filter((x) => x.upstream === p.upstream).map((x) => `${x.signal} peak ${x.percent}%`);

@@ -53,6 +53,7 @@ export const TARGETS: MutationTarget[] = [
   { source: 'src/git/trailers.ts', tests: ['test/unit/trailers.test.ts'] },
   { source: 'src/git/diff-header.ts', tests: ['test/unit/git/diff-header.test.ts', 'test/unit/protocol/turn-diff.test.ts', 'test/unit/protocol/test-markers.test.ts'] },
   { source: 'proxy/address-guard.ts', tests: ['test/unit/proxy/address-guard.test.ts'] },
+  { source: 'auth-proxy/unbilled-throttle.ts', tests: ['test/unit/auth-proxy/unbilled-throttle.test.ts'] },
   usage('usage-extract', 'usage-extract', 'usage-parsing'),
   usage('sse-parser', 'usage-extract', 'usage-parsing'),
   usage('usage-ledger', 'usage-ledger-file'),

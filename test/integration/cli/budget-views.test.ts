@@ -91,6 +91,21 @@ describe('info, status and report show one budget and one bill', () => {
     }
   }, 60_000);
 
+  test('status shows the requests at the vendor now (unsettled reservations) and drops them once their replies are on the ledger', () => {
+    const reserved = { kind: 'reserved', ts: '2026-12-04T01:10:00Z', upstream: 'anthropic', path: '/v1/messages', model: 'claude-sonnet-4-5', input_tokens: 1100, output_tokens: 20000, usd: 0.3033 };
+    appendFileSync(ledger, `${JSON.stringify({ ...reserved, id: 'r-1' })}\n${JSON.stringify({ ...reserved, id: 'r-2', usd: 0.0167 })}\n`);
+    const status = JSON.parse(cli(['status', '--json', '--state-dir', p.stateDir]).stdout);
+    expect(status.bill.in_flight).toEqual({ requests: 2, usd: 0.32, tokens: 42200 });
+    // Not spend yet: the spent figures are the replies' alone.
+    expect(status.budget.usd.spent).toBeCloseTo(0.0004 + 0.0015 + 0.5 + 0.25 + 1.25, 8);
+    expect(cli(['status', '--state-dir', p.stateDir]).stdout).toContain('at the vendor now: 2 requests, reserved at up to $0.3200, 42200 tokens (spent when their replies end)');
+    // One reply ends (its line names the reservation), the other request is given back unsent.
+    appendFileSync(ledger, `${replyLine({ reservation: 'r-1', usd: 0.01, total_tokens: 300, input_tokens: 300 })}${JSON.stringify({ kind: 'released', ts: '2026-12-04T01:10:05Z', id: 'r-2' })}\n`);
+    const after = JSON.parse(cli(['status', '--json', '--state-dir', p.stateDir]).stdout);
+    expect(after.bill.in_flight).toEqual({ requests: 0, usd: 0, tokens: 0 });
+    expect(cli(['status', '--state-dir', p.stateDir]).stdout).not.toContain('at the vendor now');
+  }, 60_000);
+
   test('report: a Spend section and the CLIs\' figures per peer next to the ledger\'s', () => {
     const md = cli(['report', '--state-dir', p.stateDir]).stdout;
     expect(md).toContain('## Spend');

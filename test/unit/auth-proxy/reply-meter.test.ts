@@ -35,6 +35,12 @@ describe('a reply that ends with its usage', () => {
     expect(m.finish('complete').usage).toMatchObject({ model: 'gpt-5', input_tokens: 5, output_tokens: 6 });
   });
 
+  test('a whole JSON reply whose usage cannot be true is metered like one without usage: input from the request, output at its allowance', () => {
+    const m = new ReplyMeter(input({ stream: false, json: true }));
+    m.feed(Buffer.from(JSON.stringify({ type: 'message', model: 'claude-haiku-4-5', usage: { input_tokens: 10, output_tokens: -20 } })));
+    expect(m.finish('complete')).toEqual({ usage: { model: 'claude-haiku-4-5', input_tokens: estimateTokens(4000), output_tokens: 8000, cache_read_tokens: 0, cache_write_tokens: 0 }, cutShort: 'usage-unreadable', estimated: ['input', 'output'] });
+  });
+
   test('finishing twice is a bug, not a second bill', () => {
     const m = new ReplyMeter(input());
     m.finish('complete');
@@ -93,17 +99,20 @@ describe('a reply cut short is still metered', () => {
     expect(m.finish('client-abort')).toEqual({ usage: { model: 'claude-sonnet-4-5', input_tokens: 10, output_tokens: 8000, cache_read_tokens: 0, cache_write_tokens: 0 }, cutShort: 'client-abort', estimated: ['input', 'output'] });
   });
 
-  test('a JSON reply that arrived whole but without usage: output estimated from its size', () => {
+  test('a JSON reply that arrived whole but without usage: output at its whole allowance (hidden reasoning is not in the body), or its size if larger', () => {
     const m = new ReplyMeter(input({ stream: false, json: true, requestBytes: 8 }));
     m.feed(Buffer.from(JSON.stringify({ content: 'x'.repeat(90) })));
-    expect(m.finish('complete')).toMatchObject({ cutShort: 'no-final-usage', estimated: ['input', 'output'], usage: { input_tokens: 2, output_tokens: 26 } });
+    expect(m.finish('complete')).toMatchObject({ cutShort: 'no-final-usage', estimated: ['input', 'output'], usage: { input_tokens: 2, output_tokens: 8000 } });
+    const big = new ReplyMeter(input({ stream: false, json: true, requestBytes: 8, maxOutputTokens: 10 }));
+    big.feed(Buffer.from(JSON.stringify({ content: 'x'.repeat(90) })));
+    expect(big.finish('complete').usage.output_tokens).toBe(26);
   });
 
   test('a JSON reply over the size limit is not parsed: estimated from the bytes kept, never free', () => {
     const doc = Buffer.from(JSON.stringify({ usage: { input_tokens: 1, output_tokens: 1 }, pad: 'x'.repeat(100) }));
     const m = new ReplyMeter(input({ stream: false, json: true, maxJsonBytes: doc.length - 1 }));
     m.feed(doc);
-    expect(m.finish('complete')).toMatchObject({ cutShort: 'no-final-usage', usage: { input_tokens: 1000, output_tokens: 0 } });
+    expect(m.finish('complete')).toMatchObject({ cutShort: 'no-final-usage', usage: { input_tokens: 1000, output_tokens: 8000 } });
     const exact = new ReplyMeter(input({ stream: false, json: true, maxJsonBytes: doc.length }));
     exact.feed(doc);
     expect(exact.finish('complete')).toEqual({ usage: { model: 'claude-sonnet-4-5', input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0 } });
@@ -144,10 +153,10 @@ describe('a reply cut short is still metered', () => {
     expect(aborted.finish('client-abort')).toMatchObject({ cutShort: 'client-abort', usage: { output_tokens: 8000 } });
   });
 
-  test('a reply that is neither streamed nor JSON is not read; a cut-short one still costs its allowance', () => {
+  test('a reply that is neither streamed nor JSON is not read: whole or cut short, it costs its allowance', () => {
     const m = new ReplyMeter(input({ stream: false, json: false }));
     m.feed(Buffer.from(JSON.stringify({ usage: { input_tokens: 1, output_tokens: 1 } })));
-    expect(m.finish('complete')).toMatchObject({ cutShort: 'no-final-usage', usage: { input_tokens: 1000, output_tokens: 0 } });
+    expect(m.finish('complete')).toMatchObject({ cutShort: 'no-final-usage', usage: { input_tokens: 1000, output_tokens: 8000 } });
     const cut = new ReplyMeter(input({ stream: false, json: false }));
     expect(cut.finish('stall').usage.output_tokens).toBe(8000);
   });

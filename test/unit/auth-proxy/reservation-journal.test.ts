@@ -6,7 +6,7 @@
  */
 import { expect, test } from 'bun:test';
 import { FirstRequestGate } from '../../../auth-proxy/usage/first-request-gate.ts';
-import { costFactor, ROUTED_COST_MARGIN } from '../../../auth-proxy/usage/budget.ts';
+import { costFactor, ROUTED_COST_MARGIN, ROUTED_FIRST_MARGIN } from '../../../auth-proxy/usage/budget.ts';
 import { orphanReply, unsettledReservations } from '../../../auth-proxy/usage/reservation-journal.ts';
 import type { LedgerLine, ReservedLine } from '../../../auth-proxy/usage/usage-ledger.ts';
 
@@ -27,6 +27,10 @@ test('a router is reserved at its margin, and any upstream at the dearest ratio 
   expect(costFactor(true, 1.5)).toBe(ROUTED_COST_MARGIN);
   expect(costFactor(true, 12.5)).toBe(12.5);
   expect(costFactor(false, 3)).toBe(3);
+  // A router's first request for a model: nothing has shown its price there yet.
+  expect(costFactor(true, undefined, true)).toBe(ROUTED_FIRST_MARGIN);
+  expect(costFactor(true, 12.5, true)).toBe(12.5);
+  expect(costFactor(false, undefined, true)).toBe(1);
 });
 
 test('a first request waits for the one out before it; ending a turn twice does not end the next one\'s', async () => {

@@ -88,3 +88,23 @@ test('requests sent at once through a router that bills above the table stay wit
     await s.close().catch(() => {});
   }
 });
+
+test('a router\'s first request for a model is reserved at ten times the table\'s price, so one that bills 12x its table price cannot pass a cap that twice would fit', async () => {
+  // The first request reserved at twice the table's price ($0.0086) fits a $0.02 cap; billed at
+  // $0.05 it spent 2.5 times the cap. Reserved at ten times ($0.043) it does not fit: refused, unsent.
+  const s = await startSidecar({ egress, vendorPort: vendor.port, upstream: router, credentials: new ApiKeySource('authorization', 'sk-or-test-000000'), caps: { maxUsd: 0.02 }, ledgerPath: `${egress.dir}/router-first.jsonl` });
+  try {
+    const reply = fetch(`${s.url}/responses`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'openai/gpt-5.4', input: 'hi', max_output_tokens: 100 }) });
+    let status = 0;
+    void reply.then((r) => (status = r.status));
+    await until(() => status !== 0 || held.length > 0);
+    answerHeld();
+    const r = await reply;
+    expect(r.status).toBe(400);
+    expect(await r.text()).toContain('budget left cannot cover this request');
+    expect(readLedgerFile(s.ledger.path).lines.filter(isReply).reduce((a, l) => a + l.usd, 0)).toBeLessThanOrEqual(0.02);
+  } finally {
+    for (const res of held.splice(0)) res.destroy();
+    await s.close();
+  }
+});

@@ -125,6 +125,14 @@ describe('Anthropic Messages replies', () => {
   test('negative, fractional, non-numeric and infinite token counts cannot lower or corrupt the bill', () => {
     const acc = observeAll([[{ type: 'message', model: 'm', usage: { input_tokens: -5, output_tokens: 7.9, cache_read_input_tokens: '100', cache_creation_input_tokens: Number.POSITIVE_INFINITY } }]]);
     expect(acc.usage).toEqual({ model: 'm', input_tokens: 0, output_tokens: 7, cache_read_tokens: 0, cache_write_tokens: 0 });
+    // Counted as 0 they would lower the bill: the reply is metered as one whose usage never came (reply-meter.ts).
+    expect(acc.unreadable).toBe(true);
+  });
+
+  test('figures past 10^10 tokens and more cached tokens than input are unreadable; absent or null figures are not', () => {
+    expect(observeAll([[{ type: 'message', model: 'm', usage: { input_tokens: 1, output_tokens: 1e300 } }]]).unreadable).toBe(true);
+    expect(observeAll([[{ object: 'response', model: 'm', usage: { input_tokens: 10, input_tokens_details: { cached_tokens: 5000 }, output_tokens: 1 } }]]).unreadable).toBe(true);
+    expect(observeAll([[{ type: 'message', model: 'm', usage: { input_tokens: 3, output_tokens: 4, cache_creation_input_tokens: null } }]]).unreadable).toBe(false);
   });
 
   test('a later event without a model keeps the model already seen', () => {

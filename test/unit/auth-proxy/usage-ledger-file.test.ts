@@ -54,7 +54,7 @@ describe('every line kind is read back as written', () => {
   });
 
   test('every cut-short reason, every refusal cap and every limit kind is accepted', () => {
-    expect([...CUT_SHORT]).toEqual(['client-abort', 'upstream-error', 'stall', 'no-final-usage', 'sidecar-stopped']);
+    expect([...CUT_SHORT]).toEqual(['client-abort', 'upstream-error', 'stall', 'no-final-usage', 'sidecar-stopped', 'usage-unreadable']);
     const path = ledgerOf(
       ...CUT_SHORT.map((c) => reply({ cut_short: c, estimated: ['output'] })),
       reply({ priced: 'fallback', price_note: 'unknown model' }),
