@@ -112,10 +112,12 @@ export function renderPodman(spec: PodSpec, opts: RenderOptions): PodmanPlan {
     createContainers: sorted.map((c) => {
       const argv = containerArgs(c, spec, opts);
       // Pod members share the pod's namespaces; the others get their own network namespace (none,
-      // or slirp4netns for egress) and their own keep-id user namespace.
-      if (c.placement === 'pod') argv.splice(1, 0, '--pod', spec.podName);
+      // or slirp4netns for egress) and their own keep-id user namespace. The loop uses no loopback
+      // (pod-spec.ts podLoopback), so it runs beside the pod and need not wait for it.
+      const inPod = c.placement === 'pod' && c.podLoopback;
+      if (inPod) argv.splice(1, 0, '--pod', spec.podName);
       else argv.splice(1, 0, `--network=${c.network}`, '--userns=keep-id');
-      return { role: c.role, argv, inPod: c.placement === 'pod' };
+      return { role: c.role, argv, inPod };
     }),
     sharedDirs: spec.sharedDirs.map((n) => sharedDirPath(opts, n)),
   };

@@ -20,6 +20,8 @@ describe('pod topology', () => {
     expect(spec.network).toBe('none');
     const where = Object.fromEntries(spec.containers.map((c) => [c.role, `${c.placement}/${c.network}`]));
     expect(where).toEqual({ workspace: 'pod/none', auth: 'pod/none', bridge: 'pod/none', loop: 'pod/none', setup: 'own/none', gates: 'own/none', egress: 'own/slirp4netns' });
+    // The loop reaches the others through Unix sockets and files only: on podman it needs no loopback.
+    expect(spec.containers.filter((c) => c.podLoopback).map((c) => c.role).sort()).toEqual(['auth', 'bridge', 'workspace']);
   });
 
   test('setup and gates reach the egress proxy through their own private bridge, not the pod\'s', () => {
@@ -187,12 +189,13 @@ describe('podman rendering', () => {
     }
   });
 
-  test('sidecars start before runners and the loop starts last; only pod members join the pod', () => {
+  test('sidecars start before runners and the loop starts last; only the members that use the loopback join the pod, the loop is beside it without network', () => {
     expect(plan.createContainers.map((c) => c.role)).toEqual(['egress', 'bridge', 'auth', 'setup', 'gates', 'workspace', 'loop']);
     expect(argvOf('egress')).toContain('--network=slirp4netns');
-    for (const role of ['setup', 'gates']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--network=none', '--userns=keep-id']);
-    for (const role of ['loop', 'workspace', 'auth', 'bridge']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--pod', spec.podName]);
-    for (const role of ['setup', 'gates', 'egress']) expect(argvOf(role)).not.toContain('--pod');
+    for (const role of ['setup', 'gates', 'loop']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--network=none', '--userns=keep-id']);
+    for (const role of ['workspace', 'auth', 'bridge']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--pod', spec.podName]);
+    for (const role of ['setup', 'gates', 'egress', 'loop']) expect(argvOf(role)).not.toContain('--pod');
+    expect(plan.createContainers.filter((c) => c.inPod).map((c) => c.role)).toEqual(['bridge', 'auth', 'workspace']);
   });
 
   test('the auth sidecar alone runs without a JIT and with an eager allocator sweep (less resident memory, BENCHMARKS.md Memory)', () => {
