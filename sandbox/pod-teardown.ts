@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { PeersError } from '../src/cli/errors.ts';
 import { LIFELINE_DIR_NAME, LIFELINE_SOCKET_NAME, loopExitWatch } from './lifeline.ts';
 import { containerName, podName, type Role } from './pod-spec.ts';
-import { sharedRoot } from './pod-plan.ts';
+import { loopPidFilePath, sharedRoot } from './pod-plan.ts';
+import { signalLoopByPidFile } from './loop-pid.ts';
 import { podman } from './podman.ts';
 
 type LoopLine = NonNullable<Awaited<ReturnType<typeof loopExitWatch>>>;
@@ -31,8 +32,9 @@ export async function stopLoop(project: string, graceS: number, env: NodeJS.Proc
   let grace = graceS;
   if (line) {
     const started = Date.now();
-    const kill = await podman(['kill', '--signal', 'TERM', loop], { env });
-    const how = kill.code === 0 ? await line.exited(graceS * 1000) : 'not signalled';
+    // Straight to the loop's init when its pidfile names it (loop-pid.ts), else through podman.
+    const signalled = signalLoopByPidFile(loopPidFilePath(project, env), project, 'SIGTERM') || (await podman(['kill', '--signal', 'TERM', loop], { env })).code === 0;
+    const how = signalled ? await line.exited(graceS * 1000) : 'not signalled';
     line.close();
     if (how === 'exited') return;
     // The grace already spent waiting counts: past it, the loop is killed.

@@ -170,7 +170,7 @@ describe('when the loop stops, and the operator\'s controls', () => {
 });
 
 describe('podman rendering', () => {
-  const plan = renderPodman(spec, { sharedRoot: '/run/user/1000/peers/demo', cgroupLimits: true, user: '1000:1000', seccompProfile: '/run/user/1000/peers/demo/seccomp.json' });
+  const plan = renderPodman(spec, { sharedRoot: '/run/user/1000/peers/demo', cgroupLimits: true, user: '1000:1000', seccompProfile: '/run/user/1000/peers/demo/seccomp.json', loopPidFile: '/run/user/1000/peers/demo/loop.pid' });
   const argvOf = (role: string) => plan.createContainers.find((c) => c.role === role)!.argv;
 
   test('the pod is created with no network and one keep-id user namespace; it stops once its last member exits', () => {
@@ -196,6 +196,15 @@ describe('podman rendering', () => {
     for (const role of ['workspace', 'auth', 'bridge']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--pod', spec.podName]);
     for (const role of ['setup', 'gates', 'egress', 'loop']) expect(argvOf(role)).not.toContain('--pod');
     expect(plan.createContainers.filter((c) => c.inPod).map((c) => c.role)).toEqual(['bridge', 'auth', 'workspace']);
+  });
+
+  test('podman writes the loop\'s init PID to a file in the pod\'s runtime dir, which no container mounts (down signals the loop through it)', () => {
+    expect(argvOf('loop')).toContain('--pidfile=/run/user/1000/peers/demo/loop.pid');
+    for (const c of plan.createContainers) {
+      if (c.role !== 'loop') expect(c.argv.join(' ')).not.toContain('--pidfile');
+      // Subdirs of the runtime dir are mounted, never the dir the pidfile is in.
+      expect(c.argv.join(' ')).not.toMatch(/source=\/run\/user\/1000\/peers\/demo(,|\/loop\.pid)/);
+    }
   });
 
   test('the auth sidecar alone runs without a JIT and with an eager allocator sweep (less resident memory, BENCHMARKS.md Memory)', () => {
