@@ -5,8 +5,8 @@
  * start (`--pidfile`, podman-render.ts), in the pod's runtime dir on the host: no container mounts
  * that dir itself (only subdirectories of it), so nothing in the pod can write the file.
  *
- * A PID is only taken while the process it names is still that init running `peers loop`: its
- * command line is read from /proc and checked. Anything else (no file, a stale PID now naming
+ * A PID is only taken while the process it names is still that init running this project's
+ * `peers loop`: its command line and environment are read from /proc and checked. Anything else (no file, a stale PID now naming
  * another process of the user, a signal refused) answers false, and the caller asks podman.
  */
 import { readFileSync } from 'node:fs';
