@@ -71,7 +71,7 @@ function runDetached(createArgv: string[], env: NodeJS.ProcessEnv): Promise<stri
 /**
  * Creates and starts every container of the plan on its ground (prepareGround). Each container is
  * created and started by one `podman run --detach`, all at once: the members as soon as the pod
- * exists, the others at once, the loop among them. No start order is needed:
+ * exists, the others (the loop among them: it is beside the pod, podman-render.ts) at once. No start order is needed:
  * the loop waits for every other container to serve before its first tick (sandbox/lifeline.ts),
  * and each of them waits for the loop's lifeline before it names itself. A rehearsal creates
  * everything first, then starts in startGroups' order (the model server first, once it listens).

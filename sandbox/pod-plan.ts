@@ -20,6 +20,7 @@ import { authSidecarDir } from '../src/budget/ledger-path.ts';
 import { WORKSPACE_IMAGE } from './image.ts';
 import { buildPodSpec, MODEL_SERVER_PORT, type PodInputs, STATE_IN_CONTAINER } from './pod-spec.ts';
 import { cgroupLimitsAvailable } from './podman-host.ts';
+import { LOOP_PID_FILE } from './loop-pid.ts';
 import { renderPodman } from './podman-render.ts';
 import { checkTestUpstream, type TestUpstream } from './test-upstream.ts';
 
@@ -126,6 +127,11 @@ export function seccompProfilePath(project: string, env: NodeJS.ProcessEnv = pro
   return join(sharedRoot(project, env), 'seccomp.json');
 }
 
+/** Where podman writes the loop's init PID at each start (loop-pid.ts); removed with the pod. */
+export function loopPidFilePath(project: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(sharedRoot(project, env), LOOP_PID_FILE);
+}
+
 /** The loop's command-line flags for this start (its budget files first). */
 function loopArgsFor(o: PodPlanOptions, budgetArgs: string[]): string[] {
   const args = [...budgetArgs];
@@ -188,6 +194,7 @@ export async function planPod(repo: string, o: PodPlanOptions, env: NodeJS.Proce
     cgroupLimits: await cgroupLimitsAvailable(env),
     user: `${process.getuid!()}:${process.getgid!()}`,
     seccompProfile: seccompProfilePath(key, env),
+    loopPidFile: loopPidFilePath(key, env),
     // The egress audit log and the auth usage ledger outlive the pod: they are run history.
     // Gate checkouts can be large (node_modules): on disk beside the run, not in the runtime tmpfs.
     sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': authSidecarDir(stateDir), checkouts: join(paths.run, 'checkouts') },

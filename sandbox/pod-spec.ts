@@ -6,7 +6,9 @@
  *   pod (network none: one loopback shared by its members, one keep-id user namespace; IPC and
  *        /dev/shm NOT shared: each member has its own)
  *     loop       peers loop           state dir rw (run clone and mirror inside it), the .peers/
- *                                     snapshot READ-ONLY, every runner socket dir; NOT the user's repo
+ *                                     snapshot READ-ONLY, every runner socket dir; NOT the user's repo.
+ *                                     On podman beside the pod, in an empty network namespace of its
+ *                                     own (`podLoopback: false`); on Kubernetes in the run's Pod
  *     workspace  peers runner         the run clone rw at /work (.peers/ masked), its own socket dir only
  *     auth       peers sidecar auth   127.0.0.1:8080/8081; credentials (env by name, files) — nowhere else;
  *                                     reaches the vendors through its own egress socket (egress-auth)
@@ -29,6 +31,12 @@
  *
  * No container mounts the user's repository: the peers work on the run clone in the state dir,
  * and results reach the user's repository as a branch fetched on the host (sandbox/publish-branch.ts).
+ *
+ * Why the loop needs no loopback: it reaches every other container through Unix sockets in shared
+ * dirs (runners, lifeline) and files (the usage ledger, the egress audit log), never a TCP port, so
+ * on podman it runs beside the pod with no interface but its own `lo`: no peer process can reach
+ * it over TCP, and it starts with the setup and gates runners, without waiting for the pod's infra
+ * container (BENCHMARKS.md, Pod up and down).
  *
  * Why gates are NOT a pod member: members of a pod share one loopback, so a server a peer leaves
  * running in the workspace (127.0.0.1:5000 answering "tests pass") would be reachable from gate
@@ -101,8 +109,11 @@ export const MODEL_SERVER_DIR_IN_CONTAINER = '/model-server';
 export const LOOP_LOG_MAX = '64mb';
 
 export type Role = 'loop' | 'workspace' | 'setup' | 'gates' | 'auth' | 'bridge' | 'egress' | 'model-server';
-/** The containers that share the pod's loopback. */
+/** The containers of the pod (Kubernetes: the run's Pod). */
 export const POD_ROLES: readonly Role[] = ['loop', 'workspace', 'auth', 'bridge', 'model-server'];
+/** The pod's containers that use its loopback: the workspace's CLIs reach auth (8080–8082) and the
+ *  bridge (3128), and in a rehearsal the model server (8090), over 127.0.0.1. */
+export const LOOPBACK_ROLES: readonly Role[] = ['workspace', 'auth', 'bridge', 'model-server'];
 export const RUNNER_ROLES = ['workspace', 'setup', 'gates'] as const;
 export type RunnerRole = (typeof RUNNER_ROLES)[number];
 
@@ -121,6 +132,12 @@ export type ContainerSpec = {
   role: Role;
   /** 'pod': joins the pod (shared loopback, no network). 'own': its own network namespace. */
   placement: 'pod' | 'own';
+  /**
+   * The container talks to another member over the pod's loopback (a TCP port on 127.0.0.1). The
+   * loop does not (Unix sockets and files only): podman runs it beside the pod in an empty network
+   * namespace of its own; a Kubernetes Pod shares one network among its containers whatever this says.
+   */
+  podLoopback: boolean;
   network: 'none' | 'slirp4netns' | typeof EGRESS_TEST_NETWORK;
   name: string;
   image: string;
@@ -259,6 +276,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const base = (role: Role, command: string[], mounts: MountSpec[], env: Record<string, string> = {}, secretEnv: string[] = []): ContainerSpec => ({
     role,
     placement: POD_ROLES.includes(role) ? 'pod' : 'own',
+    podLoopback: LOOPBACK_ROLES.includes(role),
     network: role === 'egress' ? 'slirp4netns' : 'none',
     name: containerName(inp.project, role),
     image: inp.image,

@@ -6,8 +6,9 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PeersError } from '../src/cli/errors.ts';
 import { LIFELINE_DIR_NAME, LIFELINE_SOCKET_NAME, loopExitWatch } from './lifeline.ts';
-import { containerName, podName } from './pod-spec.ts';
-import { sharedRoot } from './pod-plan.ts';
+import { containerName, podName, type Role } from './pod-spec.ts';
+import { loopPidFilePath, sharedRoot } from './pod-plan.ts';
+import { signalLoopByPidFile } from './loop-pid.ts';
 import { podman } from './podman.ts';
 
 type LoopLine = NonNullable<Awaited<ReturnType<typeof loopExitWatch>>>;
@@ -31,8 +32,9 @@ export async function stopLoop(project: string, graceS: number, env: NodeJS.Proc
   let grace = graceS;
   if (line) {
     const started = Date.now();
-    const kill = await podman(['kill', '--signal', 'TERM', loop], { env });
-    const how = kill.code === 0 ? await line.exited(graceS * 1000) : 'not signalled';
+    // Straight to the loop's init when its pidfile names it (loop-pid.ts), else through podman.
+    const signalled = signalLoopByPidFile(loopPidFilePath(project, env), project, 'SIGTERM') || (await podman(['kill', '--signal', 'TERM', loop], { env })).code === 0;
+    const how = signalled ? await line.exited(graceS * 1000) : 'not signalled';
     line.close();
     if (how === 'exited') return;
     // The grace already spent waiting counts: past it, the loop is killed.
@@ -42,9 +44,12 @@ export async function stopLoop(project: string, graceS: number, env: NodeJS.Proc
   if (r.code !== 0) throw new PeersError(`could not stop the loop container: ${r.stderr.trim().slice(0, 400)}`, { hint: `podman logs ${loop}` });
 }
 
+/** The containers beside the pod on podman (podman-render.ts): the loop (no loopback), setup, gates, egress. */
+const BESIDE_POD: readonly Role[] = ['loop', 'setup', 'gates', 'egress'];
+
 /** Removes the pod and the containers beside it (loop, setup, gates, egress), in any state; the shared
  *  socket dirs go with them. The loop goes first so it never outlives its runners by long; a loop
- *  already stopped (`peers down`) goes with the pod. The pod and the containers beside it are
+ *  already stopped (`peers down`) goes with the others. The pod and the containers beside it are
  *  removed by two podman calls at once: nothing orders them. */
 export async function teardown(project: string, env: NodeJS.ProcessEnv, o: { loopStopped?: boolean } = {}): Promise<void> {
   // --ignore: podman 4.3's `rm -f A B` silently removes NOTHING (exit 0) when one of the names is
@@ -52,7 +57,7 @@ export async function teardown(project: string, env: NodeJS.ProcessEnv, o: { loo
   if (!o.loopStopped) await podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'loop')], { env });
   await Promise.all([
     podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)], { env }),
-    podman(['rm', '-f', '--ignore', '-t', '2', containerName(project, 'setup'), containerName(project, 'gates'), containerName(project, 'egress')], { env }),
+    podman(['rm', '-f', '--ignore', '-t', '2', ...BESIDE_POD.map((r) => containerName(project, r))], { env }),
   ]);
   rmSync(sharedRoot(project, env), { recursive: true, force: true });
 }

@@ -17,6 +17,9 @@ export type RenderOptions = {
   /** The pod's seccomp profile on the host (pod-seccomp.ts writes it at `up`), for every container
    *  whose spec says `noUserNamespaces`. */
   seccompProfile: string;
+  /** Where podman writes the loop container's init PID at each start (`--pidfile`): `peers down`
+   *  signals the loop without a podman process (loop-pid.ts). On the host, in no container's mount. */
+  loopPidFile?: string;
   /** Shared dirs that must outlive the pod (the egress audit log, the auth usage ledger) live at
    *  these host paths instead (under the state dir). */
   sharedDirPaths?: Record<string, string>;
@@ -88,6 +91,7 @@ function containerArgs(c: ContainerSpec, spec: PodSpec, opts: RenderOptions): st
   a.push(...securityArgs(c, opts), '--user', opts.user, '--workdir', c.workdir, '--init');
   // k8s-file at a path of ours: the log outlives `podman rm` (podman appends across containers).
   if (c.logFile) a.push('--log-driver=k8s-file', `--log-opt=path=${c.logFile}`, `--log-opt=max-size=${LOOP_LOG_MAX}`);
+  if (c.role === 'loop' && opts.loopPidFile) a.push(`--pidfile=${opts.loopPidFile}`);
   for (const [k, v] of Object.entries(c.env)) a.push('--env', `${k}=${v}`);
   // By name only: podman copies the value from its own environment, so no secret enters argv.
   for (const k of c.secretEnv) a.push('--env', k);
@@ -112,10 +116,12 @@ export function renderPodman(spec: PodSpec, opts: RenderOptions): PodmanPlan {
     createContainers: sorted.map((c) => {
       const argv = containerArgs(c, spec, opts);
       // Pod members share the pod's namespaces; the others get their own network namespace (none,
-      // or slirp4netns for egress) and their own keep-id user namespace.
-      if (c.placement === 'pod') argv.splice(1, 0, '--pod', spec.podName);
+      // or slirp4netns for egress) and their own keep-id user namespace. The loop uses no loopback
+      // (pod-spec.ts podLoopback), so it runs beside the pod and need not wait for it.
+      const inPod = c.placement === 'pod' && c.podLoopback;
+      if (inPod) argv.splice(1, 0, '--pod', spec.podName);
       else argv.splice(1, 0, `--network=${c.network}`, '--userns=keep-id');
-      return { role: c.role, argv, inPod: c.placement === 'pod' };
+      return { role: c.role, argv, inPod };
     }),
     sharedDirs: spec.sharedDirs.map((n) => sharedDirPath(opts, n)),
   };

@@ -158,17 +158,26 @@ auth, setup, gates, workspace, loop), timed to the loop's first \`tick 1 … sta
 \`up\` asks \`podman info\` once per host (sandbox/podman-host.ts caches its answers until podman, its configuration or the
 boot changes), inspects the image beside listing the project's containers, and creates the pod, starts its infra
 container and starts the egress proxy (it needs no run clone) while it makes the run clone; then every other container is created and started by its
-own \`podman run --detach\`, all at once, the loop among them (sandbox/pod-create.ts): a container names itself on
-the loop's lifeline only once it serves (sandbox/lifeline.ts); the loop starts its first gate probe once the setup and
-gates runners and the egress proxy serve (\`GATE_PROBE_ROLES\`, src/loop/pod-health.ts), while the pod's members still
-start, and its first turn once every container serves.
-\`down\` connects to the loop's lifeline (a loop answering there is running: no \`podman ps\`), sends it SIGTERM and takes
+own \`podman run --detach\`, all at once (sandbox/pod-create.ts): the loop, setup and gates beside the pod at once, the
+pod's members (workspace, auth, bridge: the only containers that talk over its loopback) once its infra runs. The loop
+uses Unix sockets and files only, so it is not a member (SECURITY.md, "The loop shares no loopback with anyone"): its
+start and its first gate probe overlap the members' start instead of following the pod's infra. A container names
+itself on the loop's lifeline only once it serves (sandbox/lifeline.ts); the loop starts its first gate probe once the
+setup and gates runners and the egress proxy serve (\`GATE_PROBE_ROLES\`, src/loop/pod-health.ts), and its first turn
+once every container serves.
+\`down\` connects to the loop's lifeline (a loop answering there is running: no \`podman ps\`), sends SIGTERM to the
+loop container's init at the PID podman wrote at its start (sandbox/loop-pid.ts; no \`podman kill\` process) and takes
 the line's close as its exit, after its last save (no \`podman stop\`, which polls for the exit and cleans up before it
 returns); then it removes the pod and the containers beside it with two concurrent podman calls, while it publishes the
 run's branch.
 
-Where the rest goes (every podman call of one \`up\` and \`down\` timed through a wrapper, and the loop's own steps, at
-the same load, a bare run taking 0.35 s): \`up\` spends 0.05–0.1 s in its own start, 0.05 s listing and inspecting, 0.2 s
+Where the time goes now (every podman call of one \`up\` and \`down\` timed through a wrapper, \`StartedAt\` of each container, at load
+12–15 on 2026-12-06): \`up\` spends 0.15–0.3 s before its first podman call, 0.2 s listing and inspecting, 0.1–0.2 s planning
+and writing the seccomp profile, 0.3–0.4 s creating the pod, 0.4–1.0 s starting its infra (beside the loop's, setup's and
+gates' \`podman run\`, which end before the members'), 0.9–1.5 s for the members' three \`podman run\`; the first tick
+starts 0.15–0.2 s after the last member started (the gate probe is over by then). \`down\` spends 0.2 s before it signals
+the loop, then 0.8–1.2 s removing (the pod's \`pod rm\` of 3 members and the infra is the longer of the two calls).
+Before this change (the loop a member of the pod, at the same load, a bare run taking 0.35 s): \`up\` spends 0.05–0.1 s in its own start, 0.05 s listing and inspecting, 0.2 s
 making the run clone (the pod and the egress proxy meanwhile), then the other 6 \`podman run\` calls take 2–2.5 bare runs
 (each is CPU-bound, on 2 cores, beside the containers' own start-up); the first gate probe (a checkout in the setup
 container, then the gates in the gates container: two one-shot peers processes with their git and gate commands) takes
@@ -205,7 +214,24 @@ read-only mask over \`.peers/\`), and one \`--network\` and one \`--log-opt\` fo
 with \`-t 0\` instead of \`-t 2\` changes nothing measurable (the containers have exited by then, on the loop's
 lifeline); merging the bridge into the auth container (one container less) would put the code that parses the
 workspace's CONNECT requests beside the credentials, with the vendors' egress socket in reach (SECURITY.md, "The
-sandbox pod"), so it is not done.${BEFORE ? ` The rows "before" are the same rounds with peers built from ${BEFORE_LABEL}; the two builds take turns going first in a round (with one binary in both places, the first \`up\` after the bare run measured 0.4 s slower than the second, at load 12).` : ''}
+sandbox pod"), so it is not done.
+Also evaluated on 2026-12-06 and not done: (a) one container for the setup and gates runners: they match in network
+(their own, none), user, credentials (none) and most mounts, but the dependency cache is writable in the setup container
+alone and the gates container has none (SECURITY.md, "The gate environment cannot be poisoned"): merged, every gate's
+code could rewrite the cache the next commit's setup reads; the egress proxy in a container that exists: it is the only
+container with a network, and every other one runs the peers' code or holds the credentials, so none has its exposure;
+(b) cheaper \`podman run\` flags: a bare run with each of the pod's flags alone (\`--userns=keep-id\`, \`--init\`, the
+seccomp profile, \`--cap-drop=ALL\` with no-new-privileges, read-only root and the ulimits, \`--network=none\`, the
+binary, tmpfs and socket mounts, \`--user\`) and all together took 220–326 ms wall and 223–245 ms of CPU (medians of
+six, interleaved, at load 1–2, CPU counted in a cpuacct cgroup): no flag costs measurable CPU, a container start costs
+what it costs; (c) the first turn before the first gate probe: the pre-tick decision (complete, the red counts, the
+turn's prompt) reads the gates at HEAD, so starting the turn first would change the run, and with the loop beside the
+pod the probe is over before the last member serves anyway; (d) containers made with \`--rm\` (podman's exit cleanup
+would remove them, down's \`rm\` finding nothing): a container that dies during a run would vanish with its logs, and
+\`peers up\` restarts a dead sidecar with \`podman start\` (sandbox/pod-repair.ts). What was done (the loop beside the pod,
+down's SIGTERM without \`podman kill\`), in the 11 rounds of 2026-12-06 at load 17 against main at 3fce8df: \`up\` 4.23 s
+against 4.72 s (faster in 7 rounds of 11), \`down\` 1.68 s against 2.05 s (faster in 10 of 11); one round stalled for
+both builds (the 37 and 46 s maxima), which the medians absorb.${BEFORE ? ` The rows "before" are the same rounds with peers built from ${BEFORE_LABEL}; the two builds take turns going first in a round (with one binary in both places, the first \`up\` after the bare run measured 0.4 s slower than the second, at load 12).` : ''}
 
 ${table}
 `;

@@ -106,14 +106,14 @@ afterAll(() => {
 const KEYED_JS = `const keyed=(role,msg)=>{const line=JSON.stringify(msg);const k=JSON.parse(require('fs').readFileSync(process.env.PEERS_RUNNER_KEYS,'utf8'))[role];return JSON.stringify({request:line,auth:require('crypto').createHmac('sha256',Buffer.from(k,'hex')).update('request:'+line).digest('hex')})+'\\n'};`;
 
 describe.skipIf(!need.ok)('pod topology, as podman reports it', () => {
-  test('loop, workspace, auth, bridge in one pod without network; setup and gates alone without network; egress alone with one', () => {
+  test('workspace, auth, bridge in one pod without network; loop, setup and gates alone without network; egress alone with one', () => {
     const pod = JSON.parse(podmanAsUser(['pod', 'inspect', `peers-${key}`]).stdout);
     const podInfo = Array.isArray(pod) ? pod[0] : pod;
     const names = (podInfo.Containers as { Name: string }[]).map((c) => c.Name).filter((n) => !n.endsWith('-infra')).sort();
-    expect(names).toEqual(['auth', 'bridge', 'loop', 'workspace'].map(cname).sort());
+    expect(names).toEqual(['auth', 'bridge', 'workspace'].map(cname).sort());
     expect(JSON.stringify(podInfo.InfraConfig)).not.toContain('slirp4netns');
     expect(inspect('workspace').HostConfig.NetworkMode).toMatch(/^container:/);
-    for (const role of ['setup', 'gates']) {
+    for (const role of ['setup', 'gates', 'loop']) {
       expect(inspect(role).Pod).toBe('');
       expect(inspect(role).HostConfig.NetworkMode).toBe('none');
     }
@@ -231,9 +231,10 @@ describe.skipIf(!need.ok)('isolation from the workspace', () => {
     expect(audit.filter((a) => a.host === 'upstream.test').map((a) => [a.port, a.decision])).toContainEqual([443, 'deny']);
   });
 
-  test('a server a peer leaves running in the workspace is invisible to the gates container (no shared loopback)', () => {
+  test('a server a peer leaves running in the workspace is invisible to the gates container and the loop (no shared loopback)', () => {
     startWorkspaceServer(5055);
     expect(nodeIn('gates', probeJs(5055)).stdout.trim()).toBe('ECONNREFUSED');
+    expect(nodeIn('loop', probeJs(5055)).stdout.trim()).toBe('ECONNREFUSED');
   });
 
   test('gates judge the committed HEAD only: uncommitted files and a leftover workspace server do not make them pass', () => {

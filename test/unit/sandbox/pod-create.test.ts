@@ -39,7 +39,7 @@ test('every container is created and started by one podman run, members once the
     expect(at('pod start')).toBeGreaterThan(at('pod create'));
     expect(lines.filter((l) => l.startsWith('start ') || l.startsWith('create ')).length).toBe(0);
     expect(lines.length).toBe(plan.createContainers.length + 2);
-    expect(progress).toEqual(['starting egress, setup, gates, bridge, auth, workspace, loop']);
+    expect(progress).toEqual(['starting egress, setup, gates, loop, bridge, auth, workspace']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

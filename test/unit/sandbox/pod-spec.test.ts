@@ -20,6 +20,8 @@ describe('pod topology', () => {
     expect(spec.network).toBe('none');
     const where = Object.fromEntries(spec.containers.map((c) => [c.role, `${c.placement}/${c.network}`]));
     expect(where).toEqual({ workspace: 'pod/none', auth: 'pod/none', bridge: 'pod/none', loop: 'pod/none', setup: 'own/none', gates: 'own/none', egress: 'own/slirp4netns' });
+    // The loop reaches the others through Unix sockets and files only: on podman it needs no loopback.
+    expect(spec.containers.filter((c) => c.podLoopback).map((c) => c.role).sort()).toEqual(['auth', 'bridge', 'workspace']);
   });
 
   test('setup and gates reach the egress proxy through their own private bridge, not the pod\'s', () => {
@@ -168,7 +170,7 @@ describe('when the loop stops, and the operator\'s controls', () => {
 });
 
 describe('podman rendering', () => {
-  const plan = renderPodman(spec, { sharedRoot: '/run/user/1000/peers/demo', cgroupLimits: true, user: '1000:1000', seccompProfile: '/run/user/1000/peers/demo/seccomp.json' });
+  const plan = renderPodman(spec, { sharedRoot: '/run/user/1000/peers/demo', cgroupLimits: true, user: '1000:1000', seccompProfile: '/run/user/1000/peers/demo/seccomp.json', loopPidFile: '/run/user/1000/peers/demo/loop.pid' });
   const argvOf = (role: string) => plan.createContainers.find((c) => c.role === role)!.argv;
 
   test('the pod is created with no network and one keep-id user namespace; it stops once its last member exits', () => {
@@ -187,12 +189,22 @@ describe('podman rendering', () => {
     }
   });
 
-  test('sidecars start before runners and the loop starts last; only pod members join the pod', () => {
+  test('sidecars start before runners and the loop starts last; only the members that use the loopback join the pod, the loop is beside it without network', () => {
     expect(plan.createContainers.map((c) => c.role)).toEqual(['egress', 'bridge', 'auth', 'setup', 'gates', 'workspace', 'loop']);
     expect(argvOf('egress')).toContain('--network=slirp4netns');
-    for (const role of ['setup', 'gates']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--network=none', '--userns=keep-id']);
-    for (const role of ['loop', 'workspace', 'auth', 'bridge']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--pod', spec.podName]);
-    for (const role of ['setup', 'gates', 'egress']) expect(argvOf(role)).not.toContain('--pod');
+    for (const role of ['setup', 'gates', 'loop']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--network=none', '--userns=keep-id']);
+    for (const role of ['workspace', 'auth', 'bridge']) expect(argvOf(role).slice(0, 3)).toEqual(['create', '--pod', spec.podName]);
+    for (const role of ['setup', 'gates', 'egress', 'loop']) expect(argvOf(role)).not.toContain('--pod');
+    expect(plan.createContainers.filter((c) => c.inPod).map((c) => c.role)).toEqual(['bridge', 'auth', 'workspace']);
+  });
+
+  test('podman writes the loop\'s init PID to a file in the pod\'s runtime dir, which no container mounts (down signals the loop through it)', () => {
+    expect(argvOf('loop')).toContain('--pidfile=/run/user/1000/peers/demo/loop.pid');
+    for (const c of plan.createContainers) {
+      if (c.role !== 'loop') expect(c.argv.join(' ')).not.toContain('--pidfile');
+      // Subdirs of the runtime dir are mounted, never the dir the pidfile is in.
+      expect(c.argv.join(' ')).not.toMatch(/source=\/run\/user\/1000\/peers\/demo(,|\/loop\.pid)/);
+    }
   });
 
   test('the auth sidecar alone runs without a JIT and with an eager allocator sweep (less resident memory, BENCHMARKS.md Memory)', () => {
