@@ -1,6 +1,7 @@
 /**
- * The chunked transfer coding (RFC 9112 §7.1), for both directions of the sidecar: a client's
- * request body (auth-proxy/client-http.ts) and a vendor's reply body (auth-proxy/upstream-pool.ts).
+ * The chunked transfer coding (RFC 9112, "Chunked Transfer Coding"), for both directions of the
+ * sidecar: a client's request body (auth-proxy/client-http.ts) and a vendor's reply body
+ * (auth-proxy/upstream-pool.ts).
  * One state machine; what differs is what a line may look like, and the caller says which:
  *
  * - `strict` (requests: every peer is an adversary, SECURITY.md): a chunk size is 1 to 12 hex
