@@ -342,7 +342,8 @@ export class ClientHttpServer {
       const conn = String(head.headers.connection ?? '').toLowerCase();
       const keepAlive = head.version === 'HTTP/1.1' ? !/\bclose\b/.test(conn) : /\bkeep-alive\b/.test(conn);
       continueAsked = head.version === 'HTTP/1.1' && String(head.headers.expect ?? '').toLowerCase() === '100-continue';
-      chunked = 'chunked' in head.framing ? new ChunkedDecoder() : null;
+      // Strict: the peer's bytes are an adversary's (chunked-decoder.ts).
+      chunked = 'chunked' in head.framing ? new ChunkedDecoder({ strict: true }) : null;
       bodyLeft = 'length' in head.framing ? head.framing.length : 0;
       let current: ClientRequest | null = null;
       const flow = {

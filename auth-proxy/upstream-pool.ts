@@ -16,6 +16,7 @@
  */
 import type net from 'node:net';
 import { Readable } from 'node:stream';
+import { ChunkedDecoder } from './chunked-decoder.ts';
 import { type ConnectOptions, openUpstreamSocket, UpstreamConnectError } from './egress-connector.ts';
 import type { ParsedOrigin } from './upstreams.ts';
 
@@ -195,20 +196,18 @@ function parseHead(text: string): { version: string; status: number; headers: Re
   return { version: m[1]!, status: Number(m[2]), headers };
 }
 
-/** Decodes one reply body by its framing: none, Content-Length, chunked, or until close. */
+/** Decodes one reply body by its framing: none, Content-Length, chunked (chunked-decoder.ts, lenient), or until close. */
 class BodyParser {
   done = false;
   untilClose = false;
   private remaining = 0;
-  private chunked = false;
-  private pending: Buffer = Buffer.alloc(0);
-  private state: 'size' | 'data' | 'data-crlf' | 'trailers' = 'size';
+  private chunked: ChunkedDecoder | null = null;
 
   static for(method: string, status: number, headers: Record<string, string | string[]>): BodyParser {
     const p = new BodyParser();
     const te = String(headers['transfer-encoding'] ?? '').toLowerCase();
     if (method === 'HEAD' || status === 204 || status === 304) p.done = true;
-    else if (te.includes('chunked')) p.chunked = true;
+    else if (te.includes('chunked')) p.chunked = new ChunkedDecoder({ strict: false });
     else if (headers['content-length'] !== undefined && /^\d+$/.test(String(headers['content-length']))) {
       p.remaining = Number(headers['content-length']);
       p.done = p.remaining === 0;
@@ -225,35 +224,9 @@ class BodyParser {
       return { data: take.length ? [take] : [], done: this.done, rest: chunk.subarray(take.length) };
     }
     const data: Buffer[] = [];
-    let b = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
-    while (b.length > 0 && !this.done) {
-      if (this.state === 'data') {
-        const take = b.subarray(0, this.remaining);
-        if (take.length) data.push(take);
-        this.remaining -= take.length;
-        b = b.subarray(take.length);
-        if (this.remaining === 0) this.state = 'data-crlf';
-        continue;
-      }
-      const nl = b.indexOf('\r\n');
-      if (nl < 0) {
-        this.pending = b;
-        break;
-      }
-      const line = b.subarray(0, nl).toString('latin1');
-      b = b.subarray(nl + 2);
-      if (this.state === 'data-crlf') this.state = 'size';
-      else if (this.state === 'size') {
-        const size = parseInt(line.split(';')[0]!.trim(), 16);
-        if (!Number.isFinite(size) || size < 0) throw new UpstreamConnectError('malformed chunked upstream reply');
-        if (size === 0) this.state = 'trailers';
-        else {
-          this.remaining = size;
-          this.state = 'data';
-        }
-      } else if (line === '') this.done = true; // end of trailers
-    }
-    return { data, done: this.done, rest: this.done ? b : Buffer.alloc(0) };
+    const after = this.chunked.feed(chunk, (c) => data.push(c));
+    if (typeof after === 'string') throw new UpstreamConnectError(`malformed chunked upstream reply (${after})`);
+    if (after) this.done = true;
+    return { data, done: this.done, rest: after ?? Buffer.alloc(0) };
   }
 }

@@ -17,9 +17,8 @@ import type { SoftStatus } from '../state/state-schema.ts';
 import { formatMarkerFinding, type MarkerFinding } from '../protocol/test-markers.ts';
 import { isTestOnly, type TurnDiff } from '../protocol/turn-diff.ts';
 import type { Classification } from './classify.ts';
-import { checkHandoff } from './handoff-check.ts';
+import { checkHandoff, type HandoffVerdict } from './handoff-check.ts';
 import { leftoverFinding } from './leftover-work.ts';
-import type { TurnCredit } from './peer-health.ts';
 
 export type GateStates = Record<string, 'pass' | 'fail'>;
 
@@ -63,14 +62,8 @@ export type TurnFacts = {
 
 export type TurnAction = { kind: 'none' } | { kind: 'revert'; since: string; reason: string } | { kind: 'restore'; to: string };
 
-export type TurnVerdict = {
-  success: boolean;
-  credit: TurnCredit;
-  /** Why the turn is not a success (runs.jsonl `soft_fail_reason`); null on success. */
-  reason: string | null;
-  handoffSha: string | null;
-  rescuedFromIdle: boolean;
-  blocked: { reason: string; sha: string } | null;
+/** The handoff's verdict (handoff-check.ts), and what the loop does about the turn besides. */
+export type TurnVerdict = HandoffVerdict & {
   action: TurnAction;
   /**
    * The turn left uncommitted changes: the loop discards them before any other peer works

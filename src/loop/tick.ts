@@ -1,6 +1,6 @@
 /**
  * The loop's functional core: state + what a tick observed → next state and what to do. Nothing
- * here touches a process, a file or git; loop-runner.ts is the imperative shell around it.
+ * here touches a process, a file or git; shell/tick-loop.ts is the imperative shell around it.
  *
  *   decidePreTick  stop checks → blocked → stuck check → convergence → whose turn (or: stop)
  *   recordGates    hard-gate results for a HEAD (evaluated once per HEAD, never twice)

@@ -2,12 +2,40 @@
  * Before the loop discards what a turn left uncommitted (src/loop/leftover-work.ts), it keeps a
  * copy in the state directory, out of every peer's reach: a peer killed mid-edit, or one that
  * forgot to commit, loses the work from the run, not from the operator, who can take it back
- * with `git apply --index`.
+ * with `git apply --index`. Then it discards them (discardLeftovers), sweeping the git locks a
+ * killed peer's process left around each step.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { writeFileAtomic } from '../../fs/atomic-write.ts';
 import { leftoverPatchProblem, MAX_LEFTOVER_PATCH_BYTES, type WorkspaceGit } from '../../git/workspace-git.ts';
+import { leftoverPatchFile, type StatePaths } from '../../state/paths.ts';
+import type { TickObservation } from '../tick.ts';
+import { sweepGitLocks } from './start-cleanup.ts';
+
+/**
+ * What `peer`'s turn (tick `tick`) left uncommitted never reaches another peer's commit
+ * (leftover-work.ts): saved, then discarded; what stays is named in the turn's observation, to the
+ * peer as its failure and to every other peer as not theirs.
+ */
+export async function discardLeftovers(
+  t: { workspace: WorkspaceGit; repo: string; live: boolean; paths: StatePaths; tick: number; peer: string; log: (line: string) => void },
+  obs: TickObservation,
+): Promise<void> {
+  const { peer, tick } = t;
+  const saved = await saveLeftovers(t.workspace, leftoverPatchFile(t.paths, tick, peer));
+  t.log(`peers: ${peer} left uncommitted changes; ${saved}`);
+  // Each step is a git process a peer's filter can stall into its timeout: the lock a
+  // killed one leaves must not fail the next step or the next peer's turn.
+  const sweep = () => sweepGitLocks({ workDir: t.repo, allowGitFile: t.live }, `the leftovers of ${peer}'s turn (tick ${tick})`, t.log);
+  sweep();
+  const left = await t.workspace.discardUncommitted();
+  sweep();
+  if (!left.length) return;
+  const shown = left.slice(0, 20).join(', ');
+  obs.soft_fail_reason = `${obs.soft_fail_reason ?? 'uncommitted changes left'}; they could not all be discarded: ${shown}`;
+  obs.warnings_for_others = [...(obs.warnings_for_others ?? []), `${peer} left uncommitted changes the loop could not discard (${shown}): they are ${peer}'s, not yours; do not commit them`];
+}
 
 /** Saves the workspace's leftovers as a patch at `file`; returns what the log says about it. */
 export async function saveLeftovers(workspace: Pick<WorkspaceGit, 'uncommittedPatch'>, file: string): Promise<string> {

@@ -281,7 +281,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   }
   // A turn that changed source and tests, from red gates: measure the gates on the code it started
   // from with only its test changes, to see whether those alone turn a red gate green (tests-alone.ts).
-  // A turn that changed the frozen contract is refused with that reason instead (loop-runner.ts).
+  // A turn that changed the frozen contract is refused with that reason instead (tick-loop.ts).
   if (verdict.success && extended && diff && !isTestOnly(diff) && diff.testFiles.length > 0 && !ctx.signal.aborted && !ctx.touchesContract?.(facts.headAfter!)) {
     const known = turnFacts.gatesBefore;
     const side = known && !Object.values(known).includes('fail') ? undefined : testsAloneCommit(repo, t.headBefore!, facts.headAfter!);

@@ -8,6 +8,8 @@
  * in the next prompts and in `peers status`.
  */
 import { listCommits } from '../../git/commits.ts';
+import { readAttestations } from '../../protocol/attestation.ts';
+import type { LoopState } from '../../state/state-schema.ts';
 
 /** Listed at most per tick; the warning says when there were more. */
 const LIST_MAX = 50;
@@ -40,4 +42,20 @@ export function describeUnattested(u: Unattested): string | null {
   const n = u.shas.length;
   const list = u.shas.slice(-5).map((s) => s.slice(0, 8)).join(', ');
   return `${n}${u.more ? '+' : ''} commit${n === 1 && !u.more ? '' : 's'} of the run ${n === 1 && !u.more ? 'was' : 'were'} made outside any peer's turn (${n > 5 || u.more ? '…, ' : ''}${list}): unattested, credited to no peer. A commit counts for a peer only when made during its own turn.`;
+}
+
+/**
+ * The run's commits no turn made, found as a turn starts at `head`: logged, and the warning for the
+ * turn's prompt and record. A history that cannot be read finds none (and says so in the log).
+ */
+export function unattestedAtTurnStart(mirror: string, state: Pick<LoopState, 'baseline' | 'unattested'>, head: string | null, log: (line: string) => void): { shas: string[]; warning: string | null } {
+  try {
+    const found = newUnattested(mirror, state.baseline, head, readAttestations(mirror), state.unattested);
+    const warning = describeUnattested(found);
+    if (warning) log(`peers: warning: ${warning}`);
+    return { shas: found.shas, warning };
+  } catch (error) {
+    log(`peers: warning: cannot check the run's commits for attestation: ${(error as Error).message}`);
+    return { shas: [], warning: null };
+  }
 }

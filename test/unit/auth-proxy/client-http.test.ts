@@ -30,9 +30,9 @@ describe('parseRequestHead', () => {
 });
 
 describe('ChunkedDecoder', () => {
-  const decode = (wire: string) => {
+  const decode = (wire: string, strict = true) => {
     const body: Buffer[] = [];
-    const r = new ChunkedDecoder().feed(Buffer.from(wire, 'latin1'), (c) => body.push(c));
+    const r = new ChunkedDecoder({ strict }).feed(Buffer.from(wire, 'latin1'), (c) => body.push(c));
     return typeof r === 'string' ? r : { body: Buffer.concat(body).toString('latin1'), rest: r?.toString('latin1') ?? null };
   };
 
@@ -41,6 +41,13 @@ describe('ChunkedDecoder', () => {
     expect(decode('5\nhello\r\n0\r\n\r\n')).toBe('malformed chunked body');
     expect(decode('5\r\nhello!\r\n0\r\n\r\n')).toBe('malformed chunked body');
     expect(decode('5;ext="a"\r\nhello\r\n0\r\n\r\nNEXT')).toEqual({ body: 'hello', rest: 'NEXT' });
+  });
+
+  test("read leniently (a vendor's reply), whitespace around the size and a bare LF are accepted; a size that is not bare hex still is not", () => {
+    for (const size of [' 5', '5 ', '5 ;ext=1']) expect(decode(`${size}\r\nhello\r\n0\r\n\r\n`, false)).toEqual({ body: 'hello', rest: '' });
+    expect(decode('5\nhello\n0\n\nNEXT', false)).toEqual({ body: 'hello', rest: 'NEXT' });
+    for (const size of ['+5', '-5', '0x5', '', '1234567890abc', '５']) expect(decode(`${size}\r\nhello\r\n0\r\n\r\n`, false)).toBe('malformed chunk size');
+    expect(decode('5\r\nhello!\r\n0\r\n\r\n', false)).toBe('malformed chunked body');
   });
 
   test('trailers are dropped, whatever they name, and bounded', () => {
@@ -57,7 +64,13 @@ describe('ClientHttpServer', () => {
   beforeAll(async () => {
     server = new ClientHttpServer(async (req, res) => {
       const chunks: Buffer[] = [];
-      for await (const c of req) chunks.push(c);
+      try {
+        for await (const c of req) chunks.push(c);
+      } catch (error) {
+        // A body refused mid-way: the handler sees its request fail, never a body.
+        seen.push({ method: req.method, url: req.url, body: `failed: ${(error as Error).message}` });
+        return;
+      }
       seen.push({ method: req.method, url: req.url, body: Buffer.concat(chunks).toString() });
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(`got ${req.url}`);
@@ -82,6 +95,16 @@ describe('ClientHttpServer', () => {
     expect(raw).toMatch(/^HTTP\/1\.1 400 /);
     expect(raw.match(/HTTP\/1\.1 /g)).toHaveLength(1);
     expect(seen.length).toBe(before);
+  });
+
+  test('a chunked body whose size a lenient parser would read (whitespace, a bare LF) is refused 400; the handler gets no body', async () => {
+    const before = seen.length;
+    for (const body of [' 5\r\nhello\r\n0\r\n\r\n', '5\nhello\r\n0\r\n\r\n']) {
+      const raw = await exchange(`POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n${body}`);
+      expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+      expect(raw.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    }
+    expect(seen.slice(before).map((r) => r.body)).toEqual(['failed: malformed chunk size', 'failed: malformed chunked body']);
   });
 
   test('pipelined requests are answered in order, one at a time; a chunked body arrives exactly, its trailers dropped', async () => {

@@ -7,6 +7,7 @@ import { describe, expect, test } from 'bun:test';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { controlChanges, controlProblem, NOTHING_SEEN } from '../../../src/loop/control-notes.ts';
 import { applyRuntimeChange, formatDuration, parseRuntimeChange } from '../../../src/loop/runtime-change.ts';
 import { withOperatorControl } from '../../../src/loop/settings.ts';
 import { budgetStop } from '../../../src/loop/stop-check.ts';
@@ -159,5 +160,28 @@ describe('--max-runtime', () => {
     expect(budgetStop(st, run, withOperatorControl(s, withMaxRuntime(null, cap, at))).stop).toBeNull();
     // A set value replaces it outright, also downwards.
     expect(applyRuntimeChange(43_200, parseRuntimeChange('2h'))).toBe(7200);
+  });
+});
+
+describe('what the loop says of the controls', () => {
+  const base = settings();
+  const paused = (names: string[], runtimeS = base.budget.maxRuntimeS) => ({ ...base, paused: names, budget: { ...base.budget, maxRuntimeS: runtimeS } });
+
+  test('each change is said once: a pause, a new runtime cap, every peer paused, a resume; the same controls again say nothing', () => {
+    const first = controlChanges(NOTHING_SEEN, base, paused(['b']), ['a', 'b']);
+    expect(first.lines).toEqual(['peers: b is paused by the operator: no turns until `peers resume b`']);
+    expect(controlChanges(first.seen, base, paused(['b']), ['a', 'b']).lines).toEqual([]);
+    const all = controlChanges(first.seen, base, paused(['b', 'a'], 7200), ['a', 'b']);
+    expect(all.lines).toEqual(['peers: a is paused by the operator: no turns until `peers resume a`', 'peers: max runtime is now 2h (set by the operator)', 'peers: every peer is paused: waiting for `peers resume NAME`']);
+    expect(controlChanges(all.seen, base, paused(['a'], 7200), ['a', 'b']).lines).toEqual(['peers: b resumed by the operator']);
+  });
+
+  test('an unusable control file is said once per distinct problem; once fixed, the controls are counted from the run\'s own settings', () => {
+    const bad = controlProblem(NOTHING_SEEN, '/s/control/operator.json', 'bad JSON');
+    expect(bad.lines).toEqual(['peers: the operator control file /s/control/operator.json cannot be used (bad JSON); holding the run until it is fixed (peers pause/resume rewrites it)']);
+    expect(controlProblem(bad.seen, '/s/control/operator.json', 'bad JSON').lines).toEqual([]);
+    expect(controlProblem(bad.seen, '/s/control/operator.json', 'unknown key x').lines).toHaveLength(1);
+    expect(controlChanges(bad.seen, base, base, ['a', 'b']).lines).toEqual([]);
+    expect(controlChanges(bad.seen, base, paused(['a']), ['a', 'b']).lines).toEqual(['peers: a is paused by the operator: no turns until `peers resume a`']);
   });
 });

@@ -1,0 +1,42 @@
+/**
+ * Edits a turn made to `.peers/`: the loop enforces its snapshot of the control plane
+ * (config/control-snapshot.ts), never the live files, and tells every peer that an edit was ignored.
+ * Committed edits are read in the trusted mirror; live ones (host loop only: the pod's clone masks
+ * `.peers/`) as files, against the snapshot.
+ */
+import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../../protocol/control-plane-guard.ts';
+import type { TickObservation } from '../tick.ts';
+import type { TurnOutcome } from './peer-turn.ts';
+
+export class ControlPlaneWatch {
+  /** The live edits last warned about, so a lingering uncommitted edit is not repeated every tick. */
+  private warnedEdits = '';
+
+  constructor(private readonly where: { repo: string; live: boolean; snapshotDir: string; mirror: string }) {}
+
+  /**
+   * Records the turn's edits in its observation (a warning, a finding, a warning for the others):
+   * every turn that committed to `.peers/`, and live files that differ from the snapshot once per
+   * distinct difference.
+   */
+  note(obs: TickObservation, peer: string, headBefore: string | null, read: TurnOutcome['controlPlane']): void {
+    const edits = this.warnings(headBefore, obs.head_after, read);
+    obs.warnings_emitted.push(...edits);
+    if (!edits.length) return;
+    obs.findings = [...(obs.findings ?? []), { kind: 'control-plane-edit', detail: `${peer}: ${edits.join(' ')}`.slice(0, 600), action: 'ignored: the loop enforces its snapshot of .peers/' }];
+    obs.warnings_for_others = [...(obs.warnings_for_others ?? []), ...edits];
+  }
+
+  private warnings(headBefore: string | null, headAfter: string | null, read: TurnOutcome['controlPlane']): string[] {
+    const live = this.where.live ? detectControlPlaneEdits(this.where.repo, this.where.snapshotDir) : [];
+    const key = JSON.stringify(live);
+    // The turn read them from its diff of the same range; a revert or a restore moved HEAD since.
+    const committed = !headBefore || !headAfter || headBefore === headAfter ? [] : read?.head === headAfter ? read.edits : controlPlaneEditsInRange(this.where.mirror, headBefore, headAfter);
+    const liveIsNew = live.length > 0 && key !== this.warnedEdits;
+    this.warnedEdits = key;
+    if (!committed.length && !liveIsNew) return [];
+    const edits = [...committed];
+    for (const e of live) if (!edits.some((x) => x.path === e.path)) edits.push(e);
+    return [formatControlPlaneEdits(edits)];
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * What convergence needs from the run's history (convergence.ts), read in the trusted mirror:
+ * open blocking bugs, gate-surface changes no other peer approved, authors the skeptic has not
+ * audited, test markers no other peer excused. Anything that cannot be read holds the run (fail
+ * closed): an unreadable ledger is not an empty one.
+ */
+import { hardGoals, softGoals, type GoalsFile } from '../../config/goals-schema.ts';
+import { readAttestationView } from '../../protocol/attestation.ts';
+import { formatBugLine, openBlockingBugs, readLedger } from '../../protocol/bug-ledger.ts';
+import { formatSurfaceList } from '../../protocol/gate-surface.ts';
+import { isSoftGoalPassed } from '../../protocol/soft-reviews.ts';
+import { formatMarkerFinding, type MarkerFinding } from '../../protocol/test-markers.ts';
+import { unexcusedMarkers } from '../../protocol/unexcused-markers.ts';
+import type { LoopState } from '../../state/state-schema.ts';
+import type { ConvergenceInput } from '../convergence.ts';
+import type { HistoryFacts } from './history-facts.ts';
+import type { RunHistory } from './turn-prompt.ts';
+
+export class ConvergenceFacts {
+  /** unexcusedMarkersAt's answer for the last HEAD it read, and each commit's own markers. */
+  private markersAt: { head: string; count: number | null } | undefined;
+  private readonly markerMemo = new Map<string, MarkerFinding[]>();
+
+  constructor(
+    private readonly mirror: string,
+    private readonly history: HistoryFacts,
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Convergence's input at `head` (the mirror's), and the same history for the turn's prompt. */
+  read(state: LoopState, goals: GoalsFile, head: string | null): { input: ConvergenceInput; history: RunHistory } {
+    const repo = this.mirror;
+    const baseline = state.baseline ?? undefined;
+    const history: RunHistory = { bugLines: [], gateSurfacePending: [], unauditedAuthors: [] };
+    let ledgerReadable = true;
+    try {
+      history.bugLines = openBlockingBugs(readLedger(repo, baseline, head ?? undefined)).map((b) => formatBugLine(b).trim());
+    } catch (error) {
+      ledgerReadable = false;
+      this.log(`peers: warning: cannot read the bug ledger, convergence held: ${(error as Error).message}`);
+    }
+    let unapproved: number | null = 0;
+    if (head) {
+      try {
+        const view = readAttestationView(repo, baseline, head);
+        history.gateSurfacePending = this.history.pendingGateSurface(baseline, head, view).map((g) => ({ sha: g.sha, author: g.author, changes: formatSurfaceList(g.changes) }));
+        unapproved = history.gateSurfacePending.length;
+        history.unauditedAuthors = this.history.unauditedAuthors(state.peer_order, state.skeptic_audited, baseline, head, view);
+      } catch (error) {
+        unapproved = null;
+        this.log(`peers: warning: cannot read the run's history, convergence held: ${(error as Error).message}`);
+      }
+    }
+    const markers = head ? this.unexcusedMarkersAt(baseline, head) : 0;
+    const statuses = state.soft_status;
+    const softConsensus = softGoals(goals).every((g) => statuses[g.id] !== undefined && isSoftGoalPassed(g, statuses[g.id]!, state.peer_order));
+    return {
+      input: { hardGoalIds: hardGoals(goals).map((g) => g.id), openBlockingBugs: history.bugLines.length, ledgerReadable, softConsensus, unapprovedGateSurface: unapproved, unexcusedMarkers: markers, unauditedAuthors: history.unauditedAuthors },
+      history,
+    };
+  }
+
+  /**
+   * Test markers since the baseline that no peer but their author excused (unexcused-markers.ts),
+   * read once per HEAD in the mirror; null (held) when they cannot be read. Logged once per HEAD.
+   */
+  private unexcusedMarkersAt(baseline: string | undefined, head: string): number | null {
+    if (this.markersAt?.head === head) return this.markersAt.count;
+    const found = unexcusedMarkers(this.mirror, baseline, head, this.markerMemo);
+    const count = found.ok ? found.bad.length : null;
+    this.markersAt = { head, count };
+    if (!found.ok) this.log(`peers: warning: test markers cannot be read, convergence held: ${found.error}`);
+    else if (count) this.log(`peers: convergence held: ${count} test marker(s) no peer but their author excused: ${found.bad.slice(0, 3).map((v) => `${formatMarkerFinding(v.finding)} (${v.why})`).join('; ').slice(0, 600)}`);
+    return count;
+  }
+}

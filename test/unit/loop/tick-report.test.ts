@@ -1,0 +1,50 @@
+/**
+ * What a tick reports (src/loop/tick-report.ts): the runs.jsonl line the report, `peers status`
+ * and resume read, and the console lines of a turn and a stop.
+ */
+import { describe, expect, test } from 'bun:test';
+import { GoalsSchema } from '../../../src/config/goals-schema.ts';
+import { stopLine, tickLine, turnEndLines } from '../../../src/loop/tick-report.ts';
+import { obs, state } from './fixtures.ts';
+
+const goals = GoalsSchema.parse({
+  goals: [
+    { id: 'tests', type: 'hard', cmd: 'true', pass_when: 'exit_code == 0' },
+    { id: 'review', type: 'soft', prompt: 'Review it.', reviewer: 'other', consensus_needed: 2 },
+  ],
+});
+const gateTime = { sync_ms: 5, sync: ['tests'], background_ms: 0, background: [], running: null };
+
+describe('the tick line', () => {
+  test('gates at the tick HEAD, soft tallies, spend totals; the start HEAD only when the turn measured another; the sleep last', () => {
+    const s = state();
+    const after = { ...s, gates: { ...s.gates, head: 'bbbb', results: { tests: { state: 'pass' as const, at_tick: 1, duration_ms: 5, diagnostic: '', cached: false } } }, soft_status: {} };
+    const fin = { state: after, backoffMs: 0, exit: null, peerStateAfter: 'healthy', sleep: { until: '2026-01-01T05:00:00Z', reason: 'usage limit' } };
+    const atStart = { ...s.gates, head: 'aaaa', results: {} };
+    const line = tickLine(goals, obs(s, { matched: { pattern: 'p', snippet: 'x', source: 'stderr' } as never }), fin, atStart, gateTime);
+    expect(line.gates).toEqual({ head: 'bbbb', hard: { tests: 'pass' }, soft: { review: '0/2' }, start: { head: 'aaaa', hard: { tests: 'unknown' } } });
+    expect(line.matched_error_pattern).toBe('p');
+    expect(line.gate_time).toEqual(gateTime);
+    expect(Object.keys(line).at(-1)).toBe('sleeps_until');
+    expect(line.sleeps_until).toBe('2026-01-01T05:00:00Z');
+    expect('start' in tickLine(goals, obs(s), { ...fin, sleep: null }, { ...atStart, head: 'bbbb' }, gateTime).gates).toBe(false);
+  });
+});
+
+describe('console lines', () => {
+  test('a turn: its outcome and new HEAD, anti-cheat findings but test markers, a usage-limit sleep', () => {
+    const s = state();
+    const o = obs(s, { findings: [{ kind: 'test-only', detail: 'only tests', action: 'reverted' }, { kind: 'test-marker', detail: 'skip', action: 'noted' }] as never });
+    expect(turnEndLines(1, 'a', 'aaaa', o, { sleep: null })).toEqual(['peers: tick 1 handoff head=bbbb dur=1s', 'peers: tick 1 anti-cheat: test-only: only tests → reverted']);
+    expect(turnEndLines(2, 'a', 'bbbb', obs(s, { success: false, head_after: 'bbbb' }), { sleep: { until: 'T', reason: 'r' } })).toEqual([
+      'peers: tick 2 no-handoff head=no-new-commit dur=1s',
+      'peers: peer=a hit its usage limit; it sleeps until T (r) while the others work',
+    ]);
+  });
+
+  test('a blocked stop names who declared it and who confirmed it', () => {
+    const s = { ...state(), blocked: { by: 'a', reason: 'no network', sha: 'cccc', at_tick: 3, confirmed_by: 'b', confirm_reason: 'agreed' } };
+    expect(stopLine({ kind: 'blocked' }, s, 21600)).toMatch(/^peers: stopped: .* — a: no network \(confirmed by b\)$/);
+    expect(stopLine({ kind: 'interrupted' }, s, 21600)).not.toContain('—');
+  });
+});
