@@ -8,7 +8,7 @@
  * pod-spec.ts (every container at once: pod-create.ts). A running run takes live controls only
  * (`--max-runtime +6h`, written to the operator's control file the loop reads every tick).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { adoptControlPlane, snapshotDigest } from '../src/config/control-snapshot.ts';
@@ -171,14 +171,17 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const upstream = rehearsal !== undefined ? 'model-server' : (o.upstream ?? 'vendors');
   // A pod whose auth sidecar has no key fails every turn: refuse before creating anything. A loop
   // that answers its lifeline runs with its keys already: a shell without them (the morning
-  // after) is told below that it runs.
+  // after) is told below that it runs. A saved run may have finished: that needs no key to be
+  // said, so the refusal waits for the decision (missingKeys) instead of hiding why it stopped.
+  let missingKeys: InputError | undefined;
   if (upstream !== 'model-server') {
     try {
       assertApiKeys(loaded.config, loaded.configPath, env, { providersOnly: o.credentials === 'oauth-file' });
     } catch (error) {
       const running = error instanceof InputError ? await loopLifeline(projectKey(repo), env) : null;
-      if (!running) throw error;
-      running.close();
+      if (running) running.close();
+      else if (error instanceof InputError && !o.fresh && existsSync(statePaths(stateDirFor(repo, env)).state)) missingKeys = error;
+      else throw error;
     }
   }
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
@@ -232,7 +235,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
   const image = spec.containers[0]!.image;
   const imageState = image === (o.image ?? WORKSPACE_IMAGE) ? await imageStateAsked : await workspaceImageState(image, env);
-  if (!imageState.exists) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
+  const imageMissing = () => new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
+  // A finished run is said without the image (or keys); a run that will start needs both.
+  if (!imageState.exists && !missingKeys) throw imageMissing();
 
   let archived: ArchivedRun | null = null;
   let previousResults: UpResult['previousResults'] = null;
@@ -252,6 +257,8 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   if (decision.kind === 'finished') {
     return { ...base, alreadyRunning: false, seconds: seconds(), decision: 'finished', finished: { stop: formatStopReason(decision.stop), why: decision.why, next: decision.next, exitCode: decision.exitCode }, notes: [] };
   }
+  if (missingKeys) throw missingKeys;
+  if (!imageState.exists) throw imageMissing();
   const notes = decision.kind === 'resume' ? [...decision.notes] : [];
   if (o.maxRuntime) {
     const c = controlWithRuntime(paths, loadConfigFile(join(paths.snapshotDir, 'config.yaml')).budget.max_runtime_s, o.maxRuntime);
