@@ -243,6 +243,10 @@ export function initProject(opts: InitOptions): InitResult {
     notes.push(`your git config signs every commit (commit.gpgSign), so peers init made no commit of its own: ${paths.join(', ')} ${paths.length > 1 ? 'are' : 'is'} staged; commit ${paths.length > 1 ? 'them' : 'it'} with your signature: \`${shellCommand('git', 'commit', '-m', message.split('\n')[0]!, '--', ...paths)}\`${written?.commitPaths.length ? `, then \`git tag --no-sign -f ${BASELINE_TAG}\` (the run's changes count from it)` : ''}`);
   } else {
     result.gitignoreCommit = commitInitFiles(repo, commitFiles, message);
+    // On a detached HEAD the commit is on no branch: the next checkout would leave it behind.
+    if (result.gitignoreCommit && git(repo, ['symbolic-ref', '-q', 'HEAD']).code !== 0) {
+      notes.push(`HEAD is detached, so init's commit (${result.gitignoreCommit.slice(0, 12)}) is on no branch and a checkout leaves it behind: keep it with \`git switch -c NAME\` (or \`git cherry-pick ${result.gitignoreCommit.slice(0, 12)}\` on your branch)`);
+    }
   }
   if (headSha(repo)) {
     // update-ref, not `git tag`: a user's tag.gpgSign (or tag.forceSignAnnotated) turns `git tag`

@@ -111,6 +111,16 @@ describe('peers init', () => {
     expect(gitIn(repo, ['rev-parse', 'peers-baseline'])).toBe(head);
   });
 
+  test('on a detached HEAD the init commit is on no branch: init says so and how to keep it', () => {
+    const repo = makeRepo(sb.root, 'detached');
+    gitIn(repo, ['checkout', '-q', '--detach']);
+    const res = runPeers(['init'], { cwd: repo, env: sb.env });
+    expect(res.code).toBe(0);
+    const head = gitIn(repo, ['rev-parse', '--short=12', 'HEAD']);
+    expect(res.stdout).toContain(`note: HEAD is detached, so init's commit (${head}) is on no branch and a checkout leaves it behind: keep it with \`git switch -c NAME\``);
+    expect(runPeers(['init', '--force'], { cwd: makeRepo(sb.root, 'on-a-branch'), env: sb.env }).stdout).not.toContain('detached');
+  });
+
   test('a repository without commits gets the .gitignore commit as its first, then the tag', () => {
     const repo = makeRepo(sb.root, 'empty', { commits: 0 });
     const res = runPeers(['init', '--json'], { cwd: repo, env: sb.env });
