@@ -17,6 +17,7 @@ import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity
 import { resolveProvider, runProviders } from '../src/config/provider.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
 import { placeholderWarning } from '../src/config/render-init.ts';
+import { noHardGoalWarning } from '../src/config/unmeasured-goals.ts';
 import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { xdgRuntimeDir } from '../src/state/env-dirs.ts';
@@ -152,7 +153,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
 
 async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: NodeJS.ProcessEnv, t0: number): Promise<UpResult> {
   const seconds = () => (Date.now() - t0) / 1000;
-  const placeholder = placeholderWarning(loaded.goals, loaded.goalsPath);
+  const placeholder = placeholderWarning(loaded.goals, loaded.goalsPath) ?? noHardGoalWarning(loaded.goals, loaded.goalsPath);
   if (placeholder) o.progress(`warning: ${placeholder}`);
   // One run per repository: a `peers loop` on the host works in it directly.
   const hostLoop = probeRepositoryLoopLock(repo, env);
