@@ -245,6 +245,10 @@ describe('peers init in a git worktree', () => {
 
     expect(runPeers(['init'], { cwd: main, env: sb.env }).code).toBe(0);
     expect((parse(readFileSync(join(main, '.peers/config.yaml'), 'utf8')) as { results?: unknown }).results).toBeUndefined();
+
+    // A branch name with accents and a '#': the accents are dropped, not each letter replaced (peers/feature/-n-).
+    gitIn(main, ['worktree', 'add', '-q', '-b', 'feature/ünï#42', join(sb.root, 'wt2', 'app')]);
+    expect(runPeers(['init'], { cwd: join(sb.root, 'wt2', 'app'), env: sb.env }).stdout).toContain("the run's results go to the branch peers/feature/uni-42 ");
   });
 });
 
