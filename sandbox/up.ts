@@ -320,7 +320,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
 
 /** Adopts the control plane for this run (a refusal changes nothing); the state's digest before, for the decision. */
 export function adoptRunControlPlane(repo: string, paths: StatePaths, o: Pick<UpOptions, 'acceptChanges' | 'progress'>): { digestBefore: string | null } {
-  const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers up' });
+  // Until a loop has saved a state, no run has started from the snapshot (an `up` refused before
+  // one, for a missing key or image, left it): there is nothing to resume, so nothing to confirm.
+  const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: (o.acceptChanges ?? false) || !existsSync(paths.state), command: 'peers up' });
   if (adopted.adopted.length) o.progress(`adopted the changed control plane: ${adopted.adopted.map((e) => `${e.path} ${e.change}`).join(', ')}`);
   return { digestBefore: loadState(paths.state)?.config_digest ?? null };
 }
