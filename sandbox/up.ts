@@ -53,7 +53,7 @@ import { deadContainers, localProjectStatus } from './reconcile.ts';
 import { restartContainers } from './pod-repair.ts';
 import { ensureRegistered, resolveProjectTarget, updateRegistry } from './registry.ts';
 import { checkRehearsal, rehearsalDir, writeRehearsal } from './rehearsal.ts';
-import { resetProject } from './reset.ts';
+import { describeReset, resetProject } from './reset.ts';
 import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 import { armNotifications } from '../src/notify/notify-store.ts';
 import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
@@ -309,6 +309,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   } catch (e) {
     await settleGround(ground).catch(() => undefined);
     await teardown(key, env);
+    // --fresh archived the old run (and its results branch is about to move) before this failed:
+    // said now, or the user never learns where it went (the command prints it only on success).
+    if (archived) for (const l of describeReset({ stateDir, archived, previousResults }, runBranch(paths, key, repo))) o.progress(l);
     if (interrupted) throw new PeersError(`interrupted (Ctrl-C) while the pod of ${key} was being made: it was removed, nothing is running`, { exitCode: 130, hint: `${continueCommand} starts it again (the run clone and state are kept)` });
     throw e;
   } finally {
