@@ -7,7 +7,7 @@ import { modeFlags, modeOptions } from './mode-flags.ts';
 export default class Init extends BaseCommand {
   static override summary = 'Set up peers in a git repository.';
   static override description =
-    'Set up peers in a git repository: writes .peers/config.yaml and .peers/goals.yaml (with JSON Schemas for editors), adds .peers/ to .gitignore in a commit, and tags the current HEAD peers-baseline. With --modes, installs a proven goal program (peers modes list).';
+    'Set up peers in a git repository: writes .peers/config.yaml and .peers/goals.yaml (with JSON Schemas for editors), adds .peers/ to .gitignore in a commit (staged for you to commit, signed, where your git config signs every commit), and tags the current HEAD peers-baseline. With --modes, installs a proven goal program (peers modes list).';
   static override examples = [
     '<%= config.bin %> init',
     '<%= config.bin %> init ~/src/my-project',

@@ -74,7 +74,9 @@ export async function followLogs(o: { project: string; follow: boolean; egress: 
     return 0;
   }
   if (!exists) {
-    throw new PeersError(`no ${o.egress ? 'egress' : 'loop'} output for this project yet (never started${o.egress ? ', or removed by peers down' : ''})`, { hint: 'the run history stays in `peers report`' });
+    // `peers report` has a run's history only when a run saved one; before that, the way forward is to start it.
+    const ran = o.stateDir !== undefined && existsSync(statePaths(o.stateDir).state);
+    throw new PeersError(`no ${o.egress ? 'egress' : 'loop'} output for this project yet (never started${o.egress ? ', or removed by peers down' : ''})`, { hint: ran ? 'the run history stays in `peers report`' : 'start a run with `peers up` (`peers up --attach` follows it from the start)' });
   }
   return (await run([podmanBin(o.io.env), 'logs', ...(o.follow ? ['-f'] : []), name], o.io)).code;
 }

@@ -8,7 +8,7 @@
  * pod-spec.ts (every container at once: pod-create.ts). A running run takes live controls only
  * (`--max-runtime +6h`, written to the operator's control file the loop reads every tick).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { adoptControlPlane, snapshotDigest } from '../src/config/control-snapshot.ts';
@@ -17,6 +17,7 @@ import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity
 import { resolveProvider, runProviders } from '../src/config/provider.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
 import { placeholderWarning } from '../src/config/render-init.ts';
+import { noHardGoalWarning } from '../src/config/unmeasured-goals.ts';
 import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { xdgRuntimeDir } from '../src/state/env-dirs.ts';
@@ -52,7 +53,7 @@ import { deadContainers, localProjectStatus } from './reconcile.ts';
 import { restartContainers } from './pod-repair.ts';
 import { ensureRegistered, resolveProjectTarget, updateRegistry } from './registry.ts';
 import { checkRehearsal, rehearsalDir, writeRehearsal } from './rehearsal.ts';
-import { resetProject } from './reset.ts';
+import { describeReset, resetProject } from './reset.ts';
 import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 import { armNotifications } from '../src/notify/notify-store.ts';
 import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
@@ -152,7 +153,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
 
 async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: NodeJS.ProcessEnv, t0: number): Promise<UpResult> {
   const seconds = () => (Date.now() - t0) / 1000;
-  const placeholder = placeholderWarning(loaded.goals, loaded.goalsPath);
+  const placeholder = placeholderWarning(loaded.goals, loaded.goalsPath) ?? noHardGoalWarning(loaded.goals, loaded.goalsPath);
   if (placeholder) o.progress(`warning: ${placeholder}`);
   // One run per repository: a `peers loop` on the host works in it directly.
   const hostLoop = probeRepositoryLoopLock(repo, env);
@@ -171,14 +172,17 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const upstream = rehearsal !== undefined ? 'model-server' : (o.upstream ?? 'vendors');
   // A pod whose auth sidecar has no key fails every turn: refuse before creating anything. A loop
   // that answers its lifeline runs with its keys already: a shell without them (the morning
-  // after) is told below that it runs.
+  // after) is told below that it runs. A saved run may have finished: that needs no key to be
+  // said, so the refusal waits for the decision (missingKeys) instead of hiding why it stopped.
+  let missingKeys: InputError | undefined;
   if (upstream !== 'model-server') {
     try {
       assertApiKeys(loaded.config, loaded.configPath, env, { providersOnly: o.credentials === 'oauth-file' });
     } catch (error) {
       const running = error instanceof InputError ? await loopLifeline(projectKey(repo), env) : null;
-      if (!running) throw error;
-      running.close();
+      if (running) running.close();
+      else if (error instanceof InputError && !o.fresh && existsSync(statePaths(stateDirFor(repo, env)).state)) missingKeys = error;
+      else throw error;
     }
   }
   // Rootful podman would run the whole pod with real root behind it; the design is rootless.
@@ -232,7 +236,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
   const image = spec.containers[0]!.image;
   const imageState = image === (o.image ?? WORKSPACE_IMAGE) ? await imageStateAsked : await workspaceImageState(image, env);
-  if (!imageState.exists) throw new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
+  const imageMissing = () => new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
+  // A finished run is said without the image (or keys); a run that will start needs both.
+  if (!imageState.exists && !missingKeys) throw imageMissing();
 
   let archived: ArchivedRun | null = null;
   let previousResults: UpResult['previousResults'] = null;
@@ -252,6 +258,8 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   if (decision.kind === 'finished') {
     return { ...base, alreadyRunning: false, seconds: seconds(), decision: 'finished', finished: { stop: formatStopReason(decision.stop), why: decision.why, next: decision.next, exitCode: decision.exitCode }, notes: [] };
   }
+  if (missingKeys) throw missingKeys;
+  if (!imageState.exists) throw imageMissing();
   const notes = decision.kind === 'resume' ? [...decision.notes] : [];
   if (o.maxRuntime) {
     const c = controlWithRuntime(paths, loadConfigFile(join(paths.snapshotDir, 'config.yaml')).budget.max_runtime_s, o.maxRuntime);
@@ -301,6 +309,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   } catch (e) {
     await settleGround(ground).catch(() => undefined);
     await teardown(key, env);
+    // --fresh archived the old run (and its results branch is about to move) before this failed:
+    // said now, or the user never learns where it went (the command prints it only on success).
+    if (archived) for (const l of describeReset({ stateDir, archived, previousResults }, runBranch(paths, key, repo))) o.progress(l);
     if (interrupted) throw new PeersError(`interrupted (Ctrl-C) while the pod of ${key} was being made: it was removed, nothing is running`, { exitCode: 130, hint: `${continueCommand} starts it again (the run clone and state are kept)` });
     throw e;
   } finally {
@@ -312,7 +323,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
 
 /** Adopts the control plane for this run (a refusal changes nothing); the state's digest before, for the decision. */
 export function adoptRunControlPlane(repo: string, paths: StatePaths, o: Pick<UpOptions, 'acceptChanges' | 'progress'>): { digestBefore: string | null } {
-  const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: o.acceptChanges ?? false, command: 'peers up' });
+  // Until a loop has saved a state, no run has started from the snapshot (an `up` refused before
+  // one, for a missing key or image, left it): there is nothing to resume, so nothing to confirm.
+  const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: (o.acceptChanges ?? false) || !existsSync(paths.state), command: 'peers up' });
   if (adopted.adopted.length) o.progress(`adopted the changed control plane: ${adopted.adopted.map((e) => `${e.path} ${e.change}`).join(', ')}`);
   return { digestBefore: loadState(paths.state)?.config_digest ?? null };
 }

@@ -216,6 +216,11 @@ function projectChecks(probe: HostProbe, imageClis: ImageCliVersions, imageProgr
     return [{ id: 'projects', title: 'registered projects', status: 'ok', detail: 'none registered yet (`peers init` registers a project)', required: false }];
   }
   return projects.flatMap(({ path }): DoctorCheck[] => {
+    // A project deleted (or moved) since it was registered is not this machine's problem: no
+    // `peers init` could help there, and it must not fail every doctor from now on.
+    if (!probe.exists(path)) {
+      return [{ id: `project:${path}`, title: `project ${path}`, status: 'warn', detail: `${path} no longer exists (deleted or moved since peers registered it)`, fix: `${shellCommand('peers', 'rm', path)}  # forgets it (its run state is kept); moved? peers init in its new place`, required: false }];
+    }
     try {
       const { config, goals, dir } = loadProject(path);
       return [
@@ -235,7 +240,7 @@ function projectChecks(probe: HostProbe, imageClis: ImageCliVersions, imageProgr
           title: `project ${path}`,
           status: 'fail',
           detail: error.format(),
-          fix: missing ? shellCommand('peers', 'init', path) : `\${EDITOR:-vi} ${shellWord(file ?? `${path}/.peers/config.yaml`)}  # then: ${shellCommand('peers', 'info', '-C', path)}`,
+          fix: missing ? `${shellCommand('peers', 'init', path)}  # or, done with peers there: ${shellCommand('peers', 'rm', path)}` : `\${EDITOR:-vi} ${shellWord(file ?? `${path}/.peers/config.yaml`)}  # then: ${shellCommand('peers', 'info', '-C', path)}`,
           required: true,
         },
       ];

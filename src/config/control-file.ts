@@ -76,7 +76,18 @@ function issueToErrors(issue: z.core.$ZodIssue, doc: Document, counter: LineCoun
     const value = isScalar(typeNode?.value) ? typeNode.value.value : undefined;
     return [new InputError(`${where}: type must be 'hard' or 'soft'${value === undefined ? ' (missing)' : `, not '${String(value)}'`}`, { location: at((typeNode?.value as Node) ?? located.node) })];
   }
-  return [new InputError(`${where ? `${where}: ` : ''}${issue.message}`, { location: at(located.node) })];
+  return [new InputError(`${where ? `${where}: ` : ''}${issue.message}`, { location: at(located.node), hint: quoteHint(issue, located.node, text) })];
+}
+
+/**
+ * A string field given an unquoted `true`/`false`, a number or `null` (`cmd: true`,
+ * the shell's `true`; `name: 2024`): YAML read a value that is not text, so say how to write it.
+ */
+function quoteHint(issue: z.core.$ZodIssue, node: Node, text: string): string | undefined {
+  if (issue.code !== 'invalid_type' || issue.expected !== 'string' || !isScalar(node) || node.value === undefined || typeof node.value === 'string') return undefined;
+  const written = node.range ? text.slice(node.range[0], node.range[1]).trim() : String(node.value);
+  const key = issue.path[issue.path.length - 1];
+  return `YAML reads an unquoted ${written} as ${node.value === null ? 'null' : `a ${typeof node.value}`}, not text: quote it (${typeof key === 'string' ? `${key}: ` : ''}'${written}')`;
 }
 
 export function parseAndValidate<S extends z.ZodType>(path: string, kind: FileKind, schema: S, emptyValue: unknown): z.output<S> {

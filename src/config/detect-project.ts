@@ -32,7 +32,18 @@ export type ProjectProposal = {
   notes: string[];
 };
 
-type Found = { kind: string; tests?: Omit<ProposedGate, 'id'>; extra: ProposedGate[]; setup?: string; egress: string[]; notes: string[] };
+type Found = {
+  kind: string;
+  tests?: Omit<ProposedGate, 'id'>;
+  extra: ProposedGate[];
+  setup?: string;
+  egress: string[];
+  notes: string[];
+  /** Why no test gate was proposed here: said only when no package below proposes one either. */
+  noTests?: string;
+  /** A package.json naming workspaces (or a pnpm-workspace.yaml): its install covers its packages. */
+  workspaceRoot?: boolean;
+};
 
 /** What `npm init` writes into scripts.test: a test command that always fails. */
 const NPM_PLACEHOLDER_TEST = /no test specified/;
@@ -92,6 +103,9 @@ function parseJson(text: string | undefined): Record<string, unknown> | undefine
 
 const record = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 
+/** About a setup of its own: not said of a workspace's package (its root's install covers it). */
+const NO_NPM_LOCK_NOTE = 'no package-lock.json: setup is `npm install`, so each gate run may resolve newer dependencies; commit a lockfile and use `npm ci`';
+
 function detectNode(files: ProjectFiles): Found | undefined {
   const text = files.read('package.json');
   if (text === undefined) return undefined;
@@ -109,7 +123,7 @@ function detectNode(files: ProjectFiles): Found | undefined {
     yarn: pmSetupCommand('yarn', pkg, files),
     bun: 'bun install --frozen-lockfile',
   };
-  if (pm === 'npm' && !npmLock && hasDeps) notes.push('no package-lock.json: setup is `npm install`, so each gate run may resolve newer dependencies; commit a lockfile and use `npm ci`');
+  if (pm === 'npm' && !npmLock && hasDeps) notes.push(NO_NPM_LOCK_NOTE);
   if (pm === 'bun') notes.push(`bun is not in the workspace image (it has node and npm): switch setup and the gates to npm, or ${imageFix(pm)}`);
   if (pm === 'pnpm' || pm === 'yarn') notes.push(`${pm} is not in the workspace image (it has node and npm): setup installs it with npm into ${PM_DIR} in the checkout (from registry.npmjs.org), and the gates run that one`);
   const berry = pm === 'yarn' && isYarnBerry(pkg, files);
@@ -119,9 +133,8 @@ function detectNode(files: ProjectFiles): Found | undefined {
   if (testScript && !NPM_PLACEHOLDER_TEST.test(testScript)) {
     const { runner, pass_when } = delegatesToWorkspaces(testScript) ? workspacesPassWhen(pkg, files) : nodeRunnerPassWhen(testScript);
     tests = { description: `The test suite passes (${runner}).`, cmd: run('test'), pass_when, timeout_s: TEST_TIMEOUT_S, why: `package.json scripts.test: ${testScript}` };
-  } else {
-    notes.push(testScript ? 'package.json scripts.test is npm\'s "no test specified" placeholder: no test gate proposed' : 'package.json has no scripts.test: no test gate proposed');
   }
+  const noTests = tests ? undefined : testScript ? 'package.json scripts.test is npm\'s "no test specified" placeholder: no test gate proposed' : 'package.json has no scripts.test: no test gate proposed';
   const extra: ProposedGate[] = [];
   const typecheck = ['typecheck', 'type-check', 'tsc'].find((s) => typeof scripts[s] === 'string');
   if (typecheck) {
@@ -130,7 +143,8 @@ function detectNode(files: ProjectFiles): Found | undefined {
     extra.push({ id: 'typecheck', description: 'The code typechecks.', cmd: 'npx --no-install tsc --noEmit', pass_when: 'exit_code == 0', timeout_s: TEST_TIMEOUT_S, why: 'tsconfig.json and typescript in devDependencies' });
   }
   const egress = pm === 'yarn' ? ['registry.npmjs.org', 'registry.yarnpkg.com'] : ['registry.npmjs.org'];
-  return { kind: 'node', tests, extra, setup: setup[pm], egress: setup[pm] ? egress : [], notes };
+  const workspaceRoot = workspaceDirs(pkg, files).length > 0 || pkg.workspaces !== undefined || files.exists('pnpm-workspace.yaml');
+  return { kind: 'node', tests, extra, setup: setup[pm], egress: setup[pm] ? egress : [], notes, ...(noTests ? { noTests } : {}), ...(workspaceRoot ? { workspaceRoot } : {}) };
 }
 
 function mentionsPytest(files: ProjectFiles): boolean {
@@ -212,7 +226,7 @@ function detectPython(files: ProjectFiles): Found | undefined {
       notes: [],
     };
   }
-  return { kind: 'python', extra: [], egress: [], notes: ['a Python project without tests that peers could find: no test gate proposed'] };
+  return { kind: 'python', extra: [], egress: [], notes: [], noTests: 'a Python project without tests that peers could find: no test gate proposed' };
 }
 
 function detectRust(files: ProjectFiles): Found | undefined {
@@ -269,6 +283,8 @@ function detectTop(files: ProjectFiles): Found[] {
 
 /** Directories that hold dependencies, builds or tooling, never a project of the repository's own. */
 const NOT_A_PACKAGE = /^(?:\..*|node_modules|vendor|dist|build|target|out|venv|env|__pycache__|site-packages)$/;
+/** Directories whose packages are examples or test data, not the repository's own suites: never searched a level down. */
+const NOT_A_PACKAGE_HOME = /^(?:examples?|samples?|docs?|fixtures?|tests?|testdata|third[_-]party|benchmarks?)$/i;
 /** A directory name that reads the same to the shell unquoted (gates and setup are shell lines). */
 const PLAIN_DIR = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
@@ -278,29 +294,58 @@ function below(files: ProjectFiles, dir: string): ProjectFiles {
   return { read: (rel) => files.read(at(rel)), exists: (rel) => files.exists(at(rel)), list: (rel) => files.list(at(rel)) };
 }
 
+/** The projects (with a suite or a setup) at `dir`; [] when none. */
+function projectsAt(files: ProjectFiles, dir: string): Found[] {
+  return files.list(dir).length ? detectTop(below(files, dir)).filter((f) => f.tests || f.setup) : [];
+}
+
 /**
- * A repository with nothing at its top but projects one directory down (`frontend/`, `backend/`):
- * the gates run at the top (a clean checkout of the repository), so each directory's suite is a
- * gate that changes into it first, and its setup runs there in a subshell.
+ * The directories, one or two levels down, that hold a project of their own: `frontend/`, and in a
+ * directory without one (`packages/`, `apps/`, `services/`) each package in it (`packages/core/`).
  */
-function detectSubdirectories(files: ProjectFiles): Found[] {
+function packageDirs(files: ProjectFiles): { dir: string; found: Found[] }[] {
+  const out: { dir: string; found: Found[] }[] = [];
+  for (const top of [...files.list('')].sort()) {
+    if (NOT_A_PACKAGE.test(top)) continue;
+    const found = projectsAt(files, top);
+    if (found.length) {
+      out.push({ dir: top, found });
+      continue;
+    }
+    if (NOT_A_PACKAGE_HOME.test(top)) continue;
+    for (const child of [...files.list(top)].sort()) {
+      if (NOT_A_PACKAGE.test(child)) continue;
+      const nested = projectsAt(files, `${top}/${child}`);
+      if (nested.length) out.push({ dir: `${top}/${child}`, found: nested });
+    }
+  }
+  return out;
+}
+
+/**
+ * A repository with no suite at its top but projects below it (`frontend/`, `backend/`, or
+ * `packages/*`, `apps/*`): the gates run at the top (a clean checkout of the repository), so each
+ * directory's suite is a gate that changes into it first, and its setup runs there in a subshell.
+ * Under a workspace root (a package.json naming workspaces) the root's install covers its node
+ * packages, so theirs is left out.
+ */
+function detectSubdirectories(files: ProjectFiles, workspaceRoot: boolean): Found[] {
   const out: Found[] = [];
-  for (const dir of [...files.list('')].sort()) {
-    if (NOT_A_PACKAGE.test(dir) || !files.list(dir).length) continue;
-    const found = detectTop(below(files, dir)).filter((f) => f.tests || f.setup);
-    if (!found.length) continue;
-    if (!PLAIN_DIR.test(dir)) {
+  for (const { dir, found } of packageDirs(files)) {
+    if (!dir.split('/').every((d) => PLAIN_DIR.test(d))) {
       out.push({ kind: found[0]!.kind, extra: [], egress: [], notes: [`${dir}/ has a ${found[0]!.kind} project, but its name is not a plain word: no gate proposed for it; add one with cmd: cd '${dir.replace(/'/g, "'\\''")}' && …`] });
       continue;
     }
+    const id = dir.replace(/\//g, '-');
     for (const f of found) {
+      const setup = workspaceRoot && f.kind === 'node' ? undefined : f.setup;
       out.push({
         kind: `${f.kind} (${dir}/)`,
         ...(f.tests ? { tests: { ...f.tests, cmd: `cd ${dir} && ${f.tests.cmd}`, why: `${dir}/: ${f.tests.why}` } } : {}),
-        extra: f.extra.map((g) => ({ ...g, id: `${dir}-${g.id}`, cmd: `cd ${dir} && ${g.cmd}` })),
-        ...(f.setup ? { setup: `(cd ${dir} && ${f.setup})` } : {}),
-        egress: f.egress,
-        notes: f.notes.map((n) => `${dir}/: ${n}`),
+        extra: f.extra.map((g) => ({ ...g, id: `${id}-${g.id}`, cmd: `cd ${dir} && ${g.cmd}` })),
+        ...(setup ? { setup: `(cd ${dir} && ${setup})` } : {}),
+        egress: setup ? f.egress : [],
+        notes: f.notes.filter((n) => setup || n !== NO_NPM_LOCK_NOTE).map((n) => `${dir}/: ${n}`),
       });
     }
   }
@@ -309,11 +354,15 @@ function detectSubdirectories(files: ProjectFiles): Found[] {
 
 export function detectProject(files: ProjectFiles): ProjectProposal {
   const top = detectTop(files);
-  const found = top.length ? top : detectSubdirectories(files);
+  // A top without a suite of its own (nothing, or a workspace root whose package.json runs no
+  // tests) gets its packages' suites; one with a suite is the proposal (its packages are its business).
+  const nested = top.some((f) => f.tests) ? [] : detectSubdirectories(files, top.some((f) => f.workspaceRoot));
+  const found = nested.some((f) => f.tests) ? [...top, ...nested] : top.length ? top : nested;
+  const suites = found.some((f) => f.tests);
   const gates: ProposedGate[] = [];
   for (const f of found) {
     // The first suite is `tests-pass`: the id the stuck-gate detector watches by default.
-    const prefix = /\((.+)\/\)$/.exec(f.kind)?.[1] ?? f.kind;
+    const prefix = (/\((.+)\/\)$/.exec(f.kind)?.[1] ?? f.kind).replace(/\//g, '-');
     if (f.tests) gates.push({ id: gates.some((g) => g.id === 'tests-pass') ? `${prefix}-tests-pass` : 'tests-pass', ...f.tests });
     for (const g of f.extra) if (!gates.some((x) => x.id === g.id)) gates.push(g);
   }
@@ -323,7 +372,7 @@ export function detectProject(files: ProjectFiles): ProjectProposal {
     gates,
     ...(setups.length ? { setup: setups.join(' && ') } : {}),
     egress: [...new Set(found.flatMap((f) => f.egress))],
-    notes: [...found.flatMap((f) => f.notes), ...(files.exists('.gitmodules') ? [SUBMODULES_NOTE] : []), ...(/\bfilter=lfs\b/.test(files.read('.gitattributes') ?? '') ? [LFS_NOTE] : [])],
+    notes: [...found.flatMap((f) => [...(suites || !f.noTests ? [] : [f.noTests]), ...f.notes]), ...(files.exists('.gitmodules') ? [SUBMODULES_NOTE] : []), ...(/\bfilter=lfs\b/.test(files.read('.gitattributes') ?? '') ? [LFS_NOTE] : [])],
   };
 }
 

@@ -18,7 +18,9 @@ export function worktreeResultsBranch(repo: string): string | undefined {
     if (layout.gitDir === layout.commonDir) return undefined;
     const ref = readHead(layout).ref;
     const name = (ref?.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : basename(layout.gitDir)).replace(/^peers\//, '');
-    const branch = `peers/${name.replace(/[^A-Za-z0-9._/-]+/g, '-')}`;
+    // Accents dropped before the rest is replaced (`feature/ünï` → peers/feature/uni, not peers/feature/-n-).
+    const plain = name.normalize('NFKD').replace(/\p{M}+/gu, '');
+    const branch = `peers/${plain.replace(/[^A-Za-z0-9._/-]+/g, '-')}`;
     return ResultsSchema.shape.branch.safeParse(branch).success ? branch : undefined;
   } catch {
     return undefined;

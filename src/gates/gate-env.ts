@@ -6,7 +6,7 @@
  * They are made on a tmpfs when one is at hand (src/proc/tmpfs-scratch.ts): seven directories made
  * and removed per gate run cost real CPU on a disk filesystem, next to nothing there.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { smallScratchParent } from '../proc/tmpfs-scratch.ts';
@@ -15,6 +15,14 @@ import { smallScratchParent } from '../proc/tmpfs-scratch.ts';
 const SCRATCH_DIRS = { HOME: 'home', TMPDIR: 'tmp', XDG_CONFIG_HOME: 'config', XDG_CACHE_HOME: 'cache', XDG_DATA_HOME: 'data', XDG_STATE_HOME: 'state' } as const;
 /** Dependency caches setup may use: set to the shared cache for setup, removed for gates. */
 const CACHE_VARS = ['npm_config_cache', 'PIP_CACHE_DIR', 'YARN_CACHE_FOLDER', 'GOMODCACHE', 'PEERS_DEP_CACHE'];
+
+/**
+ * Toolchain managers whose shims (`~/.cargo/bin/cargo`, pyenv's `python3`) find the installed
+ * toolchains under HOME when their variable is unset (rustup's installer sets none): with the
+ * fresh HOME a gate on the host failed with "rustup could not choose a version of cargo". Each
+ * keeps pointing at the user's own installs; nothing of the run's is cached there.
+ */
+const TOOLCHAIN_HOMES = { RUSTUP_HOME: '.rustup', PYENV_ROOT: '.pyenv', VOLTA_HOME: '.volta', ASDF_DATA_DIR: '.asdf' } as const;
 
 export type ScratchEnv = { env: Record<string, string>; cleanup: () => void };
 
@@ -26,6 +34,9 @@ export function scratchEnv(base: Record<string, string>, opts: { depCache?: stri
   const root = makeScratchDir('peers-gate-env-', smallScratchParent());
   const env: Record<string, string> = { ...base };
   for (const k of CACHE_VARS) delete env[k];
+  for (const [k, sub] of Object.entries(TOOLCHAIN_HOMES)) {
+    if (!env[k] && base.HOME && existsSync(join(base.HOME, sub))) env[k] = join(base.HOME, sub);
+  }
   for (const [k, sub] of Object.entries(SCRATCH_DIRS)) {
     const dir = join(root, sub);
     mkdirSync(dir, { mode: 0o700 });

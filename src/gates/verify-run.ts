@@ -8,6 +8,7 @@ import { basename, join } from 'node:path';
 import type { PeersConfig } from '../config/config-schema.ts';
 import { hardGoals, type GoalsFile, type HardGoal } from '../config/goals-schema.ts';
 import { InputError } from '../cli/errors.ts';
+import { noHardGoalWarning } from '../config/unmeasured-goals.ts';
 import { findWorkTreeRoot, readHead, resolveRepoLayout } from '../git/repo-layout.ts';
 import { selfBinDir } from '../proc/self-exec.ts';
 import { supervise } from '../proc/supervise.ts';
@@ -133,7 +134,9 @@ export async function runVerify(opts: {
         if (trees) progress({ kind: 'verify', phase: 'done', id: row.id, state: row.state, durationMs: row.durationMs });
         commands.push(row);
       }
-      const ok = !notRun && hard.every((r) => r.state === 'pass') && commands.every((r) => r.state === 'pass');
+      // No hard goal measures nothing: not a pass (render-init.ts, noHardGoalWarning).
+      const unmeasured = noHardGoalWarning(opts.goals, join(opts.repo, '.peers', 'goals.yaml'));
+      const ok = !notRun && !unmeasured && hard.every((r) => r.state === 'pass') && commands.every((r) => r.state === 'pass');
       const cmdOf = new Map(goals.map((g) => [g.id, g.cmd]));
       const failureOutput = [setup, ...hard, ...commands].map((r) => (r?.state === 'fail' ? `${r.diagnostic}\n${r.excerpt ?? ''}` : '')).join('\n');
       const submodules = ok ? undefined : submoduleFailureNote(submodulePaths(gitmodules), failureOutput);
@@ -146,7 +149,7 @@ export async function runVerify(opts: {
         commands,
         finishedAt: new Date().toISOString(),
         durationMs: Math.round(performance.now() - started),
-        notes: submodules ? [submodules] : [],
+        notes: [...(unmeasured ? [unmeasured] : []), ...(submodules ? [submodules] : [])],
       };
     } finally {
       trees?.close();

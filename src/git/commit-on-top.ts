@@ -63,6 +63,15 @@ export function commitOnTop(repo: string, files: FileOnTop[], message: string, w
   }
 }
 
+/**
+ * Stages `files` in the user's index (each path's `staged` content) without committing: for a user
+ * whose commits must be signed, who commits them with their own signature.
+ */
+export function stageOnTop(repo: string, files: FileOnTop[]): void {
+  for (const f of files) gitOk(repo, ['update-index', '--add', '--cacheinfo', `${f.executable ? '100755' : '100644'},${blobOf(repo, f.staged)},${f.path}`]);
+  git(repo, ['update-index', '-q', '--refresh']);
+}
+
 /** A path's content in HEAD and in the index (stage 0); undefined where it is absent. */
 export function committedAndStaged(repo: string, path: string): { head: string | undefined; index: string | undefined } {
   const read = (spec: string) => {

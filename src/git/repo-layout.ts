@@ -37,11 +37,16 @@ export function isObjectId(s: string): boolean {
   return OBJECT_ID.test(s);
 }
 
-/** A ref name we are willing to look up: what git itself would accept, and nothing that escapes. */
+/**
+ * A ref name we are willing to look up: what git itself accepts (`git check-ref-format`: no control
+ * character, space, ~ ^ : ? * [ or backslash, no "..", "@{", component starting with "." or ending
+ * with ".lock", no trailing "."), and so nothing that escapes the git dir. Branch names like
+ * `fix/#42` or `feature/ünï` are a user's own and must be read (they made `up` fail with exit 70).
+ */
 export function isSafeRefName(name: string): boolean {
-  if (name.length > 1024 || !name.startsWith('refs/')) return false;
-  if (!/^[A-Za-z0-9._\/+@-]+$/.test(name)) return false;
-  return name.split('/').every((part) => part.length > 0 && !part.startsWith('.') && !part.endsWith('.lock') && part !== '..' && !part.includes('..') && !part.includes('@{'));
+  if (name.length > 1024 || !name.startsWith('refs/') || name.endsWith('.')) return false;
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return false;
+  return name.split('/').every((part) => part.length > 0 && !part.startsWith('.') && !part.endsWith('.lock') && !part.includes('..') && !part.includes('@{'));
 }
 
 function kind(path: string): 'dir' | 'file' | 'symlink' | 'other' | 'missing' {

@@ -14,7 +14,7 @@ import goalsTemplate from '../../templates/goals.yaml' with { type: 'text' };
 import { InputError, PeersError } from '../cli/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
-import { commitOnTop, committedAndStaged, type FileOnTop } from '../git/commit-on-top.ts';
+import { commitOnTop, committedAndStaged, stageOnTop, type FileOnTop } from '../git/commit-on-top.ts';
 import { git, gitOk, headSha, isGitRepo, repoRoot } from '../git/git.ts';
 import { bareRepoMessage, findBareRepo, findWorkTreeRoot } from '../git/repo-layout.ts';
 import { detectProject, type ProjectFiles, type ProjectProposal } from '../config/detect-project.ts';
@@ -38,6 +38,8 @@ export type InitResult = {
   repo: string;
   files: string[];
   gitignoreCommit?: string;
+  /** Paths init staged instead of committing (the user signs their commits: they commit them). */
+  staged?: string[];
   baselineTag?: string;
   /** What init found in the project and wrote into the control files. */
   proposal: ProjectProposal;
@@ -178,6 +180,11 @@ function gitignoreOnTop(repo: string): FileOnTop | undefined {
   return { path: '.gitignore', committed, staged: index === head ? committed : withControlDirIgnored(index ?? '') };
 }
 
+/** The repository's effective commit.gpgSign (its own config, the user's global one, the system's). */
+function signsCommits(repo: string): boolean {
+  return git(repo, ['config', '--type=bool', '--get', 'commit.gpgSign']).stdout.trim() === 'true';
+}
+
 /** A file peers itself has just written: committed and staged as it is on disk. */
 export function writtenFile(repo: string, path: string): FileOnTop {
   const full = join(repo, path);
@@ -227,7 +234,20 @@ export function initProject(opts: InitOptions): InitResult {
   const commitFiles = [...(gitignore ? [gitignore] : []), ...(written?.commitPaths ?? []).map((p) => writtenFile(repo, p))];
   const paths = commitFiles.map((f) => f.path);
   const message = written && written.commitPaths.length ? `peers init: modes ${written.installed.modes.join(',')}\n\nAdds ${paths.join(', ')}.\n\nPeer: peers-init\n` : GITIGNORE_COMMIT_MESSAGE;
-  result.gitignoreCommit = commitInitFiles(repo, commitFiles, message);
+  if (commitFiles.length && signsCommits(repo)) {
+    // Their config wants every commit signed: peers never signs in the user's name (nor prompts
+    // for a key), and an unsigned commit on their branch would break that policy. So the change
+    // is staged and the user commits it, signed, as they commit everything.
+    stageOnTop(repo, commitFiles);
+    result.staged = paths;
+    notes.push(`your git config signs every commit (commit.gpgSign), so peers init made no commit of its own: ${paths.join(', ')} ${paths.length > 1 ? 'are' : 'is'} staged; commit ${paths.length > 1 ? 'them' : 'it'} with your signature: \`${shellCommand('git', 'commit', '-m', message.split('\n')[0]!, '--', ...paths)}\`${written?.commitPaths.length ? `, then \`git tag --no-sign -f ${BASELINE_TAG}\` (the run's changes count from it)` : ''}`);
+  } else {
+    result.gitignoreCommit = commitInitFiles(repo, commitFiles, message);
+    // On a detached HEAD the commit is on no branch: the next checkout would leave it behind.
+    if (result.gitignoreCommit && git(repo, ['symbolic-ref', '-q', 'HEAD']).code !== 0) {
+      notes.push(`HEAD is detached, so init's commit (${result.gitignoreCommit.slice(0, 12)}) is on no branch and a checkout leaves it behind: keep it with \`git switch -c NAME\` (or \`git cherry-pick ${result.gitignoreCommit.slice(0, 12)}\` on your branch)`);
+    }
+  }
   if (headSha(repo)) {
     // update-ref, not `git tag`: a user's tag.gpgSign (or tag.forceSignAnnotated) turns `git tag`
     // into a signed, annotated tag that asks for a message and a key; the baseline is a plain ref.
@@ -260,11 +280,19 @@ function proposalLines(p: ProjectProposal): string[] {
   ];
 }
 
+/** What init did in git: its commit (or what it staged for the user to sign), and the baseline tag. */
+function gitLines(result: InitResult): string[] {
+  const tagged = result.baselineTag ? `, tagged ${BASELINE_TAG}` : '';
+  if (result.staged) return [`  staged ${result.staged.join(', ')} for you to commit (signed)${tagged}`];
+  if (result.gitignoreCommit) return [`  committed ${result.modes?.committed.length ? ['.gitignore', ...result.modes.committed].join(', ') : '.gitignore'} (${result.gitignoreCommit.slice(0, 12)})${tagged}`];
+  return result.baselineTag ? [`  tagged ${BASELINE_TAG}`] : [];
+}
+
 export function nextSteps(result: InitResult): string[] {
   return [
     `Initialized peers in ${join(result.repo, '.peers')}`,
     ...(result.modes ? [`  modes: ${result.modes.modes.join(', ')}${result.modes.lang ? ` (language ${result.modes.lang})` : ''}`] : []),
-    ...(result.gitignoreCommit ? [`  committed ${result.modes?.committed.length ? ['.gitignore', ...result.modes.committed].join(', ') : '.gitignore'} (${result.gitignoreCommit.slice(0, 12)}), tagged ${BASELINE_TAG}`] : result.baselineTag ? [`  tagged ${BASELINE_TAG}`] : []),
+    ...gitLines(result),
     ...result.notes.map((n) => `  note: ${n}`),
     '',
     ...proposalLines(result.proposal),

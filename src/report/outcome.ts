@@ -44,6 +44,25 @@ function heldByTests(r: RunSummary): string[] {
  * What resumes the run: a rehearsal (its budget policy says the scripted model server was its
  * upstream) goes on only with `--rehearse`; plain `peers up` is a real run, which never continues one.
  */
+/**
+ * What continues a run stopped by a budget cap, as `peers up` takes it (src/loop/up-decision.ts,
+ * whatNext): only --max-usd and --max-runtime change a cap from the command line; `--max-ticks`
+ * bounds one `up`'s own ticks and never raises budget.max_ticks, so it is not offered.
+ */
+function raiseCap(cap: string, up: string, spentUsd: number): string {
+  const inConfig = (key: string) => `raise budget.${key} in .peers/config.yaml, then \`${up} --accept-changes\` continues it`;
+  switch (cap) {
+    case 'max_usd':
+      return `To continue: \`${up} --max-usd ${Math.max(1, Math.ceil(spentUsd * 2))}\` (or ${inConfig('max_usd')}).`;
+    case 'max_runtime':
+      return `To continue: \`${up} --max-runtime +6h\` gives it more time.`;
+    case 'max_consecutive_failures':
+      return `To continue: fix why the turns failed (peers status, peers logs), then \`${up} --reset-peer all\`.`;
+    default: // max_ticks, max_tokens
+      return `To continue: ${inConfig(cap)}.`;
+  }
+}
+
 const resumeCommand = (r: RunSummary): string => (r.policy?.credentials === 'model-server' ? 'peers up --rehearse SCENARIO.yaml' : 'peers up');
 
 function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimeline[]): { why: string[]; operator: boolean } {
@@ -61,7 +80,7 @@ function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimelin
       return { why: [`This run's --max-ticks limit was reached (${r.exits.at(-1)?.ticks_in_run ?? '?'} ticks in it). \`${resumeCommand(r)}\` continues from tick ${j.tick}.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: false };
     case 'budget':
       if (stop.cap === 'ledger-unreadable') return { why: ['The usage ledger could not be read, so no spending cap could be checked: the run was held (fail closed).'], operator: true };
-      return { why: [`The ${stop.cap} cap was reached: ${CAP_FIGURE[stop.cap]?.(j.budget) ?? stop.cap}. Raise it (config budget or \`peers up --max-…\`) to continue.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: true };
+      return { why: [`The ${stop.cap} cap was reached: ${CAP_FIGURE[stop.cap]?.(j.budget) ?? stop.cap}. ${raiseCap(stop.cap, resumeCommand(r), j.budget.usd.spent)}`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: true };
     case 'stuck': {
       const g = gates.find((x) => x.id === stop.gate);
       const diag = j.gates.results[stop.gate]?.diagnostic.replace(/\\n/g, ' ').replace(/\s+/g, ' ').slice(0, 300);

@@ -4,7 +4,8 @@
  * (exit 1): time="…" level=error msg="User-selected graph driver …"`), as if the machine were
  * broken. Now: exit 130, "interrupted (Ctrl-C) … it was removed, nothing is running", no pod left,
  * and the hint's `peers up` command, pasted as printed, starts the run (a rehearsal: the command
- * keeps `--rehearse`; plain `peers up` would be a real run and asked for API keys).
+ * keeps `--rehearse`; plain `peers up` would be a real run and asked for API keys). Ctrl-C during
+ * `up --fresh` still says where the archived run (and its results branch) went.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { spawn, spawnSync } from 'node:child_process';
@@ -48,9 +49,9 @@ afterAll(() => {
 });
 
 /** `peers up` as the user in its own process group (as a terminal runs it), Ctrl-C once it starts the pod's containers. */
-function upThenCtrlC(): Promise<{ code: number | null; stderr: string }> {
+function upThenCtrlC(...extra: string[]): Promise<{ code: number | null; stderr: string }> {
   const e = userEnv(env);
-  const child = spawn('runuser', ['-u', TEST_USER, '--', 'env', '-i', ...Object.entries(e).map(([k, v]) => `${k}=${v}`), PEERS_BIN, 'up', '--rehearse', join(root, 'scenario.yaml')], { cwd: repo, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('runuser', ['-u', TEST_USER, '--', 'env', '-i', ...Object.entries(e).map(([k, v]) => `${k}=${v}`), PEERS_BIN, 'up', '--rehearse', join(root, 'scenario.yaml'), ...extra], { cwd: repo, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let sent = false;
   return new Promise((done) => {
@@ -81,5 +82,10 @@ describe.skipIf(!need.ok)('Ctrl-C during peers up', () => {
     // A new run, or the one the interrupted up had saved (its loop may have started): a rehearsal either way.
     expect(again.stdout).toMatch(/lib is (resumed, )?rehearsing \(scripted model server, nothing billed\) in pod /);
     expect(asUser([PEERS_BIN, 'down'], { cwd: repo, env }).code).toBe(0);
+    // Ctrl-C during `up --fresh`: the old run was archived first; where it went is said all the same.
+    const fresh = await upThenCtrlC('--fresh');
+    expect(fresh.code, fresh.stderr).toBe(130);
+    expect(fresh.stderr).toMatch(/peers up: archived the old run \(.*\) to \S+/);
+    expect(fresh.stderr).toContain('peers up:   its report: peers report --state-dir ');
   });
 });

@@ -49,6 +49,8 @@ describe('logs', () => {
     const none = await runInProcess(['logs'], { env: { ...noPodman, PEERS_STATE_DIR: join(fx.sb.root, 'no-run-here') }, cwd: run.repo });
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('no loop output for this project yet (never started)');
+    // No run saved a history either: `peers report` would fail the same way, so the hint is to start one.
+    expect(none.stderr).toContain('hint: start a run with `peers up`');
   });
 
   test("--peer NAME: that peer's turn output, one header per tick; --since tick:N from that tick on", async () => {

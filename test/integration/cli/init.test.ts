@@ -90,19 +90,35 @@ describe('peers init', () => {
     expect(gitIn(repo, ['rev-parse', 'peers-baseline^{commit}'])).toBe(head);
   });
 
-  test("a user's global config that signs every commit and tag, with no key that works, does not stop init: the baseline is a plain tag", () => {
+  test("a user's global config that signs every commit and tag: init neither prompts nor commits unsigned; .gitignore is staged for them to commit, signed; the baseline is a plain tag", () => {
     // A real ~/.gitconfig: commit.gpgsign and tag.gpgsign on, a signing key gpg cannot use here.
     // `git tag NAME` then wants an annotated, signed tag, asks for a message and fails; init used
-    // to die there (exit 70) after writing .peers/ and committing .gitignore.
+    // to die there (exit 70) after writing .peers/ and committing .gitignore. An unsigned commit
+    // of init's would break the user's rule that every commit on their branch is signed.
     const repo = makeRepo(sb.root, 'signs-everything');
     const global = join(sb.root, 'signing.gitconfig');
     writeFileSync(global, '[user]\n\tsigningkey = ABCDEF0123456789\n[commit]\n\tgpgsign = true\n[tag]\n\tgpgsign = true\n\tforceSignAnnotated = true\n[gpg]\n\tprogram = false\n');
+    const head = gitIn(repo, ['rev-parse', 'HEAD']);
     const res = runPeers(['init'], { cwd: repo, env: { ...sb.env, GIT_CONFIG_GLOBAL: global } });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain('tagged peers-baseline');
+    expect(gitIn(repo, ['rev-parse', 'HEAD'])).toBe(head); // no commit of init's
+    expect(res.stdout).toContain('staged .gitignore for you to commit (signed), tagged peers-baseline');
+    expect(res.stdout).toContain("your git config signs every commit (commit.gpgSign), so peers init made no commit of its own: .gitignore is staged; commit it with your signature: `git commit -m 'peers init: add .peers/ to .gitignore' -- .gitignore`");
+    expect(gitIn(repo, ['diff', '--cached', '--name-only'])).toBe('.gitignore');
+    expect(gitIn(repo, ['show', ':.gitignore'])).toContain('.peers/');
     expect(gitIn(repo, ['cat-file', '-t', 'peers-baseline'])).toBe('commit'); // lightweight: nothing to sign
-    expect(gitIn(repo, ['rev-parse', 'peers-baseline'])).toBe(gitIn(repo, ['rev-parse', 'HEAD']));
+    expect(gitIn(repo, ['rev-parse', 'peers-baseline'])).toBe(head);
+  });
+
+  test('on a detached HEAD the init commit is on no branch: init says so and how to keep it', () => {
+    const repo = makeRepo(sb.root, 'detached');
+    gitIn(repo, ['checkout', '-q', '--detach']);
+    const res = runPeers(['init'], { cwd: repo, env: sb.env });
+    expect(res.code).toBe(0);
+    const head = gitIn(repo, ['rev-parse', '--short=12', 'HEAD']);
+    expect(res.stdout).toContain(`note: HEAD is detached, so init's commit (${head}) is on no branch and a checkout leaves it behind: keep it with \`git switch -c NAME\``);
+    expect(runPeers(['init', '--force'], { cwd: makeRepo(sb.root, 'on-a-branch'), env: sb.env }).stdout).not.toContain('detached');
   });
 
   test('a repository without commits gets the .gitignore commit as its first, then the tag', () => {
@@ -229,6 +245,10 @@ describe('peers init in a git worktree', () => {
 
     expect(runPeers(['init'], { cwd: main, env: sb.env }).code).toBe(0);
     expect((parse(readFileSync(join(main, '.peers/config.yaml'), 'utf8')) as { results?: unknown }).results).toBeUndefined();
+
+    // A branch name with accents and a '#': the accents are dropped, not each letter replaced (peers/feature/-n-).
+    gitIn(main, ['worktree', 'add', '-q', '-b', 'feature/ünï#42', join(sb.root, 'wt2', 'app')]);
+    expect(runPeers(['init'], { cwd: join(sb.root, 'wt2', 'app'), env: sb.env }).stdout).toContain("the run's results go to the branch peers/feature/uni-42 ");
   });
 });
 

@@ -29,3 +29,14 @@ test('up, down, commit, up: a run that never started is made again from the new 
   const clone = /run clone ready at (.+) \(/.exec(again.stdout)![1]!;
   expect(gitIn(clone, ['rev-parse', 'HEAD'])).toBe(head);
 }, 120_000);
+
+test('a .peers/ edited after an up that never started a run is taken as it is: no run to resume, so no "changed since the last run" and no --accept-changes', () => {
+  const repo = makeRepo(sb.root, 'edited');
+  expect(runPeers(['init'], { cwd: repo, env: sb.env }).code).toBe(0);
+  expect(runPeers(['up', '--clone-only'], { cwd: repo, env: sb.env }).code).toBe(0);
+  writeFileSync(join(repo, '.peers/goals.yaml'), 'goals:\n  - { id: tests, type: hard, cmd: "true", pass_when: exit_code == 0 }\n');
+  const again = runPeers(['up', '--clone-only'], { cwd: repo, env: sb.env });
+  expect(again.stderr).not.toContain('changed since the last run');
+  expect(again.code, again.stderr).toBe(0);
+  expect(again.stderr).toContain('adopted the changed control plane: .peers/goals.yaml modified');
+}, 120_000);

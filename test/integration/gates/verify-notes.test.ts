@@ -80,3 +80,18 @@ test('a working tree with uncommitted changes: verify says which of them its res
   expect(r.stdout).toMatch(/note: 2 uncommitted change\(s\) are not part of this result \(verify judges commit [0-9a-f]{12}; commit them to have them checked\): M lib\.js, \?\? scratch\.txt/);
   expect(readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8')).toContain('- `2 uncommitted change(s) are not part of this result');
 });
+
+test('a goals.yaml with no hard goal (an emptied file) measures nothing: verify fails (exit 1) and says so, it never reads PASS (hard 0/0)', () => {
+  const repo = join(root, 'unmeasured');
+  mkdirSync(join(repo, '.peers'), { recursive: true });
+  gitOk(repo, ['init', '-q', '-b', 'main']);
+  writeFileSync(join(repo, '.gitignore'), '.peers/\n');
+  gitOk(repo, ['add', '.']);
+  gitOk(repo, [...ID, 'commit', '-q', '-m', 'start']);
+  writeFileSync(join(repo, '.peers', 'config.yaml'), 'peers:\n  - { name: a, tool: custom, argv: [cat] }\n  - { name: b, tool: custom, argv: [cat] }\n');
+  writeFileSync(join(repo, '.peers', 'goals.yaml'), '');
+  const r = verify(repo);
+  expect(r.stdout).toContain(`note: ${join(repo, '.peers', 'goals.yaml')}: no hard goal: nothing measures the work, so a run would end \`complete\` on the peers' word alone`);
+  expect(r.stdout).toContain('Result: FAIL (hard 0/0, verify 0/0)');
+  expect(r.code).toBe(1);
+});

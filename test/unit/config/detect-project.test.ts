@@ -268,6 +268,40 @@ describe('a repository whose projects sit one directory down', () => {
     expect(() => GoalsSchema.parse(parse(renderGoals(goalsTemplate, p)))).not.toThrow();
   });
 
+  test('two levels down (packages/*, apps/*): a gate per package named by its path; examples and docs are not searched a level down', () => {
+    const p = detectProject(files({
+      'README.md': '# mono\n',
+      'packages/core/package.json': pkg({ scripts: { test: 'node --test' } }),
+      'packages/core/package-lock.json': '{}',
+      'packages/web/package.json': pkg({ scripts: { test: 'vitest run', typecheck: 'tsc' } }),
+      'apps/api/pyproject.toml': '[project]\nname = "api"\n[tool.pytest.ini_options]\n',
+      'examples/demo/package.json': pkg({ scripts: { test: 'node --test' } }),
+      'packages/core/node_modules/x/package.json': pkg({ scripts: { test: 'node --test' } }),
+    }));
+    expect(p.gates.map((g) => [g.id, g.cmd])).toEqual([
+      ['tests-pass', 'cd apps/api && python3 -m pytest -q'],
+      ['packages-core-tests-pass', 'cd packages/core && npm test'],
+      ['packages-web-tests-pass', 'cd packages/web && npm test'],
+      ['packages-web-typecheck', 'cd packages/web && npm run typecheck'],
+    ]);
+    expect(p.setup).toBe('(cd packages/core && npm ci)');
+    expect(() => GoalsSchema.parse(parse(renderGoals(goalsTemplate, p)))).not.toThrow();
+  });
+
+  test('a workspace root whose package.json runs no tests: its packages\' suites, the root install only, no "no scripts.test" note', () => {
+    const p = detectProject(files({
+      'package.json': pkg({ private: true, workspaces: ['packages/*'], devDependencies: { turbo: '1' } }),
+      'package-lock.json': '{}',
+      'packages/a/package.json': pkg({ scripts: { test: 'node --test' }, dependencies: { ms: '2' } }),
+      'packages/b/package.json': pkg({ scripts: { test: 'jest' } }),
+    }));
+    expect(p.gates.map((g) => [g.id, g.cmd])).toEqual([['tests-pass', 'cd packages/a && npm test'], ['packages-b-tests-pass', 'cd packages/b && npm test']]);
+    expect(p.setup).toBe('npm ci');
+    expect(p.notes).toEqual([]);
+    // Without any package suite, the root's own note stays.
+    expect(detectProject(files({ 'package.json': pkg({ workspaces: ['packages/*'] }), 'packages/a/package.json': pkg({}) })).notes).toEqual(['package.json has no scripts.test: no test gate proposed']);
+  });
+
   test('a project at the top is the proposal (its packages are its own business); a directory name a shell would split is left out, with a note', () => {
     expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' } }), 'docs/package.json': pkg({ scripts: { test: 'node --test' } }) })).gates.map((g) => g.cmd)).toEqual(['npm test']);
     const odd = detectProject(files({ 'my app/package.json': pkg({ scripts: { test: 'node --test' } }) }));

@@ -72,6 +72,24 @@ describe('loading config.yaml and goals.yaml', () => {
     expect(problems(() => loadConfigFile(path))).toEqual(['9:14 budget.max_ticks: Invalid input: expected number, received string']);
   });
 
+  test('an unquoted true or number where text belongs (cmd: true, the shell command) says how to quote it', () => {
+    const path = file('goals:\n  - id: t\n    type: hard\n    cmd: true\n    pass_when: exit_code == 0\n');
+    try {
+      loadGoalsFile(path);
+      throw new Error('expected an error');
+    } catch (error) {
+      expect((error as InputError).message).toBe('goals[0].cmd: Invalid input: expected string, received boolean');
+      expect((error as InputError).location).toMatchObject({ line: 4, column: 10 });
+      expect((error as InputError).hint).toBe("YAML reads an unquoted true as a boolean, not text: quote it (cmd: 'true')");
+    }
+    // A wrong type that quoting would not fix gets no such hint.
+    try {
+      loadConfigFile(file(`${PEERS}budget:\n  max_ticks: lots\n`));
+    } catch (error) {
+      expect((error as InputError).hint).toBeUndefined();
+    }
+  });
+
   test('YAML syntax error is located', () => {
     const path = file('goals:\n  - id: a\n   type: hard\n');
     const [first] = problems(() => loadGoalsFile(path));

@@ -154,4 +154,34 @@ describe('runDoctor with the image inspected (a scripted HostProbe)', () => {
       rmSync(root, { recursive: true, force: true });
     }
   });
+
+  test('a registered project deleted since is a warning whose fix forgets it (doctor stays green); one without .peers/ fails, its fix init or forget it', () => {
+    const root = mkdtempSync(join(tmpdir(), 'peers-doctor-gone-'));
+    try {
+      const env = { HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'cfg'), PATH: '/nonexistent' };
+      const gone = join(root, 'gone');
+      const bare = join(root, 'no peers');
+      for (const dir of [gone, bare]) {
+        mkdirSync(dir);
+        registerProject(dir, env);
+      }
+      rmSync(gone, { recursive: true });
+      const probe = {
+        env,
+        uid: 1000,
+        user: 'u',
+        which: (p: string) => (['git', 'podman', 'newuidmap', 'newgidmap', 'runc', 'slirp4netns'].includes(p) ? `/usr/bin/${p}` : undefined),
+        run: (argv: string[]) => (argv[1] === 'info' ? { code: 0, stdout: '{"host":{"cgroupVersion":"v2","ociRuntime":{"name":"runc"}}}', stderr: '' } : { code: 0, stdout: argv.includes('--version') ? `${argv[0]} 1.0` : '', stderr: '' }),
+        readText: () => 'u:100000:65536\n',
+        exists: existsSync,
+        isCharDevice: () => true,
+        canReadWrite: () => true,
+      };
+      const checks = runDoctor(probe).checks;
+      expect(checks.find((c) => c.id === `project:${gone}`)).toEqual({ id: `project:${gone}`, title: `project ${gone}`, status: 'warn', detail: `${gone} no longer exists (deleted or moved since peers registered it)`, fix: `peers rm ${gone}  # forgets it (its run state is kept); moved? peers init in its new place`, required: false });
+      expect(checks.find((c) => c.id === `project:${bare}`)).toMatchObject({ status: 'fail', fix: `peers init '${bare}'  # or, done with peers there: peers rm '${bare}'`, required: true });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { afterAll, expect, test } from 'bun:test';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readRunSummary } from '../../../src/report/run-summary.ts';
 import { buildReportModel } from '../../../src/report/report-model.ts';
 import { renderHtml } from '../../../src/report/render-html.ts';
@@ -43,4 +44,17 @@ test('at 1,000 ticks the HTML has every tick (collapsed in blocks of 100) and ch
   expect(usd.match(/<rect /g)?.length).toBe(LONG_TICKS);
   expect(usd).toContain('class="cap"');
   expect(html.match(/class="seg fail"/g)?.length).toBe(2 + 0); // two red runs of the tests gate
+});
+
+test('a budget cap says what continues the run as `peers up` takes it: --max-usd for the USD cap; the config and --accept-changes for max_ticks (--max-ticks raises no cap)', () => {
+  expect(model.outcome.why[0]).toBe(`The max_usd cap was reached: $${(LONG_TICKS / 100).toFixed(2)} spent of a $${LONG_TICKS / 100} cap. To continue: \`peers up --max-usd ${LONG_TICKS / 50}\` (or raise budget.max_usd in .peers/config.yaml, then \`peers up --accept-changes\` continues it).`);
+  const ticks = writeLongRun(4);
+  try {
+    writeFileSync(join(ticks, 'last-stop-reason.txt'), 'budget:max_ticks 2026-12-05T14:00:00.000Z\n');
+    const why = buildReportModel({ project: 'short', summary: readRunSummary(ticks), history: null, egress: null, generatedAt: '2026-12-05T14:00:00.000Z' }).outcome.why[0]!;
+    expect(why).toEndWith('To continue: raise budget.max_ticks in .peers/config.yaml, then `peers up --accept-changes` continues it.');
+    expect(why).not.toContain('--max-');
+  } finally {
+    rmSync(ticks, { recursive: true, force: true });
+  }
 });

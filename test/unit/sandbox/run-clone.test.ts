@@ -130,6 +130,18 @@ describe('the run clone', () => {
     expect(git(repo, 'rev-parse', 'peers/app')).toBe(observedHead(paths.mirror)!);
   });
 
+  test("a branch named as users name them (fix/#42-ünï: git takes '#' and UTF-8) is read and cloned: it made up fail with exit 70, 'refusing the ref name'", () => {
+    git(repo, 'checkout', '-q', '-b', 'fix/#42-ünï');
+    const tip = commit(repo, 'fix.txt', 'f\n');
+    expect(prepareRunClone(repo, paths).base).toBe(tip);
+    expect(git(paths.clone, 'symbolic-ref', 'HEAD')).toBe('refs/heads/fix/#42-ünï');
+    peerCommits(1);
+    expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true, ahead: 1 });
+    // What git refuses stays refused: a name that climbs out of refs/, or one with a space.
+    writeFileSync(join(repo, '.git/HEAD'), 'ref: refs/heads/a b\n');
+    expect(() => prepareRunClone(repo, statePaths(join(root, 'state2')))).toThrow(/refusing the ref name/);
+  });
+
   test('submodules are not part of the run, and up says so; a tracked .peers/ stays out of the clone', () => {
     const sub = join(root, 'lib');
     git(root, 'init', '-q', '-b', 'main', sub);
