@@ -20,6 +20,7 @@ import { copyRegularFile } from '../fs/safe-copy.ts';
 import { readRange } from '../fs/safe-read.ts';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { InPlaceRecord } from '../fs/in-place-record.ts';
 import { withSpawnEnv } from '../proc/spawn-env.ts';
 import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER } from './git.ts';
 import { packedObjectType } from './pack-object-type.ts';
@@ -208,6 +209,16 @@ function borrowObjects(stage: string, objectsDir: string, workDir: string, hasAl
   return objectsDir;
 }
 
+/** The last stage's ref file, kept open from one sync to the next (one stage per loop). */
+let staged: { path: string; record: InPlaceRecord } | undefined;
+function stagedHeadRef(path: string): InPlaceRecord {
+  if (staged?.path !== path) {
+    staged?.record.close();
+    staged = { path, record: new InPlaceRecord(path) };
+  }
+  return staged.record;
+}
+
 /**
  * Brings the working repository's HEAD into the mirror (see the file comment). `allowGitFile` and
  * `allowAlternates` are for a user's repository (a `git worktree`, a `clone --shared`); the run
@@ -239,10 +250,10 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
   // git process (it names an object `cat-file` just found to be a commit). Atomic but not durable
   // (no fsync): it only carries HEAD to the fetch below, and every sync writes it again just before
   // the fetch that reads it, so what a power cut leaves of it is never read (docs/ARCHITECTURE.md,
-  // "Crash consistency of a tick").
+  // "Crash consistency of a tick"). Rewritten in place (in-place-record.ts): no file made per sync.
   try {
     mkdirSync(join(o.stage, 'refs', 'peers'), { recursive: true, mode: 0o700 });
-    writeFileAtomic(join(o.stage, RUN_HEAD_REF), `${head.sha}\n`, 0o600, { durable: false });
+    stagedHeadRef(join(o.stage, RUN_HEAD_REF)).write(`${head.sha}\n`);
   } catch (error) {
     throw new ObserverError(`cannot stage HEAD ${head.sha.slice(0, 12)}: ${(error as Error).message}`);
   }

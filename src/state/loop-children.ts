@@ -1,7 +1,8 @@
 /**
  * `children.json`: the processes a loop supervises right now (peer CLIs, gate and setup shells),
  * each with its process group and start time, rewritten atomically whenever one starts, and soon
- * after one ends (END_WRITE_DELAY_MS: an end and the next start share one write).
+ * after one ends (END_WRITE_DELAY_MS: an end and the next start share one write). Rewritten in
+ * place (in-place-record.ts): no new file on the state directory's disk per write.
  * A loop that dies without stopping them (SIGKILL, a crash) leaves the file behind; the next loop,
  * holding the run lock, stops every group in it that still runs (docs/ARCHITECTURE.md, "Processes a
  * dead loop leaves"). This is the second line behind the parent-death guard (parent-death-guard.ts),
@@ -13,7 +14,7 @@
 import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../cli/errors.ts';
-import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { InPlaceRecord } from '../fs/in-place-record.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
 import { installChildTracker } from '../proc/child-tracker.ts';
 import { bootTimeMs, listProcesses, processIdentity, type ProcIdentity } from '../proc/proc-table.ts';
@@ -202,11 +203,12 @@ export function trackLoopChildren(path: string, warn: (message: string) => void)
   const record: LoopChildren = { owner: { pid: process.pid, start: self?.start ?? null }, children: [] };
   const mark = record.owner.start === null ? undefined : { [LOOP_OWNER_VAR]: `${record.owner.pid}:${record.owner.start}` };
   let warned = false;
+  // Atomic, not durable: rewritten at every child start and end (BENCHMARKS.md, "Loop processes
+  // per tick"), and a power cut that could lose the write also ends every process it lists.
+  const file = new InPlaceRecord(path);
   const save = () => {
     try {
-      // Atomic, not durable: rewritten at every child start and end (BENCHMARKS.md, "Loop processes
-      // per tick"), and a power cut that could lose the write also ends every process it lists.
-      writeFileAtomic(path, `${JSON.stringify(record)}\n`, 0o600, { durable: false });
+      file.write(`${JSON.stringify(record)}\n`);
     } catch (error) {
       if (!warned) warn(`cannot record the loop's child processes in ${path}: ${(error as Error).message}`);
       warned = true;
@@ -243,9 +245,11 @@ export function trackLoopChildren(path: string, warn: (message: string) => void)
     const unsaved = pending !== undefined;
     settle();
     if (record.children.length === 0) {
+      file.close();
       try {
         if (existsSync(path)) unlinkSync(path);
       } catch {}
     } else if (unsaved) save();
+    file.close();
   };
 }
