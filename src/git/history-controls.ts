@@ -8,6 +8,11 @@
  * mirror and one holding such a character is named instead (SECURITY.md, "Results come back as a
  * branch"). The characters are those `terminalText` shows as `?` (src/cli/terminal-text.ts):
  * C0 but line feed and tab, DEL, C1, and the bidi embeddings, overrides and isolates.
+ *
+ * The loop applies the same rule to every turn's new commits (`commitControl`, judged in
+ * src/loop/judge-turn.ts): a turn that made such a commit is undone there, HEAD restored, so one
+ * hostile peer's commit cannot keep the whole run from being published; the check here stays as
+ * defense in depth (a commit that reached the mirror some other way).
  */
 import { gitStream } from './git.ts';
 
@@ -20,7 +25,21 @@ export function firstControl(text: string): string | undefined {
   return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
 }
 
-export type ControlFinding = { sha: string; field: (typeof FIELDS)[number]; char: string };
+export type CommitTextField = (typeof FIELDS)[number];
+export type ControlFinding = { sha: string; field: CommitTextField; char: string };
+
+/** What `git log` prints of a commit as it is (src/git/commits.ts reads these with every commit). */
+export type CommitText = { message: string; authorName: string; authorEmail: string; committerName: string; committerEmail: string };
+
+/** The first field of `c` (in `git log`'s order) holding a control character, and which one; undefined when none does. */
+export function commitControl(c: CommitText): { field: CommitTextField; char: string } | undefined {
+  const text: Record<CommitTextField, string> = { 'author name': c.authorName, 'author email': c.authorEmail, 'committer name': c.committerName, 'committer email': c.committerEmail, message: c.message };
+  for (const field of FIELDS) {
+    const char = firstControl(text[field]);
+    if (char) return { field, char };
+  }
+  return undefined;
+}
 
 /**
  * The first commit of `range` (`base..head`) in `mirror` whose message, names or emails hold a

@@ -6,6 +6,7 @@
  * touches a process, a file or git.
  */
 import type { Commit } from '../git/commits.ts';
+import { commitControl } from '../git/history-controls.ts';
 import { approvalHint } from '../protocol/approvals.ts';
 import { decideAntiCheat, type AntiCheatDecision, type AntiCheatPeerState } from '../protocol/anti-cheat.ts';
 import { countNewBlockingReports } from '../protocol/bug-ledger.ts';
@@ -91,6 +92,20 @@ export type TurnVerdict = {
 
 const short = (sha: string) => sha.slice(0, 8);
 
+/**
+ * The turn's first commit whose message, names or emails hold a terminal control character, as
+ * the reason told to the peer. Publishing refuses a run holding one (git prints them as they are:
+ * src/git/history-controls.ts), so it is undone with its turn here, where it is made: left in
+ * history, one hostile commit would keep every later result of the run from the user.
+ */
+function controlCharacterCommit(commits: Commit[]): string | undefined {
+  for (const c of commits) {
+    const found = commitControl(c);
+    if (found) return `commit ${c.sha.slice(0, 10)} has a control character ${found.char} in its ${found.field}; commit again without it`;
+  }
+  return undefined;
+}
+
 /** Deferrals and waivers the turn wrote for bugs it must fix itself. */
 function selfExcusedBugs(commits: Commit[], peer: string, bugs: TurnFacts['bugs']): Array<{ sha: string; what: string }> {
   const out: Array<{ sha: string; what: string }> = [];
@@ -122,6 +137,18 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
       action: f.headBefore ? `HEAD restored to ${short(f.headBefore)}; the rewritten commits are kept for the report; the turn failed` : 'the turn failed',
     });
   }
+  const controlled = f.rewritten ? undefined : controlCharacterCommit(f.newCommits);
+  const restored = controlled !== undefined && f.headBefore !== null;
+  if (controlled) {
+    if (restored) action = { kind: 'restore', to: f.headBefore! };
+    success = false;
+    reason = controlled;
+    findings.push({
+      kind: 'terminal-control-commit',
+      detail: `${f.peer}: ${controlled}`,
+      action: restored ? `HEAD restored to ${short(f.headBefore!)}; the turn's commits are kept for the report, out of the results branch; the turn failed` : 'the turn failed; the results branch is not published while the commit is in history',
+    });
+  }
   if (f.planted && (f.planted.hooks.length || f.planted.config.length)) {
     const what = [...f.planted.hooks.map((h) => `hook ${h}`), ...f.planted.config.map((c) => `config ${c.slice(0, 120)}`)];
     findings.push({
@@ -141,7 +168,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
   const testsAlone = f.testsAlone ? { paths: f.testsAlone.paths, turnedGreen: aloneGreen } : undefined;
   const antiCheat = decideAntiCheat(f.antiCheat, { peer: f.peer, success, diff: success ? f.diff : undefined, justifiedByOther: f.justifiedByOther, selfJustification, turnedGreen, testsAlone });
   const byTestsAlone = aloneGreen.length > 0 && !isTestOnly(f.diff);
-  const reverted = antiCheat.action === 'revert' && f.headBefore !== null;
+  const reverted = antiCheat.action === 'revert' && f.headBefore !== null && !restored;
   if (reverted) {
     action = { kind: 'revert', since: f.headBefore!, reason: antiCheat.reason ?? 'test-only turn' };
     success = false;
@@ -155,7 +182,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
     });
   }
 
-  const landed = !f.rewritten && !reverted;
+  const landed = !f.rewritten && !reverted && !restored;
   for (const c of f.surface) {
     if (!c.changes.length) continue;
     findings.push({
@@ -188,7 +215,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
   for (const v of soft.selfVotes) findings.push({ kind: 'self-vote', detail: `${v.reviewer} voted pass on ${v.goalId} (${short(v.sha)}) after writing changes under review`, action: 'vote not counted ("reviewer: other")' });
   warnings.push(...soft.warnings);
   const dropped = landed ? 0 : f.newCommits.filter((c) => c.trailers.get('Peer-Review-Of') !== undefined).length;
-  if (dropped) warnings.push(`${dropped} soft review(s) by ${f.peer} not counted: they were part of the ${f.rewritten ? 'rewritten' : 'reverted'} turn`);
+  if (dropped) warnings.push(`${dropped} soft review(s) by ${f.peer} not counted: they were part of the ${f.rewritten ? 'rewritten' : restored ? 'undone' : 'reverted'} turn`);
 
   // Marker lines keep their established wording; every other finding is shown as a finding.
   const findingLines = findings.filter((x) => x.kind !== 'test-marker' && x.kind !== 'test-removed').map((x) => `anti-cheat: ${formatFinding(x)}`);
@@ -198,7 +225,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
 
   return {
     success,
-    credit: success ? 1 : reverted || (f.planted && (f.planted.hooks.length || f.planted.config.length)) ? 0 : handoff.credit,
+    credit: success ? 1 : reverted || controlled || (f.planted && (f.planted.hooks.length || f.planted.config.length)) ? 0 : handoff.credit,
     reason: success ? null : reason,
     handoffSha: success ? handoff.handoffSha : null,
     rescuedFromIdle: handoff.rescuedFromIdle,
@@ -211,6 +238,6 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
     warningsForPeer: own,
     warningsForOthers: [...markerLines, ...findingLines],
     soft,
-    newBlockingBugs: f.rewritten ? 0 : countNewBlockingReports(f.newCommits),
+    newBlockingBugs: f.rewritten || restored ? 0 : countNewBlockingReports(f.newCommits),
   };
 }
