@@ -19,10 +19,15 @@ import { gitStream } from './git.ts';
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const FIELDS = ['author name', 'author email', 'committer name', 'committer email', 'message'] as const;
 
+/** The first control character of `text` itself, else undefined. */
+export function controlCharIn(text: string): string | undefined {
+  return CONTROL.exec(text)?.[0];
+}
+
 /** `U+001B` for the first control character of `text`, else undefined. */
 export function firstControl(text: string): string | undefined {
-  const m = CONTROL.exec(text);
-  return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
+  const c = controlCharIn(text);
+  return c ? `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
 }
 
 export type CommitTextField = (typeof FIELDS)[number];
