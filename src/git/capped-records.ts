@@ -10,13 +10,13 @@
  * SECURITY.md, "Peer text outside the sandbox is inert" (sizes).
  *
  * Cutting never hides a terminal control character: the note carries the first one of the text
- * after its first half (history-controls.ts), so a text holds one exactly when what was read does.
+ * after its first half (control-characters.ts), so a text holds one exactly when what was read does.
  * The loop undoes a turn whose commit holds one (src/loop/judge-turn.ts); an escape in the elided
  * middle of a long message would otherwise reach history unseen, and keep the run from publishing.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { git, gitStream, GitOutputTooLarge, type GitResult } from './git.ts';
-import { controlCharIn } from './history-controls.ts';
+import { controlCharIn } from './control-characters.ts';
 
 /** Longest field kept whole, in characters (a commit message of 64 KiB is a long one). */
 export const MAX_FIELD = 64 * 1024;

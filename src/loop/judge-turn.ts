@@ -46,6 +46,11 @@ export type TurnFacts = {
    */
   testsAlone?: { paths: string[]; gates: GateStates } | null;
   justifiedByOther?: { reason: string; by: string };
+  /**
+   * When the turn's commits change `.mailmap`: the first terminal control character of the one at
+   * head_after (null: none), or why it could not be read (history-controls.ts, mailmapControlAt).
+   */
+  mailmapControl?: string | { error: string } | null;
   /** Bug ids → who must fix them (fix_by) and who resolved them, for deferrals and waivers written this turn. */
   bugs: Record<string, { fixBy?: string; fixedBy?: string }>;
   planted: { hooks: string[]; config: string[]; failed: string[] } | null;
@@ -106,6 +111,14 @@ function controlCharacterCommit(commits: Commit[]): string | undefined {
   return undefined;
 }
 
+/** The same for the `.mailmap` the turn leaves: `git log` prints authors by the names it maps them to. */
+function mailmapReason(f: TurnFacts): string | undefined {
+  const m = f.mailmapControl;
+  if (!m || !f.headAfter) return undefined;
+  if (typeof m !== 'string') return `the .mailmap at ${f.headAfter.slice(0, 10)} could not be read (${m.error}); commit it again as a plain file`;
+  return `the .mailmap at ${f.headAfter.slice(0, 10)} has a control character ${m} (git log shows authors by the names it maps them to); commit it again without it`;
+}
+
 /** Deferrals and waivers the turn wrote for bugs it must fix itself. */
 function selfExcusedBugs(commits: Commit[], peer: string, bugs: TurnFacts['bugs']): Array<{ sha: string; what: string }> {
   const out: Array<{ sha: string; what: string }> = [];
@@ -137,7 +150,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
       action: f.headBefore ? `HEAD restored to ${short(f.headBefore)}; the rewritten commits are kept for the report; the turn failed` : 'the turn failed',
     });
   }
-  const controlled = f.rewritten ? undefined : controlCharacterCommit(f.newCommits);
+  const controlled = f.rewritten ? undefined : (controlCharacterCommit(f.newCommits) ?? mailmapReason(f));
   const restored = controlled !== undefined && f.headBefore !== null;
   if (controlled) {
     if (restored) action = { kind: 'restore', to: f.headBefore! };
