@@ -8,20 +8,30 @@
  * message stay where the readers look, and no trailer block reaches above the note. Output the
  * buffered read cannot hold is streamed from an unlinked file (gitStream) and cut as it is read.
  * SECURITY.md, "Peer text outside the sandbox is inert" (sizes).
+ *
+ * Cutting never hides a terminal control character: the note carries the first one of the text
+ * after its first half (control-characters.ts), so a text holds one exactly when what was read does.
+ * The loop undoes a turn whose commit holds one (src/loop/judge-turn.ts); an escape in the elided
+ * middle of a long message would otherwise reach history unseen, and keep the run from publishing.
  */
 import { StringDecoder } from 'node:string_decoder';
 import { git, gitStream, GitOutputTooLarge, type GitResult } from './git.ts';
+import { controlCharIn } from './control-characters.ts';
 
 /** Longest field kept whole, in characters (a commit message of 64 KiB is a long one). */
 export const MAX_FIELD = 64 * 1024;
 const HALF = MAX_FIELD / 2;
 
-const note = (bytes: number) => `\n\n[peers: this text is ${bytes} bytes long; its middle is elided here]\n\n`;
+const note = (bytes: number, control: string | undefined) =>
+  `\n\n[peers: this text is ${bytes} bytes long; its middle is elided here${control ? `, and holds the control character ${control}` : ''}]\n\n`;
 
-/** `field` as kept: whole up to MAX_FIELD characters, else its first and last HALF around a note of its size. */
+/**
+ * `field` as kept: whole up to MAX_FIELD characters, else its first and last HALF around a note of
+ * its size (and of the first control character after the first HALF, if any).
+ */
 export function capField(field: string): string {
   if (field.length <= MAX_FIELD) return field;
-  return `${field.slice(0, HALF)}${note(Buffer.byteLength(field))}${field.slice(-HALF)}`;
+  return `${field.slice(0, HALF)}${note(Buffer.byteLength(field), controlCharIn(field.slice(HALF)))}${field.slice(-HALF)}`;
 }
 
 /**
@@ -39,9 +49,18 @@ class FieldBytes {
   private tail: Buffer[] = [];
   private tailLen = 0;
   private total = 0;
+  // The whole field decoded as it streams, for its first control character after the first HALF.
+  private readonly decoder = new StringDecoder('utf8');
+  private seen = 0;
+  private control: string | undefined;
 
   push(piece: Buffer): void {
     this.total += piece.length;
+    if (this.control === undefined) {
+      const text = this.decoder.write(piece);
+      this.control = controlCharIn(this.seen >= HALF ? text : text.slice(HALF - this.seen));
+      this.seen += text.length;
+    }
     if (this.headLen < FieldBytes.KEEP_ALL) {
       const n = Math.min(piece.length, FieldBytes.KEEP_ALL - this.headLen);
       this.head.push(Buffer.from(piece.subarray(0, n)));
@@ -60,7 +79,7 @@ class FieldBytes {
     const end = Buffer.concat(this.tailLen < FieldBytes.KEEP ? [head, ...this.tail] : this.tail);
     const headText = new StringDecoder('utf8').write(head).slice(0, HALF);
     const tailText = end.subarray(Math.max(0, end.length - FieldBytes.KEEP)).toString('utf8').slice(-HALF);
-    return `${headText}${note(this.total)}${tailText}`;
+    return `${headText}${note(this.total, this.control)}${tailText}`;
   }
 }
 

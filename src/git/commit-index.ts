@@ -21,7 +21,10 @@ import { parseTrailers, type Trailers } from './trailers.ts';
 export type IndexedCommit = {
   sha: string;
   parents: string[];
+  authorName: string;
   authorEmail: string;
+  committerName: string;
+  committerEmail: string;
   message: string;
   subject: string;
   trailers: Trailers;
@@ -40,7 +43,7 @@ const RANGE_RE = new RegExp(`^(${ID})\\.\\.(${ID})$`);
 const STATUS_RE = /^[ACDMRTUXB][0-9]*$/;
 
 /** The format every indexed read uses: one NUL-separated record per commit. */
-const FORMAT = '--format=%H%x00%P%x00%ae%x00%B';
+const FORMAT = '--format=%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce%x00%B';
 const WITH_CHANGES = ['--name-status', '-M', '--diff-merges=first-parent', '--no-ext-diff'];
 
 /** Commits kept at most per mirror; a bigger history is read from git every time instead. */
@@ -50,7 +53,8 @@ export class CommitFormatError extends Error {}
 
 /**
  * Parses `git log -z FORMAT [--name-status …]` output, newest first. Strict: a record that does not
- * read as sha, parents, email, message (then changes) throws rather than guessing.
+ * read as sha, parents, author name and email, committer name and email, message (then changes)
+ * throws rather than guessing.
  */
 export function parseIndexedLog(out: string | string[], withChanges: boolean): IndexedCommit[] {
   const tokens = typeof out === 'string' ? out.split('\0') : out;
@@ -60,13 +64,12 @@ export function parseIndexedLog(out: string | string[], withChanges: boolean): I
   while (i < tokens.length && !(i === tokens.length - 1 && tokens[i] === '')) {
     const sha = tokens[i]!;
     const parents = tokens[i + 1];
-    const email = tokens[i + 2];
-    const message = tokens[i + 3];
-    if (!ID_RE.test(sha) || parents === undefined || !PARENTS_RE.test(parents) || email === undefined || message === undefined) {
+    const [authorName, authorEmail, committerName, committerEmail, message] = tokens.slice(i + 2, i + 7);
+    if (!ID_RE.test(sha) || parents === undefined || !PARENTS_RE.test(parents) || message === undefined || authorName === undefined || authorEmail === undefined || committerName === undefined || committerEmail === undefined) {
       throw new CommitFormatError(`unexpected git log record at field ${i}`);
     }
-    i += 4;
-    const commit: IndexedCommit = { sha, parents: parents ? parents.split(' ') : [], authorEmail: email, message, subject: message.split('\n', 1)[0] ?? '', trailers: parseTrailers(message) };
+    i += 7;
+    const commit: IndexedCommit = { sha, parents: parents ? parents.split(' ') : [], authorName, authorEmail, committerName, committerEmail, message, subject: message.split('\n', 1)[0] ?? '', trailers: parseTrailers(message) };
     if (withChanges) {
       // After the message's NUL: nothing (no change, next record) or "\n" and the first status.
       const entries: string[] = [];

@@ -6,21 +6,36 @@
  * they reviewed the results branch as peers tells them to. Before the run's commits are published
  * into the user's repository (sandbox/publish-branch.ts), every commit of the run is read from the
  * mirror and one holding such a character is named instead (SECURITY.md, "Results come back as a
- * branch"). The characters are those `terminalText` shows as `?` (src/cli/terminal-text.ts):
- * C0 but line feed and tab, DEL, C1, and the bidi embeddings, overrides and isolates.
+ * branch"). The characters are those of control-characters.ts.
+ *
+ * The loop applies the same rule to every turn's new commits and to the `.mailmap` a turn changes
+ * (`commitControl`, `turnMailmapControl`, judged in src/loop/judge-turn.ts): such a turn is undone
+ * there, HEAD restored, so one hostile peer's commit cannot keep the whole run from being
+ * published; the check at publishing stays as defense in depth.
  */
-import { gitStream } from './git.ts';
+import { indexedChanges } from './commit-index.ts';
+import { controlCharIn, firstControl } from './control-characters.ts';
+import { git, gitStream } from './git.ts';
 
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 const FIELDS = ['author name', 'author email', 'committer name', 'committer email', 'message'] as const;
 
-/** `U+001B` for the first control character of `text`, else undefined. */
-export function firstControl(text: string): string | undefined {
-  const m = CONTROL.exec(text);
-  return m ? `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
-}
+export { controlCharIn, firstControl };
 
-export type ControlFinding = { sha: string; field: (typeof FIELDS)[number]; char: string };
+export type CommitTextField = (typeof FIELDS)[number];
+export type ControlFinding = { sha: string; field: CommitTextField; char: string };
+
+/** What `git log` prints of a commit as it is (src/git/commits.ts reads these with every commit). */
+export type CommitText = { message: string; authorName: string; authorEmail: string; committerName: string; committerEmail: string };
+
+/** The first field of `c` (in `git log`'s order) holding a control character, and which one; undefined when none does. */
+export function commitControl(c: CommitText): { field: CommitTextField; char: string } | undefined {
+  const text: Record<CommitTextField, string> = { 'author name': c.authorName, 'author email': c.authorEmail, 'committer name': c.committerName, 'committer email': c.committerEmail, message: c.message };
+  for (const field of FIELDS) {
+    const char = firstControl(text[field]);
+    if (char) return { field, char };
+  }
+  return undefined;
+}
 
 /**
  * The first commit of `range` (`base..head`) in `mirror` whose message, names or emails hold a
@@ -56,4 +71,38 @@ export function firstCommitWithControls(mirror: string, range: string): ControlF
   if (r.code !== 0) return { error: `git log ${range} failed: ${r.stderr.trim().slice(-300)}` };
   if (partial.length) token(Buffer.concat(partial));
   return found;
+}
+
+/**
+ * The first control character (`U+001B`) of the `.mailmap` file at `commit` in `repo`: `git log`
+ * shows authors by the names it maps them to, as they are. Null when it has none or there is no
+ * such file; `{ error }` when it cannot be read (publishing refuses then too: checkout-risks.ts).
+ */
+export function mailmapControlAt(repo: string, commit: string): string | null | { error: string } {
+  let r;
+  try {
+    r = git(repo, ['cat-file', '--batch'], { input: `${commit}:.mailmap\n`, maxBuffer: 8 * 1024 * 1024, timeoutMs: 60_000 });
+  } catch (error) {
+    return { error: (error as Error).message.slice(0, 300) };
+  }
+  if (r.code !== 0) return { error: `git cat-file failed: ${r.stderr.trim().slice(-300)}` };
+  const nl = r.stdout.indexOf('\n');
+  const header = nl === -1 ? r.stdout : r.stdout.slice(0, nl);
+  // "missing": no .mailmap; a tree of that name is no mailmap either (git reads a file).
+  if (!/ blob \d+$/.test(header)) return null;
+  return firstControl(r.stdout.slice(nl + 1)) ?? null;
+}
+
+/**
+ * For a turn whose `commits` (in the mirror `repo`) change `.mailmap`: mailmapControlAt its head
+ * (`head`); undefined when none changes it (read from the commit index: no process in an ordinary
+ * tick).
+ */
+export function turnMailmapControl(repo: string, commits: ReadonlyArray<{ sha: string }>, head: string): string | null | { error: string } | undefined {
+  const touches = (sha: string) => {
+    const entries = indexedChanges(repo, sha);
+    // Changes not read: look at the file itself.
+    return entries === undefined || entries.split('\0').includes('.mailmap');
+  };
+  return commits.some((c) => touches(c.sha)) ? mailmapControlAt(repo, head) : undefined;
 }

@@ -6,6 +6,7 @@
  * touches a process, a file or git.
  */
 import type { Commit } from '../git/commits.ts';
+import { commitControl } from '../git/history-controls.ts';
 import { approvalHint } from '../protocol/approvals.ts';
 import { decideAntiCheat, type AntiCheatDecision, type AntiCheatPeerState } from '../protocol/anti-cheat.ts';
 import { countNewBlockingReports } from '../protocol/bug-ledger.ts';
@@ -44,6 +45,11 @@ export type TurnFacts = {
    */
   testsAlone?: { paths: string[]; gates: GateStates } | null;
   justifiedByOther?: { reason: string; by: string };
+  /**
+   * When the turn's commits change `.mailmap`: the first terminal control character of the one at
+   * head_after (null: none), or why it could not be read (history-controls.ts, mailmapControlAt).
+   */
+  mailmapControl?: string | { error: string } | null;
   /** Bug ids → who must fix them (fix_by) and who resolved them, for deferrals and waivers written this turn. */
   bugs: Record<string, { fixBy?: string; fixedBy?: string }>;
   planted: { hooks: string[]; config: string[]; failed: string[] } | null;
@@ -84,6 +90,28 @@ export type TurnVerdict = HandoffVerdict & {
 
 const short = (sha: string) => sha.slice(0, 8);
 
+/**
+ * The turn's first commit whose message, names or emails hold a terminal control character, as
+ * the reason told to the peer. Publishing refuses a run holding one (git prints them as they are:
+ * src/git/history-controls.ts), so it is undone with its turn here, where it is made: left in
+ * history, one hostile commit would keep every later result of the run from the user.
+ */
+function controlCharacterCommit(commits: Commit[]): string | undefined {
+  for (const c of commits) {
+    const found = commitControl(c);
+    if (found) return `commit ${c.sha.slice(0, 10)} has a control character ${found.char} in its ${found.field}; commit again without it`;
+  }
+  return undefined;
+}
+
+/** The same for the `.mailmap` the turn leaves: `git log` prints authors by the names it maps them to. */
+function mailmapReason(f: TurnFacts): string | undefined {
+  const m = f.mailmapControl;
+  if (!m || !f.headAfter) return undefined;
+  if (typeof m !== 'string') return `the .mailmap at ${f.headAfter.slice(0, 10)} could not be read (${m.error}); commit it again as a plain file`;
+  return `the .mailmap at ${f.headAfter.slice(0, 10)} has a control character ${m} (git log shows authors by the names it maps them to); commit it again without it`;
+}
+
 /** Deferrals and waivers the turn wrote for bugs it must fix itself. */
 function selfExcusedBugs(commits: Commit[], peer: string, bugs: TurnFacts['bugs']): Array<{ sha: string; what: string }> {
   const out: Array<{ sha: string; what: string }> = [];
@@ -115,6 +143,18 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
       action: f.headBefore ? `HEAD restored to ${short(f.headBefore)}; the rewritten commits are kept for the report; the turn failed` : 'the turn failed',
     });
   }
+  const controlled = f.rewritten ? undefined : (controlCharacterCommit(f.newCommits) ?? mailmapReason(f));
+  const restored = controlled !== undefined && f.headBefore !== null;
+  if (controlled) {
+    if (restored) action = { kind: 'restore', to: f.headBefore! };
+    success = false;
+    reason = controlled;
+    findings.push({
+      kind: 'terminal-control-commit',
+      detail: `${f.peer}: ${controlled}`,
+      action: restored ? `HEAD restored to ${short(f.headBefore!)}; the turn's commits are kept for the report, out of the results branch; the turn failed` : 'the turn failed; the results branch is not published while the commit is in history',
+    });
+  }
   if (f.planted && (f.planted.hooks.length || f.planted.config.length)) {
     const what = [...f.planted.hooks.map((h) => `hook ${h}`), ...f.planted.config.map((c) => `config ${c.slice(0, 120)}`)];
     findings.push({
@@ -134,7 +174,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
   const testsAlone = f.testsAlone ? { paths: f.testsAlone.paths, turnedGreen: aloneGreen } : undefined;
   const antiCheat = decideAntiCheat(f.antiCheat, { peer: f.peer, success, diff: success ? f.diff : undefined, justifiedByOther: f.justifiedByOther, selfJustification, turnedGreen, testsAlone });
   const byTestsAlone = aloneGreen.length > 0 && !isTestOnly(f.diff);
-  const reverted = antiCheat.action === 'revert' && f.headBefore !== null;
+  const reverted = antiCheat.action === 'revert' && f.headBefore !== null && !restored;
   if (reverted) {
     action = { kind: 'revert', since: f.headBefore!, reason: antiCheat.reason ?? 'test-only turn' };
     success = false;
@@ -148,7 +188,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
     });
   }
 
-  const landed = !f.rewritten && !reverted;
+  const landed = !f.rewritten && !reverted && !restored;
   for (const c of f.surface) {
     if (!c.changes.length) continue;
     findings.push({
@@ -181,7 +221,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
   for (const v of soft.selfVotes) findings.push({ kind: 'self-vote', detail: `${v.reviewer} voted pass on ${v.goalId} (${short(v.sha)}) after writing changes under review`, action: 'vote not counted ("reviewer: other")' });
   warnings.push(...soft.warnings);
   const dropped = landed ? 0 : f.newCommits.filter((c) => c.trailers.get('Peer-Review-Of') !== undefined).length;
-  if (dropped) warnings.push(`${dropped} soft review(s) by ${f.peer} not counted: they were part of the ${f.rewritten ? 'rewritten' : 'reverted'} turn`);
+  if (dropped) warnings.push(`${dropped} soft review(s) by ${f.peer} not counted: they were part of the ${f.rewritten ? 'rewritten' : restored ? 'undone' : 'reverted'} turn`);
 
   // Marker lines keep their established wording; every other finding is shown as a finding.
   const findingLines = findings.filter((x) => x.kind !== 'test-marker' && x.kind !== 'test-removed').map((x) => `anti-cheat: ${formatFinding(x)}`);
@@ -191,7 +231,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
 
   return {
     success,
-    credit: success ? 1 : reverted || (f.planted && (f.planted.hooks.length || f.planted.config.length)) ? 0 : handoff.credit,
+    credit: success ? 1 : reverted || controlled || (f.planted && (f.planted.hooks.length || f.planted.config.length)) ? 0 : handoff.credit,
     reason: success ? null : reason,
     handoffSha: success ? handoff.handoffSha : null,
     rescuedFromIdle: handoff.rescuedFromIdle,
@@ -204,6 +244,6 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
     warningsForPeer: own,
     warningsForOthers: [...markerLines, ...findingLines],
     soft,
-    newBlockingBugs: f.rewritten ? 0 : countNewBlockingReports(f.newCommits),
+    newBlockingBugs: f.rewritten || restored ? 0 : countNewBlockingReports(f.newCommits),
   };
 }

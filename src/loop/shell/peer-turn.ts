@@ -13,6 +13,7 @@ import type { ProviderUpstream } from '../../config/provider.ts';
 import type { PeerSpec, PeersConfig } from '../../config/config-schema.ts';
 import type { SoftGoal } from '../../config/goals-schema.ts';
 import { listCommits, type Commit } from '../../git/commits.ts';
+import { turnMailmapControl } from '../../git/history-controls.ts';
 import { resolveRef, resolveRepoLayout } from '../../git/repo-layout.ts';
 import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
@@ -256,6 +257,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     gatesBefore: t.state.gates.head !== null && t.state.gates.head === t.headBefore ? gateStates(Object.entries(t.state.gates.results).map(([id, r]) => ({ id, state: r.state }))) : null,
     gatesAfter: null,
     justifiedByOther: justificationByOther(repo, t, view.peerOf),
+    mailmapControl: extended ? turnMailmapControl(repo, facts.newCommits, facts.headAfter!) : undefined,
     bugs: bugOwners(repo, facts.newCommits, baseline, view.peerOf),
     planted: await plantedHooks(ctx, t.state, tick),
     anchorMoved: tagAfter !== tagBefore ? { from: tagBefore, to: tagAfter } : null,

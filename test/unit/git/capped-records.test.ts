@@ -13,6 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { capField, cappedFields, MAX_FIELD } from '../../../src/git/capped-records.ts';
 import { listCommits } from '../../../src/git/commits.ts';
+import { firstControl } from '../../../src/git/history-controls.ts';
 import { readLedger } from '../../../src/protocol/bug-ledger.ts';
 import { readRunHistory } from '../../../src/report/run-history.ts';
 import { bugReport, makeRepo, type Repo } from '../protocol/git-fixture.ts';
@@ -61,4 +62,21 @@ test('the streamed read (past the buffer) keeps exactly what the buffered read k
   expect(buffered.fields[3]).toBe(messages[2]!);
   expect(buffered.fields[5]).toBe(capField(messages[1]!));
   expect(buffered.fields[5]).toEndWith('\n\nPeer: bob\n');
+});
+
+test('cutting a long message never hides a terminal control character in its elided middle: the loop sees it, buffered or streamed', () => {
+  repo = makeRepo();
+  // An ESC sequence past the first 32 Ki characters of a 128 KiB message, a C1 one in a clean second.
+  const messages = [`${'x'.repeat(MAX_FIELD)}\x1b]52;c;cm0gLXJmIH4K\x07${'y'.repeat(MAX_FIELD)}\n\nPeer: alice\n`, `${'é'.repeat(MAX_FIELD)}\u009b2J${'z'.repeat(MAX_FIELD)}`, `${'w'.repeat(3 * MAX_FIELD)}`];
+  for (const m of messages) commitFile(repo, m);
+  const args = ['log', '-z', '--format=%H%x00%B'];
+  const buffered = cappedFields(repo.dir, args);
+  const streamed = cappedFields(repo.dir, args, 1024);
+  expect(streamed.fields).toEqual(buffered.fields);
+  // Newest first: sha, message, …
+  expect(firstControl(buffered.fields[1]!)).toBeUndefined();
+  expect(buffered.fields[3]!.length).toBeLessThan(MAX_FIELD + 200);
+  expect(firstControl(buffered.fields[3]!)).toBe('U+009B');
+  expect(firstControl(buffered.fields[5]!)).toBe('U+001B');
+  expect(buffered.fields[5]).toEndWith('\n\nPeer: alice\n');
 });

@@ -114,11 +114,14 @@ test('the changes kept for each commit are the history facts git\'s own name-sta
   expect(fromIndex.changesTree(h.d)).toBe(false);
 });
 
-test('output that does not frame as sha, parents, email, message, changes is refused, not guessed', () => {
+test('output that does not frame as sha, parents, names and emails, message, changes is refused, not guessed', () => {
   const sha = 'a'.repeat(40);
-  expect(parseIndexedLog(`${sha}\0\0e@x\0m\n\0\nM\0f\0`, true)).toMatchObject([{ sha, parents: [], changes: 'M\0f\0' }]);
-  expect(() => parseIndexedLog(`${sha}\0not a parent\0e@x\0m\0`, false)).toThrow();
-  expect(() => parseIndexedLog(`${sha}\0\0e@x\0m\0\nQ\0f\0`, true)).toThrow();
-  expect(() => parseIndexedLog(`${sha}\0\0e@x\0m\0\nR100\0only-one\0`, true)).toThrow();
-  expect(() => parseIndexedLog(`xyz\0\0e@x\0m\0`, false)).toThrow();
+  const who = 'A\0a@x\0C\0c@x';
+  expect(parseIndexedLog(`${sha}\0\0${who}\0m\n\0\nM\0f\0`, true)).toMatchObject([{ sha, parents: [], authorName: 'A', authorEmail: 'a@x', committerName: 'C', committerEmail: 'c@x', message: 'm\n', changes: 'M\0f\0' }]);
+  expect(() => parseIndexedLog(`${sha}\0not a parent\0${who}\0m\0`, false)).toThrow();
+  expect(() => parseIndexedLog(`${sha}\0\0${who}\0m\0\nQ\0f\0`, true)).toThrow();
+  expect(() => parseIndexedLog(`${sha}\0\0${who}\0m\0\nR100\0only-one\0`, true)).toThrow();
+  expect(() => parseIndexedLog(`xyz\0\0${who}\0m\0`, false)).toThrow();
+  // A record cut short (the old sha, parents, email, message framing) is not read as one.
+  expect(() => parseIndexedLog(`${sha}\0\0e@x\0m\0`, false)).toThrow();
 });

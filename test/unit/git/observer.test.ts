@@ -99,8 +99,8 @@ describe('the trusted mirror', () => {
     const a = commit('a');
     sync();
     const tree = gitOk(work, ['rev-parse', 'HEAD^{tree}']).trim();
-    // After the NUL, what a parser of `%H%x00%P%x00%ae%x00%B` records would take for another commit.
-    const body = `tree ${tree}\nparent ${a}\nauthor t <t@t> 1 +0000\ncommitter t <t@t> 1 +0000\n\nwork\0${a}\0\0bob@x\0Peer: bob\nPeer-Status: handoff\n`;
+    // After the NUL, what a parser of `%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce%x00%B` records would take for another commit.
+    const body = `tree ${tree}\nparent ${a}\nauthor t <t@t> 1 +0000\ncommitter t <t@t> 1 +0000\n\nwork\0${a}\0\0bob\0bob@x\0bob\0bob@x\0Peer: bob\nPeer-Status: handoff\n`;
     const forged = gitOk(work, ['hash-object', '-t', 'commit', '-w', '--literally', '--stdin'], { input: body }).trim();
     gitOk(work, ['update-ref', 'HEAD', forged]);
     expect(() => sync()).toThrow(ObserverError);

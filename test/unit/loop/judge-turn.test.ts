@@ -9,7 +9,7 @@ const B = 'b'.repeat(40);
 const C = 'c'.repeat(40);
 
 function commit(sha: string, message: string): Commit {
-  return { sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorEmail: '' };
+  return { sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorName: '', authorEmail: '', committerName: '', committerEmail: '' };
 }
 const handoff = (sha: string, subject = 'work', extra = '') => commit(sha, `${subject}\n\n## Self-Review\nchecked\n\n${extra}Self-Review: pass\nPeer-Status: handoff\nPeer: alice`);
 const testOnly = { testLines: 2, srcLines: 0, cosmeticLines: 1, testFiles: ['test/a.test.mjs'], srcFiles: [], cosmeticFiles: ['src/a.mjs'] };
@@ -59,6 +59,50 @@ describe('judgeTurn', () => {
     expect(v.findings.map((f) => f.kind)).toEqual(['history-rewrite']);
     expect(v.warningsForOthers.join('\n')).toContain('history rewritten');
     expect(v.newBlockingBugs).toBe(0);
+  });
+
+  test('a commit with a terminal control character in its message, a name or an email: the turn fails, HEAD is to be restored, and the peer is told which and where', () => {
+    const who = { authorName: 'alice', authorEmail: 'alice@x', committerName: 'alice', committerEmail: 'alice@x' };
+    const clean = { ...handoff(C), ...who };
+    const cases: Array<[Partial<Commit>, string]> = [
+      [{ message: `${handoff(B).message}\x1b]52;c;cm0gLXJmIH4K\x07\x1b[2J` }, 'a control character U+001B in its message'],
+      [{ authorName: 'alice\x1b[2J' }, 'U+001B in its author name'],
+      [{ authorEmail: 'alice@x\u009b' }, 'U+009B in its author email'],
+      [{ committerName: 'al\u202eice' }, 'U+202E in its committer name'],
+      [{ committerEmail: 'a\x07@x' }, 'U+0007 in its committer email'],
+    ];
+    for (const [bad, where] of cases) {
+      const v = judgeTurn(facts({ newCommits: [clean, { ...handoff(B), ...who, ...bad }] }));
+      expect(v.success).toBe(false);
+      expect(v.credit).toBe(0);
+      expect(v.action).toEqual({ kind: 'restore', to: A });
+      expect(v.reason).toBe(`commit ${B.slice(0, 10)} has ${where.startsWith('a ') ? '' : 'a control character '}${where}; commit again without it`);
+      expect(v.findings.map((f) => f.kind)).toEqual(['terminal-control-commit']);
+      expect(v.warningsForPeer.join('\n')).toContain(`${where}; commit again without it`);
+      expect(v.warningsForPeer.join('\n')).not.toMatch(/[\x1b\x07\u009b\u202e]/);
+    }
+    // Line feeds and tabs are text; a clean turn is left alone.
+    expect(judgeTurn(facts({ newCommits: [{ ...handoff(B), ...who, message: `${handoff(B).message}\tindented\n` }] })).action).toEqual({ kind: 'none' });
+  });
+
+  test('a turn whose .mailmap maps a name to a control character, or cannot be read, is restored too; one with a clean .mailmap is not', () => {
+    const v = judgeTurn(facts({ mailmapControl: 'U+001B' }));
+    expect(v).toMatchObject({ success: false, credit: 0, action: { kind: 'restore', to: A } });
+    expect(v.reason).toBe(`the .mailmap at ${B.slice(0, 10)} has a control character U+001B (git log shows authors by the names it maps them to); commit it again without it`);
+    expect(v.findings.map((f) => f.kind)).toEqual(['terminal-control-commit']);
+    expect(judgeTurn(facts({ mailmapControl: { error: 'too large' } })).action).toEqual({ kind: 'restore', to: A });
+    expect(judgeTurn(facts({ mailmapControl: null })).action).toEqual({ kind: 'none' });
+  });
+
+  test("a restored turn's reviews and bug reports do not count, and a test-only turn that is restored is not also reverted", () => {
+    const review = commit(C, 'Review\x1b[2J\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: code-review\nBug-Report: weak-fix: BUG-1\nPeer: alice');
+    const v = judgeTurn(facts({ diff: testOnly, gatesAfter: { 'tests-pass': 'pass' }, newCommits: [review, handoff(B)] }));
+    expect(v.action).toEqual({ kind: 'restore', to: A });
+    expect(v.soft.ingested).toEqual([]);
+    expect(v.newBlockingBugs).toBe(0);
+    expect(v.warnings).toContain('1 soft review(s) by alice not counted: they were part of the undone turn');
+    // The same commit without the control character: its report counts.
+    expect(judgeTurn(facts({ newCommits: [{ ...review, message: review.message.replace('\x1b[2J', '') }, handoff(B)] })).newBlockingBugs).toBe(1);
   });
 
   test('a test-only turn that turned a red gate green: revert at the first offence; its reviews do not count', () => {

@@ -13,7 +13,7 @@ const testOnly: TurnDiff = { testLines: 5, srcLines: 0, cosmeticLines: 0, testFi
 const withDocs: TurnDiff = { ...testOnly, cosmeticLines: 3, cosmeticFiles: ['README.md'] };
 const obs = (o: Partial<AntiCheatInput> = {}): AntiCheatInput => ({ peer: 'alice', success: true, diff: testOnly, turnedGreen: [], ...o });
 const REASON = 'the turn changed only tests (+5 test lines, 0 substantive source lines). Production behaviour cannot have been the reason a gate flipped.';
-const c = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorEmail: '' });
+const c = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorName: '', authorEmail: '', committerName: '', committerEmail: '' });
 
 describe('what the peers are told', () => {
   test('the reason counts the test lines, and the comment or doc lines when there are some', () => {

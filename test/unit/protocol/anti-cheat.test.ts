@@ -131,7 +131,7 @@ describe('decideAntiCheat', () => {
   });
 
   test('findJustification needs at least 20 characters of reason and names its commit', () => {
-    const c = (message: string) => ({ sha: 'abc', subject: '', message, trailers: parseTrailers(message), authorEmail: '' });
+    const c = (message: string) => ({ sha: 'abc', subject: '', message, trailers: parseTrailers(message), authorName: '', authorEmail: '', committerName: '', committerEmail: '' });
     expect(findJustification([c('tests\n\nJUSTIFIED-TEST-ONLY: too short')])).toBeUndefined();
     expect(findJustification([c('tests\n\nJUSTIFIED-TEST-ONLY: # the suite lacked any empty-input case #')])).toEqual({ reason: 'the suite lacked any empty-input case', sha: 'abc' });
   });

@@ -5,7 +5,7 @@ import { attributeFindings, judgeMarkerFindings, removalJustifications } from '.
 import { parseTrailers } from '../../../src/git/trailers.ts';
 import type { Commit } from '../../../src/git/commits.ts';
 
-const c = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorEmail: '' });
+const c = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorName: '', authorEmail: '', committerName: '', committerEmail: '' });
 const S1 = '1'.repeat(40);
 const S2 = '2'.repeat(40);
 const R1 = 'a'.repeat(40);

@@ -22,7 +22,7 @@ import {
 } from '../../../src/protocol/bug-ledger.ts';
 
 const shaOf = (i: number) => `${(i + 1).toString(16).padStart(2, '0')}abcdef`.repeat(5);
-const commit = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorEmail: '' });
+const commit = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorName: '', authorEmail: '', committerName: '', committerEmail: '' });
 
 /** A commit and who the loop attested it to (default: the peer its `Peer:` trailer names; null: nobody). */
 type Entry = string | { message: string; by: string | null };

@@ -17,7 +17,7 @@ const REPRO2 = sha('2');
 const WAIVE = sha('3');
 const REASON = 'fixed before this run started; the regression test lives in CI';
 
-const commit = (s: string, message: string): Commit => ({ sha: s, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorEmail: '' });
+const commit = (s: string, message: string): Commit => ({ sha: s, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorName: '', authorEmail: '', committerName: '', committerEmail: '' });
 const waiverMsg = (block: string, trailers = 'Peer: bob\nBug-Reproduce-Waive: B-1') => `Waive B-1\n\n${block}\n\n${trailers}`;
 
 function bug(over: Partial<BugReport> & { fixAt?: number } = {}): BugReport {

@@ -10,7 +10,7 @@ import type { MarkerFinding } from '../../../src/protocol/test-markers.ts';
 import { parseTrailers } from '../../../src/git/trailers.ts';
 import type { Commit } from '../../../src/git/commits.ts';
 
-const c = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorEmail: '' });
+const c = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorName: '', authorEmail: '', committerName: '', committerEmail: '' });
 const ALICE1 = '1'.repeat(40);
 const ALICE2 = '2'.repeat(40);
 const BOB = 'b'.repeat(40);

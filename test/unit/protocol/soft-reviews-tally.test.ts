@@ -24,7 +24,7 @@ import { tally as tallyVotes } from './soft-review-tally.ts';
 
 const PEERS = ['alice', 'bob'];
 const tally = (goal: SoftGoalRule, votes: Array<[string, boolean]>, peerCount = PEERS.length): SoftStatus => tallyVotes(goal, votes, peerCount);
-const commit = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorEmail: '' });
+const commit = (sha: string, message: string): Commit => ({ sha, message, subject: message.split('\n', 1)[0]!, trailers: parseTrailers(message), authorName: '', authorEmail: '', committerName: '', committerEmail: '' });
 const reviewMsg = (goal: string, body: string, peer?: string) => `Review ${goal}\n\n## Review\n${body}\n\nPeer-Review-Of: ${goal}${peer ? `\nPeer: ${peer}` : ''}`;
 const SHA_A = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
 const SHA_B = 'b1b2c3d4e5f60718293a4b5c6d7e8f9012345678';
