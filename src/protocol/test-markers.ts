@@ -10,7 +10,7 @@ import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 import { codeMeddlingKind } from './test-run-meddling.ts';
-import { showCodePoints, trojanSourceReason } from './trojan-source.ts';
+import { readForTrojanSource, showCodePoints, trojanSourceReason } from './trojan-source.ts';
 
 export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file' | 'test-sniffing' | 'test-tampering' | 'trojan-source';
 export type MarkerFinding = { file: string; line: number; kind: MarkerKind; text: string };
@@ -130,7 +130,15 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       }
       return;
     }
-    if (!file || !CODE_EXT.test(file)) return;
+    if (!file) return;
+    if (!CODE_EXT.test(file)) {
+      // C, shell, a Makefile, data: only the Trojan-source rule reads them (trojan-source.ts).
+      if (!raw.startsWith('+') || !readForTrojanSource(file)) return;
+      const trojan = trojanSourceReason(raw.slice(1), file, newLine);
+      if (trojan) findings.push({ file, line: newLine, kind: 'trojan-source', text: `${trojan}: ${showCodePoints(findingText(raw.slice(1)))}` });
+      newLine++;
+      return;
+    }
     if (raw.startsWith('+')) {
       const text = raw.slice(1);
       for (const rule of ADDED_RULES) {

@@ -266,7 +266,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       peerOrder: t.state.peer_order,
       attestedPeer: view.peerOf,
       authorsUnderReview: (since, reviewSha) => ctx.history.authorsIn(since ?? baseline, `${reviewSha}^`, view),
-      changesCode: (sha) => ctx.history.changesWhatVotesRead(sha),
+      reachOf: (sha) => ctx.history.voteReachOf(sha),
     },
   };
   let verdict = judgeTurn(turnFacts);
