@@ -23,7 +23,7 @@ import { InputError } from '../../cli/errors.ts';
 import { ephemeralCacheKey, persistentCacheKey } from '../../gates/gate-cache.ts';
 import { withGateCache } from './cached-gate-probe.ts';
 import { readAttestations, readAttestationView } from '../../protocol/attestation.ts';
-import { openBlockingBugs, readLedger, formatBugLine } from '../../protocol/bug-ledger.ts';
+import { BLOCKING_SEVERITIES, openBlockingBugs, readLedger, formatBugLine } from '../../protocol/bug-ledger.ts';
 import { isSoftGoalPassed } from '../../protocol/soft-reviews.ts';
 import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../../protocol/control-plane-guard.ts';
 import { readGitExecSurface } from '../../protocol/git-hook-guard.ts';
@@ -616,10 +616,12 @@ class LoopRun {
     const repo = this.observer.mirror;
     const head = this.observer.head();
     const baseline = this.state.baseline ?? undefined;
-    const history: RunHistory = { bugLines: [], gateSurfacePending: [], unauditedAuthors: [] };
+    const history: RunHistory = { bugLines: [], gateSurfacePending: [], unauditedAuthors: [], fixes: [] };
     let ledgerReadable = true;
     try {
-      history.bugLines = openBlockingBugs(readLedger(repo, baseline, head ?? undefined)).map((b) => formatBugLine(b).trim());
+      const ledger = readLedger(repo, baseline, head ?? undefined);
+      history.bugLines = openBlockingBugs(ledger).map((b) => formatBugLine(b).trim());
+      history.fixes = ledger.reports.filter((b) => b.status === 'fixed' && b.resolution && BLOCKING_SEVERITIES.has(b.severity)).map((b) => ({ sha: b.resolution!.sha, fixer: b.resolution!.resolvedBy }));
     } catch (error) {
       ledgerReadable = false;
       this.log(`peers: warning: cannot read the bug ledger, convergence held: ${(error as Error).message}`);
