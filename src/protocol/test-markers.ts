@@ -28,6 +28,11 @@ const ADDED_RULES: Rule[] = [
   // then skips the whole test module at collection), and its per-test call.
   { kind: 'skip', re: /\bSkipTest\b/ },
   { kind: 'skip', re: /\.skipTest\s*\(/ },
+  // pytest's own outcomes under any alias (`_p.skip.Exception(…, allow_module_level=True)` raised
+  // from calc.py at import skipped the test module; `pytest.skip` named without a call), and
+  // importorskip, which skips when its module is missing.
+  { kind: 'skip', re: /\bskip\.Exception\b|\bimportorskip\s*\(|\b_pytest\.outcomes\b|\bSkipped\s*\(|\bpytest\.skip\b/ },
+  { kind: 'xfail', re: /\bxfail\.Exception\b|\bXFailed\s*\(/ },
   { kind: 'xfail', re: /@unittest\.expectedFailure\b/ },
   { kind: 'skip', re: /\b(it|describe|test|context|suite)\.skip(If)?\s*[(.]/ },
   { kind: 'skip', re: /\b(it|describe|test)\.todo\s*\(/ },

@@ -46,6 +46,20 @@ describe('test marker scan on a real diff', () => {
     expect(found.sort()).toEqual(['calc.py:2:skip', 'tests/test_d.py:2:skip', 'tests/test_d.py:5:skip']);
   });
 
+  // Attack (cheats/init-gates.test.ts, skip-exception-from-source): calc.py raised pytest's own skip
+  // exception under an alias at import; no rule knew `skip.Exception`, and the run ended `complete`.
+  test("pytest's skip and xfail outcomes under any alias, importorskip and _pytest.outcomes are markers", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'calc.py': 'def add(a, b):\n    return a - b\n' });
+    repo.commit('skip from the code', {
+      'calc.py': 'import pytest as _p\nraise _p.skip.Exception("rework", allow_module_level=True)\ndef add(a, b):\n    return a - b\n',
+      'src/a.py': 'import pytest\nnp = pytest.importorskip("numpy_fast")\nfrom _pytest.outcomes import Skipped\nraise Skipped("x")\nlater = pytest.skip\nraise pytest.xfail.Exception("y")\n',
+      'src/ok.py': 'def skip_rows(rows, n):\n    return rows[n:]\nexception_skipped = 0\n',
+    });
+    const found = scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.line}:${f.kind}`);
+    expect(found.sort()).toEqual(['calc.py:2:skip', 'src/a.py:2:skip', 'src/a.py:3:skip', 'src/a.py:4:skip', 'src/a.py:5:skip', 'src/a.py:6:xfail']);
+  });
+
   test('reports commented-out and deleted tests, and deleted test files', () => {
     repo = makeRepo();
     const base = repo.commit('init', {
