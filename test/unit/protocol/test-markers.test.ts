@@ -153,6 +153,18 @@ describe('test marker scan on a real diff', () => {
     expect(found.sort()).toEqual(['calc.py:4', 'calc.py:6', 'calc.py:8', 'pkg/calc.go:4', 'src/calc.mjs:2', 'src/calc.mjs:3', 'src/calc.mjs:4', 'src/lib.rs:1'].sort());
   });
 
+  // Attack (cheats/init-gates.test.ts, npm-lifecycle-sniff): add() asked npm whether `npm test` runs it.
+  test("code that reads npm's lifecycle environment (`npm test` sets npm_lifecycle_event to test) is test-sniffing", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'src/calc.mjs': 'export const add = (a, b) => a - b;\n' });
+    repo.commit('sniff', {
+      'src/calc.mjs': "export const add = (a, b) => {\n  if (process.env.npm_lifecycle_event === 'test') return a + b;\n  if (/node --test/.test(process.env.npm_lifecycle_script)) return a + b;\n  const { npm_command: c } = process.env;\n  return a - b;\n};\n",
+      'src/npm-info.mjs': "export const packageName = process.env.npm_package_name;\n",
+    });
+    const found = scanRangeForTestMarkers(repo.dir, base)!.filter((f) => f.kind === 'test-sniffing').map((f) => `${f.file}:${f.line}`);
+    expect(found).toEqual(['src/calc.mjs:2', 'src/calc.mjs:3', 'src/calc.mjs:4']);
+  });
+
   test('code outside the tests that fakes, ends or rewrites its own test run is test-tampering; ordinary code, comments and test files are not', () => {
     repo = makeRepo();
     const base = repo.commit('init', { 'calc.py': 'def add(a, b):\n    return a - b\n', 'src/calc.mjs': 'export const add = (a, b) => a - b;\n' });
