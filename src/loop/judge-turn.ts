@@ -12,7 +12,7 @@ import { countNewBlockingReports } from '../protocol/bug-ledger.ts';
 import { selfVouchedValves } from '../protocol/escape-valves.ts';
 import { formatFinding, type Finding } from '../protocol/findings.ts';
 import { formatSurfaceList, type SurfaceChange } from '../protocol/gate-surface.ts';
-import { ingestReviews, type AuthorsUnderReview, type IngestResult, type SoftGoalRule, type VoteReach } from '../protocol/soft-reviews.ts';
+import { ingestReviews, type AuthorsUnderReview, type IngestResult, type SoftGoalRule } from '../protocol/soft-reviews.ts';
 import type { SoftStatus } from '../state/state-schema.ts';
 import { formatMarkerFinding, type MarkerFinding } from '../protocol/test-markers.ts';
 import { isTestOnly, type TurnDiff } from '../protocol/turn-diff.ts';
@@ -56,8 +56,8 @@ export type TurnFacts = {
     peerOrder: string[];
     attestedPeer: (sha: string) => string | undefined;
     authorsUnderReview: AuthorsUnderReview;
-    /** What a commit changes, as votes see it (`voteReachOf`); a diff that cannot be read is code. */
-    reachOf?: (sha: string) => VoteReach;
+    /** Whether a commit changes code (anything but documents); a diff that cannot be read does. */
+    changesCode?: (sha: string) => boolean;
   };
 };
 
@@ -181,7 +181,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
 
   // Reviews of a rewritten or reverted turn do not count: the work they vouched for is gone.
   const reviewed = landed ? f.newCommits : [];
-  const soft = ingestReviews(reviewed, f.reviews.goals, f.reviews.statuses, f.reviews.peerOrder, f.reviews.attestedPeer, f.reviews.authorsUnderReview, f.reviews.reachOf);
+  const soft = ingestReviews(reviewed, f.reviews.goals, f.reviews.statuses, f.reviews.peerOrder, f.reviews.attestedPeer, f.reviews.authorsUnderReview, f.reviews.changesCode);
   const voided = new Map<string, string[]>();
   for (const v of soft.staleVotes) voided.set(v.sha, [...(voided.get(v.sha) ?? []), v.goalId]);
   for (const [sha, ids] of voided) findings.push({ kind: 'stale-vote', detail: `${f.peer} changed code in ${short(sha)} after the votes on ${ids.join(', ')}`, action: 'those votes no longer count; the goals are asked for again' });

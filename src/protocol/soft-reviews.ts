@@ -90,36 +90,20 @@ export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrd
 /**
  * Whether a commit that changes `paths` voids the votes before it: anything but prose does. Prose
  * is a document by name (turn-diff.ts) that is not on the gate's surface (`requirements.txt` is a
- * document by name); `.peers/` is the operator's and never counts.
+ * document by name), at the top of the repository or under a documentation directory; `.peers/`
+ * is the operator's and never counts. A document by name elsewhere may be data the code reads:
+ * add() answered from a table in `src/answers.txt`, the tested input's answer was written there
+ * after the reviewer's pass vote, and the vote counted for it (SECURITY.md, "A pass vote counts
+ * only for the code it read").
  */
 export function changesWhatVotesRead(paths: readonly string[]): boolean {
-  return paths.some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/') && (!isDocumentPath(p) || gateSurfaceOf(p) !== undefined));
+  return paths.some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/') && !isProse(p));
 }
 
-/**
- * What a commit changes, as votes see it: code (anything but prose), prose only, or nothing a vote
- * read (`.peers/`, an empty commit). Prose by its name alone may still be what the code reads
- * (add() answering from `src/answers.txt`), so prose keeps only the votes its own author cast
- * (`ingestReviews`).
- */
-export type VoteReach = 'code' | 'prose' | 'nothing';
+const DOC_DIR = /^(docs?|documentation|\.github|adrs?|rfcs?|notes|wiki)\//i;
 
-export function voteReachOf(paths: readonly string[]): VoteReach {
-  if (changesWhatVotesRead(paths)) return 'code';
-  return paths.some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/')) ? 'prose' : 'nothing';
-}
-
-/**
- * Whether a commit of `reach`, attested to `author`, voids the votes of `status`: code voids every
- * vote; prose voids them unless every live vote is the author's own (a reviewer's notes after its
- * own vote). A file named like a document may be data the code reads: a table of answers written
- * into `src/answers.txt` after the reviewer's vote special-cased the tested input, and the vote
- * counted for it (SECURITY.md, "A pass vote counts only for the code it read").
- */
-export function voidsVotes(reach: VoteReach, author: string | undefined, status: SoftStatus): boolean {
-  if (reach === 'nothing') return false;
-  if (reach === 'code' || author === undefined) return true;
-  return status.history.some((r) => !r.stale && r.reviewer !== author);
+function isProse(path: string): boolean {
+  return isDocumentPath(path) && gateSurfaceOf(path) === undefined && (!path.includes('/') || DOC_DIR.test(path));
 }
 
 /** Whether any vote in the tally still counts toward the goal. */
@@ -191,8 +175,8 @@ export type AuthorsUnderReview = (since: string | undefined, reviewSha: string) 
  * Ingests the reviews among `commits` (oldest first, typically the range a tick produced).
  * `attestedPeer(sha)` is the loop's record of which peer's tick made the commit. For
  * `reviewer: other` a passing vote by a peer that wrote changes under review does not count (a
- * failing one still does: it can only hold the run). A commit whose `reachOf(sha)` voids them
- * (`voidsVotes`) voids every vote before it, of every goal (`voidVotes`); a commit that is both a code change and
+ * failing one still does: it can only hold the run). A commit for which `changesCode(sha)` holds
+ * voids every vote before it, of every goal (`voidVotes`); a commit that is both a code change and
  * a review votes on its own code, after the void.
  */
 export function ingestReviews(
@@ -202,17 +186,15 @@ export function ingestReviews(
   peerOrder: string[],
   attestedPeer: (sha: string) => string | undefined,
   authorsUnderReview?: AuthorsUnderReview,
-  reachOf?: (sha: string) => VoteReach,
+  changesCode?: (sha: string) => boolean,
 ): IngestResult {
   const byId = new Map(goals.map((g) => [g.id, g]));
   const out: IngestResult = { statuses: { ...statuses }, warnings: [], ingested: [], selfVotes: [], staleVotes: [] };
   for (const c of commits) {
-    const reach = reachOf?.(c.sha) ?? 'nothing';
-    if (reach !== 'nothing') {
-      const author = attestedPeer(c.sha);
+    if (changesCode?.(c.sha)) {
       for (const g of goals) {
         const st = out.statuses[g.id];
-        if (!st || !hasLiveVotes(st) || !voidsVotes(reach, author, st)) continue;
+        if (!st || !hasLiveVotes(st)) continue;
         out.statuses[g.id] = voidVotes(st);
         out.staleVotes.push({ goalId: g.id, sha: c.sha });
       }

@@ -11,7 +11,7 @@ import { indexedChanges, indexedParents } from '../../git/commit-index.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/approvals.ts';
 import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
 import { formatSurfaceChange, surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
-import { voteReachOf, type VoteReach } from '../../protocol/soft-reviews.ts';
+import { changesWhatVotesRead } from '../../protocol/soft-reviews.ts';
 import { namesSurface, referencedChangesOf, referencedPaths, type SurfaceReference } from '../../protocol/surface-references.ts';
 
 /** `entries`: the commit's name-status entries against its first parent (for what surface files name). */
@@ -142,16 +142,16 @@ export class HistoryFacts {
   }
 
   /**
-   * What one commit, against every parent, changes as votes see it (soft-reviews.ts): from the
+   * Whether one commit, against every parent, changes what a vote read (soft-reviews.ts): from the
    * name-status entries already read for a commit with one parent; otherwise one `diff-tree`. A
-   * diff that cannot be read is code.
+   * diff that cannot be read counts.
    */
-  voteReachOf(sha: string): VoteReach {
+  changesWhatVotesRead(sha: string): boolean {
     const parents = indexedParents(this.repo, sha);
     const entries = parents?.length === 1 ? this.factsOf(sha).entries : undefined;
-    if (entries !== undefined) return voteReachOf(pathsOfEntries(entries));
+    if (entries !== undefined) return changesWhatVotesRead(pathsOfEntries(entries));
     const res = git(this.repo, ['diff-tree', '-r', '-m', '--root', '--no-commit-id', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', sha]);
-    return res.code !== 0 ? 'code' : voteReachOf(res.stdout.split('\0'));
+    return res.code !== 0 || changesWhatVotesRead(res.stdout.split('\0'));
   }
 
   /** Reads the facts of every commit in `range` not known yet, in one git call. */

@@ -266,7 +266,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       peerOrder: t.state.peer_order,
       attestedPeer: view.peerOf,
       authorsUnderReview: (since, reviewSha) => ctx.history.authorsIn(since ?? baseline, `${reviewSha}^`, view),
-      reachOf: (sha) => ctx.history.voteReachOf(sha),
+      changesCode: (sha) => ctx.history.changesWhatVotesRead(sha),
     },
   };
   let verdict = judgeTurn(turnFacts);

@@ -8,8 +8,7 @@ import { parseTrailers } from '../../../src/git/trailers.ts';
 import type { Commit } from '../../../src/git/commits.ts';
 import {
   applyReview,
-  voteReachOf,
-  type VoteReach,
+  changesWhatVotesRead,
   emptySoftStatus,
   HISTORY_KEEP,
   ingestReviews,
@@ -169,7 +168,7 @@ describe('a pass vote counts only for the code it read', () => {
     const vote = commit(SHA_A, reviewMsg('docs-clear', '{"pass": true}'));
     const passed = ingestReviews([vote], [other], {}, PEERS, (s) => who[s]);
     expect(isSoftGoalPassed(other, passed.statuses['docs-clear']!, PEERS)).toBe(true);
-    const code = (sha: string): VoteReach => (sha === SHA_B ? 'code' : 'nothing');
+    const code = (sha: string) => sha === SHA_B;
     const after = ingestReviews([commit(SHA_B, 'Tidy add()\n\nPeer: alice')], [other], passed.statuses, PEERS, (s) => who[s], undefined, code);
     expect(after.staleVotes).toEqual([{ goalId: 'docs-clear', sha: SHA_B }]);
     expect(isSoftGoalPassed(other, after.statuses['docs-clear']!, PEERS)).toBe(false);
@@ -178,30 +177,22 @@ describe('a pass vote counts only for the code it read', () => {
     expect(isSoftGoalPassed(other, again.statuses['docs-clear']!, PEERS)).toBe(true);
   });
 
-  test("a documents-only commit keeps only its author's own votes: another peer's prose (data the code may read) voids them", () => {
+  test('a documents-only commit keeps the vote; a vote after the code change in the same range counts', () => {
     const vote = commit(SHA_A, reviewMsg('docs-clear', '{"pass": true}'));
-    // bob votes, then keeps notes: his own vote stands.
-    const own = ingestReviews([vote, commit(SHA_C, 'notes\n\nPeer: bob')], [other], {}, PEERS, (s) => who[s], undefined, (s) => (s === SHA_C ? 'prose' : 'nothing'));
-    expect(own.staleVotes).toEqual([]);
-    expect(isSoftGoalPassed(other, own.statuses['docs-clear']!, PEERS)).toBe(true);
-    // alice writes src/answers.txt after bob's vote: bob must read it again.
-    const data = ingestReviews([vote, commit(SHA_B, 'Record a known sum\n\nPeer: alice')], [other], {}, PEERS, (s) => who[s], undefined, (s) => (s === SHA_B ? 'prose' : 'nothing'));
-    expect(data.staleVotes).toEqual([{ goalId: 'docs-clear', sha: SHA_B }]);
-    expect(isSoftGoalPassed(other, data.statuses['docs-clear']!, PEERS)).toBe(false);
-    // Unattested prose voids too.
-    const nobody = ingestReviews([vote, commit(SHA_B, 'notes')], [other], {}, PEERS, (s) => (s === SHA_A ? 'bob' : undefined), undefined, (s) => (s === SHA_B ? 'prose' : 'nothing'));
-    expect(isSoftGoalPassed(other, nobody.statuses['docs-clear']!, PEERS)).toBe(false);
-    const code = (sha: string): VoteReach => (sha === SHA_B ? 'code' : 'nothing');
+    const kept = ingestReviews([vote, commit(SHA_B, 'notes\n\nPeer: alice')], [other], {}, PEERS, (s) => who[s], undefined, () => false);
+    expect(kept.staleVotes).toEqual([]);
+    expect(isSoftGoalPassed(other, kept.statuses['docs-clear']!, PEERS)).toBe(true);
+    const code = (sha: string) => sha === SHA_B;
     const order = ingestReviews([commit(SHA_B, 'code\n\nPeer: alice'), vote], [other], {}, PEERS, (s) => who[s], undefined, code);
     expect(isSoftGoalPassed(other, order.statuses['docs-clear']!, PEERS)).toBe(true);
   });
 
-  test('what a commit changes as votes see it: code, tests and the gate surface; prose; not .peers/', () => {
-    for (const p of ['src/calc.mjs', 'test/calc.test.mjs', 'requirements.txt', 'src/license.ts']) expect(voteReachOf([p])).toBe('code');
-    for (const p of ['REVIEW-NOTES.md', 'docs/guide.rst', 'LICENSE', 'logo.png', 'src/answers.txt']) expect(voteReachOf([p])).toBe('prose');
-    expect(voteReachOf(['.peers/goals.yaml'])).toBe('nothing');
-    expect(voteReachOf([])).toBe('nothing');
-    expect(voteReachOf(['README.md', 'src/calc.mjs'])).toBe('code');
+  test('what voids a vote: code, tests, the gate surface and documents where code lives; not top-level or docs/ prose, not .peers/', () => {
+    for (const p of ['src/calc.mjs', 'test/calc.test.mjs', 'requirements.txt', 'src/license.ts']) expect(changesWhatVotesRead([p])).toBe(true);
+    for (const p of ['REVIEW-NOTES.md', 'docs/guide.rst', 'LICENSE', '.peers/goals.yaml', 'logo.png', 'notes.txt']) expect(changesWhatVotesRead([p])).toBe(false);
+    // A document by name where code lives may be data the code reads (add() answering from src/answers.txt).
+    for (const p of ['src/answers.txt', 'lib/table.md', 'test/fixtures/expected.txt', 'pkg/data/sums.txt']) expect(changesWhatVotesRead([p])).toBe(true);
+    expect(changesWhatVotesRead(['README.md', 'src/calc.mjs'])).toBe(true);
   });
 
   test('quorum and both: votes before the code change count for nothing', () => {
@@ -211,7 +202,7 @@ describe('a pass vote counts only for the code it read', () => {
     for (const g of [quorum, both]) {
       const passed = ingestReviews(votes, [g], {}, PEERS, (s) => who[s]);
       expect(isSoftGoalPassed(g, passed.statuses['docs-clear']!, PEERS)).toBe(true);
-      const voided = ingestReviews([commit(SHA_C, 'code\n\nPeer: bob')], [g], passed.statuses, PEERS, (s) => who[s], undefined, () => 'code');
+      const voided = ingestReviews([commit(SHA_C, 'code\n\nPeer: bob')], [g], passed.statuses, PEERS, (s) => who[s], undefined, () => true);
       expect(isSoftGoalPassed(g, voided.statuses['docs-clear']!, PEERS)).toBe(false);
       // The stale votes stay in the history (the next vote's window of authors starts at the last one).
       expect(voided.statuses['docs-clear']!.history.map((r) => r.stale)).toEqual([true, true]);
