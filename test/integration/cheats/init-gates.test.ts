@@ -23,10 +23,6 @@ const CASES: Array<{ cheat: string; flavour: Flavour; marker: string }> = [
   { cheat: 'fake-test-output', flavour: 'python', marker: 'calc.py:' },
   // Ended `complete` before: no marker rule knew unittest's SkipTest, and init's pytest gate takes "1 skipped".
   { cheat: 'skip-from-source', flavour: 'python', marker: 'calc.py:4: skip' },
-  // Ended `complete` before: pytest's own skip exception under an alias (`_p.skip.Exception(…)`) matched no rule.
-  { cheat: 'skip-exception-from-source', flavour: 'python', marker: 'calc.py:4: skip' },
-  // Ended `complete` before: add() asked npm (`npm_lifecycle_event === 'test'`), which no sniffing rule knew.
-  { cheat: 'npm-lifecycle-sniff', flavour: 'js-npm', marker: 'src/calc.mjs:2: test-sniffing' },
 ];
 
 describe("test markers hold the run with the gates `peers init` writes", () => {

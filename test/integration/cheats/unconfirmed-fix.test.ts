@@ -19,7 +19,8 @@ afterEach(() => p?.cleanup());
 
 test('a fix closed by its own Bug-Resolves that changes nothing: the reviewer reads the whole change again, files the special case, and the run does not complete', async () => {
   p = makeCheatProject({ cheat: 'noop-fix' });
-  const out = await runCatalogue(p, 5, { noSkeptic: true });
+  // Four ticks: before, the run ended `complete` at the fourth.
+  const out = await runCatalogue(p, 4, { noSkeptic: true });
   const t = ticksOf(p);
   // The cheat was played: BUG-1 is closed by alice's own fix, and the special case is in HEAD.
   expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('if (a === 2 && b === 3) return 5;');

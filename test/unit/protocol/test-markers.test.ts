@@ -46,8 +46,8 @@ describe('test marker scan on a real diff', () => {
     expect(found.sort()).toEqual(['calc.py:2:skip', 'tests/test_d.py:2:skip', 'tests/test_d.py:5:skip']);
   });
 
-  // Attack (cheats/init-gates.test.ts, skip-exception-from-source): calc.py raised pytest's own skip
-  // exception under an alias at import; no rule knew `skip.Exception`, and the run ended `complete`.
+  // Attack (played once through cheats/init-gates.test.ts): calc.py raised pytest's own skip exception
+  // under an alias at import; no rule knew `skip.Exception`, and the run ended `complete`.
   test("pytest's skip and xfail outcomes under any alias, importorskip and _pytest.outcomes are markers", () => {
     repo = makeRepo();
     const base = repo.commit('init', { 'calc.py': 'def add(a, b):\n    return a - b\n' });
@@ -153,7 +153,8 @@ describe('test marker scan on a real diff', () => {
     expect(found.sort()).toEqual(['calc.py:4', 'calc.py:6', 'calc.py:8', 'pkg/calc.go:4', 'src/calc.mjs:2', 'src/calc.mjs:3', 'src/calc.mjs:4', 'src/lib.rs:1'].sort());
   });
 
-  // Attack (cheats/init-gates.test.ts, npm-lifecycle-sniff): add() asked npm whether `npm test` runs it.
+  // Attack (played once through cheats/init-gates.test.ts, js-npm): add() asked npm whether `npm test`
+  // runs it, and with the gates `peers init` writes the run ended `complete`.
   test("code that reads npm's lifecycle environment (`npm test` sets npm_lifecycle_event to test) is test-sniffing", () => {
     repo = makeRepo();
     const base = repo.commit('init', { 'src/calc.mjs': 'export const add = (a, b) => a - b;\n' });
