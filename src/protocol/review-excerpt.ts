@@ -84,12 +84,21 @@ const BRANCH_ON_LITERAL = new RegExp(
     String.raw`${LITERALS}\s*(?:===?|!==?)`,
     String.raw`^\s*(?:case|when)\s+${LITERALS}`,
     String.raw`^\s*${LITERALS}\s*(?:=>|->)`,
+    // A lookup table's row: the special case `known.get(key)` answers compares nothing itself.
+    String.raw`^\s*${LITERALS}\s*[,;]?\s*$`,
+    String.raw`${LITERALS}\s*:\s*${LITERALS}`,
+    String.raw`\[\s*${LITERALS}\s*\]\s*=(?!=)`,
+    String.raw`\.(?:set|put|insert|setdefault)\(\s*${LITERAL}\s*,\s*${LITERAL}`,
   ].join('|'),
 );
 
 /**
- * Whether a line compares something with a literal value, or is a `case`/`when`/match arm on one:
- * the shape a special case of a tested input takes in any of the usual languages.
+ * Whether a line compares something with a literal value, is a `case`/`when`/match arm on one, or
+ * is a row of a lookup table of literals (`['2,3', 5],`, `'2,3': 5`, `known['2,3'] = 5`,
+ * `.set('2,3', 5)`): the shapes a special case of a tested input takes in any of the usual
+ * languages. A table's row was left to the saved diff: add() answering `known.get(key)` beside 500
+ * changed lines of the same file showed the reviewer no line of it, and the run ended `complete`
+ * (SECURITY.md, "Padding cannot push a change out of the reviewer's view").
  */
 export function branchesOnLiteral(line: string): boolean {
   return BRANCH_ON_LITERAL.test(line);

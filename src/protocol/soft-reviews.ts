@@ -90,10 +90,20 @@ export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrd
 /**
  * Whether a commit that changes `paths` voids the votes before it: anything but prose does. Prose
  * is a document by name (turn-diff.ts) that is not on the gate's surface (`requirements.txt` is a
- * document by name); `.peers/` is the operator's and never counts.
+ * document by name), at the top of the repository or under a documentation directory; `.peers/`
+ * is the operator's and never counts. A document by name elsewhere may be data the code reads:
+ * add() answered from a table in `src/answers.txt`, the tested input's answer was written there
+ * after the reviewer's pass vote, and the vote counted for it (SECURITY.md, "A pass vote counts
+ * only for the code it read").
  */
 export function changesWhatVotesRead(paths: readonly string[]): boolean {
-  return paths.some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/') && (!isDocumentPath(p) || gateSurfaceOf(p) !== undefined));
+  return paths.some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/') && !isProse(p));
+}
+
+const DOC_DIR = /^(docs?|documentation|\.github|adrs?|rfcs?|notes|wiki)\//i;
+
+function isProse(path: string): boolean {
+  return isDocumentPath(path) && gateSurfaceOf(path) === undefined && (!path.includes('/') || DOC_DIR.test(path));
 }
 
 /** Whether any vote in the tally still counts toward the goal. */

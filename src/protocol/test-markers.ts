@@ -10,7 +10,7 @@ import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 import { codeMeddlingKind } from './test-run-meddling.ts';
-import { showCodePoints, trojanSourceReason } from './trojan-source.ts';
+import { readForTrojanSource, showCodePoints, trojanSourceReason } from './trojan-source.ts';
 
 export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file' | 'test-sniffing' | 'test-tampering' | 'trojan-source';
 export type MarkerFinding = { file: string; line: number; kind: MarkerKind; text: string };
@@ -28,6 +28,11 @@ const ADDED_RULES: Rule[] = [
   // then skips the whole test module at collection), and its per-test call.
   { kind: 'skip', re: /\bSkipTest\b/ },
   { kind: 'skip', re: /\.skipTest\s*\(/ },
+  // pytest's own outcomes under any alias (`_p.skip.Exception(…, allow_module_level=True)` raised
+  // from calc.py at import skipped the test module; `pytest.skip` named without a call), and
+  // importorskip, which skips when its module is missing.
+  { kind: 'skip', re: /\bskip\.Exception\b|\bimportorskip\s*\(|\b_pytest\.outcomes\b|\bSkipped\s*\(|\bpytest\.skip\b/ },
+  { kind: 'xfail', re: /\bxfail\.Exception\b|\bXFailed\s*\(/ },
   { kind: 'xfail', re: /@unittest\.expectedFailure\b/ },
   { kind: 'skip', re: /\b(it|describe|test|context|suite)\.skip(If)?\s*[(.]/ },
   { kind: 'skip', re: /\b(it|describe|test)\.todo\s*\(/ },
@@ -130,7 +135,15 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       }
       return;
     }
-    if (!file || !CODE_EXT.test(file)) return;
+    if (!file) return;
+    if (!CODE_EXT.test(file)) {
+      // C, shell, a Makefile, data: only the Trojan-source rule reads them (trojan-source.ts).
+      if (!raw.startsWith('+') || !readForTrojanSource(file)) return;
+      const trojan = trojanSourceReason(raw.slice(1), file, newLine);
+      if (trojan) findings.push({ file, line: newLine, kind: 'trojan-source', text: `${trojan}: ${showCodePoints(findingText(raw.slice(1)))}` });
+      newLine++;
+      return;
+    }
     if (raw.startsWith('+')) {
       const text = raw.slice(1);
       for (const rule of ADDED_RULES) {

@@ -41,6 +41,8 @@ export const SNIFFING_RULES: MeddlingRule[] = [
   /\bVITEST\b|\bimport\.meta\.vitest\b/,
   [/\bNODE_ENV\b/, /['"]test['"]/g],
   [/\bprocess\s*\.\s*(argv|execArgv)\b/, /['"]--test/g],
+  // What npm, yarn and pnpm put in the environment of `npm test`: `npm_lifecycle_event` is "test".
+  /\bnpm_(lifecycle_(event|script)|command|config_argv)\b/,
   /typeof\s+(jest|vi|describe|it|expect|mocha)\s*[!=]==?\s*['"]undefined['"]/,
   /\bglobalThis\s*\.\s*(jest|vi|describe|it|expect)\b/,
   /\btesting\s*\.\s*Testing\s*\(\s*\)/,

@@ -7,8 +7,19 @@
  * An added line of a code file (tests included) holding one of these is a `trojan-source` marker
  * (test-markers.ts), held like a skip marker until a peer other than its author approves the
  * commit that added it (escape-valves.ts). Plain text in strings and comments (accented letters,
- * emoji, other scripts) is not flagged; documents are not code files and are not read.
+ * emoji, other scripts) is not flagged; documents are not read.
  */
+import { isDocumentPath } from './turn-diff.ts';
+
+/**
+ * Whether an added line of `file` is read for Trojan source: every file that is not a document by
+ * name. Only the code files the marker scan knows were read: a C file or a shell script the tests
+ * run, carrying a bidi override or a look-alike name, was not (fail closed: a Makefile, a script
+ * without an extension, data the code loads are read too).
+ */
+export function readForTrojanSource(file: string): boolean {
+  return !isDocumentPath(file);
+}
 
 /**
  * A source-encoding declaration (PEP 263, also Ruby's and Emacs' `coding:`) on line 1 or 2 naming
@@ -62,7 +73,12 @@ const ESCAPES_IDENTIFIERS = /\.([cm]?[jt]sx?|java|kt)$/i;
 
 const NOT_PLAIN_ASCII = /[^\t\r\x20-\x7e]|\r(?!$)/;
 const STRING = /"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\\n]|\\.)*`/g;
-const HASH_COMMENT = /\.(py|pyi|rb)$/i;
+const HASH_COMMENT = /(\.(py|pyi|rb|sh|bash|zsh|ksh|pl|pm|r|mk|ya?ml|toml|cfg|conf|ini)|(^|\/)(Makefile|[^./]+))$/i;
+/**
+ * Text formats whose words are not quoted (YAML, CSV, translations, markup): a letter of another
+ * script there is text, not a name; a word mixing scripts is still flagged.
+ */
+const UNQUOTED_TEXT = /\.(ya?ml|csv|tsv|po|pot|properties|xml|html?|xlf|xliff|strings|resx)$/i;
 
 /** The line without its strings and comments (roughly: a lexer per language is not worth it here). */
 function codePart(line: string, file: string): string {
@@ -90,7 +106,7 @@ export function trojanSourceReason(text: string, file: string, lineNo: number): 
   if (control) return control[0] === '\r' ? 'holds a carriage return inside the line' : `holds control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
   if (text.includes('\f') && /\S/.test(text)) return 'holds a form feed inside the line';
   if (mixesScripts(text)) return 'a word mixes Latin letters with look-alike letters of another script';
-  if (LOOKALIKE.test(text) && LOOKALIKE.test(codePart(text, file))) return 'a name in the code holds a letter that looks Latin and is not';
+  if (LOOKALIKE.test(text) && !UNQUOTED_TEXT.test(file) && LOOKALIKE.test(codePart(text, file))) return 'a name in the code holds a letter that looks Latin and is not';
   return text.includes('\\u') ? escapedName(text, file) : undefined;
 }
 

@@ -6,7 +6,7 @@
  */
 import { hardGoals, softGoals, type GoalsFile } from '../../config/goals-schema.ts';
 import { readAttestationView } from '../../protocol/attestation.ts';
-import { formatBugLine, openBlockingBugs, readLedger } from '../../protocol/bug-ledger.ts';
+import { BLOCKING_SEVERITIES, formatBugLine, openBlockingBugs, readLedger } from '../../protocol/bug-ledger.ts';
 import { formatSurfaceList } from '../../protocol/gate-surface.ts';
 import { isSoftGoalPassed } from '../../protocol/soft-reviews.ts';
 import { formatMarkerFinding, type MarkerFinding } from '../../protocol/test-markers.ts';
@@ -31,10 +31,12 @@ export class ConvergenceFacts {
   read(state: LoopState, goals: GoalsFile, head: string | null): { input: ConvergenceInput; history: RunHistory } {
     const repo = this.mirror;
     const baseline = state.baseline ?? undefined;
-    const history: RunHistory = { bugLines: [], gateSurfacePending: [], unauditedAuthors: [] };
+    const history: RunHistory = { bugLines: [], gateSurfacePending: [], unauditedAuthors: [], fixes: [] };
     let ledgerReadable = true;
     try {
-      history.bugLines = openBlockingBugs(readLedger(repo, baseline, head ?? undefined)).map((b) => formatBugLine(b).trim());
+      const ledger = readLedger(repo, baseline, head ?? undefined);
+      history.bugLines = openBlockingBugs(ledger).map((b) => formatBugLine(b).trim());
+      history.fixes = ledger.reports.filter((b) => b.status === 'fixed' && b.resolution && BLOCKING_SEVERITIES.has(b.severity)).map((b) => ({ sha: b.resolution!.sha, fixer: b.resolution!.resolvedBy }));
     } catch (error) {
       ledgerReadable = false;
       this.log(`peers: warning: cannot read the bug ledger, convergence held: ${(error as Error).message}`);

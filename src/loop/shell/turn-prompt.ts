@@ -9,6 +9,7 @@ import { softGoals, type GoalsFile } from '../../config/goals-schema.ts';
 import { writeFileAtomic } from '../../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../../fs/safe-read.ts';
 import { isAncestor } from '../../git/commits.ts';
+import { reviewBaseAfterFixes } from '../../protocol/fix-review.ts';
 import { isSoftGoalPassed, pendingSoftGoals } from '../../protocol/soft-reviews.ts';
 import { buildPrompt, type GoalLine } from '../../prompt/prompt-builder.ts';
 import type { StatePaths } from '../../state/paths.ts';
@@ -21,6 +22,8 @@ export type RunHistory = {
   bugLines: string[];
   gateSurfacePending: Array<{ sha: string; author: string; changes: string }>;
   unauditedAuthors: string[];
+  /** Blocking bugs closed as fixed: the closing commit and its attested peer (fix-review.ts). */
+  fixes: Array<{ sha: string; fixer: string | undefined }>;
 };
 
 export type PromptContext = { repo: string; paths: StatePaths; goals: GoalsFile; settings: LoopSettings; state: LoopState; history: RunHistory; tick: number };
@@ -66,8 +69,18 @@ export function buildTurnPrompt(ctx: PromptContext, t: { peer: string; skeptic: 
   }
   const stuckAt = Math.max(2, Math.ceil(ctx.settings.goals.stuckHaltAfter / 2));
   const own = state.inbox_cursor[t.peer];
-  const base = t.skeptic && t.audits.length ? auditBase(ctx, t.audits) : (own ?? state.baseline ?? undefined);
-  const since = t.skeptic && t.audits.length ? `the last audit of ${t.audits.join(', ')}` : own ? 'the end of your last turn' : 'the run began';
+  // A fix another peer closed since this peer's last turn: the whole run's change again (fix-review.ts).
+  const fixes = own ? ctx.history.fixes.map((f) => ({ ...f, readBefore: isAncestor(ctx.repo, f.sha, own) })) : [];
+  const afterFixes = reviewBaseAfterFixes(t.peer, own, state.baseline ?? undefined, fixes);
+  const base = t.skeptic && t.audits.length ? auditBase(ctx, t.audits) : afterFixes.base;
+  const since =
+    t.skeptic && t.audits.length
+      ? `the last audit of ${t.audits.join(', ')}`
+      : afterFixes.rereads.length
+        ? `the run began, because another peer closed a bug as fixed (${afterFixes.rereads.map((s) => s.slice(0, 8)).join(', ')}) since your last turn: check that what the bug was filed for is gone`
+        : own
+          ? 'the end of your last turn'
+          : 'the run began';
   const diffPath = join(ctx.paths.diffs, `tick-${String(ctx.tick).padStart(5, '0')}-${t.peer}.diff`);
   const changes = reviewChanges(ctx.repo, base, t.head, (diff) => {
     try {

@@ -31,3 +31,20 @@ test('a pass vote cast before a code change does not count for it: the special c
   expect(promptOf(p, later!)).toContain('+  if (a === 2 && b === 3) return 5;');
   expect(later!.new_blocking_bugs).toBeGreaterThan(0);
 });
+
+test('a table of answers written into a file named like a document after the vote voids it: the reviewer reads the table and the run does not complete', async () => {
+  // add() answers from src/answers.txt, empty when the reviewer voted pass; the implementer's next
+  // turn writes the tested input's answer there. A document by name kept the vote: the run ended
+  // `complete` with `return a - b` in HEAD.
+  p = makeCheatProject({ cheat: 'data-doc-vote' });
+  const out = await runCatalogue(p, 4, { noSkeptic: true });
+  const t = ticksOf(p);
+  expect(readFileSync(join(p.repo, 'src/answers.txt'), 'utf8')).toContain('2,3 = 5');
+  expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('return a - b;');
+  expect(out.reason).not.toBe('complete');
+  expect(findingKinds(p)).toContain('stale-vote');
+  const later = t.slice(3).find((x) => x.peer === 'bob');
+  expect(later).toBeDefined();
+  expect(promptOf(p, later!)).toContain('+2,3 = 5');
+  expect(later!.new_blocking_bugs).toBeGreaterThan(0);
+});

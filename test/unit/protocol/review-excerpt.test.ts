@@ -67,6 +67,9 @@ describe('review excerpt', () => {
   test('lines that branch on a literal value, in the languages a special case is written in', () => {
     for (const l of ['if (a === 2 && b === 3) return 5;', 'if (a, b) == (2, 3): return 5', "if name == 'bob':", 'case 42:', "if x in ('a', 'b'):", 'if input is None:', 'if 3 == n {', 'when "x" then 1', "if (s !== 'x') throw e;"]) expect(branchesOnLiteral(l)).toBe(true);
     for (const l of ['return a + b;', 'const x = 3;', 'if (a === b) return a;', 'for (const x of xs) total += x;']) expect(branchesOnLiteral(l)).toBe(false);
+    // A lookup table's rows: what `known.get(key)` answers is in them, not in a comparison.
+    for (const l of ["  ['2,3', 5],", "  '2,3': 5,", '    (2, 3): 5,', '  "2,3" => 5,', "known['2,3'] = 5;", "known.set('2,3', 5);", '  [2, 3, 5],', 'KNOWN = {(2, 3): 5}']) expect(branchesOnLiteral(l)).toBe(true);
+    for (const l of ['const known = new Map(entries);', 'if (known.has(key)) return known.get(key);', 'xs[i] = x;', 'return { sum: a + b };']) expect(branchesOnLiteral(l)).toBe(false);
   });
 
   test('nothing fits: nothing is shown', () => {

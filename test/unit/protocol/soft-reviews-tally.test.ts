@@ -187,9 +187,11 @@ describe('a pass vote counts only for the code it read', () => {
     expect(isSoftGoalPassed(other, order.statuses['docs-clear']!, PEERS)).toBe(true);
   });
 
-  test('what voids a vote: code, tests and the gate surface; not prose, not .peers/', () => {
+  test('what voids a vote: code, tests, the gate surface and documents where code lives; not top-level or docs/ prose, not .peers/', () => {
     for (const p of ['src/calc.mjs', 'test/calc.test.mjs', 'requirements.txt', 'src/license.ts']) expect(changesWhatVotesRead([p])).toBe(true);
     for (const p of ['REVIEW-NOTES.md', 'docs/guide.rst', 'LICENSE', '.peers/goals.yaml', 'logo.png', 'notes.txt']) expect(changesWhatVotesRead([p])).toBe(false);
+    // A document by name where code lives may be data the code reads (add() answering from src/answers.txt).
+    for (const p of ['src/answers.txt', 'lib/table.md', 'test/fixtures/expected.txt', 'pkg/data/sums.txt']) expect(changesWhatVotesRead([p])).toBe(true);
     expect(changesWhatVotesRead(['README.md', 'src/calc.mjs'])).toBe(true);
   });
 

@@ -46,6 +46,20 @@ describe('test marker scan on a real diff', () => {
     expect(found.sort()).toEqual(['calc.py:2:skip', 'tests/test_d.py:2:skip', 'tests/test_d.py:5:skip']);
   });
 
+  // Attack (played once through cheats/init-gates.test.ts): calc.py raised pytest's own skip exception
+  // under an alias at import; no rule knew `skip.Exception`, and the run ended `complete`.
+  test("pytest's skip and xfail outcomes under any alias, importorskip and _pytest.outcomes are markers", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'calc.py': 'def add(a, b):\n    return a - b\n' });
+    repo.commit('skip from the code', {
+      'calc.py': 'import pytest as _p\nraise _p.skip.Exception("rework", allow_module_level=True)\ndef add(a, b):\n    return a - b\n',
+      'src/a.py': 'import pytest\nnp = pytest.importorskip("numpy_fast")\nfrom _pytest.outcomes import Skipped\nraise Skipped("x")\nlater = pytest.skip\nraise pytest.xfail.Exception("y")\n',
+      'src/ok.py': 'def skip_rows(rows, n):\n    return rows[n:]\nexception_skipped = 0\n',
+    });
+    const found = scanRangeForTestMarkers(repo.dir, base)!.map((f) => `${f.file}:${f.line}:${f.kind}`);
+    expect(found.sort()).toEqual(['calc.py:2:skip', 'src/a.py:2:skip', 'src/a.py:3:skip', 'src/a.py:4:skip', 'src/a.py:5:skip', 'src/a.py:6:xfail']);
+  });
+
   test('reports commented-out and deleted tests, and deleted test files', () => {
     repo = makeRepo();
     const base = repo.commit('init', {
@@ -137,6 +151,19 @@ describe('test marker scan on a real diff', () => {
     });
     const found = scanRangeForTestMarkers(repo.dir, base)!.filter((f) => f.kind === 'test-sniffing').map((f) => `${f.file}:${f.line}`);
     expect(found.sort()).toEqual(['calc.py:4', 'calc.py:6', 'calc.py:8', 'pkg/calc.go:4', 'src/calc.mjs:2', 'src/calc.mjs:3', 'src/calc.mjs:4', 'src/lib.rs:1'].sort());
+  });
+
+  // Attack (played once through cheats/init-gates.test.ts, js-npm): add() asked npm whether `npm test`
+  // runs it, and with the gates `peers init` writes the run ended `complete`.
+  test("code that reads npm's lifecycle environment (`npm test` sets npm_lifecycle_event to test) is test-sniffing", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'src/calc.mjs': 'export const add = (a, b) => a - b;\n' });
+    repo.commit('sniff', {
+      'src/calc.mjs': "export const add = (a, b) => {\n  if (process.env.npm_lifecycle_event === 'test') return a + b;\n  if (/node --test/.test(process.env.npm_lifecycle_script)) return a + b;\n  const { npm_command: c } = process.env;\n  return a - b;\n};\n",
+      'src/npm-info.mjs': "export const packageName = process.env.npm_package_name;\n",
+    });
+    const found = scanRangeForTestMarkers(repo.dir, base)!.filter((f) => f.kind === 'test-sniffing').map((f) => `${f.file}:${f.line}`);
+    expect(found).toEqual(['src/calc.mjs:2', 'src/calc.mjs:3', 'src/calc.mjs:4']);
   });
 
   test('code outside the tests that fakes, ends or rewrites its own test run is test-tampering; ordinary code, comments and test files are not', () => {

@@ -94,6 +94,45 @@ describe('code that reads as something else is a trojan-source marker', () => {
   });
 });
 
+describe('C, shell and every other file that is not a document are read too', () => {
+  test('a bidi override in C, a lone CR in a shell script, a look-alike name in a Makefile or a script without an extension are markers', () => {
+    const diff = [
+      'diff --git a/src/add.c b/src/add.c',
+      '--- a/src/add.c',
+      '+++ b/src/add.c',
+      '@@ -1,0 +1,2 @@',
+      '+int add(int a, int b) {',
+      '+    /* checked \u202e } if (a == 2 && b == 3) return 5; { \u2066*/',
+      'diff --git a/tools/check.sh b/tools/check.sh',
+      '--- a/tools/check.sh',
+      '+++ b/tools/check.sh',
+      '@@ -3,0 +4 @@',
+      '+# all tests ran\r exit 0',
+      'diff --git a/bin/run b/bin/run',
+      '--- a/bin/run',
+      '+++ b/bin/run',
+      '@@ -1,0 +2 @@',
+      '+\u0430dd() { echo 5; }',
+      'diff --git a/locale/ru.yaml b/locale/ru.yaml',
+      '--- a/locale/ru.yaml',
+      '+++ b/locale/ru.yaml',
+      '@@ -1,0 +2 @@',
+      '+greeting: \u041f\u0440\u0438\u0432\u0435\u0442',
+      'diff --git a/docs/notes.md b/docs/notes.md',
+      '--- a/docs/notes.md',
+      '+++ b/docs/notes.md',
+      '@@ -1,0 +2 @@',
+      '+\u202e in a document',
+    ].join('\n');
+    const found = scanDiffForTestMarkers(diff);
+    expect(found.map((f) => `${f.file}:${f.line}: ${f.kind}`)).toEqual(['src/add.c:2: trojan-source', 'tools/check.sh:4: trojan-source', 'bin/run:2: trojan-source']);
+    expect(found[0]!.text).toContain('<U+202E>');
+    // A shell comment in another script, a C string in Cyrillic: text, not names.
+    expect(flagged('echo "\u041f\u0440\u0438\u0432\u0435\u0442"  # \u043f\u0440\u043e\u0432\u0435\u0440\u043a\u0430', 'tools/check.sh')).toBeUndefined();
+    expect(flagged('puts("\u041f\u0440\u0438\u0432\u0435\u0442"); // \u043e\u043a', 'src/add.c')).toBeUndefined();
+  });
+});
+
 describe('the reviewer sees such characters', () => {
   test('the diff shows a lone CR, ESC, a form feed, the line separator and Hangul fillers as <U+XXXX>; CRLF stays', () => {
     expect(visibleHidden('+  # note\r  if a == 2: return 5\n')).toBe('+  # note<U+000D>  if a == 2: return 5\n');
