@@ -80,3 +80,18 @@ test('cutting a long message never hides a terminal control character in its eli
   expect(firstControl(buffered.fields[5]!)).toBe('U+001B');
   expect(buffered.fields[5]).toEndWith('\n\nPeer: alice\n');
 });
+
+test('a long message with CRLF line ends (git commit-tree, a Windows tool) reads as clean, buffered or streamed, whichever piece a CR ends', () => {
+  repo = makeRepo();
+  // 14 and 13 bytes a line: the pieces of the streamed read end between a CR and its LF somewhere.
+  const messages = [`subject\r\n\r\n${'line of text\r\n'.repeat(30_000)}`, `subject\r\n\r\n${'line of tex\r\n'.repeat(30_000)}Peer: alice\r\n`];
+  for (const m of messages) commitFile(repo, m);
+  const args = ['log', '-z', '--format=%H%x00%B'];
+  const buffered = cappedFields(repo.dir, args);
+  const streamed = cappedFields(repo.dir, args, 1024);
+  expect(streamed.fields).toEqual(buffered.fields);
+  expect(firstControl(buffered.fields[1]!)).toBeUndefined();
+  expect(firstControl(buffered.fields[3]!)).toBeUndefined();
+  // A lone CR in the elided middle is still named.
+  expect(firstControl(capField(`${'x'.repeat(MAX_FIELD)}over\rwrite${'y'.repeat(MAX_FIELD)}`))).toBe('U+000D');
+});
