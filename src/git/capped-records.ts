@@ -38,9 +38,9 @@ export function capField(field: string): string {
  * One field read as bytes: whole up to KEEP_ALL bytes (then cut as capField cuts the string), past
  * that its first bytes and a rolling tail, cut to the same first and last HALF characters. A field
  * of more than KEEP_ALL bytes has more than MAX_FIELD characters (at most 4 bytes, 2 UTF-16 units
- * each), so both reads give the same text.
+ * each), so both reads give the same text. Exported for its test (pieces cut where a test chooses).
  */
-class FieldBytes {
+export class FieldBytes {
   private static readonly KEEP_ALL = 4 * MAX_FIELD;
   // Enough bytes for HALF characters of up to 4 bytes, and a character cut at the edge.
   private static readonly KEEP = 4 * HALF + 4;

@@ -11,7 +11,7 @@ import { afterEach, expect, test } from 'bun:test';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { capField, cappedFields, MAX_FIELD } from '../../../src/git/capped-records.ts';
+import { capField, cappedFields, FieldBytes, MAX_FIELD } from '../../../src/git/capped-records.ts';
 import { listCommits } from '../../../src/git/commits.ts';
 import { firstControl } from '../../../src/git/history-controls.ts';
 import { readLedger } from '../../../src/protocol/bug-ledger.ts';
@@ -92,6 +92,14 @@ test('a long message with CRLF line ends (git commit-tree, a Windows tool) reads
   expect(streamed.fields).toEqual(buffered.fields);
   expect(firstControl(buffered.fields[1]!)).toBeUndefined();
   expect(firstControl(buffered.fields[3]!)).toBeUndefined();
+  // Streamed in pieces that end between a CR and its LF, the field reads as it does whole; a CR
+  // that ends the field ends no line.
+  for (const whole of [messages[0]!, `${messages[0]!}over\r`]) {
+    const field = new FieldBytes();
+    const bytes = Buffer.from(whole);
+    for (let at = 0, cut = bytes.indexOf('\r\n', MAX_FIELD) + 1; at < bytes.length; at = cut, cut = Math.min(bytes.length, bytes.indexOf('\r\n', cut + 70_000) + 1 || bytes.length)) field.push(bytes.subarray(at, cut));
+    expect(field.text()).toBe(capField(whole));
+  }
   // A lone CR in the elided middle is still named.
   expect(firstControl(capField(`${'x'.repeat(MAX_FIELD)}over\rwrite${'y'.repeat(MAX_FIELD)}`))).toBe('U+000D');
 });
