@@ -38,9 +38,9 @@ export function capField(field: string): string {
  * One field read as bytes: whole up to KEEP_ALL bytes (then cut as capField cuts the string), past
  * that its first bytes and a rolling tail, cut to the same first and last HALF characters. A field
  * of more than KEEP_ALL bytes has more than MAX_FIELD characters (at most 4 bytes, 2 UTF-16 units
- * each), so both reads give the same text.
+ * each), so both reads give the same text. Exported for its test (pieces cut where a test chooses).
  */
-class FieldBytes {
+export class FieldBytes {
   private static readonly KEEP_ALL = 4 * MAX_FIELD;
   // Enough bytes for HALF characters of up to 4 bytes, and a character cut at the edge.
   private static readonly KEEP = 4 * HALF + 4;
@@ -53,11 +53,15 @@ class FieldBytes {
   private readonly decoder = new StringDecoder('utf8');
   private seen = 0;
   private control: string | undefined;
+  // A CR that ends a piece is judged with the next one: followed by LF it is text (control-characters.ts).
+  private heldCR = false;
 
   push(piece: Buffer): void {
     this.total += piece.length;
     if (this.control === undefined) {
-      const text = this.decoder.write(piece);
+      let text = `${this.heldCR ? '\r' : ''}${this.decoder.write(piece)}`;
+      this.heldCR = text.endsWith('\r');
+      if (this.heldCR) text = text.slice(0, -1);
       this.control = controlCharIn(this.seen >= HALF ? text : text.slice(HALF - this.seen));
       this.seen += text.length;
     }
@@ -79,7 +83,9 @@ class FieldBytes {
     const end = Buffer.concat(this.tailLen < FieldBytes.KEEP ? [head, ...this.tail] : this.tail);
     const headText = new StringDecoder('utf8').write(head).slice(0, HALF);
     const tailText = end.subarray(Math.max(0, end.length - FieldBytes.KEEP)).toString('utf8').slice(-HALF);
-    return `${headText}${note(this.total, this.control)}${tailText}`;
+    // A CR held at the field's end ends no line.
+    const control = this.control ?? (this.heldCR && this.seen >= HALF ? '\r' : undefined);
+    return `${headText}${note(this.total, control)}${tailText}`;
   }
 }
 

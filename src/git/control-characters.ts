@@ -3,8 +3,14 @@
  * and never hides when it cuts a long text (capped-records.ts): the characters `terminalText`
  * shows as `?` (src/cli/terminal-text.ts): C0 but line feed and tab, DEL, C1, and the bidi
  * embeddings, overrides and isolates. One rule, for the loop's judgement of a turn and publishing.
+ *
+ * A carriage return that ends a line (CR LF) is text: a terminal moves to the line's start and then
+ * down, showing nothing. Messages written by `git commit-tree` or a Windows tool (libgit2, an IDE)
+ * end their lines so, and `git cherry-pick` copies them as they are: an honest peer's turn was undone
+ * for it every time. A CR anywhere else moves the cursor back over what the line showed, and stays
+ * one (`git revert` of such a commit quotes its subject with its CR inside the line).
  */
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/;
 
 /** The first control character of `text` itself, else undefined. */
 export function controlCharIn(text: string): string | undefined {

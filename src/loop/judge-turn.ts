@@ -96,10 +96,12 @@ const short = (sha: string) => sha.slice(0, 8);
  * src/git/history-controls.ts), so it is undone with its turn here, where it is made: left in
  * history, one hostile commit would keep every later result of the run from the user.
  */
+const CR_HINT = ' (a carriage return not ending a line: `git commit --amend -m` with the text typed again drops it)';
+
 function controlCharacterCommit(commits: Commit[]): string | undefined {
   for (const c of commits) {
     const found = commitControl(c);
-    if (found) return `commit ${c.sha.slice(0, 10)} has a control character ${found.char} in its ${found.field}; commit again without it`;
+    if (found) return `commit ${c.sha.slice(0, 10)} has a control character ${found.char}${found.char === 'U+000D' ? CR_HINT : ''} in its ${found.field}; commit again without it`;
   }
   return undefined;
 }

@@ -11,7 +11,7 @@ import { afterEach, expect, test } from 'bun:test';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { capField, cappedFields, MAX_FIELD } from '../../../src/git/capped-records.ts';
+import { capField, cappedFields, FieldBytes, MAX_FIELD } from '../../../src/git/capped-records.ts';
 import { listCommits } from '../../../src/git/commits.ts';
 import { firstControl } from '../../../src/git/history-controls.ts';
 import { readLedger } from '../../../src/protocol/bug-ledger.ts';
@@ -79,4 +79,27 @@ test('cutting a long message never hides a terminal control character in its eli
   expect(firstControl(buffered.fields[3]!)).toBe('U+009B');
   expect(firstControl(buffered.fields[5]!)).toBe('U+001B');
   expect(buffered.fields[5]).toEndWith('\n\nPeer: alice\n');
+});
+
+test('a long message with CRLF line ends (git commit-tree, a Windows tool) reads as clean, buffered or streamed, whichever piece a CR ends', () => {
+  repo = makeRepo();
+  // 14 and 13 bytes a line: the pieces of the streamed read end between a CR and its LF somewhere.
+  const messages = [`subject\r\n\r\n${'line of text\r\n'.repeat(30_000)}`, `subject\r\n\r\n${'line of tex\r\n'.repeat(30_000)}Peer: alice\r\n`];
+  for (const m of messages) commitFile(repo, m);
+  const args = ['log', '-z', '--format=%H%x00%B'];
+  const buffered = cappedFields(repo.dir, args);
+  const streamed = cappedFields(repo.dir, args, 1024);
+  expect(streamed.fields).toEqual(buffered.fields);
+  expect(firstControl(buffered.fields[1]!)).toBeUndefined();
+  expect(firstControl(buffered.fields[3]!)).toBeUndefined();
+  // Streamed in pieces that end between a CR and its LF, the field reads as it does whole; a CR
+  // that ends the field ends no line.
+  for (const whole of [messages[0]!, `${messages[0]!}over\r`]) {
+    const field = new FieldBytes();
+    const bytes = Buffer.from(whole);
+    for (let at = 0, cut = bytes.indexOf('\r\n', MAX_FIELD) + 1; at < bytes.length; at = cut, cut = Math.min(bytes.length, bytes.indexOf('\r\n', cut + 70_000) + 1 || bytes.length)) field.push(bytes.subarray(at, cut));
+    expect(field.text()).toBe(capField(whole));
+  }
+  // A lone CR in the elided middle is still named.
+  expect(firstControl(capField(`${'x'.repeat(MAX_FIELD)}over\rwrite${'y'.repeat(MAX_FIELD)}`))).toBe('U+000D');
 });

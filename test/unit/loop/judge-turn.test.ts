@@ -85,6 +85,19 @@ describe('judgeTurn', () => {
     expect(judgeTurn(facts({ newCommits: [{ ...handoff(B), ...who, message: `${handoff(B).message}\tindented\n` }] })).action).toEqual({ kind: 'none' });
   });
 
+  test("an honest CRLF message (git commit-tree, a Windows tool's commit cherry-picked) is text; a carriage return inside a line is not, and the peer hears how to drop it", () => {
+    const who = { authorName: 'alice', authorEmail: 'alice@x', committerName: 'alice', committerEmail: 'alice@x' };
+    const crlf = `${handoff(B).message.replaceAll('\n', '\r\n')}\r\n`;
+    expect(judgeTurn(facts({ newCommits: [{ ...handoff(B), ...who, message: crlf }] })).action).toEqual({ kind: 'none' });
+    // `git revert` of such a commit quotes its subject with the CR inside the line: it overwrites what git log shows.
+    const v = judgeTurn(facts({ newCommits: [{ ...handoff(B), ...who, message: `Revert "fix\r"\n\n${handoff(B).message}` }] }));
+    expect(v.action).toEqual({ kind: 'restore', to: A });
+    expect(v.reason).toContain('a control character U+000D (a carriage return not ending a line: ');
+    expect(v.reason).toContain(') in its message; commit again without it');
+    expect(v.reason).toContain('git commit --amend');
+    expect(judgeTurn(facts({ newCommits: [{ ...handoff(B), ...who, message: `${handoff(B).message}safe\rhidden\r\n` }] })).action).toEqual({ kind: 'restore', to: A });
+  });
+
   test('a turn whose .mailmap maps a name to a control character, or cannot be read, is restored too; one with a clean .mailmap is not', () => {
     const v = judgeTurn(facts({ mailmapControl: 'U+001B' }));
     expect(v).toMatchObject({ success: false, credit: 0, action: { kind: 'restore', to: A } });
