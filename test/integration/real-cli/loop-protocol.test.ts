@@ -113,8 +113,11 @@ test.skipIf(!need.ok)('bug filed by codex, fixed by claude, blind reviews by bot
   expect(codexReview).toContain('answer.txt is one clear line'); // the goal under review
   expect(codexReview).toContain('[claude] Fix the off-by-one answer'); // commit subjects do reach the prompt
   expect(codexReview).toContain('CHANGES TO REVIEW');
-  expect(codexReview).toContain('-answer: 41'); // ...and so does the diff itself
+  // ...and so does the diff itself: since claude closed codex's bug, the whole run's, from the baseline
+  // (src/protocol/fix-review.ts), so codex checks that what it filed is gone.
+  expect(codexReview).toContain('another peer closed a bug as fixed');
   expect(codexReview).toContain('+answer: 42');
+  expect(codexReview).not.toContain('-answer: 41');
   expect(prompts.filter((p) => p.includes('SELF-REVIEW-OF-') || p.includes('I checked my change'))).toEqual([]);
   expect(prompts.map((p) => p.includes('POST-CONVERGENCE SKEPTIC RE-AUDIT'))).toEqual([false, false, false, false, false, true]);
 }, 180_000);
