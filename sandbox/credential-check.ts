@@ -6,17 +6,27 @@
  */
 import { InputError } from '../src/cli/errors.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
+import { opencodeProvider } from '../src/config/opencode-vendor.ts';
 import { resolveProvider } from '../src/config/provider.ts';
 
-/** The auth sidecar's upstream key per tool (auth-proxy/upstreams.ts); custom/opencode peers bring their own. */
+/** The auth sidecar's upstream key per tool (auth-proxy/upstreams.ts); custom peers bring their own. */
 const KEY_BY_TOOL: Partial<Record<PeersConfig['peers'][number]['tool'], string>> = {
   claude: 'ANTHROPIC_API_KEY',
   codex: 'OPENAI_API_KEY',
 };
 
+/**
+ * The vendor key a peer's tool needs: an opencode peer on an Anthropic model is served by the
+ * sidecar's Anthropic upstream (src/config/opencode-vendor.ts); on another provider peers cannot tell.
+ */
+function toolKey(peer: PeersConfig['peers'][number]): string | undefined {
+  if (peer.tool === 'opencode') return opencodeProvider(peer) === 'anthropic' ? 'ANTHROPIC_API_KEY' : undefined;
+  return KEY_BY_TOOL[peer.tool];
+}
+
 /** The variable holding the key a peer's requests are sent with: its provider's, else its vendor's. */
 export function keyVariable(peer: PeersConfig['peers'][number]): string | undefined {
-  return resolveProvider(peer.tool, peer.provider)?.key_env ?? KEY_BY_TOOL[peer.tool];
+  return resolveProvider(peer.tool, peer.provider)?.key_env ?? toolKey(peer);
 }
 
 /** Each missing variable with the peers that need it, in config order. */
@@ -26,7 +36,7 @@ export function missingApiKeys(config: PeersConfig, env: NodeJS.ProcessEnv, opts
     const provider = resolveProvider(peer.tool, peer.provider);
     // With subscription logins, a provider peer still needs its provider's key.
     if (opts.providersOnly && !provider) continue;
-    const variable = provider?.key_env ?? KEY_BY_TOOL[peer.tool];
+    const variable = provider?.key_env ?? toolKey(peer);
     if (!variable || env[variable]) continue;
     missing.set(variable, [...(missing.get(variable) ?? []), peer.name]);
   }

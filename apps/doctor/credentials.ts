@@ -6,6 +6,7 @@
  */
 import { claudeLoginFile, codexLoginFile } from '../../src/config/login-files.ts';
 import type { PeerSpec } from '../../src/config/config-schema.ts';
+import { OPENCODE_OWN_CONFIG_ENV, opencodeLoginFile, opencodeProvider } from '../../src/config/opencode-vendor.ts';
 import { resolveProvider } from '../../src/config/provider.ts';
 
 export type CredentialFinding = { status: 'ok' | 'fail' | 'skip'; detail: string; fix?: string };
@@ -24,6 +25,7 @@ const tilde = (path: string, home: string) => (path.startsWith(`${home}/`) ? `~$
  * logged-out CLI's `{}`), or undefined when it does.
  */
 export function peerCredentials(peer: PeerSpec, env: Record<string, string | undefined>, home: string, isFile: (path: string) => boolean, loginProblem: (path: string) => string | undefined = () => undefined): CredentialFinding {
+  if (peer.tool === 'opencode') return opencodeCredentials(peer, env, home, isFile, loginProblem);
   const vendor = VENDORS[peer.tool];
   if (!vendor) {
     return { status: 'skip', detail: `peers cannot tell where ${peer.tool === 'custom' ? 'a custom CLI' : peer.tool} keeps its credentials: make sure its provider key reaches it (\`peers info\` shows its command and env)` };
@@ -46,4 +48,25 @@ export function peerCredentials(peer: PeerSpec, env: Record<string, string | und
     detail: `no credentials: ${vendor.key} is not set and there is no login file (${tilde(file, home)})`,
     fix: `export ${vendor.key}=… in the shell that runs \`peers up\`, or log in with \`${vendor.login}\` and use \`peers up --credentials oauth-file\``,
   };
+}
+
+/**
+ * opencode in the pod is served by the auth sidecar's Anthropic upstream (src/config/opencode-vendor.ts),
+ * so it needs what a claude peer needs; its own login file is not used there, which a user who
+ * logged in with `opencode auth login` is told instead of a run whose every turn fails.
+ */
+function opencodeCredentials(peer: PeerSpec, env: Record<string, string | undefined>, home: string, isFile: (path: string) => boolean, loginProblem: (path: string) => string | undefined): CredentialFinding {
+  const own = opencodeLoginFile(env, home);
+  const provider = opencodeProvider(peer);
+  if (provider === 'own-config') {
+    const set = OPENCODE_OWN_CONFIG_ENV.filter((k) => peer.env?.[k] !== undefined);
+    return { status: 'ok', detail: `config.yaml sets ${set.join(', ')} for this peer (a rehearsal or your own endpoint): not checked` };
+  }
+  if (provider !== 'anthropic') {
+    return { status: 'skip', detail: `model ${peer.model} names provider ${provider}: the pod's auth sidecar serves opencode only through Anthropic (model: anthropic/…), so peers cannot check this one` };
+  }
+  const found = peerCredentials({ ...peer, tool: 'claude' }, env, home, isFile, loginProblem);
+  if (!isFile(own)) return found;
+  const note = `opencode's own login (${tilde(own, home)}) is not used: in the pod only the auth sidecar holds credentials`;
+  return { ...found, detail: `${found.detail}; ${note}` };
 }
