@@ -32,11 +32,11 @@ export function codexLoginFile(env: Env, home: string): string {
  * (a logged-out CLI leaves `{}`; Codex signed in with an API key has no tokens): mounting that one
  * would give a pod whose every request fails, so `up` says why before it starts.
  */
-export function loginAt(path: string, tool: 'claude' | 'codex'): { state: 'absent' | 'usable' } | { state: 'unusable'; why: string } {
+export function loginAt(path: string, tool: 'claude' | 'codex'): { state: 'absent' } | { state: 'usable'; expiresAtMs: number | null } | { state: 'unusable'; why: string } {
   if (!existsSync(path)) return { state: 'absent' };
   try {
-    (tool === 'claude' ? claudeCredentials : codexAuth).read(readTokenFile(path).doc);
-    return { state: 'usable' };
+    const login = (tool === 'claude' ? claudeCredentials : codexAuth).read(readTokenFile(path).doc);
+    return { state: 'usable', expiresAtMs: login.expiresAtMs };
   } catch (e) {
     const why = (e as Error).message;
     return { state: 'unusable', why: why.startsWith(path) ? why : `${path}: ${why.replace(/^[.\w-]+\.json: /, '')}` };

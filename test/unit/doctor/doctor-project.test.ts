@@ -64,6 +64,19 @@ describe('peerCredentials', () => {
     expect(peerCredentials(codex!, { CODEX_HOME: '/srv/codex' }, '/home/u', (p) => p === '/srv/codex/auth.json').status).toBe('ok');
   });
 
+  test('a login whose access token has expired is told before the run, with what happens at the first request', () => {
+    const file = (p: string) => p === '/home/u/.claude/.credentials.json';
+    const NOW = Date.UTC(2026, 11, 6, 15, 0, 0);
+    const at = (expiresAtMs: number | null) => peerCredentials(claude!, {}, '/home/u', file, undefined, { expiresAtMs: () => expiresAtMs, nowMs: NOW }).detail;
+    expect(at(NOW - 3 * 86_400_000)).toBe(
+      'logged in (~/.claude/.credentials.json; its access token expired 3 days ago: the auth sidecar renews it when the run starts, and a login the vendor no longer accepts stops that peer with "login refused"), no ANTHROPIC_API_KEY: start the run with `peers up --credentials oauth-file`',
+    );
+    expect(at(NOW - 5 * 3_600_000)).toContain('expired 5 h ago');
+    // A token still valid, or a file that does not say: nothing to tell.
+    expect(at(NOW + 3_600_000)).toBe('logged in (~/.claude/.credentials.json), no ANTHROPIC_API_KEY: start the run with `peers up --credentials oauth-file`');
+    expect(at(null)).toBe(at(NOW + 1));
+  });
+
   test('neither: fail, naming the variable and the login file, with the fix', () => {
     expect(peerCredentials(codex!, {}, '/home/u', none)).toEqual({
       status: 'fail',
