@@ -232,8 +232,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   }
 
   const modelServerDir = rehearsal !== undefined ? rehearsalDir(stateDir) : o.modelServerDir;
-  const { spec, plan, budget } = await planPod(repo, { ...o, upstream, modelServerDir }, env);
+  const { spec, plan, budget, loginNotes } = await planPod(repo, { ...o, upstream, modelServerDir }, env);
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
+  for (const n of loginNotes) o.progress(n);
   const image = spec.containers[0]!.image;
   const imageState = image === (o.image ?? WORKSPACE_IMAGE) ? await imageStateAsked : await workspaceImageState(image, env);
   const imageMissing = () => new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });

@@ -4,7 +4,7 @@
  * there. Mirrors what `peers up` will need: keys by default, login files with
  * `--credentials oauth-file` (sandbox/credential-check.ts, sandbox/up.ts oauthMounts).
  */
-import { claudeLoginFile, codexLoginFile } from '../../src/config/login-files.ts';
+import { claudeLoginFile, codexLoginFile, EXPIRED_LOGIN_NOTE, expiredAgo } from '../../src/config/login-files.ts';
 import type { PeerSpec } from '../../src/config/config-schema.ts';
 import { OPENCODE_OWN_CONFIG_ENV, opencodeLoginFile, opencodeProvider } from '../../src/config/opencode-vendor.ts';
 import { resolveProvider } from '../../src/config/provider.ts';
@@ -27,10 +27,8 @@ export type LoginClock = { expiresAtMs: (path: string) => number | null; nowMs: 
  * refuses the renewal, so an old login is not a surprise at 3 am.
  */
 function expiryNote(expiresAtMs: number | null, nowMs: number): string {
-  if (expiresAtMs === null || expiresAtMs > nowMs) return '';
-  const hours = Math.floor((nowMs - expiresAtMs) / 3_600_000);
-  const ago = hours >= 48 ? `${Math.floor(hours / 24)} days ago` : hours >= 1 ? `${hours} h ago` : 'less than an hour ago';
-  return `; its access token expired ${ago}: the auth sidecar renews it when the run starts, and a login the vendor no longer accepts stops that peer with "login refused"`;
+  const ago = expiredAgo(expiresAtMs, nowMs);
+  return ago ? `; its access token expired ${ago}: ${EXPIRED_LOGIN_NOTE}` : '';
 }
 
 const tilde = (path: string, home: string) => (path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path);

@@ -42,3 +42,17 @@ export function loginAt(path: string, tool: 'claude' | 'codex'): { state: 'absen
     return { state: 'unusable', why: why.startsWith(path) ? why : `${path}: ${why.replace(/^[.\w-]+\.json: /, '')}` };
   }
 }
+
+/**
+ * How long ago a login's access token expired ("3 days ago"), or null while it is valid (or the
+ * file does not say). An expired access token is normal: the auth sidecar renews it with the
+ * refresh token before the first request; `peers doctor` and `peers up` say so beforehand.
+ */
+export function expiredAgo(expiresAtMs: number | null, nowMs: number): string | null {
+  if (expiresAtMs === null || expiresAtMs > nowMs) return null;
+  const hours = Math.floor((nowMs - expiresAtMs) / 3_600_000);
+  return hours >= 48 ? `${Math.floor(hours / 24)} days ago` : hours >= 1 ? `${hours} h ago` : 'less than an hour ago';
+}
+
+/** What happens to an expired login in the run, said the same way by doctor and up. */
+export const EXPIRED_LOGIN_NOTE = 'the auth sidecar renews it when the run starts, and a login the vendor no longer accepts stops that peer with "login refused"';

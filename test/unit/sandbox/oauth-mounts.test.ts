@@ -42,6 +42,16 @@ describe('oauth credential mounts', () => {
     }
   });
 
+  test('a login whose access token expired is said before the run (up prints it), a valid one is not', () => {
+    mkdirSync(join(home, '.claude'));
+    writeFileSync(join(home, '.claude/.credentials.json'), CLAUDE_LOGIN); // expiresAt 2025-12-06
+    mkdirSync(join(home, '.codex'));
+    writeFileSync(join(home, '.codex/auth.json'), CODEX_LOGIN); // its access token is no JWT: no expiry known
+    const m = oauthMounts({ HOME: home }, 1765000000000 + 3 * 86_400_000);
+    expect(m.expired).toEqual(['the claude login\'s access token expired 3 days ago: the auth sidecar renews it when the run starts, and a login the vendor no longer accepts stops that peer with "login refused"']);
+    expect(oauthMounts({ HOME: home }, 1765000000000 - 60_000).expired).toEqual([]);
+  });
+
   test('CODEX_HOME is honoured; claude absent → only codex', () => {
     mkdirSync(join(home, 'cx'));
     writeFileSync(join(home, 'cx/auth.json'), CODEX_LOGIN);
