@@ -14,7 +14,7 @@ import { BodyBytes, DEFAULT_BUFFERED_BODY_BYTES } from './body-budget.ts';
 import { DEFAULT_UNBILLED_BURST, DEFAULT_UNBILLED_PER_SECOND, UnbilledThrottle } from './unbilled-throttle.ts';
 import { ClientHttpServer, type ClientRequest, type ClientResponse, type ClientLimits } from './client-http.ts';
 import { clientResponseHeaders, redact, upstreamHeaders } from './credential-headers.ts';
-import type { CredentialSource, Injection } from './credential-source.ts';
+import { CredentialRefused, type CredentialSource, type Injection } from './credential-source.ts';
 import type { ConnectOptions } from './egress-connector.ts';
 import type { RequestAudit } from './request-audit.ts';
 import { type PoolResponse, UnansweredRequest, UpstreamPool } from './upstream-pool.ts';
@@ -144,7 +144,7 @@ export class AuthServer {
       return;
     }
     const body = this.vendor === 'anthropic'
-      ? JSON.stringify({ type: 'error', error: { type: status === 403 ? 'permission_error' : status >= 500 ? 'api_error' : 'invalid_request_error', message: clean } })
+      ? JSON.stringify({ type: 'error', error: { type: status === 403 ? 'permission_error' : status === 401 ? 'authentication_error' : status >= 500 ? 'api_error' : 'invalid_request_error', message: clean } })
       : JSON.stringify({ error: { message: clean, type: 'peers_sidecar_error', param: null, code: status === 403 ? 'peers_path_not_allowed' : null } });
     this.reply(res, status, body, { 'x-peers-sidecar': 'error' });
   }
@@ -316,7 +316,7 @@ export class AuthServer {
       release();
       probeDone();
       upstreamDone();
-      const status = e instanceof ClientError ? e.status : 502;
+      const status = e instanceof ClientError ? e.status : e instanceof CredentialRefused ? 401 : 502;
       this.log(`${what} ${status} ${(e as Error).message}`);
       this.fail(res, status, `peers auth sidecar: ${(e as Error).message}`);
     }

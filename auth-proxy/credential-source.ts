@@ -15,6 +15,19 @@ export interface CredentialSource {
   onUnauthorized(used: Injection): Promise<boolean>;
 }
 
+/**
+ * A credential that cannot work until the user acts (a login whose renewal the vendor refused):
+ * the sidecar answers 401 with this message, so the peer's CLI reports an authentication failure
+ * and the loop stops that peer with the reason (src/peer-output/auth-refusal.ts) instead of
+ * retrying a 502 turn after turn.
+ */
+export class CredentialRefused extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CredentialRefused';
+  }
+}
+
 export type ApiKeyHeader = 'x-api-key' | 'authorization';
 
 export class ApiKeySource implements CredentialSource {

@@ -4,19 +4,31 @@
  * exits at once without one, after which every peer's turn fails. Checked before any podman call,
  * so the user gets one clear message naming the variables instead of a pod that cannot work.
  */
+import { homedir } from 'node:os';
 import { InputError } from '../src/cli/errors.ts';
+import { claudeLoginFile, codexLoginFile, loginAt } from '../src/config/login-files.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
+import { opencodeProvider } from '../src/config/opencode-vendor.ts';
 import { resolveProvider } from '../src/config/provider.ts';
 
-/** The auth sidecar's upstream key per tool (auth-proxy/upstreams.ts); custom/opencode peers bring their own. */
+/** The auth sidecar's upstream key per tool (auth-proxy/upstreams.ts); custom peers bring their own. */
 const KEY_BY_TOOL: Partial<Record<PeersConfig['peers'][number]['tool'], string>> = {
   claude: 'ANTHROPIC_API_KEY',
   codex: 'OPENAI_API_KEY',
 };
 
+/**
+ * The vendor key a peer's tool needs: an opencode peer on an Anthropic model is served by the
+ * sidecar's Anthropic upstream (src/config/opencode-vendor.ts); on another provider peers cannot tell.
+ */
+function toolKey(peer: PeersConfig['peers'][number]): string | undefined {
+  if (peer.tool === 'opencode') return opencodeProvider(peer) === 'anthropic' ? 'ANTHROPIC_API_KEY' : undefined;
+  return KEY_BY_TOOL[peer.tool];
+}
+
 /** The variable holding the key a peer's requests are sent with: its provider's, else its vendor's. */
 export function keyVariable(peer: PeersConfig['peers'][number]): string | undefined {
-  return resolveProvider(peer.tool, peer.provider)?.key_env ?? KEY_BY_TOOL[peer.tool];
+  return resolveProvider(peer.tool, peer.provider)?.key_env ?? toolKey(peer);
 }
 
 /** Each missing variable with the peers that need it, in config order. */
@@ -26,7 +38,7 @@ export function missingApiKeys(config: PeersConfig, env: NodeJS.ProcessEnv, opts
     const provider = resolveProvider(peer.tool, peer.provider);
     // With subscription logins, a provider peer still needs its provider's key.
     if (opts.providersOnly && !provider) continue;
-    const variable = provider?.key_env ?? KEY_BY_TOOL[peer.tool];
+    const variable = provider?.key_env ?? toolKey(peer);
     if (!variable || env[variable]) continue;
     missing.set(variable, [...(missing.get(variable) ?? []), peer.name]);
   }
@@ -34,12 +46,27 @@ export function missingApiKeys(config: PeersConfig, env: NodeJS.ProcessEnv, opts
 }
 
 /** Throws the exit-2 error `peers up` shows when a peer's vendor key is not set. */
-export function assertApiKeys(config: PeersConfig, configPath: string, env: NodeJS.ProcessEnv, opts: { providersOnly?: boolean } = {}): void {
+/**
+ * `loginFor`: the CLI login file on this machine that could stand in for a missing key (usable, as
+ * the auth sidecar reads it), or undefined. When every missing key has one, the user is logged in
+ * already and only forgot the flag: the hint says so first, naming the files.
+ */
+export function assertApiKeys(config: PeersConfig, configPath: string, env: NodeJS.ProcessEnv, opts: { providersOnly?: boolean; loginFor?: (variable: string) => string | undefined } = {}): void {
   const missing = missingApiKeys(config, env, opts);
   if (!missing.length) return;
   const what = missing.map((m) => `${m.variable} (for ${m.peers.join(', ')})`).join(' and ');
-  throw new InputError(`no API key for the configured peers: ${what} ${missing.length > 1 ? 'are' : 'is'} not set`, {
-    location: { file: configPath },
-    hint: `export ${missing.map((m) => `${m.variable}=…`).join(' ')} in this shell, then peers up again (the key goes to the auth sidecar only, never to the peers); or use your CLI logins with --credentials oauth-file`,
-  });
+  const exportKeys = `export ${missing.map((m) => `${m.variable}=…`).join(' ')} in this shell, then peers up again (the key goes to the auth sidecar only, never to the peers)`;
+  const logins = missing.map((m) => opts.loginFor?.(m.variable));
+  const hint = logins.every((l) => l !== undefined)
+    ? `you are logged in on this machine (${[...new Set(logins)].join(', ')}): peers up --credentials oauth-file runs on those logins; or ${exportKeys}`
+    : `${exportKeys}; or use your CLI logins with --credentials oauth-file`;
+  throw new InputError(`no API key for the configured peers: ${what} ${missing.length > 1 ? 'are' : 'is'} not set`, { location: { file: configPath }, hint });
+}
+
+/** The usable CLI login file that serves the vendor of `variable` (ANTHROPIC_API_KEY, OPENAI_API_KEY), if any. */
+export function usableLoginFor(variable: string, env: NodeJS.ProcessEnv): string | undefined {
+  const home = env.HOME || homedir();
+  const file = variable === 'ANTHROPIC_API_KEY' ? claudeLoginFile(env, home) : variable === 'OPENAI_API_KEY' ? codexLoginFile(env, home) : undefined;
+  if (!file) return undefined;
+  return loginAt(file, variable === 'ANTHROPIC_API_KEY' ? 'claude' : 'codex').state === 'usable' ? file : undefined;
 }

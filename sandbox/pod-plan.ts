@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { loadProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
-import { claudeConfigDir, claudeLoginFile, codexHomeDir, codexLoginFile, loginAt } from '../src/config/login-files.ts';
+import { claudeConfigDir, claudeLoginFile, codexHomeDir, codexLoginFile, EXPIRED_LOGIN_NOTE, expiredAgo, loginAt } from '../src/config/login-files.ts';
 import { resolveProvider, runProviders } from '../src/config/provider.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
 import { peersRuntimeDir } from '../src/state/env-dirs.ts';
@@ -62,7 +62,7 @@ const CREDENTIAL_ENV = ['ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'OPENAI_API
  * An API key set beside a login still serves its vendor (and wins for Codex, as podBilling says);
  * `codexUpstream` is where the workspace's Codex is pointed: the OpenAI API or its ChatGPT login.
  */
-export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodInputs['secretFiles']; args: string[]; codexUpstream?: 'openai' | 'chatgpt'; serves: string[]; unusable: string[] } {
+export function oauthMounts(env: NodeJS.ProcessEnv = process.env, nowMs = Date.now()): { files: PodInputs['secretFiles']; args: string[]; codexUpstream?: 'openai' | 'chatgpt'; serves: string[]; unusable: string[]; expired: string[] } {
   const home = env.HOME || homedir();
   const files: PodInputs['secretFiles'] = [];
   const claudeDir = claudeConfigDir(env, home);
@@ -92,7 +92,13 @@ export function oauthMounts(env: NodeJS.ProcessEnv = process.env): { files: PodI
   }
   for (const u of serves) args.push('--upstream', u);
   const codexUpstream = env.OPENAI_API_KEY ? 'openai' : codexLogin ? 'chatgpt' : undefined;
-  return { files, args, codexUpstream, serves, unusable };
+  // Said before the run starts, not found out from a failed turn at night.
+  const expired: string[] = [];
+  for (const [name, login, used] of [['claude', claude, claudeLogin], ['codex', codex, codexLogin && codexUpstream === 'chatgpt']] as const) {
+    const ago = used && login.state === 'usable' ? expiredAgo(login.expiresAtMs, nowMs) : null;
+    if (ago) expired.push(`the ${name} login's access token expired ${ago}: ${EXPIRED_LOGIN_NOTE}`);
+  }
+  return { files, args, codexUpstream, serves, unusable, expired };
 }
 
 
@@ -199,5 +205,5 @@ export async function planPod(repo: string, o: PodPlanOptions, env: NodeJS.Proce
     // Gate checkouts can be large (node_modules): on disk beside the run, not in the runtime tmpfs.
     sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': authSidecarDir(stateDir), checkouts: join(paths.run, 'checkouts') },
   });
-  return { project, key, stateDir, spec, plan, budget };
+  return { project, key, stateDir, spec, plan, budget, loginNotes: oauth?.expired ?? [] };
 }

@@ -52,7 +52,7 @@ export function providerAllowEntry(p: Pick<ProviderUpstream, 'base_url'>): strin
   return u.port && u.port !== '443' ? `${u.hostname}:${u.port}` : u.hostname;
 }
 import { statePaths } from '../src/state/paths.ts';
-import { CODEX_BASE_URL_ENV } from '../src/config/peer-argv.ts';
+import { ANTHROPIC_BASE_URL_ENV, CODEX_BASE_URL_ENV } from '../src/config/peer-argv.ts';
 import { withoutVendorHosts } from '../proxy/egress-policy.ts';
 import { LIFELINE_DIR_NAME, LIFELINE_ENV, LIFELINE_SOCKET_NAME, POD_ROLES_ENV, ROLE_ENV } from './lifeline.ts';
 import { RUNNER_KEYS_FILE } from './runner-key.ts';
@@ -340,6 +340,8 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       // (src/config/peer-argv.ts), at the route the workspace's OPENAI_BASE_URL names: the OpenAI
       // API, or with a ChatGPT login the sidecar's ChatGPT upstream (test/e2e/pod-subscriptions.test.ts).
       [CODEX_BASE_URL_ENV]: vendorEnv.OPENAI_BASE_URL,
+      // opencode's Anthropic base URL must end in /v1 (src/config/peer-argv.ts, opencodeArgv).
+      [ANTHROPIC_BASE_URL_ENV]: vendorEnv.ANTHROPIC_BASE_URL,
       PEERS_STATE_DIR: STATE_IN_CONTAINER,
       PEERS_RUNNER_WORKSPACE: runnerSocketPath('workspace'),
       PEERS_RUNNER_SETUP: runnerSocketPath('setup'),

@@ -35,7 +35,7 @@ import { readLedgerSpend } from '../src/budget/ledger-spend.ts';
 import { hostUsageLedgerPath } from '../src/budget/ledger-path.ts';
 import { readPolicyIfPresent } from '../src/budget/budget-policy-file.ts';
 import { writeRunBudget } from '../src/budget/run-budget.ts';
-import { assertApiKeys } from './credential-check.ts';
+import { assertApiKeys, usableLoginFor } from './credential-check.ts';
 import { runBranch } from './publish-if-run.ts';
 import { describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
 import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
@@ -177,7 +177,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   let missingKeys: InputError | undefined;
   if (upstream !== 'model-server') {
     try {
-      assertApiKeys(loaded.config, loaded.configPath, env, { providersOnly: o.credentials === 'oauth-file' });
+      assertApiKeys(loaded.config, loaded.configPath, env, { providersOnly: o.credentials === 'oauth-file', loginFor: (variable) => usableLoginFor(variable, env) });
     } catch (error) {
       const running = error instanceof InputError ? await loopLifeline(projectKey(repo), env) : null;
       if (running) running.close();
@@ -232,8 +232,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   }
 
   const modelServerDir = rehearsal !== undefined ? rehearsalDir(stateDir) : o.modelServerDir;
-  const { spec, plan, budget } = await planPod(repo, { ...o, upstream, modelServerDir }, env);
+  const { spec, plan, budget, loginNotes } = await planPod(repo, { ...o, upstream, modelServerDir }, env);
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
+  for (const n of loginNotes) o.progress(n);
   const image = spec.containers[0]!.image;
   const imageState = image === (o.image ?? WORKSPACE_IMAGE) ? await imageStateAsked : await workspaceImageState(image, env);
   const imageMissing = () => new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });

@@ -253,10 +253,25 @@ function peerChecks(probe: HostProbe, path: string, config: ReturnType<typeof lo
   const home = probe.env.HOME ?? '';
   const checks: DoctorCheck[] = [];
   for (const peer of config.peers) {
-    const found = peerCredentials(peer, probe.env, home, (file) => probe.exists(file), (file) => {
-      const login = peer.tool === 'claude' || peer.tool === 'codex' ? loginAt(file, peer.tool) : undefined;
-      return login?.state === 'unusable' ? login.why : undefined;
-    });
+    // opencode is served with Claude's login (apps/doctor/credentials.ts), so its file reads as Claude's.
+    const loginOf = (file: string) => (peer.tool === 'codex' ? loginAt(file, 'codex') : peer.tool === 'claude' || peer.tool === 'opencode' ? loginAt(file, 'claude') : undefined);
+    const found = peerCredentials(
+      peer,
+      probe.env,
+      home,
+      (file) => probe.exists(file),
+      (file) => {
+        const login = loginOf(file);
+        return login?.state === 'unusable' ? login.why : undefined;
+      },
+      {
+        expiresAtMs: (file) => {
+          const login = loginOf(file);
+          return login?.state === 'usable' ? login.expiresAtMs : null;
+        },
+        nowMs: Date.now(),
+      },
+    );
     checks.push({ id: `credentials:${path}:${peer.name}`, title: `  ${peer.name} credentials`, status: found.status, detail: found.detail, ...(found.fix ? { fix: found.fix } : {}), required: found.status === 'fail' });
     const program = basename(peer.argv[0] ?? '');
     if (imageClis && (IMAGE_CLIS as readonly string[]).includes(program) && !imageClis[program as ImageCli]) {

@@ -16,6 +16,8 @@ export type TokenState = {
 export interface OAuthFormat {
   readonly name: string;
   readonly defaultTokenUrl: string;
+  /** How the user logs in again on the host when the login is refused. */
+  readonly relogin: string;
   read(doc: Record<string, unknown>): TokenState;
   headers(state: TokenState, doc: Record<string, unknown>): Record<string, string>;
   refreshBody(state: TokenState): string;
@@ -48,6 +50,7 @@ export const CLAUDE_CODE_CLIENT_ID = '9d1c250a-e61b-44d9-88ed-5944d1962f5e';
 export const claudeCredentials: OAuthFormat = {
   name: 'claude',
   defaultTokenUrl: 'https://platform.claude.com/v1/oauth/token',
+  relogin: '`claude`, then /login',
   read(doc) {
     const s = section(doc, 'claudeAiOauth', '.credentials.json');
     const accessToken = str(s.accessToken);
@@ -87,6 +90,7 @@ export function jwtExpiryMs(token: string): number | null {
 export const codexAuth: OAuthFormat = {
   name: 'codex',
   defaultTokenUrl: 'https://auth.openai.com/oauth/token',
+  relogin: '`codex login`, "Sign in with ChatGPT"',
   read(doc) {
     const t = section(doc, 'tokens', 'auth.json');
     const accessToken = str(t.access_token);

@@ -9,7 +9,7 @@
  * the new tokens are written back atomically in the file's own format; and on any failure the old
  * file stays as it was, so the user's login is never lost by the sidecar.
  */
-import type { CredentialSource, Injection } from '../credential-source.ts';
+import { CredentialRefused, type CredentialSource, type Injection } from '../credential-source.ts';
 import { withFileLock } from './file-lock.ts';
 import type { OAuthFormat, TokenState } from './formats.ts';
 import { readTokenFile, writeTokenFile } from './token-file.ts';
@@ -28,6 +28,9 @@ export type OAuthFileOptions = {
   skewMs?: number;
   now?: () => number;
 };
+
+/** Token-endpoint answers that refuse the login itself (a 5xx, 429 or network failure may pass). */
+const REFUSED = new Set([400, 401, 403]);
 
 export class RefreshError extends Error {
   constructor(message: string) {
@@ -104,7 +107,12 @@ export class OAuthFileSource implements CredentialSource {
       } catch {}
       if (reply.status !== 200 || !json || typeof json !== 'object') {
         const code = json && typeof json.error === 'string' && /^[a-z_]{1,40}$/.test(json.error) ? ` (${json.error})` : '';
-        throw new RefreshError(`${this.opts.format.name} token refresh failed: HTTP ${reply.status}${code}; the credentials file was left unchanged`);
+        const failed = `${this.opts.format.name} token refresh failed: HTTP ${reply.status}${code}; the credentials file was left unchanged`;
+        // 400/401/403 (invalid_grant…): the vendor refused this login for good (revoked, expired,
+        // or its single-use refresh token spent elsewhere). Only the user can log in again.
+        // First the fix, then the detail: the CLI's error line is cut short in the run's status.
+        if (REFUSED.has(reply.status)) throw new CredentialRefused(`${this.opts.format.name} login refused: log in again on the host (${this.opts.format.relogin}), then peers up --credentials oauth-file (its refresh got HTTP ${reply.status}${code}; the login file is unchanged)`);
+        throw new RefreshError(failed);
       }
       try {
         this.opts.format.apply(file.doc, json, this.now());

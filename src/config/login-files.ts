@@ -32,13 +32,27 @@ export function codexLoginFile(env: Env, home: string): string {
  * (a logged-out CLI leaves `{}`; Codex signed in with an API key has no tokens): mounting that one
  * would give a pod whose every request fails, so `up` says why before it starts.
  */
-export function loginAt(path: string, tool: 'claude' | 'codex'): { state: 'absent' | 'usable' } | { state: 'unusable'; why: string } {
+export function loginAt(path: string, tool: 'claude' | 'codex'): { state: 'absent' } | { state: 'usable'; expiresAtMs: number | null } | { state: 'unusable'; why: string } {
   if (!existsSync(path)) return { state: 'absent' };
   try {
-    (tool === 'claude' ? claudeCredentials : codexAuth).read(readTokenFile(path).doc);
-    return { state: 'usable' };
+    const login = (tool === 'claude' ? claudeCredentials : codexAuth).read(readTokenFile(path).doc);
+    return { state: 'usable', expiresAtMs: login.expiresAtMs };
   } catch (e) {
     const why = (e as Error).message;
     return { state: 'unusable', why: why.startsWith(path) ? why : `${path}: ${why.replace(/^[.\w-]+\.json: /, '')}` };
   }
 }
+
+/**
+ * How long ago a login's access token expired ("3 days ago"), or null while it is valid (or the
+ * file does not say). An expired access token is normal: the auth sidecar renews it with the
+ * refresh token before the first request; `peers doctor` and `peers up` say so beforehand.
+ */
+export function expiredAgo(expiresAtMs: number | null, nowMs: number): string | null {
+  if (expiresAtMs === null || expiresAtMs > nowMs) return null;
+  const hours = Math.floor((nowMs - expiresAtMs) / 3_600_000);
+  return hours >= 48 ? `${Math.floor(hours / 24)} days ago` : hours >= 1 ? `${hours} h ago` : 'less than an hour ago';
+}
+
+/** What happens to an expired login in the run, said the same way by doctor and up. */
+export const EXPIRED_LOGIN_NOTE = 'the auth sidecar renews it when the run starts, and a login the vendor no longer accepts stops that peer with "login refused"';

@@ -17,6 +17,14 @@ export { OPENROUTER_KEY_ENV } from './provider.ts';
  * OPENAI_BASE_URL, so a codex peer that names no provider of its own is given one pointing there.
  */
 export const CODEX_BASE_URL_ENV = 'PEERS_CODEX_BASE_URL';
+/**
+ * In the pod (set on the loop by sandbox/pod-spec.ts): the auth sidecar's Anthropic URL, the
+ * workspace's ANTHROPIC_BASE_URL. Claude Code appends `/v1/messages` to it; opencode's Anthropic
+ * provider appends only `/messages` (its base URL names the API version), so an opencode peer is
+ * given this URL with `/v1`: else every request of its went to `/messages`, which the sidecar does
+ * not forward (auth-proxy/api-routes.ts), and every turn failed.
+ */
+export const ANTHROPIC_BASE_URL_ENV = 'PEERS_ANTHROPIC_BASE_URL';
 /** The codex `model_providers` key of that provider. */
 export const CODEX_SIDECAR_PROVIDER = 'peers-auth-sidecar';
 
@@ -141,7 +149,10 @@ function codexArgv(peer: PeerSpec, opts: BuildOptions, out: PeerCommand): string
   return [...argv.slice(0, at), ...extra, ...argv.slice(at)];
 }
 
-function opencodeArgv(peer: PeerSpec): string[] {
+function opencodeArgv(peer: PeerSpec, opts: BuildOptions, out: PeerCommand): string[] {
+  const sidecar = opts.hostEnv?.[ANTHROPIC_BASE_URL_ENV];
+  // A base URL the user set for this peer (a rehearsal, their own endpoint) wins.
+  if (sidecar && peer.env?.ANTHROPIC_BASE_URL === undefined) out.env.ANTHROPIC_BASE_URL = `${sidecar.replace(/\/+$/, '')}/v1`;
   const extra: string[] = [];
   if (peer.model && !hasSwitch(peer.argv, '-m', '--model')) extra.push('-m', peer.model);
   if (peer.reasoning && !hasSwitch(peer.argv, '--variant')) extra.push('--variant', peer.reasoning);
@@ -156,7 +167,7 @@ export function buildPeerArgv(peer: PeerSpec, prompt: string, opts: BuildOptions
   let argv: string[];
   if (peer.tool === 'claude') argv = claudeArgv(peer, { ...opts, hostEnv }, out);
   else if (peer.tool === 'codex') argv = codexArgv(peer, { ...opts, hostEnv }, out);
-  else if (peer.tool === 'opencode') argv = opencodeArgv(peer);
+  else if (peer.tool === 'opencode') argv = opencodeArgv(peer, { ...opts, hostEnv }, out);
   else argv = [...peer.argv];
   if (peer.prompt_mode === 'argv-substitute') {
     // split/join, not String.replace: a prompt containing "$&" must arrive verbatim.

@@ -10,6 +10,7 @@ import { claudeCredentials, codexAuth } from '../../../auth-proxy/oauth/formats.
 import { OAuthFileSource } from '../../../auth-proxy/oauth/oauth-file-source.ts';
 import { tokenPostVia } from '../../../auth-proxy/oauth/token-post.ts';
 import { UPSTREAMS } from '../../../auth-proxy/upstreams.ts';
+import { structuredStatus } from '../../../src/peer-output/structured-events.ts';
 import { type FakeVendor, startFakeVendor } from './fake-vendor.ts';
 import { call, type Egress, startEgress, startSidecar } from './sidecar-fixture.ts';
 
@@ -116,18 +117,34 @@ describe('OAuth credentials file', () => {
     expect(vendor.tokenCalls).toEqual([]);
   });
 
-  test('a failed refresh keeps the old file byte for byte and reports no token', async () => {
+  test('a refresh the vendor refuses (a dead login) keeps the old file byte for byte, reports no token, and is a 401 the peer stops on', async () => {
     const original = claudeFile('at-old-6666', 'rt-6666-already-used', NOW - 1000);
     writeFileSync(file, original);
     const sidecar = await startSidecar({ egress, vendorPort: vendor.port, credentials: claudeSource() });
     const r = await call(sidecar.url, '/v1/messages', { body: {} });
     await sidecar.close();
-    expect(r.status).toBe(502);
-    expect(JSON.parse(r.text).error.message).toContain('token refresh failed: HTTP 400 (invalid_grant); the credentials file was left unchanged');
+    // A 502 was retried by the CLI and then turn after turn by the loop until the failure cap: the
+    // user found a run of failed ticks in the morning. A 401 halts the peer with this reason.
+    expect(r.status).toBe(401);
+    const error = JSON.parse(r.text).error;
+    expect(error.type).toBe('authentication_error');
+    expect(error.message).toBe('peers auth sidecar: claude login refused: log in again on the host (`claude`, then /login), then peers up --credentials oauth-file (its refresh got HTTP 400 (invalid_grant); the login file is unchanged)');
+    // What Claude Code reports for it (stream-json result) is a halt, not a transient error.
+    const result = JSON.stringify({ type: 'result', subtype: 'success', is_error: true, api_error_status: 401, result: `API Error: 401 ${r.text}` });
+    expect(structuredStatus('claude', result)?.kind).toBe('halt');
     expect(readFileSync(file, 'utf8')).toBe(original);
     const seen = [r.text, ...sidecar.logs].join('\n');
     expect(seen).not.toContain('rt-6666');
     expect(seen).not.toContain('at-old-6666');
+  });
+
+  test('a token endpoint that fails for a while (5xx) is a 502 the CLI may retry, not a refused login', async () => {
+    writeFileSync(file, claudeFile('at-old-7777', 'rt-7777', NOW - 1000));
+    const sidecar = await startSidecar({ egress, vendorPort: vendor.port, credentials: claudeSource({ post: async () => ({ status: 503, text: '{"error":"temporarily_unavailable"}' }) }) });
+    const r = await call(sidecar.url, '/v1/messages', { body: {} });
+    await sidecar.close();
+    expect(r.status).toBe(502);
+    expect(JSON.parse(r.text).error.message).toContain('token refresh failed: HTTP 503 (temporarily_unavailable)');
   });
 
   test('Codex auth.json: ChatGPT account header, /backend-api/codex prefix, refresh keeps its layout', async () => {

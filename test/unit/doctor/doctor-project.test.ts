@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerProject } from '../../../src/config/project-registry.ts';
 import { runDoctor } from '../../../apps/doctor/doctor-checks.ts';
-import { ConfigSchema } from '../../../src/config/config-schema.ts';
+import { ConfigSchema, type PeerSpec } from '../../../src/config/config-schema.ts';
+import { missingApiKeys } from '../../../sandbox/credential-check.ts';
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
 import { peerCredentials } from '../../../apps/doctor/credentials.ts';
 import { parseImageCliVersions } from '../../../apps/doctor/image-clis.ts';
@@ -63,6 +64,19 @@ describe('peerCredentials', () => {
     expect(peerCredentials(codex!, { CODEX_HOME: '/srv/codex' }, '/home/u', (p) => p === '/srv/codex/auth.json').status).toBe('ok');
   });
 
+  test('a login whose access token has expired is told before the run, with what happens at the first request', () => {
+    const file = (p: string) => p === '/home/u/.claude/.credentials.json';
+    const NOW = Date.UTC(2026, 11, 6, 15, 0, 0);
+    const at = (expiresAtMs: number | null) => peerCredentials(claude!, {}, '/home/u', file, undefined, { expiresAtMs: () => expiresAtMs, nowMs: NOW }).detail;
+    expect(at(NOW - 3 * 86_400_000)).toBe(
+      'logged in (~/.claude/.credentials.json; its access token expired 3 days ago: the auth sidecar renews it when the run starts, and a login the vendor no longer accepts stops that peer with "login refused"), no ANTHROPIC_API_KEY: start the run with `peers up --credentials oauth-file`',
+    );
+    expect(at(NOW - 5 * 3_600_000)).toContain('expired 5 h ago');
+    // A token still valid, or a file that does not say: nothing to tell.
+    expect(at(NOW + 3_600_000)).toBe('logged in (~/.claude/.credentials.json), no ANTHROPIC_API_KEY: start the run with `peers up --credentials oauth-file`');
+    expect(at(null)).toBe(at(NOW + 1));
+  });
+
   test('neither: fail, naming the variable and the login file, with the fix', () => {
     expect(peerCredentials(codex!, {}, '/home/u', none)).toEqual({
       status: 'fail',
@@ -76,6 +90,24 @@ describe('peerCredentials', () => {
     expect(peerCredentials(router!, { OPENROUTER_API_KEY: 'x' }, '/h', none).status).toBe('ok');
     expect(peerCredentials(rehearsal!, {}, '/h', none)).toMatchObject({ status: 'ok', detail: expect.stringContaining('config.yaml sets ANTHROPIC_API_KEY, ANTHROPIC_BASE_URL') });
     expect(peerCredentials(custom!, {}, '/h', none).status).toBe('skip');
+  });
+
+  test("opencode needs what claude needs (the pod serves it through the sidecar's Anthropic upstream); its own login file is named as unused", () => {
+    const opencode = { name: 'opencode', tool: 'opencode', argv: ['opencode', 'run', '--format', 'json', '--auto'], prompt_mode: 'stdin', model: 'anthropic/claude-sonnet-4-6' } as PeerSpec;
+    const ownLogin = '/home/u/.local/share/opencode/auth.json';
+    // Only opencode's own login: it said "skip, peers cannot tell"; the run's every turn then failed.
+    expect(peerCredentials(opencode, {}, '/home/u', (p) => p === ownLogin)).toEqual({
+      status: 'fail',
+      detail: "no credentials: ANTHROPIC_API_KEY is not set and there is no login file (~/.claude/.credentials.json); opencode's own login (~/.local/share/opencode/auth.json) is not used: in the pod only the auth sidecar holds credentials",
+      fix: 'export ANTHROPIC_API_KEY=… in the shell that runs `peers up`, or log in with `claude` and use `peers up --credentials oauth-file`',
+    });
+    expect(peerCredentials(opencode, { ANTHROPIC_API_KEY: SECRET }, '/home/u', none)).toEqual({ status: 'ok', detail: 'ANTHROPIC_API_KEY is set (an API key: only the auth sidecar will hold it)' });
+    expect(peerCredentials(opencode, {}, '/home/u', (p) => p === '/home/u/.claude/.credentials.json').detail).toContain('start the run with `peers up --credentials oauth-file`');
+    expect(peerCredentials({ ...opencode, model: 'ollama/qwen2.5' }, {}, '/h', none)).toMatchObject({ status: 'skip', detail: expect.stringContaining('names provider ollama') });
+    expect(peerCredentials({ ...opencode, env: { OPENCODE_CONFIG_CONTENT: '{}' } }, {}, '/h', none)).toMatchObject({ status: 'ok', detail: expect.stringContaining('config.yaml sets OPENCODE_CONFIG_CONTENT') });
+    // `peers up` with API keys refuses an opencode peer without ANTHROPIC_API_KEY before any podman call.
+    const cfg = ConfigSchema.parse({ peers: [opencode, { name: 'codex', tool: 'codex', argv: ['codex', 'exec', '-'] }] });
+    expect(missingApiKeys(cfg, { OPENAI_API_KEY: 'x' })).toEqual([{ variable: 'ANTHROPIC_API_KEY', peers: ['opencode'] }]);
   });
 });
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { InputError } from '../../../src/cli/errors.ts';
 import { allContainers, buildPodSpec } from '../../../sandbox/pod-spec.ts';
 import { assertLoginsCover, oauthMounts } from '../../../sandbox/pod-plan.ts';
+import { assertApiKeys, usableLoginFor } from '../../../sandbox/credential-check.ts';
 import { ConfigSchema } from '../../../src/config/config-schema.ts';
 
 /** What `claude` (/login) and `codex login` (ChatGPT) write; a logged-out Claude Code leaves `{}`. */
@@ -40,6 +41,40 @@ describe('oauth credential mounts', () => {
       const hasLogin = c.mounts.some((x) => x.kind === 'bind' && x.source.startsWith(join(home, '.c')));
       expect(hasLogin).toBe(c.role === 'auth');
     }
+  });
+
+  test('a login whose access token expired is said before the run (up prints it), a valid one is not', () => {
+    mkdirSync(join(home, '.claude'));
+    writeFileSync(join(home, '.claude/.credentials.json'), CLAUDE_LOGIN); // expiresAt 2025-12-06
+    mkdirSync(join(home, '.codex'));
+    writeFileSync(join(home, '.codex/auth.json'), CODEX_LOGIN); // its access token is no JWT: no expiry known
+    const m = oauthMounts({ HOME: home }, 1765000000000 + 3 * 86_400_000);
+    expect(m.expired).toEqual(['the claude login\'s access token expired 3 days ago: the auth sidecar renews it when the run starts, and a login the vendor no longer accepts stops that peer with "login refused"']);
+    expect(oauthMounts({ HOME: home }, 1765000000000 - 60_000).expired).toEqual([]);
+  });
+
+  test('peers up without a key, on a machine logged in to both CLIs: the hint says so first, naming the files', () => {
+    mkdirSync(join(home, '.claude'));
+    writeFileSync(join(home, '.claude/.credentials.json'), CLAUDE_LOGIN);
+    const config = ConfigSchema.parse({ peers: [{ name: 'claude', tool: 'claude', argv: ['claude', '-p'] }, { name: 'codex', tool: 'codex', argv: ['codex', 'exec', '-'] }] });
+    const hint = (env: NodeJS.ProcessEnv) => {
+      try {
+        assertApiKeys(config, '/p/.peers/config.yaml', env, { loginFor: (v) => usableLoginFor(v, env) });
+      } catch (e) {
+        return (e as InputError).hint;
+      }
+      return 'no refusal';
+    };
+    // Claude by login only, codex with nothing: the generic hint.
+    expect(hint({ HOME: home })).toBe('export ANTHROPIC_API_KEY=… OPENAI_API_KEY=… in this shell, then peers up again (the key goes to the auth sidecar only, never to the peers); or use your CLI logins with --credentials oauth-file');
+    mkdirSync(join(home, '.codex'));
+    writeFileSync(join(home, '.codex/auth.json'), CODEX_LOGIN);
+    expect(hint({ HOME: home })).toBe(`you are logged in on this machine (${join(home, '.claude/.credentials.json')}, ${join(home, '.codex/auth.json')}): peers up --credentials oauth-file runs on those logins; or export ANTHROPIC_API_KEY=… OPENAI_API_KEY=… in this shell, then peers up again (the key goes to the auth sidecar only, never to the peers)`);
+    // A mix: claude by login, codex by key.
+    expect(hint({ HOME: home, OPENAI_API_KEY: 'sk-x' })).toContain(`you are logged in on this machine (${join(home, '.claude/.credentials.json')}): peers up --credentials oauth-file`);
+    // A logged-out CLI's file is no login.
+    writeFileSync(join(home, '.codex/auth.json'), CODEX_API_KEY_LOGIN);
+    expect(hint({ HOME: home })).toStartWith('export ANTHROPIC_API_KEY');
   });
 
   test('CODEX_HOME is honoured; claude absent → only codex', () => {

@@ -7,6 +7,9 @@
 import { describe, expect, test } from 'bun:test';
 import { allContainers, buildPodSpec, type ContainerSpec, type MountSpec, type Role } from '../../../sandbox/pod-spec.ts';
 import { renderPodman } from '../../../sandbox/podman-render.ts';
+import { matchRoute } from '../../../auth-proxy/api-routes.ts';
+import type { PeerSpec } from '../../../src/config/config-schema.ts';
+import { buildPeerArgv } from '../../../src/config/peer-argv.ts';
 import { podInputs } from './pod-inputs-fixture.ts';
 
 const inputs = podInputs({ secretFiles: [{ source: '/home/u/.claude/.credentials.json', target: '/auth/claude.json', readOnly: false }] });
@@ -166,6 +169,22 @@ describe('when the loop stops, and the operator\'s controls', () => {
     expect(chatgpt.find((c) => c.role === 'loop')!.env.PEERS_CODEX_BASE_URL).toBe('http://127.0.0.1:8082');
     expect(chatgpt.find((c) => c.role === 'workspace')!.env.OPENAI_BASE_URL).toBe('http://127.0.0.1:8082');
     expect(buildPodSpec({ ...inputs, oauth: true, codexUpstream: 'openai' }).containers.find((c) => c.role === 'loop')!.env.PEERS_CODEX_BASE_URL).toBe('http://127.0.0.1:8081/v1');
+  });
+
+  test('opencode in the pod reaches the sidecar at a route it forwards (its provider appends /messages, not /v1/messages)', () => {
+    // opencode 1.18.33's Anthropic provider posts to `${ANTHROPIC_BASE_URL}/messages` (checked
+    // against the installed binary; test/integration/real-cli/opencode-tick.test.ts gives it /v1).
+    const loopEnv = byRole('loop').env;
+    const workspaceEnv = byRole('workspace').env;
+    const opencode = { name: 'opencode', tool: 'opencode', argv: ['opencode', 'run', '--format', 'json', '--auto'], prompt_mode: 'stdin', model: 'anthropic/claude-sonnet-4-6' } as PeerSpec;
+    const cmd = buildPeerArgv(opencode, 'P', { hostEnv: loopEnv });
+    const base = cmd.env.ANTHROPIC_BASE_URL ?? workspaceEnv.ANTHROPIC_BASE_URL!;
+    const posted = new URL(`${base}/messages`);
+    expect(`${posted.hostname}:${posted.port}`).toBe(new URL(workspaceEnv.ANTHROPIC_BASE_URL!).host);
+    expect(matchRoute('anthropic', 'POST', posted.pathname)?.route.kind).toBe('billable');
+    // Claude Code (it appends /v1/messages) keeps the workspace's URL; a base URL the user set wins.
+    expect(buildPeerArgv({ ...opencode, name: 'claude', tool: 'claude', argv: ['claude', '-p'] }, 'P', { hostEnv: loopEnv }).env.ANTHROPIC_BASE_URL).toBeUndefined();
+    expect(buildPeerArgv({ ...opencode, env: { ANTHROPIC_BASE_URL: 'http://127.0.0.1:8089/v1' } }, 'P', { hostEnv: loopEnv }).env.ANTHROPIC_BASE_URL).toBe('http://127.0.0.1:8089/v1');
   });
 });
 
