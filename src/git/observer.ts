@@ -26,6 +26,7 @@ import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER } from './g
 import { packedObjectType } from './pack-object-type.ts';
 import { objectStoreProblem } from './object-store-check.ts';
 import { linkObjectStore } from './object-store-links.ts';
+import { unpinnedAlternates } from './pinned-alternates.ts';
 import { borrowViewStores, runCloneLinkRoot } from './view-objects.ts';
 import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
@@ -204,6 +205,15 @@ function borrowObjects(stage: string, objectsDir: string, workDir: string, hasAl
   if ('problem' in r) throw refuse(r.problem);
   if (!hasAlternates && existsSync(join(stage, LINKED_MARKER))) throw refuse('its object store can no longer be linked into the stage');
   rmSync(linked, { recursive: true, force: true });
+  if (hasAlternates) {
+    // Every store the (pinned) alternates lead to, checked in place as git would reach it.
+    try {
+      borrowViewStores(objectsDir, undefined);
+    } catch (error) {
+      throw refuse((error as Error).message);
+    }
+    return objectsDir;
+  }
   const planted = objectStoreProblem(objectsDir);
   if (planted) throw refuse(planted);
   return objectsDir;
@@ -233,6 +243,8 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
     layout = resolveRepoLayout(o.workDir, { allowGitFile: o.allowGitFile ?? false });
     alts = declaredAlternates(layout);
     if (alts.length && !o.allowAlternates) throw new RepoLayoutError(`the object store declares ${alts.join(' and ')}, which peers never creates`);
+    const unpinned = alts.length ? unpinnedAlternates(o.stage, layout.objectsDir, alts) : undefined;
+    if (unpinned) throw new RepoLayoutError(unpinned);
     head = readHead(layout);
   } catch (error) {
     throw new ObserverError(`cannot read the repository at ${o.workDir}: ${(error as Error).message}`);

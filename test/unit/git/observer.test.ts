@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { listCommits } from '../../../src/git/commits.ts';
 import { git, gitOk } from '../../../src/git/git.ts';
 import { initObserverRepo, looseObjectType, ObserverError, observedHead, RUN_HEAD_REF, syncMirror } from '../../../src/git/observer.ts';
+import { RunObserver } from '../../../src/git/run-observer.ts';
 
 const PLANT = resolve(import.meta.dir, '../../fixtures/attacks/plant-git-traps.sh');
 const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
@@ -349,4 +350,49 @@ describe('the trusted mirror', () => {
     }
     expect(markers()).toEqual([]);
   });
+});
+
+describe("a host loop's clone --shared (SECURITY.md, \"The user's repository, the run clone and the trusted observer\")", () => {
+  /** The user's repository as a `clone --shared` of `origin`, and a RunObserver on it as the host loop makes one. */
+  function sharedClone(): { user: string; observer: RunObserver } {
+    const origin = join(root, 'origin');
+    gitOk(root, ['init', '-q', '-b', 'main', origin]);
+    writeFileSync(join(origin, 'f.txt'), 'origin\n');
+    gitOk(origin, ['add', 'f.txt']);
+    gitOk(origin, [...id, 'commit', '-q', '-m', 'origin']);
+    const user = join(root, 'user');
+    gitOk(root, ['clone', '-q', '--shared', origin, user], { hermetic: true });
+    const observer = new RunObserver({ workDir: user, mirror: join(root, 'host-mirror.git'), stage: join(root, 'host-stage.git'), lenient: true });
+    return { user, observer };
+  }
+
+  test("alternates rewritten by a peer to reach another repository's objects are refused; the pinned ones are followed", () => {
+    const { user, observer } = sharedClone();
+    expect(observer.sync().head).toBe(gitOk(user, ['rev-parse', 'HEAD']).trim());
+    // Another repository of the user's, whose commit the peers' HEAD names: git would take it from there.
+    const secret = join(root, 'secret');
+    gitOk(root, ['init', '-q', '-b', 'main', secret]);
+    writeFileSync(join(secret, 'key.txt'), 'secret\n');
+    gitOk(secret, ['add', 'key.txt']);
+    gitOk(secret, [...id, 'commit', '-q', '-m', 'secret']);
+    const stolen = gitOk(secret, ['rev-parse', 'HEAD']).trim();
+    const alternates = join(user, '.git/objects/info/alternates');
+    writeFileSync(alternates, `${readFileSync(alternates, 'utf8')}../../../secret/.git/objects\n`);
+    writeFileSync(join(user, '.git/refs/heads/main'), `${stolen}\n`);
+    expect(() => observer.sync()).toThrow(/alternates is not the one it had when the run started/);
+    expect(observedHead(join(root, 'host-mirror.git'))).not.toBe(stolen);
+  });
+
+  test('a FIFO planted in a store the pinned alternates reach is refused, not opened by git', () => {
+    const { user, observer } = sharedClone();
+    commitIn(user);
+    spawnSync('mkfifo', [join(root, 'origin/.git/objects/pack/pack-0000000000000000000000000000000000000000.idx')]);
+    expect(() => observer.sync()).toThrow(ObserverError);
+  });
+
+  function commitIn(dir: string): void {
+    writeFileSync(join(dir, 'g.txt'), 'more\n');
+    gitOk(dir, ['add', 'g.txt']);
+    gitOk(dir, [...id, 'commit', '-q', '-m', 'more']);
+  }
 });
