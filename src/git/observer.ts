@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { constants as zlib, inflateSync } from 'node:zlib';
 import { copyRegularFile } from '../fs/safe-copy.ts';
-import { readRange } from '../fs/safe-read.ts';
+import { MiB, readRange } from '../fs/safe-read.ts';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { InPlaceRecord } from '../fs/in-place-record.ts';
@@ -286,6 +286,12 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
 }
 
 /**
+ * The most a view copies of each git dir file (safe-copy.ts): a large repository's index is some
+ * hundreds of MiB; a sparse terabyte planted in the peers' clone is refused, never copied.
+ */
+export const VIEW_COPY_LIMITS = { index: 1024 * MiB, shallow: 64 * MiB, exclude: 16 * MiB };
+
+/**
  * A throwaway read-only view of a user's repository (for `peers verify`, `check`, `bugs` on the
  * host): a peers-owned git dir borrowing the repository's objects, with RUN_HEAD_REF (and the
  * view's HEAD) at the repository's HEAD. Reading through it honours nothing from the
@@ -311,7 +317,7 @@ export function openView(workDir: string, viewDir: string): string | null {
   // Read no-follow, never a FIFO (src/fs/safe-copy.ts): a host command may be pointed at the peers' clone.
   try {
     rmSync(join(viewDir, 'shallow'), { force: true });
-    copyRegularFile(join(layout.commonDir, 'shallow'), join(viewDir, 'shallow'));
+    copyRegularFile(join(layout.commonDir, 'shallow'), join(viewDir, 'shallow'), VIEW_COPY_LIMITS.shallow);
   } catch (error) {
     throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
   }
@@ -356,11 +362,11 @@ export async function withObservedWorkTree<T>(workDir: string, env: NodeJS.Proce
     // No-follow copies, never of a FIFO (src/fs/safe-copy.ts): `check` may be pointed at the peers' clone.
     try {
       for (const name of readdirSync(layout.gitDir)) {
-        if (name === 'index' || name.startsWith('sharedindex.')) copyRegularFile(join(layout.gitDir, name), join(view, name));
+        if (name === 'index' || name.startsWith('sharedindex.')) copyRegularFile(join(layout.gitDir, name), join(view, name), VIEW_COPY_LIMITS.index);
       }
       mkdirSync(join(view, 'info'), { recursive: true });
       rmSync(join(view, 'info', 'exclude'), { force: true });
-      copyRegularFile(join(layout.commonDir, 'info', 'exclude'), join(view, 'info', 'exclude'));
+      copyRegularFile(join(layout.commonDir, 'info', 'exclude'), join(view, 'info', 'exclude'), VIEW_COPY_LIMITS.exclude);
     } catch (error) {
       throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
     }

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listCommits } from '../../../src/git/commits.ts';
 import { git, gitOk } from '../../../src/git/git.ts';
-import { initObserverRepo, looseObjectType, ObserverError, observedHead, RUN_HEAD_REF, syncMirror } from '../../../src/git/observer.ts';
+import { initObserverRepo, looseObjectType, ObserverError, observedHead, RUN_HEAD_REF, syncMirror, VIEW_COPY_LIMITS, withObservedWorkTree } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 
 const PLANT = resolve(import.meta.dir, '../../fixtures/attacks/plant-git-traps.sh');
@@ -299,6 +299,15 @@ describe('the trusted mirror', () => {
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
+  });
+
+  test("a host command's view refuses a sparse huge index a peer planted, never copying its zeros to the host's disk", async () => {
+    commit('a');
+    const at = join(work, '.git', 'index');
+    rmSync(at);
+    writeFileSync(at, '');
+    truncateSync(at, VIEW_COPY_LIMITS.index + 1);
+    await expect(withObservedWorkTree(work, process.env, async () => 'read')).rejects.toThrow(/larger than/);
   });
 
   test('a host command\'s view of the peers\' clone (`peers check`, `bugs` pointed at it) never opens a FIFO or follows a link a peer planted in its git dir', () => {
