@@ -6,6 +6,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import { UnsafePathError } from './atomic-write.ts';
+import { openFileBeneath } from './read-beneath.ts';
 import { FileTooLargeError } from './safe-read.ts';
 
 const CHUNK = 1024 * 1024;
@@ -15,11 +16,13 @@ const CHUNK = 1024 * 1024;
  * FileTooLargeError past `limit` bytes: a sparse file a peer makes in an instant (`truncate -s 1T
  * .git/index`) would otherwise be copied whole, zeros and all, into the host's scratch directory.
  */
-export function copyRegularFile(src: string, dst: string, limit: number): boolean {
+export function copyRegularFile(src: string, dst: string, limit: number, beneath?: { root: string; rel: string }): boolean {
   let from: number;
   try {
     // O_NONBLOCK: a FIFO opens at once, and is refused below. Regular files ignore the flag.
-    from = openSync(src, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    // `beneath`: `src` is `root/rel`, reached through no link at all (read-beneath.ts), so a `.git`
+    // a leftover process swaps for a link after the layout was read copies nothing from elsewhere.
+    from = beneath ? openFileBeneath(beneath.root, beneath.rel) : openSync(src, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return false;
