@@ -6,25 +6,39 @@
  * says `--accept-changes` — a peer on the host path, or anything else, may have edited them.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../cli/errors.ts';
 import { git } from '../git/git.ts';
 import { MiB, readFileCapped } from '../fs/safe-read.ts';
-import { detectControlPlaneEdits, takeControlPlaneSnapshot, type ControlPlaneEdit } from '../protocol/control-plane-guard.ts';
+import { detectControlPlaneEdits, readLiveControlFile, takeControlPlaneSnapshot, type ControlPlaneEdit } from '../protocol/control-plane-guard.ts';
 
 const DIFF_CAP = 64 * 1024;
 
 /** A unified diff of each edit (snapshot → live), capped; hermetic git, outside any repository. */
 export function controlPlaneDiff(repo: string, snapshotDir: string, edits: ControlPlaneEdit[]): string {
   const parts: string[] = [];
-  for (const e of edits) {
-    const rel = e.path.replace(/^\.peers\//, '');
-    const before = existsSync(join(snapshotDir, rel)) ? join(snapshotDir, rel) : '/dev/null';
-    const after = e.change === 'deleted' ? '/dev/null' : join(repo, e.path);
-    const r = git(tmpdir(), ['diff', '--no-index', '--no-color', '--no-ext-diff', '--no-textconv', before, after], { hermetic: true, env: { GIT_DIR: '/nonexistent' }, timeoutMs: 30_000 });
-    parts.push(r.stdout || `${e.path}: ${e.change}\n`);
+  const copies = mkdtempSync(join(tmpdir(), 'peers-control-diff-'));
+  try {
+    for (const e of edits) {
+      const rel = e.path.replace(/^\.peers\//, '');
+      const before = existsSync(join(snapshotDir, rel)) ? join(snapshotDir, rel) : '/dev/null';
+      // The live side is a copy read beneath the tree (never the peers' path: git diff --no-index
+      // reads a FIFO to its end and follows a swapped directory), or nothing when it is not a
+      // regular file reached through directories.
+      const live = e.change === 'deleted' ? undefined : readLiveControlFile(repo, e.path);
+      if (e.change !== 'deleted' && live === undefined) {
+        parts.push(`${e.path}: ${e.change} (not a regular file, not shown)\n`);
+        continue;
+      }
+      const after = live === undefined ? '/dev/null' : join(copies, String(parts.length));
+      if (live !== undefined) writeFileSync(after, live, { mode: 0o600 });
+      const r = git(tmpdir(), ['diff', '--no-index', '--no-color', '--no-ext-diff', '--no-textconv', before, after], { hermetic: true, env: { GIT_DIR: '/nonexistent' }, timeoutMs: 30_000 });
+      parts.push(r.stdout ? (live === undefined ? r.stdout : r.stdout.replaceAll(after.slice(1), join(repo, e.path).slice(1))) : `${e.path}: ${e.change}\n`);
+    }
+  } finally {
+    rmSync(copies, { recursive: true, force: true });
   }
   const text = parts.join('');
   return text.length > DIFF_CAP ? `${text.slice(0, DIFF_CAP)}\n…[diff truncated]\n` : text;

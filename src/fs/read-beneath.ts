@@ -62,8 +62,11 @@ export function openedBeneath(fd: number, root: string, rel: string, before?: { 
   }
 }
 
-/** The bytes of `root/rel`, at most `limit`; UnsafePathError when any part of the path leads outside or is not what it must be. */
-export function readFileBeneath(root: string, rel: string, limit: number): Buffer {
+/**
+ * A descriptor of the regular file `root/rel`, opened as readFileBeneath opens it (the caller
+ * closes it); UnsafePathError when any part of the path leads outside or is not what it must be.
+ */
+export function openFileBeneath(root: string, rel: string): number {
   const parts = components(rel);
   const before = walk(root, parts);
   const path = join(root, rel);
@@ -74,9 +77,18 @@ export function readFileBeneath(root: string, rel: string, limit: number): Buffe
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new UnsafePathError(path, 'it is a symlink');
     throw error;
   }
+  if (!openedBeneath(fd, root, rel, before)) {
+    closeSync(fd);
+    throw new UnsafePathError(path, 'its path changed to lead outside the tree while it was opened');
+  }
+  return fd;
+}
+
+/** The bytes of `root/rel`, at most `limit`; UnsafePathError when any part of the path leads outside or is not what it must be. */
+export function readFileBeneath(root: string, rel: string, limit: number): Buffer {
+  const fd = openFileBeneath(root, rel);
   try {
-    if (!openedBeneath(fd, root, rel, before)) throw new UnsafePathError(path, 'its path changed to lead outside the tree while it was opened');
-    return readOpenedFile(fd, path, limit);
+    return readOpenedFile(fd, join(root, rel), limit);
   } finally {
     closeSync(fd);
   }

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { join } from 'node:path';
 import { constants as zlib, inflateSync } from 'node:zlib';
 import { copyRegularFile } from '../fs/safe-copy.ts';
-import { readRange } from '../fs/safe-read.ts';
+import { MiB, readRange } from '../fs/safe-read.ts';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { InPlaceRecord } from '../fs/in-place-record.ts';
@@ -26,8 +26,9 @@ import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER } from './g
 import { packedObjectType } from './pack-object-type.ts';
 import { objectStoreProblem } from './object-store-check.ts';
 import { linkObjectStore } from './object-store-links.ts';
+import { unpinnedAlternates } from './pinned-alternates.ts';
 import { borrowViewStores, runCloneLinkRoot } from './view-objects.ts';
-import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
+import { declaredAlternates, isObjectId, readHead, type RepoLayout, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
 /** The run's current commit in the mirror (the mirror's HEAD points here). */
 export const RUN_HEAD_REF = 'refs/peers/head';
@@ -204,6 +205,15 @@ function borrowObjects(stage: string, objectsDir: string, workDir: string, hasAl
   if ('problem' in r) throw refuse(r.problem);
   if (!hasAlternates && existsSync(join(stage, LINKED_MARKER))) throw refuse('its object store can no longer be linked into the stage');
   rmSync(linked, { recursive: true, force: true });
+  if (hasAlternates) {
+    // Every store the (pinned) alternates lead to, checked in place as git would reach it.
+    try {
+      borrowViewStores(objectsDir, undefined);
+    } catch (error) {
+      throw refuse((error as Error).message);
+    }
+    return objectsDir;
+  }
   const planted = objectStoreProblem(objectsDir);
   if (planted) throw refuse(planted);
   return objectsDir;
@@ -233,6 +243,8 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
     layout = resolveRepoLayout(o.workDir, { allowGitFile: o.allowGitFile ?? false });
     alts = declaredAlternates(layout);
     if (alts.length && !o.allowAlternates) throw new RepoLayoutError(`the object store declares ${alts.join(' and ')}, which peers never creates`);
+    const unpinned = alts.length ? unpinnedAlternates(o.stage, layout.objectsDir, alts) : undefined;
+    if (unpinned) throw new RepoLayoutError(unpinned);
     head = readHead(layout);
   } catch (error) {
     throw new ObserverError(`cannot read the repository at ${o.workDir}: ${(error as Error).message}`);
@@ -274,6 +286,21 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
 }
 
 /**
+ * The most a view copies of each git dir file (safe-copy.ts): a large repository's index is some
+ * hundreds of MiB; a sparse terabyte planted in the peers' clone is refused, never copied.
+ */
+export const VIEW_COPY_LIMITS = { index: 1024 * MiB, shallow: 64 * MiB, exclude: 16 * MiB };
+
+/**
+ * `dir/name` as a path beneath the working tree when `dir` is its own `.git` (the peers' clone
+ * always; read-beneath.ts refuses a `.git` swapped for a link after the layout was read), else
+ * beneath `dir` (a `git worktree`'s git dirs: a user's repository).
+ */
+function inTree(layout: RepoLayout, dir: string, name: string): { root: string; rel: string } {
+  return dir === join(layout.workDir, '.git') ? { root: layout.workDir, rel: `.git/${name}` } : { root: dir, rel: name };
+}
+
+/**
  * A throwaway read-only view of a user's repository (for `peers verify`, `check`, `bugs` on the
  * host): a peers-owned git dir borrowing the repository's objects, with RUN_HEAD_REF (and the
  * view's HEAD) at the repository's HEAD. Reading through it honours nothing from the
@@ -299,7 +326,7 @@ export function openView(workDir: string, viewDir: string): string | null {
   // Read no-follow, never a FIFO (src/fs/safe-copy.ts): a host command may be pointed at the peers' clone.
   try {
     rmSync(join(viewDir, 'shallow'), { force: true });
-    copyRegularFile(join(layout.commonDir, 'shallow'), join(viewDir, 'shallow'));
+    copyRegularFile(join(layout.commonDir, 'shallow'), join(viewDir, 'shallow'), VIEW_COPY_LIMITS.shallow, inTree(layout, layout.commonDir, 'shallow'));
   } catch (error) {
     throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
   }
@@ -344,11 +371,11 @@ export async function withObservedWorkTree<T>(workDir: string, env: NodeJS.Proce
     // No-follow copies, never of a FIFO (src/fs/safe-copy.ts): `check` may be pointed at the peers' clone.
     try {
       for (const name of readdirSync(layout.gitDir)) {
-        if (name === 'index' || name.startsWith('sharedindex.')) copyRegularFile(join(layout.gitDir, name), join(view, name));
+        if (name === 'index' || name.startsWith('sharedindex.')) copyRegularFile(join(layout.gitDir, name), join(view, name), VIEW_COPY_LIMITS.index, inTree(layout, layout.gitDir, name));
       }
       mkdirSync(join(view, 'info'), { recursive: true });
       rmSync(join(view, 'info', 'exclude'), { force: true });
-      copyRegularFile(join(layout.commonDir, 'info', 'exclude'), join(view, 'info', 'exclude'));
+      copyRegularFile(join(layout.commonDir, 'info', 'exclude'), join(view, 'info', 'exclude'), VIEW_COPY_LIMITS.exclude, inTree(layout, layout.commonDir, 'info/exclude'));
     } catch (error) {
       throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
     }

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { memoizeReadsOf, OBSERVER_MARKER } from './git.ts';
+import { pinAlternates } from './pinned-alternates.ts';
 import { BASELINE_TAG, importRefViaStage, initObserverRepo, observedHead, syncMirror, type SyncResult } from './observer.ts';
 
 export type RunObserverOptions = {
@@ -34,6 +35,8 @@ export class RunObserver {
         } catch {}
       }
     }
+    // The alternates a user's repository has now, before any turn: the only ones a sync follows.
+    if (o.lenient) pinAlternates(o.stage, o.workDir, true);
     memoizeReadsOf(o.mirror);
   }
 

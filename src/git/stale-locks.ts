@@ -12,7 +12,7 @@
  * and a directory named `*.lock` is left alone.
  */
 import { lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, unlinkSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { listProcesses } from '../proc/proc-table.ts';
 import type { RepoLayout } from './repo-layout.ts';
 
@@ -30,6 +30,27 @@ function isLockEntry(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether every directory from the work tree down to `dir` is a real directory, when `dir` is in
+ * the tree: a `.git` (or `.git/refs`) a leftover process swaps for a link after the layout was read
+ * would otherwise have every `*.lock` wherever it points listed and removed (the loop's run lock).
+ * Checked again just before each unlink. A worktree's shared git dir outside the tree (a user's
+ * repository only) is not the peers' to swap.
+ */
+function plainBeneath(workDir: string, dir: string): boolean {
+  if (!within(workDir, dir)) return true;
+  let cur = workDir;
+  for (const part of relative(workDir, dir).split('/').filter(Boolean)) {
+    cur = join(cur, part);
+    try {
+      if (!lstatSync(cur).isDirectory()) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 function locksIn(dir: string): string[] {
@@ -75,8 +96,9 @@ function refLocks(refsDir: string): string[] {
 
 /** Every lock file git may have left in this repository: per-worktree, shared, and loose refs. */
 export function findGitLocks(layout: RepoLayout): string[] {
-  const dirs = [...new Set([layout.gitDir, layout.commonDir])];
-  return [...new Set([...dirs.flatMap(locksIn), ...refLocks(join(layout.commonDir, 'refs'))])].sort();
+  const dirs = [...new Set([layout.gitDir, layout.commonDir])].filter((d) => plainBeneath(layout.workDir, d));
+  const refs = join(layout.commonDir, 'refs');
+  return [...new Set([...dirs.flatMap(locksIn), ...(plainBeneath(layout.workDir, refs) ? refLocks(refs) : [])])].sort();
 }
 
 /** What a visible process is doing in or to the repository, if anything. */
@@ -148,6 +170,10 @@ export function removeStaleGitLocks(layout: RepoLayout, holders: (locks: string[
   const removed: string[] = [];
   const kept: string[] = [];
   for (const lock of locks) {
+    if (!plainBeneath(layout.workDir, dirname(lock))) {
+      kept.push(lock);
+      continue;
+    }
     try {
       unlinkSync(lock);
       removed.push(lock);

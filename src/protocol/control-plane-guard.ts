@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic } from '../fs/atomic-write.ts';
+import { UnsafePathError, writeFileAtomic } from '../fs/atomic-write.ts';
+import { listDirBeneath, readFileBeneath } from '../fs/read-beneath.ts';
 import { MiB, readFileCapped } from '../fs/safe-read.ts';
 import { git } from '../git/git.ts';
 import { diffGitNames, patchLineName, renameLineName } from '../git/diff-header.ts';
@@ -20,6 +21,7 @@ const FILE_LIMIT = 8 * MiB;
 /** Live paths outside the snapshot that still matter: new checks or goal files. */
 const WATCHED = [/^goals\.ya?ml$/, /^config\.ya?ml$/, /^VERIFY\.md$/, /^checks\//, /^contracts\.log$/];
 
+/** The files under the loop's own snapshot directory (no peer writes there). */
 function listFiles(root: string, rel = ''): string[] {
   let entries;
   try {
@@ -36,7 +38,28 @@ function listFiles(root: string, rel = ''): string[] {
   return out.sort();
 }
 
-/** sha256 of a regular file, 'symlink'/'other' for anything else, undefined when absent. */
+/**
+ * The files under the peers' live `.peers/`, listed beneath the working tree (read-beneath.ts): a
+ * `.peers` or `.peers/checks` that is (or is swapped for) a symlink is not listed through, and
+ * shows as the entry itself, never as the files of wherever it points.
+ */
+function listLiveFiles(repoDir: string, rel = CONTROL_DIR): string[] {
+  let entries;
+  try {
+    entries = listDirBeneath(repoDir, rel);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const e of entries) {
+    const p = `${rel}/${e.name}`;
+    if (e.isDirectory()) out.push(...listLiveFiles(repoDir, p));
+    else out.push(p.slice(CONTROL_DIR.length + 1));
+  }
+  return out.sort();
+}
+
+/** sha256 of a file of the loop's snapshot, undefined when absent. */
 function fileDigest(path: string): string | undefined {
   let st;
   try {
@@ -52,17 +75,45 @@ function fileDigest(path: string): string | undefined {
   }
 }
 
+/**
+ * sha256 of `.peers/<rel>` in the peers' tree, read beneath it (no directory on the path a
+ * symlink, the leaf no-follow and non-blocking): 'other' for anything but a regular file reached so
+ * (a FIFO, a symlink anywhere on the path), undefined when absent.
+ */
+function liveDigest(repoDir: string, rel: string): string | undefined {
+  try {
+    return createHash('sha256').update(readFileBeneath(repoDir, `${CONTROL_DIR}/${rel}`, FILE_LIMIT)).digest('hex');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    return error instanceof UnsafePathError ? 'other' : 'unreadable';
+  }
+}
+
+/** The bytes of a live control-plane file, read beneath the tree; undefined when it is not a regular file reached so. */
+export function readLiveControlFile(repoDir: string, path: string): Buffer | undefined {
+  try {
+    return readFileBeneath(repoDir, path, FILE_LIMIT);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Copies `<repo>/.peers/{config.yaml,goals.yaml,VERIFY.md,checks/**}` into `snapshotDir`. */
 export function takeControlPlaneSnapshot(repoDir: string, snapshotDir: string): string[] {
-  const live = join(repoDir, CONTROL_DIR);
   const taken: string[] = [];
-  for (const rel of listFiles(live)) {
+  for (const rel of listLiveFiles(repoDir)) {
     if (!WATCHED.some((re) => re.test(rel))) continue;
-    const src = join(live, rel);
-    if (!lstatSync(src).isFile()) continue;
+    let bytes: Buffer;
+    try {
+      bytes = readFileBeneath(repoDir, `${CONTROL_DIR}/${rel}`, FILE_LIMIT);
+    } catch (error) {
+      // Not a regular file reached through directories (a symlink, a FIFO): never taken.
+      if (error instanceof UnsafePathError) continue;
+      throw error;
+    }
     const dest = join(snapshotDir, rel);
     mkdirSync(dirname(dest), { recursive: true });
-    writeFileAtomic(dest, readFileCapped(src, FILE_LIMIT), 0o600);
+    writeFileAtomic(dest, bytes, 0o600);
     taken.push(rel);
   }
   return taken;
@@ -70,20 +121,20 @@ export function takeControlPlaneSnapshot(repoDir: string, snapshotDir: string): 
 
 /** Every difference between the live `.peers/` files and the loop's snapshot. */
 export function detectControlPlaneEdits(repoDir: string, snapshotDir: string): ControlPlaneEdit[] {
-  const live = join(repoDir, CONTROL_DIR);
   const edits: ControlPlaneEdit[] = [];
   const snapFiles = listFiles(snapshotDir);
   for (const rel of snapFiles) {
     const want = fileDigest(join(snapshotDir, rel));
-    const have = fileDigest(join(live, rel));
+    const have = liveDigest(repoDir, rel);
     const path = `${CONTROL_DIR}/${rel}`;
     if (have === undefined) edits.push({ path, change: 'deleted' });
     else if (have === 'symlink' || have === 'other') edits.push({ path, change: 'not-a-regular-file' });
     else if (have !== want) edits.push({ path, change: 'modified' });
   }
   const known = new Set(snapFiles);
-  for (const rel of listFiles(live)) {
-    if (!known.has(rel) && WATCHED.some((re) => re.test(rel))) edits.push({ path: `${CONTROL_DIR}/${rel}`, change: 'added' });
+  for (const rel of listLiveFiles(repoDir)) {
+    // `checks` itself listed as a file: a symlink (or a FIFO) where the checks directory belongs.
+    if (!known.has(rel) && (rel === 'checks' || WATCHED.some((re) => re.test(rel)))) edits.push({ path: `${CONTROL_DIR}/${rel}`, change: rel === 'checks' ? 'not-a-regular-file' : 'added' });
   }
   return edits;
 }

@@ -15,11 +15,13 @@
  * docs/ARCHITECTURE.md), so what is planted there can only ever run in the workspace itself.
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync } from 'node:fs';
+import { type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { MiB, readFileCapped, readTextIfExists } from '../fs/safe-read.ts';
+import { UnsafePathError } from '../fs/atomic-write.ts';
+import { listDirBeneath, readFileBeneath, readTextBeneath } from '../fs/read-beneath.ts';
+import { MiB } from '../fs/safe-read.ts';
 import { parseGitConfig } from '../git/config-file.ts';
-import { resolveRepoLayout } from '../git/repo-layout.ts';
+import { type RepoLayout, resolveRepoLayout } from '../git/repo-layout.ts';
 
 /** Forced for every peer process; outranks repository, global and system config. */
 export const PEER_GIT_OVERRIDES: Array<[string, string]> = [
@@ -53,18 +55,29 @@ export type GitExecSurface = { hooks: Record<string, string>; config: string[] }
 /** A repository's own config is small; beyond this it is reported as unreadable. */
 const CONFIG_LIMIT = 4 * MiB;
 
-function digestOf(path: string): string {
-  const st = lstatSync(path);
-  if (st.isSymbolicLink()) return 'symlink';
-  if (!st.isFile()) return 'other';
-  return createHash('sha256').update(readFileCapped(path, 8 * MiB)).digest('hex');
+/**
+ * Where the git dir's files are read from: beneath the working tree (`.git/...`) when the git dir
+ * is the tree's own `.git`, so a `.git` (or `.git/hooks`) swapped for a symlink after
+ * resolveRepoLayout checked it is refused, not followed (read-beneath.ts); a `git worktree`'s
+ * shared git dir (a user's repository only) beneath itself.
+ */
+function gitDirFiles(repo: string, layout: RepoLayout): { root: string; prefix: string } {
+  return layout.commonDir === join(repo, '.git') ? { root: repo, prefix: '.git/' } : { root: layout.commonDir, prefix: '' };
 }
 
-function kindOf(path: string): 'dir' | 'missing' | 'other' {
+function digestOf(at: { root: string; prefix: string }, entry: Dirent): string {
+  if (entry.isSymbolicLink()) return 'symlink';
+  if (!entry.isFile()) return 'other';
+  return createHash('sha256').update(readFileBeneath(at.root, `${at.prefix}hooks/${entry.name}`, 8 * MiB)).digest('hex');
+}
+
+/** The hooks directory's entries; a marker name for one that is missing (none), replaced or unreadable. */
+function hookEntries(at: { root: string; prefix: string }): Array<Dirent | string> {
   try {
-    return lstatSync(path).isDirectory() ? 'dir' : 'other';
-  } catch {
-    return 'missing';
+    return listDirBeneath(at.root, `${at.prefix}hooks`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    return [error instanceof UnsafePathError ? '(hooks directory replaced)' : '(hooks directory unreadable)'];
   }
 }
 
@@ -77,10 +90,15 @@ export function codeRunningEntries(text: string): CodeRunningEntry[] {
     .map((e) => ({ text: e.value === null ? e.key : `${e.key}=${e.value}`, key: e.key }));
 }
 
-function configEntries(repo: string, opts: { allowGitFile?: boolean }): CodeRunningEntry[] {
+function configEntries(repo: string, opts: { allowGitFile?: boolean }, known?: RepoLayout): CodeRunningEntry[] {
   let text: string | undefined;
   try {
-    text = readTextIfExists(join(resolveRepoLayout(repo, { allowGitFile: opts.allowGitFile ?? false }).commonDir, 'config'), CONFIG_LIMIT);
+    const at = gitDirFiles(repo, known ?? resolveRepoLayout(repo, { allowGitFile: opts.allowGitFile ?? false }));
+    try {
+      text = readTextBeneath(at.root, `${at.prefix}config`, CONFIG_LIMIT);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
   } catch (error) {
     return [{ text: `(config unreadable: ${(error as Error).message.slice(0, 200)})`, key: '' }];
   }
@@ -105,24 +123,26 @@ export function readGitExecSurface(repo: string, opts: { allowGitFile?: boolean 
   } catch (error) {
     return { hooks: {}, config: [`(git directory unreadable: ${(error as Error).message.slice(0, 200)})`] };
   }
+  return gitExecSurfaceOf(repo, layout);
+}
+
+/**
+ * readGitExecSurface once the layout is resolved (exported so a test can swap `.git` between the
+ * two, as a peer's leftover process can): every read goes beneath `repo`, never through a link.
+ */
+export function gitExecSurfaceOf(repo: string, layout: RepoLayout): GitExecSurface {
+  const at = gitDirFiles(repo, layout);
   const hooks: Record<string, string> = {};
-  const dir = join(layout.commonDir, 'hooks');
-  const kind = kindOf(dir);
-  let names: string[] = kind === 'other' ? ['(hooks directory replaced)'] : [];
-  try {
-    if (kind === 'dir') names = readdirSync(dir);
-  } catch {
-    names = ['(hooks directory unreadable)'];
-  }
-  for (const name of names) {
+  for (const entry of hookEntries(at)) {
+    const name = typeof entry === 'string' ? entry : entry.name;
     if (name.endsWith('.sample')) continue;
     try {
-      hooks[name] = name.startsWith('(') ? 'other' : digestOf(join(dir, name));
+      hooks[name] = typeof entry === 'string' ? 'other' : digestOf(at, entry);
     } catch {
       hooks[name] = 'unreadable';
     }
   }
-  return { hooks, config: configEntries(repo, opts).map((e) => e.text).sort() };
+  return { hooks, config: configEntries(repo, {}, layout).map((e) => e.text).sort() };
 }
 
 /** The config keys behind planted entries (read again from the file), for unsetting them. */

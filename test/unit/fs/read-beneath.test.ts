@@ -4,9 +4,10 @@
  */
 import { afterEach, expect, test } from 'bun:test';
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { copyRegularFile } from '../../../src/fs/safe-copy.ts';
 import { isRegularFileBeneath, listDirBeneath, openedBeneath, readTextBeneath } from '../../../src/fs/read-beneath.ts';
 
 const dirs: string[] = [];
@@ -59,4 +60,21 @@ test('a descriptor opened through a directory swapped for a symlink is told apar
     closeSync(swapped);
     closeSync(genuine);
   }
+});
+
+test("a host command's copy of a git dir file (safe-copy.ts) is made beneath the tree: a .git swapped for a link copies nothing from where it points", () => {
+  const { root, outside } = layout();
+  mkdirSync(join(root, '.git'));
+  writeFileSync(join(root, '.git', 'index'), 'own');
+  writeFileSync(join(outside, 'index'), 'operator file');
+  const dst = join(root, '..', 'copy');
+  expect(copyRegularFile(join(root, '.git', 'index'), dst, 1024, { root, rel: '.git/index' })).toBe(true);
+  rmSync(dst);
+  rmSync(join(root, '.git'), { recursive: true });
+  symlinkSync(outside, join(root, '.git'));
+  expect(() => copyRegularFile(join(root, '.git', 'index'), dst, 1024, { root, rel: '.git/index' })).toThrow(/symlink/);
+  expect(existsSync(dst)).toBe(false);
+  // The copy by path alone (no-follow guards only the leaf), as the view made it before: the link is followed.
+  expect(copyRegularFile(join(root, '.git', 'index'), dst, 1024)).toBe(true);
+  expect(readFileSync(dst, 'utf8')).toBe('operator file');
 });

@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listCommits } from '../../../src/git/commits.ts';
 import { git, gitOk } from '../../../src/git/git.ts';
-import { initObserverRepo, looseObjectType, ObserverError, observedHead, RUN_HEAD_REF, syncMirror } from '../../../src/git/observer.ts';
+import { initObserverRepo, looseObjectType, ObserverError, observedHead, RUN_HEAD_REF, syncMirror, VIEW_COPY_LIMITS, withObservedWorkTree } from '../../../src/git/observer.ts';
+import { RunObserver } from '../../../src/git/run-observer.ts';
 
 const PLANT = resolve(import.meta.dir, '../../fixtures/attacks/plant-git-traps.sh');
 const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
@@ -300,6 +301,15 @@ describe('the trusted mirror', () => {
     }
   });
 
+  test("a host command's view refuses a sparse huge index a peer planted, never copying its zeros to the host's disk", async () => {
+    commit('a');
+    const at = join(work, '.git', 'index');
+    rmSync(at);
+    writeFileSync(at, '');
+    truncateSync(at, VIEW_COPY_LIMITS.index + 1);
+    await expect(withObservedWorkTree(work, process.env, async () => 'read')).rejects.toThrow(/larger than/);
+  });
+
   test('a host command\'s view of the peers\' clone (`peers check`, `bugs` pointed at it) never opens a FIFO or follows a link a peer planted in its git dir', () => {
     commit('a');
     const observer = resolve(import.meta.dir, '../../../src/git/observer.ts');
@@ -349,4 +359,49 @@ describe('the trusted mirror', () => {
     }
     expect(markers()).toEqual([]);
   });
+});
+
+describe("a host loop's clone --shared (SECURITY.md, \"The user's repository, the run clone and the trusted observer\")", () => {
+  /** The user's repository as a `clone --shared` of `origin`, and a RunObserver on it as the host loop makes one. */
+  function sharedClone(): { user: string; observer: RunObserver } {
+    const origin = join(root, 'origin');
+    gitOk(root, ['init', '-q', '-b', 'main', origin]);
+    writeFileSync(join(origin, 'f.txt'), 'origin\n');
+    gitOk(origin, ['add', 'f.txt']);
+    gitOk(origin, [...id, 'commit', '-q', '-m', 'origin']);
+    const user = join(root, 'user');
+    gitOk(root, ['clone', '-q', '--shared', origin, user], { hermetic: true });
+    const observer = new RunObserver({ workDir: user, mirror: join(root, 'host-mirror.git'), stage: join(root, 'host-stage.git'), lenient: true });
+    return { user, observer };
+  }
+
+  test("alternates rewritten by a peer to reach another repository's objects are refused; the pinned ones are followed", () => {
+    const { user, observer } = sharedClone();
+    expect(observer.sync().head).toBe(gitOk(user, ['rev-parse', 'HEAD']).trim());
+    // Another repository of the user's, whose commit the peers' HEAD names: git would take it from there.
+    const secret = join(root, 'secret');
+    gitOk(root, ['init', '-q', '-b', 'main', secret]);
+    writeFileSync(join(secret, 'key.txt'), 'secret\n');
+    gitOk(secret, ['add', 'key.txt']);
+    gitOk(secret, [...id, 'commit', '-q', '-m', 'secret']);
+    const stolen = gitOk(secret, ['rev-parse', 'HEAD']).trim();
+    const alternates = join(user, '.git/objects/info/alternates');
+    writeFileSync(alternates, `${readFileSync(alternates, 'utf8')}../../../secret/.git/objects\n`);
+    writeFileSync(join(user, '.git/refs/heads/main'), `${stolen}\n`);
+    expect(() => observer.sync()).toThrow(/alternates is not the one it had when the run started/);
+    expect(observedHead(join(root, 'host-mirror.git'))).not.toBe(stolen);
+  });
+
+  test('a FIFO planted in a store the pinned alternates reach is refused, not opened by git', () => {
+    const { user, observer } = sharedClone();
+    commitIn(user);
+    spawnSync('mkfifo', [join(root, 'origin/.git/objects/pack/pack-0000000000000000000000000000000000000000.idx')]);
+    expect(() => observer.sync()).toThrow(ObserverError);
+  });
+
+  function commitIn(dir: string): void {
+    writeFileSync(join(dir, 'g.txt'), 'more\n');
+    gitOk(dir, ['add', 'g.txt']);
+    gitOk(dir, [...id, 'commit', '-q', '-m', 'more']);
+  }
 });

@@ -178,6 +178,15 @@ describe('a peer cannot make the lock sweep remove files outside the clone', () 
     for (const f of outside) expect(existsSync(f)).toBe(true);
   });
 
+  test('.git swapped for a link to the state dir after the layout was read: nothing outside is removed', () => {
+    const { state, clone, outside } = podState();
+    const layout = resolveRepoLayout(clone, { allowGitFile: false });
+    rmSync(join(clone, '.git'), { recursive: true });
+    symlinkSync(state, join(clone, '.git'));
+    removeStaleGitLocks(layout, () => []);
+    for (const f of outside) expect(existsSync(f)).toBe(true);
+  });
+
   test('control: the clone\'s own stale locks are still removed', () => {
     const { clone, outside } = podState();
     writeFileSync(join(clone, '.git', 'index.lock'), '');

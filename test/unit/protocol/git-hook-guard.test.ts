@@ -5,13 +5,14 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
 import { LocalPeerRunner } from '../../../src/proc/peer-runner.ts';
-import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../../src/protocol/git-hook-guard.ts';
+import { resolveRepoLayout } from '../../../src/git/repo-layout.ts';
+import { gitExecSurfaceOf, plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../../src/protocol/git-hook-guard.ts';
 import { makeRepo, sh, type Repo } from './git-fixture.ts';
 
 let repo: Repo;
@@ -118,5 +119,42 @@ describe('reading the surface runs no git', () => {
     writeFileSync(join(repo.dir, 'elsewhere'), '[core]\n');
     spawnSync('ln', ['-s', join(repo.dir, 'elsewhere'), join(repo.dir, '.git/config')]);
     expect(readGitExecSurface(repo.dir).config[0]).toStartWith('(config unreadable:');
+  });
+});
+
+describe('a git dir swapped after the layout check (SECURITY.md, "A planted git hook never runs")', () => {
+  /** A repository with a planted hook and config key, and a clean git dir elsewhere to swap in. */
+  function plantedAndClean(): { clean: string } {
+    repo = makeRepo();
+    repo.commit('init');
+    const clean = mkdtempSync(join(tmpdir(), 'peers-clean-git-'));
+    scratch.push(clean);
+    cpSync(join(repo.dir, '.git'), join(clean, '.git'), { recursive: true });
+    writeFileSync(join(repo.dir, '.git/hooks/commit-msg'), '#!/bin/sh\necho HOOKED >> "$1"\n');
+    sh(repo.dir, ['config', 'core.fsmonitor', 'evil']);
+    return { clean };
+  }
+
+  test('.git swapped for a symlink to a clean git dir is refused, not read: the planted hook is not hidden', () => {
+    const { clean } = plantedAndClean();
+    const layout = resolveRepoLayout(repo.dir, { allowGitFile: false });
+    renameSync(join(repo.dir, '.git'), join(repo.dir, '.git-real'));
+    symlinkSync(join(clean, '.git'), join(repo.dir, '.git'));
+    const seen = gitExecSurfaceOf(repo.dir, layout);
+    // Read through the link, the surface is the clean one ({} and []): the planted hook would stay.
+    expect(seen.hooks['(hooks directory replaced)']).toBe('other');
+    expect(seen.config.join('\n')).toContain('config unreadable');
+  });
+
+  test('.git/hooks or .git/config swapped for a symlink is refused; a FIFO config does not hang the read', () => {
+    const { clean } = plantedAndClean();
+    const layout = resolveRepoLayout(repo.dir, { allowGitFile: false });
+    renameSync(join(repo.dir, '.git/hooks'), join(repo.dir, '.git/hooks-real'));
+    symlinkSync(join(clean, '.git/hooks'), join(repo.dir, '.git/hooks'));
+    rmSync(join(repo.dir, '.git/config'));
+    spawnSync('mkfifo', [join(repo.dir, '.git/config')]);
+    const seen = gitExecSurfaceOf(repo.dir, layout);
+    expect(seen.hooks['(hooks directory replaced)']).toBe('other');
+    expect(seen.config.join('\n')).toContain('config unreadable');
   });
 });
