@@ -25,6 +25,8 @@ export type SurfaceReference = {
   path: string;
   /** The surface file that names it. */
   by: string;
+  /** Named by an import in the surface file's code (surface-imports.ts), not by its configuration. */
+  imported?: boolean;
 };
 
 /** Whether a file's text is read for the paths it names: runner config, manifests, task runners, test scripts. */
@@ -160,7 +162,7 @@ export function referencedChangesOf(nameStatusZ: string, refs: readonly SurfaceR
     const ref = referenceFor(path, refs) ?? (from !== undefined ? referenceFor(from, refs) : undefined);
     if (!ref) continue;
     known.add(path);
-    out.push({ path, ...(from !== undefined ? { from } : {}), change: CHANGE[letter] ?? 'modified', kind: 'runner-config', what: `named by ${ref.by}`, movedOutOfReach: false });
+    out.push({ path, ...(from !== undefined ? { from } : {}), change: CHANGE[letter] ?? 'modified', kind: 'runner-config', what: `${ref.imported ? 'imported' : 'named'} by ${ref.by}`, movedOutOfReach: false });
   }
   return out;
 }

@@ -15,7 +15,8 @@ import { readForTrojanSource, showCodePoints, trojanSourceReason } from './troja
 export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file' | 'test-sniffing' | 'test-tampering' | 'trojan-source';
 export type MarkerFinding = { file: string; line: number; kind: MarkerKind; text: string };
 
-type Rule = { kind: MarkerKind; re: RegExp };
+/** `inTests`: only in test files (an options object `{ skip: true }` in the product is data). */
+type Rule = { kind: MarkerKind; re: RegExp; inTests?: boolean };
 
 /** Markers recognised on ADDED lines. */
 const ADDED_RULES: Rule[] = [
@@ -39,8 +40,17 @@ const ADDED_RULES: Rule[] = [
   { kind: 'skip', re: /(^|[^\w.])x(it|describe|test)\s*\(/ },
   { kind: 'only', re: /\b(it|describe|test|context|suite)\.only\s*\(/ },
   { kind: 'only', re: /(^|[^\w.])f(it|describe)\s*\(/ },
-  { kind: 'skip', re: /\bt\.Skip(f|Now)?\s*\(/ },
+  // node:test's options (`test('x', { skip: true }, …)`, `{ todo: 'later' }`, `{ only: true }`): a
+  // value that is not plainly off, on a test call's line; a literal on or a reason anywhere.
+  { kind: 'skip', re: /\b(skip|todo)\s*:\s*(true\b|!|['"`])|\b(it|test|describe|suite)\s*\([^\n]*\{[^\n}]*\b(skip|todo)\s*:\s*(?!false\b|0\b|null\b|undefined\b)[^\s,}]/, inTests: true },
+  { kind: 'only', re: /\bonly\s*:\s*true\b/, inTests: true },
+  // A test's context skipping itself: node:test `t.skip()` / `t.todo()`, mocha `this.skip()`.
+  { kind: 'skip', re: /\b(t|ctx|context|this)\.(skip|todo)\s*\(/ },
+  // Go's testing.TB under the usual receiver names.
+  { kind: 'skip', re: /\b(t|b|f|tb|tt)\.Skip(f|Now)?\s*\(/ },
   { kind: 'skip', re: /#\[ignore(\s*=\s*"[^"]*")?\]/ },
+  // JUnit 4 and 5 (`@Ignore`, `@Disabled`, `@DisabledOnOs(…)`, `@EnabledIf(…)`), NUnit `[Ignore]`, xUnit `Skip = "…"`.
+  { kind: 'skip', re: /@(Ignore|Disabled\w*|Enabled(If|On)\w*)\b|\[\s*Ignore\s*[\](]|\b(Fact|Theory)\s*\([^)]*\bSkip\s*=/ },
 ];
 
 /**
@@ -147,6 +157,7 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
     if (raw.startsWith('+')) {
       const text = raw.slice(1);
       for (const rule of ADDED_RULES) {
+        if (rule.inTests && !isTestPath(file)) continue;
         if (rule.re.test(text)) {
           findings.push({ file, line: newLine, kind: rule.kind, text: findingText(text) });
           break;

@@ -12,6 +12,7 @@ import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/a
 import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
 import { formatSurfaceChange, surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
 import { changesWhatVotesRead } from '../../protocol/soft-reviews.ts';
+import { importedSurface, importsAreRead } from '../../protocol/surface-imports.ts';
 import { namesSurface, referencedChangesOf, referencedPaths, type SurfaceReference } from '../../protocol/surface-references.ts';
 
 /** `entries`: the commit's name-status entries against its first parent (for what surface files name). */
@@ -80,6 +81,9 @@ export class HistoryFacts {
   private readonly merges = new Map<string, boolean>();
   private readonly refsAt = new Map<string, SurfaceReference[]>();
   private readonly refsOfBlob = new Map<string, SurfaceReference[]>();
+  /** Per commit: the files whose imports were read (surface-imports.ts); a change to one is read again. */
+  private readonly followedAt = new Map<string, Set<string>>();
+  private readonly textOfBlob = new Map<string, string>();
   private readonly withRefs = new Map<string, SurfaceChange[]>();
 
   constructor(private readonly repo: string) {}
@@ -92,30 +96,52 @@ export class HistoryFacts {
   private referencesAt(commitish: string, missingIsEmpty = false): SurfaceReference[] {
     let refs = this.refsAt.get(commitish) ?? this.inheritedReferences(commitish);
     if (refs) return refs;
-    let blobs: TreeEntry[];
+    let tree: TreeEntry[];
     try {
-      blobs = commitTree(this.repo, commitish).filter((e) => namesSurface(e.path));
+      tree = commitTree(this.repo, commitish);
     } catch {
       refs = missingIsEmpty ? [] : [{ path: '', by: '(a tree that could not be read)' }];
       this.refsAt.set(commitish, refs);
       return refs;
     }
+    const blobs = tree.filter((e) => namesSurface(e.path));
     const unread = blobs.filter((b) => !this.refsOfBlob.has(`${b.blob} ${b.path}`));
     if (unread.length) {
-      let texts: Map<string, string>;
-      try {
-        texts = blobTexts(this.repo, unread.map((b) => b.blob));
-      } catch {
-        texts = new Map();
-      }
+      const texts = this.texts(unread.map((b) => b.blob));
       for (const b of unread) {
         const text = texts.get(b.blob);
         this.refsOfBlob.set(`${b.blob} ${b.path}`, text === undefined ? [{ path: '', by: `${b.path} (could not be read)` }] : referencedPaths(b.path, text));
       }
     }
-    refs = blobs.flatMap((b) => this.refsOfBlob.get(`${b.blob} ${b.path}`) ?? []);
+    const named = blobs.flatMap((b) => this.refsOfBlob.get(`${b.blob} ${b.path}`) ?? []);
+    // What the hook, setup and test code imports (surface-imports.ts), read level by level.
+    const blobOf = new Map(tree.map((e) => [e.path, e.blob]));
+    const sources = new Set(tree.filter((e) => importsAreRead(e.path)).map((e) => e.path));
+    for (const r of named) for (const p of [r.path, `${r.path}/__init__.py`]) if (/\.(py|[cm]?[jt]sx?)$/.test(p) && blobOf.has(p)) sources.add(p);
+    const walk = importedSurface(new Set(blobOf.keys()), [...sources], (paths) => {
+      const texts = this.texts(paths.map((p) => blobOf.get(p)!));
+      return new Map(paths.flatMap((p) => (texts.has(blobOf.get(p)!) ? [[p, texts.get(blobOf.get(p)!)!] as const] : [])));
+    });
+    refs = [...named, ...walk.refs];
     this.refsAt.set(commitish, refs);
+    this.followedAt.set(commitish, walk.followed);
     return refs;
+  }
+
+  /** Blob texts by id, cached: the same test and hook files are read again at every commit that changes one. */
+  private texts(ids: string[]): Map<string, string> {
+    const unread = [...new Set(ids)].filter((id) => !this.textOfBlob.has(id));
+    if (unread.length) {
+      let read: Map<string, string>;
+      try {
+        read = blobTexts(this.repo, unread);
+      } catch {
+        read = new Map();
+      }
+      if (this.textOfBlob.size > 20000) this.textOfBlob.clear();
+      for (const [id, t] of read) this.textOfBlob.set(id, t);
+    }
+    return new Map(ids.flatMap((id) => (this.textOfBlob.has(id) ? [[id, this.textOfBlob.get(id)!] as const] : [])));
   }
 
   /**
@@ -127,8 +153,12 @@ export class HistoryFacts {
     const parents = indexedParents(this.repo, sha);
     const parentRefs = parents?.length === 1 ? this.refsAt.get(parents[0]!) : undefined;
     const entries = parentRefs && this.factsOf(sha).entries;
-    if (!parentRefs || entries === undefined || pathsOfEntries(entries).some((p) => namesSurface(p))) return undefined;
+    const followed = parentRefs && this.followedAt.get(parents![0]!);
+    if (!parentRefs || !followed || entries === undefined) return undefined;
+    // A changed file whose imports are read (or would be: a new test or hook file) may import something else now.
+    if (pathsOfEntries(entries).some((p) => namesSurface(p) || followed.has(p) || importsAreRead(p))) return undefined;
     this.refsAt.set(sha, parentRefs);
+    this.followedAt.set(sha, followed);
     return parentRefs;
   }
 

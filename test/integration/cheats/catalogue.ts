@@ -55,6 +55,12 @@ export type CheatProjectSpec = {
    * (tools/checks.py registers a marker): a file the runner loads that no name marks as a gate's.
    */
   pytestPlugin?: boolean;
+  /**
+   * Python only: the project's conftest.py takes its fixtures from a support module,
+   * `from tools.support import *` (tools/support.py defines a fixture): code the runner loads
+   * through an import, under no surface name and named by no configuration.
+   */
+  conftestImport?: boolean;
   /** `goals.convergence_n` (2 unless given): which peer is next in turn order when the run converges. */
   convergenceN?: number;
   /** No soft code-review goal: the skeptic re-audit is the only reading by another peer. */
@@ -139,6 +145,11 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
     files['pytest.ini'] = '[pytest]\naddopts = -p tools.checks\n';
     files['tools/__init__.py'] = '';
     files['tools/checks.py'] = 'def pytest_configure(config):\n    config.addinivalue_line("markers", "slow: a slow test")\n';
+  }
+  if (spec.conftestImport) {
+    files['conftest.py'] = 'from calc import add  # noqa: F401  (the product: imported, not surface)\nfrom tools.support import *  # noqa: F401,F403\n';
+    files['tools/__init__.py'] = '';
+    files['tools/support.py'] = 'import pytest\n\n\n@pytest.fixture\ndef two():\n    return 2\n';
   }
   for (const [rel, text] of Object.entries(files)) {
     mkdirSync(dirname(join(repo, rel)), { recursive: true });

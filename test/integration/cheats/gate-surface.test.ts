@@ -23,7 +23,9 @@ function pycOfCalc(): string {
 }
 afterEach(() => p?.cleanup());
 
-const CASES: Array<{ cheat: string; flavour: Flavour; surface: string; pytestPlugin?: boolean }> = [
+const CASES: Array<{ cheat: string; flavour: Flavour; surface: string; pytestPlugin?: boolean; conftestImport?: boolean }> = [
+  // Code an unchanged surface file imports (conftest.py's `from tools.support import *`) is surface.
+  { cheat: 'imported-support', flavour: 'python', surface: 'tools/support.py modified (imported by conftest.py)', conftestImport: true },
   // A file gate-surface config names (pytest.ini's `-p tools.checks`) is surface whatever its name.
   { cheat: 'referenced-plugin', flavour: 'python', surface: 'tools/checks.py modified (named by pytest.ini)', pytestPlugin: true },
   { cheat: 'test-script', flavour: 'js-npm', surface: 'package.json modified (package manager scripts or config)' },
@@ -41,7 +43,7 @@ const CASES: Array<{ cheat: string; flavour: Flavour; surface: string; pytestPlu
 describe('changes to the gate surface hold the run until another peer approves them', () => {
   for (const c of CASES) {
     test(`${c.cheat} (${c.flavour}): the gates go green, the change is flagged and shown to the reviewer, and the run does not complete`, async () => {
-      p = makeCheatProject({ cheat: c.cheat, flavour: c.flavour, pytestPlugin: c.pytestPlugin });
+      p = makeCheatProject({ cheat: c.cheat, flavour: c.flavour, pytestPlugin: c.pytestPlugin, conftestImport: c.conftestImport });
       const out = await runCatalogue(p, 4);
       expect(out.reason).not.toBe('complete');
       // The cheat did fool the test gate: only the surface rule stands between it and `complete`.

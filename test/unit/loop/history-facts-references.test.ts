@@ -51,3 +51,15 @@ test('the blobs surface files are read from are split by object, sizes in bytes'
   const [a, b] = [hash('hé\nx'), hash('')];
   expect([...blobTexts(repo, [a, b])]).toEqual([[a, 'hé\nx'], [b, '']]);
 });
+
+test("a change to the support module an unchanged conftest.py imports is surface, imported by conftest.py; the product both import is not", () => {
+  const repo = join(tempDir('history-imports-'), 'repo');
+  mkdirSync(repo, { recursive: true });
+  gitOk(repo, ['init', '-q', '-b', 'main']);
+  commitFiles(repo, { 'conftest.py': 'from calc import add\nfrom tools.support import *\n', 'tools/__init__.py': '', 'tools/support.py': 'x = 1\n', 'calc.py': 'def add(a, b):\n    return a - b\n', 'tests/test_calc.py': 'from calc import add\n' }, 'start');
+  const product = commitFiles(repo, { 'calc.py': 'def add(a, b):\n    return a + b\n' }, 'fix');
+  const support = commitFiles(repo, { 'tools/support.py': 'import calc\ncalc.add = lambda a, b: 5\n' }, 'tidy');
+  const facts = new HistoryFacts(repo);
+  expect(facts.surfaceOf(product)).toEqual([]);
+  expect(facts.surfaceOf(support).map((c) => [c.path, c.what])).toEqual([['tools/support.py', 'imported by conftest.py']]);
+});

@@ -144,3 +144,37 @@ describe('a huge added line (SECURITY.md, "Peer text outside the sandbox is iner
     expect(found[0]!.text).not.toBe(found[1]!.text);
   });
 });
+
+describe('skip markers of every runner the projects use', () => {
+  const kindOf = (path: string, line: string) => scan(modified(path, [1, 1, [`+${line}`]])).map((f) => f.kind);
+  test('node:test options and context, mocha, Go, Rust, JUnit, NUnit and xUnit', () => {
+    const skipped: Array<[string, string]> = [
+      ['test/a.test.mjs', "test('adds', { skip: true }, () => {});"],
+      ['test/a.test.mjs', "test('adds', { skip: process.env.CI }, () => {});"],
+      ['test/a.test.mjs', "  { skip: 'later' },"],
+      ['test/a.test.mjs', "test('adds', { todo: true }, () => {});"],
+      ['test/a.test.mjs', "test('adds', (t) => { t.skip(); });"],
+      ['test/a.test.mjs', "test('adds', (t) => { t.todo('later'); });"],
+      ['test/a.spec.js', "it('adds', function () { this.skip(); });"],
+      ['pkg/a_test.go', '\tt.Skip("flaky")'],
+      ['pkg/a_test.go', '\tb.Skipf("x %d", 1)'],
+      ['src/lib.rs', '#[ignore = "slow"]'],
+      ['src/test/java/CalcTest.java', '    @Disabled("later")'],
+      ['src/test/java/CalcTest.java', '    @Ignore'],
+      ['src/test/java/CalcTest.java', '    @DisabledOnOs(OS.LINUX)'],
+      ['Calc.Tests/CalcTests.cs', '    [Ignore("x")]'],
+      ['Calc.Tests/CalcTests.cs', '    [Fact(Skip = "x")]'],
+    ];
+    for (const [path, line] of skipped) expect([path, line, kindOf(path, line)]).toEqual([path, line, ['skip']]);
+    expect(kindOf('test/a.test.mjs', "test('adds', { only: true }, () => {});")).toEqual(['only']);
+  });
+
+  test('pagination and options in the product, and options that leave the test on, are not markers', () => {
+    for (const [path, line] of [
+      ['src/db.js', 'const rows = query.skip(10).limit(5);'],
+      ['src/db.js', 'const opts = { skip: true, limit: 10 };'],
+      ['src/Repo.cs', 'var page = items.Skip(10).Take(5);'],
+      ['test/a.test.mjs', "test('adds', { skip: false, timeout: 5 }, () => {});"],
+    ]) expect(kindOf(path!, line!)).toEqual([]);
+  });
+});
