@@ -16,7 +16,7 @@
 import { closeSync, constants, type Dirent, existsSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { UnsafePathError } from './atomic-write.ts';
-import { readOpenedFile } from './safe-read.ts';
+import { openNoFollow, readOpenedFile } from './safe-read.ts';
 
 const HAS_PROC_FD = existsSync('/proc/self/fd');
 
@@ -70,13 +70,7 @@ export function openFileBeneath(root: string, rel: string): number {
   const parts = components(rel);
   const before = walk(root, parts);
   const path = join(root, rel);
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new UnsafePathError(path, 'it is a symlink');
-    throw error;
-  }
+  const fd = openNoFollow(path);
   if (!openedBeneath(fd, root, rel, before)) {
     closeSync(fd);
     throw new UnsafePathError(path, 'its path changed to lead outside the tree while it was opened');

@@ -19,19 +19,25 @@ export class FileTooLargeError extends InputError {
 
 /** Reads at most `limit` bytes; throws FileTooLargeError beyond it, UnsafePathError on a symlink. */
 export function readFileCapped(path: string, limit: number): Buffer {
-  let fd: number;
-  try {
-    // O_NONBLOCK: opening a FIFO planted where a file belongs must not hang; the regular-file
-    // check below then refuses it. Regular files ignore the flag.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new UnsafePathError(path, 'it is a symlink');
-    throw error;
-  }
+  const fd = openNoFollow(path);
   try {
     return readOpenedFile(fd, path, limit);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * `path` opened for reading without following a symlink at its last component (UnsafePathError
+ * then). O_NONBLOCK: opening a FIFO planted where a file belongs must not hang; the caller's
+ * regular-file check then refuses it. Regular files ignore the flag.
+ */
+export function openNoFollow(path: string): number {
+  try {
+    return openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') throw new UnsafePathError(path, 'it is a symlink');
+    throw error;
   }
 }
 
