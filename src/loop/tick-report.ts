@@ -7,6 +7,8 @@ import { hardGoals, softGoals, type GoalsFile } from '../config/goals-schema.ts'
 import type { LoopState } from '../state/state-schema.ts';
 import { formatStopReason, type StopReason } from '../state/stop-reason.ts';
 import type { GateTime } from './gate-time.ts';
+import type { LoopSettings } from './settings.ts';
+import { pickPeer } from './turn-order.ts';
 import { describeWaiters, waitersOf, type Waiter } from './peer-sleep.ts';
 import type { Finalized, TickObservation } from './tick.ts';
 
@@ -42,6 +44,20 @@ export function tickLine(goals: GoalsFile, obs: TickObservation, fin: Finalized,
     gates: { head: after.gates.head, hard, soft, ...(Object.keys(startHard).length ? { start: { head: atStart.head, hard: startHard } } : {}) },
     sleeps_until: fin.sleep?.until ?? null,
   };
+}
+
+/**
+ * Why the same peer goes again after its failed turn: a failed turn is retried up to
+ * `health.max_retries` times before the turn passes on (turn-order.ts). Without this line a log
+ * showing one peer take tick after tick reads as if the others were never scheduled. Null when
+ * the turn passes on (or the peer is no longer eligible).
+ */
+export function retryLine(peer: string, obs: TickObservation, after: LoopState, s: LoopSettings): string | null {
+  if (obs.success || after.attempts === 0 || after.turn_index !== obs.turn_index) return null;
+  if (pickPeer(after, s)?.peer !== peer) return null;
+  const n = after.peer_order.length;
+  const then = n > 1 ? `, then the turn passes to ${after.peer_order[(obs.turn_index + 1) % n]}` : '';
+  return `peers: ${peer} failed its turn and goes again next tick (retry ${after.attempts} of ${s.health.maxRetries}, health.max_retries)${then}`;
 }
 
 /** The console lines of a finished turn: its outcome, what anti-cheat found, a usage-limit sleep. */

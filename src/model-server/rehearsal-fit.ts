@@ -23,6 +23,21 @@ export function rehearsalMisfits(config: PeersConfig, scenario: Scenario): strin
     if (names.length > 1) problems.push(`${names.join(' and ')} both use the ${api} API: a rehearsal in the pod tells peers apart by API, so rehearse with one of them`);
     else if (scripted.length === 0) problems.push(`${names[0]} uses the ${api} API, but no scenario peer does: add one with \`api: ${api}\``);
     else if (scripted.length > 1) problems.push(`the scenario has ${scripted.length} peers on the ${api} API (${scripted.join(', ')}); ${names[0]} would not know which is its: keep one`);
+    else {
+      // The scripted commits carry the handoff trailer verbatim: one naming another peer fails
+      // every turn of this one ("no commit by <name> this turn", src/loop/handoff-check.ts), and the
+      // failed turn is retried before the others get theirs (src/loop/turn-order.ts).
+      const others = [...new Set(peerTrailers(scenario.peers[scripted[0]!]!.ticks))].filter((n) => n !== names[0]);
+      if (others.length) problems.push(`${names[0]} plays the scenario's '${scripted[0]}' (the ${api} API), whose scripted commits say \`Peer: ${others.join('`, `Peer: ')}\`: every ${names[0]} turn would fail the handoff check; write \`Peer: ${names[0]}\` in them`);
+    }
   }
   return problems;
+}
+
+/** Every `Peer: <name>` line in a scenario peer's scripted text (commit messages in shell calls, written files). */
+function peerTrailers(value: unknown): string[] {
+  if (typeof value === 'string') return [...value.matchAll(/^[ \t]*Peer:[ \t]*(\S+)[ \t]*$/gm)].map((m) => m[1]!);
+  if (Array.isArray(value)) return value.flatMap(peerTrailers);
+  if (value && typeof value === 'object') return Object.values(value).flatMap(peerTrailers);
+  return [];
 }

@@ -23,6 +23,8 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
     state_dir: r.paths.dir,
     tick: s.tick,
     next_peer: s.peer_order[s.turn_index] ?? null,
+    /** The next peer failed its last turn and goes again: its retry number, and how many it gets (health.max_retries); null otherwise. */
+    next_retry: s.attempts > 0 ? { retry: s.attempts, of: r.config?.health.max_retries ?? null } : null,
     running: r.lock.held,
     lock_pid: r.lock.pid ?? null,
     last_stop: r.stop ?? null,
@@ -93,7 +95,7 @@ export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
   const j = statusJson(r, nowMs);
   const lines = [
     `State: ${j.state_dir}`,
-    `Tick: ${j.tick}    next: ${j.next_peer}`,
+    `Tick: ${j.tick}    next: ${j.next_peer}${j.next_retry ? ` (goes again after its failed turn: retry ${j.next_retry.retry} of ${j.next_retry.of ?? '?'}, health.max_retries)` : ''}`,
     j.running ? `Loop: running (pid ${j.lock_pid ?? '?'})` : 'Loop: not running',
   ];
   const c = j.current_turn;

@@ -30,7 +30,7 @@ import { GATE_PROBE_ROLES, notePodHealth, POD_START_WAIT_MS, podDownCause, type 
 import { withOperatorControl, type LoopSettings } from '../settings.ts';
 import { budgetStop, stopAfterTurn } from '../stop-check.ts';
 import { countRedTick, decidePreTick, finalizeTick, type GateInput } from '../tick.ts';
-import { stopLine, tickLine, turnEndLines, wakeWaitLine } from '../tick-report.ts';
+import { retryLine, stopLine, tickLine, turnEndLines, wakeWaitLine } from '../tick-report.ts';
 import type { BackgroundGates } from './background-gates.ts';
 import { HeadGates } from './head-gates.ts';
 import { baselineTestsStep } from './baseline-tests-run.ts';
@@ -244,6 +244,8 @@ export class TickLoop {
       this.persist();
       this.ticksThisRun++;
       for (const line of turnEndLines(tick, peer, headBefore, obs, fin)) this.log(line);
+      const retry = fin.exit ? null : retryLine(peer, obs, this.state, this.settings);
+      if (retry) this.log(retry);
       if (fin.exit) {
         const after = stopAfterTurn(fin.exit, this.state, this.runCtx(), this.settings);
         if (after.state !== this.state) {

@@ -3,6 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
 import { statePaths } from '../../../src/state/paths.ts';
+import { readRunSummary } from '../../../src/report/run-summary.ts';
+import { formatStatus } from '../../../src/report/status-text.ts';
 import { FIXTURES, HARD_GOAL_WORK, exits, loop, makeProject, state, stopReason, ticks, writeConfig, promptOf, type Project } from './harness.ts';
 
 let p: Project | undefined;
@@ -47,10 +49,16 @@ describe('handoff rules with fake peers', () => {
 
   test('a wrong Peer-Status trailer is a soft failure: retried once, then the turn rotates', async () => {
     p = makeProject({ peers: { alice: 'wrong-trailer', bob: 'always-handoff' } });
-    const out = await loop(p, { maxTicks: 3 });
+    const said: string[] = [];
+    await loop(p, { maxTicks: 1, log: (line: string) => void said.push(line) });
+    // `peers status` between the two: alice is next again, and why.
+    expect(formatStatus(readRunSummary(p.stateDir))).toContain('next: alice (goes again after its failed turn: retry 1 of 1, health.max_retries)');
+    const out = await loop(p, { maxTicks: 2, log: (line: string) => void said.push(line) });
     expect(out.reason).toBe('max_ticks');
     const t = ticks(p);
     expect(t.map((x) => [x.peer, x.success])).toEqual([['alice', false], ['alice', false], ['bob', true]]);
+    // The log says why alice goes twice (bob is not being skipped), once: the second failure passes the turn on.
+    expect(said.filter((l) => l.includes('goes again'))).toEqual(['peers: alice failed its turn and goes again next tick (retry 1 of 1, health.max_retries), then the turn passes to bob']);
     expect(t[0]!.soft_fail_reason).toContain('no Peer-Status: handoff');
     expect(t[0]!.credit).toBe(0.5);
   });

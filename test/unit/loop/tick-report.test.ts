@@ -4,8 +4,9 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { GoalsSchema } from '../../../src/config/goals-schema.ts';
-import { stopLine, tickLine, turnEndLines } from '../../../src/loop/tick-report.ts';
-import { obs, state } from './fixtures.ts';
+import { retryLine, stopLine, tickLine, turnEndLines } from '../../../src/loop/tick-report.ts';
+import { finalizeTick } from '../../../src/loop/tick.ts';
+import { fail, obs, settings, state } from './fixtures.ts';
 
 const goals = GoalsSchema.parse({
   goals: [
@@ -40,6 +41,22 @@ describe('console lines', () => {
       'peers: tick 2 no-handoff head=no-new-commit dur=1s',
       'peers: peer=a hit its usage limit; it sleeps until T (r) while the others work',
     ]);
+  });
+
+  test('a failed turn the same peer retries says so and who goes after it; the last retry, a success and a rate limit say nothing', () => {
+    const s = settings({ peers: [{ name: 'opencode', tool: 'opencode' }, { name: 'codex', tool: 'codex' }] });
+    const st0 = state(['opencode', 'codex']);
+    const o1 = obs(st0, { ...fail, cause: 'no commit by opencode this turn' });
+    const st1 = finalizeTick(st0, o1, s).state;
+    expect(retryLine('opencode', o1, st1, s)).toBe('peers: opencode failed its turn and goes again next tick (retry 1 of 1, health.max_retries), then the turn passes to codex');
+    const o2 = obs(st1, { ...fail, peer: 'opencode' });
+    expect(retryLine('opencode', o2, finalizeTick(st1, o2, s).state, s)).toBeNull();
+    const ok = obs(st0);
+    expect(retryLine('opencode', ok, finalizeTick(st0, ok, s).state, s)).toBeNull();
+    const rl = obs(st0, { success: false, credit: 0, classification: 'rate-limited' });
+    expect(retryLine('opencode', rl, finalizeTick(st0, rl, s).state, s)).toBeNull();
+    // Paused by the operator meanwhile: it does not go again, so nothing is promised.
+    expect(retryLine('opencode', o1, st1, { ...s, paused: ['opencode'] })).toBeNull();
   });
 
   test('a blocked stop names who declared it and who confirmed it', () => {

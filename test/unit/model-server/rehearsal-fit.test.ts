@@ -10,6 +10,7 @@ import { ConfigSchema } from '../../../src/config/config-schema.ts';
 import { rehearsalMisfits } from '../../../src/model-server/rehearsal-fit.ts';
 import type { Scenario } from '../../../src/model-server/scenario-schema.ts';
 import { checkRehearsal } from '../../../sandbox/rehearsal.ts';
+import { demoScenario } from '../../../apps/demo/demo-scenario.ts';
 
 const config = (tools: Array<[string, string]>) => ConfigSchema.parse({ peers: tools.map(([name, tool]) => ({ name, tool, argv: [tool] })) });
 const scenario = (peers: Record<string, 'anthropic' | 'responses'>) => ({ version: 1, peers: Object.fromEntries(Object.entries(peers).map(([n, api]) => [n, { api, ticks: [] }])) }) as unknown as Scenario;
@@ -28,6 +29,13 @@ describe('does a scenario fit the project\'s peers', () => {
       'the scenario has 2 peers on the anthropic API (a, b); claude would not know which is its: keep one',
     ]);
     expect(rehearsalMisfits(config([['claude', 'claude'], ['oc', 'opencode']]), scenario({ claude: 'anthropic' }))[0]).toContain('claude and oc both use the anthropic API');
+  });
+
+  test("the demo's scenario for an opencode peer: its anthropic peer commits as claude, so every opencode turn would fail its handoff (and be retried while codex waits)", () => {
+    expect(rehearsalMisfits(config([['claude', 'claude'], ['codex', 'codex']]), demoScenario())).toEqual([]);
+    expect(rehearsalMisfits(config([['opencode', 'opencode'], ['codex', 'codex']]), demoScenario())).toEqual([
+      "opencode plays the scenario's 'claude' (the anthropic API), whose scripted commits say `Peer: claude`: every opencode turn would fail the handoff check; write `Peer: opencode` in them",
+    ]);
   });
 
   test('on the host: a bad scenario is reported with its file and line; a misfit names the file', () => {
