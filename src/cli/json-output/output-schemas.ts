@@ -39,6 +39,11 @@ const GateTimeRow = z.looseObject({ tick: z.number(), peer: Str });
 const RunStatus = {
   tick: z.number().nullable(),
   next_peer: NullableStr.optional(),
+  next_retry: z
+    .strictObject({ retry: z.number(), of: z.number().nullable() })
+    .nullable()
+    .optional()
+    .meta({ description: 'the next peer failed its last turn and goes again: its retry number and how many it gets (health.max_retries)' }),
   running: z.boolean().optional(),
   lock_pid: z.number().nullable().optional(),
   last_stop: Nested.nullable(),
