@@ -75,6 +75,10 @@ export function mergeSurfaceOf(separateOut: string): SurfaceChange[] {
   return out;
 }
 
+/** The blob texts HistoryFacts keeps between commits: at most this many, of at most this many characters in all. */
+const MAX_CACHED_TEXTS = 20_000;
+const MAX_CACHED_CHARS = 16 * 1024 * 1024;
+
 export class HistoryFacts {
   private readonly facts = new Map<string, CommitFacts>();
   private readonly mergeSurfaces = new Map<string, SurfaceChange[]>();
@@ -84,6 +88,7 @@ export class HistoryFacts {
   /** Per commit: the files whose imports were read (surface-imports.ts); a change to one is read again. */
   private readonly followedAt = new Map<string, Set<string>>();
   private readonly textOfBlob = new Map<string, string>();
+  private cachedChars = 0;
   private readonly withRefs = new Map<string, SurfaceChange[]>();
 
   constructor(private readonly repo: string) {}
@@ -130,19 +135,32 @@ export class HistoryFacts {
 
   /** Blob texts by id, cached: the same test and hook files are read again at every commit that changes one. */
   private texts(ids: string[]): Map<string, string> {
-    const unread = [...new Set(ids)].filter((id) => !this.textOfBlob.has(id));
-    if (unread.length) {
-      let read: Map<string, string>;
-      try {
-        read = blobTexts(this.repo, unread);
-      } catch {
-        read = new Map();
-      }
-      if (this.textOfBlob.size > 20000) this.textOfBlob.clear();
-      for (const [id, t] of read) this.textOfBlob.set(id, t);
+    const out = new Map<string, string>();
+    const unread: string[] = [];
+    for (const id of new Set(ids)) {
+      const t = this.textOfBlob.get(id);
+      if (t === undefined) unread.push(id);
+      else out.set(id, t);
     }
-    return new Map(ids.flatMap((id) => (this.textOfBlob.has(id) ? [[id, this.textOfBlob.get(id)!] as const] : [])));
+    if (!unread.length) return out;
+    let read = new Map<string, string>();
+    try {
+      read = blobTexts(this.repo, unread);
+    } catch {}
+    for (const [id, t] of read) {
+      out.set(id, t);
+      // Bounded by count and by size: a large suite's test files, each read whole, must not grow the loop.
+      if (this.textOfBlob.size >= MAX_CACHED_TEXTS || this.cachedChars + t.length > MAX_CACHED_CHARS) {
+        this.textOfBlob.clear();
+        this.cachedChars = 0;
+      }
+      this.textOfBlob.set(id, t);
+      this.cachedChars += t.length;
+    }
+    return out;
   }
+
+
 
   /**
    * A commit's references without listing its tree: its first parent's (already read), when the
