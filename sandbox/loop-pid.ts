@@ -21,21 +21,27 @@ export const LOOP_PID_FILE = 'loop.pid';
  * `PEERS_PROJECT=<project>` (pod-spec.ts sets it in every container). Pure.
  */
 export function loopInitPid(pidText: string, proc: { cmdline: string; environ: string }, project: string): number | null {
-  if (!/^\s*[1-9][0-9]{0,9}\s*$/.test(pidText)) return null;
+  if (pidInFile(pidText) === null) return null;
   const args = proc.cmdline.split('\0');
   const sep = args.indexOf('--');
   if (sep < 1 || !/(^|\/)(podman-init|catatonit)$/.test(args[0]!)) return null;
   if (args[sep + 1] !== PEERS_BIN_IN_CONTAINER || args[sep + 2] !== 'loop') return null;
   if (!proc.environ.split('\0').includes(`PEERS_PROJECT=${project}`)) return null;
-  return Number(pidText.trim());
+  return pidInFile(pidText);
+}
+
+/** The PID a pidfile's text names (decimal, 1 to 10 digits, surrounding blanks allowed), or null. Pure. */
+function pidInFile(pidText: string): number | null {
+  return /^\s*[1-9][0-9]{0,9}\s*$/.test(pidText) ? Number(pidText.trim()) : null;
 }
 
 /** Sends `signal` to the project's loop through its init if the pidfile names it (see above); false when it could not. */
 export function signalLoopByPidFile(pidFile: string, project: string, signal: NodeJS.Signals): boolean {
   try {
     const pidText = readFileSync(pidFile, 'utf8').slice(0, 32);
-    if (!/^\s*[1-9][0-9]{0,9}\s*$/.test(pidText)) return false;
-    const at = `/proc/${pidText.trim()}`;
+    const named = pidInFile(pidText);
+    if (named === null) return false;
+    const at = `/proc/${named}`;
     const pid = loopInitPid(pidText, { cmdline: readFileSync(`${at}/cmdline`, 'utf8'), environ: readFileSync(`${at}/environ`, 'utf8') }, project);
     if (pid === null) return false;
     process.kill(pid, signal);
