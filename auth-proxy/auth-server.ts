@@ -18,6 +18,7 @@ import { CredentialRefused, type CredentialSource, type Injection } from './cred
 import type { ConnectOptions } from './egress-connector.ts';
 import type { RequestAudit } from './request-audit.ts';
 import { type PoolResponse, UnansweredRequest, UpstreamPool } from './upstream-pool.ts';
+import { SecretScrubber, scrubHeaders } from './secret-scrubber.ts';
 import { type ParsedOrigin, parseOrigin, type UpstreamSpec } from './upstreams.ts';
 import { type BudgetCaps, budgetRefusal, costFactor, Reservations } from './usage/budget.ts';
 import { FirstRequestGate } from './usage/first-request-gate.ts';
@@ -328,7 +329,10 @@ export class AuthServer {
    */
   private relay(up: PoolResponse, res: ClientResponse, what: string, started: number, x: Exchange, clientGone: () => boolean, upstreamEnded: () => void): void {
     const status = up.status;
-    res.writeHead(status, clientResponseHeaders(up.headers));
+    // Whatever the upstream echoes of the credential, in a header or the body, stays here (secret-scrubber.ts).
+    const secrets = [...this.known];
+    const scrubber = new SecretScrubber(secrets);
+    res.writeHead(status, scrubHeaders(clientResponseHeaders(up.headers), secrets));
     res.flushHeaders();
     const contentType = String(up.headers['content-type'] ?? '');
     const stream = contentType.includes('text/event-stream');
@@ -363,7 +367,8 @@ export class AuthServer {
       }
     };
     up.body.on('data', (c: Buffer) => {
-      if (!res.write(c)) up.body.pause();
+      const clean = scrubber.push(c);
+      if (clean.length > 0 && !res.write(clean)) up.body.pause();
       meter?.feed(c);
       if (limitBody && limitBytes < MAX_LIMIT_BODY) {
         limitBody.push(c.subarray(0, MAX_LIMIT_BODY - limitBytes));
@@ -383,6 +388,7 @@ export class AuthServer {
     });
     up.body.on('end', () => {
       complete = true;
+      res.write(scrubber.end());
       res.end();
       settle('complete');
     });
