@@ -9,6 +9,7 @@ import type { EgressAuditRecord, EgressDecision } from './audit-log.ts';
 import type { EgressLimits, EgressServerOptions } from './egress-options.ts';
 import { HeadError, type RequestHead, headerValue, splitAuthority, tryParseHead } from './request-head.ts';
 import { CLIENT, SocketRelay, TARGET } from './socket-relay.ts';
+import { judgeTunnelStart } from './tls-client-hello.ts';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 403: 'Forbidden', 405: 'Method Not Allowed', 408: 'Request Timeout', 414: 'URI Too Long',
@@ -83,6 +84,8 @@ export class Connection {
   private clientEndedEarly = false;
   private head: RequestHead | null = null;
   private plain: { path: string; bodyLength: number } | null = null;
+  /** A tunnel's first client bytes, held until they are judged (tls-client-hello.ts); null once passed. */
+  private helloHeld: { buf: Buffer; ended: boolean } | null = null;
   private attempt: TargetData | null = null;
   private readonly headTimer: ReturnType<typeof setTimeout>;
   private readonly limits: EgressLimits;
@@ -103,7 +106,7 @@ export class Connection {
   fromClient(chunk: Buffer): void {
     switch (this.phase) {
       case 'relaying':
-        this.relay!.data(CLIENT, chunk);
+        this.clientBytes(chunk);
         return;
       case 'head':
         this.readHead(chunk);
@@ -117,7 +120,10 @@ export class Connection {
   }
 
   clientEnded(): void {
-    if (this.phase === 'relaying') this.relay!.end(CLIENT);
+    if (this.phase === 'relaying' && this.helloHeld) {
+      this.helloHeld.ended = true;
+      this.judgeHello();
+    } else if (this.phase === 'relaying') this.relay!.end(CLIENT);
     else if (this.phase === 'routing') this.clientEndedEarly = true;
     else this.client.end();
   }
@@ -155,6 +161,7 @@ export class Connection {
     this.phase = 'relaying';
     relay.attach(target);
     if (this.plain === null) {
+      this.helloHeld = { buf: Buffer.alloc(0), ended: false };
       relay.send(CLIENT, 'HTTP/1.1 200 Connection Established\r\n\r\n');
     } else {
       const lines = [`${head.method} ${this.plain.path} ${head.version}`];
@@ -164,10 +171,41 @@ export class Connection {
       relay.send(TARGET, Buffer.from(lines.join('\r\n'), 'latin1'));
     }
     // Bytes after the head: the start of the tunnelled stream, or of the declared body.
-    for (const chunk of [head.rest, ...this.early]) if (chunk.length > 0) relay.data(CLIENT, chunk);
+    for (const chunk of [head.rest, ...this.early]) if (chunk.length > 0) this.clientBytes(chunk);
     this.early = [];
-    if (this.clientEndedEarly) relay.end(CLIENT);
-    this.client.resume();
+    if (this.clientEndedEarly) this.clientEnded();
+    if (this.phase === 'relaying') this.client.resume();
+  }
+
+  /** A chunk from the client once the target is open: held while the tunnel's start is judged, then relayed. */
+  private clientBytes(chunk: Buffer): void {
+    const held = this.helloHeld;
+    if (held === null) {
+      this.relay!.data(CLIENT, chunk);
+      return;
+    }
+    held.buf = held.buf.length === 0 ? chunk : Buffer.concat([held.buf, chunk]);
+    this.judgeHello();
+  }
+
+  /**
+   * A CONNECT tunnel that starts with TLS must name its CONNECT host as its server name, or it is
+   * closed before any byte reaches the target (SECURITY.md, "The TLS server name is the CONNECT name").
+   */
+  private judgeHello(): void {
+    const held = this.helloHeld!;
+    const verdict = judgeTunnelStart(held.buf, this.rec.host, held.ended);
+    if (verdict.kind === 'more') return;
+    if (verdict.kind === 'refuse') {
+      this.helloHeld = null;
+      Object.assign(this.rec, { decision: 'deny', reason: `tunnel closed: ${verdict.reason}`, status: 403 });
+      this.phase = 'refused';
+      this.relay!.destroy();
+      return;
+    }
+    this.helloHeld = null;
+    if (held.buf.length > 0) this.relay!.data(CLIENT, held.buf);
+    if (held.ended) this.relay!.end(CLIENT);
   }
 
   targetClosed(): void {
