@@ -167,6 +167,8 @@ export class Connection {
       const lines = [`${head.method} ${this.plain.path} ${head.version}`];
       const named = new Set((headerValue(head, 'connection') ?? '').toLowerCase().split(',').map((s) => s.trim()));
       for (const [n, v] of head.headers) if (!HOP_BY_HOP.has(n) && !named.has(n)) lines.push(`${n}: ${v}`);
+      // An HTTP/1.0 request may come without Host: the origin is told the host that was checked, not left to pick one.
+      if (headerValue(head, 'host') === undefined) lines.push(`host: ${this.rec.port === 80 ? this.rec.host : `${this.rec.host}:${this.rec.port}`}`);
       lines.push('connection: close', '', '');
       relay.send(TARGET, Buffer.from(lines.join('\r\n'), 'latin1'));
     }
@@ -315,6 +317,9 @@ export class Connection {
     const { policy, resolver, guard } = this.server.opts;
     const verdict = policy.check(host, port);
     if (!verdict.ok) throw new Refusal(403, verdict.reason);
+    // From here on, the name in the one form the policy checked: resolved, audited, matched against the TLS server name.
+    host = verdict.host;
+    rec.host = host;
     this.server.reserveTunnel();
     this.counted = true;
 
