@@ -64,6 +64,8 @@ export type AuthServerOptions = {
   slots?: { active: number };
   /** Request-body bytes held in memory, shared by every upstream of one sidecar: the memory is the sidecar's (body-budget.ts). */
   bodyBytes?: BodyBytes;
+  /** Client connections open at once, shared by every upstream of one sidecar: the descriptors are the sidecar's (client-http.ts). */
+  connections?: { count: number };
   /** Requests that billed nothing, shared by every upstream of one sidecar: the ledger is one (unbilled-throttle.ts). */
   unbilled?: UnbilledThrottle;
   audit?: RequestAudit;
@@ -109,7 +111,7 @@ export class AuthServer {
       // The body's bytes go back to the shared budget once the request is sent or refused: the relay holds none of it.
       const held = { bytes: 0 };
       void this.handle(req, res, held).finally(() => this.bodyBytes.give(held.bytes));
-    }, opts.clientLimits);
+    }, opts.clientLimits, opts.connections);
     const { host, port } = this.target;
     const dial = opts.direct ? () => dialDirect(host, port) : opts.egress;
     this.pool = new UpstreamPool(this.target, dial, { readTimeoutMs: this.limits.upstreamIdleMs });
