@@ -34,7 +34,7 @@ const MAX_RECORD = 16384 + 2048;
  */
 export function judgeTunnelStart(buf: Buffer, connectHost: string, ended = false): HelloVerdict {
   if (buf.length === 0) return ended ? { kind: 'pass', serverName: null } : { kind: 'more' };
-  if (buf[0] !== HANDSHAKE) return { kind: 'pass', serverName: null };
+  if (buf[0] !== HANDSHAKE) return notHandshake(buf, ended);
   if (buf.length > MAX_CLIENT_HELLO_BYTES) return refuse(`TLS ClientHello larger than ${MAX_CLIENT_HELLO_BYTES} bytes`);
   const hs = handshakeBytes(buf);
   if (typeof hs === 'string') return refuse(hs);
@@ -54,6 +54,21 @@ export function judgeTunnelStart(buf: Buffer, connectHost: string, ended = false
     return refuse(`TLS server name ${JSON.stringify(clean)} is not the CONNECT host ${connectHost}`);
   }
   return { kind: 'pass', serverName: clean };
+}
+
+/**
+ * A tunnel that does not open with a handshake record: refused if it is TLS all the same (another
+ * record type first, which a lenient server may skip before the ClientHello; an SSLv2-format
+ * ClientHello, which carries no server name), else not TLS and not judged.
+ */
+function notHandshake(buf: Buffer, ended: boolean): HelloVerdict {
+  const first = buf[0]!;
+  const recordType = first >= 0x14 && first <= 0x18;
+  const sslv2 = (first & 0x80) !== 0;
+  if ((recordType && buf.length < 2) || (sslv2 && buf.length < 3)) return ended ? { kind: 'pass', serverName: null } : { kind: 'more' };
+  if (recordType && buf[1] === 0x03) return refuse('a TLS record other than a ClientHello opens the tunnel');
+  if (sslv2 && buf[2] === CLIENT_HELLO) return refuse('an SSLv2-format ClientHello (it carries no server name)');
+  return { kind: 'pass', serverName: null };
 }
 
 const refuse = (reason: string): HelloVerdict => ({ kind: 'refuse', reason });

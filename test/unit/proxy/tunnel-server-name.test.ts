@@ -75,6 +75,10 @@ describe('judgeTunnelStart', () => {
     expect(refused(Buffer.concat([Buffer.from([0x16, 3, 1]), u16(msg.length + 3), msg, Buffer.from([1, 0, 0])]))).toContain('bytes after the ClientHello');
     expect(refused(records(Buffer.from([2, 0, 0, 1, 0])))).toContain('not a ClientHello');
     expect(refused(Buffer.alloc(70 * 1024, 0x16))).toContain('larger than');
+    // TLS that does not open with a handshake record: a ChangeCipherSpec or alert first, an SSLv2-format hello.
+    expect(refused(Buffer.concat([Buffer.from([0x14, 3, 3, 0, 1, 1]), hello(sniExt('evil.example'))]))).toContain('other than a ClientHello opens');
+    expect(refused(Buffer.from([0x15, 3, 1, 0, 2, 1, 0]))).toContain('other than a ClientHello opens');
+    expect(refused(Buffer.from([0x80, 0x2e, 0x01, 0x00, 0x02]))).toContain('SSLv2');
     // Incomplete: wait for more, unless the client has ended.
     expect(refused(hello(sniExt(HOST)).subarray(0, 30))).toBe('more');
     expect(refused(hello(sniExt(HOST)).subarray(0, 30), true)).toContain('in the middle');
