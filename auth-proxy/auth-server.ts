@@ -18,6 +18,7 @@ import { CredentialRefused, type CredentialSource, type Injection } from './cred
 import type { ConnectOptions } from './egress-connector.ts';
 import type { RequestAudit } from './request-audit.ts';
 import { type PoolResponse, UnansweredRequest, UpstreamPool } from './upstream-pool.ts';
+import { SecretScrubber, scrubHeaders } from './secret-scrubber.ts';
 import { type ParsedOrigin, parseOrigin, type UpstreamSpec } from './upstreams.ts';
 import { type BudgetCaps, budgetRefusal, costFactor, Reservations } from './usage/budget.ts';
 import { FirstRequestGate } from './usage/first-request-gate.ts';
@@ -63,6 +64,8 @@ export type AuthServerOptions = {
   slots?: { active: number };
   /** Request-body bytes held in memory, shared by every upstream of one sidecar: the memory is the sidecar's (body-budget.ts). */
   bodyBytes?: BodyBytes;
+  /** Client connections open at once, shared by every upstream of one sidecar: the descriptors are the sidecar's (client-http.ts). */
+  connections?: { count: number };
   /** Requests that billed nothing, shared by every upstream of one sidecar: the ledger is one (unbilled-throttle.ts). */
   unbilled?: UnbilledThrottle;
   audit?: RequestAudit;
@@ -108,7 +111,7 @@ export class AuthServer {
       // The body's bytes go back to the shared budget once the request is sent or refused: the relay holds none of it.
       const held = { bytes: 0 };
       void this.handle(req, res, held).finally(() => this.bodyBytes.give(held.bytes));
-    }, opts.clientLimits);
+    }, opts.clientLimits, opts.connections);
     const { host, port } = this.target;
     const dial = opts.direct ? () => dialDirect(host, port) : opts.egress;
     this.pool = new UpstreamPool(this.target, dial, { readTimeoutMs: this.limits.upstreamIdleMs });
@@ -328,7 +331,10 @@ export class AuthServer {
    */
   private relay(up: PoolResponse, res: ClientResponse, what: string, started: number, x: Exchange, clientGone: () => boolean, upstreamEnded: () => void): void {
     const status = up.status;
-    res.writeHead(status, clientResponseHeaders(up.headers));
+    // Whatever the upstream echoes of the credential, in a header or the body, stays here (secret-scrubber.ts).
+    const secrets = [...this.known];
+    const scrubber = new SecretScrubber(secrets);
+    res.writeHead(status, scrubHeaders(clientResponseHeaders(up.headers), secrets));
     res.flushHeaders();
     const contentType = String(up.headers['content-type'] ?? '');
     const stream = contentType.includes('text/event-stream');
@@ -363,7 +369,8 @@ export class AuthServer {
       }
     };
     up.body.on('data', (c: Buffer) => {
-      if (!res.write(c)) up.body.pause();
+      const clean = scrubber.push(c);
+      if (clean.length > 0 && !res.write(clean)) up.body.pause();
       meter?.feed(c);
       if (limitBody && limitBytes < MAX_LIMIT_BODY) {
         limitBody.push(c.subarray(0, MAX_LIMIT_BODY - limitBytes));
@@ -383,6 +390,7 @@ export class AuthServer {
     });
     up.body.on('end', () => {
       complete = true;
+      res.write(scrubber.end());
       res.end();
       settle('complete');
     });

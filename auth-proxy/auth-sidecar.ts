@@ -133,6 +133,7 @@ export async function startAuthSidecar(input: AuthSidecarInput, log: (line: stri
   const budgetLine = `budget: ${policy ? describePolicy(policy) : 'no policy file'}; enforced here: ${start.maxUsd !== undefined ? `max_usd $${start.maxUsd}` : 'no USD cap'}, ${start.maxTokens !== undefined ? `max_tokens ${start.maxTokens}` : 'no token cap'}; spent so far $${ledger.totals.usd.toFixed(4)}, ${ledger.totals.tokens} tokens (prices of ${PRICE_TABLE_DATE})`;
   const reservations = new Reservations();
   const slots = { active: 0 };
+  const connections = { count: 0 };
   const bodyBytes = new BodyBytes(DEFAULT_AUTH_LIMITS.maxBufferedBodyBytes);
   const unbilled = new UnbilledThrottle(DEFAULT_AUTH_LIMITS.unbilledBurst, DEFAULT_AUTH_LIMITS.unbilledPerSecond);
   const audit = new RequestAudit(input.auditLog ?? join(dirname(input.usageLedger), 'audit.jsonl'), log);
@@ -141,7 +142,7 @@ export async function startAuthSidecar(input: AuthSidecarInput, log: (line: stri
   try {
     for (const id of input.upstreams) {
       const spec = UPSTREAMS[id];
-      const server = new AuthServer({ upstream: spec, origin: modelServer ?? input.origins[id], direct: modelServer !== undefined, keepPeerPrefix: modelServer !== undefined, credentials: credentialsFor(id, input, egress), egress, ledger, caps, prices, reservations, slots, bodyBytes, unbilled, audit, log });
+      const server = new AuthServer({ upstream: spec, origin: modelServer ?? input.origins[id], direct: modelServer !== undefined, keepPeerPrefix: modelServer !== undefined, credentials: credentialsFor(id, input, egress), egress, ledger, caps, prices, reservations, slots, connections, bodyBytes, unbilled, audit, log });
       const port = await server.listen(input.host, input.ports[id] ?? spec.defaultPort);
       servers.push(server);
       listening.push(`${id}=http://${input.host}:${port}`);
@@ -149,7 +150,7 @@ export async function startAuthSidecar(input: AuthSidecarInput, log: (line: stri
     for (const p of input.providers ?? []) {
       // The scripted model server serves every API at its root: no provider path prefix there.
       const spec = modelServer ? { ...providerUpstream(p), pathPrefix: '' } : providerUpstream(p);
-      const server = new AuthServer({ upstream: spec, origin: modelServer, direct: modelServer !== undefined, keepPeerPrefix: modelServer !== undefined, credentials: providerCredentials(p, input), egress, ledger, caps, prices, reservations, slots, bodyBytes, unbilled, audit, log });
+      const server = new AuthServer({ upstream: spec, origin: modelServer, direct: modelServer !== undefined, keepPeerPrefix: modelServer !== undefined, credentials: providerCredentials(p, input), egress, ledger, caps, prices, reservations, slots, connections, bodyBytes, unbilled, audit, log });
       const port = await server.listen(input.host, p.port);
       servers.push(server);
       listening.push(`${p.name}=http://${input.host}:${port} (${p.base_url})`);

@@ -31,9 +31,10 @@ export type ClientLimits = {
   /** A connection the server has ended, still read (and discarded) so its client gets the reply, then destroyed. */
   lingerMs: number;
   /**
-   * Connections open at once on this port; one more is answered 503 and closed. Each holds up to a
-   * 16 KiB head (about 22 KB of the sidecar's memory), and there was no bound: 3000 connections
-   * took the sidecar from 33 to 99 MB.
+   * Connections open at once over every port of the sidecar (the `open` count its servers share);
+   * one more is answered 503 and closed. Each holds up to a 16 KiB head (about 22 KB of the
+   * sidecar's memory), and there was no bound: 3000 connections took the sidecar from 33 to 99 MB.
+   * Per port, a sidecar with many ports could be held past its container's 4096 descriptors.
    */
   maxConnections: number;
 };
@@ -234,7 +235,8 @@ export class ClientHttpServer {
 
   private readonly limits: ClientLimits;
 
-  constructor(handler: (req: ClientRequest, res: ClientResponse) => void, limits: Partial<ClientLimits> = {}) {
+  /** `open`: the connections open at once, shared by every server of one sidecar (the cap is the sidecar's). */
+  constructor(handler: (req: ClientRequest, res: ClientResponse) => void, limits: Partial<ClientLimits> = {}, private readonly open: { count: number } = { count: 0 }) {
     this.limits = { ...DEFAULT_CLIENT_LIMITS, ...limits };
     this.server = net.createServer((sock) => this.serve(sock, handler));
   }
@@ -254,11 +256,12 @@ export class ClientHttpServer {
   private serve(sock: net.Socket, handler: (req: ClientRequest, res: ClientResponse) => void): void {
     const t = this.limits;
     sock.on('error', () => {});
-    if (this.sockets.size >= t.maxConnections) {
+    if (this.open.count >= t.maxConnections) {
       const why = 'too many connections to the auth sidecar';
       return void sock.end(`HTTP/1.1 503 ${REASONS[503]}\r\ncontent-type: text/plain\r\ncontent-length: ${why.length}\r\nconnection: close\r\n\r\n${why}`, 'latin1', () => sock.destroy());
     }
     this.sockets.add(sock);
+    this.open.count++;
     sock.setNoDelay(true);
     let buf: Buffer = Buffer.alloc(0);
     let req: ClientRequest | null = null;
@@ -392,7 +395,7 @@ export class ClientHttpServer {
     });
     sock.on('drain', () => res?.emit('drain'));
     sock.on('close', () => {
-      this.sockets.delete(sock);
+      if (this.sockets.delete(sock)) this.open.count--;
       if (timer) clearTimeout(timer);
       req?.fail(new Error('the client closed the connection'));
       res?.lost();

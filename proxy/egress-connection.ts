@@ -9,6 +9,7 @@ import type { EgressAuditRecord, EgressDecision } from './audit-log.ts';
 import type { EgressLimits, EgressServerOptions } from './egress-options.ts';
 import { HeadError, type RequestHead, headerValue, splitAuthority, tryParseHead } from './request-head.ts';
 import { CLIENT, SocketRelay, TARGET } from './socket-relay.ts';
+import { judgeTunnelStart } from './tls-client-hello.ts';
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request', 403: 'Forbidden', 405: 'Method Not Allowed', 408: 'Request Timeout', 414: 'URI Too Long',
@@ -83,6 +84,8 @@ export class Connection {
   private clientEndedEarly = false;
   private head: RequestHead | null = null;
   private plain: { path: string; bodyLength: number } | null = null;
+  /** A tunnel's first client bytes, held until they are judged (tls-client-hello.ts); null once passed. */
+  private helloHeld: { buf: Buffer; ended: boolean } | null = null;
   private attempt: TargetData | null = null;
   private readonly headTimer: ReturnType<typeof setTimeout>;
   private readonly limits: EgressLimits;
@@ -103,7 +106,7 @@ export class Connection {
   fromClient(chunk: Buffer): void {
     switch (this.phase) {
       case 'relaying':
-        this.relay!.data(CLIENT, chunk);
+        this.clientBytes(chunk);
         return;
       case 'head':
         this.readHead(chunk);
@@ -117,7 +120,10 @@ export class Connection {
   }
 
   clientEnded(): void {
-    if (this.phase === 'relaying') this.relay!.end(CLIENT);
+    if (this.phase === 'relaying' && this.helloHeld) {
+      this.helloHeld.ended = true;
+      this.judgeHello();
+    } else if (this.phase === 'relaying') this.relay!.end(CLIENT);
     else if (this.phase === 'routing') this.clientEndedEarly = true;
     else this.client.end();
   }
@@ -155,19 +161,53 @@ export class Connection {
     this.phase = 'relaying';
     relay.attach(target);
     if (this.plain === null) {
+      this.helloHeld = { buf: Buffer.alloc(0), ended: false };
       relay.send(CLIENT, 'HTTP/1.1 200 Connection Established\r\n\r\n');
     } else {
       const lines = [`${head.method} ${this.plain.path} ${head.version}`];
       const named = new Set((headerValue(head, 'connection') ?? '').toLowerCase().split(',').map((s) => s.trim()));
       for (const [n, v] of head.headers) if (!HOP_BY_HOP.has(n) && !named.has(n)) lines.push(`${n}: ${v}`);
+      // An HTTP/1.0 request may come without Host: the origin is told the host that was checked, not left to pick one.
+      if (headerValue(head, 'host') === undefined) lines.push(`host: ${this.rec.port === 80 ? this.rec.host : `${this.rec.host}:${this.rec.port}`}`);
       lines.push('connection: close', '', '');
       relay.send(TARGET, Buffer.from(lines.join('\r\n'), 'latin1'));
     }
     // Bytes after the head: the start of the tunnelled stream, or of the declared body.
-    for (const chunk of [head.rest, ...this.early]) if (chunk.length > 0) relay.data(CLIENT, chunk);
+    for (const chunk of [head.rest, ...this.early]) if (chunk.length > 0) this.clientBytes(chunk);
     this.early = [];
-    if (this.clientEndedEarly) relay.end(CLIENT);
-    this.client.resume();
+    if (this.clientEndedEarly) this.clientEnded();
+    if (this.phase === 'relaying') this.client.resume();
+  }
+
+  /** A chunk from the client once the target is open: held while the tunnel's start is judged, then relayed. */
+  private clientBytes(chunk: Buffer): void {
+    const held = this.helloHeld;
+    if (held === null) {
+      this.relay!.data(CLIENT, chunk);
+      return;
+    }
+    held.buf = held.buf.length === 0 ? chunk : Buffer.concat([held.buf, chunk]);
+    this.judgeHello();
+  }
+
+  /**
+   * A CONNECT tunnel that starts with TLS must name its CONNECT host as its server name, or it is
+   * closed before any byte reaches the target (SECURITY.md, "The TLS server name is the CONNECT name").
+   */
+  private judgeHello(): void {
+    const held = this.helloHeld!;
+    const verdict = judgeTunnelStart(held.buf, this.rec.host, held.ended);
+    if (verdict.kind === 'more') return;
+    if (verdict.kind === 'refuse') {
+      this.helloHeld = null;
+      Object.assign(this.rec, { decision: 'deny', reason: `tunnel closed: ${verdict.reason}`, status: 403 });
+      this.phase = 'refused';
+      this.relay!.destroy();
+      return;
+    }
+    this.helloHeld = null;
+    if (held.buf.length > 0) this.relay!.data(CLIENT, held.buf);
+    if (held.ended) this.relay!.end(CLIENT);
   }
 
   targetClosed(): void {
@@ -277,6 +317,9 @@ export class Connection {
     const { policy, resolver, guard } = this.server.opts;
     const verdict = policy.check(host, port);
     if (!verdict.ok) throw new Refusal(403, verdict.reason);
+    // From here on, the name in the one form the policy checked: resolved, audited, matched against the TLS server name.
+    host = verdict.host;
+    rec.host = host;
     this.server.reserveTunnel();
     this.counted = true;
 

@@ -10,7 +10,8 @@
 import { isIpLiteral } from './address-guard.ts';
 
 export type AllowEntry = { pattern: string; wildcard: boolean; suffix: string; port: number };
-export type PolicyVerdict = { ok: true; entry: AllowEntry } | { ok: false; reason: string };
+/** `host`: the name in its normal form, the one the proxy resolves and audits. */
+export type PolicyVerdict = { ok: true; entry: AllowEntry; host: string } | { ok: false; reason: string };
 
 /**
  * The vendor API hosts: exactly the origins the auth sidecar forwards to (auth-proxy/upstreams.ts),
@@ -41,9 +42,13 @@ export class AllowEntryError extends Error {
   }
 }
 
-/** Lower-cases and strips one trailing dot, the forms under which one name may be written. */
+/**
+ * Lower-cases and strips one trailing dot, the forms under which one name may be written. Nothing
+ * else is removed: a name with whitespace or other stray bytes stays invalid, so the name checked
+ * is the name resolved (before, a trailing tab was trimmed for the check and sent to the resolver).
+ */
 export function normalizeHost(host: string): string {
-  return host.trim().toLowerCase().replace(/\.$/, '');
+  return host.toLowerCase().replace(/\.$/, '');
 }
 
 export function isValidHostname(host: string): boolean {
@@ -99,7 +104,7 @@ export class EgressPolicy {
       const nameOk = e.wildcard ? host.endsWith(`.${e.suffix}`) : host === e.suffix;
       if (!nameOk) continue;
       hostMatched = true;
-      if (e.port === port) return { ok: true, entry: e };
+      if (e.port === port) return { ok: true, entry: e, host };
     }
     if (hostMatched) return { ok: false, reason: `port ${port} is not allowed for ${host} (allow-list it as "${host}:${port}")` };
     return { ok: false, reason: `host ${host} is not on the egress allow-list (add it to egress.allow in .peers/config.yaml)` };
