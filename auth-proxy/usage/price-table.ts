@@ -184,13 +184,22 @@ export type UsageFacts = {
   vendor_usd?: number;
 };
 
+/**
+ * The table's row for a normalized id, or undefined. Own keys only: `PRICE_TABLE[id]` found
+ * Object's `constructor` and `__proto__` for a model so named, priced at NaN (SECURITY.md,
+ * "Nothing unmetered"; prototype-model-name.test.ts).
+ */
+export function tableRow(id: string): ModelPrice | undefined {
+  return Object.hasOwn(PRICE_TABLE, id) ? PRICE_TABLE[id] : undefined;
+}
+
 export function priceFor(model: string, vendor: Vendor, speed?: string, user: UserPrices = {}): PriceLookup {
   // A snapshot with a row of its own is priced by it: removing its date would find its alias, which may be cheaper.
   const exact = model.trim().toLowerCase().replace(/^.*\//, '');
-  const id = Object.hasOwn(PRICE_TABLE, exact) ? exact : normalizeModel(model);
-  const row = PRICE_TABLE[id];
+  const id = tableRow(exact) ? exact : normalizeModel(model);
+  const row = tableRow(id);
   const fast = speed === 'fast';
-  const own = row ? undefined : user[id];
+  const own = row || !Object.hasOwn(user, id) ? undefined : user[id];
   if (own) {
     if (fast) return { rates: maxRates([FALLBACK_FAST, FALLBACK_RATES[vendor], own]), priced: 'fallback', note: `no fast-tier price for ${model}` };
     return { rates: own, priced: 'config' };
