@@ -51,6 +51,8 @@ export type MeterInput = {
   /** The reply is JSON (only then is a non-streamed body read). */
   json: boolean;
   requestBytes: number;
+  /** The most the request's inline images can be billed as input: billed by their pixels, not their bytes (image-input.ts). */
+  imageTokens?: number;
   /** The request's output allowance (max_tokens / max_output_tokens, or the default cap). */
   maxOutputTokens: number;
   /** Model named in the request, used when the reply never named one. */
@@ -114,7 +116,7 @@ export class ReplyMeter {
     // Figures that cannot be true are no figures: metered like a reply whose usage never came.
     const cutShort: CutShort = unreadable ? 'usage-unreadable' : outcome === 'complete' ? 'no-final-usage' : outcome;
     const estimated: ('input' | 'output')[] = [];
-    const inputBound = estimateTokens(this.input.requestBytes);
+    const inputBound = estimateTokens(this.input.requestBytes) + (this.input.imageTokens ?? 0);
     if (!this.acc.seen || (unreadable && usage.input_tokens < inputBound)) {
       usage.input_tokens = inputBound;
       estimated.push('input');

@@ -5,7 +5,8 @@
  * - Prompt: every byte of the body counts as one token, plus a margin for what the vendor adds
  *   (its tool-use system prompt). Tokenizers never produce more tokens than the UTF-8 bytes of the
  *   text they read, and the JSON around the text only adds bytes, so this bounds the input side
- *   for text and images carried in the body; input the vendor adds itself (stored conversations,
+ *   for text carried in the body; an inline image is billed by its pixels, so each adds the most
+ *   its stated size can be billed (image-input.ts); input the vendor adds itself (stored conversations,
  *   server-side tool results, files by id or URL) is not, so under a cap such requests are
  *   refused before they get here (request-screen.ts).
  * - Output: the request's own cap (`max_tokens`, `max_output_tokens`), or, when it gives none,
@@ -13,15 +14,18 @@
  */
 import { PRICE_TABLE_DATE, priceFor, type UserPrices, type Vendor, worstCaseUsd } from './price-table.ts';
 import type { Need } from './budget.ts';
+import { imageInput } from './image-input.ts';
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 128_000;
 export const PROMPT_OVERHEAD_TOKENS = 1024;
 
 /**
+ * `imageTokens`: what the inline images can be billed (also in `promptTokensBound`); a reply cut
+ * short before its usage is charged them on top of its text (reply-meter.ts).
  * `models`: the other models the request lets a router fall back to (OpenRouter's `models` list):
  * the vendor may bill any of them, so the reservation is the dearest.
  */
-export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; speed?: string; serviceTier?: string; longContext?: boolean };
+export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; imageTokens?: number; speed?: string; serviceTier?: string; longContext?: boolean };
 
 /** Whether Anthropic request headers ask for the 1M context window (`anthropic-beta: context-1m-…`), billed at premium rates past 200k prompt tokens. */
 export function asksLongContext(beta: string | string[] | undefined): boolean {
@@ -68,15 +72,20 @@ export function largestOutputCap(doc: Record<string, unknown>, vendor: Vendor): 
 
 /** The facts of a body already parsed (`doc`), `bodyBytes` long once decoded. */
 export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, vendor: Vendor): RequestFacts {
+  const model = typeof doc.model === 'string' ? doc.model : '';
+  // Anything but a list of names is reserved as an unknown model: the vendor's reading of it is not ours to guess.
+  const models = doc.models !== undefined ? (Array.isArray(doc.models) ? doc.models.map((m) => (typeof m === 'string' ? m : '')) : ['']) : undefined;
+  // An inline image is billed by its pixels, not its bytes: each adds the most its size can be billed (image-input.ts).
+  const images = imageInput(doc, vendor, [model, ...(models ?? [])]);
   return {
-    model: typeof doc.model === 'string' ? doc.model : '',
-    // Anything but a list of names is reserved as an unknown model: the vendor's reading of it is not ours to guess.
-    ...(doc.models !== undefined ? { models: Array.isArray(doc.models) ? doc.models.map((m) => (typeof m === 'string' ? m : '')) : [''] } : {}),
+    model,
+    ...(models ? { models } : {}),
     stream: doc.stream === true,
     // Responses' background mode answers at once without usage and bills later, out of the meter's sight.
     ...(doc.background !== undefined && doc.background !== false && doc.background !== null ? { background: true } : {}),
     maxOutputTokens: largestOutputCap(doc, vendor),
-    promptTokensBound: bodyBytes + PROMPT_OVERHEAD_TOKENS,
+    promptTokensBound: bodyBytes + PROMPT_OVERHEAD_TOKENS + images.tokens,
+    ...(images.tokens > 0 ? { imageTokens: images.tokens } : {}),
     ...(typeof doc.speed === 'string' ? { speed: doc.speed } : {}),
     ...(typeof doc.service_tier === 'string' ? { serviceTier: doc.service_tier } : {}),
   };
