@@ -12,7 +12,7 @@
  * - Output: the request's own cap (`max_tokens`, `max_output_tokens`), or, when it gives none,
  *   DEFAULT_MAX_OUTPUT_TOKENS (above every current model's output limit).
  */
-import { PRICE_TABLE_DATE, priceFor, type UserPrices, type Vendor, worstCaseUsd } from './price-table.ts';
+import { PRICE_TABLE_DATE, priceFor, tierFactor, type UserPrices, type Vendor, worstCaseUsd } from './price-table.ts';
 import type { Need } from './budget.ts';
 import { imageInput } from './image-input.ts';
 
@@ -87,7 +87,8 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
     promptTokensBound: bodyBytes + PROMPT_OVERHEAD_TOKENS + images.tokens,
     ...(images.tokens > 0 ? { imageTokens: images.tokens } : {}),
     ...(typeof doc.speed === 'string' ? { speed: doc.speed } : {}),
-    ...(typeof doc.service_tier === 'string' ? { serviceTier: doc.service_tier } : {}),
+    // A tier given as anything but a string is one peers cannot price (tierFactor): kept as its JSON text.
+    ...(doc.service_tier !== undefined && doc.service_tier !== null ? { serviceTier: typeof doc.service_tier === 'string' ? doc.service_tier : JSON.stringify(doc.service_tier) } : {}),
   };
 }
 
@@ -103,6 +104,9 @@ export function worstCase(f: RequestFacts, vendor: Vendor, user: UserPrices = {}
  * bound on what an unlisted model costs (SECURITY.md, "Nothing unmetered").
  */
 export function unpricedReason(f: RequestFacts, vendor: Vendor, user: UserPrices = {}): string | null {
+  if (vendor === 'openai' && !tierFactor(f.serviceTier).known) {
+    return `peers: the service tier ${JSON.stringify(f.serviceTier!.slice(0, 64))} has no price in peers' price table (${PRICE_TABLE_DATE}), so the most this request could cost is unknown and the run's USD cap (budget.max_usd) could be passed; the request was not sent. Send it without "service_tier", or with "default", "flex" or "priority".`;
+  }
   for (const name of [f.model, ...(f.models ?? [])]) {
     const found = priceFor(name, vendor, f.speed, user);
     if (found.priced !== 'fallback') continue;

@@ -39,10 +39,12 @@ describe('what the request says', () => {
     expect(requestFacts(body({}), 'anthropic').stream).toBe(false);
   });
 
-  test('speed and service tier are carried only when they are strings', () => {
+  test('speed is carried only as a string; a service tier that is no string is kept as its JSON text, a tier peers cannot price', () => {
     expect(requestFacts(body({ model: 'm', speed: 'fast', service_tier: 'priority' }), 'openai')).toMatchObject({ speed: 'fast', serviceTier: 'priority' });
     const f = requestFacts(body({ model: 'm', speed: 1, service_tier: true }), 'openai');
-    expect('speed' in f || 'serviceTier' in f).toBe(false);
+    expect('speed' in f).toBe(false);
+    expect(f.serviceTier).toBe('true');
+    expect('serviceTier' in requestFacts(body({ model: 'm', service_tier: null }), 'openai')).toBe(false);
   });
 
   test('a body that is not JSON, or JSON but not an object, is reserved with no model at the default cap', () => {
