@@ -214,6 +214,11 @@ export function priceFor(model: string, vendor: Vendor, speed?: string, user: Us
   const exact = model.trim().toLowerCase().replace(/^.*\//, '');
   const id = tableRow(exact) ? exact : normalizeModel(model);
   const row = tableRow(id);
+  // A speed other than the two priced (a tier added tomorrow) is priced at the dearest fast rates, flagged; under a USD cap it is refused (request-cost.ts).
+  if (speed !== undefined && speed !== 'fast' && speed !== 'standard') {
+    const own = row ?? (Object.hasOwn(user, id) ? user[id] : undefined);
+    return { rates: maxRates([FALLBACK_FAST, FALLBACK_RATES[vendor], ...(own ? [own] : [])]), priced: 'fallback', note: `no price for speed ${JSON.stringify(speed.slice(0, 64))}` };
+  }
   const fast = speed === 'fast';
   const own = row || !Object.hasOwn(user, id) ? undefined : user[id];
   if (own) {

@@ -86,7 +86,8 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
     maxOutputTokens: largestOutputCap(doc, vendor),
     promptTokensBound: bodyBytes + PROMPT_OVERHEAD_TOKENS + images.tokens,
     ...(images.tokens > 0 ? { imageTokens: images.tokens } : {}),
-    ...(typeof doc.speed === 'string' ? { speed: doc.speed } : {}),
+    // A speed given as anything but a string is one peers cannot price (price-table.ts, priceFor): kept as its JSON text.
+    ...(doc.speed !== undefined && doc.speed !== null ? { speed: typeof doc.speed === 'string' ? doc.speed : JSON.stringify(doc.speed) } : {}),
     // A tier given as anything but a string is one peers cannot price (tierFactor): kept as its JSON text.
     ...(doc.service_tier !== undefined && doc.service_tier !== null ? { serviceTier: typeof doc.service_tier === 'string' ? doc.service_tier : JSON.stringify(doc.service_tier) } : {}),
   };
@@ -111,7 +112,11 @@ export function unpricedReason(f: RequestFacts, vendor: Vendor, user: UserPrices
     const found = priceFor(name, vendor, f.speed, user);
     if (found.priced !== 'fallback') continue;
     const model = name.trim() ? JSON.stringify(name.slice(0, 200)) : '(none named)';
-    const what = f.speed === 'fast' && found.note?.startsWith('no fast-tier') ? `the fast tier of the model ${model} has no price` : `the model ${model} is not in peers' price table (${PRICE_TABLE_DATE})`;
+    const what = f.speed === 'fast' && found.note?.startsWith('no fast-tier')
+      ? `the fast tier of the model ${model} has no price`
+      : found.note?.startsWith('no price for speed')
+        ? `the speed ${JSON.stringify(f.speed!.slice(0, 64))} asked for the model ${model} has no price`
+        : `the model ${model} is not in peers' price table (${PRICE_TABLE_DATE})`;
     return `peers: ${what}, so the most this request could cost is unknown and the run's USD cap (budget.max_usd) could be passed; the request was not sent. Choose a listed model, or price this one in .peers/config.yaml under budget.prices (USD per million tokens), e.g. budget: { prices: { ${JSON.stringify(name.trim().slice(0, 200) || 'MODEL')}: { input: 5, output: 25 } } }.`;
   }
   return null;

@@ -87,3 +87,49 @@ describe('a service tier peers cannot price', () => {
     expect(unpricedReason(requestFactsOf({ model: 'gpt-5.4', service_tier: null }, 10, 'openai'), 'openai')).toBeNull();
   });
 });
+
+/**
+ * The same for Anthropic's `speed`: only "fast" had a price above the standard row, and any other
+ * value (a tier added tomorrow, or one of another spelling a compatible provider honours) was
+ * reserved and metered at the standard rate.
+ */
+describe('a speed peers cannot price', () => {
+  test('under a USD cap an Anthropic request for an unknown speed is refused unsent; fast and standard go out', async () => {
+    const claude = await startStandInVendor((_req, body, res) => {
+      const doc = JSON.parse(body.toString()) as { model: string; speed?: string };
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ type: 'message', model: doc.model, content: [], usage: { input_tokens: 10, output_tokens: 10, ...(doc.speed ? { speed: doc.speed } : {}) } }));
+    });
+    const sc = await sidecarFor('anthropic', claude.port, { maxUsd: 100 });
+    try {
+      const ask = (speed?: unknown) => fetch(`${sc.s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude-opus-4-6', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }], ...(speed === undefined ? {} : { speed }) }) });
+      for (const speed of ['ultrafast', 'FAST', 1]) {
+        const r = await ask(speed);
+        const text = await r.text();
+        expect(r.status).toBe(402);
+        expect(text).toContain('speed');
+      }
+      for (const speed of ['fast', 'standard', undefined]) {
+        const r = await ask(speed);
+        expect(r.status).toBe(200);
+        await r.text();
+      }
+      expect(readLedgerFile(sc.s.ledger.path).lines.filter(isReply)).toHaveLength(3);
+    } finally {
+      await sc.close();
+      await claude.close();
+    }
+  });
+
+  test('the pure rule: an unknown speed is priced at the dearest fast rates, flagged', async () => {
+    const { priceFor, FALLBACK_RATES } = await import('../../../auth-proxy/usage/price-table.ts');
+    const fast = priceFor('claude-opus-4-6', 'anthropic', 'fast');
+    expect(fast.priced).toBe('table');
+    for (const speed of ['ultrafast', 'FAST', '1']) {
+      const p = priceFor('claude-opus-4-6', 'anthropic', speed);
+      expect(p.priced).toBe('fallback');
+      expect(p.rates.output).toBeGreaterThanOrEqual(Math.max(fast.rates.output, FALLBACK_RATES.anthropic.output));
+    }
+    expect(priceFor('claude-opus-4-6', 'anthropic', 'standard')).toMatchObject({ priced: 'table', rates: { input: 5, output: 25 } });
+  });
+});
