@@ -9,7 +9,8 @@
  * bounded, and under a cap is refused (request-screen.ts). Pure.
  *
  * Inline images are Anthropic `source: {type: "base64", media_type: "image/…", data}` blocks and
- * OpenAI `image_url` data URLs (Responses `input_image`, Chat `image_url: {url}`); images by URL
+ * OpenAI image data URLs (Responses `input_image`, Chat `image_url: {url}`, an `input_file`'s
+ * `file_data`); images by URL
  * or file id are refused before this (off-body-input.ts). PDFs (Anthropic `document`, OpenAI
  * `input_file`) are not bounded here: their pages' text may be compressed too (SECURITY.md,
  * known limits).
@@ -117,6 +118,8 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 /** Data, never read by the vendor as content: JSON Schemas, and the arguments of a tool call in the history (as off-body-input.ts). */
 const SCHEMA_KEYS = new Set(['input_schema', 'parameters', 'schema']);
 const TOOL_CALL_BLOCKS = new Set(['tool_use', 'server_tool_use', 'mcp_tool_use']);
+/** Where a data URL is read as a file the vendor decodes; a data URL in a message's text is text. */
+const DATA_URL_KEYS = new Set(['image_url', 'url', 'file_data']);
 
 export type ImageInput = { images: number; tokens: number; unreadable: string | null };
 
@@ -145,16 +148,15 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
       const media = typeof v.media_type === 'string' ? v.media_type.toLowerCase() : '';
       if (!media.startsWith('application/pdf') && !media.startsWith('text/')) count(Buffer.from(v.data, 'base64'), `media_type ${JSON.stringify(media.slice(0, 64))}`);
     }
-    // OpenAI: "image_url": "data:image/…" (Responses) or {url: "data:image/…"} (Chat).
-    const url = typeof v.image_url === 'string' ? v.image_url : isObject(v.image_url) && typeof v.image_url.url === 'string' ? v.image_url.url : null;
-    if (url !== null) {
-      const img = dataUrlImage(url);
-      if (img !== null) count(img, 'image_url');
-    }
     const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
     for (const [key, x] of Object.entries(v)) {
       if (SCHEMA_KEYS.has(key) || (toolCall && key === 'input')) continue;
       if (typeof x === 'object' && x !== null) stack.push(x);
+      // OpenAI: "image_url": "data:image/…" (Responses), {url: "data:image/…"} (Chat), an input_file's "file_data".
+      else if (typeof x === 'string' && DATA_URL_KEYS.has(key)) {
+        const img = dataUrlImage(x);
+        if (img !== null) count(img, key);
+      }
     }
   }
   return out;

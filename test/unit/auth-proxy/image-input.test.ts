@@ -106,12 +106,12 @@ describe('imageInput: every inline image in a body', () => {
     expect(imageInput(doc, 'anthropic', ['claude-sonnet-4-5'])).toEqual({ images: 2, tokens: 100 + 200, unreadable: null });
   });
 
-  test('OpenAI data URLs as Responses input_image and Chat image_url objects; URLs that are no image are not counted', () => {
-    const doc = { model: 'gpt-5.4', input: [{ role: 'user', content: [{ type: 'input_image', image_url: dataUrl(gif(32, 32)) }, { type: 'image_url', image_url: { url: dataUrl(png(64, 32)) } }, { type: 'input_file', file_data: 'data:application/pdf;base64,JVBERi0=' }] }] };
+  test('OpenAI data URLs as Responses input_image, Chat image_url objects and input_file data; a PDF, or a data URL in text, is no image', () => {
+    const doc = { model: 'gpt-5.4', input: [{ role: 'user', content: [{ type: 'input_image', image_url: dataUrl(gif(32, 32)) }, { type: 'image_url', image_url: { url: dataUrl(png(64, 32)) } }, { type: 'input_file', file_data: 'data:application/pdf;base64,JVBERi0=' }, { type: 'input_file', file_data: dataUrl(png(100, 100)) }, { type: 'input_text', text: 'data:image/png;base64,bm90IGFuIGltYWdl' }] }] };
     const r = imageInput(doc, 'openai', ['gpt-5.4']);
-    expect(r.images).toBe(2);
+    expect(r.images).toBe(3);
     expect(r.unreadable).toBeNull();
-    expect(r.tokens).toBe(imageTokenBound({ width: 32, height: 32 }, 'openai', ['gpt-5.4']) + imageTokenBound({ width: 64, height: 32 }, 'openai', ['gpt-5.4']));
+    expect(r.tokens).toBe(imageTokenBound({ width: 32, height: 32 }, 'openai', ['gpt-5.4']) + imageTokenBound({ width: 64, height: 32 }, 'openai', ['gpt-5.4']) + imageTokenBound({ width: 100, height: 100 }, 'openai', ['gpt-5.4']));
   });
 
   test('an image whose size cannot be read is named; a tool call\'s arguments and schemas are data, not images', () => {
