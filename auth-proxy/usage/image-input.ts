@@ -105,13 +105,22 @@ function jpegSize(b: Buffer): ImageSize | null {
 }
 
 const DATA_URL = /^data:([^;,]*)(;[^,]*)?,/i;
+/**
+ * Only this much of an image is decoded to read its size (a multiple of 4 base64 characters: 256
+ * KiB): the header is at its start, and a JPEG's frame header after its metadata segments. Decoding
+ * whole images would hold up to 24 MiB beside each 32 MiB body the sidecar's body bound counts
+ * (SECURITY.md, "Limits"); a JPEG whose frame header lies further in is unreadable, the safe side.
+ */
+export const IMAGE_HEAD_CHARS = 4 * 87_382;
+const head = (base64: string) => Buffer.from(base64.slice(0, IMAGE_HEAD_CHARS), 'base64');
 
 /** The image a data URL carries, or null when it is no image data URL. `bad` when it says image but is not base64. */
 function dataUrlImage(url: string): Buffer | 'bad' | null {
   const m = DATA_URL.exec(url.trimStart());
   if (!m || !m[1]!.toLowerCase().startsWith('image/')) return null;
   if (!/;base64$/i.test(m[2] ?? '')) return 'bad';
-  return Buffer.from(url.trimStart().slice(m[0].length), 'base64');
+  const start = url.length - url.trimStart().length + m[0].length;
+  return head(url.slice(start, start + IMAGE_HEAD_CHARS));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -146,7 +155,7 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
     // Anthropic: {type: "base64", media_type, data}; a PDF or text document is not an image.
     if (v.type === 'base64' && typeof v.data === 'string') {
       const media = typeof v.media_type === 'string' ? v.media_type.toLowerCase() : '';
-      if (!media.startsWith('application/pdf') && !media.startsWith('text/')) count(Buffer.from(v.data, 'base64'), `media_type ${JSON.stringify(media.slice(0, 64))}`);
+      if (!media.startsWith('application/pdf') && !media.startsWith('text/')) count(head(v.data), `media_type ${JSON.stringify(media.slice(0, 64))}`);
     }
     const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
     for (const [key, x] of Object.entries(v)) {

@@ -139,3 +139,16 @@ describe('the reservation and the screen', () => {
     expect(unboundedUnderCap({ model: 'gpt-5.4', input: [{ type: 'input_image', image_url: dataUrl(png(10, 10)) }] }, 'openai')).toBeNull();
   });
 });
+
+describe('only the head of an image is decoded', () => {
+  test('a large image is read from its first 256 KiB; a JPEG whose frame header lies past them is unreadable', () => {
+    const big = Buffer.concat([png(4000, 3000), Buffer.alloc(8 * 1024 * 1024)]);
+    expect(imageInput({ input: [{ type: 'input_image', image_url: dataUrl(big) }] }, 'openai', ['gpt-5.4'])).toMatchObject({ images: 1, unreadable: null });
+    // APP segments of 64 KiB each (as split ICC profiles are) before the frame header.
+    const app = Buffer.concat([Buffer.from([0xff, 0xe2, 0xff, 0xff]), Buffer.alloc(0xffff - 2)]);
+    const farJpeg = (segments: number) => Buffer.concat([Buffer.from([0xff, 0xd8]), ...Array.from({ length: segments }, () => app), jpeg(100, 100).subarray(2)]);
+    expect(imageSize(farJpeg(2))).toEqual({ width: 100, height: 100 });
+    expect(imageInput({ input: [{ type: 'input_image', image_url: dataUrl(farJpeg(2), 'image/jpeg') }] }, 'openai', []).unreadable).toBeNull();
+    expect(imageInput({ input: [{ type: 'input_image', image_url: dataUrl(farJpeg(5), 'image/jpeg') }] }, 'openai', []).unreadable).not.toBeNull();
+  });
+});
