@@ -20,8 +20,8 @@ export const DEFAULT_MAX_OUTPUT_TOKENS = 128_000;
 export const PROMPT_OVERHEAD_TOKENS = 1024;
 
 /**
- * `imageTokens`: what the inline images can be billed (also in `promptTokensBound`); a reply cut
- * short before its usage is charged them on top of its text (reply-meter.ts).
+ * `imageTokens`: what the inline images can be billed (also in `promptTokensBound`, which a reply
+ * cut short before its usage is charged as its input: reply-meter.ts).
  * `models`: the other models the request lets a router fall back to (OpenRouter's `models` list):
  * the vendor may bill any of them, so the reservation is the dearest.
  */
