@@ -340,7 +340,7 @@ export class AuthServer {
     const stream = contentType.includes('text/event-stream');
     const billed = x.route.kind === 'billable' && this.opts.ledger !== null && status >= 200 && status < 300;
     const meter = billed
-      ? new ReplyMeter({ stream, json: contentType.includes('json'), requestBytes: x.requestBytes, maxOutputTokens: x.facts?.maxOutputTokens ?? 0, requestModel: x.facts?.model ?? '', maxJsonBytes: this.limits.maxMeteredJsonBytes })
+      ? new ReplyMeter({ stream, json: contentType.includes('json'), requestBytes: x.requestBytes, inputTokensBound: x.facts?.promptTokensBound, maxOutputTokens: x.facts?.maxOutputTokens ?? 0, requestModel: x.facts?.model ?? '', maxJsonBytes: this.limits.maxMeteredJsonBytes })
       : null;
     // A 429 says which limit was hit and when it lifts: its (small) error body is kept for that.
     const limitBody: Buffer[] | null = x.route.kind === 'billable' && this.opts.ledger !== null && status === 429 ? [] : null;
@@ -442,7 +442,7 @@ export class AuthServer {
   /** Records the estimate for a request sent upstream that never got a reply head. */
   private meterUnanswered(x: Exchange, what: string, outcome: MeterOutcome): void {
     try {
-      const meter = new ReplyMeter({ stream: x.facts!.stream, json: true, requestBytes: x.requestBytes, maxOutputTokens: x.facts!.maxOutputTokens, requestModel: x.facts!.model, maxJsonBytes: 0 });
+      const meter = new ReplyMeter({ stream: x.facts!.stream, json: true, requestBytes: x.requestBytes, inputTokensBound: x.facts!.promptTokensBound, maxOutputTokens: x.facts!.maxOutputTokens, requestModel: x.facts!.model, maxJsonBytes: 0 });
       const line = this.ledgerLine(x, 0, x.facts!.stream, meter.finish(outcome), {});
       this.opts.ledger!.append(line);
       this.log(`${what} no reply (${outcome}): metered as estimated in=${line.input_tokens} out=${line.output_tokens} usd=${line.usd}`);

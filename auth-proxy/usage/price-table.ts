@@ -113,6 +113,22 @@ export const US_INFERENCE_FACTOR = 1.1;
 export const PRIORITY_TIER_FACTOR = 2.5;
 
 /**
+ * The service tiers whose price peers knows, as a factor of the standard rate: the default ones
+ * (OpenAI `auto`, `default`; Anthropic `standard`, `standard_only`), the cheaper ones counted at the
+ * standard rate (`flex`, `batch`), and `priority`. Another name (OpenAI's `fast` and `ultrafast`
+ * project tiers, a name added tomorrow) has no price here: under a USD cap a request asking for it
+ * is refused (request-cost.ts, unpricedReason), and otherwise it is priced at the dearest factor
+ * known and flagged (SECURITY.md, "Nothing unmetered").
+ */
+const TIER_FACTORS: Readonly<Record<string, number>> = { auto: 1, default: 1, standard: 1, standard_only: 1, flex: 1, batch: 1, priority: PRIORITY_TIER_FACTOR };
+
+export function tierFactor(tier: string | undefined): { factor: number; known: boolean } {
+  if (tier === undefined) return { factor: 1, known: true };
+  if (Object.hasOwn(TIER_FACTORS, tier)) return { factor: TIER_FACTORS[tier]!, known: true };
+  return { factor: PRIORITY_TIER_FACTOR, known: false };
+}
+
+/**
  * Anthropic's 1M-token context window (`anthropic-beta: context-1m-…`): a request whose prompt
  * (input, cache reads and writes) passes 200k tokens is billed at twice the input-side rates and
  * 1.5 times the output rate, whole. The reply does not say so; the request's header does. A row with
@@ -184,13 +200,27 @@ export type UsageFacts = {
   vendor_usd?: number;
 };
 
+/**
+ * The table's row for a normalized id, or undefined. Own keys only: `PRICE_TABLE[id]` found
+ * Object's `constructor` and `__proto__` for a model so named, priced at NaN (SECURITY.md,
+ * "Nothing unmetered"; prototype-model-name.test.ts).
+ */
+export function tableRow(id: string): ModelPrice | undefined {
+  return Object.hasOwn(PRICE_TABLE, id) ? PRICE_TABLE[id] : undefined;
+}
+
 export function priceFor(model: string, vendor: Vendor, speed?: string, user: UserPrices = {}): PriceLookup {
   // A snapshot with a row of its own is priced by it: removing its date would find its alias, which may be cheaper.
   const exact = model.trim().toLowerCase().replace(/^.*\//, '');
-  const id = Object.hasOwn(PRICE_TABLE, exact) ? exact : normalizeModel(model);
-  const row = PRICE_TABLE[id];
+  const id = tableRow(exact) ? exact : normalizeModel(model);
+  const row = tableRow(id);
+  // A speed other than the two priced (a tier added tomorrow) is priced at the dearest fast rates, flagged; under a USD cap it is refused (request-cost.ts).
+  if (speed !== undefined && speed !== 'fast' && speed !== 'standard') {
+    const own = row ?? (Object.hasOwn(user, id) ? user[id] : undefined);
+    return { rates: maxRates([FALLBACK_FAST, FALLBACK_RATES[vendor], ...(own ? [own] : [])]), priced: 'fallback', note: `no price for speed ${JSON.stringify(speed.slice(0, 64))}` };
+  }
   const fast = speed === 'fast';
-  const own = row ? undefined : user[id];
+  const own = row || !Object.hasOwn(user, id) ? undefined : user[id];
   if (own) {
     if (fast) return { rates: maxRates([FALLBACK_FAST, FALLBACK_RATES[vendor], own]), priced: 'fallback', note: `no fast-tier price for ${model}` };
     return { rates: own, priced: 'config' };
@@ -221,10 +251,12 @@ export function usdFor(u: UsageFacts, vendor: Vendor, user: UserPrices = {}, req
   const oneHour = Math.min(u.cache_write_1h_tokens ?? 0, u.cache_write_tokens);
   let usd = (u.input_tokens * rates.input + u.output_tokens * rates.output + u.cache_read_tokens * rates.cacheRead + (u.cache_write_tokens - oneHour) * rates.cacheWrite + oneHour * rates.cacheWrite1h) / 1_000_000;
   if (u.inference_geo === 'us') usd *= US_INFERENCE_FACTOR;
-  if (u.service_tier === 'priority') {
-    usd *= PRIORITY_TIER_FACTOR;
+  const tier = tierFactor(u.service_tier);
+  if (tier.factor !== 1 || !tier.known) {
+    usd *= tier.factor;
     priced = 'fallback';
-    note = [note, `priority tier priced at ${PRIORITY_TIER_FACTOR}x the standard rate`].filter(Boolean).join('; ');
+    const name = u.service_tier === 'priority' ? 'priority tier' : `service tier ${JSON.stringify(u.service_tier!.slice(0, 64))}, which peers has no price for,`;
+    note = [note, `${name} priced at ${tier.factor}x the standard rate`].filter(Boolean).join('; ');
   }
   usd += (u.web_search_requests ?? 0) * WEB_SEARCH_USD;
   // A router charges what the provider it chose charges, which may be above the list price here.
@@ -251,6 +283,6 @@ export function worstCaseUsd(model: string, vendor: Vendor, promptTokens: number
     const inRate = Math.max(r.input, r.cacheRead, r.cacheWrite, r.cacheWrite1h);
     worst = Math.max(worst, (promptTokens * inRate + maxOutputTokens * r.output) / 1_000_000);
   }
-  const factor = vendor === 'anthropic' ? US_INFERENCE_FACTOR : tier.serviceTier === 'priority' ? PRIORITY_TIER_FACTOR : 1;
+  const factor = vendor === 'anthropic' ? US_INFERENCE_FACTOR : tierFactor(tier.serviceTier).factor;
   return round8(worst * factor);
 }

@@ -6,10 +6,11 @@
  *   `response.completed`, a whole JSON body);
  * - a reply cut short (client abort, upstream error, stall, a stream that ended without its final
  *   usage) keeps what the vendor already said (Anthropic's `message_start` gives the input side at
- *   once) and bounds the rest: input from the request's size, output at the request's whole output
- *   allowance (hidden reasoning is billed but never streamed, so the text streamed is no bound),
- *   a whole reply without readable usage too (its size is no bound either). Estimates use about four bytes per
- *   token, the usual ratio for code and English, and are flagged in the ledger line.
+ *   once) and bounds the rest: input at the most the request's input can be billed (its
+ *   reservation's prompt bound: a prompt a peer chooses can be a token per byte, so bytes / 4
+ *   undercounted it), output at the request's whole output allowance (hidden reasoning is billed
+ *   but never streamed, so the text streamed is no bound), a whole reply without readable usage
+ *   too (its size is no bound either). Estimates are flagged in the ledger line.
  */
 import { SseParser } from './sse-parser.ts';
 import type { CutShort } from './usage-ledger.ts';
@@ -51,6 +52,12 @@ export type MeterInput = {
   /** The reply is JSON (only then is a non-streamed body read). */
   json: boolean;
   requestBytes: number;
+  /**
+   * The most the request's input can be billed: its reservation's prompt bound (every body byte as
+   * a token, the vendor's overhead, inline images by their size: request-cost.ts). What a reply cut
+   * short before the vendor stated its input is charged; without it, the request's bytes / 4.
+   */
+  inputTokensBound?: number;
   /** The request's output allowance (max_tokens / max_output_tokens, or the default cap). */
   maxOutputTokens: number;
   /** Model named in the request, used when the reply never named one. */
@@ -114,7 +121,7 @@ export class ReplyMeter {
     // Figures that cannot be true are no figures: metered like a reply whose usage never came.
     const cutShort: CutShort = unreadable ? 'usage-unreadable' : outcome === 'complete' ? 'no-final-usage' : outcome;
     const estimated: ('input' | 'output')[] = [];
-    const inputBound = estimateTokens(this.input.requestBytes);
+    const inputBound = this.input.inputTokensBound ?? estimateTokens(this.input.requestBytes);
     if (!this.acc.seen || (unreadable && usage.input_tokens < inputBound)) {
       usage.input_tokens = inputBound;
       estimated.push('input');

@@ -5,23 +5,27 @@
  * - Prompt: every byte of the body counts as one token, plus a margin for what the vendor adds
  *   (its tool-use system prompt). Tokenizers never produce more tokens than the UTF-8 bytes of the
  *   text they read, and the JSON around the text only adds bytes, so this bounds the input side
- *   for text and images carried in the body; input the vendor adds itself (stored conversations,
+ *   for text carried in the body; an inline image is billed by its pixels, so each adds the most
+ *   its stated size can be billed (image-input.ts); input the vendor adds itself (stored conversations,
  *   server-side tool results, files by id or URL) is not, so under a cap such requests are
  *   refused before they get here (request-screen.ts).
  * - Output: the request's own cap (`max_tokens`, `max_output_tokens`), or, when it gives none,
  *   DEFAULT_MAX_OUTPUT_TOKENS (above every current model's output limit).
  */
-import { PRICE_TABLE_DATE, priceFor, type UserPrices, type Vendor, worstCaseUsd } from './price-table.ts';
+import { PRICE_TABLE_DATE, priceFor, tierFactor, type UserPrices, type Vendor, worstCaseUsd } from './price-table.ts';
 import type { Need } from './budget.ts';
+import { imageInput } from './image-input.ts';
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 128_000;
 export const PROMPT_OVERHEAD_TOKENS = 1024;
 
 /**
+ * `imageTokens`: what the inline images can be billed (also in `promptTokensBound`, which a reply
+ * cut short before its usage is charged as its input: reply-meter.ts).
  * `models`: the other models the request lets a router fall back to (OpenRouter's `models` list):
  * the vendor may bill any of them, so the reservation is the dearest.
  */
-export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; speed?: string; serviceTier?: string; longContext?: boolean };
+export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; imageTokens?: number; speed?: string; serviceTier?: string; longContext?: boolean };
 
 /** Whether Anthropic request headers ask for the 1M context window (`anthropic-beta: context-1m-…`), billed at premium rates past 200k prompt tokens. */
 export function asksLongContext(beta: string | string[] | undefined): boolean {
@@ -68,17 +72,24 @@ export function largestOutputCap(doc: Record<string, unknown>, vendor: Vendor): 
 
 /** The facts of a body already parsed (`doc`), `bodyBytes` long once decoded. */
 export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, vendor: Vendor): RequestFacts {
+  const model = typeof doc.model === 'string' ? doc.model : '';
+  // Anything but a list of names is reserved as an unknown model: the vendor's reading of it is not ours to guess.
+  const models = doc.models !== undefined ? (Array.isArray(doc.models) ? doc.models.map((m) => (typeof m === 'string' ? m : '')) : ['']) : undefined;
+  // An inline image is billed by its pixels, not its bytes: each adds the most its size can be billed (image-input.ts).
+  const images = imageInput(doc, vendor, [model, ...(models ?? [])]);
   return {
-    model: typeof doc.model === 'string' ? doc.model : '',
-    // Anything but a list of names is reserved as an unknown model: the vendor's reading of it is not ours to guess.
-    ...(doc.models !== undefined ? { models: Array.isArray(doc.models) ? doc.models.map((m) => (typeof m === 'string' ? m : '')) : [''] } : {}),
+    model,
+    ...(models ? { models } : {}),
     stream: doc.stream === true,
     // Responses' background mode answers at once without usage and bills later, out of the meter's sight.
     ...(doc.background !== undefined && doc.background !== false && doc.background !== null ? { background: true } : {}),
     maxOutputTokens: largestOutputCap(doc, vendor),
-    promptTokensBound: bodyBytes + PROMPT_OVERHEAD_TOKENS,
-    ...(typeof doc.speed === 'string' ? { speed: doc.speed } : {}),
-    ...(typeof doc.service_tier === 'string' ? { serviceTier: doc.service_tier } : {}),
+    promptTokensBound: bodyBytes + PROMPT_OVERHEAD_TOKENS + images.tokens,
+    ...(images.tokens > 0 ? { imageTokens: images.tokens } : {}),
+    // A speed given as anything but a string is one peers cannot price (price-table.ts, priceFor): kept as its JSON text.
+    ...(doc.speed !== undefined && doc.speed !== null ? { speed: typeof doc.speed === 'string' ? doc.speed : JSON.stringify(doc.speed) } : {}),
+    // A tier given as anything but a string is one peers cannot price (tierFactor): kept as its JSON text.
+    ...(doc.service_tier !== undefined && doc.service_tier !== null ? { serviceTier: typeof doc.service_tier === 'string' ? doc.service_tier : JSON.stringify(doc.service_tier) } : {}),
   };
 }
 
@@ -94,11 +105,18 @@ export function worstCase(f: RequestFacts, vendor: Vendor, user: UserPrices = {}
  * bound on what an unlisted model costs (SECURITY.md, "Nothing unmetered").
  */
 export function unpricedReason(f: RequestFacts, vendor: Vendor, user: UserPrices = {}): string | null {
+  if (vendor === 'openai' && !tierFactor(f.serviceTier).known) {
+    return `peers: the service tier ${JSON.stringify(f.serviceTier!.slice(0, 64))} has no price in peers' price table (${PRICE_TABLE_DATE}), so the most this request could cost is unknown and the run's USD cap (budget.max_usd) could be passed; the request was not sent. Send it without "service_tier", or with "default", "flex" or "priority".`;
+  }
   for (const name of [f.model, ...(f.models ?? [])]) {
     const found = priceFor(name, vendor, f.speed, user);
     if (found.priced !== 'fallback') continue;
     const model = name.trim() ? JSON.stringify(name.slice(0, 200)) : '(none named)';
-    const what = f.speed === 'fast' && found.note?.startsWith('no fast-tier') ? `the fast tier of the model ${model} has no price` : `the model ${model} is not in peers' price table (${PRICE_TABLE_DATE})`;
+    const what = f.speed === 'fast' && found.note?.startsWith('no fast-tier')
+      ? `the fast tier of the model ${model} has no price`
+      : found.note?.startsWith('no price for speed')
+        ? `the speed ${JSON.stringify(f.speed!.slice(0, 64))} asked for the model ${model} has no price`
+        : `the model ${model} is not in peers' price table (${PRICE_TABLE_DATE})`;
     return `peers: ${what}, so the most this request could cost is unknown and the run's USD cap (budget.max_usd) could be passed; the request was not sent. Choose a listed model, or price this one in .peers/config.yaml under budget.prices (USD per million tokens), e.g. budget: { prices: { ${JSON.stringify(name.trim().slice(0, 200) || 'MODEL')}: { input: 5, output: 25 } } }.`;
   }
   return null;

@@ -14,11 +14,13 @@
  *   (off-body-input.ts), and an output cap (`max_tokens` / `max_output_tokens`) given in a form the
  *   budget does not read as a positive integer (a lax vendor parser reading `"1000000"` would
  *   serve past the 128k the reservation assumed), and `n` / `best_of` other than 1 (several
- *   replies billed against one reservation, where a compatible provider honours them).
+ *   replies billed against one reservation, where a compatible provider honours them), and an
+ *   inline image whose size cannot be read (it is billed by its pixels: image-input.ts).
  *
  * Pure: the auth server answers a refusal in the CLI's budget refusal shape (limit-reply.ts) and
  * forwards nothing.
  */
+import { imageInput } from './image-input.ts';
 import { duplicateJsonKey } from './json-duplicate-key.ts';
 import { offBodyReasons, type OffBody } from './off-body-input.ts';
 import type { Vendor } from './price-table.ts';
@@ -60,6 +62,9 @@ export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor, 
   for (const key of ['n', 'best_of'] as const) {
     if (doc[key] !== undefined && doc[key] !== null && doc[key] !== 1) return refuse('peers_multiple_samples', `"${key}" asks for more than one reply per request, which one reservation does not cover`);
   }
+  // An image is billed by its pixels: one whose size cannot be read bounds nothing (image-input.ts).
+  const unreadableImage = imageInput(doc, vendor, []).unreadable;
+  if (unreadableImage) return refuse('peers_image_unreadable', `${unreadableImage}, so what it is billed as input is unknown and the run's budget could be passed`);
   const why = off.unbounded ?? off.reach;
   if (why) return refuse('peers_unbounded_input', `${why}, so the most this request can be billed is not bounded by its body and the run's budget (budget.max_usd / budget.max_tokens) could be passed. Under a budget cap peers forwards only requests that carry all their input (no server-side tools, stored conversations, files by id or URL)`);
   return null;

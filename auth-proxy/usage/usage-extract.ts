@@ -83,9 +83,8 @@ export class UsageAccumulator {
     const u = obj(v.usage);
     if (!u) return;
     if ('prompt_tokens' in u) {
-      const cached = this.num(obj(u.prompt_tokens_details)?.cached_tokens);
-      if (cached > this.num(u.prompt_tokens)) this.unreadable = true;
-      this.set(v.model, { input_tokens: Math.max(0, this.num(u.prompt_tokens) - cached), output_tokens: this.num(u.completion_tokens), cache_read_tokens: cached, cache_write_tokens: 0 }, true);
+      const { input, cached, written } = this.splitInput(u.prompt_tokens, obj(u.prompt_tokens_details));
+      this.set(v.model, { input_tokens: input, output_tokens: this.num(u.completion_tokens), cache_read_tokens: cached, cache_write_tokens: written }, true);
       this.usage.service_tier = str(v.service_tier);
       this.vendorCost(u);
     } else if (v.object === 'response' || 'input_tokens_details' in u) this.openai(v.model, u, v.service_tier);
@@ -112,13 +111,24 @@ export class UsageAccumulator {
 
   private openai(model: unknown, u: Obj | undefined, tier: unknown): void {
     if (!u) return;
-    const cached = this.num(obj(u.input_tokens_details)?.cached_tokens);
-    // Cached tokens are part of the input: more of them than the input is no true figure (and would price input as cache reads).
-    if (cached > this.num(u.input_tokens)) this.unreadable = true;
-    this.set(model, { input_tokens: Math.max(0, this.num(u.input_tokens) - cached), output_tokens: this.num(u.output_tokens), cache_read_tokens: cached, cache_write_tokens: 0 }, true);
+    const { input, cached, written } = this.splitInput(u.input_tokens, obj(u.input_tokens_details));
+    this.set(model, { input_tokens: input, output_tokens: this.num(u.output_tokens), cache_read_tokens: cached, cache_write_tokens: written }, true);
     this.vendorCost(u);
     const s = str(tier);
     if (s) this.usage.service_tier = s;
+  }
+
+  /**
+   * OpenAI's input figure with the tokens read from and written to the prompt cache split out
+   * (`cached_tokens`, `cache_write_tokens`: both part of the input, and writes billed at the
+   * model's cache-write rate, 1.25x input for the GPT-6 family). More of them than the input is no
+   * true figure (it would price input as cache reads).
+   */
+  private splitInput(total: unknown, details: Obj | undefined): { input: number; cached: number; written: number } {
+    const cached = this.num(details?.cached_tokens);
+    const written = this.num(details?.cache_write_tokens);
+    if (cached + written > this.num(total)) this.unreadable = true;
+    return { input: Math.max(0, this.num(total) - cached - written), cached, written };
   }
 
   /** A router's own statement of what it charged (`usage.cost`, USD), kept when it is a sound figure. */

@@ -6,7 +6,7 @@
  * place decides `max_usd_mode: auto`: in the pod, the loop's environment holds no key and would
  * decide otherwise. Its file (schema, write, read) is budget-policy-file.ts.
  */
-import { normalizeModel, PRICE_TABLE, PRICE_TABLE_DATE } from '../../auth-proxy/usage/price-table.ts';
+import { normalizeModel, PRICE_TABLE_DATE, tableRow } from '../../auth-proxy/usage/price-table.ts';
 import { InputError } from '../cli/errors.ts';
 import type { PeersConfig } from '../config/config-schema.ts';
 import { PROVIDER_KIND_BY_TOOL, type ProviderSpec, resolveProvider } from '../config/provider.ts';
@@ -68,8 +68,8 @@ function userPrices(prices: NonNullable<PeersConfig['budget']['prices']>): NonNu
   for (const [model, r] of Object.entries(prices)) {
     const id = normalizeModel(model);
     const where = { location: { file: '.peers/config.yaml' }, hint: `remove budget.prices.${model}: peers prices ${id} from its table of ${PRICE_TABLE_DATE}` };
-    if (PRICE_TABLE[id]) throw new InputError(`budget.prices.${model}: ${id} is in peers' price table already; the table's price is the one used`, where);
-    if (out[id]) throw new InputError(`budget.prices.${model}: ${id} is priced twice`, { location: { file: '.peers/config.yaml' } });
+    if (tableRow(id)) throw new InputError(`budget.prices.${model}: ${id} is in peers' price table already; the table's price is the one used`, where);
+    if (Object.hasOwn(out, id)) throw new InputError(`budget.prices.${model}: ${id} is priced twice`, { location: { file: '.peers/config.yaml' } });
     out[id] = { input: r.input, output: r.output, cache_read: r.cache_read ?? r.input, cache_write: r.cache_write ?? r.input * 1.25, cache_write_1h: r.cache_write_1h ?? r.input * 2 };
   }
   return out;

@@ -148,14 +148,14 @@ describe('a request billed for input its body does not carry', () => {
     const a = await sidecarFor('anthropic', port, { maxUsd: 50 }, 'sk-offbody-000000000');
     const claudeTurn = messages(
       { tools: [{ name: 'Bash', description: 'd', input_schema: { type: 'object', properties: { file_id: { type: 'string' }, tools: { type: 'array' } } } }, { name: 'Deferred', description: 'd', input_schema: { type: 'object' }, defer_loading: true }, { type: 'bash_20250124', name: 'bash' }], context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] }, thinking: { type: 'adaptive' } },
-      [{ type: 'text', text: 'look', cache_control: { type: 'ephemeral' } }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } }],
+      [{ type: 'text', text: 'look', cache_control: { type: 'ephemeral' } }, { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==' } }],
     );
     expect((await post(a.s.url, '/v1/messages', claudeTurn)).status).toBe(200);
     await a.close();
     const o = await sidecarFor('openai', port, { maxUsd: 50 }, 'sk-offbody-000000000');
     const codexTurn = responses({ store: false, include: ['reasoning.encrypted_content'], reasoning: { effort: 'low' }, tools: [{ type: 'local_shell' }, { type: 'tool_search', execution: 'client', description: 'd', parameters: { type: 'object' } }] }, [
       { type: 'additional_tools', role: 'developer', tools: [{ type: 'namespace', name: 'functions', tools: [{ type: 'function', name: 'exec_command', parameters: { type: 'object', properties: { image_url: { type: 'string' } } } }, { type: 'custom', name: 'apply_patch', format: { type: 'grammar', syntax: 'lark', definition: 'start: x' } }] }] },
-      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'see https://example.com' }, { type: 'input_image', image_url: 'data:image/png;base64,iVBORw0KGgo=' }] },
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'see https://example.com' }, { type: 'input_image', image_url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==' }] },
     ]);
     expect((await post(o.s.url, '/v1/responses', codexTurn)).status).toBe(200);
     await o.close();

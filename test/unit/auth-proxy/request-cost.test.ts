@@ -39,10 +39,12 @@ describe('what the request says', () => {
     expect(requestFacts(body({}), 'anthropic').stream).toBe(false);
   });
 
-  test('speed and service tier are carried only when they are strings', () => {
+  test('a speed or service tier that is no string is kept as its JSON text: one peers cannot price', () => {
     expect(requestFacts(body({ model: 'm', speed: 'fast', service_tier: 'priority' }), 'openai')).toMatchObject({ speed: 'fast', serviceTier: 'priority' });
     const f = requestFacts(body({ model: 'm', speed: 1, service_tier: true }), 'openai');
-    expect('speed' in f || 'serviceTier' in f).toBe(false);
+    expect(f.speed).toBe('1');
+    expect(f.serviceTier).toBe('true');
+    expect('serviceTier' in requestFacts(body({ model: 'm', service_tier: null }), 'openai')).toBe(false);
   });
 
   test('a body that is not JSON, or JSON but not an object, is reserved with no model at the default cap', () => {
@@ -63,9 +65,12 @@ describe('the worst case reserved', () => {
 
   test('a fast Claude request reserves at the fast rates', () => {
     const f = requestFacts(body({ model: 'claude-opus-4-6', max_tokens: 1_000_000, speed: 'fast' }), 'anthropic');
+    const standard = requestFacts(body({ model: 'claude-opus-4-6', max_tokens: 1_000_000, speed: 'standard' }), 'anthropic');
+    // A speed peers has no price for is reserved at the dearest fast rates (service-tier-budget.test.ts).
     const slow = requestFacts(body({ model: 'claude-opus-4-6', max_tokens: 1_000_000, speed: 'slow' }), 'anthropic');
     expect(worstCase(f, 'anthropic').usd).toBeGreaterThan(150);
-    expect(worstCase(slow, 'anthropic').usd).toBeLessThan(30);
+    expect(worstCase(standard, 'anthropic').usd).toBeLessThan(30);
+    expect(worstCase(slow, 'anthropic').usd).toBeGreaterThanOrEqual(worstCase(f, 'anthropic').usd);
   });
 
   test('a request naming no model reserves at the fallback (dearest) rates', () => {

@@ -1,0 +1,172 @@
+/**
+ * What the images a request carries inline can be billed as input, read from the images
+ * themselves (SECURITY.md, "A request goes out only if the budget left covers it"). The budget
+ * counts every body byte as a prompt token, but an image is billed by its pixels, not its bytes: a
+ * 2048x768 one-bit PNG is about 300 bytes of base64, and OpenAI bills it as 1,445 tokens on
+ * gpt-4o, 48,169 on gpt-4o-mini; Anthropic bills about width x height / 750 tokens. So each inline
+ * image adds the most its size can be billed, by the vendor's own formula, to the reservation; an
+ * image whose size cannot be read (a format neither vendor takes, a damaged header) cannot be
+ * bounded, and under a cap is refused (request-screen.ts). Pure.
+ *
+ * Inline images are Anthropic `source: {type: "base64", media_type: "image/…", data}` blocks and
+ * OpenAI image data URLs (Responses `input_image`, Chat `image_url: {url}`, an `input_file`'s
+ * `file_data`); images by URL
+ * or file id are refused before this (off-body-input.ts). PDFs (Anthropic `document`, OpenAI
+ * `input_file`) are not bounded here: their pages' text may be compressed too (SECURITY.md,
+ * known limits).
+ */
+import { normalizeModel, type Vendor, tableRow } from './price-table.ts';
+
+export type ImageSize = { width: number; height: number };
+
+/** OpenAI's patch-based models bill 32 px patches times a multiplier; no published multiplier is above this. */
+export const PATCH_MULTIPLIER_BOUND = 2.5;
+/** OpenAI's tile-based models: base + per 512 px tile after scaling to fit 2048 and the short side to 768. */
+const TILES_4O = { base: 85, tile: 170 };
+/** gpt-4o-mini bills images at about 33 times gpt-4o's tokens (priced so the dollars match). */
+const TILES_4O_MINI = { base: 2833, tile: 5667 };
+
+function tiles(w: number, h: number): number {
+  let width = w;
+  let height = h;
+  const fit = Math.min(1, 2048 / Math.max(width, height));
+  width *= fit;
+  height *= fit;
+  const short = Math.min(1, 768 / Math.min(width, height));
+  width *= short;
+  height *= short;
+  return Math.ceil(width / 512) * Math.ceil(height / 512);
+}
+
+/**
+ * The most one image of this size can be billed as input tokens. Vendors scale images down, never
+ * up, so the original size bounds every formula. `models`: every model the request may be served
+ * by; one the table does not list is taken at gpt-4o-mini's rule, the dearest in tokens.
+ */
+export function imageTokenBound(size: ImageSize, vendor: Vendor, models: readonly string[]): number {
+  const { width: w, height: h } = size;
+  if (vendor === 'anthropic') return Math.ceil((w * h) / 750);
+  const t = tiles(w, h);
+  const patches = Math.ceil(w / 32) * Math.ceil(h / 32);
+  let bound = Math.max(Math.ceil(patches * PATCH_MULTIPLIER_BOUND), TILES_4O.base + TILES_4O.tile * t);
+  const miniRule = models.some((m) => normalizeModel(m) === 'gpt-4o-mini' || !tableRow(normalizeModel(m)));
+  if (miniRule) bound = Math.max(bound, TILES_4O_MINI.base + TILES_4O_MINI.tile * t);
+  return bound;
+}
+
+const u16be = (b: Buffer, i: number) => b.readUInt16BE(i);
+const u16le = (b: Buffer, i: number) => b.readUInt16LE(i);
+const u24le = (b: Buffer, i: number) => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16);
+
+/** The size a PNG, JPEG, GIF or WebP file states, or null (another format, or a header cut short). */
+export function imageSize(b: Buffer): ImageSize | null {
+  try {
+    if (b.length >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.toString('latin1', 12, 16) === 'IHDR') return sized(b.readUInt32BE(16), b.readUInt32BE(20));
+    if (b.length >= 10 && /^GIF8[79]a$/.test(b.toString('latin1', 0, 6))) return sized(u16le(b, 6), u16le(b, 8));
+    if (b.length >= 30 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') {
+      const chunk = b.toString('latin1', 12, 16);
+      if (chunk === 'VP8 ') return sized(u16le(b, 26) & 0x3fff, u16le(b, 28) & 0x3fff);
+      if (chunk === 'VP8L') {
+        const bits = b.readUInt32LE(21);
+        return sized((bits & 0x3fff) + 1, ((bits >>> 14) & 0x3fff) + 1);
+      }
+      if (chunk === 'VP8X') return sized(u24le(b, 24) + 1, u24le(b, 27) + 1);
+      return null;
+    }
+    if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8) return jpegSize(b);
+  } catch {
+    // A read past the end: a header cut short.
+  }
+  return null;
+}
+
+const sized = (width: number, height: number): ImageSize | null => (width > 0 && height > 0 ? { width, height } : null);
+
+/** The first start-of-frame segment's size, walking the segments by their lengths (an EXIF thumbnail sits inside one). */
+function jpegSize(b: Buffer): ImageSize | null {
+  let i = 2;
+  while (i + 4 <= b.length) {
+    if (b[i] !== 0xff) return null;
+    const marker = b[i + 1]!;
+    if (marker === 0xff) {
+      i++;
+      continue;
+    }
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+      i += 2;
+      continue;
+    }
+    if (marker === 0xd9 || marker === 0xda) return null; // end, or the scan: no frame header before it
+    const len = u16be(b, i + 2);
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return sized(u16be(b, i + 7), u16be(b, i + 5));
+    i += 2 + len;
+  }
+  return null;
+}
+
+const DATA_URL = /^data:([^;,]*)(;[^,]*)?,/i;
+/**
+ * Only this much of an image is decoded to read its size (a multiple of 4 base64 characters: 256
+ * KiB): the header is at its start, and a JPEG's frame header after its metadata segments. Decoding
+ * whole images would hold up to 24 MiB beside each 32 MiB body the sidecar's body bound counts
+ * (SECURITY.md, "Limits"); a JPEG whose frame header lies further in is unreadable, the safe side.
+ */
+export const IMAGE_HEAD_CHARS = 4 * 87_382;
+const head = (base64: string) => Buffer.from(base64.slice(0, IMAGE_HEAD_CHARS), 'base64');
+
+/** The image a data URL carries, or null when it is no image data URL. `bad` when it says image but is not base64. */
+function dataUrlImage(url: string): Buffer | 'bad' | null {
+  const m = DATA_URL.exec(url.trimStart());
+  if (!m || !m[1]!.toLowerCase().startsWith('image/')) return null;
+  if (!/;base64$/i.test(m[2] ?? '')) return 'bad';
+  const start = url.length - url.trimStart().length + m[0].length;
+  return head(url.slice(start, start + IMAGE_HEAD_CHARS));
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Data, never read by the vendor as content: JSON Schemas, and the arguments of a tool call in the history (as off-body-input.ts). */
+const SCHEMA_KEYS = new Set(['input_schema', 'parameters', 'schema']);
+const TOOL_CALL_BLOCKS = new Set(['tool_use', 'server_tool_use', 'mcp_tool_use']);
+/** Where a data URL is read as a file the vendor decodes; a data URL in a message's text is text. */
+const DATA_URL_KEYS = new Set(['image_url', 'url', 'file_data']);
+
+export type ImageInput = { images: number; tokens: number; unreadable: string | null };
+
+/**
+ * Every inline image in the body, its billable tokens bounded from its size (summed), and the
+ * first one whose size cannot be read. One walk of the body.
+ */
+export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models: readonly string[]): ImageInput {
+  const out: ImageInput = { images: 0, tokens: 0, unreadable: null };
+  const count = (bytes: Buffer | 'bad', where: string) => {
+    out.images++;
+    const size = bytes === 'bad' ? null : imageSize(bytes);
+    if (size) out.tokens += imageTokenBound(size, vendor, models);
+    else out.unreadable ??= `an inline image (${where}) whose size peers cannot read (PNG, JPEG, GIF and WebP are read)`;
+  };
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+      continue;
+    }
+    if (!isObject(v)) continue;
+    // Anthropic: {type: "base64", media_type, data}; a PDF or text document is not an image.
+    if (v.type === 'base64' && typeof v.data === 'string') {
+      const media = typeof v.media_type === 'string' ? v.media_type.toLowerCase() : '';
+      if (!media.startsWith('application/pdf') && !media.startsWith('text/')) count(head(v.data), `media_type ${JSON.stringify(media.slice(0, 64))}`);
+    }
+    const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
+    for (const [key, x] of Object.entries(v)) {
+      if (SCHEMA_KEYS.has(key) || (toolCall && key === 'input')) continue;
+      if (typeof x === 'object' && x !== null) stack.push(x);
+      // OpenAI: "image_url": "data:image/…" (Responses), {url: "data:image/…"} (Chat), an input_file's "file_data".
+      else if (typeof x === 'string' && DATA_URL_KEYS.has(key)) {
+        const img = dataUrlImage(x);
+        if (img !== null) count(img, key);
+      }
+    }
+  }
+  return out;
+}
