@@ -20,7 +20,7 @@ export function rehearsalMisfits(config: PeersConfig, scenario: Scenario): strin
   }
   for (const [api, names] of byApi) {
     const scripted = Object.entries(scenario.peers).filter(([, s]) => s.api === api).map(([n]) => n);
-    if (names.length > 1) problems.push(`${names.join(' and ')} both use the ${api} API: a rehearsal in the pod tells peers apart by API, so rehearse with one of them`);
+    if (names.length > 1) problems.push(`${names.join(' and ')} both use the ${api} API: a rehearsal in the pod tells peers apart by API, so rehearse with one of them: comment out ${names.slice(1).join(' and ')} in .peers/config.yaml while you rehearse (the real run, \`peers up --fresh\`, takes the file as it is then)`);
     else if (scripted.length === 0) problems.push(`${names[0]} uses the ${api} API, but no scenario peer does: add one with \`api: ${api}\``);
     else if (scripted.length > 1) problems.push(`the scenario has ${scripted.length} peers on the ${api} API (${scripted.join(', ')}); ${names[0]} would not know which is its: keep one`);
     else {

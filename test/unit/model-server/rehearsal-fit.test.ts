@@ -28,7 +28,7 @@ describe('does a scenario fit the project\'s peers', () => {
     expect(rehearsalMisfits(config([['claude', 'claude'], ['codex', 'codex']]), scenario({ a: 'anthropic', b: 'anthropic', codex: 'responses' }))).toEqual([
       'the scenario has 2 peers on the anthropic API (a, b); claude would not know which is its: keep one',
     ]);
-    expect(rehearsalMisfits(config([['claude', 'claude'], ['oc', 'opencode']]), scenario({ claude: 'anthropic' }))[0]).toContain('claude and oc both use the anthropic API');
+    expect(rehearsalMisfits(config([['claude', 'claude'], ['oc', 'opencode']]), scenario({ claude: 'anthropic' }))[0]).toContain('claude and oc both use the anthropic API: a rehearsal in the pod tells peers apart by API, so rehearse with one of them: comment out oc in .peers/config.yaml while you rehearse');
   });
 
   test("the demo's scenario for an opencode peer: its anthropic peer commits as claude, so every opencode turn would fail its handoff (and be retried while codex waits)", () => {
