@@ -27,6 +27,6 @@ run is refused (stop it with \`peers down\` first). \`peers up --fresh\` does th
       for (const l of describeReset(r)) this.log(l);
       if (r.archived) this.log(`next: ${shellCommand('peers', 'up', ...(args.project ? [args.project] : []))} starts a new run from your HEAD`);
     }
-    return { state_dir: r.stateDir, archived: r.archived && archivedRunJson(r.archived), previous_results: r.previousResults };
+    return { state_dir: r.stateDir, archived: r.archived && archivedRunJson(r.archived), previous_results: r.previousResults, ...(r.kept ? { kept_results: r.kept } : {}) };
   }
 }

@@ -179,7 +179,7 @@ starts over from your HEAD.
         this.log(`${r.name}: run clone ready at ${r.clone} (${r.seconds.toFixed(1)} s); the pod was not started.`);
         return upJson(r);
       }
-      if (r.archived !== undefined) for (const l of describeReset({ stateDir: r.stateDir, archived: r.archived, previousResults: r.previousResults ?? null }, r.results?.branch)) this.log(l);
+      if (r.archived !== undefined) for (const l of describeReset({ stateDir: r.stateDir, archived: r.archived, previousResults: r.previousResults ?? null, ...(r.keptResults ? { kept: r.keptResults } : {}) }, r.results?.branch)) this.log(l);
       // A resumed rehearsal still says it is one: nothing it does is billed.
       const rehearsing = flags.rehearse ? 'rehearsing (scripted model server, nothing billed)' : '';
       const what = r.decision === 'resume' ? (rehearsing ? `resumed, ${rehearsing}` : 'resumed') : rehearsing || 'running';

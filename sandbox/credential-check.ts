@@ -12,6 +12,8 @@ import { opencodeProvider } from '../src/config/opencode-vendor.ts';
 import { resolveProvider } from '../src/config/provider.ts';
 
 /** The auth sidecar's upstream key per tool (auth-proxy/upstreams.ts); custom peers bring their own. */
+const OPENCODE_KEY_BY_PROVIDER: Record<string, string> = { anthropic: 'ANTHROPIC_API_KEY', openai: 'OPENAI_API_KEY' };
+
 const KEY_BY_TOOL: Partial<Record<PeersConfig['peers'][number]['tool'], string>> = {
   claude: 'ANTHROPIC_API_KEY',
   codex: 'OPENAI_API_KEY',
@@ -19,10 +21,11 @@ const KEY_BY_TOOL: Partial<Record<PeersConfig['peers'][number]['tool'], string>>
 
 /**
  * The vendor key a peer's tool needs: an opencode peer on an Anthropic model is served by the
- * sidecar's Anthropic upstream (src/config/opencode-vendor.ts); on another provider peers cannot tell.
+ * sidecar's Anthropic upstream, on an OpenAI model (`openai/…`) by its OpenAI one, which only
+ * OPENAI_API_KEY enables (src/config/opencode-vendor.ts); on another provider peers cannot tell.
  */
 function toolKey(peer: PeersConfig['peers'][number]): string | undefined {
-  if (peer.tool === 'opencode') return opencodeProvider(peer) === 'anthropic' ? 'ANTHROPIC_API_KEY' : undefined;
+  if (peer.tool === 'opencode') return OPENCODE_KEY_BY_PROVIDER[opencodeProvider(peer)];
   return KEY_BY_TOOL[peer.tool];
 }
 

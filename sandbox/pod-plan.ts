@@ -11,6 +11,7 @@ import { loadProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
 import { claudeConfigDir, claudeLoginFile, codexHomeDir, codexLoginFile, EXPIRED_LOGIN_NOTE, expiredAgo, loginAt } from '../src/config/login-files.ts';
 import { resolveProvider, runProviders } from '../src/config/provider.ts';
+import { opencodeProvider } from '../src/config/opencode-vendor.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
 import { peersRuntimeDir } from '../src/state/env-dirs.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
@@ -110,7 +111,11 @@ export function assertLoginsCover(config: PeersConfig, configPath: string, serve
   const missing: string[] = [];
   for (const p of config.peers) {
     if (resolveProvider(p.tool, p.provider)) continue; // a provider peer has its own key (checked before)
-    if ((p.tool === 'claude' || p.tool === 'opencode') && !serves.includes('anthropic')) missing.push(`${p.name} (no Claude login and no ANTHROPIC_API_KEY)`);
+    // opencode on an OpenAI model posts to the sidecar's OpenAI route, which only OPENAI_API_KEY serves
+    // (the Codex login serves codex's ChatGPT backend: src/config/opencode-vendor.ts).
+    if (p.tool === 'opencode' && opencodeProvider(p) === 'openai') {
+      if (!serves.includes('openai')) missing.push(`${p.name} (opencode on ${p.model}: no OPENAI_API_KEY)`);
+    } else if ((p.tool === 'claude' || p.tool === 'opencode') && !serves.includes('anthropic')) missing.push(`${p.name} (no Claude login and no ANTHROPIC_API_KEY)`);
     if (p.tool === 'codex' && !serves.includes('openai') && !serves.includes('chatgpt')) missing.push(`${p.name} (no Codex login and no OPENAI_API_KEY)`);
   }
   if (missing.length) throw new InputError(`--credentials oauth-file: nothing to authenticate ${missing.join(', ')}${unusable.length ? `; not a usable login: ${unusable.join('; ')}` : ''}`, { location: { file: configPath }, hint: 'log in on this machine with `claude` (then /login) or `codex login`, or export the API key, then peers up again' });

@@ -3,9 +3,12 @@
  * the old run is removed (its console is already in loop.log), then the whole state dir is archived
  * in one atomic rename (src/state/run-archive.ts). The results branch keeps the old run's head
  * until the next run publishes its own; that run may replace it, because the archive hands over
- * what peers had last written there (published-before-reset.json), and says so.
+ * what peers had last written there (published-before-reset.json). Before that, the old head is
+ * kept as a branch of its own (keep-previous-results.ts), named in what the user reads.
  */
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { RUN_HEAD_REF } from '../src/git/observer.ts';
 import { PeersError } from '../src/cli/errors.ts';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
@@ -15,6 +18,7 @@ import { refuseOnCluster } from './run-target.ts';
 import { containersOf } from './reconcile.ts';
 import { teardown } from './pod-teardown.ts';
 import { shellCommand } from '../src/cli/shell-word.ts';
+import { keepPreviousResults, type KeepPlan } from './keep-previous-results.ts';
 
 export type ResetResult = {
   stateDir: string;
@@ -22,6 +26,8 @@ export type ResetResult = {
   archived: ArchivedRun | null;
   /** The results branch as the old run left it (the next run replaces it). */
   previousResults: { branch: string; sha: string } | null;
+  /** What became of the old results: kept as a branch of its own, or why not (absent: there were none). */
+  kept?: KeepPlan;
 };
 
 export async function resetProject(o: { repo: string; env?: NodeJS.ProcessEnv; progress: (line: string) => void; upCommand: string }): Promise<ResetResult> {
@@ -49,7 +55,8 @@ export async function resetProject(o: { repo: string; env?: NodeJS.ProcessEnv; p
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     writeFileAtomic(publishedBeforeResetPath(paths), `${JSON.stringify({ ...published, archive: archived.path })}\n`);
   }
-  return { stateDir, archived, previousResults: archived ? published : null };
+  const kept = archived && published ? keepPreviousResults(o.repo, published) : undefined;
+  return { stateDir, archived, previousResults: archived ? published : null, ...(kept ? { kept } : {}) };
 }
 
 /** What the user reads after an archive: where it went, how to read it, what happens to the branch (`nextBranch`: the new run's). */
@@ -58,11 +65,15 @@ export function describeReset(r: ResetResult, nextBranch?: string): string[] {
   const a = r.archived;
   const how = [a.stopReason ?? 'no stop reason', a.tick !== null ? `tick ${a.tick}` : null, a.spentUsd !== null ? `$${a.spentUsd.toFixed(2)}` : null].filter(Boolean).join(', ');
   const lines = [`archived the old run (${how}) to ${a.path}`, `  its report: ${shellCommand('peers', 'report', '--state-dir', a.path)}`];
-  if (r.previousResults && nextBranch && nextBranch !== r.previousResults.branch) {
-    // results.branch changed (peers init in a worktree writes one): the old branch is left as it is.
-    lines.push(`  its results: ${r.previousResults.branch} at ${r.previousResults.sha.slice(0, 10)}, left there: the new run publishes to ${nextBranch}`);
-  } else if (r.previousResults) {
-    lines.push(`  its results: ${r.previousResults.branch} at ${r.previousResults.sha.slice(0, 10)}; the new run replaces that branch: keep them with \`git branch ${r.previousResults.branch}-previous ${r.previousResults.sha.slice(0, 10)}\``);
-  }
+  const p = r.previousResults;
+  if (!p) return lines;
+  const at = `${p.branch} at ${p.sha.slice(0, 10)}`;
+  const k = r.kept;
+  if (k?.kind === 'keep') lines.push(`  its results: ${at}, kept as branch ${k.branch} (\`git log ${k.branch}\`)${nextBranch && nextBranch !== p.branch ? `; the new run publishes to ${nextBranch}` : `; the new run publishes to ${p.branch}`}`);
+  else if (k?.why === 'in-head') lines.push(`  its results: ${at}, already in your HEAD`);
+  else if (k?.why === 'moved') lines.push(`  its results: ${p.branch} was moved since the run published ${p.sha.slice(0, 10)}; left as it is`);
+  else if (k?.why === 'deleted') lines.push(`  its results: ${p.branch} (at ${p.sha.slice(0, 10)}) was deleted since; left so. The commits are in the archive: \`${shellCommand('git', 'fetch', join(r.archived.path, 'run', 'mirror.git'), RUN_HEAD_REF)}\` then \`git log FETCH_HEAD\``);
+  else if (nextBranch && nextBranch !== p.branch) lines.push(`  its results: ${at}, left there: the new run publishes to ${nextBranch}`);
+  else lines.push(`  its results: ${at}; not kept as a branch${k?.detail ? ` (${k.detail})` : ''}: keep them with \`git branch ${p.branch}-previous ${p.sha.slice(0, 10)}\` before the new run publishes`);
   return lines;
 }

@@ -54,6 +54,7 @@ import { restartContainers } from './pod-repair.ts';
 import { ensureRegistered, resolveProjectTarget, updateRegistry } from './registry.ts';
 import { checkRehearsal, rehearsalDir, writeRehearsal } from './rehearsal.ts';
 import { describeReset, resetProject } from './reset.ts';
+import type { KeepPlan } from './keep-previous-results.ts';
 import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 import { armNotifications } from '../src/notify/notify-store.ts';
 import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
@@ -95,6 +96,8 @@ export type UpResult = {
   /** --fresh: where the old run went. */
   archived?: ArchivedRun | null;
   previousResults?: { branch: string; sha: string } | null;
+  /** --fresh: the old results kept as a branch of their own, or why not (sandbox/keep-previous-results.ts). */
+  keptResults?: KeepPlan;
   /** Lines worth saying (peers that sit out, the runtime cap changed, …). */
   notes: string[];
   /** A running run's containers that had stopped and were started again. */
@@ -243,10 +246,12 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
 
   let archived: ArchivedRun | null = null;
   let previousResults: UpResult['previousResults'] = null;
+  let keptResults: KeepPlan | undefined;
   if (o.fresh) {
     const r = await resetProject({ repo, env, progress: o.progress, upCommand });
     archived = r.archived;
     previousResults = r.previousResults;
+    keptResults = r.kept;
   }
   ensureStateDirs(paths);
   const adopted = adoptRunControlPlane(repo, paths, o);
@@ -312,14 +317,14 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     await teardown(key, env);
     // --fresh archived the old run (and its results branch is about to move) before this failed:
     // said now, or the user never learns where it went (the command prints it only on success).
-    if (archived) for (const l of describeReset({ stateDir, archived, previousResults }, runBranch(paths, key, repo))) o.progress(l);
+    if (archived) for (const l of describeReset({ stateDir, archived, previousResults, ...(keptResults ? { kept: keptResults } : {}) }, runBranch(paths, key, repo))) o.progress(l);
     if (interrupted) throw new PeersError(`interrupted (Ctrl-C) while the pod of ${key} was being made: it was removed, nothing is running`, { exitCode: 130, hint: `${continueCommand} starts it again (the run clone and state are kept)` });
     throw e;
   } finally {
     process.off('SIGINT', onInterrupt);
   }
   if (loaded.config.notify) startNotifyWatcher(stateDir, env);
-  return { ...base, pod: spec.podName, alreadyRunning: false, seconds: seconds(), clone: paths.clone, results, decision: decision.kind, ...(o.fresh ? { archived, previousResults } : {}), notes };
+  return { ...base, pod: spec.podName, alreadyRunning: false, seconds: seconds(), clone: paths.clone, results, decision: decision.kind, ...(o.fresh ? { archived, previousResults, ...(keptResults ? { keptResults } : {}) } : {}), notes };
 }
 
 /** Adopts the control plane for this run (a refusal changes nothing); the state's digest before, for the decision. */

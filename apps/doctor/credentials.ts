@@ -75,8 +75,14 @@ function opencodeCredentials(peer: PeerSpec, env: Record<string, string | undefi
     const set = OPENCODE_OWN_CONFIG_ENV.filter((k) => peer.env?.[k] !== undefined);
     return { status: 'ok', detail: `config.yaml sets ${set.join(', ')} for this peer (a rehearsal or your own endpoint): not checked` };
   }
+  if (provider === 'openai') {
+    // The sidecar's OpenAI route, which only the API key enables (sandbox/pod-plan.ts assertLoginsCover).
+    return env.OPENAI_API_KEY
+      ? { status: 'ok', detail: `OPENAI_API_KEY is set (model ${peer.model}: the auth sidecar's OpenAI upstream serves it)` }
+      : { status: 'fail', detail: `model ${peer.model} is served by the auth sidecar's OpenAI upstream, and OPENAI_API_KEY is not set (a Codex login does not serve opencode)`, fix: 'export OPENAI_API_KEY=… in the shell that runs `peers up`, or give this peer `model: anthropic/…`' };
+  }
   if (provider !== 'anthropic') {
-    return { status: 'skip', detail: `model ${peer.model} names provider ${provider}: the pod's auth sidecar serves opencode only through Anthropic (model: anthropic/…), so peers cannot check this one` };
+    return { status: 'skip', detail: `model ${peer.model} names provider ${provider}: the pod's auth sidecar serves opencode only through Anthropic (model: anthropic/…) and OpenAI (model: openai/…), so peers cannot check this one` };
   }
   const found = peerCredentials({ ...peer, tool: 'claude' }, env, home, isFile, loginProblem, login);
   if (!isFile(own)) return found;

@@ -3,7 +3,9 @@
  * is pointed at the auth sidecar's Anthropic upstream (sandbox/pod-spec.ts, src/config/peer-argv.ts
  * opencodeArgv), served with ANTHROPIC_API_KEY or Claude Code's login, like a claude peer. opencode
  * names the provider inside the model (`anthropic/claude-sonnet-4-6`); without a model it takes the
- * one its environment can serve, which in the pod is Anthropic's. opencode's own login file
+ * one its environment can serve, which in the pod is Anthropic's. An `openai/…` model posts to the
+ * workspace's OPENAI_BASE_URL, the sidecar's OpenAI route (seen in test/e2e rehearsals: its requests
+ * took the scripted codex peer's replies), which only OPENAI_API_KEY serves. opencode's own login file
  * (`~/.local/share/opencode/auth.json`) never enters the pod: the sidecar holds every credential.
  */
 import { join } from 'node:path';

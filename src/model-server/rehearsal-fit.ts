@@ -6,21 +6,35 @@
  */
 import type { PeersConfig } from '../config/config-schema.ts';
 import type { Api, Scenario } from './scenario-schema.ts';
+import { opencodeProvider } from '../config/opencode-vendor.ts';
 
 /** The API each CLI speaks through the auth sidecar; custom peers talk to no model. */
-const API_OF_TOOL: Record<string, Api | undefined> = { claude: 'anthropic', opencode: 'anthropic', codex: 'responses' };
+const API_OF_TOOL: Record<string, Api | undefined> = { claude: 'anthropic', codex: 'responses' };
+
+/**
+ * opencode speaks the API of the provider its model names (src/config/opencode-vendor.ts): an
+ * `openai/…` model posts to the sidecar's OpenAI Responses route, where it took the scripted codex
+ * peer's replies (every turn of both failed). A provider the scripted server does not speak: null.
+ */
+const API_OF_OPENCODE_PROVIDER: Record<string, Api> = { anthropic: 'anthropic', 'own-config': 'anthropic', openai: 'responses' };
+
+function apiOf(peer: PeersConfig['peers'][number]): Api | null | undefined {
+  if (peer.tool !== 'opencode') return API_OF_TOOL[peer.tool];
+  return API_OF_OPENCODE_PROVIDER[opencodeProvider(peer)] ?? null;
+}
 
 /** Problems, one line each (empty when the scenario fits). */
 export function rehearsalMisfits(config: PeersConfig, scenario: Scenario): string[] {
   const problems: string[] = [];
   const byApi = new Map<Api, string[]>();
   for (const p of config.peers) {
-    const api = API_OF_TOOL[p.tool];
-    if (api) byApi.set(api, [...(byApi.get(api) ?? []), p.name]);
+    const api = apiOf(p);
+    if (api === null) problems.push(`${p.name} (opencode) uses model ${p.model}, whose provider the scripted model server does not speak (it speaks the Anthropic and OpenAI Responses APIs): rehearse it with \`model: anthropic/…\` or \`model: openai/…\` in .peers/config.yaml`);
+    else if (api) byApi.set(api, [...(byApi.get(api) ?? []), p.name]);
   }
   for (const [api, names] of byApi) {
     const scripted = Object.entries(scenario.peers).filter(([, s]) => s.api === api).map(([n]) => n);
-    if (names.length > 1) problems.push(`${names.join(' and ')} both use the ${api} API: a rehearsal in the pod tells peers apart by API, so rehearse with one of them`);
+    if (names.length > 1) problems.push(`${names.join(' and ')} both use the ${api} API: a rehearsal in the pod tells peers apart by API, so rehearse with one of them: comment out ${names.slice(1).join(' and ')} in .peers/config.yaml while you rehearse (the real run, \`peers up --fresh\`, takes the file as it is then)`);
     else if (scripted.length === 0) problems.push(`${names[0]} uses the ${api} API, but no scenario peer does: add one with \`api: ${api}\``);
     else if (scripted.length > 1) problems.push(`the scenario has ${scripted.length} peers on the ${api} API (${scripted.join(', ')}); ${names[0]} would not know which is its: keep one`);
     else {

@@ -57,8 +57,9 @@ export function sessionIdOf(api: Api, headers: Headers, body: Json): string | un
 }
 
 /**
- * Requests that are not an agent turn: Claude Code side calls (no tools declared, e.g. title or
- * topic generation) and Codex requests whose turn metadata names another kind (compaction).
+ * Requests that are not an agent turn: side calls with no tools declared (Claude Code's title or
+ * topic generation, opencode's session title on either API) and Codex requests whose turn metadata
+ * names another kind (compaction).
  * A non-streamed Claude request with tools IS a turn: Claude Code retries a broken stream that way.
  */
 export function isAuxiliary(route: Route, headers: Headers, body: Json): boolean {
@@ -67,6 +68,9 @@ export function isAuxiliary(route: Route, headers: Headers, body: Json): boolean
     const tools = body.tools;
     return !Array.isArray(tools) || tools.length === 0;
   }
+  // opencode on an OpenAI model asks its small model for a session title with no tools declared;
+  // served a turn's scripted step, that step's tool calls were lost (no agent turn declares no tools).
+  if (!Array.isArray(body.tools) || body.tools.length === 0) return true;
   const meta = headers.get('x-codex-turn-metadata');
   if (!meta) return false;
   try {

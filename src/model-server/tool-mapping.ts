@@ -7,7 +7,8 @@
  * Older Codex tool names (shell, shell_command) are honoured when those are what is declared.
  * opencode 1.18.33 also speaks the Anthropic API but declares lower-case tools with camelCase
  * arguments: bash {command}, write {filePath, content}, edit {filePath, oldString, newString},
- * read {filePath}, all paths absolute; those shapes are used whenever its `bash` is declared.
+ * read {filePath}, all paths absolute; those shapes are used whenever its `bash` is declared. On
+ * an OpenAI model it speaks the Responses API (toOpencodeResponsesCall below).
  */
 import { isAbsolute, join } from 'node:path';
 import type { ToolCall } from './scenario-schema.ts';
@@ -79,8 +80,25 @@ function codexPatch(patch: string, ctx: ToolContext): ConcreteCall {
   return ctx.declared.get('apply_patch') === 'function' ? { kind: 'json', name: 'apply_patch', input: { input: patch } } : { kind: 'custom', name: 'apply_patch', input: patch };
 }
 
+/**
+ * opencode on an OpenAI model (`openai/…`) speaks the Responses API with its own tools: bash
+ * {command}, read {filePath}, and apply_patch {patchText} (a JSON function taking the same patch
+ * text as Codex's) in place of write/edit. Recognised by a declared `bash` and no Codex shell tool.
+ */
+function toOpencodeResponsesCall(call: ToolCall, ctx: ToolContext): ConcreteCall | undefined {
+  if ('shell' in call) return { kind: 'json', name: 'bash', input: { command: call.shell } };
+  if ('read' in call) return { kind: 'json', name: 'read', input: { filePath: absolute(call.read, ctx.cwd) } };
+  if ('write' in call) return { kind: 'json', name: 'apply_patch', input: { patchText: addFilePatch(call.write.path, call.write.content) } };
+  if ('edit' in call) return { kind: 'json', name: 'apply_patch', input: { patchText: updateFilePatch(call.edit.path, call.edit.old, call.edit.new) } };
+  if ('apply_patch' in call) return { kind: 'json', name: 'apply_patch', input: { patchText: call.apply_patch } };
+  return undefined;
+}
+
 export function toResponsesCalls(calls: ToolCall[], ctx: ToolContext): ConcreteCall[] {
+  const opencode = ctx.declared.has('bash') && !['exec_command', 'shell_command', 'shell'].some((t) => ctx.declared.has(t));
   return calls.map((call): ConcreteCall => {
+    const oc = opencode ? toOpencodeResponsesCall(call, ctx) : undefined;
+    if (oc) return oc;
     if ('shell' in call) return codexShell(call.shell, ctx);
     if ('write' in call) return codexPatch(addFilePatch(call.write.path, call.write.content), ctx);
     if ('edit' in call) return codexPatch(updateFilePatch(call.edit.path, call.edit.old, call.edit.new), ctx);

@@ -10,8 +10,8 @@
  *    though the user's shell has them; the egress proxy serves no vendor host);
  *  - a real `peers up` does not continue the rehearsal (exit 2, saying to start over);
  *  - `peers up --fresh --rehearse` archives the rehearsal (its five ticks) and starts a new run
- *    from the user's HEAD (a new clone at main; the results branch back at main, the message says
- *    how to keep the rehearsal's).
+ *    from the user's HEAD (a new clone at main; the results branch back at main, the rehearsal's
+ *    kept as peers/clamp-lib-previous, which the message names).
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -148,7 +148,9 @@ describe.skipIf(!need.ok)('a new user rehearses their own configuration in the p
     expect(fresh.code, `${fresh.stdout}\n${fresh.stderr}`).toBe(0);
     const archived = fresh.stdout.match(/archived the old run \(complete, tick 5, \$[\d.]+\) to (\S+)/);
     expect(archived, fresh.stdout).not.toBeNull();
-    expect(fresh.stdout).toContain(`the new run replaces that branch: keep them with \`git branch peers/clamp-lib-previous ${rehearsed.slice(0, 10)}\``);
+    // The rehearsal's results are kept as a branch of their own, named in the output.
+    expect(fresh.stdout).toContain(`its results: peers/clamp-lib at ${rehearsed.slice(0, 10)}, kept as branch peers/clamp-lib-previous (\`git log peers/clamp-lib-previous\`); the new run publishes to peers/clamp-lib`);
+    expect(git(['rev-parse', 'peers/clamp-lib-previous'])).toBe(rehearsed);
     expect(tickLines(archived![1]!).length).toBe(5);
     // Started over from the user's HEAD: a new clone at main, the branch back at main, no tick yet carried over.
     const main = git(['rev-parse', 'main']);

@@ -29,6 +29,11 @@ const ProjectRow = z.strictObject({
   containers: z.array(z.strictObject({ role: Str, status: Str })),
 });
 export const ArchivedRunJson = z.strictObject({ id: Str, path: Str, stop_reason: NullableStr, tick: z.number().nullable(), spent_usd: Usd.nullable() });
+/** The old results branch kept at a reset (sandbox/keep-previous-results.ts), or why it was not. */
+const KeptResults = z.union([
+  z.strictObject({ kind: z.literal('keep'), branch: Str, sha: Str }),
+  z.strictObject({ kind: z.literal('none'), why: z.enum(['moved', 'deleted', 'in-head', 'no-free-name', 'failed']), detail: Str.optional() }),
+]);
 const Results = Nested.nullable().meta({ description: 'the results branch peers/<project> in your repository, when a run published one' });
 const Spent = z.strictObject({ spent: z.number(), cap: z.number().nullable() });
 
@@ -154,7 +159,7 @@ export const OUTPUT_SCHEMAS = {
   pause: PauseOutput,
   resume: PauseOutput,
   down: z.strictObject({ path: Str, project: Str, was_running: z.boolean(), leftovers: z.boolean(), stop_reason: NullableStr, results: Results, repo_check: z.strictObject({ checked: z.boolean(), unchanged: z.boolean(), changed: z.array(Str), line: Str }), seconds: z.number() }),
-  reset: z.strictObject({ state_dir: Str, archived: ArchivedRunJson.nullable(), previous_results: z.strictObject({ branch: Str, sha: Str }).nullable() }),
+  reset: z.strictObject({ state_dir: Str, archived: ArchivedRunJson.nullable(), previous_results: z.strictObject({ branch: Str, sha: Str }).nullable(), kept_results: KeptResults.optional() }),
   up: z.strictObject({
     name: Str.optional(),
     project: Str.optional(),
@@ -168,6 +173,7 @@ export const OUTPUT_SCHEMAS = {
     finished: Finished.optional(),
     archived: ArchivedRunJson.nullable().optional(),
     previous_results: z.strictObject({ branch: Str, sha: Str }).nullable().optional(),
+    kept_results: KeptResults.optional(),
     notes: z.array(Str).optional(),
     // --target k8s
     namespace: Str.optional(),

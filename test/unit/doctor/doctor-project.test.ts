@@ -104,6 +104,11 @@ describe('peerCredentials', () => {
     expect(peerCredentials(opencode, { ANTHROPIC_API_KEY: SECRET }, '/home/u', none)).toEqual({ status: 'ok', detail: 'ANTHROPIC_API_KEY is set (an API key: only the auth sidecar will hold it)' });
     expect(peerCredentials(opencode, {}, '/home/u', (p) => p === '/home/u/.claude/.credentials.json').detail).toContain('start the run with `peers up --credentials oauth-file`');
     expect(peerCredentials({ ...opencode, model: 'ollama/qwen2.5' }, {}, '/h', none)).toMatchObject({ status: 'skip', detail: expect.stringContaining('names provider ollama') });
+    // An OpenAI model posts to the sidecar's OpenAI route (seen in a rehearsal in the pod): it needs OPENAI_API_KEY, which doctor and up say.
+    expect(peerCredentials({ ...opencode, model: 'openai/gpt-5.5' }, { ANTHROPIC_API_KEY: SECRET }, '/h', none)).toMatchObject({ status: 'fail', fix: expect.stringContaining('export OPENAI_API_KEY=') });
+    expect(peerCredentials({ ...opencode, model: 'openai/gpt-5.5' }, { OPENAI_API_KEY: SECRET }, '/h', none).status).toBe('ok');
+    const openaiCfg = ConfigSchema.parse({ peers: [{ ...opencode, model: 'openai/gpt-5.5' }, { name: 'claude', tool: 'claude', argv: ['claude', '-p'] }] });
+    expect(missingApiKeys(openaiCfg, { ANTHROPIC_API_KEY: 'x' })).toEqual([{ variable: 'OPENAI_API_KEY', peers: ['opencode'] }]);
     expect(peerCredentials({ ...opencode, env: { OPENCODE_CONFIG_CONTENT: '{}' } }, {}, '/h', none)).toMatchObject({ status: 'ok', detail: expect.stringContaining('config.yaml sets OPENCODE_CONFIG_CONTENT') });
     // `peers up` with API keys refuses an opencode peer without ANTHROPIC_API_KEY before any podman call.
     const cfg = ConfigSchema.parse({ peers: [opencode, { name: 'codex', tool: 'codex', argv: ['codex', 'exec', '-'] }] });

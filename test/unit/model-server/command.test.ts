@@ -19,7 +19,7 @@ test('serves the rehearsal scenario on the requested port, logs usage, and stops
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
     expect(out).toContain('(2 peer(s): claude, codex)');
     expect(url).toBeDefined();
-    const res = await fetch(`${url}/peer/codex/v1/responses`, { method: 'POST', body: JSON.stringify({ model: 'gpt-5.5', stream: true, input: [] }), headers: { 'session-id': 'one' } });
+    const res = await fetch(`${url}/peer/codex/v1/responses`, { method: 'POST', body: JSON.stringify({ model: 'gpt-5.5', stream: true, tools: [{ type: 'function', name: 'exec_command' }], input: [] }), headers: { 'session-id': 'one' } });
     expect(await res.text()).toContain('response.completed');
     proc.kill('SIGTERM');
     expect(await proc.exited).toBe(0);

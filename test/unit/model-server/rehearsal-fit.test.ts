@@ -28,7 +28,19 @@ describe('does a scenario fit the project\'s peers', () => {
     expect(rehearsalMisfits(config([['claude', 'claude'], ['codex', 'codex']]), scenario({ a: 'anthropic', b: 'anthropic', codex: 'responses' }))).toEqual([
       'the scenario has 2 peers on the anthropic API (a, b); claude would not know which is its: keep one',
     ]);
-    expect(rehearsalMisfits(config([['claude', 'claude'], ['oc', 'opencode']]), scenario({ claude: 'anthropic' }))[0]).toContain('claude and oc both use the anthropic API');
+    expect(rehearsalMisfits(config([['claude', 'claude'], ['oc', 'opencode']]), scenario({ claude: 'anthropic' }))[0]).toContain('claude and oc both use the anthropic API: a rehearsal in the pod tells peers apart by API, so rehearse with one of them: comment out oc in .peers/config.yaml while you rehearse');
+  });
+
+  test('an opencode peer speaks the API of its model\'s provider: openai/… is on the responses API, beside codex; an unknown provider is refused', () => {
+    const withModel = (model: string) => ConfigSchema.parse({ peers: [{ name: 'claude', tool: 'claude', argv: ['claude'] }, { name: 'oc', tool: 'opencode', argv: ['opencode'], model }, { name: 'codex', tool: 'codex', argv: ['codex'] }] });
+    expect(rehearsalMisfits(withModel('openai/gpt-5.5'), scenario({ claude: 'anthropic', codex: 'responses' }))[0]).toContain('oc and codex both use the responses API');
+    expect(rehearsalMisfits(withModel('anthropic/claude-sonnet-4-6'), scenario({ claude: 'anthropic', codex: 'responses' }))[0]).toContain('claude and oc both use the anthropic API');
+    const ocOpenai = ConfigSchema.parse({ peers: [{ name: 'claude', tool: 'claude', argv: ['claude'] }, { name: 'oc', tool: 'opencode', argv: ['opencode'], model: 'openai/gpt-5.5' }] });
+    expect(rehearsalMisfits(ocOpenai, scenario({ claude: 'anthropic', x: 'responses' }))).toEqual([]);
+    const ocGoogle = ConfigSchema.parse({ peers: [{ name: 'claude', tool: 'claude', argv: ['claude'] }, { name: 'oc', tool: 'opencode', argv: ['opencode'], model: 'google/gemini-3-pro' }] });
+    expect(rehearsalMisfits(ocGoogle, scenario({ claude: 'anthropic' }))).toEqual([
+      'oc (opencode) uses model google/gemini-3-pro, whose provider the scripted model server does not speak (it speaks the Anthropic and OpenAI Responses APIs): rehearse it with `model: anthropic/…` or `model: openai/…` in .peers/config.yaml',
+    ]);
   });
 
   test("the demo's scenario for an opencode peer: its anthropic peer commits as claude, so every opencode turn would fail its handoff (and be retried while codex waits)", () => {

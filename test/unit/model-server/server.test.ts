@@ -126,6 +126,16 @@ test('a session is a tick: steps advance per request, a new session starts the n
   expect(h.log.totals('claude')).toMatchObject({ input_tokens: 107, output_tokens: 23, replies: 3 });
 });
 
+test("a tool-less Responses call (opencode's session title on an openai/ model) consumes no step: the turn's first step goes to the turn", async () => {
+  const h = serve(twoStepScenario);
+  const url = `${h.url}/peer/codex/v1/responses`;
+  const title = await post(url, { model: 'gpt-5.4-nano', stream: true, input: [{ role: 'user', content: 'Generate a title' }] }, { 'session-id': 't' });
+  expect(await title.text()).not.toContain('exec_command');
+  const turn = await (await post(url, codexBody(), { 'session-id': 't' })).text();
+  expect(turn).toContain('exec_command');
+  expect(h.log.records.map((r) => [r.kind, r.tick ?? null, r.step ?? null])).toEqual([['auxiliary', null, null], ['reply', 0, 0]]);
+});
+
 test('Responses stream: sequence numbers, message, function call, custom apply_patch call, usage in response.completed', async () => {
   const h = serve(twoStepScenario);
   const res = await post(`${h.url}/peer/codex/v1/responses`, codexBody(), { 'session-id': 't1' });

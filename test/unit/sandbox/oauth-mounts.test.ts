@@ -144,5 +144,13 @@ describe('oauth credential mounts', () => {
     expect(() => assertLoginsCover(config, '/r/.peers/config.yaml', oauthMounts({ HOME: home }).serves)).toThrow('--credentials oauth-file: nothing to authenticate claude (no Claude login and no ANTHROPIC_API_KEY)');
     expect(() => assertLoginsCover(config, '/r/.peers/config.yaml', oauthMounts({ HOME: home, ANTHROPIC_API_KEY: 'sk-ant' }).serves)).not.toThrow();
   });
+
+  test('an opencode peer on an OpenAI model needs OPENAI_API_KEY: the Codex login serves codex only', () => {
+    mkdirSync(join(home, '.codex'));
+    writeFileSync(join(home, '.codex/auth.json'), CODEX_LOGIN);
+    const config = ConfigSchema.parse({ peers: [{ name: 'oc', tool: 'opencode', argv: ['opencode', 'run'], model: 'openai/gpt-5.5' }, { name: 'codex', tool: 'codex', argv: ['codex'] }] });
+    expect(() => assertLoginsCover(config, '/r/.peers/config.yaml', oauthMounts({ HOME: home }).serves)).toThrow('--credentials oauth-file: nothing to authenticate oc (opencode on openai/gpt-5.5: no OPENAI_API_KEY)');
+    expect(() => assertLoginsCover(config, '/r/.peers/config.yaml', oauthMounts({ HOME: home, OPENAI_API_KEY: 'sk-x' }).serves)).not.toThrow();
+  });
 });
 

@@ -115,10 +115,11 @@ describe('the results branch across a reset', () => {
 
     const r = await resetProject({ repo, env: { ...process.env, PEERS_STATE_DIR: paths.dir }, progress: () => {}, upCommand: 'peers up' });
     expect(r.previousResults).toEqual({ branch: 'peers/app', sha: oldHead });
-    expect(describeReset(r).join('\n')).toContain(`keep them with \`git branch peers/app-previous ${oldHead.slice(0, 10)}\``);
-    expect(describeReset(r, 'peers/app').join('\n')).toContain('the new run replaces that branch');
-    // results.branch changed since (a worktree's own branch): the old one is not replaced, and the line says so.
-    expect(describeReset(r, 'peers/fix-login').join('\n')).toContain(`its results: peers/app at ${oldHead.slice(0, 10)}, left there: the new run publishes to peers/fix-login`);
+    // The old results are kept as a branch of their own, and the message names it.
+    expect(r.kept).toEqual({ kind: 'keep', branch: 'peers/app-previous', sha: oldHead });
+    expect(git(repo, 'rev-parse', 'peers/app-previous')).toBe(oldHead);
+    expect(describeReset(r, 'peers/app').join('\n')).toContain(`its results: peers/app at ${oldHead.slice(0, 10)}, kept as branch peers/app-previous (\`git log peers/app-previous\`); the new run publishes to peers/app`);
+    expect(describeReset(r, 'peers/fix-login').join('\n')).toContain('kept as branch peers/app-previous (`git log peers/app-previous`); the new run publishes to peers/fix-login');
     // The old run's commits are in its archived mirror, whatever happens to the branch.
     expect(git(join(r.archived!.path, 'run', 'mirror.git'), 'cat-file', '-t', oldHead)).toBe('commit');
     // Until the next run publishes, the branch stays where the old run left it.
@@ -129,6 +130,45 @@ describe('the results branch across a reset', () => {
     expect(pub).toMatchObject({ updated: true, sha: git(repo, 'rev-parse', 'main') });
     expect(git(repo, 'rev-parse', 'peers/app')).toBe(git(repo, 'rev-parse', 'main'));
     expect(JSON.parse(readFileSync(join(paths.dir, 'published-before-reset.json'), 'utf8')).archive).toBe(r.archived!.path);
+  });
+
+  test('a second start-over keeps the second run too, under the next free name; a merged or moved branch is not copied', async () => {
+    const repo = join(root, 'app');
+    git(root, 'init', '-q', '-b', 'main', repo);
+    writeFileSync(join(repo, 'README.md'), '# app\n');
+    git(repo, 'add', '.');
+    git(repo, 'commit', '-qm', 'start');
+    const env = { ...process.env, PEERS_STATE_DIR: paths.dir };
+    const runOnce = (file: string) => {
+      prepareRunClone(repo, paths);
+      writeFileSync(join(paths.clone, file), 'work\n');
+      git(paths.clone, 'add', '.');
+      git(paths.clone, 'commit', '-qm', `work ${file}`);
+      new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+      expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true });
+      writeStopReason(paths.stopReason, { kind: 'complete' });
+      return observedHead(paths.mirror)!;
+    };
+    const first = runOnce('one.txt');
+    expect((await resetProject({ repo, env, progress: () => {}, upCommand: 'peers up' })).kept).toMatchObject({ kind: 'keep', branch: 'peers/app-previous' });
+    const second = runOnce('two.txt');
+    const r2 = await resetProject({ repo, env, progress: () => {}, upCommand: 'peers up' });
+    expect(r2.kept).toEqual({ kind: 'keep', branch: 'peers/app-previous-2', sha: second });
+    expect(git(repo, 'rev-parse', 'peers/app-previous')).toBe(first);
+
+    // Merged into the user's HEAD: nothing to keep, and the line says where the work is.
+    const third = runOnce('three.txt');
+    git(repo, 'merge', '-q', '--ff-only', 'peers/app');
+    const r3 = await resetProject({ repo, env, progress: () => {}, upCommand: 'peers up' });
+    expect(r3.kept).toEqual({ kind: 'none', why: 'in-head' });
+    expect(describeReset(r3, 'peers/app').join('\n')).toContain(`its results: peers/app at ${third.slice(0, 10)}, already in your HEAD`);
+
+    // Moved by the user since: theirs, not copied (and no run overwrites it).
+    runOnce('four.txt');
+    git(repo, 'branch', '-f', 'peers/app', 'main');
+    const r4 = await resetProject({ repo, env, progress: () => {}, upCommand: 'peers up' });
+    expect(r4.kept).toEqual({ kind: 'none', why: 'moved' });
+    expect(git(repo, 'for-each-ref', '--format=%(refname:short)', 'refs/heads/peers/')).toBe('peers/app\npeers/app-previous\npeers/app-previous-2');
   });
 
   test('without that hand-over, a branch peers did not write in this run is left alone', () => {
