@@ -13,6 +13,7 @@ import { scanDiffForTestMarkers } from '../../../src/protocol/test-markers.ts';
 import { trojanSourceReason } from '../../../src/protocol/trojan-source.ts';
 import { changesWhatVotesRead } from '../../../src/protocol/soft-reviews.ts';
 import { isSupportPath } from '../../../src/protocol/surface-imports.ts';
+import { branchesOnLiteral, partialFileDiff, splitPatch } from '../../../src/protocol/review-excerpt.ts';
 
 const trojan = (line: string, file: string, n = 3) => trojanSourceReason(line, file, n);
 
@@ -160,5 +161,24 @@ describe('imports of test-support code', () => {
   test('a product package is not support because it imports nothing from a test framework (recorded: scripts/ and tools/ stay support by path)', () => {
     expect(isSupportPath('src/calc/core.py')).toBe(false);
     expect(isSupportPath('scripts/release.py')).toBe(true);
+  });
+});
+
+describe('an honest lookup table in a diff too large to show whole', () => {
+  test('its rows come first, and the reviewer is told they are table rows or branches, not that each one branches', () => {
+    const rows = Object.entries({ 200: 'OK', 201: 'Created', 301: 'Moved Permanently', 404: 'Not Found', 500: 'Internal Server Error' });
+    const lines = ['export const STATUS_TEXT = {', ...rows.map(([k, v]) => `  ${k}: '${v}',`), '};', ...Array.from({ length: 300 }, (_, i) => `export const unit${i} = (x) => x * ${i};`)];
+    const patch = [`diff --git a/src/status.mjs b/src/status.mjs`, '--- a/src/status.mjs', '+++ b/src/status.mjs', `@@ -1,0 +1,${lines.length} @@`, ...lines.map((l) => `+${l}`), ''].join('\n');
+    expect(branchesOnLiteral("  404: 'Not Found',")).toBe(true);
+    const part = partialFileDiff(splitPatch(patch)[0]!, 2_000)!;
+    expect(part.text).toContain("+  404: 'Not Found',");
+    expect(part.text).toContain('a row of a lookup table');
+  });
+});
+
+describe('helpers a product names so (recorded, not narrowed)', () => {
+  test('a product module named helpers.py, or a product package under scripts/, is test-support by its name: its changes need another peer to approve them', () => {
+    expect(isSupportPath('myapp/helpers.py')).toBe(true);
+    expect(isSupportPath('scripts/mytool/core.py')).toBe(true);
   });
 });
