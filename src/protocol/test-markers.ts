@@ -98,10 +98,10 @@ function definitionName(line: string, file: string): string | undefined {
  * text, on the same test's name) is that test moved, not a new marker: an honest refactor that
  * moved a Go test with its pre-existing `t.Skip` under `testing.Short()` to another file, or split a
  * pytest module with its `skipif` decorators, was held for markers the user had written. The test a
- * marker belongs to is the next definition in its hunk for a decorator or attribute line (`@…`,
- * `#[…]`, `[…]`), the one before it otherwise; a marker with no test of its own in its hunk, one
- * moved onto another test, and each copy beyond the removed ones stay new (SECURITY.md, "Done means
- * done", "A moved test keeps its markers").
+ * marker belongs to is the one its line defines (`it.skip('name', …)`), else the next definition
+ * in its hunk for a decorator or attribute line (`@…`, `#[…]`, `[…]`), else the one before it; a
+ * marker with no test of its own in its hunk, one moved onto another test, and each copy beyond
+ * the removed ones stay new (SECURITY.md, "Done means done", "A moved test keeps its markers").
  */
 type MarkerLine = { text: string; owner?: string; finding?: MarkerFinding };
 const ATTRIBUTE_LINE = /^\s*(@|#\[|\[)/;
@@ -138,7 +138,10 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
   };
   const markerLine = (side: 'added' | 'removed', text: string, finding?: MarkerFinding) => {
     const m: MarkerLine = { text: text.trim(), finding };
-    if (ATTRIBUTE_LINE.test(text)) awaiting[side].push(m);
+    // `it.skip('name', …)` names its own test.
+    const own = definitionName(text, file);
+    if (own) m.owner = own;
+    else if (ATTRIBUTE_LINE.test(text)) awaiting[side].push(m);
     else m.owner = lastDef[side];
     markerLines[side].push(m);
   };

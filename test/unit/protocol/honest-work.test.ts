@@ -131,6 +131,32 @@ describe('a refactor that moves tests with their pre-existing skips adds no mark
     expect(scanDiffForTestMarkers(twice).filter((f) => f.kind === 'skip')).toHaveLength(1);
   });
 
+  test('a JS `it.skip` moved to another file after another test', () => {
+    const diff = [
+      'diff --git a/test/calc.test.js b/test/calc.test.js',
+      '--- a/test/calc.test.js',
+      '+++ b/test/calc.test.js',
+      '@@ -9,3 +8,0 @@',
+      "-it.skip('sums a million numbers', () => {",
+      '-  expect(sumAll(big)).toBe(total);',
+      '-});',
+      'diff --git a/test/sum.test.js b/test/sum.test.js',
+      'new file mode 100644',
+      '--- /dev/null',
+      '+++ b/test/sum.test.js',
+      '@@ -0,0 +1,6 @@',
+      "+it('sums two numbers', () => {",
+      '+  expect(sumAll([1, 2])).toBe(3);',
+      '+});',
+      "+it.skip('sums a million numbers', () => {",
+      '+  expect(sumAll(big)).toBe(total);',
+      '+});',
+      '',
+    ].join('\n');
+    expect(scanDiffForTestMarkers(diff)).toEqual([]);
+    expect(scanDiffForTestMarkers(diff.replace("+it.skip('sums a million numbers'", "+it.skip('sums two numbers'")).map((f) => f.kind)).toContain('skip');
+  });
+
   test('a JS test written with it.each is no marker', () => {
     const diff = ['diff --git a/test/status.test.js b/test/status.test.js', '--- a/test/status.test.js', '+++ b/test/status.test.js', '@@ -1,0 +2,3 @@', "+it.each([[200, 'OK'], [404, 'Not Found']])('names %i', (code, name) => {", '+  expect(reason(code)).toBe(name);', '+});', ''].join('\n');
     expect(scanDiffForTestMarkers(diff)).toEqual([]);
