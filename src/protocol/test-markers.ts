@@ -131,13 +131,23 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
   const markerLines = { added: [] as MarkerLine[], removed: [] as MarkerLine[] };
   const lastDef: { added?: string; removed?: string } = {};
   const awaiting: { added: MarkerLine[]; removed: MarkerLine[] } = { added: [], removed: [] };
+  // Markers of the current hunk; one with no test in its hunk belongs to the hunk itself, so a line
+  // reformatted in place (`black`, `prettier`: the test it marks not in the diff) pairs up with its
+  // old self, and with nothing elsewhere.
+  let hunkMarkers: MarkerLine[] = [];
+  let hunkId = 0;
   const newHunk = () => {
+    for (const m of hunkMarkers) if (m.owner === undefined) m.owner = `\0hunk ${hunkId}`;
+    hunkMarkers = [];
+    hunkId++;
     lastDef.added = lastDef.removed = undefined;
     awaiting.added = [];
     awaiting.removed = [];
   };
   const markerLine = (side: 'added' | 'removed', text: string, finding?: MarkerFinding) => {
-    const m: MarkerLine = { text: text.trim(), finding };
+    // Whitespace aside: a formatter's respacing is no new marker.
+    const m: MarkerLine = { text: text.replace(/\s+/g, ''), finding };
+    hunkMarkers.push(m);
     // `it.skip('name', …)` names its own test.
     const own = definitionName(text, file);
     if (own) m.owner = own;
@@ -228,6 +238,7 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
   };
   const result = (): MarkerFinding[] => {
     // A marker moved with its test is not new; each removed marker excuses one added copy.
+    newHunk();
     const moved = new Set<MarkerFinding>();
     const removed = markerLines.removed.filter((m) => m.owner !== undefined);
     for (const m of markerLines.added) {

@@ -157,6 +157,22 @@ describe('a refactor that moves tests with their pre-existing skips adds no mark
     expect(scanDiffForTestMarkers(diff.replace("+it.skip('sums a million numbers'", "+it.skip('sums two numbers'")).map((f) => f.kind)).toContain('skip');
   });
 
+  test('a formatter that respaces a pre-existing skipif decorator in place (the test it marks untouched)', () => {
+    const diff = [
+      'diff --git a/tests/test_calc.py b/tests/test_calc.py',
+      '--- a/tests/test_calc.py',
+      '+++ b/tests/test_calc.py',
+      '@@ -20 +20 @@',
+      "-@pytest.mark.skipif(sys.platform=='win32', reason='no fork')",
+      "+@pytest.mark.skipif(sys.platform == 'win32', reason='no fork')",
+      '@@ -31,0 +31 @@',
+      "+@pytest.mark.skipif(sys.platform == 'win32', reason='no fork')",
+      '',
+    ].join('\n');
+    // The respaced line is no marker; the same decorator added in another hunk (another test) is one.
+    expect(scanDiffForTestMarkers(diff).map((f) => [f.kind, f.line])).toEqual([['skip', 31]]);
+  });
+
   test('a JS test written with it.each is no marker', () => {
     const diff = ['diff --git a/test/status.test.js b/test/status.test.js', '--- a/test/status.test.js', '+++ b/test/status.test.js', '@@ -1,0 +2,3 @@', "+it.each([[200, 'OK'], [404, 'Not Found']])('names %i', (code, name) => {", '+  expect(reason(code)).toBe(name);', '+});', ''].join('\n');
     expect(scanDiffForTestMarkers(diff)).toEqual([]);
