@@ -9,8 +9,13 @@
  * end their lines so, and `git cherry-pick` copies them as they are: an honest peer's turn was undone
  * for it every time. A CR anywhere else moves the cursor back over what the line showed, and stays
  * one (`git revert` of such a commit quotes its subject with its CR inside the line).
+ *
+ * A form feed alone on its line is a page break (GNU-style messages and ChangeLog entries use one):
+ * a terminal moves down a line for it, as for a line feed, and `less` shows `^L`; it hides and
+ * redraws nothing. A form feed beside other text on its line stays one (SECURITY.md, "Results come
+ * back as a branch").
  */
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|\r(?!\n)/;
+const CONTROL = /[\u0000-\u0008\u000b\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|\r(?!\n)|\f(?<=[^\n]\f)|\f(?!\r?\n|$)/;
 
 /** The first control character of `text` itself, else undefined. */
 export function controlCharIn(text: string): string | undefined {

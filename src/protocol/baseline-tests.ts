@@ -21,6 +21,7 @@
  * operation the other way round: HEAD with the test changes of HEAD..start applied).
  */
 import { isPeersCheckGate } from './peers-check-gate.ts';
+import { isTestPath } from './test-paths.ts';
 
 /** What the counterfactual tree changes in HEAD's tree. */
 export type BaselineTestEdits = {
@@ -28,7 +29,37 @@ export type BaselineTestEdits = {
   restore: string[];
   /** Test files the run added: removed. */
   remove: string[];
+  /** Product files the run renamed: HEAD's file kept at its old path too (`productRenames`). */
+  aliased?: string[];
 };
+
+/**
+ * The product files `base..head` renamed (`git diff --raw -z -M --diff-filter=R --no-abbrev`
+ * output), as `git update-index -z --index-info` records putting HEAD's file back at its old path
+ * too. The tests the run started with import the product by its old name: an honest refactor that
+ * renamed calc.mjs to arithmetic.mjs and updated the tests' imports with the fix had every one of
+ * them fail on the counterfactual tree, and the run was held for good. HEAD's code under the old
+ * name is what those tests would test; no test change comes with it, so a patch in the tests still
+ * shows (SECURITY.md, "Green only with the tests the run started with does not count"). A rename
+ * from or to a test path is a test change, not this. Pure.
+ */
+export function productRenames(rawZ: string): { paths: string[]; indexInfo: string } {
+  const parts = rawZ.split('\0');
+  const paths: string[] = [];
+  let indexInfo = '';
+  for (let i = 0; i < parts.length; i++) {
+    const meta = (parts[i] ?? '').replace(/^\n/, '');
+    if (!meta.startsWith(':')) continue;
+    const [, newMode, , newSha, status] = meta.slice(1).split(' ');
+    const from = parts[++i] ?? '';
+    if (!status?.startsWith('R')) continue;
+    const to = parts[++i] ?? '';
+    if (!from || !to || !newMode || !newSha || /^0+$/.test(newMode) || isTestPath(from) || isTestPath(to)) continue;
+    paths.push(from);
+    indexInfo += `${newMode} ${newSha}\t${from}\0`;
+  }
+  return { paths, indexInfo };
+}
 
 /** The gates the counterfactual runs: every hard gate but peers' own checks. */
 export function counterfactualGoals<G extends { cmd: string }>(goals: G[]): G[] {

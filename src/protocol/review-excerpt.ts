@@ -125,7 +125,9 @@ export function partialFileDiff(f: PatchFile, budget: number): { text: string; l
   }
   const ordered = [...code.filter((c) => c.first), ...code.filter((c) => !c.first)];
   const tail = (left: number) => `(${left} of ${code.length} changed code lines of ${f.path} left out here: read them in the full diff)`;
-  const hunkLine = "@@ lines that branch on a literal value first, then the others in order; their hunks' other lines are not shown @@";
+  // Said as both: an honest table of HTTP statuses or currency symbols is rows, not branches, and a
+  // reviewer told each row branches reads special cases into it.
+  const hunkLine = "@@ lines that branch on a literal value or are a row of a lookup table first, then the others in order; their hunks' other lines are not shown @@";
   let size = utf8(header.join('\n')) + 1 + utf8(hunkLine) + 1 + utf8(tail(code.length));
   const picked: typeof code = [];
   for (const c of ordered) {

@@ -100,7 +100,13 @@ export function changesWhatVotesRead(paths: readonly string[]): boolean {
   return paths.some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/') && !isProse(p));
 }
 
-const DOC_DIR = /^(docs?|documentation|\.github|adrs?|rfcs?|notes|wiki)\//i;
+/**
+ * Documentation directories by convention (`website/` is where Docusaurus and its kind keep a
+ * project's site). A package's own README elsewhere (`packages/parser/README.md`) still voids the
+ * votes: code beside it can read it as data as add() read `src/answers.txt`, and a name is all this
+ * rule sees (SECURITY.md, "A pass vote counts only for the code it read").
+ */
+const DOC_DIR = /^(docs?|documentation|website|\.github|adrs?|rfcs?|notes|wiki)\//i;
 
 function isProse(path: string): boolean {
   return isDocumentPath(path) && gateSurfaceOf(path) === undefined && (!path.includes('/') || DOC_DIR.test(path));

@@ -93,6 +93,19 @@ function definitionName(line: string, file: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A skip or xfail line that a diff removes and adds again with the test it belongs to (the same
+ * text, on the same test's name) is that test moved, not a new marker: an honest refactor that
+ * moved a Go test with its pre-existing `t.Skip` under `testing.Short()` to another file, or split a
+ * pytest module with its `skipif` decorators, was held for markers the user had written. The test a
+ * marker belongs to is the one its line defines (`it.skip('name', …)`), else the next definition
+ * in its hunk for a decorator or attribute line (`@…`, `#[…]`, `[…]`), else the one before it; a
+ * marker with no test of its own in its hunk, one moved onto another test, and each copy beyond
+ * the removed ones stay new (SECURITY.md, "Done means done", "A moved test keeps its markers").
+ */
+type MarkerLine = { text: string; owner?: string; finding?: MarkerFinding };
+const ATTRIBUTE_LINE = /^\s*(@|#\[|\[)/;
+
 /** Scans unified diff text (`git diff -U0`) for newly added markers and removed tests. */
 export function scanDiffForTestMarkers(diff: string): MarkerFinding[] {
   const scanner = markerScanner();
@@ -114,6 +127,40 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
   // that, a line starting `+++ ` is an added line reading `++ …` (valid code in most languages),
   // never a new file name: read as one, it would hide every marker after it.
   let inHeader = false;
+  // Marker lines on each side of the diff, with the test each belongs to (moved markers pair up).
+  const markerLines = { added: [] as MarkerLine[], removed: [] as MarkerLine[] };
+  const lastDef: { added?: string; removed?: string } = {};
+  const awaiting: { added: MarkerLine[]; removed: MarkerLine[] } = { added: [], removed: [] };
+  // Markers of the current hunk; one with no test in its hunk belongs to the hunk itself, so a line
+  // reformatted in place (`black`, `prettier`: the test it marks not in the diff) pairs up with its
+  // old self, and with nothing elsewhere.
+  let hunkMarkers: MarkerLine[] = [];
+  let hunkId = 0;
+  const newHunk = () => {
+    for (const m of hunkMarkers) if (m.owner === undefined) m.owner = `\0hunk ${hunkId}`;
+    hunkMarkers = [];
+    hunkId++;
+    lastDef.added = lastDef.removed = undefined;
+    awaiting.added = [];
+    awaiting.removed = [];
+  };
+  const markerLine = (side: 'added' | 'removed', text: string, finding?: MarkerFinding) => {
+    // Whitespace aside: a formatter's respacing is no new marker.
+    const m: MarkerLine = { text: text.replace(/\s+/g, ''), finding };
+    hunkMarkers.push(m);
+    // `it.skip('name', …)` names its own test.
+    const own = definitionName(text, file);
+    if (own) m.owner = own;
+    else if (ATTRIBUTE_LINE.test(text)) awaiting[side].push(m);
+    else m.owner = lastDef[side];
+    markerLines[side].push(m);
+  };
+  const definition = (side: 'added' | 'removed', name: string) => {
+    lastDef[side] = `${name}`;
+    for (const m of awaiting[side]) m.owner = name;
+    awaiting[side] = [];
+  };
+  const skipRule = (text: string) => ADDED_RULES.find((r) => (!r.inTests || isTestPath(file)) && r.re.test(text));
 
   const line = (raw: string): void => {
     if (raw.startsWith('diff --git ')) {
@@ -121,6 +168,7 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       file = '';
       oldPath = diffGitNames(raw)?.from ?? '';
       inHeader = true;
+      newHunk();
       return;
     }
     const hunk = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(raw);
@@ -128,6 +176,7 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       oldLine = Number(hunk[1]);
       newLine = Number(hunk[2]);
       inHeader = false;
+      newHunk();
       return;
     }
     if (inHeader) {
@@ -159,7 +208,9 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       for (const rule of ADDED_RULES) {
         if (rule.inTests && !isTestPath(file)) continue;
         if (rule.re.test(text)) {
-          findings.push({ file, line: newLine, kind: rule.kind, text: findingText(text) });
+          const f: MarkerFinding = { file, line: newLine, kind: rule.kind, text: findingText(text) };
+          findings.push(f);
+          if (rule.kind === 'skip' || rule.kind === 'xfail') markerLine('added', text, f);
           break;
         }
       }
@@ -171,17 +222,34 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       if (trojan) findings.push({ file, line: newLine, kind: 'trojan-source', text: `${trojan}: ${showCodePoints(findingText(text))}` });
       const name = definitionName(text.replace(/^\s*(#|\/\/)\s*/, ''), file);
       if (name) addedDefNames.add(name);
+      const own = definitionName(text, file);
+      if (own) definition('added', own);
       newLine++;
     } else if (raw.startsWith('-')) {
       const text = raw.slice(1);
-      const name = deletedFile ? undefined : definitionName(text, file);
+      const rule = skipRule(text);
+      if (rule && (rule.kind === 'skip' || rule.kind === 'xfail')) markerLine('removed', text);
+      const own = definitionName(text, file);
+      if (own) definition('removed', own);
+      const name = deletedFile ? undefined : own;
       if (name && (isTestPath(file) || /^test_|^Test|^(it|test|describe):/.test(name))) removedDefs.push({ file, line: oldLine, name, text: findingText(text) });
       oldLine++;
     }
   };
   const result = (): MarkerFinding[] => {
+    // A marker moved with its test is not new; each removed marker excuses one added copy.
+    newHunk();
+    const moved = new Set<MarkerFinding>();
+    const removed = markerLines.removed.filter((m) => m.owner !== undefined);
+    for (const m of markerLines.added) {
+      if (m.owner === undefined || !m.finding) continue;
+      const at = removed.findIndex((r) => r.owner === m.owner && r.text === m.text);
+      if (at < 0) continue;
+      removed.splice(at, 1);
+      moved.add(m.finding);
+    }
     // A removed definition that reappears (moved, re-indented, commented-out) is not a deletion.
-    const all = [...findings];
+    const all = findings.filter((f) => !moved.has(f));
     for (const r of removedDefs) {
       if (!addedDefNames.has(r.name)) all.push({ file: r.file, line: r.line, kind: 'deleted-test', text: `removed ${r.text}` });
     }

@@ -54,9 +54,10 @@ export function testSideEntries(rawZ: string): TestSide {
  * `from..to` applied (test-paths.ts decides what a test is), or null when `from..to` changed no
  * test. Throws when git cannot build it. The same operation serves both directions: a turn's
  * tests on the code it started from (here), and the tests a run started with on its HEAD's code
- * (baseline-tests.ts, with `to` the run's start).
+ * (baseline-tests.ts, with `to` the run's start). `extraIndexInfo`: more records of the same form
+ * (baseline-tests.ts's renamed product files at their old paths).
  */
-export function commitWithTestChangesOf(mirror: string, from: string, to: string, message: string): { sha: string; side: TestSide } | null {
+export function commitWithTestChangesOf(mirror: string, from: string, to: string, message: string, extraIndexInfo = ''): { sha: string; side: TestSide } | null {
   const ok = (res: { code: number; stdout: string; stderr: string }, what: string): string => {
     if (res.code !== 0) throw new Error(`git ${what} failed (exit ${res.code}): ${res.stderr.trim().slice(-300)}`);
     return res.stdout;
@@ -69,7 +70,7 @@ export function commitWithTestChangesOf(mirror: string, from: string, to: string
   try {
     const env = { GIT_INDEX_FILE: join(scratch, 'index') };
     ok(git(mirror, ['read-tree', from], { env }), 'read-tree');
-    ok(git(mirror, ['update-index', '--replace', '-z', '--index-info'], { env, input: side.indexInfo }), 'update-index');
+    ok(git(mirror, ['update-index', '--replace', '-z', '--index-info'], { env, input: side.indexInfo + extraIndexInfo }), 'update-index');
     const tree = ok(git(mirror, ['write-tree'], { env }), 'write-tree').trim();
     const sha = ok(git(mirror, ['commit-tree', tree, '-p', from], { env: SUBSTRATE_GIT_ENV, input: `${message}\n\nPeer: ${SUBSTRATE_PEER}\n` }), 'commit-tree').trim();
     return { sha, side };

@@ -40,6 +40,28 @@ const INVISIBLE = /[\u202a-\u202e\u2066-\u2069\u200b-\u200f\u061c\u2060-\u2064\u
 const EMOJI_ZWJ = /(?<=[\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f])\u200d(?=\p{Extended_Pictographic})/gu;
 
 /**
+ * The invisible characters writing systems are spelled with: the bidi marks (LRM, RLM, ALM) Hebrew
+ * and Arabic typography puts after a number or sign, the joiners (ZWNJ, ZWJ) of Persian and Indic
+ * spelling, the zero-width space of Thai, Lao, Khmer and Burmese word breaks, the soft hyphen and
+ * the word joiner of hyphenation hints. In a translation or data file (`TEXT_FORMAT`), on a line
+ * that holds a letter of a script other than Latin, Greek, Cyrillic or Armenian, they are that
+ * text, not a disguise: a translator's he.json or fa.po was held for them. Bidi embeddings,
+ * overrides and isolates (which reorder what follows), control characters, and these marks in code
+ * or in a line of Latin-script data (`"admin\u200b": true`) stay flagged.
+ */
+const WRITING_MARKS = /[\u200b-\u200f\u061c\u00ad\u2060]/gu;
+const TEXT_FORMAT = /\.(ya?ml|csv|tsv|po|pot|properties|xml|html?|xlf|xliff|strings|stringsdict|resx|json|json5|jsonc|arb|ftl)$/i;
+const SCRIPT_USING_MARKS = /[\p{Script=Hebrew}\p{Script=Arabic}\p{Script=Syriac}\p{Script=Thaana}\p{Script=Nko}\p{Script=Devanagari}\p{Script=Bengali}\p{Script=Gurmukhi}\p{Script=Gujarati}\p{Script=Oriya}\p{Script=Tamil}\p{Script=Telugu}\p{Script=Kannada}\p{Script=Malayalam}\p{Script=Sinhala}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\p{Script=Tibetan}]/u;
+
+/** `text` without the writing-system marks when `file` is text and the line is written in a script that needs them. */
+function withoutWritingMarks(text: string, file: string): string {
+  if (!TEXT_FORMAT.test(file)) return text;
+  if (SCRIPT_USING_MARKS.test(text)) return text.replace(WRITING_MARKS, '');
+  // The soft hyphen and word joiner are hyphenation hints in any language's prose (`Donau\u00addampf`).
+  return /[\u00ad\u2060]/.test(text) && /\p{L}{2}[\u00ad\u2060]\p{L}{2}/u.test(text) ? text.replace(/(?<=\p{L})[\u00ad\u2060](?=\p{L})/gu, '') : text;
+}
+
+/**
  * Control characters but a tab: a lone CR (a line break to Python and JavaScript that a diff shows
  * inside one line, and that a terminal draws over the line's start), NUL, ESC (terminal sequences
  * that erase or redraw what follows), backspace, DEL, the C1 controls (U+0085 NEL among them). A
@@ -99,7 +121,7 @@ export function trojanSourceReason(text: string, file: string, lineNo: number): 
   }
   // Most lines are printable ASCII: only a `\u` escape can disguise one of those.
   if (!NOT_PLAIN_ASCII.test(text)) return text.includes('\\u') ? escapedName(text, file) : undefined;
-  const visible = (lineNo === 1 ? text.replace(/^\ufeff/, '') : text).replace(EMOJI_ZWJ, '');
+  const visible = withoutWritingMarks((lineNo === 1 ? text.replace(/^\ufeff/, '') : text).replace(EMOJI_ZWJ, ''), file);
   const invisible = INVISIBLE.exec(visible);
   if (invisible) return `holds U+${invisible[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} (invisible, reorders or breaks the line)`;
   const control = CONTROL.exec(text);

@@ -11,7 +11,7 @@
  */
 import type { HardGoal } from '../../config/goals-schema.ts';
 import { git } from '../../git/git.ts';
-import { counterfactualGoals, describeHeld, heldByTestChanges, redIn, type BaselineTestEdits } from '../../protocol/baseline-tests.ts';
+import { counterfactualGoals, describeHeld, heldByTestChanges, productRenames, redIn, type BaselineTestEdits } from '../../protocol/baseline-tests.ts';
 import { commitWithTestChangesOf } from '../../protocol/tests-alone.ts';
 import { isTestPath } from '../../protocol/test-paths.ts';
 import type { LoopState } from '../../state/state-schema.ts';
@@ -35,11 +35,14 @@ export function counterfactualCommit(mirror: string, base: string, head: string)
   const listed = git(mirror, ['ls-tree', '-r', '-z', '--name-only', '--full-tree', base], { maxBuffer: LIST_BUFFER });
   if (listed.code !== 0) throw new Error(`git ls-tree failed (exit ${listed.code}): ${listed.stderr.trim().slice(-300)}`);
   if (!listed.stdout.split('\0').some((p) => p !== '' && isTestPath(p))) return { kind: 'none', why: 'the run started without test files' };
-  const made = commitWithTestChangesOf(mirror, head, base, `peers: ${head.slice(0, 12)}'s code with the test files the run started with (${base.slice(0, 12)})`);
+  const renames = git(mirror, ['diff', '--raw', '-z', '-M', '--diff-filter=R', '--no-abbrev', '--no-ext-diff', '--no-textconv', base, head], { maxBuffer: LIST_BUFFER });
+  if (renames.code !== 0) throw new Error(`git diff -M failed (exit ${renames.code}): ${renames.stderr.trim().slice(-300)}`);
+  const aliases = productRenames(renames.stdout);
+  const made = commitWithTestChangesOf(mirror, head, base, `peers: ${head.slice(0, 12)}'s code with the test files the run started with (${base.slice(0, 12)})`, aliases.indexInfo);
   if (!made) return { kind: 'none', why: 'the run changed no test file' };
   // Deleted on the way back to the start: added by the run. Every other one is put back.
   const removed = new Set(made.side.deleted);
-  return { kind: 'commit', sha: made.sha, edits: { restore: made.side.paths.filter((p) => !removed.has(p)), remove: made.side.deleted } };
+  return { kind: 'commit', sha: made.sha, edits: { restore: made.side.paths.filter((p) => !removed.has(p)), remove: made.side.deleted, ...(aliases.paths.length ? { aliased: aliases.paths } : {}) } };
 }
 
 export type MeasureBaselineTests = {

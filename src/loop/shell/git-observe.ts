@@ -115,7 +115,7 @@ export function reviewChanges(repo: string, base: string | undefined, head: stri
     if (!partial.length) return '';
     const named = partial.slice(0, 8).map((x) => `${oneLine(x.path).slice(0, 200)} (${x.left} of ${x.total} changed code lines left out)`);
     const more = partial.length > 8 ? `, and ${partial.length - 8} more files` : '';
-    return `\nNOT SHOWN IN FULL: ${named.join('; ')}${more}. Their lines that branch on a literal value are shown first; read the rest ${saved ? `in ${saved}` : `with \`${cmd} -- <file>\``} before you pass this change.\n`;
+    return `\nNOT SHOWN IN FULL: ${named.join('; ')}${more}. Their lines that branch on a literal value or are a row of a lookup table are shown first; read the rest ${saved ? `in ${saved}` : `with \`${cmd} -- <file>\``} before you pass this change.\n`;
   };
   const reserve = Buffer.byteLength(top + note(9999, 9999), 'utf8') + 2_400;
   const excerpt = full !== null ? excerptForReview(full, CHANGES_CAP_BYTES - reserve) : null;

@@ -67,6 +67,24 @@ describe('the counterfactual commit', () => {
     expect(gitOk(mirror, ['for-each-ref', '--contains', cf.sha]).trim()).toBe('');
   });
 
+  test("an honest refactor that renamed the product module the tests import: HEAD's module is at its old path too, the tests as they started", () => {
+    const { mirror, commit } = repo();
+    const start = 'export function add(a, b) {\n  return a - b;\n}\n// the arithmetic of the calculator, kept in one place for every caller\n';
+    const base = commit({ 'src/calc.mjs': start, 'test/calc.test.mjs': "import { add } from '../src/calc.mjs';\nassert(add(2, 3) === 5);\n", 'test/old-name.test.mjs': 'x\n' });
+    const fixed = start.replace('a - b', 'a + b');
+    const head = commit({ 'src/calc.mjs': null, 'src/arithmetic.mjs': fixed, 'test/calc.test.mjs': "import { add } from '../src/arithmetic.mjs';\nassert(add(2, 3) === 5);\n", 'test/old-name.test.mjs': null, 'test/new-name.test.mjs': 'x\n' });
+    const cf = counterfactualCommit(mirror, base, head);
+    expect(cf.kind).toBe('commit');
+    if (cf.kind !== 'commit') return;
+    expect(cf.edits.aliased).toEqual(['src/calc.mjs']);
+    expect(show(mirror, cf.sha, 'src/calc.mjs')).toBe(fixed);
+    expect(show(mirror, cf.sha, 'src/arithmetic.mjs')).toBe(fixed);
+    expect(show(mirror, cf.sha, 'test/calc.test.mjs')).toContain("from '../src/calc.mjs'");
+    // A renamed test is a test change: undone, never aliased.
+    expect(files(mirror, cf.sha)).toContain('test/old-name.test.mjs');
+    expect(files(mirror, cf.sha)).not.toContain('test/new-name.test.mjs');
+  });
+
   test('a test path with pathspec magic or spaces is restored literally', () => {
     const { mirror, commit } = repo();
     const base = commit({ 'tests/test_:(glob)*.py': 'start\n', 'tests/test a.py': 'start a\n', 'src.py': 'x\n' });
