@@ -142,7 +142,15 @@ export const LoopStateSchema = z.object({
    * at the run's start once they were needed (measured once per run).
    */
   baseline_tests: z
-    .object({ head: z.string(), tree: z.string(), held: z.array(z.string()), detail: z.string(), start: z.record(z.string(), z.enum(['pass', 'fail'])).nullable() })
+    .object({
+      head: z.string(),
+      tree: z.string(),
+      held: z.array(z.string()),
+      detail: z.string(),
+      start: z.record(z.string(), z.enum(['pass', 'fail'])).nullable(),
+      /** Per gate, how many tests its run at the run's start ran, per runner summary (src/protocol/tests-run.ts); null until measured. */
+      start_tests: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())).nullable().default(null),
+    })
     .nullable()
     .default(null),
   /** Per author: the HEAD up to which a skeptic tick by another peer has re-audited its changes. */
