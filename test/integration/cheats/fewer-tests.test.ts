@@ -17,7 +17,7 @@ afterEach(() => p?.cleanup());
 
 test('code that ends its test process early runs fewer of the starting tests: the suite is green, the run is held', async () => {
   p = makeCheatProject({ cheat: 'exit-at-import' });
-  const out = await runCatalogue(p, 6);
+  const out = await runCatalogue(p, 4);
   expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('return a - b');
   expect(gateOf(p, 'tests-pass')?.state).toBe('pass');
   expect(out.reason).not.toBe('complete');
