@@ -78,14 +78,18 @@ export async function measureBaselineTests(o: MeasureBaselineTests): Promise<Bas
     const onCf = await o.probe(sha, goals);
     let start = o.start;
     let startTests = o.startTests ?? null;
-    if (!start || !startTests) {
+    const redOnHead = cf.kind === 'commit' ? redIn(ids, onCf) : [];
+    // The start is measured again only when something of it is missing: a gate's count (a gate
+    // not measured there yet, an expensive one), or the states when a gate is red on the counterfactual.
+    if (!startTests || ids.some((id) => !(id in startTests!)) || (redOnHead.length && !start)) {
       const atStartRun = await o.probe(o.base, goals);
       start = Object.fromEntries(atStartRun.map((r) => [r.id, r.state]));
-      startTests = Object.fromEntries(atStartRun.flatMap((r) => (r.testsRun ? [[r.id, r.testsRun]] : [])));
+      startTests = { ...Object.fromEntries(atStartRun.map((r) => [r.id, r.testsRun ?? {}])), ...(startTests ?? {}) };
     }
-    const startAnswer = ids.map((id) => ({ id, state: start[id] ?? ('fail' as const), ...(startTests[id] ? { testsRun: startTests[id] } : {}) }));
+    const counts = startTests;
+    const startAnswer = ids.map((id) => ({ id, state: start?.[id] ?? ('fail' as const), ...(counts[id] && Object.keys(counts[id]!).length ? { testsRun: counts[id] } : {}) }));
     const drops = droppedTests(startAnswer, onCf);
-    const redOnCf = cf.kind === 'commit' ? redIn(ids, onCf) : [];
+    const redOnCf = redOnHead;
     const heldRed = heldByTestChanges(redOnCf, startAnswer);
     const held = [...new Set([...heldRed, ...drops.map((d) => d.id)])];
     const details = [
@@ -137,7 +141,7 @@ export async function baselineTestsStep(o: BaselineTestsStep): Promise<LoopState
   // The same tree as the last measure (the commits since only hand off): the same answer.
   if (kept && kept.tree === tree) return answer(kept.held);
   o.log(`peers: converging at ${head.slice(0, 8)}: running the gates with the test files the run started with`);
-  const record = await measureBaselineTests({ mirror: o.mirror, base, head, tree, goals: o.goals, start: kept?.start ?? null, startTests: kept?.start_tests ?? null, probe: o.probe });
+  const record = await measureBaselineTests({ mirror: o.mirror, base, head, tree, goals: o.goals, start: kept?.start ?? null, startTests: kept?.start_tests ?? state.start_tests, probe: o.probe });
   // Gates cut short by a stop request say nothing: measured again on the next start.
   if (o.signal.aborted) return state;
   input.heldByTestChanges = record.held;

@@ -9,7 +9,9 @@ import { dirname, join } from 'node:path';
 import type { HardGoal } from '../../../src/config/goals-schema.ts';
 import { gitOk } from '../../../src/git/git.ts';
 import { counterfactualCommit, measureBaselineTests } from '../../../src/loop/shell/baseline-tests-run.ts';
+import { keepStartTests } from '../../../src/loop/expensive-gates.ts';
 import type { GateInput } from '../../../src/loop/tick.ts';
+import { freshState } from '../../../src/state/state-schema.ts';
 import { counterfactualGoals, heldByTestChanges, redIn } from '../../../src/protocol/baseline-tests.ts';
 
 const dirs: string[] = [];
@@ -176,4 +178,33 @@ describe('the decision', () => {
     await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: { tests: 'fail' }, startTests: null, probe: async (sha, gs) => (probed.push(sha), gs.map((g) => counted(g.id, 'pass', 3))) });
     expect(probed.length).toBe(2);
   });
+
+  test("the start's counts kept from the loop's first measure spare the start's probe; a gate missing from them is measured there", async () => {
+    const { mirror, base, head } = setup();
+    const probed: string[] = [];
+    const probe = async (sha: string, gs: Array<{ id: string }>) => (probed.push(sha), gs.map((g) => counted(g.id, 'pass', sha === base ? 3 : 2)));
+    const rec = await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: null, startTests: { tests: { node: 3 } }, probe });
+    // Only the counterfactual was measured (a commit of the loop's own, not the start).
+    expect(probed.length).toBe(1);
+    expect(probed[0]).not.toBe(base);
+    expect(rec.held).toEqual(['tests']);
+    probed.length = 0;
+    const other = await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: null, startTests: { lint: {} }, probe });
+    expect(probed.length).toBe(2);
+    expect(probed[1]).toBe(base);
+    expect(other.start_tests).toEqual({ lint: {}, tests: { node: 3 } });
+  });
 });
+
+describe("keepStartTests: the loop's first measure of the baseline is the fewer-tests rule's start", () => {
+  const state = (baseline: string | null, start_tests: Record<string, Record<string, number>> | null = null) => ({ ...freshState(['a', 'b']), baseline, start_tests });
+  const r = (id: string, node?: number): GateInput => ({ ...result(id, 'pass'), ...(node === undefined ? {} : { testsRun: { node } }) });
+
+  test('kept at the baseline only, first measure of each gate wins, a gate without a count kept as measured ({})', () => {
+    expect(keepStartTests(state('b'), 'b', [r('t', 3), r('lint')]).start_tests).toEqual({ t: { node: 3 }, lint: {} });
+    expect(keepStartTests(state('b'), 'h', [r('t', 3)]).start_tests).toBeNull();
+    expect(keepStartTests(state(null), 'b', [r('t', 3)]).start_tests).toBeNull();
+    expect(keepStartTests(state('b', { t: { node: 3 } }), 'b', [r('t', 1), r('u', 2)]).start_tests).toEqual({ t: { node: 3 }, u: { node: 2 } });
+  });
+});
+
