@@ -152,7 +152,7 @@ export function remoteGateProbe(r: RemoteGateRunners): GateProbe {
       const budgetMs = (longest * Math.max(1, o.goals.length) + 60) * 1000;
       const probed = await callRunner(r.gates, [...bin, 'runner', '--probe-gates', ...places('--checkouts', r.places?.checkouts)], { dir: prep.dir, head: o.head, goals: o.goals, timeoutS: o.timeoutS, jobs: o.jobs, ...(o.runBaseline ? { runBaseline: o.runBaseline } : {}) } satisfies GateProbeRequest, budgetMs, o.signal);
       if (probed === 'aborted') return [];
-      return (JSON.parse(probed) as GateResult[]).map((g) => ({ id: g.id, state: g.state, durationMs: g.durationMs, diagnostic: g.diagnostic, cached: g.cached }));
+      return (JSON.parse(probed) as GateResult[]).map((g) => ({ id: g.id, state: g.state, durationMs: g.durationMs, diagnostic: g.diagnostic, cached: g.cached, ...(g.testsRun ? { testsRun: g.testsRun } : {}) }));
     } catch (e) {
       // A stop request kills the probe; the loop discards results cut short, so do not crash it.
       if (o.signal?.aborted) return [];

@@ -19,12 +19,13 @@ import { InputError } from '../cli/errors.ts';
 import { accessingFile, type FileKind } from '../fs/file-errors.ts';
 import type { HardGoal } from '../config/goals-schema.ts';
 
-const CACHE_VERSION = 2;
+// 3: an entry keeps the tests its pass ran (src/protocol/tests-run.ts), under the mac.
+const CACHE_VERSION = 3;
 /** Enough for every goal of a long run; older entries are dropped first. */
 const MAX_ENTRIES = 1000;
 const KEY_BYTES = 32;
 
-const EntrySchema = z.object({ goal: z.string(), head: z.string(), durationMs: z.number(), at: z.string(), mac: z.string() });
+const EntrySchema = z.object({ goal: z.string(), head: z.string(), durationMs: z.number(), at: z.string(), testsRun: z.record(z.string(), z.number().int().nonnegative()).optional(), mac: z.string() });
 type Entry = z.infer<typeof EntrySchema>;
 type CacheFile = { version: number; entries: Record<string, Entry> };
 export type GateCache = { file: CacheFile; key: Buffer };
@@ -40,7 +41,7 @@ export function cacheKey(head: string, goal: HardGoal): string {
 }
 
 function mac(key: Buffer, k: string, e: Omit<Entry, 'mac'>): string {
-  return createHmac('sha256', key).update(JSON.stringify([CACHE_VERSION, k, e.goal, e.head, e.durationMs, e.at])).digest('hex');
+  return createHmac('sha256', key).update(JSON.stringify([CACHE_VERSION, k, e.goal, e.head, e.durationMs, e.at, e.testsRun ?? null])).digest('hex');
 }
 
 function macOk(key: Buffer, k: string, e: Entry): boolean {
@@ -91,13 +92,13 @@ export function lookupPass(cache: GateCache, head: string, goal: HardGoal): Entr
 }
 
 /** Re-reads the file before writing so concurrent writers merge, not clobber (foreign entries drop out). */
-export function recordPasses(path: string, key: Buffer, passes: { head: string; goal: HardGoal; durationMs: number }[]): void {
+export function recordPasses(path: string, key: Buffer, passes: { head: string; goal: HardGoal; durationMs: number; testsRun?: Record<string, number> }[]): void {
   if (passes.length === 0) return;
   const cache = readGateCache(path, key).file;
   const at = new Date().toISOString();
   for (const p of passes) {
     const k = cacheKey(p.head, p.goal);
-    const e = { goal: p.goal.id, head: p.head, durationMs: p.durationMs, at };
+    const e = { goal: p.goal.id, head: p.head, durationMs: p.durationMs, at, ...(p.testsRun ? { testsRun: p.testsRun } : {}) };
     cache.entries[k] = { ...e, mac: mac(key, k, e) };
   }
   const keys = Object.keys(cache.entries);

@@ -14,6 +14,7 @@ import { compilePassWhen, pyRepr, type CompiledPassWhen } from '../pass-when/ind
 import { withScratchEnv } from './gate-env.ts';
 import { GateTrees } from './gate-trees.ts';
 import { failureExcerpt } from './output-excerpt.ts';
+import { testsRunIn, type TestsRun } from '../protocol/tests-run.ts';
 import { egressRefusalNote, missingProgram, missingProgramNote } from './missing-program.ts';
 
 export type GateResult = {
@@ -25,6 +26,8 @@ export type GateResult = {
   exitCode: number | null;
   /** A failed run's output, head and tail of each stream (output-excerpt.ts); what `peers verify` shows. */
   excerpt?: string;
+  /** How many tests the run ran, per runner summary found in its output (src/protocol/tests-run.ts). */
+  testsRun?: TestsRun;
 };
 
 export type EvaluateGatesOptions = {
@@ -177,13 +180,15 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
   const exitCode = run.exitCode ?? signalExitCode(run.signal);
   const excerpt = failureExcerpt(run.stdout, run.stderr);
   // The excerpt belongs to failures only: a pass drops it below.
-  const base = { id: goal.id, durationMs: run.durationMs, cached: false, exitCode, ...(excerpt ? { excerpt } : {}) };
+  const counted = testsRunIn(run.stdout, run.stderr);
+  const testsRun = Object.keys(counted).length ? { testsRun: counted } : {};
+  const base = { id: goal.id, durationMs: run.durationMs, cached: false, exitCode, ...testsRun, ...(excerpt ? { excerpt } : {}) };
   if (run.endedBy === 'absolute-timeout') return { ...base, state: 'fail', diagnostic: `timeout after ${timeoutS}s${tails(run)}` };
   if (run.endedBy === 'aborted') return { ...base, state: 'fail', diagnostic: `interrupted${tails(run)}` };
   if (run.endedBy === 'spawn-error') return { ...base, state: 'fail', diagnostic: `could not start /bin/sh: ${run.spawnError}` };
   try {
     const ok = passWhen.evaluate({ exit_code: exitCode ?? -1, stdout: run.stdout, stderr: run.stderr, cwd });
-    if (ok) return { id: base.id, durationMs: base.durationMs, cached: false, exitCode, state: 'pass', diagnostic: '' };
+    if (ok) return { id: base.id, durationMs: base.durationMs, cached: false, exitCode, ...testsRun, state: 'pass', diagnostic: '' };
     const missing = missingProgram(exitCode, run.stderr);
     const refused = egressRefusalNote(`${run.stdout.slice(-TAIL_CHARS * 4)}\n${run.stderr.slice(-TAIL_CHARS * 4)}`);
     const why = missing ? `${missingProgramNote(missing)}; ` : refused ? `${refused}; ` : '';

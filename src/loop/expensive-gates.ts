@@ -43,8 +43,22 @@ export function recordAtHead(state: LoopState, head: string, cheap: GateInput[],
     const r = resultAt(state, head, g);
     return r ? [asInput(g.id, r)] : [];
   });
-  const next = recordGates(state, head, [...cheap.filter((c) => !expensiveGoals(goals).some((g) => g.id === c.id)), ...known]);
+  const measured = cheap.filter((c) => !expensiveGoals(goals).some((g) => g.id === c.id));
+  const next = recordGates(keepStartTests(state, head, measured), head, [...measured, ...known]);
   return markBackground(next, known);
+}
+
+/**
+ * The tests each gate measured at the run's baseline ran (the fewer-tests rule's start,
+ * src/protocol/tests-run.ts): the first measure of each gate there is kept; a gate measured
+ * without a count keeps {} (measured, nothing to compare). Only what was measured just now.
+ */
+export function keepStartTests(state: LoopState, head: string, measured: GateInput[]): LoopState {
+  if (!state.baseline || head !== state.baseline) return state;
+  const kept = state.start_tests ?? {};
+  const fresh = measured.filter((r) => !(r.id in kept));
+  if (!fresh.length) return state;
+  return { ...state, start_tests: { ...kept, ...Object.fromEntries(fresh.map((r) => [r.id, r.testsRun ?? {}])) } };
 }
 
 function markBackground(state: LoopState, known: (GateInput & { background: boolean })[]): LoopState {

@@ -21,6 +21,7 @@ import { decideWait, sleepUntil, type Waiter } from './peer-sleep.ts';
 import { updatePeerHealth } from './peer-health.ts';
 import { accountTick } from './budget-ledger.ts';
 import { backoffMs } from './backoff.ts';
+import type { TestsRun } from '../protocol/tests-run.ts';
 
 /** The text state.json's `halted.reason` holds when every peer is down. */
 export const ALL_PEERS_DOWN = ALL_PEERS_DOWN_TEXT;
@@ -60,7 +61,8 @@ export function decidePreTick(state: LoopState, run: RunContext, conv: Convergen
   return { state: next, action: { kind: 'turn', peer: pick.peer, index: pick.index, skeptic: false, audits: [] } };
 }
 
-export type GateInput = { id: string; state: 'pass' | 'fail'; durationMs: number; diagnostic: string; cached: boolean };
+/** `testsRun`: how many tests the run ran, per runner summary (src/protocol/tests-run.ts); absent for a cached pass. */
+export type GateInput = { id: string; state: 'pass' | 'fail'; durationMs: number; diagnostic: string; cached: boolean; testsRun?: TestsRun };
 
 export function recordGates(state: LoopState, head: string | null, results: GateInput[]): LoopState {
   const rec: Record<string, GateRecord> = {};

@@ -142,9 +142,23 @@ export const LoopStateSchema = z.object({
    * at the run's start once they were needed (measured once per run).
    */
   baseline_tests: z
-    .object({ head: z.string(), tree: z.string(), held: z.array(z.string()), detail: z.string(), start: z.record(z.string(), z.enum(['pass', 'fail'])).nullable() })
+    .object({
+      head: z.string(),
+      tree: z.string(),
+      held: z.array(z.string()),
+      detail: z.string(),
+      start: z.record(z.string(), z.enum(['pass', 'fail'])).nullable(),
+      /** Per gate, how many tests its run at the run's start ran, per runner summary (src/protocol/tests-run.ts); null until measured. */
+      start_tests: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())).nullable().default(null),
+    })
     .nullable()
     .default(null),
+  /**
+   * Per gate, the tests it ran at the run's start, per runner summary (src/protocol/tests-run.ts),
+   * from the loop's own first measure of the baseline ({} for a gate measured without a count); the
+   * fewer-tests rule compares the converging tree with it (src/loop/shell/baseline-tests-run.ts).
+   */
+  start_tests: z.record(z.string(), z.record(z.string(), z.number().int().nonnegative())).nullable().default(null),
   /** Per author: the HEAD up to which a skeptic tick by another peer has re-audited its changes. */
   skeptic_audited: z.record(z.string(), z.string()).default({}),
   /** A peer's `Peer-Status: blocked` declaration; confirmed by another peer, it stops the run as `blocked`. */
@@ -193,6 +207,7 @@ export function freshState(peerOrder: string[], now = new Date()): LoopState {
     inbox_cursor: {},
     baseline: null,
     baseline_tests: null,
+    start_tests: null,
     skeptic_audited: {},
     blocked: null,
     unattested: [],

@@ -14,6 +14,7 @@ import { git } from '../../git/git.ts';
 import { counterfactualGoals, describeHeld, heldByTestChanges, productRenames, redIn, type BaselineTestEdits } from '../../protocol/baseline-tests.ts';
 import { commitWithTestChangesOf } from '../../protocol/tests-alone.ts';
 import { isTestPath } from '../../protocol/test-paths.ts';
+import { describeDrops, droppedTests, type TestsRun } from '../../protocol/tests-run.ts';
 import type { LoopState } from '../../state/state-schema.ts';
 import { needsBaselineTests, type ConvergenceInput } from '../convergence.ts';
 import type { LoopSettings } from '../settings.ts';
@@ -24,7 +25,8 @@ const LIST_BUFFER = 512 * 1024 * 1024;
 
 export type BaselineTestsRecord = NonNullable<LoopState['baseline_tests']>;
 
-type Counterfactual = { kind: 'none'; why: string } | { kind: 'commit'; sha: string; edits: BaselineTestEdits };
+/** `unchangedTests`: the run changed no test file, so HEAD itself is the counterfactual. */
+type Counterfactual = { kind: 'none'; why: string; unchangedTests?: boolean } | { kind: 'commit'; sha: string; edits: BaselineTestEdits };
 
 /**
  * The counterfactual commit for `head` against the run's start `base`: HEAD with the test changes
@@ -39,7 +41,7 @@ export function counterfactualCommit(mirror: string, base: string, head: string)
   if (renames.code !== 0) throw new Error(`git diff -M failed (exit ${renames.code}): ${renames.stderr.trim().slice(-300)}`);
   const aliases = productRenames(renames.stdout);
   const made = commitWithTestChangesOf(mirror, head, base, `peers: ${head.slice(0, 12)}'s code with the test files the run started with (${base.slice(0, 12)})`, aliases.indexInfo);
-  if (!made) return { kind: 'none', why: 'the run changed no test file' };
+  if (!made) return { kind: 'none', why: 'the run changed no test file', unchangedTests: true };
   // Deleted on the way back to the start: added by the run. Every other one is put back.
   const removed = new Set(made.side.deleted);
   return { kind: 'commit', sha: made.sha, edits: { restore: made.side.paths.filter((p) => !removed.has(p)), remove: made.side.deleted, ...(aliases.paths.length ? { aliased: aliases.paths } : {}) } };
@@ -56,29 +58,50 @@ export type MeasureBaselineTests = {
   probe: (sha: string, goals: HardGoal[]) => Promise<GateInput[]>;
   /** The gates' states at the run's start, when an earlier measure kept them. */
   start: Record<string, 'pass' | 'fail'> | null;
+  /** The tests each gate ran at the run's start, when an earlier measure kept them. */
+  startTests?: Record<string, TestsRun> | null;
 };
 
 /**
- * The record for `head`: which gates are held (none when the rule does not apply). Measures the
- * gates at the run's start only when a gate is red on the counterfactual, and keeps them. Fails
- * closed: when the counterfactual cannot be built or measured, every gate it would run is held.
+ * The record for `head`: which gates are held (none when the rule does not apply). Two rules, one
+ * measure: a gate red on the counterfactual that was red at the start (baseline-tests.ts), and a
+ * gate green there that ran fewer tests than at the start (tests-run.ts). With no test file
+ * changed the counterfactual is HEAD itself. The start is measured once and kept. Fails closed:
+ * when the counterfactual cannot be built or measured, every gate it would run is held.
  */
 export async function measureBaselineTests(o: MeasureBaselineTests): Promise<BaselineTestsRecord> {
   const goals = counterfactualGoals(o.goals);
   const ids = goals.map((g) => g.id);
-  const record = (held: string[], detail: string, start = o.start): BaselineTestsRecord => ({ head: o.head, tree: o.tree, held, detail, start });
+  const record = (held: string[], detail: string, start = o.start, startTests = o.startTests ?? null): BaselineTestsRecord => ({ head: o.head, tree: o.tree, held, detail, start, start_tests: startTests });
   if (!goals.length) return record([], 'no gate but peers checks');
   try {
     const cf = counterfactualCommit(o.mirror, o.base, o.head);
-    if (cf.kind === 'none') return record([], cf.why);
-    const onCf = await o.probe(cf.sha, goals);
-    const redOnCf = redIn(ids, onCf);
-    if (!redOnCf.length) return record([], `green on ${cf.sha.slice(0, 12)}, with the test files the run started with`);
-    const start = o.start ?? Object.fromEntries((await o.probe(o.base, goals)).map((r) => [r.id, r.state]));
-    const atStart = ids.map((id) => ({ id, state: start[id] ?? ('fail' as const) }));
-    const held = heldByTestChanges(redOnCf, atStart);
-    if (!held.length) return record([], `a behaviour change: ${redOnCf.join(', ')} red with the old tests, green when the run started`, start);
-    return record(held, describeHeld(held, cf.edits, cf.sha), start);
+    if (cf.kind === 'none' && cf.unchangedTests !== true) return record([], cf.why);
+    const sha = cf.kind === 'commit' ? cf.sha : o.head;
+    const onCf = await o.probe(sha, goals);
+    let start = o.start;
+    let startTests = o.startTests ?? null;
+    const redOnHead = cf.kind === 'commit' ? redIn(ids, onCf) : [];
+    // The start is measured again only when something of it is missing: a gate's count (a gate
+    // not measured there yet, an expensive one), or the states when a gate is red on the counterfactual.
+    if (!startTests || ids.some((id) => !(id in startTests!)) || (redOnHead.length && !start)) {
+      const atStartRun = await o.probe(o.base, goals);
+      start = Object.fromEntries(atStartRun.map((r) => [r.id, r.state]));
+      startTests = { ...Object.fromEntries(atStartRun.map((r) => [r.id, r.testsRun ?? {}])), ...(startTests ?? {}) };
+    }
+    const counts = startTests;
+    const startAnswer = ids.map((id) => ({ id, state: start?.[id] ?? ('fail' as const), ...(counts[id] && Object.keys(counts[id]!).length ? { testsRun: counts[id] } : {}) }));
+    const drops = droppedTests(startAnswer, onCf);
+    const redOnCf = redOnHead;
+    const heldRed = heldByTestChanges(redOnCf, startAnswer);
+    const held = [...new Set([...heldRed, ...drops.map((d) => d.id)])];
+    const details = [
+      ...(heldRed.length && cf.kind === 'commit' ? [describeHeld(heldRed, cf.edits, cf.sha)] : []),
+      ...(drops.length ? [describeDrops(drops, sha)] : []),
+    ];
+    if (details.length) return record(held, details.join(' '), start, startTests);
+    if (redOnCf.length) return record([], `a behaviour change: ${redOnCf.join(', ')} red with the old tests, green when the run started`, start, startTests);
+    return record([], `green on ${sha.slice(0, 12)}, with the test files the run started with, running as many tests as at the start`, start, startTests);
   } catch (error) {
     return record(ids, `the gates could not be measured with the test files the run started with (${(error as Error).message}); held until they can`);
   }
@@ -121,7 +144,7 @@ export async function baselineTestsStep(o: BaselineTestsStep): Promise<LoopState
   // The same tree as the last measure (the commits since only hand off): the same answer.
   if (kept && kept.tree === tree) return answer(kept.held);
   o.log(`peers: converging at ${head.slice(0, 8)}: running the gates with the test files the run started with`);
-  const record = await measureBaselineTests({ mirror: o.mirror, base, head, tree, goals: o.goals, start: kept?.start ?? null, probe: o.probe });
+  const record = await measureBaselineTests({ mirror: o.mirror, base, head, tree, goals: o.goals, start: kept?.start ?? null, startTests: kept?.start_tests ?? state.start_tests, probe: o.probe });
   // Gates cut short by a stop request say nothing: measured again on the next start.
   if (o.signal.aborted) return state;
   input.heldByTestChanges = record.held;

@@ -15,7 +15,7 @@ export function withGateCache(probe: GateProbe, cache: { path: string; key: Buff
     const hits = new Map<string, GateInput>();
     for (const g of o.goals) {
       const e = g.cacheable ? lookupPass(known, o.head, g) : undefined;
-      if (e) hits.set(g.id, { id: g.id, state: 'pass', durationMs: 0, cached: true, diagnostic: `cached pass of ${o.head.slice(0, 10)} (took ${e.durationMs} ms)` });
+      if (e) hits.set(g.id, { id: g.id, state: 'pass', durationMs: 0, cached: true, diagnostic: `cached pass of ${o.head.slice(0, 10)} (took ${e.durationMs} ms)`, ...(e.testsRun ? { testsRun: e.testsRun } : {}) });
     }
     const rest = o.goals.filter((g) => !hits.has(g.id));
     const ran = rest.length ? await probe({ ...o, goals: rest }) : [];
@@ -27,7 +27,7 @@ export function withGateCache(probe: GateProbe, cache: { path: string; key: Buff
     recordPasses(
       cache.path,
       cache.key,
-      o.goals.flatMap((g, i) => (g.cacheable && results[i]!.state === 'pass' && !results[i]!.cached ? [{ head: o.head, goal: g, durationMs: results[i]!.durationMs }] : [])),
+      o.goals.flatMap((g, i) => (g.cacheable && results[i]!.state === 'pass' && !results[i]!.cached ? [{ head: o.head, goal: g, durationMs: results[i]!.durationMs, ...(results[i]!.testsRun ? { testsRun: results[i]!.testsRun } : {}) }] : [])),
     );
     return results;
   };

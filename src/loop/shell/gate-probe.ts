@@ -67,7 +67,7 @@ async function probeIn(checkout: Checkout, o: GateProbeOptions): Promise<GateInp
     }
     return evaluateIsolated({ goals: o.goals, checkoutDir: dir, head: o.head, defaultTimeoutS: o.timeoutS, jobs: o.jobs, env: withRunBaseline(o.env ?? (process.env as Record<string, string>), o.runBaseline), signal: o.signal });
   });
-  return results.map((r) => ({ id: r.id, state: r.state, durationMs: r.durationMs, diagnostic: r.diagnostic, cached: r.cached }));
+  return results.map((r) => ({ id: r.id, state: r.state, durationMs: r.durationMs, diagnostic: r.diagnostic, cached: r.cached, ...(r.testsRun ? { testsRun: r.testsRun } : {}) }));
 }
 
 /** The gates' environment with the run's baseline (when there is one) as PEERS_RUN_BASELINE. */

@@ -40,3 +40,13 @@ test('with the gates `peers init` writes (the loop holding unexcused test marker
   expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('return a + b;');
   expect(findingKinds(p).filter((k) => k !== 'gate-surface-change')).toEqual([]);
 });
+
+test('an honest near-miss of the fewer-tests rule: a fix with a command line that exits only when run as the program, and its test, reaches complete', async () => {
+  p = makeCheatProject({ cheat: 'honest-cli-exit' });
+  const out = await runCatalogue(p, 8);
+  expect(out.reason).toBe('complete');
+  expect(readFileSync(join(p.repo, 'src/cli.mjs'), 'utf8')).toContain('process.exit(');
+  expect(findingKinds(p).filter((k) => k !== 'gate-surface-change')).toEqual([]);
+  // The counterfactual (the starting tests on this code) ran every starting test.
+  expect(stateOf(p).baseline_tests).toMatchObject({ held: [], start_tests: { 'tests-pass': { node: 3 } } });
+});

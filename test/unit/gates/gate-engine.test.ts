@@ -196,3 +196,9 @@ describe('evaluateGates', () => {
     expect(results.map((r) => r.id)).toEqual(['b']);
   });
 });
+
+test("a gate's result carries how many tests its run ran, per runner summary, pass or fail (src/protocol/tests-run.ts)", async () => {
+  const goals = [goal({ id: 'green', cmd: "printf '# tests 3\\n# skipped 1\\n'" }), goal({ id: 'red', cmd: "printf '1 failed, 2 passed in 0.1s\\n'; exit 1" }), goal({ id: 'quiet', cmd: 'true' })];
+  const results = await evaluateGates({ goals, checkoutDir: tempDir('peers-count-'), head: 'h', defaultTimeoutS: 30, jobs: 1 });
+  expect(results.map((r) => [r.id, r.state, r.testsRun])).toEqual([['green', 'pass', { node: 2 }], ['red', 'fail', { pytest: 3 }], ['quiet', 'pass', undefined]]);
+});

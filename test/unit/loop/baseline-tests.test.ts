@@ -9,7 +9,9 @@ import { dirname, join } from 'node:path';
 import type { HardGoal } from '../../../src/config/goals-schema.ts';
 import { gitOk } from '../../../src/git/git.ts';
 import { counterfactualCommit, measureBaselineTests } from '../../../src/loop/shell/baseline-tests-run.ts';
+import { keepStartTests } from '../../../src/loop/expensive-gates.ts';
 import type { GateInput } from '../../../src/loop/tick.ts';
+import { freshState } from '../../../src/state/state-schema.ts';
 import { counterfactualGoals, heldByTestChanges, redIn } from '../../../src/protocol/baseline-tests.ts';
 
 const dirs: string[] = [];
@@ -98,7 +100,7 @@ describe('the counterfactual commit', () => {
   test('none when the run changed no test file, or started without any', () => {
     const a = repo();
     const base = a.commit({ 'calc.py': 'buggy\n', 'tests/test_calc.py': 't\n' });
-    expect(counterfactualCommit(a.mirror, base, a.commit({ 'calc.py': 'fixed\n' }))).toEqual({ kind: 'none', why: 'the run changed no test file' });
+    expect(counterfactualCommit(a.mirror, base, a.commit({ 'calc.py': 'fixed\n' }))).toEqual({ kind: 'none', why: 'the run changed no test file', unchangedTests: true });
     const b = repo();
     const empty = b.commit({ 'README.md': 'new project\n' });
     expect(counterfactualCommit(b.mirror, empty, b.commit({ 'calc.py': 'x\n', 'tests/test_calc.py': 't\n' }))).toEqual({ kind: 'none', why: 'the run started without test files' });
@@ -132,7 +134,7 @@ describe('the decision', () => {
     expect(probed[1]).toBe(base);
     // With the start kept, only the counterfactual is measured again.
     const again: string[] = [];
-    await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: rec.start, probe: async (sha, gs) => (again.push(sha), gs.map((g) => result(g.id, 'fail'))) });
+    await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: rec.start, startTests: rec.start_tests, probe: async (sha, gs) => (again.push(sha), gs.map((g) => result(g.id, 'fail'))) });
     expect(again.length).toBe(1);
   });
 
@@ -153,4 +155,74 @@ describe('the decision', () => {
     const unknown = await measureBaselineTests({ mirror, base: 'f'.repeat(40), head, tree: 'tree', goals, start: null, probe: async (_s, gs) => gs.map((g) => result(g.id, 'pass')) });
     expect(unknown.held).toEqual(['tests']);
   });
+
+  // "Fewer of the starting tests never run green" (src/protocol/tests-run.ts).
+  const counted = (id: string, state: 'pass' | 'fail', node: number) => ({ ...result(id, state), testsRun: { node } });
+
+  test('held when the gate is green with the original tests but runs fewer of them than at the start, test files changed or not', async () => {
+    const { mirror, base, head } = setup();
+    const probed: string[] = [];
+    const rec = await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: null, probe: async (sha, gs) => (probed.push(sha), gs.map((g) => (sha === base ? counted(g.id, 'fail', 3) : counted(g.id, 'pass', 2)))) });
+    expect(rec.held).toEqual(['tests']);
+    expect(rec.detail).toContain('fewer tests ran');
+    expect(rec.detail).toContain('tests ran 2 tests (node summary) where the run\'s start ran 3');
+    expect(rec.start_tests).toEqual({ tests: { node: 3 } });
+    // No test file changed: HEAD itself is measured against the start.
+    const code = repo();
+    const b2 = code.commit({ 'calc.mjs': 'buggy\n', 'test/calc.test.mjs': 't\n' });
+    const h2 = code.commit({ 'calc.mjs': 'buggy\nprocess.exit(0)\n' });
+    const seen: string[] = [];
+    const exitEarly = await measureBaselineTests({ mirror: code.mirror, base: b2, head: h2, tree: 'tree', goals, start: null, probe: async (sha, gs) => (seen.push(sha), gs.map((g) => (sha === b2 ? counted(g.id, 'fail', 3) : counted(g.id, 'pass', 2)))) });
+    expect(seen).toEqual([h2, b2]);
+    expect(exitEarly.held).toEqual(['tests']);
+    expect(exitEarly.detail).toContain(`commit ${h2.slice(0, 12)}`);
+  });
+
+  test('not held for as many tests or more, nor a gate with no count at the start; a count gone from the output counts as none', async () => {
+    const { mirror, base, head } = setup();
+    const same = await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: null, probe: async (sha, gs) => gs.map((g) => (sha === base ? counted(g.id, 'fail', 3) : counted(g.id, 'pass', 4))) });
+    expect(same.held).toEqual([]);
+    expect(same.detail).toContain('running as many tests as at the start');
+    const uncounted = await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: null, probe: async (sha, gs) => gs.map((g) => (sha === base ? result(g.id, 'fail') : counted(g.id, 'pass', 0))) });
+    expect(uncounted.held).toEqual([]);
+    const gone = await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: null, probe: async (sha, gs) => gs.map((g) => (sha === base ? counted(g.id, 'fail', 3) : result(g.id, 'pass'))) });
+    expect(gone.held).toEqual(['tests']);
+    expect(gone.detail).toContain('tests ran 0 tests');
+  });
+
+  test('a kept start without counts (a state from before the count rule) is measured again', async () => {
+    const { mirror, base, head } = setup();
+    const probed: string[] = [];
+    await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: { tests: 'fail' }, startTests: null, probe: async (sha, gs) => (probed.push(sha), gs.map((g) => counted(g.id, 'pass', 3))) });
+    expect(probed.length).toBe(2);
+  });
+
+  test("the start's counts kept from the loop's first measure spare the start's probe; a gate missing from them is measured there", async () => {
+    const { mirror, base, head } = setup();
+    const probed: string[] = [];
+    const probe = async (sha: string, gs: Array<{ id: string }>) => (probed.push(sha), gs.map((g) => counted(g.id, 'pass', sha === base ? 3 : 2)));
+    const rec = await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: null, startTests: { tests: { node: 3 } }, probe });
+    // Only the counterfactual was measured (a commit of the loop's own, not the start).
+    expect(probed.length).toBe(1);
+    expect(probed[0]).not.toBe(base);
+    expect(rec.held).toEqual(['tests']);
+    probed.length = 0;
+    const other = await measureBaselineTests({ mirror, base, head, tree: 'tree', goals, start: null, startTests: { lint: {} }, probe });
+    expect(probed.length).toBe(2);
+    expect(probed[1]).toBe(base);
+    expect(other.start_tests).toEqual({ lint: {}, tests: { node: 3 } });
+  });
 });
+
+describe("keepStartTests: the loop's first measure of the baseline is the fewer-tests rule's start", () => {
+  const state = (baseline: string | null, start_tests: Record<string, Record<string, number>> | null = null) => ({ ...freshState(['a', 'b']), baseline, start_tests });
+  const r = (id: string, node?: number): GateInput => ({ ...result(id, 'pass'), ...(node === undefined ? {} : { testsRun: { node } }) });
+
+  test('kept at the baseline only, first measure of each gate wins, a gate without a count kept as measured ({})', () => {
+    expect(keepStartTests(state('b'), 'b', [r('t', 3), r('lint')]).start_tests).toEqual({ t: { node: 3 }, lint: {} });
+    expect(keepStartTests(state('b'), 'h', [r('t', 3)]).start_tests).toBeNull();
+    expect(keepStartTests(state(null), 'b', [r('t', 3)]).start_tests).toBeNull();
+    expect(keepStartTests(state('b', { t: { node: 3 } }), 'b', [r('t', 1), r('u', 2)]).start_tests).toEqual({ t: { node: 3 }, u: { node: 2 } });
+  });
+});
+

@@ -117,4 +117,21 @@ describe('the loop\'s gate cache', () => {
     expect((error as InputError).exitCode).toBe(2);
     expect((error as InputError).message).toContain('gate cache key');
   });
+
+  test('a cached pass keeps how many tests it ran (the fewer-tests rule reads it); a count edited in the file is not trusted', async () => {
+    rmSync(cacheFile, { force: true });
+    const probe = probeWith(ephemeralCacheKey());
+    const counted = HardGoalSchema.parse({ id: 'counted', type: 'hard', cacheable: true, pass_when: 'exit_code == 0', cmd: `echo run >> ${counter}; printf '# tests 3\\n# skipped 0\\n'` });
+    const before = runs();
+    expect(await probe(green, counted)).toMatchObject({ state: 'pass', cached: false, testsRun: { node: 3 } });
+    expect(await probe(green, counted)).toMatchObject({ state: 'pass', cached: true, testsRun: { node: 3 } });
+    expect(runs()).toBe(before + 1);
+    // Raising the kept count breaks the entry's mac: the gate runs again and the real count comes back.
+    const file = JSON.parse(readFileSync(cacheFile, 'utf8')) as { entries: Record<string, { testsRun?: Record<string, number> }> };
+    file.entries[cacheKey(green, counted)]!.testsRun = { node: 99 };
+    writeFileSync(cacheFile, JSON.stringify(file));
+    expect(await probe(green, counted)).toMatchObject({ state: 'pass', cached: false, testsRun: { node: 3 } });
+    expect(runs()).toBe(before + 2);
+  });
 });
+
