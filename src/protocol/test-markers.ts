@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
-import { codeMeddlingKind } from './test-run-meddling.ts';
+import { codeMeddlingKind, opensEntryPointGuard } from './test-run-meddling.ts';
 import { readForTrojanSource, showCodePoints, trojanSourceReason } from './trojan-source.ts';
 
 export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file' | 'test-sniffing' | 'test-tampering' | 'trojan-source';
@@ -114,6 +114,13 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
   // that, a line starting `+++ ` is an added line reading `++ …` (valid code in most languages),
   // never a new file name: read as one, it would hide every marker after it.
   let inHeader = false;
+  // The top-level line (column 0) the next added line sits under, to tell an entry point's guard
+  // (test-run-meddling.ts, opensEntryPointGuard). Within a hunk every line is added (-U0), so the
+  // last added top-level line is it; before one, in Python, it is the hunk header's function line
+  // (git's default: the nearest line before the hunk that starts with a letter, `_` or `$`, and
+  // indentation is Python's syntax). In other languages a closing `}` that git does not name there
+  // may sit between, so only a guard added in the same hunk counts (fail closed).
+  let topLevel = '';
 
   const line = (raw: string): void => {
     if (raw.startsWith('diff --git ')) {
@@ -128,6 +135,7 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       oldLine = Number(hunk[1]);
       newLine = Number(hunk[2]);
       inHeader = false;
+      topLevel = /\.pyi?$/i.test(file) ? raw.replace(/^@@ [^@]*@@ ?/, '') : '';
       return;
     }
     if (inHeader) {
@@ -164,7 +172,9 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
         }
       }
       if (DISABLED_RULES.some((re) => re.test(text))) findings.push({ file, line: newLine, kind: 'disabled-test', text: findingText(text) });
-      const meddling = isTestPath(file) ? undefined : codeMeddlingKind(text);
+      if (/^[^\s]/.test(text)) topLevel = text;
+      const inEntryPointGuard = opensEntryPointGuard(topLevel) && (/^\s/.test(text) || /\.pyi?$/i.test(file));
+      const meddling = isTestPath(file) ? undefined : codeMeddlingKind(text, { inEntryPointGuard });
       if (meddling) findings.push({ file, line: newLine, kind: meddling, text: findingText(text) });
       // Test files too: a test that reads as asserting and does not is as good as a skipped one.
       const trojan = trojanSourceReason(text, file, newLine);
