@@ -95,6 +95,11 @@ export const TAMPERING_RULES: MeddlingRule[] = [
   /\bsetattr\s*\(\s*[\w.]{0,200}\b(unittest|TestCase|pytest|_pytest|builtins|__builtins__|sys|os|atexit|assert\w*)\b/,
   /\b(Object\s*\.\s*(assign|defineProperty|defineProperties|setPrototypeOf)|Reflect\s*\.\s*(set|defineProperty))\s*\(\s*[\w.]{0,200}\b(assert\w*|strict|expect|chai|should|globalThis|global|process(?!\s*\.\s*env\b)|console|Module|test|it|describe)\b/,
   /\brequire\s*\(\s*['"`](node:)?(assert|test)(\/strict)?['"`]\s*\)\s*\.\s*[\w.]{0,200}\s*=(?!=)/,
+  // An assertion replaced on whatever name its module was bound to (`const a = require('node:assert');
+  // a.strictEqual = …`, `setattr(tc, "assertEqual", …)`): the property's name gives it away.
+  /\.\s*(equal|strictEqual|deepEqual|deepStrictEqual|notEqual|notStrictEqual|throws|doesNotThrow|rejects|toBe|toEqual|toStrictEqual|toThrow|toMatch|pytest_\w+)\s*=(?!=)/,
+  /\b(Object\s*\.\s*(assign|defineProperty|defineProperties)|Reflect\s*\.\s*(set|defineProperty))\s*\([^\n]{0,200}?[{,'"`]\s*(equal|strictEqual|deepEqual|deepStrictEqual|toBe|toEqual|toStrictEqual|assert\w*)\b/,
+  /\bsetattr\s*\([^\n]{0,200}?['"](assert\w*|fail\w*|run|_callTestMethod|pytest_\w+)['"]/,
   /\b_pytest\b/,
   /\bsys\s*\.\s*(meta_path|path_hooks|addaudithook)\b/,
   /\b(sys\s*\.\s*(exit|excepthook|unraisablehook|stdout\s*\.\s*write)|threading\s*\.\s*excepthook|process\s*\.\s*(exit|emit|reallyExit|abort|stdout\s*\.\s*write))\s*=(?!=)/,
