@@ -119,12 +119,17 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
   // last added top-level line is it; before one, in Python, it is the hunk header's function line
   // (git's default: the nearest line before the hunk that starts with a letter, `_` or `$`, and
   // indentation is Python's syntax). In other languages a closing `}` that git does not name there
-  // may sit between, so only a guard added in the same hunk counts (fail closed).
+  // may sit between, so only a guard added in the same hunk counts (fail closed). A header the
+  // previous hunk of the file also had means no line git names lies between the two hunks, so a
+  // top-level line added in that hunk is nearer than the header (`x = (` added below a guard's
+  // body turns the guarded lines after it into an expression run at import).
   let topLevel = '';
+  let lastHeader: string | undefined;
 
   const line = (raw: string): void => {
     if (raw.startsWith('diff --git ')) {
       deletedFile = false;
+      lastHeader = undefined;
       file = '';
       oldPath = diffGitNames(raw)?.from ?? '';
       inHeader = true;
@@ -135,7 +140,10 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       oldLine = Number(hunk[1]);
       newLine = Number(hunk[2]);
       inHeader = false;
-      topLevel = /\.pyi?$/i.test(file) ? raw.replace(/^@@ [^@]*@@ ?/, '') : '';
+      const header = raw.replace(/^@@ [^@]*@@ ?/, '');
+      if (!/\.pyi?$/i.test(file)) topLevel = '';
+      else if (header !== lastHeader) topLevel = header;
+      lastHeader = header;
       return;
     }
     if (inHeader) {

@@ -245,6 +245,14 @@ describe("the scan of a real diff follows which top-level line an exit sits unde
     expect(meddling(repo, base)).toEqual(['calc.py:10', 'calc.py:3', 'calc.py:8', 'src/calc.mjs:9']);
   });
 
+  test("a top-level line added in an earlier hunk under the same header is nearer than the header: a guard's body turned into an expression run at import is held", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'cli.py': 'import os\n\n\nif __name__ == "__main__":\n    main()\n    report()\n' });
+    // `x = (` after main() makes the unchanged `    report()` and the exit one tuple, evaluated on import.
+    repo.commit('exit', { 'cli.py': 'import os\n\n\nif __name__ == "__main__":\n    main()\nx = (\n    report()\n    , os._exit(0))\n' });
+    expect(meddling(repo, base)).toEqual(['cli.py:8']);
+  });
+
   test("a guard git's python diff driver does not name (an in-tree .gitattributes) leaves the exit held: fail closed", () => {
     repo = makeRepo();
     const base = repo.commit('init', { 'cli.py': 'def main():\n    return 0\n\n\nif __name__ == "__main__":\n    main()\n' });
