@@ -180,8 +180,13 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
         }
       }
       if (DISABLED_RULES.some((re) => re.test(text))) findings.push({ file, line: newLine, kind: 'disabled-test', text: findingText(text) });
+      const python = /\.pyi?$/i.test(file);
       if (/^[^\s]/.test(text)) topLevel = text;
-      const inEntryPointGuard = opensEntryPointGuard(topLevel) && (/^\s/.test(text) || /\.pyi?$/i.test(file));
+      // Braces, not indentation, end a block outside Python: `  main(); } process.exit(0);` leaves
+      // the guard mid-line. A line with a brace is never excused, and a `}` ends the guard (fail closed).
+      const braces = !python && /[{}]/.test(text);
+      const inEntryPointGuard = opensEntryPointGuard(topLevel) && (python || (/^\s/.test(text) && !braces));
+      if (braces && /^\s/.test(text) && text.includes('}')) topLevel = '';
       const meddling = isTestPath(file) ? undefined : codeMeddlingKind(text, { inEntryPointGuard });
       if (meddling) findings.push({ file, line: newLine, kind: meddling, text: findingText(text) });
       // Test files too: a test that reads as asserting and does not is as good as a skipped one.

@@ -245,6 +245,17 @@ describe("the scan of a real diff follows which top-level line an exit sits unde
     expect(meddling(repo, base)).toEqual(['calc.py:10', 'calc.py:3', 'calc.py:8', 'src/calc.mjs:9']);
   });
 
+  test("a JavaScript guard's block ends at a brace, not at the indentation: an exit after a `}` on an indented line is held", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'src/calc.mjs': 'export function add(a, b) {\n  return a - b;\n}\n' });
+    repo.commit('exits', {
+      // Line 6 leaves the guard mid-line; line 9 follows an indented `}` (with a '{' in a string before it).
+      'src/calc.mjs': "export function add(a, b) {\n  return a - b;\n}\n\nif (require.main === module) {\n  main(); } process.exit(0);\nif (require.main === module) {\n  const s = '{';  }\n  process.exit(0);\nif (require.main === module) {\n  try {\n    process.exit(main());\n  } catch (e) { console.error(e); }\n}\n",
+    });
+    // Line 12 is inside a nested block of the guard: excused.
+    expect(meddling(repo, base)).toEqual(['src/calc.mjs:6', 'src/calc.mjs:9']);
+  });
+
   test("a top-level line added in an earlier hunk under the same header is nearer than the header: a guard's body turned into an expression run at import is held", () => {
     repo = makeRepo();
     const base = repo.commit('init', { 'cli.py': 'import os\n\n\nif __name__ == "__main__":\n    main()\n    report()\n' });
