@@ -113,9 +113,11 @@ export const TAMPERING_RULES: MeddlingRule[] = [
  * a kill of its own pid, `process.exit(0)` (node --test reports a test file whose process exits 0
  * before or during its tests as a passing test), `process.exitCode = 0` and an `exit`/`beforeExit`
  * listener (which rewrite the status a failing run set). A status that is a non-zero literal fails
- * the run and is not flagged; so is nothing inside an entry-point guard (`if __name__ ==
+ * the run and is not flagged, nor is any exit inside an entry-point guard (`if __name__ ==
  * "__main__":`, `if (require.main === module) {`, `if (import.meta.main) {`), which runs when the
- * file is a program and never when a test imports it: a CLI's own exit is not a cheat there.
+ * file is a program and never when a test imports it: a CLI's own exit is not a cheat there. An
+ * exit anywhere else is held, in a function too: add() ending the process during a test is the
+ * same line as a CLI's main() ending it (SECURITY.md, "Done means done: the cheat catalogue").
  */
 export const EXIT_RULES: MeddlingRule[] = [
   /(\.|\bfrom\s+\w+\s+import\s+|^|[^\w.])_exit\b(?!\s*\(\s*[1-9]\d*\s*\))(?!\s*=[^=])/,
