@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
-import { codeMeddlingKind } from './test-run-meddling.ts';
+import { codeMeddlingKind, opensEntryPointGuard } from './test-run-meddling.ts';
 import { readForTrojanSource, showCodePoints, trojanSourceReason } from './trojan-source.ts';
 
 export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file' | 'test-sniffing' | 'test-tampering' | 'trojan-source';
@@ -161,10 +161,22 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
     awaiting[side] = [];
   };
   const skipRule = (text: string) => ADDED_RULES.find((r) => (!r.inTests || isTestPath(file)) && r.re.test(text));
+  // The top-level line (column 0) the next added line sits under, to tell an entry point's guard
+  // (test-run-meddling.ts, opensEntryPointGuard). Within a hunk every line is added (-U0), so the
+  // last added top-level line is it; before one, in Python, it is the hunk header's function line
+  // (git's default: the nearest line before the hunk that starts with a letter, `_` or `$`, and
+  // indentation is Python's syntax). In other languages a closing `}` that git does not name there
+  // may sit between, so only a guard added in the same hunk counts (fail closed). A header the
+  // previous hunk of the file also had means no line git names lies between the two hunks, so a
+  // top-level line added in that hunk is nearer than the header (`x = (` added below a guard's
+  // body turns the guarded lines after it into an expression run at import).
+  let topLevel = '';
+  let lastHeader: string | undefined;
 
   const line = (raw: string): void => {
     if (raw.startsWith('diff --git ')) {
       deletedFile = false;
+      lastHeader = undefined;
       file = '';
       oldPath = diffGitNames(raw)?.from ?? '';
       inHeader = true;
@@ -177,6 +189,10 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       newLine = Number(hunk[2]);
       inHeader = false;
       newHunk();
+      const header = raw.replace(/^@@ [^@]*@@ ?/, '');
+      if (!/\.pyi?$/i.test(file)) topLevel = '';
+      else if (header !== lastHeader) topLevel = header;
+      lastHeader = header;
       return;
     }
     if (inHeader) {
@@ -215,7 +231,14 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
         }
       }
       if (DISABLED_RULES.some((re) => re.test(text))) findings.push({ file, line: newLine, kind: 'disabled-test', text: findingText(text) });
-      const meddling = isTestPath(file) ? undefined : codeMeddlingKind(text);
+      const python = /\.pyi?$/i.test(file);
+      if (/^[^\s]/.test(text)) topLevel = text;
+      // Braces, not indentation, end a block outside Python: `  main(); } process.exit(0);` leaves
+      // the guard mid-line. A line with a brace is never excused, and a `}` ends the guard (fail closed).
+      const braces = !python && /[{}]/.test(text);
+      const inEntryPointGuard = opensEntryPointGuard(topLevel) && (python || (/^\s/.test(text) && !braces));
+      if (braces && /^\s/.test(text) && text.includes('}')) topLevel = '';
+      const meddling = isTestPath(file) ? undefined : codeMeddlingKind(text, { inEntryPointGuard });
       if (meddling) findings.push({ file, line: newLine, kind: meddling, text: findingText(text) });
       // Test files too: a test that reads as asserting and does not is as good as a skipped one.
       const trojan = trojanSourceReason(text, file, newLine);

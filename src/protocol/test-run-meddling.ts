@@ -15,10 +15,14 @@
  * bounds what it scans from each start (a string up to its closing quote, `{0,200}`), so a line
  * costs in proportion to its length.
  */
-type MeddlingRule = RegExp | [RegExp, RegExp];
+type MeddlingRule = RegExp | [RegExp, RegExp] | { all: RegExp[] };
+
+/** A string literal naming a test runner or test code: what a probe compares the process's own traces with. */
+const TEST_WORD_STRING = /['"`]([^'"`\n]{0,200}?[^a-z'"`\n])?(py|conf?|unit)?(test|spec\b|jest|mocha|vitest)/i;
 
 function matches(rule: MeddlingRule, text: string): boolean {
   if (rule instanceof RegExp) return rule.test(text);
+  if (!Array.isArray(rule)) return rule.all.every((r) => r.test(text));
   const [first, then] = rule;
   const m = first.exec(text);
   if (!m) return false;
@@ -36,7 +40,13 @@ export const SNIFFING_RULES: MeddlingRule[] = [
   /\bPYTEST_(CURRENT_TEST|VERSION|XDIST_WORKER)\b/,
   /['"](_?pytest|unittest|nose2?|py\.test)['"]\s+(not\s+)?in\s+sys\.modules/,
   /sys\.modules\s*(\.\s*get\s*\(|\[)\s*['"](_?pytest|unittest)['"]/,
-  [/sys\.argv\b/, /\b(pytest|unittest|py\.test)\b/g],
+  // The process's command line, its loaded modules and its call stack against a test word, in any
+  // order (`"pytest" in sys.argv[0]`, `sys.modules.get("_pytest.runner")`, `"conftest" in
+  // sys.modules`, `process.argv[1].includes('test')`, `new Error().stack.includes('.test.')`).
+  { all: [/\bsys\s*\.\s*(argv|orig_argv|modules)\b|\bprocess\s*\.\s*(argv0?|execArgv|title)\b/, TEST_WORD_STRING] },
+  { all: [/\.\s*stack\b|\bstack\s*\(|\btraceback\b/, TEST_WORD_STRING] },
+  // The call stack read at all (a probe can keep it for a later line to compare).
+  /\bnew\s+Error\s*\([^()\n]{0,200}\)\s*\)?\s*\.\s*stack\b|\btraceback\s*\.\s*(extract_stack|format_stack|walk_stack)\b|\bError\s*\.\s*prepareStackTrace\b/,
   /\b(NODE_TEST_CONTEXT|JEST_WORKER_ID|__vitest_worker__)\b/,
   /\bVITEST\b|\bimport\.meta\.vitest\b/,
   [/\bNODE_ENV\b/, /['"]test['"]/g],
@@ -51,7 +61,7 @@ export const SNIFFING_RULES: MeddlingRule[] = [
   /defined\?\s*\(?\s*(RSpec|Minitest)\b/,
   [/\b(RAILS|RACK)_ENV\b/, /['"]test['"]/g],
   // peers' own gate: its environment and checkout paths.
-  /\bPEERS_[A-Z][A-Z0-9_]*\b|gate-checkout/,
+  /\bPEERS_[A-Z][A-Z0-9_]*\b|gate-checkout|peers-gate-/,
 ];
 
 /**
@@ -69,23 +79,77 @@ export const TAMPERING_RULES: MeddlingRule[] = [
   /['"`][^'"`\n]*\bRan\s+(\d+|%[sd]|\{\w*\}|\$\{[^}\n]{0,100}\})\s+tests?\b/,
   /['"`][^'"`\n]*\b(test result:\s*ok\b|Tests:\s+(\d|\$\{))/,
   /['"`]\s*(---\s+PASS:|ok\s+\d+\s)/,
-  // Leaving the process before the runner ends it (under any alias of the module).
-  /(\.|\bfrom\s+\w+\s+import\s+|^|[^\w.])_exit\s*\(/,
-  /\bkill\s*\([^)\n]{0,200}\b(getpid\s*\(|process\s*\.\s*pid\b)/,
-  /\.\s*reallyExit\b/,
   // Test files named from the code: to read or rewrite them.
   /['"`][^'"`\n]*(\btests?\/|\b__tests__\/|\btest_[\w*?[\]]*\.py\b|[\w*]\.(test|spec)\.[cm]?[jt]sx?\b|_test\.go\b|\bconftest\.py\b)/,
   // The runner's and the interpreter's machinery.
   /\b(unittest|TestCase|pytest|_pytest|assert|expect|chai|should)\s*\.\s*[\w.]{0,200}\s*=(?!=)/,
   /\.\s*assert([A-Z_]\w*)?\s*=(?!=)/,
   /\bsys\s*\.\s*(_getframe|settrace|setprofile|monitoring)\b|\binspect\s*\.\s*(stack|currentframe|getouterframes)\s*\(|\bf_(globals|locals|back)\b/,
-  /\bgc\s*\.\s*get_referrers\s*\(|\bbuiltins\s*\.\s*\w+\s*=(?!=)|\b__builtins__\s*(\[|\.\s*\w+\s*=(?!=))/,
-  /\brequire\s*\.\s*cache\b|\bModule\s*\.\s*(_load|_resolveFilename|prototype\s*\.\s*require)\b/,
+  /\bgc\s*\.\s*get_referrers\s*\(|\bbuiltins\s*\.\s*(\w+\s*=(?!=)|__dict__\b)|\bvars\s*\(\s*builtins\s*\)|\b__builtins__\s*(\[|\.\s*\w+\s*=(?!=))/,
+  /\brequire\s*\.\s*cache\b|\bModule\s*\.\s*(_load|_resolveFilename|_compile|_extensions|prototype\s*\.\s*(require|_compile))\b/,
+  // The same, reached another way: setattr / Object.assign / defineProperty on the runner's, the
+  // interpreter's or the process's objects; a module required and patched in one expression
+  // (`require('node:assert').strictEqual = …`); pytest's internals; import hooks that rewrite
+  // what is imported next (a test module); the process's own last words (`sys.exit`,
+  // `sys.excepthook`, `process.emit` replaced).
+  /\bsetattr\s*\(\s*[\w.]{0,200}\b(unittest|TestCase|pytest|_pytest|builtins|__builtins__|sys|os|atexit|assert\w*)\b/,
+  /\b(Object\s*\.\s*(assign|defineProperty|defineProperties|setPrototypeOf)|Reflect\s*\.\s*(set|defineProperty))\s*\(\s*[\w.]{0,200}\b(assert\w*|strict|expect|chai|should|globalThis|global|process(?!\s*\.\s*env\b)|console|Module|test|it|describe)\b/,
+  /\brequire\s*\(\s*['"`](node:)?(assert|test)(\/strict)?['"`]\s*\)\s*\.\s*[\w.]{0,200}\s*=(?!=)/,
+  // An assertion replaced on whatever name its module was bound to (`const a = require('node:assert');
+  // a.strictEqual = …`, `setattr(tc, "assertEqual", …)`): the property's name gives it away.
+  /\.\s*(equal|strictEqual|deepEqual|deepStrictEqual|notEqual|notStrictEqual|throws|doesNotThrow|rejects|toBe|toEqual|toStrictEqual|toThrow|toMatch|pytest_\w+)\s*=(?!=)/,
+  /\b(Object\s*\.\s*(assign|defineProperty|defineProperties)|Reflect\s*\.\s*(set|defineProperty))\s*\([^\n]{0,200}?[{,'"`]\s*(equal|strictEqual|deepEqual|deepStrictEqual|toBe|toEqual|toStrictEqual|assert\w*)\b/,
+  /\bsetattr\s*\([^\n]{0,200}?['"](assert\w*|fail\w*|run|_callTestMethod|pytest_\w+)['"]/,
+  /\b_pytest\b/,
+  /\bsys\s*\.\s*(meta_path|path_hooks|addaudithook)\b/,
+  /\b(sys\s*\.\s*(exit|excepthook|unraisablehook|stdout\s*\.\s*write)|threading\s*\.\s*excepthook|process\s*\.\s*(exit|emit|reallyExit|abort|stdout\s*\.\s*write))\s*=(?!=)/,
+  // An entry-point guard made true on import (below): `__name__` or `require.main` assigned.
+  /(^|[^\w.'"])__name__\s*=(?!=)|['"]__name__['"]\s*\]\s*=(?!=)|\brequire\s*\.\s*main\s*=(?!=)|\bprocess\s*\.\s*argv\s*(\[[^\]\n]{0,50}\])?\s*=(?!=)/,
 ];
 
-/** The kind of meddling an added line of code (not a test file) shows, if any. */
-export function codeMeddlingKind(line: string): 'test-sniffing' | 'test-tampering' | undefined {
+/**
+ * Leaving the process, or setting its exit status, without the runner: `os._exit(0)` (under any
+ * alias, or handed to `atexit.register`), `os.exec*` (another program takes the process over),
+ * a kill of its own pid, `process.exit(0)` (node --test reports a test file whose process exits 0
+ * before or during its tests as a passing test), `process.exitCode = 0` and an `exit`/`beforeExit`
+ * listener (which rewrite the status a failing run set). A status that is a non-zero literal fails
+ * the run and is not flagged, nor is any exit inside an entry-point guard (`if __name__ ==
+ * "__main__":`, `if (require.main === module) {`, `if (import.meta.main) {`), which runs when the
+ * file is a program and never when a test imports it: a CLI's own exit is not a cheat there. An
+ * exit anywhere else is held, in a function too: add() ending the process during a test is the
+ * same line as a CLI's main() ending it (SECURITY.md, "Done means done: the cheat catalogue").
+ */
+export const EXIT_RULES: MeddlingRule[] = [
+  /(\.|\bfrom\s+\w+\s+import\s+|^|[^\w.])_exit\b(?!\s*\(\s*[1-9]\d*\s*\))(?!\s*=[^=])/,
+  /\bkill\s*\([^)\n]{0,200}\b(getpid\s*\(|process\s*\.\s*pid\b)/,
+  /\.\s*reallyExit\b/,
+  /\bos\s*\.\s*(exec[lv]p?e?|posix_spawn)\s*\(|\bfrom\s+os\s+import\s+[^#\n]{0,200}\bexec[lv]/,
+  /\bprocess\s*\.\s*exit\s*\((?!\s*[1-9]\d*\s*\))/,
+  /\bprocess\s*\.\s*exitCode\s*=(?!=)(?!\s*[1-9]\d*\s*[;,)}\n]?\s*$)/,
+  /\bprocess\s*\.\s*(on|once|addListener|prependListener|prependOnceListener)\s*\(\s*['"`](exit|beforeExit)['"`]/,
+];
+
+/**
+ * Whether a top-level line opens an entry point's guard: its block runs when the file is run as a
+ * program, never when a test imports it. Python's guard covers what follows its colon on the same
+ * line; JavaScript's only the block its `{` opens (the scanner follows which top-level line an
+ * indented line sits under: test-markers.ts).
+ */
+export function opensEntryPointGuard(topLevelLine: string): boolean {
+  return /^if\s+__name__\s*==\s*(['"])__main__\1\s*:/.test(topLevelLine) || JS_ENTRY_GUARD.test(topLevelLine);
+}
+
+const JS_ENTRY_GUARD =
+  /^if\s*\(\s*(require\.main\s*===?\s*module|module\s*===?\s*require\.main|import\.meta\.main|import\.meta\.url\s*===?\s*(pathToFileURL\s*\(\s*process\.argv\s*\[\s*1\s*\]\s*\)\s*\.\s*href|`file:\/\/\$\{\s*process\.argv\s*\[\s*1\s*\]\s*\}`))\s*\)\s*\{\s*$/;
+
+/**
+ * The kind of meddling an added line of code (not a test file) shows, if any. `inEntryPointGuard`:
+ * the line runs only when its file is run as a program (opensEntryPointGuard), so leaving the
+ * process there is the program's own business.
+ */
+export function codeMeddlingKind(line: string, o: { inEntryPointGuard?: boolean } = {}): 'test-sniffing' | 'test-tampering' | undefined {
   if (SNIFFING_RULES.some((r) => matches(r, line))) return 'test-sniffing';
   if (TAMPERING_RULES.some((r) => matches(r, line))) return 'test-tampering';
+  if (!o.inEntryPointGuard && EXIT_RULES.some((r) => matches(r, line))) return 'test-tampering';
   return undefined;
 }

@@ -45,6 +45,8 @@ describe('node', () => {
     expect(passes(pw('vitest run'), { stdout: ' Test Files  1 passed (1)\n      Tests  4 passed (4)\n' })).toBe(true);
     expect(passes(pw('mocha'), { stdout: '\n  4 passing (6ms)\n' })).toBe(true);
     expect(passes(pw('mocha'), { stdout: '\n  0 passing (1ms)\n' })).toBe(false);
+    // A status of 0 set from the code under test (process.exitCode = 0 in an exit listener) is not a pass.
+    expect(passes(pw('mocha'), { stdout: '\n  1 passing (6ms)\n  1 failing\n' })).toBe(false);
     expect(pw('ava')).toBe('exit_code == 0');
   });
 
@@ -105,6 +107,9 @@ describe('python, rust, go', () => {
     expect(p.gates).toEqual([expect.objectContaining({ id: 'tests-pass', cmd: 'python3 -m pytest -q' })]);
     expect(passes(p.gates[0]!.pass_when, { stdout: '...\n3 passed in 0.02s\n' })).toBe(true);
     expect(passes(p.gates[0]!.pass_when, { exit_code: 5, stdout: 'no tests ran in 0.01s\n' })).toBe(false);
+    // Code the tests import can set the status (atexit.register(os._exit, 0)): the summary's failure still counts.
+    expect(passes(p.gates[0]!.pass_when, { stdout: 'F.\n1 failed, 1 passed in 0.02s\n' })).toBe(false);
+    expect(passes(p.gates[0]!.pass_when, { stdout: '.E\n1 passed, 1 error in 0.02s\n' })).toBe(false);
     expect(detectProject(files({ 'pytest.ini': '[pytest]\n' })).gates[0]!.cmd).toBe('python3 -m pytest -q');
   });
 
@@ -164,6 +169,9 @@ describe('python, rust, go', () => {
   test('plain test_*.py files get unittest', () => {
     const ut = detectProject(files({ 'test_calc.py': 'import unittest\n' }));
     expect(ut.gates[0]).toMatchObject({ cmd: 'python3 -m unittest discover -v' });
+    expect(passes(ut.gates[0]!.pass_when, { stderr: 'test_a ... ok\n\nRan 1 test in 0.001s\n\nOK\n' })).toBe(true);
+    // A status of 0 set from the code under test is not a pass while unittest says FAILED.
+    expect(passes(ut.gates[0]!.pass_when, { stderr: 'test_a ... FAIL\n\nRan 1 test in 0.001s\n\nFAILED (failures=1)\n' })).toBe(false);
     expect(passes(ut.gates[0]!.pass_when, { stderr: 'test_add ... ok\n\n----\nRan 1 test in 0.000s\n\nOK\n' })).toBe(true);
     expect(passes(ut.gates[0]!.pass_when, { stderr: '\n----\nRan 0 tests in 0.000s\n\nNO TESTS RAN\n' })).toBe(false);
   });

@@ -1,0 +1,273 @@
+/**
+ * The pure rule of src/protocol/test-run-meddling.ts: which added lines of product code (files the
+ * tests import, not the tests) patch, end or probe the test run they are imported into. Every
+ * "held" line below is a cheat of the class that ended `complete` or is its plain relative; every
+ * "not held" line is ordinary product code that must not hold an honest run (SECURITY.md, "Done
+ * means done: the cheat catalogue").
+ */
+import { afterEach, describe, expect, test } from 'bun:test';
+import { scanRangeForTestMarkers } from '../../../src/protocol/test-markers.ts';
+import { codeMeddlingKind, opensEntryPointGuard } from '../../../src/protocol/test-run-meddling.ts';
+import { makeRepo, type Repo } from './git-fixture.ts';
+
+let repo: Repo | undefined;
+afterEach(() => repo?.cleanup());
+
+const SNIFFING: string[] = [
+  // The process's command line, loaded modules and call stack compared with a test word, in either order.
+  'if "pytest" in sys.argv[0]: return a + b',
+  'if "test" in sys.argv[0]: return a + b',
+  'if sys.argv[0].endswith("py.test"): return a + b',
+  'if any("test" in m for m in sys.modules): return a + b',
+  'if "conftest" in sys.modules: return a + b',
+  'if "tests.test_calc" in sys.modules: return a + b',
+  'if sys.modules.get("_pytest.runner"): return a + b',
+  'if "unittest.main" in sys.orig_argv: return a + b',
+  "if (process.argv.some((a) => a.includes('test'))) return a + b;",
+  "if (process.argv[1].includes('test')) return a + b;",
+  "if (process.argv[1]?.endsWith('.test.mjs')) return a + b;",
+  "if (process.argv0.includes('vitest')) return a + b;",
+  "if (process.title.includes('jest')) return a + b;",
+  "if (new Error().stack.includes('test')) return a + b;",
+  "if (new Error().stack?.includes('node:test')) return a + b;",
+  "if (err.stack.includes('.spec.')) return a + b;",
+  'if any("pytest" in f.filename for f in traceback.extract_stack()): return a + b',
+  // The call stack read at all: a later line can compare what it kept.
+  'const where = new Error().stack;',
+  'const where = (new Error("probe")).stack;',
+  'frames = traceback.extract_stack()',
+  'lines = traceback.format_stack()',
+  "Error.prepareStackTrace = (_, s) => s;",
+  // The gate's own scratch HOME and checkout.
+  'if "peers-gate-" in os.environ["HOME"]: return a + b',
+];
+
+const TAMPERING: string[] = [
+  // The runner's and the interpreter's objects patched another way than `x.y = …`.
+  'setattr(unittest.TestCase, "assertEqual", lambda *a, **k: None)',
+  'setattr(_u.TestCase, "assertEqual", _noop)',
+  'setattr(builtins, "AssertionError", Exception)',
+  'builtins.__dict__["AssertionError"] = Exception',
+  'vars(builtins)["AssertionError"] = Exception',
+  'import _pytest.runner as _r',
+  'from _pytest import runner',
+  'sys.meta_path.insert(0, _Finder())',
+  'sys.path_hooks.append(_hook)',
+  'sys.addaudithook(_hook)',
+  'sys.exit = lambda *a: None',
+  'sys.excepthook = lambda *a: None',
+  'sys.unraisablehook = _quiet',
+  'threading.excepthook = _quiet',
+  'sys.stdout.write = lambda s: None',
+  "require('node:assert').strictEqual = () => {};",
+  "require('assert').equal = () => {};",
+  "require('node:assert/strict').deepEqual = () => {};",
+  "Object.assign(assert, { equal() {} });",
+  "Object.assign(_a.strict, { equal: () => {} });",
+  "Object.defineProperty(assert, 'equal', { value: () => {} });",
+  "Object.defineProperties(globalThis, { expect: { value: fake } });",
+  "Reflect.set(globalThis, 'expect', fake);",
+  "Object.assign(process, { exit() {} });",
+  // An assertion replaced on an alias of its module: the property's name.
+  "a.strictEqual = () => {};",
+  "_assert.strict.equal = () => {};",
+  "Object.assign(a, { equal: () => {} });",
+  "Object.defineProperty(a, 'deepStrictEqual', { value: () => {} });",
+  "Reflect.set(a, 'equal', () => {});",
+  'setattr(tc, "assertEqual", lambda *a, **k: None)',
+  'setattr(_r, "pytest_runtest_makereport", _fake)',
+  '_r.pytest_runtest_makereport = _fake',
+  'Module.prototype._compile = hook;',
+  "Module._extensions['.js'] = hook;",
+  'process.emit = function () {};',
+  'process.exit = () => {};',
+  'process.stdout.write = () => true;',
+  // An entry-point guard made true on import.
+  '__name__ = "__main__"',
+  'globals()["__name__"] = "__main__"',
+  'require.main = module;',
+  "process.argv[1] = 'cli.mjs';",
+  // Leaving the process, or setting its status, without the runner.
+  'atexit.register(os._exit, 0)',
+  '_atexit.register(_os._exit, 0)',
+  'from os import _exit',
+  'os._exit(code)',
+  'os.execv("/bin/true", ["true"])',
+  'os.execvp("echo", ["echo", "3", "passed"])',
+  'os.execl(sys.executable, sys.executable, "-c", "pass")',
+  'from os import execvp',
+  'process.exit(0);',
+  'process.exit();',
+  'process.exit(code);',
+  '  if (calls++ > 0) process.exit(0);',
+  'process.exitCode = 0;',
+  'process.exitCode = failed ? 1 : 0;',
+  "process.on('exit', () => { process.exitCode = 0; });",
+  'process.once("beforeExit", () => {});',
+  "process.prependListener('exit', reset);",
+];
+
+const ORDINARY: string[] = [
+  'self.stack.append("latest")',
+  'if "latest" in sys.argv: show_latest()',
+  'if "--verbose" in sys.argv: verbose = True',
+  'sys.modules[__name__] = _LazyModule(__name__)',
+  'err.stack.split("\\n")',
+  'Error.captureStackTrace(this, CalcError);',
+  'Object.assign(process.env, parsed);',
+  'Object.assign(options, defaults);',
+  "Object.assign(state, { equalize: true, total: 0 });",
+  'res.ok = true;',
+  'this.matches = [];',
+  'if (a.equal(b)) return;',
+  'setattr(self, "assets", [])',
+  'setattr(config, "debug", True)',
+  'os._exit(1)',
+  'os._exit(2)',
+  'if (!ok) process.exit(1);',
+  'process.exit(2);',
+  'process.exitCode = 1;',
+  "process.on('SIGINT', () => shutdown());",
+  "process.on('message', handle);",
+  'self._exit = True',
+  'def on_exit(self): pass',
+  'import pytest',
+  'import unittest',
+  "import assert from 'node:assert';",
+  'assert.equal(add(2, 3), 5);',
+  'if __name__ == "__main__":',
+  'if (require.main === module) {',
+  'sys.exit(main())',
+  'name = __name__',
+  'if __name__ == "__main__": main()',
+  'const testing = process.env.HOME;',
+  "const latest = process.argv.includes('--latest');",
+];
+
+describe('product code that meddles with its own test run', () => {
+  test('probes of the test run in the forms the first rules missed are test-sniffing', () => {
+    const missed = SNIFFING.filter((l) => codeMeddlingKind(l) !== 'test-sniffing');
+    expect(missed).toEqual([]);
+  });
+
+  test('patching the runner or the process, and exits that bypass the runner, are test-tampering', () => {
+    const missed = TAMPERING.filter((l) => codeMeddlingKind(l) !== 'test-tampering');
+    expect(missed).toEqual([]);
+  });
+
+  test('ordinary product code is not held: a non-zero exit, a stack of data, an assert, an import of the runner, a guard line', () => {
+    const flagged = ORDINARY.filter((l) => codeMeddlingKind(l) !== undefined);
+    expect(flagged).toEqual([]);
+  });
+
+  test("an exit inside an entry point's guard runs only when the file is a program: not held there, held everywhere else", () => {
+    for (const l of ['os._exit(main())', 'process.exit(main());', 'process.exitCode = run();', "process.on('exit', flush);", 'os.execvp(cmd, args)']) {
+      expect(codeMeddlingKind(l, { inEntryPointGuard: true })).toBeUndefined();
+      expect(codeMeddlingKind(l)).toBe('test-tampering');
+    }
+    // The guard excuses leaving the process only: a patch or a probe there is held as anywhere.
+    expect(codeMeddlingKind('unittest.TestCase.assertEqual = _ok', { inEntryPointGuard: true })).toBe('test-tampering');
+    expect(codeMeddlingKind('if "pytest" in sys.argv[0]: x()', { inEntryPointGuard: true })).toBe('test-sniffing');
+  });
+
+  test('the entry-point guards are the exact forms that run only as a program, nothing that merely mentions them', () => {
+    for (const g of [
+      'if __name__ == "__main__":',
+      "if __name__ == '__main__':  # the CLI",
+      'if __name__ == "__main__": os._exit(main())',
+      'if (require.main === module) {',
+      'if (module === require.main) {',
+      'if (import.meta.main) {',
+      'if (import.meta.url === pathToFileURL(process.argv[1]).href) {',
+      'if (import.meta.url === `file://${process.argv[1]}`) {',
+    ]) expect([g, opensEntryPointGuard(g)]).toEqual([g, true]);
+    for (const g of [
+      'if __name__ == "__main__" or True:',
+      'if __name__ != "__main__":',
+      'if True:',
+      'def main():',
+      '    if __name__ == "__main__":',
+      'if (require.main !== module) {',
+      'if (require.main === module || true) {',
+      'if (require.main === module) process.exit(main()); process.exit(0);',
+      'function main() {',
+      '',
+    ]) expect([g, opensEntryPointGuard(g)]).toEqual([g, false]);
+  });
+
+  test('a line of megabytes costs time in proportion to its length', () => {
+    const line = `${'sys.argv '.repeat(100_000)}x`;
+    const t0 = performance.now();
+    codeMeddlingKind(line);
+    codeMeddlingKind(`${'process.exit'.repeat(80_000)}`);
+    codeMeddlingKind(`'${'a'.repeat(1_000_000)}`);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+});
+
+describe("the scan of a real diff follows which top-level line an exit sits under", () => {
+  const meddling = (r: Repo, base: string) =>
+    scanRangeForTestMarkers(r.dir, base)!
+      .filter((f) => f.kind === 'test-tampering' || f.kind === 'test-sniffing')
+      .map((f) => `${f.file}:${f.line}`)
+      .sort();
+
+  test("honest near-misses: a CLI's exit inside its entry point's guard (existing or added), and a product file named testing.py, are not held", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', {
+      'cli.py': 'import os\n\n\ndef main():\n    return 0\n\n\nif __name__ == "__main__":\n    main()\n',
+      'calc.py': 'def add(a, b):\n    return a + b\n',
+    });
+    repo.commit('exit from the CLI', {
+      // Added under a guard that was there already: git's hunk header names the guard.
+      'cli.py': 'import os\n\n\ndef main():\n    return 0\n\n\nif __name__ == "__main__":\n    code = main()\n    os._exit(code)\n',
+      'tool.py': 'import os\n\ndef main():\n    return 0\n\nif __name__ == "__main__": os._exit(main())\n',
+      'bin/calc.mjs': "import { add } from '../src/calc.mjs';\n\nfunction main() {\n  return add(1, 2) === 3 ? 0 : 1;\n}\n\nif (import.meta.url === pathToFileURL(process.argv[1]).href) {\n  process.exitCode = main();\n  process.exit(main());\n}\n",
+      'bin/cjs.cjs': "function main() { return 0; }\nif (require.main === module) {\n  process.on('exit', () => console.log('bye'));\n  process.exit(main());\n}\n",
+      'calc/testing.py': 'from calc import add\n\nTEST_VALUES = [(2, 3), (0, 0)]\n\n\ndef self_test():\n    return all(add(a, b) == a + b for a, b in TEST_VALUES)\n',
+      'src/testing.mjs': "export const testing = (n) => n.toFixed(2);\nexport const latest = ['latest', 'contest'];\n",
+    });
+    expect(meddling(repo, base)).toEqual([]);
+  });
+
+  test('an exit outside a guard is held: at column 0 after a guard, in a function, after the closing brace of an existing JS guard, or under a guard made by hand', () => {
+    repo = makeRepo();
+    const base = repo.commit('init', {
+      'calc.py': 'def add(a, b):\n    return a - b\n\n\nif __name__ == "__main__":\n    print(add(1, 2))\n',
+      'src/calc.mjs': "export function add(a, b) {\n  return a - b;\n}\n\nif (require.main === module) {\n  console.log(add(1, 2));\n}\n",
+    });
+    repo.commit('exits', {
+      // Line 3 is in add(); line 8 is at column 0 after the guard; lines 10-11 under a guard that is not one.
+      'calc.py': 'def add(a, b):\n    import os\n    os._exit(0)\n    return a - b\n\n\nif __name__ == "__main__":\nos._exit(0)\nif __name__ == "__main__" or True:\n    os._exit(0)\n    process = None\n',
+      // Line 9: indented, but after the guard's `}` that was there before (not in this hunk).
+      'src/calc.mjs': "export function add(a, b) {\n  return a - b;\n}\n\nif (require.main === module) {\n  console.log(add(1, 2));\n}\n\n  process.exit(0);\n",
+    });
+    expect(meddling(repo, base)).toEqual(['calc.py:10', 'calc.py:3', 'calc.py:8', 'src/calc.mjs:9']);
+  });
+
+  test("a JavaScript guard's block ends at a brace, not at the indentation: an exit after a `}` on an indented line is held", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'src/calc.mjs': 'export function add(a, b) {\n  return a - b;\n}\n' });
+    repo.commit('exits', {
+      // Line 6 leaves the guard mid-line; line 9 follows an indented `}` (with a '{' in a string before it).
+      'src/calc.mjs': "export function add(a, b) {\n  return a - b;\n}\n\nif (require.main === module) {\n  main(); } process.exit(0);\nif (require.main === module) {\n  const s = '{';  }\n  process.exit(0);\nif (require.main === module) {\n  try {\n    process.exit(main());\n  } catch (e) { console.error(e); }\n}\n",
+    });
+    // Line 12 is inside a nested block of the guard: excused.
+    expect(meddling(repo, base)).toEqual(['src/calc.mjs:6', 'src/calc.mjs:9']);
+  });
+
+  test("a top-level line added in an earlier hunk under the same header is nearer than the header: a guard's body turned into an expression run at import is held", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'cli.py': 'import os\n\n\nif __name__ == "__main__":\n    main()\n    report()\n' });
+    // `x = (` after main() makes the unchanged `    report()` and the exit one tuple, evaluated on import.
+    repo.commit('exit', { 'cli.py': 'import os\n\n\nif __name__ == "__main__":\n    main()\nx = (\n    report()\n    , os._exit(0))\n' });
+    expect(meddling(repo, base)).toEqual(['cli.py:8']);
+  });
+
+  test("a guard git's python diff driver does not name (an in-tree .gitattributes) leaves the exit held: fail closed", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'cli.py': 'def main():\n    return 0\n\n\nif __name__ == "__main__":\n    main()\n' });
+    repo.commit('exit', { '.gitattributes': '*.py diff=python\n', 'cli.py': 'def main():\n    return 0\n\n\nif __name__ == "__main__":\n    main()\n    import os; os._exit(0)\n' });
+    expect(meddling(repo, base)).toEqual(['cli.py:7']);
+  });
+});
