@@ -15,18 +15,33 @@ import { tmpdir } from 'node:os';
 import { InputError, PeersError } from '../cli/errors.ts';
 import { dirname, join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
-import { spawnEnv } from '../proc/spawn-env.ts';
+import { scopedSpawnEnv } from '../proc/spawn-env.ts';
 import { classifyGitRead, GitReadMemo, movesOnlyNotes } from './read-memo.ts';
 
+/**
+ * The flags of every git process peers starts, wherever it runs: here, and in the workspace
+ * (src/git/workspace-git.ts builds its `sh -c` scripts from them). Hooks and fsmonitor are the two
+ * programs git runs on almost any command in a repository; they never run for peers.
+ */
 export const SAFE_GIT_FLAGS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.file.allow=always'];
 
-/** Extra flags of a hermetic call (its config is ours anyway: these hold even if it were not). */
+/**
+ * Extra flags of a call on peer data (the mirror, the stage, a view, a check's tree read through a
+ * view). Their config is ours and no system, global or `GIT_*` configuration is read (hermeticGitEnv,
+ * withoutGitVars), so these hold only if that ever failed: every other configured program off.
+ * Not `diff.external=` (git then runs the empty program and fails); our config never sets one.
+ */
 export const HERMETIC_GIT_FLAGS = [
   ...SAFE_GIT_FLAGS,
   '-c', 'core.attributesFile=/dev/null',
   '-c', 'core.pager=cat',
+  '-c', 'core.editor=false',
+  '-c', 'sequence.editor=false',
+  '-c', 'credential.helper=',
   '-c', 'log.showSignature=false',
   '-c', 'protocol.allow=never',
+  '-c', 'submodule.recurse=false',
+  '-c', 'fetch.recurseSubmodules=false',
   '-c', 'gc.auto=0',
   '-c', 'maintenance.auto=false',
 ];
@@ -129,10 +144,49 @@ export function isObserverRepo(dir: string): boolean {
   return known;
 }
 
+/**
+ * Variables that make git open another repository, index, object store or history than the one a
+ * call names. A user's shell (or a git hook that runs peers) may carry them; `git(repo, …)` means the
+ * repository at `repo`, so they are never inherited (SECURITY.md, "Host commands honour no
+ * repository configuration").
+ */
+export const REDIRECTING_GIT_VARS = [
+  'GIT_DIR', 'GIT_WORK_TREE', 'GIT_COMMON_DIR', 'GIT_INDEX_FILE', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_NAMESPACE', 'GIT_QUARANTINE_PATH', 'GIT_SHALLOW_FILE', 'GIT_GRAFT_FILE', 'GIT_REPLACE_REF_BASE', 'GIT_PREFIX',
+  'GIT_INTERNAL_SUPER_PREFIX', 'GIT_EXEC_PATH', 'GIT_EXTERNAL_DIFF', 'GIT_DIFF_OPTS', 'GIT_NOTES_REF', 'GIT_NOTES_DISPLAY_REF',
+] as const;
+
+/** The caller's environment without the variables that would point git elsewhere. */
+export function withoutRedirectingGitVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const k of REDIRECTING_GIT_VARS) delete out[k];
+  return out;
+}
+
+/** Who commits: the only `GIT_*` variables of the caller a git call on the peers' data keeps. */
+const IDENTITY_GIT_VAR = /^GIT_(AUTHOR|COMMITTER)_(NAME|EMAIL|DATE)$/;
+
+/**
+ * The caller's environment with no `GIT_*` variable but the identity ones: for git reading data a
+ * peer wrote through a view peers owns (withObservedWorkTree), where a `GIT_CONFIG_PARAMETERS`,
+ * `GIT_CONFIG_GLOBAL` or `GIT_EXTERNAL_DIFF` of the user's shell would bring back the programs the
+ * view exists to leave out.
+ */
+export function withoutGitVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('GIT_') || IDENTITY_GIT_VAR.test(k)));
+}
+
 function envFor(cwd: string, opts: GitOptions): { hermetic: boolean; env: Record<string, string | undefined> } {
   const observer = isObserverRepo(cwd);
   const hermetic = opts.hermetic ?? observer;
-  if (!hermetic) return { hermetic, env: { ...spawnEnv(), GIT_TERMINAL_PROMPT: '0', ...opts.env } };
+  if (!hermetic) {
+    // A scope peers set up (a check's view, src/proc/spawn-env.ts) names its repository itself;
+    // the process's own environment is the user's shell, whose redirections are dropped.
+    const scoped = scopedSpawnEnv();
+    const env: Record<string, string | undefined> = { ...(scoped ?? withoutRedirectingGitVars(process.env)), GIT_TERMINAL_PROMPT: '0', ...opts.env };
+    // Through a view peers owns (a check of a tree a peer may have written): the flags of peer data.
+    return { hermetic: typeof env.GIT_DIR === 'string' && isObserverRepo(env.GIT_DIR), env };
+  }
   // An observer repo is a bare git dir: name it, never let git discover a repository from cwd.
   return { hermetic, env: hermeticGitEnv(observer ? { GIT_DIR: cwd, ...opts.env } : opts.env) };
 }
