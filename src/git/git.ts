@@ -233,7 +233,11 @@ const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 /** The argv and spawn options every git call here shares: peers' flags, the environment for `cwd`, the timeout. */
 function gitSpawn(cwd: string, args: string[], opts: GitOptions) {
   const { hermetic, env } = envFor(cwd, opts);
-  return { argv: [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], options: { cwd, env, input: opts.input, timeout: opts.timeoutMs, killSignal: 'SIGKILL' as const } };
+  // Through a view with a work tree of its own (a check of the run clone, observer.ts): git reads
+  // `.gitattributes` and `.mailmap` relative to its directory when that is outside the work tree,
+  // so it runs in the work tree, never in the peers' tree the caller named.
+  const inTree = hermetic && !isObserverRepo(cwd) && env.GIT_WORK_TREE ? env.GIT_WORK_TREE : cwd;
+  return { argv: [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], options: { cwd: inTree, env, input: opts.input, timeout: opts.timeoutMs, killSignal: 'SIGKILL' as const } };
 }
 
 /**

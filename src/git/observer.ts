@@ -14,7 +14,7 @@
  * nothing in its config, hooks or attributes runs. After a sync, every reader uses the mirror.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { constants as zlib, inflateSync } from 'node:zlib';
 import { copyRegularFile } from '../fs/safe-copy.ts';
 import { MiB, readRange } from '../fs/safe-read.ts';
@@ -308,7 +308,8 @@ function inTree(layout: RepoLayout, dir: string, name: string): { root: string; 
  */
 export function isRunClone(workDir: string): boolean {
   try {
-    return existsSync(join(dirname(realpathSync(workDir)), 'mirror.git', OBSERVER_MARKER));
+    const real = realpathSync(workDir);
+    return basename(real) === 'clone' && existsSync(join(dirname(real), 'mirror.git', OBSERVER_MARKER));
   } catch {
     return false;
   }
@@ -380,11 +381,22 @@ export async function withObservedWorkTree<T>(workDir: string, env: NodeJS.Proce
   const scratch = makeScratchDir('peers-view-');
   try {
     const view = join(scratch, 'view.git');
-    openView(workDir, view);
-    const layout = resolveRepoLayout(workDir, { allowGitFile: !isRunClone(workDir) });
+    const head = openView(workDir, view);
+    const runClone = isRunClone(workDir);
+    const layout = resolveRepoLayout(workDir, { allowGitFile: !runClone });
+    // The peers' live tree is never git's work tree: git opens its `.gitattributes`, `.gitignore`,
+    // `.mailmap` and every untracked `x/.git` (and the HEAD a `gitdir:` there names, anywhere) with a
+    // blocking open, so a FIFO there held the operator's `peers check` forever. git works on a
+    // checkout of the clone's HEAD made here; the check reads the clone's files itself (beneath the
+    // tree, never a FIFO). The run is its commits: what is uncommitted there is not the run's.
+    const tree = runClone ? join(scratch, 'tree') : workDir;
     // No-follow copies, never of a FIFO (src/fs/safe-copy.ts): `check` may be pointed at the peers' clone.
     try {
-      for (const name of readdirSync(layout.gitDir)) {
+      if (runClone) {
+        mkdirSync(tree);
+        if (head) gitOk(tree, ['read-tree', '-u', '--reset', RUN_HEAD_REF], { hermetic: true, env: { GIT_DIR: view, GIT_WORK_TREE: tree, GIT_INDEX_FILE: join(view, 'index') }, timeoutMs: FETCH_TIMEOUT_MS });
+      }
+      for (const name of runClone ? [] : readdirSync(layout.gitDir)) {
         if (name === 'index' || name.startsWith('sharedindex.')) copyRegularFile(join(layout.gitDir, name), join(view, name), VIEW_COPY_LIMITS.index, inTree(layout, layout.gitDir, name));
       }
       mkdirSync(join(view, 'info'), { recursive: true });
@@ -394,7 +406,7 @@ export async function withObservedWorkTree<T>(workDir: string, env: NodeJS.Proce
       throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
     }
     const viewEnv: Record<string, string> = {
-      GIT_DIR: view, GIT_WORK_TREE: workDir, GIT_INDEX_FILE: join(view, 'index'),
+      GIT_DIR: view, GIT_WORK_TREE: tree, GIT_INDEX_FILE: join(view, 'index'),
       GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_ATTR_NOSYSTEM: '1', GIT_NO_REPLACE_OBJECTS: '1', GIT_OPTIONAL_LOCKS: '0', GIT_PAGER: 'cat',
     };
     // For `fn` and everything it starts, never for the rest of the process (src/proc/spawn-env.ts).

@@ -15,7 +15,7 @@
  * them.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -143,6 +143,26 @@ function plantConfig(c: Ctx): void {
   }
 }
 
+/** Writers held open on planted FIFOs (the test's own processes, killed by pid after each case). */
+const watchers: number[] = [];
+/**
+ * A FIFO at `path` whose opening leaves the marker `name`: a writer waits on it, and a reader's
+ * open (git's, which would block forever with no writer) lets it through, then reads end of file.
+ */
+function fifoTrap(path: string, name: string): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  spawnSync('mkfifo', [path]);
+  const w = spawn('sh', ['-c', 'while :; do { touch "$2"; } 3>"$1"; done', 'fifo-watcher', path, join(marks, name)], { stdio: 'ignore' });
+  watchers.push(w.pid!);
+}
+function stopWatchers(): void {
+  for (const pid of watchers.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+}
+
 /** One layout trap each: they stop git working, so they are planted one at a time. */
 const layoutTraps: [string, (c: Ctx) => void][] = [
   ['.git as a file: gitdir: another repository', (c) => {
@@ -172,6 +192,18 @@ const layoutTraps: [string, (c: Ctx) => void][] = [
   ['a refs directory linked to another repository\'s', (c) => {
     rmSync(join(c.clone, '.git', 'refs', 'heads'), { recursive: true, force: true });
     symlinkSync(join(outside, '.git', 'refs', 'heads'), join(c.clone, '.git', 'refs', 'heads'));
+  }],
+  ['FIFOs where git opens working-tree files: .gitattributes, .gitignore, .mailmap, a nested .git/HEAD', (c) => {
+    fifoTrap(join(c.clone, '.gitattributes'), 'fifo-gitattributes');
+    fifoTrap(join(c.clone, 'sub', '.gitignore'), 'fifo-gitignore');
+    fifoTrap(join(c.clone, '.mailmap'), 'fifo-mailmap');
+    mkdirSync(join(c.clone, 'nested', '.git', 'objects'), { recursive: true });
+    mkdirSync(join(c.clone, 'nested', '.git', 'refs'), { recursive: true });
+    fifoTrap(join(c.clone, 'nested', '.git', 'HEAD'), 'fifo-nested-head');
+  }],
+  ['an untracked nested repository whose .git names another', (c) => {
+    mkdirSync(join(c.clone, 'nested'), { recursive: true });
+    writeFileSync(join(c.clone, 'nested', '.git'), `gitdir: ${join(outside, '.git')}\n`);
   }],
   ['core.worktree naming a directory outside', (c) => plainOk(c.clone, ['config', 'core.worktree', outside])],
   ['core.bare = true', (c) => plainOk(c.clone, ['config', 'core.bare', 'true'])],
@@ -272,7 +304,10 @@ beforeAll(() => {
   plainOk(outside, ['update-ref', 'refs/heads/main', 'HEAD']);
   plainOk(outside, ['config', 'core.fsmonitor', `${pay('outside-fsmonitor')}true`]);
 });
-afterAll(() => rmSync(root, { recursive: true, force: true }));
+afterAll(() => {
+  stopWatchers();
+  rmSync(root, { recursive: true, force: true });
+});
 
 describe('a peer plants code or a file read in its repository: no entry point runs or reads it', () => {
   const cases = [...layoutTraps.map(([t, p]) => [t, p, false] as const), ...contentTraps.map(([t, p]) => [t, p, true] as const)];
@@ -295,6 +330,7 @@ describe('a peer plants code or a file read in its repository: no entry point ru
         if (ran.length || read.length) seen.push(`${where}: ran ${ran.join(',') || 'nothing'}; read ${read.join(',') || 'nothing'}`);
         for (const m of ran) rmSync(join(marks, m));
       }
+      stopWatchers();
       expect(seen).toEqual([]);
     });
   }
