@@ -21,9 +21,13 @@ import { classifyGitRead, GitReadMemo, movesOnlyNotes } from './read-memo.ts';
 /**
  * The flags of every git process peers starts, wherever it runs: here, and in the workspace
  * (src/git/workspace-git.ts builds its `sh -c` scripts from them). Hooks and fsmonitor are the two
- * programs git runs on almost any command in a repository; they never run for peers.
+ * programs git runs on almost any command in a repository; they never run for peers. (The peers'
+ * other configuration is theirs to run in their own sandbox, the workspace.)
  */
-export const SAFE_GIT_FLAGS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.file.allow=always'];
+export const WORKSPACE_GIT_FLAGS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
+
+/** WORKSPACE_GIT_FLAGS, and local-file transports (the mirror fetches from the stage) for calls made here. */
+export const SAFE_GIT_FLAGS = [...WORKSPACE_GIT_FLAGS, '-c', 'protocol.file.allow=always'];
 
 /**
  * Extra flags of a call on peer data (the mirror, the stage, a view, a check's tree read through a

@@ -9,7 +9,7 @@
 import { describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { HERMETIC_GIT_FLAGS, SAFE_GIT_FLAGS, withoutGitVars, withoutRedirectingGitVars } from '../../../src/git/git.ts';
+import { HERMETIC_GIT_FLAGS, SAFE_GIT_FLAGS, withoutGitVars, withoutRedirectingGitVars, WORKSPACE_GIT_FLAGS } from '../../../src/git/git.ts';
 
 const ROOT = resolve(import.meta.dir, '../../..');
 const DIRS = ['src', 'commands', 'sandbox', 'apps', 'modes', 'auth-proxy', 'proxy'];
@@ -21,7 +21,7 @@ const ALLOWED: Record<string, string> = {
   'apps/doctor/prefetch-probe.ts': '`git --version`, in no repository',
   'apps/doctor/doctor-checks.ts': "`git rev-parse HEAD` through the doctor's probe, in the user's registered checkout",
   'sandbox/k8s/fetch-back.ts': "git in the cluster's read-only reader container, on the run's mirror (peers' config), with no system or global config",
-  'src/git/workspace-git.ts': "git in the workspace (the peers' own sandbox), through the runner, with SAFE_GIT_FLAGS (checked below)",
+  'src/git/workspace-git.ts': "git in the workspace (the peers' own sandbox), through the runner, with WORKSPACE_GIT_FLAGS (checked below)",
 };
 
 /** git started other than through git.ts: spawn/exec with 'git' as the program, or an argv beginning with 'git'. */
@@ -71,7 +71,8 @@ describe('every git call goes through src/git/git.ts', () => {
 
   test('the workspace\'s git scripts carry the flags of every call (one rule, also where git runs in the workspace)', () => {
     const ws = readFileSync(join(ROOT, 'src/git/workspace-git.ts'), 'utf8');
-    expect(ws).toContain("const WS_GIT = ['git', ...SAFE_GIT_FLAGS].join(' ');");
+    expect(ws).toContain("const WS_GIT = ['git', ...WORKSPACE_GIT_FLAGS].join(' ');");
+    for (const f of WORKSPACE_GIT_FLAGS) expect(SAFE_GIT_FLAGS).toContain(f);
     // Every git in its scripts is WS_GIT: no bare `git ` starts a line or follows a pipe or `if`.
     const scripts = [...ws.matchAll(/= `([^`]*)`;/g)].map((m) => m[1]!).join('\n');
     expect(scripts.split('\n').filter((l) => /(^|[|;&]\s*|\bif\s+|\bxargs -0 -r\s+)git\s/.test(l))).toEqual([]);
