@@ -15,18 +15,40 @@ import { tmpdir } from 'node:os';
 import { InputError, PeersError } from '../cli/errors.ts';
 import { dirname, join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
-import { spawnEnv } from '../proc/spawn-env.ts';
+import { scopedSpawnEnv } from '../proc/spawn-env.ts';
 import { classifyGitRead, GitReadMemo, movesOnlyNotes } from './read-memo.ts';
+import { withoutRedirectingGitVars } from './git-env.ts';
 
-export const SAFE_GIT_FLAGS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false', '-c', 'protocol.file.allow=always'];
+export { REDIRECTING_GIT_VARS, withoutGitVars, withoutRedirectingGitVars } from './git-env.ts';
 
-/** Extra flags of a hermetic call (its config is ours anyway: these hold even if it were not). */
+/**
+ * The flags of every git process peers starts, wherever it runs: here, and in the workspace
+ * (src/git/workspace-git.ts builds its `sh -c` scripts from them). Hooks and fsmonitor are the two
+ * programs git runs on almost any command in a repository; they never run for peers. (The peers'
+ * other configuration is theirs to run in their own sandbox, the workspace.)
+ */
+export const WORKSPACE_GIT_FLAGS = ['-c', 'core.hooksPath=/dev/null', '-c', 'core.fsmonitor=false'];
+
+/** WORKSPACE_GIT_FLAGS, and local-file transports (the mirror fetches from the stage) for calls made here. */
+export const SAFE_GIT_FLAGS = [...WORKSPACE_GIT_FLAGS, '-c', 'protocol.file.allow=always'];
+
+/**
+ * Extra flags of a call on peer data (the mirror, the stage, a view, a check's tree read through a
+ * view). Their config is ours and no system, global or `GIT_*` configuration is read (hermeticGitEnv,
+ * withoutGitVars), so these hold only if that ever failed: every other configured program off.
+ * Not `diff.external=` (git then runs the empty program and fails); our config never sets one.
+ */
 export const HERMETIC_GIT_FLAGS = [
   ...SAFE_GIT_FLAGS,
   '-c', 'core.attributesFile=/dev/null',
   '-c', 'core.pager=cat',
+  '-c', 'core.editor=false',
+  '-c', 'sequence.editor=false',
+  '-c', 'credential.helper=',
   '-c', 'log.showSignature=false',
   '-c', 'protocol.allow=never',
+  '-c', 'submodule.recurse=false',
+  '-c', 'fetch.recurseSubmodules=false',
   '-c', 'gc.auto=0',
   '-c', 'maintenance.auto=false',
 ];
@@ -132,7 +154,14 @@ export function isObserverRepo(dir: string): boolean {
 function envFor(cwd: string, opts: GitOptions): { hermetic: boolean; env: Record<string, string | undefined> } {
   const observer = isObserverRepo(cwd);
   const hermetic = opts.hermetic ?? observer;
-  if (!hermetic) return { hermetic, env: { ...spawnEnv(), GIT_TERMINAL_PROMPT: '0', ...opts.env } };
+  if (!hermetic) {
+    // A scope peers set up (a check's view, src/proc/spawn-env.ts) names its repository itself;
+    // the process's own environment is the user's shell, whose redirections are dropped.
+    const scoped = scopedSpawnEnv();
+    const env: Record<string, string | undefined> = { ...(scoped ?? withoutRedirectingGitVars(process.env)), GIT_TERMINAL_PROMPT: '0', ...opts.env };
+    // Through a view peers owns (a check of a tree a peer may have written): the flags of peer data.
+    return { hermetic: typeof env.GIT_DIR === 'string' && isObserverRepo(env.GIT_DIR), env };
+  }
   // An observer repo is a bare git dir: name it, never let git discover a repository from cwd.
   return { hermetic, env: hermeticGitEnv(observer ? { GIT_DIR: cwd, ...opts.env } : opts.env) };
 }
@@ -179,7 +208,11 @@ const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 /** The argv and spawn options every git call here shares: peers' flags, the environment for `cwd`, the timeout. */
 function gitSpawn(cwd: string, args: string[], opts: GitOptions) {
   const { hermetic, env } = envFor(cwd, opts);
-  return { argv: [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], options: { cwd, env, input: opts.input, timeout: opts.timeoutMs, killSignal: 'SIGKILL' as const } };
+  // Through a view with a work tree of its own (a check of the run clone, observer.ts): git reads
+  // `.gitattributes` and `.mailmap` relative to its directory when that is outside the work tree,
+  // so it runs in the work tree, never in the peers' tree the caller named.
+  const inTree = hermetic && !isObserverRepo(cwd) && env.GIT_WORK_TREE ? env.GIT_WORK_TREE : cwd;
+  return { argv: [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], options: { cwd: inTree, env, input: opts.input, timeout: opts.timeoutMs, killSignal: 'SIGKILL' as const } };
 }
 
 /**

@@ -13,8 +13,8 @@
  * object's hash and fscks it. No git process ever opens the peers' repository as a repository, so
  * nothing in its config, hooks or attributes runs. After a sync, every reader uses the mirror.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { constants as zlib, inflateSync } from 'node:zlib';
 import { copyRegularFile } from '../fs/safe-copy.ts';
 import { MiB, readRange } from '../fs/safe-read.ts';
@@ -22,7 +22,7 @@ import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { InPlaceRecord } from '../fs/in-place-record.ts';
 import { withSpawnEnv } from '../proc/spawn-env.ts';
-import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER } from './git.ts';
+import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER, withoutGitVars } from './git.ts';
 import { packedObjectType } from './pack-object-type.ts';
 import { objectStoreProblem } from './object-store-check.ts';
 import { linkObjectStore } from './object-store-links.ts';
@@ -301,13 +301,28 @@ function inTree(layout: RepoLayout, dir: string, name: string): { root: string; 
 }
 
 /**
+ * Whether `workDir` is a run clone (`<state>/run/clone`, beside the run's mirror): the peers'
+ * repository, which always has a plain `.git` directory. Told from where it is, never from what its
+ * `.git` says: a `.git` file or a `commondir` a peer wrote there would point a host command's view
+ * at another repository of the user's (its refs read, its history judged as the run's).
+ */
+export function isRunClone(workDir: string): boolean {
+  try {
+    const real = realpathSync(workDir);
+    return basename(real) === 'clone' && existsSync(join(dirname(real), 'mirror.git', OBSERVER_MARKER));
+  } catch {
+    return false;
+  }
+}
+
+/**
  * A throwaway read-only view of a user's repository (for `peers verify`, `check`, `bugs` on the
  * host): a peers-owned git dir borrowing the repository's objects, with RUN_HEAD_REF (and the
  * view's HEAD) at the repository's HEAD. Reading through it honours nothing from the
  * repository's config. Returns HEAD's commit, or null when the repository has none.
  */
 export function openView(workDir: string, viewDir: string): string | null {
-  const layout = resolveRepoLayout(workDir, { allowGitFile: true });
+  const layout = resolveRepoLayout(workDir, { allowGitFile: !isRunClone(workDir) });
   const head = readHead(layout);
   // git opens what it finds in a store with a blocking open(): a FIFO there would hold the command.
   // So the view of the peers' clone reads linked copies of every store git would read, each checked
@@ -366,11 +381,22 @@ export async function withObservedWorkTree<T>(workDir: string, env: NodeJS.Proce
   const scratch = makeScratchDir('peers-view-');
   try {
     const view = join(scratch, 'view.git');
-    openView(workDir, view);
-    const layout = resolveRepoLayout(workDir, { allowGitFile: true });
+    const head = openView(workDir, view);
+    const runClone = isRunClone(workDir);
+    const layout = resolveRepoLayout(workDir, { allowGitFile: !runClone });
+    // The peers' live tree is never git's work tree: git opens its `.gitattributes`, `.gitignore`,
+    // `.mailmap` and every untracked `x/.git` (and the HEAD a `gitdir:` there names, anywhere) with a
+    // blocking open, so a FIFO there held the operator's `peers check` forever. git works on a
+    // checkout of the clone's HEAD made here; the check reads the clone's files itself (beneath the
+    // tree, never a FIFO). The run is its commits: what is uncommitted there is not the run's.
+    const tree = runClone ? join(scratch, 'tree') : workDir;
     // No-follow copies, never of a FIFO (src/fs/safe-copy.ts): `check` may be pointed at the peers' clone.
     try {
-      for (const name of readdirSync(layout.gitDir)) {
+      if (runClone) {
+        mkdirSync(tree);
+        if (head) gitOk(tree, ['read-tree', '-u', '--reset', RUN_HEAD_REF], { hermetic: true, env: { GIT_DIR: view, GIT_WORK_TREE: tree, GIT_INDEX_FILE: join(view, 'index') }, timeoutMs: FETCH_TIMEOUT_MS });
+      }
+      for (const name of runClone ? [] : readdirSync(layout.gitDir)) {
         if (name === 'index' || name.startsWith('sharedindex.')) copyRegularFile(join(layout.gitDir, name), join(view, name), VIEW_COPY_LIMITS.index, inTree(layout, layout.gitDir, name));
       }
       mkdirSync(join(view, 'info'), { recursive: true });
@@ -380,11 +406,12 @@ export async function withObservedWorkTree<T>(workDir: string, env: NodeJS.Proce
       throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
     }
     const viewEnv: Record<string, string> = {
-      GIT_DIR: view, GIT_WORK_TREE: workDir, GIT_INDEX_FILE: join(view, 'index'),
+      GIT_DIR: view, GIT_WORK_TREE: tree, GIT_INDEX_FILE: join(view, 'index'),
       GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_ATTR_NOSYSTEM: '1', GIT_NO_REPLACE_OBJECTS: '1', GIT_OPTIONAL_LOCKS: '0', GIT_PAGER: 'cat',
     };
     // For `fn` and everything it starts, never for the rest of the process (src/proc/spawn-env.ts).
-    return await withSpawnEnv({ ...env, ...viewEnv }, fn);
+    // No `GIT_*` of the user's shell (GIT_CONFIG_PARAMETERS, GIT_EXTERNAL_DIFF…) reaches git reading the tree.
+    return await withSpawnEnv({ ...withoutGitVars(env), ...viewEnv }, fn);
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

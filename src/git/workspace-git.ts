@@ -9,7 +9,7 @@
  * docs/ARCHITECTURE.md, "Changing the run clone".
  */
 import type { PeerRunner } from '../proc/peer-runner.ts';
-import { gitBytes } from './git.ts';
+import { gitBytes, WORKSPACE_GIT_FLAGS } from './git.ts';
 import { type RunObserver } from './run-observer.ts';
 
 export type MoveHeadResult = { ok: true } | { ok: false; error: string };
@@ -41,8 +41,8 @@ export interface WorkspaceGit {
 export const MAX_PACK_BYTES = 12 * 1024 * 1024;
 const STATUS_TIMEOUT_MS = 120_000;
 const MOVE_TIMEOUT_MS = 600_000;
-/** Hooks and fsmonitor off even here: the loop's request must do what it says. */
-const WS_GIT = 'git -c core.hooksPath=/dev/null -c core.fsmonitor=false';
+/** Hooks and fsmonitor off even here, with the flags of every git call (git.ts): the loop's request must do what it says. */
+const WS_GIT = ['git', ...WORKSPACE_GIT_FLAGS].join(' ');
 const MOVE_SCRIPT = `set -e
 base64 -d | ${WS_GIT} unpack-objects -q
 ${WS_GIT} reset -q --hard "$1"

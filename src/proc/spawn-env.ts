@@ -18,6 +18,11 @@ export function withSpawnEnv<T>(env: NodeJS.ProcessEnv, work: () => T): T {
   return scope.run(env, work);
 }
 
+/** The environment of the current scope, undefined outside any. */
+export function scopedSpawnEnv(): NodeJS.ProcessEnv | undefined {
+  return scope.getStore();
+}
+
 /** The environment of the current scope; outside any, the process's own (a process started for one job, e.g. a pod role). */
 export function spawnEnv(): NodeJS.ProcessEnv {
   return scope.getStore() ?? process.env;

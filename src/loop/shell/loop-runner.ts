@@ -168,7 +168,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const context = prepareRunContext(repo, paths.dir, {
       recon: !o.noRecon && !existsSync(paths.recon),
       codemap: !o.noCodemap && !(existsSync(paths.codemap) && existsSync(join(paths.dir, 'CODEMAP.yaml'))),
-      files: trackedFiles(places.observer),
+      // An empty list, never undefined: recon would then ask git in the peers' repository.
+      files: trackedFiles(places.observer) ?? [],
     });
     for (const w of context.warnings) log(`peers: warning: ${w}`);
     state = { ...state, warnings: [...state.warnings, ...context.warnings] };
