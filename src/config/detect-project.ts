@@ -49,7 +49,6 @@ type Found = {
 const NPM_PLACEHOLDER_TEST = /no test specified/;
 const TEST_TIMEOUT_S = 600;
 
-// node --test reports `# pass N` (TAP) or `ℹ pass N` (spec reporter): one leading character.
 /**
  * The exit status is not the runner's only word: code the tests import runs in the runner's process
  * and can set it (`atexit.register(os._exit, 0)` after pytest printed "1 failed, 1 passed"; SECURITY.md,
@@ -58,6 +57,7 @@ const TEST_TIMEOUT_S = 600;
  */
 const PYTEST_PASS = 'exit_code == 0 and regex("[0-9]+ passed", stdout) != None and regex("[0-9]+ (failed|errors?)", stdout) == None';
 const UNITTEST_PASS = 'exit_code == 0 and regex("Ran [1-9][0-9]* tests?", stderr) != None and regex("(?m)^FAILED ", stderr) == None';
+// node --test reports `# pass N` (TAP) or `ℹ pass N` (spec reporter): one leading character.
 const NODE_TEST_PASS = 'exit_code == 0 and regex("(?m)^. pass [1-9]", stdout) != None and regex("(?m)^. fail 0$", stdout) != None';
 
 /** pass_when per test runner named in a test script: tests must have run, and none failed. */
