@@ -20,11 +20,18 @@
  *
  * One run at a time: a second run that starts while the checkout is in use gets a throwaway
  * checkout of its own (clean-checkout.ts).
+ *
+ * The trees go to a tmpfs while each one measured was small (checkout-place.ts): the scratch
+ * directory moves there (a new one, made as above) once the first tree, on the disk, proved small,
+ * and back to the disk for good after one that was not.
  */
 import { randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
+import { MIN_FREE_BYTES, pickScratchParent, tmpfsCandidates } from '../proc/tmpfs-scratch.ts';
+import { afterTree, freeBytes, isTmpfs, TMPFS_TREE_LIMIT_BYTES, treeBytes, treeMayGoToTmpfs, type TreeSizes } from './checkout-place.ts';
 import { gitOk, isObserverRepo } from '../git/git.ts';
 import { ATTEST_NOTES_REF, BASELINE_TAG, observerRef } from '../git/observer.ts';
 import { isObjectId } from '../git/repo-layout.ts';
@@ -47,12 +54,31 @@ function checkoutConfig(sha256: boolean): string {
   ].join('\n');
 }
 
+export type GateCheckoutOptions = {
+  /** The tmpfs places to try, in order (default: tmpfs-scratch.ts's candidates). */
+  tmpfsCandidates?: () => (string | undefined)[];
+  /** The largest tree that keeps the next ones on a tmpfs (default TMPFS_TREE_LIMIT_BYTES). */
+  tmpfsTreeLimitBytes?: number;
+};
+
 export class GateCheckout {
   private scratch: string | undefined;
+  /** Whether `scratch` is on a tmpfs (then a tree's size is the space its removal frees). */
+  private scratchOnTmpfs = false;
   /** The last run's tree (a new random name every run). */
   private tree: string | undefined;
   private busy = false;
   private trash = 0;
+  /** The directory `scratch` was made in. */
+  private scratchParent: string | undefined;
+  private sizes: TreeSizes = 'unmeasured';
+
+  constructor(private readonly options: GateCheckoutOptions = {}) {}
+
+  /** Where the trees go now: the scratch directory's parent, and whether it is a tmpfs. */
+  get place(): { dir: string | undefined; tmpfs: boolean; sizes: TreeSizes } {
+    return { dir: this.scratch, tmpfs: this.scratchOnTmpfs, sizes: this.sizes };
+  }
 
   /**
    * Runs `fn` in a checkout of `sha` (a commit of the observer repo `source`, e.g. the run's
@@ -81,20 +107,26 @@ export class GateCheckout {
       rmSync(this.scratch, { recursive: true, force: true });
     }
     this.scratch = undefined;
+    this.scratchParent = undefined;
     this.tree = undefined;
   }
 
   /** An empty tree directory with a `.git` we wrote, then the commit's files. */
   private fresh(source: string, sha: string): string {
     // A gate runs as this user: it could have replaced the scratch directory (say, by a symlink).
-    if (!this.scratch || !isRealDir(this.scratch)) {
-      this.scratch = realpathSync(makeScratchDir('peers-gate-checkout-'));
+    const scratchIntact = this.scratch !== undefined && isRealDir(this.scratch);
+    if (scratchIntact && this.tree) this.discard(this.tree);
+    const parent = this.parentForNextTree();
+    if (!scratchIntact || parent !== this.scratchParent) {
+      if (scratchIntact) this.close();
+      this.scratch = realpathSync(makeScratchDir('peers-gate-checkout-', parent));
+      this.scratchParent = parent;
+      this.scratchOnTmpfs = isTmpfs(this.scratch);
       this.tree = undefined;
       // Entries are reached by name only: nothing can list it to find the next run's tree.
       chmodSync(this.scratch, 0o300);
     }
-    if (this.tree) this.discard(this.tree);
-    const dir = join(this.scratch, `tree-${randomBytes(16).toString('hex')}`);
+    const dir = join(this.scratch!, `tree-${randomBytes(16).toString('hex')}`);
     this.tree = dir;
     const gitDir = join(dir, '.git');
     // What git needs of a git dir (HEAD, objects/, refs/) and the refs below: a directory made and
@@ -127,9 +159,26 @@ export class GateCheckout {
     if (!lstatSync(dir, { throwIfNoEntry: false })) return;
     const old = join(this.scratch!, `old-${this.trash++}-${randomBytes(8).toString('hex')}`);
     renameSync(dir, old);
+    // Its size, what the gate wrote included, says where the next tree may go (checkout-place.ts):
+    // on a tmpfs the space its removal frees; on the disk a walk, only until the first verdict.
+    const limit = this.options.tmpfsTreeLimitBytes ?? TMPFS_TREE_LIMIT_BYTES;
+    const freeBefore = this.scratchOnTmpfs ? freeBytes(old) : null;
+    const walked = !this.scratchOnTmpfs && this.sizes === 'unmeasured' ? treeBytes(old, limit) : null;
     try {
       rmSync(old, { recursive: true, force: true });
     } catch {}
+    if (this.scratchOnTmpfs) {
+      const freeAfter = freeBytes(this.scratch!);
+      this.sizes = afterTree(this.sizes, freeBefore === null || freeAfter === null ? null : Math.max(0, freeAfter - freeBefore), limit);
+    } else if (this.sizes === 'unmeasured') this.sizes = afterTree(this.sizes, walked, limit);
+  }
+
+  /** The temp dir, or a tmpfs with room while the trees were small. */
+  private parentForNextTree(): string {
+    if (!treeMayGoToTmpfs(this.sizes)) return tmpdir();
+    const candidates = (this.options.tmpfsCandidates ?? tmpfsCandidates)();
+    // Room for a gate's scratch directories (tmpfs-scratch.ts) and the tree beside them.
+    return pickScratchParent(candidates, tmpdir(), MIN_FREE_BYTES + (this.options.tmpfsTreeLimitBytes ?? TMPFS_TREE_LIMIT_BYTES));
   }
 }
 

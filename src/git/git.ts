@@ -9,7 +9,6 @@
  * peers, so no configuration a peer could have written is honoured (docs/ARCHITECTURE.md, "The
  * trusted observer").
  */
-import { spawnSync } from 'node:child_process';
 import { closeSync, existsSync, ftruncateSync, lstatSync, mkdtempSync, openSync, readSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { InputError, PeersError } from '../cli/errors.ts';
@@ -18,6 +17,7 @@ import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { scopedSpawnEnv } from '../proc/spawn-env.ts';
 import { classifyGitRead, GitReadMemo, movesOnlyNotes } from './read-memo.ts';
 import { withoutRedirectingGitVars } from './git-env.ts';
+import { spawnGitSync } from './git-spawn-sync.ts';
 
 export { REDIRECTING_GIT_VARS, withoutGitVars, withoutRedirectingGitVars } from './git-env.ts';
 
@@ -212,8 +212,9 @@ function gitSpawn(cwd: string, args: string[], opts: GitOptions) {
   // `.gitattributes` and `.mailmap` relative to its directory when that is outside the work tree,
   // so it runs in the work tree, never in the peers' tree the caller named.
   const inTree = hermetic && !isObserverRepo(cwd) && env.GIT_WORK_TREE ? env.GIT_WORK_TREE : cwd;
-  return { argv: [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], options: { cwd: inTree, env, input: opts.input, timeout: opts.timeoutMs, killSignal: 'SIGKILL' as const } };
+  return { argv: [...(hermetic ? HERMETIC_GIT_FLAGS : SAFE_GIT_FLAGS), ...args], options: { cwd: inTree, env, input: opts.input, timeout: opts.timeoutMs } };
 }
+
 
 /**
  * The directory git was to run in is gone (the repository removed while a command runs in it):
@@ -240,12 +241,12 @@ function spawnErrorCode(res: { error?: Error }): string | undefined {
 
 function runGit(cwd: string, args: string[], opts: GitOptions): GitResult {
   const g = gitSpawn(cwd, args, opts);
-  const res = spawnSync('git', g.argv, { ...g.options, maxBuffer: opts.maxBuffer ?? DEFAULT_MAX_BUFFER, encoding: 'utf8' });
+  const res = spawnGitSync(g, opts.maxBuffer ?? DEFAULT_MAX_BUFFER);
   const failed = spawnErrorCode(res);
   if (failed === 'ENOBUFS') throw outputTooLarge(args, opts.maxBuffer ?? DEFAULT_MAX_BUFFER);
   if (failed && failed !== 'ETIMEDOUT') throw spawnFailure(cwd, res.error!);
-  const stdout = res.stdout ?? '';
-  const stderr = res.stderr ?? '';
+  const stdout = res.stdout.toString('utf8');
+  const stderr = res.stderr.toString('utf8');
   if (res.error) return { code: 124, stdout, stderr: `${stderr}\ngit timed out after ${opts.timeoutMs} ms` };
   return { code: res.status ?? 128, stdout, stderr };
 }
@@ -304,8 +305,8 @@ export function gitStream(cwd: string, args: string[], onChunk: (chunk: Buffer) 
     outputInUse.add(cwd);
   } else fd = unnamedFile(isObserverRepo(cwd) ? cwd : tmpdir());
   try {
-    const res = spawnSync('git', g.argv, { ...g.options, stdio: [opts.input === undefined ? 'ignore' : 'pipe', fd, 'pipe'], maxBuffer: 4 * 1024 * 1024 });
-    const stderr = String(res.stderr ?? '');
+    const res = spawnGitSync(g, 4 * 1024 * 1024, fd);
+    const stderr = res.stderr.toString('utf8');
     const code = spawnErrorCode(res);
     if (code) {
       if (code === 'ETIMEDOUT') return { code: 124, stderr: `${stderr}\ngit timed out after ${opts.timeoutMs} ms` };
@@ -367,11 +368,11 @@ export function gitOk(cwd: string, args: string[], opts: GitOptions = {}): strin
 export function gitBytes(cwd: string, args: string[], opts: GitOptions = {}): Buffer {
   readMemo.forgetRefs(cwd);
   const g = gitSpawn(cwd, args, opts);
-  const res = spawnSync('git', g.argv, { ...g.options, maxBuffer: opts.maxBuffer ?? DEFAULT_MAX_BUFFER });
+  const res = spawnGitSync(g, opts.maxBuffer ?? DEFAULT_MAX_BUFFER);
   if (spawnErrorCode(res) === 'ENOBUFS') throw outputTooLarge(args, opts.maxBuffer ?? DEFAULT_MAX_BUFFER);
   if (res.error) throw spawnFailure(cwd, res.error);
-  if (res.status !== 0) throw new GitError(args, { code: res.status ?? 128, stdout: '', stderr: String(res.stderr ?? '') });
-  return res.stdout as Buffer;
+  if (res.status !== 0) throw new GitError(args, { code: res.status ?? 128, stdout: '', stderr: res.stderr.toString('utf8') });
+  return res.stdout;
 }
 
 export function isGitRepo(dir: string): boolean {

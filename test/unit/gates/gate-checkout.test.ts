@@ -3,15 +3,17 @@
  * committed tree, whatever the previous gate run left, changed or planted in the checkout.
  */
 import { afterAll, afterEach, expect, test } from 'bun:test';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, utimesSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { GateCheckout } from '../../../src/gates/gate-checkout.ts';
+import { GateCheckout, type GateCheckoutOptions } from '../../../src/gates/gate-checkout.ts';
 import { gitOk } from '../../../src/git/git.ts';
 import { withObservedWorkTree } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { attestCommits, attestedPeer } from '../../../src/protocol/attestation.ts';
+import { afterTree, treeMayGoToTmpfs } from '../../../src/gates/checkout-place.ts';
+import { MIN_FREE_BYTES, tmpfsRefusal } from '../../../src/proc/tmpfs-scratch.ts';
 import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
 
 afterAll(removeTempDirs);
@@ -23,7 +25,7 @@ afterEach(() => {
 });
 
 /** A repository with two commits (test.sh passes only when `pass.flag` exists), and its mirror. */
-function setup(): { repo: string; mirror: string; first: string; second: string; observer: RunObserver; checkout: GateCheckout } {
+function setup(options: GateCheckoutOptions = {}): { repo: string; mirror: string; first: string; second: string; observer: RunObserver; checkout: GateCheckout } {
   const root = tempDir('gate-checkout-');
   const repo = join(root, 'repo');
   mkdirSync(repo);
@@ -39,7 +41,7 @@ function setup(): { repo: string; mirror: string; first: string; second: string;
   const second = gitOk(repo, ['rev-parse', 'HEAD']).trim();
   const observer = new RunObserver({ workDir: repo, mirror: join(root, 'mirror.git'), stage: join(root, 'stage.git'), lenient: true });
   observer.sync();
-  const checkout = new GateCheckout();
+  const checkout = new GateCheckout(options);
   checkouts.push(checkout);
   return { repo, mirror: observer.mirror, first, second, observer, checkout };
 }
@@ -47,7 +49,8 @@ function setup(): { repo: string; mirror: string; first: string; second: string;
 const gate = (dir: string, cmd: string) => spawnSync('/bin/sh', ['-c', cmd], { cwd: dir }).status;
 
 test('an untracked or ignored file a gate run leaves cannot make the next run pass', async () => {
-  const { mirror, second, checkout } = setup();
+  // No tmpfs to move to: the trees stay in one place (the move is tested below).
+  const { mirror, second, checkout } = setup({ tmpfsCandidates: () => [] });
   const dirs: string[] = [];
   const first = await checkout.use(mirror, second, async (dir) => {
     dirs.push(dir);
@@ -214,4 +217,53 @@ test('a run that starts while the checkout is in use gets a checkout of its own;
   await expect(checkout.use(mirror, 'HEAD', async () => 1)).rejects.toThrow(/not an object id/);
   checkout.close();
   expect(existsSync(dirname(both.outer))).toBe(false);
+});
+
+/** A tmpfs with room for the trees of the tests below (/dev/shm on Linux), or undefined. */
+const MIB = 1024 * 1024;
+const shm = ['/dev/shm'].find((d) => tmpfsRefusal(d, MIN_FREE_BYTES + MIB) === null);
+const under = (dir: string, parent: string) => realpathSync(dirname(dirname(dir))) === realpathSync(parent);
+
+// Skipped where no tmpfs with room is mounted at /dev/shm (the move is then never made).
+test.skipIf(!shm)('small trees move to a tmpfs after the first run; a gate that writes past the limit sends every later tree back to the disk', async () => {
+  const { mirror, second, checkout } = setup({ tmpfsCandidates: () => [shm], tmpfsTreeLimitBytes: MIB });
+  const run = (write = 0) =>
+    checkout.use(mirror, second, async (dir) => {
+      // A gate that builds into its checkout (a target/ of its own).
+      if (write) writeFileSync(join(dir, 'build.out'), Buffer.alloc(write, 1));
+      return { dir, gate: gate(dir, 'sh test.sh'), files: readdirSync(dir).sort() };
+    });
+  const first = await run();
+  expect(under(first.dir, tmpdir())).toBe(true);
+  const second2 = await run();
+  expect(under(second2.dir, shm!)).toBe(true);
+  expect(checkout.place).toMatchObject({ tmpfs: true, sizes: 'small' });
+  // Committed content only, as on the disk; the first place's directory is gone.
+  expect(second2).toMatchObject({ gate: 1, files: ['.git', '.gitignore', 'a.txt', 'test.sh'] });
+  expect(existsSync(dirname(first.dir))).toBe(false);
+  // This run's gate writes 2 MiB into the tree on the tmpfs: measured when it goes, and the next tree is on the disk.
+  await run(2 * MIB);
+  const after = await run();
+  expect(under(after.dir, tmpdir())).toBe(true);
+  expect(checkout.place).toMatchObject({ sizes: 'too-big' });
+  // For good: small trees since do not bring it back.
+  expect(under((await run()).dir, tmpdir())).toBe(true);
+});
+
+test.skipIf(!shm)('a first tree over the limit (the gate wrote into it on the disk) keeps every later one off the tmpfs', async () => {
+  const { mirror, second, checkout } = setup({ tmpfsCandidates: () => [shm], tmpfsTreeLimitBytes: MIB });
+  await checkout.use(mirror, second, async (dir) => writeFileSync(join(dir, 'build.out'), Buffer.alloc(2 * MIB, 1)));
+  const next = await checkout.use(mirror, second, async (dir) => dir);
+  expect(under(next, tmpdir())).toBe(true);
+  expect(checkout.place.sizes).toBe('too-big');
+});
+
+test('the place rule: the first tree is measured before any goes to a tmpfs; one too big (or one not measured) is final', () => {
+  expect(treeMayGoToTmpfs('unmeasured')).toBe(false);
+  expect(afterTree('unmeasured', 10, 100)).toBe('small');
+  expect(treeMayGoToTmpfs(afterTree('unmeasured', 10, 100))).toBe(true);
+  expect(afterTree('small', 101, 100)).toBe('too-big');
+  expect(afterTree('small', null, 100)).toBe('too-big');
+  expect(afterTree('too-big', 0, 100)).toBe('too-big');
+  expect(treeMayGoToTmpfs('too-big')).toBe(false);
 });

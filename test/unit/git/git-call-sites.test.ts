@@ -16,7 +16,7 @@ const DIRS = ['src', 'commands', 'sandbox', 'apps', 'modes', 'auth-proxy', 'prox
 
 /** Files allowed to start git themselves, and why that is not git on data a peer wrote. */
 const ALLOWED: Record<string, string> = {
-  'src/git/git.ts': 'the adapter itself',
+  'src/git/git-spawn-sync.ts': "the adapter's process runner: it runs only the argv and environment git.ts built (GitSpawnPlan)",
   'src/config/git-identity.ts': "`git config --get-regexp ^user.` in the user's repository before any peer runs (a config read runs no program)",
   'apps/doctor/prefetch-probe.ts': '`git --version`, in no repository',
   'apps/doctor/doctor-checks.ts': "`git rev-parse HEAD` through the doctor's probe, in the user's registered checkout",
