@@ -68,17 +68,19 @@ export function isAuxiliary(route: Route, headers: Headers, body: Json): boolean
     const tools = body.tools;
     return !Array.isArray(tools) || tools.length === 0;
   }
+  // Codex says what each request is; its word decides (its body may not be readable here).
+  const meta = headers.get('x-codex-turn-metadata');
+  if (meta) {
+    try {
+      const kind = (JSON.parse(meta) as Json).request_kind;
+      return typeof kind === 'string' && kind !== 'turn';
+    } catch {
+      return false;
+    }
+  }
   // opencode on an OpenAI model asks its small model for a session title with no tools declared;
   // served a turn's scripted step, that step's tool calls were lost (no agent turn declares no tools).
-  if (!Array.isArray(body.tools) || body.tools.length === 0) return true;
-  const meta = headers.get('x-codex-turn-metadata');
-  if (!meta) return false;
-  try {
-    const kind = (JSON.parse(meta) as Json).request_kind;
-    return typeof kind === 'string' && kind !== 'turn';
-  } catch {
-    return false;
-  }
+  return !Array.isArray(body.tools) || body.tools.length === 0;
 }
 
 export function modelOf(body: Json): string | undefined {

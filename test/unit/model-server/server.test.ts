@@ -136,6 +136,15 @@ test("a tool-less Responses call (opencode's session title on an openai/ model) 
   expect(h.log.records.map((r) => [r.kind, r.tick ?? null, r.step ?? null])).toEqual([['auxiliary', null, null], ['reply', 0, 0]]);
 });
 
+test("Codex's own word decides: a request whose turn metadata says `turn` is the turn's step even when its body declares no tools it can read", async () => {
+  const h = serve(twoStepScenario);
+  const url = `${h.url}/peer/codex/v1/responses`;
+  const meta = (kind: string) => ({ 'session-id': 'c', 'x-codex-turn-metadata': JSON.stringify({ request_kind: kind }) });
+  expect(await (await post(url, { model: 'gpt-6.1-sol', stream: true, input: [] }, meta('compact'))).text()).not.toContain('exec_command');
+  expect(await (await post(url, { model: 'gpt-6.1-sol', stream: true, input: [] }, meta('turn'))).text()).toContain('exec_command');
+  expect(h.log.records.map((r) => [r.kind, r.tick ?? null, r.step ?? null])).toEqual([['auxiliary', null, null], ['reply', 0, 0]]);
+});
+
 test('Responses stream: sequence numbers, message, function call, custom apply_patch call, usage in response.completed', async () => {
   const h = serve(twoStepScenario);
   const res = await post(`${h.url}/peer/codex/v1/responses`, codexBody(), { 'session-id': 't1' });
