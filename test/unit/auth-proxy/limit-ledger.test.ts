@@ -20,7 +20,8 @@ let egress: Egress;
 let anthropic: Sidecar;
 let openai: Sidecar;
 let ledger: UsageLedger;
-/** A turn request (with tools: the model server answers tool-less calls as auxiliary ones). */
+/** Turn requests (with tools: the model server answers tool-less calls as auxiliary ones, on either API). */
+const RESPONSES_TURN = { model: 'gpt-5.5', input: 'hi', stream: true, tools: [{ type: 'function', name: 'exec_command', parameters: { type: 'object' } }] };
 const MESSAGE = { model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: 'hi' }], tools: [{ name: 'Bash', description: 'run', input_schema: { type: 'object' } }] };
 
 beforeAll(async () => {
@@ -55,7 +56,7 @@ test("a vendor's usage-limit 429 reaches the client unchanged and is recorded wi
   expect(r.status).toBe(429);
   expect(r.headers.get('anthropic-ratelimit-unified-status')).toBe('rejected');
   expect(JSON.parse(r.text).error.type).toBe('rate_limit_error');
-  const x = await call(openai.url, '/v1/responses', { body: { model: 'gpt-5.5', input: 'hi', stream: true } });
+  const x = await call(openai.url, '/v1/responses', { body: RESPONSES_TURN });
   expect(x.status).toBe(429);
   expect(JSON.parse(x.text).error.type).toBe('usage_limit_reached');
 
