@@ -16,6 +16,8 @@
  * known limits).
  */
 import { normalizeModel, type Vendor, tableRow } from './price-table.ts';
+// What is data, never content the vendor reads (JSON Schemas, a tool call's arguments): one rule with the off-body walk.
+import { isObject, SCHEMA_KEYS, TOOL_CALL_BLOCKS } from './off-body-input.ts';
 
 export type ImageSize = { width: number; height: number };
 
@@ -123,10 +125,6 @@ function dataUrlImage(url: string): Buffer | 'bad' | null {
   return head(url.slice(start, start + IMAGE_HEAD_CHARS));
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-/** Data, never read by the vendor as content: JSON Schemas, and the arguments of a tool call in the history (as off-body-input.ts). */
-const SCHEMA_KEYS = new Set(['input_schema', 'parameters', 'schema']);
-const TOOL_CALL_BLOCKS = new Set(['tool_use', 'server_tool_use', 'mcp_tool_use']);
 /** Where a data URL is read as a file the vendor decodes; a data URL in a message's text is text. */
 const DATA_URL_KEYS = new Set(['image_url', 'url', 'file_data']);
 

@@ -40,12 +40,13 @@ const CLIENT_TOOLS: Record<Vendor, (type: string, tool: Record<string, unknown>)
 /** Anthropic context edits that only remove input; any other (compaction) samples again. */
 const INPUT_REMOVING_EDIT = /^clear_(?:thinking|tool_uses)_\d{8}$/;
 
-const SCHEMA_KEYS = new Set(['input_schema', 'parameters', 'schema']);
+/** JSON Schemas in a body: data, never read by the vendor as content. */
+export const SCHEMA_KEYS = new Set(['input_schema', 'parameters', 'schema']);
 /** Blocks whose `input` is what the model wrote for a tool call: data, never read by the vendor as content. */
-const TOOL_CALL_BLOCKS = new Set(['tool_use', 'server_tool_use', 'mcp_tool_use']);
+export const TOOL_CALL_BLOCKS = new Set(['tool_use', 'server_tool_use', 'mcp_tool_use']);
 
 const present = (v: unknown) => v !== undefined && v !== null && v !== false && v !== '' && !(Array.isArray(v) && v.length === 0);
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const notDataUrl = (v: unknown) => typeof v === 'string' ? !v.trimStart().toLowerCase().startsWith('data:') : isObject(v) ? typeof v.url === 'string' && !v.url.trimStart().toLowerCase().startsWith('data:') : false;
 
 /**
