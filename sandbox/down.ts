@@ -17,7 +17,10 @@ import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint, type
 import { git } from '../src/git/git.ts';
 import { fingerprintPath, resolveProjectDir } from './up.ts';
 import { publishIfRun } from './publish-if-run.ts';
-import { loopLifeline, stopLoop, teardown } from './pod-teardown.ts';
+import { loopLifeline, loopLifelineOnceStarted, stopLoop, teardown } from './pod-teardown.ts';
+
+/** How long down waits for a starting loop to listen on its lifeline before stopping its container anyway. */
+const LOOP_START_WAIT_MS = 15_000;
 
 export type RepoCheck = { checked: boolean; unchanged: boolean; changed: string[]; line: string };
 /** `leftovers`: a stopped run's pod or containers were still there, and down removed them. `podmanMissing`: the podman down looked for (not there). */
@@ -85,7 +88,7 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
   const stateDir = stateDirFor(repo, env);
   // A loop listening on its lifeline runs in its container, in its pod: it is stopped at once,
   // with no need to ask podman what there is. Otherwise podman says.
-  const line = await loopLifeline(key, env);
+  let line = await loopLifeline(key, env);
   // No podman here: none of its containers can run, and the run's commits and the repository
   // check need no podman, so down still does those (a loop running elsewhere answers its lifeline).
   let podmanMissing: string | undefined;
@@ -104,7 +107,10 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
           hint: `${results ? `the run's commits are home anyway (${describePublish(results)}); ` : ''}\`peers doctor\` says what is wrong with podman; then \`peers down\` again`,
         });
       });
-  const wasRunning = line !== null || Boolean(containers?.find((c) => c.role === 'loop')?.running);
+  const loopContainerRuns = Boolean(containers?.find((c) => c.role === 'loop')?.running);
+  const wasRunning = line !== null || loopContainerRuns;
+  // A loop container running with no loop on its lifeline: the loop is still starting (pod-teardown.ts).
+  if (!line && loopContainerRuns) line = await loopLifelineOnceStarted(key, env, LOOP_START_WAIT_MS);
   const anything = line !== null || Boolean(containers?.length);
   if (wasRunning) {
     o.progress(`stopping the loop (SIGTERM, up to ${o.graceS}s to save its state)`);

@@ -35,15 +35,24 @@ function pidInFile(pidText: string): number | null {
   return /^\s*[1-9][0-9]{0,9}\s*$/.test(pidText) ? Number(pidText.trim()) : null;
 }
 
-/** Sends `signal` to the project's loop through its init if the pidfile names it (see above); false when it could not. */
-export function signalLoopByPidFile(pidFile: string, project: string, signal: NodeJS.Signals): boolean {
+/** The PID of the project's loop init while the pidfile names it and it runs (see above), else null. */
+export function loopInitFromPidFile(pidFile: string, project: string): number | null {
   try {
     const pidText = readFileSync(pidFile, 'utf8').slice(0, 32);
     const named = pidInFile(pidText);
-    if (named === null) return false;
+    if (named === null) return null;
     const at = `/proc/${named}`;
-    const pid = loopInitPid(pidText, { cmdline: readFileSync(`${at}/cmdline`, 'utf8'), environ: readFileSync(`${at}/environ`, 'utf8') }, project);
-    if (pid === null) return false;
+    return loopInitPid(pidText, { cmdline: readFileSync(`${at}/cmdline`, 'utf8'), environ: readFileSync(`${at}/environ`, 'utf8') }, project);
+  } catch {
+    return null;
+  }
+}
+
+/** Sends `signal` to the project's loop through its init if the pidfile names it (see above); false when it could not. */
+export function signalLoopByPidFile(pidFile: string, project: string, signal: NodeJS.Signals): boolean {
+  const pid = loopInitFromPidFile(pidFile, project);
+  if (pid === null) return false;
+  try {
     process.kill(pid, signal);
     return true;
   } catch {

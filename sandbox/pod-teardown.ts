@@ -8,7 +8,7 @@ import { PeersError } from '../src/cli/errors.ts';
 import { LIFELINE_DIR_NAME, LIFELINE_SOCKET_NAME, loopExitWatch } from './lifeline.ts';
 import { containerName, podName, type Role } from './pod-spec.ts';
 import { loopPidFilePath, sharedRoot } from './pod-plan.ts';
-import { signalLoopByPidFile } from './loop-pid.ts';
+import { loopInitFromPidFile, signalLoopByPidFile } from './loop-pid.ts';
 import { podman } from './podman.ts';
 
 type LoopLine = NonNullable<Awaited<ReturnType<typeof loopExitWatch>>>;
@@ -17,6 +17,26 @@ type LoopLine = NonNullable<Awaited<ReturnType<typeof loopExitWatch>>>;
 export function loopLifeline(project: string, env: NodeJS.ProcessEnv): Promise<LoopLine | null> {
   return loopExitWatch(join(sharedRoot(project, env), LIFELINE_DIR_NAME, LIFELINE_SOCKET_NAME));
 }
+
+/**
+ * The line to a loop whose container runs but that does not listen on its lifeline yet: it is
+ * still starting. Signalled now, its process could end before it holds stop signals (main.ts),
+ * with no stop recorded, so `peers down` waits for the line while the loop's init runs (its
+ * pidfile, loop-pid.ts), up to `timeoutMs`; null when the init is gone, cannot be told, or the
+ * time is up (down then stops the container through podman, as before).
+ */
+export async function loopLifelineOnceStarted(project: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<LoopLine | null> {
+  const until = Date.now() + timeoutMs;
+  const pidFile = loopPidFilePath(project, env);
+  for (;;) {
+    const line = await loopLifeline(project, env);
+    if (line || Date.now() >= until || loopInitFromPidFile(pidFile, project) === null) return line;
+    await Bun.sleep(LINE_POLL_MS);
+  }
+}
+
+/** How often a starting loop's lifeline is tried: its listening is not announced any other way. */
+const LINE_POLL_MS = 50;
 
 /**
  * Stops a running loop the way `podman stop -t GRACE` does (SIGTERM, SIGKILL after the grace

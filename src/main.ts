@@ -45,6 +45,8 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
   }
+  // The loop records every stop it is asked for, also one that comes while it is still loading.
+  if (argv[0] === 'loop') (await import('./cli/stop-signal.ts')).holdEarlyStop(process);
   // The binary starts with a reluctant JIT (build.ts): right for a command that is over in a moment.
   // A process still running after a second serves or loops, so it gets the normal JIT back.
   setTimeout(() => Bun.unsafe.setJITPolicy(1), 1000).unref();
