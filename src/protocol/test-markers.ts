@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
-import { codeMeddlingKind, opensEntryPointGuard } from './test-run-meddling.ts';
+import { codeMeddlingKind, isOneLineEntryPointGuard, opensEntryPointGuard } from './test-run-meddling.ts';
 import { readForTrojanSource, showCodePoints, trojanSourceReason } from './trojan-source.ts';
 
 export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file' | 'test-sniffing' | 'test-tampering' | 'trojan-source';
@@ -236,7 +236,7 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       // Braces, not indentation, end a block outside Python: `  main(); } process.exit(0);` leaves
       // the guard mid-line. A line with a brace is never excused, and a `}` ends the guard (fail closed).
       const braces = !python && /[{}]/.test(text);
-      const inEntryPointGuard = opensEntryPointGuard(topLevel) && (python || (/^\s/.test(text) && !braces));
+      const inEntryPointGuard = (opensEntryPointGuard(topLevel) && (python || (/^\s/.test(text) && !braces))) || (!python && isOneLineEntryPointGuard(text));
       if (braces && /^\s/.test(text) && text.includes('}')) topLevel = '';
       const meddling = isTestPath(file) ? undefined : codeMeddlingKind(text, { inEntryPointGuard });
       if (meddling) findings.push({ file, line: newLine, kind: meddling, text: findingText(text) });

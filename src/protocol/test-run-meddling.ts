@@ -139,8 +139,41 @@ export function opensEntryPointGuard(topLevelLine: string): boolean {
   return /^if\s+__name__\s*==\s*(['"])__main__\1\s*:/.test(topLevelLine) || JS_ENTRY_GUARD.test(topLevelLine);
 }
 
-const JS_ENTRY_GUARD =
-  /^if\s*\(\s*(require\.main\s*===?\s*module|module\s*===?\s*require\.main|import\.meta\.main|import\.meta\.url\s*===?\s*(pathToFileURL\s*\(\s*process\.argv\s*\[\s*1\s*\]\s*\)\s*\.\s*href|`file:\/\/\$\{\s*process\.argv\s*\[\s*1\s*\]\s*\}`))\s*\)\s*\{\s*$/;
+/**
+ * Whether a whole JavaScript line is an entry point's guard with its one statement (`if
+ * (require.main === module) process.exit(main());`, `if (import.meta.main) { main(); }`): what it
+ * runs, it runs only as a program. One statement only: a `;` before the line's end, a brace in the
+ * statement, an `else`, a comment, or anything after a block's `}` is not in the guard (fail closed: held).
+ */
+export function isOneLineEntryPointGuard(line: string): boolean {
+  const m = JS_ONE_LINE_GUARD.exec(line);
+  if (!m) return false;
+  const statement = (m.groups?.block ?? m.groups?.statement ?? '').trim();
+  return statement !== '' && !/\belse\b|\/[/*]/.test(statement);
+}
+
+const ARGV1 = String.raw`process\.argv\s*\[\s*1\s*\]`;
+/** The file this module is, as a URL and as a path, against the program node was asked to run (`argv[1]`), the same way. */
+const SELF_URL = String.raw`import\.meta\.url`;
+const ARGV_URL = String.raw`(?:(?:url\.)?pathToFileURL\s*\(\s*${ARGV1}\s*\)\s*\.\s*href|\x60file:\/\/\$\{\s*${ARGV1}\s*\}\x60|new\s+URL\s*\(\s*${ARGV1}\s*,\s*(?:'file:(?:\/\/)?'|"file:(?:\/\/)?"|\x60file:(?:\/\/)?\x60)\s*\)\s*\.\s*href)`;
+const SELF_PATH = String.raw`(?:(?:url\.)?fileURLToPath\s*\(\s*import\.meta\.url\s*\)|import\.meta\.filename)`;
+const ARGV_PATH = String.raw`(?:${ARGV1}|(?:path\.)?resolve\s*\(\s*${ARGV1}\s*\)|(?:fs\.)?realpathSync\s*\(\s*${ARGV1}\s*\))`;
+const EQ = String.raw`\s*===?\s*`;
+const JS_GUARD_CONDITION = [
+  String.raw`require\.main${EQ}module`,
+  String.raw`module${EQ}require\.main`,
+  String.raw`import\.meta\.main`,
+  `${SELF_URL}${EQ}${ARGV_URL}`,
+  `${ARGV_URL}${EQ}${SELF_URL}`,
+  `${SELF_PATH}${EQ}${ARGV_PATH}`,
+  `${ARGV_PATH}${EQ}${SELF_PATH}`,
+].join('|');
+const JS_ENTRY_GUARD = new RegExp(String.raw`^if\s*\(\s*(?:${JS_GUARD_CONDITION})\s*\)\s*\{\s*$`);
+/**
+ * `if (GUARD) { …; }` (no brace inside) or `if (GUARD) statement;` (no `;` inside), and nothing
+ * after. No comment either: `main("http://x"); process.exit(0)` would read as a statement and a comment.
+ */
+const JS_ONE_LINE_GUARD = new RegExp(String.raw`^if\s*\(\s*(?:${JS_GUARD_CONDITION})\s*\)\s*(?:\{(?<block>[^{}]*)\}|(?<statement>[^;{}]+);?)\s*$`);
 
 /**
  * The kind of meddling an added line of code (not a test file) shows, if any. `inEntryPointGuard`:

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { scanRangeForTestMarkers } from '../../../src/protocol/test-markers.ts';
-import { codeMeddlingKind, opensEntryPointGuard } from '../../../src/protocol/test-run-meddling.ts';
+import { codeMeddlingKind, isOneLineEntryPointGuard, opensEntryPointGuard } from '../../../src/protocol/test-run-meddling.ts';
 import { makeRepo, type Repo } from './git-fixture.ts';
 
 let repo: Repo | undefined;
@@ -195,6 +195,48 @@ describe('product code that meddles with its own test run', () => {
     ]) expect([g, opensEntryPointGuard(g)]).toEqual([g, false]);
   });
 
+  test("a JavaScript CLI's guard on one line, in the spellings ESM and CommonJS programs use, is a guard; a second statement, a block left open, a comment or an else is not", () => {
+    for (const g of [
+      'if (require.main === module) process.exit(main());',
+      'if (require.main === module) main()',
+      'if (module === require.main) { process.exitCode = main(); }',
+      'if (import.meta.main) process.exit(run(process.argv.slice(2)));',
+      'if (import.meta.url === pathToFileURL(process.argv[1]).href) process.exit(main());',
+      'if (pathToFileURL(process.argv[1]).href === import.meta.url) process.exit(main());',
+      "if (import.meta.url === new URL(process.argv[1], 'file://').href) process.exit(main());",
+      'if (import.meta.url === new URL(process.argv[1], "file:").href) { process.exit(main()); }',
+      'if (import.meta.url === `file://${process.argv[1]}`) process.exit(main());',
+      'if (process.argv[1] === fileURLToPath(import.meta.url)) process.exit(main());',
+      'if (fileURLToPath(import.meta.url) === process.argv[1]) process.exit(main());',
+      'if (url.fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) process.exit(main());',
+      'if (realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) process.exit(main());',
+      'if (import.meta.filename === process.argv[1]) process.exit(main());',
+    ]) expect([g, isOneLineEntryPointGuard(g)]).toEqual([g, true]);
+    // The block forms of the same guards open a guard's block.
+    for (const g of [
+      "if (import.meta.url === new URL(process.argv[1], 'file://').href) {",
+      'if (process.argv[1] === fileURLToPath(import.meta.url)) {',
+      'if (import.meta.filename === process.argv[1]) {',
+    ]) expect([g, opensEntryPointGuard(g)]).toEqual([g, true]);
+    for (const g of [
+      'if (require.main === module) process.exit(main()); process.exit(0);',
+      'if (require.main === module) main(); else process.exit(0)',
+      'if (require.main === module) main() // run it',
+      'if (require.main === module) main("http://x"); process.exit(0)',
+      'if (require.main === module) main("http://x") || 1',
+      'if (import.meta.main) { main(); } process.exit(0);',
+      'if (import.meta.main) {} process.exit(0)',
+      'if (import.meta.main) {',
+      'if (import.meta.main || true) process.exit(0);',
+      "if (process.argv[1].includes('calc')) process.exit(0);",
+      'if (process.argv[1] === process.argv[1]) process.exit(0);',
+      'if (import.meta.url === pathToFileURL(process.argv[2]).href) process.exit(0);',
+      '  if (require.main === module) process.exit(0);',
+      'if (require.main === module)',
+      'if (require.main === module) ;',
+    ]) expect([g, isOneLineEntryPointGuard(g)]).toEqual([g, false]);
+  });
+
   test('a line of megabytes costs time in proportion to its length', () => {
     const line = `${'sys.argv '.repeat(100_000)}x`;
     const t0 = performance.now();
@@ -228,6 +270,18 @@ describe("the scan of a real diff follows which top-level line an exit sits unde
       'src/testing.mjs': "export const testing = (n) => n.toFixed(2);\nexport const latest = ['latest', 'contest'];\n",
     });
     expect(meddling(repo, base)).toEqual([]);
+  });
+
+  test("a CLI whose exit sits in a one-line guard (ESM or CommonJS) is not held; the same exit after the guard's statement is", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'src/calc.mjs': 'export function add(a, b) {\n  return a + b;\n}\n' });
+    repo.commit('a CLI', {
+      'bin/calc.mjs': "import { fileURLToPath } from 'node:url';\nimport { add } from '../src/calc.mjs';\n\nconst main = () => (add(1, 2) === 3 ? 0 : 1);\n\nif (process.argv[1] === fileURLToPath(import.meta.url)) process.exit(main());\n",
+      'bin/url.mjs': "const main = () => 0;\nif (import.meta.url === new URL(process.argv[1], 'file://').href) process.exit(main());\n",
+      'bin/cjs.cjs': 'const main = () => 0;\nif (require.main === module) process.exit(main());\n',
+      'bin/after.cjs': 'const main = () => 0;\nif (require.main === module) main(); process.exit(0);\n',
+    });
+    expect(meddling(repo, base)).toEqual(['bin/after.cjs:2']);
   });
 
   test('an exit outside a guard is held: at column 0 after a guard, in a function, after the closing brace of an existing JS guard, or under a guard made by hand', () => {
