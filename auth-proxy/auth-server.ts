@@ -249,7 +249,7 @@ export class AuthServer {
           return this.reply(res, status, refusal, { 'x-peers-budget': 'background-not-forwarded' });
         }
         const caps = this.opts.caps();
-        const unbounded = caps.maxUsd !== undefined || caps.maxTokens !== undefined ? unboundedUnderCap(doc, this.vendor, off) : null;
+        const unbounded = caps.maxUsd !== undefined || caps.maxTokens !== undefined ? unboundedUnderCap(doc, this.vendor, off, facts.imageUnreadable ?? null) : null;
         // Not a spent budget either (no `refused` line): a request no reservation can bound.
         if (unbounded && !unbounded.ok) return this.refuseUnreadable(res, what, unbounded.code, unbounded.message);
         const unpriced = caps.maxUsd !== undefined ? unpricedReason(facts, this.vendor, this.prices) : null;

@@ -25,7 +25,7 @@ export const PROMPT_OVERHEAD_TOKENS = 1024;
  * `models`: the other models the request lets a router fall back to (OpenRouter's `models` list):
  * the vendor may bill any of them, so the reservation is the dearest.
  */
-export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; imageTokens?: number; speed?: string; serviceTier?: string; longContext?: boolean };
+export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; imageTokens?: number; /** Why an inline image's size cannot be read (image-input.ts), if one's cannot. */ imageUnreadable?: string; speed?: string; serviceTier?: string; longContext?: boolean };
 
 /** Whether Anthropic request headers ask for the 1M context window (`anthropic-beta: context-1m-…`), billed at premium rates past 200k prompt tokens. */
 export function asksLongContext(beta: string | string[] | undefined): boolean {
@@ -86,6 +86,7 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
     maxOutputTokens: largestOutputCap(doc, vendor),
     promptTokensBound: bodyBytes + PROMPT_OVERHEAD_TOKENS + images.tokens,
     ...(images.tokens > 0 ? { imageTokens: images.tokens } : {}),
+    ...(images.unreadable ? { imageUnreadable: images.unreadable } : {}),
     // A speed given as anything but a string is one peers cannot price (price-table.ts, priceFor): kept as its JSON text.
     ...(doc.speed !== undefined && doc.speed !== null ? { speed: typeof doc.speed === 'string' ? doc.speed : JSON.stringify(doc.speed) } : {}),
     // A tier given as anything but a string is one peers cannot price (tierFactor): kept as its JSON text.

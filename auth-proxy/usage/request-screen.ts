@@ -46,9 +46,10 @@ export function parseBillableBody(text: string): Screened {
 
 /**
  * Under a cap: why the body is no sound bound on what the request can be billed, or null. `off` is
- * the walk reachesOutside already made of the same body (off-body-input.ts), not made again.
+ * the walk reachesOutside already made of the same body (off-body-input.ts), and `unreadableImage`
+ * what the request's facts found of its images (request-cost.ts): neither walk is made again.
  */
-export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor, off: OffBody = offBodyReasons(doc, vendor)): Screened | null {
+export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor, off: OffBody = offBodyReasons(doc, vendor), unreadableImage: string | null = imageInput(doc, vendor, []).unreadable): Screened | null {
   // Every spelling a provider may read (request-cost.ts): the reservation takes the largest.
   for (const field of OUTPUT_CAP_FIELDS) {
     const cap = doc[field];
@@ -63,7 +64,6 @@ export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor, 
     if (doc[key] !== undefined && doc[key] !== null && doc[key] !== 1) return refuse('peers_multiple_samples', `"${key}" asks for more than one reply per request, which one reservation does not cover`);
   }
   // An image is billed by its pixels: one whose size cannot be read bounds nothing (image-input.ts).
-  const unreadableImage = imageInput(doc, vendor, []).unreadable;
   if (unreadableImage) return refuse('peers_image_unreadable', `${unreadableImage}, so what it is billed as input is unknown and the run's budget could be passed`);
   const why = off.unbounded ?? off.reach;
   if (why) return refuse('peers_unbounded_input', `${why}, so the most this request can be billed is not bounded by its body and the run's budget (budget.max_usd / budget.max_tokens) could be passed. Under a budget cap peers forwards only requests that carry all their input (no server-side tools, stored conversations, files by id or URL)`);
