@@ -43,10 +43,26 @@ export const SNIFFING_RULES: MeddlingRule[] = [
   // The process's command line, its loaded modules and its call stack against a test word, in any
   // order (`"pytest" in sys.argv[0]`, `sys.modules.get("_pytest.runner")`, `"conftest" in
   // sys.modules`, `process.argv[1].includes('test')`, `new Error().stack.includes('.test.')`).
-  { all: [/\bsys\s*\.\s*(argv|orig_argv|modules)\b|\bprocess\s*\.\s*(argv0?|execArgv|title)\b/, TEST_WORD_STRING] },
+  // The same for the program the process runs and who imported the code (`require.main.filename`,
+  // `module.parent`, `__main__.__file__`, the `_` variable the shell sets, the directories pytest
+  // puts on `sys.path`).
+  {
+    all: [
+      /\bsys\s*\.\s*(argv|orig_argv|modules|path)\b|\bprocess\s*\.\s*(argv0?|execArgv|title|mainModule)\b|\brequire\s*\.\s*main\s*\??\.|\bmodule\s*\.\s*parent\b|\b__main__\s*\.\s*__file__\b|\bprocess\s*\.\s*env\s*(\.\s*_\b|\[\s*['"]_['"]\s*\])|\benviron\s*(\.\s*get\s*\(|\[)\s*['"]_['"]/,
+      TEST_WORD_STRING,
+    ],
+  },
   { all: [/\.\s*stack\b|\bstack\s*\(|\btraceback\b/, TEST_WORD_STRING] },
-  // The call stack read at all (a probe can keep it for a later line to compare).
-  /\bnew\s+Error\s*\([^()\n]{0,200}\)\s*\)?\s*\.\s*stack\b|\btraceback\s*\.\s*(extract_stack|format_stack|walk_stack)\b|\bError\s*\.\s*prepareStackTrace\b/,
+  // Whether a test runner can be imported here (`importlib.util.find_spec("pytest")`,
+  // `require.resolve('jest')`): it can under test. `import pytest` itself is not held (a product's
+  // pytest plugin imports it).
+  { all: [/\bfind_spec\s*\(|\bfind_loader\s*\(|\bimport_module\s*\(|\b__import__\s*\(|\brequire\s*(\.\s*resolve\s*)?\(|\bimport\s*\(/, /['"`](node:test|_?pytest|unittest|nose2?|jest|@jest\/[\w-]+|mocha|vitest|jasmine|ava)['"`]/] },
+  // The parent process's command line or environment: the runner's (`/proc/${process.ppid}/cmdline`, psutil).
+  /\/proc\/[^'"`\n]{0,60}\/(cmdline|environ|comm)\b|\bpsutil\b[^\n]{0,200}\.\s*(parents?|cmdline|environ)\s*\(/,
+  // The call stack read at all (a probe can keep it for a later line to compare): an error made
+  // for it, with or without `new`, of any Error class; `Error.captureStackTrace` on anything but
+  // the error being built (`this`, the usual line of a custom error class).
+  /\bnew\s+\w*Error\b\s*(\([^()\n]{0,200}\))?\s*\)?\s*\.\s*stack\b|(?<![\w.$])(Aggregate|Eval|Range|Reference|Syntax|Type|URI)?Error\s*\([^()\n]{0,200}\)\s*\.\s*stack\b|\btraceback\s*\.\s*(extract_stack|format_stack|walk_stack|print_stack)\b|\bError\s*\.\s*prepareStackTrace\b|\bError\s*\.\s*captureStackTrace\s*\(\s*(?!this\b)/,
   /\b(NODE_TEST_CONTEXT|JEST_WORKER_ID|__vitest_worker__)\b/,
   /\bVITEST\b|\bimport\.meta\.vitest\b/,
   [/\bNODE_ENV\b/, /['"]test['"]/g],

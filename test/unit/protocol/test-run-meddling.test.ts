@@ -40,6 +40,32 @@ const SNIFFING: string[] = [
   "Error.prepareStackTrace = (_, s) => s;",
   // The gate's own scratch HOME and checkout.
   'if "peers-gate-" in os.environ["HOME"]: return a + b',
+  // Who imported the code, the program the process runs, what the shell says it ran.
+  "if (require.main.filename.includes('test')) return a + b;",
+  "if (require.main?.filename.endsWith('.test.mjs')) return a + b;",
+  "if (module.parent && module.parent.filename.includes('spec')) return a + b;",
+  "if (process.mainModule.filename.includes('jest')) return a + b;",
+  "if (process.env._.includes('jest')) return a + b;",
+  "if (process.env['_']?.endsWith('vitest')) return a + b;",
+  'if "pytest" in os.environ.get("_", ""): return a + b',
+  'if "pytest" in __main__.__file__: return a + b',
+  'if any("tests" in p for p in sys.path): return a + b',
+  // Whether a runner can be imported here.
+  'if importlib.util.find_spec("pytest"): return a + b',
+  "if __import__('unittest').main: return a + b",
+  "try { require.resolve('jest'); return a + b; } catch {}",
+  "const underTest = await import('node:test').then(() => true, () => false);",
+  // The parent process: the runner.
+  "if (readFileSync(`/proc/${process.ppid}/cmdline`, 'utf8').includes('test')) return a + b;",
+  'parent = open(f"/proc/{os.getppid()}/cmdline").read()',
+  'if "pytest" in " ".join(psutil.Process().parent().cmdline()): return a + b',
+  // The call stack read another way: without `new`, another Error class, captured onto an object.
+  'const where = Error().stack;',
+  "const where = Error('probe').stack;",
+  'const where = (new Error).stack;',
+  'const where = new TypeError().stack;',
+  'Error.captureStackTrace(probe);',
+  'traceback.print_stack(file=buf)',
 ];
 
 const TAMPERING: string[] = [
@@ -141,6 +167,18 @@ const ORDINARY: string[] = [
   'name = __name__',
   'if __name__ == "__main__": main()',
   'const testing = process.env.HOME;',
+  // Near the new probes, ordinary: a custom error's stack, an error's own stack logged, a module
+  // imported by a runner-like name of its own, the program's own path.
+  'Error.captureStackTrace(this, ValidationError);',
+  'console.error(parseError.stack);',
+  'logger.warn(lastError.stack);',
+  'log(getLastError().stack);',
+  "const { attest } = require('./attest');",
+  "const mod = await import('./plugins/' + name);",
+  'root = os.path.dirname(sys.argv[0])',
+  "const self = require.main === module;",
+  'sys.path.insert(0, os.path.dirname(__file__))',
+  'with open("/proc/meminfo") as f:',
   "const latest = process.argv.includes('--latest');",
 ];
 
