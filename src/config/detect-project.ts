@@ -254,8 +254,10 @@ function detectGo(files: ProjectFiles): Found | undefined {
   if (!files.exists('go.mod')) return undefined;
   return {
     kind: 'go',
-    // `ok  <pkg>` per package whose tests passed; a package without tests prints `?` and does not count.
-    tests: { description: 'The test suite passes (go test).', cmd: 'go test ./...', pass_when: 'exit_code == 0 and regex("(?m)^ok ", stdout) != None', timeout_s: 1800, cacheable: true, why: 'go.mod' },
+    // -v: a `--- PASS: TestX` line per test that ran. Without it go prints only `ok  <pkg>`, also when
+    // the package's code ends the test binary before any test (`os.Exit(0)` in an init), and names no
+    // count, so fewer tests running would go unseen (src/protocol/tests-run.ts).
+    tests: { description: 'The test suite passes (go test -v).', cmd: 'go test -v ./...', pass_when: 'exit_code == 0 and regex("(?m)^--- PASS: ", stdout) != None', timeout_s: 1800, cacheable: true, why: 'go.mod' },
     extra: [],
     setup: files.exists('go.sum') ? 'go mod download' : undefined,
     egress: files.exists('go.sum') ? ['proxy.golang.org', 'sum.golang.org'] : [],

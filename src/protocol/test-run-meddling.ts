@@ -143,6 +143,11 @@ export const EXIT_RULES: MeddlingRule[] = [
   /\bprocess\s*\.\s*exit\s*\((?!\s*[1-9]\d*\s*\))/,
   /\bprocess\s*\.\s*exitCode\s*=(?!=)(?!\s*[1-9]\d*\s*[;,)}\n]?\s*$)/,
   /\bprocess\s*\.\s*(on|once|addListener|prependListener|prependOnceListener)\s*\(\s*['"`](exit|beforeExit)['"`]/,
+  // Go and Rust: the test binary ended from the package's code (`os.Exit(0)` in an init: `go test`
+  // prints `ok`). No guard excuses it: a `func main` or `fn main` outside the program's own package
+  // or crate root is an ordinary function the tests can reach.
+  /\b(os|syscall|unix)\s*\.\s*Exit\s*\((?!\s*[1-9]\d*\s*\))/,
+  /\bprocess\s*::\s*(exit\s*\((?!\s*[1-9]\d*\s*\))|abort\s*\()/,
 ];
 
 /**

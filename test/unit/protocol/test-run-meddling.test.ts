@@ -69,6 +69,13 @@ const SNIFFING: string[] = [
 ];
 
 const TAMPERING: string[] = [
+  // Go and Rust: the test binary ended from the package's code.
+  'func init() { os.Exit(0) }',
+  '\tos.Exit(code)',
+  '\tsyscall.Exit(0)',
+  '    std::process::exit(0);',
+  '    process::exit(code);',
+  '    std::process::abort();',
   // The runner's and the interpreter's objects patched another way than `x.y = …`.
   'setattr(unittest.TestCase, "assertEqual", lambda *a, **k: None)',
   'setattr(_u.TestCase, "assertEqual", _noop)',
@@ -167,6 +174,9 @@ const ORDINARY: string[] = [
   'name = __name__',
   'if __name__ == "__main__": main()',
   'const testing = process.env.HOME;',
+  '\t\tos.Exit(1)',
+  '    std::process::exit(2);',
+  'func (s *Server) Exit() error {',
   // Near the new probes, ordinary: a custom error's stack, an error's own stack logged, a module
   // imported by a runner-like name of its own, the program's own path.
   'Error.captureStackTrace(this, ValidationError);',
