@@ -8,25 +8,25 @@
  * while checking out, and the source repository is never written (no `git worktree add`). The
  * checkout lives outside the repository and is always removed, even when `fn` throws.
  */
-import { realpathSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
-import { git, gitOk, isObserverRepo } from '../git/git.ts';
-import { ATTEST_NOTES_REF, openView } from '../git/observer.ts';
+import { gitOk, isObserverRepo } from '../git/git.ts';
+import { openView } from '../git/observer.ts';
+import { writeCheckoutGitDir } from './checkout-git-dir.ts';
 
 /**
- * Clones `sha` of the observer repo `source` into `dir` (which must not exist or be empty), with
- * the loop's attestation notes: `peers check` in a gate judges approvals and escape valves by who
- * made each commit, which only those notes say (a clone copies branches and tags, never notes).
+ * Checks out `sha` of the observer repo `source` into `dir` (which must not exist or be empty),
+ * with the loop's attestation notes: `peers check` in a gate judges approvals and escape valves by
+ * who made each commit, which only those notes say. Its `.git` is written by checkout-git-dir.ts
+ * (a clone copies no notes, and of a shallow source borrows no objects).
  */
 export function checkoutFromObserver(source: string, sha: string, dir: string): void {
   const commit = gitOk(source, ['rev-parse', '--verify', '--quiet', `${sha}^{commit}`]).trim();
-  gitOk(tmpdir(), ['clone', '--quiet', '--shared', '--no-checkout', source, dir], { hermetic: true });
-  const notes = git(source, ['rev-parse', '--verify', '--quiet', ATTEST_NOTES_REF]);
-  // The clone borrows the source's objects, so the notes' commit is already readable there.
-  if (notes.code === 0) gitOk(dir, ['update-ref', ATTEST_NOTES_REF, notes.stdout.trim()], { hermetic: true });
-  gitOk(dir, ['checkout', '--quiet', '--detach', commit], { hermetic: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const gitDir = join(dir, '.git');
+  writeCheckoutGitDir(source, gitDir, commit);
+  gitOk(dir, ['read-tree', '--reset', '-u', commit], { hermetic: true, env: { GIT_DIR: gitDir, GIT_WORK_TREE: dir } });
 }
 
 /**

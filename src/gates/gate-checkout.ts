@@ -26,33 +26,16 @@
  * and back to the disk for good after one that was not.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { MIN_FREE_BYTES, pickScratchParent, tmpfsCandidates } from '../proc/tmpfs-scratch.ts';
 import { afterTree, freeBytes, isTmpfs, TMPFS_TREE_LIMIT_BYTES, treeBytes, treeMayGoToTmpfs, type TreeSizes } from './checkout-place.ts';
 import { gitOk, isObserverRepo } from '../git/git.ts';
-import { ATTEST_NOTES_REF, BASELINE_TAG, observerRef } from '../git/observer.ts';
 import { isObjectId } from '../git/repo-layout.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
-
-/** The whole configuration of the checkout's `.git` (hermetic git adds no other file's). */
-function checkoutConfig(sha256: boolean): string {
-  return [
-    '[core]',
-    `\trepositoryformatversion = ${sha256 ? 1 : 0}`,
-    '\tfilemode = true',
-    '\tbare = false',
-    '\tlogallrefupdates = false',
-    '\thooksPath = /dev/null',
-    '\tfsmonitor = false',
-    '[gc]',
-    '\tauto = 0',
-    ...(sha256 ? ['[extensions]', '\tobjectformat = sha256'] : []),
-    '',
-  ].join('\n');
-}
+import { writeCheckoutGitDir } from './checkout-git-dir.ts';
 
 export type GateCheckoutOptions = {
   /** The tmpfs places to try, in order (default: tmpfs-scratch.ts's candidates). */
@@ -129,22 +112,7 @@ export class GateCheckout {
     const dir = join(this.scratch!, `tree-${randomBytes(16).toString('hex')}`);
     this.tree = dir;
     const gitDir = join(dir, '.git');
-    // What git needs of a git dir (HEAD, objects/, refs/) and the refs below: a directory made and
-    // removed per gate run costs more than the write of a file (BENCHMARKS.md, "Loop processes per
-    // tick"); git makes any other (refs/heads/…) itself when a gate's git needs it.
-    for (const d of ['objects/info', 'refs']) mkdirSync(join(gitDir, d), { recursive: true, mode: 0o700 });
-    writeFileSync(join(gitDir, 'config'), checkoutConfig(sha.length === 64));
-    writeFileSync(join(gitDir, 'HEAD'), `${sha}\n`);
-    writeFileSync(join(gitDir, 'objects/info/alternates'), `${realpathSync(join(source, 'objects'))}\n`);
-    // A clone of the source would carry its tags; the notes say who made each commit (gates'
-    // `peers check`). Both are read as files of the peers-owned source: no git process. Written as
-    // one `packed-refs`, as a clone writes its refs: one file instead of two and their directories.
-    // No traits line: git then peels an annotated tag itself.
-    const packed = [ATTEST_NOTES_REF, BASELINE_TAG].flatMap((ref) => {
-      const value = observerRef(source, ref);
-      return value ? [`${value} ${ref}\n`] : [];
-    });
-    if (packed.length) writeFileSync(join(gitDir, 'packed-refs'), packed.join(''));
+    writeCheckoutGitDir(source, gitDir, sha);
     // `^{commit}`: a tree or blob id is refused, never checked out as if it were a commit.
     gitOk(dir, ['read-tree', '--reset', '-u', `${sha}^{commit}`], { hermetic: true, env: { GIT_DIR: gitDir, GIT_WORK_TREE: dir } });
     return dir;

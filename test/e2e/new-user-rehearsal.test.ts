@@ -1,6 +1,7 @@
 /**
- * A new user, the pod, their own configuration: a small npm library nobody here wrote, on a
- * machine with no git identity anywhere (no ~/.gitconfig, no system config, none in the
+ * A new user, the pod, their own configuration: a small npm library nobody here wrote, in a
+ * shallow clone (`git clone --depth 1`, as of a large project or a CI checkout), on a machine with
+ * no git identity anywhere (no ~/.gitconfig, no system config, none in the
  * repository, git not allowed to guess one). `peers init` proposes the test suite as a gate;
  * `peers verify` is green; the user adds their feature as a hard goal and leaves the peers exactly
  * as `init` wrote them; `peers up --rehearse SCENARIO.yaml --attach` runs the real claude and
@@ -28,6 +29,7 @@ setDefaultTimeout(300_000);
 
 let root: string;
 let repo: string;
+let upstream: string;
 let env: Record<string, string>;
 let key = '';
 let stateDir = '';
@@ -44,8 +46,10 @@ beforeAll(() => {
   ensurePodmanReady();
   root = mkdtempSync('/var/tmp/peers-e2e-new-user-');
   repo = join(root, 'clamp-lib');
-  mkdirSync(join(repo, 'test'), { recursive: true });
-  for (const [file, text] of Object.entries(CLAMP_LIB_FILES)) writeFileSync(join(repo, file), text);
+  // The project as it was published: the user works in a shallow clone of it (`git clone --depth 1`).
+  upstream = join(root, 'clamp-lib-upstream');
+  mkdirSync(join(upstream, 'test'), { recursive: true });
+  for (const [file, text] of Object.entries(CLAMP_LIB_FILES)) writeFileSync(join(upstream, file), text);
   writeFileSync(join(root, 'rehearsal.yaml'), stringify(scenario));
   spawnChown(root);
   // The user's shell: their own state and config dirs, API keys set (a rehearsal must not use
@@ -78,10 +82,16 @@ afterAll(() => {
 
 describe.skipIf(!need.ok)('a new user rehearses their own configuration in the pod', () => {
   test('init proposes the gates, verify is green, and `up --rehearse` takes the real CLIs to complete with no identity anywhere', () => {
-    expect(sh(['git', 'init', '-q', '-b', 'main']).code).toBe(0);
-    expect(sh(['git', 'add', '-A']).code).toBe(0);
-    // The user's own first commit (an identity for that one command only, in no config).
-    expect(sh(['git', 'commit', '-q', '-m', 'sum()'], { GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com' }).code).toBe(0);
+    // The published project: two commits (an identity for those commands only, in no config).
+    const author = { GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com' };
+    const inUpstream = (argv: string[], extra: Record<string, string> = {}) => asUser(argv, { cwd: upstream, env: { ...env, ...extra } }).code;
+    expect(inUpstream(['git', 'init', '-q', '-b', 'main'])).toBe(0);
+    expect(inUpstream(['git', 'add', '-A'])).toBe(0);
+    expect(inUpstream(['git', 'commit', '-q', '-m', 'sum()'], author)).toBe(0);
+    expect(inUpstream(['git', 'commit', '-q', '--allow-empty', '-m', 'Release 1.0'], author)).toBe(0);
+    // The user's repository: a shallow clone of it, HEAD's parent missing (its history is grafted).
+    expect(asUser(['git', 'clone', '-q', '--depth', '1', `file://${upstream}`, repo], { cwd: root, env }).code).toBe(0);
+    expect(git(['rev-parse', '--is-shallow-repository'])).toBe('true');
     expect(sh(['git', 'commit', '--allow-empty', '-q', '-m', 'x']).code).not.toBe(0); // truly no identity
 
     const init = peers(['init']);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withCleanCheckout } from '../../../src/gates/clean-checkout.ts';
 import { gitOk } from '../../../src/git/git.ts';
-import { withObservedWorkTree } from '../../../src/git/observer.ts';
+import { importTrusted, initObserverRepo, RUN_BASE_REF, withObservedWorkTree } from '../../../src/git/observer.ts';
+import { GateCheckout } from '../../../src/gates/gate-checkout.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { attestCommits, attestedPeer } from '../../../src/protocol/attestation.ts';
 import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
@@ -89,4 +90,28 @@ test("a gate's `peers check` sees who made each commit: the checkout of the mirr
   attestCommits(observer.mirror, 'alice', first, second);
   const seen = await withCleanCheckout(observer.mirror, second, (dir) => withObservedWorkTree(dir, process.env, async () => [attestedPeer(dir, second), attestedPeer(dir, first)]));
   expect(seen).toEqual(['alice', undefined]);
+});
+
+test("the user's repository is a shallow clone: the gates' checkouts of the mirror have the commit, its attestation and a history that ends where the clone's does", async () => {
+  const { repo } = makeRepo();
+  const shallow = join(tempDir('checkout-shallow-'), 'clone');
+  gitOk(tmpdir(), ['clone', '-q', '--depth', '1', `file://${repo}`, shallow]);
+  writeFileSync(join(shallow, 'a.txt'), 'three\n');
+  gitOk(shallow, [...ID, 'commit', '-q', '-am', 'three']);
+  const head = gitOk(shallow, ['rev-parse', 'HEAD']).trim();
+  // The run's mirror, taken from the user's repository as `peers up` takes it.
+  const mirror = join(tempDir('checkout-shallow-mirror-'), 'mirror.git');
+  initObserverRepo(mirror);
+  expect(importTrusted(mirror, shallow, 'HEAD', RUN_BASE_REF)).toBe(head);
+  attestCommits(mirror, 'alice', gitOk(shallow, ['rev-parse', 'HEAD~1']).trim(), head);
+  const look = (dir: string) => ({ a: readFileSync(join(dir, 'a.txt'), 'utf8'), log: gitOk(dir, ['log', '--format=%s'], { hermetic: true }).trim().split('\n'), by: attestedPeer(dir, head) });
+  const want = { a: 'three\n', log: ['three', 'two'], by: 'alice' };
+  // The one-off checkout (the pod's setup container, `peers verify`) and the loop's reused one.
+  expect(await withCleanCheckout(mirror, head, (dir) => withObservedWorkTree(dir, process.env, async () => look(dir)))).toEqual(want);
+  const reused = new GateCheckout();
+  try {
+    expect(await reused.use(mirror, head, (dir) => withObservedWorkTree(dir, process.env, async () => look(dir)))).toEqual(want);
+  } finally {
+    reused.close();
+  }
 });

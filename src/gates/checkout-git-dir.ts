@@ -1,0 +1,54 @@
+/**
+ * The `.git` of a gate's checkout of one commit of a peers-owned observer repo (the run's mirror, a
+ * view of a repository), written by this process rather than cloned: no configuration, hook,
+ * index or alternates of anyone else's applies, and nothing of the source is written. Shared by
+ * the loop's reused checkout (gate-checkout.ts) and the one-off checkouts (clean-checkout.ts).
+ *
+ * A clone would not do for a shallow source either: `git clone --shared` of a shallow repository
+ * silently drops `--shared` and fetches only its branches and tags, so the attestation notes'
+ * commit is not there to name.
+ */
+import { copyFileSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ATTEST_NOTES_REF, BASELINE_TAG, observerRef } from '../git/observer.ts';
+
+/** The whole configuration of the checkout's `.git` (hermetic git adds no other file's). */
+function checkoutConfig(sha256: boolean): string {
+  return [
+    '[core]',
+    `\trepositoryformatversion = ${sha256 ? 1 : 0}`,
+    '\tfilemode = true',
+    '\tbare = false',
+    '\tlogallrefupdates = false',
+    '\thooksPath = /dev/null',
+    '\tfsmonitor = false',
+    '[gc]',
+    '\tauto = 0',
+    ...(sha256 ? ['[extensions]', '\tobjectformat = sha256'] : []),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Writes `gitDir` for a detached checkout of `sha`: the source's objects borrowed (alternates),
+ * its `shallow` list (a shallow clone's history ends there: a gate's `git log` must not walk into
+ * parents that are not in it), and, as one `packed-refs`, the attestation notes (who made each
+ * commit, for `peers check`) and the baseline tag, read as files of the source: no git process.
+ */
+export function writeCheckoutGitDir(source: string, gitDir: string, sha: string): void {
+  // What git needs of a git dir (HEAD, objects/, refs/): a directory made and removed per gate run
+  // costs more than the write of a file (BENCHMARKS.md, "Loop processes per tick"); git makes any
+  // other (refs/heads/…) itself when a gate's git needs it.
+  for (const d of ['objects/info', 'refs']) mkdirSync(join(gitDir, d), { recursive: true, mode: 0o700 });
+  writeFileSync(join(gitDir, 'config'), checkoutConfig(sha.length === 64));
+  writeFileSync(join(gitDir, 'HEAD'), `${sha}\n`);
+  writeFileSync(join(gitDir, 'objects/info/alternates'), `${realpathSync(join(source, 'objects'))}\n`);
+  // The source is peers-owned (only peers' own git writes it): its `shallow` is read as it is.
+  if (existsSync(join(source, 'shallow'))) copyFileSync(join(source, 'shallow'), join(gitDir, 'shallow'));
+  // No traits line: git then peels an annotated tag itself.
+  const packed = [ATTEST_NOTES_REF, BASELINE_TAG].flatMap((ref) => {
+    const value = observerRef(source, ref);
+    return value ? [`${value} ${ref}\n`] : [];
+  });
+  if (packed.length) writeFileSync(join(gitDir, 'packed-refs'), packed.join(''));
+}
