@@ -143,6 +143,28 @@ function neverStarted(paths: StatePaths, base: string, head: string): boolean {
   }
 }
 
+/** A partial clone: a remote it may fetch missing objects from (`remote.<name>.promisor`, or `extensions.partialClone` of older git). */
+function isPartialClone(repo: string): boolean {
+  const promisors = git(repo, ['config', '--type=bool', '--get-regexp', '^remote\\..*\\.promisor$']).stdout;
+  return /\strue$/m.test(promisors) || git(repo, ['config', '--get', 'extensions.partialClone']).stdout.trim() !== '';
+}
+
+/**
+ * An import from a partial clone that still lacks an object it needs (HEAD's own files outside a
+ * sparse checkout, a baseline tag on an older commit): what to do, not git's "repository corruption".
+ */
+function importPartial(importRef: () => string, partial: boolean, ref: string): string {
+  try {
+    return importRef();
+  } catch (error) {
+    if (!partial) throw error;
+    const fetchAll = ref === BASELINE_TAG ? `move the tag to a commit whose files you have (\`git tag -f ${BASELINE_TAG} HEAD\`), or fetch what the clone left out` : 'fetch what the clone left out';
+    throw new InputError(`your repository is a partial clone and lacks objects of ${ref} that the run needs (git: ${(error as Error).message.split('\n')[0]!.slice(-200)})`, {
+      hint: `${fetchAll}: \`git -c remote.origin.partialclonefilter= fetch --refetch origin\` (git 2.36 or later), or run peers on a full clone`,
+    });
+  }
+}
+
 function continued(paths: StatePaths, base: string, head: string, userSha: string | null | undefined): RunClone {
   const notes = [`continuing the run clone (${paths.clone}) at ${head.slice(0, 10)}; it started from ${base.slice(0, 10)}`];
   if (userSha && userSha !== base) notes.push(`your HEAD (${userSha.slice(0, 10)}) has moved since the run started; the run keeps working on its own history`);
@@ -156,10 +178,15 @@ function makeRunClone(repo: string, paths: StatePaths, layout: ReturnType<typeof
   rmSync(paths.run, { recursive: true, force: true });
   mkdirSync(paths.run, { recursive: true, mode: 0o700 });
   initObserverRepo(paths.mirror);
-  const base = importTrusted(paths.mirror, repo, 'HEAD', RUN_BASE_REF);
+  // A partial clone (`git clone --filter=…`) lacks the contents of its older history, and git will
+  // not send what it lacks: the run's history starts at HEAD (and the baseline tag), as in a
+  // shallow clone. Asked of the user's own repository, which no peer can write.
+  const partial = isPartialClone(repo);
+  const depth = partial ? { depth: 1 } : {};
+  const base = importPartial(() => importTrusted(paths.mirror, repo, 'HEAD', RUN_BASE_REF, 'commit', depth), partial, 'HEAD');
   gitOk(paths.mirror, ['update-ref', RUN_HEAD_REF, base]);
   // Where "new" test markers count from (gates read it in their checkout of the mirror).
-  if (resolveRef(layout, BASELINE_TAG)) importTrusted(paths.mirror, repo, BASELINE_TAG, BASELINE_TAG, 'any');
+  if (resolveRef(layout, BASELINE_TAG)) importPartial(() => importTrusted(paths.mirror, repo, BASELINE_TAG, BASELINE_TAG, 'any', depth), partial, BASELINE_TAG);
   const branch = userHead.ref?.startsWith('refs/heads/') ? userHead.ref.slice('refs/heads/'.length) : 'peers-run';
   const tracksPeersDir = git(paths.mirror, ['cat-file', '-e', `${base}:.peers`]).code === 0;
   try {
@@ -169,6 +196,7 @@ function makeRunClone(repo: string, paths: StatePaths, layout: ReturnType<typeof
     throw new PeersError(`cannot make the run clone: ${(error as Error).message}`);
   }
   const notes: string[] = [`made the run clone ${paths.clone} from your HEAD ${base.slice(0, 10)}${userHead.ref ? ` (${branch})` : ''}`];
+  if (partial) notes.push('your repository is a partial clone (`git clone --filter=…`): the run has HEAD without the history before it (the peers see one commit of it)');
   const dirty = uncommittedChanges(repo);
   if (dirty.length) notes.push(listNote(`${dirty.length} uncommitted change(s) are NOT in the run (commit them and start a new run to include them)`, dirty));
   const subs = submodulePaths(paths.mirror, base);

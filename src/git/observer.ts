@@ -101,10 +101,11 @@ export function observedHead(dir: string, ref = RUN_HEAD_REF): string | null {
  * `dest`. git runs upload-pack in that repository with its config: acceptable for the user's
  * repository, which no peer can write, and never used for the run clone.
  */
-export function importTrusted(mirror: string, source: string, ref: string, dest: string, kind: 'commit' | 'any' = 'commit'): string {
+export function importTrusted(mirror: string, source: string, ref: string, dest: string, kind: 'commit' | 'any' = 'commit', o: { depth?: number } = {}): string {
   // Keep the pack as it comes (a few large objects would otherwise be unpacked loose, and every
-  // later clone from the mirror would have to compress and delta-search them again).
-  gitOk(mirror, ['-c', 'transfer.fsckObjects=false', '-c', 'fetch.unpackLimit=1', 'fetch', '--quiet', '--update-shallow', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', source, `+${ref}:${dest}`], { timeoutMs: FETCH_TIMEOUT_MS });
+  // later clone from the mirror would have to compress and delta-search them again). A shallow
+  // source's history ends where its `shallow` list says, and the mirror's then does too.
+  gitOk(mirror, ['-c', 'transfer.fsckObjects=false', '-c', 'fetch.unpackLimit=1', 'fetch', '--quiet', '--update-shallow', ...(o.depth ? [`--depth=${o.depth}`] : []), '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', source, `+${ref}:${dest}`], { timeoutMs: FETCH_TIMEOUT_MS });
   const sha = kind === 'commit' ? observedHead(mirror, dest) : gitOk(mirror, ['rev-parse', '--verify', dest]).trim();
   if (!sha) throw new RepoLayoutError(`${ref} of ${source} is not a commit`);
   return sha;

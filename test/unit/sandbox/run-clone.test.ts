@@ -156,6 +156,39 @@ describe('the run clone', () => {
     expect(git(paths.clone, 'status', '--porcelain')).toBe('');
   });
 
+  test('a shallow clone (git clone --depth 1): the run starts from its HEAD, its history ends where the clone\'s does, and the results come back', () => {
+    commit(repo, 'a.txt', 'a\n');
+    commit(repo, 'b.txt', 'b\n');
+    const shallow = join(root, 'shallow');
+    git(root, 'clone', '-q', '--depth', '1', `file://${repo}`, shallow);
+    const tip = git(shallow, 'rev-parse', 'HEAD');
+    // `up` failed here with exit 70: the mirror's fetch refused the clone's shallow roots.
+    expect(prepareRunClone(shallow, paths).base).toBe(tip);
+    expect(git(paths.clone, 'log', '--format=%s')).toBe('b.txt');
+    peerCommits(1);
+    expect(publishRunBranch(shallow, paths, 'peers/app')).toMatchObject({ updated: true, ahead: 1 });
+    expect(git(shallow, 'log', '--format=%s', 'peers/app')).toBe('peer work 0\nb.txt');
+  });
+
+  test('a partial clone (git clone --filter=blob:none) lacking its older files: the run starts from HEAD alone, says so, and fetches nothing', () => {
+    commit(repo, 'a.txt', 'a\n');
+    commit(repo, 'a.txt', 'a, again\n');
+    git(repo, 'config', 'uploadpack.allowFilter', 'true');
+    const partial = join(root, 'partial');
+    git(root, 'clone', '-q', '--filter=blob:none', `file://${repo}`, partial);
+    const missing = () => git(partial, 'rev-list', '--objects', '--missing=print', '--all').split('\n').filter((l) => l.startsWith('?')).length;
+    const before = missing();
+    expect(before).toBeGreaterThan(0);
+    const made = prepareRunClone(partial, paths);
+    expect(made.base).toBe(git(partial, 'rev-parse', 'HEAD'));
+    expect(made.notes.join('\n')).toContain('your repository is a partial clone');
+    expect(readFileSync(join(paths.clone, 'a.txt'), 'utf8')).toBe('a, again\n');
+    expect(git(paths.clone, 'log', '--format=%s')).toBe('a.txt');
+    expect(missing()).toBe(before);
+    peerCommits(1);
+    expect(publishRunBranch(partial, paths, 'peers/app')).toMatchObject({ updated: true, ahead: 1 });
+  });
+
   test('a repository without a commit is bad input', () => {
     const empty = join(root, 'empty');
     git(root, 'init', '-q', empty);
