@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { bareRepoMessage, findBareRepo, findWorkTreeRoot } from './repo-layout.ts';
+import { bareRepoMessage, findBareRepo, findWorkTreeRoot, usesSha256 } from './repo-layout.ts';
 import { InputError } from '../cli/errors.ts';
 
 /** `path` resolved (from `cwd`), if it names an existing directory; else an InputError saying what it is. */
@@ -31,5 +31,11 @@ export function gitRepoRootOf(start: string, hint = 'pass the project directory 
   const bare = root ? undefined : findBareRepo(dir);
   if (bare) throw new InputError(bareRepoMessage(bare).message, { location: { file: dir }, hint: bareRepoMessage(bare).hint });
   if (!root) throw new InputError(`${dir} is not a git repository`, { location: { file: dir }, hint: 'peers works on a git repository: `git init`, commit, then `peers init`' });
+  refuseUnsupportedRepository(root);
   return root;
+}
+
+/** A repository peers cannot work on, told from its files (no git run): bad input that says why. */
+export function refuseUnsupportedRepository(root: string): void {
+  if (usesSha256(root)) throw new InputError(`${root} is a SHA-256 repository (extensions.objectFormat = sha256), which peers does not support yet: its mirror and checkouts are SHA-1 repositories, and git fetches no history across the two`, { location: { file: root }, hint: 'run peers on a SHA-1 repository of the project (git has no in-place conversion)' });
 }

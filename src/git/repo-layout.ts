@@ -216,6 +216,28 @@ export function findBareRepo(start: string): string | undefined {
   return findUpwards(start, (dir) => kind(join(dir, 'HEAD')) === 'file' && kind(join(dir, 'objects')) === 'dir' && kind(join(dir, 'refs')) === 'dir');
 }
 
+/**
+ * Whether the repository at `workDir` names its objects with SHA-256 (`git init
+ * --object-format=sha256`), read from its config file without running git. peers' mirror, run
+ * clone and checkouts are SHA-1 repositories, and git will not fetch across the two formats.
+ */
+export function usesSha256(workDir: string): boolean {
+  let layout: RepoLayout;
+  try {
+    layout = resolveRepoLayout(workDir, { allowGitFile: true });
+  } catch {
+    return false; // a layout problem is reported by whatever reads the repository next
+  }
+  let config = '';
+  try {
+    config = readTextCapped(join(layout.commonDir, 'config'), CONFIG_LIMIT);
+  } catch {
+    return false;
+  }
+  return /^\s*objectformat\s*=\s*"?sha256"?\s*$/im.test(config);
+}
+const CONFIG_LIMIT = 4 * MiB;
+
 /** The error for a command run in a bare repository, with the checkout to make instead. */
 export function bareRepoMessage(bare: string): { message: string; hint: string } {
   const name = bare.replace(/\/+$/, '').split('/').pop()!.replace(/\.git$/, '') || 'checkout';

@@ -6,6 +6,7 @@
  * compare `peers-baseline..HEAD`), and registers the project for `peers doctor`.
  * Every refusal happens before the first write, so a refused init leaves the tree untouched.
  */
+import { refuseUnsupportedRepository } from '../git/project-dir.ts';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
@@ -101,6 +102,8 @@ function checkTarget(target: string, env: Record<string, string | undefined>): s
     throw new InputError(`${target} is not a git repository`, { hint: `create one first: \`git -C ${shellWord(real)} init\`` });
   }
   const root = realpathSync(repoRoot(real));
+  // Refused here, before anything is written, not at the first `verify` or `up`.
+  refuseUnsupportedRepository(root);
   if (root !== real) {
     // A package of a monorepo: peers works on the whole repository and runs every gate at its
     // top, so the gate for this directory's own suite has to change into it first.

@@ -146,6 +146,16 @@ describe('peers init', () => {
     expect(gone.stderr).not.toMatch(STACK_LINE);
   });
 
+  test('a SHA-256 repository is refused by init, verify and up before anything is written (up failed with exit 70, git: "mismatched algorithms")', () => {
+    const repo = join(sb.root, 'sha256');
+    expect(spawnSync('git', ['init', '-q', '--object-format=sha256', repo]).status).toBe(0);
+    expect(spawnSync('git', ['-c', 'user.name=a', '-c', 'user.email=a@b', 'commit', '-q', '--allow-empty', '-m', 'one'], { cwd: repo }).status).toBe(0);
+    for (const args of [['init'], ['verify'], ['up', '--clone-only']]) {
+      expectRefused(runPeers(args, { cwd: repo, env: sb.env }), `${repo} is a SHA-256 repository (extensions.objectFormat = sha256), which peers does not support yet`, 'run peers on a SHA-1 repository of the project');
+    }
+    expect(existsSync(join(repo, '.peers'))).toBe(false);
+  });
+
   test('refuses /, the home directory, and a subdirectory of a repository', () => {
     expectRefused(runPeers(['init', '/'], { cwd: sb.root, env: sb.env }), 'refusing to initialise the filesystem root', 'run `peers init` inside a git repository');
     const homeRepo = makeRepo(sb.root, 'homerepo');
