@@ -140,7 +140,10 @@ export const EXIT_RULES: MeddlingRule[] = [
   /\bkill\s*\([^)\n]{0,200}\b(getpid\s*\(|process\s*\.\s*pid\b)/,
   /\.\s*reallyExit\b/,
   /\bos\s*\.\s*(exec[lv]p?e?|posix_spawn)\s*\(|\bfrom\s+os\s+import\s+[^#\n]{0,200}\bexec[lv]/,
-  /\bprocess\s*\.\s*exit\s*\((?!\s*[1-9]\d*\s*\))/,
+  // Called with anything but a non-zero literal, or taken as a value to call later (`setTimeout(process.exit)`,
+  // `const bye = process.exit`, `process.exit.call(…)`, `process['exit'](0)`, `const { exit } = process`).
+  /\bprocess\s*(\.\s*|\[\s*['"`])(exit|reallyExit)\b(?!\s*['"`]?\s*\]?\s*\(\s*[1-9]\d*\s*\))/,
+  /\{[^{}\n]{0,200}\b(exit|reallyExit)\b[^{}\n]{0,200}\}\s*=\s*(globalThis\s*\.\s*|global\s*\.\s*)?process\b/,
   /\bprocess\s*\.\s*exitCode\s*=(?!=)(?!\s*[1-9]\d*\s*[;,)}\n]?\s*$)/,
   /\bprocess\s*\.\s*(on|once|addListener|prependListener|prependOnceListener)\s*\(\s*['"`](exit|beforeExit)['"`]/,
   // Go and Rust: the test binary ended from the package's code (`os.Exit(0)` in an init: `go test`

@@ -69,6 +69,15 @@ const SNIFFING: string[] = [
 ];
 
 const TAMPERING: string[] = [
+  // process.exit taken as a value, by a string key, or destructured: called later with 0.
+  'setTimeout(process.exit, 0);',
+  'const bye = process.exit;',
+  'process.exit.call(process, 0);',
+  'Reflect.apply(process.exit, process, [0]);',
+  "process['exit'](0);",
+  'process["reallyExit"](0);',
+  'const { exit } = process;',
+  'const { argv, exit: leave } = globalThis.process;',
   // Go and Rust: the test binary ended from the package's code.
   'func init() { os.Exit(0) }',
   '\tos.Exit(code)',
@@ -175,6 +184,11 @@ const ORDINARY: string[] = [
   'if __name__ == "__main__": main()',
   'const testing = process.env.HOME;',
   '\t\tos.Exit(1)',
+  'process.exit(1);',
+  "process['exit'](2);",
+  'process.exitCode = 1;',
+  'const { argv, env } = process;',
+  'const exit = (code) => { cleanup(); return code; };',
   '    std::process::exit(2);',
   'func (s *Server) Exit() error {',
   // Near the new probes, ordinary: a custom error's stack, an error's own stack logged, a module
