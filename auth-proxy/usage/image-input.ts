@@ -11,9 +11,11 @@
  * Inline images are Anthropic `source: {type: "base64", media_type: "image/…", data}` blocks and
  * OpenAI image data URLs (Responses `input_image`, Chat `image_url: {url}`, an `input_file`'s
  * `file_data`); images by URL
- * or file id are refused before this (off-body-input.ts). PDFs (Anthropic `document`, OpenAI
- * `input_file`) are not bounded here: their pages' text may be compressed too (SECURITY.md,
- * known limits).
+ * or file id are refused before this (off-body-input.ts). A PDF (Anthropic `document`, OpenAI
+ * `input_file`) cannot be bounded from its bytes: each page is billed as an image as well as its
+ * text, and that text may be compressed a thousandfold. It is counted here (`documents`), and a
+ * request carrying one is reserved as if its prompt filled the largest context window
+ * (request-cost.ts, DOCUMENT_PROMPT_BOUND_TOKENS).
  */
 import { normalizeModel, type Vendor, tableRow } from './price-table.ts';
 // What is data, never content the vendor reads (JSON Schemas, a tool call's arguments): one rule with the off-body walk.
@@ -128,14 +130,14 @@ function dataUrlImage(url: string): Buffer | 'bad' | null {
 /** Where a data URL is read as a file the vendor decodes; a data URL in a message's text is text. */
 const DATA_URL_KEYS = new Set(['image_url', 'url', 'file_data']);
 
-export type ImageInput = { images: number; tokens: number; unreadable: string | null };
+export type ImageInput = { images: number; tokens: number; unreadable: string | null; /** Inline PDFs and other files that are neither images nor text. */ documents: number };
 
 /**
  * Every inline image in the body, its billable tokens bounded from its size (summed), and the
  * first one whose size cannot be read. One walk of the body.
  */
 export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models: readonly string[]): ImageInput {
-  const out: ImageInput = { images: 0, tokens: 0, unreadable: null };
+  const out: ImageInput = { images: 0, tokens: 0, unreadable: null, documents: 0 };
   const count = (bytes: Buffer | 'bad', where: string) => {
     out.images++;
     const size = bytes === 'bad' ? null : imageSize(bytes);
@@ -153,7 +155,8 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
     // Anthropic: {type: "base64", media_type, data}; a PDF or text document is not an image.
     if (v.type === 'base64' && typeof v.data === 'string') {
       const media = typeof v.media_type === 'string' ? v.media_type.toLowerCase() : '';
-      if (!media.startsWith('application/pdf') && !media.startsWith('text/')) count(head(v.data), `media_type ${JSON.stringify(media.slice(0, 64))}`);
+      if (media.startsWith('application/pdf')) out.documents++;
+      else if (!media.startsWith('text/')) count(head(v.data), `media_type ${JSON.stringify(media.slice(0, 64))}`);
     }
     const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
     for (const [key, x] of Object.entries(v)) {
@@ -163,6 +166,7 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
       else if (typeof x === 'string' && DATA_URL_KEYS.has(key)) {
         const img = dataUrlImage(x);
         if (img !== null) count(img, key);
+        else if (key === 'file_data' && !/^\s*data:text\//i.test(x)) out.documents++;
       }
     }
   }

@@ -35,6 +35,13 @@ export function asksLongContext(beta: string | string[] | undefined): boolean {
 
 const positiveInt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined);
 
+/**
+ * The most prompt tokens a request carrying an inline PDF can be billed: the largest context
+ * window either vendor serves (Anthropic's 1M-token window, OpenAI's 1M-token models); a longer
+ * prompt is refused by the vendor, unbilled.
+ */
+export const DOCUMENT_PROMPT_BOUND_TOKENS = 1_000_000;
+
 export function requestFacts(body: Buffer, vendor: Vendor): RequestFacts {
   let doc: Record<string, unknown> = {};
   try {
@@ -84,7 +91,8 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
     // Responses' background mode answers at once without usage and bills later, out of the meter's sight.
     ...(doc.background !== undefined && doc.background !== false && doc.background !== null ? { background: true } : {}),
     maxOutputTokens: largestOutputCap(doc, vendor),
-    promptTokensBound: bodyBytes + PROMPT_OVERHEAD_TOKENS + images.tokens,
+    // A PDF bounds nothing by its bytes (image-input.ts): the prompt may fill the largest window.
+    promptTokensBound: Math.max(bodyBytes + PROMPT_OVERHEAD_TOKENS + images.tokens, images.documents > 0 ? DOCUMENT_PROMPT_BOUND_TOKENS : 0),
     ...(images.tokens > 0 ? { imageTokens: images.tokens } : {}),
     ...(images.unreadable ? { imageUnreadable: images.unreadable } : {}),
     // A speed given as anything but a string is one peers cannot price (price-table.ts, priceFor): kept as its JSON text.

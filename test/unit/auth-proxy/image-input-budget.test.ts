@@ -65,6 +65,9 @@ function billedInput(body: Buffer, messages: boolean): number {
   let tokens = Math.ceil(body.length / 4);
   for (const item of (messages ? doc.messages : doc.input) ?? []) {
     for (const part of item.content) {
+      // A PDF: each page billed as an image (Anthropic's ~1,600 tokens for a full page), whatever its bytes.
+      const src = part.source as Part | undefined;
+      if (part.type === 'document' && src?.media_type === 'application/pdf' && typeof src.data === 'string') tokens += 1600 * (Buffer.from(src.data, 'base64').toString('latin1').match(/\/Type\s*\/Page\b/g)?.length ?? 0);
       const png = pngOf(part);
       const size = png ? imageSize(png) : null;
       if (size) tokens += messages ? claudeTokens(size.width, size.height) : gpt4oMiniTokens(size.width, size.height);
@@ -145,6 +148,32 @@ describe('inline images are reserved by their size, not their bytes', () => {
       expect(sc.s.ledger.totals.usd).toBeLessThanOrEqual(1);
     } finally {
       await sc.close();
+    }
+  });
+
+  test('an inline PDF bounds nothing by its bytes: a 100-page one of a few KiB, billed 160k tokens, is refused unsent at a 150k cap and goes out under a cap that covers the largest window', async () => {
+    const pages = Array.from({ length: 100 }, (_, i) => `${i + 3} 0 obj << /Type /Page /Parent 2 0 R >> endobj\n`).join('');
+    const pdf = Buffer.from(`%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Count 100 >> endobj\n${pages}%%EOF\n`);
+    expect(pdf.length).toBeLessThan(8 * 1024);
+    const body = { model: 'claude-sonnet-4-5', max_tokens: 1000, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: pdf.toString('base64') } }, { type: 'text', text: 'summarise it' }] }] };
+    const capped = await sidecarFor('anthropic', vendor.port, { maxTokens: 150_000 });
+    try {
+      const r = await post(capped.s.url, '/v1/messages', body);
+      const text = await r.text();
+      expect(r.status).toBe(402);
+      expect(text).toContain('billing_error');
+      expect(capped.s.ledger.totals.tokens).toBe(0);
+    } finally {
+      await capped.close();
+    }
+    const roomy = await sidecarFor('anthropic', vendor.port, { maxTokens: 2_000_000 });
+    try {
+      const r = await post(roomy.s.url, '/v1/messages', body);
+      expect(r.status).toBe(200);
+      await r.text();
+      expect(roomy.s.ledger.totals.tokens).toBeGreaterThan(160_000);
+    } finally {
+      await roomy.close();
     }
   });
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { imageInput, imageSize, imageTokenBound, PATCH_MULTIPLIER_BOUND } from '../../../auth-proxy/usage/image-input.ts';
-import { PROMPT_OVERHEAD_TOKENS, requestFactsOf } from '../../../auth-proxy/usage/request-cost.ts';
+import { DOCUMENT_PROMPT_BOUND_TOKENS, PROMPT_OVERHEAD_TOKENS, requestFactsOf } from '../../../auth-proxy/usage/request-cost.ts';
 import { unboundedUnderCap } from '../../../auth-proxy/usage/request-screen.ts';
 
 const png = (w: number, h: number) => {
@@ -94,7 +94,7 @@ describe('imageTokenBound: the most an image of a size can be billed', () => {
 const dataUrl = (b: Buffer, mime = 'image/png') => `data:${mime};base64,${b.toString('base64')}`;
 
 describe('imageInput: every inline image in a body', () => {
-  test('Anthropic base64 sources anywhere (in tool results too); PDFs and text documents are not images', () => {
+  test('Anthropic base64 sources anywhere (in tool results too); PDFs and text documents are not images, a PDF is counted as a document', () => {
     const img = (b: Buffer) => ({ type: 'image', source: { type: 'base64', media_type: 'image/png', data: b.toString('base64') } });
     const doc = {
       model: 'claude-sonnet-4-5',
@@ -103,13 +103,14 @@ describe('imageInput: every inline image in a body', () => {
         { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't', content: [img(png(1500, 100))] }] },
       ],
     };
-    expect(imageInput(doc, 'anthropic', ['claude-sonnet-4-5'])).toEqual({ images: 2, tokens: 100 + 200, unreadable: null });
+    expect(imageInput(doc, 'anthropic', ['claude-sonnet-4-5'])).toEqual({ images: 2, tokens: 100 + 200, unreadable: null, documents: 1 });
   });
 
   test('OpenAI data URLs as Responses input_image, Chat image_url objects and input_file data; a PDF, or a data URL in text, is no image', () => {
     const doc = { model: 'gpt-5.4', input: [{ role: 'user', content: [{ type: 'input_image', image_url: dataUrl(gif(32, 32)) }, { type: 'image_url', image_url: { url: dataUrl(png(64, 32)) } }, { type: 'input_file', file_data: 'data:application/pdf;base64,JVBERi0=' }, { type: 'input_file', file_data: dataUrl(png(100, 100)) }, { type: 'input_text', text: 'data:image/png;base64,bm90IGFuIGltYWdl' }] }] };
     const r = imageInput(doc, 'openai', ['gpt-5.4']);
     expect(r.images).toBe(3);
+    expect(r.documents).toBe(1);
     expect(r.unreadable).toBeNull();
     expect(r.tokens).toBe(imageTokenBound({ width: 32, height: 32 }, 'openai', ['gpt-5.4']) + imageTokenBound({ width: 64, height: 32 }, 'openai', ['gpt-5.4']) + imageTokenBound({ width: 100, height: 100 }, 'openai', ['gpt-5.4']));
   });
@@ -119,11 +120,22 @@ describe('imageInput: every inline image in a body', () => {
     expect(imageInput({ input: [{ type: 'input_image', image_url: 'data:image/png,rawbytes' }] }, 'openai', []).unreadable).not.toBeNull();
     expect(imageInput({ messages: [{ content: [{ type: 'image', source: { type: 'base64', data: 'AAAA' } }] }] }, 'anthropic', []).unreadable).not.toBeNull();
     const data = { type: 'base64', media_type: 'image/png', data: 'AAAA' };
-    expect(imageInput({ messages: [{ content: [{ type: 'tool_use', id: 't', name: 'x', input: { source: data } }] }], tools: [{ name: 'x', input_schema: { default: data } }] }, 'anthropic', [])).toEqual({ images: 0, tokens: 0, unreadable: null });
+    expect(imageInput({ messages: [{ content: [{ type: 'tool_use', id: 't', name: 'x', input: { source: data } }] }], tools: [{ name: 'x', input_schema: { default: data } }] }, 'anthropic', [])).toEqual({ images: 0, tokens: 0, unreadable: null, documents: 0 });
   });
 });
 
 describe('the reservation and the screen', () => {
+  test('a request carrying an inline PDF is reserved as if its prompt filled the largest context window: its bytes bound nothing (pages are billed as images, its text may be compressed)', () => {
+    const pdf = 'JVBERi0xLjcK';
+    const anthropic = requestFactsOf({ model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'application/pdf', data: pdf } }] }] }, 300, 'anthropic');
+    expect(anthropic.promptTokensBound).toBe(DOCUMENT_PROMPT_BOUND_TOKENS);
+    const openai = requestFactsOf({ model: 'gpt-5.4', input: [{ role: 'user', content: [{ type: 'input_file', filename: 'a.pdf', file_data: `data:application/pdf;base64,${pdf}` }] }] }, 300, 'openai');
+    expect(openai.promptTokensBound).toBe(DOCUMENT_PROMPT_BOUND_TOKENS);
+    // A text document and a body without files keep the bound of their bytes.
+    expect(requestFactsOf({ model: 'gpt-5.4', input: [{ role: 'user', content: [{ type: 'input_file', file_data: 'data:text/plain;base64,aGk=' }] }] }, 300, 'openai').promptTokensBound).toBeLessThan(10_000);
+    expect(requestFactsOf({ model: 'gpt-5.4', input: 'hi' }, 300, 'openai').promptTokensBound).toBeLessThan(10_000);
+  });
+
   test('the images\' bound is added to the prompt bound; a body without images is unchanged', () => {
     const doc = { model: 'gpt-4o-mini', input: [{ role: 'user', content: [{ type: 'input_image', image_url: dataUrl(png(2048, 768)) }] }] };
     const f = requestFactsOf(doc, 500, 'openai');
