@@ -23,7 +23,8 @@ import { writeCheckoutGitDir } from './checkout-git-dir.ts';
  */
 export function checkoutFromObserver(source: string, sha: string, dir: string): void {
   const commit = gitOk(source, ['rev-parse', '--verify', '--quiet', `${sha}^{commit}`]).trim();
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // As a clone made it: the gates container's user works in it too.
+  mkdirSync(dir, { recursive: true });
   const gitDir = join(dir, '.git');
   writeCheckoutGitDir(source, gitDir, commit);
   gitOk(dir, ['read-tree', '--reset', '-u', commit], { hermetic: true, env: { GIT_DIR: gitDir, GIT_WORK_TREE: dir } });
