@@ -236,7 +236,10 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
       // Braces, not indentation, end a block outside Python: `  main(); } process.exit(0);` leaves
       // the guard mid-line. A line with a brace is never excused, and a `}` ends the guard (fail closed).
       const braces = !python && /[{}]/.test(text);
-      const inEntryPointGuard = (opensEntryPointGuard(topLevel) && (python || (/^\s/.test(text) && !braces))) || (!python && isOneLineEntryPointGuard(text));
+      // A line terminator of the language's inside git's line (a lone CR in Python and JavaScript,
+      // U+2028/U+2029 in JavaScript) starts a new line at column 0 there: never excused (fail closed).
+      const splitLine = /\r(?!\s*$)/.test(text) || (!python && /[\u2028\u2029]/.test(text));
+      const inEntryPointGuard = !splitLine && ((opensEntryPointGuard(topLevel) && (python || (/^\s/.test(text) && !braces))) || (!python && isOneLineEntryPointGuard(text)));
       if (braces && /^\s/.test(text) && text.includes('}')) topLevel = '';
       const meddling = isTestPath(file) ? undefined : codeMeddlingKind(text, { inEntryPointGuard });
       if (meddling) findings.push({ file, line: newLine, kind: meddling, text: findingText(text) });

@@ -195,9 +195,11 @@ const JS_GUARD_CONDITION = [
 const JS_ENTRY_GUARD = new RegExp(String.raw`^if\s*\(\s*(?:${JS_GUARD_CONDITION})\s*\)\s*\{\s*$`);
 /**
  * `if (GUARD) { …; }` (no brace inside) or `if (GUARD) statement;` (no `;` inside), and nothing
- * after. No comment either: `main("http://x"); process.exit(0)` would read as a statement and a comment.
+ * after. No comment either: `main("http://x"); process.exit(0)` would read as a statement and a
+ * comment. No line terminator JavaScript has and git's lines do not (CR, U+2028, U+2029) in the
+ * statement: after one, a new statement begins outside the guard.
  */
-const JS_ONE_LINE_GUARD = new RegExp(String.raw`^if\s*\(\s*(?:${JS_GUARD_CONDITION})\s*\)\s*(?:\{(?<block>[^{}]*)\}|(?<statement>[^;{}]+);?)\s*$`);
+const JS_ONE_LINE_GUARD = new RegExp(String.raw`^if\s*\(\s*(?:${JS_GUARD_CONDITION})\s*\)\s*(?:\{(?<block>[^{}]*)\}|(?<statement>[^;{}\r\u2028\u2029]+);?)\s*$`);
 
 /**
  * The kind of meddling an added line of code (not a test file) shows, if any. `inEntryPointGuard`:

@@ -296,6 +296,10 @@ describe('product code that meddles with its own test run', () => {
       '  if (require.main === module) process.exit(0);',
       'if (require.main === module)',
       'if (require.main === module) ;',
+      // A line terminator of JavaScript's that git's lines keep: the exit after it is outside the guard.
+      'if (require.main === module) main()\u2028process.exit(0)',
+      'if (require.main === module) main()\u2029process.exit(0)',
+      'if (require.main === module) main()\rprocess.exit(0)',
     ]) expect([g, isOneLineEntryPointGuard(g)]).toEqual([g, false]);
   });
 
@@ -370,6 +374,17 @@ describe("the scan of a real diff follows which top-level line an exit sits unde
     });
     // Line 12 is inside a nested block of the guard: excused.
     expect(meddling(repo, base)).toEqual(['src/calc.mjs:6', 'src/calc.mjs:9']);
+  });
+
+  test("a line terminator git's lines keep (a lone CR, U+2028) ends the guard there: the exit after it is held; a CRLF file's guarded exit is not", () => {
+    repo = makeRepo();
+    const base = repo.commit('init', { 'cli.py': 'def main():\n    return 0\n', 'src/cli.mjs': 'export const main = () => 0;\n', 'win.py': 'def main():\r\n    return 0\r\n' });
+    repo.commit('exits', {
+      'cli.py': 'def main():\n    return 0\n\n\nif __name__ == "__main__": main()\rimport os; os._exit(0)\n',
+      'src/cli.mjs': 'export const main = () => 0;\nif (import.meta.main) {\n  main();\u2028process.exit(0)\n}\n',
+      'win.py': 'def main():\r\n    return 0\r\n\r\n\r\nif __name__ == "__main__":\r\n    import os; os._exit(main())\r\n',
+    });
+    expect(meddling(repo, base)).toEqual(['cli.py:5', 'src/cli.mjs:3']);
   });
 
   test("a top-level line added in an earlier hunk under the same header is nearer than the header: a guard's body turned into an expression run at import is held", () => {
