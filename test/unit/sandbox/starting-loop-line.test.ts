@@ -24,19 +24,20 @@ afterEach(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-/** A process whose command line and environment are those of this project's loop init, its pidfile written. */
-function startInit(env: NodeJS.ProcessEnv): ReturnType<typeof Bun.spawn> {
+/**
+ * A runtime dir of its own and, in it, a process whose command line and environment are those of
+ * this project's loop init, its pidfile written; resolves once bash has exec'd into it.
+ */
+async function startInit(): Promise<{ env: NodeJS.ProcessEnv; init: ReturnType<typeof Bun.spawn> }> {
+  root = mkdtempSync(join(tmpdir(), 'peers-start-'));
+  const env = { XDG_RUNTIME_DIR: root };
   const p = Bun.spawn(['bash', '-c', "exec -a /run/podman-init sh -c 'sleep 60; :' -- /usr/local/bin/peers loop /state/run/clone"], { env: { ...process.env, PEERS_PROJECT: PROJECT } });
+  init = p;
   mkdirSync(sharedRoot(PROJECT, env), { recursive: true });
   writeFileSync(loopPidFilePath(PROJECT, env), `${p.pid}\n`);
-  return p;
-}
-
-/** Resolves once `pid`'s command line is the init's (bash has exec'd). */
-async function execd(pid: number): Promise<void> {
   for (;;) {
-    const cmd = await Bun.file(`/proc/${pid}/cmdline`).text().catch(() => '');
-    if (cmd.startsWith('/run/podman-init\0')) return;
+    const cmd = await Bun.file(`/proc/${p.pid}/cmdline`).text().catch(() => '');
+    if (cmd.startsWith('/run/podman-init\0')) return { env, init: p };
     await Bun.sleep(5);
   }
 }
@@ -49,10 +50,7 @@ function listen(env: NodeJS.ProcessEnv): Promise<void> {
 }
 
 test('a starting loop: down waits until it listens on its lifeline, and gets the line', async () => {
-  root = mkdtempSync(join(tmpdir(), 'peers-start-'));
-  const env = { XDG_RUNTIME_DIR: root };
-  init = startInit(env);
-  await execd(init.pid);
+  const { env } = await startInit();
   const t0 = Date.now();
   const waiting = loopLifelineOnceStarted(PROJECT, env, 20_000);
   await Bun.sleep(300); // the loop still loading: nothing listens yet
@@ -64,10 +62,7 @@ test('a starting loop: down waits until it listens on its lifeline, and gets the
 });
 
 test('a loop whose init is gone is not waited for; one that never listens, only until the time is up', async () => {
-  root = mkdtempSync(join(tmpdir(), 'peers-start-'));
-  const env = { XDG_RUNTIME_DIR: root };
-  init = startInit(env);
-  await execd(init.pid);
+  const { env, init } = await startInit();
   let t0 = Date.now();
   expect(await loopLifelineOnceStarted(PROJECT, env, 400)).toBeNull();
   expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
