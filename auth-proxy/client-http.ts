@@ -9,11 +9,14 @@
  * malformed header lines, or a head over MAX_HEAD is answered 400 (431 for the size) and the
  * connection closed. Requests on one connection are handled one at a time (the socket is paused
  * while a reply is pending), so a pipelined request never runs beside the one before it.
- * Deadlines and a connection cap bound what one client can hold (ClientLimits).
+ * Deadlines and a connection cap bound what one client can hold (ClientLimits). A head is parsed
+ * by request-head.ts, a request and its reply are client-request.ts and client-response.ts.
  */
-import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { ChunkedDecoder } from './chunked-decoder.ts';
+import { ClientRequest } from './client-request.ts';
+import { ClientResponse, REASONS } from './client-response.ts';
+import { parseRequestHead } from './request-head.ts';
 
 const MAX_HEAD = 16 * 1024;
 /**
@@ -39,194 +42,6 @@ export type ClientLimits = {
   maxConnections: number;
 };
 const DEFAULT_CLIENT_LIMITS: ClientLimits = { headTimeoutMs: 30_000, requestTimeoutMs: 300_000, keepAliveMs: 5_000, lingerMs: 5_000, maxConnections: 512 };
-/** Body bytes buffered for a handler that has not read them yet, before the client is paused. */
-const BODY_BUFFER = 256 * 1024;
-
-const CRLF = Buffer.from('\r\n', 'latin1');
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-const REASONS: Record<number, string> = { 100: 'Continue', 200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 408: 'Request Timeout', 413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 431: 'Request Header Fields Too Large', 500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout', 529: 'Site is overloaded' };
-
-export type ClientHeaders = Record<string, string | string[]>;
-
-/** One request as the handler reads it: its head, and its body as an async iterable of chunks. */
-export class ClientRequest implements AsyncIterable<Buffer> {
-  private queue: Buffer[] = [];
-  private queued = 0;
-  private ended = false;
-  private failure: Error | null = null;
-  private wake: (() => void) | null = null;
-  private discarding = false;
-
-  constructor(readonly method: string, readonly url: string, readonly headers: ClientHeaders, private readonly flow: { pause(): void; resume(): void; onRead(): void }) {}
-
-  /** Discards the body (the handler will not read it). */
-  resume(): void {
-    this.discarding = true;
-    this.queue = [];
-    this.queued = 0;
-    this.flow.resume();
-  }
-
-  push(chunk: Buffer): void {
-    if (this.discarding) return;
-    this.queue.push(chunk);
-    this.queued += chunk.length;
-    if (this.queued > BODY_BUFFER) this.flow.pause();
-    this.wakeReader();
-  }
-
-  end(): void {
-    this.ended = true;
-    this.wakeReader();
-  }
-
-  fail(e: Error): void {
-    this.failure = e;
-    this.wakeReader();
-  }
-
-  private wakeReader(): void {
-    const w = this.wake;
-    this.wake = null;
-    w?.();
-  }
-
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    this.flow.onRead();
-    for (;;) {
-      if (this.failure) throw this.failure;
-      const next = this.queue.shift();
-      if (next) {
-        this.queued -= next.length;
-        if (this.queued <= BODY_BUFFER) this.flow.resume();
-        yield next;
-        continue;
-      }
-      if (this.ended) return;
-      await new Promise<void>((r) => (this.wake = r));
-    }
-  }
-}
-
-/**
- * The reply to one request, with the parts of node:http's ServerResponse the sidecar uses:
- * `close` fires once, when the reply has been sent or the client has gone (`writableFinished` tells which).
- */
-export class ClientResponse extends EventEmitter {
-  headersSent = false;
-  writableFinished = false;
-  private head: string | null = null;
-  private chunked = false;
-  private closed = false;
-
-  constructor(private readonly sock: net.Socket, private bodyless: boolean, private readonly keepAlive: boolean, private readonly done: (reuse: boolean) => void) {
-    super();
-  }
-
-  writeHead(status: number, headers: Record<string, string | string[]>): void {
-    if (status === 204 || status === 304) this.bodyless = true;
-    const lines = [`HTTP/1.1 ${status} ${REASONS[status] ?? ''}`];
-    const names = new Set<string>();
-    for (const [k, v] of Object.entries(headers)) {
-      // A name that is not a token would break the client's parse of the whole reply: dropped.
-      if (!TOKEN.test(k)) continue;
-      names.add(k.toLowerCase());
-      for (const one of Array.isArray(v) ? v : [v]) lines.push(`${k}: ${String(one).replace(/[\r\n]/g, ' ')}`);
-    }
-    if (!names.has('date')) lines.push(`date: ${new Date().toUTCString()}`);
-    lines.push(`connection: ${this.keepAlive ? 'keep-alive' : 'close'}`);
-    this.head = lines.join('\r\n');
-    this.headersSent = true;
-  }
-
-  /** Sends the head now, with a chunked body to follow. */
-  flushHeaders(): void {
-    if (this.head === null) return;
-    this.chunked = !this.bodyless;
-    this.sock.write(`${this.head}\r\n${this.chunked ? 'transfer-encoding: chunked\r\n' : ''}\r\n`, 'latin1');
-    this.head = null;
-  }
-
-  write(chunk: Buffer): boolean {
-    this.flushHeaders();
-    if (this.closed || this.bodyless || chunk.length === 0) return true;
-    // One write per chunk: each SSE event leaves in one segment, as soon as it arrived.
-    return this.sock.write(Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`, 'latin1'), chunk, CRLF]));
-  }
-
-  end(body?: string): void {
-    if (this.closed) return;
-    if (this.head !== null) {
-      const bytes = Buffer.from(body ?? '', 'utf8');
-      this.sock.write(`${this.head}\r\ncontent-length: ${bytes.length}\r\n\r\n`, 'latin1');
-      if (!this.bodyless) this.sock.write(bytes);
-      this.head = null;
-    } else {
-      if (body) this.write(Buffer.from(body, 'utf8'));
-      if (this.chunked) this.sock.write('0\r\n\r\n', 'latin1');
-    }
-    this.writableFinished = true;
-    this.finish(this.keepAlive);
-  }
-
-  /** Drops the connection: a reply that cannot be completed must not look complete. */
-  destroy(): void {
-    this.sock.destroy();
-    this.finish(false);
-  }
-
-  /** The connection closed (by the client, or by destroy). */
-  lost(): void {
-    this.finish(false);
-  }
-
-  private finish(reuse: boolean): void {
-    if (this.closed) return;
-    this.closed = true;
-    // Emitted on the next tick, as node:http does: what the caller does right after end() or
-    // destroy() (the ledger line of a reply cut short by the upstream) happens before 'close'.
-    process.nextTick(() => {
-      this.emit('close');
-      this.done(reuse && this.writableFinished);
-    });
-  }
-}
-
-type Head = { method: string; url: string; version: string; headers: ClientHeaders; framing: { chunked: true } | { length: number } };
-
-/** Parses a request head; a string is the reason it is refused (400), never a partial guess. */
-export function parseRequestHead(text: string): Head | string {
-  const lines = text.split('\r\n');
-  // The target is visible ASCII only, as node:http required: it reaches the request log and the vendor's request line.
-  const m = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) (HTTP\/1\.[01])$/.exec(lines[0] ?? '');
-  if (!m) return 'malformed request line';
-  const headers: ClientHeaders = {};
-  const lengths: string[] = [];
-  const codings: string[] = [];
-  for (const line of lines.slice(1)) {
-    const c = line.indexOf(':');
-    if (c <= 0) return 'malformed header line';
-    const name = line.slice(0, c);
-    if (!TOKEN.test(name)) return 'malformed header name';
-    const value = line.slice(c + 1).replace(/^[ \t]+|[ \t]+$/g, '');
-    if (!FIELD_VALUE.test(value)) return 'malformed header value';
-    const k = name.toLowerCase();
-    if (k === 'content-length') lengths.push(value);
-    if (k === 'transfer-encoding') codings.push(...value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
-    const prev = headers[k];
-    if (prev === undefined) headers[k] = k === 'set-cookie' ? [value] : value;
-    else if (Array.isArray(prev)) prev.push(value);
-    else headers[k] = `${prev}${k === 'cookie' ? '; ' : ', '}${value}`;
-  }
-  if (codings.length > 0) {
-    if (lengths.length > 0) return 'both Content-Length and Transfer-Encoding';
-    if (codings.length !== 1 || codings[0] !== 'chunked') return 'unsupported Transfer-Encoding';
-    return { method: m[1]!, url: m[2]!, version: m[3]!, headers, framing: { chunked: true } };
-  }
-  if (lengths.some((l) => !/^\d{1,15}$/.test(l)) || new Set(lengths).size > 1) return 'invalid Content-Length';
-  return { method: m[1]!, url: m[2]!, version: m[3]!, headers, framing: { length: lengths.length ? Number(lengths[0]) : 0 } };
-}
 
 /** An HTTP/1.1 server calling `handler` once per request; `close` ends every connection. */
 export class ClientHttpServer {

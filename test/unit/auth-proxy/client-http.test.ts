@@ -5,7 +5,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { connect, type Socket } from 'node:net';
 import { ChunkedDecoder } from '../../../auth-proxy/chunked-decoder.ts';
-import { ClientHttpServer, type ClientResponse, parseRequestHead } from '../../../auth-proxy/client-http.ts';
+import { ClientHttpServer } from '../../../auth-proxy/client-http.ts';
+import type { ClientResponse } from '../../../auth-proxy/client-response.ts';
+import { parseRequestHead } from '../../../auth-proxy/request-head.ts';
 
 describe('parseRequestHead', () => {
   test('refuses every head whose body framing is ambiguous or malformed', () => {
