@@ -3,88 +3,38 @@
  * the API paths the peer CLIs need (api-routes.ts) to its fixed origin, through the egress proxy,
  * with the client's credentials removed and the real one injected. Replies stream through chunk
  * by chunk (the first SSE byte is written to the client the moment it arrives); a copy of each
- * chunk feeds the reply meter, which appends one ledger line per billable reply however it ends.
+ * chunk feeds the reply meter, which appends one ledger line per billable reply however it ends
+ * (reply-relay.ts). Its options and limits are auth-server-options.ts.
  * A billable request goes out only if the budget left covers the most it could cost (a
  * reservation, settled by its ledger line).
  */
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
-import { matchRoute, type ApiRoute } from './api-routes.ts';
-import { BodyBytes, DEFAULT_BUFFERED_BODY_BYTES } from './body-budget.ts';
-import { DEFAULT_UNBILLED_BURST, DEFAULT_UNBILLED_PER_SECOND, UnbilledThrottle } from './unbilled-throttle.ts';
-import { ClientHttpServer, type ClientLimits } from './client-http.ts';
+import { matchRoute } from './api-routes.ts';
+import { type AuthLimits, type AuthServerOptions, DEFAULT_AUTH_LIMITS } from './auth-server-options.ts';
+import { BodyBytes } from './body-budget.ts';
+import { UnbilledThrottle } from './unbilled-throttle.ts';
+import { ClientHttpServer } from './client-http.ts';
 import type { ClientRequest } from './client-request.ts';
 import type { ClientResponse } from './client-response.ts';
-import { clientResponseHeaders, redact, upstreamHeaders } from './credential-headers.ts';
-import { CredentialRefused, type CredentialSource, type Injection } from './credential-source.ts';
-import type { ConnectOptions } from './egress-connector.ts';
-import type { RequestAudit } from './request-audit.ts';
+import { redact, upstreamHeaders } from './credential-headers.ts';
+import { CredentialRefused, type Injection } from './credential-source.ts';
+import { type Exchange, ReplyRelay } from './reply-relay.ts';
 import { type PoolResponse, UnansweredRequest, UpstreamPool } from './upstream-pool.ts';
-import { SecretScrubber, scrubHeaders } from './secret-scrubber.ts';
-import { type ParsedOrigin, parseOrigin, type UpstreamSpec } from './upstreams.ts';
-import { type BudgetCaps, budgetRefusal, costFactor, Reservations } from './usage/budget.ts';
+import { type ParsedOrigin, parseOrigin } from './upstreams.ts';
+import { budgetRefusal, costFactor, Reservations } from './usage/budget.ts';
 import { FirstRequestGate } from './usage/first-request-gate.ts';
-import { limitFromReply } from './usage/limit-reply.ts';
 import type { UserPrices, Vendor } from './usage/price-table.ts';
-import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
-import { replyLine } from './usage/reply-line.ts';
 import { screenRequestBody } from './usage/request-body-screen.ts';
 import { asksLongContext, type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
 import { unboundedUnderCap } from './usage/request-screen.ts';
-import { type ReplyLine, servedKey, type UsageLedger } from './usage/usage-ledger.ts';
-
-/** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
-const MAX_LIMIT_BODY = 64 * 1024;
-
-/**
- * `maxBufferedBodyBytes`: request bodies held at once, when no shared `bodyBytes` is given (body-budget.ts);
- * `unbilledBurst`/`unbilledPerSecond`: the throttle on requests that bill nothing, when no shared `unbilled` is given (unbilled-throttle.ts).
- */
-export type AuthLimits = { maxRequestBytes: number; maxMeteredJsonBytes: number; maxConcurrent: number; upstreamIdleMs: number; maxBufferedBodyBytes: number; unbilledBurst: number; unbilledPerSecond: number };
-export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxRequestBytes: 32 * 1024 * 1024, maxMeteredJsonBytes: 32 * 1024 * 1024, maxConcurrent: 64, upstreamIdleMs: 600_000, maxBufferedBodyBytes: DEFAULT_BUFFERED_BODY_BYTES, unbilledBurst: DEFAULT_UNBILLED_BURST, unbilledPerSecond: DEFAULT_UNBILLED_PER_SECOND };
-
-export type AuthServerOptions = {
-  upstream: UpstreamSpec;
-  /** Overrides `upstream.origin` (tests point it at a local server). */
-  origin?: string;
-  credentials: CredentialSource;
-  egress: ConnectOptions;
-  /**
-   * Connect to the origin directly instead of through the egress proxy: only for the scripted
-   * model server on the pod's own loopback (`peers up` in model-server mode), never a vendor.
-   */
-  direct?: boolean;
-  /** Forward a leading `/peer/<name>` (the scripted model server routes on it); vendors never get it. */
-  keepPeerPrefix?: boolean;
-  ledger: UsageLedger | null;
-  caps: () => BudgetCaps;
-  /** The user's prices for models the table does not list (`budget.prices`, from the budget policy). */
-  prices?: UserPrices;
-  /** Shared by every upstream of one sidecar, so they all draw on one budget. */
-  reservations?: Reservations;
-  /** Requests in flight, shared by every upstream of one sidecar: the limit is the sidecar's (SECURITY.md, "Limits"). */
-  slots?: { active: number };
-  /** Request-body bytes held in memory, shared by every upstream of one sidecar: the memory is the sidecar's (body-budget.ts). */
-  bodyBytes?: BodyBytes;
-  /** Client connections open at once, shared by every upstream of one sidecar: the descriptors are the sidecar's (client-http.ts). */
-  connections?: { count: number };
-  /** Requests that billed nothing, shared by every upstream of one sidecar: the ledger is one (unbilled-throttle.ts). */
-  unbilled?: UnbilledThrottle;
-  audit?: RequestAudit;
-  limits?: Partial<AuthLimits>;
-  /** The client connections' deadlines and cap (client-http.ts; tests shorten them). */
-  clientLimits?: Partial<ClientLimits>;
-  log?: (line: string) => void;
-};
+import { servedKey } from './usage/usage-ledger.ts';
 
 class ClientError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
   }
 }
-
-/** `reservation`: the id of its `reserved` ledger line, which the reply's line (or a `released` line) settles. */
-type Exchange = { route: ApiRoute; pathname: string; facts: RequestFacts | null; requestBytes: number; release: () => void; reservation?: string };
 
 export class AuthServer {
   private readonly server: ClientHttpServer;
@@ -99,6 +49,7 @@ export class AuthServer {
   private readonly reservations: Reservations;
   private readonly vendor: Vendor;
   private readonly prices: UserPrices;
+  private readonly replies: ReplyRelay;
 
   constructor(private readonly opts: AuthServerOptions) {
     this.target = parseOrigin(opts.origin ?? opts.upstream.origin);
@@ -109,6 +60,7 @@ export class AuthServer {
     this.unbilled = opts.unbilled ?? new UnbilledThrottle(this.limits.unbilledBurst, this.limits.unbilledPerSecond);
     this.vendor = opts.upstream.errorShape;
     this.prices = opts.prices ?? {};
+    this.replies = new ReplyRelay({ upstreamId: opts.upstream.id, vendor: this.vendor, prices: this.prices, ledger: opts.ledger, maxMeteredJsonBytes: this.limits.maxMeteredJsonBytes, unbilled: this.unbilled, secrets: () => [...this.known], log: (line) => this.log(line) });
     this.server = new ClientHttpServer((req, res) => {
       // The body's bytes go back to the shared budget once the request is sent or refused: the relay holds none of it.
       const held = { bytes: 0 };
@@ -312,94 +264,18 @@ export class AuthServer {
       release = noop; // the relay settles it now
       const ended = upstreamDone;
       upstreamDone = () => {};
-      this.relay(up, res, what, started, exchange, () => clientGone, ended);
+      this.replies.relay(up, res, what, started, exchange, () => clientGone, ended);
     } catch (e) {
       // A request that went out but got no reply may still have been processed (and billed).
       if (e instanceof UnansweredRequest && exchange?.facts && this.opts.ledger) {
-        this.meterUnanswered(exchange, what, clientGone ? 'client-abort' : e.stalled ? 'stall' : 'upstream-error');
-      } else if (reservation && release !== noop) this.releaseOnLedger(reservation, what);
+        this.replies.meterUnanswered(exchange, what, clientGone ? 'client-abort' : e.stalled ? 'stall' : 'upstream-error');
+      } else if (reservation && release !== noop) this.replies.releaseOnLedger(reservation, what);
       release();
       probeDone();
       upstreamDone();
       const status = e instanceof ClientError ? e.status : e instanceof CredentialRefused ? 401 : 502;
       this.log(`${what} ${status} ${(e as Error).message}`);
       this.fail(res, status, `peers auth sidecar: ${(e as Error).message}`);
-    }
-  }
-
-  /**
-   * Streams the reply to the client unmodified while the meter reads a copy; when the reply ends,
-   * however it ends, its ledger line replaces the request's reservation.
-   */
-  private relay(up: PoolResponse, res: ClientResponse, what: string, started: number, x: Exchange, clientGone: () => boolean, upstreamEnded: () => void): void {
-    const status = up.status;
-    // Whatever the upstream echoes of the credential, in a header or the body, stays here (secret-scrubber.ts).
-    const secrets = [...this.known];
-    const scrubber = new SecretScrubber(secrets);
-    res.writeHead(status, scrubHeaders(clientResponseHeaders(up.headers), secrets));
-    res.flushHeaders();
-    const contentType = String(up.headers['content-type'] ?? '');
-    const stream = contentType.includes('text/event-stream');
-    const billed = x.route.kind === 'billable' && this.opts.ledger !== null && status >= 200 && status < 300;
-    const meter = billed
-      ? new ReplyMeter({ stream, json: contentType.includes('json'), requestBytes: x.requestBytes, inputTokensBound: x.facts?.promptTokensBound, maxOutputTokens: x.facts?.maxOutputTokens ?? 0, requestModel: x.facts?.model ?? '', maxJsonBytes: this.limits.maxMeteredJsonBytes })
-      : null;
-    // A 429 says which limit was hit and when it lifts: its (small) error body is kept for that.
-    const limitBody: Buffer[] | null = x.route.kind === 'billable' && this.opts.ledger !== null && status === 429 ? [] : null;
-    let limitBytes = 0;
-    let complete = false;
-    let settled = false;
-    const settle = (outcome: MeterOutcome) => {
-      if (settled) return;
-      settled = true;
-      const ms = Math.round(performance.now() - started);
-      try {
-        if (limitBody) this.recordLimit(x, status, up.headers, Buffer.concat(limitBody).toString('utf8'), what);
-        if (!meter) {
-          // An error reply is not billed: its reservation goes back, on the ledger too.
-          if (x.reservation) this.releaseOnLedger(x.reservation, what);
-          return this.log(`${what} ${status} ${ms}ms${outcome === 'complete' ? '' : ` (${outcome})`}`);
-        }
-        const line = this.ledgerLine(x, status, stream, meter.finish(outcome), up.headers);
-        this.opts.ledger!.append(line);
-        this.log(`${what} ${status} ${ms}ms model=${line.model} in=${line.input_tokens} out=${line.output_tokens} usd=${line.usd}${line.cut_short ? ` cut short (${line.cut_short}; estimated: ${line.estimated?.join(', ') ?? 'nothing'})` : ''}`);
-      } catch (e) {
-        this.log(`${what} ${status}: could not record usage: ${(e as Error).message}`);
-      } finally {
-        x.release();
-        upstreamEnded();
-      }
-    };
-    up.body.on('data', (c: Buffer) => {
-      const clean = scrubber.push(c);
-      if (clean.length > 0 && !res.write(clean)) up.body.pause();
-      meter?.feed(c);
-      if (limitBody && limitBytes < MAX_LIMIT_BODY) {
-        limitBody.push(c.subarray(0, MAX_LIMIT_BODY - limitBytes));
-        limitBytes += c.length;
-      }
-    });
-    res.on('drain', () => up.body.resume());
-    res.on('close', () => {
-      if (complete) return;
-      // The client went away mid-reply: drop the upstream connection rather than reuse it.
-      up.body.destroy();
-      settle('client-abort');
-    });
-    up.body.on('error', (e) => {
-      res.destroy();
-      settle(/idle timeout/.test(e.message) ? 'stall' : 'upstream-error');
-    });
-    up.body.on('end', () => {
-      complete = true;
-      res.write(scrubber.end());
-      res.end();
-      settle('complete');
-    });
-    if (clientGone()) {
-      // The client left while the upstream was still answering the head: nothing more will be read.
-      up.body.destroy();
-      settle('client-abort');
     }
   }
 
@@ -419,42 +295,6 @@ export class AuthServer {
       : JSON.stringify({ error: { message, type: 'rate_limit_error', param: null, code: 'peers_unbilled_throttle' } });
     this.log(`${what} 429 throttled: requests that billed nothing over ${this.unbilled.burst} at once, ${this.unbilled.perSecond}/s`);
     this.reply(res, 429, body, { 'retry-after': String(seconds), 'x-peers-budget': 'unbilled-throttle' });
-  }
-
-  /** Gives a reservation back on the ledger: its request was never sent, or its reply bills nothing. */
-  private releaseOnLedger(id: string, what: string): void {
-    this.unbilled.take();
-    try {
-      this.opts.ledger!.append({ kind: 'released', ts: new Date().toISOString(), id });
-    } catch (e) {
-      // Left unsettled, a restarted sidecar counts it as spent: the safe side.
-      this.log(`${what}: could not record the release of its reservation: ${(e as Error).message}`);
-    }
-  }
-
-  /** A `limited` ledger line for a 429: the loop reads from it which peer sleeps until when. */
-  private recordLimit(x: Exchange, status: number, headers: Record<string, string | string[]>, body: string, what: string): void {
-    const limit = limitFromReply({ status, headers, body }, Date.now());
-    if (!limit) return;
-    const resetAt = limit.resetAtMs === null ? null : new Date(limit.resetAtMs).toISOString();
-    this.opts.ledger!.append({ kind: 'limited', ts: new Date().toISOString(), upstream: this.opts.upstream.id, path: x.pathname, status, limit: limit.kind, reset_at: resetAt, source: limit.source, message: limit.message });
-    this.log(`${what} ${status} ${limit.kind} limit${resetAt ? ` until ${resetAt} (${limit.source})` : ` (${limit.source})`}`);
-  }
-
-  /** Records the estimate for a request sent upstream that never got a reply head. */
-  private meterUnanswered(x: Exchange, what: string, outcome: MeterOutcome): void {
-    try {
-      const meter = new ReplyMeter({ stream: x.facts!.stream, json: true, requestBytes: x.requestBytes, inputTokensBound: x.facts!.promptTokensBound, maxOutputTokens: x.facts!.maxOutputTokens, requestModel: x.facts!.model, maxJsonBytes: 0 });
-      const line = this.ledgerLine(x, 0, x.facts!.stream, meter.finish(outcome), {});
-      this.opts.ledger!.append(line);
-      this.log(`${what} no reply (${outcome}): metered as estimated in=${line.input_tokens} out=${line.output_tokens} usd=${line.usd}`);
-    } catch (err) {
-      this.log(`${what}: could not record usage: ${(err as Error).message}`);
-    }
-  }
-
-  private ledgerLine(x: Exchange, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>): ReplyLine {
-    return replyLine({ upstream: this.opts.upstream.id, path: x.pathname, vendor: this.vendor, prices: this.prices, longContext: x.facts?.longContext, reservation: x.reservation }, status, stream, m, headers, new Date().toISOString());
   }
 }
 
