@@ -3,7 +3,7 @@
  * src/main.ts runs it without loading oclif; runner.ts is its oclif command (help, errors).
  */
 import { Bridge, parseBridgeTarget } from '../proxy/bridge.ts';
-import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER } from '../sandbox/pod-spec.ts';
+import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER } from '../sandbox/pod-layout.ts';
 import { takeRunnerKey } from '../sandbox/runner-key.ts';
 import { startRunnerServer } from '../sandbox/runner-server.ts';
 import { InputError, PeersError } from '../src/cli/errors.ts';

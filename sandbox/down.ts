@@ -8,7 +8,7 @@
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { podLockWaitLine, withPodLock } from '../src/state/project-locks.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
-import { gatesCacheVolume } from './pod-spec.ts';
+import { gatesCacheVolume } from './pod-layout.ts';
 import { podman, PodmanMissing, projectContainers } from './podman.ts';
 import { describePublish, type PublishResult } from './publish-branch.ts';
 import { PeersError } from '../src/cli/errors.ts';

@@ -25,7 +25,7 @@ import { REAP_ROOT_ENV, reapLeftovers } from '../src/proc/leftover-sweep.ts';
 import type { PeerRunner } from '../src/proc/peer-runner.ts';
 import { runSetup, setupFailedResults, SETUP_TIMEOUT_S, withRunBaseline, type GateProbe } from '../src/loop/shell/gate-probe.ts';
 import { runnerKeyFromEnv, SocketRunner } from './socket-runner.ts';
-import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER, PEERS_BIN_IN_CONTAINER } from './pod-spec.ts';
+import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER, PEERS_BIN_IN_CONTAINER } from './pod-layout.ts';
 
 const sha = z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, 'head must be a commit sha');
 export const PrepareRequestSchema = z.strictObject({

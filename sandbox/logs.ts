@@ -18,7 +18,7 @@ import { ROTATED_SUFFIX } from '../src/fs/size-capped-log.ts';
 import { statePaths } from '../src/state/paths.ts';
 import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { exitCodeFor, parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
-import { containerName } from './pod-spec.ts';
+import { containerName } from './pod-layout.ts';
 import { podman, podmanBin, PodmanMissing } from './podman.ts';
 
 export type LogChunk = { stream: 'stdout' | 'stderr'; text: string };

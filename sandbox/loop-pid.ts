@@ -10,7 +10,7 @@
  * another process of the user, a signal refused) answers false, and the caller asks podman.
  */
 import { readFileSync } from 'node:fs';
-import { PEERS_BIN_IN_CONTAINER } from './pod-spec.ts';
+import { PEERS_BIN_IN_CONTAINER } from './pod-layout.ts';
 
 /** The name of the loop's pidfile in the pod's runtime dir (pod-plan.ts loopPidFilePath). */
 export const LOOP_PID_FILE = 'loop.pid';
@@ -18,7 +18,7 @@ export const LOOP_PID_FILE = 'loop.pid';
 /**
  * The PID a pidfile names, if that process (its /proc/PID/cmdline and environ, NUL-separated) is
  * podman's init running this project's loop: `<init> -- /usr/local/bin/peers loop …` with
- * `PEERS_PROJECT=<project>` (pod-spec.ts sets it in every container). Pure.
+ * `PEERS_PROJECT=<project>` (pod-env.ts sets it in every container). Pure.
  */
 export function loopInitPid(pidText: string, proc: { cmdline: string; environ: string }, project: string): number | null {
   if (pidInFile(pidText) === null) return null;

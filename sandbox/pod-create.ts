@@ -8,7 +8,7 @@
  */
 import { podmanOk } from './podman.ts';
 import type { PodmanPlan } from './podman-render.ts';
-import { containerName } from './pod-spec.ts';
+import { containerName } from './pod-layout.ts';
 import { waitForModelServer } from './rehearsal.ts';
 
 /** Waits for every promise, then rejects with the first failure: no podman call is still running

@@ -4,7 +4,7 @@
  * container), reconnects to the loop's lifeline, and the loop, which has held the run meanwhile,
  * goes on (src/loop/pod-health.ts; docs/ARCHITECTURE.md, "A dead sidecar").
  */
-import { containerName, type Role } from './pod-spec.ts';
+import { containerName, type Role } from './pod-layout.ts';
 import { podmanOk } from './podman.ts';
 
 /** Sidecars first, as `up` starts them (podman-render.ts): what the others connect to. */

@@ -1,7 +1,8 @@
 /**
  * The sandbox pod as DATA, generated in exactly one place (docs/ARCHITECTURE.md, Processes and trust boundaries). Renderers turn it into
  * podman argv (`podman-render.ts`) or a Kubernetes Pod (`k8s/k8s-render.ts`); neither adds security
- * decisions of its own, so the topology reviewed here is the topology that runs.
+ * decisions of its own, so the topology reviewed here is the topology that runs. Its names, paths,
+ * ports and limits are pod-layout.ts; the environment each container gets is pod-env.ts.
  *
  *   pod (network none: one loopback shared by its members, one keep-id user namespace; IPC and
  *        /dev/shm NOT shared: each member has its own)
@@ -44,78 +45,24 @@
  */
 
 import { POD_BUDGET_POLICY_FOR_AUTH } from '../src/budget/run-budget.ts';
-import { formatProviderArg, type ProviderUpstream, SIDECAR_PLACEHOLDER_KEY } from '../src/config/provider.ts';
+import { formatProviderArg, type ProviderUpstream } from '../src/config/provider.ts';
+import { statePaths } from '../src/state/paths.ts';
+import { withoutVendorHosts } from '../proxy/egress-policy.ts';
+import { LIFELINE_DIR_NAME, POD_ROLES_ENV } from './lifeline.ts';
+import { TEST_MODE_ENV } from '../proxy/test-resolve.ts';
+import { EGRESS_TEST_NETWORK, TEST_CA_IN_AUTH, type TestUpstream } from './test-upstream.ts';
+import { AUTH_SIDECAR_ENV, containerEnv, loopEnv, PROXY_ENV, vendorEnv } from './pod-env.ts';
+import {
+  CHECKOUTS_IN_CONTAINER, CLONE_IN_LOOP, containerName, CONTROL_IN_LOOP, DEFAULT_LIMITS, DEP_CACHE_IN_CONTAINER, EGRESS_SOCKET_NAME, gatesCacheVolume, HOME_IN_CONTAINER, LOOPBACK_ROLES,
+  MIRROR_IN_CONTAINER, MODEL_SERVER_DIR_IN_CONTAINER, MODEL_SERVER_PORT, PEERS_BIN_IN_CONTAINER, POD_ROLES, podName, PROXY_PORT, REPO_IN_CONTAINER, type Role, RUNNER_ROLES,
+  runnerKeyDir, runnerKeyDirName, type RunnerRole, runnerSocketPath, SNAPSHOT_IN_LOOP, SOCKETS_IN_CONTAINER, STATE_IN_CONTAINER, VENDOR_EGRESS_DIR,
+} from './pod-layout.ts';
 
 /** A provider's host as an egress allow-list entry (`host`, or `host:port` off 443). */
 export function providerAllowEntry(p: Pick<ProviderUpstream, 'base_url'>): string {
   const u = new URL(p.base_url);
   return u.port && u.port !== '443' ? `${u.hostname}:${u.port}` : u.hostname;
 }
-import { statePaths } from '../src/state/paths.ts';
-import { ANTHROPIC_BASE_URL_ENV, CODEX_BASE_URL_ENV } from '../src/config/peer-argv.ts';
-import { withoutVendorHosts } from '../proxy/egress-policy.ts';
-import { LIFELINE_DIR_NAME, LIFELINE_ENV, LIFELINE_SOCKET_NAME, POD_ROLES_ENV, ROLE_ENV } from './lifeline.ts';
-import { RUNNER_KEYS_FILE } from './runner-key.ts';
-import { TEST_MODE_ENV } from '../proxy/test-resolve.ts';
-import { EGRESS_TEST_NETWORK, TEST_CA_IN_AUTH, type TestUpstream } from './test-upstream.ts';
-
-/**
- * The auth sidecar's environment beyond every container's:
- * - JavaScriptCore with no JIT at all (its interpreter only). Its work per request is native (TLS,
- *   JSON.parse of the body, the ledger's fsync); the JIT tiers kept their compilers' pages and the
- *   code they made resident, ~5 MiB of a sidecar that has served a few dozen requests, for ~0.5 ms
- *   less CPU per request (test/bench/auth-ttfb.ts, BENCHMARKS.md Memory).
- * - Bun's allocator (its mimalloc) discarding the free blocks inside still-used pages every time
- *   the thread goes idle, not at most once per 100 ms: after a burst of requests (each 100 KB body
- *   passes through a few copies: bytes, text, parsed JSON) the freed blocks otherwise stay
- *   resident, ~3.5 MiB of a sidecar that has served a few dozen requests, the same after hundreds
- *   (BENCHMARKS.md Memory). It costs ~0.6 ms more CPU per request and no time to first byte
- *   (BENCHMARKS.md Auth sidecar). Measured and not enough: an interval of 5 or 25 ms, a timer
- *   waking the idle sidecar after a burst, a full GC (the JavaScript heap is ~3 MB, all live).
- */
-export const AUTH_SIDECAR_ENV: Readonly<Record<string, string>> = { BUN_JSC_useJIT: '0', MIMALLOC_PURGE_HOLES_MIN_INTERVAL: '0' };
-
-export const PEERS_BIN_IN_CONTAINER = '/usr/local/bin/peers';
-export const REPO_IN_CONTAINER = '/work';
-export const STATE_IN_CONTAINER = '/state';
-export const SOCKETS_IN_CONTAINER = '/run/peers';
-/** The trusted mirror (read-only) in the setup and gates containers. */
-export const MIRROR_IN_CONTAINER = '/mirror';
-/** Gate checkouts, shared by the setup and gates containers only. */
-export const CHECKOUTS_IN_CONTAINER = '/checkouts';
-/** The dependency cache volume: writable in the setup container alone. */
-export const DEP_CACHE_IN_CONTAINER = '/cache';
-/** The run clone and the snapshot, as the loop sees them under its state dir mount. */
-export const CLONE_IN_LOOP = `${STATE_IN_CONTAINER}/run/clone`;
-export const SNAPSHOT_IN_LOOP = `${STATE_IN_CONTAINER}/snapshot`;
-export const HOME_IN_CONTAINER = '/home/peer';
-export const PROXY_PORT = 3128;
-/** The auth sidecar's ports: Anthropic API, OpenAI API. */
-export const AUTH_PORT = 8080;
-export const AUTH_OPENAI_PORT = 8081;
-/** The auth sidecar's ChatGPT upstream (Codex on a ChatGPT login, `--credentials oauth-file`). */
-export const AUTH_CHATGPT_PORT = 8082;
-/** The scripted model server's port on the pod's loopback (`peers up` in model-server mode, `peers demo`). */
-export const MODEL_SERVER_PORT = 8090;
-export const RUNNER_SOCKET_NAME = 'runner.sock';
-export const EGRESS_SOCKET_NAME = 'egress.sock';
-/** The shared dir of the egress proxy's second listener, mounted by the egress and auth containers only. */
-export const VENDOR_EGRESS_DIR = 'egress-auth';
-/** The operator's control dir as the loop sees it: read-only over its state dir mount. */
-export const CONTROL_IN_LOOP = `${STATE_IN_CONTAINER}/control`;
-/** The scripted model server's dir (scenario.yaml in, served.jsonl out) in its container. */
-export const MODEL_SERVER_DIR_IN_CONTAINER = '/model-server';
-/** podman caps the loop's console log at this size (it then starts the file over). */
-export const LOOP_LOG_MAX = '64mb';
-
-export type Role = 'loop' | 'workspace' | 'setup' | 'gates' | 'auth' | 'bridge' | 'egress' | 'model-server';
-/** The containers of the pod (Kubernetes: the run's Pod). */
-export const POD_ROLES: readonly Role[] = ['loop', 'workspace', 'auth', 'bridge', 'model-server'];
-/** The pod's containers that use its loopback: the workspace's CLIs reach auth (8080–8082) and the
- *  bridge (3128), and in a rehearsal the model server (8090), over 127.0.0.1. */
-export const LOOPBACK_ROLES: readonly Role[] = ['workspace', 'auth', 'bridge', 'model-server'];
-export const RUNNER_ROLES = ['workspace', 'setup', 'gates'] as const;
-export type RunnerRole = (typeof RUNNER_ROLES)[number];
 
 export type MountSpec =
   /** A host path. */
@@ -234,42 +181,11 @@ export type PodInputs = {
   testUpstream?: TestUpstream;
 };
 
-export const DEFAULT_LIMITS: Record<Role, { memoryMiB: number; pidsLimit: number }> = {
-  loop: { memoryMiB: 1024, pidsLimit: 512 },
-  workspace: { memoryMiB: 4096, pidsLimit: 4096 },
-  setup: { memoryMiB: 4096, pidsLimit: 4096 },
-  gates: { memoryMiB: 4096, pidsLimit: 4096 },
-  auth: { memoryMiB: 256, pidsLimit: 128 },
-  bridge: { memoryMiB: 128, pidsLimit: 64 },
-  egress: { memoryMiB: 256, pidsLimit: 128 },
-  'model-server': { memoryMiB: 256, pidsLimit: 64 },
-};
-
-/** Container names are derived from the project: `peers-<project>-<role>`, pod `peers-<project>`. */
-export function containerName(project: string, role: Role): string {
-  return `peers-${project}-${role}`;
-}
-export function podName(project: string): string {
-  return `peers-${project}`;
-}
-export function gatesCacheVolume(project: string): string {
-  return `peers-${project}-gates-cache`;
-}
-export function runnerSocketPath(role: RunnerRole): string {
-  return `${SOCKETS_IN_CONTAINER}/${role}/${RUNNER_SOCKET_NAME}`;
-}
-/** Where `peers up` leaves a runner its per-run key (sandbox/runner-key.ts): mounted by that runner's container only. */
-export const runnerKeyDirName = (role: RunnerRole) => `${role}-key`;
-export function runnerKeyDir(role: RunnerRole): string {
-  return `${SOCKETS_IN_CONTAINER}/${runnerKeyDirName(role)}`;
-}
-
 const scratch = (target: string, sizeMiB: number): MountSpec => ({ kind: 'tmpfs', target, sizeMiB, mode: 0o1777 });
 /** An empty, read-only, mode-000 tmpfs laid over a directory hides what the bind below holds. */
 const mask = (target: string): MountSpec => ({ kind: 'tmpfs', target, sizeMiB: 1, mode: 0o000, readOnly: true });
 const binary = (path: string): MountSpec => ({ kind: 'bind', source: path, target: PEERS_BIN_IN_CONTAINER, readOnly: true });
 const socketDir = (name: string, readOnly = false): MountSpec => ({ kind: 'shared-dir', name, target: `${SOCKETS_IN_CONTAINER}/${name}`, readOnly });
-const LIFELINE_PATH = `${SOCKETS_IN_CONTAINER}/${LIFELINE_DIR_NAME}/${LIFELINE_SOCKET_NAME}`;
 
 export function buildPodSpec(inp: PodInputs): PodSpec {
   const limits = (role: Role) => ({ ...DEFAULT_LIMITS[role], ...inp.limits?.[role] });
@@ -282,8 +198,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     image: inp.image,
     command: [PEERS_BIN_IN_CONTAINER, ...command],
     workdir: role === 'workspace' ? REPO_IN_CONTAINER : '/',
-    // The role is what the container tells the loop over the lifeline (which ones are alive).
-    env: { HOME: HOME_IN_CONTAINER, PEERS_PROJECT: inp.project, [LIFELINE_ENV]: LIFELINE_PATH, [ROLE_ENV]: role, ...env },
+    env: containerEnv(inp.project, role, env),
     secretEnv,
     // The lifeline: the loop creates its socket; everyone else may only connect (lifeline.ts).
     mounts: [binary(inp.binaryPath), scratch('/tmp', role === 'workspace' || role === 'gates' || role === 'setup' ? 1024 : 64), scratch(HOME_IN_CONTAINER, role === 'workspace' ? 512 : 64), socketDir(LIFELINE_DIR_NAME, role !== 'loop'), ...mounts],
@@ -294,23 +209,6 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     noUserNamespaces: true,
   });
 
-  // Peers and gates reach the internet only through the bridge, and the vendors only through auth.
-  const proxyEnv = {
-    HTTPS_PROXY: `http://127.0.0.1:${PROXY_PORT}`,
-    HTTP_PROXY: `http://127.0.0.1:${PROXY_PORT}`,
-    https_proxy: `http://127.0.0.1:${PROXY_PORT}`,
-    http_proxy: `http://127.0.0.1:${PROXY_PORT}`,
-    NO_PROXY: 'localhost,127.0.0.1,::1',
-    no_proxy: 'localhost,127.0.0.1,::1',
-  };
-  const vendorEnv = {
-    ANTHROPIC_BASE_URL: `http://127.0.0.1:${AUTH_PORT}`,
-    ANTHROPIC_API_KEY: SIDECAR_PLACEHOLDER_KEY,
-    // The ChatGPT upstream serves the Responses API at its root (auth-proxy/api-routes.ts).
-    OPENAI_BASE_URL: inp.codexUpstream === 'chatgpt' ? `http://127.0.0.1:${AUTH_CHATGPT_PORT}` : `http://127.0.0.1:${AUTH_OPENAI_PORT}/v1`,
-    OPENAI_API_KEY: SIDECAR_PLACEHOLDER_KEY,
-    CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-  };
   const cloneMasked: MountSpec[] = [{ kind: 'bind', source: inp.cloneDir, target: REPO_IN_CONTAINER, readOnly: false }, mask(`${REPO_IN_CONTAINER}/.peers`)];
   const mirrorRo: MountSpec = { kind: 'bind', source: inp.mirrorDir, target: MIRROR_IN_CONTAINER, readOnly: true };
   const checkouts: MountSpec = { kind: 'shared-dir', name: 'checkouts', target: CHECKOUTS_IN_CONTAINER, readOnly: false };
@@ -334,23 +232,9 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
       // only the runner itself may create, replace or remove it.
       ...RUNNER_ROLES.map((r) => socketDir(r, true)),
     ],
-    {
-      ...inp.loopEnv,
-      // codex ignores OPENAI_BASE_URL: the loop points it at the auth sidecar on its command line
-      // (src/config/peer-argv.ts), at the route the workspace's OPENAI_BASE_URL names: the OpenAI
-      // API, or with a ChatGPT login the sidecar's ChatGPT upstream (test/e2e/pod-subscriptions.test.ts).
-      [CODEX_BASE_URL_ENV]: vendorEnv.OPENAI_BASE_URL,
-      // opencode's Anthropic base URL must end in /v1 (src/config/peer-argv.ts, opencodeArgv).
-      [ANTHROPIC_BASE_URL_ENV]: vendorEnv.ANTHROPIC_BASE_URL,
-      PEERS_STATE_DIR: STATE_IN_CONTAINER,
-      PEERS_RUNNER_WORKSPACE: runnerSocketPath('workspace'),
-      PEERS_RUNNER_SETUP: runnerSocketPath('setup'),
-      PEERS_RUNNER_GATES: runnerSocketPath('gates'),
-      // The loop's copy of the runners' keys (sandbox/runner-key.ts), in its state dir.
-      ...(keys ? { PEERS_RUNNER_KEYS: `${STATE_IN_CONTAINER}/${RUNNER_KEYS_FILE}` } : {}),
-    },
+    loopEnv(inp.loopEnv, inp.codexUpstream, keys),
   );
-  const workspace = base('workspace', runnerCmd('workspace'), [...cloneMasked, socketDir('workspace'), ...keyDir('workspace')], { ...proxyEnv, ...vendorEnv });
+  const workspace = base('workspace', runnerCmd('workspace'), [...cloneMasked, socketDir('workspace'), ...keyDir('workspace')], { ...PROXY_ENV, ...vendorEnv(inp.codexUpstream) });
   // Each has its own loopback carrying 127.0.0.1:3128 to the egress socket's workspace listener
   // (installs, tests that fetch: the project's allow-list, never the vendor hosts).
   // Both run the peers' code (setup's install scripts, the gates) and share the checkouts: a
@@ -359,8 +243,8 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const bridged = (role: RunnerRole) => [...runnerCmd(role), '--reap-leftovers', '--bridge', `127.0.0.1:${PROXY_PORT}=${egressSocket}`];
   // `setup` (npm ci, pip install…) keeps its download caches in the cache volume, so a fresh
   // checkout per HEAD does not download everything again; only this container can write it.
-  const setup = base('setup', bridged('setup'), [mirrorRo, checkouts, socketDir('setup'), ...keyDir('setup'), socketDir('egress', true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: DEP_CACHE_IN_CONTAINER, readOnly: false }], { ...proxyEnv });
-  const gates = base('gates', bridged('gates'), [mirrorRo, checkouts, socketDir('gates'), ...keyDir('gates'), socketDir('egress', true)], { ...proxyEnv });
+  const setup = base('setup', bridged('setup'), [mirrorRo, checkouts, socketDir('setup'), ...keyDir('setup'), socketDir('egress', true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: DEP_CACHE_IN_CONTAINER, readOnly: false }], { ...PROXY_ENV });
+  const gates = base('gates', bridged('gates'), [mirrorRo, checkouts, socketDir('gates'), ...keyDir('gates'), socketDir('egress', true)], { ...PROXY_ENV });
   // The vendor hosts are served only on the egress proxy's second socket, in a dir only the auth
   // container mounts (read-only: only egress creates the socket): the workspace's way out (the
   // bridge) cannot reach a vendor API with a key of its own (docs/ARCHITECTURE.md).

@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PeersError } from '../src/cli/errors.ts';
 import { LIFELINE_DIR_NAME, LIFELINE_SOCKET_NAME, loopExitWatch } from './lifeline.ts';
-import { containerName, podName, type Role } from './pod-spec.ts';
+import { containerName, podName, type Role } from './pod-layout.ts';
 import { loopPidFilePath, sharedRoot } from './pod-plan.ts';
 import { loopInitFromPidFile, signalLoopByPidFile } from './loop-pid.ts';
 import { podman } from './podman.ts';

@@ -3,7 +3,8 @@
  * exact commands `peers up` will run can be unit-tested and printed by `peers up --dry-run`.
  */
 import { join } from 'node:path';
-import { LOOP_LOG_MAX, type ContainerSpec, type MountSpec, type PodSpec } from './pod-spec.ts';
+import { LOOP_LOG_MAX } from './pod-layout.ts';
+import type { ContainerSpec, MountSpec, PodSpec } from './pod-spec.ts';
 
 export type RenderOptions = {
   /** Host directory holding the pod's shared dirs (one subdirectory per shared-dir name). */

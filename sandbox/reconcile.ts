@@ -108,7 +108,7 @@ export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv
   }
   const status = classify({
     loopRunning: Boolean(loop?.running) || lockHeld,
-    loopStartedAt: latest(loop ? await startedAt((await import('./pod-spec.ts')).containerName(key, 'loop'), env) : null, p.last_up_at ?? null),
+    loopStartedAt: latest(loop ? await startedAt((await import('./pod-layout.ts')).containerName(key, 'loop'), env) : null, p.last_up_at ?? null),
     stopReason: stop,
     hasState: Boolean(paths && existsSync(paths.state)),
     hasContainers: containers.length > 0,

@@ -11,7 +11,7 @@ import type { PeersConfig } from '../src/config/config-schema.ts';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { parseScenario, readScenarioText } from '../src/model-server/load-scenario.ts';
 import { rehearsalMisfits } from '../src/model-server/rehearsal-fit.ts';
-import { containerName } from './pod-spec.ts';
+import { containerName } from './pod-layout.ts';
 import { podman } from './podman.ts';
 
 export const rehearsalDir = (stateDir: string) => join(stateDir, 'rehearsal');

@@ -41,7 +41,7 @@ import { describePublish, publishRunBranch, type PublishResult } from './publish
 import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
 import { prepareRunClone } from './run-clone.ts';
 import { WORKSPACE_IMAGE, workspaceImageState } from './image.ts';
-import { podName, RUNNER_ROLES, type RunnerRole, runnerKeyDirName } from './pod-spec.ts';
+import { podName, RUNNER_ROLES, type RunnerRole, runnerKeyDirName } from './pod-layout.ts';
 import { issueRunnerKeys } from './runner-key.ts';
 import { planPod, seccompProfilePath, sharedRoot, type PodPlanOptions } from './pod-plan.ts';
 import { loopLifeline, teardown } from './pod-teardown.ts';

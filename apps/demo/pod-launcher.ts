@@ -14,7 +14,7 @@ import { projectKey, stateDirFor, statePaths } from '../../src/state/paths.ts';
 import { exitCodeFor, parseStopReason, readStopReason } from '../../src/state/stop-reason.ts';
 import { down } from '../../sandbox/down.ts';
 import { WORKSPACE_IMAGE } from '../../sandbox/image.ts';
-import { AUTH_OPENAI_PORT, AUTH_PORT, containerName, gatesCacheVolume, REPO_IN_CONTAINER } from '../../sandbox/pod-spec.ts';
+import { AUTH_OPENAI_PORT, AUTH_PORT, containerName, gatesCacheVolume, REPO_IN_CONTAINER } from '../../sandbox/pod-layout.ts';
 import { imageExists, podman, podmanBin } from '../../sandbox/podman.ts';
 import { hostBinary } from '../../sandbox/pod-plan.ts';
 import { up } from '../../sandbox/up.ts';

@@ -3,7 +3,7 @@
  * this host (sandbox/host-limits.ts decides, as for `peers up`), and if not, what applies instead.
  */
 import { limitsSupport } from '../../sandbox/host-limits.ts';
-import { DEFAULT_LIMITS, type Role } from '../../sandbox/pod-spec.ts';
+import { DEFAULT_LIMITS, type Role } from '../../sandbox/pod-layout.ts';
 import { nprocUlimit } from '../../sandbox/podman-render.ts';
 import type { DoctorCheck } from './doctor-check.ts';
 

@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { git } from '../../src/git/git.ts';
 import { observedHead, RUN_HEAD_REF } from '../../src/git/observer.ts';
 import { type StatePaths, statePaths } from '../../src/state/paths.ts';
-import { STATE_IN_CONTAINER } from '../pod-spec.ts';
+import { STATE_IN_CONTAINER } from '../pod-layout.ts';
 import { execText, type PodExec } from './pod-exec.ts';
 import { READER_CONTAINER } from './transport.ts';
 

@@ -11,7 +11,7 @@ import { PeersError } from '../../src/cli/errors.ts';
 import { statePaths } from '../../src/state/paths.ts';
 import { readStopReason } from '../../src/state/stop-reason.ts';
 import { checkUserRepo, type DownResult } from '../down.ts';
-import { gatesCacheVolume } from '../pod-spec.ts';
+import { gatesCacheVolume } from '../pod-layout.ts';
 import { updateRegistry } from '../registry.ts';
 import { fingerprintPath } from '../up.ts';
 import { publishIfRun } from '../publish-if-run.ts';

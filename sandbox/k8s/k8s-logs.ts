@@ -8,7 +8,7 @@ import { InputError, PeersError } from '../../src/cli/errors.ts';
 import { abortOnStopSignal } from '../../src/cli/stop-signal.ts';
 import type { LogIO } from '../logs.ts';
 import { ROTATED_SUFFIX } from '../../src/fs/size-capped-log.ts';
-import { STATE_IN_CONTAINER } from '../pod-spec.ts';
+import { STATE_IN_CONTAINER } from '../pod-layout.ts';
 import { openSession } from './k8s-session.ts';
 import { RUN_POD_KIND } from './names.ts';
 import { isRunning } from './pod-state.ts';

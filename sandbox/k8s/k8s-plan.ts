@@ -12,7 +12,8 @@ import { KubernetesSchema, type KubernetesConfig } from '../../src/config/kubern
 import { stateDirFor, statePaths } from '../../src/state/paths.ts';
 import { type K8sBind, type K8sObject, type K8sRunInputs, renderK8s } from './k8s-render.ts';
 import { hostBinary, planPod, type PodPlanOptions } from '../pod-plan.ts';
-import { type PodSpec, RUNNER_ROLES } from '../pod-spec.ts';
+import { RUNNER_ROLES } from '../pod-layout.ts';
+import type { PodSpec } from '../pod-spec.ts';
 import { RUNNER_KEY_BYTES } from '../runner-seal.ts';
 import { rehearsalDir } from '../rehearsal.ts';
 import { ANNOTATION_KEY, ANNOTATION_REPO, ANNOTATION_STARTED_BY, type K8sNames, k8sNames } from './names.ts';

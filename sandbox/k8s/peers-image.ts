@@ -14,7 +14,7 @@ import { InputError, PeersError } from '../../src/cli/errors.ts';
 import { PEERS_VERSION } from '../../src/cli/version.ts';
 import { imageExists, podman } from '../podman.ts';
 import { INIT_BINARY } from './transport.ts';
-import { PEERS_BIN_IN_CONTAINER } from '../pod-spec.ts';
+import { PEERS_BIN_IN_CONTAINER } from '../pod-layout.ts';
 
 export const PEERS_IMAGE_NAME = 'peers';
 /** Where catatonit usually is on a podman host (containers.conf `init_path`). */

@@ -11,7 +11,8 @@
  */
 import type { V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { PeersError } from '../../src/cli/errors.ts';
-import { PEERS_BIN_IN_CONTAINER, type ContainerSpec } from '../pod-spec.ts';
+import { PEERS_BIN_IN_CONTAINER } from '../pod-layout.ts';
+import type { ContainerSpec } from '../pod-spec.ts';
 
 /** `file`: the subPath is a file (the budget policy), made by the delivery, never as a directory. */
 export type K8sBind = { claim: string; subPath?: string; file?: true } | { configMap: string } | { inImage: true };

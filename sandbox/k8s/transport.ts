@@ -15,7 +15,8 @@
  */
 import type { V1Container, V1VolumeMount } from '@kubernetes/client-node';
 import { shellQuote } from '../../src/proc/self-exec.ts';
-import { HOME_IN_CONTAINER, PEERS_BIN_IN_CONTAINER, STATE_IN_CONTAINER, type ContainerSpec } from '../pod-spec.ts';
+import { HOME_IN_CONTAINER, PEERS_BIN_IN_CONTAINER, STATE_IN_CONTAINER } from '../pod-layout.ts';
+import type { ContainerSpec } from '../pod-spec.ts';
 
 export const INIT_CONTAINER = 'init';
 export const READER_CONTAINER = 'reader';

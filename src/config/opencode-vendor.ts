@@ -1,6 +1,6 @@
 /**
  * Which vendor an opencode peer's requests go to, for the credentials it needs. In the pod opencode
- * is pointed at the auth sidecar's Anthropic upstream (sandbox/pod-spec.ts, src/config/peer-argv.ts
+ * is pointed at the auth sidecar's Anthropic upstream (sandbox/pod-env.ts, src/config/peer-argv.ts
  * opencodeArgv), served with ANTHROPIC_API_KEY or Claude Code's login, like a claude peer. opencode
  * names the provider inside the model (`anthropic/claude-sonnet-4-6`); without a model it takes the
  * one its environment can serve, which in the pod is Anthropic's. An `openai/…` model posts to the

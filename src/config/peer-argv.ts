@@ -13,12 +13,12 @@ import { type Provider, type ProviderUpstream, resolveProvider, SIDECAR_HOST, SI
 export const PROMPT_PLACEHOLDER = '{PROMPT}';
 export { OPENROUTER_KEY_ENV } from './provider.ts';
 /**
- * In the pod (set on the loop by sandbox/pod-spec.ts): the auth sidecar's OpenAI URL. codex ignores
+ * In the pod (set on the loop by sandbox/pod-env.ts): the auth sidecar's OpenAI URL. codex ignores
  * OPENAI_BASE_URL, so a codex peer that names no provider of its own is given one pointing there.
  */
 export const CODEX_BASE_URL_ENV = 'PEERS_CODEX_BASE_URL';
 /**
- * In the pod (set on the loop by sandbox/pod-spec.ts): the auth sidecar's Anthropic URL, the
+ * In the pod (set on the loop by sandbox/pod-env.ts): the auth sidecar's Anthropic URL, the
  * workspace's ANTHROPIC_BASE_URL. Claude Code appends `/v1/messages` to it; opencode's Anthropic
  * provider appends only `/messages` (its base URL names the API version), so an opencode peer is
  * given this URL with `/v1`: else every request of its went to `/messages`, which the sidecar does

@@ -10,8 +10,8 @@
  * `--compare-bin OLD` adds a third path through the auth sidecar of another build (e.g. one from
  * before metering and reservations), in the same run, so the cost of a change is measured
  * against its predecessor under the same load. Each auth sidecar runs with the environment
- * sandbox/pod-spec.ts gives it in the pod (AUTH_SIDECAR_ENV); `--compare-auth-env` gives the
- * compared one another (e.g. the one its build's pod-spec.ts gave it; with no `--compare-bin`,
+ * sandbox/pod-env.ts gives it in the pod (AUTH_SIDECAR_ENV); `--compare-auth-env` gives the
+ * compared one another (e.g. the one its build's pod spec gave it; with no `--compare-bin`,
  * the same binary is compared under that environment). `--compare-label` names what is compared.
  * The vendor stand-in (this script with --child vendor, HTTPS with a throwaway certificate) answers
  * a streamed Messages reply: head and first event at once, the rest 5 ms later. Both sidecars are
@@ -32,7 +32,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeBenchmarkSection } from './benchmarks-file.ts';
 import { benchArgs } from './bench-args.ts';
-import { AUTH_SIDECAR_ENV } from '../../sandbox/pod-spec.ts';
+import { AUTH_SIDECAR_ENV } from '../../sandbox/pod-env.ts';
 
 const ROOT = resolve(import.meta.dir, '../..');
 const PEERS = join(ROOT, 'dist', 'peers');
@@ -190,7 +190,7 @@ async function main(): Promise<void> {
         '',
         `\`bun build.ts && bun test/bench/auth-ttfb.ts --requests ${N}${flag('--compare-bin') ? ` --compare-bin ${compareBin}` : ''}${compareEnvFlag !== undefined ? ` --compare-auth-env ${compareEnvFlag}` : ''}${flag('--compare-label') ? ` --compare-label '${compareLabel.replaceAll('`', '')}'` : ''}\`, ${new Date().toISOString().slice(0, 10)}, the compiled \`dist/peers\`, ${cpus().length} × ${cpus()[0]?.model.trim()}, loopback, load average ${loadavg()[0]!.toFixed(1)} at the end of the run (a shared machine: p99 figures are mostly scheduling noise).`,
         'A streamed Messages request with a 100 KB body (about a Claude Code turn); the vendor stand-in (HTTPS) sends the head and first event at once, the rest 5 ms later. Both paths use one kept-alive client connection, as the CLIs do; direct and via requests alternate.',
-        `"Via" is the pod's path, both sidecars being \`dist/peers\` processes: \`peers sidecar auth\` with the environment sandbox/pod-spec.ts gives it (${Object.entries(AUTH_SIDECAR_ENV).map(([k, v]) => `\`${k}=${v}\``).join(' ')}; path allow-list, credential swap, the request parsed and its worst case reserved against the budget policy's caps, every reply metered and one fsync'd ledger line appended) → a CONNECT tunnel through \`peers sidecar egress\` on its Unix socket (allow-list, resolver, audit record) → TLS to the vendor, kept alive.`,
+        `"Via" is the pod's path, both sidecars being \`dist/peers\` processes: \`peers sidecar auth\` with the environment sandbox/pod-env.ts gives it (${Object.entries(AUTH_SIDECAR_ENV).map(([k, v]) => `\`${k}=${v}\``).join(' ')}; path allow-list, credential swap, the request parsed and its worst case reserved against the budget policy's caps, every reply metered and one fsync'd ledger line appended) → a CONNECT tunnel through \`peers sidecar egress\` on its Unix socket (allow-list, resolver, audit record) → TLS to the vendor, kept alive.`,
         '',
         '| path | TTFB p50 ms | TTFB p99 ms | whole reply p50 ms |',
         '| --- | ---: | ---: | ---: |',

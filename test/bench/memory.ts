@@ -13,9 +13,9 @@
  *
  *   node_modules/.bin/bun build.ts && node_modules/.bin/bun test/bench/memory.ts [--binary PATH] [--compare PATH [--compare-without-auth-env | --compare-auth-env K=V,…] [--compare-label TEXT]] [--original DIR [--python PATH]] [--no-write]
  *
- * --compare-without-auth-env starts the compared build's auth sidecar without sandbox/pod-spec.ts's
+ * --compare-without-auth-env starts the compared build's auth sidecar without sandbox/pod-env.ts's
  * AUTH_SIDECAR_ENV, as a pod of a build from before it started it; --compare-auth-env with the
- * environment that build's pod-spec.ts gave it. With --compare, the section says what the compared
+ * environment that build's pod spec gave it. With --compare, the section says what the compared
  * build's auth sidecar held in the same run (--compare-label names that build).
  *
  * RSS counts every page a process maps, including the binary's code, which all the pod's processes share

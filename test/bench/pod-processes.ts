@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { writeBudgetPolicy } from '../../src/budget/budget-policy-file.ts';
 import { formatProviderArg, runProviders } from '../../src/config/provider.ts';
-import { AUTH_SIDECAR_ENV } from '../../sandbox/pod-spec.ts';
+import { AUTH_SIDECAR_ENV } from '../../sandbox/pod-env.ts';
 
 export type Role = 'egress' | 'bridge' | 'auth' | 'auth with a provider' | 'setup runner' | 'gates runner' | 'workspace runner' | 'loop';
 /** The pod's long-running processes, each once (sandbox/pod-spec.ts). */
@@ -173,7 +173,7 @@ export const READY_LINE: Record<Exclude<Role, 'loop'>, RegExp> = {
 
 export type StartOptions = {
   env?: Record<string, string>;
-  /** The auth sidecar's own environment (sandbox/pod-spec.ts AUTH_SIDECAR_ENV); `{}` for a build from before it. */
+  /** The auth sidecar's own environment (sandbox/pod-env.ts AUTH_SIDECAR_ENV); `{}` for a build from before it. */
   authEnv?: Readonly<Record<string, string>>;
   /**
    * Have oclif parse the command line, as every role was started before commands/pod-roles.ts: a

@@ -1,7 +1,7 @@
 /**
  * The auth sidecar after it has served requests, for the memory benchmark: started with the pod's
  * command line (pod-processes.ts authArgv) but its anthropic upstream at a local stand-in vendor
- * (HTTPS, a throwaway certificate, in this process), with the environment sandbox/pod-spec.ts gives
+ * (HTTPS, a throwaway certificate, in this process), with the environment sandbox/pod-env.ts gives
  * it (AUTH_SIDECAR_ENV), reached as in the pod through a
  * `peers sidecar egress` of the same binary on a Unix socket (allowed and resolved to the
  * stand-in with its test-only flags). Then `requests` streamed Messages requests with a 100 KB body
@@ -14,7 +14,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
-import { AUTH_SIDECAR_ENV } from '../../sandbox/pod-spec.ts';
+import { AUTH_SIDECAR_ENV } from '../../sandbox/pod-env.ts';
 import { writeBudgetPolicy } from '../../src/budget/budget-policy-file.ts';
 import { authArgv, READY_LINE, stopper, waitUntil, type Started } from './pod-processes.ts';
 

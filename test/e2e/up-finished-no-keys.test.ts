@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { podName } from '../../sandbox/pod-spec.ts';
+import { podName } from '../../sandbox/pod-layout.ts';
 import { projectKey } from '../../src/state/paths.ts';
 import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser } from './podman-user.ts';
 import { requires } from '../requirements.ts';

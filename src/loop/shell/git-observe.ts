@@ -63,7 +63,7 @@ const FILE_LIST_CAP_BYTES = 6 * 1024;
 /**
  * A larger diff is not saved for the reviewer (it is named by its `git diff` command instead): the
  * loop holds a saved diff in memory several times over (bytes, text, NULs made visible), and in the
- * pod it has 1 GiB (sandbox/pod-spec.ts, DEFAULT_LIMITS).
+ * pod it has 1 GiB (sandbox/pod-layout.ts, DEFAULT_LIMITS).
  */
 export const SAVED_DIFF_CAP_BYTES = 32 * 1024 * 1024;
 

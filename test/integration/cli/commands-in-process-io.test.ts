@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { containerName } from '../../../sandbox/pod-spec.ts';
+import { containerName } from '../../../sandbox/pod-layout.ts';
 import { projectRegistryPath } from '../../../src/config/project-registry.ts';
 import { projectKey, stateDirFor, statePaths } from '../../../src/state/paths.ts';
 import { gitOk } from '../../../src/git/git.ts';

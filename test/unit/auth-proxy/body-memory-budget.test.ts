@@ -16,12 +16,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { AUTH_SIDECAR_ENV } from '../../../sandbox/pod-spec.ts';
+import { AUTH_SIDECAR_ENV } from '../../../sandbox/pod-env.ts';
 import { waitFor } from '../../wait-for.ts';
 
 const repo = join(import.meta.dir, '../../..');
 const dir = mkdtempSync(join(tmpdir(), 'peers-body-memory-'));
-/** The auth container's memory limit (sandbox/pod-spec.ts DEFAULT_LIMITS.auth). */
+/** The auth container's memory limit (sandbox/pod-layout.ts DEFAULT_LIMITS.auth). */
 const CONTAINER_LIMIT_MIB = 256;
 const BODY_BYTES = 32 * 1024 * 1024 - 1024;
 

@@ -14,7 +14,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AUTH_SIDECAR_ENV } from '../../../sandbox/pod-spec.ts';
+import { AUTH_SIDECAR_ENV } from '../../../sandbox/pod-env.ts';
 import { waitFor } from '../../wait-for.ts';
 
 const repo = join(import.meta.dir, '../../..');

@@ -7,7 +7,8 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { limitsSupport } from '../../../sandbox/host-limits.ts';
-import { buildPodSpec, type ContainerSpec, type PodInputs, type Role } from '../../../sandbox/pod-spec.ts';
+import type { Role } from '../../../sandbox/pod-layout.ts';
+import { buildPodSpec, type ContainerSpec, type PodInputs } from '../../../sandbox/pod-spec.ts';
 import { renderPodman } from '../../../sandbox/podman-render.ts';
 import { CLONE_NEWUSER, SeccompProfileError, withoutUserNamespaces } from '../../../sandbox/seccomp-profile.ts';
 

@@ -5,7 +5,8 @@
  * carry them through unchanged.
  */
 import { describe, expect, test } from 'bun:test';
-import { allContainers, buildPodSpec, type ContainerSpec, type MountSpec, type Role } from '../../../sandbox/pod-spec.ts';
+import type { Role } from '../../../sandbox/pod-layout.ts';
+import { allContainers, buildPodSpec, type ContainerSpec, type MountSpec } from '../../../sandbox/pod-spec.ts';
 import { renderPodman } from '../../../sandbox/podman-render.ts';
 import { matchRoute } from '../../../auth-proxy/api-routes.ts';
 import type { PeerSpec } from '../../../src/config/config-schema.ts';
