@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { CHECKS, checkIds } from '../modes/checks/index.ts';
 import { InputError } from '../src/cli/errors.ts';
-import { withObservedWorkTree } from '../src/git/observer.ts';
+import { withObservedWorkTree } from '../src/git/observed-view.ts';
 import { terminalText } from '../src/cli/terminal-text.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';

@@ -5,7 +5,7 @@
  * (docs/ARCHITECTURE.md) moves every check at once.
  *
  * - git runs through src/git/git.ts in the environment `peers check` sets up for the check
- *   (commands/check.ts, src/git/observer.ts `withObservedWorkTree`, src/proc/spawn-env.ts): GIT_DIR is a read-only view
+ *   (commands/check.ts, src/git/observed-view.ts `withObservedWorkTree`, src/proc/spawn-env.ts): GIT_DIR is a read-only view
  *   peers owns, so nothing of the repository's own configuration (filters, textconv, external diff,
  *   includes, pager, fsmonitor, hooks) is honoured. Only objects, trees, notes and logs are read,
  *   diffs and blame without textconv.

@@ -10,7 +10,7 @@ export type CommandRun = { exitCode: number; stdout: string; stderr: string };
 
 /**
  * What tells git which repository to use. `peers check` points them at its read-only view of the
- * repository (src/git/observer.ts) for the check's own reads; the project's commands must find
+ * repository (src/git/observed-view.ts) for the check's own reads; the project's commands must find
  * their own repositories (a test suite that makes one in a temporary directory), never that view.
  */
 const REPOSITORY_SELECTORS = ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES'];

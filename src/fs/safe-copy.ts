@@ -1,6 +1,6 @@
 /**
  * Copies a file a peer could have tampered with (a git dir's index, shallow or info/exclude, into a
- * host command's read-only view: src/git/observer.ts) without following a link or opening a FIFO:
+ * host command's read-only view: src/git/observed-view.ts) without following a link or opening a FIFO:
  * a FIFO planted there held the operator's `peers check` forever, and a link copied a file from
  * outside the repository. The copy streams, so a large index costs no more memory than a buffer.
  */

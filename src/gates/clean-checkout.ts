@@ -3,7 +3,7 @@
  * untracked files in the user's (or a peer's) working tree can neither make a gate pass nor fail.
  *
  * The checkout is cloned from a peers-owned repository (the run's trusted mirror, or a read-only
- * view of a user's repository, observer.ts) with hermetic git: no configuration from any
+ * view of a user's repository, observed-view.ts) with hermetic git: no configuration from any
  * repository a peer could write applies, so no planted smudge filter, hook or fsmonitor runs
  * while checking out, and the source repository is never written (no `git worktree add`). The
  * checkout lives outside the repository and is always removed, even when `fn` throws.
@@ -12,7 +12,7 @@ import { mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { gitOk, isObserverRepo } from '../git/git.ts';
-import { openView } from '../git/observer.ts';
+import { openView } from '../git/observed-view.ts';
 import { writeCheckoutGitDir } from './checkout-git-dir.ts';
 
 /**

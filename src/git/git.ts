@@ -3,7 +3,7 @@
  * may have planted them in `.git/` and the host must never execute them.
  *
  * Repositories peers owns (the run's trusted mirror and the read-only views of
- * src/git/observer.ts, marked by an `peers-observer` file in their git dir) are always read
+ * src/git/observer.ts and src/git/observed-view.ts, marked by an `peers-observer` file in their git dir) are always read
  * HERMETICALLY: no system or global config, no attributes file, a scratch HOME, no pager, no
  * inherited `GIT_*` variable, transports limited to local files. Their own config is written by
  * peers, so no configuration a peer could have written is honoured (docs/ARCHITECTURE.md, "The
@@ -208,7 +208,7 @@ const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 /** The argv and spawn options every git call here shares: peers' flags, the environment for `cwd`, the timeout. */
 function gitSpawn(cwd: string, args: string[], opts: GitOptions) {
   const { hermetic, env } = envFor(cwd, opts);
-  // Through a view with a work tree of its own (a check of the run clone, observer.ts): git reads
+  // Through a view with a work tree of its own (a check of the run clone, observed-view.ts): git reads
   // `.gitattributes` and `.mailmap` relative to its directory when that is outside the work tree,
   // so it runs in the work tree, never in the peers' tree the caller named.
   const inTree = hermetic && !isObserverRepo(cwd) && env.GIT_WORK_TREE ? env.GIT_WORK_TREE : cwd;

@@ -12,23 +12,24 @@
  * config), reads the peers' objects as plain data, and the mirror's index-pack recomputes every
  * object's hash and fscks it. No git process ever opens the peers' repository as a repository, so
  * nothing in its config, hooks or attributes runs. After a sync, every reader uses the mirror.
+ *
+ * A host command's read-only VIEW of a repository (`openView`, `withObservedWorkTree`) is a third
+ * such git dir, made with this file's `initObserverRepo` and `ensureStage`: observed-view.ts.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { constants as zlib, inflateSync } from 'node:zlib';
-import { copyRegularFile } from '../fs/safe-copy.ts';
-import { MiB, readRange } from '../fs/safe-read.ts';
+import { readRange } from '../fs/safe-read.ts';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { InPlaceRecord } from '../fs/in-place-record.ts';
-import { withSpawnEnv } from '../proc/spawn-env.ts';
-import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER, withoutGitVars } from './git.ts';
+import { git, gitOk, hermeticGitEnv, isObserverRepo, OBSERVER_MARKER } from './git.ts';
 import { packedObjectType } from './pack-object-type.ts';
 import { objectStoreProblem } from './object-store-check.ts';
 import { linkObjectStore } from './object-store-links.ts';
 import { unpinnedAlternates } from './pinned-alternates.ts';
-import { borrowViewStores, runCloneLinkRoot } from './view-objects.ts';
-import { declaredAlternates, isObjectId, readHead, type RepoLayout, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
+import { borrowViewStores } from './view-objects.ts';
+import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
 /** The run's current commit in the mirror (the mirror's HEAD points here). */
 export const RUN_HEAD_REF = 'refs/peers/head';
@@ -41,8 +42,8 @@ export const BASELINE_TAG = 'refs/tags/peers-baseline';
 export const ATTEST_NOTES_REF = 'refs/notes/peers-attest';
 
 /** Long enough for a first import of a large repository, short enough that a hang ends. */
-const FETCH_TIMEOUT_MS = 30 * 60_000;
-const QUICK_TIMEOUT_MS = 60_000;
+export const FETCH_TIMEOUT_MS = 30 * 60_000;
+export const QUICK_TIMEOUT_MS = 60_000;
 
 /** Appended to what `git init` writes: the whole configuration of an observer repo. */
 const OBSERVER_CONFIG = `[core]
@@ -125,7 +126,8 @@ export class ObserverError extends Error {
   }
 }
 
-function ensureStage(stage: string, objectsDir: string | string[]): void {
+/** Makes `stage` an observer repo (if it is not one yet) borrowing `objectsDir` (one store or several) as its alternates. */
+export function ensureStage(stage: string, objectsDir: string | string[]): void {
   if (!existsSync(join(stage, OBSERVER_MARKER))) initObserverRepo(stage);
   const alternates = join(stage, 'objects', 'info', 'alternates');
   const want = `${[objectsDir].flat().join('\n')}\n`;
@@ -287,79 +289,6 @@ export function syncMirror(o: { mirror: string; stage: string; workDir: string; 
 }
 
 /**
- * The most a view copies of each git dir file (safe-copy.ts): a large repository's index is some
- * hundreds of MiB; a sparse terabyte planted in the peers' clone is refused, never copied.
- */
-export const VIEW_COPY_LIMITS = { index: 1024 * MiB, shallow: 64 * MiB, exclude: 16 * MiB };
-
-/**
- * `dir/name` as a path beneath the working tree when `dir` is its own `.git` (the peers' clone
- * always; read-beneath.ts refuses a `.git` swapped for a link after the layout was read), else
- * beneath `dir` (a `git worktree`'s git dirs: a user's repository).
- */
-function inTree(layout: RepoLayout, dir: string, name: string): { root: string; rel: string } {
-  return dir === join(layout.workDir, '.git') ? { root: layout.workDir, rel: `.git/${name}` } : { root: dir, rel: name };
-}
-
-/**
- * Whether `workDir` is a run clone (`<state>/run/clone`, beside the run's mirror): the peers'
- * repository, which always has a plain `.git` directory. Told from where it is, never from what its
- * `.git` says: a `.git` file or a `commondir` a peer wrote there would point a host command's view
- * at another repository of the user's (its refs read, its history judged as the run's).
- */
-export function isRunClone(workDir: string): boolean {
-  try {
-    const real = realpathSync(workDir);
-    return basename(real) === 'clone' && existsSync(join(dirname(real), 'mirror.git', OBSERVER_MARKER));
-  } catch {
-    return false;
-  }
-}
-
-/**
- * A throwaway read-only view of a user's repository (for `peers verify`, `check`, `bugs` on the
- * host): a peers-owned git dir borrowing the repository's objects, with RUN_HEAD_REF (and the
- * view's HEAD) at the repository's HEAD. Reading through it honours nothing from the
- * repository's config. Returns HEAD's commit, or null when the repository has none.
- */
-export function openView(workDir: string, viewDir: string): string | null {
-  const layout = resolveRepoLayout(workDir, { allowGitFile: !isRunClone(workDir) });
-  const head = readHead(layout);
-  // git opens what it finds in a store with a blocking open(): a FIFO there would hold the command.
-  // So the view of the peers' clone reads linked copies of every store git would read, each checked
-  // once linked and kept in the run directory (view-objects.ts), never the peers' names, which a
-  // leftover process can swap after a check; a user's own repository is checked in place
-  // (alternates too).
-  if (!existsSync(join(viewDir, OBSERVER_MARKER))) initObserverRepo(viewDir);
-  let stores: string[];
-  try {
-    stores = borrowViewStores(layout.objectsDir, runCloneLinkRoot(layout.commonDir, OBSERVER_MARKER));
-  } catch (error) {
-    throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
-  }
-  ensureStage(viewDir, stores);
-  // A shallow repository's history ends where its `shallow` file says; the view must know that too.
-  // Read no-follow, never a FIFO (src/fs/safe-copy.ts): a host command may be pointed at the peers' clone.
-  try {
-    rmSync(join(viewDir, 'shallow'), { force: true });
-    copyRegularFile(join(layout.commonDir, 'shallow'), join(viewDir, 'shallow'), VIEW_COPY_LIMITS.shallow, inTree(layout, layout.commonDir, 'shallow'));
-  } catch (error) {
-    throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
-  }
-  // The baseline tag and the attestation notes travel with the history the view shows: a gate's
-  // checkout of the mirror carries the mirror's notes (clean-checkout.ts), so `peers check` in a
-  // gate sees who made each commit. A note is data (a blob), read only through this view.
-  for (const ref of [BASELINE_TAG, ATTEST_NOTES_REF]) {
-    const sha = resolveRef(layout, ref);
-    if (sha) git(viewDir, ['update-ref', ref, sha], { timeoutMs: QUICK_TIMEOUT_MS });
-  }
-  if (!head.sha) return null;
-  const upd = git(viewDir, ['update-ref', '--no-deref', RUN_HEAD_REF, head.sha], { timeoutMs: QUICK_TIMEOUT_MS });
-  if (upd.code !== 0) throw new ObserverError(`cannot read HEAD ${head.sha.slice(0, 12)} of ${workDir}: ${upd.stderr.trim().slice(-300)}`);
-  return observedHead(viewDir);
-}
-
-/**
  * Copies one ref of a working repository into the mirror through the stage (same guarantees as
  * syncMirror). The host loop uses it once, when its mirror is new, for BASELINE_TAG.
  */
@@ -370,52 +299,6 @@ export function importRefViaStage(o: { mirror: string; stage: string; workDir: s
   ensureStage(o.stage, layout.objectsDir);
   if (git(o.stage, ['update-ref', ref, sha], { timeoutMs: QUICK_TIMEOUT_MS }).code !== 0) return false;
   return git(o.mirror, ['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', o.stage, `+${ref}:${ref}`], { timeoutMs: FETCH_TIMEOUT_MS }).code === 0;
-}
-
-/**
- * Runs `fn` with this process's git pointed at a read-only view of `workDir`: GIT_DIR is the view
- * (our config), GIT_WORK_TREE the user's tree, GIT_INDEX_FILE a copy of the user's index (never
- * written back), no system or global config. For host commands whose checks read both history
- * and files (`peers check`): no configuration of the repository is honoured.
- */
-export async function withObservedWorkTree<T>(workDir: string, env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
-  const scratch = makeScratchDir('peers-view-');
-  try {
-    const view = join(scratch, 'view.git');
-    const head = openView(workDir, view);
-    const runClone = isRunClone(workDir);
-    const layout = resolveRepoLayout(workDir, { allowGitFile: !runClone });
-    // The peers' live tree is never git's work tree: git opens its `.gitattributes`, `.gitignore`,
-    // `.mailmap` and every untracked `x/.git` (and the HEAD a `gitdir:` there names, anywhere) with a
-    // blocking open, so a FIFO there held the operator's `peers check` forever. git works on a
-    // checkout of the clone's HEAD made here; the check reads the clone's files itself (beneath the
-    // tree, never a FIFO). The run is its commits: what is uncommitted there is not the run's.
-    const tree = runClone ? join(scratch, 'tree') : workDir;
-    // No-follow copies, never of a FIFO (src/fs/safe-copy.ts): `check` may be pointed at the peers' clone.
-    try {
-      if (runClone) {
-        mkdirSync(tree);
-        if (head) gitOk(tree, ['read-tree', '-u', '--reset', RUN_HEAD_REF], { hermetic: true, env: { GIT_DIR: view, GIT_WORK_TREE: tree, GIT_INDEX_FILE: join(view, 'index') }, timeoutMs: FETCH_TIMEOUT_MS });
-      }
-      for (const name of runClone ? [] : readdirSync(layout.gitDir)) {
-        if (name === 'index' || name.startsWith('sharedindex.')) copyRegularFile(join(layout.gitDir, name), join(view, name), VIEW_COPY_LIMITS.index, inTree(layout, layout.gitDir, name));
-      }
-      mkdirSync(join(view, 'info'), { recursive: true });
-      rmSync(join(view, 'info', 'exclude'), { force: true });
-      copyRegularFile(join(layout.commonDir, 'info', 'exclude'), join(view, 'info', 'exclude'), VIEW_COPY_LIMITS.exclude, inTree(layout, layout.commonDir, 'info/exclude'));
-    } catch (error) {
-      throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
-    }
-    const viewEnv: Record<string, string> = {
-      GIT_DIR: view, GIT_WORK_TREE: tree, GIT_INDEX_FILE: join(view, 'index'),
-      GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_ATTR_NOSYSTEM: '1', GIT_NO_REPLACE_OBJECTS: '1', GIT_OPTIONAL_LOCKS: '0', GIT_PAGER: 'cat',
-    };
-    // For `fn` and everything it starts, never for the rest of the process (src/proc/spawn-env.ts).
-    // No `GIT_*` of the user's shell (GIT_CONFIG_PARAMETERS, GIT_EXTERNAL_DIFF…) reaches git reading the tree.
-    return await withSpawnEnv({ ...withoutGitVars(env), ...viewEnv }, fn);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
 }
 
 /** The environment hermetic git runs with, for callers that spawn git themselves (the gates' clone). */

@@ -1,5 +1,5 @@
 /**
- * The object stores a host command's read-only view of a repository borrows (observer.ts
+ * The object stores a host command's read-only view of a repository borrows (observed-view.ts
  * `openView`: `peers check`, `bugs`, `report` and `verify` on the host, which an operator may point
  * at the peers' clone). Git opens what it finds in a store with a blocking open(), so a FIFO there
  * held the command for ever. Checking the store in place and then letting git read it left a

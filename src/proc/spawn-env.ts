@@ -3,7 +3,7 @@
  * call below it, sync or async (AsyncLocalStorage), instead of written into `process.env`.
  *
  * `peers check` runs a check in its command's environment plus the variables that point git at a
- * read-only view of the repository (src/git/observer.ts `withObservedWorkTree`). Every git call of a
+ * read-only view of the repository (src/git/observed-view.ts `withObservedWorkTree`). Every git call of a
  * check must see that view, however deep in the check it is made; a parameter missed on one call
  * would silently read the repository with its own configuration. A scope cannot be missed, and,
  * unlike `process.env`, it is this work's own: a command running beside it in the same process

@@ -6,7 +6,7 @@
  */
 import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../../protocol/control-plane-guard.ts';
 import type { TickObservation } from '../tick.ts';
-import type { TurnOutcome } from './peer-turn.ts';
+import type { TurnOutcome } from './turn-context.ts';
 
 export class ControlPlaneWatch {
   /** The live edits last warned about, so a lingering uncommitted edit is not repeated every tick. */

@@ -5,140 +5,42 @@
  * gates before and (for test-only turns) after, planted hooks, a moved anchor — and carry out its
  * verdict: revert the turn or restore HEAD. Attestation happens right after the turn, so reviews
  * and escape valves are credited to the peer whose tick made them.
+ *
+ * What a turn is given and returns: turn-context.ts; the fact reads beyond observeTurnGit
+ * (baseline tag, justifications, bug owners, planted hooks): turn-fact-readers.ts.
  */
 import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../../fs/atomic-write.ts';
 import { buildPeerArgv } from '../../config/peer-argv.ts';
-import type { ProviderUpstream } from '../../config/provider.ts';
-import type { PeerSpec, PeersConfig } from '../../config/config-schema.ts';
-import type { SoftGoal } from '../../config/goals-schema.ts';
-import { listCommits, type Commit } from '../../git/commits.ts';
+import type { PeerSpec } from '../../config/config-schema.ts';
 import { turnMailmapControl } from '../../git/history-controls.ts';
-import { resolveRef, resolveRepoLayout } from '../../git/repo-layout.ts';
-import type { RunObserver } from '../../git/run-observer.ts';
-import type { WorkspaceGit } from '../../git/workspace-git.ts';
 import { attestShas, readAttestationView } from '../../protocol/attestation.ts';
-import { findJustification, initialAntiCheatState, revertTurn } from '../../protocol/anti-cheat.ts';
+import { initialAntiCheatState, revertTurn } from '../../protocol/anti-cheat.ts';
 import { testsAloneCommit } from '../../protocol/tests-alone.ts';
-import { readLedger } from '../../protocol/bug-ledger.ts';
-import { plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../protocol/git-hook-guard.ts';
-import { BASELINE_TAG } from '../../protocol/run-baseline.ts';
+import { withPeerGitOverrides } from '../../protocol/git-hook-guard.ts';
 import { scanRangeForTestMarkers } from '../../protocol/test-markers.ts';
-import { controlPlaneDiffReader, type ControlPlaneEdit } from '../../protocol/control-plane-guard.ts';
-import { isDocumentPath, isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
-import { git } from '../../git/git.ts';
-import type { PeerRunner } from '../../proc/peer-runner.ts';
+import { controlPlaneDiffReader } from '../../protocol/control-plane-guard.ts';
+import { isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
 import { signalExitCode } from '../../proc/supervise.ts';
 import { compilePatterns, LiveScanner, scanLines } from '../../peer-output/halt-patterns.ts';
 import { structuredStatus } from '../../peer-output/structured-events.ts';
 import { limitFromOutput } from '../../peer-output/vendor-limit.ts';
-import type { LimitedLine } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { turnUsageLimit } from '../peer-sleep.ts';
 import { parseUsage } from '../../peer-output/usage.ts';
-import type { LoopState } from '../../state/state-schema.ts';
-import type { StatePaths } from '../../state/paths.ts';
 import { classifyTurn } from '../classify.ts';
 import { explainFailure } from '../failure-cause.ts';
 import { observeTurnGit } from './git-observe.ts';
-import type { HistoryFacts } from './history-facts.ts';
-import { judgeTurn, type GateStates, type TurnFacts } from '../judge-turn.ts';
-import type { GateInput, TickObservation } from '../tick.ts';
+import { judgeTurn, type TurnFacts } from '../judge-turn.ts';
 import { restoreHead } from './workspace-head.ts';
 import { compressOldLogs, PLAIN_LOGS_KEPT, TickLog, tickLogName } from './tick-log.ts';
 import { clearLiveTurn, writeLiveTurn } from '../../state/live-turn.ts';
+import type { TurnContext, TurnOutcome, TurnRequest } from './turn-context.ts';
+import { bugOwners, changesCode, gateStates, justificationByOther, plantedHooks, tagSha } from './turn-fact-readers.ts';
 
 export { compressOldLogs, PLAIN_LOGS_KEPT } from './tick-log.ts';
 
-export type TurnContext = {
-  /** The peers' repository as this process sees it: read as files only (hooks, config, a tag). */
-  repo: string;
-  /** The host loop's repository may be a `git worktree`; the run clone never is. */
-  lenient: boolean;
-  /** The trusted mirror every git read goes to (never the peers' repository). */
-  observer: RunObserver;
-  /** git in the peers' repository, run in the workspace (status, moving HEAD). */
-  workspace: WorkspaceGit;
-  /** Where the peer runs (the clone as the runner sees it: `/work` in the pod). */
-  peerCwd: string;
-  paths: StatePaths;
-  config: PeersConfig;
-  softGoals: SoftGoal[];
-  runner: PeerRunner;
-  signal: AbortSignal;
-  env: Record<string, string>;
-  history: HistoryFacts;
-  /**
-   * Evaluates the hard gates at a commit, but those named in `skip` (asked for test-only turns, to
-   * see whether they flipped a gate, and for a turn's tests alone: tests-alone.ts).
-   */
-  probeGates: (head: string, skip?: string[]) => Promise<GateInput[]>;
-  /** Whether the turn ending at `head` changed the frozen acceptance contract (refused by the loop anyway, contract-guard.ts). */
-  touchesContract?: (head: string) => boolean;
-  /**
-   * The gates' states at the turn's starting commit once probeGates has run (it may have waited for
-   * an expensive gate still being measured there); absent or null: the states the turn started with.
-   */
-  gatesBeforeSettled?: (head: string | null) => GateStates | null;
-  /**
-   * The limits the vendor reported during the turn, as the auth sidecar recorded them (in the pod);
-   * absent outside the pod, where the CLI's own output is all there is.
-   */
-  vendorLimits?: () => Promise<Pick<LimitedLine, 'upstream' | 'limit' | 'reset_at' | 'source' | 'message'>[]>;
-  /** In the pod: the auth sidecar's provider upstreams the peers are pointed at (src/config/provider.ts). */
-  providers?: readonly ProviderUpstream[];
-  /** The loop's log (one line each): notes about the turn's records that are not the peer's output. */
-  log: (line: string) => void;
-};
-
-export type TurnRequest = {
-  state: LoopState;
-  peer: string;
-  index: number;
-  skeptic: boolean;
-  /** For a skeptic turn: the authors it re-audits, and whether the skeptic itself has unaudited changes. */
-  audits: string[];
-  selfUnaudited: boolean;
-  prompt: string;
-  headBefore: string | null;
-  extraWarnings: string[];
-};
-
-/** What a turn produced: its observation, and gate results it already measured at head_after. */
-export type TurnOutcome = {
-  obs: TickObservation;
-  gates: { head: string; results: GateInput[] } | null;
-  /**
-   * The `.peers/` paths `headBefore..head` changed, read from the skip-marker scan's diff (no git
-   * call of its own); null when that diff was not read whole. For the loop's control-plane warning.
-   */
-  controlPlane: { head: string; edits: ControlPlaneEdit[] } | null;
-  /** The turn left uncommitted changes, to be discarded once its git locks are swept (leftover-work.ts). */
-  discardUncommitted: boolean;
-};
-
 const pad = (n: number) => String(n).padStart(5, '0');
 const tail = (s: string, n: number) => (s.length > n ? s.slice(-n) : s);
-
-/**
- * What the peers-baseline tag names in the peers' repository, read as files (repo-layout.ts): a peer
- * moving it is reported; nothing of the run depends on it (the baseline is in the loop's state).
- */
-function tagSha(ctx: TurnContext): string | null {
-  try {
-    return resolveRef(resolveRepoLayout(ctx.repo, { allowGitFile: ctx.lenient }), `refs/tags/${BASELINE_TAG}`) ?? null;
-  } catch {
-    return null;
-  }
-}
-
-/** Whether `from..to` changes anything but documents; a diff that cannot be read counts as code (fail closed). */
-function changesCode(repo: string, from: string, to: string): boolean {
-  const res = git(repo, ['diff', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', from, to]);
-  if (res.code !== 0) return true;
-  return res.stdout.split('\0').some((p) => p !== '' && !isDocumentPath(p));
-}
-
-const gateStates = (results: Array<{ id: string; state: 'pass' | 'fail' }>): GateStates => Object.fromEntries(results.map((r) => [r.id, r.state]));
 
 export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnOutcome | 'aborted'> {
   const tick = t.state.tick + 1;
@@ -368,50 +270,4 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       rewritten_ref: rewrittenRef,
     },
   };
-}
-
-/** A JUSTIFIED-TEST-ONLY another peer wrote since this peer's last turn (a pre-authorisation it can rely on). */
-function justificationByOther(repo: string, t: TurnRequest, peerOf: (sha: string) => string | undefined): { reason: string; by: string } | undefined {
-  const from = t.state.inbox_cursor[t.peer] ?? t.state.baseline;
-  if (!from || !t.headBefore || from === t.headBefore) return undefined;
-  let commits: Commit[];
-  try {
-    // The newest 500: the same read as the prompt's INBOX (read-memo.ts), not a `-n500` of its own.
-    commits = listCommits(repo, `${from}..${t.headBefore}`).slice(-500);
-  } catch {
-    return undefined;
-  }
-  const byOthers = commits.filter((c) => {
-    const who = peerOf(c.sha);
-    return who !== undefined && who !== t.peer && t.state.peer_order.includes(who);
-  });
-  const found = findJustification(byOthers);
-  return found ? { reason: found.reason, by: peerOf(found.sha)! } : undefined;
-}
-
-/** fix_by and fixer of every bug, read only when the turn deferred, resolved or waived something. */
-function bugOwners(repo: string, commits: Commit[], baseline: string | undefined, peerOf: (sha: string) => string | undefined): TurnFacts['bugs'] {
-  const relevant = commits.some((c) => c.trailers.all('Bug-Defer').length || c.trailers.all('Bug-Resolves').length || c.trailers.all('Bug-Reproduce-Waive').length);
-  if (!relevant) return {};
-  try {
-    const ledger = readLedger(repo, baseline);
-    return Object.fromEntries(ledger.reports.map((r) => [r.id, { fixBy: r.fixBy, fixedBy: r.resolution?.status === 'fixed' ? peerOf(r.resolution.sha) : undefined }]));
-  } catch {
-    return {};
-  }
-}
-
-/**
- * Hooks and code-running git config added during the turn (read as files), disabled on the spot
- * in the workspace: config entries whose key cannot be found again are reported as not disabled.
- */
-async function plantedHooks(ctx: TurnContext, state: LoopState, tick: number): Promise<TurnFacts['planted']> {
-  if (!state.git_exec_surface) return null;
-  const opts = { allowGitFile: ctx.lenient };
-  const planted = plantedSince(state.git_exec_surface, readGitExecSurface(ctx.repo, opts));
-  if (!planted.hooks.length && !planted.config.length) return null;
-  const keys = plantedConfigKeys(ctx.repo, planted.config, opts);
-  const unkeyed = planted.config.filter((c) => !keys.some((k) => c === k || c.startsWith(`${k}=`))).map((c) => `config ${c.slice(0, 120)}`);
-  const failed = await ctx.workspace.disableGitExec({ hooks: planted.hooks, keys }, tick);
-  return { ...planted, failed: [...unkeyed, ...failed] };
 }

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { GateCheckout, type GateCheckoutOptions } from '../../../src/gates/gate-checkout.ts';
 import { gitOk } from '../../../src/git/git.ts';
-import { withObservedWorkTree } from '../../../src/git/observer.ts';
+import { withObservedWorkTree } from '../../../src/git/observed-view.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { attestCommits, attestedPeer } from '../../../src/protocol/attestation.ts';
 import { afterTree, treeMayGoToTmpfs } from '../../../src/gates/checkout-place.ts';

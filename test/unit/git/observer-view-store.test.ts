@@ -1,6 +1,6 @@
 /**
  * A host command's read-only view of a repository (`peers check`, `bugs` pointed at the peers'
- * clone; observer.ts `openView`): git opens what it finds in the object stores it borrows with a
+ * clone; observed-view.ts `openView`): git opens what it finds in the object stores it borrows with a
  * blocking open(), so a FIFO the peers put there held the operator's command for ever. The store
  * was checked in place, then read by git: a process the peers left running could swap a pack index
  * for a FIFO after the check, and the stores named by `objects/info/alternates` were never checked.
@@ -15,7 +15,7 @@ import { gitOk } from '../../../src/git/git.ts';
 import { initObserverRepo } from '../../../src/git/observer.ts';
 
 const id = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
-const observer = resolve(import.meta.dir, '../../../src/git/observer.ts');
+const observedView = resolve(import.meta.dir, '../../../src/git/observed-view.ts');
 let root: string;
 let work: string;
 
@@ -33,7 +33,7 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 /** `peers check`'s view of the clone, in a child with a deadline (the operator's command would wait for ever). */
 function viewWithin(ms: number, path?: string) {
-  return spawnSync(process.execPath, ['-e', `const { withObservedWorkTree } = await import(${JSON.stringify(observer)}); const { gitOk } = await import(${JSON.stringify(resolve(observer, '../git.ts'))}); try { await withObservedWorkTree(${JSON.stringify(work)}, process.env, async () => { gitOk(${JSON.stringify(work)}, ['log', '--oneline', '-1', 'HEAD']); }); console.log('read'); } catch (e) { console.log('refused: ' + e.message); }`], {
+  return spawnSync(process.execPath, ['-e', `const { withObservedWorkTree } = await import(${JSON.stringify(observedView)}); const { gitOk } = await import(${JSON.stringify(resolve(observedView, '../git.ts'))}); try { await withObservedWorkTree(${JSON.stringify(work)}, process.env, async () => { gitOk(${JSON.stringify(work)}, ['log', '--oneline', '-1', 'HEAD']); }); console.log('read'); } catch (e) { console.log('refused: ' + e.message); }`], {
     encoding: 'utf8',
     timeout: ms,
     killSignal: 'SIGKILL',

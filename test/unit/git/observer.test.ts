@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listCommits } from '../../../src/git/commits.ts';
 import { git, gitOk } from '../../../src/git/git.ts';
-import { initObserverRepo, looseObjectType, ObserverError, observedHead, RUN_HEAD_REF, syncMirror, VIEW_COPY_LIMITS, withObservedWorkTree } from '../../../src/git/observer.ts';
+import { VIEW_COPY_LIMITS, withObservedWorkTree } from '../../../src/git/observed-view.ts';
+import { initObserverRepo, looseObjectType, ObserverError, observedHead, RUN_HEAD_REF, syncMirror } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 
 const PLANT = resolve(import.meta.dir, '../../fixtures/attacks/plant-git-traps.sh');
@@ -324,10 +325,10 @@ describe('the trusted mirror', () => {
 
   test('a host command\'s view of the peers\' clone (`peers check`, `bugs` pointed at it) never opens a FIFO or follows a link a peer planted in its git dir', () => {
     commit('a');
-    const observer = resolve(import.meta.dir, '../../../src/git/observer.ts');
+    const observedView = resolve(import.meta.dir, '../../../src/git/observed-view.ts');
     // In a child with a deadline: the operator's command would wait forever on the FIFO.
     const viewWithin = (ms: number) =>
-      spawnSync(process.execPath, ['-e', `const { withObservedWorkTree } = await import(${JSON.stringify(observer)}); try { await withObservedWorkTree(${JSON.stringify(work)}, process.env, async () => {}); console.log('read'); } catch (e) { console.log('refused: ' + e.message); }`], { encoding: 'utf8', timeout: ms, killSignal: 'SIGKILL' });
+      spawnSync(process.execPath, ['-e', `const { withObservedWorkTree } = await import(${JSON.stringify(observedView)}); try { await withObservedWorkTree(${JSON.stringify(work)}, process.env, async () => {}); console.log('read'); } catch (e) { console.log('refused: ' + e.message); }`], { encoding: 'utf8', timeout: ms, killSignal: 'SIGKILL' });
     const secret = join(root, 'operator-secret');
     writeFileSync(secret, 'the operator\'s file\n');
     for (const name of ['shallow', 'index', 'info/exclude']) {

@@ -20,7 +20,8 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { git } from '../../../src/git/git.ts';
-import { observedHead, openView, withObservedWorkTree } from '../../../src/git/observer.ts';
+import { openView, withObservedWorkTree } from '../../../src/git/observed-view.ts';
+import { observedHead } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { listProjectFiles } from '../../../src/git/repo-files.ts';
 import { withCleanCheckout } from '../../../src/gates/clean-checkout.ts';
