@@ -26,6 +26,7 @@ import { budgetRefusal, costFactor, Reservations } from './usage/budget.ts';
 import { FirstRequestGate } from './usage/first-request-gate.ts';
 import type { UserPrices, Vendor } from './usage/price-table.ts';
 import { screenRequestBody } from './usage/request-body-screen.ts';
+import { billsByProject, ProjectTier } from './usage/project-tier.ts';
 import { asksLongContext, type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
 import { unboundedUnderCap } from './usage/request-screen.ts';
 import { servedKey } from './usage/usage-ledger.ts';
@@ -50,6 +51,7 @@ export class AuthServer {
   private readonly vendor: Vendor;
   private readonly prices: UserPrices;
   private readonly replies: ReplyRelay;
+  private readonly projectTier: ProjectTier;
 
   constructor(private readonly opts: AuthServerOptions) {
     this.target = parseOrigin(opts.origin ?? opts.upstream.origin);
@@ -60,7 +62,8 @@ export class AuthServer {
     this.unbilled = opts.unbilled ?? new UnbilledThrottle(this.limits.unbilledBurst, this.limits.unbilledPerSecond);
     this.vendor = opts.upstream.errorShape;
     this.prices = opts.prices ?? {};
-    this.replies = new ReplyRelay({ upstreamId: opts.upstream.id, vendor: this.vendor, prices: this.prices, ledger: opts.ledger, maxMeteredJsonBytes: this.limits.maxMeteredJsonBytes, unbilled: this.unbilled, secrets: () => [...this.known], log: (line) => this.log(line) });
+    this.projectTier = new ProjectTier(billsByProject(opts.upstream));
+    this.replies = new ReplyRelay({ upstreamId: opts.upstream.id, vendor: this.vendor, prices: this.prices, ledger: opts.ledger, maxMeteredJsonBytes: this.limits.maxMeteredJsonBytes, unbilled: this.unbilled, secrets: () => [...this.known], log: (line) => this.log(line), projectTier: this.projectTier });
     this.server = new ClientHttpServer((req, res) => {
       // The body's bytes go back to the shared budget once the request is sent or refused: the relay holds none of it.
       const held = { bytes: 0 };
@@ -221,7 +224,8 @@ export class AuthServer {
           probeDone = (await this.firstRequests.enter(() => !models.every((m) => ledger.servedModels.has(servedKey(this.opts.upstream.id, m))))) ?? noop;
           if (clientGone) return probeDone();
         }
-        const need = worstCase(facts, this.vendor, this.prices);
+        // A request leaving its tier to the project is reserved at the tier the project last billed (project-tier.ts).
+        const need = worstCase({ ...facts, serviceTier: this.projectTier.forReservation(facts) }, this.vendor, this.prices);
         // A router may bill above the table, and says so only when the reply is done: reserved with its margin.
         need.usd *= costFactor(this.opts.upstream.routed === true, ledger.costRatios.get(this.opts.upstream.id), probeDone !== noop);
         const { admission, release: r } = this.reservations.tryReserve(caps, ledger.totals, need);

@@ -18,6 +18,7 @@ import { limitFromReply } from './usage/limit-reply.ts';
 import type { UserPrices, Vendor } from './usage/price-table.ts';
 import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
 import { replyLine } from './usage/reply-line.ts';
+import type { ProjectTier } from './usage/project-tier.ts';
 import type { RequestFacts } from './usage/request-cost.ts';
 import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
 
@@ -40,6 +41,8 @@ export type RelayContext = {
   secrets: () => string[];
   /** The server's log, credentials redacted. */
   log: (line: string) => void;
+  /** What the replies say of the tier the upstream's project bills at (project-tier.ts). */
+  projectTier: ProjectTier;
 };
 
 export class ReplyRelay {
@@ -78,7 +81,9 @@ export class ReplyRelay {
           if (x.reservation) this.releaseOnLedger(x.reservation, what);
           return this.ctx.log(`${what} ${status} ${ms}ms${outcome === 'complete' ? '' : ` (${outcome})`}`);
         }
-        const line = this.ledgerLine(x, status, stream, meter.finish(outcome), up.headers);
+        const metered = meter.finish(outcome);
+        this.ctx.projectTier.learn(x.facts, metered.usage.service_tier);
+        const line = this.ledgerLine(x, status, stream, metered, up.headers);
         this.ctx.ledger!.append(line);
         this.ctx.log(`${what} ${status} ${ms}ms model=${line.model} in=${line.input_tokens} out=${line.output_tokens} usd=${line.usd}${line.cut_short ? ` cut short (${line.cut_short}; estimated: ${line.estimated?.join(', ') ?? 'nothing'})` : ''}`);
       } catch (e) {

@@ -42,7 +42,10 @@ function outputItems(content: ResponsesContent): Item[] {
 }
 
 function responseObject(id: string, model: string, status: string, output: Item[], usage?: Usage) {
-  return { id, object: 'response', created_at: 0, status, model, output, error: null, incomplete_details: null, usage: usage ? responsesUsage(usage) : null };
+  // As the real API: the request's tier (`auto`, the project's) while it runs, the tier it was billed at once done;
+  // the auth sidecar learns the project's tier from it (auth-proxy/usage/project-tier.ts).
+  const serviceTier = status === 'in_progress' ? 'auto' : 'default';
+  return { id, object: 'response', created_at: 0, status, model, service_tier: serviceTier, output, error: null, incomplete_details: null, usage: usage ? responsesUsage(usage) : null };
 }
 
 class Sequencer {

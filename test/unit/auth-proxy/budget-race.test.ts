@@ -53,7 +53,8 @@ beforeEach(() => {
 
 
 const ANTHROPIC_BODY = JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 1000, messages: [{ role: 'user', content: 'go' }] });
-const OPENAI_BODY = JSON.stringify({ model: 'gpt-5.4', max_output_tokens: 1000, input: 'go' });
+// Names its tier: one left to the project is reserved at priority until a reply says it (project-tier-budget.test.ts).
+const OPENAI_BODY = JSON.stringify({ model: 'gpt-5.4', max_output_tokens: 1000, input: 'go', service_tier: 'default' });
 const reserveOf = (body: string, vendor: 'anthropic' | 'openai') => worstCase(requestFacts(Buffer.from(body), vendor), vendor).usd;
 
 async function twoSidecars(cap: number): Promise<{ egress: Egress; a: Sidecar; o: Sidecar; ledger: UsageLedger; close(): Promise<void> }> {

@@ -1,0 +1,59 @@
+/**
+ * The service tier an OpenAI request is billed at when it names none (or `"auto"`): the tier its
+ * API project is set to, which the request does not show and only the reply reports. A project
+ * set to priority processing bills such a request at up to 2.5 times the standard rate; reserved
+ * at the standard rate, a request could pass the run's USD cap by the difference before its reply
+ * is metered (SECURITY.md, "Nothing unmetered").
+ *
+ * So the reservation takes the tier the vendor last reported for such a request on this upstream,
+ * and the dearest priced tier (priority) until a reply has reported one: the first request of a
+ * sidecar's life reserves more than it will likely cost, never less. Only a reply to a request
+ * that left the tier to the project teaches it (a request naming `"default"` says nothing of the
+ * project), and only a tier the price table knows. The reply's own tier is still what its ledger
+ * line is priced at (price-table.ts, usdFor). Projects are the OpenAI API's own: a router bills by
+ * its own prices (budget.ts, costFactor) and Codex's ChatGPT backend by the plan's.
+ */
+import { tierFactor } from './price-table.ts';
+import type { RequestFacts } from './request-cost.ts';
+import type { UpstreamSpec } from '../upstreams.ts';
+
+/** The tier a request is reserved at before anything is known of its project. */
+export const UNKNOWN_PROJECT_TIER = 'priority';
+
+/** Whether an upstream bills by API project: the OpenAI API itself. */
+export function billsByProject(upstream: Pick<UpstreamSpec, 'id' | 'routed'>): boolean {
+  return upstream.id === 'openai' && upstream.routed !== true;
+}
+
+/** Whether an upstream that bills by project (`byProject`) bills `f` at its project's tier: no tier named, or `"auto"`. */
+export function leavesTierToProject(f: Pick<RequestFacts, 'serviceTier'>, byProject: boolean): boolean {
+  return byProject && (f.serviceTier === undefined || f.serviceTier === 'auto');
+}
+
+/** The tier to reserve `f` at: its own, or the project's as last reported (the dearest until then). */
+export function reservationTier(f: Pick<RequestFacts, 'serviceTier'>, byProject: boolean, projectTier: string | undefined): string | undefined {
+  return leavesTierToProject(f, byProject) ? (projectTier ?? UNKNOWN_PROJECT_TIER) : f.serviceTier;
+}
+
+/** The project's tier after a reply to `f` reported `replyTier` (undefined: it reported none). */
+export function projectTierAfter(before: string | undefined, f: Pick<RequestFacts, 'serviceTier'> | null, byProject: boolean, replyTier: string | undefined): string | undefined {
+  if (!f || !leavesTierToProject(f, byProject) || replyTier === undefined || replyTier === 'auto') return before;
+  return tierFactor(replyTier).known ? replyTier : before;
+}
+
+/** One upstream's knowledge of its project's tier, for its sidecar's lifetime. */
+export class ProjectTier {
+  private tier: string | undefined;
+
+  constructor(private readonly byProject: boolean) {}
+
+  /** The tier to reserve a request with `facts` at. */
+  forReservation(facts: Pick<RequestFacts, 'serviceTier'>): string | undefined {
+    return reservationTier(facts, this.byProject, this.tier);
+  }
+
+  /** What a metered reply to a request with `facts` reported. */
+  learn(facts: Pick<RequestFacts, 'serviceTier'> | null, replyTier: string | undefined): void {
+    this.tier = projectTierAfter(this.tier, facts, this.byProject, replyTier);
+  }
+}
