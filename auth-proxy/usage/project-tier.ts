@@ -5,20 +5,21 @@
  * at the standard rate, a request could pass the run's USD cap by the difference before its reply
  * is metered (SECURITY.md, "Nothing unmetered").
  *
- * So the reservation takes the tier the vendor last reported for such a request on this upstream,
- * and the dearest priced tier (priority) until a reply has reported one: the first request of a
- * sidecar's life reserves more than it will likely cost, never less. Only a reply to a request
- * that left the tier to the project teaches it (a request naming `"default"` says nothing of the
- * project), and only a tier the price table knows. The reply's own tier is still what its ledger
- * line is priced at (price-table.ts, usdFor). Projects are the OpenAI API's own: a router bills by
- * its own prices (budget.ts, costFactor) and Codex's ChatGPT backend by the plan's.
+ * So the reservation takes the tier the vendor last reported for such a request on this upstream.
+ * Until a reply has reported one it takes the standard rate: reserving the first requests at
+ * priority instead refused a Codex turn's first request (no output cap, so 128k tokens reserved)
+ * under a $10 cap, and every run under a small cap would start that way. The first reply of a
+ * sidecar's life settles the question; until then at most the requests in flight can be
+ * under-reserved, by the priority premium (SECURITY.md, "Nothing unmetered", says so).
+ * Only a reply to a request that left the tier to the project teaches it (a request naming
+ * `"default"` says nothing of the project), and only a tier the price table knows. The reply's own
+ * tier is still what its ledger line is priced at (price-table.ts, usdFor). Projects are the OpenAI
+ * API's own: a router bills by its own prices (budget.ts, costFactor) and Codex's ChatGPT backend by
+ * the plan's.
  */
 import { tierFactor } from './price-table.ts';
 import type { RequestFacts } from './request-cost.ts';
 import type { UpstreamSpec } from '../upstreams.ts';
-
-/** The tier a request is reserved at before anything is known of its project. */
-export const UNKNOWN_PROJECT_TIER = 'priority';
 
 /** Whether an upstream bills by API project: the OpenAI API itself. */
 export function billsByProject(upstream: Pick<UpstreamSpec, 'id' | 'routed'>): boolean {
@@ -30,9 +31,9 @@ export function leavesTierToProject(f: Pick<RequestFacts, 'serviceTier'>, byProj
   return byProject && (f.serviceTier === undefined || f.serviceTier === 'auto');
 }
 
-/** The tier to reserve `f` at: its own, or the project's as last reported (the dearest until then). */
+/** The tier to reserve `f` at: its own, or the project's as last reported (the standard rate until then). */
 export function reservationTier(f: Pick<RequestFacts, 'serviceTier'>, byProject: boolean, projectTier: string | undefined): string | undefined {
-  return leavesTierToProject(f, byProject) ? (projectTier ?? UNKNOWN_PROJECT_TIER) : f.serviceTier;
+  return leavesTierToProject(f, byProject) ? (projectTier ?? f.serviceTier) : f.serviceTier;
 }
 
 /** The project's tier after a reply to `f` reported `replyTier` (undefined: it reported none). */

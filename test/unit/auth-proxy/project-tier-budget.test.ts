@@ -6,7 +6,7 @@
  *
  * The rule (auth-proxy/usage/project-tier.ts; SECURITY.md, "Nothing unmetered"): a request leaving
  * its tier to the project is reserved at the tier the vendor last reported for such a request on
- * this upstream, and at priority until one has. The stand-in vendor here plays a project whose
+ * this upstream (the standard rate until one has). The stand-in vendor here plays a project whose
  * default tier the test sets, reporting it in each reply as OpenAI does.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
@@ -44,11 +44,13 @@ const send = async (url: string, doc: Record<string, unknown>) => {
 };
 
 describe("a request that leaves its tier to the project's default", () => {
-  test('before any reply has said the tier, it is reserved at priority: under a cap that covers only the standard rate it is refused unsent', async () => {
+  test('a reply saying the project bills at priority makes the next such request reserved at priority: refused unsent under a cap that covers only the standard rate', async () => {
     projectDefault = 'priority';
     expect(PRIORITY_TIER_FACTOR * standard(LARGE)).toBeGreaterThan(CAP());
     const sc = await sidecarFor('openai', vendor.port, { maxUsd: CAP() });
     try {
+      // The small request fits at any tier; its reply tells the project's tier.
+      expect((await send(sc.s.url, SMALL)).status).toBe(200);
       const before = served;
       for (const doc of [LARGE, { ...LARGE, service_tier: 'auto' }]) {
         const r = await send(sc.s.url, doc);
@@ -56,7 +58,7 @@ describe("a request that leaves its tier to the project's default", () => {
         expect(r.text).toContain('budget');
       }
       expect(served).toBe(before);
-      // Naming the standard tier itself is not left to the project: it fits.
+      // Naming the standard tier itself leaves nothing to the project: it fits.
       expect((await send(sc.s.url, { ...LARGE, service_tier: 'default' })).status).toBe(200);
     } finally {
       await sc.close();
@@ -77,14 +79,14 @@ describe("a request that leaves its tier to the project's default", () => {
     }
   });
 
-  test('a reply saying the project bills at priority keeps the reservation at priority', async () => {
+  test('before any reply has said the tier, such a request is reserved at the standard rate (a first request is not refused for a premium the project may not have)', async () => {
     projectDefault = 'priority';
     const sc = await sidecarFor('openai', vendor.port, { maxUsd: CAP() });
     try {
-      expect((await send(sc.s.url, SMALL)).status).toBe(200);
-      const before = served;
-      expect((await send(sc.s.url, LARGE)).status).not.toBe(200);
-      expect(served).toBe(before);
+      expect((await send(sc.s.url, LARGE)).status).toBe(200);
+      const lines = readLedgerFile(sc.s.ledger.path).lines.filter(isReply);
+      // Its reply is metered at the tier it reports.
+      expect(lines.map((l) => l.service_tier)).toEqual(['priority']);
     } finally {
       await sc.close();
     }
@@ -98,7 +100,9 @@ describe("a request that leaves its tier to the project's default", () => {
     expect(leavesTierToProject({ serviceTier: 'auto' }, true)).toBe(true);
     expect(leavesTierToProject({ serviceTier: 'default' }, true)).toBe(false);
     expect(leavesTierToProject({}, false)).toBe(false);
-    expect(reservationTier({}, true, undefined)).toBe('priority');
+    expect(reservationTier({}, true, undefined)).toBeUndefined();
+    expect(reservationTier({ serviceTier: 'auto' }, true, undefined)).toBe('auto');
+    expect(reservationTier({ serviceTier: 'auto' }, true, 'priority')).toBe('priority');
     expect(reservationTier({}, true, 'flex')).toBe('flex');
     expect(reservationTier({ serviceTier: 'flex' }, true, 'priority')).toBe('flex');
     expect(reservationTier({}, false, undefined)).toBeUndefined();
