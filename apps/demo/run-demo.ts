@@ -9,8 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../../src/cli/errors.ts';
 import { writeFileAtomic } from '../../src/fs/atomic-write.ts';
 import type { UsageTotals } from '../../src/model-server/served-log.ts';
-import { readRunSummary } from '../../src/report/run-summary.ts';
-import { reportMarkdown } from '../../src/report/run-report.ts';
+import { readReport } from '../../src/report/read-report.ts';
+import { renderMarkdown } from '../../src/report/render-markdown.ts';
 import { DEMO_PEERS } from './demo-config.ts';
 import { demoScenarioPath } from './demo-scenario.ts';
 import { HostLauncher } from './host-launcher.ts';
@@ -111,8 +111,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoOutcome> {
     if (!existsSync(join(result.stateDir, 'state.json'))) {
       throw new PeersError(`the demo's loop stopped before its first tick (${result.stopReason ?? 'no stop reason'})`, { hint: `its last output:\n${result.loopOutputTail.trim()}` });
     }
-    const summary = readRunSummary(result.stateDir);
-    const report = reportMarkdown(summary, SAMPLE_NAME);
+    // The report `peers report` prints, the run's commits and bug ledger included (read from its mirror).
+    const { model, summary } = readReport(result.stateDir, { project: SAMPLE_NAME, repo: layout.project });
+    const report = renderMarkdown(model);
     writeFileAtomic(summary.paths.report, report);
     const served = Object.fromEntries(DEMO_PEERS.map((p) => [p, result.served[p]!]));
     const ok = result.stopReason === 'complete';

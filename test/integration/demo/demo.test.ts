@@ -134,6 +134,10 @@ describe('peers demo', () => {
 
     // The report was printed into the JSON and saved; the suggested follow-up command works.
     expect(out.report).toContain('**Outcome:** complete');
+    // The run's commits and bug ledger, as `peers report` shows them (once said "could not be read").
+    expect(out.report).toMatch(/^- \d+ commit\(s\); \d+ file\(s\) changed/m);
+    expect(out.report).toContain('src/chunk.mjs');
+    expect(out.report).not.toContain('could not be read');
     expect(existsSync(join(out.state_dir, 'REPORT.md'))).toBe(true);
     const statusLine: string = out.next_steps[0];
     expect(statusLine).toStartWith('peers status ');
@@ -166,6 +170,7 @@ describe('peers demo', () => {
     ]);
     expect(run.stdout).toContain('# peers report — chunk-list');
     expect(run.stdout).toContain('**Outcome:** complete');
+    expect(run.stdout).not.toContain('could not be read');
     expect(run.stdout).toMatch(/Tokens: [\d,]+ \(model server served [\d,]+\)/);
     expect(run.stdout).toContain('rerun with --keep');
     expect(run.stdout).not.toContain('peers status /');
