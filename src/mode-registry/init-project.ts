@@ -211,7 +211,9 @@ export function initProject(opts: InitOptions): InitResult {
   const uncommitted = uncommittedProposalNote(repo, proposal, detectProject(projectFilesAtHead(repo)));
   const modeRequest = opts.modes?.length ? { modes: opts.modes, lang: opts.lang, spec: opts.spec, plan: opts.plan, allowPassingAcceptance: opts.allowPassingAcceptance } : undefined;
   if (!modeRequest && (opts.lang || opts.spec || opts.plan)) {
-    throw new InputError(`${opts.plan ? '--plan' : opts.spec ? '--spec' : '--lang'} goes with --modes`, { hint: opts.plan ? 'peers init --modes implement --plan PLAN.md' : 'peers init --modes audit,thorough --lang python' });
+    const flag = opts.plan ? '--plan' : opts.spec ? '--spec' : '--lang';
+    const hint = opts.plan ? 'peers init --modes implement --plan PLAN.md' : opts.spec ? `peers init --modes audit,thorough --spec ${opts.spec}` : `peers init --modes audit,thorough --lang ${opts.lang}`;
+    throw new InputError(`${flag} goes with --modes (it is a setting of the modes, see \`peers modes list\`)`, { hint });
   }
 
   const dir = join(repo, '.peers');

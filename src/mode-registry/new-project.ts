@@ -70,7 +70,9 @@ export function newProject(o: NewOptions): InitResult {
       writeFileSync(join(dir, rel), text);
     }
     commitInitFiles(dir, Object.keys(files).map((rel) => writtenFile(dir, rel)), `peers new: ${o.name}${lang ? ` (${lang})` : ''}\n\nPeer: peers-init\n`);
-    return initProject({ ...o, target: dir, force: false, modes: o.modes?.length ? o.modes : undefined });
+    // --lang alone picks the skeleton; init's own --lang is a mode's setting, so it goes only with --modes.
+    const withModes = Boolean(o.modes?.length);
+    return initProject({ ...o, target: dir, force: false, modes: withModes ? o.modes : undefined, lang: withModes ? o.lang : undefined });
   } catch (error) {
     if (created) rmSync(dir, { recursive: true, force: true });
     else for (const e of readdirSync(dir)) rmSync(join(dir, e), { recursive: true, force: true });

@@ -130,6 +130,16 @@ describe('peers new', () => {
     expect(JSON.parse(readFileSync(join(sb.home, '.config/peers/projects.json'), 'utf8')).projects.map((p: { path: string }) => p.path)).toContain(dir);
   });
 
+  test('--lang without --modes (its own --help example): the skeleton, then a plain init that proposes the language\'s gate', () => {
+    const res = runPeers(['new', 'tool', join(sb.root, 'tooldir'), '--lang', 'rust'], { cwd: sb.root, env: sb.env });
+    expect(res.stderr).toBe('');
+    expect(res.code).toBe(0);
+    const dir = join(sb.root, 'tooldir');
+    expect(readFileSync(join(dir, 'Cargo.toml'), 'utf8')).toContain('name = "tool"');
+    expect(gitIn(dir, ['log', '--format=%s'])).toBe('peers init: add .peers/ to .gitignore\npeers new: tool (rust)');
+    expect(readFileSync(join(dir, '.peers/goals.yaml'), 'utf8')).toContain('cmd: cargo test');
+  });
+
   test('implement with a plan from elsewhere: its acceptance files come along; a refused init leaves no directory', () => {
     const specDir = join(sb.root, 'specs');
     mkdirSync(join(specDir, 'test'), { recursive: true });
