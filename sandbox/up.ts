@@ -11,7 +11,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
-import { adoptControlPlane, snapshotDigest } from '../src/config/control-snapshot.ts';
+import { adoptControlPlane, snapshotDigest, VERIFY_REPORT } from '../src/config/control-snapshot.ts';
 import { loadConfigFile, loadProject, type LoadedProject } from '../src/config/load.ts';
 import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
 import { resolveProvider, runProviders } from '../src/config/provider.ts';
@@ -27,7 +27,7 @@ import { readControl, withMaxRuntime, writeControl, type OperatorControl } from 
 import { loadState } from '../src/state/state-store.ts';
 import { formatStopReason, parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
 import type { ArchivedRun } from '../src/state/run-archive.ts';
-import { decideUp, decideWhileRunning, type UpDecision } from '../src/loop/up-decision.ts';
+import { decideUp, decideWhileRunning, refuseOtherMode, type UpDecision } from '../src/loop/up-decision.ts';
 import { applyRuntimeChange, formatDuration, type RuntimeChange } from '../src/loop/runtime-change.ts';
 import { settingsForRun, withOperatorControl } from '../src/loop/settings.ts';
 import { withLedgerSpend } from '../src/loop/budget-ledger.ts';
@@ -200,9 +200,12 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const stateDir = stateDirFor(repo, env);
   const paths = statePaths(stateDir);
   const upCommand = shellCommand('peers', 'up', ...(o.target ? [o.target] : []));
+  // What the saved run was: a rehearsal (the scripted model server) or a real run.
+  const previousMode = modeOfCredentials(readPolicyIfPresent(paths.dir)?.credentials);
   // What continues this run: a rehearsal only with its scenario (plain `up` would be a real run),
   // a run on CLI logins only with them (plain `up` asks for API keys).
-  const continueCommand = [upCommand, ...(o.rehearse ? [`--rehearse ${shellWord(o.rehearse)}`] : []), ...(o.credentials === 'oauth-file' ? ['--credentials oauth-file'] : [])].join(' ');
+  const rehearsing = o.rehearse ? [`--rehearse ${shellWord(o.rehearse)}`] : previousMode === 'rehearsal' ? ['--rehearse SCENARIO.yaml'] : [];
+  const continueCommand = [upCommand, ...rehearsing, ...(o.credentials === 'oauth-file' ? ['--credentials oauth-file'] : [])].join(' ');
   const entry = await ensureRegistered(repo, env);
   const name = entry.name ?? basename(repo);
   const base = { name, project: key, pod: podName(key), stateDir };
@@ -216,7 +219,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   if (status === 'running') {
     // Containers podman shows stopped beside the running loop: a dead sidecar or runner.
     const down = deadContainers(reconciled.containers, []);
-    const d = decideWhileRunning({ fresh: o.fresh ?? false, startOnlyFlags: startOnlyFlags(o), upCommand, down });
+    const d = decideWhileRunning({ fresh: o.fresh ?? false, startOnlyFlags: startOnlyFlags(o), upCommand, continueCommand, down });
     if (d.kind === 'refuse') throw new PeersError(d.message, { hint: d.hint, exitCode: d.exitCode });
     const notes: string[] = [];
     if (d.kind === 'repair') {
@@ -254,10 +257,14 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     keptResults = r.kept;
   }
   ensureStateDirs(paths);
-  const adopted = adoptRunControlPlane(repo, paths, o);
+  const mode = upstream === 'model-server' ? 'rehearsal' : 'real';
+  // Refused before the control plane is adopted: a refused `up` changes nothing.
+  const otherMode = o.fresh || !existsSync(paths.state) ? null : refuseOtherMode({ previousMode, mode, upCommand });
+  if (otherMode) throw new PeersError(otherMode.message, { hint: otherMode.hint, exitCode: otherMode.exitCode });
+  const adopted = adoptRunControlPlane(repo, paths, { ...o, command: continueCommand });
   const decision = decideUp({
     ...situationOf(paths, status, adopted.digestBefore, o, budget.policy, upCommand, key, repo),
-    mode: upstream === 'model-server' ? 'rehearsal' : 'real',
+    mode,
     continueCommand,
   });
   if (decision.kind === 'refuse') throw new PeersError(decision.message, { hint: decision.hint, exitCode: decision.exitCode });
@@ -327,12 +334,19 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   return { ...base, pod: spec.podName, alreadyRunning: false, seconds: seconds(), clone: paths.clone, results, decision: decision.kind, ...(o.fresh ? { archived, previousResults, ...(keptResults ? { keptResults } : {}) } : {}), notes };
 }
 
+/** A run's kind from its budget policy's credentials: the scripted model server's is a rehearsal. */
+function modeOfCredentials(credentials: string | undefined): 'rehearsal' | 'real' | undefined {
+  return credentials === undefined ? undefined : credentials === 'model-server' ? 'rehearsal' : 'real';
+}
+
 /** Adopts the control plane for this run (a refusal changes nothing); the state's digest before, for the decision. */
-export function adoptRunControlPlane(repo: string, paths: StatePaths, o: Pick<UpOptions, 'acceptChanges' | 'progress'>): { digestBefore: string | null } {
+export function adoptRunControlPlane(repo: string, paths: StatePaths, o: Pick<UpOptions, 'acceptChanges' | 'progress'> & { command?: string }): { digestBefore: string | null } {
   // Until a loop has saved a state, no run has started from the snapshot (an `up` refused before
   // one, for a missing key or image, left it): there is nothing to resume, so nothing to confirm.
-  const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: (o.acceptChanges ?? false) || !existsSync(paths.state), command: 'peers up' });
-  if (adopted.adopted.length) o.progress(`adopted the changed control plane: ${adopted.adopted.map((e) => `${e.path} ${e.change}`).join(', ')}`);
+  const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: (o.acceptChanges ?? false) || !existsSync(paths.state), command: o.command ?? 'peers up' });
+  // VERIFY.md is `peers verify`'s report, taken along without a word (control-snapshot.ts).
+  const said = adopted.adopted.filter((e) => e.path !== VERIFY_REPORT);
+  if (said.length) o.progress(`adopted the changed control plane: ${said.map((e) => `${e.path} ${e.change}`).join(', ')}`);
   return { digestBefore: loadState(paths.state)?.config_digest ?? null };
 }
 
@@ -363,7 +377,7 @@ function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed',
     startOnlyFlags: [],
     upCommand,
     resultsBranch: runBranch(paths, key, repo),
-    previousMode: previous === undefined ? undefined : previous === 'model-server' ? ('rehearsal' as const) : ('real' as const),
+    previousMode: modeOfCredentials(previous),
   };
 }
 

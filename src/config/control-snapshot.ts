@@ -44,6 +44,9 @@ export function controlPlaneDiff(repo: string, snapshotDir: string, edits: Contr
   return text.length > DIFF_CAP ? `${text.slice(0, DIFF_CAP)}\n…[diff truncated]\n` : text;
 }
 
+/** `peers verify`'s report in the control plane: not enforced, so never asked about. */
+export const VERIFY_REPORT = '.peers/VERIFY.md';
+
 export type AdoptResult = { first: boolean; adopted: ControlPlaneEdit[] };
 
 /**
@@ -54,7 +57,7 @@ export function adoptControlPlane(repo: string, snapshotDir: string, opts: { acc
   const first = !existsSync(join(snapshotDir, 'config.yaml'));
   const edits = first ? [] : detectControlPlaneEdits(repo, snapshotDir);
   // VERIFY.md is what `peers verify` writes: a report, enforced by nothing; it is taken along.
-  const enforced = edits.filter((e) => e.path !== '.peers/VERIFY.md');
+  const enforced = edits.filter((e) => e.path !== VERIFY_REPORT);
   if (enforced.length && !opts.accept) {
     throw new InputError(`.peers/ changed since the last run's snapshot (${enforced.map((e) => `${e.path} ${e.change}`).join(', ')}):\n${controlPlaneDiff(repo, snapshotDir, enforced)}`, {
       location: { file: join(repo, '.peers') },

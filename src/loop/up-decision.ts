@@ -63,24 +63,36 @@ export type UpDecision =
  * `peers up` on a run whose loop is running: only live controls (--max-runtime) can apply, and
  * containers of the pod that stopped (`down`, from podman) are started again.
  */
-export function decideWhileRunning(u: Pick<UpSituation, 'fresh' | 'startOnlyFlags' | 'upCommand'> & { down?: string[] }): UpDecision {
+export function decideWhileRunning(u: Pick<UpSituation, 'fresh' | 'startOnlyFlags' | 'upCommand' | 'continueCommand'> & { down?: string[] }): UpDecision {
   if (u.fresh) return { kind: 'refuse', message: 'the run is still running; --fresh starts over only from a stopped run', hint: `stop it first: peers down, then ${u.upCommand} --fresh`, exitCode: 1 };
   if (u.startOnlyFlags.length) {
-    return { kind: 'refuse', message: `the run is already running; ${u.startOnlyFlags.join(', ')} ${u.startOnlyFlags.length > 1 ? 'take' : 'takes'} effect only when the loop starts`, hint: `peers down, then ${u.upCommand} ${u.startOnlyFlags.join(' ')} (it resumes from the saved tick)`, exitCode: 2 };
+    return { kind: 'refuse', message: `the run is already running; ${u.startOnlyFlags.join(', ')} ${u.startOnlyFlags.length > 1 ? 'take' : 'takes'} effect only when the loop starts`, hint: `peers down, then ${u.continueCommand ?? u.upCommand} ${u.startOnlyFlags.join(' ')} (it resumes from the saved tick)`, exitCode: 2 };
   }
   if (u.down?.length) return { kind: 'repair', restart: [...u.down].sort() };
   return { kind: 'running' };
+}
+
+/**
+ * A rehearsal's history is a scripted model's, a real run's is real: neither continues the other.
+ * The refusal says both ways on: continue the run that is there, or start the other kind over it.
+ * sandbox/up.ts asks this before it adopts a changed `.peers/`, so a refused `up` changes nothing.
+ */
+export function refuseOtherMode(u: Pick<UpSituation, 'previousMode' | 'mode' | 'upCommand'>): (UpDecision & { kind: 'refuse' }) | null {
+  if (!u.previousMode || !u.mode || u.previousMode === u.mode) return null;
+  const wasRehearsal = u.previousMode === 'rehearsal';
+  const was = wasRehearsal ? 'a rehearsal (the scripted model server)' : 'a real run (the vendors)';
+  const hint = wasRehearsal
+    ? `continue the rehearsal: ${u.upCommand} --rehearse SCENARIO.yaml; or start a real run over it: ${u.upCommand} --fresh (the rehearsal is archived, nothing is deleted)`
+    : `continue the real run: ${u.upCommand}; or rehearse from scratch: ${u.upCommand} --fresh --rehearse SCENARIO.yaml (the real run is archived, nothing is deleted)`;
+  return { kind: 'refuse', message: `the run here was ${was}; a ${u.mode === 'rehearsal' ? 'rehearsal' : 'real run'} does not continue it`, hint, exitCode: 2 };
 }
 
 export function decideUp(u: UpSituation): UpDecision {
   if (u.status === 'running') return decideWhileRunning(u);
   if (u.fresh) return { kind: 'start', archive: u.status !== 'fresh' || u.state !== null };
   if (!u.state) return { kind: 'start', archive: false };
-  // A rehearsal's history is a scripted model's, a real run's is real: neither continues the other.
-  if (u.previousMode && u.previousMode !== u.mode) {
-    const was = u.previousMode === 'rehearsal' ? 'a rehearsal (the scripted model server)' : 'a real run (the vendors)';
-    return { kind: 'refuse', message: `the run here was ${was}; a ${u.mode === 'rehearsal' ? 'rehearsal' : 'real run'} does not continue it`, hint: `start over: ${u.upCommand} --fresh${u.mode === 'rehearsal' ? ' --rehearse SCENARIO.yaml' : ''} (the old run is archived, nothing is deleted)`, exitCode: 2 };
-  }
+  const other = refuseOtherMode(u);
+  if (other) return other;
   // The operator's answer to the last stop, exactly as the loop will apply it at start.
   const acted = applyOperatorActions(u.state, { configChanged: u.configChanged, resetPeers: u.resetPeers }).state;
   const finished = (stop: StopReason): UpDecision => ({ kind: 'finished', stop, why: whyStopped(stop, acted, u.settings), next: whatNext(stop, u), exitCode: exitCodeFor(stop) });

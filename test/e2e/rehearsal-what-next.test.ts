@@ -93,6 +93,17 @@ test.skipIf(!need.ok)(`a stopped rehearsal: the advice up and report give, follo
 
   // What the advice says to do (raise goals.stuck_halt_after), then its command as printed.
   setStuckHaltAfter(10);
+  // Before that, what a user may try first. Plain `peers up` (a real run) does not continue a
+  // rehearsal: refused with both ways on, and the edited .peers/ is not adopted by the refused up.
+  const real = peers(['up']);
+  expect(real.code, real.stderr).toBe(2);
+  expect(real.stderr).toMatch(/continue the rehearsal: peers up (\S+ )?--rehearse SCENARIO\.yaml; or start a real run over it: peers up (\S+ )?--fresh/);
+  expect(real.stderr).not.toContain('adopted the changed control plane');
+  // The rehearsal without --accept-changes: the diff, and a hint that keeps the scenario.
+  const unaccepted = peers(['up', '--rehearse', scenarioPath]);
+  expect(unaccepted.code, unaccepted.stderr).toBe(2);
+  expect(unaccepted.stderr).toContain('stuck_halt_after');
+  expect(unaccepted.stderr).toContain(`--rehearse ${scenarioPath} --accept-changes`);
   const pasted = asUser(['sh', '-c', command!.replace(/^peers /, `${PEERS_BIN} `)], { cwd: repo, env, timeoutMs: 280_000 });
   expect(pasted.code, pasted.stderr).toBe(0);
   expect(pasted.stdout).toContain('is resumed, rehearsing (scripted model server, nothing billed)');

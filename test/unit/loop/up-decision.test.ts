@@ -53,8 +53,8 @@ describe('peers up on a run that can go on', () => {
   });
 
   test('a rehearsal does not continue a real run, nor a real run a rehearsal: --fresh starts over (exit 2 otherwise)', () => {
-    expect(decideUp(situation({ mode: 'real', previousMode: 'rehearsal' }))).toMatchObject({ kind: 'refuse', exitCode: 2, hint: 'start over: peers up --fresh (the old run is archived, nothing is deleted)' });
-    expect(decideUp(situation({ mode: 'rehearsal', previousMode: 'real' }))).toMatchObject({ kind: 'refuse', exitCode: 2, hint: 'start over: peers up --fresh --rehearse SCENARIO.yaml (the old run is archived, nothing is deleted)' });
+    expect(decideUp(situation({ mode: 'real', previousMode: 'rehearsal' }))).toMatchObject({ kind: 'refuse', exitCode: 2, hint: 'continue the rehearsal: peers up --rehearse SCENARIO.yaml; or start a real run over it: peers up --fresh (the rehearsal is archived, nothing is deleted)' });
+    expect(decideUp(situation({ mode: 'rehearsal', previousMode: 'real' }))).toMatchObject({ kind: 'refuse', exitCode: 2, hint: 'continue the real run: peers up; or rehearse from scratch: peers up --fresh --rehearse SCENARIO.yaml (the real run is archived, nothing is deleted)' });
     expect(decideUp(situation({ mode: 'real', previousMode: 'rehearsal', fresh: true }))).toEqual({ kind: 'start', archive: true });
     expect(decideUp(situation({ mode: 'rehearsal', previousMode: 'rehearsal' })).kind).toBe('resume');
   });
