@@ -28,7 +28,7 @@ const passWhen = z
       if (!(error instanceof PassWhenError)) throw error;
       ctx.addIssue({
         code: 'custom',
-        message: `pass_when does not parse: ${error.message}`,
+        message: error.message.startsWith('pass_when ') ? error.message : `pass_when does not parse: ${error.message}`,
         params: { passWhenOffset: error.offset } satisfies PassWhenIssueParams,
       });
     }

@@ -7,6 +7,7 @@
 import { evaluate, type PassWhenContext } from './evaluate.ts';
 import { RegexCache } from './literal-patterns.ts';
 import { parsePassWhen } from './parser.ts';
+import { requireBoolResult } from './result-kind.ts';
 
 export { PassWhenError } from './errors.ts';
 export { pyRepr, type PassWhenContext } from './evaluate.ts';
@@ -16,5 +17,6 @@ export type CompiledPassWhen = { source: string; evaluate(ctx: PassWhenContext):
 export function compilePassWhen(source: string): CompiledPassWhen {
   const regexes = new RegexCache();
   const ast = parsePassWhen(source, regexes);
+  requireBoolResult(ast);
   return { source, evaluate: (ctx) => evaluate(ast, ctx, regexes) };
 }

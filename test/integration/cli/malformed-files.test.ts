@@ -56,6 +56,12 @@ describe('malformed control files: file:line:column, exit 2, no stack trace', ()
     expect(res.stderr).toMatch(new RegExp(`${repo}/\\.peers/goals\\.yaml:9:\\d+: goals\\[1\\]\\.pass_when: pass_when does not parse: `));
   });
 
+  test('a pass_when that can never be a bool (a bare exit_code) is refused at load, where it is, exit 2: not a gate failing at its first run', () => {
+    const res = infoWith({ goals: GOALS('  - id: t\n    type: hard\n    cmd: "true"\n    pass_when: exit_code\n') });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`${repo}/.peers/goals.yaml:9:16: goals[1].pass_when: pass_when must return a bool, and this is always a value of type int: compare it`);
+  });
+
   test('problems in both files are reported together, and --json carries them', () => {
     writeFileSync(join(repo, '.peers/config.yaml'), goodConfig.replace('jobs: 4', 'jobz: 4'));
     writeFileSync(join(repo, '.peers/goals.yaml'), GOALS('  - id: x\n    type: hard\n'));

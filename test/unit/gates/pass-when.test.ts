@@ -76,9 +76,19 @@ describe('pass_when: our documented widenings', () => {
 });
 
 describe('pass_when: Python semantics', () => {
-  test('and/or short-circuit and return operands, but the final result must be a bool', () => {
-    expect(runtimeError('exit_code').message).toMatch(/must return bool, got int/);
-    expect(runtimeError("exit_code == 0 and regex('x', stdout)", { stdout: 'x' }).message).toMatch(/got re\.Match/);
+  test('and/or short-circuit and return operands, but the final result must be a bool: refused at load when it can never be one, checked at run when it may', () => {
+    // What can never be a bool is refused when the goals file loads (peers info, verify), at the part that cannot.
+    expect(parseError('exit_code').message).toMatch(/must return a bool, and this is always a value of type int: compare it/);
+    expect(parseError("exit_code == 0 and regex('x', stdout)")).toMatchObject({ message: expect.stringMatching(/always a match or None/), offset: 0 });
+    expect(parseError('stdout.strip()').message).toMatch(/always a value of type str/);
+    expect(parseError('len(stdout)').message).toMatch(/always a value of type int/);
+    expect(parseError("'ok' in stdout or stdout").message).toMatch(/always a value of type str/);
+    expect(parseError('stdout + stderr').message).toMatch(/type str/);
+    expect(parseError('0').message).toMatch(/type int/);
+    expect(parseError('None').message).toMatch(/type NoneType/);
+    // A json value, a comparison, a startswith may be a bool: they load, and a json value that is not one fails the run.
+    for (const ok of ["json('c.json').name", "stdout.startswith('ok')", 'True', "not stdout", "json('c.json').list and exit_code == 0"]) expect(() => compilePassWhen(ok)).not.toThrow();
+    expect(runtimeError("json('c.json').totals.percent_covered").message).toMatch(/must return bool, got float/);
     // Short circuit: the json() that would fail is never evaluated.
     expect(run("exit_code == 1 and json('missing.json').x == 1", { exit_code: 0 })).toBe(false);
     expect(run("exit_code == 0 or json('missing.json').x == 1")).toBe(true);
