@@ -253,7 +253,13 @@ describe('peers init in a git worktree', () => {
     expect(config.results).toEqual({ branch: 'peers/fix/login' });
     expect(runPeers(['info'], { cwd: linked, env: sb.env }).code).toBe(0); // a config the schema accepts
 
-    expect(runPeers(['init'], { cwd: main, env: sb.env }).code).toBe(0);
+    expect(res.stdout).not.toContain('peers-baseline moved');
+    const linkedBaseline = gitIn(main, ['rev-parse', 'peers-baseline']);
+    // Tags are shared by the worktrees: init in the main one moves the linked one's baseline, and says so.
+    const second = runPeers(['init'], { cwd: main, env: sb.env });
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toContain(`peers-baseline moved from ${linkedBaseline.slice(0, 12)} to ${gitIn(main, ['rev-parse', 'HEAD']).slice(0, 12)}, and tags are shared by every worktree of this repository`);
+    expect(second.stdout).toContain(`git tag -f peers-baseline ${linkedBaseline.slice(0, 12)}`);
     expect((parse(readFileSync(join(main, '.peers/config.yaml'), 'utf8')) as { results?: unknown }).results).toBeUndefined();
 
     // A branch name with accents and a '#': the accents are dropped, not each letter replaced (peers/feature/-n-).
