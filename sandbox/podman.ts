@@ -61,11 +61,25 @@ export class PodmanMissing extends PeersError {
   }
 }
 
-/** Like `podman` but a non-zero exit is a PeersError naming the command. */
+/** Like `podman` but a non-zero exit is a PeersError naming the command, with what to do about it. */
 export async function podmanOk(args: string[], opts: Parameters<typeof podman>[1]): Promise<string> {
   const r = await podman(args, opts);
-  if (r.code !== 0) throw new PeersError(`podman ${args.slice(0, 2).join(' ')} failed (exit ${r.code}): ${r.stderr.trim().slice(0, 600)}`);
+  if (r.code !== 0) throw new PeersError(`podman ${args.slice(0, 2).join(' ')} failed (exit ${r.code}): ${r.stderr.trim().slice(0, 600)}`, { hint: podmanFailureHint(r.stderr) });
   return r.stdout;
+}
+
+/**
+ * What to do when podman itself fails. Rootless podman keeps its storage under $XDG_DATA_HOME (else
+ * ~/.local/share) and its runtime files under $XDG_RUNTIME_DIR (else a directory of its own): a HOME
+ * or runtime directory this user cannot write fails every podman command before it looks at anything.
+ */
+export function podmanFailureHint(stderr: string): string {
+  const denied = /(mkdir|creating|open|stat) (\S+?):? .*permission denied|permission denied/i.exec(stderr);
+  if (denied) {
+    const where = /(?:mkdir|open|stat) (\/\S+?):/.exec(stderr)?.[1];
+    return `podman cannot write ${where ?? 'its storage or runtime directory'}: rootless podman keeps its files under $HOME/.local/share/containers (or $XDG_DATA_HOME) and $XDG_RUNTIME_DIR; give this user a writable HOME, or point XDG_DATA_HOME and XDG_RUNTIME_DIR at writable directories; \`peers doctor\` checks podman`;
+  }
+  return '`peers doctor` checks podman and says what is wrong with it';
 }
 
 /** Podman prints warnings that are facts of the host, not of the command (e.g. "/" not shared). */
