@@ -15,7 +15,7 @@ import { withScratchEnv } from './gate-env.ts';
 import { GateTrees } from './gate-trees.ts';
 import { failureExcerpt } from './output-excerpt.ts';
 import { testsRunIn, type TestsRun } from '../protocol/tests-run.ts';
-import { egressRefusalNote, missingProgram, missingProgramNote } from './missing-program.ts';
+import { egressRefusalNote, missingProgram, missingProgramNote, missingPythonModule, missingPythonModuleNote } from './missing-program.ts';
 
 export type GateResult = {
   id: string;
@@ -190,8 +190,10 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
     const ok = passWhen.evaluate({ exit_code: exitCode ?? -1, stdout: run.stdout, stderr: run.stderr, cwd });
     if (ok) return { id: base.id, durationMs: base.durationMs, cached: false, exitCode, ...testsRun, state: 'pass', diagnostic: '' };
     const missing = missingProgram(exitCode, run.stderr);
-    const refused = egressRefusalNote(`${run.stdout.slice(-TAIL_CHARS * 4)}\n${run.stderr.slice(-TAIL_CHARS * 4)}`);
-    const why = missing ? `${missingProgramNote(missing)}; ` : refused ? `${refused}; ` : '';
+    const output = `${run.stdout.slice(-TAIL_CHARS * 4)}\n${run.stderr.slice(-TAIL_CHARS * 4)}`;
+    const module = missing ? undefined : missingPythonModule(exitCode, output);
+    const refused = egressRefusalNote(output);
+    const why = missing ? `${missingProgramNote(missing)}; ` : module ? `${missingPythonModuleNote(module)}; ` : refused ? `${refused}; ` : '';
     return { ...base, state: 'fail', diagnostic: `${why}pass_when returned False; exit_code=${exitCode}${tails(run)}` };
   } catch (error) {
     return { ...base, state: 'fail', diagnostic: `pass_when error: ${(error as Error).message}; exit_code=${exitCode}${tails(run)}` };

@@ -15,6 +15,20 @@ export function missingProgram(exitCode: number | null, stderr: string): string 
   return m?.[1]?.split('/').pop();
 }
 
+/**
+ * The Python module `python -m MODULE` could not find (`/usr/bin/python3: No module named pytest`,
+ * exit 1): the test runner is not installed for that interpreter, which no peer turn can change.
+ * Read from both streams: a gate's `2>&1` puts it on stdout.
+ */
+export function missingPythonModule(exitCode: number | null, output: string): string | undefined {
+  if (exitCode !== 1) return undefined;
+  return /^\S*python[\d.]*: No module named ([\w.]+)\s*$/m.exec(output)?.[1];
+}
+
+export function missingPythonModuleNote(module: string): string {
+  return `the Python module ${module} is not installed for the interpreter the gate runs ("No module named ${module}"): \`peers verify\` runs the gates on this machine, a run in the workspace image (which has pytest); install it where it is missing (\`peers doctor\` lists what the image lacks)`;
+}
+
 /** The first words of a diagnostic for a program the shell could not find. */
 export function missingProgramNote(program: string, what: 'the gate' | 'setup' = 'the gate'): string {
   return `${program}: command not found (exit 127): it is not installed where ${what} runs (in a run: the workspace image; \`peers doctor\` lists the gates' programs it lacks)`;

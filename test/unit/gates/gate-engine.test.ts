@@ -40,7 +40,7 @@ describe('evaluateGates', () => {
 
   test('a gate whose program is not installed says so by name, not only as exit 127 (a Go project in the Go-less image); one the egress proxy refused says where the host is named', async () => {
     const dir = scratch();
-    const [gate, bashGate, failing, network, unreachable] = await evaluateGates({
+    const [gate, bashGate, failing, network, unreachable, noPytest] = await evaluateGates({
       checkoutDir: dir, head: HEAD_A, defaultTimeoutS: 30,
       goals: [
         goal({ id: 'tests-pass', cmd: 'go-not-installed-here test ./...' }),
@@ -49,6 +49,8 @@ describe('evaluateGates', () => {
         goal({ id: 'needs-network', cmd: "echo \"pip._vendor.urllib3.exceptions.ProxyError: ('Unable to connect to proxy', OSError('Tunnel connection failed: 403 Forbidden'))\" >&2; exit 1" }),
         // pypi.org allowed, but the egress container cannot resolve it: 502, not "add it to egress.allow".
         goal({ id: 'unreachable', cmd: "echo \"WARNING: Retrying after connection broken by 'ProxyError('Cannot connect to proxy.', OSError('Tunnel connection failed: 502 Bad Gateway'))': /simple/tomli-w/\" >&2; exit 1" }),
+        // What the real interpreter says for `python3 -m` of a module it lacks, as init's pytest gate runs it (2>&1).
+        goal({ id: 'no-pytest', cmd: 'python3 -m no_such_test_runner_here -q 2>&1' }),
       ],
     });
     expect(gate!.diagnostic).toStartWith('go-not-installed-here: command not found (exit 127): it is not installed where the gate runs (in a run: the workspace image; `peers doctor` lists');
@@ -58,6 +60,7 @@ describe('evaluateGates', () => {
     expect(network!.diagnostic).toStartWith('a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host');
     expect(unreachable!.diagnostic).toStartWith('a connection through the egress proxy failed with 502: the host is allowed, but the egress container could not reach it');
     expect(unreachable!.diagnostic).not.toContain('add it to egress.allow');
+    expect(noPytest!.diagnostic).toStartWith('the Python module no_such_test_runner_here is not installed for the interpreter the gate runs ("No module named no_such_test_runner_here"): `peers verify` runs the gates on this machine, a run in the workspace image');
   });
 
   test("peers' own checks run first, finished before a gate that runs the peers' code can change the checkout; results keep the file order", async () => {
