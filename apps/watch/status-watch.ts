@@ -9,6 +9,7 @@
 import { abortOnStopSignal } from '../../src/cli/stop-signal.ts';
 import { rawOutput, type OutputStream, type SignalSource } from '../../src/cli/command-io.ts';
 import { jsonForTerminal, terminalText } from '../../src/cli/terminal-text.ts';
+import { SCHEMA_VERSION } from '../../src/cli/json-output/output-schemas.ts';
 import { projectJson, projectText, type ProjectView } from '../project-view.ts';
 import { ESC, renderFrame } from './terminal-frame.ts';
 
@@ -58,7 +59,8 @@ async function watchUntil(o: WatchOptions, stop: AbortSignal): Promise<number> {
       const ended = !running(view);
       if (tty) draw(frame(view, o, ended ? 'the run is not running' : `every ${Math.round(o.intervalMs / 1000)}s, Ctrl-C to stop watching`));
       else {
-        const text = o.json ? jsonForTerminal(JSON.stringify(projectJson(view))) : projectText(view).join('\n');
+        // Each line a document of its own, schema_version first, as every --json document (README, JSON output).
+        const text = o.json ? jsonForTerminal(JSON.stringify({ schema_version: SCHEMA_VERSION, ...projectJson(view) })) : projectText(view).join('\n');
         if (text !== last) out.write(o.json ? `${text}\n` : `${last ? '\n' : ''}${text}\n`);
         last = text;
       }

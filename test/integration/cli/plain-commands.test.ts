@@ -50,6 +50,16 @@ async function bothPaths(argv: string[], where: { cwd?: string; env?: Record<str
   return [await plainPath(argv, env, cwd), await runInProcess(argv, { env, cwd })];
 }
 
+test('status --watch --json on a run that is not running: one line, a JSON document with schema_version first, as every --json document', () => {
+  const r = runPeers(['status', '--watch', '--json'], { cwd: repo, env: { ...sb.env, PEERS_STATE_DIR: runState } });
+  expect(r.code, r.stderr).toBe(0);
+  const lines = r.stdout.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  const doc = JSON.parse(lines[0]!) as Record<string, unknown>;
+  expect(Object.keys(doc)[0]).toBe('schema_version');
+  expect(doc.schema_version).toBe(1);
+});
+
 describe('status, ls and info without oclif', () => {
   const cases: { argv: string[]; cwd?: () => string; env?: Record<string, string>; code: number }[] = [
     { argv: ['status'], code: 0 },
