@@ -44,6 +44,10 @@ describe('--max-usd: one flag, one parser, one set of bounds', () => {
     expect(parseUsdCap('5')).toBe(5);
     expect(parseUsdCap('0.25')).toBe(0.25);
     expect(() => parseUsdCap(' ')).toThrow('--max-usd must be a positive number');
+    expect(parseUsdCap('.5')).toBe(0.5);
+    expect(parseUsdCap('10.')).toBe(10);
+    // What Number() reads but no one means by an amount of dollars.
+    for (const odd of ['0x10', '1e3', 'Infinity', '0b11', '5,00', '$5', '-1', '0']) expect(() => parseUsdCap(odd)).toThrow('--max-usd must be a positive number');
   });
 
   test('--max-tokens 0 is refused the same way by loop and sidecar auth (both took it differently before)', async () => {
