@@ -74,8 +74,7 @@ export async function podmanOk(args: string[], opts: Parameters<typeof podman>[1
  * or runtime directory this user cannot write fails every podman command before it looks at anything.
  */
 export function podmanFailureHint(stderr: string): string {
-  const denied = /(mkdir|creating|open|stat) (\S+?):? .*permission denied|permission denied/i.exec(stderr);
-  if (denied) {
+  if (/permission denied/i.test(stderr)) {
     const where = /(?:mkdir|open|stat) (\/\S+?):/.exec(stderr)?.[1];
     return `podman cannot write ${where ?? 'its storage or runtime directory'}: rootless podman keeps its files under $HOME/.local/share/containers (or $XDG_DATA_HOME) and $XDG_RUNTIME_DIR; give this user a writable HOME, or point XDG_DATA_HOME and XDG_RUNTIME_DIR at writable directories; \`peers doctor\` checks podman`;
   }

@@ -8,8 +8,9 @@
 import type { Node } from './ast.ts';
 import { PassWhenError } from './errors.ts';
 
-/** The Python type name the expression always has, or null when it is (or may be) a bool. */
-function notBool(n: Node): string | null {
+/** The type (a Python name) the expression always has and where that part starts, or null when it is (or may be) a bool. */
+function notBool(n: Node): { type: string; offset: number } | null {
+  const is = (type: string) => ({ type, offset: n.offset });
   switch (n.k) {
     case 'compare':
     case 'not':
@@ -22,15 +23,15 @@ function notBool(n: Node): string | null {
       }
       return null;
     case 'const':
-      return n.value === null ? 'NoneType' : typeof n.value === 'boolean' ? null : typeof n.value === 'string' ? 'str' : Number.isInteger(n.value) ? 'int' : 'float';
+      return n.value === null ? is('NoneType') : typeof n.value === 'boolean' ? null : is(typeof n.value === 'string' ? 'str' : Number.isInteger(n.value) ? 'int' : 'float');
     case 'var':
-      return n.name === 'exit_code' ? 'int' : 'str';
+      return is(n.name === 'exit_code' ? 'int' : 'str');
     case 'add':
-      return notBool(n.items[0]!) ?? 'int';
+      return notBool(n.items[0]!) ?? is('int');
     case 'call':
-      return n.fn === 'json' ? null : n.fn === 'regex' ? 'a match or None' : n.fn === 'float' ? 'float' : 'int';
+      return n.fn === 'json' ? null : is(n.fn === 'regex' ? 'a match or None' : n.fn === 'float' ? 'float' : 'int');
     case 'method':
-      return n.name === 'startswith' || n.name === 'endswith' ? null : n.name === 'split' || n.name === 'splitlines' ? 'list' : 'str';
+      return n.name === 'startswith' || n.name === 'endswith' ? null : is(n.name === 'split' || n.name === 'splitlines' ? 'list' : 'str');
     case 'attr':
       return null;
   }
@@ -39,5 +40,5 @@ function notBool(n: Node): string | null {
 /** Throws when `root` can never evaluate to a bool, pointing at the part that cannot. */
 export function requireBoolResult(root: Node): void {
   const t = notBool(root);
-  if (t) throw new PassWhenError(`pass_when must return a bool, and this is always ${t === 'a match or None' ? t : `a value of type ${t}`}: compare it (e.g. exit_code == 0, regex(...) != None, "passed" in stdout)`, root.offset);
+  if (t) throw new PassWhenError(`pass_when must return a bool, and this is always ${t.type === 'a match or None' ? t.type : `a value of type ${t.type}`}: compare it (e.g. exit_code == 0, regex(...) != None, "passed" in stdout)`, t.offset);
 }

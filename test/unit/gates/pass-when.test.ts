@@ -79,7 +79,7 @@ describe('pass_when: Python semantics', () => {
   test('and/or short-circuit and return operands, but the final result must be a bool: refused at load when it can never be one, checked at run when it may', () => {
     // What can never be a bool is refused when the goals file loads (peers info, verify), at the part that cannot.
     expect(parseError('exit_code').message).toMatch(/must return a bool, and this is always a value of type int: compare it/);
-    expect(parseError("exit_code == 0 and regex('x', stdout)")).toMatchObject({ message: expect.stringMatching(/always a match or None/), offset: 0 });
+    expect(parseError("exit_code == 0 and regex('x', stdout)")).toMatchObject({ message: expect.stringMatching(/always a match or None/), offset: 19 });
     expect(parseError('stdout.strip()').message).toMatch(/always a value of type str/);
     expect(parseError('len(stdout)').message).toMatch(/always a value of type int/);
     expect(parseError("'ok' in stdout or stdout").message).toMatch(/always a value of type str/);
