@@ -265,6 +265,8 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const decision = decideUp({
     ...situationOf(paths, status, adopted.digestBefore, o, budget.policy, upCommand, key, repo),
     mode,
+    // Read once, before --fresh archives the old run's policy with it.
+    previousMode: o.fresh ? undefined : previousMode,
     continueCommand,
   });
   if (decision.kind === 'refuse') throw new PeersError(decision.message, { hint: decision.hint, exitCode: decision.exitCode });
@@ -364,7 +366,6 @@ function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed',
   const { control } = controlWithRuntime(paths, config.budget.max_runtime_s, o.maxRuntime);
   const settings = withOperatorControl(settingsForRun(config, policy, { usdMode: policy?.max_usd_mode ?? 'hard', noSkeptic: o.noSkeptic }), control);
   const stopText = status === 'stopped' ? readStopReason(paths.stopReason)?.reason : undefined;
-  const previous = readPolicyIfPresent(paths.dir)?.credentials;
   return {
     status,
     stop: stopText ? parseStopReason(stopText) : null,
@@ -377,7 +378,6 @@ function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed',
     startOnlyFlags: [],
     upCommand,
     resultsBranch: runBranch(paths, key, repo),
-    previousMode: modeOfCredentials(previous),
   };
 }
 

@@ -205,9 +205,8 @@ export function commitInitFiles(repo: string, files: FileOnTop[], message: strin
  * the others, whose `peers check` and reviews (`git diff peers-baseline..HEAD`) then count from
  * here. Said when it happens; a run keeps the baseline it started from either way (state.json).
  */
-function sharedBaselineMoved(repo: string, before: string): string | undefined {
-  const after = headSha(repo);
-  if (!before || !after || before === after) return undefined;
+function sharedBaselineMoved(repo: string, before: string, after: string): string | undefined {
+  if (!before || before === after) return undefined;
   const others = git(repo, ['worktree', 'list', '--porcelain']).stdout.split('\n').filter((l) => l.startsWith('worktree ')).length - 1;
   if (others < 1) return undefined;
   return `${BASELINE_TAG} moved from ${before.slice(0, 12)} to ${after.slice(0, 12)}, and tags are shared by every worktree of this repository: in the ${others === 1 ? 'other one' : `${others} others`} (\`git worktree list\`), \`peers check\` and the reviews' \`git diff ${BASELINE_TAG}..HEAD\` now count from here too (a run keeps the baseline it started from); to put it back: \`git tag -f ${BASELINE_TAG} ${before.slice(0, 12)}\``;
@@ -266,13 +265,14 @@ export function initProject(opts: InitOptions): InitResult {
       notes.push(`HEAD is detached, so init's commit (${result.gitignoreCommit.slice(0, 12)}) is on no branch and a checkout leaves it behind: keep it with \`git switch -c NAME\` (or \`git cherry-pick ${result.gitignoreCommit.slice(0, 12)}\` on your branch)`);
     }
   }
-  if (headSha(repo)) {
+  const head = headSha(repo);
+  if (head) {
     // update-ref, not `git tag`: a user's tag.gpgSign (or tag.forceSignAnnotated) turns `git tag`
     // into a signed, annotated tag that asks for a message and a key; the baseline is a plain ref.
     const before = git(repo, ['rev-parse', '-q', '--verify', `refs/tags/${BASELINE_TAG}^{commit}`]).stdout.trim();
-    gitOk(repo, ['update-ref', `refs/tags/${BASELINE_TAG}`, 'HEAD']);
+    gitOk(repo, ['update-ref', `refs/tags/${BASELINE_TAG}`, head]);
     result.baselineTag = BASELINE_TAG;
-    const moved = sharedBaselineMoved(repo, before);
+    const moved = sharedBaselineMoved(repo, before, head);
     if (moved) notes.push(moved);
   } else {
     notes.push(`no commit yet, so no ${BASELINE_TAG} tag; commit once, then run \`git tag -f ${BASELINE_TAG}\``);
