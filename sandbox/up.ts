@@ -34,6 +34,7 @@ import { withLedgerSpend } from '../src/loop/budget-ledger.ts';
 import { readLedgerSpend } from '../src/budget/ledger-spend.ts';
 import { hostUsageLedgerPath } from '../src/budget/ledger-path.ts';
 import { readPolicyIfPresent } from '../src/budget/budget-policy-file.ts';
+import { usdCapForUp } from '../src/budget/usd-cap-across-ups.ts';
 import { writeRunBudget } from '../src/budget/run-budget.ts';
 import { assertApiKeys, usableLoginFor } from './credential-check.ts';
 import { runBranch } from './publish-if-run.ts';
@@ -201,7 +202,10 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const paths = statePaths(stateDir);
   const upCommand = shellCommand('peers', 'up', ...(o.target ? [o.target] : []));
   // What the saved run was: a rehearsal (the scripted model server) or a real run.
-  const previousMode = modeOfCredentials(readPolicyIfPresent(paths.dir)?.credentials);
+  const savedPolicy = readPolicyIfPresent(paths.dir);
+  const previousMode = modeOfCredentials(savedPolicy?.credentials);
+  // A cap set with --max-usd stays the run's cap when it resumes (src/budget/usd-cap-across-ups.ts).
+  const usdCap = usdCapForUp({ flag: o.maxUsd, fresh: o.fresh ?? false, saved: savedPolicy, configMaxUsd: loaded.config.budget.max_usd });
   // What continues this run: a rehearsal only with its scenario (plain `up` would be a real run),
   // a run on CLI logins only with them (plain `up` asks for API keys).
   const rehearsing = o.rehearse ? [`--rehearse ${shellWord(o.rehearse)}`] : previousMode === 'rehearsal' ? ['--rehearse SCENARIO.yaml'] : [];
@@ -238,7 +242,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   }
 
   const modelServerDir = rehearsal !== undefined ? rehearsalDir(stateDir) : o.modelServerDir;
-  const { spec, plan, budget, loginNotes } = await planPod(repo, { ...o, upstream, modelServerDir }, env);
+  const { spec, plan, budget, loginNotes } = await planPod(repo, { ...o, maxUsd: usdCap.maxUsd, upstream, modelServerDir }, env);
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
   for (const n of loginNotes) o.progress(n);
   const image = spec.containers[0]!.image;
@@ -275,7 +279,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   }
   if (missingKeys) throw missingKeys;
   if (!imageState.exists) throw imageMissing();
-  const notes = decision.kind === 'resume' ? [...decision.notes] : [];
+  const notes = decision.kind === 'resume' ? [...decision.notes, ...(usdCap.note ? [usdCap.note] : [])] : [];
   if (o.maxRuntime) {
     const c = controlWithRuntime(paths, loadConfigFile(join(paths.snapshotDir, 'config.yaml')).budget.max_runtime_s, o.maxRuntime);
     writeControl(paths.control, c.control!);

@@ -27,6 +27,10 @@ export const BudgetPolicySchema = z.strictObject({
   /** Caps over every peer and vendor together; null = none. */
   max_tokens: z.nullable(z.number().check(z.int(), z.positive())),
   max_usd: z.nullable(z.number().check(z.positive())),
+  /** max_usd came from `peers up --max-usd`: a resumed run keeps it (usd-cap-across-ups.ts). */
+  max_usd_by_flag: z.optional(z.boolean()),
+  /** budget.max_usd in the config when this was written: a change of it since replaces a kept --max-usd. */
+  config_max_usd: z.optional(z.nullable(z.number())),
   /** hard: the sidecar refuses and the loop stops at max_usd; warn: report only; off: ignore. */
   max_usd_mode: z.enum(['hard', 'warn', 'off']),
   reason: z.string(),

@@ -51,6 +51,8 @@ export function resolveBudgetPolicy(i: PolicyInput): BudgetPolicy {
     resolved_at: (i.now ?? new Date()).toISOString(),
     max_tokens: i.maxTokens ?? b.max_tokens ?? null,
     max_usd: i.maxUsd ?? b.max_usd ?? null,
+    ...(i.maxUsd !== undefined ? { max_usd_by_flag: true } : {}),
+    config_max_usd: b.max_usd ?? null,
     max_usd_mode: decision.mode,
     reason: decision.reason,
     credentials: i.credentials,

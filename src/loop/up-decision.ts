@@ -6,6 +6,7 @@
  * --max-usd, --max-runtime), so `up` and the loop can never disagree. Otherwise `up` says why the
  * run stopped and what would continue it, and exits as the run did (0 for complete, else 1).
  */
+import { usdCapToContinue } from '../budget/usd-cap-across-ups.ts';
 import type { LoopState } from '../state/state-schema.ts';
 import { exitCodeFor, formatStopReason, type StopReason } from '../state/stop-reason.ts';
 import { applyOperatorActions } from './operator-actions.ts';
@@ -158,7 +159,7 @@ export function whyStopped(stop: StopReason, s: LoopState, settings: LoopSetting
 }
 
 /** What the operator can run next, most useful first. */
-export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'continueCommand' | 'resultsBranch' | 'state'>): string[] {
+export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'continueCommand' | 'resultsBranch' | 'state' | 'settings'>): string[] {
   const up = u.continueCommand ?? u.upCommand;
   const fresh = `start over from your current HEAD: ${up} --fresh (this run is archived, nothing is deleted)`;
   const accept = (what: string) => `${what}, then ${up} --accept-changes (the run continues where it stopped)`;
@@ -176,7 +177,7 @@ export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'c
       switch (stop.cap) {
         case 'max_usd': {
           const spent = u.state?.budget.spent_usd ?? 0;
-          return [`raise the cap for this run: ${up} --max-usd ${Math.max(1, Math.ceil(spent * 2))}`, accept('or raise budget.max_usd in .peers/config.yaml'), fresh];
+          return [`raise the cap for this run: ${up} --max-usd ${usdCapToContinue(u.settings.budget.maxUsd, spent)}`, accept('or raise budget.max_usd in .peers/config.yaml'), fresh];
         }
         case 'max_tokens':
           return [accept('raise budget.max_tokens in .peers/config.yaml'), fresh];

@@ -4,6 +4,7 @@
  * the budget figures, the gates and the peers' health. A run that is not running and recorded no
  * stop after its last tick was killed; the report says so rather than repeating an older stop.
  */
+import { usdCapToContinue } from '../budget/usd-cap-across-ups.ts';
 import type { LiveTurn } from '../state/live-turn.ts';
 import { parseStopReason, storageStopText } from '../state/stop-reason.ts';
 import type { RunSummary } from './run-summary.ts';
@@ -24,7 +25,8 @@ export type Outcome = {
 type Status = ReturnType<typeof statusJson>;
 
 const CAP_FIGURE: Record<string, (b: Status['budget']) => string> = {
-  max_usd: (b) => `$${b.usd.spent.toFixed(2)} spent of a $${b.usd.cap ?? '∞'} cap`,
+  // Under the cap, the sidecar refused a request the rest could not cover (its reservation).
+  max_usd: (b) => `$${b.usd.spent.toFixed(2)} spent of a $${b.usd.cap ?? '∞'} cap${b.usd.cap !== null && b.usd.spent < b.usd.cap ? ', and the next request could have cost more than was left (`peers status` says how much)' : ''}`,
   max_tokens: (b) => `${b.tokens.spent} tokens spent of a ${b.tokens.cap ?? '∞'} cap`,
   max_ticks: (b) => `${b.ticks.spent} ticks of a ${b.ticks.cap ?? '∞'} cap`,
   max_runtime: (b) => `${b.runtime_s.spent} s of a ${b.runtime_s.cap ?? '∞'} s cap`,
@@ -49,11 +51,11 @@ function heldByTests(r: RunSummary): string[] {
  * whatNext): only --max-usd and --max-runtime change a cap from the command line; `--max-ticks`
  * bounds one `up`'s own ticks and never raises budget.max_ticks, so it is not offered.
  */
-function raiseCap(cap: string, up: string, spentUsd: number): string {
+function raiseCap(cap: string, up: string, usd: { spent: number; cap: number | null }): string {
   const inConfig = (key: string) => `raise budget.${key} in .peers/config.yaml, then \`${up} --accept-changes\` continues it`;
   switch (cap) {
     case 'max_usd':
-      return `To continue: \`${up} --max-usd ${Math.max(1, Math.ceil(spentUsd * 2))}\` (or ${inConfig('max_usd')}).`;
+      return `To continue: \`${up} --max-usd ${usdCapToContinue(usd.cap ?? undefined, usd.spent)}\` (or ${inConfig('max_usd')}).`;
     case 'max_runtime':
       return `To continue: \`${up} --max-runtime +6h\` gives it more time.`;
     case 'max_consecutive_failures':
@@ -80,7 +82,7 @@ function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimelin
       return { why: [`This run's --max-ticks limit was reached (${r.exits.at(-1)?.ticks_in_run ?? '?'} ticks in it). \`${resumeCommand(r)}\` continues from tick ${j.tick}.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: false };
     case 'budget':
       if (stop.cap === 'ledger-unreadable') return { why: ['The usage ledger could not be read, so no spending cap could be checked: the run was held (fail closed).'], operator: true };
-      return { why: [`The ${stop.cap} cap was reached: ${CAP_FIGURE[stop.cap]?.(j.budget) ?? stop.cap}. ${raiseCap(stop.cap, resumeCommand(r), j.budget.usd.spent)}`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: true };
+      return { why: [`The ${stop.cap} cap was reached: ${CAP_FIGURE[stop.cap]?.(j.budget) ?? stop.cap}. ${raiseCap(stop.cap, resumeCommand(r), j.budget.usd)}`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: true };
     case 'stuck': {
       const g = gates.find((x) => x.id === stop.gate);
       const diag = j.gates.results[stop.gate]?.diagnostic.replace(/\\n/g, ' ').replace(/\s+/g, ' ').slice(0, 300);

@@ -2,7 +2,8 @@
  * A user rehearsing their own project (`peers up --rehearse`) follows what peers tells them, word
  * for word. The rehearsal stops (a gate stuck red: the scripted peers never fix the bug); `peers up
  * --rehearse` says why and what would continue it; the user does what the advice says and pastes
- * its command: the rehearsal goes on. Stopped with `peers down`, the report says how to resume it.
+ * its command: the rehearsal goes on, with the `--max-usd` cap its first `up` set. Stopped with
+ * `peers down`, the report says how to resume it.
  * Before, both named plain `peers up …`, which does not continue a rehearsal (it asks for API keys,
  * and with keys refuses: a real run never continues a rehearsal). Real pod, real CLIs, the scripted
  * model server; the unprivileged user.
@@ -79,7 +80,8 @@ function setStuckHaltAfter(n: number): void {
 test.skipIf(!need.ok)(`a stopped rehearsal: the advice up and report give, followed as printed, continues the rehearsal${need.skipped}`, () => {
   setStuckHaltAfter(2);
   const scenarioPath = join(root, 'scenario.yaml');
-  const first = peers(['up', '--rehearse', scenarioPath, '--attach']);
+  // A cap given once, on the first up: every up that continues this run keeps it.
+  const first = peers(['up', '--rehearse', scenarioPath, '--max-usd', '7', '--attach']);
   key = first.stderr.match(/creating pod peers-(\S+)/)?.[1] ?? '';
   expect(first.stdout, first.stderr.slice(-3000)).toContain('the run stopped: stuck:tests-pass');
 
@@ -107,6 +109,10 @@ test.skipIf(!need.ok)(`a stopped rehearsal: the advice up and report give, follo
   const pasted = asUser(['sh', '-c', command!.replace(/^peers /, `${PEERS_BIN} `)], { cwd: repo, env, timeoutMs: 280_000 });
   expect(pasted.code, pasted.stderr).toBe(0);
   expect(pasted.stdout).toContain('is resumed, rehearsing (scripted model server, nothing billed)');
+  // The resumed run still has the $7 of --max-usd, not the config's budget.max_usd (before: $50).
+  expect(pasted.stdout + pasted.stderr).toContain("kept this run's cap of $7, set by --max-usd");
+  const status = JSON.parse(peers(['status', '--json']).stdout) as { budget: { usd: { cap: number | null } } };
+  expect(status.budget.usd.cap).toBe(7);
 
   expect(peers(['down']).code).toBe(0);
   const report = peers(['report']);

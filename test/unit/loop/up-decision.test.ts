@@ -143,7 +143,8 @@ describe('peers up on a finished run says why it stopped and what to do', () => 
 describe('what peers up prints for every way a run can stop', () => {
   const FRESH = 'start over from your current HEAD: peers up --fresh (this run is archived, nothing is deleted)';
   const accept = (what: string) => `${what}, then peers up --accept-changes (the run continues where it stopped)`;
-  const next = (stop: Parameters<typeof whatNext>[0], st: LoopState | null = state()) => whatNext(stop, { upCommand: 'peers up', resultsBranch: 'peers/app', state: st });
+  const next = (stop: Parameters<typeof whatNext>[0], st: LoopState | null = state(), maxUsd?: number) =>
+    whatNext(stop, { upCommand: 'peers up', resultsBranch: 'peers/app', state: st, settings: { ...settings(), budget: { ...settings().budget, maxUsd } } });
 
   test('the next steps name the exact command for each stop', () => {
     expect(next({ kind: 'blocked' })).toEqual(['read why: peers report', accept('answer it: change .peers/goals.yaml or .peers/config.yaml'), FRESH]);
@@ -154,6 +155,11 @@ describe('what peers up prints for every way a run can stop', () => {
     expect(next({ kind: 'budget', cap: 'max_usd' }, null)).toEqual(['raise the cap for this run: peers up --max-usd 1', accept('or raise budget.max_usd in .peers/config.yaml'), FRESH]);
     expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 0.2 }))[0]).toBe('raise the cap for this run: peers up --max-usd 1');
     expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 3.1 }))[0]).toBe('raise the cap for this run: peers up --max-usd 7');
+    // A $3 cap whose first request was refused unsent (its reservation was more than $3): the
+    // suggestion is above the cap, never a lower one that would stop the run again at once.
+    expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 0 }), 3)[0]).toBe('raise the cap for this run: peers up --max-usd 6');
+    expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 2.95 }), 3)[0]).toBe('raise the cap for this run: peers up --max-usd 6');
+    expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 0.1 }), 0.5)[0]).toBe('raise the cap for this run: peers up --max-usd 1');
     expect(next({ kind: 'budget', cap: 'max_tokens' })).toEqual([accept('raise budget.max_tokens in .peers/config.yaml'), FRESH]);
     expect(next({ kind: 'budget', cap: 'max_runtime' })).toEqual(['give it more time: peers up --max-runtime +6h', FRESH]);
     expect(next({ kind: 'budget', cap: 'max_ticks' })).toEqual([accept('raise budget.max_ticks in .peers/config.yaml'), FRESH]);
