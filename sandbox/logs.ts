@@ -7,7 +7,8 @@
  * The log shown is the command's output: every line of it goes to stdout, whichever stream the
  * loop wrote it to (its progress lines are on its stderr), so `peers logs | grep tick` and
  * `peers logs > file` have it all, as `kubectl logs` does on Kubernetes; stderr carries only what
- * peers itself says (errors, hints, "nothing more to follow") and the readers' own errors. Podman
+ * peers itself says (errors, hints, "nothing more to follow") and the readers' own errors and
+ * warnings (podman's are told from the container's lines it replays: PodmanStderrSplitter). Podman
  * and the followers run in the command's environment, and a stop signal of the command (Ctrl-C)
  * ends the following (src/cli/command-io.ts).
  */
@@ -118,11 +119,47 @@ export async function attachToRun(o: { project: string; stateDir: string; upStar
 }
 
 /**
+ * podman's own diagnostics on its stderr, as opposed to the container's stderr it replays there:
+ * its logrus lines (`time="…" level=warning msg="…"`, or `WARN[0000] …` on a terminal) and its
+ * final `Error: …`. A container line shaped like one goes to stderr too; it is still shown.
+ */
+export function isPodmanDiagnostic(line: string): boolean {
+  return /^time="[^"]*" level=[a-z]+ msg=/.test(line) || /^(?:Error: |(?:WARN|ERRO|INFO|DEBU|FATA)\[\d+\] )/.test(line);
+}
+
+/**
+ * Splits what `podman logs` writes on its stderr: the container's lines are log (stdout), podman's
+ * diagnostics are not (stderr). Whole lines only, so a line is judged once; `end` flushes the rest.
+ */
+export class PodmanStderrSplitter {
+  private pending = '';
+  push(text: string): { log: string; diagnostics: string } {
+    const all = this.pending + text;
+    const cut = all.lastIndexOf('\n') + 1;
+    this.pending = all.slice(cut);
+    return this.route(all.slice(0, cut));
+  }
+  end(): { log: string; diagnostics: string } {
+    const rest = this.pending;
+    this.pending = '';
+    return this.route(rest);
+  }
+  private route(lines: string): { log: string; diagnostics: string } {
+    let log = '';
+    let diagnostics = '';
+    for (const line of lines.split(/(?<=\n)/)) {
+      if (isPodmanDiagnostic(line)) diagnostics += line;
+      else log += line;
+    }
+    return { log, diagnostics };
+  }
+}
+
+/**
  * Runs a reader (podman logs, tail, cat) onto the command's streams until it ends or the command
  * gets a stop signal, which ends the reader (SIGTERM) and never the run. `stopped`: a signal ended it.
  * A 'container-log' reader (`podman logs`) replays the container's stderr on its own stderr: that is
- * log, so to stdout; podman's own complaint then shares it, and the exit code plus a line on stderr
- * say it failed.
+ * log, so it goes to stdout, and only podman's own diagnostics stay on stderr (PodmanStderrSplitter).
  */
 function run(argv: string[], io: LogIO, kind: 'file' | 'container-log' = 'file'): Promise<{ code: number; stopped: boolean }> {
   return abortOnStopSignal(io.signals, (signal) =>
@@ -131,15 +168,19 @@ function run(argv: string[], io: LogIO, kind: 'file' | 'container-log' = 'file')
       const stop = () => c.kill('SIGTERM');
       signal.addEventListener('abort', stop, { once: true });
       c.stdout.setEncoding('utf8').on('data', (text: string) => io.stdout.write(text));
-      const errTo = kind === 'container-log' ? io.stdout : io.stderr;
-      c.stderr.setEncoding('utf8').on('data', (text: string) => errTo.write(text));
+      const splitter = kind === 'container-log' ? new PodmanStderrSplitter() : undefined;
+      const routed = (r: { log: string; diagnostics: string }) => {
+        if (r.log) io.stdout.write(r.log);
+        if (r.diagnostics) io.stderr.write(r.diagnostics);
+      };
+      c.stderr.setEncoding('utf8').on('data', (text: string) => (splitter ? routed(splitter.push(text)) : io.stderr.write(text)));
       c.on('error', (e: NodeJS.ErrnoException) => {
         signal.removeEventListener('abort', stop);
         reject(e.code === 'ENOENT' ? new PeersError(`${argv[0]} not found`, { hint: 'install podman (Debian: apt-get install podman uidmap slirp4netns catatonit runc)' }) : e);
       });
       c.on('close', (code) => {
         signal.removeEventListener('abort', stop);
-        if (kind === 'container-log' && code && !signal.aborted) io.stderr.write(`peers logs: podman logs failed (exit ${code}); its own message went to stdout, with the log\n`);
+        if (splitter) routed(splitter.end());
         resolve({ code: code ?? 0, stopped: signal.aborted });
       });
     }),
