@@ -232,6 +232,8 @@ describe.skipIf(!need.ok)('the real loop in the pod', () => {
     const r = peers(['up', '--max-ticks', '1', '--attach'], 180_000);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`tick ${next} peer=`);
+    // podman's own warnings (its logrus lines) are not log: never on stdout.
+    expect(r.stdout).not.toMatch(/^time="[^"]*" level=/m);
     expect(lsRow().status).toBe('stopped');
     expect(state().tick).toBe(next);
     // loop.log keeps every session (k8s-file lines: `<time> <stream> <F|P> <text>`): the earlier
