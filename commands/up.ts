@@ -154,6 +154,8 @@ starts over from your HEAD.
       return upJson(r);
     }
     await refuseK8sProject(target, this.io.env);
+    // Before anything starts: --attach shows the loop's output from here on, none of an earlier `up`'s (sandbox/logs.ts).
+    const upStartedAt = new Date();
     const r = await up({
       target,
       ...common,
@@ -189,7 +191,7 @@ starts over from your HEAD.
     }
     if (flags.attach && !quiet) {
       const { attachToRun } = await import('../sandbox/logs.ts');
-      const exitCode = await attachToRun({ project: r.project, stateDir: r.stateDir, log: (l) => this.log(l), io: this.io });
+      const exitCode = await attachToRun({ project: r.project, stateDir: r.stateDir, upStartedAt, log: (l) => this.log(l), io: this.io });
       // The run's last commits, as the branch in the user's repository (the pod cannot write it).
       const results = publishIfRun(target, r.stateDir);
       if (results) this.log(describePublish(results));

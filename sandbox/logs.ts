@@ -4,8 +4,13 @@
  * `loop.log` (k8s-file format, pod-spec.ts), appending across `up`s. `-f` follows the running
  * loop through podman. The audit log is size-capped: its older half (`egress.jsonl.1`) is shown
  * first, then the current file, whose first line says how many records rotation dropped, if any.
- * Output goes to the command's streams, podman and the followers run in the command's environment,
- * and a stop signal of the command (Ctrl-C) ends the following (src/cli/command-io.ts).
+ * The log shown is the command's output: every line of it goes to stdout, whichever stream the
+ * loop wrote it to (its progress lines are on its stderr), so `peers logs | grep tick` and
+ * `peers logs > file` have it all, as `kubectl logs` does on Kubernetes; stderr carries only what
+ * peers itself says (errors, hints, "nothing more to follow") and the readers' own errors and
+ * warnings (podman's are told from the container's lines it replays: PodmanStderrSplitter). Podman
+ * and the followers run in the command's environment, and a stop signal of the command (Ctrl-C)
+ * ends the following (src/cli/command-io.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync } from 'node:fs';
@@ -21,22 +26,17 @@ import { exitCodeFor, parseStopReason, readStopReason } from '../src/state/stop-
 import { containerName } from './pod-layout.ts';
 import { podman, podmanBin, PodmanMissing } from './podman.ts';
 
-export type LogChunk = { stream: 'stdout' | 'stderr'; text: string };
-
-/** A k8s-file log as written: `<time> <stream> <F|P> <text>` lines, P marking a partial line. */
-export function k8sLogChunks(raw: string): LogChunk[] {
-  const out: LogChunk[] = [];
+/**
+ * The console text of a k8s-file log as written: `<time> <stream> <F|P> <text>` lines, P marking a
+ * partial line (joined to the next). Both streams, in the order written.
+ */
+export function k8sLogText(raw: string): string {
+  let out = '';
   for (const line of raw.split('\n')) {
-    const m = /^\S+ (stdout|stderr) ([FP]) ?(.*)$/.exec(line);
-    if (!m) continue;
-    out.push({ stream: m[1] as LogChunk['stream'], text: m[2] === 'P' ? m[3]! : `${m[3]}\n` });
+    const m = /^\S+ (?:stdout|stderr) ([FP]) ?(.*)$/.exec(line);
+    if (m) out += m[1] === 'P' ? m[2]! : `${m[2]}\n`;
   }
   return out;
-}
-
-/** The console text of a k8s-file log, both streams in the order written. */
-export function k8sLogText(raw: string): string {
-  return k8sLogChunks(raw).map((c) => c.text).join('');
 }
 
 /** What of its command a log reader uses: where it writes, the environment podman runs in, Ctrl-C. */
@@ -67,10 +67,8 @@ export async function followLogs(o: { project: string; follow: boolean; egress: 
   );
   // Following needs the container; reading does not (the file has every `up`'s output, also after down).
   if (file && existsSync(file) && !(o.follow && exists)) {
-    // Each line to the stream it came from, as `podman logs` does.
-    const out = o.io;
-    for (const c of k8sLogChunks(readTextIfExists(file, 256 * MiB) ?? '')) (c.stream === 'stdout' ? out.stdout : out.stderr).write(c.text);
-    if (o.follow) out.stderr.write('peers logs: the loop is not running; nothing more to follow\n');
+    o.io.stdout.write(k8sLogText(readTextIfExists(file, 256 * MiB) ?? ''));
+    if (o.follow) o.io.stderr.write('peers logs: the loop is not running; nothing more to follow\n');
     return 0;
   }
   if (!exists) {
@@ -78,7 +76,16 @@ export async function followLogs(o: { project: string; follow: boolean; egress: 
     const ran = o.stateDir !== undefined && existsSync(statePaths(o.stateDir).state);
     throw new PeersError(`no ${o.egress ? 'egress' : 'loop'} output for this project yet (never started${o.egress ? ', or removed by peers down' : ''})`, { hint: ran ? 'the run history stays in `peers report`' : 'start a run with `peers up` (`peers up --attach` follows it from the start)' });
   }
-  return (await run([podmanBin(o.io.env), 'logs', ...(o.follow ? ['-f'] : []), name], o.io)).code;
+  return (await run([podmanBin(o.io.env), ...containerLogsArgs({ name, follow: o.follow })], o.io, 'container-log')).code;
+}
+
+/**
+ * `podman logs` of a container: with `since`, only the lines logged after that moment. The bound
+ * is `--since` to the millisecond, rounded down: podman keeps the lines timed strictly after it
+ * (each line's time is the nanosecond it was written), so every line written from that moment on is in.
+ */
+export function containerLogsArgs(o: { name: string; follow: boolean; since?: Date }): string[] {
+  return ['logs', ...(o.follow ? ['-f'] : []), ...(o.since ? ['--since', o.since.toISOString()] : []), o.name];
 }
 
 /** `cat` of a FIFO or a device planted in the state dir would wait or read forever. */
@@ -88,11 +95,15 @@ function refuseIfNotRegular(log: string): void {
 
 /**
  * `peers up --attach`: follows the loop until it stops, then says how it ended and returns the
- * run's exit code (0 for complete). Ctrl-C detaches (the run goes on) and returns 0.
+ * run's exit code (0 for complete). Ctrl-C detaches (the run goes on) and returns 0. `upStartedAt`
+ * is the moment that `up` began, before it made or started anything: loop.log keeps every earlier
+ * `up`'s output (a resumed run's), and a bound taken before this start cannot cut this session's
+ * first lines, while the earlier sessions ended (`peers down`) before it.
  */
-export async function attachToRun(o: { project: string; stateDir: string; log: (line: string) => void; io: LogIO }): Promise<number> {
+export async function attachToRun(o: { project: string; stateDir: string; upStartedAt: Date; log: (line: string) => void; io: LogIO }): Promise<number> {
   const since = Date.now();
-  const { stopped } = await run([podmanBin(o.io.env), 'logs', '-f', containerName(o.project, 'loop')], o.io);
+  const argv = containerLogsArgs({ name: containerName(o.project, 'loop'), follow: true, since: o.upStartedAt });
+  const { stopped } = await run([podmanBin(o.io.env), ...argv], o.io, 'container-log');
   if (stopped) {
     o.log('detached; the run goes on (peers status, peers logs -f)');
     return 0;
@@ -108,23 +119,68 @@ export async function attachToRun(o: { project: string; stateDir: string; log: (
 }
 
 /**
+ * podman's own diagnostics on its stderr, as opposed to the container's stderr it replays there:
+ * its logrus lines (`time="…" level=warning msg="…"`, or `WARN[0000] …` on a terminal) and its
+ * final `Error: …`. A container line shaped like one goes to stderr too; it is still shown.
+ */
+export function isPodmanDiagnostic(line: string): boolean {
+  return /^time="[^"]*" level=[a-z]+ msg=/.test(line) || /^(?:Error: |(?:WARN|ERRO|INFO|DEBU|FATA)\[\d+\] )/.test(line);
+}
+
+/**
+ * Splits what `podman logs` writes on its stderr: the container's lines are log (stdout), podman's
+ * diagnostics are not (stderr). Whole lines only, so a line is judged once; `end` flushes the rest.
+ */
+export class PodmanStderrSplitter {
+  private pending = '';
+  push(text: string): { log: string; diagnostics: string } {
+    const all = this.pending + text;
+    const cut = all.lastIndexOf('\n') + 1;
+    this.pending = all.slice(cut);
+    return this.route(all.slice(0, cut));
+  }
+  end(): { log: string; diagnostics: string } {
+    const rest = this.pending;
+    this.pending = '';
+    return this.route(rest);
+  }
+  private route(lines: string): { log: string; diagnostics: string } {
+    let log = '';
+    let diagnostics = '';
+    for (const line of lines.split(/(?<=\n)/)) {
+      if (isPodmanDiagnostic(line)) diagnostics += line;
+      else log += line;
+    }
+    return { log, diagnostics };
+  }
+}
+
+/**
  * Runs a reader (podman logs, tail, cat) onto the command's streams until it ends or the command
  * gets a stop signal, which ends the reader (SIGTERM) and never the run. `stopped`: a signal ended it.
+ * A 'container-log' reader (`podman logs`) replays the container's stderr on its own stderr: that is
+ * log, so it goes to stdout, and only podman's own diagnostics stay on stderr (PodmanStderrSplitter).
  */
-function run(argv: string[], io: LogIO): Promise<{ code: number; stopped: boolean }> {
+function run(argv: string[], io: LogIO, kind: 'file' | 'container-log' = 'file'): Promise<{ code: number; stopped: boolean }> {
   return abortOnStopSignal(io.signals, (signal) =>
     new Promise((resolve, reject) => {
       const c = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: io.env });
       const stop = () => c.kill('SIGTERM');
       signal.addEventListener('abort', stop, { once: true });
       c.stdout.setEncoding('utf8').on('data', (text: string) => io.stdout.write(text));
-      c.stderr.setEncoding('utf8').on('data', (text: string) => io.stderr.write(text));
+      const splitter = kind === 'container-log' ? new PodmanStderrSplitter() : undefined;
+      const routed = (r: { log: string; diagnostics: string }) => {
+        if (r.log) io.stdout.write(r.log);
+        if (r.diagnostics) io.stderr.write(r.diagnostics);
+      };
+      c.stderr.setEncoding('utf8').on('data', (text: string) => (splitter ? routed(splitter.push(text)) : io.stderr.write(text)));
       c.on('error', (e: NodeJS.ErrnoException) => {
         signal.removeEventListener('abort', stop);
         reject(e.code === 'ENOENT' ? new PeersError(`${argv[0]} not found`, { hint: 'install podman (Debian: apt-get install podman uidmap slirp4netns catatonit runc)' }) : e);
       });
       c.on('close', (code) => {
         signal.removeEventListener('abort', stop);
+        if (splitter) routed(splitter.end());
         resolve({ code: code ?? 0, stopped: signal.aborted });
       });
     }),

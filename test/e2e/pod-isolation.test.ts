@@ -52,7 +52,7 @@ const tickLines = () =>
 function waitFor(what: string, cond: () => boolean, ms = 240_000): void {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; loop log:\n${peers(['logs']).stderr.slice(-3000)}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; loop log:\n${peers(['logs']).stdout.slice(-3000)}`);
     Bun.sleepSync(1000);
   }
 }

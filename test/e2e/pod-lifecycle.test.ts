@@ -43,7 +43,7 @@ const containers = () =>
 function waitFor(what: string, cond: () => boolean, ms = 180_000): void {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; loop log:\n${peers(['logs']).stderr.slice(-3000)}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; loop log:\n${peers(['logs']).stdout.slice(-3000)}`);
     Bun.sleepSync(500);
   }
 }
@@ -130,7 +130,7 @@ describe.skipIf(!need.ok)('a run\'s life in the pod', () => {
     expect(longer.code, longer.stderr).toBe(0);
     expect(longer.stdout).toContain('is already running');
     expect(longer.stdout).toContain('max runtime: 6h → 7h');
-    waitFor('the loop to take the new cap', () => peers(['logs']).stderr.includes('peers: max runtime is now 7h (set by the operator)'));
+    waitFor('the loop to take the new cap', () => peers(['logs']).stdout.includes('peers: max runtime is now 7h (set by the operator)'));
     const startOnly = peers(['up', '--no-codemap']);
     expect(startOnly.code).toBe(2);
     expect(startOnly.stderr).toContain('--no-codemap takes effect only when the loop starts');
@@ -151,14 +151,16 @@ describe.skipIf(!need.ok)('a run\'s life in the pod', () => {
     waitFor('every container of the pod to stop', () => containers().every((c) => c.state !== 'running'), 60_000);
     const roles = containers().map((c) => c.role).sort();
     expect(roles).toEqual(expect.arrayContaining(['auth', 'bridge', 'egress', 'gates', 'loop', 'setup', 'workspace']));
-    expect(peers(['logs']).stderr).toContain('peers: stopped: complete');
+    expect(peers(['logs']).stdout).toContain('peers: stopped: complete');
     const down = peers(['down']);
     expect(down.code, down.stderr).toBe(0);
     expect(containers()).toEqual([]);
     const after = peers(['logs']);
     expect(after.code).toBe(0);
-    expect(after.stderr).toContain('peers: tick 1 peer=alpha starting...');
-    expect(after.stderr).toContain('peers: stopped: complete');
+    // The log is the output (pipeable), though the loop wrote these lines to its stderr.
+    expect(after.stdout).toContain('peers: tick 1 peer=alpha starting...');
+    expect(after.stdout).toContain('peers: stopped: complete');
+    expect(after.stderr).not.toContain('tick 1');
   });
 
   test('`up` on the complete run says it finished, why and what to do (exit 0), also with --attach, and starts nothing', () => {

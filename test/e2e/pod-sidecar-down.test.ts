@@ -36,7 +36,7 @@ const tickLines = (): TickLine[] =>
 function waitFor(what: string, cond: () => boolean, ms = 120_000): void {
   const end = Date.now() + ms;
   while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; loop log:\n${peers(['logs']).stderr.slice(-2000)}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; loop log:\n${peers(['logs']).stdout.slice(-2000)}`);
     Bun.sleepSync(300);
   }
 }
@@ -112,7 +112,7 @@ describe.skipIf(!need.ok)('a sidecar dies during a pod run', () => {
     // Held: not one tick since the loop saw egress go (both sidecars were down in between).
     expect(state().tick).toBe(ticksWhenHeld);
     expect(tickLines().length).toBe(ticksWhenHeld);
-    expect(peers(['logs']).stderr).toContain('degraded: egress down: the run holds');
+    expect(peers(['logs']).stdout).toContain('degraded: egress down: the run holds');
 
     // `up` repairs the pod instead of answering "already running".
     const up = peers(['up']);
@@ -130,6 +130,6 @@ describe.skipIf(!need.ok)('a sidecar dies during a pod run', () => {
     // No turn was lost to the dead sidecars: every tick handed off, none started while held.
     expect(ticks.every((t) => t.success && !t.pod_down)).toBe(true);
     expect(ticks.filter((t) => Date.parse(t.ts) > Date.parse(held.degraded!.since)).every((t) => t.tick > ticksWhenHeld)).toBe(true);
-    expect(peers(['logs']).stderr).toMatch(/(is|are) back: the run goes on/);
+    expect(peers(['logs']).stdout).toMatch(/(is|are) back: the run goes on/);
   });
 });

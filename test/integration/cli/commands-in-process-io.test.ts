@@ -59,6 +59,8 @@ case "$1" in
   container) [ "$2" = exists ] && exit 0; exit 125 ;;
   logs)
     shift
+    if [ -n "$FAKE_PODMAN_LOGS_FAIL" ]; then echo 'Error: reading the log: boom' >&2; exit 125; fi
+    echo 'time="2026-12-07T03:38:45Z" level=warning msg="a podman warning"' >&2
     follow=
     if [ "$1" = -f ]; then follow=1; shift; fi
     printf 'peers: tick 3 peer=alice starting...\\n' >&2
@@ -92,9 +94,20 @@ describe('logs -f of a running loop, through podman', () => {
     signals.emit('SIGINT');
     const r = await done;
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe(`loop output of ${loop}\n`);
-    expect(r.stderr).toBe('peers: tick 3 peer=alice starting...\n');
+    // Both streams of the container are the log: on stdout, pipeable; only podman's own warning on stderr.
+    expect(r.stdout.split('\n').sort()).toEqual(['', 'loop output of ' + loop, 'peers: tick 3 peer=alice starting...']);
+    expect(r.stderr).toBe('time="2026-12-07T03:38:45Z" level=warning msg="a podman warning"\n');
     expect(signals.listenerCount('SIGINT') + signals.listenerCount('SIGTERM')).toBe(0);
+  });
+
+  test("podman logs itself failing: its exit code, and its message on stderr, not in the log", async () => {
+    const dir = join(scratch, 'podman-logs-fails');
+    mkdirSync(dir);
+    const env = { ...fx.env, PEERS_STATE_DIR: fx.run.stateDir, PEERS_PODMAN: fakePodman(dir), FAKE_PODMAN_CALLS: join(dir, 'calls'), FAKE_PODMAN_LOGS_FAIL: '1' };
+    const r = await runInProcess(['logs', '-f'], { env, cwd: fx.run.repo });
+    expect(r.code).toBe(125);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('Error: reading the log: boom\n');
   });
 });
 
