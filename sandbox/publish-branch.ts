@@ -78,6 +78,10 @@ export function lastPublished(paths: StatePaths): { branch: string; sha: string 
 const USER_REPO_FLAGS = ['-c', 'gc.auto=0', '-c', 'maintenance.auto=false', '-c', 'fetch.recurseSubmodules=false'];
 
 export function publishRunBranch(repo: string, paths: StatePaths, branch: string): PublishResult {
+  return publishOnce(repo, paths, branch, false);
+}
+
+function publishOnce(repo: string, paths: StatePaths, branch: string, retried: boolean): PublishResult {
   const ref = `refs/heads/${branch}`;
   const head = observedHead(paths.mirror);
   if (!head) return { branch, sha: null, ahead: 0, updated: false, note: 'the run has no commit yet' };
@@ -114,7 +118,15 @@ export function publishRunBranch(repo: string, paths: StatePaths, branch: string
   const blocking = branchInTheWay(repo, branch);
   if (blocking) return { branch, sha: head, ahead, updated: false, note: `your branch "${blocking}" is in the way: git cannot have a branch ${branch} beside it. Rename yours (\`git branch -m ${blocking} NEW-NAME\`), or give the results another branch with results: {branch: NAME} in .peers/config.yaml (\`peers up --accept-changes\` takes it)` };
   const f = git(repo, [...USER_REPO_FLAGS, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', paths.mirror, `+${RUN_HEAD_REF}:${ref}`], { hermetic: true, timeoutMs: 30 * 60_000 });
-  if (f.code !== 0) return { branch, sha: head, ahead, updated: false, note: `could not update ${branch}: ${f.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` };
+  if (f.code !== 0) {
+    // Another peers command published at the same moment (`down` beside an attached `up`, both at
+    // the loop's end): git refused this fetch because the branch moved under it. Where it is now
+    // decides: at the run's head, the work is done; moved elsewhere, the checks above run again.
+    const now = git(repo, ['rev-parse', '--verify', '--quiet', ref]);
+    const moved = now.code === 0 ? now.stdout.trim() : null;
+    if (moved !== current && !retried) return publishOnce(repo, paths, branch, true);
+    return { branch, sha: head, ahead, updated: false, note: `could not update ${branch}: ${f.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` };
+  }
   writeFileAtomic(publishedPath(paths), `${JSON.stringify({ branch, sha: head })}\n`);
   return { branch, sha: head, ahead, updated: true, ...mergedInto(repo, head, ahead) };
 }
