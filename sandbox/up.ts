@@ -130,8 +130,8 @@ function startOnlyFlags(o: UpOptions): string[] {
   if (o.maxUsd !== undefined) f.push(`--max-usd ${o.maxUsd}`);
   for (const a of o.allow) f.push(`--allow ${a}`);
   if (o.acceptChanges) f.push('--accept-changes');
-  if (o.rehearse) f.push(`--rehearse ${o.rehearse}`);
-  if (o.credentials === 'oauth-file') f.push('--credentials oauth-file');
+  // --rehearse and --credentials say which kind of run this is, not a change to it: a running run
+  // of the other kind is refused as such (refuseOtherMode), one of this kind simply goes on.
   return f;
 }
 
@@ -223,7 +223,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   if (status === 'running') {
     // Containers podman shows stopped beside the running loop: a dead sidecar or runner.
     const down = deadContainers(reconciled.containers, []);
-    const d = decideWhileRunning({ fresh: o.fresh ?? false, startOnlyFlags: startOnlyFlags(o), upCommand, continueCommand, down });
+    const d = decideWhileRunning({ fresh: o.fresh ?? false, startOnlyFlags: startOnlyFlags(o), upCommand, continueCommand, down, previousMode, mode: upstream === 'model-server' ? 'rehearsal' : 'real' });
     if (d.kind === 'refuse') throw new PeersError(d.message, { hint: d.hint, exitCode: d.exitCode });
     const notes: string[] = [];
     if (d.kind === 'repair') {

@@ -64,8 +64,15 @@ export type UpDecision =
  * `peers up` on a run whose loop is running: only live controls (--max-runtime) can apply, and
  * containers of the pod that stopped (`down`, from podman) are started again.
  */
-export function decideWhileRunning(u: Pick<UpSituation, 'fresh' | 'startOnlyFlags' | 'upCommand' | 'continueCommand'> & { down?: string[] }): UpDecision {
+export function decideWhileRunning(u: Pick<UpSituation, 'fresh' | 'startOnlyFlags' | 'upCommand' | 'continueCommand' | 'previousMode' | 'mode'> & { down?: string[] }): UpDecision {
   if (u.fresh) return { kind: 'refuse', message: 'the run is still running; --fresh starts over only from a stopped run', hint: `stop it first: peers down, then ${u.upCommand} --fresh`, exitCode: 1 };
+  // `up --rehearse` on a running real run (or plain `up` on a running rehearsal) asks for another
+  // kind of run; the same `up` twice (two terminals, a script run again) finds its run going on.
+  const other = refuseOtherMode(u);
+  if (other) {
+    const start = u.mode === 'rehearsal' ? `${u.upCommand} --fresh --rehearse SCENARIO.yaml` : `${u.upCommand} --fresh`;
+    return { ...other, message: `${other.message.replace(/^the run here was/, 'the run here is')}, and it is running`, hint: `follow it: peers status; or stop it and start over: peers down, then ${start} (the run is archived, nothing is deleted)` };
+  }
   if (u.startOnlyFlags.length) {
     return { kind: 'refuse', message: `the run is already running; ${u.startOnlyFlags.join(', ')} ${u.startOnlyFlags.length > 1 ? 'take' : 'takes'} effect only when the loop starts`, hint: `peers down, then ${u.continueCommand ?? u.upCommand} ${u.startOnlyFlags.join(' ')} (it resumes from the saved tick)`, exitCode: 2 };
   }

@@ -242,6 +242,18 @@ describe('what peers up prints for every way a run can stop', () => {
     expect(decideWhileRunning({ ...base, startOnlyFlags: ['--no-codemap'] })).toMatchObject({ message: 'the run is already running; --no-codemap takes effect only when the loop starts' });
     expect(decideWhileRunning({ ...base, down: ['egress', 'auth'] })).toEqual({ kind: 'repair', restart: ['auth', 'egress'] });
     expect(decideWhileRunning({ ...base, down: [] })).toEqual({ kind: 'running' });
+    // The same `up --rehearse` twice (two terminals at once): the second finds its rehearsal going
+    // on. It used to say --rehearse "takes effect only when the loop starts" and exit 2, with a hint
+    // that named --rehearse twice.
+    expect(decideWhileRunning({ ...base, previousMode: 'rehearsal', mode: 'rehearsal' })).toEqual({ kind: 'running' });
+    // The other kind of run is refused as such, with what the user can do while it runs.
+    expect(decideWhileRunning({ ...base, previousMode: 'real', mode: 'rehearsal' })).toEqual({
+      kind: 'refuse',
+      message: 'the run here is a real run (the vendors); a rehearsal does not continue it, and it is running',
+      hint: 'follow it: peers status; or stop it and start over: peers down, then peers up app --fresh --rehearse SCENARIO.yaml (the run is archived, nothing is deleted)',
+      exitCode: 2,
+    });
+    expect(decideWhileRunning({ ...base, previousMode: 'rehearsal', mode: 'real' })).toMatchObject({ kind: 'refuse', hint: expect.stringContaining('peers down, then peers up app --fresh (') });
   });
 
   test('a rehearsal and a real run name each other in the refusal', () => {
