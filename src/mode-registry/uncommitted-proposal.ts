@@ -50,5 +50,8 @@ export function uncommittedProposalNote(repo: string, proposal: ProjectProposal,
   const paths = uncommittedPaths(repo);
   const shown = paths.length ? ` (${paths.slice(0, 8).join(', ')}${paths.length > 8 ? `, … ${paths.length - 8} more` : ''})` : '';
   const add = paths.length && paths.length <= 8 ? shellCommand('git', 'add', '--', ...paths) : 'git add -A';
-  return `${what} ${gates.length + (setup ? 1 : 0) > 1 ? 'were' : 'was'} proposed from files that are not committed${shown}: \`peers verify\` and the run judge the committed HEAD, which does not have them. Commit them: \`${add} && git commit -m 'Initial commit'\`, then \`git tag -f ${BASELINE_TAG}\` (the run's changes count from it) and \`peers verify\``;
+  // init commits as peers-init; the user's own commit needs their name and email, which a new
+  // machine's git does not have ("unable to auto-detect email address").
+  const identity = git(repo, ['var', 'GIT_COMMITTER_IDENT']).code === 0 ? '' : ` (git has no name and email for you yet: set yours first, \`git config --global user.name "Your Name"\` and \`git config --global user.email you@example.com\`)`;
+  return `${what} ${gates.length + (setup ? 1 : 0) > 1 ? 'were' : 'was'} proposed from files that are not committed${shown}: \`peers verify\` and the run judge the committed HEAD, which does not have them. Commit them${identity}: \`${add} && git commit -m 'Initial commit'\`, then \`git tag -f ${BASELINE_TAG}\` (the run's changes count from it) and \`peers verify\``;
 }

@@ -176,7 +176,13 @@ describe('init proposes the real test suite; verify judges it', () => {
     // The note's commands, run as printed, commit the project and move the baseline onto it.
     const advice = [...note!.matchAll(/`((?:git|peers) [^`]+)`/g)].map((m) => m[1]!).filter((c) => c.startsWith('git'));
     expect(advice.length).toBeGreaterThan(0);
-    for (const cmd of advice) expect(spawnSync('sh', ['-c', cmd], { cwd: repo, env: { ...process.env, ...env, GIT_AUTHOR_NAME: 'Dev', GIT_AUTHOR_EMAIL: 'dev@example.com', GIT_COMMITTER_NAME: 'Dev', GIT_COMMITTER_EMAIL: 'dev@example.com' } }).status).toBe(0);
+    // This machine's git has no identity for the user (a new user's): the note says to set one, in
+    // commands that work as printed; before, its `git commit` failed ("unable to auto-detect email").
+    expect(note).toContain('git has no name and email for you yet');
+    for (const cmd of advice) {
+      const r = spawnSync('sh', ['-c', cmd], { cwd: repo, env: { ...process.env, ...env }, encoding: 'utf8' });
+      expect(r.status, `${cmd}: ${r.stderr}`).toBe(0);
+    }
     expect(gitIn(repo, ['rev-parse', 'peers-baseline^{commit}'])).toBe(gitIn(repo, ['rev-parse', 'HEAD']));
     const green = verify(repo);
     expect(green.stdout).toContain('Result: PASS (hard 3/3');
