@@ -125,14 +125,18 @@ export function outcomeOf(i: { summary: RunSummary; status: Status; gates: GateT
       needs_operator: true,
     };
   }
-  const reason = r.stop?.reason ?? lastExit.reason;
+  const recorded = r.stop?.reason ?? lastExit.reason;
+  // The verdict `peers up` acts on (src/loop/run-verdict.ts) names the stop; the loop's own last
+  // word is said beside it when they differ (interrupted after a gate's last red evaluation: stuck).
+  const reason = r.finishedBy ?? recorded;
+  const differs = reason !== recorded ? [`Its loop last exited as \`${recorded}\`, but the saved run is over all the same: \`${resumeCommand(r)}\` would not resume it.`] : [];
   const w = whyStopped(reason, r, j, i.gates);
   // A rehearsal past the end of its script fails every turn (nothing scripted, so no commit): the
   // cap or the stuck gate that stopped it is the symptom, the scenario's length the cause.
   const script = reason !== 'complete' && r.scriptEnds?.length
     ? [`The rehearsal's scenario ran out (${r.scriptEnds.join('; ')}): the turns after that got no scripted reply and made no commit. Add ticks to your scenario (see rehearsal/scenario.yaml in the state dir), or give its last ticks the reviews the goals wait for.`]
     : [];
-  return { status: 'stopped', reason, at: r.stop?.at ?? lastExit.ts, headline: reason, why: [...script, ...w.why], needs_operator: w.operator };
+  return { status: 'stopped', reason, at: r.stop?.at ?? lastExit.ts, headline: reason, why: [...script, ...differs, ...w.why], needs_operator: w.operator };
 }
 
 /**

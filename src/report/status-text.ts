@@ -28,6 +28,8 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
     running: r.lock.held,
     lock_pid: r.lock.pid ?? null,
     last_stop: r.stop ?? null,
+    /** The stop the run is over for, as `peers up` will say it (src/loop/run-verdict.ts); null while running or resumable. */
+    finished_by: r.finishedBy ?? null,
     /** The turn under way while the loop runs: who, since when, and what its output says it is doing. */
     current_turn: r.liveTurn
       ? {
@@ -104,6 +106,7 @@ export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
     if (c.activity) lines.push(`  doing: ${c.activity}`);
   }
   if (j.last_stop) lines.push(`Last stop: ${j.last_stop.reason} at ${j.last_stop.at}`);
+  if (j.finished_by && j.finished_by !== j.last_stop?.reason) lines.push(`Over: ${j.finished_by} (the saved state stops the run there: \`peers up\` says why and what continues it)`);
   if (j.operator.error) lines.push(`HELD: the operator control file cannot be used (${j.operator.error}): fix or remove ${r.paths.control}`);
   if (j.operator.max_runtime_s !== null) lines.push(`Max runtime: ${j.operator.max_runtime_s}s (set by the operator)`);
   if (j.halted) lines.push(`HALTED: ${j.halted.reason} at tick ${j.halted.at_tick} — see ${r.paths.halted}`);
