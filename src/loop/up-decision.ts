@@ -12,6 +12,7 @@ import { formatDuration } from './runtime-change.ts';
 import type { LoopSettings } from './settings.ts';
 import type { RunContext } from './stop-check.ts';
 import { runVerdict } from './run-verdict.ts';
+import { healthReasonWords } from './peer-health-words.ts';
 
 /** The run's status as reconciled with podman and the state dir (sandbox/reconcile.ts). */
 export type RunStatusForUp = 'fresh' | 'running' | 'stopped' | 'crashed';
@@ -100,7 +101,7 @@ export function decideUp(u: UpSituation): UpDecision {
   const notes: string[] = [];
   for (const p of acted.peer_order) {
     const h = acted.peers[p];
-    if (h && h.state !== 'healthy') notes.push(`${p} is ${h.state}${h.reason ? ` (${h.reason})` : ''}: ${h.state === 'unavailable' ? 'it gets no turn' : 'it gets fewer turns'} until ${u.continueCommand ?? u.upCommand} --reset-peer ${p}`);
+    if (h && h.state !== 'healthy') notes.push(`${p} is ${h.state}${h.reason ? ` (${healthReasonWords(p, h.reason)})` : ''}: ${h.state === 'unavailable' ? 'it gets no turn' : 'it gets fewer turns'} until ${u.continueCommand ?? u.upCommand} --reset-peer ${p}`);
   }
   for (const p of u.settings.paused ?? []) notes.push(`${p} is paused: it gets no turn until \`peers resume ${p}\``);
   return { kind: 'resume', notes };
@@ -128,7 +129,7 @@ export function whyStopped(stop: StopReason, s: LoopState, settings: LoopSetting
       return `${text}: gate ${stop.gate} was red ${s.gates.red_streak[stop.gate] ?? 0} evaluations in a row (goals.stuck_halt_after is ${settings.goals.stuckHaltAfter})${diag ? `: ${diag.trim().slice(0, 200)}` : ''}`;
     }
     case 'all-peers-down':
-      return `${text}: no peer can take a turn (${s.peer_order.map((p) => `${p} ${s.peers[p]?.state ?? 'unknown'}${s.peers[p]?.reason ? `: ${s.peers[p]!.reason}` : ''}`).join('; ')})`;
+      return `${text}: no peer can take a turn (${s.peer_order.map((p) => `${p} ${s.peers[p]?.state ?? 'unknown'}${s.peers[p]?.reason ? `: ${healthReasonWords(p, s.peers[p]!.reason!)}` : ''}`).join('; ')})`;
     case 'budget':
       switch (stop.cap) {
         case 'max_usd':

@@ -6,6 +6,7 @@
  */
 import type { LiveTurn } from '../state/live-turn.ts';
 import { parseStopReason, storageStopText } from '../state/stop-reason.ts';
+import { healthReasonWords } from '../loop/peer-health-words.ts';
 import type { RunSummary } from './run-summary.ts';
 import type { statusJson } from './status-text.ts';
 import type { HistorySource } from './run-history.ts';
@@ -63,7 +64,7 @@ function raiseCap(cap: string, up: string, spentUsd: number): string {
   }
 }
 
-const resumeCommand = (r: RunSummary): string => (r.policy?.credentials === 'model-server' ? 'peers up --rehearse SCENARIO.yaml' : 'peers up');
+export const resumeCommand = (r: RunSummary): string => (r.policy?.credentials === 'model-server' ? 'peers up --rehearse SCENARIO.yaml' : 'peers up');
 
 function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimeline[]): { why: string[]; operator: boolean } {
   const stop = parseStopReason(reason);
@@ -87,9 +88,9 @@ function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimelin
       return { why: [`Gate ${stop.gate} stayed red for ${j.gates.red_streak[stop.gate] ?? '?'} evaluations in a row (red after ${g?.red_ticks ?? '?'} ticks in all); the loop gave up on it.`, ...(diag ? [`Its last diagnostic: ${diag}`] : [])], operator: true };
     }
     case 'peer-unavailable':
-      return { why: [`${stop.peer} is unavailable: ${j.peers[stop.peer]?.reason ?? 'see its last ticks'}.`], operator: true };
+      return { why: [`${stop.peer} is unavailable: ${j.peers[stop.peer]?.reason ? healthReasonWords(stop.peer, j.peers[stop.peer]!.reason!, resumeCommand(r)) : 'see its last ticks'}.`], operator: true };
     case 'all-peers-down':
-      return { why: ['Every peer is down:', ...Object.entries(j.peers).map(([p, h]) => `${p}: ${h.state}${h.reason ? ` (${h.reason})` : ''}`), `See ${r.paths.halted}.`], operator: true };
+      return { why: ['Every peer is down:', ...Object.entries(j.peers).map(([p, h]) => `${p}: ${h.state}${h.reason ? ` (${healthReasonWords(p, h.reason, resumeCommand(r))})` : ''}`), `See ${r.paths.halted}.`], operator: true };
     case 'blocked': {
       const b = r.state.blocked;
       return { why: b ? [`${b.by} declared the task impossible as specified and ${b.confirmed_by ?? 'another peer'} confirmed it: ${b.reason.replace(/\s+/g, ' ').slice(0, 400)}`] : ['The peers agreed the task cannot be done as specified.'], operator: true };

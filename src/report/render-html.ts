@@ -135,13 +135,13 @@ function spend(m: ReportModel): string {
 }
 
 function peers(m: ReportModel): string {
-  const rows = m.peers.map((p) => `<tr>${td(p.name)}${td(p.state + (p.reason ? ` (${p.reason})` : ''))}${num(`${p.handoffs}/${p.turns}`)}${td(p.last_classification ?? '')}${num(p.tokens)}${num(p.usd.toFixed(4))}${num(p.cli_tokens ?? '')}${num(p.cli_usd !== undefined ? p.cli_usd.toFixed(4) : '')}</tr>`);
+  const rows = m.peers.map((p) => `<tr>${td(p.name)}${td(p.state + (p.reason ? ` (${p.reason})` : ''))}${num(`${p.handoffs}/${p.turns}`)}${td(p.last_turn)}${num(p.tokens)}${num(p.usd.toFixed(4))}${num(p.cli_tokens ?? '')}${num(p.cli_usd !== undefined ? p.cli_usd.toFixed(4) : '')}</tr>`);
   const causes = m.peers
     .filter((p) => p.failures.length)
     .map((p) => `<details${p.failures.length <= 15 ? ' open' : ''}><summary>${htmlText(p.name)}: why its ticks failed (${p.failures.length} cause(s))</summary>${table(['cause', 'ticks', 'last tick'], p.failures.map((f) => `<tr>${td(f.cause)}${num(f.count)}${num(f.last_tick)}</tr>`))}</details>`);
   const all = m.failure_causes;
   const why = all.length ? `<h3>Why ticks failed</h3><details${all.length <= 15 ? ' open' : ''}><summary>${all.length} cause(s), ${all.reduce((n, f) => n + f.count, 0)} failed tick(s)</summary>${table(['cause', 'ticks', 'peers', 'last tick'], all.map((f) => `<tr>${td(f.cause)}${num(f.count)}${td(f.peers.join(', '))}${num(f.lastTick)}</tr>`), 'failure-causes')}</details>` : '';
-  return `<section id="peers"><h2>Peers</h2>${table(['peer', 'state', 'handed off / turns', 'last', 'tokens', 'USD', 'CLI-reported tokens', 'CLI-reported USD'], rows, 'peers-table')}${causes.join('')}${why}</section>`;
+  return `<section id="peers"><h2>Peers</h2>${table(['peer', 'state', 'handed off / turns', 'last turn', 'tokens', 'USD', 'CLI-reported tokens', 'CLI-reported USD'], rows, 'peers-table')}${causes.join('')}${why}</section>`;
 }
 
 function cheats(m: ReportModel): string {

@@ -139,10 +139,10 @@ function budget(m: ReportModel, out: string[]): void {
 
 function peers(m: ReportModel, out: string[]): void {
   const compare = m.peers.some((p) => p.cli_tokens !== undefined);
-  out.push('## Peers', '', `| peer | state | handed off / turns | last | tokens | USD |${compare ? ' CLI-reported tokens | CLI-reported USD |' : ''}`, `| --- | --- | --- | --- | --- | --- |${compare ? ' --- | --- |' : ''}`);
+  out.push('## Peers', '', `| peer | state | handed off / turns | last turn | tokens | USD |${compare ? ' CLI-reported tokens | CLI-reported USD |' : ''}`, `| --- | --- | --- | --- | --- | --- |${compare ? ' --- | --- |' : ''}`);
   for (const p of m.peers) {
     const cliCols = compare ? ` ${p.cli_tokens ?? ''} | ${p.cli_usd !== undefined ? p.cli_usd.toFixed(4) : ''} |` : '';
-    out.push(`| ${cell(p.name)} | ${cell(p.state + (p.reason ? ` (${p.reason})` : ''))} | ${p.handoffs}/${p.turns} | ${cell(p.last_classification)} | ${p.tokens} | ${p.usd.toFixed(4)} |${cliCols}`);
+    out.push(`| ${cell(p.name)} | ${cell(p.state + (p.reason ? ` (${p.reason})` : ''))} | ${p.handoffs}/${p.turns} | ${cell(p.last_turn)} | ${p.tokens} | ${p.usd.toFixed(4)} |${cliCols}`);
   }
   for (const p of m.peers.filter((x) => x.failures.length)) {
     out.push('', `### ${mdText(p.name)}: why its ticks failed`, '', '| cause | ticks | last tick |', '| --- | --- | --- |');
