@@ -11,7 +11,7 @@ import type { statusJson } from '../src/report/status-text.ts';
 import { statePaths } from '../src/state/paths.ts';
 import { projectStatus, type ProjectStatus } from './project-status.ts';
 import type { ProjectEntry } from '../sandbox/registry.ts';
-import { statusRow } from '../sandbox/status-view.ts';
+import { statusRow, stopWords } from '../sandbox/status-view.ts';
 import { formatDegraded } from '../src/loop/pod-health.ts';
 import { shellCommand } from '../src/cli/shell-word.ts';
 
@@ -45,7 +45,7 @@ export function projectText(v: ProjectView, results?: string): string[] {
   const p = v.project;
   return [
     `Project: ${p.name} (${p.path})`,
-    `Status: ${p.status}${p.degraded.length ? ` (${formatDegraded(p.degraded)}: the run holds until \`peers up\` restarts ${p.degraded.length > 1 ? 'them' : 'it'})` : p.stopReason ? ` (${p.stopReason})` : ''}`,
+    `Status: ${p.status}${p.degraded.length ? ` (${formatDegraded(p.degraded)}: the run holds until \`peers up\` restarts ${p.degraded.length > 1 ? 'them' : 'it'})` : stopWords(p)}`,
     `Spend: $${p.spend.usd.toFixed(4)}, ${p.spend.tokens} tokens`,
     `Open gates: ${p.openGates.length ? p.openGates.join(', ') : v.run || setUp(p) ? 'none (all green)' : 'none: no goals yet'}`,
     ...(results ? [results] : []),

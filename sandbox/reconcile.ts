@@ -22,7 +22,13 @@ export type ProjectStatus = {
   path: string;
   status: RunStatus;
   tick: number | null;
+  /** The stop reason the loop last wrote (last-stop-reason.txt): how its process last ended. */
   stopReason: string | null;
+  /**
+   * The stop the run is over for, by the one verdict `peers up` acts on (src/loop/run-verdict.ts):
+   * null while it runs, when `peers up` would resume it, or when that cannot be told.
+   */
+  finishedBy: string | null;
   /** The loop's own accounting (state.json): what the run has cost so far. */
   spend: RunFigures['spend'];
   openGates: string[];
@@ -82,6 +88,17 @@ export function deadContainers(containers: ContainerState[], loopSaysDown: strin
 }
 
 /**
+ * The verdict on a run that is not running (src/loop/shell/saved-verdict.ts, loaded only then): the
+ * recorded stop counts only when it belongs to the current run (`stopped`), as for `peers up`.
+ */
+export async function finishedByOf(status: RunStatus, stateDir: string, stop: { reason: string } | undefined): Promise<string | null> {
+  if ((status !== 'stopped' && status !== 'crashed') || !stateDir || !existsSync(statePaths(stateDir).state)) return null;
+  const [{ savedRunVerdict }, { formatStopReason }] = await Promise.all([import('../src/loop/shell/saved-verdict.ts'), import('../src/state/stop-reason.ts')]);
+  const finished = savedRunVerdict(stateDir, status === 'stopped' ? (stop?.reason ?? null) : null);
+  return finished ? formatStopReason(finished) : null;
+}
+
+/**
  * The status of a run on this machine: a podman pod, or a loop run on the host. A run on Kubernetes
  * is reconciled with its cluster instead (k8s/k8s-status.ts; apps/project-status.ts picks which).
  * `stateDir` overrides the project's default state directory (`peers status --state-dir`).
@@ -114,5 +131,6 @@ export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv
     hasContainers: containers.length > 0,
   });
   const degraded = status === 'running' ? deadContainers(containers, figures.podDown) : [];
-  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, spend: figures.spend, openGates: figures.openGates, stateDir, containers };
+  const finishedBy = await finishedByOf(status, stateDir, stop);
+  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, finishedBy, spend: figures.spend, openGates: figures.openGates, stateDir, containers };
 }

@@ -357,7 +357,7 @@ export function adoptRunControlPlane(repo: string, paths: StatePaths, o: Pick<Up
 }
 
 /** The facts decideUp needs, read from the state dir (spend from the usage ledger, when there is one). */
-function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed', digestBefore: string | null, o: UpOptions, policy: Parameters<typeof settingsForRun>[1], upCommand: string, key: string, repo: string) {
+export function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed', digestBefore: string | null, o: UpOptions, policy: Parameters<typeof settingsForRun>[1], upCommand: string, key: string, repo: string) {
   let state = loadState(paths.state) ?? null;
   let ledger;
   try {

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { statePaths } from '../../src/state/paths.ts';
 import { readStopReason } from '../../src/state/stop-reason.ts';
-import { classify, deadContainers, type ProjectStatus } from '../reconcile.ts';
+import { classify, deadContainers, finishedByOf, type ProjectStatus } from '../reconcile.ts';
 import type { ProjectEntry } from '../registry.ts';
 import { runFigures } from '../run-figures.ts';
 import { fetchBack, syncState } from './bring-home.ts';
@@ -34,5 +34,6 @@ export async function k8sProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv =
   });
   // A dead container of a running pod holds the run, as with podman (sandbox/reconcile.ts).
   const degraded = status === 'running' ? deadContainers(containers, figures.podDown) : [];
-  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, spend: figures.spend, openGates: figures.openGates, stateDir: s.stateDir, containers };
+  const finishedBy = await finishedByOf(status, s.stateDir, stop);
+  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, finishedBy, spend: figures.spend, openGates: figures.openGates, stateDir: s.stateDir, containers };
 }

@@ -7,6 +7,7 @@ import { InputError } from '../cli/errors.ts';
 import { mdBlock, mdCell, mdText } from '../cli/inert-markdown.ts';
 import { UnsafePathError, writeFileAtomic } from '../fs/atomic-write.ts';
 import type { VerifyReport, VerifyRow } from './verify-run.ts';
+import { notRun, shownState } from './not-run.ts';
 import { shellCommand } from '../cli/shell-word.ts';
 
 const MD_DIAGNOSTIC_CHARS = 200;
@@ -20,9 +21,23 @@ export function verifyCounts(r: VerifyReport): { hardPassed: number; hardTotal: 
   };
 }
 
+/** Gates and commands that never ran (recorded failed: a verify with any of them never passes). */
+function notRunCount(r: VerifyReport): number {
+  return [...r.hard, ...r.commands].filter(notRun).length;
+}
+
 export function resultLine(r: VerifyReport): string {
   const c = verifyCounts(r);
-  return `${r.ok ? 'PASS' : 'FAIL'} (hard ${c.hardPassed}/${c.hardTotal}, verify ${c.verifyPassed}/${c.verifyTotal})`;
+  const counts = `hard ${c.hardPassed}/${c.hardTotal}, verify ${c.verifyPassed}/${c.verifyTotal}`;
+  const skipped = notRunCount(r);
+  // Setup failed: no gate ran, so the code was not judged; the result is a failure all the same.
+  if (r.setup?.state === 'fail') return `FAIL: setup failed, so no gate ran (${skipped} not run; the code was not judged)`;
+  return `${r.ok ? 'PASS' : 'FAIL'} (${counts}${skipped ? `, ${skipped} not run` : ''})`;
+}
+
+/** What a row's diagnostic cell says: a gate not run for its failed setup points at setup's row, said once. */
+function shownDiagnostic(r: VerifyReport, row: VerifyRow): string {
+  return r.setup?.state === 'fail' && notRun(row) ? 'setup failed (its row and output above)' : row.diagnostic;
 }
 
 /** One cell of the terminal table: newlines flattened, long diagnostics cut. */
@@ -31,11 +46,11 @@ function cell(text: string, max = Infinity): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-function mdTable(rows: VerifyRow[]): string[] {
+function mdTable(rows: VerifyRow[], diagnostic: (row: VerifyRow) => string = (row) => row.diagnostic): string[] {
   return [
     '| id | state | duration (ms) | diagnostic |',
     '| --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${mdCell(r.id)} | ${r.state} | ${r.durationMs} | ${mdCell(r.diagnostic, MD_DIAGNOSTIC_CHARS)} |`),
+    ...rows.map((r) => `| ${mdCell(r.id)} | ${shownState(r) === 'FAIL' ? 'fail' : shownState(r)} | ${r.durationMs} | ${mdCell(diagnostic(r), MD_DIAGNOSTIC_CHARS)} |`),
   ];
 }
 
@@ -64,8 +79,9 @@ export function formatVerifyMarkdown(r: VerifyReport): string {
     '',
   ];
   if (r.setup) lines.push('## Setup', '', ...mdTable([r.setup]), '');
-  lines.push('## Hard goals', '', ...(r.hard.length ? mdTable(r.hard) : ['(no hard goals)']), '');
-  if (r.commands.length) lines.push('## Verify commands', '', ...mdTable(r.commands), '');
+  const diagnostic = (row: VerifyRow) => shownDiagnostic(r, row);
+  lines.push('## Hard goals', '', ...(r.hard.length ? mdTable(r.hard, diagnostic) : ['(no hard goals)']), '');
+  if (r.commands.length) lines.push('## Verify commands', '', ...mdTable(r.commands, diagnostic), '');
   lines.push(`Took ${seconds(r.durationMs)} in all: each tick of a run pays about this for its gates (once per new commit).`, '');
   const failures = failureExcerpts(r);
   if (failures.length) {
@@ -83,10 +99,10 @@ export function formatVerifyMarkdown(r: VerifyReport): string {
 export function formatVerifyTable(r: VerifyReport, width = 120): string[] {
   const rows = [...(r.setup ? [{ ...r.setup, kind: 'setup' }] : []), ...r.hard.map((x) => ({ ...x, kind: 'hard' })), ...r.commands.map((x) => ({ ...x, kind: 'verify' }))];
   const idWidth = Math.max(2, ...rows.map((x) => x.id.length));
-  const out = [`${'kind'.padEnd(6)}  ${'id'.padEnd(idWidth)}  state  ${'ms'.padStart(7)}  diagnostic`];
+  const out = [`${'kind'.padEnd(6)}  ${'id'.padEnd(idWidth)}  ${'state'.padEnd(7)}  ${'ms'.padStart(7)}  diagnostic`];
   for (const x of rows) {
-    const head = `${x.kind.padEnd(6)}  ${x.id.padEnd(idWidth)}  ${(x.state === 'pass' ? 'pass' : 'FAIL').padEnd(5)}  ${String(x.durationMs).padStart(7)}  `;
-    out.push(head + cell(x.diagnostic, Math.max(20, width - head.length)));
+    const head = `${x.kind.padEnd(6)}  ${x.id.padEnd(idWidth)}  ${shownState(x).padEnd(7)}  ${String(x.durationMs).padStart(7)}  `;
+    out.push(head + cell(shownDiagnostic(r, x), Math.max(20, width - head.length)));
   }
   const failures = failureExcerpts(r);
   if (failures.length) {

@@ -4,6 +4,7 @@
  * `tests-pass` is red because `go` is not in the image without waiting for `peers status`. Pure.
  */
 import type { GateRecord } from '../state/state-schema.ts';
+import { parseSetupFailed, setupFailedDiagnostic } from '../gates/not-run.ts';
 
 const DIAGNOSTIC_CHARS = 200;
 const SETUP_COMMAND_CHARS = 40;
@@ -21,10 +22,10 @@ function oneLine(text: string, max: number): string {
  * head and left "failed: a … " of the reason: the command and the reason are cut apart.
  */
 function diagnosticLine(diagnostic: string): string {
-  const setup = /^not run: setup `([\s\S]*?)` failed: ([\s\S]*)$/.exec(diagnostic);
+  const setup = parseSetupFailed(diagnostic);
   if (!setup) return oneLine(diagnostic, DIAGNOSTIC_CHARS);
-  const cmd = oneLine(setup[1]!, SETUP_COMMAND_CHARS);
-  return `not run: setup \`${cmd}\` failed: ${oneLine(setup[2]!, Math.max(150, DIAGNOSTIC_CHARS - cmd.length - 20))}`;
+  const cmd = oneLine(setup.setup, SETUP_COMMAND_CHARS);
+  return setupFailedDiagnostic(cmd, oneLine(setup.failure, Math.max(150, DIAGNOSTIC_CHARS - cmd.length - 20)));
 }
 
 /**

@@ -9,11 +9,11 @@
 import { usdCapToContinue } from '../budget/usd-cap-across-ups.ts';
 import type { LoopState } from '../state/state-schema.ts';
 import { exitCodeFor, formatStopReason, type StopReason } from '../state/stop-reason.ts';
-import { applyOperatorActions } from './operator-actions.ts';
 import { formatDuration } from './runtime-change.ts';
 import type { LoopSettings } from './settings.ts';
-import { budgetStop, stuckStop, type RunContext } from './stop-check.ts';
-import { allPeersDown } from './turn-order.ts';
+import type { RunContext } from './stop-check.ts';
+import { runVerdict } from './run-verdict.ts';
+import { healthReasonWords } from './peer-health-words.ts';
 
 /** The run's status as reconciled with podman and the state dir (sandbox/reconcile.ts). */
 export type RunStatusForUp = 'fresh' | 'running' | 'stopped' | 'crashed';
@@ -99,23 +99,17 @@ export function decideUp(u: UpSituation): UpDecision {
   if (u.status === 'running') return decideWhileRunning(u);
   if (u.fresh) return { kind: 'start', archive: u.status !== 'fresh' || u.state !== null };
   if (!u.state) return { kind: 'start', archive: false };
+  const state = u.state;
   const other = refuseOtherMode(u);
   if (other) return other;
-  // The operator's answer to the last stop, exactly as the loop will apply it at start.
-  const acted = applyOperatorActions(u.state, { configChanged: u.configChanged, resetPeers: u.resetPeers }).state;
-  const finished = (stop: StopReason): UpDecision => ({ kind: 'finished', stop, why: whyStopped(stop, acted, u.settings), next: whatNext(stop, u), exitCode: exitCodeFor(stop) });
-  // A complete run stays complete unless the operator changed what "done" means.
-  if (u.stop?.kind === 'complete' && !u.configChanged) return finished(u.stop);
-  const budget = budgetStop(acted, { ticksThisRun: 0, stopRequested: false, budgetRefusals: u.budgetRefusals }, u.settings);
-  if (budget.stop) return finished(budget.stop);
-  if (acted.blocked?.confirmed_by) return finished({ kind: 'blocked' });
-  const stuck = stuckStop(acted, u.settings);
-  if (stuck) return finished(stuck);
-  if (allPeersDown(acted)) return finished({ kind: 'all-peers-down' });
+  // The one verdict on the saved run (run-verdict.ts), with the operator's answer of this `up`.
+  const verdict = runVerdict({ ...u, state });
+  const acted = verdict.state;
+  if (verdict.finished) return { kind: 'finished', stop: verdict.finished, why: whyStopped(verdict.finished, acted, u.settings), next: whatNext(verdict.finished, u), exitCode: exitCodeFor(verdict.finished) };
   const notes: string[] = [];
   for (const p of acted.peer_order) {
     const h = acted.peers[p];
-    if (h && h.state !== 'healthy') notes.push(`${p} is ${h.state}${h.reason ? ` (${h.reason})` : ''}: ${h.state === 'unavailable' ? 'it gets no turn' : 'it gets fewer turns'} until ${u.continueCommand ?? u.upCommand} --reset-peer ${p}`);
+    if (h && h.state !== 'healthy') notes.push(`${p} is ${h.state}${h.reason ? ` (${healthReasonWords(p, h.reason)})` : ''}: ${h.state === 'unavailable' ? 'it gets no turn' : 'it gets fewer turns'} until ${u.continueCommand ?? u.upCommand} --reset-peer ${p}`);
   }
   for (const p of u.settings.paused ?? []) notes.push(`${p} is paused: it gets no turn until \`peers resume ${p}\``);
   return { kind: 'resume', notes };
@@ -143,7 +137,7 @@ export function whyStopped(stop: StopReason, s: LoopState, settings: LoopSetting
       return `${text}: gate ${stop.gate} was red ${s.gates.red_streak[stop.gate] ?? 0} evaluations in a row (goals.stuck_halt_after is ${settings.goals.stuckHaltAfter})${diag ? `: ${diag.trim().slice(0, 200)}` : ''}`;
     }
     case 'all-peers-down':
-      return `${text}: no peer can take a turn (${s.peer_order.map((p) => `${p} ${s.peers[p]?.state ?? 'unknown'}${s.peers[p]?.reason ? `: ${s.peers[p]!.reason}` : ''}`).join('; ')})`;
+      return `${text}: no peer can take a turn (${s.peer_order.map((p) => `${p} ${s.peers[p]?.state ?? 'unknown'}${s.peers[p]?.reason ? `: ${healthReasonWords(p, s.peers[p]!.reason!)}` : ''}`).join('; ')})`;
     case 'budget':
       switch (stop.cap) {
         case 'max_usd':

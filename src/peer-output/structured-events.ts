@@ -24,7 +24,8 @@ export function errorBlobs(tool: string, stdout: string): Array<{ text: string; 
     const results = events.filter((e) => e.type === 'result');
     const last = results[results.length - 1];
     if (!last || last.is_error !== true) return [];
-    const text = ['subtype', 'result', 'error', 'message'].map((k) => str(last[k])).filter(Boolean).join(' ');
+    // The subtype says `success` even on an error result (the CLI ran to its end): not a word to show.
+    const text = ['subtype', 'result', 'error', 'message'].map((k) => (k === 'subtype' && last[k] === 'success' ? '' : str(last[k]))).filter(Boolean).join(' ');
     const status = typeof last.api_error_status === 'number' ? last.api_error_status : undefined;
     return [{ text, status }];
   }

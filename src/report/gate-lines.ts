@@ -4,9 +4,9 @@
  * long one keeps its head and its tail. When `setup` failed, no gate ran and each gate carries the
  * same "not run: setup `…` failed: …": that is said once, whole, instead of cut short three times.
  */
-type GateShown = { state: string; diagnostic: string };
+import { NOT_RUN, notRun, parseSetupFailed } from '../gates/not-run.ts';
 
-const SETUP_FAILED = /^not run: setup `([\s\S]*)` failed: ([\s\S]*)$/;
+type GateShown = { state: string; diagnostic: string };
 
 /** `text` on one line, at most `max` characters: its head and its tail around an ellipsis. */
 export function headAndTail(text: string, max: number): string {
@@ -18,15 +18,17 @@ export function headAndTail(text: string, max: number): string {
 
 export function gateLines(results: Array<[string, GateShown]>, redStreak: Record<string, number | undefined>): string[] {
   const failed = results.filter(([, g]) => g.state === 'fail');
-  const setup = failed.length > 0 && failed.every(([, g]) => g.diagnostic === failed[0]![1].diagnostic) ? SETUP_FAILED.exec(failed[0]![1].diagnostic) : null;
+  const setup = failed.length > 0 && failed.every(([, g]) => g.diagnostic === failed[0]![1].diagnostic) ? parseSetupFailed(failed[0]![1].diagnostic) : null;
   // What peers says about the failure (before `exit=`) is kept whole; the tool's output after it is cut.
-  const said = setup ? /^([\s\S]*?)(exit=[\s\S]*)$/.exec(setup[2]!) : null;
-  const why = setup ? (said ? `${said[1]!.replace(/\s+/g, ' ')}${headAndTail(said[2]!, 240)}` : headAndTail(setup[2]!, 400)) : '';
-  const lines = setup ? [`  setup failed, so no gate ran: \`${headAndTail(setup[1]!, 80)}\` — ${why}`] : [];
+  const said = setup ? /^([\s\S]*?)(exit=[\s\S]*)$/.exec(setup.failure) : null;
+  const why = setup ? (said ? `${said[1]!.replace(/\s+/g, ' ')}${headAndTail(said[2]!, 240)}` : headAndTail(setup.failure, 400)) : '';
+  const lines = setup ? [`  setup failed, so no gate ran: \`${headAndTail(setup.setup, 80)}\` — ${why}`] : [];
   for (const [id, g] of results) {
     const red = redStreak[id];
-    const why = g.state !== 'fail' ? '' : setup ? ' — not run: setup failed (above)' : ` — ${headAndTail(g.diagnostic, 200)}`;
-    lines.push(`  ${id}: ${g.state}${red ? ` (red ${red} ticks)` : ''}${why}`);
+    const streak = red ? ` (red ${red} ticks)` : '';
+    if (g.state !== 'fail') lines.push(`  ${id}: ${g.state}${streak}`);
+    else if (setup) lines.push(`  ${id}: not run: setup failed (above)${streak}`);
+    else lines.push(`  ${id}: ${notRun(g) ? 'not run' : g.state}${streak} — ${headAndTail(notRun(g) ? g.diagnostic.slice(NOT_RUN.length) : g.diagnostic, 200)}`);
   }
   return lines;
 }

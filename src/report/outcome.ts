@@ -7,6 +7,7 @@
 import { usdCapToContinue } from '../budget/usd-cap-across-ups.ts';
 import type { LiveTurn } from '../state/live-turn.ts';
 import { parseStopReason, storageStopText } from '../state/stop-reason.ts';
+import { healthReasonWords } from '../loop/peer-health-words.ts';
 import type { RunSummary } from './run-summary.ts';
 import type { statusJson } from './status-text.ts';
 import type { HistorySource } from './run-history.ts';
@@ -65,7 +66,7 @@ function raiseCap(cap: string, up: string, usd: { spent: number; cap: number | n
   }
 }
 
-const resumeCommand = (r: RunSummary): string => (r.policy?.credentials === 'model-server' ? 'peers up --rehearse SCENARIO.yaml' : 'peers up');
+export const resumeCommand = (r: RunSummary): string => (r.policy?.credentials === 'model-server' ? 'peers up --rehearse SCENARIO.yaml' : 'peers up');
 
 function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimeline[]): { why: string[]; operator: boolean } {
   const stop = parseStopReason(reason);
@@ -89,9 +90,9 @@ function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimelin
       return { why: [`Gate ${stop.gate} stayed red for ${j.gates.red_streak[stop.gate] ?? '?'} evaluations in a row (red after ${g?.red_ticks ?? '?'} ticks in all); the loop gave up on it.`, ...(diag ? [`Its last diagnostic: ${diag}`] : [])], operator: true };
     }
     case 'peer-unavailable':
-      return { why: [`${stop.peer} is unavailable: ${j.peers[stop.peer]?.reason ?? 'see its last ticks'}.`], operator: true };
+      return { why: [`${stop.peer} is unavailable: ${j.peers[stop.peer]?.reason ? healthReasonWords(stop.peer, j.peers[stop.peer]!.reason!, resumeCommand(r)) : 'see its last ticks'}.`], operator: true };
     case 'all-peers-down':
-      return { why: ['Every peer is down:', ...Object.entries(j.peers).map(([p, h]) => `${p}: ${h.state}${h.reason ? ` (${h.reason})` : ''}`), `See ${r.paths.halted}.`], operator: true };
+      return { why: ['Every peer is down:', ...Object.entries(j.peers).map(([p, h]) => `${p}: ${h.state}${h.reason ? ` (${healthReasonWords(p, h.reason, resumeCommand(r))})` : ''}`), `See ${r.paths.halted}.`], operator: true };
     case 'blocked': {
       const b = r.state.blocked;
       return { why: b ? [`${b.by} declared the task impossible as specified and ${b.confirmed_by ?? 'another peer'} confirmed it: ${b.reason.replace(/\s+/g, ' ').slice(0, 400)}`] : ['The peers agreed the task cannot be done as specified.'], operator: true };
@@ -127,14 +128,18 @@ export function outcomeOf(i: { summary: RunSummary; status: Status; gates: GateT
       needs_operator: true,
     };
   }
-  const reason = r.stop?.reason ?? lastExit.reason;
+  const recorded = r.stop?.reason ?? lastExit.reason;
+  // The verdict `peers up` acts on (src/loop/run-verdict.ts) names the stop; the loop's own last
+  // word is said beside it when they differ (interrupted after a gate's last red evaluation: stuck).
+  const reason = r.finishedBy ?? recorded;
+  const differs = reason !== recorded ? [`Its loop last exited as \`${recorded}\`, but the saved run is over all the same: \`${resumeCommand(r)}\` would not resume it.`] : [];
   const w = whyStopped(reason, r, j, i.gates);
   // A rehearsal past the end of its script fails every turn (nothing scripted, so no commit): the
   // cap or the stuck gate that stopped it is the symptom, the scenario's length the cause.
   const script = reason !== 'complete' && r.scriptEnds?.length
     ? [`The rehearsal's scenario ran out (${r.scriptEnds.join('; ')}): the turns after that got no scripted reply and made no commit. Add ticks to your scenario (see rehearsal/scenario.yaml in the state dir), or give its last ticks the reviews the goals wait for.`]
     : [];
-  return { status: 'stopped', reason, at: r.stop?.at ?? lastExit.ts, headline: reason, why: [...script, ...w.why], needs_operator: w.operator };
+  return { status: 'stopped', reason, at: r.stop?.at ?? lastExit.ts, headline: reason, why: [...script, ...differs, ...w.why], needs_operator: w.operator };
 }
 
 /**

@@ -5,6 +5,7 @@
  * egress hosts) goes through htmlText (src/cli/inert-html.ts): escaped, its hidden characters shown. Long lists are collapsed (`<details>`), never cut: every tick, commit
  * and finding is in the file.
  */
+import { notRun, parseSetupFailed } from '../gates/not-run.ts';
 import { spendLines } from '../budget/spend-view.ts';
 import type { ReportModel } from './report-model.ts';
 import { esc, htmlText } from '../cli/inert-html.ts';
@@ -88,14 +89,17 @@ function gates(m: ReportModel): string {
   const rows = ids.map((id) => {
     const cur = g.current[id];
     const tl = g.timelines.find((t) => t.id === id);
-    return `<tr${cur?.state === 'fail' ? ' class="failed"' : ''}>${td(id)}${td(cur?.state ?? tl?.last_state ?? 'unknown')}${num(`${tl?.red_ticks ?? 0} of ${m.ticks.length}`)}${num(g.red_streak[id] ?? 0)}${td(tl?.first_red ?? '')}${td(tl?.transitions ?? 0)}</tr>`;
+    return `<tr${cur?.state === 'fail' ? ' class="failed"' : ''}>${td(id)}${td(cur && notRun(cur) ? 'not run' : (cur?.state ?? tl?.last_state ?? 'unknown'))}${num(`${tl?.red_ticks ?? 0} of ${m.ticks.length}`)}${num(g.red_streak[id] ?? 0)}${td(tl?.first_red ?? '')}${td(tl?.transitions ?? 0)}</tr>`;
   });
-  const diag = Object.entries(g.current).filter(([, r]) => r.state === 'fail' && r.diagnostic.trim());
+  // Setup failed: no gate ran; said once, not as each gate's failure (src/gates/not-run.ts).
+  const setupFailure = Object.values(g.current).map((r) => parseSetupFailed(r.diagnostic)).find(Boolean);
+  const diag = Object.entries(g.current).filter(([, r]) => r.state === 'fail' && r.diagnostic.trim() && !(setupFailure && notRun(r)));
   return [
     `<section id="gates"><h2>Gates${g.head ? ` at ${htmlText(short(g.head))}` : ''}</h2>`,
     table(['gate', 'state', 'red ticks', 'red streak now', 'first red after tick', 'changes'], rows, 'gates-table'),
     m.ticks.length && g.timelines.length ? `<h3>Timeline: state at the commit each tick left</h3>${gateTimelineChart(g.timelines, m.ticks.map((t) => t.tick))}` : '',
     gateTime(m),
+    setupFailure ? `<h3>Setup failed, so no gate ran</h3><p><code>${htmlText(setupFailure.setup)}</code> failed; every gate counts red until it passes.</p><pre>${htmlText(setupFailure.failure.trim().slice(0, 4000).replace(/\\n/g, '\n'))}</pre>` : '',
     diag.map(([id, r]) => `<h3>Why ${htmlText(id)} fails</h3><pre>${htmlText(r.diagnostic.trim().slice(0, 4000).replace(/\\n/g, '\n'))}</pre>`).join(''),
     Object.keys(g.soft).length ? `<h3>Soft goals (passing reviews / needed)</h3>${list(Object.entries(g.soft).map(([id, v]) => `${id}: ${v}`))}` : '',
     '</section>',
@@ -135,13 +139,13 @@ function spend(m: ReportModel): string {
 }
 
 function peers(m: ReportModel): string {
-  const rows = m.peers.map((p) => `<tr>${td(p.name)}${td(p.state + (p.reason ? ` (${p.reason})` : ''))}${num(`${p.handoffs}/${p.turns}`)}${td(p.last_classification ?? '')}${num(p.tokens)}${num(p.usd.toFixed(4))}${num(p.cli_tokens ?? '')}${num(p.cli_usd !== undefined ? p.cli_usd.toFixed(4) : '')}</tr>`);
+  const rows = m.peers.map((p) => `<tr>${td(p.name)}${td(p.state + (p.reason ? ` (${p.reason})` : ''))}${num(`${p.handoffs}/${p.turns}`)}${td(p.last_turn)}${num(p.tokens)}${num(p.usd.toFixed(4))}${num(p.cli_tokens ?? '')}${num(p.cli_usd !== undefined ? p.cli_usd.toFixed(4) : '')}</tr>`);
   const causes = m.peers
     .filter((p) => p.failures.length)
     .map((p) => `<details${p.failures.length <= 15 ? ' open' : ''}><summary>${htmlText(p.name)}: why its ticks failed (${p.failures.length} cause(s))</summary>${table(['cause', 'ticks', 'last tick'], p.failures.map((f) => `<tr>${td(f.cause)}${num(f.count)}${num(f.last_tick)}</tr>`))}</details>`);
   const all = m.failure_causes;
   const why = all.length ? `<h3>Why ticks failed</h3><details${all.length <= 15 ? ' open' : ''}><summary>${all.length} cause(s), ${all.reduce((n, f) => n + f.count, 0)} failed tick(s)</summary>${table(['cause', 'ticks', 'peers', 'last tick'], all.map((f) => `<tr>${td(f.cause)}${num(f.count)}${td(f.peers.join(', '))}${num(f.lastTick)}</tr>`), 'failure-causes')}</details>` : '';
-  return `<section id="peers"><h2>Peers</h2>${table(['peer', 'state', 'handed off / turns', 'last', 'tokens', 'USD', 'CLI-reported tokens', 'CLI-reported USD'], rows, 'peers-table')}${causes.join('')}${why}</section>`;
+  return `<section id="peers"><h2>Peers</h2>${table(['peer', 'state', 'handed off / turns', 'last turn', 'tokens', 'USD', 'CLI-reported tokens', 'CLI-reported USD'], rows, 'peers-table')}${causes.join('')}${why}</section>`;
 }
 
 function cheats(m: ReportModel): string {

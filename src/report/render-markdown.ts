@@ -5,6 +5,7 @@
  * reason, a gate's output) is rendered inert (src/cli/inert-markdown.ts): no image, link, heading,
  * table or HTML of a peer's making, and a long text is cut with a note saying so.
  */
+import { notRun, parseSetupFailed } from '../gates/not-run.ts';
 import { spendLines } from '../budget/spend-view.ts';
 import { mdBlock, mdCell, mdText } from '../cli/inert-markdown.ts';
 import type { ReportModel, TickRow } from './report-model.ts';
@@ -139,10 +140,10 @@ function budget(m: ReportModel, out: string[]): void {
 
 function peers(m: ReportModel, out: string[]): void {
   const compare = m.peers.some((p) => p.cli_tokens !== undefined);
-  out.push('## Peers', '', `| peer | state | handed off / turns | last | tokens | USD |${compare ? ' CLI-reported tokens | CLI-reported USD |' : ''}`, `| --- | --- | --- | --- | --- | --- |${compare ? ' --- | --- |' : ''}`);
+  out.push('## Peers', '', `| peer | state | handed off / turns | last turn | tokens | USD |${compare ? ' CLI-reported tokens | CLI-reported USD |' : ''}`, `| --- | --- | --- | --- | --- | --- |${compare ? ' --- | --- |' : ''}`);
   for (const p of m.peers) {
     const cliCols = compare ? ` ${p.cli_tokens ?? ''} | ${p.cli_usd !== undefined ? p.cli_usd.toFixed(4) : ''} |` : '';
-    out.push(`| ${cell(p.name)} | ${cell(p.state + (p.reason ? ` (${p.reason})` : ''))} | ${p.handoffs}/${p.turns} | ${cell(p.last_classification)} | ${p.tokens} | ${p.usd.toFixed(4)} |${cliCols}`);
+    out.push(`| ${cell(p.name)} | ${cell(p.state + (p.reason ? ` (${p.reason})` : ''))} | ${p.handoffs}/${p.turns} | ${cell(p.last_turn)} | ${p.tokens} | ${p.usd.toFixed(4)} |${cliCols}`);
   }
   for (const p of m.peers.filter((x) => x.failures.length)) {
     out.push('', `### ${mdText(p.name)}: why its ticks failed`, '', '| cause | ticks | last tick |', '| --- | --- | --- |');
@@ -163,17 +164,21 @@ function gates(m: ReportModel, out: string[]): void {
   const n = m.ticks.length;
   out.push('', `## Gates${g.head ? ` at ${g.head.slice(0, 8)}` : ''}`, '', '| gate | state | red ticks | red streak now | diagnostic |', '| --- | --- | --- | --- | --- |');
   const ids = [...new Set([...Object.keys(g.current), ...g.timelines.map((t) => t.id)])];
+  // Setup failed: no gate ran; said once below, not as each gate's failure (src/gates/not-run.ts).
+  const setupFailure = Object.values(g.current).map((r) => parseSetupFailed(r.diagnostic)).find(Boolean);
   for (const id of ids) {
     const cur = g.current[id];
     const tl = g.timelines.find((t) => t.id === id);
-    out.push(`| ${cell(id)} | ${cur?.state ?? tl?.last_state ?? 'unknown'} | ${tl ? `${tl.red_ticks} of ${n}` : '0'} | ${g.red_streak[id] ?? 0} | ${cell(cur?.state === 'fail' ? cur.diagnostic : '')} |`);
+    const skipped = cur && notRun(cur);
+    out.push(`| ${cell(id)} | ${skipped ? 'not run' : (cur?.state ?? tl?.last_state ?? 'unknown')} | ${tl ? `${tl.red_ticks} of ${n}` : '0'} | ${g.red_streak[id] ?? 0} | ${cell(cur?.state === 'fail' ? (setupFailure && skipped ? 'setup failed (below)' : cur.diagnostic) : '')} |`);
   }
   if (g.timelines.length && n) {
     out.push('', '### Gate timeline (state at the commit each tick left)', '');
     for (const tl of g.timelines) out.push(`- **${mdText(tl.id)}**: ${timelineText(tl)}${tl.first_red !== null ? ` — first red after tick ${tl.first_red}, last after tick ${tl.last_red}` : ''}`);
   }
   gateTime(m, out);
-  const failing = Object.entries(g.current).filter(([, r]) => r.state === 'fail' && r.diagnostic.trim());
+  if (setupFailure) out.push('', '### Setup failed, so no gate ran', '', `\`${mdText(setupFailure.setup.replace(/`/g, "'"))}\` failed; every gate counts red until it passes.`, '', mdBlock(setupFailure.failure.trim().replace(/\\n/g, '\n'), 1500), '');
+  const failing = Object.entries(g.current).filter(([, r]) => r.state === 'fail' && r.diagnostic.trim() && !(setupFailure && notRun(r)));
   if (failing.length) {
     out.push('', '### Why the failing gates fail', '');
     // Diagnostics quote the gate's output tail with escaped newlines; show them as lines.

@@ -10,9 +10,10 @@ import type { RunSummary } from './run-summary.ts';
 import { statusJson } from './status-text.ts';
 import { summariseEgress } from './egress-summary.ts';
 import type { RunHistory } from './run-history.ts';
+import { healthReasonWords, lastTurnWords } from '../loop/peer-health-words.ts';
 import { failureCauses, findingsOf, protocolEventCounts, tickCause } from './tick-facts.ts';
 import { gateIds, gateTimeline, gateTimeSeries, resultsByHead, spendSeries, type GateTimeline, type SpendPoint } from './tick-series.ts';
-import { mergeAdvice, outcomeOf, type Outcome } from './outcome.ts';
+import { mergeAdvice, outcomeOf, resumeCommand, type Outcome } from './outcome.ts';
 
 export type ReportInput = {
   project: string;
@@ -45,6 +46,8 @@ export type PeerReport = {
   turns: number;
   handoffs: number;
   last_classification: string | null;
+  /** How its last turn went, in words (peer-health-words.ts): the classification is only how its process ended. */
+  last_turn: string;
   tokens: number;
   usd: number;
   cli_tokens?: number;
@@ -81,10 +84,11 @@ function peersOf(r: RunSummary, j: ReturnType<typeof statusJson>): PeerReport[] 
     return {
       name,
       state: p.state,
-      reason: p.reason,
+      reason: p.reason === null ? null : healthReasonWords(name, p.reason, resumeCommand(r)),
       turns: p.turns,
       handoffs: p.successes,
       last_classification: p.last_classification,
+      last_turn: lastTurnWords(r.state.peers[name]!),
       tokens: p.tokens,
       usd: p.usd,
       ...(bill?.cli_tokens !== undefined ? { cli_tokens: bill.cli_tokens, cli_usd: bill.cli_usd } : {}),

@@ -14,7 +14,8 @@ import { probeRunLock } from '../state/run-lock.ts';
 import { readRunLog, type ExitLine, type RunLog, type TickLine } from '../state/run-log.ts';
 import type { LoopState } from '../state/state-schema.ts';
 import { loadState } from '../state/state-store.ts';
-import { readStopReason } from '../state/stop-reason.ts';
+import { formatStopReason, readStopReason } from '../state/stop-reason.ts';
+import { savedRunVerdict } from '../loop/shell/saved-verdict.ts';
 import { statePaths, type StatePaths } from '../state/paths.ts';
 import { type BudgetPolicy, readPolicyIfPresent } from '../budget/budget-policy-file.ts';
 import { type LedgerSpend, readLedgerSpend } from '../budget/ledger-spend.ts';
@@ -44,6 +45,11 @@ export type RunSummary = {
   /** The turn under way (turn.json), only while the run lock is held; with what its output says it is doing. */
   liveTurn: LiveTurn | null;
   activity: { text: string | null; last_output_at: string | null } | null;
+  /**
+   * The stop the run is over for when it is not running, by the one verdict `peers up` acts on
+   * (src/loop/run-verdict.ts); null when `peers up` would resume it or that cannot be told.
+   */
+  finishedBy?: string | null;
   /** When the files were read (elapsed times are measured against it). */
   readAt: string;
   /** A rehearsal's script ran out: "peer 'x' has only N scripted tick(s)" (model-server/served-log.ts). */
@@ -80,6 +86,8 @@ export function readRunSummary(stateDir: string): RunSummary {
     policy = undefined; // `peers up` rewrites it; the loop refuses to run on a bad one
   }
   const lock = probeRunLock(paths.lock);
+  const stop = readStopReason(paths.stopReason);
+  const finished = lock.held ? null : savedRunVerdict(stateDir, stop?.reason ?? null);
   const liveTurn = lock.held ? readLiveTurn(stateDir) : null;
   return {
     paths,
@@ -93,7 +101,8 @@ export function readRunSummary(stateDir: string): RunSummary {
     ...(ledgerError ? { ledgerError } : {}),
     ticks: log.lines.filter((l): l is TickLine => l.event === 'tick'),
     exits: log.lines.filter((l): l is ExitLine => l.event === 'exit'),
-    stop: readStopReason(paths.stopReason),
+    stop,
+    finishedBy: finished ? formatStopReason(finished) : null,
     lock,
     halted: existsSync(paths.halted),
     config,

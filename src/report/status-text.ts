@@ -4,6 +4,7 @@
  * (`status` of a fresh project, `ls`) loads neither the state files' schemas nor this.
  */
 import { gateLines } from './gate-lines.ts';
+import { lastTurnWords, peerHealthLine } from '../loop/peer-health-words.ts';
 import { join } from 'node:path';
 import { spendLines, spendView } from '../budget/spend-view.ts';
 import { describeWaiters, isAsleep } from '../loop/peer-sleep.ts';
@@ -28,6 +29,8 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
     running: r.lock.held,
     lock_pid: r.lock.pid ?? null,
     last_stop: r.stop ?? null,
+    /** The stop the run is over for, as `peers up` will say it (src/loop/run-verdict.ts); null while running or resumable. */
+    finished_by: r.finishedBy ?? null,
     /** The turn under way while the loop runs: who, since when, and what its output says it is doing. */
     current_turn: r.liveTurn
       ? {
@@ -51,7 +54,7 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
         const h = s.peers[p]!;
         const w = asleep(p);
         const paused = control?.paused[p]?.since ?? null;
-        return [p, { state: h.state, reason: h.reason, paused_since: paused, last_classification: h.last_classification, last_failure: h.last_failure, waiting_until: w?.until ?? null, waiting_reason: w?.reason ?? null, turns: h.turns, successes: h.successes, tokens: h.tokens, usd: h.usd }];
+        return [p, { state: h.state, reason: h.reason, paused_since: paused, last_classification: h.last_classification, last_turn: lastTurnWords(h), last_failure: h.last_failure, waiting_until: w?.until ?? null, waiting_reason: w?.reason ?? null, turns: h.turns, successes: h.successes, tokens: h.tokens, usd: h.usd }];
       }),
     ),
     /** Peers asleep for their usage limit now, and until when (the others keep working; when none can, the run waits). */
@@ -104,6 +107,7 @@ export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
     if (c.activity) lines.push(`  doing: ${c.activity}`);
   }
   if (j.last_stop) lines.push(`Last stop: ${j.last_stop.reason} at ${j.last_stop.at}`);
+  if (j.finished_by && j.finished_by !== j.last_stop?.reason) lines.push(`Over: ${j.finished_by} (the saved state stops the run there: \`peers up\` says why and what continues it)`);
   if (j.operator.error) lines.push(`HELD: the operator control file cannot be used (${j.operator.error}): fix or remove ${r.paths.control}`);
   if (j.operator.max_runtime_s !== null) lines.push(`Max runtime: ${j.operator.max_runtime_s}s (set by the operator)`);
   if (j.halted) lines.push(`HALTED: ${j.halted.reason} at tick ${j.halted.at_tick} — see ${r.paths.halted}`);
@@ -118,7 +122,7 @@ export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
   lines.push('Spend:', ...spendLines(j.bill).map((l) => `  ${l}`));
   lines.push('Peers:');
   for (const [name, p] of Object.entries(j.peers)) {
-    lines.push(`  ${name}: ${p.state}${p.reason ? ` (${p.reason})` : ''}${p.paused_since ? `, PAUSED by the operator since ${p.paused_since} (peers resume ${name})` : ''}, ${p.successes}/${p.turns} turns handed off, last ${p.last_classification ?? '-'}, ${p.tokens} tokens, $${p.usd.toFixed(4)}`);
+    lines.push(`  ${peerHealthLine(name, r.state.peers[name]!, p.paused_since ? `, PAUSED by the operator since ${p.paused_since} (peers resume ${name})` : '')}`);
     if (p.waiting_until) lines.push(`    asleep until ${p.waiting_until} (${p.waiting_reason})`);
     if (p.last_failure) lines.push(`    last failure (tick ${p.last_failure.tick}): ${p.last_failure.cause}`);
   }

@@ -5,6 +5,7 @@
 import { mdText } from '../cli/inert-markdown.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import type { LoopState } from './state-schema.ts';
+import { healthReasonWords, lastTurnWords } from '../loop/peer-health-words.ts';
 
 export function haltedMarkdown(state: LoopState, reason: string, runsPath: string): string {
   const lines = [
@@ -17,7 +18,7 @@ export function haltedMarkdown(state: LoopState, reason: string, runsPath: strin
     '',
     ...state.peer_order.map((p) => {
       const h = state.peers[p]!;
-      return `- ${mdText(p)}: state=${h.state} recent_fails=${h.recent_runs.reduce((a, r) => a + (1 - r), 0)} last=${mdText(h.last_classification ?? 'none')}${h.reason ? ` reason: ${mdText(h.reason, 2000)}` : ''}`;
+      return `- ${mdText(p)}: ${h.state}, ${h.recent_runs.reduce((a, r) => a + (1 - r), 0)} of its last ${h.recent_runs.length} turns failed, last turn ${mdText(lastTurnWords(h))}${h.reason ? `; why: ${mdText(healthReasonWords(p, h.reason), 2000)}` : ''}`;
     }),
     '',
     '## What to do',

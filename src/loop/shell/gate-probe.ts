@@ -7,6 +7,7 @@
  * Setup and every gate get a fresh HOME/TMPDIR/XDG (gate-env.ts); only setup gets the dependency
  * cache.
  */
+import { setupFailedDiagnostic } from '../../gates/not-run.ts';
 import type { HardGoal } from '../../config/goals-schema.ts';
 import { evaluateIsolated, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../../gates/gate-engine.ts';
 import { withCleanCheckout } from '../../gates/clean-checkout.ts';
@@ -77,7 +78,7 @@ export function withRunBaseline(env: Record<string, string>, runBaseline: string
 
 /** Every goal failed because `setup` did (shared with the gates container's probe). */
 export function setupFailedResults(goals: HardGoal[], setup: string, failure: string): GateInput[] {
-  return goals.map((g) => ({ id: g.id, state: 'fail' as const, durationMs: 0, diagnostic: `not run: setup \`${setup}\` failed: ${failure}`, cached: false }));
+  return goals.map((g) => ({ id: g.id, state: 'fail' as const, durationMs: 0, diagnostic: setupFailedDiagnostic(setup, failure), cached: false }));
 }
 
 /** Runs the setup command in the checkout; null when it succeeded, else a one-line diagnostic. */

@@ -110,7 +110,7 @@ describe('info, status and report show one budget and one bill', () => {
     const md = cli(['report', '--state-dir', p.stateDir]).stdout;
     expect(md).toContain('## Spend');
     expect(md).toContain(`USD at list prices of ${PRICE_TABLE_DATE}`);
-    expect(md).toContain('| peer | state | handed off / turns | last | tokens | USD | CLI-reported tokens | CLI-reported USD |');
+    expect(md).toContain('| peer | state | handed off / turns | last turn | tokens | USD | CLI-reported tokens | CLI-reported USD |');
     expect(md).toMatch(/\| alice \| healthy \| 1\/1 \| success \| 1000 \| 0\.5000 \| 15 \| 0\.0000 \|/);
     expect(md).toContain('priced conservatively: claude-opus-9');
     expect(md).toContain('1 reply was cut short');

@@ -245,6 +245,36 @@ describe('peers verify', () => {
     expect(existsSync(join(marks, 'gate-ran'))).toBe(false);
   });
 
+  test('setup exits 1: the gates read "not run", not FAIL; setup\'s failure and its output are said once; verify still fails (exit 1, never PASS)', () => {
+    const repo = makeRepo(`goals:
+  - id: tests-pass
+    type: hard
+    cmd: 'true'
+    pass_when: exit_code == 0
+  - id: lint-clean
+    type: hard
+    cmd: 'true'
+    pass_when: exit_code == 0
+`, 'setup: echo "npm ERR! 404 left-pad@9 not found" >&2; exit 1\nverify:\n  commands:\n    - cmd: "true"\n');
+    const r = verify(repo);
+    expect(r.code).toBe(1);
+    const rows = r.stdout.split('\n');
+    expect(rows.find((l) => l.startsWith('setup '))).toMatch(/^setup\s+setup\s+FAIL\s+\d+\s+exit=1/);
+    for (const id of ['tests-pass', 'lint-clean']) expect(rows.find((l) => l.startsWith(`hard    ${id}`))).toMatch(/not run\s+0\s+setup failed \(its row and output above\)$/);
+    expect(rows.find((l) => l.startsWith('verify '))).toMatch(/not run\s+0\s+setup failed/);
+    // No gate reads FAIL: the only FAIL row is setup's, and its output is printed once.
+    expect(rows.filter((l) => /\bFAIL\b/.test(l) && !l.startsWith('Result:'))).toHaveLength(1);
+    // What failed printed: setup's output, once; no gate has any (none ran).
+    const printed = r.stdout.slice(r.stdout.indexOf('What the failures printed'), r.stdout.indexOf('Result:'));
+    expect(printed.split('\n').filter((l) => /^  \S/.test(l))).toEqual(['  setup: echo "npm ERR! 404 left-pad@9 not found" >&2; exit 1']);
+    expect(printed.split('      npm ERR! 404 left-pad@9 not found').length - 1).toBe(1);
+    expect(r.stdout).toContain('Result: FAIL: setup failed, so no gate ran (3 not run; the code was not judged)');
+    expect(r.stdout).not.toContain('PASS');
+    const md = readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8');
+    expect(md).toContain('| tests-pass | not run | 0 | setup failed (its row and output above) |');
+    expect(md).toContain('**Result:** FAIL: setup failed');
+  });
+
   test('a repository without commits is bad input (exit 2) with a hint', () => {
     const repo = mkdtempSync(join(tmpdir(), 'verify-empty-'));
     gitOk(repo, ['init', '-q']);

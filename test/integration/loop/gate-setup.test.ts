@@ -6,6 +6,10 @@ import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { buildReportModel } from '../../../src/report/report-model.ts';
+import { renderMarkdown } from '../../../src/report/render-markdown.ts';
+import { readRunSummary } from '../../../src/report/run-summary.ts';
+import { formatStatus } from '../../../src/report/status-text.ts';
 import { exits, loop, makeProject, spawnLoopCli, state, stopReason, ticks, writeConfig, type Project } from './harness.ts';
 
 let p: Project | undefined;
@@ -109,6 +113,32 @@ describe('gate setup on the clean checkout', () => {
     const r = state(p).gates.results['always-true']!;
     expect(r.state).toBe('fail');
     expect(r.diagnostic).toContain('not run: setup `echo "registry unreachable" >&2; exit 7` failed: exit=7; stderr: registry unreachable');
+  });
+
+  test('setup exits 1: status and the report say the gates were not run (setup failed, said once), and the run stays red, never complete', async () => {
+    p = makeProject({
+      peers: { alice: 'always-handoff', bob: 'always-handoff' },
+      setup: 'echo "npm ERR! 404 left-pad@9 not found" >&2; exit 1',
+      goals: [
+        { id: 'tests-pass', type: 'hard', cmd: 'true', pass_when: 'exit_code == 0' },
+        { id: 'lint-clean', type: 'hard', cmd: 'true', pass_when: 'exit_code == 0' },
+      ],
+    });
+    const out = await loop(p, { maxTicks: 3 });
+    // Fail closed: gates that never ran are red; a run can never end complete on them.
+    expect(out.reason).not.toBe('complete');
+    expect(Object.values(state(p).gates.results).map((g) => g.state)).toEqual(['fail', 'fail']);
+    const summary = readRunSummary(p.stateDir);
+    const status = formatStatus(summary).split('\n');
+    expect(status.filter((l) => l.includes('npm ERR! 404 left-pad@9 not found'))).toHaveLength(1);
+    expect(status.find((l) => l.startsWith('  setup failed, so no gate ran: '))).toContain('exit=1');
+    expect(status.find((l) => l.startsWith('  tests-pass:'))).toMatch(/^  tests-pass: not run: setup failed \(above\)/);
+    expect(status.find((l) => l.startsWith('  lint-clean:'))).toMatch(/^  lint-clean: not run: setup failed \(above\)/);
+    const md = renderMarkdown(buildReportModel({ project: 'setup-fails', summary, history: null, egress: null, generatedAt: new Date().toISOString() }));
+    expect(md).toMatch(/\| tests-pass \| not run \| .* \| setup failed \(below\) \|/);
+    expect(md).toContain('### Setup failed, so no gate ran');
+    expect(md).not.toContain('### Why the failing gates fail');
+    expect(md.split('npm ERR! 404 left-pad@9 not found').length - 1).toBe(2); // setup's command, and its output once
   });
 
   test('SIGTERM during a long gate stops the run promptly as interrupted, without recording a verdict for HEAD', async () => {

@@ -11,7 +11,7 @@ import { projectText } from '../../../apps/project-view.ts';
 import type { ProjectStatus } from '../../../sandbox/reconcile.ts';
 
 const project = (status: ProjectStatus['status']): ProjectStatus => ({
-  name: 'cproj', path: '/src/cproj', status, tick: null, stopReason: null, spend: { usd: 0, tokens: 0 } as ProjectStatus['spend'],
+  name: 'cproj', path: '/src/cproj', status, tick: null, stopReason: null, finishedBy: null, spend: { usd: 0, tokens: 0 } as ProjectStatus['spend'],
   openGates: [], stateDir: '/state/cproj', containers: [], degraded: [],
 });
 

@@ -42,7 +42,7 @@ describe('peers up on a run that can go on', () => {
     const d = decideUp(situation({ state: s, stop: { kind: 'peer-unavailable', peer: 'b' }, settings: withOperatorControl(settings(), withPaused(null, 'a', true)) }));
     expect(d).toEqual({
       kind: 'resume',
-      notes: ['b is unavailable (halt-pattern: invalid x-api-key): it gets no turn until peers up --reset-peer b', 'a is paused: it gets no turn until `peers resume a`'],
+      notes: ['b is unavailable (authentication failed (its output matched invalid x-api-key): check b\'s API key or CLI login): it gets no turn until peers up --reset-peer b', 'a is paused: it gets no turn until `peers resume a`'],
     });
   });
 
@@ -117,7 +117,7 @@ describe('peers up on a finished run says why it stopped and what to do', () => 
     for (const p of ['a', 'b']) s.peers[p] = { ...s.peers[p]!, state: 'unavailable', reason: 'halt-pattern: 401' };
     s.halted = { reason: 'peer-unavailable:all-peers-down', at_tick: 3 };
     const d = decideUp(situation({ state: s, stop: { kind: 'all-peers-down' } }));
-    expect(d).toMatchObject({ kind: 'finished', exitCode: 1, why: 'peer-unavailable:all-peers-down: no peer can take a turn (a unavailable: halt-pattern: 401; b unavailable: halt-pattern: 401)' });
+    expect(d).toMatchObject({ kind: 'finished', exitCode: 1, why: 'peer-unavailable:all-peers-down: no peer can take a turn (a unavailable: authentication failed (its output matched 401): check a\'s API key or CLI login; b unavailable: authentication failed (its output matched 401): check b\'s API key or CLI login)' });
     if (d.kind === 'finished') expect(d.next[1]).toBe('fix the cause (a key, a login, a model name, a quota), then peers up --reset-peer all');
     expect(decideUp(situation({ state: s, resetPeers: ['all'] })).kind).toBe('resume');
     expect(() => decideUp(situation({ state: s, resetPeers: ['zed'] }))).toThrow('--reset-peer zed: no such peer');

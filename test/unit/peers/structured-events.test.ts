@@ -7,7 +7,8 @@ describe('structured status events', () => {
       '{"type":"assistant","message":{"content":[{"type":"text","text":"authentication failed in the test fixture"}]}}',
       '{"type":"result","subtype":"success","is_error":true,"result":"Invalid API key · Please run /login"}',
     ].join('\n');
-    expect(structuredStatus('claude', out)).toEqual({ kind: 'halt', label: 'structured:claude:invalid-api-key', snippet: 'success Invalid API key · Please run /login' });
+    // The subtype `success` of an error result is no word of the failure (the trial showed "success Invalid API key").
+    expect(structuredStatus('claude', out)).toEqual({ kind: 'halt', label: 'structured:claude:invalid-api-key', snippet: 'Invalid API key · Please run /login' });
   });
 
   test('claude: assistant text mentioning errors never halts; a successful result neither', () => {

@@ -51,6 +51,8 @@ test('a budget cap says what continues the run as `peers up` takes it: --max-usd
   const ticks = writeLongRun(4);
   try {
     writeFileSync(join(ticks, 'last-stop-reason.txt'), 'budget:max_ticks 2026-12-05T14:00:00.000Z\n');
+    // The snapshot's caps as such a stop has them (the run's verdict is read from the state: src/loop/run-verdict.ts).
+    writeFileSync(join(ticks, 'snapshot', 'config.yaml'), `peers:\n  - { name: alice, tool: custom, argv: [sh, a.sh] }\n  - { name: bob, tool: custom, argv: [sh, b.sh] }\nbudget:\n  max_usd: 100\n  max_ticks: 4\n`);
     const why = buildReportModel({ project: 'short', summary: readRunSummary(ticks), history: null, egress: null, generatedAt: '2026-12-05T14:00:00.000Z' }).outcome.why[0]!;
     expect(why).toEndWith('To continue: raise budget.max_ticks in .peers/config.yaml, then `peers up --accept-changes` continues it.');
     expect(why).not.toContain('--max-');
