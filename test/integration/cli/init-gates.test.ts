@@ -165,7 +165,9 @@ describe('init proposes the real test suite; verify judges it', () => {
       mkdirSync(join(repo, rel, '..'), { recursive: true });
       writeFileSync(join(repo, rel), text);
     }
-    const init = runPeers(['init'], { cwd: repo, env });
+    // No identity, whatever the machine's host name (git would make an email of it).
+    const noIdentity = { ...env, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_VALUE_0: 'true' };
+    const init = runPeers(['init'], { cwd: repo, env: noIdentity });
     expect(init.code).toBe(0);
     expect(init.stdout).toContain('gate tests-pass: npm test');
     const note = init.stdout.split('\n').find((l) => l.includes('not committed'));
@@ -179,8 +181,11 @@ describe('init proposes the real test suite; verify judges it', () => {
     // This machine's git has no identity for the user (a new user's): the note says to set one, in
     // commands that work as printed; before, its `git commit` failed ("unable to auto-detect email").
     expect(note).toContain('git has no name and email for you yet');
+    // The user's own global git config: a file of the sandbox (never the sandbox's GIT_CONFIG_GLOBAL
+    // of /dev/null, which `git config --global` would replace with a regular file, as root).
+    const userGitConfig = join(sb.root, 'fresh-lib-user.gitconfig');
     for (const cmd of advice) {
-      const r = spawnSync('sh', ['-c', cmd], { cwd: repo, env: { ...process.env, ...env }, encoding: 'utf8' });
+      const r = spawnSync('sh', ['-c', cmd], { cwd: repo, env: { ...process.env, ...noIdentity, GIT_CONFIG_GLOBAL: userGitConfig }, encoding: 'utf8' });
       expect(r.status, `${cmd}: ${r.stderr}`).toBe(0);
     }
     expect(gitIn(repo, ['rev-parse', 'peers-baseline^{commit}'])).toBe(gitIn(repo, ['rev-parse', 'HEAD']));
