@@ -89,9 +89,15 @@ export async function main(argv: string[]): Promise<number> {
     const { loadConfig } = await import('./cli/bootstrap.ts');
     const { run } = await import('@oclif/core');
     const config = await loadConfig(COMMAND_LOADERS);
-    // A mistyped command is one line with the closest command, exit 2 (not oclif's "command x not found").
+    // A mistyped command is one line with the closest command, and a word after a command that takes
+    // none an unexpected argument: exit 2, not oclif's "command x not found".
     const { unknownCommandMessage } = await import('./cli/command-suggest.ts');
-    const unknown = unknownCommandMessage(argv, { ids: config.commandIDs, topics: config.topics.map((t) => t.name), hiddenIds: config.commands.filter((c) => c.hidden).map((c) => c.id) });
+    const unknown = unknownCommandMessage(argv, {
+      ids: config.commandIDs,
+      topics: config.topics.map((t) => t.name),
+      hiddenIds: config.commands.filter((c) => c.hidden).map((c) => c.id),
+      withoutArgs: config.commands.filter((c) => c.strict !== false && Object.keys(c.args ?? {}).length === 0).map((c) => c.id),
+    });
     if (unknown) {
       const { InputError } = await import('./cli/errors.ts');
       throw new InputError(unknown);
