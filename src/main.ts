@@ -12,12 +12,14 @@ import { PEERS_NAME, PEERS_VERSION } from './cli/version.ts';
  * The first import of @oclif/core checks the Node version against oclif's package.json, which loads
  * and runs semver (~30 ms of every start) to judge a runtime that is Bun, not Node. The switch is
  * an environment variable; it is removed again so the processes peers starts never inherit it.
+ * The same import fixes oclif's help width, which every help line must fit (src/cli/oclif-width.ts).
  */
 async function importWithoutEngineCheck<T>(load: () => Promise<T>): Promise<T> {
   const before = process.env.OCLIF_DISABLE_ENGINE_WARNING;
   process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';
   try {
-    return await load();
+    const { importOclifAtWidth } = await import('./cli/oclif-width.ts');
+    return await importOclifAtWidth(load, process.env, process.stdout);
   } finally {
     if (before === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING;
     else process.env.OCLIF_DISABLE_ENGINE_WARNING = before;

@@ -47,7 +47,8 @@ describe('-h and summaries', () => {
     for (const c of commands) {
       expect(c.summary, c.id).toMatch(/^[A-Z].*[.!?]$/);
       expect(c.summary.includes('\n'), c.id).toBe(false);
-      expect(c.summary.length, c.id).toBeLessThanOrEqual(90);
+      // The first line of the command's --help, which oclif prints as it is: it fits 80 columns.
+      expect(c.summary.length, c.id).toBeLessThanOrEqual(78);
     }
   });
 });
