@@ -3,7 +3,10 @@
  * Pure functions over the command manifest (ids use ':'; users type them with spaces).
  */
 import { didYouMean } from './did-you-mean.ts';
-import { unexpectedArgumentsMessage } from './parse-error-message.ts';
+import { unexpectedArgumentsMessage, unknownFlagMessage } from './parse-error-message.ts';
+
+/** The flags `peers` takes with no command (src/main.ts answers --version; oclif the rest). */
+const ROOT_FLAGS = new Set(['--help', '-h', '--version', '-v', '--']);
 
 /** `withoutArgs`: the commands that take no positional argument (oclif reads a word after one as part of a command name). */
 export type CommandIndex = { ids: readonly string[]; topics: readonly string[]; hiddenIds?: readonly string[]; withoutArgs?: readonly string[] };
@@ -20,6 +23,9 @@ export function unknownCommandMessage(argv: readonly string[], index: CommandInd
     if (a.startsWith('-')) break;
     words.push(a);
   }
+  // A flag before any command: only help and version are flags of peers itself.
+  const first = argv[0];
+  if (!words.length && first !== undefined && !ROOT_FLAGS.has(first)) return unknownFlagMessage(first, '', []);
   if (!words.length) return undefined;
   // `help WORDS` names a command too.
   if (words[0] === 'help' && words.length > 1) return unknownCommandMessage(words.slice(1), { ...index, withoutArgs: [] });

@@ -15,8 +15,8 @@ export type ParsedCommand = { readonly bin: string; readonly command: string; re
 /** The message for an unknown flag of `command`, suggesting the closest of its flags. */
 export function unknownFlagMessage(flag: string, command: string, flagNames: readonly string[]): string {
   const guess = didYouMean(flag.replace(/^-+/, '').split('=')[0]!, flagNames);
-  const where = command ? ` for '${command}'` : '';
-  return guess ? `unknown flag '${flag}'${where}. Did you mean '--${guess}'?` : `unknown flag '${flag}'${where} (peers ${command} --help lists its flags)`;
+  if (!command) return `unknown flag '${flag}' (see \`peers --help\`)`;
+  return guess ? `unknown flag '${flag}' for '${command}'. Did you mean '--${guess}'?` : `unknown flag '${flag}' for '${command}' (peers ${command} --help lists its flags)`;
 }
 
 /** What was wrong, then the command and where its usage is: the one shape of every message here. */

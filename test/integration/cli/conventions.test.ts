@@ -83,6 +83,8 @@ describe('command-line mistakes', () => {
       [['ack-block', 'STEP-1'], "missing required flag --reason for 'ack-block' (see `peers ack-block --help`)"],
       [['down', '--nope'], "unknown flag '--nope' for 'down' (peers down --help lists its flags)"],
       [['help', 'nosuch'], "unknown command 'nosuch' (peers --help lists the commands)"],
+      [['help', '--bogus'], "unknown flag '--bogus' (see `peers --help`)"],
+      [['--bogus'], "unknown flag '--bogus' (see `peers --help`)"],
     ];
     const runs = await mapLimited(cases, 4, ([argv]) => runPeersAsync(argv, { cwd: repo, env: sb.env }));
     cases.forEach(([argv, line], i) => {

@@ -54,6 +54,15 @@ describe('help wraps to the terminal', () => {
     });
   }
 
+  // From 80 columns: the first line (the summary) is printed as it is, and written to fit 80.
+  test("the root help and every topic's fit too", () => {
+    for (const width of [80, 100, 132]) {
+      const help = new Help(config, { maxWidth: width - OCLIF_LIST_OVERRUN, stripAnsi: true }) as unknown as { formatRoot(): string; formatTopic(t: unknown): string };
+      const texts = [help.formatRoot(), ...config.topics.map((t) => help.formatTopic(t))];
+      for (const line of texts.join('\n').split('\n')) expect({ width, line, over: line.length > width }).toEqual({ width, line, over: false });
+    }
+  });
+
   test('80 columns: a description line ends only where the next word would not fit, or at its paragraph', () => {
     for (const id of config.commandIDs) {
       const lines = sectionBody(helpAt(config, id, 80), 'DESCRIPTION');

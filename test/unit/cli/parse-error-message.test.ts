@@ -71,6 +71,10 @@ describe('words oclif would read as a command name', () => {
     expect(unknownCommandMessage(['up', 'app'], index)).toBeUndefined();
     expect(unknownCommandMessage(['ls', '--json'], index)).toBeUndefined();
   });
+  test('a flag before any command: unknown unless it is help or version', () => {
+    expect(unknownCommandMessage(['--bogus', 'ls'], index)).toBe("unknown flag '--bogus' (see `peers --help`)");
+    for (const flag of ['--help', '-h', '--version']) expect(unknownCommandMessage([flag], index)).toBeUndefined();
+  });
   test('help WORDS judges WORDS', () => {
     expect(unknownCommandMessage(['help', 'lss'], index)).toBe("unknown command 'lss'. Did you mean 'ls'?");
     expect(unknownCommandMessage(['help', 'ls'], index)).toBeUndefined();
