@@ -1,7 +1,7 @@
 import { paintFor, statusStyle, type Paint } from '../src/cli/colour.ts';
 import { renderTable } from '../src/cli/text-table.ts';
 import { formatDegraded } from '../src/loop/pod-health.ts';
-import { shellCommand } from '../src/cli/shell-word.ts';
+import { forgetMissingProject } from './registry.ts';
 import type { ProjectStatus } from './reconcile.ts';
 
 /**
@@ -36,7 +36,7 @@ export function projectTable(rows: readonly ListedProject[], paint: Paint = pain
 export function missingProjectNotes(rows: readonly ListedProject[]): string[] {
   return rows
     .filter((r) => r.missing)
-    .map((r) => `${r.name}: ${r.path} no longer exists (deleted, moved or not mounted); \`${shellCommand('peers', 'rm', r.name)}\` forgets it (its run state is kept); moved? peers init in its new place`);
+    .map((r) => `${r.name}: ${r.path} no longer exists (deleted, moved or not mounted); ${forgetMissingProject(r.name)}`);
 }
 
 /** The JSON row of a project (`ls --json`, the head of `status --json`); money is rounded by its schema. */

@@ -96,6 +96,10 @@ describe('peers ls of a project whose directory is gone', () => {
     // Deleted: the command ls names forgets it.
     rmSync(demo, { recursive: true, force: true });
     expect(listed()).toMatchObject({ missing: true });
+    // A command that names it says the same.
+    const status = peers(['status', 'gone-demo']);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain(`${demo} does not exist\n  hint: the registry entry 'gone-demo' points here (deleted, moved or not mounted?); \`peers rm gone-demo\` forgets it`);
     const rm = peers(['rm', 'gone-demo']);
     expect(rm.code).toBe(0);
     expect(listed()).toBeUndefined();
