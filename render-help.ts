@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { format } from 'node:util';
 import { COMMAND_LOADERS } from './commands/index.ts';
 import { main } from './src/main.ts';
-import { loadConfig } from './src/cli/bootstrap.ts';
+import { importOclifAtWidth } from './src/cli/oclif-width.ts';
 import { helpKey, USER_AGENT_MARK, type PrerenderedHelp } from './src/cli/help-fast-path.ts';
 
 /** The command lines to render: help flags and the help command over every command and topic. */
@@ -53,6 +53,8 @@ export async function renderHelp(): Promise<PrerenderedHelp> {
   if (process.stdout.isTTY || !process.env.NO_COLOR || process.env.OCLIF_COLUMNS) {
     throw new Error('render-help.ts: run with stdout a pipe, NO_COLOR=1 and no OCLIF_COLUMNS (build.ts does)');
   }
+  // The first import of oclif fixes its help width, as src/main.ts's does (src/cli/oclif-width.ts).
+  const { loadConfig } = await importOclifAtWidth(() => import('./src/cli/bootstrap.ts'), process.env, process.stdout);
   const config = await loadConfig(COMMAND_LOADERS);
   const texts: string[] = [];
   const byArgv: Record<string, number> = {};

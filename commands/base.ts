@@ -12,7 +12,7 @@
 import { Command, Errors, type Interfaces } from '@oclif/core';
 import { processIO, terminalSafeIO, type CommandIO } from '../src/cli/command-io.ts';
 import { commandOutput, exitWith, jsonOfFailure, logLine, writeJson, type CommandOutput } from '../src/cli/json-output/command-output.ts';
-import { unknownFlagMessage } from '../src/cli/command-suggest.ts';
+import { parseErrorMessage } from '../src/cli/parse-error-message.ts';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { jsonOutput } from '../src/cli/json-output/json-output.ts';
 import { reportFatal } from '../src/cli/report-error.ts';
@@ -47,8 +47,9 @@ export abstract class BaseCommand extends Command {
 
   /**
    * Whatever goes wrong while parsing the command line is the user's input: an unknown flag, a
-   * missing or malformed value, a value below a flag's minimum. oclif's own parse errors and the
-   * plain errors its argument parsers throw (`replay abc`) become one InputError, exit 2.
+   * missing or malformed value, a value below a flag's minimum, an extra or missing argument.
+   * oclif's own parse errors and the plain errors its argument parsers throw (`replay abc`) become
+   * one InputError, exit 2, worded by parse-error-message.ts: what, for which command, see --help.
    */
   protected override async parse<F extends Record<string, unknown>, B extends Record<string, unknown>, A extends Record<string, unknown>>(
     options?: Interfaces.Input<F, B, A>,
@@ -64,13 +65,8 @@ export abstract class BaseCommand extends Command {
         throw error;
       }
       if (error instanceof Errors.ExitError) throw error;
-      const unknownFlags = (error as { flags?: unknown }).flags;
-      if (Array.isArray(unknownFlags) && unknownFlags.length && String((error as Error).message).startsWith('Nonexistent flag')) {
-        const known = [...Object.keys(this.ctor.flags ?? {}), ...Object.keys(this.ctor.baseFlags ?? {}), ...(this.ctor.enableJsonFlag ? ['json'] : []), 'help'];
-        throw new InputError(unknownFlagMessage(String(unknownFlags[0]), (this.id ?? '').replaceAll(':', ' '), known));
-      }
-      const message = (error instanceof Error ? error.message : String(error)).replace(/\n\s*See more help with --help\s*$/, '');
-      throw new InputError(message, { hint: `see \`${this.config.bin} ${(this.id ?? '').replaceAll(':', ' ')} --help\`` });
+      const flagNames = [...Object.keys(this.ctor.flags ?? {}), ...Object.keys(this.ctor.baseFlags ?? {}), ...(this.ctor.enableJsonFlag ? ['json'] : []), 'help'];
+      throw new InputError(parseErrorMessage(error, { bin: this.config.bin, command: (this.id ?? '').replaceAll(':', ' '), flagNames }));
     }
   }
 

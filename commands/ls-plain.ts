@@ -3,11 +3,12 @@
  * oclif command (help, every error); src/main.ts runs a plain command line without loading oclif
  * (plain-commands.ts).
  */
+import { existsSync } from 'node:fs';
 import { paintFor } from '../src/cli/colour.ts';
 import { InputError } from '../src/cli/errors.ts';
 import { listProjects } from '../sandbox/registry.ts';
 import { projectStatus } from '../apps/project-status.ts';
-import { projectTable, statusRow } from '../sandbox/status-view.ts';
+import { listedRow, missingProjectNotes, projectTable, type ListedProject } from '../sandbox/status-view.ts';
 import type { CommandOutput } from '../src/cli/json-output/command-output.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
 
@@ -25,8 +26,9 @@ export async function runLs(flags: FlagValues<typeof LS_FLAGS>, out: CommandOutp
     for (const r of runs) out.log(clusterRunLine(r));
     return { context, runs: runs.map(clusterRunJson) };
   }
-  const rows = await Promise.all(listProjects(out.io.env).map((p) => projectStatus(p, out.io.env)));
+  // A project whose directory is gone is listed as missing, not as a project with no run (status-view.ts).
+  const rows: ListedProject[] = await Promise.all(listProjects(out.io.env).map(async (p) => ({ ...(await projectStatus(p, out.io.env)), missing: !existsSync(p.path) })));
   if (!rows.length) out.log('no projects yet: run `peers init` then `peers up` in a repository');
-  else for (const line of projectTable(rows, paintFor(out.io.stdout, out.io.env))) out.log(line);
-  return { projects: rows.map(statusRow) };
+  else for (const line of [...projectTable(rows, paintFor(out.io.stdout, out.io.env)), ...missingProjectNotes(rows)]) out.log(line);
+  return { projects: rows.map(listedRow) };
 }

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { readableName } from '../src/state/readable-name.ts';
 import { InputError } from '../src/cli/errors.ts';
+import { shellCommand } from '../src/cli/shell-word.ts';
 import { gitRepoRootOf } from '../src/git/project-dir.ts';
 import { listRegisteredProjects, updateProjectRegistry } from '../src/config/project-registry.ts';
 
@@ -42,6 +43,11 @@ export async function ensureRegistered(repoDir: string, env: NodeJS.ProcessEnv =
   }, env);
 }
 
+/** What to do about an entry whose directory is gone, as `peers ls` and a command naming it say. */
+export function forgetMissingProject(name: string): string {
+  return `\`${shellCommand('peers', 'rm', name)}\` forgets it (its run state is kept); moved? peers init in its new place`;
+}
+
 /**
  * The project a command names: a registered name (`peers ls`), else a path inside a git repository
  * (default: `cwd`, the command's working directory), resolved to the repository's top. Every way this can fail is
@@ -53,7 +59,7 @@ export function resolveProjectTarget(target: string | undefined, env: NodeJS.Pro
     if (!named.length) throw new InputError(`no project named '${target}' and no such directory`, { hint: 'run `peers ls` to see registered projects, or pass a path' });
     // Entries `peers init` wrote carry no name of their own, so two repositories may share a basename.
     if (named.length > 1) throw new InputError(`${named.length} projects are named '${target}': ${named.map((p) => p.path).join(', ')}`, { hint: 'pass the path instead' });
-    return gitRepoRootOf(named[0]!.path, `the registry entry '${target}' points here; run \`peers up\` in the project again, or remove the entry`);
+    return gitRepoRootOf(named[0]!.path, `the registry entry '${target}' points here (deleted, moved or not mounted?); ${forgetMissingProject(target)}`);
   }
   return gitRepoRootOf(target ?? cwd, undefined, cwd);
 }

@@ -1,24 +1,42 @@
 import { paintFor, statusStyle, type Paint } from '../src/cli/colour.ts';
 import { renderTable } from '../src/cli/text-table.ts';
 import { formatDegraded } from '../src/loop/pod-health.ts';
+import { forgetMissingProject } from './registry.ts';
 import type { ProjectStatus } from './reconcile.ts';
 
+/**
+ * A row of `peers ls`. `missing`: the project's directory is not there (deleted, moved, or on a
+ * disk not mounted now). Its entry is kept, never dropped by ls (a disk mounted again brings the
+ * project back as it was); `peers rm` forgets it, as `peers doctor` says of the same entry.
+ */
+export type ListedProject = ProjectStatus & { missing: boolean };
+
 /** The `peers ls` table: a header row, then one line per project. */
-export function projectTable(rows: readonly ProjectStatus[], paint: Paint = paintFor()): string[] {
+export function projectTable(rows: readonly ListedProject[], paint: Paint = paintFor()): string[] {
+  // Of a missing directory nothing can be read (its run state is found through the directory): no figures.
+  const known = (r: ListedProject, cell: string) => (r.missing ? '-' : cell);
+  const missing = (r: ListedProject) => r.missing;
   return renderTable(
     rows,
     [
       { header: 'NAME', cell: (r) => r.name },
-      { header: 'STATUS', cell: (r) => r.status, style: (r) => statusStyle(r.status) },
-      { header: 'TICK', cell: (r) => String(r.tick ?? '-') },
-      { header: 'SPEND', cell: (r) => `$${r.spend.usd.toFixed(2)} ${r.spend.tokens} tok` },
+      { header: 'STATUS', cell: (r) => (missing(r) ? 'missing' : r.status), style: (r) => (missing(r) ? 'yellow' : statusStyle(r.status)) },
+      { header: 'TICK', cell: (r) => known(r, String(r.tick ?? '-')) },
+      { header: 'SPEND', cell: (r) => known(r, `$${r.spend.usd.toFixed(2)} ${r.spend.tokens} tok`) },
       // A degraded run says so where a stopped one gives its reason.
-      { header: 'STOPPED BY', cell: (r) => (r.degraded.length ? formatDegraded(r.degraded) : (r.finishedBy ?? r.stopReason ?? '-')), style: (r) => (r.degraded.length ? 'yellow' : undefined) },
-      { header: 'OPEN GATES', cell: (r) => (r.openGates.length ? r.openGates.join(',') : 'none'), style: (r) => (r.openGates.length ? 'yellow' : 'green') },
-      { header: 'PATH', cell: (r) => r.path },
+      { header: 'STOPPED BY', cell: (r) => known(r, r.degraded.length ? formatDegraded(r.degraded) : (r.finishedBy ?? r.stopReason ?? '-')), style: (r) => (r.degraded.length ? 'yellow' : undefined) },
+      { header: 'OPEN GATES', cell: (r) => known(r, r.openGates.length ? r.openGates.join(',') : 'none'), style: (r) => (missing(r) ? undefined : r.openGates.length ? 'yellow' : 'green') },
+      { header: 'PATH', cell: (r) => (missing(r) ? `missing: ${r.path}` : r.path), style: (r) => (missing(r) ? 'yellow' : undefined) },
     ],
     paint,
   );
+}
+
+/** What `peers ls` says under its table for each missing project: why it is listed, and what forgets it. */
+export function missingProjectNotes(rows: readonly ListedProject[]): string[] {
+  return rows
+    .filter((r) => r.missing)
+    .map((r) => `${r.name}: ${r.path} no longer exists (deleted, moved or not mounted); ${forgetMissingProject(r.name)}`);
 }
 
 /** The JSON row of a project (`ls --json`, the head of `status --json`); money is rounded by its schema. */
@@ -47,4 +65,9 @@ export function stopWords(r: Pick<ProjectStatus, 'stopReason' | 'finishedBy'>): 
   if (!r.finishedBy) return r.stopReason ? ` (${r.stopReason})` : '';
   if (!r.stopReason || r.stopReason === r.finishedBy) return ` (${r.finishedBy})`;
   return ` (${r.finishedBy}; its loop last exited as ${r.stopReason})`;
+}
+
+/** The JSON row of `ls --json`: a project's, and whether its directory is missing. */
+export function listedRow(r: ListedProject) {
+  return { ...statusRow(r), missing: r.missing };
 }

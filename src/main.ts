@@ -12,12 +12,14 @@ import { PEERS_NAME, PEERS_VERSION } from './cli/version.ts';
  * The first import of @oclif/core checks the Node version against oclif's package.json, which loads
  * and runs semver (~30 ms of every start) to judge a runtime that is Bun, not Node. The switch is
  * an environment variable; it is removed again so the processes peers starts never inherit it.
+ * The same import fixes oclif's help width, which every help line must fit (src/cli/oclif-width.ts).
  */
 async function importWithoutEngineCheck<T>(load: () => Promise<T>): Promise<T> {
   const before = process.env.OCLIF_DISABLE_ENGINE_WARNING;
   process.env.OCLIF_DISABLE_ENGINE_WARNING = '1';
   try {
-    return await load();
+    const { importOclifAtWidth } = await import('./cli/oclif-width.ts');
+    return await importOclifAtWidth(load, process.env, process.stdout);
   } finally {
     if (before === undefined) delete process.env.OCLIF_DISABLE_ENGINE_WARNING;
     else process.env.OCLIF_DISABLE_ENGINE_WARNING = before;
@@ -89,9 +91,15 @@ export async function main(argv: string[]): Promise<number> {
     const { loadConfig } = await import('./cli/bootstrap.ts');
     const { run } = await import('@oclif/core');
     const config = await loadConfig(COMMAND_LOADERS);
-    // A mistyped command is one line with the closest command, exit 2 (not oclif's "command x not found").
+    // A mistyped command is one line with the closest command, and a word after a command that takes
+    // none an unexpected argument: exit 2, not oclif's "command x not found".
     const { unknownCommandMessage } = await import('./cli/command-suggest.ts');
-    const unknown = unknownCommandMessage(argv, { ids: config.commandIDs, topics: config.topics.map((t) => t.name), hiddenIds: config.commands.filter((c) => c.hidden).map((c) => c.id) });
+    const unknown = unknownCommandMessage(argv, {
+      ids: config.commandIDs,
+      topics: config.topics.map((t) => t.name),
+      hiddenIds: config.commands.filter((c) => c.hidden).map((c) => c.id),
+      withoutArgs: config.commands.filter((c) => c.strict !== false && Object.keys(c.args ?? {}).length === 0).map((c) => c.id),
+    });
     if (unknown) {
       const { InputError } = await import('./cli/errors.ts');
       throw new InputError(unknown);

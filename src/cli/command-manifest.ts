@@ -10,6 +10,7 @@
  */
 import { Plugin, type Command, type Interfaces } from '@oclif/core';
 import { EMBEDDED_ROOT, embeddedPjson } from './embedded-pjson.ts';
+import { reflowParagraphs } from './help-text.ts';
 import { PEERS_NAME } from './version.ts';
 
 /** A plugin whose "explicit" discovery is answered from classes in hand, not a file import. */
@@ -25,7 +26,15 @@ export async function manifestOf(commands: Record<string, Command.Class>): Promi
   const plugin = new ClassesPlugin(commands);
   await plugin.load();
   // Plain data only: the manifest is embedded in the binary as JSON.
-  return JSON.parse(JSON.stringify(plugin.manifest)) as Interfaces.Manifest;
+  const manifest = JSON.parse(JSON.stringify(plugin.manifest)) as Interfaces.Manifest;
+  // One line per paragraph, which oclif's help wraps to the terminal (help-text.ts).
+  for (const command of Object.values(manifest.commands)) {
+    if (command.description) command.description = reflowParagraphs(command.description);
+    for (const part of [...Object.values(command.flags), ...Object.values(command.args)]) {
+      if (part.description) part.description = reflowParagraphs(part.description);
+    }
+  }
+  return manifest;
 }
 
 /** `loaders`: the command tree's loaders by id (commands/index.ts); the embedded module ignores them. */

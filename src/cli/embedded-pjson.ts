@@ -14,12 +14,18 @@ export const TOPICS: Record<string, { description: string; hidden?: boolean }> =
   image: { description: 'Build and inspect the workspace image.' },
 };
 
+/** The first line of `peers --help`. */
+export const ROOT_HELP_SUMMARY = 'Drive AI coding CLIs as peers on one git repository, in a podman sandbox.';
+
 export function embeddedPjson(): Interfaces.PJSON {
   return {
     name: PEERS_NAME,
     version: PEERS_VERSION,
     description: PEERS_DESCRIPTION,
     oclif: {
+      // Root help prints the first line as it is, then wraps the rest as its DESCRIPTION: a first
+      // line that fits 80 columns, then the package's description (src/cli/oclif-width.ts).
+      description: `${ROOT_HELP_SUMMARY}\n${PEERS_DESCRIPTION}`,
       bin: PEERS_NAME,
       dirname: PEERS_NAME,
       topicSeparator: ' ',

@@ -7,6 +7,7 @@ import { Errors } from '@oclif/core';
 import { paintFor } from './colour.ts';
 import { terminalSafe, type OutputStream } from './command-io.ts';
 import { PeersError } from './errors.ts';
+import { parseErrorMessage } from './parse-error-message.ts';
 
 type ErrorOutput = { stderr: OutputStream; env: NodeJS.ProcessEnv };
 
@@ -27,8 +28,9 @@ export function reportFatal(error: unknown, io: ErrorOutput = { stderr: process.
     return oclifExit ?? 0;
   }
   if (error instanceof Error && oclifExit !== undefined) {
-    // Flag/argument parse errors and "command not found": bad input.
-    write(`${prefix()} ${error.message}\n`);
+    // Bad input that no peers command parsed (commands/base.ts words its own): oclif's `help`
+    // command's flags, "command not found". Worded as every parse error is, naming no command.
+    write(`${prefix()} ${parseErrorMessage(error, { bin: 'peers', command: '', flagNames: [] })}\n`);
     return oclifExit === 1 ? 2 : oclifExit;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -102,7 +102,14 @@ const Finished = z.strictObject({ stop: Str, why: Str, next: z.array(Str), exit_
 export const OUTPUT_SCHEMAS = {
   status: StatusOutput,
   ls: z.union([
-    z.strictObject({ projects: z.array(ProjectRow) }),
+    z.strictObject({
+      projects: z.array(
+        z.strictObject({
+          ...ProjectRow.shape,
+          missing: z.boolean().meta({ description: "the project's directory is not there (deleted, moved or not mounted): the entry is kept until `peers rm`" }),
+        }),
+      ),
+    }),
     // --target k8s: the runs on a cluster (sandbox/k8s/k8s-ls.ts).
     z.strictObject({
       context: Str,

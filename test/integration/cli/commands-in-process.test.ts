@@ -54,8 +54,10 @@ describe('--max-usd: one flag, one parser, one set of bounds', () => {
     const [l, s] = await Promise.all([peers(['loop', repo, '--max-tokens', '0']), peers(['sidecar', 'auth', '--max-tokens', '0'])]);
     expect(l.code).toBe(2);
     expect(s.code).toBe(2);
-    expect(l.stderr.split('\n')[0]).toBe(s.stderr.split('\n')[0]);
-    expect(l.stderr).toContain('greater than or equal to 1');
+    // The same words, each naming its own command.
+    const refusal = (command: string) => `peers: --max-tokens for '${command}': expected an integer greater than or equal to 1 but received: 0 (see \`peers ${command} --help\`)\n`;
+    expect(l.stderr).toBe(refusal('loop'));
+    expect(s.stderr).toBe(refusal('sidecar auth'));
   });
 });
 

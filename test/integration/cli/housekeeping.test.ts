@@ -1,17 +1,18 @@
 /**
+ * `peers ls` of a project whose directory is gone (marked missing, kept until `peers rm`),
  * `peers rm` (forget a project, never its repository; refused while it runs),
  * `peers prune` (archived runs older than a cut-off; --dry-run), `peers review` (the latest
  * handoff's self-review and the review commits, with the attested peer).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureRegistered, listProjects } from '../../../sandbox/registry.ts';
 import { archiveRootFor } from '../../../src/state/paths.ts';
 import { acquireRunLock } from '../../../src/state/run-lock.ts';
 import { statePaths } from '../../../src/state/paths.ts';
 import { loop, makeProject, type Project } from '../loop/harness.ts';
-import { gitIn, makeSandbox, runPeers } from './peers-cli.ts';
+import { gitIn, makeRepo, makeSandbox, runPeers } from './peers-cli.ts';
 
 const sb = makeSandbox();
 let p: Project;
@@ -71,6 +72,38 @@ describe('peers prune', () => {
     const bad = peers(['prune', '--older-than', 'soon']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--older-than soon: expected a number and a unit');
+  });
+});
+
+describe('peers ls of a project whose directory is gone', () => {
+  test('marked missing with the command that forgets it; the entry stays until peers rm, so a disk mounted again is listed as before', async () => {
+    const demo = makeRepo(sb.root, 'gone-demo');
+    await ensureRegistered(demo, env);
+    const listed = () => JSON.parse(peers(['ls', '--json']).stdout).projects.find((r: { path: string }) => r.path === demo);
+    expect(listed()).toMatchObject({ name: 'gone-demo', missing: false });
+    // Unmounted (or moved away and back): missing while away, the same entry when it is back.
+    renameSync(demo, `${demo}.away`);
+    expect(listed()).toMatchObject({ name: 'gone-demo', missing: true });
+    const text = peers(['ls']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^gone-demo +missing +- +- +- +- +missing: ${demo}$`, 'm'));
+    expect(text.stdout).toContain(`gone-demo: ${demo} no longer exists (deleted, moved or not mounted); \`peers rm gone-demo\` forgets it (its run state is kept)`);
+    // The other projects are listed as before.
+    expect(text.stdout).toMatch(new RegExp(`^\\S+ +stopped .* ${p.repo}$`, 'm'));
+    renameSync(`${demo}.away`, demo);
+    expect(listed()).toMatchObject({ name: 'gone-demo', missing: false });
+    expect(peers(['ls']).stdout).not.toContain('missing');
+    // Deleted: the command ls names forgets it.
+    rmSync(demo, { recursive: true, force: true });
+    expect(listed()).toMatchObject({ missing: true });
+    // A command that names it says the same.
+    const status = peers(['status', 'gone-demo']);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain(`${demo} does not exist\n  hint: the registry entry 'gone-demo' points here (deleted, moved or not mounted?); \`peers rm gone-demo\` forgets it`);
+    const rm = peers(['rm', 'gone-demo']);
+    expect(rm.code).toBe(0);
+    expect(listed()).toBeUndefined();
+    expect(listProjects(env).some((e) => e.path === p.repo)).toBe(true);
   });
 });
 
