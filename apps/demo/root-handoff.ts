@@ -108,14 +108,31 @@ export async function runDemoAs(h: Handoff, o: { dir?: string; keep: boolean; si
   o.signal?.addEventListener('abort', stop, { once: true });
   try {
     const [stdout, , code] = await Promise.all([new Response(child.stdout).text(), relayLines(child.stderr, o.print, o.warn), child.exited]);
-    let outcome: DemoOutcome;
-    try {
-      outcome = JSON.parse(stdout) as DemoOutcome;
-    } catch {
-      throw new PeersError(`the demo run as ${h.who.user} ended without a result (exit ${code})`, { exitCode: code === 0 ? 1 : code, hint: 'its own message is just above' });
-    }
-    return { ...outcome, run_as: h.who.user };
+    return { ...childOutcome(stdout, code, h.who.user), run_as: h.who.user };
   } finally {
     o.signal?.removeEventListener('abort', stop);
   }
+}
+
+/**
+ * The outcome the demo run as `user` printed (`peers demo --json`). Its error document (a pod
+ * that did not start, a refused directory) is its failure, said with its exit code: taken for an
+ * outcome, it crashed the demo with exit 70 on the missing report.
+ */
+export function childOutcome(stdout: string, code: number, user: string): DemoOutcome {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(stdout);
+  } catch {
+    doc = undefined;
+  }
+  const error = (doc as { error?: { message?: unknown; exit_code?: unknown; hint?: unknown } } | undefined)?.error;
+  if (error && typeof error.message === 'string') {
+    const exitCode = typeof error.exit_code === 'number' && error.exit_code > 0 ? error.exit_code : code || 1;
+    throw new PeersError(`the demo run as ${user} failed: ${error.message}`, { exitCode, ...(typeof error.hint === 'string' ? { hint: error.hint } : {}) });
+  }
+  if (typeof (doc as Partial<DemoOutcome> | undefined)?.report !== 'string') {
+    throw new PeersError(`the demo run as ${user} ended without a result (exit ${code})`, { exitCode: code === 0 ? 1 : code, hint: 'its own message is just above' });
+  }
+  return doc as DemoOutcome;
 }
