@@ -19,7 +19,7 @@ import { appendRunLine } from '../../state/run-log.ts';
 import type { LoopState } from '../../state/state-schema.ts';
 import { saveState } from '../../state/state-store.ts';
 import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, type StopReason } from '../../state/stop-reason.ts';
-import { writeHaltedFile } from '../../state/halted-file.ts';
+import { writeHaltedFile } from './halted-file.ts';
 import { readControl } from '../../state/operator-control.ts';
 import type { Contract } from '../../mode-registry/contract.ts';
 import { withLedgerSpend } from '../budget-ledger.ts';

@@ -111,7 +111,7 @@ describe('info, status and report show one budget and one bill', () => {
     expect(md).toContain('## Spend');
     expect(md).toContain(`USD at list prices of ${PRICE_TABLE_DATE}`);
     expect(md).toContain('| peer | state | handed off / turns | last turn | tokens | USD | CLI-reported tokens | CLI-reported USD |');
-    expect(md).toMatch(/\| alice \| healthy \| 1\/1 \| success \| 1000 \| 0\.5000 \| 15 \| 0\.0000 \|/);
+    expect(md).toMatch(/\| alice \| healthy \| 1\/1 \| handed off \| 1000 \| 0\.5000 \| 15 \| 0\.0000 \|/);
     expect(md).toContain('priced conservatively: claude-opus-9');
     expect(md).toContain('1 reply was cut short');
     expect(md).toContain('a request was refused at 2026-12-04T01:05:00Z (max_usd $10)');

@@ -12,7 +12,7 @@ import { renderHtml } from '../../../src/report/render-html.ts';
 import { renderMarkdown } from '../../../src/report/render-markdown.ts';
 import { mergeAdvice } from '../../../src/report/outcome.ts';
 import type { ReportModel } from '../../../src/report/report-model.ts';
-import { haltedMarkdown } from '../../../src/state/halted-file.ts';
+import { haltedMarkdown } from '../../../src/loop/shell/halted-file.ts';
 import { freshState } from '../../../src/state/state-schema.ts';
 import { recordedModel } from './recorded.ts';
 

@@ -2,10 +2,10 @@
  * `HALTED.md`: what an operator finds in the morning when every peer went down. A peer's health
  * reason quotes what its CLI printed: inert here (src/cli/inert-markdown.ts), as in the report.
  */
-import { mdText } from '../cli/inert-markdown.ts';
-import { writeFileAtomic } from '../fs/atomic-write.ts';
-import type { LoopState } from './state-schema.ts';
-import { healthReasonWords, lastTurnWords } from '../loop/peer-health-words.ts';
+import { mdText } from '../../cli/inert-markdown.ts';
+import { writeFileAtomic } from '../../fs/atomic-write.ts';
+import type { LoopState } from '../../state/state-schema.ts';
+import { healthReasonWords, lastTurnWords } from '../peer-health-words.ts';
 
 export function haltedMarkdown(state: LoopState, reason: string, runsPath: string): string {
   const lines = [
