@@ -219,6 +219,10 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   // Asked beside the pod's status (one podman call each, answered together); awaited once planned.
   const imageStateAsked = workspaceImageState(o.image ?? WORKSPACE_IMAGE, env);
   imageStateAsked.catch(() => undefined);
+  // Which toolchains the image has (for the refusal below), asked at the same time when a gate needs one.
+  const needsToolchain = startsKnownToolchain(loaded.goals.goals, loaded.config.setup);
+  const programsAsked = needsToolchain ? imageToolchainPrograms(o.image ?? WORKSPACE_IMAGE, env) : undefined;
+  programsAsked?.catch(() => undefined);
   // A project whose run is on a cluster never gets here: `peers up` refuses it first.
   const reconciled = await localProjectStatus(entry, env);
   const status = reconciled.status;
@@ -257,8 +261,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   // paid for: refused before anything is made, by doctor's rule (src/gates/gate-toolchains.ts).
   // A saved run may have finished: that is said first, as for missing keys.
   let lackingToolchain: InputError | undefined;
-  if (imageState.exists && startsKnownToolchain(loaded.goals.goals, loaded.config.setup)) {
-    const refusal = toolchainRefusal(image, loaded.goals.goals, loaded.config.setup, await imageToolchainPrograms(image, env), projectFilesAt(repo));
+  if (imageState.exists && needsToolchain) {
+    const programs = image === (o.image ?? WORKSPACE_IMAGE) && programsAsked ? await programsAsked : await imageToolchainPrograms(image, env);
+    const refusal = toolchainRefusal(image, loaded.goals.goals, loaded.config.setup, programs, projectFilesAt(repo));
     if (refusal) {
       const error = new InputError(refusal.message, { location: { file: loaded.goalsPath }, hint: refusal.hint });
       if (!o.fresh && existsSync(paths.state)) lackingToolchain = error;
