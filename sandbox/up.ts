@@ -42,6 +42,9 @@ import { describePublish, publishRunBranch, type PublishResult } from './publish
 import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
 import { prepareRunClone } from './run-clone.ts';
 import { WORKSPACE_IMAGE, workspaceImageState } from './image.ts';
+import { imageToolchainPrograms } from './image-toolchains.ts';
+import { startsKnownToolchain, toolchainRefusal } from '../src/gates/gate-toolchains.ts';
+import { projectFilesAt } from '../src/mode-registry/init-project.ts';
 import { podName, RUNNER_ROLES, type RunnerRole, runnerKeyDirName } from './pod-layout.ts';
 import { issueRunnerKeys } from './runner-key.ts';
 import { planPod, seccompProfilePath, sharedRoot, type PodPlanOptions } from './pod-plan.ts';
@@ -216,6 +219,10 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   // Asked beside the pod's status (one podman call each, answered together); awaited once planned.
   const imageStateAsked = workspaceImageState(o.image ?? WORKSPACE_IMAGE, env);
   imageStateAsked.catch(() => undefined);
+  // Which toolchains the image has (for the refusal below), asked at the same time when a gate needs one.
+  const needsToolchain = startsKnownToolchain(loaded.goals.goals, loaded.config.setup);
+  const programsAsked = needsToolchain ? imageToolchainPrograms(o.image ?? WORKSPACE_IMAGE, env) : undefined;
+  programsAsked?.catch(() => undefined);
   // A project whose run is on a cluster never gets here: `peers up` refuses it first.
   const reconciled = await localProjectStatus(entry, env);
   const status = reconciled.status;
@@ -250,6 +257,19 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const imageMissing = () => new PeersError(`the workspace image ${image} does not exist`, { hint: 'run `peers image build` first' });
   // A finished run is said without the image (or keys); a run that will start needs both.
   if (!imageState.exists && !missingKeys) throw imageMissing();
+  // A hard gate (or setup) that starts a toolchain the image lacks fails on every tick, each one
+  // paid for: refused before anything is made, by doctor's rule (src/gates/gate-toolchains.ts).
+  // A saved run may have finished: that is said first, as for missing keys.
+  let lackingToolchain: InputError | undefined;
+  if (imageState.exists && needsToolchain) {
+    const programs = image === (o.image ?? WORKSPACE_IMAGE) && programsAsked ? await programsAsked : await imageToolchainPrograms(image, env);
+    const refusal = toolchainRefusal(image, loaded.goals.goals, loaded.config.setup, programs, projectFilesAt(repo));
+    if (refusal) {
+      const error = new InputError(refusal.message, { location: { file: loaded.goalsPath }, hint: refusal.hint });
+      if (!o.fresh && existsSync(paths.state)) lackingToolchain = error;
+      else throw error;
+    }
+  }
 
   let archived: ArchivedRun | null = null;
   let previousResults: UpResult['previousResults'] = null;
@@ -279,6 +299,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   }
   if (missingKeys) throw missingKeys;
   if (!imageState.exists) throw imageMissing();
+  if (lackingToolchain) throw lackingToolchain;
   const notes = decision.kind === 'resume' ? [...decision.notes, ...(usdCap.note ? [usdCap.note] : [])] : [];
   if (o.maxRuntime) {
     const c = controlWithRuntime(paths, loadConfigFile(join(paths.snapshotDir, 'config.yaml')).budget.max_runtime_s, o.maxRuntime);

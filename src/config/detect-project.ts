@@ -28,6 +28,8 @@ export type ProjectProposal = {
   kinds: string[];
   gates: ProposedGate[];
   setup?: string;
+  /** `goals.stuck_halt_gates` for config.yaml when no suite's gate is `tests-pass` (prefixed monorepo suites). */
+  stuckHaltGates?: string[];
   egress: string[];
   notes: string[];
 };
@@ -362,6 +364,35 @@ function detectSubdirectories(files: ProjectFiles, workspaceRoot: boolean): Foun
   return out;
 }
 
+/** The directory of a sub-project's `Found` (`services/gosvc`), from its kind `go (services/gosvc/)`; undefined at the top. */
+const dirOf = (f: Found): string | undefined => /\((.+)\/\)$/.exec(f.kind)?.[1];
+
+/**
+ * Each suite's gate id (undefined for a Found without tests). One suite at the top, or one
+ * sub-project's, is `tests-pass`, the id the stuck-gate detector watches by default. Suites of more
+ * than one sub-project each carry their directory (`services-gosvc-tests-pass`), and their kind when
+ * a directory holds two, so `stuck:<gate>` says which project is stuck; a second suite at the
+ * top carries its kind.
+ */
+function suiteGateIds(found: readonly Found[]): (string | undefined)[] {
+  const suites = found.filter((f) => f.tests);
+  const dirs = suites.map(dirOf).filter((d): d is string => d !== undefined);
+  const prefixAll = new Set(dirs).size > 1;
+  const ids: (string | undefined)[] = [];
+  for (const f of found) {
+    if (!f.tests) {
+      ids.push(undefined);
+      continue;
+    }
+    const dir = dirOf(f);
+    const kind = f.kind.replace(/ \(.*$/, '');
+    const prefix = dir === undefined ? kind : dirs.filter((d) => d === dir).length > 1 ? `${dir}-${kind}` : dir;
+    const id = (dir !== undefined && prefixAll) || ids.includes('tests-pass') ? `${prefix.replace(/\//g, '-')}-tests-pass` : 'tests-pass';
+    ids.push(ids.includes(id) ? `${prefix.replace(/\//g, '-')}-${kind}-tests-pass` : id);
+  }
+  return ids;
+}
+
 export function detectProject(files: ProjectFiles): ProjectProposal {
   const top = detectTop(files);
   // A top without a suite of its own (nothing, or a workspace root whose package.json runs no
@@ -370,17 +401,19 @@ export function detectProject(files: ProjectFiles): ProjectProposal {
   const found = nested.some((f) => f.tests) ? [...top, ...nested] : top.length ? top : nested;
   const suites = found.some((f) => f.tests);
   const gates: ProposedGate[] = [];
-  for (const f of found) {
-    // The first suite is `tests-pass`: the id the stuck-gate detector watches by default.
-    const prefix = (/\((.+)\/\)$/.exec(f.kind)?.[1] ?? f.kind).replace(/\//g, '-');
-    if (f.tests) gates.push({ id: gates.some((g) => g.id === 'tests-pass') ? `${prefix}-tests-pass` : 'tests-pass', ...f.tests });
+  const suiteIds = suiteGateIds(found);
+  found.forEach((f, i) => {
+    if (f.tests) gates.push({ id: suiteIds[i]!, ...f.tests });
     for (const g of f.extra) if (!gates.some((x) => x.id === g.id)) gates.push(g);
-  }
+  });
+  const suiteGates = suiteIds.filter((id): id is string => id !== undefined);
   const setups = found.map((f) => f.setup).filter((s): s is string => Boolean(s));
   return {
     kinds: found.map((f) => f.kind),
     gates,
     ...(setups.length ? { setup: setups.join(' && ') } : {}),
+    // The stuck-gate detector watches `tests-pass` by default: prefixed suites are named to it.
+    ...(suiteGates.length && !suiteGates.includes('tests-pass') ? { stuckHaltGates: [...suiteGates, 'no-prior-regression'] } : {}),
     egress: [...new Set(found.flatMap((f) => f.egress))],
     notes: [...found.flatMap((f) => [...(suites || !f.noTests ? [] : [f.noTests]), ...f.notes]), ...(files.exists('.gitmodules') ? [SUBMODULES_NOTE] : []), ...(/\bfilter=lfs\b/.test(files.read('.gitattributes') ?? '') ? [LFS_NOTE] : [])],
   };

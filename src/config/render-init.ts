@@ -11,6 +11,7 @@ export const TEMPLATE_LINES = {
   placeholderStart: '  # Never passes, so a fresh project cannot converge on nothing. Replace it with your real gates',
   setup: '# setup: npm ci',
   allow: '  allow: []',
+  requireHealthyPeers: '  require_healthy_peers: false   # true: no convergence while any peer is degraded or down',
 } as const;
 
 /** The never-passing goal of templates/goals.yaml, left by `peers init` when it recognised no test suite. */
@@ -37,6 +38,8 @@ export function renderConfig(template: string, p: ProjectProposal): string {
   let text = template;
   if (p.setup) text = replaceLine(text, TEMPLATE_LINES.setup, `setup: ${JSON.stringify(p.setup)}   # proposed by peers init from the project's dependency files`);
   if (p.egress.length) text = replaceLine(text, TEMPLATE_LINES.allow, `  allow: ${JSON.stringify(p.egress)}   # what setup downloads from (proposed by peers init)`);
+  // Prefixed monorepo suites (detect-project.ts): the stuck-gate detector watches them by name.
+  if (p.stuckHaltGates) text = replaceLine(text, TEMPLATE_LINES.requireHealthyPeers, `${TEMPLATE_LINES.requireHealthyPeers}\n  stuck_halt_gates: ${JSON.stringify(p.stuckHaltGates)}   # one red goals.stuck_halt_after ticks in a row (default 5) stops the run as stuck:<gate> (proposed by peers init)`);
   return text;
 }
 

@@ -48,6 +48,8 @@ export type InitResult = {
   notes: string[];
   /** What `--modes` installed (absent for a plain init). */
   modes?: InstalledModes;
+  /** `peers new`: the suite gate that is red until the project's first test (the skeleton has none). */
+  redUntilFirstTest?: string;
 };
 
 /** The project's own files as detect-project.ts reads them: regular files only, at most 1 MiB. */
@@ -322,7 +324,7 @@ export function nextSteps(result: InitResult): string[] {
     result.proposal.gates.length
       ? '  1. Check the proposed gates in .peers/goals.yaml (add lint or others you rely on), and add your goals.'
       : '  1. Edit .peers/goals.yaml: replace placeholder-replace-me with your real gates (tests, typecheck, lint).',
-    '  2. peers verify     # run every hard goal once against HEAD',
+    `  2. peers verify     # run every hard goal once against HEAD${result.redUntilFirstTest ? ` (${result.redUntilFirstTest} is red until the first test: see the note above)` : ''}`,
     '  3. peers info       # the exact command each peer will run, goals and budget',
     '  4. peers doctor     # check podman, the workspace image and the peer CLIs',
     '  5. peers up         # start the peers in the sandbox',

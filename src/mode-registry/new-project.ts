@@ -46,6 +46,21 @@ export function skeleton(name: string, lang: Lang | undefined): Record<string, s
   return files;
 }
 
+/**
+ * A skeleton holds no test, and an empty suite never passes (detect-project.ts: tests must have run),
+ * so the suite's gate of a new project is red until its first test, in every language. Said
+ * plainly, beside "peers verify", rather than a placeholder test the peers would have to undo.
+ * With a plan, the gates are the plan's work: red until the peers do it.
+ */
+function withFirstTestNote(result: InitResult, planned: boolean): InitResult {
+  const suite = result.proposal.gates.find((g) => g.id === 'tests-pass');
+  if (!suite) return result;
+  const note = planned
+    ? `${suite.id} (\`${suite.cmd}\`) is red until the plan is implemented: that is the peers' work (peers up)`
+    : `${suite.id} (\`${suite.cmd}\`) is red until the project has its first test, by design: the skeleton has none, and an empty suite never passes (a run cannot complete on no tests); write one, then peers verify`;
+  return { ...result, notes: [...result.notes, note], ...(planned ? {} : { redUntilFirstTest: suite.id }) };
+}
+
 export type NewOptions = Omit<InitOptions, 'target' | 'force'> & { name: string; dir?: string; cwd?: string };
 
 export function newProject(o: NewOptions): InitResult {
@@ -72,7 +87,7 @@ export function newProject(o: NewOptions): InitResult {
     commitInitFiles(dir, Object.keys(files).map((rel) => writtenFile(dir, rel)), `peers new: ${o.name}${lang ? ` (${lang})` : ''}\n\nPeer: peers-init\n`);
     // --lang alone picks the skeleton; init's own --lang is a mode's setting, so it goes only with --modes.
     const withModes = Boolean(o.modes?.length);
-    return initProject({ ...o, target: dir, force: false, modes: withModes ? o.modes : undefined, lang: withModes ? o.lang : undefined });
+    return withFirstTestNote(initProject({ ...o, target: dir, force: false, modes: withModes ? o.modes : undefined, lang: withModes ? o.lang : undefined }), o.plan !== undefined);
   } catch (error) {
     if (created) rmSync(dir, { recursive: true, force: true });
     else for (const e of readdirSync(dir)) rmSync(join(dir, e), { recursive: true, force: true });

@@ -268,9 +268,11 @@ describe('a repository whose projects sit one directory down', () => {
     }));
     expect(p.kinds).toEqual(['python (backend/)', 'node (frontend/)']);
     expect(p.gates.map((g) => [g.id, g.cmd])).toEqual([
-      ['tests-pass', 'cd backend && .venv/bin/python -m pytest -q'],
+      ['backend-tests-pass', 'cd backend && .venv/bin/python -m pytest -q'],
       ['frontend-tests-pass', 'cd frontend && npm test'],
     ]);
+    // Neither is `tests-pass`, the stuck detector's default: config.yaml names them to it.
+    expect(p.stuckHaltGates).toEqual(['backend-tests-pass', 'frontend-tests-pass', 'no-prior-regression']);
     expect(p.gates[0]!.why).toBe('backend/: pytest configured or required');
     expect(p.setup).toBe('(cd backend && python3 -m venv --system-site-packages .venv && .venv/bin/pip install -q -r requirements.txt) && (cd frontend && npm ci)');
     expect(p.egress).toEqual(['pypi.org', 'files.pythonhosted.org', 'registry.npmjs.org']);
@@ -289,7 +291,7 @@ describe('a repository whose projects sit one directory down', () => {
       'packages/core/node_modules/x/package.json': pkg({ scripts: { test: 'node --test' } }),
     }));
     expect(p.gates.map((g) => [g.id, g.cmd])).toEqual([
-      ['tests-pass', 'cd apps/api && python3 -m pytest -q'],
+      ['apps-api-tests-pass', 'cd apps/api && python3 -m pytest -q'],
       ['packages-core-tests-pass', 'cd packages/core && npm test'],
       ['packages-web-tests-pass', 'cd packages/web && npm test'],
       ['packages-web-typecheck', 'cd packages/web && npm run typecheck'],
@@ -305,11 +307,31 @@ describe('a repository whose projects sit one directory down', () => {
       'packages/a/package.json': pkg({ scripts: { test: 'node --test' }, dependencies: { ms: '2' } }),
       'packages/b/package.json': pkg({ scripts: { test: 'jest' } }),
     }));
-    expect(p.gates.map((g) => [g.id, g.cmd])).toEqual([['tests-pass', 'cd packages/a && npm test'], ['packages-b-tests-pass', 'cd packages/b && npm test']]);
+    expect(p.gates.map((g) => [g.id, g.cmd])).toEqual([['packages-a-tests-pass', 'cd packages/a && npm test'], ['packages-b-tests-pass', 'cd packages/b && npm test']]);
     expect(p.setup).toBe('npm ci');
     expect(p.notes).toEqual([]);
     // Without any package suite, the root's own note stays.
     expect(detectProject(files({ 'package.json': pkg({ workspaces: ['packages/*'] }), 'packages/a/package.json': pkg({}) })).notes).toEqual(['package.json has no scripts.test: no test gate proposed']);
+  });
+
+  test('a Go and a Rust service in services/: each gate carries its directory, whichever comes first, and config.yaml watches both for stuck', () => {
+    const p = detectProject(files({
+      'README.md': '# mono\n',
+      'services/gosvc/go.mod': 'module example.com/gosvc\n\ngo 1.22\n',
+      'services/gosvc/main_test.go': 'package main\n',
+      'services/rustlib/Cargo.toml': '[package]\nname = "rustlib"\nversion = "0.1.0"\n',
+      'services/rustlib/src/lib.rs': 'pub fn f() {}\n',
+    }));
+    expect(p.gates.map((g) => g.id)).toEqual(['services-gosvc-tests-pass', 'services-rustlib-tests-pass']);
+    expect(p.gates.map((g) => g.cmd.split(' && ')[0])).toEqual(['cd services/gosvc', 'cd services/rustlib']);
+    expect(p.stuckHaltGates).toEqual(['services-gosvc-tests-pass', 'services-rustlib-tests-pass', 'no-prior-regression']);
+    const config = ConfigSchema.parse(parse(renderConfig(configTemplate, p)));
+    expect(config.goals.stuck_halt_gates).toEqual(['services-gosvc-tests-pass', 'services-rustlib-tests-pass', 'no-prior-regression']);
+    // One sub-project alone keeps `tests-pass`, and the default stuck gates.
+    const one = detectProject(files({ 'services/gosvc/go.mod': 'module example.com/gosvc\n', 'services/gosvc/main_test.go': 'package main\n' }));
+    expect(one.gates.map((g) => g.id)).toEqual(['tests-pass']);
+    expect(one.stuckHaltGates).toBeUndefined();
+    expect(renderConfig(configTemplate, one)).not.toContain('stuck_halt_gates');
   });
 
   test('a project at the top is the proposal (its packages are its own business); a directory name a shell would split is left out, with a note', () => {
