@@ -3,6 +3,7 @@
  * when the set of red gates or why they are red changes, so a user following a run learns that
  * `tests-pass` is red because `go` is not in the image without waiting for `peers status`. Pure.
  */
+import { headAndTail } from '../cli/fit-line.ts';
 import type { GateRecord } from '../state/state-schema.ts';
 import { parseSetupFailed, setupFailedDiagnostic } from '../gates/not-run.ts';
 
@@ -10,12 +11,7 @@ const DIAGNOSTIC_CHARS = 200;
 const SETUP_COMMAND_CHARS = 40;
 
 /** One line, at most `max` characters: a diagnostic's head and its end (where a tool says why). */
-function oneLine(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  if (flat.length <= max) return flat;
-  const head = Math.floor(max * 0.6);
-  return `${flat.slice(0, head)} … ${flat.slice(flat.length - (max - head - 3))}`;
-}
+const oneLine = (text: string, max: number) => headAndTail(text, max, 0.6);
 
 /**
  * A gate's diagnostic in one line. A failed setup's starts with its whole command, which took the

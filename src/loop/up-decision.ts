@@ -7,6 +7,7 @@
  * run stopped and what would continue it, and exits as the run did (0 for complete, else 1).
  */
 import { usdCapToContinue } from '../budget/usd-cap-across-ups.ts';
+import { clipLine, headAndTail } from '../cli/fit-line.ts';
 import type { LoopState } from '../state/state-schema.ts';
 import { exitCodeFor, formatStopReason, type StopReason } from '../state/stop-reason.ts';
 import { formatDuration } from './runtime-change.ts';
@@ -131,10 +132,10 @@ export function whyStopped(stop: StopReason, s: LoopState, settings: LoopSetting
     case 'complete':
       return `${text}: every hard gate green, the reviews and the skeptic's audit clean (tick ${s.tick})`;
     case 'blocked':
-      return s.blocked ? `${text}: ${s.blocked.by} says the task cannot be done as specified: "${s.blocked.reason.slice(0, 300)}" (confirmed by ${s.blocked.confirmed_by})` : `${text}: the peers agreed the task cannot be done as specified`;
+      return s.blocked ? `${text}: ${s.blocked.by} says the task cannot be done as specified: "${clipLine(s.blocked.reason, 300)}" (confirmed by ${s.blocked.confirmed_by})` : `${text}: the peers agreed the task cannot be done as specified`;
     case 'stuck': {
       const diag = s.gates.results[stop.gate]?.diagnostic.split('\n').find((l) => l.trim()) ?? '';
-      return `${text}: gate ${stop.gate} was red ${s.gates.red_streak[stop.gate] ?? 0} evaluations in a row (goals.stuck_halt_after is ${settings.goals.stuckHaltAfter})${diag ? `: ${diag.trim().slice(0, 200)}` : ''}`;
+      return `${text}: gate ${stop.gate} was red ${s.gates.red_streak[stop.gate] ?? 0} evaluations in a row (goals.stuck_halt_after is ${settings.goals.stuckHaltAfter})${diag ? `: ${headAndTail(diag, 240)}` : ''}`;
     }
     case 'all-peers-down':
       return `${text}: no peer can take a turn (${s.peer_order.map((p) => `${p} ${s.peers[p]?.state ?? 'unknown'}${s.peers[p]?.reason ? `: ${healthReasonWords(p, s.peers[p]!.reason!)}` : ''}`).join('; ')})`;

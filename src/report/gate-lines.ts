@@ -4,17 +4,10 @@
  * long one keeps its head and its tail. When `setup` failed, no gate ran and each gate carries the
  * same "not run: setup `…` failed: …": that is said once, whole, instead of cut short three times.
  */
+import { headAndTail } from '../cli/fit-line.ts';
 import { NOT_RUN, notRun, parseSetupFailed } from '../gates/not-run.ts';
 
 type GateShown = { state: string; diagnostic: string };
-
-/** `text` on one line, at most `max` characters: its head and its tail around an ellipsis. */
-export function headAndTail(text: string, max: number): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  if (flat.length <= max) return flat;
-  const head = Math.floor(max * 0.4);
-  return `${flat.slice(0, head)} … ${flat.slice(flat.length - (max - head - 3))}`;
-}
 
 export function gateLines(results: Array<[string, GateShown]>, redStreak: Record<string, number | undefined>): string[] {
   const failed = results.filter(([, g]) => g.state === 'fail');

@@ -5,6 +5,7 @@
  * stop after its last tick was killed; the report says so rather than repeating an older stop.
  */
 import { usdCapToContinue } from '../budget/usd-cap-across-ups.ts';
+import { headAndTail } from '../cli/fit-line.ts';
 import type { LiveTurn } from '../state/live-turn.ts';
 import { parseStopReason, storageStopText } from '../state/stop-reason.ts';
 import { healthReasonWords } from '../loop/peer-health-words.ts';
@@ -86,7 +87,8 @@ function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimelin
       return { why: [`The ${stop.cap} cap was reached: ${CAP_FIGURE[stop.cap]?.(j.budget) ?? stop.cap}. ${raiseCap(stop.cap, resumeCommand(r), j.budget.usd)}`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: true };
     case 'stuck': {
       const g = gates.find((x) => x.id === stop.gate);
-      const diag = j.gates.results[stop.gate]?.diagnostic.replace(/\\n/g, ' ').replace(/\s+/g, ' ').slice(0, 300);
+      const raw = j.gates.results[stop.gate]?.diagnostic;
+      const diag = raw === undefined ? undefined : headAndTail(raw.replace(/\\n/g, ' '), 300);
       return { why: [`Gate ${stop.gate} stayed red for ${j.gates.red_streak[stop.gate] ?? '?'} evaluations in a row (red after ${g?.red_ticks ?? '?'} ticks in all); the loop gave up on it.`, ...(diag ? [`Its last diagnostic: ${diag}`] : [])], operator: true };
     }
     case 'peer-unavailable':

@@ -184,15 +184,15 @@ describe('what peers up prints for every way a run can stop', () => {
     expect(whyStopped({ kind: 'interrupted' }, state(), settings())).toBe('interrupted');
   });
 
-  test('a blocked reason is cut at 300 characters; a stuck gate with no output names no line; a peer without a reason shows its state alone', () => {
+  test('a blocked reason is cut to 300 characters, saying so; a stuck gate with no output names no line; a peer without a reason shows its state alone', () => {
     const long = 'x'.repeat(350);
     const blocked: LoopState = { ...state(), blocked: { by: 'a', reason: long, sha: 's', at_tick: 1, confirmed_by: 'b', confirm_reason: 'ok' } };
-    expect(whyStopped({ kind: 'blocked' }, blocked, settings())).toBe(`blocked: a says the task cannot be done as specified: "${'x'.repeat(300)}" (confirmed by b)`);
+    expect(whyStopped({ kind: 'blocked' }, blocked, settings())).toBe(`blocked: a says the task cannot be done as specified: "${'x'.repeat(298)} …" (confirmed by b)`);
     const st = state();
     st.gates = { head: 'h', results: { lint: { state: 'fail', diagnostic: '\n  \n', duration_ms: 1, cached: false } }, red_streak: {}, counted_for_tick: 0 };
     expect(whyStopped({ kind: 'stuck', gate: 'lint' }, st, settings())).toBe('stuck:lint: gate lint was red 0 evaluations in a row (goals.stuck_halt_after is 5)');
     st.gates.results.lint!.diagnostic = `${'y'.repeat(250)}\nsecond`;
-    expect(whyStopped({ kind: 'stuck', gate: 'lint' }, st, settings())).toBe(`stuck:lint: gate lint was red 0 evaluations in a row (goals.stuck_halt_after is 5): ${'y'.repeat(200)}`);
+    expect(whyStopped({ kind: 'stuck', gate: 'lint' }, st, settings())).toBe(`stuck:lint: gate lint was red 0 evaluations in a row (goals.stuck_halt_after is 5): ${'y'.repeat(96)} … ${'y'.repeat(141)}`);
     expect(whyStopped({ kind: 'stuck', gate: 'gone' }, st, settings())).toBe('stuck:gone: gate gone was red 0 evaluations in a row (goals.stuck_halt_after is 5)');
     const down = state();
     down.peers.a = { ...down.peers.a!, state: 'unavailable', reason: null };

@@ -4,7 +4,8 @@
  * diagnostic with its end, where the tool says why.
  */
 import { expect, test } from 'bun:test';
-import { gateLines, headAndTail } from '../../../src/report/gate-lines.ts';
+import { gateLines } from '../../../src/report/gate-lines.ts';
+import { headAndTail } from '../../../src/cli/fit-line.ts';
 
 const setupFailed = "not run: setup `python3 -c \"import urllib.request; urllib.request.urlopen('https://pypi.org/simple/')\"` failed: a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host; add it to egress.allow in .peers/config.yaml (or `peers up --allow HOST`); exit=1; stderr: Traceback (most recent call last):\n  File \"<string>\", line 1\nurllib.error.URLError: <urlopen error Tunnel connection failed: 403 Forbidden>";
 
