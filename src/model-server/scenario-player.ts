@@ -25,7 +25,13 @@ export class ScenarioPlayer {
   private readonly conversations = new Map<string, Map<string, Conversation>>();
   private readonly ticksStarted = new Map<string, number>();
 
-  constructor(private readonly scenario: Scenario) {}
+  /** `resumeAt`: each peer's scripted ticks already started by an earlier server (served-log.ts, ticksStartedIn). */
+  constructor(
+    private readonly scenario: Scenario,
+    resumeAt: ReadonlyMap<string, number> = new Map(),
+  ) {
+    for (const [peer, n] of resumeAt) if (scenario.peers[peer]) this.ticksStarted.set(peer, n);
+  }
 
   /** Which scenario peer a request belongs to, or why it cannot be told. */
   resolvePeer(facts: Pick<RequestFacts, 'api' | 'peerHint'>): { peer: string } | { error: string } {

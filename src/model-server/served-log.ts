@@ -91,3 +91,30 @@ export function scriptEnds(file: string): string[] {
   }
   return [...ends];
 }
+
+/**
+ * How many of each peer's scripted ticks a served log shows were started: a rehearsal resumed
+ * after `peers down` (a new model server on the same `rehearsal/served.jsonl`) goes on at each
+ * peer's next tick instead of replaying the script from its first, whose commits are already made.
+ * A session past the script's end started no scripted tick: once the user adds ticks, those are
+ * served. Empty when the file is absent or unreadable (the script starts at its first tick).
+ */
+export function ticksStartedIn(file: string): Map<string, number> {
+  const started = new Map<string, number>();
+  let text: string | undefined;
+  try {
+    text = readTextIfExists(file, SERVED_LOG_READ_LIMIT);
+  } catch {
+    return started;
+  }
+  for (const line of (text ?? '').split('\n')) {
+    if (!line) continue;
+    try {
+      const r = JSON.parse(line) as Partial<ServedRecord>;
+      if ((r.kind === 'reply' || r.kind === 'fault') && typeof r.peer === 'string' && Number.isInteger(r.tick)) started.set(r.peer, Math.max(started.get(r.peer) ?? 0, r.tick! + 1));
+    } catch {
+      // a line cut short by a crash says nothing
+    }
+  }
+  return started;
+}

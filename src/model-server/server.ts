@@ -10,7 +10,7 @@ import { cwdOf, effortOf, estimateTokens, isAuxiliary, modelOf, routeOf, session
 import { responsesError, responsesJson, responsesUsageLimit, responsesMalformedEvents, responsesOpening, responsesPlainError, responsesStreamEvents } from './responses-wire.ts';
 import { ScenarioPlayer, type Plan } from './scenario-player.ts';
 import { ZERO_USAGE, type Api, type Scenario, type Usage } from './scenario-schema.ts';
-import { ServedLog, type ServedRecord } from './served-log.ts';
+import { ServedLog, type ServedRecord, ticksStartedIn } from './served-log.ts';
 import { toAnthropicCalls, toResponsesCalls, type ConcreteCall } from './tool-mapping.ts';
 
 export type ModelServerOptions = {
@@ -55,7 +55,8 @@ function errorFor(api: Api, status: number, type: string, message: string) {
 }
 
 export function startModelServer(opts: ModelServerOptions): ModelServerHandle {
-  const player = new ScenarioPlayer(opts.scenario);
+  // A served log that exists already is an earlier server's on this rehearsal: go on where it was.
+  const player = new ScenarioPlayer(opts.scenario, opts.logFile ? ticksStartedIn(opts.logFile) : undefined);
   const log = new ServedLog(opts.logFile);
   let requestSeq = 0;
 

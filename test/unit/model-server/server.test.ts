@@ -248,6 +248,36 @@ test('the same scenario and requests give the same log, written as JSONL; a Unix
   ]);
 });
 
+test('a server started again on the same served log (a rehearsal resumed after peers down) goes on at each peer\'s next tick', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'peers-ms-resume-'));
+  dirs.push(dir);
+  const logFile = join(dir, 'served.jsonl');
+  const first = serve(twoStepScenario, { logFile });
+  // claude's first tick (two requests of one session), then the server stops: `peers down`.
+  for (let i = 0; i < 2; i++) await (await post(`${first.url}/peer/claude/v1/messages`, claudeBody(), { 'x-claude-code-session-id': 'a' })).text();
+  await first.stop();
+  handles.splice(handles.indexOf(first), 1);
+  // The resumed run's next claude session gets tick 1 ("second tick"), not tick 0 again (whose
+  // commit is made already: before, the peer repeated it, made no commit and failed the turn).
+  const again = serve(twoStepScenario, { logFile });
+  const reply = parseSse(await (await post(`${again.url}/peer/claude/v1/messages`, claudeBody(), { 'x-claude-code-session-id': 'b' })).text());
+  expect(JSON.stringify(reply)).toContain('second tick');
+  // codex had not started: its first tick.
+  await (await post(`${again.url}/peer/codex/v1/responses`, codexBody(), { 'session-id': 'c' })).text();
+  const lines = readFileSync(logFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  expect(lines.map((l) => [l.peer, l.tick, l.kind])).toEqual([
+    ['claude', 0, 'reply'], ['claude', 0, 'reply'], ['claude', 1, 'reply'], ['codex', 0, 'reply'],
+  ]);
+  // A third session of claude is past the script: exhausted, and a server started after that
+  // still serves the script's next tick once the user adds one (an exhausted session started none).
+  await (await post(`${again.url}/peer/claude/v1/messages`, claudeBody(), { 'x-claude-code-session-id': 'd' })).text();
+  await again.stop();
+  handles.splice(handles.indexOf(again), 1);
+  const longer = { ...twoStepScenario, peers: { ...twoStepScenario.peers, claude: { ...twoStepScenario.peers.claude, ticks: [...twoStepScenario.peers.claude.ticks, { replies: [{ text: 'added tick' }] }] } } };
+  const third = serve(longer, { logFile });
+  expect(JSON.stringify(parseSse(await (await post(`${third.url}/peer/claude/v1/messages`, claudeBody(), { 'x-claude-code-session-id': 'e' })).text()))).toContain('added tick');
+});
+
 test('opencode requests (lower-case tools, x-session-id, "Working directory:") get its tool names and camelCase arguments', async () => {
   const h = serve({
     version: 1,
