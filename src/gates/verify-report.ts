@@ -28,7 +28,9 @@ function notRunCount(r: VerifyReport): number {
 
 export function resultLine(r: VerifyReport): string {
   const c = verifyCounts(r);
-  const counts = `hard ${c.hardPassed}/${c.hardTotal}, verify ${c.verifyPassed}/${c.verifyTotal}`;
+  // The extra commands of verify.commands in config.yaml are counted only where there are some:
+  // "verify 0/0" on every project read as a failed part of the check.
+  const counts = `hard ${c.hardPassed}/${c.hardTotal}${c.verifyTotal ? `, verify.commands ${c.verifyPassed}/${c.verifyTotal}` : ''}`;
   const skipped = notRunCount(r);
   // Setup failed: no gate ran, so the code was not judged; the result is a failure all the same.
   if (r.setup?.state === 'fail') return `FAIL: setup failed, so no gate ran (${skipped} not run; the code was not judged)`;

@@ -85,11 +85,11 @@ describe('peers verify', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/hard\s+status-green\s+pass/);
     expect(r.stdout).toMatch(/verify\s+lists-files\s+pass/);
-    expect(r.stdout).toContain('Result: PASS (hard 1/1, verify 1/1)');
+    expect(r.stdout).toContain('Result: PASS (hard 1/1, verify.commands 1/1)');
     const md = readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8');
     const head = gitOk(repo, ['rev-parse', 'HEAD']).trim();
     expect(md).toStartWith(`# peers verify — ${repo.split('/').pop()}\n`);
-    expect(md).toContain('**Result:** PASS (hard 1/1, verify 1/1)');
+    expect(md).toContain('**Result:** PASS (hard 1/1, verify.commands 1/1)');
     expect(md).toContain(head);
     expect(md).toMatch(/\| id \| state \| duration \(ms\) \| diagnostic \|\n\| --- \| --- \| --- \| --- \|\n\| status-green \| pass \| \d+ \|  \|/);
     expect(md).toMatch(/\| lists-files \| pass \| \d+ \|  \|/);
@@ -104,9 +104,9 @@ describe('peers verify', () => {
 `, 'verify:\n  commands:\n    - cmd: echo boom >&2; exit 4\n');
     const r = verify(repo);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('Result: FAIL (hard 0/1, verify 0/1)');
+    expect(r.stdout).toContain('Result: FAIL (hard 0/1, verify.commands 0/1)');
     const md = readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8');
-    expect(md).toContain('**Result:** FAIL (hard 0/1, verify 0/1)');
+    expect(md).toContain('**Result:** FAIL (hard 0/1, verify.commands 0/1)');
     expect(md).toContain("| status-green | fail |");
     // Diagnostics and command ids are code spans (src/cli/inert-markdown.ts), their pipes still escaped.
     expect(md).toContain("`pass_when returned False; exit_code=1; stdout-tail='a\\|b\\nred\\n'` |");
