@@ -41,7 +41,7 @@ test('a failing `npm ci` shows npm\'s first lines (the error) as well as its las
   expect(r.stdout).toMatch(/npm ci. command can only install with an existing package-lock\.json/);
   expect(r.stdout).toMatch(/… \d+ more lines …/);
   expect(r.stdout).toMatch(/A complete log of this run can be found in/);
-  expect(r.stdout).toMatch(/Result: FAIL \(hard 0\/1\) {2}\(commit [0-9a-f]{12}, took \d+\.\d s\)/);
+  expect(r.stdout).toMatch(/Result: FAIL: setup failed, so no gate ran \(1 not run; the code was not judged\) {2}\(commit [0-9a-f]{12}, took \d+\.\d s\)/);
 
   const md = readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8');
   expect(md).toContain('## What the failures printed');
