@@ -13,7 +13,7 @@ import { shellQuote } from '../src/proc/self-exec.ts';
 import { describePolicy } from '../src/budget/budget-policy-file.ts';
 import { stateDirFor } from '../src/state/paths.ts';
 import { archivedRunJson, snakeKeys } from '../src/cli/json-output/snake-case.ts';
-import type { UpResult } from '../sandbox/up.ts';
+import type { UpResult } from '../sandbox/up-options.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { loopStartFlags, maxTicksFlag, maxUsdFlag } from './run-flags.ts';
 import { BaseCommand } from './base.ts';

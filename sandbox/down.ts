@@ -15,7 +15,8 @@ import { PeersError } from '../src/cli/errors.ts';
 import { updateRegistry } from './registry.ts';
 import { changedParts, FINGERPRINT_PARTS, fingerprintRepo, loadFingerprint, type RepoFingerprint } from './repo-fingerprint.ts';
 import { git } from '../src/git/git.ts';
-import { fingerprintPath, resolveProjectDir } from './up.ts';
+import { fingerprintPath } from './prepare-run.ts';
+import { resolveProjectDir } from './up-options.ts';
 import { publishIfRun } from './publish-if-run.ts';
 import { loopLifeline, loopLifelineOnceStarted, stopLoop, teardown } from './pod-teardown.ts';
 

@@ -1,53 +1,39 @@
 /**
  * `peers up`: register the project; decide what to do with its run (src/loop/up-decision.ts:
- * start, resume, already running, or say why a finished run stopped and what would continue it);
- * `--fresh` archives the old run first (reset.ts); adopt the control-plane snapshot (a changed
- * `.peers/` is refused with its diff unless `--accept-changes`); fingerprint the user's repository
- * (down proves the run left it alone); make or reuse the run clone and the trusted mirror in the
- * state dir (run-clone.ts); publish the run's branch; then create and start the pod of
+ * start, resume, already running, or say why a finished run stopped and what would continue it;
+ * the situation it decides from is read by up-situation.ts); `--fresh` archives the old run first
+ * (reset.ts); adopt the control-plane snapshot (a changed `.peers/` is refused with its diff unless
+ * `--accept-changes`); fingerprint the user's repository (down proves the run left it alone); make
+ * or reuse the run clone and the trusted mirror in the state dir (run-clone.ts); publish the run's
+ * branch (those three: prepare-run.ts); then create and start the pod of
  * pod-spec.ts (every container at once: pod-create.ts). A running run takes live controls only
  * (`--max-runtime +6h`, written to the operator's control file the loop reads every tick).
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
-import { adoptControlPlane, snapshotDigest, VERIFY_REPORT } from '../src/config/control-snapshot.ts';
 import { loadConfigFile, loadProject, type LoadedProject } from '../src/config/load.ts';
-import { readUserGitIdentity, userIdentityEnv } from '../src/config/git-identity.ts';
-import { resolveProvider, runProviders } from '../src/config/provider.ts';
-import type { PeersConfig } from '../src/config/config-schema.ts';
 import { placeholderWarning } from '../src/config/render-init.ts';
 import { noHardGoalWarning } from '../src/config/unmeasured-goals.ts';
-import { findWorkTreeRoot } from '../src/git/repo-layout.ts';
-import { isCompiledBinary } from '../src/proc/self-exec.ts';
-import { xdgRuntimeDir } from '../src/state/env-dirs.ts';
-import { ensureStateDirs, projectKey, stateDirFor, statePaths, type StatePaths } from '../src/state/paths.ts';
+import { ensureStateDirs, projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { podLockWaitLine, probeRepositoryLoopLock, withPodLock } from '../src/state/project-locks.ts';
-import { readControl, withMaxRuntime, writeControl, type OperatorControl } from '../src/state/operator-control.ts';
-import { loadState } from '../src/state/state-store.ts';
-import { formatStopReason, parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
+import { writeControl } from '../src/state/operator-control.ts';
+import { formatStopReason } from '../src/state/stop-reason.ts';
 import type { ArchivedRun } from '../src/state/run-archive.ts';
-import { decideUp, decideWhileRunning, refuseOtherMode, type UpDecision } from '../src/loop/up-decision.ts';
-import { applyRuntimeChange, formatDuration, type RuntimeChange } from '../src/loop/runtime-change.ts';
-import { settingsForRun, withOperatorControl } from '../src/loop/settings.ts';
-import { withLedgerSpend } from '../src/loop/budget-ledger.ts';
-import { readLedgerSpend } from '../src/budget/ledger-spend.ts';
-import { hostUsageLedgerPath } from '../src/budget/ledger-path.ts';
+import { decideUp, decideWhileRunning, refuseOtherMode } from '../src/loop/up-decision.ts';
 import { readPolicyIfPresent } from '../src/budget/budget-policy-file.ts';
 import { usdCapForUp } from '../src/budget/usd-cap-across-ups.ts';
 import { writeRunBudget } from '../src/budget/run-budget.ts';
 import { assertApiKeys, usableLoginFor } from './credential-check.ts';
 import { runBranch } from './publish-if-run.ts';
-import { describePublish, publishRunBranch, type PublishResult } from './publish-branch.ts';
-import { fingerprintRepo, saveFingerprint } from './repo-fingerprint.ts';
-import { prepareRunClone } from './run-clone.ts';
+import type { PublishResult } from './publish-branch.ts';
 import { WORKSPACE_IMAGE, workspaceImageState } from './image.ts';
 import { imageToolchainPrograms } from './image-toolchains.ts';
 import { startsKnownToolchain, toolchainRefusal } from '../src/gates/gate-toolchains.ts';
 import { projectFilesAt } from '../src/mode-registry/init-project.ts';
 import { podName, RUNNER_ROLES, type RunnerRole, runnerKeyDirName } from './pod-layout.ts';
 import { issueRunnerKeys } from './runner-key.ts';
-import { planPod, seccompProfilePath, sharedRoot, type PodPlanOptions } from './pod-plan.ts';
+import { planPod, seccompProfilePath, sharedRoot } from './pod-plan.ts';
 import { loopLifeline, teardown } from './pod-teardown.ts';
 import { podman } from './podman.ts';
 import { podmanHostFacts } from './podman-host.ts';
@@ -63,90 +49,9 @@ import { EGRESS_TEST_NETWORK } from './test-upstream.ts';
 import { armNotifications } from '../src/notify/notify-store.ts';
 import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
 import { shellCommand, shellWord } from '../src/cli/shell-word.ts';
-
-export type UpOptions = Omit<PodPlanOptions, 'modelServerDir'> & {
-  target: string;
-  progress: (line: string) => void;
-  env?: NodeJS.ProcessEnv;
-  /** Adopt a `.peers/` that changed since the last run's snapshot (refused with the diff otherwise). */
-  acceptChanges?: boolean;
-  /** Prepare the run (snapshot, fingerprint, clone, branch) and stop before podman (benchmarks, inspection). */
-  cloneOnly?: boolean;
-  /** Called with the run clone's path before any container starts (the demo puts the CLIs' homes there). */
-  prepareClone?: (cloneDir: string) => void;
-  /** Archive the old run and start a new one from the user's HEAD. */
-  fresh?: boolean;
-  /** `--max-runtime`: a new runtime cap or an extension of the current one; applies to a running run too. */
-  maxRuntime?: RuntimeChange;
-  /** `--rehearse SCENARIO.yaml`: the scripted model server is the only upstream. */
-  rehearse?: string;
-  /** The demo's model server dir (scenario.yaml), with upstream 'model-server'. */
-  modelServerDir?: string;
-};
-
-export type UpResult = {
-  name: string;
-  project: string;
-  pod: string;
-  alreadyRunning: boolean;
-  stateDir: string;
-  seconds: number;
-  clone?: string;
-  results?: PublishResult;
-  /** What `up` decided (see src/loop/up-decision.ts). */
-  decision?: UpDecision['kind'];
-  /** A finished run: why it stopped, what would continue it, and the exit code (as the run's own). */
-  finished?: { stop: string; why: string; next: string[]; exitCode: number };
-  /** --fresh: where the old run went. */
-  archived?: ArchivedRun | null;
-  previousResults?: { branch: string; sha: string } | null;
-  /** --fresh: the old results kept as a branch of their own, or why not (sandbox/keep-previous-results.ts). */
-  keptResults?: KeepPlan;
-  /** Lines worth saying (peers that sit out, the runtime cap changed, …). */
-  notes: string[];
-  /** A running run's containers that had stopped and were started again. */
-  repaired?: string[];
-};
-
-/** Where `up` records the user's repository as it was, for `down` to compare. */
-export function fingerprintPath(paths: StatePaths): string {
-  return join(paths.dir, 'user-repo-fingerprint.json');
-}
-
-/**
- * The project of an `up` or `down`: the absolute path its command resolved (commands/project-target.ts),
- * or a registered name. Never the process's working directory: the command was handed its own.
- */
-export function resolveProjectDir(target: string, env: NodeJS.ProcessEnv): string {
-  if (!isAbsolute(target) && target.includes('/')) throw new Error(`resolveProjectDir: ${target} is not an absolute path`);
-  return resolveProjectTarget(target, env, '/');
-}
-
-/** The flags of this `up` that only a starting loop can take (refused on a running run). */
-function startOnlyFlags(o: UpOptions): string[] {
-  const f: string[] = [];
-  for (const p of o.resetPeers ?? []) f.push(`--reset-peer ${p}`);
-  if (o.noSkeptic) f.push('--no-skeptic');
-  if (o.noRecon) f.push('--no-recon');
-  if (o.noCodemap) f.push('--no-codemap');
-  if (o.maxTicks) f.push(`--max-ticks ${o.maxTicks}`);
-  if (o.maxUsd !== undefined) f.push(`--max-usd ${o.maxUsd}`);
-  for (const a of o.allow) f.push(`--allow ${a}`);
-  if (o.acceptChanges) f.push('--accept-changes');
-  // --rehearse and --credentials say which kind of run this is, not a change to it: a running run
-  // of the other kind is refused as such (refuseOtherMode), one of this kind simply goes on.
-  return f;
-}
-
-/** The control file with this `up`'s runtime change applied (not written). */
-function controlWithRuntime(paths: StatePaths, configRuntimeS: number, change: RuntimeChange | undefined): { control: OperatorControl | null; note?: string } {
-  const read = readControl(paths.control);
-  if (!read.ok) throw new InputError(`the operator control file cannot be used: ${read.error}`, { location: { file: paths.control }, hint: 'fix it, or remove it (no peer paused, the config\'s max runtime)' });
-  if (!change) return { control: read.control };
-  const before = read.control?.max_runtime_s ?? configRuntimeS;
-  const after = applyRuntimeChange(before, change);
-  return { control: withMaxRuntime(read.control, after), note: `max runtime: ${formatDuration(before)} → ${formatDuration(after)} (peer turn time; the loop takes it before its next tick)` };
-}
+import { resolveProjectDir, startOnlyFlags, type UpOptions, type UpResult } from './up-options.ts';
+import { adoptRunControlPlane, prepareRun } from './prepare-run.ts';
+import { controlWithRuntime, modeOfCredentials, situationOf } from './up-situation.ts';
 
 export async function up(o: UpOptions): Promise<UpResult> {
   const env = o.env ?? process.env;
@@ -359,65 +264,6 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   }
   if (loaded.config.notify) startNotifyWatcher(stateDir, env);
   return { ...base, pod: spec.podName, alreadyRunning: false, seconds: seconds(), clone: paths.clone, results, decision: decision.kind, ...(o.fresh ? { archived, previousResults, ...(keptResults ? { keptResults } : {}) } : {}), notes };
-}
-
-/** A run's kind from its budget policy's credentials: the scripted model server's is a rehearsal. */
-function modeOfCredentials(credentials: string | undefined): 'rehearsal' | 'real' | undefined {
-  return credentials === undefined ? undefined : credentials === 'model-server' ? 'rehearsal' : 'real';
-}
-
-/** Adopts the control plane for this run (a refusal changes nothing); the state's digest before, for the decision. */
-export function adoptRunControlPlane(repo: string, paths: StatePaths, o: Pick<UpOptions, 'acceptChanges' | 'progress'> & { command?: string }): { digestBefore: string | null } {
-  // Until a loop has saved a state, no run has started from the snapshot (an `up` refused before
-  // one, for a missing key or image, left it): there is nothing to resume, so nothing to confirm.
-  const adopted = adoptControlPlane(repo, paths.snapshotDir, { accept: (o.acceptChanges ?? false) || !existsSync(paths.state), command: o.command ?? 'peers up' });
-  // VERIFY.md is `peers verify`'s report, taken along without a word (control-snapshot.ts).
-  const said = adopted.adopted.filter((e) => e.path !== VERIFY_REPORT);
-  if (said.length) o.progress(`adopted the changed control plane: ${said.map((e) => `${e.path} ${e.change}`).join(', ')}`);
-  return { digestBefore: loadState(paths.state)?.config_digest ?? null };
-}
-
-/** The facts decideUp needs, read from the state dir (spend from the usage ledger, when there is one). */
-export function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed', digestBefore: string | null, o: UpOptions, policy: Parameters<typeof settingsForRun>[1], upCommand: string, key: string, repo: string) {
-  let state = loadState(paths.state) ?? null;
-  let ledger;
-  try {
-    ledger = readLedgerSpend(hostUsageLedgerPath(paths.dir));
-  } catch (e) {
-    throw new InputError(`usage ledger: ${(e as Error).message}`, { location: { file: hostUsageLedgerPath(paths.dir) }, hint: "the usage ledger is the run's record of spend: repair the line it names, or start over with `peers up --fresh`" });
-  }
-  if (state && ledger) state = { ...state, budget: withLedgerSpend(state.budget, ledger) };
-  const config = loadConfigFile(join(paths.snapshotDir, 'config.yaml'));
-  const { control } = controlWithRuntime(paths, config.budget.max_runtime_s, o.maxRuntime);
-  const settings = withOperatorControl(settingsForRun(config, policy, { usdMode: policy?.max_usd_mode ?? 'hard', noSkeptic: o.noSkeptic }), control);
-  const stopText = status === 'stopped' ? readStopReason(paths.stopReason)?.reason : undefined;
-  return {
-    status,
-    stop: stopText ? parseStopReason(stopText) : null,
-    state,
-    settings,
-    configChanged: digestBefore !== null && digestBefore !== snapshotDigest(paths.snapshotDir),
-    resetPeers: o.resetPeers ?? [],
-    budgetRefusals: ledger?.refusals,
-    fresh: false,
-    startOnlyFlags: [],
-    upCommand,
-    resultsBranch: runBranch(paths, key, repo),
-  };
-}
-
-/**
- * Everything `up` does before podman, after the control plane: the fingerprint of the user's
- * repository as it is now (`down` compares against it), the run clone and mirror, and the results branch.
- */
-export function prepareRun(repo: string, paths: StatePaths, key: string, o: UpOptions): { clone: string; results: PublishResult } {
-  saveFingerprint(fingerprintPath(paths), fingerprintRepo(repo));
-  const clone = prepareRunClone(repo, paths, o.progress);
-  for (const n of clone.notes) o.progress(n);
-  o.prepareClone?.(paths.clone);
-  const results = publishRunBranch(repo, paths, runBranch(paths, key, repo));
-  o.progress(describePublish(results));
-  return { clone: paths.clone, results };
 }
 
 /** Thrown where `up` notices a Ctrl-C it caught (the podman calls may all have succeeded). */

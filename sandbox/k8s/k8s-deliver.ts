@@ -1,6 +1,6 @@
 /**
  * What a Kubernetes run starts from, made on the host exactly as `peers up` makes it for podman
- * (sandbox/up.ts: the fingerprint of the user's repository, the run clone and the trusted mirror in
+ * (sandbox/up.ts and sandbox/prepare-run.ts: the fingerprint of the user's repository, the run clone and the trusted mirror in
  * the state dir, the results branch, the budget policy, a rehearsal's scenario), then streamed as
  * one verified archive into the run Pod's init container (delivery.ts). The state dir is what the
  * pod spec binds (k8s-plan.ts), so the delivered tree is the state claim the containers mount.
@@ -12,7 +12,8 @@ import { writeRunBudget } from '../../src/budget/run-budget.ts';
 import { PeersError } from '../../src/cli/errors.ts';
 import { statePaths } from '../../src/state/paths.ts';
 import { writeRehearsal } from '../rehearsal.ts';
-import { prepareRun, type UpOptions } from '../up.ts';
+import { prepareRun } from '../prepare-run.ts';
+import type { UpOptions } from '../up-options.ts';
 import { deliveryStream, deliveryTempPath, packDelivery } from './delivery.ts';
 import type { K8sPlan } from './k8s-plan.ts';
 import { execText, type PodExec } from './pod-exec.ts';

@@ -13,7 +13,7 @@ import { readStopReason } from '../../src/state/stop-reason.ts';
 import { checkUserRepo, type DownResult } from '../down.ts';
 import { gatesCacheVolume } from '../pod-layout.ts';
 import { updateRegistry } from '../registry.ts';
-import { fingerprintPath } from '../up.ts';
+import { fingerprintPath } from '../prepare-run.ts';
 import { publishIfRun } from '../publish-if-run.ts';
 import { fetchBack, syncState } from './bring-home.ts';
 import { type K8sSession, openSession } from './k8s-session.ts';

@@ -14,7 +14,7 @@ import { k8sNames } from '../../sandbox/k8s/names.ts';
 import { podmanPodExec } from '../../sandbox/k8s/pod-exec.ts';
 import { pullState } from '../../sandbox/k8s/state-sync.ts';
 import { STATE_FULL_EXCLUDES } from '../../sandbox/k8s/transport.ts';
-import { adoptRunControlPlane } from '../../sandbox/up.ts';
+import { adoptRunControlPlane } from '../../sandbox/prepare-run.ts';
 import { publishIfRun } from '../../sandbox/publish-if-run.ts';
 import { ensureStateDirs, projectKey, stateDirFor, statePaths } from '../../src/state/paths.ts';
 

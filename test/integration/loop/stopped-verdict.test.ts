@@ -4,13 +4,14 @@
  * `stuck`. `peers down` had stopped the loop after the gate's last red evaluation and before the
  * stop rule that reads it, so the loop recorded `interrupted` beside a state that is stuck. Real
  * host loops make the state directories; status is read as `peers status` reads it and up's
- * decision is made from the situation `peers up` gathers (sandbox/up.ts), short of podman.
+ * decision is made from the situation `peers up` gathers (sandbox/up-situation.ts), short of podman.
  */
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import { existsSync, writeFileSync } from 'node:fs';
 import { projectText, readProjectView } from '../../../apps/project-view.ts';
 import { localProjectStatus } from '../../../sandbox/reconcile.ts';
-import { situationOf, type UpOptions } from '../../../sandbox/up.ts';
+import { situationOf } from '../../../sandbox/up-situation.ts';
+import type { UpOptions } from '../../../sandbox/up-options.ts';
 import { outcomeOf } from '../../../src/report/outcome.ts';
 import { statusJson } from '../../../src/report/status-text.ts';
 import { decideUp } from '../../../src/loop/up-decision.ts';
