@@ -2,7 +2,7 @@
  * Can each configured peer authenticate? Per peer: the API key its vendor needs (by name; the value
  * is never read out, printed or logged) or the CLI's login file, and what to do when neither is
  * there. Mirrors what `peers up` will need: keys by default, login files with
- * `--credentials oauth-file` (sandbox/credential-check.ts, sandbox/up.ts oauthMounts).
+ * `--credentials oauth-file` (sandbox/credential-check.ts, sandbox/pod-plan.ts oauthMounts).
  */
 import { claudeLoginFile, codexLoginFile, EXPIRED_LOGIN_NOTE, expiredAgo } from '../../src/config/login-files.ts';
 import type { PeerSpec } from '../../src/config/config-schema.ts';
