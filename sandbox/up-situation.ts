@@ -16,6 +16,7 @@ import { settingsForRun, withOperatorControl } from '../src/loop/settings.ts';
 import { withLedgerSpend } from '../src/loop/budget-ledger.ts';
 import { readLedgerSpend } from '../src/budget/ledger-spend.ts';
 import { hostUsageLedgerPath } from '../src/budget/ledger-path.ts';
+import { scriptEnds } from '../src/model-server/served-log.ts';
 import { runBranch } from './publish-if-run.ts';
 import type { UpOptions } from './up-options.ts';
 
@@ -60,5 +61,7 @@ export function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'cr
     startOnlyFlags: [],
     upCommand,
     resultsBranch: runBranch(paths, key, repo),
+    // A rehearsal whose script ran out ends on failed turns: what continues it is more script.
+    scriptEnds: scriptEnds(join(paths.dir, 'rehearsal', 'served.jsonl')),
   };
 }

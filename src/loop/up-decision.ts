@@ -46,6 +46,8 @@ export type UpSituation = {
   /** What the saved run was (from its budget policy), when known. */
   previousMode?: 'rehearsal' | 'real';
   resultsBranch: string;
+  /** A rehearsal's script ran out: "peer 'x' has only N scripted tick(s)" (src/model-server/served-log.ts). */
+  scriptEnds?: string[];
 };
 
 export type UpDecision =
@@ -161,7 +163,7 @@ export function whyStopped(stop: StopReason, s: LoopState, settings: LoopSetting
 }
 
 /** What the operator can run next, most useful first. */
-export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'continueCommand' | 'resultsBranch' | 'state' | 'settings'>): string[] {
+export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'continueCommand' | 'resultsBranch' | 'state' | 'settings' | 'scriptEnds'>): string[] {
   const up = u.continueCommand ?? u.upCommand;
   const fresh = `start over from your current HEAD: ${up} --fresh (this run is archived, nothing is deleted)`;
   const accept = (what: string) => `${what}, then ${up} --accept-changes (the run continues where it stopped)`;
@@ -174,6 +176,8 @@ export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'c
       return ["see the gate's output: peers status", accept('fix the gate in .peers/goals.yaml, or raise goals.stuck_halt_after in .peers/config.yaml'), fresh];
     case 'all-peers-down':
     case 'peer-unavailable':
+      // The peers of a rehearsal whose scenario ran out got no scripted reply: no key is at fault.
+      if (u.scriptEnds?.length) return [`the rehearsal's scenario ran out (${u.scriptEnds.join('; ')}): add ticks to it (peers report says more), then ${up} --reset-peer all`, fresh];
       return ["see why: peers status (each peer's last failure) and peers logs", `fix the cause (a key, a login, a model name, a quota), then ${up} --reset-peer all`, fresh];
     case 'budget':
       switch (stop.cap) {

@@ -152,6 +152,9 @@ describe('what peers up prints for every way a run can stop', () => {
     const down = ["see why: peers status (each peer's last failure) and peers logs", 'fix the cause (a key, a login, a model name, a quota), then peers up --reset-peer all', FRESH];
     expect(next({ kind: 'all-peers-down' })).toEqual(down);
     expect(next({ kind: 'peer-unavailable', peer: 'a' })).toEqual(down);
+    // A rehearsal whose scenario ran out: up says so, as the report does, not "fix a key".
+    const ranOut = whatNext({ kind: 'all-peers-down' }, { upCommand: 'peers up', continueCommand: 'peers up --rehearse s.yaml', resultsBranch: 'peers/app', state: state(), settings: settings(), scriptEnds: ["peer 'codex' has only 3 scripted tick(s)"] });
+    expect(ranOut[0]).toBe("the rehearsal's scenario ran out (peer 'codex' has only 3 scripted tick(s)): add ticks to it (peers report says more), then peers up --rehearse s.yaml --reset-peer all");
     expect(next({ kind: 'budget', cap: 'max_usd' }, null)).toEqual(['raise the cap for this run: peers up --max-usd 1', accept('or raise budget.max_usd in .peers/config.yaml'), FRESH]);
     expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 0.2 }))[0]).toBe('raise the cap for this run: peers up --max-usd 1');
     expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 3.1 }))[0]).toBe('raise the cap for this run: peers up --max-usd 7');
