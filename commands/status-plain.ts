@@ -47,5 +47,7 @@ export async function runStatus(project: string | undefined, flags: FlagValues<t
     ? ['Earlier runs (archived, oldest first; read one with peers report --state-dir DIR):', ...archives.map((a) => `  ${a.stopReason ?? 'no stop reason'}, tick ${a.tick ?? '-'}, $${(a.spentUsd ?? 0).toFixed(2)}: ${a.path}`)]
     : [];
   out.log([...projectText(view, results ? publish!.describePublish(results) : undefined), ...(notified ? [notified] : []), ...archiveLines].join('\n'));
-  return { ...projectJson(view), results: results ?? null, archives: archives.map(archivedRunJson) };
+  const result = { ...projectJson(view), results: results ?? null, archives: archives.map(archivedRunJson) };
+  // A goals file that does not validate: status said all it knows, and fails as `peers verify` does (exit 2).
+  return exitWith(view.project.goalsError ? 2 : 0, result);
 }

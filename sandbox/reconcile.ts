@@ -31,7 +31,10 @@ export type ProjectStatus = {
   finishedBy: string | null;
   /** The loop's own accounting (state.json): what the run has cost so far. */
   spend: RunFigures['spend'];
-  openGates: string[];
+  /** null when the goals file does not validate (`goalsError`): unknown, never "none open". */
+  openGates: string[] | null;
+  /** The goals file's refusal, file:line:col: message (sandbox/run-figures.ts), or null. */
+  goalsError: string | null;
   stateDir: string;
   containers: ContainerState[];
   /**
@@ -132,5 +135,5 @@ export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv
   });
   const degraded = status === 'running' ? deadContainers(containers, figures.podDown) : [];
   const finishedBy = await finishedByOf(status, stateDir, stop);
-  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, finishedBy, spend: figures.spend, openGates: figures.openGates, stateDir, containers };
+  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, finishedBy, spend: figures.spend, openGates: figures.openGates, goalsError: figures.goalsError, stateDir, containers };
 }

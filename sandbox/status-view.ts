@@ -25,7 +25,8 @@ export function projectTable(rows: readonly ListedProject[], paint: Paint = pain
       { header: 'SPEND', cell: (r) => known(r, `$${r.spend.usd.toFixed(2)} ${r.spend.tokens} tok`) },
       // A degraded run says so where a stopped one gives its reason.
       { header: 'STOPPED BY', cell: (r) => known(r, r.degraded.length ? formatDegraded(r.degraded) : (r.finishedBy ?? r.stopReason ?? '-')), style: (r) => (r.degraded.length ? 'yellow' : undefined) },
-      { header: 'OPEN GATES', cell: (r) => known(r, r.openGates.length ? r.openGates.join(',') : 'none'), style: (r) => (missing(r) ? undefined : r.openGates.length ? 'yellow' : 'green') },
+      // A goals file that does not validate: which gates are open is unknown, never "none" (status says why).
+      { header: 'OPEN GATES', cell: (r) => known(r, r.openGates === null ? 'unknown: goals file invalid' : r.openGates.length ? r.openGates.join(',') : 'none'), style: (r) => (missing(r) ? undefined : r.openGates === null ? 'red' : r.openGates.length ? 'yellow' : 'green') },
       { header: 'PATH', cell: (r) => (missing(r) ? `missing: ${r.path}` : r.path), style: (r) => (missing(r) ? 'yellow' : undefined) },
     ],
     paint,
@@ -50,6 +51,7 @@ export function statusRow(r: ProjectStatus) {
     finished_by: r.finishedBy,
     spend: { usd: r.spend.usd, tokens: r.spend.tokens },
     open_gates: r.openGates,
+    goals_error: r.goalsError,
     degraded: r.degraded,
     state_dir: r.stateDir,
     containers: r.containers.map((c) => ({ role: c.role, status: c.status })),

@@ -12,7 +12,7 @@ import type { ProjectStatus } from '../../../sandbox/reconcile.ts';
 
 const project = (status: ProjectStatus['status']): ProjectStatus => ({
   name: 'cproj', path: '/src/cproj', status, tick: null, stopReason: null, finishedBy: null, spend: { usd: 0, tokens: 0 } as ProjectStatus['spend'],
-  openGates: [], stateDir: '/state/cproj', containers: [], degraded: [],
+  openGates: [], goalsError: null, stateDir: '/state/cproj', containers: [], degraded: [],
 });
 
 test('a running pod whose loop has saved no state yet is starting, not "no run yet"', () => {
