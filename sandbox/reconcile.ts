@@ -84,9 +84,12 @@ export async function containersOf(key: string, env: NodeJS.ProcessEnv): Promise
   return projectContainers(key, env);
 }
 
+const NOT_A_MEMBER = new Set(['infra', 'unlabelled', '']);
+
 /** Roles of the pod that are down beside a running loop: podman's word and the loop's, together. */
 export function deadContainers(containers: ContainerState[], loopSaysDown: string[]): string[] {
-  const stopped = containers.filter((c) => c.role && c.role !== 'loop' && !c.running).map((c) => c.role);
+  // Members only: the pod's infra container (and any container not labelled with a role) is not one.
+  const stopped = containers.filter((c) => !NOT_A_MEMBER.has(c.role) && c.role !== 'loop' && !c.running).map((c) => c.role);
   return [...new Set([...stopped, ...loopSaysDown])].sort();
 }
 
