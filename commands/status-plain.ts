@@ -11,7 +11,7 @@ import { archiveRootFor, hasRunClone, statePaths } from '../src/state/paths.ts';
 import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
 import { exitWith, type CommandOutput } from '../src/cli/json-output/command-output.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
-import { PROJECT_DIR_FLAGS, STATE_DIR_FLAGS, projectFrom, stateDirOf } from './project-flags.ts';
+import { PROJECT_DIR_FLAGS, STATE_DIR_FLAGS, assertStateDirExists, projectFrom, stateDirOf } from './project-flags.ts';
 
 export const STATUS_FLAGS = {
   ...PROJECT_DIR_FLAGS,
@@ -26,6 +26,7 @@ export async function runStatus(project: string | undefined, flags: FlagValues<t
   const dir = projectFrom(project, flags.dir, io);
   const entry = listProjects(io.env).find((p) => p.path === dir) ?? { path: dir, registered_at: '', name: dir };
   const stateDir = stateDirOf(flags['state-dir'], io.cwd);
+  if (!flags.watch) assertStateDirExists(stateDir);
   if (flags.watch) {
     // The watch prints its own frames (or JSON lines) as it goes; what is left is its exit code.
     const { watchStatus } = await import('../apps/watch/status-watch.ts');
