@@ -47,10 +47,20 @@ export function projectText(v: ProjectView, results?: string): string[] {
     `Project: ${p.name} (${p.path})`,
     `Status: ${p.status}${p.degraded.length ? ` (${formatDegraded(p.degraded)}: the run holds until \`peers up\` restarts ${p.degraded.length > 1 ? 'them' : 'it'})` : stopWords(p)}`,
     `Spend: $${p.spend.usd.toFixed(4)}, ${p.spend.tokens} tokens`,
-    `Open gates: ${p.openGates.length ? p.openGates.join(', ') : v.run || setUp(p) ? 'none (all green)' : 'none: no goals yet'}`,
+    openGatesLine(v),
     ...(results ? [results] : []),
     ...(v.run ? v.run.text.split('\n') : [noRunYet(p)]),
   ];
+}
+
+/**
+ * The open gates, or, when the goals file does not validate, that they are unknown and why: never
+ * "all green" for gates that cannot be read (fail closed; `peers verify` and `peers up` refuse it too).
+ */
+function openGatesLine(v: ProjectView): string {
+  const p = v.project;
+  if (p.openGates === null) return `Open gates: UNKNOWN: the goals file does not validate (nothing here is green until it does):\n  ${(p.goalsError ?? '').split('\n').join('\n  ')}\n  fix it, then \`peers verify\` checks it`;
+  return `Open gates: ${p.openGates.length ? p.openGates.join(', ') : v.run || setUp(p) ? 'none (all green)' : 'none: no goals yet'}`;
 }
 
 /** Whether the project has its control plane (.peers/): `peers init` has run there. */

@@ -37,6 +37,14 @@ export function stateDirOf(value: string | undefined, cwd: string): string | und
 }
 
 /**
+ * A `--state-dir` that is not there is a mistyped path: bad input (exit 2), not a run yet to start
+ * (`peers report`, `peers status`; a `status --watch` may start before the run writes its directory).
+ */
+export function assertStateDirExists(dir: string | undefined): void {
+  if (dir !== undefined && !existsSync(dir)) throw new InputError(`--state-dir ${dir} does not exist`, { hint: "check the path: `peers status` names the run's state directory and lists every archived run" });
+}
+
+/**
  * The repository a command acts on (its top directory); exit 2 with the reason when there is none.
  * A path is taken from the command's working directory; a bare word naming no directory there is a
  * registered project's name.

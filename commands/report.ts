@@ -1,4 +1,4 @@
-import { stateDirOf } from './project-flags.ts';
+import { assertStateDirExists, stateDirOf } from './project-flags.ts';
 import { Args, Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
@@ -33,6 +33,7 @@ Printed and saved as REPORT.md in the state directory; with --html, one self-con
     const { args, flags } = await this.parse(Report);
     const repo = projectFrom(args.path, flags.dir, this.io);
     const given = stateDirOf(flags['state-dir'], this.io.cwd);
+    assertStateDirExists(given);
     const dir = given ?? stateDirFor(repo, this.io.env);
     // No run and no .peers/: the project was never set up (a run's report outlives a deleted .peers/).
     if (given === undefined && !existsSync(statePaths(dir).state)) assertSetUp(repo);

@@ -11,7 +11,7 @@ import { archiveRootFor, hasRunClone, statePaths } from '../src/state/paths.ts';
 import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
 import { exitWith, type CommandOutput } from '../src/cli/json-output/command-output.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
-import { PROJECT_DIR_FLAGS, STATE_DIR_FLAGS, projectFrom, stateDirOf } from './project-flags.ts';
+import { PROJECT_DIR_FLAGS, STATE_DIR_FLAGS, assertStateDirExists, projectFrom, stateDirOf } from './project-flags.ts';
 
 export const STATUS_FLAGS = {
   ...PROJECT_DIR_FLAGS,
@@ -26,6 +26,7 @@ export async function runStatus(project: string | undefined, flags: FlagValues<t
   const dir = projectFrom(project, flags.dir, io);
   const entry = listProjects(io.env).find((p) => p.path === dir) ?? { path: dir, registered_at: '', name: dir };
   const stateDir = stateDirOf(flags['state-dir'], io.cwd);
+  if (!flags.watch) assertStateDirExists(stateDir);
   if (flags.watch) {
     // The watch prints its own frames (or JSON lines) as it goes; what is left is its exit code.
     const { watchStatus } = await import('../apps/watch/status-watch.ts');
@@ -47,5 +48,7 @@ export async function runStatus(project: string | undefined, flags: FlagValues<t
     ? ['Earlier runs (archived, oldest first; read one with peers report --state-dir DIR):', ...archives.map((a) => `  ${a.stopReason ?? 'no stop reason'}, tick ${a.tick ?? '-'}, $${(a.spentUsd ?? 0).toFixed(2)}: ${a.path}`)]
     : [];
   out.log([...projectText(view, results ? publish!.describePublish(results) : undefined), ...(notified ? [notified] : []), ...archiveLines].join('\n'));
-  return { ...projectJson(view), results: results ?? null, archives: archives.map(archivedRunJson) };
+  const result = { ...projectJson(view), results: results ?? null, archives: archives.map(archivedRunJson) };
+  // A goals file that does not validate: status said all it knows, and fails as `peers verify` does (exit 2).
+  return exitWith(view.project.goalsError ? 2 : 0, result);
 }

@@ -21,6 +21,8 @@ import { isRegularFile } from '../src/cli/input-file.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { ROTATED_SUFFIX } from '../src/fs/size-capped-log.ts';
 import { statePaths } from '../src/state/paths.ts';
+import { archivedRunWords } from '../src/state/run-archive.ts';
+import { shellWord } from '../src/cli/shell-word.ts';
 import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { exitCodeFor, parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
 import { containerName } from './pod-layout.ts';
@@ -74,6 +76,13 @@ export async function followLogs(o: { project: string; follow: boolean; egress: 
   if (!exists) {
     // `peers report` has a run's history only when a run saved one; before that, the way forward is to start it.
     const ran = o.stateDir !== undefined && existsSync(statePaths(o.stateDir).state);
+    // Reset since: the run's output went with its archive (src/state/run-archive.ts), not "never started".
+    const archived = !o.egress && !ran && o.stateDir !== undefined ? archivedRunWords(o.stateDir) : undefined;
+    if (archived) {
+      throw new PeersError(`no loop output for this project's current run: ${archived.message}`, {
+        hint: `${archived.loopLog ? `its loop output: ${archived.loopLog}; ` : ''}its report: \`peers report --state-dir ${shellWord(archived.latest.path)}\`; \`peers up\` starts a new run`,
+      });
+    }
     throw new PeersError(`no ${o.egress ? 'egress' : 'loop'} output for this project yet (never started${o.egress ? ', or removed by peers down' : ''})`, { hint: ran ? 'the run history stays in `peers report`' : 'start a run with `peers up` (`peers up --attach` follows it from the start)' });
   }
   return (await run([podmanBin(o.io.env), ...containerLogsArgs({ name, follow: o.follow })], o.io, 'container-log')).code;

@@ -98,12 +98,22 @@ export type ContainerState = { name: string; role: string; status: string; runni
 /** The state of every container labelled with this project (in the pod or not). */
 export async function projectContainers(project: string, env: NodeJS.ProcessEnv): Promise<ContainerState[]> {
   const out = await podmanOk(['ps', '-a', '--filter', `label=peers.project=${project}`, '--format', 'json'], { env });
-  const rows = JSON.parse(out || '[]') as { Names: string[]; Labels?: Record<string, string>; State: string; ExitCode: number }[];
-  return rows.map((r) => ({
+  return (JSON.parse(out || '[]') as PodmanPsRow[]).map(containerStateOf);
+}
+
+export type PodmanPsRow = { Names: string[]; Labels?: Record<string, string>; State: string; ExitCode: number; IsInfra?: boolean };
+
+/**
+ * One `podman ps` row as `status` shows it. The pod's infra container carries the pod's labels
+ * (the project's) but no `peers.role` of its own (podman-render.ts labels the members): it is the
+ * `infra` container, never a role of "" (a new user read that as a broken member).
+ */
+export function containerStateOf(r: PodmanPsRow): ContainerState {
+  return {
     name: r.Names[0] ?? '',
-    role: r.Labels?.['peers.role'] ?? '',
+    role: r.Labels?.['peers.role'] ?? (r.IsInfra ? 'infra' : 'unlabelled'),
     status: r.State,
     running: r.State === 'running',
     exitCode: r.ExitCode,
-  }));
+  };
 }

@@ -31,7 +31,10 @@ export type ProjectStatus = {
   finishedBy: string | null;
   /** The loop's own accounting (state.json): what the run has cost so far. */
   spend: RunFigures['spend'];
-  openGates: string[];
+  /** null when the goals file does not validate (`goalsError`): unknown, never "none open". */
+  openGates: string[] | null;
+  /** The goals file's refusal, file:line:col: message (sandbox/run-figures.ts), or null. */
+  goalsError: string | null;
   stateDir: string;
   containers: ContainerState[];
   /**
@@ -81,9 +84,12 @@ export async function containersOf(key: string, env: NodeJS.ProcessEnv): Promise
   return projectContainers(key, env);
 }
 
+const NOT_A_MEMBER = new Set(['infra', 'unlabelled', '']);
+
 /** Roles of the pod that are down beside a running loop: podman's word and the loop's, together. */
 export function deadContainers(containers: ContainerState[], loopSaysDown: string[]): string[] {
-  const stopped = containers.filter((c) => c.role && c.role !== 'loop' && !c.running).map((c) => c.role);
+  // Members only: the pod's infra container (and any container not labelled with a role) is not one.
+  const stopped = containers.filter((c) => !NOT_A_MEMBER.has(c.role) && c.role !== 'loop' && !c.running).map((c) => c.role);
   return [...new Set([...stopped, ...loopSaysDown])].sort();
 }
 
@@ -132,5 +138,5 @@ export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv
   });
   const degraded = status === 'running' ? deadContainers(containers, figures.podDown) : [];
   const finishedBy = await finishedByOf(status, stateDir, stop);
-  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, finishedBy, spend: figures.spend, openGates: figures.openGates, stateDir, containers };
+  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, finishedBy, spend: figures.spend, openGates: figures.openGates, goalsError: figures.goalsError, stateDir, containers };
 }

@@ -7,7 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { hardGoalIdsOf } from '../src/config/hard-goal-ids.ts';
+import { hardGoalIdsOf, type InvalidGoalsFile } from '../src/config/hard-goal-ids.ts';
 import type { LoopState } from '../src/state/state-schema.ts';
 import { statePaths } from '../src/state/paths.ts';
 import { hostUsageLedgerPath } from '../src/budget/ledger-path.ts';
@@ -15,14 +15,19 @@ import { hostUsageLedgerPath } from '../src/budget/ledger-path.ts';
 export type RunFigures = {
   tick: number | null;
   spend: { usd: number; tokens: number };
-  /** Hard gates not green at the last evaluated commit, and those never evaluated. */
-  openGates: string[];
+  /**
+   * Hard gates not green at the last evaluated commit, and those never evaluated; null when the
+   * goals file does not validate (`goalsError`): which gates are open is then unknown, never "none".
+   */
+  openGates: string[] | null;
+  /** The goals file's refusal (file:line:col: message, as `peers verify` says it), or null. */
+  goalsError: string | null;
   /** Containers of the pod the loop last found down (state.json `degraded`). */
   podDown: string[];
 };
 
 /** The hard goals' ids: from the snapshot the loop enforces, else the project's own goals file. */
-async function hardGoalIds(stateDir: string, projectDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+async function hardGoalIds(stateDir: string, projectDir: string, env: NodeJS.ProcessEnv): Promise<string[] | InvalidGoalsFile> {
   for (const file of [join(statePaths(stateDir).snapshotDir, 'goals.yaml'), join(projectDir, '.peers', 'goals.yaml')]) {
     if (existsSync(file)) return hardGoalIdsOf(file, env);
   }
@@ -34,7 +39,7 @@ async function hardGoalIds(stateDir: string, projectDir: string, env: NodeJS.Pro
  * a project that never ran (`peers ls`, `peers status` after `peers init`) reads its goals file only.
  */
 export async function runFigures(stateDir: string, projectDir: string, env: NodeJS.ProcessEnv = process.env): Promise<RunFigures> {
-  if (!stateDir) return { tick: null, spend: { usd: 0, tokens: 0 }, openGates: [], podDown: [] }; // the project directory is gone
+  if (!stateDir) return { tick: null, spend: { usd: 0, tokens: 0 }, openGates: [], goalsError: null, podDown: [] }; // the project directory is gone
   let state: LoopState | undefined;
   const statePath = statePaths(stateDir).state;
   try {
@@ -44,11 +49,13 @@ export async function runFigures(stateDir: string, projectDir: string, env: Node
   }
   const results = state?.gates.results ?? {};
   const failing = Object.entries(results).filter(([, g]) => g.state !== 'pass').map(([id]) => id);
-  const unevaluated = (await hardGoalIds(stateDir, projectDir, env)).filter((id) => !(id in results));
+  const hard = await hardGoalIds(stateDir, projectDir, env);
+  const unevaluated = Array.isArray(hard) ? hard.filter((id) => !(id in results)) : null;
   return {
     tick: state?.tick ?? null,
     spend: (await ledgerSpend(stateDir)) ?? { usd: state?.budget.spent_usd ?? 0, tokens: state?.budget.spent_tokens ?? 0 },
-    openGates: [...failing, ...unevaluated],
+    openGates: unevaluated ? [...failing, ...unevaluated] : null,
+    goalsError: Array.isArray(hard) ? null : hard.error,
     podDown: state?.degraded?.down ?? [],
   };
 }

@@ -24,8 +24,10 @@ export function projectTable(rows: readonly ListedProject[], paint: Paint = pain
       { header: 'TICK', cell: (r) => known(r, String(r.tick ?? '-')) },
       { header: 'SPEND', cell: (r) => known(r, `$${r.spend.usd.toFixed(2)} ${r.spend.tokens} tok`) },
       // A degraded run says so where a stopped one gives its reason.
-      { header: 'STOPPED BY', cell: (r) => known(r, r.degraded.length ? formatDegraded(r.degraded) : (r.finishedBy ?? r.stopReason ?? '-')), style: (r) => (r.degraded.length ? 'yellow' : undefined) },
-      { header: 'OPEN GATES', cell: (r) => known(r, r.openGates.length ? r.openGates.join(',') : 'none'), style: (r) => (missing(r) ? undefined : r.openGates.length ? 'yellow' : 'green') },
+      // A running run is stopped by nothing (its stop reason on file is its previous start's).
+      { header: 'STOPPED BY', cell: (r) => known(r, r.degraded.length ? formatDegraded(r.degraded) : r.status === 'running' ? '-' : (r.finishedBy ?? r.stopReason ?? '-')), style: (r) => (r.degraded.length ? 'yellow' : undefined) },
+      // A goals file that does not validate: which gates are open is unknown, never "none" (status says why).
+      { header: 'OPEN GATES', cell: (r) => known(r, r.openGates === null ? 'unknown: goals file invalid' : r.openGates.length ? r.openGates.join(',') : 'none'), style: (r) => (missing(r) ? undefined : r.openGates === null ? 'red' : r.openGates.length ? 'yellow' : 'green') },
       { header: 'PATH', cell: (r) => (missing(r) ? `missing: ${r.path}` : r.path), style: (r) => (missing(r) ? 'yellow' : undefined) },
     ],
     paint,
@@ -50,6 +52,7 @@ export function statusRow(r: ProjectStatus) {
     finished_by: r.finishedBy,
     spend: { usd: r.spend.usd, tokens: r.spend.tokens },
     open_gates: r.openGates,
+    goals_error: r.goalsError,
     degraded: r.degraded,
     state_dir: r.stateDir,
     containers: r.containers.map((c) => ({ role: c.role, status: c.status })),
@@ -61,7 +64,10 @@ export function statusRow(r: ProjectStatus) {
  * `peers up` acts on has it (src/loop/run-verdict.ts), and the loop's own last word when that
  * differs (a `peers down` after a gate's last red evaluation records `interrupted`, but the run is `stuck`).
  */
-export function stopWords(r: Pick<ProjectStatus, 'stopReason' | 'finishedBy'>): string {
+export function stopWords(r: Pick<ProjectStatus, 'status' | 'stopReason' | 'finishedBy'>): string {
+  // A running loop has not stopped: a stop reason on file is how the run's previous start ended
+  // (a resumed run), never the state it is in now.
+  if (r.status === 'running') return r.stopReason ? ` (last stopped: ${r.stopReason}, before this start)` : '';
   if (!r.finishedBy) return r.stopReason ? ` (${r.stopReason})` : '';
   if (!r.stopReason || r.stopReason === r.finishedBy) return ` (${r.finishedBy})`;
   return ` (${r.finishedBy}; its loop last exited as ${r.stopReason})`;

@@ -43,7 +43,9 @@ function nowCell(p) {
     c.activity ? el('div', { class: 'activity' }, c.activity) : null);
 }
 function gatesCell(p) {
-  const open = p.open_gates || [];
+  // null: the goals file does not validate; which gates are open is unknown, never "all green".
+  if (!Array.isArray(p.open_gates)) return el('td', { class: 'fail' }, 'unknown: ' + (p.goals_error || 'goals file invalid'));
+  const open = p.open_gates;
   return el('td', { class: open.length ? 'fail' : 'pass' }, open.length ? 'open: ' + open.join(', ') : 'all green');
 }
 function renderList(data) {

@@ -21,7 +21,9 @@ export class PeersError extends Error {
 
   /** `file:line:col: message` then the hint on its own line, the way compilers report. */
   format(): string {
-    const loc = this.location;
+    // A message that opens with the very file it is located at names it once: `/tmp/x is not a git
+    // repository`, never `/tmp/x: /tmp/x is not …` (the location stays whole in --json's `location`).
+    const loc = this.location && !(this.location.line === undefined && this.message.startsWith(this.location.file)) ? this.location : undefined;
     const where = loc ? `${loc.file}${loc.line ? `:${loc.line}` : ''}${loc.line && loc.column ? `:${loc.column}` : ''}: ` : '';
     return `${where}${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`;
   }

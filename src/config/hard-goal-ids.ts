@@ -8,14 +8,16 @@
  * path). An entry counts only for the exact bytes it was made from by this very peers executable
  * (its version, and the size and modification time of the file it runs from: a rebuilt binary whose
  * goals schema changed under the same version number validates again): an edited file, or another
- * peers, validates again. A file that does not validate is remembered as
- * having no ids to show, which is what its refusal gave. Only the display uses this: `peers up`,
- * `verify` and the loop always validate the file they run on.
+ * peers, validates again. A file that does not validate is never remembered: its refusal (file:line:col,
+ * as `peers verify` says it) is what `status` and `ls` show, never "no gates open" (fail closed:
+ * they cannot say a gate is green when they cannot read the gates). Only the display uses this:
+ * `peers up`, `verify` and the loop always validate the file they run on.
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { PEERS_VERSION } from '../cli/version.ts';
+import { PeersError } from '../cli/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextCapped, readTextIfExists } from '../fs/safe-read.ts';
 import { xdgCacheHome } from '../state/env-dirs.ts';
@@ -64,8 +66,11 @@ function remember(path: string, content: string, hard: string[]): void {
   }
 }
 
-/** The hard goals' ids of the goals file at `file` (which exists); none when it does not validate. */
-export async function hardGoalIdsOf(file: string, env: NodeJS.ProcessEnv, executable = executableIdentity()): Promise<string[]> {
+/** A goals file that does not validate: its refusal as `peers verify` words it (file:line:col: message). */
+export type InvalidGoalsFile = { error: string };
+
+/** The hard goals' ids of the goals file at `file` (which exists), or why they cannot be known. */
+export async function hardGoalIdsOf(file: string, env: NodeJS.ProcessEnv, executable = executableIdentity()): Promise<string[] | InvalidGoalsFile> {
   let text: string;
   try {
     text = readTextCapped(file, READ_LIMIT);
@@ -78,7 +83,7 @@ export async function hardGoalIdsOf(file: string, env: NodeJS.ProcessEnv, execut
   if (known) return known;
   const hard = await validatedHardGoalIds(file);
   // Remembered only for the bytes that were validated: a file changed meanwhile is validated next time.
-  if (sameContent(file, text)) remember(path, content, hard);
+  if (Array.isArray(hard) && sameContent(file, text)) remember(path, content, hard);
   return hard;
 }
 
@@ -90,11 +95,12 @@ function sameContent(file: string, text: string): boolean {
   }
 }
 
-async function validatedHardGoalIds(file: string): Promise<string[]> {
+async function validatedHardGoalIds(file: string): Promise<string[] | InvalidGoalsFile> {
   const { loadGoalsFile } = await import('./goals-file.ts');
   try {
     return loadGoalsFile(file).goals.filter((g) => g.type === 'hard').map((g) => g.id);
-  } catch {
-    return []; // a broken goals file is `peers up`'s and `peers doctor`'s to report, not ls's
+  } catch (e) {
+    // Worded as `peers verify` and `peers up` refuse it; any failure to read it is a refusal too.
+    return { error: e instanceof PeersError ? e.format() : `${file}: ${e instanceof Error ? e.message : String(e)}` };
   }
 }

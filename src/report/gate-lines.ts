@@ -18,7 +18,9 @@ export function gateLines(results: Array<[string, GateShown]>, redStreak: Record
   const lines = setup ? [`  setup failed, so no gate ran: \`${headAndTail(setup.setup, 80)}\` — ${why}`] : [];
   for (const [id, g] of results) {
     const red = redStreak[id];
-    const streak = red ? ` (red ${red} ticks)` : '';
+    // red_streak counts evaluations (the probe before tick 1 is one), not ticks: said in its own unit,
+    // as `peers report` says it, so the two never read as contradicting.
+    const streak = red ? ` (red ${red} evaluation${red === 1 ? '' : 's'} in a row)` : '';
     if (g.state !== 'fail') lines.push(`  ${id}: ${g.state}${streak}`);
     else if (setup) lines.push(`  ${id}: not run: setup failed (above)${streak}`);
     else lines.push(`  ${id}: ${notRun(g) ? 'not run' : g.state}${streak} — ${headAndTail(notRun(g) ? g.diagnostic.slice(NOT_RUN.length) : g.diagnostic, 200)}`);

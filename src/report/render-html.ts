@@ -96,7 +96,7 @@ function gates(m: ReportModel): string {
   const diag = Object.entries(g.current).filter(([, r]) => r.state === 'fail' && r.diagnostic.trim() && !(setupFailure && notRun(r)));
   return [
     `<section id="gates"><h2>Gates${g.head ? ` at ${htmlText(short(g.head))}` : ''}</h2>`,
-    table(['gate', 'state', 'red ticks', 'red streak now', 'first red after tick', 'changes'], rows, 'gates-table'),
+    table(['gate', 'state', 'ticks ended red', 'red evaluations in a row now', 'first red after tick', 'changes'], rows, 'gates-table'),
     m.ticks.length && g.timelines.length ? `<h3>Timeline: state at the commit each tick left</h3>${gateTimelineChart(g.timelines, m.ticks.map((t) => t.tick))}` : '',
     gateTime(m),
     setupFailure ? `<h3>Setup failed, so no gate ran</h3><p><code>${htmlText(setupFailure.setup)}</code> failed; every gate counts red until it passes.</p><pre>${htmlText(setupFailure.failure.trim().slice(0, 4000).replace(/\\n/g, '\n'))}</pre>` : '',

@@ -162,7 +162,7 @@ function peers(m: ReportModel, out: string[]): void {
 function gates(m: ReportModel, out: string[]): void {
   const g = m.gates;
   const n = m.ticks.length;
-  out.push('', `## Gates${g.head ? ` at ${g.head.slice(0, 8)}` : ''}`, '', '| gate | state | red ticks | red streak now | diagnostic |', '| --- | --- | --- | --- | --- |');
+  out.push('', `## Gates${g.head ? ` at ${g.head.slice(0, 8)}` : ''}`, '', '| gate | state | ticks ended red | red evaluations in a row now | diagnostic |', '| --- | --- | --- | --- | --- |');
   const ids = [...new Set([...Object.keys(g.current), ...g.timelines.map((t) => t.id)])];
   // Setup failed: no gate ran; said once below, not as each gate's failure (src/gates/not-run.ts).
   const setupFailure = Object.values(g.current).map((r) => parseSetupFailed(r.diagnostic)).find(Boolean);

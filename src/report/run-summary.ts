@@ -17,6 +17,8 @@ import { loadState } from '../state/state-store.ts';
 import { formatStopReason, readStopReason } from '../state/stop-reason.ts';
 import { savedRunVerdict } from '../loop/shell/saved-verdict.ts';
 import { statePaths, type StatePaths } from '../state/paths.ts';
+import { archivedRunWords } from '../state/run-archive.ts';
+import { shellWord } from '../cli/shell-word.ts';
 import { type BudgetPolicy, readPolicyIfPresent } from '../budget/budget-policy-file.ts';
 import { type LedgerSpend, readLedgerSpend } from '../budget/ledger-spend.ts';
 import { hostUsageLedgerPath } from '../budget/ledger-path.ts';
@@ -60,6 +62,9 @@ export function readRunSummary(stateDir: string): RunSummary {
   const paths = statePaths(stateDir);
   const state = loadState(paths.state);
   if (!state) {
+    // A run archived by `peers reset` is still there, and `peers status` lists it: said so, with where.
+    const archived = archivedRunWords(stateDir);
+    if (archived) throw new PeersError(`no current run in ${stateDir}: ${archived.message}`, { hint: `read it: \`peers report --state-dir ${shellWord(archived.latest.path)}\`; \`peers status\` lists every archived run; \`peers up\` starts a new one` });
     throw new PeersError(`no run state yet in ${stateDir}`, { location: { file: paths.state }, hint: 'start a run first: peers up (or peers loop)' });
   }
   const log = readRunLog(paths.runs);

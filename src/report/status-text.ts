@@ -91,6 +91,18 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
   };
 }
 
+/**
+ * The convergence counter (state.clean_ticks, src/loop/convergence.ts nextCleanTicks): turns in a row
+ * that succeeded and filed no new blocking bug. It says nothing of the gates, which converge apart:
+ * named for what it counts, with the red gates beside it, so "clean" never reads as "green".
+ */
+export function cleanTurnsLine(clean: number, needed: number | null, gates: Record<string, { state: string }>): string {
+  const red = Object.values(gates).filter((g) => g.state !== 'pass').length;
+  const need = needed === null ? '' : `, ${needed} needed to converge`;
+  const gatesWord = red ? `; not converging while ${red} gate${red === 1 ? ' is' : 's are'} red` : '';
+  return `Clean turns in a row: ${clean} (turns that succeeded and filed no new blocking bug${need}${gatesWord})`;
+}
+
 const pct = (a: number, b: number | null | undefined) => (b ? ` (${Math.round((100 * a) / b)}%)` : '');
 const cap = (v: number | null | undefined) => (v === null || v === undefined ? '∞' : String(v));
 
@@ -141,7 +153,7 @@ export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
     const running = last.running ? `; running now: ${last.running.ids.join(', ')} at ${last.running.head.slice(0, 8)}` : '';
     lines.push(`Gate time: ${total((r) => r.sync_ms)} before the turns, ${total((r) => r.background_ms)} in the background; tick ${last.tick}: ${gateSeconds(last.sync_ms)} before the turn${running}`);
   }
-  lines.push(`Clean ticks in a row: ${j.clean_ticks}`);
+  lines.push(cleanTurnsLine(j.clean_ticks, r.config?.goals.convergence_n ?? null, j.gates.results));
   const outside = j.unattested_commits;
   if (outside.length) lines.push(`Unattested: ${outside.length} commit${outside.length === 1 ? '' : 's'} made outside any peer's turn, credited to no peer (latest ${outside.at(-1)!.slice(0, 8)})`);
   for (const w of j.warnings.slice(-5)) lines.push(`Warning: ${w}`);

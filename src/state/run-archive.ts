@@ -95,3 +95,19 @@ export function listArchives(stateDir: string): ArchivedRun[] {
     .sort()
     .map((id) => describeArchive(root, id));
 }
+
+/**
+ * What `peers report` and `peers logs` say of a state dir whose run was archived (`peers reset`,
+ * `peers up --fresh`) and that has no run of its own since: where the run went and how to read
+ * it, as `peers status` lists it. Undefined when nothing was archived.
+ */
+export function archivedRunWords(stateDir: string): { message: string; latest: ArchivedRun; loopLog: string | undefined } | undefined {
+  const latest = listArchives(stateDir).at(-1);
+  if (!latest) return undefined;
+  const log = statePaths(latest.path).loopLog;
+  return {
+    message: `its last run was archived by \`peers reset\` (or \`peers up --fresh\`) to ${latest.path}`,
+    latest,
+    loopLog: existsSync(log) ? log : undefined,
+  };
+}

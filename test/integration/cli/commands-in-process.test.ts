@@ -81,7 +81,7 @@ describe('read-only commands in process', () => {
     const r = await peers(['status', sb.home, '--json']);
     expect(r.code).toBe(2);
     expect(JSON.parse(r.stdout)).toEqual({ schema_version: 1, error: { message: `${sb.home} is not a git repository`, exit_code: 2, location: { file: sb.home }, hint: expect.any(String) } });
-    expect(r.stderr).toStartWith(`peers: ${sb.home}: ${sb.home} is not a git repository`);
+    expect(r.stderr).toStartWith(`peers: ${sb.home} is not a git repository\n`); // the path said once
   });
 
   test('info: the resolved configuration, with the budget as peers up would decide it from the injected environment', async () => {

@@ -64,7 +64,7 @@ describe('status, ls and info without oclif', () => {
   const cases: { argv: string[]; cwd?: () => string; env?: Record<string, string>; code: number }[] = [
     { argv: ['status'], code: 0 },
     { argv: ['status', '--json'], code: 0 },
-    { argv: ['status', '--interval', '3', '--state-dir=state'], code: 1 },
+    { argv: ['status', '--interval', '3', '--state-dir=state'], code: 2 }, // no such state directory: a mistyped path
     { argv: ['status', '--state-dir', '../recorded-run'], code: 0 },
     { argv: ['status', '--state-dir', '../recorded-run', '--json'], code: 0 },
     { argv: ['status', '--dir', '../proj'], cwd: () => bare, code: 0 },

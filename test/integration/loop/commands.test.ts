@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from 'bun:test';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireRunLock } from '../../../src/state/run-lock.ts';
 import { REPO_ROOT, loop, makeProject, ticks, promptOf, writeConfig, type Project } from './harness.ts';
@@ -39,11 +39,18 @@ describe('status, replay and report read the state directory', () => {
     }
   });
 
-  test('status without any run explains what to do (exit 1)', async () => {
+  test('status without any run explains what to do (exit 1); a --state-dir that is not there is a mistyped path (exit 2)', async () => {
     p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' } });
+    mkdirSync(p.stateDir, { recursive: true });
     const r = await cli(['status', p.repo, '--state-dir', p.stateDir]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('no run state yet');
+    for (const command of ['status', 'report']) {
+      const typo = await cli([command, p.repo, '--state-dir', join(p.root, 'no-such-dir')]);
+      expect(typo.code).toBe(2);
+      expect(typo.err).toContain(`--state-dir ${join(p.root, 'no-such-dir')} does not exist`);
+      expect(typo.err).not.toContain('start a run first');
+    }
   });
 
   test('replay prints the exact prompt of a tick and its result; unknown tick → exit 2', async () => {

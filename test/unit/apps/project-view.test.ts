@@ -12,7 +12,7 @@ import type { ProjectStatus } from '../../../sandbox/reconcile.ts';
 
 const project = (status: ProjectStatus['status']): ProjectStatus => ({
   name: 'cproj', path: '/src/cproj', status, tick: null, stopReason: null, finishedBy: null, spend: { usd: 0, tokens: 0 } as ProjectStatus['spend'],
-  openGates: [], stateDir: '/state/cproj', containers: [], degraded: [],
+  openGates: [], goalsError: null, stateDir: '/state/cproj', containers: [], degraded: [],
 });
 
 test('a running pod whose loop has saved no state yet is starting, not "no run yet"', () => {
@@ -35,4 +35,14 @@ test('a repository without .peers/ is not set up: init first, and no "all green"
   const text = projectText({ project: project('fresh') });
   expect(text.at(-1)).toBe('Not set up for peers: run `peers init /src/cproj` first (it proposes the gates), then `peers up`');
   expect(text).toContain('Open gates: none: no goals yet');
+});
+
+test('a resumed run that is running shows its earlier stop as earlier, never as its state now', () => {
+  for (const reason of ['interrupted', 'budget:max_usd']) {
+    const text = projectText({ project: { ...project('running'), stopReason: reason } });
+    expect(text).toContain(`Status: running (last stopped: ${reason}, before this start)`);
+    expect(text).not.toContain(`Status: running (${reason})`);
+  }
+  // A stopped run still says why it stopped.
+  expect(projectText({ project: { ...project('stopped'), stopReason: 'interrupted' } })).toContain('Status: stopped (interrupted)');
 });

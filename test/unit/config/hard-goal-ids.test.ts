@@ -45,8 +45,8 @@ describe('the hard goals status shows', () => {
     writeFileSync(file, goals(['a', 'hard'], ['c', 'hard']));
     expect(await hardGoalIdsOf(file, env)).toEqual(['a', 'c']);
     writeFileSync(file, 'goals:\n  - id: broken\n    type: hard\n    cmd: "true"\n    pass_when: exit_code =\n');
-    expect(await hardGoalIdsOf(file, env)).toEqual([]);
-    expect(await hardGoalIdsOf(file, env)).toEqual([]);
+    expect(await hardGoalIdsOf(file, env)).toEqual({ error: expect.stringContaining(file) });
+    expect(await hardGoalIdsOf(file, env)).toEqual({ error: expect.stringContaining(file) });
   });
 
   test('another peers executable (a rebuild, an upgrade) validates again instead of reading what the other remembered', async () => {
@@ -70,11 +70,14 @@ describe('the hard goals status shows', () => {
     expect(executableIdentity(exe)).not.toBe(before);
   });
 
-  test('a file that does not validate has no ids, seen once or twice', async () => {
+  test('a file that does not validate gives its refusal with file:line:col, never "no ids", seen once or twice', async () => {
     const { env, file } = setup();
-    writeFileSync(file, 'goals:\n  - id: x\n    type: hard\n'); // no cmd, no pass_when
-    expect(await hardGoalIdsOf(file, env)).toEqual([]);
-    expect(await hardGoalIdsOf(file, env)).toEqual([]);
+    writeFileSync(file, 'goals:\n  - id: x\n    type: hard\n    cmd: true\n    passwhen: exit_code == 0\n'); // a misspelt key
+    for (let i = 0; i < 2; i++) {
+      const r = await hardGoalIdsOf(file, env);
+      expect(Array.isArray(r)).toBe(false);
+      expect((r as { error: string }).error).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+:\\d+: `));
+    }
   });
 
   test('a damaged memory is made again, and soft goals are never shown', async () => {

@@ -15,13 +15,13 @@ test('a failed setup is said once, with its reason; each gate points at it', () 
   expect(lines[0]).toContain('`peers logs --egress` names the host; add it to egress.allow in .peers/config.yaml (or `peers up --allow HOST`); exit=1; stderr:');
   expect(lines[0]).toContain('Tunnel connection failed: 403 Forbidden>');
   // Not FAIL: the code was never run; each still counts red (the run is not green while setup fails).
-  expect(lines.slice(1)).toEqual(['  self-review: not run: setup failed (above) (red 1 ticks)', '  tests-pass: not run: setup failed (above) (red 1 ticks)']);
+  expect(lines.slice(1)).toEqual(['  self-review: not run: setup failed (above) (red 1 evaluation in a row)', '  tests-pass: not run: setup failed (above) (red 1 evaluation in a row)']);
 });
 
 test('a long diagnostic keeps its head and its end; short ones and passes are as they were', () => {
   const long = `pass_when returned False; exit_code=1; stdout-tail='${'x'.repeat(500)}'; stderr-tail='AssertionError: expected 3 got 4\\n'`;
   const [line] = gateLines([['tests-pass', { state: 'fail', diagnostic: long }]], { 'tests-pass': 2 });
-  expect(line).toStartWith('  tests-pass: fail (red 2 ticks) — pass_when returned False; exit_code=1');
+  expect(line).toStartWith('  tests-pass: fail (red 2 evaluations in a row) — pass_when returned False; exit_code=1');
   expect(line).toEndWith("AssertionError: expected 3 got 4\\n'");
   expect(line!.length).toBeLessThan(260);
   expect(gateLines([['a', { state: 'pass', diagnostic: '' }], ['b', { state: 'fail', diagnostic: 'exit 3' }]], {})).toEqual(['  a: pass', '  b: fail — exit 3']);

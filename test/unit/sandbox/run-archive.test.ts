@@ -20,6 +20,7 @@ import { saveState } from '../../../src/state/state-store.ts';
 import { writeStopReason } from '../../../src/state/stop-reason.ts';
 import { publishRunBranch } from '../../../sandbox/publish-branch.ts';
 import { describeReset, resetProject } from '../../../sandbox/reset.ts';
+import { followLogs } from '../../../sandbox/logs.ts';
 import { prepareRunClone } from '../../../sandbox/run-clone.ts';
 
 setDefaultTimeout(60_000);
@@ -181,5 +182,33 @@ describe('the results branch across a reset', () => {
     git(repo, 'commit', '-q', '--allow-empty', '-m', 'later');
     prepareRunClone(repo, paths);
     expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: false, note: expect.stringContaining('moved outside peers') });
+  });
+});
+
+describe('after a reset, report and logs say where the run went (as status lists it), never "start a run first" or "never started"', () => {
+  test('the report and the logs of a state dir whose run was archived name the archive and how to read it', async () => {
+    stoppedRun({ kind: 'complete' });
+    const a = archiveRun(paths.dir, new Date('2026-02-03T04:05:06.789Z'))!;
+    let report: unknown;
+    try {
+      readRunSummary(paths.dir);
+    } catch (e) {
+      report = e;
+    }
+    const r = report as { message: string; hint: string; exitCode: number };
+    expect(r.message).toBe(`no current run in ${paths.dir}: its last run was archived by \`peers reset\` (or \`peers up --fresh\`) to ${a.path}`);
+    expect(r.hint).toContain(`peers report --state-dir ${a.path}`);
+    expect(r.message + r.hint).not.toContain('start a run first');
+    let logs: unknown;
+    try {
+      // No podman here (a missing binary): only the saved output can answer.
+      await followLogs({ project: 'app-1a2b3c4d', follow: false, egress: false, stateDir: paths.dir, io: { env: { ...process.env, PEERS_PODMAN: join(root, 'no-podman') }, stdout: process.stdout, stderr: process.stderr } as never });
+    } catch (e) {
+      logs = e;
+    }
+    const l = logs as { message: string; hint: string };
+    expect(l.message).toContain(`archived by \`peers reset\` (or \`peers up --fresh\`) to ${a.path}`);
+    expect(l.message).not.toContain('never started');
+    expect(l.hint).toContain(`its loop output: ${statePaths(a.path).loopLog}`);
   });
 });

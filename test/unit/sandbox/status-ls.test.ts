@@ -5,7 +5,7 @@
  * directory. Every path (registry, state) is under a scratch XDG_CONFIG_HOME/XDG_STATE_HOME.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerProject } from '../../../src/config/project-registry.ts';
@@ -74,6 +74,32 @@ describe('peers status', () => {
     expect(text.out).toContain('Spend: $1.5000, 2200 tokens');
     expect(text.out).toContain('Open gates: never-green');
     expect(text.out).toContain('Tick: 2');
+  });
+
+  test('a goals file that does not validate is never "all green": status says where it fails, open gates unknown, exit 2', async () => {
+    const p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' } });
+    const goals = join(p.repo, '.peers', 'goals.yaml');
+    try {
+      // Both ways a new user breaks it: a misspelt key, and an unquoted ': ' inside a cmd.
+      for (const [text, line] of [
+        ['goals:\n  - id: t\n    type: hard\n    cmd: "true"\n    passwhen: exit_code == 0\n', 5],
+        ['goals:\n  - id: t\n    type: hard\n    cmd: echo a: b\n    pass_when: exit_code == 0\n', 4],
+      ] as const) {
+        writeFileSync(goals, text);
+        const t = await peers(['status', p.repo]);
+        expect(t.code).toBe(2);
+        expect(t.out).not.toContain('all green');
+        expect(t.out).toContain('Open gates: UNKNOWN: the goals file does not validate');
+        expect(t.out).toMatch(new RegExp(`${goals.replaceAll('.', '\\.')}:${line}:\\d+: `));
+        const j = await peers(['status', p.repo, '--json']);
+        expect(j.code).toBe(2);
+        const s = JSON.parse(j.out);
+        expect(s.open_gates).toBeNull();
+        expect(s.goals_error).toContain(`${goals}:${line}:`);
+      }
+    } finally {
+      p.cleanup();
+    }
   });
 
   test('a run whose loop died without a stop reason is crashed', async () => {
