@@ -66,6 +66,24 @@ export class ServedLog {
   }
 }
 
+/** The lines of a served log; none when the file is absent or unreadable. */
+function servedLogLines(file: string): string[] {
+  try {
+    return (readTextIfExists(file, SERVED_LOG_READ_LIMIT) ?? '').split('\n');
+  } catch {
+    return [];
+  }
+}
+
+/** One record of a served log; undefined for a line cut short by a crash (it says nothing). */
+function servedRecord(line: string): Partial<ServedRecord> | undefined {
+  try {
+    return JSON.parse(line) as Partial<ServedRecord>;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Why the scripted model had nothing more to say, from a served log (`rehearsal/served.jsonl`):
  * each distinct "peer 'x' has only N scripted tick(s)" of the requests past the end of the script,
@@ -73,21 +91,11 @@ export class ServedLog {
  * rehearsal that ran out ends on failed ticks (no commit), and the report says it was the script.
  */
 export function scriptEnds(file: string): string[] {
-  let text: string | undefined;
-  try {
-    text = readTextIfExists(file, SERVED_LOG_READ_LIMIT);
-  } catch {
-    return [];
-  }
   const ends = new Set<string>();
-  for (const line of (text ?? '').split('\n')) {
+  for (const line of servedLogLines(file)) {
     if (!line.includes('"exhausted"')) continue;
-    try {
-      const r = JSON.parse(line) as Partial<ServedRecord>;
-      if (r.kind === 'exhausted' && typeof r.message === 'string') ends.add(r.message);
-    } catch {
-      // a line cut short by a crash says nothing
-    }
+    const r = servedRecord(line);
+    if (r?.kind === 'exhausted' && typeof r.message === 'string') ends.add(r.message);
   }
   return [...ends];
 }
@@ -101,20 +109,9 @@ export function scriptEnds(file: string): string[] {
  */
 export function ticksStartedIn(file: string): Map<string, number> {
   const started = new Map<string, number>();
-  let text: string | undefined;
-  try {
-    text = readTextIfExists(file, SERVED_LOG_READ_LIMIT);
-  } catch {
-    return started;
-  }
-  for (const line of (text ?? '').split('\n')) {
-    if (!line) continue;
-    try {
-      const r = JSON.parse(line) as Partial<ServedRecord>;
-      if ((r.kind === 'reply' || r.kind === 'fault') && typeof r.peer === 'string' && Number.isInteger(r.tick)) started.set(r.peer, Math.max(started.get(r.peer) ?? 0, r.tick! + 1));
-    } catch {
-      // a line cut short by a crash says nothing
-    }
+  for (const line of servedLogLines(file)) {
+    const r = line ? servedRecord(line) : undefined;
+    if ((r?.kind === 'reply' || r?.kind === 'fault') && typeof r.peer === 'string' && Number.isInteger(r.tick)) started.set(r.peer, Math.max(started.get(r.peer) ?? 0, r.tick! + 1));
   }
   return started;
 }
