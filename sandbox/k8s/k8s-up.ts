@@ -12,6 +12,7 @@ import { headSha } from '../../src/git/git.ts';
 import { loadProject } from '../../src/config/load.ts';
 import { ensureStateDirs, statePaths } from '../../src/state/paths.ts';
 import { assertApiKeys } from '../credential-check.ts';
+import { readPolicyIfPresent } from '../../src/budget/budget-policy-file.ts';
 import { checkRehearsal } from '../rehearsal.ts';
 import { ensureRegistered, updateRegistry } from '../registry.ts';
 import { adoptRunControlPlane } from '../prepare-run.ts';
@@ -98,6 +99,18 @@ export async function upK8s(o: UpOptions & K8sTargetOptions): Promise<K8sUpResul
     throw new InputError("--accept-changes cannot reach a run that resumes on the cluster: its .peers/ snapshot is on the run's state volume, delivered once when the run started", {
       hint: 'peers down --purge, then peers up --target k8s --accept-changes starts a new run with the changed .peers/',
     });
+  }
+  // Likewise its budget policy: delivered once, with the run (k8s-deliver.ts). The run keeps the cap
+  // it started with (as a resumed podman run keeps its --max-usd); a different one would be left
+  // without effect, so it is refused.
+  if (earlier && o.maxUsd !== undefined) {
+    const delivered = readPolicyIfPresent(plan.stateDir);
+    if (delivered?.max_usd !== o.maxUsd) {
+      const cap = delivered ? (delivered.max_usd === null ? 'no USD cap' : `a cap of $${delivered.max_usd}`) : 'the budget policy it started with';
+      throw new InputError(`--max-usd ${o.maxUsd} cannot reach a run that resumes on the cluster: it keeps ${cap}, delivered once with the run to its state volume`, {
+        hint: 'peers up --target k8s without --max-usd resumes it with that cap; peers down --purge, then peers up --target k8s --max-usd N starts a new run with another (peers report reads the old run first)',
+      });
+    }
   }
   await refuseRunningPodmanPod(plan.key, env);
   const entry = await ensureRegistered(repo, env);

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { statePaths } from '../../../src/state/paths.ts';
+import { readPolicyIfPresent } from '../../../src/budget/budget-policy-file.ts';
 import { freshState } from '../../../src/state/state-schema.ts';
 import { saveState } from '../../../src/state/state-store.ts';
 import { PEERS_VERSION } from '../../../src/cli/version.ts';
@@ -236,6 +237,7 @@ describe('peers on a Kubernetes cluster (stand-in API server)', () => {
     ['--dry-run podman', ['up', '--target', 'k8s', '--dry-run', 'podman'], '--dry-run podman prints a podman pod, but --target k8s', 'peers up --dry-run k8s prints what --target k8s applies'],
     ['--credentials oauth-file', ['up', '--target', 'k8s', '--registry', 'registry.example.com/team', '--credentials', 'oauth-file'], '--credentials oauth-file cannot run on Kubernetes', 'use API keys (ANTHROPIC_API_KEY, OPENAI_API_KEY) with --target k8s'],
     ['--accept-changes on a run that resumes', ['up', '--target', 'k8s', '--registry', 'registry.example.com/team', '--accept-changes'], '--accept-changes cannot reach a run that resumes on the cluster', 'peers down --purge, then peers up --target k8s --accept-changes'],
+    ['another --max-usd on a run that resumes', ['up', '--target', 'k8s', '--registry', 'registry.example.com/team', '--max-usd', '9999'], '--max-usd 9999 cannot reach a run that resumes on the cluster: it keeps', 'peers down --purge, then peers up --target k8s --max-usd N'],
     ['pause', ['pause', 'alpha'], 'peers pause is not available for a run on Kubernetes', 'edit .peers/config.yaml and start a new run'],
     ['resume', ['resume', 'alpha'], 'peers resume is not available for a run on Kubernetes', 'edit .peers/config.yaml and start a new run'],
     ['reset', ['reset'], 'peers reset is not available for a run on Kubernetes', 'the next peers up --target k8s starts over from your HEAD'],
@@ -331,7 +333,10 @@ describe('peers on a Kubernetes cluster (stand-in API server)', () => {
   });
   test('up again resumes from the state claim: the claims are kept, the Pods made anew, nothing delivered twice', async () => {
     const from = api.requests.length;
-    const r = await run(['up', '--target', 'k8s', '--registry', 'registry.example.com/team', '--json']);
+    // The cap the run was delivered with, given again, is no change: accepted.
+    const cap = readPolicyIfPresent(api.claimDir(stateClaim))?.max_usd;
+    expect(cap).toBeGreaterThan(0);
+    const r = await run(['up', '--target', 'k8s', '--registry', 'registry.example.com/team', '--max-usd', String(cap), '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ already_running: false, resumed: true, namespace, pod: runPod });
     const core = `/api/v1/namespaces/${namespace}`;
