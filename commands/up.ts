@@ -191,7 +191,7 @@ starts over from your HEAD.
     }
     if (flags.attach && !quiet) {
       const { attachToRun } = await import('../sandbox/logs.ts');
-      const exitCode = await attachToRun({ project: r.project, stateDir: r.stateDir, upStartedAt, log: (l) => this.log(l), io: this.io });
+      const exitCode = await attachToRun({ project: r.project, stateDir: r.stateDir, upStartedAt, alreadyRunning: r.alreadyRunning, log: (l) => this.log(l), io: this.io });
       // The run's last commits, as the branch in the user's repository (the pod cannot write it).
       const results = publishIfRun(target, r.stateDir);
       if (results) this.log(describePublish(results));

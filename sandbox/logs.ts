@@ -26,7 +26,7 @@ import { shellWord } from '../src/cli/shell-word.ts';
 import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { exitCodeFor, parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
 import { containerName } from './pod-layout.ts';
-import { podman, podmanBin, PodmanMissing } from './podman.ts';
+import { containerStartedAt, podman, podmanBin, PodmanMissing } from './podman.ts';
 
 /**
  * The console text of a k8s-file log as written: `<time> <stream> <F|P> <text>` lines, P marking a
@@ -93,9 +93,12 @@ export async function followLogs(o: { project: string; follow: boolean; egress: 
  * is `--since` to the millisecond, rounded down: podman keeps the lines timed strictly after it
  * (each line's time is the nanosecond it was written), so every line written from that moment on is in.
  */
-export function containerLogsArgs(o: { name: string; follow: boolean; since?: Date }): string[] {
-  return ['logs', ...(o.follow ? ['-f'] : []), ...(o.since ? ['--since', o.since.toISOString()] : []), o.name];
+export function containerLogsArgs(o: { name: string; follow: boolean; since?: Date; tail?: number }): string[] {
+  return ['logs', ...(o.follow ? ['-f'] : []), ...(o.since ? ['--since', o.since.toISOString()] : []), ...(o.tail !== undefined ? ['--tail', String(o.tail)] : []), o.name];
 }
+
+/** The lines `up --attach` shows of a run that was already running before it follows: the recent ones. */
+export const ATTACH_RECENT_LINES = 20;
 
 /** `cat` of a FIFO or a device planted in the state dir would wait or read forever. */
 function refuseIfNotRegular(log: string): void {
@@ -107,11 +110,17 @@ function refuseIfNotRegular(log: string): void {
  * run's exit code (0 for complete). Ctrl-C detaches (the run goes on) and returns 0. `upStartedAt`
  * is the moment that `up` began, before it made or started anything: loop.log keeps every earlier
  * `up`'s output (a resumed run's), and a bound taken before this start cannot cut this session's
- * first lines, while the earlier sessions ended (`peers down`) before it.
+ * first lines, while the earlier sessions ended (`peers down`) before it. A run that was already
+ * running (`alreadyRunning`) shows its last lines first, from its loop's start on (from nothing
+ * it began with, an attach looked hung until the next tick).
  */
-export async function attachToRun(o: { project: string; stateDir: string; upStartedAt: Date; log: (line: string) => void; io: LogIO }): Promise<number> {
+export async function attachToRun(o: { project: string; stateDir: string; upStartedAt: Date; alreadyRunning?: boolean; log: (line: string) => void; io: LogIO }): Promise<number> {
   const since = Date.now();
-  const argv = containerLogsArgs({ name: containerName(o.project, 'loop'), follow: true, since: o.upStartedAt });
+  const name = containerName(o.project, 'loop');
+  const loopStart = o.alreadyRunning ? await containerStartedAt(name, o.io.env) : null;
+  const argv = o.alreadyRunning
+    ? containerLogsArgs({ name, follow: true, ...(loopStart ? { since: new Date(loopStart) } : {}), tail: ATTACH_RECENT_LINES })
+    : containerLogsArgs({ name, follow: true, since: o.upStartedAt });
   const { stopped } = await run([podmanBin(o.io.env), ...argv], o.io, 'container-log');
   if (stopped) {
     o.log('detached; the run goes on (peers status, peers logs -f)');

@@ -117,3 +117,12 @@ export function containerStateOf(r: PodmanPsRow): ContainerState {
     exitCode: r.ExitCode,
   };
 }
+
+/** When a container last started (ISO), from podman; null when podman cannot say. */
+export async function containerStartedAt(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
+  const r = await podman(['inspect', '--type', 'container', '--format', '{{.State.StartedAt}}', name], { env });
+  if (r.code !== 0) return null;
+  // Go's time format: "2026-11-22 02:41:07.123456789 +0000 UTC"
+  const m = r.stdout.trim().match(/^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d+)? ([+-]\d{4})/);
+  return m ? new Date(`${m[1]}T${m[2]}${(m[3] ?? '').slice(0, 4)}${m[4]!.slice(0, 3)}:${m[4]!.slice(3)}`).toISOString() : null;
+}

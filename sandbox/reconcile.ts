@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { probeRunLock } from '../src/state/run-lock.ts';
 import { statePaths, stateDirFor, projectKey } from '../src/state/paths.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
-import { podman, podmanBin, projectContainers, type ContainerState } from './podman.ts';
+import { containerStartedAt, podman, podmanBin, projectContainers, type ContainerState } from './podman.ts';
 import type { ProjectEntry } from './registry.ts';
 import { runFigures, type RunFigures } from './run-figures.ts';
 
@@ -64,14 +64,6 @@ export function classify(o: {
 function latest(a: string | null, b: string | null): string | null {
   if (!a || !b) return a ?? b;
   return Date.parse(a) >= Date.parse(b) ? a : b;
-}
-
-async function startedAt(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
-  const r = await podman(['inspect', '--type', 'container', '--format', '{{.State.StartedAt}}', name], { env });
-  if (r.code !== 0) return null;
-  // Go's time format: "2026-11-22 02:41:07.123456789 +0000 UTC"
-  const m = r.stdout.trim().match(/^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(\.\d+)? ([+-]\d{4})/);
-  return m ? new Date(`${m[1]}T${m[2]}${(m[3] ?? '').slice(0, 4)}${m[4]!.slice(0, 3)}:${m[4]!.slice(3)}`).toISOString() : null;
 }
 
 /**
@@ -131,7 +123,7 @@ export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv
   }
   const status = classify({
     loopRunning: Boolean(loop?.running) || lockHeld,
-    loopStartedAt: latest(loop ? await startedAt((await import('./pod-layout.ts')).containerName(key, 'loop'), env) : null, p.last_up_at ?? null),
+    loopStartedAt: latest(loop ? await containerStartedAt((await import('./pod-layout.ts')).containerName(key, 'loop'), env) : null, p.last_up_at ?? null),
     stopReason: stop,
     hasState: Boolean(paths && existsSync(paths.state)),
     hasContainers: containers.length > 0,

@@ -135,10 +135,14 @@ describe.skipIf(!need.ok)('a run\'s life in the pod', () => {
     expect(startOnly.code).toBe(2);
     expect(startOnly.stderr).toContain('--no-codemap takes effect only when the loop starts');
 
+    // Attached to the running run: shows its recent lines first (the last one logged before the
+    // attach among them), follows it to its end and exits as it did.
+    const lastBefore = peers(['logs']).stdout.trimEnd().split('\n').at(-1)!;
+    expect(lastBefore).toMatch(/^peers: /);
     expect(peers(['resume', 'beta']).code).toBe(0);
-    // Attached to the running run: follows it to its end and exits as it did.
     const attached = peers(['up', '--attach'], 200_000);
     expect(attached.code, attached.stderr).toBe(0);
+    expect(attached.stdout).toContain(lastBefore);
     expect(attached.stdout).toContain('the run stopped: complete');
     const peersBy = tickLines().map((t) => t.peer);
     expect(peersBy.slice(0, 3)).toEqual(['alpha', 'alpha', 'alpha']);

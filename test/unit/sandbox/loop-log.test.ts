@@ -21,6 +21,8 @@ test("podman logs argv: --attach's bound is the moment `up` began, to the millis
   // `peers logs` (-f): the whole log, every `up`'s.
   expect(containerLogsArgs({ name: 'peers-app-loop', follow: true })).toEqual(['logs', '-f', 'peers-app-loop']);
   expect(containerLogsArgs({ name: 'peers-app-loop', follow: false })).toEqual(['logs', 'peers-app-loop']);
+  // --attach to a run already running: its recent lines, from its loop's start on.
+  expect(containerLogsArgs({ name: 'peers-app-loop', follow: true, since: upStartedAt, tail: 20 })).toEqual(['logs', '-f', '--since', '2026-12-07T03:40:05.123Z', '--tail', '20', 'peers-app-loop']);
 });
 
 test("podman logs' stderr: the container's lines are log (stdout), podman's own warnings and error are not (stderr); split lines are judged whole", () => {
