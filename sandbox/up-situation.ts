@@ -6,18 +6,14 @@
 import { join } from 'node:path';
 import { InputError } from '../src/cli/errors.ts';
 import { snapshotDigest } from '../src/config/control-snapshot.ts';
-import { loadConfigFile } from '../src/config/load.ts';
 import type { StatePaths } from '../src/state/paths.ts';
 import { readControl, withMaxRuntime, type OperatorControl } from '../src/state/operator-control.ts';
-import { loadState } from '../src/state/state-store.ts';
 import { parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
 import { applyRuntimeChange, formatDuration, type RuntimeChange } from '../src/loop/runtime-change.ts';
-import { settingsForRun, withOperatorControl } from '../src/loop/settings.ts';
-import { withLedgerSpend } from '../src/loop/budget-ledger.ts';
-import { readLedgerSpend } from '../src/budget/ledger-spend.ts';
-import { hostUsageLedgerPath } from '../src/budget/ledger-path.ts';
 import { scriptEnds } from '../src/model-server/served-log.ts';
 import { runBranch } from './publish-if-run.ts';
+import { readSavedRun } from '../src/loop/shell/saved-run.ts';
+import type { BudgetPolicy } from '../src/budget/budget-policy-file.ts';
 import type { UpOptions } from './up-options.ts';
 
 /** A run's kind from its budget policy's credentials: the scripted model server's is a rehearsal. */
@@ -36,18 +32,12 @@ export function controlWithRuntime(paths: StatePaths, configRuntimeS: number, ch
 }
 
 /** The facts decideUp needs, read from the state dir (spend from the usage ledger, when there is one). */
-export function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed', digestBefore: string | null, o: UpOptions, policy: Parameters<typeof settingsForRun>[1], upCommand: string, key: string, repo: string) {
-  let state = loadState(paths.state) ?? null;
-  let ledger;
-  try {
-    ledger = readLedgerSpend(hostUsageLedgerPath(paths.dir));
-  } catch (e) {
-    throw new InputError(`usage ledger: ${(e as Error).message}`, { location: { file: hostUsageLedgerPath(paths.dir) }, hint: "the usage ledger is the run's record of spend: repair the line it names, or start over with `peers up --fresh`" });
-  }
-  if (state && ledger) state = { ...state, budget: withLedgerSpend(state.budget, ledger) };
-  const config = loadConfigFile(join(paths.snapshotDir, 'config.yaml'));
-  const { control } = controlWithRuntime(paths, config.budget.max_runtime_s, o.maxRuntime);
-  const settings = withOperatorControl(settingsForRun(config, policy, { usdMode: policy?.max_usd_mode ?? 'hard', noSkeptic: o.noSkeptic }), control);
+export function situationOf(paths: StatePaths, status: 'fresh' | 'stopped' | 'crashed', digestBefore: string | null, o: UpOptions, policy: BudgetPolicy | undefined, upCommand: string, key: string, repo: string) {
+  const { state, ledger, settings } = readSavedRun(paths, {
+    policy,
+    control: (config) => controlWithRuntime(paths, config.budget.max_runtime_s, o.maxRuntime).control,
+    noSkeptic: o.noSkeptic,
+  });
   const stopText = status === 'stopped' ? readStopReason(paths.stopReason)?.reason : undefined;
   return {
     status,
