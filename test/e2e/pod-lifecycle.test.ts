@@ -17,7 +17,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser, removeRunLeftovers } from './podman-user.ts';
+import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser, removeRunLeftovers, startAsUser } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -107,7 +107,7 @@ afterAll(() => {
 });
 
 describe.skipIf(!need.ok)('a run\'s life in the pod', () => {
-  test('a peer paused by the operator sits out, and cannot resume itself from the workspace; the operator\'s resume brings it in', () => {
+  test('a peer paused by the operator sits out, and cannot resume itself from the workspace; the operator\'s resume brings it in', async () => {
     const pause = peers(['pause', 'beta']);
     expect(pause.code, pause.stderr).toBe(0);
     expect(pause.stdout).toContain('paused beta');
@@ -135,14 +135,17 @@ describe.skipIf(!need.ok)('a run\'s life in the pod', () => {
     expect(startOnly.code).toBe(2);
     expect(startOnly.stderr).toContain('--no-codemap takes effect only when the loop starts');
 
-    // Attached to the running run: shows its recent lines first (the last one logged before the
-    // attach among them), follows it to its end and exits as it did.
+    // Attached to the running run (beta still paused, so it cannot end yet): shows its recent lines
+    // first (the last one logged before the attach among them); once the operator resumes beta it
+    // follows the run to its end and exits as it did.
     const lastBefore = peers(['logs']).stdout.trimEnd().split('\n').at(-1)!;
     expect(lastBefore).toMatch(/^peers: /);
+    const attach = startAsUser([PEERS_BIN, 'up', '--attach'], { cwd: repo, env });
+    await attach.waitForOutput(lastBefore, 60_000);
+    expect(attach.output()).toContain('is already running');
     expect(peers(['resume', 'beta']).code).toBe(0);
-    const attached = peers(['up', '--attach'], 200_000);
+    const attached = await attach.done(200_000);
     expect(attached.code, attached.stderr).toBe(0);
-    expect(attached.stdout).toContain(lastBefore);
     expect(attached.stdout).toContain('the run stopped: complete');
     const peersBy = tickLines().map((t) => t.peer);
     expect(peersBy.slice(0, 3)).toEqual(['alpha', 'alpha', 'alpha']);

@@ -50,6 +50,42 @@ export function asUser(argv: string[], opts: { cwd?: string; env?: Record<string
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr };
 }
 
+/** A command started as the test user and left running: its output so far, a wait for a line of it, its end. */
+export type Started = { output: () => string; waitForOutput: (text: string, timeoutMs: number) => Promise<void>; done: (timeoutMs: number) => Promise<Run> };
+
+export function startAsUser(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Started {
+  const env = userEnv(opts.env);
+  const child = Bun.spawn(['runuser', '-u', TEST_USER, '--', 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], { cwd: opts.cwd ?? '/', stdout: 'pipe', stderr: 'pipe' });
+  let stdout = '';
+  let stderr = '';
+  const decoder = () => new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>, add: (t: string) => void) => {
+    const d = decoder();
+    for await (const chunk of stream) add(d.decode(chunk, { stream: true }));
+  };
+  const read = Promise.all([pump(child.stdout, (t) => (stdout += t)), pump(child.stderr, (t) => (stderr += t))]);
+  const within = async <T>(what: string, p: Promise<T>, timeoutMs: number): Promise<T> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; stdout:\n${stdout.slice(-2000)}\nstderr:\n${stderr.slice(-2000)}`)), timeoutMs)));
+    try {
+      return await Promise.race([p, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    output: () => stdout,
+    waitForOutput: (text, timeoutMs) =>
+      within(`"${text}" in the output`, (async () => {
+        while (!stdout.includes(text)) {
+          if (child.exitCode !== null) throw new Error(`the command ended before printing "${text}"; stdout:\n${stdout}\nstderr:\n${stderr}`);
+          await Bun.sleep(100);
+        }
+      })(), timeoutMs),
+    done: (timeoutMs) => within('the command to end', child.exited.then(async (code) => (await read, { code, stdout, stderr })), timeoutMs),
+  };
+}
+
 export function podmanAsUser(args: string[], timeoutMs = 60_000): Run {
   return asUser(['podman', ...args], { timeoutMs });
 }
