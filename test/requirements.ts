@@ -12,7 +12,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-export type Requirement = 'root' | 'podman' | 'claude' | 'codex' | 'opencode';
+export type Requirement = 'root' | 'podman' | 'claude' | 'codex' | 'opencode' | 'go';
 /** `reason` is set exactly when the prerequisite is missing. */
 export type Probe = { reason?: string };
 export type Verdict = { ok: boolean; reason: string; skipped: string };
@@ -60,6 +60,7 @@ const PROBES: Record<Requirement, () => Probe> = {
   claude: () => probeCli('claude'),
   codex: () => probeCli('codex'),
   opencode: () => probeCli('opencode'),
+  go: () => (onPath('go') ? {} : { reason: 'go is not installed (Debian package golang-go: test/setup.sh installs it)' }),
 };
 
 /** Each probe, run on this machine (memoised: files ask at import time). */

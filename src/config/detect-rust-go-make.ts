@@ -11,11 +11,28 @@ export function detectRust(files: ProjectFiles): Found | undefined {
     // Each test binary (doc-tests too) prints "test result: ok. N passed"; at least one must have run tests.
     tests: { description: 'The test suite passes (cargo test).', cmd: 'cargo test', pass_when: 'exit_code == 0 and regex("test result: ok[.] [1-9][0-9]* passed", stdout) != None and "test result: FAILED" not in stdout', timeout_s: 1800, cacheable: true, why: 'Cargo.toml' },
     extra: [],
-    setup: files.exists('Cargo.lock') ? 'cargo fetch --locked' : 'cargo fetch',
+    setup: cargoVendorSetup(files),
     egress: ['crates.io', 'index.crates.io', 'static.crates.io'],
     notes: [`the workspace image has no Rust toolchain, so this gate fails in a run: ${imageFix('cargo')}`],
   };
 }
+
+/**
+ * The crates go into the checkout (`cargo vendor`), and cargo is pointed at them there: the gates
+ * run with a fresh HOME and no network, so what `cargo fetch` put in a CARGO_HOME the gates do not
+ * share was not there. Into a directory of peers' own (`cargo vendor` empties the one it fills; a
+ * project's own vendor/ may hold other code), with the source replacement it prints appended to the
+ * config cargo reads (`.cargo/config` when the project has one: cargo then ignores config.toml). A
+ * project whose cargo config names its own sources (vendored already, a mirror) is left as it is.
+ */
+function cargoVendorSetup(files: ProjectFiles): string | undefined {
+  const config = files.exists('.cargo/config') ? '.cargo/config' : '.cargo/config.toml';
+  if (/^\s*\[\s*source[.\]\s]/m.test(files.read(config) ?? '')) return undefined;
+  return `mkdir -p .cargo && cargo vendor${files.exists('Cargo.lock') ? ' --locked' : ''} ${CARGO_VENDOR_DIR} >> ${config}`;
+}
+
+/** Where setup vendors a Rust project's crates, in the gates' checkout. */
+export const CARGO_VENDOR_DIR = '.peers-vendor';
 
 export function detectGo(files: ProjectFiles): Found | undefined {
   if (!files.exists('go.mod')) return undefined;
@@ -26,7 +43,11 @@ export function detectGo(files: ProjectFiles): Found | undefined {
     // count, so fewer tests running would go unseen (src/protocol/tests-run.ts).
     tests: { description: 'The test suite passes (go test -v).', cmd: 'go test -v ./...', pass_when: 'exit_code == 0 and regex("(?m)^--- PASS: ", stdout) != None', timeout_s: 1800, cacheable: true, why: 'go.mod' },
     extra: [],
-    setup: files.exists('go.sum') ? 'go mod download' : undefined,
+    // The modules go into the checkout's vendor/ (which `go test` then builds from), not the module
+    // cache: the gates run with a fresh HOME and no network, so what `go mod download` put in a
+    // cache the gates do not share was not there, and every gate failed looking the modules up.
+    // A project that commits vendor/ needs nothing.
+    setup: files.exists('go.sum') && !files.exists('vendor/modules.txt') ? 'go mod vendor' : undefined,
     egress: files.exists('go.sum') ? ['proxy.golang.org', 'sum.golang.org'] : [],
     notes: [`the workspace image has no Go toolchain, so this gate fails in a run: ${imageFix('go')}`],
   };

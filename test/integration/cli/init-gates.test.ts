@@ -94,7 +94,7 @@ describe('init proposes the real test suite; verify judges it', () => {
     const init = runPeers(['init'], { cwd: repo, env });
     expect(init.stdout).toContain('note: the workspace image has no Rust toolchain');
     const config = parse(readFileSync(join(repo, '.peers/config.yaml'), 'utf8'));
-    expect(config).toMatchObject({ setup: 'cargo fetch', egress: { allow: ['crates.io', 'index.crates.io', 'static.crates.io'] } });
+    expect(config).toMatchObject({ setup: 'mkdir -p .cargo && cargo vendor .peers-vendor >> .cargo/config.toml', egress: { allow: ['crates.io', 'index.crates.io', 'static.crates.io'] } });
     expect(verify(repo).code).toBe(0);
     writeFileSync(join(repo, 'src/lib.rs'), 'pub fn add(a: i32, b: i32) -> i32 { a + b }\n');
     commitAll(repo, 'no tests');

@@ -201,13 +201,19 @@ describe('python, rust, go', () => {
 
   test('cargo test and go test, with their fetch steps, registries, and the toolchain the image lacks', () => {
     const rust = detectProject(files({ 'Cargo.toml': '[package]\nname="x"\n', 'Cargo.lock': '' }));
-    expect(rust).toMatchObject({ setup: 'cargo fetch --locked', egress: ['crates.io', 'index.crates.io', 'static.crates.io'], gates: [{ cmd: 'cargo test' }] });
+    expect(rust).toMatchObject({ setup: 'mkdir -p .cargo && cargo vendor --locked .peers-vendor >> .cargo/config.toml', egress: ['crates.io', 'index.crates.io', 'static.crates.io'], gates: [{ cmd: 'cargo test' }] });
     expect(rust.notes[0]).toContain('no Rust toolchain');
     expect(passes(rust.gates[0]!.pass_when, { stdout: 'running 2 tests\ntest a ... ok\n\ntest result: ok. 2 passed; 0 failed\n' })).toBe(true);
     // A library's doc-test binary reports ok with 0 passed: no tests at all must not pass.
     expect(passes(rust.gates[0]!.pass_when, { stdout: 'running 0 tests\n\ntest result: ok. 0 passed; 0 failed\n' })).toBe(false);
+    // No Cargo.lock: not --locked; a legacy .cargo/config is the one cargo reads; a config that names
+    // its own sources (vendored already, a mirror) is left alone.
+    expect(detectProject(files({ 'Cargo.toml': '[package]\nname="x"\n', '.cargo/config': '[build]\njobs = 2\n' })).setup).toBe('mkdir -p .cargo && cargo vendor .peers-vendor >> .cargo/config');
+    expect(detectProject(files({ 'Cargo.toml': '[package]\nname="x"\n', '.cargo/config.toml': '[source.crates-io]\nreplace-with = "vendored-sources"\n' })).setup).toBeUndefined();
     const go = detectProject(files({ 'go.mod': 'module x\n', 'go.sum': '' }));
-    expect(go).toMatchObject({ setup: 'go mod download', gates: [{ cmd: 'go test -v ./...' }] });
+    expect(go).toMatchObject({ setup: 'go mod vendor', gates: [{ cmd: 'go test -v ./...' }] });
+    // Modules committed in vendor/: nothing to fetch.
+    expect(detectProject(files({ 'go.mod': 'module x\n', 'go.sum': '', 'vendor/modules.txt': '' })).setup).toBeUndefined();
     expect(passes(go.gates[0]!.pass_when, { stdout: '=== RUN   TestParse\n--- PASS: TestParse (0.00s)\nPASS\nok  \texample.com/x\t0.01s\n?   \texample.com/x/cmd\t[no test files]\n' })).toBe(true);
     // The package's code ended the test binary before any test (os.Exit(0) in an init): go still prints `ok`.
     expect(passes(go.gates[0]!.pass_when, { stdout: 'ok  \texample.com/x\t0.01s\n' })).toBe(false);
@@ -244,7 +250,7 @@ describe('the files init writes', () => {
     const hard = goals.goals.filter((g) => g.type === 'hard').map((g) => g.id);
     expect(hard).toEqual(['self-review-on-handoff', 'bug-hunt-clean', 'tests-pass', 'typecheck', 'rust-tests-pass']);
     const config = ConfigSchema.parse(parse(renderConfig(configTemplate, p)));
-    expect(config.setup).toBe('npm ci && cargo fetch');
+    expect(config.setup).toBe('npm ci && mkdir -p .cargo && cargo vendor .peers-vendor >> .cargo/config.toml');
     expect(config.egress.allow).toEqual(['registry.npmjs.org', 'crates.io', 'index.crates.io', 'static.crates.io']);
   });
 
