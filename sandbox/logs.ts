@@ -98,7 +98,7 @@ export function containerLogsArgs(o: { name: string; follow: boolean; since?: Da
 }
 
 /** The lines `up --attach` shows of a run that was already running before it follows: the recent ones. */
-export const ATTACH_RECENT_LINES = 20;
+const ATTACH_RECENT_LINES = 20;
 
 /** `cat` of a FIFO or a device planted in the state dir would wait or read forever. */
 function refuseIfNotRegular(log: string): void {

@@ -58,12 +58,20 @@ export function startAsUser(argv: string[], opts: { cwd?: string; env?: Record<s
   const child = Bun.spawn(['runuser', '-u', TEST_USER, '--', 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], { cwd: opts.cwd ?? '/', stdout: 'pipe', stderr: 'pipe' });
   let stdout = '';
   let stderr = '';
-  const decoder = () => new TextDecoder();
+  // Woken at every chunk of output and at the end: a wait for a line is a wait on the output itself.
+  let wake = () => {};
   const pump = async (stream: ReadableStream<Uint8Array>, add: (t: string) => void) => {
-    const d = decoder();
-    for await (const chunk of stream) add(d.decode(chunk, { stream: true }));
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      add(decoder.decode(chunk, { stream: true }));
+      wake();
+    }
   };
-  const read = Promise.all([pump(child.stdout, (t) => (stdout += t)), pump(child.stderr, (t) => (stderr += t))]);
+  let ended = false;
+  const read = Promise.all([pump(child.stdout, (t) => (stdout += t)), pump(child.stderr, (t) => (stderr += t))]).finally(() => {
+    ended = true;
+    wake();
+  });
   const within = async <T>(what: string, p: Promise<T>, timeoutMs: number): Promise<T> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}; stdout:\n${stdout.slice(-2000)}\nstderr:\n${stderr.slice(-2000)}`)), timeoutMs)));
@@ -78,8 +86,8 @@ export function startAsUser(argv: string[], opts: { cwd?: string; env?: Record<s
     waitForOutput: (text, timeoutMs) =>
       within(`"${text}" in the output`, (async () => {
         while (!stdout.includes(text)) {
-          if (child.exitCode !== null) throw new Error(`the command ended before printing "${text}"; stdout:\n${stdout}\nstderr:\n${stderr}`);
-          await Bun.sleep(100);
+          if (ended) throw new Error(`the command ended before printing "${text}"; stdout:\n${stdout}\nstderr:\n${stderr}`);
+          await new Promise<void>((resolve) => (wake = resolve));
         }
       })(), timeoutMs),
     done: (timeoutMs) => within('the command to end', child.exited.then(async (code) => (await read, { code, stdout, stderr })), timeoutMs),
