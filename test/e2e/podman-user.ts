@@ -35,27 +35,35 @@ export function userEnv(extra: Record<string, string> = {}): Record<string, stri
   return { ...env, ...extra };
 }
 
+/** `argv` run as the test user with exactly `env` (userEnv's, plus the caller's). */
+function runuserArgv(argv: string[], extraEnv: Record<string, string> | undefined): string[] {
+  return ['runuser', '-u', TEST_USER, '--', 'env', '-i', ...Object.entries(userEnv(extraEnv)).map(([k, v]) => `${k}=${v}`), ...argv];
+}
+
+/** stderr without rootless podman's warnings about this machine, which every podman call prints. */
+function withoutHostWarnings(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => !/is not a shared mount|Resource limits are not supported/.test(l))
+    .join('\n');
+}
+
 export function asUser(argv: string[], opts: { cwd?: string; env?: Record<string, string>; timeoutMs?: number; input?: string } = {}): Run {
-  const env = userEnv(opts.env);
-  const r = spawnSync('runuser', ['-u', TEST_USER, '--', 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], {
+  const [bin, ...args] = runuserArgv(argv, opts.env);
+  const r = spawnSync(bin!, args, {
     cwd: opts.cwd ?? '/',
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 120_000,
     input: opts.input,
   });
-  const stderr = (r.stderr ?? '')
-    .split('\n')
-    .filter((l) => !/is not a shared mount|Resource limits are not supported/.test(l))
-    .join('\n');
-  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr };
+  return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: withoutHostWarnings(r.stderr ?? '') };
 }
 
 /** A command started as the test user and left running: its output so far, a wait for a line of it, its end. */
 export type Started = { output: () => string; waitForOutput: (text: string, timeoutMs: number) => Promise<void>; done: (timeoutMs: number) => Promise<Run> };
 
 export function startAsUser(argv: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Started {
-  const env = userEnv(opts.env);
-  const child = Bun.spawn(['runuser', '-u', TEST_USER, '--', 'env', '-i', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...argv], { cwd: opts.cwd ?? '/', stdout: 'pipe', stderr: 'pipe' });
+  const child = Bun.spawn(runuserArgv(argv, opts.env), { cwd: opts.cwd ?? '/', stdout: 'pipe', stderr: 'pipe' });
   let stdout = '';
   let stderr = '';
   // Woken at every chunk of output and at the end: a wait for a line is a wait on the output itself.
@@ -90,7 +98,7 @@ export function startAsUser(argv: string[], opts: { cwd?: string; env?: Record<s
           await new Promise<void>((resolve) => (wake = resolve));
         }
       })(), timeoutMs),
-    done: (timeoutMs) => within('the command to end', child.exited.then(async (code) => (await read, { code, stdout, stderr })), timeoutMs),
+    done: (timeoutMs) => within('the command to end', child.exited.then(async (code) => (await read, { code, stdout, stderr: withoutHostWarnings(stderr) })), timeoutMs),
   };
 }
 
