@@ -31,8 +31,13 @@ export function terminalText(text: string): string {
  */
 const LINE_BREAKS = /[\n\v\f\r\u0085\u2028\u2029]+/g;
 
+/** `text` with each run of line breaks a space: for a line that quotes a peer's words (a bug line too, in prompts). */
+export function foldLineBreaks(text: string): string {
+  return text.replace(LINE_BREAKS, ' ');
+}
+
 export function terminalLine(line: string): string {
-  return terminalText(line.replace(LINE_BREAKS, ' '));
+  return terminalText(foldLineBreaks(line));
 }
 
 export function terminalLines(lines: readonly string[]): string {
