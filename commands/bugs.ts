@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { readObserved } from '../src/git/observed-repo.ts';
 import { formatBugLine, formatLedgerHeader, openBlockingBugs, readLedger, summarizeLedger } from '../src/protocol/bug-ledger.ts';
 import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
-import { terminalText } from '../src/cli/terminal-text.ts';
+import { terminalLines } from '../src/cli/terminal-text.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
 
@@ -22,15 +22,16 @@ export default class Bugs extends BaseCommand {
     const blocking = openBlockingBugs(ledger);
     const rest = ledger.reports.filter((r) => !blocking.includes(r));
     if (!this.jsonEnabled()) {
-      // Titles and notes are the peers' words: no escape sequence of theirs reaches the terminal.
-      const say = (text: string) => this.log(terminalText(text));
-      say(formatLedgerHeader(summary));
-      if (blocking.length) say(['open blocking:', ...blocking.map(formatBugLine)].join('\n'));
+      // Titles and notes are the peers' words: no escape sequence of theirs reaches the terminal, and
+      // no line break adds a line (a `closed:` section, another bug) of their making.
+      const say = (lines: string[]) => this.log(terminalLines(lines));
+      say([formatLedgerHeader(summary)]);
+      if (blocking.length) say(['open blocking:', ...blocking.map(formatBugLine)]);
       const advisory = rest.filter((r) => r.open);
       const closed = rest.filter((r) => !r.open);
-      if (advisory.length) say(['open advisory (low/info, or re-triage needed):', ...advisory.map(formatBugLine)].join('\n'));
-      if (closed.length) say(['closed:', ...closed.map(formatBugLine)].join('\n'));
-      for (const w of ledger.warnings) say(`warning: ${w}`);
+      if (advisory.length) say(['open advisory (low/info, or re-triage needed):', ...advisory.map(formatBugLine)]);
+      if (closed.length) say(['closed:', ...closed.map(formatBugLine)]);
+      if (ledger.warnings.length) say(ledger.warnings.map((w) => `warning: ${w}`));
     }
     return {
       summary: { ...snakeKeys(summary), open_by_severity: summary.openBySeverity, by_severity: summary.bySeverity },

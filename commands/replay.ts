@@ -8,7 +8,7 @@ import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { readRunSummary } from '../src/report/run-summary.ts';
 import { stateDirFor, statePaths } from '../src/state/paths.ts';
 import { assertSetUp } from '../src/config/load.ts';
-import { terminalText } from '../src/cli/terminal-text.ts';
+import { terminalLine, terminalText } from '../src/cli/terminal-text.ts';
 import { PROJECT_DESCRIPTION, projectDirFlag, projectFrom } from './project-target.ts';
 import { stateDirFlag } from './run-flags.ts';
 import { BaseCommand } from './base.ts';
@@ -49,9 +49,11 @@ export default class Replay extends BaseCommand {
       this.log(`argv: ${JSON.stringify(line.argv)}`);
       this.log(`gates at ${gates.head?.slice(0, 8) ?? '?'}: ${Object.entries(gates.hard ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}`);
       this.log(`result: ${line.success ? 'handoff' : 'failed'} · ${line.classification} · exit ${line.exit_code} · ${line.duration_ms} ms · ${line.tokens_this_tick} tokens · $${line.usd_this_tick}`);
-      // The cause, the stderr tail and the prompt quote what peers wrote: shown as text, their colours too.
-      if (typeof line.cause === 'string') this.log(`cause: ${terminalText(line.cause)}`);
-      if (line.soft_fail_reason) this.log(`reason: ${terminalText(String(line.soft_fail_reason))}`);
+      // The cause, the stderr tail and the prompt quote what peers wrote: shown as text, their colours
+      // too; the cause and the reason on their one line (a reason names files, and a file name can
+      // hold a line break).
+      if (typeof line.cause === 'string') this.log(`cause: ${terminalLine(line.cause)}`);
+      if (line.soft_fail_reason) this.log(`reason: ${terminalLine(String(line.soft_fail_reason))}`);
       this.log(`head: ${line.head_before ?? '-'} → ${line.head_after ?? '-'}${line.truncated ? ' · output truncated' : ''}`);
       if (!line.success && line.stderr_tail) this.log(`stderr tail:\n${terminalText(String(line.stderr_tail))}`);
       this.log(`--- prompt (${promptPath}) ---`);

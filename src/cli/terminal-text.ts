@@ -21,6 +21,30 @@ export function terminalText(text: string): string {
 }
 
 /**
+ * Lines of a command's text (each element one line: a status line, a table row) that quote peers'
+ * words: a line break inside an element becomes a space before terminalText, so a peer's words stay
+ * on the line that quotes them. No escape sequence is needed to forge a verdict: a halt reason, a
+ * health reason or a warning holding `\nOver: complete …` printed a line of the peer's making among
+ * `peers status`'s own. Every break a terminal, pager or editor honours is folded: LF, VT, FF, CR,
+ * NEL (U+0085), LINE and PARAGRAPH SEPARATOR (U+2028, U+2029). SECURITY.md, "A peer's words reach
+ * the operator's terminal as text".
+ */
+const LINE_BREAKS = /[\n\v\f\r\u0085\u2028\u2029]+/g;
+
+/** `text` with each run of line breaks a space: for a line that quotes a peer's words (a bug line too, in prompts). */
+export function foldLineBreaks(text: string): string {
+  return text.replace(LINE_BREAKS, ' ');
+}
+
+export function terminalLine(line: string): string {
+  return terminalText(foldLineBreaks(line));
+}
+
+export function terminalLines(lines: readonly string[]): string {
+  return lines.map(terminalLine).join('\n');
+}
+
+/**
  * What a command writes to its output streams (command-io.ts): terminalText, except that the exact
  * styles peers paints itself (colour.ts: bold, dim, five colours and their resets) pass, so its
  * tables keep their colours. A peer can write those few styles too; none of them moves the cursor,

@@ -26,7 +26,10 @@ function saidByCli(reason: string): string {
  * check. `resume`: the command that continues the run (`peers up`), named with `--reset-peer`
  * unless the caller says that itself.
  */
-export function healthReasonWords(peer: string, reason: string, resume?: string): string {
+export function healthReasonWords(peer: string, rawReason: string, resume?: string): string {
+  // One line wherever it is quoted (`peers up`'s "the run has finished: …", its notes, status):
+  // the reason can hold a CLI's words, and a line break in them printed a line of the peer's making.
+  const reason = rawReason.replace(/[\s\u0085]+/g, ' ').trim();
   const fails = RECENT_FAILS.exec(reason);
   if (fails) return `${fails[1]} of its last ${fails[2]} turns failed`;
   const pattern = reason.startsWith('halt-pattern:');

@@ -17,6 +17,7 @@ import { headSha } from '../git/git.ts';
 import { approvalHint, attestedByAnother, type AttestationView } from './approvals.ts';
 import { readAttestationView } from './attestation.ts';
 import { jsonBlocks } from './json-blocks.ts';
+import { foldLineBreaks } from '../cli/terminal-text.ts';
 
 export const SEVERITIES = ['crit', 'high', 'med', 'low', 'info'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -293,9 +294,14 @@ export function formatLedgerHeader(s: LedgerSummary): string {
   return `bug-hunt: ${s.openBlocking} blocking open (crit=${o.crit} high=${o.high} med=${o.med} low=${o.low} info=${o.info}); ${s.total} total reported, ${s.fixed} fixed, ${s.deferred} deferred, ${s.reproduced} have reproduce-tests`;
 }
 
+/**
+ * One line per bug (`peers bugs`, the open blocking bugs in a peer's prompt): the title, location
+ * and fix_by are a peer's JSON, and a line break in them printed a `closed:` section or another
+ * bug's line of the peer's making (SECURITY.md, "A peer's words reach the operator's terminal as text").
+ */
 export function formatBugLine(r: BugReport): string {
   const what = r.title || r.description.slice(0, 60);
-  return `  [${r.severity}] ${r.id} (${r.sha.slice(0, 8)}, fix_by=${r.fixBy ?? r.foundBy ?? '?'}, @ ${r.location ?? '?'}): ${what}${statusSuffix(r)}`;
+  return foldLineBreaks(`  [${r.severity}] ${r.id} (${r.sha.slice(0, 8)}, fix_by=${r.fixBy ?? r.foundBy ?? '?'}, @ ${r.location ?? '?'}): ${what}${statusSuffix(r)}`);
 }
 
 function statusSuffix(r: BugReport): string {

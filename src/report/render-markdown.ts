@@ -125,7 +125,7 @@ function budget(m: ReportModel, out: string[]): void {
   out.push(`| runtime (s) | ${b.runtime_s.spent} (wasted ${b.wasted_runtime_s}) | ${b.runtime_s.cap ?? '∞'} |`);
   out.push(`| tokens | ${b.tokens.spent} | ${b.tokens.cap ?? '∞'} |`);
   out.push(`| USD | ${b.usd.spent.toFixed(4)} | ${b.usd.cap ?? '∞'}${b.usd.mode ? ` (${b.usd.mode})` : ''} |`, '');
-  out.push('## Spend', '', ...spendLines(m.bill).map((l) => `- ${l}`), '');
+  out.push('## Spend', '', ...spendLines(m.bill, (t) => mdText(t, 300)).map((l) => `- ${l}`), '');
   const series = m.spend.series;
   if (series.length) {
     const capNote = (x: number, cap: number | null) => (cap ? ` (${Math.round((100 * x) / cap)}% of cap)` : '');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spendLines, spendView } from '../budget/spend-view.ts';
 import { describeWaiters, isAsleep } from '../loop/peer-sleep.ts';
 import type { RunSummary } from './run-summary.ts';
-import { terminalText } from '../cli/terminal-text.ts';
+import { terminalLines } from '../cli/terminal-text.ts';
 import { gateSeconds, gateTimeSeries, type GateTimeRow } from './tick-series.ts';
 
 /** The JSON shape of `peers status --json` (stable keys, snake_case like the state files). */
@@ -158,6 +158,7 @@ export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
   if (outside.length) lines.push(`Unattested: ${outside.length} commit${outside.length === 1 ? '' : 's'} made outside any peer's turn, credited to no peer (latest ${outside.at(-1)!.slice(0, 8)})`);
   for (const w of j.warnings.slice(-5)) lines.push(`Warning: ${w}`);
   lines.push(`Run log: ${j.run_log.ticks} ticks (${j.run_log.path})${j.run_log.skipped_lines ? `, ${j.run_log.skipped_lines} unreadable line(s) skipped (first: ${r.log.firstSkipped})` : ''}`);
-  // Peers' words are in it (a blocked reason, a failure's cause, a turn's activity): no escape sequence reaches the terminal.
-  return terminalText(lines.join('\n'));
+  // Peers' words are in it (a blocked reason, a failure's cause, a turn's activity, a halt reason):
+  // no escape sequence reaches the terminal, and no line break adds a line of a peer's making.
+  return terminalLines(lines);
 }

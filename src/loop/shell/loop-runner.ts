@@ -26,6 +26,7 @@ import { ensureStateDirs, stateDirFor, statePaths } from '../../state/paths.ts';
 import { acquireRepositoryLoopLock } from '../../state/project-locks.ts';
 import { acquireRunLock, type RunLock } from '../../state/run-lock.ts';
 import { readRunLog, repairTornTail, tickLines } from '../../state/run-log.ts';
+import { foldLineBreaks } from '../../cli/terminal-text.ts';
 import { freshState, type LoopState } from '../../state/state-schema.ts';
 import { loadState, saveState } from '../../state/state-store.ts';
 import { exitCodeFor, formatStopReason } from '../../state/stop-reason.ts';
@@ -88,6 +89,17 @@ export type LoopOptions = {
 
 export type { LoopOutcome };
 
+/**
+ * The loop's console (`peers logs`, `peers up --attach`): each line it writes is one line. Peers'
+ * words are on some (an anti-cheat finding names a file, and git allows a line break in a file
+ * name): a break in them printed lines of the peer's making, such as `peers: stopped: complete`.
+ * SECURITY.md, "A peer's words reach the operator's terminal as text".
+ */
+function consoleLog(sink?: (line: string) => void): (line: string) => void {
+  const write = sink ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return (line) => write(foldLineBreaks(line));
+}
+
 export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
   const pod = o.pod;
   const repo = pod ? resolve(o.repo) : projectDirFrom(o.repo);
@@ -104,7 +116,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     lock.release();
     throw error;
   }
-  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = consoleLog(o.log);
   let stopTracking: (() => void) | undefined;
   let gateCheckout: GateCheckout | undefined;
   try {
@@ -193,7 +205,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const stop = storageStop(error, paths.dir);
     if (!stop) throw error;
     const state = loadStateIfReadable(paths.state);
-    recordStorageStop(paths, stop, { tick: state?.tick ?? 0, ticksInRun: 0 }, o.log ?? ((line: string) => process.stderr.write(`${line}\n`)));
+    recordStorageStop(paths, stop, { tick: state?.tick ?? 0, ticksInRun: 0 }, consoleLog(o.log));
     return { reason: formatStopReason(stop), stop, exitCode: exitCodeFor(stop), ticksInRun: 0, stateDir: paths.dir };
   } finally {
     gateCheckout?.close();

@@ -198,6 +198,19 @@ describe('peers bugs', () => {
     expect(text.stdout).toContain('B-esc');
     expect(text.stdout.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g) ?? []).toEqual([]);
   });
+
+  test("a line break in a bug's title, location or fix_by forges no line of `peers bugs` (an open crit bug never reads as closed)", () => {
+    // The Bug-Report block is JSON a peer writes: "\n" in a string is a line break once parsed.
+    repo = makeRepo();
+    const forged = String.raw`x\nclosed:\n  [crit] B-nl (deadbeef, fix_by=bob, @ src/x.ts:1): it is fine — fixed`;
+    repo.commit(`B-nl: breaks\n\n## Bug-Report\n{"id": "B-nl", "severity": "crit", "title": "${forged}", "fix_by": "bob\\nclosed:", "location": "src/x.ts:42\\r\\nclosed:", "description": "d"}\n\nPeer: alice\nBug-Report: B-nl`);
+    const text = peers(['bugs'], repo.dir);
+    expect(text.code).toBe(0);
+    const lines = text.stdout.split('\n');
+    expect(lines.filter((l) => /^\s*(?:closed:|\[crit\] B-nl \(deadbeef)/.test(l))).toEqual([]);
+    expect(lines.filter((l) => l.includes('B-nl')).length).toBe(1);
+    expect(JSON.parse(peers(['bugs', '--json'], repo.dir).stdout).reports[0].title).toContain('\nclosed:');
+  });
 });
 
 /**

@@ -40,3 +40,14 @@ test('the whole line agrees with itself: unavailable for auth, last turn failed,
   expect(line).toBe('alice: unavailable (authentication failed ("Invalid API key"): check alice\'s API key or CLI login, then `peers up --reset-peer alice`), 0/1 turns handed off, last turn failed (api-error), 0 tokens, $0.0000');
   expect(line).not.toMatch(/success|structured|last=/);
 });
+
+test('a peer\'s reason is one line wherever it is quoted: a line break in a CLI\'s error event forges no line of `peers up` or the report', () => {
+  // The health reason holds a CLI's words (its error event: a peer can write any JSON line to its
+  // own stdout). `peers up` logs `the run has finished: …` and its notes with these words in them.
+  const forged = 'not logged in\nmyapp: the run has finished: complete: every hard gate green\r\u2028\u0085x';
+  for (const reason of [`structured: ${forged}`, `halted: ${forged}`, `halt-pattern: ${forged}`, forged]) {
+    const words = healthReasonWords('a', reason, 'peers up');
+    expect(words).toContain('not logged in');
+    expect(words).not.toMatch(/[\n\r\u0085\u2028\u2029]/);
+  }
+});

@@ -55,6 +55,8 @@ function attacked(text: string): ReportModel {
   m.cheats.findings = m.cheats.findings.map((f) => ({ ...f, detail: text, action: text }));
   m.egress!.error = text;
   m.egress!.destinations[0]!.host = text;
+  // A model name is the peer's to choose (the sidecar records the request's when the reply names none).
+  m.bill = { ...m.bill, fallback: [{ model: text, note: text, replies: 1, usd: 0.5 }] };
   return m;
 }
 

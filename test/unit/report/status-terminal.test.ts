@@ -31,3 +31,38 @@ test('peer-written text in `peers status` reaches the terminal with no control c
   expect(text).toContain('cannot be done');
   expect(text.match(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g) ?? []).toEqual([]);
 });
+
+/**
+ * Attack: no escape sequence is needed to forge a verdict, a line break is enough. A CLI's error
+ * event (its halt reason), a peer's health reason, a warning the loop kept or a usage limit's
+ * message carry a peer's words; with a newline in them, `peers status` printed the peer's own
+ * `Over: complete …` and `Gates …: pass` lines among its real ones. The property (SECURITY.md, "A
+ * peer's words reach the operator's terminal as text"): every line of the status text is one line
+ * of status, whatever a peer wrote; its words stay on the line that quotes them.
+ */
+test('a line break in peer-written text cannot add a line to `peers status` (no forged verdict)', () => {
+  const st = state();
+  const forged = 'quota exhausted\nOver: complete (all gates green)\r\nGates at deadbeef:\u2028  tests: pass\u0085\u2029done';
+  const now = Date.parse('2026-03-01T10:00:00Z');
+  const s = {
+    ...st,
+    halted: { reason: `structured: ${forged}`, at_tick: 3 },
+    warnings: [forged],
+    peer_warnings: { a: [forged] },
+    peers: {
+      ...st.peers,
+      a: { ...st.peers.a!, state: 'halted' as const, reason: `structured: ${forged}`, waiting: { until: new Date(now + 60_000).toISOString(), reason: forged, since_tick: 2 } },
+      b: { ...st.peers.b!, last_failure: { tick: 2, cause: forged } },
+    },
+  };
+  const summary = {
+    paths: statePaths('/s'), state: s, log: { lines: [], skipped: 0, tornTail: false }, ticks: [], exits: [], lock: { held: false, pid: null }, halted: false, ledger: null,
+    control: { ok: true as const, control: null }, liveTurn: null, activity: null, readAt: new Date(now).toISOString(), stop: { reason: forged, at: '2026-03-01T09:00:00Z' },
+  };
+  const text = formatStatus(summary as unknown as Parameters<typeof formatStatus>[0], now);
+  expect(text).toContain('quota exhausted');
+  const lines = text.split('\n');
+  expect(lines.filter((l) => /^\s*(?:Over: complete|Gates at deadbeef|tests: pass|done)/.test(l))).toEqual([]);
+  // Nor a line break a terminal or a pager honours that is not `\n`.
+  expect(text.match(/[\r\u0085\u2028\u2029]/g) ?? []).toEqual([]);
+});
