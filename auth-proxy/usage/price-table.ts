@@ -6,7 +6,9 @@
  *   report with, which mirror Anthropic's price page): input, output, cache reads, 5-minute and
  *   1-hour cache writes, the "fast" speed tier, long-prompt rates, US-only inference at 1.1x and
  *   web searches at $0.01 each.
- * - OpenAI: the API price page (standard tier: input, cached input, output; for the GPT-6 family,
+ * - OpenAI: the API price page (standard tier: input, cached input, output; for GPT-5.4, GPT-5.5
+ *   and their pro versions also the long-prompt rates above 272K input tokens, 2x input and cache,
+ *   1.5x output for the whole request; for the GPT-6 family,
  *   which Codex picks by default, also cache writes at 1.25x input and the long-prompt rates above
  *   272K input tokens: input and cache 2x, output 1.5x, for the whole request). Codex's ChatGPT plans
  *   are billed in credits at the same per-token rates (25 credits = $1), so a ChatGPT-backed peer is
@@ -30,6 +32,16 @@ const tier = (input: number, output: number, cacheRead = input / 10): Rates => (
 const claude = (rates: Rates, extra: Partial<Pick<ModelPrice, 'fast' | 'longPrompt'>> = {}): ModelPrice => ({ vendor: 'anthropic', ...rates, ...extra });
 /** OpenAI bills no cache writes: writing the cache costs the plain input rate. */
 const gpt = (input: number, output: number, cached: number): ModelPrice => ({ vendor: 'openai', input, output, cacheRead: cached, cacheWrite: input, cacheWrite1h: input });
+
+/**
+ * OpenAI's 1.05M-context models (GPT-5.4, GPT-5.5 and their pro versions): no cache-write
+ * surcharge, but above 272K input tokens the whole request at 2x input and cache, 1.5x output
+ * (OpenAI's model pages). Flat rows priced such a request at half its input bill.
+ */
+const gptLong = (input: number, output: number, cached: number): ModelPrice => {
+  const rates = (i: number, o: number, c: number): Rates => ({ input: i, output: o, cacheRead: c, cacheWrite: i, cacheWrite1h: i });
+  return { vendor: 'openai', ...rates(input, output, cached), longPrompt: { aboveTokens: 272_000, rates: rates(input * 2, output * 1.5, cached * 2) } };
+};
 
 /** The GPT-6 family: cache writes billed at 1.25x input; above 272K input tokens the whole request at 2x input and cache, 1.5x output. */
 const gpt6 = (input: number, output: number, cached: number): ModelPrice => {
@@ -75,12 +87,12 @@ export const PRICE_TABLE: Readonly<Record<string, ModelPrice>> = {
   'gpt-6-sol': gpt6(2, 10, 0.2),
   'gpt-6.1-sol': gpt6(2, 10, 0.1),
   'gpt-6-luna': gpt6(0.1, 0.5, 0.01),
-  'gpt-5.5': gpt(5, 30, 0.5),
-  'gpt-5.5-pro': gpt(30, 180, 30),
-  'gpt-5.4': gpt(2.5, 15, 0.25),
+  'gpt-5.5': gptLong(5, 30, 0.5),
+  'gpt-5.5-pro': gptLong(30, 180, 30),
+  'gpt-5.4': gptLong(2.5, 15, 0.25),
   'gpt-5.4-mini': gpt(0.75, 4.5, 0.075),
   'gpt-5.4-nano': gpt(0.2, 1.25, 0.02),
-  'gpt-5.4-pro': gpt(30, 180, 30),
+  'gpt-5.4-pro': gptLong(30, 180, 30),
   'gpt-5.3-codex': gpt(1.75, 14, 0.175),
   'gpt-5.2': gpt(1.75, 14, 0.175),
   'gpt-5.2-codex': gpt(1.75, 14, 0.175),

@@ -19,10 +19,11 @@ import { type StandInVendor, sidecarFor, startStandInVendor } from './sidecar-fi
 let vendor: StandInVendor;
 beforeAll(async () => {
   // Serves the tier asked for, or the project's default ("fast") when none is, and says so.
+  // 200K input tokens: $0.50 at gpt-5.4's standard rate, under its 272K long-prompt line.
   vendor = await startStandInVendor((_req, body, res) => {
     const doc = JSON.parse(body.toString()) as { model: string; service_tier?: string };
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ object: 'response', model: doc.model, service_tier: doc.service_tier ?? 'fast', output: [], usage: { input_tokens: 1_000_000, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0 } }));
+    res.end(JSON.stringify({ object: 'response', model: doc.model, service_tier: doc.service_tier ?? 'fast', output: [], usage: { input_tokens: 200_000, input_tokens_details: { cached_tokens: 0 }, output_tokens: 0 } }));
   });
 });
 afterAll(() => vendor.close());
@@ -48,7 +49,7 @@ describe('a service tier peers cannot price', () => {
       }
       const lines = readLedgerFile(sc.s.ledger.path).lines.filter(isReply);
       expect(lines).toHaveLength(4);
-      expect(lines[0]!.usd).toBeCloseTo(2.5 * PRIORITY_TIER_FACTOR, 6);
+      expect(lines[0]!.usd).toBeCloseTo(0.5 * PRIORITY_TIER_FACTOR, 6);
     } finally {
       await sc.close();
     }
@@ -64,7 +65,7 @@ describe('a service tier peers cannot price', () => {
       }
       const lines = readLedgerFile(sc.s.ledger.path).lines.filter(isReply);
       for (const line of lines) {
-        expect(line.usd).toBeCloseTo(2.5 * PRIORITY_TIER_FACTOR, 6);
+        expect(line.usd).toBeCloseTo(0.5 * PRIORITY_TIER_FACTOR, 6);
         expect(line.priced).toBe('fallback');
         expect(line.price_note).toContain('tier');
       }
@@ -78,8 +79,8 @@ describe('a service tier peers cannot price', () => {
     for (const t of ['auto', 'default', 'standard', 'flex']) expect(tierFactor(t)).toEqual({ factor: 1, known: true });
     expect(tierFactor('priority')).toEqual({ factor: PRIORITY_TIER_FACTOR, known: true });
     for (const t of ['ultrafast', 'fast', 'scale', 'Priority', 'constructor', '__proto__', '']) expect(tierFactor(t)).toEqual({ factor: PRIORITY_TIER_FACTOR, known: false });
-    expect(worstCaseUsd('gpt-5.4', 'openai', 1_000_000, 0, { serviceTier: 'ultrafast' })).toBeCloseTo(2.5 * PRIORITY_TIER_FACTOR, 6);
-    expect(usdFor({ model: 'gpt-5.4', input_tokens: 1_000_000, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, service_tier: 'fast' }, 'openai').usd).toBeCloseTo(2.5 * PRIORITY_TIER_FACTOR, 6);
+    expect(worstCaseUsd('gpt-5.4', 'openai', 200_000, 0, { serviceTier: 'ultrafast' })).toBeCloseTo(0.5 * PRIORITY_TIER_FACTOR, 6);
+    expect(usdFor({ model: 'gpt-5.4', input_tokens: 200_000, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, service_tier: 'fast' }, 'openai').usd).toBeCloseTo(0.5 * PRIORITY_TIER_FACTOR, 6);
     expect(unpricedReason(requestFactsOf({ model: 'gpt-5.4', service_tier: 'ultrafast' }, 10, 'openai'), 'openai')).toContain('"ultrafast"');
     // A tier given as anything but a string is a tier peers cannot read.
     expect(unpricedReason(requestFactsOf({ model: 'gpt-5.4', service_tier: ['priority'] }, 10, 'openai'), 'openai')).not.toBeNull();
