@@ -159,6 +159,7 @@ export class ReplyRelay {
   }
 
   private ledgerLine(x: Exchange, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>): ReplyLine {
-    return replyLine({ upstream: this.ctx.upstreamId, path: x.pathname, vendor: this.ctx.vendor, prices: this.ctx.prices, longContext: x.facts?.longContext, reservation: x.reservation }, status, stream, m, headers, new Date().toISOString());
+    const request = x.facts ? { speed: x.facts.speed, serviceTier: this.ctx.projectTier.forReservation(x.facts) } : undefined;
+    return replyLine({ upstream: this.ctx.upstreamId, path: x.pathname, vendor: this.ctx.vendor, prices: this.ctx.prices, longContext: x.facts?.longContext, reservation: x.reservation, request }, status, stream, m, headers, new Date().toISOString());
   }
 }
