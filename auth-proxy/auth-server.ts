@@ -166,6 +166,8 @@ export class AuthServer {
     let release = () => {};
     let probeDone: () => void = noop;
     let reservation: string | undefined;
+    /** How many times the table's price the request was reserved at (budget.ts, costFactor); a reply cut short is counted at it too. */
+    let margin = 1;
     let exchange: Exchange | null = null;
     try {
       if (!url.startsWith('/') || url.startsWith('//')) throw new ClientError(400, 'the sidecar accepts origin-form request paths only');
@@ -227,7 +229,8 @@ export class AuthServer {
         // A request leaving its tier to the project is reserved at the tier the project last billed (project-tier.ts).
         const need = worstCase({ ...facts, serviceTier: this.projectTier.forReservation(facts) }, this.vendor, this.prices);
         // A router may bill above the table, and says so only when the reply is done: reserved with its margin.
-        need.usd *= costFactor(this.opts.upstream.routed === true, ledger.costRatios.get(this.opts.upstream.id), probeDone !== noop);
+        margin = costFactor(this.opts.upstream.routed === true, ledger.costRatios.get(this.opts.upstream.id), probeDone !== noop);
+        need.usd *= margin;
         const { admission, release: r } = this.reservations.tryReserve(caps, ledger.totals, need);
         if (!admission.ok) {
           probeDone();
@@ -251,7 +254,7 @@ export class AuthServer {
         }
       }
       const path = this.opts.keepPeerPrefix ? url : url.slice(match.peerPrefix.length);
-      exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: measured, release, ...(reservation ? { reservation } : {}) };
+      exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: measured, release, costMargin: margin, ...(reservation ? { reservation } : {}) };
       // A client gone before its request is sent: nothing goes out (its slot may already be free).
       if (clientGone || freed) throw new ClientError(499, 'the client closed the request before it was sent');
       holds++;

@@ -9,8 +9,12 @@ import type { ReplyMeter } from './reply-meter.ts';
 import type { Usage } from './usage-extract.ts';
 import type { ReplyLine } from './usage-ledger.ts';
 
-/** `request`: the speed and service tier the request was reserved at (its own, or its project's: project-tier.ts). */
-export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string } };
+/**
+ * `request`: the speed and service tier the request was reserved at (its own, or its project's:
+ * project-tier.ts). `costMargin`: how many times the table's price it was reserved at (a router's
+ * margin, budget.ts costFactor).
+ */
+export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string }; costMargin?: number };
 
 type Price = ReturnType<typeof usdFor>;
 
@@ -19,7 +23,7 @@ type Price = ReturnType<typeof usdFor>;
  * never said the tier or speed it was served at, nor how its input was billed, so what it estimated
  * is priced as the reservation priced it — the speed and tier the request was reserved at,
  * Anthropic's US-only factor, estimated input at the dearest input-side rate (all of it may have
- * been written to the 1-hour cache) — and never below the figures as stated. Priced from the
+ * been written to the 1-hour cache), a router's cost margin — and never below the figures as stated. Priced from the
  * reply's usage alone, a peer asking for `"speed": "fast"` and hanging up on every reply's head
  * was billed six times what the ledger counted (SECURITY.md, "Nothing unmetered").
  */
@@ -28,7 +32,9 @@ function estimatedPrice(c: ReplyContext, u: Usage, estimated: readonly ('input' 
   let asked: Usage = { ...u, speed: u.speed ?? request.speed, service_tier: u.service_tier ?? request.serviceTier };
   if (c.vendor === 'anthropic') asked = { ...asked, inference_geo: u.inference_geo ?? 'us' };
   if (estimated.includes('input')) asked = { ...asked, input_tokens: 0, cache_write_tokens: u.cache_write_tokens + u.input_tokens, cache_write_1h_tokens: (u.cache_write_1h_tokens ?? 0) + u.input_tokens };
-  const bound = usdFor(asked, c.vendor, c.prices, { longContext: c.longContext });
+  const priced = usdFor(asked, c.vendor, c.prices, { longContext: c.longContext });
+  // A router states what it charged only at the reply's end: cut short, it is counted at the margin it was reserved at.
+  const bound = { ...priced, usd: Math.round(priced.usd * Math.max(1, c.costMargin ?? 1) * 1e8) / 1e8 };
   if (bound.usd <= stated.usd) return stated;
   const note = [bound.note, 'estimated as reserved: the speed and tier asked for, the dearest input-side rate'].filter(Boolean).join('; ');
   return { usd: bound.usd, priced: 'fallback', note };
