@@ -115,7 +115,8 @@ export class AuthServer {
    * gives back when the body is no longer held.
    */
   private async readBody(req: ClientRequest, held: { bytes: number }): Promise<Buffer> {
-    const declared = Number(req.headers['content-length'] ?? 0);
+    // The length the framing was read with: the header's text joins a length given twice ("5, 5"), which Number() reads as NaN.
+    const declared = req.contentLength ?? 0;
     if (declared > this.limits.maxRequestBytes) throw new ClientError(413, `request body exceeds ${this.limits.maxRequestBytes} bytes`);
     this.holdBodyBytes(held, declared);
     const chunks: Buffer[] = [];
