@@ -224,7 +224,8 @@ export class AuthServer {
         // A router's first request for a model goes out alone: what it charges is seen before more are admitted.
         if (this.opts.upstream.routed) {
           const models = [facts.model, ...(facts.models ?? [])];
-          probeDone = (await this.firstRequests.enter(() => !models.every((m) => ledger.servedModels.has(servedKey(this.opts.upstream.id, m))))) ?? noop;
+          // Routing preferences pick the provider, and so the price: a model with new ones is a first request too.
+          probeDone = (await this.firstRequests.enter(() => !models.every((m) => ledger.servedModels.has(servedKey(this.opts.upstream.id, m, facts!.routing))))) ?? noop;
           if (clientGone) return probeDone();
         }
         // A request leaving its tier to the project is reserved at the tier the project last billed (project-tier.ts).

@@ -14,7 +14,7 @@ import type { ReplyLine } from './usage-ledger.ts';
  * project-tier.ts). `costMargin`: how many times the table's price it was reserved at (a router's
  * margin, budget.ts costFactor).
  */
-export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string }; costMargin?: number };
+export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string }; costMargin?: number; routing?: string };
 
 type Price = ReturnType<typeof usdFor>;
 
@@ -63,5 +63,6 @@ export function replyLine(c: ReplyContext, status: number, stream: boolean, m: R
     ...(m.estimated ? { estimated: m.estimated } : {}),
     ...(signals ? { rate_limits: signals } : {}),
     ...(c.reservation ? { reservation: c.reservation } : {}),
+    ...(c.routing !== undefined ? { routing: c.routing } : {}),
   };
 }

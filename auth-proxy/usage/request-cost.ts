@@ -34,7 +34,11 @@ export const VENDOR_TOOL_OVERHEAD_TOKENS = 2048;
  * `models`: the other models the request lets a router fall back to (OpenRouter's `models` list):
  * the vendor may bill any of them, so the reservation is the dearest.
  */
-export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; imageTokens?: number; /** Why an inline image's size cannot be read (image-input.ts), if one's cannot. */ imageUnreadable?: string; speed?: string; serviceTier?: string; longContext?: boolean };
+/**
+ * `routing`: a router's routing preferences as sent (OpenRouter's `provider`: which provider
+ * serves the model, at its price), part of what makes a router's request a first one (budget.ts).
+ */
+export type RequestFacts = { model: string; models?: string[]; routing?: string; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; imageTokens?: number; /** Why an inline image's size cannot be read (image-input.ts), if one's cannot. */ imageUnreadable?: string; speed?: string; serviceTier?: string; longContext?: boolean };
 
 /** Whether Anthropic request headers ask for the 1M context window (`anthropic-beta: context-1m-…`), billed at premium rates past 200k prompt tokens. */
 export function asksLongContext(beta: string | string[] | undefined): boolean {
@@ -96,6 +100,7 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
   return {
     model,
     ...(models ? { models } : {}),
+    ...(doc.provider !== undefined && doc.provider !== null ? { routing: JSON.stringify(doc.provider) } : {}),
     stream: doc.stream === true,
     // Responses' background mode answers at once without usage and bills later, out of the meter's sight.
     ...(doc.background !== undefined && doc.background !== false && doc.background !== null ? { background: true } : {}),
