@@ -123,21 +123,29 @@ export const US_INFERENCE_FACTOR = 1.1;
  * standard rate depending on the model; the larger factor is used.
  */
 export const PRIORITY_TIER_FACTOR = 2.5;
+/**
+ * OpenAI's Ultrafast service tier (`service_tier: "ultrafast"`, GPT-6 Astra and GPT-6.1 Sol):
+ * 6x the standard rate (OpenAI's price page: "Ultrafast mode prices are 6x Standard"). The
+ * dearest tier known, so also what a tier peers does not know is priced at.
+ */
+export const ULTRAFAST_TIER_FACTOR = 6;
 
 /**
  * The service tiers whose price peers knows, as a factor of the standard rate: the default ones
  * (OpenAI `auto`, `default`; Anthropic `standard`, `standard_only`), the cheaper ones counted at the
- * standard rate (`flex`, `batch`), and `priority`. Another name (OpenAI's `fast` and `ultrafast`
- * project tiers, a name added tomorrow) has no price here: under a USD cap a request asking for it
- * is refused (request-cost.ts, unpricedReason), and otherwise it is priced at the dearest factor
- * known and flagged (SECURITY.md, "Nothing unmetered").
+ * standard rate (`flex`, `batch`), `priority` and `fast` (OpenAI's new name for it, the same
+ * processing), and `ultrafast` (6x). Another name (a tier added tomorrow) has no price here: under
+ * a USD cap a request asking for it is refused (request-cost.ts, unpricedReason), and otherwise it
+ * is priced at the dearest factor known, Ultrafast's, and flagged (SECURITY.md, "Nothing
+ * unmetered"). Before, that was priority's 2.5x, and a project set to Ultrafast was metered at 42%
+ * of its bill.
  */
-const TIER_FACTORS: Readonly<Record<string, number>> = { auto: 1, default: 1, standard: 1, standard_only: 1, flex: 1, batch: 1, priority: PRIORITY_TIER_FACTOR };
+const TIER_FACTORS: Readonly<Record<string, number>> = { auto: 1, default: 1, standard: 1, standard_only: 1, flex: 1, batch: 1, priority: PRIORITY_TIER_FACTOR, fast: PRIORITY_TIER_FACTOR, ultrafast: ULTRAFAST_TIER_FACTOR };
 
 export function tierFactor(tier: string | undefined): { factor: number; known: boolean } {
   if (tier === undefined) return { factor: 1, known: true };
   if (Object.hasOwn(TIER_FACTORS, tier)) return { factor: TIER_FACTORS[tier]!, known: true };
-  return { factor: PRIORITY_TIER_FACTOR, known: false };
+  return { factor: ULTRAFAST_TIER_FACTOR, known: false };
 }
 
 /**
@@ -267,7 +275,7 @@ export function usdFor(u: UsageFacts, vendor: Vendor, user: UserPrices = {}, req
   if (tier.factor !== 1 || !tier.known) {
     usd *= tier.factor;
     priced = 'fallback';
-    const name = u.service_tier === 'priority' ? 'priority tier' : `service tier ${JSON.stringify(u.service_tier!.slice(0, 64))}, which peers has no price for,`;
+    const name = tier.known ? `${u.service_tier} tier` : `service tier ${JSON.stringify(u.service_tier!.slice(0, 64))}, which peers has no price for,`;
     note = [note, `${name} priced at ${tier.factor}x the standard rate`].filter(Boolean).join('; ');
   }
   usd += (u.web_search_requests ?? 0) * WEB_SEARCH_USD;
