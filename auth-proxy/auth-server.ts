@@ -115,7 +115,8 @@ export class AuthServer {
    * gives back when the body is no longer held.
    */
   private async readBody(req: ClientRequest, held: { bytes: number }): Promise<Buffer> {
-    const declared = Number(req.headers['content-length'] ?? 0);
+    // The length the framing was read with: the header's text joins a length given twice ("5, 5"), which Number() reads as NaN.
+    const declared = req.contentLength ?? 0;
     if (declared > this.limits.maxRequestBytes) throw new ClientError(413, `request body exceeds ${this.limits.maxRequestBytes} bytes`);
     this.holdBodyBytes(held, declared);
     const chunks: Buffer[] = [];
@@ -166,6 +167,8 @@ export class AuthServer {
     let release = () => {};
     let probeDone: () => void = noop;
     let reservation: string | undefined;
+    /** How many times the table's price the request was reserved at (budget.ts, costFactor); a reply cut short is counted at it too. */
+    let margin = 1;
     let exchange: Exchange | null = null;
     try {
       if (!url.startsWith('/') || url.startsWith('//')) throw new ClientError(400, 'the sidecar accepts origin-form request paths only');
@@ -221,13 +224,15 @@ export class AuthServer {
         // A router's first request for a model goes out alone: what it charges is seen before more are admitted.
         if (this.opts.upstream.routed) {
           const models = [facts.model, ...(facts.models ?? [])];
-          probeDone = (await this.firstRequests.enter(() => !models.every((m) => ledger.servedModels.has(servedKey(this.opts.upstream.id, m))))) ?? noop;
+          // Routing preferences pick the provider, and so the price: a model with new ones is a first request too.
+          probeDone = (await this.firstRequests.enter(() => !models.every((m) => ledger.servedModels.has(servedKey(this.opts.upstream.id, m, facts!.routing))))) ?? noop;
           if (clientGone) return probeDone();
         }
         // A request leaving its tier to the project is reserved at the tier the project last billed (project-tier.ts).
         const need = worstCase({ ...facts, serviceTier: this.projectTier.forReservation(facts) }, this.vendor, this.prices);
         // A router may bill above the table, and says so only when the reply is done: reserved with its margin.
-        need.usd *= costFactor(this.opts.upstream.routed === true, ledger.costRatios.get(this.opts.upstream.id), probeDone !== noop);
+        margin = costFactor(this.opts.upstream.routed === true, ledger.costRatios.get(this.opts.upstream.id), probeDone !== noop);
+        need.usd *= margin;
         const { admission, release: r } = this.reservations.tryReserve(caps, ledger.totals, need);
         if (!admission.ok) {
           probeDone();
@@ -251,7 +256,7 @@ export class AuthServer {
         }
       }
       const path = this.opts.keepPeerPrefix ? url : url.slice(match.peerPrefix.length);
-      exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: measured, release, ...(reservation ? { reservation } : {}) };
+      exchange = { route: match.route, pathname: match.pathname, facts, requestBytes: measured, release, costMargin: margin, ...(reservation ? { reservation } : {}) };
       // A client gone before its request is sent: nothing goes out (its slot may already be free).
       if (clientGone || freed) throw new ClientError(499, 'the client closed the request before it was sent');
       holds++;

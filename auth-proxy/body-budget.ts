@@ -15,14 +15,19 @@ export class BodyBytes {
     return this.held;
   }
 
-  /** Takes `n` bytes if they fit beside those held; false (nothing taken) if not. */
+  /**
+   * Takes `n` bytes if they fit beside those held; false (nothing taken) if not, or if `n` is not a
+   * whole count of bytes: NaN passed every comparison and made the count NaN, which switched the
+   * bound off for good (repeated-length-body-budget.test.ts).
+   */
   tryTake(n: number): boolean {
-    if (n < 0 || this.held + n > this.limit) return false;
+    if (!Number.isSafeInteger(n) || n < 0 || this.held + n > this.limit) return false;
     this.held += n;
     return true;
   }
 
   give(n: number): void {
+    if (!Number.isSafeInteger(n)) return;
     this.held = Math.max(0, this.held - n);
   }
 }

@@ -177,7 +177,7 @@ export class ClientHttpServer {
           sock.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
         },
       };
-      req = current = new ClientRequest(head.method, head.url, head.headers, flow);
+      req = current = new ClientRequest(head.method, head.url, head.headers, flow, 'length' in head.framing ? head.framing.length : null);
       const request = current;
       res = new ClientResponse(sock, head.method === 'HEAD', keepAlive, (reuse) => {
         res = null;

@@ -18,7 +18,11 @@ export class ClientRequest implements AsyncIterable<Buffer> {
   private wake: (() => void) | null = null;
   private discarding = false;
 
-  constructor(readonly method: string, readonly url: string, readonly headers: ClientHeaders, private readonly flow: { pause(): void; resume(): void; onRead(): void }) {}
+  /**
+   * `contentLength`: the body's length as the framing was read (request-head.ts), null for a
+   * chunked body. Not the header's text: a length given twice is joined there ("5, 5").
+   */
+  constructor(readonly method: string, readonly url: string, readonly headers: ClientHeaders, private readonly flow: { pause(): void; resume(): void; onRead(): void }, readonly contentLength: number | null = null) {}
 
   /** Discards the body (the handler will not read it). */
   resume(): void {

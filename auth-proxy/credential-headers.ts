@@ -6,9 +6,17 @@
  */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host', 'content-length']);
 
+/**
+ * Which organization and project a request is billed to (OpenAI reads these beside the key; a
+ * project sets the default service tier too): the credential's choice, never the peer's. Forwarded,
+ * a peer billed another account the key belongs to, or a priority project under a standard-tier
+ * reservation (SECURITY.md, "Client credentials never reach the vendor").
+ */
+const BILLING_ACCOUNT = new Set(['openai-organization', 'openai-project']);
+
 export function isCredentialHeader(name: string): boolean {
   const n = name.toLowerCase();
-  return n === 'authorization' || n === 'cookie' || n === 'x-auth-token' || n === 'api-key' || n.endsWith('-api-key') || n === 'chatgpt-account-id';
+  return n === 'authorization' || n === 'cookie' || n === 'x-auth-token' || n === 'api-key' || n.endsWith('-api-key') || n === 'chatgpt-account-id' || BILLING_ACCOUNT.has(n);
 }
 
 /**

@@ -26,7 +26,8 @@ import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
 const MAX_LIMIT_BODY = 64 * 1024;
 
 /** `reservation`: the id of its `reserved` ledger line, which the reply's line (or a `released` line) settles. */
-export type Exchange = { route: ApiRoute; pathname: string; facts: RequestFacts | null; requestBytes: number; release: () => void; reservation?: string };
+/** `costMargin`: how many times the table's price the request was reserved at (a router's margin: budget.ts, costFactor). */
+export type Exchange = { route: ApiRoute; pathname: string; facts: RequestFacts | null; requestBytes: number; release: () => void; reservation?: string; costMargin?: number };
 
 /** What one upstream's server settles replies with: its ledger (null: nothing is metered), its prices and its log. */
 export type RelayContext = {
@@ -159,6 +160,7 @@ export class ReplyRelay {
   }
 
   private ledgerLine(x: Exchange, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>): ReplyLine {
-    return replyLine({ upstream: this.ctx.upstreamId, path: x.pathname, vendor: this.ctx.vendor, prices: this.ctx.prices, longContext: x.facts?.longContext, reservation: x.reservation }, status, stream, m, headers, new Date().toISOString());
+    const request = x.facts ? { speed: x.facts.speed, serviceTier: this.ctx.projectTier.forReservation(x.facts) } : undefined;
+    return replyLine({ upstream: this.ctx.upstreamId, path: x.pathname, vendor: this.ctx.vendor, prices: this.ctx.prices, longContext: x.facts?.longContext, reservation: x.reservation, request, costMargin: x.costMargin, routing: x.facts?.routing }, status, stream, m, headers, new Date().toISOString());
   }
 }

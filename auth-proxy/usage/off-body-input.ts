@@ -161,3 +161,36 @@ export function offBodyInput(doc: Record<string, unknown>, vendor: Vendor): stri
   const off = offBodyReasons(doc, vendor);
   return off.reach ?? off.unbounded;
 }
+
+/**
+ * How many tools of a vendor-defined type the body names, in every `tools` list (a namespace's own
+ * list included, JSON Schemas and tool-call arguments skipped, as offBodyReasons does): tools the client runs but whose instructions the vendor
+ * writes into the prompt (Anthropic's computer, text editor, bash and memory tools; OpenAI's
+ * local shell, apply_patch, client tool search), billed as input far beyond their bytes in the body
+ * (request-cost.ts, VENDOR_TOOL_OVERHEAD_TOKENS). A custom or function tool is all in the body;
+ * a namespace only groups tools.
+ */
+export function vendorDefinedTools(doc: Record<string, unknown>): number {
+  let count = 0;
+  const stack: unknown[] = [doc];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (const x of v) stack.push(x);
+      continue;
+    }
+    if (!isObject(v)) continue;
+    const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
+    for (const [key, x] of Object.entries(v)) {
+      if (SCHEMA_KEYS.has(key) || (toolCall && key === 'input')) continue;
+      if (key === 'tools' && Array.isArray(x)) {
+        for (const tool of x) if (isObject(tool) && typeof tool.type === 'string' && !BODY_TOOL_TYPES.has(tool.type)) count++;
+      }
+      if (typeof x === 'object' && x !== null) stack.push(x);
+    }
+  }
+  return count;
+}
+
+/** Tool types whose whole definition is in the body. */
+const BODY_TOOL_TYPES = new Set(['custom', 'function', 'namespace']);

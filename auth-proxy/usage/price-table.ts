@@ -6,7 +6,9 @@
  *   report with, which mirror Anthropic's price page): input, output, cache reads, 5-minute and
  *   1-hour cache writes, the "fast" speed tier, long-prompt rates, US-only inference at 1.1x and
  *   web searches at $0.01 each.
- * - OpenAI: the API price page (standard tier: input, cached input, output; for the GPT-6 family,
+ * - OpenAI: the API price page (standard tier: input, cached input, output; for GPT-5.4, GPT-5.5
+ *   and their pro versions also the long-prompt rates above 272K input tokens, 2x input and cache,
+ *   1.5x output for the whole request; for the GPT-6 family,
  *   which Codex picks by default, also cache writes at 1.25x input and the long-prompt rates above
  *   272K input tokens: input and cache 2x, output 1.5x, for the whole request). Codex's ChatGPT plans
  *   are billed in credits at the same per-token rates (25 credits = $1), so a ChatGPT-backed peer is
@@ -30,6 +32,16 @@ const tier = (input: number, output: number, cacheRead = input / 10): Rates => (
 const claude = (rates: Rates, extra: Partial<Pick<ModelPrice, 'fast' | 'longPrompt'>> = {}): ModelPrice => ({ vendor: 'anthropic', ...rates, ...extra });
 /** OpenAI bills no cache writes: writing the cache costs the plain input rate. */
 const gpt = (input: number, output: number, cached: number): ModelPrice => ({ vendor: 'openai', input, output, cacheRead: cached, cacheWrite: input, cacheWrite1h: input });
+
+/**
+ * OpenAI's 1.05M-context models (GPT-5.4, GPT-5.5 and their pro versions): no cache-write
+ * surcharge, but above 272K input tokens the whole request at 2x input and cache, 1.5x output
+ * (OpenAI's model pages). Flat rows priced such a request at half its input bill.
+ */
+const gptLong = (input: number, output: number, cached: number): ModelPrice => {
+  const rates = (i: number, o: number, c: number): Rates => ({ input: i, output: o, cacheRead: c, cacheWrite: i, cacheWrite1h: i });
+  return { vendor: 'openai', ...rates(input, output, cached), longPrompt: { aboveTokens: 272_000, rates: rates(input * 2, output * 1.5, cached * 2) } };
+};
 
 /** The GPT-6 family: cache writes billed at 1.25x input; above 272K input tokens the whole request at 2x input and cache, 1.5x output. */
 const gpt6 = (input: number, output: number, cached: number): ModelPrice => {
@@ -75,12 +87,12 @@ export const PRICE_TABLE: Readonly<Record<string, ModelPrice>> = {
   'gpt-6-sol': gpt6(2, 10, 0.2),
   'gpt-6.1-sol': gpt6(2, 10, 0.1),
   'gpt-6-luna': gpt6(0.1, 0.5, 0.01),
-  'gpt-5.5': gpt(5, 30, 0.5),
-  'gpt-5.5-pro': gpt(30, 180, 30),
-  'gpt-5.4': gpt(2.5, 15, 0.25),
+  'gpt-5.5': gptLong(5, 30, 0.5),
+  'gpt-5.5-pro': gptLong(30, 180, 30),
+  'gpt-5.4': gptLong(2.5, 15, 0.25),
   'gpt-5.4-mini': gpt(0.75, 4.5, 0.075),
   'gpt-5.4-nano': gpt(0.2, 1.25, 0.02),
-  'gpt-5.4-pro': gpt(30, 180, 30),
+  'gpt-5.4-pro': gptLong(30, 180, 30),
   'gpt-5.3-codex': gpt(1.75, 14, 0.175),
   'gpt-5.2': gpt(1.75, 14, 0.175),
   'gpt-5.2-codex': gpt(1.75, 14, 0.175),
@@ -111,21 +123,29 @@ export const US_INFERENCE_FACTOR = 1.1;
  * standard rate depending on the model; the larger factor is used.
  */
 export const PRIORITY_TIER_FACTOR = 2.5;
+/**
+ * OpenAI's Ultrafast service tier (`service_tier: "ultrafast"`, GPT-6 Astra and GPT-6.1 Sol):
+ * 6x the standard rate (OpenAI's price page: "Ultrafast mode prices are 6x Standard"). The
+ * dearest tier known, so also what a tier peers does not know is priced at.
+ */
+export const ULTRAFAST_TIER_FACTOR = 6;
 
 /**
  * The service tiers whose price peers knows, as a factor of the standard rate: the default ones
  * (OpenAI `auto`, `default`; Anthropic `standard`, `standard_only`), the cheaper ones counted at the
- * standard rate (`flex`, `batch`), and `priority`. Another name (OpenAI's `fast` and `ultrafast`
- * project tiers, a name added tomorrow) has no price here: under a USD cap a request asking for it
- * is refused (request-cost.ts, unpricedReason), and otherwise it is priced at the dearest factor
- * known and flagged (SECURITY.md, "Nothing unmetered").
+ * standard rate (`flex`, `batch`), `priority` and `fast` (OpenAI's new name for it, the same
+ * processing), and `ultrafast` (6x). Another name (a tier added tomorrow) has no price here: under
+ * a USD cap a request asking for it is refused (request-cost.ts, unpricedReason), and otherwise it
+ * is priced at the dearest factor known, Ultrafast's, and flagged (SECURITY.md, "Nothing
+ * unmetered"). Before, that was priority's 2.5x, and a project set to Ultrafast was metered at 42%
+ * of its bill.
  */
-const TIER_FACTORS: Readonly<Record<string, number>> = { auto: 1, default: 1, standard: 1, standard_only: 1, flex: 1, batch: 1, priority: PRIORITY_TIER_FACTOR };
+const TIER_FACTORS: Readonly<Record<string, number>> = { auto: 1, default: 1, standard: 1, standard_only: 1, flex: 1, batch: 1, priority: PRIORITY_TIER_FACTOR, fast: PRIORITY_TIER_FACTOR, ultrafast: ULTRAFAST_TIER_FACTOR };
 
 export function tierFactor(tier: string | undefined): { factor: number; known: boolean } {
   if (tier === undefined) return { factor: 1, known: true };
   if (Object.hasOwn(TIER_FACTORS, tier)) return { factor: TIER_FACTORS[tier]!, known: true };
-  return { factor: PRIORITY_TIER_FACTOR, known: false };
+  return { factor: ULTRAFAST_TIER_FACTOR, known: false };
 }
 
 /**
@@ -255,7 +275,7 @@ export function usdFor(u: UsageFacts, vendor: Vendor, user: UserPrices = {}, req
   if (tier.factor !== 1 || !tier.known) {
     usd *= tier.factor;
     priced = 'fallback';
-    const name = u.service_tier === 'priority' ? 'priority tier' : `service tier ${JSON.stringify(u.service_tier!.slice(0, 64))}, which peers has no price for,`;
+    const name = tier.known ? `${u.service_tier} tier` : `service tier ${JSON.stringify(u.service_tier!.slice(0, 64))}, which peers has no price for,`;
     note = [note, `${name} priced at ${tier.factor}x the standard rate`].filter(Boolean).join('; ');
   }
   usd += (u.web_search_requests ?? 0) * WEB_SEARCH_USD;

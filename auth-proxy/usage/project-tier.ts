@@ -5,7 +5,7 @@
  * at the standard rate, a request could pass the run's USD cap by the difference before its reply
  * is metered (SECURITY.md, "Nothing unmetered").
  *
- * So the reservation takes the tier the vendor last reported for such a request on this upstream.
+ * So the reservation takes the dearest tier the vendor has reported for such a request on this upstream.
  * Until a reply has reported one it takes the standard rate: reserving the first requests at
  * priority instead refused a Codex turn's first request (no output cap, so 128k tokens reserved)
  * under a $10 cap, and every run under a small cap would start that way. The first reply of a
@@ -31,15 +31,24 @@ export function leavesTierToProject(f: Pick<RequestFacts, 'serviceTier'>, byProj
   return byProject && (f.serviceTier === undefined || f.serviceTier === 'auto');
 }
 
-/** The tier to reserve `f` at: its own, or the project's as last reported (the standard rate until then). */
+/** The tier to reserve `f` at: its own, or the dearest the project's replies have reported (the standard rate until then). */
 export function reservationTier(f: Pick<RequestFacts, 'serviceTier'>, byProject: boolean, projectTier: string | undefined): string | undefined {
   return leavesTierToProject(f, byProject) ? (projectTier ?? f.serviceTier) : f.serviceTier;
 }
 
-/** The project's tier after a reply to `f` reported `replyTier` (undefined: it reported none). */
+/**
+ * The project's tier after a reply to `f` reported `replyTier` (undefined: it reported none): the
+ * dearer of the two. OpenAI serves some of a priority project's requests at the standard tier
+ * while its traffic ramps too fast, and says so; taking the last reply's tier let a peer that
+ * flooded the project have the next requests reserved at 1x and billed at 2.5x
+ * (project-tier-downgrade-budget.test.ts). A project set cheaper mid-run is reserved dearer than
+ * it bills: the safe side.
+ */
 export function projectTierAfter(before: string | undefined, f: Pick<RequestFacts, 'serviceTier'> | null, byProject: boolean, replyTier: string | undefined): string | undefined {
   if (!f || !leavesTierToProject(f, byProject) || replyTier === undefined || replyTier === 'auto') return before;
-  return tierFactor(replyTier).known ? replyTier : before;
+  const reported = tierFactor(replyTier);
+  if (!reported.known) return before;
+  return before !== undefined && tierFactor(before).factor >= reported.factor ? before : replyTier;
 }
 
 /** One upstream's knowledge of its project's tier, for its sidecar's lifetime. */

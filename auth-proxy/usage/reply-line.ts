@@ -6,13 +6,44 @@
 import { planUsageSignals } from './plan-usage.ts';
 import { type UserPrices, usdFor, type Vendor } from './price-table.ts';
 import type { ReplyMeter } from './reply-meter.ts';
+import type { Usage } from './usage-extract.ts';
 import type { ReplyLine } from './usage-ledger.ts';
 
-export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; reservation?: string };
+/**
+ * `request`: the speed and service tier the request was reserved at (its own, or its project's:
+ * project-tier.ts). `costMargin`: how many times the table's price it was reserved at (a router's
+ * margin, budget.ts costFactor).
+ */
+export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string }; costMargin?: number; routing?: string };
+
+type Price = ReturnType<typeof usdFor>;
+
+/**
+ * The price of a reply whose usage the meter estimated (cut short, or unreadable): its figures
+ * never said the tier or speed it was served at, nor how its input was billed, so what it estimated
+ * is priced as the reservation priced it — the speed and tier the request was reserved at,
+ * Anthropic's US-only factor, estimated input at the dearest input-side rate (all of it may have
+ * been written to the 1-hour cache), a router's cost margin — and never below the figures as stated. Priced from the
+ * reply's usage alone, a peer asking for `"speed": "fast"` and hanging up on every reply's head
+ * was billed six times what the ledger counted (SECURITY.md, "Nothing unmetered").
+ */
+function estimatedPrice(c: ReplyContext, u: Usage, estimated: readonly ('input' | 'output')[], stated: Price): Price {
+  const request = c.request ?? {};
+  let asked: Usage = { ...u, speed: u.speed ?? request.speed, service_tier: u.service_tier ?? request.serviceTier };
+  if (c.vendor === 'anthropic') asked = { ...asked, inference_geo: u.inference_geo ?? 'us' };
+  if (estimated.includes('input')) asked = { ...asked, input_tokens: 0, cache_write_tokens: u.cache_write_tokens + u.input_tokens, cache_write_1h_tokens: (u.cache_write_1h_tokens ?? 0) + u.input_tokens };
+  const priced = usdFor(asked, c.vendor, c.prices, { longContext: c.longContext });
+  // A router states what it charged only at the reply's end: cut short, it is counted at the margin it was reserved at.
+  const bound = { ...priced, usd: Math.round(priced.usd * Math.max(1, c.costMargin ?? 1) * 1e8) / 1e8 };
+  if (bound.usd <= stated.usd) return stated;
+  const note = [bound.note, 'estimated as reserved: the speed and tier asked for, the dearest input-side rate'].filter(Boolean).join('; ');
+  return { usd: bound.usd, priced: 'fallback', note };
+}
 
 export function replyLine(c: ReplyContext, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>, ts: string): ReplyLine {
   const u = m.usage;
-  const price = usdFor(u, c.vendor, c.prices, { longContext: c.longContext });
+  const stated = usdFor(u, c.vendor, c.prices, { longContext: c.longContext });
+  const price = m.estimated ? estimatedPrice(c, u, m.estimated, stated) : stated;
   const signals = planUsageSignals(headers);
   return {
     kind: 'reply',
@@ -32,5 +63,6 @@ export function replyLine(c: ReplyContext, status: number, stream: boolean, m: R
     ...(m.estimated ? { estimated: m.estimated } : {}),
     ...(signals ? { rate_limits: signals } : {}),
     ...(c.reservation ? { reservation: c.reservation } : {}),
+    ...(c.routing !== undefined ? { routing: c.routing } : {}),
   };
 }

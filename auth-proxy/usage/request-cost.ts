@@ -15,9 +15,18 @@
 import { PRICE_TABLE_DATE, priceFor, tierFactor, type UserPrices, type Vendor, worstCaseUsd } from './price-table.ts';
 import type { Need } from './budget.ts';
 import { imageInput } from './image-input.ts';
+import { vendorDefinedTools } from './off-body-input.ts';
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 128_000;
 export const PROMPT_OVERHEAD_TOKENS = 1024;
+/**
+ * The most input one vendor-defined tool adds beyond its bytes (off-body-input.ts,
+ * vendorDefinedTools): Anthropic documents its computer tool at 735 tokens plus up to 499 of system
+ * prompt, the text editor at 700 and bash at 245, beside the tool-use system prompt (346); 40 bytes
+ * of `{"type": "bash_20250124", "name": "bash"}` bounded none of it, and requests naming three such
+ * tools passed a token cap one after another (SECURITY.md, "A request goes out only if …").
+ */
+export const VENDOR_TOOL_OVERHEAD_TOKENS = 2048;
 
 /**
  * `imageTokens`: what the inline images can be billed (also in `promptTokensBound`, which a reply
@@ -25,7 +34,11 @@ export const PROMPT_OVERHEAD_TOKENS = 1024;
  * `models`: the other models the request lets a router fall back to (OpenRouter's `models` list):
  * the vendor may bill any of them, so the reservation is the dearest.
  */
-export type RequestFacts = { model: string; models?: string[]; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; imageTokens?: number; /** Why an inline image's size cannot be read (image-input.ts), if one's cannot. */ imageUnreadable?: string; speed?: string; serviceTier?: string; longContext?: boolean };
+/**
+ * `routing`: a router's routing preferences as sent (OpenRouter's `provider`: which provider
+ * serves the model, at its price), part of what makes a router's request a first one (budget.ts).
+ */
+export type RequestFacts = { model: string; models?: string[]; routing?: string; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; imageTokens?: number; /** Why an inline image's size cannot be read (image-input.ts), if one's cannot. */ imageUnreadable?: string; speed?: string; serviceTier?: string; longContext?: boolean };
 
 /** Whether Anthropic request headers ask for the 1M context window (`anthropic-beta: context-1m-…`), billed at premium rates past 200k prompt tokens. */
 export function asksLongContext(beta: string | string[] | undefined): boolean {
@@ -87,12 +100,13 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
   return {
     model,
     ...(models ? { models } : {}),
+    ...(doc.provider !== undefined && doc.provider !== null ? { routing: JSON.stringify(doc.provider) } : {}),
     stream: doc.stream === true,
     // Responses' background mode answers at once without usage and bills later, out of the meter's sight.
     ...(doc.background !== undefined && doc.background !== false && doc.background !== null ? { background: true } : {}),
     maxOutputTokens: largestOutputCap(doc, vendor),
     // A PDF bounds nothing by its bytes (image-input.ts): the prompt may fill the largest window.
-    promptTokensBound: Math.max(bodyBytes + PROMPT_OVERHEAD_TOKENS + images.tokens, images.documents > 0 ? DOCUMENT_PROMPT_BOUND_TOKENS : 0),
+    promptTokensBound: Math.max(bodyBytes + PROMPT_OVERHEAD_TOKENS + vendorDefinedTools(doc) * VENDOR_TOOL_OVERHEAD_TOKENS + images.tokens, images.documents > 0 ? DOCUMENT_PROMPT_BOUND_TOKENS : 0),
     ...(images.tokens > 0 ? { imageTokens: images.tokens } : {}),
     ...(images.unreadable ? { imageUnreadable: images.unreadable } : {}),
     // A speed given as anything but a string is one peers cannot price (price-table.ts, priceFor): kept as its JSON text.

@@ -67,6 +67,8 @@ function buildLineSchemas() {
     rate_limits: z.optional(z.record(z.string(), z.string())),
     /** The `reserved` line this reply settles. */
     reservation: z.optional(z.string()),
+    /** A router's routing preferences the request named (OpenRouter's `provider`), as sent. */
+    routing: z.optional(z.string()),
   });
 
   /**
@@ -298,8 +300,11 @@ export function repairTornTail(path: string): 'none' | 'completed' | 'truncated'
   }
 }
 
-/** The key of `UsageLedger.servedModels`: the model by its price-table id. */
-export const servedKey = (upstream: string, model: string) => `${upstream}\0${normalizeModel(model)}`;
+/**
+ * The key of `UsageLedger.servedModels`: the model by its price-table id, and a router's routing
+ * preferences when the request named some (the same model from another provider is another price).
+ */
+export const servedKey = (upstream: string, model: string, routing?: string) => `${upstream}\0${normalizeModel(model)}${routing === undefined ? '' : `\0${routing}`}`;
 
 /** The sidecar's handle on the ledger: repaired and read once at start, then appended to. */
 /**
@@ -370,7 +375,7 @@ export class UsageLedger {
   readonly orphansSettled: number;
 
   private noteCostRatio(l: ReplyLine): void {
-    if (l.status >= 200 && l.status < 300 && !l.cut_short) this.servedModels.add(servedKey(l.upstream, l.model));
+    if (l.status >= 200 && l.status < 300 && !l.cut_short) this.servedModels.add(servedKey(l.upstream, l.model, l.routing));
     if (l.vendor_usd === undefined || l.table_usd === undefined || l.vendor_usd <= l.table_usd) return;
     // A reply the table prices at (almost) nothing but the vendor billed: priced against a micro-dollar,
     // a huge but finite ratio (a reservation must stay a number the ledger can record).

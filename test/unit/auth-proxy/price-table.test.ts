@@ -65,7 +65,10 @@ describe('the dated price table', () => {
 
   test('each OpenAI model: input, output, cached input; no cache-write surcharge', () => {
     for (const [model, input, output, read] of OPENAI) {
-      expect([model, ...pageRates(model, 'openai')]).toEqual([model, input, output, read, input, input]);
+      // 100K tokens of each kind, times ten: a million would pass the 1M-context models' 272K line (openai-long-prompt-budget.test.ts).
+      const perMillion = (over: Partial<UsageFacts>) => Math.round(usdFor(usage(model, over), 'openai').usd * 10 * 1e8) / 1e8;
+      const K = 100_000;
+      expect([model, perMillion({ input_tokens: K }), perMillion({ output_tokens: K }), perMillion({ cache_read_tokens: K }), perMillion({ cache_write_tokens: K }), perMillion({ cache_write_tokens: K, cache_write_1h_tokens: K })]).toEqual([model, input, output, read, input, input]);
       expect(priceFor(model, 'openai').priced).toBe('table');
     }
   });
@@ -163,7 +166,9 @@ describe('the worst case a request could cost (the budget reservation)', () => {
   test('every prompt token at the dearest input-side rate, output at the output rate, Anthropic with the US factor', () => {
     expect(worstCaseUsd('claude-sonnet-4-5', 'anthropic', M, M)).toBe(Math.round((6 + 15) * 1.1 * 1e8) / 1e8);
     expect(worstCaseUsd('gpt-5', 'openai', M, M)).toBe(11.25);
-    expect(worstCaseUsd('gpt-5.5-pro', 'openai', M, 0)).toBe(30);
+    expect(worstCaseUsd('gpt-5.5-pro', 'openai', 200_000, 0)).toBe(6);
+    // Past 272K input tokens, GPT-5.5 pro bills the whole prompt at twice its input rate.
+    expect(worstCaseUsd('gpt-5.5-pro', 'openai', M, 0)).toBe(60);
   });
 
   test('OpenAI priority costs 2.5x the worst case; a fast Claude request uses the fast rates', () => {

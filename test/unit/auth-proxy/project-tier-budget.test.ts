@@ -112,7 +112,8 @@ describe("a request that leaves its tier to the project's default", () => {
     expect(projectTierAfter(undefined, { serviceTier: 'default' }, true, 'default')).toBeUndefined();
     expect(projectTierAfter('priority', {}, true, 'auto')).toBe('priority');
     expect(projectTierAfter('priority', {}, true, undefined)).toBe('priority');
-    expect(projectTierAfter(undefined, {}, true, 'ultrafast')).toBeUndefined();
+    expect(projectTierAfter(undefined, {}, true, 'turbo')).toBeUndefined();
+    expect(projectTierAfter(undefined, {}, true, 'ultrafast')).toBe('ultrafast');
     expect(projectTierAfter(undefined, null, true, 'default')).toBeUndefined();
   });
 });
