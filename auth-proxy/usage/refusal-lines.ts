@@ -9,7 +9,7 @@
  * few, not the peer's to choose). The counts of a window still open when the
  * sidecar is killed are lost; refused requests cost nothing, so the spend stays exact.
  */
-import type { RefusalLine } from './usage-ledger.ts';
+import type { RefusalLine } from './ledger-lines.ts';
 
 export const DEFAULT_REFUSAL_WINDOW_MS = 10_000;
 

@@ -7,7 +7,7 @@
  * there is nothing to meter; one left unsettled when a sidecar starts is spent at its reservation
  * (SECURITY.md, "A request goes out only if the budget left covers it").
  */
-import type { LedgerLine, ReplyLine, ReservedLine } from './usage-ledger.ts';
+import type { LedgerLine, ReplyLine, ReservedLine } from './ledger-lines.ts';
 
 /** The `reserved` lines no reply or `released` line settles, in ledger order. Pure. */
 export function unsettledReservations(lines: readonly LedgerLine[]): ReservedLine[] {
