@@ -14,7 +14,7 @@ import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { git } from '../src/git/git.ts';
-import { checkoutRisks, configuredFilters } from '../src/git/checkout-risks.ts';
+import { checkoutRisks, configuredDrivers, DRIVER_CONFIG_REGEXP } from '../src/git/checkout-risks.ts';
 import { firstCommitWithControls } from '../src/git/history-controls.ts';
 import { observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
 import { isSafeRefName } from '../src/git/repo-layout.ts';
@@ -109,8 +109,8 @@ function publishOnce(repo: string, paths: StatePaths, branch: string, retried: b
   }
   // Nor may the user's own git, at checkout or merge, fetch or produce content no one reviewed
   // (a filter the run added, .lfsconfig, .gitmodules, a submodule commit: src/git/checkout-risks.ts).
-  const drivers = git(repo, ['config', '--get-regexp', '^filter\\.']);
-  const risks = drivers.code > 1 ? { error: `git config in ${repo} failed` } : checkoutRisks(paths.mirror, base, head, configuredFilters(drivers.stdout));
+  const drivers = git(repo, ['config', '--get-regexp', DRIVER_CONFIG_REGEXP]);
+  const risks = drivers.code > 1 ? { error: `git config in ${repo} failed` } : checkoutRisks(paths.mirror, base, head, configuredDrivers(drivers.stdout));
   if (!Array.isArray(risks) || risks.length) {
     const why = Array.isArray(risks) ? `the run's commits would make your git act at checkout: ${risks.join('; ')}` : `the run's changes could not be read (${risks.error})`;
     return { branch, sha: head, ahead, updated: false, note: `${branch} not published: ${why}. To look at the run anyway: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log -p FETCH_HEAD\`` };

@@ -117,3 +117,33 @@ test('a run that changes .gitmodules is not published', () => {
   expect(pub.updated).toBe(false);
   expect(pub.note).toContain('.gitmodules');
 });
+
+/**
+ * The same class through the user's other drivers: a `diff.<d>.textconv` (`exiftool` for images is a
+ * common one) or `diff.<d>.command` runs at `git log -p peers/app`, the very command peers tells the
+ * user to run, and a `merge.<d>.driver` at `git merge peers/app`. A run that adds `diff=<d>` or
+ * `merge=<d>` for a driver the user has a program for chooses which of the user's programs reads
+ * the peers' bytes (an exiftool had a code-execution bug on crafted images).
+ */
+test('a run that adds to .gitattributes a diff or merge driver the user has a program for is not published; a built-in diff= is', () => {
+  const marker = join(root, 'textconv-ran');
+  git(repo, ['config', 'diff.exif.textconv', `sh -c 'echo ran >> ${marker}; cat "$1"' -`]);
+  git(repo, ['config', 'merge.keepmine.driver', `sh -c 'echo ran >> ${marker}; true'`]);
+  // Control: a built-in funcname driver, and a driver nobody configured, publish as before.
+  writeFileSync(join(paths.clone, '.gitattributes'), '*.py diff=python\n*.x diff=nobody-has-this merge=nor-this\n');
+  peerCommit('.gitattributes', 'python hunks');
+  expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true });
+  for (const [line, driver] of [['*.txt diff=exif', 'diff=exif'], ['*.txt merge=keepmine', 'merge=keepmine']] as const) {
+    writeFileSync(join(paths.clone, '.gitattributes'), `*.py diff=python\n*.x diff=nobody-has-this merge=nor-this\n${line}\n`);
+    git(paths.clone, ['add', '.gitattributes']);
+    peerCommit(`crafted-${driver.replace('=', '-')}.txt`, 'add a file');
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated).toBe(false);
+    expect(pub.note).toContain(driver);
+    // Before, the branch moved and `git log -p peers/app` ran the user's textconv on the run's file.
+    spawnSync('git', ['log', '-p', '-1', 'peers/app'], { cwd: repo, env: ENV });
+    expect(existsSync(marker), "the user's textconv ran on the run's file").toBe(false);
+    git(paths.clone, ['reset', '-q', '--hard', 'HEAD~1']);
+    new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+  }
+});
