@@ -73,16 +73,19 @@ export function checkoutRisks(mirror: string, base: string | null, head: string,
     const [, oldMode, newMode, oldSha, newSha] = meta;
     const path = fields[i + 1]!;
     const shown = JSON.stringify(path);
+    // As a case-insensitive filesystem (macOS's default) names it: git opening `.gitattributes` in
+    // the user's working tree there opens a `.GitAttributes` the run committed.
+    const named = path.toLowerCase();
     if (oldMode === '160000' || newMode === '160000') risks.push(`it changes the submodule ${shown} (\`git submodule update\` would fetch content no one reviewed)`);
-    else if (path === '.gitmodules') risks.push('it changes .gitmodules (`git submodule update` would fetch from where it says)');
-    else if (path === '.mailmap') {
+    else if (named === '.gitmodules') risks.push('it changes .gitmodules (`git submodule update` would fetch from where it says)');
+    else if (named === '.mailmap') {
       // git log shows the names .mailmap maps authors to (log.mailmap), as they are.
       const after = blobText(mirror, newSha!);
       if (typeof after !== 'string') return after;
       const char = firstControl(after);
       if (char) risks.push(`its .mailmap holds a terminal control character (${char}), which your git log would print as an author's name`);
-    } else if (path === '.lfsconfig' && userDrivers.has('filter=lfs')) risks.push('it changes .lfsconfig (your git-lfs would fetch from where it says at checkout)');
-    else if (basename(path) === '.gitattributes') {
+    } else if (named === '.lfsconfig' && userDrivers.has('filter=lfs')) risks.push('it changes .lfsconfig (your git-lfs would fetch from where it says at checkout)');
+    else if (basename(named) === '.gitattributes') {
       const before = blobText(mirror, oldSha!);
       const after = blobText(mirror, newSha!);
       if (typeof before !== 'string') return before;

@@ -147,3 +147,24 @@ test('a run that adds to .gitattributes a diff or merge driver the user has a pr
     new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
   }
 });
+
+/**
+ * On a case-insensitive filesystem (macOS's default), git opening `.gitattributes`, `.lfsconfig` or
+ * `.gitmodules` in the user's working tree opens a `.GitAttributes` the run committed: once the
+ * branch is merged, the user's `git log -p` and `git diff` route files through what it says. The
+ * names are compared as such a filesystem compares them.
+ */
+test('a run that adds the filter or driver in a .GitAttributes (another case) is not published either', () => {
+  git(repo, ['config', 'filter.lfs.smudge', 'git-lfs smudge -- %f']);
+  git(repo, ['config', 'diff.exif.textconv', 'exiftool']);
+  for (const [file, text, named] of [['.GitAttributes', '*.txt diff=exif\n', 'diff=exif'], ['docs/.GITATTRIBUTES', '*.sh filter=lfs\n', 'filter=lfs'], ['.LfsConfig', '[lfs]\n\turl = https://peers-own.example/lfs\n', '.lfsconfig'], ['.GitModules', '[submodule "x"]\n\tpath = x\n\turl = https://peers-own.example/x.git\n', '.gitmodules']] as const) {
+    if (file.includes('/')) spawnSync('mkdir', ['-p', join(paths.clone, 'docs')]);
+    writeFileSync(join(paths.clone, file), text);
+    peerCommit(file, `add ${file}`);
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated, file).toBe(false);
+    expect(pub.note).toContain(named);
+    git(paths.clone, ['reset', '-q', '--hard', 'HEAD~1']);
+    new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+  }
+});
