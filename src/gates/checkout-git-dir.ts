@@ -9,7 +9,7 @@
  * commit is not there to name.
  */
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gitOk } from '../git/git.ts';
 import { ATTEST_NOTES_REF, BASELINE_TAG, observerRef } from '../git/observer.ts';
@@ -67,17 +67,33 @@ export function writeCheckoutGitDir(source: string, gitDir: string, sha: string)
  */
 export function resealCheckoutGitDir(source: string, dir: string, sha: string): void {
   const gitDir = join(dir, '.git');
-  if (lstatSync(gitDir, { throwIfNoEntry: false })) {
+  const st = lstatSync(gitDir, { throwIfNoEntry: false });
+  if (st) {
+    // Moving a directory to another parent writes its `..`: a `.git` setup made read-only moves too.
+    if (st.isDirectory()) chmodSync(gitDir, 0o700);
     const away = join(dirname(dir), `.git-after-setup-${randomBytes(8).toString('hex')}`);
     renameSync(gitDir, away);
-    try {
-      rmSync(away, { recursive: true, force: true });
-    } catch {
-      // What setup made unremovable goes with the checkout's scratch directory.
-    }
+    removeWhatSetupLeft(away);
   }
   writeCheckoutGitDir(source, gitDir, sha);
   gitOk(dir, ['read-tree', '--reset', `${sha}^{commit}`], { hermetic: true, env: { GIT_DIR: gitDir, GIT_WORK_TREE: dir } });
+}
+
+/** Removes `path`, its directories made writable first (setup may have made them read-only; links are never followed). */
+function removeWhatSetupLeft(path: string): void {
+  const open = (p: string): void => {
+    if (!lstatSync(p, { throwIfNoEntry: false })?.isDirectory()) return;
+    try {
+      chmodSync(p, 0o700);
+      for (const name of readdirSync(p)) open(join(p, name));
+    } catch {}
+  };
+  open(path);
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // What is left goes with the checkout's scratch directory.
+  }
 }
 
 /**

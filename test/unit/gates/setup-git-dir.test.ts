@@ -38,6 +38,7 @@ const goal = (id: string, cmd: string): HardGoal => ({ id, type: 'hard', cmd, pa
 export const SETUP_GIT_TAMPERS: Record<string, string> = {
   'HEAD moved to the parent': 'git rev-parse HEAD~1 > .git/HEAD.new && mv .git/HEAD.new .git/HEAD',
   'a commit of its own on top, taking the dependency back out': "git checkout -q HEAD~1 -- package.json && git -c user.name=x -c user.email=x@x commit -qm drop && git checkout -q HEAD~1 -- package.json",
+  'HEAD moved, then .git made read-only': 'git rev-parse HEAD~1 > .git/HEAD.new && mv .git/HEAD.new .git/HEAD && chmod -R a-w .git',
   '.git swapped for a link to a copy whose HEAD is the parent': 'g=$(mktemp -d) && cp -a .git/. "$g" && git rev-parse HEAD~1 > "$g/HEAD" && rm -rf .git && ln -s "$g" .git',
 };
 
@@ -79,6 +80,8 @@ describe("setup cannot choose the history a gate's `peers check` judges", () => 
         const results = await probe({ repo: p.mirror, head: p.head, goals: GOALS, setup: tamper, timeoutS: 60, jobs: 1, runBaseline: p.base, env });
         expect(Object.fromEntries(results.map((r) => [r.id, r.state]))).toEqual({ deps: 'fail', 'head-is-the-commit': 'pass' });
       }
+      // What setup left of .git goes, a read-only one too: the checkout closes cleanly.
+      expect(() => checkout.close()).not.toThrow();
     });
   }
 
