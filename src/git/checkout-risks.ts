@@ -76,7 +76,11 @@ export function checkoutRisks(mirror: string, base: string | null, head: string,
     // As a case-insensitive filesystem (macOS's default) names it: git opening `.gitattributes` in
     // the user's working tree there opens a `.GitAttributes` the run committed.
     const named = path.toLowerCase();
-    if (oldMode === '160000' || newMode === '160000') risks.push(`it changes the submodule ${shown} (\`git submodule update\` would fetch content no one reviewed)`);
+    // git before 2.32 follows these when they are links (the mirror's fsck only warns): the check
+    // below would read the link's target name, and the user's git the file it names.
+    const linked = newMode === '120000' && (basename(named) === '.gitattributes' || ['.mailmap', '.lfsconfig', '.gitmodules'].includes(named));
+    if (linked) risks.push(`it makes ${shown} a symbolic link (git before 2.32 reads the file it names as ${basename(named)})`);
+    else if (oldMode === '160000' || newMode === '160000') risks.push(`it changes the submodule ${shown} (\`git submodule update\` would fetch content no one reviewed)`);
     else if (named === '.gitmodules') risks.push('it changes .gitmodules (`git submodule update` would fetch from where it says)');
     else if (named === '.mailmap') {
       // git log shows the names .mailmap maps authors to (log.mailmap), as they are.

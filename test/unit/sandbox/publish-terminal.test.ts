@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, expect, setDefaultTimeout, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { observedHead } from '../../../src/git/observer.ts';
@@ -165,6 +165,28 @@ test('a run that adds the filter or driver in a .GitAttributes (another case) is
     expect(pub.updated, file).toBe(false);
     expect(pub.note).toContain(named);
     git(paths.clone, ['reset', '-q', '--hard', 'HEAD~1']);
+    new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+  }
+});
+
+/**
+ * git before 2.32 follows a `.gitattributes` (or `.mailmap`) that is a symbolic link, and the
+ * mirror's fsck only warns of one: a run that committed `.gitattributes -> docs/attrs.txt`, the
+ * filter in `docs/attrs.txt`, was published, its check having read the link's target name.
+ */
+test('a run that makes .gitattributes or .mailmap a symbolic link is not published', () => {
+  git(repo, ['config', 'filter.lfs.smudge', 'git-lfs smudge -- %f']);
+  for (const [link, target, text] of [['.gitattributes', 'docs/attrs.txt', '*.sh filter=lfs\n'], ['sub/.gitattributes', '../docs/attrs.txt', '*.sh filter=lfs\n'], ['.mailmap', 'docs/people.txt', 'Evil <e@e> <t@t>\n']] as const) {
+    spawnSync('mkdir', ['-p', join(paths.clone, 'docs'), join(paths.clone, 'sub')]);
+    writeFileSync(join(paths.clone, link.startsWith('sub/') ? 'docs/attrs.txt' : target), text);
+    symlinkSync(target, join(paths.clone, link));
+    git(paths.clone, ['add', '-A']);
+    peerCommit(link, `add ${link}`);
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated, link).toBe(false);
+    expect(pub.note).toContain('symbolic link');
+    git(paths.clone, ['reset', '-q', '--hard', 'HEAD~1']);
+    git(paths.clone, ['clean', '-qfdx']);
     new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
   }
 });
