@@ -46,10 +46,35 @@ export function configuredDrivers(configOutput: string): Set<string> {
   return names;
 }
 
-/** The `filter=`, `diff=` and `merge=` settings of an attributes line (`*.sh filter=lfs diff=lfs` → both). */
-function driverSettings(line: string): string[] {
-  if (line.trim().startsWith('#')) return [];
-  return [...line.matchAll(/(?:^|\s)((?:filter|diff|merge)=\S+)/g)].map((m) => m[1]!);
+/** Macros (`[attr]<name> <settings>`) an attributes text defines, with the driver settings each sets (a macro of macros followed). */
+export function attributeMacros(text: string): Map<string, string[]> {
+  const defs = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*\[attr\](\S+)\s*(.*)$/.exec(line);
+    if (m) defs.set(m[1]!, m[2]!.split(/\s+/).filter(Boolean));
+  }
+  const resolved = new Map<string, string[]>();
+  const resolve = (name: string, seen: Set<string>): string[] => {
+    if (resolved.has(name)) return resolved.get(name)!;
+    if (seen.has(name)) return [];
+    seen.add(name);
+    const out = (defs.get(name) ?? []).flatMap((t) => (/^(filter|diff|merge)=\S+$/.test(t) ? [t] : defs.has(t) ? resolve(t, seen) : []));
+    resolved.set(name, out);
+    return out;
+  };
+  for (const name of defs.keys()) resolve(name, new Set());
+  return resolved;
+}
+
+/**
+ * The `filter=`, `diff=` and `merge=` settings of an attributes line, keyed by its pattern
+ * (`*.sh filter=lfs diff=lfs` → both), those a macro it names sets included (`*.sh lfsfile`, with
+ * `[attr]lfsfile filter=lfs` in the root .gitattributes).
+ */
+export function driverSettings(line: string, macros: ReadonlyMap<string, string[]> = new Map()): { pattern: string; setting: string }[] {
+  const [pattern, ...tokens] = line.trim().split(/\s+/);
+  if (!pattern || pattern.startsWith('#')) return [];
+  return tokens.flatMap((t) => (/^(filter|diff|merge)=\S+$/.test(t) ? [t] : macros.get(t) ?? [])).map((setting) => ({ pattern, setting }));
 }
 
 function blobText(mirror: string, sha: string): string | { error: string } {
@@ -94,9 +119,13 @@ export function checkoutRisks(mirror: string, base: string | null, head: string,
       const after = blobText(mirror, newSha!);
       if (typeof before !== 'string') return before;
       if (typeof after !== 'string') return after;
-      // A setting a line of the old file already made is not the run's doing.
-      const had = new Set(before.split('\n').flatMap((l) => driverSettings(l).map((d) => `${l.trim().split(/\s/, 1)[0]} ${d}`)));
-      const added = after.split('\n').flatMap((l) => driverSettings(l).filter((d) => userDrivers.has(d) && !had.has(`${l.trim().split(/\s/, 1)[0]} ${d}`)).map((d) => ({ line: l.trim(), d })));
+      // A setting a line of the old file already made is not the run's doing. Macros are defined
+      // in the root .gitattributes (a definition elsewhere is counted too: never fewer settings).
+      const rootText = (rev: string | null) => (rev ? git(mirror, ['cat-file', 'blob', `${rev}:.gitattributes`], { maxBuffer: 8 * 1024 * 1024, timeoutMs: 60_000 }).stdout : '');
+      const macrosBefore = attributeMacros(`${rootText(base)}\n${before}`);
+      const macrosAfter = attributeMacros(`${rootText(head)}\n${after}`);
+      const had = new Set(before.split('\n').flatMap((l) => driverSettings(l, macrosBefore).map((d) => `${d.pattern} ${d.setting}`)));
+      const added = after.split('\n').flatMap((l) => driverSettings(l, macrosAfter).filter((d) => userDrivers.has(d.setting) && !had.has(`${d.pattern} ${d.setting}`)).map((d) => ({ line: l.trim(), d: d.setting })));
       const first = added[0];
       if (first) {
         const when = first.d.startsWith('filter=') ? 'your own git-lfs or filter would run on them at checkout' : first.d.startsWith('diff=') ? 'your own textconv or diff program would run on them at `git log -p`' : 'your own merge driver would run on them at `git merge`';

@@ -190,3 +190,25 @@ test('a run that makes .gitattributes or .mailmap a symbolic link is not publish
     new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
   }
 });
+
+/**
+ * A macro names a driver without `filter=` on the line: with `[attr]lfsfile filter=lfs diff=lfs
+ * merge=lfs -text` in the user's .gitattributes, a run that adds `*.sh lfsfile` routes its scripts
+ * through the user's git-lfs as surely as `*.sh filter=lfs` (the check looked for `filter=` only).
+ */
+test('a run that routes files through the user\'s filter by a macro of the user\'s .gitattributes is not published; its unchanged lines publish', () => {
+  writeFileSync(join(repo, '.gitattributes'), '[attr]lfsfile filter=lfs diff=lfs merge=lfs -text\n*.psd lfsfile\n');
+  git(repo, ['add', '.gitattributes']);
+  git(repo, ['commit', '-qm', 'lfs macro']);
+  git(repo, ['config', 'filter.lfs.smudge', 'git-lfs smudge -- %f']);
+  paths = statePaths(join(root, 'state-macro'));
+  prepareRunClone(repo, paths);
+  peerCommit('a.txt', 'honest work');
+  expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true });
+  writeFileSync(join(paths.clone, '.gitattributes'), '[attr]lfsfile filter=lfs diff=lfs merge=lfs -text\n*.psd lfsfile\n*.sh lfsfile\n');
+  peerCommit('.gitattributes', 'scripts too');
+  const pub = publishRunBranch(repo, paths, 'peers/app');
+  expect(pub.updated).toBe(false);
+  expect(pub.note).toContain('filter=lfs');
+  expect(pub.note).toContain('*.sh lfsfile');
+});
