@@ -101,14 +101,15 @@ export async function runGateProbe(raw: unknown, at: { checkouts: string; mirror
   // Only a checkout the setup runner made: a direct child of /checkouts, no link on the way.
   const real = realpathSync(root);
   if (dirname(real) !== realpathSync(at.checkouts) || lstatSync(req.dir).isSymbolicLink()) throw new PeersError(`refusing gate checkout ${req.dir}: not under ${at.checkouts}`, { exitCode: 2 });
-  // The container's own environment, plus the run's baseline for `peers check` in a gate; the
-  // sweeping runner's pid stays with us.
+  // Fail closed: a .git that cannot be written again fails every gate, none runs.
   const unsealed = resealAfterSetup(() => resealCheckoutGitDir(at.mirror, req.dir, req.head));
   if (unsealed !== null) {
     const diagnostic = `${NOT_RUN}${unsealed}`;
     rmSync(root, { recursive: true, force: true });
     return req.goals.map((g) => ({ id: g.id, state: 'fail', durationMs: 0, diagnostic, cached: false, exitCode: null }));
   }
+  // The container's own environment, plus the run's baseline for `peers check` in a gate; the
+  // sweeping runner's pid stays with us.
   const env = { ...(process.env as Record<string, string>) };
   const reapRoot = Number(env[REAP_ROOT_ENV]);
   delete env[REAP_ROOT_ENV];
