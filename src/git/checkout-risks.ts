@@ -85,9 +85,10 @@ function blobText(mirror: string, sha: string): string | { error: string } {
 
 /**
  * One sentence per risky change between `base` (null: the run's whole history) and `head` in
- * `mirror`, or `{ error }`. `userDrivers`: what configuredDrivers says of the user's git.
+ * `mirror`, or `{ error }`. `userDrivers`: what configuredDrivers says of the user's git;
+ * `userAttributes`: the text of the user's own attributes files, whose macros a run may name.
  */
-export function checkoutRisks(mirror: string, base: string | null, head: string, userDrivers: ReadonlySet<string>): string[] | { error: string } {
+export function checkoutRisks(mirror: string, base: string | null, head: string, userDrivers: ReadonlySet<string>, userAttributes = ''): string[] | { error: string } {
   const r = git(mirror, ['diff-tree', '-r', '-z', '--no-renames', '--raw', base ?? EMPTY_TREE, head], { maxBuffer: 512 * 1024 * 1024, timeoutMs: 10 * 60_000 });
   if (r.code !== 0) return { error: `git diff-tree failed: ${r.stderr.trim().slice(-300)}` };
   const fields = r.stdout.split('\0');
@@ -122,8 +123,8 @@ export function checkoutRisks(mirror: string, base: string | null, head: string,
       // A setting a line of the old file already made is not the run's doing. Macros are defined
       // in the root .gitattributes (a definition elsewhere is counted too: never fewer settings).
       const rootText = (rev: string | null) => (rev ? git(mirror, ['cat-file', 'blob', `${rev}:.gitattributes`], { maxBuffer: 8 * 1024 * 1024, timeoutMs: 60_000 }).stdout : '');
-      const macrosBefore = attributeMacros(`${rootText(base)}\n${before}`);
-      const macrosAfter = attributeMacros(`${rootText(head)}\n${after}`);
+      const macrosBefore = attributeMacros(`${userAttributes}\n${rootText(base)}\n${before}`);
+      const macrosAfter = attributeMacros(`${userAttributes}\n${rootText(head)}\n${after}`);
       const had = new Set(before.split('\n').flatMap((l) => driverSettings(l, macrosBefore).map((d) => `${d.pattern} ${d.setting}`)));
       const added = after.split('\n').flatMap((l) => driverSettings(l, macrosAfter).filter((d) => userDrivers.has(d.setting) && !had.has(`${d.pattern} ${d.setting}`)).map((d) => ({ line: l.trim(), d: d.setting })));
       const first = added[0];

@@ -212,3 +212,21 @@ test('a run that routes files through the user\'s filter by a macro of the user\
   expect(pub.note).toContain('filter=lfs');
   expect(pub.note).toContain('*.sh lfsfile');
 });
+
+test("a macro of the user's own attributes files (core.attributesFile, info/attributes) counts too", () => {
+  git(repo, ['config', 'filter.lfs.smudge', 'git-lfs smudge -- %f']);
+  const globalAttributes = join(root, 'global-attributes');
+  writeFileSync(globalAttributes, '[attr]lfsfile filter=lfs -text\n');
+  git(repo, ['config', 'core.attributesFile', globalAttributes]);
+  writeFileSync(join(repo, '.git', 'info', 'attributes'), '[attr]textconvd diff=exif\n');
+  git(repo, ['config', 'diff.exif.textconv', 'exiftool']);
+  for (const line of ['*.sh lfsfile', '*.txt textconvd']) {
+    writeFileSync(join(paths.clone, '.gitattributes'), `${line}\n`);
+    peerCommit('.gitattributes', 'attributes');
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated, line).toBe(false);
+    expect(pub.note).toContain(line);
+    git(paths.clone, ['reset', '-q', '--hard', 'HEAD~1']);
+    new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+  }
+});
