@@ -51,7 +51,7 @@ export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: Comm
   }
   if (flags['probe-gates']) {
     const { runGateProbe } = await import('../sandbox/gates-remote.ts');
-    const results = await runGateProbe(stdinRequest('--probe-gates', await text(io.stdin), '{"dir", "head", "goals", "timeoutS", "jobs"}'), { checkouts: flags.checkouts });
+    const results = await runGateProbe(stdinRequest('--probe-gates', await text(io.stdin), '{"dir", "head", "goals", "timeoutS", "jobs"}'), { checkouts: flags.checkouts, mirror: flags.mirror });
     io.stdout.write(`${jsonForTerminal(JSON.stringify(results))}\n`);
     return;
   }

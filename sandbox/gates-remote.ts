@@ -20,6 +20,8 @@ import { z } from 'zod';
 import { PeersError } from '../src/cli/errors.ts';
 import { HardGoalSchema, type HardGoal } from '../src/config/goals-schema.ts';
 import { checkoutFromObserver } from '../src/gates/clean-checkout.ts';
+import { resealAfterSetup, resealCheckoutGitDir } from '../src/gates/checkout-git-dir.ts';
+import { NOT_RUN } from '../src/gates/not-run.ts';
 import { evaluateIsolated, type GateResult } from '../src/gates/gate-engine.ts';
 import { REAP_ROOT_ENV, reapLeftovers } from '../src/proc/leftover-sweep.ts';
 import type { PeerRunner } from '../src/proc/peer-runner.ts';
@@ -88,13 +90,24 @@ export async function runPrepareCheckout(raw: unknown, at: SetupPlaces): Promise
   return { dir, setupFailure: null };
 }
 
-/** Runs in the gates container; removes the checkout afterwards. */
-export async function runGateProbe(raw: unknown, at: { checkouts: string }): Promise<GateResult[]> {
+/**
+ * Runs in the gates container; removes the checkout afterwards. Its `.git` is first written again
+ * from the mirror: setup (the peers' code) ran in it, and is over by now, its leftovers killed with
+ * its request (checkout-git-dir.ts `resealCheckoutGitDir`).
+ */
+export async function runGateProbe(raw: unknown, at: { checkouts: string; mirror: string }): Promise<GateResult[]> {
   const req = parse(GateProbeRequestSchema, raw, 'gate probe');
   const root = dirname(req.dir);
   // Only a checkout the setup runner made: a direct child of /checkouts, no link on the way.
   const real = realpathSync(root);
   if (dirname(real) !== realpathSync(at.checkouts) || lstatSync(req.dir).isSymbolicLink()) throw new PeersError(`refusing gate checkout ${req.dir}: not under ${at.checkouts}`, { exitCode: 2 });
+  // Fail closed: a .git that cannot be written again fails every gate, none runs.
+  const unsealed = resealAfterSetup(() => resealCheckoutGitDir(at.mirror, req.dir, req.head));
+  if (unsealed !== null) {
+    const diagnostic = `${NOT_RUN}${unsealed}`;
+    rmSync(root, { recursive: true, force: true });
+    return req.goals.map((g) => ({ id: g.id, state: 'fail', durationMs: 0, diagnostic, cached: false, exitCode: null }));
+  }
   // The container's own environment, plus the run's baseline for `peers check` in a gate; the
   // sweeping runner's pid stays with us.
   const env = { ...(process.env as Record<string, string>) };
@@ -150,7 +163,7 @@ export function remoteGateProbe(r: RemoteGateRunners): GateProbe {
       if (prep.setupFailure !== null || !prep.dir) return setupFailedResults(o.goals, o.setup ?? '', prep.setupFailure ?? 'no checkout');
       const longest = Math.max(o.timeoutS, ...o.goals.map((g) => g.timeout_s ?? 0));
       const budgetMs = (longest * Math.max(1, o.goals.length) + 60) * 1000;
-      const probed = await callRunner(r.gates, [...bin, 'runner', '--probe-gates', ...places('--checkouts', r.places?.checkouts)], { dir: prep.dir, head: o.head, goals: o.goals, timeoutS: o.timeoutS, jobs: o.jobs, ...(o.runBaseline ? { runBaseline: o.runBaseline } : {}) } satisfies GateProbeRequest, budgetMs, o.signal);
+      const probed = await callRunner(r.gates, [...bin, 'runner', '--probe-gates', ...places('--mirror', r.places?.mirror), ...places('--checkouts', r.places?.checkouts)], { dir: prep.dir, head: o.head, goals: o.goals, timeoutS: o.timeoutS, jobs: o.jobs, ...(o.runBaseline ? { runBaseline: o.runBaseline } : {}) } satisfies GateProbeRequest, budgetMs, o.signal);
       if (probed === 'aborted') return [];
       return (JSON.parse(probed) as GateResult[]).map((g) => ({ id: g.id, state: g.state, durationMs: g.durationMs, diagnostic: g.diagnostic, cached: g.cached, ...(g.testsRun ? { testsRun: g.testsRun } : {}) }));
     } catch (e) {

@@ -14,10 +14,10 @@ import { basename, join } from 'node:path';
 import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { git } from '../src/git/git.ts';
-import { checkoutRisks, configuredFilters } from '../src/git/checkout-risks.ts';
+import { checkoutRisks, configuredDrivers, DRIVER_CONFIG_REGEXP } from '../src/git/checkout-risks.ts';
 import { firstCommitWithControls } from '../src/git/history-controls.ts';
 import { observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
-import { isSafeRefName } from '../src/git/repo-layout.ts';
+import { isSafeRefName, resolveRepoLayout } from '../src/git/repo-layout.ts';
 import type { StatePaths } from '../src/state/paths.ts';
 import { readableName } from '../src/state/readable-name.ts';
 import { shellCommand } from '../src/cli/shell-word.ts';
@@ -109,8 +109,8 @@ function publishOnce(repo: string, paths: StatePaths, branch: string, retried: b
   }
   // Nor may the user's own git, at checkout or merge, fetch or produce content no one reviewed
   // (a filter the run added, .lfsconfig, .gitmodules, a submodule commit: src/git/checkout-risks.ts).
-  const drivers = git(repo, ['config', '--get-regexp', '^filter\\.']);
-  const risks = drivers.code > 1 ? { error: `git config in ${repo} failed` } : checkoutRisks(paths.mirror, base, head, configuredFilters(drivers.stdout));
+  const drivers = git(repo, ['config', '--get-regexp', DRIVER_CONFIG_REGEXP]);
+  const risks = drivers.code > 1 ? { error: `git config in ${repo} failed` } : checkoutRisks(paths.mirror, base, head, configuredDrivers(drivers.stdout), userAttributesText(repo));
   if (!Array.isArray(risks) || risks.length) {
     const why = Array.isArray(risks) ? `the run's commits would make your git act at checkout: ${risks.join('; ')}` : `the run's changes could not be read (${risks.error})`;
     return { branch, sha: head, ahead, updated: false, note: `${branch} not published: ${why}. To look at the run anyway: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log -p FETCH_HEAD\`` };
@@ -129,6 +129,27 @@ function publishOnce(repo: string, paths: StatePaths, branch: string, retried: b
   }
   writeFileAtomic(publishedPath(paths), `${JSON.stringify({ branch, sha: head })}\n`);
   return { branch, sha: head, ahead, updated: true, ...mergedInto(repo, head, ahead) };
+}
+
+/**
+ * The user's own attributes files (`core.attributesFile`, else git's default under
+ * XDG_CONFIG_HOME, and the repository's `info/attributes`): a macro defined there, named by a
+ * line the run adds, routes files through the driver it sets (src/git/checkout-risks.ts).
+ */
+function userAttributesText(repo: string): string {
+  const configured = git(repo, ['config', '--path', '--get', 'core.attributesFile']).stdout.trim();
+  const xdg = process.env.XDG_CONFIG_HOME || (process.env.HOME ? join(process.env.HOME, '.config') : undefined);
+  const files = [configured || (xdg ? join(xdg, 'git', 'attributes') : undefined)];
+  try {
+    files.push(join(resolveRepoLayout(repo, { allowGitFile: true }).commonDir, 'info', 'attributes'));
+  } catch {}
+  return files.flatMap((f) => {
+    try {
+      return f ? [readTextIfExists(f, 1 * MiB) ?? ''] : [];
+    } catch {
+      return [];
+    }
+  }).join('\n');
 }
 
 /**

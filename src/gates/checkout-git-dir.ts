@@ -8,8 +8,10 @@
  * silently drops `--shared` and fetches only its branches and tags, so the attestation notes'
  * commit is not there to name.
  */
-import { copyFileSync, existsSync, mkdirSync, realpathSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { gitOk } from '../git/git.ts';
 import { ATTEST_NOTES_REF, BASELINE_TAG, observerRef } from '../git/observer.ts';
 
 /** The whole configuration of the checkout's `.git` (hermetic git adds no other file's). */
@@ -51,4 +53,59 @@ export function writeCheckoutGitDir(source: string, gitDir: string, sha: string)
     return value ? [`${value} ${ref}\n`] : [];
   });
   if (packed.length) writeFileSync(join(gitDir, 'packed-refs'), packed.join(''));
+}
+
+/**
+ * The checkout's `.git` written again, as `writeCheckoutGitDir` wrote it, once `setup` has run:
+ * setup is the peers' code (an `npm ci` runs their package.json's install scripts) and ran in the
+ * checkout, `.git` included, and a `peers check` gate reads history through it (its HEAD, the
+ * attestation notes, the baseline tag). A setup that moved HEAD to the parent, or committed on top,
+ * made `peers check deps-justified` pass on a commit whose dependency nobody justified (SECURITY.md,
+ * "Gates judge committed content only"). Whatever setup made of `.git` (a link, a file, a directory
+ * it made unremovable) is renamed out of the tree, never read; the index is the commit's again
+ * (no `-u`: the files setup wrote stay). Throws when `.git` cannot be moved away (fail closed).
+ */
+export function resealCheckoutGitDir(source: string, dir: string, sha: string): void {
+  const gitDir = join(dir, '.git');
+  const st = lstatSync(gitDir, { throwIfNoEntry: false });
+  if (st) {
+    // Moving a directory to another parent writes its `..`: a `.git` setup made read-only moves too.
+    if (st.isDirectory()) chmodSync(gitDir, 0o700);
+    const away = join(dirname(dir), `.git-after-setup-${randomBytes(8).toString('hex')}`);
+    renameSync(gitDir, away);
+    removeWhatSetupLeft(away);
+  }
+  writeCheckoutGitDir(source, gitDir, sha);
+  gitOk(dir, ['read-tree', '--reset', `${sha}^{commit}`], { hermetic: true, env: { GIT_DIR: gitDir, GIT_WORK_TREE: dir } });
+}
+
+/** Removes `path`, its directories made writable first (setup may have made them read-only; links are never followed). */
+function removeWhatSetupLeft(path: string): void {
+  const open = (p: string): void => {
+    if (!lstatSync(p, { throwIfNoEntry: false })?.isDirectory()) return;
+    try {
+      chmodSync(p, 0o700);
+      for (const name of readdirSync(p)) open(join(p, name));
+    } catch {}
+  };
+  open(path);
+  try {
+    rmSync(path, { recursive: true, force: true });
+  } catch {
+    // What is left goes with the checkout's scratch directory.
+  }
+}
+
+/**
+ * The checkout's `.git` as peers wrote it, again once setup (the peers' code) is done, so a
+ * `peers check` gate judges the commit asked for with the loop's notes (checkout-git-dir.ts);
+ * null when done, else why the gates cannot run (fail closed).
+ */
+export function resealAfterSetup(reseal: () => void): string | null {
+  try {
+    reseal();
+    return null;
+  } catch (error) {
+    return `setup left the checkout's .git where it cannot be written again: ${(error as Error).message.slice(0, 300)}`;
+  }
 }

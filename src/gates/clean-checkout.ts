@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { gitOk, isObserverRepo } from '../git/git.ts';
 import { openView } from '../git/observed-view.ts';
-import { writeCheckoutGitDir } from './checkout-git-dir.ts';
+import { resealCheckoutGitDir, writeCheckoutGitDir } from './checkout-git-dir.ts';
 
 /**
  * Checks out `sha` of the observer repo `source` into `dir` (which must not exist or be empty),
@@ -21,19 +21,26 @@ import { writeCheckoutGitDir } from './checkout-git-dir.ts';
  * who made each commit, which only those notes say. Its `.git` is written by checkout-git-dir.ts
  * (a clone copies no notes, and of a shallow source borrows no objects).
  */
-export function checkoutFromObserver(source: string, sha: string, dir: string): void {
+export function checkoutFromObserver(source: string, sha: string, dir: string): string {
   const commit = gitOk(source, ['rev-parse', '--verify', '--quiet', `${sha}^{commit}`]).trim();
   // As a clone made it: the gates container's user works in it too.
   mkdirSync(dir, { recursive: true });
   const gitDir = join(dir, '.git');
   writeCheckoutGitDir(source, gitDir, commit);
   gitOk(dir, ['read-tree', '--reset', '-u', commit], { hermetic: true, env: { GIT_DIR: gitDir, GIT_WORK_TREE: dir } });
+  return commit;
 }
+
+/**
+ * What `fn` gets beside the checkout: `reseal` writes its `.git` again from the source, for the
+ * caller to run once `setup` (the peers' code) is done with it (checkout-git-dir.ts).
+ */
+export type CheckoutUse<T> = (dir: string, reseal: () => void) => Promise<T>;
 
 /**
  * `source`: an observer repo, or a user's working repository (read through a temporary view).
  */
-export async function withCleanCheckout<T>(source: string, sha: string, fn: (dir: string) => Promise<T>): Promise<T> {
+export async function withCleanCheckout<T>(source: string, sha: string, fn: CheckoutUse<T>): Promise<T> {
   const scratch = realpathSync(makeScratchDir('peers-checkout-'));
   try {
     let from = source;
@@ -42,8 +49,8 @@ export async function withCleanCheckout<T>(source: string, sha: string, fn: (dir
       openView(source, from);
     }
     const dir = join(scratch, 'tree');
-    checkoutFromObserver(from, sha, dir);
-    return await fn(dir);
+    const commit = checkoutFromObserver(from, sha, dir);
+    return await fn(dir, () => resealCheckoutGitDir(from, dir, commit));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

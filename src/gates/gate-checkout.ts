@@ -34,8 +34,8 @@ import { MIN_FREE_BYTES, pickScratchParent, tmpfsCandidates } from '../proc/tmpf
 import { afterTree, freeBytes, isTmpfs, TMPFS_TREE_LIMIT_BYTES, treeBytes, treeMayGoToTmpfs, type TreeSizes } from './checkout-place.ts';
 import { gitOk, isObserverRepo } from '../git/git.ts';
 import { isObjectId } from '../git/repo-layout.ts';
-import { withCleanCheckout } from './clean-checkout.ts';
-import { writeCheckoutGitDir } from './checkout-git-dir.ts';
+import { type CheckoutUse, withCleanCheckout } from './clean-checkout.ts';
+import { resealCheckoutGitDir, writeCheckoutGitDir } from './checkout-git-dir.ts';
 
 export type GateCheckoutOptions = {
   /** The tmpfs places to try, in order (default: tmpfs-scratch.ts's candidates). */
@@ -67,14 +67,14 @@ export class GateCheckout {
    * Runs `fn` in a checkout of `sha` (a commit of the observer repo `source`, e.g. the run's
    * mirror), with nothing left from any earlier run.
    */
-  async use<T>(source: string, sha: string, fn: (dir: string) => Promise<T>): Promise<T> {
+  async use<T>(source: string, sha: string, fn: CheckoutUse<T>): Promise<T> {
     if (this.busy) return withCleanCheckout(source, sha, fn);
     if (!isObserverRepo(source)) throw new Error(`${source} is not a peers-owned git dir: the reused gate checkout reads only those`);
     if (!isObjectId(sha)) throw new Error(`not an object id: ${JSON.stringify(sha.slice(0, 80))}`);
     this.busy = true;
     try {
       const dir = this.fresh(source, sha);
-      return await fn(dir);
+      return await fn(dir, () => resealCheckoutGitDir(source, dir, sha));
     } finally {
       this.busy = false;
     }

@@ -13,6 +13,7 @@ import { findWorkTreeRoot, readHead, resolveRepoLayout } from '../git/repo-layou
 import { selfBinDir } from '../proc/self-exec.ts';
 import { supervise } from '../proc/supervise.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
+import { resealAfterSetup } from './checkout-git-dir.ts';
 import { retryOnFreshCheckouts } from './fresh-retries.ts';
 import { evaluateGates, evaluateIsolated, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP, type GateResult } from './gate-engine.ts';
 import { GateTrees } from './gate-trees.ts';
@@ -86,12 +87,14 @@ export async function runVerify(opts: {
   });
   // A failing gate's retries each get a fresh checkout, `setup` run again (fresh-retries.ts): never the one its failed attempt left.
   const gatesOnFreshCheckout = (goals: HardGoal[]) =>
-    withCleanCheckout(opts.repo, head, async (again) => {
+    withCleanCheckout(opts.repo, head, async (again, reseal) => {
       const setup = opts.config.setup ? await runCommand({ id: 'setup', cmd: opts.config.setup, timeoutS: Math.max(SETUP_TIMEOUT_S, timeoutS) }, again, env, opts.signal) : undefined;
       if (setup?.state === 'fail') return goals.map((g): GateResult => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `not run: setup failed on the retry's checkout: ${setup.diagnostic}` }));
+      const unsealed = setup ? resealAfterSetup(reseal) : null;
+      if (unsealed) return goals.map((g): GateResult => ({ id: g.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `not run: ${unsealed}` }));
       return evaluateIsolated(gateOptions(again, goals));
     });
-  return withCleanCheckout(opts.repo, head, async (dir) => {
+  return withCleanCheckout(opts.repo, head, async (dir, reseal) => {
     // Committed content, read before any command of the peers' runs.
     const gitmodules = gitmodulesOf(dir);
     let setup: VerifyRow | undefined;
@@ -106,7 +109,8 @@ export async function runVerify(opts: {
     // other gate and verify command on its own copy of it as setup left it, one at a time
     // (gate-engine.ts, `evaluateIsolated`; SECURITY.md, "Each gate starts from the state right
     // after setup"). The first attempt of a gate runs here; each retry on a checkout of its own.
-    let notRun = setup?.state === 'fail' ? 'setup failed' : undefined;
+    // setup is the peers' code and ran in the checkout's .git too: written again before any gate reads history (checkout-git-dir.ts).
+    let notRun = setup?.state === 'fail' ? 'setup failed' : setup ? (resealAfterSetup(reseal) ?? undefined) : undefined;
     const firstHere = (run: (due: HardGoal[]) => Promise<GateResult[]>) => {
       let attempts = 0;
       return (due: HardGoal[]) => (attempts++ === 0 ? run(due) : gatesOnFreshCheckout(due));

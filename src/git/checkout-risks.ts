@@ -10,6 +10,9 @@
  * change any of these; a change is named, and the caller publishes nothing (fail closed). A filter
  * counts when the user's git has a driver for it (`filter.<name>.smudge`, `.process`, `.clean`;
  * `.lfsconfig` when it has one for `lfs`): a filter no driver runs is an attribute git ignores.
+ * The same holds for the user's other programs an attribute picks: `diff=<d>` with a
+ * `diff.<d>.textconv` or `.command` runs at `git log -p`, `merge=<d>` with a `merge.<d>.driver` at
+ * `git merge`; a built-in `diff=python` runs nothing.
  */
 import { basename } from 'node:path';
 import { git } from './git.ts';
@@ -25,20 +28,53 @@ export function filterLines(text: string): Set<string> {
   return new Set(text.split('\n').map((l) => l.trim()).filter((l) => !l.startsWith('#') && SETS_FILTER.test(l)));
 }
 
-/** The filter names an attributes line sets (`filter=lfs` → lfs). */
-function filterNames(line: string): string[] {
-  return [...line.matchAll(/(?:^|\s)filter=(\S+)/g)].map((m) => m[1]!);
-}
+/** The config keys that give a driver a program to run: the user's git runs it on the run's files. */
+const DRIVER_PROGRAM = /^(filter)\.(.+)\.(smudge|clean|process)$|^(diff)\.(.+)\.(textconv|command)$|^(merge)\.(.+)\.(driver)$/i;
+/** The `git config --get-regexp` pattern that lists them. */
+export const DRIVER_CONFIG_REGEXP = '^(filter|diff|merge)\\.';
 
-/** The filters the user's git has a driver for, from `git config --get-regexp '^filter\.'` output (`filter.<name>.<var> value` lines). */
-export function configuredFilters(configOutput: string): Set<string> {
+/**
+ * The drivers the user's git has a program for, as `filter=<name>`, `diff=<name>`, `merge=<name>`
+ * (the attribute that picks each), from `git config --get-regexp DRIVER_CONFIG_REGEXP` output.
+ */
+export function configuredDrivers(configOutput: string): Set<string> {
   const names = new Set<string>();
   for (const line of configOutput.split('\n')) {
-    const key = line.split(/\s/, 1)[0]!;
-    const m = /^filter\.(.+)\.(smudge|clean|process)$/i.exec(key);
-    if (m) names.add(m[1]!);
+    const m = DRIVER_PROGRAM.exec(line.split(/\s/, 1)[0]!);
+    if (m) names.add(`${(m[1] ?? m[4] ?? m[7])!.toLowerCase()}=${m[2] ?? m[5] ?? m[8]}`);
   }
   return names;
+}
+
+/** Macros (`[attr]<name> <settings>`) an attributes text defines, with the driver settings each sets (a macro of macros followed). */
+export function attributeMacros(text: string): Map<string, string[]> {
+  const defs = new Map<string, string[]>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*\[attr\](\S+)\s*(.*)$/.exec(line);
+    if (m) defs.set(m[1]!, m[2]!.split(/\s+/).filter(Boolean));
+  }
+  const resolved = new Map<string, string[]>();
+  const resolve = (name: string, seen: Set<string>): string[] => {
+    if (resolved.has(name)) return resolved.get(name)!;
+    if (seen.has(name)) return [];
+    seen.add(name);
+    const out = (defs.get(name) ?? []).flatMap((t) => (/^(filter|diff|merge)=\S+$/.test(t) ? [t] : defs.has(t) ? resolve(t, seen) : []));
+    resolved.set(name, out);
+    return out;
+  };
+  for (const name of defs.keys()) resolve(name, new Set());
+  return resolved;
+}
+
+/**
+ * The `filter=`, `diff=` and `merge=` settings of an attributes line, keyed by its pattern
+ * (`*.sh filter=lfs diff=lfs` → both), those a macro it names sets included (`*.sh lfsfile`, with
+ * `[attr]lfsfile filter=lfs` in the root .gitattributes).
+ */
+export function driverSettings(line: string, macros: ReadonlyMap<string, string[]> = new Map()): { pattern: string; setting: string }[] {
+  const [pattern, ...tokens] = line.trim().split(/\s+/);
+  if (!pattern || pattern.startsWith('#')) return [];
+  return tokens.flatMap((t) => (/^(filter|diff|merge)=\S+$/.test(t) ? [t] : macros.get(t) ?? [])).map((setting) => ({ pattern, setting }));
 }
 
 function blobText(mirror: string, sha: string): string | { error: string } {
@@ -49,9 +85,10 @@ function blobText(mirror: string, sha: string): string | { error: string } {
 
 /**
  * One sentence per risky change between `base` (null: the run's whole history) and `head` in
- * `mirror`, or `{ error }`. `userFilters`: the filters the user's git has a driver for.
+ * `mirror`, or `{ error }`. `userDrivers`: what configuredDrivers says of the user's git;
+ * `userAttributes`: the text of the user's own attributes files, whose macros a run may name.
  */
-export function checkoutRisks(mirror: string, base: string | null, head: string, userFilters: ReadonlySet<string>): string[] | { error: string } {
+export function checkoutRisks(mirror: string, base: string | null, head: string, userDrivers: ReadonlySet<string>, userAttributes = ''): string[] | { error: string } {
   const r = git(mirror, ['diff-tree', '-r', '-z', '--no-renames', '--raw', base ?? EMPTY_TREE, head], { maxBuffer: 512 * 1024 * 1024, timeoutMs: 10 * 60_000 });
   if (r.code !== 0) return { error: `git diff-tree failed: ${r.stderr.trim().slice(-300)}` };
   const fields = r.stdout.split('\0');
@@ -62,23 +99,39 @@ export function checkoutRisks(mirror: string, base: string | null, head: string,
     const [, oldMode, newMode, oldSha, newSha] = meta;
     const path = fields[i + 1]!;
     const shown = JSON.stringify(path);
-    if (oldMode === '160000' || newMode === '160000') risks.push(`it changes the submodule ${shown} (\`git submodule update\` would fetch content no one reviewed)`);
-    else if (path === '.gitmodules') risks.push('it changes .gitmodules (`git submodule update` would fetch from where it says)');
-    else if (path === '.mailmap') {
+    // As a case-insensitive filesystem (macOS's default) names it: git opening `.gitattributes` in
+    // the user's working tree there opens a `.GitAttributes` the run committed.
+    const named = path.toLowerCase();
+    // git before 2.32 follows these when they are links (the mirror's fsck only warns): the check
+    // below would read the link's target name, and the user's git the file it names.
+    const linked = newMode === '120000' && (basename(named) === '.gitattributes' || ['.mailmap', '.lfsconfig', '.gitmodules'].includes(named));
+    if (linked) risks.push(`it makes ${shown} a symbolic link (git before 2.32 reads the file it names as ${basename(named)})`);
+    else if (oldMode === '160000' || newMode === '160000') risks.push(`it changes the submodule ${shown} (\`git submodule update\` would fetch content no one reviewed)`);
+    else if (named === '.gitmodules') risks.push('it changes .gitmodules (`git submodule update` would fetch from where it says)');
+    else if (named === '.mailmap') {
       // git log shows the names .mailmap maps authors to (log.mailmap), as they are.
       const after = blobText(mirror, newSha!);
       if (typeof after !== 'string') return after;
       const char = firstControl(after);
       if (char) risks.push(`its .mailmap holds a terminal control character (${char}), which your git log would print as an author's name`);
-    } else if (path === '.lfsconfig' && userFilters.has('lfs')) risks.push('it changes .lfsconfig (your git-lfs would fetch from where it says at checkout)');
-    else if (basename(path) === '.gitattributes') {
+    } else if (named === '.lfsconfig' && userDrivers.has('filter=lfs')) risks.push('it changes .lfsconfig (your git-lfs would fetch from where it says at checkout)');
+    else if (basename(named) === '.gitattributes') {
       const before = blobText(mirror, oldSha!);
       const after = blobText(mirror, newSha!);
       if (typeof before !== 'string') return before;
       if (typeof after !== 'string') return after;
-      const had = filterLines(before);
-      const added = [...filterLines(after)].filter((l) => !had.has(l) && filterNames(l).some((n) => userFilters.has(n)));
-      if (added.length) risks.push(`it makes ${shown} route files through a filter (${JSON.stringify(added[0]!.slice(0, 80))}: your own git-lfs or filter would run on them at checkout)`);
+      // A setting a line of the old file already made is not the run's doing. Macros are defined
+      // in the root .gitattributes (a definition elsewhere is counted too: never fewer settings).
+      const rootText = (rev: string | null) => (rev ? git(mirror, ['cat-file', 'blob', `${rev}:.gitattributes`], { maxBuffer: 8 * 1024 * 1024, timeoutMs: 60_000 }).stdout : '');
+      const macrosBefore = attributeMacros(`${userAttributes}\n${rootText(base)}\n${before}`);
+      const macrosAfter = attributeMacros(`${userAttributes}\n${rootText(head)}\n${after}`);
+      const had = new Set(before.split('\n').flatMap((l) => driverSettings(l, macrosBefore).map((d) => `${d.pattern} ${d.setting}`)));
+      const added = after.split('\n').flatMap((l) => driverSettings(l, macrosAfter).filter((d) => userDrivers.has(d.setting) && !had.has(`${d.pattern} ${d.setting}`)).map((d) => ({ line: l.trim(), d: d.setting })));
+      const first = added[0];
+      if (first) {
+        const when = first.d.startsWith('filter=') ? 'your own git-lfs or filter would run on them at checkout' : first.d.startsWith('diff=') ? 'your own textconv or diff program would run on them at `git log -p`' : 'your own merge driver would run on them at `git merge`';
+        risks.push(`it makes ${shown} route files through a program of yours (${first.d} in ${JSON.stringify(first.line.slice(0, 80))}: ${when})`);
+      }
     }
   }
   return risks;

@@ -72,9 +72,13 @@ export function openView(workDir: string, viewDir: string): string | null {
   ensureStage(viewDir, stores);
   // A shallow repository's history ends where its `shallow` file says; the view must know that too.
   // Read no-follow, never a FIFO (src/fs/safe-copy.ts): a host command may be pointed at the peers' clone.
+  // A run clone's history ends where the run's mirror says (the clone was made from it): a `shallow`
+  // the peers write in their clone named their last commit and hid every earlier one from the view.
+  const mirror = isRunClone(workDir) ? join(dirname(realpathSync(workDir)), 'mirror.git') : undefined;
   try {
     rmSync(join(viewDir, 'shallow'), { force: true });
-    copyRegularFile(join(layout.commonDir, 'shallow'), join(viewDir, 'shallow'), VIEW_COPY_LIMITS.shallow, inTree(layout, layout.commonDir, 'shallow'));
+    if (mirror) copyRegularFile(join(mirror, 'shallow'), join(viewDir, 'shallow'), VIEW_COPY_LIMITS.shallow);
+    else copyRegularFile(join(layout.commonDir, 'shallow'), join(viewDir, 'shallow'), VIEW_COPY_LIMITS.shallow, inTree(layout, layout.commonDir, 'shallow'));
   } catch (error) {
     throw new ObserverError(`cannot read the repository at ${workDir}: ${(error as Error).message}`);
   }

@@ -10,7 +10,8 @@
 import { setupFailedDiagnostic } from '../../gates/not-run.ts';
 import type { HardGoal } from '../../config/goals-schema.ts';
 import { evaluateIsolated, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../../gates/gate-engine.ts';
-import { withCleanCheckout } from '../../gates/clean-checkout.ts';
+import { type CheckoutUse, withCleanCheckout } from '../../gates/clean-checkout.ts';
+import { resealAfterSetup } from '../../gates/checkout-git-dir.ts';
 import type { GateCheckout } from '../../gates/gate-checkout.ts';
 import { withScratchEnv } from '../../gates/gate-env.ts';
 import { egressRefusalNote, missingProgram, missingProgramNote } from '../../gates/missing-program.ts';
@@ -57,13 +58,13 @@ export function probeGatesIn(checkout: GateCheckout): GateProbe {
   return (o) => probeIn((source, sha, fn) => checkout.use(source, sha, fn), o);
 }
 
-type Checkout = <T>(source: string, sha: string, fn: (dir: string) => Promise<T>) => Promise<T>;
+type Checkout = <T>(source: string, sha: string, fn: CheckoutUse<T>) => Promise<T>;
 
 async function probeIn(checkout: Checkout, o: GateProbeOptions): Promise<GateInput[]> {
   if (o.goals.length === 0) return [];
-  const results = await checkout(o.repo, o.head, async (dir) => {
+  const results = await checkout(o.repo, o.head, async (dir, reseal) => {
     if (o.setup) {
-      const failure = await runSetup(o.setup, dir, o.env, o.signal, o.depCache);
+      const failure = (await runSetup(o.setup, dir, o.env, o.signal, o.depCache)) ?? resealAfterSetup(reseal);
       if (failure !== null) return setupFailedResults(o.goals, o.setup, failure);
     }
     return evaluateIsolated({ goals: o.goals, checkoutDir: dir, head: o.head, defaultTimeoutS: o.timeoutS, jobs: o.jobs, env: withRunBaseline(o.env ?? (process.env as Record<string, string>), o.runBaseline), signal: o.signal });

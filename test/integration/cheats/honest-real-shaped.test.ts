@@ -34,5 +34,5 @@ test('an honest fix with translations, binaries, CRLF, a symlink and a rich comm
   expect(reportOf(p)).toContain('**Outcome:** complete');
   const head = gitOk(p.repo, ['rev-parse', 'HEAD']).trim();
   expect(firstCommitWithControls(p.repo, `peers-baseline..${head}`)).toBeNull();
-  expect(checkoutRisks(p.repo, gitOk(p.repo, ['rev-parse', 'peers-baseline']).trim(), head, new Set(['lfs']))).toEqual([]);
+  expect(checkoutRisks(p.repo, gitOk(p.repo, ['rev-parse', 'peers-baseline']).trim(), head, new Set(['filter=lfs']))).toEqual([]);
 }, 160_000);

@@ -80,3 +80,16 @@ test('the view of a run clone keeps its checked links in the run directory, out 
   expect(viewWithin(15_000).stdout.trim()).toBe('read');
   expect(inode(join(links, loose, name))).toBe(inode(join(work, '.git/objects', loose, name)));
 });
+
+test("a `shallow` the peers plant in the run clone does not hide commits from the operator's view: it is the mirror's", async () => {
+  // The peers' commit the operator's `peers check` must see, then one on top; a `shallow` naming the
+  // top makes git end the history there, so every commit-based check reads one commit only.
+  writeFileSync(join(work, 'f.txt'), 'b\n');
+  gitOk(work, [...id, 'commit', '-q', '--no-verify', '-am', 'b: the one to hide']);
+  writeFileSync(join(work, 'f.txt'), 'c\n');
+  gitOk(work, [...id, 'commit', '-q', '--no-verify', '-am', 'c']);
+  writeFileSync(join(work, '.git/shallow'), `${gitOk(work, ['rev-parse', 'HEAD']).trim()}\n`);
+  const { withObservedWorkTree } = await import(observedView);
+  const subjects = await withObservedWorkTree(work, process.env, async () => gitOk(work, ['log', '--format=%s', 'HEAD']).trim().split('\n'));
+  expect(subjects).toEqual(['c', 'b: the one to hide', 'a']);
+});

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { listCommits } from '../../../src/git/commits.ts';
 import { git, gitOk } from '../../../src/git/git.ts';
-import { VIEW_COPY_LIMITS, withObservedWorkTree } from '../../../src/git/observed-view.ts';
+import { openView, VIEW_COPY_LIMITS, withObservedWorkTree } from '../../../src/git/observed-view.ts';
 import { initObserverRepo, looseObjectType, ObserverError, observedHead, RUN_HEAD_REF, syncMirror } from '../../../src/git/observer.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 
@@ -81,6 +81,27 @@ describe('the trusted mirror', () => {
     // The traps are real: the same reads in the peer's repository with plain git run them.
     spawnSync('git', ['log', '-p', '-1'], { cwd: work, env: { ...process.env, GIT_PAGER: '' } });
     expect(markers().length).toBeGreaterThan(0);
+  });
+
+  test('refs/replace and info/grafts planted in the clone change nothing the mirror or a host view judges', () => {
+    // The peer commits the bug, then tells git that commit "is" a good one (`git replace`) and that
+    // its history is another (`info/grafts`): git in the clone itself then shows the good content.
+    const base = commit('base', 'f.txt', 'base');
+    const good = commit('good', 'f.txt', 'good');
+    gitOk(work, ['reset', '-q', '--hard', base]);
+    const bad = commit('bad', 'f.txt', 'bad');
+    gitOk(work, ['replace', bad, good]);
+    writeFileSync(join(work, '.git', 'info', 'grafts'), `${bad}\n`);
+    expect(spawnSync('git', ['show', 'HEAD:f.txt'], { cwd: work, encoding: 'utf8' }).stdout).toBe('good\n');
+    expect(sync().head).toBe(bad);
+    expect(gitOk(mirror, ['show', `${RUN_HEAD_REF}:f.txt`])).toBe('bad\n');
+    expect(listCommits(mirror, 'HEAD').map((c) => c.sha)).toEqual([base, bad]);
+    expect(gitOk(mirror, ['for-each-ref', '--format=%(refname)'])).not.toContain('refs/replace');
+    // A host command's view of the clone (`peers check`, `bugs`) reads the commit too.
+    const view = join(root, 'view.git');
+    expect(openView(work, view)).toBe(bad);
+    expect(gitOk(view, ['show', `${RUN_HEAD_REF}:f.txt`])).toBe('bad\n');
+    expect(listCommits(view, RUN_HEAD_REF).map((c) => c.sha)).toEqual([base, bad]);
   });
 
   test('a forged object (content that does not hash to its name) never reaches the mirror', () => {
@@ -336,8 +357,9 @@ describe('the trusted mirror', () => {
       const saved = existsSync(at) ? readFileSync(at) : undefined;
       rmSync(at, { force: true });
       expect(spawnSync('mkfifo', [at]).status).toBe(0);
-      // The run clone's index is never opened (git works on a checkout of its HEAD); the others are refused.
-      const expected = name === 'index' ? 'read' : 'refused: ';
+      // The run clone's index and shallow are never opened (git works on a checkout of its HEAD, and
+      // its history ends where the run's mirror says); info/exclude is refused.
+      const expected = name === 'index' || name === 'shallow' ? 'read' : 'refused: ';
       const r = viewWithin(10_000);
       expect(r.signal, `${name}: the view hung on a FIFO`).toBeNull();
       expect(r.stdout, name).toContain(expected);

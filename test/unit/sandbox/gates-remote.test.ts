@@ -102,11 +102,21 @@ describe('gate probe through the setup and gates runners', () => {
     expect(readdirSync(places.checkouts)).toEqual([]);
   });
 
+  test("setup cannot choose the history a gate's `peers check` reads: the gates container writes the checkout's .git again from the mirror", async () => {
+    // setup (the peers' install scripts) moves HEAD, makes a commit of its own, swaps .git for a
+    // link: test/unit/gates/setup-git-dir.test.ts, where `peers check deps-justified` passed before.
+    const goals = [goal('head-is-the-commit', `test "$(git rev-parse HEAD)" = ${head}`), goal('no-commit-of-setup', 'test "$(git rev-list --count HEAD)" = 1')];
+    const setup = "git -c user.name=x -c user.email=x@x commit -q --allow-empty -m forged && g=$(mktemp -d) && cp -a .git/. \"$g\" && rm -rf .git && ln -s \"$g\" .git";
+    const results = await probe()({ repo: places.mirror, head, goals, setup, timeoutS: 30, jobs: 1 });
+    expect(Object.fromEntries(results.map((r) => [r.id, r.state]))).toEqual({ 'head-is-the-commit': 'pass', 'no-commit-of-setup': 'pass' });
+    expect(readdirSync(places.checkouts)).toEqual([]);
+  });
+
   test('malformed requests fail with a clear message; a checkout outside /checkouts is refused', async () => {
     await expect(probe()({ repo: places.mirror, head: 'not-a-sha', goals: [goal('a', 'true')], timeoutS: 5, jobs: 1 })).rejects.toThrow('head must be a commit sha');
     const outside = mkdtempSync(join(dir, 'elsewhere-'));
     mkdirSync(join(outside, 'tree'));
-    await expect(runGateProbe({ dir: join(outside, 'tree'), head, goals: [], timeoutS: 5, jobs: 1 }, { checkouts: places.checkouts })).rejects.toThrow(/not under/);
+    await expect(runGateProbe({ dir: join(outside, 'tree'), head, goals: [], timeoutS: 5, jobs: 1 }, { checkouts: places.checkouts, mirror: places.mirror })).rejects.toThrow(/not under/);
     expect(existsSync(outside)).toBe(true);
     expect(gateProbeFromEnv({})).toBeUndefined();
     expect(gateProbeFromEnv({ PEERS_RUNNER_GATES: 'x' })).toBeUndefined();

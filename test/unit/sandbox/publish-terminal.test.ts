@@ -7,7 +7,7 @@
  */
 import { afterEach, beforeEach, expect, setDefaultTimeout, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { observedHead } from '../../../src/git/observer.ts';
@@ -116,4 +116,117 @@ test('a run that changes .gitmodules is not published', () => {
   const pub = publishRunBranch(repo, paths, 'peers/app');
   expect(pub.updated).toBe(false);
   expect(pub.note).toContain('.gitmodules');
+});
+
+/**
+ * The same class through the user's other drivers: a `diff.<d>.textconv` (`exiftool` for images is a
+ * common one) or `diff.<d>.command` runs at `git log -p peers/app`, the very command peers tells the
+ * user to run, and a `merge.<d>.driver` at `git merge peers/app`. A run that adds `diff=<d>` or
+ * `merge=<d>` for a driver the user has a program for chooses which of the user's programs reads
+ * the peers' bytes (an exiftool had a code-execution bug on crafted images).
+ */
+test('a run that adds to .gitattributes a diff or merge driver the user has a program for is not published; a built-in diff= is', () => {
+  const marker = join(root, 'textconv-ran');
+  git(repo, ['config', 'diff.exif.textconv', `sh -c 'echo ran >> ${marker}; cat "$1"' -`]);
+  git(repo, ['config', 'merge.keepmine.driver', `sh -c 'echo ran >> ${marker}; true'`]);
+  // Control: a built-in funcname driver, and a driver nobody configured, publish as before.
+  writeFileSync(join(paths.clone, '.gitattributes'), '*.py diff=python\n*.x diff=nobody-has-this merge=nor-this\n');
+  peerCommit('.gitattributes', 'python hunks');
+  expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true });
+  for (const [line, driver] of [['*.txt diff=exif', 'diff=exif'], ['*.txt merge=keepmine', 'merge=keepmine']] as const) {
+    writeFileSync(join(paths.clone, '.gitattributes'), `*.py diff=python\n*.x diff=nobody-has-this merge=nor-this\n${line}\n`);
+    git(paths.clone, ['add', '.gitattributes']);
+    peerCommit(`crafted-${driver.replace('=', '-')}.txt`, 'add a file');
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated).toBe(false);
+    expect(pub.note).toContain(driver);
+    // Before, the branch moved and `git log -p peers/app` ran the user's textconv on the run's file.
+    spawnSync('git', ['log', '-p', '-1', 'peers/app'], { cwd: repo, env: ENV });
+    expect(existsSync(marker), "the user's textconv ran on the run's file").toBe(false);
+    git(paths.clone, ['reset', '-q', '--hard', 'HEAD~1']);
+    new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+  }
+});
+
+/**
+ * On a case-insensitive filesystem (macOS's default), git opening `.gitattributes`, `.lfsconfig` or
+ * `.gitmodules` in the user's working tree opens a `.GitAttributes` the run committed: once the
+ * branch is merged, the user's `git log -p` and `git diff` route files through what it says. The
+ * names are compared as such a filesystem compares them.
+ */
+test('a run that adds the filter or driver in a .GitAttributes (another case) is not published either', () => {
+  git(repo, ['config', 'filter.lfs.smudge', 'git-lfs smudge -- %f']);
+  git(repo, ['config', 'diff.exif.textconv', 'exiftool']);
+  for (const [file, text, named] of [['.GitAttributes', '*.txt diff=exif\n', 'diff=exif'], ['docs/.GITATTRIBUTES', '*.sh filter=lfs\n', 'filter=lfs'], ['.LfsConfig', '[lfs]\n\turl = https://peers-own.example/lfs\n', '.lfsconfig'], ['.GitModules', '[submodule "x"]\n\tpath = x\n\turl = https://peers-own.example/x.git\n', '.gitmodules']] as const) {
+    if (file.includes('/')) spawnSync('mkdir', ['-p', join(paths.clone, 'docs')]);
+    writeFileSync(join(paths.clone, file), text);
+    peerCommit(file, `add ${file}`);
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated, file).toBe(false);
+    expect(pub.note).toContain(named);
+    git(paths.clone, ['reset', '-q', '--hard', 'HEAD~1']);
+    new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+  }
+});
+
+/**
+ * git before 2.32 follows a `.gitattributes` (or `.mailmap`) that is a symbolic link, and the
+ * mirror's fsck only warns of one: a run that committed `.gitattributes -> docs/attrs.txt`, the
+ * filter in `docs/attrs.txt`, was published, its check having read the link's target name.
+ */
+test('a run that makes .gitattributes or .mailmap a symbolic link is not published', () => {
+  git(repo, ['config', 'filter.lfs.smudge', 'git-lfs smudge -- %f']);
+  for (const [link, target, text] of [['.gitattributes', 'docs/attrs.txt', '*.sh filter=lfs\n'], ['sub/.gitattributes', '../docs/attrs.txt', '*.sh filter=lfs\n'], ['.mailmap', 'docs/people.txt', 'Evil <e@e> <t@t>\n']] as const) {
+    spawnSync('mkdir', ['-p', join(paths.clone, 'docs'), join(paths.clone, 'sub')]);
+    writeFileSync(join(paths.clone, link.startsWith('sub/') ? 'docs/attrs.txt' : target), text);
+    symlinkSync(target, join(paths.clone, link));
+    git(paths.clone, ['add', '-A']);
+    peerCommit(link, `add ${link}`);
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated, link).toBe(false);
+    expect(pub.note).toContain('symbolic link');
+    git(paths.clone, ['reset', '-q', '--hard', 'HEAD~1']);
+    git(paths.clone, ['clean', '-qfdx']);
+    new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+  }
+});
+
+/**
+ * A macro names a driver without `filter=` on the line: with `[attr]lfsfile filter=lfs diff=lfs
+ * merge=lfs -text` in the user's .gitattributes, a run that adds `*.sh lfsfile` routes its scripts
+ * through the user's git-lfs as surely as `*.sh filter=lfs` (the check looked for `filter=` only).
+ */
+test('a run that routes files through the user\'s filter by a macro of the user\'s .gitattributes is not published; its unchanged lines publish', () => {
+  writeFileSync(join(repo, '.gitattributes'), '[attr]lfsfile filter=lfs diff=lfs merge=lfs -text\n*.psd lfsfile\n');
+  git(repo, ['add', '.gitattributes']);
+  git(repo, ['commit', '-qm', 'lfs macro']);
+  git(repo, ['config', 'filter.lfs.smudge', 'git-lfs smudge -- %f']);
+  paths = statePaths(join(root, 'state-macro'));
+  prepareRunClone(repo, paths);
+  peerCommit('a.txt', 'honest work');
+  expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true });
+  writeFileSync(join(paths.clone, '.gitattributes'), '[attr]lfsfile filter=lfs diff=lfs merge=lfs -text\n*.psd lfsfile\n*.sh lfsfile\n');
+  peerCommit('.gitattributes', 'scripts too');
+  const pub = publishRunBranch(repo, paths, 'peers/app');
+  expect(pub.updated).toBe(false);
+  expect(pub.note).toContain('filter=lfs');
+  expect(pub.note).toContain('*.sh lfsfile');
+});
+
+test("a macro of the user's own attributes files (core.attributesFile, info/attributes) counts too", () => {
+  git(repo, ['config', 'filter.lfs.smudge', 'git-lfs smudge -- %f']);
+  const globalAttributes = join(root, 'global-attributes');
+  writeFileSync(globalAttributes, '[attr]lfsfile filter=lfs -text\n');
+  git(repo, ['config', 'core.attributesFile', globalAttributes]);
+  writeFileSync(join(repo, '.git', 'info', 'attributes'), '[attr]textconvd diff=exif\n');
+  git(repo, ['config', 'diff.exif.textconv', 'exiftool']);
+  for (const line of ['*.sh lfsfile', '*.txt textconvd']) {
+    writeFileSync(join(paths.clone, '.gitattributes'), `${line}\n`);
+    peerCommit('.gitattributes', 'attributes');
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated, line).toBe(false);
+    expect(pub.note).toContain(line);
+    git(paths.clone, ['reset', '-q', '--hard', 'HEAD~1']);
+    new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+  }
 });

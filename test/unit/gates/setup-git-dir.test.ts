@@ -1,0 +1,97 @@
+/**
+ * `setup` is the peers' code (an `npm ci` runs the lifecycle scripts of the package.json they
+ * commit) and runs in the gate checkout, `.git` included. A `peers check` gate then reads history
+ * through that `.git`: its HEAD, the attestation notes and the baseline tag. So setup must not be
+ * able to choose what those checks judge (SECURITY.md, "Gates judge committed content only": a
+ * `peers check` gate judges the commit the loop asked for, with the loop's notes). The pod's path
+ * (`peers runner --probe-gates`) is in test/unit/sandbox/gates-remote.test.ts.
+ */
+import { afterAll, afterEach, describe, expect, test } from 'bun:test';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigSchema } from '../../../src/config/config-schema.ts';
+import { GoalsSchema, type HardGoal } from '../../../src/config/goals-schema.ts';
+import { runVerify } from '../../../src/gates/verify-run.ts';
+import { GateCheckout } from '../../../src/gates/gate-checkout.ts';
+import { gitOk } from '../../../src/git/git.ts';
+import { RunObserver } from '../../../src/git/run-observer.ts';
+import { probeGates, probeGatesIn } from '../../../src/loop/shell/gate-probe.ts';
+import { removeSelfBinDir } from '../../../src/proc/self-exec.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+
+afterAll(removeTempDirs);
+afterAll(removeSelfBinDir);
+
+const ID = ['-c', 'user.name=t', '-c', 'user.email=t@example.com'];
+const checkouts: GateCheckout[] = [];
+afterEach(() => {
+  for (const c of checkouts.splice(0)) c.close();
+});
+
+const goal = (id: string, cmd: string): HardGoal => ({ id, type: 'hard', cmd, pass_when: 'exit_code == 0', cacheable: false, expensive: false, retry_on_fail: 0 });
+
+/**
+ * What a peer's install script does to the checkout's git dir before the gates: each way makes
+ * `peers check deps-justified` judge something other than the commit (the base, where no
+ * dependency was added yet).
+ */
+export const SETUP_GIT_TAMPERS: Record<string, string> = {
+  'HEAD moved to the parent': 'git rev-parse HEAD~1 > .git/HEAD.new && mv .git/HEAD.new .git/HEAD',
+  'a commit of its own on top, taking the dependency back out': "git checkout -q HEAD~1 -- package.json && git -c user.name=x -c user.email=x@x commit -qm drop && git checkout -q HEAD~1 -- package.json",
+  'HEAD moved, then .git made read-only': 'git rev-parse HEAD~1 > .git/HEAD.new && mv .git/HEAD.new .git/HEAD && chmod -R a-w .git',
+  '.git swapped for a link to a copy whose HEAD is the parent': 'g=$(mktemp -d) && cp -a .git/. "$g" && git rev-parse HEAD~1 > "$g/HEAD" && rm -rf .git && ln -s "$g" .git',
+};
+
+function project(): { repo: string; mirror: string; head: string; base: string } {
+  const root = tempDir('setup-git-dir-');
+  const repo = join(root, 'repo');
+  mkdirSync(repo);
+  gitOk(repo, ['init', '-q', '-b', 'main']);
+  writeFileSync(join(repo, 'package.json'), '{"name":"app","dependencies":{}}\n');
+  gitOk(repo, ['add', '-A']);
+  gitOk(repo, [...ID, 'commit', '-q', '-m', 'start']);
+  const base = gitOk(repo, ['rev-parse', 'HEAD']).trim();
+  // The peer's commit: a dependency nobody justified, and the install script.
+  writeFileSync(join(repo, 'package.json'), '{"name":"app","dependencies":{"left-pad":"1.3.0"}}\n');
+  gitOk(repo, ['add', '-A']);
+  gitOk(repo, [...ID, 'commit', '-q', '-m', 'add left-pad']);
+  const observer = new RunObserver({ workDir: repo, mirror: join(root, 'mirror.git'), stage: join(root, 'stage.git'), lenient: true });
+  observer.sync();
+  return { repo, mirror: observer.mirror, head: gitOk(repo, ['rev-parse', 'HEAD']).trim(), base };
+}
+
+const GOALS = [goal('deps', 'peers check deps-justified'), goal('head-is-the-commit', 'test "$(git rev-parse HEAD)" = "$EXPECT_HEAD"')];
+
+describe("setup cannot choose the history a gate's `peers check` judges", () => {
+  test('control: without tampering the check fails on the unjustified dependency', async () => {
+    const p = project();
+    const results = await probeGates({ repo: p.mirror, head: p.head, goals: GOALS.slice(0, 1), setup: 'true', timeoutS: 60, jobs: 1, runBaseline: p.base });
+    expect(results.map((r) => r.state)).toEqual(['fail']);
+    expect(results[0]!.diagnostic).toContain('left-pad');
+  });
+
+  for (const [name, tamper] of Object.entries(SETUP_GIT_TAMPERS)) {
+    test(`${name}: the check still judges the commit (reused and throwaway checkouts)`, async () => {
+      const p = project();
+      const env = { ...(process.env as Record<string, string>), EXPECT_HEAD: p.head };
+      const checkout = new GateCheckout();
+      checkouts.push(checkout);
+      for (const probe of [probeGatesIn(checkout), probeGates]) {
+        const results = await probe({ repo: p.mirror, head: p.head, goals: GOALS, setup: tamper, timeoutS: 60, jobs: 1, runBaseline: p.base, env });
+        expect(Object.fromEntries(results.map((r) => [r.id, r.state]))).toEqual({ deps: 'fail', 'head-is-the-commit': 'pass' });
+      }
+      // What setup left of .git goes, a read-only one too: the checkout closes cleanly.
+      expect(() => checkout.close()).not.toThrow();
+    });
+  }
+
+  test('`peers verify` on the user\'s repository: setup moving HEAD changes nothing either', async () => {
+    const p = project();
+    const config = ConfigSchema.parse({ peers: [{ name: 'a', tool: 'custom', argv: ['cat'] }, { name: 'b', tool: 'custom', argv: ['cat'] }], setup: SETUP_GIT_TAMPERS['HEAD moved to the parent'] });
+    // Outside a run the baseline is the peers-baseline tag (run-baseline.ts).
+    gitOk(p.repo, ['tag', 'peers-baseline', p.base]);
+    const report = await runVerify({ repo: p.repo, config, goals: GoalsSchema.parse({ goals: [GOALS[0]] }), jobs: 1 });
+    expect(report.hard.map((r) => r.state)).toEqual(['fail']);
+    expect(report.ok).toBe(false);
+  });
+});
