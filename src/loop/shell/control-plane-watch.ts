@@ -8,6 +8,12 @@ import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEd
 import type { TickObservation } from '../tick.ts';
 import type { TurnOutcome } from './turn-context.ts';
 
+/**
+ * Said of a committed edit: the gates' checkout is the commit's tree, so a file committed under
+ * `.peers/` runs there unread, and holds convergence (src/protocol/committed-control-plane.ts).
+ */
+const COMMITTED_HOLD = ' Files committed under .peers/ are run by the gates and read by no reviewer: the run cannot complete until a commit removes them.';
+
 export class ControlPlaneWatch {
   /** The live edits last warned about, so a lingering uncommitted edit is not repeated every tick. */
   private warnedEdits = '';
@@ -23,7 +29,9 @@ export class ControlPlaneWatch {
     const edits = this.warnings(headBefore, obs.head_after, read);
     obs.warnings_emitted.push(...edits);
     if (!edits.length) return;
-    obs.findings = [...(obs.findings ?? []), { kind: 'control-plane-edit', detail: `${peer}: ${edits.join(' ')}`.slice(0, 600), action: 'ignored: the loop enforces its snapshot of .peers/' }];
+    const committed = edits.some((e) => e.includes(COMMITTED_HOLD));
+    const action = committed ? 'run held until a commit removes the committed files (committed-control-plane.ts); the goals are the snapshot' : 'ignored: the loop enforces its snapshot of .peers/';
+    obs.findings = [...(obs.findings ?? []), { kind: 'control-plane-edit', detail: `${peer}: ${edits.join(' ')}`.slice(0, 600), action }];
     obs.warnings_for_others = [...(obs.warnings_for_others ?? []), ...edits];
   }
 
@@ -37,6 +45,6 @@ export class ControlPlaneWatch {
     if (!committed.length && !liveIsNew) return [];
     const edits = [...committed];
     for (const e of live) if (!edits.some((x) => x.path === e.path)) edits.push(e);
-    return [formatControlPlaneEdits(edits)];
+    return [`${formatControlPlaneEdits(edits)}${committed.length ? COMMITTED_HOLD : ''}`];
   }
 }

@@ -11,6 +11,7 @@ import { formatSurfaceList } from '../../protocol/gate-surface.ts';
 import { isSoftGoalPassed } from '../../protocol/soft-reviews.ts';
 import { formatMarkerFinding, type MarkerFinding } from '../../protocol/test-markers.ts';
 import { unexcusedMarkers } from '../../protocol/unexcused-markers.ts';
+import { committedControlPlane } from '../../protocol/committed-control-plane.ts';
 import type { LoopState } from '../../state/state-schema.ts';
 import type { ConvergenceInput } from '../convergence.ts';
 import type { HistoryFacts } from './history-facts.ts';
@@ -20,11 +21,15 @@ export class ConvergenceFacts {
   /** unexcusedMarkersAt's answer for the last HEAD it read, and each commit's own markers. */
   private markersAt: { head: string; count: number | null } | undefined;
   private readonly markerMemo = new Map<string, MarkerFinding[]>();
+  /** controlPlaneAt's answer for the last HEAD it read. */
+  private controlPlaneRead: { head: string; count: number | null } | undefined;
 
   constructor(
     private readonly mirror: string,
     private readonly history: HistoryFacts,
     private readonly log: (line: string) => void,
+    /** The loop's snapshot of `.peers/` (the goals, config and checks it enforces). */
+    private readonly snapshotDir: string,
   ) {}
 
   /** Convergence's input at `head` (the mirror's), and the same history for the turn's prompt. */
@@ -54,12 +59,28 @@ export class ConvergenceFacts {
       }
     }
     const markers = head ? this.unexcusedMarkersAt(baseline, head) : 0;
+    const controlPlane = head ? this.controlPlaneAt(baseline, head) : 0;
     const statuses = state.soft_status;
     const softConsensus = softGoals(goals).every((g) => statuses[g.id] !== undefined && isSoftGoalPassed(g, statuses[g.id]!, state.peer_order));
     return {
-      input: { hardGoalIds: hardGoals(goals).map((g) => g.id), openBlockingBugs: history.bugLines.length, ledgerReadable, softConsensus, unapprovedGateSurface: unapproved, unexcusedMarkers: markers, unauditedAuthors: history.unauditedAuthors },
+      input: { hardGoalIds: hardGoals(goals).map((g) => g.id), openBlockingBugs: history.bugLines.length, ledgerReadable, softConsensus, unapprovedGateSurface: unapproved, unexcusedMarkers: markers, controlPlaneCommitted: controlPlane, unauditedAuthors: history.unauditedAuthors },
       history,
     };
+  }
+
+  /**
+   * Files the run's commits put under `.peers/` that are not the loop's snapshot of them
+   * (committed-control-plane.ts), read once per HEAD in the mirror; null (held) when they cannot be
+   * read. Logged once per HEAD.
+   */
+  private controlPlaneAt(baseline: string | undefined, head: string): number | null {
+    if (this.controlPlaneRead?.head === head) return this.controlPlaneRead.count;
+    const found = committedControlPlane(this.mirror, baseline, head, this.snapshotDir);
+    const count = found.ok ? found.held.length : null;
+    this.controlPlaneRead = { head, count };
+    if (!found.ok) this.log(`peers: warning: the run's commits under .peers/ cannot be read, convergence held: ${found.error}`);
+    else if (count) this.log(`peers: convergence held: the peers committed ${count} file(s) under .peers/ (the operator's; code there runs in the gates and no reviewer reads it) until a commit removes them: ${found.held.slice(0, 5).join(', ').slice(0, 600)}`);
+    return count;
   }
 
   /**

@@ -93,7 +93,7 @@ export class TickLoop {
     this.repo = where.repo;
     this.observer = where.observer;
     this.history = new HistoryFacts(where.observer.mirror);
-    this.convergence = new ConvergenceFacts(where.observer.mirror, this.history, log);
+    this.convergence = new ConvergenceFacts(where.observer.mirror, this.history, log, paths.snapshotDir);
     this.controlPlane = new ControlPlaneWatch({ repo: where.repo, live: where.live, snapshotDir: paths.snapshotDir, mirror: where.observer.mirror });
     this.childEnv = stringEnv(env);
     this.gates = new HeadGates({ probe: gateProbe, mirror: where.observer.mirror, config, goals, paths, env: this.childEnv, baseline: () => this.state.baseline ?? undefined, signal, log });
