@@ -9,6 +9,7 @@
  * snapshot, state) and hands it here.
  */
 import { hardGoals, softGoals, type GoalsFile } from '../../config/goals-schema.ts';
+import { goalCommandReferences } from '../../protocol/surface-references.ts';
 import type { PeersConfig } from '../../config/config-schema.ts';
 import { runProviders } from '../../config/provider.ts';
 import { forgetRefReads } from '../../git/git.ts';
@@ -92,7 +93,7 @@ export class TickLoop {
     this.saved = state;
     this.repo = where.repo;
     this.observer = where.observer;
-    this.history = new HistoryFacts(where.observer.mirror);
+    this.history = new HistoryFacts(where.observer.mirror, goalCommandReferences(hardGoals(goals), config.setup));
     this.convergence = new ConvergenceFacts(where.observer.mirror, this.history, log, paths.snapshotDir);
     this.controlPlane = new ControlPlaneWatch({ repo: where.repo, live: where.live, snapshotDir: paths.snapshotDir, mirror: where.observer.mirror });
     this.childEnv = stringEnv(env);
