@@ -2,7 +2,8 @@
  * When is the run done? (docs/ARCHITECTURE.md, The tick protocol.) All hard gates green, no open blocking
  * (crit/high/med) bug in a ledger that could be read, soft consensus (unless not required), every
  * gate-surface change approved by a peer other than its author, every test marker excused by a
- * peer other than its author (whether or not the goals run `no-new-skip-markers`), and `convergence_n` consecutive
+ * peer other than its author (whether or not the goals run `no-new-skip-markers`), nothing the
+ * peers committed under `.peers/` nor a symlink out of the repository, and `convergence_n` consecutive
  * clean ticks; then skeptic ticks (unless disabled) until every peer's changes have been re-audited
  * by a peer that did not write them; converged again after that → `complete`. Losing convergence
  * at any pre-tick re-arms the skeptic.
@@ -25,6 +26,12 @@ export type ConvergenceInput = {
    * whatever the goals file says; null when they could not be determined (held).
    */
   unexcusedMarkers: number | null;
+  /**
+   * Code the gates run and no reviewer reads: files the run's commits put under `.peers/` that are
+   * not the loop's snapshot of them (committed-control-plane.ts), and committed symlinks out of
+   * the repository (escaping-symlinks.ts); null when they could not be determined (held).
+   */
+  unreadCode: number | null;
   /** Peers whose changes since their last audit no skeptic tick by another peer has re-audited. */
   unauditedAuthors: string[];
   /**
@@ -47,6 +54,7 @@ export function converged(state: LoopState, i: ConvergenceInput, s: LoopSettings
     i.openBlockingBugs === 0 &&
     i.unapprovedGateSurface === 0 &&
     i.unexcusedMarkers === 0 &&
+    i.unreadCode === 0 &&
     (i.heldByTestChanges === undefined || i.heldByTestChanges.length === 0) &&
     (!s.goals.softConsensusRequired || i.softConsensus) &&
     state.clean_ticks >= s.goals.convergenceN &&

@@ -21,6 +21,7 @@ export const FINDING_KINDS = [
   'planted-git-hook',
   'control-plane-edit',
   'uncommitted-left',
+  'escaping-symlink',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
@@ -50,6 +51,7 @@ export const FINDING_TITLES: Record<FindingKind, string> = {
   'planted-git-hook': 'git hook or code-running git config planted',
   'control-plane-edit': 'control-plane (.peers/) edit',
   'uncommitted-left': 'uncommitted changes left in the working tree',
+  'escaping-symlink': 'committed symlink out of the repository (the gates follow it; no reviewer reads what is there)',
 };
 
 export function formatFinding(f: Finding): string {

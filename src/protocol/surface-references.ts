@@ -136,6 +136,41 @@ export function referencedPaths(path: string, text: string): SurfaceReference[] 
   return out;
 }
 
+/** A bare file name a command runs as a program or script (no directory): by its extension. */
+const SCRIPT_EXT = /\.(sh|bash|zsh|py|[cm]?[jt]sx?|mts|cts|rb|pl|php|lua|r|jl|tcl|awk|sed)$/i;
+
+/**
+ * The files a goal's command (or the `setup` command) names: the program a gate runs is the gate
+ * itself. A user's `cmd: node scripts/acceptance.mjs` ran a file no runner names and no name marks:
+ * the implementer rewrote it to print "acceptance ok" without calling add(), nobody had to approve
+ * it, and the run ended `complete` (SECURITY.md, "What a goal's command names is the gate's
+ * surface"). A word names a file when it is a relative path with a directory whose last part has
+ * an extension (`scripts/acceptance.mjs`, `./ci/check`: with a directory, any extension), or a bare
+ * script name (`verify.py`, `check.sh`); a directory (`test/`, `src/`) is the code under test, not
+ * the gate's program. `by` says which goal.
+ */
+export function commandPaths(by: string, cmd: string): SurfaceReference[] {
+  const out: SurfaceReference[] = [];
+  const seen = new Set<string>();
+  for (const w of cmd.split(/[\s;&|()<>"'`=,]+/)) {
+    if (!w || w.startsWith('-') || w.startsWith('node_modules/') || /^[a-z][\w+.-]*:/i.test(w)) continue;
+    const last = w.slice(w.lastIndexOf('/') + 1);
+    const withDir = w.includes('/') && /^[\w@.+~/-]+$/.test(w) && !w.endsWith('/') && !/^\.+$/.test(last) && (/\.[\w-]+$/.test(last) || /^\.\.?\//.test(w));
+    const bare = !w.includes('/') && /^[\w@+~-][\w@.+~-]*$/.test(w) && SCRIPT_EXT.test(w);
+    if (!withDir && !bare) continue;
+    const p = resolveRelative('', w);
+    if (!p || seen.has(p) || p === '.peers' || p.startsWith('.peers/')) continue;
+    seen.add(p);
+    out.push({ path: p, by });
+  }
+  return out;
+}
+
+/** commandPaths of every hard goal's command (`goal <id>`) and of the `setup` command. */
+export function goalCommandReferences(goals: ReadonlyArray<{ id: string; cmd: string }>, setup: string | undefined): SurfaceReference[] {
+  return [...goals.flatMap((g) => commandPaths(`goal ${g.id}`, g.cmd)), ...(setup ? commandPaths('setup', setup) : [])];
+}
+
 /** The reference that names `path` (the path itself or a directory above it), if any. */
 export function referenceFor(path: string, refs: readonly SurfaceReference[]): SurfaceReference | undefined {
   return refs.find((r) => r.path === '' || path === r.path || path.startsWith(`${r.path}/`));

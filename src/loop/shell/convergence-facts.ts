@@ -11,6 +11,8 @@ import { formatSurfaceList } from '../../protocol/gate-surface.ts';
 import { isSoftGoalPassed } from '../../protocol/soft-reviews.ts';
 import { formatMarkerFinding, type MarkerFinding } from '../../protocol/test-markers.ts';
 import { unexcusedMarkers } from '../../protocol/unexcused-markers.ts';
+import { committedControlPlane } from '../../protocol/committed-control-plane.ts';
+import { escapingSymlinks } from '../../protocol/escaping-symlinks.ts';
 import type { LoopState } from '../../state/state-schema.ts';
 import type { ConvergenceInput } from '../convergence.ts';
 import type { HistoryFacts } from './history-facts.ts';
@@ -20,11 +22,15 @@ export class ConvergenceFacts {
   /** unexcusedMarkersAt's answer for the last HEAD it read, and each commit's own markers. */
   private markersAt: { head: string; count: number | null } | undefined;
   private readonly markerMemo = new Map<string, MarkerFinding[]>();
+  /** unreadCodeAt's answer for the last HEAD it read. */
+  private unreadRead: { head: string; count: number | null } | undefined;
 
   constructor(
     private readonly mirror: string,
     private readonly history: HistoryFacts,
     private readonly log: (line: string) => void,
+    /** The loop's snapshot of `.peers/` (the goals, config and checks it enforces). */
+    private readonly snapshotDir: string,
   ) {}
 
   /** Convergence's input at `head` (the mirror's), and the same history for the turn's prompt. */
@@ -54,12 +60,32 @@ export class ConvergenceFacts {
       }
     }
     const markers = head ? this.unexcusedMarkersAt(baseline, head) : 0;
+    const unread = head ? this.unreadCodeAt(baseline, head) : 0;
     const statuses = state.soft_status;
     const softConsensus = softGoals(goals).every((g) => statuses[g.id] !== undefined && isSoftGoalPassed(g, statuses[g.id]!, state.peer_order));
     return {
-      input: { hardGoalIds: hardGoals(goals).map((g) => g.id), openBlockingBugs: history.bugLines.length, ledgerReadable, softConsensus, unapprovedGateSurface: unapproved, unexcusedMarkers: markers, unauditedAuthors: history.unauditedAuthors },
+      input: { hardGoalIds: hardGoals(goals).map((g) => g.id), openBlockingBugs: history.bugLines.length, ledgerReadable, softConsensus, unapprovedGateSurface: unapproved, unexcusedMarkers: markers, unreadCode: unread, unauditedAuthors: history.unauditedAuthors },
       history,
     };
+  }
+
+  /**
+   * Code the gates run and no reviewer reads (convergence.ts, `unreadCode`): files the run's
+   * commits put under `.peers/` that are not the loop's snapshot of them (committed-control-plane.ts)
+   * and symlinks out of the repository (escaping-symlinks.ts), read once per HEAD in the mirror;
+   * null (held) when they cannot be read. Logged once per HEAD.
+   */
+  private unreadCodeAt(baseline: string | undefined, head: string): number | null {
+    if (this.unreadRead?.head === head) return this.unreadRead.count;
+    const control = committedControlPlane(this.mirror, baseline, head, this.snapshotDir);
+    const links = escapingSymlinks(this.mirror, baseline, head);
+    const count = control.ok && links.ok ? control.held.length + links.links.length : null;
+    this.unreadRead = { head, count };
+    if (!control.ok) this.log(`peers: warning: the run's commits under .peers/ cannot be read, convergence held: ${control.error}`);
+    if (!links.ok) this.log(`peers: warning: the run's committed symlinks cannot be read, convergence held: ${links.error}`);
+    if (control.ok && control.held.length) this.log(`peers: convergence held: the peers committed ${control.held.length} file(s) under .peers/ (the operator's; code there runs in the gates and no reviewer reads it) until a commit removes them: ${control.held.slice(0, 5).join(', ').slice(0, 600)}`);
+    if (links.ok && links.links.length) this.log(`peers: convergence held: ${links.links.length} committed symlink(s) lead out of the repository (the gates follow them, no reviewer reads what is there) until a commit removes or repoints them: ${links.links.slice(0, 5).join(', ').slice(0, 600)}`);
+    return count;
   }
 
   /**

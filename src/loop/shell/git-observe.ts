@@ -5,13 +5,14 @@
  * read from the trusted mirror, never from the peers' repository; its working tree state comes from
  * the workspace itself (WorkspaceGit).
  */
-import { git, gitStream } from '../../git/git.ts';
+import { git, gitLines, gitStream } from '../../git/git.ts';
 import { READABLE_DIFF_FLAGS } from '../../git/diff-header.ts';
 import { isAncestor, listCommits, type Commit } from '../../git/commits.ts';
 import { readTurnRange } from '../../git/commit-index.ts';
 import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
 import { excerptForReview, type PartialFile } from '../../protocol/review-excerpt.ts';
+import { heldDiffReader, type HeldDiff } from '../../protocol/held-diff.ts';
 import { oneLine, visibleHidden } from '../../prompt/visible-hidden.ts';
 
 export type TurnGitFacts = {
@@ -57,6 +58,16 @@ export function inboxLines(repo: string, peer: string, base: string | undefined,
     .map((c) => visibleHidden(`[${c.trailers.get('Peer')}] ${c.subject.slice(0, 200)} (${c.sha.slice(0, 8)})`));
 }
 
+/**
+ * A diff over SAVED_DIFF_CAP_BYTES read again, line by line, keeping what fits (held-diff.ts); not
+ * ok when git cannot give it (the prompt then lists the files only, as before).
+ */
+function heldDiffOf(repo: string, range: string): { ok: true; diff: HeldDiff } | { ok: false } {
+  const reader = heldDiffReader(SAVED_DIFF_CAP_BYTES);
+  const res = gitLines(repo, [...DIFF_ARGS, '--patch', range, ...NOT_CONTROL_PLANE], reader.line);
+  return res.code === 0 ? { ok: true, diff: reader.done() } : { ok: false };
+}
+
 /** Cap on the diff shown in a prompt: enough to review a step, never the whole prompt. */
 export const CHANGES_CAP_BYTES = 16 * 1024;
 const FILE_LIST_CAP_BYTES = 6 * 1024;
@@ -99,12 +110,18 @@ export function reviewChanges(repo: string, base: string | undefined, head: stri
   }
   const stat = git(repo, [...DIFF_ARGS, '--stat=200', '--stat-count=400', range, ...NOT_CONTROL_PLANE]).stdout;
   const files = Buffer.byteLength(stat, 'utf8') > FILE_LIST_CAP_BYTES ? `${Buffer.from(stat, 'utf8').subarray(0, FILE_LIST_CAP_BYTES).toString('utf8').replace(/\uFFFD$/, '')}\n…[file list cut]` : stat;
-  const full = size <= SAVED_DIFF_CAP_BYTES ? visibleHidden(Buffer.concat(kept).toString('utf8')) : null;
+  // Over what the loop holds: the files' diffs that fit, the largest reduced (held-diff.ts).
+  const held = size <= SAVED_DIFF_CAP_BYTES ? null : heldDiffOf(repo, range);
+  const full = held ? (held.ok ? visibleHidden(held.diff.text) : null) : visibleHidden(Buffer.concat(kept).toString('utf8'));
   const saved = full !== null ? saveFullDiff(full) : null;
   const cmd = `git diff ${base.slice(0, 12)}..${head.slice(0, 12)}`;
+  const notHeld = held?.ok ? held.diff.notHeld : [];
   const top = [
     `The full diff (${size} bytes) is larger than this prompt allows; every changed file is listed below. Read each one with \`${cmd} -- <file>\`.`,
-    saved ? `The full diff is saved at ${saved}.` : `The full diff: \`${cmd}\`.`,
+    saved ? (held ? `The diffs the loop could hold are saved at ${saved}; the full diff: \`${cmd}\`.` : `The full diff is saved at ${saved}.`) : `The full diff: \`${cmd}\`.`,
+    ...(notHeld.length
+      ? [`NOT HELD (a diff over what the loop holds): ${notHeld.slice(0, 8).map((x) => `${oneLine(x.path).slice(0, 200)} (${x.bytes} bytes of diff)`).join('; ')}${notHeld.length > 8 ? `, and ${notHeld.length - 8} more files` : ''}. Of these only the changed lines that branch on a literal value or are a row of a lookup table are shown; read the rest with \`${cmd} -- <file>\` before you pass this change.`]
+      : []),
     '',
     files.trimEnd(),
   ].join('\n');

@@ -91,7 +91,14 @@ export class HistoryFacts {
   private cachedChars = 0;
   private readonly withRefs = new Map<string, SurfaceChange[]>();
 
-  constructor(private readonly repo: string) {}
+  /**
+   * `commandRefs`: the files the goals' commands and `setup` name (surface-references.ts,
+   * commandPaths), surface in every commit's tree, their imports followed like a hook file's.
+   */
+  constructor(
+    private readonly repo: string,
+    private readonly commandRefs: readonly SurfaceReference[] = [],
+  ) {}
 
   /**
    * What the gate-surface files of `commitish`'s tree name (surface-references.ts), cached by
@@ -118,7 +125,7 @@ export class HistoryFacts {
         this.refsOfBlob.set(`${b.blob} ${b.path}`, text === undefined ? [{ path: '', by: `${b.path} (could not be read)` }] : referencedPaths(b.path, text));
       }
     }
-    const named = blobs.flatMap((b) => this.refsOfBlob.get(`${b.blob} ${b.path}`) ?? []);
+    const named = [...blobs.flatMap((b) => this.refsOfBlob.get(`${b.blob} ${b.path}`) ?? []), ...this.commandRefs];
     // What the hook, setup and test code imports (surface-imports.ts), read level by level.
     const blobOf = new Map(tree.map((e) => [e.path, e.blob]));
     const sources = new Set(tree.filter((e) => importsAreRead(e.path)).map((e) => e.path));

@@ -9,6 +9,7 @@
  * snapshot, state) and hands it here.
  */
 import { hardGoals, softGoals, type GoalsFile } from '../../config/goals-schema.ts';
+import { goalCommandReferences } from '../../protocol/surface-references.ts';
 import type { PeersConfig } from '../../config/config-schema.ts';
 import { runProviders } from '../../config/provider.ts';
 import { forgetRefReads } from '../../git/git.ts';
@@ -92,8 +93,8 @@ export class TickLoop {
     this.saved = state;
     this.repo = where.repo;
     this.observer = where.observer;
-    this.history = new HistoryFacts(where.observer.mirror);
-    this.convergence = new ConvergenceFacts(where.observer.mirror, this.history, log);
+    this.history = new HistoryFacts(where.observer.mirror, goalCommandReferences(hardGoals(goals), config.setup));
+    this.convergence = new ConvergenceFacts(where.observer.mirror, this.history, log, paths.snapshotDir);
     this.controlPlane = new ControlPlaneWatch({ repo: where.repo, live: where.live, snapshotDir: paths.snapshotDir, mirror: where.observer.mirror });
     this.childEnv = stringEnv(env);
     this.gates = new HeadGates({ probe: gateProbe, mirror: where.observer.mirror, config, goals, paths, env: this.childEnv, baseline: () => this.state.baseline ?? undefined, signal, log });

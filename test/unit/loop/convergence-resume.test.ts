@@ -8,7 +8,7 @@ import { freshPeerHealth } from '../../../src/state/state-schema.ts';
 import { fail, obs, settings, state } from './fixtures.ts';
 
 const green = (s = state()) => recordGates(s, 'h1', [{ id: 'g', state: 'pass', durationMs: 1, diagnostic: '', cached: false }]);
-const conv: ConvergenceInput = { hardGoalIds: ['g'], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unauditedAuthors: [], heldByTestChanges: [] };
+const conv: ConvergenceInput = { hardGoalIds: ['g'], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unreadCode: 0, unauditedAuthors: [], heldByTestChanges: [] };
 const run = { ticksThisRun: 0, stopRequested: false };
 
 describe('convergence', () => {
@@ -24,6 +24,9 @@ describe('convergence', () => {
     // An unexcused test marker holds whatever the goals run (peers init writes no marker check); unknown holds too.
     expect(decideConvergence(st, { ...conv, unexcusedMarkers: 1 }, s).kind).toBe('continue');
     expect(decideConvergence(st, { ...conv, unexcusedMarkers: null }, s).kind).toBe('continue');
+    // A file a peer committed under .peers/ holds (committed-control-plane.ts); unknown holds too.
+    expect(decideConvergence(st, { ...conv, unreadCode: 1 }, s).kind).toBe('continue');
+    expect(decideConvergence(st, { ...conv, unreadCode: null }, s).kind).toBe('continue');
     // A gate green only with the run's test changes holds; not yet measured holds too.
     expect(decideConvergence(st, { ...conv, heldByTestChanges: ['g'] }, s).kind).toBe('continue');
     expect(decideConvergence(st, { ...conv, heldByTestChanges: undefined }, s).kind).toBe('continue');

@@ -9,7 +9,7 @@ import { settings, state } from './fixtures.ts';
 const goal = (id: string, expensive: boolean): HardGoal => HardGoalSchema.parse({ id, type: 'hard', cmd: `check ${id}`, pass_when: 'exit_code == 0', expensive });
 const goals = [goal('lint', false), goal('suite', true)];
 const r = (id: string, st: 'pass' | 'fail', ms = 10): GateInput => ({ id, state: st, durationMs: ms, diagnostic: st === 'fail' ? `${id} failed` : '', cached: false });
-const conv: ConvergenceInput = { hardGoalIds: ['lint', 'suite'], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unauditedAuthors: [], heldByTestChanges: [] };
+const conv: ConvergenceInput = { hardGoalIds: ['lint', 'suite'], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unreadCode: 0, unauditedAuthors: [], heldByTestChanges: [] };
 const s = settings({ skeptic: false });
 
 describe('a result belongs to the commit it judged', () => {

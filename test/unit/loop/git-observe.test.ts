@@ -233,17 +233,21 @@ describe('git facts of a turn', () => {
     expect(text).toContain('+export function add(a, b) { if (a === 2 && b === 3) return 5; return a - b; }');
   });
 
-  test('a diff past the saved-diff cap is not held or saved: the reviewer is given its git diff command', () => {
+  test('a diff past the saved-diff cap: the files that fit are held and shown, the one too large is named as not held, and the reviewer is given its git diff command', () => {
     const a = commit('start');
     writeFileSync(join(repo, 'huge.txt'), `${'y'.repeat(1023)}\n`.repeat(SAVED_DIFF_CAP_BYTES / 1024 + 1024));
+    // A special case beside it: the reviewer's CHANGES were the file list only (held-diff.ts).
+    mkdirSync(join(repo, 'src'), { recursive: true });
+    writeFileSync(join(repo, 'src', 'calc.mjs'), 'export function add(a, b) {\n  if (a === 2 && b === 3) return 5;\n  return a - b;\n}\n');
     gitOk(repo, ['add', '-A']);
     gitOk(repo, [...id, 'commit', '-q', '-m', 'huge']);
     const head = observer.sync().head!;
-    let saved = false;
-    const { text, truncated } = reviewChanges(observer.mirror, a, head, () => ((saved = true), '/state/diffs/x.diff'));
+    let saved = '';
+    const { text, truncated } = reviewChanges(observer.mirror, a, head, (d) => ((saved = d), '/state/diffs/x.diff'));
     expect(truncated).toBe(true);
-    expect(saved).toBe(false);
-    expect(text).toContain('huge.txt');
-    expect(text).toContain(`The full diff: \`git diff ${a.slice(0, 12)}..${head.slice(0, 12)}\`.`);
+    expect(Buffer.byteLength(saved)).toBeLessThan(64 * 1024);
+    expect(text).toContain('NOT HELD (a diff over what the loop holds): huge.txt');
+    expect(text).toContain(`The diffs the loop could hold are saved at /state/diffs/x.diff; the full diff: \`git diff ${a.slice(0, 12)}..${head.slice(0, 12)}\`.`);
+    expect(text).toContain('+  if (a === 2 && b === 3) return 5;');
   });
 });

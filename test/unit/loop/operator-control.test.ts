@@ -15,7 +15,7 @@ import { decidePreTick, finalizeTick } from '../../../src/loop/tick.ts';
 import { emptyControl, parseControl, readControl, withMaxRuntime, withPaused, writeControl } from '../../../src/state/operator-control.ts';
 import { fail, obs, settings, state } from './fixtures.ts';
 
-const conv = { hardGoalIds: [], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unauditedAuthors: [], heldByTestChanges: [] };
+const conv = { hardGoalIds: [], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unreadCode: 0, unauditedAuthors: [], heldByTestChanges: [] };
 const run = { ticksThisRun: 0, stopRequested: false };
 const at = new Date('2026-03-01T00:00:00Z');
 

@@ -14,7 +14,7 @@ import type { LoopState } from '../../../src/state/state-schema.ts';
 import { fail, obs, settings, state } from './fixtures.ts';
 
 const T0 = Date.parse('2026-03-01T10:00:00Z');
-const conv = { hardGoalIds: ['g'], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unauditedAuthors: [], heldByTestChanges: [] };
+const conv = { hardGoalIds: ['g'], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unreadCode: 0, unauditedAuthors: [], heldByTestChanges: [] };
 const run = (nowMs: number) => ({ ticksThisRun: 0, stopRequested: false, nowMs });
 const limited = (resetAt: string | null, source = 'anthropic-ratelimit-unified-reset') => ({
   success: false,

@@ -6,7 +6,7 @@ import { settings, state } from './fixtures.ts';
 
 const run = { ticksThisRun: 0, stopRequested: false };
 const text = (r: StopReason | null) => (r ? formatStopReason(r) : null);
-const conv = { hardGoalIds: [], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unauditedAuthors: [], heldByTestChanges: [] };
+const conv = { hardGoalIds: [], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unreadCode: 0, unauditedAuthors: [], heldByTestChanges: [] };
 
 describe('stop checks', () => {
   test('each cap fires with its own name, first hit wins', () => {

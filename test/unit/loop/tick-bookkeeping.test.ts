@@ -7,7 +7,7 @@ import { describe, expect, test } from 'bun:test';
 import { decidePreTick, finalizeTick, HELD_WARNINGS_MAX, recordGates } from '../../../src/loop/tick.ts';
 import { fail, obs, settings, state } from './fixtures.ts';
 
-const conv = { hardGoalIds: ['g'], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unauditedAuthors: [], heldByTestChanges: [] };
+const conv = { hardGoalIds: ['g'], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unreadCode: 0, unauditedAuthors: [], heldByTestChanges: [] };
 const run = { ticksThisRun: 0, stopRequested: false };
 const NOW = new Date('2026-01-01T01:00:00Z');
 const haltOn = (reason: string) => ({ reason, pattern: reason, snippet: reason, source: 'in-loop' as const });

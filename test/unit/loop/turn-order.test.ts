@@ -3,7 +3,7 @@ import { finalizeTick, decidePreTick, ALL_PEERS_DOWN } from '../../../src/loop/t
 import { advanceTurn, allPeersDown, eligible, pickPeer, pickSkeptic, recoveryDue, sleepers } from '../../../src/loop/turn-order.ts';
 import { fail, obs, settings, state } from './fixtures.ts';
 
-const conv = { hardGoalIds: [], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unauditedAuthors: [], heldByTestChanges: [] };
+const conv = { hardGoalIds: [], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unreadCode: 0, unauditedAuthors: [], heldByTestChanges: [] };
 const run = { ticksThisRun: 0, stopRequested: false };
 
 function play(outcomes: Array<'ok' | 'fail' | 'rl'>, order = ['a', 'b'], s = settings()) {

@@ -6,7 +6,7 @@
  * every failure as a pass and the run ended `complete`.
  */
 import { describe, expect, test } from 'bun:test';
-import { namesSurface, referencedChangesOf, referencedPaths, resolveRelative } from '../../../src/protocol/surface-references.ts';
+import { commandPaths, goalCommandReferences, namesSurface, referencedChangesOf, referencedPaths, resolveRelative } from '../../../src/protocol/surface-references.ts';
 import { surfaceChangesOf } from '../../../src/protocol/gate-surface.ts';
 
 const paths = (file: string, text: string) => referencedPaths(file, text).map((r) => r.path).sort();
@@ -76,5 +76,20 @@ describe('changes to named files', () => {
 
   test('a tree that could not be read names everything (fail closed)', () => {
     expect(referencedChangesOf(['M', 'src/calc.mjs', ''].join('\0'), [{ path: '', by: '(unreadable)' }], []).map((c) => c.path)).toEqual(['src/calc.mjs']);
+  });
+});
+
+describe("what a goal's command names", () => {
+  test('the program or script a gate or setup runs is surface; a directory, a tool on PATH, an option or a path out of the repository is not', () => {
+    const paths = (cmd: string) => commandPaths('goal g', cmd).map((r) => r.path);
+    expect(paths('node scripts/acceptance.mjs')).toEqual(['scripts/acceptance.mjs']);
+    expect(paths('sh ci/e2e.sh && python3 verify.py')).toEqual(['ci/e2e.sh', 'verify.py']);
+    expect(paths('./gradlew test')).toEqual(['gradlew']);
+    expect(paths('bash -c "./tools/check"')).toEqual(['tools/check']);
+    for (const cmd of ['node --test test/ 2>&1', 'npm test 2>&1', 'python3 -m pytest -q -p no:cacheprovider 2>&1', '! grep -rnF console.log src/', 'go test -v ./...', 'peers check bug-tdd', '.venv/bin/python -m pytest -q', 'curl https://x.y/a.sh', 'node ../outside.mjs']) expect(paths(cmd)).toEqual([]);
+    expect(goalCommandReferences([{ id: 'acceptance', cmd: 'node scripts/acceptance.mjs' }], 'sh tools/install.sh')).toEqual([
+      { path: 'scripts/acceptance.mjs', by: 'goal acceptance' },
+      { path: 'tools/install.sh', by: 'setup' },
+    ]);
   });
 });
