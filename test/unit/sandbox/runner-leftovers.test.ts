@@ -18,6 +18,7 @@ import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { issueRunnerKeys, readRunnerKey, RUNNER_KEYS_FILE } from '../../../sandbox/runner-key.ts';
 import { SocketRunner } from '../../../sandbox/socket-runner.ts';
+import { RunObserver } from '../../../src/git/run-observer.ts';
 import { waitFor } from '../../wait-for.ts';
 
 const ROOT = resolve(import.meta.dir, '../../..');
@@ -168,8 +169,25 @@ describe.skipIf(skip)('a daemon a gate run leaves in the setup or gates containe
   async function daemonBetweenGates(reap: boolean): Promise<string[]> {
     const { client, dir } = await startRunner(reap);
     const checkouts = join(dir, 'checkouts');
-    mkdirSync(join(checkouts, 'c-1', 'tree'), { recursive: true });
-    writeFileSync(join(checkouts, 'c-1', 'tree', 'verdict'), 'fail\n');
+    // A real commit in a mirror, checked out as the setup runner leaves it: the probe writes the
+    // checkout's .git again from the mirror before any gate runs (sandbox/gates-remote.ts).
+    const src = join(dir, 'src');
+    const mirror = join(dir, 'mirror.git');
+    const tree = join(checkouts, 'c-1', 'tree');
+    mkdirSync(src);
+    writeFileSync(join(src, 'verdict'), 'fail\n');
+    const git = (cwd: string, ...args: string[]) => {
+      const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    git(src, 'init', '-q');
+    git(src, 'add', 'verdict');
+    git(src, 'commit', '-qm', 'verdict');
+    new RunObserver({ workDir: src, mirror, stage: join(dir, 'stage.git'), lenient: true }).sync();
+    mkdirSync(join(checkouts, 'c-1'), { recursive: true });
+    git(dir, 'clone', '-q', mirror, tree);
+    const head = git(src, 'rev-parse', 'HEAD');
     const ticks = join(dir, 'ticks');
     const gate = (id: string, cmd: string) => ({ id, type: 'hard', cmd, pass_when: 'exit_code == 0', cacheable: false, expensive: false, retry_on_fail: 0 });
     const goals = [
@@ -177,7 +195,7 @@ describe.skipIf(skip)('a daemon a gate run leaves in the setup or gates containe
       // Passes as soon as the verdict says so (the daemon got there), fails after 3 s without.
       gate('verdict', 'for i in $(seq 60); do grep -qx pass verdict && exit 0; sleep 0.05; done; exit 1'),
     ];
-    const r = await client.run({ peer: 'gates', argv: [BUN, join(ROOT, 'src/main.ts'), 'runner', '--probe-gates', '--checkouts', checkouts], env: {}, stdin: JSON.stringify({ dir: join(checkouts, 'c-1', 'tree'), head: 'a'.repeat(40), goals, timeoutS: 20, jobs: 1 }), cwd: dir, idleTimeoutMs: 30_000, absoluteTimeoutMs: 30_000, killGraceMs: 1000, maxStreamBytes: 1 << 20 });
+    const r = await client.run({ peer: 'gates', argv: [BUN, join(ROOT, 'src/main.ts'), 'runner', '--probe-gates', '--checkouts', checkouts, '--mirror', mirror], env: {}, stdin: JSON.stringify({ dir: tree, head, goals, timeoutS: 20, jobs: 1 }), cwd: dir, idleTimeoutMs: 30_000, absoluteTimeoutMs: 30_000, killGraceMs: 1000, maxStreamBytes: 1 << 20 });
     expect(r.exitCode, r.stderr).toBe(0);
     return (JSON.parse(r.stdout) as { id: string; state: string }[]).map((g) => `${g.id}:${g.state}`);
   }
