@@ -7,8 +7,8 @@
  * argument (a registered name from `peers ls`, or a path inside its repository), or `-C DIR`;
  * neither means the repository around the current directory.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { CommandIO } from '../src/cli/command-io.ts';
 import { InputError } from '../src/cli/errors.ts';
 import type { FlagSpecs } from '../src/cli/role-flags.ts';
@@ -41,7 +41,20 @@ export function stateDirOf(value: string | undefined, cwd: string): string | und
  * (`peers report`, `peers status`; a `status --watch` may start before the run writes its directory).
  */
 export function assertStateDirExists(dir: string | undefined): void {
-  if (dir !== undefined && !existsSync(dir)) throw new InputError(`--state-dir ${dir} does not exist`, { hint: "check the path: `peers status` names the run's state directory and lists every archived run" });
+  if (dir === undefined) return;
+  const hint = "check the path: `peers status` names the run's state directory and lists every archived run";
+  if (!existsSync(dir)) throw new InputError(`--state-dir ${dir} does not exist`, { hint });
+  // A directory holding other things but none of a run's files (a parent of it, the repository) is
+  // a mistyped path too: "start a run first" would send the user to `peers up` for a run that
+  // exists elsewhere. An empty one is a run not started yet.
+  if (!statSync(dir).isDirectory()) throw new InputError(`--state-dir ${dir} is not a directory`, { hint });
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (e) {
+    throw new InputError(`--state-dir ${dir}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { hint });
+  }
+  if (entries.length > 0 && !['state.json', 'runs.jsonl', 'run'].some((f) => existsSync(join(dir, f)))) throw new InputError(`--state-dir ${dir} is not a run's state directory (no state.json, runs.jsonl or run/ in it)`, { hint });
 }
 
 /**

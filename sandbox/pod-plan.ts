@@ -25,6 +25,7 @@ import { cgroupLimitsAvailable } from './podman-host.ts';
 import { LOOP_PID_FILE } from './loop-pid.ts';
 import { renderPodman } from './podman-render.ts';
 import { checkTestUpstream, type TestUpstream } from './test-upstream.ts';
+import { UPSTREAMS } from '../auth-proxy/upstreams.ts';
 
 export type PodPlanOptions = {
   /**
@@ -122,6 +123,17 @@ export function assertLoginsCover(config: PeersConfig, configPath: string, serve
   if (missing.length) throw new InputError(`--credentials oauth-file: nothing to authenticate ${missing.join(', ')}${unusable.length ? `; not a usable login: ${unusable.join('; ')}` : ''}`, { location: { file: configPath }, hint: 'log in on this machine with `claude` (then /login) or `codex login`, or export the API key, then peers up again' });
 }
 
+/**
+ * With API keys (the default), the vendors the auth sidecar serves: those whose key this shell
+ * holds, and no other. The sidecar refuses to start an upstream without its key, and a sidecar that
+ * never starts holds the run for ever (`auth down`); a peer whose vendor has no key is refused
+ * before the pod is made (credential-check.ts), and `custom` peers need none (`--upstream none`).
+ */
+export function apiKeyUpstreamArgs(env: NodeJS.ProcessEnv): string[] {
+  const ids = (['anthropic', 'openai'] as const).filter((id) => env[UPSTREAMS[id].apiKeyEnv]);
+  return ids.length ? ids.flatMap((id) => ['--upstream', id]) : ['--upstream', 'none'];
+}
+
 /** The compiled binary to mount in the containers (a dev checkout uses its dist/peers). */
 export function hostBinary(): string {
   if (isCompiledBinary()) return process.execPath;
@@ -188,7 +200,7 @@ export async function planPod(repo: string, o: PodPlanOptions, env: NodeJS.Proce
     // With the model in the pod no credential of the user's enters it, not even unused.
     secretEnv: modelInPod ? [] : [...new Set([...CREDENTIAL_ENV, ...providers.map((p) => p.key_env)])].filter((k) => env[k]),
     secretFiles: oauth?.files ?? [],
-    authArgs: [...(oauth?.args ?? []), ...modelServer, ...budget.authArgs],
+    authArgs: [...(oauth?.args ?? (modelInPod ? [] : apiKeyUpstreamArgs(env))), ...modelServer, ...budget.authArgs],
     oauth: oauth !== undefined,
     codexUpstream: oauth?.codexUpstream,
     providers,

@@ -15,7 +15,7 @@ import { roleReady } from '../../sandbox/lifeline.ts';
 import { parseUsdCap } from '../../src/cli/usd-cap.ts';
 
 export const AUTH_FLAGS = {
-  upstream: { kind: 'strings', description: 'Upstreams to serve (ports 8080 anthropic, 8081 openai, 8082 chatgpt).', options: ['anthropic', 'openai', 'chatgpt'], default: ['anthropic', 'openai'] },
+  upstream: { kind: 'strings', description: 'Upstreams to serve (ports 8080 anthropic, 8081 openai, 8082 chatgpt); none: no vendor (only --provider upstreams, or none at all for custom peers).', options: ['anthropic', 'openai', 'chatgpt', 'none'], default: ['anthropic', 'openai'] },
   host: { kind: 'string', description: 'Loopback address to listen on.', default: '127.0.0.1' },
   port: { kind: 'strings', description: 'Override a port: NAME=PORT.', default: [] },
   origin: { kind: 'strings', description: 'Override an upstream origin: NAME=https://host (staging endpoints).', default: [] },
@@ -42,13 +42,15 @@ export async function runAuthSidecar(flags: FlagValues<typeof AUTH_FLAGS>, io: C
   const stateDir = io.env.PEERS_STATE_DIR;
   const usageLedger = flags['usage-ledger'] ?? (stateDir ? join(stateDir, 'usage.jsonl') : undefined);
   if (!usageLedger) throw new InputError('no usage ledger: pass --usage-ledger PATH or set PEERS_STATE_DIR');
+  const upstreams = [...new Set(flags.upstream)];
+  if (upstreams.includes('none') && upstreams.length > 1) throw new InputError(`--upstream none serves no vendor: it cannot be given with ${upstreams.filter((u) => u !== 'none').join(', ')}`);
   const port = (v: string) => (/^\d{1,5}$/.test(v) && Number(v) <= 65535 ? Number(v) : null);
   const logFile = flags['log-file'] ? openLogFile(flags['log-file'], flags['log-max-bytes']) : undefined;
   // A timestamp first: a logged line never starts with the rotation marker's `{"ts":`.
   const log = logFile ? (line: string) => logFile.append(`${new Date().toISOString()} ${line}`) : (line: string) => io.stderr.write(`${line}\n`);
   const sidecar = await startAuthSidecar(
     {
-      upstreams: [...new Set(flags.upstream)] as UpstreamId[],
+      upstreams: upstreams.filter((u) => u !== 'none') as UpstreamId[],
       host: flags.host,
       ports: parseKeyedList(flags.port, '--port', port),
       origins: parseKeyedList(flags.origin, '--origin', (v) => (/^https:\/\/[^/]+$/.test(v) ? v : null)),

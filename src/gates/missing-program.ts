@@ -7,12 +7,17 @@
  * it is missing, so the user knows no peer turn can make that gate green.
  */
 
-/** The program a shell could not find, from its exit code and stderr; undefined when that is not why it failed. */
+/**
+ * The program a shell could not find, from its exit code and stderr; undefined when that is not why
+ * it failed. A relative path (`.venv/bin/python`) is kept whole: it names a file of the checkout,
+ * not a program of the machine; an absolute one is named by its last part.
+ */
 export function missingProgram(exitCode: number | null, stderr: string): string | undefined {
   if (exitCode !== 127) return undefined;
   // dash: `/bin/sh: 1: go: not found`; bash: `bash: line 1: go: command not found`.
   const m = /(?:^|: )([^\s:]+): (?:command )?not found\s*$/m.exec(stderr);
-  return m?.[1]?.split('/').pop();
+  const program = m?.[1];
+  return program?.startsWith('/') ? program.split('/').pop() : program;
 }
 
 /**
@@ -29,8 +34,16 @@ export function missingPythonModuleNote(module: string): string {
   return `the Python module ${module} is not installed for the interpreter the gate runs ("No module named ${module}"): \`peers verify\` runs the gates on this machine, a run in the workspace image (which has pytest); install it where it is missing (\`peers doctor\` lists what the image lacks)`;
 }
 
-/** The first words of a diagnostic for a program the shell could not find. */
+/**
+ * The first words of a diagnostic for a program the shell could not find. One named by a path in
+ * the checkout (a venv or node_modules that `setup` was to make) is missing from the checkout, not
+ * from the image: saying "python is not installed" there sends the user to the wrong fix.
+ */
 export function missingProgramNote(program: string, what: 'the gate' | 'setup' = 'the gate'): string {
+  if (program.includes('/')) {
+    const fix = what === 'setup' ? 'make it earlier in `setup`, or commit it' : '`setup` in .peers/config.yaml makes it (a venv, node_modules), or commit it';
+    return `${program}: not found (exit 127): ${what} names it by a path in the checkout, which the checkout does not have: ${fix}`;
+  }
   return `${program}: command not found (exit 127): it is not installed where ${what} runs (in a run: the workspace image; \`peers doctor\` lists the gates' programs it lacks)`;
 }
 

@@ -153,8 +153,8 @@ export type UserProject = { root: string; repo: string; env: Record<string, stri
  * A project as a user makes it, owned by the test user: a temp root (`prefix` names it) holding
  * the user's XDG config and state and `app/`, a git repository with an identity, `peers init` run
  * in it, its own config and goals written over what init wrote, `ignored` paths in
- * .git/info/exclude, and one empty commit. The auth sidecar needs a key to start; no vendor is
- * called by these tests' script peers.
+ * .git/info/exclude, and one empty commit. Both keys are set (claude and codex peers need theirs);
+ * no vendor is called by these tests' script peers.
  */
 export function makeUserProject(o: { prefix: string; config: string; goals: string; ignored?: string[] }): UserProject {
   const root = mkdtempSync(`/var/tmp/peers-e2e-${o.prefix}-`);

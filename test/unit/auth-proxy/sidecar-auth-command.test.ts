@@ -20,6 +20,22 @@ describe('peers sidecar auth', () => {
     expect(r.stderr).toContain('ANTHROPIC_API_KEY is not set in the auth sidecar');
   });
 
+  test('--upstream none starts with no vendor upstream and no key (custom peers); none beside a vendor is refused (exit 2)', async () => {
+    const both = run(['--upstream', 'none', '--upstream', 'openai', '--usage-ledger', join(dir, 'none0.jsonl')], {});
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('--upstream none serves no vendor: it cannot be given with openai');
+    const child = spawn(process.execPath, [join(repo, 'src/main.ts'), 'sidecar', 'auth', '--upstream', 'none', '--usage-ledger', join(dir, 'none1.jsonl')], { cwd: repo, env: { ...process.env, ANTHROPIC_API_KEY: undefined, OPENAI_API_KEY: undefined } as NodeJS.ProcessEnv });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    try {
+      await waitFor('the sidecar to listen', () => err.includes('peers auth sidecar listening:'), 15000);
+      expect(err).not.toContain('is not set');
+      expect(child.exitCode).toBeNull();
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
   test('in OAuth mode, refuses to start without a usable credentials file, saying how to log in (exit 2)', () => {
     writeFileSync(join(dir, 'creds.json'), '{"claudeAiOauth": {"accessToken": "only-half"}}');
     const r = run(['--upstream', 'anthropic', '--credentials', 'oauth-file', '--claude-credentials', join(dir, 'creds.json'), '--usage-ledger', join(dir, 'u2.jsonl')], {});

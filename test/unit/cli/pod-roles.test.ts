@@ -174,7 +174,7 @@ describe('dispatch', () => {
       // Declined by the fast path: oclif's parse errors, in peers' words (parse-error-message.ts), exit 2.
       [['sidecar', 'egress', '--max-tunnels', '0'], 2, "peers: --max-tunnels for 'sidecar egress': expected an integer greater than or equal to 1 but received: 0 (see `peers sidecar egress --help`)\n"],
       [['sidecar', 'bridge', '--listen', '127.0.0.1:0'], 2, "peers: missing required flag --to for 'sidecar bridge' (see `peers sidecar bridge --help`)\n"],
-      [['sidecar', 'auth', '--upstream', 'bogus'], 2, "peers: --upstream for 'sidecar auth' does not take 'bogus'; it takes one of: anthropic, openai, chatgpt (see `peers sidecar auth --help`)\n"],
+      [['sidecar', 'auth', '--upstream', 'bogus'], 2, "peers: --upstream for 'sidecar auth' does not take 'bogus'; it takes one of: anthropic, openai, chatgpt, none (see `peers sidecar auth --help`)\n"],
       [['runner', '--nope'], 2, "peers: unknown flag '--nope' for 'runner' (peers runner --help lists its flags)\n"],
       // Taken by the fast path, refused by the role itself: the same PeersError report, exit 2.
       [['sidecar', 'bridge', '--listen', 'unix:/tmp/x.sock', '--to', sock], 2, 'peers: --listen unix:/tmp/x.sock: the bridge listens on TCP (HOST:PORT)\n'],

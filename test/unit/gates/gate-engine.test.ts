@@ -63,6 +63,22 @@ describe('evaluateGates', () => {
     expect(noPytest!.diagnostic).toStartWith('the Python module no_such_test_runner_here is not installed for the interpreter the gate runs ("No module named no_such_test_runner_here"): `peers verify` runs the gates on this machine, a run in the workspace image');
   });
 
+  test('a gate whose program is a path in the checkout that is not there (a venv setup did not make) says that, not that the image lacks python', async () => {
+    const dir = scratch();
+    const [venv, absolute] = await evaluateGates({
+      checkoutDir: dir, head: HEAD_A, defaultTimeoutS: 30,
+      goals: [
+        // What `peers init` proposes for a Python project with dependencies, run where no setup made the venv.
+        goal({ id: 'tests-pass', cmd: '.venv/bin/python -m pytest -q' }),
+        goal({ id: 'abs', cmd: '/opt/no-such-toolchain/bin/go test ./...' }),
+      ],
+    });
+    expect(venv!.diagnostic).toStartWith('.venv/bin/python: not found (exit 127): the gate names it by a path in the checkout, which the checkout does not have: `setup` in .peers/config.yaml makes it (a venv, node_modules), or commit it');
+    expect(venv!.diagnostic).not.toContain('not installed where the gate runs');
+    // An absolute path is a program of the machine (or image), as before.
+    expect(absolute!.diagnostic).toStartWith('go: command not found (exit 127): it is not installed where the gate runs');
+  });
+
   test("peers' own checks run first, finished before a gate that runs the peers' code can change the checkout; results keep the file order", async () => {
     const dir = scratch();
     const order = join(dir, 'order');
