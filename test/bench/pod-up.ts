@@ -234,6 +234,17 @@ against 4.72 s (faster in 7 rounds of 11), \`down\` 1.68 s against 2.05 s (faste
 both builds (the 37 and 46 s maxima), which the medians absorb.${BEFORE ? ` The rows "before" are the same rounds with peers built from ${BEFORE_LABEL}; the two builds take turns going first in a round (with one binary in both places, the first \`up\` after the bare run measured 0.4 s slower than the second, at load 12).` : ''}
 
 ${table}
+
+Measured again on 2026-12-07 at load 1 to 4 (7 rounds, \`--no-write\`): the bare run 0.47 s, \`up\` → first tick 2.86 s
+(6.1×), \`down\` 1.26 s (2.7×): a quieter machine moves the seconds, not the ratios. What the pod itself costs, measured the
+same day as the test user (5 interleaved rounds, a bare run 0.37–0.55 s): six \`sleep\` containers of the workspace image
+with keep-id, no network, a read-only root and no capabilities, made as \`up\` makes them (the pod created, its infra started beside three \`podman run --detach\`
+outside it, then three members at once) took 1.36–1.59 s, and removed (\`pod rm\` beside \`rm\`) 0.87–0.98 s; the same six
+without a pod, all at once, 1.10–1.16 s and 0.68–0.75 s. Dropping the pod (the workspace's runner carrying its
+loopback ports to Unix sockets, as the setup and gates runners do) would take about 0.25 s off \`up\` and 0.2 s off
+\`down\`: 5.5× and 2.3× here, neither goal met, for a new topology of the sandbox; not done. Six containers started at
+once already cost 2.4–3 bare runs, so \`up\` → first tick within 3× would need fewer containers than the sandbox's
+boundaries ask for (above), whatever peers does around them.
 `;
   writeBenchmarkSection('Pod up and down', section);
 }
