@@ -118,6 +118,9 @@ describe.skipIf(!need.ok)('a sidecar dies during a pod run', () => {
     const up = peers(['up']);
     expect(up.code, up.stderr).toBe(0);
     expect(up.stdout).toContain('restarted auth, egress, which had stopped');
+    // Each restart says why the container had stopped (here: killed), which was only in `podman logs`.
+    expect(up.stderr).toContain('restarting egress (it had stopped while the run was running: exit 137 (killed)');
+    expect(up.stderr).toContain('restarting auth (it had stopped while the run was running: exit 137 (killed)');
     expect(up.stdout).not.toContain('already running');
     waitFor('the loop to see them back', () => state().degraded === null);
     expect(lsRow().degraded).toEqual([]);
