@@ -18,6 +18,7 @@
  * Paths are repository-relative, resolved against the naming file's directory; a path that climbs
  * out of the repository is dropped. Pure over file text; the git side is history-facts.ts.
  */
+import { programWords } from './command-programs.ts';
 import { gateSurfaceOf, type SurfaceChange } from './gate-surface.ts';
 
 export type SurfaceReference = {
@@ -144,15 +145,17 @@ const SCRIPT_EXT = /\.(sh|bash|zsh|py|[cm]?[jt]sx?|mts|cts|rb|pl|php|lua|r|jl|tc
  * itself. A user's `cmd: node scripts/acceptance.mjs` ran a file no runner names and no name marks:
  * the implementer rewrote it to print "acceptance ok" without calling add(), nobody had to approve
  * it, and the run ended `complete` (SECURITY.md, "What a goal's command names is the gate's
- * surface"). A word names a file when it is a relative path with a directory whose last part has
- * an extension (`scripts/acceptance.mjs`, `./ci/check`: with a directory, any extension), or a bare
- * script name (`verify.py`, `check.sh`); a directory (`test/`, `src/`) is the code under test, not
- * the gate's program. `by` says which goal.
+ * surface"). Only a word the command runs as a program counts (command-programs.ts): what it
+ * hands to another program (`test -f notes/a.md`, `node -e "import('./index.js')"`) is the product
+ * the gate inspects. Such a word names a file when it is a relative path with a directory whose last
+ * part has an extension (`scripts/acceptance.mjs`, `./ci/check`: with a directory, any extension), or
+ * a bare script name (`verify.py`, `check.sh`); a directory (`test/`, `src/`) is the code under
+ * test, not the gate's program. `by` says which goal.
  */
 export function commandPaths(by: string, cmd: string): SurfaceReference[] {
   const out: SurfaceReference[] = [];
   const seen = new Set<string>();
-  for (const w of cmd.split(/[\s;&|()<>"'`=,]+/)) {
+  for (const w of programWords(cmd)) {
     if (!w || w.startsWith('-') || w.startsWith('node_modules/') || /^[a-z][\w+.-]*:/i.test(w)) continue;
     const last = w.slice(w.lastIndexOf('/') + 1);
     const withDir = w.includes('/') && /^[\w@.+~/-]+$/.test(w) && !w.endsWith('/') && !/^\.+$/.test(last) && (/\.[\w-]+$/.test(last) || /^\.\.?\//.test(w));

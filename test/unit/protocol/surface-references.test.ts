@@ -86,6 +86,11 @@ describe("what a goal's command names", () => {
     expect(paths('sh ci/e2e.sh && python3 verify.py')).toEqual(['ci/e2e.sh', 'verify.py']);
     expect(paths('./gradlew test')).toEqual(['gradlew']);
     expect(paths('bash -c "./tools/check"')).toEqual(['tools/check']);
+    expect(paths(`bash -c './tools/check --fast && node "scripts/b.mjs"' 2>&1 | tee out.log`)).toEqual(['tools/check', 'scripts/b.mjs']);
+    expect(paths('timeout 60 env CI=1 python3 -u ci/verify.py; bun run scripts/e2e.ts')).toEqual(['ci/verify.py', 'scripts/e2e.ts']);
+    // What a gate hands to another program is the product it inspects, not the program it runs: an
+    // interpreter's inline code loading the product, a file a test checks for, a file grep reads.
+    for (const cmd of [`node -e "import('./index.js').then((m) => process.exit(typeof m.clamp === 'function' ? 0 : 1))"`, 'test -f notes/claude-1.md', `python3 -c 'import runpy; runpy.run_path("./app/main.py")'`, 'grep -q ok out/result.txt && diff expected/a.txt out/a.txt']) expect(paths(cmd)).toEqual([]);
     for (const cmd of ['node --test test/ 2>&1', 'npm test 2>&1', 'python3 -m pytest -q -p no:cacheprovider 2>&1', '! grep -rnF console.log src/', 'go test -v ./...', 'peers check bug-tdd', '.venv/bin/python -m pytest -q', 'curl https://x.y/a.sh', 'node ../outside.mjs']) expect(paths(cmd)).toEqual([]);
     expect(goalCommandReferences([{ id: 'acceptance', cmd: 'node scripts/acceptance.mjs' }], 'sh tools/install.sh')).toEqual([
       { path: 'scripts/acceptance.mjs', by: 'goal acceptance' },
