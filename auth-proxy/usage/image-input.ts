@@ -19,7 +19,7 @@
  */
 import { normalizeModel, type Vendor, tableRow } from './price-table.ts';
 // What is data, never content the vendor reads (JSON Schemas, a tool call's arguments): one rule with the off-body walk.
-import { isObject, SCHEMA_KEYS, TOOL_CALL_BLOCKS } from './off-body-input.ts';
+import { requestEntries, walkRequestObjects } from './off-body-input.ts';
 
 export type ImageSize = { width: number; height: number };
 
@@ -144,31 +144,21 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
     if (size) out.tokens += imageTokenBound(size, vendor, models);
     else out.unreadable ??= `an inline image (${where}) whose size peers cannot read (PNG, JPEG, GIF and WebP are read)`;
   };
-  const stack: unknown[] = [doc];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (Array.isArray(v)) {
-      for (const x of v) stack.push(x);
-      continue;
-    }
-    if (!isObject(v)) continue;
+  walkRequestObjects(doc, (v) => {
     // Anthropic: {type: "base64", media_type, data}; a PDF or text document is not an image.
     if (v.type === 'base64' && typeof v.data === 'string') {
       const media = typeof v.media_type === 'string' ? v.media_type.toLowerCase() : '';
       if (media.startsWith('application/pdf')) out.documents++;
       else if (!media.startsWith('text/')) count(head(v.data), `media_type ${JSON.stringify(media.slice(0, 64))}`);
     }
-    const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
-    for (const [key, x] of Object.entries(v)) {
-      if (SCHEMA_KEYS.has(key) || (toolCall && key === 'input')) continue;
-      if (typeof x === 'object' && x !== null) stack.push(x);
-      // OpenAI: "image_url": "data:image/…" (Responses), {url: "data:image/…"} (Chat), an input_file's "file_data".
-      else if (typeof x === 'string' && DATA_URL_KEYS.has(key)) {
-        const img = dataUrlImage(x);
-        if (img !== null) count(img, key);
-        else if (key === 'file_data' && !/^\s*data:text\//i.test(x)) out.documents++;
-      }
+    // OpenAI: "image_url": "data:image/…" (Responses), {url: "data:image/…"} (Chat), an input_file's "file_data".
+    for (const [key, x] of requestEntries(v)) {
+      if (typeof x !== 'string' || !DATA_URL_KEYS.has(key)) continue;
+      const img = dataUrlImage(x);
+      if (img !== null) count(img, key);
+      else if (key === 'file_data' && !/^\s*data:text\//i.test(x)) out.documents++;
     }
-  }
+    return undefined;
+  });
   return out;
 }

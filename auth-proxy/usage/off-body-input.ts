@@ -133,6 +133,29 @@ export function offBodyReasons(doc: Record<string, unknown>, vendor: Vendor): Of
     return false;
   };
   if (note(topLevel(doc, vendor))) return out;
+  walkRequestObjects(doc, (v) => {
+    if (note(objectReason(v))) return 'stop';
+    // A past web search replayed in a Responses history records its sources; nothing is fetched again.
+    if (v.type === 'web_search_call') return 'skip';
+    const tools = requestEntries(v).find(([key]) => key === 'tools')?.[1];
+    if (Array.isArray(tools)) for (const tool of tools) if (note(toolReason(tool, vendor))) return 'stop';
+    return undefined;
+  });
+  return out;
+}
+
+/** An object's entries as the vendor reads them: its JSON Schemas and a tool call's arguments are data, left out. */
+export function requestEntries(v: Record<string, unknown>): [string, unknown][] {
+  const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
+  return Object.entries(v).filter(([key]) => !(SCHEMA_KEYS.has(key) || (toolCall && key === 'input')));
+}
+
+/**
+ * Every object of a request body, depth first, through arrays and requestEntries: the one walk
+ * offBodyReasons, vendorDefinedTools and image-input.ts share. `visit` returns 'stop' to end the
+ * walk, 'skip' to leave that object's children out.
+ */
+export function walkRequestObjects(doc: unknown, visit: (v: Record<string, unknown>) => 'stop' | 'skip' | undefined): void {
   const stack: unknown[] = [doc];
   while (stack.length > 0) {
     const v = stack.pop();
@@ -141,19 +164,11 @@ export function offBodyReasons(doc: Record<string, unknown>, vendor: Vendor): Of
       continue;
     }
     if (!isObject(v)) continue;
-    if (note(objectReason(v))) return out;
-    // A past web search replayed in a Responses history records its sources; nothing is fetched again.
-    if (v.type === 'web_search_call') continue;
-    const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
-    for (const [key, x] of Object.entries(v)) {
-      if (SCHEMA_KEYS.has(key) || (toolCall && key === 'input')) continue;
-      if (key === 'tools' && Array.isArray(x)) {
-        for (const tool of x) if (note(toolReason(tool, vendor))) return out;
-      }
-      if (typeof x === 'object' && x !== null) stack.push(x);
-    }
+    const said = visit(v);
+    if (said === 'stop') return;
+    if (said === 'skip') continue;
+    for (const [, x] of requestEntries(v)) if (typeof x === 'object' && x !== null) stack.push(x);
   }
-  return out;
 }
 
 /** A reason the body does not bound what the vendor bills (either kind), or null. */
@@ -172,23 +187,11 @@ export function offBodyInput(doc: Record<string, unknown>, vendor: Vendor): stri
  */
 export function vendorDefinedTools(doc: Record<string, unknown>): number {
   let count = 0;
-  const stack: unknown[] = [doc];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (Array.isArray(v)) {
-      for (const x of v) stack.push(x);
-      continue;
-    }
-    if (!isObject(v)) continue;
-    const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
-    for (const [key, x] of Object.entries(v)) {
-      if (SCHEMA_KEYS.has(key) || (toolCall && key === 'input')) continue;
-      if (key === 'tools' && Array.isArray(x)) {
-        for (const tool of x) if (isObject(tool) && typeof tool.type === 'string' && !BODY_TOOL_TYPES.has(tool.type)) count++;
-      }
-      if (typeof x === 'object' && x !== null) stack.push(x);
-    }
-  }
+  walkRequestObjects(doc, (v) => {
+    const tools = requestEntries(v).find(([key]) => key === 'tools')?.[1];
+    if (Array.isArray(tools)) for (const tool of tools) if (isObject(tool) && typeof tool.type === 'string' && !BODY_TOOL_TYPES.has(tool.type)) count++;
+    return undefined;
+  });
   return count;
 }
 
