@@ -13,6 +13,7 @@ import { GoalsSchema, type HardGoal } from '../../../src/config/goals-schema.ts'
 import { GateCheckout } from '../../../src/gates/gate-checkout.ts';
 import { evaluateGates, evaluateIsolated } from '../../../src/gates/gate-engine.ts';
 import { GateTrees } from '../../../src/gates/gate-trees.ts';
+import { stampTree, treeChange } from '../../../src/gates/tree-stamp.ts';
 import { runVerify } from '../../../src/gates/verify-run.ts';
 import { gitOk } from '../../../src/git/git.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
@@ -128,5 +129,31 @@ describe('a gate that runs the peers\' code cannot fool a later gate of the same
     } finally {
       trees.close();
     }
+  });
+
+  test('a gate that makes the unlistable parent listable again (it owns it) and writes into the kept checkout fools no later gate: they fail, not run', async () => {
+    // The pod's gates runner calls evaluateIsolated on /checkouts/c-…/tree, as here.
+    const dir = join(tempDir('gate-kept-'), 'c', 'tree');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'target.txt'), 'bad\n');
+    const suite = 'chmod u+rwx .. && for d in ../.kept-*; do echo ok > "$d/target.txt"; done; echo ok > target.txt';
+    const results = await evaluateIsolated({ goals: [goal('suite', suite), goal('lint', 'grep -qx ok target.txt'), goal('last', 'grep -qx ok target.txt')], checkoutDir: dir, head: 'a'.repeat(40), defaultTimeoutS: 30 });
+    // Before the stamp: both read the suite's "ok" in the kept checkout and passed.
+    expect(states(results)).toEqual({ suite: 'pass', lint: 'fail', last: 'fail' });
+    expect(results[1]!.diagnostic).toContain('the checkout set aside after setup was changed by an earlier gate: "target.txt" was changed');
+  });
+
+  test('the stamp sees a rewrite of the same size made at once after it, and a file added', () => {
+    const root = tempDir('tree-stamp-');
+    const tree = join(root, 'tree');
+    mkdirSync(join(tree, 'sub'), { recursive: true });
+    writeFileSync(join(tree, 'sub', 'a.txt'), 'bad\n');
+    const stamp = stampTree(tree, root);
+    expect(treeChange(tree, stamp)).toBeNull();
+    writeFileSync(join(tree, 'sub', 'a.txt'), 'ok!\n');
+    expect(treeChange(tree, stamp)).toBe('"sub/a.txt" was changed');
+    const again = stampTree(tree, root);
+    writeFileSync(join(tree, 'sub', 'b.txt'), '');
+    expect(treeChange(tree, again)).toBe('"sub" was changed');
   });
 });
