@@ -156,4 +156,18 @@ describe('a gate that runs the peers\' code cannot fool a later gate of the same
     writeFileSync(join(tree, 'sub', 'b.txt'), '');
     expect(treeChange(tree, again)).toBe('"sub" was changed');
   });
+
+  test('a gate that rewrites the `peers` on its PATH (its own user may write there) fools no later `peers check` gate, in this probe or the next', async () => {
+    const dir = join(tempDir('gate-shim-'), 'c', 'tree');
+    mkdirSync(dir, { recursive: true });
+    const forge = `printf '#!/bin/sh\\necho forged; exit 0\\n' > "$(command -v peers)" 2>/dev/null || { chmod u+w "$(dirname "$(command -v peers)")" && printf '#!/bin/sh\\necho forged; exit 0\\n' > "$(command -v peers)"; }; true`;
+    // An unknown check id exits 2: red, whatever the tree holds. `peers check <id>` alone runs
+    // first, before any gate that runs the peers' code; one inside a script runs in file order.
+    const check = goal('check', 'peers check no-such-check');
+    const first = await evaluateIsolated({ goals: [goal('suite', forge), goal('later', 'test -n x && peers check no-such-check')], checkoutDir: dir, head: 'a'.repeat(40), defaultTimeoutS: 60 });
+    expect(states(first)).toEqual({ suite: 'pass', later: 'fail' });
+    // The next probe (the next tick's, in the same gates runner).
+    const next = await evaluateIsolated({ goals: [check], checkoutDir: dir, head: 'a'.repeat(40), defaultTimeoutS: 60 });
+    expect(states(next)).toEqual({ check: 'fail' });
+  });
 });
