@@ -116,11 +116,10 @@ describe('evaluateGates', () => {
       goals: [goal({ id: 'self', cmd: 'command -v peers && peers --version', pass_when: "regex('\\d+\\.\\d+\\.\\d+', stdout) != None" })],
     });
     expect(r!.state).toBe('pass');
-    const [shim] = await evaluateGates({
-      checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 60,
-      goals: [goal({ id: 'which', cmd: 'command -v peers', pass_when: `stdout.strip() == '${join(selfBinDir(), 'peers')}'` })],
-    });
-    expect(shim!.state).toBe('pass');
+    // Each run's own shim, never the process's (a gate may rewrite the one on its PATH: gate-env.ts).
+    const which = goal({ id: 'which', cmd: 'command -v peers', pass_when: `stdout.strip() != '${join(selfBinDir(), 'peers')}' and regex('/bin/peers$', stdout.strip()) != None` });
+    const [one, two] = await evaluateGates({ checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 60, goals: [which, { ...which, id: 'which-2' }] });
+    expect([one!.state, two!.state]).toEqual(['pass', 'pass']);
   });
 
   test('a gate over its timeout fails with "timeout"; goal timeout_s overrides the default', async () => {
