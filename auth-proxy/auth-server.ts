@@ -71,7 +71,7 @@ export class AuthServer {
     }, opts.clientLimits, opts.connections);
     const { host, port } = this.target;
     const dial = opts.direct ? () => dialDirect(host, port) : opts.egress;
-    this.pool = new UpstreamPool(this.target, dial, { readTimeoutMs: this.limits.upstreamIdleMs });
+    this.pool = new UpstreamPool(this.target, dial, { readTimeoutMs: this.limits.upstreamIdleMs, staleRaceMs: this.limits.staleRaceMs });
   }
 
   /** Tunnels opened to the upstream so far (connections are kept alive and reused). */
