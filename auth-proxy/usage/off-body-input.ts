@@ -26,6 +26,7 @@
  * `parameters`, `schema`) and the arguments of a tool call in the history (`tool_use.input`) are
  * data, not read.
  */
+import { foldKey } from './json-duplicate-key.ts';
 import type { Vendor } from './price-table.ts';
 
 /** Tools the client runs itself: the vendor only samples the call, once. */
@@ -94,6 +95,10 @@ function topLevel(doc: Record<string, unknown>, vendor: Vendor): Reason | null {
  */
 function toolReason(tool: unknown, vendor: Vendor): Reason | null {
   if (!isObject(tool)) return null;
+  // A tool's own fields are lower-case: `"TYPE": "web_search_…"` is no type to this judge and a
+  // server tool to a case-insensitive parser (SECURITY.md, "The budget reads the body the vendor reads").
+  const cased = Object.keys(tool).find((k) => k !== foldKey(k));
+  if (cased !== undefined) return reaches(`a tool's key ${JSON.stringify(cased.slice(0, 64))} is not lower-case: a provider that reads keys without regard to case would read it as ${JSON.stringify(foldKey(cased).slice(0, 64))} (a server-side tool, perhaps), which this check did not`);
   const type = tool.type;
   if (type === undefined && vendor === 'anthropic') return null;
   if (typeof type === 'string' && CLIENT_TOOLS[vendor](type, tool)) return null;
