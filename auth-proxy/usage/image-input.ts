@@ -15,7 +15,9 @@
  * `input_file`) cannot be bounded from its bytes: each page is billed as an image as well as its
  * text, and that text may be compressed a thousandfold. It is counted here (`documents`), and a
  * request carrying one is reserved as if its prompt filled the largest context window
- * (request-cost.ts, DOCUMENT_PROMPT_BOUND_TOKENS).
+ * (request-cost.ts, DOCUMENT_PROMPT_BOUND_TOKENS). So is any other inline file read as one (a
+ * router's `video_url` data URL: a video is billed by its length, a frame a second, and an hour of
+ * a still one is a few KiB).
  */
 import { normalizeModel, type Vendor, tableRow } from './price-table.ts';
 // What is data, never content the vendor reads (JSON Schemas, a tool call's arguments): one rule with the off-body walk.
@@ -128,7 +130,7 @@ function dataUrlImage(url: string): Buffer | 'bad' | null {
 }
 
 /** Where a data URL is read as a file the vendor decodes; a data URL in a message's text is text. */
-const DATA_URL_KEYS = new Set(['image_url', 'url', 'file_data']);
+const DATA_URL_KEYS = new Set(['image_url', 'video_url', 'audio_url', 'url', 'file_data']);
 
 export type ImageInput = { images: number; tokens: number; unreadable: string | null; /** Inline PDFs and other files that are neither images nor text. */ documents: number };
 
@@ -156,7 +158,8 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
       if (typeof x !== 'string' || !DATA_URL_KEYS.has(key)) continue;
       const img = dataUrlImage(x);
       if (img !== null) count(img, key);
-      else if (key === 'file_data' && !/^\s*data:text\//i.test(x)) out.documents++;
+      // Anything else read as a file (a PDF, a video: billed by its pages or its length) bounds nothing by its bytes.
+      else if ((key === 'file_data' || DATA_URL.test(x.trimStart())) && !/^\s*data:text\//i.test(x)) out.documents++;
     }
     return undefined;
   });

@@ -6,7 +6,7 @@
  *
  * - stored state named by id: a Responses request's `previous_response_id`, `conversation`,
  *   stored `prompt` template, `item_reference` input items; files by id or URL (`file_id`,
- *   `file_url`, an `input_image` / `image_url` that is not a `data:` URL, Anthropic
+ *   `file_url`, an `input_image` / `image_url` / `video_url` / `audio_url` that is not a `data:` URL, Anthropic
  *   `source.type: "url" | "file"`, `container_upload`); an Anthropic `container` (its files and
  *   skills) and remote MCP servers (`mcp_servers`, OpenAI `mcp` tools);
  * - server-side tools (Anthropic `web_search_*`, `web_fetch_*`, `code_execution_*`, tool search;
@@ -40,6 +40,9 @@ const CLIENT_TOOLS: Record<Vendor, (type: string, tool: Record<string, unknown>)
 
 /** Anthropic context edits that only remove input; any other (compaction) samples again. */
 const INPUT_REMOVING_EDIT = /^clear_(?:thinking|tool_uses)_\d{8}$/;
+
+/** Content parts naming media by URL or data URL (Chat's and routers' shapes; Responses' `input_image` too). */
+const MEDIA_URL_KEYS = ['image_url', 'video_url', 'audio_url'] as const;
 
 /** JSON Schemas in a body: data, never read by the vendor as content. */
 export const SCHEMA_KEYS = new Set(['input_schema', 'parameters', 'schema']);
@@ -108,7 +111,8 @@ function toolReason(tool: unknown, vendor: Vendor): Reason | null {
 function objectReason(o: Record<string, unknown>): Reason | null {
   if (present(o.file_id)) return unbounded('a file named by "file_id" is read on the vendor\'s side');
   if (present(o.file_url)) return reaches('a file named by "file_url" is fetched on the vendor\'s side');
-  if (notDataUrl(o.image_url)) return reaches('an image named by URL ("image_url") is fetched on the vendor\'s side');
+  // A router takes video and audio beside images (OpenRouter's `video_url`), fetched the same way.
+  for (const key of MEDIA_URL_KEYS) if (notDataUrl(o[key])) return reaches(`${key === 'image_url' ? 'an image' : key === 'video_url' ? 'a video' : 'audio'} named by URL ("${key}") is fetched on the vendor's side`);
   const type = typeof o.type === 'string' ? o.type : '';
   if (type === 'item_reference') return unbounded('an "item_reference" input item names stored input');
   if (type === 'container_upload') return unbounded('a "container_upload" block brings a stored file in');
