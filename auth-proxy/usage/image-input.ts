@@ -45,18 +45,37 @@ function tiles(w: number, h: number): number {
 }
 
 /**
+ * Whose image rule bills a model: its table row's vendor; a Claude model the table does not list
+ * Anthropic's; any other unknown model no one's in particular (a router serves every vendor's).
+ */
+function imageRuleOf(model: string): Vendor | 'unknown' {
+  const id = normalizeModel(model);
+  return tableRow(id)?.vendor ?? (id.startsWith('claude-') ? 'anthropic' : 'unknown');
+}
+
+/**
  * The most one image of this size can be billed as input tokens. Vendors scale images down, never
  * up, so the original size bounds every formula. `models`: every model the request may be served
- * by; one the table does not list is taken at gpt-4o-mini's rule, the dearest in tokens.
+ * by. The API shape's own rule applies, and each model's too: a router speaking Anthropic's shape
+ * serves OpenAI's models, billed by OpenAI's rules (gpt-4o-mini's 48,169 tokens for an image
+ * Anthropic's rule puts at 2,097: cross-shape-image-budget.test.ts). A model the table does not
+ * list is taken at the dearest rule, gpt-4o-mini's, the dearest in tokens (a Claude one on
+ * Anthropic's shape at Anthropic's).
  */
 export function imageTokenBound(size: ImageSize, vendor: Vendor, models: readonly string[]): number {
   const { width: w, height: h } = size;
-  if (vendor === 'anthropic') return Math.ceil((w * h) / 750);
+  const anthropicRule = Math.ceil((w * h) / 750);
   const t = tiles(w, h);
   const patches = Math.ceil(w / 32) * Math.ceil(h / 32);
-  let bound = Math.max(Math.ceil(patches * PATCH_MULTIPLIER_BOUND), TILES_4O.base + TILES_4O.tile * t);
-  const miniRule = models.some((m) => normalizeModel(m) === 'gpt-4o-mini' || !tableRow(normalizeModel(m)));
-  if (miniRule) bound = Math.max(bound, TILES_4O_MINI.base + TILES_4O_MINI.tile * t);
+  const openaiRule = Math.max(Math.ceil(patches * PATCH_MULTIPLIER_BOUND), TILES_4O.base + TILES_4O.tile * t);
+  const miniRule = TILES_4O_MINI.base + TILES_4O_MINI.tile * t;
+  let bound = vendor === 'anthropic' ? anthropicRule : openaiRule;
+  for (const m of models) {
+    const rule = imageRuleOf(m);
+    if (rule === 'openai') bound = Math.max(bound, openaiRule, normalizeModel(m) === 'gpt-4o-mini' ? miniRule : 0);
+    // An unknown model on OpenAI's shape was taken at gpt-4o-mini's rule before; a Claude one still is there.
+    else if (rule === 'unknown' || (vendor === 'openai' && !tableRow(normalizeModel(m)))) bound = Math.max(bound, openaiRule, miniRule, anthropicRule);
+  }
   return bound;
 }
 
