@@ -128,7 +128,8 @@ export function worstCase(f: RequestFacts, vendor: Vendor, user: UserPrices = {}
  * bound on what an unlisted model costs (SECURITY.md, "Nothing unmetered").
  */
 export function unpricedReason(f: RequestFacts, vendor: Vendor, user: UserPrices = {}): string | null {
-  if (vendor === 'openai' && !tierFactor(f.serviceTier).known) {
+  // On either shape: a router speaking Anthropic's passes an OpenAI model's tier on.
+  if (!tierFactor(f.serviceTier).known) {
     return `peers: the service tier ${JSON.stringify(f.serviceTier!.slice(0, 64))} has no price in peers' price table (${PRICE_TABLE_DATE}), so the most this request could cost is unknown and the run's USD cap (budget.max_usd) could be passed; the request was not sent. Send it without "service_tier", or with "default", "flex" or "priority".`;
   }
   for (const name of [f.model, ...(f.models ?? [])]) {
