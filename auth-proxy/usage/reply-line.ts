@@ -14,7 +14,7 @@ import type { ReplyLine } from './usage-ledger.ts';
  * project-tier.ts). `costMargin`: how many times the table's price it was reserved at (a router's
  * margin, budget.ts costFactor).
  */
-export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string }; costMargin?: number; routing?: string };
+export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; /** The request asked for cache writes longer than five minutes (request-cost.ts, longCacheAsked). */ longCache?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string }; costMargin?: number; routing?: string };
 
 type Price = ReturnType<typeof usdFor>;
 
@@ -40,10 +40,23 @@ function estimatedPrice(c: ReplyContext, u: Usage, estimated: readonly ('input' 
   return { usd: bound.usd, priced: 'fallback', note };
 }
 
+/**
+ * The usage to price: as stated, except that cache writes a reply does not split by lifetime are
+ * all one-hour writes when the request asked for that lifetime (a compatible provider bills them so
+ * and gives only the total: cache-ttl-budget.test.ts).
+ */
+function pricedUsage(c: ReplyContext, m: ReturnType<ReplyMeter['finish']>): { usage: Usage; note?: string } {
+  const u = m.usage;
+  if (!c.longCache || m.cacheSplit || u.cache_write_tokens === 0 || (u.cache_write_1h_tokens ?? 0) >= u.cache_write_tokens) return { usage: u };
+  return { usage: { ...u, cache_write_1h_tokens: u.cache_write_tokens }, note: 'cache writes not split by lifetime priced as one-hour writes, which the request asked for' };
+}
+
 export function replyLine(c: ReplyContext, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>, ts: string): ReplyLine {
   const u = m.usage;
-  const stated = usdFor(u, c.vendor, c.prices, { longContext: c.longContext });
-  const price = m.estimated ? estimatedPrice(c, u, m.estimated, stated) : stated;
+  const asked = pricedUsage(c, m);
+  let stated = usdFor(asked.usage, c.vendor, c.prices, { longContext: c.longContext });
+  if (asked.note) stated = { ...stated, priced: 'fallback', note: [stated.note, asked.note].filter(Boolean).join('; ') };
+  const price = m.estimated ? estimatedPrice(c, asked.usage, m.estimated, stated) : stated;
   const signals = planUsageSignals(headers);
   return {
     kind: 'reply',
@@ -56,7 +69,7 @@ export function replyLine(c: ReplyContext, status: number, stream: boolean, m: R
     total_tokens: u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens,
     usd: price.usd,
     // The table's own price beside a higher stated cost: the ratio sets this upstream's reservations (budget.ts, costFactor).
-    ...(u.vendor_usd !== undefined && u.vendor_usd >= price.usd ? { table_usd: usdFor({ ...u, vendor_usd: undefined }, c.vendor, c.prices, { longContext: c.longContext }).usd } : {}),
+    ...(u.vendor_usd !== undefined && u.vendor_usd >= price.usd ? { table_usd: usdFor({ ...asked.usage, vendor_usd: undefined }, c.vendor, c.prices, { longContext: c.longContext }).usd } : {}),
     priced: price.priced,
     ...(price.note ? { price_note: price.note } : {}),
     ...(m.cutShort ? { cut_short: m.cutShort } : {}),
