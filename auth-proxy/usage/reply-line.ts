@@ -4,7 +4,7 @@
  * cut short, and the reservation it settles. Pure.
  */
 import { planUsageSignals } from './plan-usage.ts';
-import { type UserPrices, usdFor, type Vendor } from './price-table.ts';
+import { tierFactor, type UserPrices, usdFor, type Vendor } from './price-table.ts';
 import type { ReplyMeter } from './reply-meter.ts';
 import type { Usage } from './usage-extract.ts';
 import type { ReplyLine } from './usage-ledger.ts';
@@ -41,14 +41,29 @@ function estimatedPrice(c: ReplyContext, u: Usage, estimated: readonly ('input' 
 }
 
 /**
- * The usage to price: as stated, except that cache writes a reply does not split by lifetime are
- * all one-hour writes when the request asked for that lifetime (a compatible provider bills them so
- * and gives only the total: cache-ttl-budget.test.ts).
+ * The usage to price: as stated, except for what the request asked for and the reply does not say
+ * it was not served (a compatible provider honours it and bills it without saying so): a speed or
+ * tier the reply does not state is the one the request was reserved at (silent-tier-budget.test.ts),
+ * and cache writes the reply does not split by lifetime are all one-hour writes when the request
+ * asked for that lifetime (cache-ttl-budget.test.ts).
  */
 function pricedUsage(c: ReplyContext, m: ReturnType<ReplyMeter['finish']>): { usage: Usage; note?: string } {
-  const u = m.usage;
-  if (!c.longCache || m.cacheSplit || u.cache_write_tokens === 0 || (u.cache_write_1h_tokens ?? 0) >= u.cache_write_tokens) return { usage: u };
-  return { usage: { ...u, cache_write_1h_tokens: u.cache_write_tokens }, note: 'cache writes not split by lifetime priced as one-hour writes, which the request asked for' };
+  let usage = m.usage;
+  const notes: string[] = [];
+  const asked = c.request ?? {};
+  if (usage.speed === undefined && asked.speed !== undefined && asked.speed !== 'standard') {
+    usage = { ...usage, speed: asked.speed };
+    notes.push('the speed the request asked for, which the reply did not state');
+  }
+  if (usage.service_tier === undefined && asked.serviceTier !== undefined && tierFactor(asked.serviceTier).factor !== 1) {
+    usage = { ...usage, service_tier: asked.serviceTier };
+    notes.push('the service tier the request was reserved at, which the reply did not state');
+  }
+  if (c.longCache && !m.cacheSplit && usage.cache_write_tokens > 0 && (usage.cache_write_1h_tokens ?? 0) < usage.cache_write_tokens) {
+    usage = { ...usage, cache_write_1h_tokens: usage.cache_write_tokens };
+    notes.push('cache writes not split by lifetime priced as one-hour writes, which the request asked for');
+  }
+  return { usage, ...(notes.length ? { note: notes.join('; ') } : {}) };
 }
 
 export function replyLine(c: ReplyContext, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>, ts: string): ReplyLine {
