@@ -55,7 +55,8 @@ function pricedUsage(c: ReplyContext, m: ReturnType<ReplyMeter['finish']>): { us
     usage = { ...usage, speed: asked.speed };
     notes.push('the speed the request asked for, which the reply did not state');
   }
-  if (usage.service_tier === undefined && asked.serviceTier !== undefined && tierFactor(asked.serviceTier).factor !== 1) {
+  // `auto` is what a request may ask, never a tier that served one: no more said than nothing.
+  if ((usage.service_tier === undefined || usage.service_tier === 'auto') && asked.serviceTier !== undefined && tierFactor(asked.serviceTier).factor !== 1) {
     usage = { ...usage, service_tier: asked.serviceTier };
     notes.push('the service tier the request was reserved at, which the reply did not state');
   }

@@ -51,6 +51,12 @@ test('a priority request whose reply does not state its tier is metered at the p
   expect(await meter('openai', { model: 'gpt-5.4', service_tier: 'priority', max_output_tokens: OUT, input: 'hi' })).toBeGreaterThanOrEqual(priority);
 });
 
+test('a priority request whose reply says only "auto" is metered at the priority rate', async () => {
+  stated = 'auto';
+  const priority = usdFor(usage('gpt-5.4', { service_tier: 'priority' }), 'openai').usd;
+  expect(await meter('openai', { model: 'gpt-5.4', service_tier: 'priority', max_output_tokens: OUT, input: 'hi' })).toBeGreaterThanOrEqual(priority);
+});
+
 test('a reply that states the standard speed (fast capacity unavailable) is priced as it says', async () => {
   stated = 'standard';
   const standard = usdFor(usage('claude-opus-4-6', {}), 'anthropic').usd;
