@@ -26,11 +26,15 @@ export type RunFigures = {
   podDown: string[];
 };
 
-/** The hard goals' ids: from the snapshot the loop enforces, else the project's own goals file. */
+/**
+ * The hard goals' ids: from the snapshot the loop enforces, else the project's own goals file. A
+ * project with `.peers/` has a goals file: one deleted, or in a `.peers/` that cannot be read, is
+ * a refusal (open gates unknown), never "no gates, all green".
+ */
 async function hardGoalIds(stateDir: string, projectDir: string, env: NodeJS.ProcessEnv): Promise<string[] | InvalidGoalsFile> {
-  for (const file of [join(statePaths(stateDir).snapshotDir, 'goals.yaml'), join(projectDir, '.peers', 'goals.yaml')]) {
-    if (existsSync(file)) return hardGoalIdsOf(file, env);
-  }
+  const snapshot = join(statePaths(stateDir).snapshotDir, 'goals.yaml');
+  if (existsSync(snapshot)) return hardGoalIdsOf(snapshot, env);
+  if (existsSync(join(projectDir, '.peers'))) return hardGoalIdsOf(join(projectDir, '.peers', 'goals.yaml'), env);
   return [];
 }
 

@@ -102,6 +102,26 @@ describe('peers status', () => {
     }
   });
 
+  test('a goals file deleted from .peers/ is not "all green" either: status and ls say it is missing, exit 2', async () => {
+    const p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' } });
+    try {
+      const goals = join(p.repo, '.peers', 'goals.yaml');
+      rmSync(goals);
+      const t = await peers(['status', p.repo]);
+      expect(t.out).not.toContain('all green');
+      expect(t.out).toContain(`Open gates: UNKNOWN: the goals file does not validate (nothing here is green until it does):\n  ${goals}: goals file not found`);
+      expect(t.code).toBe(2);
+      const j = await peers(['status', p.repo, '--json']);
+      expect(JSON.parse(j.out)).toMatchObject({ open_gates: null, goals_error: expect.stringContaining(`${goals}: goals file not found`) });
+      registerProject(p.repo, env);
+      const ls = JSON.parse((await peers(['ls', '--json'])).out).projects.find((x: { path: string }) => x.path === p.repo);
+      expect(ls.open_gates).toBeNull();
+      expect((await peers(['rm', p.repo])).code).toBe(0);
+    } finally {
+      p.cleanup();
+    }
+  });
+
   test('a run whose loop died without a stop reason is crashed', async () => {
     const p = makeProject({ peers: { alice: 'always-handoff', bob: 'always-handoff' } });
     try {
