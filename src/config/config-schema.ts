@@ -4,6 +4,7 @@
  * read is generated from it (descriptions included), so the three can never drift apart.
  */
 import { z } from 'zod';
+import { timerSeconds } from './timer-seconds.ts';
 import { KubernetesSchema } from './kubernetes-schema.ts';
 import { providerProblem, providerSchema, runProviders } from './provider.ts';
 import { NotifySchema } from './notify-schema.ts';
@@ -158,10 +159,10 @@ export const BudgetSchema = z
 
 export const HealthSchema = z
   .strictObject({
-    idle_timeout_s: positiveInt.default(1800).describe('Kill a peer that prints nothing for this long.'),
-    absolute_max_runtime_s: positiveInt.default(14400).describe('Kill a peer turn that runs longer than this.'),
+    idle_timeout_s: timerSeconds.default(1800).describe('Kill a peer that prints nothing for this long.'),
+    absolute_max_runtime_s: timerSeconds.default(14400).describe('Kill a peer turn that runs longer than this.'),
     output_cap_bytes: positiveInt.default(2 * 1024 * 1024).describe('Per-stream output kept from each turn (head and tail).'),
-    kill_grace_s: positiveInt.default(5).describe('Seconds between SIGTERM and SIGKILL.'),
+    kill_grace_s: timerSeconds.default(5).describe('Seconds between SIGTERM and SIGKILL.'),
     max_retries: z.number().int().min(0).default(1).describe('Retries of a failed turn before the peer counts as degraded.'),
     recovery_interval: positiveInt.default(8).describe('Ticks between attempts to bring a degraded peer back.'),
     halt_patterns: patternList.default(DEFAULT_HALT_PATTERNS).describe('Output lines that stop the run (auth failures, exhausted quota).'),
@@ -171,7 +172,7 @@ export const HealthSchema = z
 
 export const GoalsSettingsSchema = z
   .strictObject({
-    timeout_s: positiveInt.default(120).describe('Default timeout of a hard goal command.'),
+    timeout_s: timerSeconds.default(120).describe('Default timeout of a hard goal command.'),
     jobs: positiveInt.default(4).describe("How many of peers' own checks that run no project code are evaluated at once; every other hard goal runs alone, on its own copy of the checkout as setup left it."),
     convergence_n: positiveInt.default(2).describe('Consecutive clean ticks needed before the skeptic tick.'),
     stuck_halt_after: positiveInt.default(5).describe('Halt when the stuck gates stay red this many ticks.'),
@@ -202,13 +203,13 @@ export const EgressSchema = z
 
 export const VerifySchema = z
   .strictObject({
-    timeout_s: positiveInt.optional().describe('Timeout of each verify command.'),
+    timeout_s: timerSeconds.optional().describe('Timeout of each verify command.'),
     commands: z
       .array(
         z.strictObject({
           name: nonEmpty.optional().describe('Label shown in the verify table.'),
           cmd: nonEmpty.describe('Shell command run on the clean checkout.'),
-          timeout_s: positiveInt.optional().describe('Timeout of this command.'),
+          timeout_s: timerSeconds.optional().describe('Timeout of this command.'),
         }),
       )
       .optional()

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { compilePassWhen, PassWhenError } from '../pass-when/index.ts';
+import { timerSeconds } from './timer-seconds.ts';
 
 export const GOAL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 export const QUORUM_PATTERN = /^\s*(\d+)\s*\/\s*(\d+)\s*$/;
@@ -41,7 +42,7 @@ export const HardGoalSchema = z
     type: z.literal('hard'),
     cmd: z.string().trim().min(1).describe('Shell command (sh -c) run on a clean checkout of HEAD. goals.yaml is code: treat it as such.'),
     pass_when: passWhen,
-    timeout_s: z.number().int().positive().optional().describe('Timeout of this command (default goals.timeout_s of config.yaml).'),
+    timeout_s: timerSeconds.optional().describe('Timeout of this command (default goals.timeout_s of config.yaml).'),
     cacheable: z.boolean().default(false).describe('Reuse the result for the same HEAD and goal definition.'),
     expensive: z.boolean().default(false).describe('Slow goal: run in the background on a clean checkout of the tick HEAD while a peer works; it must pass at exactly the converging HEAD before the run can complete.'),
     retry_on_fail: z.number().int().min(0).max(5).default(0).describe('Re-runs of a failing command before it counts as failed (0-5), for flaky suites.'),

@@ -72,6 +72,19 @@ describe('loading config.yaml and goals.yaml', () => {
     expect(problems(() => loadConfigFile(path))).toEqual(['9:14 budget.max_ticks: Invalid input: expected number, received string']);
   });
 
+  test('a timeout past what a timer can hold (24 days) is refused where it is written: it used to fire at once, failing the gate in 0 s', () => {
+    const config = file(`${PEERS}health:\n  idle_timeout_s: 2147484\n  kill_grace_s: 1e12\ngoals:\n  timeout_s: 99999999999\nverify:\n  timeout_s: 2147484\n  commands: [{cmd: "true", timeout_s: 2147484}]\n`);
+    const tooLong = 'at most 2147483 seconds (24 days), the longest wait a timer holds';
+    expect(problems(() => loadConfigFile(config))).toEqual([
+      `9:19 health.idle_timeout_s: ${tooLong}`, `10:17 health.kill_grace_s: ${tooLong}`, `12:14 goals.timeout_s: ${tooLong}`,
+      `14:14 verify.timeout_s: ${tooLong}`, `15:39 verify.commands[0].timeout_s: ${tooLong}`,
+    ]);
+    const goals = file('goals:\n  - id: t\n    type: hard\n    cmd: "true"\n    pass_when: exit_code == 0\n    timeout_s: 2147484\n');
+    expect(problems(() => loadGoalsFile(goals))).toEqual([`6:16 goals[0].timeout_s: ${tooLong}`]);
+    // The longest a timer holds is still a timeout.
+    expect(loadGoalsFile(file('goals:\n  - id: t\n    type: hard\n    cmd: "true"\n    pass_when: exit_code == 0\n    timeout_s: 2147483\n')).goals[0]).toMatchObject({ timeout_s: 2147483 });
+  });
+
   test('an unquoted true or number where text belongs (cmd: true, the shell command) says how to quote it', () => {
     const path = file('goals:\n  - id: t\n    type: hard\n    cmd: true\n    pass_when: exit_code == 0\n');
     try {
