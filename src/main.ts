@@ -118,6 +118,14 @@ async function startLifeline(argv: readonly string[]): Promise<void> {
 }
 
 if (import.meta.main) {
-  const code = await main(process.argv.slice(2));
+  let code: number;
+  try {
+    code = await main(process.argv.slice(2));
+  } catch (error) {
+    // `--version` and prerendered help write before any command runs (a full disk under stdout:
+    // fd-output.ts): reported as every command's failure is, never as an unhandled rejection.
+    const { reportFatal } = await importWithoutEngineCheck(() => import('./cli/report-error.ts'));
+    code = reportFatal(error);
+  }
   process.exit(code);
 }

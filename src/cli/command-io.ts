@@ -6,6 +6,7 @@
  * themselves, so a command's output and exit code are checked without spawning the binary.
  */
 import type { Readable } from 'node:stream';
+import { stdoutFd } from './fd-output.ts';
 import { terminalOutput } from './terminal-text.ts';
 
 /** Where a command writes: a terminal or a pipe in use, a buffer in tests. Bytes for binary output (a tar stream). */
@@ -33,8 +34,8 @@ export type CommandIO = {
   readonly signals: SignalSource;
 };
 
-/** The real process: what every command gets when `peers` runs it (`stdout`: src/cli/fd-output.ts for the commands without oclif). */
-export function processIO(stdout: OutputStream = process.stdout): CommandIO {
+/** The real process: what every command gets when `peers` runs it (`stdout`: src/cli/fd-output.ts, whose failures are the command's). */
+export function processIO(stdout: OutputStream = stdoutFd()): CommandIO {
   // stderr and stdin on first use: making a stream costs every command, and most never use these.
   let stderr: OutputStream | undefined;
   return {

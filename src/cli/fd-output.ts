@@ -1,17 +1,30 @@
 /**
- * Standard output written straight to its file descriptor, for the commands that start without
- * oclif (`--version`, `--help`, `status`, `ls`, `info`: src/main.ts). Making `process.stdout` builds
- * a Node stream, which cost more CPU than the whole of `peers --version` otherwise (BENCHMARKS.md,
- * Startup); these commands only ever write whole lines, so a synchronous write does the same job.
+ * Standard output written straight to its file descriptor, for every command (those that start
+ * without oclif, `--version`, `--help`, `status`, `ls`, `info`: src/main.ts, and the rest). Making
+ * `process.stdout` builds a Node stream, which cost more CPU than the whole of `peers --version`
+ * otherwise (BENCHMARKS.md, Startup); a synchronous write does the same job (as node's stdout does
+ * on a file or pipe on Linux).
  *
  * What the stream did stays: a reader that went away (EPIPE: `peers status | head -1`) ends the
  * output silently, and a descriptor that would block (a non-blocking pipe or terminal that is full)
- * hands the rest, in order, to `process.stdout`, which waits for it. Whether it is a terminal, its
+ * hands the rest, in order, to `process.stdout`, which waits for it. Any other failure to write
+ * fails the command (unwritableOutput), which the stream's asynchronous 'error' event never did:
+ * every command writes through here (command-io.ts, processIO). Whether it is a terminal, its
  * size and its resize events are `process.stdout`'s, asked only when the answer can be yes: a pipe or
  * a file (what a script or a benchmark has) is never a terminal, and node:tty costs as much again.
  */
 import { fstatSync, writeSync } from 'node:fs';
 import type { OutputStream } from './command-io.ts';
+import { PeersError } from './errors.ts';
+
+/**
+ * Output that cannot be written (a full disk: ENOSPC; EIO, EFBIG, EDQUOT) fails the command, exit 1
+ * ("the operation failed", README.md, Commands): what the user asked for did not reach them, and a
+ * script must not take the truncated file for the answer. Not a bug in peers (exit 70) either.
+ */
+function unwritableOutput(error: unknown): PeersError {
+  return new PeersError(`cannot write standard output: ${(error as Error)?.message ?? String(error)} (the output is incomplete)`, { exitCode: 1 });
+}
 
 type Listener = () => void;
 export type FdOutput = OutputStream & { readonly isTTY: boolean; on(event: 'resize', listener: Listener): unknown; off(event: 'resize', listener: Listener): unknown };
@@ -33,7 +46,7 @@ export function fdOutput(fd: number, stream: () => NodeJS.WriteStream): FdOutput
             gone = true;
             return true;
           }
-          if (code !== 'EAGAIN') throw error;
+          if (code !== 'EAGAIN') throw unwritableOutput(error);
           through = stream();
           return through.write(bytes);
         }

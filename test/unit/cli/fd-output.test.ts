@@ -79,7 +79,9 @@ describe('standard output on its descriptor', () => {
   test('any other failure is not hidden', () => {
     const fd = openSync('/dev/full', 'w');
     fds.push(fd);
-    expect(() => fdOutput(fd, recordingStream().stream).write('x\n')).toThrow(/ENOSPC/);
+    // A failed command (exit 1) naming standard output, not an internal error (exit 70).
+    expect(() => fdOutput(fd, recordingStream().stream).write('x\n')).toThrow(/^cannot write standard output: ENOSPC/);
+    expect(() => fdOutput(fd, recordingStream().stream).write('x\n')).toThrow(expect.objectContaining({ exitCode: 1 }));
   });
 
   test('a pipe or a file is never a terminal, without asking the stream', () => {
