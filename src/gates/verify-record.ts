@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { InputError } from '../cli/errors.ts';
 import { UnsafePathError, writeFileAtomic } from '../fs/atomic-write.ts';
+import { fileAccessError, type FileKind } from '../fs/file-errors.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
 import type { VerifyReport } from './verify-run.ts';
 import { shellCommand } from '../cli/shell-word.ts';
@@ -42,13 +43,16 @@ export function verifyRecord(r: VerifyReport, setupCmd?: string): VerifyRecord {
   };
 }
 
+/** What verify writes into .peers/ (VERIFY.md, verify.json): a path this user cannot write is named, exit 2, not an internal error. */
+export const VERIFY_FILE_KIND = (what: string): FileKind => ({ what, hint: 'make .peers/ writable for this user (or run peers as its owner), then run `peers verify` again' });
+
 /** A symlink or hard link planted at the path is bad input (as for VERIFY.md), never written through. */
 export function writeVerifyRecord(path: string, record: VerifyRecord): void {
   try {
     writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`, 0o644);
   } catch (error) {
     if (error instanceof UnsafePathError) throw new InputError(error.message, { location: { file: path }, hint: `remove it (${shellCommand('rm', path)}) and run \`peers verify\` again` });
-    throw error;
+    throw fileAccessError(error, path, VERIFY_FILE_KIND('verify record'));
   }
 }
 

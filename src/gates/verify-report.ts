@@ -6,6 +6,8 @@
 import { InputError } from '../cli/errors.ts';
 import { mdBlock, mdCell, mdText } from '../cli/inert-markdown.ts';
 import { UnsafePathError, writeFileAtomic } from '../fs/atomic-write.ts';
+import { fileAccessError } from '../fs/file-errors.ts';
+import { VERIFY_FILE_KIND } from './verify-record.ts';
 import type { VerifyReport, VerifyRow } from './verify-run.ts';
 import { notRun, shownState } from './not-run.ts';
 import { shellCommand } from '../cli/shell-word.ts';
@@ -133,6 +135,6 @@ export function writeVerifyMarkdown(path: string, r: VerifyReport): void {
     writeFileAtomic(path, formatVerifyMarkdown(r), 0o644);
   } catch (error) {
     if (error instanceof UnsafePathError) throw new InputError(error.message, { location: { file: path }, hint: `remove it (${shellCommand('rm', path)}) and run \`peers verify\` again` });
-    throw error;
+    throw fileAccessError(error, path, VERIFY_FILE_KIND('verify report'));
   }
 }

@@ -7,7 +7,7 @@
  * Every refusal happens before the first write, so a refused init leaves the tree untouched.
  */
 import { refuseUnsupportedRepository } from '../git/project-dir.ts';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import configTemplate from '../../templates/config.yaml' with { type: 'text' };
@@ -24,6 +24,7 @@ import { renderConfig, renderGoals, withResultsBranch } from '../config/render-i
 import { worktreeResultsBranch } from '../config/worktree-results-branch.ts';
 import { registerProject } from '../config/project-registry.ts';
 import { installModeFiles, type InstalledModes } from './init-modes.ts';
+import { checkInitWritable, removeControlDir } from './init-writable.ts';
 import { projectFilesAtHead, uncommittedProposalNote } from './uncommitted-proposal.ts';
 import type { ModeInstallRequest } from './mode-install.ts';
 
@@ -221,6 +222,7 @@ export function initProject(opts: InitOptions): InitResult {
   const repo = checkTarget(resolve(opts.target ?? '.'), env);
   checkControlDir(repo, opts.force ?? false);
   checkGitignore(repo);
+  checkInitWritable(repo);
   const proposal = detectProject(projectFilesAt(repo));
   const uncommitted = uncommittedProposalNote(repo, proposal, detectProject(projectFilesAtHead(repo)));
   const modeRequest = opts.modes?.length ? { modes: opts.modes, lang: opts.lang, spec: opts.spec, plan: opts.plan, allowPassingAcceptance: opts.allowPassingAcceptance } : undefined;
@@ -233,8 +235,8 @@ export function initProject(opts: InitOptions): InitResult {
   const dir = join(repo, '.peers');
   // Modes decide (and may refuse) before the first write.
   const modes = modeRequest ? installModeFiles.prepare(repo, modeRequest, projectFilesAt(repo), proposal) : undefined;
-  // rmSync never follows symlinks inside the tree; .peers itself was checked not to be one.
-  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  // rmSync (removeControlDir) never follows symlinks inside the tree; .peers itself was checked not to be one.
+  if (existsSync(dir)) removeControlDir(dir);
   mkdirSync(join(dir, 'schema'), { recursive: true, mode: 0o755 });
   const written = modes ? installModeFiles.write(repo, modes, proposal, configTemplate) : undefined;
   const resultsBranch = worktreeResultsBranch(repo);
