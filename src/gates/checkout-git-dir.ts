@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { alternatesLine } from '../git/alternates-line.ts';
 import { gitOk } from '../git/git.ts';
 import { ATTEST_NOTES_REF, BASELINE_TAG, observerRef } from '../git/observer.ts';
 
@@ -44,7 +45,7 @@ export function writeCheckoutGitDir(source: string, gitDir: string, sha: string)
   for (const d of ['objects/info', 'refs']) mkdirSync(join(gitDir, d), { recursive: true, mode: 0o700 });
   writeFileSync(join(gitDir, 'config'), checkoutConfig(sha.length === 64));
   writeFileSync(join(gitDir, 'HEAD'), `${sha}\n`);
-  writeFileSync(join(gitDir, 'objects/info/alternates'), `${realpathSync(join(source, 'objects'))}\n`);
+  writeFileSync(join(gitDir, 'objects/info/alternates'), `${alternatesLine(realpathSync(join(source, 'objects')))}\n`);
   // The source is peers-owned (only peers' own git writes it): its `shallow` is read as it is.
   if (existsSync(join(source, 'shallow'))) copyFileSync(join(source, 'shallow'), join(gitDir, 'shallow'));
   // No traits line: git then peels an annotated tag itself.

@@ -29,6 +29,7 @@ import { objectStoreProblem } from './object-store-check.ts';
 import { linkObjectStore } from './object-store-links.ts';
 import { unpinnedAlternates } from './pinned-alternates.ts';
 import { borrowViewStores } from './view-objects.ts';
+import { alternatesLine } from './alternates-line.ts';
 import { declaredAlternates, isObjectId, readHead, resolveRef, resolveRepoLayout, RepoLayoutError } from './repo-layout.ts';
 
 /** The run's current commit in the mirror (the mirror's HEAD points here). */
@@ -130,7 +131,7 @@ export class ObserverError extends Error {
 export function ensureStage(stage: string, objectsDir: string | string[]): void {
   if (!existsSync(join(stage, OBSERVER_MARKER))) initObserverRepo(stage);
   const alternates = join(stage, 'objects', 'info', 'alternates');
-  const want = `${[objectsDir].flat().join('\n')}\n`;
+  const want = `${[objectsDir].flat().map(alternatesLine).join('\n')}\n`;
   let have = '';
   try {
     have = readFileSync(alternates, 'utf8');

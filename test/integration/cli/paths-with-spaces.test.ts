@@ -67,3 +67,13 @@ test('a project and a state dir with spaces in their paths: the commands peers p
   expect(pasted.stdout).toContain(`Wrote ${repo}/.peers/VERIFY.md`);
   expect(pasted.status).toBe(1);
 }, 120_000);
+
+test('a project whose path has a line break and non-ASCII letters: verify runs its gates (git read the path from its alternates file as two, exit 70)', () => {
+  const repo = makeRepo(sb.root, 'line\nbreak-é✓');
+  expect(runPeers(['init'], { cwd: repo, env: sb.env }).code).toBe(0);
+  writeFileSync(join(repo, '.peers/goals.yaml'), 'goals:\n  - id: ok\n    type: hard\n    cmd: test -f .gitignore\n    pass_when: exit_code == 0\n');
+  const verify = runPeers(['verify', '--json'], { cwd: repo, env: sb.env });
+  expect(verify.stderr).not.toContain('internal error');
+  expect(JSON.parse(verify.stdout).hard).toEqual([expect.objectContaining({ id: 'ok', state: 'pass' })]);
+  expect(verify.code).toBe(0);
+}, 60_000);
