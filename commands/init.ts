@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { initProject, nextSteps } from '../src/mode-registry/init-project.ts';
 import { BaseCommand } from './base.ts';
 import { modeFlags, modeOptions } from './mode-flags.ts';
+import { refuseEmptyProject } from './project-flags.ts';
 
 export default class Init extends BaseCommand {
   static override summary = 'Set up peers in a git repository.';
@@ -26,6 +27,7 @@ export default class Init extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Init);
+    refuseEmptyProject(args.path, 'argument');
     const result = initProject({
       target: resolve(this.io.cwd, args.path),
       env: this.io.env,

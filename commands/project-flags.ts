@@ -58,11 +58,24 @@ export function assertStateDirExists(dir: string | undefined): void {
 }
 
 /**
+ * An empty project (`peers reset "$PROJECT"` with PROJECT unset) is refused, exit 2: taken as
+ * absent, it acted on the repository around the current directory, not the one the script meant
+ * (as for --state-dir, stateDirOf).
+ */
+export function refuseEmptyProject(value: string | undefined, as: 'argument' | '-C'): void {
+  if (value === undefined || value.trim() !== '') return;
+  const hint = 'name the project (a path, or a name from `peers ls`), or leave it out for the repository around the current directory';
+  throw new InputError(as === '-C' ? '-C is empty' : 'the project argument is empty', { hint });
+}
+
+/**
  * The repository a command acts on (its top directory); exit 2 with the reason when there is none.
  * A path is taken from the command's working directory; a bare word naming no directory there is a
  * registered project's name.
  */
 export function projectFrom(arg: string | undefined, dir: string | undefined, io: Pick<CommandIO, 'env' | 'cwd'>): string {
+  refuseEmptyProject(arg, 'argument');
+  refuseEmptyProject(dir, '-C');
   if (arg !== undefined && dir !== undefined) throw new InputError(`the project is named twice: '${arg}' and -C ${dir}`, { hint: 'pass one of them' });
   const target = arg ?? dir;
   const isName = target !== undefined && !target.includes('/') && !existsSync(resolve(io.cwd, target));

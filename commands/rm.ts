@@ -4,6 +4,7 @@ import { PeersError } from '../src/cli/errors.ts';
 import { findEntry, removeEntry } from '../apps/housekeeping/remove-project.ts';
 import { projectStatus } from '../apps/project-status.ts';
 import { BaseCommand } from './base.ts';
+import { refuseEmptyProject } from './project-flags.ts';
 
 export default class Rm extends BaseCommand {
   static override summary = 'Remove a project from the registry (never its repository).';
@@ -14,6 +15,7 @@ export default class Rm extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args } = await this.parse(Rm);
+    refuseEmptyProject(args.project, 'argument');
     const entry = findEntry(args.project, this.io.env, this.io.cwd);
     const status = await projectStatus(entry, this.io.env);
     if (status.status === 'running') throw new PeersError(`${entry.name} is running; a running project stays registered`, { hint: `peers down ${entry.name}, then peers rm ${entry.name}` });

@@ -4,10 +4,10 @@
  * these are the named regressions, each with the message a user sees.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loop, makeProject, type Project } from '../loop/harness.ts';
-import { makeRepo, makeSandbox, runPeers, STACK_LINE, type CliResult } from './peers-cli.ts';
+import { makeRepo, makeSandbox, runPeers, runPeersAsync, STACK_LINE, type CliResult } from './peers-cli.ts';
 
 const sb = makeSandbox();
 let plainRepo: string;
@@ -62,6 +62,17 @@ describe('arguments and flags', () => {
     const file = join(sb.root, 'a-file.txt');
     writeFileSync(file, 'x\n');
     refused(runPeers(['up', file], { cwd: plainRepo, env: sb.env }), `${file} is not a directory`);
+  });
+
+  test('an empty project or -C (a script\'s unset variable) is refused, never taken as the current directory\'s project', async () => {
+    // `peers reset "$PROJECT"` with PROJECT unset archived the run of whatever project the script stood in.
+    const cases: [string[], string][] = [
+      [['reset', ''], 'the project argument is empty'], [['down', ' '], 'the project argument is empty'], [['init', ''], 'the project argument is empty'],
+      [['rm', ''], 'the project argument is empty'], [['verify', '-C', ''], '-C is empty'], [['status', '--dir='], '-C is empty'],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => runPeersAsync(args, { cwd: plainRepo, env: sb.env })));
+    runs.forEach((res, i) => refused(res, cases[i]![1]));
+    expect(existsSync(join(plainRepo, '.peers'))).toBe(false);
   });
 
   test('status outside a git repository is an error, not "fresh … all green"', () => {
