@@ -8,6 +8,7 @@
 import { UnsafePathError } from './atomic-write.ts';
 import { FileTooLargeError } from './safe-read.ts';
 import { InputError, PeersError } from '../cli/errors.ts';
+import { shellCommand } from '../cli/shell-word.ts';
 
 export type FileKind = {
   /** What the file is, for the message: "run state", "projects registry", "scenario file". */
@@ -45,6 +46,11 @@ export function fileAccessError(error: unknown, path: string, kind: FileKind): P
   if (error instanceof PeersError) return error;
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT') return new InputError(`${kind.what} not found`, { location, hint: kind.missingHint ?? kind.hint });
+  if (code === 'EACCES' || code === 'EPERM') {
+    // The file may be just what it must be: its permissions are the fix, not the kind's ("replace it …").
+    const hint = `this user cannot use it: check its permissions and its directories' (\`${shellCommand('ls', '-ld', path)}\`), or run peers as the user who owns it`;
+    return new InputError(`${kind.what}: ${INPUT_ERRNO[code]}`, { location, hint });
+  }
   if (code && INPUT_ERRNO[code]) return new InputError(`${kind.what}: ${INPUT_ERRNO[code]}`, { location, hint: kind.hint });
   // EIO, ENOSPC and the like: the path may be fine, the system failed on it.
   const failed = new PeersError(`cannot use ${kind.what}: ${(error as Error)?.message ?? String(error)}`, { exitCode: 1, location, hint: 'check the disk and its file system, then retry' });

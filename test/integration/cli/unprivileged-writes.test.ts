@@ -63,10 +63,15 @@ test('init in a repository (or a .git) this user cannot write: exit 2 naming it,
   expect(gitIn(readOnlyGit, ['-c', 'safe.directory=*', 'rev-parse', 'HEAD'])).toBe(head);
 }, 60_000);
 
-test('init --force over a .peers/ this user cannot read, and verify where it cannot write VERIFY.md: exit 2 naming the path', () => {
+test('a goals file this user cannot read, verify where it cannot write VERIFY.md, init --force over a .peers/ it cannot read: exit 2 naming the path', () => {
   const repo = userRepo('locked-peers');
   expect(asUser(['init'], repo).code).toBe(0);
   writeFileSync(join(repo, '.peers/goals.yaml'), 'goals:\n  - id: ok\n    type: hard\n    cmd: "true"\n    pass_when: exit_code == 0\n');
+  // A file this user cannot read: its permissions are the fix, not "replace it with a regular YAML file".
+  chmodSync(join(repo, '.peers/goals.yaml'), 0o000);
+  const info = asUser(['info'], repo);
+  refused(info, `${join(repo, '.peers/goals.yaml')}: goals file: permission denied\n  hint: this user cannot use it: check its permissions and its directories' (\`ls -ld ${join(repo, '.peers/goals.yaml')}\`), or run peers as the user who owns it\n`);
+  chmodSync(join(repo, '.peers/goals.yaml'), 0o644);
   chmodSync(join(repo, '.peers'), 0o555);
   const verify = asUser(['verify'], repo);
   refused(verify, `${join(repo, '.peers/VERIFY.md')}: verify report: permission denied`);
