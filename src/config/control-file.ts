@@ -85,9 +85,17 @@ function issueToErrors(issue: z.core.$ZodIssue, doc: Document, counter: LineCoun
  */
 function quoteHint(issue: z.core.$ZodIssue, node: Node, text: string): string | undefined {
   if (issue.code !== 'invalid_type' || issue.expected !== 'string' || !isScalar(node) || node.value === undefined || typeof node.value === 'string') return undefined;
+  // An explicit tag (`cmd: !!binary …`) made it so: quoting the value would not help, the tag must go.
+  if (node.tag) return `the tag ${node.tag.replace(/^tag:yaml\.org,2002:/, '!!')} makes YAML read this as ${valueKind(node.value)}, not text: remove the tag`;
   const written = node.range ? text.slice(node.range[0], node.range[1]).trim() : String(node.value);
   const key = issue.path[issue.path.length - 1];
   return `YAML reads an unquoted ${written} as ${node.value === null ? 'null' : `a ${typeof node.value}`}, not text: quote it (${typeof key === 'string' ? `${key}: ` : ''}'${written}')`;
+}
+
+function valueKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof Uint8Array) return 'binary data';
+  return typeof value === 'number' || typeof value === 'bigint' ? 'a number' : `a ${typeof value}`;
 }
 
 export function parseAndValidate<S extends z.ZodType>(path: string, kind: FileKind, schema: S, emptyValue: unknown): z.output<S> {

@@ -125,6 +125,22 @@ function duplicateKeys(doc: Document, counter: LineCounter, file: string): Input
   return problems;
 }
 
+/**
+ * `<<: *base` means "merge base here" in YAML 1.1 only; peers reads YAML 1.2, where `<<` is an
+ * ordinary key, so a goal written that way was refused as "missing required key type" (or `<<`
+ * unknown), never naming the merge. A plain (unquoted) `<<` key is named as what it is.
+ */
+function mergeKeys(doc: Document, counter: LineCounter, file: string): InputError[] {
+  const problems: InputError[] = [];
+  visit(doc, {
+    Pair(_, pair) {
+      if (problems.length >= MAX_PROBLEMS || !isScalar(pair.key) || pair.key.value !== '<<' || pair.key.type !== 'PLAIN') return;
+      problems.push(new InputError('YAML merge keys (<<) are not supported in peers files', { location: locationAt(counter, file, pair.key.range?.[0]), hint: 'write the keys out in each mapping: peers reads YAML 1.2, where << is an ordinary key' }));
+    },
+  });
+  return problems;
+}
+
 function throwAll(problems: InputError[]): never {
   throw problems.length === 1 ? problems[0]! : new InputErrors(problems);
 }
@@ -157,6 +173,8 @@ export function parseYaml(text: string, file: string, limits: YamlLimits, emptyV
   }
   const duplicates = duplicateKeys(doc, counter, file);
   if (duplicates.length > 0) throwAll(duplicates);
+  const merges = mergeKeys(doc, counter, file);
+  if (merges.length > 0) throwAll(merges);
   let data: unknown = emptyValue;
   try {
     if (doc.contents !== null) data = doc.toJS({ maxAliasCount: 100 });

@@ -103,6 +103,29 @@ describe('loading config.yaml and goals.yaml', () => {
     }
   });
 
+  test('a YAML merge key (<<: *base) is named as unsupported where it is written, not "missing required key type"', () => {
+    const goals = file('base: &base\n  type: hard\n  cmd: "true"\n  pass_when: exit_code == 0\ngoals:\n  - <<: *base\n    id: t\n');
+    expect(problems(() => loadGoalsFile(goals))).toEqual(['6:5 YAML merge keys (<<) are not supported in peers files']);
+    try {
+      loadGoalsFile(goals);
+    } catch (error) {
+      expect((error as InputError).hint).toBe('write the keys out in each mapping: peers reads YAML 1.2, where << is an ordinary key');
+    }
+    // Quoted, it is an ordinary key (and an unknown one).
+    expect(problems(() => loadGoalsFile(file('goals:\n  - "<<": 1\n    id: t\n    type: hard\n    cmd: "true"\n    pass_when: exit_code == 0\n')))).toEqual(["2:5 unknown key '<<' in goals[0]; did you mean id?"]);
+  });
+
+  test('a tag that makes a text field something else (!!binary, !!int) says to remove the tag, not to quote the value', () => {
+    for (const [tagged, tag, what] of [['!!binary dHJ1ZQ==', '!!binary', 'binary data'], ['!!int "3"', '!!int', 'a number']] as const) {
+      try {
+        loadGoalsFile(file(`goals:\n  - id: t\n    type: hard\n    cmd: ${tagged}\n    pass_when: exit_code == 0\n`));
+        throw new Error('expected an error');
+      } catch (error) {
+        expect((error as InputError).hint).toBe(`the tag ${tag} makes YAML read this as ${what}, not text: remove the tag`);
+      }
+    }
+  });
+
   test('YAML syntax error is located', () => {
     const path = file('goals:\n  - id: a\n   type: hard\n');
     const [first] = problems(() => loadGoalsFile(path));
