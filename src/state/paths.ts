@@ -9,6 +9,7 @@ import { accessingFile } from '../fs/file-errors.ts';
 import { basename, dirname, join } from 'node:path';
 import { assertSafeDir } from '../fs/atomic-write.ts';
 import { stateDirOverride, xdgStateHome } from './env-dirs.ts';
+import { refuseForeignStateDir } from './foreign-state-dir.ts';
 
 export function projectKey(repoDir: string): string {
   const real = realpathSync(repoDir);
@@ -106,8 +107,9 @@ export function promptFile(p: StatePaths, tick: number, peer: string): string {
   return join(p.prompts, `tick-${String(tick).padStart(5, '0')}-${peer}.txt`);
 }
 
-/** Creates the state directory tree (0700) and refuses symlinked directories. */
+/** Creates the state directory tree (0700) and refuses symlinked directories and a directory of other files (foreign-state-dir.ts). */
 export function ensureStateDirs(p: StatePaths): void {
+  refuseForeignStateDir(p.dir);
   for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs, p.diffs, p.controlDir]) {
     accessingFile(d, STATE_DIR, () => {
       mkdirSync(d, { recursive: true, mode: 0o700 });

@@ -14,6 +14,7 @@ import { archiveRootFor, statePaths } from './paths.ts';
 import { acquireRunLock } from './run-lock.ts';
 import { loadState } from './state-store.ts';
 import { readStopReason } from './stop-reason.ts';
+import { refuseForeignStateDir } from './foreign-state-dir.ts';
 
 export type ArchivedRun = {
   id: string;
@@ -43,6 +44,7 @@ export function hasRunState(stateDir: string): boolean {
  * no run to archive. Refuses (nothing moved) while a loop holds the run lock.
  */
 export function archiveRun(stateDir: string, now = new Date()): ArchivedRun | null {
+  refuseForeignStateDir(stateDir);
   if (!hasRunState(stateDir)) return null;
   assertSafeDir(stateDir);
   const paths = statePaths(stateDir);

@@ -4,7 +4,7 @@
  * these are the named regressions, each with the message a user sees.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loop, makeProject, type Project } from '../loop/harness.ts';
 import { makeRepo, makeSandbox, runPeers, runPeersAsync, STACK_LINE, type CliResult } from './peers-cli.ts';
@@ -96,6 +96,21 @@ describe('environment', () => {
     const res = runPeers(['status', '--json'], { cwd: plainRepo, env: { ...sb.env, XDG_STATE_HOME: 'relative/state' } });
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout).state_dir).toStartWith(join(sb.home, '.local/state/peers/'));
+  });
+
+  test('PEERS_STATE_DIR naming a directory of other files: up and reset refuse it, exit 2, and leave every file where it was', async () => {
+    // `up` made its run there and `reset` then moved the whole directory (the user's files with it)
+    // into <dir>.archive/, which `peers prune` deletes.
+    const repo = makeRepo(sb.root, 'state-dir-elsewhere');
+    expect(runPeers(['init'], { cwd: repo, env: sb.env }).code).toBe(0);
+    const docs = join(sb.root, 'Documents');
+    mkdirSync(docs);
+    writeFileSync(join(docs, 'thesis.txt'), 'precious\n');
+    const env = { ...sb.env, PEERS_STATE_DIR: docs };
+    const [up, reset, pause] = await Promise.all([['up', '--clone-only'], ['reset'], ['pause', 'all']].map((args) => runPeersAsync(args, { cwd: repo, env })));
+    for (const res of [up, reset, pause]) refused(res!, `${docs}: state directory: it holds other files (thesis.txt) and no run of peers: refusing to use it`);
+    expect(readdirSync(docs)).toEqual(['thesis.txt']);
+    expect(existsSync(`${docs}.archive`)).toBe(false);
   });
 
   test('a relative or missing TMPDIR is passed over for the system temp directory (verify made its checkout in "--": exit 70)', () => {
