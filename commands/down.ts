@@ -5,6 +5,7 @@ import { describePublish } from '../sandbox/publish-branch.ts';
 import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
 import { BaseCommand } from './base.ts';
+import { MAX_TIMER_S } from '../src/proc/timer-limit.ts';
 
 export default class Down extends BaseCommand {
   static override controlsRuns = true;
@@ -18,7 +19,7 @@ fingerprint \`peers up\` took (HEAD, index, config, hooks, .peers/): a run never
   static override args = { project: projectArg() };
   static override flags = {
     ...projectDirFlag(),
-    grace: Flags.integer({ min: 0, default: 30, description: 'Seconds the loop gets to save its state before it is killed.' }),
+    grace: Flags.integer({ min: 0, max: MAX_TIMER_S, default: 30, description: 'Seconds the loop gets to save its state before it is killed.' }),
     purge: Flags.boolean({ description: "Also delete the project's gate dependency cache (kept by default for the next up)." }),
   };
   static override examples = ['<%= config.bin %> down', '<%= config.bin %> down app --grace 60', '<%= config.bin %> down app --purge'];

@@ -12,12 +12,13 @@ import { archivedRunJson } from '../src/cli/json-output/snake-case.ts';
 import { exitWith, type CommandOutput } from '../src/cli/json-output/command-output.ts';
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
 import { PROJECT_DIR_FLAGS, STATE_DIR_FLAGS, assertStateDirExists, projectFrom, stateDirOf } from './project-flags.ts';
+import { MAX_TIMER_S } from '../src/proc/timer-limit.ts';
 
 export const STATUS_FLAGS = {
   ...PROJECT_DIR_FLAGS,
   ...STATE_DIR_FLAGS,
   watch: { kind: 'boolean', char: 'w', description: 'Redraw the status as the run goes (who is working and on what, spend, gates) until it stops or Ctrl-C.' },
-  interval: { kind: 'integer', min: 1, default: 2, description: 'Seconds between redraws with --watch.' },
+  interval: { kind: 'integer', min: 1, max: MAX_TIMER_S, default: 2, description: 'Seconds between redraws with --watch.' },
 } as const satisfies FlagSpecs;
 
 export async function runStatus(project: string | undefined, flags: FlagValues<typeof STATUS_FLAGS>, out: CommandOutput): Promise<unknown> {

@@ -23,7 +23,7 @@ function toOclifFlag(spec: FlagSpec): OclifFlag {
     case 'strings':
       return Flags.string({ ...shown, multiple: true, default: [...spec.default], ...(spec.options ? { options: [...spec.options] } : {}) });
     case 'integer':
-      return Flags.integer({ ...shown, ...(spec.default !== undefined ? { default: spec.default } : {}), ...(spec.min !== undefined ? { min: spec.min } : {}) });
+      return Flags.integer({ ...shown, ...(spec.default !== undefined ? { default: spec.default } : {}), ...(spec.min !== undefined ? { min: spec.min } : {}), ...(spec.max !== undefined ? { max: spec.max } : {}) });
     case 'boolean':
       return Flags.boolean({
         ...shown,

@@ -28,7 +28,7 @@ export type StringFlagSpec = Described & {
 };
 /** A string flag that may be repeated (oclif `multiple: true`); absent means `default`. */
 export type StringListFlagSpec = Described & { kind: 'strings'; default: readonly string[]; options?: readonly string[] };
-export type IntegerFlagSpec = Described & { kind: 'integer'; default?: number; min?: number };
+export type IntegerFlagSpec = Described & { kind: 'integer'; default?: number; min?: number; max?: number };
 export type BooleanFlagSpec = Described & { kind: 'boolean'; default?: boolean; allowNo?: boolean; exactlyOne?: readonly string[] };
 export type FlagSpec = StringFlagSpec | StringListFlagSpec | IntegerFlagSpec | BooleanFlagSpec;
 export type FlagSpecs = Record<string, FlagSpec>;
@@ -80,7 +80,7 @@ export function parseRoleArgv<S extends FlagSpecs>(argv: readonly string[], spec
     if (value === '' || value.startsWith('-')) return null;
     if (flag.kind === 'string' || flag.kind === 'strings') {
       if (flag.options && !flag.options.includes(value)) return null;
-    } else if (!/^\d{1,15}$/.test(value) || (flag.min !== undefined && Number(value) < flag.min)) return null;
+    } else if (!/^\d{1,15}$/.test(value) || (flag.min !== undefined && Number(value) < flag.min) || (flag.max !== undefined && Number(value) > flag.max)) return null;
     if (flag.kind === 'strings') {
       const list = (given.get(name) as string[] | undefined) ?? [];
       list.push(value);
