@@ -4,7 +4,7 @@
  * also registers it). The directory must not exist or be empty; everything is checked before the
  * first write, and a refused init removes what `new` created.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { InputError } from '../cli/errors.ts';
 import { commitInitFiles, initProject, writtenFile, type InitOptions, type InitResult } from './init-project.ts';
@@ -66,6 +66,9 @@ export type NewOptions = Omit<InitOptions, 'target' | 'force'> & { name: string;
 export function newProject(o: NewOptions): InitResult {
   if (!PROJECT_NAME.test(o.name)) throw new InputError(`"${o.name}" is not a project name`, { hint: 'use letters, digits, ".", "_" and "-" (at most 64), starting with a letter or digit' });
   const dir = resolve(o.cwd ?? process.cwd(), o.dir ?? o.name);
+  // A file where the directory goes, or on its way (`peers new x notes.txt/sub`): named, not ENOTDIR (exit 70).
+  const notDir = [dir, dirname(dir)].find((d) => existsSync(d) && !statSync(d).isDirectory());
+  if (notDir) throw new InputError(`${notDir} is not a directory`, { hint: 'pick another name or directory' });
   if (existsSync(dir) && readdirSync(dir).length > 0) throw new InputError(`${dir} exists and is not empty`, { hint: 'pick another name or directory, or run `peers init --modes …` inside the existing project' });
   if (!existsSync(dirname(dir))) throw new InputError(`${dirname(dir)} does not exist`, { hint: 'create the parent directory first' });
   let lang: Lang | undefined;

@@ -62,6 +62,9 @@ describe('arguments and flags', () => {
     const file = join(sb.root, 'a-file.txt');
     writeFileSync(file, 'x\n');
     refused(runPeers(['up', file], { cwd: plainRepo, env: sb.env }), `${file} is not a directory`);
+    // `peers new NAME DIR` with DIR a file, or inside one (was exit 70, ENOTDIR).
+    refused(runPeers(['new', 'x', file], { cwd: plainRepo, env: sb.env }), `${file} is not a directory`);
+    refused(runPeers(['new', 'x', join(file, 'sub')], { cwd: plainRepo, env: sb.env }), `${file} is not a directory`);
   });
 
   test('an empty project or -C (a script\'s unset variable) is refused, never taken as the current directory\'s project', async () => {
@@ -79,6 +82,11 @@ describe('arguments and flags', () => {
     const res = runPeers(['status'], { cwd: sb.home, env: sb.env });
     refused(res, `${sb.home} is not a git repository`);
     expect(res.stdout).not.toContain('fresh');
+  });
+
+  test('a wait longer than a timer holds (--interval, --grace past 24 days) is refused: it fired at once (status --watch redrew in a busy loop)', async () => {
+    const runs = await Promise.all([['status', '--watch', '--interval', '2147484'], ['down', '--grace=99999999999']].map((args) => runPeersAsync(args, { cwd: plainRepo, env: sb.env })));
+    for (const res of runs) refused(res, 'expected an integer less than or equal to 2147483');
   });
 
   test('check constructor is an unknown check, not a call of Object.constructor', () => {
