@@ -56,7 +56,8 @@ describe('the test-only stand-in vendor', () => {
   test('planPod refuses it before anything else happens when the variable is not set', async () => {
     const repo = join(dir, 'repo');
     expect(spawnSync('git', ['init', '-q', repo]).status).toBe(0);
-    const init = spawnSync(process.execPath, [join(import.meta.dir, '../../../src/main.ts'), 'init'], { cwd: repo, encoding: 'utf8' });
+    // Its own registry: `peers init` registers the project in $XDG_CONFIG_HOME/peers (it wrote the machine's ~/.config).
+    const init = spawnSync(process.execPath, [join(import.meta.dir, '../../../src/main.ts'), 'init'], { cwd: repo, encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: join(dir, 'config') } });
     expect(init.status, init.stderr).toBe(0);
     const env: NodeJS.ProcessEnv = { ...process.env, XDG_STATE_HOME: join(dir, 'state') };
     delete env.PEERS_EGRESS_TEST_MODE;
