@@ -4,6 +4,8 @@ import { initProject, nextSteps } from '../src/mode-registry/init-project.ts';
 import { BaseCommand } from './base.ts';
 import { modeFlags, modeOptions } from './mode-flags.ts';
 import { refuseEmptyProject } from './project-flags.ts';
+import { projectDirFlag } from './project-target.ts';
+import { InputError } from '../src/cli/errors.ts';
 
 export default class Init extends BaseCommand {
   static override summary = 'Set up peers in a git repository.';
@@ -12,6 +14,7 @@ export default class Init extends BaseCommand {
   static override examples = [
     '<%= config.bin %> init',
     '<%= config.bin %> init ~/src/my-project',
+    '<%= config.bin %> init -C ~/src/my-project   # the same, as -C names the project in every command',
     '<%= config.bin %> init --modes audit,thorough              # audit an existing codebase (language detected)',
     '<%= config.bin %> init --modes audit --lang python',
     '<%= config.bin %> init --modes implement --plan PLAN.md     # build a feature against a frozen acceptance test',
@@ -20,6 +23,7 @@ export default class Init extends BaseCommand {
   ];
   static override args = { path: Args.directory({ description: 'The repository to set up (its top directory).', default: '.' }) };
   static override flags = {
+    ...projectDirFlag(),
     ...modeFlags,
     force: Flags.boolean({ description: 'Replace an existing .peers/ directory (its contents are deleted).' }),
   };
@@ -28,8 +32,11 @@ export default class Init extends BaseCommand {
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Init);
     refuseEmptyProject(args.path, 'argument');
+    refuseEmptyProject(flags.dir, '-C');
+    // -C DIR as in every other command (project-flags.ts); PATH defaults to '.', so only another PATH conflicts.
+    if (flags.dir !== undefined && args.path !== '.') throw new InputError(`the project is named twice: '${args.path}' and -C ${flags.dir}`, { hint: 'pass one of them' });
     const result = initProject({
-      target: resolve(this.io.cwd, args.path),
+      target: resolve(this.io.cwd, flags.dir ?? args.path),
       env: this.io.env,
       force: flags.force,
       ...modeOptions(flags),

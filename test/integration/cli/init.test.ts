@@ -130,6 +130,16 @@ describe('peers init', () => {
     expect(gitIn(repo, ['rev-list', '--count', 'HEAD'])).toBe('1');
   });
 
+  test('-C DIR names the repository as it does for every other command (it was "unknown flag -C"); with a PATH too it is named twice', () => {
+    const repo = makeRepo(sb.root, 'by-dash-c');
+    const res = runPeers(['init', '-C', repo, '--json'], { cwd: sb.root, env: sb.env });
+    expect(res.code, res.stderr).toBe(0);
+    expect(JSON.parse(res.stdout).repo).toBe(repo);
+    const twice = runPeers(['init', 'elsewhere', '-C', repo], { cwd: sb.root, env: sb.env });
+    expect(twice.stderr).toContain(`the project is named twice: 'elsewhere' and -C ${repo}`);
+    expect(twice.code).toBe(2);
+  });
+
   test('refuses a directory that is not a git repository, and one that does not exist', () => {
     const plain = join(sb.root, 'plain');
     mkdirSync(plain);
@@ -256,6 +266,9 @@ describe('peers init in a git worktree', () => {
     expect(res.stdout).not.toContain('peers-baseline moved');
     const linkedBaseline = gitIn(main, ['rev-parse', 'peers-baseline']);
     // Tags are shared by the worktrees: init in the main one moves the linked one's baseline, and says so.
+    // The main worktree is a commit ahead: the two init commits (same parent, content, author) made
+    // within one second were one and the same commit, and the baseline did not move (a flake).
+    gitIn(main, ['commit', '-q', '--allow-empty', '-m', 'main moves on']);
     const second = runPeers(['init'], { cwd: main, env: sb.env });
     expect(second.code, second.stderr).toBe(0);
     expect(second.stdout).toContain(`peers-baseline moved from ${linkedBaseline.slice(0, 12)} to ${gitIn(main, ['rev-parse', 'HEAD']).slice(0, 12)}, and tags are shared by every worktree of this repository`);

@@ -38,6 +38,7 @@ _peers() {
     'image:build --push') COMPREPLY=(); return ;;
     'image:build --tag') COMPREPLY=(); return ;;
     'info --dir'|'info -C') COMPREPLY=(); return ;;
+    'init --dir'|'init -C') COMPREPLY=(); return ;;
     'init --lang') COMPREPLY=(); return ;;
     'init --modes') COMPREPLY=(); return ;;
     'init --plan') COMPREPLY=(); return ;;
@@ -97,7 +98,7 @@ _peers() {
     'down') words='--dir -C --grace --json --purge --help -h --no-color' ;;
     'image:build') words='--base --ca-file --force --init-binary --json --k8s --push --tag --help -h --no-color' ;;
     'info') words='--dir -C --json --help -h --no-color' ;;
-    'init') words='--allow-passing-acceptance --force --json --lang --modes --plan --spec --help -h --no-color' ;;
+    'init') words='--allow-passing-acceptance --dir -C --force --json --lang --modes --plan --spec --help -h --no-color' ;;
     'logs') words='--dir -C --egress --follow -f --peer --since --tail --help -h --no-color' ;;
     'ls') words='--context --json --target --help -h --no-color' ;;
     'modes:list') words='--json --help -h --no-color' ;;

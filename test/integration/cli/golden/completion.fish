@@ -93,6 +93,7 @@ complete -c peers -n '__fish_seen_subcommand_from info' -l json -d 'Format outpu
 complete -c peers -n '__fish_seen_subcommand_from info' -s h -l help -d 'Show help.'
 complete -c peers -n '__fish_seen_subcommand_from info' -l no-color -d 'No colour, as NO_COLOR=1.'
 complete -c peers -n '__fish_seen_subcommand_from init' -l allow-passing-acceptance -d 'implement: install even though the acceptance command already passes.'
+complete -c peers -n '__fish_seen_subcommand_from init' -s C -l dir -r -d 'Run as if peers was started in DIR (like git -C): the project is the repository there.'
 complete -c peers -n '__fish_seen_subcommand_from init' -l force -d 'Replace an existing .peers/ directory (its contents are deleted).'
 complete -c peers -n '__fish_seen_subcommand_from init' -l json -d 'Format output as json.'
 complete -c peers -n '__fish_seen_subcommand_from init' -l lang -r -d 'Project language: js, ts, python, go or rust (detected when absent; for `new`, the skeleton\'s language).'
