@@ -34,8 +34,8 @@ function userRepo(name: string): string {
   return repo;
 }
 
-function asUser(args: string[], cwd: string): CliResult {
-  const env = Object.entries({ ...sb.env, NO_COLOR: '1', PATH: process.env.PATH ?? '' }).map(([k, v]) => `${k}=${v}`);
+function asUser(args: string[], cwd: string, extraEnv: Record<string, string> = {}): CliResult {
+  const env = Object.entries({ ...sb.env, NO_COLOR: '1', PATH: process.env.PATH ?? '', ...extraEnv }).map(([k, v]) => `${k}=${v}`);
   const r = spawnSync('runuser', ['-u', user, '--', 'env', ...env, BUN, MAIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
@@ -80,4 +80,15 @@ test('a goals file this user cannot read, verify where it cannot write VERIFY.md
   chmodSync(join(repo, '.peers/schema'), 0o000);
   refused(asUser(['init', '--force'], repo), `${join(repo, '.peers')}: the existing .peers/: permission denied`);
   chmodSync(join(repo, '.peers/schema'), 0o755);
+}, 60_000);
+
+test('a state directory this user cannot read (a run once started with sudo) is named, exit 2: status said "fresh, no run yet"', () => {
+  const repo = userRepo('root-run');
+  expect(asUser(['init'], repo).code).toBe(0);
+  const state = join(sb.root, 'root-state');
+  mkdirSync(state, { mode: 0o700 }); // root's, as `sudo peers up` leaves it
+  writeFileSync(join(state, 'state.json'), '{}');
+  const status = asUser(['status'], repo, { PEERS_STATE_DIR: state });
+  expect(status.stdout).not.toContain('No run yet');
+  refused(status, `${join(state, 'state.json')}: run state: permission denied`);
 }, 60_000);
