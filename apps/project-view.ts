@@ -4,8 +4,8 @@
  * (src/report/run-summary.ts). `status`, `status --watch` and the dashboard all show this one view,
  * so the dashboard's data is exactly `status --json`.
  */
-import { existsSync, statSync } from 'node:fs';
-import { fileAccessError } from '../src/fs/file-errors.ts';
+import { existsSync } from 'node:fs';
+import { fileThere } from '../src/fs/file-there.ts';
 import { join } from 'node:path';
 import type { RunSummary } from '../src/report/run-summary.ts';
 import type { statusJson } from '../src/report/status-text.ts';
@@ -19,6 +19,9 @@ import { shellCommand } from '../src/cli/shell-word.ts';
 /** `run`: what `status` says of the run (src/report/status-text.ts), as of when it was read. */
 export type ProjectView = { project: ProjectStatus; summary?: RunSummary; run?: { json: ReturnType<typeof statusJson>; text: string } };
 
+/** A state directory this user cannot read (left by `sudo peers up`) is named, never shown as "fresh" (file-there.ts). */
+const RUN_STATE = { what: 'run state', hint: 'check the state directory `peers status --json` names (state_dir)' };
+
 /**
  * `stateDir`: an explicit state directory (`--state-dir`): a run must be there, unless
  * `mayBeFresh` (a watch may start before the run's first state is written).
@@ -26,28 +29,13 @@ export type ProjectView = { project: ProjectStatus; summary?: RunSummary; run?: 
 export async function readProjectView(entry: ProjectEntry, env: NodeJS.ProcessEnv = process.env, stateDir?: string, mayBeFresh = false): Promise<ProjectView> {
   const project = await projectStatus(entry, env, stateDir);
   // An explicit --state-dir without a run in it is a wrong path, not a fresh project.
-  const hasRun = Boolean(project.stateDir) && (stateFileThere(statePaths(project.stateDir).state) || (stateDir !== undefined && !mayBeFresh));
+  const hasRun = Boolean(project.stateDir) && (fileThere(statePaths(project.stateDir).state, RUN_STATE) || (stateDir !== undefined && !mayBeFresh));
   if (!hasRun) return { project };
   // The state files' reader (and their schemas) and what is said of a run are loaded only for a project with a run.
   const [{ readRunSummary }, text] = await Promise.all([import('../src/report/run-summary.ts'), import('../src/report/status-text.ts')]);
   const summary = readRunSummary(project.stateDir);
   const now = Date.now();
   return { project, summary, run: { json: text.statusJson(summary, now), text: text.formatStatus(summary, now) } };
-}
-
-/**
- * Whether the run's state.json is there. One this user cannot reach (a state directory left by
- * `sudo peers up`) is named, exit 2: taken as absent, status said "fresh, no run yet".
- */
-function stateFileThere(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
-    throw fileAccessError(error, path, { what: 'run state', hint: 'check the state directory `peers status --json` names (state_dir)' });
-  }
 }
 
 /** The JSON of `peers status --json` (and of each project on the dashboard). */

@@ -27,6 +27,7 @@ import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { exitCodeFor, parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
 import { containerName } from './pod-layout.ts';
 import { containerStartedAt, podman, podmanBin, PodmanMissing } from './podman.ts';
+import { fileThere } from '../src/fs/file-there.ts';
 
 /**
  * The console text of a k8s-file log as written: `<time> <stream> <F|P> <text>` lines, P marking a
@@ -68,7 +69,7 @@ export async function followLogs(o: { project: string; follow: boolean; egress: 
     },
   );
   // Following needs the container; reading does not (the file has every `up`'s output, also after down).
-  if (file && existsSync(file) && !(o.follow && exists)) {
+  if (file && fileThere(file, { what: 'loop output', hint: 'check the state directory `peers status --json` names (state_dir)' }) && !(o.follow && exists)) {
     o.io.stdout.write(k8sLogText(readTextIfExists(file, 256 * MiB) ?? ''));
     if (o.follow) o.io.stderr.write('peers logs: the loop is not running; nothing more to follow\n');
     return 0;

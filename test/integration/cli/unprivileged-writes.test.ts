@@ -82,7 +82,7 @@ test('a goals file this user cannot read, verify where it cannot write VERIFY.md
   chmodSync(join(repo, '.peers/schema'), 0o755);
 }, 60_000);
 
-test('a state directory this user cannot read (a run once started with sudo) is named, exit 2: status said "fresh, no run yet"', () => {
+test('a state directory this user cannot read (a run once started with sudo) is named, exit 2: status said "fresh, no run yet", logs "never started"', () => {
   const repo = userRepo('root-run');
   expect(asUser(['init'], repo).code).toBe(0);
   const state = join(sb.root, 'root-state');
@@ -91,4 +91,5 @@ test('a state directory this user cannot read (a run once started with sudo) is 
   const status = asUser(['status'], repo, { PEERS_STATE_DIR: state });
   expect(status.stdout).not.toContain('No run yet');
   refused(status, `${join(state, 'state.json')}: run state: permission denied`);
+  refused(asUser(['logs'], repo, { PEERS_STATE_DIR: state }), `${join(state, 'loop.log')}: loop output: permission denied`);
 }, 60_000);
