@@ -21,7 +21,8 @@ import { withPeerGitOverrides } from '../../protocol/git-hook-guard.ts';
 import { scanRangeForTestMarkers } from '../../protocol/test-markers.ts';
 import { controlPlaneDiffReader } from '../../protocol/control-plane-guard.ts';
 import { isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
-import { signalExitCode } from '../../proc/supervise.ts';
+import { signalExitCode, type SupervisedResult } from '../../proc/supervise.ts';
+import type { Finding } from '../../protocol/findings.ts';
 import { compilePatterns, LiveScanner, scanLines } from '../../peer-output/halt-patterns.ts';
 import { structuredStatus } from '../../peer-output/structured-events.ts';
 import { limitFromOutput } from '../../peer-output/vendor-limit.ts';
@@ -38,6 +39,14 @@ import type { TurnContext, TurnOutcome, TurnRequest } from './turn-context.ts';
 import { bugOwners, changesCode, gateStates, justificationByOther, plantedHooks, tagSha } from './turn-fact-readers.ts';
 
 export { compressOldLogs, PLAIN_LOGS_KEPT } from './tick-log.ts';
+
+/** What the turn left running outside its process group, stopped when it ended (marked-leftovers.ts). */
+function leftRunningFinding(peer: string, r: SupervisedResult): Finding | null {
+  if (!r.leftoversStopped && !r.leftoversError) return null;
+  const n = r.leftoversStopped ?? 0;
+  const detail = `${peer}'s turn left ${n} process${n === 1 ? '' : 'es'} running outside its process group`;
+  return r.leftoversError ? { kind: 'left-running', detail, action: `not all could be stopped: ${r.leftoversError}` } : { kind: 'left-running', detail, action: 'stopped when the turn ended' };
+}
 
 const pad = (n: number) => String(n).padStart(5, '0');
 const tail = (s: string, n: number) => (s.length > n ? s.slice(-n) : s);
@@ -102,6 +111,9 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       absoluteTimeoutMs: h.absolute_max_runtime_s * 1000,
       killGraceMs: h.kill_grace_s * 1000,
       maxStreamBytes: h.output_cap_bytes,
+      // Nothing of this turn runs into the next one: a commit made then is credited to the peer
+      // that has that turn, which never reads its own (marked-leftovers.ts).
+      stopLeftovers: true,
       onOutput: (stream, text) => {
         live.write(stream, text);
         return scanner.feed(stream, text) ? 'kill' : undefined;
@@ -216,6 +228,8 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     ownWarnings.push(`peer ${t.peer}'s ${truncatedStreams.join(' and ')} exceeded the ${h.output_cap_bytes}-byte cap; head and tail kept, middle dropped. Print less (e.g. quieter test output).`);
   }
   const warnings = [...notes, ...verdict.warnings];
+  const leftRunning = leftRunningFinding(t.peer, result);
+  if (leftRunning) warnings.push(`${leftRunning.detail}: ${leftRunning.action}.`);
   if (verdict.rescuedFromIdle) warnings.push(`peer ${t.peer} handed off but then went silent for ${h.idle_timeout_s}s and was stopped; consider raising health.idle_timeout_s.`);
   try {
     compressOldLogs(ctx.paths.logs, PLAIN_LOGS_KEPT);
@@ -265,7 +279,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       soft_reviews_ingested: verdict.soft.ingested.length,
       soft_reviews_rejected: verdict.soft.warnings.length,
       soft_status: verdict.soft.ingested.length || verdict.soft.staleVotes.length ? verdict.soft.statuses : null,
-      findings: verdict.findings,
+      findings: leftRunning ? [...verdict.findings, leftRunning] : verdict.findings,
       blocked: verdict.blocked,
       rewritten_ref: rewrittenRef,
     },
