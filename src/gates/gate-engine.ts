@@ -8,7 +8,7 @@
  */
 import type { HardGoal } from '../config/goals-schema.ts';
 import { isPeersCheckGate, runsNoPeerCode } from '../protocol/peers-check-gate.ts';
-import { selfBinDir } from '../proc/self-exec.ts';
+import { gatePath } from './gate-path.ts';
 import { signalExitCode, supervise, type SupervisedResult } from '../proc/supervise.ts';
 import { compilePassWhen, pyRepr, type CompiledPassWhen } from '../pass-when/index.ts';
 import { withScratchEnv } from './gate-env.ts';
@@ -143,10 +143,9 @@ async function runOnOwnCopy(goal: HardGoal, trees: GateTrees, betweenGates: (() 
   }
 }
 
-/** `peers` on PATH inside a gate is this very binary, so `peers check <id>` gates work anywhere. */
+/** `peers` on PATH inside a gate is this very binary; no relative entry reaches into the checkout (gate-path.ts). */
 function gateEnv(base: Record<string, string>): Record<string, string> {
-  const path = base.PATH ?? '/usr/local/bin:/usr/bin:/bin';
-  return { ...base, PATH: `${selfBinDir()}:${path}` };
+  return { ...base, PATH: gatePath(base.PATH) };
 }
 
 /**

@@ -10,7 +10,7 @@ import { hardGoals, type GoalsFile, type HardGoal } from '../config/goals-schema
 import { InputError } from '../cli/errors.ts';
 import { noHardGoalWarning } from '../config/unmeasured-goals.ts';
 import { findWorkTreeRoot, readHead, resolveRepoLayout } from '../git/repo-layout.ts';
-import { selfBinDir } from '../proc/self-exec.ts';
+import { gatePath } from './gate-path.ts';
 import { supervise } from '../proc/supervise.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
 import { resealAfterSetup } from './checkout-git-dir.ts';
@@ -72,7 +72,7 @@ export async function runVerify(opts: {
   const timeoutS = opts.config.verify?.timeout_s ?? opts.config.goals.timeout_s;
   const jobs = opts.jobs ?? opts.config.goals.jobs;
   const env = { ...((opts.env ?? process.env) as Record<string, string>) };
-  env.PATH = `${selfBinDir()}:${env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`;
+  env.PATH = gatePath(env.PATH);
 
   const started = performance.now();
   const gateOptions = (dir: string, goals: HardGoal[]) => ({
