@@ -35,6 +35,15 @@ export function markedPids(procs: readonly MarkedCandidate[], mark: string, grou
   return procs.filter((p) => p.pid !== self && p.pgid !== group && !p.zombie && p.environ !== undefined && p.environ.split('\0').includes(entry)).map((p) => p.pid);
 }
 
+/**
+ * Processes whose environment read back empty: one in the middle of `execve` reads so for a moment
+ * (its new memory has no environment yet), as does one started with none at all. Read again a few
+ * times before the sweep ends, so an exec does not hide a marked process.
+ */
+export function blankPids(procs: readonly MarkedCandidate[], group: number, self: number): number[] {
+  return procs.filter((p) => p.pid !== self && p.pgid !== group && !p.zombie && p.environ === '').map((p) => p.pid);
+}
+
 function candidates(): MarkedCandidate[] {
   const out: MarkedCandidate[] = [];
   for (const name of readdirSync('/proc')) {
@@ -61,6 +70,8 @@ function candidates(): MarkedCandidate[] {
 
 /** How long the sweep keeps at it before it gives up (the caller reports it). */
 const DEADLINE_MS = 5000;
+/** Passes that find no victim while a process's environment reads blank (an exec under way). */
+const BLANK_RETRIES = 10;
 
 /**
  * Kills the run's process group `group`, then stops and kills every other process carrying `mark`,
@@ -71,14 +82,22 @@ export function stopMarked(mark: string, group: number, self: number = process.p
   signal(-group, 'SIGKILL');
   const killed = new Set<number>();
   const deadline = Date.now() + DEADLINE_MS;
+  let blankPasses = 0;
   for (;;) {
     let victims: number[];
+    let blank: number[];
     try {
-      victims = markedPids(candidates(), mark, group, self);
+      const procs = candidates();
+      victims = markedPids(procs, mark, group, self);
+      blank = blankPids(procs, group, self);
     } catch {
       return killed.size; // no /proc
     }
-    if (victims.length === 0) return killed.size;
+    if (victims.length === 0) {
+      if (blank.length === 0 || ++blankPasses > BLANK_RETRIES) return killed.size;
+      Bun.sleepSync(2);
+      continue;
+    }
     if (Date.now() > deadline) throw new Error(`${victims.length} process(es) still run after ${DEADLINE_MS} ms (pids ${victims.slice(0, 5).join(', ')})`);
     for (const pid of victims) signal(pid, 'SIGSTOP');
     for (const pid of victims) if (signal(pid, 'SIGKILL')) killed.add(pid);

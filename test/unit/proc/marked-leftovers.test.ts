@@ -7,12 +7,17 @@
 import { afterAll, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { markedPids, RUN_MARK_VAR } from '../../../src/proc/marked-leftovers.ts';
+import { HardGoalSchema } from '../../../src/config/goals-schema.ts';
+import { evaluateGates } from '../../../src/gates/gate-engine.ts';
+import { runSetup } from '../../../src/loop/shell/gate-probe.ts';
+import { blankPids, markedPids, RUN_MARK_VAR } from '../../../src/proc/marked-leftovers.ts';
+import { removeSelfBinDir } from '../../../src/proc/self-exec.ts';
 import { supervise } from '../../../src/proc/supervise.ts';
 import { waitFor } from '../../wait-for.ts';
 import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
 
 afterAll(removeTempDirs);
+afterAll(removeSelfBinDir);
 
 /** Running (not a zombie waiting for a reaper). */
 function alive(pid: number): boolean {
@@ -43,6 +48,8 @@ test('markedPids: the processes carrying the exact mark outside the run group, n
     { pid: 16, pgid: 16, zombie: false, environ: env('m1') }, // the sweeper itself
   ];
   expect(markedPids(procs, 'm1', 10, 16)).toEqual([11]);
+  // An environment that reads back empty (an exec under way) is read again before the sweep ends.
+  expect(blankPids([...procs, { pid: 17, pgid: 17, zombie: false, environ: '' }, { pid: 18, pgid: 10, zombie: false, environ: '' }], 10, 16)).toEqual([17]);
 });
 
 test('a peer turn that leaves processes outside its process group: they are stopped when it ends, and counted', async () => {
@@ -73,4 +80,19 @@ test('an honest turn that leaves nothing outside its group reports nothing stopp
   const r = await supervise({ argv: ['/bin/sh', '-c', 'sleep 30 & echo done'], cwd: dir, killGraceMs: 500, stopLeftovers: true });
   expect(r.stdout).toBe('done\n');
   expect(r.leftoversStopped).toBe(0);
+});
+
+test('on the host, a gate run and setup leave no daemon behind either: it could commit in a peer turn or write into the next tree', async () => {
+  const dir = tempDir('marked-leftovers-');
+  const [r] = await evaluateGates({ checkoutDir: dir, head: 'a'.repeat(40), defaultTimeoutS: 30, goals: [HardGoalSchema.parse({ id: 'g', type: 'hard', cmd: DAEMONS(dir), pass_when: 'exit_code == 0' })] });
+  expect(r!.state).toBe('pass');
+  const gateLeft = [pidIn(dir, 'a'), pidIn(dir, 'b')];
+  const setupDir = tempDir('marked-leftovers-');
+  expect(await runSetup(DAEMONS(setupDir), setupDir, undefined)).toBeNull();
+  const setupLeft = [pidIn(setupDir, 'a'), pidIn(setupDir, 'b')];
+  try {
+    expect([...gateLeft, ...setupLeft].filter(alive)).toEqual([]);
+  } finally {
+    for (const pid of [...gateLeft, ...setupLeft]) try { process.kill(pid, 'SIGKILL'); } catch {}
+  }
 });
