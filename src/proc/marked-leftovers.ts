@@ -44,6 +44,8 @@ export function blankPids(procs: readonly MarkedCandidate[], group: number, self
   return procs.filter((p) => p.pid !== self && p.pgid !== group && !p.zombie && p.environ === '').map((p) => p.pid);
 }
 
+const PF_KTHREAD = 0x00200000;
+
 function candidates(): MarkedCandidate[] {
   const out: MarkedCandidate[] = [];
   for (const name of readdirSync('/proc')) {
@@ -57,6 +59,8 @@ function candidates(): MarkedCandidate[] {
       continue; // gone meanwhile
     }
     const state = fields[0] ?? '';
+    // Kernel threads (PF_KTHREAD in the flags field) have no environment and are nobody's leftover.
+    if (Number(fields[6]) & PF_KTHREAD) continue;
     let environ: string | undefined;
     try {
       environ = readFileSync(`/proc/${name}/environ`, 'latin1');
@@ -74,9 +78,9 @@ const DEADLINE_MS = 5000;
 const BLANK_RETRIES = 10;
 
 /**
- * Kills the run's process group `group`, then stops and kills every other process carrying `mark`,
- * pass after pass until none is left. Returns how many of those were killed; throws when some
- * still run after DEADLINE_MS. Without /proc (macOS) it finds nothing.
+ * Kills the run's process group `group` and waits for it to be gone, then stops and kills every
+ * other process carrying `mark`, pass after pass until none is left. Returns how many of those were
+ * killed; throws when some still run after DEADLINE_MS. Without /proc (macOS) it finds nothing.
  */
 export function stopMarked(mark: string, group: number, self: number = process.pid): number {
   signal(-group, 'SIGKILL');
@@ -86,14 +90,23 @@ export function stopMarked(mark: string, group: number, self: number = process.p
   for (;;) {
     let victims: number[];
     let blank: number[];
+    let groupLeft: boolean;
     try {
       const procs = candidates();
       victims = markedPids(procs, mark, group, self);
       blank = blankPids(procs, group, self);
+      groupLeft = procs.some((p) => p.pgid === group && !p.zombie && p.pid !== self);
     } catch {
       return killed.size; // no /proc
     }
     if (victims.length === 0) {
+      // The group is gone before the sweep returns: a sweep of the whole container after it (the
+      // pod's workspace runner) must not count its dying members as leftovers.
+      if (groupLeft && Date.now() <= deadline) {
+        signal(-group, 'SIGKILL');
+        Bun.sleepSync(1);
+        continue;
+      }
       if (blank.length === 0 || ++blankPasses > BLANK_RETRIES) return killed.size;
       Bun.sleepSync(2);
       continue;
