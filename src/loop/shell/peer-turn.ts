@@ -229,7 +229,8 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   }
   const warnings = [...notes, ...verdict.warnings];
   const leftRunning = leftRunningFinding(t.peer, result);
-  if (leftRunning) warnings.push(`${leftRunning.detail}: ${leftRunning.action}.`);
+  const leftRunningNote = leftRunning ? `${leftRunning.detail}: ${leftRunning.action}. Nothing a turn starts outlives it.` : null;
+  if (leftRunningNote) (warnings.push(leftRunningNote), ownWarnings.push(leftRunningNote));
   if (verdict.rescuedFromIdle) warnings.push(`peer ${t.peer} handed off but then went silent for ${h.idle_timeout_s}s and was stopped; consider raising health.idle_timeout_s.`);
   try {
     compressOldLogs(ctx.paths.logs, PLAIN_LOGS_KEPT);
@@ -272,7 +273,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       truncated_streams: truncatedStreams,
       warnings_emitted: warnings,
       warnings_for_peer: ownWarnings,
-      warnings_for_others: verdict.warningsForOthers,
+      warnings_for_others: leftRunningNote ? [...verdict.warningsForOthers, leftRunningNote] : verdict.warningsForOthers,
       stdout_tail: tail(result.stdout, ok ? 200 : 400),
       stderr_tail: tail(result.stderr, ok ? 400 : 800),
       anti_cheat: cheat.action === 'none' && !t.state.anti_cheat[t.peer] ? null : { action: cheat.action, degrade: cheat.degrade, next: cheat.next },

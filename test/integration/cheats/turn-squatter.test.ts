@@ -10,7 +10,7 @@
 import { afterEach, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeCheatProject, reportOf, runCatalogue, ticksOf, type CheatProject } from './catalogue.ts';
+import { makeCheatProject, promptOf, reportOf, runCatalogue, ticksOf, type CheatProject } from './catalogue.ts';
 
 let p: CheatProject | undefined;
 afterEach(() => p?.cleanup());
@@ -26,4 +26,7 @@ test("a commit a leftover process makes in the reviewer's turn is not the review
   expect(first.peer).toBe('alice');
   expect(first.findings).toEqual([expect.objectContaining({ kind: 'left-running', detail: "alice's turn left 1 process running outside its process group" })]);
   expect(reportOf(p)).toContain("process left running past the peer's turn");
+  // The other peer is told.
+  const review = promptOf(p, ticksOf(p).find((x) => x.peer === 'bob')!);
+  expect(review).toContain("alice's turn left 1 process running outside its process group: stopped when the turn ended");
 });
