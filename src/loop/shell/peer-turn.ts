@@ -21,8 +21,8 @@ import { withPeerGitOverrides } from '../../protocol/git-hook-guard.ts';
 import { scanRangeForTestMarkers } from '../../protocol/test-markers.ts';
 import { controlPlaneDiffReader } from '../../protocol/control-plane-guard.ts';
 import { isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
-import { signalExitCode, type SupervisedResult } from '../../proc/supervise.ts';
-import type { Finding } from '../../protocol/findings.ts';
+import { signalExitCode } from '../../proc/supervise.ts';
+import { leftRunning } from '../left-running.ts';
 import { compilePatterns, LiveScanner, scanLines } from '../../peer-output/halt-patterns.ts';
 import { structuredStatus } from '../../peer-output/structured-events.ts';
 import { limitFromOutput } from '../../peer-output/vendor-limit.ts';
@@ -39,14 +39,6 @@ import type { TurnContext, TurnOutcome, TurnRequest } from './turn-context.ts';
 import { bugOwners, changesCode, gateStates, justificationByOther, plantedHooks, tagSha } from './turn-fact-readers.ts';
 
 export { compressOldLogs, PLAIN_LOGS_KEPT } from './tick-log.ts';
-
-/** What the turn left running outside its process group, stopped when it ended (marked-leftovers.ts). */
-function leftRunningFinding(peer: string, r: SupervisedResult): Finding | null {
-  if (!r.leftoversStopped && !r.leftoversError) return null;
-  const n = r.leftoversStopped ?? 0;
-  const detail = `${peer}'s turn left ${n} process${n === 1 ? '' : 'es'} running outside its process group`;
-  return r.leftoversError ? { kind: 'left-running', detail, action: `not all could be stopped: ${r.leftoversError}` } : { kind: 'left-running', detail, action: 'stopped when the turn ended' };
-}
 
 const pad = (n: number) => String(n).padStart(5, '0');
 const tail = (s: string, n: number) => (s.length > n ? s.slice(-n) : s);
@@ -228,16 +220,17 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     ownWarnings.push(`peer ${t.peer}'s ${truncatedStreams.join(' and ')} exceeded the ${h.output_cap_bytes}-byte cap; head and tail kept, middle dropped. Print less (e.g. quieter test output).`);
   }
   const warnings = [...notes, ...verdict.warnings];
-  const leftRunning = leftRunningFinding(t.peer, result);
-  const leftRunningNote = leftRunning ? `${leftRunning.detail}: ${leftRunning.action}. Nothing a turn starts outlives it.` : null;
-  if (leftRunningNote) (warnings.push(leftRunningNote), ownWarnings.push(leftRunningNote));
+  // What it left running, stopped when it ended (src/proc/marked-leftovers.ts); fails closed.
+  const left = leftRunning(t.peer, result);
+  if (left) (warnings.push(left.note), ownWarnings.push(left.note));
+  if (left?.failsTurn) reason = reason ? `${reason}; ${left.failsTurn}` : left.failsTurn;
   if (verdict.rescuedFromIdle) warnings.push(`peer ${t.peer} handed off but then went silent for ${h.idle_timeout_s}s and was stopped; consider raising health.idle_timeout_s.`);
   try {
     compressOldLogs(ctx.paths.logs, PLAIN_LOGS_KEPT);
   } catch (error) {
     note(`could not compress old tick logs: ${(error as Error).message}`);
   }
-  const ok = verdict.success;
+  const ok = verdict.success && !left?.failsTurn;
   const cheat = verdict.antiCheat;
   const cause = explainFailure({
     tool: spec.tool, program: cmd.argv[0] ?? '', success: ok, classification: classified.classification, endedBy: result.endedBy, exitCode: result.exitCode,
@@ -273,14 +266,14 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       truncated_streams: truncatedStreams,
       warnings_emitted: warnings,
       warnings_for_peer: ownWarnings,
-      warnings_for_others: leftRunningNote ? [...verdict.warningsForOthers, leftRunningNote] : verdict.warningsForOthers,
+      warnings_for_others: left ? [...verdict.warningsForOthers, left.note] : verdict.warningsForOthers,
       stdout_tail: tail(result.stdout, ok ? 200 : 400),
       stderr_tail: tail(result.stderr, ok ? 400 : 800),
       anti_cheat: cheat.action === 'none' && !t.state.anti_cheat[t.peer] ? null : { action: cheat.action, degrade: cheat.degrade, next: cheat.next },
       soft_reviews_ingested: verdict.soft.ingested.length,
       soft_reviews_rejected: verdict.soft.warnings.length,
       soft_status: verdict.soft.ingested.length || verdict.soft.staleVotes.length ? verdict.soft.statuses : null,
-      findings: leftRunning ? [...verdict.findings, leftRunning] : verdict.findings,
+      findings: left ? [...verdict.findings, left.finding] : verdict.findings,
       blocked: verdict.blocked,
       rewritten_ref: rewrittenRef,
     },
