@@ -24,6 +24,7 @@ export const RUNNER_FLAGS = {
   'dep-cache': { kind: 'string', description: 'Dependency cache for setup (npm, pip…).', default: DEP_CACHE_IN_CONTAINER },
   'key-dir': { kind: 'string', description: 'Wait for the per-run key `peers up` leaves in this directory, take it (the file is removed) and seal every message with it (sandbox/runner-seal.ts).' },
   'reap-leftovers': { kind: 'boolean', description: 'Before and after every request, kill every process of this container that no live request started (the pod\'s setup and gates runners; only for a container\'s main process).' },
+  'reap-after-turns': { kind: 'boolean', description: 'After every peer turn, kill every process of this container that no live request started (the pod\'s workspace runner: nothing a turn leaves runs into the next; only for a container\'s main process).' },
   bridge: {
     kind: 'string',
     description: 'Also carry HOST:PORT on this container\'s own loopback to TARGET (unix:PATH of the egress proxy), so processes here get a proxy without sharing a loopback with anyone.',
@@ -57,11 +58,13 @@ export async function runRunner(flags: FlagValues<typeof RUNNER_FLAGS>, io: Comm
   }
   // It kills every process it did not start: only as the main process of a container (its parent
   // is the container's init, PID 1), never from a shell on a host.
-  if (flags['reap-leftovers'] && process.ppid !== 1) throw new InputError('--reap-leftovers kills every process of its pid namespace it did not start: only for the main process of a container (parent PID 1)', { hint: 'peers up passes it to the setup and gates runners; run peers runner without it' });
+  for (const flag of ['reap-leftovers', 'reap-after-turns'] as const) {
+    if (flags[flag] && process.ppid !== 1) throw new InputError(`--${flag} kills every process of its pid namespace it did not start: only for the main process of a container (parent PID 1)`, { hint: 'peers up passes it to the runners of the pod; run peers runner without it' });
+  }
   const bridge = flags.bridge ? await startBridge(flags.bridge) : undefined;
   // The key is taken before the socket listens, so before any request (any peer or gate code) runs.
   const key = flags['key-dir'] ? await takeRunnerKey(flags['key-dir'], RUNNER_KEY_WAIT_MS) : undefined;
-  const server = await startRunnerServer({ socketPath: flags.socket!, reapLeftovers: flags['reap-leftovers'], key, log: (l) => io.stderr.write(`peers runner: ${l}\n`) });
+  const server = await startRunnerServer({ socketPath: flags.socket!, reapLeftovers: flags['reap-leftovers'], reapAfterTurns: flags['reap-after-turns'], key, log: (l) => io.stderr.write(`peers runner: ${l}\n`) });
   // Serving: the loop may count this container as up (sandbox/lifeline.ts).
   roleReady();
   // PID 1 of its container: SIGTERM (podman stop) stops every running process, then exits.

@@ -234,7 +234,9 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     ],
     loopEnv(inp.loopEnv, inp.codexUpstream, keys),
   );
-  const workspace = base('workspace', runnerCmd('workspace'), [...cloneMasked, socketDir('workspace'), ...keyDir('workspace')], { ...PROXY_ENV, ...vendorEnv(inp.codexUpstream) });
+  // Peer turns run here: what a turn leaves running is killed when it ends (--reap-after-turns),
+  // so it cannot commit in the next peer's turn, credited to that peer (src/proc/marked-leftovers.ts).
+  const workspace = base('workspace', [...runnerCmd('workspace'), '--reap-after-turns'], [...cloneMasked, socketDir('workspace'), ...keyDir('workspace')], { ...PROXY_ENV, ...vendorEnv(inp.codexUpstream) });
   // Each has its own loopback carrying 127.0.0.1:3128 to the egress socket's workspace listener
   // (installs, tests that fetch: the project's allow-list, never the vendor hosts).
   // Both run the peers' code (setup's install scripts, the gates) and share the checkouts: a

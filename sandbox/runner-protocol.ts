@@ -34,6 +34,8 @@ export const RunRequestSchema = z.object({
   cwd: z.string().check(z.minLength(1)),
   stdin: z.optional(z.string()),
   limits: z._default(RunLimitsSchema, {}),
+  /** A peer turn: the runner stops what it leaves running, also outside its process group. */
+  stopLeftovers: z.optional(z.boolean()),
   /** Makes every request line unique, so a sealed answer (runner-seal.ts) answers this one only. */
   nonce: z.optional(z.string()),
 });

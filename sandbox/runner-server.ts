@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, lstatSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { REAP_ROOT_ENV, reapLeftovers } from '../src/proc/leftover-sweep.ts';
-import { supervise } from '../src/proc/supervise.ts';
+import { supervise, type SupervisedResult } from '../src/proc/supervise.ts';
 import { ClientMessageSchema, encode, LineDecoder, type RunRequest, type ServerMessage } from './runner-protocol.ts';
 import { openRequest, sealer } from './runner-seal.ts';
 
@@ -29,6 +29,14 @@ export type RunnerServerOptions = {
    * for the next peer) is taken back. Only for a container's main process.
    */
   reapLeftovers?: boolean;
+  /**
+   * The pod's workspace runner: after every peer turn (a request with `stopLeftovers`), every
+   * process of the container that no live request accounts for is killed, whatever its
+   * environment, so nothing a turn left commits in the next peer's turn (src/proc/marked-leftovers.ts
+   * finds only the processes that kept the turn's mark). Between turns the peers' processes may run
+   * (a request the loop makes meanwhile sweeps nothing). Only for a container's main process.
+   */
+  reapAfterTurns?: boolean;
   /** The per-run key (runner-key.ts): every message is sealed with it (runner-seal.ts). */
   key?: Buffer;
 };
@@ -51,7 +59,7 @@ export async function startRunnerServer(opts: RunnerServerOptions): Promise<Runn
   const listen = async () => {
     const fresh = `${opts.socketPath}.${process.pid}-${++listens}`;
     rmSync(fresh, { force: true }); // a name left by an earlier life of this container's runner
-    const server = createServer((sock) => handleConnection(sock, opts.baseEnv ?? currentEnv(), aborts, log, cap, settle, opts.key));
+    const server = createServer((sock) => handleConnection(sock, opts.baseEnv ?? currentEnv(), aborts, log, cap, settle, opts.key, afterTurn));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(fresh, () => resolve());
@@ -71,6 +79,8 @@ export async function startRunnerServer(opts: RunnerServerOptions): Promise<Runn
       throw e;
     }
   };
+  // What a peer turn left, whatever its environment: gone before its result goes out.
+  const afterTurn = opts.reapAfterTurns || opts.reapLeftovers ? () => reapLeftovers() : undefined;
   const settle: Settle | undefined = opts.reapLeftovers
     ? {
         before: () => reap('before a request'),
@@ -96,13 +106,24 @@ export async function startRunnerServer(opts: RunnerServerOptions): Promise<Runn
   };
 }
 
+/** A peer turn's result with what the container sweep stopped after it (or why it could not) added. */
+function sweptAfterTurn(result: SupervisedResult, sweep: () => number, log: (l: string) => void): SupervisedResult {
+  try {
+    const n = sweep();
+    if (n) log(`after a turn: killed ${n} leftover process${n === 1 ? '' : 'es'} no request accounts for`);
+    return n ? { ...result, leftoversStopped: (result.leftoversStopped ?? 0) + n } : result;
+  } catch (e) {
+    return { ...result, leftoversError: (e as Error).message };
+  }
+}
+
 function currentEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 type Settle = { before: () => void; after: () => Promise<void> };
 
-function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts: Set<AbortController>, log: (l: string) => void, cap: number, settle?: Settle, key?: Buffer): void {
+function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts: Set<AbortController>, log: (l: string) => void, cap: number, settle?: Settle, key?: Buffer, afterTurn?: () => number): void {
   sock.setEncoding('utf8');
   // With a key, each message is sealed for the request line it answers (the connection's first).
   let seal: ((m: ServerMessage) => string) | undefined;
@@ -155,7 +176,7 @@ function handleConnection(sock: Socket, baseEnv: Record<string, string>, aborts:
     }
     abort = new AbortController();
     aborts.add(abort);
-    void run(msg, withReapRoot({ ...baseEnv, ...msg.env }, settle !== undefined), abort, send, log, cap, async () => {
+    void run(msg, withReapRoot({ ...baseEnv, ...msg.env }, settle !== undefined), abort, send, log, cap, afterTurn, async () => {
       aborts.delete(abort!);
       await settle?.after().catch((e) => log(`after a request: ${(e as Error).message}`));
     }).finally(() => {
@@ -190,7 +211,7 @@ function withReapRoot(env: Record<string, string>, sweeps: boolean): Record<stri
   return out;
 }
 
-async function run(req: RunRequest, env: Record<string, string>, abort: AbortController, send: (m: ServerMessage) => void, log: (l: string) => void, cap: number, settled: () => Promise<void>): Promise<void> {
+async function run(req: RunRequest, env: Record<string, string>, abort: AbortController, send: (m: ServerMessage) => void, log: (l: string) => void, cap: number, afterTurn: (() => number) | undefined, settled: () => Promise<void>): Promise<void> {
   log(`run ${JSON.stringify(req.argv.slice(0, 3))} in ${req.cwd}`);
   send({ type: 'started' });
   let streamed = 0;
@@ -200,6 +221,7 @@ async function run(req: RunRequest, env: Record<string, string>, abort: AbortCon
     env,
     stdin: req.stdin,
     ...req.limits,
+    stopLeftovers: req.stopLeftovers,
     signal: abort.signal,
     onOutput: (stream, text) => {
       if (streamed > cap) return;
@@ -210,5 +232,5 @@ async function run(req: RunRequest, env: Record<string, string>, abort: AbortCon
   });
   log(`exit ${result.endedBy} code=${result.exitCode} signal=${result.signal}`);
   await settled();
-  send({ type: 'exit', result });
+  send({ type: 'exit', result: req.stopLeftovers && afterTurn ? sweptAfterTurn(result, afterTurn, log) : result });
 }

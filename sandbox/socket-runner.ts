@@ -56,6 +56,7 @@ export class SocketRunner implements PeerRunner {
       cwd: inv.cwd,
       stdin: inv.stdin,
       limits: { idleTimeoutMs: inv.idleTimeoutMs, absoluteTimeoutMs: inv.absoluteTimeoutMs, killGraceMs: inv.killGraceMs, maxStreamBytes: inv.maxStreamBytes },
+      ...(inv.stopLeftovers ? { stopLeftovers: true } : {}),
       ...(key ? { nonce: requestNonce() } : {}),
     };
     // With a key, the line carries the loop's proof that it made the request (runner-seal.ts).

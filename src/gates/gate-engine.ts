@@ -169,6 +169,9 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
       absoluteTimeoutMs: timeoutS * 1000,
       killGraceMs: GATE_KILL_GRACE_MS,
       maxStreamBytes: GATE_OUTPUT_CAP,
+      // A daemon the gate leaves (`setsid`) dies with its run: on the host it could otherwise
+      // commit in a peer's turn or write into the next gate's tree (marked-leftovers.ts).
+      stopLeftovers: true,
       signal,
     }),
   );

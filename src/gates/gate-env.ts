@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { madeSelfBinDir, writeSelfShim } from '../proc/self-exec.ts';
+import { gatePath } from './gate-path.ts';
 import { smallScratchParent } from '../proc/tmpfs-scratch.ts';
 
 /** Variables that point a tool at per-user state; each is replaced by a fresh directory. */
@@ -53,7 +54,7 @@ export function scratchEnv(base: Record<string, string>, opts: { depCache?: stri
   mkdirSync(bin, { mode: 0o700 });
   writeSelfShim(bin);
   const processShim = madeSelfBinDir();
-  env.PATH = [bin, ...(base.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':').filter((p) => p !== processShim)].join(':');
+  env.PATH = gatePath(bin, base.PATH, processShim);
   if (opts.depCache) {
     const c = opts.depCache;
     Object.assign(env, { XDG_CACHE_HOME: join(c, 'xdg'), npm_config_cache: join(c, 'npm'), PIP_CACHE_DIR: join(c, 'pip'), YARN_CACHE_FOLDER: join(c, 'yarn'), GOMODCACHE: join(c, 'go-mod'), PEERS_DEP_CACHE: c });

@@ -10,7 +10,6 @@ import { hardGoals, type GoalsFile, type HardGoal } from '../config/goals-schema
 import { InputError } from '../cli/errors.ts';
 import { noHardGoalWarning } from '../config/unmeasured-goals.ts';
 import { findWorkTreeRoot, readHead, resolveRepoLayout } from '../git/repo-layout.ts';
-import { selfBinDir } from '../proc/self-exec.ts';
 import { supervise } from '../proc/supervise.ts';
 import { withCleanCheckout } from './clean-checkout.ts';
 import { resealAfterSetup } from './checkout-git-dir.ts';
@@ -71,8 +70,8 @@ export async function runVerify(opts: {
   if (!head) throw new InputError(`${opts.repo} has no commits yet; verify judges the committed HEAD`, { hint: 'commit your work, then run `peers verify` again' });
   const timeoutS = opts.config.verify?.timeout_s ?? opts.config.goals.timeout_s;
   const jobs = opts.jobs ?? opts.config.goals.jobs;
+  // Every gate run and setup get their PATH in gate-env.ts (gate-path.ts: no relative entry).
   const env = { ...((opts.env ?? process.env) as Record<string, string>) };
-  env.PATH = `${selfBinDir()}:${env.PATH ?? '/usr/local/bin:/usr/bin:/bin'}`;
 
   const started = performance.now();
   const gateOptions = (dir: string, goals: HardGoal[]) => ({

@@ -16,6 +16,8 @@ export type PeerInvocation = {
   killGraceMs: number;
   maxStreamBytes: number;
   onOutput?: SuperviseOptions['onOutput'];
+  /** A peer turn: what it leaves running, also outside its process group, is stopped when it ends (marked-leftovers.ts). */
+  stopLeftovers?: boolean;
 };
 
 export interface PeerRunner {
@@ -34,6 +36,7 @@ export class LocalPeerRunner implements PeerRunner {
       killGraceMs: inv.killGraceMs,
       maxStreamBytes: inv.maxStreamBytes,
       onOutput: inv.onOutput,
+      stopLeftovers: inv.stopLeftovers,
       signal,
     });
   }

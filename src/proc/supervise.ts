@@ -19,6 +19,7 @@ import type { Subprocess } from 'bun';
 import { closeSync, existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { noteChildEnded, noteChildStarted, trackedChildEnv } from './child-tracker.ts';
+import { newRunMark, RUN_MARK_VAR, stopMarked } from './marked-leftovers.ts';
 import { guardedArgv } from './parent-death-guard.ts';
 import { lookupProgram } from './program-lookup.ts';
 import { StreamCapture } from './stream-capture.ts';
@@ -42,6 +43,11 @@ export type SuperviseOptions = {
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void | 'kill';
   /** External stop request (graceful: SIGTERM, grace, SIGKILL). */
   signal?: AbortSignal;
+  /**
+   * When the run ends, also stop what left its process group (`setsid`, a double fork): every
+   * process started with this run's mark in its environment (marked-leftovers.ts). Peer turns.
+   */
+  stopLeftovers?: boolean;
 };
 
 export type EndedBy = 'exit' | 'idle-timeout' | 'absolute-timeout' | 'aborted' | 'killed-by-callback' | 'spawn-error';
@@ -56,6 +62,10 @@ export type SupervisedResult = {
   durationMs: number;
   endedBy: EndedBy;
   spawnError?: string;
+  /** With `stopLeftovers`: how many processes the run left running outside its group were stopped. */
+  leftoversStopped?: number;
+  /** With `stopLeftovers`: why some of them could not be stopped. */
+  leftoversError?: string;
 };
 
 export const DEFAULT_MAX_STREAM_BYTES = 2 * 1024 * 1024;
@@ -98,6 +108,8 @@ class Supervision {
   private exited: { code: number | null; signal: string | null } | undefined;
   private done = false;
   private readonly onAbort = () => this.kill('aborted');
+  /** This run's mark (marked-leftovers.ts), with `stopLeftovers`. */
+  private readonly mark: string | undefined;
 
   constructor(
     private readonly opts: SuperviseOptions,
@@ -106,6 +118,7 @@ class Supervision {
     const cap = opts.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES;
     this.out = new StreamCapture(cap);
     this.err = new StreamCapture(cap);
+    this.mark = opts.stopLeftovers ? newRunMark() : undefined;
   }
 
   start(): void {
@@ -115,7 +128,8 @@ class Supervision {
       this.endedBy = 'aborted';
       return this.finish();
     }
-    const env = { ...(opts.env ?? (process.env as Record<string, string>)), ...trackedChildEnv() };
+    const env: Record<string, string> = { ...(opts.env ?? (process.env as Record<string, string>)), ...trackedChildEnv() };
+    if (this.mark) env[RUN_MARK_VAR] = this.mark; // last: no caller chooses it
     if (!existsSync(opts.cwd)) return this.spawnFailed(`spawn ${opts.argv[0]} ENOENT`, 'ENOENT');
     // The guard's `exec` would make a missing program an ordinary exit 127: find it first.
     const program = lookupProgram(opts.argv[0]!, opts.cwd, env.PATH);
@@ -269,6 +283,7 @@ class Supervision {
       this.child.unref();
       noteChildEnded(this.child.pid);
     }
+    if (this.mark && this.child) extra = { ...this.stopLeftovers(this.mark), ...extra };
     this.resolve({
       exitCode: this.exited?.code ?? null,
       signal: this.exited?.signal ?? null,
@@ -280,5 +295,13 @@ class Supervision {
       endedBy: this.endedBy ?? 'exit',
       ...extra,
     });
+  }
+
+  private stopLeftovers(mark: string): Partial<SupervisedResult> {
+    try {
+      return { leftoversStopped: this.child ? stopMarked(mark, this.child.pid) : 0 };
+    } catch (error) {
+      return { leftoversStopped: 0, leftoversError: (error as Error).message };
+    }
   }
 }

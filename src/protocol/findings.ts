@@ -22,6 +22,7 @@ export const FINDING_KINDS = [
   'control-plane-edit',
   'uncommitted-left',
   'escaping-symlink',
+  'left-running',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
@@ -52,6 +53,7 @@ export const FINDING_TITLES: Record<FindingKind, string> = {
   'control-plane-edit': 'control-plane (.peers/) edit',
   'uncommitted-left': 'uncommitted changes left in the working tree',
   'escaping-symlink': 'committed symlink out of the repository (the gates follow it; no reviewer reads what is there)',
+  'left-running': "process left running past the peer's turn, outside its process group (it could commit in another peer's turn)",
 };
 
 export function formatFinding(f: Finding): string {

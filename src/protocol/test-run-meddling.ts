@@ -20,6 +20,12 @@ type MeddlingRule = RegExp | [RegExp, RegExp] | { all: RegExp[] };
 /** A string literal naming a test runner or test code: what a probe compares the process's own traces with. */
 const TEST_WORD_STRING = /['"`]([^'"`\n]{0,200}?[^a-z'"`\n])?(py|conf?|unit)?(test|spec\b|jest|mocha|vitest)/i;
 
+/** The process's own place: its working directory, its file, its HOME or temporary directory. */
+const LOCATION_SOURCE =
+  /\bprocess\s*\.\s*cwd\s*\(|\bos\s*\.\s*(getcwdb?|homedir|tmpdir)\s*\(|\bPath\s*\.\s*(cwd|home)\s*\(|\b__(dirname|filename|file__)\b|\bimport\.meta\.(url|dirname|filename)\b|\btempfile\s*\.\s*(gettempdir|mkdtemp|mkstemp)\s*\(|\bexpanduser\s*\(|\b(process\s*\.\s*env|environ)\s*(\.\s*(get\s*\(\s*['"])?|\[\s*['"])(PWD|HOME|TMPDIR|TEMP|TMP|XDG_\w+)\b/;
+/** A comparison: a string method that tests for a part, an equality, a regex test, Python's `in`. */
+const LOCATION_COMPARED = /\.\s*(startsWith|endsWith|includes|indexOf|lastIndexOf|match|search|test|startswith|endswith|find|rfind|count)\s*\(|[!=]==?|\bin\b/;
+
 function matches(rule: MeddlingRule, text: string): boolean {
   if (rule instanceof RegExp) return rule.test(text);
   if (!Array.isArray(rule)) return rule.all.every((r) => r.test(text));
@@ -77,7 +83,14 @@ export const SNIFFING_RULES: MeddlingRule[] = [
   /defined\?\s*\(?\s*(RSpec|Minitest)\b/,
   [/\b(RAILS|RACK)_ENV\b/, /['"]test['"]/g],
   // peers' own gate: its environment and checkout paths.
-  /\bPEERS_[A-Z][A-Z0-9_]*\b|gate-checkout|peers-gate-/,
+  /\bPEERS_[A-Z][A-Z0-9_]*\b|gate-checkout|peers-gate-|peers-checkout-/,
+  // Where the process runs, compared with a name a gate's place carries: every gate runs in a
+  // checkout (`peers-gate-checkout-…`, `peers-checkout-…` on the host, `/checkouts/…` in the pod:
+  // sandbox/pod-layout.ts) with a scratch HOME and TMPDIR (`peers-gate-env-…`, gate-env.ts), and the
+  // peers' repository and the user's carry none of them (`process.cwd().includes('checkout')`,
+  // `os.getcwd().startswith("/checkouts")`, `"gate" in __file__`). A path built from the location
+  // (`path.join(__dirname, 'checkout.html')`) compares nothing and is not held.
+  { all: [LOCATION_SOURCE, LOCATION_COMPARED, /['"`/][^'"`\n]{0,200}?(?<![a-z])(checkout|gate|peers)/i] },
 ];
 
 /**

@@ -92,6 +92,8 @@ export async function runSetup(cmd: string, dir: string, env: Record<string, str
       absoluteTimeoutMs: SETUP_TIMEOUT_S * 1000,
       killGraceMs: GATE_KILL_GRACE_MS,
       maxStreamBytes: GATE_OUTPUT_CAP,
+      // What an install script leaves running dies with setup (marked-leftovers.ts), as in the pod.
+      stopLeftovers: true,
       signal,
     }),
   );

@@ -22,6 +22,7 @@ import { scanRangeForTestMarkers } from '../../protocol/test-markers.ts';
 import { controlPlaneDiffReader } from '../../protocol/control-plane-guard.ts';
 import { isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
 import { signalExitCode } from '../../proc/supervise.ts';
+import { leftRunning } from '../left-running.ts';
 import { compilePatterns, LiveScanner, scanLines } from '../../peer-output/halt-patterns.ts';
 import { structuredStatus } from '../../peer-output/structured-events.ts';
 import { limitFromOutput } from '../../peer-output/vendor-limit.ts';
@@ -102,6 +103,9 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       absoluteTimeoutMs: h.absolute_max_runtime_s * 1000,
       killGraceMs: h.kill_grace_s * 1000,
       maxStreamBytes: h.output_cap_bytes,
+      // Nothing of this turn runs into the next one: a commit made then is credited to the peer
+      // that has that turn, which never reads its own (marked-leftovers.ts).
+      stopLeftovers: true,
       onOutput: (stream, text) => {
         live.write(stream, text);
         return scanner.feed(stream, text) ? 'kill' : undefined;
@@ -216,13 +220,17 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     ownWarnings.push(`peer ${t.peer}'s ${truncatedStreams.join(' and ')} exceeded the ${h.output_cap_bytes}-byte cap; head and tail kept, middle dropped. Print less (e.g. quieter test output).`);
   }
   const warnings = [...notes, ...verdict.warnings];
+  // What it left running, stopped when it ended (src/proc/marked-leftovers.ts); fails closed.
+  const left = leftRunning(t.peer, result);
+  if (left) (warnings.push(left.note), ownWarnings.push(left.note));
+  if (left?.failsTurn) reason = reason ? `${reason}; ${left.failsTurn}` : left.failsTurn;
   if (verdict.rescuedFromIdle) warnings.push(`peer ${t.peer} handed off but then went silent for ${h.idle_timeout_s}s and was stopped; consider raising health.idle_timeout_s.`);
   try {
     compressOldLogs(ctx.paths.logs, PLAIN_LOGS_KEPT);
   } catch (error) {
     note(`could not compress old tick logs: ${(error as Error).message}`);
   }
-  const ok = verdict.success;
+  const ok = verdict.success && !left?.failsTurn;
   const cheat = verdict.antiCheat;
   const cause = explainFailure({
     tool: spec.tool, program: cmd.argv[0] ?? '', success: ok, classification: classified.classification, endedBy: result.endedBy, exitCode: result.exitCode,
@@ -258,14 +266,14 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       truncated_streams: truncatedStreams,
       warnings_emitted: warnings,
       warnings_for_peer: ownWarnings,
-      warnings_for_others: verdict.warningsForOthers,
+      warnings_for_others: left ? [...verdict.warningsForOthers, left.note] : verdict.warningsForOthers,
       stdout_tail: tail(result.stdout, ok ? 200 : 400),
       stderr_tail: tail(result.stderr, ok ? 400 : 800),
       anti_cheat: cheat.action === 'none' && !t.state.anti_cheat[t.peer] ? null : { action: cheat.action, degrade: cheat.degrade, next: cheat.next },
       soft_reviews_ingested: verdict.soft.ingested.length,
       soft_reviews_rejected: verdict.soft.warnings.length,
       soft_status: verdict.soft.ingested.length || verdict.soft.staleVotes.length ? verdict.soft.statuses : null,
-      findings: verdict.findings,
+      findings: left ? [...verdict.findings, left.finding] : verdict.findings,
       blocked: verdict.blocked,
       rewritten_ref: rewrittenRef,
     },

@@ -1,0 +1,98 @@
+/**
+ * A peer turn leaves nothing running into the next turn (SECURITY.md, "A turn's commits are its own
+ * peer's"): a process it started outside its process group (`setsid`, a double fork) is stopped
+ * when the turn ends. The cheat this closes is played through the loop in
+ * test/integration/cheats/turn-squatter.test.ts; here the sweep itself, on real processes.
+ */
+import { afterAll, expect, test } from 'bun:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { HardGoalSchema } from '../../../src/config/goals-schema.ts';
+import { evaluateGates } from '../../../src/gates/gate-engine.ts';
+import { runSetup } from '../../../src/loop/shell/gate-probe.ts';
+import { blankPids, markedPids, RUN_MARK_VAR } from '../../../src/proc/marked-leftovers.ts';
+import { removeSelfBinDir } from '../../../src/proc/self-exec.ts';
+import { supervise } from '../../../src/proc/supervise.ts';
+import { waitFor } from '../../wait-for.ts';
+import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+
+afterAll(removeTempDirs);
+afterAll(removeSelfBinDir);
+
+/** Running (not a zombie waiting for a reaper). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** A turn that leaves a `setsid` daemon (a double fork too) and says where its pids are. */
+const DAEMONS = (dir: string) => `setsid sh -c 'echo $$ > ${dir}/a; exec sleep 60' </dev/null >/dev/null 2>&1 &
+( ( setsid sh -c 'echo $$ > ${dir}/b; exec sleep 60' </dev/null >/dev/null 2>&1 & ) & )
+while [ ! -s ${dir}/a ] || [ ! -s ${dir}/b ]; do :; done`;
+
+const pidIn = (dir: string, f: string) => Number(readFileSync(join(dir, f), 'utf8').trim());
+
+test('markedPids: the processes carrying the exact mark outside the run group, never the sweeper or a zombie', () => {
+  const env = (mark: string) => `PATH=/bin\0${RUN_MARK_VAR}=${mark}\0HOME=/h\0`;
+  const procs = [
+    { pid: 10, pgid: 10, zombie: false, environ: env('m1') }, // the run's own group: dies with it
+    { pid: 11, pgid: 11, zombie: false, environ: env('m1') }, // left the group: a leftover
+    { pid: 12, pgid: 12, zombie: true, environ: env('m1') },
+    { pid: 13, pgid: 13, zombie: false, environ: env('m1x') }, // another run's mark
+    { pid: 14, pgid: 14, zombie: false, environ: `X=${RUN_MARK_VAR}=m1\0` }, // the text inside another variable
+    { pid: 15, pgid: 15, zombie: false, environ: undefined }, // another user's
+    { pid: 16, pgid: 16, zombie: false, environ: env('m1') }, // the sweeper itself
+  ];
+  expect(markedPids(procs, 'm1', 10, 16)).toEqual([11]);
+  // An environment that reads back empty (an exec under way) is read again before the sweep ends.
+  expect(blankPids([...procs, { pid: 17, pgid: 17, zombie: false, environ: '' }, { pid: 18, pgid: 10, zombie: false, environ: '' }], 10, 16)).toEqual([17]);
+});
+
+test('a peer turn that leaves processes outside its process group: they are stopped when it ends, and counted', async () => {
+  const dir = tempDir('marked-leftovers-');
+  const r = await supervise({ argv: ['/bin/sh', '-c', DAEMONS(dir)], cwd: dir, killGraceMs: 500, stopLeftovers: true });
+  expect(r.endedBy).toBe('exit');
+  const [a, b] = [pidIn(dir, 'a'), pidIn(dir, 'b')];
+  expect(alive(a) || alive(b)).toBe(false);
+  expect(r.leftoversStopped).toBe(2);
+  expect(r.leftoversError).toBeUndefined();
+});
+
+test('control: without stopLeftovers (a gate run, supervised as before) the same processes outlive it', async () => {
+  const dir = tempDir('marked-leftovers-');
+  const r = await supervise({ argv: ['/bin/sh', '-c', DAEMONS(dir)], cwd: dir, killGraceMs: 500 });
+  const [a, b] = [pidIn(dir, 'a'), pidIn(dir, 'b')];
+  try {
+    await waitFor('the run to be over', () => r.endedBy === 'exit');
+    expect(alive(a) && alive(b)).toBe(true);
+    expect(r.leftoversStopped).toBeUndefined();
+  } finally {
+    for (const pid of [a, b]) try { process.kill(pid, 'SIGKILL'); } catch {}
+  }
+});
+
+test('an honest turn that leaves nothing outside its group reports nothing stopped', async () => {
+  const dir = tempDir('marked-leftovers-');
+  const r = await supervise({ argv: ['/bin/sh', '-c', 'sleep 30 & echo done'], cwd: dir, killGraceMs: 500, stopLeftovers: true });
+  expect(r.stdout).toBe('done\n');
+  expect(r.leftoversStopped).toBe(0);
+});
+
+test('on the host, a gate run and setup leave no daemon behind either: it could commit in a peer turn or write into the next tree', async () => {
+  const dir = tempDir('marked-leftovers-');
+  const [r] = await evaluateGates({ checkoutDir: dir, head: 'a'.repeat(40), defaultTimeoutS: 30, goals: [HardGoalSchema.parse({ id: 'g', type: 'hard', cmd: DAEMONS(dir), pass_when: 'exit_code == 0' })] });
+  expect(r!.state).toBe('pass');
+  const gateLeft = [pidIn(dir, 'a'), pidIn(dir, 'b')];
+  const setupDir = tempDir('marked-leftovers-');
+  expect(await runSetup(DAEMONS(setupDir), setupDir, undefined)).toBeNull();
+  const setupLeft = [pidIn(setupDir, 'a'), pidIn(setupDir, 'b')];
+  try {
+    expect([...gateLeft, ...setupLeft].filter(alive)).toEqual([]);
+  } finally {
+    for (const pid of [...gateLeft, ...setupLeft]) try { process.kill(pid, 'SIGKILL'); } catch {}
+  }
+});
