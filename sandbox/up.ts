@@ -51,6 +51,8 @@ import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
 import { shellCommand, shellWord } from '../src/cli/shell-word.ts';
 import { resolveProjectDir, startOnlyFlags, type UpOptions, type UpResult } from './up-options.ts';
 import { adoptRunControlPlane, prepareRun } from './prepare-run.ts';
+import { refusedAllowAddresses } from './egress-allow-addresses.ts';
+import { SystemResolver } from '../proxy/resolver.ts';
 import { controlWithRuntime, modeOfCredentials, situationOf } from './up-situation.ts';
 
 export async function up(o: UpOptions): Promise<UpResult> {
@@ -67,6 +69,8 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const seconds = () => (Date.now() - t0) / 1000;
   const placeholder = placeholderWarning(loaded.goals, loaded.goalsPath) ?? noHardGoalWarning(loaded.goals, loaded.goalsPath);
   if (placeholder) o.progress(`warning: ${placeholder}`);
+  // Looked up while the run is prepared, said before the pod starts (egress-allow-addresses.ts).
+  const allowAddresses = refusedAllowAddresses([...(loaded.config.egress?.allow ?? []), ...o.allow], new SystemResolver());
   // One run per repository: a `peers loop` on the host works in it directly.
   const hostLoop = probeRepositoryLoopLock(repo, env);
   if (hostLoop.held) throw new PeersError(`a peers loop${hostLoop.pid ? ` (pid ${hostLoop.pid})` : ''} is running on ${repo} on the host`, { hint: 'let it finish or stop it, then run peers up' });
@@ -156,6 +160,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const modelServerDir = rehearsal !== undefined ? rehearsalDir(stateDir) : o.modelServerDir;
   const { spec, plan, budget, loginNotes } = await planPod(repo, { ...o, maxUsd: usdCap.maxUsd, upstream, modelServerDir }, env);
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
+  for (const w of await allowAddresses) o.progress(`warning: ${w}`);
   for (const n of loginNotes) o.progress(n);
   const image = spec.containers[0]!.image;
   const imageState = image === (o.image ?? WORKSPACE_IMAGE) ? await imageStateAsked : await workspaceImageState(image, env);

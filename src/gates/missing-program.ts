@@ -49,14 +49,15 @@ export function missingProgramNote(program: string, what: 'the gate' | 'setup' =
 
 /**
  * A connection through the egress proxy that failed shows in a tool's output only as the proxy's
- * status: 403 when the host is not on the allow-list (`Tunnel connection failed: 403`, pip's
+ * status: 403 when the host is not on the allow-list or resolves to an address the proxy refuses
+ * (an internal mirror's private address: sandbox/egress-allow-addresses.ts) (`Tunnel connection failed: 403`, pip's
  * ProxyError, npm's E403), 502 when it is but the egress container could not reach it (a name that
  * does not resolve, a refused connection). The host and the reason are in the egress log. Undefined
  * when the output shows neither. pip's "ProxyError" alone says nothing of which: the status decides.
  */
 export function egressRefusalNote(output: string): string | undefined {
   if (/Tunnel connection failed: 403|\b403 Forbidden\b|CONNECT tunnel failed, response 403|\bE403\b/i.test(output)) {
-    return 'a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host; add it to egress.allow in .peers/config.yaml (or `peers up --allow HOST`)';
+    return 'a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list (or an allowed one whose name resolves to a private, loopback or reserved address, which it never connects to): `peers logs --egress` names the host and why; add a missing host to egress.allow in .peers/config.yaml (or `peers up --allow HOST`)';
   }
   if (/Tunnel connection failed: 50[24]|\b502 Bad Gateway\b|CONNECT tunnel failed, response 50[24]|\bE502\b/i.test(output)) {
     return 'a connection through the egress proxy failed with 502: the host is allowed, but the egress container could not reach it (its name did not resolve, or the connection was refused): `peers logs --egress` says which host and why; check that this machine reaches it (DNS, firewall, a proxy of your own)';
