@@ -129,7 +129,12 @@ function checkControlDir(repo: string, force: boolean): void {
     return;
   }
   if (st.isSymbolicLink()) throw new InputError(`${dir} is a symlink; refusing to write through it`, { hint: `remove it: \`${shellCommand('rm', dir)}\`` });
-  if (!force) throw new InputError(`${dir} already exists`, { hint: 'run `peers init --force` to replace it (this deletes .peers/ and its contents)' });
+  if (force) return;
+  // A clone of a repository that commits its .peers/ (a team sharing its gates) needs no init.
+  if (git(repo, ['ls-files', '--', '.peers']).stdout.trim()) {
+    throw new InputError(`${dir} already exists, committed to this repository (a configuration shared in git)`, { hint: 'it is set up already: `peers verify`, then `peers up`; `peers init --force` would replace the committed files (this deletes .peers/ and its contents)' });
+  }
+  throw new InputError(`${dir} already exists`, { hint: 'run `peers init --force` to replace it (this deletes .peers/ and its contents)' });
 }
 
 function checkGitignore(repo: string): void {

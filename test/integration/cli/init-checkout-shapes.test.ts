@@ -70,3 +70,18 @@ describe('peers init with line-ending rules', () => {
     expect(gitIn(repo, ['status', '--porcelain', '--untracked-files=all'])).toBe('');
   });
 });
+
+describe('peers init in a clone of a repository that commits its .peers/ (a team sharing its gates)', () => {
+  test('says the project is set up already and what to run, not only that --force deletes the files', () => {
+    const repo = nodeProject('team-lib');
+    mkdirSync(join(repo, '.peers'));
+    writeFileSync(join(repo, '.peers/config.yaml'), 'peers: []\n');
+    gitIn(repo, ['add', '-f', '.peers/config.yaml']);
+    gitIn(repo, ['commit', '-q', '-m', 'share the gates']);
+    const res = runPeers(['init'], { cwd: repo, env: sb.env });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain(`peers: ${join(repo, '.peers')} already exists, committed to this repository (a configuration shared in git)`);
+    expect(res.stderr).toContain('hint: it is set up already: `peers verify`, then `peers up`; `peers init --force` would replace the committed files (this deletes .peers/ and its contents)');
+    expect(readFileSync(join(repo, '.peers/config.yaml'), 'utf8')).toBe('peers: []\n');
+  });
+});
