@@ -132,6 +132,22 @@ describe('python, rust, go', () => {
     expect(detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\ndependencies = []\n' })).setup).toBeUndefined();
   });
 
+  test('a src layout without dependencies (the tests import the installed package): setup installs the project into the venv; a pytest pythonpath, a flat layout or nothing to build needs none', () => {
+    // Before: `python3 -m pytest -q` alone, red from the first tick in the pod ("No module named 'srclib'").
+    const src = { 'pyproject.toml': '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "srclib"\nversion = "0.1.0"\n', 'src/srclib/__init__.py': 'def add(a, b):\n    return a + b\n', 'tests/test_add.py': 'from srclib import add\n\ndef test_add():\n    assert add(1, 2) == 3\n' };
+    expect(detectProject(files(src))).toMatchObject({
+      setup: 'python3 -m venv --system-site-packages .venv && .venv/bin/pip install -q -e .',
+      gates: [{ cmd: '.venv/bin/python -m pytest -q' }],
+      egress: ['pypi.org', 'files.pythonhosted.org'],
+    });
+    expect(detectProject(files({ ...src, 'setup.py': 'from setuptools import setup\nsetup()\n', 'pyproject.toml': '[tool.black]\n' })).setup).toEndWith('pip install -q -e .');
+    // pytest puts src on sys.path itself; a flat layout is on it from the working directory.
+    expect(detectProject(files({ ...src, 'pyproject.toml': `${src['pyproject.toml']}\n[tool.pytest.ini_options]\npythonpath = ["src"]\n` })).setup).toBeUndefined();
+    expect(detectProject(files({ 'pyproject.toml': src['pyproject.toml'], 'srclib/__init__.py': '', 'tests/test_add.py': src['tests/test_add.py'] })).setup).toBeUndefined();
+    // src/ without a build configuration is no installable project.
+    expect(detectProject(files({ 'pytest.ini': '[pytest]\n', 'src/srclib/__init__.py': '', 'tests/test_add.py': '' })).setup).toBeUndefined();
+  });
+
   test('uv and poetry: setup installs the tool with pip into .peers-pm, it fills .venv, the gates run .venv/bin/python', () => {
     // The image has python3, venv and pip only; the gates have no network and need neither tool.
     // A committed .venv or .peers-pm/ (a python that prints "3 passed") is removed before anything runs.
