@@ -21,6 +21,7 @@ import { runsNoPeerCode } from '../protocol/peers-check-gate.ts';
 import { failureExcerpt } from './output-excerpt.ts';
 import { missingProgram, missingProgramNote } from './missing-program.ts';
 import { submoduleFailureNote, submodulePaths } from './submodule-note.ts';
+import { noexecCheckoutNote } from '../fs/noexec-mount.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
 import { pyRepr } from '../pass-when/index.ts';
 
@@ -145,6 +146,7 @@ export async function runVerify(opts: {
       const cmdOf = new Map(goals.map((g) => [g.id, g.cmd]));
       const failureOutput = [setup, ...hard, ...commands].map((r) => (r?.state === 'fail' ? `${r.diagnostic}\n${r.excerpt ?? ''}` : '')).join('\n');
       const submodules = ok ? undefined : submoduleFailureNote(submodulePaths(gitmodules), failureOutput);
+      const noexec = ok ? undefined : noexecCheckoutNote(dir);
       return {
         project: basename(opts.repo),
         head,
@@ -154,7 +156,7 @@ export async function runVerify(opts: {
         commands,
         finishedAt: new Date().toISOString(),
         durationMs: Math.round(performance.now() - started),
-        notes: [...(unmeasured ? [unmeasured] : []), ...(submodules ? [submodules] : [])],
+        notes: [...(unmeasured ? [unmeasured] : []), ...(submodules ? [submodules] : []), ...(noexec ? [noexec] : [])],
       };
     } finally {
       trees?.close();
