@@ -40,11 +40,22 @@ export function missingPythonModuleNote(module: string): string {
  * from the image: saying "python is not installed" there sends the user to the wrong fix.
  */
 export function missingProgramNote(program: string, what: 'the gate' | 'setup' = 'the gate'): string {
+  if (BASH_ONLY.has(program)) return `${program}: not found (exit 127): \`${program}\` is bash, ${SH_NOT_BASH}`;
   if (program.includes('/')) {
     const fix = what === 'setup' ? 'make it earlier in `setup`, or commit it' : '`setup` in .peers/config.yaml makes it (a venv, node_modules), or commit it';
     return `${program}: not found (exit 127): ${what} names it by a path in the checkout, which the checkout does not have: ${fix}`;
   }
   return `${program}: command not found (exit 127): it is not installed where ${what} runs (in a run: the workspace image; \`peers doctor\` lists the gates' programs it lacks)`;
+}
+
+/** Builtins and keywords of bash that dash (sh on Debian, and in the image) does not have: `sh -c` reports them as missing commands. */
+const BASH_ONLY = new Set(['[[', 'source', 'shopt', 'declare', 'typeset', 'pushd', 'popd', 'mapfile', 'readarray', 'let', 'function']);
+const SH_NOT_BASH = "and every gate and setup runs as sh -c (dash): write it for sh (`.` for `source`, `[ … ]` for `[[ … ]]`), or run the command with bash: cmd: bash -c '…'";
+
+/** dash refusing a bash-only `set -o` option (`set -o pipefail`): undefined for any other output. */
+export function bashOptionNote(stderr: string): string | undefined {
+  const option = /\bset: Illegal option -o (\w+)/.exec(stderr)?.[1];
+  return option ? `\`set -o ${option}\` is bash, ${SH_NOT_BASH}` : undefined;
 }
 
 /**

@@ -19,7 +19,7 @@ import { evaluateGates, evaluateIsolated, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP, t
 import { GateTrees } from './gate-trees.ts';
 import { runsNoPeerCode } from '../protocol/peers-check-gate.ts';
 import { failureExcerpt } from './output-excerpt.ts';
-import { missingProgram, missingProgramNote } from './missing-program.ts';
+import { bashOptionNote, missingProgram, missingProgramNote } from './missing-program.ts';
 import { submoduleFailureNote, submodulePaths } from './submodule-note.ts';
 import { noexecCheckoutNote } from '../fs/noexec-mount.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
@@ -202,6 +202,7 @@ async function runCommand(spec: { id: string; cmd: string; timeoutS: number }, c
   if (run.exitCode === 0) return { id: spec.id, cmd: spec.cmd, durationMs: run.durationMs, state: 'pass', diagnostic: '' };
   // Named as a gate's is (gate-engine.ts): "eval: cargo: not found" read like a failing install.
   const missing = missingProgram(run.exitCode, run.stderr);
-  const note = missing ? `${missingProgramNote(missing, spec.id === 'setup' ? 'setup' : 'the gate')}; ` : '';
+  const bash = missing ? undefined : bashOptionNote(run.stderr);
+  const note = missing ? `${missingProgramNote(missing, spec.id === 'setup' ? 'setup' : 'the gate')}; ` : bash ? `${bash}; ` : '';
   return { ...row, state: 'fail', diagnostic: `${note}exit=${run.exitCode ?? run.signal}${stderrTail}` };
 }
