@@ -82,6 +82,21 @@ describe('node', () => {
   });
 });
 
+describe('node version the project needs', () => {
+  test('engines.node (or .nvmrc / .node-version without engines) newer than the image\'s Node 18: init says the gates may fail in a run although verify passes here', () => {
+    // Before: nothing said; verify passed on the host's Node 20 and every tick's gate was red in the image's 18 ([].toSorted).
+    const need = (o: { engines?: string; nvmrc?: string; nodeVersion?: string }) => detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' }, ...(o.engines ? { engines: { node: o.engines } } : {}) }), ...(o.nvmrc ? { '.nvmrc': o.nvmrc } : {}), ...(o.nodeVersion ? { '.node-version': o.nodeVersion } : {}) })).notes.find((n) => n.includes('the workspace image has Node.js 18'));
+    expect(need({ engines: '>=20' })).toBe('package.json engines.node (>=20) asks for Node.js 20 or newer, and the workspace image has Node.js 18 (Debian bookworm\'s): the gates may fail in a run although `peers verify` passes on this machine; build the image on a Debian bookworm base that has node 20 or newer on its PATH (`peers image build --force --base IMAGE`, e.g. node:20-bookworm)');
+    expect(need({ engines: '^20.11.0 || >=22' })).toContain('asks for Node.js 20 or newer');
+    expect(need({ engines: '>=20.19.0 <21 || >=22.12' })).toContain('(>=20.19.0 <21 || >=22.12) asks for Node.js 20 or newer');
+    expect(need({ nvmrc: 'v22.3.0\n' })).toStartWith('.nvmrc (v22.3.0) asks for Node.js 22 or newer');
+    expect(need({ nvmrc: 'lts/iron\n' })).toContain('asks for Node.js 20 or newer');
+    expect(need({ nodeVersion: '24\n' })).toStartWith('.node-version (24) asks for Node.js 24');
+    // Node 18 is accepted, or nothing is said: no note.
+    for (const o of [{ engines: '>=18' }, { engines: '>=16 <23' }, { engines: '18 || 20' }, { engines: '*' }, { engines: '>=18', nvmrc: '22' }, { nvmrc: 'lts/*' }, { nvmrc: 'node' }, {}]) expect(need(o)).toBeUndefined();
+  });
+});
+
 describe('node workspaces (a monorepo)', () => {
   const ws = (rootTest: string, a: string, b: string) =>
     detectProject(files({ 'package.json': pkg({ private: true, workspaces: ['packages/*'], scripts: { test: rootTest } }), 'packages/a/package.json': pkg({ scripts: { test: a } }), 'packages/b/package.json': pkg({ scripts: { test: b } }) }));
