@@ -24,7 +24,7 @@ import { renderConfig, renderGoals, withResultsBranch } from '../config/render-i
 import { worktreeResultsBranch } from '../config/worktree-results-branch.ts';
 import { registerProject } from '../config/project-registry.ts';
 import { installModeFiles, type InstalledModes } from './init-modes.ts';
-import { projectFilesAtHead, uncommittedProposalNote } from './uncommitted-proposal.ts';
+import { ignoredPaths, projectFilesAtHead, uncommittedProposalNote, type IgnoredPaths } from './uncommitted-proposal.ts';
 import type { ModeInstallRequest } from './mode-install.ts';
 
 export { BASELINE_TAG } from '../protocol/run-baseline.ts';
@@ -52,9 +52,13 @@ export type InitResult = {
   redUntilFirstTest?: string;
 };
 
-/** The project's own files as detect-project.ts reads them: regular files only, at most 1 MiB. */
-export function projectFilesAt(repo: string): ProjectFiles {
-  const regular = (rel: string) => lstatSync(join(repo, rel), { throwIfNoEntry: false });
+/**
+ * The project's own files as detect-project.ts reads them: regular files only, at most 1 MiB.
+ * `ignored` (ignoredPaths) leaves out what git ignores, which no commit holds.
+ */
+export function projectFilesAt(repo: string, ignored?: IgnoredPaths): ProjectFiles {
+  const found = (rel: string) => lstatSync(join(repo, rel), { throwIfNoEntry: false });
+  const regular = (rel: string) => (ignored?.has(rel) ? undefined : found(rel));
   return {
     read(rel) {
       const st = regular(rel);
@@ -69,7 +73,7 @@ export function projectFilesAt(repo: string): ProjectFiles {
     list(rel) {
       if (!regular(rel || '.')?.isDirectory()) return [];
       try {
-        return readdirSync(join(repo, rel));
+        return readdirSync(join(repo, rel)).filter((n) => !ignored?.has(rel ? `${rel}/${n}` : n));
       } catch {
         return [];
       }
@@ -240,7 +244,9 @@ export function initProject(opts: InitOptions): InitResult {
   // A sparse checkout has only part of HEAD on disk, and verify and the run judge all of HEAD: the
   // proposal is read from HEAD there (a suite outside the checked-out set is still the project's).
   const sparse = git(repo, ['config', '--type=bool', '--get', 'core.sparseCheckout']).stdout.trim() === 'true' && headSha(repo) !== undefined;
-  const projectFiles = sparse ? projectFilesAtHead(repo) : projectFilesAt(repo);
+  // What git ignores (a lockfile a library keeps out of git) is in no commit verify or the run
+  // checks out: proposing `npm ci` from it failed there, and "commit them" could not be followed.
+  const projectFiles = sparse ? projectFilesAtHead(repo) : projectFilesAt(repo, ignoredPaths(repo));
   const proposal = detectProject(projectFiles);
   const uncommitted = sparse ? SPARSE_NOTE : uncommittedProposalNote(repo, proposal, detectProject(projectFilesAtHead(repo)));
   const modeRequest = opts.modes?.length ? { modes: opts.modes, lang: opts.lang, spec: opts.spec, plan: opts.plan, allowPassingAcceptance: opts.allowPassingAcceptance } : undefined;

@@ -85,3 +85,19 @@ describe('peers init in a clone of a repository that commits its .peers/ (a team
     expect(readFileSync(join(repo, '.peers/config.yaml'), 'utf8')).toBe('peers: []\n');
   });
 });
+
+describe('peers init where the project ignores a file it proposes from', () => {
+  test('a lockfile in .gitignore (a library that does not commit it) is not there for verify or the run: setup is npm install, and no "commit them" advice that git add -A cannot follow', () => {
+    const repo = nodeProject('ignoring-lib', { '.gitignore': 'node_modules/\npackage-lock.json\n' });
+    writeFileSync(join(repo, 'package.json'), JSON.stringify({ name: 'ignoring-lib', version: '1.0.0', scripts: { test: 'node --test' }, devDependencies: { ms: '2.1.3' } }));
+    gitIn(repo, ['commit', '-q', '-am', 'a dependency']);
+    writeFileSync(join(repo, 'package-lock.json'), '{"lockfileVersion":3}\n'); // npm install wrote it; git ignores it
+    mkdirSync(join(repo, 'node_modules'));
+    const res = runPeers(['init'], { cwd: repo, env: sb.env });
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain('  setup: npm install --no-audit --no-fund\n');
+    expect(res.stdout).not.toContain('setup: npm ci');
+    expect(res.stdout).not.toContain('not committed');
+    expect(res.stdout).toContain('note: no package-lock.json: setup is `npm install`');
+  });
+});
