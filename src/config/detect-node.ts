@@ -4,6 +4,7 @@
  */
 import { isYarnBerry, packageManagerOf, PM_DIR, pmSetupCommand, scriptCommand, type PackageManager } from './package-manager.ts';
 import { newerNodeNote } from './node-version.ts';
+import { npmRegistryHosts, npmTokenNote } from './npm-registries.ts';
 import { imageFix, TEST_TIMEOUT_S, type Found, type ProjectFiles, type ProposedGate } from './detected-ecosystem.ts';
 
 /** What `npm init` writes into scripts.test: a test command that always fails. */
@@ -105,7 +106,9 @@ export function detectNode(files: ProjectFiles): Found | undefined {
   } else if (files.exists('tsconfig.json') && 'typescript' in deps) {
     extra.push({ id: 'typecheck', description: 'The code typechecks.', cmd: 'npx --no-install tsc --noEmit', pass_when: 'exit_code == 0', timeout_s: TEST_TIMEOUT_S, why: 'tsconfig.json and typescript in devDependencies' });
   }
-  const egress = pm === 'yarn' ? ['registry.npmjs.org', 'registry.yarnpkg.com'] : ['registry.npmjs.org'];
+  const egress = [...(pm === 'yarn' ? ['registry.npmjs.org', 'registry.yarnpkg.com'] : ['registry.npmjs.org']), ...npmRegistryHosts(files)];
+  const token = npmTokenNote(files);
+  if (token && setup[pm]) notes.push(token);
   const workspaceRoot = workspaceDirs(pkg, files).length > 0 || pkg.workspaces !== undefined || files.exists('pnpm-workspace.yaml');
   return { kind: 'node', tests, extra, setup: setup[pm], egress: setup[pm] ? egress : [], notes, ...(noTests ? { noTests } : {}), ...(workspaceRoot ? { workspaceRoot } : {}) };
 }

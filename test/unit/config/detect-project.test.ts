@@ -82,6 +82,26 @@ describe('node', () => {
   });
 });
 
+describe('npm registries the project names', () => {
+  test('a committed .npmrc registry (and a scope\'s) and the lockfile\'s tarball hosts are allowed for setup; one that wants a token is said to get none in the pod', () => {
+    // Before: egress registry.npmjs.org only, and setup's npm ci got 403 for the project's own registry.
+    const p = detectProject(files({
+      'package.json': pkg({ scripts: { test: 'node --test' }, dependencies: { '@acme/ui': '1.0.0', ms: '2.1.3' } }),
+      '.npmrc': 'registry=https://registry.npmmirror.com/\n@acme:registry=https://npm.pkg.github.com\n//npm.pkg.github.com/:_authToken=${NODE_AUTH_TOKEN}\n',
+      'package-lock.json': JSON.stringify({ lockfileVersion: 3, packages: { 'node_modules/ms': { resolved: 'https://registry.npmmirror.com/ms/-/ms-2.1.3.tgz' }, 'node_modules/@acme/ui': { resolved: 'https://npm.pkg.github.com/download/@acme/ui/1.0.0/abc' }, 'node_modules/x': { resolved: 'git+ssh://git@github.com/a/x.git#abc' } } }),
+    }));
+    expect(p.setup).toBe('npm ci');
+    expect(p.egress).toEqual(['registry.npmjs.org', 'registry.npmmirror.com', 'npm.pkg.github.com']);
+    expect(p.notes).toContain('.npmrc gives npm a token (_authToken) for npm.pkg.github.com: setup runs in the pod without your credentials, so installing from a registry that needs one fails there; vendor or commit those packages, or install them from a registry that needs no token');
+    // A registry on another port is allowed on that port; one named by its address cannot be allowed at all.
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' }, dependencies: { ms: '2' } }), '.npmrc': 'registry=http://verdaccio.lan:4873/\n@x:registry=https://10.1.2.3/\n' })).egress).toEqual(['registry.npmjs.org', 'verdaccio.lan:4873']);
+    // The public registry alone: nothing added, nothing said.
+    const plain = detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' }, dependencies: { ms: '2.1.3' } }), 'package-lock.json': JSON.stringify({ packages: { 'node_modules/ms': { resolved: 'https://registry.npmjs.org/ms/-/ms-2.1.3.tgz' } } }) }));
+    expect(plain.egress).toEqual(['registry.npmjs.org']);
+    expect(plain.notes.join('\n')).not.toContain('token');
+  });
+});
+
 describe('node version the project needs', () => {
   test('engines.node (or .nvmrc / .node-version without engines) newer than the image\'s Node 18: init says the gates may fail in a run although verify passes here', () => {
     // Before: nothing said; verify passed on the host's Node 20 and every tick's gate was red in the image's 18 ([].toSorted).
