@@ -67,6 +67,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
 
 async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: NodeJS.ProcessEnv, t0: number): Promise<UpResult> {
   const seconds = () => (Date.now() - t0) / 1000;
+  refuseColonInStateDir(stateDirFor(repo, env));
   const placeholder = placeholderWarning(loaded.goals, loaded.goalsPath) ?? noHardGoalWarning(loaded.goals, loaded.goalsPath);
   if (placeholder) o.progress(`warning: ${placeholder}`);
   // Looked up while the run is prepared, said before the pod starts (egress-allow-addresses.ts).
@@ -269,6 +270,18 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   }
   if (loaded.config.notify) startNotifyWatcher(stateDir, env);
   return { ...base, pod: spec.podName, alreadyRunning: false, seconds: seconds(), clone: paths.clone, results, decision: decision.kind, ...(o.fresh ? { archived, previousResults, ...(keptResults ? { keptResults } : {}) } : {}), notes };
+}
+
+/**
+ * podman passes the loop's log path to conmon as `k8s-file:PATH`, and conmon cuts it at the first
+ * ':' of PATH: with a state dir like ~/my:state the console went to ~/my (a file of the user's,
+ * when one has that name) and `peers logs` showed nothing. Refused before anything is made.
+ */
+function refuseColonInStateDir(stateDir: string): void {
+  if (!stateDir.includes(':')) return;
+  throw new InputError(`the state directory ${stateDir} has a ':' in its path, which podman's log driver cannot take (it would write the loop's console to ${stateDir.slice(0, stateDir.indexOf(':'))})`, {
+    hint: 'point XDG_STATE_HOME (or PEERS_STATE_DIR) at a directory whose path has no ":"',
+  });
 }
 
 /** Thrown where `up` notices a Ctrl-C it caught (the podman calls may all have succeeded). */
