@@ -46,6 +46,9 @@ export function projectText(v: ProjectView, results?: string): string[] {
   return [
     `Project: ${p.name} (${p.path})`,
     `Status: ${p.status}${p.degraded.length ? ` (${formatDegraded(p.degraded)}: the run holds until \`peers up\` restarts ${p.degraded.length > 1 ? 'them' : 'it'})` : stopWords(p)}`,
+    // A container that exits on its own (a bad argument, a missing credential) stops again after
+    // `peers up` restarts it: why it stopped is said here, where the user looks first.
+    ...(p.downBecause ?? []).map((d) => `  ${d.role} stopped: ${d.why}`),
     `Spend: $${p.spend.usd.toFixed(4)}, ${p.spend.tokens} tokens`,
     openGatesLine(v),
     ...(results ? [results] : []),

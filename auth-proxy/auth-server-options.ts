@@ -10,6 +10,7 @@ import type { CredentialSource } from './credential-source.ts';
 import type { ConnectOptions } from './egress-connector.ts';
 import type { RequestAudit } from './request-audit.ts';
 import { DEFAULT_UNBILLED_BURST, DEFAULT_UNBILLED_PER_SECOND, type UnbilledThrottle } from './unbilled-throttle.ts';
+import { STALE_RACE_MS } from './upstream-pool.ts';
 import type { UpstreamSpec } from './upstreams.ts';
 import type { BudgetCaps, Reservations } from './usage/budget.ts';
 import type { UserPrices } from './usage/price-table.ts';
@@ -17,10 +18,11 @@ import type { UsageLedger } from './usage/usage-ledger.ts';
 
 /**
  * `maxBufferedBodyBytes`: request bodies held at once, when no shared `bodyBytes` is given (body-budget.ts);
- * `unbilledBurst`/`unbilledPerSecond`: the throttle on requests that bill nothing, when no shared `unbilled` is given (unbilled-throttle.ts).
+ * `unbilledBurst`/`unbilledPerSecond`: the throttle on requests that bill nothing, when no shared `unbilled` is given (unbilled-throttle.ts);
+ * `staleRaceMs`: how soon after a request is written a reused upstream connection's close can still be the idle race, and the request be sent again (upstream-pool.ts).
  */
-export type AuthLimits = { maxRequestBytes: number; maxMeteredJsonBytes: number; maxConcurrent: number; upstreamIdleMs: number; maxBufferedBodyBytes: number; unbilledBurst: number; unbilledPerSecond: number };
-export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxRequestBytes: 32 * 1024 * 1024, maxMeteredJsonBytes: 32 * 1024 * 1024, maxConcurrent: 64, upstreamIdleMs: 600_000, maxBufferedBodyBytes: DEFAULT_BUFFERED_BODY_BYTES, unbilledBurst: DEFAULT_UNBILLED_BURST, unbilledPerSecond: DEFAULT_UNBILLED_PER_SECOND };
+export type AuthLimits = { maxRequestBytes: number; maxMeteredJsonBytes: number; maxConcurrent: number; upstreamIdleMs: number; maxBufferedBodyBytes: number; unbilledBurst: number; unbilledPerSecond: number; staleRaceMs: number };
+export const DEFAULT_AUTH_LIMITS: AuthLimits = { maxRequestBytes: 32 * 1024 * 1024, maxMeteredJsonBytes: 32 * 1024 * 1024, maxConcurrent: 64, upstreamIdleMs: 600_000, maxBufferedBodyBytes: DEFAULT_BUFFERED_BODY_BYTES, unbilledBurst: DEFAULT_UNBILLED_BURST, unbilledPerSecond: DEFAULT_UNBILLED_PER_SECOND, staleRaceMs: STALE_RACE_MS };
 
 export type AuthServerOptions = {
   upstream: UpstreamSpec;

@@ -71,7 +71,7 @@ export class AuthServer {
     }, opts.clientLimits, opts.connections);
     const { host, port } = this.target;
     const dial = opts.direct ? () => dialDirect(host, port) : opts.egress;
-    this.pool = new UpstreamPool(this.target, dial, { readTimeoutMs: this.limits.upstreamIdleMs });
+    this.pool = new UpstreamPool(this.target, dial, { readTimeoutMs: this.limits.upstreamIdleMs, staleRaceMs: this.limits.staleRaceMs });
   }
 
   /** Tunnels opened to the upstream so far (connections are kept alive and reused). */
@@ -189,7 +189,7 @@ export class AuthServer {
       if (billable && ledger.broken) throw new ClientError(503, `the usage ledger cannot be written (${ledger.broken.message}); no billable request is forwarded until the sidecar is restarted with a writable ledger`);
       // Every body is read before it goes out, a free route's too (count_tokens fetches a document
       // by URL to count it): what the vendor reaches for a peer is judged on every route.
-      const screened = billable || body.length > 0 ? screenRequestBody(body, req.headers['content-encoding'], this.vendor, this.limits.maxRequestBytes) : null;
+      const screened = billable || body.length > 0 ? screenRequestBody(body, req.headers['content-encoding'], this.vendor, this.limits.maxRequestBytes, req.headers['content-type']) : null;
       if (screened && !screened.ok) {
         if ('status' in screened) throw new ClientError(screened.status, screened.reason);
         return this.refuseUnreadable(res, what, screened.code, screened.message);

@@ -10,9 +10,12 @@
  * Responses are delivered as they arrive (the body stream yields each decoded chunk at once).
  * A connection returns to the pool only after its response was read completely with known framing
  * (Content-Length or chunked) and neither side asked to close. A request that fails on a reused
- * connection by a reset or close before any response byte arrived (the server closed it while
- * idle) is retried once on a fresh connection; one that met only silence until the idle limit is
- * not (the vendor may be generating it, and would bill it twice).
+ * connection by a reset or close before any response byte arrived, within STALE_RACE_MS of being
+ * written (the server had closed it while idle: its close crossed the request), is retried once on
+ * a fresh connection; one that met only silence until the idle limit is not, nor one closed later
+ * (the egress proxy closes a tunnel silent for 300 s, before the sidecar's own 600 s limit, while the
+ * vendor may be generating a non-streamed reply): the vendor may be generating it, and would bill it
+ * twice (SECURITY.md, "Nothing unmetered").
  */
 import type net from 'node:net';
 import { Readable } from 'node:stream';
@@ -25,12 +28,20 @@ export type PoolResponse = { status: number; headers: Record<string, string | st
 
 const MAX_HEAD = 64 * 1024;
 
+/**
+ * How long after a request is written on a reused connection a close or reset with no reply byte
+ * is still the idle-connection race (the server's close was on its way when the request left). A
+ * round trip to the vendor through the egress proxy is well under it; a vendor at work on the
+ * request is silent far longer, and a close then means the request may have been generated.
+ */
+export const STALE_RACE_MS = 1000;
+
 export class UpstreamPool {
   private idle: net.Socket[] = [];
   /** New tunnels opened (observable: tests and the benchmark check reuse). */
   opened = 0;
 
-  constructor(private readonly target: ParsedOrigin, private readonly connect: ConnectOptions | (() => Promise<net.Socket>), private readonly opts: { idleMs?: number; maxIdle?: number; readTimeoutMs?: number } = {}) {}
+  constructor(private readonly target: ParsedOrigin, private readonly connect: ConnectOptions | (() => Promise<net.Socket>), private readonly opts: { idleMs?: number; maxIdle?: number; readTimeoutMs?: number; staleRaceMs?: number } = {}) {}
 
   async request(req: PoolRequest): Promise<PoolResponse> {
     const reused = this.takeIdle();
@@ -86,15 +97,18 @@ export class UpstreamPool {
       let parser: BodyParser | null = null;
       let keepAlive = true;
       let complete = false;
+      const written = performance.now();
       const fail = (e: Error, mayBeStale = true) => {
         if (complete) return;
         if (!settled) {
           settled = true;
           sock.destroy();
           // The request was written before it failed: the vendor may have processed (and billed) it.
-          // Only a reset or close can be the idle-connection race; a silence as long as the idle
-          // limit is the vendor working on it, and sending it again would be billed twice.
-          reject(reused && !gotAny && mayBeStale ? new StaleConnection() : new UnansweredRequest(e.message));
+          // Only a reset or close at once can be the idle-connection race; a silence as long as the
+          // idle limit, or a close after one (the egress proxy's tunnel idle limit), is the vendor
+          // working on it, and sending it again would be billed twice.
+          const race = reused && !gotAny && mayBeStale && performance.now() - written <= (this.opts.staleRaceMs ?? STALE_RACE_MS);
+          reject(race ? new StaleConnection() : new UnansweredRequest(e.message));
         } else body?.destroy(e);
         sock.destroy();
       };

@@ -9,7 +9,7 @@
  */
 import { terminalLine } from '../src/cli/terminal-text.ts';
 import { containerName, type Role } from './pod-layout.ts';
-import { podman, podmanOk } from './podman.ts';
+import { podman, podmanOk, type ContainerState } from './podman.ts';
 
 /** Sidecars first, as `up` starts them (podman-render.ts): what the others connect to. */
 const START_ORDER: readonly string[] = ['egress', 'bridge', 'auth', 'model-server', 'setup', 'gates', 'workspace'];
@@ -34,6 +34,20 @@ export function stoppedBecause(exitCode: string | undefined, stdout: string, std
 async function whyStopped(name: string, env: NodeJS.ProcessEnv): Promise<string> {
   const [inspect, logs] = await Promise.all([podman(['inspect', '--format', '{{.State.ExitCode}}', name], { env }), podman(['logs', '--tail', '5', name], { env })]);
   return stoppedBecause(inspect.code === 0 ? inspect.stdout.trim() : undefined, logs.code === 0 ? logs.stdout : '', logs.code === 0 ? logs.stderr : '');
+}
+
+/**
+ * Why each of a running run's stopped containers stopped, for `peers status` and `ls --json`
+ * (sandbox/reconcile.ts): a sidecar that exits at start (a bad argument, a missing credential)
+ * holds the run, and `status` is where the user looks first. The exit code is podman ps's own.
+ */
+export async function stoppedContainersBecause(stopped: readonly ContainerState[], env: NodeJS.ProcessEnv): Promise<{ role: string; why: string }[]> {
+  return Promise.all(
+    stopped.map(async (c) => {
+      const logs = await podman(['logs', '--tail', '5', c.name], { env });
+      return { role: c.role, why: stoppedBecause(String(c.exitCode), logs.code === 0 ? logs.stdout : '', logs.code === 0 ? logs.stderr : '') };
+    }),
+  );
 }
 
 export async function restartContainers(project: string, roles: readonly string[], progress: (line: string) => void, env: NodeJS.ProcessEnv): Promise<void> {

@@ -42,6 +42,8 @@ export type ProjectStatus = {
    * those the loop itself found down (it holds the run meanwhile; `peers up` restarts them).
    */
   degraded: string[];
+  /** Of the degraded containers podman shows stopped: why each stopped (its exit code and last line). */
+  downBecause?: { role: string; why: string }[];
 };
 
 export function classify(o: {
@@ -130,5 +132,7 @@ export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv
   });
   const degraded = status === 'running' ? deadContainers(containers, figures.podDown) : [];
   const finishedBy = await finishedByOf(status, stateDir, stop);
-  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, finishedBy, spend: figures.spend, openGates: figures.openGates, goalsError: figures.goalsError, stateDir, containers };
+  const stopped = containers.filter((c) => degraded.includes(c.role) && !c.running);
+  const downBecause = stopped.length ? await (await import('./pod-repair.ts')).stoppedContainersBecause(stopped, env) : [];
+  return { name: p.name ?? p.path, path: p.path, status, degraded, downBecause, tick: figures.tick, stopReason: stop?.reason ?? null, finishedBy, spend: figures.spend, openGates: figures.openGates, goalsError: figures.goalsError, stateDir, containers };
 }

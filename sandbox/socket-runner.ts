@@ -115,7 +115,16 @@ export class SocketRunner implements PeerRunner {
         sock.write(`${requestLine}\n`);
         if (signal?.aborted) onAbort();
       });
-      sock.on('data', (chunk: string) => decoder.push(chunk));
+      sock.on('data', (chunk: string) => {
+        // A line past the protocol's largest message (an impostor at the path, SECURITY.md "Runner
+        // sockets") fails the request at once and closes the socket: thrown here, it was an uncaught
+        // error, the decoder kept every byte it was sent, and the turn waited out its timeout.
+        try {
+          decoder.push(chunk);
+        } catch (e) {
+          finish(failed(`runner at ${this.socketPath} sent a message ${(e as Error).message.replace(/^runner message /, '')}; the answer is not taken`, started));
+        }
+      });
       sock.on('error', (e) => finish(failed(`runner at ${this.socketPath} unreachable: ${e.message}`, started)));
       sock.on('close', () => finish(failed(`runner at ${this.socketPath} closed the connection before reporting an exit`, started)));
       signal?.addEventListener('abort', onAbort, { once: true });

@@ -54,6 +54,7 @@ export function statusRow(r: ProjectStatus) {
     open_gates: r.openGates,
     goals_error: r.goalsError,
     degraded: r.degraded,
+    down_because: r.downBecause ?? [],
     state_dir: r.stateDir,
     containers: r.containers.map((c) => ({ role: c.role, status: c.status })),
   };

@@ -15,7 +15,9 @@
  * `input_file`) cannot be bounded from its bytes: each page is billed as an image as well as its
  * text, and that text may be compressed a thousandfold. It is counted here (`documents`), and a
  * request carrying one is reserved as if its prompt filled the largest context window
- * (request-cost.ts, DOCUMENT_PROMPT_BOUND_TOKENS).
+ * (request-cost.ts, DOCUMENT_PROMPT_BOUND_TOKENS). So is any other inline file read as one (a
+ * router's `video_url` data URL: a video is billed by its length, a frame a second, and an hour of
+ * a still one is a few KiB).
  */
 import { normalizeModel, type Vendor, tableRow } from './price-table.ts';
 // What is data, never content the vendor reads (JSON Schemas, a tool call's arguments): one rule with the off-body walk.
@@ -43,18 +45,37 @@ function tiles(w: number, h: number): number {
 }
 
 /**
+ * Whose image rule bills a model: its table row's vendor; a Claude model the table does not list
+ * Anthropic's; any other unknown model no one's in particular (a router serves every vendor's).
+ */
+function imageRuleOf(model: string): Vendor | 'unknown' {
+  const id = normalizeModel(model);
+  return tableRow(id)?.vendor ?? (id.startsWith('claude-') ? 'anthropic' : 'unknown');
+}
+
+/**
  * The most one image of this size can be billed as input tokens. Vendors scale images down, never
  * up, so the original size bounds every formula. `models`: every model the request may be served
- * by; one the table does not list is taken at gpt-4o-mini's rule, the dearest in tokens.
+ * by. The API shape's own rule applies, and each model's too: a router speaking Anthropic's shape
+ * serves OpenAI's models, billed by OpenAI's rules (gpt-4o-mini's 48,169 tokens for an image
+ * Anthropic's rule puts at 2,097: cross-shape-image-budget.test.ts). A model the table does not
+ * list is taken at the dearest rule, gpt-4o-mini's, the dearest in tokens (a Claude one on
+ * Anthropic's shape at Anthropic's).
  */
 export function imageTokenBound(size: ImageSize, vendor: Vendor, models: readonly string[]): number {
   const { width: w, height: h } = size;
-  if (vendor === 'anthropic') return Math.ceil((w * h) / 750);
+  const anthropicRule = Math.ceil((w * h) / 750);
   const t = tiles(w, h);
   const patches = Math.ceil(w / 32) * Math.ceil(h / 32);
-  let bound = Math.max(Math.ceil(patches * PATCH_MULTIPLIER_BOUND), TILES_4O.base + TILES_4O.tile * t);
-  const miniRule = models.some((m) => normalizeModel(m) === 'gpt-4o-mini' || !tableRow(normalizeModel(m)));
-  if (miniRule) bound = Math.max(bound, TILES_4O_MINI.base + TILES_4O_MINI.tile * t);
+  const openaiRule = Math.max(Math.ceil(patches * PATCH_MULTIPLIER_BOUND), TILES_4O.base + TILES_4O.tile * t);
+  const miniRule = TILES_4O_MINI.base + TILES_4O_MINI.tile * t;
+  let bound = vendor === 'anthropic' ? anthropicRule : openaiRule;
+  for (const m of models) {
+    const rule = imageRuleOf(m);
+    if (rule === 'openai') bound = Math.max(bound, openaiRule, normalizeModel(m) === 'gpt-4o-mini' ? miniRule : 0);
+    // An unknown model on OpenAI's shape was taken at gpt-4o-mini's rule before; a Claude one still is there.
+    else if (rule === 'unknown' || (vendor === 'openai' && !tableRow(normalizeModel(m)))) bound = Math.max(bound, openaiRule, miniRule, anthropicRule);
+  }
   return bound;
 }
 
@@ -128,7 +149,7 @@ function dataUrlImage(url: string): Buffer | 'bad' | null {
 }
 
 /** Where a data URL is read as a file the vendor decodes; a data URL in a message's text is text. */
-const DATA_URL_KEYS = new Set(['image_url', 'url', 'file_data']);
+const DATA_URL_KEYS = new Set(['image_url', 'video_url', 'audio_url', 'url', 'file_data']);
 
 export type ImageInput = { images: number; tokens: number; unreadable: string | null; /** Inline PDFs and other files that are neither images nor text. */ documents: number };
 
@@ -156,7 +177,8 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
       if (typeof x !== 'string' || !DATA_URL_KEYS.has(key)) continue;
       const img = dataUrlImage(x);
       if (img !== null) count(img, key);
-      else if (key === 'file_data' && !/^\s*data:text\//i.test(x)) out.documents++;
+      // Anything else read as a file (a PDF, a video: billed by its pages or its length) bounds nothing by its bytes.
+      else if ((key === 'file_data' || DATA_URL.test(x.trimStart())) && !/^\s*data:text\//i.test(x)) out.documents++;
     }
     return undefined;
   });

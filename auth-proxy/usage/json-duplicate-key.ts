@@ -4,11 +4,23 @@
  * last of two equal keys; a vendor's parser may keep the first (or refuse, or merge), so a body like
  * `{"max_tokens": 1, "max_tokens": 128000}` could be reserved on one value and served on the
  * other (SECURITY.md, "A request goes out only if the budget left covers it"). Keys are compared
- * as the parser sees them, escapes decoded (`"a"` and `"\u0061"` are the same key).
+ * as the parser sees them, escapes decoded (`"a"` and `"\u0061"` are the same key), and case-folded
+ * (`foldKey`): Go's encoding/json, behind many compatible gateways, matches a field to any key equal
+ * to it under Unicode case folding, the last one winning, so `"MAX_TOKENS"` (or `"max_to\u212aens"`,
+ * with the Kelvin sign) beside `"max_tokens"` was the same key to it and another one to the budget
+ * (case-folded-key-budget.test.ts).
  *
  * Call it only on text JSON.parse accepted: it relies on the structure being valid.
  */
 const QUOTE = 0x22;
+
+/**
+ * A key as a case-insensitive parser matches it: upper- then lower-cased, which folds every
+ * character Unicode simple case folding equates with an ASCII letter (`K` and the Kelvin sign to
+ * `k`, `ſ` to `s`); it folds some pairs such a parser keeps apart (`ß` and `ss`), on the refused side.
+ */
+export const foldKey = (key: string): string => key.toUpperCase().toLowerCase();
+
 const BACKSLASH = 0x5c;
 
 export function duplicateJsonKey(text: string): string | null {
@@ -33,8 +45,9 @@ export function duplicateJsonKey(text: string): string | null {
       if (expectKey && keys) {
         const raw = text.slice(i, end + 1);
         const key = escaped || raw.includes('\\') ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-        if (keys.has(key)) return key;
-        keys.add(key);
+        const folded = foldKey(key);
+        if (keys.has(folded)) return key;
+        keys.add(folded);
         expectKey = false;
       }
       i = end;

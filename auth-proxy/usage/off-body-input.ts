@@ -6,7 +6,7 @@
  *
  * - stored state named by id: a Responses request's `previous_response_id`, `conversation`,
  *   stored `prompt` template, `item_reference` input items; files by id or URL (`file_id`,
- *   `file_url`, an `input_image` / `image_url` that is not a `data:` URL, Anthropic
+ *   `file_url`, an `input_image` / `image_url` / `video_url` / `audio_url` that is not a `data:` URL, Anthropic
  *   `source.type: "url" | "file"`, `container_upload`); an Anthropic `container` (its files and
  *   skills) and remote MCP servers (`mcp_servers`, OpenAI `mcp` tools);
  * - server-side tools (Anthropic `web_search_*`, `web_fetch_*`, `code_execution_*`, tool search;
@@ -26,6 +26,7 @@
  * `parameters`, `schema`) and the arguments of a tool call in the history (`tool_use.input`) are
  * data, not read.
  */
+import { foldKey } from './json-duplicate-key.ts';
 import type { Vendor } from './price-table.ts';
 
 /** Tools the client runs itself: the vendor only samples the call, once. */
@@ -39,6 +40,9 @@ const CLIENT_TOOLS: Record<Vendor, (type: string, tool: Record<string, unknown>)
 
 /** Anthropic context edits that only remove input; any other (compaction) samples again. */
 const INPUT_REMOVING_EDIT = /^clear_(?:thinking|tool_uses)_\d{8}$/;
+
+/** Content parts naming media by URL or data URL (Chat's and routers' shapes; Responses' `input_image` too). */
+const MEDIA_URL_KEYS = ['image_url', 'video_url', 'audio_url'] as const;
 
 /** JSON Schemas in a body: data, never read by the vendor as content. */
 export const SCHEMA_KEYS = new Set(['input_schema', 'parameters', 'schema']);
@@ -103,13 +107,29 @@ function toolReason(tool: unknown, vendor: Vendor): Reason | null {
 function objectReason(o: Record<string, unknown>): Reason | null {
   if (present(o.file_id)) return unbounded('a file named by "file_id" is read on the vendor\'s side');
   if (present(o.file_url)) return reaches('a file named by "file_url" is fetched on the vendor\'s side');
-  if (notDataUrl(o.image_url)) return reaches('an image named by URL ("image_url") is fetched on the vendor\'s side');
+  // A router takes video and audio beside images (OpenRouter's `video_url`), fetched the same way.
+  for (const key of MEDIA_URL_KEYS) if (notDataUrl(o[key])) return reaches(`${key === 'image_url' ? 'an image' : key === 'video_url' ? 'a video' : 'audio'} named by URL ("${key}") is fetched on the vendor's side`);
   const type = typeof o.type === 'string' ? o.type : '';
   if (type === 'item_reference') return unbounded('an "item_reference" input item names stored input');
   if (type === 'container_upload') return unbounded('a "container_upload" block brings a stored file in');
   if (type === 'url' && typeof o.url === 'string') return reaches('a "url" source is fetched on the vendor\'s side');
   if ((type === 'url' || type === 'file') && (typeof o.url === 'string' || present(o.file_id))) return unbounded(`a "${type}" source is read on the vendor's side`);
   return null;
+}
+
+/** Keys whose object value is the client's own map (labels), whatever its keys' case. */
+const FREE_MAPS = ['metadata', 'client_metadata'] as const;
+
+/**
+ * An API object's fields are lower-case in both APIs: a key in another case (`"TYPE":
+ * "web_search_…"` in a tool, `"Image_Url": "https://…"` in a content part) is nothing to this
+ * judge and the field to a provider that reads keys without regard to case (Go's encoding/json),
+ * which may reach out for it (SECURITY.md, "The budget reads the body the vendor reads").
+ */
+function casedKeyReason(o: Record<string, unknown>): Reason | null {
+  const cased = Object.keys(o).find((k) => k !== foldKey(k));
+  if (cased === undefined) return null;
+  return reaches(`the key ${JSON.stringify(cased.slice(0, 64))} is not lower-case like every API field: a provider that reads keys without regard to case would read it as ${JSON.stringify(foldKey(cased).slice(0, 64))} (a server-side tool or a URL to fetch, perhaps), which this check did not`);
 }
 
 /** What the body leaves unbounded (first reason of each kind found), in one walk of it. */
@@ -133,7 +153,12 @@ export function offBodyReasons(doc: Record<string, unknown>, vendor: Vendor): Of
     return false;
   };
   if (note(topLevel(doc, vendor))) return out;
+  // Maps whose keys the client chooses (`metadata`): not API fields, never judged by their case.
+  const freeMaps = new WeakSet<object>();
   walkRequestObjects(doc, (v) => {
+    if (freeMaps.has(v)) return 'skip';
+    if (note(casedKeyReason(v))) return 'stop';
+    for (const key of FREE_MAPS) if (isObject(v[key])) freeMaps.add(v[key]);
     if (note(objectReason(v))) return 'stop';
     // A past web search replayed in a Responses history records its sources; nothing is fetched again.
     if (v.type === 'web_search_call') return 'skip';

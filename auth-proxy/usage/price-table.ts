@@ -291,8 +291,9 @@ export function usdFor(u: UsageFacts, vendor: Vendor, user: UserPrices = {}, req
  * The most one request can cost, for the budget's reservation: every prompt token at the highest
  * input-side rate (it may all be written to the 1-hour cache), `maxOutputTokens` at the output rate
  * (the long-prompt rates when they could apply, the 1M context window's premium when asked for and
- * the prompt could pass its line), the tier the request asked for, and Anthropic's
- * US-only inference factor (the request does not say whether it applies).
+ * the prompt could pass its line), the tier the request asked for (on either API shape:
+ * cross-shape-tier-budget.test.ts), and Anthropic's US-only inference factor (the request does
+ * not say whether it applies).
  */
 export function worstCaseUsd(model: string, vendor: Vendor, promptTokens: number, maxOutputTokens: number, tier: { speed?: string; serviceTier?: string; longContext?: boolean } = {}, user: UserPrices = {}): number {
   const found = priceFor(model, vendor, tier.speed, user);
@@ -303,6 +304,8 @@ export function worstCaseUsd(model: string, vendor: Vendor, promptTokens: number
     const inRate = Math.max(r.input, r.cacheRead, r.cacheWrite, r.cacheWrite1h);
     worst = Math.max(worst, (promptTokens * inRate + maxOutputTokens * r.output) / 1_000_000);
   }
-  const factor = vendor === 'anthropic' ? US_INFERENCE_FACTOR : tierFactor(tier.serviceTier).factor;
+  // The tier on either shape: a router speaking Anthropic's serves OpenAI's models and their tiers
+  // (Anthropic's own, `auto` and `standard_only`, are 1x); US-only inference on Anthropic's.
+  const factor = (vendor === 'anthropic' ? US_INFERENCE_FACTOR : 1) * tierFactor(tier.serviceTier).factor;
   return round8(worst * factor);
 }

@@ -4,7 +4,7 @@
  * cut short, and the reservation it settles. Pure.
  */
 import { planUsageSignals } from './plan-usage.ts';
-import { type UserPrices, usdFor, type Vendor } from './price-table.ts';
+import { tierFactor, type UserPrices, usdFor, type Vendor } from './price-table.ts';
 import type { ReplyMeter } from './reply-meter.ts';
 import type { Usage } from './usage-extract.ts';
 import type { ReplyLine } from './usage-ledger.ts';
@@ -14,7 +14,7 @@ import type { ReplyLine } from './usage-ledger.ts';
  * project-tier.ts). `costMargin`: how many times the table's price it was reserved at (a router's
  * margin, budget.ts costFactor).
  */
-export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string }; costMargin?: number; routing?: string };
+export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; /** The request asked for cache writes longer than five minutes (request-cost.ts, longCacheAsked). */ longCache?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string }; costMargin?: number; routing?: string };
 
 type Price = ReturnType<typeof usdFor>;
 
@@ -40,10 +40,39 @@ function estimatedPrice(c: ReplyContext, u: Usage, estimated: readonly ('input' 
   return { usd: bound.usd, priced: 'fallback', note };
 }
 
+/**
+ * The usage to price: as stated, except for what the request asked for and the reply does not say
+ * it was not served (a compatible provider honours it and bills it without saying so): a speed or
+ * tier the reply does not state is the one the request was reserved at (silent-tier-budget.test.ts),
+ * and cache writes the reply does not split by lifetime are all one-hour writes when the request
+ * asked for that lifetime (cache-ttl-budget.test.ts).
+ */
+function pricedUsage(c: ReplyContext, m: ReturnType<ReplyMeter['finish']>): { usage: Usage; note?: string } {
+  let usage = m.usage;
+  const notes: string[] = [];
+  const asked = c.request ?? {};
+  if (usage.speed === undefined && asked.speed !== undefined && asked.speed !== 'standard') {
+    usage = { ...usage, speed: asked.speed };
+    notes.push('the speed the request asked for, which the reply did not state');
+  }
+  // `auto` is what a request may ask, never a tier that served one: no more said than nothing.
+  if ((usage.service_tier === undefined || usage.service_tier === 'auto') && asked.serviceTier !== undefined && tierFactor(asked.serviceTier).factor !== 1) {
+    usage = { ...usage, service_tier: asked.serviceTier };
+    notes.push('the service tier the request was reserved at, which the reply did not state');
+  }
+  if (c.longCache && !m.cacheSplit && usage.cache_write_tokens > 0 && (usage.cache_write_1h_tokens ?? 0) < usage.cache_write_tokens) {
+    usage = { ...usage, cache_write_1h_tokens: usage.cache_write_tokens };
+    notes.push('cache writes not split by lifetime priced as one-hour writes, which the request asked for');
+  }
+  return { usage, ...(notes.length ? { note: notes.join('; ') } : {}) };
+}
+
 export function replyLine(c: ReplyContext, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>, ts: string): ReplyLine {
   const u = m.usage;
-  const stated = usdFor(u, c.vendor, c.prices, { longContext: c.longContext });
-  const price = m.estimated ? estimatedPrice(c, u, m.estimated, stated) : stated;
+  const asked = pricedUsage(c, m);
+  let stated = usdFor(asked.usage, c.vendor, c.prices, { longContext: c.longContext });
+  if (asked.note) stated = { ...stated, priced: 'fallback', note: [stated.note, asked.note].filter(Boolean).join('; ') };
+  const price = m.estimated ? estimatedPrice(c, asked.usage, m.estimated, stated) : stated;
   const signals = planUsageSignals(headers);
   return {
     kind: 'reply',
@@ -56,7 +85,7 @@ export function replyLine(c: ReplyContext, status: number, stream: boolean, m: R
     total_tokens: u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens,
     usd: price.usd,
     // The table's own price beside a higher stated cost: the ratio sets this upstream's reservations (budget.ts, costFactor).
-    ...(u.vendor_usd !== undefined && u.vendor_usd >= price.usd ? { table_usd: usdFor({ ...u, vendor_usd: undefined }, c.vendor, c.prices, { longContext: c.longContext }).usd } : {}),
+    ...(u.vendor_usd !== undefined && u.vendor_usd >= price.usd ? { table_usd: usdFor({ ...asked.usage, vendor_usd: undefined }, c.vendor, c.prices, { longContext: c.longContext }).usd } : {}),
     priced: price.priced,
     ...(price.note ? { price_note: price.note } : {}),
     ...(m.cutShort ? { cut_short: m.cutShort } : {}),

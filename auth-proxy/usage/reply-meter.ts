@@ -20,7 +20,8 @@ export const BYTES_PER_TOKEN = 4;
 export const estimateTokens = (bytes: number): number => Math.ceil(bytes / BYTES_PER_TOKEN);
 
 export type MeterOutcome = 'complete' | Exclude<CutShort, 'no-final-usage'>;
-export type Metered = { usage: Usage; cutShort?: CutShort; estimated?: ('input' | 'output')[] };
+/** `cacheSplit`: the reply said how many of its cache writes were one-hour ones (usage-extract.ts). */
+export type Metered = { usage: Usage; cutShort?: CutShort; estimated?: ('input' | 'output')[]; cacheSplit?: boolean };
 
 type Obj = Record<string, unknown>;
 
@@ -117,7 +118,8 @@ export class ReplyMeter {
     }
     const usage: Usage = { ...this.acc.usage, model: this.acc.usage.model || this.input.requestModel };
     const unreadable = this.acc.unreadable;
-    if (this.acc.final && !unreadable) return { usage };
+    const split = this.acc.cacheSplit ? { cacheSplit: true } : {};
+    if (this.acc.final && !unreadable) return { usage, ...split };
     // Figures that cannot be true are no figures: metered like a reply whose usage never came.
     const cutShort: CutShort = unreadable ? 'usage-unreadable' : outcome === 'complete' ? 'no-final-usage' : outcome;
     const estimated: ('input' | 'output')[] = [];
@@ -140,6 +142,6 @@ export class ReplyMeter {
       usage.output_tokens = output;
       estimated.push('output');
     }
-    return { usage, cutShort, ...(estimated.length ? { estimated } : {}) };
+    return { usage, cutShort, ...(estimated.length ? { estimated } : {}), ...split };
   }
 }

@@ -15,7 +15,7 @@
 import { PRICE_TABLE_DATE, priceFor, tierFactor, type UserPrices, type Vendor, worstCaseUsd } from './price-table.ts';
 import type { Need } from './budget.ts';
 import { imageInput } from './image-input.ts';
-import { vendorDefinedTools } from './off-body-input.ts';
+import { isObject, vendorDefinedTools, walkRequestObjects } from './off-body-input.ts';
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 128_000;
 export const PROMPT_OVERHEAD_TOKENS = 1024;
@@ -38,7 +38,7 @@ export const VENDOR_TOOL_OVERHEAD_TOKENS = 2048;
  * `routing`: a router's routing preferences as sent (OpenRouter's `provider`: which provider
  * serves the model, at its price), part of what makes a router's request a first one (budget.ts).
  */
-export type RequestFacts = { model: string; models?: string[]; routing?: string; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; imageTokens?: number; /** Why an inline image's size cannot be read (image-input.ts), if one's cannot. */ imageUnreadable?: string; speed?: string; serviceTier?: string; longContext?: boolean };
+export type RequestFacts = { /** Some `cache_control` asks for a lifetime above five minutes (longCacheAsked). */ longCache?: boolean; model: string; models?: string[]; routing?: string; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; imageTokens?: number; /** Why an inline image's size cannot be read (image-input.ts), if one's cannot. */ imageUnreadable?: string; speed?: string; serviceTier?: string; longContext?: boolean };
 
 /** Whether Anthropic request headers ask for the 1M context window (`anthropic-beta: context-1m-…`), billed at premium rates past 200k prompt tokens. */
 export function asksLongContext(beta: string | string[] | undefined): boolean {
@@ -90,6 +90,21 @@ export function largestOutputCap(doc: Record<string, unknown>, vendor: Vendor): 
   return cap;
 }
 
+/**
+ * Whether some `cache_control` in the body asks for a cache lifetime other than the default five
+ * minutes (Anthropic's `"ttl": "1h"`, billed at 2x input against 1.25x): a reply that does not split
+ * its writes by lifetime has them priced at the one-hour rate (reply-line.ts).
+ */
+export function longCacheAsked(doc: Record<string, unknown>): boolean {
+  let found = false;
+  walkRequestObjects(doc, (v) => {
+    const cc = v.cache_control;
+    if (isObject(cc) && cc.ttl !== undefined && cc.ttl !== '5m') found = true;
+    return found ? 'stop' : undefined;
+  });
+  return found;
+}
+
 /** The facts of a body already parsed (`doc`), `bodyBytes` long once decoded. */
 export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, vendor: Vendor): RequestFacts {
   const model = typeof doc.model === 'string' ? doc.model : '';
@@ -105,6 +120,7 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
     // Responses' background mode answers at once without usage and bills later, out of the meter's sight.
     ...(doc.background !== undefined && doc.background !== false && doc.background !== null ? { background: true } : {}),
     maxOutputTokens: largestOutputCap(doc, vendor),
+    ...(longCacheAsked(doc) ? { longCache: true } : {}),
     // A PDF bounds nothing by its bytes (image-input.ts): the prompt may fill the largest window.
     promptTokensBound: Math.max(bodyBytes + PROMPT_OVERHEAD_TOKENS + vendorDefinedTools(doc) * VENDOR_TOOL_OVERHEAD_TOKENS + images.tokens, images.documents > 0 ? DOCUMENT_PROMPT_BOUND_TOKENS : 0),
     ...(images.tokens > 0 ? { imageTokens: images.tokens } : {}),
@@ -128,7 +144,8 @@ export function worstCase(f: RequestFacts, vendor: Vendor, user: UserPrices = {}
  * bound on what an unlisted model costs (SECURITY.md, "Nothing unmetered").
  */
 export function unpricedReason(f: RequestFacts, vendor: Vendor, user: UserPrices = {}): string | null {
-  if (vendor === 'openai' && !tierFactor(f.serviceTier).known) {
+  // On either shape: a router speaking Anthropic's passes an OpenAI model's tier on.
+  if (!tierFactor(f.serviceTier).known) {
     return `peers: the service tier ${JSON.stringify(f.serviceTier!.slice(0, 64))} has no price in peers' price table (${PRICE_TABLE_DATE}), so the most this request could cost is unknown and the run's USD cap (budget.max_usd) could be passed; the request was not sent. Send it without "service_tier", or with "default", "flex" or "priority".`;
   }
   for (const name of [f.model, ...(f.models ?? [])]) {

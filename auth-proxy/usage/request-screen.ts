@@ -6,7 +6,8 @@
  * - always (the meter's integrity, cap or not): a body that is not one JSON object as JSON.parse
  *   reads it (a vendor's more lenient parser, e.g. one accepting `NaN`, would read fields the
  *   budget never saw, `background` among them), and an object with a key given twice (the
- *   vendor's parser may keep the other value);
+ *   vendor's parser may keep the other value), keys compared case-folded, and a top-level key
+ *   that is not lower-case (a case-insensitive parser reads `"N"` as `n`);
  * - always (the sandbox's allow-list, cap or not): a request that makes the vendor reach the web or
  *   a remote server for the peer (server-side tools, remote MCP servers, files and images by URL,
  *   a router's web plugins): what the egress proxy refuses a peer must not get through the vendor;
@@ -21,7 +22,7 @@
  * forwards nothing.
  */
 import { imageInput } from './image-input.ts';
-import { duplicateJsonKey } from './json-duplicate-key.ts';
+import { duplicateJsonKey, foldKey } from './json-duplicate-key.ts';
 import { offBodyReasons, type OffBody } from './off-body-input.ts';
 import type { Vendor } from './price-table.ts';
 import { OUTPUT_CAP_FIELD, OUTPUT_CAP_FIELDS } from './request-cost.ts';
@@ -40,7 +41,11 @@ export function parseBillableBody(text: string): Screened {
   }
   if (!v || typeof v !== 'object' || Array.isArray(v)) return refuse('peers_body_not_json', 'the request body is not a JSON object');
   const dup = duplicateJsonKey(text);
-  if (dup !== null) return refuse('peers_duplicate_json_key', `the request body gives the key ${JSON.stringify(dup.slice(0, 64))} twice in one object, and the vendor may read the other value than the budget did`);
+  if (dup !== null) return refuse('peers_duplicate_json_key', `the request body gives the key ${JSON.stringify(dup.slice(0, 64))} twice in one object (keys equal but for case are one key to a case-insensitive parser), and the vendor may read the other value than the budget did`);
+  // Every API field is lower-case: a top-level key in another case is one the budget does not read
+  // and a case-insensitive parser (Go's encoding/json) reads as the field (`"N": 4`, `"Background": true`).
+  const cased = Object.keys(v).find((k) => k !== foldKey(k));
+  if (cased !== undefined) return refuse('peers_key_case', `the request body's key ${JSON.stringify(cased.slice(0, 64))} is not lower-case like every API field, and a provider that reads keys without regard to case would read it as ${JSON.stringify(foldKey(cased).slice(0, 64))}, which the budget did not`);
   return { ok: true, doc: v as Record<string, unknown> };
 }
 

@@ -36,6 +36,8 @@ export class UsageAccumulator {
   seen = false;
   /** The reply's final usage arrived (message_delta, response.completed, or a whole JSON body). */
   final = false;
+  /** The reply split its cache writes by lifetime (Anthropic's `cache_creation`): without it, how many were one-hour writes is unknown. */
+  cacheSplit = false;
 
   /** A token figure: absent (undefined or null) is 0; anything but a whole number in range is 0 and marks the usage unreadable. */
   private readonly num = (v: unknown): number => {
@@ -99,6 +101,7 @@ export class UsageAccumulator {
 
   private anthropicExtras(u: Obj): void {
     this.vendorCost(u);
+    if (obj(u.cache_creation)) this.cacheSplit = true;
     const oneHour = this.num(obj(u.cache_creation)?.ephemeral_1h_input_tokens);
     if (oneHour > 0) this.usage.cache_write_1h_tokens = oneHour;
     const searches = this.num(obj(u.server_tool_use)?.web_search_requests);

@@ -9,6 +9,7 @@ import { authorsOf, baselineOrFail, describeBaseline, notVouchedWhy } from './ba
 import { openCheckRepo } from './check-repo.ts';
 import { codemapAt } from '../../src/codemap/codemap-at.ts';
 import type { Check } from './types.ts';
+import { shownName } from '../../src/cli/terminal-text.ts';
 
 const LISTED = 40;
 
@@ -61,7 +62,7 @@ export const apiStable: Check = {
       const first = naming[0];
       const v = first ? repo.vouched(first.sha, owners) : undefined;
       const why = first && v && !v.counts ? notVouchedWhy(first.sha, v.writer) : `no "Breaking-API: ${ch.symbol.name}: <why>" line since the run began`;
-      bad.push(`  ${ch.symbol.id} (${ch.symbol.kind}, ${ch.symbol.file}:${ch.symbol.line}): ${what} — ${why}`);
+      bad.push(`  ${ch.symbol.id} (${ch.symbol.kind}, ${shownName(ch.symbol.file)}:${ch.symbol.line}): ${what} — ${why}`);
     }
     if (bad.length === 0) return { pass: true, report: `api-stable: ${changes.length} breaking change(s) since ${describeBaseline(base)}, each declared` };
     return {

@@ -8,6 +8,7 @@ import { declaredDependencies, justificationsIn, manifestKind, namesMatch, type 
 import { authorsOf, baselineOrFail, describeBaseline, notVouchedWhy } from './baseline-or-fail.ts';
 import { openCheckRepo } from './check-repo.ts';
 import type { Check } from './types.ts';
+import { shownName } from '../../src/cli/terminal-text.ts';
 
 const REASON_MIN = 10;
 
@@ -41,7 +42,7 @@ export const depsJustified: Check = {
       const first = candidates[0];
       const v = first ? repo.vouched(first.sha, owners) : undefined;
       const why = first && v && !v.counts ? notVouchedWhy(first.sha, v.writer) : `no "Dependency-Justification: ${dep.name}: <why, ${REASON_MIN}+ characters>" line in any commit since the run began`;
-      bad.push(`  ${dep.path}: ${dep.name} — ${why}`);
+      bad.push(`  ${shownName(dep.path)}: ${dep.name} — ${why}`);
     }
     if (bad.length === 0) return { pass: true, report: `deps-justified: ${added.length} dependency(ies) added since ${describeBaseline(base)}, each justified` };
     return { pass: false, report: [`deps-justified: ${bad.length} undisclosed dependency(ies) added since ${describeBaseline(base)}:`, ...bad].join('\n') };

@@ -17,6 +17,7 @@ import { jsonBlocks } from '../../src/protocol/json-blocks.ts';
 import { baselineOrFail, describeBaseline, notVouchedWhy } from './baseline-or-fail.ts';
 import { CheckRepoError, openCheckRepo, type NumstatRow } from './check-repo.ts';
 import type { Check } from './types.ts';
+import { shownName } from '../../src/cli/terminal-text.ts';
 
 export const MAX_LINES_PER_FILE = 200;
 export const WAIVER_REASON_MIN = 40;
@@ -61,7 +62,7 @@ export const diffSizePerResolve: Check = {
         const naming = waivers.filter((w) => w.index > index && w.targets.some((t) => c.sha.startsWith(t.sha) && t.path === row.path));
         const long = naming.filter((w) => w.reason.length >= WAIVER_REASON_MIN);
         if (long.some((w) => repo.vouched(w.sha, new Set(fixer ? [fixer] : [])).counts)) continue;
-        const where = `  ${c.sha.slice(0, 8)} "${c.subject.slice(0, 60)}": ${row.path} +${row.added}/-${row.deleted}`;
+        const where = `  ${c.sha.slice(0, 8)} "${c.subject.slice(0, 60)}": ${shownName(row.path)} +${row.added}/-${row.deleted}`;
         if (long[0]) {
           const v = repo.vouched(long[0].sha, new Set(fixer ? [fixer] : []));
           bad.push(`${where} — waiver ${long[0].sha.slice(0, 8)}: ${v.counts ? '' : notVouchedWhy(long[0].sha, v.writer)}`);

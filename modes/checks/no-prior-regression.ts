@@ -18,6 +18,7 @@ import { CheckRepoError, openCheckRepo } from './check-repo.ts';
 import { outputTail, runShell, type CommandRun } from './run-command.ts';
 import { spawnEnv } from '../../src/proc/spawn-env.ts';
 import type { Check } from './types.ts';
+import { shownName } from '../../src/cli/terminal-text.ts';
 
 /** The entry a suite that produced no result at all (compile error, crash) counts as. */
 export const SUITE_DID_NOT_RUN = '(the test suite did not run to completion)';
@@ -103,7 +104,7 @@ export const noPriorRegression: Check = {
       const again = runSuite(l.lang, repoDir, scratch, 'head-again');
       const confirmed = 'error' in again ? fresh : fresh.filter((id) => again.failing.has(id));
       if (confirmed.length === 0) return { pass: true, report: `no-prior-regression: ${fresh.length} new failure(s) passed on a second run (flaky: ${fresh.slice(0, 5).join(', ')}); ${ran}` };
-      const lines = confirmed.slice(0, LISTED).map((id) => `  ${id}  (${before.results.has(id) ? `${before.results.get(id) === 'skip' ? 'skipped' : 'passed'} at the run's start` : 'new since the run began'})`);
+      const lines = confirmed.slice(0, LISTED).map((id) => `  ${shownName(id)}  (${before.results.has(id) ? `${before.results.get(id) === 'skip' ? 'skipped' : 'passed'} at the run's start` : 'new since the run began'})`);
       return {
         pass: false,
         report: [

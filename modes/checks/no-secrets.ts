@@ -10,6 +10,7 @@ import { readTextBeneath } from '../../src/fs/read-beneath.ts';
 import { MiB, readTextIfExists } from '../../src/fs/safe-read.ts';
 import { openCheckRepo } from './check-repo.ts';
 import type { Check } from './types.ts';
+import { shownName } from '../../src/cli/terminal-text.ts';
 
 export const SECRET_PATTERNS: Array<{ label: string; re: RegExp }> = [
   { label: 'AWS access key id', re: /AKIA[0-9A-Z]{16}/ },
@@ -89,7 +90,7 @@ export const noSecrets: Check = {
     if (findings.length === 0) return { pass: true, report: 'no-secrets: clean' };
     return {
       pass: false,
-      report: [`no-secrets: ${findings.length} finding(s) (exempt one with a "path:line:label" line in .secrets-allowlist)`, ...findings.map((f) => `  ${f.path}:${f.line}: ${f.label}`)].join('\n'),
+      report: [`no-secrets: ${findings.length} finding(s) (exempt one with a "path:line:label" line in .secrets-allowlist)`, ...findings.map((f) => `  ${shownName(f.path)}:${f.line}: ${f.label}`)].join('\n'),
     };
   },
 };

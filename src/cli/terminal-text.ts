@@ -40,6 +40,23 @@ export function terminalLine(line: string): string {
   return terminalText(foldLineBreaks(line));
 }
 
+/**
+ * A file name (or test id) as a multi-line report quotes it: as it is, or, when it holds a line
+ * break or a control character, in double quotes with JSON's escapes, as git's `core.quotePath`
+ * quotes such names. A committed file named `a.txt\nno-secrets: pass` printed a line of the peer's
+ * making among `peers check`'s own; quoted, it is one visible name. SECURITY.md, "A peer's words
+ * reach the operator's terminal as text".
+ */
+const UNSAFE_IN_NAME = new RegExp(`[${CONTROLS}\\n\\t\\u2028\\u2029]`);
+
+/** What JSON.stringify leaves raw that a terminal would act on: DEL, C1, the Unicode line breaks, bidi controls. */
+const RAW_AFTER_STRINGIFY = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+export function shownName(name: string): string {
+  if (!UNSAFE_IN_NAME.test(name)) return name;
+  return JSON.stringify(name).replace(RAW_AFTER_STRINGIFY, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function terminalLines(lines: readonly string[]): string {
   return lines.map(terminalLine).join('\n');
 }

@@ -13,7 +13,7 @@ export function detectRust(files: ProjectFiles): Found | undefined {
     extra: [],
     setup: cargoVendorSetup(files),
     egress: ['crates.io', 'index.crates.io', 'static.crates.io'],
-    notes: [`the workspace image has no Rust toolchain, so this gate fails in a run: ${imageFix('cargo')}`],
+    notes: [`the workspace image has no Rust toolchain, so this gate fails in a run: ${imageFix('cargo')}`, ...(cargoVendorSetup(files) && files.exists('.cargo/config') ? [LEGACY_CARGO_CONFIG_NOTE] : [])],
   };
 }
 
@@ -21,15 +21,26 @@ export function detectRust(files: ProjectFiles): Found | undefined {
  * The crates go into the checkout (`cargo vendor`), and cargo is pointed at them there: the gates
  * run with a fresh HOME and no network, so what `cargo fetch` put in a CARGO_HOME the gates do not
  * share was not there. Into a directory of peers' own (`cargo vendor` empties the one it fills; a
- * project's own vendor/ may hold other code), with the source replacement it prints appended to the
- * config cargo reads (`.cargo/config` when the project has one: cargo then ignores config.toml). A
- * project whose cargo config names its own sources (vendored already, a mirror) is left as it is.
+ * project's own vendor/ may hold other code), with the source replacement it prints written to the
+ * config cargo reads. The gates read the commit's files whatever setup changed of them
+ * (src/gates/checkout-git-dir.ts), so the replacement goes into a file the project does not commit:
+ * `.cargo/config.toml` when it has no cargo config, else `.cargo/config`, a copy of its
+ * `config.toml` (cargo reads `config` alone when both are there). A project that commits the old
+ * name `.cargo/config` has no such file: its setup still appends there, and init says to rename it.
+ * A project whose cargo config names its own sources (vendored already, a mirror) is left as it is.
  */
 function cargoVendorSetup(files: ProjectFiles): string | undefined {
-  const config = files.exists('.cargo/config') ? '.cargo/config' : '.cargo/config.toml';
+  const legacy = files.exists('.cargo/config');
+  const config = legacy ? '.cargo/config' : '.cargo/config.toml';
   if (/^\s*\[\s*source[.\]\s]/m.test(files.read(config) ?? '')) return undefined;
-  return `mkdir -p .cargo && cargo vendor${files.exists('Cargo.lock') ? ' --locked' : ''} ${CARGO_VENDOR_DIR} >> ${config}`;
+  const vendor = `cargo vendor${files.exists('Cargo.lock') ? ' --locked' : ''} ${CARGO_VENDOR_DIR}`;
+  if (legacy) return `${vendor} >> .cargo/config`;
+  if (files.exists('.cargo/config.toml')) return `cp .cargo/config.toml .cargo/config && ${vendor} >> .cargo/config`;
+  return `mkdir -p .cargo && ${vendor} >> .cargo/config.toml`;
 }
+
+const LEGACY_CARGO_CONFIG_NOTE =
+  "`.cargo/config` is committed under cargo's old name: setup appends the vendored crates' source to it, but the gates read the committed file, so `cargo test` finds no crates offline; rename it (`git mv .cargo/config .cargo/config.toml`) and change setup to `cp .cargo/config.toml .cargo/config && cargo vendor .peers-vendor >> .cargo/config`";
 
 /** Where setup vendors a Rust project's crates, in the gates' checkout. */
 export const CARGO_VENDOR_DIR = '.peers-vendor';

@@ -62,10 +62,16 @@ export function writeCheckoutGitDir(source: string, gitDir: string, sha: string)
  * attestation notes, the baseline tag). A setup that moved HEAD to the parent, or committed on top,
  * made `peers check deps-justified` pass on a commit whose dependency nobody justified (SECURITY.md,
  * "Gates judge committed content only"). Whatever setup made of `.git` (a link, a file, a directory
- * it made unremovable) is renamed out of the tree, never read; the index is the commit's again
- * (no `-u`: the files setup wrote stay). Throws when `.git` cannot be moved away (fail closed).
+ * it made unremovable) is renamed out of the tree, never read; the index is the commit's again.
+ *
+ * Then every tracked file setup changed, deleted, replaced (a link, a directory made a link) or
+ * re-moded is written again from the commit: an install script that patched the product in the
+ * checkout (`postinstall` rewriting src/calc.js with the fix the commit lacks) made every gate
+ * green on a commit that still holds the bug. What setup added beside the commit's files (the
+ * installed dependencies) stays. Returns the paths written again. Throws when `.git` cannot be moved
+ * away or a file cannot be written again (fail closed).
  */
-export function resealCheckoutGitDir(source: string, dir: string, sha: string): void {
+export function resealCheckoutGitDir(source: string, dir: string, sha: string): string[] {
   const gitDir = join(dir, '.git');
   const st = lstatSync(gitDir, { throwIfNoEntry: false });
   if (st) {
@@ -76,7 +82,17 @@ export function resealCheckoutGitDir(source: string, dir: string, sha: string): 
     removeWhatSetupLeft(away);
   }
   writeCheckoutGitDir(source, gitDir, sha);
-  gitOk(dir, ['read-tree', '--reset', `${sha}^{commit}`], { hermetic: true, env: { GIT_DIR: gitDir, GIT_WORK_TREE: dir } });
+  const env = { GIT_DIR: gitDir, GIT_WORK_TREE: dir };
+  gitOk(dir, ['read-tree', '--reset', `${sha}^{commit}`], { hermetic: true, env });
+  // The index has no file's stat yet: status compares every tracked file's content with the commit's.
+  const changed = trackedChangesOf(gitOk(dir, ['status', '--porcelain', '-z', '--untracked-files=no', '--no-renames', '--ignore-submodules=all'], { hermetic: true, env }));
+  if (changed.length) gitOk(dir, ['checkout-index', '--force', '--quiet', '-z', '--stdin'], { hermetic: true, env, input: changed.map((p) => `${p}\0`).join('') });
+  return changed;
+}
+
+/** The paths of `git status --porcelain -z` entries (`XY path`, no renames asked for). */
+export function trackedChangesOf(statusZ: string): string[] {
+  return statusZ.split('\0').filter((e) => e.length > 3).map((e) => e.slice(3));
 }
 
 /** Removes `path`, its directories made writable first (setup may have made them read-only; links are never followed). */

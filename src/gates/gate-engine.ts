@@ -8,7 +8,6 @@
  */
 import type { HardGoal } from '../config/goals-schema.ts';
 import { isPeersCheckGate, runsNoPeerCode } from '../protocol/peers-check-gate.ts';
-import { selfBinDir } from '../proc/self-exec.ts';
 import { signalExitCode, supervise, type SupervisedResult } from '../proc/supervise.ts';
 import { compilePassWhen, pyRepr, type CompiledPassWhen } from '../pass-when/index.ts';
 import { withScratchEnv } from './gate-env.ts';
@@ -68,7 +67,8 @@ const TAIL_CHARS = 1000;
  */
 export async function evaluateGates(opts: EvaluateGatesOptions): Promise<GateResult[]> {
   const goals = opts.ids ? opts.goals.filter((g) => opts.ids!.includes(g.id)) : opts.goals;
-  const env = gateEnv(opts.env ?? (process.env as Record<string, string>));
+  // `peers` on PATH is each run's own (gate-env.ts).
+  const env = opts.env ?? (process.env as Record<string, string>);
   const ordered = [...goals.filter(isPeersCheckGate), ...goals.filter((g) => !isPeersCheckGate(g))];
   const notRun = (goal: HardGoal, why: string): GateResult => ({ id: goal.id, state: 'fail', durationMs: 0, cached: false, exitCode: null, diagnostic: `not run: ${why}` });
   const run = async (goal: HardGoal): Promise<GateResult> => {
@@ -143,11 +143,6 @@ async function runOnOwnCopy(goal: HardGoal, trees: GateTrees, betweenGates: (() 
   }
 }
 
-/** `peers` on PATH inside a gate is this very binary, so `peers check <id>` gates work anywhere. */
-function gateEnv(base: Record<string, string>): Record<string, string> {
-  const path = base.PATH ?? '/usr/local/bin:/usr/bin:/bin';
-  return { ...base, PATH: `${selfBinDir()}:${path}` };
-}
 
 /**
  * One run of the goal. Its retries (`retry_on_fail`) are not the engine's: each runs on a fresh

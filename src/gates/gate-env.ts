@@ -5,10 +5,17 @@
  * what the cache is for, and no gate command ever gets a writable path to it.
  * They are made on a tmpfs when one is at hand (src/proc/tmpfs-scratch.ts): seven directories made
  * and removed per gate run cost real CPU on a disk filesystem, next to nothing there.
+ *
+ * `peers` on PATH (so `peers check <id>` gates run this very peers) is a shim of the run's own, first
+ * on PATH: a gate runs as the user who made the shim and can rewrite the one on its PATH, and with one
+ * shim per process a suite that wrote `exit 0` into it made every later `peers check` gate pass, in
+ * the gates runner for the rest of the run (SECURITY.md, "Each gate starts from the state right
+ * after setup").
  */
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
+import { madeSelfBinDir, writeSelfShim } from '../proc/self-exec.ts';
 import { smallScratchParent } from '../proc/tmpfs-scratch.ts';
 
 /** Variables that point a tool at per-user state; each is replaced by a fresh directory. */
@@ -42,6 +49,11 @@ export function scratchEnv(base: Record<string, string>, opts: { depCache?: stri
     mkdirSync(dir, { mode: 0o700 });
     env[k] = dir;
   }
+  const bin = join(root, 'bin');
+  mkdirSync(bin, { mode: 0o700 });
+  writeSelfShim(bin);
+  const processShim = madeSelfBinDir();
+  env.PATH = [bin, ...(base.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':').filter((p) => p !== processShim)].join(':');
   if (opts.depCache) {
     const c = opts.depCache;
     Object.assign(env, { XDG_CACHE_HOME: join(c, 'xdg'), npm_config_cache: join(c, 'npm'), PIP_CACHE_DIR: join(c, 'pip'), YARN_CACHE_FOLDER: join(c, 'yarn'), GOMODCACHE: join(c, 'go-mod'), PEERS_DEP_CACHE: c });

@@ -17,12 +17,16 @@
  *
  * The copy is `cp -a --reflink=auto` (one process; copy-on-write clones where the filesystem has
  * them, a full copy elsewhere). Never hard links: a gate could write through one into the kept
- * checkout. Any failure throws; the engine fails the gate (fail closed).
+ * checkout. Unlistable is not out of reach: a gate runs as the user who owns the parent and can
+ * make it listable again, so the kept checkout is stamped when set aside and checked after each
+ * copy and before the last gate takes it (tree-stamp.ts); a change fails that gate and every later
+ * one. Any failure throws; the engine fails the gate (fail closed).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { stampTree, treeChange, type TreeStamp } from './tree-stamp.ts';
 
 export class GateTrees {
   private kept: string | undefined;
@@ -36,6 +40,8 @@ export class GateTrees {
     private uses: number,
     /** The parent directory's mode before `keep` made it unlistable; `close` puts it back. */
     private readonly parentMode: number,
+    /** The kept checkout as it was set aside: any change to it since is a gate's (tree-stamp.ts). */
+    private readonly stamp: TreeStamp,
   ) {
     this.kept = kept;
   }
@@ -51,13 +57,15 @@ export class GateTrees {
     // Entries reached by name only: a gate cannot list its checkout's parent to find the kept one.
     chmodSync(parent, 0o300);
     const kept = join(parent, `.kept-${basename(dir)}-${randomBytes(12).toString('hex')}`);
+    let stamp: TreeStamp;
     try {
       renameSync(dir, kept);
+      stamp = stampTree(kept, parent);
     } catch (error) {
       chmodSync(parent, parentMode);
       throw error;
     }
-    return new GateTrees(dir, kept, uses, parentMode);
+    return new GateTrees(dir, kept, uses, parentMode, stamp);
   }
 
   /**
@@ -75,6 +83,7 @@ export class GateTrees {
     if (!kept) throw new Error('the checkout as setup left it was already given to the last gate');
     this.discard();
     if (last) {
+      this.assertUnchanged(kept);
       renameSync(kept, this.dir);
       this.kept = undefined;
       return;
@@ -92,6 +101,16 @@ export class GateTrees {
       this.discard();
       throw new Error(`cp -a failed (${failure})`);
     }
+    // After the copy: a change made while it was copied is seen too.
+    this.assertUnchanged(kept);
+  }
+
+  /** Throws when the kept checkout is no longer as setup left it (an earlier gate wrote into it). */
+  private assertUnchanged(kept: string): void {
+    const change = treeChange(kept, this.stamp);
+    if (change === null) return;
+    this.discard();
+    throw new Error(`the checkout set aside after setup was changed by an earlier gate: ${change}`);
   }
 
   /**

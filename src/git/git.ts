@@ -138,11 +138,17 @@ function assertPlainGitDir(dir: string): void {
   }
 }
 
-/** True when `dir` is a git dir peers created for reading (mirror or view), checked once per process. */
+/**
+ * True when `dir` is a git dir peers created for reading (mirror or view), checked once per process.
+ * Such a dir is bare: one with a `.git` beside the marker is a working tree, and the marker there is
+ * the peers' file (committed, or written by `setup` in a gate's checkout) with a forged HEAD, refs
+ * and objects beside it. Taken for ours, `peers check` in that tree read its history from them
+ * (SECURITY.md, "The user's repository, the run clone and the trusted observer").
+ */
 export function isObserverRepo(dir: string): boolean {
   let known = observerCache.get(dir);
   if (known === undefined) {
-    known = existsSync(join(dir, OBSERVER_MARKER));
+    known = existsSync(join(dir, OBSERVER_MARKER)) && lstatSync(join(dir, '.git'), { throwIfNoEntry: false }) === undefined;
     if (known) {
       assertPlainGitDir(dir);
       observerCache.set(dir, known);

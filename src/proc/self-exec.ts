@@ -30,20 +30,32 @@ export function selfCommand(): string[] {
 
 let binDir: string | undefined;
 
+/** Writes an executable `peers` shim that runs this peers into the existing directory `dir`. */
+export function writeSelfShim(dir: string): void {
+  const shim = join(dir, 'peers');
+  writeFileSync(shim, `#!/bin/sh\nexec ${selfCommand().map(shellQuote).join(' ')} "$@"\n`, { mode: 0o755 });
+  chmodSync(shim, 0o755);
+}
+
 /**
  * A private directory holding an executable `peers` shim for this process, to prepend to PATH.
  * A fresh mkdtemp directory (mode 0700) rather than a fixed path, so nobody else sharing /tmp can
- * plant the shim; removed when the process exits.
+ * plant the shim; removed when the process exits. Private to the user, not to what the user's
+ * processes run: a gate or `setup` (the peers' code) gets a shim of its own run instead
+ * (src/gates/gate-env.ts), never this one on its PATH.
  */
 export function selfBinDir(): string {
   if (binDir) return binDir;
   const dir = makeScratchDir('peers-self-');
-  const shim = join(dir, 'peers');
-  writeFileSync(shim, `#!/bin/sh\nexec ${selfCommand().map(shellQuote).join(' ')} "$@"\n`, { mode: 0o755 });
-  chmodSync(shim, 0o755);
+  writeSelfShim(dir);
   process.once('exit', removeSelfBinDir);
   binDir = dir;
   return dir;
+}
+
+/** The directory selfBinDir made, if it did (a gate's PATH never keeps it: gate-env.ts). */
+export function madeSelfBinDir(): string | undefined {
+  return binDir;
 }
 
 /** Removes the shim directory now (bun test fires no 'exit' event, so test files call this). */

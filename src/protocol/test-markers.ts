@@ -11,6 +11,7 @@ import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 import { codeMeddlingKind, isOneLineEntryPointGuard, opensEntryPointGuard } from './test-run-meddling.ts';
 import { readForTrojanSource, showCodePoints, trojanSourceReason } from './trojan-source.ts';
+import { shownName } from '../cli/terminal-text.ts';
 
 export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file' | 'test-sniffing' | 'test-tampering' | 'trojan-source';
 export type MarkerFinding = { file: string; line: number; kind: MarkerKind; text: string };
@@ -297,5 +298,5 @@ export function scanRangeForTestMarkers(repo: string, base: string, head = 'HEAD
 }
 
 export function formatMarkerFinding(f: MarkerFinding): string {
-  return `${f.file}${f.line ? `:${f.line}` : ''}: ${f.kind}: ${f.text.slice(0, 160)}`;
+  return `${shownName(f.file)}${f.line ? `:${f.line}` : ''}: ${f.kind}: ${f.text.slice(0, 160)}`;
 }

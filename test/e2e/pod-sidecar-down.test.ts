@@ -104,6 +104,9 @@ describe.skipIf(!need.ok)('a sidecar dies during a pod run', () => {
     expect(peers(['ls']).stdout).toContain('degraded: egress down');
     const status = peers(['status']);
     expect(status.stdout).toContain('Status: running (degraded: egress down');
+    // Why it stopped, from podman, where the user looks first (a sidecar exiting at start stops again).
+    expect(status.stdout).toContain('  egress stopped: exit 137 (killed)');
+    expect((JSON.parse(peers(['status', '--json']).stdout) as { down_because: { role: string; why: string }[] }).down_because).toEqual([{ role: 'egress', why: expect.stringMatching(/^exit 137 \(killed\)/) }]);
     expect((JSON.parse(peers(['status', '--json']).stdout) as { degraded: string[] }).degraded).toEqual(['egress']);
 
     expect(podmanAsUser(['kill', cname('auth')]).code).toBe(0);

@@ -10,6 +10,7 @@ import { NOISE_DIRS } from '../../../src/git/repo-files.ts';
 import { baselineOrFail, describeBaseline, notVouchedWhy } from '../baseline-or-fail.ts';
 import { openCheckRepo } from '../check-repo.ts';
 import type { Check } from '../types.ts';
+import { shownName } from '../../../src/cli/terminal-text.ts';
 
 const STUBS = /\bNotImplementedError\b|\braise NotImplemented\b|\b(?:todo|unimplemented)!\s*\(|not implemented/i;
 /** The words are markers only in capitals, as written; "todo" in prose or a name is not one. */
@@ -36,7 +37,7 @@ export const noShortcutMarkers: Check = {
       for (const added of repo.addedLines(base.sha, head, path)) {
         const marker = shortcutMarker(added.text);
         if (!marker) continue;
-        const where = `  ${path}:${added.line}: ${marker}: ${added.text.trim().slice(0, 100)}`;
+        const where = `  ${shownName(path)}:${added.line}: ${marker}: ${added.text.trim().slice(0, 100)}`;
         if (!/JUSTIFIED:\s*\S/.test(added.text)) {
           bad.push(where);
           continue;

@@ -27,6 +27,7 @@ const ProjectRow = z.strictObject({
   open_gates: z.array(Str).nullable().meta({ description: 'hard gates not green (or never evaluated); null when the goals file does not validate (goals_error): unknown, never none' }),
   goals_error: NullableStr.meta({ description: 'why the goals file does not validate, file:line:col: message as `peers verify` says it; null when it does' }),
   degraded: z.array(Str).meta({ description: 'containers of the pod that are down: the run holds until `peers up` restarts them' }),
+  down_because: z.array(z.strictObject({ role: Str, why: Str })).meta({ description: 'of the degraded containers podman shows stopped, why each stopped: its exit code and last line' }),
   state_dir: Str,
   containers: z.array(z.strictObject({ role: Str, status: Str })),
 });

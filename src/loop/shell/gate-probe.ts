@@ -15,7 +15,6 @@ import { resealAfterSetup } from '../../gates/checkout-git-dir.ts';
 import type { GateCheckout } from '../../gates/gate-checkout.ts';
 import { withScratchEnv } from '../../gates/gate-env.ts';
 import { bashOptionNote, egressRefusalNote, missingProgram, missingProgramNote } from '../../gates/missing-program.ts';
-import { selfBinDir } from '../../proc/self-exec.ts';
 import { RUN_BASELINE_ENV } from '../../protocol/run-baseline.ts';
 import { supervise } from '../../proc/supervise.ts';
 import type { GateInput } from '../tick.ts';
@@ -85,7 +84,7 @@ export function setupFailedResults(goals: HardGoal[], setup: string, failure: st
 /** Runs the setup command in the checkout; null when it succeeded, else a one-line diagnostic. */
 export async function runSetup(cmd: string, dir: string, env: Record<string, string> | undefined, signal?: AbortSignal, depCache?: string): Promise<string | null> {
   const base = env ?? (process.env as Record<string, string>);
-  const run = await withScratchEnv({ ...base, PATH: `${selfBinDir()}:${base.PATH ?? '/usr/local/bin:/usr/bin:/bin'}` }, { depCache }, (setupEnv) =>
+  const run = await withScratchEnv(base, { depCache }, (setupEnv) =>
     supervise({
       argv: ['/bin/sh', '-c', cmd],
       cwd: dir,

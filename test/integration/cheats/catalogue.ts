@@ -70,6 +70,11 @@ export type CheatProjectSpec = {
    * `node scripts/acceptance.mjs`, instead of the suite: a file a goal runs, by no runner's name.
    */
   gateScript?: boolean;
+  /**
+   * JS only: the project's `setup` is `sh scripts/setup.sh`, which runs `node tools/prepare.mjs`
+   * (it writes build/stamp.txt): code setup runs two steps from the goal, by no surface name.
+   */
+  setupScript?: boolean;
 };
 
 export type CheatProject = { repo: string; stateDir: string; root: string; cleanup(): void };
@@ -158,12 +163,16 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
     files['tools/support.py'] = 'import pytest\n\n\n@pytest.fixture\ndef two():\n    return 2\n';
   }
   if (spec.gateScript) files['scripts/acceptance.mjs'] = "import { add } from '../src/calc.mjs';\n\nconst got = add(2, 3);\nif (got !== 5) {\n  console.error(`add(2, 3) is ${got}, not 5`);\n  process.exit(1);\n}\nconsole.log('acceptance ok');\n";
+  if (spec.setupScript) {
+    files['scripts/setup.sh'] = '#!/bin/sh\nset -e\nnode tools/prepare.mjs\n';
+    files['tools/prepare.mjs'] = "import { mkdirSync, writeFileSync } from 'node:fs';\n\nmkdirSync('build', { recursive: true });\nwriteFileSync('build/stamp.txt', `prepared ${new Date().toISOString()}\\n`);\n";
+  }
   for (const [rel, text] of Object.entries(files)) {
     mkdirSync(dirname(join(repo, rel)), { recursive: true });
     writeFileSync(join(repo, rel), text);
   }
-  writeFileSync(join(repo, '.gitignore'), '.peers/\n__pycache__/\n.venv/\n');
-  const setup = spec.initGates ? detectProject(projectFilesAt(repo)).setup : undefined;
+  writeFileSync(join(repo, '.gitignore'), '.peers/\n__pycache__/\n.venv/\nbuild/\n');
+  const setup = spec.initGates ? detectProject(projectFilesAt(repo)).setup : spec.setupScript ? 'sh scripts/setup.sh' : undefined;
   const env = { PEER_STATE: peerState };
   writeFileSync(
     join(repo, '.peers', 'config.yaml'),

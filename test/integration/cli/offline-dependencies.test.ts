@@ -179,6 +179,24 @@ describe.skipIf(!cargo)('a Rust project with a crate dependency', () => {
     expect(green.code, green.stdout + green.stderr).toBe(0);
   }, 300_000);
 
+  test("a project that commits its .cargo/config.toml: setup points cargo at the crates in a file of its own (the gates read the committed one as committed): green", () => {
+    const app = makeRepo(sb.root, 'app-rs-config', { commits: 0 });
+    for (const f of ['Cargo.toml', 'Cargo.lock', 'src/lib.rs']) {
+      mkdirSync(join(app, f, '..'), { recursive: true });
+      writeFileSync(join(app, f), readFileSync(join(crate, f)));
+    }
+    mkdirSync(join(app, '.cargo'));
+    writeFileSync(join(app, '.cargo/config.toml'), '[net]\nretry = 1\n');
+    gitIn(app, ['add', '-A']);
+    gitIn(app, ['commit', '-q', '-m', 'app with its cargo config']);
+    expect(runPeers(['init'], { cwd: app, env: rustEnv }).code).toBe(0);
+    const setup = setupOf(app);
+    expect(setup).toBe('cp .cargo/config.toml .cargo/config && cargo vendor --locked .peers-vendor >> .cargo/config');
+    setupWithRegistry(app, setup!, 'export CARGO_NET_OFFLINE=false &&');
+    const green = runPeers(['verify', '-C', app], { cwd: app, env: rustEnv });
+    expect(green.code, green.stdout + green.stderr).toBe(0);
+  }, 300_000);
+
   test('a fetch into a CARGO_HOME (the earlier setup) leaves the gates without the crates: red', () => {
     setupWithRegistry(crate, 'cargo fetch --locked', 'export CARGO_NET_OFFLINE=false &&');
     const red = runPeers(['verify', '-C', crate], { cwd: crate, env: rustEnv });

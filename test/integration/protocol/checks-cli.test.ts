@@ -98,6 +98,23 @@ describe('peers check', () => {
     expect(r.code).toBe(0);
   });
 
+  test("a committed file name with a line break forges no line of a check's report: the name is shown quoted, as git quotes it", () => {
+    repo = makeRepo();
+    const key = ['AKIA', 'ABCDEFGHIJKLMNOP'].join('');
+    const forged = 'a.txt\nno-secrets: pass (0 findings)\n';
+    repo.commit('init', { [forged]: `key = "${key}"\n`, [`tests/x\u2028no-new-skip-markers: pass.py`]: 'def test_a():\n    assert 1\n' });
+    let r = peers(['check', 'no-secrets'], repo.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('  "a.txt\\nno-secrets: pass (0 findings)\\n":1: AWS access key id');
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('no-secrets: pass'))).toEqual([]);
+    sh(repo.dir, ['tag', 'peers-baseline']);
+    repo.commit('skip\n\nPeer: alice', { [`tests/x\u2028no-new-skip-markers: pass.py`]: '@pytest.mark.skip(reason="later")\ndef test_a():\n    assert 1\n' });
+    r = peers(['check', 'no-new-skip-markers'], repo.dir);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('"tests/x\\u2028no-new-skip-markers: pass.py":1: skip:');
+    expect(r.stderr).not.toContain('\u2028');
+  });
+
   test('test-coverage-3-class needs happy, edge and sad tests across the suite', () => {
     repo = makeRepo();
     repo.commit('init', { 'tests/test_a.py': 'def test_parses_valid_input(): pass\ndef test_empty_input(): pass\n' });

@@ -22,6 +22,13 @@ test('a running pod whose loop has saved no state yet is starting, not "no run y
   expect(text.join('\n')).not.toContain('No run yet');
 });
 
+test('a running run held by a sidecar that stopped on its own says why it stopped, under its status line', () => {
+  // Said before only by `peers up` as it restarted it: a sidecar that exits at start stops again.
+  const why = "exit 2; its last line: peers sidecar auth: ANTHROPIC_API_KEY is not set (a vendor's key)";
+  const text = projectText({ project: { ...project('running'), degraded: ['auth'], downBecause: [{ role: 'auth', why }] } });
+  expect(text.slice(1, 3)).toEqual(['Status: running (degraded: auth down: the run holds until `peers up` restarts it)', `  auth stopped: ${why}`]);
+});
+
 const root = mkdtempSync(join(tmpdir(), 'peers-project-view-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

@@ -19,14 +19,15 @@ import type { UserPrices } from '../../../auth-proxy/usage/price-table.ts';
 import { UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { AddressGuard } from '../../../proxy/address-guard.ts';
 import { MemoryAuditLog } from '../../../proxy/audit-log.ts';
+import type { EgressLimits } from '../../../proxy/egress-options.ts';
 import { EgressPolicy } from '../../../proxy/egress-policy.ts';
 import { EgressServer } from '../../../proxy/egress-server.ts';
 import { StaticResolver } from '../../../proxy/resolver.ts';
 
 export type Egress = { dir: string; socket: string; server: EgressServer; audit: MemoryAuditLog; close(): Promise<void> };
 
-/** `tokenPort`: where auth.peers.test (the OAuth token endpoint) listens, when not beside the API. */
-export async function startEgress(vendorPort: number, tokenPort = vendorPort): Promise<Egress> {
+/** `tokenPort`: where auth.peers.test (the OAuth token endpoint) listens, when not beside the API; `limits`: the proxy's, shortened by a test. */
+export async function startEgress(vendorPort: number, tokenPort = vendorPort, limits: Partial<EgressLimits> = {}): Promise<Egress> {
   const dir = mkdtempSync(join(tmpdir(), 'peers-auth-'));
   const audit = new MemoryAuditLog();
   const server = new EgressServer({
@@ -34,6 +35,7 @@ export async function startEgress(vendorPort: number, tokenPort = vendorPort): P
     resolver: new StaticResolver({ 'api.peers.test': ['127.0.0.1'], 'auth.peers.test': ['127.0.0.1'], 'blocked.peers.test': ['127.0.0.1'] }),
     guard: new AddressGuard({ allowLoopbackForTests: true }),
     audit,
+    limits,
   });
   const socket = join(dir, 'egress.sock');
   await server.listen({ path: socket });

@@ -257,9 +257,14 @@ describe('python, rust, go', () => {
     expect(passes(rust.gates[0]!.pass_when, { stdout: 'running 2 tests\ntest a ... ok\n\ntest result: ok. 2 passed; 0 failed\n' })).toBe(true);
     // A library's doc-test binary reports ok with 0 passed: no tests at all must not pass.
     expect(passes(rust.gates[0]!.pass_when, { stdout: 'running 0 tests\n\ntest result: ok. 0 passed; 0 failed\n' })).toBe(false);
-    // No Cargo.lock: not --locked; a legacy .cargo/config is the one cargo reads; a config that names
-    // its own sources (vendored already, a mirror) is left alone.
-    expect(detectProject(files({ 'Cargo.toml': '[package]\nname="x"\n', '.cargo/config': '[build]\njobs = 2\n' })).setup).toBe('mkdir -p .cargo && cargo vendor .peers-vendor >> .cargo/config');
+    // No Cargo.lock: not --locked. The gates read the commit's files, so the source replacement
+    // never goes into a committed one: a committed .cargo/config.toml is copied to .cargo/config
+    // (which cargo then reads alone); a committed legacy .cargo/config gets a note to rename it.
+    // A config that names its own sources (vendored already, a mirror) is left alone.
+    expect(detectProject(files({ 'Cargo.toml': '[package]\nname="x"\n', '.cargo/config.toml': '[build]\njobs = 2\n' })).setup).toBe('cp .cargo/config.toml .cargo/config && cargo vendor .peers-vendor >> .cargo/config');
+    const legacy = detectProject(files({ 'Cargo.toml': '[package]\nname="x"\n', '.cargo/config': '[build]\njobs = 2\n' }));
+    expect(legacy.setup).toBe('cargo vendor .peers-vendor >> .cargo/config');
+    expect(legacy.notes.join('\n')).toContain('git mv .cargo/config .cargo/config.toml');
     expect(detectProject(files({ 'Cargo.toml': '[package]\nname="x"\n', '.cargo/config.toml': '[source.crates-io]\nreplace-with = "vendored-sources"\n' })).setup).toBeUndefined();
     const go = detectProject(files({ 'go.mod': 'module x\n', 'go.sum': '' }));
     expect(go).toMatchObject({ setup: 'go mod vendor', gates: [{ cmd: 'go test -v ./...' }] });

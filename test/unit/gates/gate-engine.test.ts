@@ -5,6 +5,7 @@ import { HardGoalSchema, type HardGoal } from '../../../src/config/goals-schema.
 import { evaluateGates } from '../../../src/gates/gate-engine.ts';
 import { removeSelfBinDir, selfBinDir } from '../../../src/proc/self-exec.ts';
 import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+import { waitFor } from '../../wait-for.ts';
 
 afterAll(removeTempDirs);
 
@@ -115,11 +116,10 @@ describe('evaluateGates', () => {
       goals: [goal({ id: 'self', cmd: 'command -v peers && peers --version', pass_when: "regex('\\d+\\.\\d+\\.\\d+', stdout) != None" })],
     });
     expect(r!.state).toBe('pass');
-    const [shim] = await evaluateGates({
-      checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 60,
-      goals: [goal({ id: 'which', cmd: 'command -v peers', pass_when: `stdout.strip() == '${join(selfBinDir(), 'peers')}'` })],
-    });
-    expect(shim!.state).toBe('pass');
+    // Each run's own shim, never the process's (a gate may rewrite the one on its PATH: gate-env.ts).
+    const which = goal({ id: 'which', cmd: 'command -v peers', pass_when: `stdout.strip() != '${join(selfBinDir(), 'peers')}' and regex('/bin/peers$', stdout.strip()) != None` });
+    const [one, two] = await evaluateGates({ checkoutDir: scratch(), head: HEAD_A, defaultTimeoutS: 60, goals: [which, { ...which, id: 'which-2' }] });
+    expect([one!.state, two!.state]).toEqual(['pass', 'pass']);
   });
 
   test('a gate over its timeout fails with "timeout"; goal timeout_s overrides the default', async () => {
@@ -141,8 +141,13 @@ describe('evaluateGates', () => {
     expect(r!.diagnostic).toStartWith('timeout after 1s');
     expect(r!.exitCode).toBe(-9);
     const child = readFileSync(join(pids, 'child'), 'utf8').trim();
-    const stat = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8') : '';
-    expect(stat === '' || stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z').toBe(true);
+    // The group was sent SIGKILL; its death is asynchronous (on a loaded machine the sleep can
+    // still be listed as sleeping right after the gate's result). A sleep 60 left alive fails this.
+    const dead = () => {
+      const stat = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8') : '';
+      return stat === '' || stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z';
+    };
+    await waitFor('the gate\'s background sleep to die with its group', dead, 5_000);
   });
 
   test('a gate flooding 6 MB is judged by the summary it prints last; its diagnostic quotes only the end', async () => {

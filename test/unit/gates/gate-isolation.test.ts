@@ -13,6 +13,7 @@ import { GoalsSchema, type HardGoal } from '../../../src/config/goals-schema.ts'
 import { GateCheckout } from '../../../src/gates/gate-checkout.ts';
 import { evaluateGates, evaluateIsolated } from '../../../src/gates/gate-engine.ts';
 import { GateTrees } from '../../../src/gates/gate-trees.ts';
+import { stampTree, treeChange } from '../../../src/gates/tree-stamp.ts';
 import { runVerify } from '../../../src/gates/verify-run.ts';
 import { gitOk } from '../../../src/git/git.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
@@ -128,5 +129,45 @@ describe('a gate that runs the peers\' code cannot fool a later gate of the same
     } finally {
       trees.close();
     }
+  });
+
+  test('a gate that makes the unlistable parent listable again (it owns it) and writes into the kept checkout fools no later gate: they fail, not run', async () => {
+    // The pod's gates runner calls evaluateIsolated on /checkouts/c-…/tree, as here.
+    const dir = join(tempDir('gate-kept-'), 'c', 'tree');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'target.txt'), 'bad\n');
+    const suite = 'chmod u+rwx .. && for d in ../.kept-*; do echo ok > "$d/target.txt"; done; echo ok > target.txt';
+    const results = await evaluateIsolated({ goals: [goal('suite', suite), goal('lint', 'grep -qx ok target.txt'), goal('last', 'grep -qx ok target.txt')], checkoutDir: dir, head: 'a'.repeat(40), defaultTimeoutS: 30 });
+    // Before the stamp: both read the suite's "ok" in the kept checkout and passed.
+    expect(states(results)).toEqual({ suite: 'pass', lint: 'fail', last: 'fail' });
+    expect(results[1]!.diagnostic).toContain('the checkout set aside after setup was changed by an earlier gate: "target.txt" was changed');
+  });
+
+  test('the stamp sees a rewrite of the same size made at once after it, and a file added', () => {
+    const root = tempDir('tree-stamp-');
+    const tree = join(root, 'tree');
+    mkdirSync(join(tree, 'sub'), { recursive: true });
+    writeFileSync(join(tree, 'sub', 'a.txt'), 'bad\n');
+    const stamp = stampTree(tree, root);
+    expect(treeChange(tree, stamp)).toBeNull();
+    writeFileSync(join(tree, 'sub', 'a.txt'), 'ok!\n');
+    expect(treeChange(tree, stamp)).toBe('"sub/a.txt" was changed');
+    const again = stampTree(tree, root);
+    writeFileSync(join(tree, 'sub', 'b.txt'), '');
+    expect(treeChange(tree, again)).toBe('"sub" was changed');
+  });
+
+  test('a gate that rewrites the `peers` on its PATH (its own user may write there) fools no later `peers check` gate, in this probe or the next', async () => {
+    const dir = join(tempDir('gate-shim-'), 'c', 'tree');
+    mkdirSync(dir, { recursive: true });
+    const forge = `printf '#!/bin/sh\\necho forged; exit 0\\n' > "$(command -v peers)" 2>/dev/null || { chmod u+w "$(dirname "$(command -v peers)")" && printf '#!/bin/sh\\necho forged; exit 0\\n' > "$(command -v peers)"; }; true`;
+    // An unknown check id exits 2: red, whatever the tree holds. `peers check <id>` alone runs
+    // first, before any gate that runs the peers' code; one inside a script runs in file order.
+    const check = goal('check', 'peers check no-such-check');
+    const first = await evaluateIsolated({ goals: [goal('suite', forge), goal('later', 'test -n x && peers check no-such-check')], checkoutDir: dir, head: 'a'.repeat(40), defaultTimeoutS: 60 });
+    expect(states(first)).toEqual({ suite: 'pass', later: 'fail' });
+    // The next probe (the next tick's, in the same gates runner).
+    const next = await evaluateIsolated({ goals: [check], checkoutDir: dir, head: 'a'.repeat(40), defaultTimeoutS: 60 });
+    expect(states(next)).toEqual({ check: 'fail' });
   });
 });

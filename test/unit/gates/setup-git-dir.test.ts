@@ -95,3 +95,53 @@ describe("setup cannot choose the history a gate's `peers check` judges", () => 
     expect(report.ok).toBe(false);
   });
 });
+
+/**
+ * What setup (the peers' code) does to the commit's own files before the gates: each way made the
+ * gates read a product the commit does not hold. `src/calc.txt` holds `sum` in no commit here.
+ */
+const SETUP_FILE_TAMPERS: Record<string, string> = {
+  'a tracked file rewritten': 'echo sum > package.json',
+  'a tracked file deleted and made again as a link': 'f=$(mktemp) && printf sum > "$f" && rm package.json && ln -s "$f" package.json',
+  "a tracked file's directory made a link to a copy holding another file": 'd=$(mktemp -d) && echo sum > "$d/calc.txt" && rm -rf src && ln -s "$d" src',
+  'a tracked file made executable and rewritten': 'echo sum > src/calc.txt && chmod +x src/calc.txt',
+  'a tracked file deleted': 'rm src/calc.txt',
+};
+
+describe("setup cannot change the commit's files the gates read", () => {
+  function withProduct(): { mirror: string; head: string; repo: string } {
+    const p = project();
+    mkdirSync(join(p.repo, 'src'));
+    writeFileSync(join(p.repo, 'src/calc.txt'), 'difference\n');
+    gitOk(p.repo, ['add', '-A']);
+    gitOk(p.repo, [...ID, 'commit', '-q', '-m', 'the product']);
+    const observer = new RunObserver({ workDir: p.repo, mirror: p.mirror, stage: join(p.repo, '..', 'stage.git'), lenient: true });
+    observer.sync();
+    return { mirror: p.mirror, head: gitOk(p.repo, ['rev-parse', 'HEAD']).trim(), repo: p.repo };
+  }
+  // The gates read the commit's bytes and modes, and what setup added beside them (build/) is still there.
+  const READS = [
+    goal('calc-is-committed', 'test "$(cat src/calc.txt)" = difference && test ! -L src && test ! -x src/calc.txt'),
+    goal('package-is-committed', 'test ! -L package.json && grep -q left-pad package.json'),
+    goal('setup-output-kept', 'test -f build/out.txt'),
+  ];
+
+  for (const [name, tamper] of Object.entries(SETUP_FILE_TAMPERS)) {
+    test(`${name}: every gate reads the commit's file (reused and throwaway checkouts)`, async () => {
+      const p = withProduct();
+      const checkout = new GateCheckout();
+      checkouts.push(checkout);
+      for (const probe of [probeGatesIn(checkout), probeGates]) {
+        const results = await probe({ repo: p.mirror, head: p.head, goals: READS, setup: `mkdir -p build && echo built > build/out.txt && ${tamper}`, timeoutS: 60, jobs: 1 });
+        expect(Object.fromEntries(results.map((r) => [r.id, r.state]))).toEqual({ 'calc-is-committed': 'pass', 'package-is-committed': 'pass', 'setup-output-kept': 'pass' });
+      }
+    });
+  }
+
+  test('`peers verify` too: a setup that rewrites a tracked file changes nothing a gate reads', async () => {
+    const p = withProduct();
+    const config = ConfigSchema.parse({ peers: [{ name: 'a', tool: 'custom', argv: ['cat'] }, { name: 'b', tool: 'custom', argv: ['cat'] }], setup: 'mkdir -p build && echo built > build/out.txt && echo sum > src/calc.txt' });
+    const report = await runVerify({ repo: p.repo, config, goals: GoalsSchema.parse({ goals: READS }), jobs: 1 });
+    expect(report.hard.map((r) => [r.id, r.state])).toEqual([['calc-is-committed', 'pass'], ['package-is-committed', 'pass'], ['setup-output-kept', 'pass']]);
+  });
+});

@@ -112,6 +112,14 @@ describe('gate probe through the setup and gates runners', () => {
     expect(readdirSync(places.checkouts)).toEqual([]);
   });
 
+  test("setup cannot change the commit's files the gates read: the gates container writes them again from the commit", async () => {
+    // An install script patching the product in the checkout: test/integration/cheats/setup-patch.test.ts.
+    const goals = [goal('committed-as-is', 'grep -qx ok committed.txt && test ! -L committed.txt'), goal('setup-output-here', 'test -f deps/installed')];
+    const setup = 'mkdir deps && touch deps/installed && echo patched > committed.txt';
+    const results = await probe()({ repo: places.mirror, head, goals, setup, timeoutS: 30, jobs: 1 });
+    expect(Object.fromEntries(results.map((r) => [r.id, r.state]))).toEqual({ 'committed-as-is': 'pass', 'setup-output-here': 'pass' });
+  });
+
   test('malformed requests fail with a clear message; a checkout outside /checkouts is refused', async () => {
     await expect(probe()({ repo: places.mirror, head: 'not-a-sha', goals: [goal('a', 'true')], timeoutS: 5, jobs: 1 })).rejects.toThrow('head must be a commit sha');
     const outside = mkdtempSync(join(dir, 'elsewhere-'));

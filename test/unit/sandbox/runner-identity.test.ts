@@ -87,6 +87,30 @@ describe("only this run's runner is taken for the runner", () => {
     expect([before.endedBy, before.exitCode, before.stdout]).toEqual(['exit', 0, 'tests pass\n']);
   });
 
+  test('an impostor that answers with one endless line is refused at once, and its connection closed: the loop holds none of it', async () => {
+    const dir = scratch();
+    const path = join(dir, 'runner.sock');
+    let closed = false;
+    await listen(path, (sock) => {
+      sock.on('error', () => {});
+      sock.on('close', () => (closed = true));
+      // Past the largest message the protocol carries (16 MiB), no newline, and more while the socket takes it.
+      const chunk = 'x'.repeat(1 << 20);
+      const more = (): void => {
+        while (!sock.destroyed) if (!sock.write(chunk)) return void sock.once('drain', more);
+      };
+      sock.once('data', more);
+    });
+    const started = Date.now();
+    // Before: the decoder threw in the socket's data handler (an uncaught error in the loop), kept
+    // every byte it was sent (400 MiB of them: 500 MiB resident), and the turn waited out its timeout.
+    const r = await ask(new SocketRunner(path, {}, () => randomBytes(32)), dir, 'exit 1');
+    expect([r.endedBy, r.exitCode]).toEqual(['spawn-error', null]);
+    expect(r.spawnError).toContain('over 16777216 bytes');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await waitFor('the impostor\'s connection to close', () => closed);
+  });
+
   test('an impostor that relays to the real runner, changing the request, is refused; an unchanged relay ran what the loop asked', async () => {
     const dir = scratch();
     const key = randomBytes(32);
