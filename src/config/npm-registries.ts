@@ -45,8 +45,9 @@ export function npmRegistryHosts(files: ProjectFiles): string[] {
 /** The note for registries the `.npmrc` authenticates to (`//host/:_authToken=`, `_auth`, `_password`); undefined when none. */
 export function npmTokenNote(files: ProjectFiles): string | undefined {
   const npmrc = files.read('.npmrc') ?? '';
-  const hosts = [...npmrc.matchAll(/^\s*\/\/([^/:\s]+)[^\s=]*:(?:_authToken|_auth|_password)\s*=/gm)].map((m) => m[1]!.toLowerCase());
-  const bare = /^\s*(?:_authToken|_auth|_password)\s*=/m.test(npmrc);
+  // The public registry installs public packages without one (a token there is for publishing).
+  const hosts = [...npmrc.matchAll(/^\s*\/\/([^/:\s]+)[^\s=]*:(?:_authToken|_auth|_password)\s*=/gm)].map((m) => m[1]!.toLowerCase()).filter((h) => h !== PUBLIC);
+  const bare = /^\s*(?:_authToken|_auth|_password)\s*=/m.test(npmrc) && /^\s*registry\s*=/m.test(npmrc) && npmRegistryHosts({ ...files, read: (rel) => (rel === '.npmrc' ? npmrc : undefined) }).length > 0;
   if (!hosts.length && !bare) return undefined;
   const which = hosts.length ? ` for ${[...new Set(hosts)].join(', ')}` : '';
   return `.npmrc gives npm a token (_authToken)${which}: setup runs in the pod without your credentials, so installing from a registry that needs one fails there; vendor or commit those packages, or install them from a registry that needs no token`;

@@ -95,6 +95,8 @@ describe('npm registries the project names', () => {
     expect(p.notes).toContain('.npmrc gives npm a token (_authToken) for npm.pkg.github.com: setup runs in the pod without your credentials, so installing from a registry that needs one fails there; vendor or commit those packages, or install them from a registry that needs no token');
     // A registry on another port is allowed on that port; one named by its address cannot be allowed at all.
     expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' }, dependencies: { ms: '2' } }), '.npmrc': 'registry=http://verdaccio.lan:4873/\n@x:registry=https://10.1.2.3/\n' })).egress).toEqual(['registry.npmjs.org', 'verdaccio.lan:4873']);
+    // A token for the public registry is for publishing: installing needs none, nothing said.
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' }, dependencies: { ms: '2' } }), '.npmrc': '//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n' })).notes.join('\n')).not.toContain('token');
     // The public registry alone: nothing added, nothing said.
     const plain = detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' }, dependencies: { ms: '2.1.3' } }), 'package-lock.json': JSON.stringify({ packages: { 'node_modules/ms': { resolved: 'https://registry.npmjs.org/ms/-/ms-2.1.3.tgz' } } }) }));
     expect(plain.egress).toEqual(['registry.npmjs.org']);
