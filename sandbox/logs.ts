@@ -26,7 +26,7 @@ import { shellWord } from '../src/cli/shell-word.ts';
 import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { exitCodeFor, parseStopReason, readStopReason } from '../src/state/stop-reason.ts';
 import { containerName } from './pod-layout.ts';
-import { containerStartedAt, podman, podmanBin, PodmanMissing } from './podman.ts';
+import { containerRunning, containerStartedAt, podman, podmanBin, PodmanMissing } from './podman.ts';
 import { fileThere } from '../src/fs/file-there.ts';
 
 /**
@@ -129,7 +129,14 @@ export async function attachToRun(o: { project: string; stateDir: string; upStar
   }
   const stop = readStopReason(statePaths(o.stateDir).stopReason);
   // A reason older than this attach belongs to an earlier start (1 s: the file's own clock).
-  if (!stop || Date.parse(stop.at) < since - 1000) {
+  const fresh = stop && Date.parse(stop.at) >= since - 1000;
+  // A terminal's Ctrl-C reaches `podman logs` too, which may end before this process takes its
+  // own SIGINT: the loop container, still running, says the run goes on (not a crash).
+  if (!fresh && (await containerRunning(name, o.io.env))) {
+    o.log('stopped following (podman logs ended); the run goes on (peers status, peers logs -f)');
+    return 0;
+  }
+  if (!stop || !fresh) {
     o.log('the loop stopped without a stop reason (crashed?): peers status, peers logs');
     return 1;
   }

@@ -119,6 +119,12 @@ export function containerStateOf(r: PodmanPsRow): ContainerState {
 }
 
 /** When a container last started (ISO), from podman; null when podman cannot say. */
+/** Whether the container runs now (false when it is stopped, gone, or podman cannot say). */
+export async function containerRunning(name: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+  const r = await podman(['inspect', '--type', 'container', '--format', '{{.State.Running}}', name], { env }).catch(() => undefined);
+  return r?.code === 0 && r.stdout.trim() === 'true';
+}
+
 export async function containerStartedAt(name: string, env: NodeJS.ProcessEnv): Promise<string | null> {
   const r = await podman(['inspect', '--type', 'container', '--format', '{{.State.StartedAt}}', name], { env });
   if (r.code !== 0) return null;

@@ -51,6 +51,8 @@ import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
 import { shellCommand, shellWord } from '../src/cli/shell-word.ts';
 import { resolveProjectDir, startOnlyFlags, type UpOptions, type UpResult } from './up-options.ts';
 import { adoptRunControlPlane, prepareRun } from './prepare-run.ts';
+import { refusedAllowAddresses } from './egress-allow-addresses.ts';
+import { SystemResolver } from '../proxy/resolver.ts';
 import { controlWithRuntime, modeOfCredentials, situationOf } from './up-situation.ts';
 
 export async function up(o: UpOptions): Promise<UpResult> {
@@ -65,8 +67,11 @@ export async function up(o: UpOptions): Promise<UpResult> {
 
 async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: NodeJS.ProcessEnv, t0: number): Promise<UpResult> {
   const seconds = () => (Date.now() - t0) / 1000;
+  refuseColonInStateDir(stateDirFor(repo, env));
   const placeholder = placeholderWarning(loaded.goals, loaded.goalsPath) ?? noHardGoalWarning(loaded.goals, loaded.goalsPath);
   if (placeholder) o.progress(`warning: ${placeholder}`);
+  // Looked up while the run is prepared, said before the pod starts (egress-allow-addresses.ts).
+  const allowAddresses = refusedAllowAddresses([...(loaded.config.egress?.allow ?? []), ...o.allow], new SystemResolver());
   // One run per repository: a `peers loop` on the host works in it directly.
   const hostLoop = probeRepositoryLoopLock(repo, env);
   if (hostLoop.held) throw new PeersError(`a peers loop${hostLoop.pid ? ` (pid ${hostLoop.pid})` : ''} is running on ${repo} on the host`, { hint: 'let it finish or stop it, then run peers up' });
@@ -156,6 +161,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const modelServerDir = rehearsal !== undefined ? rehearsalDir(stateDir) : o.modelServerDir;
   const { spec, plan, budget, loginNotes } = await planPod(repo, { ...o, maxUsd: usdCap.maxUsd, upstream, modelServerDir }, env);
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
+  for (const w of await allowAddresses) o.progress(`warning: ${w}`);
   for (const n of loginNotes) o.progress(n);
   const image = spec.containers[0]!.image;
   const imageState = image === (o.image ?? WORKSPACE_IMAGE) ? await imageStateAsked : await workspaceImageState(image, env);
@@ -264,6 +270,18 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   }
   if (loaded.config.notify) startNotifyWatcher(stateDir, env);
   return { ...base, pod: spec.podName, alreadyRunning: false, seconds: seconds(), clone: paths.clone, results, decision: decision.kind, ...(o.fresh ? { archived, previousResults, ...(keptResults ? { keptResults } : {}) } : {}), notes };
+}
+
+/**
+ * podman passes the loop's log path to conmon as `k8s-file:PATH`, and conmon cuts it at the first
+ * ':' of PATH: with a state dir like ~/my:state the console went to ~/my (a file of the user's,
+ * when one has that name) and `peers logs` showed nothing. Refused before anything is made.
+ */
+function refuseColonInStateDir(stateDir: string): void {
+  if (!stateDir.includes(':')) return;
+  throw new InputError(`the state directory ${stateDir} has a ':' in its path, which podman's log driver cannot take (it would write the loop's console to ${stateDir.slice(0, stateDir.indexOf(':'))})`, {
+    hint: 'point XDG_STATE_HOME (or PEERS_STATE_DIR) at a directory whose path has no ":"',
+  });
 }
 
 /** Thrown where `up` notices a Ctrl-C it caught (the podman calls may all have succeeded). */

@@ -8,6 +8,7 @@ import { paintFor } from './colour.ts';
 import { terminalSafe, type OutputStream } from './command-io.ts';
 import { PeersError } from './errors.ts';
 import { parseErrorMessage } from './parse-error-message.ts';
+import { storageFailure } from './storage-failure.ts';
 
 type ErrorOutput = { stderr: OutputStream; env: NodeJS.ProcessEnv };
 
@@ -32,6 +33,11 @@ export function reportFatal(error: unknown, io: ErrorOutput = { stderr: process.
     // command's flags, "command not found". Worded as every parse error is, naming no command.
     write(`${prefix()} ${parseErrorMessage(error, { bin: 'peers', command: '', flagNames: [] })}\n`);
     return oclifExit === 1 ? 2 : oclifExit;
+  }
+  const storage = storageFailure(error);
+  if (storage) {
+    write(`${prefix()} ${storage.message}\n  hint: ${storage.hint}\n`);
+    return 1;
   }
   const message = error instanceof Error ? error.message : String(error);
   write(`${prefix()} internal error: ${message}\n`);

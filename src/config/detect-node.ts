@@ -3,6 +3,8 @@
  * pass_when reads its runner's summary, a typecheck gate, and a setup by the package manager.
  */
 import { isYarnBerry, packageManagerOf, PM_DIR, pmSetupCommand, scriptCommand, type PackageManager } from './package-manager.ts';
+import { newerNodeNote } from './node-version.ts';
+import { npmRegistryHosts, npmTokenNote } from './npm-registries.ts';
 import { imageFix, TEST_TIMEOUT_S, type Found, type ProjectFiles, type ProposedGate } from './detected-ecosystem.ts';
 
 /** What `npm init` writes into scripts.test: a test command that always fails. */
@@ -84,6 +86,8 @@ export function detectNode(files: ProjectFiles): Found | undefined {
     bun: 'bun install --frozen-lockfile',
   };
   if (pm === 'npm' && !npmLock && hasDeps) notes.push(NO_NPM_LOCK_NOTE);
+  const newerNode = newerNodeNote(record(pkg.engines).node, files);
+  if (newerNode) notes.push(newerNode);
   if (pm === 'bun') notes.push(`bun is not in the workspace image (it has node and npm): switch setup and the gates to npm, or ${imageFix(pm)}`);
   if (pm === 'pnpm' || pm === 'yarn') notes.push(`${pm} is not in the workspace image (it has node and npm): setup installs it with npm into ${PM_DIR} in the checkout (from registry.npmjs.org), and the gates run that one`);
   const berry = pm === 'yarn' && isYarnBerry(pkg, files);
@@ -102,7 +106,9 @@ export function detectNode(files: ProjectFiles): Found | undefined {
   } else if (files.exists('tsconfig.json') && 'typescript' in deps) {
     extra.push({ id: 'typecheck', description: 'The code typechecks.', cmd: 'npx --no-install tsc --noEmit', pass_when: 'exit_code == 0', timeout_s: TEST_TIMEOUT_S, why: 'tsconfig.json and typescript in devDependencies' });
   }
-  const egress = pm === 'yarn' ? ['registry.npmjs.org', 'registry.yarnpkg.com'] : ['registry.npmjs.org'];
+  const egress = [...(pm === 'yarn' ? ['registry.npmjs.org', 'registry.yarnpkg.com'] : ['registry.npmjs.org']), ...npmRegistryHosts(files)];
+  const token = npmTokenNote(files);
+  if (token && setup[pm]) notes.push(token);
   const workspaceRoot = workspaceDirs(pkg, files).length > 0 || pkg.workspaces !== undefined || files.exists('pnpm-workspace.yaml');
   return { kind: 'node', tests, extra, setup: setup[pm], egress: setup[pm] ? egress : [], notes, ...(noTests ? { noTests } : {}), ...(workspaceRoot ? { workspaceRoot } : {}) };
 }

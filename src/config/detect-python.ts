@@ -52,7 +52,23 @@ function pythonInstall(files: ProjectFiles, requirements: string[]): { args: str
   const extra = ['test', 'tests', 'testing', 'dev'].find((e) => new RegExp(`^${e}\\s*=`, 'm').test(extras));
   if (extra) return { args: `-e '.[${extra}]'`, why: `pyproject.toml optional-dependencies ${extra}` };
   if (/^dependencies\s*=\s*\[\s*["']/m.test(pyproject)) return { args: '-e .', why: 'pyproject.toml dependencies' };
+  if (srcLayoutNeedsInstall(files, pyproject)) return { args: '-e .', why: 'a src layout (the tests import the installed package)' };
   return undefined;
+}
+
+/**
+ * A package under `src/` is not on `sys.path` as `python -m pytest` runs it (the working directory
+ * is, which serves a flat layout): the user's own environment has it installed (`pip install -e .`),
+ * the gate's checkout does not, and the suite fails to import it. Installable means a build
+ * configuration (`[build-system]` or `[project]` in pyproject.toml, setup.py, setup.cfg); a pytest
+ * `pythonpath` setting puts `src` on the path itself.
+ */
+function srcLayoutNeedsInstall(files: ProjectFiles, pyproject: string): boolean {
+  const srcPackage = files.list('src').some((d) => files.exists(`src/${d}/__init__.py`));
+  if (!srcPackage) return false;
+  const buildable = /^\[(?:build-system|project)\]/m.test(pyproject) || files.exists('setup.py') || files.exists('setup.cfg');
+  const pytestConfig = [pyproject, files.read('pytest.ini') ?? '', files.read('setup.cfg') ?? '', files.read('tox.ini') ?? ''].join('\n');
+  return buildable && !/^\s*pythonpath\s*=/m.test(pytestConfig);
 }
 
 export function detectPython(files: ProjectFiles): Found | undefined {

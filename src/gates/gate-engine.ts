@@ -14,7 +14,7 @@ import { withScratchEnv } from './gate-env.ts';
 import { GateTrees } from './gate-trees.ts';
 import { failureExcerpt } from './output-excerpt.ts';
 import { testsRunIn, type TestsRun } from '../protocol/tests-run.ts';
-import { egressRefusalNote, missingProgram, missingProgramNote, missingPythonModule, missingPythonModuleNote } from './missing-program.ts';
+import { bashOptionNote, egressRefusalNote, missingProgram, missingProgramNote, missingPythonModule, missingPythonModuleNote } from './missing-program.ts';
 
 export type GateResult = {
   id: string;
@@ -191,7 +191,8 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
     const output = `${run.stdout.slice(-TAIL_CHARS * 4)}\n${run.stderr.slice(-TAIL_CHARS * 4)}`;
     const module = missing ? undefined : missingPythonModule(exitCode, output);
     const refused = egressRefusalNote(output);
-    const why = missing ? `${missingProgramNote(missing)}; ` : module ? `${missingPythonModuleNote(module)}; ` : refused ? `${refused}; ` : '';
+    const bash = missing ? undefined : bashOptionNote(run.stderr);
+    const why = missing ? `${missingProgramNote(missing)}; ` : bash ? `${bash}; ` : module ? `${missingPythonModuleNote(module)}; ` : refused ? `${refused}; ` : '';
     return { ...base, state: 'fail', diagnostic: `${why}pass_when returned False; exit_code=${exitCode}${tails(run)}` };
   } catch (error) {
     return { ...base, state: 'fail', diagnostic: `pass_when error: ${(error as Error).message}; exit_code=${exitCode}${tails(run)}` };

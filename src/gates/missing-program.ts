@@ -40,6 +40,7 @@ export function missingPythonModuleNote(module: string): string {
  * from the image: saying "python is not installed" there sends the user to the wrong fix.
  */
 export function missingProgramNote(program: string, what: 'the gate' | 'setup' = 'the gate'): string {
+  if (BASH_ONLY.has(program)) return `${program}: not found (exit 127): \`${program}\` is bash, ${SH_NOT_BASH}`;
   if (program.includes('/')) {
     const fix = what === 'setup' ? 'make it earlier in `setup`, or commit it' : '`setup` in .peers/config.yaml makes it (a venv, node_modules), or commit it';
     return `${program}: not found (exit 127): ${what} names it by a path in the checkout, which the checkout does not have: ${fix}`;
@@ -47,16 +48,27 @@ export function missingProgramNote(program: string, what: 'the gate' | 'setup' =
   return `${program}: command not found (exit 127): it is not installed where ${what} runs (in a run: the workspace image; \`peers doctor\` lists the gates' programs it lacks)`;
 }
 
+/** Builtins and keywords of bash that dash (sh on Debian, and in the image) does not have: `sh -c` reports them as missing commands. */
+const BASH_ONLY = new Set(['[[', 'source', 'shopt', 'declare', 'typeset', 'pushd', 'popd', 'mapfile', 'readarray', 'let', 'function']);
+const SH_NOT_BASH = "and every gate and setup runs as sh -c (dash): write it for sh (`.` for `source`, `[ … ]` for `[[ … ]]`), or run the command with bash: cmd: bash -c '…'";
+
+/** dash refusing a bash-only `set -o` option (`set -o pipefail`): undefined for any other output. */
+export function bashOptionNote(stderr: string): string | undefined {
+  const option = /\bset: Illegal option -o (\w+)/.exec(stderr)?.[1];
+  return option ? `\`set -o ${option}\` is bash, ${SH_NOT_BASH}` : undefined;
+}
+
 /**
  * A connection through the egress proxy that failed shows in a tool's output only as the proxy's
- * status: 403 when the host is not on the allow-list (`Tunnel connection failed: 403`, pip's
+ * status: 403 when the host is not on the allow-list or resolves to an address the proxy refuses
+ * (an internal mirror's private address: sandbox/egress-allow-addresses.ts) (`Tunnel connection failed: 403`, pip's
  * ProxyError, npm's E403), 502 when it is but the egress container could not reach it (a name that
  * does not resolve, a refused connection). The host and the reason are in the egress log. Undefined
  * when the output shows neither. pip's "ProxyError" alone says nothing of which: the status decides.
  */
 export function egressRefusalNote(output: string): string | undefined {
   if (/Tunnel connection failed: 403|\b403 Forbidden\b|CONNECT tunnel failed, response 403|\bE403\b/i.test(output)) {
-    return 'a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host; add it to egress.allow in .peers/config.yaml (or `peers up --allow HOST`)';
+    return 'a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list (or an allowed one whose name resolves to a private, loopback or reserved address, which it never connects to): `peers logs --egress` names the host and why; add a missing host to egress.allow in .peers/config.yaml (or `peers up --allow HOST`)';
   }
   if (/Tunnel connection failed: 50[24]|\b502 Bad Gateway\b|CONNECT tunnel failed, response 50[24]|\bE502\b/i.test(output)) {
     return 'a connection through the egress proxy failed with 502: the host is allowed, but the egress container could not reach it (its name did not resolve, or the connection was refused): `peers logs --egress` says which host and why; check that this machine reaches it (DNS, firewall, a proxy of your own)';

@@ -18,7 +18,9 @@ import { evaluateGates, evaluateIsolated, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP, t
 import { GateTrees } from './gate-trees.ts';
 import { runsNoPeerCode } from '../protocol/peers-check-gate.ts';
 import { failureExcerpt } from './output-excerpt.ts';
+import { bashOptionNote, missingProgram, missingProgramNote } from './missing-program.ts';
 import { submoduleFailureNote, submodulePaths } from './submodule-note.ts';
+import { noexecCheckoutNote } from '../fs/noexec-mount.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
 import { pyRepr } from '../pass-when/index.ts';
 
@@ -143,6 +145,7 @@ export async function runVerify(opts: {
       const cmdOf = new Map(goals.map((g) => [g.id, g.cmd]));
       const failureOutput = [setup, ...hard, ...commands].map((r) => (r?.state === 'fail' ? `${r.diagnostic}\n${r.excerpt ?? ''}` : '')).join('\n');
       const submodules = ok ? undefined : submoduleFailureNote(submodulePaths(gitmodules), failureOutput);
+      const noexec = ok ? undefined : noexecCheckoutNote(dir);
       return {
         project: basename(opts.repo),
         head,
@@ -152,7 +155,7 @@ export async function runVerify(opts: {
         commands,
         finishedAt: new Date().toISOString(),
         durationMs: Math.round(performance.now() - started),
-        notes: [...(unmeasured ? [unmeasured] : []), ...(submodules ? [submodules] : [])],
+        notes: [...(unmeasured ? [unmeasured] : []), ...(submodules ? [submodules] : []), ...(noexec ? [noexec] : [])],
       };
     } finally {
       trees?.close();
@@ -196,5 +199,9 @@ async function runCommand(spec: { id: string; cmd: string; timeoutS: number }, c
   if (run.endedBy === 'spawn-error') return { ...row, state: 'fail', diagnostic: `could not start /bin/sh: ${run.spawnError}` };
   if (run.endedBy === 'aborted') return { ...row, state: 'fail', diagnostic: `interrupted${stderrTail}` };
   if (run.exitCode === 0) return { id: spec.id, cmd: spec.cmd, durationMs: run.durationMs, state: 'pass', diagnostic: '' };
-  return { ...row, state: 'fail', diagnostic: `exit=${run.exitCode ?? run.signal}${stderrTail}` };
+  // Named as a gate's is (gate-engine.ts): "eval: cargo: not found" read like a failing install.
+  const missing = missingProgram(run.exitCode, run.stderr);
+  const bash = missing ? undefined : bashOptionNote(run.stderr);
+  const note = missing ? `${missingProgramNote(missing, spec.id === 'setup' ? 'setup' : 'the gate')}; ` : bash ? `${bash}; ` : '';
+  return { ...row, state: 'fail', diagnostic: `${note}exit=${run.exitCode ?? run.signal}${stderrTail}` };
 }

@@ -9,7 +9,7 @@
  * user makes meanwhile is never overwritten. Then the user's own index gets each path's `staged`
  * content, so `git status` shows only what the user had changed before.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { git, gitOk, headSha } from './git.ts';
@@ -54,7 +54,9 @@ export function commitOnTop(repo: string, files: FileOnTop[], message: string, w
     const commit = gitOk(repo, ['commit-tree', '--no-gpg-sign', tree, ...(head ? ['-p', head] : []), '-F', messageFile], { env: identity }).trim();
     // Compare-and-swap: HEAD must still be what the commit was built on ('' = must not exist yet).
     gitOk(repo, ['update-ref', '-m', message.split('\n')[0] ?? 'peers', 'HEAD', commit, head ?? '']);
+    const sparse = outsideSparseCheckout(repo, entries.map((e) => e.path));
     for (const e of entries) gitOk(repo, ['update-index', '--add', '--cacheinfo', `${e.mode},${e.staged},${e.path}`]);
+    keepOutsideSparseCheckout(repo, sparse);
     // The entries above carry no stat data; refreshing lets plumbing (diff-files) see them as clean.
     git(repo, ['update-index', '-q', '--refresh']);
     return commit;
@@ -68,8 +70,25 @@ export function commitOnTop(repo: string, files: FileOnTop[], message: string, w
  * whose commits must be signed, who commits them with their own signature.
  */
 export function stageOnTop(repo: string, files: FileOnTop[]): void {
+  const sparse = outsideSparseCheckout(repo, files.map((f) => f.path));
   for (const f of files) gitOk(repo, ['update-index', '--add', '--cacheinfo', `${f.executable ? '100755' : '100644'},${blobOf(repo, f.staged)},${f.path}`]);
+  keepOutsideSparseCheckout(repo, sparse);
   git(repo, ['update-index', '-q', '--refresh']);
+}
+
+/**
+ * The paths a sparse checkout keeps off the disk (index entries marked skip-worktree, no file):
+ * `update-index --cacheinfo` clears that mark, and `git status` would then show each as deleted.
+ */
+export function outsideSparseCheckout(repo: string, paths: string[]): string[] {
+  if (!paths.length) return [];
+  const listed = git(repo, ['ls-files', '-v', '-z', '--', ...paths]);
+  if (listed.code !== 0) return [];
+  return listed.stdout.split('\0').filter((l) => l.startsWith('S ')).map((l) => l.slice(2)).filter((p) => !lstatSync(join(repo, p), { throwIfNoEntry: false }));
+}
+
+function keepOutsideSparseCheckout(repo: string, paths: string[]): void {
+  if (paths.length) gitOk(repo, ['update-index', '--skip-worktree', '--', ...paths]);
 }
 
 /** A path's content in HEAD and in the index (stage 0); undefined where it is absent. */

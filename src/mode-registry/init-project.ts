@@ -15,7 +15,7 @@ import goalsTemplate from '../../templates/goals.yaml' with { type: 'text' };
 import { InputError, PeersError } from '../cli/errors.ts';
 import { writeFileAtomic } from '../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../fs/safe-read.ts';
-import { commitOnTop, committedAndStaged, stageOnTop, type FileOnTop } from '../git/commit-on-top.ts';
+import { commitOnTop, committedAndStaged, outsideSparseCheckout, stageOnTop, type FileOnTop } from '../git/commit-on-top.ts';
 import { git, gitOk, headSha, isGitRepo, repoRoot } from '../git/git.ts';
 import { bareRepoMessage, findBareRepo, findWorkTreeRoot } from '../git/repo-layout.ts';
 import { detectProject, type ProjectFiles, type ProjectProposal } from '../config/detect-project.ts';
@@ -25,7 +25,7 @@ import { worktreeResultsBranch } from '../config/worktree-results-branch.ts';
 import { registerProject } from '../config/project-registry.ts';
 import { installModeFiles, type InstalledModes } from './init-modes.ts';
 import { checkInitWritable, removeControlDir } from './init-writable.ts';
-import { projectFilesAtHead, uncommittedProposalNote } from './uncommitted-proposal.ts';
+import { ignoredPaths, projectFilesAtHead, uncommittedProposalNote, type IgnoredPaths } from './uncommitted-proposal.ts';
 import type { ModeInstallRequest } from './mode-install.ts';
 
 export { BASELINE_TAG } from '../protocol/run-baseline.ts';
@@ -53,9 +53,13 @@ export type InitResult = {
   redUntilFirstTest?: string;
 };
 
-/** The project's own files as detect-project.ts reads them: regular files only, at most 1 MiB. */
-export function projectFilesAt(repo: string): ProjectFiles {
-  const regular = (rel: string) => lstatSync(join(repo, rel), { throwIfNoEntry: false });
+/**
+ * The project's own files as detect-project.ts reads them: regular files only, at most 1 MiB.
+ * `ignored` (ignoredPaths) leaves out what git ignores, which no commit holds.
+ */
+export function projectFilesAt(repo: string, ignored?: IgnoredPaths): ProjectFiles {
+  const found = (rel: string) => lstatSync(join(repo, rel), { throwIfNoEntry: false });
+  const regular = (rel: string) => (ignored?.has(rel) ? undefined : found(rel));
   return {
     read(rel) {
       const st = regular(rel);
@@ -70,7 +74,7 @@ export function projectFilesAt(repo: string): ProjectFiles {
     list(rel) {
       if (!regular(rel || '.')?.isDirectory()) return [];
       try {
-        return readdirSync(join(repo, rel));
+        return readdirSync(join(repo, rel)).filter((n) => !ignored?.has(rel ? `${rel}/${n}` : n));
       } catch {
         return [];
       }
@@ -79,6 +83,8 @@ export function projectFilesAt(repo: string): ProjectFiles {
 }
 
 const PEERS_IGNORE_LINE = /^\/?\.peers\/?\s*$/m;
+
+const SPARSE_NOTE = "this is a sparse checkout: init read the project from HEAD, all of it, since `peers verify` and the run check out all of HEAD, not only the directories on your disk; remove from .peers/goals.yaml the gates of projects you do not want the run to work on";
 
 function checkTarget(target: string, env: Record<string, string | undefined>): string {
   if (!existsSync(target) || !statSync(target).isDirectory()) {
@@ -94,7 +100,8 @@ function checkTarget(target: string, env: Record<string, string | undefined>): s
     // A .git git will not open is not a missing repository: `git init` there would nest a new one.
     const top = findWorkTreeRoot(real);
     if (top) {
-      const said = git(real, ['rev-parse', '--is-inside-work-tree']).stderr.split('\n').find((l) => l.trim() !== '')?.replace(/^fatal: /, '') ?? 'no reason given';
+      // In the C locale: the reason is matched below, and a translated git (LANGUAGE=de) words it otherwise.
+      const said = git(real, ['rev-parse', '--is-inside-work-tree'], { env: { LC_ALL: 'C' } }).stderr.split('\n').find((l) => l.trim() !== '')?.replace(/^fatal: /, '') ?? 'no reason given';
       const hint = /dubious ownership/.test(said)
         ? `the repository belongs to another user: run peers as that user (or, if you trust the repository and its hooks, \`git config --global --add safe.directory ${shellWord(top)}\`)`
         : `\`git -C ${shellWord(top)} status\` says what is wrong with it`;
@@ -127,7 +134,12 @@ function checkControlDir(repo: string, force: boolean): void {
     return;
   }
   if (st.isSymbolicLink()) throw new InputError(`${dir} is a symlink; refusing to write through it`, { hint: `remove it: \`${shellCommand('rm', dir)}\`` });
-  if (!force) throw new InputError(`${dir} already exists`, { hint: 'run `peers init --force` to replace it (this deletes .peers/ and its contents)' });
+  if (force) return;
+  // A clone of a repository that commits its .peers/ (a team sharing its gates) needs no init.
+  if (git(repo, ['ls-files', '--', '.peers']).stdout.trim()) {
+    throw new InputError(`${dir} already exists, committed to this repository (a configuration shared in git)`, { hint: 'it is set up already: `peers verify`, then `peers up`; `peers init --force` would replace the committed files (this deletes .peers/ and its contents)' });
+  }
+  throw new InputError(`${dir} already exists`, { hint: 'run `peers init --force` to replace it (this deletes .peers/ and its contents)' });
 }
 
 function checkGitignore(repo: string): void {
@@ -157,16 +169,24 @@ function checkGitignore(repo: string): void {
   }
 }
 
-/** `text` with the line `.peers/` added (unchanged when it already ignores .peers). */
+/**
+ * `text` with the line `.peers/` added (unchanged when it already ignores .peers), ended as the
+ * text's lines are: a working tree checked out with CRLF (`eol=crlf`, `core.autocrlf`) gets no
+ * lone LF line.
+ */
 function withControlDirIgnored(text: string): string {
   if (PEERS_IGNORE_LINE.test(text)) return text;
-  return `${text}${text && !text.endsWith('\n') ? '\n' : ''}.peers/\n`;
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  return `${text}${text && !text.endsWith('\n') ? eol : ''}.peers/${eol}`;
 }
 
 /** Appends `.peers/` to the working tree's .gitignore, the user's uncommitted lines kept. */
 function ignoreControlDir(repo: string): void {
   const path = join(repo, '.gitignore');
   if (lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) return; // already lists .peers (checked)
+  // Kept off the disk by a sparse checkout: git reads it from the index, which the commit updates;
+  // a file written here would hold only the new line and show the user's lines as deleted.
+  if (outsideSparseCheckout(repo, ['.gitignore']).length) return;
   const current = readTextIfExists(path, MiB) ?? '';
   const next = withControlDirIgnored(current);
   if (next !== current) writeFileAtomic(path, next, 0o644);
@@ -223,8 +243,14 @@ export function initProject(opts: InitOptions): InitResult {
   checkControlDir(repo, opts.force ?? false);
   checkGitignore(repo);
   checkInitWritable(repo);
-  const proposal = detectProject(projectFilesAt(repo));
-  const uncommitted = uncommittedProposalNote(repo, proposal, detectProject(projectFilesAtHead(repo)));
+  // A sparse checkout has only part of HEAD on disk, and verify and the run judge all of HEAD: the
+  // proposal is read from HEAD there (a suite outside the checked-out set is still the project's).
+  const sparse = git(repo, ['config', '--type=bool', '--get', 'core.sparseCheckout']).stdout.trim() === 'true' && headSha(repo) !== undefined;
+  // What git ignores (a lockfile a library keeps out of git) is in no commit verify or the run
+  // checks out: proposing `npm ci` from it failed there, and "commit them" could not be followed.
+  const projectFiles = sparse ? projectFilesAtHead(repo) : projectFilesAt(repo, ignoredPaths(repo));
+  const proposal = detectProject(projectFiles);
+  const uncommitted = sparse ? SPARSE_NOTE : uncommittedProposalNote(repo, proposal, detectProject(projectFilesAtHead(repo)));
   const modeRequest = opts.modes?.length ? { modes: opts.modes, lang: opts.lang, spec: opts.spec, plan: opts.plan, allowPassingAcceptance: opts.allowPassingAcceptance } : undefined;
   if (!modeRequest && (opts.lang || opts.spec || opts.plan)) {
     const flag = opts.plan ? '--plan' : opts.spec ? '--spec' : '--lang';
@@ -234,7 +260,7 @@ export function initProject(opts: InitOptions): InitResult {
 
   const dir = join(repo, '.peers');
   // Modes decide (and may refuse) before the first write.
-  const modes = modeRequest ? installModeFiles.prepare(repo, modeRequest, projectFilesAt(repo), proposal) : undefined;
+  const modes = modeRequest ? installModeFiles.prepare(repo, modeRequest, projectFiles, proposal) : undefined;
   // rmSync (removeControlDir) never follows symlinks inside the tree; .peers itself was checked not to be one.
   if (existsSync(dir)) removeControlDir(dir);
   mkdirSync(join(dir, 'schema'), { recursive: true, mode: 0o755 });

@@ -30,6 +30,23 @@ export function projectFilesAtHead(repo: string): ProjectFiles {
   };
 }
 
+/** Paths git ignores, as `git ls-files --others --ignored --directory` names them (a directory ends in `/`). */
+export type IgnoredPaths = { has(rel: string): boolean };
+
+/** What git ignores in the working tree (untracked files only: a tracked file is never ignored). */
+export function ignoredPaths(repo: string): IgnoredPaths {
+  const r = git(repo, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory', '--no-empty-directory']);
+  const listed = new Set(r.code === 0 ? r.stdout.split('\0').filter(Boolean) : []);
+  return {
+    has(rel) {
+      if (listed.has(rel)) return true;
+      // Inside an ignored directory: listed once, as `dir/`.
+      const parts = rel.split('/');
+      return parts.some((_, i) => listed.has(`${parts.slice(0, i + 1).join('/')}/`));
+    },
+  };
+}
+
 /** The paths `git status` shows as changed or untracked (untracked directories as one entry), .peers/ left out. */
 function uncommittedPaths(repo: string): string[] {
   const r = git(repo, ['status', '--porcelain', '-z', '--untracked-files=normal']);

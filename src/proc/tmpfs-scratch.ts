@@ -15,6 +15,7 @@
 import { accessSync, constants, lstatSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute } from 'node:path';
+import { currentMountinfo, mountOf } from '../fs/noexec-mount.ts';
 
 /** statfs(2) f_type of a tmpfs. */
 const TMPFS_MAGIC = 0x01021994;
@@ -34,6 +35,8 @@ export function tmpfsRefusal(dir: string | undefined, minFreeBytes = MIN_FREE_BY
     accessSync(dir, constants.W_OK | constants.X_OK);
     const fs = statfsSync(dir);
     if (fs.type !== TMPFS_MAGIC) return 'not a tmpfs';
+    // A gate's TMPDIR is where `go test` builds and runs its test binaries (noexec-mount.ts).
+    if (mountOf(dir, currentMountinfo())?.options.includes('noexec')) return 'mounted noexec';
     if (fs.bavail * fs.bsize < minFreeBytes) return 'less free space than a gate may need';
     return null;
   } catch (error) {

@@ -14,7 +14,7 @@ import { type CheckoutUse, withCleanCheckout } from '../../gates/clean-checkout.
 import { resealAfterSetup } from '../../gates/checkout-git-dir.ts';
 import type { GateCheckout } from '../../gates/gate-checkout.ts';
 import { withScratchEnv } from '../../gates/gate-env.ts';
-import { egressRefusalNote, missingProgram, missingProgramNote } from '../../gates/missing-program.ts';
+import { bashOptionNote, egressRefusalNote, missingProgram, missingProgramNote } from '../../gates/missing-program.ts';
 import { RUN_BASELINE_ENV } from '../../protocol/run-baseline.ts';
 import { supervise } from '../../proc/supervise.ts';
 import type { GateInput } from '../tick.ts';
@@ -106,6 +106,7 @@ export async function runSetup(cmd: string, dir: string, env: Record<string, str
   if (run.endedBy === 'spawn-error') return `could not start /bin/sh: ${run.spawnError}`;
   const missing = missingProgram(run.exitCode, run.stderr);
   const refused = egressRefusalNote(`${run.stdout.slice(-TAIL_CHARS * 4)}\n${run.stderr.slice(-TAIL_CHARS * 4)}`);
-  const why = missing ? `${missingProgramNote(missing, 'setup')}; ` : refused ? `${refused}; ` : '';
+  const bash = missing ? undefined : bashOptionNote(run.stderr);
+  const why = missing ? `${missingProgramNote(missing, 'setup')}; ` : bash ? `${bash}; ` : refused ? `${refused}; ` : '';
   return `${why}exit=${run.exitCode ?? run.signal}${tail}`;
 }

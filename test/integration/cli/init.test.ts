@@ -175,12 +175,13 @@ describe('peers init', () => {
     expectRefused(runPeers(['init'], { cwd: join(repo, 'sub'), env: sb.env }), 'not at its top', `run \`peers init ${repo}\``);
   });
 
-  test.skipIf(!asRoot.ok)(`a repository of another user: git's refusal and what to do, not "git init" (that would nest a new repository)${asRoot.skipped}`, () => {
+  test.skipIf(!asRoot.ok)(`a repository of another user: git's refusal and what to do, not "git init" (that would nest a new repository), in any language git speaks${asRoot.skipped}`, () => {
     const theirs = makeRepo(sb.root, 'theirs');
     mkdirSync(join(theirs, 'src'));
     spawnSync('chown', ['-R', '65534:65534', theirs]);
-    for (const cwd of [theirs, join(theirs, 'src')]) {
-      const res = runPeers(['init'], { cwd, env: sb.env });
+    // A user whose git speaks German (LANGUAGE=de) gets the same diagnosis: it matched git's English.
+    for (const [cwd, lang] of [[theirs, {}], [join(theirs, 'src'), {}], [theirs, { LC_ALL: 'C.UTF-8', LANGUAGE: 'de' }]] as const) {
+      const res = runPeers(['init'], { cwd, env: { ...sb.env, ...lang } });
       expect(res.code).toBe(2);
       expect(res.stderr).toContain(`peers: git refuses the repository at ${theirs}: detected dubious ownership in repository`);
       expect(res.stderr).toContain(`hint: the repository belongs to another user: run peers as that user (or, if you trust the repository and its hooks, \`git config --global --add safe.directory ${theirs}\`)`);

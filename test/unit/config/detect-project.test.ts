@@ -82,6 +82,43 @@ describe('node', () => {
   });
 });
 
+describe('npm registries the project names', () => {
+  test('a committed .npmrc registry (and a scope\'s) and the lockfile\'s tarball hosts are allowed for setup; one that wants a token is said to get none in the pod', () => {
+    // Before: egress registry.npmjs.org only, and setup's npm ci got 403 for the project's own registry.
+    const p = detectProject(files({
+      'package.json': pkg({ scripts: { test: 'node --test' }, dependencies: { '@acme/ui': '1.0.0', ms: '2.1.3' } }),
+      '.npmrc': 'registry=https://registry.npmmirror.com/\n@acme:registry=https://npm.pkg.github.com\n//npm.pkg.github.com/:_authToken=${NODE_AUTH_TOKEN}\n',
+      'package-lock.json': JSON.stringify({ lockfileVersion: 3, packages: { 'node_modules/ms': { resolved: 'https://registry.npmmirror.com/ms/-/ms-2.1.3.tgz' }, 'node_modules/@acme/ui': { resolved: 'https://npm.pkg.github.com/download/@acme/ui/1.0.0/abc' }, 'node_modules/x': { resolved: 'git+ssh://git@github.com/a/x.git#abc' } } }),
+    }));
+    expect(p.setup).toBe('npm ci');
+    expect(p.egress).toEqual(['registry.npmjs.org', 'registry.npmmirror.com', 'npm.pkg.github.com']);
+    expect(p.notes).toContain('.npmrc gives npm a token (_authToken) for npm.pkg.github.com: setup runs in the pod without your credentials, so installing from a registry that needs one fails there; vendor or commit those packages, or install them from a registry that needs no token');
+    // A registry on another port is allowed on that port; one named by its address cannot be allowed at all.
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' }, dependencies: { ms: '2' } }), '.npmrc': 'registry=http://verdaccio.lan:4873/\n@x:registry=https://10.1.2.3/\n' })).egress).toEqual(['registry.npmjs.org', 'verdaccio.lan:4873']);
+    // A token for the public registry is for publishing: installing needs none, nothing said.
+    expect(detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' }, dependencies: { ms: '2' } }), '.npmrc': '//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n' })).notes.join('\n')).not.toContain('token');
+    // The public registry alone: nothing added, nothing said.
+    const plain = detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' }, dependencies: { ms: '2.1.3' } }), 'package-lock.json': JSON.stringify({ packages: { 'node_modules/ms': { resolved: 'https://registry.npmjs.org/ms/-/ms-2.1.3.tgz' } } }) }));
+    expect(plain.egress).toEqual(['registry.npmjs.org']);
+    expect(plain.notes.join('\n')).not.toContain('token');
+  });
+});
+
+describe('node version the project needs', () => {
+  test('engines.node (or .nvmrc / .node-version without engines) newer than the image\'s Node 18: init says the gates may fail in a run although verify passes here', () => {
+    // Before: nothing said; verify passed on the host's Node 20 and every tick's gate was red in the image's 18 ([].toSorted).
+    const need = (o: { engines?: string; nvmrc?: string; nodeVersion?: string }) => detectProject(files({ 'package.json': pkg({ scripts: { test: 'node --test' }, ...(o.engines ? { engines: { node: o.engines } } : {}) }), ...(o.nvmrc ? { '.nvmrc': o.nvmrc } : {}), ...(o.nodeVersion ? { '.node-version': o.nodeVersion } : {}) })).notes.find((n) => n.includes('the workspace image has Node.js 18'));
+    expect(need({ engines: '>=20' })).toBe('package.json engines.node (>=20) asks for Node.js 20 or newer, and the workspace image has Node.js 18 (Debian bookworm\'s): the gates may fail in a run although `peers verify` passes on this machine; build the image on a Debian bookworm base that has node 20 or newer on its PATH (`peers image build --force --base IMAGE`, e.g. node:20-bookworm)');
+    expect(need({ engines: '^20.11.0 || >=22' })).toContain('asks for Node.js 20 or newer');
+    expect(need({ engines: '>=20.19.0 <21 || >=22.12' })).toContain('(>=20.19.0 <21 || >=22.12) asks for Node.js 20 or newer');
+    expect(need({ nvmrc: 'v22.3.0\n' })).toStartWith('.nvmrc (v22.3.0) asks for Node.js 22 or newer');
+    expect(need({ nvmrc: 'lts/iron\n' })).toContain('asks for Node.js 20 or newer');
+    expect(need({ nodeVersion: '24\n' })).toStartWith('.node-version (24) asks for Node.js 24');
+    // Node 18 is accepted, or nothing is said: no note.
+    for (const o of [{ engines: '>=18' }, { engines: '>=16 <23' }, { engines: '18 || 20' }, { engines: '*' }, { engines: '>=18', nvmrc: '22' }, { nvmrc: 'lts/*' }, { nvmrc: 'node' }, {}]) expect(need(o)).toBeUndefined();
+  });
+});
+
 describe('node workspaces (a monorepo)', () => {
   const ws = (rootTest: string, a: string, b: string) =>
     detectProject(files({ 'package.json': pkg({ private: true, workspaces: ['packages/*'], scripts: { test: rootTest } }), 'packages/a/package.json': pkg({ scripts: { test: a } }), 'packages/b/package.json': pkg({ scripts: { test: b } }) }));
@@ -130,6 +167,22 @@ describe('python, rust, go', () => {
     // Nothing to install: no venv, no registry.
     expect(detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\ndependencies = []\n', 'tests/test_x.py': '' }))).toMatchObject({ gates: [{ cmd: 'python3 -m pytest -q' }], egress: [] });
     expect(detectProject(files({ 'pyproject.toml': '[project]\nname = "x"\ndependencies = []\n' })).setup).toBeUndefined();
+  });
+
+  test('a src layout without dependencies (the tests import the installed package): setup installs the project into the venv; a pytest pythonpath, a flat layout or nothing to build needs none', () => {
+    // Before: `python3 -m pytest -q` alone, red from the first tick in the pod ("No module named 'srclib'").
+    const src = { 'pyproject.toml': '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "srclib"\nversion = "0.1.0"\n', 'src/srclib/__init__.py': 'def add(a, b):\n    return a + b\n', 'tests/test_add.py': 'from srclib import add\n\ndef test_add():\n    assert add(1, 2) == 3\n' };
+    expect(detectProject(files(src))).toMatchObject({
+      setup: 'python3 -m venv --system-site-packages .venv && .venv/bin/pip install -q -e .',
+      gates: [{ cmd: '.venv/bin/python -m pytest -q' }],
+      egress: ['pypi.org', 'files.pythonhosted.org'],
+    });
+    expect(detectProject(files({ ...src, 'setup.py': 'from setuptools import setup\nsetup()\n', 'pyproject.toml': '[tool.black]\n' })).setup).toEndWith('pip install -q -e .');
+    // pytest puts src on sys.path itself; a flat layout is on it from the working directory.
+    expect(detectProject(files({ ...src, 'pyproject.toml': `${src['pyproject.toml']}\n[tool.pytest.ini_options]\npythonpath = ["src"]\n` })).setup).toBeUndefined();
+    expect(detectProject(files({ 'pyproject.toml': src['pyproject.toml'], 'srclib/__init__.py': '', 'tests/test_add.py': src['tests/test_add.py'] })).setup).toBeUndefined();
+    // src/ without a build configuration is no installable project.
+    expect(detectProject(files({ 'pytest.ini': '[pytest]\n', 'src/srclib/__init__.py': '', 'tests/test_add.py': '' })).setup).toBeUndefined();
   });
 
   test('uv and poetry: setup installs the tool with pip into .peers-pm, it fills .venv, the gates run .venv/bin/python', () => {

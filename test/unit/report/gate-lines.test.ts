@@ -7,12 +7,12 @@ import { expect, test } from 'bun:test';
 import { gateLines } from '../../../src/report/gate-lines.ts';
 import { headAndTail } from '../../../src/cli/fit-line.ts';
 
-const setupFailed = "not run: setup `python3 -c \"import urllib.request; urllib.request.urlopen('https://pypi.org/simple/')\"` failed: a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host; add it to egress.allow in .peers/config.yaml (or `peers up --allow HOST`); exit=1; stderr: Traceback (most recent call last):\n  File \"<string>\", line 1\nurllib.error.URLError: <urlopen error Tunnel connection failed: 403 Forbidden>";
+const setupFailed = "not run: setup `python3 -c \"import urllib.request; urllib.request.urlopen('https://pypi.org/simple/')\"` failed: a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list (or an allowed one whose name resolves to a private, loopback or reserved address, which it never connects to): `peers logs --egress` names the host and why; add a missing host to egress.allow in .peers/config.yaml (or `peers up --allow HOST`); exit=1; stderr: Traceback (most recent call last):\n  File \"<string>\", line 1\nurllib.error.URLError: <urlopen error Tunnel connection failed: 403 Forbidden>";
 
 test('a failed setup is said once, with its reason; each gate points at it', () => {
   const lines = gateLines([['self-review', { state: 'fail', diagnostic: setupFailed }], ['tests-pass', { state: 'fail', diagnostic: setupFailed }]], { 'self-review': 1, 'tests-pass': 1 });
   expect(lines[0]).toStartWith('  setup failed, so no gate ran: `python3 -c');
-  expect(lines[0]).toContain('`peers logs --egress` names the host; add it to egress.allow in .peers/config.yaml (or `peers up --allow HOST`); exit=1; stderr:');
+  expect(lines[0]).toContain('`peers logs --egress` names the host and why; add a missing host to egress.allow in .peers/config.yaml (or `peers up --allow HOST`); exit=1; stderr:');
   expect(lines[0]).toContain('Tunnel connection failed: 403 Forbidden>');
   // Not FAIL: the code was never run; each still counts red (the run is not green while setup fails).
   expect(lines.slice(1)).toEqual(['  self-review: not run: setup failed (above) (red 1 evaluation in a row)', '  tests-pass: not run: setup failed (above) (red 1 evaluation in a row)']);

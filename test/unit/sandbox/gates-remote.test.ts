@@ -73,7 +73,7 @@ describe('gate probe through the setup and gates runners', () => {
     expect(quiet[0]!.diagnostic).toContain('failed: exit=1; stdout: ensurepip is not available');
     // pip behind the egress proxy, pypi.org not allow-listed: the tool says only 403; the diagnostic says where the host is named.
     const refused = await probe()({ ...base, setup: "echo 'urllib.error.URLError: <urlopen error Tunnel connection failed: 403 Forbidden>' >&2; exit 1" });
-    expect(refused[0]!.diagnostic).toContain('failed: a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list: `peers logs --egress` names the host; add it to egress.allow');
+    expect(refused[0]!.diagnostic).toContain('failed: a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list (or an allowed one whose name resolves to a private, loopback or reserved address, which it never connects to): `peers logs --egress` names the host and why; add a missing host to egress.allow');
     const missing = await probe()({ ...base, setup: 'pnpm-not-installed-here install' });
     expect(missing[0]!.diagnostic).toContain('failed: pnpm-not-installed-here: command not found (exit 127): it is not installed where setup runs (in a run: the workspace image');
     expect(readdirSync(places.checkouts)).toEqual([]);
