@@ -45,6 +45,21 @@ describe('git facts of a turn', () => {
     expect((await observe(facts.headAfter)).rewritten).toBe(true);
   });
 
+  test("a commit left in MERGE_HEAD after a clean handoff is leftover work: reported, removed by the discard, and the next peer's commit does not take it in", async () => {
+    const base = commit('base');
+    // A deferral written as the other peer, outside HEAD, left for the next `git commit` to merge.
+    const planted = gitOk(repo, [...id, 'commit-tree', 'HEAD^{tree}', '-p', 'HEAD', '-m', 'Defer BUG-1\n\nBug-Defer: BUG-1']).trim();
+    writeFileSync(join(repo, '.git', 'MERGE_HEAD'), `${planted}\n`);
+    writeFileSync(join(repo, '.git', 'MERGE_MSG'), 'Bug-Defer: BUG-1\n');
+    mkdirSync(join(repo, '.git', 'sequencer'));
+    expect(gitOk(repo, ['status', '--porcelain'])).toBe(''); // git status alone shows nothing
+    expect(await workspace.dirtyPaths()).toEqual(['.git/MERGE_HEAD (left in progress)', '.git/MERGE_MSG (left in progress)', '.git/sequencer (left in progress)']);
+    expect(await workspace.discardUncommitted()).toEqual([]);
+    expect(await workspace.dirtyPaths()).toEqual([]);
+    gitOk(repo, [...id, 'commit', '-q', '--allow-empty', '-m', 'the next peer reviews']);
+    expect(gitOk(repo, ['rev-list', '--parents', '-n1', 'HEAD']).trim().split(' ').slice(1)).toEqual([base]);
+  });
+
   test("discarding a turn's leftovers: staged, modified, deleted and untracked files go back to HEAD; ignored files and .peers/ stay", async () => {
     writeFileSync(join(repo, '.gitignore'), '.peers/\nbuild/\n');
     commit('a', 'src.txt');
