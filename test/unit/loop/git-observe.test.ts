@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
+import { attestShas } from '../../../src/protocol/attestation.ts';
 import { CHANGES_CAP_BYTES, reviewChanges, inboxLines, observeTurnGit, SAVED_DIFF_CAP_BYTES } from '../../../src/loop/shell/git-observe.ts';
 import { LocalPeerRunner } from '../../../src/proc/peer-runner.ts';
 
@@ -158,18 +159,34 @@ describe('git facts of a turn', () => {
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
   });
 
-  test("inbox: the other peers' commits since the cursor, not one's own", () => {
+  test("inbox: the other peers' commits since the cursor, not one's own, named by the loop's attestation, never by the Peer: trailer", () => {
     const start = commit('base');
     writeFileSync(join(repo, 'g.txt'), '1');
     gitOk(repo, ['add', 'g.txt']);
     gitOk(repo, [...id, 'commit', '-q', '-m', 'fix parser', '-m', 'Peer: bob']);
+    const fix = headSha(repo)!;
     writeFileSync(join(repo, 'h.txt'), '1');
     gitOk(repo, ['add', 'h.txt']);
     gitOk(repo, [...id, 'commit', '-q', '-m', 'my own', '-m', 'Peer: alice']);
+    const own = headSha(repo)!;
+    // In bob's turn, bob wrote another peer's name on a commit of his own, and one of alice's.
+    writeFileSync(join(repo, 'i.txt'), '1');
+    gitOk(repo, ['add', 'i.txt']);
+    gitOk(repo, [...id, 'commit', '-q', '-m', 'special-case the tested input', '-m', 'Peer: alice']);
+    const hidden = headSha(repo)!;
+    gitOk(repo, [...id, 'commit', '-q', '--allow-empty', '-m', 'from a third peer', '-m', 'Peer: carol']);
+    const third = headSha(repo)!;
+    gitOk(repo, [...id, 'commit', '-q', '--allow-empty', '-m', 'nobody attested this']);
     const head = observer.sync().head!;
+    attestShas(observer.mirror, 'bob', [fix, hidden, third]);
+    attestShas(observer.mirror, 'alice', [own]);
     const lines = inboxLines(observer.mirror, 'alice', start, head);
-    expect(lines).toHaveLength(1);
+    expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/^\[bob\] fix parser \([0-9a-f]{8}\)$/);
+    expect(lines[1]).toMatch(/^\[bob\] special-case the tested input \([0-9a-f]{8}\)$/);
+    expect(lines[2]).toMatch(/^\[bob\] from a third peer /);
+    expect(lines[3]).toMatch(/^\[unattested\] nobody attested this /);
+    expect(inboxLines(observer.mirror, 'bob', start, head).map((l) => l.split(']')[0])).toEqual(['[alice', '[unattested']);
     expect(inboxLines(observer.mirror, 'alice', undefined, head)).toEqual([]);
   });
 
