@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
@@ -59,6 +59,23 @@ describe('git facts of a turn', () => {
     expect(await workspace.dirtyPaths()).toEqual([]);
     gitOk(repo, [...id, 'commit', '-q', '--allow-empty', '-m', 'the next peer reviews']);
     expect(gitOk(repo, ['rev-list', '--parents', '-n1', 'HEAD']).trim().split(' ').slice(1)).toEqual([base]);
+  });
+
+  test("a tracked file hidden from git status by assume-unchanged or skip-worktree is leftover work: reported, restored to HEAD and unflagged by the discard", async () => {
+    commit('return a + b;', 'calc.mjs');
+    commit('x', 'other.mjs');
+    // The reviewer opening calc.mjs would read code no commit holds; git status says nothing.
+    writeFileSync(join(repo, 'calc.mjs'), 'return a + b; // reads as fixed\n');
+    gitOk(repo, ['update-index', '--assume-unchanged', 'calc.mjs']);
+    gitOk(repo, ['update-index', '--skip-worktree', 'other.mjs']);
+    expect(gitOk(repo, ['status', '--porcelain'])).toBe('');
+    expect(await workspace.dirtyPaths()).toEqual(['calc.mjs (assume-unchanged: hidden from git status)', 'other.mjs (skip-worktree: hidden from git status)']);
+    expect(await workspace.discardUncommitted()).toEqual([]);
+    expect(await workspace.dirtyPaths()).toEqual([]);
+    expect(readFileSync(join(repo, 'calc.mjs'), 'utf8')).toBe('return a + b;\n');
+    // The next peer's edit is seen and committed again.
+    writeFileSync(join(repo, 'calc.mjs'), 'edited\n');
+    expect(await workspace.dirtyPaths()).toEqual(['calc.mjs']);
   });
 
   test("discarding a turn's leftovers: staged, modified, deleted and untracked files go back to HEAD; ignored files and .peers/ stay", async () => {
