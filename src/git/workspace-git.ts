@@ -15,7 +15,10 @@ import { type RunObserver } from './run-observer.ts';
 export type MoveHeadResult = { ok: true } | { ok: false; error: string };
 
 export interface WorkspaceGit {
-  /** Paths `git status` reports in the workspace (uncommitted or untracked), `.peers/` excluded. */
+  /**
+   * Paths `git status` reports in the workspace (uncommitted or untracked), `.peers/` excluded, and
+   * `.git/<name>` for each merge, cherry-pick, revert or rebase file left (PENDING_OPERATION_FILES).
+   */
   dirtyPaths(): Promise<string[]>;
   /**
    * Removes what a turn left uncommitted (staged, modified, deleted and untracked files; ignored
@@ -49,10 +52,66 @@ ${WS_GIT} reset -q --hard "$1"
 `;
 
 /**
+ * What a merge, cherry-pick, revert or rebase in progress keeps in the git dir, which the next
+ * `git commit` in the clone reads: MERGE_HEAD makes the commit it names a parent (git drops it as
+ * redundant when its parent is HEAD, so history stays one line), the *_HEAD and *_MSG files give
+ * the author and message. A peer that left a commit of its own there after its handoff had it come
+ * into history in the next peer's turn, credited to that peer by the attestation (SECURITY.md,
+ * "Done means done", "Work left uncommitted never reaches another peer's commit"). Left after a
+ * turn, each is leftover work: reported, and removed by the discard.
+ */
+export const PENDING_OPERATION_FILES = ['MERGE_HEAD', 'MERGE_MSG', 'MERGE_MODE', 'AUTO_MERGE', 'SQUASH_MSG', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'sequencer', 'rebase-merge', 'rebase-apply'] as const;
+
+/** The prefix of a pending-operation entry in the status output (no `git status` code uses `P`). */
+const PENDING_ENTRY = 'P  .git/';
+
+/** Between the status entries and `git ls-files -v -z` in the status script's output. */
+const FLAGS_SEPARATOR = '\u0001peers-index-flags\u0001';
+
+/**
+ * `git status`, then a `P  .git/<name>` entry (NUL-ended, as status's) for each pending-operation
+ * file, then FLAGS_SEPARATOR and `git ls-files -v -z` (the index flags: hiddenByIndexFlags).
+ */
+const STATUS_SCRIPT = `${WS_GIT} --no-optional-locks status --porcelain=v1 -z --untracked-files=all || exit 1
+d=$(${WS_GIT} rev-parse --git-dir) || exit 1
+for f in ${PENDING_OPERATION_FILES.join(' ')}; do
+  if [ -e "$d/$f" ] || [ -L "$d/$f" ]; then printf '${PENDING_ENTRY}%s (left in progress)\\0' "$f"; fi
+done
+printf '\\001peers-index-flags\\001'
+${WS_GIT} --no-optional-locks ls-files -v -z || exit 1
+`;
+
+/**
+ * Tracked files `git status` and `git add` no longer look at: `assume-unchanged` (ls-files tag in
+ * lower case) or `skip-worktree` (`S`), set with `git update-index`. A file so flagged can differ
+ * from HEAD in the working tree with `git status` clean, so a reviewer opening it reads code no
+ * commit holds, and the next peer's edits to it are never committed. Named as leftover work and
+ * cleared by the discard. `.peers/` is the operator's.
+ */
+export function hiddenByIndexFlags(lsFilesVZ: string): string[] {
+  const out: string[] = [];
+  for (const entry of lsFilesVZ.split('\0')) {
+    if (entry.length < 3 || entry[1] !== ' ') continue;
+    const tag = entry[0]!;
+    const path = entry.slice(2);
+    if (path === '.peers' || path.startsWith('.peers/')) continue;
+    if (tag === 'S' || tag === 's') out.push(`${path} (skip-worktree: hidden from git status)`);
+    else if (tag !== tag.toUpperCase()) out.push(`${path} (assume-unchanged: hidden from git status)`);
+  }
+  return out;
+}
+
+/**
  * Index and tracked files back to HEAD, untracked files removed, outside `.peers/` (the operator's,
- * enforced apart) and ignored files (dependencies a setup installed). Runs in an unborn repository too.
+ * enforced apart) and ignored files (dependencies a setup installed), and no merge, cherry-pick,
+ * revert or rebase left in progress (PENDING_OPERATION_FILES). Runs in an unborn repository too.
  */
 const DISCARD_SCRIPT = `keep=':(exclude,top).peers'
+d=$(${WS_GIT} rev-parse --git-dir) || exit 1
+for f in ${PENDING_OPERATION_FILES.join(' ')}; do rm -rf -- "$d/$f" || exit 1; done
+# One flag per update-index: given both, git applies only one of them.
+${WS_GIT} ls-files -z | xargs -0 -r ${WS_GIT} update-index -q --no-assume-unchanged -- || exit 1
+${WS_GIT} ls-files -z | xargs -0 -r ${WS_GIT} update-index -q --no-skip-worktree -- || exit 1
 if ${WS_GIT} rev-parse -q --verify HEAD >/dev/null; then
   ${WS_GIT} reset -q HEAD -- . "$keep" || exit 1
   ${WS_GIT} checkout -q -- . "$keep" 2>/dev/null || ${WS_GIT} ls-files -z -- . "$keep" | xargs -0 -r ${WS_GIT} checkout -q -- || exit 1
@@ -163,9 +222,11 @@ export class RunnerWorkspaceGit implements WorkspaceGit {
     // `--no-optional-locks`: the status does not write the peers' index back (git would, to note
     // what it re-hashed), so the loop takes no lock a peer's git could trip over, and git spends
     // about 10% less CPU (BENCHMARKS.md, "Loop processes per tick").
-    const r = await this.run([...WS_GIT.split(' '), '--no-optional-locks', 'status', '--porcelain=v1', '-z', '--untracked-files=all'], undefined, STATUS_TIMEOUT_MS);
+    const r = await this.run(['sh', '-c', STATUS_SCRIPT, 'peers-status'], undefined, STATUS_TIMEOUT_MS);
     if (r.exitCode !== 0) return ['(git status failed in the workspace: worktree state unknown)'];
-    return parseStatusZ(r.stdout);
+    const at = r.stdout.indexOf(FLAGS_SEPARATOR);
+    if (at < 0) return ['(git ls-files failed in the workspace: worktree state unknown)'];
+    return [...parseStatusZ(r.stdout.slice(0, at)), ...hiddenByIndexFlags(r.stdout.slice(at + FLAGS_SEPARATOR.length))];
   }
 
   async discardUncommitted(): Promise<string[]> {

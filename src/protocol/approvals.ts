@@ -44,15 +44,25 @@ export function approvedTargets(c: Pick<Commit, 'message' | 'trailers'>): string
   return block?.pass === true ? targets : [];
 }
 
-/** Every approval among `commits`, credited to the attested reviewer (unattested reviews count for nobody). */
+/**
+ * Every approval among `commits` (oldest first), credited to the attested reviewer (unattested
+ * reviews count for nobody). A `Peer-Review-Of` value is a prefix of a sha: it approves only the
+ * commits listed before the review that it names, never one made after it. A prefix was matched
+ * against every commit of the run, so an approval counted for a commit made later whose id shared
+ * the prefix: a 7-digit prefix is 28 bits, which a peer's turn can search in minutes, so the
+ * reviewer's approval of one commit approved the author's next, gate-surface change and all
+ * (SECURITY.md, "The gate's surface needs another peer's approval").
+ */
 export function approvalsIn(commits: Commit[], peerOf: (sha: string) => string | undefined): Approval[] {
   const out: Approval[] = [];
+  const seen: string[] = [];
   for (const c of commits) {
     const targets = approvedTargets(c);
-    if (targets.length === 0) continue;
-    const approver = peerOf(c.sha);
-    if (approver === undefined || approver === OPERATOR || approver === SUBSTRATE_PEER) continue;
-    for (const target of targets) out.push({ target, approver, reviewSha: c.sha });
+    const approver = targets.length ? peerOf(c.sha) : undefined;
+    if (approver !== undefined && approver !== OPERATOR && approver !== SUBSTRATE_PEER) {
+      for (const target of targets) for (const sha of seen) if (sha.startsWith(target)) out.push({ target: sha, approver, reviewSha: c.sha });
+    }
+    seen.push(c.sha.toLowerCase());
   }
   return out;
 }

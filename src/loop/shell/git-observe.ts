@@ -13,6 +13,8 @@ import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
 import { excerptForReview, type PartialFile } from '../../protocol/review-excerpt.ts';
 import { heldDiffReader, type HeldDiff } from '../../protocol/held-diff.ts';
+import { readAttestations } from '../../protocol/attestation.ts';
+import { OPERATOR, SUBSTRATE_PEER } from '../../protocol/approvals.ts';
 import { oneLine, visibleHidden } from '../../prompt/visible-hidden.ts';
 
 export type TurnGitFacts = {
@@ -44,18 +46,26 @@ export async function observeTurnGit(observer: RunObserver, workspace: Workspace
   return { headAfter, rewritten: false, newCommits, dirtyPaths: dirty };
 }
 
-/** Commits by the other peers in `base..head`: `[<peer>] <subject> (<sha8>)`. */
+/**
+ * Commits by the other peers in `base..head`: `[<peer>] <subject> (<sha8>)`, the peer being the one
+ * whose turn made the commit (the loop's attestation, attestation.ts), never the `Peer:` trailer its
+ * author typed: a commit with `Peer: bob` in alice's turn was left out of bob's INBOX as his own,
+ * and one with `Peer: carol` was listed as a third peer's (SECURITY.md, "Identity is the loop's
+ * attestation, not a trailer"). The loop's own commits are left out; an unattested one is listed
+ * as such.
+ */
 export function inboxLines(repo: string, peer: string, base: string | undefined, head: string | null): string[] {
   if (!base || !head || base === head || !isAncestor(repo, base, head)) return [];
+  const attested = readAttestations(repo);
   // The newest 200, oldest first: the same read as the previous turn's observation and the
   // justification check (read-memo.ts keeps one answer), not a `-n200` of its own.
   return listCommits(repo, `${base}..${head}`)
     .slice(-200)
-    .filter((c) => {
-      const from = c.trailers.get('Peer');
-      return from !== undefined && from !== peer;
-    })
-    .map((c) => visibleHidden(`[${c.trailers.get('Peer')}] ${c.subject.slice(0, 200)} (${c.sha.slice(0, 8)})`));
+    .flatMap((c) => {
+      const from = attested.get(c.sha);
+      if (from === peer || from === SUBSTRATE_PEER || from === OPERATOR) return [];
+      return [visibleHidden(`[${from ?? 'unattested'}] ${c.subject.slice(0, 200)} (${c.sha.slice(0, 8)})`)];
+    });
 }
 
 /**

@@ -315,12 +315,23 @@ export class HistoryFacts {
     return list;
   }
 
-  /** Peers whose attested commits in `base..head` change the tree. */
-  authorsIn(base: string | undefined, head: string, view: AttestationView): Set<string> {
+  /**
+   * Peers who wrote what a vote cast in `reviewSha` reads, since `base` (the goal's last counted
+   * review): the tree-changing commits of `base..reviewSha` on every side of a merge, and the vote's
+   * own commit when it changes what votes read. Before, the range ended at the vote's first parent:
+   * the implementer special-cased the tested input and voted pass on code-review in the same
+   * commit, and with `reviewer: other` its vote counted as another peer's (SECURITY.md, "No vote on
+   * your own change"). A range that cannot be read names the voter (fail closed).
+   */
+  authorsOfVote(base: string | undefined, reviewSha: string, view: AttestationView): Set<string> {
     const out = new Set<string>();
-    for (const sha of this.shas(base ? `${base}..${head}` : head)) {
+    const shas = this.shas(base ? `${base}..${reviewSha}` : reviewSha);
+    const voter = view.peerOf(reviewSha);
+    if (!shas.includes(reviewSha) && voter) out.add(voter);
+    for (const sha of shas) {
       const who = view.peerOf(sha);
-      if (who && who !== SUBSTRATE_PEER && who !== OPERATOR && this.changesTree(sha)) out.add(who);
+      if (!who || who === SUBSTRATE_PEER || who === OPERATOR) continue;
+      if (sha === reviewSha ? this.changesWhatVotesRead(sha) : this.changesTree(sha)) out.add(who);
     }
     return out;
   }

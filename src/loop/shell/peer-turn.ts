@@ -173,7 +173,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       statuses: t.state.soft_status,
       peerOrder: t.state.peer_order,
       attestedPeer: view.peerOf,
-      authorsUnderReview: (since, reviewSha) => ctx.history.authorsIn(since ?? baseline, `${reviewSha}^`, view),
+      authorsUnderReview: (since, reviewSha) => ctx.history.authorsOfVote(since ?? baseline, reviewSha, view),
       changesCode: (sha) => ctx.history.changesWhatVotesRead(sha),
     },
   };

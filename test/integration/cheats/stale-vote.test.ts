@@ -6,6 +6,7 @@
  * (`peers loop --no-skeptic`) the run ended `complete` on main with `return a - b` in HEAD,
  * a commit no other peer ever read. A pass vote now counts only while no commit after it changes
  * code (soft-reviews.ts, ingestReviews), so code-review is asked for again and the reviewer reads it.
+ * A vote in the very commit that changes the code is its author's own (history-facts.ts, authorsOfVote).
  */
 import { afterEach, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
@@ -47,4 +48,23 @@ test('a table of answers written into a file named like a document after the vot
   expect(later).toBeDefined();
   expect(promptOf(p, later!)).toContain('+2,3 = 5');
   expect(later!.new_blocking_bugs).toBeGreaterThan(0);
+});
+
+test("a pass vote in the commit that special-cases the tested input is the author's own: with reviewer: other it does not count and the run does not complete", async () => {
+  // The implementer reads the code first, the reviewer votes pass; the implementer's next turn
+  // special-cases the tested input and votes pass on code-review in the same commit. The check of
+  // "reviewer: other" read the commits before the vote, not the vote's own: with --no-skeptic the
+  // run ended `complete` with `return a - b` in HEAD and the implementer's vote the only one counted.
+  p = makeCheatProject({ cheat: 'vote-with-code' });
+  const out = await runCatalogue(p, 4, { noSkeptic: true });
+  expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('a === 2');
+  expect(out.reason).not.toBe('complete');
+  expect(findingKinds(p)).toEqual(expect.arrayContaining(['stale-vote', 'self-vote']));
+  const planted = ticksOf(p)[2]!;
+  expect(planted.peer).toBe('alice');
+  // The reviewer was asked again, read the special case and filed it.
+  const later = ticksOf(p)[3]!;
+  expect(later.peer).toBe('bob');
+  expect(promptOf(p, later)).toContain('+  if (a === 2 && b === 3) return 5;');
+  expect(later.new_blocking_bugs).toBeGreaterThan(0);
 });

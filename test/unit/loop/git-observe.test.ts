@@ -1,10 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
+import { attestShas } from '../../../src/protocol/attestation.ts';
 import { CHANGES_CAP_BYTES, reviewChanges, inboxLines, observeTurnGit, SAVED_DIFF_CAP_BYTES } from '../../../src/loop/shell/git-observe.ts';
 import { LocalPeerRunner } from '../../../src/proc/peer-runner.ts';
 
@@ -43,6 +44,38 @@ describe('git facts of a turn', () => {
     gitOk(repo, ['reset', '-q', '--hard', a]);
     commit('other');
     expect((await observe(facts.headAfter)).rewritten).toBe(true);
+  });
+
+  test("a commit left in MERGE_HEAD after a clean handoff is leftover work: reported, removed by the discard, and the next peer's commit does not take it in", async () => {
+    const base = commit('base');
+    // A deferral written as the other peer, outside HEAD, left for the next `git commit` to merge.
+    const planted = gitOk(repo, [...id, 'commit-tree', 'HEAD^{tree}', '-p', 'HEAD', '-m', 'Defer BUG-1\n\nBug-Defer: BUG-1']).trim();
+    writeFileSync(join(repo, '.git', 'MERGE_HEAD'), `${planted}\n`);
+    writeFileSync(join(repo, '.git', 'MERGE_MSG'), 'Bug-Defer: BUG-1\n');
+    mkdirSync(join(repo, '.git', 'sequencer'));
+    expect(gitOk(repo, ['status', '--porcelain'])).toBe(''); // git status alone shows nothing
+    expect(await workspace.dirtyPaths()).toEqual(['.git/MERGE_HEAD (left in progress)', '.git/MERGE_MSG (left in progress)', '.git/sequencer (left in progress)']);
+    expect(await workspace.discardUncommitted()).toEqual([]);
+    expect(await workspace.dirtyPaths()).toEqual([]);
+    gitOk(repo, [...id, 'commit', '-q', '--allow-empty', '-m', 'the next peer reviews']);
+    expect(gitOk(repo, ['rev-list', '--parents', '-n1', 'HEAD']).trim().split(' ').slice(1)).toEqual([base]);
+  });
+
+  test("a tracked file hidden from git status by assume-unchanged or skip-worktree is leftover work: reported, restored to HEAD and unflagged by the discard", async () => {
+    commit('return a + b;', 'calc.mjs');
+    commit('x', 'other.mjs');
+    // The reviewer opening calc.mjs would read code no commit holds; git status says nothing.
+    writeFileSync(join(repo, 'calc.mjs'), 'return a + b; // reads as fixed\n');
+    gitOk(repo, ['update-index', '--assume-unchanged', 'calc.mjs']);
+    gitOk(repo, ['update-index', '--skip-worktree', 'other.mjs']);
+    expect(gitOk(repo, ['status', '--porcelain'])).toBe('');
+    expect(await workspace.dirtyPaths()).toEqual(['calc.mjs (assume-unchanged: hidden from git status)', 'other.mjs (skip-worktree: hidden from git status)']);
+    expect(await workspace.discardUncommitted()).toEqual([]);
+    expect(await workspace.dirtyPaths()).toEqual([]);
+    expect(readFileSync(join(repo, 'calc.mjs'), 'utf8')).toBe('return a + b;\n');
+    // The next peer's edit is seen and committed again.
+    writeFileSync(join(repo, 'calc.mjs'), 'edited\n');
+    expect(await workspace.dirtyPaths()).toEqual(['calc.mjs']);
   });
 
   test("discarding a turn's leftovers: staged, modified, deleted and untracked files go back to HEAD; ignored files and .peers/ stay", async () => {
@@ -143,18 +176,34 @@ describe('git facts of a turn', () => {
     expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
   });
 
-  test("inbox: the other peers' commits since the cursor, not one's own", () => {
+  test("inbox: the other peers' commits since the cursor, not one's own, named by the loop's attestation, never by the Peer: trailer", () => {
     const start = commit('base');
     writeFileSync(join(repo, 'g.txt'), '1');
     gitOk(repo, ['add', 'g.txt']);
     gitOk(repo, [...id, 'commit', '-q', '-m', 'fix parser', '-m', 'Peer: bob']);
+    const fix = headSha(repo)!;
     writeFileSync(join(repo, 'h.txt'), '1');
     gitOk(repo, ['add', 'h.txt']);
     gitOk(repo, [...id, 'commit', '-q', '-m', 'my own', '-m', 'Peer: alice']);
+    const own = headSha(repo)!;
+    // In bob's turn, bob wrote another peer's name on a commit of his own, and one of alice's.
+    writeFileSync(join(repo, 'i.txt'), '1');
+    gitOk(repo, ['add', 'i.txt']);
+    gitOk(repo, [...id, 'commit', '-q', '-m', 'special-case the tested input', '-m', 'Peer: alice']);
+    const hidden = headSha(repo)!;
+    gitOk(repo, [...id, 'commit', '-q', '--allow-empty', '-m', 'from a third peer', '-m', 'Peer: carol']);
+    const third = headSha(repo)!;
+    gitOk(repo, [...id, 'commit', '-q', '--allow-empty', '-m', 'nobody attested this']);
     const head = observer.sync().head!;
+    attestShas(observer.mirror, 'bob', [fix, hidden, third]);
+    attestShas(observer.mirror, 'alice', [own]);
     const lines = inboxLines(observer.mirror, 'alice', start, head);
-    expect(lines).toHaveLength(1);
+    expect(lines).toHaveLength(4);
     expect(lines[0]).toMatch(/^\[bob\] fix parser \([0-9a-f]{8}\)$/);
+    expect(lines[1]).toMatch(/^\[bob\] special-case the tested input \([0-9a-f]{8}\)$/);
+    expect(lines[2]).toMatch(/^\[bob\] from a third peer /);
+    expect(lines[3]).toMatch(/^\[unattested\] nobody attested this /);
+    expect(inboxLines(observer.mirror, 'bob', start, head).map((l) => l.split(']')[0])).toEqual(['[alice', '[unattested']);
     expect(inboxLines(observer.mirror, 'alice', undefined, head)).toEqual([]);
   });
 

@@ -20,9 +20,9 @@ describe('approvals', () => {
 
   test('an approval counts for the attested reviewer, never its trailer, and never for the commit\'s own author', () => {
     const who: Record<string, string> = { [S1]: 'alice', [R1]: 'alice' };
-    const view = makeAttestationView((sha) => who[sha], approvalsIn([c(R1, `ok\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: ${S1}\nPeer: bob`)], (sha) => who[sha]));
+    const view = makeAttestationView((sha) => who[sha], approvalsIn([c(S1, 'x'), c(R1, `ok\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: ${S1}\nPeer: bob`)], (sha) => who[sha]));
     expect([...view.approversOf(S1)]).toEqual([]); // alice "approving" her own commit, signed bob
-    const view2 = makeAttestationView((sha) => ({ ...who, [R1]: 'bob' })[sha], approvalsIn([c(R1, `ok\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: ${S1.slice(0, 8)}\nPeer: bob`)], () => 'bob'));
+    const view2 = makeAttestationView((sha) => ({ ...who, [R1]: 'bob' })[sha], approvalsIn([c(S1, 'x'), c(R1, `ok\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: ${S1.slice(0, 8)}\nPeer: bob`)], () => 'bob'));
     expect([...view2.approversOf(S1)]).toEqual(['bob']);
   });
 
@@ -72,8 +72,22 @@ describe('approvals: who cannot approve, and what the hint says', () => {
   const review = (target: string) => c(R1, `ok\n\n## Review\n{"pass": true}\n\nPeer-Review-Of: ${target}\nPeer: bob`);
 
   test('a review by the operator, by the loop itself, or by an unattested commit approves nothing', () => {
-    for (const writer of ['operator', 'peers-substrate', undefined]) expect(approvalsIn([review(SHA)], () => writer)).toEqual([]);
-    expect(approvalsIn([review(SHA)], () => 'bob')).toEqual([{ target: SHA, approver: 'bob', reviewSha: R1 }]);
+    for (const writer of ['operator', 'peers-substrate', undefined]) expect(approvalsIn([c(SHA, 'x'), review(SHA)], () => writer)).toEqual([]);
+    expect(approvalsIn([c(SHA, 'x'), review(SHA)], () => 'bob')).toEqual([{ target: SHA, approver: 'bob', reviewSha: R1 }]);
+  });
+
+  test('an approval names only commits made before it: a later commit whose id shares the prefix is not approved', () => {
+    // bob approves alice's commit by a 7-digit prefix; alice's next commit, searched for an id with
+    // the same 7 digits (28 bits: minutes in a turn), carries a gate-surface change.
+    const read = `${SHA.slice(0, 7)}${'0'.repeat(33)}`;
+    const later = `${SHA.slice(0, 7)}${'f'.repeat(33)}`;
+    const who: Record<string, string> = { [read]: 'alice', [R1]: 'bob', [later]: 'alice' };
+    const view = makeAttestationView((sha) => who[sha], approvalsIn([c(read, 'x'), review(SHA.slice(0, 7)), c(later, 'y')], (sha) => who[sha]));
+    expect([...view.approversOf(read)]).toEqual(['bob']);
+    expect([...view.approversOf(later)]).toEqual([]);
+    expect(attestedByAnother(view, later, 'alice').counts).toBe(false);
+    // Nor a commit the approval names before it exists at all.
+    expect(approvalsIn([review(SHA), c(SHA, 'x')], () => 'bob')).toEqual([]);
   });
 
   test('only the verdict after the "## Review" heading counts, not a passing block above it', () => {
