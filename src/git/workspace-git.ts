@@ -73,7 +73,12 @@ const FLAGS_SEPARATOR = '\u0001peers-index-flags\u0001';
  * file, then FLAGS_SEPARATOR and `git ls-files -v -z` (the index flags: hiddenByIndexFlags).
  */
 const STATUS_SCRIPT = `${WS_GIT} --no-optional-locks status --porcelain=v1 -z --untracked-files=all || exit 1
-d=$(${WS_GIT} rev-parse --git-dir) || exit 1
+# The git dir read by the shell itself where it can be (a clone's .git, a worktree's .git file):
+# a git process per tick fewer (BENCHMARKS.md, "Loop processes per tick").
+if [ -d .git ] && [ ! -L .git ]; then d=.git
+elif [ -f .git ] && [ ! -L .git ] && IFS= read -r l < .git && [ "\${l#gitdir: }" != "$l" ]; then d=\${l#gitdir: }
+else d=$(${WS_GIT} rev-parse --git-dir) || exit 1
+fi
 for f in ${PENDING_OPERATION_FILES.join(' ')}; do
   if [ -e "$d/$f" ] || [ -L "$d/$f" ]; then printf '${PENDING_ENTRY}%s (left in progress)\\0' "$f"; fi
 done
