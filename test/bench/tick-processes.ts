@@ -228,8 +228,8 @@ function ext4WithoutJournal(at: string): boolean {
 const WHERE_THE_TIME_GOES = [
   'Processes per tick rose from 6.0 over the baseline (bf4db43, 2026-12-06) to 9.0 at 5d07419 and 11.0 now, for verdict',
   'checks that dishonest peers showed were needed (SECURITY.md names each). A tick now starts six `git diff` (by their',
-  "first flags in the strace: two `-U0`, two `--raw -z`, one `--name-status -z`, one patch) where 5d07419's baseline",
-  'comparison showed three more than the shell loop before; among those added, a committed link out of the repository',
+  'first flags in the strace: two `-U0`, two `--raw -z`, one `--name-status -z`, one patch) where bf4db43 started',
+  'three; among the three added: a committed link out of the repository',
   "(src/protocol/escaping-symlinks.ts, `--raw` of the run's range) and files under `.peers/` the run's commits changed",
   "(src/protocol/committed-control-plane.ts, `--name-status`). This session's workspace check for a merge, cherry-pick",
   "or rebase left in progress and for tracked files hidden by index flags (src/git/workspace-git.ts) made the turn's",
