@@ -58,7 +58,14 @@ export type InitResult = {
  * `ignored` (ignoredPaths) leaves out what git ignores, which no commit holds.
  */
 export function projectFilesAt(repo: string, ignored?: IgnoredPaths): ProjectFiles {
-  const found = (rel: string) => lstatSync(join(repo, rel), { throwIfNoEntry: false });
+  // A path through a file (`src/shapes.py/__init__.py`), a link loop or an over-long name is no file.
+  const found = (rel: string) => {
+    try {
+      return lstatSync(join(repo, rel), { throwIfNoEntry: false });
+    } catch {
+      return undefined;
+    }
+  };
   const regular = (rel: string) => (ignored?.has(rel) ? undefined : found(rel));
   return {
     read(rel) {
