@@ -12,6 +12,7 @@ const PEERS_ENTRIES = new Set([
   'state.json', 'runs.jsonl', 'run.lock', 'run', 'snapshot', 'control', 'prompts', 'logs', 'diffs', 'leftovers', 'last-stop-reason.txt',
   'HALTED.md', 'REPORT.md', 'gate-cache.json', 'gate-cache.key', 'dep-cache', 'recon.md', 'codemap.md', 'loop.log', 'children.json',
   'disk-reserve', 'published-before-reset.json', 'user-repo-fingerprint.json', 'sidecars', 'rehearsal', 'k8s',
+  'budget.json', 'turn.json', 'usage.jsonl',
 ]);
 
 /** Throws when `dir` holds entries and none of them is peers': a directory that is not a state directory. */

@@ -107,9 +107,14 @@ export function promptFile(p: StatePaths, tick: number, peer: string): string {
   return join(p.prompts, `tick-${String(tick).padStart(5, '0')}-${peer}.txt`);
 }
 
-/** Creates the state directory tree (0700) and refuses symlinked directories and a directory of other files (foreign-state-dir.ts). */
-export function ensureStateDirs(p: StatePaths): void {
-  refuseForeignStateDir(p.dir);
+/**
+ * Creates the state directory tree (0700) and refuses symlinked directories. `userChosen`: the
+ * directory comes from the user (`$PEERS_STATE_DIR`, `--state-dir`) for a command that starts a run
+ * there (`up`, `pause`): a directory of other files is refused (foreign-state-dir.ts). The loop
+ * itself is given its directory by `up` (or by a test), where what is there is peers' or planted.
+ */
+export function ensureStateDirs(p: StatePaths, userChosen = true): void {
+  if (userChosen) refuseForeignStateDir(p.dir);
   for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs, p.diffs, p.controlDir]) {
     accessingFile(d, STATE_DIR, () => {
       mkdirSync(d, { recursive: true, mode: 0o700 });

@@ -105,7 +105,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
   const repo = pod ? resolve(o.repo) : projectDirFrom(o.repo);
   if (!pod) loadProject(repo); // validates the live files, so errors name the user's own file and line
   const paths = statePaths(o.stateDir ?? stateDirFor(repo, o.env ?? process.env));
-  ensureStateDirs(paths);
+  // A state dir `up` made (the pod) or one given outright is the run's; one from $PEERS_STATE_DIR is the user's choice (paths.ts).
+  ensureStateDirs(paths, !pod && o.stateDir === undefined);
   const lock = acquireRunLock(paths.lock);
   // On the host the loop works in the repository itself: one loop per repository, whatever the
   // state directory. (In the pod the repository is the run clone inside the state directory.)
