@@ -36,7 +36,8 @@ type RegistryFile = { version: 1; projects: RegisteredProject[]; [k: string]: un
 
 const REGISTRY: FileKind = { what: 'projects registry', hint: 'fix or delete the file; `peers init` or `peers up` in a project registers it again' };
 /** The directory the registry goes in, when it cannot be made (a read-only home): there is no file to fix yet. */
-const REGISTRY_DIR: FileKind = { what: 'projects registry directory', hint: 'make it writable, or point $XDG_CONFIG_HOME (default ~/.config) at a directory you can write: peers keeps its list of projects in $XDG_CONFIG_HOME/peers' };
+const REGISTRY_DIR_HINT = 'make it writable, or point $XDG_CONFIG_HOME (default ~/.config) at a directory you can write: peers keeps its list of projects in $XDG_CONFIG_HOME/peers';
+const REGISTRY_DIR: FileKind = { what: 'projects registry directory', hint: REGISTRY_DIR_HINT, deniedHint: REGISTRY_DIR_HINT };
 
 export function projectRegistryPath(env: Record<string, string | undefined> = process.env): string {
   return join(xdgConfigHome(env), 'peers', 'projects.json');

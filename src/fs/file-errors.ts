@@ -17,6 +17,8 @@ export type FileKind = {
   hint: string;
   /** The hint when the file is missing, if a missing file is an error at all. */
   missingHint?: string;
+  /** The hint when this user may not use it (EACCES, EPERM), where the kind has a better one than its permissions (a variable that moves it). */
+  deniedHint?: string;
 };
 
 /** Input problems by errno: the path is not what it must be (or cannot be reached as given). */
@@ -48,7 +50,7 @@ export function fileAccessError(error: unknown, path: string, kind: FileKind): P
   if (code === 'ENOENT') return new InputError(`${kind.what} not found`, { location, hint: kind.missingHint ?? kind.hint });
   if (code === 'EACCES' || code === 'EPERM') {
     // The file may be just what it must be: its permissions are the fix, not the kind's ("replace it …").
-    const hint = `this user cannot use it: check its permissions and its directories' (\`${shellCommand('ls', '-ld', path)}\`), or run peers as the user who owns it`;
+    const hint = kind.deniedHint ?? `this user cannot use it: check its permissions and its directories' (\`${shellCommand('ls', '-ld', path)}\`), or run peers as the user who owns it`;
     return new InputError(`${kind.what}: ${INPUT_ERRNO[code]}`, { location, hint });
   }
   if (code && INPUT_ERRNO[code]) return new InputError(`${kind.what}: ${INPUT_ERRNO[code]}`, { location, hint: kind.hint });

@@ -124,7 +124,9 @@ export function ensureStateDirs(p: StatePaths, userChosen = true): void {
 }
 
 // Also said by `peers up`, which has no --state-dir: the variables are what every command honours.
-const STATE_DIR = { what: 'state directory', hint: 'make it writable, or point $XDG_STATE_HOME (where every project\'s state goes, default ~/.local/state) or $PEERS_STATE_DIR (this project\'s) at a directory peers can create and own (not a symlink)' };
+const STATE_DIR_HINT = 'make it writable, or point $XDG_STATE_HOME (where every project\'s state goes, default ~/.local/state) or $PEERS_STATE_DIR (this project\'s) at a directory peers can create and own (not a symlink)';
+/** Denied too, the hint names the variables that move it: a read-only home is fixed by them, not by chmod. */
+const STATE_DIR = { what: 'state directory', hint: STATE_DIR_HINT, deniedHint: STATE_DIR_HINT };
 
 /**
  * A pod run's clone with the host's mirror beside it: a run whose commits `peers status`, `report`,
