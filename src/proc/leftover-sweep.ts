@@ -19,6 +19,7 @@
  * --reap-leftovers`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { stopThenKill } from './stop-and-kill.ts';
 
 type Proc = { pid: number; ppid: number; pgid: number; state: string };
 
@@ -78,19 +79,7 @@ export function reapLeftovers(self: number = process.pid): number {
     const victims = leftovers(self);
     if (victims.length === 0) return killed.size;
     if (Date.now() > deadline) throw new Error(`${victims.length} leftover processes still run after ${DEADLINE_MS} ms (pids ${victims.slice(0, 5).map((p) => p.pid).join(', ')})`);
-    // All stopped first, so none forks between the kills; then all killed. (Waiting for each to
-    // show as stopped would hang on a parent in vfork whose child was stopped: SIGKILL ends both.)
-    for (const p of victims) signal(p.pid, 'SIGSTOP');
-    for (const p of victims) if (signal(p.pid, 'SIGKILL')) killed.add(p.pid);
+    for (const pid of stopThenKill(victims.map((p) => p.pid))) killed.add(pid);
     if (victims.every((p) => killed.has(p.pid))) Bun.sleepSync(1); // the kernel needs a moment to reap them
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, sig);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -15,6 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { signalQuietly, stopThenKill } from './stop-and-kill.ts';
 
 export const RUN_MARK_VAR = 'PEERS_RUN_MARK';
 
@@ -83,7 +84,7 @@ const BLANK_RETRIES = 10;
  * killed; throws when some still run after DEADLINE_MS. Without /proc (macOS) it finds nothing.
  */
 export function stopMarked(mark: string, group: number, self: number = process.pid): number {
-  signal(-group, 'SIGKILL');
+  signalQuietly(-group, 'SIGKILL');
   const killed = new Set<number>();
   const deadline = Date.now() + DEADLINE_MS;
   let blankPasses = 0;
@@ -103,7 +104,7 @@ export function stopMarked(mark: string, group: number, self: number = process.p
       // The group is gone before the sweep returns: a sweep of the whole container after it (the
       // pod's workspace runner) must not count its dying members as leftovers.
       if (groupLeft && Date.now() <= deadline) {
-        signal(-group, 'SIGKILL');
+        signalQuietly(-group, 'SIGKILL');
         Bun.sleepSync(1);
         continue;
       }
@@ -112,17 +113,7 @@ export function stopMarked(mark: string, group: number, self: number = process.p
       continue;
     }
     if (Date.now() > deadline) throw new Error(`${victims.length} process(es) still run after ${DEADLINE_MS} ms (pids ${victims.slice(0, 5).join(', ')})`);
-    for (const pid of victims) signal(pid, 'SIGSTOP');
-    for (const pid of victims) if (signal(pid, 'SIGKILL')) killed.add(pid);
+    for (const pid of stopThenKill(victims)) killed.add(pid);
     Bun.sleepSync(1); // the kernel needs a moment to reap them
-  }
-}
-
-function signal(pid: number, sig: NodeJS.Signals): boolean {
-  try {
-    process.kill(pid, sig);
-    return true;
-  } catch {
-    return false;
   }
 }
