@@ -158,8 +158,9 @@ class Supervision {
     if (opts.stdin !== undefined && child.stdin) {
       // A child that never reads its stdin closes the pipe: EPIPE is its choice, not our failure.
       const sink = child.stdin;
+      // write() returns a promise when the pipe is full; its rejection (EPIPE) is caught like end()'s.
       try {
-        sink.write(opts.stdin);
+        void Promise.resolve(sink.write(opts.stdin)).catch(() => {});
         void Promise.resolve(sink.end()).catch(() => {});
       } catch {}
     }
