@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gitOk } from '../../../src/git/git.ts';
 import { waitFor } from '../../wait-for.ts';
+import { isRunning } from '../../support/process-state.ts';
 import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
 
 afterAll(removeTempDirs);
@@ -190,10 +191,7 @@ describe('peers verify', () => {
       const pid = readFileSync(join(marks, name), 'utf8').trim();
       // The group was sent SIGKILL; a killed process leaves /proc asynchronously (on a loaded
       // machine it can still be listed right after verify exits). One left running fails this.
-      await waitFor(`the gate's ${name} (pid ${pid}) to be gone`, () => {
-        const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
-        return stat === '' || stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z';
-      }, 5_000);
+      await waitFor(`the gate's ${name} (pid ${pid}) to be gone`, () => !isRunning(pid), 5_000);
     }
     expect(existsSync(checkout)).toBe(false);
     expect(gitOk(repo, ['worktree', 'list', '--porcelain']).match(/^worktree /gm)).toHaveLength(1);

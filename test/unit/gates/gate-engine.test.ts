@@ -6,6 +6,7 @@ import { evaluateGates } from '../../../src/gates/gate-engine.ts';
 import { removeSelfBinDir, selfBinDir } from '../../../src/proc/self-exec.ts';
 import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
 import { waitFor } from '../../wait-for.ts';
+import { isRunning } from '../../support/process-state.ts';
 
 afterAll(removeTempDirs);
 
@@ -143,11 +144,7 @@ describe('evaluateGates', () => {
     const child = readFileSync(join(pids, 'child'), 'utf8').trim();
     // The group was sent SIGKILL; its death is asynchronous (on a loaded machine the sleep can
     // still be listed as sleeping right after the gate's result). A sleep 60 left alive fails this.
-    const dead = () => {
-      const stat = existsSync(`/proc/${child}/stat`) ? readFileSync(`/proc/${child}/stat`, 'utf8') : '';
-      return stat === '' || stat.slice(stat.lastIndexOf(')') + 2)[0] === 'Z';
-    };
-    await waitFor('the gate\'s background sleep to die with its group', dead, 5_000);
+    await waitFor('the gate\'s background sleep to die with its group', () => !isRunning(child), 5_000);
   });
 
   test('a gate flooding 6 MB is judged by the summary it prints last; its diagnostic quotes only the end', async () => {

@@ -15,19 +15,10 @@ import { removeSelfBinDir } from '../../../src/proc/self-exec.ts';
 import { supervise } from '../../../src/proc/supervise.ts';
 import { waitFor } from '../../wait-for.ts';
 import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+import { isRunning } from '../../support/process-state.ts';
 
 afterAll(removeTempDirs);
 afterAll(removeSelfBinDir);
-
-/** Running (not a zombie waiting for a reaper). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** A turn that leaves a `setsid` daemon (a double fork too) and says where its pids are. */
 const DAEMONS = (dir: string) => `setsid sh -c 'echo $$ > ${dir}/a; exec sleep 60' </dev/null >/dev/null 2>&1 &
@@ -57,7 +48,8 @@ test('a peer turn that leaves processes outside its process group: they are stop
   const r = await supervise({ argv: ['/bin/sh', '-c', DAEMONS(dir)], cwd: dir, killGraceMs: 500, stopLeftovers: true });
   expect(r.endedBy).toBe('exit');
   const [a, b] = [pidIn(dir, 'a'), pidIn(dir, 'b')];
-  expect(alive(a) || alive(b)).toBe(false);
+  // Killed by the time supervise returns; a killed process leaves /proc a moment later.
+  await waitFor('the turn\'s leftovers to be gone', () => !isRunning(a) && !isRunning(b), 5_000);
   expect(r.leftoversStopped).toBe(2);
   expect(r.leftoversError).toBeUndefined();
 });
@@ -68,7 +60,7 @@ test('control: without stopLeftovers (a gate run, supervised as before) the same
   const [a, b] = [pidIn(dir, 'a'), pidIn(dir, 'b')];
   try {
     await waitFor('the run to be over', () => r.endedBy === 'exit');
-    expect(alive(a) && alive(b)).toBe(true);
+    expect(isRunning(a) && isRunning(b)).toBe(true);
     expect(r.leftoversStopped).toBeUndefined();
   } finally {
     for (const pid of [a, b]) try { process.kill(pid, 'SIGKILL'); } catch {}
@@ -91,7 +83,7 @@ test('on the host, a gate run and setup leave no daemon behind either: it could 
   expect(await runSetup(DAEMONS(setupDir), setupDir, undefined)).toBeNull();
   const setupLeft = [pidIn(setupDir, 'a'), pidIn(setupDir, 'b')];
   try {
-    expect([...gateLeft, ...setupLeft].filter(alive)).toEqual([]);
+    await waitFor('what the gate and setup left to be gone', () => [...gateLeft, ...setupLeft].every((pid) => !isRunning(pid)), 5_000);
   } finally {
     for (const pid of [...gateLeft, ...setupLeft]) try { process.kill(pid, 'SIGKILL'); } catch {}
   }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { supervise, signalExitCode } from '../../../src/proc/supervise.ts';
 import { waitFor } from '../../wait-for.ts';
 import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
+import { isRunning } from '../../support/process-state.ts';
 
 afterAll(removeTempDirs);
 
@@ -13,15 +14,6 @@ const sh = (script: string, extra: Partial<Parameters<typeof supervise>[0]> = {}
   supervise({ argv: ['/bin/sh', '-c', script], cwd, killGraceMs: 500, ...extra });
 
 /** Running (not a zombie waiting for a reaper that this sandbox's PID 1 may never provide). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
 describe('supervise', () => {
   test('reports exit code and captures both streams', async () => {
     const r = await sh('echo out; echo err >&2; exit 3');
@@ -83,7 +75,7 @@ describe('supervise', () => {
     expect(r.endedBy).toBe('absolute-timeout');
     const pid = Number(readFileSync(pidFile, 'utf8'));
     // The group was sent SIGKILL; its death is asynchronous (a sleep 30 left alive fails this).
-    await waitFor('the background sleep to die with its group', () => !alive(pid), 5_000);
+    await waitFor('the background sleep to die with its group', () => !isRunning(pid), 5_000);
   });
 
   test('returns promptly when an escaped grandchild keeps the pipes open after the leader exits', async () => {
@@ -96,7 +88,7 @@ describe('supervise', () => {
     // The assertion that matters is that we got here at all (the sleeper lives for 30 s);
     // duration is reported for the record, not compared to a threshold.
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    if (isRunning(pid)) process.kill(pid, 'SIGKILL');
   });
 
   test('background members of the group are cleaned up after the leader exits', async () => {
@@ -105,7 +97,7 @@ describe('supervise', () => {
     const r = await sh(`sleep 30 >/dev/null 2>&1 & echo $! > ${pidFile}; exit 0`);
     expect(r.exitCode).toBe(0);
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    await waitFor('the background member to be cleaned up after the leader exits', () => !alive(pid), 5_000);
+    await waitFor('the background member to be cleaned up after the leader exits', () => !isRunning(pid), 5_000);
   });
 
   test('stdin is delivered and closed; without stdin the child reads /dev/null', async () => {

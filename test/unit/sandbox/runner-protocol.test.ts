@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { startRunnerServer, type RunnerServer } from '../../../sandbox/runner-server.ts';
 import { SocketRunner } from '../../../sandbox/socket-runner.ts';
 import { waitFor } from '../../wait-for.ts';
+import { isRunning } from '../../support/process-state.ts';
 
 let dir: string;
 let server: RunnerServer;
@@ -28,16 +29,6 @@ const inv = (argv: string[], extra: Partial<Parameters<SocketRunner['run']>[0]> 
   maxStreamBytes: 1024 * 1024,
   ...extra,
 });
-
-/** Running, not a zombie (an orphaned zombie waits for init to reap it, which may take a while). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\S+ \(.*\) [ZX]/.test(stat);
-  } catch {
-    return false;
-  }
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'peers-runner-'));
@@ -100,7 +91,7 @@ describe('runner protocol over a Unix socket', () => {
     const r = await p;
     expect(r.endedBy).toBe('aborted');
     expect(grandchild).toBeGreaterThan(0);
-    await waitFor('the aborted run\'s grandchild (sleep 300) to die', () => !alive(grandchild), 5_000);
+    await waitFor('the aborted run\'s grandchild (sleep 300) to die', () => !isRunning(grandchild), 5_000);
   });
 
   test("the onOutput callback's 'kill' (a halt pattern) ends the process as killed-by-callback", async () => {
@@ -121,9 +112,9 @@ describe('runner protocol over a Unix socket', () => {
     sock.write(`${JSON.stringify({ type: 'run', argv: ['sh', '-c', `echo $$ > ${pidFile}; sleep 300`], cwd: dir, env: {}, limits: { killGraceMs: 200 } })}\n`);
     await waitFor('the runner to start the command (its pid file)', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'), 5_000);
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    expect(alive(pid)).toBe(true);
+    expect(isRunning(pid)).toBe(true);
     sock.destroy();
-    await waitFor('the disconnected run\'s process to be killed', () => !alive(pid), 5_000);
+    await waitFor('the disconnected run\'s process to be killed', () => !isRunning(pid), 5_000);
   });
 
   test("the loop's own environment stays in the loop; the peer's settings arrive; the runner's base env stands", async () => {
