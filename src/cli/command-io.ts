@@ -6,11 +6,11 @@
  * themselves, so a command's output and exit code are checked without spawning the binary.
  */
 import type { Readable } from 'node:stream';
-import { stdoutFd } from './fd-output.ts';
+import { stdoutFd, type OutputStream } from './fd-output.ts';
 import { terminalOutput } from './terminal-text.ts';
 
 /** Where a command writes: a terminal or a pipe in use, a buffer in tests. Bytes for binary output (a tar stream). */
-export type OutputStream = { write(chunk: string | Uint8Array): unknown; readonly isTTY?: boolean; readonly columns?: number; readonly rows?: number };
+export type { OutputStream };
 
 export const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 export type StopSignal = (typeof STOP_SIGNALS)[number];

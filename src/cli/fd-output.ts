@@ -14,7 +14,6 @@
  * a file (what a script or a benchmark has) is never a terminal, and node:tty costs as much again.
  */
 import { fstatSync, writeSync } from 'node:fs';
-import type { OutputStream } from './command-io.ts';
 import { PeersError } from './errors.ts';
 
 /**
@@ -27,6 +26,9 @@ function unwritableOutput(error: unknown): PeersError {
 }
 
 type Listener = () => void;
+/** Where a command writes (a file descriptor's stream, or a test's capture): command-io.ts wraps it. */
+export type OutputStream = { write(chunk: string | Uint8Array): unknown; readonly isTTY?: boolean; readonly columns?: number; readonly rows?: number };
+
 export type FdOutput = OutputStream & { readonly isTTY: boolean; on(event: 'resize', listener: Listener): unknown; off(event: 'resize', listener: Listener): unknown };
 
 export function fdOutput(fd: number, stream: () => NodeJS.WriteStream): FdOutput {
