@@ -16,12 +16,18 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** A FIFO's two ends, both non-blocking: a pipe whose writer gets EAGAIN when it is full. */
-function fifo(): { reader: number; writer: number } {
+/** A new FIFO's path: a pipe whose ends a test opens as it needs. */
+function fifoPath(): string {
   const dir = mkdtempSync(join(tmpdir(), 'peers-fd-output-'));
   dirs.push(dir);
   const path = join(dir, 'fifo');
   if (Bun.spawnSync(['mkfifo', path]).exitCode !== 0) throw new Error('mkfifo failed');
+  return path;
+}
+
+/** A FIFO's two ends, both non-blocking: a pipe whose writer gets EAGAIN when it is full. */
+function fifo(): { reader: number; writer: number } {
+  const path = fifoPath();
   const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   const writer = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
   fds.push(writer);
@@ -35,7 +41,8 @@ function recordingStream() {
   return { stream: () => stream as unknown as NodeJS.WriteStream, text: () => Buffer.concat(written).toString() };
 }
 
-function drain(fd: number): string {
+/** Everything a non-blocking reader gets until its writer closes (EAGAIN: not yet, read again). */
+async function readToEnd(fd: number): Promise<string> {
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(1 << 16);
   for (;;) {
@@ -43,13 +50,13 @@ function drain(fd: number): string {
     try {
       n = readSync(fd, buf);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') break;
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      await Bun.sleep(1);
+      continue;
     }
-    if (n === 0) break;
+    if (n === 0) return Buffer.concat(chunks).toString();
     chunks.push(Buffer.from(buf.subarray(0, n)));
   }
-  return Buffer.concat(chunks).toString();
 }
 
 describe('standard output on its descriptor', () => {
@@ -57,10 +64,7 @@ describe('standard output on its descriptor', () => {
     // The process writes through fdOutput to a FIFO it opened non-blocking (as podman exec or a
     // Node parent hands a command its stdout), then exits at once; the reader starts late. What
     // went to an asynchronous stream on EAGAIN was lost at exit: 64 KiB of a 32 MiB archive arrived.
-    const dir = mkdtempSync(join(tmpdir(), 'peers-fd-output-'));
-    dirs.push(dir);
-    const path = join(dir, 'fifo');
-    expect(Bun.spawnSync(['mkfifo', path]).exitCode).toBe(0);
+    const path = fifoPath();
     const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     fds.push(reader);
     const lines = 200_000;
@@ -73,22 +77,8 @@ describe('standard output on its descriptor', () => {
     ].join('\n');
     const child = Bun.spawn([process.execPath, '-e', script], { stdout: 'ignore', stderr: 'pipe' });
     await Bun.sleep(200); // the reader is late: the pipe fills and the writer gets EAGAIN
-    const chunks: Buffer[] = [];
-    const buf = Buffer.alloc(1 << 16);
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(reader, buf);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-        await Bun.sleep(1);
-        continue;
-      }
-      if (n === 0) break; // the writer closed: it exited
-      chunks.push(Buffer.from(buf.subarray(0, n)));
-    }
+    const text = await readToEnd(reader); // to the end: the writer closes as it exits
     expect(await child.exited, await new Response(child.stderr).text()).toBe(0);
-    const text = Buffer.concat(chunks).toString();
     expect(text.length).toBe(Array.from({ length: lines }, (_, i) => `line ${i} ${'x'.repeat(40)}\n`).join('').length);
     expect(text.endsWith(`line ${lines - 1} ${'x'.repeat(40)}\n`)).toBe(true);
   });
