@@ -18,33 +18,13 @@
  * of the user that is not the runner's (the pod spec alone asks for it, `peers runner
  * --reap-leftovers`).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { listProcStats } from './proc-table.ts';
 import { stopThenKill } from './stop-and-kill.ts';
 
 type Proc = { pid: number; ppid: number; pgid: number; state: string };
 
-function readProc(pid: number): Proc | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    const rest = text.slice(text.lastIndexOf(')') + 1).trim().split(/\s+/);
-    const ppid = Number(rest[1]);
-    const pgid = Number(rest[2]);
-    if (!Number.isInteger(ppid) || !Number.isInteger(pgid)) return null;
-    return { pid, ppid, pgid, state: rest[0] ?? '' };
-  } catch {
-    return null; // gone meanwhile
-  }
-}
-
 function processes(): Proc[] {
-  const out: Proc[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const p = readProc(Number(name));
-    if (p) out.push(p);
-  }
-  return out;
+  return listProcStats().map((p) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, state: p.state }));
 }
 
 /** The processes of this pid namespace that nothing of `self`'s live work accounts for. */

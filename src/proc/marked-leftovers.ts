@@ -14,7 +14,7 @@
  * also sweeps its whole container after a turn (sandbox/runner-server.ts), which needs no mark.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { listProcStats, processEnviron } from './proc-table.ts';
 import { signalQuietly, stopThenKill } from './stop-and-kill.ts';
 
 export const RUN_MARK_VAR = 'PEERS_RUN_MARK';
@@ -47,30 +47,11 @@ export function blankPids(procs: readonly MarkedCandidate[], group: number, self
 
 const PF_KTHREAD = 0x00200000;
 
+// Kernel threads (PF_KTHREAD in the flags) have no environment and are nobody's leftover.
 function candidates(): MarkedCandidate[] {
-  const out: MarkedCandidate[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    let fields: string[];
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-      fields = stat.slice(stat.lastIndexOf(')') + 1).trim().split(/\s+/);
-    } catch {
-      continue; // gone meanwhile
-    }
-    const state = fields[0] ?? '';
-    // Kernel threads (PF_KTHREAD in the flags field) have no environment and are nobody's leftover.
-    if (Number(fields[6]) & PF_KTHREAD) continue;
-    let environ: string | undefined;
-    try {
-      environ = readFileSync(`/proc/${name}/environ`, 'latin1');
-    } catch {
-      environ = undefined; // another user's, or gone
-    }
-    out.push({ pid: Number(name), pgid: Number(fields[2]), zombie: state === 'Z' || state === 'X', environ });
-  }
-  return out;
+  return listProcStats()
+    .filter((p) => !(p.flags & PF_KTHREAD))
+    .map((p) => ({ pid: p.pid, pgid: p.pgid, zombie: p.state === 'Z' || p.state === 'X', environ: processEnviron(p.pid) }));
 }
 
 /** How long the sweep keeps at it before it gives up (the caller reports it). */

@@ -13,20 +13,35 @@ import { readdirSync, readFileSync } from 'node:fs';
 export type ProcIdentity = { pid: number; pgid: number; start: string; zombie: boolean };
 
 /**
+ * What the sweeps of leftovers read besides a process's identity (leftover-sweep.ts,
+ * marked-leftovers.ts): its parent, its state letter (Z zombie, X dying) and its flags
+ * (PF_KTHREAD marks a kernel thread).
+ */
+export type ProcStat = ProcIdentity & { ppid: number; state: string; flags: number };
+
+/**
  * Parses one /proc/<pid>/stat line. The command name (field 2) is in parentheses and may itself
  * hold spaces and parentheses, so fields are counted from the last ')'.
  */
-export function parseProcStat(text: string): ProcIdentity | null {
+export function parseProcStatFull(text: string): ProcStat | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 1 || close < open) return null;
   const pid = Number(text.slice(0, open).trim());
-  // After ')': state(3) ppid(4) pgrp(5) ... starttime(22) → indexes 0, 1, 2 ... 19.
+  // After ')': state(3) ppid(4) pgrp(5) ... flags(9) ... starttime(22) → indexes 0, 1, 2 ... 6 ... 19.
   const rest = text.slice(close + 1).trim().split(/\s+/);
+  const ppid = Number(rest[1]);
   const pgid = Number(rest[2]);
   const start = rest[19];
-  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(pgid) || start === undefined || !/^\d+$/.test(start)) return null;
-  return { pid, pgid, start: `${bootId()}:${start}`, zombie: rest[0] === 'Z' };
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(ppid) || !Number.isInteger(pgid) || start === undefined || !/^\d+$/.test(start)) return null;
+  const state = rest[0] ?? '';
+  return { pid, pgid, start: `${bootId()}:${start}`, zombie: state === 'Z', ppid, state, flags: Number(rest[6]) || 0 };
+}
+
+/** One /proc/<pid>/stat line's identity (parseProcStatFull, its first four fields). */
+export function parseProcStat(text: string): ProcIdentity | null {
+  const full = parseProcStatFull(text);
+  return full && { pid: full.pid, pgid: full.pgid, start: full.start, zombie: full.zombie };
 }
 
 let boot: string | undefined;
@@ -74,19 +89,43 @@ export function isSameProcessAlive(pid: number, start: string | null): boolean {
   return now !== null && !now.zombie && now.start === start;
 }
 
-/** Every process /proc lists (processes that vanish while being read are skipped). */
-export function listProcesses(): ProcIdentity[] {
+/** Every process /proc lists, as `read` sees it (processes that vanish while being read are skipped). */
+function listWith<T>(read: (text: string) => T | null): T[] {
   let names: string[];
   try {
     names = readdirSync('/proc');
   } catch {
     return [];
   }
-  const out: ProcIdentity[] = [];
+  const out: T[] = [];
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue;
-    const id = processIdentity(Number(name));
-    if (id) out.push(id);
+    let parsed: T | null;
+    try {
+      parsed = read(readFileSync(`/proc/${name}/stat`, 'utf8'));
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (parsed) out.push(parsed);
   }
   return out;
+}
+
+/** Every process /proc lists (processes that vanish while being read are skipped). */
+export function listProcesses(): ProcIdentity[] {
+  return listWith(parseProcStat);
+}
+
+/** Every process /proc lists, with its parent, state and flags (the sweeps of leftovers). */
+export function listProcStats(): ProcStat[] {
+  return listWith(parseProcStatFull);
+}
+
+/** A process's environment as it started (`/proc/<pid>/environ`, NUL-separated), or undefined when this user may not read it or it is gone. */
+export function processEnviron(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch {
+    return undefined;
+  }
 }

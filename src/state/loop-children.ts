@@ -11,13 +11,13 @@
  * A pid is acted on only when the kernel still shows it with the recorded start time; a recycled
  * pid, or a record without a start time (no /proc), is never killed.
  */
-import { existsSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, statSync, unlinkSync } from 'node:fs';
 import { z } from 'zod';
 import { InputError } from '../cli/errors.ts';
 import { InPlaceRecord } from '../fs/in-place-record.ts';
 import { readTextIfExists } from '../fs/safe-read.ts';
 import { installChildTracker } from '../proc/child-tracker.ts';
-import { bootTimeMs, listProcesses, processIdentity, type ProcIdentity } from '../proc/proc-table.ts';
+import { bootTimeMs, listProcesses, processEnviron, processIdentity, type ProcIdentity } from '../proc/proc-table.ts';
 
 const pid = z.number().int().positive();
 const ChildSchema = z.strictObject({ pid, pgid: pid, start: z.string().nullable(), program: z.string().max(4096), since: z.string() });
@@ -128,13 +128,7 @@ export function markedStrays(left: LoopChildren, table: readonly ProcIdentity[],
 
 /** A process's LOOP_OWNER_VAR as it was when it started (its environ), if this user may read it. */
 function ownerMarkOf(pid: number): string | undefined {
-  let environ: string;
-  try {
-    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
-  } catch {
-    return undefined;
-  }
-  const entry = environ.split('\0').find((e) => e.startsWith(`${LOOP_OWNER_VAR}=`));
+  const entry = processEnviron(pid)?.split('\0').find((e) => e.startsWith(`${LOOP_OWNER_VAR}=`));
   return entry?.slice(LOOP_OWNER_VAR.length + 1);
 }
 
