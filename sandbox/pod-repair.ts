@@ -31,9 +31,12 @@ export function stoppedBecause(exitCode: string | undefined, stdout: string, std
   return line ? `${code}; its last line: ${line}` : code;
 }
 
-async function whyStopped(name: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const [inspect, logs] = await Promise.all([podman(['inspect', '--format', '{{.State.ExitCode}}', name], { env }), podman(['logs', '--tail', '5', name], { env })]);
-  return stoppedBecause(inspect.code === 0 ? inspect.stdout.trim() : undefined, logs.code === 0 ? logs.stdout : '', logs.code === 0 ? logs.stderr : '');
+/** Why container `name` stopped, from its last lines; its exit code as given (podman ps's), else asked of `podman inspect`. */
+async function whyStopped(name: string, env: NodeJS.ProcessEnv, exitCode?: number): Promise<string> {
+  const inspect = exitCode === undefined ? podman(['inspect', '--format', '{{.State.ExitCode}}', name], { env }) : undefined;
+  const logs = await podman(['logs', '--tail', '5', name], { env });
+  const code = exitCode !== undefined ? String(exitCode) : await inspect!.then((r) => (r.code === 0 ? r.stdout.trim() : undefined));
+  return stoppedBecause(code, logs.code === 0 ? logs.stdout : '', logs.code === 0 ? logs.stderr : '');
 }
 
 /**
@@ -42,12 +45,7 @@ async function whyStopped(name: string, env: NodeJS.ProcessEnv): Promise<string>
  * holds the run, and `status` is where the user looks first. The exit code is podman ps's own.
  */
 export async function stoppedContainersBecause(stopped: readonly ContainerState[], env: NodeJS.ProcessEnv): Promise<{ role: string; why: string }[]> {
-  return Promise.all(
-    stopped.map(async (c) => {
-      const logs = await podman(['logs', '--tail', '5', c.name], { env });
-      return { role: c.role, why: stoppedBecause(String(c.exitCode), logs.code === 0 ? logs.stdout : '', logs.code === 0 ? logs.stderr : '') };
-    }),
-  );
+  return Promise.all(stopped.map(async (c) => ({ role: c.role, why: await whyStopped(c.name, env, c.exitCode) })));
 }
 
 export async function restartContainers(project: string, roles: readonly string[], progress: (line: string) => void, env: NodeJS.ProcessEnv): Promise<void> {
