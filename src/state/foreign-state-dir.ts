@@ -7,16 +7,11 @@
 import { readdirSync } from 'node:fs';
 import { InputError } from '../cli/errors.ts';
 
-/** What peers keeps at the top of a state directory (paths.ts, statePaths, and the files beside them). */
-const PEERS_ENTRIES = new Set([
-  'state.json', 'runs.jsonl', 'run.lock', 'run', 'snapshot', 'control', 'prompts', 'logs', 'diffs', 'leftovers', 'last-stop-reason.txt',
-  'HALTED.md', 'REPORT.md', 'gate-cache.json', 'gate-cache.key', 'dep-cache', 'recon.md', 'codemap.md', 'loop.log', 'children.json',
-  'disk-reserve', 'published-before-reset.json', 'user-repo-fingerprint.json', 'sidecars', 'rehearsal', 'k8s',
-  'budget.json', 'turn.json', 'usage.jsonl',
-]);
-
-/** Throws when `dir` holds entries and none of them is peers': a directory that is not a state directory. */
-export function refuseForeignStateDir(dir: string): void {
+/**
+ * Throws when `dir` holds entries and none of them is one of `peers` (what peers keeps at the top of
+ * a state directory: paths.ts, stateDirEntries): a directory that is not a state directory.
+ */
+export function refuseForeignStateDir(dir: string, peers: ReadonlySet<string>): void {
   let entries: string[];
   try {
     // A fresh file system's lost+found (a volume mounted as the state directory) is no one's files.
@@ -24,7 +19,7 @@ export function refuseForeignStateDir(dir: string): void {
   } catch {
     return; // Missing: peers makes it. Unreadable or not a directory: the caller's own access says so.
   }
-  if (entries.length === 0 || entries.some((e) => PEERS_ENTRIES.has(e))) return;
+  if (entries.length === 0 || entries.some((e) => peers.has(e))) return;
   entries.sort();
   const shown = entries.length > 3 ? `${entries.slice(0, 3).join(', ')}, … (${entries.length} entries)` : entries.join(', ');
   throw new InputError(`state directory: it holds other files (${shown}) and no run of peers: refusing to use it`, {

@@ -99,6 +99,15 @@ export function statePaths(dir: string): StatePaths {
   };
 }
 
+/** What others than statePaths keep at the top of a state directory: the budget policy, the live turn, the sidecars' files, a rehearsal's and a cluster run's, what `peers up` and `reset` record. */
+const OTHER_STATE_ENTRIES = ['budget.json', 'turn.json', 'usage.jsonl', 'sidecars', 'rehearsal', 'k8s', 'published-before-reset.json', 'user-repo-fingerprint.json'];
+
+/** Every name peers keeps at the top of a state directory (foreign-state-dir.ts tells a state directory by them). */
+export function stateDirEntries(): ReadonlySet<string> {
+  const top = Object.values(statePaths('/state')).filter((path) => dirname(path) === '/state').map((path) => basename(path));
+  return new Set([...top, ...OTHER_STATE_ENTRIES]);
+}
+
 export function leftoverPatchFile(p: StatePaths, tick: number, peer: string): string {
   return join(p.leftovers, `tick-${String(tick).padStart(5, '0')}-${peer}.patch`);
 }
@@ -114,7 +123,7 @@ export function promptFile(p: StatePaths, tick: number, peer: string): string {
  * itself is given its directory by `up` (or by a test), where what is there is peers' or planted.
  */
 export function ensureStateDirs(p: StatePaths, userChosen = true): void {
-  if (userChosen) refuseForeignStateDir(p.dir);
+  if (userChosen) refuseForeignStateDir(p.dir, stateDirEntries());
   for (const d of [p.dir, p.snapshotDir, p.prompts, p.logs, p.diffs, p.controlDir]) {
     accessingFile(d, STATE_DIR, () => {
       mkdirSync(d, { recursive: true, mode: 0o700 });

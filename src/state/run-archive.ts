@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { assertSafeDir, fsyncDir } from '../fs/atomic-write.ts';
 import { PeersError } from '../cli/errors.ts';
-import { archiveRootFor, statePaths } from './paths.ts';
+import { archiveRootFor, stateDirEntries, statePaths } from './paths.ts';
 
 import { acquireRunLock } from './run-lock.ts';
 import { loadState } from './state-store.ts';
@@ -44,7 +44,7 @@ export function hasRunState(stateDir: string): boolean {
  * no run to archive. Refuses (nothing moved) while a loop holds the run lock.
  */
 export function archiveRun(stateDir: string, now = new Date()): ArchivedRun | null {
-  refuseForeignStateDir(stateDir);
+  refuseForeignStateDir(stateDir, stateDirEntries());
   if (!hasRunState(stateDir)) return null;
   assertSafeDir(stateDir);
   const paths = statePaths(stateDir);
