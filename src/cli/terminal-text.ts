@@ -49,12 +49,12 @@ export function terminalLine(line: string): string {
  */
 const UNSAFE_IN_NAME = new RegExp(`[${CONTROLS}\\n\\t\\u2028\\u2029]`);
 
-/** What JSON.stringify leaves raw that a terminal would act on: DEL, C1, the Unicode line breaks, bidi controls. */
-const RAW_AFTER_STRINGIFY = /[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** Beside what jsonForTerminal escapes, the Unicode line breaks JSON.stringify also leaves raw. */
+const LINE_SEPARATORS = /[\u2028\u2029]/g;
 
 export function shownName(name: string): string {
   if (!UNSAFE_IN_NAME.test(name)) return name;
-  return JSON.stringify(name).replace(RAW_AFTER_STRINGIFY, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return jsonForTerminal(JSON.stringify(name)).replace(LINE_SEPARATORS, unicodeEscape);
 }
 
 export function terminalLines(lines: readonly string[]): string {
@@ -81,6 +81,9 @@ export function terminalOutput(text: string): string {
  */
 const RAW_IN_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
+/** `\\u` and the character's four hex digits (every character escaped here is in the BMP). */
+const unicodeEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
 export function jsonForTerminal(json: string): string {
-  return json.replace(RAW_IN_JSON, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return json.replace(RAW_IN_JSON, unicodeEscape);
 }
