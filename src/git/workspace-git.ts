@@ -69,16 +69,21 @@ const PENDING_ENTRY = 'P  .git/';
 const FLAGS_SEPARATOR = '\u0001peers-index-flags\u0001';
 
 /**
+ * Sets `d` to the workspace's git dir, read by the shell itself where it can be (a clone's `.git`,
+ * a worktree's `.git` file), else asked of git: a git process per tick fewer (BENCHMARKS.md, "Loop
+ * processes per tick"). Both scripts that look at the pending-operation files find them so.
+ */
+const GIT_DIR_SNIPPET = `if [ -d .git ] && [ ! -L .git ]; then d=.git
+elif [ -f .git ] && [ ! -L .git ] && IFS= read -r l < .git && [ "\${l#gitdir: }" != "$l" ]; then d=\${l#gitdir: }
+else d=$(${WS_GIT} rev-parse --git-dir) || exit 1
+fi`;
+
+/**
  * `git status`, then a `P  .git/<name>` entry (NUL-ended, as status's) for each pending-operation
  * file, then FLAGS_SEPARATOR and `git ls-files -v -z` (the index flags: hiddenByIndexFlags).
  */
 const STATUS_SCRIPT = `${WS_GIT} --no-optional-locks status --porcelain=v1 -z --untracked-files=all || exit 1
-# The git dir read by the shell itself where it can be (a clone's .git, a worktree's .git file):
-# a git process per tick fewer (BENCHMARKS.md, "Loop processes per tick").
-if [ -d .git ] && [ ! -L .git ]; then d=.git
-elif [ -f .git ] && [ ! -L .git ] && IFS= read -r l < .git && [ "\${l#gitdir: }" != "$l" ]; then d=\${l#gitdir: }
-else d=$(${WS_GIT} rev-parse --git-dir) || exit 1
-fi
+${GIT_DIR_SNIPPET}
 for f in ${PENDING_OPERATION_FILES.join(' ')}; do
   if [ -e "$d/$f" ] || [ -L "$d/$f" ]; then printf '${PENDING_ENTRY}%s (left in progress)\\0' "$f"; fi
 done
@@ -112,7 +117,7 @@ export function hiddenByIndexFlags(lsFilesVZ: string): string[] {
  * revert or rebase left in progress (PENDING_OPERATION_FILES). Runs in an unborn repository too.
  */
 const DISCARD_SCRIPT = `keep=':(exclude,top).peers'
-d=$(${WS_GIT} rev-parse --git-dir) || exit 1
+${GIT_DIR_SNIPPET}
 for f in ${PENDING_OPERATION_FILES.join(' ')}; do rm -rf -- "$d/$f" || exit 1; done
 # One flag per update-index: given both, git applies only one of them.
 ${WS_GIT} ls-files -z | xargs -0 -r ${WS_GIT} update-index -q --no-assume-unchanged -- || exit 1
