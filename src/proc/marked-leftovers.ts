@@ -14,7 +14,7 @@
  * also sweeps its whole container after a turn (sandbox/runner-server.ts), which needs no mark.
  */
 import { randomBytes } from 'node:crypto';
-import { listProcStats, processEnviron } from './proc-table.ts';
+import { listProcStats, processEnviron, type ProcStat } from './proc-table.ts';
 import { signalQuietly, stopThenKill } from './stop-and-kill.ts';
 
 export const RUN_MARK_VAR = 'PEERS_RUN_MARK';
@@ -47,11 +47,18 @@ export function blankPids(procs: readonly MarkedCandidate[], group: number, self
 
 const PF_KTHREAD = 0x00200000;
 
-// Kernel threads (PF_KTHREAD in the flags) have no environment and are nobody's leftover.
-function candidates(): MarkedCandidate[] {
-  return listProcStats()
-    .filter((p) => !(p.flags & PF_KTHREAD))
-    .map((p) => ({ pid: p.pid, pgid: p.pgid, zombie: p.state === 'Z' || p.state === 'X', environ: processEnviron(p.pid) }));
+/**
+ * The processes that may carry the mark: started at or after `since` (the run's first process, in
+ * clock ticks since boot; everything it started began after it), kernel threads excepted (PF_KTHREAD:
+ * no environment, nobody's leftover). Older processes are never read: their environments are
+ * nothing to the run, and one that reads blank (an init started with none, as a container's often
+ * is) made every sweep wait out its retries for an exec that was never under way (BENCHMARKS.md,
+ * "Loop processes per tick").
+ */
+export function candidatesAmong(procs: readonly ProcStat[], since: number, environOf: (pid: number) => string | undefined): MarkedCandidate[] {
+  return procs
+    .filter((p) => !(p.flags & PF_KTHREAD) && p.startTicks >= since)
+    .map((p) => ({ pid: p.pid, pgid: p.pgid, zombie: p.state === 'Z' || p.state === 'X', environ: environOf(p.pid) }));
 }
 
 /** How long the sweep keeps at it before it gives up (the caller reports it). */
@@ -61,10 +68,12 @@ const BLANK_RETRIES = 10;
 
 /**
  * Kills the run's process group `group` and waits for it to be gone, then stops and kills every
- * other process carrying `mark`, pass after pass until none is left. Returns how many of those were
- * killed; throws when some still run after DEADLINE_MS. Without /proc (macOS) it finds nothing.
+ * other process carrying `mark`, pass after pass until none is left. `since`: when the group's
+ * leader started (processStartTicks; 0 when unknown: every process is read). Returns how many of
+ * those were killed; throws when some still run after DEADLINE_MS. Without /proc (macOS) it finds
+ * nothing.
  */
-export function stopMarked(mark: string, group: number, self: number = process.pid): number {
+export function stopMarked(mark: string, group: number, since = 0, self: number = process.pid): number {
   signalQuietly(-group, 'SIGKILL');
   const killed = new Set<number>();
   const deadline = Date.now() + DEADLINE_MS;
@@ -74,7 +83,7 @@ export function stopMarked(mark: string, group: number, self: number = process.p
     let blank: number[];
     let groupLeft: boolean;
     try {
-      const procs = candidates();
+      const procs = candidatesAmong(listProcStats(), since, processEnviron);
       victims = markedPids(procs, mark, group, self);
       blank = blankPids(procs, group, self);
       groupLeft = procs.some((p) => p.pgid === group && !p.zombie && p.pid !== self);

@@ -14,10 +14,10 @@ export type ProcIdentity = { pid: number; pgid: number; start: string; zombie: b
 
 /**
  * What the sweeps of leftovers read besides a process's identity (leftover-sweep.ts,
- * marked-leftovers.ts): its parent, its state letter (Z zombie, X dying) and its flags
- * (PF_KTHREAD marks a kernel thread).
+ * marked-leftovers.ts): its parent, its state letter (Z zombie, X dying), its flags (PF_KTHREAD
+ * marks a kernel thread) and its start time as a number (clock ticks since boot).
  */
-export type ProcStat = ProcIdentity & { ppid: number; state: string; flags: number };
+export type ProcStat = ProcIdentity & { ppid: number; state: string; flags: number; startTicks: number };
 
 /**
  * Parses one /proc/<pid>/stat line. The command name (field 2) is in parentheses and may itself
@@ -35,7 +35,7 @@ export function parseProcStatFull(text: string): ProcStat | null {
   const start = rest[19];
   if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(ppid) || !Number.isInteger(pgid) || start === undefined || !/^\d+$/.test(start)) return null;
   const state = rest[0] ?? '';
-  return { pid, pgid, start: `${bootId()}:${start}`, zombie: state === 'Z', ppid, state, flags: Number(rest[6]) || 0 };
+  return { pid, pgid, start: `${bootId()}:${start}`, zombie: state === 'Z', ppid, state, flags: Number(rest[6]) || 0, startTicks: Number(start) };
 }
 
 /** One /proc/<pid>/stat line's identity (parseProcStatFull, its first four fields). */
@@ -72,6 +72,16 @@ export function processIdentity(pid: number): ProcIdentity | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
   try {
     return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** When `pid` started, in clock ticks since boot (as ProcStat's `startTicks`), or null when /proc cannot say. */
+export function processStartTicks(pid: number): number | null {
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    return parseProcStatFull(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.startTicks ?? null;
   } catch {
     return null;
   }

@@ -21,6 +21,7 @@ import { constants as osConstants } from 'node:os';
 import { noteChildEnded, noteChildStarted, trackedChildEnv } from './child-tracker.ts';
 import { newRunMark, RUN_MARK_VAR, stopMarked } from './marked-leftovers.ts';
 import { guardedArgv } from './parent-death-guard.ts';
+import { processStartTicks } from './proc-table.ts';
 import { lookupProgram } from './program-lookup.ts';
 import { StreamCapture } from './stream-capture.ts';
 
@@ -110,6 +111,8 @@ class Supervision {
   private readonly onAbort = () => this.kill('aborted');
   /** This run's mark (marked-leftovers.ts), with `stopLeftovers`. */
   private readonly mark: string | undefined;
+  /** When the child started (clock ticks since boot), read with `stopLeftovers`; null when /proc cannot say. */
+  private childStart: number | null = null;
 
   constructor(
     private readonly opts: SuperviseOptions,
@@ -149,6 +152,8 @@ class Supervision {
       return this.spawnFailed((error as Error).message, (error as NodeJS.ErrnoException).code);
     }
     this.child = child;
+    // Where the sweep of this run's leftovers starts looking (marked-leftovers.ts).
+    if (this.mark) this.childStart = processStartTicks(child.pid);
     const lifeline = child.stdio[3];
     this.lifeline = typeof lifeline === 'number' ? lifeline : undefined;
     noteChildStarted(child.pid, opts.argv[0]!);
@@ -300,7 +305,7 @@ class Supervision {
 
   private stopLeftovers(mark: string): Partial<SupervisedResult> {
     try {
-      return { leftoversStopped: this.child ? stopMarked(mark, this.child.pid) : 0 };
+      return { leftoversStopped: this.child ? stopMarked(mark, this.child.pid, this.childStart ?? 0) : 0 };
     } catch (error) {
       return { leftoversStopped: 0, leftoversError: (error as Error).message };
     }

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { HardGoalSchema } from '../../../src/config/goals-schema.ts';
 import { evaluateGates } from '../../../src/gates/gate-engine.ts';
 import { runSetup } from '../../../src/loop/shell/gate-probe.ts';
-import { blankPids, markedPids, RUN_MARK_VAR } from '../../../src/proc/marked-leftovers.ts';
+import { blankPids, candidatesAmong, markedPids, RUN_MARK_VAR } from '../../../src/proc/marked-leftovers.ts';
+import { listProcStats, processStartTicks, type ProcStat } from '../../../src/proc/proc-table.ts';
 import { removeSelfBinDir } from '../../../src/proc/self-exec.ts';
 import { supervise } from '../../../src/proc/supervise.ts';
 import { waitFor } from '../../wait-for.ts';
@@ -41,6 +42,25 @@ test('markedPids: the processes carrying the exact mark outside the run group, n
   expect(markedPids(procs, 'm1', 10, 16)).toEqual([11]);
   // An environment that reads back empty (an exec under way) is read again before the sweep ends.
   expect(blankPids([...procs, { pid: 17, pgid: 17, zombie: false, environ: '' }, { pid: 18, pgid: 10, zombie: false, environ: '' }], 10, 16)).toEqual([17]);
+});
+
+test('only processes started since the run began are read: an older one with a blank environment (a container init) never holds the sweep', () => {
+  const stat = (pid: number, startTicks: number, flags = 0): ProcStat => ({ pid, pgid: pid, start: `b:${startTicks}`, zombie: false, ppid: 1, state: 'S', flags, startTicks });
+  const read: number[] = [];
+  const environOf = (pid: number) => (read.push(pid), pid === 1 || pid === 30 ? '' : `${RUN_MARK_VAR}=m1\0`);
+  const procs = [stat(1, 5), stat(2, 6, 0x00200000), stat(20, 999), stat(30, 1000), stat(31, 1000, 0x00200000), stat(40, 1500)];
+  const found = candidatesAmong(procs, 1000, environOf);
+  expect(found.map((p) => p.pid)).toEqual([30, 40]);
+  // Only the run's own environments are read at all; a blank one among them is still waited on.
+  expect(read).toEqual([30, 40]);
+  expect(blankPids(found, 1000, 0)).toEqual([30]);
+  // Since 0 (the start unknown): every process but kernel threads, the old init's blank included.
+  expect(blankPids(candidatesAmong(procs, 0, environOf), 1000, 0)).toEqual([1, 30]);
+  // The real table: a start time read for a pid is the one the listing gives it.
+  const me = processStartTicks(process.pid)!;
+  expect(me).toBeGreaterThan(0);
+  expect(listProcStats().find((p) => p.pid === process.pid)?.startTicks).toBe(me);
+  expect(candidatesAmong(listProcStats(), me + 1, () => '').some((p) => p.pid === process.pid)).toBe(false);
 });
 
 test('a peer turn that leaves processes outside its process group: they are stopped when it ends, and counted', async () => {
