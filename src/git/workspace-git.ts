@@ -232,7 +232,8 @@ export class RunnerWorkspaceGit implements WorkspaceGit {
     // `--no-optional-locks`: the status does not write the peers' index back (git would, to note
     // what it re-hashed), so the loop takes no lock a peer's git could trip over, and git spends
     // about 10% less CPU (BENCHMARKS.md, "Loop processes per tick").
-    const r = await this.run(['sh', '-c', STATUS_SCRIPT, 'peers-status'], undefined, STATUS_TIMEOUT_MS);
+    // `/bin/sh -c` alone: the supervisor's guard shell runs the script itself (parent-death-guard.ts).
+    const r = await this.run(['/bin/sh', '-c', STATUS_SCRIPT], undefined, STATUS_TIMEOUT_MS);
     if (r.exitCode !== 0) return ['(git status failed in the workspace: worktree state unknown)'];
     const at = r.stdout.indexOf(FLAGS_SEPARATOR);
     if (at < 0) return ['(git ls-files failed in the workspace: worktree state unknown)'];
@@ -240,7 +241,7 @@ export class RunnerWorkspaceGit implements WorkspaceGit {
   }
 
   async discardUncommitted(): Promise<string[]> {
-    const r = await this.run(['sh', '-c', DISCARD_SCRIPT, 'peers-discard-uncommitted'], undefined, STATUS_TIMEOUT_MS);
+    const r = await this.run(['/bin/sh', '-c', DISCARD_SCRIPT], undefined, STATUS_TIMEOUT_MS);
     const left = await this.dirtyPaths();
     if (r.exitCode !== 0 && left.length === 0) return [`(discarding failed: exit ${r.exitCode ?? r.endedBy})`];
     return left;
@@ -249,7 +250,7 @@ export class RunnerWorkspaceGit implements WorkspaceGit {
   async uncommittedPatch(): Promise<string | null> {
     const r = await this.runner.run({
       peer: 'peers-substrate',
-      argv: ['sh', '-c', PATCH_SCRIPT, 'peers-leftover-patch'],
+      argv: ['/bin/sh', '-c', PATCH_SCRIPT],
       env: this.env,
       cwd: this.cwd,
       idleTimeoutMs: STATUS_TIMEOUT_MS,
