@@ -11,7 +11,8 @@
  */
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { git, gitBytes } from '../git/git.ts';
+import { gitBytes } from '../git/git.ts';
+import { treeChanges, type TreeChanges } from '../git/tree-changes.ts';
 
 const CONTROL_DIR = '.peers';
 
@@ -35,21 +36,18 @@ export function heldControlPlaneFiles(changed: ControlPlaneChange[], atHead: (pa
 export type CommittedControlPlane = { ok: true; held: string[] } | { ok: false; error: string };
 
 /**
- * heldControlPlaneFiles for `base..head` in `repo` (the trusted mirror), against the loop's snapshot
- * directory. Fails closed: a range git cannot read is `ok: false`, which holds the run.
+ * heldControlPlaneFiles among `read` (the entries a range of the run changed, read in the trusted
+ * mirror `repo`), against the loop's snapshot directory. Fails closed: a range git could not read
+ * is `ok: false`, which holds the run.
  */
-export function committedControlPlane(repo: string, base: string | undefined, head: string, snapshotDir: string): CommittedControlPlane {
-  const args = base ? ['diff', '--name-status', '-z', '--no-renames', `${base}..${head}`, '--', CONTROL_DIR] : ['ls-tree', '-r', '-z', '--name-only', head, '--', CONTROL_DIR];
-  const res = git(repo, args);
-  if (res.code !== 0) return { ok: false, error: res.stderr.trim().slice(0, 300) || `git ${args[0]} failed` };
-  const fields = res.stdout.split('\0').filter((f) => f !== '');
-  const changed: ControlPlaneChange[] = [];
-  if (base) {
-    for (let i = 0; i + 1 < fields.length; i += 2) changed.push({ path: fields[i + 1] as string, deleted: (fields[i] as string).startsWith('D') });
-  } else for (const f of fields) changed.push({ path: f, deleted: false });
+export function committedControlPlaneIn(repo: string, read: TreeChanges, snapshotDir: string): CommittedControlPlane {
+  if (!read.ok) return read;
+  const under = (path: string) => path === CONTROL_DIR || path.startsWith(`${CONTROL_DIR}/`);
+  const changes = read.changes.filter((c) => under(c.path));
+  const shaOf = new Map(changes.map((c) => [c.path, c.sha]));
   const atHead = (path: string) => {
     try {
-      return gitBytes(repo, ['cat-file', 'blob', `${head}:${path}`]);
+      return gitBytes(repo, ['cat-file', 'blob', shaOf.get(path)!]);
     } catch {
       return undefined;
     }
@@ -59,5 +57,10 @@ export function committedControlPlane(repo: string, base: string | undefined, he
     if (!existsSync(p) || !lstatSync(p).isFile()) return undefined;
     return readFileSync(p);
   };
-  return { ok: true, held: heldControlPlaneFiles(changed, atHead, inSnapshot) };
+  return { ok: true, held: heldControlPlaneFiles(changes, atHead, inSnapshot) };
+}
+
+/** committedControlPlaneIn for what `base..head` changed (every file of `head` without a base). */
+export function committedControlPlane(repo: string, base: string | undefined, head: string, snapshotDir: string): CommittedControlPlane {
+  return committedControlPlaneIn(repo, treeChanges(repo, base, head), snapshotDir);
 }

@@ -9,7 +9,8 @@
  * within the tree (`bin/calc-link.mjs -> ../src/calc.mjs`) is its own content and never holds.
  */
 import { posix } from 'node:path';
-import { git, gitBytes } from '../git/git.ts';
+import { gitBytes } from '../git/git.ts';
+import { treeChanges, type TreeChanges } from '../git/tree-changes.ts';
 
 const SYMLINK_MODE = '120000';
 
@@ -23,30 +24,15 @@ export function escapesTree(linkPath: string, target: string): boolean {
 export type EscapingSymlinks = { ok: true; links: string[] } | { ok: false; error: string };
 
 /**
- * The links `base..head` added or changed (read in the trusted mirror) that escape the tree, each
- * as `path -> target`. Fails closed: a range or a link git cannot read is `ok: false`.
+ * The links among `read` (the entries a range of the run changed, read in the trusted mirror) that
+ * escape the tree, each as `path -> target`. Fails closed: a range or a link git cannot read is
+ * `ok: false`.
  */
-export function escapingSymlinks(repo: string, base: string | undefined, head: string): EscapingSymlinks {
-  const args = base ? ['diff', '--raw', '-z', '--no-renames', '--no-abbrev', `${base}..${head}`] : ['ls-tree', '-r', '-z', head];
-  const res = git(repo, args);
-  if (res.code !== 0) return { ok: false, error: res.stderr.trim().slice(0, 300) || `git ${args[0]} failed` };
-  const fields = res.stdout.split('\0');
-  const entries: Array<{ path: string; sha: string }> = [];
-  if (base) {
-    // `:oldmode newmode oldsha newsha status` then the path.
-    for (let i = 0; i + 1 < fields.length; i += 2) {
-      const meta = (fields[i] as string).split(' ');
-      if (meta[1] === SYMLINK_MODE && !meta[4]?.startsWith('D')) entries.push({ path: fields[i + 1] as string, sha: meta[3] as string });
-    }
-  } else {
-    // `mode type sha\tpath`.
-    for (const f of fields) {
-      const m = /^(\d+) \w+ ([0-9a-f]+)\t([\s\S]*)$/.exec(f);
-      if (m && m[1] === SYMLINK_MODE) entries.push({ path: m[3] as string, sha: m[2] as string });
-    }
-  }
+export function escapingSymlinksIn(repo: string, read: TreeChanges): EscapingSymlinks {
+  if (!read.ok) return read;
   const links: string[] = [];
-  for (const e of entries) {
+  for (const e of read.changes) {
+    if (e.deleted || e.mode !== SYMLINK_MODE) continue;
     let target: string;
     try {
       target = gitBytes(repo, ['cat-file', 'blob', e.sha]).toString('utf8');
@@ -56,4 +42,9 @@ export function escapingSymlinks(repo: string, base: string | undefined, head: s
     if (escapesTree(e.path, target)) links.push(`${e.path} -> ${target}`);
   }
   return { ok: true, links };
+}
+
+/** escapingSymlinksIn for the links `base..head` added or changed (every link of `head` without a base). */
+export function escapingSymlinks(repo: string, base: string | undefined, head: string): EscapingSymlinks {
+  return escapingSymlinksIn(repo, treeChanges(repo, base, head));
 }

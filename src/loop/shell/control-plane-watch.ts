@@ -5,9 +5,9 @@
  * `.peers/`) as files, against the snapshot.
  */
 import { controlPlaneEditsInRange, detectControlPlaneEdits, formatControlPlaneEdits } from '../../protocol/control-plane-guard.ts';
-import { escapingSymlinks } from '../../protocol/escaping-symlinks.ts';
 import type { TickObservation } from '../tick.ts';
 import type { TurnOutcome } from './turn-context.ts';
+import type { UnreadCodeReader } from './unread-code.ts';
 
 /**
  * Said of a committed edit: the gates' checkout is the commit's tree, so a file committed under
@@ -19,15 +19,19 @@ export class ControlPlaneWatch {
   /** The live edits last warned about, so a lingering uncommitted edit is not repeated every tick. */
   private warnedEdits = '';
 
-  constructor(private readonly where: { repo: string; live: boolean; snapshotDir: string; mirror: string }) {}
+  constructor(
+    private readonly where: { repo: string; live: boolean; snapshotDir: string; mirror: string },
+    /** Committed code no reviewer reads, shared with convergence (unread-code.ts). */
+    private readonly unread: UnreadCodeReader,
+  ) {}
 
   /**
    * Records the turn's edits in its observation (a warning, a finding, a warning for the others):
    * every turn that committed to `.peers/`, and live files that differ from the snapshot once per
    * distinct difference.
    */
-  note(obs: TickObservation, peer: string, headBefore: string | null, read: TurnOutcome['controlPlane']): void {
-    this.noteEscapingSymlinks(obs, peer, headBefore);
+  note(obs: TickObservation, peer: string, headBefore: string | null, read: TurnOutcome['controlPlane'], baseline: string | undefined): void {
+    this.noteEscapingSymlinks(obs, peer, headBefore, baseline);
     const edits = this.warnings(headBefore, obs.head_after, read);
     obs.warnings_emitted.push(...edits);
     if (!edits.length) return;
@@ -40,12 +44,14 @@ export class ControlPlaneWatch {
   /**
    * The other place code runs unread: a symlink the turn committed that leads out of the
    * repository (escaping-symlinks.ts), recorded and told to every peer; convergence holds on it
-   * (convergence-facts.ts) until a commit removes or repoints it.
+   * (convergence-facts.ts) until a commit removes or repoints it. Read as the run's escaping links
+   * after the turn that were not there before it: the run's range is read anyway for convergence,
+   * at the same HEAD (unread-code.ts).
    */
-  private noteEscapingSymlinks(obs: TickObservation, peer: string, headBefore: string | null): void {
+  private noteEscapingSymlinks(obs: TickObservation, peer: string, headBefore: string | null, baseline: string | undefined): void {
     const headAfter = obs.head_after;
     if (!headBefore || !headAfter || headBefore === headAfter) return;
-    const found = escapingSymlinks(this.where.mirror, headBefore, headAfter);
+    const found = this.unread.linksAdded(baseline, headBefore, headAfter);
     const links = found.ok ? found.links : [`(the turn's symlinks could not be read: ${found.error})`];
     if (!links.length) return;
     const warning = `escaping symlink: ${links.join(', ').slice(0, 500)}: the gates follow a committed link and no reviewer reads what is behind it; the run cannot complete until a commit removes or repoints it inside the repository.`;

@@ -11,12 +11,11 @@ import { formatSurfaceList } from '../../protocol/gate-surface.ts';
 import { isSoftGoalPassed } from '../../protocol/soft-reviews.ts';
 import { formatMarkerFinding, type MarkerFinding } from '../../protocol/test-markers.ts';
 import { unexcusedMarkers } from '../../protocol/unexcused-markers.ts';
-import { committedControlPlane } from '../../protocol/committed-control-plane.ts';
-import { escapingSymlinks } from '../../protocol/escaping-symlinks.ts';
 import type { LoopState } from '../../state/state-schema.ts';
 import type { ConvergenceInput } from '../convergence.ts';
 import type { HistoryFacts } from './history-facts.ts';
 import type { RunHistory } from './turn-prompt.ts';
+import type { UnreadCodeReader } from './unread-code.ts';
 
 export class ConvergenceFacts {
   /** unexcusedMarkersAt's answer for the last HEAD it read, and each commit's own markers. */
@@ -29,8 +28,8 @@ export class ConvergenceFacts {
     private readonly mirror: string,
     private readonly history: HistoryFacts,
     private readonly log: (line: string) => void,
-    /** The loop's snapshot of `.peers/` (the goals, config and checks it enforces). */
-    private readonly snapshotDir: string,
+    /** Committed code no reviewer reads, shared with the turn's report (unread-code.ts). */
+    private readonly unread: UnreadCodeReader,
   ) {}
 
   /** Convergence's input at `head` (the mirror's), and the same history for the turn's prompt. */
@@ -72,13 +71,12 @@ export class ConvergenceFacts {
   /**
    * Code the gates run and no reviewer reads (convergence.ts, `unreadCode`): files the run's
    * commits put under `.peers/` that are not the loop's snapshot of them (committed-control-plane.ts)
-   * and symlinks out of the repository (escaping-symlinks.ts), read once per HEAD in the mirror;
+   * and symlinks out of the repository (escaping-symlinks.ts), read in the mirror (unread-code.ts);
    * null (held) when they cannot be read. Logged once per HEAD.
    */
   private unreadCodeAt(baseline: string | undefined, head: string): number | null {
     if (this.unreadRead?.head === head) return this.unreadRead.count;
-    const control = committedControlPlane(this.mirror, baseline, head, this.snapshotDir);
-    const links = escapingSymlinks(this.mirror, baseline, head);
+    const { control, links } = this.unread.at(baseline, head);
     const count = control.ok && links.ok ? control.held.length + links.links.length : null;
     this.unreadRead = { head, count };
     if (!control.ok) this.log(`peers: warning: the run's commits under .peers/ cannot be read, convergence held: ${control.error}`);

@@ -37,6 +37,7 @@ import { HeadGates } from './head-gates.ts';
 import { baselineTestsStep } from './baseline-tests-run.ts';
 import { changedPathsBetween, contractRefusal, frozenPathsTouched, refuseTurn } from './contract-guard.ts';
 import { ControlPlaneWatch } from './control-plane-watch.ts';
+import { UnreadCodeReader } from './unread-code.ts';
 import { ConvergenceFacts } from './convergence-facts.ts';
 import type { GateProbe } from './gate-probe.ts';
 import { HistoryFacts } from './history-facts.ts';
@@ -94,8 +95,9 @@ export class TickLoop {
     this.repo = where.repo;
     this.observer = where.observer;
     this.history = new HistoryFacts(where.observer.mirror, goalCommandReferences(hardGoals(goals), config.setup));
-    this.convergence = new ConvergenceFacts(where.observer.mirror, this.history, log, paths.snapshotDir);
-    this.controlPlane = new ControlPlaneWatch({ repo: where.repo, live: where.live, snapshotDir: paths.snapshotDir, mirror: where.observer.mirror });
+    const unread = new UnreadCodeReader(where.observer.mirror, paths.snapshotDir);
+    this.convergence = new ConvergenceFacts(where.observer.mirror, this.history, log, unread);
+    this.controlPlane = new ControlPlaneWatch({ repo: where.repo, live: where.live, snapshotDir: paths.snapshotDir, mirror: where.observer.mirror }, unread);
     this.childEnv = stringEnv(env);
     this.gates = new HeadGates({ probe: gateProbe, mirror: where.observer.mirror, config, goals, paths, env: this.childEnv, baseline: () => this.state.baseline ?? undefined, signal, log });
     this.expensive = this.gates.expensive;
@@ -235,7 +237,7 @@ export class TickLoop {
         Object.assign(obs, { metered_by: 'ledger', cli_tokens: obs.tokens_this_tick, cli_usd: obs.usd_this_tick, tokens_this_tick: metered.tokens, usd_this_tick: metered.usd });
       } else obs.metered_by = 'cli';
       // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompts.
-      this.controlPlane.note(obs, peer, headBefore, outcome.controlPlane);
+      this.controlPlane.note(obs, peer, headBefore, outcome.controlPlane, this.state.baseline ?? undefined);
       // Gates the turn already measured at its HEAD are recorded, not evaluated again.
       this.state = this.gates.afterTurn(this.state, outcome.gates, obs.head_after);
       const fin = finalizeTick(this.state, obs, this.settings);
