@@ -45,10 +45,15 @@ export function withPeerGitOverrides(env: Record<string, string>): Record<string
   return out;
 }
 
-/** Repository config keys that make git run a program (or pull in config that could). */
+/**
+ * Repository config keys that make git run a program (or pull in config that could), or write into
+ * the next peer's commit messages: `commit.template` seeds every message a peer's editor finishes
+ * (a planted pass vote in the reviewer's own commit), and `trailer.*` adds trailers, by a program
+ * of its own with `.command`/`.cmd`.
+ */
 // extensions.worktreeConfig makes git read `.git/config.worktree` too, where any of the others could
 // hide: switching it on is itself the finding, and unsetting it switches that file off.
-const CODE_RUNNING_KEY = /^(core\.(hookspath|fsmonitor|sshcommand|pager|editor|askpass|attributesfile|gitproxy|worktree)|filter\..+\.(clean|smudge|process)|diff\..+\.(textconv|command)|diff\.external|merge\..+\.driver|include\.path|includeif\..+\.path|gpg\.(.+\.)?program|commit\.gpgsign|credential\..*helper|sequence\.editor|uploadpack\.packobjectshook|alias\..+|pager\..+|extensions\.worktreeconfig)$/;
+const CODE_RUNNING_KEY = /^(core\.(hookspath|fsmonitor|sshcommand|pager|editor|askpass|attributesfile|gitproxy|worktree)|filter\..+\.(clean|smudge|process)|diff\..+\.(textconv|command)|diff\.external|merge\..+\.driver|include\.path|includeif\..+\.path|gpg\.(.+\.)?program|commit\.gpgsign|commit\.template|trailer\..+|credential\..*helper|sequence\.editor|uploadpack\.packobjectshook|alias\..+|pager\..+|extensions\.worktreeconfig)$/;
 
 export type GitExecSurface = { hooks: Record<string, string>; config: string[] };
 
