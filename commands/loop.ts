@@ -6,6 +6,7 @@ import { gateProbeFromEnv } from '../sandbox/gates-remote.ts';
 import { heldLifeline } from '../sandbox/lifeline.ts';
 import { peerRunnerFromEnv } from '../sandbox/socket-runner.ts';
 import { runLoop } from '../src/loop/shell/loop-runner.ts';
+import { becomeSubreaper } from '../src/proc/subreaper.ts';
 import { loopStartFlags, maxTicksFlag, maxTokensFlag, maxUsdFlag, stateDirFlag } from './run-flags.ts';
 import { abortOnStopSignal } from '../src/cli/stop-signal.ts';
 import { BaseCommand } from './base.ts';
@@ -52,6 +53,10 @@ export default class Loop extends BaseCommand {
     // In the pod (`peers up` sets PEERS_RUNNER_*): peer CLIs run in the workspace container and
     // gates in the gates container; elsewhere both stay local.
     const runner = peerRunnerFromEnv(this.io.env);
+    const gateProbe = gateProbeFromEnv(this.io.env);
+    // What a turn, a gate or setup run here leaves behind comes back to the loop, mark or no mark
+    // (subreaper.ts); where it cannot, the turn's mark alone finds them.
+    if (!runner || !gateProbe) becomeSubreaper();
     const repo = resolve(this.io.cwd, args.path ?? '.');
     // The peers' git identity falls back to the user's (git-identity.ts). `peers up` reads it on the
     // host and hands it over; a loop started on the host reads it here, once, before any turn.
@@ -77,7 +82,7 @@ export default class Loop extends BaseCommand {
         acceptChanges: flags['accept-changes'],
         pod: flags['workspace-dir'] ? { workspaceDir: flags['workspace-dir'] } : undefined,
         runner,
-        gateProbe: gateProbeFromEnv(this.io.env),
+        gateProbe,
         // In the pod: the lifeline says which containers are down (the run holds while any is).
         podHealth: heldLifeline(),
         signal,

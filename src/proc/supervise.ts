@@ -22,6 +22,7 @@ import { noteChildEnded, noteChildStarted, trackedChildEnv } from './child-track
 import { newRunMark, RUN_MARK_VAR, stopMarked } from './marked-leftovers.ts';
 import { guardedArgv } from './parent-death-guard.ts';
 import { processStartTicks } from './proc-table.ts';
+import { isSubreaper, stopOrphans, type LiveRuns } from './subreaper.ts';
 import { lookupProgram } from './program-lookup.ts';
 import { StreamCapture } from './stream-capture.ts';
 
@@ -94,6 +95,13 @@ export function supervise(opts: SuperviseOptions): Promise<SupervisedResult> {
   return new Promise((resolve) => new Supervision(opts, resolve).start());
 }
 
+/**
+ * What this process's supervised runs are, for the sweep of leftovers that dropped their mark
+ * (subreaper.ts): the children the runtime started and has not reaped yet, and the process groups
+ * and marks of the runs not finished.
+ */
+const live = { unreaped: new Set<number>(), groups: new Set<number>(), marks: new Set<string>() } satisfies LiveRuns;
+
 class Supervision {
   private readonly t0 = performance.now();
   private readonly out: StreamCapture;
@@ -152,6 +160,11 @@ class Supervision {
       return this.spawnFailed((error as Error).message, (error as NodeJS.ErrnoException).code);
     }
     this.child = child;
+    const pid = child.pid;
+    live.unreaped.add(pid);
+    live.groups.add(pid);
+    if (this.mark) live.marks.add(this.mark);
+    child.exited.finally(() => live.unreaped.delete(pid)).catch(() => {});
     // Where the sweep of this run's leftovers starts looking (marked-leftovers.ts).
     if (this.mark) this.childStart = processStartTicks(child.pid);
     const lifeline = child.stdio[3];
@@ -288,7 +301,9 @@ class Supervision {
     if (this.child) {
       this.child.unref();
       noteChildEnded(this.child.pid);
+      live.groups.delete(this.child.pid);
     }
+    if (this.mark) live.marks.delete(this.mark);
     if (this.mark && this.child) extra = { ...this.stopLeftovers(this.mark), ...extra };
     this.resolve({
       exitCode: this.exited?.code ?? null,
@@ -305,7 +320,9 @@ class Supervision {
 
   private stopLeftovers(mark: string): Partial<SupervisedResult> {
     try {
-      return { leftoversStopped: this.child ? stopMarked(mark, this.child.pid, this.childStart ?? 0) : 0 };
+      const marked = this.child ? stopMarked(mark, this.child.pid, this.childStart ?? 0) : 0;
+      // The host loop's children that dropped the mark (`env -i`) and belong to no live run.
+      return { leftoversStopped: marked + (isSubreaper() ? stopOrphans(live) : 0) };
     } catch (error) {
       return { leftoversStopped: 0, leftoversError: (error as Error).message };
     }

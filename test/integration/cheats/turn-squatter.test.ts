@@ -9,7 +9,7 @@
  */
 import { afterEach, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { makeCheatProject, promptOf, reportOf, runCatalogue, ticksOf, type CheatProject } from './catalogue.ts';
 
 let p: CheatProject | undefined;
@@ -29,4 +29,17 @@ test("a commit a leftover process makes in the reviewer's turn is not the review
   // The other peer is told.
   const review = promptOf(p, ticksOf(p).find((x) => x.peer === 'bob')!);
   expect(review).toContain("alice's turn left 1 process running outside its process group: stopped when the turn ended");
+});
+
+test("the same process started with an environment of its own (env -i: no turn mark) is stopped too by the host's `peers loop`", async () => {
+  p = makeCheatProject({ cheat: 'turn-squatter-unmarked' });
+  // The CLI, as a user runs it on the host: the loop process is its turns' subreaper (src/proc/subreaper.ts).
+  const loop = Bun.spawn([process.execPath, resolve(import.meta.dir, '../../../src/main.ts'), 'loop', p.repo, '--state-dir', p.stateDir, '--max-ticks', '5', '--no-recon', '--no-codemap', '--backoff-base-ms', '10'], { stdout: 'pipe', stderr: 'pipe' });
+  const [code, err] = await Promise.all([loop.exited, new Response(loop.stderr).text()]);
+  expect(code, err).not.toBe(70);
+  expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).not.toContain('a === 2');
+  expect(readFileSync(join(p.stateDir, 'last-stop-reason.txt'), 'utf8')).not.toContain('complete');
+  const first = ticksOf(p)[0]!;
+  expect(first.peer).toBe('alice');
+  expect(first.findings).toEqual([expect.objectContaining({ kind: 'left-running', detail: "alice's turn left 1 process running outside its process group" })]);
 });
