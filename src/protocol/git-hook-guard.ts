@@ -23,12 +23,22 @@ import { MiB } from '../fs/safe-read.ts';
 import { parseGitConfig } from '../git/config-file.ts';
 import { type RepoLayout, resolveRepoLayout } from '../git/repo-layout.ts';
 
-/** Forced for every peer process; outranks repository, global and system config. */
+/**
+ * Forced for every peer process; outranks repository, global and system config. Besides the
+ * programs git would run, what would change a peer's own commit message behind its back: a planted
+ * `commit.cleanup=strip` or comment character (`core.commentChar`, and `core.commentString`, its
+ * newer name) cut the reviewer's `## Review` heading or its `{"pass": false…}` verdict line from a
+ * plain `git commit -m`, and a template seeds the message an editor finishes.
+ */
 export const PEER_GIT_OVERRIDES: Array<[string, string]> = [
   ['core.hooksPath', '/dev/null'],
   ['core.fsmonitor', 'false'],
   ['commit.gpgSign', 'false'],
   ['tag.gpgSign', 'false'],
+  ['commit.cleanup', 'default'],
+  ['core.commentChar', '#'],
+  ['core.commentString', '#'],
+  ['commit.template', '/dev/null'],
 ];
 
 /** `env` plus PEER_GIT_OVERRIDES appended after any GIT_CONFIG_* entries it already has. */
@@ -48,12 +58,12 @@ export function withPeerGitOverrides(env: Record<string, string>): Record<string
 /**
  * Repository config keys that make git run a program (or pull in config that could), or write into
  * the next peer's commit messages: `commit.template` seeds every message a peer's editor finishes
- * (a planted pass vote in the reviewer's own commit), and `trailer.*` adds trailers, by a program
- * of its own with `.command`/`.cmd`.
+ * (a planted pass vote in the reviewer's own commit), `commit.cleanup` and the comment character
+ * cut lines from it, and `trailer.*` adds trailers, by a program of its own with `.command`/`.cmd`.
  */
 // extensions.worktreeConfig makes git read `.git/config.worktree` too, where any of the others could
 // hide: switching it on is itself the finding, and unsetting it switches that file off.
-const CODE_RUNNING_KEY = /^(core\.(hookspath|fsmonitor|sshcommand|pager|editor|askpass|attributesfile|gitproxy|worktree)|filter\..+\.(clean|smudge|process)|diff\..+\.(textconv|command)|diff\.external|merge\..+\.driver|include\.path|includeif\..+\.path|gpg\.(.+\.)?program|commit\.gpgsign|commit\.template|trailer\..+|credential\..*helper|sequence\.editor|uploadpack\.packobjectshook|alias\..+|pager\..+|extensions\.worktreeconfig)$/;
+const CODE_RUNNING_KEY = /^(core\.(hookspath|fsmonitor|sshcommand|pager|editor|askpass|attributesfile|gitproxy|worktree)|filter\..+\.(clean|smudge|process)|diff\..+\.(textconv|command)|diff\.external|merge\..+\.driver|include\.path|includeif\..+\.path|gpg\.(.+\.)?program|commit\.gpgsign|commit\.template|commit\.cleanup|core\.comment(char|string)|trailer\..+|credential\..*helper|sequence\.editor|uploadpack\.packobjectshook|alias\..+|pager\..+|extensions\.worktreeconfig)$/;
 
 export type GitExecSurface = { hooks: Record<string, string>; config: string[] };
 

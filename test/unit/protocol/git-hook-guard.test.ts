@@ -12,7 +12,7 @@ import { RunObserver } from '../../../src/git/run-observer.ts';
 import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
 import { LocalPeerRunner } from '../../../src/proc/peer-runner.ts';
 import { resolveRepoLayout } from '../../../src/git/repo-layout.ts';
-import { gitExecSurfaceOf, plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../../src/protocol/git-hook-guard.ts';
+import { gitExecSurfaceOf, PEER_GIT_OVERRIDES, plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../../src/protocol/git-hook-guard.ts';
 import { makeRepo, sh, type Repo } from './git-fixture.ts';
 
 let repo: Repo;
@@ -47,7 +47,7 @@ describe('git hooks in peer processes', () => {
     // ... with them it does not, not even when the repository points core.hooksPath at it.
     sh(repo.dir, ['config', 'core.hooksPath', '.git/hooks']);
     const env = withPeerGitOverrides({ ...ident, GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_VALUE_0: 'false' });
-    expect(env).toMatchObject({ GIT_CONFIG_COUNT: '5', GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_KEY_1: 'core.hooksPath', GIT_CONFIG_VALUE_1: '/dev/null' });
+    expect(env).toMatchObject({ GIT_CONFIG_COUNT: String(1 + PEER_GIT_OVERRIDES.length), GIT_CONFIG_KEY_0: 'user.useConfigOnly', GIT_CONFIG_KEY_1: 'core.hooksPath', GIT_CONFIG_VALUE_1: '/dev/null' });
     const r = gitAsPeer(repo.dir, ['commit', '-q', '--allow-empty', '-m', 'reviewed'], env);
     expect(r.status).toBe(0);
     expect(sh(repo.dir, ['log', '-1', '--format=%B']).trim()).toBe('reviewed');
@@ -77,7 +77,7 @@ describe('after every tick', () => {
     expect(sh(repo.dir, ['config', 'alias.st']).trim()).toBe('status');
   });
 
-  test("a commit template or a trailer command one peer plants is found and unset: the next peer's commit says only what that peer wrote", async () => {
+  test("a commit template or a trailer command one peer plants has no effect on a peer's git, and is found and unset: the next peer's commit says only what that peer wrote", async () => {
     repo = makeRepo();
     repo.commit('init');
     const start = readGitExecSurface(repo.dir);
@@ -87,9 +87,12 @@ describe('after every tick', () => {
     sh(repo.dir, ['config', 'trailer.sign.command', 'touch /tmp/peers-trailer-ran; echo forged']);
     // The reviewer's agent commits through an editor that writes its subject on the first line.
     const ident = { GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x', GIT_EDITOR: 'sed -i 1s/^/reviewed:/' };
-    // The attack is real: the reviewer's commit carries the implementer's vote.
-    expect(gitAsPeer(repo.dir, ['commit', '-q', '--allow-empty'], withPeerGitOverrides(ident)).status).toBe(0);
+    // The attack is real: the reviewer's plain git commit carries the implementer's vote ...
+    expect(gitAsPeer(repo.dir, ['commit', '-q', '--allow-empty'], ident).status).toBe(0);
     expect(sh(repo.dir, ['log', '-1', '--format=%B'])).toContain('Review-Vote: code-review pass');
+    // ... a peer's git takes no template.
+    expect(gitAsPeer(repo.dir, ['commit', '-q', '--allow-empty'], withPeerGitOverrides(ident)).status).toBe(0);
+    expect(sh(repo.dir, ['log', '-1', '--format=%B'])).not.toContain('Review-Vote');
     const planted = plantedSince(start, readGitExecSurface(repo.dir));
     expect(planted.config).toEqual(['commit.template=.git/seed.txt', 'trailer.sign.command=touch /tmp/peers-trailer-ran; echo forged']);
     expect(await workspaceOf(repo.dir).disableGitExec({ hooks: [], keys: plantedConfigKeys(repo.dir, planted.config) }, 4)).toEqual([]);
@@ -100,6 +103,28 @@ describe('after every tick', () => {
     expect(gitAsPeer(repo.dir, ['commit', '-q', '--allow-empty', '-m', 'mine', '--trailer', 'sign=me'], withPeerGitOverrides(ident)).status).toBe(0);
     expect(existsSync('/tmp/peers-trailer-ran')).toBe(false);
     expect(sh(repo.dir, ['log', '-1', '--format=%B']).trim()).toBe('mine\n\nsign: me');
+  });
+
+  test("config that cuts lines from the next peer's commit messages (cleanup, comment character) has no effect on a peer's git, and is found and unset", async () => {
+    repo = makeRepo();
+    repo.commit('init');
+    const start = readGitExecSurface(repo.dir);
+    // The implementer: every line the reviewer starts with `#` or `{` is cut from its own commits.
+    sh(repo.dir, ['config', 'commit.cleanup', 'strip']);
+    sh(repo.dir, ['config', 'core.commentChar', '{']);
+    sh(repo.dir, ['config', 'core.commentString', '{']);
+    const msg = 'Review the change\n\n## Review\n{"pass": false, "notes": "special case in add()"}\n\nPeer-Status: handoff';
+    const ident = { GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' };
+    // The attack is real: plain git drops the review's verdict.
+    expect(gitAsPeer(repo.dir, ['commit', '-q', '--allow-empty', '-m', msg], ident).status).toBe(0);
+    expect(sh(repo.dir, ['log', '-1', '--format=%B'])).not.toContain('"pass": false');
+    // A peer's git says what the peer wrote.
+    expect(gitAsPeer(repo.dir, ['commit', '-q', '--allow-empty', '-m', msg], withPeerGitOverrides(ident)).status).toBe(0);
+    expect(sh(repo.dir, ['log', '-1', '--format=%B']).trim()).toBe(msg);
+    const planted = plantedSince(start, readGitExecSurface(repo.dir));
+    expect(planted.config).toEqual(['commit.cleanup=strip', 'core.commentchar={', 'core.commentstring={']);
+    expect(await workspaceOf(repo.dir).disableGitExec({ hooks: [], keys: plantedConfigKeys(repo.dir, planted.config) }, 5)).toEqual([]);
+    expect(plantedSince(start, readGitExecSurface(repo.dir)).config).toEqual([]);
   });
 
   test('a per-worktree config switched on (extensions.worktreeConfig) is found and switched off, so what hides in config.worktree never runs', async () => {
