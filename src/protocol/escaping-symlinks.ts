@@ -21,7 +21,8 @@ export function escapesTree(linkPath: string, target: string): boolean {
   return resolved === '..' || resolved.startsWith('../');
 }
 
-export type EscapingSymlinks = { ok: true; links: string[] } | { ok: false; error: string };
+/** `links`: each as `path -> target`, for people; `found`: the same, as data (a path may hold ` -> `). */
+export type EscapingSymlinks = { ok: true; links: string[]; found: Array<{ path: string; target: string }> } | { ok: false; error: string };
 
 /**
  * The links among `read` (the entries a range of the run changed, read in the trusted mirror) that
@@ -30,7 +31,7 @@ export type EscapingSymlinks = { ok: true; links: string[] } | { ok: false; erro
  */
 export function escapingSymlinksIn(repo: string, read: TreeChanges): EscapingSymlinks {
   if (!read.ok) return read;
-  const links: string[] = [];
+  const found: Array<{ path: string; target: string }> = [];
   for (const e of read.changes) {
     if (e.deleted || e.mode !== SYMLINK_MODE) continue;
     let target: string;
@@ -39,9 +40,9 @@ export function escapingSymlinksIn(repo: string, read: TreeChanges): EscapingSym
     } catch (error) {
       return { ok: false, error: `${e.path}: ${(error as Error).message.slice(0, 200)}` };
     }
-    if (escapesTree(e.path, target)) links.push(`${e.path} -> ${target}`);
+    if (escapesTree(e.path, target)) found.push({ path: e.path, target });
   }
-  return { ok: true, links };
+  return { ok: true, links: found.map((l) => `${l.path} -> ${l.target}`), found };
 }
 
 /** escapingSymlinksIn for the links `base..head` added or changed (every link of `head` without a base). */

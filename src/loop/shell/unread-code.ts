@@ -48,7 +48,10 @@ export class UnreadCodeReader {
     const now = this.at(baseline, after).links;
     if (!now.ok) return now;
     const then = this.at(baseline, before).links;
-    const old = new Set(then.ok ? then.links : []);
-    return { ok: true, links: now.links.filter((l) => !old.has(l)) };
+    // By path and target as data: `a -> b` to `../x` and `a` to `b -> ../x` read alike as text.
+    const key = (l: { path: string; target: string }) => JSON.stringify([l.path, l.target]);
+    const old = new Set(then.ok ? then.found.map(key) : []);
+    const found = now.found.filter((l) => !old.has(key(l)));
+    return { ok: true, links: found.map((l) => `${l.path} -> ${l.target}`), found };
   }
 }

@@ -48,7 +48,7 @@ test('one raw diff answers both: the committed .peers/ files that are not the sn
   const head = r.commit('hide');
   const found = new UnreadCodeReader(r.repo, r.snapshot).at(base, head);
   expect(found.control).toEqual({ ok: true, held: ['.peers/calc.mjs', '.peers/goals.yaml', '.peers/lib/calc-impl.mjs'] });
-  expect(found.links).toEqual({ ok: true, links: ['src/impl.mjs -> /tmp/peer-state/impl.mjs'] });
+  expect(found.links).toMatchObject({ ok: true, links: ['src/impl.mjs -> /tmp/peer-state/impl.mjs'] });
   // Without a baseline, the whole tree at HEAD: the snapshot's own goals file no longer matches either.
   const whole = new UnreadCodeReader(r.repo, r.snapshot).at(undefined, head);
   expect(whole.control.ok && whole.control.held).toEqual(['.peers/calc.mjs', '.peers/goals.yaml', '.peers/lib/calc-impl.mjs']);
@@ -71,14 +71,26 @@ test("each turn is told the escaping links it added or repointed, not the ones a
   symlinkSync('/etc/two', join(r.repo, 'src/one'));
   const t3 = r.commit('turn 3: repointed');
   const reader = new UnreadCodeReader(r.repo, r.snapshot);
-  expect(reader.linksAdded(base, base, t1)).toEqual({ ok: true, links: ['src/one -> /etc/one'] });
-  expect(reader.linksAdded(base, t1, t2)).toEqual({ ok: true, links: [] });
-  expect(reader.linksAdded(base, t2, t3)).toEqual({ ok: true, links: ['src/one -> /etc/two'] });
+  expect(reader.linksAdded(base, base, t1)).toMatchObject({ ok: true, links: ['src/one -> /etc/one'] });
+  expect(reader.linksAdded(base, t1, t2)).toMatchObject({ ok: true, links: [] });
+  expect(reader.linksAdded(base, t2, t3)).toMatchObject({ ok: true, links: ['src/one -> /etc/two'] });
   // Convergence at the same HEAD still holds on the link the turn was told of.
-  expect(reader.at(base, t3).links).toEqual({ ok: true, links: ['src/one -> /etc/two'] });
+  expect(reader.at(base, t3).links).toMatchObject({ ok: true, links: ['src/one -> /etc/two'] });
   expect(reader.linksAdded(base, t3, 'e'.repeat(40)).ok).toBe(false);
   // A HEAD before the turn that cannot be read: every link after it is told.
-  expect(reader.linksAdded(base, 'e'.repeat(40), t3)).toEqual({ ok: true, links: ['src/one -> /etc/two'] });
+  expect(reader.linksAdded(base, 'e'.repeat(40), t3)).toMatchObject({ ok: true, links: ['src/one -> /etc/two'] });
+});
+
+test('a new link is told even when its path and target read as an older link\'s text (`a -> b` to `../x` beside `a` to `b -> ../x`)', () => {
+  const r = repo();
+  const base = r.commit('start');
+  symlinkSync('b -> ../../../../x', join(r.repo, 'src/a'));
+  const t1 = r.commit('turn 1');
+  symlinkSync('../../../../x', join(r.repo, 'src/a -> b'));
+  const t2 = r.commit('turn 2');
+  const reader = new UnreadCodeReader(r.repo, r.snapshot);
+  expect(reader.linksAdded(base, base, t1)).toMatchObject({ ok: true, links: ['src/a -> b -> ../../../../x'] });
+  expect(reader.linksAdded(base, t1, t2)).toMatchObject({ ok: true, links: ['src/a -> b -> ../../../../x'], found: [{ path: 'src/a -> b', target: '../../../../x' }] });
 });
 
 test('a HEAD is read once: the second ask at it is answered without git, an unreadable one is asked again', () => {
@@ -95,7 +107,7 @@ test('a HEAD is read once: the second ask at it is answered without git, an unre
   const missing = reader.at(head, base);
   expect(missing.links.ok).toBe(false);
   renameSync(`${r.repo}-gone`, r.repo);
-  expect(reader.at(head, base).links).toEqual({ ok: true, links: [] });
+  expect(reader.at(head, base).links).toMatchObject({ ok: true, links: [] });
 });
 
 test('raw diff parsing: modes, deletions, type changes and names with line breaks', () => {

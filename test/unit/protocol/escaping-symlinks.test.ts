@@ -35,9 +35,9 @@ test("the run's links that escape are found in a real repository; a link within 
   rmSync(join(dir, 'src/old.mjs'));
   gitOk(dir, ['add', '-A']);
   gitOk(dir, [...id, 'commit', '-q', '-m', 'links']);
-  expect(escapingSymlinks(dir, base, 'HEAD')).toEqual({ ok: true, links: ['src/impl.mjs -> /tmp/peer-state/impl.mjs', 'src/up -> ../../../outside'] });
+  expect(escapingSymlinks(dir, base, 'HEAD')).toMatchObject({ ok: true, links: ['src/impl.mjs -> /tmp/peer-state/impl.mjs', 'src/up -> ../../../outside'] });
   // Without a baseline, every link of the tree is read.
-  expect(escapingSymlinks(dir, undefined, base)).toEqual({ ok: true, links: ['src/old.mjs -> /etc/old-target'] });
+  expect(escapingSymlinks(dir, undefined, base)).toMatchObject({ ok: true, links: ['src/old.mjs -> /etc/old-target'] });
   // A range git cannot read holds (fail closed).
   expect(escapingSymlinks(dir, 'f'.repeat(40), 'HEAD').ok).toBe(false);
 });
