@@ -56,7 +56,9 @@ export default class Loop extends BaseCommand {
     const gateProbe = gateProbeFromEnv(this.io.env);
     // What a turn, a gate or setup run here leaves behind comes back to the loop, mark or no mark
     // (subreaper.ts); where it cannot, the turn's mark alone finds them.
-    if (!runner || !gateProbe) becomeSubreaper();
+    if ((!runner || !gateProbe) && !becomeSubreaper()) {
+      this.io.stderr.write('peers: warning: this loop cannot be the subreaper of its runs (no glibc prctl here): a process a turn leaves without its mark (env -i) is not stopped when the turn ends\n');
+    }
     const repo = resolve(this.io.cwd, args.path ?? '.');
     // The peers' git identity falls back to the user's (git-identity.ts). `peers up` reads it on the
     // host and hands it over; a loop started on the host reads it here, once, before any turn.

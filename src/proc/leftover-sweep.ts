@@ -21,10 +21,11 @@
 import { listProcStats } from './proc-table.ts';
 import { stopThenKill } from './stop-and-kill.ts';
 
-type Proc = { pid: number; ppid: number; pgid: number; state: string };
+/** `zombie`: exited and not reaped (proc-table.ts: one whose other threads run on is no zombie). */
+type Proc = { pid: number; ppid: number; pgid: number; zombie: boolean };
 
 function processes(): Proc[] {
-  return listProcStats().map((p) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, state: p.state }));
+  return listProcStats().map((p) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, zombie: p.zombie }));
 }
 
 /** The processes of this pid namespace that nothing of `self`'s live work accounts for. */
@@ -35,7 +36,7 @@ export function leftovers(self: number = process.pid, all: Proc[] = processes())
   const queue = [self];
   while (queue.length) for (const c of children.get(queue.pop()!) ?? []) if (!live.has(c)) (live.add(c), queue.push(c));
   const liveGroups = new Set(all.filter((p) => live.has(p.pid) && p.pid !== self).map((p) => p.pgid));
-  return all.filter((p) => p.pid !== 1 && p.ppid !== 0 && !live.has(p.pid) && !liveGroups.has(p.pgid) && p.state !== 'Z' && p.state !== 'X');
+  return all.filter((p) => p.pid !== 1 && p.ppid !== 0 && !live.has(p.pid) && !liveGroups.has(p.pgid) && !p.zombie);
 }
 
 /**

@@ -58,7 +58,7 @@ const PF_KTHREAD = 0x00200000;
 export function candidatesAmong(procs: readonly ProcStat[], since: number, environOf: (pid: number) => string | undefined): MarkedCandidate[] {
   return procs
     .filter((p) => !(p.flags & PF_KTHREAD) && p.startTicks >= since)
-    .map((p) => ({ pid: p.pid, pgid: p.pgid, zombie: p.state === 'Z' || p.state === 'X', environ: environOf(p.pid) }));
+    .map((p) => ({ pid: p.pid, pgid: p.pgid, zombie: p.zombie, environ: environOf(p.pid) }));
 }
 
 /** How long the sweep keeps at it before it gives up (the caller reports it). */

@@ -9,7 +9,10 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-/** `zombie`: exited, waiting to be reaped; it runs nothing and holds nothing but its pid. */
+/**
+ * `zombie`: exited, waiting to be reaped; it runs nothing and holds nothing but its pid. A process
+ * whose main thread exited while other threads run on shows `Z` too, and is no zombie: it runs.
+ */
 export type ProcIdentity = { pid: number; pgid: number; start: string; zombie: boolean };
 
 /**
@@ -28,14 +31,17 @@ export function parseProcStatFull(text: string): ProcStat | null {
   const close = text.lastIndexOf(')');
   if (open < 1 || close < open) return null;
   const pid = Number(text.slice(0, open).trim());
-  // After ')': state(3) ppid(4) pgrp(5) ... flags(9) ... starttime(22) → indexes 0, 1, 2 ... 6 ... 19.
+  // After ')': state(3) ppid(4) pgrp(5) ... flags(9) ... num_threads(20) ... starttime(22) → indexes 0, 1, 2 ... 6 ... 17 ... 19.
   const rest = text.slice(close + 1).trim().split(/\s+/);
   const ppid = Number(rest[1]);
   const pgid = Number(rest[2]);
   const start = rest[19];
   if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(ppid) || !Number.isInteger(pgid) || start === undefined || !/^\d+$/.test(start)) return null;
   const state = rest[0] ?? '';
-  return { pid, pgid, start: `${bootId()}:${start}`, zombie: state === 'Z', ppid, state, flags: Number(rest[6]) || 0, startTicks: Number(start) };
+  // A thread-group leader that called exit alone reads `Z` with its other threads still running
+  // (and an empty environ): it runs, and a sweep that took it for dead left it running unseen.
+  const zombie = (state === 'Z' || state === 'X') && !(Number(rest[17]) > 1);
+  return { pid, pgid, start: `${bootId()}:${start}`, zombie, ppid, state, flags: Number(rest[6]) || 0, startTicks: Number(start) };
 }
 
 /** One /proc/<pid>/stat line's identity (parseProcStatFull, its first four fields). */
@@ -131,11 +137,28 @@ export function listProcStats(): ProcStat[] {
   return listWith(parseProcStatFull);
 }
 
-/** A process's environment as it started (`/proc/<pid>/environ`, NUL-separated), or undefined when this user may not read it or it is gone. */
+/**
+ * A process's environment as it started (`/proc/<pid>/environ`, NUL-separated), or undefined when
+ * this user may not read it or it is gone. Read empty or unreadable as gone (a leader whose main
+ * thread exited has no memory of its own left), it is read from one of the threads still running.
+ */
 export function processEnviron(pid: number): string | undefined {
+  // A leader whose main thread exited reads empty, or fails with ESRCH, while its threads run on.
+  let environ: string | undefined;
   try {
-    return readFileSync(`/proc/${pid}/environ`, 'latin1');
-  } catch {
-    return undefined;
+    environ = readFileSync(`/proc/${pid}/environ`, 'latin1');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') return undefined;
   }
+  if (environ !== undefined && environ !== '') return environ;
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (tid === String(pid)) continue;
+      try {
+        const ofThread = readFileSync(`/proc/${pid}/task/${tid}/environ`, 'latin1');
+        if (ofThread !== '') return ofThread;
+      } catch {}
+    }
+  } catch {}
+  return environ;
 }

@@ -15,8 +15,7 @@
  * multiplexer's server) was never the loop's descendant.
  */
 import { dlopen, FFIType } from 'bun:ffi';
-import { listProcStats, processEnviron } from './proc-table.ts';
-import { RUN_MARK_VAR } from './marked-leftovers.ts';
+import { listProcStats } from './proc-table.ts';
 import { stopThenKill } from './stop-and-kill.ts';
 
 const PR_SET_CHILD_SUBREAPER = 36;
@@ -51,27 +50,32 @@ export function isSubreaper(): boolean {
 
 /**
  * What the loop itself still answers for: the children the runtime started and has not reaped
- * (never touched here), and the process groups and marks of the supervised runs still under way
- * (an expensive gate running while the next peer works: its daemons are its own until it ends).
+ * (never touched here), and the runs still under way, each by its process group and its start
+ * (clock ticks since boot, 0 when unknown): an expensive gate running while the next peer works.
  */
-export type LiveRuns = { unreaped: ReadonlySet<number>; groups: ReadonlySet<number>; marks: ReadonlySet<string> };
+export type LiveRuns = { unreaped: ReadonlySet<number>; runs: Iterable<{ group: number; start: number }> };
 
 /** A process as this sweep sees it. */
-export type OrphanCandidate = { pid: number; ppid: number; pgid: number; zombie: boolean; environ: string | undefined };
-
-function carriesMarkOf(environ: string | undefined, marks: ReadonlySet<string>): boolean {
-  if (environ === undefined || marks.size === 0) return false;
-  return environ.split('\0').some((e) => e.startsWith(`${RUN_MARK_VAR}=`) && marks.has(e.slice(RUN_MARK_VAR.length + 1)));
-}
+export type OrphanCandidate = { pid: number; ppid: number; pgid: number; zombie: boolean; startTicks: number };
 
 /**
  * The leftovers among `procs`: children of `self` that the runtime did not start, outside this
- * process's own group `selfGroup` (children of its own synchronous calls, a `cp` of a gate tree),
- * and in no run still under way (its group, or its mark). Never a zombie (reaped instead).
+ * process's own group `selfGroup` (children of its own synchronous calls, a gate tree's `cp`),
+ * and not of a run still under way. A process left without its parent carries nothing that says
+ * whose it was (its environment is its own to set: a run's mark can be copied), so one that started
+ * after a run still under way began may be that run's (a server an expensive gate's tests started
+ * through podman, whose conmon sets an environment of its own): it is left to that run's end, when
+ * the sweep comes again. Never a zombie (reaped instead).
  */
 export function orphansToStop(procs: readonly OrphanCandidate[], self: number, selfGroup: number, live: LiveRuns): number[] {
+  let oldestLive = Number.POSITIVE_INFINITY;
+  const liveGroups = new Set<number>();
+  for (const r of live.runs) {
+    liveGroups.add(r.group);
+    oldestLive = Math.min(oldestLive, r.start);
+  }
   return procs
-    .filter((p) => p.ppid === self && p.pid !== self && !p.zombie && !live.unreaped.has(p.pid) && p.pgid !== selfGroup && !live.groups.has(p.pgid) && !carriesMarkOf(p.environ, live.marks))
+    .filter((p) => p.ppid === self && p.pid !== self && !p.zombie && !live.unreaped.has(p.pid) && p.pgid !== selfGroup && !liveGroups.has(p.pgid) && p.startTicks < oldestLive)
     .map((p) => p.pid);
 }
 
@@ -80,13 +84,39 @@ export function zombiesToReap(procs: readonly OrphanCandidate[], self: number, s
   return procs.filter((p) => p.ppid === self && p.zombie && !live.unreaped.has(p.pid) && p.pgid !== selfGroup).map((p) => p.pid);
 }
 
+/** This process's children as the sweep sees them, and its own group; null without /proc. */
+function children(self: number): { procs: OrphanCandidate[]; selfGroup: number } | null {
+  const stats = listProcStats();
+  const selfGroup = stats.find((p) => p.pid === self)?.pgid;
+  if (selfGroup === undefined) return null;
+  return { procs: stats.filter((p) => p.ppid === self).map((p) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, zombie: p.zombie, startTicks: p.startTicks })), selfGroup };
+}
+
+/** Reaps the dead children the runtime will never wait for (zombiesToReap). */
+export function reapZombies(live: LiveRuns, self: number = process.pid): void {
+  if (!libc) return;
+  const seen = children(self);
+  if (seen) for (const pid of zombiesToReap(seen.procs, self, seen.selfGroup, live)) libc.reap(pid);
+}
+
 /** How long the sweep keeps at it before it gives up (the caller reports it). */
 const DEADLINE_MS = 5000;
+
+/** Whether this user may signal `pid` (EPERM: another user's, after a setuid program). */
+function ours(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'EPERM';
+  }
+}
 
 /**
  * Stops and kills every leftover child of this process (orphansToStop), pass after pass (a killed
  * leftover's own children come to us next), reaping the dead. Returns how many were killed; throws
- * when some still run after DEADLINE_MS. Nothing when this process is not a subreaper.
+ * when some still run after DEADLINE_MS, or at once for one this user may not signal (it would
+ * still run then). Nothing when this process is not a subreaper.
  */
 export function stopOrphans(live: LiveRuns, self: number = process.pid): number {
   if (!libc) return 0;
@@ -94,15 +124,13 @@ export function stopOrphans(live: LiveRuns, self: number = process.pid): number 
   const killed = new Set<number>();
   const deadline = Date.now() + DEADLINE_MS;
   for (;;) {
-    const stats = listProcStats();
-    const selfGroup = stats.find((p) => p.pid === self)?.pgid;
-    if (selfGroup === undefined) return killed.size; // no /proc
-    const procs = stats
-      .filter((p) => p.ppid === self)
-      .map((p) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, zombie: p.state === 'Z' || p.state === 'X', environ: p.state === 'Z' ? undefined : processEnviron(p.pid) }));
-    for (const pid of zombiesToReap(procs, self, selfGroup, live)) reaper.reap(pid);
-    const victims = orphansToStop(procs, self, selfGroup, live);
+    const seen = children(self);
+    if (!seen) return killed.size; // no /proc
+    for (const pid of zombiesToReap(seen.procs, self, seen.selfGroup, live)) reaper.reap(pid);
+    const victims = orphansToStop(seen.procs, self, seen.selfGroup, live);
     if (victims.length === 0) return killed.size;
+    const foreign = victims.filter((pid) => !ours(pid));
+    if (foreign.length) throw new Error(`${foreign.length} process(es) left by the run belong to another user and cannot be stopped (pids ${foreign.slice(0, 5).join(', ')})`);
     if (Date.now() > deadline) throw new Error(`${victims.length} process(es) left by the run still run after ${DEADLINE_MS} ms (pids ${victims.slice(0, 5).join(', ')})`);
     for (const pid of stopThenKill(victims)) killed.add(pid);
     Bun.sleepSync(1); // the kernel needs a moment to end them

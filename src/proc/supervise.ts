@@ -22,7 +22,7 @@ import { noteChildEnded, noteChildStarted, trackedChildEnv } from './child-track
 import { newRunMark, RUN_MARK_VAR, stopMarked } from './marked-leftovers.ts';
 import { guardedArgv } from './parent-death-guard.ts';
 import { processStartTicks } from './proc-table.ts';
-import { isSubreaper, stopOrphans, type LiveRuns } from './subreaper.ts';
+import { isSubreaper, reapZombies, stopOrphans, type LiveRuns } from './subreaper.ts';
 import { lookupProgram } from './program-lookup.ts';
 import { StreamCapture } from './stream-capture.ts';
 
@@ -97,10 +97,16 @@ export function supervise(opts: SuperviseOptions): Promise<SupervisedResult> {
 
 /**
  * What this process's supervised runs are, for the sweep of leftovers that dropped their mark
- * (subreaper.ts): the children the runtime started and has not reaped yet, and the process groups
- * and marks of the runs not finished.
+ * (subreaper.ts): the children the runtime started and has not reaped yet, and each run not
+ * finished, by its process group and start (keyed by run: a finished run's pid may already be
+ * another's).
  */
-const live = { unreaped: new Set<number>(), groups: new Set<number>(), marks: new Set<string>() } satisfies LiveRuns;
+const runsUnderWay = new Map<object, { group: number; start: number }>();
+const live: LiveRuns = { unreaped: new Set<number>(), runs: { [Symbol.iterator]: () => runsUnderWay.values() } };
+const unreaped = live.unreaped as Set<number>;
+/** As a subreaper, the dead the runtime never waits for are reaped as they come, not only at a run's end. */
+let reaping: ReturnType<typeof setInterval> | undefined;
+const REAP_EVERY_MS = 1000;
 
 class Supervision {
   private readonly t0 = performance.now();
@@ -119,7 +125,7 @@ class Supervision {
   private readonly onAbort = () => this.kill('aborted');
   /** This run's mark (marked-leftovers.ts), with `stopLeftovers`. */
   private readonly mark: string | undefined;
-  /** When the child started (clock ticks since boot), read with `stopLeftovers`; null when /proc cannot say. */
+  /** When the child started (clock ticks since boot); null when /proc cannot say. */
   private childStart: number | null = null;
 
   constructor(
@@ -161,12 +167,12 @@ class Supervision {
     }
     this.child = child;
     const pid = child.pid;
-    live.unreaped.add(pid);
-    live.groups.add(pid);
-    if (this.mark) live.marks.add(this.mark);
-    child.exited.finally(() => live.unreaped.delete(pid)).catch(() => {});
-    // Where the sweep of this run's leftovers starts looking (marked-leftovers.ts).
-    if (this.mark) this.childStart = processStartTicks(child.pid);
+    unreaped.add(pid);
+    child.exited.finally(() => unreaped.delete(pid)).catch(() => {});
+    // Where the sweeps of this run's leftovers start looking (marked-leftovers.ts, subreaper.ts).
+    this.childStart = processStartTicks(pid);
+    runsUnderWay.set(this, { group: pid, start: this.childStart ?? 0 });
+    if (!reaping && isSubreaper()) reaping = setInterval(() => reapZombies(live), REAP_EVERY_MS).unref();
     const lifeline = child.stdio[3];
     this.lifeline = typeof lifeline === 'number' ? lifeline : undefined;
     noteChildStarted(child.pid, opts.argv[0]!);
@@ -301,9 +307,8 @@ class Supervision {
     if (this.child) {
       this.child.unref();
       noteChildEnded(this.child.pid);
-      live.groups.delete(this.child.pid);
     }
-    if (this.mark) live.marks.delete(this.mark);
+    runsUnderWay.delete(this);
     if (this.mark && this.child) extra = { ...this.stopLeftovers(this.mark), ...extra };
     this.resolve({
       exitCode: this.exited?.code ?? null,
@@ -319,12 +324,13 @@ class Supervision {
   }
 
   private stopLeftovers(mark: string): Partial<SupervisedResult> {
+    let marked = 0;
     try {
-      const marked = this.child ? stopMarked(mark, this.child.pid, this.childStart ?? 0) : 0;
+      marked = this.child ? stopMarked(mark, this.child.pid, this.childStart ?? 0) : 0;
       // The host loop's children that dropped the mark (`env -i`) and belong to no live run.
       return { leftoversStopped: marked + (isSubreaper() ? stopOrphans(live) : 0) };
     } catch (error) {
-      return { leftoversStopped: 0, leftoversError: (error as Error).message };
+      return { leftoversStopped: marked, leftoversError: (error as Error).message };
     }
   }
 }
