@@ -15,6 +15,15 @@ export const REDIRECTING_GIT_VARS = [
   'GIT_INTERNAL_SUPER_PREFIX', 'GIT_EXEC_PATH', 'GIT_EXTERNAL_DIFF', 'GIT_DIFF_OPTS', 'GIT_NOTES_REF', 'GIT_NOTES_DISPLAY_REF',
 ] as const;
 
+/**
+ * Object replacement and grafts off for every peer's git (withPeerGitOverrides, git-hook-guard.ts)
+ * and the loop's in the workspace (workspace-git.ts): a peer that planted `refs/replace/<its empty
+ * handoff>` naming a commit with a special case in its tree made the reviewer's own `git add -A;
+ * git commit` record it, attested to the reviewer. What a commit holds is what its id names, for
+ * every peer alike. (`GIT_NO_REPLACE_OBJECTS` leaves `info/grafts` on: the empty graft file turns it off.)
+ */
+export const PEER_REPLACEMENTS_OFF = { GIT_NO_REPLACE_OBJECTS: '1', GIT_GRAFT_FILE: '/dev/null' } as const;
+
 /** The caller's environment without the variables that would point git elsewhere. */
 export function withoutRedirectingGitVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const out = { ...env };

@@ -9,6 +9,7 @@
  * docs/ARCHITECTURE.md, "Changing the run clone".
  */
 import type { PeerRunner } from '../proc/peer-runner.ts';
+import { PEER_REPLACEMENTS_OFF } from './git-env.ts';
 import { gitBytes, WORKSPACE_GIT_FLAGS } from './git.ts';
 import { type RunObserver } from './run-observer.ts';
 
@@ -46,7 +47,15 @@ const STATUS_TIMEOUT_MS = 120_000;
 const MOVE_TIMEOUT_MS = 600_000;
 /** Hooks and fsmonitor off even here, with the flags of every git call (git.ts): the loop's request must do what it says. */
 const WS_GIT = ['git', ...WORKSPACE_GIT_FLAGS].join(' ');
-const MOVE_SCRIPT = `set -e
+/**
+ * First in every script: git here reads the commits as they are, never through a replacement
+ * (`refs/replace/`) or a graft a peer planted (PEER_REPLACEMENTS_OFF, git-env.ts). Through
+ * one, the status compared the index with a tree the commit does not have, and called a special
+ * case staged against the real HEAD clean.
+ */
+const WS_ENV = Object.entries(PEER_REPLACEMENTS_OFF).map(([k, v]) => `export ${k}=${v}`).join('; ');
+const MOVE_SCRIPT = `${WS_ENV}
+set -e
 base64 -d | ${WS_GIT} unpack-objects -q
 ${WS_GIT} reset -q --hard "$1"
 `;
@@ -82,7 +91,8 @@ fi`;
  * `git status`, then a `P  .git/<name>` entry (NUL-ended, as status's) for each pending-operation
  * file, then FLAGS_SEPARATOR and `git ls-files -v -z` (the index flags: hiddenByIndexFlags).
  */
-const STATUS_SCRIPT = `${WS_GIT} --no-optional-locks status --porcelain=v1 -z --untracked-files=all || exit 1
+const STATUS_SCRIPT = `${WS_ENV}
+${WS_GIT} --no-optional-locks status --porcelain=v1 -z --untracked-files=all || exit 1
 ${GIT_DIR_SNIPPET}
 for f in ${PENDING_OPERATION_FILES.join(' ')}; do
   if [ -e "$d/$f" ] || [ -L "$d/$f" ]; then printf '${PENDING_ENTRY}%s (left in progress)\\0' "$f"; fi
@@ -116,7 +126,8 @@ export function hiddenByIndexFlags(lsFilesVZ: string): string[] {
  * enforced apart) and ignored files (dependencies a setup installed), and no merge, cherry-pick,
  * revert or rebase left in progress (PENDING_OPERATION_FILES). Runs in an unborn repository too.
  */
-const DISCARD_SCRIPT = `keep=':(exclude,top).peers'
+const DISCARD_SCRIPT = `${WS_ENV}
+keep=':(exclude,top).peers'
 ${GIT_DIR_SNIPPET}
 for f in ${PENDING_OPERATION_FILES.join(' ')}; do rm -rf -- "$d/$f" || exit 1; done
 # One flag per update-index: given both, git applies only one of them.
@@ -139,7 +150,8 @@ export const MAX_LEFTOVER_PATCH_BYTES = 16 * 1024 * 1024;
  * The a/ b/ prefixes are forced: `git apply` strips one component, so a peer's `diff.noprefix`
  * (or `diff.srcPrefix`) would make `x/.peers/goals.yaml` patch the operator's `.peers/goals.yaml`.
  */
-const PATCH_SCRIPT = `keep=':(exclude,top).peers'
+const PATCH_SCRIPT = `${WS_ENV}
+keep=':(exclude,top).peers'
 ${WS_GIT} add -A -- . || exit 1
 ${WS_GIT} -c core.quotePath=false diff --cached --binary --no-color --no-ext-diff --no-textconv --no-relative --src-prefix=a/ --dst-prefix=b/ -- . "$keep"
 `;
@@ -176,7 +188,8 @@ export function disableableKey(key: string): boolean {
  * Arguments: the tick, the hook names, `--`, the config keys. Prints each one it could not disable
  * (`hook NAME` / `config KEY`). A hooks directory that is a symlink is never followed.
  */
-const DISABLE_SCRIPT = `tick=$1; shift
+const DISABLE_SCRIPT = `${WS_ENV}
+tick=$1; shift
 d=$(${WS_GIT} rev-parse --git-common-dir) || d=
 mode=hook
 for a; do

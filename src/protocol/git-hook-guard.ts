@@ -21,6 +21,7 @@ import { UnsafePathError } from '../fs/atomic-write.ts';
 import { listDirBeneath, readFileBeneath, readTextBeneath } from '../fs/read-beneath.ts';
 import { MiB } from '../fs/safe-read.ts';
 import { parseGitConfig } from '../git/config-file.ts';
+import { PEER_REPLACEMENTS_OFF } from '../git/git-env.ts';
 import { type RepoLayout, resolveRepoLayout } from '../git/repo-layout.ts';
 
 /**
@@ -41,9 +42,9 @@ export const PEER_GIT_OVERRIDES: Array<[string, string]> = [
   ['commit.template', '/dev/null'],
 ];
 
-/** `env` plus PEER_GIT_OVERRIDES appended after any GIT_CONFIG_* entries it already has. */
+/** `env` plus PEER_GIT_OVERRIDES appended after any GIT_CONFIG_* entries it already has, and PEER_REPLACEMENTS_OFF. */
 export function withPeerGitOverrides(env: Record<string, string>): Record<string, string> {
-  const out = { ...env };
+  const out: Record<string, string> = { ...env, ...PEER_REPLACEMENTS_OFF };
   const have = Number.parseInt(env.GIT_CONFIG_COUNT ?? '0', 10);
   let n = Number.isFinite(have) && have > 0 ? have : 0;
   for (const [key, value] of PEER_GIT_OVERRIDES) {
