@@ -55,9 +55,23 @@ function capList(items: string[], label: string): string[] {
 }
 
 /** A list of the loop's whose items hold peer-written text: one line per item, whatever the text holds (oneLine). */
+/**
+ * One item of a list at most this long, as the prompt shows it: a subject of 200 zero-width spaces
+ * is 1 600 bytes once each is shown as `<U+200B>`, and 60 of them filled the prompt's head.
+ */
+const ITEM_CAP = 512;
+
 function listItems(items: string[], label: string): string[] {
-  return capList(items, label).map((x) => `  - ${oneLine(x)}`);
+  return capList(items, label).map((x) => `  - ${capItem(visibleHidden(oneLine(x)))}`);
 }
+
+function capItem(text: string): string {
+  if (utf8(text) <= ITEM_CAP) return text;
+  return `${Buffer.from(text, 'utf8').subarray(0, ITEM_CAP - 4).toString('utf8').replace(/\uFFFD$/, '')} …`;
+}
+
+/** What the head keeps beside the CHANGES section, however large that is (goal status, bugs, warnings). */
+const HEAD_FLOOR = 16 * 1024;
 
 export const DIRECTIVE = `NO SLOP. NO FAKES. NO SKELETONS. BE HONEST. ROOT-CAUSE FIRST.
 - No slop: every change is complete, reviewed and necessary.
@@ -163,13 +177,15 @@ export function buildPrompt(i: PromptInput): string {
     );
   }
   if (i.inbox.length) head.push([`INBOX (commits by your counterparts since ${i.changesSince ?? 'your last turn'}):`, ...listItems(i.inbox, 'messages')].join('\n'));
-  if (i.changes) {
-    // Blind review: the change itself, never the implementer's notes about it — judge the code first.
-    head.push([`CHANGES TO REVIEW (everything since ${i.changesSince ?? 'your last turn'}; commit messages and self-reviews are left out on purpose, so judge the code itself):`, i.changes.trimEnd()].join('\n'));
-  }
   const tail = [TASK, TESTING, BUG_HUNT, SELF_REVIEW(i.peer), CONVENTIONS, APPROVALS, BLOCKED_WAY_OUT].join('\n\n');
-  const budget = PROMPT_CAP_BYTES - utf8(tail) - 2;
+  const room = PROMPT_CAP_BYTES - utf8(tail) - 4;
+  // Blind review: the change itself, never the implementer's notes about it — judge the code first.
+  // Cut before the rest of the head, never by it: the head is cut from its end, and CHANGES, its
+  // last section, went first when the peers' subjects, bug titles or warnings filled it.
+  const changes = i.changes
+    ? capText(visibleHidden([`CHANGES TO REVIEW (everything since ${i.changesSince ?? 'your last turn'}; commit messages and self-reviews are left out on purpose, so judge the code itself):`, i.changes.trimEnd()].join('\n')), room - HEAD_FLOOR, 'changes')
+    : '';
   // Peers wrote much of the head (digests of their code, subjects, bug titles, a blocked reason, the diff).
-  const headText = capText(visibleHidden(head.join('\n\n')), budget, 'prompt');
-  return `${headText}\n\n${tail}\n`;
+  const headText = capText(visibleHidden(head.join('\n\n')), room - (changes ? utf8(changes) + 2 : 0), 'prompt');
+  return `${headText}${changes ? `\n\n${changes}` : ''}\n\n${tail}\n`;
 }

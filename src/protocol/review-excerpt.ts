@@ -68,12 +68,20 @@ export function compactFileDiff(f: PatchFile): string {
   const out = lines.slice(0, at);
   let left = 0;
   for (const l of lines.slice(at)) {
-    const changed = (l.startsWith('+') || l.startsWith('-')) && !isCosmeticLine(l.slice(1), style);
-    if (l.startsWith('@@') || changed) out.push(l);
+    if (l.startsWith('@@') || isChangedCode(l, style)) out.push(l);
     else left++;
   }
   out.push(`(${left} comment, blank and context lines of ${f.path} left out here)`);
   return out.join('\n');
+}
+
+/**
+ * An added or removed line the compacted and partial views keep: one that is not blank or wholly
+ * a comment, and any that branches on a literal value however it starts (a line of a block
+ * comment's `*` shape can be code: `* (a === 2 ? -1 : 1)` continues an expression).
+ */
+function isChangedCode(l: string, style: ReturnType<typeof commentStyleOf>): boolean {
+  return (l.startsWith('+') || l.startsWith('-')) && (!isCosmeticLine(l.slice(1), style) || branchesOnLiteral(l.slice(1)));
 }
 
 const LITERAL = String.raw`(?:-?\d[\w.]*|"[^"]*"|'[^']*'|\x60[^\x60]*\x60|None|null|nil|undefined|True|False|true|false)`;
@@ -113,21 +121,47 @@ export type PartialFile = { path: string; left: number; total: number };
  * line that says so: hunk positions are not kept), then one line counting what was left out. Undefined when not even the header,
  * that line and one changed line fit.
  */
-export function partialFileDiff(f: PatchFile, budget: number): { text: string; left: number; total: number } | undefined {
+// Said as both: an honest table of HTTP statuses or currency symbols is rows, not branches, and a
+// reviewer told each row branches reads special cases into it.
+const PARTIAL_HUNK_LINE = "@@ lines that branch on a literal value or are a row of a lookup table first, then the others in order; their hunks' other lines are not shown @@";
+
+/** A file's diff header and its changed code lines, each marked when it branches on a literal; undefined without a hunk. */
+function changedCodeOf(f: PatchFile): { header: string[]; code: Array<{ line: string; first: boolean }> } | undefined {
   const style = commentStyleOf(f.path);
   const lines = f.text.split('\n');
   const at = lines.findIndex((l) => l.startsWith('@@'));
   if (at < 0) return undefined;
-  const header = lines.slice(0, at);
   const code: Array<{ line: string; first: boolean }> = [];
   for (const l of lines.slice(at)) {
-    if ((l.startsWith('+') || l.startsWith('-')) && !isCosmeticLine(l.slice(1), style)) code.push({ line: l, first: branchesOnLiteral(l.slice(1)) });
+    if (isChangedCode(l, style)) code.push({ line: l, first: branchesOnLiteral(l.slice(1)) });
   }
+  return { header: lines.slice(0, at), code };
+}
+
+const partialTail = (f: PatchFile, left: number, total: number) => `(${left} of ${total} changed code lines of ${f.path} left out here: read them in the full diff)`;
+
+/** At most this much of a file's lines that branch on a literal is kept room for (excerptForReview). */
+const LITERAL_ROOM_PER_FILE = 2048;
+
+/**
+ * What a file's partial view needs to show its lines that branch on a literal value (up to
+ * LITERAL_ROOM_PER_FILE of them): 0 for a file with none.
+ */
+function literalRoom(f: PatchFile): number {
+  const changed = changedCodeOf(f);
+  if (!changed) return 0;
+  const literal = changed.code.filter((c) => c.first).reduce((n, c) => n + utf8(c.line) + 1, 0);
+  if (literal === 0) return 0;
+  return utf8(changed.header.join('\n')) + 1 + utf8(PARTIAL_HUNK_LINE) + 1 + utf8(partialTail(f, changed.code.length, changed.code.length)) + Math.min(literal, LITERAL_ROOM_PER_FILE);
+}
+
+export function partialFileDiff(f: PatchFile, budget: number): { text: string; left: number; total: number } | undefined {
+  const changed = changedCodeOf(f);
+  if (!changed) return undefined;
+  const { header, code } = changed;
   const ordered = [...code.filter((c) => c.first), ...code.filter((c) => !c.first)];
-  const tail = (left: number) => `(${left} of ${code.length} changed code lines of ${f.path} left out here: read them in the full diff)`;
-  // Said as both: an honest table of HTTP statuses or currency symbols is rows, not branches, and a
-  // reviewer told each row branches reads special cases into it.
-  const hunkLine = "@@ lines that branch on a literal value or are a row of a lookup table first, then the others in order; their hunks' other lines are not shown @@";
+  const tail = (left: number) => partialTail(f, left, code.length);
+  const hunkLine = PARTIAL_HUNK_LINE;
   let size = utf8(header.join('\n')) + 1 + utf8(hunkLine) + 1 + utf8(tail(code.length));
   const picked: typeof code = [];
   for (const c of ordered) {
@@ -152,9 +186,12 @@ export function partialFileDiff(f: PatchFile, budget: number): { text: string; l
  */
 export function excerptForReview(patch: string, budget: number): { text: string; shown: string[]; total: number; partial: PartialFile[] } {
   const files = splitPatch(patch);
-  const order = files.map((f, i) => ({ f, i, size: utf8(f.text) + 1 })).sort((x, y) => rank(x.f) - rank(y.f) || x.size - y.size || x.i - y.i);
+  const order = files.map((f, i) => ({ f, i, size: utf8(f.text) + 1, literal: f.document ? 0 : literalRoom(f) })).sort((x, y) => rank(x.f) - rank(y.f) || x.size - y.size || x.i - y.i);
   const picked = new Map<number, string>();
-  let left = budget;
+  // Room kept for the partial views' lines that branch on a literal: 60 small added files took the
+  // whole budget, and what was left for src/calc.mjs's special case could not hold its header.
+  const reserved = Math.min(Math.floor(budget / 3), order.reduce((n, o) => n + o.literal, 0));
+  let left = budget - reserved;
   for (const o of order) {
     if (o.size > left) continue;
     picked.set(o.i, o.f.text);
@@ -167,16 +204,26 @@ export function excerptForReview(patch: string, budget: number): { text: string;
     picked.set(o.i, o.text);
     left -= size;
   }
+  left += reserved;
   const partial: PartialFile[] = [];
-  // Documents are listed only: what they say runs nowhere.
-  const rest = order.filter((o) => !picked.has(o.i) && !o.f.document);
+  const unshown: PartialFile[] = [];
+  // Documents are listed only: what they say runs nowhere. Files with lines that branch on a
+  // literal first, each given at least the room those lines need while there is any.
+  const rest = order.filter((o) => !picked.has(o.i) && !o.f.document).sort((x, y) => Number(y.literal > 0) - Number(x.literal > 0));
   rest.forEach((o, n) => {
-    const part = partialFileDiff(o.f, Math.floor(left / (rest.length - n)));
-    if (!part) return;
+    const share = Math.min(left, Math.max(Math.floor(left / (rest.length - n)), o.literal));
+    const part = partialFileDiff(o.f, share);
+    if (!part) {
+      // Not even a line of it fits: named all the same, never only listed.
+      const total = changedCodeOf(o.f)?.code.length ?? 0;
+      if (total > 0) unshown.push({ path: o.f.path, left: total, total });
+      return;
+    }
     picked.set(o.i, part.text);
     left -= utf8(part.text) + 1;
     partial.push({ path: o.f.path, left: part.left, total: part.total });
   });
+  partial.unshift(...unshown);
   const shown = files.map((f, i) => ({ f, text: picked.get(i) })).filter((x) => x.text !== undefined);
   return { text: shown.map((x) => x.text).join('\n'), shown: shown.map((x) => x.f.path), total: files.length, partial };
 }

@@ -22,13 +22,19 @@ export type TurnDiff = {
   cosmeticFiles: string[];
 };
 
-type CommentStyle = { prefixes: string[] };
-const SLASH: CommentStyle = { prefixes: ['//', '/*', '*/', '*'] };
+/**
+ * `prefixes`: what starts a comment that runs to the end of the line (and `*`, a block comment's
+ * inner line); `blocks`: the delimiters of a comment that may end within the line, after which
+ * the line may go on with code (`/* fast path *\/ if (a === 2) return 5;`); `code`: prefixes of
+ * code that a comment prefix would take (PHP's `#[Attribute]`).
+ */
+type CommentStyle = { prefixes: string[]; blocks?: Array<[string, string]>; code?: string[] };
+const SLASH: CommentStyle = { prefixes: ['//', '*'], blocks: [['/*', '*/']] };
 const HASH: CommentStyle = { prefixes: ['#'] };
-const DASH: CommentStyle = { prefixes: ['--'] };
+const DASH: CommentStyle = { prefixes: ['--'], blocks: [['--[[', ']]'], ['--[=[', ']=]'], ['{-', '-}']] };
 const SEMI: CommentStyle = { prefixes: [';'] };
-const MARKUP: CommentStyle = { prefixes: ['<!--', '-->'] };
-const PHP: CommentStyle = { prefixes: ['//', '/*', '*/', '*', '#'] };
+const MARKUP: CommentStyle = { prefixes: [], blocks: [['<!--', '-->']] };
+const PHP: CommentStyle = { prefixes: ['//', '*', '#'], blocks: [['/*', '*/']], code: ['#['] };
 
 const STYLE_BY_EXT: Record<string, CommentStyle> = {};
 for (const e of 'js jsx mjs cjs ts tsx mts cts go rs c h cc cpp hpp cxx java kt kts swift cs scala dart groovy zig proto css scss less sol v'.split(' ')) STYLE_BY_EXT[e] = SLASH;
@@ -79,7 +85,25 @@ export function isCosmeticLine(text: string, style: CommentStyle | null): boolea
   if (INNER_LINE_BREAK.test(text)) return false;
   const t = text.trim();
   if (t === '') return true;
-  return style !== null && style.prefixes.some((p) => t.startsWith(p));
+  return style !== null && whollyComment(t, style);
+}
+
+/**
+ * Whether trimmed `t` is comments only. A block comment that closes within the line leaves what
+ * follows it to be judged again, as does the end of one opened on an earlier line: a line is not
+ * a comment because it starts like one (`*\/ return 5;`, `/* x *\/ if (a === 2) return 5;`).
+ */
+function whollyComment(t: string, style: CommentStyle): boolean {
+  if (t === '') return true;
+  if (style.code?.some((c) => t.startsWith(c))) return false;
+  for (const [open, close] of style.blocks ?? []) {
+    if (t.startsWith(open)) {
+      const end = t.indexOf(close, open.length);
+      return end < 0 || whollyComment(t.slice(end + close.length).trim(), style);
+    }
+  }
+  for (const [, close] of style.blocks ?? []) if (t.startsWith(close)) return whollyComment(t.slice(close.length).trim(), style);
+  return style.prefixes.some((p) => t.startsWith(p));
 }
 
 /** Classifies `git diff -U0 -w --ignore-blank-lines -M --no-color` output. */

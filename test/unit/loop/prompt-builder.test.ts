@@ -88,4 +88,16 @@ describe('prompt builder', () => {
     expect(p).toContain('Peer-Status: handoff');
     expect(p).toContain('CONVENTIONS');
   });
+
+  test('peer-written lists never push CHANGES out: an item is cut to a line, and the head is cut before CHANGES is', () => {
+    const zeroWidth = '\u200b'.repeat(200);
+    const changes = 'diff --git a/src/calc.mjs b/src/calc.mjs\n+  if (a === 2 && b === 3) return 5;';
+    const p = buildPrompt(input({ inbox: Array.from({ length: 60 }, (_, i) => `[alice] ${zeroWidth} (${String(i).padStart(8, '0')})`), warnings: Array.from({ length: 200 }, () => 'w'.repeat(2000)), changes }));
+    expect(Buffer.byteLength(p)).toBeLessThanOrEqual(PROMPT_CAP_BYTES);
+    expect(p).toContain('if (a === 2 && b === 3) return 5;');
+    expect(p).toContain('Peer-Status: handoff');
+    // Each subject shows as at most one capped line.
+    const inboxLine = p.split('\n').find((l) => l.startsWith('  - [alice] <U+200B>'))!;
+    expect(Buffer.byteLength(inboxLine)).toBeLessThanOrEqual(520);
+  });
 });

@@ -72,7 +72,7 @@ describe('review excerpt', () => {
     for (const l of ['const known = new Map(entries);', 'if (known.has(key)) return known.get(key);', 'xs[i] = x;', 'return { sum: a + b };']) expect(branchesOnLiteral(l)).toBe(false);
   });
 
-  test('nothing fits: nothing is shown', () => {
-    expect(excerptForReview(added('src/a.mjs', 'a'.repeat(500)), 100)).toEqual({ text: '', shown: [], total: 1, partial: [] });
+  test('nothing fits: nothing is shown, and the code file is named as not shown (all its changed lines left out)', () => {
+    expect(excerptForReview(added('src/a.mjs', 'a'.repeat(500)), 100)).toEqual({ text: '', shown: [], total: 1, partial: [{ path: 'src/a.mjs', left: 1, total: 1 }] });
   });
 });

@@ -158,6 +158,20 @@ describe('what counts as cosmetic', () => {
     expect(kind('app.py', 'x = 2  #')).toBe('src');
   });
 
+  test('a line that starts like a comment and goes on with code after the comment closes is code', () => {
+    expect(kind('src/calc.mjs', '/* fast path */ if (a === 2 && b === 3) return 5;')).toBe('src');
+    expect(kind('src/calc.mjs', '*/ return 5;')).toBe('src');
+    expect(kind('src/calc.mjs', '/* a */ /* b */ // c')).toBe('cosmetic');
+    expect(kind('src/calc.mjs', '/* opens here, closes later')).toBe('cosmetic');
+    expect(kind('src/calc.mjs', ' * a doc line')).toBe('cosmetic');
+    expect(kind('page.html', '<!-- x --> <script>add = () => 5</script>')).toBe('src');
+    expect(kind('page.html', '<!-- a note -->')).toBe('cosmetic');
+    expect(kind('calc.lua', '--[[x]] if a == 2 then return 5 end')).toBe('src');
+    expect(kind('calc.lua', '-- a note')).toBe('cosmetic');
+    expect(kind('calc.php', '#[Pure] function add($a, $b) {')).toBe('src');
+    expect(kind('calc.php', '# a note')).toBe('cosmetic');
+  });
+
   test('in a file whose comment syntax is unknown, only blank lines are cosmetic', () => {
     expect(kind('Procfile', '# web: node a.js')).toBe('src');
     expect(kind('data.unknownext', '// x')).toBe('src');
