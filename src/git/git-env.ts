@@ -20,9 +20,11 @@ export const REDIRECTING_GIT_VARS = [
  * and the loop's in the workspace (workspace-git.ts): a peer that planted `refs/replace/<its empty
  * handoff>` naming a commit with a special case in its tree made the reviewer's own `git add -A;
  * git commit` record it, attested to the reviewer. What a commit holds is what its id names, for
- * every peer alike. (`GIT_NO_REPLACE_OBJECTS` leaves `info/grafts` on: the empty graft file turns it off.)
+ * every peer alike. (`GIT_NO_REPLACE_OBJECTS` leaves `info/grafts` on; a graft file that cannot
+ * exist turns it off, where `/dev/null`, which git can open, had it print a deprecation hint on
+ * every command, to every peer.)
  */
-export const PEER_REPLACEMENTS_OFF = { GIT_NO_REPLACE_OBJECTS: '1', GIT_GRAFT_FILE: '/dev/null' } as const;
+export const PEER_REPLACEMENTS_OFF = { GIT_NO_REPLACE_OBJECTS: '1', GIT_GRAFT_FILE: '/dev/null/no-grafts' } as const;
 
 /** The caller's environment without the variables that would point git elsewhere. */
 export function withoutRedirectingGitVars(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {

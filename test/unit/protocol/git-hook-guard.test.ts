@@ -54,6 +54,24 @@ describe('git hooks in peer processes', () => {
   });
 });
 
+describe('what a commit holds, for every peer', () => {
+  test('a planted replacement or graft changes nothing a peer\'s git reads, and costs the peer no hint on every command', () => {
+    repo = makeRepo();
+    const first = repo.commit('one', { 'a.txt': 'one\n' });
+    const second = repo.commit('two', { 'a.txt': 'two\n' });
+    repo.commit('three', { 'a.txt': 'three\n' });
+    const ident = { GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@x' };
+    sh(repo.dir, ['replace', second, first]);
+    writeFileSync(join(repo.dir, '.git/info/grafts'), `${repo.head()}\n`);
+    // Plain git reads history through both.
+    expect(gitAsPeer(repo.dir, ['log', '--format=%s'], ident).stdout.trim()).toBe('three');
+    const asPeer = gitAsPeer(repo.dir, ['log', '--format=%s'], withPeerGitOverrides(ident));
+    expect(asPeer.stdout.trim().split('\n')).toEqual(['three', 'two', 'one']);
+    expect(gitAsPeer(repo.dir, ['show', `${second}:a.txt`], withPeerGitOverrides(ident)).stdout).toBe('two\n');
+    expect(asPeer.stderr).toBe('');
+  });
+});
+
 describe('after every tick', () => {
   test('hooks and code-running config added since the run started are found; the user\'s own are not', async () => {
     repo = makeRepo();
