@@ -138,6 +138,37 @@ export function listProcStats(): ProcStat[] {
 }
 
 /**
+ * The children of `pid` (every thread's, as the kernel lists them in `/proc/<pid>/task/<tid>/children`),
+ * each as listProcStats sees it: a few reads where the whole table is one per process. Null where
+ * the kernel has no such list (CONFIG_PROC_CHILDREN off): the caller then reads the whole table.
+ */
+export function listChildStats(pid: number): ProcStat[] | null {
+  const pids = new Set<string>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      let text: string;
+      try {
+        text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && tid === String(pid)) return null;
+        continue; // a thread gone meanwhile
+      }
+      for (const c of text.split(' ')) if (/^\d+$/.test(c)) pids.add(c);
+    }
+  } catch {
+    return null;
+  }
+  const out: ProcStat[] = [];
+  for (const c of pids) {
+    try {
+      const parsed = parseProcStatFull(readFileSync(`/proc/${c}/stat`, 'utf8'));
+      if (parsed) out.push(parsed);
+    } catch {} // gone meanwhile
+  }
+  return out;
+}
+
+/**
  * A process's environment as it started (`/proc/<pid>/environ`, NUL-separated), or undefined when
  * this user may not read it or it is gone. Read empty or unreadable as gone (a leader whose main
  * thread exited has no memory of its own left), it is read from one of the threads still running.

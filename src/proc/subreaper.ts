@@ -15,7 +15,7 @@
  * multiplexer's server) was never the loop's descendant.
  */
 import { dlopen, FFIType } from 'bun:ffi';
-import { listProcStats } from './proc-table.ts';
+import { listChildStats, listProcStats, processIdentity } from './proc-table.ts';
 import { stopThenKill } from './stop-and-kill.ts';
 
 const PR_SET_CHILD_SUBREAPER = 36;
@@ -86,9 +86,10 @@ export function zombiesToReap(procs: readonly OrphanCandidate[], self: number, s
 
 /** This process's children as the sweep sees them, and its own group; null without /proc. */
 function children(self: number): { procs: OrphanCandidate[]; selfGroup: number } | null {
-  const stats = listProcStats();
-  const selfGroup = stats.find((p) => p.pid === self)?.pgid;
+  const selfGroup = processIdentity(self)?.pgid;
   if (selfGroup === undefined) return null;
+  // The kernel's list of this process's children, where it keeps one: not the whole table.
+  const stats = listChildStats(self) ?? listProcStats();
   return { procs: stats.filter((p) => p.ppid === self).map((p) => ({ pid: p.pid, ppid: p.ppid, pgid: p.pgid, zombie: p.zombie, startTicks: p.startTicks })), selfGroup };
 }
 

@@ -7,6 +7,7 @@
  */
 import { afterAll, expect, test } from 'bun:test';
 import { join } from 'node:path';
+import { listChildStats, listProcStats } from '../../../src/proc/proc-table.ts';
 import { orphansToStop, zombiesToReap, type OrphanCandidate } from '../../../src/proc/subreaper.ts';
 import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
 
@@ -75,4 +76,18 @@ test('a leftover whose main thread exited while another runs on (/proc shows it 
   expect(marked.subreaper).toBe(false);
   expect(marked.turn).toEqual({ stopped: 1, error: null });
   expect(marked.afterTurn).toMatchObject({ turnDaemon: false, beating: false });
+});
+
+test("the sweep reads this process's children from the kernel's list: the same as the whole table's", async () => {
+  const kids = [Bun.spawn(['sleep', '30']), Bun.spawn(['sleep', '30'])];
+  try {
+    const fromList = listChildStats(process.pid);
+    expect(fromList).not.toBeNull();
+    const fromTable = listProcStats().filter((p) => p.ppid === process.pid);
+    expect(fromList!.map((p) => p.pid).sort()).toEqual(fromTable.map((p) => p.pid).sort());
+    for (const k of kids) expect(fromList!.map((p) => p.pid)).toContain(k.pid);
+  } finally {
+    for (const k of kids) k.kill('SIGKILL');
+    await Promise.all(kids.map((k) => k.exited));
+  }
 });
