@@ -87,7 +87,7 @@ const u24le = (b: Buffer, i: number) => b[i]! | (b[i + 1]! << 8) | (b[i + 2]! <<
 export function imageSize(b: Buffer): ImageSize | null {
   try {
     if (b.length >= 24 && b.readUInt32BE(0) === 0x89504e47 && b.toString('latin1', 12, 16) === 'IHDR') return sized(b.readUInt32BE(16), b.readUInt32BE(20));
-    if (b.length >= 10 && /^GIF8[79]a$/.test(b.toString('latin1', 0, 6))) return sized(u16le(b, 6), u16le(b, 8));
+    if (b.length >= 10 && /^GIF8[79]a$/.test(b.toString('latin1', 0, 6))) return gifSize(b);
     if (b.length >= 30 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') {
       const chunk = b.toString('latin1', 12, 16);
       if (chunk === 'VP8 ') return sized(u16le(b, 26) & 0x3fff, u16le(b, 28) & 0x3fff);
@@ -106,6 +106,42 @@ export function imageSize(b: Buffer): ImageSize | null {
 }
 
 const sized = (width: number, height: number): ImageSize | null => (width > 0 && height > 0 ? { width, height } : null);
+
+/**
+ * A GIF's size as a decoder draws it: its logical screen, grown to hold every frame where the
+ * frame says it sits. A 35-byte GIF stating a 1×1 screen and one 1×1 frame at (2047, 767) decodes
+ * (Pillow) as 2048×768, and was reserved as 1×1. Every block is walked to the trailer; a file cut
+ * short of it (or longer than what is read, IMAGE_HEAD_CHARS) is unreadable, the safe side.
+ */
+function gifSize(b: Buffer): ImageSize | null {
+  let width = u16le(b, 6);
+  let height = u16le(b, 8);
+  const colorTable = (flags: number) => (flags & 0x80 ? 3 * (1 << ((flags & 7) + 1)) : 0);
+  let i = 13 + colorTable(b[10]!);
+  // Data sub-blocks: a length byte, that many bytes, until a zero length.
+  const skipSubBlocks = (): boolean => {
+    for (;;) {
+      const n = b[i];
+      if (n === undefined) return false;
+      i += 1 + n;
+      if (n === 0) return true;
+    }
+  };
+  for (;;) {
+    const block = b[i];
+    if (block === 0x3b) return sized(width, height);
+    if (block === 0x21) {
+      i += 2; // introducer and label
+      if (!skipSubBlocks()) return null;
+    } else if (block === 0x2c) {
+      if (i + 10 > b.length) return null;
+      width = Math.max(width, u16le(b, i + 1) + u16le(b, i + 5));
+      height = Math.max(height, u16le(b, i + 3) + u16le(b, i + 7));
+      i += 10 + colorTable(b[i + 9]!) + 1; // descriptor, local color table, LZW minimum code size
+      if (!skipSubBlocks()) return null;
+    } else return null; // cut short, or no GIF block
+  }
+}
 
 /** The first start-of-frame segment's size, walking the segments by their lengths (an EXIF thumbnail sits inside one). */
 function jpegSize(b: Buffer): ImageSize | null {
@@ -173,7 +209,7 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
       else if (!media.startsWith('text/')) count(head(v.data), `media_type ${JSON.stringify(media.slice(0, 64))}`);
     }
     // OpenAI: "image_url": "data:image/…" (Responses), {url: "data:image/…"} (Chat), an input_file's "file_data".
-    for (const [key, x] of requestEntries(v)) {
+    for (const [key, x] of requestEntries(v, v === doc)) {
       if (typeof x !== 'string' || !DATA_URL_KEYS.has(key)) continue;
       const img = dataUrlImage(x);
       if (img !== null) count(img, key);

@@ -67,6 +67,9 @@ const reaches = (why: string): Reason => ({ why, reach: true });
 const ONLINE_VARIANT = /:online\s*$/i;
 
 function topLevel(doc: Record<string, unknown>, vendor: Vendor): Reason | null {
+  // No API has a body-level `type`; a block's type at the root made the walks below take the whole
+  // body for a tool call's arguments or a replayed search (its input, its tools left unread).
+  if (doc.type !== undefined) return reaches('a "type" at the top of the body is no field of the API; peers cannot tell what the vendor reads of the body then');
   // Routers behind either API shape (OpenRouter) add input of their own: web results, parsed files.
   if (present(doc.plugins)) return reaches('"plugins" asks the router to add input of its own (web results, parsed files)');
   if (present(doc.web_search_options)) return reaches('"web_search_options" asks for a web search on the provider\'s side');
@@ -161,7 +164,7 @@ export function offBodyReasons(doc: Record<string, unknown>, vendor: Vendor): Of
     for (const key of FREE_MAPS) if (isObject(v[key])) freeMaps.add(v[key]);
     if (note(objectReason(v))) return 'stop';
     // A past web search replayed in a Responses history records its sources; nothing is fetched again.
-    if (v.type === 'web_search_call') return 'skip';
+    if (v.type === 'web_search_call' && v !== doc) return 'skip';
     const tools = requestEntries(v).find(([key]) => key === 'tools')?.[1];
     if (Array.isArray(tools)) for (const tool of tools) if (note(toolReason(tool, vendor))) return 'stop';
     return undefined;
@@ -169,9 +172,12 @@ export function offBodyReasons(doc: Record<string, unknown>, vendor: Vendor): Of
   return out;
 }
 
-/** An object's entries as the vendor reads them: its JSON Schemas and a tool call's arguments are data, left out. */
-export function requestEntries(v: Record<string, unknown>): [string, unknown][] {
-  const toolCall = typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
+/**
+ * An object's entries as the vendor reads them: its JSON Schemas and a tool call's arguments are
+ * data, left out. `root`: the body itself, which is never a tool call whatever its `type` says.
+ */
+export function requestEntries(v: Record<string, unknown>, root = false): [string, unknown][] {
+  const toolCall = !root && typeof v.type === 'string' && TOOL_CALL_BLOCKS.has(v.type);
   return Object.entries(v).filter(([key]) => !(SCHEMA_KEYS.has(key) || (toolCall && key === 'input')));
 }
 
@@ -192,7 +198,7 @@ export function walkRequestObjects(doc: unknown, visit: (v: Record<string, unkno
     const said = visit(v);
     if (said === 'stop') return;
     if (said === 'skip') continue;
-    for (const [, x] of requestEntries(v)) if (typeof x === 'object' && x !== null) stack.push(x);
+    for (const [, x] of requestEntries(v, v === doc)) if (typeof x === 'object' && x !== null) stack.push(x);
   }
 }
 

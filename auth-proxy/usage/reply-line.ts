@@ -14,7 +14,7 @@ import type { ReplyLine } from './usage-ledger.ts';
  * project-tier.ts). `costMargin`: how many times the table's price it was reserved at (a router's
  * margin, budget.ts costFactor).
  */
-export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; /** The request asked for cache writes longer than five minutes (request-cost.ts, longCacheAsked). */ longCache?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string }; costMargin?: number; routing?: string };
+export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; /** The request asked for cache writes longer than five minutes (request-cost.ts, longCacheAsked). */ longCache?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string; inferenceGeo?: string }; costMargin?: number; routing?: string };
 
 type Price = ReturnType<typeof usdFor>;
 
@@ -42,8 +42,9 @@ function estimatedPrice(c: ReplyContext, u: Usage, estimated: readonly ('input' 
 
 /**
  * The usage to price: as stated, except for what the request asked for and the reply does not say
- * it was not served (a compatible provider honours it and bills it without saying so): a speed or
- * tier the reply does not state is the one the request was reserved at (silent-tier-budget.test.ts),
+ * it was not served (a compatible provider honours it and bills it without saying so): a speed,
+ * tier or inference geography the reply does not state is the one the request was reserved at
+ * (silent-tier-budget.test.ts),
  * and cache writes the reply does not split by lifetime are all one-hour writes when the request
  * asked for that lifetime (cache-ttl-budget.test.ts).
  */
@@ -59,6 +60,11 @@ function pricedUsage(c: ReplyContext, m: ReturnType<ReplyMeter['finish']>): { us
   if ((usage.service_tier === undefined || usage.service_tier === 'auto') && asked.serviceTier !== undefined && tierFactor(asked.serviceTier).factor !== 1) {
     usage = { ...usage, service_tier: asked.serviceTier };
     notes.push('the service tier the request was reserved at, which the reply did not state');
+  }
+  // US-only inference (1.1x on Anthropic's API) asked for and not denied by the reply.
+  if (usage.inference_geo === undefined && asked.inferenceGeo === 'us') {
+    usage = { ...usage, inference_geo: 'us' };
+    notes.push('the inference geography the request asked for, which the reply did not state');
   }
   if (c.longCache && !m.cacheSplit && usage.cache_write_tokens > 0 && (usage.cache_write_1h_tokens ?? 0) < usage.cache_write_tokens) {
     usage = { ...usage, cache_write_1h_tokens: usage.cache_write_tokens };

@@ -38,7 +38,7 @@ export const VENDOR_TOOL_OVERHEAD_TOKENS = 2048;
  * `routing`: a router's routing preferences as sent (OpenRouter's `provider`: which provider
  * serves the model, at its price), part of what makes a router's request a first one (budget.ts).
  */
-export type RequestFacts = { /** Some `cache_control` asks for a lifetime above five minutes (longCacheAsked). */ longCache?: boolean; model: string; models?: string[]; routing?: string; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; imageTokens?: number; /** Why an inline image's size cannot be read (image-input.ts), if one's cannot. */ imageUnreadable?: string; speed?: string; serviceTier?: string; longContext?: boolean };
+export type RequestFacts = { /** Some `cache_control` asks for a lifetime above five minutes (longCacheAsked). */ longCache?: boolean; model: string; models?: string[]; routing?: string; background?: boolean; stream: boolean; maxOutputTokens: number; promptTokensBound: number; imageTokens?: number; /** Why an inline image's size cannot be read (image-input.ts), if one's cannot. */ imageUnreadable?: string; speed?: string; serviceTier?: string; /** Anthropic's `inference_geo` as asked (its JSON text when not a string). */ inferenceGeo?: string; longContext?: boolean };
 
 /** Whether Anthropic request headers ask for the 1M context window (`anthropic-beta: context-1m-…`), billed at premium rates past 200k prompt tokens. */
 export function asksLongContext(beta: string | string[] | undefined): boolean {
@@ -129,6 +129,8 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
     ...(doc.speed !== undefined && doc.speed !== null ? { speed: typeof doc.speed === 'string' ? doc.speed : JSON.stringify(doc.speed) } : {}),
     // A tier given as anything but a string is one peers cannot price (tierFactor): kept as its JSON text.
     ...(doc.service_tier !== undefined && doc.service_tier !== null ? { serviceTier: typeof doc.service_tier === 'string' ? doc.service_tier : JSON.stringify(doc.service_tier) } : {}),
+    // Where the request asked to be served: a reply silent on it is priced as asked (reply-line.ts).
+    ...(doc.inference_geo !== undefined && doc.inference_geo !== null ? { inferenceGeo: typeof doc.inference_geo === 'string' ? doc.inference_geo : JSON.stringify(doc.inference_geo) } : {}),
   };
 }
 

@@ -17,12 +17,21 @@ const png = (w: number, h: number) => {
   b.writeUInt32BE(h, 20);
   return b;
 };
-const gif = (w: number, h: number) => {
-  const b = Buffer.alloc(13);
-  b.write('GIF89a', 0, 'latin1');
-  b.writeUInt16LE(w, 6);
-  b.writeUInt16LE(h, 8);
-  return b;
+/** A whole GIF: a w×h screen with a global color table of two, one frame of `frame` at its place, the trailer. */
+const gif = (w: number, h: number, frame = { left: 0, top: 0, width: w, height: h }) => {
+  const head = Buffer.alloc(13);
+  head.write('GIF89a', 0, 'latin1');
+  head.writeUInt16LE(w, 6);
+  head.writeUInt16LE(h, 8);
+  head[10] = 0x80; // a global color table of 2 entries
+  const descriptor = Buffer.alloc(10);
+  descriptor[0] = 0x2c;
+  descriptor.writeUInt16LE(frame.left, 1);
+  descriptor.writeUInt16LE(frame.top, 3);
+  descriptor.writeUInt16LE(frame.width, 5);
+  descriptor.writeUInt16LE(frame.height, 7);
+  const graphicControl = Buffer.from([0x21, 0xf9, 4, 0, 0, 0, 0, 0]);
+  return Buffer.concat([head, Buffer.from([0, 0, 0, 255, 255, 255]), graphicControl, descriptor, Buffer.from([2, 2, 0x44, 0x01, 0, 0x3b])]);
 };
 const webp = (chunk: 'VP8 ' | 'VP8L' | 'VP8X', w: number, h: number) => {
   const b = Buffer.alloc(40);
@@ -57,6 +66,15 @@ describe('imageSize reads the size each format states', () => {
     expect(imageSize(webp('VP8L', 1000, 500))).toEqual({ width: 1000, height: 500 });
     expect(imageSize(webp('VP8X', 9000, 7000))).toEqual({ width: 9000, height: 7000 });
     expect(imageSize(jpeg(4032, 3024))).toEqual({ width: 4032, height: 3024 });
+  });
+
+  test('a GIF is as large as its frames say they reach, not only its screen: a 1×1 screen with a frame at (2047, 767) decodes as 2048×768', () => {
+    const liar = gif(1, 1, { left: 2047, top: 767, width: 1, height: 1 });
+    expect(liar.length).toBeLessThan(64);
+    expect(imageSize(liar)).toEqual({ width: 2048, height: 768 });
+    expect(imageSize(gif(1, 1, { left: 0, top: 0, width: 8000, height: 8000 }))).toEqual({ width: 8000, height: 8000 });
+    // Cut short of its trailer (or past what is read of it): unreadable, refused under a cap.
+    expect(imageSize(liar.subarray(0, liar.length - 1))).toBeNull();
   });
 
   test('anything else, a header cut short, or a zero size, is unreadable', () => {

@@ -1,5 +1,5 @@
 /**
- * Attack: a premium speed or tier asked for, served, and not stated in the reply. Anthropic says
+ * Attack: a premium speed, tier or inference geography asked for, served, and not stated in the reply. Anthropic says
  * in its usage which speed served a request (`usage.speed`) and OpenAI which tier
  * (`service_tier`), and a whole reply was priced by what it said only; a compatible provider that
  * honours `"speed": "fast"` or `"service_tier": "priority"` without saying so had the reply
@@ -55,6 +55,14 @@ test('a priority request whose reply says only "auto" is metered at the priority
   stated = 'auto';
   const priority = usdFor(usage('gpt-5.4', { service_tier: 'priority' }), 'openai').usd;
   expect(await meter('openai', { model: 'gpt-5.4', service_tier: 'priority', max_output_tokens: OUT, input: 'hi' })).toBeGreaterThanOrEqual(priority);
+});
+
+test('a US-only request whose reply does not state where it was served is metered at the US rate', async () => {
+  stated = undefined;
+  const us = usdFor(usage('claude-sonnet-4-5', { inference_geo: 'us' }), 'anthropic').usd;
+  // Without the fix: 1x on the ledger for a 1.1x bill, about a tenth of a cap spent past it.
+  expect(us).toBeGreaterThan(usdFor(usage('claude-sonnet-4-5', {}), 'anthropic').usd);
+  expect(await meter('anthropic', { model: 'claude-sonnet-4-5', inference_geo: 'us', max_tokens: OUT, messages: [{ role: 'user', content: 'hi' }] })).toBeGreaterThanOrEqual(us);
 });
 
 test('a reply that states the standard speed (fast capacity unavailable) is priced as it says', async () => {
