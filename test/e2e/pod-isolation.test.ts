@@ -44,7 +44,12 @@ const userGit = (cwd: string, args: string[]) => asUser(['git', '-C', cwd, ...ar
 const cname = (role: string) => `peers-${key}-${role}`;
 const execIn = (role: string, script: string) => podmanAsUser(['exec', cname(role), 'sh', '-c', script]);
 const hostMarkers = () => readdirSync('/tmp').filter((n) => n.startsWith(`peers-pwned-${TOKEN}-`));
-const markersIn = (role: string) => execIn(role, `ls -A /tmp /state /mirror 2>/dev/null | grep -c 'peers-pwned-${TOKEN}-' || true`).stdout.trim();
+const markersIn = (role: string) => {
+  const r = execIn(role, `ls -A /tmp /state /mirror 2>/dev/null | grep -c 'peers-pwned-${TOKEN}-' || true`);
+  // A container that stopped (the run over) cannot be looked into: say so, not an empty count.
+  if (r.code !== 0) throw new Error(`cannot look into the ${role} container (exit ${r.code}): ${r.stderr.slice(0, 300)}`);
+  return r.stdout.trim();
+};
 const tickLines = () =>
   existsSync(join(stateDir, 'runs.jsonl'))
     ? readFileSync(join(stateDir, 'runs.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; success: boolean }).filter((l) => l.event === 'tick')
@@ -138,7 +143,9 @@ beforeAll(() => {
   writeFileSync(join(repo, '.peers/goals.yaml'), GOALS);
   for (const f of ['config.yaml', 'goals.yaml']) chownSync(join(repo, '.peers', f), uid(), uid());
   before = userRepoBytes();
-  const r = peers(['up', '--max-ticks', '40']);
+  // Room for the ticks the checks below need while the pod still runs, failed ticks included (a
+  // loaded machine): the containers' /tmp goes with them once the run is over.
+  const r = peers(['up', '--max-ticks', '400']);
   upOutput = r.stderr;
   expect(r.code, r.stderr).toBe(0);
   key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;
