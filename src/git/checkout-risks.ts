@@ -17,6 +17,7 @@
 import { basename } from 'node:path';
 import { git } from './git.ts';
 import { firstControl } from './history-controls.ts';
+import { parseRawDiffZ, type TreeChange } from './tree-changes.ts';
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 const ZERO = /^0+$/;
@@ -91,13 +92,14 @@ function blobText(mirror: string, sha: string): string | { error: string } {
 export function checkoutRisks(mirror: string, base: string | null, head: string, userDrivers: ReadonlySet<string>, userAttributes = ''): string[] | { error: string } {
   const r = git(mirror, ['diff-tree', '-r', '-z', '--no-renames', '--raw', base ?? EMPTY_TREE, head], { maxBuffer: 512 * 1024 * 1024, timeoutMs: 10 * 60_000 });
   if (r.code !== 0) return { error: `git diff-tree failed: ${r.stderr.trim().slice(-300)}` };
-  const fields = r.stdout.split('\0');
+  let changes: TreeChange[];
+  try {
+    changes = parseRawDiffZ(r.stdout);
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
   const risks: string[] = [];
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const meta = /^:(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) [A-Z]/.exec(fields[i]!);
-    if (!meta) return { error: `git diff-tree printed an unexpected line: ${JSON.stringify(fields[i]!.slice(0, 80))}` };
-    const [, oldMode, newMode, oldSha, newSha] = meta;
-    const path = fields[i + 1]!;
+  for (const { path, mode: newMode, sha: newSha, oldMode, oldSha } of changes) {
     const shown = JSON.stringify(path);
     // As a case-insensitive filesystem (macOS's default) names it: git opening `.gitattributes` in
     // the user's working tree there opens a `.GitAttributes` the run committed.

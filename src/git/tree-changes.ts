@@ -7,22 +7,33 @@
  */
 import { git } from './git.ts';
 
-/** One changed entry: a deletion carries no new content (`mode` and `sha` are then git's zeros). */
-export type TreeChange = { path: string; mode: string; sha: string; deleted: boolean };
+/**
+ * One changed entry: its new mode and blob id (`mode` and `sha`; a deletion's are git's zeros) and
+ * its old ones (an addition's are zeros; an entry of a tree listing has none).
+ */
+export type TreeChange = { path: string; mode: string; sha: string; deleted: boolean; oldMode?: string; oldSha?: string };
 
 export type TreeChanges = { ok: true; changes: TreeChange[] } | { ok: false; error: string };
 
 /** A run may change many files; its paths are read whole or not at all (a cut list would pass). */
 const LIST_BUFFER = 256 * 1024 * 1024;
 
-/** `git diff --raw -z --no-renames --no-abbrev` output: `:oldmode newmode oldsha newsha status`, then the path. */
+const RAW_META = /^:(\d{6}) (\d{6}) ([0-9a-f]+) ([0-9a-f]+) ([A-Z])\d*$/;
+
+/**
+ * `git diff --raw -z --no-renames` (or `diff-tree -r -z --raw`) output: `:oldmode newmode oldsha
+ * newsha status`, then the path. The one reader of that format here (tests-alone.ts,
+ * checkout-risks.ts, treeChanges). Throws on a line of another shape: a reader that skipped it
+ * would pass over the entry it stood for.
+ */
 export function parseRawDiffZ(out: string): TreeChange[] {
   const fields = out.split('\0');
   const changes: TreeChange[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
-    const meta = (fields[i] as string).split(' ');
-    if (meta.length < 5) continue;
-    changes.push({ path: fields[i + 1] as string, mode: meta[1] as string, sha: meta[3] as string, deleted: (meta[4] as string).startsWith('D') });
+    const meta = RAW_META.exec(fields[i]!);
+    if (!meta) throw new Error(`git printed an unexpected raw diff line: ${JSON.stringify(fields[i]!.slice(0, 80))}`);
+    const [, oldMode, mode, oldSha, sha, status] = meta;
+    changes.push({ path: fields[i + 1]!, mode: mode!, sha: sha!, deleted: status === 'D', oldMode: oldMode!, oldSha: oldSha! });
   }
   return changes;
 }

@@ -14,6 +14,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from '../git/git.ts';
+import { parseRawDiffZ } from '../git/tree-changes.ts';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { SUBSTRATE_GIT_ENV, SUBSTRATE_PEER } from './approvals.ts';
 import { isTestPath } from './test-paths.ts';
@@ -31,20 +32,15 @@ export type TestSide = {
  * moved out of the tests is its deletion (test side) and an addition elsewhere (not).
  */
 export function testSideEntries(rawZ: string): TestSide {
-  const parts = rawZ.split('\0');
   const paths: string[] = [];
   const deleted: string[] = [];
   const records: string[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const meta = (parts[i] ?? '').replace(/^\n/, '');
-    if (!meta.startsWith(':')) continue;
-    const path = parts[++i] ?? '';
-    const [, newMode, , newSha, status] = meta.slice(1).split(' ');
-    if (!path || !newMode || !newSha || !status || !isTestPath(path)) continue;
-    paths.push(path);
-    const gone = status.startsWith('D') || /^0+$/.test(newMode);
-    if (gone) deleted.push(path);
-    records.push(gone ? `0 ${'0'.repeat(newSha.length)}\t${path}` : `${newMode} ${newSha}\t${path}`);
+  for (const c of parseRawDiffZ(rawZ)) {
+    if (!c.path || !isTestPath(c.path)) continue;
+    paths.push(c.path);
+    const gone = c.deleted || /^0+$/.test(c.mode);
+    if (gone) deleted.push(c.path);
+    records.push(gone ? `0 ${'0'.repeat(c.sha.length)}\t${c.path}` : `${c.mode} ${c.sha}\t${c.path}`);
   }
   return { paths, deleted, indexInfo: records.map((r) => `${r}\0`).join('') };
 }

@@ -113,9 +113,11 @@ test('a HEAD is read once: the second ask at it is answered without git, an unre
 test('raw diff parsing: modes, deletions, type changes and names with line breaks', () => {
   const z = [':000000 120000 ' + '0'.repeat(40) + ' ' + 'a'.repeat(40) + ' A', 'src/l\nink', ':100644 000000 ' + 'b'.repeat(40) + ' ' + '0'.repeat(40) + ' D', 'gone.txt', ':100644 120000 ' + 'c'.repeat(40) + ' ' + 'd'.repeat(40) + ' T', 'was-file', ''].join('\0');
   expect(parseRawDiffZ(z)).toEqual([
-    { path: 'src/l\nink', mode: '120000', sha: 'a'.repeat(40), deleted: false },
-    { path: 'gone.txt', mode: '000000', sha: '0'.repeat(40), deleted: true },
-    { path: 'was-file', mode: '120000', sha: 'd'.repeat(40), deleted: false },
+    { path: 'src/l\nink', mode: '120000', sha: 'a'.repeat(40), deleted: false, oldMode: '000000', oldSha: '0'.repeat(40) },
+    { path: 'gone.txt', mode: '000000', sha: '0'.repeat(40), deleted: true, oldMode: '100644', oldSha: 'b'.repeat(40) },
+    { path: 'was-file', mode: '120000', sha: 'd'.repeat(40), deleted: false, oldMode: '100644', oldSha: 'c'.repeat(40) },
   ]);
+  // A line of another shape is no entry to skip: the read fails (its callers hold).
+  expect(() => parseRawDiffZ(`:100644 100644 ${'b'.repeat(40)}\0odd\0`)).toThrow('unexpected raw diff line');
   expect(treeChanges('/nonexistent-peers-dir', undefined, 'HEAD').ok).toBe(false);
 });
