@@ -83,14 +83,19 @@ export function processIdentity(pid: number): ProcIdentity | null {
   }
 }
 
+/** The process now running as `pid`, as listProcStats sees it, or null when there is none (or /proc cannot say). */
+function procStatOf(pid: number | string): ProcStat | null {
+  try {
+    return parseProcStatFull(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null; // gone, or no /proc
+  }
+}
+
 /** When `pid` started, in clock ticks since boot (as ProcStat's `startTicks`), or null when /proc cannot say. */
 export function processStartTicks(pid: number): number | null {
   if (!Number.isInteger(pid) || pid <= 0) return null;
-  try {
-    return parseProcStatFull(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.startTicks ?? null;
-  } catch {
-    return null;
-  }
+  return procStatOf(pid)?.startTicks ?? null;
 }
 
 /** Whether /proc can identify processes here at all. */
@@ -158,14 +163,7 @@ export function listChildStats(pid: number): ProcStat[] | null {
   } catch {
     return null;
   }
-  const out: ProcStat[] = [];
-  for (const c of pids) {
-    try {
-      const parsed = parseProcStatFull(readFileSync(`/proc/${c}/stat`, 'utf8'));
-      if (parsed) out.push(parsed);
-    } catch {} // gone meanwhile
-  }
-  return out;
+  return [...pids].map(procStatOf).filter((p): p is ProcStat => p !== null);
 }
 
 /**
