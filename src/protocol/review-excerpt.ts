@@ -20,7 +20,8 @@
  * list. Pure over `git diff` text.
  */
 import { diffGitNames } from '../git/diff-header.ts';
-import { commentStyleOf, isCosmeticLine, isDocumentPath } from './turn-diff.ts';
+import { commentStyleOf, diffCommentReader } from './comment-lines.ts';
+import { isDocumentPath } from './turn-diff.ts';
 
 export type PatchFile = { path: string; text: string; added: boolean; document: boolean };
 
@@ -61,14 +62,14 @@ const rank = (f: PatchFile) => (f.document ? 2 : f.added ? 1 : 0);
  * what was left out is counted in one line, so the reviewer knows to read the rest.
  */
 export function compactFileDiff(f: PatchFile): string {
-  const style = commentStyleOf(f.path);
   const lines = f.text.split('\n');
   const at = lines.findIndex((l) => l.startsWith('@@'));
   if (at < 0) return f.text;
   const out = lines.slice(0, at);
   let left = 0;
+  const isChangedCode = changedCodeJudge(f.path);
   for (const l of lines.slice(at)) {
-    if (l.startsWith('@@') || isChangedCode(l, style)) out.push(l);
+    if (isChangedCode(l) || l.startsWith('@@')) out.push(l);
     else left++;
   }
   out.push(`(${left} comment, blank and context lines of ${f.path} left out here)`);
@@ -76,12 +77,20 @@ export function compactFileDiff(f: PatchFile): string {
 }
 
 /**
- * An added or removed line the compacted and partial views keep: one that is not blank or wholly
- * a comment, and any that branches on a literal value however it starts (a line of a block
- * comment's `*` shape can be code: `* (a === 2 ? -1 : 1)` continues an expression).
+ * For one file's diff lines, read in order from its first `@@`: whether each is an added or
+ * removed line the compacted and partial views keep, one that is not blank or wholly a comment
+ * (comment-lines.ts), and any that branches on a literal value however it starts.
  */
-function isChangedCode(l: string, style: ReturnType<typeof commentStyleOf>): boolean {
-  return (l.startsWith('+') || l.startsWith('-')) && (!isCosmeticLine(l.slice(1), style) || branchesOnLiteral(l.slice(1)));
+function changedCodeJudge(path: string): (line: string) => boolean {
+  const comments = diffCommentReader(commentStyleOf(path));
+  return (l) => {
+    if (l.startsWith('@@')) {
+      comments.hunk();
+      return false;
+    }
+    const cosmetic = comments.cosmetic(l);
+    return (l.startsWith('+') || l.startsWith('-')) && (!cosmetic || branchesOnLiteral(l.slice(1)));
+  };
 }
 
 const LITERAL = String.raw`(?:-?\d[\w.]*|"[^"]*"|'[^']*'|\x60[^\x60]*\x60|None|null|nil|undefined|True|False|true|false)`;
@@ -127,13 +136,13 @@ const PARTIAL_HUNK_LINE = "@@ lines that branch on a literal value or are a row 
 
 /** A file's diff header and its changed code lines, each marked when it branches on a literal; undefined without a hunk. */
 function changedCodeOf(f: PatchFile): { header: string[]; code: Array<{ line: string; first: boolean }> } | undefined {
-  const style = commentStyleOf(f.path);
   const lines = f.text.split('\n');
   const at = lines.findIndex((l) => l.startsWith('@@'));
   if (at < 0) return undefined;
   const code: Array<{ line: string; first: boolean }> = [];
+  const isChangedCode = changedCodeJudge(f.path);
   for (const l of lines.slice(at)) {
-    if (isChangedCode(l, style)) code.push({ line: l, first: branchesOnLiteral(l.slice(1)) });
+    if (isChangedCode(l)) code.push({ line: l, first: branchesOnLiteral(l.slice(1)) });
   }
   return { header: lines.slice(0, at), code };
 }

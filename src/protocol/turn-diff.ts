@@ -9,6 +9,7 @@
  */
 import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
+import { commentStyleOf, diffCommentReader } from './comment-lines.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 
 export type TurnDiff = {
@@ -22,88 +23,25 @@ export type TurnDiff = {
   cosmeticFiles: string[];
 };
 
-/**
- * `prefixes`: what starts a comment that runs to the end of the line (and `*`, a block comment's
- * inner line); `blocks`: the delimiters of a comment that may end within the line, after which
- * the line may go on with code (`/* fast path *\/ if (a === 2) return 5;`); `code`: prefixes of
- * code that a comment prefix would take (PHP's `#[Attribute]`).
- */
-type CommentStyle = { prefixes: string[]; blocks?: Array<[string, string]>; code?: string[] };
-const SLASH: CommentStyle = { prefixes: ['//', '*'], blocks: [['/*', '*/']] };
-const HASH: CommentStyle = { prefixes: ['#'] };
-const DASH: CommentStyle = { prefixes: ['--'], blocks: [['--[[', ']]'], ['--[=[', ']=]'], ['{-', '-}']] };
-const SEMI: CommentStyle = { prefixes: [';'] };
-const MARKUP: CommentStyle = { prefixes: [], blocks: [['<!--', '-->']] };
-const PHP: CommentStyle = { prefixes: ['//', '*', '#'], blocks: [['/*', '*/']], code: ['#['] };
-
-const STYLE_BY_EXT: Record<string, CommentStyle> = {};
-for (const e of 'js jsx mjs cjs ts tsx mts cts go rs c h cc cpp hpp cxx java kt kts swift cs scala dart groovy zig proto css scss less sol v'.split(' ')) STYLE_BY_EXT[e] = SLASH;
-for (const e of 'py pyi sh bash zsh rb pl r yaml yml toml cfg ini conf mk ex exs nim cr tcl ps1'.split(' ')) STYLE_BY_EXT[e] = HASH;
-for (const e of 'sql lua hs elm ada'.split(' ')) STYLE_BY_EXT[e] = DASH;
-for (const e of 'lisp clj el scm asm s'.split(' ')) STYLE_BY_EXT[e] = SEMI;
-for (const e of 'html htm xml vue svelte'.split(' ')) STYLE_BY_EXT[e] = MARKUP;
-STYLE_BY_EXT.php = PHP;
-const STYLE_BY_NAME: Record<string, CommentStyle> = { Makefile: HASH, GNUmakefile: HASH, Dockerfile: HASH, Containerfile: HASH, Rakefile: HASH, Gemfile: HASH };
-
 const DOC_EXT = new Set('md markdown txt rst adoc org png jpg jpeg gif svg ico webp pdf'.split(' '));
 const DOC_NAME = /^(LICEN[CS]E|COPYING|CHANGELOG|CHANGES|AUTHORS|CONTRIBUTORS|NOTICE)(\.|$)/i;
 
-type FileClass = { kind: 'test' } | { kind: 'doc' } | { kind: 'code'; style: CommentStyle | null };
+type FileClass = { kind: 'test' } | { kind: 'doc' } | { kind: 'code'; comments: ReturnType<typeof diffCommentReader> };
 
 function classify(path: string, renamedFromTest: boolean): FileClass {
   if (renamedFromTest || isTestPath(path)) return { kind: 'test' };
   const name = path.slice(path.lastIndexOf('/') + 1);
   const dot = name.lastIndexOf('.');
   const ext = dot > 0 ? name.slice(dot + 1).toLowerCase() : '';
-  const style = STYLE_BY_EXT[ext];
+  const style = commentStyleOf(path);
   // `LICENSE`, `COPYING.GPL` are documents; `src/license.ts` is code that happens to share the name.
-  if (DOC_EXT.has(ext) || (DOC_NAME.test(name) && style === undefined)) return { kind: 'doc' };
-  return { kind: 'code', style: style ?? STYLE_BY_NAME[name] ?? null };
+  if (DOC_EXT.has(ext) || (DOC_NAME.test(name) && style === null)) return { kind: 'doc' };
+  return { kind: 'code', comments: diffCommentReader(style) };
 }
 
 /** A document (`README.md`, `LICENSE`, an image), not code a program runs: what classify() calls 'doc'. */
 export function isDocumentPath(path: string): boolean {
   return classify(path, false).kind === 'doc';
-}
-
-/** The comment syntax of a file by its name (tests and documents included), null when unknown. */
-export function commentStyleOf(path: string): CommentStyle | null {
-  const name = path.slice(path.lastIndexOf('/') + 1);
-  const dot = name.lastIndexOf('.');
-  return STYLE_BY_EXT[dot > 0 ? name.slice(dot + 1).toLowerCase() : ''] ?? STYLE_BY_NAME[name] ?? null;
-}
-
-/**
- * A line break a language honours that a diff shows inside one line (a lone CR, a line or paragraph
- * separator, NEL), raw or as visible-hidden.ts shows it: `# note<CR>if a == 2: return 5` is code to
- * Python and JavaScript, so a line holding one is never only a comment.
- */
-const INNER_LINE_BREAK = /\r(?!$)|[\u2028\u2029\u0085]|<U\+(000D|2028|2029|0085)>/;
-
-/** A line that changes nothing a program does: blank, or wholly a comment in its file's syntax. */
-export function isCosmeticLine(text: string, style: CommentStyle | null): boolean {
-  if (INNER_LINE_BREAK.test(text)) return false;
-  const t = text.trim();
-  if (t === '') return true;
-  return style !== null && whollyComment(t, style);
-}
-
-/**
- * Whether trimmed `t` is comments only. A block comment that closes within the line leaves what
- * follows it to be judged again, as does the end of one opened on an earlier line: a line is not
- * a comment because it starts like one (`*\/ return 5;`, `/* x *\/ if (a === 2) return 5;`).
- */
-function whollyComment(t: string, style: CommentStyle): boolean {
-  if (t === '') return true;
-  if (style.code?.some((c) => t.startsWith(c))) return false;
-  for (const [open, close] of style.blocks ?? []) {
-    if (t.startsWith(open)) {
-      const end = t.indexOf(close, open.length);
-      return end < 0 || whollyComment(t.slice(end + close.length).trim(), style);
-    }
-  }
-  for (const [, close] of style.blocks ?? []) if (t.startsWith(close)) return whollyComment(t.slice(close.length).trim(), style);
-  return style.prefixes.some((p) => t.startsWith(p));
 }
 
 /** Classifies `git diff -U0 -w --ignore-blank-lines -M --no-color` output. */
@@ -148,6 +86,8 @@ export function turnPatchClassifier(): { line(raw: string): void; result: TurnDi
     }
     if (raw.startsWith('@@')) {
       if (!file) startFile(path);
+      const f = file as FileClass;
+      if (f.kind === 'code') f.comments.hunk();
       inHeader = false;
       return;
     }
@@ -156,7 +96,7 @@ export function turnPatchClassifier(): { line(raw: string): void; result: TurnDi
       const f = file as FileClass;
       if (f.kind === 'test') note('test', 1);
       else if (f.kind === 'doc') note('cosmetic', 1);
-      else note(isCosmeticLine(raw.slice(1), f.style) ? 'cosmetic' : 'src', 1);
+      else note(f.comments.cosmetic(raw) ? 'cosmetic' : 'src', 1);
       return;
     }
     if (raw.startsWith('rename from ')) {

@@ -38,7 +38,7 @@ describe('classifyTurnPatch (git diff -U0 -w -M)', () => {
     const d = classifyTurnPatch(
       [
         patch('test/a.test.ts', ['-  expect(f()).toBe(2);', '+  expect(f()).toBe(3);']),
-        patch('src/a.ts', ['+// f follows the documented contract', '+', '+  /* see SPEC */', '+   * more']),
+        patch('src/a.ts', ['+// f follows the documented contract', '+', '+  /* see SPEC', '+   * more */']),
         patch('calc.py', ['+    # explains the sum']),
         patch('README.md', ['+Some prose.']),
       ].join('\n'),

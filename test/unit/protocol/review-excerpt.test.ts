@@ -45,6 +45,17 @@ describe('review excerpt', () => {
     expect(excerptForReview(modified('src/a.mjs', '// why') + '\n' + calc, 2_000).text).toContain('+// why');
   });
 
+  // Attack: `return a + b` went on with `* 0 + (a - b)`, a line of a block comment's shape beside
+  // 300 lines of doc comment; the compacted view took it for a comment and showed `return a + b`.
+  test("a line of a block comment's `*` shape is left out only inside a block the diff shows open", () => {
+    const doc = Array.from({ length: 300 }, (_, i) => `+ * Note ${i}: add() is documented here at a realistic width, padded.`).join('\n');
+    const calc = `diff --git a/src/calc.mjs b/src/calc.mjs\nindex 1111111..2222222 100644\n--- a/src/calc.mjs\n+++ b/src/calc.mjs\n@@ -1,3 +1,305 @@\n+/**\n${doc}\n+ */\n export function add(a, b) {\n-  return a - b;\n+  return a + b\n+    * 0 + (a - b);\n }\n`;
+    const out = excerptForReview(calc, 1_500);
+    expect(out.shown).toEqual(['src/calc.mjs']);
+    expect(out.text).toContain('+    * 0 + (a - b);');
+    expect(out.text).not.toContain('Note 1:');
+  });
+
   // Attack: the special case buried in the middle of a refactor of the same file whose changed code
   // lines alone are over the cap. Its compacted diff did not fit either, so the file was only listed.
   test('a file whose changed code lines do not fit either is shown in part: lines that branch on a literal first, then code lines in order, with what was left out counted', () => {

@@ -8,7 +8,7 @@ import { visibleHidden } from '../../../src/prompt/visible-hidden.ts';
 import { compactFileDiff, splitPatch } from '../../../src/protocol/review-excerpt.ts';
 import { scanDiffForTestMarkers } from '../../../src/protocol/test-markers.ts';
 import { trojanSourceReason } from '../../../src/protocol/trojan-source.ts';
-import { isCosmeticLine, commentStyleOf } from '../../../src/protocol/turn-diff.ts';
+import { isCosmeticLine, commentStyleOf } from '../../../src/protocol/comment-lines.ts';
 
 const flagged = (line: string, file = 'calc.py', n = 3) => trojanSourceReason(line, file, n);
 

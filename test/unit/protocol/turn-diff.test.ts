@@ -4,7 +4,8 @@
  * count here either reverts an honest turn or lets a turn that only edited tests through.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
-import { classifyTurnPatch, isCosmeticLine, isTestOnly, testPathReader, turnDiff } from '../../../src/protocol/turn-diff.ts';
+import { isCosmeticLine } from '../../../src/protocol/comment-lines.ts';
+import { classifyTurnPatch, isTestOnly, testPathReader, turnDiff } from '../../../src/protocol/turn-diff.ts';
 import { scanRangeForTestMarkers } from '../../../src/protocol/test-markers.ts';
 import { makeRepo, type Repo } from './git-fixture.ts';
 
@@ -163,13 +164,30 @@ describe('what counts as cosmetic', () => {
     expect(kind('src/calc.mjs', '*/ return 5;')).toBe('src');
     expect(kind('src/calc.mjs', '/* a */ /* b */ // c')).toBe('cosmetic');
     expect(kind('src/calc.mjs', '/* opens here, closes later')).toBe('cosmetic');
-    expect(kind('src/calc.mjs', ' * a doc line')).toBe('cosmetic');
+    // Alone, a block comment's inner shape is code that continues an expression.
+    expect(kind('src/calc.mjs', ' * a doc line')).toBe('src');
     expect(kind('page.html', '<!-- x --> <script>add = () => 5</script>')).toBe('src');
     expect(kind('page.html', '<!-- a note -->')).toBe('cosmetic');
     expect(kind('calc.lua', '--[[x]] if a == 2 then return 5 end')).toBe('src');
     expect(kind('calc.lua', '-- a note')).toBe('cosmetic');
     expect(kind('calc.php', '#[Pure] function add($a, $b) {')).toBe('src');
     expect(kind('calc.php', '# a note')).toBe('cosmetic');
+  });
+
+  test('a `*` line is a comment only inside a block the same side of the hunk opened: otherwise it continues an expression', () => {
+    const count = (...body: string[]) => classifyTurnPatch(diff(...modified('src/calc.mjs', ...body)));
+    // A whole doc comment added: every line of it is a comment.
+    expect(count('+/**', '+ * Adds two numbers.', '+ * @param {number} a', '+ */')).toMatchObject({ srcLines: 0, cosmeticLines: 4 });
+    // The product changed on a line of that shape: `return a + b` went on `* 0 + (a - b)`.
+    expect(count('-  return a + b;', '+  return a + b', '+    * 0 + (a - b);')).toMatchObject({ srcLines: 3, cosmeticLines: 0 });
+    // A removed block's end does not open the added side, nor a block on the added side the removed one.
+    expect(count('-/**', '- * old note', '+  return a', '+  * 0;')).toMatchObject({ srcLines: 2, cosmeticLines: 2 });
+    // A block opened in an earlier hunk is not known to be open in the next one.
+    expect(classifyTurnPatch(diff(...modified('src/calc.mjs', '+/*', '+ * x'), '@@ -9 +10 @@', '+ * (a === 2 ? 5 : 1)'))).toMatchObject({ srcLines: 1, cosmeticLines: 2 });
+    // What opened the block may be in a string literal: only the inner shape or the close stays a comment there.
+    expect(count('+const s = `', '+/*', '+`; if (a === 2 && b === 3) return 5;')).toMatchObject({ srcLines: 2, cosmeticLines: 1 });
+    // Code after the block closes on a later line is code.
+    expect(count('+/*', '+ * x', '+ */ return 5;')).toMatchObject({ srcLines: 1, cosmeticLines: 2 });
   });
 
   test('in a file whose comment syntax is unknown, only blank lines are cosmetic', () => {
