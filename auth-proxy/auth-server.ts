@@ -62,7 +62,7 @@ export class AuthServer {
     this.unbilled = opts.unbilled ?? new UnbilledThrottle(this.limits.unbilledBurst, this.limits.unbilledPerSecond);
     this.vendor = opts.upstream.errorShape;
     this.prices = opts.prices ?? {};
-    this.projectTier = new ProjectTier(billsByProject(opts.upstream));
+    this.projectTier = new ProjectTier(billsByProject(opts.upstream), opts.ledger?.projectTiers.get(opts.upstream.id));
     this.replies = new ReplyRelay({ upstreamId: opts.upstream.id, vendor: this.vendor, prices: this.prices, ledger: opts.ledger, maxMeteredJsonBytes: this.limits.maxMeteredJsonBytes, unbilled: this.unbilled, secrets: () => [...this.known], log: (line) => this.log(line), projectTier: this.projectTier });
     this.server = new ClientHttpServer((req, res) => {
       // The body's bytes go back to the shared budget once the request is sent or refused: the relay holds none of it.

@@ -161,6 +161,6 @@ export class ReplyRelay {
 
   private ledgerLine(x: Exchange, status: number, stream: boolean, m: ReturnType<ReplyMeter['finish']>, headers: Record<string, string | string[]>): ReplyLine {
     const request = x.facts ? { speed: x.facts.speed, serviceTier: this.ctx.projectTier.forReservation(x.facts), inferenceGeo: x.facts.inferenceGeo } : undefined;
-    return replyLine({ upstream: this.ctx.upstreamId, path: x.pathname, vendor: this.ctx.vendor, prices: this.ctx.prices, longContext: x.facts?.longContext, longCache: x.facts?.longCache, reservation: x.reservation, request, costMargin: x.costMargin, routing: x.facts?.routing }, status, stream, m, headers, new Date().toISOString());
+    return replyLine({ upstream: this.ctx.upstreamId, path: x.pathname, vendor: this.ctx.vendor, prices: this.ctx.prices, longContext: x.facts?.longContext, longCache: x.facts?.longCache, reservation: x.reservation, request, costMargin: x.costMargin, routing: x.facts?.routing, tierFromProject: this.ctx.projectTier.leftToProject(x.facts ?? null) }, status, stream, m, headers, new Date().toISOString());
   }
 }

@@ -36,6 +36,8 @@ function buildLineSchemas() {
     speed: z.optional(z.string()),
     inference_geo: z.optional(z.string()),
     service_tier: z.optional(z.string()),
+    /** On a project-billed upstream: whether the request left its tier to the project, so `service_tier` is the project's (project-tier.ts). */
+    tier_from_project: z.optional(z.boolean()),
     total_tokens: count,
     usd: money,
     /** What the vendor said the reply cost (a router's `usage.cost`), when it said. */

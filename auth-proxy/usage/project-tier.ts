@@ -12,10 +12,17 @@
  * sidecar's life settles the question; until then at most the requests in flight can be
  * under-reserved, by the priority premium (SECURITY.md, "Nothing unmetered", says so).
  * Only a reply to a request that left the tier to the project teaches it (a request naming
- * `"default"` says nothing of the project), and only a tier the price table knows. The reply's own
- * tier is still what its ledger line is priced at (price-table.ts, usdFor). Projects are the OpenAI
- * API's own: a router bills by its own prices (budget.ts, costFactor) and Codex's ChatGPT backend by
- * the plan's.
+ * `"default"` says nothing of the project). A tier the price table does not know teaches it too,
+ * at the factor its replies are metered at (price-table.ts, tierFactor): ignored, a project set to
+ * a tier added after the table was reserved at 1x for the whole run and metered at 6x. The
+ * reply's own tier is still what its ledger line is priced at (price-table.ts, usdFor).
+ *
+ * What the project's replies taught outlives the sidecar: each reply line says whether its request
+ * left the tier to the project (`tier_from_project`), and a sidecar starting on a ledger learns from
+ * those lines what the one before it had (usage-ledger.ts). Kept in memory alone, every restart on
+ * the same ledger (`peers up` resuming, a dead sidecar repaired) reserved at 1x again.
+ * Projects are the OpenAI API's own: a router bills by its own prices (budget.ts, costFactor) and
+ * Codex's ChatGPT backend by the plan's.
  */
 import { tierFactor } from './price-table.ts';
 import type { RequestFacts } from './request-cost.ts';
@@ -46,16 +53,20 @@ export function reservationTier(f: Pick<RequestFacts, 'serviceTier'>, byProject:
  */
 export function projectTierAfter(before: string | undefined, f: Pick<RequestFacts, 'serviceTier'> | null, byProject: boolean, replyTier: string | undefined): string | undefined {
   if (!f || !leavesTierToProject(f, byProject) || replyTier === undefined || replyTier === 'auto') return before;
-  const reported = tierFactor(replyTier);
-  if (!reported.known) return before;
-  return before !== undefined && tierFactor(before).factor >= reported.factor ? before : replyTier;
+  return before !== undefined && tierFactor(before).factor >= tierFactor(replyTier).factor ? before : replyTier;
 }
 
-/** One upstream's knowledge of its project's tier, for its sidecar's lifetime. */
+/** One upstream's knowledge of its project's tier: what its ledger taught (`learned`), then its replies. */
 export class ProjectTier {
-  private tier: string | undefined;
+  constructor(
+    private readonly byProject: boolean,
+    private tier: string | undefined = undefined,
+  ) {}
 
-  constructor(private readonly byProject: boolean) {}
+  /** For a reply line: whether a request with `facts` left its tier to the project (undefined: no project bills it). */
+  leftToProject(facts: Pick<RequestFacts, 'serviceTier'> | null): boolean | undefined {
+    return this.byProject && facts ? leavesTierToProject(facts, true) : undefined;
+  }
 
   /** The tier to reserve a request with `facts` at. */
   forReservation(facts: Pick<RequestFacts, 'serviceTier'>): string | undefined {

@@ -14,7 +14,7 @@ import type { ReplyLine } from './usage-ledger.ts';
  * project-tier.ts). `costMargin`: how many times the table's price it was reserved at (a router's
  * margin, budget.ts costFactor).
  */
-export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; /** The request asked for cache writes longer than five minutes (request-cost.ts, longCacheAsked). */ longCache?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string; inferenceGeo?: string }; costMargin?: number; routing?: string };
+export type ReplyContext = { upstream: string; path: string; vendor: Vendor; prices: UserPrices; longContext?: boolean; /** The request asked for cache writes longer than five minutes (request-cost.ts, longCacheAsked). */ longCache?: boolean; reservation?: string; request?: { speed?: string; serviceTier?: string; inferenceGeo?: string }; costMargin?: number; routing?: string; /** project-tier.ts, leftToProject. */ tierFromProject?: boolean };
 
 type Price = ReturnType<typeof usdFor>;
 
@@ -99,5 +99,6 @@ export function replyLine(c: ReplyContext, status: number, stream: boolean, m: R
     ...(signals ? { rate_limits: signals } : {}),
     ...(c.reservation ? { reservation: c.reservation } : {}),
     ...(c.routing !== undefined ? { routing: c.routing } : {}),
+    ...(c.tierFromProject !== undefined ? { tier_from_project: c.tierFromProject } : {}),
   };
 }

@@ -14,6 +14,7 @@ import { closeSync, constants, existsSync, fstatSync, ftruncateSync, lstatSync, 
 import { appendLineSafe, assertSafeLeaf, UnsafePathError } from '../../src/fs/atomic-write.ts';
 import { FileTooLargeError } from '../../src/fs/safe-read.ts';
 import { normalizeModel } from './price-table.ts';
+import { projectTierAfter } from './project-tier.ts';
 import { DEFAULT_REFUSAL_WINDOW_MS, RefusalLines } from './refusal-lines.ts';
 import { orphanReply } from './reservation-journal.ts';
 import { ledgerLineSchemas, type LedgerLine, type LimitedLine, type RefusalLine, type ReleasedLine, type ReplyLine, type ReservedLine } from './ledger-lines.ts';
@@ -213,6 +214,8 @@ export class UsageLedger {
   readonly costRatios = new Map<string, number>();
   /** `upstream\0model` of every reply that ended whole: what that model costs there has been seen. */
   readonly servedModels = new Set<string>();
+  /** Per project-billed upstream, the dearest tier its project's replies reported (project-tier.ts): a new sidecar starts knowing it. */
+  readonly projectTiers = new Map<string, string>();
 
   /** Budget refusals, written through here so a flood of them adds one line per window (refusal-lines.ts). */
   private readonly refusalLines: RefusalLines;
@@ -232,7 +235,7 @@ export class UsageLedger {
         totals.replies++;
         totals.tokens += l.total_tokens;
         totals.usd += l.usd;
-        this.noteCostRatio(l);
+        this.noteReply(l);
         if (typeof l.reservation === 'string') settle(l.reservation);
       } else if (isReleased(l)) settle(l.id);
       else if (isReserved(l) && !settled.has(l.id)) open.set(l.id, l);
@@ -247,7 +250,12 @@ export class UsageLedger {
   /** Reservations a stopped sidecar left unsettled, counted as spent when this one opened the ledger. */
   readonly orphansSettled: number;
 
-  private noteCostRatio(l: ReplyLine): void {
+  /** What a reply line teaches the sidecars that read the ledger: served models, cost ratios, project tiers. */
+  private noteReply(l: ReplyLine): void {
+    // A line written before `tier_from_project` existed may be one: taken as one (reserving dearer is the safe side).
+    const fromProject = l.tier_from_project ?? l.upstream === 'openai';
+    const tier = projectTierAfter(this.projectTiers.get(l.upstream), fromProject ? {} : null, true, l.service_tier);
+    if (tier !== undefined) this.projectTiers.set(l.upstream, tier);
     if (l.status >= 200 && l.status < 300 && !l.cut_short) this.servedModels.add(servedKey(l.upstream, l.model, l.routing));
     if (l.vendor_usd === undefined || l.table_usd === undefined || l.vendor_usd <= l.table_usd) return;
     // A reply the table prices at (almost) nothing but the vendor billed: priced against a micro-dollar,
@@ -270,7 +278,7 @@ export class UsageLedger {
       throw e;
     }
     if (!isReply(line)) return;
-    this.noteCostRatio(line);
+    this.noteReply(line);
     this.totals.replies++;
     this.totals.tokens += line.total_tokens;
     this.totals.usd = Math.round((this.totals.usd + line.usd) * 1e8) / 1e8;

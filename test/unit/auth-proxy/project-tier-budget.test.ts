@@ -106,13 +106,16 @@ describe("a request that leaves its tier to the project's default", () => {
     expect(reservationTier({}, true, 'flex')).toBe('flex');
     expect(reservationTier({ serviceTier: 'flex' }, true, 'priority')).toBe('flex');
     expect(reservationTier({}, false, undefined)).toBeUndefined();
-    // Only a reply to a request that left the tier to the project teaches it, and only a priced tier.
+    // Only a reply to a request that left the tier to the project teaches it; a tier with no price
+    // teaches it at the factor such a reply is metered at (6x), above priority and no cheaper than ultrafast.
     expect(projectTierAfter(undefined, {}, true, 'default')).toBe('default');
     expect(projectTierAfter('default', {}, true, 'priority')).toBe('priority');
     expect(projectTierAfter(undefined, { serviceTier: 'default' }, true, 'default')).toBeUndefined();
     expect(projectTierAfter('priority', {}, true, 'auto')).toBe('priority');
     expect(projectTierAfter('priority', {}, true, undefined)).toBe('priority');
-    expect(projectTierAfter(undefined, {}, true, 'turbo')).toBeUndefined();
+    expect(projectTierAfter(undefined, {}, true, 'turbo')).toBe('turbo');
+    expect(projectTierAfter('priority', {}, true, 'turbo')).toBe('turbo');
+    expect(projectTierAfter('ultrafast', {}, true, 'turbo')).toBe('ultrafast');
     expect(projectTierAfter(undefined, {}, true, 'ultrafast')).toBe('ultrafast');
     expect(projectTierAfter(undefined, null, true, 'default')).toBeUndefined();
   });
