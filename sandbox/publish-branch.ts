@@ -16,6 +16,7 @@ import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { git } from '../src/git/git.ts';
 import { checkoutRisks, configuredDrivers, DRIVER_CONFIG_REGEXP } from '../src/git/checkout-risks.ts';
 import { firstCommitWithControls } from '../src/git/history-controls.ts';
+import { userHooksOf } from '../src/git/user-hooks.ts';
 import { observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
 import { isSafeRefName, resolveRepoLayout } from '../src/git/repo-layout.ts';
 import type { StatePaths } from '../src/state/paths.ts';
@@ -109,8 +110,10 @@ function publishOnce(repo: string, paths: StatePaths, branch: string, retried: b
   }
   // Nor may the user's own git, at checkout or merge, fetch or produce content no one reviewed
   // (a filter the run added, .lfsconfig, .gitmodules, a submodule commit: src/git/checkout-risks.ts).
+  // Nor may the run change what the user's hooks run (a hook under an in-tree core.hooksPath, a hook manager's configuration).
   const drivers = git(repo, ['config', '--get-regexp', DRIVER_CONFIG_REGEXP]);
-  const risks = drivers.code > 1 ? { error: `git config in ${repo} failed` } : checkoutRisks(paths.mirror, base, head, configuredDrivers(drivers.stdout), userAttributesText(repo));
+  const hooks = userHooksOf(repo);
+  const risks = drivers.code > 1 ? { error: `git config in ${repo} failed` } : 'error' in hooks ? hooks : checkoutRisks(paths.mirror, base, head, configuredDrivers(drivers.stdout), userAttributesText(repo), hooks);
   if (!Array.isArray(risks) || risks.length) {
     const why = Array.isArray(risks) ? `the run's commits would make your git act at checkout: ${risks.join('; ')}` : `the run's changes could not be read (${risks.error})`;
     return { branch, sha: head, ahead, updated: false, note: `${branch} not published: ${why}. To look at the run anyway: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log -p FETCH_HEAD\`` };

@@ -12,7 +12,11 @@
  * `.lfsconfig` when it has one for `lfs`): a filter no driver runs is an attribute git ignores.
  * The same holds for the user's other programs an attribute picks: `diff=<d>` with a
  * `diff.<d>.textconv` or `.command` runs at `git log -p`, `merge=<d>` with a `merge.<d>.driver` at
- * `git merge`; a built-in `diff=python` runs nothing.
+ * `git merge`; a built-in `diff=python` runs nothing. The user's hooks run files of the tree too:
+ * with `core.hooksPath` inside the work tree (`.githooks`, husky's `.husky/_`, whose wrappers run
+ * `.husky/<hook>`), a hook the run adds or changes there runs at the user's `git checkout` of the
+ * results branch; with any hook installed, a hook manager's configuration (`.pre-commit-config.yaml`,
+ * `lefthook.yml`, …) names the commands the user's next commit runs.
  */
 import { basename } from 'node:path';
 import { git } from './git.ts';
@@ -78,6 +82,37 @@ export function driverSettings(line: string, macros: ReadonlyMap<string, string[
   return tokens.flatMap((t) => (/^(filter|diff|merge)=\S+$/.test(t) ? [t] : macros.get(t) ?? [])).map((setting) => ({ pattern, setting }));
 }
 
+/**
+ * The user's hooks as publishing weighs them: `dir`, the hooks directory's path in the work tree
+ * ending in `/` when `core.hooksPath` puts it there (lower case, as `named` below is), else null;
+ * `active`, whether any hook is installed (a file git would run, wherever the directory is).
+ */
+export type UserHooks = { dir: string | null; active: boolean };
+export const NO_USER_HOOKS: UserHooks = { dir: null, active: false };
+
+/** Configuration files of the hook managers a user's installed hook runs (pre-commit, lefthook, overcommit), at the tree's root. */
+const HOOK_MANAGER_FILES = new Set(['.pre-commit-config.yaml', '.pre-commit-config.yml', '.overcommit.yml', ...['lefthook', '.lefthook', 'lefthook-local', '.lefthook-local'].flatMap((n) => ['yml', 'yaml', 'json', 'toml'].map((e) => `${n}.${e}`))]);
+
+/**
+ * The tree-relative hooks directory `core.hooksPath` names, from the absolute hooks path git
+ * reports and the work tree's top (both absolute), lower-cased and ending in `/`; husky's `.husky/_`
+ * gives `.husky/`, whose hooks its wrappers run. Null when the directory is outside the tree.
+ */
+export function treeHooksDir(hooksPath: string, topLevel: string): string | null {
+  const top = topLevel.replace(/\/+$/, '');
+  if (!hooksPath.startsWith(`${top}/`)) return null;
+  let rel = hooksPath.slice(top.length + 1).replace(/\/+$/, '');
+  if (rel === '' || rel === '.git' || rel.startsWith('.git/')) return null;
+  if (basename(rel) === '_' && rel.includes('/')) rel = rel.slice(0, rel.lastIndexOf('/'));
+  return `${rel.toLowerCase()}/`;
+}
+
+function hookRisk(named: string, shown: string, hooks: UserHooks): string | null {
+  if (hooks.dir !== null && named.startsWith(hooks.dir)) return `it changes ${shown} in your hooks directory (core.hooksPath ${hooks.dir.slice(0, -1)}): your git would run it at checkout, merge or commit`;
+  if (hooks.active && (HOOK_MANAGER_FILES.has(named) || named.startsWith('.husky/'))) return `it changes ${shown}, which your installed git hooks read: your next commit would run the commands it names`;
+  return null;
+}
+
 function blobText(mirror: string, sha: string): string | { error: string } {
   if (ZERO.test(sha)) return '';
   const r = git(mirror, ['cat-file', 'blob', sha], { maxBuffer: 8 * 1024 * 1024, timeoutMs: 60_000 });
@@ -87,9 +122,10 @@ function blobText(mirror: string, sha: string): string | { error: string } {
 /**
  * One sentence per risky change between `base` (null: the run's whole history) and `head` in
  * `mirror`, or `{ error }`. `userDrivers`: what configuredDrivers says of the user's git;
- * `userAttributes`: the text of the user's own attributes files, whose macros a run may name.
+ * `userAttributes`: the text of the user's own attributes files, whose macros a run may name;
+ * `userHooks`: where the user's hooks are and whether any is installed.
  */
-export function checkoutRisks(mirror: string, base: string | null, head: string, userDrivers: ReadonlySet<string>, userAttributes = ''): string[] | { error: string } {
+export function checkoutRisks(mirror: string, base: string | null, head: string, userDrivers: ReadonlySet<string>, userAttributes = '', userHooks: UserHooks = NO_USER_HOOKS): string[] | { error: string } {
   const r = git(mirror, ['diff-tree', '-r', '-z', '--no-renames', '--raw', base ?? EMPTY_TREE, head], { maxBuffer: 512 * 1024 * 1024, timeoutMs: 10 * 60_000 });
   if (r.code !== 0) return { error: `git diff-tree failed: ${r.stderr.trim().slice(-300)}` };
   let changes: TreeChange[];
@@ -107,7 +143,9 @@ export function checkoutRisks(mirror: string, base: string | null, head: string,
     // git before 2.32 follows these when they are links (the mirror's fsck only warns): the check
     // below would read the link's target name, and the user's git the file it names.
     const linked = newMode === '120000' && (basename(named) === '.gitattributes' || ['.mailmap', '.lfsconfig', '.gitmodules'].includes(named));
-    if (linked) risks.push(`it makes ${shown} a symbolic link (git before 2.32 reads the file it names as ${basename(named)})`);
+    const hook = hookRisk(named, shown, userHooks);
+    if (hook) risks.push(hook);
+    else if (linked) risks.push(`it makes ${shown} a symbolic link (git before 2.32 reads the file it names as ${basename(named)})`);
     else if (oldMode === '160000' || newMode === '160000') risks.push(`it changes the submodule ${shown} (\`git submodule update\` would fetch content no one reviewed)`);
     else if (named === '.gitmodules') risks.push('it changes .gitmodules (`git submodule update` would fetch from where it says)');
     else if (named === '.mailmap') {
