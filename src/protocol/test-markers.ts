@@ -10,7 +10,7 @@ import { gitLines } from '../git/git.ts';
 import { diffGitNames, patchLineName, READABLE_DIFF_FLAGS, renameLineName } from '../git/diff-header.ts';
 import { isTestPath, movesTestOutOfReach } from './test-paths.ts';
 import { codeMeddlingKind, isOneLineEntryPointGuard, opensEntryPointGuard } from './test-run-meddling.ts';
-import { readForTrojanSource, showCodePoints, trojanSourceReason } from './trojan-source.ts';
+import { dataLineReason, showCodePoints, trojanSourceReason } from './trojan-source.ts';
 import { shownName } from '../cli/terminal-text.ts';
 
 export type MarkerKind = 'skip' | 'xfail' | 'only' | 'disabled-test' | 'deleted-test' | 'deleted-test-file' | 'test-sniffing' | 'test-tampering' | 'trojan-source';
@@ -213,9 +213,9 @@ export function markerScanner(): { line(raw: string): void; findings(): MarkerFi
     }
     if (!file) return;
     if (!CODE_EXT.test(file)) {
-      // C, shell, a Makefile, data: only the Trojan-source rule reads them (trojan-source.ts).
-      if (!raw.startsWith('+') || !readForTrojanSource(file)) return;
-      const trojan = trojanSourceReason(raw.slice(1), file, newLine);
+      // C, shell, a Makefile, data, documents: only the Trojan-source rules read them (trojan-source.ts).
+      if (!raw.startsWith('+')) return;
+      const trojan = dataLineReason(raw.slice(1), file, newLine);
       if (trojan) findings.push({ file, line: newLine, kind: 'trojan-source', text: `${trojan}: ${showCodePoints(findingText(raw.slice(1)))}` });
       newLine++;
       return;

@@ -12,14 +12,43 @@
 import { isDocumentPath } from './turn-diff.ts';
 
 /**
- * Whether an added line of `file` is read for Trojan source: every file that is not a document by
- * name. Only the code files the marker scan knows were read: a C file or a shell script the tests
- * run, carrying a bidi override or a look-alike name, was not (fail closed: a Makefile, a script
- * without an extension, data the code loads are read too).
+ * The image and PDF formats a document may be, by extension, with how each file starts as the
+ * marker scan reads it (git's diff decoded as UTF-8: a byte that is not UTF-8 reads as U+FFFD).
  */
-export function readForTrojanSource(file: string): boolean {
-  return !isDocumentPath(file);
+const BINARY_DOCUMENTS: ReadonlyArray<{ ext: RegExp; name: string; start: RegExp }> = [
+  { ext: /\.png$/i, name: 'PNG image', start: /^\ufffdPNG\r?$/ },
+  { ext: /\.gif$/i, name: 'GIF image', start: /^GIF8[79]a/ },
+  { ext: /\.jpe?g$/i, name: 'JPEG image', start: /^\ufffd{2}/ },
+  { ext: /\.webp$/i, name: 'WebP image', start: /^RIFF/ },
+  { ext: /\.ico$/i, name: 'icon', start: /^\0\0[\x01\x02]\0/ },
+  { ext: /\.pdf$/i, name: 'PDF document', start: /^%PDF-/ },
+];
+/** What no text document holds: NUL and the other control characters but tab, line feed, form feed and carriage return. */
+const BINARY_IN_TEXT = /[\x00-\x08\x0b\x0e-\x1f\x7f\x80-\x9f]/;
+
+/**
+ * Why an added line of a file the marker scan reads for nothing else (test-markers.ts: C, shell, a
+ * Makefile, data, documents) may hide what runs, or undefined. Every file that is not a document
+ * is read for Trojan source (fail closed: a Makefile, a script without an extension, data the code
+ * loads). A document is read for what makes it not one: an image or PDF whose first line is not
+ * how its format starts, or a text document holding NUL or another control character. A 58-byte
+ * WebAssembly add() committed as `assets/logo.png` (`\0asm`…), loaded by the product, ended the run
+ * `complete` with no line of it shown as code to anyone (SECURITY.md, "Code that reads as something
+ * else is held").
+ */
+export function dataLineReason(text: string, file: string, lineNo: number): string | undefined {
+  const format = BINARY_DOCUMENTS.find((f) => f.ext.test(file));
+  if (format) return lineNo === 1 && !format.start.test(text) ? `is named as a ${format.name} and does not start as one: data the code may run, which no reviewer reads` : undefined;
+  if (!isDocumentPath(file)) return trojanSourceReason(text, file, lineNo);
+  const control = BINARY_IN_TEXT.exec(text);
+  return control ? `a document holding control character U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}: binary data, not text` : undefined;
 }
+
+/**
+ * Code compiled from bytes: WebAssembly (`\0asm` read from a file or decoded from a base64 string)
+ * or a native addon loaded by path. What runs is in no line a reviewer reads.
+ */
+const CODE_FROM_BYTES = /\bWebAssembly\b|\bprocess\s*\.\s*dlopen\b/;
 
 /**
  * A source-encoding declaration (PEP 263, also Ruby's and Emacs' `coding:`) on line 1 or 2 naming
@@ -119,6 +148,7 @@ export function trojanSourceReason(text: string, file: string, lineNo: number): 
     const cookie = CODING_COOKIE.exec(text);
     if (cookie && !PLAIN_CODING.test(cookie[1]!)) return `declares source encoding ${cookie[1]}`;
   }
+  if (CODE_FROM_BYTES.test(text)) return 'runs code compiled from bytes (WebAssembly, a native addon), which no reviewer reads';
   // Most lines are printable ASCII: only a `\u` escape can disguise one of those.
   if (!NOT_PLAIN_ASCII.test(text)) return text.includes('\\u') ? escapedName(text, file) : undefined;
   const visible = withoutWritingMarks((lineNo === 1 ? text.replace(/^\ufeff/, '') : text).replace(EMOJI_ZWJ, ''), file);

@@ -7,7 +7,7 @@ import { describe, expect, test } from 'bun:test';
 import { visibleHidden } from '../../../src/prompt/visible-hidden.ts';
 import { compactFileDiff, splitPatch } from '../../../src/protocol/review-excerpt.ts';
 import { scanDiffForTestMarkers } from '../../../src/protocol/test-markers.ts';
-import { trojanSourceReason } from '../../../src/protocol/trojan-source.ts';
+import { dataLineReason, trojanSourceReason } from '../../../src/protocol/trojan-source.ts';
 import { isCosmeticLine, commentStyleOf } from '../../../src/protocol/comment-lines.ts';
 
 const flagged = (line: string, file = 'calc.py', n = 3) => trojanSourceReason(line, file, n);
@@ -146,5 +146,35 @@ describe('the reviewer sees such characters', () => {
     expect(isCosmeticLine('# just a note', py)).toBe(true);
     const [f] = splitPatch('diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ -1 +1,2 @@\n+# a note\n+# note<U+000D>    if a == 2: return 5');
     expect(compactFileDiff(f!)).toContain('+# note<U+000D>    if a == 2: return 5');
+  });
+});
+
+describe('documents that are not what their names say, and code compiled from bytes', () => {
+  test("an image or PDF is read for how its format starts: git's first line of each real one passes, WebAssembly named as one does not", () => {
+    expect(dataLineReason('\ufffdPNG\r', 'assets/logo.png', 1)).toBeUndefined();
+    expect(dataLineReason('GIF89a\x01\0', 'a.gif', 1)).toBeUndefined();
+    expect(dataLineReason('\ufffd\ufffd\ufffd\ufffd\0\x10JFIF', 'photo.JPEG', 1)).toBeUndefined();
+    expect(dataLineReason('RIFF$\0\0\0WEBPVP8 ', 'a.webp', 1)).toBeUndefined();
+    expect(dataLineReason('\0\0\x01\0\x01\0', 'favicon.ico', 1)).toBeUndefined();
+    expect(dataLineReason('%PDF-1.7', 'docs/spec.pdf', 1)).toBeUndefined();
+    expect(dataLineReason('\0asm\x01\0\0\0\x01\x07', 'assets/logo.png', 1)).toContain('is named as a PNG image and does not start as one');
+    expect(dataLineReason('module.exports = () => 5', 'docs/spec.pdf', 1)).toContain('PDF document');
+    // Past its first line an image is bytes, read for nothing.
+    expect(dataLineReason('\0\x1b\x7f', 'assets/logo.png', 7)).toBeUndefined();
+  });
+
+  test('a text document holding NUL or another control character is binary data; its prose, accents and emoji are not', () => {
+    expect(dataLineReason('\0asm\x01\0\0\0', 'src/kernel.txt', 1)).toContain('a document holding control character U+0000');
+    expect(dataLineReason('\x1b[2J', 'NOTES.md', 4)).toContain('U+001B');
+    expect(dataLineReason('Café au lait ☕ — déjà vu\r', 'README.md', 3)).toBeUndefined();
+    expect(dataLineReason('col\tcol', 'docs/table.txt', 2)).toBeUndefined();
+    // A file that is not a document is read for Trojan source as before.
+    expect(dataLineReason('ab\u202ecd', 'tools/run.sh', 2)).toContain('U+202E');
+  });
+
+  test('a line that runs code compiled from bytes is flagged in any code file; the word in prose is not read', () => {
+    expect(trojanSourceReason('export const { add } = new WebAssembly.Instance(new WebAssembly.Module(core)).exports;', 'src/calc.mjs', 3)).toContain('compiled from bytes');
+    expect(trojanSourceReason("const addon = process.dlopen(module, './build/calc.node');", 'src/calc.js', 1)).toContain('compiled from bytes');
+    expect(dataLineReason('We may port the core to WebAssembly one day.', 'README.md', 9)).toBeUndefined();
   });
 });
