@@ -54,6 +54,13 @@ const positiveInt = (v: unknown): number | undefined => (typeof v === 'number' &
  * prompt is refused by the vendor, unbilled.
  */
 export const DOCUMENT_PROMPT_BOUND_TOKENS = 1_000_000;
+/**
+ * The same through a router (`provider:` upstreams): the models it routes to serve windows up to
+ * 10M tokens (Llama 4 Scout), Gemini's 1,048,576 among them, and a router turns a file into text
+ * for a model that reads none. Bounded by the first parties' window, such a request could bill ten
+ * times what was reserved.
+ */
+export const ROUTED_DOCUMENT_PROMPT_BOUND_TOKENS = 10_000_000;
 
 export function requestFacts(body: Buffer, vendor: Vendor): RequestFacts {
   let doc: Record<string, unknown> = {};
@@ -106,7 +113,7 @@ export function longCacheAsked(doc: Record<string, unknown>): boolean {
 }
 
 /** The facts of a body already parsed (`doc`), `bodyBytes` long once decoded. */
-export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, vendor: Vendor): RequestFacts {
+export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, vendor: Vendor, routed = false): RequestFacts {
   const model = typeof doc.model === 'string' ? doc.model : '';
   // Anything but a list of names is reserved as an unknown model: the vendor's reading of it is not ours to guess.
   const models = doc.models !== undefined ? (Array.isArray(doc.models) ? doc.models.map((m) => (typeof m === 'string' ? m : '')) : ['']) : undefined;
@@ -122,7 +129,7 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
     maxOutputTokens: largestOutputCap(doc, vendor),
     ...(longCacheAsked(doc) ? { longCache: true } : {}),
     // A PDF bounds nothing by its bytes (image-input.ts): the prompt may fill the largest window.
-    promptTokensBound: Math.max(bodyBytes + PROMPT_OVERHEAD_TOKENS + vendorDefinedTools(doc) * VENDOR_TOOL_OVERHEAD_TOKENS + images.tokens, images.documents > 0 ? DOCUMENT_PROMPT_BOUND_TOKENS : 0),
+    promptTokensBound: Math.max(bodyBytes + PROMPT_OVERHEAD_TOKENS + vendorDefinedTools(doc) * VENDOR_TOOL_OVERHEAD_TOKENS + images.tokens, images.documents > 0 ? (routed ? ROUTED_DOCUMENT_PROMPT_BOUND_TOKENS : DOCUMENT_PROMPT_BOUND_TOKENS) : 0),
     ...(images.tokens > 0 ? { imageTokens: images.tokens } : {}),
     ...(images.unreadable ? { imageUnreadable: images.unreadable } : {}),
     // A speed given as anything but a string is one peers cannot price (price-table.ts, priceFor): kept as its JSON text.

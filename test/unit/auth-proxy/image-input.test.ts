@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'bun:test';
 import { imageInput, imageSize, imageTokenBound, PATCH_MULTIPLIER_BOUND } from '../../../auth-proxy/usage/image-input.ts';
-import { DOCUMENT_PROMPT_BOUND_TOKENS, PROMPT_OVERHEAD_TOKENS, requestFactsOf } from '../../../auth-proxy/usage/request-cost.ts';
+import { DOCUMENT_PROMPT_BOUND_TOKENS, PROMPT_OVERHEAD_TOKENS, requestFactsOf, ROUTED_DOCUMENT_PROMPT_BOUND_TOKENS } from '../../../auth-proxy/usage/request-cost.ts';
 import { unboundedUnderCap } from '../../../auth-proxy/usage/request-screen.ts';
 
 const png = (w: number, h: number) => {
@@ -149,6 +149,10 @@ describe('the reservation and the screen', () => {
     expect(anthropic.promptTokensBound).toBe(DOCUMENT_PROMPT_BOUND_TOKENS);
     const openai = requestFactsOf({ model: 'gpt-5.4', input: [{ role: 'user', content: [{ type: 'input_file', filename: 'a.pdf', file_data: `data:application/pdf;base64,${pdf}` }] }] }, 300, 'openai');
     expect(openai.promptTokensBound).toBe(DOCUMENT_PROMPT_BOUND_TOKENS);
+    // Through a router, whose models serve windows up to 10M tokens, the bound is that window.
+    const routed = requestFactsOf({ model: 'google/gemini-2.5-pro', messages: [{ role: 'user', content: [{ type: 'file', file: { filename: 'a.pdf', file_data: `data:application/pdf;base64,${pdf}` } }] }] }, 300, 'openai', true);
+    expect(routed.promptTokensBound).toBe(ROUTED_DOCUMENT_PROMPT_BOUND_TOKENS);
+    expect(requestFactsOf({ model: 'google/gemini-2.5-pro', messages: [{ role: 'user', content: 'hi' }] }, 300, 'openai', true).promptTokensBound).toBeLessThan(10_000);
     // A text document and a body without files keep the bound of their bytes.
     expect(requestFactsOf({ model: 'gpt-5.4', input: [{ role: 'user', content: [{ type: 'input_file', file_data: 'data:text/plain;base64,aGk=' }] }] }, 300, 'openai').promptTokensBound).toBeLessThan(10_000);
     expect(requestFactsOf({ model: 'gpt-5.4', input: 'hi' }, 300, 'openai').promptTokensBound).toBeLessThan(10_000);

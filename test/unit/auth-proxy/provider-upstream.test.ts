@@ -84,7 +84,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function sidecar(caps: { maxUsd?: number } = {}) {
+async function sidecar(caps: { maxUsd?: number; maxTokens?: number } = {}) {
   const ledger = new UsageLedger(join(dir, `usage-${Math.random().toString(36).slice(2)}.jsonl`));
   const server = new AuthServer({
     upstream: providerUpstream(provider),
@@ -156,6 +156,19 @@ describe('a provider upstream in the pod', () => {
     expect(r.headers.get('x-peers-budget')).toBe('exhausted');
     expect(unknown.status).toBe(400);
     expect(unknown.headers.get('x-peers-budget')).toBe('model-not-priced');
+    expect(seen.length).toBe(before);
+  });
+
+  // Attack: a PDF to a routed model with a window over 1M tokens (the router reads it to text) was
+  // reserved at the first parties' 1M window and could bill up to the model's.
+  test("a file to a routed model is reserved at the largest window a router's models serve: under a 2M-token cap it is not sent", async () => {
+    const s = await sidecar({ maxTokens: 2_000_000 });
+    const before = seen.length;
+    const pdf = { model: 'google/gemini-2.5-pro', input: [{ role: 'user', content: [{ type: 'input_file', filename: 'a.pdf', file_data: 'data:application/pdf;base64,JVBERi0xLjcK' }] }], max_output_tokens: 1000 };
+    const r = await post(s.url, '/responses', pdf);
+    await s.close();
+    expect(r.status).toBe(400);
+    expect(r.headers.get('x-peers-budget')).toBe('exhausted');
     expect(seen.length).toBe(before);
   });
 
