@@ -35,15 +35,20 @@ export interface WorkspaceGit {
   /** Makes the clone's HEAD `sha` (a commit in the mirror), working tree included. */
   moveHeadTo(sha: string, why: string): Promise<MoveHeadResult>;
   /**
-   * Disables hooks and code-running config a peer planted (git-hook-guard.ts): hooks moved to
-   * `.git/peers-disabled-hooks/tick-N-<name>`, config keys unset. Returns what could not be.
+   * Disables hooks and code-running config a peer planted (git-hook-guard.ts): unless `keepHooks`
+   * is null, every entry of the hooks directory but those it names and `*.sample` is moved to
+   * `.git/peers-disabled-hooks/tick-N/hooks/` (a hooks directory replaced by a link or a file is moved
+   * there itself); the config `keys` are unset. Returns what went wrong, for the log: the caller
+   * reads the git dir again to see what is left.
    */
-  disableGitExec(planted: { hooks: string[]; keys: string[] }, tick: number): Promise<string[]>;
+  disableGitExec(planted: { keepHooks: string[] | null; keys: string[] }, tick: number): Promise<string[]>;
 }
 
 /** The runner protocol carries stdin as text: the pack goes base64-encoded, at most this big. */
 export const MAX_PACK_BYTES = 12 * 1024 * 1024;
 const STATUS_TIMEOUT_MS = 120_000;
+/** Config keys unset in one go (a git process each); more wait for the next turn's pass. */
+const MAX_KEYS_UNSET = 256;
 const MOVE_TIMEOUT_MS = 600_000;
 /** Hooks and fsmonitor off even here, with the flags of every git call (git.ts): the loop's request must do what it says. */
 const WS_GIT = ['git', ...WORKSPACE_GIT_FLAGS].join(' ');
@@ -174,32 +179,40 @@ export function leftoverPatchProblem(patch: string): string | null {
   return null;
 }
 
-/** A hook name the workspace may move: nothing that leaves the hooks directory or reads as an option. */
-export function disableableHook(name: string): boolean {
-  return name.length > 0 && name.length <= 200 && /^[A-Za-z0-9_]/.test(name) && !name.includes('/') && !name.includes('\0');
-}
-
-/** A config key `git config --unset-all` takes as a key (never as an option). */
+/**
+ * A config key `git config --unset-all` takes as a key: never an option, one argument (Linux takes
+ * at most 128 KiB in one). A code-running key always starts with its section's letter; its
+ * subsection may hold anything but a newline, in any case.
+ */
 export function disableableKey(key: string): boolean {
-  return key.length <= 1000 && /^[a-z0-9][a-z0-9.-]*(\.[^\n\0]*)?\.[a-z][a-z0-9-]*$/.test(key);
+  return key.length <= 100_000 && /^[A-Za-z]/.test(key) && !/[\n\0]/.test(key);
 }
 
 /**
- * Arguments: the tick, the hook names, `--`, the config keys. Prints each one it could not disable
- * (`hook NAME` / `config KEY`). A hooks directory that is a symlink is never followed.
+ * Arguments: the tick, `hooks` or `-` (leave the hooks directory alone), then the hook names to
+ * keep; the config keys to unset come on stdin, one a line. The whole hooks directory is moved
+ * aside and made again with only the kept hooks and the samples put back: no name is ever passed
+ * to a command as one (a hook named `-x`, `.x` or 255 characters long stayed, and failed every later
+ * turn), and a directory of thousands of entries costs one `mv`. A hooks directory that is a link
+ * or a file moves aside as it is, never followed, and nothing is put back from it.
  */
 const DISABLE_SCRIPT = `${WS_ENV}
-tick=$1; shift
+tick=$1; what=$2; shift 2
 d=$(${WS_GIT} rev-parse --git-common-dir) || d=
-mode=hook
-for a; do
-  if [ "$a" = -- ]; then mode=config; continue; fi
-  if [ $mode = hook ]; then
-    if [ -n "$d" ] && [ -d "$d/hooks" ] && [ ! -L "$d/hooks" ] && mkdir -p "$d/peers-disabled-hooks" && [ ! -L "$d/peers-disabled-hooks" ] && mv -f -- "$d/hooks/$a" "$d/peers-disabled-hooks/tick-$tick-$a"; then :; else echo "hook $a"; fi
-  else
-    ${WS_GIT} config --local --unset-all "$a" || echo "config $a"
+if [ "$what" = hooks ]; then
+  h="$d/hooks"; out="$d/peers-disabled-hooks/tick-$tick"
+  if [ -z "$d" ] || [ -L "$d/peers-disabled-hooks" ] || [ -L "$out" ] || ! mkdir -p "$out" || [ -L "$d/peers-disabled-hooks" ] || [ -L "$out" ]; then echo "hooks: no place to move them"
+  elif [ -e "$h" ] || [ -L "$h" ]; then
+    rm -rf -- "$out/hooks"
+    if mv -f -- "$h" "$out/hooks" && mkdir -- "$h"; then
+      if [ -d "$out/hooks" ] && [ ! -L "$out/hooks" ]; then
+        for k; do if [ -e "$out/hooks/$k" ] || [ -L "$out/hooks/$k" ]; then mv -- "$out/hooks/$k" "$h/$k" || echo "hooks: $k not put back"; fi; done
+        for f in "$out/hooks"/*.sample; do if [ -f "$f" ] && [ ! -L "$f" ]; then mv -- "$f" "$h/"; fi; done
+      fi
+    else echo "hooks: the directory could not be moved"; fi
   fi
-done
+fi
+while IFS= read -r k; do ${WS_GIT} config --local --unset-all "$k" || echo "config: $k"; done
 `;
 
 /** Parses `git status --porcelain=v1 -z` into paths, leaving out the operator's `.peers/`. */
@@ -300,13 +313,13 @@ export class RunnerWorkspaceGit implements WorkspaceGit {
     return { ok: false, error: `${why}: moving the clone to ${sha.slice(0, 12)} failed (${detail})` };
   }
 
-  async disableGitExec(planted: { hooks: string[]; keys: string[] }, tick: number): Promise<string[]> {
-    const hooks = planted.hooks.filter(disableableHook);
-    const keys = [...new Set(planted.keys)].filter(disableableKey);
-    const failed = [...planted.hooks.filter((h) => !disableableHook(h)).map((h) => `hook ${h}`), ...planted.keys.filter((k) => !disableableKey(k)).map((k) => `config ${k.slice(0, 120)}`)];
-    if (!hooks.length && !keys.length) return failed;
-    const r = await this.run(['sh', '-c', DISABLE_SCRIPT, 'peers-disable-git-exec', String(tick), ...hooks, '--', ...keys], undefined, STATUS_TIMEOUT_MS);
-    if (r.exitCode !== 0) return [...failed, ...hooks.map((h) => `hook ${h}`), ...keys.map((k) => `config ${k}`)];
-    return [...failed, ...r.stdout.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 200)];
+  async disableGitExec(planted: { keepHooks: string[] | null; keys: string[] }, tick: number): Promise<string[]> {
+    const keys = [...new Set(planted.keys)].filter(disableableKey).slice(0, MAX_KEYS_UNSET);
+    const problems = planted.keys.filter((k) => !disableableKey(k)).map((k) => `config: ${k.slice(0, 120)} cannot be named to git`);
+    if (planted.keepHooks === null && !keys.length) return problems;
+    const hooks = planted.keepHooks === null ? ['-'] : ['hooks', ...planted.keepHooks];
+    const r = await this.run(['sh', '-c', DISABLE_SCRIPT, 'peers-disable-git-exec', String(tick), ...hooks], keys.map((k) => `${k}\n`).join(''), STATUS_TIMEOUT_MS);
+    if (r.exitCode !== 0) problems.push(`the disable script failed: exit ${r.exitCode ?? r.endedBy}`);
+    return [...problems, ...r.stdout.split('\n').map((l) => l.trim().slice(0, 200)).filter(Boolean).slice(0, 20)];
   }
 }

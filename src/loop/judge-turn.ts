@@ -91,6 +91,18 @@ export type TurnVerdict = HandoffVerdict & {
 const short = (sha: string) => sha.slice(0, 8);
 
 /**
+ * Names a peer chose, as a finding shows them: the first SHOWN, each cut to 120 characters with its
+ * control characters as `?`, then how many more. A turn that planted 6000 hooks of 200-character
+ * names had every name in its finding, its reason and every peer's held warnings, and the state
+ * grew past what the loop reads back.
+ */
+const SHOWN = 20;
+function shownList(items: string[]): string {
+  const shown = items.slice(0, SHOWN).map((x) => (x.length > 120 ? `${x.slice(0, 120)}…` : x).replace(/[\u0000-\u001f\u007f-\u009f]/g, '?'));
+  return shown.join(', ') + (items.length > SHOWN ? `, … (+${items.length - SHOWN})` : '');
+}
+
+/**
  * The turn's first commit whose message, names or emails hold a terminal control character, as
  * the reason told to the peer. Publishing refuses a run holding one (git prints them as they are:
  * src/git/history-controls.ts), so it is undone with its turn here, where it is made: left in
@@ -158,15 +170,15 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
     });
   }
   if (f.planted && (f.planted.hooks.length || f.planted.config.length)) {
-    const what = [...f.planted.hooks.map((h) => `hook ${h}`), ...f.planted.config.map((c) => `config ${c.slice(0, 120)}`)];
+    const what = shownList([...f.planted.hooks.map((h) => `hook ${h}`), ...f.planted.config.map((c) => `config ${c}`)]);
     findings.push({
       kind: 'planted-git-hook',
-      detail: `${f.peer} left ${what.join(', ')} in the repository's git directory`,
-      action: f.planted.failed.length ? `disabled for every peer process; could not remove ${f.planted.failed.join(', ')}; the turn failed` : 'disabled for every peer process and removed; the turn failed',
+      detail: `${f.peer} left ${what} in the repository's git directory`,
+      action: f.planted.failed.length ? `disabled for every peer process; could not remove ${shownList(f.planted.failed)}; the turn failed` : 'disabled for every peer process and removed; the turn failed',
     });
     if (success) {
       success = false;
-      reason = `planted ${what.join(', ')}: git hooks and code-running config are not allowed`;
+      reason = `planted ${what}: git hooks and code-running config are not allowed`;
     }
   }
 

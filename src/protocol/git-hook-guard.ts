@@ -6,10 +6,12 @@
  *   1. Every peer process gets `core.hooksPath=/dev/null`, `core.fsmonitor=false` and no commit
  *      signing program through git's environment config (`GIT_CONFIG_COUNT`/`KEY_n`/`VALUE_n`),
  *      which outranks every config file a peer can write.
- *   2. After every tick the loop compares the repository's hooks and code-running config keys with
- *      what was there when the run started, reading them as files; anything new is reported as a
- *      finding and disabled IN THE WORKSPACE (workspace-git.ts: hooks moved to
- *      `.git/peers-disabled-hooks/`, config keys unset), where the peers' own git runs anyway.
+ *   2. After every tick the loop reads the repository's hooks and code-running config keys as
+ *      files; what the turn added (new since it began, and not there when the run started) is
+ *      reported as a finding against it, and everything not there at the run's start is disabled
+ *      IN THE WORKSPACE (workspace-git.ts: hooks moved to `.git/peers-disabled-hooks/`, config
+ *      keys unset), where the peers' own git runs anyway. What could not be disabled is tried
+ *      again after every later turn, and never held against a turn that did not plant it.
  *
  * Outside the workspace no git process ever opens the peers' repository (the trusted mirror,
  * docs/ARCHITECTURE.md), so what is planted there can only ever run in the workspace itself.
@@ -81,9 +83,34 @@ function gitDirFiles(repo: string, layout: RepoLayout): { root: string; prefix: 
   return layout.commonDir === join(repo, '.git') ? { root: repo, prefix: '.git/' } : { root: layout.commonDir, prefix: '' };
 }
 
+/**
+ * The names git runs from the hooks directory (githooks(5)). Git never runs an entry by any other
+ * name, so only these are read and hashed; any other entry is noted by its kind alone: a peer that
+ * filled the directory with thousands of 8 MiB files under other names cost the loop about 26 ms
+ * a file, every tick, to hash (SECURITY.md, "Hooks never rewrite another peer's commit").
+ */
+const GIT_HOOK_NAMES = new Set([
+  'applypatch-msg', 'pre-applypatch', 'post-applypatch', 'pre-commit', 'pre-merge-commit', 'prepare-commit-msg', 'commit-msg', 'post-commit',
+  'pre-rebase', 'post-checkout', 'post-merge', 'pre-push', 'pre-receive', 'update', 'proc-receive', 'post-receive', 'post-update',
+  'reference-transaction', 'push-to-checkout', 'pre-auto-gc', 'post-rewrite', 'sendemail-validate', 'fsmonitor-watchman',
+  'p4-changelist', 'p4-prepare-changelist', 'p4-post-changelist', 'p4-pre-submit', 'post-index-change',
+]);
+
+/**
+ * At most this many hooks-directory entries are listed one by one. Beyond it the directory is one
+ * finding (`(hooks directory has N entries)`) beside its real hooks: an unbounded list of names
+ * went into every finding, warning and state.json (6000 names of 200 characters made the state
+ * larger than the loop reads back, so the run could not resume).
+ */
+export const MAX_HOOK_ENTRIES = 256;
+/** The same bound for code-running config entries, each shown in at most CONFIG_ENTRY_CHARS. */
+export const MAX_CONFIG_ENTRIES = 256;
+const CONFIG_ENTRY_CHARS = 300;
+
 function digestOf(at: { root: string; prefix: string }, entry: Dirent): string {
   if (entry.isSymbolicLink()) return 'symlink';
   if (!entry.isFile()) return 'other';
+  if (!GIT_HOOK_NAMES.has(entry.name)) return 'file';
   return createHash('sha256').update(readFileBeneath(at.root, `${at.prefix}hooks/${entry.name}`, 8 * MiB)).digest('hex');
 }
 
@@ -99,11 +126,21 @@ function hookEntries(at: { root: string; prefix: string }): Array<Dirent | strin
 
 type CodeRunningEntry = { text: string; key: string };
 
-/** The entries of a config file whose key makes git run code, each as `key=value` (or `key` alone) with its key. */
+/**
+ * An entry as listed: `key=value`, or `key` alone. A long one (a subsection or value of megabytes)
+ * is cut, with its length and a hash that keep two different ones apart.
+ */
+function entryText(key: string, value: string | null): string {
+  const full = value === null ? key : `${key}=${value}`;
+  if (full.length <= CONFIG_ENTRY_CHARS) return full;
+  return `${full.slice(0, CONFIG_ENTRY_CHARS - 60)}… (${full.length} chars, sha256 ${createHash('sha256').update(full).digest('hex').slice(0, 16)})`;
+}
+
+/** The entries of a config file whose key makes git run code, each as entryText shows it, with its key. */
 export function codeRunningEntries(text: string): CodeRunningEntry[] {
   return parseGitConfig(text)
     .filter((e) => CODE_RUNNING_KEY.test(e.key.toLowerCase()))
-    .map((e) => ({ text: e.value === null ? e.key : `${e.key}=${e.value}`, key: e.key }));
+    .map((e) => ({ text: entryText(e.key, e.value), key: e.key }));
 }
 
 function configEntries(repo: string, opts: { allowGitFile?: boolean }, known?: RepoLayout): CodeRunningEntry[] {
@@ -149,16 +186,21 @@ export function readGitExecSurface(repo: string, opts: { allowGitFile?: boolean 
 export function gitExecSurfaceOf(repo: string, layout: RepoLayout): GitExecSurface {
   const at = gitDirFiles(repo, layout);
   const hooks: Record<string, string> = {};
-  for (const entry of hookEntries(at)) {
+  const entries = hookEntries(at).filter((e) => !(typeof e === 'string' ? e : e.name).endsWith('.sample'));
+  const flooded = entries.length > MAX_HOOK_ENTRIES;
+  for (const entry of entries) {
     const name = typeof entry === 'string' ? entry : entry.name;
-    if (name.endsWith('.sample')) continue;
+    if (flooded && !GIT_HOOK_NAMES.has(name)) continue;
     try {
       hooks[name] = typeof entry === 'string' ? 'other' : digestOf(at, entry);
     } catch {
       hooks[name] = 'unreadable';
     }
   }
-  return { hooks, config: configEntries(repo, {}, layout).map((e) => e.text).sort() };
+  if (flooded) hooks[`(hooks directory has ${entries.length} entries)`] = 'other';
+  const config = [...new Set(configEntries(repo, {}, layout).map((e) => e.text))].sort();
+  if (config.length > MAX_CONFIG_ENTRIES) return { hooks, config: [...config.slice(0, MAX_CONFIG_ENTRIES), `(config has ${config.length} code-running entries)`] };
+  return { hooks, config };
 }
 
 /** The config keys behind planted entries (read again from the file), for unsetting them. */
@@ -175,4 +217,24 @@ export function plantedSince(before: GitExecSurface, now: GitExecSurface): Plant
     hooks: Object.keys(now.hooks).filter((h) => before.hooks[h] !== now.hooks[h]).sort(),
     config: now.config.filter((c) => !before.config.includes(c)),
   };
+}
+
+/**
+ * What one turn planted (pure): new or changed since the turn began (`before`) and not what the run
+ * started with (`start`). A turn is judged on what it changed, never on what an earlier turn left
+ * that could not be removed: measured against the run's start alone, one hook the workspace could
+ * not move failed every later turn of every peer, each blamed on whoever had it.
+ */
+export function plantedInTurn(start: GitExecSurface, before: GitExecSurface, now: GitExecSurface): PlantedGitExec {
+  const sinceStart = plantedSince(start, now);
+  const sinceBefore = plantedSince(before, now);
+  return { hooks: sinceStart.hooks.filter((h) => sinceBefore.hooks.includes(h)), config: sinceStart.config.filter((c) => sinceBefore.config.includes(c)) };
+}
+
+/**
+ * The hooks that stay when the workspace clears the hooks directory (pure): those the run started
+ * with, unchanged. Everything else there is moved aside, whatever its name.
+ */
+export function hooksToKeep(start: GitExecSurface, now: GitExecSurface): string[] {
+  return Object.keys(start.hooks).filter((h) => now.hooks[h] === start.hooks[h] && !h.includes('/') && h !== '.' && h !== '..').sort();
 }

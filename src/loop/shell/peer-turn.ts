@@ -17,7 +17,7 @@ import { turnMailmapControl } from '../../git/history-controls.ts';
 import { attestShas, readAttestationView } from '../../protocol/attestation.ts';
 import { initialAntiCheatState, revertTurn } from '../../protocol/anti-cheat.ts';
 import { testsAloneCommit } from '../../protocol/tests-alone.ts';
-import { withPeerGitOverrides } from '../../protocol/git-hook-guard.ts';
+import { readGitExecSurface, withPeerGitOverrides } from '../../protocol/git-hook-guard.ts';
 import { scanRangeForTestMarkers } from '../../protocol/test-markers.ts';
 import { controlPlaneDiffReader } from '../../protocol/control-plane-guard.ts';
 import { isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
@@ -80,6 +80,8 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   }
   const h = ctx.config.health;
   const tagBefore = tagSha(ctx);
+  // The git dir as the turn begins: the turn is judged on what it planted, not on an earlier turn's leftover.
+  const gitExecBefore = t.state.git_exec_surface ? readGitExecSurface(ctx.repo, { allowGitFile: ctx.lenient }) : null;
   const scanner = new LiveScanner(compilePatterns(h.halt_patterns, h.error_patterns));
   // The output goes to the tick's log as it arrives (`peers logs -f --peer`), and the turn under
   // way is on record for `peers status` and the dashboard.
@@ -165,7 +167,7 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     justifiedByOther: justificationByOther(repo, t, view.peerOf),
     mailmapControl: extended ? turnMailmapControl(repo, facts.newCommits, facts.headAfter!) : undefined,
     bugs: bugOwners(repo, facts.newCommits, baseline, view.peerOf),
-    planted: await plantedHooks(ctx, t.state, tick),
+    planted: await plantedHooks(ctx, t.state, tick, gitExecBefore),
     anchorMoved: tagAfter !== tagBefore ? { from: tagBefore, to: tagAfter } : null,
     antiCheat: t.state.anti_cheat[t.peer] ?? initialAntiCheatState(),
     reviews: {

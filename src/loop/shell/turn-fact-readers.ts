@@ -10,7 +10,7 @@ import { listCommits, type Commit } from '../../git/commits.ts';
 import { resolveRef, resolveRepoLayout } from '../../git/repo-layout.ts';
 import { findJustification } from '../../protocol/anti-cheat.ts';
 import { readLedger } from '../../protocol/bug-ledger.ts';
-import { plantedConfigKeys, plantedSince, readGitExecSurface } from '../../protocol/git-hook-guard.ts';
+import { type GitExecSurface, hooksToKeep, plantedConfigKeys, plantedInTurn, plantedSince, readGitExecSurface } from '../../protocol/git-hook-guard.ts';
 import { BASELINE_TAG } from '../../protocol/run-baseline.ts';
 import { isDocumentPath } from '../../protocol/turn-diff.ts';
 import { git } from '../../git/git.ts';
@@ -72,16 +72,22 @@ export function bugOwners(repo: string, commits: Commit[], baseline: string | un
 }
 
 /**
- * Hooks and code-running git config added during the turn (read as files), disabled on the spot
- * in the workspace: config entries whose key cannot be found again are reported as not disabled.
+ * Hooks and code-running git config the turn planted (read as files), against `before`, the git
+ * dir as the turn began (plantedInTurn), and everything not there at the run's start disabled on
+ * the spot in the workspace, a leftover of an earlier turn included. What this turn planted and is
+ * still there afterwards (read again) is reported as not removed.
  */
-export async function plantedHooks(ctx: TurnContext, state: LoopState, tick: number): Promise<TurnFacts['planted']> {
-  if (!state.git_exec_surface) return null;
+export async function plantedHooks(ctx: TurnContext, state: LoopState, tick: number, before: GitExecSurface | null): Promise<TurnFacts['planted']> {
+  const start = state.git_exec_surface;
+  if (!start) return null;
   const opts = { allowGitFile: ctx.lenient };
-  const planted = plantedSince(state.git_exec_surface, readGitExecSurface(ctx.repo, opts));
+  const now = readGitExecSurface(ctx.repo, opts);
+  const stray = plantedSince(start, now);
+  if (!stray.hooks.length && !stray.config.length) return null;
+  const planted = plantedInTurn(start, before ?? start, now);
+  const problems = await ctx.workspace.disableGitExec({ keepHooks: stray.hooks.length ? hooksToKeep(start, now) : null, keys: plantedConfigKeys(ctx.repo, stray.config, opts) }, tick);
+  for (const p of problems) ctx.log(`peers: note: disabling planted git hooks and config: ${p}`);
   if (!planted.hooks.length && !planted.config.length) return null;
-  const keys = plantedConfigKeys(ctx.repo, planted.config, opts);
-  const unkeyed = planted.config.filter((c) => !keys.some((k) => c === k || c.startsWith(`${k}=`))).map((c) => `config ${c.slice(0, 120)}`);
-  const failed = await ctx.workspace.disableGitExec({ hooks: planted.hooks, keys }, tick);
-  return { ...planted, failed: [...unkeyed, ...failed] };
+  const left = plantedInTurn(start, before ?? start, readGitExecSurface(ctx.repo, opts));
+  return { ...planted, failed: [...left.hooks.map((h) => `hook ${h}`), ...left.config.map((c) => `config ${c}`)] };
 }

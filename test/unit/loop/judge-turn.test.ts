@@ -145,6 +145,18 @@ describe('judgeTurn', () => {
     expect(v.findings[0]).toMatchObject({ kind: 'planted-git-hook', action: 'disabled for every peer process and removed; the turn failed' });
   });
 
+  test('a flood of planted names is a bounded finding: the first 20, each cut and without control characters, then how many more', () => {
+    const hooks = Array.from({ length: 6000 }, (_, i) => `${'h'.repeat(200)}${i}`);
+    const v = judgeTurn(facts({ planted: { hooks: [...hooks, '\u001b]0;pwned\u0007'], config: [], failed: hooks.map((h) => `hook ${h}`) } }));
+    expect(v.success).toBe(false);
+    expect(v.reason!.length).toBeLessThan(3000);
+    expect(v.reason).toContain(', … (+5981)');
+    expect(v.findings[0]!.detail.length).toBeLessThan(3000);
+    expect(v.findings[0]!.action.length).toBeLessThan(3000);
+    expect(v.findings[0]!.action).toContain('… (+5980)');
+    expect(judgeTurn(facts({ planted: { hooks: ['\u001b]0;pwned\u0007'], config: [], failed: [] } })).reason).toContain('hook ?]0;pwned?');
+  });
+
   test('gate-surface changes are flagged as held for approval; a reverted turn reports them undone', () => {
     const surface = [{ sha: B, changes: [{ path: 'package.json', change: 'modified' as const, kind: 'package-manager' as const, what: 'package manager scripts or config', movedOutOfReach: false }] }];
     expect(judgeTurn(facts({ surface })).findings).toEqual([{ kind: 'gate-surface-change', detail: 'alice in bbbbbbbb: package.json modified (package manager scripts or config)', action: 'convergence held until a peer other than alice approves bbbbbbbb' }]);

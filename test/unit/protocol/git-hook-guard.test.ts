@@ -12,7 +12,7 @@ import { RunObserver } from '../../../src/git/run-observer.ts';
 import { RunnerWorkspaceGit } from '../../../src/git/workspace-git.ts';
 import { LocalPeerRunner } from '../../../src/proc/peer-runner.ts';
 import { resolveRepoLayout } from '../../../src/git/repo-layout.ts';
-import { gitExecSurfaceOf, PEER_GIT_OVERRIDES, plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../../src/protocol/git-hook-guard.ts';
+import { gitExecSurfaceOf, hooksToKeep, PEER_GIT_OVERRIDES, plantedConfigKeys, plantedSince, readGitExecSurface, withPeerGitOverrides } from '../../../src/protocol/git-hook-guard.ts';
 import { makeRepo, sh, type Repo } from './git-fixture.ts';
 
 let repo: Repo;
@@ -88,9 +88,10 @@ describe('after every tick', () => {
     expect(planted).toEqual({ hooks: ['commit-msg', 'pre-push'], config: ['core.fsmonitor=/tmp/monitor', 'filter.x.clean=sed s/false/true/'] });
     const keys = plantedConfigKeys(repo.dir, planted.config);
     expect(keys).toEqual(['core.fsmonitor', 'filter.x.clean']);
-    expect(await workspaceOf(repo.dir).disableGitExec({ hooks: planted.hooks, keys }, 7)).toEqual([]);
+    expect(await workspaceOf(repo.dir).disableGitExec({ keepHooks: hooksToKeep(start, readGitExecSurface(repo.dir)), keys }, 7)).toEqual([]);
     expect(existsSync(join(repo.dir, '.git/hooks/commit-msg'))).toBe(false);
-    expect(readFileSync(join(repo.dir, '.git/peers-disabled-hooks/tick-7-pre-push'), 'utf8')).toContain('curl evil');
+    expect(readFileSync(join(repo.dir, '.git/peers-disabled-hooks/tick-7/hooks/pre-push'), 'utf8')).toContain('curl evil');
+    expect(plantedSince(start, readGitExecSurface(repo.dir)).hooks).toEqual([]);
     expect(plantedSince(start, readGitExecSurface(repo.dir)).config).toEqual([]);
     expect(sh(repo.dir, ['config', 'alias.st']).trim()).toBe('status');
   });
@@ -113,7 +114,7 @@ describe('after every tick', () => {
     expect(sh(repo.dir, ['log', '-1', '--format=%B'])).not.toContain('Review-Vote');
     const planted = plantedSince(start, readGitExecSurface(repo.dir));
     expect(planted.config).toEqual(['commit.template=.git/seed.txt', 'trailer.sign.command=touch /tmp/peers-trailer-ran; echo forged']);
-    expect(await workspaceOf(repo.dir).disableGitExec({ hooks: [], keys: plantedConfigKeys(repo.dir, planted.config) }, 4)).toEqual([]);
+    expect(await workspaceOf(repo.dir).disableGitExec({ keepHooks: null, keys: plantedConfigKeys(repo.dir, planted.config) }, 4)).toEqual([]);
     // Unset: the same commit says only what the reviewer wrote, and `--trailer` runs nothing.
     expect(gitAsPeer(repo.dir, ['commit', '-q', '--allow-empty'], withPeerGitOverrides(ident)).status).toBe(0);
     expect(sh(repo.dir, ['log', '-1', '--format=%B'])).not.toContain('Review-Vote');
@@ -141,7 +142,7 @@ describe('after every tick', () => {
     expect(sh(repo.dir, ['log', '-1', '--format=%B']).trim()).toBe(msg);
     const planted = plantedSince(start, readGitExecSurface(repo.dir));
     expect(planted.config).toEqual(['commit.cleanup=strip', 'core.commentchar={', 'core.commentstring={']);
-    expect(await workspaceOf(repo.dir).disableGitExec({ hooks: [], keys: plantedConfigKeys(repo.dir, planted.config) }, 5)).toEqual([]);
+    expect(await workspaceOf(repo.dir).disableGitExec({ keepHooks: null, keys: plantedConfigKeys(repo.dir, planted.config) }, 5)).toEqual([]);
     expect(plantedSince(start, readGitExecSurface(repo.dir)).config).toEqual([]);
   });
 
@@ -154,7 +155,7 @@ describe('after every tick', () => {
     expect(sh(repo.dir, ['config', 'diff.x.textconv']).trim()).toBe('touch /tmp/never');
     const planted = plantedSince(start, readGitExecSurface(repo.dir));
     expect(planted.config).toEqual(['extensions.worktreeconfig=true']);
-    expect(await workspaceOf(repo.dir).disableGitExec({ hooks: [], keys: plantedConfigKeys(repo.dir, planted.config) }, 3)).toEqual([]);
+    expect(await workspaceOf(repo.dir).disableGitExec({ keepHooks: null, keys: plantedConfigKeys(repo.dir, planted.config) }, 3)).toEqual([]);
     // The next peer's git no longer reads config.worktree.
     expect(gitAsPeer(repo.dir, ['config', 'diff.x.textconv'], {}).stdout).toBe('');
     expect(plantedSince(start, readGitExecSurface(repo.dir)).config).toEqual([]);
