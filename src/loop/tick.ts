@@ -27,6 +27,16 @@ import type { TestsRun } from '../protocol/tests-run.ts';
 export const ALL_PEERS_DOWN = ALL_PEERS_DOWN_TEXT;
 /** Warnings held per peer are capped, so a long run of findings cannot crowd out the prompt. */
 export const HELD_WARNINGS_MAX = 40;
+/**
+ * The state keeps at most this many warnings queued for the next prompt, each (held ones too) of
+ * at most WARNING_MAX_CHARS: a warning can carry names a peer chose, and a turn that planted
+ * thousands of hooks wrote one of megabytes into state.json, several times over, past what the loop
+ * reads back (STATE_READ_LIMIT): the run could not resume and `peers status` failed.
+ */
+export const QUEUED_WARNINGS_MAX = 100;
+export const WARNING_MAX_CHARS = 2000;
+
+const bounded = (w: string) => (w.length > WARNING_MAX_CHARS ? `${w.slice(0, WARNING_MAX_CHARS)}… (${w.length - WARNING_MAX_CHARS} more characters not kept)` : w);
 
 export type PreTickAction =
   | { kind: 'stop'; reason: StopReason }
@@ -155,7 +165,7 @@ export type TickObservation = {
 export type Finalized = { state: LoopState; backoffMs: number; exit: StopReason | null; peerStateAfter: string; sleep: { until: string; reason: string } | null };
 
 function hold(list: string[] | undefined, add: string[]): string[] {
-  const merged = [...new Set([...(list ?? []), ...add])];
+  const merged = [...new Set([...(list ?? []), ...add.map(bounded)])];
   return merged.slice(-HELD_WARNINGS_MAX);
 }
 
@@ -224,11 +234,11 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
           })
         : state.skeptic_audited,
     rate_limit_streak: streak,
-    warnings: [...o.warnings_emitted],
+    warnings: o.warnings_emitted.slice(0, QUEUED_WARNINGS_MAX).map(bounded),
     // This peer's held warnings were in this tick's prompt: replace them with the new ones; every
     // other peer keeps its own and gets this turn's anti-cheat findings added.
     peer_warnings: Object.fromEntries(
-      state.peer_order.map((p) => [p, p === o.peer ? [...(o.warnings_for_peer ?? [])] : hold(state.peer_warnings[p], o.warnings_for_others ?? [])]),
+      state.peer_order.map((p) => [p, p === o.peer ? hold([], o.warnings_for_peer ?? []) : hold(state.peer_warnings[p], o.warnings_for_others ?? [])]),
     ),
     soft_status: o.soft_status ?? state.soft_status,
     anti_cheat: o.anti_cheat ? { ...state.anti_cheat, [o.peer]: o.anti_cheat.next } : state.anti_cheat,

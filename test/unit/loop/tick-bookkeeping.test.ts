@@ -4,7 +4,7 @@
  * unattested commits, held warnings) and which stop the pre-tick chooses first.
  */
 import { describe, expect, test } from 'bun:test';
-import { decidePreTick, finalizeTick, HELD_WARNINGS_MAX, recordGates } from '../../../src/loop/tick.ts';
+import { decidePreTick, finalizeTick, HELD_WARNINGS_MAX, QUEUED_WARNINGS_MAX, recordGates, WARNING_MAX_CHARS } from '../../../src/loop/tick.ts';
 import { fail, obs, settings, state } from './fixtures.ts';
 
 const conv = { hardGoalIds: ['g'], openBlockingBugs: 0, ledgerReadable: true, softConsensus: true, unapprovedGateSurface: 0, unexcusedMarkers: 0, unreadCode: 0, unauditedAuthors: [], heldByTestChanges: [] };
@@ -162,5 +162,17 @@ describe('after a turn', () => {
     const capped = finalizeTick(st, obs(st, { warnings_for_others: flood }), settings(), NOW).state.peer_warnings.b!;
     expect(capped.length).toBe(40);
     expect(capped[39]).toBe('w44');
+  });
+
+  test(`the state keeps at most ${QUEUED_WARNINGS_MAX} queued warnings, each (held ones too) of at most ${WARNING_MAX_CHARS} characters`, () => {
+    // A turn that planted thousands of hooks: one warning of megabytes, for every peer.
+    const huge = `anti-cheat: planted-git-hook: ${'h'.repeat(2_000_000)}`;
+    const st = state();
+    const r = finalizeTick(st, obs(st, { warnings_emitted: [huge, ...Array.from({ length: 200 }, (_, i) => `w${i}`)], warnings_for_peer: [huge], warnings_for_others: [huge] }), settings(), NOW).state;
+    expect(r.warnings.length).toBe(QUEUED_WARNINGS_MAX);
+    expect(r.warnings[0]!.length).toBeLessThan(WARNING_MAX_CHARS + 100);
+    expect(r.warnings[0]).toStartWith('anti-cheat: planted-git-hook: hhh');
+    for (const held of Object.values(r.peer_warnings)) expect(held.every((w) => w.length < WARNING_MAX_CHARS + 100)).toBe(true);
+    expect(JSON.stringify(r).length).toBeLessThan(64 * 1024);
   });
 });
