@@ -12,7 +12,7 @@
  * the gates runner for the rest of the run (SECURITY.md, "Each gate starts from the state right
  * after setup").
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { madeSelfBinDir, writeSelfShim } from '../proc/self-exec.ts';
@@ -32,6 +32,15 @@ const CACHE_VARS = ['npm_config_cache', 'PIP_CACHE_DIR', 'YARN_CACHE_FOLDER', 'G
  */
 const TOOLCHAIN_HOMES = { RUSTUP_HOME: '.rustup', PYENV_ROOT: '.pyenv', VOLTA_HOME: '.volta', ASDF_DATA_DIR: '.asdf' } as const;
 
+/**
+ * The git identity of the fresh HOME: a suite that makes a repository and commits in it (common in
+ * developer tools) passed under the user's own identity and failed in every gate with "Please tell
+ * me who you are" (the pod has none, and the fresh HOME hides the user's), so the peers spent the
+ * run "fixing" a test that was fine. As global configuration, a test's own `git config user.name`
+ * still wins; the user's git identity is not copied in, as nothing of theirs is.
+ */
+const GATE_GITCONFIG = '[user]\n\tname = peers gate\n\temail = gate@peers.invalid\n';
+
 export type ScratchEnv = { env: Record<string, string>; cleanup: () => void };
 
 /**
@@ -50,6 +59,7 @@ export function scratchEnv(base: Record<string, string>, opts: { depCache?: stri
     mkdirSync(dir, { mode: 0o700 });
     env[k] = dir;
   }
+  writeFileSync(join(env.HOME!, '.gitconfig'), GATE_GITCONFIG, { mode: 0o600 });
   const bin = join(root, 'bin');
   mkdirSync(bin, { mode: 0o700 });
   writeSelfShim(bin);

@@ -277,6 +277,29 @@ describe('peers verify', () => {
     expect(md).toContain('**Result:** FAIL: setup failed');
   });
 
+  // A suite that makes a repository and commits in it passed under the user's identity and failed
+  // in every gate with "Please tell me who you are": the fresh HOME hides the user's, the pod has none.
+  test("a gate whose test commits in a repository of its own has a git identity; a test's own identity still wins", () => {
+    const goals = `goals:
+  - id: commits
+    type: hard
+    cmd: d=$(mktemp -d) && git init -q "$d" && git -C "$d" commit -q --allow-empty -m t && git -C "$d" log -1 --format=%an
+    pass_when: "exit_code == 0 and stdout.strip() == 'peers gate'"
+  - id: own-identity-wins
+    type: hard
+    cmd: d=$(mktemp -d) && git init -q "$d" && git -C "$d" config user.name tester && git -C "$d" commit -q --allow-empty -m t && git -C "$d" log -1 --format=%an
+    pass_when: "exit_code == 0 and stdout.strip() == 'tester'"
+`;
+    const repo = makeRepo(goals);
+    const home = tempDir('verify-no-identity-home-');
+    // The user has no identity anywhere: no global config, no GIT_* or EMAIL variables.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(GIT_(AUTHOR|COMMITTER)_|GIT_CONFIG|EMAIL$)/.test(k)));
+    const res = Bun.spawnSync([process.execPath, MAIN, 'verify', '-C', repo], { stdout: 'pipe', stderr: 'pipe', env: { ...env, NO_COLOR: '1', HOME: home, XDG_CONFIG_HOME: join(home, '.config'), GIT_CONFIG_NOSYSTEM: '1' } });
+    const out = res.stdout.toString() + res.stderr.toString();
+    expect(out).not.toContain('tell me who you are');
+    expect(res.exitCode).toBe(0);
+  });
+
   test('a repository without commits is bad input (exit 2) with a hint', () => {
     const repo = mkdtempSync(join(tmpdir(), 'verify-empty-'));
     gitOk(repo, ['init', '-q']);
