@@ -17,6 +17,7 @@ import { git } from '../src/git/git.ts';
 import { checkoutRisks, configuredDrivers, DRIVER_CONFIG_REGEXP } from '../src/git/checkout-risks.ts';
 import { firstCommitWithControls } from '../src/git/history-controls.ts';
 import { userHooksOf } from '../src/git/user-hooks.ts';
+import { userSafeDirectoryEnv } from '../src/git/safe-directory.ts';
 import { observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
 import { isSafeRefName, resolveRepoLayout } from '../src/git/repo-layout.ts';
 import type { StatePaths } from '../src/state/paths.ts';
@@ -120,7 +121,7 @@ function publishOnce(repo: string, paths: StatePaths, branch: string, retried: b
   }
   const blocking = branchInTheWay(repo, branch);
   if (blocking) return { branch, sha: head, ahead, updated: false, note: `your branch "${blocking}" is in the way: git cannot have a branch ${branch} beside it. Rename yours (\`git branch -m ${blocking} NEW-NAME\`), or give the results another branch with results: {branch: NAME} in .peers/config.yaml (\`peers up --accept-changes\` takes it)` };
-  const f = git(repo, [...USER_REPO_FLAGS, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', paths.mirror, `+${RUN_HEAD_REF}:${ref}`], { hermetic: true, timeoutMs: 30 * 60_000 });
+  const f = git(repo, [...USER_REPO_FLAGS, 'fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', paths.mirror, `+${RUN_HEAD_REF}:${ref}`], { hermetic: true, timeoutMs: 30 * 60_000, env: userSafeDirectoryEnv() });
   if (f.code !== 0) {
     // Another peers command published at the same moment (`down` beside an attached `up`, both at
     // the loop's end): git refused this fetch because the branch moved under it. Where it is now

@@ -157,6 +157,12 @@ function importPartial(importRef: () => string, partial: boolean, ref: string): 
   try {
     return importRef();
   } catch (error) {
+    const untrusted = /detected dubious ownership in repository at '([^']*)'/.exec((error as Error).message);
+    if (untrusted) {
+      throw new InputError(`git refuses to read your repository: ${untrusted[1]} belongs to another user, and your git configuration does not say you trust it ("detected dubious ownership")`, {
+        hint: `if you trust it: \`git config --global --add safe.directory ${untrusted[1]!.replace(/\/\.git$/, '')}\`, then \`peers up\` again`,
+      });
+    }
     if (!partial) throw error;
     const fetchAll = ref === BASELINE_TAG ? `move the tag to a commit whose files you have (\`git tag -f ${BASELINE_TAG} HEAD\`), or fetch what the clone left out` : 'fetch what the clone left out';
     throw new InputError(`your repository is a partial clone and lacks objects of ${ref} that the run needs (git: ${(error as Error).message.split('\n')[0]!.slice(-200)})`, {

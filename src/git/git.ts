@@ -60,7 +60,10 @@ export type GitResult = { code: number; stdout: string; stderr: string };
 
 export class GitError extends Error {
   constructor(readonly args: string[], readonly result: GitResult) {
-    super(`git ${args.join(' ')} failed (exit ${result.code}): ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    // git's own `fatal:` line says why; the lines after it are often generic advice.
+    const lines = result.stderr.trim().split('\n');
+    const why = lines.find((l) => /^(fatal|error):/.test(l));
+    super(`git ${args.join(' ')} failed (exit ${result.code}): ${[...new Set([...(why ? [why] : []), ...lines.slice(-3)])].join(' | ')}`);
     this.name = 'GitError';
   }
 }

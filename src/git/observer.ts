@@ -16,6 +16,7 @@
  * A host command's read-only VIEW of a repository (`openView`, `withObservedWorkTree`) is a third
  * such git dir, made with this file's `initObserverRepo` and `ensureStage`: observed-view.ts.
  */
+import { userSafeDirectoryEnv } from './safe-directory.ts';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { constants as zlib, inflateSync } from 'node:zlib';
@@ -107,7 +108,8 @@ export function importTrusted(mirror: string, source: string, ref: string, dest:
   // Keep the pack as it comes (a few large objects would otherwise be unpacked loose, and every
   // later clone from the mirror would have to compress and delta-search them again). A shallow
   // source's history ends where its `shallow` list says, and the mirror's then does too.
-  gitOk(mirror, ['-c', 'transfer.fsckObjects=false', '-c', 'fetch.unpackLimit=1', 'fetch', '--quiet', '--update-shallow', ...(o.depth ? [`--depth=${o.depth}`] : []), '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', source, `+${ref}:${dest}`], { timeoutMs: FETCH_TIMEOUT_MS });
+  // The user's safe.directory entries: their repository may be another user's that they trust (safe-directory.ts).
+  gitOk(mirror, ['-c', 'transfer.fsckObjects=false', '-c', 'fetch.unpackLimit=1', 'fetch', '--quiet', '--update-shallow', ...(o.depth ? [`--depth=${o.depth}`] : []), '--no-tags', '--no-write-fetch-head', '--no-recurse-submodules', source, `+${ref}:${dest}`], { timeoutMs: FETCH_TIMEOUT_MS, env: userSafeDirectoryEnv() });
   const sha = kind === 'commit' ? observedHead(mirror, dest) : gitOk(mirror, ['rev-parse', '--verify', dest]).trim();
   if (!sha) throw new RepoLayoutError(`${ref} of ${source} is not a commit`);
   return sha;
