@@ -93,9 +93,10 @@ export function nextCleanTicks(current: number, i: { success: boolean; rateLimit
  * Skeptic marks after a clean skeptic tick by `skeptic` that began at `headBefore`, a HEAD covering
  * everything the audited authors wrote: every other peer's changes are now audited up to `headAfter`
  * (they made none during the tick). The skeptic's own mark moves only if it had nothing unaudited
- * before the tick; to `headAfter` when what it committed during the tick changed documents only
- * (notes of its audit: nothing a program runs), else to `headBefore`, so that code it commits in
- * its own re-audit is its change like any other, for another peer's skeptic tick to read. Moving
+ * before the tick; to `headAfter` when what it committed during the tick changed prose only
+ * (notes of its audit: a document at the top or under docs/ that no code names, prose-paths.ts),
+ * else to `headBefore`, so that code it commits in its own re-audit is its change like any other,
+ * for another peer's skeptic tick to read. A `.txt` that src/calc.mjs loads is code. Moving
  * it to `headAfter` always let an implementer whose skeptic tick was the run's last put the bug
  * back in that tick, read by nobody (SECURITY.md, "The skeptic never audits its own change").
  */

@@ -21,18 +21,26 @@
  */
 import { diffGitNames } from '../git/diff-header.ts';
 import { commentStyleOf, diffCommentReader } from './comment-lines.ts';
-import { isDocumentPath } from './turn-diff.ts';
+import { isProseByPlace } from './prose-paths.ts';
 
+/** `document`: prose (prose-paths.ts), shown last and never in part: what it says runs nowhere. */
 export type PatchFile = { path: string; text: string; added: boolean; document: boolean };
+
+/** Which prose-by-place paths a non-prose file of the tree names (prose-paths.ts, proseNamedByCode). */
+export type NamedByCode = (candidates: string[]) => ReadonlySet<string>;
 
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 
 /**
  * The per-file parts of a `git diff` patch, in git's order (anything before the first `diff --git`
  * line, such as a `--stat` summary, is dropped). Every line of a file's content starts with a
- * space, `+`, `-` or `\`, so a line starting with `diff --git ` always begins a file.
+ * space, `+`, `-` or `\`, so a line starting with `diff --git ` always begins a file. A file is a
+ * document only when it is prose: by its name AND its place, and named by no code (`namedByCode`).
+ * Any name was enough: the special case of the tested input in src/kernel.txt, which src/calc.mjs
+ * loads as code, was ordered last beside 80 small modules and given no line of the view, and the
+ * run ended `complete` (SECURITY.md, "A file code names is code, whatever its name").
  */
-export function splitPatch(patch: string): PatchFile[] {
+export function splitPatch(patch: string, namedByCode: NamedByCode = () => new Set()): PatchFile[] {
   const files: PatchFile[] = [];
   const lines = patch.split('\n');
   let start = -1;
@@ -42,7 +50,7 @@ export function splitPatch(patch: string): PatchFile[] {
     const names = diffGitNames(lines[start]!);
     const path = names?.to ?? names?.from ?? '';
     const header = text.split('\n@@', 1)[0]!;
-    files.push({ path, text, added: /\nnew file mode /.test(header), document: path !== '' && isDocumentPath(path) });
+    files.push({ path, text, added: /\nnew file mode /.test(header), document: path !== '' && isProseByPlace(path) });
   };
   for (let i = 0; i < lines.length; i++) {
     if (!lines[i]!.startsWith('diff --git ')) continue;
@@ -50,7 +58,9 @@ export function splitPatch(patch: string): PatchFile[] {
     start = i;
   }
   close(lines.length);
-  return files;
+  const candidates = files.filter((f) => f.document).map((f) => f.path);
+  const named = candidates.length ? namedByCode(candidates) : new Set<string>();
+  return files.map((f) => (f.document && named.has(f.path) ? { ...f, document: false } : f));
 }
 
 /** Lower first: existing code and tests, added code and tests, documents. */
@@ -191,10 +201,16 @@ export function partialFileDiff(f: PatchFile, budget: number): { text: string; l
  * git's order, with how many files there are in all; then, for the files that did not fit whole,
  * their compacted diffs (`compactFileDiff`) in the same order, as many as fit in what is left;
  * then every file still not shown but a document, in part (`partialFileDiff`), each with an equal share of what is
- * left (a share a file does not use passes to the next). `partial` names those files.
+ * left (a share a file does not use passes to the next). `partial` names those files; `unshown`
+ * names every file of which nothing is shown, in review order, files with lines that branch on a
+ * literal first in each rank, for the caller to name where the prompt never cuts.
  */
-export function excerptForReview(patch: string, budget: number): { text: string; shown: string[]; total: number; partial: PartialFile[] } {
-  const files = splitPatch(patch);
+export function excerptForReview(
+  patch: string,
+  budget: number,
+  namedByCode?: NamedByCode,
+): { text: string; shown: string[]; total: number; partial: PartialFile[]; unshown: string[] } {
+  const files = splitPatch(patch, namedByCode);
   const order = files.map((f, i) => ({ f, i, size: utf8(f.text) + 1, literal: f.document ? 0 : literalRoom(f) })).sort((x, y) => rank(x.f) - rank(y.f) || x.size - y.size || x.i - y.i);
   const picked = new Map<number, string>();
   // Room kept for the partial views' lines that branch on a literal: 60 small added files took the
@@ -234,5 +250,6 @@ export function excerptForReview(patch: string, budget: number): { text: string;
   });
   partial.unshift(...unshown);
   const shown = files.map((f, i) => ({ f, text: picked.get(i) })).filter((x) => x.text !== undefined);
-  return { text: shown.map((x) => x.text).join('\n'), shown: shown.map((x) => x.f.path), total: files.length, partial };
+  const notShown = order.filter((o) => !picked.has(o.i)).sort((x, y) => rank(x.f) - rank(y.f) || Number(y.literal > 0) - Number(x.literal > 0));
+  return { text: shown.map((x) => x.text).join('\n'), shown: shown.map((x) => x.f.path), total: files.length, partial, unshown: notShown.map((o) => o.f.path) };
 }

@@ -15,9 +15,8 @@
  */
 import type { Commit } from '../git/commits.ts';
 import type { ReviewRecord, SoftStatus } from '../state/state-schema.ts';
-import { gateSurfaceOf } from './gate-surface.ts';
 import { firstJsonBlock } from './json-blocks.ts';
-import { isDocumentPath } from './turn-diff.ts';
+import { notProse } from './prose-paths.ts';
 
 export type ReviewerMode = 'other' | 'both' | 'alternating' | 'quorum';
 /** The fields of a soft goal the tally needs (structurally a subset of config's SoftGoal). */
@@ -88,28 +87,16 @@ export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrd
 }
 
 /**
- * Whether a commit that changes `paths` voids the votes before it: anything but prose does. Prose
- * is a document by name (turn-diff.ts) that is not on the gate's surface (`requirements.txt` is a
- * document by name), at the top of the repository or under a documentation directory; `.peers/`
- * is the operator's and never counts. A document by name elsewhere may be data the code reads:
- * add() answered from a table in `src/answers.txt`, the tested input's answer was written there
- * after the reviewer's pass vote, and the vote counted for it (SECURITY.md, "A pass vote counts
- * only for the code it read").
+ * Whether a commit that changes `paths` voids the votes before it: anything but prose does
+ * (prose-paths.ts). A document by name where code lives may be data the code reads: add()
+ * answered from a table in `src/answers.txt`, the tested input's answer was written there after
+ * the reviewer's pass vote, and the vote counted for it; and one at the top that code names is
+ * code (`require('../KERNEL.txt')`) (SECURITY.md, "A pass vote counts only for the code it read").
+ * `namedByCode` says which prose-by-place paths a non-prose file of the commit's tree names
+ * (proseNamedByCode); without it, none.
  */
-export function changesWhatVotesRead(paths: readonly string[]): boolean {
-  return paths.some((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/') && !isProse(p));
-}
-
-/**
- * Documentation directories by convention (`website/` is where Docusaurus and its kind keep a
- * project's site). A package's own README elsewhere (`packages/parser/README.md`) still voids the
- * votes: code beside it can read it as data as add() read `src/answers.txt`, and a name is all this
- * rule sees (SECURITY.md, "A pass vote counts only for the code it read").
- */
-const DOC_DIR = /^(docs?|documentation|website|\.github|adrs?|rfcs?|notes|wiki)\//i;
-
-function isProse(path: string): boolean {
-  return isDocumentPath(path) && gateSurfaceOf(path) === undefined && (!path.includes('/') || DOC_DIR.test(path));
+export function changesWhatVotesRead(paths: readonly string[], namedByCode: (candidates: string[]) => ReadonlySet<string> = () => new Set()): boolean {
+  return notProse(paths, namedByCode).length > 0;
 }
 
 /** Whether any vote in the tally still counts toward the goal. */

@@ -12,6 +12,7 @@ import { readTurnRange } from '../../git/commit-index.ts';
 import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
 import { excerptForReview, type PartialFile } from '../../protocol/review-excerpt.ts';
+import { proseNamedByCode } from '../../protocol/prose-paths.ts';
 import { heldDiffReader, type HeldDiff } from '../../protocol/held-diff.ts';
 import { readAttestations } from '../../protocol/attestation.ts';
 import { OPERATOR, SUBSTRATE_PEER } from '../../protocol/approvals.ts';
@@ -81,6 +82,25 @@ function heldDiffOf(repo: string, range: string): { ok: true; diff: HeldDiff } |
 /** Cap on the diff shown in a prompt: enough to review a step, never the whole prompt. */
 export const CHANGES_CAP_BYTES = 16 * 1024;
 const FILE_LIST_CAP_BYTES = 6 * 1024;
+/** The line naming the files nothing of which is shown, when the list is cut (reviewChanges). */
+const UNSHOWN_CAP_BYTES = 1536;
+
+/** `NOT SHOWN BELOW (n files): a; b; …, and k more files`, at most UNSHOWN_CAP_BYTES, in the order given. */
+export function unshownLine(paths: readonly string[]): string {
+  const lead = `NOT SHOWN BELOW (${paths.length} files, code first; read each with its git diff command):`;
+  const named: string[] = [];
+  let size = Buffer.byteLength(lead, 'utf8') + 40;
+  for (const p of paths) {
+    const item = oneLine(p).slice(0, 200);
+    const add = Buffer.byteLength(item, 'utf8') + 2;
+    if (size + add > UNSHOWN_CAP_BYTES) break;
+    named.push(item);
+    size += add;
+  }
+  const more = paths.length - named.length;
+  return `${lead} ${named.join('; ')}${more ? `, and ${more} more files` : ''}.`;
+}
+
 /**
  * A larger diff is not saved for the reviewer (it is named by its `git diff` command instead): the
  * loop holds a saved diff in memory several times over (bytes, text, NULs made visible), and in the
@@ -119,22 +139,24 @@ export function reviewChanges(repo: string, base: string | undefined, head: stri
     if (Buffer.byteLength(text, 'utf8') <= CHANGES_CAP_BYTES) return { text, truncated: false };
   }
   const stat = git(repo, [...DIFF_ARGS, '--stat=200', '--stat-count=400', range, ...NOT_CONTROL_PLANE]).stdout;
-  const files = Buffer.byteLength(stat, 'utf8') > FILE_LIST_CAP_BYTES ? `${Buffer.from(stat, 'utf8').subarray(0, FILE_LIST_CAP_BYTES).toString('utf8').replace(/\uFFFD$/, '')}\n…[file list cut]` : stat;
+  const statCut = Buffer.byteLength(stat, 'utf8') > FILE_LIST_CAP_BYTES;
+  const files = statCut ? `${Buffer.from(stat, 'utf8').subarray(0, FILE_LIST_CAP_BYTES).toString('utf8').replace(/\uFFFD$/, '')}\n…[file list cut]` : stat;
+  // git ends a list it stopped at --stat-count with a line ` ...`.
+  const listCut = statCut || /^ \.\.\.$/m.test(stat);
   // Over what the loop holds: the files' diffs that fit, the largest reduced (held-diff.ts).
   const held = size <= SAVED_DIFF_CAP_BYTES ? null : heldDiffOf(repo, range);
   const full = held ? (held.ok ? visibleHidden(held.diff.text) : null) : visibleHidden(Buffer.concat(kept).toString('utf8'));
   const saved = full !== null ? saveFullDiff(full) : null;
   const cmd = `git diff ${base.slice(0, 12)}..${head.slice(0, 12)}`;
   const notHeld = held?.ok ? held.diff.notHeld : [];
-  const top = [
-    `The full diff (${size} bytes) is larger than this prompt allows; every changed file is listed below. Read each one with \`${cmd} -- <file>\`.`,
+  const intro = [
+    `The full diff (${size} bytes) is larger than this prompt allows; ${listCut ? 'the changed files are listed below, those of which nothing is shown first' : 'every changed file is listed below'}. Read each one with \`${cmd} -- <file>\`.`,
     saved ? (held ? `The diffs the loop could hold are saved at ${saved}; the full diff: \`${cmd}\`.` : `The full diff is saved at ${saved}.`) : `The full diff: \`${cmd}\`.`,
     ...(notHeld.length
       ? [`NOT HELD (a diff over what the loop holds): ${notHeld.slice(0, 8).map((x) => `${oneLine(x.path).slice(0, 200)} (${x.bytes} bytes of diff)`).join('; ')}${notHeld.length > 8 ? `, and ${notHeld.length - 8} more files` : ''}. Of these only the changed lines that branch on a literal value or are a row of a lookup table are shown; read the rest with \`${cmd} -- <file>\` before you pass this change.`]
       : []),
-    '',
-    files.trimEnd(),
   ].join('\n');
+  const top = `${intro}\n\n${files.trimEnd()}`;
   // As many files' whole diffs as fit, code before documents and small before large (review-excerpt.ts).
   const note = (shown: number, total: number) => `\n\nThe diffs of ${shown} of these ${total} files follow (code before documents, files that existed before files added, smaller diffs first; a file too large to show whole is shown by its changed code lines only); read the rest yourself.\n`;
   // Files shown only in part are named up front, plainly, with where the rest is (review-excerpt.ts).
@@ -144,7 +166,12 @@ export function reviewChanges(repo: string, base: string | undefined, head: stri
     const more = partial.length > 8 ? `, and ${partial.length - 8} more files` : '';
     return `\nNOT SHOWN IN FULL: ${named.join('; ')}${more}. Their lines that branch on a literal value or are a row of a lookup table are shown first; read the rest ${saved ? `in ${saved}` : `with \`${cmd} -- <file>\``} before you pass this change.\n`;
   };
-  const reserve = Buffer.byteLength(top + note(9999, 9999), 'utf8') + 2_400;
-  const excerpt = full !== null ? excerptForReview(full, CHANGES_CAP_BYTES - reserve) : null;
-  return { text: excerpt && excerpt.shown.length ? `${top}${note(excerpt.shown.length, excerpt.total)}${inPart(excerpt.partial)}${excerpt.text.trimEnd()}` : top, truncated: true };
+  const reserve = Buffer.byteLength(top + note(9999, 9999), 'utf8') + 2_400 + (listCut ? UNSHOWN_CAP_BYTES : 0);
+  // A file the prose rule calls a document is one no code of `head` names (prose-paths.ts).
+  const excerpt = full !== null ? excerptForReview(full, CHANGES_CAP_BYTES - reserve, (candidates) => proseNamedByCode(repo, head, candidates)) : null;
+  // A list cut short names what nothing below shows, before it: past the 6 KiB or 400 files of the
+  // list and past the eight NOT SHOWN IN FULL names, a changed file was in no line of the prompt
+  // (220 small modules added beside src/zz/kernel.txt put it there).
+  const summary = listCut && excerpt?.unshown.length ? `${intro}\n\n${unshownLine(excerpt.unshown)}\n${files.trimEnd()}` : top;
+  return { text: excerpt && excerpt.shown.length ? `${summary}${note(excerpt.shown.length, excerpt.total)}${inPart(excerpt.partial)}${excerpt.text.trimEnd()}` : summary, truncated: true };
 }

@@ -11,6 +11,7 @@ import { indexedChanges, indexedParents } from '../../git/commit-index.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/approvals.ts';
 import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
 import { formatSurfaceChange, surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
+import { proseNamedByCode } from '../../protocol/prose-paths.ts';
 import { changesWhatVotesRead } from '../../protocol/soft-reviews.ts';
 import { importedSurface, importsAreRead } from '../../protocol/surface-imports.ts';
 import { namesSurface, referencedChangesOf, referencedPaths, type SurfaceReference } from '../../protocol/surface-references.ts';
@@ -81,6 +82,7 @@ const MAX_CACHED_CHARS = 16 * 1024 * 1024;
 
 export class HistoryFacts {
   private readonly facts = new Map<string, CommitFacts>();
+  private readonly votesRead = new Map<string, boolean>();
   private readonly mergeSurfaces = new Map<string, SurfaceChange[]>();
   private readonly merges = new Map<string, boolean>();
   private readonly refsAt = new Map<string, SurfaceReference[]>();
@@ -199,14 +201,23 @@ export class HistoryFacts {
   /**
    * Whether one commit, against every parent, changes what a vote read (soft-reviews.ts): from the
    * name-status entries already read for a commit with one parent; otherwise one `diff-tree`. A
-   * diff that cannot be read counts.
+   * diff that cannot be read counts. Prose by place that a file of the commit's tree names is not
+   * prose (prose-paths.ts); the answer is kept by sha.
    */
   changesWhatVotesRead(sha: string): boolean {
+    const known = this.votesRead.get(sha);
+    if (known !== undefined) return known;
+    const named = (candidates: string[]) => proseNamedByCode(this.repo, sha, candidates);
     const parents = indexedParents(this.repo, sha);
     const entries = parents?.length === 1 ? this.factsOf(sha).entries : undefined;
-    if (entries !== undefined) return changesWhatVotesRead(pathsOfEntries(entries));
-    const res = git(this.repo, ['diff-tree', '-r', '-m', '--root', '--no-commit-id', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', sha]);
-    return res.code !== 0 || changesWhatVotesRead(res.stdout.split('\0'));
+    let answer: boolean;
+    if (entries !== undefined) answer = changesWhatVotesRead(pathsOfEntries(entries), named);
+    else {
+      const res = git(this.repo, ['diff-tree', '-r', '-m', '--root', '--no-commit-id', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', sha]);
+      answer = res.code !== 0 || changesWhatVotesRead(res.stdout.split('\0'), named);
+    }
+    this.votesRead.set(sha, answer);
+    return answer;
   }
 
   /** Reads the facts of every commit in `range` not known yet, in one git call. */

@@ -12,7 +12,8 @@ import { findJustification } from '../../protocol/anti-cheat.ts';
 import { readLedger } from '../../protocol/bug-ledger.ts';
 import { type GitExecSurface, hooksToKeep, plantedConfigKeys, plantedInTurn, plantedSince, readGitExecSurface } from '../../protocol/git-hook-guard.ts';
 import { BASELINE_TAG } from '../../protocol/run-baseline.ts';
-import { isDocumentPath } from '../../protocol/turn-diff.ts';
+import { proseNamedByCode } from '../../protocol/prose-paths.ts';
+import { changesWhatVotesRead } from '../../protocol/soft-reviews.ts';
 import { git } from '../../git/git.ts';
 import type { LoopState } from '../../state/state-schema.ts';
 import type { GateStates, TurnFacts } from '../judge-turn.ts';
@@ -30,11 +31,17 @@ export function tagSha(ctx: TurnContext): string | null {
   }
 }
 
-/** Whether `from..to` changes anything but documents; a diff that cannot be read counts as code (fail closed). */
+/**
+ * Whether `from..to` changes anything but prose, by the rule that voids votes (prose-paths.ts: a
+ * document at the top or under docs/ that no code of `to` names); a diff that cannot be read counts
+ * as code (fail closed). Any document by name was enough: the implementer's skeptic tick, the run's
+ * last, special-cased the tested input in src/kernel.txt, which src/calc.mjs loads as code, and its
+ * audit mark moved over it (convergence.ts, advanceAuditMarks).
+ */
 export function changesCode(repo: string, from: string, to: string): boolean {
   const res = git(repo, ['diff', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', from, to]);
   if (res.code !== 0) return true;
-  return res.stdout.split('\0').some((p) => p !== '' && !isDocumentPath(p));
+  return changesWhatVotesRead(res.stdout.split('\0'), (candidates) => proseNamedByCode(repo, to, candidates));
 }
 
 /** Gate results as the states judgeTurn compares, by gate id. */

@@ -193,6 +193,8 @@ describe('a pass vote counts only for the code it read', () => {
     // A document by name where code lives may be data the code reads (add() answering from src/answers.txt).
     for (const p of ['src/answers.txt', 'lib/table.md', 'test/fixtures/expected.txt', 'pkg/data/sums.txt']) expect(changesWhatVotesRead([p])).toBe(true);
     expect(changesWhatVotesRead(['README.md', 'src/calc.mjs'])).toBe(true);
+    // Prose by place that code names is code (`require('../KERNEL.txt')`; prose-paths.ts).
+    expect(changesWhatVotesRead(['KERNEL.txt'], (c) => new Set(c))).toBe(true);
   });
 
   test('quorum and both: votes before the code change count for nothing', () => {

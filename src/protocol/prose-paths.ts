@@ -1,0 +1,92 @@
+/**
+ * Which changed files are prose: a document by name (turn-diff.ts) that is not on the gate's
+ * surface (`requirements.txt` is a document by name), at the top of the repository or under a
+ * documentation directory, AND named by no file of the tree that is not prose by the same rule.
+ * Prose is what the loop lets go unread: it keeps a pass vote (soft-reviews.ts,
+ * changesWhatVotesRead), lets a skeptic's audit mark move over its own tick (convergence.ts,
+ * advanceAuditMarks) and is shown last in a review view too large for the prompt
+ * (review-excerpt.ts). A name alone was the rule, and code can load any file as code (Node's
+ * `require('../KERNEL.txt')` runs it as JavaScript): the implementer put add() in `KERNEL.txt`,
+ * loaded by src/calc.mjs, and special-cased the tested input there in its own skeptic tick, the
+ * run's last; the mark moved over it, no vote was voided, and the run ended `complete` with a
+ * commit no other peer read (SECURITY.md, "A file code names is code, whatever its name").
+ *
+ * "Named" is the file's base name appearing, in any case, in the text of a non-prose file: a
+ * name code builds at run time (`'KER' + 'NEL.txt'`, every `*.txt` of a directory) is not seen.
+ * Pure but for `proseNamedByCode`, the git adapter (one `git grep` of the tree, only when a
+ * changed file is prose by place).
+ */
+import { gitLines } from '../git/git.ts';
+import { gateSurfaceOf } from './gate-surface.ts';
+import { isDocumentPath } from './turn-diff.ts';
+
+/**
+ * Documentation directories by convention (`website/` is where Docusaurus and its kind keep a
+ * project's site). A package's own README elsewhere (`packages/parser/README.md`) is not prose:
+ * code beside it can read it as data as add() read `src/answers.txt`.
+ */
+const DOC_DIR = /^(docs?|documentation|website|\.github|adrs?|rfcs?|notes|wiki)\//i;
+
+/** Prose by its name and place alone: what the rest of this module may still find named by code. */
+export function isProseByPlace(path: string): boolean {
+  return isDocumentPath(path) && gateSurfaceOf(path) === undefined && (!path.includes('/') || DOC_DIR.test(path));
+}
+
+const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+
+/** What a `git grep` for names reports: which of the searched base names (lower case) a non-prose file holds. */
+export type NamingReader = { line(raw: string): void; named(): Set<string> };
+
+/**
+ * Reads `git grep -o -i -F --null -e <name>… <rev> --` output, one line at a time: each match is
+ * `<rev>:<path>\0<match>`. A path may hold a newline (git does not quote it with --null), so a line
+ * without a NUL is the start of the next record's path. Matches in prose-by-place files are not
+ * counted: a README naming CHANGELOG.md loads nothing.
+ */
+export function namingGrepReader(rev: string): NamingReader {
+  const named = new Set<string>();
+  let pending: string | null = null;
+  return {
+    line(raw: string) {
+      const record: string = pending === null ? raw : `${pending}\n${raw}`;
+      const nul = record.lastIndexOf('\0');
+      if (nul < 0) {
+        pending = record;
+        return;
+      }
+      pending = null;
+      const where = record.slice(0, nul);
+      const path = where.startsWith(`${rev}:`) ? where.slice(rev.length + 1) : where.slice(where.indexOf(':') + 1);
+      if (!isProseByPlace(path)) named.add(record.slice(nul + 1).toLowerCase());
+    },
+    named: () => named,
+  };
+}
+
+/**
+ * The changed paths that are prose by place but named by a non-prose file of the tree `rev`:
+ * not prose after all. Every candidate counts as named when the tree cannot be read (fail closed).
+ */
+export function proseNamedByCode(repo: string, rev: string, candidates: readonly string[]): Set<string> {
+  const names = [...new Set(candidates.map((p) => baseName(p).toLowerCase()).filter((n) => n !== ''))];
+  if (!names.length) return new Set();
+  const reader = namingGrepReader(rev);
+  const patterns = names.flatMap((n) => ['-e', n]);
+  const res = gitLines(repo, ['grep', '-o', '-i', '-F', '--null', '--no-textconv', '--no-color', ...patterns, rev, '--', '.', ':(exclude).peers'], reader.line);
+  // git grep exits 1 when nothing matched.
+  if (res.code > 1) return new Set(candidates);
+  const named = reader.named();
+  return new Set(candidates.filter((p) => named.has(baseName(p).toLowerCase())));
+}
+
+/**
+ * Which of `paths` are not prose: everything but prose by place, and prose by place that
+ * `namedByCode` (given the prose-by-place paths) says a non-prose file names. `.peers/` is the
+ * operator's and never counts.
+ */
+export function notProse(paths: readonly string[], namedByCode: (candidates: string[]) => ReadonlySet<string>): string[] {
+  const real = paths.filter((p) => p !== '' && p !== '.peers' && !p.startsWith('.peers/'));
+  const candidates = real.filter(isProseByPlace);
+  const named = candidates.length ? namedByCode(candidates) : new Set<string>();
+  return real.filter((p) => !isProseByPlace(p) || named.has(p));
+}

@@ -1,0 +1,62 @@
+/**
+ * Which changed files are prose (prose-paths.ts): a document by name and place that no other file
+ * names. The rule is pure given who names what; `proseNamedByCode` is its git adapter, tested on a
+ * small repository.
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gitOk, headSha } from '../../../src/git/git.ts';
+import { isProseByPlace, namingGrepReader, notProse, proseNamedByCode } from '../../../src/protocol/prose-paths.ts';
+import { changesWhatVotesRead } from '../../../src/protocol/soft-reviews.ts';
+
+describe('prose by name and place', () => {
+  test('a document at the top or under a documentation directory; not gate surface, not where code lives', () => {
+    for (const p of ['README.md', 'KERNEL.txt', 'LICENSE', 'docs/guide.rst', 'website/docs/intro.md', 'logo.png']) expect(isProseByPlace(p)).toBe(true);
+    for (const p of ['src/kernel.txt', 'src/calc.mjs', 'requirements.txt', 'packages/parser/README.md', 'assets/logo.png']) expect(isProseByPlace(p)).toBe(false);
+  });
+
+  // Attack (cheats/doc-named-code.test.ts, skeptic-top-kernel): src/calc.mjs loads add() from
+  // ../KERNEL.txt; a name and a place made it prose, and a special case written there voided no vote.
+  test('prose by place that another file names is not prose: a vote read it, a skeptic must not audit it alone', () => {
+    const named = (c: string[]) => new Set(c.filter((p) => p === 'KERNEL.txt'));
+    expect(notProse(['KERNEL.txt', 'README.md', '.peers/goals.yaml'], named)).toEqual(['KERNEL.txt']);
+    expect(changesWhatVotesRead(['KERNEL.txt'], named)).toBe(true);
+    expect(changesWhatVotesRead(['README.md'], named)).toBe(false);
+    // Asked only about prose by place: a change to code already answers.
+    let asked: string[] = [];
+    notProse(['src/calc.mjs', 'docs/a.md'], (c) => ((asked = c), new Set()));
+    expect(asked).toEqual(['docs/a.md']);
+  });
+
+  test("git grep's output is read per match; a path with a newline is one path; a document naming another names nothing", () => {
+    const r = namingGrepReader('abc');
+    for (const line of ['abc:src/calc.mjs\0KERNEL.txt', 'abc:docs/index.md\0CHANGES.md', 'abc:odd', 'name.js\0Notes.md']) r.line(line);
+    expect([...r.named()].sort()).toEqual(['kernel.txt', 'notes.md']);
+  });
+});
+
+describe('proseNamedByCode (git)', () => {
+  let repo: string;
+  beforeEach(() => {
+    repo = mkdtempSync(join(tmpdir(), 'peers-prose-'));
+    gitOk(repo, ['init', '-q', '-b', 'main']);
+  });
+  afterEach(() => rmSync(repo, { recursive: true, force: true }));
+
+  test('names in any case, in code files of the given tree only; a tree that cannot be read names every candidate', () => {
+    mkdirSync(join(repo, 'src'));
+    mkdirSync(join(repo, 'docs'));
+    writeFileSync(join(repo, 'src', 'calc.mjs'), "export const { add } = require('../kernel.TXT');\n");
+    writeFileSync(join(repo, 'docs', 'index.md'), 'See CHANGELOG.md and README.md.\n');
+    writeFileSync(join(repo, 'KERNEL.txt'), 'exports.add = (a, b) => a + b;\n');
+    writeFileSync(join(repo, 'CHANGELOG.md'), '- first\n');
+    gitOk(repo, ['add', '-A']);
+    gitOk(repo, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'x']);
+    const head = headSha(repo)!;
+    expect([...proseNamedByCode(repo, head, ['KERNEL.txt', 'CHANGELOG.md', 'README.md'])]).toEqual(['KERNEL.txt']);
+    expect([...proseNamedByCode(repo, head, ['NOTES.md'])]).toEqual([]);
+    expect([...proseNamedByCode(repo, '0'.repeat(40), ['NOTES.md'])]).toEqual(['NOTES.md']);
+  });
+});
