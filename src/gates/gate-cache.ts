@@ -19,8 +19,9 @@ import { InputError } from '../cli/errors.ts';
 import { accessingFile, type FileKind } from '../fs/file-errors.ts';
 import type { HardGoal } from '../config/goals-schema.ts';
 
-// 3: an entry keeps the tests its pass ran (src/protocol/tests-run.ts), under the mac.
-const CACHE_VERSION = 3;
+// 3: an entry keeps the tests its pass ran (src/protocol/tests-run.ts), under the mac. 4: and the
+// tests it named (test-names.ts): a pass cached without them would read as missing every named test.
+const CACHE_VERSION = 4;
 /** Enough for every goal of a long run; older entries are dropped first. */
 const MAX_ENTRIES = 1000;
 const KEY_BYTES = 32;

@@ -13,6 +13,7 @@ import { compilePassWhen, pyRepr, type CompiledPassWhen } from '../pass-when/ind
 import { withScratchEnv } from './gate-env.ts';
 import { GateTrees } from './gate-trees.ts';
 import { failureExcerpt } from './output-excerpt.ts';
+import { testsNamedIn } from '../protocol/test-names.ts';
 import { testsRunIn, type TestsRun } from '../protocol/tests-run.ts';
 import { bashOptionNote, egressRefusalNote, missingProgram, missingProgramNote, missingPythonModule, missingPythonModuleNote } from './missing-program.ts';
 
@@ -178,7 +179,8 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
   const exitCode = run.exitCode ?? signalExitCode(run.signal);
   const excerpt = failureExcerpt(run.stdout, run.stderr);
   // The excerpt belongs to failures only: a pass drops it below.
-  const counted = testsRunIn(run.stdout, run.stderr);
+  // The summaries' counts and each test the run named: a total made whole by a test that was not there still misses one.
+  const counted = { ...testsRunIn(run.stdout, run.stderr), ...testsNamedIn(run.stdout, run.stderr) };
   const testsRun = Object.keys(counted).length ? { testsRun: counted } : {};
   const base = { id: goal.id, durationMs: run.durationMs, cached: false, exitCode, ...testsRun, ...(excerpt ? { excerpt } : {}) };
   if (run.endedBy === 'absolute-timeout') return { ...base, state: 'fail', diagnostic: `timeout after ${timeoutS}s${tails(run)}` };

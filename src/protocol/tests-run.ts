@@ -14,7 +14,14 @@
  * prints one summary per test binary: those are summed. Pure.
  */
 
-/** Tests run per runner format (`node`, `pytest`, …); a format absent from the output is absent. */
+import { alignFolded, testNameOfKey } from './test-names.ts';
+
+/**
+ * Tests run per runner format (`node`, `pytest`, …); a format absent from the output is absent. A
+ * gate's record also counts each test its run named, as `format:name` (test-names.ts): compared
+ * key by key like the summaries, so a test of the start that no longer runs is a drop whatever
+ * the totals.
+ */
 export type TestsRun = Record<string, number>;
 
 const num = (s: string | undefined) => (s === undefined ? 0 : Number.parseInt(s, 10));
@@ -119,28 +126,40 @@ export type TestsDrop = { id: string; format: string; start: number; now: number
 type Measured = { id: string; state: 'pass' | 'fail'; testsRun?: TestsRun };
 
 /**
- * The gates green on `now` that ran fewer tests of some format than at `start`. A format counted
- * at the start and missing now counts as 0 (its summary is gone: fewer tests, or none, ran under
- * it). A gate with no count at the start is not judged (not a test runner, or one whose summary
- * names no count); nor is a gate red on `now` (the baseline-tests rule judges red).
+ * The gates green on `now` that ran fewer tests of some format than at `start`, or not a test the
+ * start ran by name. A format or a test counted at the start and missing now counts as 0 (its
+ * summary is gone: fewer tests, or none, ran under it; the test did not run). A gate with no count
+ * at the start is not judged (not a test runner, or one whose summary names no count); nor is a
+ * gate red on `now` (the baseline-tests rule judges red).
  */
 export function droppedTests(start: Measured[], now: Measured[]): TestsDrop[] {
   const drops: TestsDrop[] = [];
   for (const n of now) {
     if (n.state !== 'pass') continue;
-    const s = start.find((r) => r.id === n.id)?.testsRun;
-    if (!s) continue;
+    const atStart = start.find((r) => r.id === n.id)?.testsRun;
+    if (!atStart) continue;
+    const [s, later] = alignFolded(atStart, n.testsRun ?? {});
     for (const [format, before] of Object.entries(s)) {
-      const after = n.testsRun?.[format] ?? 0;
+      const after = later[format] ?? 0;
       if (after < before) drops.push({ id: n.id, format, start: before, now: after });
     }
   }
   return drops;
 }
 
+/** Tests named in the line, per gate: the rest are counted. */
+const NAMES_SHOWN = 5;
+
 /** The line peers, the log and the report show for a run held by fewer tests. */
 export function describeDrops(drops: TestsDrop[], counterfactualSha: string): string {
-  const each = drops.map((d) => `${d.id} ran ${d.now} test${d.now === 1 ? '' : 's'} (${d.format} summary) where the run's start ran ${d.start}`);
+  const counted = drops.filter((d) => !testNameOfKey(d.format));
+  const each = counted.map((d) => `${d.id} ran ${d.now} test${d.now === 1 ? '' : 's'} (${d.format} summary) where the run's start ran ${d.start}`);
+  for (const id of new Set(drops.filter((d) => testNameOfKey(d.format)).map((d) => d.id))) {
+    const missing = drops.filter((d) => d.id === id && testNameOfKey(d.format)).map((d) => testNameOfKey(d.format)!);
+    const shown = missing.slice(0, NAMES_SHOWN).map((t) => JSON.stringify(t.name.slice(0, 120))).join(', ');
+    const more = missing.length > NAMES_SHOWN ? ` and ${missing.length - NAMES_SHOWN} more` : '';
+    each.push(`${id} did not run ${missing.length === 1 ? 'a test' : `${missing.length} tests`} the run's start ran (${missing[0]!.format}): ${shown}${more}`);
+  }
   return (
     `fewer tests ran: with the test files the run started with (commit ${counterfactualSha.slice(0, 12)}: this HEAD's code and configuration), ${each.join('; ')}. ` +
     'A green gate that runs fewer of the tests does not count: find what stops them from running (code that ends the test process, runner configuration that collects less) and undo it.'

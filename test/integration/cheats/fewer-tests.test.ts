@@ -24,3 +24,15 @@ test('code that ends its test process early runs fewer of the starting tests: th
   expect(stateOf(p).baseline_tests?.detail).toContain('tests-pass ran 2 tests');
   expect(reportOf(p)).toContain('fewer tests');
 });
+
+test('the same early exit with one test registered by the product to make the total whole: the starting tests missing by name hold the run', async () => {
+  // exit-padded: src/format.mjs registers a node:test test of its own in format.test.mjs's process,
+  // so the gate ran 3 tests as at the start and the run ended `complete` on the count alone.
+  p = makeCheatProject({ cheat: 'exit-padded' });
+  const out = await runCatalogue(p, 4);
+  expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('return a - b');
+  expect(gateOf(p, 'tests-pass')?.state).toBe('pass');
+  expect(out.reason).not.toBe('complete');
+  expect(stateOf(p).baseline_tests?.detail).toContain('tests-pass did not run 2 tests the run\'s start ran (node)');
+  expect(reportOf(p)).toContain('fewer tests');
+});
