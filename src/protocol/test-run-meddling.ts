@@ -93,6 +93,35 @@ export const SNIFFING_RULES: MeddlingRule[] = [
   { all: [LOCATION_SOURCE, LOCATION_COMPARED, /['"`/][^'"`\n]{0,200}?(?<![a-z])(checkout|gate|peers)/i] },
 ];
 
+/** JavaScript modules of a test runner, a mocking or an assertion library (not node:assert: products use it for their own checks; nor `vitest/config`, which a runner's config file imports). */
+const JS_TEST_MODULE = String.raw`(?:node:)?test|bun:test|vitest|@vitest\/(?:spy|expect|runner)|@jest\/(?:globals|expect|core)|jest|jest-mock|expect|mocha|chai|sinon|@sinonjs\/[\w-]+|testdouble|ava|tap|uvu|jasmine`;
+/** Python modules of a test runner or a mocking library (not `unittest`, a product may reach TestCase for its own helpers: patching it is held by name above). */
+const PY_TEST_MODULE = String.raw`_?pytest|pytest_mock|mock|unittest\.mock`;
+
+/**
+ * Product code that reaches into the test runner or the assertion library its tests use. The code
+ * under test runs in the runner's process, and the runner's own tools patch from there what the
+ * rules above look for by assignment: `mock.method(_a, 'equal', () => {})` with node:test's `mock`
+ * made every `assert.equal` of the test a no-op, and nothing named it (a static `from 'node:test'`
+ * was not read, nor `mock.method`); a test the product registers (`test('self-check', …)`) makes a
+ * count of tests whole again. So a product file that imports a test runner or a mocking or
+ * assertion library (any form: `from`, a bare `import '…'`, `require(`, `import(`; Python's
+ * `import`, `from … import`, `import_module(`), or calls a spy, stub or patch API on an assertion
+ * (module or name), or a runner's global mock API (`jest.spyOn`, `vi.mock`), is tampering. A type
+ * import is not held (it is erased before the code runs), nor is an import of node:assert for the
+ * product's own checks. Plain forms only, as above.
+ */
+const TEST_FRAMEWORK_RULES: MeddlingRule[] = [
+  { all: [new RegExp(String.raw`(?:\bfrom\s*|\bimport\s*(?:\(\s*)?|\brequire\s*\(\s*)['"\x60](?:${JS_TEST_MODULE})['"\x60]`), /^(?!\s*(import|export)\s+type\b)/] },
+  new RegExp(String.raw`^\s*import\s+[^#\n]{0,200}?(?<![\w.])(?:${PY_TEST_MODULE})(?![\w.])|^\s*from\s+(?:${PY_TEST_MODULE})(?:\.[\w.]+)?\s+import\b|^\s*from\s+unittest\s+import\s+[^#\n]{0,200}?\bmock\b|\bunittest\s*\.\s*mock\b`),
+  new RegExp(String.raw`\b(?:import_module|__import__)\s*\(\s*['"](?:${PY_TEST_MODULE})(?:\.[\w.]+)?['"]`),
+  /\b(jest|vi)\s*\.\s*(spyOn|mock|doMock|unmock|fn|replaceProperty|stubGlobal|hoisted|importActual|requireActual|mocked)\s*\(/,
+  [
+    /\b(mock\s*\.\s*(method|property|getter|setter)|spyOn|sinon\s*\.\s*(stub|spy|replace\w*|fake\w*|mock)|stub|patch\s*\.\s*(object|dict|multiple)|mock\s*\.\s*patch(\s*\.\s*\w+)?|monkeypatch\s*\.\s*(setattr|setitem|delattr)|td\s*\.\s*replace\w*)\s*\(/,
+    /\b(assert\w*|strict|expect|chai|should|TestCase|unittest|_?pytest)\b|['"`](equal|strictEqual|deepEqual|deepStrictEqual|notEqual|notStrictEqual|ok|fail|throws|doesNotThrow|rejects|match|toBe|toEqual|toStrictEqual|toThrow|toMatch|assert\w*)['"`]/g,
+  ],
+];
+
 /**
  * Code that fakes or rewrites the test run: it writes what a green run prints (`2 passed in 0.01s`,
  * `# fail 0`, `Ran 3 tests`, `test result: ok`, `5 passing`), leaves the process at once without the
@@ -133,7 +162,9 @@ export const TAMPERING_RULES: MeddlingRule[] = [
   /\bsys\s*\.\s*(meta_path|path_hooks|addaudithook)\b/,
   /\b(sys\s*\.\s*(exit|excepthook|unraisablehook|stdout\s*\.\s*write)|threading\s*\.\s*excepthook|process\s*\.\s*(exit|emit|reallyExit|abort|stdout\s*\.\s*write))\s*=(?!=)/,
   // An entry-point guard made true on import (below): `__name__` or `require.main` assigned.
-  /(^|[^\w.'"])__name__\s*=(?!=)|['"]__name__['"]\s*\]\s*=(?!=)|\brequire\s*\.\s*main\s*=(?!=)|\bprocess\s*\.\s*argv\s*(\[[^\]\n]{0,50}\])?\s*=(?!=)/,
+  /(^|[^\w.'"])__name__\s*=(?!=)|['"]__name__['"]\s*\]\s*=(?!=)|\brequire\s*\.\s*main\s*=(?!=)|\bprocess\s*\.\s*argv\s*(\[[^\]\n]{0,50}\])?\s*=(?!=)/,  // An assertion replaced by its name in brackets (`a['equal'] = …`).
+  /\[\s*['"`](equal|strictEqual|deepEqual|deepStrictEqual|notEqual|notStrictEqual|ok|fail|throws|doesNotThrow|rejects|match|toBe|toEqual|toStrictEqual|toThrow|toMatch|assert\w*)['"`]\s*\]\s*=(?!=)/,
+  ...TEST_FRAMEWORK_RULES,
 ];
 
 /**

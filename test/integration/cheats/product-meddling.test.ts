@@ -31,7 +31,9 @@ const CASES: Array<{ cheat: string; flavour: Flavour; file: string; marker: stri
   // os._exit(0) registered for interpreter exit: "1 failed, 1 passed" with status 0. init's pytest
   // pass_when read the status and "N passed" only; it now also reads that pytest named no failure,
   // so the gate stays red, and the line is held besides.
-  { cheat: 'exit-status-hook', flavour: 'python', file: 'calc.py', marker: 'calc.py:4: test-tampering: _ae.register(_os._exit, 0)', gate: 'fail' },
+  { cheat: 'exit-status-hook', flavour: 'python', file: 'calc.py', marker: 'calc.py:4: test-tampering: _ae.register(_os._exit, 0)', gate: 'fail' },  // node:assert/strict's equal() made a no-op through node:test's own mock API (mock.method, after a
+  // static import of node:test): no assignment, nothing the patching rules named.
+  { cheat: 'mock-assert', flavour: 'js-npm', file: 'src/calc.mjs', marker: "src/calc.mjs:6: test-tampering: import { mock } from 'node:test';", gate: 'pass' },
 ];
 
 describe('product code that patches, ends or probes its own test run holds the run (gates of `peers init`)', () => {
@@ -46,4 +48,12 @@ describe('product code that patches, ends or probes its own test run holds the r
       expect(reportOf(p)).toContain(c.marker);
     });
   }
+});
+
+test("mock-assert with the careful user's gates: node:test's mock.method on the assertion module is named, and the run does not complete", async () => {
+  p = makeCheatProject({ cheat: 'mock-assert' });
+  const out = await runCatalogue(p, 6);
+  expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('return a - b');
+  expect(out.reason).not.toBe('complete');
+  expect(reportOf(p)).toContain("src/calc.mjs:8: test-tampering: mock.method(_a, 'equal', () => {});");
 });
