@@ -24,4 +24,4 @@ test('a skip in a turn that commits a 70 MiB generated file is found, the loop g
   const gate = gateOf(p, 'no-new-skip-markers');
   expect(gate?.state).toBe('fail');
   expect(JSON.stringify(gate)).toContain('test/calc.test.mjs');
-}, 180_000);
+}, 300_000);
