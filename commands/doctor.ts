@@ -9,7 +9,7 @@ const MARK = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' } as const;
 export default class Doctor extends BaseCommand {
   static override summary = 'Check that this machine and every registered project can run peers.';
   static override description =
-    'Check that this machine can run peers: git, rootless podman (subuid/subgid, OCI runtime, cgroups, network helper, /dev/net/tun), the workspace image and the peer CLIs (and versions) in it, the peer CLIs on the host, and per registered project: its configuration, each peer\'s credentials (the API key by name or the login file; never a secret\'s value) and the last `peers verify` (do the gates pass, how long they take per tick). Each problem comes with the command that fixes it. Exits 1 if a required check fails.';
+    'Check that this machine can run peers: git, rootless podman (subuid/subgid, OCI runtime, cgroups, network helper, /dev/net/tun), a state directory podman can write the loop\'s log in, the workspace image and the peer CLIs (and versions) in it, the peer CLIs on the host, and per registered project: its configuration, each peer\'s credentials (the API key by name or the login file; never a secret\'s value) and the last `peers verify` (do the gates pass, how long they take per tick). Each problem comes with the command that fixes it. Exits 1 if a required check fails.';
   static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --json'];
   static override enableJsonFlag = true;
 

@@ -26,6 +26,8 @@ export const PodmanHostFacts = z.object({
   cgroupControllers: z.array(z.string()).optional(),
   seccompEnabled: z.boolean().optional(),
   seccompProfilePath: z.string().optional(),
+  /** The conmon podman runs (conmon-log-path.ts asks it about a log path). */
+  conmonPath: z.string().optional(),
 });
 export type PodmanHostFacts = z.infer<typeof PodmanHostFacts>;
 
@@ -35,12 +37,12 @@ const CacheFile = CacheEntry.extend({ others: z.array(CacheEntry).optional() });
 /** Answers kept besides the newest one. */
 const OTHER_KEYS_KEPT = 7;
 
-type InfoJson = { host?: { cgroupVersion?: string; cgroupControllers?: string[]; security?: { seccompEnabled?: boolean; seccompProfilePath?: string } } };
+type InfoJson = { host?: { cgroupVersion?: string; cgroupControllers?: string[]; conmon?: { path?: string }; security?: { seccompEnabled?: boolean; seccompProfilePath?: string } } };
 
 /** The facts from `podman info --format json` output. */
 export function factsFromInfo(stdout: string): PodmanHostFacts {
   const host = (JSON.parse(stdout) as InfoJson).host;
-  return { cgroupVersion: host?.cgroupVersion, cgroupControllers: host?.cgroupControllers, seccompEnabled: host?.security?.seccompEnabled, seccompProfilePath: host?.security?.seccompProfilePath };
+  return { cgroupVersion: host?.cgroupVersion, cgroupControllers: host?.cgroupControllers, seccompEnabled: host?.security?.seccompEnabled, seccompProfilePath: host?.security?.seccompProfilePath, conmonPath: host?.conmon?.path };
 }
 
 function stamp(path: string): string {

@@ -11,6 +11,20 @@ export function podmanBin(env: NodeJS.ProcessEnv): string {
   return env.PEERS_PODMAN || 'podman';
 }
 
+/** The UTF-8 locale podman runs in (glibc has it built in since 2.35; Debian and Fedora ship it before). */
+export const PODMAN_LOCALE = 'C.UTF-8';
+
+/**
+ * The environment podman runs in: the command's, with LC_ALL=C.UTF-8. podman passes conmon only
+ * its LC_* variables (never LANG), and conmon reads the loop's log path through that locale's
+ * charset: in the C locale a state dir like /home/josé/.local/state failed every container start
+ * (conmon-log-path.ts). Nothing podman or its helpers print is translated, and no LC_* variable
+ * reaches a container (podman sets their environment from the image and --env alone).
+ */
+export function podmanEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, LC_ALL: PODMAN_LOCALE };
+}
+
 /** Runs podman; resolves with its exit code and output (never throws on a non-zero exit). */
 export function podman(
   args: string[],
@@ -18,7 +32,7 @@ export function podman(
 ): Promise<PodmanResult> {
   return new Promise((resolve, reject) => {
     // Loaded on first use: `peers status` as root, or without podman, asks podman nothing.
-    const child = process.getBuiltinModule('node:child_process').spawn(podmanBin(opts.env), args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env });
+    const child = process.getBuiltinModule('node:child_process').spawn(podmanBin(opts.env), args, { stdio: ['pipe', 'pipe', 'pipe'], env: podmanEnv(opts.env) });
     let stdout = '';
     let stderr = '';
     let partial = '';

@@ -9,6 +9,7 @@
  * pod-spec.ts (every container at once: pod-create.ts). A running run takes live controls only
  * (`--max-runtime +6h`, written to the operator's control file the loop reads every tick).
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
@@ -37,6 +38,7 @@ import { planPod, seccompProfilePath, sharedRoot } from './pod-plan.ts';
 import { loopLifeline, teardown } from './pod-teardown.ts';
 import { podman } from './podman.ts';
 import { podmanHostFacts } from './podman-host.ts';
+import { CONMON_PLACES, conmonProbeArgv, pathNeedsLocale, refuseLogPath } from './conmon-log-path.ts';
 import { createAndStartPod, prepareGround, settleGround } from './pod-create.ts';
 import { writePodSeccompProfile } from './pod-seccomp.ts';
 import { deadContainers, localProjectStatus } from './reconcile.ts';
@@ -67,7 +69,7 @@ export async function up(o: UpOptions): Promise<UpResult> {
 
 async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: NodeJS.ProcessEnv, t0: number): Promise<UpResult> {
   const seconds = () => (Date.now() - t0) / 1000;
-  refuseColonInStateDir(stateDirFor(repo, env));
+  await refuseUnloggableStateDir(stateDirFor(repo, env), env);
   const placeholder = placeholderWarning(loaded.goals, loaded.goalsPath) ?? noHardGoalWarning(loaded.goals, loaded.goalsPath);
   if (placeholder) o.progress(`warning: ${placeholder}`);
   // Looked up while the run is prepared, said before the pod starts (egress-allow-addresses.ts).
@@ -273,14 +275,23 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
 }
 
 /**
- * podman passes the loop's log path to conmon as `k8s-file:PATH`, and conmon cuts it at the first
- * ':' of PATH: with a state dir like ~/my:state the console went to ~/my (a file of the user's,
- * when one has that name) and `peers logs` showed nothing. Refused before anything is made.
+ * The loop's console goes to the state dir's loop.log, a path conmon must take (conmon-log-path.ts):
+ * one with a ':' is refused before anything is made, and one that is not ASCII is put to conmon
+ * first (`conmon --version` with the option podman would give it), so a conmon that refuses it is
+ * said with where to put the state instead, not as podman's "exit status 1" at the first start.
+ * As root nothing asks podman: `up` refuses root a moment later.
  */
-function refuseColonInStateDir(stateDir: string): void {
-  if (!stateDir.includes(':')) return;
-  throw new InputError(`the state directory ${stateDir} has a ':' in its path, which podman's log driver cannot take (it would write the loop's console to ${stateDir.slice(0, stateDir.indexOf(':'))})`, {
-    hint: 'point XDG_STATE_HOME (or PEERS_STATE_DIR) at a directory whose path has no ":"',
+async function refuseUnloggableStateDir(stateDir: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const logPath = statePaths(stateDir).loopLog;
+  let conmon: string | undefined;
+  if (!stateDir.includes(':') && pathNeedsLocale(logPath) && process.getuid?.() !== 0) {
+    conmon = (await podmanHostFacts(env).catch(() => undefined))?.conmonPath ?? CONMON_PLACES.find((p) => existsSync(p));
+  }
+  refuseLogPath(stateDir, logPath, () => {
+    if (!conmon) return undefined;
+    const [bin, ...args] = conmonProbeArgv(conmon, logPath, env);
+    const r = spawnSync(bin!, args, { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    return r.error ? undefined : { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   });
 }
 

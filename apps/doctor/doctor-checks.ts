@@ -21,6 +21,8 @@ import type { HostProbe } from './host-probe.ts';
 import { limitsCheck } from './limits-check.ts';
 import type { DoctorCheck } from './doctor-check.ts';
 import { shellCommand, shellWord } from '../../src/cli/shell-word.ts';
+import { stateDirOverride, xdgStateHome } from '../../src/state/env-dirs.ts';
+import { CONMON_PLACES, conmonProbeArgv, logPathProblem, pathNeedsLocale } from '../../sandbox/conmon-log-path.ts';
 
 export const WORKSPACE_IMAGE = 'localhost/peers-workspace:latest';
 const APT = 'sudo apt-get install -y';
@@ -50,7 +52,7 @@ function gitCheck(probe: HostProbe): DoctorCheck {
     : { id: 'git', title: 'git', status: 'fail', detail: 'git is not on PATH', fix: `${APT} git`, required: true };
 }
 
-type PodmanInfo = { host?: { ociRuntime?: { name?: string }; cgroupVersion?: string; cgroupControllers?: string[]; networkBackend?: string; security?: { rootless?: boolean } } };
+type PodmanInfo = { host?: { ociRuntime?: { name?: string }; conmon?: { path?: string }; cgroupVersion?: string; cgroupControllers?: string[]; networkBackend?: string; security?: { rootless?: boolean } } };
 
 function podmanChecks(probe: HostProbe): { checks: DoctorCheck[]; imageClis: ImageCliVersions; imagePrograms?: Set<string> } {
   const checks: DoctorCheck[] = [];
@@ -129,6 +131,8 @@ function podmanChecks(probe: HostProbe): { checks: DoctorCheck[]; imageClis: Ima
       : { id: 'network-helper', title: 'rootless network helper', status: 'fail', detail: 'neither pasta nor slirp4netns is installed', fix: `${APT} slirp4netns`, required: true },
   );
 
+  checks.push(stateDirCheck(probe, info?.host?.conmon?.path));
+
   const tun = '/dev/net/tun';
   const tunOk = probe.isCharDevice(tun) && probe.canReadWrite(tun);
   checks.push(
@@ -167,6 +171,37 @@ function podmanChecks(probe: HostProbe): { checks: DoctorCheck[]; imageClis: Ima
     checks.push({ id: 'image', title: 'workspace image', status: 'skip', detail: 'needs podman', required: true });
   }
   return { checks, imageClis, ...(imagePrograms ? { imagePrograms } : {}) };
+}
+
+/**
+ * Can podman write the loop's console into the state dirs (conmon-log-path.ts)? A ':' in the path
+ * cannot be; a path that is not ASCII is put to conmon as podman will give it. Every run's state
+ * dir is a directory of this one with an ASCII name (or PEERS_STATE_DIR itself), so one look answers
+ * for all of them.
+ */
+export function stateDirCheck(probe: HostProbe, conmonPath: string | undefined): DoctorCheck {
+  const title = 'state directory';
+  let dir: string;
+  try {
+    dir = stateDirOverride(probe.env) ?? join(xdgStateHome(probe.env), 'peers');
+  } catch (error) {
+    if (!(error instanceof PeersError)) throw error;
+    return { id: 'state-dir', title, status: 'fail', detail: error.message, ...(error.hint ? { fix: error.hint } : {}), required: true };
+  }
+  const logPath = join(dir, 'loop.log');
+  const conmon = pathNeedsLocale(logPath) ? (conmonPath ?? CONMON_PLACES.find((p) => probe.exists(p))) : undefined;
+  let asked = false;
+  const problem = logPathProblem(dir, logPath, () => {
+    if (!conmon) return undefined;
+    asked = true;
+    const r = probe.run(conmonProbeArgv(conmon, logPath, probe.env as NodeJS.ProcessEnv));
+    return r.error ? undefined : r;
+  });
+  if (problem) return { id: 'state-dir', title, status: 'fail', detail: problem.message, fix: problem.hint, required: true };
+  if (!pathNeedsLocale(logPath)) return { id: 'state-dir', title, status: 'ok', detail: dir, required: true };
+  return asked
+    ? { id: 'state-dir', title, status: 'ok', detail: `${dir} (not plain ASCII: conmon takes it as the loop's log path)`, required: true }
+    : { id: 'state-dir', title, status: 'skip', detail: `${dir} is not plain ASCII and conmon could not be asked whether it takes it as the loop's log path (podman info names no conmon)`, required: false };
 }
 
 /** Versions of the CLIs in the image; undefined when the image could not be inspected. */
