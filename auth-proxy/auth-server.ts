@@ -20,6 +20,7 @@ import type { ClientResponse } from './client-response.ts';
 import { redact, upstreamHeaders } from './credential-headers.ts';
 import { CredentialRefused, type Injection } from './credential-source.ts';
 import { type Exchange, ReplyRelay } from './reply-relay.ts';
+import { VENDOR_UNREACHABLE, VendorUnreachable } from './egress-connector.ts';
 import { type PoolResponse, UnansweredRequest, UpstreamPool } from './upstream-pool.ts';
 import { type ParsedOrigin, parseOrigin } from './upstreams.ts';
 import { budgetRefusal, costFactor, Reservations } from './usage/budget.ts';
@@ -97,7 +98,7 @@ export class AuthServer {
     res.end(body);
   }
 
-  private fail(res: ClientResponse, status: number, message: string): void {
+  private fail(res: ClientResponse, status: number, message: string, code: string | null = null): void {
     const clean = redact(message, [...this.known]);
     if (res.headersSent) {
       res.destroy();
@@ -105,8 +106,8 @@ export class AuthServer {
     }
     const body = this.vendor === 'anthropic'
       ? JSON.stringify({ type: 'error', error: { type: status === 403 ? 'permission_error' : status === 401 ? 'authentication_error' : status >= 500 ? 'api_error' : 'invalid_request_error', message: clean } })
-      : JSON.stringify({ error: { message: clean, type: 'peers_sidecar_error', param: null, code: status === 403 ? 'peers_path_not_allowed' : null } });
-    this.reply(res, status, body, { 'x-peers-sidecar': 'error' });
+      : JSON.stringify({ error: { message: clean, type: 'peers_sidecar_error', param: null, code: code ?? (status === 403 ? 'peers_path_not_allowed' : null) } });
+    this.reply(res, status, body, { 'x-peers-sidecar': code === VENDOR_UNREACHABLE ? 'vendor-unreachable' : 'error' });
   }
 
   /**
@@ -284,6 +285,8 @@ export class AuthServer {
       upstreamDone();
       const status = e instanceof ClientError ? e.status : e instanceof CredentialRefused ? 401 : 502;
       this.log(`${what} ${status} ${(e as Error).message}`);
+      // The vendor's host could not be reached: marked, so the loop holds the peer rather than retrying it as a rate limit.
+      if (e instanceof VendorUnreachable) return this.fail(res, 502, `peers auth sidecar: ${e.message}; check DNS, any proxy or firewall between this machine and ${e.host}`, VENDOR_UNREACHABLE);
       this.fail(res, status, `peers auth sidecar: ${(e as Error).message}`);
     }
   }

@@ -17,6 +17,22 @@ export class UpstreamConnectError extends Error {
   }
 }
 
+/**
+ * The egress proxy could not reach the vendor's host: its name did not resolve, or no address of
+ * it answered (502/504 from the proxy: DNS, a corporate proxy or firewall in the way). Nothing was
+ * sent; the sidecar answers it with VENDOR_UNREACHABLE in its error so the loop holds the peer
+ * instead of counting the turn as a rate limit (src/peer-output/structured-events.ts).
+ */
+export class VendorUnreachable extends UpstreamConnectError {
+  constructor(readonly host: string, readonly detail: string) {
+    super(`cannot reach ${host} (${VENDOR_UNREACHABLE}): ${detail}`);
+    this.name = 'VendorUnreachable';
+  }
+}
+
+/** The code the sidecar's error carries when the vendor's host cannot be reached (the loop reads it in the CLI's error). */
+export const VENDOR_UNREACHABLE = 'peers_vendor_unreachable';
+
 export type ConnectOptions = { via: EgressVia; timeoutMs?: number; ca?: string | Buffer };
 
 /** Opens a tunnel through the egress proxy to `target`, TLS-wrapped when the origin is https. */
@@ -33,7 +49,9 @@ export async function openUpstreamSocket(target: ParsedOrigin, opts: ConnectOpti
       reject(e);
     };
     raw.on('error', (e: NodeJS.ErrnoException) => fail(new UpstreamConnectError(`egress proxy unreachable: ${e.code ?? e.message}`)));
-    raw.on('close', () => fail(new UpstreamConnectError(`egress proxy closed the connection: ${buf.toString('utf8').split('\r\n\r\n')[1]?.trim() ?? ''}`)));
+    // The proxy closes after its refusal, which may come before the wait for its reason is over.
+    let refused: Error | null = null;
+    raw.on('close', () => fail(refused ?? new UpstreamConnectError(`egress proxy closed the connection: ${buf.toString('utf8').split('\r\n\r\n')[1]?.trim() ?? ''}`)));
     const onData = (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       const end = buf.indexOf('\r\n\r\n');
@@ -44,7 +62,17 @@ export async function openUpstreamSocket(target: ParsedOrigin, opts: ConnectOpti
       const status = buf.subarray(0, buf.indexOf('\r\n')).toString('latin1');
       if (!/^HTTP\/1\.[01] 200 /.test(status)) {
         // The proxy's reason is in the body; wait briefly for it so the client learns why.
-        setTimeout(() => fail(new UpstreamConnectError(`egress proxy refused ${authority}: ${buf.subarray(end + 4).toString('utf8').trim() || status}`)), 20);
+        const why = () => buf.subarray(end + 4).toString('utf8').trim() || status;
+        // 502/504: the proxy allowed the host but could not resolve or connect to it (proxy/egress-connection.ts).
+        const unreachable = /^HTTP\/1\.[01] 50[24] /.test(status);
+        const refusal = () => (unreachable ? new VendorUnreachable(target.host, why().replace(/^peers-egress: /, '')) : new UpstreamConnectError(`egress proxy refused ${authority}: ${why()}`));
+        raw.off('data', onData);
+        raw.on('data', (d: Buffer) => {
+          buf = Buffer.concat([buf, d]).subarray(0, 64 * 1024);
+          refused = refusal();
+        });
+        refused = refusal();
+        setTimeout(() => fail(refusal()), 20);
         return;
       }
       clearTimeout(timer);

@@ -1,8 +1,11 @@
 /**
  * How a peer turn ended, from what supervision saw plus the output scans:
- * success | process-fail | idle-timeout | absolute-timeout | api-error | rate-limited | usage-limited.
- * Precedence: a structured halt event overrides everything; then a pattern match (halt patterns
- * are echo-immune); then timeouts; then a structured transient error; then the exit status.
+ * success | process-fail | idle-timeout | absolute-timeout | api-error | rate-limited | usage-limited
+ * | vendor-unreachable.
+ * Precedence: a structured halt event overrides everything; then a halt pattern (echo-immune); then
+ * the sidecar saying the vendor's host cannot be reached (vendor-unreachable: DNS, a proxy, a
+ * firewall; not the vendor's own 502, which stays transient); then an error pattern; then timeouts;
+ * then a structured transient error; then the exit status.
  * Then the vendor's limit, when one was reported (peer-sleep.ts turnUsageLimit): a usage limit makes
  * a failed turn `usage-limited` (the peer sleeps, it does not halt) unless the credential itself
  * was refused; a quota (credit gone) halts the peer.
@@ -13,7 +16,7 @@ import type { StructuredStatus } from '../peer-output/structured-events.ts';
 import type { VendorLimit } from '../peer-output/vendor-limit.ts';
 import { AUTH_TEXT } from '../peer-output/auth-refusal.ts';
 
-export const CLASSIFICATIONS = ['success', 'process-fail', 'idle-timeout', 'absolute-timeout', 'api-error', 'rate-limited', 'usage-limited'] as const;
+export const CLASSIFICATIONS = ['success', 'process-fail', 'idle-timeout', 'absolute-timeout', 'api-error', 'rate-limited', 'usage-limited', 'vendor-unreachable'] as const;
 export type Classification = (typeof CLASSIFICATIONS)[number];
 
 export type Verdict = {
@@ -56,15 +59,19 @@ function classifyOutput(
     };
   }
   const match = scan.live ?? scan.post;
+  if (match?.kind === 'halt') {
+    const source = scan.live ? 'in-loop' : 'post-join';
+    return {
+      classification: 'api-error',
+      halt: { reason: `halt-pattern: ${match.pattern.slice(0, 80)}`, pattern: match.pattern, snippet: match.snippet, source },
+      matched: { pattern: match.pattern, snippet: match.snippet, source },
+    };
+  }
+  if (structured?.kind === 'network') {
+    return { classification: 'vendor-unreachable', halt: null, matched: { pattern: structured.label, snippet: structured.snippet, source: 'structured-network' } };
+  }
   if (match) {
     const source = scan.live ? 'in-loop' : 'post-join';
-    if (match.kind === 'halt') {
-      return {
-        classification: 'api-error',
-        halt: { reason: `halt-pattern: ${match.pattern.slice(0, 80)}`, pattern: match.pattern, snippet: match.snippet, source },
-        matched: { pattern: match.pattern, snippet: match.snippet, source },
-      };
-    }
     // An error pattern that speaks of rate limits is the neutral rate-limited case, not a failure.
     const classification = RATE_LIMIT_TEXT.test(match.snippet) ? 'rate-limited' : 'api-error';
     return { classification, halt: null, matched: { pattern: match.pattern, snippet: match.snippet, source } };

@@ -123,6 +123,7 @@ export function explainFailure(f: TurnFacts): string | null {
     const when = f.usageLimit?.reset_at ? `resets ${f.usageLimit.reset_at.replace(/\.\d{3}Z$/, 'Z')}` : 'no reset time given';
     return oneLine(`usage limit reached (${when})${f.usageLimit?.message ? `: ${f.usageLimit.message}` : ''}`);
   }
+  if (f.classification === 'vendor-unreachable') return oneLine(`vendor unreachable: ${f.matched?.snippet.replace(/ \(peers_vendor_unreachable\)/, '') ?? 'no connection to the vendor'}`);
   if (f.classification === 'rate-limited') return `rate limited${said ? `: ${oneLine(said, 150)}` : ''}`;
   if (f.classification === 'api-error') return said ? apiCause(said, 'API error', httpStatus) : 'API error';
   if (f.endedBy === 'idle-timeout' && !f.committed) return `no output for ${f.idleTimeoutS}s: stopped (health.idle_timeout_s)`;

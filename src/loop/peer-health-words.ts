@@ -49,7 +49,7 @@ export function healthReasonWords(peer: string, rawReason: string, resume?: stri
 export function lastTurnWords(h: Pick<PeerHealth, 'turns' | 'recent_runs' | 'last_classification'>): string {
   const c = h.last_classification;
   if (!h.turns || c === null) return '-';
-  if (c === 'rate-limited' || c === 'usage-limited') return c;
+  if (c === 'rate-limited' || c === 'usage-limited' || c === 'vendor-unreachable') return c;
   const credit = h.recent_runs.at(-1);
   if (credit === 1) return c === 'success' ? 'handed off' : `not counted (${c})`;
   if (credit === 0.5) return 'failed (commits, but no clean handoff)';

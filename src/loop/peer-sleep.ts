@@ -53,6 +53,23 @@ export function sleepUntil(limit: Pick<VendorLimit, 'resetAtMs' | 'source'>, now
   return { untilMs: nowMs + backoff, basis: `no reset time given: backoff ${Math.round(backoff / 60_000)} min` };
 }
 
+/**
+ * A peer whose vendor could not be reached (vendor-unreachable) sleeps 4 × the rate-limit backoff
+ * base (1 min in production), doubling with each such turn in a row, at most 16 × that (16 min):
+ * the network may come back, and a turn that would only fail the same way again is not spent.
+ * The run stops after max_consecutive_failures of them in a row (tick.ts).
+ */
+export function unreachableSleepMs(backoffBaseMs: number, streak: number): number {
+  const base = 4 * backoffBaseMs;
+  return Math.min(16 * base, base * 2 ** Math.max(0, Math.min(30, streak - 1)));
+}
+
+/** How the sleep of a vendor-unreachable turn is worded in state.json (`vendor unreachable: HOST; …`). */
+export const UNREACHABLE_REASON = 'vendor unreachable: ';
+
+/** What `peers status` and the stop say to check when a vendor cannot be reached. */
+export const UNREACHABLE_ADVICE = "check this machine's DNS and any proxy or firewall in the way (the pod's egress proxy connects directly, with the host's resolver), and that the host is reachable: `peers doctor` resolves every vendor host";
+
 /** The peer is asleep at `nowMs`. */
 export function isAsleep(h: Pick<PeerHealth, 'waiting'>, nowMs: number): boolean {
   if (!h.waiting) return false;

@@ -9,7 +9,7 @@ import { formatStopReason, type StopReason } from '../state/stop-reason.ts';
 import type { GateTime } from './gate-time.ts';
 import type { LoopSettings } from './settings.ts';
 import { pickPeer } from './turn-order.ts';
-import { describeWaiters, waitersOf, type Waiter } from './peer-sleep.ts';
+import { describeWaiters, UNREACHABLE_ADVICE, UNREACHABLE_REASON, waitersOf, type Waiter } from './peer-sleep.ts';
 import type { Finalized, TickObservation } from './tick.ts';
 
 /**
@@ -66,13 +66,15 @@ export function turnEndLines(tick: number, peer: string, headBefore: string | nu
   const head = obs.head_after && obs.head_after !== headBefore ? obs.head_after.slice(0, 8) : 'no-new-commit';
   const lines = [`peers: tick ${tick} ${status} head=${head} dur=${Math.round(obs.duration_ms / 1000)}s${obs.cause ? ` -- ${obs.cause}` : ''}`];
   for (const f of obs.findings ?? []) if (f.kind !== 'test-marker') lines.push(`peers: tick ${tick} anti-cheat: ${f.kind}: ${f.detail.slice(0, 160)} → ${f.action.slice(0, 120)}`);
-  if (fin.sleep) lines.push(`peers: peer=${peer} hit its usage limit; it sleeps until ${fin.sleep.until} (${fin.sleep.reason}) while the others work`);
+  if (fin.sleep && obs.classification === 'vendor-unreachable') lines.push(`peers: peer=${peer} could not reach its vendor; it sleeps until ${fin.sleep.until} (${fin.sleep.reason}) while the others work`);
+  else if (fin.sleep) lines.push(`peers: peer=${peer} hit its usage limit; it sleeps until ${fin.sleep.until} (${fin.sleep.reason}) while the others work`);
   return lines;
 }
 
 /** The console line of a run that waits for the first sleeping peer to wake, `ms` from now (at `untilMs`). */
 export function wakeWaitLine(waiters: readonly Waiter[], ms: number, untilMs: number): string {
-  return `peers: every peer waits for its usage limit: ${describeWaiters(waiters)}; waiting ${formatWait(ms)} (until ${new Date(untilMs).toISOString()})`;
+  const what = waiters.every((w) => w.reason.startsWith(UNREACHABLE_REASON)) ? 'for its vendor to be reachable again' : 'for its usage limit';
+  return `peers: every peer waits ${what}: ${describeWaiters(waiters)}; waiting ${formatWait(ms)} (until ${new Date(untilMs).toISOString()})`;
 }
 
 /** The console line of a stop, with why where the reason alone does not say it. */
@@ -82,7 +84,9 @@ export function stopLine(stop: StopReason, state: LoopState, maxRuntimeS: number
       ? ` — ${state.blocked.by}: ${state.blocked.reason.slice(0, 200)} (confirmed by ${state.blocked.confirmed_by})`
       : stop.kind === 'usage-limited'
         ? ` — every peer waits for its usage limit (${describeWaiters(waitersOf(state))}), past what max_runtime_s (${maxRuntimeS}s) leaves; \`peers up\` again after ${stop.until}, or raise budget.max_runtime_s`
-        : '';
+        : stop.kind === 'vendor-unreachable'
+          ? ` — ${state.unreachable_streak} turns in a row could not reach ${stop.host}; ${UNREACHABLE_ADVICE}; then \`peers up\` resumes`
+          : '';
   return `peers: stopped: ${formatStopReason(stop)}${why}`;
 }
 

@@ -17,7 +17,7 @@ import type { TurnCredit } from './peer-health.ts';
 import { budgetStop, noteUsdWarning, stuckStop, type RunContext } from './stop-check.ts';
 import { advanceAuditMarks, decideConvergence, nextCleanTicks, type ConvergenceInput } from './convergence.ts';
 import { advanceTurn, allPeersDown, pickPeer, pickSkeptic, sleepers } from './turn-order.ts';
-import { decideWait, sleepUntil, type Waiter } from './peer-sleep.ts';
+import { decideWait, sleepUntil, UNREACHABLE_REASON, unreachableSleepMs, type Waiter } from './peer-sleep.ts';
 import { updatePeerHealth } from './peer-health.ts';
 import { accountTick } from './budget-ledger.ts';
 import { backoffMs } from './backoff.ts';
@@ -180,6 +180,11 @@ function nextBlocked(state: LoopState, o: TickObservation): { blocked: LoopState
   return { blocked: cur, note: null };
 }
 
+/** The vendor host a vendor-unreachable turn could not reach, from the sidecar's words (structured-events.ts). */
+function unreachableHost(o: TickObservation): string {
+  return /cannot reach ([a-z0-9.-]+) \(peers_vendor_unreachable\)/i.exec(o.matched?.snippet ?? '')?.[1]?.toLowerCase() ?? 'the vendor';
+}
+
 export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettings, now = new Date()): Finalized {
   const rateLimited = o.classification === 'rate-limited';
   // A usage limit is neutral like a rate limit (no failure charged, the turn passes on), but only
@@ -187,8 +192,12 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
   const usageLimited = o.classification === 'usage-limited';
   // A turn failed by a dead container of the pod is neutral too, and cannot halt the peer.
   const podDown = !o.success && Boolean(o.pod_down?.length);
+  // The vendor's host could not be reached (DNS, a proxy, a firewall): not the peer's failure, and
+  // no retry soon helps. The peer sleeps, the others work; past max_consecutive_failures such
+  // turns in a row the run stops and says what to check.
+  const unreachable = o.classification === 'vendor-unreachable' && !podDown;
   const halt = podDown ? null : o.halt;
-  const neutral = rateLimited || usageLimited || podDown;
+  const neutral = rateLimited || usageLimited || podDown || unreachable;
   const outcome = o.success ? 'success' : neutral ? 'rate-limited' : 'failure';
   const turn = advanceTurn(state, o.turn_index, halt ? 'rate-limited' : outcome, s);
   const before = state.peers[o.peer]!;
@@ -197,6 +206,11 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     const resetAtMs = o.usage_limit?.reset_at ? Date.parse(o.usage_limit.reset_at) : NaN;
     const slept = sleepUntil({ resetAtMs: Number.isFinite(resetAtMs) ? resetAtMs : null, source: o.usage_limit?.source ?? 'usage limit' }, now.getTime(), before.limit_streak + 1);
     sleep = { until: new Date(slept.untilMs).toISOString(), reason: `usage limit: ${slept.basis}` };
+  }
+  const host = unreachable ? unreachableHost(o) : null;
+  if (unreachable) {
+    const ms = unreachableSleepMs(s.backoffBaseMs, before.limit_streak + 1);
+    sleep = { until: new Date(now.getTime() + ms).toISOString(), reason: `${UNREACHABLE_REASON}${host}; check DNS, proxy, firewall (peers doctor)` };
   }
   let health = updatePeerHealth(before, {
     tick: o.tick,
@@ -216,6 +230,7 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     health = { ...health, state: 'degraded', reason: `anti-cheating-reverts:${o.anti_cheat.next.consecutiveReverts}`, cooldown_from_tick: o.tick };
   }
   const streak = rateLimited ? state.rate_limit_streak + 1 : 0;
+  const unreachableStreak = unreachable ? state.unreachable_streak + 1 : 0;
   let next: LoopState = {
     ...state,
     ...turn,
@@ -234,6 +249,7 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
           })
         : state.skeptic_audited,
     rate_limit_streak: streak,
+    unreachable_streak: unreachableStreak,
     warnings: o.warnings_emitted.slice(0, QUEUED_WARNINGS_MAX).map(bounded),
     // This peer's held warnings were in this tick's prompt: replace them with the new ones; every
     // other peer keeps its own and gets this turn's anti-cheat findings added.
@@ -257,6 +273,8 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     exit = { kind: 'peer-unavailable', peer: o.peer };
   } else if (next.blocked?.confirmed_by) {
     exit = { kind: 'blocked' };
+  } else if (host && unreachableStreak >= s.budget.maxConsecutiveFailures) {
+    exit = { kind: 'vendor-unreachable', host };
   }
   return { state: next, backoffMs: rateLimited ? backoffMs(streak, s.backoffBaseMs) : 0, exit, peerStateAfter: health.state, sleep };
 }

@@ -39,6 +39,7 @@ export function eventForStop(reason: string): NotifyEvent {
     case 'all-peers-down':
     case 'peer-unavailable':
       return 'halted';
+    case 'vendor-unreachable':
     case 'usage-limited':
       // Every peer waits for a usage limit beyond the run's max runtime: the operator decides.
       return 'needs-operator';

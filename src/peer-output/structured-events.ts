@@ -2,10 +2,17 @@
  * Structured status events of the known CLIs: claude stream-json `result` with
  * `is_error: true`, codex `error` / `turn.failed`, opencode `error`. Only these status events are
  * read (never assistant text or tool output), so this channel is immune to echoed content. An error
- * naming auth/quota vocabulary is a halt; rate-limit/overload vocabulary is transient.
+ * naming auth/quota vocabulary is a halt; rate-limit/overload vocabulary is transient. An error the
+ * auth sidecar marked `peers_vendor_unreachable` (the egress proxy could not resolve or connect to
+ * the vendor's host: auth-proxy/egress-connector.ts) is a network failure, not a rate limit,
+ * although its status (502) is one the vendor uses for an overload too.
  */
 import { jsonObjectLines } from './json-lines.ts';
-export type StructuredStatus = { kind: 'halt' | 'transient'; label: string; snippet: string };
+export type StructuredStatus = { kind: 'halt' | 'transient' | 'network'; label: string; snippet: string; /** kind network: the vendor host that could not be reached. */ host?: string };
+
+/** The sidecar's words for a vendor it cannot reach (auth-proxy/egress-connector.ts, VendorUnreachable): `cannot reach HOST (peers_vendor_unreachable): …`. */
+// Up to its end (`… between this machine and HOST`), not the CLI's words after it.
+const UNREACHABLE = /cannot reach ([a-z0-9.-]{1,253}) \(peers_vendor_unreachable\): (?:[^\n]{0,300}? between this machine and \1|[^\n]{0,300})/i;
 
 // `401 Unauthorized` / `Incorrect API key provided` is how codex reports a rejected credential
 // (seen from codex 0.169 against a 401): without them a dead key would be retried forever.
@@ -56,6 +63,10 @@ export function structuredStatus(tool: string, stdout: string): StructuredStatus
     if (m) return { kind: 'halt', label: `structured:${tool}:${m[0].toLowerCase().replace(/[\s_-]+/g, '-')}`, snippet: b.text.slice(0, 200) };
     // A rejected credential is final whatever the wording: retrying a 401/403 only burns turns.
     if (b.status === 401 || b.status === 403) return { kind: 'halt', label: `structured:${tool}:http-${b.status}`, snippet: b.text.slice(0, 200) };
+  }
+  for (const b of blobs) {
+    const m = UNREACHABLE.exec(b.text);
+    if (m) return { kind: 'network', label: `network:${tool}:vendor-unreachable`, snippet: m[0].slice(0, 200), host: m[1]!.toLowerCase() };
   }
   for (const b of blobs) {
     if ((b.status !== undefined && TRANSIENT_STATUS.has(b.status)) || TRANSIENT_VOCAB.test(b.text)) {

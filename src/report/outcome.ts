@@ -9,6 +9,7 @@ import { headAndTail } from '../cli/fit-line.ts';
 import type { LiveTurn } from '../state/live-turn.ts';
 import { parseStopReason, storageStopText } from '../state/stop-reason.ts';
 import { healthReasonWords } from '../loop/peer-health-words.ts';
+import { UNREACHABLE_ADVICE } from '../loop/peer-sleep.ts';
 import type { RunSummary } from './run-summary.ts';
 import type { statusJson } from './status-text.ts';
 import type { HistorySource } from './run-history.ts';
@@ -101,6 +102,8 @@ function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimelin
     }
     case 'usage-limited':
       return { why: [`Every peer was waiting for its usage limit, the earliest until ${stop.until}, beyond what the run's max runtime allows. Run \`${resumeCommand(r)}\` after that time (or raise budget.max_runtime_s).`], operator: true };
+    case 'vendor-unreachable':
+      return { why: [`The vendor could not be reached: the last ${r.state.unreachable_streak} turns in a row got no connection to ${stop.host} (its name did not resolve, or nothing answered at it). Nothing was sent and nothing failed the peers; ${UNREACHABLE_ADVICE}. Then \`${resumeCommand(r)}\` resumes the run.`], operator: true };
     case 'interrupted':
       return { why: [`Stopped on request (\`peers down\`, Ctrl-C or SIGTERM). \`${resumeCommand(r)}\` resumes it.`], operator: false };
     case 'storage':

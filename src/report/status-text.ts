@@ -7,7 +7,7 @@ import { gateLines } from './gate-lines.ts';
 import { lastTurnWords, peerHealthLine } from '../loop/peer-health-words.ts';
 import { join } from 'node:path';
 import { spendLines, spendView } from '../budget/spend-view.ts';
-import { describeWaiters, isAsleep } from '../loop/peer-sleep.ts';
+import { describeWaiters, isAsleep, UNREACHABLE_ADVICE, UNREACHABLE_REASON } from '../loop/peer-sleep.ts';
 import type { RunSummary } from './run-summary.ts';
 import { terminalLines } from '../cli/terminal-text.ts';
 import { gateSeconds, gateTimeSeries, type GateTimeRow } from './tick-series.ts';
@@ -62,6 +62,13 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
       const w = asleep(p);
       return w ? [{ peer: p, until: w.until, reason: w.reason }] : [];
     }),
+    /**
+     * Turns in a row whose vendor could not be reached (DNS, a proxy, a firewall), the host the last
+     * one could not reach, and after how many the run stops; null when the last turn reached its vendor.
+     */
+    vendor_unreachable: s.unreachable_streak > 0
+      ? { turns: s.unreachable_streak, host: unreachableHostOf(s.peer_order.map((p) => s.peers[p]!)), stop_after: b?.max_consecutive_failures ?? null }
+      : null,
     /** `peers pause` / `peers up --max-runtime`: what the loop reads before every tick (error: the run is held). */
     operator: { paused: control ? Object.keys(control.paused) : [], max_runtime_s: control?.max_runtime_s ?? null, error: r.control.ok ? null : r.control.error },
     budget: {
@@ -123,7 +130,14 @@ export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
   if (j.operator.error) lines.push(`HELD: the operator control file cannot be used (${j.operator.error}): fix or remove ${r.paths.control}`);
   if (j.operator.max_runtime_s !== null) lines.push(`Max runtime: ${j.operator.max_runtime_s}s (set by the operator)`);
   if (j.halted) lines.push(`HALTED: ${j.halted.reason} at tick ${j.halted.at_tick} — see ${r.paths.halted}`);
-  if (j.waiting.length) lines.push(`Waiting for usage limits: ${describeWaiters(j.waiting)}`);
+  const cut = j.waiting.filter((w) => w.reason.startsWith(UNREACHABLE_REASON));
+  const limited = j.waiting.filter((w) => !cut.includes(w));
+  if (j.vendor_unreachable) {
+    const u = j.vendor_unreachable;
+    lines.push(`VENDOR UNREACHABLE: the last ${u.turns} turn(s) in a row could not reach ${u.host}${u.stop_after === null ? '' : ` (the run stops at ${u.stop_after}, budget.max_consecutive_failures)`}; ${UNREACHABLE_ADVICE}`);
+  }
+  if (cut.length) lines.push(`Waiting for the vendor to be reachable again: ${describeWaiters(cut)}`);
+  if (limited.length) lines.push(`Waiting for usage limits: ${describeWaiters(limited)}`);
   if (j.blocked) lines.push(`${j.blocked.confirmed_by ? 'BLOCKED' : 'Blocked (declared, not confirmed)'}: ${j.blocked.by}${j.blocked.confirmed_by ? ` and ${j.blocked.confirmed_by}` : ''} say the task cannot be done as specified: ${j.blocked.reason.replace(/\s+/g, ' ').slice(0, 200)}`);
   const bu = j.budget;
   lines.push(
@@ -161,4 +175,10 @@ export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
   // Peers' words are in it (a blocked reason, a failure's cause, a turn's activity, a halt reason):
   // no escape sequence reaches the terminal, and no line break adds a line of a peer's making.
   return terminalLines(lines);
+}
+
+/** The host named by the latest vendor-unreachable sleep (`vendor unreachable: HOST; …`), else "the vendor". */
+function unreachableHostOf(peers: ReadonlyArray<{ waiting: { reason: string; since_tick: number } | null }>): string {
+  const latest = peers.filter((h) => h.waiting?.reason.startsWith(UNREACHABLE_REASON)).sort((a, b) => b.waiting!.since_tick - a.waiting!.since_tick)[0];
+  return latest ? latest.waiting!.reason.slice(UNREACHABLE_REASON.length).split(';')[0]!.trim() : 'the vendor';
 }

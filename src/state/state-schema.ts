@@ -116,6 +116,12 @@ export const LoopStateSchema = z.object({
   /** Tick number of the skeptic turn since convergence was last reached; null = not yet run. */
   skeptic_ran_at_tick: count.nullable(),
   rate_limit_streak: count,
+  /**
+   * Turns in a row, of any peer, whose vendor could not be reached (classification
+   * vendor-unreachable: DNS, a proxy, a firewall); at max_consecutive_failures the run stops as
+   * `vendor-unreachable:<host>` (absent in older states).
+   */
+  unreachable_streak: count.default(0),
   /** Warnings queued for the next prompt (popped when a prompt shows them). */
   warnings: z.array(z.string()),
   /**
@@ -200,6 +206,7 @@ export function freshState(peerOrder: string[], now = new Date()): LoopState {
     clean_ticks: 0,
     skeptic_ran_at_tick: null,
     rate_limit_streak: 0,
+    unreachable_streak: 0,
     warnings: [],
     peer_warnings: {},
     soft_status: {},

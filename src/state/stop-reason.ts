@@ -24,6 +24,8 @@ export type StopReason =
   | { kind: 'all-peers-down' }
   /** Every peer that could work waits for its usage limit past what max_runtime_s leaves: `until` is the first reset (ISO). */
   | { kind: 'usage-limited'; until: string }
+  /** max_consecutive_failures turns in a row could not reach their vendor (DNS, a proxy, a firewall): `host` is the last one. */
+  | { kind: 'vendor-unreachable'; host: string }
   | { kind: 'interrupted' }
   /**
    * A write of the run's state failed for want of space (ENOSPC, EDQUOT: `disk-full`) or with an
@@ -52,6 +54,8 @@ export function formatStopReason(r: StopReason): string {
       return `error:${r.name}`;
     case 'usage-limited':
       return `usage-limited:${r.until}`;
+    case 'vendor-unreachable':
+      return `vendor-unreachable:${r.host}`;
     case 'storage':
       return `${r.problem}:${r.path}`;
     default:
@@ -70,6 +74,7 @@ export function parseStopReason(text: string): StopReason {
   if (head === 'stuck' && rest) return { kind: 'stuck', gate: rest };
   if (head === 'peer-unavailable' && rest) return { kind: 'peer-unavailable', peer: rest };
   if (head === 'usage-limited' && rest) return { kind: 'usage-limited', until: rest };
+  if (head === 'vendor-unreachable' && rest) return { kind: 'vendor-unreachable', host: rest };
   if ((STORAGE_PROBLEMS as readonly string[]).includes(head) && rest) return { kind: 'storage', problem: head as StorageProblem, path: rest };
   if (head === 'error') return { kind: 'error', name: rest || 'Error' };
   return { kind: 'error', name: text };

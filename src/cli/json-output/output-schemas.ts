@@ -61,6 +61,11 @@ const RunStatus = {
   blocked: Nested.nullable().optional(),
   peers: z.record(Str, Nested).optional(),
   waiting: z.array(z.strictObject({ peer: Str, until: Str, reason: Str })).optional(),
+  vendor_unreachable: z
+    .strictObject({ turns: z.number(), host: Str, stop_after: z.number().nullable() })
+    .nullable()
+    .optional()
+    .meta({ description: 'turns in a row whose vendor could not be reached (DNS, a proxy, a firewall), the host, and after how many the run stops (budget.max_consecutive_failures); null when the last turn reached its vendor' }),
   operator: z.strictObject({ paused: z.array(Str), max_runtime_s: z.number().nullable(), error: NullableStr }).optional(),
   budget: z
     .strictObject({

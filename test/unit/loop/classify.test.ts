@@ -41,7 +41,7 @@ describe('turn classification: the full verdict users see in status and runs.jso
   const rate = { kind: 'rate' as const, resetAtMs: null, source: 'header', message: 'slow down' };
 
   test('the seven classifications, in the order status lists them', () => {
-    expect(CLASSIFICATIONS).toEqual(['success', 'process-fail', 'idle-timeout', 'absolute-timeout', 'api-error', 'rate-limited', 'usage-limited']);
+    expect(CLASSIFICATIONS).toEqual(['success', 'process-fail', 'idle-timeout', 'absolute-timeout', 'api-error', 'rate-limited', 'usage-limited', 'vendor-unreachable']);
   });
 
   test('a structured halt names its label and the first 80 characters of what the CLI said', () => {
