@@ -54,6 +54,7 @@ import { shellCommand, shellWord } from '../src/cli/shell-word.ts';
 import { resolveProjectDir, startOnlyFlags, type UpOptions, type UpResult } from './up-options.ts';
 import { adoptRunControlPlane, prepareRun } from './prepare-run.ts';
 import { refusedAllowAddresses } from './egress-allow-addresses.ts';
+import { unresolvedVendorHosts, unresolvedVendorWarning, vendorHostsOf } from './vendor-hosts.ts';
 import { SystemResolver } from '../proxy/resolver.ts';
 import { controlWithRuntime, modeOfCredentials, situationOf } from './up-situation.ts';
 
@@ -89,6 +90,11 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   }
   const rehearsal = o.rehearse ? checkRehearsal(o.rehearse, loaded.config) : undefined;
   const upstream = rehearsal !== undefined ? 'model-server' : (o.upstream ?? 'vendors');
+  // The vendor hosts the peers will reach, looked up with this machine's resolver (the egress
+  // proxy's) while the run is prepared, said before the pod starts (vendor-hosts.ts).
+  const vendorLookups = upstream === 'vendors' && !o.testUpstream
+    ? unresolvedVendorHosts(vendorHostsOf(loaded.config.peers, { codexLogin: o.credentials === 'oauth-file' && !env.OPENAI_API_KEY }), new SystemResolver())
+    : Promise.resolve([]);
   // A pod whose auth sidecar has no key fails every turn: refuse before creating anything. A loop
   // that answers its lifeline runs with its keys already: a shell without them (the morning
   // after) is told below that it runs. A saved run may have finished: that needs no key to be
@@ -164,6 +170,7 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   const { spec, plan, budget, loginNotes } = await planPod(repo, { ...o, maxUsd: usdCap.maxUsd, upstream, modelServerDir }, env);
   if (budget.warning) o.progress(`warning: ${budget.warning}`);
   for (const w of await allowAddresses) o.progress(`warning: ${w}`);
+  for (const u of await vendorLookups) o.progress(`warning: ${unresolvedVendorWarning(u)}`);
   for (const n of loginNotes) o.progress(n);
   const image = spec.containers[0]!.image;
   const imageState = image === (o.image ?? WORKSPACE_IMAGE) ? await imageStateAsked : await workspaceImageState(image, env);

@@ -19,6 +19,7 @@ import { listRegisteredProjects, projectRegistryPath } from '../../src/config/pr
 import { InputErrors, PeersError } from '../../src/cli/errors.ts';
 import type { HostProbe } from './host-probe.ts';
 import { limitsCheck } from './limits-check.ts';
+import { vendorHostsCheck } from './vendor-hosts-check.ts';
 import type { DoctorCheck } from './doctor-check.ts';
 import { shellCommand, shellWord } from '../../src/cli/shell-word.ts';
 import { stateDirOverride, xdgStateHome } from '../../src/state/env-dirs.ts';
@@ -261,6 +262,7 @@ function projectChecks(probe: HostProbe, imageClis: ImageCliVersions, imageProgr
       return [
         { id: `project:${path}`, title: `project ${path}`, status: 'ok', detail: `${config.peers.length} peers, ${goals.goals.length} goals`, required: true },
         ...peerChecks(probe, path, config, imageClis),
+        ...[vendorHostsCheck(path, config, probe)].filter((c): c is DoctorCheck => c !== null),
         ...(imagePrograms ? [gateProgramsCheck(path, goals.goals, config.setup, imagePrograms, projectFilesAt(path))] : []),
         verifyCheck(probe, path, dir, config, goals),
       ];

@@ -19,6 +19,8 @@ export type HostProbe = {
   canReadWrite(path: string): boolean;
   uid: number;
   user: string;
+  /** Each vendor host of the registered projects, and why it does not resolve here (null: it does); absent: not looked up (vendor-hosts-check.ts). */
+  vendorLookups?: ReadonlyMap<string, string | null>;
 };
 
 export function realHostProbe(env: Record<string, string | undefined> = process.env): HostProbe {
