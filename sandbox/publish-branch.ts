@@ -129,6 +129,11 @@ function publishOnce(repo: string, paths: StatePaths, branch: string, retried: b
     const now = git(repo, ['rev-parse', '--verify', '--quiet', ref]);
     const moved = now.code === 0 ? now.stdout.trim() : null;
     if (moved !== current && !retried) return publishOnce(repo, paths, branch, true);
+    // git never moves a branch a worktree has checked out (the user looking at the results there).
+    const checkedOut = /refusing to fetch into branch '[^']*' checked out at '([^']*)'/.exec(f.stderr);
+    if (checkedOut) {
+      return { branch, sha: head, ahead, updated: false, note: `${branch} is checked out in ${checkedOut[1]}, and git does not move a branch a worktree has checked out: switch that worktree to another branch (\`${shellCommand('git', '-C', checkedOut[1]!, 'switch', '--detach')}\`) and the next peers command updates it, or take the run there: \`${shellCommand('git', '-C', checkedOut[1]!, 'pull', '--ff-only', paths.mirror, RUN_HEAD_REF)}\`` };
+    }
     return { branch, sha: head, ahead, updated: false, note: `could not update ${branch}: ${f.stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300)}` };
   }
   writeFileAtomic(publishedPath(paths), `${JSON.stringify({ branch, sha: head })}\n`);

@@ -249,6 +249,22 @@ describe('results as a branch', () => {
     expect(git(repo, 'rev-parse', 'HEAD')).not.toBe(observedHead(paths.mirror));
   });
 
+  test("the results branch checked out in another worktree: the note says where and what to do, not git's refusal alone; once switched away, the branch moves", () => {
+    prepareRunClone(repo, paths);
+    peerCommits(1);
+    publishRunBranch(repo, paths, 'peers/app');
+    const look = join(root, 'look');
+    git(repo, 'worktree', 'add', '-q', look, 'peers/app');
+    peerCommits(1);
+    const held = publishRunBranch(repo, paths, 'peers/app');
+    expect(held.updated).toBe(false);
+    expect(held.note).toContain(`peers/app is checked out in ${look}, and git does not move a branch a worktree has checked out`);
+    expect(held.note).toContain(`git -C ${look} switch --detach`);
+    expect(held.note).toContain(`git -C ${look} pull --ff-only`);
+    git(look, 'switch', '-q', '--detach');
+    expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true, sha: observedHead(paths.mirror) });
+  });
+
   test('a branch of the user named "peers" (git cannot have peers/app beside it): the note says so and what to do, not git\'s "git remote prune"', () => {
     git(repo, 'branch', 'peers');
     prepareRunClone(repo, paths);
