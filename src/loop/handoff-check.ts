@@ -76,7 +76,14 @@ export function checkHandoff(i: HandoffInput): HandoffVerdict {
     return fail(`history was rewritten: ${short(i.headBefore ?? '')} is no longer an ancestor of HEAD (amend / rebase / reset is not allowed)`);
   }
   const mine = i.newCommits.filter((c) => c.trailers.get('Peer') === i.peer);
-  if (mine.length === 0) return fail(`no commit by ${i.peer} this turn${i.classification === 'success' ? '' : ` (classification was ${i.classification})`}`);
+  if (mine.length === 0) {
+    const why = i.classification === 'success' ? '' : ` (classification was ${i.classification})`;
+    // Commits without the trailer are the turn's work all the same: say what they lack, not that there were none.
+    if (i.newCommits.length === 0) return fail(`no commit by ${i.peer} this turn${why}`);
+    const others = [...new Set(i.newCommits.map((c) => c.trailers.get('Peer')).filter((p): p is string => p !== undefined))];
+    const lack = others.length ? `carry Peer: ${others.join(', ')}` : 'carry no Peer: trailer';
+    return fail(`${i.newCommits.length} commit(s) this turn (${i.newCommits.slice(-3).map((c) => short(c.sha)).join(', ')}) ${lack}: a handoff commit needs Peer: ${i.peer}, Peer-Status: handoff and Self-Review: pass${why}`);
+  }
   const last = i.newCommits[i.newCommits.length - 1]!;
   if (last.trailers.get('Peer') === i.peer && last.trailers.get('Peer-Status') === 'blocked') {
     const reason = blockedReason(last);

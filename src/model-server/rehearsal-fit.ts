@@ -39,7 +39,7 @@ export function rehearsalMisfits(config: PeersConfig, scenario: Scenario): strin
     else if (scripted.length > 1) problems.push(`the scenario has ${scripted.length} peers on the ${api} API (${scripted.join(', ')}); ${names[0]} would not know which is its: keep one`);
     else {
       // The scripted commits carry the handoff trailer verbatim: one naming another peer fails
-      // every turn of this one ("no commit by <name> this turn", src/loop/handoff-check.ts), and the
+      // every turn of this one ("… carry Peer: <other>", src/loop/handoff-check.ts), and the
       // failed turn is retried before the others get theirs (src/loop/turn-order.ts).
       const others = [...new Set(peerTrailers(scenario.peers[scripted[0]!]!.ticks))].filter((n) => n !== names[0]);
       if (others.length) problems.push(`${names[0]} plays the scenario's '${scripted[0]}' (the ${api} API), whose scripted commits say \`Peer: ${others.join('`, `Peer: ')}\`: every ${names[0]} turn would fail the handoff check; write \`Peer: ${names[0]}\` in them`);

@@ -50,7 +50,15 @@ describe('handoff check', () => {
   });
 
   test("another peer's handoff does not count for this peer", () => {
-    expect(checkHandoff({ ...base, newCommits: [handoff('3'.repeat(40), 'bob')] }).reason).toBe('no commit by alice this turn');
+    expect(checkHandoff({ ...base, newCommits: [handoff('3'.repeat(40), 'bob')] }).reason).toBe('1 commit(s) this turn (33333333) carry Peer: bob: a handoff commit needs Peer: alice, Peer-Status: handoff and Self-Review: pass');
+  });
+
+  // A new user's trial: commits without trailers read "no commit by claude this turn", and the user
+  // looked for work that was never made.
+  test('commits without a Peer: trailer are named as such, not as no commit', () => {
+    const r = checkHandoff({ ...base, newCommits: [commit('4'.repeat(40), 'wip: discount')] });
+    expect(r).toMatchObject({ success: false, credit: 0 });
+    expect(r.reason).toBe('1 commit(s) this turn (44444444) carry no Peer: trailer: a handoff commit needs Peer: alice, Peer-Status: handoff and Self-Review: pass');
   });
 
   test('trailers without the ## Self-Review section: soft failure naming the commit', () => {
