@@ -6,7 +6,7 @@
  * killed peer's process left around each step.
  */
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { writeFileAtomic } from '../../fs/atomic-write.ts';
 import { leftoverPatchProblem, MAX_LEFTOVER_PATCH_BYTES, type WorkspaceGit } from '../../git/workspace-git.ts';
 import { leftoverPatchFile, type StatePaths } from '../../state/paths.ts';
@@ -52,5 +52,7 @@ export async function saveLeftovers(workspace: Pick<WorkspaceGit, 'uncommittedPa
   } catch (error) {
     return `they could not be saved (${(error as Error).message}) and are discarded`;
   }
-  return `saved as ${file} (git apply --index takes it back) and discarded from the run`;
+  // Named from the state directory: the loop in the pod knows it as /state, which is not where the
+  // operator finds it on the host (`peers status` names the directory).
+  return `saved in the run's state directory as ${relative(dirname(dirname(file)), file)} (git apply --index takes it back) and discarded from the run`;
 }

@@ -39,5 +39,5 @@ test('control: an ordinary patch, a nested .peers directory and a binary hunk ar
   const patch = header('a/src.txt', 'b/src.txt') + header('a/x/.peers/goals.yaml', 'b/x/.peers/goals.yaml') + 'diff --git a/bin b/bin\nnew file mode 100644\nindex 0000000..3333333\nGIT binary patch\nliteral 3\nKcmZ>Y%m4rY0RR91\n\nliteral 0\nHcmV?d00001\n\n';
   const r = await save(patch);
   expect(r.saved).toBe(patch);
-  expect(r.said).toContain('saved as');
+  expect(r.said).toMatch(/^saved in the run's state directory as leftovers\/tick-\d{5}-\w+\.patch /);
 });
