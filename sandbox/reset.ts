@@ -56,6 +56,14 @@ export async function resetProject(o: { repo: string; env?: NodeJS.ProcessEnv; p
     writeFileAtomic(publishedBeforeResetPath(paths), `${JSON.stringify({ ...published, archive: archived.path })}\n`);
   }
   const kept = archived && published ? keepPreviousResults(o.repo, published) : undefined;
+  // The archive's report names the branch its commits are on now: the new run will publish to the old name.
+  if (archived && kept?.kind === 'keep') {
+    try {
+      writeFileAtomic(join(statePaths(archived.path).run, 'published.json'), `${JSON.stringify({ branch: kept.branch, sha: kept.sha })}\n`);
+    } catch {
+      // The archive without its run dir (a run that never published) has nothing to name.
+    }
+  }
   return { stateDir, archived, previousResults: archived ? published : null, ...(kept ? { kept } : {}) };
 }
 

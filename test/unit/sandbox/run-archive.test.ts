@@ -19,6 +19,7 @@ import { freshState } from '../../../src/state/state-schema.ts';
 import { saveState } from '../../../src/state/state-store.ts';
 import { writeStopReason } from '../../../src/state/stop-reason.ts';
 import { publishRunBranch } from '../../../sandbox/publish-branch.ts';
+import { withHistorySource } from '../../../src/report/run-history.ts';
 import { describeReset, resetProject } from '../../../sandbox/reset.ts';
 import { followLogs } from '../../../sandbox/logs.ts';
 import { prepareRunClone } from '../../../sandbox/run-clone.ts';
@@ -156,6 +157,8 @@ describe('the results branch across a reset', () => {
     const r2 = await resetProject({ repo, env, progress: () => {}, upCommand: 'peers up' });
     expect(r2.kept).toEqual({ kind: 'keep', branch: 'peers/app-previous-2', sha: second });
     expect(git(repo, 'rev-parse', 'peers/app-previous')).toBe(first);
+    // The archive's report names the branch its commits are kept on, not peers/app, which the next run takes.
+    expect(withHistorySource(r2.archived!.path, repo, null, (src) => src.branch)).toBe('peers/app-previous-2');
 
     // Merged into the user's HEAD: nothing to keep, and the line says where the work is.
     const third = runOnce('three.txt');
