@@ -131,7 +131,7 @@ export const DEFAULT_HALT_PATTERNS = [
 export const BudgetSchema = z
   .strictObject({
     max_ticks: positiveInt.default(200).describe('Stop after this many ticks (peer turns).'),
-    max_runtime_s: positiveInt.default(21600).describe('Stop after this many seconds of wall time.'),
+    max_runtime_s: positiveInt.default(21600).describe('Stop after this many seconds of run time: the time peer turns take, and any wait for a usage limit to lift (gates and the loop between turns are not counted).'),
     max_consecutive_failures: positiveInt.default(5).describe('Stop after this many failed ticks in a row.'),
     max_tokens: positiveInt.optional().describe('Stop once this many tokens were used in total.'),
     max_usd: z.number().positive().optional().describe('Spending cap in US dollars.'),
