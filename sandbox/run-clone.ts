@@ -17,6 +17,7 @@
 import { existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
+import { shellCommand } from '../src/cli/shell-word.ts';
 import { readFileCapped } from '../src/fs/safe-read.ts';
 import { git, gitOk } from '../src/git/git.ts';
 import { BASELINE_TAG, importTrusted, initObserverRepo, observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
@@ -48,6 +49,18 @@ export function uncommittedChanges(repo: string): string[] {
     if (e[0] === 'R' || e[0] === 'C') i++;
   }
   return out;
+}
+
+/** Files a project's setup and gates are built on (what `peers init` reads to propose them), at the top of the tree. */
+const PROJECT_MANIFESTS = new Set(['package.json', 'pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt', 'Cargo.toml', 'go.mod', 'Makefile', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'Gemfile', 'composer.json', 'mix.exs']);
+
+/**
+ * Of the uncommitted changes (`XY path` entries), the project manifests the user has and HEAD has
+ * not (untracked, or added and not committed): the run starts from HEAD, so its setup and gates
+ * cannot find them, and every gate is red for a reason no peer made.
+ */
+export function manifestsNotInHead(changes: readonly string[]): string[] {
+  return changes.filter((c) => /^(\?\?|A|AM|AD) /.test(c) && PROJECT_MANIFESTS.has(c.slice(c.indexOf(' ') + 1))).map((c) => c.slice(c.indexOf(' ') + 1));
 }
 
 function listNote(what: string, items: string[], shown = 10): string {
@@ -204,6 +217,8 @@ function makeRunClone(repo: string, paths: StatePaths, layout: ReturnType<typeof
   const notes: string[] = [`made the run clone ${paths.clone} from your HEAD ${base.slice(0, 10)}${userHead.ref ? ` (${branch})` : ''}`];
   if (partial) notes.push('your repository is a partial clone (`git clone --filter=…`): the run has HEAD without the history before it (the peers see one commit of it)');
   const dirty = uncommittedChanges(repo);
+  const missing = manifestsNotInHead(dirty);
+  if (missing.length) notes.push(`WARNING: your HEAD has no ${missing.join(', ')}, which your working tree has: the run starts from HEAD, so its setup and gates will not find ${missing.length > 1 ? 'them' : 'it'}. Commit ${missing.length > 1 ? 'them' : 'it'} (\`${shellCommand('git', 'add', ...missing)} && git commit\`), then \`peers up --fresh\``);
   if (dirty.length) notes.push(listNote(`${dirty.length} uncommitted change(s) are NOT in the run (commit them and start a new run to include them)`, dirty));
   const subs = submodulePaths(paths.mirror, base);
   if (subs.length) notes.push(listNote(`submodules are not part of the run (their directories are empty for the peers and the gates)`, subs));

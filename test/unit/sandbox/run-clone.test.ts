@@ -14,7 +14,7 @@ import { hasRunClone, projectKey, statePaths, type StatePaths } from '../../../s
 import { defaultResultsBranch, defaultRunBranch, describePublish, publishRunBranch } from '../../../sandbox/publish-branch.ts';
 import { changedParts, fingerprintRepo, saveFingerprint } from '../../../sandbox/repo-fingerprint.ts';
 import { checkUserRepo, down } from '../../../sandbox/down.ts';
-import { prepareRunClone } from '../../../sandbox/run-clone.ts';
+import { manifestsNotInHead, prepareRunClone } from '../../../sandbox/run-clone.ts';
 import { publishIfRun, runBranch } from '../../../sandbox/publish-if-run.ts';
 
 setDefaultTimeout(60_000);
@@ -113,6 +113,19 @@ describe('the run clone', () => {
     expect(existsSync(join(paths.clone, 'notes.txt'))).toBe(false);
     expect(readFileSync(join(repo, 'README.md'), 'utf8')).toBe('# app, edited\n');
     expect(changedParts(before, fingerprintRepo(repo))).toEqual([]);
+  });
+
+  // A new user's trial: files staged in a repository whose HEAD had only .gitignore; up listed them
+  // among the uncommitted changes and started, setup failed on the missing pyproject.toml, every gate was red.
+  test("a project manifest the working tree has and HEAD has not (staged or untracked) is a warning that says to commit it; one HEAD has, edited, is not", () => {
+    writeFileSync(join(repo, 'pyproject.toml'), '[project]\nname = "app"\n');
+    git(repo, 'add', 'pyproject.toml');
+    writeFileSync(join(repo, 'package.json'), '{}\n');
+    writeFileSync(join(repo, 'README.md'), '# app, edited\n');
+    const made = prepareRunClone(repo, paths);
+    const warning = made.notes.find((n) => n.startsWith('WARNING'));
+    expect(warning).toBe('WARNING: your HEAD has no pyproject.toml, package.json, which your working tree has: the run starts from HEAD, so its setup and gates will not find them. Commit them (`git add pyproject.toml package.json && git commit`), then `peers up --fresh`');
+    expect(manifestsNotInHead(['M package.json', 'A src/pyproject.toml', '?? Makefile', 'AM go.mod'])).toEqual(['Makefile', 'go.mod']);
   });
 
   test('a `git worktree` checkout: the clone starts from the worktree\'s own HEAD and branch', () => {
