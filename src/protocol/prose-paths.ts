@@ -79,6 +79,43 @@ export function proseNamedByCode(repo: string, rev: string, candidates: readonly
   return new Set(candidates.filter((p) => named.has(baseName(p).toLowerCase())));
 }
 
+/** Per repository and tree, what a `git grep` said of each base name (lower case): named by a non-prose file. */
+const namedAt = new Map<string, Map<string, boolean>>();
+const KEPT_TREES = 16;
+
+/**
+ * proseNamedByCode, remembered per tree: a tree whose non-prose files are those of `sameCodeAs`
+ * (the caller knows the change between them touched prose by place alone) names what that one
+ * named, with no `git grep`. A turn that edits only a top-level NOTES.md cost a grep of the whole
+ * tree each time (BENCHMARKS.md, "Loop processes per tick").
+ */
+export function proseNamedByCodeAt(repo: string, rev: string, candidates: readonly string[], sameCodeAs?: string): Set<string> {
+  const key = (r: string) => `${repo}\0${r}`;
+  const known = namedAt.get(key(rev)) ?? new Map<string, boolean>();
+  const inherited = sameCodeAs !== undefined ? namedAt.get(key(sameCodeAs)) : undefined;
+  const unknown = candidates.filter((p) => {
+    const name = baseName(p).toLowerCase();
+    if (known.has(name)) return false;
+    const was = inherited?.get(name);
+    if (was === undefined) return true;
+    known.set(name, was);
+    return false;
+  });
+  if (unknown.length) {
+    const named = proseNamedByCode(repo, rev, unknown);
+    for (const p of unknown) known.set(baseName(p).toLowerCase(), named.has(p));
+  }
+  namedAt.delete(key(rev));
+  namedAt.set(key(rev), known);
+  while (namedAt.size > KEPT_TREES) namedAt.delete(namedAt.keys().next().value!);
+  return new Set(candidates.filter((p) => known.get(baseName(p).toLowerCase()) === true));
+}
+
+/** Whether every one of `paths` is prose by place: a change of them alone leaves the tree's non-prose files as they were. */
+export function onlyProseByPlace(paths: readonly string[]): boolean {
+  return paths.every((p) => p === '' || isProseByPlace(p));
+}
+
 /**
  * Which of `paths` are not prose: everything but prose by place, and prose by place that
  * `namedByCode` (given the prose-by-place paths) says a non-prose file names. `.peers/` is the

@@ -11,7 +11,7 @@ import { indexedChanges, indexedParents } from '../../git/commit-index.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/approvals.ts';
 import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
 import { formatSurfaceChange, surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
-import { proseNamedByCode } from '../../protocol/prose-paths.ts';
+import { onlyProseByPlace, proseNamedByCodeAt } from '../../protocol/prose-paths.ts';
 import { changesWhatVotesRead } from '../../protocol/soft-reviews.ts';
 import { importedSurface, importsAreRead } from '../../protocol/surface-imports.ts';
 import { namesSurface, referencedChangesOf, referencedPaths, type SurfaceReference } from '../../protocol/surface-references.ts';
@@ -207,12 +207,16 @@ export class HistoryFacts {
   changesWhatVotesRead(sha: string): boolean {
     const known = this.votesRead.get(sha);
     if (known !== undefined) return known;
-    const named = (candidates: string[]) => proseNamedByCode(this.repo, sha, candidates);
     const parents = indexedParents(this.repo, sha);
     const entries = parents?.length === 1 ? this.factsOf(sha).entries : undefined;
     let answer: boolean;
-    if (entries !== undefined) answer = changesWhatVotesRead(pathsOfEntries(entries), named);
-    else {
+    if (entries !== undefined) {
+      const paths = pathsOfEntries(entries);
+      // Prose alone changed: the commit's code is its parent's, and names what it named.
+      const sameCodeAs = onlyProseByPlace(paths) ? parents![0] : undefined;
+      answer = changesWhatVotesRead(paths, (candidates) => proseNamedByCodeAt(this.repo, sha, candidates, sameCodeAs));
+    } else {
+      const named = (candidates: string[]) => proseNamedByCodeAt(this.repo, sha, candidates);
       const res = git(this.repo, ['diff-tree', '-r', '-m', '--root', '--no-commit-id', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', sha]);
       answer = res.code !== 0 || changesWhatVotesRead(res.stdout.split('\0'), named);
     }

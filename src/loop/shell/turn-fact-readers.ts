@@ -12,7 +12,7 @@ import { findJustification } from '../../protocol/anti-cheat.ts';
 import { readLedger } from '../../protocol/bug-ledger.ts';
 import { type GitExecSurface, hooksToKeep, plantedConfigKeys, plantedInTurn, plantedSince, readGitExecSurface } from '../../protocol/git-hook-guard.ts';
 import { BASELINE_TAG } from '../../protocol/run-baseline.ts';
-import { proseNamedByCode } from '../../protocol/prose-paths.ts';
+import { onlyProseByPlace, proseNamedByCodeAt } from '../../protocol/prose-paths.ts';
 import { changesWhatVotesRead } from '../../protocol/soft-reviews.ts';
 import { git } from '../../git/git.ts';
 import type { LoopState } from '../../state/state-schema.ts';
@@ -41,7 +41,10 @@ export function tagSha(ctx: TurnContext): string | null {
 export function changesCode(repo: string, from: string, to: string): boolean {
   const res = git(repo, ['diff', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', from, to]);
   if (res.code !== 0) return true;
-  return changesWhatVotesRead(res.stdout.split('\0'), (candidates) => proseNamedByCode(repo, to, candidates));
+  const paths = res.stdout.split('\0');
+  // Prose alone changed: the code of `to` is that of `from`, and names what it named.
+  const sameCodeAs = onlyProseByPlace(paths) ? from : undefined;
+  return changesWhatVotesRead(paths, (candidates) => proseNamedByCodeAt(repo, to, candidates, sameCodeAs));
 }
 
 /** Gate results as the states judgeTurn compares, by gate id. */

@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
-import { isProseByPlace, namingGrepReader, notProse, proseNamedByCode } from '../../../src/protocol/prose-paths.ts';
+import { isProseByPlace, namingGrepReader, notProse, onlyProseByPlace, proseNamedByCode, proseNamedByCodeAt } from '../../../src/protocol/prose-paths.ts';
 import { changesWhatVotesRead } from '../../../src/protocol/soft-reviews.ts';
 
 describe('prose by name and place', () => {
@@ -58,5 +58,27 @@ describe('proseNamedByCode (git)', () => {
     expect([...proseNamedByCode(repo, head, ['KERNEL.txt', 'CHANGELOG.md', 'README.md'])]).toEqual(['KERNEL.txt']);
     expect([...proseNamedByCode(repo, head, ['NOTES.md'])]).toEqual([]);
     expect([...proseNamedByCode(repo, '0'.repeat(40), ['NOTES.md'])]).toEqual(['NOTES.md']);
+  });
+
+  // A turn that edits only NOTES.md grepped the whole tree every tick (BENCHMARKS.md, "Loop processes per tick").
+  test('a tree whose change from one already read touched prose alone is answered from that one; any other tree is read', () => {
+    const commit = (files: Record<string, string>) => {
+      for (const [f, text] of Object.entries(files)) writeFileSync(join(repo, f), text);
+      gitOk(repo, ['add', '-A']);
+      gitOk(repo, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'x']);
+      return headSha(repo)!;
+    };
+    const first = commit({ 'calc.mjs': 'export const add = (a, b) => a - b;\n', 'NOTES.md': 'one\n' });
+    expect([...proseNamedByCodeAt(repo, first, ['NOTES.md'])]).toEqual([]);
+    // The next commit's code names NOTES.md; said to be the same code as `first`, it is not read
+    // (that is the caller's promise, kept by onlyProseByPlace), and answers as `first` did.
+    const second = commit({ 'calc.mjs': "export const add = require('./NOTES.md');\n", 'NOTES.md': 'two\n' });
+    expect([...proseNamedByCodeAt(repo, second, ['NOTES.md'], first)]).toEqual([]);
+    // Read for itself (no promise, or a tree never read), the grep finds it.
+    const third = commit({ 'NOTES.md': 'three\n' });
+    expect([...proseNamedByCodeAt(repo, third, ['NOTES.md'])]).toEqual(['NOTES.md']);
+    expect([...proseNamedByCodeAt(repo, '1'.repeat(40), ['NOTES.md'], '2'.repeat(40))]).toEqual(['NOTES.md']);
+    expect(onlyProseByPlace(['NOTES.md', 'docs/a.md', ''])).toBe(true);
+    expect(onlyProseByPlace(['NOTES.md', 'calc.mjs'])).toBe(false);
   });
 });
