@@ -175,10 +175,15 @@ const DATA_URL = /^data:([^;,]*)(;[^,]*)?,/i;
 export const IMAGE_HEAD_CHARS = 4 * 87_382;
 const head = (base64: string) => Buffer.from(base64.slice(0, IMAGE_HEAD_CHARS), 'base64');
 
-/** The image a data URL carries, or null when it is no image data URL. `bad` when it says image but is not base64. */
-function dataUrlImage(url: string): Buffer | 'bad' | null {
+/**
+ * The image a data URL carries, or null when it is no image data URL. `bad` when it says image but
+ * is not base64. Under `image_url` every data URL is one, whatever type it states: nothing but an
+ * image belongs there, and a PNG sent as `data:text/plain;base64,…` was counted as neither image
+ * nor document, while a vendor that decodes it bills its pixels.
+ */
+function dataUrlImage(url: string, anyType = false): Buffer | 'bad' | null {
   const m = DATA_URL.exec(url.trimStart());
-  if (!m || !m[1]!.toLowerCase().startsWith('image/')) return null;
+  if (!m || !(anyType || m[1]!.toLowerCase().startsWith('image/'))) return null;
   if (!/;base64$/i.test(m[2] ?? '')) return 'bad';
   const start = url.length - url.trimStart().length + m[0].length;
   return head(url.slice(start, start + IMAGE_HEAD_CHARS));
@@ -210,8 +215,14 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
     }
     // OpenAI: "image_url": "data:image/…" (Responses), {url: "data:image/…"} (Chat), an input_file's "file_data".
     for (const [key, x] of requestEntries(v, v === doc)) {
+      // Chat's `image_url: {url}`: a data URL there stating another type is the image all the same
+      // (one stating image/… is counted where its `url` is visited).
+      if (key === 'image_url' && x !== null && typeof x === 'object' && typeof (x as { url?: unknown }).url === 'string') {
+        const url = (x as { url: string }).url;
+        if (DATA_URL.test(url.trimStart()) && dataUrlImage(url) === null) count(dataUrlImage(url, true)!, key);
+      }
       if (typeof x !== 'string' || !DATA_URL_KEYS.has(key)) continue;
-      const img = dataUrlImage(x);
+      const img = dataUrlImage(x, key === 'image_url');
       if (img !== null) count(img, key);
       // Anything else read as a file (a PDF, a video: billed by its pages or its length) bounds nothing by its bytes.
       else if ((key === 'file_data' || DATA_URL.test(x.trimStart())) && !/^\s*data:text\//i.test(x)) out.documents++;

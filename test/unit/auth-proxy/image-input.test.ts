@@ -133,6 +133,16 @@ describe('imageInput: every inline image in a body', () => {
     expect(r.tokens).toBe(imageTokenBound({ width: 32, height: 32 }, 'openai', ['gpt-5.4']) + imageTokenBound({ width: 64, height: 32 }, 'openai', ['gpt-5.4']) + imageTokenBound({ width: 100, height: 100 }, 'openai', ['gpt-5.4']));
   });
 
+  // Attack: a PNG sent as `data:text/plain;base64,…` under image_url was counted as neither image
+  // nor document, its pixels unbounded if the vendor decodes it.
+  test('under image_url a data URL of any stated type is an image: its size is read, or it is unreadable', () => {
+    const b64 = png(2048, 768).toString('base64');
+    const asText = imageInput({ input: [{ role: 'user', content: [{ type: 'input_image', image_url: `data:text/plain;base64,${b64}` }] }] }, 'openai', ['gpt-5.4']);
+    expect(asText).toMatchObject({ images: 1, unreadable: null });
+    expect(asText.tokens).toBe(imageTokenBound({ width: 2048, height: 768 }, 'openai', ['gpt-5.4']));
+    expect(imageInput({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:text/plain;base64,aGVsbG8=' } }] }] }, 'openai', ['gpt-5.4']).unreadable).toContain('image_url');
+  });
+
   test('an image whose size cannot be read is named; a tool call\'s arguments and schemas are data, not images', () => {
     expect(imageInput({ input: [{ type: 'input_image', image_url: dataUrl(Buffer.from('nope')) }] }, 'openai', []).unreadable).toContain('image_url');
     expect(imageInput({ input: [{ type: 'input_image', image_url: 'data:image/png,rawbytes' }] }, 'openai', []).unreadable).not.toBeNull();
