@@ -108,6 +108,8 @@ export function treeHooksDir(hooksPath: string, topLevel: string): string | null
 }
 
 function hookRisk(named: string, shown: string, hooks: UserHooks): string | null {
+  // The directory itself or a folder above it, made a link (`.githooks -> scripts/hooks`) or a file: git then runs what it names.
+  if (hooks.dir !== null && hooks.dir.startsWith(`${named}/`)) return `it changes ${shown}, which holds your hooks directory (core.hooksPath ${hooks.dir.slice(0, -1)}): your git would run what it then holds at checkout, merge or commit`;
   if (hooks.dir !== null && named.startsWith(hooks.dir)) return `it changes ${shown} in your hooks directory (core.hooksPath ${hooks.dir.slice(0, -1)}): your git would run it at checkout, merge or commit`;
   if (hooks.active && (HOOK_MANAGER_FILES.has(named) || named.startsWith('.husky/'))) return `it changes ${shown}, which your installed git hooks read: your next commit would run the commands it names`;
   return null;

@@ -9,7 +9,7 @@
  */
 import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { treeHooksDir } from '../../../src/git/checkout-risks.ts';
@@ -69,6 +69,19 @@ describe('a hook under an in-tree core.hooksPath', () => {
     expect(pub.updated).toBe(false);
     expect(pub.note).toContain('".githooks/post-checkout" in your hooks directory (core.hooksPath .githooks)');
     expect(pub.note).toContain('git log -p FETCH_HEAD');
+  });
+
+  // The review's attack: .githooks untracked at the start; the run commits it as a link to a folder of its own.
+  test('a run that makes the hooks directory, or a folder above it, a link is not published', () => {
+    userRepo({}, () => git(repo, ['config', 'core.hooksPath', 'tools/git-hooks']));
+    write(paths.clone, 'scripts/git-hooks/post-checkout', `#!/bin/sh\ntouch '${join(root, 'ran')}'\n`, 0o755);
+    symlinkSync('scripts', join(paths.clone, 'tools'));
+    git(paths.clone, ['add', '-A']);
+    git(paths.clone, ['commit', '-qm', 'tools']);
+    new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated).toBe(false);
+    expect(pub.note).toContain('"tools", which holds your hooks directory (core.hooksPath tools/git-hooks)');
   });
 
   test("husky's .husky/_: a change to the hook its wrapper runs (.husky/pre-commit) is not published", () => {
