@@ -33,6 +33,7 @@ export function isProseByPlace(path: string): boolean {
 }
 
 const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
+const GREP_TIMEOUT_MS = 60_000;
 
 /** What a `git grep` for names reports: which of the searched base names (lower case) a non-prose file holds. */
 export type NamingReader = { line(raw: string): void; named(): Set<string> };
@@ -68,11 +69,15 @@ export function namingGrepReader(rev: string): NamingReader {
  * not prose after all. Every candidate counts as named when the tree cannot be read (fail closed).
  */
 export function proseNamedByCode(repo: string, rev: string, candidates: readonly string[]): Set<string> {
-  const names = [...new Set(candidates.map((p) => baseName(p).toLowerCase()).filter((n) => n !== ''))];
+  // git's `-i` folds ASCII alone (its locale is C): a name is searched as the tree spells it, in
+  // lower and in upper case, so `require("./KÉRNEL.md")` names KÉRNEL.md (the reader compares lower case).
+  const names = [...new Set(candidates.flatMap((p) => [baseName(p), baseName(p).toLowerCase(), baseName(p).toUpperCase()]).filter((n) => n !== ''))];
   if (!names.length) return new Set();
   const reader = namingGrepReader(rev);
   const patterns = names.flatMap((n) => ['-e', n]);
-  const res = gitLines(repo, ['grep', '-o', '-i', '-F', '--null', '--no-textconv', '--no-color', ...patterns, rev, '--', '.', ':(exclude).peers'], reader.line);
+  // --text: a code file git takes for binary (a NUL byte) printed "Binary file … matches" and named nothing.
+  // Bounded: a file repeating a name a million times must not hold the loop (a timeout names every candidate).
+  const res = gitLines(repo, ['grep', '--text', '-o', '-i', '-F', '--null', '--no-textconv', '--no-color', ...patterns, rev, '--', '.', ':(exclude).peers'], reader.line, { timeoutMs: GREP_TIMEOUT_MS });
   // git grep exits 1 when nothing matched.
   if (res.code > 1) return new Set(candidates);
   const named = reader.named();

@@ -60,6 +60,18 @@ describe('proseNamedByCode (git)', () => {
     expect([...proseNamedByCode(repo, '0'.repeat(40), ['NOTES.md'])]).toEqual(['NOTES.md']);
   });
 
+  // The review's attacks: git's -i folds ASCII alone, and a file git takes for binary matched as "Binary file … matches".
+  test('a name with a letter outside ASCII, and a code file with a NUL byte, still name what they name', () => {
+    writeFileSync(join(repo, 'calc.js'), 'module.exports = require("./KÉRNEL.md");\n');
+    writeFileSync(join(repo, 'KÉRNEL.md'), 'module.exports = (a, b) => a - b;\n');
+    writeFileSync(join(repo, 'load.js'), Buffer.concat([Buffer.from('// \0\nrequire("./NOTES.md");\n')]));
+    writeFileSync(join(repo, 'NOTES.md'), 'x\n');
+    gitOk(repo, ['add', '-A']);
+    gitOk(repo, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'x']);
+    const head = headSha(repo)!;
+    expect([...proseNamedByCode(repo, head, ['KÉRNEL.md', 'NOTES.md'])].sort()).toEqual(['KÉRNEL.md', 'NOTES.md']);
+  });
+
   // A turn that edits only NOTES.md grepped the whole tree every tick (BENCHMARKS.md, "Loop processes per tick").
   test('a tree whose change from one already read touched prose alone is answered from that one; any other tree is read', () => {
     const commit = (files: Record<string, string>) => {
