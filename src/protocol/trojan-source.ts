@@ -23,8 +23,12 @@ const BINARY_DOCUMENTS: ReadonlyArray<{ ext: RegExp; name: string; start: RegExp
   { ext: /\.ico$/i, name: 'icon', start: /^\0\0[\x01\x02]\0/ },
   { ext: /\.pdf$/i, name: 'PDF document', start: /^%PDF-/ },
 ];
-/** What no text document holds: NUL and the other control characters but tab, line feed, form feed and carriage return. */
-const BINARY_IN_TEXT = /[\x00-\x08\x0b\x0e-\x1f\x7f\x80-\x9f]/;
+/**
+ * What no text document holds: NUL and the other control characters but tab, line feed, form feed
+ * and carriage return, and ESC but as a terminal colour sequence opens (`ESC[`: a captured
+ * console log in docs/ is text).
+ */
+const BINARY_IN_TEXT = /[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f\x80-\x9f]|\x1b(?!\[)/;
 
 /**
  * Why an added line of a file the marker scan reads for nothing else (test-markers.ts: C, shell, a
@@ -49,6 +53,12 @@ export function dataLineReason(text: string, file: string, lineNo: number): stri
  * or a native addon loaded by path. What runs is in no line a reviewer reads.
  */
 const CODE_FROM_BYTES = /\bWebAssembly\b|\bprocess\s*\.\s*dlopen\b/;
+/**
+ * WebAssembly's magic and version (`\0asm`, 1) written as data: base64 (`AGFzbQEAAAA`), escaped
+ * (`\x00asm`, `\0asm`, `\u0000asm`), hex (`0061736d01000000`) or a list of bytes (`0x00, 0x61, 0x73, 0x6d`, `0, 97, 115, 109`):
+ * a module inlined where the name of the API that runs it is built at run time.
+ */
+const WASM_MAGIC = /AGFzbQEAAAA|\\(?:x00|0|u0000)asm|0061736d01000000|\b0x0*0\s*,\s*0x61\s*,\s*0x73\s*,\s*0x6d\b|\b0\s*,\s*97\s*,\s*115\s*,\s*109\b/i;
 
 /**
  * A source-encoding declaration (PEP 263, also Ruby's and Emacs' `coding:`) on line 1 or 2 naming
@@ -149,6 +159,7 @@ export function trojanSourceReason(text: string, file: string, lineNo: number): 
     if (cookie && !PLAIN_CODING.test(cookie[1]!)) return `declares source encoding ${cookie[1]}`;
   }
   if (CODE_FROM_BYTES.test(text)) return 'runs code compiled from bytes (WebAssembly, a native addon), which no reviewer reads';
+  if (WASM_MAGIC.test(text)) return 'holds a WebAssembly module as data (its magic number), code no reviewer reads';
   // Most lines are printable ASCII: only a `\u` escape can disguise one of those.
   if (!NOT_PLAIN_ASCII.test(text)) return text.includes('\\u') ? escapedName(text, file) : undefined;
   const visible = withoutWritingMarks((lineNo === 1 ? text.replace(/^\ufeff/, '') : text).replace(EMOJI_ZWJ, ''), file);

@@ -165,7 +165,9 @@ describe('documents that are not what their names say, and code compiled from by
 
   test('a text document holding NUL or another control character is binary data; its prose, accents and emoji are not', () => {
     expect(dataLineReason('\0asm\x01\0\0\0', 'src/kernel.txt', 1)).toContain('a document holding control character U+0000');
-    expect(dataLineReason('\x1b[2J', 'NOTES.md', 4)).toContain('U+001B');
+    expect(dataLineReason('\x1b]52;c;cm0=\x07', 'NOTES.md', 4)).toContain('U+001B');
+    // A console log captured in the docs: its colour sequences are text.
+    expect(dataLineReason('\x1b[32m✔ all tests pass\x1b[0m', 'docs/run.txt', 4)).toBeUndefined();
     expect(dataLineReason('Café au lait ☕ — déjà vu\r', 'README.md', 3)).toBeUndefined();
     expect(dataLineReason('col\tcol', 'docs/table.txt', 2)).toBeUndefined();
     // A file that is not a document is read for Trojan source as before.
@@ -176,5 +178,13 @@ describe('documents that are not what their names say, and code compiled from by
     expect(trojanSourceReason('export const { add } = new WebAssembly.Instance(new WebAssembly.Module(core)).exports;', 'src/calc.mjs', 3)).toContain('compiled from bytes');
     expect(trojanSourceReason("const addon = process.dlopen(module, './build/calc.node');", 'src/calc.js', 1)).toContain('compiled from bytes');
     expect(dataLineReason('We may port the core to WebAssembly one day.', 'README.md', 9)).toBeUndefined();
+  });
+
+  // The review's attack: the API's name built at run time (`globalThis['Web' + 'Assembly']`), the module inlined.
+  test('a WebAssembly module written as data is flagged in any spelling the usual encoders give; ordinary data is not', () => {
+    for (const line of ["const core = Buffer.from('AGFzbQEAAAABBwFgAn9/AX8DAgEA', 'base64');", "const m = '\\x00asm\\x01\\x00\\x00\\x00';", 'const b = new Uint8Array([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00]);', 'const b = [0, 97, 115, 109, 1, 0, 0, 0];', "const hex = '0061736d01000000010701';"]) {
+      expect(trojanSourceReason(line, 'src/calc.mjs', 3)).toContain('WebAssembly module as data');
+    }
+    for (const line of ["const colour = '#0061736d';", 'const n = [10, 97, 115, 109];', "const word = 'basm';"]) expect(trojanSourceReason(line, 'src/calc.mjs', 3)).toBeUndefined();
   });
 });
