@@ -162,8 +162,10 @@ export const TAMPERING_RULES: MeddlingRule[] = [
   /\bsys\s*\.\s*(meta_path|path_hooks|addaudithook)\b/,
   /\b(sys\s*\.\s*(exit|excepthook|unraisablehook|stdout\s*\.\s*write)|threading\s*\.\s*excepthook|process\s*\.\s*(exit|emit|reallyExit|abort|stdout\s*\.\s*write))\s*=(?!=)/,
   // An entry-point guard made true on import (below): `__name__` or `require.main` assigned.
-  /(^|[^\w.'"])__name__\s*=(?!=)|['"]__name__['"]\s*\]\s*=(?!=)|\brequire\s*\.\s*main\s*=(?!=)|\bprocess\s*\.\s*argv\s*(\[[^\]\n]{0,50}\])?\s*=(?!=)/,  // An assertion replaced by its name in brackets (`a['equal'] = …`).
-  /\[\s*['"`](equal|strictEqual|deepEqual|deepStrictEqual|notEqual|notStrictEqual|ok|fail|throws|doesNotThrow|rejects|match|toBe|toEqual|toStrictEqual|toThrow|toMatch|assert\w*)['"`]\s*\]\s*=(?!=)/,
+  /(^|[^\w.'"])__name__\s*=(?!=)|['"]__name__['"]\s*\]\s*=(?!=)|\brequire\s*\.\s*main\s*=(?!=)|\bprocess\s*\.\s*argv\s*(\[[^\]\n]{0,50}\])?\s*=(?!=)/,
+  // An assertion replaced by its name in brackets (`a['equal'] = …`): the names the dotted rule
+  // above reads, not `ok`, `fail` or `match`, which ordinary objects have (`status['ok'] = true`).
+  /\[\s*['"`](equal|strictEqual|deepEqual|deepStrictEqual|notEqual|notStrictEqual|throws|doesNotThrow|rejects|toBe|toEqual|toStrictEqual|toThrow|toMatch|assert\w*)['"`]\s*\]\s*=(?!=)/,
   ...TEST_FRAMEWORK_RULES,
 ];
 
