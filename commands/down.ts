@@ -37,6 +37,7 @@ fingerprint \`peers up\` took (HEAD, index, config, hooks, .peers/): a run never
     if (!quiet) {
       this.log(downSummary(r));
       if (r.results) this.log(`  ${describePublish(r.results)}`);
+      if (r.interruptedTurn) this.log(`  ${r.interruptedTurn}`);
       this.log(`  ${r.repoCheck.line}`);
     }
     return { ...snakeKeys(r), repo_check: r.repoCheck };

@@ -5,7 +5,10 @@
  * prove the run left the user's repository alone: its fingerprint (repo-fingerprint.ts) is
  * compared with the one `peers up` took, and the result is reported either way.
  */
-import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
+import { existsSync } from 'node:fs';
+import { leftoverPatchFile, projectKey, stateDirFor, statePaths, type StatePaths } from '../src/state/paths.ts';
+import { readLiveTurn, type LiveTurn } from '../src/state/live-turn.ts';
+import { readRunLog, tickLines } from '../src/state/run-log.ts';
 import { podLockWaitLine, withPodLock } from '../src/state/project-locks.ts';
 import { readStopReason } from '../src/state/stop-reason.ts';
 import { gatesCacheVolume } from './pod-layout.ts';
@@ -25,7 +28,11 @@ const LOOP_START_WAIT_MS = 15_000;
 
 export type RepoCheck = { checked: boolean; unchanged: boolean; changed: string[]; line: string };
 /** `leftovers`: a stopped run's pod or containers were still there, and down removed them. `podmanMissing`: the podman down looked for (not there). */
-export type DownResult = { path: string; project: string; wasRunning: boolean; leftovers: boolean; podmanMissing?: string; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number };
+export type DownResult = {
+  path: string; project: string; wasRunning: boolean; leftovers: boolean; podmanMissing?: string; stopReason: string | null; results: PublishResult | null; repoCheck: RepoCheck; seconds: number;
+  /** What became of a turn the stop cut short (interruptedTurnLine); absent when none was. */
+  interruptedTurn?: string;
+};
 
 /**
  * down's first line. A run that stopped by itself (max_ticks, complete, …) leaves its pod until
@@ -37,6 +44,41 @@ export function downSummary(r: Pick<DownResult, 'path' | 'wasRunning' | 'leftove
   if (r.leftovers) return `${r.path} had already stopped (${reason}); removed its pod`;
   if (r.podmanMissing) return `${r.path} was not running (podman not found: ${r.podmanMissing}, so no pod of it can be); nothing left behind`;
   return `${r.path} was not running; nothing left behind`;
+}
+
+/**
+ * What down says of a turn the stop cut short, or null when the loop was between turns. The loop
+ * closes such a turn before it exits (src/loop/shell/peer-turn.ts, closeTurn): its commits are then
+ * on the results branch and what it left uncommitted is in its leftover patch. A loop killed before
+ * it could (past the grace) leaves `turn.json`: the turn's work stays in the run clone, where the
+ * next `peers up` closes it the same way. Read from the state directory only: down runs no git in
+ * the run clone, which the peers wrote.
+ */
+export function interruptedTurnLine(o: {
+  /** `turn.json` as the stopped loop left it (a turn it never closed). */
+  unclosed: Pick<LiveTurn, 'tick' | 'peer'> | null;
+  /** The run's last tick line. */
+  lastTick: { tick: number; peer: string; interrupted?: unknown; head_after?: unknown; head_before?: unknown; dirty_paths?: unknown } | undefined;
+  clone: string;
+  /** The leftover patch of a tick's peer, when it was saved. */
+  patchOf: (tick: number, peer: string) => string | null;
+  upCommand?: string;
+}): string | null {
+  const up = o.upCommand ?? 'peers up';
+  if (o.unclosed) {
+    const { tick, peer } = o.unclosed;
+    return `interrupted turn: the loop was stopped during ${peer}'s turn (tick ${tick}) before it could close it. What that turn committed is not on the results branch yet, and what it left uncommitted is not saved yet: both are still in the run clone (${o.clone}). \`${up}\` closes the turn first, as ${peer}'s: its commits credited to ${peer}, its uncommitted changes saved as leftovers/tick-${String(tick).padStart(5, '0')}-${peer}.patch`;
+  }
+  const t = o.lastTick;
+  if (!t || t.interrupted !== true) return null;
+  const committed = typeof t.head_after === 'string' && t.head_after !== t.head_before;
+  const dirty = Array.isArray(t.dirty_paths) && t.dirty_paths.length > 0;
+  const patch = dirty ? o.patchOf(t.tick, t.peer) : null;
+  const parts = [
+    committed ? `its commits are on the results branch, credited to ${t.peer}` : 'it had made no commit',
+    ...(dirty ? [patch ? `what it left uncommitted is saved as ${patch} (\`git apply --index\` takes it back)` : 'what it left uncommitted could not be saved (see `peers logs`)'] : []),
+  ];
+  return `interrupted turn: the loop was stopped during ${t.peer}'s turn (tick ${t.tick}) and closed it: ${parts.join('; ')}`;
 }
 
 /**
@@ -139,5 +181,23 @@ async function downLocked(repo: string, key: string, o: { graceS: number; progre
     const p = ps.find((x) => x.path === repo);
     if (p) p.last_down_at = new Date().toISOString();
   }, env);
-  return { path: repo, project: key, wasRunning, leftovers: anything && !wasRunning, ...(podmanMissing ? { podmanMissing } : {}), stopReason: readStopReason(statePaths(stateDir).stopReason)?.reason ?? null, results, repoCheck, seconds: (Date.now() - t0) / 1000 };
+  const interruptedTurn = wasRunning ? interruptedTurnOf(statePaths(stateDir)) : null;
+  return {
+    path: repo, project: key, wasRunning, leftovers: anything && !wasRunning, ...(podmanMissing ? { podmanMissing } : {}), stopReason: readStopReason(statePaths(stateDir).stopReason)?.reason ?? null, results, repoCheck,
+    seconds: (Date.now() - t0) / 1000, ...(interruptedTurn ? { interruptedTurn } : {}),
+  };
+}
+
+/** interruptedTurnLine from the state directory the stopped loop left; null when it cannot be read. */
+export function interruptedTurnOf(paths: StatePaths): string | null {
+  try {
+    return interruptedTurnLine({
+      unclosed: readLiveTurn(paths.dir),
+      lastTick: tickLines(readRunLog(paths.runs)).at(-1),
+      clone: paths.clone,
+      patchOf: (tick, peer) => (existsSync(leftoverPatchFile(paths, tick, peer)) ? leftoverPatchFile(paths, tick, peer) : null),
+    });
+  } catch {
+    return null;
+  }
 }

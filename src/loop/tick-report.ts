@@ -62,7 +62,7 @@ export function retryLine(peer: string, obs: TickObservation, after: LoopState, 
 
 /** The console lines of a finished turn: its outcome, what anti-cheat found, a usage-limit sleep. */
 export function turnEndLines(tick: number, peer: string, headBefore: string | null, obs: TickObservation, fin: Pick<Finalized, 'sleep'>): string[] {
-  const status = obs.success ? 'handoff' : obs.classification === 'success' ? 'no-handoff' : obs.classification;
+  const status = obs.success ? 'handoff' : obs.interrupted ? 'interrupted' : obs.classification === 'success' ? 'no-handoff' : obs.classification;
   const head = obs.head_after && obs.head_after !== headBefore ? obs.head_after.slice(0, 8) : 'no-new-commit';
   const lines = [`peers: tick ${tick} ${status} head=${head} dur=${Math.round(obs.duration_ms / 1000)}s${obs.cause ? ` -- ${obs.cause}` : ''}`];
   for (const f of obs.findings ?? []) if (f.kind !== 'test-marker') lines.push(`peers: tick ${tick} anti-cheat: ${f.kind}: ${f.detail.slice(0, 160)} → ${f.action.slice(0, 120)}`);

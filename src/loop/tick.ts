@@ -160,6 +160,11 @@ export type TickObservation = {
   unattested_commits?: string[];
   /** Containers of the pod that were down when a failed turn ended (pod-health.ts): the failure is not the peer's. */
   pod_down?: string[];
+  /**
+   * The loop was stopped during the turn (SIGTERM: `peers down`; or it died, and the next start
+   * closed the turn): never a handoff, and not the peer's failure (shell/peer-turn.ts, closeTurn).
+   */
+  interrupted?: boolean;
 };
 
 export type Finalized = { state: LoopState; backoffMs: number; exit: StopReason | null; peerStateAfter: string; sleep: { until: string; reason: string } | null };
@@ -197,9 +202,13 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
   // turns in a row the run stops and says what to check.
   const unreachable = o.classification === 'vendor-unreachable' && !podDown;
   const halt = podDown ? null : o.halt;
-  const neutral = rateLimited || usageLimited || podDown || unreachable;
+  // The operator stopped the loop (or it died) during the turn: what the turn left is judged and
+  // kept (its commits credited to it), but the interruption is no failure of the peer's.
+  const interrupted = !o.success && o.interrupted === true;
+  const neutral = rateLimited || usageLimited || podDown || unreachable || interrupted;
   const outcome = o.success ? 'success' : neutral ? 'rate-limited' : 'failure';
-  const turn = advanceTurn(state, o.turn_index, halt ? 'rate-limited' : outcome, s);
+  // An interrupted turn keeps the turn with its peer: the next start gives it the turn again.
+  const turn = interrupted && !halt ? { turn_index: o.turn_index, attempts: o.turn_index === state.turn_index ? state.attempts : 0 } : advanceTurn(state, o.turn_index, halt ? 'rate-limited' : outcome, s);
   const before = state.peers[o.peer]!;
   let sleep: Finalized['sleep'] = null;
   if (usageLimited) {
@@ -224,7 +233,7 @@ export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettin
     usd: o.usd_this_tick,
   });
   // The last failure stays visible (status, report) until a later failure replaces it.
-  if (!o.success && !podDown) health = { ...health, last_failure: { tick: o.tick, cause: o.cause ?? o.soft_fail_reason ?? o.classification } };
+  if (!o.success && !podDown && !interrupted) health = { ...health, last_failure: { tick: o.tick, cause: o.cause ?? o.soft_fail_reason ?? o.classification } };
   if (o.anti_cheat?.degrade && health.state === 'healthy') {
     // Two reverted test-only handoffs in a row: the peer is gaming gates, not fixing code.
     health = { ...health, state: 'degraded', reason: `anti-cheating-reverts:${o.anti_cheat.next.consecutiveReverts}`, cooldown_from_tick: o.tick };

@@ -1,8 +1,12 @@
 /**
  * `turn.json`: the turn under way, written by the loop when a peer starts and removed when its turn
  * ends, so `peers status`, `status --watch` and the dashboard can say who is working, since when,
- * and where its output is being written. Only meaningful while the run lock is held: a file left
- * by a loop that died is stale, and readers ignore it then.
+ * and where its output is being written. Only meaningful as the turn under way while the run lock
+ * is held: readers ignore a file left by a loop that is gone. The loop removes it only once the
+ * turn is recorded (its runs.jsonl line and state.json written), so a file the next loop finds for
+ * the tick after the saved one is a turn that was interrupted (the loop stopped, crashed or was
+ * killed during it): that loop closes it as that peer's turn before any other
+ * (shell/interrupted-turn.ts; docs/ARCHITECTURE.md, "Crash consistency of a tick").
  */
 import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +23,10 @@ export const LiveTurnSchema = z.object({
   /** The turn's output files, relative to the state dir (tick-log.ts). */
   stdout_log: z.string(),
   stderr_log: z.string(),
+  /** Where the turn started and its place in the turn order: what closing it after an interruption needs (absent in files of older loops). */
+  head_before: z.string().nullable().optional(),
+  turn_index: z.number().int().min(0).optional(),
+  audits: z.array(z.string()).optional(),
 });
 export type LiveTurn = z.infer<typeof LiveTurnSchema>;
 

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../../fs/atomic-write.ts';
 import { buildPeerArgv } from '../../config/peer-argv.ts';
 import type { PeerSpec } from '../../config/config-schema.ts';
 import { turnMailmapControl } from '../../git/history-controls.ts';
-import { attestShas, readAttestationView } from '../../protocol/attestation.ts';
+import { attestShas, readAttestations, readAttestationView } from '../../protocol/attestation.ts';
 import { initialAntiCheatState, revertTurn } from '../../protocol/anti-cheat.ts';
 import { testsAloneCommit } from '../../protocol/tests-alone.ts';
 import { readGitExecSurface, withPeerGitOverrides } from '../../protocol/git-hook-guard.ts';
@@ -23,7 +23,7 @@ import { controlPlaneDiffReader } from '../../protocol/control-plane-guard.ts';
 import { isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
 import { signalExitCode } from '../../proc/supervise.ts';
 import { leftRunning } from '../left-running.ts';
-import { compilePatterns, LiveScanner, scanLines } from '../../peer-output/halt-patterns.ts';
+import { compilePatterns, LiveScanner, scanLines, type PatternMatch } from '../../peer-output/halt-patterns.ts';
 import { structuredStatus } from '../../peer-output/structured-events.ts';
 import { limitFromOutput } from '../../peer-output/vendor-limit.ts';
 import { turnUsageLimit } from '../peer-sleep.ts';
@@ -34,7 +34,9 @@ import { observeTurnGit } from './git-observe.ts';
 import { judgeTurn, type TurnFacts } from '../judge-turn.ts';
 import { restoreHead } from './workspace-head.ts';
 import { compressOldLogs, PLAIN_LOGS_KEPT, TickLog, tickLogName } from './tick-log.ts';
-import { clearLiveTurn, writeLiveTurn } from '../../state/live-turn.ts';
+import { writeLiveTurn, type LiveTurn } from '../../state/live-turn.ts';
+import type { SupervisedResult } from '../../proc/supervise.ts';
+import type { GitExecSurface } from '../../protocol/git-hook-guard.ts';
 import type { TurnContext, TurnOutcome, TurnRequest } from './turn-context.ts';
 import { bugOwners, changesCode, gateStates, justificationByOther, plantedHooks, tagSha } from './turn-fact-readers.ts';
 
@@ -43,13 +45,9 @@ export { compressOldLogs, PLAIN_LOGS_KEPT } from './tick-log.ts';
 const pad = (n: number) => String(n).padStart(5, '0');
 const tail = (s: string, n: number) => (s.length > n ? s.slice(-n) : s);
 
-export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnOutcome | 'aborted'> {
-  const tick = t.state.tick + 1;
-  const spec = ctx.config.peers.find((p) => p.name === t.peer) as PeerSpec;
-  const promptPath = join(ctx.paths.prompts, `tick-${pad(tick)}-${t.peer}.txt`);
-  writeFileAtomic(promptPath, t.prompt);
-  const cmd = buildPeerArgv(spec, t.prompt, { hostEnv: ctx.env, providers: ctx.providers });
-  const base = {
+/** The turn's fields of its observation that are known before it runs. */
+function turnBase(ctx: TurnContext, t: TurnRequest, tick: number, spec: PeerSpec, promptPath: string, argv: string[]) {
+  return {
     tick,
     peer: t.peer,
     tool: spec.tool,
@@ -58,9 +56,27 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
     head_before: t.headBefore,
     // Relative to the state dir: the pod mounts it elsewhere than the host that runs `peers replay`.
     prompt_file: relative(ctx.paths.dir, promptPath),
-    argv: cmd.argv.map((a) => (a.length > 512 ? `${a.slice(0, 512)}…[${a.length} chars]` : a)),
+    argv: argv.map((a) => (a.length > 512 ? `${a.slice(0, 512)}…[${a.length} chars]` : a)),
     ...(t.skeptic ? { skeptic_audits: t.audits, skeptic_self_unaudited: t.selfUnaudited } : {}),
   };
+}
+type TurnBase = ReturnType<typeof turnBase>;
+
+const promptPathOf = (ctx: TurnContext, tick: number, peer: string) => join(ctx.paths.prompts, `tick-${pad(tick)}-${peer}.txt`);
+
+/**
+ * Runs one peer turn and closes it (closeTurn). `turn.json` records the turn until the loop has
+ * recorded it (tick-loop.ts removes it): a turn the loop's stop cut short (SIGTERM: `peers down`)
+ * is closed here all the same, as an interrupted turn; one a killed loop never closed is closed by
+ * the next loop's start (closeInterruptedTurn).
+ */
+export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<TurnOutcome> {
+  const tick = t.state.tick + 1;
+  const spec = ctx.config.peers.find((p) => p.name === t.peer) as PeerSpec;
+  const promptPath = promptPathOf(ctx, tick, t.peer);
+  writeFileAtomic(promptPath, t.prompt);
+  const cmd = buildPeerArgv(spec, t.prompt, { hostEnv: ctx.env, providers: ctx.providers });
+  const base = turnBase(ctx, t, tick, spec, promptPath, cmd.argv);
   if (cmd.missingEnv.length) {
     // A peer whose provider key is missing cannot work until the operator sets it.
     const reason = `missing environment for provider settings: ${cmd.missingEnv.join(', ')}`;
@@ -89,7 +105,10 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   const live = new TickLog(ctx.paths.logs, tick, t.peer, h.output_cap_bytes, note);
   const logRel = (stream: 'stdout' | 'stderr') => relative(ctx.paths.dir, join(ctx.paths.logs, tickLogName(tick, t.peer, stream)));
   try {
-    writeLiveTurn(ctx.paths.dir, { tick, peer: t.peer, tool: spec.tool, skeptic: t.skeptic, started_at: new Date().toISOString(), stdout_log: logRel('stdout'), stderr_log: logRel('stderr') });
+    writeLiveTurn(ctx.paths.dir, {
+      tick, peer: t.peer, tool: spec.tool, skeptic: t.skeptic, started_at: new Date().toISOString(), stdout_log: logRel('stdout'), stderr_log: logRel('stderr'),
+      head_before: t.headBefore, turn_index: t.index, audits: t.audits,
+    });
   } catch (error) {
     note(`could not record the turn under way: ${(error as Error).message}`);
   }
@@ -114,13 +133,50 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       },
     },
     ctx.signal,
-  ).finally(() => clearLiveTurn(ctx.paths.dir));
+  );
   live.finish(result);
-  if (result.endedBy === 'aborted') return 'aborted';
+  return closeTurn(ctx, t, { tick, spec, base, result, liveMatch: scanner.match, gitExecBefore, tagBefore });
+}
+
+/**
+ * Closes the turn `turn.json` records, which a loop that stopped, crashed or was killed during it
+ * never closed: what it left is judged as that peer's turn, interrupted (closeTurn), before any
+ * other turn starts. Its output is in its tick logs; nothing of it is read back (`interrupted`
+ * needs no classification of its own words).
+ */
+export async function closeInterruptedTurn(ctx: TurnContext, t: TurnRequest, live: LiveTurn): Promise<TurnOutcome> {
+  const spec = ctx.config.peers.find((p) => p.name === t.peer) as PeerSpec;
+  const promptPath = promptPathOf(ctx, live.tick, t.peer);
+  let argv: string[] = [];
+  try {
+    argv = buildPeerArgv(spec, t.prompt, { hostEnv: ctx.env, providers: ctx.providers }).argv;
+  } catch {}
+  const base = turnBase(ctx, t, live.tick, spec, promptPath, argv);
+  // How long it ran is unknown (the loop that ran it is gone): counted as none. Its spend, in the
+  // pod, is in the sidecar's ledger, which the run's totals are read from anyway.
+  const result: SupervisedResult = { exitCode: null, signal: null, stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, endedBy: 'aborted', durationMs: 0 };
+  return closeTurn(ctx, t, { tick: live.tick, spec, base, result, liveMatch: null, gitExecBefore: null, tagBefore: tagSha(ctx) });
+}
+
+/**
+ * What the turn left, observed and judged (judgeTurn), and the verdict carried out. A turn that
+ * ended because the loop was stopped (`aborted`) is `interrupted`: judged like any turn without a
+ * handoff (its commits stay, credited to it; what it left uncommitted is saved and discarded), never
+ * a success, and not charged to the peer (tick.ts).
+ */
+async function closeTurn(
+  ctx: TurnContext,
+  t: TurnRequest,
+  c: { tick: number; spec: PeerSpec; base: TurnBase; result: SupervisedResult; liveMatch: PatternMatch | null; gitExecBefore: GitExecSurface | null; tagBefore: string | null },
+): Promise<TurnOutcome> {
+  const { tick, spec, base, result, gitExecBefore, tagBefore } = c;
+  const h = ctx.config.health;
+  const interrupted = result.endedBy === 'aborted';
+  const note = (line: string) => ctx.log(`peers: note: ${line}`);
   const patterns = compilePatterns(h.halt_patterns, h.error_patterns);
-  const post = scanner.match ? null : (scanLines(result.stdout, patterns) ?? scanLines(result.stderr, patterns));
+  const post = c.liveMatch ? null : (scanLines(result.stdout, patterns) ?? scanLines(result.stderr, patterns));
   const limit = turnUsageLimit((await ctx.vendorLimits?.()) ?? [], limitFromOutput(spec.tool, result.stdout, result.stderr, Date.now()));
-  const classified = classifyTurn(result, { live: scanner.match, post }, structuredStatus(spec.tool, result.stdout), limit);
+  const classified = classifyTurn(result, { live: c.liveMatch, post }, structuredStatus(spec.tool, result.stdout), limit);
   const usageLimit = classified.classification === 'usage-limited' && limit ? { reset_at: limit.resetAtMs === null ? null : new Date(limit.resetAtMs).toISOString(), source: limit.source, message: limit.message } : null;
   const usage = parseUsage(spec.tool, result.stdout, result.stderr);
   const facts = await observeTurnGit(ctx.observer, ctx.workspace, t.headBefore);
@@ -131,7 +187,10 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   if (facts.headAfter && !facts.rewritten) {
     try {
       // The turn's commits, as observeTurnGit listed them (`headBefore..headAfter`).
-      attestShas(repo, t.peer, facts.newCommits.map((c) => c.sha));
+      // Closing an interrupted turn again (its loop killed while closing it): a commit already
+      // noted (the loop's own revert) keeps its note.
+      const noted = interrupted ? readAttestations(repo) : null;
+      attestShas(repo, t.peer, facts.newCommits.map((c) => c.sha).filter((sha) => !noted?.has(sha)));
     } catch (error) {
       notes.push(`attestation skipped for ${t.peer}: ${(error as Error).message}`);
     }
@@ -204,6 +263,8 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   }
   let headAfter = facts.headAfter;
   let reason = facts.unreadable ? `the run clone could not be imported: ${facts.unreadable}` : verdict.reason;
+  // Interrupted: the run classification (the loop's own kill) says nothing of the peer; what it left does.
+  if (interrupted) reason = interruptedReason(t.peer, facts.newCommits.length, facts.dirtyPaths.length, facts.unreadable ? reason : verdict.reason, classified.classification);
   let rewrittenRef: string | null = null;
   if (verdict.action.kind === 'revert') {
     const undo = await revertTurn(ctx.observer, ctx.workspace, verdict.action.since, verdict.action.reason);
@@ -232,14 +293,15 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
   } catch (error) {
     note(`could not compress old tick logs: ${(error as Error).message}`);
   }
-  const ok = verdict.success && !left?.failsTurn;
+  const ok = verdict.success && !left?.failsTurn && !interrupted;
   const cheat = verdict.antiCheat;
   const cause = explainFailure({
-    tool: spec.tool, program: cmd.argv[0] ?? '', success: ok, classification: classified.classification, endedBy: result.endedBy, exitCode: result.exitCode,
+    tool: spec.tool, program: base.argv[0] ?? '', success: ok, classification: classified.classification, endedBy: result.endedBy, exitCode: result.exitCode,
     spawnError: result.spawnError, halt: classified.halt, matched: classified.matched, stdout: result.stdout, stderr: result.stderr,
     committed: facts.headAfter !== t.headBefore, softFailReason: reason, idleTimeoutS: h.idle_timeout_s, absoluteTimeoutS: h.absolute_max_runtime_s,
     usageLimit,
   });
+  if (interrupted) warnings.push(`tick ${tick}, ${reason}`);
   return {
     gates: probed,
     discardUncommitted: verdict.discardUncommitted,
@@ -253,7 +315,8 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       success: ok,
       credit: verdict.credit,
       soft_fail_reason: reason,
-      cause,
+      cause: interrupted ? reason : cause,
+      ...(interrupted ? { interrupted: true } : {}),
       usage_limit: usageLimit,
       halt: classified.halt,
       matched: classified.matched,
@@ -280,4 +343,18 @@ export async function runPeerTurn(ctx: TurnContext, t: TurnRequest): Promise<Tur
       rewritten_ref: rewrittenRef,
     },
   };
+}
+
+/**
+ * Why an interrupted turn is not a handoff, and what became of its work. `judged` is the verdict's
+ * own reason, kept when it names something the peer did (a rewrite, a control character, a hook)
+ * rather than the loop's kill.
+ */
+function interruptedReason(peer: string, commits: number, dirty: number, judged: string | null, classification: string): string {
+  const kept = [
+    commits ? `its ${commits} commit${commits === 1 ? '' : 's'} stay${commits === 1 ? 's' : ''}, credited to ${peer}` : 'it made no commit',
+    ...(dirty ? ['what it left uncommitted is saved as its leftover patch and discarded'] : []),
+  ].join('; ');
+  const own = judged && judged !== `run classification ${classification}` && !judged.startsWith('no commit by ') && !judged.startsWith('productive commit(s) this turn but no') ? `; ${judged}` : '';
+  return `interrupted: the loop was stopped during ${peer}'s turn (peers down, a signal or a crash), so it did not hand off; ${kept}; not counted as ${peer}'s failure${own}`;
 }

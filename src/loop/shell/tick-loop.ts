@@ -19,6 +19,9 @@ import type { StatePaths } from '../../state/paths.ts';
 import { appendRunLine } from '../../state/run-log.ts';
 import type { LoopState } from '../../state/state-schema.ts';
 import { saveState } from '../../state/state-store.ts';
+import { clearLiveTurn, readLiveTurn } from '../../state/live-turn.ts';
+import { readTextIfExists } from '../../fs/safe-read.ts';
+import { join } from 'node:path';
 import { exitCodeFor, formatStopReason, refreshesGatesOnStop, writeStopReason, type StopReason } from '../../state/stop-reason.ts';
 import { writeHaltedFile } from './halted-file.ts';
 import { readControl } from '../../state/operator-control.ts';
@@ -30,7 +33,7 @@ import type { Waiter } from '../peer-sleep.ts';
 import { GATE_PROBE_ROLES, notePodHealth, POD_START_WAIT_MS, podDownCause, type PodHealth } from '../pod-health.ts';
 import { withOperatorControl, type LoopSettings } from '../settings.ts';
 import { budgetStop, stopAfterTurn } from '../stop-check.ts';
-import { countRedTick, decidePreTick, finalizeTick, type GateInput } from '../tick.ts';
+import { countRedTick, decidePreTick, finalizeTick, type Finalized, type GateInput } from '../tick.ts';
 import { retryLine, stopLine, tickLine, turnEndLines, wakeWaitLine } from '../tick-report.ts';
 import type { BackgroundGates } from './background-gates.ts';
 import { HeadGates } from './head-gates.ts';
@@ -42,7 +45,8 @@ import { ConvergenceFacts } from './convergence-facts.ts';
 import type { GateProbe } from './gate-probe.ts';
 import { HistoryFacts } from './history-facts.ts';
 import { discardLeftovers } from './leftover-patch.ts';
-import { runPeerTurn } from './peer-turn.ts';
+import { closeInterruptedTurn, runPeerTurn } from './peer-turn.ts';
+import type { TurnContext, TurnOutcome } from './turn-context.ts';
 import { LEDGER_UNREADABLE, type RunLedger, type TurnMeter } from './run-ledger.ts';
 import type { RunPlaces } from './run-places.ts';
 import { sweepGitLocks } from './start-cleanup.ts';
@@ -54,6 +58,8 @@ export type LoopOutcome = { reason: string; stop: StopReason; exitCode: number; 
 
 export class TickLoop {
   private ticksThisRun = 0;
+  /** Whether a turn an earlier loop left unclosed (turn.json) was looked for (closeInterrupted). */
+  private interruptedClosed = false;
   /** The settings with the operator's controls of this tick applied (readOperatorControl). */
   private settings: LoopSettings;
   /** What the last control read said, so each change is logged once (control-notes.ts). */
@@ -156,6 +162,12 @@ export class TickLoop {
       // Spend as the sidecar recorded it, also what was spent while no loop ran.
       const unreadable = this.syncLedger();
       if (unreadable) return this.finish(unreadable);
+      // Once, with the pod up: a turn an earlier loop never closed is closed before anything else.
+      if (!this.interruptedClosed) {
+        this.interruptedClosed = true;
+        const stopped = await this.closeInterrupted();
+        if (stopped) return stopped;
+      }
       const early = budgetStop(this.state, this.runCtx(), this.settings);
       if (early.stop) {
         if (refreshesGatesOnStop(early.stop)) await this.refreshGates();
@@ -203,65 +215,125 @@ export class TickLoop {
       const prompt = buildTurnPrompt({ repo: this.observer.mirror, paths: this.paths, goals: this.goals, settings: this.settings, state: this.state, history: conv.history, tick }, { peer, skeptic, audits, head: headBefore });
       this.log(`peers: tick ${tick} peer=${peer}${skeptic ? ' (skeptic)' : ''} starting...`);
       this.expensive.startFor(this.state);
-      let metered: TurnMeter | null | undefined;
-      const outcome = await runPeerTurn(
-        {
-          repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
-          paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: this.childEnv,
-          history: this.history, probeGates: (head, skip) => this.probeTestOnly(headBefore, head, skip),
-          touchesContract: (head) => (this.contract && headBefore ? frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, head)).length > 0 : false),
-          gatesBeforeSettled: (head) => this.expensive.statesAt(this.state, head), log: this.log,
-          // The limits the vendor reported during the turn, read with its spend (one ledger read).
-          vendorLimits: this.ledger ? async () => (metered = await this.ledger!.turnSpend())?.limits ?? [] : undefined,
-          // In the pod a provider is an upstream of the auth sidecar, which holds its key.
-          providers: this.where.live ? undefined : runProviders(this.config.peers),
-        },
-        { state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: outside.warning ? [outside.warning] : [] },
-      );
-      if (outcome === 'aborted') return this.finish({ kind: 'interrupted' });
-      // The turn's processes are gone: a git lock left now would fail the next peer's turn.
-      sweepGitLocks({ workDir: this.repo, allowGitFile: this.where.live }, `${peer}'s turn (tick ${tick})`, this.log);
-      // What the turn left uncommitted never reaches another peer's commit (leftover-patch.ts):
-      // discarded once the locks a killed peer left are gone; what stays is named to every other peer.
-      if (outcome.discardUncommitted) await discardLeftovers({ workspace: this.where.workspace, repo: this.repo, live: this.where.live, paths: this.paths, tick, peer, log: this.log }, outcome.obs);
-      const podDown = outcome.obs.success ? [] : this.notePod();
-      if (podDown.length) Object.assign(outcome.obs, { pod_down: podDown, cause: podDownCause(podDown) });
-      // A turn that changed the frozen acceptance contract is refused (contract-guard.ts);
-      // what it changed is read in the trusted mirror, never in the peers' repository.
-      const touched = this.contract ? frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after)) : [];
-      const obs = touched.length ? refuseTurn(outcome.obs, contractRefusal(peer, touched)) : outcome.obs;
-      if (outside.shas.length) obs.unattested_commits = outside.shas;
-      if (this.ledger) {
-        if (metered === undefined) metered = await this.ledger.turnSpend();
-        if (metered === null) return this.finish(LEDGER_UNREADABLE);
-        Object.assign(obs, { metered_by: 'ledger', cli_tokens: obs.tokens_this_tick, cli_usd: obs.usd_this_tick, tokens_this_tick: metered.tokens, usd_this_tick: metered.usd });
-      } else obs.metered_by = 'cli';
-      // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompts.
-      this.controlPlane.note(obs, peer, headBefore, outcome.controlPlane, this.state.baseline ?? undefined);
-      // Gates the turn already measured at its HEAD are recorded, not evaluated again.
-      this.state = this.gates.afterTurn(this.state, outcome.gates, obs.head_after);
-      const fin = finalizeTick(this.state, obs, this.settings);
-      if (this.ledger?.spend) fin.state = { ...fin.state, budget: withLedgerSpend(fin.state.budget, this.ledger.spend) };
-      appendRunLine(this.paths.runs, tickLine(this.goals, obs, fin, before.gates, this.expensive.takeTickTime()));
-      this.state = fin.state;
-      this.persist();
-      this.ticksThisRun++;
-      for (const line of turnEndLines(tick, peer, headBefore, obs, fin)) this.log(line);
-      const retry = fin.exit ? null : retryLine(peer, obs, this.state, this.settings);
-      if (retry) this.log(retry);
-      if (fin.exit) {
-        const after = stopAfterTurn(fin.exit, this.state, this.runCtx(), this.settings);
-        if (after.state !== this.state) {
-          this.state = after.state;
-          this.persist();
-        }
-        return this.finish(after.stop);
-      }
+      const meter: { turn?: TurnMeter | null } = {};
+      const outcome = await runPeerTurn(this.turnContext(headBefore, meter), {
+        state: this.state, peer, index, skeptic, audits, selfUnaudited: conv.history.unauditedAuthors.includes(peer), prompt, headBefore, extraWarnings: outside.warning ? [outside.warning] : [],
+      });
+      const fin = await this.recordTurn(outcome, { tick, peer, headBefore, gatesAtStart: before.gates, unattested: outside.shas, meter });
+      if (!('state' in fin)) return fin;
+      if (fin.exit) return this.stopAfter(fin.exit);
+      // The loop was stopped during the turn: closed and recorded as interrupted, the run stops.
+      if (outcome.obs.interrupted) return this.finish({ kind: 'interrupted' });
       if (fin.backoffMs > 0) {
         this.log(`peers: peer=${peer} rate-limited (streak=${this.state.rate_limit_streak}); backing off ${Math.round(fin.backoffMs / 1000)}s before next tick`);
         await abortableSleep(fin.backoffMs, this.signal);
       }
     }
+  }
+
+  /** What a peer turn is given: the run's places and adapters, and the loop's callbacks for it. */
+  private turnContext(headBefore: string | null, meter: { turn?: TurnMeter | null }): TurnContext {
+    return {
+      repo: this.repo, lenient: this.where.live, observer: this.observer, workspace: this.where.workspace, peerCwd: this.where.peerCwd,
+      paths: this.paths, config: this.config, softGoals: softGoals(this.goals), runner: this.runner, signal: this.signal, env: this.childEnv,
+      history: this.history, probeGates: (head, skip) => this.probeTestOnly(headBefore, head, skip),
+      touchesContract: (head) => (this.contract && headBefore ? frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, head)).length > 0 : false),
+      gatesBeforeSettled: (head) => this.expensive.statesAt(this.state, head), log: this.log,
+      // The limits the vendor reported during the turn, read with its spend (one ledger read).
+      vendorLimits: this.ledger ? async () => (meter.turn = await this.ledger!.turnSpend())?.limits ?? [] : undefined,
+      // In the pod a provider is an upstream of the auth sidecar, which holds its key.
+      providers: this.where.live ? undefined : runProviders(this.config.peers),
+    };
+  }
+
+  /**
+   * Records a closed turn: what it left uncommitted saved and discarded, the frozen contract
+   * checked, its spend, its runs.jsonl line and state.json; then `turn.json` goes (live-turn.ts: a
+   * turn still recorded there at the next start was never recorded, and is closed then). The
+   * finalized tick, or the stop when the ledger cannot be read.
+   */
+  private async recordTurn(
+    outcome: TurnOutcome,
+    t: { tick: number; peer: string; headBefore: string | null; gatesAtStart: LoopState['gates']; unattested: string[]; meter: { turn?: TurnMeter | null }; earlier?: boolean },
+  ): Promise<Finalized | LoopOutcome> {
+    const { tick, peer, headBefore } = t;
+    // The turn's processes are gone: a git lock left now would fail the next peer's turn.
+    sweepGitLocks({ workDir: this.repo, allowGitFile: this.where.live }, `${peer}'s turn (tick ${tick})`, this.log);
+    // What the turn left uncommitted never reaches another peer's commit (leftover-patch.ts):
+    // discarded once the locks a killed peer left are gone; what stays is named to every other peer.
+    if (outcome.discardUncommitted) await discardLeftovers({ workspace: this.where.workspace, repo: this.repo, live: this.where.live, paths: this.paths, tick, peer, log: this.log }, outcome.obs);
+    const podDown = outcome.obs.success ? [] : this.notePod();
+    if (podDown.length) Object.assign(outcome.obs, { pod_down: podDown, cause: podDownCause(podDown) });
+    // A turn that changed the frozen acceptance contract is refused (contract-guard.ts);
+    // what it changed is read in the trusted mirror, never in the peers' repository.
+    const touched = this.contract ? frozenPathsTouched(this.contract, changedPathsBetween(this.observer.mirror, headBefore, outcome.obs.head_after)) : [];
+    const obs = touched.length ? refuseTurn(outcome.obs, contractRefusal(peer, touched)) : outcome.obs;
+    if (t.unattested.length) obs.unattested_commits = t.unattested;
+    if (this.ledger) {
+      let metered = t.meter.turn;
+      if (metered === undefined) metered = await this.ledger.turnSpend();
+      if (metered === null) return this.finish(LEDGER_UNREADABLE);
+      Object.assign(obs, { metered_by: 'ledger', cli_tokens: obs.tokens_this_tick, cli_usd: obs.usd_this_tick, tokens_this_tick: metered.tokens, usd_this_tick: metered.usd });
+    } else obs.metered_by = 'cli';
+    // Edits the turn made to the live .peers/ files: recorded in its line, shown in the next prompts.
+    this.controlPlane.note(obs, peer, headBefore, outcome.controlPlane, this.state.baseline ?? undefined);
+    // Gates the turn already measured at its HEAD are recorded, not evaluated again.
+    this.state = this.gates.afterTurn(this.state, outcome.gates, obs.head_after);
+    const fin = finalizeTick(this.state, obs, this.settings);
+    if (this.ledger?.spend) fin.state = { ...fin.state, budget: withLedgerSpend(fin.state.budget, this.ledger.spend) };
+    appendRunLine(this.paths.runs, tickLine(this.goals, obs, fin, t.gatesAtStart, this.expensive.takeTickTime()));
+    this.state = fin.state;
+    this.persist();
+    clearLiveTurn(this.paths.dir);
+    // A turn an earlier loop ran is not one of this run's (--max-ticks).
+    if (!t.earlier) this.ticksThisRun++;
+    for (const line of turnEndLines(tick, peer, headBefore, obs, fin)) this.log(line);
+    const retry = fin.exit ? null : retryLine(peer, obs, this.state, this.settings);
+    if (retry) this.log(retry);
+    return fin;
+  }
+
+  /**
+   * A turn a loop that stopped, crashed or was killed never recorded (live-turn.ts): closed as that
+   * peer's turn, interrupted, before any other turn starts — its commits credited to it, what it
+   * left uncommitted saved as its leftover patch and discarded (peer-turn.ts, closeInterruptedTurn).
+   * Without this the next turn found them: its peer was charged with the leftovers and the commits
+   * were reported as made outside any turn. A record of a tick already recorded, or of a loop too old
+   * to say where the turn began, is only removed.
+   */
+  private async closeInterrupted(): Promise<LoopOutcome | null> {
+    const live = readLiveTurn(this.paths.dir);
+    if (!live) {
+      clearLiveTurn(this.paths.dir);
+      return null;
+    }
+    const index = live.turn_index ?? this.state.peer_order.indexOf(live.peer);
+    if (live.tick !== this.state.tick + 1 || live.head_before === undefined || !Object.hasOwn(this.state.peers, live.peer) || !this.config.peers.some((p) => p.name === live.peer) || index < 0) {
+      clearLiveTurn(this.paths.dir);
+      return null;
+    }
+    const headBefore = live.head_before;
+    this.log(`peers: tick ${live.tick} (${live.peer}'s turn, started ${live.started_at}) was interrupted and never closed: closing it as ${live.peer}'s turn before any other`);
+    const prompt = readTextIfExists(join(this.paths.prompts, `tick-${String(live.tick).padStart(5, '0')}-${live.peer}.txt`), 16 * 1024 * 1024) ?? '';
+    const meter: { turn?: TurnMeter | null } = { turn: this.ledger ? { tokens: 0, usd: 0, limits: [] } : undefined };
+    const outcome = await closeInterruptedTurn(
+      this.turnContext(headBefore, meter),
+      { state: this.state, peer: live.peer, index, skeptic: live.skeptic, audits: live.audits ?? [], selfUnaudited: false, prompt, headBefore, extraWarnings: [] },
+      live,
+    );
+    const fin = await this.recordTurn(outcome, { tick: live.tick, peer: live.peer, headBefore, gatesAtStart: this.state.gates, unattested: [], meter, earlier: true });
+    if (!('state' in fin)) return fin;
+    return fin.exit ? this.stopAfter(fin.exit) : null;
+  }
+
+  /** The stop a finalized tick asked for, with what the stop rules add to the state (stop-check.ts). */
+  private stopAfter(exit: StopReason): LoopOutcome {
+    const after = stopAfterTurn(exit, this.state, this.runCtx(), this.settings);
+    if (after.state !== this.state) {
+      this.state = after.state;
+      this.persist();
+    }
+    return this.finish(after.stop);
   }
 
   /**

@@ -2,7 +2,8 @@
  * Commits made outside an attested turn (docs/ARCHITECTURE.md, "Attestation"). The loop notes each
  * commit of a turn's window (HEAD before .. HEAD after) with the peer that had the turn, and its own
  * reverts with itself. A commit of the run that carries no note came from no turn the loop saw end:
- * the work of a turn cut short by a loop that died, a process that outlived its turn, a person. It is
+ * a process that outlived its turn, a person (a turn cut short by a loop that died is closed as its
+ * own peer's at the next start: tick-loop.ts, closeInterrupted). It is
  * credited to nobody — with no note it approves, reviews and vouches for nothing — and it is
  * reported when the next turn starts: in that tick's record (`unattested_commits`), on the console,
  * in the next prompts and in `peers status`.

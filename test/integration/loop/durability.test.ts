@@ -102,13 +102,16 @@ describe('durable state', () => {
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(code).toBe(1);
     expect(stopReason(p)).toBe('interrupted');
-    expect(exits(p).map((e) => [e.reason, e.ticks_in_run])).toEqual([['interrupted', 1]]);
-    // The interrupted turn is not charged to bob; the next start gives bob the turn again.
-    expect(ticks(p).length).toBe(1);
+    expect(exits(p).map((e) => [e.reason, e.ticks_in_run])).toEqual([['interrupted', 2]]);
+    // The interrupted turn is recorded as bob's, interrupted, but not charged to bob; the next
+    // start gives bob the turn again.
+    expect(ticks(p).map((t) => [t.tick, t.peer, t.interrupted ?? false])).toEqual([[1, 'alice', false], [2, 'bob', true]]);
     const s = state(p);
-    expect(s.tick).toBe(1);
+    expect(s.tick).toBe(2);
     expect(s.peer_order[s.turn_index]).toBe('bob');
-    expect(s.peers.bob!.turns).toBe(0);
+    expect(s.peers.bob!.last_failure).toBeNull();
+    expect(s.peers.bob!.state).toBe('healthy');
+    expect(s.budget.consecutive_failures).toBe(0);
   });
 
   test('SIGTERM while the peer ignores SIGTERM: the peer is killed after its grace and the loop still exits cleanly', async () => {
@@ -128,7 +131,9 @@ describe('durable state', () => {
     await reader;
     expect(Date.now() - t0).toBeLessThan(4000);
     expect(stopReason(p)).toBe('interrupted');
-    expect(state(p).tick).toBe(0);
+    // Recorded as alice's interrupted turn; alice keeps the turn.
+    expect(ticks(p).map((t) => [t.tick, t.peer, t.interrupted])).toEqual([[1, 'alice', true]]);
+    expect(state(p).peer_order[state(p).turn_index]).toBe('alice');
   });
 
   test('a tick logged but not saved (killed between the two writes) is replayed, never re-run', async () => {

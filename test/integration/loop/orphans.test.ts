@@ -2,7 +2,8 @@
  * A host loop killed with SIGKILL mid-turn (issue: orphans, attestation). The peer it supervised
  * must not outlive it, and nothing a turn did not make is ever credited to a peer: before, the
  * orphaned peer went on committing, and its commit landed in the other peer's turn and was
- * attested to that peer.
+ * attested to that peer. What the cut-short turn did make is its own peer's: the restart closes
+ * that turn (interrupted) before any other.
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -79,7 +80,7 @@ async function killedMidTurn(opts: { killWatchersFirst: boolean }) {
 
 describe('SIGKILL of the host loop mid-turn', () => {
   for (const killWatchersFirst of [false, true]) {
-    test(`the orphaned peer is stopped and its commits are credited to no one${killWatchersFirst ? ' (guard watcher killed too: the reaper at restart)' : ''}`, async () => {
+    test(`the orphaned peer is stopped, never commits into another turn, and its cut-short turn is closed as its own${killWatchersFirst ? ' (guard watcher killed too: the reaper at restart)' : ''}`, async () => {
       const { faults, orphan, err } = await killedMidTurn({ killWatchersFirst });
       const project = p!;
       // The orphan did not survive into the next run, so it never committed during bob's turn.
@@ -88,24 +89,24 @@ describe('SIGKILL of the host loop mid-turn', () => {
       if (killWatchersFirst) expect(err).toMatch(/stopped \d+ process\(es\) an earlier loop \(pid \d+\) left running/);
       const history = commits(project.repo);
       expect(history.some((c) => c.subject.startsWith('orphan:'))).toBe(false);
-      // The cut-short turn's commit: no note, reported unattested in the next tick and in status.
+      // The cut-short turn's commit: made in alice's turn, which the restart closed as alice's
+      // (interrupted) before any other turn: credited to alice, never reported as outside a turn.
       const cut = history.find((c) => c.subject === 'alice: work of a turn cut short')!;
       expect(cut).toBeDefined();
       const notes = readAttestations(statePaths(project.stateDir).mirror);
-      expect(notes.has(cut.sha)).toBe(false);
-      const [t1, t2] = ticks(project);
-      expect(t1!.unattested_commits).toEqual([cut.sha]);
-      expect((t1!.warnings_emitted as string[]).join('\n')).toContain(`made outside any peer's turn (${cut.sha.slice(0, 8)}): unattested, credited to no peer`);
-      expect(t2!.unattested_commits).toBeUndefined();
-      expect(err).toContain(`made outside any peer's turn (${cut.sha.slice(0, 8)})`);
-      expect(state(project).unattested).toEqual([cut.sha]);
-      expect(statusJson(readRunSummary(project.stateDir)).unattested_commits).toEqual([cut.sha]);
+      expect(notes.get(cut.sha)).toBe('alice');
+      const all = ticks(project);
+      expect(all[0]).toMatchObject({ tick: 1, peer: 'alice', interrupted: true, head_after: cut.sha });
+      for (const t of all) expect(t.unattested_commits).toBeUndefined();
+      expect(err).not.toContain("made outside any peer's turn");
+      expect(state(project).unattested).toEqual([]);
+      expect(statusJson(readRunSummary(project.stateDir)).unattested_commits ?? []).toEqual([]);
       // Every attested commit of the run is the peer's whose tick made it.
-      for (const t of [t1!, t2!]) {
+      for (const t of all) {
         const made = gitOk(project.repo, ['rev-list', `${t.head_before}..${t.head_after}`]).trim().split('\n').filter(Boolean);
         for (const sha of made) expect(notes.get(sha)).toBe(t.peer as string);
       }
-      expect([...notes.values()].filter((n) => n === 'bob')).toHaveLength(1);
+      expect([...notes.values()].filter((n) => n === 'bob').length).toBeLessThanOrEqual(1);
     }, 90_000);
   }
 });

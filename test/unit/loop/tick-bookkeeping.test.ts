@@ -76,6 +76,18 @@ describe('after a turn', () => {
     expect(at({ pod_down: ['egress'] })).toBeNull();
   });
 
+  test('a turn the loop was stopped during is recorded, but is no failure of the peer, whose turn it stays', () => {
+    const st = state();
+    const r = finalizeTick(st, obs(st, { ...fail, interrupted: true, soft_fail_reason: 'interrupted: the loop was stopped during a\'s turn' }), settings(), NOW);
+    expect(r.state.tick).toBe(1);
+    expect(r.state.peers.a!.last_failure).toBeNull();
+    expect(r.state.peers.a!.state).toBe('healthy');
+    expect(r.state.budget.consecutive_failures).toBe(0);
+    expect(r.state.turn_index).toBe(0);
+    expect(r.state.attempts).toBe(0);
+    expect(r.exit).toBeNull();
+  });
+
   test('two reverted test-only handoffs degrade a healthy peer as gaming the gates; a down peer stays down', () => {
     const st = state();
     const antiCheat = { action: 'revert', degrade: true, next: { consecutiveReverts: 2 } };
