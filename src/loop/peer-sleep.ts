@@ -67,6 +67,18 @@ export function unreachableSleepMs(backoffBaseMs: number, streak: number): numbe
 /** How the sleep of a vendor-unreachable turn is worded in state.json (`vendor unreachable: HOST; …`). */
 export const UNREACHABLE_REASON = 'vendor unreachable: ';
 
+/**
+ * The run as a new start of the loop takes it up: the operator who ran `peers up` after a
+ * vendor-unreachable stop has seen to the network, so no peer sleeps for it any more and the count
+ * of such turns in a row starts again. Kept, the peers slept up to 16 minutes (counted as run
+ * time) and one more unreachable turn stopped the run again. A usage limit's sleep is the
+ * vendor's, not the network's, and stays.
+ */
+export function wakeFromUnreachable(state: LoopState): LoopState {
+  const peers = Object.fromEntries(Object.entries(state.peers).map(([name, h]) => [name, h.waiting?.reason.startsWith(UNREACHABLE_REASON) ? { ...h, waiting: null } : h]));
+  return { ...state, peers, unreachable_streak: 0 };
+}
+
 /** What `peers status` and the stop say to check when a vendor cannot be reached. */
 export const UNREACHABLE_ADVICE = "check this machine's DNS and any proxy or firewall in the way (the pod's egress proxy connects directly, with the host's resolver), and that the host is reachable: `peers doctor` resolves every vendor host";
 

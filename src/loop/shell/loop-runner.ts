@@ -36,6 +36,7 @@ import { POD_START_WAIT_MS, type PodHealth } from '../pod-health.ts';
 import { settingsForRun } from '../settings.ts';
 import { applyOperatorActions, syncPeerOrder } from '../operator-actions.ts';
 import { resumeFromLog } from '../resume.ts';
+import { wakeFromUnreachable } from '../peer-sleep.ts';
 import { startCleanup } from './start-cleanup.ts';
 import { probeGatesIn, type GateProbe } from './gate-probe.ts';
 import { withFreshRetries } from './fresh-retry-probe.ts';
@@ -157,7 +158,8 @@ export async function runLoop(o: LoopOptions): Promise<LoopOutcome> {
     const ledger = o.usageLedger ? new RunLedger(o.usageLedger, log) : null;
     if (ledger) ledger.readOrThrowInput();
     const resumed = resumeFromLog(state, tickLines(readRunLog(paths.runs)), settings);
-    state = resumed.state;
+    // A start after a vendor-unreachable stop: the operator has seen to the network (peer-sleep.ts).
+    state = wakeFromUnreachable(resumed.state);
     if (resumed.replayed.length) log(`peers: resumed: tick ${resumed.replayed.join(', ')} was logged but not saved; state rebuilt from runs.jsonl`);
     if (resumed.warning) log(`peers: warning: ${resumed.warning}`);
     const acted = applyOperatorActions(state, { configChanged: state.config_digest !== null && state.config_digest !== digest, resetPeers: o.resetPeers ?? [] });

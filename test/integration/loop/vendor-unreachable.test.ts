@@ -46,6 +46,13 @@ describe('a vendor that cannot be reached', () => {
     const model = buildReportModel({ summary, project: 'demo', generatedAt: new Date().toISOString(), history: null, egress: null });
     expect(model.outcome.why.join(' ')).toContain('The vendor could not be reached: the last 3 turns in a row got no connection to api.anthropic.com');
     expect(model.outcome.needs_operator).toBe(true);
+
+    // The operator sees to the network and runs `peers up`: no peer sleeps for it any more, and
+    // the count starts again (kept, one more unreachable turn stopped the run at once).
+    const again = await loop(p, { maxTicks: 1 });
+    expect(again.reason).toBe('max_ticks');
+    expect(ticks(p)).toHaveLength(4);
+    expect(state(p).unreachable_streak).toBe(1);
   });
 
   test('one peer cut off: it sleeps, uncharged, while the other works; the run goes on', async () => {
