@@ -65,7 +65,7 @@ async function resumeAndCheck(project: Project, logged: string[]): Promise<void>
   expect(second.dirty_paths).toEqual([]);
   expect(JSON.stringify(second)).not.toContain('PLAN-NOTES.md');
   expect(gitOk(project.repo, ['show', '--name-only', '--format=', 'HEAD'])).not.toContain('PLAN-NOTES.md');
-  expect(logged.filter((l) => l.includes('left uncommitted changes; saved as'))).toHaveLength(1);
+  expect(logged.filter((l) => l.includes('left uncommitted changes; saved in the run\'s state directory as'))).toHaveLength(1);
   expect(logged.filter((l) => /tick 2 .*uncommitted/.test(l))).toEqual([]);
   // Nothing is lost: the commit is in the run's history and the patch applies to where it ended.
   expect(git(project.repo, ['merge-base', '--is-ancestor', wip, 'HEAD']).code).toBe(0);
