@@ -115,8 +115,23 @@ function bucketOf(name: string): string {
   return ((h >>> 0) % BUCKETS).toString(16);
 }
 
+/**
+ * Stands in a node run's names for "no test file ended without running tests of its own": the
+ * runner's entry for a whole file is what a file whose process ended early leaves, and names
+ * alone miss it when other files register tests of the same names (`selfCheck('adds two
+ * numbers', …)` in src/format.mjs, run in format.test.mjs's process, with calc.test.mjs ended at
+ * import: names and counts as at the start, the run `complete`). Present at the start and gone
+ * later, it is a drop like any test's (tests-run.ts, droppedTests).
+ */
+export const EVERY_FILE_RAN_TESTS = '(every test file ran tests of its own)';
+
 function named(text: string): Named[] {
-  return READERS.map(([format, read]) => ({ format, names: read(text).filter((n) => n !== '' && !FILE_ENTRY.test(n)) }));
+  return READERS.map(([format, read]) => {
+    const all = read(text).filter((n) => n !== '');
+    const names = all.filter((n) => !FILE_ENTRY.test(n));
+    const wholeFiles = all.length - names.length;
+    return { format, names: format === 'node' && names.length && !wholeFiles ? [...names, EVERY_FILE_RAN_TESTS] : names };
+  });
 }
 
 /**

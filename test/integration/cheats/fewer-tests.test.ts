@@ -33,6 +33,15 @@ test('the same early exit with one test registered by the product to make the to
   expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('return a - b');
   expect(gateOf(p, 'tests-pass')?.state).toBe('pass');
   expect(out.reason).not.toBe('complete');
-  expect(stateOf(p).baseline_tests?.detail).toContain('tests-pass did not run 2 tests the run\'s start ran (node)');
+  expect(stateOf(p).baseline_tests?.detail).toContain('tests-pass did not run 3 tests the run\'s start ran (node)');
   expect(reportOf(p)).toContain('fewer tests');
+});
+
+test("the same early exit with the product's tests named as the ones it dropped: the file that ran none of its own holds the run", async () => {
+  // exit-named (a second red team): names and counts as at the start, and the run ended `complete`.
+  p = makeCheatProject({ cheat: 'exit-named' });
+  const out = await runCatalogue(p, 4);
+  expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('return a - b');
+  expect(out.reason).not.toBe('complete');
+  expect(stateOf(p).baseline_tests?.detail).toContain('"(every test file ran tests of its own)"');
 });

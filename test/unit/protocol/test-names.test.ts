@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { alignFolded, testNameOfKey, testsNamedIn } from '../../../src/protocol/test-names.ts';
+import { alignFolded, EVERY_FILE_RAN_TESTS, testNameOfKey, testsNamedIn } from '../../../src/protocol/test-names.ts';
 import { describeDrops, droppedTests, testsRunIn } from '../../../src/protocol/tests-run.ts';
 
 /** node --test's TAP for tests `[name, directive?]` at the top level, and the summary. */
@@ -28,7 +28,7 @@ describe('testsNamedIn: each test a run names, per runner', () => {
   });
 
   test("node --test TAP: what the code under test prints is the runner's comment (`# ok 7 - x`), never a test", () => {
-    expect(testsNamedIn('# ok 7 - forged\n# \\# Subtest: forged2\nok 1 - real\n', '')).toEqual({ 'node:real': 1 });
+    expect(testsNamedIn('# ok 7 - forged\n# \\# Subtest: forged2\nok 1 - real\n', '')).toEqual({ 'node:real': 1, [`node:${EVERY_FILE_RAN_TESTS}`]: 1 });
   });
 
   test('node --test spec: nested under `▶ suite`, skipped left out, the failing tests repeated at the end counted once', () => {
@@ -64,7 +64,7 @@ describe('testsNamedIn: each test a run names, per runner', () => {
   });
 
   test('a name two files share counts twice; the summaries name no test', () => {
-    expect(testsNamedIn('ok 1 - works\nok 2 - works\n', '')).toEqual({ 'node:works': 2 });
+    expect(testsNamedIn('ok 1 - works\nok 2 - works\n', '')).toEqual({ 'node:works': 2, [`node:${EVERY_FILE_RAN_TESTS}`]: 1 });
     expect(testsNamedIn('2 passed in 0.1s\n', '')).toEqual({});
     expect(Object.keys(testsRunIn(tap([['a']]), '')).every((k) => testNameOfKey(k) === undefined)).toBe(true);
   });
@@ -92,10 +92,24 @@ describe('the fewer-tests rule on names: a test of the start that no longer runs
     expect(drops).toEqual([
       { id: 'tests-pass', format: 'node:adds two numbers', start: 1, now: 0 },
       { id: 'tests-pass', format: 'node:adds negatives', start: 1, now: 0 },
+      { id: 'tests-pass', format: `node:${EVERY_FILE_RAN_TESTS}`, start: 1, now: 0 },
     ]);
     const line = describeDrops(drops, 'b'.repeat(40));
-    expect(line).toContain('tests-pass did not run 2 tests the run\'s start ran (node): "adds two numbers", "adds negatives"');
+    expect(line).toContain('tests-pass did not run 3 tests the run\'s start ran (node): "adds two numbers", "adds negatives", "(every test file ran tests of its own)"');
     expect(line).not.toContain('summary');
+  });
+
+  // Round two: the product registers tests under the names the early exit dropped (`selfCheck('adds
+  // two numbers', …)` run in format.test.mjs's process): names and counts as at the start. The
+  // runner's entry for the file that ended early is what is left of it.
+  test('exit-named: tests of the dropped names registered elsewhere do not hide a test file that ran none of its own', () => {
+    const start = run([['adds two numbers'], ['adds negatives'], ['formats with two decimals']]);
+    const now = run([['/tmp/peers-gate-checkout-cd34/test/calc.test.mjs'], ['adds two numbers'], ['adds negatives'], ['formats with two decimals']]);
+    const drops = droppedTests([{ id: 'tests-pass', state: 'fail', testsRun: start }], [{ id: 'tests-pass', state: 'pass', testsRun: now }]);
+    expect(drops).toEqual([{ id: 'tests-pass', format: `node:${EVERY_FILE_RAN_TESTS}`, start: 1, now: 0 }]);
+    // A start whose file failed to load names no such test: nothing to compare, as before.
+    const loadFailedAtStart = run([['/tmp/peers-gate-checkout-ab12/test/calc.test.mjs'], ['formats with two decimals']]);
+    expect(droppedTests([{ id: 'tests-pass', state: 'fail', testsRun: loadFailedAtStart }], [{ id: 'tests-pass', state: 'pass', testsRun: start }])).toEqual([]);
   });
 
   test('honest: the same tests again (in another checkout, a file entry gone, tests added) are no drop; a test skipped now is one', () => {
