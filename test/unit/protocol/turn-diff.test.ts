@@ -190,6 +190,19 @@ describe('what counts as cosmetic', () => {
     expect(count('+/*', '+ * x', '+ */ return 5;')).toMatchObject({ srcLines: 1, cosmeticLines: 2 });
   });
 
+  // A second red team: inside a template literal, `/*` then a backtick closes the string and code follows.
+  test('a comment-shaped line with an odd number of a multi-line string delimiter is code; balanced, it is prose', () => {
+    expect(kind('src/calc.mjs', '/*`; if (a * b > a + b) return a + b;')).toBe('src');
+    expect(kind('src/calc.mjs', '// `; return 5;')).toBe('src');
+    expect(kind('calc.py', '# """; x = 5 if a == 2 else x')).toBe('src');
+    expect(kind('src/calc.mjs', '// see `add()` and `sub()`')).toBe('cosmetic');
+    expect(kind('calc.py', '# a """docstring""" note')).toBe('cosmetic');
+    // Inside a block the diff shows open, the inner shape with a lone backtick is code too.
+    const count = (...body: string[]) => classifyTurnPatch(diff(...modified('src/calc.mjs', ...body)));
+    expect(count('+const s = `', '+/*', '+ * `; if (a === 2) return 5;')).toMatchObject({ srcLines: 2, cosmeticLines: 1 });
+    expect(count('+/**', '+ * Uses `add()` twice.', '+ */')).toMatchObject({ srcLines: 0, cosmeticLines: 3 });
+  });
+
   test('in a file whose comment syntax is unknown, only blank lines are cosmetic', () => {
     expect(kind('Procfile', '# web: node a.js')).toBe('src');
     expect(kind('data.unknownext', '// x')).toBe('src');
