@@ -184,6 +184,8 @@ describe.skipIf(!need.ok)('the real loop in the pod', () => {
     const before = tickLines();
     const savedTick = state().tick;
     expect(savedTick).toBe(before.length);
+    // The turn down stopped is recorded as that peer's, interrupted, with no commit (it had none yet).
+    expect(before.at(-1)).toMatchObject({ interrupted: true, success: false });
     expect(lsRow()).toMatchObject({ status: 'stopped', stop_reason: 'interrupted', tick: savedTick });
     // `peers status NAME`: the same reconciled status, plus the gates still open at the saved HEAD.
     const st = JSON.parse(peers(['status', 'app', '--json']).stdout);
@@ -207,10 +209,11 @@ describe.skipIf(!need.ok)('the real loop in the pod', () => {
     expect(lsRow().tick).toBe(savedTick + 2);
     // Turns alternate across the restart too (the saved turn order is honoured).
     expect(after.at(-1)!.peer).not.toBe(after.at(-2)!.peer);
-    // Resumed on the same clone: its history continues, and the branch follows it (peers status).
-    expect(asUser(['git', '-C', clone, 'rev-list', '--count', 'HEAD']).stdout.trim()).toBe(String(baseCommits + savedTick + 2));
+    // Resumed on the same clone: its history continues, and the branch follows it (peers status):
+    // a commit for every tick but the interrupted one.
+    expect(asUser(['git', '-C', clone, 'rev-list', '--count', 'HEAD']).stdout.trim()).toBe(String(baseCommits + savedTick + 1));
     expect(peers(['status']).code).toBe(0);
-    expect(asUser(['git', '-C', repo, 'rev-list', '--count', 'peers/app']).stdout.trim()).toBe(String(baseCommits + savedTick + 2));
+    expect(asUser(['git', '-C', repo, 'rev-list', '--count', 'peers/app']).stdout.trim()).toBe(String(baseCommits + savedTick + 1));
     expect(asUser(['git', '-C', repo, 'rev-list', '--count', 'HEAD']).stdout.trim()).toBe(String(baseCommits));
   });
 
