@@ -12,7 +12,7 @@ import { readTurnRange } from '../../git/commit-index.ts';
 import type { RunObserver } from '../../git/run-observer.ts';
 import type { WorkspaceGit } from '../../git/workspace-git.ts';
 import { excerptForReview, type PartialFile } from '../../protocol/review-excerpt.ts';
-import { proseNamedByCode } from '../../protocol/prose-paths.ts';
+import { proseNamedByCodeAt } from '../../protocol/prose-paths.ts';
 import { heldDiffReader, type HeldDiff } from '../../protocol/held-diff.ts';
 import { readAttestations } from '../../protocol/attestation.ts';
 import { OPERATOR, SUBSTRATE_PEER } from '../../protocol/approvals.ts';
@@ -168,7 +168,7 @@ export function reviewChanges(repo: string, base: string | undefined, head: stri
   };
   const reserve = Buffer.byteLength(top + note(9999, 9999), 'utf8') + 2_400 + (listCut ? UNSHOWN_CAP_BYTES : 0);
   // A file the prose rule calls a document is one no code of `head` names (prose-paths.ts).
-  const excerpt = full !== null ? excerptForReview(full, CHANGES_CAP_BYTES - reserve, (candidates) => proseNamedByCode(repo, head, candidates)) : null;
+  const excerpt = full !== null ? excerptForReview(full, CHANGES_CAP_BYTES - reserve, (candidates) => proseNamedByCodeAt(repo, head, candidates)) : null;
   // A list cut short names what nothing below shows, before it: past the 6 KiB or 400 files of the
   // list and past the eight NOT SHOWN IN FULL names, a changed file was in no line of the prompt
   // (220 small modules added beside src/zz/kernel.txt put it there).
