@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { podmanEnv } from '../../sandbox/podman.ts';
 
 export type RunResult = { code: number | null; stdout: string; stderr: string; error?: string };
 
@@ -22,6 +23,15 @@ export type HostProbe = {
   /** Each vendor host of the registered projects, and why it does not resolve here (null: it does); absent: not looked up (vendor-hosts-check.ts). */
   vendorLookups?: ReadonlyMap<string, string | null>;
 };
+
+/**
+ * The environment a probe runs `argv` in: podman's as every podman of peers runs (sandbox/podman.ts,
+ * podmanEnv: its conmon takes a log path outside ASCII only in a UTF-8 locale, and a HOME like
+ * /home/josé puts every container's log there), anything else the probe's own.
+ */
+export function probeEnv(argv: readonly string[], env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  return argv[0] === 'podman' ? podmanEnv(env as NodeJS.ProcessEnv) : (env as NodeJS.ProcessEnv);
+}
 
 export function realHostProbe(env: Record<string, string | undefined> = process.env): HostProbe {
   const which = (program: string): string | undefined => {
@@ -41,7 +51,7 @@ export function realHostProbe(env: Record<string, string | undefined> = process.
     which,
     run(argv, timeoutMs = 15_000) {
       const program = which(argv[0]!) ?? argv[0]!;
-      const res = spawnSync(program, argv.slice(1), { env: env as NodeJS.ProcessEnv, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+      const res = spawnSync(program, argv.slice(1), { env: probeEnv(argv, env), encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
       return { code: res.status, stdout: res.stdout ?? '', stderr: res.stderr ?? '', ...(res.error ? { error: res.error.message } : {}) };
     },
     readText(path) {

@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { WORKSPACE_IMAGE } from './doctor-checks.ts';
-import type { HostProbe, RunResult } from './host-probe.ts';
+import { probeEnv, type HostProbe, type RunResult } from './host-probe.ts';
 import { imageCliCommand } from './image-clis.ts';
 
 export type Prefetch = { argv: string[]; timeoutMs: number };
@@ -43,7 +43,7 @@ export async function withPrefetchedRuns(probe: HostProbe, prefetch: readonly Pr
 export function hostRunAsync(probe: HostProbe): RunAsync {
   return (argv, timeoutMs) =>
     new Promise((resolve) => {
-      const child = spawn(probe.which(argv[0]!) ?? argv[0]!, argv.slice(1), { env: probe.env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
+      const child = spawn(probe.which(argv[0]!) ?? argv[0]!, argv.slice(1), { env: probeEnv(argv, probe.env), stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs });
       let stdout = '';
       let stderr = '';
       let failure: string | undefined;

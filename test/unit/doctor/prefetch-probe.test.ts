@@ -1,4 +1,7 @@
 import { describe, expect, test } from 'bun:test';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { realHostProbe, type HostProbe, type RunResult } from '../../../apps/doctor/host-probe.ts';
 import { runDoctor } from '../../../apps/doctor/doctor-checks.ts';
 import { DOCTOR_COMMANDS, hostRunAsync, withPrefetchedRuns, type RunAsync } from '../../../apps/doctor/prefetch-probe.ts';
@@ -80,5 +83,21 @@ describe("doctor's external commands run at once", () => {
     expect(slow.code).toBeNull();
     expect(slow.error).toContain('SIGTERM');
     expect(await run(['sh', '-c', 'echo out; echo err >&2; exit 3'], 5_000)).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  // doctor's `podman run` of the image checks starts a container as `peers up` does: under a HOME
+  // like /home/josé its log path is outside ASCII, which conmon takes only in a UTF-8 locale.
+  test('podman runs, at once or not, in the locale every podman of peers runs in; other programs in the probe\'s own environment', async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'peers-doctor-podman-'));
+    try {
+      writeFileSync(join(bin, 'podman'), '#!/bin/sh\nenv\n');
+      chmodSync(join(bin, 'podman'), 0o755);
+      const probe = realHostProbe({ PATH: `${bin}:/usr/bin:/bin`, LC_ALL: 'C' });
+      expect(probe.run(['podman', 'info']).stdout.split('\n')).toContain('LC_ALL=C.UTF-8');
+      expect((await hostRunAsync(probe)(['podman', 'info'], 5_000)).stdout.split('\n')).toContain('LC_ALL=C.UTF-8');
+      expect(probe.run(['env']).stdout.split('\n')).toContain('LC_ALL=C');
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
   });
 });
