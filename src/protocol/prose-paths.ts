@@ -116,9 +116,14 @@ export function proseNamedByCodeAt(repo: string, rev: string, candidates: readon
   return new Set(candidates.filter((p) => known.get(baseName(p).toLowerCase()) === true));
 }
 
-/** Whether every one of `paths` is prose by place: a change of them alone leaves the tree's non-prose files as they were. */
-export function onlyProseByPlace(paths: readonly string[]): boolean {
-  return paths.every((p) => p === '' || isProseByPlace(p));
+/**
+ * What the tree `rev` names, for a change of `changed` from `parent` (proseNamedByCodeAt): a change
+ * of prose by place alone leaves the tree's non-prose files as they were, so it answers as
+ * `parent`'s tree did.
+ */
+export function namedByCodeOfChange(repo: string, rev: string, changed: readonly string[], parent?: string): (candidates: string[]) => Set<string> {
+  const sameCodeAs = parent !== undefined && changed.every((p) => p === '' || isProseByPlace(p)) ? parent : undefined;
+  return (candidates) => proseNamedByCodeAt(repo, rev, candidates, sameCodeAs);
 }
 
 /**

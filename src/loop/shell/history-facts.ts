@@ -11,7 +11,7 @@ import { indexedChanges, indexedParents } from '../../git/commit-index.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/approvals.ts';
 import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
 import { formatSurfaceChange, surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
-import { onlyProseByPlace, proseNamedByCodeAt } from '../../protocol/prose-paths.ts';
+import { namedByCodeOfChange } from '../../protocol/prose-paths.ts';
 import { changesWhatVotesRead } from '../../protocol/soft-reviews.ts';
 import { importedSurface, importsAreRead } from '../../protocol/surface-imports.ts';
 import { namesSurface, referencedChangesOf, referencedPaths, type SurfaceReference } from '../../protocol/surface-references.ts';
@@ -212,13 +212,11 @@ export class HistoryFacts {
     let answer: boolean;
     if (entries !== undefined) {
       const paths = pathsOfEntries(entries);
-      // Prose alone changed: the commit's code is its parent's, and names what it named.
-      const sameCodeAs = onlyProseByPlace(paths) ? parents![0] : undefined;
-      answer = changesWhatVotesRead(paths, (candidates) => proseNamedByCodeAt(this.repo, sha, candidates, sameCodeAs));
+      answer = changesWhatVotesRead(paths, namedByCodeOfChange(this.repo, sha, paths, parents![0]));
     } else {
-      const named = (candidates: string[]) => proseNamedByCodeAt(this.repo, sha, candidates);
       const res = git(this.repo, ['diff-tree', '-r', '-m', '--root', '--no-commit-id', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', sha]);
-      answer = res.code !== 0 || changesWhatVotesRead(res.stdout.split('\0'), named);
+      const paths = res.stdout.split('\0');
+      answer = res.code !== 0 || changesWhatVotesRead(paths, namedByCodeOfChange(this.repo, sha, paths));
     }
     this.votesRead.set(sha, answer);
     return answer;

@@ -12,7 +12,7 @@ import { findJustification } from '../../protocol/anti-cheat.ts';
 import { readLedger } from '../../protocol/bug-ledger.ts';
 import { type GitExecSurface, hooksToKeep, plantedConfigKeys, plantedInTurn, plantedSince, readGitExecSurface } from '../../protocol/git-hook-guard.ts';
 import { BASELINE_TAG } from '../../protocol/run-baseline.ts';
-import { onlyProseByPlace, proseNamedByCodeAt } from '../../protocol/prose-paths.ts';
+import { namedByCodeOfChange } from '../../protocol/prose-paths.ts';
 import { changesWhatVotesRead } from '../../protocol/soft-reviews.ts';
 import { git } from '../../git/git.ts';
 import type { LoopState } from '../../state/state-schema.ts';
@@ -42,9 +42,7 @@ export function changesCode(repo: string, from: string, to: string): boolean {
   const res = git(repo, ['diff', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', from, to]);
   if (res.code !== 0) return true;
   const paths = res.stdout.split('\0');
-  // Prose alone changed: the code of `to` is that of `from`, and names what it named.
-  const sameCodeAs = onlyProseByPlace(paths) ? from : undefined;
-  return changesWhatVotesRead(paths, (candidates) => proseNamedByCodeAt(repo, to, candidates, sameCodeAs));
+  return changesWhatVotesRead(paths, namedByCodeOfChange(repo, to, paths, from));
 }
 
 /** Gate results as the states judgeTurn compares, by gate id. */

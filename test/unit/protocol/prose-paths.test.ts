@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
-import { isProseByPlace, namingGrepReader, notProse, onlyProseByPlace, proseNamedByCode, proseNamedByCodeAt } from '../../../src/protocol/prose-paths.ts';
+import { isProseByPlace, namedByCodeOfChange, namingGrepReader, notProse, proseNamedByCode, proseNamedByCodeAt } from '../../../src/protocol/prose-paths.ts';
 import { changesWhatVotesRead } from '../../../src/protocol/soft-reviews.ts';
 
 describe('prose by name and place', () => {
@@ -83,14 +83,17 @@ describe('proseNamedByCode (git)', () => {
     const first = commit({ 'calc.mjs': 'export const add = (a, b) => a - b;\n', 'NOTES.md': 'one\n' });
     expect([...proseNamedByCodeAt(repo, first, ['NOTES.md'])]).toEqual([]);
     // The next commit's code names NOTES.md; said to be the same code as `first`, it is not read
-    // (that is the caller's promise, kept by onlyProseByPlace), and answers as `first` did.
+    // (that is the caller's promise, kept by namedByCodeOfChange), and answers as `first` did.
     const second = commit({ 'calc.mjs': "export const add = require('./NOTES.md');\n", 'NOTES.md': 'two\n' });
     expect([...proseNamedByCodeAt(repo, second, ['NOTES.md'], first)]).toEqual([]);
     // Read for itself (no promise, or a tree never read), the grep finds it.
     const third = commit({ 'NOTES.md': 'three\n' });
     expect([...proseNamedByCodeAt(repo, third, ['NOTES.md'])]).toEqual(['NOTES.md']);
     expect([...proseNamedByCodeAt(repo, '1'.repeat(40), ['NOTES.md'], '2'.repeat(40))]).toEqual(['NOTES.md']);
-    expect(onlyProseByPlace(['NOTES.md', 'docs/a.md', ''])).toBe(true);
-    expect(onlyProseByPlace(['NOTES.md', 'calc.mjs'])).toBe(false);
+    // The promise is made for a change of prose by place alone, never for one that changed code.
+    const fourth = commit({ 'NOTES.md': 'four\n' });
+    expect([...namedByCodeOfChange(repo, fourth, ['NOTES.md', 'docs/a.md', ''], first)(['NOTES.md'])]).toEqual([]);
+    const fifth = commit({ 'NOTES.md': 'five\n' });
+    expect([...namedByCodeOfChange(repo, fifth, ['NOTES.md', 'calc.mjs'], first)(['NOTES.md'])]).toEqual(['NOTES.md']);
   });
 });
