@@ -11,7 +11,7 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
-import { git } from './git.ts';
+import { configByScope } from './config-scopes.ts';
 
 let cached: Record<string, string> | undefined;
 
@@ -23,13 +23,9 @@ export function userSafeDirectoryEnv(): Record<string, string> {
 
 function readUserSafeDirectories(): string[] {
   // From `/`: outside any repository, only the system and global files are there to read.
-  const r = git('/', ['config', '--show-scope', '--get-all', 'safe.directory'], { hermetic: false });
-  if (r.code !== 0) return [];
-  return r.stdout
-    .split('\n')
-    .map((line) => /^(system|global)\t(.*)$/.exec(line))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => m[2]!)
+  return (configByScope('/', 'safe.directory', { hermetic: false }) ?? [])
+    .filter((v) => v.scope === 'system' || v.scope === 'global')
+    .map((v) => v.value)
     // A local fetch's upload-pack checks the git directory, where `git -C <tree>` checks the tree:
     // an entry naming a work tree names its `.git` too, the same repository.
     .flatMap((d) => (d === '*' || d.endsWith('/*') || d.endsWith('/.git') ? [d] : [d, `${d.replace(/\/+$/, '')}/.git`]));

@@ -5,28 +5,26 @@
  */
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { git } from './git.ts';
+import { configByScope } from './config-scopes.ts';
+import { resolveRepoLayout, type RepoLayout } from './repo-layout.ts';
 import { treeHooksDir, type UserHooks } from './checkout-risks.ts';
 
 /** The user's hooks, or `{ error }` when git cannot say where they are (the caller publishes nothing). */
 export function userHooksOf(repo: string): UserHooks | { error: string } {
-  const top = git(repo, ['rev-parse', '--show-toplevel']);
-  if (top.code !== 0) return { error: `git rev-parse --show-toplevel in ${repo} failed` };
-  const topLevel = top.stdout.trim();
+  let layout: RepoLayout;
+  try {
+    layout = resolveRepoLayout(repo, { allowGitFile: true });
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
   // Every git call here sets core.hooksPath=/dev/null on its command line (git.ts): the user's own
   // setting is the last one from a file. Relative, it is taken from the top of the tree, where git runs hooks.
-  const set = git(topLevel, ['config', '--path', '--show-scope', '--get-all', 'core.hooksPath']);
-  if (set.code > 1) return { error: `git config core.hooksPath in ${repo} failed` };
-  const configured = set.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('command\t')).map((l) => l.slice(l.indexOf('\t') + 1)).pop();
-  let path = configured;
-  if (path === undefined) {
-    // Linked worktrees share the hooks of the common git directory.
-    const common = git(topLevel, ['rev-parse', '--git-common-dir']);
-    if (common.code !== 0) return { error: `git rev-parse --git-common-dir in ${repo} failed` };
-    path = join(common.stdout.trim(), 'hooks');
-  }
-  const dir = realOrAsIs(resolve(topLevel, path));
-  return { dir: treeHooksDir(dir, realOrAsIs(topLevel)), active: anyHookIn(dir) };
+  const set = configByScope(layout.workDir, 'core.hooksPath', { path: true });
+  if (set === null) return { error: `git config core.hooksPath in ${repo} failed` };
+  // Unset, the common git directory's: linked worktrees share its hooks.
+  const path = set.filter((v) => v.scope !== 'command').pop()?.value ?? join(layout.commonDir, 'hooks');
+  const dir = realOrAsIs(resolve(layout.workDir, path));
+  return { dir: treeHooksDir(dir, realOrAsIs(layout.workDir)), active: anyHookIn(dir) };
 }
 
 function realOrAsIs(path: string): string {
