@@ -9,12 +9,16 @@
 import { opencodeProvider } from '../src/config/opencode-vendor.ts';
 import { resolveProvider, type ProviderSpec } from '../src/config/provider.ts';
 import type { Resolver } from '../proxy/resolver.ts';
+import { UPSTREAMS } from '../auth-proxy/upstreams.ts';
 
 /** How long the lookups of one `up` or `doctor` may take together: a machine without DNS must not hold them. */
 export const VENDOR_LOOKUP_BUDGET_MS = 2000;
 
 export type VendorHost = { host: string; peers: string[] };
 type PeerLike = { name: string; tool: string; provider?: ProviderSpec; model?: string; env?: Record<string, string> };
+
+/** The host of a vendor's upstream, as the auth sidecar reaches it (auth-proxy/upstreams.ts). */
+const hostOf = (id: 'anthropic' | 'openai' | 'chatgpt') => new URL(UPSTREAMS[id].origin).hostname;
 
 /** A peer pointed elsewhere by its own environment (a rehearsal's loopback model server) names no vendor host. */
 const OWN_BASE_URL = ['ANTHROPIC_BASE_URL', 'OPENAI_BASE_URL'];
@@ -31,12 +35,11 @@ export function vendorHostsOf(peers: readonly PeerLike[], o: { codexLogin: boole
     if (OWN_BASE_URL.some((k) => p.env?.[k] !== undefined)) continue;
     const provider = p.tool === 'claude' || p.tool === 'codex' ? resolveProvider(p.tool, p.provider) : null;
     if (provider) add(new URL(provider.base_url).hostname.toLowerCase(), p.name);
-    else if (p.tool === 'claude') add('api.anthropic.com', p.name);
-    else if (p.tool === 'codex') add(o.codexLogin ? 'chatgpt.com' : 'api.openai.com', p.name);
+    else if (p.tool === 'claude') add(hostOf('anthropic'), p.name);
+    else if (p.tool === 'codex') add(hostOf(o.codexLogin ? 'chatgpt' : 'openai'), p.name);
     else if (p.tool === 'opencode') {
       const vendor = opencodeProvider(p);
-      if (vendor === 'anthropic') add('api.anthropic.com', p.name);
-      else if (vendor === 'openai') add('api.openai.com', p.name);
+      if (vendor === 'anthropic' || vendor === 'openai') add(hostOf(vendor), p.name);
     }
   }
   return [...byHost].map(([host, names]) => ({ host, peers: names }));
