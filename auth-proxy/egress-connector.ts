@@ -7,6 +7,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ParsedOrigin } from './upstreams.ts';
+import { VENDOR_UNREACHABLE } from './vendor-unreachable.ts';
 
 export type EgressVia = { path: string } | { host: string; port: number };
 
@@ -30,8 +31,6 @@ export class VendorUnreachable extends UpstreamConnectError {
   }
 }
 
-/** The code the sidecar's error carries when the vendor's host cannot be reached (the loop reads it in the CLI's error). */
-export const VENDOR_UNREACHABLE = 'peers_vendor_unreachable';
 
 export type ConnectOptions = { via: EgressVia; timeoutMs?: number; ca?: string | Buffer };
 

@@ -7,7 +7,7 @@
  * prints a misleading message can at worst mislabel its own failed turn.
  */
 import { AUTH_TEXT } from '../peer-output/auth-refusal.ts';
-import { errorBlobs } from '../peer-output/structured-events.ts';
+import { errorBlobs, withoutUnreachableCode } from '../peer-output/structured-events.ts';
 import type { Classification, Verdict } from './classify.ts';
 
 export type TurnFacts = {
@@ -123,7 +123,7 @@ export function explainFailure(f: TurnFacts): string | null {
     const when = f.usageLimit?.reset_at ? `resets ${f.usageLimit.reset_at.replace(/\.\d{3}Z$/, 'Z')}` : 'no reset time given';
     return oneLine(`usage limit reached (${when})${f.usageLimit?.message ? `: ${f.usageLimit.message}` : ''}`);
   }
-  if (f.classification === 'vendor-unreachable') return oneLine(`vendor unreachable: ${f.matched?.snippet.replace(/ \(peers_vendor_unreachable\)/, '') ?? 'no connection to the vendor'}`);
+  if (f.classification === 'vendor-unreachable') return oneLine(`vendor unreachable: ${(f.matched ? withoutUnreachableCode(f.matched.snippet) : 'no connection to the vendor')}`);
   if (f.classification === 'rate-limited') return `rate limited${said ? `: ${oneLine(said, 150)}` : ''}`;
   if (f.classification === 'api-error') return said ? apiCause(said, 'API error', httpStatus) : 'API error';
   if (f.endedBy === 'idle-timeout' && !f.committed) return `no output for ${f.idleTimeoutS}s: stopped (health.idle_timeout_s)`;

@@ -7,6 +7,7 @@
  *   finalizeTick   turn verdict → turn advance, accounting, health, backoff, clean-tick counter,
  *                  skeptic audit marks, blocked declarations, warnings for every peer
  */
+import { unreachableHostIn } from '../peer-output/structured-events.ts';
 import type { LoopState, GateRecord } from '../state/state-schema.ts';
 import { ALL_PEERS_DOWN_TEXT, type StopReason } from '../state/stop-reason.ts';
 import type { Finding } from '../protocol/findings.ts';
@@ -187,7 +188,7 @@ function nextBlocked(state: LoopState, o: TickObservation): { blocked: LoopState
 
 /** The vendor host a vendor-unreachable turn could not reach, from the sidecar's words (structured-events.ts). */
 function unreachableHost(o: TickObservation): string {
-  return /cannot reach ([a-z0-9.-]+) \(peers_vendor_unreachable\)/i.exec(o.matched?.snippet ?? '')?.[1]?.toLowerCase() ?? 'the vendor';
+  return unreachableHostIn(o.matched?.snippet ?? '') ?? 'the vendor';
 }
 
 export function finalizeTick(state: LoopState, o: TickObservation, s: LoopSettings, now = new Date()): Finalized {

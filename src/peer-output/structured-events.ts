@@ -7,12 +7,24 @@
  * the vendor's host: auth-proxy/egress-connector.ts) is a network failure, not a rate limit,
  * although its status (502) is one the vendor uses for an overload too.
  */
+import { VENDOR_UNREACHABLE } from '../../auth-proxy/vendor-unreachable.ts';
 import { jsonObjectLines } from './json-lines.ts';
 export type StructuredStatus = { kind: 'halt' | 'transient' | 'network'; label: string; snippet: string; /** kind network: the vendor host that could not be reached. */ host?: string };
 
 /** The sidecar's words for a vendor it cannot reach (auth-proxy/egress-connector.ts, VendorUnreachable): `cannot reach HOST (peers_vendor_unreachable): …`. */
+const UNREACHABLE_HEAD = String.raw`cannot reach ([a-z0-9.-]{1,253}) \(${VENDOR_UNREACHABLE}\)`;
 // Up to its end (`… between this machine and HOST`), not the CLI's words after it.
-const UNREACHABLE = /cannot reach ([a-z0-9.-]{1,253}) \(peers_vendor_unreachable\): (?:[^\n]{0,300}? between this machine and \1|[^\n]{0,300})/i;
+const UNREACHABLE = new RegExp(String.raw`${UNREACHABLE_HEAD}: (?:[^\n]{0,300}? between this machine and \1|[^\n]{0,300})`, 'i');
+
+/** The host a vendor-unreachable snippet (the sidecar's words) names, lower case; undefined when it names none. */
+export function unreachableHostIn(snippet: string): string | undefined {
+  return new RegExp(UNREACHABLE_HEAD, 'i').exec(snippet)?.[1]?.toLowerCase();
+}
+
+/** The sidecar's words as a person reads them: without the code the loop reads them by. */
+export function withoutUnreachableCode(snippet: string): string {
+  return snippet.replace(` (${VENDOR_UNREACHABLE})`, '');
+}
 
 // `401 Unauthorized` / `Incorrect API key provided` is how codex reports a rejected credential
 // (seen from codex 0.169 against a 401): without them a dead key would be retried forever.
