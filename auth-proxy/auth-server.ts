@@ -21,7 +21,7 @@ import { redact, upstreamHeaders } from './credential-headers.ts';
 import { CredentialRefused, type Injection } from './credential-source.ts';
 import { type Exchange, ReplyRelay } from './reply-relay.ts';
 import { VendorUnreachable } from './egress-connector.ts';
-import { VENDOR_UNREACHABLE } from './vendor-unreachable.ts';
+import { VENDOR_UNREACHABLE } from '../src/peer-output/vendor-unreachable-code.ts';
 import { type PoolResponse, UnansweredRequest, UpstreamPool } from './upstream-pool.ts';
 import { type ParsedOrigin, parseOrigin } from './upstreams.ts';
 import { budgetRefusal, costFactor, Reservations } from './usage/budget.ts';

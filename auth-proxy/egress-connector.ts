@@ -7,7 +7,7 @@ import type http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ParsedOrigin } from './upstreams.ts';
-import { VENDOR_UNREACHABLE } from './vendor-unreachable.ts';
+import { VENDOR_UNREACHABLE } from '../src/peer-output/vendor-unreachable-code.ts';
 
 export type EgressVia = { path: string } | { host: string; port: number };
 

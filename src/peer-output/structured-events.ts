@@ -7,7 +7,7 @@
  * the vendor's host: auth-proxy/egress-connector.ts) is a network failure, not a rate limit,
  * although its status (502) is one the vendor uses for an overload too.
  */
-import { VENDOR_UNREACHABLE } from '../../auth-proxy/vendor-unreachable.ts';
+import { VENDOR_UNREACHABLE } from './vendor-unreachable-code.ts';
 import { jsonObjectLines } from './json-lines.ts';
 export type StructuredStatus = { kind: 'halt' | 'transient' | 'network'; label: string; snippet: string; /** kind network: the vendor host that could not be reached. */ host?: string };
 
