@@ -1,6 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
-import { initProject, nextSteps } from '../src/mode-registry/init-project.ts';
+import { checkTarget, initProject, nextSteps } from '../src/mode-registry/init-project.ts';
+import { liveRunOf } from '../apps/live-run.ts';
+import { shellCommand } from '../src/cli/shell-word.ts';
 import { BaseCommand } from './base.ts';
 import { modeFlags, modeOptions } from './mode-flags.ts';
 import { refuseEmptyProject } from './project-flags.ts';
@@ -35,8 +37,13 @@ export default class Init extends BaseCommand {
     refuseEmptyProject(flags.dir, '-C');
     // -C DIR as in every other command (project-flags.ts); PATH defaults to '.', so only another PATH conflicts.
     if (flags.dir !== undefined && args.path !== '.') throw new InputError(`the project is named twice: '${args.path}' and -C ${flags.dir}`, { hint: 'pass one of them' });
+    const target = resolve(this.io.cwd, flags.dir ?? args.path);
+    // Not under a live run: init deletes and rewrites .peers/, commits, and moves peers-baseline (apps/live-run.ts).
+    const repo = checkTarget(target, this.io.env);
+    const live = await liveRunOf(repo, this.io.env, shellCommand('peers', 'init', ...(flags.force ? ['--force'] : []), repo));
+    if (live) throw new InputError(`${live.what}: peers init would rewrite .peers/ under it`, { hint: live.hint });
     const result = initProject({
-      target: resolve(this.io.cwd, flags.dir ?? args.path),
+      target,
       env: this.io.env,
       force: flags.force,
       ...modeOptions(flags),

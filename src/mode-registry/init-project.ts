@@ -93,7 +93,8 @@ const PEERS_IGNORE_LINE = /^\/?\.peers\/?\s*$/m;
 
 const SPARSE_NOTE = "this is a sparse checkout: init read the project from HEAD, all of it, since `peers verify` and the run check out all of HEAD, not only the directories on your disk; remove from .peers/goals.yaml the gates of projects you do not want the run to work on";
 
-function checkTarget(target: string, env: Record<string, string | undefined>): string {
+/** The repository init sets up (the real path of its top), or the bad-input error that says why `target` is none. */
+export function checkTarget(target: string, env: Record<string, string | undefined>): string {
   if (!existsSync(target) || !statSync(target).isDirectory()) {
     throw new InputError(`${target} is not a directory`, { hint: 'pass the path of an existing git repository: `peers init PATH`' });
   }

@@ -68,6 +68,12 @@ export function probeRepositoryLoopLock(repo: string, env: Record<string, string
   return accessingFile(path, LOCK_FILE, () => probeRunLock(path));
 }
 
+/** Whether a `peers up` or `down` of this project is making or removing its pod now. */
+export function probePodLock(key: string, env: Record<string, string | undefined> = process.env): { held: boolean; pid?: number } {
+  const path = projectLockPath(key, 'pod', env);
+  return accessingFile(path, LOCK_FILE, () => probeRunLock(path));
+}
+
 /** What `up` and `down` print while they wait for the pod lock. */
 export function podLockWaitLine(pid: number | undefined): string {
   return `waiting for another peers up or down of this project${pid ? ` (pid ${pid})` : ''} to finish`;
