@@ -155,6 +155,13 @@ export function outcomeOf(i: { summary: RunSummary; status: Status; gates: GateT
  */
 const printable = (branch: string | null): string | null => (branch && /^[\w./-]+$/.test(branch) ? branch : null);
 
+/**
+ * Where a host run's commits are when the report was asked for without its repository
+ * (`peers report --state-dir` from elsewhere: commands/report-repository.ts); the run's own history
+ * is read from its state directory all the same.
+ */
+export const UNNAMED_REPOSITORY = 'the repository it ran in (not named: `peers report PATH --state-dir DIR` names it)';
+
 /** How to review and take the run's commits, for where they are. */
 export function mergeAdvice(src: HistorySource, outcome: Outcome, project: string): string[] {
   const base = src.base?.slice(0, 10) ?? '';
@@ -168,10 +175,14 @@ export function mergeAdvice(src: HistorySource, outcome: Outcome, project: strin
       `Take them: \`git merge ${branch}\` (or \`git merge --squash ${branch}\` for one commit).`,
     ];
   }
+  if (!src.repo) {
+    const head = src.head?.slice(0, 10) ?? 'HEAD';
+    return [...caution, `A host run: it committed directly in ${UNNAMED_REPOSITORY}, so there is nothing to merge.`, `Review, there: \`git log -p ${base ? `${base}..` : ''}${head}\``];
+  }
   const branch = printable(src.branch) ?? 'HEAD';
   return [
     ...caution,
-    `The run committed directly to \`${branch}\` of ${src.repo ?? src.gitDir} (a host run): there is nothing to merge.`,
+    `The run committed directly to \`${branch}\` of ${src.repo} (a host run): there is nothing to merge.`,
     `Review: \`git log -p ${base ? `${base}..` : ''}${branch}\``,
     ...(base ? [`To set them aside instead: \`git branch peers-run ${branch} && git reset --keep ${base}\``] : []),
   ];

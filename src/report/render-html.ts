@@ -8,6 +8,7 @@
 import { notRun, parseSetupFailed } from '../gates/not-run.ts';
 import { spendLines } from '../budget/spend-view.ts';
 import type { ReportModel } from './report-model.ts';
+import { UNNAMED_REPOSITORY } from './outcome.ts';
 import { esc, htmlText } from '../cli/inert-html.ts';
 import { gateTimelineChart, spendChart } from './svg-chart.ts';
 import { blocksOf, gateSeconds } from './tick-series.ts';
@@ -63,7 +64,7 @@ function result(m: ReportModel): string {
   const r = m.results;
   if (!r) return '<section id="result"><h2>Result</h2><p>The run\'s commits could not be read (no repository or mirror found for this state directory).</p></section>';
   const s = r.source;
-  const out = [`<section id="result"><h2>Result</h2><p>${s.kind === 'mirror' ? 'Branch' : 'Committed on'} <code>${htmlText(s.branch ?? (s.kind === 'mirror' ? `peers/${m.project}` : 'HEAD'))}</code>, ${htmlText(short(s.base) || '(start)')} → ${htmlText(short(s.head) || '(none)')}: ${r.commits_total} commit(s), ${r.diffstat.files.length} file(s) changed, +${r.diffstat.insertions} −${r.diffstat.deletions}</p>`];
+  const out = [`<section id="result"><h2>Result</h2><p>${s.kind === 'mirror' ? 'Branch' : 'Committed on'} ${s.kind === 'repository' && !s.repo ? htmlText(UNNAMED_REPOSITORY) : `<code>${htmlText(s.branch ?? (s.kind === 'mirror' ? `peers/${m.project}` : 'HEAD'))}</code>`}, ${htmlText(short(s.base) || '(start)')} → ${htmlText(short(s.head) || '(none)')}: ${r.commits_total} commit(s), ${r.diffstat.files.length} file(s) changed, +${r.diffstat.insertions} −${r.diffstat.deletions}</p>`];
   out.push(list(r.errors), '<h3>How to take the result</h3>', codeList(r.merge));
   if (r.diffstat.files.length) {
     const files = [...r.diffstat.files].sort((a, b) => (b.insertions ?? 0) + (b.deletions ?? 0) - ((a.insertions ?? 0) + (a.deletions ?? 0)));

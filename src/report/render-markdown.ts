@@ -9,6 +9,7 @@ import { notRun, parseSetupFailed } from '../gates/not-run.ts';
 import { spendLines } from '../budget/spend-view.ts';
 import { mdBlock, mdCell, mdText } from '../cli/inert-markdown.ts';
 import type { ReportModel, TickRow } from './report-model.ts';
+import { UNNAMED_REPOSITORY } from './outcome.ts';
 import { blocksOf, gateSeconds, type GateTimeline } from './tick-series.ts';
 
 /** Up to this many ticks the table lists every one; beyond, blocks of TICK_BLOCK plus the last LAST_TICKS. */
@@ -78,7 +79,8 @@ function results(m: ReportModel, out: string[]): void {
     return;
   }
   const src = r.source;
-  out.push(`- ${src.kind === 'mirror' ? 'Branch' : 'Committed on'}: ${mdText(src.branch ?? (src.kind === 'mirror' ? `peers/${m.project}` : 'HEAD (detached)'))} · from ${short(src.base) || '(start)'} to ${short(src.head) || '(none)'}`);
+  const where = src.kind === 'repository' && !src.repo ? UNNAMED_REPOSITORY : mdText(src.branch ?? (src.kind === 'mirror' ? `peers/${m.project}` : 'HEAD (detached)'));
+  out.push(`- ${src.kind === 'mirror' ? 'Branch' : 'Committed on'}: ${where} · from ${short(src.base) || '(start)'} to ${short(src.head) || '(none)'}`);
   out.push(`- ${r.commits_total} commit(s); ${r.diffstat.files.length} file(s) changed, +${r.diffstat.insertions} −${r.diffstat.deletions}`);
   for (const e of r.errors) out.push(`- ${mdText(e, 2000)}`);
   out.push('', '### How to take the result', '', ...r.merge.map((l) => `- ${l}`), '');

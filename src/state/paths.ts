@@ -18,13 +18,31 @@ export function projectKey(repoDir: string): string {
   return `${name}-${new Bun.CryptoHasher('sha256').update(real).digest('hex').slice(0, 8)}`;
 }
 
+/** A project key's shape (projectKey): the name, a dash, 8 hex digits. */
+const PROJECT_KEY = /^(.{1,64})-[0-9a-f]{8}$/;
+const ARCHIVE_SUFFIX = '.archive';
+
+/**
+ * Which project a state directory is of, read from its path alone (for a run read without its
+ * repository: `peers report --state-dir`): `key`, the project key of a default state directory
+ * (`…/peers/<key>`) or of an archive of one (`<key>.archive/<id>`, archiveRootFor), else null (a
+ * `$PEERS_STATE_DIR` or `--state-dir` named otherwise); `name`, the key's name part, else the
+ * directory's own name (an archive's: the archived directory's).
+ */
+export function projectOfStateDir(dir: string): { key: string | null; name: string } {
+  const parent = basename(dirname(dir));
+  const own = parent.endsWith(ARCHIVE_SUFFIX) && parent.length > ARCHIVE_SUFFIX.length ? parent.slice(0, -ARCHIVE_SUFFIX.length) : basename(dir);
+  const key = PROJECT_KEY.exec(own);
+  return key ? { key: own, name: key[1]! } : { key: null, name: own };
+}
+
 export function stateDirFor(repoDir: string, env: NodeJS.ProcessEnv = process.env): string {
   return stateDirOverride(env) ?? join(xdgStateHome(env), 'peers', projectKey(repoDir));
 }
 
 /** Where a state dir's archives live (src/state/run-archive.ts): beside it, so a rename never crosses a file system. */
 export function archiveRootFor(stateDir: string): string {
-  return join(dirname(stateDir), `${basename(stateDir)}.archive`);
+  return join(dirname(stateDir), `${basename(stateDir)}${ARCHIVE_SUFFIX}`);
 }
 
 export type StatePaths = {
