@@ -189,8 +189,17 @@ function dataUrlImage(url: string, anyType = false): Buffer | 'bad' | null {
   return head(url.slice(start, start + IMAGE_HEAD_CHARS));
 }
 
-/** Where a data URL is read as a file the vendor decodes; a data URL in a message's text is text. */
-const DATA_URL_KEYS = new Set(['image_url', 'video_url', 'audio_url', 'url', 'file_data']);
+/**
+ * Where a data URL is a file the vendor decodes whatever type it states: it reads a file by its
+ * name and contents (OpenAI's `input_file` by its file: a PDF's pages billed as images, a zipped
+ * .docx or .xlsx extracted), and a router decodes a `video_url` as the video it is; a 100-page PDF
+ * sent as `data:text/plain` under `file_data` was reserved as a few KiB of text and billed 160k
+ * tokens (stated-text-file-budget.test.ts). The `{url}` object of a media part counts as its key.
+ */
+const FILE_KEYS = new Set(['image_url', 'video_url', 'audio_url', 'file_data']);
+const MEDIA_KEYS = new Set(['image_url', 'video_url', 'audio_url']);
+/** Where a data URL is read as a file unless it states a text type (`url` elsewhere); a data URL in a message's text is text. */
+const DATA_URL_KEYS = new Set([...FILE_KEYS, 'url']);
 
 export type ImageInput = { images: number; tokens: number; unreadable: string | null; /** Inline PDFs and other files that are neither images nor text. */ documents: number };
 
@@ -206,6 +215,8 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
     if (size) out.tokens += imageTokenBound(size, vendor, models);
     else out.unreadable ??= `an inline image (${where}) whose size peers cannot read (PNG, JPEG, GIF and WebP are read)`;
   };
+  // Chat's and routers' `{url}` objects of a media part, with the part's key: their `url` is read as that file.
+  const mediaObjects = new WeakMap<object, string>();
   walkRequestObjects(doc, (v) => {
     // Anthropic: {type: "base64", media_type, data}; a PDF or text document is not an image.
     if (v.type === 'base64' && typeof v.data === 'string') {
@@ -214,18 +225,15 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
       else if (!media.startsWith('text/')) count(head(v.data), `media_type ${JSON.stringify(media.slice(0, 64))}`);
     }
     // OpenAI: "image_url": "data:image/…" (Responses), {url: "data:image/…"} (Chat), an input_file's "file_data".
+    const media = mediaObjects.get(v);
     for (const [key, x] of requestEntries(v, v === doc)) {
-      // Chat's `image_url: {url}`: a data URL there stating another type is the image all the same
-      // (one stating image/… is counted where its `url` is visited).
-      if (key === 'image_url' && x !== null && typeof x === 'object' && typeof (x as { url?: unknown }).url === 'string') {
-        const url = (x as { url: string }).url;
-        if (DATA_URL.test(url.trimStart()) && dataUrlImage(url) === null) count(dataUrlImage(url, true)!, key);
-      }
+      if (MEDIA_KEYS.has(key) && x !== null && typeof x === 'object' && !Array.isArray(x)) mediaObjects.set(x, key);
       if (typeof x !== 'string' || !DATA_URL_KEYS.has(key)) continue;
-      const img = dataUrlImage(x, key === 'image_url');
-      if (img !== null) count(img, key);
+      const as = key === 'url' && media ? media : key;
+      const img = dataUrlImage(x, as === 'image_url');
+      if (img !== null) count(img, as);
       // Anything else read as a file (a PDF, a video: billed by its pages or its length) bounds nothing by its bytes.
-      else if ((key === 'file_data' || DATA_URL.test(x.trimStart())) && !/^\s*data:text\//i.test(x)) out.documents++;
+      else if (as === 'file_data' || (DATA_URL.test(x.trimStart()) && (FILE_KEYS.has(as) || !/^\s*data:text\//i.test(x)))) out.documents++;
     }
     return undefined;
   });

@@ -163,8 +163,10 @@ describe('the reservation and the screen', () => {
     const routed = requestFactsOf({ model: 'google/gemini-2.5-pro', messages: [{ role: 'user', content: [{ type: 'file', file: { filename: 'a.pdf', file_data: `data:application/pdf;base64,${pdf}` } }] }] }, 300, 'openai', true);
     expect(routed.promptTokensBound).toBe(ROUTED_DOCUMENT_PROMPT_BOUND_TOKENS);
     expect(requestFactsOf({ model: 'google/gemini-2.5-pro', messages: [{ role: 'user', content: 'hi' }] }, 300, 'openai', true).promptTokensBound).toBeLessThan(10_000);
-    // A text document and a body without files keep the bound of their bytes.
-    expect(requestFactsOf({ model: 'gpt-5.4', input: [{ role: 'user', content: [{ type: 'input_file', file_data: 'data:text/plain;base64,aGk=' }] }] }, 300, 'openai').promptTokensBound).toBeLessThan(10_000);
+    // A file is read by its name and contents, not the type its data URL states (stated-text-file-budget.test.ts);
+    // text in a message that happens to be a data URL, and a body without files, keep the bound of their bytes.
+    expect(requestFactsOf({ model: 'gpt-5.4', input: [{ role: 'user', content: [{ type: 'input_file', file_data: 'data:text/plain;base64,aGk=' }] }] }, 300, 'openai').promptTokensBound).toBe(DOCUMENT_PROMPT_BOUND_TOKENS);
+    expect(requestFactsOf({ model: 'gpt-5.4', input: [{ role: 'user', content: [{ type: 'input_text', text: 'data:text/plain;base64,aGk=' }] }] }, 300, 'openai').promptTokensBound).toBeLessThan(10_000);
     expect(requestFactsOf({ model: 'gpt-5.4', input: 'hi' }, 300, 'openai').promptTokensBound).toBeLessThan(10_000);
   });
 
