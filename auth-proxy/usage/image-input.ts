@@ -218,11 +218,12 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
   // Chat's and routers' `{url}` objects of a media part, with the part's key: their `url` is read as that file.
   const mediaObjects = new WeakMap<object, string>();
   walkRequestObjects(doc, (v) => {
-    // Anthropic: {type: "base64", media_type, data}; a PDF or text document is not an image.
+    // Anthropic: {type: "base64", media_type, data}; a PDF is not an image, and neither is a file
+    // stated as text, which is no bound on what it is (text has its own source, `type: "text"`).
     if (v.type === 'base64' && typeof v.data === 'string') {
       const media = typeof v.media_type === 'string' ? v.media_type.toLowerCase() : '';
-      if (media.startsWith('application/pdf')) out.documents++;
-      else if (!media.startsWith('text/')) count(head(v.data), `media_type ${JSON.stringify(media.slice(0, 64))}`);
+      if (media.startsWith('application/pdf') || media.startsWith('text/')) out.documents++;
+      else count(head(v.data), `media_type ${JSON.stringify(media.slice(0, 64))}`);
     }
     // OpenAI: "image_url": "data:image/…" (Responses), {url: "data:image/…"} (Chat), an input_file's "file_data".
     const media = mediaObjects.get(v);

@@ -19,23 +19,27 @@ const pages = Array.from({ length: 100 }, (_, i) => `${i + 3} 0 obj << /Type /Pa
 const PDF = Buffer.from(`%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Count 100 >> endobj\n${pages}%%EOF\n`);
 
 /**
- * A stand-in for OpenAI's Responses API: an `input_file` is read by what its file is (its name, its
- * contents), not the type its data URL states; a PDF's pages are billed as images.
+ * A stand-in vendor reading a file by its contents, not the type it is stated as (OpenAI's
+ * `input_file`, a compatible provider's base64 `document`): a PDF's pages are billed as images.
  */
+function billedFileTokens(v: unknown, key = ''): number {
+  if (typeof v === 'string' && (key === 'file_data' || key === 'data')) {
+    const file = Buffer.from(v.slice(v.indexOf(',') + 1), 'base64').toString('latin1');
+    return file.startsWith('%PDF') ? 1600 * (file.match(/\/Type\s*\/Page\b/g)?.length ?? 0) : file.length;
+  }
+  if (Array.isArray(v)) return v.reduce((n: number, x) => n + billedFileTokens(x), 0);
+  if (v && typeof v === 'object') return Object.entries(v).reduce((n, [k, x]) => n + billedFileTokens(x, k), 0);
+  return 0;
+}
 let vendor: StandInVendor;
 let forwarded = 0;
 beforeAll(async () => {
-  vendor = await startStandInVendor((_req, raw, res) => {
+  vendor = await startStandInVendor((req, raw, res) => {
     forwarded++;
-    const doc = JSON.parse(raw.toString()) as { input: { content: { type: string; file_data?: string }[] }[] };
-    let tokens = 10;
-    for (const part of doc.input.flatMap((m) => m.content)) {
-      if (part.type !== 'input_file' || typeof part.file_data !== 'string') continue;
-      const file = Buffer.from(part.file_data.slice(part.file_data.indexOf(',') + 1), 'base64').toString('latin1');
-      tokens += file.startsWith('%PDF') ? 1600 * (file.match(/\/Type\s*\/Page\b/g)?.length ?? 0) : file.length;
-    }
+    const input = 10 + billedFileTokens(JSON.parse(raw.toString()));
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ object: 'response', model: 'gpt-5.4', output: [], usage: { input_tokens: tokens, output_tokens: 10, input_tokens_details: { cached_tokens: 0 } } }));
+    if (req.url?.startsWith('/v1/messages')) res.end(JSON.stringify({ type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], stop_reason: 'end_turn', usage: { input_tokens: input, output_tokens: 10 } }));
+    else res.end(JSON.stringify({ object: 'response', model: 'gpt-5.4', output: [], usage: { input_tokens: input, output_tokens: 10, input_tokens_details: { cached_tokens: 0 } } }));
   });
 });
 afterAll(() => vendor.close());
@@ -56,6 +60,18 @@ test('a PDF sent as data:text/plain under file_data is reserved as a file: refus
       // Without the fix the text/plain one went out, reserved at about 10k tokens, and was billed 160k.
       expect({ type, status: r.status, forwarded, spent: sc.s.ledger.totals.tokens }).toEqual({ type, status: 400, forwarded: 0, spent: 0 });
     }
+  } finally {
+    await sc.close();
+  }
+});
+
+test('a PDF in an Anthropic base64 document stated as text/plain is reserved as a file too', async () => {
+  const sc = await sidecarFor('anthropic', vendor.port, { maxTokens: 150_000 });
+  try {
+    const body = { model: 'claude-sonnet-4-5', max_tokens: 100, messages: [{ role: 'user', content: [{ type: 'document', source: { type: 'base64', media_type: 'text/plain', data: PDF.toString('base64') } }, { type: 'text', text: 'summarise it' }] }] };
+    const r = await fetch(`${sc.s.url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await r.text();
+    expect({ status: r.status, forwarded, spent: sc.s.ledger.totals.tokens }).toEqual({ status: 402, forwarded: 0, spent: 0 });
   } finally {
     await sc.close();
   }
