@@ -21,7 +21,7 @@
  */
 import { normalizeModel, type Vendor, tableRow } from './price-table.ts';
 // What is data, never content the vendor reads (JSON Schemas, a tool call's arguments): one rule with the off-body walk.
-import { requestEntries, walkRequestObjects } from './off-body-input.ts';
+import { isObject, requestEntries, walkRequestObjects } from './off-body-input.ts';
 
 export type ImageSize = { width: number; height: number };
 
@@ -226,6 +226,9 @@ export function imageInput(doc: Record<string, unknown>, vendor: Vendor, models:
       else count(head(v.data), `media_type ${JSON.stringify(media.slice(0, 64))}`);
     }
     // OpenAI: "image_url": "data:image/…" (Responses), {url: "data:image/…"} (Chat), an input_file's "file_data".
+    // Raw audio (`input_audio: {data, format}`) is billed by its length, and a lossless codec spends
+    // almost no bytes on silence: 11 KiB of FLAC are two hours (raw-audio-budget.test.ts).
+    if (isObject(v.input_audio) && typeof v.input_audio.data === 'string') out.documents++;
     const media = mediaObjects.get(v);
     for (const [key, x] of requestEntries(v, v === doc)) {
       if (MEDIA_KEYS.has(key) && x !== null && typeof x === 'object' && !Array.isArray(x)) mediaObjects.set(x, key);
