@@ -15,14 +15,19 @@
 
 /** billable: the reply carries usage and costs money (reserved, metered); free: no tokens billed. */
 export type RouteKind = 'billable' | 'free';
-export type ApiRoute = { method: 'GET' | 'POST'; path: string; kind: RouteKind; why: string };
+/**
+ * `uncappedOutput`: the API takes no output cap on this path (OpenAI's compaction writes a summary
+ * as long as the model makes it), so an output cap its body names bounds nothing: the request is
+ * reserved at the default allowance (usage/request-cost.ts, DEFAULT_MAX_OUTPUT_TOKENS).
+ */
+export type ApiRoute = { method: 'GET' | 'POST'; path: string; kind: RouteKind; why: string; uncappedOutput?: true };
 
 const MESSAGES: ApiRoute = { method: 'POST', path: '/v1/messages', kind: 'billable', why: 'every Claude Code and opencode turn (Anthropic Messages API)' };
 const COUNT_TOKENS: ApiRoute = { method: 'POST', path: '/v1/messages/count_tokens', kind: 'free', why: 'Claude Code measures its context before compacting it (free endpoint)' };
 const ANTHROPIC_MODELS: ApiRoute = { method: 'GET', path: '/v1/models', kind: 'free', why: 'Claude Code and opencode list the models a key may use' };
 const responses = (prefix: string): ApiRoute[] => [
   { method: 'POST', path: `${prefix}/responses`, kind: 'billable', why: 'every Codex turn (wire_api = "responses"), and opencode\'s OpenAI provider' },
-  { method: 'POST', path: `${prefix}/responses/compact`, kind: 'billable', why: 'Codex compacts a long conversation on the server' },
+  { method: 'POST', path: `${prefix}/responses/compact`, kind: 'billable', why: 'Codex compacts a long conversation on the server', uncappedOutput: true },
   { method: 'GET', path: `${prefix}/models`, kind: 'free', why: 'Codex refreshes its model catalogue' },
 ];
 

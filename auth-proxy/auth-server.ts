@@ -201,7 +201,7 @@ export class AuthServer {
       if (billable && screened) {
         const { doc, off } = screened;
         measured = screened.bytes;
-        facts = requestFactsOf(doc, measured, this.vendor, this.opts.upstream.routed === true);
+        facts = requestFactsOf(doc, measured, this.vendor, this.opts.upstream.routed === true, match.route.uncappedOutput === true);
         // The 1M context window is asked for in a header, and billed at its premium rates past 200k prompt tokens (price-table.ts).
         if (this.vendor === 'anthropic' && asksLongContext(req.headers['anthropic-beta'])) facts = { ...facts, longContext: true };
         if (facts.background) {

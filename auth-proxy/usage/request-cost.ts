@@ -112,8 +112,11 @@ export function longCacheAsked(doc: Record<string, unknown>): boolean {
   return found;
 }
 
-/** The facts of a body already parsed (`doc`), `bodyBytes` long once decoded. */
-export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, vendor: Vendor, routed = false): RequestFacts {
+/**
+ * The facts of a body already parsed (`doc`), `bodyBytes` long once decoded. `uncappedOutput`: the
+ * path takes no output cap (api-routes.ts), so none the body names bounds the reply.
+ */
+export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, vendor: Vendor, routed = false, uncappedOutput = false): RequestFacts {
   const model = typeof doc.model === 'string' ? doc.model : '';
   // Anything but a list of names is reserved as an unknown model: the vendor's reading of it is not ours to guess.
   const models = doc.models !== undefined ? (Array.isArray(doc.models) ? doc.models.map((m) => (typeof m === 'string' ? m : '')) : ['']) : undefined;
@@ -126,7 +129,7 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
     stream: doc.stream === true,
     // Responses' background mode answers at once without usage and bills later, out of the meter's sight.
     ...(doc.background !== undefined && doc.background !== false && doc.background !== null ? { background: true } : {}),
-    maxOutputTokens: largestOutputCap(doc, vendor),
+    maxOutputTokens: Math.max(largestOutputCap(doc, vendor), uncappedOutput ? DEFAULT_MAX_OUTPUT_TOKENS : 0),
     ...(longCacheAsked(doc) ? { longCache: true } : {}),
     // A PDF bounds nothing by its bytes (image-input.ts): the prompt may fill the largest window.
     promptTokensBound: Math.max(bodyBytes + PROMPT_OVERHEAD_TOKENS + vendorDefinedTools(doc) * VENDOR_TOOL_OVERHEAD_TOKENS + images.tokens, images.documents > 0 ? (routed ? ROUTED_DOCUMENT_PROMPT_BOUND_TOKENS : DOCUMENT_PROMPT_BOUND_TOKENS) : 0),
