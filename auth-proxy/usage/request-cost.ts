@@ -50,10 +50,11 @@ const positiveInt = (v: unknown): number | undefined => (typeof v === 'number' &
 
 /**
  * The most prompt tokens a request carrying an inline PDF can be billed: the largest context
- * window either vendor serves (Anthropic's 1M-token window, OpenAI's 1M-token models); a longer
- * prompt is refused by the vendor, unbilled.
+ * window either vendor serves (Anthropic's 1M-token window; OpenAI's GPT-4.1 takes 1,047,576, so
+ * 1M let a PDF to it bill 47k tokens past its reservation: document-window-budget.test.ts),
+ * rounded up to 2^20; a longer prompt is refused by the vendor, unbilled.
  */
-export const DOCUMENT_PROMPT_BOUND_TOKENS = 1_000_000;
+export const DOCUMENT_PROMPT_BOUND_TOKENS = 1_048_576;
 /**
  * The same through a router (`provider:` upstreams): the models it routes to serve windows up to
  * 10M tokens (Llama 4 Scout), Gemini's 1,048,576 among them, and a router turns a file into text
