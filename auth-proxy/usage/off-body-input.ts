@@ -17,7 +17,8 @@
  *   as a bound);
  * - server-side compaction (OpenAI `context_management`, Anthropic `compact_*` context edits): a
  *   second pass over the input;
- * - a router's own additions (OpenRouter `plugins`, `web_search_options`, `:online` models).
+ * - a router's own additions (OpenRouter `plugins`, `web_search_options`, `:online` models,
+ *   presets: `preset`, `@preset/…`).
  *
  * Tools are judged by an allow-list of the types the client executes itself (its own tool calls
  * come back as a new request, reserved on its own body), so a server tool added tomorrow is on the
@@ -65,6 +66,8 @@ const reaches = (why: string): Reason => ({ why, reach: true });
 
 /** A router's model variant that searches the web first (OpenRouter's `:online`). */
 const ONLINE_VARIANT = /:online\s*$/i;
+/** A router preset named as or after a model (OpenRouter's `@preset/slug`, `model@preset/slug`). */
+const PRESET_MODEL = /@preset\//i;
 
 function topLevel(doc: Record<string, unknown>, vendor: Vendor): Reason | null {
   // No API has a body-level `type`; a block's type at the root made the walks below take the whole
@@ -75,6 +78,9 @@ function topLevel(doc: Record<string, unknown>, vendor: Vendor): Reason | null {
   if (present(doc.web_search_options)) return reaches('"web_search_options" asks for a web search on the provider\'s side');
   const models = [doc.model, ...(Array.isArray(doc.models) ? doc.models : [])];
   if (models.some((m) => typeof m === 'string' && ONLINE_VARIANT.test(m))) return reaches('an ":online" model searches the web on the provider\'s side');
+  // A preset is configuration kept on the router's account: system prompts, a model, routing and
+  // tools (its web search among them), none of it in the body (router-preset-budget.test.ts).
+  if (doc.preset !== undefined || models.some((m) => typeof m === 'string' && PRESET_MODEL.test(m))) return reaches('a router preset ("preset", "@preset/…") brings configuration kept on the router\'s account: system prompts, tools that reach the web, routing, none of it in the request body');
   if (vendor === 'openai') {
     for (const key of ['previous_response_id', 'conversation', 'prompt'] as const) {
       if (present(doc[key])) return unbounded(`"${key}" names stored input the request body does not carry`);
