@@ -5,7 +5,8 @@
  * prompt token once; the vendors also bill, as input of the same request:
  *
  * - stored state named by id: a Responses request's `previous_response_id`, `conversation`,
- *   stored `prompt` template, `item_reference` input items; files by id or URL (`file_id`,
+ *   stored `prompt` template, `item_reference` input items, reasoning and compaction items sent
+ *   by id without their `encrypted_content`; files by id or URL (`file_id`,
  *   `file_url`, an `input_image` / `image_url` / `video_url` / `audio_url` that is not a `data:` URL, Anthropic
  *   `source.type: "url" | "file"`, `container_upload`); an Anthropic `container` (its files and
  *   skills) and remote MCP servers (`mcp_servers`, OpenAI `mcp` tools);
@@ -120,6 +121,9 @@ function objectReason(o: Record<string, unknown>): Reason | null {
   for (const key of MEDIA_URL_KEYS) if (notDataUrl(o[key])) return reaches(`${key === 'image_url' ? 'an image' : key === 'video_url' ? 'a video' : 'audio'} named by URL ("${key}") is fetched on the vendor's side`);
   const type = typeof o.type === 'string' ? o.type : '';
   if (type === 'item_reference') return unbounded('an "item_reference" input item names stored input');
+  // With `store: true` the vendor completes a reasoning or compaction item sent by id alone from its
+  // store, and bills what it restores as input (stored-reasoning-budget.test.ts).
+  if ((type === 'reasoning' || (type === 'compaction' && !present(o.content))) && present(o.id) && !present(o.encrypted_content)) return unbounded(`a "${type}" item named by its "id" without its "encrypted_content" is restored from the vendor's store`);
   if (type === 'container_upload') return unbounded('a "container_upload" block brings a stored file in');
   if (type === 'url' && typeof o.url === 'string') return reaches('a "url" source is fetched on the vendor\'s side');
   if ((type === 'url' || type === 'file') && (typeof o.url === 'string' || present(o.file_id))) return unbounded(`a "${type}" source is read on the vendor's side`);
