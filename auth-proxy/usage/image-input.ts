@@ -143,9 +143,15 @@ function gifSize(b: Buffer): ImageSize | null {
   }
 }
 
-/** The first start-of-frame segment's size, walking the segments by their lengths (an EXIF thumbnail sits inside one). */
+/**
+ * The start-of-frame segment's size, walking the segments by their lengths (an EXIF thumbnail sits
+ * inside one) up to the scan. A second frame header before the scan is unreadable: readers differ
+ * on which one sizes the image (Pillow's Image.open takes the last, this walk took the first), and
+ * 1x1 then 2048x768 was reserved as 1x1 (image-input.test.ts, "a JPEG two readers size two ways").
+ */
 function jpegSize(b: Buffer): ImageSize | null {
   let i = 2;
+  let frame: ImageSize | null | undefined;
   while (i + 4 <= b.length) {
     if (b[i] !== 0xff) return null;
     const marker = b[i + 1]!;
@@ -157,9 +163,13 @@ function jpegSize(b: Buffer): ImageSize | null {
       i += 2;
       continue;
     }
-    if (marker === 0xd9 || marker === 0xda) return null; // end, or the scan: no frame header before it
+    if (marker === 0xd9) return null; // the end before any scan
+    if (marker === 0xda) return frame ?? null; // the scan: the frame header before it, if one
     const len = u16be(b, i + 2);
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return sized(u16be(b, i + 7), u16be(b, i + 5));
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (frame !== undefined) return null;
+      frame = sized(u16be(b, i + 7), u16be(b, i + 5));
+    }
     i += 2 + len;
   }
   return null;

@@ -186,6 +186,19 @@ describe('the reservation and the screen', () => {
   });
 });
 
+describe('a JPEG two readers size two ways is unreadable', () => {
+  // Attack: a JPEG stating two frame headers. The first was taken for its size; Pillow (Image.open)
+  // reports the last one it meets before the scan, so 1x1 then 2048x768 was reserved as 1x1 by
+  // peers and sized 2048x768 by such a reader (gpt-4o-mini bills 48,169 tokens for it).
+  test('a second start-of-frame before the scan makes it unreadable (refused under a cap); one frame header still reads', () => {
+    const sof = (w: number, h: number) => Buffer.from([0xff, 0xc0, 0x00, 0x0b, 0x08, h >> 8, h & 0xff, w >> 8, w & 0xff, 0x01, 0x01, 0x11, 0x00]);
+    const twoFrames = Buffer.concat([Buffer.from([0xff, 0xd8]), sof(1, 1), sof(2048, 768), Buffer.from([0xff, 0xda, 0, 2])]);
+    expect(imageSize(twoFrames)).toBeNull();
+    expect(imageInput({ input: [{ type: 'input_image', image_url: dataUrl(twoFrames, 'image/jpeg') }] }, 'openai', ['gpt-4o-mini']).unreadable).not.toBeNull();
+    expect(imageSize(Buffer.concat([Buffer.from([0xff, 0xd8]), sof(2048, 768), Buffer.from([0xff, 0xda, 0, 2])]))).toEqual({ width: 2048, height: 768 });
+  });
+});
+
 describe('only the head of an image is decoded', () => {
   test('a large image is read from its first 256 KiB; a JPEG whose frame header lies past them is unreadable', () => {
     const big = Buffer.concat([png(4000, 3000), Buffer.alloc(8 * 1024 * 1024)]);
