@@ -17,6 +17,7 @@ import { git } from '../src/git/git.ts';
 import { checkoutRisks, configuredDrivers, DRIVER_CONFIG_REGEXP } from '../src/git/checkout-risks.ts';
 import { firstCommitWithControls } from '../src/git/history-controls.ts';
 import { userHooksOf } from '../src/git/user-hooks.ts';
+import { userTreeReferences } from '../src/git/user-tree-references.ts';
 import { userSafeDirectoryEnv } from '../src/git/safe-directory.ts';
 import { observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
 import { isSafeRefName, resolveRepoLayout } from '../src/git/repo-layout.ts';
@@ -111,10 +112,12 @@ function publishOnce(repo: string, paths: StatePaths, branch: string, retried: b
   }
   // Nor may the user's own git, at checkout or merge, fetch or produce content no one reviewed
   // (a filter the run added, .lfsconfig, .gitmodules, a submodule commit: src/git/checkout-risks.ts).
-  // Nor may the run change what the user's hooks run (a hook under an in-tree core.hooksPath, a hook manager's configuration).
+  // Nor may the run change what the user's hooks run (a hook under an in-tree core.hooksPath, a hook manager's configuration),
+  // nor a file of the tree their hooks or configuration name (a linked hook, include.path, a driver's script).
   const drivers = git(repo, ['config', '--get-regexp', DRIVER_CONFIG_REGEXP]);
   const hooks = userHooksOf(repo);
-  const risks = drivers.code > 1 ? { error: `git config in ${repo} failed` } : 'error' in hooks ? hooks : checkoutRisks(paths.mirror, base, head, configuredDrivers(drivers.stdout), userAttributesText(repo), hooks);
+  const files = userTreeReferences(repo);
+  const risks = drivers.code > 1 ? { error: `git config in ${repo} failed` } : 'error' in hooks ? hooks : 'error' in files ? files : checkoutRisks(paths.mirror, base, head, configuredDrivers(drivers.stdout), userAttributesText(repo), hooks, files);
   if (!Array.isArray(risks) || risks.length) {
     const why = Array.isArray(risks) ? `the run's commits would make your git act at checkout: ${risks.join('; ')}` : `the run's changes could not be read (${risks.error})`;
     return { branch, sha: head, ahead, updated: false, note: `${branch} not published: ${why}. To look at the run anyway: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log -p FETCH_HEAD\`` };

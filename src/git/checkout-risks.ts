@@ -106,6 +106,29 @@ export function treeHooksDir(hooksPath: string, topLevel: string): string | null
   return `${rel.toLowerCase()}/`;
 }
 
+/**
+ * A file (or folder) of the user's tree their own git runs or reads as configuration, as a
+ * tree-relative path in lower case, and what of theirs names it (src/git/user-tree-references.ts).
+ */
+export type TreeReference = { path: string; by: string; fileOnly?: true };
+
+/**
+ * Why a change at `named` (tree path, lower case; `newMode` its mode after, or undefined when
+ * removed) makes the user's git run or read what the run wrote, or null: it is a file their git
+ * runs or reads, a folder above one (made a link or a file), or an executable or a link added
+ * right in a folder they name (`PATH=tools/bin:$PATH` in a hook).
+ */
+export function treeReferenceRisk(named: string, shown: string, newMode: string | undefined, refs: readonly TreeReference[]): string | null {
+  for (const r of refs) {
+    const runs = `which ${r.by} names: your git would run or read what it then holds at checkout, status, log, merge or commit`;
+    if (named === r.path) return `it changes ${shown}, ${runs}`;
+    if (r.path.startsWith(`${named}/`)) return `it changes ${shown}, which holds ${JSON.stringify(r.path)}, ${runs}`;
+    const inFolder = !r.fileOnly && named.startsWith(`${r.path}/`) && !named.slice(r.path.length + 1).includes('/');
+    if (inFolder && (newMode === '100755' || newMode === '120000')) return `it adds the program ${shown} to ${JSON.stringify(r.path)}, ${runs}`;
+  }
+  return null;
+}
+
 function hookRisk(entry: ChangedEntry, shown: string, hooks: UserHooks, mirror: string): string | null | { error: string } {
   const { named } = entry;
   // The directory itself or a folder above it, made a link (`.githooks -> scripts/hooks`) or a file: git then runs what it names.
@@ -127,9 +150,10 @@ function blobText(mirror: string, sha: string): string | { error: string } {
  * One sentence per risky change between `base` (null: the run's whole history) and `head` in
  * `mirror`, or `{ error }`. `userDrivers`: what configuredDrivers says of the user's git;
  * `userAttributes`: the text of the user's own attributes files, whose macros a run may name;
- * `userHooks`: where the user's hooks are and whether any is installed.
+ * `userHooks`: where the user's hooks are and whether any is installed; `userFiles`: the files of
+ * the tree the user's git runs or reads as configuration (user-tree-references.ts).
  */
-export function checkoutRisks(mirror: string, base: string | null, head: string, userDrivers: ReadonlySet<string>, userAttributes = '', userHooks: UserHooks = NO_USER_HOOKS): string[] | { error: string } {
+export function checkoutRisks(mirror: string, base: string | null, head: string, userDrivers: ReadonlySet<string>, userAttributes = '', userHooks: UserHooks = NO_USER_HOOKS, userFiles: readonly TreeReference[] = []): string[] | { error: string } {
   const r = git(mirror, ['diff-tree', '-r', '-z', '--no-renames', '--raw', base ?? EMPTY_TREE, head], { maxBuffer: 512 * 1024 * 1024, timeoutMs: 10 * 60_000 });
   if (r.code !== 0) return { error: `git diff-tree failed: ${r.stderr.trim().slice(-300)}` };
   let changes: TreeChange[];
@@ -147,7 +171,7 @@ export function checkoutRisks(mirror: string, base: string | null, head: string,
     // git before 2.32 follows these when they are links (the mirror's fsck only warns): the check
     // below would read the link's target name, and the user's git the file it names.
     const linked = newMode === '120000' && (basename(named) === '.gitattributes' || ['.mailmap', '.lfsconfig', '.gitmodules'].includes(named));
-    const hook = hookRisk({ named, mode: newMode, sha: newSha, oldMode, oldSha }, shown, userHooks, mirror);
+    const hook = hookRisk({ named, mode: newMode, sha: newSha, oldMode, oldSha }, shown, userHooks, mirror) ?? treeReferenceRisk(named, shown, newMode, userFiles);
     if (hook && typeof hook !== 'string') return hook;
     if (hook) risks.push(hook);
     else if (linked) risks.push(`it makes ${shown} a symbolic link (git before 2.32 reads the file it names as ${basename(named)})`);

@@ -11,6 +11,13 @@ import { treeHooksDir, type UserHooks } from './checkout-risks.ts';
 
 /** The user's hooks, or `{ error }` when git cannot say where they are (the caller publishes nothing). */
 export function userHooksOf(repo: string): UserHooks | { error: string } {
+  const hooks = userHooksDir(repo);
+  if ('error' in hooks) return hooks;
+  return { dir: treeHooksDir(hooks.dir, realOrAsIs(hooks.workDir)), active: anyHookIn(hooks.dir) };
+}
+
+/** The directory git runs the user's hooks from (links resolved), and their work tree; or `{ error }`. */
+export function userHooksDir(repo: string): { dir: string; workDir: string } | { error: string } {
   let layout: RepoLayout;
   try {
     layout = resolveRepoLayout(repo, { allowGitFile: true });
@@ -23,8 +30,7 @@ export function userHooksOf(repo: string): UserHooks | { error: string } {
   if (set === null) return { error: `git config core.hooksPath in ${repo} failed` };
   // Unset, the common git directory's: linked worktrees share its hooks.
   const path = set.filter((v) => v.scope !== 'command').pop()?.value ?? join(layout.commonDir, 'hooks');
-  const dir = realOrAsIs(resolve(layout.workDir, path));
-  return { dir: treeHooksDir(dir, realOrAsIs(layout.workDir)), active: anyHookIn(dir) };
+  return { dir: realOrAsIs(resolve(layout.workDir, path)), workDir: layout.workDir };
 }
 
 function realOrAsIs(path: string): string {

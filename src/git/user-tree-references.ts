@@ -1,0 +1,180 @@
+/**
+ * The files of the user's work tree that their own git runs or reads as configuration, for the
+ * publish check (SECURITY.md, "Results come back as a branch"): a hook installed as a link into the
+ * tree (`ln -s ../../scripts/post-checkout .git/hooks/`), a hook that runs a script of the tree, a
+ * config file of the tree taken in by `include.path = ../.gitconfig`, a driver's program
+ * (`filter.x.smudge = sh tools/smudge.sh`), and what those scripts name in turn. A run that changes
+ * one has the user's git run the peers' code at their checkout of the results branch, or at the
+ * next `git status`, `log -p` or commit. Which words of a command name a file is a guess, made wide
+ * (any word, against every directory git or the script may resolve it from), so the check errs
+ * towards holding a run back, never towards publishing it.
+ */
+import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { MiB, readTextCapped } from '../fs/safe-read.ts';
+import { git, SAFE_GIT_FLAGS } from './git.ts';
+import { resolveRepoLayout } from './repo-layout.ts';
+import { userHooksDir } from './user-hooks.ts';
+import type { TreeReference } from './checkout-risks.ts';
+
+
+/**
+ * Keys whose file git only reads as data, never as a program or configuration: the run may change
+ * those (`.git-blame-ignore-revs` is a common tracked file a run may rightly extend).
+ */
+const DATA_FILE_KEYS = new Set(['blame.ignorerevsfile', 'commit.template', 'core.excludesfile']);
+/** How far scripts naming scripts are followed, and how much is read: the user's tree, bounded all the same. */
+const MAX_DEPTH = 3;
+const MAX_FILES = 256;
+const FILE_LIMIT = 1 * MiB;
+
+/**
+ * The words of a command, a script or a path list that may name a file (shell syntax, quotes, `=`
+ * and `:` split them). A variable is cut off what follows it: `$PWD/tools/bin` leaves `/tools/bin`,
+ * read relative too (treePathsOf).
+ */
+export function pathWords(text: string): string[] {
+  return text.replace(/\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g, ' ').split(/[\s'"`;|&()<>$=:,{}\\]+/).filter((w) => w !== '' && w !== '.' && w !== '..' && !w.startsWith('-') && !w.startsWith('~'));
+}
+
+/**
+ * The tree paths (relative to `top`, `/`-separated) a word may name, read from each of `bases`.
+ * A word glued to an expression (`"$(dirname "$0")/../x"` leaves `/../x`) is read relative too.
+ */
+export function treePathsOf(word: string, bases: readonly string[], top: string): string[] {
+  const out = new Set<string>();
+  for (const base of bases) {
+    for (const p of word.startsWith('/') ? [resolve(base, word), resolve(base, `.${word}`)] : [resolve(base, word)]) {
+      const rel = treeRelative(p, top);
+      if (rel !== undefined) out.add(rel);
+    }
+  }
+  return [...out];
+}
+
+/** `path` (absolute) as a path of the tree under `top`, `/`-separated; undefined outside it, at its top or in its `.git`. */
+function treeRelative(path: string, top: string): string | undefined {
+  const rel = relative(top, path);
+  // `.git/…` is the user's git directory, never a path of a tree (git refuses one).
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel) || /^\.git([/\\]|$)/i.test(rel)) return undefined;
+  return rel.split('\\').join('/');
+}
+
+/**
+ * A text that may name files of the tree: `bare` when a word with neither `/` nor `.` counts (in a
+ * script, `sh smudge` runs the tree's file; in a config value, `auto`, `main` or `origin` is a setting).
+ */
+type Seed = { text: string; bases: string[]; by: string; depth: number; bare: boolean };
+
+/**
+ * Every tree path the seeds name, each file of the tree so named read in turn (a hook running
+ * `scripts/hook.sh`, which sources `scripts/lib.sh`), at most MAX_DEPTH deep and MAX_FILES files.
+ */
+export function referencesFrom(seeds: Seed[], top: string): TreeReference[] {
+  const found = new Map<string, TreeReference>();
+  const queue = [...seeds];
+  let read = 0;
+  while (queue.length) {
+    const seed = queue.shift()!;
+    for (const word of pathWords(seed.text)) {
+      if (!seed.bare && !/[/.]/.test(word)) continue;
+      for (const rel of treePathsOf(word, seed.bases, top)) {
+        const key = rel.toLowerCase();
+        if (found.has(key)) continue;
+        // A bare word (`test` in `npm test`) names a file, never a folder whose programs a script runs.
+        found.set(key, { path: key, by: seed.by, ...(word.includes('/') ? {} : { fileOnly: true }) });
+        if (seed.depth >= MAX_DEPTH || read >= MAX_FILES) continue;
+        const text = treeFileText(join(top, rel));
+        if (text === undefined) continue;
+        read++;
+        queue.push({ text, bases: [top, dirname(join(top, rel))], by: seed.by, depth: seed.depth + 1, bare: true });
+      }
+    }
+  }
+  return [...found.values()];
+}
+
+/** The text of a regular file of the user's tree, or undefined (none, a folder, a FIFO, too large). */
+function treeFileText(path: string): string | undefined {
+  try {
+    return readTextCapped(realpathSync(path), FILE_LIMIT);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Our own `-c` settings, which git lists as the command line's: not the user's. */
+const OWN_SETTINGS = new Set(SAFE_GIT_FLAGS.filter((f) => f !== '-c').map((f) => f.toLowerCase().replace('=', '\n')));
+
+/**
+ * The user's configuration as their git reads it in `workDir` (every scope, includes followed), as
+ * seeds: each value with the directories a relative path in it may be read from.
+ */
+function configSeeds(workDir: string): Seed[] | { error: string } {
+  const r = git(workDir, ['config', '--list', '--show-origin', '-z'], { timeoutMs: 60_000 });
+  if (r.code !== 0) return { error: `git config --list in ${workDir} failed: ${r.stderr.trim().slice(-200)}` };
+  const fields = r.stdout.split('\0');
+  const seeds: Seed[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const origin = fields[i]!;
+    const entry = fields[i + 1]!;
+    const nl = entry.indexOf('\n');
+    const key = (nl === -1 ? entry : entry.slice(0, nl)).toLowerCase();
+    const value = nl === -1 ? '' : entry.slice(nl + 1);
+    if (DATA_FILE_KEYS.has(key) || (origin === 'command line:' && OWN_SETTINGS.has(`${key}\n${value.toLowerCase()}`))) continue;
+    // A relative include is read from the including file's directory; a program runs at the top of the tree.
+    const file = origin.startsWith('file:') ? resolve(workDir, origin.slice('file:'.length)) : undefined;
+    seeds.push({ text: value, bases: file ? [workDir, dirname(file)] : [workDir], by: `your git config ${key}`, depth: 0, bare: false });
+  }
+  return seeds;
+}
+
+/**
+ * The user's installed hooks as seeds: a hook that is a link into the tree names its target; a
+ * hook's text names what it runs, from the top of the tree (where git runs hooks) or its own
+ * directory (`$(dirname "$0")/…`).
+ */
+function hookSeeds(hooksDir: string, top: string): { seeds: Seed[]; linked: TreeReference[] } {
+  const seeds: Seed[] = [];
+  const linked: TreeReference[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(hooksDir);
+  } catch {
+    return { seeds, linked };
+  }
+  for (const name of names) {
+    if (name.endsWith('.sample')) continue;
+    const path = join(hooksDir, name);
+    try {
+      const st = statSync(path);
+      if (!st.isFile() || (st.mode & 0o111) === 0) continue;
+      const real = realpathSync(path);
+      const text = readTextCapped(real, FILE_LIMIT);
+      const by = `your ${name} hook`;
+      const rel = treeRelative(real, top);
+      if (rel !== undefined) linked.push({ path: rel.toLowerCase(), by });
+      // Run from the top of the tree: a relative word in a hook is read from there, or from its directory.
+      seeds.push({ text, bases: [top, dirname(real), hooksDir], by, depth: 0, bare: true });
+    } catch {
+      // not a hook git can run
+    }
+  }
+  return { seeds, linked };
+}
+
+/** What of the user's tree their git runs or reads as configuration, or `{ error }` (the caller publishes nothing). */
+export function userTreeReferences(repo: string): TreeReference[] | { error: string } {
+  let top: string;
+  try {
+    top = realpathSync(resolveRepoLayout(repo, { allowGitFile: true }).workDir);
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+  const config = configSeeds(top);
+  if ('error' in config) return config;
+  const hooks = userHooksDir(repo);
+  if ('error' in hooks) return hooks;
+  const { seeds, linked } = hookSeeds(hooks.dir, top);
+  return [...linked, ...referencesFrom([...config, ...seeds], top)];
+}

@@ -1,0 +1,142 @@
+/**
+ * Attack on the user's repository through files of their tree that their own git runs or reads as
+ * configuration: a hook installed as a link into the tree (`ln -s ../../scripts/post-checkout
+ * .git/hooks/`), a hook that runs a script of the tree, `include.path = ../.gitconfig` (a tracked
+ * config file), a filter or diff driver whose program is a script of the tree. Publishing looked at
+ * neither: a run that rewrote such a file was published as peers/app, and the user's `git checkout
+ * peers/app` (or the `git status` after it) ran the peers' code on the host. SECURITY.md, "Results
+ * come back as a branch".
+ */
+import { afterEach, beforeEach, describe, expect, setDefaultTimeout, test } from 'bun:test';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { RunObserver } from '../../../src/git/run-observer.ts';
+import { statePaths, type StatePaths } from '../../../src/state/paths.ts';
+import { publishRunBranch } from '../../../sandbox/publish-branch.ts';
+import { prepareRunClone } from '../../../sandbox/run-clone.ts';
+
+setDefaultTimeout(60_000);
+
+let root: string;
+let repo: string;
+let paths: StatePaths;
+let marker: string;
+const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@t' };
+const git = (cwd: string, args: string[]) => {
+  const r = spawnSync('git', args, { cwd, env: ENV, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')} (${r.status}): ${r.stderr}${r.stdout}`);
+  return r.stdout;
+};
+const write = (dir: string, file: string, text: string, mode = 0o755) => {
+  mkdirSync(dirname(join(dir, file)), { recursive: true });
+  writeFileSync(join(dir, file), text);
+  chmodSync(join(dir, file), mode);
+};
+/** The user's project with `files` committed, then their own setup (`setup`), then the run clone. */
+function userRepo(files: Record<string, string>, setup: () => void): void {
+  for (const [f, text] of Object.entries({ 'README.md': '# app\n', ...files })) write(repo, f, text);
+  git(repo, ['add', '-A']);
+  git(repo, ['commit', '-qm', 'start']);
+  setup();
+  prepareRunClone(repo, paths);
+}
+/** The peers commit `files` in the run clone; the trusted mirror takes it. */
+function peersCommit(files: Record<string, string>): void {
+  for (const [f, text] of Object.entries(files)) write(paths.clone, f, text);
+  git(paths.clone, ['add', '-A']);
+  git(paths.clone, ['commit', '-qm', 'work']);
+  new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+}
+const payload = () => `#!/bin/sh\necho pwned > '${marker}'\n`;
+
+/**
+ * What the user sees: the branch is not published, with the reason naming `file`; and had it been,
+ * their checkout of it (and a `git status`) would have run the payload.
+ */
+function expectRefused(file: string): void {
+  const pub = publishRunBranch(repo, paths, 'peers/app');
+  if (pub.updated) {
+    git(repo, ['checkout', '-q', 'peers/app']);
+    git(repo, ['status', '--short']);
+    git(repo, ['checkout', '-q', 'main']);
+  }
+  expect({ ran: existsSync(marker), updated: pub.updated }).toEqual({ ran: false, updated: false });
+  expect(pub.note).toContain(JSON.stringify(file));
+  expect(pub.note).toContain('git log -p FETCH_HEAD');
+}
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'peers-publish-tree-programs-'));
+  repo = join(root, 'app');
+  marker = join(root, 'PWNED');
+  git(root, ['init', '-q', '-b', 'main', repo]);
+  paths = statePaths(join(root, 'state'));
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+describe('a hook of the user that runs a file of the tree', () => {
+  test('a hook installed as a link into the tree: a run that rewrites the script it links to is not published', () => {
+    userRepo({ 'scripts/post-checkout': '#!/bin/sh\nexit 0\n' }, () => symlinkSync('../../scripts/post-checkout', join(repo, '.git/hooks/post-checkout')));
+    peersCommit({ 'scripts/post-checkout': payload() });
+    expectRefused('scripts/post-checkout');
+  });
+
+  test('a hook that runs a script of the tree: a run that rewrites the script is not published', () => {
+    userRepo({ 'tools/hooks/on-checkout.sh': '#!/bin/sh\nexit 0\n' }, () => write(repo, '.git/hooks/post-checkout', '#!/bin/sh\nexec sh "$(dirname "$0")/../../tools/hooks/on-checkout.sh" "$@"\n'));
+    peersCommit({ 'tools/hooks/on-checkout.sh': payload() });
+    expectRefused('tools/hooks/on-checkout.sh');
+  });
+
+  test('a hook that puts a folder of the tree on PATH: a run that adds a program there is not published', () => {
+    userRepo({ 'tools/bin/.keep': '' }, () => write(repo, '.git/hooks/post-checkout', '#!/bin/sh\nPATH="$PWD/tools/bin:$PATH" git-lfs-check "$@" || true\n'));
+    peersCommit({ 'tools/bin/git-lfs-check': payload() });
+    expectRefused('tools/bin/git-lfs-check');
+  });
+});
+
+describe("the user's configuration that names a file of the tree", () => {
+  test('include.path = ../.gitconfig (a tracked config file): a run that changes it is not published', () => {
+    userRepo({ '.gitconfig': '[alias]\n\tst = status\n' }, () => git(repo, ['config', 'include.path', '../.gitconfig']));
+    peersCommit({ '.gitconfig': `[alias]\n\tst = status\n[core]\n\tfsmonitor = "echo pwned > '${marker}'; false"\n` });
+    expectRefused('.gitconfig');
+  });
+
+  test('a filter whose program is a script of the tree: a run that rewrites the script is not published', () => {
+    userRepo({ '.gitattributes': '*.dat filter=gen\n', 'tools/smudge.sh': '#!/bin/sh\ncat\n', 'a.dat': 'a\n' }, () => {
+      git(repo, ['config', 'filter.gen.smudge', 'sh tools/smudge.sh']);
+      git(repo, ['config', 'filter.gen.clean', 'cat']);
+    });
+    peersCommit({ 'tools/smudge.sh': `#!/bin/sh\necho pwned > '${marker}'\ncat\n`, 'z.dat': 'z\n' });
+    expectRefused('tools/smudge.sh');
+  });
+
+  test('a textconv driver run as `python3 textconv.py`: a run that rewrites textconv.py is not published', () => {
+    userRepo({ '.gitattributes': '*.bin diff=hex\n', 'textconv.py': 'print(1)\n' }, () => git(repo, ['config', 'diff.hex.textconv', 'python3 textconv.py']));
+    peersCommit({ 'textconv.py': 'import os; os.system("touch /tmp/x")\n' });
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated).toBe(false);
+    expect(pub.note).toContain('"textconv.py"');
+    expect(pub.note).toContain('diff.hex.textconv');
+  });
+});
+
+describe('what publishes as before', () => {
+  test('a run that changes code no hook or configuration of the user names is published, a linked hook and an include beside it', () => {
+    userRepo({ 'scripts/post-checkout': '#!/bin/sh\nexit 0\n', '.gitconfig': '[alias]\n\tst = status\n', '.git-blame-ignore-revs': '' }, () => {
+      symlinkSync('../../scripts/post-checkout', join(repo, '.git/hooks/post-checkout'));
+      git(repo, ['config', 'include.path', '../.gitconfig']);
+      git(repo, ['config', 'blame.ignoreRevsFile', '.git-blame-ignore-revs']);
+      git(repo, ['config', 'alias.top', '!cd . && git log -1']);
+      git(repo, ['config', 'core.autocrlf', 'input']);
+      write(repo, '.git/hooks/pre-commit', '#!/bin/sh\nnpm test && eslint src\n');
+    });
+    // A data file the user's git reads (blame's list of revisions to skip) runs nothing; a setting
+    // (`input`) and a bare word of a hook (`npm test`, `eslint src`) name no folder of programs.
+    peersCommit({ 'src/app.js': 'export const x = 1;\n', 'scripts/lint.sh': '#!/bin/sh\n', '.git-blame-ignore-revs': `${'a'.repeat(40)}\n`, 'test/run.sh': '#!/bin/sh\n', input: 'data\n' });
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.note).toBeUndefined();
+    expect(pub.updated).toBe(true);
+  });
+});
