@@ -9,7 +9,7 @@
  * (any word, against every directory git or the script may resolve it from), so the check errs
  * towards holding a run back, never towards publishing it.
  */
-import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { MiB, readTextCapped } from '../fs/safe-read.ts';
 import { git, SAFE_GIT_FLAGS } from './git.ts';
@@ -146,21 +146,36 @@ function hookSeeds(hooksDir: string, top: string): { seeds: Seed[]; linked: Tree
   for (const name of names) {
     if (name.endsWith('.sample')) continue;
     const path = join(hooksDir, name);
+    const by = `your ${name} hook`;
+    // A link into the tree: its target's content and mode are the run's, there or not yet, executable or not yet.
+    const target = linkTarget(path);
+    const linkedTo = target === undefined ? undefined : treeRelative(target, top);
+    if (linkedTo !== undefined) linked.push({ path: linkedTo.toLowerCase(), by });
     try {
       const st = statSync(path);
       if (!st.isFile() || (st.mode & 0o111) === 0) continue;
       const real = realpathSync(path);
-      const text = readTextCapped(real, FILE_LIMIT);
-      const by = `your ${name} hook`;
-      const rel = treeRelative(real, top);
-      if (rel !== undefined) linked.push({ path: rel.toLowerCase(), by });
       // Run from the top of the tree: a relative word in a hook is read from there, or from its directory.
-      seeds.push({ text, bases: [top, dirname(real), hooksDir], by, depth: 0, bare: true });
+      seeds.push({ text: readTextCapped(real, FILE_LIMIT), bases: [top, dirname(real), hooksDir], by, depth: 0, bare: true });
     } catch {
-      // not a hook git can run
+      // not a hook git can run now
     }
   }
   return { seeds, linked };
+}
+
+/** Where the link at `path` leads (every link followed; a missing target as its link names it), or undefined for a file. */
+function linkTarget(path: string): string | undefined {
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return undefined;
+  } catch {
+    return undefined;
+  }
+  try {
+    return realpathSync(path);
+  } catch {
+    return resolve(dirname(path), readlinkSync(path));
+  }
 }
 
 /** What of the user's tree their git runs or reads as configuration, or `{ error }` (the caller publishes nothing). */

@@ -83,6 +83,20 @@ describe('a hook of the user that runs a file of the tree', () => {
     expectRefused('scripts/post-checkout');
   });
 
+  // Git runs the link's target once it is there and executable, both of which the run decides.
+  test('a hook linked to a file of the tree that is not there yet, or not executable: a run that makes it is not published', () => {
+    userRepo({ 'scripts/pre-push': 'echo not yet a hook\n' }, () => {
+      symlinkSync('../../scripts/post-checkout', join(repo, '.git/hooks/post-checkout'));
+      symlinkSync('../../scripts/pre-push', join(repo, '.git/hooks/pre-push'));
+      chmodSync(join(repo, 'scripts/pre-push'), 0o644);
+    });
+    peersCommit({ 'scripts/post-checkout': payload() });
+    expectRefused('scripts/post-checkout');
+    rmSync(join(repo, '.git/hooks/post-checkout'));
+    peersCommit({ 'scripts/pre-push': '#!/bin/sh\necho pushed\n' });
+    expect(publishRunBranch(repo, paths, 'peers/app').note).toContain('"scripts/pre-push", which your pre-push hook names');
+  });
+
   test('a hook that runs a script of the tree: a run that rewrites the script is not published', () => {
     userRepo({ 'tools/hooks/on-checkout.sh': '#!/bin/sh\nexit 0\n' }, () => write(repo, '.git/hooks/post-checkout', '#!/bin/sh\nexec sh "$(dirname "$0")/../../tools/hooks/on-checkout.sh" "$@"\n'));
     peersCommit({ 'tools/hooks/on-checkout.sh': payload() });
