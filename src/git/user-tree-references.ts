@@ -30,11 +30,11 @@ const FILE_LIMIT = 1 * MiB;
 
 /**
  * The words of a command, a script or a path list that may name a file (shell syntax, quotes, `=`
- * and `:` split them). A variable is cut off what follows it: `$PWD/tools/bin` leaves `/tools/bin`,
+ * and `:` split them; `!` too, which starts a shell alias). A variable is cut off what follows it: `$PWD/tools/bin` leaves `/tools/bin`,
  * read relative too (treePathsOf).
  */
 export function pathWords(text: string): string[] {
-  return text.replace(/\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g, ' ').split(/[\s'"`;|&()<>$=:,{}\\]+/).filter((w) => w !== '' && w !== '.' && w !== '..' && !w.startsWith('-') && !w.startsWith('~'));
+  return text.replace(/\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g, ' ').split(/[\s'"`;|&()<>$=:,{}\\!]+/).filter((w) => w !== '' && w !== '.' && w !== '..' && !w.startsWith('-') && !w.startsWith('~'));
 }
 
 /**

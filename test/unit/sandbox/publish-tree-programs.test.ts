@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathWords } from '../../../src/git/user-tree-references.ts';
 import { RunObserver } from '../../../src/git/run-observer.ts';
 import { statePaths, type StatePaths } from '../../../src/state/paths.ts';
 import { publishRunBranch } from '../../../sandbox/publish-branch.ts';
@@ -153,4 +154,10 @@ describe('what publishes as before', () => {
     expect(pub.note).toBeUndefined();
     expect(pub.updated).toBe(true);
   });
+});
+
+test('the words of a command that may name a file: a shell alias, a variable before a path, an option with a value', () => {
+  expect(pathWords('!tools/fmt.sh --fix')).toEqual(['tools/fmt.sh']);
+  expect(pathWords('PATH="$PWD/tools/bin:$PATH" run')).toEqual(['PATH', '/tools/bin', 'run']);
+  expect(pathWords('exec pre-commit hook-impl --config=.pre-commit-config.yaml')).toContain('.pre-commit-config.yaml');
 });
