@@ -76,7 +76,9 @@ export function referencesFrom(seeds: Seed[], top: string): TreeReference[] {
   let read = 0;
   while (queue.length) {
     const seed = queue.shift()!;
-    for (const word of pathWords(seed.text)) {
+    // A comment line (shell, YAML, TOML) names nothing a script runs; a `#!` line names its interpreter.
+    const text = seed.text.replace(/^[ \t]*#(?!!).*$/gm, '');
+    for (const word of pathWords(text)) {
       if (!seed.bare && !/[/.]/.test(word)) continue;
       for (const rel of treePathsOf(word, seed.bases, top)) {
         const key = rel.toLowerCase();

@@ -145,11 +145,12 @@ describe('what publishes as before', () => {
       git(repo, ['config', 'blame.ignoreRevsFile', '.git-blame-ignore-revs']);
       git(repo, ['config', 'alias.top', '!cd . && git log -1']);
       git(repo, ['config', 'core.autocrlf', 'input']);
-      write(repo, '.git/hooks/pre-commit', '#!/bin/sh\nnpm test && eslint src\n');
+      write(repo, '.git/hooks/pre-commit', '#!/bin/sh\n# conventions: see CONTRIBUTING.md\nnpm test && eslint src\n');
     });
     // A data file the user's git reads (blame's list of revisions to skip) runs nothing; a setting
-    // (`input`) and a bare word of a hook (`npm test`, `eslint src`) name no folder of programs.
-    peersCommit({ 'src/app.js': 'export const x = 1;\n', 'scripts/lint.sh': '#!/bin/sh\n', '.git-blame-ignore-revs': `${'a'.repeat(40)}\n`, 'test/run.sh': '#!/bin/sh\n', input: 'data\n' });
+    // (`input`) and a bare word of a hook (`npm test`, `eslint src`) name no folder of programs; a
+    // hook's comment names nothing it runs.
+    peersCommit({ 'src/app.js': 'export const x = 1;\n', 'scripts/lint.sh': '#!/bin/sh\n', '.git-blame-ignore-revs': `${'a'.repeat(40)}\n`, 'test/run.sh': '#!/bin/sh\n', input: 'data\n', 'CONTRIBUTING.md': '# how\n' });
     const pub = publishRunBranch(repo, paths, 'peers/app');
     expect(pub.note).toBeUndefined();
     expect(pub.updated).toBe(true);
