@@ -110,13 +110,15 @@ const OWN_SETTINGS = new Set(SAFE_GIT_FLAGS.filter((f) => f !== '-c').map((f) =>
 
 /**
  * The user's configuration as their git reads it in `workDir` (every scope, includes followed), as
- * seeds: each value with the directories a relative path in it may be read from.
+ * seeds: each value with the directories a relative path in it may be read from; and each of its
+ * files that is a file of the tree.
  */
-function configSeeds(workDir: string): Seed[] | { error: string } {
+function configSeeds(workDir: string): { seeds: Seed[]; files: TreeReference[] } | { error: string } {
   const r = git(workDir, ['config', '--list', '--show-origin', '-z'], { timeoutMs: 60_000 });
   if (r.code !== 0) return { error: `git config --list in ${workDir} failed: ${r.stderr.trim().slice(-200)}` };
   const fields = r.stdout.split('\0');
   const seeds: Seed[] = [];
+  const files: TreeReference[] = [];
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const origin = fields[i]!;
     const entry = fields[i + 1]!;
@@ -127,8 +129,11 @@ function configSeeds(workDir: string): Seed[] | { error: string } {
     // A relative include is read from the including file's directory; a program runs at the top of the tree.
     const file = origin.startsWith('file:') ? resolve(workDir, origin.slice('file:'.length)) : undefined;
     seeds.push({ text: value, bases: file ? [workDir, dirname(file)] : [workDir], by: `your git config ${key}`, depth: 0, bare: false });
+    // The file itself, when it is one of the tree (a dotfiles repository holding ~/.gitconfig).
+    const own = file === undefined ? undefined : treeRelative(file, workDir);
+    if (own !== undefined) files.push({ path: own.toLowerCase(), by: `your git config file ${origin.slice('file:'.length)}` });
   }
-  return seeds;
+  return { seeds, files };
 }
 
 /**
@@ -193,5 +198,5 @@ export function userTreeReferences(repo: string): TreeReference[] | { error: str
   const hooks = userHooksDir(repo);
   if ('error' in hooks) return hooks;
   const { seeds, linked } = hookSeeds(hooks.dir, top);
-  return [...linked, ...referencesFrom([...config, ...seeds], top)];
+  return [...config.files, ...linked, ...referencesFrom([...config.seeds, ...seeds], top)];
 }

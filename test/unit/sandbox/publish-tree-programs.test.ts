@@ -118,6 +118,22 @@ describe("the user's configuration that names a file of the tree", () => {
     expectRefused('.gitconfig');
   });
 
+  // A dotfiles repository: the user's global config file is a file of the tree.
+  test('a config file of the user\'s that is itself a file of the tree: a run that changes it is not published', () => {
+    const global = join(repo, '.gitconfig');
+    const saved = process.env.GIT_CONFIG_GLOBAL;
+    process.env.GIT_CONFIG_GLOBAL = global;
+    ENV.GIT_CONFIG_GLOBAL = global;
+    try {
+      userRepo({ '.gitconfig': '[alias]\n\tst = status\n' }, () => {});
+      peersCommit({ '.gitconfig': `[alias]\n\tst = status\n[core]\n\tfsmonitor = "echo pwned > '${marker}'; false"\n` });
+      expectRefused('.gitconfig');
+    } finally {
+      process.env.GIT_CONFIG_GLOBAL = saved;
+      ENV.GIT_CONFIG_GLOBAL = '/dev/null';
+    }
+  });
+
   test('a filter whose program is a script of the tree: a run that rewrites the script is not published', () => {
     userRepo({ '.gitattributes': '*.dat filter=gen\n', 'tools/smudge.sh': '#!/bin/sh\ncat\n', 'a.dat': 'a\n' }, () => {
       git(repo, ['config', 'filter.gen.smudge', 'sh tools/smudge.sh']);
