@@ -10,7 +10,7 @@
  * towards holding a run back, never towards publishing it.
  */
 import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { MiB, readTextCapped } from '../fs/safe-read.ts';
 import { git, SAFE_GIT_FLAGS } from './git.ts';
 import { resolveRepoLayout } from './repo-layout.ts';
@@ -185,6 +185,35 @@ function linkTarget(path: string): string | undefined {
   }
 }
 
+/** `path` with the links of its directory resolved (the file itself may not be there yet). */
+function realPlace(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    try {
+      return join(realpathSync(dirname(path)), basename(path));
+    } catch {
+      return path;
+    }
+  }
+}
+
+/**
+ * The files git reads as the user's own configuration and attributes wherever the repository is,
+ * there or not yet: in a dotfiles repository (the work tree is HOME) a run that adds
+ * `.config/git/config` gives the user's git a configuration of its own.
+ */
+function defaultUserFiles(env: NodeJS.ProcessEnv, top: string): TreeReference[] {
+  const home = env.HOME || undefined;
+  const xdg = env.XDG_CONFIG_HOME || (home ? join(home, '.config') : undefined);
+  const globals = env.GIT_CONFIG_GLOBAL ? [env.GIT_CONFIG_GLOBAL] : [...(home ? [join(home, '.gitconfig')] : []), ...(xdg ? [join(xdg, 'git', 'config')] : [])];
+  const files = [...globals.map((f) => ({ f, by: 'your global git config' })), ...(xdg ? [{ f: join(xdg, 'git', 'attributes'), by: 'your git attributes' }] : [])];
+  return files.flatMap(({ f, by }) => {
+    const rel = isAbsolute(f) ? treeRelative(realPlace(f), top) : undefined;
+    return rel === undefined ? [] : [{ path: rel.toLowerCase(), by: `${by} (${f})` }];
+  });
+}
+
 /** What of the user's tree their git runs or reads as configuration, or `{ error }` (the caller publishes nothing). */
 export function userTreeReferences(repo: string): TreeReference[] | { error: string } {
   let top: string;
@@ -198,5 +227,6 @@ export function userTreeReferences(repo: string): TreeReference[] | { error: str
   const hooks = userHooksDir(repo);
   if ('error' in hooks) return hooks;
   const { seeds, linked } = hookSeeds(hooks.dir, top);
-  return [...config.files, ...linked, ...referencesFrom([...config.seeds, ...seeds], top)];
+  // The environment the user's git runs with (git.ts keeps it for calls on their repository).
+  return [...config.files, ...defaultUserFiles(process.env, top), ...linked, ...referencesFrom([...config.seeds, ...seeds], top)];
 }

@@ -134,6 +134,30 @@ describe("the user's configuration that names a file of the tree", () => {
     }
   });
 
+  test('a dotfiles repository without a global config yet: a run that adds .config/git/config is not published', () => {
+    const saved = { HOME: process.env.HOME, GIT_CONFIG_GLOBAL: process.env.GIT_CONFIG_GLOBAL, XDG_CONFIG_HOME: process.env.XDG_CONFIG_HOME };
+    const user: NodeJS.ProcessEnv = { ...ENV, HOME: repo, GIT_CONFIG_GLOBAL: undefined, XDG_CONFIG_HOME: undefined };
+    Object.assign(process.env, { HOME: repo });
+    delete process.env.GIT_CONFIG_GLOBAL;
+    delete process.env.XDG_CONFIG_HOME;
+    try {
+      userRepo({ '.bashrc': 'PS1=$\n' }, () => {});
+      peersCommit({ '.config/git/config': `[core]\n\tfsmonitor = "echo pwned > '${marker}'; false"\n` });
+      const pub = publishRunBranch(repo, paths, 'peers/app');
+      if (pub.updated) {
+        spawnSync('git', ['checkout', '-q', 'peers/app'], { cwd: repo, env: user });
+        spawnSync('git', ['status', '--short'], { cwd: repo, env: user });
+      }
+      expect({ ran: existsSync(marker), updated: pub.updated }).toEqual({ ran: false, updated: false });
+      expect(pub.note).toContain('".config/git/config", which your global git config');
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   test('a filter whose program is a script of the tree: a run that rewrites the script is not published', () => {
     userRepo({ '.gitattributes': '*.dat filter=gen\n', 'tools/smudge.sh': '#!/bin/sh\ncat\n', 'a.dat': 'a\n' }, () => {
       git(repo, ['config', 'filter.gen.smudge', 'sh tools/smudge.sh']);
