@@ -17,7 +17,6 @@ import { resolveRepoLayout } from './repo-layout.ts';
 import { userHooksDir } from './user-hooks.ts';
 import type { TreeReference } from './checkout-risks.ts';
 
-
 /**
  * Keys whose file git only reads as data, never as a program or configuration: the run may change
  * those (`.git-blame-ignore-revs` is a common tracked file a run may rightly extend).
@@ -30,8 +29,8 @@ const FILE_LIMIT = 1 * MiB;
 
 /**
  * The words of a command, a script or a path list that may name a file (shell syntax, quotes, `=`
- * and `:` split them; `!` too, which starts a shell alias). A variable is cut off what follows it: `$PWD/tools/bin` leaves `/tools/bin`,
- * read relative too (treePathsOf).
+ * and `:` split them; `!` too, which starts a shell alias). A variable is cut off what follows it:
+ * `$PWD/tools/bin` leaves `/tools/bin`, read relative too (treePathsOf).
  */
 export function pathWords(text: string): string[] {
   return text.replace(/\$\{?[A-Za-z_][A-Za-z0-9_]*\}?/g, ' ').split(/[\s'"`;|&()<>$=:,{}\\!]+/).filter((w) => w !== '' && w !== '.' && w !== '..' && !w.startsWith('-') && !w.startsWith('~'));
@@ -130,7 +129,7 @@ function configSeeds(workDir: string): { seeds: Seed[]; files: TreeReference[] }
     const file = origin.startsWith('file:') ? resolve(workDir, origin.slice('file:'.length)) : undefined;
     seeds.push({ text: value, bases: file ? [workDir, dirname(file)] : [workDir], by: `your git config ${key}`, depth: 0, bare: false });
     // The file itself, when it is one of the tree (a dotfiles repository holding ~/.gitconfig).
-    const own = file === undefined ? undefined : treeRelative(file, workDir);
+    const own = file === undefined ? undefined : treeRelative(realPlace(file), workDir);
     if (own !== undefined) files.push({ path: own.toLowerCase(), by: `your git config file ${origin.slice('file:'.length)}` });
   }
   return { seeds, files };
