@@ -17,7 +17,9 @@
  * `.husky/<hook>`), a hook the run adds or changes there runs at the user's `git checkout` of the
  * results branch; with any hook installed, a hook manager's configuration (`.pre-commit-config.yaml`,
  * `lefthook.yml`, husky 4's or lint-staged's settings in package.json, …: hook-manager-configs.ts)
- * names the commands the user's next commit runs.
+ * names the commands the user's next commit runs; and wherever the hooks are, a file of the tree
+ * the user's hooks or configuration name (a hook linked into the tree, `include.path =
+ * ../.gitconfig`, `filter.x.smudge = sh tools/smudge.sh`: user-tree-references.ts).
  */
 import { basename } from 'node:path';
 import { git } from './git.ts';
@@ -113,7 +115,7 @@ export function treeHooksDir(hooksPath: string, topLevel: string): string | null
 export type TreeReference = { path: string; by: string; fileOnly?: true };
 
 /**
- * Why a change at `named` (tree path, lower case; `newMode` its mode after, or undefined when
+ * Why a change at `named` (tree path, lower case; `newMode` its mode after, `000000` when
  * removed) makes the user's git run or read what the run wrote, or null: it is a file their git
  * runs or reads, a folder above one (made a link or a file), or an executable or a link added
  * right in a folder they name (`PATH=tools/bin:$PATH` in a hook).
