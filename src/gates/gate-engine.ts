@@ -15,7 +15,7 @@ import { GateTrees } from './gate-trees.ts';
 import { failureExcerpt } from './output-excerpt.ts';
 import { testsNamedIn } from '../protocol/test-names.ts';
 import { testsRunIn, type TestsRun } from '../protocol/tests-run.ts';
-import { bashOptionNote, egressRefusalNote, missingProgram, missingProgramNote, missingPythonModule, missingPythonModuleNote } from './missing-program.ts';
+import { bashOptionNote, egressRefusalNote, missingProgram, missingProgramNote, missingPythonModule, missingPythonModuleNote, PASS_WHEN_FALSE } from './missing-program.ts';
 
 export type GateResult = {
   id: string;
@@ -195,7 +195,7 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
     const refused = egressRefusalNote(output);
     const bash = missing ? undefined : bashOptionNote(run.stderr);
     const why = missing ? `${missingProgramNote(missing)}; ` : bash ? `${bash}; ` : module ? `${missingPythonModuleNote(module)}; ` : refused ? `${refused}; ` : '';
-    return { ...base, state: 'fail', diagnostic: `${why}pass_when returned False; exit_code=${exitCode}${tails(run)}` };
+    return { ...base, state: 'fail', diagnostic: `${why}${PASS_WHEN_FALSE}; exit_code=${exitCode}${tails(run)}` };
   } catch (error) {
     return { ...base, state: 'fail', diagnostic: `pass_when error: ${(error as Error).message}; exit_code=${exitCode}${tails(run)}` };
   }

@@ -63,9 +63,18 @@ export function bashOptionNote(stderr: string): string | undefined {
  * status: 403 when the host is not on the allow-list or resolves to an address the proxy refuses
  * (an internal mirror's private address: sandbox/egress-allow-addresses.ts) (`Tunnel connection failed: 403`, pip's
  * ProxyError, npm's E403), 502 when it is but the egress container could not reach it (a name that
- * does not resolve, a refused connection). The host and the reason are in the egress log. Undefined
- * when the output shows neither. pip's "ProxyError" alone says nothing of which: the status decides.
+ * does not resolve, a refused connection). The host and the reason are in the egress log. A client
+ * that ignores HTTPS_PROXY (Node's built-in fetch, http and https) never reaches the proxy: in the
+ * gates' network namespace it cannot even resolve a name (`getaddrinfo EAI_AGAIN`, Node's bare
+ * `fetch failed`), which reads like a broken test although `peers verify` passes on a machine with
+ * a network. Undefined when the output shows none of these. pip's "ProxyError" alone says nothing
+ * of which: the status decides.
  */
+/** A name lookup that failed (Node, glibc, curl/git, Go), or Node's fetch, which prints no cause. */
+const NO_NETWORK = /\bgetaddrinfo (?:EAI_AGAIN|ENOTFOUND)\b|Temporary failure in name resolution|Name or service not known|Could not resolve host|\blookup \S+(?: on \S+)?: (?:no such host|server misbehaving)|\bfetch failed\b/;
+const NO_NETWORK_NOTE =
+  'no network (a host name not resolved, Node\'s "fetch failed"): a run\'s gates reach only egress.allow\'s hosts (setup too), through the egress proxy (HTTPS_PROXY=http://127.0.0.1:3128), which Node\'s built-in fetch, http and https ignore; a test that needs the internet fails there although `peers verify` passes: mock what it fetches or keep it out of the gates, or add its host to egress.allow and fetch through the proxy';
+
 export function egressRefusalNote(output: string): string | undefined {
   if (/Tunnel connection failed: 403|\b403 Forbidden\b|CONNECT tunnel failed, response 403|\bE403\b/i.test(output)) {
     return 'a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list (or an allowed one whose name resolves to a private, loopback or reserved address, which it never connects to): `peers logs --egress` names the host and why; add a missing host to egress.allow in .peers/config.yaml (or `peers up --allow HOST`)';
@@ -73,5 +82,19 @@ export function egressRefusalNote(output: string): string | undefined {
   if (/Tunnel connection failed: 50[24]|\b502 Bad Gateway\b|CONNECT tunnel failed, response 50[24]|\bE502\b/i.test(output)) {
     return 'a connection through the egress proxy failed with 502: the host is allowed, but the egress container could not reach it (its name did not resolve, or the connection was refused): `peers logs --egress` says which host and why; check that this machine reaches it (DNS, firewall, a proxy of your own)';
   }
+  if (NO_NETWORK.test(output)) return NO_NETWORK_NOTE;
   return undefined;
+}
+
+/** Where a failed gate's diagnostic turns from what peers says of it (a note above) to the command's own result. */
+export const PASS_WHEN_FALSE = 'pass_when returned False';
+
+/**
+ * A failed gate's diagnostic cut to `fit` for one line, the note peers put before its result kept
+ * whole: the note is why (no network, a missing program), the output's head and tail only the
+ * symptom, and cutting the note's end cut its fix (`peers status`, the loop's gate line).
+ */
+export function fitGateDiagnostic(diagnostic: string, fit: (text: string) => string): string {
+  const at = diagnostic.indexOf(`; ${PASS_WHEN_FALSE}`);
+  return at > 0 ? `${diagnostic.slice(0, at + 2).replace(/\s+/g, ' ')}${fit(diagnostic.slice(at + 2))}` : fit(diagnostic);
 }

@@ -6,6 +6,7 @@
 import { headAndTail } from '../cli/fit-line.ts';
 import type { GateRecord } from '../state/state-schema.ts';
 import { parseSetupFailed, setupFailedDiagnostic } from '../gates/not-run.ts';
+import { fitGateDiagnostic } from '../gates/missing-program.ts';
 
 const DIAGNOSTIC_CHARS = 200;
 const SETUP_COMMAND_CHARS = 40;
@@ -19,7 +20,7 @@ const oneLine = (text: string, max: number) => headAndTail(text, max, 0.6);
  */
 function diagnosticLine(diagnostic: string): string {
   const setup = parseSetupFailed(diagnostic);
-  if (!setup) return oneLine(diagnostic, DIAGNOSTIC_CHARS);
+  if (!setup) return fitGateDiagnostic(diagnostic, (d) => oneLine(d, DIAGNOSTIC_CHARS));
   const cmd = oneLine(setup.setup, SETUP_COMMAND_CHARS);
   return setupFailedDiagnostic(cmd, oneLine(setup.failure, Math.max(150, DIAGNOSTIC_CHARS - cmd.length - 20)));
 }

@@ -6,6 +6,7 @@
  */
 import { headAndTail } from '../cli/fit-line.ts';
 import { NOT_RUN, notRun, parseSetupFailed } from '../gates/not-run.ts';
+import { fitGateDiagnostic } from '../gates/missing-program.ts';
 
 type GateShown = { state: string; diagnostic: string };
 
@@ -23,7 +24,7 @@ export function gateLines(results: Array<[string, GateShown]>, redStreak: Record
     const streak = red ? ` (red ${red} evaluation${red === 1 ? '' : 's'} in a row)` : '';
     if (g.state !== 'fail') lines.push(`  ${id}: ${g.state}${streak}`);
     else if (setup) lines.push(`  ${id}: not run: setup failed (above)${streak}`);
-    else lines.push(`  ${id}: ${notRun(g) ? 'not run' : g.state}${streak} — ${headAndTail(notRun(g) ? g.diagnostic.slice(NOT_RUN.length) : g.diagnostic, 200)}`);
+    else lines.push(`  ${id}: ${notRun(g) ? 'not run' : g.state}${streak} — ${notRun(g) ? headAndTail(g.diagnostic.slice(NOT_RUN.length), 200) : fitGateDiagnostic(g.diagnostic, (d) => headAndTail(d, 200))}`);
   }
   return lines;
 }

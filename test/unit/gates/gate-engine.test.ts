@@ -65,6 +65,28 @@ describe('evaluateGates', () => {
     expect(noPytest!.diagnostic).toStartWith('the Python module no_such_test_runner_here is not installed for the interpreter the gate runs ("No module named no_such_test_runner_here"): `peers verify` runs the gates on this machine, a run in the workspace image');
   });
 
+  test('a test that reaches for the network without the proxy (Node fetch, a name lookup) says the gates have no network but the allow-list', async () => {
+    const dir = scratch();
+    // What the gates' network namespace gives each client (seen in the workspace image): Node's
+    // fetch as node:test prints it (no cause), Node's https, Python's socket, git and curl, Go.
+    const outputs = [
+      "not ok 1 - reads a live page\n  error: 'fetch failed'\n  name: 'TypeError'",
+      'Error: getaddrinfo EAI_AGAIN example.com',
+      'socket.gaierror: [Errno -3] Temporary failure in name resolution',
+      "fatal: unable to access 'https://example.com/x.git/': Could not resolve host: example.com",
+      'Get "https://example.com/": dial tcp: lookup example.com on 10.0.2.3:53: server misbehaving',
+    ];
+    const results = await evaluateGates({
+      checkoutDir: dir, head: HEAD_A, defaultTimeoutS: 30,
+      goals: [...outputs.map((o, i) => goal({ id: `net-${i}`, cmd: `printf '%s\\n' ${JSON.stringify(o).replace(/'/g, "'\\''").replace(/^"|"$/g, "'")} ; exit 1` })), goal({ id: 'ordinary', cmd: "echo 'expected 2, got 3' >&2; exit 1" })],
+    });
+    for (const r of results.slice(0, -1)) {
+      expect(r.diagnostic).toStartWith('no network (a host name not resolved, Node\'s "fetch failed"): a run\'s gates reach only egress.allow\'s hosts (setup too), through the egress proxy');
+      expect(r.diagnostic).toContain('mock what it fetches or keep it out of the gates, or add its host to egress.allow');
+    }
+    expect(results.at(-1)!.diagnostic).toStartWith('pass_when returned False; exit_code=1');
+  });
+
   test('a gate whose program is a path in the checkout that is not there (a venv setup did not make) says that, not that the image lacks python', async () => {
     const dir = scratch();
     const [venv, absolute] = await evaluateGates({

@@ -36,3 +36,12 @@ test("a failed setup with a long command keeps the start of its reason, not only
   expect(line).toEndWith('No matching distribution found for tomli-w==1.0.0');
   expect(line.length).toBeLessThan(300);
 });
+
+test("a failed gate's note (why: no network, a missing program) is said whole; only the command's output is cut", () => {
+  const note = 'no network (a host name not resolved, Node\'s "fetch failed"): a run\'s gates reach only egress.allow\'s hosts (setup too), through the egress proxy; mock what it fetches or keep it out of the gates';
+  const diagnostic = `${note}; pass_when returned False; exit_code=1; stdout-tail="${'# Subtest: x\\n'.repeat(40)}# fail 1\\n"`;
+  const { line } = gatesLine({ head: HEAD, results: { 'tests-pass': rec('fail', diagnostic) } }, undefined)!;
+  expect(line).toContain(`red: tests-pass — ${note}; pass_when returned False`);
+  expect(line).toEndWith('# fail 1\\n"');
+  expect(line.length).toBeLessThan(note.length + 260);
+});

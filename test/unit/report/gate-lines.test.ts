@@ -27,3 +27,10 @@ test('a long diagnostic keeps its head and its end; short ones and passes are as
   expect(gateLines([['a', { state: 'pass', diagnostic: '' }], ['b', { state: 'fail', diagnostic: 'exit 3' }]], {})).toEqual(['  a: pass', '  b: fail — exit 3']);
   expect(headAndTail('a  b\n c', 10)).toBe('a b c');
 });
+
+test("`peers status` says a failed gate's note whole (the fix is at its end) and cuts only the command's output", () => {
+  const note = 'go: command not found (exit 127): it is not installed where the gate runs (in a run: the workspace image; `peers doctor` lists the gates\' programs it lacks)';
+  const [line] = gateLines([['tests-pass', { state: 'fail', diagnostic: `${note}; pass_when returned False; exit_code=127; stderr-tail='${'x'.repeat(500)}eval: go: not found\\n'` }]], {});
+  expect(line).toStartWith(`  tests-pass: fail — ${note}; pass_when returned False`);
+  expect(line).toEndWith("go: not found\\n'");
+});
