@@ -28,6 +28,8 @@ import { exitCodeFor, parseStopReason, readStopReason } from '../src/state/stop-
 import { containerName } from './pod-layout.ts';
 import { containerRunning, containerStartedAt, podman, podmanBin, PodmanMissing } from './podman.ts';
 import { fileThere } from '../src/fs/file-there.ts';
+import { scriptEnds } from '../src/model-server/served-log.ts';
+import { scenarioRanOut, stoppedByFailedTurns } from '../src/loop/scenario-ran-out.ts';
 
 /**
  * The console text of a k8s-file log as written: `<time> <stream> <F|P> <text>` lines, P marking a
@@ -141,6 +143,9 @@ export async function attachToRun(o: { project: string; stateDir: string; upStar
     return 1;
   }
   o.log(`the run stopped: ${stop.reason} (peers status, peers report)`);
+  // A rehearsal past its script: its last turns said only "no commit"; the scenario is why.
+  const ends = stoppedByFailedTurns(stop.reason) ? scriptEnds(join(o.stateDir, 'rehearsal', 'served.jsonl')) : [];
+  if (ends.length) o.log(`${scenarioRanOut(ends)}: the turns after that got no scripted reply and made no commit; add ticks to it (peers report says more)`);
   return exitCodeFor(parseStopReason(stop.reason));
 }
 

@@ -15,6 +15,7 @@ import type { LoopSettings } from './settings.ts';
 import type { RunContext } from './stop-check.ts';
 import { runVerdict } from './run-verdict.ts';
 import { healthReasonWords } from './peer-health-words.ts';
+import { scenarioRanOut } from './scenario-ran-out.ts';
 
 /** The run's status as reconciled with podman and the state dir (sandbox/reconcile.ts). */
 export type RunStatusForUp = 'fresh' | 'running' | 'stopped' | 'crashed';
@@ -167,6 +168,9 @@ export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'c
   const up = u.continueCommand ?? u.upCommand;
   const fresh = `start over from your current HEAD: ${up} --fresh (this run is archived, nothing is deleted)`;
   const accept = (what: string) => `${what}, then ${up} --accept-changes (the run continues where it stopped)`;
+  // The turns of a rehearsal whose scenario ran out got no scripted reply: no key is at fault, and
+  // the failures' cap (or every peer down) that stopped it is the symptom.
+  const ranOut = u.scriptEnds?.length ? [`${scenarioRanOut(u.scriptEnds)}: add ticks to it (peers report says more), then ${up} --reset-peer all`, fresh] : null;
   switch (stop.kind) {
     case 'complete':
       return ['read it: peers report', `take the work: git log -p ${u.resultsBranch}, then git merge ${u.resultsBranch}`, fresh, accept('or continue it with more goals: edit .peers/goals.yaml')];
@@ -176,8 +180,7 @@ export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'c
       return ["see the gate's output: peers status", accept('fix the gate in .peers/goals.yaml, or raise goals.stuck_halt_after in .peers/config.yaml'), fresh];
     case 'all-peers-down':
     case 'peer-unavailable':
-      // The peers of a rehearsal whose scenario ran out got no scripted reply: no key is at fault.
-      if (u.scriptEnds?.length) return [`the rehearsal's scenario ran out (${u.scriptEnds.join('; ')}): add ticks to it (peers report says more), then ${up} --reset-peer all`, fresh];
+      if (ranOut) return ranOut;
       return ["see why: peers status (each peer's last failure) and peers logs", `fix the cause (a key, a login, a model name, a quota), then ${up} --reset-peer all`, fresh];
     case 'budget':
       switch (stop.cap) {
@@ -192,6 +195,7 @@ export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'c
         case 'max_ticks':
           return [accept('raise budget.max_ticks in .peers/config.yaml'), fresh];
         case 'max_consecutive_failures':
+          if (ranOut) return ranOut;
           return ["see why turns failed: peers status (each peer's last failure) and peers logs", `fix the cause, then ${up} --reset-peer all (forgives the failure streak)`, fresh];
         case 'ledger-unreadable':
           return ['peers status names the damaged line of sidecars/auth/usage.jsonl in the state dir: repair it, then peers up', fresh];

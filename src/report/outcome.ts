@@ -10,6 +10,7 @@ import type { LiveTurn } from '../state/live-turn.ts';
 import { parseStopReason, storageStopText } from '../state/stop-reason.ts';
 import { healthReasonWords } from '../loop/peer-health-words.ts';
 import { UNREACHABLE_ADVICE } from '../loop/peer-sleep.ts';
+import { scenarioRanOut } from '../loop/scenario-ran-out.ts';
 import type { RunSummary } from './run-summary.ts';
 import type { statusJson } from './status-text.ts';
 import type { HistorySource } from './run-history.ts';
@@ -113,6 +114,8 @@ function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimelin
   }
 }
 
+const capitalized = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 export function outcomeOf(i: { summary: RunSummary; status: Status; gates: GateTimeline[]; liveTurn?: LiveTurn | null }): Outcome {
   const r = i.summary;
   const j = i.status;
@@ -142,7 +145,7 @@ export function outcomeOf(i: { summary: RunSummary; status: Status; gates: GateT
   // A rehearsal past the end of its script fails every turn (nothing scripted, so no commit): the
   // cap or the stuck gate that stopped it is the symptom, the scenario's length the cause.
   const script = reason !== 'complete' && r.scriptEnds?.length
-    ? [`The rehearsal's scenario ran out (${r.scriptEnds.join('; ')}): the turns after that got no scripted reply and made no commit. Add ticks to your scenario (see rehearsal/scenario.yaml in the state dir), or give its last ticks the reviews the goals wait for.`]
+    ? [`${capitalized(scenarioRanOut(r.scriptEnds))}: the turns after that got no scripted reply and made no commit. Add ticks to your scenario (see rehearsal/scenario.yaml in the state dir), or give its last ticks the reviews the goals wait for.`]
     : [];
   return { status: 'stopped', reason, at: r.stop?.at ?? lastExit.ts, headline: reason, why: [...script, ...differs, ...w.why], needs_operator: w.operator };
 }

@@ -6,6 +6,7 @@
 import { gateLines } from './gate-lines.ts';
 import { lastTurnWords, peerHealthLine } from '../loop/peer-health-words.ts';
 import { join } from 'node:path';
+import { scenarioRanOut, stoppedByFailedTurns } from '../loop/scenario-ran-out.ts';
 import { spendLines, spendView } from '../budget/spend-view.ts';
 import { describeWaiters, isAsleep, UNREACHABLE_ADVICE, UNREACHABLE_REASON } from '../loop/peer-sleep.ts';
 import type { RunSummary } from './run-summary.ts';
@@ -29,6 +30,8 @@ export function statusJson(r: RunSummary, nowMs = Date.now()) {
     running: r.lock.held,
     lock_pid: r.lock.pid ?? null,
     last_stop: r.stop ?? null,
+    /** A rehearsal past the end of its scenario: each peer's "has only N scripted tick(s)" (rehearsal/served.jsonl); empty otherwise. */
+    script_ends: r.scriptEnds ?? [],
     /** The stop the run is over for, as `peers up` will say it (src/loop/run-verdict.ts); null while running or resumable. */
     finished_by: r.finishedBy ?? null,
     /** The turn under way while the loop runs: who, since when, and what its output says it is doing. */
@@ -126,6 +129,8 @@ export function formatStatus(r: RunSummary, nowMs = Date.now()): string {
     if (c.activity) lines.push(`  doing: ${c.activity}`);
   }
   if (j.last_stop) lines.push(`Last stop: ${j.last_stop.reason} at ${j.last_stop.at}`);
+  // Why a rehearsal's last turns failed, where the peers' lines below say only "no commit".
+  if (!j.running && j.script_ends.length && j.last_stop && stoppedByFailedTurns(j.last_stop.reason)) lines.push(`Why: ${scenarioRanOut(j.script_ends)}: the turns after that got no scripted reply and made no commit; add ticks to it (peers report says more)`);
   if (j.finished_by && j.finished_by !== j.last_stop?.reason) lines.push(`Over: ${j.finished_by} (the saved state stops the run there: \`peers up\` says why and what continues it)`);
   if (j.operator.error) lines.push(`HELD: the operator control file cannot be used (${j.operator.error}): fix or remove ${r.paths.control}`);
   if (j.operator.max_runtime_s !== null) lines.push(`Max runtime: ${j.operator.max_runtime_s}s (set by the operator)`);

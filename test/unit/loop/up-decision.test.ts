@@ -155,6 +155,10 @@ describe('what peers up prints for every way a run can stop', () => {
     // A rehearsal whose scenario ran out: up says so, as the report does, not "fix a key".
     const ranOut = whatNext({ kind: 'all-peers-down' }, { upCommand: 'peers up', continueCommand: 'peers up --rehearse s.yaml', resultsBranch: 'peers/app', state: state(), settings: settings(), scriptEnds: ["peer 'codex' has only 3 scripted tick(s)"] });
     expect(ranOut[0]).toBe("the rehearsal's scenario ran out (peer 'codex' has only 3 scripted tick(s)): add ticks to it (peers report says more), then peers up --rehearse s.yaml --reset-peer all");
+    // With the default health settings such a rehearsal stops at the failures' cap first (a real
+    // rehearsal did: test/e2e/new-user-first-run.test.ts): the same words, not "fix the cause".
+    const capped = whatNext({ kind: 'budget', cap: 'max_consecutive_failures' }, { upCommand: 'peers up', continueCommand: 'peers up --rehearse s.yaml', resultsBranch: 'peers/app', state: state(), settings: settings(), scriptEnds: ["peer 'codex' has only 3 scripted tick(s)"] });
+    expect(capped).toEqual([ranOut[0]!, 'start over from your current HEAD: peers up --rehearse s.yaml --fresh (this run is archived, nothing is deleted)']);
     expect(next({ kind: 'budget', cap: 'max_usd' }, null)).toEqual(['raise the cap for this run: peers up --max-usd 1', accept('or raise budget.max_usd in .peers/config.yaml'), FRESH]);
     expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 0.2 }))[0]).toBe('raise the cap for this run: peers up --max-usd 1');
     expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 3.1 }))[0]).toBe('raise the cap for this run: peers up --max-usd 7');
