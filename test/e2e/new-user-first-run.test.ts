@@ -108,6 +108,9 @@ test.skipIf(!need.ok)(`a scenario that runs out: the attach, status and the next
   expect(up.stdout, up.stderr.slice(-3000)).toContain('the run stopped: budget:max_consecutive_failures');
   expect(up.stdout).toContain(RAN_OUT);
   expect(peers(['status']).stdout).toContain(RAN_OUT);
+  const json = peers(['status', '--json']);
+  expect(json.code, json.stderr).toBe(0);
+  expect(JSON.parse(json.stdout).script_ends).toEqual(["peer 'claude' has only 1 scripted tick(s)", "peer 'codex' has only 1 scripted tick(s)"]);
   const again = peers(['up', '--rehearse', scenarioPath]);
   expect(again.code).toBe(1);
   expect(again.stdout).toContain(`${RAN_OUT}: add ticks to it`);

@@ -56,6 +56,7 @@ const RunStatus = {
   lock_pid: z.number().nullable().optional(),
   last_stop: Nested.nullable(),
   finished_by: NullableStr.optional(),
+  script_ends: z.array(Str).optional().meta({ description: "a rehearsal past the end of its scenario: each peer's \"has only N scripted tick(s)\" (rehearsal/served.jsonl); empty otherwise" }),
   current_turn: Nested.nullable(),
   halted: Nested.nullable().optional(),
   blocked: Nested.nullable().optional(),
