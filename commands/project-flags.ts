@@ -13,7 +13,8 @@ import type { CommandIO } from '../src/cli/command-io.ts';
 import { InputError } from '../src/cli/errors.ts';
 import type { FlagSpecs } from '../src/cli/role-flags.ts';
 import { gitRepoRootOf } from '../src/git/project-dir.ts';
-import { resolveProjectTarget } from '../sandbox/registry.ts';
+import { listProjects, resolveProjectTarget } from '../sandbox/registry.ts';
+import { findBareRepo, findWorkTreeRoot } from '../src/git/repo-layout.ts';
 
 export const PROJECT_DESCRIPTION = 'Registered project name (peers ls) or a path in its repository (default: the current directory).';
 
@@ -78,6 +79,22 @@ export function projectFrom(arg: string | undefined, dir: string | undefined, io
   refuseEmptyProject(dir, '-C');
   if (arg !== undefined && dir !== undefined) throw new InputError(`the project is named twice: '${arg}' and -C ${dir}`, { hint: 'pass one of them' });
   const target = arg ?? dir;
+  if (target === undefined) refuseNoProjectHere(io);
   const isName = target !== undefined && !target.includes('/') && !existsSync(resolve(io.cwd, target));
   return isName ? resolveProjectTarget(target, io.env, io.cwd) : gitRepoRootOf(target ?? io.cwd, undefined, io.cwd);
+}
+
+/**
+ * No project named, and the command started outside any repository (a new terminal, in the home
+ * directory: `peers status` in the morning) while projects are registered: "git init" would send
+ * the user to make a repository they have; the registered names are what they meant.
+ */
+function refuseNoProjectHere(io: Pick<CommandIO, 'env' | 'cwd'>): void {
+  if (findWorkTreeRoot(io.cwd) || findBareRepo(io.cwd)) return;
+  const names = listProjects(io.env).map((p) => p.name!);
+  if (!names.length) return;
+  const shown = names.length > 5 ? `${names.slice(0, 5).join(', ')}, …` : names.join(', ');
+  throw new InputError(`${io.cwd} is not a git repository, and no project was named`, {
+    hint: `name one after the command, a registered name or a path (${names.length} registered: ${shown}; \`peers ls\` shows each one's status), or run it inside the project`,
+  });
 }

@@ -84,6 +84,21 @@ describe('arguments and flags', () => {
     expect(res.stdout).not.toContain('fresh');
   });
 
+  test('status, report, logs or down in a new terminal (the home directory) with projects registered: it names them and `peers ls`, not "git init"', () => {
+    const own = makeSandbox();
+    try {
+      for (const name of ['web-app', 'billing']) expect(runPeers(['init'], { cwd: makeRepo(own.root, name), env: own.env }).code).toBe(0);
+      for (const command of ['status', 'report', 'logs', 'down']) {
+        const res = runPeers([command], { cwd: own.home, env: own.env });
+        refused(res, `${own.home} is not a git repository, and no project was named`);
+        expect(res.stderr).toContain("name one after the command, a registered name or a path (2 registered: web-app, billing; `peers ls` shows each one's status), or run it inside the project");
+        expect(res.stderr).not.toContain('git init');
+      }
+    } finally {
+      own.cleanup();
+    }
+  });
+
   test('a wait longer than a timer holds (--interval, --grace past 24 days) is refused: it fired at once (status --watch redrew in a busy loop)', async () => {
     const runs = await Promise.all([['status', '--watch', '--interval', '2147484'], ['down', '--grace=99999999999']].map((args) => runPeersAsync(args, { cwd: plainRepo, env: sb.env })));
     for (const res of runs) refused(res, 'expected an integer less than or equal to 2147483');
