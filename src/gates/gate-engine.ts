@@ -6,6 +6,7 @@
  * Remembered passes (gate-cache.ts) are the loop's business, not the engine's: whatever runs the
  * gates never sees the cache.
  */
+import { realpathSync } from 'node:fs';
 import type { HardGoal } from '../config/goals-schema.ts';
 import { isPeersCheckGate, runsNoPeerCode } from '../protocol/peers-check-gate.ts';
 import { signalExitCode, supervise, type SupervisedResult } from '../proc/supervise.ts';
@@ -177,14 +178,17 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
     }),
   );
   const exitCode = run.exitCode ?? signalExitCode(run.signal);
-  const excerpt = failureExcerpt(run.stdout, run.stderr);
+  // What is shown of the output names the checkout's files from the repository's top: the checkout
+  // (in a run, /checkouts/… inside the pod) is gone when the user reads it. pass_when reads it as printed.
+  const shown = { stdout: fromRepositoryTop(run.stdout, cwd), stderr: fromRepositoryTop(run.stderr, cwd) };
+  const excerpt = failureExcerpt(shown.stdout, shown.stderr);
   // The excerpt belongs to failures only: a pass drops it below.
   // The summaries' counts and each test the run named: a total made whole by a test that was not there still misses one.
   const counted = { ...testsRunIn(run.stdout, run.stderr), ...testsNamedIn(run.stdout, run.stderr) };
   const testsRun = Object.keys(counted).length ? { testsRun: counted } : {};
   const base = { id: goal.id, durationMs: run.durationMs, cached: false, exitCode, ...testsRun, ...(excerpt ? { excerpt } : {}) };
-  if (run.endedBy === 'absolute-timeout') return { ...base, state: 'fail', diagnostic: `timeout after ${timeoutS}s${tails(run)}` };
-  if (run.endedBy === 'aborted') return { ...base, state: 'fail', diagnostic: `interrupted${tails(run)}` };
+  if (run.endedBy === 'absolute-timeout') return { ...base, state: 'fail', diagnostic: `timeout after ${timeoutS}s${tails(shown)}` };
+  if (run.endedBy === 'aborted') return { ...base, state: 'fail', diagnostic: `interrupted${tails(shown)}` };
   if (run.endedBy === 'spawn-error') return { ...base, state: 'fail', diagnostic: `could not start /bin/sh: ${run.spawnError}` };
   try {
     const ok = passWhen.evaluate({ exit_code: exitCode ?? -1, stdout: run.stdout, stderr: run.stderr, cwd });
@@ -195,14 +199,25 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
     const refused = egressRefusalNote(output);
     const bash = missing ? undefined : bashOptionNote(run.stderr);
     const why = missing ? `${missingProgramNote(missing)}; ` : bash ? `${bash}; ` : module ? `${missingPythonModuleNote(module)}; ` : refused ? `${refused}; ` : '';
-    return { ...base, state: 'fail', diagnostic: `${why}${PASS_WHEN_FALSE}; exit_code=${exitCode}${tails(run)}` };
+    return { ...base, state: 'fail', diagnostic: `${why}${PASS_WHEN_FALSE}; exit_code=${exitCode}${tails(shown)}` };
   } catch (error) {
-    return { ...base, state: 'fail', diagnostic: `pass_when error: ${(error as Error).message}; exit_code=${exitCode}${tails(run)}` };
+    return { ...base, state: 'fail', diagnostic: `pass_when error: ${(error as Error).message}; exit_code=${exitCode}${tails(shown)}` };
   }
 }
 
+/** `text` with the checkout directory's own paths (as given, and as resolved) made relative to it. */
+export function fromRepositoryTop(text: string, checkout: string): string {
+  let real = checkout;
+  try {
+    real = realpathSync(checkout);
+  } catch {
+    // Gone already: only the path as given can be in the output.
+  }
+  return [...new Set([checkout, real])].reduce((t, dir) => t.split(`${dir.replace(/\/+$/, '')}/`).join(''), text);
+}
+
 /** The end of each non-empty stream, quoted so control characters cannot garble a report. */
-function tails(run: SupervisedResult): string {
+function tails(run: Pick<SupervisedResult, 'stdout' | 'stderr'>): string {
   let out = '';
   if (run.stdout) out += `; stdout-tail=${pyRepr(run.stdout.slice(-TAIL_CHARS))}`;
   if (run.stderr) out += `; stderr-tail=${pyRepr(run.stderr.slice(-TAIL_CHARS))}`;

@@ -97,6 +97,10 @@ test.skipIf(!need.ok)(`a test that needs the network: its gate's line in the run
   expect(status).toContain('no network (a host name not resolved, Node\'s "fetch failed"): a run\'s gates reach only egress.allow\'s hosts');
   // Its scenario ran out too, but the red gate stopped it: status does not blame the scenario.
   expect(status).not.toContain('scenario ran out');
+  // The failing test is named by its place in the repository, not in the pod's gate checkout.
+  const diagnostic = JSON.parse(peers(['status', '--json']).stdout).gates.results['tests-pass'].diagnostic as string;
+  expect(diagnostic).toContain("location: 'test/title.test.js:");
+  expect(diagnostic).not.toContain('/checkouts/');
   expect(peers(['down']).code).toBe(0);
 });
 

@@ -9,7 +9,7 @@
  */
 import { setupFailedDiagnostic } from '../../gates/not-run.ts';
 import type { HardGoal } from '../../config/goals-schema.ts';
-import { evaluateIsolated, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../../gates/gate-engine.ts';
+import { evaluateIsolated, fromRepositoryTop, GATE_KILL_GRACE_MS, GATE_OUTPUT_CAP } from '../../gates/gate-engine.ts';
 import { type CheckoutUse, withCleanCheckout } from '../../gates/clean-checkout.ts';
 import { resealAfterSetup } from '../../gates/checkout-git-dir.ts';
 import type { GateCheckout } from '../../gates/gate-checkout.ts';
@@ -99,7 +99,8 @@ export async function runSetup(cmd: string, dir: string, env: Record<string, str
   );
   // Some tools say why only on stdout (`python3 -m venv` without ensurepip): with nothing on
   // stderr the end of stdout is the reason.
-  const tail = run.stderr.trim() ? `; stderr: ${run.stderr.trim().slice(-TAIL_CHARS)}` : run.stdout.trim() ? `; stdout: ${run.stdout.trim().slice(-TAIL_CHARS)}` : '';
+  const shown = { stdout: fromRepositoryTop(run.stdout, dir), stderr: fromRepositoryTop(run.stderr, dir) };
+  const tail = shown.stderr.trim() ? `; stderr: ${shown.stderr.trim().slice(-TAIL_CHARS)}` : shown.stdout.trim() ? `; stdout: ${shown.stdout.trim().slice(-TAIL_CHARS)}` : '';
   if (run.endedBy === 'exit' && run.exitCode === 0) return null;
   if (run.endedBy === 'absolute-timeout') return `timeout after ${SETUP_TIMEOUT_S}s${tail}`;
   if (run.endedBy === 'aborted') return `interrupted${tail}`;

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HardGoalSchema, type HardGoal } from '../../../src/config/goals-schema.ts';
 import { evaluateGates } from '../../../src/gates/gate-engine.ts';
+import { runSetup } from '../../../src/loop/shell/gate-probe.ts';
 import { removeSelfBinDir, selfBinDir } from '../../../src/proc/self-exec.ts';
 import { removeTempDirs, tempDir } from '../../support/temp-dir.ts';
 import { waitFor } from '../../wait-for.ts';
@@ -85,6 +86,22 @@ describe('evaluateGates', () => {
       expect(r.diagnostic).toContain('mock what it fetches or keep it out of the gates, or add its host to egress.allow');
     }
     expect(results.at(-1)!.diagnostic).toStartWith('pass_when returned False; exit_code=1');
+  });
+
+  test("a failing test's paths are said from the repository's top, not from the checkout the gate ran in (in a run, /checkouts/… inside the pod, gone after the gate)", async () => {
+    const dir = scratch();
+    const [r] = await evaluateGates({
+      checkoutDir: dir, head: HEAD_A, defaultTimeoutS: 30,
+      goals: [goal({ id: 'tests-pass', cmd: `echo "  location: '$PWD/test/net.test.js:2:1'"; echo "Error at $(pwd -P)/src/a.js:3" >&2; exit 1` })],
+    });
+    expect(r!.diagnostic).toContain("location: 'test/net.test.js:2:1'");
+    expect(r!.diagnostic).toContain('Error at src/a.js:3');
+    expect(r!.excerpt).toContain("location: 'test/net.test.js:2:1'");
+    expect(`${r!.diagnostic}${r!.excerpt}`).not.toContain(dir);
+    // And a failed setup (npm names the file it could not read by its path in the checkout).
+    const setup = await runSetup('echo "npm ERR! path $PWD/package.json" >&2; exit 254', dir, {});
+    expect(setup).toContain('npm ERR! path package.json');
+    expect(setup).not.toContain(dir);
   });
 
   test('a gate whose program is a path in the checkout that is not there (a venv setup did not make) says that, not that the image lacks python', async () => {
