@@ -86,18 +86,19 @@ function servedRecord(line: string): Partial<ServedRecord> | undefined {
 
 /**
  * Why the scripted model had nothing more to say, from a served log (`rehearsal/served.jsonl`):
- * each distinct "peer 'x' has only N scripted tick(s)" of the requests past the end of the script,
- * first seen first. Empty when the file is absent, unreadable or the script never ran out. A
+ * each peer's last "peer 'x' has only N scripted tick(s)" of the requests past the end of the script,
+ * the peer first seen first. Empty when the file is absent, unreadable or the script never ran out. A
  * rehearsal that ran out ends on failed ticks (no commit), and the report says it was the script.
  */
 export function scriptEnds(file: string): string[] {
-  const ends = new Set<string>();
+  // Per peer, the last: a rehearsal continued with more ticks ran out at a later one.
+  const ends = new Map<string, string>();
   for (const line of servedLogLines(file)) {
     if (!line.includes('"exhausted"')) continue;
     const r = servedRecord(line);
-    if (r?.kind === 'exhausted' && typeof r.message === 'string') ends.add(r.message);
+    if (r?.kind === 'exhausted' && typeof r.message === 'string') ends.set(typeof r.peer === 'string' ? r.peer : r.message, r.message);
   }
-  return [...ends];
+  return [...ends.values()];
 }
 
 /**

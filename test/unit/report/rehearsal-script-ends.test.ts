@@ -49,3 +49,13 @@ test('a rehearsal whose script did not run out, and a run that was no rehearsal:
   expect(played.why).toEqual(real.why);
   expect(real.why.join(' ')).not.toContain('scenario');
 });
+
+test('a rehearsal continued with more ticks that ran out again: each peer\'s last end is said, not every session\'s', () => {
+  const outcome = outcomeWith((log) => {
+    for (const [peer, n] of [['claude', 2], ['codex', 2], ['claude', 3], ['codex', 3]] as const) {
+      log.add({ ...base, peer, tick: n, step: 0, kind: 'exhausted', message: `peer '${peer}' has only ${n} scripted tick(s)` });
+    }
+  });
+  expect(outcome.why[0]).toStartWith("The rehearsal's scenario ran out (peer 'claude' has only 3 scripted tick(s); peer 'codex' has only 3 scripted tick(s)):");
+});
+
