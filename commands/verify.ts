@@ -4,7 +4,7 @@ import { loadProject } from '../src/config/load.ts';
 import { VERIFY_RECORD_FILE, verifyRecord, writeVerifyRecord } from '../src/gates/verify-record.ts';
 import { formatVerifyTable, writeVerifyMarkdown } from '../src/gates/verify-report.ts';
 import { runVerify } from '../src/gates/verify-run.ts';
-import { uncommittedChanges } from '../sandbox/run-clone.ts';
+import { uncommittedAdvice, uncommittedChanges } from '../sandbox/run-clone.ts';
 import { withInterrupts } from '../src/proc/interrupt.ts';
 import { snakeKeys } from '../src/cli/json-output/snake-case.ts';
 import { projectArg, projectDirFlag, projectFrom } from './project-target.ts';
@@ -41,7 +41,7 @@ export default class Verify extends BaseCommand {
     }));
     // Verify judges HEAD only: a working tree with changes gets told which of them the result leaves out.
     const dirty = uncommittedChanges(repo);
-    if (dirty.length) report.notes.push(`${dirty.length} uncommitted change(s) are not part of this result (verify judges commit ${report.head.slice(0, 12)}; commit them to have them checked): ${dirty.slice(0, 10).join(', ')}${dirty.length > 10 ? `, … (${dirty.length - 10} more)` : ''}`);
+    if (dirty.length) report.notes.push(`${dirty.length} uncommitted change(s) are not part of this result (verify judges commit ${report.head.slice(0, 12)}; ${uncommittedAdvice(dirty, 'to have them checked')}): ${dirty.slice(0, 10).join(', ')}${dirty.length > 10 ? `, … (${dirty.length - 10} more)` : ''}`);
     const mdPath = join(project.dir, 'VERIFY.md');
     writeVerifyMarkdown(mdPath, report);
     // What `peers doctor` reports before a run: pass or not, and what the gates cost per tick.

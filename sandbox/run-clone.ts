@@ -51,6 +51,23 @@ export function uncommittedChanges(repo: string): string[] {
   return out;
 }
 
+/**
+ * Untracked directories that are a local environment or build output, not work left uncommitted:
+ * "commit them" is the wrong advice for a `venv/` of 1,600 files (the run makes its own in setup).
+ */
+const LOCAL_ONLY_DIRS = new Set(['venv', '.venv', 'env', '.env', 'node_modules', '__pycache__', '.tox', '.nox', '.mypy_cache', '.pytest_cache', '.ruff_cache', 'target', 'dist', 'build', '.next', '.cache', 'coverage', '.gradle', '.idea', '.vscode']);
+
+/**
+ * What to do about the uncommitted changes (`XY path` entries) a result leaves out: commit what
+ * the run needs; an untracked environment or build directory belongs in .gitignore instead.
+ */
+export function uncommittedAdvice(dirty: readonly string[], purpose = 'to include them'): string {
+  const localOnly = dirty.filter((e) => e.startsWith('?? ') && e.endsWith('/') && LOCAL_ONLY_DIRS.has(e.slice(3, -1).split('/').pop()!));
+  if (!localOnly.length) return `commit them ${purpose}`;
+  const names = localOnly.map((e) => e.slice(3)).join(', ');
+  return localOnly.length === dirty.length ? `add ${names} to .gitignore: ${localOnly.length > 1 ? 'they are' : 'it is'} local, and the run makes its own in setup` : `commit what the run needs ${purpose}; add ${names} to .gitignore (local: the run makes its own in setup)`;
+}
+
 /** Files a project's setup and gates are built on (what `peers init` reads to propose them), at the top of the tree. */
 const PROJECT_MANIFESTS = new Set(['package.json', 'pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt', 'Cargo.toml', 'go.mod', 'Makefile', 'pom.xml', 'build.gradle', 'build.gradle.kts', 'Gemfile', 'composer.json', 'mix.exs']);
 
@@ -219,7 +236,7 @@ function makeRunClone(repo: string, paths: StatePaths, layout: ReturnType<typeof
   const dirty = uncommittedChanges(repo);
   const missing = manifestsNotInHead(dirty);
   if (missing.length) notes.push(`WARNING: your HEAD has no ${missing.join(', ')}, which your working tree has: the run starts from HEAD, so its setup and gates will not find ${missing.length > 1 ? 'them' : 'it'}. Commit ${missing.length > 1 ? 'them' : 'it'} (\`${shellCommand('git', 'add', ...missing)} && git commit\`), then \`peers up --fresh\``);
-  if (dirty.length) notes.push(listNote(`${dirty.length} uncommitted change(s) are NOT in the run (commit them and start a new run to include them)`, dirty));
+  if (dirty.length) notes.push(listNote(`${dirty.length} uncommitted change(s) are NOT in the run (${uncommittedAdvice(dirty, 'and start a new run to include them')})`, dirty));
   const subs = submodulePaths(paths.mirror, base);
   if (subs.length) notes.push(listNote(`submodules are not part of the run (their directories are empty for the peers and the gates)`, subs));
   return { created: true, base, head: base, notes };

@@ -62,4 +62,4 @@ export const LFS_NOTE =
  * tests that pass in the user's working tree fail in `peers verify` and in the pod.
  */
 export const SUBMODULES_NOTE =
-  'the repository has git submodules (.gitmodules): the peers and the gates get this repository\'s commits only, and each submodule is an empty directory there, so tests that need a submodule\'s files fail; commit what the tests need into this repository, or fetch it in setup: (its host in egress.allow)';
+  'the repository has git submodules (.gitmodules): the peers and the gates get this repository\'s commits only, and each submodule is an empty directory there, so tests that need a submodule\'s files fail; commit what the tests need into this repository, or have the project\'s setup commands fetch it (with its host added to egress.allow)';

@@ -31,7 +31,7 @@ export function missingPythonModule(exitCode: number | null, output: string): st
 }
 
 export function missingPythonModuleNote(module: string): string {
-  return `the Python module ${module} is not installed for the interpreter the gate runs ("No module named ${module}"): \`peers verify\` runs the gates on this machine, a run in the workspace image (which has pytest); install it where it is missing (\`peers doctor\` lists what the image lacks)`;
+  return `the Python module ${module} is not installed for the interpreter the gate runs ("No module named ${module}"): \`peers verify\` runs the gates with this machine's Python, and a run with the workspace image's (which has pytest); install ${module} where it is missing, or add it to the project's requirements for setup to install (\`peers doctor\` lists what the image lacks)`;
 }
 
 /**

@@ -17,5 +17,5 @@ export function submoduleFailureNote(paths: string[], failureOutput: string): st
   if (!paths.length) return undefined;
   const named = paths.filter((p) => failureOutput.includes(p));
   const which = named.length ? `${named.join(', ')} (named in the failure output)` : paths.join(', ');
-  return `the repository has git submodules: ${which}. Verify and the gates run on a checkout of this repository's commits only, where each submodule is an empty directory (as in a run), so tests that need their files fail here although they pass in your working tree: commit what the tests need into this repository, or fetch it in setup: (its host in egress.allow)`;
+  return `the repository has git submodules: ${which}. Verify and the gates run on a checkout of this repository's commits only, where each submodule is an empty directory (as in a run), so tests that need their files fail here although they pass in your working tree: commit what the tests need into this repository, or have the project's setup commands fetch it (with its host added to egress.allow)`;
 }

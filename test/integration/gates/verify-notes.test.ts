@@ -79,6 +79,14 @@ test('a working tree with uncommitted changes: verify says which of them its res
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/note: 2 uncommitted change\(s\) are not part of this result \(verify judges commit [0-9a-f]{12}; commit them to have them checked\): M lib\.js, \?\? scratch\.txt/);
   expect(readFileSync(join(repo, '.peers', 'VERIFY.md'), 'utf8')).toContain('- `2 uncommitted change(s) are not part of this result');
+  // A local environment (an untracked venv/) is not work to commit: the note says .gitignore.
+  mkdirSync(join(repo, 'venv', 'bin'), { recursive: true });
+  writeFileSync(join(repo, 'venv', 'pyvenv.cfg'), 'home = /usr/bin\n');
+  const env = verify(repo);
+  expect(env.stdout).toMatch(/note: 3 uncommitted change\(s\) are not part of this result \(verify judges commit [0-9a-f]{12}; commit what the run needs to have them checked; add venv\/ to \.gitignore \(local: the run makes its own in setup\)\): M lib\.js, \?\? scratch\.txt, \?\? venv\//);
+  rmSync(join(repo, 'scratch.txt'));
+  gitOk(repo, ['checkout', '-q', 'lib.js']);
+  expect(verify(repo).stdout).toMatch(/note: 1 uncommitted change\(s\) are not part of this result \(verify judges commit [0-9a-f]{12}; add venv\/ to \.gitignore: it is local, and the run makes its own in setup\): \?\? venv\//);
 });
 
 test('a goals.yaml with no hard goal (an emptied file) measures nothing: verify fails (exit 1) and says so, it never reads PASS (hard 0/0)', () => {

@@ -63,7 +63,7 @@ describe('evaluateGates', () => {
     expect(network!.diagnostic).toStartWith('a connection was refused with 403, which is what the egress proxy answers for a host not on the allow-list (or an allowed one whose name resolves to a private, loopback or reserved address, which it never connects to): `peers logs --egress` names the host and why');
     expect(unreachable!.diagnostic).toStartWith('a connection through the egress proxy failed with 502: the host is allowed, but the egress container could not reach it');
     expect(unreachable!.diagnostic).not.toContain('add it to egress.allow');
-    expect(noPytest!.diagnostic).toStartWith('the Python module no_such_test_runner_here is not installed for the interpreter the gate runs ("No module named no_such_test_runner_here"): `peers verify` runs the gates on this machine, a run in the workspace image');
+    expect(noPytest!.diagnostic).toStartWith('the Python module no_such_test_runner_here is not installed for the interpreter the gate runs ("No module named no_such_test_runner_here"): `peers verify` runs the gates with this machine\'s Python, and a run with the workspace image\'s');
   });
 
   test('a test that reaches for the network without the proxy (Node fetch, a name lookup) says the gates have no network but the allow-list', async () => {
