@@ -11,12 +11,16 @@
  * run's last; the mark moved over it, no vote was voided, and the run ended `complete` with a
  * commit no other peer read (SECURITY.md, "A file code names is code, whatever its name").
  *
- * "Named" is the file's base name appearing, in any case, in the text of a non-prose file: a
- * name code builds at run time (`'KER' + 'NEL.txt'`, every `*.txt` of a directory) is not seen.
+ * "Named" is the file's base name appearing, in any case, in the text of a non-prose file, or the
+ * file being a symlink or reached through one (a link's target is text `git grep` never reads:
+ * src/kernel.cjs linking to KERNEL.txt loaded it as code with no file naming it); a name code
+ * builds at run time (`'KER' + 'NEL.txt'`, every `*.txt` of a directory) is not seen.
  * Pure but for `proseNamedByCode`, the git adapter (one `git grep` of the tree, only when a
  * changed file is prose by place).
  */
-import { gitLines } from '../git/git.ts';
+import { posix } from 'node:path';
+import { blobTexts } from '../git/commit-files.ts';
+import { git, gitLines } from '../git/git.ts';
 import { gateSurfaceOf } from './gate-surface.ts';
 import { isDocumentPath } from './turn-diff.ts';
 
@@ -84,6 +88,62 @@ export function proseNamedByCode(repo: string, rev: string, candidates: readonly
   return new Set(candidates.filter((p) => named.has(baseName(p).toLowerCase())));
 }
 
+/** The tree's symlinks (`links`) and the paths they lead to, each resolved from its link's directory (`targets`). */
+export type TreeLinks = { links: Set<string>; targets: Set<string> };
+
+/** Whether `path` is a link of the tree, a link's target, or under a link's target directory ('' is the top). */
+export function reachedByLink(path: string, l: TreeLinks): boolean {
+  if (l.links.has(path)) return true;
+  for (const t of l.targets) if (t === '' || t === path || path.startsWith(`${t}/`)) return true;
+  return false;
+}
+
+/** Resolves a link's target as git stores it; '' is the top of the tree, and a target outside it leads nowhere here. */
+export function linkTargetPath(linkPath: string, target: string): string | undefined {
+  if (target.startsWith('/')) return undefined;
+  const resolved = posix.normalize(posix.join(posix.dirname(linkPath), target)).replace(/\/+$/, '');
+  if (resolved === '..' || resolved.startsWith('../')) return undefined;
+  return resolved === '.' ? '' : resolved;
+}
+
+/** Every symlink of the tree `rev` and where it leads; undefined when the tree cannot be read (fail closed). */
+function treeLinks(repo: string, rev: string): TreeLinks | undefined {
+  const listed = git(repo, ['ls-tree', '-r', '-z', '--full-tree', rev], { maxBuffer: 256 * 1024 * 1024, timeoutMs: GREP_TIMEOUT_MS });
+  if (listed.code !== 0) return undefined;
+  const links = new Map<string, string>();
+  for (const rec of listed.stdout.split('\0')) {
+    const m = /^120000 blob ([0-9a-f]+)\t([\s\S]+)$/.exec(rec);
+    if (m && !m[2]!.startsWith('.peers/')) links.set(m[2]!, m[1]!);
+  }
+  if (!links.size) return { links: new Set(), targets: new Set() };
+  let texts: Map<string, string>;
+  try {
+    texts = blobTexts(repo, [...links.values()]);
+  } catch {
+    return undefined;
+  }
+  const targets = new Set<string>();
+  for (const [path, blob] of links) {
+    const text = texts.get(blob);
+    if (text === undefined) return undefined;
+    const to = linkTargetPath(path, text);
+    if (to !== undefined) targets.add(to);
+  }
+  return { links: new Set(links.keys()), targets };
+}
+
+/** Per repository and tree, its links (treeLinks): read once per tree, not kept by name as the grep's answers are. */
+const linksAt = new Map<string, TreeLinks | undefined>();
+
+function linksOfTree(repo: string, rev: string): TreeLinks | undefined {
+  const key = `${repo}\0${rev}`;
+  if (!linksAt.has(key)) {
+    linksAt.set(key, treeLinks(repo, rev));
+    while (linksAt.size > KEPT_TREES) linksAt.delete(linksAt.keys().next().value!);
+  }
+  return linksAt.get(key);
+}
+
 /** Per repository and tree, what a `git grep` said of each base name (lower case): named by a non-prose file. */
 const namedAt = new Map<string, Map<string, boolean>>();
 const KEPT_TREES = 16;
@@ -113,7 +173,9 @@ export function proseNamedByCodeAt(repo: string, rev: string, candidates: readon
   namedAt.delete(key(rev));
   namedAt.set(key(rev), known);
   while (namedAt.size > KEPT_TREES) namedAt.delete(namedAt.keys().next().value!);
-  return new Set(candidates.filter((p) => known.get(baseName(p).toLowerCase()) === true));
+  // Links are read per tree, never inherited: a change of prose alone can make KERNEL.txt a link.
+  const links = linksOfTree(repo, rev);
+  return new Set(candidates.filter((p) => known.get(baseName(p).toLowerCase()) === true || links === undefined || reachedByLink(p, links)));
 }
 
 /**

@@ -4,7 +4,7 @@
  * small repository.
  */
 import { afterEach, beforeEach, describe, expect, test } from 'bun:test';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
@@ -95,5 +95,34 @@ describe('proseNamedByCode (git)', () => {
     expect([...namedByCodeOfChange(repo, fourth, ['NOTES.md', 'docs/a.md', ''], first)(['NOTES.md'])]).toEqual([]);
     const fifth = commit({ 'NOTES.md': 'five\n' });
     expect([...namedByCodeOfChange(repo, fifth, ['NOTES.md', 'calc.mjs'], first)(['NOTES.md'])]).toEqual(['NOTES.md']);
+  });
+
+  // Attack (cheats/doc-named-code.test.ts, skeptic-link-kernel): src/kernel.cjs, a code file by
+  // name, was a symlink to KERNEL.txt, which src/calc.mjs loaded through it; git grep reads no
+  // link's target, so no file named KERNEL.txt and the skeptic's mark moved over its rewrite.
+  test('a document a symlink leads to, or that is a symlink itself, is not prose, also for a change of prose alone', () => {
+    const commit = () => {
+      gitOk(repo, ['add', '-A']);
+      gitOk(repo, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'x']);
+      return headSha(repo)!;
+    };
+    mkdirSync(join(repo, 'src'));
+    mkdirSync(join(repo, 'docs'));
+    writeFileSync(join(repo, 'src', 'calc.mjs'), "export const { add } = require('./kernel.cjs');\n");
+    writeFileSync(join(repo, 'KERNEL.txt'), 'exports.add = (a, b) => a + b;\n');
+    writeFileSync(join(repo, 'README.md'), 'calc\n');
+    writeFileSync(join(repo, 'docs', 'guide.md'), 'guide\n');
+    writeFileSync(join(repo, 'docs', 'other.md'), 'other\n');
+    symlinkSync('../KERNEL.txt', join(repo, 'src', 'kernel.cjs'));
+    symlinkSync('../docs', join(repo, 'src', 'manual'));
+    const first = commit();
+    expect([...proseNamedByCodeAt(repo, first, ['KERNEL.txt', 'README.md', 'docs/guide.md'])].sort()).toEqual(['KERNEL.txt', 'docs/guide.md']);
+    // README.md made a link to code in a change of prose alone: not answered from `first`.
+    writeFileSync(join(repo, 'src', 'fast.cjs'), 'exports.add = (a, b) => a - b;\n');
+    const second = commit();
+    unlinkSync(join(repo, 'README.md'));
+    symlinkSync('src/fast.cjs', join(repo, 'README.md'));
+    const third = commit();
+    expect([...namedByCodeOfChange(repo, third, ['README.md'], second)(['README.md'])]).toEqual(['README.md']);
   });
 });
