@@ -13,8 +13,10 @@
  *
  * "Named" is the file's base name appearing, in any case, in the text of a non-prose file, or the
  * file being a symlink or reached through one (a link's target is text `git grep` never reads:
- * src/kernel.cjs linking to KERNEL.txt loaded it as code with no file naming it); a name code
- * builds at run time (`'KER' + 'NEL.txt'`, every `*.txt` of a directory) is not seen.
+ * src/kernel.cjs linking to KERNEL.txt loaded it as code with no file naming it), or a document
+ * named so being named by another that is (src/calc.mjs loads docs/loader.txt, which loads
+ * ../KERNEL.txt); a name code builds at run time (`'KER' + 'NEL.txt'`, every `*.txt` of a
+ * directory) is not seen.
  * Pure but for `proseNamedByCode`, the git adapter (one `git grep` of the tree, only when a
  * changed file is prose by place).
  */
@@ -39,17 +41,22 @@ export function isProseByPlace(path: string): boolean {
 const baseName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 const GREP_TIMEOUT_MS = 60_000;
 
-/** What a `git grep` for names reports: which of the searched base names (lower case) a non-prose file holds. */
-export type NamingReader = { line(raw: string): void; named(): Set<string> };
+/**
+ * What a `git grep` for names reports: which of the searched base names (lower case) a non-prose
+ * file holds (`named`), and which prose-by-place files hold each (`namedByProse`: a document loads
+ * nothing unless code loads it, which proseNamedByCode asks next).
+ */
+export type NamingReader = { line(raw: string): void; named(): Set<string>; namedByProse(): Map<string, Set<string>> };
 
 /**
  * Reads `git grep -o -i -F --null -e <name>… <rev> --` output, one line at a time: each match is
  * `<rev>:<path>\0<match>`. A path may hold a newline (git does not quote it with --null), so a line
- * without a NUL is the start of the next record's path. Matches in prose-by-place files are not
- * counted: a README naming CHANGELOG.md loads nothing.
+ * without a NUL is the start of the next record's path. Matches in prose-by-place files are kept
+ * apart: a README naming CHANGELOG.md loads nothing, unless code loads the README.
  */
 export function namingGrepReader(rev: string): NamingReader {
   const named = new Set<string>();
+  const byProse = new Map<string, Set<string>>();
   let pending: string | null = null;
   return {
     line(raw: string) {
@@ -62,9 +69,12 @@ export function namingGrepReader(rev: string): NamingReader {
       pending = null;
       const where = record.slice(0, nul);
       const path = where.startsWith(`${rev}:`) ? where.slice(rev.length + 1) : where.slice(where.indexOf(':') + 1);
-      if (!isProseByPlace(path)) named.add(record.slice(nul + 1).toLowerCase());
+      const name = record.slice(nul + 1).toLowerCase();
+      if (!isProseByPlace(path)) named.add(name);
+      else byProse.set(name, (byProse.get(name) ?? new Set()).add(path));
     },
     named: () => named,
+    namedByProse: () => byProse,
   };
 }
 
@@ -73,19 +83,51 @@ export function namingGrepReader(rev: string): NamingReader {
  * not prose after all. Every candidate counts as named when the tree cannot be read (fail closed).
  */
 export function proseNamedByCode(repo: string, rev: string, candidates: readonly string[]): Set<string> {
+  const lower = (p: string) => baseName(p).toLowerCase();
+  // A document a document names is code when code names the first (docs/loader.txt, loaded by
+  // src/calc.mjs, loading ../KERNEL.txt): the documents that name a candidate are searched for in
+  // turn, a round per link of the chain, up to CHAIN_ROUNDS (past it, every candidate is named).
+  const direct = new Set<string>();
+  const namers = new Map<string, Set<string>>();
+  const searched = new Set<string>();
+  let round = [...new Set(candidates)];
+  for (let n = 0; round.length; n++) {
+    if (n >= CHAIN_ROUNDS) return new Set(candidates);
+    const found = grepNames(repo, rev, round);
+    if (!found) return new Set(candidates);
+    for (const p of round) searched.add(p);
+    for (const name of found.named()) direct.add(name);
+    for (const [name, paths] of found.namedByProse()) namers.set(name, new Set([...(namers.get(name) ?? []), ...paths]));
+    round = [...new Set(round.filter((p) => !direct.has(lower(p))).flatMap((p) => [...(namers.get(lower(p)) ?? [])]))].filter((q) => !searched.has(q));
+  }
+  const code = new Set([...searched].filter((p) => direct.has(lower(p))));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of searched) {
+      if (code.has(p) || ![...(namers.get(lower(p)) ?? [])].some((q) => q !== p && code.has(q))) continue;
+      code.add(p);
+      grew = true;
+    }
+  }
+  return new Set(candidates.filter((p) => code.has(p)));
+}
+
+/** How many documents deep a chain of documents naming documents is followed. */
+const CHAIN_ROUNDS = 8;
+
+/** One `git grep` of the tree `rev` for the base names of `paths`; undefined when it failed. */
+function grepNames(repo: string, rev: string, paths: readonly string[]): NamingReader | undefined {
   // git's `-i` folds ASCII alone (its locale is C): a name is searched as the tree spells it, in
   // lower and in upper case, so `require("./KÉRNEL.md")` names KÉRNEL.md (the reader compares lower case).
-  const names = [...new Set(candidates.flatMap((p) => [baseName(p), baseName(p).toLowerCase(), baseName(p).toUpperCase()]).filter((n) => n !== ''))];
-  if (!names.length) return new Set();
+  const names = [...new Set(paths.flatMap((p) => [baseName(p), baseName(p).toLowerCase(), baseName(p).toUpperCase()]).filter((n) => n !== ''))];
   const reader = namingGrepReader(rev);
+  if (!names.length) return reader;
   const patterns = names.flatMap((n) => ['-e', n]);
   // --text: a code file git takes for binary (a NUL byte) printed "Binary file … matches" and named nothing.
   // Bounded: a file repeating a name a million times must not hold the loop (a timeout names every candidate).
   const res = gitLines(repo, ['grep', '--text', '-o', '-i', '-F', '--null', '--no-textconv', '--no-color', ...patterns, rev, '--', '.', ':(exclude).peers'], reader.line, { timeoutMs: GREP_TIMEOUT_MS });
   // git grep exits 1 when nothing matched.
-  if (res.code > 1) return new Set(candidates);
-  const named = reader.named();
-  return new Set(candidates.filter((p) => named.has(baseName(p).toLowerCase())));
+  return res.code > 1 ? undefined : reader;
 }
 
 /** The tree's symlinks (`links`) and the paths they lead to, each resolved from its link's directory (`targets`). */

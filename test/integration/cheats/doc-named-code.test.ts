@@ -11,6 +11,7 @@
  *     rule as well, so with the soft code review on no vote was voided either;
  *   - skeptic-link-kernel: the same, loaded through src/kernel.cjs, a symlink to KERNEL.txt, so
  *     that no file's text named the document;
+ *   - skeptic-chain-kernel: the same, loaded through docs/loader.txt, a document named by code;
  *   - doc-code-squeeze: the special case in src/kernel.txt beside 80 small added modules, which
  *     took the review view: a document was ordered last, kept no room and was never named;
  *   - doc-code-unlisted: the same in src/zz/kernel.txt beside 220 modules: the file list was cut
@@ -32,6 +33,9 @@ for (const [cheat, kernel, noSoftReview] of [
   // A third red team's: src/calc.mjs loads src/kernel.cjs, a symlink to KERNEL.txt; no file's text
   // names the document (git grep reads no link's target), and the run ended `complete`.
   ['skeptic-link-kernel', 'KERNEL.txt', false],
+  // And: src/calc.mjs loads docs/loader.txt, which loads KERNEL.txt; the only file naming it was a
+  // document, whose naming counted for nothing, and the run ended `complete`.
+  ['skeptic-chain-kernel', 'KERNEL.txt', false],
 ] as const) {
   test(`${cheat}: what the implementer's own skeptic tick writes into ${kernel}, which the code loads, is read by the other peer and the run does not complete`, async () => {
     p = makeCheatProject({ cheat, reviewerNotes: true, convergenceN: 3, noSoftReview });

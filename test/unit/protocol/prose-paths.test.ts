@@ -125,4 +125,28 @@ describe('proseNamedByCode (git)', () => {
     const third = commit();
     expect([...namedByCodeOfChange(repo, third, ['README.md'], second)(['README.md'])]).toEqual(['README.md']);
   });
+
+  // Attack (cheats/doc-named-code.test.ts, skeptic-chain-kernel): src/calc.mjs loads
+  // docs/loader.txt, which loads ../KERNEL.txt; the only file naming KERNEL.txt was a document,
+  // whose matches counted for nothing, and the skeptic's mark moved over its rewrite.
+  test('a document named by a document that code names is code, however long the chain; one no code reaches is prose', () => {
+    mkdirSync(join(repo, 'src'));
+    mkdirSync(join(repo, 'docs'));
+    writeFileSync(join(repo, 'src', 'calc.mjs'), "export const { add } = require('../docs/loader.txt');\n");
+    writeFileSync(join(repo, 'docs', 'loader.txt'), "module.exports = require('./step.txt');\n");
+    writeFileSync(join(repo, 'docs', 'step.txt'), "module.exports = require('../KERNEL.txt');\n");
+    writeFileSync(join(repo, 'KERNEL.txt'), 'exports.add = (a, b) => a + b; // KERNEL.txt\n');
+    writeFileSync(join(repo, 'README.md'), 'See CHANGELOG.md and NOTES.md.\n');
+    writeFileSync(join(repo, 'NOTES.md'), 'See README.md.\n');
+    writeFileSync(join(repo, 'CHANGELOG.md'), '- first\n');
+    gitOk(repo, ['add', '-A']);
+    gitOk(repo, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'x']);
+    const head = headSha(repo)!;
+    expect([...proseNamedByCode(repo, head, ['KERNEL.txt', 'CHANGELOG.md', 'README.md', 'NOTES.md'])]).toEqual(['KERNEL.txt']);
+    // The same once code names the README: what it names is code too.
+    writeFileSync(join(repo, 'src', 'about.mjs'), "export const about = readFileSync('../README.md', 'utf8');\n");
+    gitOk(repo, ['add', '-A']);
+    gitOk(repo, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'y']);
+    expect([...proseNamedByCode(repo, headSha(repo)!, ['CHANGELOG.md', 'NOTES.md'])].sort()).toEqual(['CHANGELOG.md', 'NOTES.md']);
+  });
 });
