@@ -222,11 +222,14 @@ export function proseNamedByCodeAt(repo: string, rev: string, candidates: readon
 
 /**
  * What the tree `rev` names, for a change of `changed` from `parent` (proseNamedByCodeAt): a change
- * of prose by place alone leaves the tree's non-prose files as they were, so it answers as
- * `parent`'s tree did.
+ * of prose by place alone, none of it reached by code at `parent`, leaves what names what as it
+ * was, so it answers as `parent`'s tree did.
  */
 export function namedByCodeOfChange(repo: string, rev: string, changed: readonly string[], parent?: string): (candidates: string[]) => Set<string> {
-  const sameCodeAs = parent !== undefined && changed.every((p) => p === '' || isProseByPlace(p)) ? parent : undefined;
+  const docs = changed.filter((p) => p !== '');
+  // A document code reaches names others in turn (proseNamedByCode): only a change of documents
+  // no code reached at `parent` leaves what the tree names as it was.
+  const sameCodeAs = parent !== undefined && docs.every(isProseByPlace) && proseNamedByCodeAt(repo, parent, docs).size === 0 ? parent : undefined;
   return (candidates) => proseNamedByCodeAt(repo, rev, candidates, sameCodeAs);
 }
 

@@ -148,5 +148,14 @@ describe('proseNamedByCode (git)', () => {
     gitOk(repo, ['add', '-A']);
     gitOk(repo, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'y']);
     expect([...proseNamedByCode(repo, headSha(repo)!, ['CHANGELOG.md', 'NOTES.md'])].sort()).toEqual(['CHANGELOG.md', 'NOTES.md']);
+    // A change of documents alone is answered from the tree before it only when no code reached
+    // them there: docs/step.txt repointed at a new ../FAST.txt makes FAST.txt code.
+    const before = headSha(repo)!;
+    expect([...proseNamedByCodeAt(repo, before, ['FAST.txt'])]).toEqual([]);
+    writeFileSync(join(repo, 'docs', 'step.txt'), "module.exports = require('../FAST.txt');\n");
+    writeFileSync(join(repo, 'FAST.txt'), 'exports.add = (a, b) => a - b;\n');
+    gitOk(repo, ['add', '-A']);
+    gitOk(repo, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'z']);
+    expect([...namedByCodeOfChange(repo, headSha(repo)!, ['docs/step.txt', 'FAST.txt'], before)(['FAST.txt'])]).toEqual(['FAST.txt']);
   });
 });
