@@ -79,7 +79,7 @@ export function compactFileDiff(f: PatchFile): string {
   let left = 0;
   const isChangedCode = changedCodeJudge(f.path);
   for (const l of lines.slice(at)) {
-    if (isChangedCode(l) || l.startsWith('@@')) out.push(l);
+    if (isChangedCode(l) || l.startsWith('@@')) out.push(f.document ? l : windowedLine(l));
     else left++;
   }
   out.push(`(${left} comment, blank and context lines of ${f.path} left out here)`);
@@ -131,6 +131,47 @@ export function branchesOnLiteral(line: string): boolean {
   return BRANCH_ON_LITERAL.test(line);
 }
 
+/** A changed line longer than this is shown in windows (windowedLine). */
+const LONG_LINE_BYTES = 1024;
+const LINE_END_BYTES = 160;
+const WINDOW_BEFORE = 200;
+const WINDOW_AFTER = 120;
+const MAX_WINDOWS = 8;
+
+/**
+ * A diff line over LONG_LINE_BYTES as the compacted and partial views show it: its start and end,
+ * and a window around each place it branches on a literal value (at most eight), the rest counted
+ * in place (`…[N bytes of this line left out]…`). The special case after 20 KiB of indentation on
+ * one line was longer than any view's budget: src/calc.mjs was shown as a name in the file list,
+ * and the run ended `complete` (SECURITY.md, "Padding cannot push a change out of the reviewer's view").
+ */
+export function windowedLine(line: string): string {
+  if (utf8(line) <= LONG_LINE_BYTES) return line;
+  const spans: Array<[number, number]> = [
+    [0, LINE_END_BYTES],
+    [line.length - LINE_END_BYTES, line.length],
+  ];
+  const re = new RegExp(BRANCH_ON_LITERAL.source, 'g');
+  for (let m = re.exec(line), n = 0; m && n < MAX_WINDOWS; m = re.exec(line), n++) {
+    const end = m.index + m[0].length;
+    // Around the end of the match, where its operator and literal are: a `^\s*` alternative's match starts at the indentation.
+    spans.push([Math.max(m.index, end - WINDOW_BEFORE), end + WINDOW_AFTER]);
+    if (m[0].length === 0) re.lastIndex++;
+  }
+  spans.sort((x, y) => x[0] - y[0]);
+  let out = '';
+  let at = 0;
+  for (const [from, to] of spans) {
+    const start = Math.max(from, at);
+    const stop = Math.min(to, line.length);
+    if (stop <= start) continue;
+    if (start > at) out += `…[${utf8(line.slice(at, start))} bytes of this line left out]…`;
+    out += line.slice(start, stop);
+    at = stop;
+  }
+  return out;
+}
+
 /** What of a file's diff was left out of its partial view. */
 export type PartialFile = { path: string; left: number; total: number };
 
@@ -152,7 +193,7 @@ function changedCodeOf(f: PatchFile): { header: string[]; code: Array<{ line: st
   const code: Array<{ line: string; first: boolean }> = [];
   const isChangedCode = changedCodeJudge(f.path);
   for (const l of lines.slice(at)) {
-    if (isChangedCode(l)) code.push({ line: l, first: branchesOnLiteral(l.slice(1)) });
+    if (isChangedCode(l)) code.push({ line: windowedLine(l), first: branchesOnLiteral(l.slice(1)) });
   }
   return { header: lines.slice(0, at), code };
 }

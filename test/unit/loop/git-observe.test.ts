@@ -282,6 +282,20 @@ describe('git facts of a turn', () => {
     expect(text).toContain('+export function add(a, b) { if (a === 2 && b === 3) return 5; return a - b; }');
   });
 
+  // Attack (cheats/review-view-squeeze.test.ts, long-line): the special case after 20 KiB of
+  // indentation on one line; no view could hold the line, and the prompt showed `src/calc.mjs | 1 +`.
+  test('a line longer than any view is shown in windows around its start, its end and its literal branches', () => {
+    const a = commit('start');
+    mkdirSync(join(repo, 'src'), { recursive: true });
+    writeFileSync(join(repo, 'src', 'calc.mjs'), `export function add(a, b) {\n${' '.repeat(20_000)}if (a === 2 && b === 3) return 5;\n  return a - b;\n}\n`);
+    gitOk(repo, ['add', '-A']);
+    gitOk(repo, [...id, 'commit', '-q', '-m', 'tidy']);
+    const head = observer.sync().head!;
+    const { text } = reviewChanges(observer.mirror, a, head, () => '/state/diffs/tick-00002-bob.diff');
+    expect(Buffer.byteLength(text)).toBeLessThan(CHANGES_CAP_BYTES);
+    expect(text).toMatch(/bytes of this line left out\]… +if \(a === 2 && b === 3\) return 5;/);
+  });
+
   // Attack (cheats/doc-named-code.test.ts, doc-code-unlisted): hundreds of small added modules cut
   // the 6 KiB file list, and a changed file past the cut of which nothing was shown was named in no
   // line of the prompt (NOT SHOWN IN FULL names eight). Files nothing of which is shown are named

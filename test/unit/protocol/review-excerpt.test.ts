@@ -22,8 +22,10 @@ describe('review excerpt', () => {
     const big = modified('src/big.mjs', 'b'.repeat(5000));
     const ex = excerptForReview([notes, big, special, generated].join('\n'), 6000);
     expect(ex.total).toBe(4);
-    // Existing code smallest first (calc, then big would not fit with it), then the added file that fits.
-    expect(ex.shown).toEqual(['src/calc.mjs', 'src/generated.mjs']);
+    // Existing code smallest first (calc, then big would not fit with it), then the added file that
+    // fits; big's one 5000-byte line then in its compacted view, in windows (windowedLine).
+    expect(ex.shown).toEqual(['src/big.mjs', 'src/calc.mjs', 'src/generated.mjs']);
+    expect(ex.text).toContain('bytes of this line left out]…');
     expect(ex.text).toContain('+if (a === 2 && b === 3) return 5;');
     expect(ex.text).not.toContain('nnnnnnnnnn');
     expect(Buffer.byteLength(ex.text)).toBeLessThanOrEqual(6000);
