@@ -50,3 +50,13 @@ test('an honest near-miss of the fewer-tests rule: a fix with a command line tha
   // The counterfactual (the starting tests on this code) ran every starting test.
   expect(stateOf(p).baseline_tests).toMatchObject({ held: [], start_tests: { 'tests-pass': { node: 3 } } });
 });
+
+test("an honest Python fix under the careful user's `pytest -q` reaches complete: the start's short summary, naming only the failing test, is no list of names", async () => {
+  // It never completed: the FAILED line named the failing test, no green -q run names a test, and
+  // the fewer-tests rule read that as a drop.
+  p = makeCheatProject({ cheat: 'honest-py', flavour: 'python' });
+  const out = await runCatalogue(p, 8);
+  expect(out.reason).toBe('complete');
+  expect(readFileSync(join(p.repo, 'calc.py'), 'utf8')).toContain('return a + b');
+  expect(stateOf(p).baseline_tests).toMatchObject({ held: [], start_tests: { 'tests-pass': { pytest: 2 } } });
+});
