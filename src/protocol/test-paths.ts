@@ -3,6 +3,17 @@
  * reproduce commit must touch a test) and the test-marker scan all ask this one question, so they
  * must answer it the same way (with the JS/TS conventions).
  */
+/**
+ * pytest's default `--doctest-glob` (`test*.txt`, matched case-sensitively against the base name):
+ * such a file anywhere it collects runs as a test module, with no configuration. testnotes.txt at
+ * the top, a document by name and place, replaced the add() tests/test_calc.py had imported, and
+ * the run ended `complete` with calc.py's bug in place (SECURITY.md, "Done means done").
+ * Requirements files (`test-requirements.txt`, `requirements/test.txt`) stay what a dependency
+ * install reads (gate-surface.ts): no doctest survives pip reading it, and as a test file its
+ * change would ask only for the approval of test growth.
+ */
+const isDoctestFile = (p: string) => /(^|\/)test[^/]*\.txt$/.test(p) && !/requirements|constraints/i.test(p);
+
 const TEST_PATH_RULES: RegExp[] = [
   /^tests?\//i, // leading test/ or tests/
   /\/tests?\//i, // any test/ or tests/ segment
@@ -22,7 +33,7 @@ const TEST_PATH_RULES: RegExp[] = [
 
 export function isTestPath(path: string): boolean {
   const p = path.replace(/^\.\//, '');
-  return TEST_PATH_RULES.some((re) => re.test(p));
+  return TEST_PATH_RULES.some((re) => re.test(p)) || isDoctestFile(p);
 }
 
 /** Source-code extensions a test runner loads; a test file without one is data to every runner. */
@@ -34,7 +45,7 @@ const RUNNABLE_EXT = /\.(py|[cm]?[jt]sx?|go|rs|rb|java|kt|swift|php|cs|exs?)$/i;
  * of the runner's reach: as good as deleting it.
  */
 export function isRunnableTestPath(path: string): boolean {
-  return isTestPath(path) && RUNNABLE_EXT.test(path);
+  return isTestPath(path) && (RUNNABLE_EXT.test(path) || isDoctestFile(path.replace(/^\.\//, '')));
 }
 
 /** A rename that takes a test out of the runner's reach. */

@@ -15,6 +15,16 @@ describe('test path classifier', () => {
       expect(isTestPath(p)).toBe(false);
     }
   });
+  // Attack (cheats/test-side-patch.test.ts, doctest-notes): testnotes.txt, a document by name at
+  // the top, is a doctest module to pytest's default `--doctest-glob` (`test*.txt`).
+  test("pytest's default doctest files are tests, wherever they are; other documents are not", () => {
+    for (const p of ['testnotes.txt', 'docs/testing.txt', 'test-plan.txt']) {
+      expect(isTestPath(p)).toBe(true);
+      expect(isRunnableTestPath(p)).toBe(true);
+    }
+    for (const p of ['TESTING.txt', 'notes/latest.txt', 'testing.md', 'docs/test_guide.rst']) expect(isTestPath(p)).toBe(false);
+    expect(movesTestOutOfReach('testnotes.txt', 'notes.txt')).toBe(true);
+  });
   test('a test renamed to a name no runner loads, or moved out of the test tree, is out of reach', () => {
     expect(isRunnableTestPath('test/calc.test.mjs')).toBe(true);
     expect(isRunnableTestPath('test/calc.test.mjs.off')).toBe(false);
