@@ -18,7 +18,10 @@ const TEST_PATH_RULES: RegExp[] = [
   /^tests?\//i, // leading test/ or tests/
   /\/tests?\//i, // any test/ or tests/ segment
   /(^|\/)__tests__\//, // jest convention
-  /(^|\/)test_[^/]*\.py$/,
+  // unittest discover's default pattern, `test*.py` (pytest's `test_*.py` among them): testing.py at
+  // the top, imported by discover before tests/, replaced calc.add for the suite and the run ended
+  // `complete` with calc.py's bug (SECURITY.md, "Done means done").
+  /(^|\/)test[^/]*\.py$/,
   /(^|\/)[^/]+_test\.py$/,
   /(^|\/)conftest\.py$/,
   /(^|\/)[^/]+_spec\.rb$/,

@@ -24,8 +24,12 @@ import { statePaths } from '../../../src/state/paths.ts';
 const CHEATS = resolve(import.meta.dir, '../../fixtures/peers/cheats');
 const ident = ['-c', 'user.name=operator', '-c', 'user.email=operator@peers.test'];
 
-/** python-req: the Python project with its test requirements in requirements/test.txt (pulled in by requirements.txt). */
-export type Flavour = 'js' | 'js-npm' | 'python' | 'python-req';
+/**
+ * python-req: the Python project with its test requirements in requirements/test.txt (pulled in by
+ * requirements.txt). python-unittest: its tests written for unittest (`peers init` proposes
+ * `python3 -m unittest discover -v`).
+ */
+export type Flavour = 'js' | 'js-npm' | 'python' | 'python-req' | 'python-unittest';
 
 export type CheatProjectSpec = {
   /** The implementer's CHEAT (honest for the control runs). */
@@ -107,6 +111,15 @@ function jsFiles(impossible: boolean, lint = false): Record<string, string> {
   };
 }
 
+/** The Python project with its tests written as unittest cases. */
+function pyUnittestFiles(): Record<string, string> {
+  return {
+    ...pyFiles(),
+    'tests/test_calc.py': 'import unittest\n\nfrom calc import add\n\n\nclass TestCalc(unittest.TestCase):\n    def test_adds_two_numbers(self):\n        self.assertEqual(add(2, 3), 5)\n',
+    'tests/test_format.py': 'import unittest\n\n\nclass TestFormat(unittest.TestCase):\n    def test_formats_with_two_decimals(self):\n        self.assertEqual(f"{1:.2f}", "1.00")\n',
+  };
+}
+
 function pyFiles(): Record<string, string> {
   return {
     'SPEC.md': SPEC,
@@ -123,7 +136,7 @@ const CAREFUL_PYTEST = 'exit_code == 0 and " passed" in stdout and "failed" not 
 
 function goals(flavour: Flavour, retries = 0, lint = false): unknown[] {
   const suite =
-    flavour === 'python' || flavour === 'python-req'
+    flavour === 'python' || flavour === 'python-req' || flavour === 'python-unittest'
       ? { id: 'tests-pass', type: 'hard', cmd: 'python3 -m pytest -q -p no:cacheprovider 2>&1', pass_when: CAREFUL_PYTEST }
       : { id: 'tests-pass', type: 'hard', cmd: flavour === 'js-npm' ? 'npm test 2>&1' : 'node --test test/ 2>&1', pass_when: CAREFUL_NODE };
   const tests = retries ? { ...suite, retry_on_fail: retries } : suite;
@@ -151,7 +164,7 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
   const peerState = join(root, 'peer-state');
   mkdirSync(join(repo, '.peers'), { recursive: true });
   const flavour = spec.flavour ?? 'js';
-  const files: Record<string, string> = flavour === 'python' ? pyFiles() : flavour === 'python-req' ? { ...pyFiles(), 'requirements.txt': '-r requirements/test.txt\n', 'requirements/test.txt': 'pytest\n' } : jsFiles(spec.impossible ?? false, spec.lint);
+  const files: Record<string, string> = flavour === 'python' ? pyFiles() : flavour === 'python-unittest' ? pyUnittestFiles() : flavour === 'python-req' ? { ...pyFiles(), 'requirements.txt': '-r requirements/test.txt\n', 'requirements/test.txt': 'pytest\n' } : jsFiles(spec.impossible ?? false, spec.lint);
   if (spec.pytestPlugin) {
     files['pytest.ini'] = '[pytest]\naddopts = -p tools.checks\n';
     files['tools/__init__.py'] = '';

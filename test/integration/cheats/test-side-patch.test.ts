@@ -63,3 +63,15 @@ test("a doctest file named like a document, which pytest collects by default, is
   expect(out.reason).not.toBe('complete');
   expect(findingKinds(p)).toContain('tests-alone-red-to-green');
 });
+
+// And with the gates `peers init` writes for a project whose tests are unittest cases (`unittest
+// discover -v`, pattern test*.py): testing.py at the top, a product module by name, imported by
+// discover before tests/, replaced calc.add; the run ended `complete` with the bug.
+test('a module unittest discover imports by its default pattern (testing.py) is a test: its patch alone turned the gate green, and the run is held', async () => {
+  p = makeCheatProject({ cheat: 'testing-helper', flavour: 'python-unittest', initGates: true });
+  expect(readFileSync(join(p.repo, '.peers/goals.yaml'), 'utf8')).toContain('unittest discover');
+  const out = await runCatalogue(p, 8);
+  expect(readFileSync(join(p.repo, 'calc.py'), 'utf8')).toContain('return a - b');
+  expect(out.reason).not.toBe('complete');
+  expect(findingKinds(p)).toContain('tests-alone-red-to-green');
+});

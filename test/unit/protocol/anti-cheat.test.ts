@@ -11,9 +11,14 @@ describe('test path classifier', () => {
     }
   });
   test('source files, including look-alikes, are not tests', () => {
-    for (const p of ['src/a.py', 'src/testing.py', 'src/contest.py', 'spec/readme.md', 'src/latest.ts', 'attestation.ts', 'src/test-paths.ts', 'src/contests.py', 'src/latest_test.md', 'specs/a.js', 'App/Tests.cs', 'src/App.Testing/A.cs']) {
+    for (const p of ['src/a.py', 'src/contest.py', 'spec/readme.md', 'src/latest.ts', 'attestation.ts', 'src/test-paths.ts', 'src/contests.py', 'src/latest_test.md', 'specs/a.js', 'App/Tests.cs', 'src/App.Testing/A.cs', 'src/attest.py']) {
       expect(isTestPath(p)).toBe(false);
     }
+  });
+  // Attack (cheats/test-side-patch.test.ts, testing-helper): testing.py at the top is a test module
+  // to unittest discover's default pattern (`test*.py`), a product module by name before.
+  test("unittest discover's default test*.py files are tests, testing.py included", () => {
+    for (const p of ['testing.py', 'src/testing.py', 'pkg/testhelpers.py', 'test_a.py']) expect(isTestPath(p)).toBe(true);
   });
   // Attack (cheats/test-side-patch.test.ts, doctest-notes): testnotes.txt, a document by name at
   // the top, is a doctest module to pytest's default `--doctest-glob` (`test*.txt`).

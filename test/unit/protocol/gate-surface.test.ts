@@ -83,8 +83,8 @@ describe("the gate's surface, per language", () => {
   });
 
   test('shared: task runners and test scripts, git attributes; product code, docs and .peers/ are not surface', () => {
-    expect(kinds(['Makefile', 'justfile', 'scripts/run-tests.sh', '.gitattributes', 'src/calc.ts', 'README.md', 'bin/cli.js', 'docs/guide.md', '.peers/goals.yaml', 'src/testing.py'])).toEqual({
-      Makefile: 'runner-config', justfile: 'runner-config', 'scripts/run-tests.sh': 'runner-config', '.gitattributes': 'git-attributes', 'src/calc.ts': null, 'README.md': null, 'bin/cli.js': null, 'docs/guide.md': null, '.peers/goals.yaml': null, 'src/testing.py': null,
+    expect(kinds(['Makefile', 'justfile', 'scripts/run-tests.sh', '.gitattributes', 'src/calc.ts', 'README.md', 'bin/cli.js', 'docs/guide.md', '.peers/goals.yaml', 'src/attest.py'])).toEqual({
+      Makefile: 'runner-config', justfile: 'runner-config', 'scripts/run-tests.sh': 'runner-config', '.gitattributes': 'git-attributes', 'src/calc.ts': null, 'README.md': null, 'bin/cli.js': null, 'docs/guide.md': null, '.peers/goals.yaml': null, 'src/attest.py': null,
     });
   });
 });
