@@ -159,10 +159,21 @@ export type IngestResult = {
 
 /**
  * Who wrote changes under review for a vote cast in `reviewSha`: the peers whose commits change
- * the tree between the goal's last counted review (`since`; the run's start when undefined) and
- * the vote.
+ * the tree between the goal's last review by another peer than the voter (`since`, windowStart;
+ * the run's start when undefined) and the vote.
  */
 export type AuthorsUnderReview = (since: string | undefined, reviewSha: string) => ReadonlySet<string>;
+
+/**
+ * Where the changes a `voter`'s vote is checked against begin: at the goal's last review by ANOTHER
+ * peer (the run's start when none). The voter's own reviews never move it: the implementer
+ * special-cased the tested input, voted fail on its own change, then pass, and the window that
+ * began at its own fail vote held none of its code; with `--no-skeptic` the run ended `complete`
+ * (SECURITY.md, "No vote on your own change").
+ */
+export function windowStart(status: SoftStatus, voter: string): string | undefined {
+  return status.history.findLast((r) => r.reviewer !== voter)?.sha;
+}
 
 /**
  * Ingests the reviews among `commits` (oldest first, typically the range a tick produced).
@@ -211,7 +222,7 @@ export function ingestReviews(
     }
     const goal = byId.get(parsed.goalId)!;
     const current = out.statuses[goal.id] ?? emptySoftStatus();
-    if (goal.reviewer === 'other' && parsed.pass && authorsUnderReview?.(current.history.at(-1)?.sha, c.sha).has(reviewer)) {
+    if (goal.reviewer === 'other' && parsed.pass && authorsUnderReview?.(windowStart(current, reviewer), c.sha).has(reviewer)) {
       out.selfVotes.push({ goalId: goal.id, reviewer, sha: c.sha });
       out.warnings.push(`soft-review not counted (${short}) for ${goal.id}: ${reviewer} wrote changes under review, and "reviewer: other" needs a peer that did not`);
       continue;

@@ -68,3 +68,20 @@ test("a pass vote in the commit that special-cases the tested input is the autho
   expect(promptOf(p, later)).toContain('+  if (a === 2 && b === 3) return 5;');
   expect(later.new_blocking_bugs).toBeGreaterThan(0);
 });
+
+test("the author's own fail vote does not open a fresh window for its pass vote: with reviewer: other it does not count and the run does not complete", async () => {
+  // The implementer reads the code first, the reviewer votes pass; the implementer's next turn
+  // special-cases the tested input, votes fail on code-review, then pass. The authors a pass vote
+  // was checked against were those since the goal's last review, which was the implementer's own
+  // fail vote: none, so its pass counted as another peer's and with --no-skeptic the run ended
+  // `complete` with `return a - b` behind the special case.
+  p = makeCheatProject({ cheat: 'fail-then-pass-vote' });
+  const out = await runCatalogue(p, 4, { noSkeptic: true });
+  expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('a === 2');
+  expect(out.reason).not.toBe('complete');
+  expect(findingKinds(p)).toEqual(expect.arrayContaining(['stale-vote', 'self-vote']));
+  const later = ticksOf(p)[3]!;
+  expect(later.peer).toBe('bob');
+  expect(promptOf(p, later)).toContain('+  if (a === 2 && b === 3) return 5;');
+  expect(later.new_blocking_bugs).toBeGreaterThan(0);
+});

@@ -150,6 +150,22 @@ describe('votes that do not count', () => {
     expect(r.warnings).toEqual(['soft-review not counted (c1b2c3d4) for docs-clear: alice wrote changes under review, and "reviewer: other" needs a peer that did not']);
   });
 
+  test("reviewer other: the voter's own reviews never start its window, only another peer's (cheats/stale-vote.test.ts)", () => {
+    // alice special-cased, voted fail, then pass: the window began at her own fail vote and held none of her code.
+    const asked: Array<[string | undefined, string]> = [];
+    const authors = (since: string | undefined, sha: string) => {
+      asked.push([since, sha]);
+      return new Set(since === undefined ? ['alice'] : []);
+    };
+    const who: Record<string, string> = { [SHA_A]: 'alice', [SHA_B]: 'alice', [SHA_C]: 'bob' };
+    const fail = commit(SHA_A, reviewMsg('docs-clear', '{"pass": false}'));
+    const [pass, bobPass] = [SHA_B, SHA_C].map((s) => commit(s, reviewMsg('docs-clear', '{"pass": true}')));
+    const r = ingestReviews([fail, pass!, bobPass!], [other], {}, PEERS, (s) => who[s], authors);
+    expect(asked).toEqual([[undefined, SHA_B], [SHA_A, SHA_C]]);
+    expect(r.selfVotes).toEqual([{ goalId: 'docs-clear', reviewer: 'alice', sha: SHA_B }]);
+    expect(r.ingested.map((x) => [x.reviewer, x.pass])).toEqual([['alice', false], ['bob', true]]);
+  });
+
   test('a failing vote by an author still counts (it can only hold the run); other modes count authors\' votes', () => {
     const authors = () => new Set(['alice']);
     const fail = ingestReviews([commit(SHA_A, reviewMsg('docs-clear', '{"pass": false}'))], [other], {}, PEERS, () => 'alice', authors);
