@@ -93,6 +93,16 @@ function firstBlockNaming(message: string, bugId: string, keys: string[]): Recor
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v : undefined);
 
+/**
+ * The status a `Bug-Resolves: <id>` in `message` records: its first JSON block naming the id
+ * (`resolves` or `id`) says it, `fixed` when none does, `invalid` for a status outside the list.
+ */
+export function resolutionStatusOf(message: string, id: string): ResolutionStatus {
+  const b = firstBlockNaming(message, id, ['resolves', 'id']) ?? {};
+  const raw = (str(b.status) ?? 'fixed').trim().toLowerCase();
+  return (RESOLUTION_STATUSES as readonly string[]).includes(raw) ? (raw as ResolutionStatus) : 'invalid';
+}
+
 /** Builds the ledger from commits listed newest first. */
 export function buildLedger(commitsNewestFirst: Commit[], view: AttestationView): Ledger {
   const warnings: string[] = [];
@@ -167,11 +177,9 @@ export function buildLedger(commitsNewestFirst: Commit[], view: AttestationView)
       if (!id) continue;
       closeWith(id, () => {
         const b = firstBlockNaming(c.message, id, ['resolves', 'id']) ?? {};
-        const raw = (str(b.status) ?? 'fixed').trim().toLowerCase();
-        let status = raw as ResolutionStatus;
-        if (!(RESOLUTION_STATUSES as readonly string[]).includes(raw)) {
+        const status = resolutionStatusOf(c.message, id);
+        if (status === 'invalid' && str(b.status)?.trim().toLowerCase() !== 'invalid') {
           warnings.push(`Bug-Resolves ${id} in ${short}: status ${JSON.stringify(b.status)} is not fixed|deferred|wontfix|duplicate|invalid; recorded as invalid`);
-          status = 'invalid';
         }
         return { status, sha: c.sha, note: str(b.note) ?? '', resolvedBy: peerOfCommit(), position };
       }, 'Bug-Resolves');

@@ -8,6 +8,7 @@ import { hardGoals, softGoals, type GoalsFile } from '../../config/goals-schema.
 import { readAttestationView } from '../../protocol/attestation.ts';
 import { BLOCKING_SEVERITIES, formatBugLine, openBlockingBugs, readLedger } from '../../protocol/bug-ledger.ts';
 import { formatSurfaceList } from '../../protocol/gate-surface.ts';
+import { formatValves } from '../../protocol/message-valves.ts';
 import { isSoftGoalPassed } from '../../protocol/soft-reviews.ts';
 import { formatMarkerFinding, type MarkerFinding } from '../../protocol/test-markers.ts';
 import { unexcusedMarkers } from '../../protocol/unexcused-markers.ts';
@@ -50,7 +51,7 @@ export class ConvergenceFacts {
     if (head) {
       try {
         const view = readAttestationView(repo, baseline, head);
-        history.gateSurfacePending = this.history.pendingGateSurface(baseline, head, view).map((g) => ({ sha: g.sha, author: g.author, changes: formatSurfaceList(g.changes) }));
+        history.gateSurfacePending = this.history.pendingGateSurface(baseline, head, view).map((g) => ({ sha: g.sha, author: g.author, changes: `${formatSurfaceList(g.changes)}${formatValves(g.valves)}` }));
         unapproved = history.gateSurfacePending.length;
         history.unauditedAuthors = this.history.unauditedAuthors(state.peer_order, state.skeptic_audited, baseline, head, view);
       } catch (error) {

@@ -10,6 +10,7 @@ import { listCommits } from '../../git/commits.ts';
 import { indexedChanges, indexedParents } from '../../git/commit-index.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/approvals.ts';
 import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
+import { messageValves } from '../../protocol/message-valves.ts';
 import { formatSurfaceChange, surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
 import { namedByCodeOfChange } from '../../protocol/prose-paths.ts';
 import { changesWhatVotesRead } from '../../protocol/soft-reviews.ts';
@@ -379,9 +380,9 @@ export class HistoryFacts {
    * Gate-surface changes in `base..head` that no peer other than their author has approved. An
    * unattested commit cannot be approved on anyone's behalf, so it stays pending (fail closed).
    */
-  pendingGateSurface(base: string | undefined, head: string, view: AttestationView): Array<{ sha: string; author: string; changes: SurfaceChange[] }> {
+  pendingGateSurface(base: string | undefined, head: string, view: AttestationView): Array<{ sha: string; author: string; changes: SurfaceChange[]; valves: string[] }> {
     const reverted = this.revertedShas(base, head, view);
-    const out: Array<{ sha: string; author: string; changes: SurfaceChange[] }> = [];
+    const out: Array<{ sha: string; author: string; changes: SurfaceChange[]; valves: string[] }> = [];
     const range = base ? `${base}..${head}` : head;
     const shas = this.shas(range);
     this.learnMerges(range, shas);
@@ -392,7 +393,15 @@ export class HistoryFacts {
       const changes = this.surfaceOf(sha);
       if (changes.length === 0) continue;
       const approvedByOther = author !== undefined && [...view.approversOf(sha)].some((a) => a !== author);
-      if (!approvedByOther) out.push({ sha, author: author ?? '(unattested)', changes });
+      if (!approvedByOther) out.push({ sha, author: author ?? '(unattested)', changes, valves: [] });
+    }
+    // What an approval of the commit vouches for besides its files (message-valves.ts): read only when one is pending.
+    if (out.length) {
+      const messages = new Map(listCommits(this.repo, range).map((c) => [c.sha, c]));
+      for (const p of out) {
+        const c = messages.get(p.sha);
+        p.valves = c ? messageValves(c) : ['(commit message unreadable)'];
+      }
     }
     return out;
   }

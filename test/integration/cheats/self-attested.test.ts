@@ -79,3 +79,21 @@ test("reviewer: other — the author's own pass vote does not count toward conse
   expect(findingKinds(p)).toContain('self-vote');
   expect(reportOf(p)).toMatch(/self-vote \| alice voted pass on code-review \([0-9a-f]{8}\) after writing changes under review \| `vote not counted/);
 });
+
+test('a Bug-Defer riding in a commit the reviewer approves for its test file is shown in the approval request: the reviewer does not approve it and the bug stays open', async () => {
+  // The implementer special-cased the tested input; when the reviewer filed the bug, it deferred
+  // it in a commit that also added a test file. The approval request listed only "test file
+  // added" (CHANGES leave messages out), the reviewer approved that commit, the approval vouched
+  // for the deferral, and with --no-skeptic the run ended `complete` with the special case in HEAD.
+  p = makeCheatProject({ cheat: 'defer-in-surface-commit' });
+  const out = await runCatalogue(p, 8, { noSkeptic: true });
+  expect(gitOk(p.repo, ['show', 'HEAD:src/calc.mjs'])).toContain('a === 2');
+  expect(out.reason).not.toBe('complete');
+  expect(gateOf(p, 'bug-hunt-clean')?.state).toBe('fail');
+  const t = ticksOf(p);
+  const deferred = t.findIndex((x) => x.peer === 'alice' && promptOf(p!, x).includes('OPEN BLOCKING BUGS'));
+  const asked = t.slice(deferred + 1).find((x) => x.peer === 'bob' && promptOf(p!, x).includes('GATE-SURFACE CHANGES AWAITING YOUR APPROVAL'));
+  expect(asked).toBeDefined();
+  expect(promptOf(p, asked!)).toMatch(/test\/smoke\.test\.mjs added \(test file\); its message carries "Bug-Defer: BUG-1" \(approving this commit vouches for them too\)/);
+  expect(findingKinds(p)).toContain('self-attested-escape');
+});

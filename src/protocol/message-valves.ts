@@ -1,0 +1,41 @@
+/**
+ * The escape valves a commit MESSAGE carries: what another peer's approval of that commit
+ * (`Peer-Review-Of: <sha>`, approvals.ts) vouches for besides the commit's diff. CHANGES leave
+ * commit messages out, so a request to approve a commit that names only its files asks the
+ * approver to vouch for lines it was never shown: the implementer deferred the bug filed against
+ * its special case in a commit that also added a test file, the reviewer approved that commit's
+ * "test file added", and the approval closed the bug (SECURITY.md, "Escape valves need another
+ * peer"). Every approval request lists these lines (convergence-facts.ts).
+ */
+import type { Commit } from '../git/commits.ts';
+import { resolutionStatusOf } from './bug-ledger.ts';
+
+/** Message lines an approval makes count (escape-valves.ts, anti-cheat.ts, bug-ledger.ts, bug-tdd.ts, modes/checks). */
+const VALVE_LINE = /^[ \t]*(JUSTIFIED-TEST-ONLY|JUSTIFIED-TEST-REMOVAL|Bug-Defer|Bug-Reproduce-Waive|Breaking-API|Dependency-Justification|Diff-Size-Waive)[ \t]*:.*$/gim;
+const BUG_RESOLVES = /^[ \t]*Bug-Resolves[ \t]*:[ \t]*(\S+).*$/gim;
+const LINE_MAX = 160;
+const SHOWN_MAX = 6;
+
+/**
+ * The valve lines of a message, in order, each trimmed and cut at 160 characters; a
+ * `Bug-Resolves` only when it records anything but `fixed` (a deferral closes the bug on an approval).
+ */
+export function messageValves(c: Pick<Commit, 'message'>): string[] {
+  const out: string[] = [];
+  for (const line of c.message.split('\n')) {
+    VALVE_LINE.lastIndex = 0;
+    BUG_RESOLVES.lastIndex = 0;
+    const resolves = BUG_RESOLVES.exec(line);
+    const status = resolves ? resolutionStatusOf(c.message, resolves[1]!) : undefined;
+    if (VALVE_LINE.test(line) || (status !== undefined && status !== 'fixed')) out.push(`${line.trim().slice(0, LINE_MAX)}${status && status !== 'fixed' ? ` (${status})` : ''}`);
+  }
+  return out;
+}
+
+/** What the approval request adds to a commit's entry: empty when the message carries no valve. */
+export function formatValves(valves: string[]): string {
+  if (valves.length === 0) return '';
+  const shown = valves.slice(0, SHOWN_MAX).map((v) => `"${v}"`).join(', ');
+  const more = valves.length > SHOWN_MAX ? ` and ${valves.length - SHOWN_MAX} more` : '';
+  return `; its message carries ${shown}${more} (approving this commit vouches for them too)`;
+}
