@@ -1,9 +1,14 @@
 /**
  * `checkoff-by-other-peer`: a step counts as done only when a peer OTHER than its implementer
  * checked it off. The checkoff is the commit (since the run began) whose PLAN.md turned the step's
- * mark into [x] — the latest such commit; the implementer is whoever's tick made the step's
- * `(sha)` commit and the last commit before the checkoff that changed each file the step touches.
- * Who made a commit is the loop's attestation (check-repo.ts), never a trailer or an author name.
+ * mark into [x] — the latest such commit; the implementers are whoever's tick made the step's
+ * `(sha)` commit and every commit that changed a file the step touches since that file was last
+ * covered by a checkoff that counted (the run's start when none), the checkoff commit included.
+ * Only the last commit before the checkoff counted: the implementer checked off its own step
+ * naming the other peer's one-line touch of the step's file as its `(sha)`, or wrote the step's
+ * code in the checkoff commit itself (SECURITY.md, "A step is done only when another peer checked
+ * it off"). Who made a commit is the loop's attestation (check-repo.ts), never a trailer or an
+ * author name.
  */
 import { baselineOrFail } from '../baseline-or-fail.ts';
 import { OPERATOR, openCheckRepo } from '../check-repo.ts';
@@ -37,8 +42,12 @@ export const checkoffByOtherPeer: Check = {
     }
     const bad: string[] = [];
     let judged = 0;
-    for (const s of plan.steps) {
-      if (s.state !== 'done' || atStart.get(s.id)) continue;
+    // Steps in the order they were checked off, so each file's changes are read from the last checkoff that covered it.
+    const position = new Map([...new Set(checkoff.values())].map((sha, i) => [sha, i]));
+    const judgedSteps = plan.steps.filter((s) => s.state === 'done' && !atStart.get(s.id));
+    judgedSteps.sort((a, b) => (position.get(checkoff.get(a.id) ?? '') ?? -1) - (position.get(checkoff.get(b.id) ?? '') ?? -1));
+    const coveredAt = new Map<string, string>();
+    for (const s of judgedSteps) {
       judged++;
       const where = `  ${PLAN_FILE}:${s.line}: ${s.id}`;
       const sha = checkoff.get(s.id);
@@ -54,12 +63,17 @@ export const checkoffByOtherPeer: Check = {
         if (p) implementers.add(p);
       }
       for (const path of s.touches) {
-        const last = repo.commits(`${base.sha}..${sha}^`, { newestFirst: true, paths: [path] })[0];
-        const p = last ? repo.peerOf(last.sha) : undefined;
-        if (p) implementers.add(p);
+        for (const c of repo.commits(`${coveredAt.get(path) ?? base.sha}..${sha}`, { paths: [path] })) {
+          // An unattested change to the step's file is nobody's the checker can be told apart from: it is the checker's (fail closed).
+          implementers.add(repo.peerOf(c.sha) ?? checker);
+        }
       }
       implementers.delete(OPERATOR);
-      if (implementers.has(checker)) bad.push(`${where} was implemented and checked off by ${checker} (commit ${sha.slice(0, 8)}); the other peer must review it and check it off`);
+      if (implementers.has(checker)) {
+        bad.push(`${where} was implemented and checked off by ${checker} (commit ${sha.slice(0, 8)}); the other peer must review it and check it off`);
+        continue;
+      }
+      for (const path of s.touches) coveredAt.set(path, sha);
     }
     if (bad.length === 0) return { pass: true, report: `checkoff-by-other-peer: ${judged} step(s) checked off this run, each by a peer other than its implementer` };
     return { pass: false, report: ['checkoff-by-other-peer:', ...bad].join('\n') };

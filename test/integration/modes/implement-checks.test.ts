@@ -56,6 +56,33 @@ describe('plan checks', () => {
     expect((await repo.check('checkoff-by-other-peer')).report).toContain("STEP-2 was checked off in commit");
   });
 
+  test("a checkoff does not count when its checker wrote the step's file since the last checkoff that covered it: in the checkoff commit, or behind the other peer's later touch", async () => {
+    // Only the last commit before the checkoff was read: alice checked off bob's STEP-2 and rewrote
+    // src/fr.js in the same commit; and she checked off her own STEP-1 naming bob's one-line touch
+    // of src/greet.js as its commit. Both counted before.
+    start();
+    const impl2 = repo.commitAs('bob', 'STEP-2', { 'src/fr.js': 'module.exports = (n) => `salut ${n}`;\n' });
+    repo.commitAs('alice', 'check off STEP-2', { 'PLAN.md': plan([' ', 'x'], [undefined, impl2]), 'src/fr.js': "module.exports = (n) => (n === 'Eve' ? 'va-t-en' : `salut ${n}`);\n" });
+    expect((await repo.check('checkoff-by-other-peer')).report).toContain('STEP-2 was implemented and checked off by alice');
+
+    start();
+    repo.commitAs('alice', 'STEP-1', { 'src/greet.js': "module.exports = (n) => (n === 'Eve' ? 'go away' : `hi ${n}`);\n" });
+    const touch = repo.commitAs('bob', 'tidy', { 'src/greet.js': "// greeting\nmodule.exports = (n) => (n === 'Eve' ? 'go away' : `hi ${n}`);\n" });
+    repo.commitAs('alice', 'check off STEP-1', { 'PLAN.md': plan(['x', ' '], [touch]) });
+    expect((await repo.check('plan-step-traceable')).pass).toBe(true);
+    expect((await repo.check('checkoff-by-other-peer')).report).toContain('STEP-1 was implemented and checked off by alice');
+
+    // Control: a file covered by a counted checkoff is read from there on. bob checks off alice's
+    // STEP-1, changes src/greet.js for STEP-2 (touching it too), and alice checks STEP-2 off.
+    start();
+    const impl1 = repo.commitAs('alice', 'STEP-1', { 'src/greet.js': 'module.exports = (n) => `hi ${n}`;\n' });
+    repo.commitAs('bob', 'check off STEP-1', { 'PLAN.md': plan(['x', ' '], [impl1]) });
+    const impl2b = repo.commitAs('bob', 'STEP-2', { 'src/greet.js': 'module.exports = (n, fr) => (fr ? `salut ${n}` : `hi ${n}`);\n', 'src/fr.js': 'module.exports = 1;\n' });
+    repo.commitAs('alice', 'check off STEP-2', { 'PLAN.md': plan(['x', 'x'], [impl1, impl2b]).replace('  - touches: src/fr.js', '  - touches: src/greet.js') });
+    const ok = await repo.check('checkoff-by-other-peer');
+    expect(ok.report).toBe('checkoff-by-other-peer: 2 step(s) checked off this run, each by a peer other than its implementer');
+  });
+
   test('plan-complete: open and PARTIAL steps are not done; BLOCKED waits for the operator\'s --acked', async () => {
     start();
     repo.commitAs('alice', 'progress', { 'PLAN.md': plan(['x', 'PARTIAL']) });
