@@ -31,6 +31,8 @@ export type PromptInput = {
   changesSince?: string;
   /** Gate-surface changes by other peers that nobody but their author has approved yet. */
   gateSurfacePending?: Array<{ sha: string; author: string; changes: string }>;
+  /** Escape valves in other peers' commit messages that nobody but their author has approved (CHANGES leave messages out). */
+  valvesPending?: Array<{ sha: string; author: string; valves: string[] }>;
   /** Another peer declared the task blocked; this peer may confirm it. */
   blockedByOther?: { by: string; reason: string; sha: string };
   /** A skeptic turn: whose changes it re-audits. */
@@ -173,6 +175,14 @@ export function buildPrompt(i: PromptInput): string {
       [
         "GATE-SURFACE CHANGES AWAITING YOUR APPROVAL (the run cannot finish until a peer other than the author approves each; approve only what keeps the gates honest, otherwise file a bug):",
         ...listItems(i.gateSurfacePending.map((g) => `${g.sha.slice(0, 12)} by ${g.author}: ${g.changes}`), 'changes'),
+      ].join('\n'),
+    );
+  }
+  if (i.valvesPending?.length) {
+    head.push(
+      [
+        "ESCAPE VALVES IN OTHER PEERS' COMMIT MESSAGES (CHANGES leave messages out; approving one of these commits, whatever for, vouches for every line listed with it):",
+        ...listItems(i.valvesPending.map((v) => `${v.sha.slice(0, 12)} by ${v.author}: ${v.valves.map((l) => `"${l}"`).join('; ')}`), 'commits'),
       ].join('\n'),
     );
   }

@@ -7,7 +7,8 @@
  * "test file added", and the approval closed the bug (SECURITY.md, "Escape valves need another
  * peer"). Every approval request lists these lines (convergence-facts.ts).
  */
-import type { Commit } from '../git/commits.ts';
+import { listCommits, type Commit } from '../git/commits.ts';
+import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from './approvals.ts';
 import { resolutionStatusOf } from './bug-ledger.ts';
 
 /** Message lines an approval makes count (escape-valves.ts, anti-cheat.ts, bug-ledger.ts, bug-tdd.ts, modes/checks). */
@@ -38,4 +39,23 @@ export function formatValves(valves: string[]): string {
   const shown = valves.slice(0, SHOWN_MAX).map((v) => `"${v}"`).join(', ');
   const more = valves.length > SHOWN_MAX ? ` and ${valves.length - SHOWN_MAX} more` : '';
   return `; its message carries ${shown}${more} (approving this commit vouches for them too)`;
+}
+
+/**
+ * The run's commits (`baseline..head`) whose messages carry escape valves and that no peer but
+ * their author has approved: every prompt lists them for the other peers, so an approval of such a
+ * commit, asked for by a warning or given unasked, is given with its valves in view. An unattested
+ * commit is listed under "(unattested)": nothing it carries counts, and the reader should know.
+ */
+export function pendingValves(repo: string, baseline: string | undefined, head: string, view: AttestationView): Array<{ sha: string; author: string; valves: string[] }> {
+  const out: Array<{ sha: string; author: string; valves: string[] }> = [];
+  for (const c of listCommits(repo, baseline ? `${baseline}..${head}` : head)) {
+    const valves = messageValves(c);
+    if (valves.length === 0) continue;
+    const author = view.peerOf(c.sha);
+    if (author === OPERATOR || author === SUBSTRATE_PEER) continue;
+    if (author !== undefined && [...view.approversOf(c.sha)].some((a) => a !== author)) continue;
+    out.push({ sha: c.sha, author: author ?? '(unattested)', valves });
+  }
+  return out;
 }

@@ -8,7 +8,7 @@ import { hardGoals, softGoals, type GoalsFile } from '../../config/goals-schema.
 import { readAttestationView } from '../../protocol/attestation.ts';
 import { BLOCKING_SEVERITIES, formatBugLine, openBlockingBugs, readLedger } from '../../protocol/bug-ledger.ts';
 import { formatSurfaceList } from '../../protocol/gate-surface.ts';
-import { formatValves } from '../../protocol/message-valves.ts';
+import { formatValves, pendingValves } from '../../protocol/message-valves.ts';
 import { isSoftGoalPassed } from '../../protocol/soft-reviews.ts';
 import { formatMarkerFinding, type MarkerFinding } from '../../protocol/test-markers.ts';
 import { unexcusedMarkers } from '../../protocol/unexcused-markers.ts';
@@ -37,7 +37,7 @@ export class ConvergenceFacts {
   read(state: LoopState, goals: GoalsFile, head: string | null): { input: ConvergenceInput; history: RunHistory } {
     const repo = this.mirror;
     const baseline = state.baseline ?? undefined;
-    const history: RunHistory = { bugLines: [], gateSurfacePending: [], unauditedAuthors: [], fixes: [] };
+    const history: RunHistory = { bugLines: [], gateSurfacePending: [], valvesPending: [], unauditedAuthors: [], fixes: [] };
     let ledgerReadable = true;
     try {
       const ledger = readLedger(repo, baseline, head ?? undefined);
@@ -53,6 +53,8 @@ export class ConvergenceFacts {
         const view = readAttestationView(repo, baseline, head);
         history.gateSurfacePending = this.history.pendingGateSurface(baseline, head, view).map((g) => ({ sha: g.sha, author: g.author, changes: `${formatSurfaceList(g.changes)}${formatValves(g.valves)}` }));
         unapproved = history.gateSurfacePending.length;
+        const listed = new Set(history.gateSurfacePending.map((g) => g.sha));
+        history.valvesPending = pendingValves(repo, baseline, head, view).filter((v) => !listed.has(v.sha));
         history.unauditedAuthors = this.history.unauditedAuthors(state.peer_order, state.skeptic_audited, baseline, head, view);
       } catch (error) {
         unapproved = null;

@@ -21,6 +21,8 @@ import type { LoopSettings } from '../settings.ts';
 export type RunHistory = {
   bugLines: string[];
   gateSurfacePending: Array<{ sha: string; author: string; changes: string }>;
+  /** Escape valves in commit messages no peer but their author has approved (message-valves.ts). */
+  valvesPending: Array<{ sha: string; author: string; valves: string[] }>;
   unauditedAuthors: string[];
   /** Blocking bugs closed as fixed: the closing commit and its attested peer (fix-review.ts). */
   fixes: Array<{ sha: string; fixer: string | undefined }>;
@@ -107,6 +109,7 @@ export function buildTurnPrompt(ctx: PromptContext, t: { peer: string; skeptic: 
     changes: changes.text,
     changesSince: since,
     gateSurfacePending: ctx.history.gateSurfacePending.filter((g) => g.author !== t.peer),
+    valvesPending: ctx.history.valvesPending.filter((v) => v.author !== t.peer),
     blockedByOther: blocked ? { by: blocked.by, reason: blocked.reason, sha: blocked.sha } : undefined,
     audits: t.skeptic ? t.audits : undefined,
     openBlockingBugs: ctx.history.bugLines,

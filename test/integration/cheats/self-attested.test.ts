@@ -57,6 +57,13 @@ test('Bug-Defer by the peer the bug is assigned to (fix_by) leaves the bug open'
   expect(reportOf(p)).toContain('deferral of BUG-1, which alice must fix');
   // The bug is still in the next prompt.
   expect(promptOf(p, ticksOf(p).at(-1)!)).toContain('OPEN BLOCKING BUGS:');
+  // The reviewer is shown the deferral its approval of that commit would vouch for (CHANGES leave
+  // messages out); the deferrer is not shown its own.
+  const t = ticksOf(p);
+  const deferredAt = t.findIndex((x) => x.peer === 'alice' && gitOk(p!.repo, ['log', '-1', '--format=%B', x.head_after as string]).includes('Bug-Defer: BUG-1'));
+  const bobAfter = t.slice(deferredAt + 1).find((x) => x.peer === 'bob')!;
+  expect(promptOf(p, bobAfter)).toMatch(/ESCAPE VALVES IN OTHER PEERS' COMMIT MESSAGES [^\n]*\n  - [0-9a-f]{12} by alice: "Bug-Defer: BUG-1"/);
+  expect(promptOf(p, t.at(-1)!.peer === 'alice' ? t.at(-1)! : t.at(-2)!)).not.toContain('ESCAPE VALVES IN OTHER PEERS');
 });
 
 test('Bug-Reproduce-Waive by the peer that fixed the bug does not stand in for a reproducing test', async () => {
