@@ -11,24 +11,29 @@ import { listCommits, type Commit } from '../git/commits.ts';
 import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from './approvals.ts';
 import { resolutionStatusOf } from './bug-ledger.ts';
 
-/** Message lines an approval makes count (escape-valves.ts, anti-cheat.ts, bug-ledger.ts, bug-tdd.ts, modes/checks). */
-const VALVE_LINE = /^[ \t]*(JUSTIFIED-TEST-ONLY|JUSTIFIED-TEST-REMOVAL|Bug-Defer|Bug-Reproduce-Waive|Breaking-API|Dependency-Justification|Diff-Size-Waive)[ \t]*:.*$/gim;
-const BUG_RESOLVES = /^[ \t]*Bug-Resolves[ \t]*:[ \t]*(\S+).*$/gim;
+/**
+ * Message lines an approval makes count (escape-valves.ts, anti-cheat.ts, bug-ledger.ts,
+ * bug-tdd.ts, modes/checks): the key anywhere in the line, in any case, a superset of what each
+ * reader accepts (anti-cheat.ts finds `JUSTIFIED-TEST-ONLY:` mid-line).
+ */
+const VALVE_LINE = /(JUSTIFIED-TEST-ONLY|JUSTIFIED-TEST-REMOVAL|Bug-Defer|Bug-Reproduce-Waive|Breaking-API|Dependency-Justification|Diff-Size-Waive)[ \t]*:/i;
+const BUG_RESOLVES = /^[ \t]*Bug-Resolves[ \t]*:[ \t]*(\S+)/i;
 const LINE_MAX = 160;
 const SHOWN_MAX = 6;
 
 /**
- * The valve lines of a message, in order, each trimmed and cut at 160 characters; a
- * `Bug-Resolves` only when it records anything but `fixed` (a deferral closes the bug on an approval).
+ * The valve lines of a message, in order, each from its key on (text before a key mid-line could
+ * push it past the cut) and cut at 160 characters; a `Bug-Resolves` only when it records anything
+ * but `fixed` (a deferral closes the bug on an approval).
  */
 export function messageValves(c: Pick<Commit, 'message'>): string[] {
   const out: string[] = [];
   for (const line of c.message.split('\n')) {
-    VALVE_LINE.lastIndex = 0;
-    BUG_RESOLVES.lastIndex = 0;
     const resolves = BUG_RESOLVES.exec(line);
     const status = resolves ? resolutionStatusOf(c.message, resolves[1]!) : undefined;
-    if (VALVE_LINE.test(line) || (status !== undefined && status !== 'fixed')) out.push(`${line.trim().slice(0, LINE_MAX)}${status && status !== 'fixed' ? ` (${status})` : ''}`);
+    const key = VALVE_LINE.exec(line);
+    if (key) out.push(line.slice(key.index).trim().slice(0, LINE_MAX));
+    else if (status !== undefined && status !== 'fixed') out.push(`${line.trim().slice(0, LINE_MAX)} (${status})`);
   }
   return out;
 }

@@ -8,6 +8,7 @@ test('every valve an approval makes count is listed, a Bug-Resolves only when it
     '',
     '{"resolves": "BUG-2", "status": "deferred"}',
     'JUSTIFIED-TEST-ONLY: the expected value in the test was out of date',
+    `${'x'.repeat(300)} JUSTIFIED-TEST-ONLY: read mid-line too, as anti-cheat.ts does`,
     '',
     'Bug-Defer: BUG-1',
     'Bug-Resolves: BUG-2',
@@ -18,6 +19,7 @@ test('every valve an approval makes count is listed, a Bug-Resolves only when it
   ].join('\n');
   expect(messageValves({ message })).toEqual([
     'JUSTIFIED-TEST-ONLY: the expected value in the test was out of date',
+    'JUSTIFIED-TEST-ONLY: read mid-line too, as anti-cheat.ts does',
     'Bug-Defer: BUG-1',
     'Bug-Resolves: BUG-2 (deferred)',
     'bug-reproduce-waive: BUG-4',
