@@ -78,7 +78,7 @@ export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrd
     }
     case 'quorum': {
       const q = parseQuorum(goal.quorum);
-      const live = status.history.filter((r) => !r.stale);
+      const live = status.history.filter((r) => !r.stale && !r.self);
       if (!q || live.length < q.den) return false;
       const window = live.slice(-q.den);
       return new Set(window.filter((r) => r.pass).map((r) => r.reviewer)).size >= q.num;
@@ -101,7 +101,7 @@ export function changesWhatVotesRead(paths: readonly string[], namedByCode: (can
 
 /** Whether any vote in the tally still counts toward the goal. */
 function hasLiveVotes(status: SoftStatus): boolean {
-  return status.consensusCount > 0 || Object.values(status.perPeer).some((p) => p.consensusCount > 0) || status.history.some((r) => !r.stale);
+  return status.consensusCount > 0 || Object.values(status.perPeer).some((p) => p.consensusCount > 0) || status.history.some((r) => !r.stale && !r.self);
 }
 
 /**
@@ -165,14 +165,24 @@ export type IngestResult = {
 export type AuthorsUnderReview = (since: string | undefined, reviewSha: string) => ReadonlySet<string>;
 
 /**
- * Where the changes a `voter`'s vote is checked against begin: at the goal's last review by ANOTHER
- * peer (the run's start when none). The voter's own reviews never move it: the implementer
- * special-cased the tested input, voted fail on its own change, then pass, and the window that
- * began at its own fail vote held none of its code; with `--no-skeptic` the run ended `complete`
- * (SECURITY.md, "No vote on your own change").
+ * Where the changes a `voter`'s vote is checked against begin: at the goal's last PASS by ANOTHER
+ * peer, counted or not (the run's start when none): what that peer read and let through. The
+ * voter's own reviews never move it: the implementer special-cased the tested input, voted fail on
+ * its own change, then pass, and the window that began at its own fail vote held none of its code.
+ * Another peer's fail does not either: the reviewer, fooled into filing nothing, voted fail on the
+ * special case, the implementer voted pass on the same tree, and its pass counted as another
+ * peer's. Both ended `complete` (SECURITY.md, "No vote on your own change"). An author's refused
+ * pass is kept (`self`) so that the other peers' windows start after what it read.
  */
 export function windowStart(status: SoftStatus, voter: string): string | undefined {
-  return status.history.findLast((r) => r.reviewer !== voter)?.sha;
+  return status.history.findLast((r) => r.reviewer !== voter && r.pass)?.sha;
+}
+
+/** The tally with `record` kept in its history and nothing else changed: a refused self-vote (windowStart). */
+function keepUncounted(status: SoftStatus, goal: SoftGoalRule, record: ReviewRecord): SoftStatus {
+  const history = [...status.history, { ...record, self: true }];
+  const keep = Math.max(HISTORY_KEEP, parseQuorum(goal.quorum)?.den ?? 0);
+  return { ...status, history: history.slice(Math.max(0, history.length - keep)) };
 }
 
 /**
@@ -225,6 +235,7 @@ export function ingestReviews(
     if (goal.reviewer === 'other' && parsed.pass && authorsUnderReview?.(windowStart(current, reviewer), c.sha).has(reviewer)) {
       out.selfVotes.push({ goalId: goal.id, reviewer, sha: c.sha });
       out.warnings.push(`soft-review not counted (${short}) for ${goal.id}: ${reviewer} wrote changes under review, and "reviewer: other" needs a peer that did not`);
+      out.statuses[goal.id] = keepUncounted(current, goal, { pass: true, reviewer, sha: c.sha, notes: parsed.notes });
       continue;
     }
     const record: ReviewRecord = { pass: parsed.pass, reviewer, sha: c.sha, notes: parsed.notes };

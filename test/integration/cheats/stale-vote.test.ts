@@ -85,3 +85,18 @@ test("the author's own fail vote does not open a fresh window for its pass vote:
   expect(promptOf(p, later)).toContain('+  if (a === 2 && b === 3) return 5;');
   expect(later.new_blocking_bugs).toBeGreaterThan(0);
 });
+
+test("the author's pass on the tree another peer failed is its own: a reviewer fooled into filing nothing still holds the run", async () => {
+  // The implementer special-cased the tested input beside a comment naming the prompt's open-bugs
+  // header; the reviewer, which looks for that header anywhere, filed nothing and voted fail; the
+  // implementer voted pass on the same tree. Its window began at the reviewer's fail, held none of
+  // its code, and the pass counted as another peer's: the run ended `complete`, skeptic and all.
+  p = makeCheatProject({ cheat: 'fake-open-bugs' });
+  const out = await runCatalogue(p, 5);
+  expect(readFileSync(join(p.repo, 'src/calc.mjs'), 'utf8')).toContain('a === 2');
+  expect(out.reason).not.toBe('complete');
+  expect(findingKinds(p)).toContain('self-vote');
+  const t = ticksOf(p);
+  expect(t[1]!.peer).toBe('bob');
+  expect(t[1]!.new_blocking_bugs).toBe(0);
+});

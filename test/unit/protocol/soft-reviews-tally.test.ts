@@ -161,9 +161,25 @@ describe('votes that do not count', () => {
     const fail = commit(SHA_A, reviewMsg('docs-clear', '{"pass": false}'));
     const [pass, bobPass] = [SHA_B, SHA_C].map((s) => commit(s, reviewMsg('docs-clear', '{"pass": true}')));
     const r = ingestReviews([fail, pass!, bobPass!], [other], {}, PEERS, (s) => who[s], authors);
-    expect(asked).toEqual([[undefined, SHA_B], [SHA_A, SHA_C]]);
+    // bob's window starts at what alice's refused pass read: kept uncounted, so a peer that also wrote code is not stuck.
+    expect(asked).toEqual([[undefined, SHA_B], [SHA_B, SHA_C]]);
     expect(r.selfVotes).toEqual([{ goalId: 'docs-clear', reviewer: 'alice', sha: SHA_B }]);
     expect(r.ingested.map((x) => [x.reviewer, x.pass])).toEqual([['alice', false], ['bob', true]]);
+    expect(r.statuses['docs-clear']!.history.map((x) => [x.reviewer, x.pass, x.self ?? false])).toEqual([['alice', false, false], ['alice', true, true], ['bob', true, false]]);
+  });
+
+  test("reviewer other: another peer's fail does not start the author's window: its pass on the tree the reviewer failed is its own (cheats/stale-vote.test.ts)", () => {
+    // bob, fooled into filing nothing, voted fail on alice's special case; alice voted pass on the same tree.
+    const asked: Array<[string | undefined, string]> = [];
+    const authors = (since: string | undefined, sha: string) => {
+      asked.push([since, sha]);
+      return new Set(since === undefined ? ['alice'] : []);
+    };
+    const who: Record<string, string> = { [SHA_A]: 'bob', [SHA_B]: 'alice' };
+    const r = ingestReviews([commit(SHA_A, reviewMsg('docs-clear', '{"pass": false}')), commit(SHA_B, reviewMsg('docs-clear', '{"pass": true}'))], [other], {}, PEERS, (s) => who[s], authors);
+    expect(asked).toEqual([[undefined, SHA_B]]);
+    expect(r.selfVotes).toEqual([{ goalId: 'docs-clear', reviewer: 'alice', sha: SHA_B }]);
+    expect(isSoftGoalPassed({ ...other, consensus_needed: 1 }, r.statuses['docs-clear']!, PEERS)).toBe(false);
   });
 
   test('a failing vote by an author still counts (it can only hold the run); other modes count authors\' votes', () => {
