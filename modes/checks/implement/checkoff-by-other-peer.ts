@@ -34,8 +34,11 @@ export const checkoffByOtherPeer: Check = {
     if ('error' in plan) return { pass: false, report: `checkoff-by-other-peer: ${plan.error}` };
     const atStart = checkedSteps(repo.fileAt(base.sha, PLAN_FILE));
     const checkoff = new Map<string, string>();
+    /** Each PLAN.md commit's place in history (oldest first). */
+    const position = new Map<string, number>();
     let prev = atStart;
     for (const c of repo.commits(`${base.sha}..${head}`, { paths: [PLAN_FILE] })) {
+      position.set(c.sha, position.size);
       const marks = checkedSteps(repo.fileAt(c.sha, PLAN_FILE));
       for (const [id, done] of marks) if (done && !prev.get(id)) checkoff.set(id, c.sha);
       prev = marks;
@@ -43,7 +46,6 @@ export const checkoffByOtherPeer: Check = {
     const bad: string[] = [];
     let judged = 0;
     // Steps in the order they were checked off, so each file's changes are read from the last checkoff that covered it.
-    const position = new Map([...new Set(checkoff.values())].map((sha, i) => [sha, i]));
     const judgedSteps = plan.steps.filter((s) => s.state === 'done' && !atStart.get(s.id));
     judgedSteps.sort((a, b) => (position.get(checkoff.get(a.id) ?? '') ?? -1) - (position.get(checkoff.get(b.id) ?? '') ?? -1));
     const coveredAt = new Map<string, string>();
@@ -63,7 +65,10 @@ export const checkoffByOtherPeer: Check = {
         if (p) implementers.add(p);
       }
       for (const path of s.touches) {
-        for (const c of repo.commits(`${coveredAt.get(path) ?? base.sha}..${sha}`, { paths: [path] })) {
+        // A coverage that is not behind this checkoff (another line of a merge) covers nothing of it.
+        const from = coveredAt.get(path);
+        const start = from && repo.git(['merge-base', '--is-ancestor', from, sha]).code === 0 ? from : base.sha;
+        for (const c of repo.commits(`${start}..${sha}`, { paths: [path] })) {
           // An unattested change to the step's file is nobody's the checker can be told apart from: it is the checker's (fail closed).
           implementers.add(repo.peerOf(c.sha) ?? checker);
         }

@@ -81,6 +81,18 @@ describe('plan checks', () => {
     repo.commitAs('alice', 'check off STEP-2', { 'PLAN.md': plan(['x', 'x'], [impl1, impl2b]).replace('  - touches: src/fr.js', '  - touches: src/greet.js') });
     const ok = await repo.check('checkoff-by-other-peer');
     expect(ok.report).toBe('checkoff-by-other-peer: 2 step(s) checked off this run, each by a peer other than its implementer');
+
+    // Coverage follows history, not the plan: STEP-1 unchecked and checked again after alice's own
+    // checkoff of STEP-2 does not make that checkoff read from the later one.
+    start();
+    const both = (marks: [string, string], shas: [string?, string?]) => plan(marks, shas).replace('  - touches: src/fr.js', '  - touches: src/greet.js');
+    const s1 = repo.commitAs('alice', 'STEP-1', { 'src/greet.js': 'module.exports = (n) => `hi ${n}`;\n' });
+    const bobs = repo.commitAs('bob', 'check off STEP-1', { 'PLAN.md': both(['x', ' '], [s1]) });
+    repo.commitAs('alice', 'STEP-2', { 'src/greet.js': "module.exports = (n) => (n === 'Eve' ? 'go away' : `hi ${n}`);\n" });
+    repo.commitAs('alice', 'check off STEP-2', { 'PLAN.md': both(['x', 'x'], [s1, bobs]) });
+    repo.commitAs('bob', 'uncheck STEP-1', { 'PLAN.md': both([' ', 'x'], [s1, bobs]) });
+    repo.commitAs('bob', 'check STEP-1 again', { 'PLAN.md': both(['x', 'x'], [s1, bobs]) });
+    expect((await repo.check('checkoff-by-other-peer')).report).toContain('STEP-2 was implemented and checked off by alice');
   });
 
   test('plan-complete: open and PARTIAL steps are not done; BLOCKED waits for the operator\'s --acked', async () => {
