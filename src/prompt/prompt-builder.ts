@@ -182,7 +182,8 @@ export function buildPrompt(i: PromptInput): string {
     head.push(
       [
         "ESCAPE VALVES IN OTHER PEERS' COMMIT MESSAGES (CHANGES leave messages out; approving one of these commits, whatever for, vouches for every line listed with it):",
-        ...listItems(i.valvesPending.map((v) => `${v.sha.slice(0, 12)} by ${v.author}: ${v.valves.map((l) => `"${l}"`).join('; ')}`), 'commits'),
+        // One item per line: a commit's lines joined into one item were cut at the item cap, so padding valves hid the one that mattered.
+        ...listItems(i.valvesPending.flatMap((v) => v.valves.map((l) => `${v.sha.slice(0, 12)} by ${v.author}: ${l}`)), 'valve lines'),
       ].join('\n'),
     );
   }
