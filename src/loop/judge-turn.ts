@@ -232,7 +232,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
   const voided = new Map<string, string[]>();
   for (const v of soft.staleVotes) voided.set(v.sha, [...(voided.get(v.sha) ?? []), v.goalId]);
   for (const [sha, ids] of voided) findings.push({ kind: 'stale-vote', detail: `${f.peer} changed code in ${short(sha)} after the votes on ${ids.join(', ')}`, action: 'those votes no longer count; the goals are asked for again' });
-  for (const v of soft.selfVotes) findings.push({ kind: 'self-vote', detail: `${v.reviewer} voted pass on ${v.goalId} (${short(v.sha)}) after writing changes under review`, action: 'vote not counted ("reviewer: other")' });
+  for (const v of soft.selfVotes) findings.push({ kind: 'self-vote', detail: `${v.reviewer} voted pass on ${v.goalId} (${short(v.sha)}) after writing changes under review`, action: 'vote not counted: a pass needs a peer that wrote none of the changes under review' });
   warnings.push(...soft.warnings);
   const dropped = landed ? 0 : f.newCommits.filter((c) => c.trailers.get('Peer-Review-Of') !== undefined).length;
   if (dropped) warnings.push(`${dropped} soft review(s) by ${f.peer} not counted: they were part of the ${f.rewritten ? 'rewritten' : restored ? 'undone' : 'reverted'} turn`);

@@ -151,7 +151,7 @@ export type IngestResult = {
   statuses: Record<string, SoftStatus>;
   warnings: string[];
   ingested: Array<{ goalId: string } & ReviewRecord>;
-  /** Passing votes not counted because the voter wrote changes under review (`reviewer: other`). */
+  /** Passing votes not counted because the voter wrote changes under review (every mode but `both`). */
   selfVotes: Array<{ goalId: string; reviewer: string; sha: string }>;
   /** Goals whose votes a code-changing commit (`sha`) voided. */
   staleVotes: Array<{ goalId: string; sha: string }>;
@@ -178,18 +178,23 @@ export function windowStart(status: SoftStatus, voter: string): string | undefin
   return status.history.findLast((r) => r.reviewer !== voter && r.pass)?.sha;
 }
 
-/** The tally with `record` kept in its history and nothing else changed: a refused self-vote (windowStart). */
-function keepUncounted(status: SoftStatus, goal: SoftGoalRule, record: ReviewRecord): SoftStatus {
+/**
+ * The tally with `record` kept in its history and no vote counted: a refused self-vote
+ * (windowStart). An alternating goal's turn still moves on, to a peer that may count.
+ */
+function keepUncounted(status: SoftStatus, goal: SoftGoalRule, record: ReviewRecord, peerCount: number): SoftStatus {
   const history = [...status.history, { ...record, self: true }];
   const keep = Math.max(HISTORY_KEEP, parseQuorum(goal.quorum)?.den ?? 0);
-  return { ...status, history: history.slice(Math.max(0, history.length - keep)) };
+  const altCursor = goal.reviewer === 'alternating' ? (status.altCursor + 1) % Math.max(peerCount, 1) : status.altCursor;
+  return { ...status, altCursor, history: history.slice(Math.max(0, history.length - keep)) };
 }
 
 /**
  * Ingests the reviews among `commits` (oldest first, typically the range a tick produced).
- * `attestedPeer(sha)` is the loop's record of which peer's tick made the commit. For
- * `reviewer: other` a passing vote by a peer that wrote changes under review does not count (a
- * failing one still does: it can only hold the run). A commit for which `changesCode(sha)` holds
+ * `attestedPeer(sha)` is the loop's record of which peer's tick made the commit. Under every
+ * reviewer mode but `both` a passing vote by a peer that wrote changes under review does not count
+ * (a failing one still does: it can only hold the run): with `alternating` or a quorum of one, the
+ * author's own pass completed the goal when the turn or the window was its own. A commit for which `changesCode(sha)` holds
  * voids every vote before it, of every goal (`voidVotes`); a commit that is both a code change and
  * a review votes on its own code, after the void.
  */
@@ -232,10 +237,11 @@ export function ingestReviews(
     }
     const goal = byId.get(parsed.goalId)!;
     const current = out.statuses[goal.id] ?? emptySoftStatus();
-    if (goal.reviewer === 'other' && parsed.pass && authorsUnderReview?.(windowStart(current, reviewer), c.sha).has(reviewer)) {
+    // `both` asks every peer's pass, the author's among them, so another peer's is always needed too.
+    if (goal.reviewer !== 'both' && parsed.pass && authorsUnderReview?.(windowStart(current, reviewer), c.sha).has(reviewer)) {
       out.selfVotes.push({ goalId: goal.id, reviewer, sha: c.sha });
-      out.warnings.push(`soft-review not counted (${short}) for ${goal.id}: ${reviewer} wrote changes under review, and "reviewer: other" needs a peer that did not`);
-      out.statuses[goal.id] = keepUncounted(current, goal, { pass: true, reviewer, sha: c.sha, notes: parsed.notes });
+      out.warnings.push(`soft-review not counted (${short}) for ${goal.id}: ${reviewer} wrote changes under review, and "reviewer: ${goal.reviewer}" needs a peer that did not`);
+      out.statuses[goal.id] = keepUncounted(current, goal, { pass: true, reviewer, sha: c.sha, notes: parsed.notes }, peerOrder.length);
       continue;
     }
     const record: ReviewRecord = { pass: parsed.pass, reviewer, sha: c.sha, notes: parsed.notes };

@@ -182,7 +182,7 @@ describe('judgeTurn', () => {
     const v = judgeTurn(facts({ newCommits: [review, handoff(B)], reviews: { ...facts().reviews, authorsUnderReview: () => new Set(['alice']) } }));
     expect(v.success).toBe(true);
     expect(v.soft.ingested).toEqual([]);
-    expect(v.findings).toEqual([{ kind: 'self-vote', detail: 'alice voted pass on code-review (cccccccc) after writing changes under review', action: 'vote not counted ("reviewer: other")' }]);
+    expect(v.findings).toEqual([{ kind: 'self-vote', detail: 'alice voted pass on code-review (cccccccc) after writing changes under review', action: 'vote not counted: a pass needs a peer that wrote none of the changes under review' }]);
   });
 
   test('a moved peers-baseline tag is reported and ignored', () => {

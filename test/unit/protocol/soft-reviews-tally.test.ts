@@ -182,6 +182,26 @@ describe('votes that do not count', () => {
     expect(isSoftGoalPassed({ ...other, consensus_needed: 1 }, r.statuses['docs-clear']!, PEERS)).toBe(false);
   });
 
+  test("alternating and quorum: the author's pass on its own changes is not counted, and the alternating turn moves on to the other peer (it completed a goal of consensus 1)", () => {
+    const authors = (since: string | undefined) => new Set(since === undefined ? ['alice'] : []);
+    const who: Record<string, string> = { [SHA_A]: 'alice', [SHA_B]: 'bob' };
+    const [selfPass, bobPass] = [SHA_A, SHA_B].map((s) => commit(s, reviewMsg('docs-clear', '{"pass": true}')));
+    const alternating: SoftGoalRule = { id: 'docs-clear', reviewer: 'alternating', consensus_needed: 1 };
+    const alone = ingestReviews([selfPass!], [alternating], {}, PEERS, (s) => who[s], authors);
+    expect(alone.selfVotes).toEqual([{ goalId: 'docs-clear', reviewer: 'alice', sha: SHA_A }]);
+    expect(alone.warnings).toEqual(['soft-review not counted (a1b2c3d4) for docs-clear: alice wrote changes under review, and "reviewer: alternating" needs a peer that did not']);
+    expect(isSoftGoalPassed(alternating, alone.statuses['docs-clear']!, PEERS)).toBe(false);
+    expect(pendingSoftGoals([alternating], alone.statuses, PEERS, 'bob').map((g) => g.id)).toEqual(['docs-clear']);
+    expect(pendingSoftGoals([alternating], alone.statuses, PEERS, 'alice')).toEqual([]);
+    const then = ingestReviews([bobPass!], [alternating], alone.statuses, PEERS, (s) => who[s], authors);
+    expect(isSoftGoalPassed(alternating, then.statuses['docs-clear']!, PEERS)).toBe(true);
+    const quorum: SoftGoalRule = { id: 'docs-clear', reviewer: 'quorum', quorum: '1/1' };
+    const q = ingestReviews([selfPass!], [quorum], {}, PEERS, (s) => who[s], authors);
+    expect(q.selfVotes).toEqual([{ goalId: 'docs-clear', reviewer: 'alice', sha: SHA_A }]);
+    expect(isSoftGoalPassed(quorum, q.statuses['docs-clear']!, PEERS)).toBe(false);
+    expect(isSoftGoalPassed(quorum, ingestReviews([bobPass!], [quorum], q.statuses, PEERS, (s) => who[s], authors).statuses['docs-clear']!, PEERS)).toBe(true);
+  });
+
   test('a failing vote by an author still counts (it can only hold the run); other modes count authors\' votes', () => {
     const authors = () => new Set(['alice']);
     const fail = ingestReviews([commit(SHA_A, reviewMsg('docs-clear', '{"pass": false}'))], [other], {}, PEERS, () => 'alice', authors);
