@@ -9,13 +9,14 @@
  *   its stated size can be billed (image-input.ts); input the vendor adds itself (stored conversations,
  *   server-side tool results, files by id or URL) is not, so under a cap such requests are
  *   refused before they get here (request-screen.ts).
- * - Output: the request's own cap (`max_tokens`, `max_output_tokens`), or, when it gives none,
- *   DEFAULT_MAX_OUTPUT_TOKENS (above every current model's output limit).
+ * - Output: the request's own cap (`max_tokens`, `max_output_tokens`), or, when it gives none or
+ *   a thinking budget reaches it, DEFAULT_MAX_OUTPUT_TOKENS (above every current model's output limit).
  */
 import { PRICE_TABLE_DATE, priceFor, tierFactor, type UserPrices, type Vendor, worstCaseUsd } from './price-table.ts';
 import type { Need } from './budget.ts';
 import { imageInput } from './image-input.ts';
 import { isObject, vendorDefinedTools, walkRequestObjects } from './off-body-input.ts';
+import { outputBudgetFields } from './output-budget-fields.ts';
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 128_000;
 export const PROMPT_OVERHEAD_TOKENS = 1024;
@@ -99,6 +100,20 @@ export function largestOutputCap(doc: Record<string, unknown>, vendor: Vendor): 
 }
 
 /**
+ * The most output any reader of the body may serve: largestOutputCap, unless a thinking or
+ * reasoning budget (or a nested or foreign cap spelling) reaches it: a lenient gateway then raises
+ * the cap to fit the budget plus an answer, so the request is reserved as one without a cap
+ * (DEFAULT_MAX_OUTPUT_TOKENS), or at the budget plus the cap when that is more
+ * (output-budget-fields.ts).
+ */
+export function outputAllowance(doc: Record<string, unknown>, vendor: Vendor): number {
+  const cap = largestOutputCap(doc, vendor);
+  const budgets = outputBudgetFields(doc);
+  if (!budgets.unbounded && budgets.unreadable === null && budgets.largest < cap) return cap;
+  return Math.max(cap, DEFAULT_MAX_OUTPUT_TOKENS, budgets.largest + cap);
+}
+
+/**
  * Whether some `cache_control` in the body asks for a cache lifetime other than the default five
  * minutes (Anthropic's `"ttl": "1h"`, billed at 2x input against 1.25x): a reply that does not split
  * its writes by lifetime has them priced at the one-hour rate (reply-line.ts).
@@ -130,7 +145,7 @@ export function requestFactsOf(doc: Record<string, unknown>, bodyBytes: number, 
     stream: doc.stream === true,
     // Responses' background mode answers at once without usage and bills later, out of the meter's sight.
     ...(doc.background !== undefined && doc.background !== false && doc.background !== null ? { background: true } : {}),
-    maxOutputTokens: Math.max(largestOutputCap(doc, vendor), uncappedOutput ? DEFAULT_MAX_OUTPUT_TOKENS : 0),
+    maxOutputTokens: Math.max(outputAllowance(doc, vendor), uncappedOutput ? DEFAULT_MAX_OUTPUT_TOKENS : 0),
     ...(longCacheAsked(doc) ? { longCache: true } : {}),
     // A PDF bounds nothing by its bytes (image-input.ts): the prompt may fill the largest window.
     promptTokensBound: Math.max(bodyBytes + PROMPT_OVERHEAD_TOKENS + vendorDefinedTools(doc) * VENDOR_TOOL_OVERHEAD_TOKENS + images.tokens, images.documents > 0 ? (routed ? ROUTED_DOCUMENT_PROMPT_BOUND_TOKENS : DOCUMENT_PROMPT_BOUND_TOKENS) : 0),

@@ -25,6 +25,7 @@ import { imageInput } from './image-input.ts';
 import { duplicateJsonKey, foldKey } from './json-duplicate-key.ts';
 import { offBodyReasons, type OffBody } from './off-body-input.ts';
 import type { Vendor } from './price-table.ts';
+import { outputBudgetFields } from './output-budget-fields.ts';
 import { OUTPUT_CAP_FIELD, OUTPUT_CAP_FIELDS } from './request-cost.ts';
 
 export type Screened = { ok: true; doc: Record<string, unknown> } | { ok: false; code: string; message: string };
@@ -63,6 +64,9 @@ export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor, 
       return refuse('peers_output_cap_unreadable', `"${field}" is ${JSON.stringify(cap)?.slice(0, 64)}, not a positive integer, so the most the reply can be billed is unknown and the run's budget could be passed`);
     }
   }
+  // A thinking budget a lax parser coerces ("100000") bounds the reply for it, not for the budget (output-budget-fields.ts).
+  const budget = outputBudgetFields(doc).unreadable;
+  if (budget !== null) return refuse('peers_output_cap_unreadable', `${budget} is a budget for the reply's tokens that is not a positive integer, so the most the reply can be billed is unknown and the run's budget could be passed`);
   // Neither API samples more than once per request; a compatible provider that honours `n` or
   // `best_of` would bill that many replies against one reservation.
   for (const key of ['n', 'best_of'] as const) {

@@ -1,0 +1,52 @@
+/**
+ * Fields besides the body's top-level output cap that let a reply grow: a thinking or reasoning
+ * budget (Anthropic `thinking.budget_tokens`, OpenRouter `reasoning.max_tokens`, Gemini's
+ * `thinking_config.thinking_budget`, `max_thinking_tokens` and kin) and an output cap given in a
+ * nested settings object or under another provider's spelling (`extra_body.max_tokens`,
+ * `generation_config.max_output_tokens`, `max_new_tokens`, `num_predict`). The vendors refuse a
+ * thinking budget at or above `max_tokens`, but a lenient gateway or router raises the cap to fit
+ * it (budget + 1024 for some), so `{"max_tokens": 10, "thinking": {"budget_tokens": 100000}}` was
+ * reserved at 10 output tokens and billed 101k (SECURITY.md, "The budget reads the body the vendor
+ * reads"). The reservation treats any such field at or above the output cap as voiding the cap
+ * (request-cost.ts, requestFactsOf). Pure.
+ */
+import { foldKey } from './json-duplicate-key.ts';
+import { walkRequestObjects } from './off-body-input.ts';
+
+/**
+ * Key names (case-folded, `_` and `-` removed) a gateway may read as a budget for the reply's
+ * tokens. `max_tokens` and the other cap spellings count only below the top level (where
+ * largestOutputCap reads them) or under a spelling it does not read.
+ */
+const BUDGET_KEYS = new Set([
+  'budgettokens', 'thinkingbudget', 'thinkingbudgettokens', 'thinkingtokenbudget', 'maxthinkingtokens', 'thinkingtokens',
+  'reasoningbudget', 'reasoningbudgettokens', 'maxreasoningtokens', 'reasoningmaxtokens', 'reasoningtokens',
+  'maxtokens', 'maxoutputtokens', 'maxcompletiontokens', 'maxnewtokens', 'numpredict', 'maxtokenstosample', 'maxgeneratedtokens',
+]);
+/** The top-level spellings largestOutputCap already reads (request-cost.ts, OUTPUT_CAP_FIELDS). */
+const TOP_LEVEL_CAPS = new Set(['max_tokens', 'max_output_tokens', 'max_completion_tokens']);
+
+const normal = (key: string) => foldKey(key).replace(/[_-]/g, '');
+
+/**
+ * `largest`: the largest such budget given as a positive integer (0: none); `unbounded`: one is
+ * given as null or a negative number (Gemini's -1 is "as much as the model likes"); `unreadable`:
+ * the first given as anything else (a string a lax parser coerces), as `key: value`.
+ */
+export type OutputBudgets = { largest: number; unbounded: boolean; unreadable: string | null };
+
+export function outputBudgetFields(doc: Record<string, unknown>): OutputBudgets {
+  const out: OutputBudgets = { largest: 0, unbounded: false, unreadable: null };
+  walkRequestObjects(doc, (v) => {
+    for (const [key, value] of Object.entries(v)) {
+      if (v === doc && TOP_LEVEL_CAPS.has(key)) continue;
+      if (!BUDGET_KEYS.has(normal(key))) continue;
+      if (value === undefined || value === 0 || value === false) continue;
+      if (value === null || (typeof value === 'number' && Number.isInteger(value) && value < 0)) out.unbounded = true;
+      else if (typeof value === 'number' && Number.isInteger(value)) out.largest = Math.max(out.largest, value);
+      else if (typeof value !== 'object') out.unreadable ??= `${key}: ${JSON.stringify(value)?.slice(0, 64)}`;
+    }
+    return undefined;
+  });
+  return out;
+}
