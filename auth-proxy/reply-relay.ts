@@ -22,6 +22,18 @@ import type { ProjectTier } from './usage/project-tier.ts';
 import type { RequestFacts } from './usage/request-cost.ts';
 import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
 
+/**
+ * Statuses that say the request was refused before it was served, so nothing was billed: 1xx-4xx
+ * (a redirect, the request refused, a rate limit), 501 and 505 (not served at all), and 529
+ * (Anthropic's overloaded, refused before sampling). Every other 5xx is ambiguous: a gateway's
+ * timeout (504, Cloudflare's 524), a bad gateway or an upstream reset before the head (502, 503
+ * from Envoy, 520) can come after the backend generated the reply and billed it, so it is metered
+ * like a whole reply without usage: input at its bound, output at its whole allowance
+ * (SECURITY.md, "Nothing unmetered"; gateway-error-budget.test.ts).
+ */
+const REFUSED_5XX = new Set([501, 505, 529]);
+export const mayHaveBilled = (status: number): boolean => (status >= 200 && status < 300) || (status >= 500 && !REFUSED_5XX.has(status));
+
 /** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
 const MAX_LIMIT_BODY = 64 * 1024;
 
@@ -62,7 +74,7 @@ export class ReplyRelay {
     res.flushHeaders();
     const contentType = String(up.headers['content-type'] ?? '');
     const stream = contentType.includes('text/event-stream');
-    const billed = x.route.kind === 'billable' && this.ctx.ledger !== null && status >= 200 && status < 300;
+    const billed = x.route.kind === 'billable' && this.ctx.ledger !== null && mayHaveBilled(status);
     const meter = billed
       ? new ReplyMeter({ stream, json: contentType.includes('json'), requestBytes: x.requestBytes, inputTokensBound: x.facts?.promptTokensBound, maxOutputTokens: x.facts?.maxOutputTokens ?? 0, requestModel: x.facts?.model ?? '', maxJsonBytes: this.ctx.maxMeteredJsonBytes })
       : null;
