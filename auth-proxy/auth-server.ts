@@ -8,7 +8,7 @@
  * A billable request goes out only if the budget left covers the most it could cost (a
  * reservation, settled by its ledger line).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { matchRoute } from './api-routes.ts';
 import { type AuthLimits, type AuthServerOptions, DEFAULT_AUTH_LIMITS } from './auth-server-options.ts';
@@ -249,7 +249,8 @@ export class AuthServer {
           turn();
         };
         // On the ledger before it goes out: a sidecar that dies with it at the vendor still counts it (reservation-journal.ts).
-        reservation = randomUUID();
+        // 96 random bits, 16 characters: a UUID's 36, written twice a request, was a tenth of a cheap request's ledger bytes.
+        reservation = randomBytes(12).toString('base64url');
         try {
           ledger.append({ kind: 'reserved', ts: new Date().toISOString(), id: reservation, upstream: this.opts.upstream.id, path: match.pathname, model: facts.model, input_tokens: facts.promptTokensBound, output_tokens: facts.maxOutputTokens, usd: need.usd });
         } catch (e) {

@@ -16,6 +16,7 @@ import type { UnbilledThrottle } from './unbilled-throttle.ts';
 import type { PoolResponse } from './upstream-pool.ts';
 import { limitFromReply } from './usage/limit-reply.ts';
 import type { UserPrices, Vendor } from './usage/price-table.ts';
+import { PlanSignalSampler, planUsageSignals } from './usage/plan-usage.ts';
 import { type MeterOutcome, ReplyMeter } from './usage/reply-meter.ts';
 import { replyLine } from './usage/reply-line.ts';
 import type { ProjectTier } from './usage/project-tier.ts';
@@ -59,6 +60,9 @@ export type RelayContext = {
 };
 
 export class ReplyRelay {
+  /** Which replies' rate-limit signals go on the ledger: not every one's (plan-usage.ts). */
+  private readonly signals = new PlanSignalSampler();
+
   constructor(private readonly ctx: RelayContext) {}
 
   /**
@@ -96,7 +100,7 @@ export class ReplyRelay {
         }
         const metered = meter.finish(outcome);
         this.ctx.projectTier.learn(x.facts, metered.usage.service_tier);
-        const line = this.ledgerLine(x, status, stream, metered, up.headers);
+        const line = this.ledgerLine(x, status, stream, metered, this.signals.keep(planUsageSignals(up.headers), Date.now()) ? up.headers : {});
         this.ctx.ledger!.append(line);
         this.ctx.log(`${what} ${status} ${ms}ms model=${line.model} in=${line.input_tokens} out=${line.output_tokens} usd=${line.usd}${line.cut_short ? ` cut short (${line.cut_short}; estimated: ${line.estimated?.join(', ') ?? 'nothing'})` : ''}`);
       } catch (e) {

@@ -87,7 +87,7 @@ export function spendLines(v: SpendView, quote: (peerText: string) => string = (
   for (const p of v.plan_usage) {
     const peaks = v.peak_utilization.filter((x) => x.upstream === p.upstream).map((x) => `${x.signal} peak ${x.percent}%`);
     const last = Object.entries(p.signals).map(([k, val]) => `${k}=${val}`).join(', ');
-    out.push(`plan usage (${p.upstream}): ${peaks.length ? `${peaks.join(', ')}; ` : ''}last reply: ${last}`);
+    out.push(`plan usage (${p.upstream}): ${peaks.length ? `${peaks.join(', ')}; ` : ''}last reported at ${p.ts}: ${last}`);
   }
   return out;
 }

@@ -205,7 +205,9 @@ describe('a non-streamed reply that never arrives whole', () => {
   }, 30_000);
 });
 
-test('the vendor\'s plan-usage headers are kept with the reply', async () => {
-  const line = await cut(anthropic, '/v1/messages', { mode: 'no-final-usage', k: 3, mid: false });
-  expect(line.rate_limits).toEqual({ 'anthropic-ratelimit-unified-5h-utilization': '0.42' });
+test('the vendor\'s plan-usage headers are on the ledger with a reply', async () => {
+  await cut(anthropic, '/v1/messages', { mode: 'no-final-usage', k: 3, mid: false });
+  // Kept when they say something new (PlanSignalSampler, ledger-growth.test.ts): here on the upstream's first reply.
+  const kept = (readLedger(ledgerPath()) as ReplyLine[]).filter((l) => l.upstream === 'anthropic' && l.rate_limits);
+  expect(kept.map((l) => l.rate_limits)).toEqual([{ 'anthropic-ratelimit-unified-5h-utilization': '0.42' }]);
 });
