@@ -227,7 +227,8 @@ export class AuthServer {
         if (this.opts.upstream.routed) {
           const models = [facts.model, ...(facts.models ?? [])];
           // Routing preferences pick the provider, and so the price: a model with new ones is a first request too.
-          probeDone = (await this.firstRequests.enter(() => !models.every((m) => ledger.servedModels.has(servedKey(this.opts.upstream.id, m, facts!.routing))))) ?? noop;
+          // So does its output cap: a larger one may go to a provider a smaller one never reached (served-sizes.ts).
+          probeDone = (await this.firstRequests.enter(() => !models.every((m) => ledger.servedModels.has(servedKey(this.opts.upstream.id, m, facts!.routing), facts!.maxOutputTokens)))) ?? noop;
           if (clientGone) return probeDone();
         }
         // A request leaving its tier to the project is reserved at the tier the project last billed (project-tier.ts).

@@ -17,6 +17,7 @@ import { normalizeModel } from './price-table.ts';
 import { projectTierAfter } from './project-tier.ts';
 import { DEFAULT_REFUSAL_WINDOW_MS, RefusalLines } from './refusal-lines.ts';
 import { orphanReply } from './reservation-journal.ts';
+import { ServedSizes } from './served-sizes.ts';
 import { ledgerLineSchemas, type LedgerLine, type LimitedLine, type RefusalLine, type ReleasedLine, type ReplyLine, type ReservedLine } from './ledger-lines.ts';
 
 export { CUT_SHORT, type CutShort, type LedgerLine, type LimitedLine, type RefusalLine, type ReleasedLine, type ReplyLine, type ReservedLine } from './ledger-lines.ts';
@@ -212,8 +213,13 @@ export class UsageLedger {
    * budget reserves that upstream's requests at no less (budget.ts, `costFactor`).
    */
   readonly costRatios = new Map<string, number>();
-  /** `upstream\0model` of every reply that ended whole: what that model costs there has been seen. */
-  readonly servedModels = new Set<string>();
+  /**
+   * `upstream\0model` of every reply that ended whole, with its request's output cap (its `reserved`
+   * line's): what that model costs there has been seen for requests asking no more (served-sizes.ts).
+   */
+  readonly servedModels = new ServedSizes();
+  /** The output caps of the reservations not yet settled, by id: what a reply's request asked for. */
+  private readonly openSizes = new Map<string, number>();
   /** Per project-billed upstream, the dearest tier its project's replies reported (project-tier.ts): a new sidecar starts knowing it. */
   readonly projectTiers = new Map<string, string>();
 
@@ -235,7 +241,8 @@ export class UsageLedger {
         totals.replies++;
         totals.tokens += l.total_tokens;
         totals.usd += l.usd;
-        this.noteReply(l);
+        const r = typeof l.reservation === 'string' ? open.get(l.reservation) : undefined;
+        this.noteReply(l, r?.output_tokens);
         if (typeof l.reservation === 'string') settle(l.reservation);
       } else if (isReleased(l)) settle(l.id);
       else if (isReserved(l) && !settled.has(l.id)) open.set(l.id, l);
@@ -251,12 +258,13 @@ export class UsageLedger {
   readonly orphansSettled: number;
 
   /** What a reply line teaches the sidecars that read the ledger: served models, cost ratios, project tiers. */
-  private noteReply(l: ReplyLine): void {
+  private noteReply(l: ReplyLine, outputCap: number | undefined): void {
     // A line written before `tier_from_project` existed may be one: taken as one (reserving dearer is the safe side).
     const fromProject = l.tier_from_project ?? l.upstream === 'openai';
     const tier = projectTierAfter(this.projectTiers.get(l.upstream), fromProject ? {} : null, true, l.service_tier);
     if (tier !== undefined) this.projectTiers.set(l.upstream, tier);
-    if (l.status >= 200 && l.status < 300 && !l.cut_short) this.servedModels.add(servedKey(l.upstream, l.model, l.routing));
+    // A reply whose request's cap is unknown (no reservation) shows the price of no request with one.
+    if (l.status >= 200 && l.status < 300 && !l.cut_short) this.servedModels.note(servedKey(l.upstream, l.model, l.routing), outputCap ?? 0);
     if (l.vendor_usd === undefined || l.table_usd === undefined || l.vendor_usd <= l.table_usd) return;
     // A reply the table prices at (almost) nothing but the vendor billed: priced against a micro-dollar,
     // a huge but finite ratio (a reservation must stay a number the ledger can record).
@@ -277,8 +285,12 @@ export class UsageLedger {
       this.broken ??= e as Error;
       throw e;
     }
+    if (isReserved(line)) this.openSizes.set(line.id, line.output_tokens);
+    else if (isReleased(line)) this.openSizes.delete(line.id);
     if (!isReply(line)) return;
-    this.noteReply(line);
+    const outputCap = typeof line.reservation === 'string' ? this.openSizes.get(line.reservation) : undefined;
+    if (typeof line.reservation === 'string') this.openSizes.delete(line.reservation);
+    this.noteReply(line, outputCap);
     this.totals.replies++;
     this.totals.tokens += line.total_tokens;
     this.totals.usd = Math.round((this.totals.usd + line.usd) * 1e8) / 1e8;
