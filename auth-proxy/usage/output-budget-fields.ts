@@ -7,8 +7,9 @@
  * thinking budget at or above `max_tokens`, but a lenient gateway or router raises the cap to fit
  * it (budget + 1024 for some), so `{"max_tokens": 10, "thinking": {"budget_tokens": 100000}}` was
  * reserved at 10 output tokens and billed 101k (SECURITY.md, "The budget reads the body the vendor
- * reads"). The reservation treats any such field at or above the output cap as voiding the cap
- * (request-cost.ts, requestFactsOf). Pure.
+ * reads"). The reservation treats any such field at or above the output cap as voiding the cap,
+ * and reasoning asked for by a level or a switch (no budget given: the gateway picks one) as
+ * raising it to LEVEL_OUTPUT_FLOOR (request-cost.ts, outputAllowance). Pure.
  */
 import { foldKey } from './json-duplicate-key.ts';
 import { walkRequestObjects } from './off-body-input.ts';
@@ -33,12 +34,40 @@ const normal = (key: string) => foldKey(key).replace(/[_-]/g, '');
  * given as null or a negative number (Gemini's -1 is "as much as the model likes"); `unreadable`:
  * the first given as anything else (a string a lax parser coerces), as `key: value`.
  */
-export type OutputBudgets = { largest: number; unbounded: boolean; unreadable: string | null };
+export type OutputBudgets = { largest: number; unbounded: boolean; unreadable: string | null; /** Reasoning asked for by a level or a switch, its budget left to whoever reads it. */ byLevel: boolean };
+
+/**
+ * Keys (normalized as above) that ask for reasoning by a level or a switch: a gateway translating
+ * them to a thinking budget picks it (up to 32,768 tokens for the highest level) and raises the
+ * output cap to fit it (LEVEL_OUTPUT_FLOOR).
+ */
+const LEVEL_KEYS = new Set(['effort', 'reasoningeffort', 'thinkinglevel', 'enablethinking', 'includereasoning', 'includethoughts']);
+/** Values of those keys, and `thinking.type`, that ask for no reasoning. */
+const OFF = new Set(['none', 'disabled', 'off', 'false']);
+/** A level or budget after a model name (`gemini-3-pro(high)`, `claude-sonnet-4-5(16384)`): a proxy strips it and applies it. */
+const MODEL_SUFFIX = /\(([^()]*)\)\s*$/;
 
 export function outputBudgetFields(doc: Record<string, unknown>): OutputBudgets {
-  const out: OutputBudgets = { largest: 0, unbounded: false, unreadable: null };
+  const out: OutputBudgets = { largest: 0, unbounded: false, unreadable: null, byLevel: false };
+  for (const m of [doc.model, ...(Array.isArray(doc.models) ? doc.models : [])]) {
+    const suffix = typeof m === 'string' ? MODEL_SUFFIX.exec(m)?.[1]?.trim().toLowerCase() : undefined;
+    if (suffix === undefined || suffix === '' || OFF.has(suffix)) continue;
+    if (/^\d+$/.test(suffix)) out.largest = Math.max(out.largest, Number(suffix));
+    else if (suffix === 'auto' || suffix.startsWith('-')) out.unbounded = true;
+    else out.byLevel = true;
+  }
   walkRequestObjects(doc, (v) => {
+    for (const key of ['thinking', 'reasoning'] as const) {
+      const t = v[key];
+      // On without a budget of its own: `{"type": "enabled"}`, `{"type": "adaptive"}`, `{"enabled": true}`, `true`.
+      if (t === true) out.byLevel = true;
+      if (t === null || typeof t !== 'object' || Array.isArray(t)) continue;
+      const o = t as Record<string, unknown>;
+      const on = o.enabled === true || (typeof o.type === 'string' && !OFF.has(o.type.toLowerCase()));
+      if (on && o.budget_tokens === undefined && o.max_tokens === undefined) out.byLevel = true;
+    }
     for (const [key, value] of Object.entries(v)) {
+      if (LEVEL_KEYS.has(normal(key)) && value !== undefined && value !== null && value !== false && value !== 0 && !(typeof value === 'string' && OFF.has(value.toLowerCase()))) out.byLevel = true;
       if (v === doc && TOP_LEVEL_CAPS.has(key)) continue;
       if (!BUDGET_KEYS.has(normal(key))) continue;
       if (value === undefined || value === 0 || value === false) continue;

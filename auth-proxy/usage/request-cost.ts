@@ -19,6 +19,13 @@ import { isObject, vendorDefinedTools, walkRequestObjects } from './off-body-inp
 import { outputBudgetFields } from './output-budget-fields.ts';
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 128_000;
+/**
+ * The least output a request asking for reasoning by a level or a switch (`reasoning_effort`,
+ * `thinking: {"type": "adaptive"}`, a model's `(high)` suffix) is reserved at: a gateway that
+ * turns the level into a thinking budget picks up to 32,768 tokens for the highest and raises the
+ * output cap to fit it, with up to 4,096 for the answer (output-budget-fields.ts).
+ */
+export const LEVEL_OUTPUT_FLOOR = 32_768 + 4_096;
 export const PROMPT_OVERHEAD_TOKENS = 1024;
 /**
  * The most input one vendor-defined tool adds beyond its bytes (off-body-input.ts,
@@ -107,8 +114,9 @@ export function largestOutputCap(doc: Record<string, unknown>, vendor: Vendor): 
  * (output-budget-fields.ts).
  */
 export function outputAllowance(doc: Record<string, unknown>, vendor: Vendor): number {
-  const cap = largestOutputCap(doc, vendor);
   const budgets = outputBudgetFields(doc);
+  // Reasoning asked for by a level: a translating gateway may pick the highest budget and raise the cap to fit it.
+  const cap = Math.max(largestOutputCap(doc, vendor), budgets.byLevel ? LEVEL_OUTPUT_FLOOR : 0);
   if (!budgets.unbounded && budgets.unreadable === null && budgets.largest < cap) return cap;
   return Math.max(cap, DEFAULT_MAX_OUTPUT_TOKENS, budgets.largest + cap);
 }

@@ -26,6 +26,9 @@ beforeAll(async () => {
     const cap = (doc.max_tokens ?? doc.max_output_tokens ?? 1000) as number;
     let budget: unknown = doc;
     for (const k of budgetPath) budget = (budget as Record<string, unknown> | undefined)?.[k];
+    // Reasoning asked for by a level: the gateway picks its highest budget, 32,768 (CLIProxyAPI's xhigh).
+    const level = typeof doc.reasoning_effort === 'string' || /\(\w+\)$/.test(String(doc.model)) || (doc.thinking as { type?: string } | undefined)?.type === 'adaptive';
+    if (level) budget = 32_768;
     const out = typeof budget === 'number' && budget >= cap ? budget + 1024 : cap;
     const usage = { input_tokens: 10, output_tokens: out };
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -64,6 +67,25 @@ describe('a budget for the reply above its output cap is reserved', () => {
         for (let i = 0; i < 2; i++) statuses.push((await post(sc.s.url, c.path, c.body)).status);
         // Without the fix each went out, reserved at ~1k tokens and billed 101k: twice the cap per request.
         expect({ forwarded, tokens: sc.s.ledger.totals.tokens, statuses }).toEqual({ forwarded: 0, tokens: 0, statuses: [c.vendor === 'anthropic' ? 402 : 400, c.vendor === 'anthropic' ? 402 : 400] });
+      } finally {
+        await sc.close();
+      }
+    });
+  }
+
+  const LEVELS = [
+    { name: 'reasoning_effort: "high"', vendor: 'openai' as const, path: '/v1/responses', body: { ...resp, reasoning_effort: 'high' } },
+    { name: 'thinking: {type: "adaptive"}', vendor: 'anthropic' as const, path: '/v1/messages', body: { ...msg, thinking: { type: 'adaptive' } } },
+    { name: 'a "(high)" suffix on the model', vendor: 'anthropic' as const, path: '/v1/messages', body: { ...msg, model: 'claude-sonnet-4-5(high)' } },
+  ];
+  for (const c of LEVELS) {
+    test(`${c.vendor}: ${c.name} beside an output cap of 10 is reserved at what a gateway's highest level raises it to`, async () => {
+      budgetPath = [];
+      const sc = await sidecarFor(c.vendor, vendor.port, { maxTokens: CAP });
+      try {
+        for (let i = 0; i < 3; i++) await post(sc.s.url, c.path, c.body);
+        // Without the floor all three went out, reserved at ~1k tokens each and billed 33.8k each: 101k at a 50k cap.
+        expect({ forwarded, withinCap: sc.s.ledger.totals.tokens <= CAP }).toEqual({ forwarded: 1, withinCap: true });
       } finally {
         await sc.close();
       }
