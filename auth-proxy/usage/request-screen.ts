@@ -23,7 +23,7 @@
  */
 import { imageInput } from './image-input.ts';
 import { duplicateJsonKey, foldKey } from './json-duplicate-key.ts';
-import { offBodyReasons, type OffBody } from './off-body-input.ts';
+import { offBodyReasons, type OffBody, walkRequestObjects } from './off-body-input.ts';
 import type { Vendor } from './price-table.ts';
 import { outputBudgetFields } from './output-budget-fields.ts';
 import { OUTPUT_CAP_FIELD, OUTPUT_CAP_FIELDS } from './request-cost.ts';
@@ -68,15 +68,32 @@ export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor, 
   const budget = outputBudgetFields(doc).unreadable;
   if (budget !== null) return refuse('peers_output_cap_unreadable', `${budget} is a budget for the reply's tokens that is not a positive integer, so the most the reply can be billed is unknown and the run's budget could be passed`);
   // Neither API samples more than once per request; a compatible provider that honours `n` or
-  // `best_of` would bill that many replies against one reservation.
-  for (const key of ['n', 'best_of'] as const) {
-    if (doc[key] !== undefined && doc[key] !== null && doc[key] !== 1) return refuse('peers_multiple_samples', `"${key}" asks for more than one reply per request, which one reservation does not cover`);
-  }
+  // `best_of` (or a gateway merging `extra_body` into what it sends on) would bill that many
+  // replies against one reservation (nested-samples-budget.test.ts).
+  const samples = multipleSamples(doc);
+  if (samples !== null) return refuse('peers_multiple_samples', `"${samples}" asks for more than one reply per request, which one reservation does not cover`);
   // An image is billed by its pixels: one whose size cannot be read bounds nothing (image-input.ts).
   if (unreadableImage) return refuse('peers_image_unreadable', `${unreadableImage}, so what it is billed as input is unknown and the run's budget could be passed`);
   const why = off.unbounded ?? off.reach;
   if (why) return refuse('peers_unbounded_input', `${why}, so the most this request can be billed is not bounded by its body and the run's budget (budget.max_usd / budget.max_tokens) could be passed. Under a budget cap peers forwards only requests that carry all their input (no server-side tools, stored conversations, files by id or URL)`);
   return null;
+}
+
+/** Spellings of "how many replies" (case-folded, `_` and `-` removed): OpenAI's, Hugging Face's, Gemini's. */
+const SAMPLE_KEYS = new Set(['n', 'bestof', 'numreturnsequences', 'candidatecount', 'numcompletions']);
+
+/** The first key anywhere in the body's settings asking for a number of replies other than 1, or null. */
+export function multipleSamples(doc: Record<string, unknown>): string | null {
+  let found: string | null = null;
+  walkRequestObjects(doc, (v) => {
+    for (const [key, value] of Object.entries(v)) {
+      if (value === undefined || value === null || value === 1 || !SAMPLE_KEYS.has(foldKey(key).replace(/[_-]/g, ''))) continue;
+      found = key;
+      return 'stop';
+    }
+    return undefined;
+  });
+  return found;
 }
 
 /** Always, cap or not: why the vendor would reach the web or a remote server for the peer, or null. */
