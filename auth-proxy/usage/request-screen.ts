@@ -14,7 +14,7 @@
  * - under a cap (tokens or USD): input the body does not carry, or more than one sampling pass
  *   (off-body-input.ts), and an output cap (`max_tokens` / `max_output_tokens`) given in a form the
  *   budget does not read as a positive integer (a lax vendor parser reading `"1000000"` would
- *   serve past the 128k the reservation assumed), and `n` / `best_of` other than 1 (several
+ *   serve past the 128k the reservation assumed), and `n` / `best_of` (or another spelling, anywhere in the body) other than 1 (several
  *   replies billed against one reservation, where a compatible provider honours them), and an
  *   inline image whose size cannot be read (it is billed by its pixels: image-input.ts).
  *
