@@ -25,6 +25,12 @@ export type EgressSidecarInput = {
    * channel), since the credential sidecar is the only client that needs them.
    */
   vendorListen?: string;
+  /**
+   * A listener with the same allow-list as `listen` for the setup and gates runners. The caps
+   * (connections, tunnels) are per listener: on one shared listener a peer's flood from the
+   * workspace answered every install and fetch of the gates with 503 (SECURITY.md, "Egress proxy").
+   */
+  gatesListen?: string;
   configPath?: string;
   allowFile?: string;
   allow: string[];
@@ -162,7 +168,9 @@ export type RunningEgress = { listeners: { name: string; address: string; policy
 export async function startEgressSidecar(input: EgressSidecarInput, write: (line: string) => void): Promise<RunningEgress> {
   const split = input.vendorListen !== undefined;
   const configEntries = input.configPath ? await configAllow(input.configPath) : undefined;
-  const plan = [{ name: split ? 'workspace' : 'egress', target: parseListenTarget(input.listen), policy: buildPolicy({ ...input, configEntries }, !split) }];
+  const projectPolicy = buildPolicy({ ...input, configEntries }, !split);
+  const plan = [{ name: split ? 'workspace' : 'egress', target: parseListenTarget(input.listen), policy: projectPolicy }];
+  if (input.gatesListen !== undefined) plan.push({ name: 'gates', target: parseListenTarget(input.gatesListen, '--gates-listen'), policy: projectPolicy });
   if (split) plan.push({ name: 'sidecar', target: parseListenTarget(input.vendorListen!, '--vendor-listen'), policy: buildVendorPolicy(input) });
   const testTable = parseTestResolve(input.testResolve ?? [], input.env ?? process.env);
   const audit = auditSinkFor(input.auditLog, write, input.auditLogMaxBytes);

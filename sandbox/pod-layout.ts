@@ -33,6 +33,8 @@ export const RUNNER_SOCKET_NAME = 'runner.sock';
 export const EGRESS_SOCKET_NAME = 'egress.sock';
 /** The shared dir of the egress proxy's second listener, mounted by the egress and auth containers only. */
 export const VENDOR_EGRESS_DIR = 'egress-auth';
+/** The shared dir of the egress proxy's listener for the setup and gates runners (its caps apart from the workspace's). */
+export const GATES_EGRESS_DIR = 'egress-gates';
 /** The operator's control dir as the loop sees it: read-only over its state dir mount. */
 export const CONTROL_IN_LOOP = `${STATE_IN_CONTAINER}/control`;
 /** The scripted model server's dir (scenario.yaml in, served.jsonl out) in its container. */

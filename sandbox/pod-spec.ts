@@ -53,7 +53,7 @@ import { TEST_MODE_ENV } from '../proxy/test-resolve.ts';
 import { EGRESS_TEST_NETWORK, TEST_CA_IN_AUTH, type TestUpstream } from './test-upstream.ts';
 import { AUTH_SIDECAR_ENV, containerEnv, loopEnv, PROXY_ENV, vendorEnv } from './pod-env.ts';
 import {
-  CHECKOUTS_IN_CONTAINER, CLONE_IN_LOOP, containerName, CONTROL_IN_LOOP, DEFAULT_LIMITS, DEP_CACHE_IN_CONTAINER, EGRESS_SOCKET_NAME, gatesCacheVolume, HOME_IN_CONTAINER, LOOPBACK_ROLES,
+  CHECKOUTS_IN_CONTAINER, CLONE_IN_LOOP, containerName, CONTROL_IN_LOOP, DEFAULT_LIMITS, DEP_CACHE_IN_CONTAINER, EGRESS_SOCKET_NAME, GATES_EGRESS_DIR, gatesCacheVolume, HOME_IN_CONTAINER, LOOPBACK_ROLES,
   MIRROR_IN_CONTAINER, MODEL_SERVER_DIR_IN_CONTAINER, MODEL_SERVER_PORT, PEERS_BIN_IN_CONTAINER, POD_ROLES, podName, PROXY_PORT, REPO_IN_CONTAINER, type Role, RUNNER_ROLES,
   runnerKeyDir, runnerKeyDirName, type RunnerRole, runnerSocketPath, SNAPSHOT_IN_LOOP, SOCKETS_IN_CONTAINER, STATE_IN_CONTAINER, VENDOR_EGRESS_DIR,
 } from './pod-layout.ts';
@@ -213,6 +213,9 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const mirrorRo: MountSpec = { kind: 'bind', source: inp.mirrorDir, target: MIRROR_IN_CONTAINER, readOnly: true };
   const checkouts: MountSpec = { kind: 'shared-dir', name: 'checkouts', target: CHECKOUTS_IN_CONTAINER, readOnly: false };
   const egressSocket = `unix:${SOCKETS_IN_CONTAINER}/egress/${EGRESS_SOCKET_NAME}`;
+  // The same allow-list on a listener of its own: the proxy's caps are per listener, so a peer's
+  // flood through the workspace's bridge cannot answer setup's installs and the gates' fetches 503.
+  const gatesEgressSocket = `unix:${SOCKETS_IN_CONTAINER}/${GATES_EGRESS_DIR}/${EGRESS_SOCKET_NAME}`;
   // Each runner takes the loop's per-run key before it serves, and seals its answers with it: an
   // impostor at the socket path (a peer's leftover process) is never taken for the runner.
   const keys = inp.runnerKeys === true;
@@ -237,16 +240,16 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   // Peer turns run here: what a turn leaves running is killed when it ends (--reap-after-turns),
   // so it cannot commit in the next peer's turn, credited to that peer (src/proc/marked-leftovers.ts).
   const workspace = base('workspace', [...runnerCmd('workspace'), '--reap-after-turns'], [...cloneMasked, socketDir('workspace'), ...keyDir('workspace')], { ...PROXY_ENV, ...vendorEnv(inp.codexUpstream) });
-  // Each has its own loopback carrying 127.0.0.1:3128 to the egress socket's workspace listener
+  // Each has its own loopback carrying 127.0.0.1:3128 to the egress proxy's gates listener
   // (installs, tests that fetch: the project's allow-list, never the vendor hosts).
   // Both run the peers' code (setup's install scripts, the gates) and share the checkouts: a
   // daemon one run leaves is killed before and after every request (--reap-leftovers), so it
   // cannot rewrite the next checkout (src/proc/leftover-sweep.ts).
-  const bridged = (role: RunnerRole) => [...runnerCmd(role), '--reap-leftovers', '--bridge', `127.0.0.1:${PROXY_PORT}=${egressSocket}`];
+  const bridged = (role: RunnerRole) => [...runnerCmd(role), '--reap-leftovers', '--bridge', `127.0.0.1:${PROXY_PORT}=${gatesEgressSocket}`];
   // `setup` (npm ci, pip install…) keeps its download caches in the cache volume, so a fresh
   // checkout per HEAD does not download everything again; only this container can write it.
-  const setup = base('setup', bridged('setup'), [mirrorRo, checkouts, socketDir('setup'), ...keyDir('setup'), socketDir('egress', true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: DEP_CACHE_IN_CONTAINER, readOnly: false }], { ...PROXY_ENV });
-  const gates = base('gates', bridged('gates'), [mirrorRo, checkouts, socketDir('gates'), ...keyDir('gates'), socketDir('egress', true)], { ...PROXY_ENV });
+  const setup = base('setup', bridged('setup'), [mirrorRo, checkouts, socketDir('setup'), ...keyDir('setup'), socketDir(GATES_EGRESS_DIR, true), { kind: 'volume', name: gatesCacheVolume(inp.project), target: DEP_CACHE_IN_CONTAINER, readOnly: false }], { ...PROXY_ENV });
+  const gates = base('gates', bridged('gates'), [mirrorRo, checkouts, socketDir('gates'), ...keyDir('gates'), socketDir(GATES_EGRESS_DIR, true)], { ...PROXY_ENV });
   // The vendor hosts are served only on the egress proxy's second socket, in a dir only the auth
   // container mounts (read-only: only egress creates the socket): the workspace's way out (the
   // bridge) cannot reach a vendor API with a key of its own (docs/ARCHITECTURE.md).
@@ -279,13 +282,13 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
   const egress = base(
     'egress',
     [
-      'sidecar', 'egress', '--listen', egressSocket, '--vendor-listen', vendorEgressSocket,
+      'sidecar', 'egress', '--listen', egressSocket, '--gates-listen', gatesEgressSocket, '--vendor-listen', vendorEgressSocket,
       '--audit-log', `${SOCKETS_IN_CONTAINER}/egress-log/egress.jsonl`,
       ...(modelInPod ? ['--no-vendor-hosts'] : inp.oauth ? ['--oauth-hosts'] : []),
       ...(modelInPod ? [] : (inp.providers ?? []).flatMap((p) => ['--vendor-allow', providerAllowEntry(p)])),
       ...allow.flatMap((a) => ['--allow', a]),
     ],
-    [socketDir('egress'), socketDir(VENDOR_EGRESS_DIR), socketDir('egress-log')],
+    [socketDir('egress'), socketDir(GATES_EGRESS_DIR), socketDir(VENDOR_EGRESS_DIR), socketDir('egress-log')],
   );
   const modelServer = modelInPod && inp.modelServerDir
     ? [
@@ -313,7 +316,7 @@ export function buildPodSpec(inp: PodInputs): PodSpec {
     userns: 'keep-id',
     sharedNamespaces: ['net', 'uts'],
     containers,
-    sharedDirs: ['workspace', 'setup', 'gates', ...(inp.runnerKeys === true ? RUNNER_ROLES.map(runnerKeyDirName) : []), 'checkouts', 'egress', VENDOR_EGRESS_DIR, 'egress-log', 'auth-usage', LIFELINE_DIR_NAME],
+    sharedDirs: ['workspace', 'setup', 'gates', ...(inp.runnerKeys === true ? RUNNER_ROLES.map(runnerKeyDirName) : []), 'checkouts', 'egress', GATES_EGRESS_DIR, VENDOR_EGRESS_DIR, 'egress-log', 'auth-usage', LIFELINE_DIR_NAME],
     volumes: [gatesCacheVolume(inp.project)],
   };
 }

@@ -12,6 +12,7 @@ import { roleReady } from '../../sandbox/lifeline.ts';
 export const EGRESS_FLAGS = {
   listen: { kind: 'string', description: 'Where to listen: HOST:PORT or unix:PATH.', default: '127.0.0.1:3128' },
   'vendor-listen': { kind: 'string', description: 'A second listener (unix:PATH) for the auth sidecar alone: the vendor API hosts are then served only there, and --listen gets only the project\'s entries.' },
+  'gates-listen': { kind: 'string', description: 'Another listener (unix:PATH) with --listen\'s allow-list and caps of its own, for the setup and gates runners: a flood on --listen cannot starve them, nor theirs the workspace.' },
   config: { kind: 'string', description: 'A peers config.yaml whose egress.allow entries are added to the defaults.' },
   'allow-file': { kind: 'string', description: 'A file of extra allow-list entries, one per line (# comments).' },
   allow: { kind: 'strings', description: 'An extra allow-list entry: "host", "*.suffix", optionally ":port".', default: [] },
@@ -30,7 +31,7 @@ export const EGRESS_FLAGS = {
 export async function runEgressSidecar(flags: FlagValues<typeof EGRESS_FLAGS>, io: CommandIO = processIO()): Promise<void> {
   const sidecar = await startEgressSidecar(
     {
-      listen: flags.listen, vendorListen: flags['vendor-listen'], configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'] ?? false, vendorAllow: flags['vendor-allow'], vendorHosts: flags['vendor-hosts'], auditLog: flags['audit-log'], auditLogMaxBytes: flags['audit-log-max-bytes'],
+      listen: flags.listen, vendorListen: flags['vendor-listen'], gatesListen: flags['gates-listen'], configPath: flags.config, allowFile: flags['allow-file'], allow: flags.allow, oauthHosts: flags['oauth-hosts'] ?? false, vendorAllow: flags['vendor-allow'], vendorHosts: flags['vendor-hosts'], auditLog: flags['audit-log'], auditLogMaxBytes: flags['audit-log-max-bytes'],
       limits: { maxTunnels: flags['max-tunnels'], idleTimeoutMs: flags['idle-timeout-s'] * 1000, headerTimeoutMs: flags['header-timeout-s'] * 1000 },
       testResolve: flags['test-resolve'],
     },

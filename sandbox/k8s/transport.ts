@@ -38,7 +38,7 @@ export function listenedSockets(c: ContainerSpec): string[] {
     const next = c.command[i + 1];
     if (!next) return;
     if (arg === '--socket') out.push(next);
-    if ((arg === '--listen' || arg === '--vendor-listen') && next.startsWith('unix:')) out.push(next.slice('unix:'.length));
+    if ((arg === '--listen' || arg === '--vendor-listen' || arg === '--gates-listen') && next.startsWith('unix:')) out.push(next.slice('unix:'.length));
   });
   return out;
 }

@@ -284,7 +284,10 @@ describe.skipIf(!need.ok)('isolation from the workspace', () => {
   });
 
   test('gate code cannot remove or replace the egress socket (read-only for all but egress)', () => {
-    const r = execIn('gates', 'rm -f /run/peers/egress/egress.sock; echo rm=$?; touch /run/peers/egress/fake; echo touch=$?');
+    // The gates' own listener (egress-gates), the one their bridge reaches.
+    const r = execIn('gates', 'test -S /run/peers/egress-gates/egress.sock && echo present; rm -f /run/peers/egress-gates/egress.sock; echo rm=$?; touch /run/peers/egress-gates/fake; echo touch=$?; test -e /run/peers/egress || echo no-workspace-listener');
+    expect(r.stdout).toContain('present');
+    expect(r.stdout).toContain('no-workspace-listener');
     expect(r.stdout).toContain('rm=1');
     expect(r.stdout).toContain('touch=1');
     expect(r.stderr).toContain('Read-only file system');

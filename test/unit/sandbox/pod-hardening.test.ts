@@ -30,6 +30,7 @@ const roleOf = (spec: ReturnType<typeof buildPodSpec>, r: Role): ContainerSpec =
 const flagValues = (argv: string[], flag: string) => argv.flatMap((a, i) => (a === flag ? [argv[i + 1]!] : []));
 const VENDOR_SOCKET = 'unix:/run/peers/egress-auth/egress.sock';
 const WORKSPACE_SOCKET = 'unix:/run/peers/egress/egress.sock';
+const GATES_SOCKET = 'unix:/run/peers/egress-gates/egress.sock';
 
 describe('vendors only through the auth sidecar', () => {
   const spec = buildPodSpec(inputs);
@@ -43,11 +44,12 @@ describe('vendors only through the auth sidecar', () => {
     expect(egress).not.toContain('--oauth-hosts');
   });
 
-  test('the auth sidecar alone reaches the vendor socket; the bridge, setup and the gates reach only the workspace socket', () => {
+  test('the auth sidecar alone reaches the vendor socket; the bridge only the workspace socket; setup and the gates only theirs, with the same allow-list', () => {
     expect(flagValues(roleOf(spec, 'auth').command, '--egress')).toEqual([VENDOR_SOCKET]);
     expect(flagValues(roleOf(spec, 'bridge').command, '--to')).toEqual([WORKSPACE_SOCKET]);
-    expect(roleOf(spec, 'gates').command.at(-1)).toBe(`127.0.0.1:3128=${WORKSPACE_SOCKET}`);
-    expect(roleOf(spec, 'setup').command.at(-1)).toBe(`127.0.0.1:3128=${WORKSPACE_SOCKET}`);
+    expect(roleOf(spec, 'gates').command.at(-1)).toBe(`127.0.0.1:3128=${GATES_SOCKET}`);
+    expect(roleOf(spec, 'setup').command.at(-1)).toBe(`127.0.0.1:3128=${GATES_SOCKET}`);
+    expect(flagValues(roleOf(spec, 'egress').command, '--gates-listen')).toEqual([GATES_SOCKET]);
     // setup installs dependencies through the proxy; it gets no vendor base URL or placeholder key.
     for (const r of ['setup', 'gates'] as const) {
       expect(roleOf(spec, r).env.HTTPS_PROXY).toBe('http://127.0.0.1:3128');
@@ -55,8 +57,10 @@ describe('vendors only through the auth sidecar', () => {
     }
     const mounting = (name: string) => spec.containers.filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name)).map((c) => `${c.role}${c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name && m.readOnly) ? ':ro' : ':rw'}`).sort();
     expect(mounting('egress-auth')).toEqual(['auth:ro', 'egress:rw']);
-    expect(mounting('egress')).toEqual(['bridge:ro', 'egress:rw', 'gates:ro', 'setup:ro']);
+    expect(mounting('egress')).toEqual(['bridge:ro', 'egress:rw']);
+    expect(mounting('egress-gates')).toEqual(['egress:rw', 'gates:ro', 'setup:ro']);
     expect(spec.sharedDirs).toContain('egress-auth');
+    expect(spec.sharedDirs).toContain('egress-gates');
   });
 
   test('--credentials oauth-file adds the OAuth token hosts (to the vendor listener)', () => {

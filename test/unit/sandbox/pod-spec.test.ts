@@ -31,7 +31,7 @@ describe('pod topology', () => {
   test('setup and gates reach the egress proxy through their own private bridge, not the pod\'s', () => {
     for (const r of ['setup', 'gates'] as Role[]) {
       expect(byRole(r).command).toContain('--bridge');
-      expect(byRole(r).command.at(-1)).toBe('127.0.0.1:3128=unix:/run/peers/egress/egress.sock');
+      expect(byRole(r).command.at(-1)).toBe('127.0.0.1:3128=unix:/run/peers/egress-gates/egress.sock');
     }
   });
 
@@ -103,13 +103,15 @@ describe('pod topology', () => {
     expect(sharers('workspace')).toEqual(['loop', 'workspace']);
     expect(sharers('gates')).toEqual(['gates', 'loop']);
     expect(sharers('setup')).toEqual(['loop', 'setup']);
-    expect(sharers('egress')).toEqual(['bridge', 'egress', 'gates', 'setup']);
+    expect(sharers('egress')).toEqual(['bridge', 'egress']);
+    expect(sharers('egress-gates')).toEqual(['egress', 'gates', 'setup']);
     // Only the container that creates a socket may write its dir; the others connect read-only.
     const writers = (name: string) => allContainers(spec).filter((c) => c.mounts.some((m) => m.kind === 'shared-dir' && m.name === name && !m.readOnly)).map((c) => c.role);
     expect(writers('workspace')).toEqual(['workspace']);
     expect(writers('gates')).toEqual(['gates']);
     expect(writers('setup')).toEqual(['setup']);
     expect(writers('egress')).toEqual(['egress']);
+    expect(writers('egress-gates')).toEqual(['egress']);
   });
 
   test('peers and gates are pointed at the bridge proxy; the loop gets both runner sockets', () => {
