@@ -3,7 +3,7 @@
  * exact commands `peers up` will run can be unit-tested and printed by `peers up --dry-run`.
  */
 import { join } from 'node:path';
-import { LOOP_LOG_MAX } from './pod-layout.ts';
+import { DEFAULT_LIMITS, LOOP_LOG_MAX, LOOPBACK_ROLES, type Role } from './pod-layout.ts';
 import type { ContainerSpec, MountSpec, PodSpec } from './pod-spec.ts';
 
 export type RenderOptions = {
@@ -74,13 +74,27 @@ export function nprocUlimit(pidsLimit: number): number {
   return pidsLimit * 4;
 }
 
-function securityArgs(c: ContainerSpec, opts: RenderOptions): string[] {
+/**
+ * A container's nproc ulimit as podman sets it. RLIMIT_NPROC counts the tasks of a uid in a user
+ * namespace, and the pod's members (LOOPBACK_ROLES) share one as the same uid: the workspace's tasks
+ * count against the auth sidecar's and the bridge's limit. So each other member's limit is its own
+ * room on top of the most the workspace may hold; before, a turn with 600 processes made the bridge
+ * abort (SECURITY.md, "The sandbox pod", "Every container").
+ */
+export function nprocUlimitFor(role: Role, pidsLimitOf: (r: Role) => number = (r) => DEFAULT_LIMITS[r].pidsLimit): number {
+  const own = nprocUlimit(pidsLimitOf(role));
+  return role !== 'workspace' && LOOPBACK_ROLES.includes(role) ? own + nprocUlimit(pidsLimitOf('workspace')) : own;
+}
+
+function securityArgs(c: ContainerSpec, spec: PodSpec, opts: RenderOptions): string[] {
   const a = ['--cap-drop=ALL', '--security-opt=no-new-privileges', '--read-only', '--read-only-tmpfs=false'];
   if (c.noUserNamespaces) a.push(`--security-opt=seccomp=${opts.seccompProfile}`);
   if (opts.cgroupLimits) a.push(`--memory=${c.memoryMiB}m`, `--memory-swap=${c.memoryMiB}m`, `--pids-limit=${c.pidsLimit}`);
   // Explicit limits: the rootless default tries to raise nofile/nproc to the host maximum, which
   // fails inside nested sandboxes; nproc also caps forks where cgroup pids limits are unavailable.
-  a.push('--ulimit=nofile=4096:4096', `--ulimit=nproc=${nprocUlimit(c.pidsLimit)}:${nprocUlimit(c.pidsLimit)}`);
+  const pidsLimitOf = (r: Role) => (r === c.role ? c.pidsLimit : (spec.containers.find((x) => x.role === r)?.pidsLimit ?? DEFAULT_LIMITS[r].pidsLimit));
+  const nproc = nprocUlimitFor(c.role, pidsLimitOf);
+  a.push('--ulimit=nofile=4096:4096', `--ulimit=nproc=${nproc}:${nproc}`);
   return a;
 }
 
@@ -89,7 +103,7 @@ function containerArgs(c: ContainerSpec, spec: PodSpec, opts: RenderOptions): st
   for (const [k, v] of Object.entries(spec.labels)) a.push('--label', `${k}=${v}`);
   // --init: catatonit is PID 1 and reaps orphans (a peer's stray grandchildren would otherwise stay
   // zombies under `peers runner`, which never waits for processes it did not start).
-  a.push(...securityArgs(c, opts), '--user', opts.user, '--workdir', c.workdir, '--init');
+  a.push(...securityArgs(c, spec, opts), '--user', opts.user, '--workdir', c.workdir, '--init');
   // k8s-file at a path of ours: the log outlives `podman rm` (podman appends across containers).
   if (c.logFile) a.push('--log-driver=k8s-file', `--log-opt=path=${c.logFile}`, `--log-opt=max-size=${LOOP_LOG_MAX}`);
   if (c.role === 'loop' && opts.loopPidFile) a.push(`--pidfile=${opts.loopPidFile}`);

@@ -4,7 +4,7 @@
  */
 import { limitsSupport } from '../../sandbox/host-limits.ts';
 import { DEFAULT_LIMITS, type Role } from '../../sandbox/pod-layout.ts';
-import { nprocUlimit } from '../../sandbox/podman-render.ts';
+import { nprocUlimitFor } from '../../sandbox/podman-render.ts';
 import type { DoctorCheck } from './doctor-check.ts';
 
 const DELEGATE =
@@ -19,7 +19,7 @@ export function limitsCheck(host: CgroupInfo | undefined): DoctorCheck {
   const s = limitsSupport(host.cgroupVersion, host.cgroupControllers);
   if (s.effective) return { ...base, status: 'ok', detail: s.detail };
   const order: Role[] = ['workspace', 'gates', 'loop', 'auth', 'egress', 'bridge'];
-  const nproc = order.map((r) => `${r} ${nprocUlimit(DEFAULT_LIMITS[r].pidsLimit)}`).join(', ');
+  const nproc = order.map((r) => `${r} ${nprocUlimitFor(r)}`).join(', ');
   return {
     ...base,
     status: 'warn',

@@ -255,4 +255,15 @@ describe('podman rendering', () => {
       expect(argv.some((a) => a.startsWith('--ulimit=nproc='))).toBe(true);
     }
   });
+
+  test("the pod's other members count the workspace's tasks (one user namespace, one uid): their nproc is their own room on top of its", () => {
+    const nproc = (role: string) => Number(renderPodman(spec, { sharedRoot: '/r', cgroupLimits: true, user: '1000:1000', seccompProfile: '/r/seccomp.json' }).createContainers.find((c) => c.role === role)!.argv.find((a) => a.startsWith('--ulimit=nproc='))!.split(/[=:]/)[2]);
+    expect(nproc('workspace')).toBe(16384);
+    expect(nproc('auth')).toBe(16384 + 512);
+    expect(nproc('bridge')).toBe(16384 + 256);
+    // Beside the pod, each in a user namespace of its own: their own room only.
+    expect(nproc('loop')).toBe(2048);
+    expect(nproc('gates')).toBe(16384);
+    expect(nproc('egress')).toBe(512);
+  });
 });
