@@ -13,13 +13,13 @@ import { claudeConfigDir, claudeLoginFile, codexHomeDir, codexLoginFile, EXPIRED
 import { resolveProvider, runProviders } from '../src/config/provider.ts';
 import { opencodeProvider } from '../src/config/opencode-vendor.ts';
 import type { PeersConfig } from '../src/config/config-schema.ts';
-import { peersRuntimeDir } from '../src/state/env-dirs.ts';
+import { peersRuntimeDir, xdgCacheHome } from '../src/state/env-dirs.ts';
 import { isCompiledBinary } from '../src/proc/self-exec.ts';
 import { projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { planRunBudget } from '../src/budget/run-budget.ts';
 import { authSidecarDir } from '../src/budget/ledger-path.ts';
 import { WORKSPACE_IMAGE } from './image.ts';
-import { MODEL_SERVER_PORT, STATE_IN_CONTAINER } from './pod-layout.ts';
+import { MODEL_SERVER_PORT, RUNNER_ROLES, runnerKeyDirName, STATE_IN_CONTAINER } from './pod-layout.ts';
 import { buildPodSpec, type PodInputs } from './pod-spec.ts';
 import { cgroupLimitsAvailable } from './podman-host.ts';
 import { LOOP_PID_FILE } from './loop-pid.ts';
@@ -146,6 +146,23 @@ export function sharedRoot(project: string, env: NodeJS.ProcessEnv = process.env
   return join(peersRuntimeDir(env), project);
 }
 
+/**
+ * Where the shared dirs a runner's own code can write (its socket dir and key dir, read-write in
+ * its container for the whole run) are on the host: on disk beside the user's cache, never in
+ * $XDG_RUNTIME_DIR, often a small tmpfs that also holds podman's runtime state, which a peer
+ * filling them made podman (and `peers down`) fail (SECURITY.md, "The sandbox pod"). Removed with
+ * the pod (pod-teardown.ts).
+ */
+export function runnerDirsRoot(project: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(xdgCacheHome(env), 'peers', 'pods', project);
+}
+
+/** Each runner's socket dir and key dir, by shared-dir name, under runnerDirsRoot. */
+export function runnerDirPaths(project: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const root = runnerDirsRoot(project, env);
+  return Object.fromEntries(RUNNER_ROLES.flatMap((r) => [r, runnerKeyDirName(r)]).map((name) => [name, join(root, name)]));
+}
+
 /** Where `up` writes the pod's seccomp profile (pod-seccomp.ts); removed with the pod. */
 export function seccompProfilePath(project: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(sharedRoot(project, env), 'seccomp.json');
@@ -221,7 +238,7 @@ export async function planPod(repo: string, o: PodPlanOptions, env: NodeJS.Proce
     loopPidFile: loopPidFilePath(key, env),
     // The egress audit log and the auth usage ledger outlive the pod: they are run history.
     // Gate checkouts can be large (node_modules): on disk beside the run, not in the runtime tmpfs.
-    sharedDirPaths: { 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': authSidecarDir(stateDir), checkouts: join(paths.run, 'checkouts') },
+    sharedDirPaths: { ...runnerDirPaths(key, env), 'egress-log': join(stateDir, 'sidecars', 'egress'), 'auth-usage': authSidecarDir(stateDir), checkouts: join(paths.run, 'checkouts') },
   });
   return { project, key, stateDir, spec, plan, budget, loginNotes: oauth?.expired ?? [] };
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { PeersError } from '../src/cli/errors.ts';
 import { LIFELINE_DIR_NAME, LIFELINE_SOCKET_NAME, loopExitWatch } from './lifeline.ts';
 import { containerName, podName, type Role } from './pod-layout.ts';
-import { loopPidFilePath, sharedRoot } from './pod-plan.ts';
+import { loopPidFilePath, runnerDirsRoot, sharedRoot } from './pod-plan.ts';
 import { loopInitFromPidFile, signalLoopByPidFile } from './loop-pid.ts';
 import { podman } from './podman.ts';
 
@@ -80,4 +80,5 @@ export async function teardown(project: string, env: NodeJS.ProcessEnv, o: { loo
     podman(['rm', '-f', '--ignore', '-t', '2', ...BESIDE_POD.map((r) => containerName(project, r))], { env }),
   ]);
   rmSync(sharedRoot(project, env), { recursive: true, force: true });
+  rmSync(runnerDirsRoot(project, env), { recursive: true, force: true });
 }

@@ -34,7 +34,7 @@ import { startsKnownToolchain, toolchainRefusal } from '../src/gates/gate-toolch
 import { projectFilesAt } from '../src/mode-registry/init-project.ts';
 import { podName, RUNNER_ROLES, type RunnerRole, runnerKeyDirName } from './pod-layout.ts';
 import { issueRunnerKeys } from './runner-key.ts';
-import { planPod, seccompProfilePath, sharedRoot } from './pod-plan.ts';
+import { planPod, runnerDirPaths, seccompProfilePath } from './pod-plan.ts';
 import { loopLifeline, teardown } from './pod-teardown.ts';
 import { podman } from './podman.ts';
 import { podmanHostFacts } from './podman-host.ts';
@@ -307,5 +307,6 @@ class UpInterrupted extends Error {}
 
 /** Where each runner of `roles` takes its key, on the host (a shared dir of the pod, pod-spec.ts). */
 function runnerKeyDirs(project: string, roles: readonly RunnerRole[], env: NodeJS.ProcessEnv): Record<string, string> {
-  return Object.fromEntries(roles.map((r) => [r, join(sharedRoot(project, env), runnerKeyDirName(r))]));
+  const dirs = runnerDirPaths(project, env);
+  return Object.fromEntries(roles.map((r) => [r, dirs[runnerKeyDirName(r)]!]));
 }
