@@ -137,7 +137,8 @@ export function ensurePodmanReady(): void {
 
 /**
  * Whatever a run of project `key` left, failed or not: its pod, the containers beside it (loop,
- * setup, gates, egress), the dependency cache volume and its run directory.
+ * setup, gates, egress), the dependency cache volume, its run directory and its runners' dirs (in the
+ * test user's default cache: sandbox/pod-plan.ts runnerDirsRoot).
  */
 export function removeRunLeftovers(key: string): void {
   // --ignore: without it podman 4.3 removes none of the names if one is already gone.
@@ -145,6 +146,7 @@ export function removeRunLeftovers(key: string): void {
   podmanAsUser(['rm', '-f', '--ignore', ...['loop', 'setup', 'gates', 'egress'].map((role) => `peers-${key}-${role}`)]);
   podmanAsUser(['volume', 'rm', '-f', `peers-${key}-gates-cache`]);
   rmSync(`/run/user/${uid()}/peers/${key}`, { recursive: true, force: true });
+  rmSync(join(userInfo().home, '.cache', 'peers', 'pods', key), { recursive: true, force: true });
 }
 
 export type UserProject = { root: string; repo: string; env: Record<string, string> };
