@@ -188,8 +188,8 @@ function loopArgsFor(o: PodPlanOptions, budgetArgs: string[]): string[] {
 export async function planPod(repo: string, o: PodPlanOptions, env: NodeJS.ProcessEnv = process.env) {
   const project = loadProject(repo); // validates config + goals: bad input fails before any podman call
   // podman's --mount syntax is comma-separated key=value: a comma in a host path cannot be expressed.
-  for (const p of [stateDirFor(repo, env), hostBinary()]) {
-    if (p.includes(',')) throw new InputError(`podman cannot mount a path containing a comma: ${p}`, { hint: 'move or rename the directory (or set XDG_STATE_HOME) so the path has no comma' });
+  for (const p of [stateDirFor(repo, env), hostBinary(), runnerDirsRoot(projectKey(repo), env)]) {
+    if (p.includes(',')) throw new InputError(`podman cannot mount a path containing a comma: ${p}`, { hint: 'move or rename the directory (or set XDG_STATE_HOME and XDG_CACHE_HOME) so the path has no comma' });
   }
   const testUpstream = o.testUpstream ? checkTestUpstream(o.testUpstream, env) : undefined;
   const key = projectKey(repo);

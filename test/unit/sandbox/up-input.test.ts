@@ -57,6 +57,10 @@ describe('up/down input errors', () => {
     const r = spawnSync(process.execPath, [MAIN, 'up', '--dry-run', 'podman', repo], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...isolated(), XDG_STATE_HOME: join(dir, 'st,ate'), PEERS_PODMAN: '/nonexistent/podman' } });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('podman cannot mount a path containing a comma');
+    // The runners' socket and key dirs are bind mounts from the user's cache too.
+    const cache = spawnSync(process.execPath, [MAIN, 'up', '--dry-run', 'podman', repo], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...isolated(), XDG_CACHE_HOME: join(dir, 'ca,che'), PEERS_PODMAN: '/nonexistent/podman' } });
+    expect(cache.status).toBe(2);
+    expect(cache.stderr).toContain(`podman cannot mount a path containing a comma: ${join(dir, 'ca,che')}`);
   }, 30_000);
 
   test('--max-usd must be a positive number', () => {
