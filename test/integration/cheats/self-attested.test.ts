@@ -84,7 +84,7 @@ test("reviewer: other — the author's own pass vote does not count toward conse
   const st = stateOf(p).soft_status['code-review'];
   expect(st?.history.some((h) => h.reviewer === 'alice')).toBe(false);
   expect(findingKinds(p)).toContain('self-vote');
-  expect(reportOf(p)).toMatch(/self-vote \| alice voted pass on code-review \([0-9a-f]{8}\) after writing changes under review \| `vote not counted/);
+  expect(reportOf(p)).toMatch(/self-vote \| alice voted pass on code-review \([0-9a-f]{8}\) after writing changes under review \| vote not counted: a pass needs a peer that wrote none of the changes under review \|/);
 });
 
 test('a Bug-Defer riding in a commit the reviewer approves for its test file is shown in the approval request: the reviewer does not approve it and the bug stays open', async () => {
