@@ -130,14 +130,38 @@ function grepNames(repo: string, rev: string, paths: readonly string[]): NamingR
   return res.code > 1 ? undefined : reader;
 }
 
-/** The tree's symlinks (`links`) and the paths they lead to, each resolved from its link's directory (`targets`). */
-export type TreeLinks = { links: Set<string>; targets: Set<string> };
+/** Whether `path` is `target` or under it ('' is the whole tree). */
+const under = (path: string, target: string): boolean => target === '' || target === path || path.startsWith(`${target}/`);
 
-/** Whether `path` is a link of the tree, a link's target, or under a link's target directory ('' is the top). */
-export function reachedByLink(path: string, l: TreeLinks): boolean {
-  if (l.links.has(path)) return true;
-  for (const t of l.targets) if (t === '' || t === path || path.startsWith(`${t}/`)) return true;
-  return false;
+/**
+ * Which of `candidates` code reaches through the tree's links (`links`: each link and where it
+ * leads). A link that leads code on (`leadsOn`: one that is not prose, src/kernel.cjs, or a
+ * document code names) makes its target code, and a document link that code so reaches leads on
+ * in turn; a candidate that is itself a link is code unless it leads to a document. A document
+ * linked to a document is not code for that alone: CLAUDE.md -> AGENTS.md, common where agents
+ * work, made every edit of AGENTS.md void the votes.
+ */
+export function reachedThroughLinks(candidates: readonly string[], links: LinkMap, leadsOn: (link: string) => boolean): Set<string> {
+  const reached: string[] = [];
+  const waiting = new Map(links);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [link, target] of waiting) {
+      if (!leadsOn(link) && !reached.some((r) => under(link, r))) continue;
+      waiting.delete(link);
+      if (target !== undefined) reached.push(target);
+      grew = true;
+    }
+  }
+  return new Set(
+    candidates.filter((p) => {
+      if (links.has(p)) {
+        const target = links.get(p);
+        if (target === undefined || !isDocumentPath(target)) return true;
+      }
+      return reached.some((r) => under(p, r));
+    }),
+  );
 }
 
 /** Resolves a link's target as git stores it; '' is the top of the tree, and a target outside it leads nowhere here. */
@@ -148,8 +172,11 @@ export function linkTargetPath(linkPath: string, target: string): string | undef
   return resolved === '.' ? '' : resolved;
 }
 
+/** A tree's symlinks, each with where it leads from its directory (undefined: outside the tree). */
+type LinkMap = ReadonlyMap<string, string | undefined>;
+
 /** Every symlink of the tree `rev` and where it leads; undefined when the tree cannot be read (fail closed). */
-function treeLinks(repo: string, rev: string): TreeLinks | undefined {
+function treeLinks(repo: string, rev: string): LinkMap | undefined {
   const listed = git(repo, ['ls-tree', '-r', '-z', '--full-tree', rev], { maxBuffer: 256 * 1024 * 1024, timeoutMs: GREP_TIMEOUT_MS });
   if (listed.code !== 0) return undefined;
   const links = new Map<string, string>();
@@ -157,34 +184,60 @@ function treeLinks(repo: string, rev: string): TreeLinks | undefined {
     const m = /^120000 blob ([0-9a-f]+)\t([\s\S]+)$/.exec(rec);
     if (m && !m[2]!.startsWith('.peers/')) links.set(m[2]!, m[1]!);
   }
-  if (!links.size) return { links: new Set(), targets: new Set() };
+  if (!links.size) return new Map();
   let texts: Map<string, string>;
   try {
     texts = blobTexts(repo, [...links.values()]);
   } catch {
     return undefined;
   }
-  const targets = new Set<string>();
+  const resolved = new Map<string, string | undefined>();
   for (const [path, blob] of links) {
     const text = texts.get(blob);
     if (text === undefined) return undefined;
-    const to = linkTargetPath(path, text);
-    if (to !== undefined) targets.add(to);
+    resolved.set(path, linkTargetPath(path, text));
   }
-  return { links: new Set(links.keys()), targets };
+  return resolved;
+}
+
+/** One entry of a change as git's name-status gives it: its status letter and its path(s) (a rename's two). */
+export type StatusEntry = { status: string; paths: readonly string[] };
+
+/**
+ * The links of a tree from its parent's, for the change between them as name-status tells it, or
+ * undefined when the change may add a link or move one's target: an added, renamed, copied or
+ * retyped entry (a file made a link is `T`), or a modified one that was a link. A modified file
+ * stays a file and a deleted entry is gone, so a change of those alone leaves the parent's links
+ * less the deleted ones, with no `git ls-tree` (BENCHMARKS.md, "Loop processes per tick").
+ */
+export function linksAfterChange(parent: LinkMap, entries: readonly StatusEntry[]): LinkMap | undefined {
+  const next = new Map(parent);
+  for (const e of entries) {
+    const kind = e.status[0];
+    const path = e.paths[0];
+    if (path === undefined || e.paths.length !== 1) return undefined;
+    if (kind === 'D') next.delete(path);
+    else if (kind !== 'M' || parent.has(path)) return undefined;
+  }
+  return next;
 }
 
 /** Per repository and tree, its links (treeLinks): read once per tree, not kept by name as the grep's answers are. */
-const linksAt = new Map<string, TreeLinks | undefined>();
+const linksAt = new Map<string, LinkMap | undefined>();
 
-function linksOfTree(repo: string, rev: string): TreeLinks | undefined {
+/** A tree's links: remembered, derived from its parent's for a change that cannot touch a link (linksAfterChange), or read. */
+function linksOfTree(repo: string, rev: string, from?: LinksFrom): LinkMap | undefined {
   const key = `${repo}\0${rev}`;
   if (!linksAt.has(key)) {
-    linksAt.set(key, treeLinks(repo, rev));
+    const parent = from && linksAt.get(`${repo}\0${from.parent}`);
+    linksAt.set(key, (parent && linksAfterChange(parent, from.entries)) || treeLinks(repo, rev));
     while (linksAt.size > KEPT_TREES) linksAt.delete(linksAt.keys().next().value!);
   }
   return linksAt.get(key);
 }
+
+/** The tree a tree's links may be derived from, and the change between them as name-status tells it. */
+export type LinksFrom = { parent: string; entries: readonly StatusEntry[] };
 
 /** Per repository and tree, what a `git grep` said of each base name (lower case): named by a non-prose file. */
 const namedAt = new Map<string, Map<string, boolean>>();
@@ -196,11 +249,18 @@ const KEPT_TREES = 16;
  * named, with no `git grep`. A turn that edits only a top-level NOTES.md cost a grep of the whole
  * tree each time (BENCHMARKS.md, "Loop processes per tick").
  */
-export function proseNamedByCodeAt(repo: string, rev: string, candidates: readonly string[], sameCodeAs?: string): Set<string> {
+export function proseNamedByCodeAt(repo: string, rev: string, candidates: readonly string[], sameCodeAs?: string, linksFrom?: LinksFrom): Set<string> {
+  // Links are never inherited with the names: a change of prose alone can make KERNEL.txt a link
+  // (only a change that cannot touch one keeps its parent's: linksAfterChange).
+  const links = linksOfTree(repo, rev, linksFrom);
+  // A document link leads code on when code names it: its name is searched with the candidates'.
+  const proseLinks = links ? [...links.keys()].filter(isProseByPlace) : [];
+  if (links === undefined || proseLinks.length > MAX_PROSE_LINKS) return new Set(candidates);
+  const asked = [...new Set([...candidates, ...proseLinks])];
   const key = (r: string) => `${repo}\0${r}`;
   const known = namedAt.get(key(rev)) ?? new Map<string, boolean>();
   const inherited = sameCodeAs !== undefined ? namedAt.get(key(sameCodeAs)) : undefined;
-  const unknown = candidates.filter((p) => {
+  const unknown = asked.filter((p) => {
     const name = baseName(p).toLowerCase();
     if (known.has(name)) return false;
     const was = inherited?.get(name);
@@ -215,22 +275,26 @@ export function proseNamedByCodeAt(repo: string, rev: string, candidates: readon
   namedAt.delete(key(rev));
   namedAt.set(key(rev), known);
   while (namedAt.size > KEPT_TREES) namedAt.delete(namedAt.keys().next().value!);
-  // Links are read per tree, never inherited: a change of prose alone can make KERNEL.txt a link.
-  const links = linksOfTree(repo, rev);
-  return new Set(candidates.filter((p) => known.get(baseName(p).toLowerCase()) === true || links === undefined || reachedByLink(p, links)));
+  const isNamed = (p: string) => known.get(baseName(p).toLowerCase()) === true;
+  const reached = reachedThroughLinks(candidates, links, (l) => !isProseByPlace(l) || isNamed(l));
+  return new Set(candidates.filter((p) => isNamed(p) || reached.has(p)));
 }
+
+/** Document links past this many in one tree are not searched one by one: every candidate counts as code (fail closed). */
+const MAX_PROSE_LINKS = 256;
 
 /**
  * What the tree `rev` names, for a change of `changed` from `parent` (proseNamedByCodeAt): a change
  * of prose by place alone, none of it reached by code at `parent`, leaves what names what as it
  * was, so it answers as `parent`'s tree did.
  */
-export function namedByCodeOfChange(repo: string, rev: string, changed: readonly string[], parent?: string): (candidates: string[]) => Set<string> {
+export function namedByCodeOfChange(repo: string, rev: string, changed: readonly string[], parent?: string, entries?: readonly StatusEntry[]): (candidates: string[]) => Set<string> {
   const docs = changed.filter((p) => p !== '');
   // A document code reaches names others in turn (proseNamedByCode): only a change of documents
   // no code reached at `parent` leaves what the tree names as it was.
   const sameCodeAs = parent !== undefined && docs.every(isProseByPlace) && proseNamedByCodeAt(repo, parent, docs).size === 0 ? parent : undefined;
-  return (candidates) => proseNamedByCodeAt(repo, rev, candidates, sameCodeAs);
+  const linksFrom = parent !== undefined && entries !== undefined ? { parent, entries } : undefined;
+  return (candidates) => proseNamedByCodeAt(repo, rev, candidates, sameCodeAs, linksFrom);
 }
 
 /**

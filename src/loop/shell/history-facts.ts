@@ -12,7 +12,7 @@ import { OPERATOR, SUBSTRATE_PEER, type AttestationView } from '../../protocol/a
 import { REVERTED_TRAILER } from '../../protocol/anti-cheat.ts';
 import { messageValves } from '../../protocol/message-valves.ts';
 import { formatSurfaceChange, surfaceChangesOf, type SurfaceChange } from '../../protocol/gate-surface.ts';
-import { namedByCodeOfChange } from '../../protocol/prose-paths.ts';
+import { namedByCodeOfChange, type StatusEntry } from '../../protocol/prose-paths.ts';
 import { changesWhatVotesRead } from '../../protocol/soft-reviews.ts';
 import { importedSurface, importsAreRead } from '../../protocol/surface-imports.ts';
 import { namesSurface, referencedChangesOf, referencedPaths, type SurfaceReference } from '../../protocol/surface-references.ts';
@@ -34,17 +34,23 @@ export function parseLogNameStatus(out: string): Map<string, CommitFacts> {
   return facts;
 }
 
-/** The paths of name-status entries (`status\0path\0[path\0]…`), both sides of a rename or copy. */
-export function pathsOfEntries(entries: string): string[] {
+/** Name-status entries (`status\0path\0[path\0]…`) one by one: the status and its path, both sides of a rename or copy. */
+export function statusEntriesOf(entries: string): StatusEntry[] {
   const parts = entries.split('\0');
-  const paths: string[] = [];
+  const out: StatusEntry[] = [];
   for (let i = 0; i < parts.length; i++) {
     const status = parts[i]!;
     if (!status) continue;
-    paths.push(parts[++i] ?? '');
+    const paths = [parts[++i] ?? ''];
     if (status[0] === 'R' || status[0] === 'C') paths.push(parts[++i] ?? '');
+    out.push({ status, paths });
   }
-  return paths;
+  return out;
+}
+
+/** The paths of name-status entries, both sides of a rename or copy. */
+export function pathsOfEntries(entries: string): string[] {
+  return statusEntriesOf(entries).flatMap((e) => e.paths);
 }
 
 /** A commit's facts from its name-status entries. */
@@ -212,8 +218,9 @@ export class HistoryFacts {
     const entries = parents?.length === 1 ? this.factsOf(sha).entries : undefined;
     let answer: boolean;
     if (entries !== undefined) {
-      const paths = pathsOfEntries(entries);
-      answer = changesWhatVotesRead(paths, namedByCodeOfChange(this.repo, sha, paths, parents![0]));
+      const changed = statusEntriesOf(entries);
+      const paths = changed.flatMap((e) => e.paths);
+      answer = changesWhatVotesRead(paths, namedByCodeOfChange(this.repo, sha, paths, parents![0], changed));
     } else {
       const res = git(this.repo, ['diff-tree', '-r', '-m', '--root', '--no-commit-id', '--name-only', '-z', '--no-renames', '--no-ext-diff', '--no-textconv', sha]);
       const paths = res.stdout.split('\0');

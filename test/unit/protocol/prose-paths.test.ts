@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitOk, headSha } from '../../../src/git/git.ts';
-import { isProseByPlace, namedByCodeOfChange, namingGrepReader, notProse, proseNamedByCode, proseNamedByCodeAt } from '../../../src/protocol/prose-paths.ts';
+import { isProseByPlace, linksAfterChange, namedByCodeOfChange, namingGrepReader, notProse, proseNamedByCode, proseNamedByCodeAt, reachedThroughLinks } from '../../../src/protocol/prose-paths.ts';
 import { changesWhatVotesRead } from '../../../src/protocol/soft-reviews.ts';
 
 describe('prose by name and place', () => {
@@ -126,6 +126,34 @@ describe('proseNamedByCode (git)', () => {
     expect([...namedByCodeOfChange(repo, third, ['README.md'], second)(['README.md'])]).toEqual(['README.md']);
   });
 
+  // Review: CLAUDE.md -> AGENTS.md, common where agents work, made every edit of AGENTS.md void the votes.
+  test('a document linked from a document is prose until code names the link; a tree changed by edits alone keeps its parent\'s links', () => {
+    const commit = () => {
+      gitOk(repo, ['add', '-A']);
+      gitOk(repo, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'x']);
+      return headSha(repo)!;
+    };
+    writeFileSync(join(repo, 'calc.mjs'), 'export const add = (a, b) => a + b;\n');
+    writeFileSync(join(repo, 'AGENTS.md'), 'be careful\n');
+    symlinkSync('AGENTS.md', join(repo, 'CLAUDE.md'));
+    const first = commit();
+    expect([...proseNamedByCodeAt(repo, first, ['AGENTS.md', 'CLAUDE.md'])]).toEqual([]);
+    writeFileSync(join(repo, 'AGENTS.md'), 'be more careful\n');
+    const second = commit();
+    expect(changesWhatVotesRead(['AGENTS.md'], namedByCodeOfChange(repo, second, ['AGENTS.md'], first, [{ status: 'M', paths: ['AGENTS.md'] }]))).toBe(false);
+    // Code that loads the link makes what it leads to code.
+    writeFileSync(join(repo, 'calc.mjs'), "export const add = require('./CLAUDE.md');\n");
+    const third = commit();
+    expect([...proseNamedByCodeAt(repo, third, ['AGENTS.md'])]).toEqual(['AGENTS.md']);
+    // A change that adds a file may add a link: its tree's links are read, not taken from the parent's.
+    unlinkSync(join(repo, 'CLAUDE.md'));
+    writeFileSync(join(repo, 'calc.mjs'), 'export const add = (a, b) => a + b;\n');
+    const fourth = commit();
+    symlinkSync('AGENTS.md', join(repo, 'src.cjs'));
+    const fifth = commit();
+    expect([...namedByCodeOfChange(repo, fifth, ['src.cjs'], fourth, [{ status: 'A', paths: ['src.cjs'] }])(['AGENTS.md'])]).toEqual(['AGENTS.md']);
+  });
+
   // Attack (cheats/doc-named-code.test.ts, skeptic-chain-kernel): src/calc.mjs loads
   // docs/loader.txt, which loads ../KERNEL.txt; the only file naming KERNEL.txt was a document,
   // whose matches counted for nothing, and the skeptic's mark moved over its rewrite.
@@ -157,5 +185,31 @@ describe('proseNamedByCode (git)', () => {
     gitOk(repo, ['add', '-A']);
     gitOk(repo, ['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'z']);
     expect([...namedByCodeOfChange(repo, headSha(repo)!, ['docs/step.txt', 'FAST.txt'], before)(['FAST.txt'])]).toEqual(['FAST.txt']);
+  });
+});
+
+describe('what code reaches through links, and a tree\'s links from its parent\'s', () => {
+  const links = (pairs: Record<string, string | undefined>) => new Map(Object.entries(pairs));
+  const never = () => false;
+
+  test('a document linked to a document is prose (CLAUDE.md -> AGENTS.md); a code link makes its target code, and a document link it reaches leads on', () => {
+    expect([...reachedThroughLinks(['AGENTS.md', 'CLAUDE.md'], links({ 'CLAUDE.md': 'AGENTS.md' }), never)]).toEqual([]);
+    // Named by code, the document link leads on to its target.
+    expect([...reachedThroughLinks(['AGENTS.md'], links({ 'CLAUDE.md': 'AGENTS.md' }), (l) => l === 'CLAUDE.md')]).toEqual(['AGENTS.md']);
+    // src/kernel.cjs is not prose: it leads to KERNEL.txt, and through the document link docs/a.md to NOTES.md.
+    const chain = links({ 'src/kernel.cjs': 'docs/a.md', 'docs/a.md': 'NOTES.md', 'README.md': 'docs/guide.md' });
+    const leadsOn = (l: string) => !isProseByPlace(l);
+    expect([...reachedThroughLinks(['docs/a.md', 'NOTES.md', 'docs/guide.md', 'README.md'], chain, leadsOn)].sort()).toEqual(['NOTES.md', 'docs/a.md']);
+    // A document that is itself a link to code, or to outside the tree, is code; a link to the top from code reaches every document.
+    expect([...reachedThroughLinks(['README.md', 'GUIDE.md'], links({ 'README.md': 'src/fast.cjs', 'GUIDE.md': undefined }), never)].sort()).toEqual(['GUIDE.md', 'README.md']);
+    expect([...reachedThroughLinks(['NOTES.md', 'docs/x.md'], links({ 'src/root': '' }), leadsOn)].sort()).toEqual(['NOTES.md', 'docs/x.md']);
+  });
+
+  test('a change of modified and deleted files keeps the parent\'s links (less the deleted); one that may add or retarget a link does not say', () => {
+    const parent = links({ 'src/kernel.cjs': 'KERNEL.txt', 'CLAUDE.md': 'AGENTS.md' });
+    expect(linksAfterChange(parent, [{ status: 'M', paths: ['work.txt'] }, { status: 'D', paths: ['CLAUDE.md'] }])).toEqual(links({ 'src/kernel.cjs': 'KERNEL.txt' }));
+    for (const e of [{ status: 'A', paths: ['README.md'] }, { status: 'T', paths: ['README.md'] }, { status: 'M', paths: ['src/kernel.cjs'] }, { status: 'R100', paths: ['a.md', 'b.md'] }, { status: 'C90', paths: ['a.md', 'b.md'] }]) {
+      expect(linksAfterChange(parent, [e])).toBeUndefined();
+    }
   });
 });
