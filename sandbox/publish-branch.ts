@@ -119,7 +119,7 @@ function publishOnce(repo: string, paths: StatePaths, branch: string, retried: b
   const files = userTreeReferences(repo);
   const risks = drivers.code > 1 ? { error: `git config in ${repo} failed` } : 'error' in hooks ? hooks : 'error' in files ? files : checkoutRisks(paths.mirror, base, head, configuredDrivers(drivers.stdout), userAttributesText(repo), hooks, files);
   if (!Array.isArray(risks) || risks.length) {
-    const why = Array.isArray(risks) ? `the run's commits would make your git act at checkout: ${risks.join('; ')}` : `the run's changes could not be read (${risks.error})`;
+    const why = Array.isArray(risks) ? `the run's commits would make your git act at checkout: ${risks.join('; ')}` : risks === files ? risks.error : `the run's changes could not be read (${risks.error})`;
     return { branch, sha: head, ahead, updated: false, note: `${branch} not published: ${why}. To look at the run anyway: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log -p FETCH_HEAD\`` };
   }
   const blocking = branchInTheWay(repo, branch);

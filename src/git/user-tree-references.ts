@@ -7,7 +7,9 @@
  * one has the user's git run the peers' code at their checkout of the results branch, or at the
  * next `git status`, `log -p` or commit. Which words of a command name a file is a guess, made wide
  * (any word, against every directory git or the script may resolve it from), so the check errs
- * towards holding a run back, never towards publishing it.
+ * towards holding a run back, never towards publishing it: a file read through a linked folder is
+ * named where it leads too, and what cannot be followed (scripts too deep, too many, hooks that cannot
+ * be listed or read) holds the run.
  */
 import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
@@ -22,7 +24,7 @@ import type { TreeReference } from './checkout-risks.ts';
  * those (`.git-blame-ignore-revs` is a common tracked file a run may rightly extend).
  */
 const DATA_FILE_KEYS = new Set(['blame.ignorerevsfile', 'commit.template', 'core.excludesfile']);
-/** How far scripts naming scripts are followed, and how much is read: the user's tree, bounded all the same. */
+/** How far scripts naming scripts are followed, and how much is read: the user's tree, bounded all the same (past either, the run is held). */
 const MAX_DEPTH = 3;
 const MAX_FILES = 256;
 const FILE_LIMIT = 1 * MiB;
@@ -39,13 +41,17 @@ export function pathWords(text: string): string[] {
 /**
  * The tree paths (relative to `top`, `/`-separated) a word may name, read from each of `bases`.
  * A word glued to an expression (`"$(dirname "$0")/../x"` leaves `/../x`) is read relative too.
+ * Each is named as written and where it leads in the user's tree: with `scripts` a link to `tools`,
+ * `sh scripts/check.sh` runs `tools/check.sh`, which a run may change.
  */
 export function treePathsOf(word: string, bases: readonly string[], top: string): string[] {
   const out = new Set<string>();
   for (const base of bases) {
     for (const p of word.startsWith('/') ? [resolve(base, word), resolve(base, `.${word}`)] : [resolve(base, word)]) {
-      const rel = treeRelative(p, top);
-      if (rel !== undefined) out.add(rel);
+      for (const place of [p, realPlace(p)]) {
+        const rel = treeRelative(place, top);
+        if (rel !== undefined) out.add(rel);
+      }
     }
   }
   return [...out];
@@ -63,16 +69,17 @@ function treeRelative(path: string, top: string): string | undefined {
  * A text that may name files of the tree: `bare` when a word with neither `/` nor `.` counts (in a
  * script, `sh smudge` runs the tree's file; in a config value, `auto`, `main` or `origin` is a setting).
  */
-type Seed = { text: string; bases: string[]; by: string; depth: number; bare: boolean };
+type Seed = { text: string; bases: string[]; by: string; depth: number; bare: boolean; via: string[] };
 
 /**
  * Every tree path the seeds name, each file of the tree so named read in turn (a hook running
- * `scripts/hook.sh`, which sources `scripts/lib.sh`), at most MAX_DEPTH deep and MAX_FILES files.
+ * `scripts/hook.sh`, which sources `scripts/lib.sh`); `{ error }` when a file to read is more
+ * than MAX_DEPTH deep or past MAX_FILES files, as what it names is unknown.
  */
-export function referencesFrom(seeds: Seed[], top: string): TreeReference[] {
+export function referencesFrom(seeds: Seed[], top: string): TreeReference[] | { error: string } {
   const found = new Map<string, TreeReference>();
   const queue = [...seeds];
-  let read = 0;
+  const readPlaces = new Set<string>();
   while (queue.length) {
     const seed = queue.shift()!;
     // A comment line (shell, YAML, TOML) names nothing a script runs; a `#!` line names its interpreter.
@@ -84,21 +91,24 @@ export function referencesFrom(seeds: Seed[], top: string): TreeReference[] {
         if (found.has(key)) continue;
         // A bare word (`test` in `npm test`) names a file, never a folder whose programs a script runs.
         found.set(key, { path: key, by: seed.by, ...(word.includes('/') ? {} : { fileOnly: true }) });
-        if (seed.depth >= MAX_DEPTH || read >= MAX_FILES) continue;
-        const text = treeFileText(join(top, rel));
-        if (text === undefined) continue;
-        read++;
-        queue.push({ text, bases: [top, dirname(join(top, rel))], by: seed.by, depth: seed.depth + 1, bare: true });
+        const file = treeFile(join(top, rel));
+        if (file === undefined || readPlaces.has(file.real)) continue;
+        const chain = [...seed.via, rel];
+        const unfollowed = seed.depth >= MAX_DEPTH ? `more than ${MAX_DEPTH} deep` : readPlaces.size >= MAX_FILES ? `more than ${MAX_FILES} files` : undefined;
+        if (unfollowed) return { error: `${seed.by} names files of the tree ${unfollowed} (${chain.join(' → ')}), past what peers follows to find what your git runs; review the run and take it by hand` };
+        readPlaces.add(file.real);
+        queue.push({ text: file.text, bases: [top, dirname(join(top, rel))], by: seed.by, depth: seed.depth + 1, bare: true, via: chain });
       }
     }
   }
   return [...found.values()];
 }
 
-/** The text of a regular file of the user's tree, or undefined (none, a folder, a FIFO, too large). */
-function treeFileText(path: string): string | undefined {
+/** A regular file of the user's tree, where it is and its text, or undefined (none, a folder, a FIFO, too large). */
+function treeFile(path: string): { real: string; text: string } | undefined {
   try {
-    return readTextCapped(realpathSync(path), FILE_LIMIT);
+    const real = realpathSync(path);
+    return { real, text: readTextCapped(real, FILE_LIMIT) };
   } catch {
     return undefined;
   }
@@ -127,7 +137,7 @@ function configSeeds(workDir: string): { seeds: Seed[]; files: TreeReference[] }
     if (DATA_FILE_KEYS.has(key) || (origin === 'command line:' && OWN_SETTINGS.has(`${key}\n${value.toLowerCase()}`))) continue;
     // A relative include is read from the including file's directory; a program runs at the top of the tree.
     const file = origin.startsWith('file:') ? resolve(workDir, origin.slice('file:'.length)) : undefined;
-    seeds.push({ text: value, bases: file ? [workDir, dirname(file)] : [workDir], by: `your git config ${key}`, depth: 0, bare: false });
+    seeds.push({ text: value, bases: file ? [workDir, dirname(file)] : [workDir], by: `your git config ${key}`, depth: 0, bare: false, via: [] });
     // The file itself, when it is one of the tree (a dotfiles repository holding ~/.gitconfig).
     const own = file === undefined ? undefined : treeRelative(realPlace(file), workDir);
     if (own !== undefined) files.push({ path: own.toLowerCase(), by: `your git config file ${origin.slice('file:'.length)}` });
@@ -138,16 +148,20 @@ function configSeeds(workDir: string): { seeds: Seed[]; files: TreeReference[] }
 /**
  * The user's installed hooks as seeds: a hook that is a link into the tree names its target; a
  * hook's text names what it runs, from the top of the tree (where git runs hooks) or its own
- * directory (`$(dirname "$0")/…`).
+ * directory (`$(dirname "$0")/…`). `{ error }` when the directory cannot be listed or a hook git
+ * would run cannot be read (a directory of mode 0711 still runs `pre-commit`): what they run is unknown.
  */
-function hookSeeds(hooksDir: string, top: string): { seeds: Seed[]; linked: TreeReference[] } {
+function hookSeeds(hooksDir: string, top: string): { seeds: Seed[]; linked: TreeReference[] } | { error: string } {
   const seeds: Seed[] = [];
   const linked: TreeReference[] = [];
   let names: string[];
   try {
     names = readdirSync(hooksDir);
-  } catch {
-    return { seeds, linked };
+  } catch (error) {
+    // None there, or not a directory (core.hooksPath=/dev/null): git runs no hook from it.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return { seeds, linked };
+    return { error: `peers could not list your hooks directory ${hooksDir} (${code ?? (error as Error).message}), so it cannot tell which files of the tree your hooks run; make it readable to you (\`chmod u+r\`) or point core.hooksPath elsewhere` };
   }
   for (const name of names) {
     if (name.endsWith('.sample')) continue;
@@ -160,11 +174,15 @@ function hookSeeds(hooksDir: string, top: string): { seeds: Seed[]; linked: Tree
     try {
       const st = statSync(path);
       if (!st.isFile() || (st.mode & 0o111) === 0) continue;
+    } catch {
+      continue; // not a hook git can run now
+    }
+    try {
       const real = realpathSync(path);
       // Run from the top of the tree: a relative word in a hook is read from there, or from its directory.
-      seeds.push({ text: readTextCapped(real, FILE_LIMIT), bases: [top, dirname(real), hooksDir], by, depth: 0, bare: true });
-    } catch {
-      // not a hook git can run now
+      seeds.push({ text: readTextCapped(real, FILE_LIMIT), bases: [top, dirname(real), hooksDir], by, depth: 0, bare: true, via: [] });
+    } catch (error) {
+      return { error: `peers could not read your ${name} hook (${(error as Error).message}), so it cannot tell which files of the tree it runs; make it readable to you` };
     }
   }
   return { seeds, linked };
@@ -184,17 +202,23 @@ function linkTarget(path: string): string | undefined {
   }
 }
 
-/** `path` with the links of its directory resolved (the file itself may not be there yet). */
-function realPlace(path: string): string {
+/**
+ * Where `path` leads, every link on the way followed, though it or folders above it are not there
+ * yet (a link to a folder the run may add leads into it all the same).
+ */
+function realPlace(path: string, hops = 0): string {
   try {
     return realpathSync(path);
   } catch {
-    try {
-      return join(realpathSync(dirname(path)), basename(path));
-    } catch {
-      return path;
-    }
+    // not there (yet), or a link that leads nowhere yet
   }
+  try {
+    if (hops < 40 && lstatSync(path).isSymbolicLink()) return realPlace(resolve(dirname(path), readlinkSync(path)), hops + 1);
+  } catch {
+    // not there: its folder decides where it would be
+  }
+  const parent = dirname(path);
+  return parent === path ? path : join(realPlace(parent, hops), basename(path));
 }
 
 /**
@@ -225,7 +249,10 @@ export function userTreeReferences(repo: string): TreeReference[] | { error: str
   if ('error' in config) return config;
   const hooks = userHooksDir(repo);
   if ('error' in hooks) return hooks;
-  const { seeds, linked } = hookSeeds(hooks.dir, top);
+  const fromHooks = hookSeeds(hooks.dir, top);
+  if ('error' in fromHooks) return fromHooks;
+  const named = referencesFrom([...config.seeds, ...fromHooks.seeds], top);
+  if ('error' in named) return named;
   // The environment the user's git runs with (git.ts keeps it for calls on their repository).
-  return [...config.files, ...defaultUserFiles(process.env, top), ...linked, ...referencesFrom([...config.seeds, ...seeds], top)];
+  return [...config.files, ...defaultUserFiles(process.env, top), ...fromHooks.linked, ...named];
 }

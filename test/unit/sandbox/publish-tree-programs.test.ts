@@ -111,6 +111,59 @@ describe('a hook of the user that runs a file of the tree', () => {
   });
 });
 
+describe('what the user\'s hooks name, however the tree reaches it', () => {
+  // `scripts` is a link to `tools` in the user's tree: the hook's `scripts/check.sh` is `tools/check.sh`.
+  test('a hook that runs a script through a linked folder: a run that rewrites the script where the link leads is not published', () => {
+    symlinkSync('tools', join(repo, 'scripts'));
+    userRepo({ 'tools/check.sh': '#!/bin/sh\nexit 0\n' }, () => write(repo, '.git/hooks/post-checkout', '#!/bin/sh\nsh scripts/check.sh\n'));
+    peersCommit({ 'tools/check.sh': payload() });
+    expectRefused('tools/check.sh');
+  });
+
+  // The link leads nowhere yet in the user's tree: the run decides what is there.
+  test('a hook that runs a script through a link to a folder not there yet: a run that adds the folder is not published', () => {
+    symlinkSync('tools', join(repo, 'scripts'));
+    userRepo({}, () => write(repo, '.git/hooks/post-checkout', '#!/bin/sh\n[ -f scripts/check.sh ] && sh scripts/check.sh\nexit 0\n'));
+    peersCommit({ 'tools/check.sh': payload() });
+    expectRefused('tools/check.sh');
+  });
+
+  /** The run held back with a note saying why peers cannot tell, and how to look at the run anyway. */
+  function expectHeld(why: string): void {
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated).toBe(false);
+    expect(pub.note).toContain(why);
+    expect(pub.note).toContain('git log -p FETCH_HEAD');
+  }
+
+  test('scripts naming scripts deeper than peers follows: the run is held back, not published unread', () => {
+    const chain = ['a', 'b', 'c', 'd', 'e'];
+    const files = Object.fromEntries(chain.map((n, i) => [`tools/${n}.sh`, `#!/bin/sh\n${chain[i + 1] ? `sh tools/${chain[i + 1]}.sh\n` : 'exit 0\n'}`]));
+    userRepo(files, () => write(repo, '.git/hooks/pre-commit', '#!/bin/sh\nsh tools/a.sh\n'));
+    peersCommit({ 'tools/e.sh': payload() });
+    expectHeld('more than 3 deep');
+  });
+
+  test('a hook naming more files than peers reads: the run is held back, not published unread', () => {
+    const decoys = Array.from({ length: 260 }, (_, i) => `lib/d${i}.sh`);
+    userRepo({ ...Object.fromEntries(decoys.map((f) => [f, '#!/bin/sh\n'])), 'tools/real.sh': '#!/bin/sh\nsh tools/payload.sh\n', 'tools/payload.sh': '#!/bin/sh\n' }, () =>
+      write(repo, '.git/hooks/pre-commit', `#!/bin/sh\n${decoys.map((f) => `sh ${f}`).join('\n')}\nsh tools/real.sh\n`));
+    peersCommit({ 'tools/payload.sh': payload() });
+    expectHeld('more than 256 files');
+  });
+
+  // Run as root, a mode cannot make a directory unreadable: a link loop stands for any listing that fails.
+  test('a hooks directory peers cannot list: the run is held back, not published as if there were no hooks', () => {
+    userRepo({}, () => {
+      symlinkSync(join(root, 'loop-b'), join(root, 'loop-a'));
+      symlinkSync(join(root, 'loop-a'), join(root, 'loop-b'));
+      git(repo, ['config', 'core.hooksPath', join(root, 'loop-a')]);
+    });
+    peersCommit({ 'src/app.js': 'export const x = 1;\n' });
+    expectHeld('could not list your hooks directory');
+  });
+});
+
 describe("the user's configuration that names a file of the tree", () => {
   test('include.path = ../.gitconfig (a tracked config file): a run that changes it is not published', () => {
     userRepo({ '.gitconfig': '[alias]\n\tst = status\n' }, () => git(repo, ['config', 'include.path', '../.gitconfig']));
