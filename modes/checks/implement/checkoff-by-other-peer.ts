@@ -3,7 +3,9 @@
  * checked it off. The checkoff is the commit (since the run began) whose PLAN.md turned the step's
  * mark into [x] — the latest such commit; the implementers are whoever's tick made the step's
  * `(sha)` commit and every commit that changed a file the step touches since that file was last
- * covered by a checkoff that counted (the run's start when none), the checkoff commit included.
+ * covered by a checkoff that counted (the run's start when none), the checkoff commit included —
+ * except the checker's own changes before the step's commit that a counted checkoff by another peer
+ * covers: another step's work on a shared file, or each peer checking off the other's step held forever.
  * Only the last commit before the checkoff counted: the implementer checked off its own step
  * naming the other peer's one-line touch of the step's file as its `(sha)`, or wrote the step's
  * code in the checkoff commit itself (SECURITY.md, "A step is done only when another peer checked
@@ -11,7 +13,7 @@
  * author name.
  */
 import { baselineOrFail } from '../baseline-or-fail.ts';
-import { OPERATOR, openCheckRepo } from '../check-repo.ts';
+import { type CheckRepo, OPERATOR, openCheckRepo } from '../check-repo.ts';
 import type { Check } from '../types.ts';
 import { planAt, PLAN_FILE } from './plan-at.ts';
 
@@ -43,44 +45,83 @@ export const checkoffByOtherPeer: Check = {
       for (const [id, done] of marks) if (done && !prev.get(id)) checkoff.set(id, c.sha);
       prev = marks;
     }
-    const bad: string[] = [];
-    let judged = 0;
     // Steps in the order they were checked off, so each file's changes are read from the last checkoff that covered it.
     const judgedSteps = plan.steps.filter((s) => s.state === 'done' && !atStart.get(s.id));
     judgedSteps.sort((a, b) => (position.get(checkoff.get(a.id) ?? '') ?? -1) - (position.get(checkoff.get(b.id) ?? '') ?? -1));
-    const coveredAt = new Map<string, string>();
+    const bad = new Map<string, string>();
+    const judged: Judged[] = [];
     for (const s of judgedSteps) {
-      judged++;
       const where = `  ${PLAN_FILE}:${s.line}: ${s.id}`;
       const sha = checkoff.get(s.id);
       const checker = sha ? repo.peerOf(sha) : undefined;
       if (!sha || !checker) {
-        bad.push(`${where} was checked off in ${sha ? `commit ${sha.slice(0, 8)}, which no peer's tick made` : 'no commit of this run'}`);
+        bad.set(s.id, `${where} was checked off in ${sha ? `commit ${sha.slice(0, 8)}, which no peer's tick made` : 'no commit of this run'}`);
         continue;
       }
-      const implementers = new Set<string>();
       const stepSha = s.sha ? repo.git(['rev-parse', '--verify', '--quiet', `${s.sha}^{commit}`]).stdout.trim() : '';
-      if (stepSha) {
-        const p = repo.peerOf(stepSha);
-        if (p) implementers.add(p);
-      }
-      for (const path of s.touches) {
-        // A coverage that is not behind this checkoff (another line of a merge) covers nothing of it.
-        const from = coveredAt.get(path);
-        const start = from && repo.git(['merge-base', '--is-ancestor', from, sha]).code === 0 ? from : base.sha;
-        for (const c of repo.commits(`${start}..${sha}`, { paths: [path] })) {
-          // An unattested change to the step's file is nobody's the checker can be told apart from: it is the checker's (fail closed).
-          implementers.add(repo.peerOf(c.sha) ?? checker);
-        }
-      }
-      implementers.delete(OPERATOR);
-      if (implementers.has(checker)) {
-        bad.push(`${where} was implemented and checked off by ${checker} (commit ${sha.slice(0, 8)}); the other peer must review it and check it off`);
-        continue;
-      }
-      for (const path of s.touches) coveredAt.set(path, sha);
+      judged.push({ id: s.id, where, sha, checker, stepSha, touches: s.touches });
     }
-    if (bad.length === 0) return { pass: true, report: `checkoff-by-other-peer: ${judged} step(s) checked off this run, each by a peer other than its implementer` };
-    return { pass: false, report: ['checkoff-by-other-peer:', ...bad].join('\n') };
+    // A checker's change before the step's commit is another step's work only when a peer other than
+    // the checker counted a checkoff over it; that checkoff may come later (each peer checks off the
+    // other's step), so the counted set is the largest one every member of which holds (SECURITY.md,
+    // "A step is done only when another peer checked it off").
+    let counted = new Set(judged.map((j) => j.id));
+    for (;;) {
+      const refused = judged.filter((j) => counted.has(j.id) && !holds(repo, base.sha, j, judged.filter((o) => counted.has(o.id))));
+      if (refused.length === 0) break;
+      for (const j of refused) counted.delete(j.id);
+    }
+    for (const j of judged) {
+      if (!counted.has(j.id)) bad.set(j.id, `${j.where} was implemented and checked off by ${j.checker} (commit ${j.sha.slice(0, 8)}); the other peer must review it and check it off`);
+    }
+    if (bad.size === 0) return { pass: true, report: `checkoff-by-other-peer: ${judgedSteps.length} step(s) checked off this run, each by a peer other than its implementer` };
+    return { pass: false, report: ['checkoff-by-other-peer:', ...judgedSteps.flatMap((s) => bad.get(s.id) ?? [])].join('\n') };
   },
 };
+
+/** A step checked off by an attested peer: its checkoff commit, checker, resolved `(sha)` commit and files. */
+interface Judged {
+  id: string;
+  where: string;
+  sha: string;
+  checker: string;
+  stepSha: string;
+  touches: string[];
+}
+
+/**
+ * Whether `j`'s checker is none of its implementers, given the checkoffs that count (`counted`, in
+ * history order): the peer of the step's commit, and of every change to its files since the last
+ * counted checkoff before it that covered the file, except the checker's own changes made before the
+ * step's commit that a counted checkoff by another peer covers (another step's work on a shared file).
+ */
+function holds(repo: CheckRepo, baseSha: string, j: Judged, counted: Judged[]): boolean {
+  const implementers = new Set<string>();
+  if (j.stepSha) {
+    const p = repo.peerOf(j.stepSha);
+    if (p) implementers.add(p);
+  }
+  const earlier = counted.slice(0, counted.findIndex((o) => o.id === j.id));
+  for (const path of j.touches) {
+    // A coverage that is not behind this checkoff (another line of a merge) covers nothing of it.
+    const from = earlier.filter((o) => o.touches.includes(path)).at(-1)?.sha;
+    const start = from && repo.isAncestor(from, j.sha) ? from : baseSha;
+    for (const c of repo.commits(`${start}..${j.sha}`, { paths: [path] })) {
+      // An unattested change to the step's file is nobody's the checker can be told apart from: it is the checker's (fail closed).
+      const writer = repo.peerOf(c.sha);
+      if (!writer) {
+        implementers.add(j.checker);
+        continue;
+      }
+      const otherStepsWork =
+        writer === j.checker &&
+        j.stepSha !== '' &&
+        c.sha !== j.stepSha &&
+        repo.isAncestor(c.sha, j.stepSha) &&
+        counted.some((o) => o.checker !== writer && o.touches.includes(path) && repo.isAncestor(c.sha, o.sha));
+      if (!otherStepsWork) implementers.add(writer);
+    }
+  }
+  implementers.delete(OPERATOR);
+  return !implementers.has(j.checker);
+}

@@ -95,6 +95,33 @@ describe('plan checks', () => {
     expect((await repo.check('checkoff-by-other-peer')).report).toContain('STEP-2 was implemented and checked off by alice');
   });
 
+  test("two steps sharing a file, each implemented by one peer and checked off by the other, both count; a checker's earlier change needs another peer's counted checkoff", async () => {
+    // The README's example: STEP-1 and STEP-2 both touch src/greet.js. Every change to the file
+    // since the run's start named an implementer, so alice's STEP-1 made her an implementer of
+    // bob's STEP-2 and bob's STEP-2 one of STEP-1: neither checkoff counted and the run held forever.
+    start();
+    const both = (marks: [string, string], shas: [string?, string?]) => plan(marks, shas).replace('  - touches: src/fr.js', '  - touches: src/greet.js');
+    const s1 = repo.commitAs('alice', 'STEP-1', { 'src/greet.js': 'module.exports = (n) => `hi ${n}`;\n' });
+    const s2 = repo.commitAs('bob', 'STEP-2', { 'src/greet.js': 'module.exports = (n, fr) => (fr ? `salut ${n}` : `hi ${n}`);\n' });
+    repo.commitAs('alice', 'check off STEP-2', { 'PLAN.md': both([' ', 'x'], [s1, s2]) });
+    // Until bob checks off a step over alice's change, her STEP-2 checkoff does not count.
+    expect((await repo.check('checkoff-by-other-peer')).report).toContain('STEP-2 was implemented and checked off by alice');
+    repo.commitAs('bob', 'check off STEP-1', { 'PLAN.md': both(['x', 'x'], [s1, s2]) });
+    expect((await repo.check('checkoff-by-other-peer')).report).toBe('checkoff-by-other-peer: 2 step(s) checked off this run, each by a peer other than its implementer');
+
+    // alice's change before the step's commit is not excused by her own checkoff of the other step:
+    // she checks off bob's STEP-2, then her own STEP-1 naming bob's commit as its.
+    start();
+    const a1 = repo.commitAs('alice', 'STEP-1', { 'src/greet.js': "module.exports = (n) => (n === 'Eve' ? 'go away' : `hi ${n}`);\n" });
+    const b2 = repo.commitAs('bob', 'STEP-2', { 'src/greet.js': "module.exports = (n, fr) => (n === 'Eve' ? 'go away' : fr ? `salut ${n}` : `hi ${n}`);\n" });
+    repo.commitAs('alice', 'check off STEP-2', { 'PLAN.md': both([' ', 'x'], [undefined, b2]) });
+    repo.commitAs('alice', 'check off STEP-1', { 'PLAN.md': both(['x', 'x'], [b2, b2]) });
+    const r = await repo.check('checkoff-by-other-peer');
+    expect(r.report).toContain('STEP-1 was implemented and checked off by alice');
+    expect(r.report).toContain('STEP-2 was implemented and checked off by alice');
+    void a1;
+  });
+
   test('plan-complete: open and PARTIAL steps are not done; BLOCKED waits for the operator\'s --acked', async () => {
     start();
     repo.commitAs('alice', 'progress', { 'PLAN.md': plan(['x', 'PARTIAL']) });
