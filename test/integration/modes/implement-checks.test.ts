@@ -112,14 +112,13 @@ describe('plan checks', () => {
     // alice's change before the step's commit is not excused by her own checkoff of the other step:
     // she checks off bob's STEP-2, then her own STEP-1 naming bob's commit as its.
     start();
-    const a1 = repo.commitAs('alice', 'STEP-1', { 'src/greet.js': "module.exports = (n) => (n === 'Eve' ? 'go away' : `hi ${n}`);\n" });
+    repo.commitAs('alice', 'STEP-1', { 'src/greet.js': "module.exports = (n) => (n === 'Eve' ? 'go away' : `hi ${n}`);\n" });
     const b2 = repo.commitAs('bob', 'STEP-2', { 'src/greet.js': "module.exports = (n, fr) => (n === 'Eve' ? 'go away' : fr ? `salut ${n}` : `hi ${n}`);\n" });
     repo.commitAs('alice', 'check off STEP-2', { 'PLAN.md': both([' ', 'x'], [undefined, b2]) });
     repo.commitAs('alice', 'check off STEP-1', { 'PLAN.md': both(['x', 'x'], [b2, b2]) });
     const r = await repo.check('checkoff-by-other-peer');
     expect(r.report).toContain('STEP-1 was implemented and checked off by alice');
     expect(r.report).toContain('STEP-2 was implemented and checked off by alice');
-    void a1;
   });
 
   test('plan-complete: open and PARTIAL steps are not done; BLOCKED waits for the operator\'s --acked', async () => {
