@@ -41,8 +41,9 @@ export function parseQuorum(q: string | undefined): { num: number; den: number }
 
 /**
  * One review applied to a goal's tally. `peerCount` is the number of peers in the loop
- * (alternating's cursor wraps on it). History keeps the last 20 entries, or the quorum's M when
- * that is larger: a fixed 20 would make a quorum over more than 20 reviews unreachable.
+ * (alternating's cursor wraps on it). History keeps the last 20 counted entries, or the quorum's M
+ * when that is larger: a fixed 20 would make a quorum over more than 20 reviews unreachable
+ * (trimHistory).
  */
 export function applyReview(status: SoftStatus, goal: SoftGoalRule, review: ReviewRecord, peerCount: number): SoftStatus {
   const next: SoftStatus = { ...status, history: [...status.history], perPeer: { ...status.perPeer } };
@@ -60,9 +61,25 @@ export function applyReview(status: SoftStatus, goal: SoftGoalRule, review: Revi
   next.perPeer[review.reviewer] = { consensusCount: review.pass ? mine + 1 : 0 };
   if (goal.reviewer === 'alternating') next.altCursor = (status.altCursor + 1) % Math.max(peerCount, 1);
   next.history.push(review);
-  const keep = Math.max(HISTORY_KEEP, parseQuorum(goal.quorum)?.den ?? 0);
-  if (next.history.length > keep) next.history.splice(0, next.history.length - keep);
+  next.history = trimHistory(next.history, goal);
   return next;
+}
+
+/**
+ * The history kept: the last 20 reviews that count, or the quorum's M when that is larger, and the
+ * refused self passes among them (windowStart reads them), at most as many again. Kept by count of
+ * all records, an author's refused passes pushed the other peers' counted votes out of a quorum's
+ * window, and the goal could not pass.
+ */
+function trimHistory(history: ReviewRecord[], goal: SoftGoalRule): ReviewRecord[] {
+  const keep = Math.max(HISTORY_KEEP, parseQuorum(goal.quorum)?.den ?? 0);
+  let counted = history.filter((r) => !r.self).length;
+  let drop = 0;
+  while (counted > keep) if (!history[drop++]!.self) counted--;
+  const kept = history.slice(drop);
+  // Refused passes beyond `keep` go oldest first, the counted votes staying.
+  let excess = kept.length - counted - keep;
+  return excess > 0 ? kept.filter((r) => !(r.self && excess-- > 0)) : kept;
 }
 
 /** Whether a goal's tally means it has passed. */
@@ -184,9 +201,8 @@ export function windowStart(status: SoftStatus, voter: string): string | undefin
  */
 function keepUncounted(status: SoftStatus, goal: SoftGoalRule, record: ReviewRecord, peerCount: number): SoftStatus {
   const history = [...status.history, { ...record, self: true }];
-  const keep = Math.max(HISTORY_KEEP, parseQuorum(goal.quorum)?.den ?? 0);
   const altCursor = goal.reviewer === 'alternating' ? (status.altCursor + 1) % Math.max(peerCount, 1) : status.altCursor;
-  return { ...status, altCursor, history: history.slice(Math.max(0, history.length - keep)) };
+  return { ...status, altCursor, history: trimHistory(history, goal) };
 }
 
 /**

@@ -10,7 +10,7 @@ export const STATE_SCHEMA_VERSION = 1;
 const reviewCount = z.number().int().min(0);
 /**
  * `stale`: a commit after the vote changed code, so it no longer counts (soft-reviews.ts, voidVotes).
- * `self`: a pass by a peer that wrote changes under review (`reviewer: other`): never counted, kept
+ * `self`: a pass by a peer that wrote changes under review (every reviewer mode but `both`): never counted, kept
  * only as what that peer read, where another voter's window may start (soft-reviews.ts, windowStart).
  */
 export const ReviewRecordSchema = z.object({ pass: z.boolean(), reviewer: z.string(), sha: z.string(), notes: z.string(), stale: z.boolean().optional(), self: z.boolean().optional() });

@@ -202,6 +202,25 @@ describe('votes that do not count', () => {
     expect(isSoftGoalPassed(quorum, ingestReviews([bobPass!], [quorum], q.statuses, PEERS, (s) => who[s], authors).statuses['docs-clear']!, PEERS)).toBe(true);
   });
 
+  test("an author's refused passes never push the other peers' counted votes out of a quorum's window (review: 25 of them stalled a 2/2 quorum)", () => {
+    const peers = ['alice', 'bob', 'carol'];
+    const quorum: SoftGoalRule = { id: 'docs-clear', reviewer: 'quorum', quorum: '2/2' };
+    const authors = () => new Set(['alice']);
+    const sha = (i: number) => i.toString(16).padStart(40, '0');
+    const who = (s: string) => (s === sha(1) ? 'bob' : s === sha(2) ? 'carol' : 'alice');
+    const votes = Array.from({ length: 27 }, (_, i) => commit(sha(i + 1), reviewMsg('docs-clear', '{"pass": true}')));
+    const r = ingestReviews(votes, [quorum], {}, peers, who, authors);
+    expect(r.selfVotes.length).toBe(25);
+    const st = r.statuses['docs-clear']!;
+    expect(st.history.filter((x) => !x.self).map((x) => x.reviewer)).toEqual(['bob', 'carol']);
+    expect(isSoftGoalPassed(quorum, st, peers)).toBe(true);
+    // Still bounded: the refused passes beyond 20 go, oldest first, and the counted votes stay.
+    const many = ingestReviews(Array.from({ length: 60 }, (_, i) => commit(sha(i + 100), reviewMsg('docs-clear', '{"pass": true}'))), [quorum], r.statuses, peers, () => 'alice', authors);
+    const kept = many.statuses['docs-clear']!.history;
+    expect([kept.length, kept.filter((x) => x.self).length, kept.at(-1)!.sha]).toEqual([22, 20, sha(159)]);
+    expect(isSoftGoalPassed(quorum, many.statuses['docs-clear']!, peers)).toBe(true);
+  });
+
   test('a failing vote by an author still counts (it can only hold the run); other modes count authors\' votes', () => {
     const authors = () => new Set(['alice']);
     const fail = ingestReviews([commit(SHA_A, reviewMsg('docs-clear', '{"pass": false}'))], [other], {}, PEERS, () => 'alice', authors);
