@@ -74,12 +74,12 @@ export function refuseEmptyProject(value: string | undefined, as: 'argument' | '
  * A path is taken from the command's working directory; a bare word naming no directory there is a
  * registered project's name.
  */
-export function projectFrom(arg: string | undefined, dir: string | undefined, io: Pick<CommandIO, 'env' | 'cwd'>): string {
+export function projectFrom(arg: string | undefined, dir: string | undefined, io: Pick<CommandIO, 'env' | 'cwd'>, o: { startsProject?: boolean } = {}): string {
   refuseEmptyProject(arg, 'argument');
   refuseEmptyProject(dir, '-C');
   if (arg !== undefined && dir !== undefined) throw new InputError(`the project is named twice: '${arg}' and -C ${dir}`, { hint: 'pass one of them' });
   const target = arg ?? dir;
-  if (target === undefined) refuseNoProjectHere(io);
+  if (target === undefined) refuseNoProjectHere(io, o.startsProject === true);
   const isName = target !== undefined && !target.includes('/') && !existsSync(resolve(io.cwd, target));
   return isName ? resolveProjectTarget(target, io.env, io.cwd) : gitRepoRootOf(target ?? io.cwd, undefined, io.cwd);
 }
@@ -87,14 +87,20 @@ export function projectFrom(arg: string | undefined, dir: string | undefined, io
 /**
  * No project named, and the command started outside any repository (a new terminal, in the home
  * directory: `peers status` in the morning) while projects are registered: "git init" would send
- * the user to make a repository they have; the registered names are what they meant.
+ * the user to make a repository they have; the registered names are what they meant. A command
+ * that starts a project here (`up`, `verify`) also says how to make this one.
  */
-function refuseNoProjectHere(io: Pick<CommandIO, 'env' | 'cwd'>): void {
+function refuseNoProjectHere(io: Pick<CommandIO, 'env' | 'cwd'>, startsProject: boolean): void {
   if (findWorkTreeRoot(io.cwd) || findBareRepo(io.cwd)) return;
-  const names = listProjects(io.env).map((p) => p.name!);
+  let names: string[];
+  try {
+    names = listProjects(io.env).map((p) => p.name ?? p.path);
+  } catch {
+    return; // an unreadable registry: the repository check's own error says what is wrong here
+  }
   if (!names.length) return;
   const shown = names.length > 5 ? `${names.slice(0, 5).join(', ')}, …` : names.join(', ');
   throw new InputError(`${io.cwd} is not a git repository, and no project was named`, {
-    hint: `name one after the command, a registered name or a path (${names.length} registered: ${shown}; \`peers ls\` shows each one's status), or run it inside the project`,
+    hint: `name one after the command, a registered name or a path (${names.length} registered: ${shown}; \`peers ls\` shows each one's status), or run it inside the project${startsProject ? '; for a new project here, `git init` then `peers init`' : ''}`,
   });
 }

@@ -98,7 +98,7 @@ starts over from your HEAD.
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Up);
-    const target = projectFrom(args.project, flags.dir, this.io);
+    const target = projectFrom(args.project, flags.dir, this.io, { startsProject: true });
     const maxRuntime = flags['max-runtime'] === undefined ? undefined : parseRuntimeChange(flags['max-runtime']);
     const quiet = this.jsonEnabled();
     const k8s = flags.target === 'k8s' || flags['dry-run'] === 'k8s';

@@ -24,7 +24,7 @@ export default class Verify extends BaseCommand {
 
   async run(): Promise<unknown> {
     const { args, flags } = await this.parse(Verify);
-    const repo = projectFrom(args.project, flags.dir, this.io);
+    const repo = projectFrom(args.project, flags.dir, this.io, { startsProject: true });
     const project = loadProject(repo);
     // Progress goes to stderr, and only on a terminal: the table on stdout stays clean for pipes.
     const showProgress = !this.jsonEnabled() && this.io.stderr.isTTY === true;

@@ -94,6 +94,10 @@ describe('arguments and flags', () => {
         expect(res.stderr).toContain("name one after the command, a registered name or a path (2 registered: web-app, billing; `peers ls` shows each one's status), or run it inside the project");
         expect(res.stderr).not.toContain('git init');
       }
+      // up in a new folder may be a new project: it also says how to make one here.
+      const up = runPeers(['up'], { cwd: own.home, env: own.env });
+      refused(up, `${own.home} is not a git repository, and no project was named`);
+      expect(up.stderr).toContain('for a new project here, `git init` then `peers init`');
     } finally {
       own.cleanup();
     }
