@@ -77,13 +77,14 @@ export function nprocUlimit(pidsLimit: number): number {
 /**
  * A container's nproc ulimit as podman sets it. RLIMIT_NPROC counts the tasks of a uid in a user
  * namespace, and the pod's members (LOOPBACK_ROLES) share one as the same uid: the workspace's tasks
- * count against the auth sidecar's and the bridge's limit. So each other member's limit is its own
- * room on top of the most the workspace may hold; before, a turn with 600 processes made the bridge
+ * count against the auth sidecar's and the bridge's limit. So each other member's limit is the room
+ * of every member together (its own, the workspace's and the other sidecars'); before, a turn with 600 processes made the bridge
  * abort (SECURITY.md, "The sandbox pod", "Every container").
  */
 export function nprocUlimitFor(role: Role, pidsLimitOf: (r: Role) => number = (r) => DEFAULT_LIMITS[r].pidsLimit): number {
   const own = nprocUlimit(pidsLimitOf(role));
-  return role !== 'workspace' && LOOPBACK_ROLES.includes(role) ? own + nprocUlimit(pidsLimitOf('workspace')) : own;
+  // Every other member's tasks count too (the auth sidecar's beside the bridge's, the model server's).
+  return role !== 'workspace' && LOOPBACK_ROLES.includes(role) ? LOOPBACK_ROLES.reduce((sum, r) => sum + nprocUlimit(pidsLimitOf(r)), 0) : own;
 }
 
 function securityArgs(c: ContainerSpec, spec: PodSpec, opts: RenderOptions): string[] {

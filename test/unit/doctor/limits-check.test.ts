@@ -33,7 +33,7 @@ describe('peers doctor: pids/memory limits', () => {
     expect(c.status).toBe('warn');
     expect(c.required).toBe(false);
     expect(c.detail).toStartWith('cgroup v1: rootless podman cannot apply --memory or --pids-limit, so the pod\'s containers have no memory cap and no pids limit.');
-    expect(c.detail).toContain('What applies: an nproc ulimit per container (workspace 16384, gates 16384, loop 2048, auth 16896, egress 512, bridge 16640), nofile 4096');
+    expect(c.detail).toContain('What applies: an nproc ulimit per container (workspace 16384, gates 16384, loop 2048, auth 17408, egress 512, bridge 17408), nofile 4096');
     expect(c.fix).toStartWith('boot with cgroup v2 (kernel argument systemd.unified_cgroup_hierarchy=1), then sudo mkdir -p /etc/systemd/system/user@.service.d');
     expect(c.fix).toContain('Delegate=memory pids');
   });
