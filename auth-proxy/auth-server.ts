@@ -65,7 +65,7 @@ export class AuthServer {
     this.vendor = opts.upstream.errorShape;
     this.prices = opts.prices ?? {};
     this.projectTier = new ProjectTier(billsByProject(opts.upstream), opts.ledger?.projectTiers.get(opts.upstream.id));
-    this.replies = new ReplyRelay({ upstreamId: opts.upstream.id, vendor: this.vendor, prices: this.prices, ledger: opts.ledger, maxMeteredJsonBytes: this.limits.maxMeteredJsonBytes, unbilled: this.unbilled, secrets: () => [...this.known], log: (line) => this.log(line), projectTier: this.projectTier });
+    this.replies = new ReplyRelay({ upstreamId: opts.upstream.id, firstParty: opts.upstream.routed !== true, vendor: this.vendor, prices: this.prices, ledger: opts.ledger, maxMeteredJsonBytes: this.limits.maxMeteredJsonBytes, unbilled: this.unbilled, secrets: () => [...this.known], log: (line) => this.log(line), projectTier: this.projectTier });
     this.server = new ClientHttpServer((req, res) => {
       // The body's bytes go back to the shared budget once the request is sent or refused: the relay holds none of it.
       const held = { bytes: 0 };

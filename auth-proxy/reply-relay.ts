@@ -12,6 +12,7 @@ import type { ApiRoute } from './api-routes.ts';
 import type { ClientResponse } from './client-response.ts';
 import { clientResponseHeaders } from './credential-headers.ts';
 import { SecretScrubber, scrubHeaders } from './secret-scrubber.ts';
+import { isVendorOwnError } from './vendor-own-error.ts';
 import type { UnbilledThrottle } from './unbilled-throttle.ts';
 import type { PoolResponse } from './upstream-pool.ts';
 import { limitFromReply } from './usage/limit-reply.ts';
@@ -45,6 +46,8 @@ export type Exchange = { route: ApiRoute; pathname: string; facts: RequestFacts 
 /** What one upstream's server settles replies with: its ledger (null: nothing is metered), its prices and its log. */
 export type RelayContext = {
   upstreamId: string;
+  /** The vendor's own API, not a router a provider names: its own quick 5xx is unbilled (vendor-own-error.ts). */
+  firstParty: boolean;
   vendor: Vendor;
   prices: UserPrices;
   ledger: UsageLedger | null;
@@ -82,8 +85,8 @@ export class ReplyRelay {
     const meter = billed
       ? new ReplyMeter({ stream, json: contentType.includes('json'), requestBytes: x.requestBytes, inputTokensBound: x.facts?.promptTokensBound, maxOutputTokens: x.facts?.maxOutputTokens ?? 0, requestModel: x.facts?.model ?? '', maxJsonBytes: this.ctx.maxMeteredJsonBytes })
       : null;
-    // A 429 says which limit was hit and when it lifts: its (small) error body is kept for that.
-    const limitBody: Buffer[] | null = x.route.kind === 'billable' && this.ctx.ledger !== null && status === 429 ? [] : null;
+    // A 429 says which limit was hit and when it lifts, a 5xx whether the vendor itself refused: its (small) error body is kept for that.
+    const limitBody: Buffer[] | null = x.route.kind === 'billable' && this.ctx.ledger !== null && (status === 429 || (status >= 500 && this.ctx.firstParty)) ? [] : null;
     let limitBytes = 0;
     let complete = false;
     let settled = false;
@@ -92,8 +95,10 @@ export class ReplyRelay {
       settled = true;
       const ms = Math.round(performance.now() - started);
       try {
-        if (limitBody) this.recordLimit(x, status, up.headers, Buffer.concat(limitBody).toString('utf8'), what);
-        if (!meter) {
+        const errorBody = limitBody ? Buffer.concat(limitBody).toString('utf8') : '';
+        if (status === 429) this.recordLimit(x, status, up.headers, errorBody, what);
+        const ownError = meter !== null && outcome === 'complete' && isVendorOwnError({ vendor: this.ctx.vendor, firstParty: this.ctx.firstParty, status, headers: up.headers, body: errorBody, ms });
+        if (!meter || ownError) {
           // An error reply is not billed: its reservation goes back, on the ledger too.
           if (x.reservation) this.releaseOnLedger(x.reservation, what);
           return this.ctx.log(`${what} ${status} ${ms}ms${outcome === 'complete' ? '' : ` (${outcome})`}`);

@@ -18,13 +18,15 @@ import { type StandInVendor, sidecarFor, startStandInVendor } from './sidecar-fi
 /** The backend generates and bills the whole allowance; the gateway in front answers `status` instead of the reply. */
 let status = 504;
 let billedByBackend = 0;
+/** The vendor's own API answers (its request id on the reply) and refuses before serving: nothing billed. */
+let vendorRefuses = false;
 let vendor: StandInVendor;
 beforeAll(async () => {
   vendor = await startStandInVendor((_req, raw, res) => {
     const doc = JSON.parse(raw.toString()) as { max_tokens: number };
-    if (status >= 500 && status !== 529) billedByBackend += doc.max_tokens + raw.length; // generated, then the gateway gave up
+    if (status >= 500 && status !== 529 && !vendorRefuses) billedByBackend += doc.max_tokens + raw.length; // generated, then the gateway gave up
     const html = status === 524;
-    res.writeHead(status, { 'content-type': html ? 'text/html' : 'application/json' });
+    res.writeHead(status, { 'content-type': html ? 'text/html' : 'application/json', ...(vendorRefuses ? { 'request-id': 'req_011CSHoEeqs5C35K2UUqR7Fy' } : {}) });
     res.end(html ? '<html><body>Error 524: A timeout occurred</body></html>' : JSON.stringify({ type: 'error', error: { type: status === 529 ? 'overloaded_error' : 'api_error', message: 'upstream' } }));
   });
 });
@@ -49,6 +51,23 @@ describe('a gateway error after the backend billed is counted, a clear refusal i
         expect(replies.map((l) => ({ status: l.status, output: l.output_tokens, cut: l.cut_short }))).toEqual([{ status: s, output: 20_000, cut: 'no-final-usage' }, { status: s, output: 20_000, cut: 'no-final-usage' }]);
         expect(sc.s.ledger.totals.tokens).toBeGreaterThanOrEqual(billedByBackend);
       } finally {
+        await sc.close();
+      }
+    });
+  }
+
+  for (const s of [500, 503]) {
+    test(`${s} from the vendor's own API (its error envelope and request id, at once): unbilled, so its retries do not spend the cap`, async () => {
+      status = s;
+      vendorRefuses = true;
+      const sc = await sidecarFor('anthropic', vendor.port, { maxTokens: CAP });
+      try {
+        const statuses: number[] = [];
+        for (let i = 0; i < 4; i++) statuses.push((await post(sc.s.url)).status);
+        // Metered at the reservation, the third was refused (402) with nothing billed.
+        expect({ statuses, tokens: sc.s.ledger.totals.tokens, replies: readLedgerFile(sc.s.ledger.path).lines.filter(isReply).length }).toEqual({ statuses: [s, s, s, s], tokens: 0, replies: 0 });
+      } finally {
+        vendorRefuses = false;
         await sc.close();
       }
     });
