@@ -16,7 +16,7 @@ import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { git } from '../src/git/git.ts';
 import { checkoutRisks, configuredDrivers, DRIVER_CONFIG_REGEXP } from '../src/git/checkout-risks.ts';
 import { firstCommitWithControls } from '../src/git/history-controls.ts';
-import { userHooksOf } from '../src/git/user-hooks.ts';
+import { userHooksDir, userHooksOf, type HooksDir } from '../src/git/user-hooks.ts';
 import { userTreeReferences } from '../src/git/user-tree-references.ts';
 import { userSafeDirectoryEnv } from '../src/git/safe-directory.ts';
 import { observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts';
@@ -115,11 +115,11 @@ function publishOnce(repo: string, paths: StatePaths, branch: string, retried: b
   // Nor may the run change what the user's hooks run (a hook under an in-tree core.hooksPath, a hook manager's configuration),
   // nor a file of the tree their hooks or configuration name (a linked hook, include.path, a driver's script).
   const drivers = git(repo, ['config', '--get-regexp', DRIVER_CONFIG_REGEXP]);
-  const hooks = userHooksOf(repo);
-  const files = userTreeReferences(repo);
-  const risks = drivers.code > 1 ? { error: `git config in ${repo} failed` } : 'error' in hooks ? hooks : 'error' in files ? files : checkoutRisks(paths.mirror, base, head, configuredDrivers(drivers.stdout), userAttributesText(repo), hooks, files);
+  const located = userHooksDir(repo);
+  const files = 'error' in located ? located : userTreeReferences(located);
+  const risks = drivers.code > 1 ? { error: `git config in ${repo} failed` } : 'error' in files ? files : checkoutRisks(paths.mirror, base, head, configuredDrivers(drivers.stdout), userAttributesText(repo), userHooksOf(located as HooksDir), files);
   if (!Array.isArray(risks) || risks.length) {
-    const why = Array.isArray(risks) ? `the run's commits would make your git act at checkout: ${risks.join('; ')}` : risks === files ? risks.error : `the run's changes could not be read (${risks.error})`;
+    const why = Array.isArray(risks) ? `the run's commits would make your git act at checkout: ${risks.join('; ')}` : risks === files && files !== located ? risks.error : `the run's changes could not be read (${risks.error})`;
     return { branch, sha: head, ahead, updated: false, note: `${branch} not published: ${why}. To look at the run anyway: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log -p FETCH_HEAD\`` };
   }
   const blocking = branchInTheWay(repo, branch);

@@ -9,15 +9,16 @@ import { configByScope } from './config-scopes.ts';
 import { resolveRepoLayout, type RepoLayout } from './repo-layout.ts';
 import { treeHooksDir, type UserHooks } from './checkout-risks.ts';
 
-/** The user's hooks, or `{ error }` when git cannot say where they are (the caller publishes nothing). */
-export function userHooksOf(repo: string): UserHooks | { error: string } {
-  const hooks = userHooksDir(repo);
-  if ('error' in hooks) return hooks;
-  return { dir: treeHooksDir(hooks.dir, realOrAsIs(hooks.workDir)), active: anyHookIn(hooks.dir) };
+/** The user's hooks as the publish check reads them: in-tree or not, and whether any is installed. */
+export function userHooksOf(located: HooksDir): UserHooks {
+  return { dir: treeHooksDir(located.dir, realOrAsIs(located.workDir)), active: anyHookIn(located.dir) };
 }
 
-/** The directory git runs the user's hooks from (links resolved), and their work tree; or `{ error }`. */
-export function userHooksDir(repo: string): { dir: string; workDir: string } | { error: string } {
+/** The directory git runs the user's hooks from (links resolved), and their work tree. */
+export type HooksDir = { dir: string; workDir: string };
+
+/** Where the user's hooks are, or `{ error }` when git cannot say (the caller publishes nothing). */
+export function userHooksDir(repo: string): HooksDir | { error: string } {
   let layout: RepoLayout;
   try {
     layout = resolveRepoLayout(repo, { allowGitFile: true });
@@ -41,7 +42,18 @@ function realOrAsIs(path: string): string {
   }
 }
 
-/** Whether `dir` holds a file git would run as a hook: executable, not one of git's `.sample`s. */
+/** Whether `name` in the hooks directory `dir` is a file git would run as a hook: executable, not one of git's `.sample`s. */
+export function isRunnableHook(dir: string, name: string): boolean {
+  if (name.endsWith('.sample')) return false;
+  try {
+    const st = statSync(join(dir, name));
+    return st.isFile() && (st.mode & 0o111) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `dir` holds a hook git would run. */
 function anyHookIn(dir: string): boolean {
   let names: string[];
   try {
@@ -49,13 +61,5 @@ function anyHookIn(dir: string): boolean {
   } catch {
     return false;
   }
-  return names.some((name) => {
-    if (name.endsWith('.sample')) return false;
-    try {
-      const st = statSync(join(dir, name));
-      return st.isFile() && (st.mode & 0o111) !== 0;
-    } catch {
-      return false;
-    }
-  });
+  return names.some((name) => isRunnableHook(dir, name));
 }

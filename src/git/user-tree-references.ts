@@ -11,12 +11,11 @@
  * named where it leads too, and what cannot be followed (scripts too deep, too many, hooks that cannot
  * be listed or read) holds the run.
  */
-import { lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { MiB, readTextCapped } from '../fs/safe-read.ts';
 import { git, SAFE_GIT_FLAGS } from './git.ts';
-import { resolveRepoLayout } from './repo-layout.ts';
-import { userHooksDir } from './user-hooks.ts';
+import { isRunnableHook, type HooksDir } from './user-hooks.ts';
 import type { TreeReference } from './checkout-risks.ts';
 
 /**
@@ -168,15 +167,9 @@ function hookSeeds(hooksDir: string, top: string): { seeds: Seed[]; linked: Tree
     const path = join(hooksDir, name);
     const by = `your ${name} hook`;
     // A link into the tree: its target's content and mode are the run's, there or not yet, executable or not yet.
-    const target = linkTarget(path);
-    const linkedTo = target === undefined ? undefined : treeRelative(target, top);
+    const linkedTo = isLink(path) ? treeRelative(realPlace(path), top) : undefined;
     if (linkedTo !== undefined) linked.push({ path: linkedTo.toLowerCase(), by });
-    try {
-      const st = statSync(path);
-      if (!st.isFile() || (st.mode & 0o111) === 0) continue;
-    } catch {
-      continue; // not a hook git can run now
-    }
+    if (!isRunnableHook(hooksDir, name)) continue; // not a hook git can run now
     try {
       const real = realpathSync(path);
       // Run from the top of the tree: a relative word in a hook is read from there, or from its directory.
@@ -188,17 +181,11 @@ function hookSeeds(hooksDir: string, top: string): { seeds: Seed[]; linked: Tree
   return { seeds, linked };
 }
 
-/** Where the link at `path` leads (every link followed; a missing target as its link names it), or undefined for a file. */
-function linkTarget(path: string): string | undefined {
+function isLink(path: string): boolean {
   try {
-    if (!lstatSync(path).isSymbolicLink()) return undefined;
+    return lstatSync(path).isSymbolicLink();
   } catch {
-    return undefined;
-  }
-  try {
-    return realpathSync(path);
-  } catch {
-    return resolve(dirname(path), readlinkSync(path));
+    return false;
   }
 }
 
@@ -237,19 +224,20 @@ function defaultUserFiles(env: NodeJS.ProcessEnv, top: string): TreeReference[] 
   });
 }
 
-/** What of the user's tree their git runs or reads as configuration, or `{ error }` (the caller publishes nothing). */
-export function userTreeReferences(repo: string): TreeReference[] | { error: string } {
+/**
+ * What of the user's tree their git runs or reads as configuration, for the repository whose hooks
+ * are `located` (user-hooks.ts), or `{ error }` (the caller publishes nothing).
+ */
+export function userTreeReferences(located: HooksDir): TreeReference[] | { error: string } {
   let top: string;
   try {
-    top = realpathSync(resolveRepoLayout(repo, { allowGitFile: true }).workDir);
+    top = realpathSync(located.workDir);
   } catch (error) {
     return { error: (error as Error).message };
   }
   const config = configSeeds(top);
   if ('error' in config) return config;
-  const hooks = userHooksDir(repo);
-  if ('error' in hooks) return hooks;
-  const fromHooks = hookSeeds(hooks.dir, top);
+  const fromHooks = hookSeeds(located.dir, top);
   if ('error' in fromHooks) return fromHooks;
   const named = referencesFrom([...config.seeds, ...fromHooks.seeds], top);
   if ('error' in named) return named;
