@@ -24,8 +24,14 @@ const BUDGET_KEYS = new Set([
   'reasoningbudget', 'reasoningbudgettokens', 'maxreasoningtokens', 'reasoningmaxtokens', 'reasoningtokens',
   'maxtokens', 'maxoutputtokens', 'maxcompletiontokens', 'maxnewtokens', 'numpredict', 'maxtokenstosample', 'maxgeneratedtokens',
 ]);
-/** The top-level spellings largestOutputCap already reads (request-cost.ts, OUTPUT_CAP_FIELDS). */
-const TOP_LEVEL_CAPS = new Set(['max_tokens', 'max_output_tokens', 'max_completion_tokens']);
+/**
+ * Every spelling of an output cap some API reads at the body's top level (largestOutputCap in
+ * request-cost.ts reads them there). A compatible provider behind either API shape may read another
+ * spelling than the vendor's own and serve up to it, so each one present counts (SECURITY.md, "The
+ * budget reads the body the vendor reads").
+ */
+export const OUTPUT_CAP_FIELDS = ['max_tokens', 'max_output_tokens', 'max_completion_tokens'] as const;
+const TOP_LEVEL_CAPS: ReadonlySet<string> = new Set(OUTPUT_CAP_FIELDS);
 
 const normal = (key: string) => foldKey(key).replace(/[_-]/g, '');
 

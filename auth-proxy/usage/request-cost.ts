@@ -16,7 +16,7 @@ import { PRICE_TABLE_DATE, priceFor, tierFactor, type UserPrices, type Vendor, w
 import type { Need } from './budget.ts';
 import { imageInput } from './image-input.ts';
 import { isObject, vendorDefinedTools, walkRequestObjects } from './off-body-input.ts';
-import { outputBudgetFields } from './output-budget-fields.ts';
+import { OUTPUT_CAP_FIELDS, outputBudgetFields } from './output-budget-fields.ts';
 
 export const DEFAULT_MAX_OUTPUT_TOKENS = 128_000;
 /**
@@ -84,13 +84,6 @@ export function requestFacts(body: Buffer, vendor: Vendor): RequestFacts {
 
 /** The field that caps a request's output, per vendor. */
 export const OUTPUT_CAP_FIELD: Record<Vendor, 'max_tokens' | 'max_output_tokens'> = { anthropic: 'max_tokens', openai: 'max_output_tokens' };
-
-/**
- * Every spelling of an output cap some API reads. A compatible provider behind either API shape
- * may read another spelling than the vendor's own and serve up to it, so each one present counts
- * (SECURITY.md, "The budget reads the body the vendor reads").
- */
-export const OUTPUT_CAP_FIELDS = ['max_tokens', 'max_output_tokens', 'max_completion_tokens'] as const;
 
 /**
  * The most output the body lets any reader serve: its vendor's own cap (DEFAULT_MAX_OUTPUT_TOKENS

@@ -26,7 +26,8 @@ import { duplicateJsonKey, foldKey } from './json-duplicate-key.ts';
 import { offBodyReasons, type OffBody, walkRequestObjects } from './off-body-input.ts';
 import type { Vendor } from './price-table.ts';
 import { outputBudgetFields } from './output-budget-fields.ts';
-import { OUTPUT_CAP_FIELD, OUTPUT_CAP_FIELDS } from './request-cost.ts';
+import { OUTPUT_CAP_FIELD } from './request-cost.ts';
+import { OUTPUT_CAP_FIELDS } from './output-budget-fields.ts';
 
 export type Screened = { ok: true; doc: Record<string, unknown> } | { ok: false; code: string; message: string };
 
