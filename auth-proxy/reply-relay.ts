@@ -36,8 +36,8 @@ import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
 const REFUSED_5XX = new Set([501, 505, 529]);
 export const mayHaveBilled = (status: number): boolean => (status >= 200 && status < 300) || (status >= 500 && !REFUSED_5XX.has(status));
 
-/** Vendors' error bodies are a few hundred bytes; only this much of a 429 is read for its reset time. */
-const MAX_LIMIT_BODY = 64 * 1024;
+/** Vendors' error bodies are a few hundred bytes; only this much of a 429 (its reset time) or a 5xx (whose error it is) is read. */
+const MAX_ERROR_BODY = 64 * 1024;
 
 /** `reservation`: the id of its `reserved` ledger line, which the reply's line (or a `released` line) settles. */
 /** `costMargin`: how many times the table's price the request was reserved at (a router's margin: budget.ts, costFactor). */
@@ -86,8 +86,8 @@ export class ReplyRelay {
       ? new ReplyMeter({ stream, json: contentType.includes('json'), requestBytes: x.requestBytes, inputTokensBound: x.facts?.promptTokensBound, maxOutputTokens: x.facts?.maxOutputTokens ?? 0, requestModel: x.facts?.model ?? '', maxJsonBytes: this.ctx.maxMeteredJsonBytes })
       : null;
     // A 429 says which limit was hit and when it lifts, a 5xx whether the vendor itself refused: its (small) error body is kept for that.
-    const limitBody: Buffer[] | null = x.route.kind === 'billable' && this.ctx.ledger !== null && (status === 429 || (status >= 500 && this.ctx.firstParty)) ? [] : null;
-    let limitBytes = 0;
+    const errorChunks: Buffer[] | null = x.route.kind === 'billable' && this.ctx.ledger !== null && (status === 429 || (status >= 500 && this.ctx.firstParty)) ? [] : null;
+    let errorBytes = 0;
     let complete = false;
     let settled = false;
     const settle = (outcome: MeterOutcome) => {
@@ -95,7 +95,7 @@ export class ReplyRelay {
       settled = true;
       const ms = Math.round(performance.now() - started);
       try {
-        const errorBody = limitBody ? Buffer.concat(limitBody).toString('utf8') : '';
+        const errorBody = errorChunks ? Buffer.concat(errorChunks).toString('utf8') : '';
         if (status === 429) this.recordLimit(x, status, up.headers, errorBody, what);
         const ownError = meter !== null && outcome === 'complete' && isVendorOwnError({ vendor: this.ctx.vendor, firstParty: this.ctx.firstParty, status, headers: up.headers, body: errorBody, ms });
         if (!meter || ownError) {
@@ -119,9 +119,9 @@ export class ReplyRelay {
       const clean = scrubber.push(c);
       if (clean.length > 0 && !res.write(clean)) up.body.pause();
       meter?.feed(c);
-      if (limitBody && limitBytes < MAX_LIMIT_BODY) {
-        limitBody.push(c.subarray(0, MAX_LIMIT_BODY - limitBytes));
-        limitBytes += c.length;
+      if (errorChunks && errorBytes < MAX_ERROR_BODY) {
+        errorChunks.push(c.subarray(0, MAX_ERROR_BODY - errorBytes));
+        errorBytes += c.length;
       }
     });
     res.on('drain', () => up.body.resume());
