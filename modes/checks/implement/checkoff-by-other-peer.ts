@@ -66,8 +66,9 @@ export const checkoffByOtherPeer: Check = {
     // other's step), so the counted set is the largest one every member of which holds (SECURITY.md,
     // "A step is done only when another peer checked it off").
     let counted = new Set(judged.map((j) => j.id));
+    const history = rememberedHistory(repo);
     for (;;) {
-      const refused = judged.filter((j) => counted.has(j.id) && !holds(repo, base.sha, j, judged.filter((o) => counted.has(o.id))));
+      const refused = judged.filter((j) => counted.has(j.id) && !holds(history, base.sha, j, judged.filter((o) => counted.has(o.id))));
       if (refused.length === 0) break;
       for (const j of refused) counted.delete(j.id);
     }
@@ -89,13 +90,30 @@ interface Judged {
   touches: string[];
 }
 
+/** What holds asks of history: each answer read from git once, though a round that refuses a checkoff asks again. */
+type History = Pick<CheckRepo, 'peerOf'> & { changesTo(range: string, path: string): string[]; isAncestor(ancestor: string, descendant: string): boolean };
+
+function rememberedHistory(repo: CheckRepo): History {
+  const changes = new Map<string, string[]>();
+  const ancestry = new Map<string, boolean>();
+  const once = <T>(memo: Map<string, T>, key: string, read: () => T): T => {
+    if (!memo.has(key)) memo.set(key, read());
+    return memo.get(key)!;
+  };
+  return {
+    peerOf: (sha) => repo.peerOf(sha),
+    changesTo: (range, path) => once(changes, `${range}\0${path}`, () => repo.commits(range, { paths: [path] }).map((c) => c.sha)),
+    isAncestor: (a, d) => once(ancestry, `${a}\0${d}`, () => repo.isAncestor(a, d)),
+  };
+}
+
 /**
  * Whether `j`'s checker is none of its implementers, given the checkoffs that count (`counted`, in
  * history order): the peer of the step's commit, and of every change to its files since the last
  * counted checkoff before it that covered the file, except the checker's own changes made before the
  * step's commit that a counted checkoff by another peer covers (another step's work on a shared file).
  */
-function holds(repo: CheckRepo, baseSha: string, j: Judged, counted: Judged[]): boolean {
+function holds(repo: History, baseSha: string, j: Judged, counted: Judged[]): boolean {
   const implementers = new Set<string>();
   if (j.stepSha) {
     const p = repo.peerOf(j.stepSha);
@@ -106,9 +124,9 @@ function holds(repo: CheckRepo, baseSha: string, j: Judged, counted: Judged[]): 
     // A coverage that is not behind this checkoff (another line of a merge) covers nothing of it.
     const from = earlier.filter((o) => o.touches.includes(path)).at(-1)?.sha;
     const start = from && repo.isAncestor(from, j.sha) ? from : baseSha;
-    for (const c of repo.commits(`${start}..${j.sha}`, { paths: [path] })) {
+    for (const sha of repo.changesTo(`${start}..${j.sha}`, path)) {
       // An unattested change to the step's file is nobody's the checker can be told apart from: it is the checker's (fail closed).
-      const writer = repo.peerOf(c.sha);
+      const writer = repo.peerOf(sha);
       if (!writer) {
         implementers.add(j.checker);
         continue;
@@ -116,9 +134,9 @@ function holds(repo: CheckRepo, baseSha: string, j: Judged, counted: Judged[]): 
       const otherStepsWork =
         writer === j.checker &&
         j.stepSha !== '' &&
-        c.sha !== j.stepSha &&
-        repo.isAncestor(c.sha, j.stepSha) &&
-        counted.some((o) => o.checker !== writer && o.touches.includes(path) && repo.isAncestor(c.sha, o.sha));
+        sha !== j.stepSha &&
+        repo.isAncestor(sha, j.stepSha) &&
+        counted.some((o) => o.checker !== writer && o.touches.includes(path) && repo.isAncestor(sha, o.sha));
       if (!otherStepsWork) implementers.add(writer);
     }
   }
