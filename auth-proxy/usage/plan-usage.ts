@@ -70,8 +70,8 @@ export class PlanSignalSampler {
     this.last = signals;
     this.lastMs = nowMs;
     for (const [name, value] of Object.entries(signals)) {
-      const p = isUtilizationSignal(name) ? utilizationPercent(name, value) : null;
-      if (p !== null && p > (this.peaks.get(name) ?? -1)) this.peaks.set(name, p);
+      const p = this.newPeak(name, value);
+      if (p !== null) this.peaks.set(name, p);
     }
     return true;
   }
@@ -82,10 +82,14 @@ export class PlanSignalSampler {
     const names = Object.keys(signals);
     if (names.length !== Object.keys(last).length || names.some((n) => !(n in last))) return true;
     for (const [name, value] of Object.entries(signals)) {
-      if (!MOVING.test(name) && last[name] !== value) return true;
-      const p = isUtilizationSignal(name) ? utilizationPercent(name, value) : null;
-      if (p !== null && p > (this.peaks.get(name) ?? -1)) return true;
+      if ((!MOVING.test(name) && last[name] !== value) || this.newPeak(name, value) !== null) return true;
     }
     return false;
+  }
+
+  /** A utilization signal's percentage when it passes the highest kept of that name, else null. */
+  private newPeak(name: string, value: string): number | null {
+    const p = isUtilizationSignal(name) ? utilizationPercent(name, value) : null;
+    return p !== null && p > (this.peaks.get(name) ?? -1) ? p : null;
   }
 }
