@@ -180,7 +180,7 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
   const exitCode = run.exitCode ?? signalExitCode(run.signal);
   // What is shown of the output names the checkout's files from the repository's top: the checkout
   // (in a run, /checkouts/… inside the pod) is gone when the user reads it. pass_when reads it as printed.
-  const shown = { stdout: fromRepositoryTop(run.stdout, cwd), stderr: fromRepositoryTop(run.stderr, cwd) };
+  const shown = fromRepositoryTop(run, cwd);
   const excerpt = failureExcerpt(shown.stdout, shown.stderr);
   // The excerpt belongs to failures only: a pass drops it below.
   // The summaries' counts and each test the run named: a total made whole by a test that was not there still misses one.
@@ -205,15 +205,17 @@ async function runOnce(goal: HardGoal, passWhen: CompiledPassWhen, cwd: string, 
   }
 }
 
-/** `text` with the checkout directory's own paths (as given, and as resolved) made relative to it. */
-export function fromRepositoryTop(text: string, checkout: string): string {
+/** A run's two streams with the checkout directory's own paths (as given, and as resolved) made relative to it. */
+export function fromRepositoryTop(run: Pick<SupervisedResult, 'stdout' | 'stderr'>, checkout: string): { stdout: string; stderr: string } {
   let real = checkout;
   try {
     real = realpathSync(checkout);
   } catch {
     // Gone already: only the path as given can be in the output.
   }
-  return [...new Set([checkout, real])].reduce((t, dir) => t.split(`${dir.replace(/\/+$/, '')}/`).join(''), text);
+  const dirs = [...new Set([checkout, real])].map((dir) => `${dir.replace(/\/+$/, '')}/`);
+  const relative = (text: string) => dirs.reduce((t, dir) => t.split(dir).join(''), text);
+  return { stdout: relative(run.stdout), stderr: relative(run.stderr) };
 }
 
 /** The end of each non-empty stream, quoted so control characters cannot garble a report. */

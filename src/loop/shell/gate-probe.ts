@@ -99,7 +99,7 @@ export async function runSetup(cmd: string, dir: string, env: Record<string, str
   );
   // Some tools say why only on stdout (`python3 -m venv` without ensurepip): with nothing on
   // stderr the end of stdout is the reason.
-  const shown = { stdout: fromRepositoryTop(run.stdout, dir), stderr: fromRepositoryTop(run.stderr, dir) };
+  const shown = fromRepositoryTop(run, dir);
   const tail = shown.stderr.trim() ? `; stderr: ${shown.stderr.trim().slice(-TAIL_CHARS)}` : shown.stdout.trim() ? `; stdout: ${shown.stdout.trim().slice(-TAIL_CHARS)}` : '';
   if (run.endedBy === 'exit' && run.exitCode === 0) return null;
   if (run.endedBy === 'absolute-timeout') return `timeout after ${SETUP_TIMEOUT_S}s${tail}`;
