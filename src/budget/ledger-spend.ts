@@ -128,21 +128,53 @@ export function readLedgerSpend(path: string): LedgerSpend | null {
   return fold.finish(tornTail);
 }
 
+/** How often the loop looks at the ledger while a turn's last lines may still come. */
+export const LEDGER_POLL_MS = 25;
+/** The longest a turn's end waits for its requests to settle (a sidecar that stopped settles none). */
+export const LEDGER_SETTLE_MAX_MS = 3000;
+
 /**
- * Waits until the ledger stops growing (the sidecar writes a reply's line the moment it ends,
- * also when its client was just killed), so a turn's spend is read after its last line.
+ * Whether a turn's lines are all on the ledger: it did not grow over the last poll, and every
+ * reservation on it is settled (reservation-journal.ts). The sidecar writes a request's `reserved`
+ * line before the request goes out and settles it the moment the reply ends, also when its client
+ * was just killed; so a turn whose processes are gone has nothing more to come once nothing is
+ * open. Pure.
  */
-export async function waitForQuietLedger(path: string, quietMs = 300, maxMs = 3000): Promise<void> {
+export function ledgerSettled(o: { grew: boolean; inFlight: number }): boolean {
+  return !o.grew && o.inFlight === 0;
+}
+
+/**
+ * Reads the ledger once a turn's lines are all on it (ledgerSettled), or after `maxMs` whatever
+ * is still open (a sidecar that stopped settles nothing: the next sidecar counts its reservations).
+ * Where the wait was a fixed 300 ms of no growth after every turn, it is now one poll when nothing
+ * is at the vendor, and as long as a request is: `peers down` and every tick in the pod no longer
+ * wait out a quiet period (BENCHMARKS.md, "Pod up and down").
+ */
+export async function readSettledLedger<T extends { inFlight: { requests: number } }>(
+  path: string,
+  read: () => T | null,
+  o: { pollMs?: number; maxMs?: number; sleep?: (ms: number) => Promise<void> } = {},
+): Promise<T | null> {
+  const pollMs = o.pollMs ?? LEDGER_POLL_MS;
+  const sleep = o.sleep ?? ((ms: number) => Bun.sleep(ms));
   const size = () => (existsSync(path) ? statSync(path).size : 0);
-  const end = Date.now() + maxMs;
+  const end = Date.now() + (o.maxMs ?? LEDGER_SETTLE_MAX_MS);
   let last = size();
-  let since = Date.now();
-  while (Date.now() < end) {
-    await Bun.sleep(Math.min(100, quietMs));
+  // The ledger is read again only once it changed: a request still open settles with a new line.
+  let readAt = -1;
+  let spend: T | null = null;
+  for (;;) {
+    await sleep(pollMs);
     const now = size();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) return;
+    const grew = now !== last;
+    last = now;
+    const timeUp = Date.now() >= end;
+    if (grew && !timeUp) continue;
+    if (now !== readAt) {
+      spend = read();
+      readAt = now;
+    }
+    if (spend === null || ledgerSettled({ grew, inFlight: spend.inFlight.requests }) || timeUp) return spend;
   }
 }

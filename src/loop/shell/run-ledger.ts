@@ -5,7 +5,7 @@
  * input (exit 2, naming the line), later it stops the run as `budget:ledger-unreadable`.
  */
 import { LedgerError, type LimitedLine } from '../../../auth-proxy/usage/usage-ledger.ts';
-import { type LedgerSpend, readLedgerSpend, waitForQuietLedger } from '../../budget/ledger-spend.ts';
+import { type LedgerSpend, readLedgerSpend, readSettledLedger } from '../../budget/ledger-spend.ts';
 import { InputError } from '../../cli/errors.ts';
 import type { StopReason } from '../../state/stop-reason.ts';
 
@@ -48,10 +48,9 @@ export class RunLedger {
    * What the turn that just ended spent, and the limits its vendor reported: the ledger's growth
    * since the last read (turns run one at a time, so what the sidecar recorded meanwhile is this turn's).
    */
-  async turnSpend(): Promise<TurnMeter | null> {
+  async turnSpend(settle: Parameters<typeof readSettledLedger>[2] = {}): Promise<TurnMeter | null> {
     const before = this.spend ?? EMPTY;
-    await waitForQuietLedger(this.path);
-    const after = this.read();
+    const after = await readSettledLedger(this.path, () => this.read(), settle);
     if (!after) return null;
     const newLimits = Math.max(0, after.limits - before.limits);
     return {
