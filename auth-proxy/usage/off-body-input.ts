@@ -19,7 +19,9 @@
  * - server-side compaction (OpenAI `context_management`, Anthropic `compact_*` context edits): a
  *   second pass over the input;
  * - a router's own additions (OpenRouter `plugins`, `web_search_options`, `:online` models,
- *   presets: `preset`, `@preset/…`).
+ *   presets: `preset`, `@preset/…`);
+ * - any setting read at the top of the body (its model, tier, stored input, …) named below it,
+ *   where a gateway merging `extra_body` reads it, and a gateway's fallback models (`fallbacks`).
  *
  * Tools are judged by an allow-list of the types the client executes itself (its own tool calls
  * come back as a new request, reserved on its own body), so a server tool added tomorrow is on the
@@ -130,6 +132,41 @@ function objectReason(o: Record<string, unknown>): Reason | null {
   return null;
 }
 
+/**
+ * Settings the budget reads at the top of the body only (topLevel above; which model, tier, speed,
+ * geography, routing and background mode in request-cost.ts, requestFactsOf), by key as
+ * multipleSamples compares them (case-folded, `_` and `-` removed). A gateway merges a nested
+ * settings object (`extra_body`, the OpenAI SDKs' and LiteLLM's convention) into the request it
+ * sends on, so one named below the top is read there and not by the budget: `{"model":
+ * "gpt-5-nano", "extra_body": {"model": "gpt-5.4-pro"}}` was reserved at nano's price and billed at
+ * pro's (nested-settings-budget.test.ts). Those that make the vendor reach the web or a remote
+ * server are refused cap or not, like their top-level forms.
+ */
+const TOP_LEVEL_SETTINGS: ReadonlyMap<string, 'reach' | 'unbounded'> = new Map([
+  ...(['plugins', 'websearchoptions', 'preset', 'mcpservers'] as const).map((k) => [k, 'reach'] as const),
+  ...(['model', 'models', 'servicetier', 'speed', 'inferencegeo', 'provider', 'background', 'previousresponseid', 'conversation', 'prompt', 'contextmanagement', 'container'] as const).map((k) => [k, 'unbounded'] as const),
+]);
+/**
+ * A router's fallback models under other spellings than OpenRouter's `models` (which the budget
+ * prices): LiteLLM serves `fallbacks` when the model fails, which `mock_testing_fallbacks` forces.
+ */
+const FALLBACK_LISTS = new Set(['fallbacks', 'fallbackmodels', 'contextwindowfallbacks', 'contextwindowfallbackdict']);
+const settingKey = (key: string) => foldKey(key).replace(/[_-]/g, '');
+
+/** A top-level setting named below the top of the body, or a fallback list anywhere (`root`: the body itself). */
+function settingReason(o: Record<string, unknown>, root: boolean): Reason | null {
+  for (const [key, value] of Object.entries(o)) {
+    if (!present(value)) continue;
+    const n = settingKey(key);
+    if (FALLBACK_LISTS.has(n)) return unbounded(`"${key.slice(0, 64)}" names fallback models a gateway may serve instead of the one priced`);
+    const kind = root ? undefined : TOP_LEVEL_SETTINGS.get(n);
+    if (kind === undefined) continue;
+    const why = `"${key.slice(0, 64)}" is named below the top of the request body, where a gateway merging nested settings (extra_body) reads it and the budget does not`;
+    return kind === 'reach' ? reaches(`${why}; it makes the provider reach the web or a remote server`) : unbounded(why);
+  }
+  return null;
+}
+
 /** Keys whose object value is the client's own map (labels), whatever its keys' case. */
 const FREE_MAPS = ['metadata', 'client_metadata'] as const;
 
@@ -172,6 +209,7 @@ export function offBodyReasons(doc: Record<string, unknown>, vendor: Vendor): Of
     if (freeMaps.has(v)) return 'skip';
     if (note(casedKeyReason(v))) return 'stop';
     for (const key of FREE_MAPS) if (isObject(v[key])) freeMaps.add(v[key]);
+    if (note(settingReason(v, v === doc))) return 'stop';
     if (note(objectReason(v))) return 'stop';
     // A past web search replayed in a Responses history records its sources; nothing is fetched again.
     if (v.type === 'web_search_call' && v !== doc) return 'skip';
