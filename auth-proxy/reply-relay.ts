@@ -25,16 +25,20 @@ import type { RequestFacts } from './usage/request-cost.ts';
 import type { ReplyLine, UsageLedger } from './usage/usage-ledger.ts';
 
 /**
- * Statuses that say the request was refused before it was served, so nothing was billed: 1xx-4xx
- * (a redirect, the request refused, a rate limit), 501 and 505 (not served at all), and 529
- * (Anthropic's overloaded, refused before sampling). Every other 5xx is ambiguous: a gateway's
- * timeout (504, Cloudflare's 524), a bad gateway or an upstream reset before the head (502, 503
- * from Envoy, 520) can come after the backend generated the reply and billed it, so it is metered
- * like a whole reply without usage: input at its bound, output at its whole allowance
- * (SECURITY.md, "Nothing unmetered"; gateway-error-budget.test.ts).
+ * Statuses that say the request was refused before it was served, so nothing was billed: 1xx-3xx
+ * (a redirect), the 4xx that refuse a request (malformed, unauthorized, not found, too large, a
+ * rate limit, …), 501 and 505 (not served at all), and 529 (Anthropic's overloaded, refused before
+ * sampling). Every other status is ambiguous: a gateway's timeout (504, Cloudflare's 524, LiteLLM's
+ * 408 for a request's own `timeout`), a cancellation (499, a load balancer's 460), a bad gateway or
+ * an upstream reset before the head (502, 503 from Envoy, 520) can come after the backend generated
+ * the reply and billed it, so it is metered like a whole reply without usage: input at its bound,
+ * output at its whole allowance (SECURITY.md, "Nothing unmetered"; gateway-error-budget.test.ts).
+ * A 4xx not listed (one peers does not know) is ambiguous too.
  */
+const REFUSED_4XX = new Set([400, 401, 402, 403, 404, 405, 406, 407, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 423, 424, 425, 426, 428, 429, 431, 451]);
 const REFUSED_5XX = new Set([501, 505, 529]);
-export const mayHaveBilled = (status: number): boolean => (status >= 200 && status < 300) || (status >= 500 && !REFUSED_5XX.has(status));
+export const mayHaveBilled = (status: number): boolean =>
+  status >= 200 && !(status >= 300 && status < 400) && !REFUSED_4XX.has(status) && !REFUSED_5XX.has(status);
 
 /** Vendors' error bodies are a few hundred bytes; only this much of a 429 (its reset time) or a 5xx (whose error it is) is read. */
 const MAX_ERROR_BODY = 64 * 1024;

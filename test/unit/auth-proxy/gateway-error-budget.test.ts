@@ -15,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { isReply, readLedgerFile } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { type StandInVendor, sidecarFor, startStandInVendor } from './sidecar-fixture.ts';
 
+/** Statuses a server gives only for a request it did not serve. */
+const CLEAR_REFUSALS = [400, 401, 429, 529];
 /** The backend generates and bills the whole allowance; the gateway in front answers `status` instead of the reply. */
 let status = 504;
 let billedByBackend = 0;
@@ -24,9 +26,11 @@ let vendor: StandInVendor;
 beforeAll(async () => {
   vendor = await startStandInVendor((_req, raw, res) => {
     const doc = JSON.parse(raw.toString()) as { max_tokens: number };
-    if (status >= 500 && status !== 529 && !vendorRefuses) billedByBackend += doc.max_tokens + raw.length; // generated, then the gateway gave up
+    if (!CLEAR_REFUSALS.includes(status) && !vendorRefuses) billedByBackend += doc.max_tokens + raw.length; // generated, then the gateway gave up
     const html = status === 524;
     res.writeHead(status, { 'content-type': html ? 'text/html' : 'application/json', ...(vendorRefuses ? { 'request-id': 'req_011CSHoEeqs5C35K2UUqR7Fy' } : {}) });
+    // LiteLLM answers its own timeout (a request's `timeout`, its router's) as a 408 in OpenAI's error shape.
+    if (status === 408) return res.end(JSON.stringify({ error: { message: 'litellm.Timeout: Request timed out.', type: null, param: null, code: '408' } }));
     res.end(html ? '<html><body>Error 524: A timeout occurred</body></html>' : JSON.stringify({ type: 'error', error: { type: status === 529 ? 'overloaded_error' : 'api_error', message: 'upstream' } }));
   });
 });
@@ -37,7 +41,9 @@ const body = { model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: '
 const post = (url: string) => fetch(`${url}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, text: await r.text() }));
 
 describe('a gateway error after the backend billed is counted, a clear refusal is not', () => {
-  for (const s of [504, 524, 502, 503, 500]) {
+  // 408 and 499 are timeouts and cancellations, not refusals: a gateway's own (LiteLLM's per-request
+  // `timeout`, nginx-style 499) can come after the backend generated and billed, like a 504.
+  for (const s of [504, 524, 502, 503, 500, 408, 499, 460]) {
     test(`${s}: counted at the reservation, so a ${CAP}-token cap stops the requests before the backend's bill passes it`, async () => {
       status = s;
       billedByBackend = 0;
@@ -73,7 +79,7 @@ describe('a gateway error after the backend billed is counted, a clear refusal i
     });
   }
 
-  for (const s of [400, 401, 429, 529]) {
+  for (const s of CLEAR_REFUSALS) {
     test(`${s}: a clear refusal costs nothing on the ledger`, async () => {
       status = s;
       const sc = await sidecarFor('anthropic', vendor.port, { maxTokens: CAP });
