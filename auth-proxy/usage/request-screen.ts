@@ -72,7 +72,7 @@ export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor, 
   // `best_of` (or a gateway merging `extra_body` into what it sends on) would bill that many
   // replies against one reservation (nested-samples-budget.test.ts).
   const samples = multipleSamples(doc);
-  if (samples !== null) return refuse('peers_multiple_samples', `"${samples}" asks for more than one reply per request, which one reservation does not cover`);
+  if (samples !== null) return refuse('peers_multiple_samples', `"${samples}" asks for more than one reply (or attempt, which a gateway bills each of) per request, which one reservation does not cover`);
   // An image is billed by its pixels: one whose size cannot be read bounds nothing (image-input.ts).
   if (unreadableImage) return refuse('peers_image_unreadable', `${unreadableImage}, so what it is billed as input is unknown and the run's budget could be passed`);
   const why = off.unbounded ?? off.reach;
@@ -82,13 +82,22 @@ export function unboundedUnderCap(doc: Record<string, unknown>, vendor: Vendor, 
 
 /** Spellings of "how many replies" (case-folded, `_` and `-` removed): OpenAI's, Hugging Face's, Gemini's. */
 const SAMPLE_KEYS = new Set(['n', 'bestof', 'numreturnsequences', 'candidatecount', 'numcompletions']);
+/**
+ * Spellings of "send it again" a gateway reads from the body (LiteLLM's `num_retries` and
+ * `max_retries`, a `retry` policy): a retried attempt the gateway gave up on (its `timeout`) was
+ * still generated and billed by the backend, and the sidecar sees only the last
+ * (gateway-retry-budget.test.ts). Any value but 0 asks for more than one.
+ */
+const RETRY_KEYS = new Set(['numretries', 'maxretries', 'retries', 'retry', 'retrycount', 'maxattempts', 'attempts']);
 
-/** The first key anywhere in the body's settings asking for a number of replies other than 1, or null. */
+/** The first key anywhere in the body's settings asking for a number of replies (or attempts) other than 1, or null. */
 export function multipleSamples(doc: Record<string, unknown>): string | null {
   let found: string | null = null;
   walkRequestObjects(doc, (v) => {
     for (const [key, value] of Object.entries(v)) {
-      if (value === undefined || value === null || value === 1 || !SAMPLE_KEYS.has(foldKey(key).replace(/[_-]/g, ''))) continue;
+      if (value === undefined || value === null || value === false) continue;
+      const n = foldKey(key).replace(/[_-]/g, '');
+      if (RETRY_KEYS.has(n) ? value === 0 : value === 1 || !SAMPLE_KEYS.has(n)) continue;
       found = key;
       return 'stop';
     }
