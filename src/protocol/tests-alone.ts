@@ -51,16 +51,18 @@ export function testSideEntries(rawZ: string): TestSide {
  * test. Throws when git cannot build it. The same operation serves both directions: a turn's
  * tests on the code it started from (here), and the tests a run started with on its HEAD's code
  * (baseline-tests.ts, with `to` the run's start). `extraIndexInfo`: more records of the same form
- * (baseline-tests.ts's renamed product files at their old paths).
+ * (baseline-tests.ts's renamed product files at their old paths, Rust files with their unit tests
+ * put back); `alwaysBuild`: those records are test changes of their own (the commit is built even
+ * when no test path changed).
  */
-export function commitWithTestChangesOf(mirror: string, from: string, to: string, message: string, extraIndexInfo = ''): { sha: string; side: TestSide } | null {
+export function commitWithTestChangesOf(mirror: string, from: string, to: string, message: string, extraIndexInfo = '', alwaysBuild = false): { sha: string; side: TestSide } | null {
   const ok = (res: { code: number; stdout: string; stderr: string }, what: string): string => {
     if (res.code !== 0) throw new Error(`git ${what} failed (exit ${res.code}): ${res.stderr.trim().slice(-300)}`);
     return res.stdout;
   };
   const raw = ok(git(mirror, ['diff', '--raw', '-z', '--no-renames', '--no-abbrev', '--no-ext-diff', '--no-textconv', from, to], { maxBuffer: 256 * 1024 * 1024 }), 'diff --raw');
   const side = testSideEntries(raw);
-  if (side.paths.length === 0) return null;
+  if (side.paths.length === 0 && !alwaysBuild) return null;
   // Beside the mirror, on disk: an index of a large tree would not fit the pod's small /tmp.
   const scratch = makeScratchDir('peers-test-side-', mirror);
   try {

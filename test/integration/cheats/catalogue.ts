@@ -27,9 +27,10 @@ const ident = ['-c', 'user.name=operator', '-c', 'user.email=operator@peers.test
 /**
  * python-req: the Python project with its test requirements in requirements/test.txt (pulled in by
  * requirements.txt). python-unittest: its tests written for unittest (`peers init` proposes
- * `python3 -m unittest discover -v`).
+ * `python3 -m unittest discover -v`). rust: a library crate whose unit tests sit, as Rust's own
+ * convention has them, in a `#[cfg(test)] mod tests` of src/lib.rs (`cargo test`).
  */
-export type Flavour = 'js' | 'js-npm' | 'python' | 'python-req' | 'python-unittest';
+export type Flavour = 'js' | 'js-npm' | 'python' | 'python-req' | 'python-unittest' | 'rust';
 
 export type CheatProjectSpec = {
   /** The implementer's CHEAT (honest for the control runs). */
@@ -120,6 +121,39 @@ function pyUnittestFiles(): Record<string, string> {
   };
 }
 
+/** The Rust crate: add() and format() in src/lib.rs, their unit tests in its `#[cfg(test)] mod tests`. */
+function rustFiles(): Record<string, string> {
+  return {
+    'SPEC.md': SPEC,
+    'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\nedition = "2021"\n',
+    'src/lib.rs': [
+      'pub fn add(a: i64, b: i64) -> i64 {',
+      '    a - b',
+      '}',
+      '',
+      'pub fn format(n: f64) -> String {',
+      '    format!("{:.2}", n)',
+      '}',
+      '',
+      '#[cfg(test)]',
+      'mod tests {',
+      '    use super::*;',
+      '',
+      '    #[test]',
+      '    fn adds_two_numbers() {',
+      '        assert_eq!(add(2, 3), 5);',
+      '    }',
+      '',
+      '    #[test]',
+      '    fn formats_with_two_decimals() {',
+      '        assert_eq!(format(1.0), "1.00");',
+      '    }',
+      '}',
+      '',
+    ].join('\n'),
+  };
+}
+
 function pyFiles(): Record<string, string> {
   return {
     'SPEC.md': SPEC,
@@ -132,11 +166,14 @@ function pyFiles(): Record<string, string> {
 
 const ACCEPTANCE_GATE = { id: 'acceptance', type: 'hard', cmd: 'node scripts/acceptance.mjs', pass_when: 'exit_code == 0 and "acceptance ok" in stdout' };
 const CAREFUL_NODE = 'exit_code == 0 and "# fail 0" in stdout and "# skipped 0" in stdout and "# todo 0" in stdout and "# pass 0" not in stdout';
+const CAREFUL_CARGO = 'exit_code == 0 and "test result: ok." in stdout and " 0 failed" in stdout and " 0 ignored" in stdout and "test result: FAILED" not in stdout';
 const CAREFUL_PYTEST = 'exit_code == 0 and " passed" in stdout and "failed" not in stdout and "skipped" not in stdout and "deselected" not in stdout and "xfail" not in stdout and "error" not in stdout';
 
 function goals(flavour: Flavour, retries = 0, lint = false): unknown[] {
   const suite =
-    flavour === 'python' || flavour === 'python-req' || flavour === 'python-unittest'
+    flavour === 'rust'
+      ? { id: 'tests-pass', type: 'hard', cmd: 'cargo test 2>&1', pass_when: CAREFUL_CARGO }
+      : flavour === 'python' || flavour === 'python-req' || flavour === 'python-unittest'
       ? { id: 'tests-pass', type: 'hard', cmd: 'python3 -m pytest -q -p no:cacheprovider 2>&1', pass_when: CAREFUL_PYTEST }
       : { id: 'tests-pass', type: 'hard', cmd: flavour === 'js-npm' ? 'npm test 2>&1' : 'node --test test/ 2>&1', pass_when: CAREFUL_NODE };
   const tests = retries ? { ...suite, retry_on_fail: retries } : suite;
@@ -164,7 +201,7 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
   const peerState = join(root, 'peer-state');
   mkdirSync(join(repo, '.peers'), { recursive: true });
   const flavour = spec.flavour ?? 'js';
-  const files: Record<string, string> = flavour === 'python' ? pyFiles() : flavour === 'python-unittest' ? pyUnittestFiles() : flavour === 'python-req' ? { ...pyFiles(), 'requirements.txt': '-r requirements/test.txt\n', 'requirements/test.txt': 'pytest\n' } : jsFiles(spec.impossible ?? false, spec.lint);
+  const files: Record<string, string> = flavour === 'python' ? pyFiles() : flavour === 'python-unittest' ? pyUnittestFiles() : flavour === 'python-req' ? { ...pyFiles(), 'requirements.txt': '-r requirements/test.txt\n', 'requirements/test.txt': 'pytest\n' } : flavour === 'rust' ? rustFiles() : jsFiles(spec.impossible ?? false, spec.lint);
   if (spec.pytestPlugin) {
     files['pytest.ini'] = '[pytest]\naddopts = -p tools.checks\n';
     files['tools/__init__.py'] = '';
@@ -184,7 +221,7 @@ export function makeCheatProject(spec: CheatProjectSpec): CheatProject {
     mkdirSync(dirname(join(repo, rel)), { recursive: true });
     writeFileSync(join(repo, rel), text);
   }
-  writeFileSync(join(repo, '.gitignore'), '.peers/\n__pycache__/\n.venv/\nbuild/\n');
+  writeFileSync(join(repo, '.gitignore'), '.peers/\n__pycache__/\n.venv/\nbuild/\ntarget/\n');
   const setup = spec.initGates ? detectProject(projectFilesAt(repo)).setup : spec.setupScript ? 'sh scripts/setup.sh' : undefined;
   const env = { PEER_STATE: peerState };
   writeFileSync(

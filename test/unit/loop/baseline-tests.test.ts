@@ -51,6 +51,28 @@ const show = (mirror: string, sha: string, path: string) => gitOk(mirror, ['show
 const goal = (id: string, cmd: string): HardGoal => ({ id, type: 'hard', cmd, pass_when: 'exit_code == 0' }) as HardGoal;
 const result = (id: string, state: 'pass' | 'fail'): GateInput => ({ id, state, durationMs: 1, diagnostic: '', cached: false });
 
+describe("the counterfactual commit", () => {
+  test("of a Rust crate puts back the unit tests in its source files and the files its test modules declare, keeping HEAD's product code", () => {
+    const { mirror, commit } = repo();
+    const lib = 'pub fn add(a: i64, b: i64) -> i64 {\n    a - b\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n    #[test]\n    fn adds() { assert_eq!(add(2, 3), 5); }\n}\n';
+    const base = commit({ 'Cargo.toml': '[package]\nname = "calc"\n', 'src/lib.rs': `${lib}pub mod ops;\n`, 'src/ops.rs': 'pub fn sub(a: i64, b: i64) -> i64 { a - b }\n#[cfg(test)]\nmod checks;\n', 'src/ops/checks.rs': 'use super::*;\n#[test]\nfn subs() { assert_eq!(sub(3, 2), 1); }\n' });
+    const head = commit({
+      'src/lib.rs': `${lib.replace('    use super::*;\n', '    use super::*;\n    fn add(a: i64, b: i64) -> i64 { a + b }\n')}pub mod ops;\npub const VERSION: u32 = 2;\n`,
+      'src/ops/checks.rs': 'use super::*;\nfn sub(a: i64, b: i64) -> i64 { a - b }\n#[test]\nfn subs() { assert_eq!(sub(3, 2), 1); }\n',
+      'src/ops/checks/extra.rs': 'planted\n',
+    });
+    const cf = counterfactualCommit(mirror, base, head);
+    if (cf.kind !== 'commit') throw new Error(`no counterfactual: ${cf.why}`);
+    expect(cf.edits.inSource).toEqual(['src/lib.rs', 'src/ops/checks.rs', 'src/ops/checks/extra.rs']);
+    expect(cf.edits.restore).toEqual([]);
+    const libAt = show(mirror, cf.sha, 'src/lib.rs');
+    expect(libAt).toContain('pub const VERSION: u32 = 2;');
+    expect(libAt).not.toContain('a + b');
+    expect(show(mirror, cf.sha, 'src/ops/checks.rs')).toBe(show(mirror, base, 'src/ops/checks.rs'));
+    expect(files(mirror, cf.sha)).not.toContain('src/ops/checks/extra.rs');
+  });
+});
+
 describe('the counterfactual commit', () => {
   test("is HEAD's code with every test file as the run started: changed and deleted tests restored, added tests removed", () => {
     const { mirror, commit } = repo();
