@@ -19,7 +19,7 @@ import { noHardGoalWarning } from '../src/config/unmeasured-goals.ts';
 import { ensureStateDirs, projectKey, stateDirFor, statePaths } from '../src/state/paths.ts';
 import { podLockWaitLine, probeRepositoryLoopLock, withPodLock } from '../src/state/project-locks.ts';
 import { writeControl } from '../src/state/operator-control.ts';
-import { formatStopReason } from '../src/state/stop-reason.ts';
+import { formatStopReason, readStopReason } from '../src/state/stop-reason.ts';
 import type { ArchivedRun } from '../src/state/run-archive.ts';
 import { decideUp, decideWhileRunning, refuseOtherMode } from '../src/loop/up-decision.ts';
 import { readPolicyIfPresent } from '../src/budget/budget-policy-file.ts';
@@ -248,6 +248,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     interrupted = true;
   };
   process.on('SIGINT', onInterrupt);
+  // This up's start, and the one before it: restored when no loop of this up got to run.
+  let upAt: string | undefined;
+  let previousUpAt: string | undefined;
   try {
     results = prepareRun(repo, paths, key, o).results;
     // A new clone replaced the run dir, and with it the gates' checkouts dir.
@@ -259,9 +262,12 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     // Notifications come from the host, with the settings of the operator's config as read now.
     armNotifications(stateDir, { name: entry.name ?? basename(repo), path: repo }, loaded.config.notify);
     // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.
-    await updateRegistry((ps) => {
+    upAt = new Date().toISOString();
+    previousUpAt = await updateRegistry((ps) => {
       const p = ps.find((x) => x.path === repo);
-      if (p) p.last_up_at = new Date().toISOString();
+      const before = p?.last_up_at;
+      if (p) p.last_up_at = upAt;
+      return before;
     }, env);
     if (interrupted) throw new UpInterrupted();
     await createAndStartPod(plan, ground, key, env, o.progress);
@@ -269,6 +275,9 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   } catch (e) {
     await settleGround(ground).catch(() => undefined);
     await teardown(key, env);
+    // The run is as this up found it: its last stop is still its stop (not 'crashed', which a stop
+    // reason older than the recorded start would read as; sandbox/reconcile.ts classify).
+    if (upAt) await forgetUpWithoutLoop(repo, paths.stopReason, upAt, previousUpAt, env).catch(() => undefined);
     // --fresh archived the old run (and its results branch is about to move) before this failed:
     // said now, or the user never learns where it went (the command prints it only on success).
     if (archived) for (const l of describeReset({ stateDir, archived, previousResults, ...(keptResults ? { kept: keptResults } : {}) }, runBranch(paths, key, repo))) o.progress(l);
@@ -300,6 +309,27 @@ async function refuseUnloggableStateDir(stateDir: string, env: NodeJS.ProcessEnv
     const r = spawnSync(bin!, args, { encoding: 'utf8', timeout: 15_000, stdio: ['ignore', 'pipe', 'pipe'] });
     return r.error ? undefined : { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   });
+}
+
+/**
+ * An up that failed or was interrupted before its loop wrote a stop reason: the registry's start
+ * goes back to the one before, so `peers status` shows the run's last stop as it was.
+ */
+async function forgetUpWithoutLoop(repo: string, stopReasonFile: string, upAt: string, previousUpAt: string | undefined, env: NodeJS.ProcessEnv): Promise<void> {
+  let stop: { at: string } | undefined;
+  try {
+    stop = readStopReason(stopReasonFile);
+  } catch {
+    stop = undefined;
+  }
+  if (stop?.at && Date.parse(stop.at) >= Date.parse(upAt)) return; // this up's loop ran and stopped
+  await updateRegistry((ps) => {
+    const p = ps.find((x) => x.path === repo);
+    if (p && p.last_up_at === upAt) {
+      if (previousUpAt) p.last_up_at = previousUpAt;
+      else delete p.last_up_at;
+    }
+  }, env);
 }
 
 /** Thrown where `up` notices a Ctrl-C it caught (the podman calls may all have succeeded). */

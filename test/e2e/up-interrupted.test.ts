@@ -82,6 +82,12 @@ describe.skipIf(!need.ok)('Ctrl-C during peers up', () => {
     // A new run, or the one the interrupted up had saved (its loop may have started): a rehearsal either way.
     expect(again.stdout).toMatch(/lib is (resumed, )?rehearsing \(scripted model server, nothing billed\) in pod /);
     expect(asUser([PEERS_BIN, 'down'], { cwd: repo, env }).code).toBe(0);
+    // Ctrl-C while the stopped run is resumed: the run is as it was, stopped by that down. It used to
+    // read `Status: crashed (interrupted)` (the registry kept the interrupted up as the run's start).
+    const resumed = await upThenCtrlC();
+    expect(resumed.code, resumed.stderr).toBe(130);
+    const status = asUser([PEERS_BIN, 'status'], { cwd: repo, env });
+    expect(status.stdout).toContain('Status: stopped (interrupted)');
     // Ctrl-C during `up --fresh`: the old run was archived first; where it went is said all the same.
     const fresh = await upThenCtrlC('--fresh');
     expect(fresh.code, fresh.stderr).toBe(130);
