@@ -30,6 +30,8 @@ export class HeadGates {
       baseline: () => string | undefined;
       signal: AbortSignal;
       log: (line: string) => void;
+      /** When a measurement the next turn waits for is first said to be still going (then every minute). */
+      slowNoticeMs?: number;
     },
   ) {
     this.expensive = new BackgroundGates(hardGoals(o.goals), (head, g, signal) => this.evaluate(head, g, signal), o.signal, o.log);
@@ -53,7 +55,7 @@ export class HeadGates {
   async refresh(state: LoopState, head: string | null): Promise<LoopState> {
     const harvested = this.expensive.harvest(state);
     if (!head || harvested.gates.head === head) return harvested;
-    const results = await this.evaluate(head);
+    const results = await this.awaited(head, cheapGoals(hardGoals(this.o.goals)));
     // Gates cut short by a stop request say nothing about HEAD: evaluate them again on the next start.
     if (this.o.signal.aborted) return harvested;
     this.expensive.noteSync(results);
@@ -62,7 +64,25 @@ export class HeadGates {
 
   /** Every hard gate at `head` (the expensive ones too) but those in `skip`: a turn's own probe (peer-turn.ts). */
   evaluateAllBut(head: string, skip: string[]): Promise<GateInput[]> {
-    return this.evaluate(head, hardGoals(this.o.goals).filter((g) => !skip.includes(g.id)));
+    return this.awaited(head, hardGoals(this.o.goals).filter((g) => !skip.includes(g.id)));
+  }
+
+  /**
+   * A measurement the run waits on, said while it lasts: a test suite of minutes otherwise leaves
+   * `peers logs -f` and `up --attach` silent between the last line and the result, as if hung.
+   */
+  private async awaited(head: string, goals: HardGoal[]): Promise<GateInput[]> {
+    const started = Date.now();
+    const say = () => this.o.log(`peers: gates at ${head.slice(0, 8)}: still measuring (${Math.round((Date.now() - started) / 1000)} s so far: ${goals.map((g) => g.id).join(', ')}); the next turn starts when they finish`);
+    let timer = setTimeout(function again() {
+      say();
+      timer = setTimeout(again, SLOW_NOTICE_REPEAT_MS);
+    }, this.o.slowNoticeMs ?? SLOW_NOTICE_MS);
+    try {
+      return await this.evaluate(head, goals);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The state with what the turn already measured at its HEAD recorded (not evaluated again), and background results harvested. */
@@ -75,3 +95,7 @@ export class HeadGates {
     return this.expensive.harvest(next);
   }
 }
+
+/** A gate measurement longer than this is said in the log, then again every SLOW_NOTICE_REPEAT_MS. */
+const SLOW_NOTICE_MS = 15_000;
+const SLOW_NOTICE_REPEAT_MS = 60_000;
