@@ -7,6 +7,7 @@
  * and the run holds the peer while it is away).
  */
 import { opencodeProvider } from '../src/config/opencode-vendor.ts';
+import { codexRoutesItself } from '../src/config/peer-argv.ts';
 import { resolveProvider, type ProviderSpec } from '../src/config/provider.ts';
 import type { Resolver } from '../proxy/resolver.ts';
 import { UPSTREAMS } from '../auth-proxy/upstreams.ts';
@@ -15,7 +16,7 @@ import { UPSTREAMS } from '../auth-proxy/upstreams.ts';
 export const VENDOR_LOOKUP_BUDGET_MS = 2000;
 
 export type VendorHost = { host: string; peers: string[] };
-type PeerLike = { name: string; tool: string; provider?: ProviderSpec; model?: string; env?: Record<string, string> };
+type PeerLike = { name: string; tool: string; argv: readonly string[]; provider?: ProviderSpec; model?: string; env?: Record<string, string> };
 
 /** The host of a vendor's upstream, as the auth sidecar reaches it (auth-proxy/upstreams.ts). */
 const hostOf = (id: 'anthropic' | 'openai' | 'chatgpt') => new URL(UPSTREAMS[id].origin).hostname;
@@ -26,7 +27,7 @@ const OWN_BASE_URL = ['ANTHROPIC_BASE_URL', 'OPENAI_BASE_URL'];
 /**
  * Each vendor host and the peers that need it: a provider's base_url host; claude (and opencode on
  * an Anthropic model) api.anthropic.com; codex api.openai.com, or chatgpt.com when it is served
- * from the Codex login (`codexLogin`); opencode on an OpenAI model api.openai.com. custom peers none.
+ * from the Codex login (`codexLogin`), none when its argv names its own provider (codexRoutesItself); opencode on an OpenAI model api.openai.com. custom peers none.
  */
 export function vendorHostsOf(peers: readonly PeerLike[], o: { codexLogin: boolean }): VendorHost[] {
   const byHost = new Map<string, string[]>();
@@ -36,7 +37,9 @@ export function vendorHostsOf(peers: readonly PeerLike[], o: { codexLogin: boole
     const provider = p.tool === 'claude' || p.tool === 'codex' ? resolveProvider(p.tool, p.provider) : null;
     if (provider) add(new URL(provider.base_url).hostname.toLowerCase(), p.name);
     else if (p.tool === 'claude') add(hostOf('anthropic'), p.name);
-    else if (p.tool === 'codex') add(hostOf(o.codexLogin ? 'chatgpt' : 'openai'), p.name);
+    else if (p.tool === 'codex') {
+      if (!codexRoutesItself(p.argv)) add(hostOf(o.codexLogin ? 'chatgpt' : 'openai'), p.name);
+    }
     else if (p.tool === 'opencode') {
       const vendor = opencodeProvider(p);
       if (vendor === 'anthropic' || vendor === 'openai') add(hostOf(vendor), p.name);

@@ -49,6 +49,16 @@ function hasSwitch(argv: readonly string[], ...names: string[]): boolean {
   return argv.some((a) => names.some((n) => a === n || a.startsWith(`${n}=`)));
 }
 
+/**
+ * A codex argv that names its own provider or base URL (`-c model_provider=…`, `-c openai_base_url=…`:
+ * a rehearsal's model server, an endpoint of the user's) is not routed to a vendor by peers: no
+ * sidecar provider is added to it, and it needs no vendor host.
+ */
+export function codexRoutesItself(argv: readonly string[]): boolean {
+  const present = codexConfig(argv);
+  return present.has('model_provider') || present.has('openai_base_url');
+}
+
 /** Settings made through codex `-c key=value` / `--config key=value` / `--config=key=value` (last wins). */
 function codexConfig(argv: readonly string[]): Map<string, string> {
   const settings = new Map<string, string>();
@@ -129,7 +139,7 @@ function codexArgv(peer: PeerSpec, opts: BuildOptions, out: PeerCommand): string
   // TOML basic strings and JSON strings agree for these values, so JSON.stringify quotes them.
   const extra = pairs.flatMap(([k, v]) => ['-c', `${k}=${JSON.stringify(v)}`]);
   const sidecar = opts.hostEnv?.[CODEX_BASE_URL_ENV];
-  if (sidecar && !provider && !present.has('model_provider') && !present.has('openai_base_url')) {
+  if (sidecar && !provider && !codexRoutesItself(peer.argv)) {
     // wire_api "responses" over plain HTTPS: the built-in provider would first try a WebSocket the
     // sidecar does not forward. The key is the workspace's placeholder; the sidecar swaps it.
     const table = `{ name = "OpenAI through the peers auth sidecar", base_url = ${JSON.stringify(sidecar)}, wire_api = "responses", env_key = "OPENAI_API_KEY" }`;

@@ -23,6 +23,10 @@ const config = ConfigSchema.parse({
     { name: 'corp', tool: 'claude', argv: ['claude'], provider: { kind: 'anthropic-compatible', base_url: 'https://llm.peers-test.invalid/anthropic', key_env: 'CORP_KEY' } },
     { name: 'oc', tool: 'opencode', argv: ['opencode'], model: 'openai/gpt-5' },
     { name: 'rehearsal', tool: 'claude', argv: ['claude'], env: { ANTHROPIC_BASE_URL: 'http://127.0.0.1:8089/peer/claude' } },
+    // README "Rehearse offline" and `peers demo --keep`: codex pointed at the model server by its argv.
+    // doctor warned that chatgpt.com did not resolve and every turn would fail, for a peer that never goes there.
+    { name: 'codex-rehearsal', tool: 'codex', argv: ['codex', 'exec', '-c', 'model_providers.rehearsal={ name = "rehearsal", base_url = "http://127.0.0.1:8089/peer/codex/v1", wire_api = "responses", env_key = "REHEARSAL_KEY" }', '-c', 'model_provider="rehearsal"'], env: { CODEX_HOME: '/tmp/rehearsal-codex-home' } },
+    { name: 'codex-own-url', tool: 'codex', argv: ['codex', 'exec', '--config=openai_base_url="https://llm.example.invalid/v1"'] },
     { name: 'mine', tool: 'custom', argv: ['aider'] },
   ],
 });
