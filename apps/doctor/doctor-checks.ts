@@ -229,11 +229,14 @@ function peerCliChecks(probe: HostProbe): DoctorCheck[] {
   return PEER_CLIS.map(({ program, pkg }) => {
     const v = versionOf(probe, program);
     if (v) return { id: `cli-${program}`, title: `${program} CLI`, status: 'ok', detail: v, required: false };
+    // `peers up` runs the image's copy (the image check above): one missing here is nothing to warn
+    // about for a user on API keys or rehearsing, and a new user read three warnings as three problems.
+    const installed = probe.which(program) !== undefined;
     return {
       id: `cli-${program}`,
       title: `${program} CLI`,
-      status: 'warn',
-      detail: probe.which(program) ? `${program} --version failed` : `${program} is not on PATH (only needed on the host to log in with it)`,
+      status: installed ? 'warn' : 'skip',
+      detail: installed ? `${program} --version failed` : `${program} is not on PATH: \`peers up\` runs the workspace image's; install it here only to log in with it`,
       fix: `npm install -g ${pkg}`,
       required: false,
     } satisfies DoctorCheck;

@@ -45,7 +45,9 @@ describe('peers doctor', () => {
     expect(byId(r.checks, 'podman')).toMatchObject({ status: 'fail', detail: 'podman is not on PATH', fix: 'sudo apt-get install -y podman uidmap slirp4netns fuse-overlayfs runc' });
     expect(byId(r.checks, 'image')!.status).toBe('skip');
     expect(byId(r.checks, 'network-helper')).toMatchObject({ status: 'fail', fix: 'sudo apt-get install -y slirp4netns' });
-    expect(byId(r.checks, 'cli-claude')).toMatchObject({ status: 'warn', fix: 'npm install -g @anthropic-ai/claude-code', required: false });
+    // Not a warning: `peers up` runs the image's claude; the host's is only for logging in with it.
+    expect(byId(r.checks, 'cli-claude')).toMatchObject({ status: 'skip', fix: 'npm install -g @anthropic-ai/claude-code', required: false });
+    expect(byId(r.checks, 'cli-claude')!.detail).toBe("claude is not on PATH: `peers up` runs the workspace image's; install it here only to log in with it");
     expect(r.code).toBe(1);
   });
 
