@@ -52,6 +52,7 @@ import { armNotifications } from '../src/notify/notify-store.ts';
 import { startNotifyWatcher } from '../src/notify/notify-watch.ts';
 import { shellCommand, shellWord } from '../src/cli/shell-word.ts';
 import { resolveProjectDir, startOnlyFlags, type UpOptions, type UpResult } from './up-options.ts';
+import { flagsNotInEffect, recordedStartFlags, recordStartFlags } from './start-flags-record.ts';
 import { adoptRunControlPlane, prepareRun } from './prepare-run.ts';
 import { refusedAllowAddresses } from './egress-allow-addresses.ts';
 import { unresolvedVendorHosts, unresolvedVendorWarning, vendorHostsOf } from './vendor-hosts.ts';
@@ -148,9 +149,13 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
   if (status === 'running') {
     // Containers podman shows stopped beside the running loop: a dead sidecar or runner.
     const down = deadContainers(reconciled.containers, []);
-    const d = decideWhileRunning({ fresh: o.fresh ?? false, startOnlyFlags: startOnlyFlags(o), upCommand, continueCommand, down, previousMode, mode: upstream === 'model-server' ? 'rehearsal' : 'real' });
+    // Flags the loop already runs with change nothing: only the others need a new start.
+    const asked = startOnlyFlags(o);
+    const toChange = flagsNotInEffect(asked, recordedStartFlags(stateDir));
+    const d = decideWhileRunning({ fresh: o.fresh ?? false, startOnlyFlags: toChange, upCommand, continueCommand, down, previousMode, mode: upstream === 'model-server' ? 'rehearsal' : 'real' });
     if (d.kind === 'refuse') throw new PeersError(d.message, { hint: d.hint, exitCode: d.exitCode });
     const notes: string[] = [];
+    if (asked.length > toChange.length && !o.fresh) notes.push(`${asked.join(', ')}: already in effect (the running loop was started with ${asked.length > 1 ? 'them' : 'it'})`);
     if (d.kind === 'repair') {
       // A restarted runner takes a new key (its container, and everything that ran in it, is gone).
       issueRunnerKeys(stateDir, runnerKeyDirs(key, RUNNER_ROLES.filter((r) => d.restart.includes(r)), env));
@@ -259,6 +264,8 @@ async function upLocked(repo: string, loaded: LoadedProject, o: UpOptions, env: 
     issueRunnerKeys(stateDir, runnerKeyDirs(key, RUNNER_ROLES, env));
     if (rehearsal !== undefined) writeRehearsal(stateDir, rehearsal);
     writeRunBudget(budget);
+    // What the loop about to start runs with, for a second `up` while it runs (start-flags-record.ts).
+    recordStartFlags(stateDir, startOnlyFlags(o));
     // Notifications come from the host, with the settings of the operator's config as read now.
     armNotifications(stateDir, { name: entry.name ?? basename(repo), path: repo }, loaded.config.notify);
     // Recorded before the loop can start: a stop reason older than this belongs to an earlier run.

@@ -118,7 +118,7 @@ export function statePaths(dir: string): StatePaths {
 }
 
 /** What others than statePaths keep at the top of a state directory: the budget policy, the live turn, the sidecars' files, a rehearsal's and a cluster run's, what `peers up` and `reset` record. */
-const OTHER_STATE_ENTRIES = ['budget.json', 'turn.json', 'usage.jsonl', 'sidecars', 'rehearsal', 'k8s', 'published-before-reset.json', 'user-repo-fingerprint.json'];
+const OTHER_STATE_ENTRIES = ['budget.json', 'turn.json', 'usage.jsonl', 'sidecars', 'rehearsal', 'k8s', 'published-before-reset.json', 'user-repo-fingerprint.json', 'up-flags.json'];
 
 /** Every name peers keeps at the top of a state directory (foreign-state-dir.ts tells a state directory by them). */
 export function stateDirEntries(): ReadonlySet<string> {

@@ -134,6 +134,15 @@ describe.skipIf(!need.ok)('a run\'s life in the pod', () => {
     const startOnly = peers(['up', '--no-codemap']);
     expect(startOnly.code).toBe(2);
     expect(startOnly.stderr).toContain('--no-codemap takes effect only when the loop starts');
+    // The same start flag the loop already runs with (the command run twice) changes nothing: no refusal.
+    const same = peers(['up', '--no-skeptic']);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain('is already running');
+    expect(same.stdout).toContain('--no-skeptic: already in effect');
+    // One it does not, beside it, still needs a new start.
+    const mixed = peers(['up', '--no-skeptic', '--no-codemap']);
+    expect(mixed.code).toBe(2);
+    expect(mixed.stderr).toContain('the run is already running; --no-codemap takes effect only when the loop starts');
 
     // Attached to the running run (beta still paused, so it cannot end yet): shows its recent lines
     // first (the last one logged before the attach among them); once the operator resumes beta it
