@@ -67,7 +67,13 @@ export function projectText(v: ProjectView, results?: string): string[] {
 function openGatesLine(v: ProjectView): string {
   const p = v.project;
   if (p.openGates === null) return `Open gates: UNKNOWN: the goals file does not validate (nothing here is green until it does):\n  ${(p.goalsError ?? '').split('\n').join('\n  ')}\n  fix it, then \`peers verify\` checks it`;
-  return `Open gates: ${p.openGates.length ? p.openGates.join(', ') : v.run || setUp(p) ? 'none (all green)' : 'none: no goals yet'}`;
+  if (!p.openGates.length) return `Open gates: ${v.run || setUp(p) ? 'none (all green)' : 'none: no goals yet'}`;
+  // Open because no measurement says yet, not because red: told apart, so the first minutes of a
+  // run (its gates measured before the first turn) do not read as every gate failing.
+  const red = p.openGates.filter((id) => !p.unmeasured.includes(id));
+  const unmeasured = p.openGates.filter((id) => p.unmeasured.includes(id));
+  const when = p.status === 'running' ? 'the loop measures them before its next turn' : `\`${shellCommand('peers', 'verify', p.path)}\` measures them now`;
+  return `Open gates: ${[...(red.length ? [red.join(', ')] : []), ...(unmeasured.length ? [`not measured yet: ${unmeasured.join(', ')} (${when})`] : [])].join('; ')}`;
 }
 
 /** Whether the project has its control plane (.peers/): `peers init` has run there. */

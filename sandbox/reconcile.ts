@@ -33,6 +33,8 @@ export type ProjectStatus = {
   spend: RunFigures['spend'];
   /** null when the goals file does not validate (`goalsError`): unknown, never "none open". */
   openGates: string[] | null;
+  /** Of openGates, those never measured yet: open because unknown, not because red. */
+  unmeasured: string[];
   /** The goals file's refusal, file:line:col: message (sandbox/run-figures.ts), or null. */
   goalsError: string | null;
   stateDir: string;
@@ -134,5 +136,5 @@ export async function localProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv
   const finishedBy = await finishedByOf(status, stateDir, stop);
   const stopped = containers.filter((c) => degraded.includes(c.role) && !c.running);
   const downBecause = stopped.length ? await (await import('./pod-repair.ts')).stoppedContainersBecause(stopped, env) : [];
-  return { name: p.name ?? p.path, path: p.path, status, degraded, downBecause, tick: figures.tick, stopReason: stop?.reason ?? null, finishedBy, spend: figures.spend, openGates: figures.openGates, goalsError: figures.goalsError, stateDir, containers };
+  return { name: p.name ?? p.path, path: p.path, status, degraded, downBecause, tick: figures.tick, stopReason: stop?.reason ?? null, finishedBy, spend: figures.spend, openGates: figures.openGates, unmeasured: figures.unmeasured, goalsError: figures.goalsError, stateDir, containers };
 }

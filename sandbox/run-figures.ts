@@ -20,6 +20,8 @@ export type RunFigures = {
    * goals file does not validate (`goalsError`): which gates are open is then unknown, never "none".
    */
   openGates: string[] | null;
+  /** Of openGates, the hard gates no measurement has recorded yet (a run's first one under way, or none started). */
+  unmeasured: string[];
   /** The goals file's refusal (file:line:col: message, as `peers verify` says it), or null. */
   goalsError: string | null;
   /** Containers of the pod the loop last found down (state.json `degraded`). */
@@ -43,7 +45,7 @@ async function hardGoalIds(stateDir: string, projectDir: string, env: NodeJS.Pro
  * a project that never ran (`peers ls`, `peers status` after `peers init`) reads its goals file only.
  */
 export async function runFigures(stateDir: string, projectDir: string, env: NodeJS.ProcessEnv = process.env): Promise<RunFigures> {
-  if (!stateDir) return { tick: null, spend: { usd: 0, tokens: 0 }, openGates: [], goalsError: null, podDown: [] }; // the project directory is gone
+  if (!stateDir) return { tick: null, spend: { usd: 0, tokens: 0 }, openGates: [], unmeasured: [], goalsError: null, podDown: [] }; // the project directory is gone
   let state: LoopState | undefined;
   const statePath = statePaths(stateDir).state;
   try {
@@ -59,6 +61,7 @@ export async function runFigures(stateDir: string, projectDir: string, env: Node
     tick: state?.tick ?? null,
     spend: (await ledgerSpend(stateDir)) ?? { usd: state?.budget.spent_usd ?? 0, tokens: state?.budget.spent_tokens ?? 0 },
     openGates: unevaluated ? [...failing, ...unevaluated] : null,
+    unmeasured: unevaluated ?? [],
     goalsError: Array.isArray(hard) ? null : hard.error,
     podDown: state?.degraded?.down ?? [],
   };

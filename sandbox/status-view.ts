@@ -52,6 +52,7 @@ export function statusRow(r: ProjectStatus) {
     finished_by: r.finishedBy,
     spend: { usd: r.spend.usd, tokens: r.spend.tokens },
     open_gates: r.openGates,
+    unmeasured_gates: r.unmeasured,
     goals_error: r.goalsError,
     degraded: r.degraded,
     down_because: r.downBecause ?? [],

@@ -35,5 +35,5 @@ export async function k8sProjectStatus(p: ProjectEntry, env: NodeJS.ProcessEnv =
   // A dead container of a running pod holds the run, as with podman (sandbox/reconcile.ts).
   const degraded = status === 'running' ? deadContainers(containers, figures.podDown) : [];
   const finishedBy = await finishedByOf(status, s.stateDir, stop);
-  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, finishedBy, spend: figures.spend, openGates: figures.openGates, goalsError: figures.goalsError, stateDir: s.stateDir, containers };
+  return { name: p.name ?? p.path, path: p.path, status, degraded, tick: figures.tick, stopReason: stop?.reason ?? null, finishedBy, spend: figures.spend, openGates: figures.openGates, unmeasured: figures.unmeasured, goalsError: figures.goalsError, stateDir: s.stateDir, containers };
 }

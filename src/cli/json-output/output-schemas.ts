@@ -25,6 +25,7 @@ const ProjectRow = z.strictObject({
   finished_by: NullableStr.meta({ description: 'the stop the run is over for, as `peers up` says it (src/loop/run-verdict.ts); null while running or when `peers up` would resume it' }),
   spend: Spend,
   open_gates: z.array(Str).nullable().meta({ description: 'hard gates not green (or never evaluated); null when the goals file does not validate (goals_error): unknown, never none' }),
+  unmeasured_gates: z.array(Str).meta({ description: 'of open_gates, the hard gates no measurement has recorded yet (the first one under way, or no run yet): open because unknown, not because red' }),
   goals_error: NullableStr.meta({ description: 'why the goals file does not validate, file:line:col: message as `peers verify` says it; null when it does' }),
   degraded: z.array(Str).meta({ description: 'containers of the pod that are down: the run holds until `peers up` restarts them' }),
   down_because: z.array(z.strictObject({ role: Str, why: Str })).meta({ description: 'of the degraded containers podman shows stopped, why each stopped: its exit code and last line' }),

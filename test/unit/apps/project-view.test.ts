@@ -12,7 +12,7 @@ import type { ProjectStatus } from '../../../sandbox/reconcile.ts';
 
 const project = (status: ProjectStatus['status']): ProjectStatus => ({
   name: 'cproj', path: '/src/cproj', status, tick: null, stopReason: null, finishedBy: null, spend: { usd: 0, tokens: 0 } as ProjectStatus['spend'],
-  openGates: [], goalsError: null, stateDir: '/state/cproj', containers: [], degraded: [],
+  openGates: [], unmeasured: [], goalsError: null, stateDir: '/state/cproj', containers: [], degraded: [],
 });
 
 test('a running pod whose loop has saved no state yet is starting, not "no run yet"', () => {
@@ -52,4 +52,13 @@ test('a resumed run that is running shows its earlier stop as earlier, never as 
   }
   // A stopped run still says why it stopped.
   expect(projectText({ project: { ...project('stopped'), stopReason: 'interrupted' } })).toContain('Status: stopped (interrupted)');
+});
+
+test('gates no measurement has recorded yet are open as not measured, apart from the red ones', () => {
+  // A new user read "Open gates: tests, lint" during the run's first measurement as every gate failing.
+  const first = projectText({ project: { ...project('running'), openGates: ['tests', 'lint'], unmeasured: ['tests', 'lint'] } });
+  expect(first).toContain('Open gates: not measured yet: tests, lint (the loop measures them before its next turn)');
+  const mixed = projectText({ project: { ...project('stopped'), openGates: ['tests', 'lint'], unmeasured: ['lint'] } });
+  expect(mixed).toContain('Open gates: tests; not measured yet: lint (`peers verify /src/cproj` measures them now)');
+  expect(projectText({ project: { ...project('stopped'), openGates: ['tests'], unmeasured: [] } })).toContain('Open gates: tests');
 });

@@ -51,10 +51,11 @@ describe('peers status', () => {
   test('a project that never ran is fresh: no tick, nothing spent, every hard gate open (exit 0)', async () => {
     const json = await peers(['status', fresh.repo, '--json']);
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.out)).toMatchObject({ path: fresh.repo, status: 'fresh', tick: null, spend: { usd: 0, tokens: 0 }, open_gates: ['never-green', 'always-green'], last_stop: null });
+    expect(JSON.parse(json.out)).toMatchObject({ path: fresh.repo, status: 'fresh', tick: null, spend: { usd: 0, tokens: 0 }, open_gates: ['never-green', 'always-green'], unmeasured_gates: ['never-green', 'always-green'], last_stop: null });
     const text = await peers(['status', fresh.repo]);
     expect(text.out).toContain('Status: fresh');
-    expect(text.out).toContain('Open gates: never-green, always-green');
+    // Open, and said to be unmeasured, not red: nothing has measured them yet.
+    expect(text.out).toContain(`Open gates: not measured yet: never-green, always-green (\`peers verify ${fresh.repo}\` measures them now)`);
     expect(text.out).toContain(`No run yet: start one with \`peers up ${fresh.repo}\``);
   });
 
@@ -64,7 +65,7 @@ describe('peers status', () => {
     const r = await peers(['status', registered, '--json']);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out);
-    expect(s).toMatchObject({ path: stopped.repo, status: 'stopped', stop_reason: 'max_ticks', tick: 2, open_gates: ['never-green'], state_dir: stateDirFor(stopped.repo, env) });
+    expect(s).toMatchObject({ path: stopped.repo, status: 'stopped', stop_reason: 'max_ticks', tick: 2, open_gates: ['never-green'], unmeasured_gates: [], state_dir: stateDirFor(stopped.repo, env) });
     // usage-claude reports 600 + 500 tokens and $0.75 per turn.
     expect(s.spend.tokens).toBe(2200);
     expect(s.spend.usd).toBeCloseTo(1.5, 6);
