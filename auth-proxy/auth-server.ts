@@ -140,7 +140,7 @@ export class AuthServer {
   private send(req: ClientRequest, path: string, body: Buffer, inj: Injection): Promise<PoolResponse> {
     for (const s of inj.secrets) this.known.add(s);
     const hostHeader = this.target.port === (this.target.tls ? 443 : 80) ? this.target.host : `${this.target.host}:${this.target.port}`;
-    return this.pool.request({ method: req.method ?? 'GET', path: `${this.opts.upstream.pathPrefix}${path}`, headers: upstreamHeaders(req.headers, inj.headers, hostHeader), body });
+    return this.pool.request({ method: req.method ?? 'GET', path: `${this.opts.upstream.pathPrefix}${path}`, headers: upstreamHeaders(req.headers, inj.headers, hostHeader, this.opts.upstream.routed === true), body });
   }
 
   private async handle(req: ClientRequest, res: ClientResponse, held: { bytes: number }): Promise<void> {

@@ -31,17 +31,37 @@ export function isRoutingHeader(name: string): boolean {
 }
 
 /**
+ * The only request headers a `provider:` upstream gets: those the CLIs peers points at a
+ * provider send (Claude Code 2.1.330 and Codex 0.169.0: opencode takes no `provider:`), captured through the sidecar by
+ * real-cli-provider-headers.test.ts, which fails when a CLI sends one not listed here). A provider
+ * may be a gateway that takes settings from headers (Portkey's `x-portkey-config`, Cloudflare's
+ * `cf-aig-*`, Helicone's `helicone-*`, LiteLLM's `x-litellm-*`: retries, fallbacks, another
+ * model), each retry billed against one reservation; no deny-list knows every gateway's names, so
+ * every other header is dropped (SECURITY.md, "Providers … are one more upstream").
+ */
+export const ROUTED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  // Every CLI: the body's type and coding, what reply it takes, who it is.
+  'accept', 'content-type', 'content-encoding', 'user-agent',
+  // Claude Code (Anthropic's SDK): the API version and the betas the body's fields need.
+  'anthropic-version', 'anthropic-beta', 'anthropic-dangerous-direct-browser-access', 'x-app', 'x-claude-code-session-id',
+  'x-stainless-arch', 'x-stainless-lang', 'x-stainless-os', 'x-stainless-package-version', 'x-stainless-retry-count', 'x-stainless-runtime', 'x-stainless-runtime-version', 'x-stainless-timeout',
+  // Codex: its name, session and turn (a prompt cache's affinity).
+  'originator', 'session-id', 'thread-id', 'x-client-request-id', 'x-codex-beta-features', 'x-codex-turn-metadata', 'x-codex-window-id',
+]);
+
+/**
  * Builds the upstream request headers: client headers minus hop-by-hop, credentials and routing
- * overrides, then the
+ * overrides (for a provider, only ROUTED_REQUEST_HEADERS), then the
  * injected credential headers. `accept-encoding: identity` keeps replies readable by the usage meter.
  * An injected `anthropic-beta` is merged with the client's, not replaced.
  */
-export function upstreamHeaders(client: Record<string, string | string[] | undefined>, inject: Record<string, string>, host: string): Record<string, string> {
+export function upstreamHeaders(client: Record<string, string | string[] | undefined>, inject: Record<string, string>, host: string, routed = false): Record<string, string> {
   const out: Record<string, string> = {};
   const named = new Set(String(client.connection ?? '').toLowerCase().split(',').map((s) => s.trim()));
   for (const [k, v] of Object.entries(client)) {
     const n = k.toLowerCase();
     if (v === undefined || HOP_BY_HOP.has(n) || named.has(n) || isCredentialHeader(n) || isRoutingHeader(n)) continue;
+    if (routed && !ROUTED_REQUEST_HEADERS.has(n)) continue;
     out[n] = Array.isArray(v) ? v.join(', ') : v;
   }
   for (const [k, v] of Object.entries(inject)) {

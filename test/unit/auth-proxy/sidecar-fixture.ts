@@ -110,3 +110,36 @@ export async function sidecarFor(vendor: 'anthropic' | 'openai', vendorPort: num
   const s = await startSidecar({ egress, vendorPort, upstream: vendor === 'anthropic' ? UPSTREAMS.anthropic : UPSTREAMS.openai, credentials: new ApiKeySource(vendor === 'anthropic' ? 'x-api-key' : 'authorization', key), caps });
   return { s, egress, close: async () => void (await s.close(), await egress.close()) };
 }
+
+export type RelayedRequest = { url: string; headers: http.IncomingHttpHeaders; body: Buffer };
+export type RecordingRelay = { port: number; seen: RelayedRequest[]; close(): Promise<void> };
+
+/**
+ * A plain HTTP relay on loopback to `targetPort` that records each request as it passed (headers
+ * and body): put between a real CLI and the sidecar, and between the sidecar and the model server,
+ * it shows what the CLI sent and what reached the vendor.
+ */
+export async function startRecordingRelay(targetPort: number): Promise<RecordingRelay> {
+  const seen: RelayedRequest[] = [];
+  const server = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    seen.push({ url: req.url ?? '', headers: req.headers, body });
+    const up = http.request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    up.end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    seen,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
