@@ -31,6 +31,7 @@ import { screenRequestBody } from './usage/request-body-screen.ts';
 import { billsByProject, ProjectTier } from './usage/project-tier.ts';
 import { asksLongContext, type RequestFacts, requestFactsOf, unpricedReason, worstCase } from './usage/request-cost.ts';
 import { unboundedUnderCap } from './usage/request-screen.ts';
+import { withRoutedOutputCap } from './usage/routed-output-cap.ts';
 import { servedKey } from './usage/usage-ledger.ts';
 
 class ClientError extends Error {
@@ -137,10 +138,13 @@ export class AuthServer {
     held.bytes += n;
   }
 
-  private send(req: ClientRequest, path: string, body: Buffer, inj: Injection): Promise<PoolResponse> {
+  /** `reencoded`: the body is the sidecar's own JSON (routed-output-cap.ts), not in the client's Content-Encoding. */
+  private send(req: ClientRequest, path: string, body: Buffer, inj: Injection, reencoded: boolean): Promise<PoolResponse> {
     for (const s of inj.secrets) this.known.add(s);
     const hostHeader = this.target.port === (this.target.tls ? 443 : 80) ? this.target.host : `${this.target.host}:${this.target.port}`;
-    return this.pool.request({ method: req.method ?? 'GET', path: `${this.opts.upstream.pathPrefix}${path}`, headers: upstreamHeaders(req.headers, inj.headers, hostHeader, this.opts.upstream.routed === true), body });
+    const headers = upstreamHeaders(req.headers, inj.headers, hostHeader, this.opts.upstream.routed === true);
+    if (reencoded) delete headers['content-encoding'];
+    return this.pool.request({ method: req.method ?? 'GET', path: `${this.opts.upstream.pathPrefix}${path}`, headers, body });
   }
 
   private async handle(req: ClientRequest, res: ClientResponse, held: { bytes: number }): Promise<void> {
@@ -183,6 +187,8 @@ export class AuthServer {
         return this.fail(res, 403, `peers auth sidecar: ${method} ${url.split('?')[0]} is not forwarded (${reason}; see auth-proxy/api-routes.ts)`);
       }
       const body = await this.readBody(req, held);
+      /** What goes to the vendor: the client's bytes, or the body with an output cap added (routed-output-cap.ts). */
+      let forward = { body, reencoded: false };
       let facts: RequestFacts | null = null;
       let measured = body.length;
       const ledger = this.opts.ledger;
@@ -199,8 +205,22 @@ export class AuthServer {
       // A compressed body is held decoded too (its parsed document, until it is reserved): 860 bytes of zstd decode to 8 MiB.
       if (screened && screened.bytes > body.length) this.holdBodyBytes(held, screened.bytes);
       if (billable && screened) {
-        const { doc, off } = screened;
+        const { off } = screened;
+        let { doc } = screened;
         measured = screened.bytes;
+        const caps = this.opts.caps();
+        const capped = caps.maxUsd !== undefined || caps.maxTokens !== undefined;
+        // A router serves models that write more than a capless request is reserved at: under a cap, none goes out capless.
+        if (capped && this.opts.upstream.routed === true) {
+          if (match.route.uncappedOutput) return this.refuseUnreadable(res, what, 'peers_output_unbounded', 'peers: through a provider, a compaction request (POST /responses/compact) reads no output cap and the model writing its summary may write more than the budget can reserve, so the run\'s budget could be passed; the request was not sent. Compact with an ordinary request, or run without a budget cap.');
+          const withCap = withRoutedOutputCap(doc, this.vendor);
+          if (withCap) {
+            doc = withCap;
+            forward = { body: Buffer.from(JSON.stringify(withCap)), reencoded: true };
+            this.holdBodyBytes(held, forward.body.length);
+            measured = forward.body.length;
+          }
+        }
         facts = requestFactsOf(doc, measured, this.vendor, this.opts.upstream.routed === true, match.route.uncappedOutput === true);
         // The 1M context window is asked for in a header, and billed at its premium rates past 200k prompt tokens (price-table.ts).
         if (this.vendor === 'anthropic' && asksLongContext(req.headers['anthropic-beta'])) facts = { ...facts, longContext: true };
@@ -210,8 +230,7 @@ export class AuthServer {
           this.log(`${what} ${status} refused: background response`);
           return this.reply(res, status, refusal, { 'x-peers-budget': 'background-not-forwarded' });
         }
-        const caps = this.opts.caps();
-        const unbounded = caps.maxUsd !== undefined || caps.maxTokens !== undefined ? unboundedUnderCap(doc, this.vendor, off, facts.imageUnreadable ?? null) : null;
+        const unbounded = capped ? unboundedUnderCap(doc, this.vendor, off, facts.imageUnreadable ?? null) : null;
         // Not a spent budget either (no `refused` line): a request no reservation can bound.
         if (unbounded && !unbounded.ok) return this.refuseUnreadable(res, what, unbounded.code, unbounded.message);
         const unpriced = caps.maxUsd !== undefined ? unpricedReason(facts, this.vendor, this.prices) : null;
@@ -266,12 +285,12 @@ export class AuthServer {
       holds++;
       upstreamDone = once(drop);
       let inj = await this.opts.credentials.current();
-      let up = await this.send(req, path, body, inj);
+      let up = await this.send(req, path, forward.body, inj, forward.reencoded);
       if (up.status === 401 && this.opts.credentials.kind === 'oauth-file') {
         up.body.resume();
         if (await this.opts.credentials.onUnauthorized(inj)) {
           inj = await this.opts.credentials.current();
-          up = await this.send(req, path, body, inj);
+          up = await this.send(req, path, forward.body, inj, forward.reencoded);
         }
       }
       release = noop; // the relay settles it now

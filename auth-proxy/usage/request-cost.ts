@@ -10,7 +10,7 @@
  *   server-side tool results, files by id or URL) is not, so under a cap such requests are
  *   refused before they get here (request-screen.ts).
  * - Output: the request's own cap (`max_tokens`, `max_output_tokens`), or, when it gives none or
- *   a thinking budget reaches it, DEFAULT_MAX_OUTPUT_TOKENS (above every current model's output limit).
+ *   a thinking budget reaches it, DEFAULT_MAX_OUTPUT_TOKENS (above every first-party model's output limit; a router's request gets a cap of its own: routed-output-cap.ts).
  */
 import { PRICE_TABLE_DATE, priceFor, tierFactor, type UserPrices, type Vendor, worstCaseUsd } from './price-table.ts';
 import type { Need } from './budget.ts';

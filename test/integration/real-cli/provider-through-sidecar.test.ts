@@ -7,7 +7,7 @@
  * provider's name. Proves the CLIs accept that wiring and send only paths the allow-list has; and,
  * under a token cap, that a provider gets every header the CLIs send (the sidecar forwards a
  * provider only the headers in ROUTED_REQUEST_HEADERS: a CLI sending a new one fails here, to be
- * judged).
+ * judged) and Codex's capless requests go out with an output cap (routed-output-cap.ts).
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
 import net from 'node:net';
@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { providerCredentials } from '../../../auth-proxy/auth-sidecar.ts';
 import { isCredentialHeader } from '../../../auth-proxy/credential-headers.ts';
 import { providerUpstream } from '../../../auth-proxy/upstreams.ts';
+import { ROUTED_OUTPUT_CAP_TOKENS } from '../../../auth-proxy/usage/routed-output-cap.ts';
 import { readLedger, UsageLedger } from '../../../auth-proxy/usage/usage-ledger.ts';
 import { ConfigSchema } from '../../../src/config/config-schema.ts';
 import { buildPeerArgv } from '../../../src/config/peer-argv.ts';
@@ -118,6 +119,10 @@ test.skipIf(!need.ok)('codex reaches an OpenAI-compatible provider through its s
   expect(lines.length).toBeGreaterThan(0);
   expect(lines.every((l) => l.path === '/responses' && l.model === 'openai/gpt-5.5' && l.priced === 'table')).toBe(true);
   expectEveryCliHeaderReached(sent, reached);
+  // Codex names no output cap; the provider gets one, and the rest of the body as Codex sent it.
+  const [first] = sent.map((r) => JSON.parse(r.body.toString()) as Record<string, unknown>);
+  expect(first!.max_output_tokens).toBeUndefined();
+  expect(JSON.parse(reached[0]!.body.toString())).toEqual({ ...first, max_output_tokens: ROUTED_OUTPUT_CAP_TOKENS });
 });
 
 test.skipIf(!need.ok)('claude reaches an Anthropic-compatible provider through its sidecar upstream', async () => {
