@@ -23,6 +23,7 @@ import { observedHead, RUN_BASE_REF, RUN_HEAD_REF } from '../src/git/observer.ts
 import { isSafeRefName, resolveRepoLayout } from '../src/git/repo-layout.ts';
 import type { StatePaths } from '../src/state/paths.ts';
 import { readableName } from '../src/state/readable-name.ts';
+import { committedControlPlane } from '../src/protocol/committed-control-plane.ts';
 import { shellCommand } from '../src/cli/shell-word.ts';
 
 export type PublishResult = {
@@ -109,6 +110,14 @@ function publishOnce(repo: string, paths: StatePaths, branch: string, retried: b
   if (controls) {
     const why = 'error' in controls ? `the run's commits could not be read (${controls.error})` : `commit ${controls.sha.slice(0, 10)} holds a terminal control character (${controls.char}) in its ${controls.field}, which git would print to your terminal as it is`;
     return { branch, sha: head, ahead, updated: false, note: `${branch} not published: ${why}. To look at the run anyway: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log FETCH_HEAD | cat -v\`` };
+  }
+  // Nor may the run's commits bring the operator's control plane: git's checkout or merge of the
+  // branch overwrites the ignored `.peers/` without a word, and the next `peers up` adopts what the
+  // peers wrote there (a notify command the host runs) as the operator's (committed-control-plane.ts).
+  const control = committedControlPlane(paths.mirror, base ?? undefined, head, paths.snapshotDir);
+  if (!control.ok || control.held.length) {
+    const why = control.ok ? `the run's commits write peers' own configuration, which your checkout or merge of the branch would put in place of yours: ${control.held.map((p) => JSON.stringify(p)).join(', ')}` : `the run's changes under .peers/ could not be read (${control.error})`;
+    return { branch, sha: head, ahead, updated: false, note: `${branch} not published: ${why}. To look at the run anyway: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log -p FETCH_HEAD\`` };
   }
   // Nor may the user's own git, at checkout or merge, fetch or produce content no one reviewed
   // (a filter the run added, .lfsconfig, .gitmodules, a submodule commit: src/git/checkout-risks.ts).

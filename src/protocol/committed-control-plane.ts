@@ -8,6 +8,12 @@
  * (SECURITY.md, "Control-plane edits are inert and visible"). So a file the run's commits added or
  * changed under `.peers/` holds convergence until a commit takes it out again, unless it is, byte
  * for byte, the loop's own snapshot of that file (an operator who keeps the goals in git).
+ * The same files keep the run's branch from being published (sandbox/publish-branch.ts): `peers
+ * init` ignores `.peers/`, and git's checkout or merge of the branch overwrites an ignored file
+ * without a word, so the user's next `peers up` would adopt the peers' config (a `notify:` command
+ * the host runs) as the operator's (SECURITY.md, "Results come back as a branch"). The directory is
+ * matched as a case-insensitive filesystem (macOS's default) matches it: a `.PEERS/config.yaml`
+ * checks out there as `.peers/config.yaml`.
  */
 import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +24,12 @@ const CONTROL_DIR = '.peers';
 
 export type ControlPlaneChange = { path: string; deleted: boolean };
 
+/** Whether a tree path is the control dir or beneath it, its first component compared without case. */
+export function underControlDir(path: string): boolean {
+  const first = path.split('/', 1)[0]!;
+  return first.toLowerCase() === CONTROL_DIR;
+}
+
 /**
  * The changed `.peers/` paths that hold the run: every one added or modified whose content at HEAD
  * is not the snapshot's (a deletion runs nothing; a file the snapshot lacks always holds).
@@ -25,8 +37,9 @@ export type ControlPlaneChange = { path: string; deleted: boolean };
 export function heldControlPlaneFiles(changed: ControlPlaneChange[], atHead: (path: string) => Buffer | undefined, inSnapshot: (rel: string) => Buffer | undefined): string[] {
   const held: string[] = [];
   for (const c of changed) {
-    if (c.deleted || !(c.path === CONTROL_DIR || c.path.startsWith(`${CONTROL_DIR}/`))) continue;
-    const snap = inSnapshot(c.path.slice(CONTROL_DIR.length + 1));
+    if (c.deleted || !underControlDir(c.path)) continue;
+    // The snapshot speaks for `.peers/` as spelled; a case variant of it is never the operator's.
+    const snap = c.path.startsWith(`${CONTROL_DIR}/`) ? inSnapshot(c.path.slice(CONTROL_DIR.length + 1)) : undefined;
     const head = atHead(c.path);
     if (snap === undefined || head === undefined || !snap.equals(head)) held.push(c.path);
   }
@@ -42,8 +55,7 @@ export type CommittedControlPlane = { ok: true; held: string[] } | { ok: false; 
  */
 export function committedControlPlaneIn(repo: string, read: TreeChanges, snapshotDir: string): CommittedControlPlane {
   if (!read.ok) return read;
-  const under = (path: string) => path === CONTROL_DIR || path.startsWith(`${CONTROL_DIR}/`);
-  const changes = read.changes.filter((c) => under(c.path));
+  const changes = read.changes.filter((c) => underControlDir(c.path));
   const shaOf = new Map(changes.map((c) => [c.path, c.sha]));
   const atHead = (path: string) => {
     try {
