@@ -2,9 +2,9 @@
  * The end of a pod on podman: its containers, the pod and the socket dirs they shared. `up` calls it
  * for a failed start or a stale pod, `down` after the loop has saved, `reset` before archiving.
  */
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PeersError } from '../src/cli/errors.ts';
+import { removeTree } from '../src/fs/remove-tree.ts';
 import { LIFELINE_DIR_NAME, LIFELINE_SOCKET_NAME, loopExitWatch } from './lifeline.ts';
 import { containerName, podName, type Role } from './pod-layout.ts';
 import { loopPidFilePath, runnerDirsRoot, sharedRoot } from './pod-plan.ts';
@@ -79,6 +79,7 @@ export async function teardown(project: string, env: NodeJS.ProcessEnv, o: { loo
     podman(['pod', 'rm', '-f', '--ignore', '-t', '2', podName(project)], { env }),
     podman(['rm', '-f', '--ignore', '-t', '2', ...BESIDE_POD.map((r) => containerName(project, r))], { env }),
   ]);
-  rmSync(sharedRoot(project, env), { recursive: true, force: true });
-  rmSync(runnerDirsRoot(project, env), { recursive: true, force: true });
+  // The runners' dirs were the peers' to write (their socket dirs): removeTree takes whatever modes they left.
+  removeTree(sharedRoot(project, env));
+  removeTree(runnerDirsRoot(project, env));
 }

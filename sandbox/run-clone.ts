@@ -14,7 +14,8 @@
  * committed is not in the run, and `up` says so), shallow repositories. Submodules: the run gets
  * the superproject only — submodule directories are empty in the clone and in the gates' checkout.
  */
-import { existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, writeFileSync } from 'node:fs';
+import { removeTree } from '../src/fs/remove-tree.ts';
 import { join } from 'node:path';
 import { InputError, PeersError } from '../src/cli/errors.ts';
 import { shellCommand } from '../src/cli/shell-word.ts';
@@ -211,7 +212,7 @@ function makeRunClone(repo: string, paths: StatePaths, layout: ReturnType<typeof
   if (!userHead.sha) throw new InputError(`${repo} has no commit yet: the run starts from your HEAD`, { hint: 'commit your work, then run `peers up` again' });
   const mib = historyMiB(repo);
   if (mib >= ANNOUNCED_HISTORY_MIB) progress(`copying your history (${Math.round(mib)} MiB) into the run's mirror, then checking out HEAD ${userHead.sha.slice(0, 10)}: this takes a while on a repository this size`);
-  rmSync(paths.run, { recursive: true, force: true });
+  removeTree(paths.run);
   mkdirSync(paths.run, { recursive: true, mode: 0o700 });
   initObserverRepo(paths.mirror);
   // A partial clone (`git clone --filter=…`) lacks the contents of its older history, and git will
@@ -228,7 +229,7 @@ function makeRunClone(repo: string, paths: StatePaths, layout: ReturnType<typeof
   try {
     makeClone(paths, branch, tracksPeersDir, readExclude(layout.commonDir));
   } catch (error) {
-    rmSync(paths.run, { recursive: true, force: true });
+    removeTree(paths.run);
     throw new PeersError(`cannot make the run clone: ${(error as Error).message}`);
   }
   const notes: string[] = [`made the run clone ${paths.clone} from your HEAD ${base.slice(0, 10)}${userHead.ref ? ` (${branch})` : ''}`];

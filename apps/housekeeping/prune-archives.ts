@@ -4,10 +4,11 @@
  * directory is never a candidate, and only a real directory directly inside an archive root is
  * deleted (a symlink planted there is skipped, never followed).
  */
-import { lstatSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../src/cli/errors.ts';
 import { archiveRootFor } from '../../src/state/paths.ts';
+import { removeTree } from '../../src/fs/remove-tree.ts';
 
 export type PruneCandidate = { project: string; path: string; archived_at: string; bytes: number };
 
@@ -27,10 +28,23 @@ export function archivedAt(id: string, mtimeMs: number): Date {
   return new Date(Number.isNaN(parsed) ? mtimeMs : parsed);
 }
 
-function sizeOf(path: string): number {
-  const st = lstatSync(path);
-  if (!st.isDirectory()) return st.size;
-  return readdirSync(path).reduce((sum, name) => sum + sizeOf(join(path, name)), 0);
+/**
+ * The bytes of the files under `root`, as far as they can be read: an archived run holds the peers'
+ * clone, whose directories may deny their owner (`chmod 000`) or nest deeper than a call stack.
+ */
+function sizeOf(root: string): number {
+  let bytes = 0;
+  const paths = [root];
+  for (let path = paths.pop(); path !== undefined; path = paths.pop()) {
+    try {
+      const st = lstatSync(path);
+      if (!st.isDirectory()) bytes += st.size;
+      else for (const name of readdirSync(path)) paths.push(join(path, name));
+    } catch {
+      // unreadable: counted as nothing (deleting it still works: src/fs/remove-tree.ts)
+    }
+  }
+  return bytes;
 }
 
 /** Archived runs of `stateDir` archived before `now - olderThanS`. */
@@ -54,5 +68,5 @@ export function pruneCandidates(project: string, stateDir: string, olderThanS: n
 }
 
 export function deleteArchive(c: PruneCandidate): void {
-  rmSync(c.path, { recursive: true, force: true });
+  removeTree(c.path);
 }

@@ -5,7 +5,8 @@
  * loop removes those whose creator no longer runs (`removeDeadOwnersScratch`), and never one whose
  * creator does — another loop, a `peers verify`, a report being written.
  */
-import { chmodSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync } from 'node:fs';
+import { removeTree } from '../fs/remove-tree.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processIdentity } from './proc-table.ts';
@@ -62,9 +63,9 @@ export function removeDeadOwnersScratch(parent = tmpdir()): string[] {
     try {
       const st = lstatSync(path);
       if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
-      // The gate checkout's directory is kept unlistable (mode 0300) while in use: listable again to remove it.
-      if ((st.mode & 0o700) !== 0o700) chmodSync(path, 0o700);
-      rmSync(path, { recursive: true, force: true });
+      // The gate checkout's directory is kept unlistable (mode 0300) while in use, and the peers'
+      // code in it may lock its own directories: removeTree gives their owner's bits back.
+      removeTree(path);
       removed.push(name);
     } catch {
       // Removed by someone else meanwhile, or not ours to remove.
