@@ -27,3 +27,14 @@ export function firstControl(text: string): string | undefined {
   const c = controlCharIn(text);
   return c ? `U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : undefined;
 }
+
+/**
+ * `U+009B` for the first control character of a file name that git prints as it is: with
+ * `core.quotePath=false` (common where names are not ASCII) every character past ASCII, so the C1
+ * controls and the bidi embeddings, overrides and isolates (`git log --stat`, diff headers). C0 and
+ * DEL are quoted by git whatever the setting, and other scripts are text.
+ */
+export function firstRawPathControl(path: string): string | undefined {
+  for (const ch of path) if (ch.charCodeAt(0) >= 0x80 && controlCharIn(ch)) return firstControl(ch);
+  return undefined;
+}

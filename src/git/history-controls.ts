@@ -14,12 +14,12 @@
  * published; the check at publishing stays as defense in depth.
  */
 import { indexedChanges } from './commit-index.ts';
-import { controlCharIn, firstControl } from './control-characters.ts';
+import { controlCharIn, firstControl, firstRawPathControl } from './control-characters.ts';
 import { git, gitStream } from './git.ts';
 
 const FIELDS = ['author name', 'author email', 'committer name', 'committer email', 'message'] as const;
 
-export { controlCharIn, firstControl };
+export { controlCharIn, firstControl, firstRawPathControl };
 
 export type CommitTextField = (typeof FIELDS)[number];
 export type ControlFinding = { sha: string; field: CommitTextField; char: string };
@@ -105,4 +105,51 @@ export function turnMailmapControl(repo: string, commits: ReadonlyArray<{ sha: s
     return entries === undefined || entries.split('\0').includes('.mailmap');
   };
   return commits.some((c) => touches(c.sha)) ? mailmapControlAt(repo, head) : undefined;
+}
+
+export type PathControl = { sha: string; path: string; char: string };
+
+/**
+ * The first commit of `range` (`base..head`) in `mirror` that adds or changes a file whose name
+ * git prints with a control character as it is (firstRawPathControl), each commit's names against
+ * its first parent (a merge's too), renames as the names they are; null when none, `{ error }` when git cannot list
+ * them (the caller holds: publishing refuses, the turn is undone).
+ */
+export function firstPathWithControls(mirror: string, range: string): PathControl | null | { error: string } {
+  let r;
+  try {
+    // -z: each commit is its id (the format) then its names, NUL-separated, unquoted.
+    r = git(mirror, ['log', '-z', '--no-color', '--format=%x01%H', '--name-only', '--no-renames', '--diff-merges=first-parent', range], { maxBuffer: 512 * 1024 * 1024, timeoutMs: 10 * 60_000 });
+  } catch (error) {
+    return { error: (error as Error).message.slice(0, 300) };
+  }
+  if (r.code !== 0) return { error: `git log ${range} failed: ${r.stderr.trim().slice(-300)}` };
+  // `\x01<id>`, then its names, the first after a newline: `\x01<id>\0\n<name>\0<name>\0\x01<id>…`.
+  let sha = '';
+  for (const token of r.stdout.split('\0')) {
+    if (token.startsWith('\x01')) {
+      sha = token.slice(1);
+      continue;
+    }
+    const path = token.startsWith('\n') ? token.slice(1) : token;
+    const char = firstRawPathControl(path);
+    if (char) return { sha, path, char };
+  }
+  return null;
+}
+
+/**
+ * firstPathWithControls for a turn's `commits` (`range` in the mirror `repo`): answered from the
+ * commit index where it read every commit's names (no process in an ordinary tick), else by git.
+ */
+export function turnPathControl(repo: string, commits: ReadonlyArray<{ sha: string }>, range: string): PathControl | null | { error: string } {
+  for (const c of commits) {
+    const entries = indexedChanges(repo, c.sha);
+    if (entries === undefined) return firstPathWithControls(repo, range);
+    for (const path of entries.split('\0')) {
+      const char = firstRawPathControl(path);
+      if (char) return { sha: c.sha, path, char };
+    }
+  }
+  return null;
 }

@@ -6,7 +6,8 @@
  * touches a process, a file or git.
  */
 import type { Commit } from '../git/commits.ts';
-import { commitControl } from '../git/history-controls.ts';
+import { commitControl, type PathControl } from '../git/history-controls.ts';
+import { boundText, markHidden } from '../cli/shown-text.ts';
 import { approvalHint } from '../protocol/approvals.ts';
 import { decideAntiCheat, type AntiCheatDecision, type AntiCheatPeerState } from '../protocol/anti-cheat.ts';
 import { countNewBlockingReports } from '../protocol/bug-ledger.ts';
@@ -50,6 +51,11 @@ export type TurnFacts = {
    * head_after (null: none), or why it could not be read (history-controls.ts, mailmapControlAt).
    */
   mailmapControl?: string | { error: string } | null;
+  /**
+   * The first file name the turn's commits add or change that git prints with a control character
+   * as it is (null: none), or why the names could not be read (history-controls.ts, turnPathControl).
+   */
+  pathControl?: PathControl | { error: string } | null;
   /** Bug ids → who must fix them (fix_by) and who resolved them, for deferrals and waivers written this turn. */
   bugs: Record<string, { fixBy?: string; fixedBy?: string }>;
   planted: { hooks: string[]; config: string[]; failed: string[] } | null;
@@ -126,6 +132,14 @@ function mailmapReason(f: TurnFacts): string | undefined {
   return `the .mailmap at ${f.headAfter.slice(0, 10)} has a control character ${m} (git log shows authors by the names it maps them to); commit it again without it`;
 }
 
+/** The same for a file name: `git log --stat` prints it as it is where `core.quotePath` is off. */
+function pathReason(f: TurnFacts): string | undefined {
+  const p = f.pathControl;
+  if (!p) return undefined;
+  if ('error' in p) return `the file names of the turn's commits could not be read (${p.error}); commit again`;
+  return `commit ${p.sha.slice(0, 10)} adds a file whose name has a control character ${p.char} (${JSON.stringify(markHidden(boundText(p.path, 200)))}); git log --stat prints it as it is where core.quotePath is off: rename it (git mv) and commit again`;
+}
+
 /** Deferrals and waivers the turn wrote for bugs it must fix itself. */
 function selfExcusedBugs(commits: Commit[], peer: string, bugs: TurnFacts['bugs']): Array<{ sha: string; what: string }> {
   const out: Array<{ sha: string; what: string }> = [];
@@ -157,7 +171,7 @@ export function judgeTurn(f: TurnFacts): TurnVerdict {
       action: f.headBefore ? `HEAD restored to ${short(f.headBefore)}; the rewritten commits are kept for the report; the turn failed` : 'the turn failed',
     });
   }
-  const controlled = f.rewritten ? undefined : (controlCharacterCommit(f.newCommits) ?? mailmapReason(f));
+  const controlled = f.rewritten ? undefined : (controlCharacterCommit(f.newCommits) ?? mailmapReason(f) ?? pathReason(f));
   const restored = controlled !== undefined && f.headBefore !== null;
   if (controlled) {
     if (restored) action = { kind: 'restore', to: f.headBefore! };

@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { writeFileAtomic } from '../../fs/atomic-write.ts';
 import { buildPeerArgv } from '../../config/peer-argv.ts';
 import type { PeerSpec } from '../../config/config-schema.ts';
-import { turnMailmapControl } from '../../git/history-controls.ts';
+import { turnMailmapControl, turnPathControl } from '../../git/history-controls.ts';
 import { attestShas, readAttestations, readAttestationView } from '../../protocol/attestation.ts';
 import { initialAntiCheatState, revertTurn } from '../../protocol/anti-cheat.ts';
 import { testsAloneCommit } from '../../protocol/tests-alone.ts';
@@ -225,6 +225,7 @@ async function closeTurn(
     gatesAfter: null,
     justifiedByOther: justificationByOther(repo, t, view.peerOf),
     mailmapControl: extended ? turnMailmapControl(repo, facts.newCommits, facts.headAfter!) : undefined,
+    pathControl: extended ? turnPathControl(repo, facts.newCommits, `${t.headBefore}..${facts.headAfter}`) : undefined,
     bugs: bugOwners(repo, facts.newCommits, baseline, view.peerOf),
     planted: await plantedHooks(ctx, t.state, tick, gitExecBefore),
     anchorMoved: tagAfter !== tagBefore ? { from: tagBefore, to: tagAfter } : null,

@@ -50,3 +50,22 @@ test("a peer's commit with an ESC sequence in its message, then a .mailmap with 
   expect(log).toContain('work by alice');
   expect(log).not.toContain('\x1b');
 });
+
+test("a peer's commit adding a file whose name holds a bidi override is undone with its turn: the peer is told, and the rest of the run publishes", async () => {
+  p = makeProject({ peers: { alice: 'terminal-name-commit', bob: 'terminal-name-commit' } });
+  await loop(p, { maxTicks: 3 });
+  const alices = ticks(p).filter((t) => t.peer === 'alice');
+  const [bad, again] = alices;
+  expect(bad!.success).toBe(false);
+  expect(bad!.head_after).toBe(bad!.head_before);
+  expect(bad!.soft_fail_reason).toMatch(/^commit [0-9a-f]{10} adds a file whose name has a control character U\+202E \("src-<U\+202E>sj\.tset"\)/);
+  expect(JSON.stringify(ticks(p))).not.toContain('\u202e');
+  expect(promptOf(p, again!)).toContain('adds a file whose name has a control character U+202E');
+  expect(again!.success).toBe(true);
+  const user = join(p.root, 'user');
+  gitOk(p.root, ['init', '-q', '-b', 'main', user]);
+  const pub = publishRunBranch(user, statePaths(p.stateDir), 'peers/demo');
+  expect(pub.note).toBeUndefined();
+  expect(pub.updated).toBe(true);
+  expect(gitOk(user, ['-c', 'core.quotePath=false', 'log', '--stat', '--format=%an', 'peers/demo'])).not.toContain('\u202e');
+});

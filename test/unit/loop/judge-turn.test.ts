@@ -98,6 +98,18 @@ describe('judgeTurn', () => {
     expect(judgeTurn(facts({ newCommits: [{ ...handoff(B), ...who, message: `${handoff(B).message}safe\rhidden\r\n` }] })).action).toEqual({ kind: 'restore', to: A });
   });
 
+  test('a turn that commits a file name holding a C1 control or a bidi override is restored; one whose names are clean is not', () => {
+    const v = judgeTurn(facts({ pathControl: { sha: B, path: 'src/a\u202esj.tset', char: 'U+202E' } }));
+    expect(v).toMatchObject({ success: false, credit: 0, action: { kind: 'restore', to: A } });
+    expect(v.reason).toBe(`commit ${B.slice(0, 10)} adds a file whose name has a control character U+202E ("src/a<U+202E>sj.tset"); git log --stat prints it as it is where core.quotePath is off: rename it (git mv) and commit again`);
+    expect(v.findings.map((f) => f.kind)).toEqual(['terminal-control-commit']);
+    expect(v.warningsForPeer.join('\n')).not.toMatch(/[\u009b\u202e]/);
+    const unread = judgeTurn(facts({ pathControl: { error: 'git log failed' } }));
+    expect(unread.action).toEqual({ kind: 'restore', to: A });
+    expect(unread.reason).toContain('git log failed');
+    expect(judgeTurn(facts({ pathControl: null })).action).toEqual({ kind: 'none' });
+  });
+
   test('a turn whose .mailmap maps a name to a control character, or cannot be read, is restored too; one with a clean .mailmap is not', () => {
     const v = judgeTurn(facts({ mailmapControl: 'U+001B' }));
     expect(v).toMatchObject({ success: false, credit: 0, action: { kind: 'restore', to: A } });

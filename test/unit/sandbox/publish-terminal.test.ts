@@ -230,3 +230,23 @@ test("a macro of the user's own attributes files (core.attributesFile, info/attr
     new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
   }
 });
+
+// With `core.quotePath=false` (common where file names are not ASCII) git prints every byte of a
+// path past ASCII as it is: `git log --stat peers/app` wrote a C1 CSI (U+009B) to the terminal, and
+// a right-to-left override showed `src/a<U+202E>sj.tset` as another name. C0 controls are quoted
+// by git whatever the setting, and names in other scripts are text.
+test('a file name holding a C1 control or a bidi override is not published; an accented or CJK name is', () => {
+  const clean = peerCommit('café-文档.txt', 'honest work');
+  expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true, sha: clean });
+  for (const name of ['a\u009b2Jb.txt', 'src-a\u202esj.tset']) {
+    const bad = peerCommit(name, 'more work');
+    const pub = publishRunBranch(repo, paths, 'peers/app');
+    expect(pub.updated).toBe(false);
+    expect(pub.note).toContain(bad.slice(0, 10));
+    expect(pub.note).toContain(`file name holds a terminal control character (U+${name.codePointAt(name.search(/[\u009b\u202e]/))!.toString(16).toUpperCase().padStart(4, '0')})`);
+    expect(describePublish(pub)).not.toMatch(/[\u009b\u202e]/);
+    expect(git(repo, ['rev-parse', 'peers/app']).trim()).toBe(clean);
+    git(paths.clone, ['reset', '-q', '--hard', clean]);
+    new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+  }
+});
