@@ -12,6 +12,8 @@ import type { PeerRunner } from '../proc/peer-runner.ts';
 import { PEER_REPLACEMENTS_OFF } from './git-env.ts';
 import { gitBytes, WORKSPACE_GIT_FLAGS } from './git.ts';
 import { type RunObserver } from './run-observer.ts';
+import { underControlDir } from './control-dir.ts';
+import { diffGitNames, patchLineName, renameLineName } from './diff-header.ts';
 
 export type MoveHeadResult = { ok: true } | { ok: false; error: string };
 
@@ -164,17 +166,31 @@ ${WS_GIT} -c core.quotePath=false diff --cached --binary --no-color --no-ext-dif
 /**
  * A patch `git apply` takes back into the right files, outside `.peers/`: every file header names
  * `a/...` and `b/...` paths (what PATCH_SCRIPT asks git for; the workspace's git is the peers' to
- * configure), none in the top `.peers/`. Checked again by the loop, which saves nothing else.
+ * configure), and no name git apply reads in a file's header — the `diff --git` pair, `---`/`+++`,
+ * `rename`/`copy` from and to — is `.peers` or under it once unquoted as git apply unquotes it
+ * (`"a/\056peers/x"` is `a/.peers/x`: diff-header.ts). Checked again by the loop, which saves nothing else.
  */
 export function leftoverPatchProblem(patch: string): string | null {
+  let inHeader = false;
   for (const line of patch.split('\n')) {
     // Hunk and binary lines never start with `diff --git ` (hunk lines start with ' ', '+', '-' or
     // '\\', base85 lines have no space), so these are exactly the file headers.
-    if (!line.startsWith('diff --git ')) continue;
-    const m = /^diff --git ("?)a\/(.*) ("?)b\/(.*)$/.exec(line);
-    if (!m) return `a file header without the a/ b/ prefixes: ${line.slice(0, 200)}`;
-    // Any case: on a case-insensitive filesystem (macOS) `.PEERS/x` is `.peers/x`.
-    if (/^"?a\/\.peers\/|\s"?b\/\.peers\//i.test(line.slice('diff --git '.length))) return `a file header in .peers/: ${line.slice(0, 200)}`;
+    if (line.startsWith('diff --git ')) {
+      if (!/^diff --git ("?)a\/(.*) ("?)b\/(.*)$/.test(line)) return `a file header without the a/ b/ prefixes: ${line.slice(0, 200)}`;
+      const names = diffGitNames(line);
+      if (!names) return `a file header git apply would read otherwise: ${line.slice(0, 200)}`;
+      if (underControlDir(names.from) || underControlDir(names.to)) return `a file header in .peers/: ${line.slice(0, 200)}`;
+      inHeader = true;
+      continue;
+    }
+    if (!inHeader) continue;
+    // The header ends where the hunks (or the binary data) start: a removed line `-- x` reads `--- x` there.
+    if (line.startsWith('@@') || line.startsWith('GIT binary patch') || line.startsWith('Binary files ')) {
+      inHeader = false;
+      continue;
+    }
+    const name = patchLineName(line) ?? (['rename from ', 'rename to ', 'copy from ', 'copy to '] as const).map((k) => renameLineName(line, k)).find((n) => n !== undefined);
+    if (name !== undefined && underControlDir(name)) return `a file header in .peers/: ${line.slice(0, 200)}`;
   }
   return null;
 }

@@ -19,16 +19,10 @@ import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gitBytes } from '../git/git.ts';
 import { treeChanges, type TreeChanges } from '../git/tree-changes.ts';
+import { CONTROL_DIR, underControlDir } from '../git/control-dir.ts';
 
-const CONTROL_DIR = '.peers';
 
 export type ControlPlaneChange = { path: string; deleted: boolean };
-
-/** Whether a tree path is the control dir or beneath it, its first component compared without case. */
-export function underControlDir(path: string): boolean {
-  const first = path.split('/', 1)[0]!;
-  return first.toLowerCase() === CONTROL_DIR;
-}
 
 /**
  * The changed `.peers/` paths that hold the run: every one added or modified whose content at HEAD

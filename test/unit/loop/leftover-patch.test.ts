@@ -41,3 +41,19 @@ test('control: an ordinary patch, a nested .peers directory and a binary hunk ar
   expect(r.saved).toBe(patch);
   expect(r.said).toMatch(/^saved in the run's state directory as leftovers\/tick-\d{5}-\w+\.patch /);
 });
+
+// git apply reads a quoted name's escapes (`\056` is `.`) and takes `.peers` itself (a link or a
+// file where the directory is): the check read the header's text as it is, and saved both.
+test('a patch naming .peers/ through escapes in a quoted name, in a ---/+++ or rename line, or .peers itself, is not saved', async () => {
+  const cases = [
+    header('"a/\\056peers/goals.yaml"', '"b/\\056peers/goals.yaml"'),
+    header('"a/.p\\145ers/goals.yaml"', '"b/.p\\145ers/goals.yaml"'),
+    'diff --git a/.peers b/.peers\nnew file mode 120000\nindex 0000000..1111111\n--- /dev/null\n+++ b/.peers\n@@ -0,0 +1 @@\n+ctl\n\\ No newline at end of file\n',
+    'diff --git a/x b/x\nsimilarity index 90%\nrename from "\\056peers/goals.yaml"\nrename to x\n',
+  ];
+  for (const patch of cases) {
+    const r = await save(patch);
+    expect(r.saved).toBeNull();
+    expect(r.said).toContain('in .peers/');
+  }
+});
