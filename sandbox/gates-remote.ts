@@ -13,7 +13,7 @@
  * uncommitted files and processes a peer left running cannot make a gate pass. The gate result
  * cache stays with the loop (cached-gate-probe.ts).
  */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -28,6 +28,7 @@ import type { PeerRunner } from '../src/proc/peer-runner.ts';
 import { runSetup, setupFailedResults, SETUP_TIMEOUT_S, withRunBaseline, type GateProbe } from '../src/loop/shell/gate-probe.ts';
 import { runnerKeyFromEnv, SocketRunner } from './socket-runner.ts';
 import { CHECKOUTS_IN_CONTAINER, DEP_CACHE_IN_CONTAINER, MIRROR_IN_CONTAINER, PEERS_BIN_IN_CONTAINER } from './pod-layout.ts';
+import { removeTree } from '../src/fs/remove-tree.ts';
 
 const sha = z.string().regex(/^[0-9a-f]{40}(?:[0-9a-f]{24})?$/, 'head must be a commit sha');
 export const PrepareRequestSchema = z.strictObject({
@@ -64,26 +65,22 @@ export async function runPrepareCheckout(raw: unknown, at: SetupPlaces): Promise
   const req = parse(PrepareRequestSchema, raw, 'prepare-checkout');
   mkdirSync(at.checkouts, { recursive: true });
   if (req.sweep !== false) {
-    for (const stale of readdirSync(at.checkouts)) {
-      // A probe cut short leaves its checkout's directory unlistable (gate-trees.ts): listable again first.
-      try {
-        if (lstatSync(join(at.checkouts, stale)).isDirectory()) chmodSync(join(at.checkouts, stale), 0o700);
-      } catch {}
-      rmSync(join(at.checkouts, stale), { recursive: true, force: true });
-    }
+    // A probe cut short leaves its checkout's directory unlistable (gate-trees.ts), and the peers'
+    // setup and gates may lock directories of their own: removeTree makes them listable again.
+    for (const stale of readdirSync(at.checkouts)) removeTree(join(at.checkouts, stale));
   }
   const root = mkdtempSync(join(at.checkouts, 'c-'));
   const dir = join(root, 'tree');
   try {
     checkoutFromObserver(at.mirror, req.head, dir);
   } catch (e) {
-    rmSync(root, { recursive: true, force: true });
+    removeTree(root);
     throw new PeersError(`cannot check out ${req.head} from the mirror for the gates: ${(e as Error).message}`);
   }
   if (req.setup) {
     const failure = await runSetup(req.setup, dir, undefined, undefined, at.depCache);
     if (failure !== null) {
-      rmSync(root, { recursive: true, force: true });
+      removeTree(root);
       return { dir: null, setupFailure: failure };
     }
   }
@@ -105,7 +102,7 @@ export async function runGateProbe(raw: unknown, at: { checkouts: string; mirror
   const unsealed = resealAfterSetup(() => resealCheckoutGitDir(at.mirror, req.dir, req.head));
   if (unsealed !== null) {
     const diagnostic = `${NOT_RUN}${unsealed}`;
-    rmSync(root, { recursive: true, force: true });
+    removeTree(root);
     return req.goals.map((g) => ({ id: g.id, state: 'fail', durationMs: 0, diagnostic, cached: false, exitCode: null }));
   }
   // The container's own environment, plus the run's baseline for `peers check` in a gate; the
@@ -127,7 +124,7 @@ export async function runGateProbe(raw: unknown, at: { checkouts: string; mirror
       ...(Number.isInteger(reapRoot) && reapRoot > 1 ? { betweenGates: () => void reapLeftovers(reapRoot) } : {}),
     });
   } finally {
-    rmSync(root, { recursive: true, force: true });
+    removeTree(root);
   }
 }
 

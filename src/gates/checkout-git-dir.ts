@@ -9,11 +9,12 @@
  * commit is not there to name.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { alternatesLine } from '../git/alternates-line.ts';
 import { gitOk } from '../git/git.ts';
 import { ATTEST_NOTES_REF, BASELINE_TAG, observerRef } from '../git/observer.ts';
+import { removeTree } from '../fs/remove-tree.ts';
 
 /** The whole configuration of the checkout's `.git` (hermetic git adds no other file's). */
 function checkoutConfig(sha256: boolean): string {
@@ -98,16 +99,8 @@ export function trackedChangesOf(statusZ: string): string[] {
 
 /** Removes `path`, its directories made writable first (setup may have made them read-only; links are never followed). */
 function removeWhatSetupLeft(path: string): void {
-  const open = (p: string): void => {
-    if (!lstatSync(p, { throwIfNoEntry: false })?.isDirectory()) return;
-    try {
-      chmodSync(p, 0o700);
-      for (const name of readdirSync(p)) open(join(p, name));
-    } catch {}
-  };
-  open(path);
   try {
-    rmSync(path, { recursive: true, force: true });
+    removeTree(path);
   } catch {
     // What is left goes with the checkout's scratch directory.
   }

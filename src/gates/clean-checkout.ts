@@ -8,12 +8,13 @@
  * while checking out, and the source repository is never written (no `git worktree add`). The
  * checkout lives outside the repository and is always removed, even when `fn` throws.
  */
-import { mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { gitOk, isObserverRepo } from '../git/git.ts';
 import { openView } from '../git/observed-view.ts';
 import { resealCheckoutGitDir, writeCheckoutGitDir } from './checkout-git-dir.ts';
+import { removeTree } from '../fs/remove-tree.ts';
 
 /**
  * Checks out `sha` of the observer repo `source` into `dir` (which must not exist or be empty),
@@ -52,6 +53,6 @@ export async function withCleanCheckout<T>(source: string, sha: string, fn: Chec
     const commit = checkoutFromObserver(from, sha, dir);
     return await fn(dir, () => resealCheckoutGitDir(from, dir, commit));
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    removeTree(scratch);
   }
 }

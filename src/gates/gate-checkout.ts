@@ -26,7 +26,7 @@
  * and back to the disk for good after one that was not.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, lstatSync, realpathSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, realpathSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
@@ -36,6 +36,7 @@ import { gitOk, isObserverRepo } from '../git/git.ts';
 import { isObjectId } from '../git/repo-layout.ts';
 import { type CheckoutUse, withCleanCheckout } from './clean-checkout.ts';
 import { resealCheckoutGitDir, writeCheckoutGitDir } from './checkout-git-dir.ts';
+import { removeTree } from '../fs/remove-tree.ts';
 
 export type GateCheckoutOptions = {
   /** The tmpfs places to try, in order (default: tmpfs-scratch.ts's candidates). */
@@ -83,11 +84,8 @@ export class GateCheckout {
   /** Removes the checkout (the loop's end). */
   close(): void {
     if (this.scratch && isRealDir(this.scratch)) {
-      // Listable again, for the recursive removal.
-      try {
-        chmodSync(this.scratch, 0o700);
-      } catch {}
-      rmSync(this.scratch, { recursive: true, force: true });
+      // Listable again, what the gates locked in it too (src/fs/remove-tree.ts).
+      removeTree(this.scratch);
     }
     this.scratch = undefined;
     this.scratchParent = undefined;
@@ -133,7 +131,7 @@ export class GateCheckout {
     const freeBefore = this.scratchOnTmpfs ? freeBytes(old) : null;
     const walked = !this.scratchOnTmpfs && this.sizes === 'unmeasured' ? treeBytes(old, limit) : null;
     try {
-      rmSync(old, { recursive: true, force: true });
+      removeTree(old);
     } catch {}
     if (this.scratchOnTmpfs) {
       const freeAfter = freeBytes(this.scratch!);

@@ -12,12 +12,13 @@
  * the gates runner for the rest of the run (SECURITY.md, "Each gate starts from the state right
  * after setup").
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeScratchDir } from '../proc/scratch-dir.ts';
 import { madeSelfBinDir, writeSelfShim } from '../proc/self-exec.ts';
 import { gatePath } from './gate-path.ts';
 import { smallScratchParent } from '../proc/tmpfs-scratch.ts';
+import { removeTree } from '../fs/remove-tree.ts';
 
 /** Variables that point a tool at per-user state; each is replaced by a fresh directory. */
 const SCRATCH_DIRS = { HOME: 'home', TMPDIR: 'tmp', XDG_CONFIG_HOME: 'config', XDG_CACHE_HOME: 'cache', XDG_DATA_HOME: 'data', XDG_STATE_HOME: 'state' } as const;
@@ -69,7 +70,8 @@ export function scratchEnv(base: Record<string, string>, opts: { depCache?: stri
     const c = opts.depCache;
     Object.assign(env, { XDG_CACHE_HOME: join(c, 'xdg'), npm_config_cache: join(c, 'npm'), PIP_CACHE_DIR: join(c, 'pip'), YARN_CACHE_FOLDER: join(c, 'yarn'), GOMODCACHE: join(c, 'go-mod'), PEERS_DEP_CACHE: c });
   }
-  return { env, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+  // The gate's HOME and TMPDIR: what it locked there goes too (src/fs/remove-tree.ts).
+  return { env, cleanup: () => removeTree(root) };
 }
 
 export async function withScratchEnv<T>(base: Record<string, string>, opts: { depCache?: string }, fn: (env: Record<string, string>) => Promise<T>): Promise<T> {

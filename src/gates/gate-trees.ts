@@ -24,9 +24,10 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, lstatSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, lstatSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { stampTree, treeChange, type TreeStamp } from './tree-stamp.ts';
+import { removeTree } from '../fs/remove-tree.ts';
 
 export class GateTrees {
   private kept: string | undefined;
@@ -123,7 +124,7 @@ export class GateTrees {
     const old = join(dirname(this.dir), `.used-${this.trash++}-${randomBytes(8).toString('hex')}`);
     renameSync(this.dir, old);
     try {
-      rmSync(old, { recursive: true, force: true });
+      removeTree(old);
     } catch {}
   }
 
@@ -137,7 +138,7 @@ export class GateTrees {
     } catch {}
     if (!this.kept) return;
     try {
-      rmSync(this.kept, { recursive: true, force: true });
+      removeTree(this.kept);
     } catch {}
     this.kept = undefined;
   }

@@ -6,7 +6,10 @@
  * EACCES" once the pod was gone, and an earlier host command had published the branch, whose
  * checkout put the peers' config in place of the user's ignored `.peers/config.yaml` (the next
  * `peers up --fresh` arms its command on the host). Now `down` removes the dir, exit 0, and says the
- * branch is not published and why. SECURITY.md, "Results come back as a branch" and "The loop's run state".
+ * branch is not published and why. The gate (the peers' code too) locks a directory of its checkout:
+ * the gates runner's removal of it failed with EACCES ("internal error"), and every later probe's
+ * sweep with it, so no gate ran again and the run made no tick more. SECURITY.md, "Results come back
+ * as a branch" and "The loop's run state".
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,7 +58,7 @@ goals:
 const GOALS = `goals:
   - id: has-work
     type: hard
-    cmd: "grep -q 'tick by' work.txt"
+    cmd: "grep -q 'tick by' work.txt && mkdir -p locked/inner && chmod 000 locked"
     pass_when: exit_code == 0
 `;
 
@@ -65,8 +68,9 @@ const ticks = () =>
     : [];
 function waitFor(what: string, cond: () => boolean, ms = 240_000): void {
   const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; loop log:\n${peers(['logs']).stdout.slice(-3000)}`);
+  for (let i = 0; !cond(); i++) {
+    const log = Date.now() > end || i % 10 === 9 ? peers(['logs']).stdout : '';
+    if (Date.now() > end || log.includes('internal error')) throw new Error(`waiting for ${what}: ${Date.now() > end ? 'timed out' : 'the loop reports an internal error'}; loop log:\n${log.slice(-3000)}`);
     Bun.sleepSync(1000);
   }
 }
@@ -100,8 +104,10 @@ afterAll(() => {
 });
 
 describe.skipIf(!need.ok)("a peer's leftovers for the host: a committed .peers/config.yaml, a locked socket dir", () => {
-  test('peers down removes the locked dir (exit 0) and does not publish the branch that would replace the user\'s config', () => {
-    waitFor("alpha's planting turn and another after it", () => ticks().filter((t) => t.success).length >= 3);
+  test('gates go on over the directory a gate locked; peers down removes the locked dir (exit 0) and does not publish the branch that would replace the user\'s config', () => {
+    waitFor("alpha's planting turn and others after it", () => ticks().filter((t) => t.success).length >= 4);
+    const gates = () => JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).gates as { head: string | null; results: Record<string, { state: string }> };
+    waitFor('the gate measured at a later head, green', () => gates().results['has-work']?.state === 'pass' && ticks().filter((t) => t.success).length >= 4);
     const runnerDir = join(root, 'cache', 'peers', 'pods', key);
     expect(existsSync(join(runnerDir, 'workspace', 'locked'))).toBe(true);
     const down = peers(['down']);
