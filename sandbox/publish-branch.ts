@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../src/fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../src/fs/safe-read.ts';
 import { git } from '../src/git/git.ts';
 import { checkoutRisks, configuredDrivers, DRIVER_CONFIG_REGEXP } from '../src/git/checkout-risks.ts';
-import { firstCommitWithControls, firstPathWithControls } from '../src/git/history-controls.ts';
+import { controlWords, firstCommitWithControls, firstPathWithControls } from '../src/git/history-controls.ts';
 import { userHooksDir, userHooksOf, type HooksDir } from '../src/git/user-hooks.ts';
 import { userTreeReferences } from '../src/git/user-tree-references.ts';
 import { userSafeDirectoryEnv } from '../src/git/safe-directory.ts';
@@ -110,7 +110,7 @@ function publishOnce(repo: string, paths: StatePaths, branch: string, retried: b
   const range = base ? `${base}..${head}` : head;
   const controls = firstCommitWithControls(paths.mirror, range) ?? firstPathWithControls(paths.mirror, range);
   if (controls) {
-    const why = 'error' in controls ? `the run's commits could not be read (${controls.error})` : 'field' in controls ? `commit ${controls.sha.slice(0, 10)} holds a terminal control character (${controls.char}) in its ${controls.field}, which git would print to your terminal as it is` : `commit ${controls.sha.slice(0, 10)} adds a file whose file name holds a terminal control character (${controls.char}), which git prints to your terminal as it is where core.quotePath is off`;
+    const why = 'error' in controls ? `the run's commits could not be read (${controls.error})` : 'field' in controls ? `commit ${controls.sha.slice(0, 10)} holds ${controlWords(controls.char)} in its ${controls.field}, which git would print to your terminal as it is` : `commit ${controls.sha.slice(0, 10)} adds a file whose file name holds ${controlWords(controls.char)}, which git prints to your terminal as it is where core.quotePath is off`;
     return { branch, sha: head, ahead, updated: false, note: `${branch} not published: ${why}. To look at the run anyway: \`${shellCommand('git', 'fetch', paths.mirror, RUN_HEAD_REF)}\` then \`git log FETCH_HEAD | cat -v\`` };
   }
   // Nor may the run's commits bring the operator's control plane: git's checkout or merge of the

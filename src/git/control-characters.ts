@@ -29,12 +29,35 @@ export function firstControl(text: string): string | undefined {
 }
 
 /**
+ * What peers reads of git's bytes as UTF-8 where they are none (the replacement character): git
+ * prints such bytes as they are, and a terminal not in UTF-8 reads the raw byte 0x9B as the C1
+ * control CSI (`\x9b2J` clears the screen), which a check of the decoded text never saw.
+ */
+export const NOT_UTF8 = 'U+FFFD';
+
+/** How a finding of firstPrintedControl or firstRawPathControl reads in a sentence ("has …"). */
+export function controlWords(char: string): string {
+  return char === NOT_UTF8 ? 'bytes that are not UTF-8 (a terminal not in UTF-8 reads some as control characters)' : `a control character ${char}`;
+}
+
+/**
+ * firstControl of text git prints as it is (a commit's message, names and emails): also NOT_UTF8
+ * where its bytes were not UTF-8. Fails closed on a replacement character the text really holds.
+ */
+export function firstPrintedControl(text: string): string | undefined {
+  return firstControl(text) ?? (text.includes('\ufffd') ? NOT_UTF8 : undefined);
+}
+
+/**
  * `U+009B` for the first control character of a file name that git prints as it is: with
  * `core.quotePath=false` (common where names are not ASCII) every character past ASCII, so the C1
  * controls and the bidi embeddings, overrides and isolates (`git log --stat`, diff headers). C0 and
  * DEL are quoted by git whatever the setting, and other scripts are text.
  */
 export function firstRawPathControl(path: string): string | undefined {
-  for (const ch of path) if (ch.charCodeAt(0) >= 0x80 && controlCharIn(ch)) return firstControl(ch);
+  for (const ch of path) {
+    if (ch === '\ufffd') return NOT_UTF8;
+    if (ch.charCodeAt(0) >= 0x80 && controlCharIn(ch)) return firstControl(ch);
+  }
   return undefined;
 }

@@ -14,12 +14,12 @@
  * published; the check at publishing stays as defense in depth.
  */
 import { indexedChanges } from './commit-index.ts';
-import { controlCharIn, firstControl, firstRawPathControl } from './control-characters.ts';
+import { controlCharIn, controlWords, firstControl, firstPrintedControl, firstRawPathControl, NOT_UTF8 } from './control-characters.ts';
 import { git, gitStream } from './git.ts';
 
 const FIELDS = ['author name', 'author email', 'committer name', 'committer email', 'message'] as const;
 
-export { controlCharIn, firstControl, firstRawPathControl };
+export { controlCharIn, controlWords, firstControl, firstPrintedControl, firstRawPathControl, NOT_UTF8 };
 
 export type CommitTextField = (typeof FIELDS)[number];
 export type ControlFinding = { sha: string; field: CommitTextField; char: string };
@@ -31,7 +31,7 @@ export type CommitText = { message: string; authorName: string; authorEmail: str
 export function commitControl(c: CommitText): { field: CommitTextField; char: string } | undefined {
   const text: Record<CommitTextField, string> = { 'author name': c.authorName, 'author email': c.authorEmail, 'committer name': c.committerName, 'committer email': c.committerEmail, message: c.message };
   for (const field of FIELDS) {
-    const char = firstControl(text[field]);
+    const char = firstPrintedControl(text[field]);
     if (char) return { field, char };
   }
   return undefined;
@@ -53,7 +53,7 @@ export function firstCommitWithControls(mirror: string, range: string): ControlF
     if (found) return;
     if (field === 0) sha = bytes.toString('latin1');
     else {
-      const char = firstControl(decoder.decode(bytes));
+      const char = firstPrintedControl(decoder.decode(bytes));
       if (char) found = { sha, field: FIELDS[field - 1]!, char };
     }
     field = (field + 1) % (FIELDS.length + 1);
@@ -90,7 +90,7 @@ export function mailmapControlAt(repo: string, commit: string): string | null | 
   const header = nl === -1 ? r.stdout : r.stdout.slice(0, nl);
   // "missing": no .mailmap; a tree of that name is no mailmap either (git reads a file).
   if (!/ blob \d+$/.test(header)) return null;
-  return firstControl(r.stdout.slice(nl + 1)) ?? null;
+  return firstPrintedControl(r.stdout.slice(nl + 1)) ?? null;
 }
 
 /**

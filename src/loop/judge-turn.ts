@@ -6,7 +6,7 @@
  * touches a process, a file or git.
  */
 import type { Commit } from '../git/commits.ts';
-import { commitControl, type PathControl } from '../git/history-controls.ts';
+import { commitControl, controlWords, type PathControl } from '../git/history-controls.ts';
 import { boundText, markHidden } from '../cli/shown-text.ts';
 import { approvalHint } from '../protocol/approvals.ts';
 import { decideAntiCheat, type AntiCheatDecision, type AntiCheatPeerState } from '../protocol/anti-cheat.ts';
@@ -119,7 +119,7 @@ const CR_HINT = ' (a carriage return not ending a line: `git commit --amend -m` 
 function controlCharacterCommit(commits: Commit[]): string | undefined {
   for (const c of commits) {
     const found = commitControl(c);
-    if (found) return `commit ${c.sha.slice(0, 10)} has a control character ${found.char}${found.char === 'U+000D' ? CR_HINT : ''} in its ${found.field}; commit again without it`;
+    if (found) return `commit ${c.sha.slice(0, 10)} has ${controlWords(found.char)}${found.char === 'U+000D' ? CR_HINT : ''} in its ${found.field}; commit again without it`;
   }
   return undefined;
 }
@@ -129,7 +129,7 @@ function mailmapReason(f: TurnFacts): string | undefined {
   const m = f.mailmapControl;
   if (!m || !f.headAfter) return undefined;
   if (typeof m !== 'string') return `the .mailmap at ${f.headAfter.slice(0, 10)} could not be read (${m.error}); commit it again as a plain file`;
-  return `the .mailmap at ${f.headAfter.slice(0, 10)} has a control character ${m} (git log shows authors by the names it maps them to); commit it again without it`;
+  return `the .mailmap at ${f.headAfter.slice(0, 10)} has ${controlWords(m)} (git log shows authors by the names it maps them to); commit it again without it`;
 }
 
 /** The same for a file name: `git log --stat` prints it as it is where `core.quotePath` is off. */
@@ -137,7 +137,7 @@ function pathReason(f: TurnFacts): string | undefined {
   const p = f.pathControl;
   if (!p) return undefined;
   if ('error' in p) return `the file names of the turn's commits could not be read (${p.error}); commit again`;
-  return `commit ${p.sha.slice(0, 10)} adds a file whose name has a control character ${p.char} (${JSON.stringify(markHidden(boundText(p.path, 200)))}); git log --stat prints it as it is where core.quotePath is off: rename it (git mv) and commit again`;
+  return `commit ${p.sha.slice(0, 10)} adds a file whose name has ${controlWords(p.char)} (${JSON.stringify(markHidden(boundText(p.path, 200)))}); git log --stat prints it as it is where core.quotePath is off: rename it (git mv) and commit again`;
 }
 
 /** Deferrals and waivers the turn wrote for bugs it must fix itself. */

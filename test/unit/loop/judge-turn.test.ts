@@ -70,13 +70,15 @@ describe('judgeTurn', () => {
       [{ authorEmail: 'alice@x\u009b' }, 'U+009B in its author email'],
       [{ committerName: 'al\u202eice' }, 'U+202E in its committer name'],
       [{ committerEmail: 'a\x07@x' }, 'U+0007 in its committer email'],
+      // A raw byte that is not UTF-8 (0x9B: CSI to a terminal not in UTF-8) reads as U+FFFD here.
+      [{ message: `${handoff(B).message}fix\ufffd2J` }, 'bytes that are not UTF-8 (a terminal not in UTF-8 reads some as control characters) in its message'],
     ];
     for (const [bad, where] of cases) {
       const v = judgeTurn(facts({ newCommits: [clean, { ...handoff(B), ...who, ...bad }] }));
       expect(v.success).toBe(false);
       expect(v.credit).toBe(0);
       expect(v.action).toEqual({ kind: 'restore', to: A });
-      expect(v.reason).toBe(`commit ${B.slice(0, 10)} has ${where.startsWith('a ') ? '' : 'a control character '}${where}; commit again without it`);
+      expect(v.reason).toBe(`commit ${B.slice(0, 10)} has ${/^(a |bytes )/.test(where) ? '' : 'a control character '}${where}; commit again without it`);
       expect(v.findings.map((f) => f.kind)).toEqual(['terminal-control-commit']);
       expect(v.warningsForPeer.join('\n')).toContain(`${where}; commit again without it`);
       expect(v.warningsForPeer.join('\n')).not.toMatch(/[\x1b\x07\u009b\u202e]/);
@@ -108,6 +110,9 @@ describe('judgeTurn', () => {
     expect(unread.action).toEqual({ kind: 'restore', to: A });
     expect(unread.reason).toContain('git log failed');
     expect(judgeTurn(facts({ pathControl: null })).action).toEqual({ kind: 'none' });
+    const notUtf8 = judgeTurn(facts({ pathControl: { sha: B, path: 'a\ufffd2J.txt', char: 'U+FFFD' } }));
+    expect(notUtf8.action).toEqual({ kind: 'restore', to: A });
+    expect(notUtf8.reason).toContain('adds a file whose name has bytes that are not UTF-8 (a terminal not in UTF-8 reads some as control characters)');
   });
 
   test('a turn whose .mailmap maps a name to a control character, or cannot be read, is restored too; one with a clean .mailmap is not', () => {

@@ -243,10 +243,40 @@ test('a file name holding a C1 control or a bidi override is not published; an a
     const pub = publishRunBranch(repo, paths, 'peers/app');
     expect(pub.updated).toBe(false);
     expect(pub.note).toContain(bad.slice(0, 10));
-    expect(pub.note).toContain(`file name holds a terminal control character (U+${name.codePointAt(name.search(/[\u009b\u202e]/))!.toString(16).toUpperCase().padStart(4, '0')})`);
+    expect(pub.note).toContain(`file name holds a control character U+${name.codePointAt(name.search(/[\u009b\u202e]/))!.toString(16).toUpperCase().padStart(4, '0')},`);
     expect(describePublish(pub)).not.toMatch(/[\u009b\u202e]/);
     expect(git(repo, ['rev-parse', 'peers/app']).trim()).toBe(clean);
     git(paths.clone, ['reset', '-q', '--hard', clean]);
     new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
   }
+});
+
+// Bytes that are not UTF-8 reach the terminal as they are too: git prints a message's bytes, and a
+// name's past ASCII where core.quotePath is off, and a terminal not in UTF-8 (Latin-1, or 8-bit
+// controls on) reads a raw 0x9B as CSI. Decoded as UTF-8 they read as U+FFFD, which no check of
+// control characters saw.
+test('a raw 0x9B byte (not UTF-8) in a commit message or a file name is not published', () => {
+  const clean = peerCommit('a.txt', 'honest work');
+  expect(publishRunBranch(repo, paths, 'peers/app')).toMatchObject({ updated: true, sha: clean });
+  // `git commit` and `commit-tree` take bytes that are not UTF-8 as Latin-1 and store U+009B;
+  // a commit object written as bytes keeps the raw byte.
+  const tree = git(paths.clone, ['rev-parse', 'HEAD^{tree}']).trim();
+  const object = join(root, 'commit-object');
+  writeFileSync(object, Buffer.concat([Buffer.from(`tree ${tree}\nparent ${clean}\nauthor T <t@t> 1700000000 +0000\ncommitter T <t@t> 1700000000 +0000\n\nfix parser`), Buffer.from([0x9b]), Buffer.from('2J all tests pass\n')]));
+  const raw = git(paths.clone, ['hash-object', '-t', 'commit', '-w', object]).trim();
+  git(paths.clone, ['reset', '-q', '--hard', raw]);
+  expect(spawnSync('git', ['cat-file', 'commit', raw], { cwd: paths.clone }).stdout.includes(Buffer.from([0x9b]))).toBe(true);
+  new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+  let pub = publishRunBranch(repo, paths, 'peers/app');
+  expect(pub.updated).toBe(false);
+  expect(pub.note).toContain('holds bytes that are not UTF-8 (a terminal not in UTF-8 reads some as control characters) in its message');
+  git(paths.clone, ['reset', '-q', '--hard', clean]);
+  writeFileSync(Buffer.concat([Buffer.from(`${paths.clone}/a`), Buffer.from([0x9b]), Buffer.from('2Jb.txt')]), 'x\n');
+  git(paths.clone, ['add', '-A']);
+  git(paths.clone, ['commit', '-q', '-m', 'more work']);
+  new RunObserver({ workDir: paths.clone, mirror: paths.mirror, stage: paths.stage, lenient: false }).sync();
+  pub = publishRunBranch(repo, paths, 'peers/app');
+  expect(pub.updated).toBe(false);
+  expect(pub.note).toContain('adds a file whose file name holds bytes that are not UTF-8');
+  expect(git(repo, ['rev-parse', 'peers/app']).trim()).toBe(clean);
 });
