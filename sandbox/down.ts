@@ -76,7 +76,7 @@ export function interruptedTurnLine(o: {
   const patch = dirty ? o.patchOf(t.tick, t.peer) : null;
   const parts = [
     committed ? `its commits are on the results branch, credited to ${t.peer}` : 'it had made no commit',
-    ...(dirty ? [patch ? `what it left uncommitted is saved as ${patch} (\`git apply --index\` takes it back)` : 'what it left uncommitted could not be saved (see `peers logs`)'] : []),
+    ...(dirty ? [patch ? `what it left uncommitted is saved as ${patch} (no peer reviewed it, and it may change what your git or tools run, such as hooks or build files: read it before \`git apply --index\` takes it back)` : 'what it left uncommitted could not be saved (see `peers logs`)'] : []),
   ];
   return `interrupted turn: the loop was stopped during ${t.peer}'s turn (tick ${t.tick}) and closed it: ${parts.join('; ')}`;
 }

@@ -24,7 +24,7 @@ describe('peers down, on a turn the stop cut short', () => {
   test('closed by the loop: where its commits and its uncommitted work are', () => {
     const lastTick = { tick: 3, peer: 'claude', interrupted: true, head_before: 'a', head_after: 'b', dirty_paths: ['src/discount.js', 'PLAN-NOTES.md'] };
     expect(interruptedTurnLine({ unclosed: null, lastTick, clone, patchOf })).toBe(
-      "interrupted turn: the loop was stopped during claude's turn (tick 3) and closed it: its commits are on the results branch, credited to claude; what it left uncommitted is saved as /state/leftovers/tick-00003-claude.patch (`git apply --index` takes it back)",
+      "interrupted turn: the loop was stopped during claude's turn (tick 3) and closed it: its commits are on the results branch, credited to claude; what it left uncommitted is saved as /state/leftovers/tick-00003-claude.patch (no peer reviewed it, and it may change what your git or tools run, such as hooks or build files: read it before `git apply --index` takes it back)",
     );
   });
   test('never closed (the loop was killed): the work is still in the run clone, and up closes the turn first', () => {
