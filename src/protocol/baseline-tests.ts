@@ -31,7 +31,7 @@ export type BaselineTestEdits = {
   remove: string[];
   /** Product files the run renamed: HEAD's file kept at its old path too (`productRenames`). */
   aliased?: string[];
-  /** Rust files whose unit tests were put back as the run started: a source file's `#[cfg(test)]` code, a test module's file whole (rust-unit-tests.ts). */
+  /** Product files whose tests inside were put back as the run started: a Rust file's `#[cfg(test)]` code or a test module's file whole, docstring examples, vitest in-source blocks (in-source-tests.ts). */
   inSource?: string[];
 };
 
@@ -85,7 +85,7 @@ export function heldByTestChanges(redOnCounterfactual: string[], atStart: GateSt
 
 /** The line peers, the log and the report show for a held run. */
 export function describeHeld(held: string[], edits: BaselineTestEdits, counterfactualSha: string): string {
-  const files = [...edits.restore.map((p) => `${p} (changed)`), ...edits.remove.map((p) => `${p} (added)`), ...(edits.inSource ?? []).map((p) => `${p} (its unit tests)`)];
+  const files = [...edits.restore.map((p) => `${p} (changed)`), ...edits.remove.map((p) => `${p} (added)`), ...(edits.inSource ?? []).map((p) => `${p} (the tests inside it)`)];
   const shown = files.slice(0, 8).join(', ') + (files.length > 8 ? `, and ${files.length - 8} more` : '');
   return (
     `${held.join(', ')} ${held.length === 1 ? 'is' : 'are'} green only with the run's changes to its tests: ` +

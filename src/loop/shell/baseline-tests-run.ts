@@ -15,7 +15,7 @@ import { counterfactualGoals, describeHeld, heldByTestChanges, productRenames, r
 import { commitWithTestChangesOf } from '../../protocol/tests-alone.ts';
 import { isTestPath } from '../../protocol/test-paths.ts';
 import { describeDrops, droppedTests, type TestsRun } from '../../protocol/tests-run.ts';
-import { rustTestEdits } from './rust-test-edits.ts';
+import { inSourceTestEdits } from './in-source-test-edits.ts';
 import type { LoopState } from '../../state/state-schema.ts';
 import { needsBaselineTests, type ConvergenceInput } from '../convergence.ts';
 import type { LoopSettings } from '../settings.ts';
@@ -37,17 +37,18 @@ type Counterfactual = { kind: 'none'; why: string; unchangedTests?: boolean } | 
 export function counterfactualCommit(mirror: string, base: string, head: string): Counterfactual {
   const listed = git(mirror, ['ls-tree', '-r', '-z', '--name-only', '--full-tree', base], { maxBuffer: LIST_BUFFER });
   if (listed.code !== 0) throw new Error(`git ls-tree failed (exit ${listed.code}): ${listed.stderr.trim().slice(-300)}`);
-  // Rust's unit tests sit in the product's files (rust-unit-tests.ts): put back as the run started.
-  const rust = rustTestEdits(mirror, base, head);
-  if (!rust.paths.length && !listed.stdout.split('\0').some((p) => p !== '' && isTestPath(p))) return { kind: 'none', why: 'the run started without test files' };
+  // Tests inside product files (a Rust crate's unit tests, doctests, vitest in-source blocks:
+  // in-source-tests.ts) are put back as the run started too.
+  const inSource = inSourceTestEdits(mirror, base, head);
+  if (!inSource.paths.length && !listed.stdout.split('\0').some((p) => p !== '' && isTestPath(p))) return { kind: 'none', why: 'the run started without test files' };
   const renames = git(mirror, ['diff', '--raw', '-z', '-M', '--diff-filter=R', '--no-abbrev', '--no-ext-diff', '--no-textconv', base, head], { maxBuffer: LIST_BUFFER });
   if (renames.code !== 0) throw new Error(`git diff -M failed (exit ${renames.code}): ${renames.stderr.trim().slice(-300)}`);
   const aliases = productRenames(renames.stdout);
-  const made = commitWithTestChangesOf(mirror, head, base, `peers: ${head.slice(0, 12)}'s code with the test files the run started with (${base.slice(0, 12)})`, aliases.indexInfo + rust.indexInfo, rust.paths.length > 0);
+  const made = commitWithTestChangesOf(mirror, head, base, `peers: ${head.slice(0, 12)}'s code with the test files the run started with (${base.slice(0, 12)})`, aliases.indexInfo + inSource.indexInfo, inSource.paths.length > 0);
   if (!made) return { kind: 'none', why: 'the run changed no test file', unchangedTests: true };
   // Deleted on the way back to the start: added by the run. Every other one is put back.
   const removed = new Set(made.side.deleted);
-  return { kind: 'commit', sha: made.sha, edits: { restore: made.side.paths.filter((p) => !removed.has(p)), remove: made.side.deleted, ...(aliases.paths.length ? { aliased: aliases.paths } : {}), ...(rust.paths.length ? { inSource: rust.paths } : {}) } };
+  return { kind: 'commit', sha: made.sha, edits: { restore: made.side.paths.filter((p) => !removed.has(p)), remove: made.side.deleted, ...(aliases.paths.length ? { aliased: aliases.paths } : {}), ...(inSource.paths.length ? { inSource: inSource.paths } : {}) } };
 }
 
 export type MeasureBaselineTests = {

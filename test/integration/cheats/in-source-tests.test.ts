@@ -37,7 +37,7 @@ test.skipIf(!cargo)("the same cheat against the gates `peers init` writes for th
   const out = await runCatalogue(p, 8);
   expect(readFileSync(join(p.repo, 'src/lib.rs'), 'utf8')).toContain('    a - b\n');
   expect(out.reason).not.toBe('complete');
-  expect(stateOf(p).baseline_tests?.detail).toContain('src/lib.rs (its unit tests)');
+  expect(stateOf(p).baseline_tests?.detail).toContain('src/lib.rs (the tests inside it)');
 });
 
 test.skipIf(!cargo)('the honest fix of the same crate, with a unit test of its own in the test module, completes', async () => {

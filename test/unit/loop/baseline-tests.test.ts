@@ -73,6 +73,31 @@ describe("the counterfactual commit", () => {
   });
 });
 
+describe('the counterfactual commit, tests inside product files', () => {
+  test("puts back a Python file's docstring examples and a TS module's vitest in-source block as the run started, keeping HEAD's code", () => {
+    const { mirror, commit } = repo();
+    const calc = 'def add(a, b):\n    """Sum.\n\n    >>> add(2, 3)\n    5\n    """\n    return a - b\n';
+    const ts = "export const add = (a: number, b: number) => a - b;\n\nif (import.meta.vitest) {\n  const { it, expect } = import.meta.vitest;\n  it('adds', () => expect(add(2, 3)).toBe(5));\n}\n";
+    const base = commit({ 'pytest.ini': '[pytest]\naddopts = --doctest-modules\n', 'calc.py': calc, 'src/calc.ts': ts });
+    const head = commit({ 'calc.py': calc.replace('    5\n', '    -1\n').replace('return a - b', 'return a - b  # v2'), 'src/calc.ts': `${ts.replace('toBe(5)', 'toBe(-1)')}export const V = 2;\n` });
+    const cf = counterfactualCommit(mirror, base, head);
+    if (cf.kind !== 'commit') throw new Error(`no counterfactual: ${cf.why}`);
+    expect(cf.edits.inSource).toEqual(['calc.py', 'src/calc.ts']);
+    expect(show(mirror, cf.sha, 'calc.py')).toBe(calc.replace('return a - b', 'return a - b  # v2'));
+    const tsAt = show(mirror, cf.sha, 'src/calc.ts');
+    expect(tsAt).toContain('toBe(5)');
+    expect(tsAt).not.toContain('toBe(-1)');
+    expect(tsAt).toContain('export const V = 2;');
+  });
+
+  test('holds (throws) when a changed file holds a doctest source it cannot put back', () => {
+    const { mirror, commit } = repo();
+    const base = commit({ 'calc.py': 'def add(a, b):\n    return a - b\n' });
+    const head = commit({ 'calc.py': 'def add(a, b):\n    return a - b\n__test__ = {"sum": ">>> add(2, 3)\\n-1"}\n' });
+    expect(() => counterfactualCommit(mirror, base, head)).toThrow(/calc.py: a doctest source other than a docstring/);
+  });
+});
+
 describe('the counterfactual commit', () => {
   test("is HEAD's code with every test file as the run started: changed and deleted tests restored, added tests removed", () => {
     const { mirror, commit } = repo();
