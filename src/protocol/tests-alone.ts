@@ -80,12 +80,14 @@ export function commitWithTestChangesOf(mirror: string, from: string, to: string
 /**
  * A commit whose parent is `before` and whose tree is `before`'s with the test changes of
  * `before..after` applied; undefined when the turn changed no test, or git could not build it
- * (the caller then has nothing to measure, as before this check existed).
+ * (the caller then has nothing to measure, as before this check existed). `inSource`: the
+ * records giving `before`'s product files the turn's tests inside them (in-source-test-edits.ts).
  */
-export function testsAloneCommit(mirror: string, before: string, after: string): { sha: string; paths: string[] } | undefined {
+export function testsAloneCommit(mirror: string, before: string, after: string, inSource?: { indexInfo: string; paths: string[] }): { sha: string; paths: string[] } | undefined {
   try {
-    const made = commitWithTestChangesOf(mirror, before, after, `Tests alone: the test changes of ${before}..${after} on ${before}`);
-    return made ? { sha: made.sha, paths: made.side.paths } : undefined;
+    const extra = inSource?.paths.length ? inSource : undefined;
+    const made = commitWithTestChangesOf(mirror, before, after, `Tests alone: the test changes of ${before}..${after} on ${before}`, extra?.indexInfo ?? '', extra !== undefined);
+    return made ? { sha: made.sha, paths: [...made.side.paths, ...(extra?.paths ?? [])] } : undefined;
   } catch {
     return undefined;
   }

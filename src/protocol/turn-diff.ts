@@ -52,15 +52,17 @@ export function classifyTurnPatch(patch: string): TurnDiff {
 }
 
 /** classifyTurnPatch fed one diff line at a time (a diff is never held whole); `result` grows as it reads. */
-export function turnPatchClassifier(): { line(raw: string): void; result: TurnDiff } {
+export function turnPatchClassifier(): { line(raw: string): void; result: TurnDiff; srcLinesOf: Record<string, number> } {
   const d: TurnDiff = { testLines: 0, srcLines: 0, cosmeticLines: 0, testFiles: [], srcFiles: [], cosmeticFiles: [] };
+  // Substantive lines per source file: moved to the tests when a file's change is its tests inside (withInSourceTests).
+  const srcLinesOf: Record<string, number> = {};
   let file: FileClass | null = null;
   let path = '';
   let renameFrom = '';
   let fileCounted = { test: false, src: false, cosmetic: false };
   const note = (bucket: 'test' | 'src' | 'cosmetic', lines: number) => {
     if (bucket === 'test') d.testLines += lines;
-    else if (bucket === 'src') d.srcLines += lines;
+    else if (bucket === 'src') (d.srcLines += lines), (srcLinesOf[path] = (srcLinesOf[path] ?? 0) + lines);
     else d.cosmeticLines += lines;
     if (!fileCounted[bucket]) {
       fileCounted[bucket] = true;
@@ -119,15 +121,19 @@ export function turnPatchClassifier(): { line(raw: string): void; result: TurnDi
       return;
     }
   };
-  return { line, result: d };
+  return { line, result: d, srcLinesOf };
 }
 
-/** The classified diff of `before..after`; undefined when git cannot compare them. */
-export function turnDiff(repo: string, before: string, after: string): TurnDiff | undefined {
+/**
+ * The classified diff of `before..after`; undefined when git cannot compare them. `inSource`: the
+ * turn's changes to tests inside product files (withInSourceTests).
+ */
+export function turnDiff(repo: string, before: string, after: string, inSource?: InSourceTests): TurnDiff | undefined {
   // Streamed: a turn that commits a huge generated file is classified, not a buffer overflow.
   const classifier = turnPatchClassifier();
   const res = gitLines(repo, ['diff', '-U0', '-w', '--ignore-blank-lines', '-M', ...READABLE_DIFF_FLAGS, `${before}..${after}`, '--', '.', ':(exclude).peers'], classifier.line);
-  return res.code === 0 ? classifier.result : undefined;
+  if (res.code !== 0) return undefined;
+  return inSource?.paths.length ? withInSourceTests(classifier.result, classifier.srcLinesOf, inSource) : classifier.result;
 }
 
 /**
@@ -163,6 +169,30 @@ export function testPathReader(): { line(raw: string): void; namesTests(): boole
     },
     namesTests: () => found,
   };
+}
+
+/** A turn's files whose tests inside changed, and those of them whose product code did not (in-source-test-edits.ts). */
+export type InSourceTests = { paths: string[]; testsOnly: string[] };
+
+/**
+ * The diff with the tests inside product files counted as tests (in-source-tests.ts): a file
+ * whose change is only its tests inside (`testsOnly`: a Rust `#[cfg(test)]` item, a docstring's
+ * examples, a vitest block) has its lines moved to the tests, and every file whose tests inside
+ * changed (`paths`) is a test file of the turn, so its tests are measured alone (tests-alone.ts).
+ * Without this, a turn that only shadowed add() in src/lib.rs's test module was "source".
+ */
+export function withInSourceTests(d: TurnDiff, srcLinesOf: Record<string, number>, inSource: InSourceTests): TurnDiff {
+  const out: TurnDiff = { ...d, testFiles: [...d.testFiles], srcFiles: [...d.srcFiles] };
+  for (const path of inSource.paths) {
+    if (inSource.testsOnly.includes(path)) {
+      const lines = srcLinesOf[path] ?? 0;
+      out.srcLines -= lines;
+      out.testLines += Math.max(lines, 1);
+      out.srcFiles = out.srcFiles.filter((f) => f !== path);
+    }
+    if (!out.testFiles.includes(path)) out.testFiles.push(path);
+  }
+  return out;
 }
 
 /** Test lines changed and nothing substantive elsewhere. */

@@ -96,3 +96,17 @@ export function inSourceTestEdits(mirror: string, base: string, head: string): I
   }
   return { indexInfo: records.map((r) => `${r}\0`).join(''), paths, testsOnly };
 }
+
+/**
+ * A turn's changes to the tests inside product files: the records giving the code the turn started
+ * from (`before`) the tests its end (`after`) has, and which files changed only those tests (the
+ * test-only and tests-alone rules, anti-cheat.ts). Undefined when unreadable: the turn is judged
+ * by paths, and the convergence measure, which fails closed, still holds the run.
+ */
+export function turnInSourceTests(mirror: string, before: string, after: string): InSourceTestEdits | undefined {
+  try {
+    return inSourceTestEdits(mirror, after, before);
+  } catch {
+    return undefined;
+  }
+}

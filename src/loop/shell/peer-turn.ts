@@ -21,6 +21,7 @@ import { readGitExecSurface, withPeerGitOverrides } from '../../protocol/git-hoo
 import { scanRangeForTestMarkers } from '../../protocol/test-markers.ts';
 import { controlPlaneDiffReader } from '../../protocol/control-plane-guard.ts';
 import { isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
+import { turnInSourceTests } from './in-source-test-edits.ts';
 import { signalExitCode } from '../../proc/supervise.ts';
 import { leftRunning } from '../left-running.ts';
 import { compilePatterns, LiveScanner, scanLines, type PatternMatch } from '../../peer-output/halt-patterns.ts';
@@ -207,7 +208,10 @@ async function closeTurn(
   const markers = extended ? scanRangeForTestMarkers(repo, t.headBefore!, facts.headAfter!, (l) => (controlPlane.line(l), testPaths.line(l))) : undefined;
   // The whitespace-blind diff of the test-only rule, only when the range names a test path (or
   // could not be read): without one the turn has no test line to judge (turn-diff.ts, testPathReader).
-  const diff = extended && (markers === undefined || testPaths.namesTests()) ? turnDiff(repo, t.headBefore!, facts.headAfter!) : undefined;
+  // Tests inside product files the turn changed (in-source-tests.ts), as records giving the code
+  // the turn started from its tests: unreadable, the turn is judged by paths (convergence holds).
+  const inSource = extended ? turnInSourceTests(repo, t.headBefore!, facts.headAfter!) : undefined;
+  const diff = extended && (markers === undefined || testPaths.namesTests() || inSource?.paths.length) ? turnDiff(repo, t.headBefore!, facts.headAfter!, inSource) : undefined;
   // A skeptic's own commits of this tick: code among them is for another peer to audit (convergence.ts, advanceAuditMarks).
   const skepticChangedCode = t.skeptic && extended ? changesCode(repo, t.headBefore!, facts.headAfter!) : false;
   const turnFacts: TurnFacts = {
@@ -254,7 +258,7 @@ async function closeTurn(
   // A turn that changed the frozen contract is refused with that reason instead (tick-loop.ts).
   if (verdict.success && extended && diff && !isTestOnly(diff) && diff.testFiles.length > 0 && !ctx.signal.aborted && !ctx.touchesContract?.(facts.headAfter!)) {
     const known = turnFacts.gatesBefore;
-    const side = known && !Object.values(known).includes('fail') ? undefined : testsAloneCommit(repo, t.headBefore!, facts.headAfter!);
+    const side = known && !Object.values(known).includes('fail') ? undefined : testsAloneCommit(repo, t.headBefore!, facts.headAfter!, inSource);
     if (side) {
       // A gate known to pass before the turn cannot turn from red to green: not run again.
       const results = await ctx.probeGates(side.sha, known ? Object.keys(known).filter((id) => known[id] === 'pass') : []);

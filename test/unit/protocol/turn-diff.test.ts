@@ -308,3 +308,10 @@ describe('testPathReader: whether the turn diff is needed at all', () => {
     expect(read('diff --git a/src/a.ts b/src/b.ts', 'similarity index 90%', 'rename from tests/a.test.ts', 'rename to src/b.ts')).toBe(true);
   });
 });
+
+test("tests inside product files: a file whose change is only its tests inside counts as tests (a doctest edit git shows as prose counts one line); one whose product changed too stays source but is among the turn's test files", async () => {
+  const { withInSourceTests } = await import('../../../src/protocol/turn-diff.ts');
+  const d = { testLines: 0, srcLines: 5, cosmeticLines: 2, testFiles: [], srcFiles: ['src/lib.rs', 'src/other.rs'], cosmeticFiles: ['calc.py'] };
+  const out = withInSourceTests(d, { 'src/lib.rs': 3, 'src/other.rs': 2 }, { paths: ['src/lib.rs', 'calc.py', 'src/other.rs'], testsOnly: ['src/lib.rs', 'calc.py'] });
+  expect(out).toEqual({ testLines: 4, srcLines: 2, cosmeticLines: 2, testFiles: ['src/lib.rs', 'calc.py', 'src/other.rs'], srcFiles: ['src/other.rs'], cosmeticFiles: ['calc.py'] });
+});
