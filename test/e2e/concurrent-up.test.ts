@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, TEST_USER, uid, userEnv, type Run } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, TEST_USER, uid, userEnv, type Run, podKeyIn, podKeyOf } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -91,9 +91,9 @@ describe.skipIf(!need.ok)('peers up is atomic per project', () => {
   test('three concurrent ups: exactly one pod, running; one created it, the others say it is already running', async () => {
     const runs = await Promise.all([0, 1, 2].map(() => peersStarted(['up']).done));
     for (const r of runs) expect(r.code, `${r.stderr}\n${r.stdout}`).toBe(0);
-    const created = runs.filter((r) => /creating pod peers-/.test(r.stderr));
+    const created = runs.filter((r) => podKeyIn(r.stderr) !== undefined);
     expect(created.length).toBe(1);
-    const key = created[0]!.stderr.match(/creating pod peers-(\S+)/)![1]!;
+    const key = podKeyOf(created[0]!.stderr);
     const others = runs.filter((r) => r !== created[0]);
     for (const r of others) expect(r.stdout).toContain(`is already running (pod peers-${key})`);
     // At least one of them really waited for the first (they were started together).
@@ -122,7 +122,7 @@ describe.skipIf(!need.ok)('peers up is atomic per project', () => {
     // Without the lock the down removed the half-made pod under the up, whose next podman call failed.
     expect(up.code, up.stderr).toBe(0);
     expect(down.code, down.stderr).toBe(0);
-    const key = up.stderr.match(/creating pod peers-(\S+)/)![1]!;
+    const key = podKeyOf(up.stderr);
     expect(podsOf(key)).toEqual([]);
     expect(containersOf(key)).toEqual([]);
   });

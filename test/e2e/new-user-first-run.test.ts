@@ -15,7 +15,7 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { asUser, ensurePodmanReady, PEERS_BIN, removeRunLeftovers, uid } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, removeRunLeftovers, uid, podKeyIn } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -89,7 +89,7 @@ const RAN_OUT = "the rehearsal's scenario ran out (peer 'claude' has only 1 scri
 test.skipIf(!need.ok)(`a test that needs the network: its gate's line in the run says the gates have no network but the allow-list${need.skipped}`, () => {
   const peers = peersIn(project('web lib', true));
   const up = peers(['up', '--rehearse', join(root, 'scenario.yaml'), '--attach']);
-  keys.push(up.stderr.match(/creating pod peers-(\S+)/)?.[1] ?? '');
+  keys.push(podKeyIn(up.stderr) ?? '');
   expect(up.stdout, up.stderr.slice(-3000)).toContain('the run stopped: stuck:tests-pass');
   const gateLine = up.stdout.split('\n').find((l) => l.includes('red: tests-pass'));
   expect(gateLine, up.stdout).toContain('no network (a host name not resolved, Node\'s "fetch failed"): a run\'s gates reach only egress.allow\'s hosts');
@@ -108,7 +108,7 @@ test.skipIf(!need.ok)(`a scenario that runs out: the attach, status and the next
   const peers = peersIn(project('plain lib', false));
   const scenarioPath = join(root, 'scenario.yaml');
   const up = peers(['up', '--rehearse', scenarioPath, '--attach']);
-  keys.push(up.stderr.match(/creating pod peers-(\S+)/)?.[1] ?? '');
+  keys.push(podKeyIn(up.stderr) ?? '');
   expect(up.stdout, up.stderr.slice(-3000)).toContain('the run stopped: budget:max_consecutive_failures');
   expect(up.stdout).toContain(RAN_OUT);
   expect(peers(['status']).stdout).toContain(RAN_OUT);

@@ -19,7 +19,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { CLAMP_GOAL, CLAMP_LIB_FILES, EXPECTED_TICKS, scenario } from '../fixtures/projects/clamp-lib.ts';
-import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid, removeRunLeftovers } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid, removeRunLeftovers, podKeyIn } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -114,7 +114,7 @@ describe.skipIf(!need.ok)('a new user rehearses their own configuration in the p
     const t0 = Date.now();
     const up = peers(['up', '--rehearse', join(root, 'rehearsal.yaml'), '--attach'], 290_000);
     console.log(`e2e: peers up --rehearse --attach to complete took ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-    key = up.stderr.match(/creating pod peers-(\S+)/)?.[1] ?? '';
+    key = podKeyIn(up.stderr) ?? '';
     stateDir = join(root, 'state', 'peers', key);
     if (up.code !== 0) console.error(up.stdout.slice(-6000), up.stderr.slice(-3000));
     expect(up.code).toBe(0);

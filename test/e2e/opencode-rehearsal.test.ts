@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { CLAMP_GOAL, CLAMP_LIB_FILES, EXPECTED_TICKS, scenario } from '../fixtures/projects/clamp-lib.ts';
-import { asUser, ensurePodmanReady, PEERS_BIN, removeRunLeftovers, uid } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, removeRunLeftovers, uid, podKeyIn } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 const need = requires('root', 'podman');
@@ -75,7 +75,7 @@ afterAll(() => {
 
 test.skipIf(skip)(`an opencode peer in the pod: its requests reach the scripted model through the auth sidecar, each of its turns commits, the run completes${why}`, () => {
   const up = peers(['up', '--rehearse', join(root, 'rehearsal.yaml'), '--attach']);
-  key = up.stderr.match(/creating pod peers-(\S+)/)?.[1] ?? '';
+  key = podKeyIn(up.stderr) ?? '';
   const stateDir = join(root, 'state', 'peers', key);
   if (up.code !== 0) console.error(up.stdout.slice(-6000), up.stderr.slice(-3000));
   expect(up.stdout).toContain('the run stopped: complete');

@@ -21,7 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDropMarker, ROTATED_SUFFIX } from '../../src/fs/size-capped-log.ts';
-import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid, removeRunLeftovers } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid, removeRunLeftovers, podKeyOf } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -110,7 +110,7 @@ beforeAll(async () => {
 
   const r = peers(['up', '--allow', UPSTREAM]);
   expect(r.code, r.stderr).toBe(0);
-  key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;
+  key = podKeyOf(r.stderr);
 
   // Test-only egress: the resolver table, port 443 for the stand-in vendor, a small audit cap.
   const certMount = ['--mount', `type=bind,source=${certs},destination=/certs,ro=true`];

@@ -17,7 +17,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser, removeRunLeftovers, startAsUser } from './podman-user.ts';
+import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser, removeRunLeftovers, startAsUser, podKeyOf } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -114,7 +114,7 @@ describe.skipIf(!need.ok)('a run\'s life in the pod', () => {
     expect(pause.stdout).toContain('it applies when the run resumes');
     const up = peers(['up', '--no-skeptic']);
     expect(up.code, up.stderr).toBe(0);
-    key = up.stderr.match(/creating pod peers-(\S+)/)![1]!;
+    key = podKeyOf(up.stderr);
     stateDir = join(root, 'state', 'peers', key);
     waitFor('three turns by alpha', () => tickLines().length >= 3);
     expect(tickLines().map((t) => t.peer)).toEqual(['alpha', 'alpha', 'alpha']);

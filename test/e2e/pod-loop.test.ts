@@ -17,7 +17,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser, removeRunLeftovers } from './podman-user.ts';
+import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser, removeRunLeftovers, podKeyOf } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -107,7 +107,7 @@ beforeAll(() => {
   baseCommits = Number(asUser(['git', '-C', repo, 'rev-list', '--count', 'HEAD']).stdout.trim());
   const r = peers(['up', '--max-ticks', '50']);
   expect(r.code, r.stderr).toBe(0);
-  key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;
+  key = podKeyOf(r.stderr);
   stateDir = join(root, 'state', 'peers', key);
   clone = join(stateDir, 'run', 'clone');
 }, 20 * 60_000);

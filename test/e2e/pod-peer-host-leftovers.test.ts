@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { asUser, ensurePodmanReady, PEERS_BIN, uid, removeRunLeftovers } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, uid, removeRunLeftovers, podKeyOf } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 const need = requires('root', 'podman');
@@ -90,7 +90,7 @@ beforeAll(() => {
   userConfig = readFileSync(join(repo, '.peers/config.yaml'), 'utf8');
   const r = peers(['up', '--max-ticks', '400']);
   expect(r.code, r.stderr).toBe(0);
-  key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;
+  key = podKeyOf(r.stderr);
   stateDir = join(root, 'state', 'peers', key);
 }, 20 * 60_000);
 

@@ -13,7 +13,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readStopReason } from '../../src/state/stop-reason.ts';
 import { requires } from '../requirements.ts';
-import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, removeRunLeftovers } from './podman-user.ts';
+import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, removeRunLeftovers, podKeyOf } from './podman-user.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
 const need = requires('root', 'podman');
@@ -84,7 +84,7 @@ describe.skipIf(!need.ok)("an impostor at the workspace runner's socket", () => 
     const started = new Date();
     const r = peers(['up', '--max-ticks', '12']);
     expect(r.code, r.stderr).toBe(0);
-    key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;
+    key = podKeyOf(r.stderr);
     stateDir = join(root, 'state', 'peers', key);
     const end = Date.now() + 8 * 60_000;
     let stop: ReturnType<typeof readStopReason>;

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser, removeRunLeftovers } from './podman-user.ts';
+import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser, removeRunLeftovers, podKeyOf } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -78,7 +78,7 @@ beforeAll(() => {
   ({ root, repo, env } = makeUserProject({ prefix: 'sidecar', config: CONFIG, goals: GOALS }));
   const r = peers(['up', '--max-ticks', '40']);
   expect(r.code, r.stderr).toBe(0);
-  key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;
+  key = podKeyOf(r.stderr);
   stateDir = join(root, 'state', 'peers', key);
 }, 10 * 60_000);
 

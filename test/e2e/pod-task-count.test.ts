@@ -11,7 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { rmSync } from 'node:fs';
-import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser, removeRunLeftovers } from './podman-user.ts';
+import { asUser, ensurePodmanReady, makeUserProject, PEERS_BIN, podmanAsUser, removeRunLeftovers, podKeyOf } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -56,7 +56,7 @@ beforeAll(() => {
   ({ root, repo, env } = makeUserProject({ prefix: 'tasks', config: CONFIG, goals: GOALS }));
   const r = asUser([PEERS_BIN, 'up'], { cwd: repo, env, timeoutMs: 180_000 });
   expect(r.code, r.stderr).toBe(0);
-  key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;
+  key = podKeyOf(r.stderr);
 });
 
 afterAll(() => {

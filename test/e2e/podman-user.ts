@@ -149,6 +149,18 @@ export function removeRunLeftovers(key: string): void {
   rmSync(join(userInfo().home, '.cache', 'peers', 'pods', key), { recursive: true, force: true });
 }
 
+/** The project key of the pod `peers up` said it created (`creating pod peers-<key>`), or undefined when it made none. */
+export function podKeyIn(upStderr: string): string | undefined {
+  return /creating pod peers-(\S+)/.exec(upStderr)?.[1];
+}
+
+/** podKeyIn, for an up that must have made its pod: fails with what up said instead. */
+export function podKeyOf(upStderr: string): string {
+  const key = podKeyIn(upStderr);
+  if (key === undefined) throw new Error(`peers up created no pod; it said: ${upStderr.slice(-1500)}`);
+  return key;
+}
+
 export type UserProject = { root: string; repo: string; env: Record<string, string> };
 
 /**

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { asUser, ensurePodmanReady, PEERS_BIN, removeRunLeftovers, uid } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, removeRunLeftovers, uid, podKeyIn } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -82,7 +82,7 @@ test.skipIf(!need.ok)(`a stopped rehearsal: the advice up and report give, follo
   const scenarioPath = join(root, 'scenario.yaml');
   // A cap given once, on the first up: every up that continues this run keeps it.
   const first = peers(['up', '--rehearse', scenarioPath, '--max-usd', '7', '--attach']);
-  key = first.stderr.match(/creating pod peers-(\S+)/)?.[1] ?? '';
+  key = podKeyIn(first.stderr) ?? '';
   expect(first.stdout, first.stderr.slice(-3000)).toContain('the run stopped: stuck:tests-pass');
 
   const again = peers(['up', '--rehearse', scenarioPath]);

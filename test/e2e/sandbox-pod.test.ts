@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test';
 import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid, removeRunLeftovers } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, uid, removeRunLeftovers, podKeyOf } from './podman-user.ts';
 import { requires } from '../requirements.ts';
 
 /** Skipped, with the reason printed, where root or podman is missing; an error under PEERS_REQUIRE_ALL=1. */
@@ -87,7 +87,7 @@ beforeAll(() => {
   expect(warnings).toHaveLength(1);
   expect(warnings[0]).toContain('placeholder-replace-me is still the placeholder');
   expect(r.code).toBe(0);
-  key = r.stderr.match(/creating pod peers-(\S+)/)![1]!;
+  key = podKeyOf(r.stderr);
   console.log(`e2e: peers up (warm image) took ${upSeconds.toFixed(1)} s`);
 }, 20 * 60_000);
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, removeRunLeftovers, TEST_USER, uid, userEnv } from './podman-user.ts';
+import { asUser, ensurePodmanReady, PEERS_BIN, podmanAsUser, removeRunLeftovers, TEST_USER, uid, userEnv, podKeyIn } from './podman-user.ts';
 import { CLAMP_LIB_FILES } from '../fixtures/projects/clamp-lib.ts';
 import { requires } from '../requirements.ts';
 
@@ -70,7 +70,7 @@ function upThenCtrlC(...extra: string[]): Promise<{ code: number | null; stderr:
 describe.skipIf(!need.ok)('Ctrl-C during peers up', () => {
   test('says it was interrupted and that nothing is running, leaves no pod, and the next up starts the run', async () => {
     const r = await upThenCtrlC();
-    key = r.stderr.match(/creating pod peers-(\S+)/)?.[1] ?? '';
+    key = podKeyIn(r.stderr) ?? '';
     expect(key, r.stderr).not.toBe('');
     expect(r.stderr).toContain(`interrupted (Ctrl-C) while the pod of ${key} was being made: it was removed, nothing is running`);
     const hinted = /hint: (peers up .*) starts it again/.exec(r.stderr)?.[1];
