@@ -6,6 +6,7 @@
 import { baselineOrFail, describeBaseline } from '../baseline-or-fail.ts';
 import { openCheckRepo } from '../check-repo.ts';
 import type { Check, CheckResult } from '../types.ts';
+import type { PlanStep } from '../../../src/mode-registry/plan/plan-schema.ts';
 import { planAt, PLAN_FILE } from './plan-at.ts';
 
 const fail = (report: string): CheckResult => ({ pass: false, report });
@@ -33,7 +34,7 @@ export const planComplete: Check = {
 };
 
 export const planOriginalPreserved: Check = {
-  description: 'Every step of the plan the run started from is still in PLAN.md with its wording.',
+  description: 'Every step of the plan the run started from is still in PLAN.md with its wording, files, flags and dependencies.',
   async run(repoDir) {
     const repo = openCheckRepo(repoDir);
     const head = repo.head();
@@ -49,11 +50,27 @@ export const planOriginalPreserved: Check = {
       const t = now.steps.find((x) => x.id === s.id);
       if (!t) bad.push(`  ${s.id} "${s.text.slice(0, 60)}" was removed`);
       else if (t.text !== s.text) bad.push(`  ${PLAN_FILE}:${t.line}: ${s.id} was reworded from "${s.text.slice(0, 60)}" to "${t.text.slice(0, 60)}"`);
+      if (t) for (const c of definitionChanges(s, t)) bad.push(`  ${PLAN_FILE}:${t.line}: ${s.id} changed its ${c.field} from "${c.was}" to "${c.now}"`);
     }
     if (bad.length === 0) return { pass: true, report: `plan-original-preserved: all ${original.steps.length} original step(s) kept as written` };
     return fail([`plan-original-preserved: the plan is the contract; only the operator changes it (start a new run with a new plan):`, ...bad].join('\n'));
   },
 };
+
+/**
+ * What the plan's gates read of a step besides its wording: the files it touches (which commit may
+ * be its commit, and who implemented it), its flags (a trivial or pure_documentation step needs no
+ * touches) and its dependencies. The implementer rewrote "touches: src/log.js" of a step it never
+ * built as "trivial: true" and checked it off naming the other peer's commit: every plan gate read
+ * the step it wrote, and the run ended `complete` (SECURITY.md, "A peer cannot acknowledge its own
+ * block or rewrite the plan").
+ */
+const DEFINITION = ['touches', 'depends', 'trivial', 'pure_refactor', 'pure_documentation', 'rationale'] as const;
+
+export function definitionChanges(original: PlanStep, now: PlanStep): Array<{ field: string; was: string; now: string }> {
+  const shown = (v: unknown) => (Array.isArray(v) ? [...v].sort().join(', ') || '(none)' : String(v ?? '(none)'));
+  return DEFINITION.filter((f) => shown(original[f]) !== shown(now[f])).map((f) => ({ field: f, was: shown(original[f]), now: shown(now[f]) }));
+}
 
 export const planStepTraceable: Check = {
   description: 'Every [x] step names (sha) of a commit of this run that changes a file the step touches.',

@@ -151,6 +151,33 @@ describe('plan checks', () => {
     expect((await repo.check('plan-step-traceable')).report).toContain('which is not a commit of this run');
   });
 
+  test("plan-original-preserved: a step's files, flags and dependencies are the operator's, not only its wording", async () => {
+    // Rewritten, they decided which commit is the step's and who implemented it: alice checked off
+    // STEP-2, which she never built, naming bob's notes commit after pointing the step's touches at
+    // his notes file, or after marking it trivial; every other plan gate passed before.
+    start();
+    expect((await repo.check('plan-original-preserved')).pass).toBe(true);
+    const notes = repo.commitAs('bob', 'review notes', { 'REVIEW_NOTES.md': 'STEP-1 read\n' });
+    const checked = plan([' ', 'x'], [undefined, notes]);
+    for (const [rewrite, field, was, now] of [
+      ['  - touches: REVIEW_NOTES.md', 'touches', 'src/fr.js', 'REVIEW_NOTES.md'],
+      ['  - touches: src/fr.js, REVIEW_NOTES.md', 'touches', 'src/fr.js', 'REVIEW_NOTES.md, src/fr.js'],
+      ['  - trivial: true', 'trivial', 'false', 'true'],
+      ['  - pure_documentation: true', 'pure_documentation', 'false', 'true'],
+      ['  - touches: src/fr.js\n  - depends: STEP-1', 'depends', '(none)', 'STEP-1'],
+    ] as const) {
+      repo.commitAs('alice', 'check off STEP-2', { 'PLAN.md': checked.replace('  - touches: src/fr.js', rewrite) });
+      // The step now names bob's commit as one that changes a file it touches (or needs none).
+      if (field !== 'depends') expect((await repo.check('plan-step-traceable')).pass).toBe(true);
+      const r = await repo.check('plan-original-preserved');
+      expect(r.pass).toBe(false);
+      expect(r.report).toContain(`PLAN.md:10: STEP-2 changed its ${field} from "${was}" to "${now}"`);
+    }
+    // Control: checking a step off, with its commit, keeps its definition.
+    repo.commitAs('bob', 'as planned', { 'PLAN.md': checked });
+    expect((await repo.check('plan-original-preserved')).report).toBe('plan-original-preserved: all 2 original step(s) kept as written');
+  });
+
   test('delivery-report-complete names each missing section and field', async () => {
     start();
     repo.commitAs('alice', 'delivery', { 'DELIVERY.md': '# Delivery\n\n## [STEP-1] Greet by name\n- **Commit:** abc\n- **Tests:** test/greet.test.js\n- **Justification:**   \n' });

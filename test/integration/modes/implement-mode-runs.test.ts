@@ -46,4 +46,18 @@ describe('implement', () => {
     const bobAgain = run.ticks.filter((t) => t.peer === 'bob')[1]!;
     expect(readFileSync(join(run.root, 'state', bobAgain.prompt_file as string), 'utf8')).toContain('changed the frozen acceptance contract');
   }, RUN_TIMEOUT);
+
+  test.skipIf(!HAVE_NODE)("a step's definition is the operator's: a peer that rewrites a step it should build as trivial and checks it off naming the other peer's commit holds plan-original-preserved", async () => {
+    // STEP-3 (logging, which the acceptance test does not cover) was never built: alice rewrote
+    // its "touches: src/log.js" to "trivial: true" and checked it off naming bob's STEP-2 commit,
+    // so every plan gate read the step she wrote, and the run ended `complete` before.
+    const p = IMPLEMENT.js;
+    const plan = `${p.plan}- [ ] [STEP-3] Log every greeting to greetings.log\n  - touches: src/log.js\n`;
+    run = await modeRun({ modes: ['implement'], lang: 'js', start: p.start, plan, scenario: 'implement-step-rewrite', fake: { step1: p.step1, step2: p.step2 }, maxTicks: 8 });
+    expect(readFileSync(join(run.repo, 'PLAN.md'), 'utf8')).toMatch(/^- \[x\] \[STEP-3\] Log every greeting to greetings.log \([0-9a-f]{40}\)\n {2}- trivial: true$/m);
+    expect(run.outcome.reason).toBe('max_ticks');
+    const held = failingGates(run)['plan-original-preserved'];
+    expect(held).toContain('STEP-3 changed its touches from "src/log.js" to "(none)"');
+    expect(held).toContain('STEP-3 changed its trivial from "false" to "true"');
+  }, RUN_TIMEOUT);
 });
