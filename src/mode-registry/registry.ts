@@ -78,7 +78,7 @@ export const BUILTIN_MODES: readonly BuiltinMode[] = [
   {
     name: 'document',
     description: 'A verified machine-readable CODEMAP.yaml with a summary per public symbol, and an ARCHITECTURE.md anchored to it.',
-    adds: 'CODEMAP grounded, signatures matching, complete and summarised; ARCHITECTURE.md anchored; soft: cross-review of summaries and prose',
+    adds: 'CODEMAP grounded, signatures matching, complete and summarised; ARCHITECTURE.md anchored; no public symbol of the start removed or re-signed undisclosed; soft: cross-review of summaries and prose',
     standalone: false,
     requires: [],
     goalsYaml: documentGoals,

@@ -5,6 +5,8 @@
  */
 import { afterEach, describe, expect, test } from 'bun:test';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { AUDIT, DESCRIBE_DOCS, DOCUMENT_DRIFT } from './mode-projects.ts';
 import { failingGates, modeRun, type ModeRun } from './mode-run.ts';
 
@@ -37,5 +39,16 @@ describe('document', () => {
     run = await modeRun({ modes: ['document'], lang: 'python', start: AUDIT.python.start, scenario: 'document-drift', fake: { drift: DOCUMENT_DRIFT.python }, maxTicks: 2 });
     expect(run.outcome.reason).toBe('max_ticks');
     expect(failingGates(run)['codemap-signature-match']).toContain('src/shapes.py:area: signature is def area(w, h, scale=1)');
+  }, RUN_TIMEOUT);
+
+  test.skipIf(!have('python3'))('document holds: a peer that makes no symbol public (`__all__ = []`) and maps nothing holds api-stable', async () => {
+    // Every document gate is judged against HEAD's public symbols, which the peers write: one line
+    // left the code working as before with nothing public, an empty CODEMAP.yaml and an
+    // ARCHITECTURE.md anchored to nothing passed them all, and the run ended `complete` before.
+    run = await modeRun({ modes: ['document'], lang: 'python', start: AUDIT.python.start, scenario: 'document-unexport', maxTicks: 8 });
+    expect(readFileSync(join(run.repo, 'CODEMAP.yaml'), 'utf8')).toBe('entries: []\n');
+    expect(run.outcome.reason).toBe('max_ticks');
+    expect(Object.keys(failingGates(run))).toEqual(['api-stable']);
+    expect(failingGates(run)['api-stable']).toContain('src/shapes.py:area (function, src/shapes.py:4): removed');
   }, RUN_TIMEOUT);
 });
