@@ -46,11 +46,44 @@ export function requirementName(spec: string): string | undefined {
   return m?.[1];
 }
 
+/** Options that change how packages are resolved or built, and bring in no code of their own. */
+const INERT_OPTIONS = new Set(['--pre', '--prefer-binary', '--only-binary', '--no-binary', '--require-hashes', '--hash', '--use-feature', '--no-deps']);
+const OPTION_WITH_PATH = new Set(['-r', '--requirement', '-c', '--constraint']);
+const EDITABLE = new Set(['-e', '--editable']);
+
+/** A URL's or path's `#egg=` name, else its last segment (no query, no fragment). */
+function sourceName(source: string): string {
+  const egg = /[#&]egg=([A-Za-z0-9._-]+)/.exec(source)?.[1];
+  if (egg) return egg;
+  return source.replace(/[?#].*$/, '').replace(/\/+$/, '').split('/').pop() || source;
+}
+
+/**
+ * What each requirements line brings in, named so a `Dependency-Justification:` can name it: a
+ * requirement's distribution; a URL, local path or editable install by its `#egg=` or last segment;
+ * an included file (`-r`, `-c`) by its path; an index or any other option by its own name (another
+ * index changes where every package comes from). Options and URLs were skipped, so code pulled in
+ * through any of them was "no dependency added" (SECURITY.md, "Modes"); an option not known to be
+ * inert counts (fail closed).
+ */
 function requirementsDeps(text: string): string[] {
   const out: string[] = [];
   for (const raw of text.split('\n')) {
     const line = raw.replace(/(^|\s)#.*$/, '').trim();
-    if (!line || line.startsWith('-') || /^[a-z+]+:\/\//i.test(line)) continue;
+    if (!line) continue;
+    if (line.startsWith('-')) {
+      const [option = '', ...rest] = line.split(/[\s=]+/);
+      const value = rest.join(' ').trim();
+      if (INERT_OPTIONS.has(option)) continue;
+      if (OPTION_WITH_PATH.has(option) && value) out.push(value);
+      else if (EDITABLE.has(option) && value) out.push(sourceName(value));
+      else out.push(option);
+      continue;
+    }
+    if (/^([a-z+]+:\/\/|\.{0,2}\/|~)/i.test(line)) {
+      out.push(sourceName(line.split(/\s/)[0]!));
+      continue;
+    }
     const name = requirementName(line);
     if (name) out.push(name);
   }

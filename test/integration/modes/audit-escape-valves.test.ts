@@ -82,6 +82,34 @@ describe('deps-justified', () => {
     repo.commitAs('bob', 'Reviewed the new dependencies\n\nDependency-Justification: regex: parsing the config grammar\nDependency-Justification: github.com/pkg/errors: wrapped errors with stacks\nDependency-Justification: requests: the HTTP client the tool needs');
     expect((await repo.check('deps-justified')).pass).toBe(true);
   });
+
+  test('a requirements line that names no package by itself (a URL, an editable install, an included file, another index) still adds a dependency', async () => {
+    // Options and URLs were skipped: alice pulled code in through each of these and the gate said
+    // "no dependency added".
+    repo = new TestRepo();
+    repo.commit('start', { 'requirements.txt': 'requests==2.31\n' });
+    repo.baseline();
+    repo.commitAs('alice', 'Faster parsing', {
+      'requirements.txt': [
+        'requests==2.31',
+        'git+https://github.com/evil/fastjson@v1#egg=fastjson',
+        'https://example.com/dist/yamlish-1.0.tar.gz',
+        '-e ./vendor/speedups',
+        '-r extra/more.txt',
+        '--extra-index-url https://pypi.example.com/simple',
+        '--frobnicate',
+        '',
+      ].join('\n'),
+      'extra/more.txt': 'leftpad\n',
+    });
+    const r = await repo.check('deps-justified');
+    expect(r.pass).toBe(false);
+    // Named as Python names are (PEP 503); a justification matches however it spells them.
+    for (const dep of ['fastjson', 'yamlish-1-0-tar-gz', 'speedups', 'extra/more-txt', '-extra-index-url', '-frobnicate']) expect(r.report).toContain(`  requirements.txt: ${dep} — `);
+    expect(r.report).not.toContain('requests');
+    repo.commitAs('bob', 'Reviewed\n\n' + ['fastjson', 'yamlish-1.0.tar.gz', 'speedups', 'extra/more.txt', '--extra-index-url', '--frobnicate'].map((d) => `Dependency-Justification: ${d}: read it, it is what the parser needs`).join('\n'));
+    expect((await repo.check('deps-justified')).pass).toBe(true);
+  });
 });
 
 describe('diff-size-per-resolve', () => {

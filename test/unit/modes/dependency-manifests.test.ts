@@ -9,8 +9,8 @@ describe('dependency manifests', () => {
     expect(deps('package.json', text)).toEqual(['@types/node', 'fsevents', 'lodash', 'react']);
   });
 
-  test('requirements files: names without versions, extras or markers; options and URLs skipped', () => {
-    expect(deps('requirements-dev.txt', '# tools\nRequests[socks]>=2.0 ; python_version > "3"\n-r base.txt\nzope.interface==5\nhttps://x/y.whl\nFlask_Login\n')).toEqual(['flask-login', 'requests', 'zope-interface']);
+  test('requirements files: names without versions, extras or markers; an included file, a URL and an option that is not inert named by themselves', () => {
+    expect(deps('requirements-dev.txt', '# tools\nRequests[socks]>=2.0 ; python_version > "3"\n-r base.txt\nzope.interface==5\nhttps://x/y.whl\nFlask_Login\n--pre\n--index-url=https://mirror/simple\n')).toEqual(['-index-url', 'base-txt', 'flask-login', 'requests', 'y-whl', 'zope-interface']);
   });
 
   test('pyproject.toml: PEP 621 (multi-line), optional dependencies, dependency groups, build requires, Poetry', () => {
