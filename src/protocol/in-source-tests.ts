@@ -10,11 +10,54 @@
  */
 import { examplesOf, mayHoldDoctests, withStartDoctests } from './python-doctests.ts';
 import { withStartTests } from './rust-unit-tests.ts';
+import { diffGitNames, renameLineName } from '../git/diff-header.ts';
 import { isTestPath } from './test-paths.ts';
 import { isVitestSourcePath, withStartInSourceTests } from './vitest-in-source.ts';
 
 /** A document whose `>>>` examples a `--doctest-glob` can collect (pytest's default, test*.txt, is a test path already). */
 const isDoctestDocument = (p: string) => /\.(md|markdown|rst|txt)$/i.test(p);
+
+/** What inSourceCandidatesReader names a file by when git's header could not be read. */
+export const UNREADABLE_NAME = '\0unreadable';
+
+/**
+ * The files of a turn's `git diff -U0` (read anyway for its test markers) that may have changed
+ * tests inside them, so that a turn touching none starts no git process for them: a code file that
+ * can hold them (mayHoldInSourceTests), and a document only when a line the turn added or removed
+ * holds a `>>>` prompt. A document's expected output edited without its prompt line is seen at
+ * convergence only (baseline-tests.ts), which holds the run: the per-turn rule is the early word,
+ * not the last (SECURITY.md, "Green only with the tests the run started with does not count").
+ */
+export function inSourceCandidatesReader(): { line(raw: string): void; candidates(): string[] } {
+  const found = new Set<string>();
+  /** The names the current file's header gave (both sides, rename lines too). */
+  let names: string[] = [];
+  let inHeader = false;
+  const named = (name: string | undefined) => {
+    // A name git quoted past reading: taken as a candidate, which reads it (fail closed).
+    const n = name ?? UNREADABLE_NAME;
+    names.push(n);
+    if (n === UNREADABLE_NAME || (mayHoldInSourceTests(n) && !isDoctestDocument(n))) found.add(n);
+  };
+  return {
+    line(raw: string) {
+      if (raw.startsWith('diff --git ')) {
+        inHeader = true;
+        names = [];
+        const n = diffGitNames(raw);
+        named(n?.from);
+        named(n?.to);
+      } else if (raw.startsWith('@@')) inHeader = false;
+      else if (inHeader) {
+        if (raw.startsWith('rename from ')) named(renameLineName(raw, 'rename from '));
+        else if (raw.startsWith('rename to ')) named(renameLineName(raw, 'rename to '));
+      } else if ((raw[0] === '+' || raw[0] === '-') && raw.includes('>>>')) {
+        for (const n of names) if (isDoctestDocument(n) && mayHoldInSourceTests(n)) found.add(n);
+      }
+    },
+    candidates: () => [...found],
+  };
+}
 
 /** Whether a file of this path can hold tests inside it (and is not a test path, which is a test whole). */
 export function mayHoldInSourceTests(path: string): boolean {

@@ -11,7 +11,7 @@
 import { blobTexts, commitTree, type TreeEntry } from '../../git/commit-files.ts';
 import { git, gitOk } from '../../git/git.ts';
 import { parseRawDiffZ } from '../../git/tree-changes.ts';
-import { inSourceChange, mayHoldInSourceTests, withStartTestsOf } from '../../protocol/in-source-tests.ts';
+import { inSourceChange, mayHoldInSourceTests, UNREADABLE_NAME, withStartTestsOf } from '../../protocol/in-source-tests.ts';
 import { isTestOnlyFile, testModuleFiles } from '../../protocol/rust-unit-tests.ts';
 import { isTestPath } from '../../protocol/test-paths.ts';
 
@@ -25,19 +25,35 @@ export type InSourceTestEdits = {
 
 const isRust = (e: { path: string; mode: string }) => e.path.endsWith('.rs') && e.mode !== '120000' && !isTestPath(e.path);
 
-export function inSourceTestEdits(mirror: string, base: string, head: string): InSourceTestEdits {
+/**
+ * `candidates`: the only files that may have changed tests inside (inSourceCandidatesReader, from a
+ * diff the caller read anyway); none, and no git process starts. Without it every changed file of
+ * a language that can hold them is read.
+ */
+export function inSourceTestEdits(mirror: string, base: string, head: string, candidates?: readonly string[]): InSourceTestEdits {
+  if (candidates && candidates.length === 0) return { indexInfo: '', paths: [], testsOnly: [] };
+  const only = candidates && !candidates.includes(UNREADABLE_NAME) ? new Set(candidates) : undefined;
   const raw = git(mirror, ['diff', '--raw', '-z', '--no-renames', '--no-abbrev', '--no-ext-diff', '--no-textconv', base, head], { maxBuffer: 256 * 1024 * 1024 });
   if (raw.code !== 0) throw new Error(`git diff --raw failed (exit ${raw.code}): ${raw.stderr.trim().slice(-300)}`);
   // Symlinks and submodules hold no code of their own here.
-  const changed = parseRawDiffZ(raw.stdout).filter((c) => mayHoldInSourceTests(c.path) && c.mode !== '120000' && c.mode !== '160000');
+  const changed = parseRawDiffZ(raw.stdout).filter((c) => mayHoldInSourceTests(c.path) && (!only || only.has(c.path)) && c.mode !== '120000' && c.mode !== '160000');
   if (!changed.length) return { indexInfo: '', paths: [], testsOnly: [] };
   const rustChanged = changed.some((c) => c.path.endsWith('.rs'));
-  const baseTree = commitTree(mirror, base);
-  const headTree = commitTree(mirror, head);
-  const wanted = new Set(changed.map((c) => c.path));
-  const pick = (tree: TreeEntry[]) => new Map(tree.filter((e) => wanted.has(e.path) || (rustChanged && isRust(e))).filter((e) => e.mode !== '120000').map((e) => [e.path, e]));
-  const startFiles = pick(baseTree);
-  const headFiles = pick(headTree);
+  // Rust reads both whole trees (a test module is declared by a file the run may not have changed);
+  // other languages only the changed files, whose blobs the raw diff names.
+  let startFiles: Map<string, TreeEntry>;
+  let headFiles: Map<string, TreeEntry>;
+  if (rustChanged) {
+    const wanted = new Set(changed.map((c) => c.path));
+    const pick = (tree: TreeEntry[]) => new Map(tree.filter((e) => wanted.has(e.path) || isRust(e)).filter((e) => e.mode !== '120000').map((e) => [e.path, e]));
+    startFiles = pick(commitTree(mirror, base));
+    headFiles = pick(commitTree(mirror, head));
+  } else {
+    const side = (mode: string | undefined, blob: string | undefined, path: string): [string, TreeEntry][] =>
+      mode && blob && !/^0+$/.test(mode) && mode !== '120000' && mode !== '160000' ? [[path, { mode, blob, path }]] : [];
+    startFiles = new Map(changed.flatMap((c) => side(c.oldMode, c.oldSha, c.path)));
+    headFiles = new Map(changed.flatMap((c) => (c.deleted ? [] : side(c.mode, c.sha, c.path))));
+  }
   const texts = blobTexts(mirror, [...startFiles.values(), ...headFiles.values()].map((e) => e.blob));
   const textOf = (e: TreeEntry | undefined) => {
     if (!e) return undefined;
@@ -103,9 +119,9 @@ export function inSourceTestEdits(mirror: string, base: string, head: string): I
  * test-only and tests-alone rules, anti-cheat.ts). Undefined when unreadable: the turn is judged
  * by paths, and the convergence measure, which fails closed, still holds the run.
  */
-export function turnInSourceTests(mirror: string, before: string, after: string): InSourceTestEdits | undefined {
+export function turnInSourceTests(mirror: string, before: string, after: string, candidates?: readonly string[]): InSourceTestEdits | undefined {
   try {
-    return inSourceTestEdits(mirror, after, before);
+    return inSourceTestEdits(mirror, after, before, candidates);
   } catch {
     return undefined;
   }

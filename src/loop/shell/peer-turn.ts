@@ -21,6 +21,7 @@ import { readGitExecSurface, withPeerGitOverrides } from '../../protocol/git-hoo
 import { scanRangeForTestMarkers } from '../../protocol/test-markers.ts';
 import { controlPlaneDiffReader } from '../../protocol/control-plane-guard.ts';
 import { isTestOnly, testPathReader, turnDiff } from '../../protocol/turn-diff.ts';
+import { inSourceCandidatesReader } from '../../protocol/in-source-tests.ts';
 import { turnInSourceTests } from './in-source-test-edits.ts';
 import { signalExitCode } from '../../proc/supervise.ts';
 import { leftRunning } from '../left-running.ts';
@@ -205,12 +206,14 @@ async function closeTurn(
   const controlPlane = controlPlaneDiffReader();
   const testPaths = testPathReader();
   // Unreadable here, the no-new-skip-markers gate still fails closed on the same range.
-  const markers = extended ? scanRangeForTestMarkers(repo, t.headBefore!, facts.headAfter!, (l) => (controlPlane.line(l), testPaths.line(l))) : undefined;
+  const inSourceCandidates = inSourceCandidatesReader();
+  const markers = extended ? scanRangeForTestMarkers(repo, t.headBefore!, facts.headAfter!, (l) => (controlPlane.line(l), testPaths.line(l), inSourceCandidates.line(l))) : undefined;
   // The whitespace-blind diff of the test-only rule, only when the range names a test path (or
   // could not be read): without one the turn has no test line to judge (turn-diff.ts, testPathReader).
   // Tests inside product files the turn changed (in-source-tests.ts), as records giving the code
   // the turn started from its tests: unreadable, the turn is judged by paths (convergence holds).
-  const inSource = extended ? turnInSourceTests(repo, t.headBefore!, facts.headAfter!) : undefined;
+  // Only the files the marker diff shows may hold them: a turn touching none starts no git for them.
+  const inSource = extended ? turnInSourceTests(repo, t.headBefore!, facts.headAfter!, markers === undefined ? undefined : inSourceCandidates.candidates()) : undefined;
   const diff = extended && (markers === undefined || testPaths.namesTests() || inSource?.paths.length) ? turnDiff(repo, t.headBefore!, facts.headAfter!, inSource) : undefined;
   // A skeptic's own commits of this tick: code among them is for another peer to audit (convergence.ts, advanceAuditMarks).
   const skepticChangedCode = t.skeptic && extended ? changesCode(repo, t.headBefore!, facts.headAfter!) : false;

@@ -1,5 +1,5 @@
-import { expect, test } from 'bun:test';
-import { inSourceChange, withStartTestsOf } from '../../../src/protocol/in-source-tests.ts';
+import { describe, expect, test } from 'bun:test';
+import { inSourceCandidatesReader, inSourceChange, UNREADABLE_NAME, withStartTestsOf } from '../../../src/protocol/in-source-tests.ts';
 
 const CALC = 'def add(a, b):\n    """Return the sum.\n\n    >>> add(2, 3)\n    5\n    """\n    return a - b\n';
 
@@ -47,4 +47,33 @@ test("a vitest in-source block the run edited or shadowed is put back as at the 
 test('vitest reached otherwise than by a block, changed by the run, or a block with an else, holds (throws)', () => {
   expect(() => withStartTestsOf('src/calc.ts', `${TS}const t = import.meta;\nif (t.vitest) { t.vitest.it('x', () => {}); }\n`, TS)).toThrow(/reaches vitest/);
   expect(() => withStartTestsOf('src/calc.ts', TS.replace(/\}\n$/, '} else {\n  globalThis.x = 1;\n}\n'), TS)).toThrow(/else/);
+});
+
+describe('the files of a turn that may have changed tests inside them, from its -U0 diff', () => {
+  const read = (diff: string) => {
+    const r = inSourceCandidatesReader();
+    for (const line of diff.split('\n')) r.line(line);
+    return r.candidates().sort();
+  };
+  test('code that can hold them is a candidate whatever its lines; a test path, a plain text file or a data file is not', () => {
+    const diff = [
+      'diff --git a/src/lib.rs b/src/lib.rs', 'index 1..2 100644', '--- a/src/lib.rs', '+++ b/src/lib.rs', '@@ -1 +1 @@', '-a', '+b',
+      'diff --git a/calc.py b/calc.py', '--- a/calc.py', '+++ b/calc.py', '@@ -3 +3 @@', '-    5', '+    -1',
+      'diff --git a/tests/test_calc.py b/tests/test_calc.py', '--- a/tests/test_calc.py', '+++ b/tests/test_calc.py', '@@ -1 +1 @@', '-x', '+y',
+      'diff --git a/work.txt b/work.txt', '--- a/work.txt', '+++ b/work.txt', '@@ -1 +1,2 @@', '-1', '+2',
+      'diff --git a/data.json b/data.json', '--- a/data.json', '+++ b/data.json', '@@ -1 +1 @@', '-{}', '+[]',
+    ].join('\n');
+    expect(read(diff)).toEqual(['calc.py', 'src/lib.rs']);
+  });
+  test('a document is one only when a line the turn added or removed holds a >>> prompt', () => {
+    const doc = (lines: string[]) => ['diff --git a/README.md b/README.md', '--- a/README.md', '+++ b/README.md', '@@ -4 +4 @@', ...lines].join('\n');
+    expect(read(doc(['-Some prose.', '+Other prose.']))).toEqual([]);
+    expect(read(doc(['->>> add(2, 3)', '+>>> add(2, 4)']))).toEqual(['README.md']);
+    expect(read(doc(['+>>> add = lambda a, b: a + b']))).toEqual(['README.md']);
+  });
+  test('renamed files count by both names; a header git quoted past reading counts as one to read', () => {
+    const renamed = ['diff --git a/old.py b/new.py', 'similarity index 90%', 'rename from old.py', 'rename to new.py', '@@ -1 +1 @@', '-a', '+b'].join('\n');
+    expect(read(renamed)).toEqual(['new.py', 'old.py']);
+    expect(read('diff --git "a/x\\" b/y')).toEqual([UNREADABLE_NAME]);
+  });
 });
