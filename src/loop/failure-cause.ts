@@ -133,7 +133,10 @@ export function explainFailure(f: TurnFacts): string | null {
     for (const [re, cause] of GIT_COMMIT_FAILURES) if (re.test(output)) return cause;
   }
   if (f.classification === 'process-fail') {
-    const line = firstMeaningfulLine(f.stderr) ?? firstMeaningfulLine(f.tool === 'custom' ? f.stdout : '');
+    // An agent CLI in JSON mode reports its API error in its events, not on stderr (claude's
+    // `result` with is_error, codex's turn.failed): a budget refusal's 402 read only "claude exited 1".
+    const reported = errorBlobs(f.tool, f.stdout).map((b) => firstMeaningfulLine(b.text)).findLast(Boolean);
+    const line = firstMeaningfulLine(f.stderr) ?? reported ?? firstMeaningfulLine(f.tool === 'custom' ? f.stdout : '');
     const how = f.exitCode === null ? 'was killed' : `exited ${f.exitCode}`;
     return oneLine(`${cmd} ${how}${line ? `: ${line}` : ''}`);
   }

@@ -89,6 +89,21 @@ describe('explainFailure', () => {
     expect(explainFailure(facts({ classification: 'process-fail', exitCode: null, stderr: '' }))).toBe('claude was killed');
   });
 
+  test("a CLI that exits on an API error it reported in its JSON events says it: the budget's 402, not only the exit", () => {
+    // Claude Code 2.1's stream-json when the auth sidecar refuses a request under the USD cap: nothing on stderr.
+    const refusal = "API Error: 402 peers: the run's USD budget left cannot cover this request ($0.0000 of $2 spent, $0.0000 held by requests in flight, this one could use up to $3.3319); the request was not sent. Raise budget.max_usd in .peers/config.yaml to continue.";
+    const claudeOut = [
+      JSON.stringify({ type: 'system', subtype: 'init', cwd: '/work' }),
+      JSON.stringify({ type: 'assistant', message: { model: '<synthetic>', role: 'assistant', content: [{ type: 'text', text: refusal }] } }),
+      JSON.stringify({ type: 'result', subtype: 'success', is_error: true, terminal_reason: 'api_error', api_error_status: 402, result: refusal }),
+    ].join('\n');
+    const c = classified('claude', { exitCode: 1, endedBy: 'exit' }, claudeOut);
+    expect(explainFailure(facts({ ...c }))).toStartWith("claude exited 1: API Error: 402 peers: the run's USD budget left cannot cover this request");
+    // codex reports an error its turn ended on as a turn.failed event.
+    const codexOut = JSON.stringify({ type: 'turn.failed', error: { message: 'unexpected status 402 Payment Required: peers: the run\'s USD budget left cannot cover this request' } });
+    expect(explainFailure(facts({ tool: 'codex', program: 'codex', ...classified('codex', { exitCode: 1, endedBy: 'exit' }, codexOut) }))).toBe("codex exited 1: unexpected status 402 Payment Required: peers: the run's USD budget left cannot cover this request");
+  });
+
   test('other git failures that stop a commit', () => {
     expect(explainFailure(facts({ stdout: 'error: gpg failed to sign the data\nfatal: failed to write commit object' }))).toStartWith('git: commit signing failed');
     expect(explainFailure(facts({ stderr: "fatal: Unable to create '/work/.git/index.lock': File exists." }))).toStartWith('git: index.lock exists');
