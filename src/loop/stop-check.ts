@@ -14,7 +14,7 @@ export type RunContext = {
    * The last request the auth sidecar refused per cap, with the cap it enforced then: the budget
    * left could not cover a request, so the run is over for that cap (unless the cap was raised).
    */
-  budgetRefusals?: Partial<Record<'max_usd' | 'max_tokens', { limit: number }>>;
+  budgetRefusals?: Partial<Record<'max_usd' | 'max_tokens', { limit: number; needed?: number }>>;
   /** The clock (ms): who is asleep for a usage limit. Without it no peer wakes (and the run never waits). */
   nowMs?: number;
 };

@@ -164,7 +164,7 @@ export function whyStopped(stop: StopReason, s: LoopState, settings: LoopSetting
 }
 
 /** What the operator can run next, most useful first. */
-export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'continueCommand' | 'resultsBranch' | 'state' | 'settings' | 'scriptEnds'>): string[] {
+export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'continueCommand' | 'resultsBranch' | 'state' | 'settings' | 'scriptEnds' | 'budgetRefusals'>): string[] {
   const up = u.continueCommand ?? u.upCommand;
   const fresh = `start over from your current HEAD: ${up} --fresh (this run is archived, nothing is deleted)`;
   const accept = (what: string) => `${what}, then ${up} --accept-changes (the run continues where it stopped)`;
@@ -186,7 +186,7 @@ export function whatNext(stop: StopReason, u: Pick<UpSituation, 'upCommand' | 'c
       switch (stop.cap) {
         case 'max_usd': {
           const spent = u.state?.budget.spent_usd ?? 0;
-          return [`raise the cap for this run: ${up} --max-usd ${usdCapToContinue(u.settings.budget.maxUsd, spent)}`, accept('or raise budget.max_usd in .peers/config.yaml'), fresh];
+          return [`raise the cap for this run: ${up} --max-usd ${usdCapToContinue(u.settings.budget.maxUsd, spent, u.budgetRefusals?.max_usd?.needed)}`, accept('or raise budget.max_usd in .peers/config.yaml'), fresh];
         }
         case 'max_tokens':
           return [accept('raise budget.max_tokens in .peers/config.yaml'), fresh];

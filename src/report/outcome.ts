@@ -55,11 +55,11 @@ function heldByTests(r: RunSummary): string[] {
  * whatNext): only --max-usd and --max-runtime change a cap from the command line; `--max-ticks`
  * bounds one `up`'s own ticks and never raises budget.max_ticks, so it is not offered.
  */
-function raiseCap(cap: string, up: string, usd: { spent: number; cap: number | null }): string {
+function raiseCap(cap: string, up: string, usd: { spent: number; cap: number | null }, refusedNeeded?: number): string {
   const inConfig = (key: string) => `raise budget.${key} in .peers/config.yaml, then \`${up} --accept-changes\` continues it`;
   switch (cap) {
     case 'max_usd':
-      return `To continue: \`${up} --max-usd ${usdCapToContinue(usd.cap ?? undefined, usd.spent)}\` (or ${inConfig('max_usd')}).`;
+      return `To continue: \`${up} --max-usd ${usdCapToContinue(usd.cap ?? undefined, usd.spent, refusedNeeded)}\` (or ${inConfig('max_usd')}).`;
     case 'max_runtime':
       return `To continue: \`${up} --max-runtime +6h\` gives it more time.`;
     case 'max_consecutive_failures':
@@ -86,7 +86,7 @@ function whyStopped(reason: string, r: RunSummary, j: Status, gates: GateTimelin
       return { why: [`This run's --max-ticks limit was reached (${r.exits.at(-1)?.ticks_in_run ?? '?'} ticks in it). \`${resumeCommand(r)}\` continues from tick ${j.tick}.`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: false };
     case 'budget':
       if (stop.cap === 'ledger-unreadable') return { why: ['The usage ledger could not be read, so no spending cap could be checked: the run was held (fail closed).'], operator: true };
-      return { why: [`The ${stop.cap} cap was reached: ${CAP_FIGURE[stop.cap]?.(j.budget) ?? stop.cap}. ${raiseCap(stop.cap, resumeCommand(r), j.budget.usd)}`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: true };
+      return { why: [`The ${stop.cap} cap was reached: ${CAP_FIGURE[stop.cap]?.(j.budget) ?? stop.cap}. ${raiseCap(stop.cap, resumeCommand(r), j.budget.usd, r.ledger?.refusals.max_usd?.needed)}`, ...(red.length ? [`Still red: ${red.join(', ')}.`] : []), ...heldByTests(r)], operator: true };
     case 'stuck': {
       const g = gates.find((x) => x.id === stop.gate);
       const raw = j.gates.results[stop.gate]?.diagnostic;

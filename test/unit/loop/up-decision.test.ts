@@ -167,6 +167,13 @@ describe('what peers up prints for every way a run can stop', () => {
     expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 0 }), 3)[0]).toBe('raise the cap for this run: peers up --max-usd 6');
     expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 2.95 }), 3)[0]).toBe('raise the cap for this run: peers up --max-usd 6');
     expect(next({ kind: 'budget', cap: 'max_usd' }, withBudget(state(), { spent_usd: 0.1 }), 0.5)[0]).toBe('raise the cap for this run: peers up --max-usd 1');
+    // A $1 cap whose first request (Claude Code reserves about $3.33) was refused: twice the cap
+    // ($2) stopped the run again at once; the suggestion covers the refused request.
+    const refused = (needed: number, spent: number) =>
+      whatNext({ kind: 'budget', cap: 'max_usd' }, { upCommand: 'peers up', resultsBranch: 'peers/app', state: withBudget(state(), { spent_usd: spent }), settings: { ...settings(), budget: { ...settings().budget, maxUsd: 1 } }, budgetRefusals: { max_usd: { limit: 1, needed } } })[0];
+    expect(refused(3.3319352, 0)).toBe('raise the cap for this run: peers up --max-usd 4');
+    expect(refused(3.3319352, 0.9)).toBe('raise the cap for this run: peers up --max-usd 5');
+    expect(refused(0.2, 0.9)).toBe('raise the cap for this run: peers up --max-usd 2');
     expect(next({ kind: 'budget', cap: 'max_tokens' })).toEqual([accept('raise budget.max_tokens in .peers/config.yaml'), FRESH]);
     expect(next({ kind: 'budget', cap: 'max_runtime' })).toEqual(['give it more time: peers up --max-runtime +6h', FRESH]);
     expect(next({ kind: 'budget', cap: 'max_ticks' })).toEqual([accept('raise budget.max_ticks in .peers/config.yaml'), FRESH]);

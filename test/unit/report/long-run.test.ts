@@ -1,7 +1,8 @@
 import { afterAll, expect, test } from 'bun:test';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { readRunSummary } from '../../../src/report/run-summary.ts';
+import { hostUsageLedgerPath } from '../../../src/budget/ledger-path.ts';
 import { buildReportModel } from '../../../src/report/report-model.ts';
 import { renderHtml } from '../../../src/report/render-html.ts';
 import { renderMarkdown } from '../../../src/report/render-markdown.ts';
@@ -58,5 +59,19 @@ test('a budget cap says what continues the run as `peers up` takes it: --max-usd
     expect(why).not.toContain('--max-');
   } finally {
     rmSync(ticks, { recursive: true, force: true });
+  }
+});
+
+test('a USD cap whose last refused request needed more than twice the cap: the suggested --max-usd covers that request', () => {
+  const refusedDir = writeLongRun();
+  try {
+    // The auth sidecar's ledger line for the refused request (auth-proxy/usage/refusal-lines.ts).
+    const cap = LONG_TICKS / 100;
+    mkdirSync(dirname(hostUsageLedgerPath(refusedDir)), { recursive: true });
+    writeFileSync(hostUsageLedgerPath(refusedDir), `${JSON.stringify({ kind: 'refused', ts: '2026-12-05T13:00:00.000Z', upstream: 'anthropic', path: '/v1/messages', model: 'claude-opus-4-5', cap: 'max_usd', limit: cap, spent: cap, in_flight: 0, needed: 3 * cap })}\n`);
+    const m = buildReportModel({ project: 'long', summary: readRunSummary(refusedDir), history: null, egress: null, generatedAt: '2026-12-05T14:00:00.000Z' });
+    expect(m.outcome.why[0]).toContain(`To continue: \`peers up --max-usd ${3 * cap}\``);
+  } finally {
+    rmSync(refusedDir, { recursive: true, force: true });
   }
 });
