@@ -15,6 +15,7 @@ import type { ProjectEntry } from '../sandbox/registry.ts';
 import { statusRow, stopWords } from '../sandbox/status-view.ts';
 import { formatDegraded } from '../src/loop/pod-health.ts';
 import { shellCommand } from '../src/cli/shell-word.ts';
+import { runUsdWords } from '../src/budget/spend-view.ts';
 
 /** `run`: what `status` says of the run (src/report/status-text.ts), as of when it was read. */
 export type ProjectView = { project: ProjectStatus; summary?: RunSummary; run?: { json: ReturnType<typeof statusJson>; text: string } };
@@ -53,7 +54,7 @@ export function projectText(v: ProjectView, results?: string): string[] {
     // A container that exits on its own (a bad argument, a missing credential) stops again after
     // `peers up` restarts it: why it stopped is said here, where the user looks first.
     ...(p.downBecause ?? []).map((d) => `  ${d.role} stopped: ${d.why}`),
-    `Spend: $${p.spend.usd.toFixed(4)}, ${p.spend.tokens} tokens`,
+    `Spend: ${runUsdWords(p.spend.usd, p.spend.rehearsal, 4)}, ${p.spend.tokens} tokens`,
     openGatesLine(v),
     ...(results ? [results] : []),
     ...(v.run ? v.run.text.split('\n') : [noRunYet(p)]),

@@ -13,6 +13,8 @@ import { exitWith, type CommandOutput } from '../src/cli/json-output/command-out
 import type { FlagSpecs, FlagValues } from '../src/cli/role-flags.ts';
 import { PROJECT_DIR_FLAGS, STATE_DIR_FLAGS, assertStateDirExists, projectFrom, stateDirOf } from './project-flags.ts';
 import { MAX_TIMER_S } from '../src/proc/timer-limit.ts';
+import { runUsdWords } from '../src/budget/spend-view.ts';
+import { wasRehearsal } from '../src/budget/budget-policy-file.ts';
 
 export const STATUS_FLAGS = {
   ...PROJECT_DIR_FLAGS,
@@ -46,7 +48,7 @@ export async function runStatus(project: string | undefined, flags: FlagValues<t
   // Runs archived by `peers up --fresh` / `peers reset`, oldest first.
   const archives = view.project.stateDir && existsSync(archiveRootFor(view.project.stateDir)) ? (await import('../src/state/run-archive.ts')).listArchives(view.project.stateDir) : [];
   const archiveLines = archives.length
-    ? ['Earlier runs (archived, oldest first; read one with peers report --state-dir DIR):', ...archives.map((a) => `  ${a.stopReason ?? 'no stop reason'}, tick ${a.tick ?? '-'}, $${(a.spentUsd ?? 0).toFixed(2)}: ${a.path}`)]
+    ? ['Earlier runs (archived, oldest first; read one with peers report --state-dir DIR):', ...archives.map((a) => `  ${a.stopReason ?? 'no stop reason'}, tick ${a.tick ?? '-'}, ${runUsdWords(a.spentUsd ?? 0, wasRehearsal(a.path))}: ${a.path}`)]
     : [];
   out.log([...projectText(view, results ? publish!.describePublish(results) : undefined), ...(notified ? [notified] : []), ...archiveLines].join('\n'));
   const result = { ...projectJson(view), results: results ?? null, archives: archives.map(archivedRunJson) };

@@ -19,6 +19,8 @@ import { containersOf } from './reconcile.ts';
 import { teardown } from './pod-teardown.ts';
 import { shellCommand } from '../src/cli/shell-word.ts';
 import { keepPreviousResults, type KeepPlan } from './keep-previous-results.ts';
+import { runUsdWords } from '../src/budget/spend-view.ts';
+import { wasRehearsal } from '../src/budget/budget-policy-file.ts';
 
 export type ResetResult = {
   stateDir: string;
@@ -71,7 +73,7 @@ export async function resetProject(o: { repo: string; env?: NodeJS.ProcessEnv; p
 export function describeReset(r: ResetResult, nextBranch?: string): string[] {
   if (!r.archived) return ['no earlier run to archive'];
   const a = r.archived;
-  const how = [a.stopReason ?? 'no stop reason', a.tick !== null ? `tick ${a.tick}` : null, a.spentUsd !== null ? `$${a.spentUsd.toFixed(2)}` : null].filter(Boolean).join(', ');
+  const how = [a.stopReason ?? 'no stop reason', a.tick !== null ? `tick ${a.tick}` : null, a.spentUsd !== null ? runUsdWords(a.spentUsd, wasRehearsal(a.path)) : null].filter(Boolean).join(', ');
   const lines = [`archived the old run (${how}) to ${a.path}`, `  its report: ${shellCommand('peers', 'report', '--state-dir', a.path)}`];
   const p = r.previousResults;
   if (!p) return lines;

@@ -14,7 +14,8 @@ import { hostUsageLedgerPath } from '../src/budget/ledger-path.ts';
 
 export type RunFigures = {
   tick: number | null;
-  spend: { usd: number; tokens: number };
+  /** rehearsal: `peers up --rehearse` ran it (the scripted model server), so nothing was billed. */
+  spend: { usd: number; tokens: number; rehearsal: boolean };
   /**
    * Hard gates not green at the last evaluated commit, and those never evaluated; null when the
    * goals file does not validate (`goalsError`): which gates are open is then unknown, never "none".
@@ -45,7 +46,7 @@ async function hardGoalIds(stateDir: string, projectDir: string, env: NodeJS.Pro
  * a project that never ran (`peers ls`, `peers status` after `peers init`) reads its goals file only.
  */
 export async function runFigures(stateDir: string, projectDir: string, env: NodeJS.ProcessEnv = process.env): Promise<RunFigures> {
-  if (!stateDir) return { tick: null, spend: { usd: 0, tokens: 0 }, openGates: [], unmeasured: [], goalsError: null, podDown: [] }; // the project directory is gone
+  if (!stateDir) return { tick: null, spend: { usd: 0, tokens: 0, rehearsal: false }, openGates: [], unmeasured: [], goalsError: null, podDown: [] }; // the project directory is gone
   let state: LoopState | undefined;
   const statePath = statePaths(stateDir).state;
   try {
@@ -59,7 +60,7 @@ export async function runFigures(stateDir: string, projectDir: string, env: Node
   const unevaluated = Array.isArray(hard) ? hard.filter((id) => !(id in results)) : null;
   return {
     tick: state?.tick ?? null,
-    spend: (await ledgerSpend(stateDir)) ?? { usd: state?.budget.spent_usd ?? 0, tokens: state?.budget.spent_tokens ?? 0 },
+    spend: { ...((await ledgerSpend(stateDir)) ?? { usd: state?.budget.spent_usd ?? 0, tokens: state?.budget.spent_tokens ?? 0 }), rehearsal: state !== undefined && (await import('../src/budget/budget-policy-file.ts')).wasRehearsal(stateDir) },
     openGates: unevaluated ? [...failing, ...unevaluated] : null,
     unmeasured: unevaluated ?? [],
     goalsError: Array.isArray(hard) ? null : hard.error,
@@ -77,3 +78,4 @@ async function ledgerSpend(stateDir: string): Promise<{ usd: number; tokens: num
     return null; // `peers status` reports the damage; ls still lists the project
   }
 }
+

@@ -3,6 +3,7 @@ import { renderTable } from '../src/cli/text-table.ts';
 import { formatDegraded } from '../src/loop/pod-health.ts';
 import { forgetMissingProject } from './registry.ts';
 import type { ProjectStatus } from './reconcile.ts';
+import { runUsdWords } from '../src/budget/spend-view.ts';
 
 /**
  * A row of `peers ls`. `missing`: the project's directory is not there (deleted, moved, or on a
@@ -22,7 +23,7 @@ export function projectTable(rows: readonly ListedProject[], paint: Paint = pain
       { header: 'NAME', cell: (r) => r.name },
       { header: 'STATUS', cell: (r) => (missing(r) ? 'missing' : r.status), style: (r) => (missing(r) ? 'yellow' : statusStyle(r.status)) },
       { header: 'TICK', cell: (r) => known(r, String(r.tick ?? '-')) },
-      { header: 'SPEND', cell: (r) => known(r, `$${r.spend.usd.toFixed(2)} ${r.spend.tokens} tok`) },
+      { header: 'SPEND', cell: (r) => known(r, `${runUsdWords(r.spend.usd, r.spend.rehearsal)} ${r.spend.tokens} tok`) },
       // A degraded run says so where a stopped one gives its reason.
       // A running run is stopped by nothing (its stop reason on file is its previous start's).
       { header: 'STOPPED BY', cell: (r) => known(r, r.degraded.length ? formatDegraded(r.degraded) : r.status === 'running' ? '-' : (r.finishedBy ?? r.stopReason ?? '-')), style: (r) => (r.degraded.length ? 'yellow' : undefined) },
@@ -50,7 +51,7 @@ export function statusRow(r: ProjectStatus) {
     tick: r.tick,
     stop_reason: r.stopReason,
     finished_by: r.finishedBy,
-    spend: { usd: r.spend.usd, tokens: r.spend.tokens },
+    spend: { usd: r.spend.usd, tokens: r.spend.tokens, rehearsal: r.spend.rehearsal },
     open_gates: r.openGates,
     unmeasured_gates: r.unmeasured,
     goals_error: r.goalsError,

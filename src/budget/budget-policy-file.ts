@@ -104,3 +104,16 @@ export function readPolicyIfPresent(stateDir: string): BudgetPolicy | undefined 
   const path = budgetPolicyPath(stateDir);
   return existsSync(path) ? readBudgetPolicy(path) : undefined;
 }
+
+/**
+ * Whether the run in `stateDir` was a rehearsal (`peers up --rehearse`: the scripted model server
+ * was its upstream), so its USD figure is what the tokens would have cost, not a bill. Never throws:
+ * a policy that does not read is not said to be a rehearsal (`peers status` reports it).
+ */
+export function wasRehearsal(stateDir: string): boolean {
+  try {
+    return readPolicyIfPresent(stateDir)?.credentials === 'model-server';
+  } catch {
+    return false;
+  }
+}

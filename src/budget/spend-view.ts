@@ -59,6 +59,12 @@ export type SpendView = ReturnType<typeof spendView>;
 
 const usd = (x: number) => `$${x.toFixed(4)}`;
 
+/** What a rehearsal's USD figure is: the scripted model server billed nothing (README, "Rehearse offline"). */
+export const REHEARSAL_SPEND_NOTE = 'a rehearsal: the scripted model server answered, nothing was billed; the USD figure is what the same tokens would cost on the API';
+
+/** A run's USD figure in one phrase (ls, archives, `peers up`): a rehearsal's is marked as never billed. */
+export const runUsdWords = (x: number, rehearsal: boolean, digits = 2): string => `$${x.toFixed(digits)}${rehearsal ? ' (rehearsal, not billed)' : ''}`;
+
 /**
  * Plain lines (status prints them indented, the report as a list). A model name is the peer's to
  * choose (the sidecar records the request's when a reply names none), so it, a price note and a
@@ -75,6 +81,7 @@ export function spendLines(v: SpendView, quote: (peerText: string) => string = (
   if (v.cli_reported && (v.cli_reported.tokens !== v.tokens || Math.abs(v.cli_reported.usd - v.usd) >= 0.00005)) {
     out.push(`the CLIs themselves reported ${usd(v.cli_reported.usd)}, ${v.cli_reported.tokens} tokens (kept for comparison; the ledger is what counts)`);
   }
+  if (v.policy?.credentials === 'model-server') out.push(REHEARSAL_SPEND_NOTE);
   if (v.policy?.mode === 'warn') out.push(`max_usd is not enforced (${v.policy.reason}): the USD figure is what the same tokens cost on the API`);
   if (v.cut_short) out.push(`${v.cut_short} repl${v.cut_short === 1 ? 'y was' : 'ies were'} cut short (client abort, upstream error or stall): the missing part is estimated`);
   for (const f of v.fallback) out.push(`priced conservatively: ${f.model ? quote(f.model) : '(no model)'} — ${f.replies} repl${f.replies === 1 ? 'y' : 'ies'}, ${usd(f.usd)} (${quote(f.note)})`);

@@ -15,7 +15,7 @@ const Str = z.string();
 const NullableStr = z.string().nullable();
 const Usd = z.number().meta({ description: 'US dollars, rounded to 6 decimals' });
 
-const Spend = z.strictObject({ usd: Usd, tokens: z.number() });
+const Spend = z.strictObject({ usd: Usd, tokens: z.number(), rehearsal: z.boolean().meta({ description: 'the run is a rehearsal (peers up --rehearse): nothing was billed, usd is what the tokens would cost' }) });
 const ProjectRow = z.strictObject({
   name: Str,
   path: Str,

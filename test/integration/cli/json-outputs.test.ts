@@ -90,7 +90,7 @@ describe('every --json output has one style', () => {
   test('money is rounded to 6 decimals wherever a usd key leads to it, and only there', () => {
     const raw = { spend: { usd: 0.11141999999999999, tokens: 0.1 + 0.2 }, budget: { usd: { spent: 1 / 3, cap: null } }, usd_this_tick: 2 / 3, ticks: 1 / 3 };
     expect(roundMoney(raw)).toEqual({ spend: { usd: 0.11142, tokens: 0.1 + 0.2 }, budget: { usd: { spent: 0.333333, cap: null } }, usd_this_tick: 0.666667, ticks: 1 / 3 });
-    const row = { name: 'a', path: '/a', status: 'stopped', tick: 3, stop_reason: null, finished_by: null, spend: { usd: 0.11141999999999999, tokens: 5 }, open_gates: [], unmeasured_gates: [], goals_error: null, degraded: [], down_because: [], state_dir: '/s', containers: [], missing: false };
+    const row = { name: 'a', path: '/a', status: 'stopped', tick: 3, stop_reason: null, finished_by: null, spend: { usd: 0.11141999999999999, tokens: 5, rehearsal: false }, open_gates: [], unmeasured_gates: [], goals_error: null, degraded: [], down_because: [], state_dir: '/s', containers: [], missing: false };
     expect(JSON.stringify(jsonOutput('ls', { projects: [row] }))).toContain('"usd":0.11142,');
   });
 

@@ -5,7 +5,7 @@
  * directory. Every path (registry, state) is under a scratch XDG_CONFIG_HOME/XDG_STATE_HOME.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerProject } from '../../../src/config/project-registry.ts';
@@ -167,5 +167,24 @@ describe('peers ls', () => {
     expect(text[0]).toMatch(/^NAME +STATUS +TICK +SPEND +STOPPED BY +OPEN GATES +PATH$/);
     expect(line).toMatch(/ stopped +2 +\$1\.50 2200 tok +max_ticks +never-green /);
     expect(text.find((l) => l.endsWith(fresh.repo))).toMatch(/ fresh +- +\$0\.00 0 tok +- +never-green,always-green /);
+  });
+});
+
+describe('a rehearsal', () => {
+  test('status and ls say its USD figure was never billed (the scripted model server answered)', async () => {
+    // What `peers up --rehearse` writes (src/budget/budget-policy-file.ts): the model server as the upstream.
+    const policy = join(stateDirFor(stopped.repo, env), 'budget.json');
+    expect(existsSync(policy)).toBe(false);
+    writeFileSync(policy, `${JSON.stringify({ version: 1, resolved_at: '2026-12-08T01:21:09.887Z', max_tokens: null, max_usd: 50, max_usd_mode: 'hard', reason: 'auto: the scripted model server stands in for API-key billing', credentials: 'model-server', price_table: '2026-12-04' })}\n`);
+    try {
+      const text = (await peers(['status', stoppedName])).out;
+      expect(text).toContain('Spend: $1.5000 (rehearsal, not billed), 2200 tokens');
+      expect(text).toContain('  a rehearsal: the scripted model server answered, nothing was billed; the USD figure is what the same tokens would cost on the API');
+      expect(JSON.parse((await peers(['status', stoppedName, '--json'])).out).spend).toEqual({ usd: 1.5, tokens: 2200, rehearsal: true });
+      const line = (await peers(['ls'])).out.split('\n').find((l) => l.endsWith(stopped.repo))!;
+      expect(line).toMatch(/ stopped +2 +\$1\.50 \(rehearsal, not billed\) 2200 tok +max_ticks /);
+    } finally {
+      rmSync(policy, { force: true });
+    }
   });
 });
