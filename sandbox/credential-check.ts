@@ -10,6 +10,7 @@ import { claudeLoginFile, codexLoginFile, loginAt } from '../src/config/login-fi
 import type { PeersConfig } from '../src/config/config-schema.ts';
 import { opencodeProvider } from '../src/config/opencode-vendor.ts';
 import { resolveProvider } from '../src/config/provider.ts';
+import { apiKeyValueProblem } from '../src/config/api-key-value.ts';
 
 /** The auth sidecar's upstream key per tool (auth-proxy/upstreams.ts); custom peers bring their own. */
 const OPENCODE_KEY_BY_PROVIDER: Record<string, string> = { anthropic: 'ANTHROPIC_API_KEY', openai: 'OPENAI_API_KEY' };
@@ -36,16 +37,20 @@ export function keyVariable(peer: PeersConfig['peers'][number]): string | undefi
 
 /** Each missing variable with the peers that need it, in config order. */
 export function missingApiKeys(config: PeersConfig, env: NodeJS.ProcessEnv, opts: { providersOnly?: boolean } = {}): { variable: string; peers: string[] }[] {
-  const missing = new Map<string, string[]>();
+  return neededKeys(config, opts).filter((k) => !env[k.variable]);
+}
+
+/** Each key variable the configured peers need, with the peers that need it, in config order. */
+function neededKeys(config: PeersConfig, opts: { providersOnly?: boolean }): { variable: string; peers: string[] }[] {
+  const needed = new Map<string, string[]>();
   for (const peer of config.peers) {
     const provider = resolveProvider(peer.tool, peer.provider);
     // With subscription logins, a provider peer still needs its provider's key.
     if (opts.providersOnly && !provider) continue;
     const variable = provider?.key_env ?? toolKey(peer);
-    if (!variable || env[variable]) continue;
-    missing.set(variable, [...(missing.get(variable) ?? []), peer.name]);
+    if (variable) needed.set(variable, [...(needed.get(variable) ?? []), peer.name]);
   }
-  return [...missing].map(([variable, peers]) => ({ variable, peers }));
+  return [...needed].map(([variable, peers]) => ({ variable, peers }));
 }
 
 /** Throws the exit-2 error `peers up` shows when a peer's vendor key is not set. */
@@ -55,15 +60,25 @@ export function missingApiKeys(config: PeersConfig, env: NodeJS.ProcessEnv, opts
  * already and only forgot the flag: the hint says so first, naming the files.
  */
 export function assertApiKeys(config: PeersConfig, configPath: string, env: NodeJS.ProcessEnv, opts: { providersOnly?: boolean; loginFor?: (variable: string) => string | undefined } = {}): void {
+  // A key that is there but cannot be one (empty, a pasted line break, quotes): said as such, not as "not set".
+  const bad = neededKeys(config, opts).flatMap((k) => {
+    const problem = apiKeyValueProblem(k.variable, env[k.variable]);
+    return problem && env[k.variable] !== '' ? [{ ...k, problem }] : [];
+  });
+  if (bad.length) {
+    throw new InputError(bad.map((b) => `${b.variable} (for ${b.peers.join(', ')}) ${b.problem.what}`).join('; '), { location: { file: configPath }, hint: `${bad.map((b) => b.problem.fix).join('; ')}; then peers up again` });
+  }
   const missing = missingApiKeys(config, env, opts);
   if (!missing.length) return;
-  const what = missing.map((m) => `${m.variable} (for ${m.peers.join(', ')})`).join(' and ');
+  const empty = (m: { variable: string }) => env[m.variable] === '';
+  const what = missing.map((m) => `${m.variable} (for ${m.peers.join(', ')})${missing.length > 1 && empty(m) ? ' (set but empty)' : ''}`).join(' and ');
   const exportKeys = `export ${missing.map((m) => `${m.variable}=…`).join(' ')} in this shell, then peers up again (the key goes to the auth sidecar only, never to the peers)`;
   const logins = missing.map((m) => opts.loginFor?.(m.variable));
   const hint = logins.every((l) => l !== undefined)
     ? `you are logged in on this machine (${[...new Set(logins)].join(', ')}): peers up --credentials oauth-file runs on those logins; or ${exportKeys}`
     : `${exportKeys}; or use your CLI logins with --credentials oauth-file`;
-  throw new InputError(`no API key for the configured peers: ${what} ${missing.length > 1 ? 'are' : 'is'} not set`, { location: { file: configPath }, hint });
+  const verb = missing.length > 1 ? 'are not set' : empty(missing[0]!) ? 'is set but empty' : 'is not set';
+  throw new InputError(`no API key for the configured peers: ${what} ${verb}`, { location: { file: configPath }, hint });
 }
 
 /** The usable CLI login file that serves the vendor of `variable` (ANTHROPIC_API_KEY, OPENAI_API_KEY), if any. */

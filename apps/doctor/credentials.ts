@@ -8,6 +8,7 @@ import { claudeLoginFile, codexLoginFile, EXPIRED_LOGIN_NOTE, expiredAgo } from 
 import type { PeerSpec } from '../../src/config/config-schema.ts';
 import { OPENCODE_OWN_CONFIG_ENV, opencodeLoginFile, opencodeProvider } from '../../src/config/opencode-vendor.ts';
 import { resolveProvider } from '../../src/config/provider.ts';
+import { apiKeyValueProblem } from '../../src/config/api-key-value.ts';
 
 export type CredentialFinding = { status: 'ok' | 'fail' | 'skip'; detail: string; fix?: string };
 
@@ -45,12 +46,16 @@ export function peerCredentials(peer: PeerSpec, env: Record<string, string | und
   }
   const provider = resolveProvider(peer.tool, peer.provider);
   if (provider) {
+    const badKey = apiKeyValueProblem(provider.key_env, env[provider.key_env]);
+    if (badKey) return { status: 'fail', detail: `provider ${provider.name}, but ${provider.key_env} ${badKey.what}`, fix: badKey.fix };
     return env[provider.key_env]
       ? { status: 'ok', detail: `${provider.key_env} is set (provider ${provider.name}: only the auth sidecar will hold it)` }
       : { status: 'fail', detail: `provider ${provider.name}, but ${provider.key_env} is not set`, fix: `export ${provider.key_env}=… in the shell that runs \`peers up\`` };
   }
   const own = vendor.endpointEnv.filter((k) => peer.env?.[k] !== undefined);
   if (own.length) return { status: 'ok', detail: `config.yaml sets ${own.join(', ')} for this peer (a rehearsal or your own endpoint): not checked` };
+  const badKey = apiKeyValueProblem(vendor.key, env[vendor.key]);
+  if (badKey) return { status: 'fail', detail: `${vendor.key} ${badKey.what}`, fix: badKey.fix };
   if (env[vendor.key]) return { status: 'ok', detail: `${vendor.key} is set (an API key: only the auth sidecar will hold it)` };
   const file = vendor.loginFile(env, home);
   const problem = isFile(file) ? loginProblem(file) : undefined;
@@ -76,6 +81,8 @@ function opencodeCredentials(peer: PeerSpec, env: Record<string, string | undefi
     return { status: 'ok', detail: `config.yaml sets ${set.join(', ')} for this peer (a rehearsal or your own endpoint): not checked` };
   }
   if (provider === 'openai') {
+    const badKey = apiKeyValueProblem('OPENAI_API_KEY', env.OPENAI_API_KEY);
+    if (badKey) return { status: 'fail', detail: `OPENAI_API_KEY ${badKey.what}`, fix: badKey.fix };
     // The sidecar's OpenAI route, which only the API key enables (sandbox/pod-plan.ts assertLoginsCover).
     return env.OPENAI_API_KEY
       ? { status: 'ok', detail: `OPENAI_API_KEY is set (model ${peer.model}: the auth sidecar's OpenAI upstream serves it)` }

@@ -37,6 +37,16 @@ describe('peerCredentials', () => {
     expect(JSON.stringify(f)).not.toContain(SECRET);
   });
 
+  test('a key that cannot be one fails, said without its value: a pasted line break, quotes, set but empty', () => {
+    const bad = (env: Record<string, string>, peer = claude!) => peerCredentials(peer, env, '/home/u', none);
+    expect(bad({ ANTHROPIC_API_KEY: `${SECRET}\n` })).toMatchObject({ status: 'fail', detail: 'ANTHROPIC_API_KEY ends with a line break or spaces (copied with the key?)' });
+    expect(bad({ OPENAI_API_KEY: `'${SECRET}'` }, codex!)).toMatchObject({ status: 'fail', detail: 'OPENAI_API_KEY is wrapped in quotes (a key has none: the vendor would refuse it)' });
+    expect(bad({ OPENROUTER_API_KEY: ` ${SECRET}` }, router!)).toMatchObject({ status: 'fail', detail: 'provider openrouter, but OPENROUTER_API_KEY starts with a line break or spaces (copied with the key?)' });
+    expect(bad({ ANTHROPIC_API_KEY: '' })).toMatchObject({ status: 'fail' });
+    expect(bad({ ANTHROPIC_API_KEY: '' }).detail).toContain('ANTHROPIC_API_KEY is set but empty');
+    for (const env of [{ ANTHROPIC_API_KEY: `${SECRET}\n` }, { ANTHROPIC_API_KEY: `"${SECRET}"` }]) expect(JSON.stringify(bad(env))).not.toContain(SECRET);
+  });
+
   test('a login file that holds no login (a logged-out Claude leaves {}) fails, read as the auth sidecar reads it', () => {
     const home = mkdtempSync(join(tmpdir(), 'peers-doctor-login-'));
     try {

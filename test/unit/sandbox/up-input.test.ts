@@ -107,6 +107,23 @@ describe('up without an API key', () => {
     if (process.getuid?.() === 0) expect(both.stderr).toContain('refuses to run as root');
   });
 
+  test('a key that is set but empty, ends in a pasted line break or is wrapped in quotes: exit 2 saying which and how, before any podman call', () => {
+    // Each would reach the vendor as a key it refuses (or a header Node cannot send): every turn a 401.
+    const repo = initProject('badkeys');
+    const empty = upWithKeys(repo, { ANTHROPIC_API_KEY: '', OPENAI_API_KEY: 'sk-test' });
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain('ANTHROPIC_API_KEY (for claude) is set but empty');
+    const newline = upWithKeys(repo, { ANTHROPIC_API_KEY: 'sk-ant-test\n', OPENAI_API_KEY: 'sk-test' });
+    expect(newline.status).toBe(2);
+    expect(newline.stderr).toContain('ANTHROPIC_API_KEY (for claude) ends with a line break or spaces');
+    expect(newline.stderr).not.toContain('sk-ant-test');
+    const quoted = upWithKeys(repo, { ANTHROPIC_API_KEY: 'sk-ant-test', OPENAI_API_KEY: '"sk-test"' });
+    expect(quoted.status).toBe(2);
+    expect(quoted.stderr).toContain('OPENAI_API_KEY (for codex) is wrapped in quotes');
+    expect(quoted.stderr).not.toContain('sk-test');
+    for (const r of [empty, newline, quoted]) expect(r.stderr).not.toContain('podman');
+  });
+
   test('--credentials oauth-file does not ask for API keys', () => {
     const repo = initProject('oauth');
     const r = upWithKeys(repo, {}, ['--credentials', 'oauth-file']);
