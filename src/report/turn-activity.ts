@@ -29,6 +29,13 @@ function inputSummary(input: unknown): string {
 function fromEvent(e: Obj): string | null {
   // claude stream-json
   if (e.type === 'result') return 'finished its turn';
+  // Claude Code retrying a failed API call (a vendor that cannot be reached retries for minutes).
+  if (e.type === 'system' && e.subtype === 'api_retry') {
+    const status = [typeof e.error_status === 'number' ? String(e.error_status) : '', str(e.error)].filter(Boolean).join(' ') || 'an error';
+    const next = typeof e.retry_delay_ms === 'number' ? `, next in ${Math.round(e.retry_delay_ms / 1000)}s` : '';
+    const attempt = typeof e.attempt === 'number' ? ` (attempt ${e.attempt}${typeof e.max_retries === 'number' ? ` of ${e.max_retries}` : ''}${next})` : '';
+    return `retrying the API after ${status}${attempt}`;
+  }
   if (e.type === 'assistant' && isObj(e.message) && Array.isArray(e.message.content)) {
     const last = [...e.message.content].reverse().find(isObj);
     if (last?.type === 'tool_use') return `${str(last.name) || 'tool'}: ${inputSummary(last.input)}`;
