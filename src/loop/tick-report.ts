@@ -9,6 +9,7 @@ import { formatStopReason, type StopReason } from '../state/stop-reason.ts';
 import type { GateTime } from './gate-time.ts';
 import type { LoopSettings } from './settings.ts';
 import { pickPeer } from './turn-order.ts';
+import { softProgress } from '../protocol/soft-reviews.ts';
 import { describeWaiters, UNREACHABLE_ADVICE, UNREACHABLE_REASON, waitersOf, type Waiter } from './peer-sleep.ts';
 import type { Finalized, TickObservation } from './tick.ts';
 
@@ -25,7 +26,7 @@ export function tickLine(goals: GoalsFile, obs: TickObservation, fin: Finalized,
   if (atStart.head && atStart.head !== after.gates.head) for (const g of hardGoals(goals)) startHard[g.id] = atStart.results[g.id]?.state ?? 'unknown';
   const soft: Record<string, string> = {};
   const statuses = after.soft_status;
-  for (const g of softGoals(goals)) soft[g.id] = `${statuses[g.id]?.consensusCount ?? 0}/${g.consensus_needed}`;
+  for (const g of softGoals(goals)) soft[g.id] = softProgress(g, statuses[g.id], after.peer_order);
   return {
     event: 'tick' as const,
     ts: after.updated_at,

@@ -83,6 +83,16 @@ function trimHistory(history: ReviewRecord[], goal: SoftGoalRule): ReviewRecord[
 }
 
 /** Whether a goal's tally means it has passed. */
+/**
+ * A soft goal's review progress as isSoftGoalPassed counts it, for people and peers to read: a goal
+ * every peer must pass (`reviewer: both`) is counted per peer, never by the shared streak it leaves at 0.
+ */
+export function softProgress(goal: SoftGoalRule, status: SoftStatus | undefined, peerOrder: string[]): string {
+  const needed = goal.consensus_needed ?? 2;
+  if (goal.reviewer === 'both') return peerOrder.map((p) => `${p} ${status?.perPeer[p]?.consensusCount ?? 0}/${needed}`).join(', ');
+  return `${status?.consensusCount ?? 0}/${needed}`;
+}
+
 export function isSoftGoalPassed(goal: SoftGoalRule, status: SoftStatus, peerOrder: string[]): boolean {
   const needed = goal.consensus_needed ?? 2;
   switch (goal.reviewer) {

@@ -10,7 +10,7 @@ import { writeFileAtomic } from '../../fs/atomic-write.ts';
 import { MiB, readTextIfExists } from '../../fs/safe-read.ts';
 import { isAncestor } from '../../git/commits.ts';
 import { reviewBaseAfterFixes } from '../../protocol/fix-review.ts';
-import { isSoftGoalPassed, pendingSoftGoals } from '../../protocol/soft-reviews.ts';
+import { isSoftGoalPassed, pendingSoftGoals, softProgress } from '../../protocol/soft-reviews.ts';
 import { buildPrompt, type GoalLine } from '../../prompt/prompt-builder.ts';
 import type { StatePaths } from '../../state/paths.ts';
 import type { LoopState } from '../../state/state-schema.ts';
@@ -66,7 +66,7 @@ export function buildTurnPrompt(ctx: PromptContext, t: { peer: string; skeptic: 
     if (isSoftGoalPassed(g, st, state.peer_order)) line.state = 'pass';
     else {
       line.state = 'in review';
-      line.diagnostic = `consensus ${st.consensusCount}/${g.consensus_needed}${st.lastPass === false ? `; last review by ${st.lastReviewer ?? '?'} failed` : ''}`;
+      line.diagnostic = `consensus ${softProgress(g, st, state.peer_order)}${st.lastPass === false ? `; last review by ${st.lastReviewer ?? '?'} failed` : ''}`;
     }
   }
   const stuckAt = Math.max(2, Math.ceil(ctx.settings.goals.stuckHaltAfter / 2));

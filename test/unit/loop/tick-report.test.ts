@@ -32,6 +32,17 @@ describe('the tick line', () => {
   });
 });
 
+describe('soft tallies of a goal every peer must pass (reviewer: both)', () => {
+  test("each peer's own passes, as the loop counts them: a complete run's report read 'bug-hunt-round-1-deep: 0/2' after each peer passed it three times", () => {
+    const both = GoalsSchema.parse({ goals: [{ id: 'hunt', type: 'soft', prompt: 'Hunt.', reviewer: 'both', consensus_needed: 2 }] });
+    const s = state();
+    const [a, b] = s.peer_order;
+    const hunt = { consensusCount: 0, lastPass: null, history: [], altCursor: 0, perPeer: { [a!]: { consensusCount: 3 }, [b!]: { consensusCount: 1 } } };
+    const fin = { state: { ...s, soft_status: { hunt } }, backoffMs: 0, exit: null, peerStateAfter: 'healthy', sleep: null };
+    expect(tickLine(both, obs(s), fin, s.gates, gateTime).gates.soft).toEqual({ hunt: `${a} 3/2, ${b} 1/2` });
+  });
+});
+
 describe('console lines', () => {
   test('a turn: its outcome and new HEAD, anti-cheat findings but test markers, a usage-limit sleep', () => {
     const s = state();
