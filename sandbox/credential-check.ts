@@ -61,7 +61,9 @@ function neededKeys(config: PeersConfig, opts: { providersOnly?: boolean }): { v
  */
 export function assertApiKeys(config: PeersConfig, configPath: string, env: NodeJS.ProcessEnv, opts: { providersOnly?: boolean; loginFor?: (variable: string) => string | undefined } = {}): void {
   // A key that is there but cannot be one (empty, a pasted line break, quotes): said as such, not as "not set".
-  const bad = neededKeys(config, opts).flatMap((k) => {
+  // Every vendor key the peers use is checked, with a login too: the auth sidecar takes a key set
+  // beside a login file over the login, so a broken one failed every turn under oauth-file as well.
+  const bad = neededKeys(config, { ...opts, providersOnly: false }).flatMap((k) => {
     const problem = apiKeyValueProblem(k.variable, env[k.variable]);
     return problem && env[k.variable] !== '' ? [{ ...k, problem }] : [];
   });

@@ -129,6 +129,14 @@ describe('up without an API key', () => {
     const r = upWithKeys(repo, {}, ['--credentials', 'oauth-file']);
     expect(r.stderr).not.toContain('no API key');
   });
+
+  test('--credentials oauth-file still refuses a broken key set beside the login (the sidecar would take it over the login)', () => {
+    const repo = initProject('oauth-badkey');
+    const r = upWithKeys(repo, { ANTHROPIC_API_KEY: 'sk-ant-test\n' }, ['--credentials', 'oauth-file']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('ANTHROPIC_API_KEY (for claude) ends with a line break or spaces');
+    expect(r.stderr).not.toContain('sk-ant-test');
+  });
 });
 
 const root = requires('root');
