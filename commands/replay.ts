@@ -18,7 +18,15 @@ export default class Replay extends BaseCommand {
   static override description = 'Show one tick exactly as it happened: the prompt the peer received (byte for byte), the peer and argv, the gates it started from, and the result.';
   static override enableJsonFlag = true;
   static override args = {
-    tick: Args.integer({ required: true, min: 1, description: 'Tick number (as in peers status and runs.jsonl).' }),
+    tick: Args.custom<number>({
+      required: true,
+      description: 'Tick number (as in peers status and runs.jsonl).',
+      // oclif's own integer argument said "expected an integer but received: x", naming no argument.
+      parse: async (input) => {
+        if (!/^[1-9]\d{0,8}$/.test(input)) throw new Error(`TICK must be a tick number (1, 2, …), got '${input.slice(0, 40)}'`);
+        return Number(input);
+      },
+    })(),
     path: Args.string({ description: PROJECT_DESCRIPTION }),
   };
   static override flags = { ...projectDirFlag(), ...stateDirFlag() };

@@ -50,8 +50,8 @@ const inState = (args: string[], env: Record<string, string> = {}) => runPeers([
 
 describe('arguments and flags', () => {
   test('replay abc and replay 0: the tick argument is named, exit 2', () => {
-    refused(runPeers(['replay', 'abc'], { cwd: plainRepo, env: sb.env }), "peers: expected an integer but received: abc for 'replay' (see `peers replay --help`)\n");
-    refused(runPeers(['replay', '0'], { cwd: plainRepo, env: sb.env }), 'expected an integer greater than or equal to 1 but received: 0');
+    refused(runPeers(['replay', 'abc'], { cwd: plainRepo, env: sb.env }), "peers: TICK must be a tick number (1, 2, …), got 'abc' for 'replay' (see `peers replay --help`)\n");
+    refused(runPeers(['replay', '0'], { cwd: plainRepo, env: sb.env }), "TICK must be a tick number (1, 2, …), got '0'");
   });
 
   test('a path that is missing, a file or a device is named as such, before any git runs in it', () => {
