@@ -8,6 +8,7 @@
 import type { ProjectFiles, ProposedGate } from './detected-ecosystem.ts';
 import { detectTop } from './detect-ecosystems.ts';
 import { detectSubdirectories, suiteGateIds } from './detect-monorepo.ts';
+import { ciChecks, ciChecksNote } from './ci-checks.ts';
 
 export type { ProjectFiles, ProposedGate } from './detected-ecosystem.ts';
 
@@ -37,6 +38,8 @@ export function detectProject(files: ProjectFiles): ProjectProposal {
   });
   const suiteGates = suiteIds.filter((id): id is string => id !== undefined);
   const setups = found.map((f) => f.setup).filter((s): s is string => Boolean(s));
+  // Checks the project's own CI runs beside its tests, named with the file (ci-checks.ts).
+  const ci = ciChecksNote(ciChecks(files, gates.map((g) => g.cmd)));
   return {
     kinds: found.map((f) => f.kind),
     gates,
@@ -44,7 +47,7 @@ export function detectProject(files: ProjectFiles): ProjectProposal {
     // The stuck-gate detector watches `tests-pass` by default: prefixed suites are named to it.
     ...(suiteGates.length && !suiteGates.includes('tests-pass') ? { stuckHaltGates: [...suiteGates, 'no-prior-regression'] } : {}),
     egress: [...new Set(found.flatMap((f) => f.egress))],
-    notes: [...found.flatMap((f) => [...(suites || !f.noTests ? [] : [f.noTests]), ...f.notes]), ...(files.exists('.gitmodules') ? [SUBMODULES_NOTE] : []), ...(/\bfilter=lfs\b/.test(files.read('.gitattributes') ?? '') ? [LFS_NOTE] : [])],
+    notes: [...found.flatMap((f) => [...(suites || !f.noTests ? [] : [f.noTests]), ...f.notes]), ...(files.exists('.gitmodules') ? [SUBMODULES_NOTE] : []), ...(/\bfilter=lfs\b/.test(files.read('.gitattributes') ?? '') ? [LFS_NOTE] : []), ...(ci ? [ci] : [])],
   };
 }
 

@@ -405,3 +405,69 @@ describe('a repository whose projects sit one directory down', () => {
     expect(odd.notes).toContain('my app/ has a node project, but its name is not a plain word: no gate proposed for it; add one with cmd: cd \'my app\' && …');
   });
 });
+
+describe("the checks the project's own CI runs", () => {
+  const WORKFLOW = [
+    'name: ci',
+    'on: [push]',
+    'jobs:',
+    '  lint:',
+    '    runs-on: ubuntu-latest',
+    '    steps:',
+    '      - uses: actions/checkout@v4',
+    '      - run: pip install ruff mypy',
+    '      - run: ruff check .',
+    '      - name: types',
+    '        run: |',
+    '          mypy src',
+    '          black --check .',
+    '          black .',
+    '  test:',
+    '    steps:',
+    '      - run: python -m pytest -q',
+  ].join('\n');
+  const py = { 'pyproject.toml': '[project]\nname = "shapes"\n', 'tests/test_shapes.py': 'def test_x(): pass\n' };
+
+  test('a new user whose CI runs ruff and mypy is told so, with the file, not only "add lint"', () => {
+    const p = detectProject(files({ ...py, '.github/workflows/ci.yml': WORKFLOW }));
+    const note = p.notes.find((n) => n.startsWith('your CI also runs'));
+    expect(note).toBe("your CI also runs `ruff check .` (.github/workflows/ci.yml), `mypy src` (.github/workflows/ci.yml), `black --check .` (.github/workflows/ci.yml): add those you rely on to .peers/goals.yaml as hard gates; they run in the workspace image, so its tools or your `setup` must provide each program (`peers verify` shows whether they do)");
+    // The test suite is proposed as the gate; installing tools and a rewriting `black .` are no checks.
+    expect(p.gates.map((g) => g.id)).toEqual(['tests-pass']);
+  });
+
+  test('tox, a Makefile lint target, GitLab CI and pre-commit are read too; a check the proposal already has is not named again', () => {
+    const p = detectProject(files({
+      ...py,
+      'tox.ini': '[tox]\nenvlist = py311\n[testenv:lint]\ncommands =\n    flake8 src\n    pytest\n[testenv]\ndeps = pytest\n',
+      Makefile: 'test:\n\tpytest\nlint:\n\t@ruff check src\n\t-pylint src\n',
+      '.gitlab-ci.yml': 'stages: [check]\ntypes:\n  script:\n    - pyright\n',
+      '.pre-commit-config.yaml': 'repos:\n  - repo: https://github.com/pre-commit/mirrors-mypy\n    hooks:\n      - id: mypy\n      - id: trailing-whitespace\n',
+    }));
+    const note = p.notes.find((n) => n.startsWith('your CI also runs'))!;
+    expect(note).toContain('`pyright` (.gitlab-ci.yml)');
+    expect(note).toContain('`flake8 src` (tox.ini)');
+    expect(note).toContain('`ruff check src` (Makefile)');
+    expect(note).toContain('`pylint src` (Makefile)');
+    expect(note).toContain('`mypy (a pre-commit hook)` (.pre-commit-config.yaml)');
+    expect(note).not.toContain('trailing-whitespace');
+    expect(note).not.toContain('pytest');
+  });
+
+  test('no CI, a CI with only tests, or a CI file that does not parse: no note', () => {
+    expect(detectProject(files(py)).notes.some((n) => n.startsWith('your CI'))).toBe(false);
+    expect(detectProject(files({ ...py, '.github/workflows/t.yml': 'jobs:\n  t:\n    steps:\n      - run: pytest\n' })).notes.some((n) => n.startsWith('your CI'))).toBe(false);
+    expect(detectProject(files({ ...py, '.github/workflows/bad.yml': 'jobs: [unclosed\n  - run: ruff check .' })).notes.some((n) => n.startsWith('your CI'))).toBe(false);
+  });
+});
+
+test("a node project's CI: npm run lint is named; the typecheck init proposes is not named again", () => {
+  const p = detectProject(files({
+    'package.json': pkg({ scripts: { test: 'node --test', lint: 'eslint .' }, devDependencies: { typescript: '5' } }),
+    'package-lock.json': '{}',
+    'tsconfig.json': '{}',
+    '.github/workflows/ci.yml': 'jobs:\n  ci:\n    steps:\n      - run: npm ci\n      - run: npm run lint\n      - run: npx tsc --noEmit\n      - run: npm test\n',
+  }));
+  expect(p.gates.map((g) => g.id)).toEqual(['tests-pass', 'typecheck']);
+  expect(p.notes.find((n) => n.startsWith('your CI also runs'))).toStartWith('your CI also runs `npm run lint` (.github/workflows/ci.yml): add those');
+});
