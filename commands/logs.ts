@@ -16,7 +16,8 @@ export default class Logs extends BaseCommand {
     ...projectDirFlag(),
     follow: Flags.boolean({ char: 'f', description: 'Keep following new output (until the run stops, or Ctrl-C).' }),
     egress: Flags.boolean({ description: 'The egress audit log (JSONL) instead of the loop output.' }),
-    peer: Flags.string({ description: "One peer's output (its CLI's stdout and stderr), written while its turn runs." }),
+    peer: Flags.string({ description: "One peer's output (its CLI's stdout and stderr), written while its turn runs; the CLIs' JSON events shown as the tool calls, messages and retries they say." }),
+    raw: Flags.boolean({ description: "With --peer: the output as the CLI wrote it, JSON events included.", dependsOn: ['peer'] }),
     since: Flags.string({ description: 'With --peer: turns with output since a duration ago (30m, 2h), a date, or a tick (tick:12).', dependsOn: ['peer'] }),
     tail: Flags.integer({ min: 0, description: 'With --peer: only the last N lines before following.', dependsOn: ['peer'] }),
   };
@@ -40,6 +41,7 @@ export default class Logs extends BaseCommand {
           since: flags.since ? parseSince(flags.since, new Date()) : undefined,
           tail: flags.tail,
           follow: flags.follow,
+          raw: flags.raw,
           out: (t) => this.io.stdout.write(t),
           err: (t) => this.io.stderr.write(t),
           signal,

@@ -12,6 +12,7 @@ import { MiB, readFileCapped, readRange } from '../../src/fs/safe-read.ts';
 import { probeRunLock } from '../../src/state/run-lock.ts';
 import { statePaths } from '../../src/state/paths.ts';
 import { loadState } from '../../src/state/state-store.ts';
+import { ReadablePeerOutput } from './readable-peer-output.ts';
 
 export type LogStream = 'stdout' | 'stderr';
 export type TickLogFile = { tick: number; peer: string; stream: LogStream; name: string; gz: boolean };
@@ -72,6 +73,8 @@ export type PeerLogOptions = {
   err: (text: string) => void;
   signal?: AbortSignal;
   pollMs?: number;
+  /** The output as the CLI wrote it, its JSON events included (readable-peer-output.ts renders them otherwise). */
+  raw?: boolean;
 };
 
 function knownPeers(stateDir: string): string[] | null {
@@ -109,11 +112,15 @@ export async function showPeerLogs(o: PeerLogOptions): Promise<number> {
     } catch {}
   }
   const decoders = new Map<string, TextDecoder>();
+  // Rendered as it is read (the last line of a file still written waits for its end), unless raw.
+  const readable = o.raw ? undefined : new ReadablePeerOutput();
+  const shown = (f: TickLogFile, text: string) => (readable ? readable.push(`${f.tick}.${f.stream}`, text) : text);
   const chunks: Array<{ tick: number; stream: LogStream; text: string }> = [];
   for (const f of files) {
     const path = join(paths.logs, f.name);
     if (f.gz) {
-      chunks.push({ tick: f.tick, stream: f.stream, text: new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(readFileCapped(path, 64 * MiB)))) });
+      const whole = shown(f, new TextDecoder().decode(Bun.gunzipSync(new Uint8Array(readFileCapped(path, 64 * MiB)))));
+      chunks.push({ tick: f.tick, stream: f.stream, text: whole + (readable?.end(`${f.tick}.${f.stream}`) ?? '') });
       continue;
     }
     const r = readRange(path, { from: 0 });
@@ -121,7 +128,9 @@ export async function showPeerLogs(o: PeerLogOptions): Promise<number> {
     const dec = new TextDecoder('utf-8', { fatal: false });
     decoders.set(f.name, dec);
     offsets.set(f.name, r.end);
-    chunks.push({ tick: f.tick, stream: f.stream, text: dec.decode(r.bytes, { stream: true }) });
+    const text = shown(f, dec.decode(r.bytes, { stream: true }));
+    // Not followed, a file's last line is all there is of it.
+    chunks.push({ tick: f.tick, stream: f.stream, text: text + (readable && !o.follow ? readable.end(`${f.tick}.${f.stream}`) : '') });
   }
   let headerFor = -1;
   const emit = (tick: number, stream: LogStream, text: string) => {
@@ -146,7 +155,7 @@ export async function showPeerLogs(o: PeerLogOptions): Promise<number> {
       if (!dec) decoders.set(f.name, (dec = new TextDecoder('utf-8', { fatal: false })));
       offsets.set(f.name, r.end);
       grew = true;
-      emit(f.tick, f.stream, dec.decode(r.bytes, { stream: true }));
+      emit(f.tick, f.stream, shown(f, dec.decode(r.bytes, { stream: true })));
     }
     let running = false;
     try {
@@ -156,7 +165,11 @@ export async function showPeerLogs(o: PeerLogOptions): Promise<number> {
     }
     // After the loop let go of its lock, one more quiet pass drains what it wrote last.
     quietAfterStop = running || grew ? 0 : quietAfterStop + 1;
-    if (quietAfterStop >= 2) break;
+    if (quietAfterStop >= 2) {
+      // The run is over: what is left of each file's last line is all there is.
+      if (readable) for (const f of mine()) if (!f.gz) emit(f.tick, f.stream, readable.end(`${f.tick}.${f.stream}`));
+      break;
+    }
     await new Promise<void>((resolve) => {
       const t = setTimeout(resolve, pollMs);
       o.signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });

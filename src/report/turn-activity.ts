@@ -26,7 +26,13 @@ function inputSummary(input: unknown): string {
   return '';
 }
 
-function fromEvent(e: Obj): string | null {
+/**
+ * What one JSON event of a known CLI says, as a line a person reads (a tool call and its input, a
+ * message, thinking, an API retry, the turn's end), or null for an event that says nothing of the
+ * kind (usage, session ids). Unclipped: `peers logs --peer` shows a message whole
+ * (apps/logs/readable-peer-output.ts); describeActivity clips it to one short line.
+ */
+export function eventLine(e: Obj): string | null {
   // claude stream-json
   if (e.type === 'result') return 'finished its turn';
   // Claude Code retrying a failed API call (a vendor that cannot be reached retries for minutes).
@@ -69,7 +75,7 @@ export function describeActivity(tail: string): string | null {
       try {
         const v = JSON.parse(line);
         if (isObj(v)) {
-          const d = fromEvent(v);
+          const d = eventLine(v);
           if (d) return clip(d);
           continue; // an event that says nothing about activity (usage, session ids)
         }

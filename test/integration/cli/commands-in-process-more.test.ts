@@ -63,6 +63,24 @@ describe('logs', () => {
     expect((await onRun(['logs', '--peer', 'alice', '--since', 'tick:2'])).stdout).toBe('');
   });
 
+  test("--peer shows a CLI's JSON events as what they say (tool calls, messages, the turn's end), its other lines as printed; --raw shows them as written", async () => {
+    // claude -p --output-format stream-json, as a turn writes it to its tick log.
+    const events = [
+      { type: 'system', subtype: 'init', session_id: 's1', tools: ['Bash', 'Edit'] },
+      { type: 'assistant', message: { content: [{ type: 'tool_use', id: 't1', name: 'Bash', input: { command: 'npm test' } }] } },
+      { type: 'user', message: { content: [{ type: 'tool_result', tool_use_id: 't1', content: '1 failed' }] } },
+      { type: 'assistant', message: { content: [{ type: 'text', text: 'add() subtracted.\nFixed it; all tests pass.' }] } },
+      { type: 'result', subtype: 'success', is_error: false, total_cost_usd: 0.01 },
+    ].map((e) => JSON.stringify(e));
+    writeFileSync(join(run.stateDir, 'logs', 'tick-00009-alice.stdout.log'), `${events.slice(0, 2).join('\n')}\nplain text the CLI printed\n${events.slice(2).join('\n')}\n`);
+    const r = await onRun(['logs', '--peer', 'alice', '--since', 'tick:9']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('==> tick 9 (alice) <==\n· Bash: npm test\nplain text the CLI printed\n· says: add() subtracted.\n  Fixed it; all tests pass.\n· finished its turn\n');
+    const raw = await onRun(['logs', '--peer', 'alice', '--since', 'tick:9', '--raw']);
+    expect(raw.stdout).toBe(`==> tick 9 (alice) <==\n${events.slice(0, 2).join('\n')}\nplain text the CLI printed\n${events.slice(2).join('\n')}\n`);
+    rmSync(join(run.stateDir, 'logs', 'tick-00009-alice.stdout.log'));
+  });
+
   test('--peer of a peer the run does not have, or a --since that is no time: exit 2, nothing on stdout', async () => {
     const ghost = await onRun(['logs', '--peer', 'carol']);
     expect(ghost.code).toBe(2);

@@ -99,7 +99,7 @@ _peers() {
     'image:build') words='--base --ca-file --force --init-binary --json --k8s --push --tag --help -h --no-color' ;;
     'info') words='--dir -C --json --help -h --no-color' ;;
     'init') words='--allow-passing-acceptance --dir -C --force --json --lang --modes --plan --spec --help -h --no-color' ;;
-    'logs') words='--dir -C --egress --follow -f --peer --since --tail --help -h --no-color' ;;
+    'logs') words='--dir -C --egress --follow -f --peer --raw --since --tail --help -h --no-color' ;;
     'ls') words='--context --json --target --help -h --no-color' ;;
     'modes:list') words='--json --help -h --no-color' ;;
     'new') words='--allow-passing-acceptance --json --lang --modes --plan --spec --help -h --no-color' ;;

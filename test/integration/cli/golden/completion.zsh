@@ -34,7 +34,7 @@ _peers() {
     'image:build') flags=('--base' '--ca-file' '--force' '--init-binary' '--json' '--k8s' '--push' '--tag' '--help' '-h' '--no-color') ;;
     'info') flags=('--dir' '-C' '--json' '--help' '-h' '--no-color') ;;
     'init') flags=('--allow-passing-acceptance' '--dir' '-C' '--force' '--json' '--lang' '--modes' '--plan' '--spec' '--help' '-h' '--no-color') ;;
-    'logs') flags=('--dir' '-C' '--egress' '--follow' '-f' '--peer' '--since' '--tail' '--help' '-h' '--no-color') ;;
+    'logs') flags=('--dir' '-C' '--egress' '--follow' '-f' '--peer' '--raw' '--since' '--tail' '--help' '-h' '--no-color') ;;
     'ls') flags=('--context' '--json' '--target' '--help' '-h' '--no-color') ;;
     'modes:list') flags=('--json' '--help' '-h' '--no-color') ;;
     'new') flags=('--allow-passing-acceptance' '--json' '--lang' '--modes' '--plan' '--spec' '--help' '-h' '--no-color') ;;
