@@ -72,8 +72,14 @@ export function definitionChanges(original: PlanStep, now: PlanStep): Array<{ fi
   return DEFINITION.filter((f) => shown(original[f]) !== shown(now[f])).map((f) => ({ field: f, was: shown(original[f]), now: shown(now[f]) }));
 }
 
+/**
+ * One commit is one step's: on a file two steps share, the checker checked off STEP-2, which nobody
+ * built, naming the other peer's STEP-1 commit, and every plan gate passed (SECURITY.md, "A step is
+ * done only when another peer checked it off"). A step implemented with another in one commit gets
+ * a commit of its own, which its implementer's counterpart then reviews and checks off.
+ */
 export const planStepTraceable: Check = {
-  description: 'Every [x] step names (sha) of a commit of this run that changes a file the step touches.',
+  description: 'Every [x] step names (sha) of a commit of this run that changes a file the step touches and is no other step\'s.',
   async run(repoDir) {
     const repo = openCheckRepo(repoDir);
     const head = repo.head();
@@ -86,6 +92,8 @@ export const planStepTraceable: Check = {
     const doneAtStart = new Set('error' in original ? [] : original.steps.filter((s) => s.state === 'done').map((s) => s.id));
     const bad: string[] = [];
     let checked = 0;
+    /** The step each implementing commit was first named by (full id), in the plan's order. */
+    const namedBy = new Map<string, string>();
     for (const s of plan.steps) {
       if (s.state !== 'done' || doneAtStart.has(s.id)) continue;
       checked++;
@@ -98,6 +106,8 @@ export const planStepTraceable: Check = {
       if (!full) bad.push(`${where} names ${s.sha}, which is not a commit`);
       else if (!repo.isAncestor(full, head) || repo.isAncestor(full, base.sha)) bad.push(`${where} names ${s.sha}, which is not a commit of this run`);
       else if (s.touches.length && !repo.changedPaths(full).some((p) => s.touches.includes(p))) bad.push(`${where}: ${s.sha} changes none of ${s.touches.join(', ')}`);
+      else if (namedBy.has(full)) bad.push(`${where} names ${s.sha}, the commit of ${namedBy.get(full)}: each step is implemented in a commit of its own`);
+      if (full && !namedBy.has(full)) namedBy.set(full, s.id);
     }
     if (bad.length === 0) return { pass: true, report: `plan-step-traceable: ${checked} done step(s), each traced to its commit` };
     return fail(['plan-step-traceable:', ...bad].join('\n'));

@@ -151,6 +151,25 @@ describe('plan checks', () => {
     expect((await repo.check('plan-step-traceable')).report).toContain('which is not a commit of this run');
   });
 
+  test('plan-step-traceable: one commit is one step\'s, also on a file two steps share', async () => {
+    // alice checked off STEP-2, which nobody built, naming bob's STEP-1 commit: both steps touch
+    // src/greet.js, and every plan gate passed before.
+    const shared = (m1: string, m2: string, sha1 = '', sha2 = '') => `# Greeter\n\n## Meta\nsurfaces: [cli]\nacceptance: node --test test/acceptance.test.js\n\n## Steps\n- [${m1}] [STEP-1] Greet by name${sha1 ? ` (${sha1.slice(0, 10)})` : ''}\n  - touches: src/greet.js\n- [${m2}] [STEP-2] Greet in French${sha2 ? ` (${sha2.slice(0, 10)})` : ''}\n  - touches: src/greet.js\n`;
+    repo = new TestRepo();
+    repo.commit('plan', { 'PLAN.md': shared(' ', ' '), 'test/acceptance.test.js': "require('node:test')('greets', () => {});\n" });
+    repo.baseline();
+    const s1 = repo.commitAs('bob', 'STEP-1', { 'src/greet.js': 'module.exports = (n) => `hi ${n}`;\n' });
+    repo.commitAs('alice', 'check off STEP-1 and STEP-2', { 'PLAN.md': shared('x', 'x', s1, s1) });
+    const traced = await repo.check('plan-step-traceable');
+    expect(traced.pass).toBe(false);
+    expect(traced.report).toContain(`PLAN.md:10: STEP-2 names ${s1.slice(0, 10)}, the commit of STEP-1: each step is implemented in a commit of its own`);
+    // Built in a commit of its own and checked off by the other peer, it counts.
+    const s2 = repo.commitAs('bob', 'STEP-2', { 'src/greet.js': 'module.exports = (n, fr) => (fr ? `salut ${n}` : `hi ${n}`);\n' });
+    repo.commitAs('alice', 'check off STEP-2 on its commit', { 'PLAN.md': shared('x', 'x', s1, s2) });
+    expect((await repo.check('plan-step-traceable')).pass).toBe(true);
+    expect((await repo.check('checkoff-by-other-peer')).pass).toBe(true);
+  });
+
   test("plan-original-preserved: a step's files, flags and dependencies are the operator's, not only its wording", async () => {
     // Rewritten, they decided which commit is the step's and who implemented it: alice checked off
     // STEP-2, which she never built, naming bob's notes commit after pointing the step's touches at
