@@ -156,7 +156,7 @@ describe.skipIf(!need.ok)('a new user rehearses their own configuration in the p
     const rehearsed = git(['rev-parse', 'peers/clamp-lib']);
     const fresh = peers(['up', '--fresh', '--rehearse', join(root, 'rehearsal.yaml')]);
     expect(fresh.code, `${fresh.stdout}\n${fresh.stderr}`).toBe(0);
-    const archived = fresh.stdout.match(/archived the old run \(complete, tick 5, \$[\d.]+\) to (\S+)/);
+    const archived = fresh.stdout.match(/archived the old run \(complete, tick 5, \$[\d.]+ \(rehearsal, not billed\)\) to (\S+)/);
     expect(archived, fresh.stdout).not.toBeNull();
     // The rehearsal's results are kept as a branch of their own, named in the output.
     expect(fresh.stdout).toContain(`its results: peers/clamp-lib at ${rehearsed.slice(0, 10)}, kept as branch peers/clamp-lib-previous (\`git log peers/clamp-lib-previous\`); the new run publishes to peers/clamp-lib`);
