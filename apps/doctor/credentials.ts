@@ -55,9 +55,10 @@ export function peerCredentials(peer: PeerSpec, env: Record<string, string | und
   const own = vendor.endpointEnv.filter((k) => peer.env?.[k] !== undefined);
   if (own.length) return { status: 'ok', detail: `config.yaml sets ${own.join(', ')} for this peer (a rehearsal or your own endpoint): not checked` };
   const badKey = apiKeyValueProblem(vendor.key, env[vendor.key]);
-  if (badKey) return { status: 'fail', detail: `${vendor.key} ${badKey.what}`, fix: badKey.fix };
-  if (env[vendor.key]) return { status: 'ok', detail: `${vendor.key} is set (an API key: only the auth sidecar will hold it)` };
   const file = vendor.loginFile(env, home);
+  // An empty key is no key: with a login beside it the run uses the login, as `peers up --credentials oauth-file` does.
+  if (badKey && !(env[vendor.key] === '' && isFile(file))) return { status: 'fail', detail: `${vendor.key} ${badKey.what}`, fix: badKey.fix };
+  if (env[vendor.key]) return { status: 'ok', detail: `${vendor.key} is set (an API key: only the auth sidecar will hold it)` };
   const problem = isFile(file) ? loginProblem(file) : undefined;
   if (problem) return { status: 'fail', detail: `${vendor.key} is not set and the login file holds no usable login: ${problem}`, fix: `log in again with \`${vendor.login}\`, or export ${vendor.key}=… in the shell that runs \`peers up\`` };
   if (isFile(file)) return { status: 'ok', detail: `logged in (${tilde(file, home)}${expiryNote(login?.expiresAtMs(file) ?? null, login?.nowMs ?? 0)}), no ${vendor.key}: start the run with \`peers up --credentials oauth-file\`` };

@@ -64,7 +64,7 @@ describe('info, status and report show one budget and one bill', () => {
     const ledgerUsd = 0.0004 + 0.0015 + 0.5 + 0.25;
     expect(status.budget.usd.spent).toBeCloseTo(ledgerUsd, 8);
     expect(status.budget.tokens.spent).toBe(200 + 3000);
-    expect(status.spend).toEqual({ usd: status.budget.usd.spent, tokens: 3200 }); // ls/status head line: same figures
+    expect(status.spend).toEqual({ usd: status.budget.usd.spent, tokens: 3200, rehearsal: false }); // ls/status head line: same figures
     expect(status.bill).toMatchObject({ source: 'ledger', price_table: PRICE_TABLE_DATE, cut_short: 1, cli_reported: { tokens: 30, usd: 0 } });
     expect(status.bill.per_peer.alice).toEqual({ tokens: 1000, usd: 0.5, cli_tokens: 15, cli_usd: 0 });
     expect(status.bill.fallback).toEqual([{ model: 'claude-opus-9', note: expect.stringContaining('not in the price table'), replies: 1, usd: 0.0015 }]);
