@@ -45,10 +45,14 @@ const cname = (role: string) => `peers-${key}-${role}`;
 const execIn = (role: string, script: string) => podmanAsUser(['exec', cname(role), 'sh', '-c', script]);
 const hostMarkers = () => readdirSync('/tmp').filter((n) => n.startsWith(`peers-pwned-${TOKEN}-`));
 const markersIn = (role: string) => {
-  const r = execIn(role, `ls -A /tmp /state /mirror 2>/dev/null | grep -c 'peers-pwned-${TOKEN}-' || true`);
-  // A container that stopped (the run over) cannot be looked into: say so, not an empty count.
-  if (r.code !== 0) throw new Error(`cannot look into the ${role} container (exit ${r.code}): ${r.stderr.slice(0, 300)}`);
-  return r.stdout.trim();
+  // `grep -c` always prints a count: an empty answer is output podman exec lost (seen once, under a
+  // loaded CI run, for a container that was running), asked again rather than read as a count.
+  for (let attempt = 1; ; attempt++) {
+    const r = execIn(role, `ls -A /tmp /state /mirror 2>/dev/null | grep -c 'peers-pwned-${TOKEN}-' || true`);
+    // A container that stopped (the run over) cannot be looked into: say so, not an empty count.
+    if (r.code !== 0) throw new Error(`cannot look into the ${role} container (exit ${r.code}): ${r.stderr.slice(0, 300)}`);
+    if (r.stdout.trim() !== '' || attempt === 3) return r.stdout.trim();
+  }
 };
 const tickLines = () =>
   existsSync(join(stateDir, 'runs.jsonl'))
