@@ -92,4 +92,26 @@ describe('compressed request bodies are reserved as the vendor reads them', () =
     await a.close();
     await egress.close();
   }, 30_000);
+
+  // Each coding is decoded synchronously, on the thread every peer's requests and replies share:
+  // a head of 16 KiB lists 2,000 `deflate`, each undoing a stored (level 0) layer of 16 MiB, about
+  // 7 ms each here, so one request held the sidecar 14 s, and a loop of them held it for good.
+  test('a body in more than one coding is refused 415 before any decoding: one request cannot hold the sidecar for seconds', async () => {
+    const egress = await startEgress(port);
+    const a = await startSidecar({ egress, vendorPort: port, credentials: new ApiKeySource('x-api-key', 'sk-ant-layers-00000000'), caps: { maxUsd: 1000 } });
+    let layered = Buffer.from(JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [{ role: 'user', content: 'x'.repeat(1 << 20) }] }));
+    for (let i = 0; i < 100; i++) layered = zlib.deflateSync(layered, { level: 0 });
+    const chained = await post(a.url, '/v1/messages', layered, Array(100).fill('deflate').join(', '));
+    expect(chained.status).toBe(415);
+    expect(chained.text).toContain('more than one Content-Encoding');
+    // The same in two headers, and with identity between them.
+    const twice = await fetch(`${a.url}/v1/messages`, { method: 'POST', headers: [['content-type', 'application/json'], ['content-encoding', 'gzip'], ['content-encoding', 'gzip']], body: zlib.gzipSync(zlib.gzipSync(ANTHROPIC_BODY)) });
+    expect(twice.status).toBe(415);
+    expect((await post(a.url, '/v1/messages', zlib.gzipSync(zlib.gzipSync(ANTHROPIC_BODY)), 'gzip, identity, gzip')).status).toBe(415);
+    expect(forwarded).toBe(0);
+    // One coding, as the CLIs send it, still goes out.
+    expect((await post(a.url, '/v1/messages', zlib.gzipSync(Buffer.from(JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 10, messages: [] }))), 'identity, gzip')).status).toBe(200);
+    await a.close();
+    await egress.close();
+  }, 60_000);
 });
