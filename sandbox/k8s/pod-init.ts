@@ -4,10 +4,11 @@
  * this Pod listens, check the Pod is cut off from the network when it should be, then (run Pod)
  * wait for the sockets other Pods listen on and for the repository's delivery marker.
  */
-import { lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { join } from 'node:path';
 import { PeersError } from '../../src/cli/errors.ts';
+import { removeTree } from '../../src/fs/remove-tree.ts';
 import { writeFileAtomic } from '../../src/fs/atomic-write.ts';
 import { RUNNER_KEY_BYTES } from '../runner-seal.ts';
 
@@ -38,7 +39,8 @@ export function ensureDir(path: string): void {
 /** Empties a directory (stale sockets of an earlier run), keeping the directory itself. */
 export function emptyDir(path: string): void {
   ensureDir(path);
-  for (const e of readdirSync(path)) rmSync(join(path, e), { recursive: true, force: true });
+  // What an earlier run's peers left there may have any modes: removeTree takes them (SECURITY.md, "The loop's run state").
+  for (const e of readdirSync(path)) removeTree(join(path, e));
 }
 
 /** True when a TCP connection to host:port opens within the timeout. */
