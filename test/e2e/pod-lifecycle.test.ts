@@ -117,7 +117,8 @@ describe.skipIf(!need.ok)('a run\'s life in the pod', () => {
     key = podKeyOf(up.stderr);
     stateDir = join(root, 'state', 'peers', key);
     waitFor('three turns by alpha', () => tickLines().length >= 3);
-    expect(tickLines().map((t) => t.peer)).toEqual(['alpha', 'alpha', 'alpha']);
+    // Every turn so far is alpha's (beta sits out); the loop may be past its third by now.
+    expect(new Set(tickLines().map((t) => t.peer))).toEqual(new Set(['alpha']));
     const attempts = Object.fromEntries(readFileSync(join(stateDir, 'run', 'clone', 'attempts-alpha.txt'), 'utf8').trim().split('\n').map((l) => l.split('=') as [string, string]));
     expect(attempts).toEqual({ 'state-dir': 'absent', 'control-write': 'refused', 'lifeline-write': 'refused', 'peers-resume': 'failed' });
     const st = JSON.parse(peers(['status', '--json']).stdout);
