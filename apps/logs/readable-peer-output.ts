@@ -9,20 +9,15 @@
  * Output arrives in chunks that may end inside a line: each stream keeps its unfinished line until
  * the rest comes (or `end`, when the turn's file is read whole).
  */
+import { jsonObjectOf } from '../../src/peer-output/json-lines.ts';
 import { eventLine } from '../../src/report/turn-activity.ts';
 
 /** One event's line, prefixed so it reads apart from what the CLI printed as text. */
 function readable(line: string): string | null {
-  const trimmed = line.trim();
-  if (!trimmed.startsWith('{')) return line;
-  let value: unknown;
-  try {
-    value = JSON.parse(trimmed);
-  } catch {
-    return line; // text that starts with a brace
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return line;
-  const said = eventLine(value as Record<string, unknown>);
+  // Text, text that starts with a brace, and JSON that is no event object are shown as printed.
+  const event = jsonObjectOf(line);
+  if (!event) return line;
+  const said = eventLine(event);
   // The peer's own words may hold line breaks: each continues under the event's mark.
   return said === null ? null : `· ${said.replace(/\r/g, '').trimEnd().split('\n').join('\n  ')}`;
 }

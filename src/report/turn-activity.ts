@@ -4,6 +4,8 @@
  * json), else the last plain line it printed. Informational only: the text is the peer's own
  * output, shown as text and never acted upon.
  */
+import { jsonObjectOf } from '../peer-output/json-lines.ts';
+
 export const ACTIVITY_TAIL_BYTES = 16 * 1024;
 const MAX = 160;
 
@@ -71,17 +73,12 @@ export function describeActivity(tail: string): string | null {
   for (const raw of lines) {
     const line = raw.trim();
     if (!line) continue;
-    if (line.startsWith('{')) {
-      try {
-        const v = JSON.parse(line);
-        if (isObj(v)) {
-          const d = eventLine(v);
-          if (d) return clip(d);
-          continue; // an event that says nothing about activity (usage, session ids)
-        }
-      } catch {
-        // a JSON event cut at the tail's start, or plain text that starts with a brace
-      }
+    // A JSON event cut at the tail's start, or plain text that starts with a brace, is no event.
+    const event = jsonObjectOf(line);
+    if (event) {
+      const d = eventLine(event);
+      if (d) return clip(d);
+      continue; // an event that says nothing about activity (usage, session ids)
     }
     return clip(line);
   }
